@@ -1,0 +1,138 @@
+"""The agent desk's WebSocket: presence, the waiting queue, assigned conversations."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aiohttp import web
+
+from . import protocol, tokens
+from .agents import Agent
+from .connection import Connection, Step, serve_socket
+from .errors import GatewayError, Unauthorized
+from .protocol import Author, ServerFrame
+from .runtime import SERVICES, Services
+from .store import to_event
+
+
+class AgentConnection(Connection):
+    role = "agent"
+
+    def __init__(self, ws: web.WebSocketResponse, services: Services):
+        super().__init__(ws, services.bus)
+        self.s = services
+        self.agent: Agent | None = None
+        self.session = ""
+
+    @property
+    def me(self) -> Agent:
+        assert self.agent is not None
+        return self.agent
+
+    async def start(self, hello: protocol.Hello) -> bool:
+        try:
+            if not hello.token:
+                raise Unauthorized("an agent token is required; log in first", field="token")
+            claims = self.s.signer.verify(hello.token, tokens.AGENT, now=time.time())
+            agent = self.s.directory.get(claims.sub)
+            if agent is None:
+                raise Unauthorized(f"agent '{claims.sub}' no longer exists", field="token")
+        except GatewayError as exc:
+            await self.send_error(exc)
+            return False
+        self.agent = agent
+        self.log_extra = {"agent_id": agent.id}
+        keys = self.s.keys
+        await self.subscribe(keys.agent_channel(agent.id))
+        self.s.queue_board.watch(self._on_queue)
+        self.session = await self.s.presence.join(agent)
+        conversations = await self.s.conversations.assigned_to(agent.id)
+        for conv in conversations:
+            await self.subscribe(keys.conv_channel(conv["id"]))
+        await self.ws.send_json({
+            "type": ServerFrame.WELCOME, "agent": await self.s.presence.info(agent.id),
+            "conversations": conversations, "queue": await self.s.conversations.waiting(),
+            "dispositions": list(self.s.settings.dispositions)})
+        return True
+
+    async def stop(self) -> None:
+        self.s.queue_board.unwatch(self._on_queue)
+        if self.agent is not None and self.session:
+            await self.s.presence.leave(self.session, self.agent.id)
+
+    async def handle(self, frame: protocol.Frame) -> None:
+        conversations = self.s.conversations
+        match frame:
+            case protocol.SetStatus():
+                await self.s.presence.set_status(self.me.id, frame.status)
+                self.push(self._send_agent_info)
+            case protocol.OpenConversation():
+                await conversations.require_agent(self.me.id, frame.conversation_id)
+                self.push(self._history_step(frame.conversation_id, frame.last_event_id))
+            case protocol.SendMessage() | protocol.SendNote():
+                assert frame.conversation_id is not None
+                stored = await conversations.agent_message(
+                    self.me.id, self.me.name, frame.conversation_id, frame.client_id, frame.text,
+                    note=isinstance(frame, protocol.SendNote))
+                self.push({"type": ServerFrame.ACK, "client_id": frame.client_id,
+                           "event_id": stored.event_id, "conversation_id": stored.conversation_id})
+            case protocol.Typing():
+                assert frame.conversation_id is not None
+                await conversations.require_agent(self.me.id, frame.conversation_id)
+                await self.bus.publish(self.s.keys.conv_channel(frame.conversation_id), {
+                    "kind": "typing", "author": Author.AGENT, "active": frame.active, "name": self.me.name})
+            case protocol.CloseConversation():
+                await conversations.close(self.me.id, frame.conversation_id, frame.disposition)
+
+    def _history_step(self, cid: str, after: str | None) -> Step:
+        async def step() -> None:
+            await self.subscribe(self.s.keys.conv_channel(cid))
+            events = await self.s.conversations.history(cid, after, for_customer=False)
+            for event in events:
+                self.mark_sent(cid, event["id"])
+            await self.ws.send_json({"type": ServerFrame.HISTORY,
+                                     "conversation": await self.s.conversations.summary(cid), "events": events})
+        return step
+
+    def _assigned_step(self, cid: str) -> Step:
+        async def step() -> None:
+            await self.subscribe(self.s.keys.conv_channel(cid))
+            await self.ws.send_json({"type": ServerFrame.ASSIGNED,
+                                     "conversation": await self.s.conversations.summary(cid)})
+            await self._send_agent_info()
+        return step
+
+    def _unassigned_step(self, cid: str, reason: str) -> Step:
+        async def step() -> None:
+            await self.unsubscribe(self.s.keys.conv_channel(cid))
+            await self.ws.send_json({"type": ServerFrame.UNASSIGNED, "conversation_id": cid, "reason": reason})
+            await self._send_agent_info()
+        return step
+
+    async def _send_agent_info(self) -> None:
+        await self.ws.send_json({"type": ServerFrame.AGENT, "agent": await self.s.presence.info(self.me.id)})
+
+    def _on_queue(self, waiting: list[dict[str, Any]]) -> None:
+        self.push({"type": ServerFrame.QUEUE, "waiting": waiting})
+
+    def on_bus(self, channel: str, message: dict[str, Any]) -> None:
+        kind = message.get("kind")
+        keys = self.s.keys
+        if kind == "event":
+            cid = channel.rsplit(":", 1)[1]
+            event = to_event(cid, message["id"], message["type"], message["data"])
+            self.push({"type": ServerFrame.EVENT, "conversation_id": cid, "event": event})
+        elif kind == "typing" and message.get("author") == Author.CUSTOMER:
+            cid = channel.rsplit(":", 1)[1]
+            self.push({"type": ServerFrame.TYPING, "conversation_id": cid,
+                       "active": message["active"], "draft": message.get("draft", "")})
+        elif kind == "assigned" and channel == keys.agent_channel(self.me.id):
+            self.push(self._assigned_step(message["conversation_id"]))
+        elif kind == "unassigned" and channel == keys.agent_channel(self.me.id):
+            self.push(self._unassigned_step(message["conversation_id"], message.get("reason", "")))
+
+
+async def handler(request: web.Request) -> web.WebSocketResponse:
+    services = request.app[SERVICES]
+    return await serve_socket(request, lambda ws: AgentConnection(ws, services))

@@ -1,0 +1,121 @@
+"""The agents file: who may log in to the agent desk, with hashed passwords.
+
+A TOML file with one ``[[agent]]`` table per agent::
+
+    [[agent]]
+    id = "alice"
+    name = "Alice Smith"
+    password = "scrypt$16384$8$1$...$..."   # from `contact-gateway agents add`
+    capacity = 3                              # concurrent chats
+    roles = ["agent"]                         # or ["agent", "supervisor"]
+
+Plain-text passwords are refused: the file is read at start-up and a bad entry
+is a :class:`ConfigError` naming the file and the entry.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError
+from .passwords import hash_password, is_hash
+
+AGENT_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
+MAX_CAPACITY = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    id: str
+    name: str
+    password_hash: str
+    capacity: int = 3
+    roles: tuple[str, ...] = ("agent",)
+
+
+@dataclass(slots=True)
+class AgentDirectory:
+    agents: dict[str, Agent] = field(default_factory=dict)
+
+    def get(self, agent_id: str) -> Agent | None:
+        return self.agents.get(agent_id)
+
+    def __len__(self) -> int:
+        return len(self.agents)
+
+
+def load_agents(path: Path) -> AgentDirectory:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: agents file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    entries = raw.get("agent", [])
+    if not isinstance(entries, list):
+        raise ConfigError(f"{path}: 'agent' must be an array of tables ([[agent]])")
+    directory = AgentDirectory()
+    for index, entry in enumerate(entries, start=1):
+        where = f"{path}: agent #{index}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: must be a table")
+        agent_id = entry.get("id")
+        if not isinstance(agent_id, str) or not AGENT_ID.match(agent_id):
+            raise ConfigError(f"{where}: 'id' must match {AGENT_ID.pattern}", field="id")
+        where = f"{path}: agent '{agent_id}'"
+        if agent_id in directory.agents:
+            raise ConfigError(f"{where}: duplicate id", field="id")
+        password = entry.get("password")
+        if not isinstance(password, str) or not is_hash(password):
+            raise ConfigError(f"{where}: 'password' must be a scrypt hash "
+                              "(make one with `contact-gateway agents add`)", field="password")
+        capacity = entry.get("capacity", 3)
+        if not isinstance(capacity, int) or not 1 <= capacity <= MAX_CAPACITY:
+            raise ConfigError(f"{where}: 'capacity' must be an integer from 1 to {MAX_CAPACITY}", field="capacity")
+        name = entry.get("name", agent_id)
+        roles = entry.get("roles", ["agent"])
+        if not isinstance(name, str) or not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise ConfigError(f"{where}: 'name' must be a string and 'roles' a list of strings")
+        directory.agents[agent_id] = Agent(agent_id, name, password, capacity, tuple(roles))
+    return directory
+
+
+def _toml_str(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def render_agent(agent: Agent) -> str:
+    roles = ", ".join(_toml_str(r) for r in agent.roles)
+    return (f"\n[[agent]]\nid = {_toml_str(agent.id)}\nname = {_toml_str(agent.name)}\n"
+            f"password = {_toml_str(agent.password_hash)}\ncapacity = {agent.capacity}\nroles = [{roles}]\n")
+
+
+def add_agent(path: Path, agent_id: str, name: str, password: str, capacity: int = 3,
+              roles: tuple[str, ...] = ("agent",)) -> Agent:
+    """Append an agent to the file (created if missing), atomically; the file stays valid."""
+    existing = load_agents(path) if path.exists() else AgentDirectory()
+    if agent_id in existing.agents:
+        raise ConfigError(f"{path}: agent '{agent_id}' already exists", field="id")
+    agent = Agent(agent_id, name, hash_password(password), capacity, roles)
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Agents of the contact gateway\n"
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text + render_agent(agent), encoding="utf-8")
+    load_agents(tmp)  # never replace a good file with a bad one
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+    return agent
+
+
+def ensure_demo_agents(path: Path) -> str | None:
+    """First run: create the file with one 'demo' agent; return its new password (else None)."""
+    if path.exists():
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    password = secrets.token_urlsafe(9)
+    add_agent(path, "demo", "Demo Agent", password, capacity=3, roles=("agent", "supervisor"))
+    return password

@@ -1,0 +1,123 @@
+"""``contact-gateway``: run a node, manage agents.
+
+Errors in configuration end the command with exit status 2 and one line
+naming the file, the entry and what is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from . import logs
+from .agents import add_agent, load_agents
+from .config import ENVIRONMENT, from_sources
+from .errors import GatewayError
+
+log = logging.getLogger("gateway")
+
+
+def _env_help(name: str) -> str:
+    var, text = ENVIRONMENT[name]
+    return f"{text} [env {var}]"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="contact-gateway", description="Real-time voice and chat contact gateway.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run a gateway node",
+                           description="Run a gateway node. With no REDIS_URL an embedded Redis is started "
+                                       "in the data directory; several nodes may share one REDIS_URL.")
+    serve.add_argument("--host", help=_env_help("host") + " (default 127.0.0.1)")
+    serve.add_argument("--port", help=_env_help("port") + " (default 8080)")
+    serve.add_argument("--data-dir", dest="data_dir", help=_env_help("data_dir") + " (default ./data)")
+    serve.add_argument("--redis-url", dest="redis_url", help=_env_help("redis_url"))
+    serve.add_argument("--agents-file", dest="agents_file", help=_env_help("agents_file"))
+    serve.add_argument("--secret", help=_env_help("secret"))
+    serve.add_argument("--dispositions", help=_env_help("dispositions"))
+    serve.add_argument("--log-format", dest="log_format", choices=["json", "text"], help=_env_help("log_format"))
+
+    agents = sub.add_parser("agents", help="manage the agents file")
+    agents_sub = agents.add_subparsers(dest="agents_command", required=True)
+    add = agents_sub.add_parser("add", help="add an agent (asks for the password, stores only its hash)")
+    add.add_argument("agent_id")
+    add.add_argument("--name", help="display name (default: the id)")
+    add.add_argument("--capacity", type=int, default=3, help="concurrent chats (default 3)")
+    add.add_argument("--supervisor", action="store_true", help="give the supervisor role")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.add_argument("--file", default=None, help="agents file (default DATA_DIR/agents.toml)")
+    check = agents_sub.add_parser("check", help="validate an agents file")
+    check.add_argument("--file", default=None, help="agents file (default DATA_DIR/agents.toml)")
+    return parser
+
+
+async def _serve(settings_flags: dict[str, object]) -> None:
+    from .app import create_app
+
+    settings = from_sources(settings_flags, os.environ)
+    logs.setup(settings.log_format)
+    app = create_app(settings)
+    runner = web.AppRunner(app, shutdown_timeout=5, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    log.info("listening on http://%s:%s (customer demo at /, agent desk at /agent)", settings.host, settings.port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("shutting down")
+    await runner.cleanup()
+
+
+def _agents_file(arg: str | None) -> Path:
+    if arg:
+        return Path(arg)
+    return Path(os.environ.get("CG_AGENTS_FILE") or Path(os.environ.get("CG_DATA_DIR", "data")) / "agents.toml")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            flags = {k: getattr(args, k) for k in ENVIRONMENT}
+            asyncio.run(_serve(flags))
+        elif args.agents_command == "add":
+            if args.password_stdin:
+                password = sys.stdin.readline().rstrip("\n")
+            else:
+                password = getpass.getpass(f"password for {args.agent_id}: ")
+                if password != getpass.getpass("again: "):
+                    print("passwords differ", file=sys.stderr)
+                    return 2
+            if len(password) < 8:
+                print("password must have at least 8 characters", file=sys.stderr)
+                return 2
+            path = _agents_file(args.file)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            roles = ("agent", "supervisor") if args.supervisor else ("agent",)
+            agent = add_agent(path, args.agent_id, args.name or args.agent_id, password, args.capacity, roles)
+            print(f"added agent '{agent.id}' to {path}")
+        elif args.agents_command == "check":
+            path = _agents_file(args.file)
+            print(f"{path}: {len(load_agents(path))} agents, all valid")
+    except GatewayError as exc:
+        print(f"contact-gateway: {exc.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Settings of one gateway node: command-line flags over environment variables over defaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError
+
+DEFAULT_DISPOSITIONS = ("resolved", "follow-up", "no-response", "spam")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("data")
+    redis_url: str | None = None          # None: start an embedded Redis in data_dir
+    agents_file: Path | None = None       # None: data_dir / "agents.toml"
+    secret: str | None = None             # None: generated once, shared through Redis
+    key_prefix: str = "cg"
+    customer_token_days: float = 90.0
+    agent_token_hours: float = 12.0
+    dispositions: tuple[str, ...] = DEFAULT_DISPOSITIONS
+    log_format: str = "json"              # "json" or "text"
+    node_id: str = field(default_factory=lambda: f"node-{os.getpid()}")
+
+    @property
+    def agents_path(self) -> Path:
+        return self.agents_file if self.agents_file is not None else self.data_dir / "agents.toml"
+
+
+# name of the setting -> (environment variable, help text)
+ENVIRONMENT: Mapping[str, tuple[str, str]] = {
+    "host": ("CG_HOST", "address to listen on"),
+    "port": ("CG_PORT", "TCP port to listen on"),
+    "data_dir": ("CG_DATA_DIR", "directory for the embedded Redis, the agents file and the secret"),
+    "redis_url": ("REDIS_URL", "Redis to use (redis://host:port/db or unix:///path); unset: embedded Redis"),
+    "agents_file": ("CG_AGENTS_FILE", "agents TOML file; default DATA_DIR/agents.toml (created on first run)"),
+    "secret": ("CG_SECRET", "token signing secret (>= 16 chars); unset: generated and shared via Redis"),
+    "dispositions": ("CG_DISPOSITIONS", "comma-separated disposition codes agents close conversations with"),
+    "log_format": ("CG_LOG_FORMAT", "log lines as 'json' (default) or 'text'"),
+}
+
+
+def from_sources(flags: Mapping[str, object], env: Mapping[str, str]) -> Settings:
+    """Merge flags (None = not given) over environment variables over defaults; validate."""
+    values: dict[str, object] = {}
+    for name, (var, _) in ENVIRONMENT.items():
+        flag = flags.get(name)
+        if flag is not None:
+            values[name] = flag
+        elif env.get(var):
+            values[name] = env[var]
+    try:
+        if "port" in values:
+            values["port"] = int(str(values["port"]))
+            if not 0 <= int(str(values["port"])) <= 65535:
+                raise ValueError
+    except ValueError:
+        raise ConfigError(f"port must be a number from 0 to 65535, not {values['port']!r}", field="port") from None
+    for name in ("data_dir", "agents_file"):
+        if name in values:
+            values[name] = Path(str(values[name]))
+    if "dispositions" in values and isinstance(values["dispositions"], str):
+        codes = tuple(c.strip() for c in str(values["dispositions"]).split(",") if c.strip())
+        if not codes:
+            raise ConfigError("dispositions must name at least one code", field="dispositions")
+        values["dispositions"] = codes
+    if values.get("log_format", "json") not in ("json", "text"):
+        raise ConfigError("log format must be 'json' or 'text'", field="log_format")
+    secret = values.get("secret")
+    if secret is not None and len(str(secret)) < 16:
+        raise ConfigError("secret must be at least 16 characters", field="secret")
+    return Settings(**values)  # type: ignore[arg-type]

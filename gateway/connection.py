@@ -1,0 +1,194 @@
+"""What customer and agent sockets share: the frame loop, errors, ordered sending.
+
+Everything a connection sends goes through one queue drained by one task, so
+frames leave in the order they were produced, whether they come from the
+client's own requests or from the bus. A queue item is a frame or an async
+step (e.g. "subscribe to the new conversation, then send its history") that
+runs in that same order. Timeline events are de-duplicated per conversation
+by event id, so history read after subscribing and live events may overlap
+without the client seeing anything twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from . import protocol
+from .bus import Bus
+from .errors import BadRequest, GatewayError
+from .protocol import ServerFrame, parse_event_id
+from .runtime import SOCKETS
+
+log = logging.getLogger(__name__)
+
+MAX_WS_MESSAGE = 256 * 1024   # beyond this aiohttp closes the socket with 1009
+OUTBOX_LIMIT = 2000           # a client this far behind is disconnected; it resumes on reconnect
+HELLO_TIMEOUT = 10.0
+
+Step = Callable[[], Awaitable[None]]
+
+
+class Connection:
+    role = "customer"
+
+    def __init__(self, ws: web.WebSocketResponse, bus: Bus):
+        self.ws = ws
+        self.bus = bus
+        self.outbox: asyncio.Queue[dict[str, Any] | Step] = asyncio.Queue(OUTBOX_LIMIT)
+        self.last_sent: dict[str, tuple[int, int]] = {}
+        self.channels: set[str] = set()
+        self._sender: asyncio.Task[None] | None = None
+        self.log_extra: dict[str, str] = {}
+
+    # ---------------------------------------------------------------- sending
+
+    def push(self, item: dict[str, Any] | Step) -> None:
+        try:
+            self.outbox.put_nowait(item)
+        except asyncio.QueueFull:
+            log.warning("client too slow; disconnecting it", extra=self.log_extra)
+            asyncio.get_running_loop().create_task(self.ws.close(code=1013, message=b"too slow"))
+
+    def mark_sent(self, cid: str, event_id: str) -> None:
+        key = parse_event_id(event_id)
+        if key is not None and key > self.last_sent.get(cid, (0, -1)):
+            self.last_sent[cid] = key
+
+    def fresh(self, event: dict[str, Any]) -> bool:
+        """True if this event was not sent yet on this connection (and records it as sent)."""
+        key = parse_event_id(event["id"])
+        cid = event["conversation_id"]
+        if key is None or key <= self.last_sent.get(cid, (0, -1)):
+            return False
+        self.last_sent[cid] = key
+        return True
+
+    async def _send_loop(self) -> None:
+        while True:
+            item = await self.outbox.get()
+            if callable(item):
+                try:
+                    await item()
+                except GatewayError as exc:
+                    await self.send_error(exc)
+                continue
+            if item.get("type") == ServerFrame.EVENT and not self.fresh(item["event"]):
+                continue
+            await self.ws.send_json(item)
+
+    async def send_error(self, exc: GatewayError, client_id: str | None = None) -> None:
+        frame = {"type": ServerFrame.ERROR, **exc.to_dict()}
+        if client_id:
+            frame["client_id"] = client_id
+        log.info("client error %s: %s", exc.code, exc.message, extra=self.log_extra)
+        if not self.ws.closed:
+            await self.ws.send_json(frame)
+
+    # ---------------------------------------------------------------- subscriptions
+
+    async def subscribe(self, channel: str) -> None:
+        if channel not in self.channels:
+            self.channels.add(channel)
+            await self.bus.subscribe(channel, self.on_bus)
+
+    async def unsubscribe(self, channel: str) -> None:
+        if channel in self.channels:
+            self.channels.discard(channel)
+            await self.bus.unsubscribe(channel, self.on_bus)
+
+    def on_bus(self, channel: str, message: dict[str, Any]) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------- the loop
+
+    async def read_frame(self) -> dict[str, Any] | None:
+        """The next JSON object from the client; None when the socket closed."""
+        msg = await self.ws.receive()
+        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+            return None
+        if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+            raise BadRequest(f"unexpected WebSocket message type {msg.type.name}")
+        return protocol.decode(msg.data)
+
+    async def hello(self) -> protocol.Hello | None:
+        while True:
+            try:
+                async with asyncio.timeout(HELLO_TIMEOUT):
+                    obj = await self.read_frame()
+                if obj is None:
+                    return None
+                frame = protocol.parse(obj, role=self.role)
+                if not isinstance(frame, protocol.Hello):
+                    raise BadRequest("the first frame must be 'hello'", field="type", code="hello_required")
+                return frame
+            except TimeoutError:
+                await self.send_error(BadRequest("no 'hello' frame received", code="hello_required"))
+                return None
+            except GatewayError as exc:
+                await self.send_error(exc)
+
+    async def serve(self) -> None:
+        """Run the connection until the socket closes. Subclasses implement start() and handle()."""
+        try:
+            hello = await self.hello()
+            if hello is None or not await self.start(hello):
+                return
+            self._sender = asyncio.create_task(self._send_loop(), name=f"{self.role}-sender")
+            while not self.ws.closed:
+                obj: dict[str, Any] | None = None
+                try:
+                    obj = await self.read_frame()
+                    if obj is None:
+                        break
+                    await self.handle(protocol.parse(obj, role=self.role))
+                except GatewayError as exc:
+                    client_id = obj.get("client_id") if isinstance(obj, dict) else None
+                    self.push(_error_step(self, exc, client_id if isinstance(client_id, str) else None))
+        finally:
+            await self.finish()
+
+    async def finish(self) -> None:
+        if self._sender is not None:
+            self._sender.cancel()
+            try:
+                await self._sender
+            except (asyncio.CancelledError, ConnectionError):
+                pass
+        for channel in list(self.channels):
+            await self.unsubscribe(channel)
+        await self.stop()
+        if not self.ws.closed:
+            await self.ws.close()
+
+    async def start(self, hello: protocol.Hello) -> bool:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    async def handle(self, frame: protocol.Frame) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        """Release what start() took (presence, ...)."""
+
+
+def _error_step(conn: Connection, exc: GatewayError, client_id: str | None) -> Step:
+    async def step() -> None:
+        await conn.send_error(exc, client_id)
+    return step
+
+
+async def serve_socket(request: web.Request, make: Callable[[web.WebSocketResponse], Connection]) -> web.WebSocketResponse:
+    """Accept a WebSocket, run its connection, and keep it in the app's registry while open."""
+    ws = web.WebSocketResponse(max_msg_size=MAX_WS_MESSAGE, heartbeat=25)
+    await ws.prepare(request)
+    sockets = request.app[SOCKETS]
+    sockets.add(ws)
+    try:
+        await make(ws).serve()
+    finally:
+        sockets.discard(ws)
+    return ws

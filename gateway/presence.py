@@ -1,0 +1,105 @@
+"""Agent presence: which agents are connected (on any node), their status and load.
+
+Each open desk connection is a session in ``P:agent:ID:sessions`` scored by its
+expiry. The node holding the connection refreshes it every
+``HEARTBEAT_SECONDS``; a node that dies stops refreshing, so its agents drop
+out of routing within ``SESSION_TTL_SECONDS`` without anyone cleaning up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from typing import Any
+
+from .agents import Agent
+from .protocol import AgentStatus
+from .routing import Router, now_ms
+from .store import Store, _s
+
+log = logging.getLogger(__name__)
+
+SESSION_TTL_SECONDS = 30
+HEARTBEAT_SECONDS = 10
+
+
+class Presence:
+    def __init__(self, store: Store, router: Router):
+        self.store = store
+        self.router = router
+        self._sessions: dict[str, str] = {}  # session id -> agent id, on this node
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._heartbeat(), name="presence-heartbeat")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        for sid, aid in list(self._sessions.items()):
+            await self.leave(sid, aid)
+
+    async def join(self, agent: Agent) -> str:
+        """A desk connection opened: register the session; returns its id."""
+        k = self.store.keys
+        sid = secrets.token_hex(8)
+        self._sessions[sid] = agent.id
+        pipe = self.store.redis.pipeline(transaction=True)
+        pipe.sadd(k.agents, agent.id)
+        pipe.hset(k.agent(agent.id), mapping={"name": agent.name, "capacity": agent.capacity})
+        pipe.hsetnx(k.agent(agent.id), "status", AgentStatus.AWAY)
+        pipe.hsetnx(k.agent(agent.id), "idle_since", now_ms())
+        pipe.zadd(k.agent_sessions(agent.id), {sid: now_ms() + SESSION_TTL_SECONDS * 1000})
+        await pipe.execute()
+        await self._changed()
+        return sid
+
+    async def leave(self, sid: str, agent_id: str) -> None:
+        self._sessions.pop(sid, None)
+        await self.store.redis.zrem(self.store.keys.agent_sessions(agent_id), sid)
+        await self._changed()
+
+    async def set_status(self, agent_id: str, status: AgentStatus) -> None:
+        k = self.store.keys
+        previous = await self.store.redis.hget(k.agent(agent_id), "status")
+        mapping: dict[str, Any] = {"status": status}
+        if status == AgentStatus.AVAILABLE and _s(previous or b"") != AgentStatus.AVAILABLE:
+            mapping["idle_since"] = now_ms()
+        await self.store.redis.hset(k.agent(agent_id), mapping=mapping)
+        log.info("agent is %s", status, extra={"agent_id": agent_id})
+        await self._changed()
+
+    async def info(self, agent_id: str) -> dict[str, Any]:
+        k = self.store.keys
+        pipe = self.store.redis.pipeline(transaction=False)
+        pipe.hgetall(k.agent(agent_id))
+        pipe.scard(k.agent_convs(agent_id))
+        pipe.zcount(k.agent_sessions(agent_id), now_ms(), "+inf")
+        raw, active, sessions = await pipe.execute()
+        info = {_s(a): _s(b) for a, b in raw.items()}
+        status = info.get("status", AgentStatus.OFFLINE) if sessions else AgentStatus.OFFLINE
+        return {"id": agent_id, "name": info.get("name", agent_id), "status": status,
+                "capacity": int(info.get("capacity", 0)), "active": int(active)}
+
+    async def _changed(self) -> None:
+        self.router.kick()
+        await self.store.redis.publish(self.store.keys.queue_channel, '{"kind":"agents"}')
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            expiry = now_ms() + SESSION_TTL_SECONDS * 1000
+            pipe = self.store.redis.pipeline(transaction=False)
+            for sid, aid in self._sessions.items():
+                pipe.zadd(self.store.keys.agent_sessions(aid), {sid: expiry})
+                pipe.zremrangebyscore(self.store.keys.agent_sessions(aid), "-inf", now_ms())
+            try:
+                await pipe.execute()
+            except Exception:
+                log.exception("presence heartbeat failed")

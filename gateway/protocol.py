@@ -1,0 +1,256 @@
+"""Wire vocabulary of the WebSocket protocol, and validation of client frames.
+
+Every string the browser code sends or matches lives here, once. Client frames
+are parsed into frozen dataclasses at the edge; a frame that does not parse
+raises a :class:`~gateway.errors.BadRequest` naming the offending field, and
+nothing past this module ever sees a half-parsed frame.
+
+Frames are JSON objects with a ``type``. The full protocol is described in
+``docs/protocol.md``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from .errors import BadRequest, FrameTooLarge
+
+MAX_FRAME_BYTES = 16 * 1024
+MAX_TEXT_CHARS = 4000
+MAX_DRAFT_CHARS = 1000
+MAX_CLIENT_ID_CHARS = 64
+MAX_CONTEXT_KEYS = 20
+MAX_CONTEXT_VALUE_CHARS = 500
+
+
+class ConversationState(StrEnum):
+    OPEN = "open"
+    QUEUED = "queued"
+    ASSIGNED = "assigned"
+    CLOSED = "closed"
+
+
+class AgentStatus(StrEnum):
+    OFFLINE = "offline"
+    AVAILABLE = "available"
+    AWAY = "away"
+
+
+class Author(StrEnum):
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    BOT = "bot"
+    SYSTEM = "system"
+
+
+class EventType(StrEnum):
+    """Kinds of timeline entries. The timeline is append-only."""
+
+    OPENED = "opened"
+    MESSAGE = "message"
+    NOTE = "note"
+    STATE = "state"
+    ASSIGNED = "assigned"
+    CLOSED = "closed"
+    CONTEXT = "context"
+
+
+# What a customer may see of the timeline: notes and internal state stay hidden.
+CUSTOMER_VISIBLE = frozenset({EventType.OPENED, EventType.MESSAGE, EventType.ASSIGNED, EventType.CLOSED})
+
+
+class ClientFrame(StrEnum):
+    HELLO = "hello"
+    MESSAGE = "message"
+    TYPING = "typing"
+    NOTE = "note"
+    STATUS = "status"
+    OPEN = "open"
+    CLOSE = "close"
+
+
+class ServerFrame(StrEnum):
+    WELCOME = "welcome"
+    EVENT = "event"
+    ACK = "ack"
+    TYPING = "typing"
+    QUEUE = "queue"
+    ERROR = "error"
+    HISTORY = "history"
+    AGENT = "agent"
+    ASSIGNED = "assigned"
+    UNASSIGNED = "unassigned"
+
+
+# ---------------------------------------------------------------- frames
+
+
+@dataclass(frozen=True, slots=True)
+class Hello:
+    token: str | None
+    last_event_id: str | None = None
+    context: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SendMessage:
+    client_id: str
+    text: str
+    conversation_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendNote:
+    conversation_id: str
+    client_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Typing:
+    active: bool
+    draft: str | None = None
+    conversation_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetStatus:
+    status: AgentStatus
+
+
+@dataclass(frozen=True, slots=True)
+class OpenConversation:
+    conversation_id: str
+    last_event_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CloseConversation:
+    conversation_id: str
+    disposition: str
+
+
+Frame = Hello | SendMessage | SendNote | Typing | SetStatus | OpenConversation | CloseConversation
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def decode(raw: str | bytes) -> dict[str, Any]:
+    """Bytes or text off the socket -> a JSON object, or a clear BadRequest."""
+    size = len(raw.encode() if isinstance(raw, str) else raw)
+    if size > MAX_FRAME_BYTES:
+        raise FrameTooLarge(f"frame is {size} bytes; the limit is {MAX_FRAME_BYTES}")
+    try:
+        obj = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"frame is not valid JSON: {exc}", code="bad_json") from None
+    if not isinstance(obj, dict):
+        raise BadRequest("frame must be a JSON object", code="bad_json")
+    return obj
+
+
+def _str(obj: dict[str, Any], name: str, *, max_len: int, required: bool = True, allow_empty: bool = False) -> str | None:
+    value = obj.get(name)
+    if value is None:
+        if required:
+            raise BadRequest(f"'{name}' is required", field=name, code="missing_field")
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f"'{name}' must be a string", field=name, code="bad_field")
+    if not allow_empty and not value.strip():
+        raise BadRequest(f"'{name}' must not be empty", field=name, code="bad_field")
+    if len(value) > max_len:
+        raise BadRequest(f"'{name}' is {len(value)} characters; the limit is {max_len}", field=name, code="bad_field")
+    return value
+
+
+def _req(obj: dict[str, Any], name: str, *, max_len: int) -> str:
+    value = _str(obj, name, max_len=max_len)
+    assert value is not None
+    return value
+
+
+def _event_id(obj: dict[str, Any], name: str) -> str | None:
+    value = _str(obj, name, max_len=40, required=False)
+    if value is not None and parse_event_id(value) is None:
+        raise BadRequest(f"'{name}' is not an event id", field=name, code="bad_field")
+    return value
+
+
+def _context(obj: dict[str, Any]) -> dict[str, str]:
+    ctx = obj.get("context", {})
+    if not isinstance(ctx, dict):
+        raise BadRequest("'context' must be an object of strings", field="context", code="bad_field")
+    if len(ctx) > MAX_CONTEXT_KEYS:
+        raise BadRequest(f"'context' has {len(ctx)} keys; the limit is {MAX_CONTEXT_KEYS}", field="context", code="bad_field")
+    out: dict[str, str] = {}
+    for key, value in ctx.items():
+        if not isinstance(value, str) or len(value) > MAX_CONTEXT_VALUE_CHARS or len(key) > 64:
+            raise BadRequest(f"'context.{key}' must be a string of at most {MAX_CONTEXT_VALUE_CHARS} characters",
+                             field=f"context.{key}", code="bad_field")
+        out[key] = value
+    return out
+
+
+def parse_event_id(value: str) -> tuple[int, int] | None:
+    """Redis stream id ``ms-seq`` -> a comparable tuple, or None."""
+    ms, sep, seq = value.partition("-")
+    if not sep or not ms.isdigit() or not seq.isdigit():
+        return None
+    return int(ms), int(seq)
+
+
+_CUSTOMER_FRAMES = {ClientFrame.HELLO, ClientFrame.MESSAGE, ClientFrame.TYPING}
+_AGENT_FRAMES = set(ClientFrame)
+
+
+def parse(obj: dict[str, Any], *, role: str) -> Frame:
+    """A decoded JSON object -> a typed frame for ``role`` ('customer' or 'agent')."""
+    kind = obj.get("type")
+    if not isinstance(kind, str):
+        raise BadRequest("'type' is required", field="type", code="missing_field")
+    try:
+        frame_type = ClientFrame(kind)
+    except ValueError:
+        raise BadRequest(f"unknown frame type '{kind[:40]}'", field="type", code="unknown_type") from None
+    allowed = _CUSTOMER_FRAMES if role == "customer" else _AGENT_FRAMES
+    if frame_type not in allowed:
+        raise BadRequest(f"frame type '{kind}' is not allowed for a {role}", field="type", code="unknown_type")
+    conv_required = role == "agent"
+
+    match frame_type:
+        case ClientFrame.HELLO:
+            return Hello(token=_str(obj, "token", max_len=2048, required=False),
+                         last_event_id=_event_id(obj, "last_event_id"),
+                         context=_context(obj))
+        case ClientFrame.MESSAGE:
+            return SendMessage(client_id=_req(obj, "client_id", max_len=MAX_CLIENT_ID_CHARS),
+                               text=_req(obj, "text", max_len=MAX_TEXT_CHARS),
+                               conversation_id=_str(obj, "conversation_id", max_len=64, required=conv_required))
+        case ClientFrame.NOTE:
+            return SendNote(conversation_id=_req(obj, "conversation_id", max_len=64),
+                            client_id=_req(obj, "client_id", max_len=MAX_CLIENT_ID_CHARS),
+                            text=_req(obj, "text", max_len=MAX_TEXT_CHARS))
+        case ClientFrame.TYPING:
+            active = obj.get("active")
+            if not isinstance(active, bool):
+                raise BadRequest("'active' must be true or false", field="active", code="bad_field")
+            return Typing(active=active,
+                          draft=_str(obj, "draft", max_len=MAX_DRAFT_CHARS, required=False, allow_empty=True),
+                          conversation_id=_str(obj, "conversation_id", max_len=64, required=conv_required))
+        case ClientFrame.STATUS:
+            status = obj.get("status")
+            if status not in (AgentStatus.AVAILABLE, AgentStatus.AWAY):
+                raise BadRequest("'status' must be 'available' or 'away'", field="status", code="bad_field")
+            return SetStatus(status=AgentStatus(status))
+        case ClientFrame.OPEN:
+            return OpenConversation(conversation_id=_req(obj, "conversation_id", max_len=64),
+                                    last_event_id=_event_id(obj, "last_event_id"))
+        case ClientFrame.CLOSE:
+            return CloseConversation(conversation_id=_req(obj, "conversation_id", max_len=64),
+                                     disposition=_req(obj, "disposition", max_len=64))
+    raise AssertionError(frame_type)  # pragma: no cover - every member is matched above

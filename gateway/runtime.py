@@ -1,0 +1,108 @@
+"""The shared objects of one gateway node, and their start and stop in order.
+
+``Services`` lives in the aiohttp app under :data:`SERVICES`; handlers get it
+from there, never from module globals.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, field
+
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from .agents import AgentDirectory, ensure_demo_agents, load_agents
+from .bus import Bus
+from .config import Settings
+from .conversations import Conversations
+from .embedded_redis import EmbeddedRedis
+from .presence import Presence
+from .queue_board import QueueBoard
+from .routing import Router
+from .store import Keys, Store
+from .tokens import TokenSigner
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    redis: aioredis.Redis
+    keys: Keys
+    store: Store
+    bus: Bus
+    router: Router
+    presence: Presence
+    conversations: Conversations
+    signer: TokenSigner
+    directory: AgentDirectory
+    queue_board: QueueBoard
+    embedded: EmbeddedRedis | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+SERVICES = web.AppKey("services", Services)
+SOCKETS = web.AppKey("sockets", set[web.WebSocketResponse])  # open sockets, closed on shutdown
+
+
+async def _shared_secret(redis: aioredis.Redis, keys: Keys, configured: str | None) -> bytes:
+    if configured:
+        return configured.encode()
+    await redis.set(keys.secret, secrets.token_hex(32), nx=True)
+    value = await redis.get(keys.secret)
+    assert value is not None
+    return bytes(value)
+
+
+async def start(settings: Settings) -> Services:
+    directory_path = settings.agents_path
+    password = ensure_demo_agents(directory_path)
+    if password is not None:
+        log.warning("created %s with agent 'demo', password '%s' (change it: contact-gateway agents add)",
+                    directory_path, password)
+    directory = load_agents(directory_path)
+
+    embedded = None
+    url = settings.redis_url
+    if not url:
+        embedded = EmbeddedRedis(settings.data_dir)
+        url = await embedded.start()
+    redis = aioredis.Redis.from_url(url, health_check_interval=30)
+    try:
+        await redis.ping()
+        keys = Keys(settings.key_prefix)
+        store = Store(redis, keys)
+        bus = Bus(redis)
+        await bus.start(always=keys.agent_channel("__node__"))
+        router = Router(store)
+        presence = Presence(store, router)
+        conversations = Conversations(store, router, settings.dispositions)
+        services = Services(
+            settings=settings, redis=redis, keys=keys, store=store, bus=bus, router=router,
+            presence=presence, conversations=conversations,
+            signer=TokenSigner(await _shared_secret(redis, keys, settings.secret)),
+            directory=directory, queue_board=QueueBoard(bus, conversations, keys.queue_channel),
+            embedded=embedded)
+        await services.queue_board.start()
+        await router.start()
+        await presence.start()
+    except BaseException:
+        await redis.aclose()
+        if embedded is not None:
+            await embedded.stop()
+        raise
+    log.info("gateway services started with %d agents", len(directory), extra={"node": settings.node_id})
+    return services
+
+
+async def stop(services: Services) -> None:
+    await services.presence.stop()
+    await services.router.stop()
+    await services.queue_board.stop()
+    await services.bus.stop()
+    await services.redis.aclose()
+    if services.embedded is not None:
+        await services.embedded.stop()

@@ -1,0 +1,268 @@
+"""Redis layout and the atomic operations on it.
+
+Every key the gateway uses is named here. Operations that must not be seen
+half-done (store a message once per client id, assign a conversation, close
+it) are Lua scripts: each appends its timeline event to the conversation's
+Stream and publishes it in the same step, so a subscriber never sees an event
+that is not stored, and a stored event is always published.
+
+Keys (``P`` is the configured prefix, ``cg`` by default):
+
+| key | type | what |
+|---|---|---|
+| ``P:conv:ID`` | hash | conversation: customer_id, state, queue, agent_id, created_at, updated_at, queued_at |
+| ``P:conv:ID:ctx`` | hash | context variables |
+| ``P:conv:ID:tl`` | stream | the timeline; fields ``type`` and ``data`` (JSON) |
+| ``P:conv:ID:cids`` | hash | agent client message id -> ``conv/event`` id (exactly-once messages) |
+| ``P:customer:ID`` | hash | ``current``: the customer's latest conversation |
+| ``P:customer:ID:cids`` | hash | customer client message id -> ``conv/event`` id, across conversations |
+| ``P:queue:NAME`` | zset | waiting conversations, scored by enqueue time (ms) |
+| ``P:agent:ID`` | hash | name, capacity, status, idle_since |
+| ``P:agent:ID:convs`` | set | conversations assigned to the agent |
+| ``P:agent:ID:sessions`` | zset | live desk connections (any node), scored by expiry (ms) |
+| ``P:agents`` | set | every agent id that ever connected |
+| ``P:secret`` | string | token secret shared by all nodes (when none is configured) |
+
+Pub/sub channels: ``P:ch:conv:ID`` (timeline events and typing of one
+conversation), ``P:ch:customer:ID`` (the customer moved to a new conversation),
+``P:ch:agent:ID`` (assignments for one agent), ``P:ch:queue``
+(the waiting queue or agent presence changed).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    prefix: str = "cg"
+
+    def conv(self, cid: str) -> str:
+        return f"{self.prefix}:conv:{cid}"
+
+    def ctx(self, cid: str) -> str:
+        return f"{self.prefix}:conv:{cid}:ctx"
+
+    def timeline(self, cid: str) -> str:
+        return f"{self.prefix}:conv:{cid}:tl"
+
+    def client_ids(self, cid: str) -> str:
+        return f"{self.prefix}:conv:{cid}:cids"
+
+    def customer(self, cust: str) -> str:
+        return f"{self.prefix}:customer:{cust}"
+
+    def customer_client_ids(self, cust: str) -> str:
+        return f"{self.prefix}:customer:{cust}:cids"
+
+    def queue(self, name: str) -> str:
+        return f"{self.prefix}:queue:{name}"
+
+    def agent(self, aid: str) -> str:
+        return f"{self.prefix}:agent:{aid}"
+
+    def agent_convs(self, aid: str) -> str:
+        return f"{self.prefix}:agent:{aid}:convs"
+
+    def agent_sessions(self, aid: str) -> str:
+        return f"{self.prefix}:agent:{aid}:sessions"
+
+    @property
+    def agents(self) -> str:
+        return f"{self.prefix}:agents"
+
+    @property
+    def secret(self) -> str:
+        return f"{self.prefix}:secret"
+
+    def customer_channel(self, cust: str) -> str:
+        return f"{self.prefix}:ch:customer:{cust}"
+
+    def conv_channel(self, cid: str) -> str:
+        return f"{self.prefix}:ch:conv:{cid}"
+
+    def agent_channel(self, aid: str) -> str:
+        return f"{self.prefix}:ch:agent:{aid}"
+
+    @property
+    def queue_channel(self) -> str:
+        return f"{self.prefix}:ch:queue"
+
+
+# A Lua helper shared by the scripts: XADD the event, then PUBLISH it as JSON
+# {"kind":"event","id":..,"type":..,"data":{..}} on the conversation channel.
+_APPEND = """
+local function append(tl, conv, chan, typ, data, now)
+  local id = redis.call('XADD', tl, '*', 'type', typ, 'data', data)
+  redis.call('HSET', conv, 'updated_at', now)
+  redis.call('PUBLISH', chan, '{"kind":"event","id":"' .. id .. '","type":"' .. typ .. '","data":' .. data .. '}')
+  return id
+end
+"""
+
+# KEYS: conv, timeline, client_ids   ARGV: client_id, channel, type, data, now, required_agent, conv id
+# Returns {"conv/event" id, status}: status 'ok', 'duplicate' (stored before under that client id),
+# 'not_found', 'not_assigned' or 'closed'.
+_APPEND_SCRIPT = _APPEND + """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return {'', 'not_found'} end
+if ARGV[6] ~= '' and redis.call('HGET', KEYS[1], 'agent_id') ~= ARGV[6] then return {'', 'not_assigned'} end
+if ARGV[1] ~= '' then
+  local existing = redis.call('HGET', KEYS[3], ARGV[1])
+  if existing then return {existing, 'duplicate'} end
+end
+if ARGV[3] == 'message' and state == 'closed' then return {'', 'closed'} end
+local id = append(KEYS[2], KEYS[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+if ARGV[1] ~= '' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[7] .. '/' .. id) end
+return {ARGV[7] .. '/' .. id, 'ok'}
+"""
+
+# Open a conversation for a customer unless one is open already.
+# KEYS: customer, conv(new), ctx(new), timeline(new), queue, conv channel(new)  ARGV: new id, customer id, queue,
+# now, opened data, state data, context json, conversation key prefix
+# Returns the current conversation id and 1 if it was created now.
+_OPEN_SCRIPT = _APPEND + """
+local current = redis.call('HGET', KEYS[1], 'current')
+if current then
+  local state = redis.call('HGET', ARGV[8] .. current, 'state')
+  if state and state ~= 'closed' then return {current, 0} end
+end
+redis.call('HSET', KEYS[2], 'id', ARGV[1], 'customer_id', ARGV[2], 'state', 'queued', 'queue', ARGV[3],
+           'agent_id', '', 'created_at', ARGV[4], 'updated_at', ARGV[4], 'queued_at', ARGV[4])
+local ctx = cjson.decode(ARGV[7])
+for k, v in pairs(ctx) do redis.call('HSET', KEYS[3], k, v) end
+redis.call('HSET', KEYS[1], 'current', ARGV[1])
+append(KEYS[4], KEYS[2], KEYS[6], 'opened', ARGV[5], ARGV[4])
+append(KEYS[4], KEYS[2], KEYS[6], 'state', ARGV[6], ARGV[4])
+redis.call('ZADD', KEYS[5], ARGV[4], ARGV[1])
+return {ARGV[1], 1}
+"""
+
+# KEYS: conv, timeline, queue, agent, agent_convs, agent_sessions, conv channel
+# ARGV: conv id, agent id, now, data
+# Assign only if the conversation still waits and the agent is available, online and has room.
+_ASSIGN_SCRIPT = _APPEND + """
+if redis.call('HGET', KEYS[1], 'state') ~= 'queued' then return 'not_queued' end
+if not redis.call('ZSCORE', KEYS[3], ARGV[1]) then return 'not_queued' end
+if redis.call('HGET', KEYS[4], 'status') ~= 'available' then return 'agent_unavailable' end
+if redis.call('ZCOUNT', KEYS[6], ARGV[3], '+inf') == 0 then return 'agent_offline' end
+local capacity = tonumber(redis.call('HGET', KEYS[4], 'capacity') or '0')
+if redis.call('SCARD', KEYS[5]) >= capacity then return 'agent_full' end
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('SADD', KEYS[5], ARGV[1])
+redis.call('HSET', KEYS[4], 'idle_since', ARGV[3])
+redis.call('HSET', KEYS[1], 'state', 'assigned', 'agent_id', ARGV[2], 'queued_at', '')
+append(KEYS[2], KEYS[1], KEYS[7], 'assigned', ARGV[4], ARGV[3])
+return 'ok'
+"""
+
+# KEYS: conv, timeline, queue, agent_convs, agent, conv channel   ARGV: conv id, agent id, now, data
+_CLOSE_SCRIPT = _APPEND + """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return 'not_found' end
+if state == 'closed' then return 'closed' end
+if redis.call('HGET', KEYS[1], 'agent_id') ~= ARGV[2] then return 'not_assigned' end
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('SREM', KEYS[4], ARGV[1])
+redis.call('HSET', KEYS[5], 'idle_since', ARGV[3])
+redis.call('HSET', KEYS[1], 'state', 'closed')
+append(KEYS[2], KEYS[1], KEYS[6], 'closed', ARGV[4], ARGV[3])
+return 'ok'
+"""
+
+
+def encode(data: dict[str, Any]) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+class Store:
+    """Thin typed wrapper over the scripts; no business rules beyond the atomic checks."""
+
+    def __init__(self, redis: aioredis.Redis, keys: Keys):
+        self.redis = redis
+        self.keys = keys
+        self._append = redis.register_script(_APPEND_SCRIPT)
+        self._open = redis.register_script(_OPEN_SCRIPT)
+        self._assign = redis.register_script(_ASSIGN_SCRIPT)
+        self._close = redis.register_script(_CLOSE_SCRIPT)
+
+    async def append(self, cid: str, typ: str, data: dict[str, Any], *, now: int, client_id: str = "",
+                     client_ids_key: str | None = None, required_agent: str = "") -> tuple[str, str, str]:
+        """Append one event; returns (conversation id, event id, status).
+
+        With ``client_id`` the event is stored at most once per id in ``client_ids_key``
+        (default: the conversation's own); a repeat returns the first one's ids.
+        """
+        k = self.keys
+        ref, status = await self._append(
+            keys=[k.conv(cid), k.timeline(cid), client_ids_key or k.client_ids(cid)],
+            args=[client_id, k.conv_channel(cid), typ, encode(data), now, required_agent, cid])
+        conv_id, _, event_id = _s(ref).rpartition("/")
+        return conv_id or cid, event_id, _s(status)
+
+    async def seen_client_id(self, client_ids_key: str, client_id: str) -> tuple[str, str] | None:
+        ref = await self.redis.hget(client_ids_key, client_id)
+        if ref is None:
+            return None
+        conv_id, _, event_id = _s(ref).rpartition("/")
+        return conv_id, event_id
+
+    async def open_conversation(self, customer_id: str, new_id: str, queue: str, *, now: int,
+                                context: dict[str, str]) -> tuple[str, bool]:
+        k = self.keys
+        conv_prefix = k.conv("")
+        cid, created = await self._open(
+            keys=[k.customer(customer_id), k.conv(new_id), k.ctx(new_id), k.timeline(new_id),
+                  k.queue(queue), k.conv_channel(new_id)],
+            args=[new_id, customer_id, queue, now,
+                  encode({"customer_id": customer_id, "context": context}),
+                  encode({"state": "queued", "queue": queue}),
+                  encode(context) if context else "{}", conv_prefix])
+        return _s(cid), bool(int(created))
+
+    async def assign(self, cid: str, queue: str, agent_id: str, agent_name: str, *, now: int) -> str:
+        k = self.keys
+        return _s(await self._assign(
+            keys=[k.conv(cid), k.timeline(cid), k.queue(queue), k.agent(agent_id), k.agent_convs(agent_id),
+                  k.agent_sessions(agent_id), k.conv_channel(cid)],
+            args=[cid, agent_id, now, encode({"agent_id": agent_id, "agent_name": agent_name})]))
+
+    async def close(self, cid: str, queue: str, agent_id: str, disposition: str, *, now: int) -> str:
+        k = self.keys
+        return _s(await self._close(
+            keys=[k.conv(cid), k.timeline(cid), k.queue(queue), k.agent_convs(agent_id), k.agent(agent_id),
+                  k.conv_channel(cid)],
+            args=[cid, agent_id, now, encode({"agent_id": agent_id, "disposition": disposition})]))
+
+    async def conversation(self, cid: str) -> dict[str, str] | None:
+        raw = await self.redis.hgetall(self.keys.conv(cid))
+        return {_s(a): _s(b) for a, b in raw.items()} if raw else None
+
+    async def context(self, cid: str) -> dict[str, str]:
+        raw = await self.redis.hgetall(self.keys.ctx(cid))
+        return {_s(a): _s(b) for a, b in raw.items()}
+
+    async def events(self, cid: str, after: str | None = None, count: int | None = None) -> list[dict[str, Any]]:
+        start = f"({after}" if after else "-"
+        rows = await self.redis.xrange(self.keys.timeline(cid), min=start, max="+", count=count)
+        return [to_event(cid, _s(eid), _s(fields[b"type"]), _s(fields[b"data"])) for eid, fields in rows]
+
+    async def last_event(self, cid: str, typ: str) -> dict[str, Any] | None:
+        for eid, fields in await self.redis.xrevrange(self.keys.timeline(cid), count=50):
+            if _s(fields[b"type"]) == typ:
+                return to_event(cid, _s(eid), typ, _s(fields[b"data"]))
+        return None
+
+
+def to_event(cid: str, event_id: str, typ: str, data: str | dict[str, Any]) -> dict[str, Any]:
+    payload = json.loads(data) if isinstance(data, str) else data
+    return {"id": event_id, "type": typ, "ts": int(event_id.split("-", 1)[0]), "conversation_id": cid, **payload}
+
+
+def _s(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

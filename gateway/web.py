@@ -1,0 +1,120 @@
+"""HTTP endpoints: pages and static files, agent login, health and readiness.
+
+Errors leave as problem JSON ``{"code", "message", "field"}`` from one
+middleware; handlers raise :class:`~gateway.errors.GatewayError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+
+from aiohttp import web
+
+from webclient import STATIC_DIR
+
+from . import tokens
+from .errors import BadRequest, GatewayError, TooManyRequests, Unauthorized
+from .passwords import hash_password, verify_password
+from .runtime import SERVICES
+
+log = logging.getLogger(__name__)
+
+MAX_LOGIN_FAILURES = 10
+LOGIN_WINDOW_SECONDS = 300
+_DUMMY_HASH = hash_password("timing-equaliser", n=2**14)
+
+
+@web.middleware
+async def problem_json(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except GatewayError as exc:
+        return web.json_response(exc.to_dict(), status=exc.http_status)
+
+
+async def read_json(request: web.Request, max_bytes: int = 16 * 1024) -> dict[str, Any]:
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise BadRequest(f"body is over {max_bytes} bytes", code="frame_too_large")
+    raw = await request.content.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise BadRequest(f"body is over {max_bytes} bytes", code="frame_too_large")
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise BadRequest(f"body is not valid JSON: {exc}", code="bad_json") from None
+    if not isinstance(body, dict):
+        raise BadRequest("body must be a JSON object", code="bad_json")
+    return body
+
+
+def _field(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise BadRequest(f"'{name}' is required", field=name, code="missing_field")
+    if len(value) > 256:
+        raise BadRequest(f"'{name}' is too long", field=name, code="bad_field")
+    return value
+
+
+async def login(request: web.Request) -> web.Response:
+    s = request.app[SERVICES]
+    body = await read_json(request)
+    agent_id, password = _field(body, "agent_id"), _field(body, "password")
+    failures_key = f"{s.keys.prefix}:login:fail:{agent_id}"
+    failures = int(await s.redis.get(failures_key) or 0)
+    if failures >= MAX_LOGIN_FAILURES:
+        raise TooManyRequests(f"too many failed logins for '{agent_id}'; wait a few minutes")
+    agent = s.directory.get(agent_id)
+    stored = agent.password_hash if agent is not None else _DUMMY_HASH
+    ok = await asyncio.to_thread(verify_password, password, stored)
+    if agent is None or not ok:
+        pipe = s.redis.pipeline()
+        pipe.incr(failures_key)
+        pipe.expire(failures_key, LOGIN_WINDOW_SECONDS)
+        await pipe.execute()
+        log.info("failed login", extra={"agent_id": agent_id})
+        raise Unauthorized("unknown agent or wrong password", field="password")
+    await s.redis.delete(failures_key)
+    token = s.signer.sign(agent.id, tokens.AGENT, now=time.time(), ttl=s.settings.agent_token_hours * 3600)
+    log.info("agent logged in", extra={"agent_id": agent.id})
+    return web.json_response({"token": token, "agent": {"id": agent.id, "name": agent.name,
+                                                        "roles": list(agent.roles)}})
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    s = request.app[SERVICES]
+    try:
+        async with asyncio.timeout(2):
+            await s.redis.ping()
+    except Exception as exc:
+        return web.json_response({"status": "unavailable", "redis": str(exc) or type(exc).__name__}, status=503)
+    return web.json_response({"status": "ready", "redis": "ok", "node": s.settings.node_id})
+
+
+def _page(name: str, content_type: str = "text/html", cors: bool = False) -> Any:
+    path = STATIC_DIR / name
+
+    async def handler(request: web.Request) -> web.FileResponse:
+        headers = {"Cache-Control": "no-cache"}
+        if cors:
+            headers["Access-Control-Allow-Origin"] = "*"
+        return web.FileResponse(path, headers={**headers, "Content-Type": content_type})
+    return handler
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/", _page("index.html"))
+    app.router.add_get("/agent", _page("agent.html"))
+    app.router.add_get("/widget.js", _page("widget.js", "application/javascript", cors=True))
+    app.router.add_static("/static/", STATIC_DIR, show_index=False)
+    app.router.add_post("/api/agent/login", login)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)

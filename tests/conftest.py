@@ -1,0 +1,80 @@
+"""Fixtures: one real Redis server per test session (flushed before each test) and gateway nodes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from gateway.agents import add_agent
+from gateway.config import Settings
+from tests.support.clients import Agent, Customer
+from tests.support.servers import Node, RedisServer, start_node
+
+PASSWORDS = {"alice": "alice-secret-1", "bob": "bob-secret-22", "carol": "carol-secret-333"}
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    redis_server.flush()
+    return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def agents_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("agents") / "agents.toml"
+    add_agent(path, "alice", "Alice Smith", PASSWORDS["alice"], capacity=2)
+    add_agent(path, "bob", "Bob Jones", PASSWORDS["bob"], capacity=2)
+    add_agent(path, "carol", "Carol White", PASSWORDS["carol"], capacity=1, roles=("agent", "supervisor"))
+    return path
+
+
+@pytest.fixture
+def settings(redis_url: str, agents_file: Path, tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", redis_url=redis_url, agents_file=agents_file,
+                    secret="test-secret-0123456789abcdef", log_format="text")
+
+
+@pytest.fixture
+async def node(settings: Settings) -> AsyncIterator[Node]:
+    started = await start_node(settings)
+    yield started
+    await started.stop()
+
+
+@pytest.fixture
+async def clients(node: Node) -> AsyncIterator["Clients"]:
+    made = Clients(node.url)
+    yield made
+    await made.close()
+
+
+class Clients:
+    """Makes customers and agents on a node and closes them all after the test."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.made: list[Customer | Agent] = []
+
+    def customer(self, token: str | None = None, url: str | None = None) -> Customer:
+        c = Customer(url or self.url, token)
+        self.made.append(c)
+        return c
+
+    def agent(self, agent_id: str, url: str | None = None) -> Agent:
+        a = Agent(url or self.url, agent_id, PASSWORDS[agent_id])
+        self.made.append(a)
+        return a
+
+    async def close(self) -> None:
+        await asyncio.gather(*(c.close() for c in self.made))

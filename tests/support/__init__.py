@@ -1,0 +1,1 @@
+"""Test harness shipped with the project: real Redis, real gateway, real WebSocket clients."""

