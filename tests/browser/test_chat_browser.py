@@ -1,0 +1,79 @@
+"""A customer on the demo site and an agent at the desk, each in their own Chromium context."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from tests.conftest import PASSWORDS
+from tests.support.servers import Node
+
+pytestmark = pytest.mark.browser
+
+
+async def agent_login(page: Page, node: Node, agent_id: str) -> None:
+    await page.goto(node.url + "/agent")
+    await page.fill("#login-agent", agent_id)
+    await page.fill("#login-password", PASSWORDS[agent_id])
+    await page.click("#login-submit")
+    await page.click("[data-testid=status-available]")
+    await expect(page.locator("[data-testid=agent-status]")).to_have_text(re.compile("available", re.I))
+
+
+async def test_customer_and_agent_chat_in_the_browser(browser: Browser, node: Node) -> None:
+    agent_ctx = await browser.new_context()
+    customer_ctx = await browser.new_context()
+    agent = await agent_ctx.new_page()
+    customer = await customer_ctx.new_page()
+    errors: list[str] = []
+    for page in (agent, customer):
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    await agent_login(agent, node, "alice")
+
+    await customer.goto(node.url + "/")
+    await customer.click("[data-testid=cg-launcher]")
+    await expect(customer.locator("[data-testid=cg-panel]")).to_be_visible()
+    await customer.fill("[data-testid=cg-input]", "Hello, do you ship to Norway?")
+    await customer.click("[data-testid=cg-send]")
+    sent = customer.locator(".cg-msg[data-author=customer]", has_text="Hello, do you ship to Norway?")
+    await expect(sent).to_have_attribute("data-status", "sent")
+
+    # the agent is assigned the conversation and sees the message
+    conv_item = agent.locator("[data-testid=conversations] .conv-item")
+    await expect(conv_item).to_have_count(1)
+    await conv_item.first.click()
+    timeline = agent.locator("[data-testid=timeline]")
+    await expect(timeline.locator(".tl-item[data-type=message][data-author=customer]")).to_have_text(
+        re.compile("ship to Norway"))
+
+    # typing preview: the agent sees the draft before it is sent
+    await customer.locator("[data-testid=cg-input]").press_sequentially("My order number is 4", delay=20)
+    await expect(agent.locator("[data-testid=typing-preview]")).to_contain_text("My order number is 4")
+
+    # the agent replies; the customer sees it
+    await agent.fill("[data-testid=composer]", "Yes, we ship to Norway in 3-5 days.")
+    await agent.click("[data-testid=send]")
+    reply = customer.locator(".cg-msg[data-author=agent]", has_text="we ship to Norway")
+    await expect(reply).to_have_count(1)
+
+    # reload the customer page: the whole history is back, nothing twice
+    await customer.reload()
+    await customer.click("[data-testid=cg-launcher]") if not await customer.locator(
+        "[data-testid=cg-panel]").is_visible() else None
+    await expect(customer.locator(".cg-msg[data-author=customer]", has_text="ship to Norway?")).to_have_count(1)
+    await expect(customer.locator(".cg-msg[data-author=agent]", has_text="we ship to Norway")).to_have_count(1)
+
+    # after the reload the customer can go on
+    await customer.fill("[data-testid=cg-input]", "Great, thanks!")
+    await customer.click("[data-testid=cg-send]")
+    await expect(timeline.locator(".tl-item[data-type=message][data-author=customer]", has_text="Great, thanks!")
+                 ).to_have_count(1)
+    stored = await node.services.store.events((await node.services.conversations.assigned_to("alice"))[0]["id"])
+    assert [e["text"] for e in stored if e["type"] == "message"] == [
+        "Hello, do you ship to Norway?", "Yes, we ship to Norway in 3-5 days.", "Great, thanks!"]
+    assert errors == []
+    await agent_ctx.close()
+    await customer_ctx.close()

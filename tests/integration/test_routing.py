@@ -1,0 +1,141 @@
+"""Routing v1 end to end: the queue, capacity, longest idle, presence, several nodes."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import aiohttp
+
+from gateway.config import Settings
+from tests.conftest import Clients
+from tests.support.servers import GatewayProcess, Node, start_node
+
+
+async def test_waiting_customers_see_their_place_and_are_served_as_agents_free_up(clients: Clients) -> None:
+    carol = clients.agent("carol")   # capacity 1
+    await carol.hello()
+    first, second, third = clients.customer(), clients.customer(), clients.customer()
+    for c in (first, second, third):
+        await c.hello()
+    a1 = await first.say("one")
+    await asyncio.sleep(0.01)
+    a2 = await second.say("two")
+    await asyncio.sleep(0.01)
+    a3 = await third.say("three")
+    conv = await carol.assigned()
+    assert conv["id"] == a1["conversation_id"]
+    assert (await second.expect("queue", lambda f: f["position"] == 1))["conversation_id"] == a2["conversation_id"]
+    assert (await third.expect("queue", lambda f: f["position"] == 2))["conversation_id"] == a3["conversation_id"]
+    queue = await carol.expect("queue", lambda f: len(f["waiting"]) == 2)
+    assert [w["id"] for w in queue["waiting"]] == [a2["conversation_id"], a3["conversation_id"]]
+    assert queue["waiting"][0]["last_text"] == "two"
+
+    await carol.send({"type": "close", "conversation_id": conv["id"], "disposition": "resolved"})
+    nxt = await carol.assigned()
+    assert nxt["id"] == a2["conversation_id"]
+    await third.expect("queue", lambda f: f["position"] == 1)
+
+
+async def test_longest_idle_agent_gets_the_next_conversation(clients: Clients) -> None:
+    bob = clients.agent("bob")
+    await bob.hello()
+    await asyncio.sleep(0.05)
+    alice = clients.agent("alice")
+    await alice.hello()
+    c1, c2, c3 = clients.customer(), clients.customer(), clients.customer()
+    for c in (c1, c2, c3):
+        await c.hello()
+    await c1.say("first")
+    assert (await bob.assigned())["customer_id"] == c1.customer_id      # bob idle longest
+    await c2.say("second")
+    assert (await alice.assigned())["customer_id"] == c2.customer_id    # now alice is
+    await c3.say("third")
+    assert (await bob.assigned())["customer_id"] == c3.customer_id
+
+
+async def test_away_or_disconnected_agents_get_nothing(clients: Clients, node: Node) -> None:
+    alice = clients.agent("alice")
+    await alice.hello()
+    await alice.send({"type": "status", "status": "away"})
+    await alice.expect("agent", lambda f: f["agent"]["status"] == "away")
+    bob = clients.agent("bob")
+    await bob.hello()
+    await bob.drop()
+    cust = clients.customer()
+    await cust.hello()
+    ack = await cust.say("anyone?")
+    frames = await alice.quiet(0.5)
+    assert not [f for f in frames if f["type"] == "assigned"]
+    assert await node.services.conversations.queue_position(ack["conversation_id"]) == 1
+    await alice.send({"type": "status", "status": "available"})
+    assert (await alice.assigned())["id"] == ack["conversation_id"]
+
+
+async def test_customer_and_agent_on_different_nodes(settings: Settings) -> None:
+    from tests.support.clients import Agent, Customer
+    from tests.conftest import PASSWORDS
+
+    one = await start_node(settings)
+    two = await start_node(settings)
+    alice = Agent(two.url, "alice", PASSWORDS["alice"])
+    cust = Customer(one.url)
+    try:
+        await alice.hello()
+        await cust.hello()
+        ack = await cust.say("hello from node one")
+        conv = await alice.assigned()
+        assert conv["id"] == ack["conversation_id"]
+        await alice.say(conv["id"], "hello from node two")
+        assert (await cust.event("message", lambda e: e["author"] == "agent"))["text"] == "hello from node two"
+        await cust.send({"type": "typing", "active": True, "draft": "cross-node draft"})
+        assert (await alice.expect("typing"))["draft"] == "cross-node draft"
+    finally:
+        await asyncio.gather(alice.close(), cust.close())
+        await one.stop()
+        await two.stop()
+
+
+async def test_gateway_restart_keeps_conversations_and_tokens(tmp_path: Path, agents_file: Path) -> None:
+    """The real CLI with its embedded Redis: stop it, start it again, everything is still there."""
+    from tests.support.clients import Agent, Customer
+    from tests.conftest import PASSWORDS
+
+    data = tmp_path / "data"
+    args = ("--agents-file", str(agents_file), "--log-format", "text")
+    gw = GatewayProcess(data, *args)
+    await gw.start()
+    cust = Customer(gw.url)
+    alice = Agent(gw.url, "alice", PASSWORDS["alice"])
+    try:
+        await alice.hello()
+        await cust.hello()
+        ack = await cust.say("before the restart")
+        conv = await alice.assigned()
+        await alice.say(conv["id"], "noted, restarting now")
+        await cust.event("message", lambda e: e["author"] == "agent")
+        await cust.drop()
+        await alice.drop()
+        assert await gw.stop() == 0
+        assert (data / "appendonly.aof").exists() or (data / "appendonlydir").exists()
+
+        gw2 = GatewayProcess(data, *args)
+        gw2.port, gw2.url = gw.port, gw.url
+        await gw2.start()
+        try:
+            welcome = await cust.hello()          # same token, signed before the restart
+            assert welcome["conversation"]["id"] == ack["conversation_id"]
+            assert [e.get("text") for e in welcome["events"] if e["type"] == "message"] == [
+                "before the restart", "noted, restarting now"]
+            await alice.hello(available=False)
+            assert [c["id"] for c in alice.welcome["conversations"]] == [conv["id"]]
+            async with aiohttp.ClientSession() as s:
+                async with s.get(gw.url + "/healthz") as r:
+                    assert r.status == 200
+        finally:
+            await cust.close()
+            await alice.close()
+            assert await gw2.stop() == 0
+    finally:
+        if gw.proc is not None:
+            await gw.stop()

@@ -1,0 +1,51 @@
+from pathlib import Path
+
+import pytest
+
+from gateway.agents import add_agent, ensure_demo_agents, load_agents
+from gateway.errors import ConfigError
+from gateway.passwords import hash_password, verify_password
+
+
+def test_password_hash_round_trip() -> None:
+    stored = hash_password("correct horse")
+    assert stored.startswith("scrypt$") and "correct horse" not in stored
+    assert verify_password("correct horse", stored)
+    assert not verify_password("wrong horse", stored)
+    assert not verify_password("correct horse", "plain-text")
+
+
+def test_add_and_load(tmp_path: Path) -> None:
+    path = tmp_path / "agents.toml"
+    add_agent(path, "alice", 'Alice "Al" Smith', "pw-123456", capacity=4)
+    add_agent(path, "bob", "Bob", "pw-654321", roles=("agent", "supervisor"))
+    directory = load_agents(path)
+    alice = directory.get("alice")
+    assert alice is not None and alice.name == 'Alice "Al" Smith' and alice.capacity == 4
+    assert verify_password("pw-123456", alice.password_hash)
+    assert directory.get("bob").roles == ("agent", "supervisor")  # type: ignore[union-attr]
+    with pytest.raises(ConfigError, match="already exists"):
+        add_agent(path, "alice", "Again", "pw-000000")
+    assert len(load_agents(path)) == 2
+
+
+@pytest.mark.parametrize("text, words", [
+    ('[[agent]]\nid = "a"\npassword = "hunter2"\n', "'password' must be a scrypt hash"),
+    ('[[agent]]\nid = "Bad Id!"\npassword = "x"\n', "'id' must match"),
+    ('[[agent]]\nid = "a"\npassword = "{h}"\ncapacity = 0\n', "'capacity'"),
+    ('[[agent]]\nid = "a"\npassword = "{h}"\n[[agent]]\nid = "a"\npassword = "{h}"\n', "duplicate id"),
+    ("[[agent]\n", "not valid TOML"),
+])
+def test_broken_files_name_file_and_entry(tmp_path: Path, text: str, words: str) -> None:
+    path = tmp_path / "agents.toml"
+    path.write_text(text.replace("{h}", hash_password("pw", n=2**10)))
+    with pytest.raises(ConfigError) as info:
+        load_agents(path)
+    assert words in info.value.message and str(path) in info.value.message
+
+
+def test_demo_agent_created_once(tmp_path: Path) -> None:
+    path = tmp_path / "agents.toml"
+    password = ensure_demo_agents(path)
+    assert password and verify_password(password, load_agents(path).get("demo").password_hash)  # type: ignore[union-attr]
+    assert ensure_demo_agents(path) is None

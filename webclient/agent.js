@@ -1,0 +1,1332 @@
+/*
+ * Contact Gateway — agent desk (served at /agent, this file at /static/agent.js).
+ *
+ * Login over HTTP (POST /api/agent/login), then one WebSocket (/ws/agent) that
+ * carries everything: presence, the waiting queue, assigned conversations and
+ * their timelines. The wire protocol is described in docs/protocol.md.
+ *
+ * Each conversation keeps its own state (events by id, unacknowledged outgoing
+ * messages by client_id, composer draft, note mode, unread count), so the agent
+ * can work several chats at once and switch without losing anything. Outgoing
+ * messages are resent on every reconnect until acknowledged; the gateway stores
+ * a message once per client_id and this page renders an event once per id.
+ */
+(() => {
+  'use strict';
+
+  const TOKEN_KEY = 'cg.agent.token';
+  const AGENT_KEY = 'cg.agent.info';
+  const OUTBOX_KEY = 'cg.agent.outbox';
+  const DRAFTS_KEY = 'cg.agent.drafts';
+
+  const MAX_TEXT_CHARS = 4000;        // gateway/protocol.py MAX_TEXT_CHARS
+  const MAX_FRAME_BYTES = 16 * 1024;  // gateway/protocol.py MAX_FRAME_BYTES
+  const BACKOFF_MIN = 500;
+  const BACKOFF_MAX = 15000;
+  const TYPING_IDLE = 3000;           // active:false after this long without input
+  const TYPING_REFRESH = 2000;        // re-announce active:true while typing continues
+  const TYPING_SHOW = 6000;           // hide the customer's draft preview after this
+  const TOAST_MS = 4500;
+  const WELCOME_TIMEOUT = 10000;
+
+  // ------------------------------------------------------------ small helpers
+
+  const $ = (sel) => document.querySelector(sel);
+
+  function h(tag, attrs, ...children) {
+    const el = document.createElement(tag);
+    if (attrs) {
+      for (const [k, v] of Object.entries(attrs)) {
+        if (v == null || v === false) continue;
+        if (k === 'class') el.className = v;
+        else if (k === 'text') el.textContent = v;
+        else if (k.startsWith('data-') || k.startsWith('aria-') || k === 'role' || k === 'title' || k === 'tabindex') {
+          el.setAttribute(k, v === true ? '' : String(v));
+        } else el[k] = v;
+      }
+    }
+    for (const c of children) {
+      if (c == null || c === false) continue;
+      el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return el;
+  }
+
+  function cmpId(a, b) {
+    const [am, as] = String(a).split('-');
+    const [bm, bs] = String(b).split('-');
+    const d = (Number(am) - Number(bm)) || (Number(as || 0) - Number(bs || 0));
+    return d < 0 ? -1 : d > 0 ? 1 : 0;
+  }
+
+  function newClientId() {
+    const c = window.crypto;
+    if (c && typeof c.randomUUID === 'function') return 'a-' + c.randomUUID();
+    const bytes = new Uint8Array(16);
+    if (c && c.getRandomValues) c.getRandomValues(bytes);
+    else for (let i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
+    return 'a-' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+
+  function codePoints(s) {
+    let n = 0;
+    for (const _ of s) n++; // eslint-disable-line no-unused-vars
+    return n;
+  }
+
+  function toDate(v) {
+    if (v == null || v === '') return null;
+    if (typeof v === 'number') return new Date(v < 1e12 ? v * 1000 : v);
+    if (/^\d+(\.\d+)?$/.test(String(v))) return toDate(Number(v));
+    const d = new Date(v);
+    return Number.isNaN(d.getTime()) ? null : d;
+  }
+
+  function fmtClock(v) {
+    const d = toDate(v);
+    return d ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : '';
+  }
+
+  function fmtFull(v) {
+    const d = toDate(v);
+    if (!d) return '';
+    try { return d.toLocaleString([], { dateStyle: 'medium', timeStyle: 'medium' }); } catch (_) { return d.toLocaleString(); }
+  }
+
+  function fmtWaited(ms) {
+    const s = Math.max(0, Math.floor(ms / 1000));
+    if (s < 60) return `${s}s`;
+    const m = Math.floor(s / 60);
+    if (m < 60) return `${m}m ${s % 60}s`;
+    const hr = Math.floor(m / 60);
+    return `${hr}h ${m % 60}m`;
+  }
+
+  function shortId(id) {
+    if (!id) return '—';
+    const s = String(id);
+    const m = /^([A-Za-z]{1,5}_)(.+)$/.exec(s);
+    if (m) return m[1] + (m[2].length > 6 ? m[2].slice(0, 6) : m[2]);
+    return s.length > 10 ? s.slice(0, 8) + '…' : s;
+  }
+
+  function initials(id) {
+    const s = String(id || '?').replace(/^[A-Za-z]{1,5}_/, '');
+    return (s.slice(0, 2) || '?').toUpperCase();
+  }
+
+  function colorFor(id) {
+    let hash = 0;
+    for (const ch of String(id || '')) hash = (hash * 31 + ch.charCodeAt(0)) | 0;
+    return `hsl(${Math.abs(hash) % 360} 45% 45%)`;
+  }
+
+  function customerLabel(conv) {
+    return 'Customer ' + shortId(conv.summary.customer_id || conv.id);
+  }
+
+  const storage = {
+    get(k) { try { return sessionStorage.getItem(k); } catch (_) { return null; } },
+    set(k, v) { try { sessionStorage.setItem(k, v); } catch (_) { /* ignore */ } },
+    remove(k) { try { sessionStorage.removeItem(k); } catch (_) { /* ignore */ } },
+    json(k, fallback) {
+      try { const v = JSON.parse(sessionStorage.getItem(k) || 'null'); return v == null ? fallback : v; } catch (_) { return fallback; }
+    },
+  };
+
+  // ------------------------------------------------------------ state
+
+  const S = {
+    token: storage.get(TOKEN_KEY),
+    agent: storage.json(AGENT_KEY, null),
+    dispositions: [],
+    queue: [],
+    convs: new Map(),       // id -> conversation state (insertion order = list order)
+    selected: null,
+    ws: null,
+    ready: false,
+    attempt: 0,
+    retryTimer: null,
+    everFailed: false,
+    running: false,
+    closing: null,          // conversation id of a pending close request
+  };
+
+  let ui = null;
+  const drafts = storage.json(DRAFTS_KEY, {});
+
+  function newConv(id) {
+    return {
+      id,
+      summary: { id },
+      events: new Map(),    // event id -> event
+      pending: new Map(),   // client_id -> {client_id, kind, text, ts, status, event_id?, error?}
+      context: {},
+      unread: 0,
+      draft: typeof drafts[id] === 'string' ? drafts[id] : '',
+      note: false,
+      closed: false,
+      historyLoaded: false,
+      lastEventId: null,
+      typingDraft: null,
+      typingTimer: null,
+    };
+  }
+
+  function ensureConv(id) {
+    let conv = S.convs.get(id);
+    if (!conv) {
+      conv = newConv(id);
+      S.convs.set(id, conv);
+    }
+    return conv;
+  }
+
+  function updateSummary(conv, s) {
+    if (!s || typeof s !== 'object') return;
+    conv.summary = Object.assign({}, conv.summary, s);
+    if (s.context && typeof s.context === 'object') conv.context = Object.assign({}, conv.context, s.context);
+    if (s.state === 'closed') conv.closed = true;
+  }
+
+  // ------------------------------------------------------------ persistence
+
+  function saveOutbox() {
+    const out = [];
+    for (const conv of S.convs.values()) {
+      for (const p of conv.pending.values()) {
+        if (p.status === 'sending') {
+          out.push({ conversation_id: conv.id, client_id: p.client_id, kind: p.kind, text: p.text, ts: p.ts });
+        }
+      }
+    }
+    if (out.length) storage.set(OUTBOX_KEY, JSON.stringify(out));
+    else storage.remove(OUTBOX_KEY);
+  }
+
+  function restoreOutbox() {
+    const saved = storage.json(OUTBOX_KEY, []);
+    if (!Array.isArray(saved)) return;
+    for (const e of saved) {
+      if (!e || typeof e.conversation_id !== 'string' || typeof e.client_id !== 'string' || typeof e.text !== 'string') continue;
+      const conv = ensureConv(e.conversation_id);
+      conv.pending.set(e.client_id, {
+        client_id: e.client_id, kind: e.kind === 'note' ? 'note' : 'message', text: e.text, ts: e.ts || Date.now(), status: 'sending',
+      });
+    }
+  }
+
+  let draftTimer = null;
+  function saveDraftsSoon() {
+    clearTimeout(draftTimer);
+    draftTimer = setTimeout(() => {
+      const out = {};
+      for (const conv of S.convs.values()) if (conv.draft) out[conv.id] = conv.draft;
+      storage.set(DRAFTS_KEY, JSON.stringify(out));
+    }, 300);
+  }
+
+  // ------------------------------------------------------------ toast
+
+  let toastTimer = null;
+  function toast(text) {
+    ui.toast.textContent = text;
+    ui.toast.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => { ui.toast.hidden = true; }, TOAST_MS);
+  }
+
+  // ------------------------------------------------------------ sound
+
+  let audioCtx = null;
+  function audio() {
+    if (audioCtx) return audioCtx;
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return null;
+    try { audioCtx = new Ctx(); } catch (_) { audioCtx = null; }
+    return audioCtx;
+  }
+
+  function beep() {
+    const ctx = audio();
+    if (!ctx) return;
+    try {
+      if (ctx.state === 'suspended') ctx.resume().catch(() => {});
+      const t = ctx.currentTime + 0.01;
+      [[880, 0], [1175, 0.14]].forEach(([freq, offset]) => {
+        const osc = ctx.createOscillator();
+        const gain = ctx.createGain();
+        osc.type = 'sine';
+        osc.frequency.value = freq;
+        gain.gain.setValueAtTime(0.0001, t + offset);
+        gain.gain.exponentialRampToValueAtTime(0.18, t + offset + 0.015);
+        gain.gain.exponentialRampToValueAtTime(0.0001, t + offset + 0.16);
+        osc.connect(gain).connect(ctx.destination);
+        osc.start(t + offset);
+        osc.stop(t + offset + 0.18);
+      });
+    } catch (_) { /* sound is a nicety */ }
+  }
+
+  // ------------------------------------------------------------ login / logout
+
+  function showLogin(message) {
+    ui.loginView.hidden = false;
+    ui.desk.hidden = true;
+    document.title = 'Agent desk — Contact Gateway';
+    if (message) {
+      ui.loginError.textContent = message;
+      ui.loginError.hidden = false;
+    } else {
+      ui.loginError.textContent = '';
+      ui.loginError.hidden = true;
+    }
+    ui.loginSubmit.disabled = false;
+    ui.loginSubmit.textContent = 'Sign in';
+    setTimeout(() => (ui.loginAgent.value ? ui.loginPassword : ui.loginAgent).focus(), 0);
+  }
+
+  function showDesk() {
+    ui.loginView.hidden = true;
+    ui.desk.hidden = false;
+    renderPresence();
+    renderQueue();
+    renderConvList();
+    renderMain();
+  }
+
+  async function onLoginSubmit(e) {
+    e.preventDefault();
+    audio(); // unlock WebAudio inside the user gesture
+    const agentId = ui.loginAgent.value.trim();
+    const password = ui.loginPassword.value;
+    if (!agentId || !password) {
+      ui.loginError.textContent = 'Enter your agent ID and password.';
+      ui.loginError.hidden = false;
+      return;
+    }
+    ui.loginError.hidden = true;
+    ui.loginSubmit.disabled = true;
+    ui.loginSubmit.textContent = 'Signing in…';
+    let res;
+    try {
+      res = await fetch('/api/agent/login', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify({ agent_id: agentId, password }),
+        credentials: 'same-origin',
+      });
+    } catch (_) {
+      showLogin('Cannot reach the gateway. Check your connection and try again.');
+      return;
+    }
+    let body = null;
+    try { body = await res.json(); } catch (_) { body = null; }
+    if (!res.ok || !body || typeof body.token !== 'string') {
+      let msg = body && typeof body.message === 'string' && body.message ? body.message : null;
+      if (!msg) {
+        msg = res.status === 401 ? 'Wrong agent ID or password.'
+          : res.status === 429 ? 'Too many attempts. Please wait a moment and try again.'
+            : `Sign-in failed (HTTP ${res.status}).`;
+      }
+      showLogin(msg);
+      ui.loginPassword.value = '';
+      return;
+    }
+    S.token = body.token;
+    S.agent = body.agent ? Object.assign({ status: 'offline' }, body.agent) : null;
+    storage.set(TOKEN_KEY, S.token);
+    if (S.agent) storage.set(AGENT_KEY, JSON.stringify(S.agent));
+    ui.loginPassword.value = '';
+    startDesk();
+  }
+
+  function startDesk() {
+    S.running = true;
+    restoreOutbox();
+    showDesk();
+    connect();
+  }
+
+  function logout(message) {
+    S.running = false;
+    stopTyping();
+    clearTimeout(S.retryTimer);
+    S.retryTimer = null;
+    const old = S.ws;
+    S.ws = null;
+    S.ready = false;
+    if (old) {
+      old.onopen = old.onmessage = old.onclose = old.onerror = null;
+      try { old.close(1000, 'logout'); } catch (_) { /* ignore */ }
+    }
+    for (const conv of S.convs.values()) clearTimeout(conv.typingTimer);
+    S.token = null;
+    S.agent = null;
+    S.convs.clear();
+    S.queue = [];
+    S.selected = null;
+    S.closing = null;
+    S.attempt = 0;
+    S.everFailed = false;
+    storage.remove(TOKEN_KEY);
+    storage.remove(AGENT_KEY);
+    storage.remove(OUTBOX_KEY);
+    storage.remove(DRAFTS_KEY);
+    for (const k of Object.keys(drafts)) delete drafts[k];
+    ui.timeline.replaceChildren();
+    ui.composer.value = '';
+    showLogin(message);
+  }
+
+  // ------------------------------------------------------------ connection
+
+  function wsUrl() {
+    return location.origin.replace(/^http/i, 'ws') + '/ws/agent';
+  }
+
+  function connect() {
+    clearTimeout(S.retryTimer);
+    S.retryTimer = null;
+    if (!S.running || S.ws) return;
+    S.ready = false;
+    renderConnection();
+    let sock;
+    try {
+      sock = new WebSocket(wsUrl());
+    } catch (_) {
+      S.everFailed = true;
+      scheduleReconnect();
+      return;
+    }
+    S.ws = sock;
+    sock.onopen = () => {
+      if (S.ws !== sock) return;
+      sock.send(JSON.stringify({ type: 'hello', token: S.token }));
+      setTimeout(() => { if (S.ws === sock && !S.ready) sock.close(); }, WELCOME_TIMEOUT);
+    };
+    sock.onmessage = (e) => {
+      if (S.ws !== sock) return;
+      let f;
+      try { f = JSON.parse(e.data); } catch (_) { return; }
+      if (f && typeof f === 'object') onFrame(f);
+    };
+    sock.onclose = () => {
+      if (S.ws !== sock) return;
+      S.ws = null;
+      S.ready = false;
+      S.everFailed = true;
+      typing.active = false;
+      scheduleReconnect();
+    };
+    sock.onerror = () => { /* onclose follows */ };
+  }
+
+  function scheduleReconnect() {
+    if (!S.running) return;
+    clearTimeout(S.retryTimer);
+    const base = Math.min(BACKOFF_MAX, BACKOFF_MIN * 2 ** S.attempt);
+    S.attempt = Math.min(S.attempt + 1, 16);
+    S.retryTimer = setTimeout(connect, base / 2 + Math.random() * (base / 2));
+    renderConnection();
+  }
+
+  function reconnectNow() {
+    const old = S.ws;
+    S.ws = null;
+    S.ready = false;
+    if (old) {
+      old.onopen = old.onmessage = old.onclose = old.onerror = null;
+      try { old.close(1000); } catch (_) { /* ignore */ }
+    }
+    connect();
+  }
+
+  function send(obj) {
+    if (!S.ws || S.ws.readyState !== WebSocket.OPEN) return false;
+    try { S.ws.send(JSON.stringify(obj)); return true; } catch (_) { return false; }
+  }
+
+  function onFrame(f) {
+    switch (f.type) {
+      case 'welcome': onWelcome(f); break;
+      case 'agent': onAgent(f); break;
+      case 'queue': onQueue(f); break;
+      case 'assigned': onAssigned(f); break;
+      case 'unassigned': onUnassigned(f); break;
+      case 'history': onHistory(f); break;
+      case 'event': onEvent(f); break;
+      case 'typing': onTyping(f); break;
+      case 'ack': onAck(f); break;
+      case 'error': onError(f); break;
+      default: break;
+    }
+  }
+
+  // ------------------------------------------------------------ frames
+
+  function requestHistory(conv) {
+    const frame = { type: 'open', conversation_id: conv.id };
+    if (conv.lastEventId) frame.last_event_id = conv.lastEventId;
+    send(frame);
+  }
+
+  function resendPending(conv) {
+    for (const p of conv.pending.values()) {
+      if (p.status !== 'sending') continue;
+      send({ type: p.kind, conversation_id: conv.id, client_id: p.client_id, text: p.text });
+    }
+  }
+
+  function onWelcome(f) {
+    S.ready = true;
+    S.attempt = 0;
+    S.everFailed = false;
+    if (f.agent) {
+      S.agent = f.agent;
+      storage.set(AGENT_KEY, JSON.stringify(S.agent));
+    }
+    S.dispositions = Array.isArray(f.dispositions) ? f.dispositions.filter((d) => typeof d === 'string') : [];
+    S.queue = Array.isArray(f.queue) ? f.queue : [];
+    const live = new Set();
+    for (const s of Array.isArray(f.conversations) ? f.conversations : []) {
+      if (!s || !s.id) continue;
+      const conv = ensureConv(s.id);
+      updateSummary(conv, s);
+      conv.closed = s.state === 'closed';
+      if (!conv.closed) live.add(s.id);
+    }
+    // Whatever we showed that is no longer ours was closed or reassigned while we were away.
+    for (const conv of Array.from(S.convs.values())) {
+      if (live.has(conv.id)) continue;
+      failPending(conv, 'conversation is no longer assigned to you');
+      if (!conv.closed) conv.closed = true;
+      if (conv.id !== S.selected) removeConv(conv.id);
+    }
+    for (const id of live) {
+      const conv = S.convs.get(id);
+      requestHistory(conv);
+      resendPending(conv);
+    }
+    saveOutbox();
+    renderDispositions();
+    renderPresence();
+    renderQueue();
+    renderConnection();
+    if (!S.selected || !S.convs.has(S.selected)) {
+      const first = live.values().next();
+      if (!first.done) select(first.value);
+      else { S.selected = null; renderMain(); }
+    } else {
+      renderMain();
+    }
+    renderConvList();
+    if (typing.wanted()) onComposerInput();
+  }
+
+  function onAgent(f) {
+    if (!f.agent) return;
+    S.agent = Object.assign({}, S.agent, f.agent);
+    storage.set(AGENT_KEY, JSON.stringify(S.agent));
+    renderPresence();
+  }
+
+  function onQueue(f) {
+    S.queue = Array.isArray(f.waiting) ? f.waiting : [];
+    renderQueue();
+  }
+
+  function onAssigned(f) {
+    const s = f.conversation;
+    if (!s || !s.id) return;
+    const conv = ensureConv(s.id);
+    conv.closed = false;
+    updateSummary(conv, s);
+    conv.closed = s.state === 'closed';
+    S.queue = S.queue.filter((q) => q && q.id !== s.id);
+    beep();
+    conv.freshAssign = true; // its backlog counts as unread until the agent looks at it
+    requestHistory(conv);
+    renderQueue();
+    if (!S.selected) select(conv.id);
+    else if (S.selected === conv.id) renderMain();
+    renderConvList();
+    if (S.selected !== conv.id) toast(`New conversation: ${customerLabel(conv)}`);
+  }
+
+  function onUnassigned(f) {
+    const conv = S.convs.get(f.conversation_id);
+    if (!conv) return;
+    conv.closed = true;
+    conv.summary.state = 'closed';
+    if (S.closing === conv.id) S.closing = null;
+    clearTyping(conv);
+    if (S.selected === conv.id) {
+      stopTyping();
+      renderMain();
+    } else {
+      removeConv(conv.id);
+    }
+    renderConvList();
+  }
+
+  function onHistory(f) {
+    const s = f.conversation;
+    const id = (s && s.id) || f.conversation_id;
+    if (!id) return;
+    const conv = S.convs.get(id);
+    if (!conv) return; // not (or no longer) ours
+    updateSummary(conv, s);
+    const events = Array.isArray(f.events) ? f.events.slice() : [];
+    events.sort((a, b) => cmpId(a && a.id, b && b.id));
+    const countUnread = conv.freshAssign && (S.selected !== id || document.hidden);
+    conv.freshAssign = false;
+    for (const ev of events) {
+      if (!applyEvent(conv, ev, false) || !countUnread || ev.type !== 'message') continue;
+      if (ev.author === 'customer') conv.unread++;
+      else if (ev.author === 'agent') conv.unread = 0;
+    }
+    conv.historyLoaded = true;
+    if (S.selected === id) renderMain();
+    renderConvList();
+  }
+
+  function onEvent(f) {
+    const ev = f.event;
+    const id = f.conversation_id || (ev && ev.conversation_id);
+    if (!id || !ev) return;
+    let conv = S.convs.get(id);
+    if (!conv) {
+      // An event before its "assigned" frame: track it and fetch the rest.
+      conv = ensureConv(id);
+      requestHistory(conv);
+    }
+    const isNew = applyEvent(conv, ev, true);
+    if (!isNew) return;
+    if (S.selected === id) {
+      renderHeader();
+      renderContext();
+      renderComposerState();
+    }
+    renderConvList();
+  }
+
+  function onTyping(f) {
+    const conv = S.convs.get(f.conversation_id);
+    if (!conv) return;
+    clearTimeout(conv.typingTimer);
+    if (f.active) {
+      conv.typingDraft = typeof f.draft === 'string' ? f.draft : '';
+      conv.typingTimer = setTimeout(() => clearTyping(conv), TYPING_SHOW);
+    } else {
+      conv.typingDraft = null;
+    }
+    if (S.selected === conv.id) renderTypingPreview();
+  }
+
+  function clearTyping(conv) {
+    clearTimeout(conv.typingTimer);
+    conv.typingTimer = null;
+    conv.typingDraft = null;
+    if (S.selected === conv.id) renderTypingPreview();
+  }
+
+  function findPending(clientId, convId) {
+    const conv = convId ? S.convs.get(convId) : null;
+    if (conv && conv.pending.has(clientId)) return [conv, conv.pending.get(clientId)];
+    for (const c of S.convs.values()) if (c.pending.has(clientId)) return [c, c.pending.get(clientId)];
+    return [null, null];
+  }
+
+  function onAck(f) {
+    if (typeof f.client_id !== 'string') return;
+    const [conv, p] = findPending(f.client_id, f.conversation_id);
+    if (!conv) return;
+    if (typeof f.event_id === 'string' && conv.events.has(f.event_id)) {
+      conv.pending.delete(f.client_id); // the event already arrived
+    } else {
+      p.status = 'sent';
+      if (typeof f.event_id === 'string') p.event_id = f.event_id;
+    }
+    saveOutbox();
+    if (S.selected === conv.id) upsertPendingEl(conv, p);
+  }
+
+  function onError(f) {
+    if (f.code === 'unauthorized') {
+      logout('Your session has expired or is not valid. Please sign in again.');
+      return;
+    }
+    if (typeof f.client_id === 'string' && f.client_id) {
+      const [conv, p] = findPending(f.client_id, f.conversation_id);
+      if (conv && p) {
+        p.status = 'failed';
+        p.error = f.message || f.code;
+        saveOutbox();
+        if (S.selected === conv.id) upsertPendingEl(conv, p);
+      }
+    }
+    if (S.closing) {
+      const conv = S.convs.get(S.closing);
+      S.closing = null;
+      if (f.code === 'conflict' && conv) {
+        conv.closed = true;
+        conv.summary.state = 'closed';
+      }
+      if (conv && S.selected === conv.id) renderMain();
+    }
+    toast(f.message || `Error: ${f.code || 'unknown'}`);
+  }
+
+  function failPending(conv, reason) {
+    for (const p of conv.pending.values()) {
+      if (p.status === 'sending') {
+        p.status = 'failed';
+        p.error = reason;
+      }
+    }
+  }
+
+  function removeConv(id) {
+    const conv = S.convs.get(id);
+    if (!conv) return;
+    clearTimeout(conv.typingTimer);
+    S.convs.delete(id);
+    saveOutbox();
+    saveDraftsSoon();
+  }
+
+  /** Fold one event into a conversation. Returns false for a duplicate. */
+  function applyEvent(conv, ev, live) {
+    if (!ev || typeof ev !== 'object' || typeof ev.id !== 'string') return false;
+    if (conv.events.has(ev.id)) return false;
+    conv.events.set(ev.id, ev);
+    if (!conv.lastEventId || cmpId(ev.id, conv.lastEventId) > 0) conv.lastEventId = ev.id;
+    if (ev.client_id && conv.pending.has(ev.client_id)) {
+      conv.pending.delete(ev.client_id);
+      saveOutbox();
+    }
+    switch (ev.type) {
+      case 'opened':
+        if (ev.customer_id && !conv.summary.customer_id) conv.summary.customer_id = ev.customer_id;
+        if (ev.context && typeof ev.context === 'object') conv.context = Object.assign({}, ev.context, conv.context);
+        break;
+      case 'message':
+        if (typeof ev.text === 'string') conv.summary.last_text = ev.text;
+        if (ev.author === 'customer') {
+          if (live) clearTyping(conv);
+          if (live && (S.selected !== conv.id || document.hidden)) conv.unread++;
+        }
+        break;
+      case 'state':
+        if (ev.state) conv.summary.state = ev.state;
+        if (ev.state === 'closed') conv.closed = true;
+        break;
+      case 'assigned':
+        conv.summary.agent_id = ev.agent_id;
+        conv.summary.agent_name = ev.agent_name;
+        if (!conv.closed) conv.summary.state = 'assigned';
+        break;
+      case 'closed':
+        conv.summary.state = 'closed';
+        conv.closed = true;
+        break;
+      case 'context':
+        if (ev.values && typeof ev.values === 'object') conv.context = Object.assign({}, conv.context, ev.values);
+        break;
+      default:
+        break;
+    }
+    if (live && S.selected === conv.id) upsertEventEl(conv, ev);
+    return true;
+  }
+
+  // ------------------------------------------------------------ outgoing
+
+  const typing = {
+    conv: null,
+    active: false,
+    lastSent: 0,
+    idle: null,
+    wanted() {
+      const conv = S.convs.get(S.selected);
+      return !!(conv && !conv.closed && !ui.noteMode.checked && ui.composer.value.trim());
+    },
+  };
+
+  function onComposerInput() {
+    const conv = S.convs.get(S.selected);
+    if (!conv) return;
+    conv.draft = ui.composer.value;
+    saveDraftsSoon();
+    if (!typing.wanted()) { stopTyping(); return; }
+    const now = Date.now();
+    if (!typing.active || typing.conv !== conv.id || now - typing.lastSent >= TYPING_REFRESH) {
+      if (typing.active && typing.conv !== conv.id) stopTyping();
+      if (S.ready && send({ type: 'typing', conversation_id: conv.id, active: true })) {
+        typing.active = true;
+        typing.conv = conv.id;
+        typing.lastSent = now;
+      }
+    }
+    clearTimeout(typing.idle);
+    typing.idle = setTimeout(stopTyping, TYPING_IDLE);
+  }
+
+  function stopTyping() {
+    clearTimeout(typing.idle);
+    typing.idle = null;
+    if (typing.active && typing.conv && S.ready) {
+      send({ type: 'typing', conversation_id: typing.conv, active: false });
+    }
+    typing.active = false;
+    typing.conv = null;
+  }
+
+  function submit() {
+    const conv = S.convs.get(S.selected);
+    if (!conv || conv.closed) return;
+    const text = ui.composer.value;
+    if (!text.trim()) return;
+    const kind = ui.noteMode.checked ? 'note' : 'message';
+    stopTyping();
+    const p = { client_id: newClientId(), kind, text, ts: Date.now(), status: 'sending' };
+    const frame = { type: kind, conversation_id: conv.id, client_id: p.client_id, text };
+    conv.pending.set(p.client_id, p);
+    ui.composer.value = '';
+    conv.draft = '';
+    saveDraftsSoon();
+    if (codePoints(text) > MAX_TEXT_CHARS || new TextEncoder().encode(JSON.stringify(frame)).length > MAX_FRAME_BYTES) {
+      p.status = 'failed';
+      p.error = `too long (at most ${MAX_TEXT_CHARS} characters)`;
+      toast(`Message is too long (at most ${MAX_TEXT_CHARS} characters).`);
+    } else {
+      saveOutbox();
+      if (S.ready) send(frame);
+    }
+    upsertPendingEl(conv, p, true);
+    ui.composer.focus();
+  }
+
+  function setStatus(status) {
+    if (!S.ready) { toast('Not connected — try again in a moment.'); return; }
+    send({ type: 'status', status });
+  }
+
+  function closeSelected() {
+    const conv = S.convs.get(S.selected);
+    if (!conv || conv.closed || S.closing) return;
+    const disposition = ui.disposition.value || S.dispositions[0];
+    if (!disposition) { toast('Choose a disposition first.'); return; }
+    if (!S.ready) { toast('Not connected — try again in a moment.'); return; }
+    stopTyping();
+    S.closing = conv.id;
+    send({ type: 'close', conversation_id: conv.id, disposition });
+    renderComposerState();
+  }
+
+  // ------------------------------------------------------------ selection
+
+  function select(id) {
+    if (S.selected === id) return;
+    const prev = S.convs.get(S.selected);
+    if (prev) {
+      prev.draft = ui.composer.value;
+      prev.note = ui.noteMode.checked;
+      stopTyping();
+      if (prev.closed) removeConv(prev.id);
+    }
+    S.selected = id;
+    const conv = S.convs.get(id);
+    if (conv) {
+      conv.unread = 0;
+      ui.composer.value = conv.draft || '';
+      ui.noteMode.checked = !!conv.note;
+      if (!conv.historyLoaded) requestHistory(conv);
+    }
+    saveDraftsSoon();
+    renderMain();
+    renderConvList();
+  }
+
+  // ------------------------------------------------------------ rendering: top bar
+
+  function renderConnection() {
+    let text;
+    let state;
+    if (S.ready) { text = 'Connected'; state = 'online'; }
+    else if (S.everFailed) { text = 'Offline — reconnecting…'; state = 'offline'; }
+    else { text = 'Connecting…'; state = 'connecting'; }
+    ui.connection.textContent = text;
+    ui.connection.dataset.state = state;
+  }
+
+  function renderPresence() {
+    const a = S.agent || {};
+    const status = a.status || 'offline';
+    ui.agentStatus.textContent = status;
+    ui.statusPill.dataset.status = status;
+    ui.btnAvailable.setAttribute('aria-pressed', String(status === 'available'));
+    ui.btnAway.setAttribute('aria-pressed', String(status === 'away'));
+    const active = typeof a.active === 'number' ? a.active
+      : Array.from(S.convs.values()).filter((c) => !c.closed).length;
+    const cap = typeof a.capacity === 'number' ? a.capacity : '?';
+    ui.load.textContent = `${active} / ${cap} chats`;
+    ui.agentName.textContent = a.name || a.id || '';
+    ui.agentName.title = a.id ? `Signed in as ${a.id}` : '';
+  }
+
+  function renderDispositions() {
+    const current = ui.disposition.value;
+    ui.disposition.replaceChildren(...S.dispositions.map((d) => h('option', { value: d, text: d.replace(/_/g, ' ') })));
+    if (S.dispositions.includes(current)) ui.disposition.value = current;
+  }
+
+  // ------------------------------------------------------------ rendering: sidebar
+
+  function renderQueue() {
+    const items = S.queue.filter((q) => q && q.id);
+    ui.queueCount.textContent = String(items.length);
+    ui.queueEmpty.hidden = items.length > 0;
+    ui.queue.replaceChildren(...items.map((q) => {
+      const since = toDate(q.queued_at || q.created_at);
+      const li = h('li', {
+        class: 'queue-item',
+        'data-conversation-id': q.id,
+        title: 'Waiting customers are routed automatically to available agents',
+      },
+      h('span', { class: 'avatar', 'aria-hidden': 'true', text: initials(q.customer_id || q.id) }),
+      h('span', { class: 'item-title', text: 'Customer ' + shortId(q.customer_id || q.id) }),
+      h('span', { class: 'item-meta waited', 'data-since': since ? String(since.getTime()) : '', text: since ? fmtWaited(Date.now() - since.getTime()) : '' }),
+      h('span', { class: 'item-text', text: q.last_text || 'No message yet' }));
+      li.querySelector('.avatar').style.background = colorFor(q.customer_id || q.id);
+      return li;
+    }));
+  }
+
+  function renderConvList() {
+    const convs = Array.from(S.convs.values()).filter((c) => c.summary.customer_id || c.historyLoaded || c.summary.state);
+    ui.convCount.textContent = String(convs.filter((c) => !c.closed).length);
+    ui.convEmpty.hidden = convs.length > 0;
+    const existing = new Map(Array.from(ui.convs.children).map((el) => [el.dataset.conversationId, el]));
+    const wanted = [];
+    for (const conv of convs) {
+      let li = existing.get(conv.id);
+      if (!li) {
+        li = h('li', { class: 'conv-item', 'data-conversation-id': conv.id, role: 'option', tabindex: '0' });
+        li.addEventListener('click', () => select(conv.id));
+        li.addEventListener('keydown', (e) => {
+          if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); select(conv.id); }
+        });
+      }
+      const lastEv = conv.lastEventId ? conv.events.get(conv.lastEventId) : null;
+      const avatar = h('span', { class: 'avatar', 'aria-hidden': 'true', text: initials(conv.summary.customer_id || conv.id) });
+      avatar.style.background = colorFor(conv.summary.customer_id || conv.id);
+      const meta = conv.unread > 0
+        ? h('span', { class: 'unread', 'data-testid': 'unread', 'aria-label': `${conv.unread} unread`, text: String(conv.unread) })
+        : h('span', { class: 'item-meta', text: conv.closed ? 'closed' : fmtClock(lastEv ? lastEv.ts : conv.summary.updated_at) });
+      li.replaceChildren(
+        avatar,
+        h('span', { class: 'item-title', text: shortId(conv.summary.customer_id || conv.id), title: customerLabel(conv) }),
+        meta,
+        h('span', { class: 'item-text', text: conv.summary.last_text || (conv.closed ? 'Closed' : 'New conversation') }),
+      );
+      li.classList.toggle('closed', conv.closed);
+      li.setAttribute('aria-selected', String(conv.id === S.selected));
+      li.dataset.unread = String(conv.unread);
+      wanted.push(li);
+    }
+    // Keep DOM nodes (and focus) stable; only fix order and membership.
+    for (const el of Array.from(ui.convs.children)) if (!wanted.includes(el)) el.remove();
+    wanted.forEach((li, i) => { if (ui.convs.children[i] !== li) ui.convs.insertBefore(li, ui.convs.children[i] || null); });
+    const totalUnread = convs.reduce((n, c) => n + c.unread, 0);
+    document.title = (totalUnread ? `(${totalUnread}) ` : '') + 'Agent desk — Contact Gateway';
+    renderPresence();
+  }
+
+  function tickWaited() {
+    const now = Date.now();
+    for (const el of ui.queue.querySelectorAll('.waited[data-since]')) {
+      const since = Number(el.dataset.since);
+      if (since) el.textContent = fmtWaited(now - since);
+    }
+  }
+
+  // ------------------------------------------------------------ rendering: main panel
+
+  function renderMain() {
+    const conv = S.convs.get(S.selected);
+    if (!conv) {
+      ui.main.removeAttribute('data-conversation-id');
+      ui.placeholder.hidden = false;
+      ui.convHead.hidden = true;
+      ui.timeline.replaceChildren();
+      ui.typingPreview.hidden = true;
+      ui.readonly.hidden = true;
+      renderContext();
+      renderComposerState();
+      return;
+    }
+    ui.main.setAttribute('data-conversation-id', conv.id);
+    ui.placeholder.hidden = true;
+    ui.convHead.hidden = false;
+    renderHeader();
+    renderTimeline(conv);
+    renderTypingPreview();
+    renderContext();
+    renderComposerState();
+  }
+
+  function renderHeader() {
+    const conv = S.convs.get(S.selected);
+    if (!conv) return;
+    ui.convCustomer.textContent = customerLabel(conv);
+    ui.convCustomer.title = conv.summary.customer_id || '';
+    ui.convAvatar.textContent = initials(conv.summary.customer_id || conv.id);
+    ui.convAvatar.style.background = colorFor(conv.summary.customer_id || conv.id);
+    const state = conv.closed ? 'closed' : (conv.summary.state || 'assigned');
+    ui.convState.textContent = state;
+    ui.convState.dataset.state = state;
+  }
+
+  function renderComposerState() {
+    const conv = S.convs.get(S.selected);
+    const writable = !!conv && !conv.closed;
+    ui.composer.disabled = !writable;
+    ui.sendBtn.disabled = !writable;
+    ui.noteMode.disabled = !writable;
+    ui.disposition.disabled = !writable || S.closing === (conv && conv.id);
+    ui.closeBtn.disabled = !writable || !!S.closing;
+    ui.closeBtn.textContent = conv && S.closing === conv.id ? 'Closing…' : 'Close';
+    ui.readonly.hidden = !conv || !conv.closed;
+    ui.composerForm.hidden = !!conv && conv.closed;
+    ui.composerForm.classList.toggle('note-mode', ui.noteMode.checked);
+    ui.composer.placeholder = ui.noteMode.checked
+      ? 'Write an internal note — only agents see it…'
+      : 'Reply to the customer…  (Enter to send, Shift+Enter for a new line)';
+  }
+
+  function renderTypingPreview() {
+    const conv = S.convs.get(S.selected);
+    const draft = conv ? conv.typingDraft : null;
+    if (draft == null || (conv && conv.closed)) {
+      ui.typingPreview.hidden = true;
+      ui.typingPreview.textContent = '';
+      return;
+    }
+    ui.typingPreview.textContent = draft ? `Customer is typing: ${draft}` : 'Customer is typing…';
+    ui.typingPreview.hidden = false;
+  }
+
+  function renderContext() {
+    const conv = S.convs.get(S.selected);
+    if (!conv) {
+      ui.context.replaceChildren(h('p', { class: 'empty', text: 'No conversation selected.' }));
+      return;
+    }
+    const s = conv.summary;
+    const details = [
+      ['Customer', s.customer_id || '—'],
+      ['Conversation', conv.id],
+      ['State', conv.closed ? 'closed' : (s.state || '—')],
+      ['Queue', s.queue],
+      ['Agent', s.agent_name || s.agent_id],
+      ['Started', fmtFull(s.created_at)],
+      ['Updated', fmtFull(s.updated_at)],
+    ].filter(([, v]) => v != null && v !== '');
+    const ctxEntries = Object.entries(conv.context || {});
+    ui.context.replaceChildren(
+      h('div', { class: 'ctx-section' }, h('h3', { text: 'Details' }), dl(details)),
+      h('div', { class: 'ctx-section' }, h('h3', { text: 'Context' }),
+        ctxEntries.length ? dl(ctxEntries) : h('p', { class: 'empty', text: 'No context shared.' })),
+    );
+  }
+
+  function dl(entries) {
+    const list = h('dl', { class: 'ctx' });
+    for (const [k, v] of entries) {
+      const value = typeof v === 'string' ? v : JSON.stringify(v);
+      let dd;
+      if (/^https?:\/\//i.test(value)) {
+        dd = h('dd', null, h('a', { href: value, target: '_blank', rel: 'noopener noreferrer', text: value }));
+      } else {
+        dd = h('dd', { text: value });
+      }
+      list.append(h('dt', { text: k, 'data-key': k }), dd);
+    }
+    return list;
+  }
+
+  // ------------------------------------------------------------ rendering: timeline
+
+  function nearBottom() {
+    const w = ui.timelineWrap;
+    return w.scrollHeight - w.scrollTop - w.clientHeight < 80;
+  }
+
+  function scrollToBottom() {
+    const w = ui.timelineWrap;
+    requestAnimationFrame(() => { w.scrollTop = w.scrollHeight; });
+  }
+
+  function authorName(ev) {
+    if (ev.author === 'agent') return ev.agent_name || ev.agent_id || 'Agent';
+    if (ev.author === 'bot') return 'Bot';
+    if (ev.author === 'customer') return 'Customer';
+    return ev.author || 'System';
+  }
+
+  function stateLabel(state) {
+    return ({ open: 'Conversation open', queued: 'Waiting in queue', assigned: 'Assigned', closed: 'Conversation closed' })[state] ||
+      `State: ${state}`;
+  }
+
+  function systemText(ev) {
+    switch (ev.type) {
+      case 'opened': {
+        const page = ev.context && (ev.context.page || ev.context.url);
+        return 'Conversation started' + (page ? ` on ${page}` : '');
+      }
+      case 'state': return stateLabel(ev.state);
+      case 'assigned': return `Assigned to ${ev.agent_name || ev.agent_id || 'an agent'}`;
+      case 'closed': return 'Closed' + (ev.disposition ? ` · ${String(ev.disposition).replace(/_/g, ' ')}` : '') +
+        (ev.agent_id ? ` by ${ev.agent_id}` : '');
+      case 'context': {
+        const keys = ev.values && typeof ev.values === 'object' ? Object.keys(ev.values) : [];
+        return 'Context updated' + (keys.length ? `: ${keys.join(', ')}` : '');
+      }
+      default: return ev.type;
+    }
+  }
+
+  function makeEventEl(ev) {
+    const time = fmtClock(ev.ts);
+    const full = fmtFull(ev.ts);
+    if (ev.type === 'message') {
+      const author = ['customer', 'agent', 'bot'].includes(ev.author) ? ev.author : 'system';
+      return h('li', {
+        class: 'tl-item tl-msg',
+        'data-type': 'message',
+        'data-author': author,
+        'data-event-id': ev.id,
+        'data-client-id': ev.client_id || null,
+        'data-status': 'sent',
+        title: full,
+      },
+      h('div', { class: 'tl-bubble', text: typeof ev.text === 'string' ? ev.text : '' }),
+      h('div', { class: 'tl-meta', text: `${authorName(ev)} · ${time}` }));
+    }
+    if (ev.type === 'note') {
+      return h('li', {
+        class: 'tl-item tl-note',
+        'data-type': 'note',
+        'data-event-id': ev.id,
+        'data-client-id': ev.client_id || null,
+        'data-status': 'sent',
+        title: full,
+      },
+      h('div', { class: 'note-label', text: `Internal note · ${ev.agent_name || ev.agent_id || 'Agent'} · ${time}` }),
+      h('div', { class: 'note-text', text: typeof ev.text === 'string' ? ev.text : '' }));
+    }
+    return h('li', {
+      class: 'tl-item tl-sys',
+      'data-type': ev.type,
+      'data-event-id': ev.id,
+      title: full,
+    }, `${systemText(ev)} · ${time}`);
+  }
+
+  function pendingMeta(p) {
+    if (p.status === 'failed') return `Not delivered — ${p.error || 'rejected'}`;
+    if (p.status === 'sending') return 'Sending…';
+    return `${S.agent && S.agent.name ? S.agent.name : 'You'} · ${fmtClock(p.ts)}`;
+  }
+
+  function makePendingEl(p) {
+    const me = S.agent && (S.agent.name || S.agent.id) || 'You';
+    if (p.kind === 'note') {
+      return h('li', {
+        class: 'tl-item tl-note',
+        'data-type': 'note',
+        'data-client-id': p.client_id,
+        'data-status': p.status,
+        'data-event-id': p.event_id || null,
+        title: fmtFull(p.ts),
+      },
+      h('div', { class: 'note-label', text: `Internal note · ${me} · ${p.status === 'sent' ? fmtClock(p.ts) : pendingMeta(p)}` }),
+      h('div', { class: 'note-text', text: p.text }));
+    }
+    return h('li', {
+      class: 'tl-item tl-msg',
+      'data-type': 'message',
+      'data-author': 'agent',
+      'data-client-id': p.client_id,
+      'data-status': p.status,
+      'data-event-id': p.event_id || null,
+      title: fmtFull(p.ts),
+    },
+    h('div', { class: 'tl-bubble', text: p.text }),
+    h('div', { class: 'tl-meta', text: pendingMeta(p) }));
+  }
+
+  function isPendingEl(el) {
+    return !el.dataset.eventId && el.dataset.status === 'sending';
+  }
+
+  /** Insert in event-id order; unacknowledged items stay at the end. */
+  function insertOrdered(el) {
+    const id = el.dataset.eventId;
+    let ref = null;
+    if (id) {
+      for (let c = ui.timeline.lastElementChild; c; c = c.previousElementSibling) {
+        if (c === el) continue;
+        if (isPendingEl(c)) { ref = c; continue; }
+        const cid = c.dataset.eventId;
+        if (cid && cmpId(cid, id) > 0) { ref = c; continue; }
+        break;
+      }
+    }
+    ui.timeline.insertBefore(el, ref);
+  }
+
+  function findByClientId(clientId) {
+    for (const el of ui.timeline.children) if (el.dataset.clientId === clientId) return el;
+    return null;
+  }
+
+  function findByEventId(eventId) {
+    for (const el of ui.timeline.children) if (el.dataset.eventId === eventId) return el;
+    return null;
+  }
+
+  function renderTimeline(conv) {
+    const events = Array.from(conv.events.values()).sort((a, b) => cmpId(a.id, b.id));
+    const nodes = events.map(makeEventEl);
+    const inEvents = new Set(events.map((e) => e.client_id).filter(Boolean));
+    const pend = Array.from(conv.pending.values()).filter((p) => !inEvents.has(p.client_id));
+    ui.timeline.replaceChildren(...nodes);
+    for (const p of pend.sort((a, b) => a.ts - b.ts)) {
+      const el = makePendingEl(p);
+      if (p.event_id) insertOrdered(el);
+      else ui.timeline.append(el);
+    }
+    scrollToBottom();
+  }
+
+  function upsertEventEl(conv, ev) {
+    const stick = nearBottom();
+    if (findByEventId(ev.id)) return;
+    const fresh = makeEventEl(ev);
+    const old = ev.client_id ? findByClientId(ev.client_id) : null;
+    if (old) old.remove();
+    insertOrdered(fresh);
+    if (stick || (old && ev.author === 'agent')) scrollToBottom();
+  }
+
+  function upsertPendingEl(conv, p, own) {
+    const stick = nearBottom();
+    const old = findByClientId(p.client_id);
+    if (old && old.dataset.eventId && !p.event_id) return;
+    if (old && conv.events.has(old.dataset.eventId)) return; // the real event is already drawn
+    const fresh = makePendingEl(p);
+    if (old) old.remove();
+    insertOrdered(fresh);
+    if (own || stick) scrollToBottom();
+  }
+
+  // ------------------------------------------------------------ boot
+
+  function boot() {
+    ui = {
+      loginView: $('#login-view'),
+      loginForm: $('#login-form'),
+      loginAgent: $('#login-agent'),
+      loginPassword: $('#login-password'),
+      loginSubmit: $('#login-submit'),
+      loginError: $('#login-error'),
+      desk: $('#desk'),
+      agentStatus: $('[data-testid=agent-status]'),
+      statusPill: $('.status-pill'),
+      btnAvailable: $('[data-testid=status-available]'),
+      btnAway: $('[data-testid=status-away]'),
+      load: $('#agent-load'),
+      connection: $('#connection'),
+      agentName: $('#agent-name'),
+      logout: $('#logout'),
+      queue: $('[data-testid=queue]'),
+      queueCount: $('#queue-count'),
+      queueEmpty: $('#queue-empty'),
+      convs: $('[data-testid=conversations]'),
+      convCount: $('#conv-count'),
+      convEmpty: $('#conv-empty'),
+      main: $('[data-testid=conversation]'),
+      placeholder: $('#placeholder'),
+      convHead: $('#conv-head'),
+      convAvatar: $('#conv-avatar'),
+      convCustomer: $('#conv-customer'),
+      convState: $('#conv-state'),
+      timelineWrap: $('#timeline-wrap'),
+      timeline: $('[data-testid=timeline]'),
+      typingPreview: $('[data-testid=typing-preview]'),
+      readonly: $('#readonly'),
+      composerForm: $('#composer-form'),
+      composer: $('[data-testid=composer]'),
+      noteMode: $('[data-testid=note-mode]'),
+      sendBtn: $('[data-testid=send]'),
+      disposition: $('[data-testid=disposition]'),
+      closeBtn: $('[data-testid=close]'),
+      context: $('[data-testid=context]'),
+      toast: $('#toast'),
+    };
+    ui.convs.setAttribute('role', 'listbox');
+
+    ui.loginForm.addEventListener('submit', onLoginSubmit);
+    ui.logout.addEventListener('click', () => logout());
+    ui.btnAvailable.addEventListener('click', () => setStatus('available'));
+    ui.btnAway.addEventListener('click', () => setStatus('away'));
+    ui.composerForm.addEventListener('submit', (e) => { e.preventDefault(); submit(); });
+    ui.composer.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+        e.preventDefault();
+        submit();
+      }
+    });
+    ui.composer.addEventListener('input', onComposerInput);
+    ui.noteMode.addEventListener('change', () => {
+      const conv = S.convs.get(S.selected);
+      if (conv) conv.note = ui.noteMode.checked;
+      if (ui.noteMode.checked) stopTyping();
+      else onComposerInput();
+      renderComposerState();
+    });
+    ui.closeBtn.addEventListener('click', closeSelected);
+    document.addEventListener('pointerdown', () => audio(), { once: true });
+    document.addEventListener('visibilitychange', () => {
+      if (document.hidden) return;
+      const conv = S.convs.get(S.selected);
+      if (conv && conv.unread) { conv.unread = 0; renderConvList(); }
+    });
+    window.addEventListener('online', () => {
+      if (S.running && !S.ready) { S.attempt = 0; reconnectNow(); }
+    });
+    window.addEventListener('offline', () => {
+      // A dead socket can take minutes to notice; trust the browser and retry with backoff.
+      if (!S.running || !S.ws) return;
+      const old = S.ws;
+      S.ws = null;
+      S.ready = false;
+      S.everFailed = true;
+      typing.active = false;
+      old.onopen = old.onmessage = old.onclose = old.onerror = null;
+      try { old.close(1000); } catch (_) { /* ignore */ }
+      scheduleReconnect();
+    });
+    setInterval(tickWaited, 1000);
+
+    if (S.token) startDesk();
+    else showLogin();
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', boot, { once: true });
+  else boot();
+})();

@@ -1,0 +1,1098 @@
+/*
+ * Contact Gateway — customer "Contact us" widget.
+ *
+ * Embed on any site with one tag:
+ *   <script src="https://HOST/widget.js" data-gateway="https://HOST"></script>
+ * An absent or empty data-gateway means "the origin this script was loaded from".
+ *
+ * Everything renders inside <div id="cg-widget"> with an open shadow root, so the
+ * host page's CSS cannot leak in and ours cannot leak out. The wire protocol is
+ * described in docs/protocol.md.
+ *
+ * Delivery guarantees: every message typed goes to an OUTBOX persisted in
+ * localStorage and is (re)sent on every (re)connect until the server acks it;
+ * the server stores a message once per client_id, and the widget renders an
+ * event once per event id / client_id, so a message is never lost nor shown twice.
+ */
+(() => {
+  'use strict';
+
+  if (window.ContactGateway || document.getElementById('cg-widget')) return;
+
+  // ------------------------------------------------------------ configuration
+
+  const SCRIPT = document.currentScript ||
+    Array.from(document.querySelectorAll('script[src]')).find((s) => /\/widget\.js(?:[?#]|$)/.test(s.src)) ||
+    null;
+
+  const GATEWAY = resolveGateway();
+  const WS_URL = GATEWAY.replace(/^http/i, 'ws') + '/ws/customer';
+  const TOKEN_KEY = 'cg.token:' + GATEWAY;
+  const STATE_KEY = 'cg.state:' + GATEWAY;
+  const OPEN_KEY = 'cg.open:' + GATEWAY;
+
+  const MAX_TEXT_CHARS = 4000;        // gateway/protocol.py MAX_TEXT_CHARS
+  const MAX_DRAFT_CHARS = 1000;       // gateway/protocol.py MAX_DRAFT_CHARS
+  const MAX_FRAME_BYTES = 16 * 1024;  // gateway/protocol.py MAX_FRAME_BYTES
+  const MAX_CONTEXT_VALUE = 500;      // gateway/protocol.py MAX_CONTEXT_VALUE_CHARS
+  const CACHE_LIMIT = 200;            // events kept in localStorage for instant history
+  const BACKOFF_MIN = 500;
+  const BACKOFF_MAX = 15000;
+  const TYPING_THROTTLE = 250;
+  const TYPING_IDLE = 3000;
+  const TYPING_SHOW = 6000;
+  const FLASH_MS = 4000;
+  const WELCOME_TIMEOUT = 10000;
+
+  const TEXT = {
+    connecting: 'Connecting…',
+    offline: 'Offline — messages will be sent when you\'re back',
+    idle: 'We typically reply in a few minutes',
+    queued: (n) => (n ? `You are number ${n} in the queue. An agent will be with you shortly.`
+      : 'You are in the queue. An agent will be with you shortly.'),
+    chatting: (name) => `You are chatting with ${name || 'an agent'}`,
+    closed: 'This conversation was closed',
+    assignedLine: (name) => `You are now chatting with ${name || 'an agent'}`,
+    closedLine: 'This conversation was closed',
+    newConversation: 'New conversation',
+    typing: (name) => `${name || 'Agent'} is typing…`,
+    tooLong: `Message is too long (at most ${MAX_TEXT_CHARS} characters)`,
+  };
+
+  function resolveGateway() {
+    const attr = SCRIPT ? (SCRIPT.getAttribute('data-gateway') || '').trim() : '';
+    const src = SCRIPT && SCRIPT.src ? SCRIPT.src : location.href;
+    try {
+      if (attr) return new URL(attr, src).origin;
+    } catch (_) { /* fall through to the script's own origin */ }
+    try {
+      return new URL(src, location.href).origin;
+    } catch (_) {
+      return location.origin;
+    }
+  }
+
+  // ------------------------------------------------------------ storage (never throws)
+
+  const store = (() => {
+    const memory = new Map();
+    let ls = null;
+    try {
+      ls = window.localStorage;
+      ls.setItem('cg.__probe', '1');
+      ls.removeItem('cg.__probe');
+    } catch (_) {
+      ls = null;
+    }
+    return {
+      get(key) {
+        try { if (ls) return ls.getItem(key); } catch (_) { /* ignore */ }
+        return memory.has(key) ? memory.get(key) : null;
+      },
+      set(key, value) {
+        try { if (ls) { ls.setItem(key, value); return true; } } catch (_) { return false; }
+        memory.set(key, value);
+        return true;
+      },
+      remove(key) {
+        try { if (ls) ls.removeItem(key); } catch (_) { /* ignore */ }
+        memory.delete(key);
+      },
+    };
+  })();
+
+  function sessionGet(key) {
+    try { return window.sessionStorage.getItem(key); } catch (_) { return null; }
+  }
+  function sessionSet(key, value) {
+    try { window.sessionStorage.setItem(key, value); } catch (_) { /* ignore */ }
+  }
+
+  // ------------------------------------------------------------ helpers
+
+  /** Redis stream id "ms-seq" comparison; -1, 0, 1. */
+  function cmpId(a, b) {
+    const [am, as] = String(a).split('-');
+    const [bm, bs] = String(b).split('-');
+    const d = (Number(am) - Number(bm)) || (Number(as || 0) - Number(bs || 0));
+    return d < 0 ? -1 : d > 0 ? 1 : 0;
+  }
+
+  function newClientId() {
+    const c = window.crypto;
+    if (c && typeof c.randomUUID === 'function') return 'm-' + c.randomUUID();
+    // randomUUID needs a secure context; getRandomValues does not.
+    const bytes = new Uint8Array(16);
+    if (c && c.getRandomValues) c.getRandomValues(bytes);
+    else for (let i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
+    return 'm-' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+
+  function codePoints(s) {
+    let n = 0;
+    for (const _ of s) n++; // eslint-disable-line no-unused-vars
+    return n;
+  }
+
+  function clip(s, max) {
+    s = String(s == null ? '' : s);
+    if (s.length <= max) return s;
+    return Array.from(s).slice(0, max).join('');
+  }
+
+  function byteLength(s) {
+    return new TextEncoder().encode(s).length;
+  }
+
+  function formatTime(ts) {
+    const d = new Date(typeof ts === 'number' ? ts : Date.now());
+    try {
+      return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+    } catch (_) {
+      return d.toLocaleString();
+    }
+  }
+
+  // ------------------------------------------------------------ state
+
+  let token = store.get(TOKEN_KEY) || null;
+  let customerId = null;
+  let lastEventId = null;        // highest event id rendered
+  let outbox = [];               // [{client_id, text, ts}] not yet acked
+  let cache = [];                // customer-visible events, ascending id (localStorage copy)
+  const seen = new Set();        // event ids rendered
+  const bubbles = new Map();     // client_id -> bubble element
+  const resolved = new Set();    // client_ids acked or failed in this tab
+  let conv = { id: null, state: null, agentName: null, queuePos: null };
+
+  let ws = null;
+  let ready = false;             // welcome received on the current socket
+  let attempt = 0;
+  let retryTimer = null;
+  let everFailed = false;        // a connection failed or dropped since the last welcome
+  let helloSentLastEventId = false;
+  let forceFullHistory = false;
+  let flashText = '';
+  let flashTimer = null;
+  let unread = 0;
+  let isOpen = false;
+
+  function loadState() {
+    let st = null;
+    try { st = JSON.parse(store.get(STATE_KEY) || 'null'); } catch (_) { st = null; }
+    if (!st || st.v !== 1) return;
+    if (Array.isArray(st.outbox)) {
+      outbox = st.outbox.filter((e) => e && typeof e.client_id === 'string' && typeof e.text === 'string');
+    }
+    // The event cache is only trusted for the identity it was written for.
+    if (token && st.token === token) {
+      customerId = st.customer_id || null;
+      conv.id = st.conversation_id || null;
+      if (Array.isArray(st.events)) {
+        cache = st.events.filter((e) => e && typeof e.id === 'string').sort((a, b) => cmpId(a.id, b.id));
+      }
+    }
+  }
+
+  function mergeEvents(a, b) {
+    const map = new Map();
+    for (const e of a) map.set(e.id, e);
+    for (const e of b) if (e && typeof e.id === 'string' && !map.has(e.id)) map.set(e.id, e);
+    return Array.from(map.values()).sort((x, y) => cmpId(x.id, y.id)).slice(-CACHE_LIMIT);
+  }
+
+  let saveTimer = null;
+  function saveSoon() {
+    if (saveTimer) return;
+    saveTimer = setTimeout(saveNow, 150);
+  }
+
+  function saveNow() {
+    clearTimeout(saveTimer);
+    saveTimer = null;
+    let stored = null;
+    try { stored = JSON.parse(store.get(STATE_KEY) || 'null'); } catch (_) { stored = null; }
+    let events = cache;
+    let box = outbox.slice();
+    // Another tab of the same customer may have written too: merge, never drop.
+    if (stored && stored.v === 1) {
+      if (token && stored.token === token && Array.isArray(stored.events)) {
+        events = mergeEvents(cache, stored.events);
+      }
+      if (Array.isArray(stored.outbox)) {
+        const known = new Set(box.map((e) => e.client_id));
+        const delivered = new Set(events.map((e) => e.client_id).filter(Boolean));
+        for (const e of stored.outbox) {
+          if (!e || typeof e.client_id !== 'string' || known.has(e.client_id)) continue;
+          if (resolved.has(e.client_id) || delivered.has(e.client_id) || bubbles.has(e.client_id)) continue;
+          box.push(e);
+        }
+        box.sort((x, y) => (x.ts || 0) - (y.ts || 0));
+      }
+    }
+    const last = events.length ? events[events.length - 1].id : lastEventId;
+    const st = {
+      v: 1,
+      token,
+      customer_id: customerId,
+      conversation_id: conv.id,
+      last_event_id: last,
+      events,
+      outbox: box,
+    };
+    if (!store.set(STATE_KEY, JSON.stringify(st))) {
+      // Quota: keep the outbox (it matters), shrink the cache.
+      st.events = events.slice(-20);
+      if (!store.set(STATE_KEY, JSON.stringify(st))) {
+        st.events = [];
+        store.set(STATE_KEY, JSON.stringify(st));
+      }
+    }
+  }
+
+  function removeFromOutbox(clientId) {
+    resolved.add(clientId);
+    const before = outbox.length;
+    outbox = outbox.filter((e) => e.client_id !== clientId);
+    if (outbox.length !== before) saveNow();
+  }
+
+  // ------------------------------------------------------------ DOM
+
+  const CSS = `
+:host { all: initial; }
+*, *::before, *::after { box-sizing: border-box; }
+[hidden] { display: none !important; }
+.root {
+  --cg-accent: #1f6f4a;
+  --cg-accent-strong: #17573a;
+  --cg-accent-ink: #ffffff;
+  --cg-bg: #ffffff;
+  --cg-surface: #f4f6f5;
+  --cg-ink: #1b1f1d;
+  --cg-muted: #66706b;
+  --cg-line: #e3e7e5;
+  --cg-agent-bg: #eef1f0;
+  --cg-bot-bg: #eaf1fb;
+  --cg-danger: #b42318;
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+  font-size: 14px;
+  line-height: 1.45;
+  color: var(--cg-ink);
+  -webkit-font-smoothing: antialiased;
+}
+button, textarea { font: inherit; color: inherit; }
+.launcher {
+  position: fixed; right: 20px; bottom: 20px; z-index: 2147483000;
+  width: 60px; height: 60px; border-radius: 50%; border: 0; padding: 0;
+  background: var(--cg-accent); color: var(--cg-accent-ink); cursor: pointer;
+  display: grid; place-items: center;
+  box-shadow: 0 6px 20px rgba(16, 24, 20, .25), 0 2px 6px rgba(16, 24, 20, .18);
+  transition: transform .15s ease, background-color .15s ease, box-shadow .15s ease;
+}
+.launcher:hover { background: var(--cg-accent-strong); transform: translateY(-1px); }
+.launcher:active { transform: scale(.96); }
+.launcher:focus-visible { outline: 3px solid #fff; box-shadow: 0 0 0 6px var(--cg-accent); }
+.launcher svg { width: 28px; height: 28px; }
+.launcher .i-close { display: none; }
+.launcher[aria-expanded="true"] .i-chat { display: none; }
+.launcher[aria-expanded="true"] .i-close { display: block; }
+.badge {
+  position: absolute; top: -2px; right: -2px; min-width: 20px; height: 20px; padding: 0 6px;
+  border-radius: 10px; background: #d92d20; color: #fff; font-size: 12px; font-weight: 700;
+  line-height: 20px; text-align: center; box-shadow: 0 0 0 2px #fff;
+}
+.panel {
+  position: fixed; right: 20px; bottom: 92px; z-index: 2147483000;
+  width: 380px; height: min(620px, calc(100vh - 120px)); max-height: calc(100vh - 120px);
+  display: flex; flex-direction: column; overflow: hidden;
+  background: var(--cg-bg); border-radius: 16px;
+  box-shadow: 0 18px 50px rgba(16, 24, 20, .28), 0 2px 8px rgba(16, 24, 20, .12);
+  animation: cg-in .18s ease-out;
+  transform-origin: bottom right;
+}
+@keyframes cg-in { from { opacity: 0; transform: translateY(8px) scale(.98); } to { opacity: 1; transform: none; } }
+.head {
+  display: flex; align-items: center; gap: 12px; padding: 14px 14px 14px 18px;
+  background: var(--cg-accent); color: var(--cg-accent-ink);
+}
+.avatar {
+  flex: none; width: 38px; height: 38px; border-radius: 50%; display: grid; place-items: center;
+  background: rgba(255, 255, 255, .16);
+}
+.avatar svg { width: 22px; height: 22px; }
+.titles { flex: 1; min-width: 0; }
+.titles h2 { margin: 0; font-size: 16px; font-weight: 650; letter-spacing: .005em; }
+.status {
+  margin: 2px 0 0; font-size: 12.5px; opacity: .92; display: flex; align-items: center; gap: 6px;
+  min-height: 18px;
+}
+.status::before {
+  content: ""; flex: none; width: 8px; height: 8px; border-radius: 50%; background: #f5b740;
+}
+.status[data-state="online"]::before { background: #4ade80; }
+.status[data-state="offline"]::before { background: #f97066; }
+.status[data-state="error"]::before { background: #fda29b; }
+.status-text { overflow: hidden; text-overflow: ellipsis; }
+.close {
+  flex: none; width: 36px; height: 36px; border: 0; border-radius: 10px; background: transparent;
+  color: inherit; cursor: pointer; display: grid; place-items: center;
+}
+.close:hover { background: rgba(255, 255, 255, .14); }
+.close:focus-visible { outline: 2px solid #fff; outline-offset: 1px; }
+.close svg { width: 20px; height: 20px; }
+.scroll {
+  flex: 1; overflow-y: auto; padding: 16px 14px 8px; background: var(--cg-surface);
+  overscroll-behavior: contain;
+}
+.intro {
+  margin: 0 auto 14px; padding: 12px 14px; max-width: 300px; text-align: center;
+  color: var(--cg-muted); font-size: 13px; background: var(--cg-bg); border: 1px solid var(--cg-line);
+  border-radius: 12px;
+}
+.intro strong { display: block; color: var(--cg-ink); font-size: 14px; margin-bottom: 2px; }
+.messages { display: flex; flex-direction: column; gap: 4px; }
+.cg-msg {
+  max-width: 80%; padding: 8px 12px; border-radius: 16px; white-space: pre-wrap;
+  overflow-wrap: anywhere; word-break: break-word; position: relative;
+}
+.cg-msg[data-author="customer"] {
+  align-self: flex-end; background: var(--cg-accent); color: var(--cg-accent-ink);
+  border-bottom-right-radius: 5px;
+}
+.cg-msg[data-author="agent"], .cg-msg[data-author="bot"] {
+  align-self: flex-start; background: var(--cg-bg); color: var(--cg-ink);
+  border: 1px solid var(--cg-line); border-bottom-left-radius: 5px;
+}
+.cg-msg[data-author="bot"] { background: var(--cg-bot-bg); border-color: #d6e3f5; }
+.cg-msg[data-first="true"] { margin-top: 8px; }
+.cg-msg[data-author="agent"][data-first="true"], .cg-msg[data-author="bot"][data-first="true"] { margin-top: 24px; }
+.cg-msg[data-author="agent"][data-first="true"]::before, .cg-msg[data-author="bot"][data-first="true"]::before {
+  content: attr(data-name); position: absolute; left: 4px; top: -19px; white-space: nowrap;
+  font-size: 11.5px; color: var(--cg-muted); font-weight: 600;
+}
+.cg-msg[data-author="system"] {
+  align-self: center; max-width: 90%; margin: 10px 0; padding: 3px 10px; border-radius: 999px;
+  background: transparent; color: var(--cg-muted); font-size: 12px; text-align: center;
+}
+.cg-msg[data-status="sending"] { opacity: .72; }
+.cg-msg[data-status="sending"]::after, .cg-msg[data-status="failed"]::after {
+  position: absolute; right: 4px; bottom: -17px; font-size: 11px; white-space: nowrap; color: var(--cg-muted);
+}
+.cg-msg[data-status="sending"]::after { content: "Sending…"; }
+.cg-msg[data-status="sending"], .cg-msg[data-status="failed"] { margin-bottom: 16px; }
+.cg-msg[data-status="failed"] { background: #fff; color: var(--cg-danger); border: 1px solid #f3b7b0; }
+.cg-msg[data-status="failed"]::after { content: "Not delivered"; color: var(--cg-danger); }
+.cg-divider {
+  display: flex; align-items: center; gap: 10px; margin: 14px 0 6px; color: var(--cg-muted);
+  font-size: 11.5px; text-transform: uppercase; letter-spacing: .06em;
+}
+.cg-divider::before, .cg-divider::after { content: ""; flex: 1; height: 1px; background: var(--cg-line); }
+.messages > .cg-divider:first-child { display: none; }
+.typing {
+  display: flex; align-items: center; gap: 8px; padding: 4px 18px 6px; background: var(--cg-surface);
+  color: var(--cg-muted); font-size: 12.5px;
+}
+.dots { display: inline-flex; gap: 3px; }
+.dots i {
+  width: 5px; height: 5px; border-radius: 50%; background: var(--cg-muted); display: block;
+  animation: cg-dot 1.2s infinite ease-in-out;
+}
+.dots i:nth-child(2) { animation-delay: .15s; }
+.dots i:nth-child(3) { animation-delay: .3s; }
+@keyframes cg-dot { 0%, 80%, 100% { opacity: .25; transform: none; } 40% { opacity: 1; transform: translateY(-2px); } }
+.composer {
+  display: flex; align-items: flex-end; gap: 8px; padding: 10px 10px 10px 14px;
+  border-top: 1px solid var(--cg-line); background: var(--cg-bg); margin: 0;
+}
+.composer textarea {
+  flex: 1; resize: none; border: 1px solid var(--cg-line); border-radius: 12px; padding: 9px 12px;
+  min-height: 40px; max-height: 140px; line-height: 1.4; background: var(--cg-bg); outline: none;
+  transition: border-color .12s ease, box-shadow .12s ease;
+}
+.composer textarea::placeholder { color: #8b948f; }
+.composer textarea:focus { border-color: var(--cg-accent); box-shadow: 0 0 0 3px rgba(31, 111, 74, .16); }
+.send {
+  flex: none; width: 40px; height: 40px; border: 0; border-radius: 12px; cursor: pointer;
+  background: var(--cg-accent); color: var(--cg-accent-ink); display: grid; place-items: center;
+  transition: background-color .12s ease, opacity .12s ease;
+}
+.send:hover { background: var(--cg-accent-strong); }
+.send:focus-visible { outline: 3px solid rgba(31, 111, 74, .35); outline-offset: 1px; }
+.send svg { width: 18px; height: 18px; }
+.foot { padding: 0 14px 8px; background: var(--cg-bg); text-align: center; color: #9aa29e; font-size: 11px; }
+@media (max-width: 480px) {
+  .panel {
+    inset: 0; right: 0; bottom: 0; width: 100%; height: 100%; max-height: none; border-radius: 0;
+  }
+  .launcher[aria-expanded="true"] { display: none; }
+}
+@media (prefers-reduced-motion: reduce) {
+  .panel, .dots i { animation: none; }
+}
+`;
+
+  const ICON_CHAT = '<svg class="i-chat" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M21 12a8 8 0 0 1-11.6 7.1L4 20.5l1.4-4.9A8 8 0 1 1 21 12Z"/></svg>';
+  const ICON_X = '<svg class="i-close" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" aria-hidden="true"><path d="M6 6l12 12M18 6 6 18"/></svg>';
+  const ICON_SEND = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M22 2 11 13"/><path d="M22 2 15 22l-4-9-9-4 20-7Z"/></svg>';
+  const ICON_HEADSET = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M3 14v-2a9 9 0 0 1 18 0v2"/><path d="M21 15a2 2 0 0 1-2 2h-1v-6h1a2 2 0 0 1 2 2Z"/><path d="M3 15a2 2 0 0 0 2 2h1v-6H5a2 2 0 0 0-2 2Z"/><path d="M18 17v1a3 3 0 0 1-3 3h-3"/></svg>';
+
+  const TEMPLATE = `
+<style>${CSS}</style>
+<div class="root">
+  <button class="launcher" type="button" data-testid="cg-launcher" aria-label="Open chat" aria-expanded="false" aria-controls="cg-panel">
+    ${ICON_CHAT}${ICON_X}
+    <span class="badge" aria-hidden="true" hidden></span>
+  </button>
+  <section class="panel" id="cg-panel" data-testid="cg-panel" role="dialog" aria-modal="false" aria-labelledby="cg-title" hidden>
+    <header class="head">
+      <div class="avatar">${ICON_HEADSET}</div>
+      <div class="titles">
+        <h2 id="cg-title">Contact us</h2>
+        <p class="status" data-testid="cg-status" role="status" aria-live="polite"></p>
+      </div>
+      <button class="close" type="button" aria-label="Close chat">${ICON_X.replace('class="i-close"', '')}</button>
+    </header>
+    <div class="scroll">
+      <div class="intro"><strong>Hi there!</strong>Ask us anything — a member of our team will reply right here.</div>
+      <div class="messages" data-testid="cg-messages" role="log" aria-live="polite" aria-label="Conversation"></div>
+    </div>
+    <div class="typing" data-testid="cg-typing" aria-live="polite" hidden><span class="dots" aria-hidden="true"><i></i><i></i><i></i></span><span class="typing-text"></span></div>
+    <form class="composer" novalidate>
+      <textarea data-testid="cg-input" rows="1" placeholder="Write a message…" aria-label="Message"></textarea>
+      <button class="send" type="submit" data-testid="cg-send" aria-label="Send message">${ICON_SEND}</button>
+    </form>
+    <div class="foot">Powered by Contact Gateway</div>
+  </section>
+</div>`;
+
+  let host, root, ui;
+
+  function buildDom() {
+    host = document.createElement('div');
+    host.id = 'cg-widget';
+    host.style.setProperty('display', 'block', 'important');
+    root = host.attachShadow({ mode: 'open' });
+    root.innerHTML = TEMPLATE; // static markup only; user text always goes through textContent
+    const $ = (sel) => root.querySelector(sel);
+    ui = {
+      launcher: $('[data-testid=cg-launcher]'),
+      badge: $('.badge'),
+      panel: $('[data-testid=cg-panel]'),
+      close: $('.close'),
+      status: $('[data-testid=cg-status]'),
+      scroll: $('.scroll'),
+      messages: $('[data-testid=cg-messages]'),
+      typing: $('[data-testid=cg-typing]'),
+      typingText: $('.typing-text'),
+      form: $('.composer'),
+      input: $('[data-testid=cg-input]'),
+      send: $('[data-testid=cg-send]'),
+    };
+    const statusText = document.createElement('span');
+    statusText.className = 'status-text';
+    ui.status.appendChild(statusText);
+    ui.statusText = statusText;
+    // The status element's text is exactly the message (the dot is a ::before).
+
+    ui.launcher.addEventListener('click', () => (isOpen ? close() : open()));
+    ui.close.addEventListener('click', () => close(true));
+    ui.panel.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape') { e.preventDefault(); close(true); }
+    });
+    ui.form.addEventListener('submit', (e) => { e.preventDefault(); submit(); });
+    ui.input.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+        e.preventDefault();
+        submit();
+      }
+    });
+    ui.input.addEventListener('input', () => { autoGrow(); onDraftInput(); });
+    document.body.appendChild(host);
+  }
+
+  function autoGrow() {
+    const el = ui.input;
+    el.style.height = 'auto';
+    el.style.height = Math.min(el.scrollHeight + 2, 140) + 'px';
+  }
+
+  function open() {
+    if (isOpen) return;
+    isOpen = true;
+    ui.panel.hidden = false;
+    ui.launcher.setAttribute('aria-expanded', 'true');
+    ui.launcher.setAttribute('aria-label', 'Close chat');
+    unread = 0;
+    renderBadge();
+    sessionSet(OPEN_KEY, '1');
+    scrollToBottom(true);
+    setTimeout(() => { try { ui.input.focus({ preventScroll: true }); } catch (_) { ui.input.focus(); } }, 0);
+  }
+
+  function close(returnFocus) {
+    if (!isOpen) return;
+    isOpen = false;
+    ui.panel.hidden = true;
+    ui.launcher.setAttribute('aria-expanded', 'false');
+    ui.launcher.setAttribute('aria-label', 'Open chat');
+    sessionSet(OPEN_KEY, '0');
+    if (returnFocus) ui.launcher.focus();
+  }
+
+  function renderBadge() {
+    ui.badge.hidden = unread === 0;
+    ui.badge.textContent = unread > 9 ? '9+' : String(unread);
+    ui.launcher.setAttribute('aria-label', isOpen ? 'Close chat'
+      : unread ? `Open chat (${unread} new message${unread === 1 ? '' : 's'})` : 'Open chat');
+  }
+
+  function nearBottom() {
+    const s = ui.scroll;
+    return s.scrollHeight - s.scrollTop - s.clientHeight < 80;
+  }
+
+  function scrollToBottom(force) {
+    if (!force && !nearBottom()) return;
+    const s = ui.scroll;
+    requestAnimationFrame(() => { s.scrollTop = s.scrollHeight; });
+  }
+
+  // ------------------------------------------------------------ status line
+
+  function setFlash(text) {
+    flashText = text || 'Something went wrong';
+    clearTimeout(flashTimer);
+    flashTimer = setTimeout(() => { flashText = ''; renderStatus(); }, FLASH_MS);
+    renderStatus();
+  }
+
+  function renderStatus() {
+    let text;
+    let state;
+    if (flashText) {
+      text = flashText;
+      state = 'error';
+    } else if (!ready) {
+      const offline = everFailed || (typeof navigator.onLine === 'boolean' && !navigator.onLine);
+      text = offline ? TEXT.offline : TEXT.connecting;
+      state = offline ? 'offline' : 'connecting';
+    } else {
+      state = 'online';
+      if (conv.state === 'closed') text = TEXT.closed;
+      else if (conv.state === 'assigned') text = TEXT.chatting(conv.agentName);
+      else if (conv.state === 'queued' || conv.queuePos) text = TEXT.queued(conv.queuePos);
+      else text = TEXT.idle;
+    }
+    if (ui.statusText.textContent !== text) ui.statusText.textContent = text;
+    ui.status.setAttribute('data-state', state);
+    ui.input.placeholder = conv.state === 'closed' ? 'Send a message to start a new conversation…' : 'Write a message…';
+  }
+
+  // ------------------------------------------------------------ timeline rendering
+
+  function isPending(el) {
+    return !el.dataset.eventId && el.dataset.status === 'sending';
+  }
+
+  /** Insert an element carrying data-event-id in id order, before any pending bubbles. */
+  function insertOrdered(el) {
+    const id = el.dataset.eventId;
+    let ref = null;
+    for (let c = ui.messages.lastElementChild; c; c = c.previousElementSibling) {
+      if (c === el) continue;
+      if (isPending(c)) { ref = c; continue; }
+      const cid = c.dataset.eventId;
+      if (cid && cmpId(cid, id) > 0) { ref = c; continue; }
+      break;
+    }
+    ui.messages.insertBefore(el, ref);
+    regroup(el);
+  }
+
+  /** data-first marks the first bubble of a run from the same author (shows the name). */
+  function regroup(el) {
+    for (const node of [el, el.nextElementSibling]) {
+      if (!node || !node.classList.contains('cg-msg')) continue;
+      const prev = node.previousElementSibling;
+      const first = !prev || !prev.classList.contains('cg-msg') || prev.dataset.author !== node.dataset.author ||
+        (prev.dataset.name || '') !== (node.dataset.name || '');
+      node.dataset.first = first ? 'true' : 'false';
+    }
+  }
+
+  function makeBubble(author, text) {
+    const el = document.createElement('div');
+    el.className = 'cg-msg';
+    el.dataset.author = author;
+    el.textContent = text;
+    return el;
+  }
+
+  function renderPending(entry) {
+    const el = makeBubble('customer', entry.text);
+    el.dataset.clientId = entry.client_id;
+    el.dataset.status = 'sending';
+    el.title = formatTime(entry.ts) + ' · Sending…';
+    bubbles.set(entry.client_id, el);
+    ui.messages.appendChild(el);
+    regroup(el);
+    return el;
+  }
+
+  function markDelivered(el, eventId, ts) {
+    el.dataset.status = 'sent';
+    el.title = formatTime(ts);
+    if (eventId && el.dataset.eventId !== eventId) {
+      el.dataset.eventId = eventId;
+      el.remove();
+      insertOrdered(el);
+    }
+  }
+
+  function markFailed(clientId, message) {
+    const el = bubbles.get(clientId);
+    removeFromOutbox(clientId);
+    if (el && !el.dataset.eventId) {
+      el.dataset.status = 'failed';
+      el.title = 'Not delivered' + (message ? ': ' + message : '');
+    }
+  }
+
+  function renderSystem(ev, text) {
+    const el = document.createElement('div');
+    el.className = 'cg-msg';
+    el.dataset.author = 'system';
+    el.dataset.status = 'sent';
+    el.dataset.eventId = ev.id;
+    el.title = formatTime(ev.ts);
+    el.textContent = text;
+    insertOrdered(el);
+  }
+
+  function renderDivider(ev) {
+    const el = document.createElement('div');
+    el.className = 'cg-divider';
+    el.setAttribute('role', 'separator');
+    el.dataset.eventId = ev.id;
+    el.title = formatTime(ev.ts);
+    el.textContent = TEXT.newConversation;
+    insertOrdered(el);
+  }
+
+  function clearHistory() {
+    for (const el of Array.from(ui.messages.children)) {
+      if (!isPending(el)) el.remove();
+    }
+    for (const [cid, el] of bubbles) if (!el.isConnected) bubbles.delete(cid);
+    seen.clear();
+    cache = [];
+    lastEventId = null;
+    conv = { id: null, state: null, agentName: null, queuePos: null };
+  }
+
+  /** One timeline event (customer-visible). Rendered at most once per id / client_id. */
+  function handleEvent(ev, live, fromCache) {
+    if (!ev || typeof ev !== 'object' || typeof ev.id !== 'string') return;
+    if (seen.has(ev.id)) return;
+    seen.add(ev.id);
+    if (!lastEventId || cmpId(ev.id, lastEventId) > 0) lastEventId = ev.id;
+    if (!fromCache) {
+      if (!cache.length || cmpId(ev.id, cache[cache.length - 1].id) > 0) cache.push(ev);
+      else cache = mergeEvents(cache, [ev]);
+      if (cache.length > CACHE_LIMIT) cache = cache.slice(-CACHE_LIMIT);
+    }
+
+    const cid = ev.conversation_id || conv.id;
+    const atBottom = nearBottom();
+    switch (ev.type) {
+      case 'opened':
+        conv = { id: cid, state: 'open', agentName: null, queuePos: null };
+        renderDivider(ev);
+        break;
+      case 'message': {
+        const author = ['customer', 'agent', 'bot'].includes(ev.author) ? ev.author : 'system';
+        const existing = ev.client_id ? bubbles.get(ev.client_id) : null;
+        if (existing) {
+          if (ev.client_id) removeFromOutbox(ev.client_id);
+          markDelivered(existing, ev.id, ev.ts);
+          break;
+        }
+        const el = makeBubble(author, typeof ev.text === 'string' ? ev.text : '');
+        el.dataset.eventId = ev.id;
+        el.dataset.status = author === 'customer' ? 'sent' : 'received';
+        if (ev.client_id) {
+          el.dataset.clientId = ev.client_id;
+          bubbles.set(ev.client_id, el);
+          removeFromOutbox(ev.client_id);
+        }
+        if (author === 'agent') el.dataset.name = ev.agent_name || 'Agent';
+        else if (author === 'bot') el.dataset.name = 'Assistant';
+        el.title = formatTime(ev.ts) + (el.dataset.name ? ' · ' + el.dataset.name : '');
+        insertOrdered(el);
+        if (author === 'agent') {
+          if (ev.agent_name) conv.agentName = ev.agent_name;
+          hideTyping();
+        }
+        if (live && author !== 'customer' && !isOpen) {
+          unread++;
+          renderBadge();
+        }
+        break;
+      }
+      case 'assigned':
+        conv.id = cid;
+        conv.state = 'assigned';
+        conv.agentName = ev.agent_name || conv.agentName;
+        conv.queuePos = null;
+        renderSystem(ev, TEXT.assignedLine(ev.agent_name));
+        break;
+      case 'closed':
+        if (!conv.id || conv.id === cid) {
+          conv.state = 'closed';
+          conv.queuePos = null;
+        }
+        renderSystem(ev, TEXT.closedLine);
+        hideTyping();
+        break;
+      default:
+        return; // not customer-visible; nothing to draw
+    }
+    if (live) {
+      saveSoon();
+      renderStatus();
+      scrollToBottom(atBottom || (ev.type === 'message' && ev.author === 'customer'));
+    }
+  }
+
+  // ------------------------------------------------------------ agent typing indicator
+
+  let typingHideTimer = null;
+  function showTyping(name) {
+    ui.typingText.textContent = TEXT.typing(name);
+    const wasHidden = ui.typing.hidden;
+    ui.typing.hidden = false;
+    if (wasHidden) scrollToBottom(false);
+    clearTimeout(typingHideTimer);
+    typingHideTimer = setTimeout(hideTyping, TYPING_SHOW);
+  }
+  function hideTyping() {
+    clearTimeout(typingHideTimer);
+    ui.typing.hidden = true;
+    ui.typingText.textContent = '';
+  }
+
+  // ------------------------------------------------------------ our typing frames
+
+  let typingActive = false;
+  let typingDirty = false;
+  let typingWindow = null;
+  let typingIdle = null;
+
+  function onDraftInput() {
+    const text = ui.input.value;
+    if (!text.trim()) { stopTyping(); return; }
+    typingDirty = true;
+    if (!typingWindow) {
+      flushTyping();
+      typingWindow = setTimeout(onTypingWindowEnd, TYPING_THROTTLE);
+    }
+    clearTimeout(typingIdle);
+    typingIdle = setTimeout(stopTyping, TYPING_IDLE);
+  }
+
+  function onTypingWindowEnd() {
+    typingWindow = null;
+    if (typingDirty) {
+      flushTyping();
+      typingWindow = setTimeout(onTypingWindowEnd, TYPING_THROTTLE);
+    }
+  }
+
+  function flushTyping() {
+    typingDirty = false;
+    if (!ready) return;
+    const draft = clip(ui.input.value, MAX_DRAFT_CHARS);
+    if (!draft.trim()) return;
+    typingActive = true;
+    sendFrame({ type: 'typing', active: true, draft });
+  }
+
+  function stopTyping() {
+    clearTimeout(typingWindow);
+    clearTimeout(typingIdle);
+    typingWindow = null;
+    typingIdle = null;
+    typingDirty = false;
+    if (typingActive && ready) sendFrame({ type: 'typing', active: false });
+    typingActive = false;
+  }
+
+  // ------------------------------------------------------------ sending
+
+  function submit() {
+    const text = ui.input.value;
+    if (!text.trim()) return;
+    stopTyping();
+    ui.input.value = '';
+    autoGrow();
+    const entry = { client_id: newClientId(), text, ts: Date.now() };
+    const frame = { type: 'message', client_id: entry.client_id, text };
+    const tooLong = codePoints(text) > MAX_TEXT_CHARS || byteLength(JSON.stringify(frame)) > MAX_FRAME_BYTES;
+    renderPending(entry);
+    scrollToBottom(true);
+    if (tooLong) {
+      // The gateway would refuse it anyway; fail it here so it never sits in the outbox.
+      markFailed(entry.client_id, TEXT.tooLong);
+      setFlash(TEXT.tooLong);
+      return;
+    }
+    outbox.push(entry);
+    saveNow();
+    if (ready) sendFrame(frame);
+  }
+
+  function sendFrame(obj) {
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    try {
+      ws.send(JSON.stringify(obj));
+      return true;
+    } catch (_) {
+      return false;
+    }
+  }
+
+  // ------------------------------------------------------------ connection
+
+  function helloFrame() {
+    const context = {
+      page: clip(location.href, MAX_CONTEXT_VALUE),
+      title: clip(document.title || '', MAX_CONTEXT_VALUE),
+    };
+    const frame = { type: 'hello', token: token || null, context };
+    helloSentLastEventId = false;
+    if (token && lastEventId && !forceFullHistory) {
+      frame.last_event_id = lastEventId;
+      helloSentLastEventId = true;
+    }
+    return frame;
+  }
+
+  function connect() {
+    clearTimeout(retryTimer);
+    retryTimer = null;
+    if (ws) return;
+    ready = false;
+    renderStatus();
+    let sock;
+    try {
+      sock = new WebSocket(WS_URL);
+    } catch (_) {
+      everFailed = true;
+      scheduleReconnect();
+      return;
+    }
+    ws = sock;
+    sock.onopen = () => {
+      if (ws !== sock) return;
+      sock.send(JSON.stringify(helloFrame()));
+      // No welcome in time: drop it and go through the normal backoff.
+      setTimeout(() => { if (ws === sock && !ready) sock.close(); }, WELCOME_TIMEOUT);
+    };
+    sock.onmessage = (e) => {
+      if (ws !== sock) return;
+      let frame;
+      try { frame = JSON.parse(e.data); } catch (_) { return; }
+      if (frame && typeof frame === 'object') onFrame(frame);
+    };
+    sock.onclose = () => {
+      if (ws !== sock) return;
+      ws = null;
+      ready = false;
+      everFailed = true;
+      typingActive = false;
+      hideTyping();
+      scheduleReconnect();
+    };
+    sock.onerror = () => { /* onclose follows */ };
+  }
+
+  function scheduleReconnect() {
+    clearTimeout(retryTimer);
+    const base = Math.min(BACKOFF_MAX, BACKOFF_MIN * 2 ** attempt);
+    attempt = Math.min(attempt + 1, 16);
+    const delay = base / 2 + Math.random() * (base / 2); // jitter in [base/2, base)
+    retryTimer = setTimeout(connect, delay);
+    renderStatus();
+  }
+
+  /** Drop the current socket (if any) and connect again right away. */
+  function reconnectNow() {
+    const old = ws;
+    ws = null;
+    ready = false;
+    if (old) {
+      old.onopen = old.onmessage = old.onclose = old.onerror = null;
+      try { old.close(1000); } catch (_) { /* ignore */ }
+    }
+    connect();
+  }
+
+  function onFrame(f) {
+    switch (f.type) {
+      case 'welcome': onWelcome(f); break;
+      case 'ack': onAck(f); break;
+      case 'event': handleEvent(f.event, true); break;
+      case 'typing':
+        if (f.active) showTyping(f.name);
+        else hideTyping();
+        break;
+      case 'queue': onQueue(f); break;
+      case 'error': onError(f); break;
+      default: break;
+    }
+  }
+
+  function onWelcome(f) {
+    if (customerId && f.customer_id && customerId !== f.customer_id) {
+      // A different identity than the history on screen: start over.
+      clearHistory();
+      if (helloSentLastEventId) {
+        customerId = f.customer_id;
+        if (f.token) { token = f.token; store.set(TOKEN_KEY, token); }
+        forceFullHistory = true;
+        reconnectNow();
+        return;
+      }
+    }
+    ready = true;
+    attempt = 0;
+    everFailed = false;
+    forceFullHistory = false;
+    if (typeof f.token === 'string' && f.token) {
+      token = f.token;
+      store.set(TOKEN_KEY, token);
+    }
+    customerId = f.customer_id || customerId;
+    const events = Array.isArray(f.events) ? f.events.slice() : [];
+    events.sort((a, b) => cmpId(a && a.id, b && b.id));
+    for (const ev of events) handleEvent(ev, false);
+    const s = f.conversation;
+    if (s && typeof s === 'object' && s.id) {
+      if (s.id !== conv.id) conv = { id: s.id, state: null, agentName: null, queuePos: null };
+      conv.state = s.state || conv.state;
+      conv.agentName = s.agent_name || conv.agentName;
+    }
+    if (typeof f.queue_position === 'number' && f.queue_position > 0 && conv.state !== 'assigned' && conv.state !== 'closed') {
+      conv.queuePos = f.queue_position;
+      conv.state = 'queued';
+    } else if (conv.state !== 'queued') {
+      conv.queuePos = null;
+    }
+    // Everything not yet acknowledged goes (again); the gateway de-duplicates by client_id.
+    for (const entry of outbox) {
+      if (!bubbles.has(entry.client_id)) renderPending(entry);
+      sendFrame({ type: 'message', client_id: entry.client_id, text: entry.text });
+    }
+    if (ui.input.value.trim()) onDraftInput();
+    saveNow();
+    renderStatus();
+    scrollToBottom(true);
+  }
+
+  function onAck(f) {
+    if (typeof f.client_id !== 'string') return;
+    removeFromOutbox(f.client_id);
+    const el = bubbles.get(f.client_id);
+    if (el) markDelivered(el, typeof f.event_id === 'string' ? f.event_id : null, Date.now());
+    if (f.conversation_id && f.conversation_id !== conv.id) {
+      // The first message after "closed" opened a new conversation.
+      conv = { id: f.conversation_id, state: 'open', agentName: null, queuePos: null };
+    }
+    saveSoon();
+    renderStatus();
+  }
+
+  function onQueue(f) {
+    const pos = typeof f.position === 'number' && f.position > 0 ? f.position : null;
+    if (f.conversation_id && conv.id && f.conversation_id !== conv.id) {
+      conv = { id: f.conversation_id, state: null, agentName: null, queuePos: null };
+    }
+    if (!conv.id && f.conversation_id) conv.id = f.conversation_id;
+    if (conv.state === 'assigned' || conv.state === 'closed') return;
+    conv.queuePos = pos;
+    conv.state = pos ? 'queued' : conv.state;
+    renderStatus();
+  }
+
+  function onError(f) {
+    if (f.code === 'unauthorized') {
+      // Forged or expired token: forget it (and the history it owned) and start as a new customer.
+      const hadToken = !!token;
+      token = null;
+      customerId = null;
+      store.remove(TOKEN_KEY);
+      clearHistory();
+      saveNow();
+      if (hadToken) { reconnectNow(); return; }
+      setFlash(f.message || 'Not authorized');
+      return;
+    }
+    if (!ready && f.field === 'last_event_id') {
+      forceFullHistory = true;
+      reconnectNow();
+      return;
+    }
+    if (typeof f.client_id === 'string' && f.client_id) markFailed(f.client_id, f.message);
+    setFlash(f.message || 'Something went wrong');
+  }
+
+  // ------------------------------------------------------------ boot
+
+  function boot() {
+    loadState();
+    buildDom();
+    for (const ev of cache) handleEvent(ev, false, true);
+    for (const entry of outbox.slice()) {
+      if (bubbles.has(entry.client_id)) continue; // already delivered per the cache
+      renderPending(entry);
+    }
+    outbox = outbox.filter((e) => !resolved.has(e.client_id));
+    renderStatus();
+    if (sessionGet(OPEN_KEY) === '1') open();
+
+    window.addEventListener('online', () => {
+      if (!ready) { attempt = 0; reconnectNow(); }
+    });
+    window.addEventListener('offline', () => {
+      // The socket may take minutes to notice; treat the browser's word as final.
+      if (ws) {
+        const old = ws;
+        ws = null;
+        ready = false;
+        old.onopen = old.onmessage = old.onclose = old.onerror = null;
+        try { old.close(1000); } catch (_) { /* ignore */ }
+        everFailed = true;
+        typingActive = false;
+        scheduleReconnect();
+      }
+      renderStatus();
+    });
+    window.addEventListener('pagehide', () => { if (saveTimer) saveNow(); });
+    connect();
+  }
+
+  window.ContactGateway = {
+    open: () => { if (ui) open(); },
+    close: () => { if (ui) close(false); },
+    state: () => ({
+      connected: !!(ready && ws && ws.readyState === WebSocket.OPEN),
+      customer_id: customerId,
+      conversation_id: conv.id,
+      outbox: outbox.length,
+    }),
+  };
+
+  if (document.body) boot();
+  else document.addEventListener('DOMContentLoaded', boot, { once: true });
+})();
