@@ -44,6 +44,8 @@ class Services:
     extra: dict[str, object] = field(default_factory=dict)
 
 
+REDIS_POOL_SIZE = 64
+
 SERVICES = web.AppKey("services", Services)
 SOCKETS = web.AppKey("sockets", set[web.WebSocketResponse])  # open sockets, closed on shutdown
 
@@ -70,7 +72,10 @@ async def start(settings: Settings) -> Services:
     if not url:
         embedded = EmbeddedRedis(settings.data_dir)
         url = await embedded.start()
-    redis = aioredis.Redis.from_url(url, health_check_interval=30)
+    # A bounded pool that makes callers wait for a free connection instead of failing under load.
+    pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=REDIS_POOL_SIZE, timeout=10,
+                                                    health_check_interval=30)
+    redis = aioredis.Redis(connection_pool=pool)
     try:
         await redis.ping()
         keys = Keys(settings.key_prefix)
