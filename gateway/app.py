@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from . import agent_socket, customer_socket, runtime, web as pages
+from . import agent_socket, customer_socket, runtime
+from . import web as pages
 from .config import Settings
 
 
@@ -29,5 +30,6 @@ def create_app(settings: Settings) -> web.Application:
 
 async def _close_sockets(app: web.Application) -> None:
     """Graceful shutdown: tell clients to reconnect (1012: service restart)."""
-    for ws in list(app[runtime.SOCKETS]):
+    sockets: set[web.WebSocketResponse] = app[runtime.SOCKETS]
+    for ws in list(sockets):
         await ws.close(code=1012, message=b"gateway restarting")

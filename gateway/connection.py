@@ -157,8 +157,10 @@ class Connection:
             self._sender.cancel()
             try:
                 await self._sender
-            except (asyncio.CancelledError, ConnectionError):
+            except asyncio.CancelledError:
                 pass
+            except Exception as exc:  # the socket broke mid-send; the client resumes on reconnect
+                log.info("sender stopped: %r", exc, extra=self.log_extra)
         for channel in list(self.channels):
             await self.unsubscribe(channel)
         await self.stop()

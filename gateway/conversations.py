@@ -76,7 +76,7 @@ class Conversations:
 
     async def queue_position(self, cid: str) -> int | None:
         rank = await self.store.redis.zrank(self.store.keys.queue(self.queue), cid)
-        return None if rank is None else int(rank) + 1
+        return None if rank is None else int(rank) + 1  # type: ignore[arg-type]
 
     async def waiting(self, limit: int = 50) -> list[dict[str, Any]]:
         out = []

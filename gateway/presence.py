@@ -68,10 +68,10 @@ class Presence:
     async def set_status(self, agent_id: str, status: AgentStatus) -> None:
         k = self.store.keys
         previous = await self.store.redis.hget(k.agent(agent_id), "status")
-        mapping: dict[str, Any] = {"status": status}
+        mapping = {"status": str(status)}
         if status == AgentStatus.AVAILABLE and _s(previous or b"") != AgentStatus.AVAILABLE:
-            mapping["idle_since"] = now_ms()
-        await self.store.redis.hset(k.agent(agent_id), mapping=mapping)
+            mapping["idle_since"] = str(now_ms())
+        await self.store.redis.hset(k.agent(agent_id), mapping=mapping)  # type: ignore[arg-type]
         log.info("agent is %s", status, extra={"agent_id": agent_id})
         await self._changed()
 

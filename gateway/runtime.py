@@ -47,7 +47,7 @@ class Services:
 REDIS_POOL_SIZE = 64
 
 SERVICES = web.AppKey("services", Services)
-SOCKETS = web.AppKey("sockets", set[web.WebSocketResponse])  # open sockets, closed on shutdown
+SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("sockets")  # open sockets, closed on shutdown
 
 
 async def _shared_secret(redis: aioredis.Redis, keys: Keys, configured: str | None) -> bytes:
@@ -55,8 +55,8 @@ async def _shared_secret(redis: aioredis.Redis, keys: Keys, configured: str | No
         return configured.encode()
     await redis.set(keys.secret, secrets.token_hex(32), nx=True)
     value = await redis.get(keys.secret)
-    assert value is not None
-    return bytes(value)
+    assert isinstance(value, bytes)
+    return value
 
 
 async def start(settings: Settings) -> Services:
@@ -104,10 +104,13 @@ async def start(settings: Settings) -> Services:
 
 
 async def stop(services: Services) -> None:
-    await services.presence.stop()
-    await services.router.stop()
-    await services.queue_board.stop()
-    await services.bus.stop()
-    await services.redis.aclose()
+    """Stop everything in reverse order; a step that fails (Redis gone) does not stop the rest."""
+    steps = [services.presence.stop, services.router.stop, services.queue_board.stop, services.bus.stop,
+             services.redis.aclose]
     if services.embedded is not None:
-        await services.embedded.stop()
+        steps.append(services.embedded.stop)
+    for step in steps:
+        try:
+            await step()
+        except (aioredis.RedisError, OSError) as exc:
+            log.warning("shutdown step %s failed: %s", getattr(step, "__qualname__", step), exc)

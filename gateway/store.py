@@ -249,11 +249,14 @@ class Store:
 
     async def events(self, cid: str, after: str | None = None, count: int | None = None) -> list[dict[str, Any]]:
         start = f"({after}" if after else "-"
-        rows = await self.redis.xrange(self.keys.timeline(cid), min=start, max="+", count=count)
+        rows: list[tuple[bytes, dict[bytes, bytes]]] = await self.redis.xrange(  # type: ignore[assignment]
+            self.keys.timeline(cid), min=start, max="+", count=count)
         return [to_event(cid, _s(eid), _s(fields[b"type"]), _s(fields[b"data"])) for eid, fields in rows]
 
     async def last_event(self, cid: str, typ: str) -> dict[str, Any] | None:
-        for eid, fields in await self.redis.xrevrange(self.keys.timeline(cid), count=50):
+        rows: list[tuple[bytes, dict[bytes, bytes]]] = await self.redis.xrevrange(  # type: ignore[assignment]
+            self.keys.timeline(cid), count=50)
+        for eid, fields in rows:
             if _s(fields[b"type"]) == typ:
                 return to_event(cid, _s(eid), typ, _s(fields[b"data"]))
         return None

@@ -12,6 +12,7 @@ import logging
 import time
 from typing import Any
 
+import redis.asyncio as aioredis
 from aiohttp import web
 
 from webclient import STATIC_DIR
@@ -94,7 +95,7 @@ async def readyz(request: web.Request) -> web.Response:
     try:
         async with asyncio.timeout(2):
             await s.redis.ping()
-    except Exception as exc:
+    except (aioredis.RedisError, OSError, TimeoutError) as exc:
         return web.json_response({"status": "unavailable", "redis": str(exc) or type(exc).__name__}, status=503)
     return web.json_response({"status": "ready", "redis": "ok", "node": s.settings.node_id})
 

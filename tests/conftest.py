@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,14 +50,25 @@ def settings(redis_url: str, agents_file: Path, tmp_path: Path) -> Settings:
 async def node(settings: Settings) -> AsyncIterator[Node]:
     started = await start_node(settings)
     yield started
-    await started.stop()
+    await bounded(started.stop(), "stopping the gateway node")
 
 
 @pytest.fixture
-async def clients(node: Node) -> AsyncIterator["Clients"]:
+async def clients(node: Node) -> AsyncIterator[Clients]:
     made = Clients(node.url)
     yield made
-    await made.close()
+    await bounded(made.close(), "closing the test clients")
+
+
+async def bounded(coro: Coroutine[Any, Any, None], what: str, seconds: float = 15) -> None:
+    """Teardown that cannot hang silently: on timeout, fail naming the step and show every task's stack."""
+    try:
+        async with asyncio.timeout(seconds):
+            await coro
+    except TimeoutError:
+        for task in asyncio.all_tasks():
+            task.print_stack(limit=8)
+        pytest.fail(f"{what} took over {seconds} s (task stacks printed above)")
 
 
 class Clients:

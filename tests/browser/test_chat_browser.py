@@ -7,8 +7,9 @@ import re
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from gateway.config import Settings
 from tests.conftest import PASSWORDS
-from tests.support.servers import Node
+from tests.support.servers import Node, free_port, start_node
 
 pytestmark = pytest.mark.browser
 
@@ -19,7 +20,7 @@ async def agent_login(page: Page, node: Node, agent_id: str) -> None:
     await page.fill("#login-password", PASSWORDS[agent_id])
     await page.click("#login-submit")
     await page.click("[data-testid=status-available]")
-    await expect(page.locator("[data-testid=agent-status]")).to_have_text(re.compile("available", re.I))
+    await expect(page.locator("[data-testid=agent-status]")).to_have_text(re.compile("available", re.IGNORECASE))
 
 
 async def test_customer_and_agent_chat_in_the_browser(browser: Browser, node: Node) -> None:
@@ -77,3 +78,37 @@ async def test_customer_and_agent_chat_in_the_browser(browser: Browser, node: No
     assert errors == []
     await agent_ctx.close()
     await customer_ctx.close()
+
+
+async def test_messages_typed_while_the_gateway_is_down_are_sent_on_reconnect(browser: Browser,
+                                                                             settings: Settings) -> None:
+    port = free_port()
+    node = await start_node(settings, port)
+    restarted: Node | None = None
+    ctx = await browser.new_context()
+    try:
+        customer = await ctx.new_page()
+        await customer.goto(node.url + "/")
+        await customer.click("[data-testid=cg-launcher]")
+        await customer.fill("[data-testid=cg-input]", "before the outage")
+        await customer.click("[data-testid=cg-send]")
+        await expect(customer.locator(".cg-msg[data-author=customer]", has_text="before the outage")
+                     ).to_have_attribute("data-status", "sent")
+
+        await node.stop()   # the gateway goes away; the page stays open
+        await expect(customer.locator("[data-testid=cg-status]")).to_contain_text(re.compile("Offline|Connecting"))
+        await customer.fill("[data-testid=cg-input]", "typed while offline")
+        await customer.click("[data-testid=cg-send]")
+        pending = customer.locator(".cg-msg[data-author=customer]", has_text="typed while offline")
+        await expect(pending).to_have_attribute("data-status", "sending")
+
+        restarted = await start_node(settings, port)
+        await expect(pending).to_have_attribute("data-status", "sent", timeout=20000)
+        cid = await customer.evaluate("window.ContactGateway.state().conversation_id")
+        texts = [e["text"] for e in await restarted.services.store.events(cid) if e["type"] == "message"]
+        assert texts == ["before the outage", "typed while offline"]
+        await expect(customer.locator(".cg-msg[data-author=customer]")).to_have_count(2)
+    finally:
+        await ctx.close()
+        if restarted is not None:
+            await restarted.stop()

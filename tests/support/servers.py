@@ -85,8 +85,8 @@ class Node:
         await self.runner.cleanup()
 
 
-async def start_node(settings: Settings) -> Node:
-    port = free_port()
+async def start_node(settings: Settings, port: int | None = None) -> Node:
+    port = port or free_port()
     settings = replace(settings, host="127.0.0.1", port=port)
     runner = web.AppRunner(create_app(settings), shutdown_timeout=2, access_log=None)
     await runner.setup()

@@ -1,0 +1,48 @@
+"""Health and readiness endpoints, including Redis going away."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import aiohttp
+
+from gateway.config import Settings
+from tests.support.servers import RedisServer, start_node
+
+
+async def test_readyz_follows_redis(settings: Settings) -> None:
+    private = RedisServer()
+    private.start()
+    node = await start_node(replace(settings, redis_url=private.url))
+    try:
+        async with aiohttp.ClientSession() as s:
+            async with s.get(node.url + "/healthz") as r:
+                assert r.status == 200 and await r.json() == {"status": "ok"}
+            async with s.get(node.url + "/readyz") as r:
+                assert r.status == 200 and (await r.json())["redis"] == "ok"
+            private.stop()
+            async with s.get(node.url + "/readyz") as r:
+                body = await r.json()
+                assert r.status == 503 and body["status"] == "unavailable" and body["redis"]
+            async with s.get(node.url + "/healthz") as r:
+                assert r.status == 200
+    finally:
+        await node.stop()
+
+
+async def test_pages_and_widget_are_served(settings: Settings) -> None:
+    node = await start_node(settings)
+    try:
+        async with aiohttp.ClientSession() as s:
+            async with s.get(node.url + "/widget.js") as r:
+                assert r.status == 200 and "javascript" in r.headers["Content-Type"]
+                assert r.headers["Access-Control-Allow-Origin"] == "*"
+                assert "/ws/customer" in await r.text()
+            for path, marker in (("/", "widget.js"), ("/agent", "/static/agent.js"), ("/static/agent.css", "")):
+                async with s.get(node.url + path) as r:
+                    assert r.status == 200, path
+                    assert marker in await r.text()
+            async with s.get(node.url + "/static/../gateway/app.py") as r:
+                assert r.status in (403, 404)
+    finally:
+        await node.stop()
