@@ -73,8 +73,8 @@ async def test_away_or_disconnected_agents_get_nothing(clients: Clients, node: N
 
 
 async def test_customer_and_agent_on_different_nodes(settings: Settings) -> None:
-    from tests.support.clients import Agent, Customer
     from tests.conftest import PASSWORDS
+    from tests.support.clients import Agent, Customer
 
     one = await start_node(settings)
     two = await start_node(settings)
@@ -98,8 +98,8 @@ async def test_customer_and_agent_on_different_nodes(settings: Settings) -> None
 
 async def test_gateway_restart_keeps_conversations_and_tokens(tmp_path: Path, agents_file: Path) -> None:
     """The real CLI with its embedded Redis: stop it, start it again, everything is still there."""
-    from tests.support.clients import Agent, Customer
     from tests.conftest import PASSWORDS
+    from tests.support.clients import Agent, Customer
 
     data = tmp_path / "data"
     args = ("--agents-file", str(agents_file), "--log-format", "text")
@@ -129,9 +129,8 @@ async def test_gateway_restart_keeps_conversations_and_tokens(tmp_path: Path, ag
                 "before the restart", "noted, restarting now"]
             await alice.hello(available=False)
             assert [c["id"] for c in alice.welcome["conversations"]] == [conv["id"]]
-            async with aiohttp.ClientSession() as s:
-                async with s.get(gw.url + "/healthz") as r:
-                    assert r.status == 200
+            async with aiohttp.ClientSession() as s, s.get(gw.url + "/healthz") as r:
+                assert r.status == 200
         finally:
             await cust.close()
             await alice.close()
