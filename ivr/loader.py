@@ -1,0 +1,681 @@
+"""Loading and validating flow files: YAML in, a :class:`~ivr.model.Flow` out, or every error at once.
+
+``load_flow(path)`` returns a Flow or raises :class:`~ivr.errors.FlowErrors`
+listing every problem of the file as ``file:line: node 'x': message``.
+``load_dir(dir)`` loads every ``*.yaml``/``*.yml`` of a directory, also checks
+``goto`` references between flows, and returns the good flows and the errors.
+
+Checks: YAML syntax and duplicate keys; unknown node types and unknown or
+missing keys (with "did you mean"); transitions to unknown nodes; nodes that
+no transition reaches; missing prompts; menus without choices and duplicate
+keys or words; bad durations, numbers, regexes, conditions, time ranges, time
+zones and holidays; webhook URLs that are not http(s); audio files that are
+missing, outside the flow's directory or not wav/mp3/ogg; ``{{ template }}``
+syntax; and, across a directory, ``goto`` to unknown flows or to nodes that
+are not entries.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+
+from . import schema
+from .conditions import parse_condition, scalar_text
+from .errors import ErrorCode, FlowError, FlowErrors, SpecError
+from .hours import parse_schedule
+from .model import (
+    AUDIO_EXTENSIONS,
+    BranchNode,
+    Case,
+    Channel,
+    Choice,
+    DigitsSpec,
+    Flow,
+    GatherNode,
+    GotoNode,
+    HangupNode,
+    HoursNode,
+    InputSpec,
+    MenuNode,
+    Node,
+    NodeKind,
+    PlayNode,
+    Prompt,
+    QueueNode,
+    ReturnNode,
+    SayNode,
+    SetNode,
+    VoiceDefaults,
+    WebhookNode,
+)
+from .source import LineDict, LineList, parse_yaml
+from .template import NAME_RE, Template
+
+FLOW_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+NODE_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+DTMF_KEYS = "0123456789*#"
+FLOW_SUFFIXES = (".yaml", ".yml")
+_DURATION_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, None: 1.0}
+_YAML_COMMENT_HINT = " (in YAML an unquoted # starts a comment: write '#')"
+
+
+def parse_duration(value: object) -> float:
+    """``5``, ``2.5``, ``"500ms"``, ``"5s"``, ``"2m"`` -> seconds; raises :class:`SpecError` otherwise."""
+    seconds: float | None = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str):
+        match = _DURATION_RE.match(value)
+        if match:
+            seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds is None or not seconds > 0 or seconds == float("inf"):
+        raise SpecError(f"bad duration {value!r}: use a positive number of seconds or '500ms', '5s', '2m'",
+                        code=ErrorCode.BAD_DURATION)
+    return seconds
+
+
+def _suggest(word: str, options: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+class _Defaults:
+    """Flow-wide defaults for questions, read from the ``defaults`` mapping."""
+
+    timeout = 5.0
+    inter_digit_timeout = 3.0
+    chat_timeout: float | None = None
+    retries = 2
+    min_confidence = 0.5
+    no_input_prompts: tuple[Prompt, ...] = ()
+    no_match_prompts: tuple[Prompt, ...] = ()
+
+
+class _FileLoader:
+    """Validates one parsed file and builds its :class:`Flow`, collecting every error."""
+
+    def __init__(self, path: Path, text: str):
+        self.path = path
+        self.file = str(path)
+        self.text = text
+        self.base = path.parent.resolve()
+        self.errors: list[FlowError] = []
+        self.edges: dict[str, list[str]] = {}
+        self.target_refs: list[tuple[str, int, str, str]] = []  # (node, line, key, target)
+        self.defaults = _Defaults()
+
+    # -- errors -------------------------------------------------------------------------------------------------
+
+    def error(self, line: int | None, node: str | None, message: str, code: str = ErrorCode.BAD_VALUE) -> None:
+        self.errors.append(FlowError(self.file, line, node, message, code))
+
+    def spec_error(self, exc: SpecError, line: int | None, node: str | None, prefix: str = "") -> None:
+        self.error(exc.line or line, node, prefix + exc.message, exc.code)
+
+    def check_keys(self, raw: LineDict, allowed: Iterable[str], required: Iterable[str], node: str | None,
+                   what: str) -> None:
+        allowed = list(allowed)
+        for key in raw:
+            if key not in allowed:
+                self.error(raw.line_of(key), node, f"unknown key '{key}' in {what}{_suggest(key, allowed)}",
+                           ErrorCode.UNKNOWN_KEY)
+        for key in required:
+            if key not in raw:
+                self.error(raw.line, node, f"missing '{key}' in {what}", ErrorCode.MISSING_KEY)
+
+    # -- the file ------------------------------------------------------------------------------------------------
+
+    def load(self) -> Flow | None:
+        name = self.path.stem
+        if not FLOW_NAME_RE.match(name):
+            self.error(None, None, f"flow file name '{name}' must use only letters, digits, _ and -")
+        try:
+            data, problems = parse_yaml(self.text)
+        except SpecError as exc:
+            self.spec_error(exc, None, None)
+            return None
+        for problem in problems:
+            self.spec_error(problem, None, None)
+        if not isinstance(data, LineDict):
+            self.error(1, None, "a flow file is a mapping with 'start' and 'nodes'", ErrorCode.SHAPE)
+            return None
+        self.check_keys(data, schema.TOP_PROPERTIES, schema.TOP_REQUIRED, None, "the flow")
+        description = data.get("description", "")
+        if not isinstance(description, str):
+            self.error(data.line_of("description"), None, "description must be text")
+        voice = self.read_defaults(data.get("defaults"), data.line_of("defaults"))
+        raw_nodes = data.get("nodes")
+        nodes: dict[str, Node] = {}
+        if "nodes" in data and (not isinstance(raw_nodes, LineDict) or not raw_nodes):
+            self.error(data.line_of("nodes"), None, "'nodes' must be a mapping of node names to nodes",
+                       ErrorCode.SHAPE)
+        elif isinstance(raw_nodes, LineDict):
+            for node_name, raw in raw_nodes.items():
+                line = raw_nodes.line_of(node_name)
+                if not NODE_NAME_RE.match(node_name):
+                    self.error(line, node_name, "node names use letters, digits, _ and -, and start with a letter")
+                    continue
+                if not isinstance(raw, LineDict):
+                    self.error(line, node_name, "a node is a mapping with a 'type'", ErrorCode.SHAPE)
+                    continue
+                built = self.read_node(node_name, raw)
+                if built is not None:
+                    nodes[node_name] = built
+        start = data.get("start")
+        if "start" in data and (not isinstance(start, str) or
+                                (isinstance(raw_nodes, LineDict) and start not in raw_nodes)):
+            self.error(data.line_of("start"), None, f"start names unknown node {start!r}{_suggest(str(start), nodes)}",
+                       ErrorCode.UNKNOWN_TARGET)
+        self.check_targets(raw_nodes if isinstance(raw_nodes, LineDict) else LineDict())
+        if isinstance(start, str) and start in nodes:
+            self.check_reachable(start, nodes, raw_nodes)  # type: ignore[arg-type]
+        if self.errors or not isinstance(start, str):
+            return None
+        version = hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:12]
+        return Flow(name=name, version=version, start=start, nodes=MappingProxyType(nodes), source=self.path,
+                    description=description if isinstance(description, str) else "", defaults=voice)
+
+    def read_defaults(self, raw: object, line: int) -> VoiceDefaults:
+        if raw is None:
+            return VoiceDefaults()
+        if not isinstance(raw, LineDict):
+            self.error(line, None, "'defaults' must be a mapping", ErrorCode.SHAPE)
+            return VoiceDefaults()
+        self.check_keys(raw, schema.DEFAULTS_PROPERTIES, (), None, "defaults")
+        r = _Reader(self, None, raw)
+        d = self.defaults
+        d.timeout = r.duration("timeout", d.timeout)
+        d.inter_digit_timeout = r.duration("inter_digit_timeout", d.inter_digit_timeout)
+        d.chat_timeout = r.duration("chat_timeout", None)
+        d.retries = r.integer("retries", d.retries, 0, 10)
+        d.min_confidence = r.number("min_confidence", d.min_confidence, 0.0, 1.0)
+        d.no_input_prompts = r.prompts("no_input_prompt")
+        d.no_match_prompts = r.prompts("no_match_prompt")
+        return VoiceDefaults(voice=r.text("voice"), language=r.text("language"),
+                             rate=r.number("rate", 1.0, 0.1, 4.0))
+
+    # -- nodes ---------------------------------------------------------------------------------------------------
+
+    def read_node(self, name: str, raw: LineDict) -> Node | None:
+        kinds = [k.value for k in NodeKind]
+        kind_name = raw.get("type")
+        if kind_name is None:
+            self.error(raw.line, name, f"missing 'type' (one of {', '.join(kinds)})", ErrorCode.MISSING_KEY)
+            return None
+        if kind_name not in kinds:
+            self.error(raw.line_of("type"), name,
+                       f"unknown node type {kind_name!r}{_suggest(str(kind_name), kinds)}", ErrorCode.UNKNOWN_KIND)
+            return None
+        kind = NodeKind(kind_name)
+        required, allowed = schema.node_keys(kind)
+        self.check_keys(raw, allowed, required, name, f"a {kind} node")
+        r = _Reader(self, name, raw)
+        base: dict[str, Any] = {"name": name, "line": raw.line, "description": r.text("description") or "",
+                                "entry": r.boolean("entry", False)}
+        self.edges[name] = []
+        try:
+            return getattr(self, f"read_{kind.value}")(r, base)  # type: ignore[no-any-return]
+        except SpecError as exc:  # a value the node cannot be built without; already reported lines
+            self.spec_error(exc, raw.line, name)
+            return None
+
+    def read_say(self, r: _Reader, base: dict[str, Any]) -> Node:
+        return SayNode(**base, prompts=r.prompts("prompt", required=True), next=r.target("next"))
+
+    def read_play(self, r: _Reader, base: dict[str, Any]) -> Node:
+        audio = r.audio("file")
+        prompt = Prompt(play=audio, chat=r.template("chat"), barge_in=r.boolean("barge_in", True))
+        return PlayNode(**base, prompts=(prompt,), next=r.target("next"))
+
+    def read_input(self, r: _Reader, *, var_required: bool) -> InputSpec:
+        d = self.defaults
+        var = r.var("var") if var_required or "var" in r.raw else None
+        skip = r.boolean("skip_if_known", False)
+        if skip and var is None:
+            self.error(r.line("skip_if_known"), r.name, "skip_if_known needs 'var' (the variable to look for)")
+        if "known_prompt" in r.raw and not skip:
+            self.error(r.line("known_prompt"), r.name, "known_prompt is only said with skip_if_known: true")
+        return InputSpec(
+            var=var, fallback=r.target("fallback"), timeout=r.duration("timeout", d.timeout),
+            chat_timeout=r.duration("chat_timeout", d.chat_timeout), retries=r.integer("retries", d.retries, 0, 10),
+            no_input_prompts=r.prompts("no_input_prompt") or d.no_input_prompts,
+            no_match_prompts=r.prompts("no_match_prompt") or d.no_match_prompts,
+            speech=r.strings("speech"), min_confidence=r.number("min_confidence", d.min_confidence, 0.0, 1.0),
+            skip_if_known=skip, known_prompts=r.prompts("known_prompt"))
+
+    def read_gather(self, r: _Reader, base: dict[str, Any]) -> Node:
+        prompts = r.prompts("prompt", required=True)
+        spec = self.read_input(r, var_required=True)
+        min_digits = r.integer("min_digits", 1, 1, 64)
+        max_digits = r.integer("max_digits", 20, 1, 64)
+        if min_digits > max_digits:
+            self.error(r.line("min_digits"), r.name, f"min_digits ({min_digits}) is more than max_digits "
+                                                     f"({max_digits})")
+        terminator = "#"
+        if "terminator" in r.raw:
+            value = r.raw["terminator"]
+            if value is None:
+                self.error(r.line("terminator"), r.name, "terminator is empty" + _YAML_COMMENT_HINT)
+            elif not isinstance(value, (str, int)) or isinstance(value, bool) or \
+                    (str(value) and str(value) not in DTMF_KEYS) or len(str(value)) > 1:
+                self.error(r.line("terminator"), r.name, f"terminator {value!r} must be one key of {DTMF_KEYS} "
+                                                         f"or '' for none")
+            else:
+                terminator = str(value)
+        digits = DigitsSpec(min_digits, max_digits, terminator,
+                            r.duration("inter_digit_timeout", self.defaults.inter_digit_timeout))
+        return GatherNode(**base, prompts=prompts, input=spec, digits=digits, next=r.target("next"))
+
+    def read_menu(self, r: _Reader, base: dict[str, Any]) -> Node:
+        prompts = r.prompts("prompt", required=True)
+        spec = self.read_input(r, var_required=False)
+        return MenuNode(**base, prompts=prompts, input=spec, choices=self.read_choices(r))
+
+    def read_choices(self, r: _Reader) -> tuple[Choice, ...]:
+        raw = r.raw.get("choices")
+        if "choices" not in r.raw:
+            return ()
+        if not isinstance(raw, LineList) or not raw:
+            self.error(r.line("choices"), r.name, "a menu needs a non-empty list of choices", ErrorCode.SHAPE)
+            return ()
+        choices: list[Choice] = []
+        keys: dict[str, int] = {}
+        words: dict[str, tuple[str, int]] = {}
+        for index, item in enumerate(raw):
+            line = raw.line_of(index)
+            if not isinstance(item, LineDict):
+                self.error(line, r.name, "a choice is a mapping like {key: '1', label: Billing, next: billing}",
+                           ErrorCode.SHAPE)
+                continue
+            self.check_keys(item, schema.CHOICE_PROPERTIES, schema.CHOICE_REQUIRED, r.name, "a choice")
+            c = _Reader(self, r.name, item)
+            key = item.get("key")
+            key_text = "" if key is None or isinstance(key, bool) else str(key)
+            if "key" in item and (len(key_text) != 1 or key_text not in DTMF_KEYS):
+                hint = _YAML_COMMENT_HINT if key is None else ""
+                self.error(item.line_of("key"), r.name, f"choice key {key!r} must be one of {DTMF_KEYS}{hint}")
+            elif key_text in keys:
+                self.error(item.line_of("key"), r.name, f"duplicate choice key '{key_text}' (also on line "
+                                                        f"{keys[key_text]})", ErrorCode.DUPLICATE)
+            keys.setdefault(key_text, item.line_of("key"))
+            value = c.text("value") or key_text
+            label = c.text("label") or value
+            choice_words = tuple(w.strip().lower() for w in c.strings("words"))
+            for word in choice_words + (label.lower(),):
+                if word in words and words[word][0] != key_text:
+                    self.error(line, r.name, f"'{word}' would pick both choice '{words[word][0]}' (line "
+                                             f"{words[word][1]}) and choice '{key_text}'", ErrorCode.DUPLICATE)
+                words.setdefault(word, (key_text, line))
+            only = c.text("only")
+            if only is not None and only not in (Channel.VOICE, Channel.CHAT):
+                self.error(item.line_of("only"), r.name, f"only {only!r} must be voice or chat")
+                only = None
+            choices.append(Choice(key_text, label, value, choice_words, c.target("next"), line,
+                                  Channel(only) if only else None))
+        return tuple(choices)
+
+    def read_set(self, r: _Reader, base: dict[str, Any]) -> Node:
+        raw = r.raw.get("vars")
+        values: list[tuple[str, Template]] = []
+        if "vars" in r.raw and (not isinstance(raw, LineDict) or not raw):
+            self.error(r.line("vars"), r.name, "'vars' must be a mapping of variable names to values",
+                       ErrorCode.SHAPE)
+        elif isinstance(raw, LineDict):
+            for var, value in raw.items():
+                line = raw.line_of(var)
+                if not NAME_RE.match(var):
+                    self.error(line, r.name, f"bad variable name '{var}' (use lower_case letters, digits, _ or .)")
+                elif value is None or isinstance(value, (dict, list)):
+                    self.error(line, r.name, f"variable '{var}' needs a text or number value")
+                else:
+                    values.append((var, _Reader(self, r.name, raw).parse_template(scalar_text(value), line)))
+        return SetNode(**base, values=tuple(values), next=r.target("next"))
+
+    def read_branch(self, r: _Reader, base: dict[str, Any]) -> Node:
+        raw = r.raw.get("cases")
+        cases: list[Case] = []
+        if "cases" in r.raw and (not isinstance(raw, LineList) or not raw):
+            self.error(r.line("cases"), r.name, "'cases' must be a list of {when: condition, next: node}",
+                       ErrorCode.SHAPE)
+        elif isinstance(raw, LineList):
+            for index, item in enumerate(raw):
+                line = raw.line_of(index)
+                if not isinstance(item, LineDict):
+                    self.error(line, r.name, "a case is a mapping {when: condition, next: node}", ErrorCode.SHAPE)
+                    continue
+                self.check_keys(item, ("when", "next"), ("when", "next"), r.name, "a case")
+                target = _Reader(self, r.name, item).target("next")
+                if "when" not in item:
+                    continue
+                try:
+                    cases.append(Case(parse_condition(item["when"], item.line_of("when")), target, line))
+                except SpecError as exc:
+                    self.spec_error(exc, item.line_of("when"), r.name)
+        return BranchNode(**base, cases=tuple(cases), otherwise=r.target("else"))
+
+    def read_hours(self, r: _Reader, base: dict[str, Any]) -> Node:
+        open_target, closed_target = r.target("open"), r.target("closed")
+        schedule = parse_schedule(r.raw.get("timezone"), r.raw.get("schedule"), r.raw.get("holidays"),
+                                  lines={k: r.line(k) for k in ("timezone", "schedule", "holidays")})
+        return HoursNode(**base, schedule=schedule, open=open_target, closed=closed_target)
+
+    def read_webhook(self, r: _Reader, base: dict[str, Any]) -> Node:
+        url = r.template("url") or Template.parse("")
+        literal = url.parts[0] if url.parts and isinstance(url.parts[0], str) else ""
+        if url.is_static or "://" in literal:
+            parts = urlsplit(literal)
+            if parts.scheme not in ("http", "https") or (url.is_static and not parts.netloc):
+                self.error(r.line("url"), r.name, f"webhook url {url.source!r} must be an http:// or https:// URL",
+                           ErrorCode.BAD_URL)
+        method = (r.text("method") or "POST").upper()
+        if method not in ("GET", "POST"):
+            self.error(r.line("method"), r.name, f"method {method!r} must be GET or POST")
+        headers: list[tuple[str, Template]] = []
+        raw_headers = r.raw.get("headers")
+        if isinstance(raw_headers, LineDict):
+            for header, value in raw_headers.items():
+                if not isinstance(value, str):
+                    self.error(raw_headers.line_of(header), r.name, f"header '{header}' needs a text value")
+                else:
+                    headers.append((header, r.parse_template(value, raw_headers.line_of(header))))
+        elif raw_headers is not None:
+            self.error(r.line("headers"), r.name, "'headers' must be a mapping of header names to values")
+        return WebhookNode(**base, url=url, method=method, headers=tuple(headers), timeout=r.duration("timeout", 5.0),
+                           next=r.target("next"), on_error=r.target("on_error"))
+
+    def read_queue(self, r: _Reader, base: dict[str, Any]) -> Node:
+        queue = r.template("queue") or Template.parse("")
+        if "queue" in r.raw and not queue.source.strip():
+            self.error(r.line("queue"), r.name, "queue name is empty")
+        return QueueNode(**base, queue=queue, priority=r.integer("priority", 0, -1000, 1000),
+                         skills=r.strings("skills"), prompts=r.prompts("prompt"))
+
+    def read_goto(self, r: _Reader, base: dict[str, Any]) -> Node:
+        ref = r.text("flow") or ""
+        flow, _, node = ref.partition("#")
+        if "flow" in r.raw and (not FLOW_NAME_RE.match(flow) or (node and not NODE_NAME_RE.match(node))):
+            self.error(r.line("flow"), r.name, f"flow {ref!r} must be 'name' or 'name#node'")
+        nxt = r.target("next") if "next" in r.raw else None
+        return GotoNode(**base, flow=flow, node=node or None, next=nxt, ref_line=r.line("flow"))
+
+    def read_return(self, r: _Reader, base: dict[str, Any]) -> Node:
+        return ReturnNode(**base)
+
+    def read_hangup(self, r: _Reader, base: dict[str, Any]) -> Node:
+        return HangupNode(**base, prompts=r.prompts("prompt"), reason=r.text("reason") or "completed")
+
+    # -- graph checks --------------------------------------------------------------------------------------------
+
+    def check_targets(self, raw_nodes: LineDict) -> None:
+        for node, line, key, target in self.target_refs:
+            if target and target not in raw_nodes:
+                self.error(line, node, f"'{key}' goes to unknown node '{target}'{_suggest(target, raw_nodes)}",
+                           ErrorCode.UNKNOWN_TARGET)
+
+    def check_reachable(self, start: str, nodes: Mapping[str, Node], raw_nodes: LineDict) -> None:
+        roots = [start] + [n for n, node in nodes.items() if node.entry]
+        seen: set[str] = set()
+        todo = list(roots)
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            todo.extend(t for t in self.edges.get(name, ()) if t not in seen)
+        # A node that a misspelled target was probably meant for is not reported twice.
+        misspelled = [t for _, _, _, t in self.target_refs if t and t not in nodes]
+        for name in nodes:
+            if name not in seen and not difflib.get_close_matches(name, misspelled, n=1, cutoff=0.6):
+                self.error(raw_nodes.line_of(name), name,
+                           f"unreachable: no transition from '{start}' leads here (remove it, or mark it "
+                           f"'entry: true' if other flows jump to it)", ErrorCode.UNREACHABLE)
+
+
+class _Reader:
+    """Typed access to the keys of one mapping of a node; errors are reported, defaults returned."""
+
+    def __init__(self, loader: _FileLoader, name: str | None, raw: LineDict):
+        self.loader = loader
+        self.name = name
+        self.raw = raw
+
+    def line(self, key: str) -> int:
+        return self.raw.line_of(key)
+
+    def fail(self, key: str, message: str, code: str = ErrorCode.BAD_VALUE) -> None:
+        self.loader.error(self.line(key), self.name, message, code)
+
+    def text(self, key: str) -> str | None:
+        value = self.raw.get(key)
+        if value is None:
+            return None
+        if isinstance(value, (dict, list)):
+            self.fail(key, f"'{key}' must be text")
+            return None
+        return scalar_text(value)
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.raw.get(key, default)
+        if not isinstance(value, bool):
+            self.fail(key, f"'{key}' must be true or false")
+            return default
+        return value
+
+    def integer(self, key: str, default: int, lo: int, hi: int) -> int:
+        value = self.raw.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            self.fail(key, f"'{key}' must be a whole number from {lo} to {hi}")
+            return default
+        return value
+
+    def number(self, key: str, default: float, lo: float, hi: float) -> float:
+        value = self.raw.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+            self.fail(key, f"'{key}' must be a number from {lo:g} to {hi:g}")
+            return default
+        return float(value)
+
+    def duration(self, key: str, default: float | None) -> Any:
+        if key not in self.raw:
+            return default
+        try:
+            return parse_duration(self.raw[key])
+        except SpecError as exc:
+            self.fail(key, f"'{key}': {exc.message}", exc.code)
+            return default
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        value = self.raw.get(key)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or any(isinstance(v, (dict, list)) or v is None for v in value):
+            self.fail(key, f"'{key}' must be a list of words")
+            return ()
+        return tuple(scalar_text(v) for v in value)
+
+    def var(self, key: str) -> str | None:
+        value = self.raw.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not NAME_RE.match(value):
+            self.fail(key, f"bad variable name {value!r} (use lower_case letters, digits, _ or .)")
+            return None
+        return value
+
+    def target(self, key: str) -> str:
+        value = self.raw.get(key)
+        if value is None:
+            return ""
+        if not isinstance(value, str) or not NODE_NAME_RE.match(value):
+            self.fail(key, f"'{key}' must name a node")
+            return ""
+        self.loader.target_refs.append((self.name or "", self.line(key), key, value))
+        if self.name is not None:
+            self.loader.edges.setdefault(self.name, []).append(value)
+        return value
+
+    def parse_template(self, text: str, line: int) -> Template:
+        try:
+            return Template.parse(text)
+        except SpecError as exc:
+            self.loader.spec_error(exc, line, self.name)
+            return Template.parse("")
+
+    def template(self, key: str) -> Template | None:
+        text = self.text(key)
+        return None if text is None else self.parse_template(text, self.line(key))
+
+    def audio(self, key: str, raw: LineDict | None = None) -> str | None:
+        raw = raw if raw is not None else self.raw
+        value = raw.get(key)
+        line = raw.line_of(key)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.lower().endswith(AUDIO_EXTENSIONS):
+            self.loader.error(line, self.name, f"audio file {value!r} must be a .wav, .mp3 or .ogg file",
+                              ErrorCode.BAD_AUDIO)
+            return None
+        path = (self.loader.base / value).resolve()
+        if not path.is_relative_to(self.loader.base):
+            self.loader.error(line, self.name, f"audio file {value!r} must be inside the flow's directory",
+                              ErrorCode.BAD_AUDIO)
+            return None
+        if not path.is_file():
+            self.loader.error(line, self.name, f"audio file not found: {value} (looked for {path})",
+                              ErrorCode.BAD_AUDIO)
+            return None
+        return str(path)
+
+    def prompts(self, key: str, *, required: bool = False) -> tuple[Prompt, ...]:
+        value = self.raw.get(key)
+        line = self.line(key)
+        if value is None:
+            if required and key not in self.raw:
+                return ()  # reported as a missing key
+            if required or key in self.raw:
+                self.loader.error(line, self.name, f"'{key}' is empty: say something", ErrorCode.MISSING_KEY)
+            return ()
+        items = value if isinstance(value, list) else [value]
+        if not items:
+            self.loader.error(line, self.name, f"'{key}' is an empty list: say something", ErrorCode.MISSING_KEY)
+        out: list[Prompt] = []
+        for index, item in enumerate(items):
+            item_line = value.line_of(index) if isinstance(value, LineList) else line
+            prompt = self.prompt_item(item, item_line)
+            if prompt is not None:
+                out.append(prompt)
+        return tuple(out)
+
+    def prompt_item(self, item: object, line: int) -> Prompt | None:
+        if isinstance(item, (str, int, float)) and not isinstance(item, bool):
+            return Prompt(say=self.parse_template(scalar_text(item), line))
+        if not isinstance(item, LineDict):
+            self.loader.error(line, self.name, "a prompt is text, or a mapping with say, play or chat",
+                              ErrorCode.SHAPE)
+            return None
+        self.loader.check_keys(item, schema.PROMPT_PROPERTIES, (), self.name, "a prompt")
+        p = _Reader(self.loader, self.name, item)
+        if not any(k in item for k in ("say", "play", "chat")):
+            self.loader.error(item.line, self.name, "a prompt needs 'say', 'play' or 'chat'", ErrorCode.MISSING_KEY)
+        rate = p.number("rate", 1.0, 0.1, 4.0) if "rate" in item else None
+        return Prompt(say=p.template("say"), play=p.audio("play"), chat=p.template("chat"),
+                      barge_in=p.boolean("barge_in", True), voice=p.text("voice"), language=p.text("language"),
+                      rate=rate)
+
+
+def parse_flow(text: str, path: Path) -> Flow:
+    """Validate the text of a flow file; ``path`` names it in errors and anchors relative audio paths."""
+    loader = _FileLoader(path, text)
+    flow = loader.load()
+    if flow is None:
+        raise FlowErrors(loader.errors or [FlowError(str(path), None, None, "invalid flow", ErrorCode.SHAPE)])
+    return flow
+
+
+def read_flow_text(path: Path) -> str:
+    """The text of a flow file; raises :class:`FlowErrors` if it cannot be read as UTF-8."""
+    try:
+        return path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FlowErrors([FlowError(str(path), None, None, f"cannot read: {exc}", ErrorCode.IO)]) from None
+
+
+def load_flow(path: str | Path) -> Flow:
+    """Load and validate one flow file (references to other flows are checked by :func:`load_dir`)."""
+    path = Path(path)
+    return parse_flow(read_flow_text(path), path)
+
+
+def flow_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.iterdir() if p.suffix in FLOW_SUFFIXES and p.is_file())
+
+
+def check_references(flows: Mapping[str, Flow], broken: Iterable[str] = ()) -> dict[str, list[FlowError]]:
+    """Errors of ``goto`` nodes naming unknown flows or nodes that are not entries, per flow name."""
+    broken = set(broken)
+    out: dict[str, list[FlowError]] = {}
+    for flow in flows.values():
+        for node in flow.nodes.values():
+            if not isinstance(node, GotoNode):
+                continue
+            message = None
+            target = flows.get(node.flow)
+            if target is None:
+                message = (f"flow '{node.flow}' has errors and is not loaded" if node.flow in broken
+                           else f"goes to unknown flow '{node.flow}'{_suggest(node.flow, flows)}")
+            elif node.node is not None and node.node not in target.nodes:
+                message = f"goes to unknown node '{node.node}' of flow '{node.flow}'{_suggest(node.node, target.nodes)}"
+            elif node.node is not None and node.node not in target.entries:
+                message = (f"node '{node.node}' of flow '{node.flow}' is not an entry: mark it 'entry: true' "
+                           f"there, or go to the flow's start")
+            if message is not None:
+                out.setdefault(flow.name, []).append(
+                    FlowError(str(flow.source), node.ref_line, node.name, message, ErrorCode.UNKNOWN_FLOW))
+    return out
+
+
+def resolve_references(flows: dict[str, Flow], broken: set[str]) -> list[FlowError]:
+    """Drop flows whose ``goto`` cannot be resolved (repeatedly, as dropping one may break another)."""
+    errors: list[FlowError] = []
+    while True:
+        bad = check_references(flows, broken)
+        if not bad:
+            return errors
+        for name, errs in bad.items():
+            errors.extend(errs)
+            del flows[name]
+            broken.add(name)
+
+
+def load_dir(directory: str | Path) -> tuple[dict[str, Flow], list[FlowError]]:
+    """Load every flow file of a directory; returns the valid flows by name, and all errors.
+
+    A flow with any error, including a ``goto`` to a flow that is missing or
+    broken, is left out: a flow is never half-loaded.
+    """
+    directory = Path(directory)
+    flows: dict[str, Flow] = {}
+    errors: list[FlowError] = []
+    broken: set[str] = set()
+    if not directory.is_dir():
+        return {}, [FlowError(str(directory), None, None, "not a directory", ErrorCode.IO)]
+    for path in flow_files(directory):
+        if path.stem in flows or path.stem in broken:
+            errors.append(FlowError(str(path), None, None, f"another file already defines flow '{path.stem}'",
+                                    ErrorCode.DUPLICATE))
+            continue
+        try:
+            flows[path.stem] = load_flow(path)
+        except FlowErrors as exc:
+            errors.extend(exc.errors)
+            broken.add(path.stem)
+    errors.extend(resolve_references(flows, broken))
+    return flows, sorted(errors, key=lambda e: (e.file, e.line or 0))

@@ -1,0 +1,86 @@
+"""Understanding an answer: which menu choice a key, button, typed text or utterance picks,
+and which digits a typed or spoken number holds.
+
+Text matching, in order: the key itself (``"1"``, or a spoken ``"one"``), the
+label or value (case-insensitive), then the choice's ``words`` found as whole
+words anywhere in the answer ("I have a question about my **bill**"). When
+words of several choices appear, nothing is picked: a no-match is better
+than a wrong queue.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from .model import Choice
+
+NUMBER_WORDS = {
+    "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9", "star": "*", "hash": "#",
+    "pound": "#",
+}
+_WORD_RE = re.compile(r"[\w*#']+")
+_SEPARATORS_RE = re.compile(r"[\s\-.,/()]+")
+
+
+def words_of(text: str) -> list[str]:
+    """Lower-case words of ``text``, punctuation dropped."""
+    return _WORD_RE.findall(text.lower())
+
+
+def _contains(haystack: Sequence[str], needle: Sequence[str]) -> bool:
+    n = len(needle)
+    return n > 0 and any(list(haystack[i:i + n]) == list(needle) for i in range(len(haystack) - n + 1))
+
+
+def match_key(choices: Sequence[Choice], keys: str) -> Choice | None:
+    """The choice whose key is the first of ``keys`` (a menu decides on the first key)."""
+    return next((c for c in choices if keys and c.key == keys[0]), None)
+
+
+def match_text(choices: Sequence[Choice], text: str) -> Choice | None:
+    """The choice a typed text, button value or utterance picks, or None (no match or ambiguous)."""
+    said = text.strip().lower()
+    if not said:
+        return None
+    said_words = words_of(said)
+    for choice in choices:
+        if said in (choice.key, choice.label.lower(), choice.value.lower()):
+            return choice
+    if len(said_words) == 1 and said_words[0] in NUMBER_WORDS:
+        found = match_key(choices, NUMBER_WORDS[said_words[0]])
+        if found is not None:
+            return found
+    hits = [c for c in choices
+            if any(_contains(said_words, words_of(w)) for w in c.words + (c.label, c.value) if w.strip())]
+    return hits[0] if len(hits) == 1 else None
+
+
+def match_known(choices: Sequence[Choice], value: str) -> Choice | None:
+    """The choice a known context value names (its value, label, key or one of its words)."""
+    wanted = value.strip().lower()
+    for choice in choices:
+        if wanted in (choice.value.lower(), choice.label.lower(), choice.key) or wanted in choice.words:
+            return choice
+    return None
+
+
+def digits_of(text: str, *, terminator: str = "") -> str | None:
+    """The keys in a typed or spoken number: ``"12 34#"`` -> ``"1234"``, ``"one two"`` -> ``"12"``.
+
+    None when the text holds anything else than digits, number words and separators.
+    """
+    compact = _SEPARATORS_RE.sub(" ", text.strip().lower()).strip()
+    if terminator and compact.endswith(terminator):
+        compact = compact[:-1].strip()
+    out: list[str] = []
+    for token in compact.split():
+        if token.isdigit() and token.isascii():
+            out.append(token)
+        elif token in NUMBER_WORDS and NUMBER_WORDS[token] not in "#":
+            out.append(NUMBER_WORDS[token])
+        elif set(token) <= set("0123456789*"):
+            out.append(token)
+        else:
+            return None
+    return "".join(out) or None

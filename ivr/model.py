@@ -1,0 +1,292 @@
+"""The validated flow model: frozen dataclasses built by :mod:`ivr.loader`.
+
+Nothing here parses YAML or checks input: a :class:`Flow` only exists once
+its file has been fully validated. Everything is immutable, so an interpreter
+that holds a :class:`Flow` keeps that exact version for the whole call even if
+the file is edited and reloaded meanwhile.
+
+Durations are float seconds; prompt texts, variable values, URLs and queue
+names are parsed :class:`~ivr.template.Template` objects; audio paths are
+absolute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import ClassVar
+
+from .conditions import Condition
+from .hours import Schedule
+from .template import Template
+
+
+class NodeKind(StrEnum):
+    SAY = "say"
+    PLAY = "play"
+    GATHER = "gather"
+    MENU = "menu"
+    SET = "set"
+    BRANCH = "branch"
+    HOURS = "hours"
+    WEBHOOK = "webhook"
+    QUEUE = "queue"
+    GOTO = "goto"
+    RETURN = "return"
+    HANGUP = "hangup"
+
+
+class Channel(StrEnum):
+    """Where a flow runs: a voice call (prompts spoken, DTMF or speech) or a chat (messages, buttons, text)."""
+
+    VOICE = "voice"
+    CHAT = "chat"
+
+
+AUDIO_EXTENSIONS = (".wav", ".mp3", ".ogg")
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """Something said to the customer.
+
+    On voice the ``play`` audio file is played if given, else ``say`` is spoken.
+    On chat ``chat`` is posted if given, else ``say``; a prompt with neither
+    (audio only) is skipped on chat.
+    """
+
+    say: Template | None = None
+    play: str | None = None
+    chat: Template | None = None
+    barge_in: bool = True
+    voice: str | None = None
+    language: str | None = None
+    rate: float | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One menu option: a DTMF ``key`` (also a chat button), a ``label``, spoken/typed ``words``.
+
+    ``only`` limits it to one channel (e.g. "press 9 to hear this again" is voice only).
+    """
+
+    key: str
+    label: str
+    value: str
+    words: tuple[str, ...]
+    next: str
+    line: int = 0
+    only: Channel | None = None
+
+
+@dataclass(frozen=True)
+class DigitsSpec:
+    """How a ``gather`` collects DTMF digits."""
+
+    min_digits: int = 1
+    max_digits: int = 20
+    terminator: str = "#"
+    inter_digit_timeout: float = 3.0
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """What ``menu`` and ``gather`` share: the variable they set, timeouts, retries and the fallback."""
+
+    var: str | None
+    fallback: str
+    timeout: float = 5.0
+    chat_timeout: float | None = None
+    retries: int = 2
+    no_input_prompts: tuple[Prompt, ...] = ()
+    no_match_prompts: tuple[Prompt, ...] = ()
+    speech: tuple[str, ...] = ()
+    min_confidence: float = 0.5
+    skip_if_known: bool = False
+    known_prompts: tuple[Prompt, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Node:
+    """A named step of a flow. ``line`` is where its mapping starts in the file."""
+
+    kind: ClassVar[NodeKind]
+    name: str
+    line: int = 0
+    description: str = ""
+    entry: bool = False
+
+    def targets(self) -> tuple[tuple[str, str], ...]:
+        """(key, node name) of every transition inside this flow."""
+        return ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class SayNode(Node):
+    kind = NodeKind.SAY
+    prompts: tuple[Prompt, ...]
+    next: str
+
+    def targets(self) -> tuple[tuple[str, str], ...]:
+        return (("next", self.next),)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlayNode(Node):
+    kind = NodeKind.PLAY
+    prompts: tuple[Prompt, ...]
+    next: str
+
+    def targets(self) -> tuple[tuple[str, str], ...]:
+        return (("next", self.next),)
+
+
+@dataclass(frozen=True, kw_only=True)
+class GatherNode(Node):
+    kind = NodeKind.GATHER
+    prompts: tuple[Prompt, ...]
+    input: InputSpec
+    digits: DigitsSpec
+    next: str
+
+    def targets(self) -> tuple[tuple[str, str], ...]:
+        return (("next", self.next), ("fallback", self.input.fallback))
+
+
+@dataclass(frozen=True, kw_only=True)
+class MenuNode(Node):
+    kind = NodeKind.MENU
+    prompts: tuple[Prompt, ...]
+    input: InputSpec
+    choices: tuple[Choice, ...]
+
+    def targets(self) -> tuple[tuple[str, str], ...]:
+        return tuple(("choices", c.next) for c in self.choices) + (("fallback", self.input.fallback),)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetNode(Node):
+    kind = NodeKind.SET
+    values: tuple[tuple[str, Template], ...]
+    next: str
+
+    def targets(self) -> tuple[tuple[str, str], ...]:
+        return (("next", self.next),)
+
+
+@dataclass(frozen=True)
+class Case:
+    condition: Condition
+    next: str
+    line: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class BranchNode(Node):
+    kind = NodeKind.BRANCH
+    cases: tuple[Case, ...]
+    otherwise: str
+
+    def targets(self) -> tuple[tuple[str, str], ...]:
+        return tuple(("cases", c.next) for c in self.cases) + (("else", self.otherwise),)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HoursNode(Node):
+    kind = NodeKind.HOURS
+    schedule: Schedule
+    open: str
+    closed: str
+
+    def targets(self) -> tuple[tuple[str, str], ...]:
+        return (("open", self.open), ("closed", self.closed))
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebhookNode(Node):
+    kind = NodeKind.WEBHOOK
+    url: Template
+    method: str
+    headers: tuple[tuple[str, Template], ...]
+    timeout: float
+    next: str
+    on_error: str
+
+    def targets(self) -> tuple[tuple[str, str], ...]:
+        return (("next", self.next), ("on_error", self.on_error))
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueNode(Node):
+    kind = NodeKind.QUEUE
+    queue: Template
+    priority: int = 0
+    skills: tuple[str, ...] = ()
+    prompts: tuple[Prompt, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class GotoNode(Node):
+    """Jump to another flow (``next`` absent) or call it as a sub-flow that comes back to ``next``."""
+
+    kind = NodeKind.GOTO
+    flow: str
+    node: str | None = None
+    next: str | None = None
+    ref_line: int = 0
+
+    def targets(self) -> tuple[tuple[str, str], ...]:
+        return (("next", self.next),) if self.next is not None else ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReturnNode(Node):
+    kind = NodeKind.RETURN
+
+
+@dataclass(frozen=True, kw_only=True)
+class HangupNode(Node):
+    kind = NodeKind.HANGUP
+    prompts: tuple[Prompt, ...] = ()
+    reason: str = "completed"
+
+
+NODE_CLASSES: Mapping[NodeKind, type[Node]] = {cls.kind: cls for cls in (
+    SayNode, PlayNode, GatherNode, MenuNode, SetNode, BranchNode, HoursNode, WebhookNode, QueueNode, GotoNode,
+    ReturnNode, HangupNode)}
+
+
+@dataclass(frozen=True)
+class VoiceDefaults:
+    """Text-to-speech settings of a flow, overridable per prompt."""
+
+    voice: str | None = None
+    language: str | None = None
+    rate: float = 1.0
+
+
+@dataclass(frozen=True, eq=False)
+class Flow:
+    """One validated flow file. ``version`` is a hash of the file content.
+
+    Compared and hashed by identity: each load makes a new object, and a call keeps the object it started with.
+    """
+
+    name: str
+    version: str
+    start: str
+    nodes: Mapping[str, Node]
+    source: Path
+    description: str = ""
+    defaults: VoiceDefaults = field(default_factory=VoiceDefaults)
+
+    @property
+    def entries(self) -> tuple[str, ...]:
+        """Where the flow may be entered: its start, and nodes marked ``entry: true`` (for ``flow: name#node``)."""
+        return (self.start,) + tuple(n for n, node in self.nodes.items() if node.entry and n != self.start)
+
+    def __repr__(self) -> str:
+        return f"Flow({self.name!r}, version={self.version!r}, nodes={len(self.nodes)})"

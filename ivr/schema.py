@@ -1,0 +1,238 @@
+"""The JSON Schema (draft 2020-12) of flow files, for editors, and the key tables the loader checks.
+
+This module is the one source of truth for which keys each node kind takes
+and which are required: :mod:`ivr.loader` reads :func:`node_keys` from here,
+and ``ivr/flow.schema.json`` is generated from :func:`flow_schema`
+(``python -m ivr.schema`` rewrites it; a test keeps it in sync). Point an
+editor at it, e.g. with a first line
+``# yaml-language-server: $schema=../flow.schema.json``.
+
+The loader checks more than the schema can (targets exist, nodes are
+reachable, templates and regexes parse, time zones exist, audio files exist).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .model import NodeKind
+
+SCHEMA_PATH = Path(__file__).with_name("flow.schema.json")
+
+Schema = dict[str, Any]
+
+
+def _ref(name: str) -> Schema:
+    return {"$ref": f"#/$defs/{name}"}
+
+
+def _text(description: str) -> Schema:
+    return {"type": "string", "description": description}
+
+
+_NODE = _ref("node_name")
+_PROMPT = _ref("prompt")
+_DURATION = _ref("duration")
+
+COMMON_PROPERTIES: dict[str, Schema] = {
+    "type": {"description": "the node kind"},
+    "description": _text("a note for admins; ignored by the interpreter"),
+    "entry": {"type": "boolean", "description": "other flows may jump here with 'flow: this#node'"},
+}
+
+_ASK: dict[str, Schema] = {
+    "prompt": _PROMPT,
+    "var": {**_ref("var_name"), "description": "the context variable this node sets"},
+    "timeout": {**_DURATION, "description": "time to wait for the first key or word after the prompt"},
+    "chat_timeout": {**_DURATION, "description": "time to wait for an answer in chat (default: wait)"},
+    "retries": {"type": "integer", "minimum": 0, "maximum": 10,
+                "description": "re-asks after a no-input or no-match before the fallback (default 2)"},
+    "no_input_prompt": _PROMPT,
+    "no_match_prompt": _PROMPT,
+    "fallback": {**_NODE, "description": "where to go when the retries are used up"},
+    "speech": {"type": "array", "items": {"type": "string"}, "description": "speech recognition hints"},
+    "min_confidence": {"type": "number", "minimum": 0, "maximum": 1,
+                       "description": "speech results below this are a no-match (default 0.5)"},
+    "skip_if_known": {"type": "boolean", "description": "skip the question when 'var' is already in the context"},
+    "known_prompt": {**_PROMPT, "description": "said instead of the question when it is skipped"},
+}
+
+# kind -> (required keys, properties besides the common ones)
+NODE_PROPERTIES: dict[NodeKind, tuple[tuple[str, ...], dict[str, Schema]]] = {
+    NodeKind.SAY: (("prompt", "next"), {"prompt": _PROMPT, "next": _NODE}),
+    NodeKind.PLAY: (("file", "next"), {
+        "file": {"type": "string", "pattern": r"(?i)\.(wav|mp3|ogg)$",
+                 "description": "audio file, relative to the flow file"},
+        "chat": _text("what to post instead in a chat (default: nothing)"),
+        "barge_in": {"type": "boolean"},
+        "next": _NODE}),
+    NodeKind.GATHER: (("prompt", "var", "next", "fallback"), {
+        **_ASK,
+        "min_digits": {"type": "integer", "minimum": 1, "maximum": 64},
+        "max_digits": {"type": "integer", "minimum": 1, "maximum": 64},
+        "terminator": {"type": "string", "pattern": "^[0-9*#]?$",
+                       "description": "key that ends the input (default '#'; quote it in YAML); '' for none"},
+        "inter_digit_timeout": _DURATION,
+        "next": _NODE}),
+    NodeKind.MENU: (("prompt", "choices", "fallback"), {
+        **_ASK,
+        "choices": {"type": "array", "minItems": 1, "items": _ref("choice")}}),
+    NodeKind.SET: (("vars", "next"), {
+        "vars": {"type": "object", "minProperties": 1, "propertyNames": _ref("var_name"),
+                 "additionalProperties": {"type": ["string", "number", "boolean"]}},
+        "next": _NODE}),
+    NodeKind.BRANCH: (("cases", "else"), {
+        "cases": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["when", "next"], "additionalProperties": False,
+            "properties": {"when": _ref("condition"), "next": _NODE}}},
+        "else": _NODE}),
+    NodeKind.HOURS: (("timezone", "schedule", "open", "closed"), {
+        "timezone": _text("IANA time zone, e.g. Europe/Paris"),
+        "schedule": _ref("schedule"),
+        "holidays": {"type": "array", "items": {"type": "string", "pattern": r"^(\d{4}-)?\d{2}-\d{2}$"}},
+        "open": _NODE,
+        "closed": _NODE}),
+    NodeKind.WEBHOOK: (("url", "next", "on_error"), {
+        "url": _text("http(s) URL; may use {{ variables }}"),
+        "method": {"enum": ["GET", "POST"]},
+        "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+        "timeout": _DURATION,
+        "next": _NODE,
+        "on_error": _NODE}),
+    NodeKind.QUEUE: (("queue",), {
+        "queue": _text("queue name; may use {{ variables }}"),
+        "priority": {"type": "integer"},
+        "skills": {"type": "array", "items": {"type": "string"}},
+        "prompt": _PROMPT}),
+    NodeKind.GOTO: (("flow",), {
+        "flow": {"type": "string", "pattern": r"^[A-Za-z0-9_-]+(#[A-Za-z_][A-Za-z0-9_-]*)?$",
+                 "description": "another flow, 'name' or 'name#node'"},
+        "next": {**_NODE, "description": "makes it a sub-flow call: come back here on 'return'"}}),
+    NodeKind.RETURN: ((), {}),
+    NodeKind.HANGUP: ((), {"prompt": _PROMPT, "reason": {"type": "string"}}),
+}
+
+TOP_PROPERTIES: dict[str, Schema] = {
+    "description": _text("what this flow is for"),
+    "start": {**_NODE, "description": "the first node"},
+    "defaults": _ref("defaults"),
+    "nodes": {"type": "object", "minProperties": 1, "propertyNames": _NODE,
+              "additionalProperties": _ref("node")},
+}
+TOP_REQUIRED = ("start", "nodes")
+
+DEFAULTS_PROPERTIES: dict[str, Schema] = {
+    "voice": _text("text-to-speech voice"),
+    "language": _text("language tag, e.g. en-US"),
+    "rate": {"type": "number", "exclusiveMinimum": 0, "maximum": 4},
+    "timeout": _DURATION,
+    "inter_digit_timeout": _DURATION,
+    "chat_timeout": _DURATION,
+    "retries": {"type": "integer", "minimum": 0, "maximum": 10},
+    "min_confidence": {"type": "number", "minimum": 0, "maximum": 1},
+    "no_input_prompt": _PROMPT,
+    "no_match_prompt": _PROMPT,
+}
+
+PROMPT_PROPERTIES: dict[str, Schema] = {
+    "say": _text("text to speak (and to post in chat unless 'chat' is given)"),
+    "play": {"type": "string", "pattern": r"(?i)\.(wav|mp3|ogg)$", "description": "audio file (voice only)"},
+    "chat": _text("text to post in a chat instead of 'say' ('' posts nothing)"),
+    "barge_in": {"type": "boolean", "description": "a key or word interrupts it (default true)"},
+    "voice": {"type": "string"},
+    "language": {"type": "string"},
+    "rate": {"type": "number", "exclusiveMinimum": 0, "maximum": 4},
+}
+
+CHOICE_PROPERTIES: dict[str, Schema] = {
+    "key": {"type": ["string", "integer"], "pattern": "^[0-9*#]$", "minimum": 0, "maximum": 9,
+            "description": "the DTMF key (quote * and #)"},
+    "label": _text("button text in chat (default: value)"),
+    "value": _text("stored in the menu's var (default: the key)"),
+    "words": {"type": "array", "items": {"type": "string"},
+              "description": "spoken or typed words that pick this choice"},
+    "only": {"enum": ["voice", "chat"], "description": "offer this choice on one channel only"},
+    "next": _NODE,
+}
+CHOICE_REQUIRED = ("key", "next")
+
+CONDITION_OPERATORS = ("equals", "not_equals", "in", "not_in", "matches", "exists", "gt", "gte", "lt", "lte")
+
+
+def node_keys(kind: NodeKind) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(required keys, all allowed keys) of a node kind."""
+    required, props = NODE_PROPERTIES[kind]
+    return required, tuple(COMMON_PROPERTIES) + tuple(props)
+
+
+def _object(properties: dict[str, Schema], required: tuple[str, ...] = ()) -> Schema:
+    out: Schema = {"type": "object", "properties": properties, "additionalProperties": False}
+    if required:
+        out["required"] = list(required)
+    return out
+
+
+def flow_schema() -> Schema:
+    """The whole JSON Schema document."""
+    scalar = {"type": ["string", "number", "boolean"]}
+    defs: dict[str, Schema] = {
+        "node_name": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_-]*$"},
+        "var_name": {"type": "string", "pattern": r"^[a-z_][a-z0-9_.]*$"},
+        "duration": {"anyOf": [{"type": "number", "exclusiveMinimum": 0},
+                               {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?\s*(ms|s|m)$"}],
+                     "description": "seconds, or '500ms', '5s', '2m'"},
+        "prompt_item": {"anyOf": [
+            {"type": "string", "description": "text to speak and to post in chat; may use {{ variables }}"},
+            {**_object(PROMPT_PROPERTIES),
+             "anyOf": [{"required": ["say"]}, {"required": ["play"]}, {"required": ["chat"]}]}]},
+        "prompt": {"anyOf": [_ref("prompt_item"), {"type": "array", "minItems": 1, "items": _ref("prompt_item")}]},
+        "choice": _object(CHOICE_PROPERTIES, CHOICE_REQUIRED),
+        "condition": {"type": "object", "minProperties": 1, "additionalProperties": False, "properties": {
+            "var": _ref("var_name"),
+            "equals": scalar, "not_equals": scalar,
+            "in": {"type": "array", "items": scalar}, "not_in": {"type": "array", "items": scalar},
+            "matches": {"type": "string"}, "exists": {"type": "boolean"},
+            "gt": {"type": "number"}, "gte": {"type": "number"}, "lt": {"type": "number"}, "lte": {"type": "number"},
+            "all": {"type": "array", "minItems": 1, "items": _ref("condition")},
+            "any": {"type": "array", "minItems": 1, "items": _ref("condition")},
+            "not": _ref("condition")}},
+        "schedule": {
+            "type": "object", "minProperties": 1,
+            "propertyNames": {"pattern": r"^\s*(mon|tue|wed|thu|fri|sat|sun)(\s*-\s*(mon|tue|wed|thu|fri|sat|sun))?"
+                                         r"(\s*,\s*(mon|tue|wed|thu|fri|sat|sun)(\s*-\s*(mon|tue|wed|thu|fri|sat|sun))?)*"
+                                         r"\s*$"},
+            "additionalProperties": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}},
+        "defaults": _object(DEFAULTS_PROPERTIES),
+        "node": {
+            "type": "object", "required": ["type"],
+            "properties": {"type": {"enum": [k.value for k in NodeKind]}},
+            "allOf": [{"if": {"properties": {"type": {"const": k.value}}, "required": ["type"]},
+                       "then": _ref(f"node_{k.value}")} for k in NodeKind]},
+    }
+    for kind, (required, props) in NODE_PROPERTIES.items():
+        node = _object({**COMMON_PROPERTIES, **props, "type": {"const": kind.value}}, ("type",) + required)
+        defs[f"node_{kind.value}"] = node
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://contact-gateway.invalid/ivr/flow.schema.json",
+        "title": "contact-gateway IVR / chat-bot flow",
+        "description": "A flow: named nodes with explicit transitions. See ivr/flows/README.md.",
+        **_object(TOP_PROPERTIES, TOP_REQUIRED),
+        "$defs": defs,
+    }
+
+
+def schema_json() -> str:
+    """The schema as the text of ``flow.schema.json``."""
+    return json.dumps(flow_schema(), indent=2, sort_keys=False) + "\n"
+
+
+def write_schema(path: Path = SCHEMA_PATH) -> None:
+    path.write_text(schema_json(), encoding="utf-8")
+
+
+if __name__ == "__main__":  # python -m ivr.schema [PATH]
+    write_schema(Path(sys.argv[1]) if len(sys.argv) > 1 else SCHEMA_PATH)
