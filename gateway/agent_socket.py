@@ -127,6 +127,10 @@ class AgentConnection(Connection):
             cid = channel.rsplit(":", 1)[1]
             self.push({"type": ServerFrame.TYPING, "conversation_id": cid,
                        "active": message["active"], "draft": message.get("draft", "")})
+        elif kind == "call":
+            cid = channel.rsplit(":", 1)[1]
+            self.push({"type": ServerFrame.CALL_STATUS, "conversation_id": cid, "call_id": message["call_id"],
+                       "status": message["status"], "reason": message.get("reason", "")})
         elif kind == "assigned" and channel == keys.agent_channel(self.me.id):
             self.push(self._assigned_step(message["conversation_id"]))
         elif kind == "unassigned" and channel == keys.agent_channel(self.me.id):

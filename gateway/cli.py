@@ -45,6 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--secret", help=_env_help("secret"))
     serve.add_argument("--dispositions", help=_env_help("dispositions"))
     serve.add_argument("--log-format", dest="log_format", choices=["json", "text"], help=_env_help("log_format"))
+    serve.add_argument("--flows-dir", dest="flows_dir", help=_env_help("flows_dir"))
+    serve.add_argument("--voice-flow", dest="voice_flow", help=_env_help("voice_flow"))
+    serve.add_argument("--max-calls", dest="max_calls", help=_env_help("max_calls") + " (default 50)")
+    serve.add_argument("--ice-servers", dest="ice_servers", help=_env_help("ice_servers"))
+
+    flows = sub.add_parser("flows", help="check and try IVR/bot flows (validate DIR, simulate FLOW, schema)",
+                           add_help=False)
+    flows.add_argument("flow_args", nargs=argparse.REMAINDER)
 
     agents = sub.add_parser("agents", help="manage the agents file")
     agents_sub = agents.add_subparsers(dest="agents_command", required=True)
@@ -87,6 +95,11 @@ def _agents_file(arg: str | None) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["flows"]:  # the flow tools have their own parser (ivr.cli)
+        from ivr.cli import main as flows_main
+
+        return flows_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         if args.command == "serve":

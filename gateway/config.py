@@ -25,6 +25,10 @@ class Settings:
     agent_token_hours: float = 12.0
     dispositions: tuple[str, ...] = DEFAULT_DISPOSITIONS
     log_format: str = "json"              # "json" or "text"
+    flows_dir: Path | None = None         # None: the flows shipped in ivr/flows
+    voice_flow: str = "default"
+    max_calls: int = 50
+    ice_servers: tuple[str, ...] = ()     # STUN/TURN URLs handed to every call leg; none on a LAN
     node_id: str = field(default_factory=lambda: f"node-{os.getpid()}")
 
     @property
@@ -42,6 +46,10 @@ ENVIRONMENT: Mapping[str, tuple[str, str]] = {
     "secret": ("CG_SECRET", "token signing secret (>= 16 chars); unset: generated and shared via Redis"),
     "dispositions": ("CG_DISPOSITIONS", "comma-separated disposition codes agents close conversations with"),
     "log_format": ("CG_LOG_FORMAT", "log lines as 'json' (default) or 'text'"),
+    "flows_dir": ("CG_FLOWS_DIR", "directory of IVR/bot flow YAML files; default: the shipped flows"),
+    "voice_flow": ("CG_VOICE_FLOW", "flow that answers voice calls (default 'default')"),
+    "max_calls": ("CG_MAX_CALLS", "concurrent calls this node accepts; beyond it callers hear 'all lines busy'"),
+    "ice_servers": ("CG_ICE_SERVERS", "comma-separated STUN/TURN URLs for call legs (default none)"),
 }
 
 
@@ -61,7 +69,21 @@ def from_sources(flags: Mapping[str, object], env: Mapping[str, str]) -> Setting
                 raise ValueError
     except ValueError:
         raise ConfigError(f"port must be a number from 0 to 65535, not {values['port']!r}", field="port") from None
-    for name in ("data_dir", "agents_file"):
+    if "max_calls" in values:
+        try:
+            values["max_calls"] = int(str(values["max_calls"]))
+            if int(str(values["max_calls"])) < 0:
+                raise ValueError
+        except ValueError:
+            raise ConfigError(f"max calls must be a whole number >= 0, not {values['max_calls']!r}",
+                              field="max_calls") from None
+    if "ice_servers" in values and isinstance(values["ice_servers"], str):
+        urls = tuple(u.strip() for u in str(values["ice_servers"]).split(",") if u.strip())
+        for url in urls:
+            if not url.startswith(("stun:", "turn:", "turns:")):
+                raise ConfigError(f"ICE server '{url}' must start with stun:, turn: or turns:", field="ice_servers")
+        values["ice_servers"] = urls
+    for name in ("data_dir", "agents_file", "flows_dir"):
         if name in values:
             values[name] = Path(str(values[name]))
     if "dispositions" in values and isinstance(values["dispositions"], str):

@@ -166,9 +166,58 @@ class Conversations:
         self.router.kick()
         await self._queue_changed()
 
+    async def open_for_flow(self, customer_id: str, context: dict[str, str]) -> tuple[str, bool]:
+        """The customer's open conversation, or a new one in state 'open' (a flow runs before routing)."""
+        cid, created = await self.store.open_conversation(
+            customer_id, new_conversation_id(), self.queue, now=now_ms(), context=context, queued=False)
+        if created:
+            log.info("conversation opened for a flow", extra={"conversation_id": cid, "customer_id": customer_id})
+            await self.store.redis.publish(self.store.keys.customer_channel(customer_id),
+                                           f'{{"kind":"conversation","conversation_id":"{cid}"}}')
+        return cid, created
+
+    async def record(self, cid: str, typ: EventType, data: dict[str, Any]) -> str:
+        """Append a system event (call started, IVR step, ...) to the timeline; returns its id."""
+        _, event_id, status = await self.store.append(cid, typ, data, now=now_ms())
+        if status != "ok":
+            raise NotFound(f"conversation {cid} does not exist", field="conversation_id")
+        return event_id
+
+    async def set_context(self, cid: str, values: dict[str, str]) -> None:
+        if values and await self.store.set_context(cid, values, now=now_ms()) != "ok":
+            raise NotFound(f"conversation {cid} does not exist", field="conversation_id")
+
+    async def enqueue(self, cid: str, queue_name: str) -> bool:
+        """Hand an open conversation to routing; False if it was not open (already queued or assigned)."""
+        result = await self.store.enqueue(cid, self.queue, queue_name, now=now_ms())
+        if result == "ok":
+            log.info("queued for %s", queue_name, extra={"conversation_id": cid})
+            await self._queue_changed()
+        return result == "ok"
+
     async def _queue_changed(self) -> None:
         self.router.kick()
         await self.store.redis.publish(self.store.keys.queue_channel, '{"kind":"queue"}')
+
+
+class ConversationHooks:
+    """Where a flow's steps, variables and hand-off go: the conversation's timeline, context and queue."""
+
+    def __init__(self, conversations: Conversations, cid: str, channel: str):
+        self.conversations = conversations
+        self.cid = cid
+        self.channel = channel
+
+    async def step(self, step: Any) -> None:
+        await self.conversations.record(self.cid, EventType.IVR, {
+            "channel": self.channel, "kind": str(step.kind), "node": step.node, "detail": step.detail,
+            "flow": step.flow})
+
+    async def set_vars(self, values: dict[str, str]) -> None:
+        await self.conversations.set_context(self.cid, values)
+
+    async def enqueue(self, action: Any) -> None:
+        await self.conversations.enqueue(self.cid, action.queue)
 
 
 def customer_view(event: dict[str, Any]) -> dict[str, Any]:

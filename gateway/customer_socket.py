@@ -11,9 +11,10 @@ from aiohttp import web
 
 from . import protocol, tokens
 from .connection import Connection, Step, serve_socket
+from .calls import LinesBusy
 from .conversations import customer_view
 from .errors import GatewayError
-from .protocol import CUSTOMER_VISIBLE, Author, ConversationState, EventType, ServerFrame
+from .protocol import CUSTOMER_VISIBLE, Author, CallStatus, ConversationState, EventType, ServerFrame
 from .runtime import SERVICES, Services
 from .store import to_event
 
@@ -81,6 +82,14 @@ class CustomerConnection(Connection):
                     self.push(self._follow(stored.conversation_id))
                 self.push({"type": ServerFrame.ACK, "client_id": frame.client_id,
                            "event_id": stored.event_id, "conversation_id": stored.conversation_id})
+            case protocol.CallOffer():
+                await self._call_offer(frame)
+            case protocol.SendDtmf():
+                call = self.s.calls.get(frame.call_id, self.customer_id)
+                for digit in frame.digits:
+                    call.on_digit(digit, "keypad")
+            case protocol.HangupCall():
+                await self.s.calls.get(frame.call_id, self.customer_id).end("caller_hangup")
             case protocol.Typing():
                 now = time.monotonic()
                 if self.conversation_id is None or (frame.active and now - self._last_typing < TYPING_MIN_INTERVAL):
@@ -89,6 +98,23 @@ class CustomerConnection(Connection):
                 await self.bus.publish(self.s.keys.conv_channel(self.conversation_id), {
                     "kind": "typing", "author": Author.CUSTOMER, "active": frame.active,
                     "draft": (frame.draft or "") if frame.active else ""})
+
+    async def _call_offer(self, frame: protocol.CallOffer) -> None:
+        try:
+            self.s.calls.check_capacity(frame.call_id)
+            cid, _ = await self.s.conversations.open_for_flow(self.customer_id, self.context)
+            await self.subscribe(self.s.keys.conv_channel(cid))  # before the answer: no call status is missed
+            call, answer = await self.s.calls.start(self.customer_id, cid, frame.call_id, frame.sdp)
+        except LinesBusy as exc:
+            self.push({"type": ServerFrame.CALL_STATUS, "call_id": frame.call_id, "status": CallStatus.ENDED,
+                       "reason": exc.code, "message": exc.message})
+            return
+        if call.conversation_id != self.followed:
+            self.conversation_id = call.conversation_id
+            self.push(self._follow(call.conversation_id))
+        self.push({"type": ServerFrame.CALL_ANSWER, "call_id": call.id, "sdp": answer,
+                   "conversation_id": call.conversation_id})
+        self.push({"type": ServerFrame.CALL_STATUS, "call_id": call.id, "status": call.status, "reason": ""})
 
     def _follow(self, cid: str) -> Step:
         """Follow the customer into a new conversation: subscribe first, then send its history."""
@@ -122,6 +148,9 @@ class CustomerConnection(Connection):
         elif kind == "typing" and message.get("author") == Author.AGENT and self.conversation_id:
             self.push({"type": ServerFrame.TYPING, "conversation_id": self.conversation_id,
                        "active": message["active"], "name": message.get("name", "")})
+        elif kind == "call":
+            self.push({"type": ServerFrame.CALL_STATUS, "call_id": message["call_id"], "status": message["status"],
+                       "reason": message.get("reason", "")})
         elif kind == "conversation":
             cid = message["conversation_id"]
             if cid != self.followed:

@@ -56,10 +56,23 @@ class EventType(StrEnum):
     ASSIGNED = "assigned"
     CLOSED = "closed"
     CONTEXT = "context"
+    CALL_STARTED = "call_started"
+    CALL_ENDED = "call_ended"
+    IVR = "ivr"                    # one IVR/bot step: prompt, input, choice, ... (kind, node, detail)
 
 
 # What a customer may see of the timeline: notes and internal state stay hidden.
-CUSTOMER_VISIBLE = frozenset({EventType.OPENED, EventType.MESSAGE, EventType.ASSIGNED, EventType.CLOSED})
+CUSTOMER_VISIBLE = frozenset({EventType.OPENED, EventType.MESSAGE, EventType.ASSIGNED, EventType.CLOSED,
+                              EventType.CALL_STARTED, EventType.CALL_ENDED})
+
+
+class CallStatus(StrEnum):
+    CONNECTING = "connecting"
+    RINGING = "ringing"
+    IVR = "ivr"
+    WAITING = "waiting"
+    CONNECTED = "connected"
+    ENDED = "ended"
 
 
 class ClientFrame(StrEnum):
@@ -70,6 +83,9 @@ class ClientFrame(StrEnum):
     STATUS = "status"
     OPEN = "open"
     CLOSE = "close"
+    CALL_OFFER = "call_offer"
+    DTMF = "dtmf"
+    HANGUP = "hangup"
 
 
 class ServerFrame(StrEnum):
@@ -83,6 +99,8 @@ class ServerFrame(StrEnum):
     AGENT = "agent"
     ASSIGNED = "assigned"
     UNASSIGNED = "unassigned"
+    CALL_ANSWER = "call_answer"
+    CALL_STATUS = "call_status"
 
 
 # ---------------------------------------------------------------- frames
@@ -133,7 +151,25 @@ class CloseConversation:
     disposition: str
 
 
-Frame = Hello | SendMessage | SendNote | Typing | SetStatus | OpenConversation | CloseConversation
+@dataclass(frozen=True, slots=True)
+class CallOffer:
+    call_id: str
+    sdp: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendDtmf:
+    call_id: str
+    digits: str
+
+
+@dataclass(frozen=True, slots=True)
+class HangupCall:
+    call_id: str
+
+
+Frame = (Hello | SendMessage | SendNote | Typing | SetStatus | OpenConversation | CloseConversation
+         | CallOffer | SendDtmf | HangupCall)
 
 
 # ---------------------------------------------------------------- parsing
@@ -204,8 +240,12 @@ def parse_event_id(value: str) -> tuple[int, int] | None:
     return int(ms), int(seq)
 
 
-_CUSTOMER_FRAMES = {ClientFrame.HELLO, ClientFrame.MESSAGE, ClientFrame.TYPING}
-_AGENT_FRAMES = set(ClientFrame)
+MAX_SDP_CHARS = 12 * 1024
+DTMF_KEYS = frozenset("0123456789*#ABCD")
+
+_CUSTOMER_FRAMES = {ClientFrame.HELLO, ClientFrame.MESSAGE, ClientFrame.TYPING, ClientFrame.CALL_OFFER,
+                    ClientFrame.DTMF, ClientFrame.HANGUP}
+_AGENT_FRAMES = set(ClientFrame) - {ClientFrame.CALL_OFFER, ClientFrame.DTMF, ClientFrame.HANGUP}
 
 
 def parse(obj: dict[str, Any], *, role: str) -> Frame:
@@ -253,4 +293,18 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
         case ClientFrame.CLOSE:
             return CloseConversation(conversation_id=_req(obj, "conversation_id", max_len=64),
                                      disposition=_req(obj, "disposition", max_len=64))
+        case ClientFrame.CALL_OFFER:
+            sdp = _req(obj, "sdp", max_len=MAX_SDP_CHARS)
+            if not sdp.startswith("v=0"):
+                raise BadRequest("'sdp' is not an SDP offer (it must start with v=0)", field="sdp", code="bad_sdp")
+            if "\nm=audio " not in sdp.replace("\r\n", "\n"):
+                raise BadRequest("the offer has no audio section (m=audio)", field="sdp", code="no_audio")
+            return CallOffer(call_id=_req(obj, "call_id", max_len=64), sdp=sdp)
+        case ClientFrame.DTMF:
+            digits = _req(obj, "digits", max_len=32)
+            if not set(digits) <= DTMF_KEYS:
+                raise BadRequest("'digits' may hold only 0-9, *, # and A-D", field="digits", code="bad_field")
+            return SendDtmf(call_id=_req(obj, "call_id", max_len=64), digits=digits)
+        case ClientFrame.HANGUP:
+            return HangupCall(call_id=_req(obj, "call_id", max_len=64))
     raise AssertionError(frame_type)  # pragma: no cover - every member is matched above

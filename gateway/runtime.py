@@ -6,15 +6,22 @@ from there, never from module globals.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import aiohttp
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from ivr.registry import FlowRegistry
+from media.tts import Synthesizer
+
 from .agents import AgentDirectory, ensure_demo_agents, load_agents
 from .bus import Bus
+from .calls import CallConfig, CallManager
 from .config import Settings
 from .conversations import Conversations
 from .embedded_redis import EmbeddedRedis
@@ -25,6 +32,14 @@ from .store import Keys, Store
 from .tokens import TokenSigner
 
 log = logging.getLogger(__name__)
+
+FLOW_RELOAD_SECONDS = 3.0
+
+
+def shipped_flows_dir() -> Path:
+    import ivr
+
+    return Path(ivr.__file__).resolve().parent / "flows"
 
 
 @dataclass
@@ -40,6 +55,9 @@ class Services:
     signer: TokenSigner
     directory: AgentDirectory
     queue_board: QueueBoard
+    flows: FlowRegistry
+    calls: CallManager
+    http: aiohttp.ClientSession
     embedded: EmbeddedRedis | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -66,6 +84,10 @@ async def start(settings: Settings) -> Services:
         log.warning("created %s with agent 'demo', password '%s' (change it: contact-gateway agents add)",
                     directory_path, password)
     directory = load_agents(directory_path)
+    flows = FlowRegistry(settings.flows_dir or shipped_flows_dir())
+    for error in flows.errors:
+        log.error("flow error: %s", error)
+    log.info("flows loaded: %s", ", ".join(flows.names()) or "none")
 
     embedded = None
     url = settings.redis_url
@@ -85,12 +107,21 @@ async def start(settings: Settings) -> Services:
         router = Router(store)
         presence = Presence(store, router)
         conversations = Conversations(store, router, settings.dispositions)
+        http = aiohttp.ClientSession()
+
+        async def publish_call(cid: str, message: dict[str, object]) -> None:
+            await bus.publish(keys.conv_channel(cid), message)
+
+        calls = CallManager(
+            CallConfig(ice_servers=list(settings.ice_servers), max_calls=settings.max_calls, flow=settings.voice_flow),
+            conversations, flows, Synthesizer(cache_dir=settings.data_dir / "tts-cache"), http, publish_call)
         services = Services(
             settings=settings, redis=redis, keys=keys, store=store, bus=bus, router=router,
             presence=presence, conversations=conversations,
             signer=TokenSigner(await _shared_secret(redis, keys, settings.secret)),
             directory=directory, queue_board=QueueBoard(bus, conversations, keys.queue_channel),
-            embedded=embedded)
+            flows=flows, calls=calls, http=http, embedded=embedded)
+        services.extra["flow_reloader"] = asyncio.create_task(_reload_flows(flows), name="flow-reloader")
         await services.queue_board.start()
         await router.start()
         await presence.start()
@@ -103,10 +134,29 @@ async def start(settings: Settings) -> Services:
     return services
 
 
+async def _reload_flows(flows: FlowRegistry) -> None:
+    """Pick up edited flow files without a restart; a call in progress keeps the version it started with."""
+    reported: tuple[object, ...] = tuple(flows.errors)
+    while True:
+        await asyncio.sleep(FLOW_RELOAD_SECONDS)
+        report = await asyncio.to_thread(flows.reload_if_changed)
+        if report.changed:
+            log.info("flows reloaded: %s; removed: %s", ", ".join(report.loaded) or "none",
+                     ", ".join(report.removed) or "none")
+        if report.errors != reported:  # say it once, not every few seconds
+            for error in report.errors:
+                log.error("flow not reloaded: %s", error)
+            reported = report.errors
+
+
 async def stop(services: Services) -> None:
     """Stop everything in reverse order; a step that fails (Redis gone) does not stop the rest."""
-    steps = [services.presence.stop, services.router.stop, services.queue_board.stop, services.bus.stop,
-             services.redis.aclose]
+    reloader = services.extra.get("flow_reloader")
+    if isinstance(reloader, asyncio.Task):
+        reloader.cancel()
+        await asyncio.gather(reloader, return_exceptions=True)
+    steps = [services.calls.close_all, services.http.close, services.presence.stop, services.router.stop,
+             services.queue_board.stop, services.bus.stop, services.redis.aclose]
     if services.embedded is not None:
         steps.append(services.embedded.stop)
     for step in steps:

@@ -124,7 +124,7 @@ return {ARGV[7] .. '/' .. id, 'ok'}
 
 # Open a conversation for a customer unless one is open already.
 # KEYS: customer, conv(new), ctx(new), timeline(new), queue, conv channel(new)  ARGV: new id, customer id, queue,
-# now, opened data, state data, context json, conversation key prefix
+# now, opened data, state data, context json, conversation key prefix, initial state ('queued' or 'open')
 # Returns the current conversation id and 1 if it was created now.
 _OPEN_SCRIPT = _APPEND + """
 local current = redis.call('HGET', KEYS[1], 'current')
@@ -132,15 +132,37 @@ if current then
   local state = redis.call('HGET', ARGV[8] .. current, 'state')
   if state and state ~= 'closed' then return {current, 0} end
 end
-redis.call('HSET', KEYS[2], 'id', ARGV[1], 'customer_id', ARGV[2], 'state', 'queued', 'queue', ARGV[3],
-           'agent_id', '', 'created_at', ARGV[4], 'updated_at', ARGV[4], 'queued_at', ARGV[4])
+local queued = ARGV[9] == 'queued'
+redis.call('HSET', KEYS[2], 'id', ARGV[1], 'customer_id', ARGV[2], 'state', ARGV[9], 'queue', ARGV[3],
+           'agent_id', '', 'created_at', ARGV[4], 'updated_at', ARGV[4], 'queued_at', queued and ARGV[4] or '')
 local ctx = cjson.decode(ARGV[7])
 for k, v in pairs(ctx) do redis.call('HSET', KEYS[3], k, v) end
 redis.call('HSET', KEYS[1], 'current', ARGV[1])
 append(KEYS[4], KEYS[2], KEYS[6], 'opened', ARGV[5], ARGV[4])
 append(KEYS[4], KEYS[2], KEYS[6], 'state', ARGV[6], ARGV[4])
-redis.call('ZADD', KEYS[5], ARGV[4], ARGV[1])
+if queued then redis.call('ZADD', KEYS[5], ARGV[4], ARGV[1]) end
 return {ARGV[1], 1}
+"""
+
+# Hand an open conversation to routing.
+# KEYS: conv, timeline, routing queue, conv channel   ARGV: conv id, now, data, queue name
+_ENQUEUE_SCRIPT = _APPEND + """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return 'not_found' end
+if state ~= 'open' then return state end
+redis.call('HSET', KEYS[1], 'state', 'queued', 'queue', ARGV[4], 'queued_at', ARGV[2])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+append(KEYS[2], KEYS[1], KEYS[4], 'state', ARGV[3], ARGV[2])
+return 'ok'
+"""
+
+# Set context variables and record them.  KEYS: conv, ctx, timeline, conv channel   ARGV: now, values json
+_CONTEXT_SCRIPT = _APPEND + """
+if not redis.call('HGET', KEYS[1], 'state') then return 'not_found' end
+local values = cjson.decode(ARGV[2])
+for k, v in pairs(values) do redis.call('HSET', KEYS[2], k, v) end
+append(KEYS[3], KEYS[1], KEYS[4], 'context', '{"values":' .. ARGV[2] .. '}', ARGV[1])
+return 'ok'
 """
 
 # KEYS: conv, timeline, queue, agent, agent_convs, agent_sessions, conv channel
@@ -190,6 +212,8 @@ class Store:
         self._open = redis.register_script(_OPEN_SCRIPT)
         self._assign = redis.register_script(_ASSIGN_SCRIPT)
         self._close = redis.register_script(_CLOSE_SCRIPT)
+        self._enqueue = redis.register_script(_ENQUEUE_SCRIPT)
+        self._context = redis.register_script(_CONTEXT_SCRIPT)
 
     async def append(self, cid: str, typ: str, data: dict[str, Any], *, now: int, client_id: str = "",
                      client_ids_key: str | None = None, required_agent: str = "") -> tuple[str, str, str]:
@@ -213,7 +237,8 @@ class Store:
         return conv_id, event_id
 
     async def open_conversation(self, customer_id: str, new_id: str, queue: str, *, now: int,
-                                context: dict[str, str]) -> tuple[str, bool]:
+                                context: dict[str, str], queued: bool = True) -> tuple[str, bool]:
+        """The customer's open conversation, or a new one (waiting in ``queue``, or 'open' for a flow first)."""
         k = self.keys
         conv_prefix = k.conv("")
         cid, created = await self._open(
@@ -221,8 +246,8 @@ class Store:
                   k.queue(queue), k.conv_channel(new_id)],
             args=[new_id, customer_id, queue, now,
                   encode({"customer_id": customer_id, "context": context}),
-                  encode({"state": "queued", "queue": queue}),
-                  encode(context) if context else "{}", conv_prefix])
+                  encode({"state": "queued", "queue": queue} if queued else {"state": "open"}),
+                  encode(context) if context else "{}", conv_prefix, "queued" if queued else "open"])
         return _s(cid), bool(int(created))
 
     async def assign(self, cid: str, queue: str, agent_id: str, agent_name: str, *, now: int) -> str:
@@ -238,6 +263,18 @@ class Store:
             keys=[k.conv(cid), k.timeline(cid), k.queue(queue), k.agent_convs(agent_id), k.agent(agent_id),
                   k.conv_channel(cid)],
             args=[cid, agent_id, now, encode({"agent_id": agent_id, "disposition": disposition})]))
+
+    async def enqueue(self, cid: str, routing_queue: str, queue_name: str, *, now: int) -> str:
+        """'ok', or the state that prevented it (queued, assigned, closed), or 'not_found'."""
+        k = self.keys
+        return _s(await self._enqueue(
+            keys=[k.conv(cid), k.timeline(cid), k.queue(routing_queue), k.conv_channel(cid)],
+            args=[cid, now, encode({"state": "queued", "queue": queue_name}), queue_name]))
+
+    async def set_context(self, cid: str, values: dict[str, str], *, now: int) -> str:
+        k = self.keys
+        return _s(await self._context(keys=[k.conv(cid), k.ctx(cid), k.timeline(cid), k.conv_channel(cid)],
+                                      args=[now, encode(values)]))
 
     async def conversation(self, cid: str) -> dict[str, str] | None:
         raw = await self.redis.hgetall(self.keys.conv(cid))

@@ -1,1 +1,14 @@
-"""Media: aiortc legs, prompt playback, DTMF, VAD, speech recognition (knows nothing of conversations)."""
+"""Media: aiortc legs, prompt playback, DTMF, VAD, speech recognition (knows nothing of conversations).
+
+Modules (each one concept; none imports ``gateway`` or ``ivr``):
+
+- ``audio``: the :class:`~media.audio.Audio` value (mono int16 + rate), resampling, levels.
+- ``audiofile``: decode wav/mp3/ogg/opus/flac to ``Audio``; write/read 16-bit wav.
+- ``tts``: offline text to speech (espeak-ng via ctypes) with a disk cache.
+- ``player``: :class:`~media.player.PromptPlayer`, the paced outgoing track with barge-in.
+- ``dtmf``: Goertzel tone detector, tone generator, RFC 4733 payloads and de-duplication.
+- ``telephone_event``: negotiate and intercept RFC 4733 telephone-event on one aiortc connection.
+- ``aiortc_patches``: opt-in, version-checked speed-ups of aiortc hot paths.
+- ``loopback``: two in-process peers and a track recorder, for tests and benchmarks.
+- ``errors``: ``MediaError`` (``code`` + ``message``) and its subclasses.
+"""

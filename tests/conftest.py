@@ -14,6 +14,8 @@ from gateway.config import Settings
 from tests.support.clients import Agent, Customer
 from tests.support.servers import Node, RedisServer, start_node
 
+TEST_FLOWS = Path(__file__).resolve().parent / "flows"
+
 PASSWORDS = {"alice": "alice-secret-1", "bob": "bob-secret-22", "carol": "carol-secret-333"}
 
 
@@ -43,7 +45,15 @@ def agents_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def settings(redis_url: str, agents_file: Path, tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", redis_url=redis_url, agents_file=agents_file,
-                    secret="test-secret-0123456789abcdef", log_format="text")
+                    secret="test-secret-0123456789abcdef", log_format="text", flows_dir=TEST_FLOWS)
+
+
+@pytest.fixture(autouse=True)
+def ice_on_loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every aiortc peer in the tests (gateway legs and test callers) offers only 127.0.0.1."""
+    import aioice.ice
+
+    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
 
 
 @pytest.fixture

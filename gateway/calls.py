@@ -1,0 +1,275 @@
+"""Voice calls from the browser: one aiortc leg per call, attached to the customer's conversation.
+
+A :class:`Call` owns its peer connection, its outgoing prompt track, the task
+that drains and inspects the caller's audio (in-band DTMF), and the flow that
+runs the IVR. Everything it starts it stops: a call ends on hang-up (either
+side), ICE failure, a connection that never comes up, the flow hanging up, or
+gateway shutdown, and ending it closes the peer connection, the tracks and
+every task. :class:`CallManager` is the registry of live calls with the
+concurrency limit; beyond the limit a caller is refused cleanly ("all lines
+busy") instead of degrading every call.
+
+Digits arrive three ways, all into :meth:`Call.on_digit`: the widget's keypad
+over signaling, RFC 4733 telephone-events (Chromium's RTCDTMFSender), and
+in-band tones found by a Goertzel detector on the decoded audio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import numpy as np
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from ivr.events import Digits, Disconnected
+from ivr.interpreter import Interpreter
+from ivr.model import Channel
+from ivr.registry import FlowRegistry
+from media.dtmf import GoertzelDetector
+from media.player import PromptPlayer
+from media.telephone_event import enable_telephone_events
+from media.tts import Synthesizer
+
+from .conversations import ConversationHooks, Conversations
+from .errors import BadRequest, Conflict, GatewayError, NotFound
+from .flow_runner import FlowRunner
+from .protocol import CallStatus, EventType
+from .voice_channel import AudioFiles, VoiceChannel
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 20.0   # seconds from the answer to an established connection
+
+
+class LinesBusy(GatewayError):
+    code = "lines_busy"
+    http_status = 503
+
+
+Publish = Callable[[str, dict[str, Any]], Awaitable[None]]  # (conversation id, bus message)
+
+
+@dataclass
+class CallConfig:
+    ice_servers: list[str] = field(default_factory=list)
+    max_calls: int = 50
+    flow: str = "default"
+    voice: str = "en-us"
+    connect_timeout: float = CONNECT_TIMEOUT
+
+
+class Call:
+    def __init__(self, call_id: str, customer_id: str, conversation_id: str, manager: CallManager):
+        self.id = call_id
+        self.customer_id = customer_id
+        self.conversation_id = conversation_id
+        self.m = manager
+        config = RTCConfiguration(iceServers=[RTCIceServer(urls=u) for u in manager.config.ice_servers])
+        self.pc = RTCPeerConnection(config)
+        self.player = PromptPlayer()
+        self.detector = GoertzelDetector(sample_rate=48000)
+        self.runner: FlowRunner | None = None
+        self.started = time.monotonic()
+        self.status = CallStatus.CONNECTING
+        self.ended = asyncio.Event()
+        self.end_reason = ""
+        self.digits_heard: list[tuple[str, str]] = []   # (digit, source): keypad / rfc4733 / inband
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._connected = asyncio.Event()
+
+    # ---------------------------------------------------------------- signaling
+
+    async def accept(self, offer_sdp: str) -> str:
+        """Answer the browser's offer (non-trickle: the answer carries every candidate)."""
+        enable_telephone_events(self.pc, lambda digit: self.on_digit(digit, "rfc4733"))
+
+        @self.pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            if track.kind == "audio":
+                self._spawn(self._consume(track), "consume")
+
+        @self.pc.on("connectionstatechange")
+        async def on_state() -> None:
+            state = self.pc.connectionState
+            if state == "connected":
+                self._connected.set()
+            elif state in ("failed", "closed"):
+                self._spawn(self.end("ice_failed" if state == "failed" else "connection_closed"), "end")
+
+        try:
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        except (ValueError, KeyError, IndexError) as exc:
+            raise BadRequest(f"the SDP offer could not be used: {exc}", field="sdp", code="bad_sdp") from None
+        if not any(t.kind == "audio" for t in self.pc.getTransceivers()):
+            raise BadRequest("the offer has no audio", field="sdp", code="no_audio")
+        for transceiver in self.pc.getTransceivers():
+            if transceiver.kind == "audio":
+                transceiver.sender.replaceTrack(self.player)
+                transceiver.direction = "sendrecv"
+        answer = await self.pc.createAnswer()
+        await self.pc.setLocalDescription(answer)
+        return self.pc.localDescription.sdp
+
+    # ---------------------------------------------------------------- the call
+
+    async def run(self) -> None:
+        """From the answer to the end: wait for media, run the flow, then wait for hang-up."""
+        try:
+            try:
+                await asyncio.wait_for(self._connected.wait(), self.m.config.connect_timeout)
+            except TimeoutError:
+                await self.end("ice_timeout")
+                return
+            await self.set_status(CallStatus.IVR)
+            reason = await self._run_flow()
+            if reason != "queued" and not self.ended.is_set():
+                await self.end(reason)
+            await self.ended.wait()
+        except asyncio.CancelledError:
+            await self.end("gateway_shutdown")
+            raise
+        except Exception:
+            log.exception("call failed", extra={"conversation_id": self.conversation_id})
+            await self.end("error")
+
+    async def _run_flow(self) -> str:
+        flow = self.m.flows.get(self.m.config.flow)
+        context = await self.m.conversations.store.context(self.conversation_id)
+        interp = Interpreter(flow, context, channel=Channel.VOICE, flows=self.m.flows.snapshot(),
+                             conversation_id=self.conversation_id)
+        channel = VoiceChannel(self.player, self.m.synthesizer, self.m.files, default_voice=self.m.config.voice,
+                               set_status=lambda status, reason: self.set_status(status, reason),
+                               hangup=self.end)
+        hooks = ConversationHooks(self.m.conversations, self.conversation_id, "voice")
+        self.runner = FlowRunner(interp, channel, hooks, self.m.http)
+        log.info("call in flow %s (version %s)", flow.name, flow.version,
+                 extra={"conversation_id": self.conversation_id})
+        return await self.runner.run()
+
+    def on_digit(self, digit: str, source: str) -> None:
+        self.digits_heard.append((digit, source))
+        log.info("digit %s (%s)", digit, source, extra={"conversation_id": self.conversation_id})
+        if self.runner is not None and not self.ended.is_set():
+            self.runner.post(Digits(digit))
+
+    async def _consume(self, track: MediaStreamTrack) -> None:
+        """Drain the caller's audio (aiortc's decoder queue is unbounded) and look for in-band DTMF."""
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            samples = frame.to_ndarray().reshape(-1)
+            channels = len(frame.layout.channels)
+            if channels > 1:
+                samples = samples[::channels]
+            if frame.sample_rate != 48000:
+                continue
+            for digit in self.detector.feed(np.ascontiguousarray(samples, dtype=np.int16)):
+                self.on_digit(digit, "inband")
+
+    async def set_status(self, status: CallStatus, reason: str = "") -> None:
+        self.status = status
+        await self.m.publish_status(self, status, reason)
+
+    async def end(self, reason: str) -> None:
+        """End the call once: stop the flow, close media, record it. Safe to call from anywhere."""
+        if self.ended.is_set():
+            return
+        self.ended.set()
+        self.end_reason = reason
+        if self.runner is not None:
+            self.runner.post(Disconnected())
+        self.player.end()
+        await self.pc.close()
+        current = asyncio.current_task()
+        tasks = [t for t in self._tasks if t is not current]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        duration_ms = int((time.monotonic() - self.started) * 1000)
+        log.info("call ended: %s after %d ms", reason, duration_ms, extra={"conversation_id": self.conversation_id})
+        with contextlib.suppress(GatewayError):
+            await self.m.conversations.record(self.conversation_id, EventType.CALL_ENDED,
+                                              {"call_id": self.id, "reason": reason, "duration_ms": duration_ms})
+        self.status = CallStatus.ENDED
+        await self.m.publish_status(self, CallStatus.ENDED, reason)
+        self.m.forget(self)
+
+    def _spawn(self, coro: Awaitable[Any], name: str) -> None:
+        task = asyncio.ensure_future(coro)
+        task.set_name(f"call-{self.id}-{name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+class CallManager:
+    """The live calls of this node, the concurrency limit, and what every call shares."""
+
+    def __init__(self, config: CallConfig, conversations: Conversations, flows: FlowRegistry,
+                 synthesizer: Synthesizer, http: aiohttp.ClientSession, publish: Publish):
+        self.config = config
+        self.conversations = conversations
+        self.flows = flows
+        self.synthesizer = synthesizer
+        self.files = AudioFiles()
+        self.http = http
+        self._publish = publish
+        self.calls: dict[str, Call] = {}
+        self._runs: dict[str, asyncio.Task[None]] = {}
+
+    def check_capacity(self, call_id: str) -> None:
+        """Refuse early (before anything is created) a call this node cannot take."""
+        if call_id in self.calls:
+            raise Conflict(f"call {call_id} already exists", field="call_id")
+        if len(self.calls) >= self.config.max_calls:
+            raise LinesBusy("All our lines are busy right now. Please keep chatting with us here, "
+                            "or try calling again in a few minutes.")
+        if self.config.flow not in self.flows.snapshot():
+            raise NotFound(f"the voice flow '{self.config.flow}' is not loaded", code="flow_missing")
+
+    async def start(self, customer_id: str, cid: str, call_id: str, offer_sdp: str) -> tuple[Call, str]:
+        """Accept a call into conversation ``cid``: returns it and the SDP answer; it runs on in its own task."""
+        self.check_capacity(call_id)
+        call = Call(call_id, customer_id, cid, self)
+        self.calls[call_id] = call
+        try:
+            answer = await call.accept(offer_sdp)
+        except BaseException:
+            self.calls.pop(call_id, None)
+            await call.pc.close()
+            raise
+        await self.conversations.record(cid, EventType.CALL_STARTED, {"call_id": call_id, "channel": "voice"})
+        self._runs[call_id] = asyncio.create_task(call.run(), name=f"call-{call_id}")
+        return call, answer
+
+    def get(self, call_id: str, customer_id: str) -> Call:
+        call = self.calls.get(call_id)
+        if call is None or call.customer_id != customer_id:
+            raise NotFound(f"no call {call_id} in progress", field="call_id")
+        return call
+
+    async def publish_status(self, call: Call, status: CallStatus, reason: str) -> None:
+        await self._publish(call.conversation_id, {"kind": "call", "call_id": call.id, "status": str(status),
+                                                   "reason": reason or ""})
+
+    def forget(self, call: Call) -> None:
+        self.calls.pop(call.id, None)
+        self._runs.pop(call.id, None)
+
+    async def close_all(self) -> None:
+        """Gateway shutdown: end every call (media closed, flow told), then reap their tasks."""
+        runs = list(self._runs.values())
+        await asyncio.gather(*(call.end("gateway_shutdown") for call in list(self.calls.values())),
+                             return_exceptions=True)
+        for task in runs:
+            task.cancel()
+        await asyncio.gather(*runs, return_exceptions=True)

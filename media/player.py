@@ -1,0 +1,298 @@
+"""Prompt playback into a caller's outgoing WebRTC track, with barge-in.
+
+:class:`PromptQueue` is the pure part: an ordered queue of prompts (and a
+looping music-on-hold entry) cut into 20 ms blocks, with futures that tell
+the caller how each prompt ended. :class:`PromptPlayer` is the aiortc track
+around it: it paces 20 ms frames against a monotonic clock (frame *n* is due
+at ``start + n * 20 ms``, so timing never drifts), sends silence while idle,
+and counts frames that came out late.
+
+A prompt's future resolves when its last frame has been handed to the
+sender (the caller hears it one network-plus-jitter-buffer delay later).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av import AudioFrame
+
+from media.audio import Audio
+
+SAMPLE_RATE = 48000
+PTIME = 0.020
+SAMPLES_PER_FRAME = 960
+TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
+#: Behind schedule by more than this, the player skips ahead instead of bursting frames.
+MAX_LAG = 0.200
+
+_SILENCE = bytes(SAMPLES_PER_FRAME * 2)
+
+
+class PlaybackOutcome(StrEnum):
+    """What a prompt's future resolves with."""
+
+    FINISHED = "finished"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class PromptProgress:
+    """How far the current prompt got: ``played_ms`` counts frames already sent."""
+
+    prompt_id: str
+    played_ms: int
+    duration_ms: int
+    looping: bool
+
+
+@dataclass
+class PlayerStats:
+    """Counters for benchmarks: a frame is late when produced more than 20 ms after its due time."""
+
+    frames_sent: int = 0
+    late_frames: int = 0
+    max_lateness_ms: float = 0.0
+    skipped_frames: int = 0  # 20 ms slots skipped after falling more than MAX_LAG behind
+
+
+class _Prompt:
+    __slots__ = ("future", "looping", "pcm", "position", "prompt_id")
+
+    def __init__(self, prompt_id: str, pcm: bytes, looping: bool, future: asyncio.Future[PlaybackOutcome]) -> None:
+        self.prompt_id = prompt_id
+        self.pcm = pcm  # little-endian int16 bytes
+        self.looping = looping
+        self.future = future
+        self.position = 0  # byte offset of the next frame
+
+    def progress(self) -> PromptProgress:
+        return PromptProgress(self.prompt_id, self.position // 96, len(self.pcm) // 96, self.looping)
+
+
+class PromptQueue:
+    """Ordered prompts cut into 20 ms, 48 kHz mono s16 blocks. No clock: the caller pulls blocks."""
+
+    def __init__(self) -> None:
+        self._queue: deque[_Prompt] = deque()
+        self._current: _Prompt | None = None
+
+    def play(self, audio: Audio, prompt_id: str) -> asyncio.Future[PlaybackOutcome]:
+        """Queue ``audio`` (48 kHz); the future resolves "finished" or "stopped".
+
+        Cancelling the future removes the prompt (stops it if playing).
+        """
+        return self._enqueue(audio, prompt_id, looping=False)
+
+    def loop(self, audio: Audio, prompt_id: str = "music-on-hold") -> asyncio.Future[PlaybackOutcome]:
+        """Queue ``audio`` to repeat until :meth:`stop`; its future only ever resolves "stopped"."""
+        return self._enqueue(audio, prompt_id, looping=True)
+
+    def stop(self) -> PromptProgress | None:
+        """Stop the current prompt and drop the queued ones (barge-in); the next block is silence.
+
+        Returns how far the interrupted prompt had played, None if idle.
+        """
+        progress = self._current.progress() if self._current is not None else None
+        for prompt in ([self._current] if self._current is not None else []) + list(self._queue):
+            _resolve(prompt, PlaybackOutcome.STOPPED)
+        self._current = None
+        self._queue.clear()
+        return progress
+
+    def cancel(self, prompt_id: str) -> bool:
+        """Stop one prompt (current or queued) by id; True if it was found."""
+        found = False
+        if self._current is not None and self._current.prompt_id == prompt_id:
+            _resolve(self._current, PlaybackOutcome.STOPPED)
+            self._current = None
+            found = True
+        for prompt in [p for p in self._queue if p.prompt_id == prompt_id]:
+            self._queue.remove(prompt)
+            _resolve(prompt, PlaybackOutcome.STOPPED)
+            found = True
+        return found
+
+    @property
+    def current(self) -> PromptProgress | None:
+        """Progress of the prompt being played, None while idle."""
+        return self._current.progress() if self._current is not None else None
+
+    @property
+    def pending(self) -> list[str]:
+        """Ids of the current and queued prompts, in playing order."""
+        head = [self._current.prompt_id] if self._current is not None else []
+        return head + [p.prompt_id for p in self._queue]
+
+    @property
+    def idle(self) -> bool:
+        return self._current is None and not self._queue
+
+    def next_block(self) -> bytes | None:
+        """The next 20 ms of audio (1,920 bytes), or None for silence."""
+        prompt = self._advance()
+        if prompt is None:
+            return None
+        frame_bytes = SAMPLES_PER_FRAME * 2
+        start = prompt.position
+        block = prompt.pcm[start:start + frame_bytes]
+        if len(block) < frame_bytes:
+            if prompt.looping:  # wrap around (loops are at least one frame long, see _enqueue)
+                prompt.position = frame_bytes - len(block)
+                return block + prompt.pcm[: prompt.position]
+            block = block.ljust(frame_bytes, b"\x00")
+        prompt.position = start + frame_bytes
+        if prompt.position >= len(prompt.pcm) and not prompt.looping:
+            prompt.position = len(prompt.pcm)
+            _resolve(prompt, PlaybackOutcome.FINISHED)
+            self._current = None
+        return block
+
+    def _advance(self) -> _Prompt | None:
+        """The prompt to read from: the current one unless its future was cancelled, else the next live one."""
+        if self._current is not None and self._current.future.done():
+            self._current = None  # cancelled by its owner
+        while self._current is None and self._queue:
+            candidate = self._queue.popleft()
+            if not candidate.future.done():
+                self._current = candidate
+        return self._current
+
+    def _enqueue(self, audio: Audio, prompt_id: str, looping: bool) -> asyncio.Future[PlaybackOutcome]:
+        if audio.sample_rate != SAMPLE_RATE:
+            raise ValueError(f"prompt {prompt_id!r} is {audio.sample_rate} Hz; the player needs {SAMPLE_RATE} Hz "
+                             "(resample it once, off the event loop, with media.audio.resample)")
+        if looping and len(audio.samples) == 0:
+            raise ValueError(f"cannot loop the empty prompt {prompt_id!r}")
+        future: asyncio.Future[PlaybackOutcome] = asyncio.get_running_loop().create_future()
+        pcm = audio.samples.astype("<i2", copy=False).tobytes()
+        if not pcm:
+            future.set_result(PlaybackOutcome.FINISHED)
+            return future
+        while looping and len(pcm) < SAMPLES_PER_FRAME * 2:
+            pcm += pcm
+        self._queue.append(_Prompt(prompt_id, pcm, looping, future))
+        return future
+
+
+def _resolve(prompt: _Prompt, outcome: PlaybackOutcome) -> None:
+    if not prompt.future.done():
+        prompt.future.set_result(outcome)
+
+
+class PromptPlayer(MediaStreamTrack):
+    """The outgoing audio track of a call: prompts, music on hold, silence in between.
+
+    Note that :meth:`stop` is barge-in (stop the prompts, keep sending
+    silence), not the W3C "end this track": that is :meth:`end`.
+
+    ``paced=False`` returns frames as fast as they are pulled (for tests and
+    offline rendering); ``clock`` must be monotonic seconds.
+    """
+
+    kind = "audio"
+
+    def __init__(self, *, paced: bool = True, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.queue = PromptQueue()
+        self.stats = PlayerStats()
+        self._paced = paced
+        self._clock = clock
+        self._start: float | None = None
+        self._slot = 0
+
+    # -- control (delegates to the queue) --------------------------------------------------
+
+    def play(self, audio: Audio, prompt_id: str) -> asyncio.Future[PlaybackOutcome]:
+        """Queue a 48 kHz prompt; resolves "finished" or "stopped"."""
+        return self.queue.play(audio, prompt_id)
+
+    def loop(self, audio: Audio, prompt_id: str = "music-on-hold") -> asyncio.Future[PlaybackOutcome]:
+        """Repeat ``audio`` until :meth:`stop` (music on hold)."""
+        return self.queue.loop(audio, prompt_id)
+
+    def stop(self) -> PromptProgress | None:  # type: ignore[override]
+        """Barge-in: silence from the very next frame; the current and queued prompts resolve "stopped".
+
+        The track keeps running (silence). Returns how far the interrupted
+        prompt had played, None if idle. aiortc also calls ``stop()`` on its
+        track when the sender shuts down (hang-up): pending prompts then
+        resolve "stopped", which is what their owners want to hear.
+        Use :meth:`end` to end the track itself.
+        """
+        return self.queue.stop()
+
+    def cancel_prompt(self, prompt_id: str) -> bool:
+        """Stop one prompt by id (current or queued); True if found.
+
+        (Not ``cancel``: pyee's event emitter, aiortc's track base, owns that name.)
+        """
+        return self.queue.cancel(prompt_id)
+
+    def end(self) -> None:
+        """End the track (``MediaStreamTrack.stop``): pending prompts resolve "stopped", recv() raises."""
+        self.queue.stop()
+        super().stop()
+
+    @property
+    def current(self) -> PromptProgress | None:
+        """Progress (ms played) of the prompt being played, None while idle."""
+        return self.queue.current
+
+    # -- aiortc track -------------------------------------------------------------------------
+
+    async def recv(self) -> AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._paced:
+            await self._wait_for_slot()
+        else:
+            self._slot = self._slot + 1 if self._start is not None else 0
+            self._start = 0.0
+            await asyncio.sleep(0)  # an unpaced consumer must still let the loop run
+        block = self.queue.next_block()  # read after the wait: a stop during it silences this frame
+        frame = AudioFrame(format="s16", layout="mono", samples=SAMPLES_PER_FRAME)
+        frame.planes[0].update(block if block is not None else _SILENCE)
+        frame.sample_rate = SAMPLE_RATE
+        frame.time_base = TIME_BASE
+        frame.pts = self._slot * SAMPLES_PER_FRAME
+        self.stats.frames_sent += 1
+        return frame
+
+    async def _wait_for_slot(self) -> None:
+        now = self._clock()
+        if self._start is None:
+            self._start, self._slot = now, 0
+            return
+        self._slot += 1
+        due = self._start + self._slot * PTIME
+        if due > now:
+            await asyncio.sleep(due - now)
+            now = self._clock()
+        lateness = now - due
+        if lateness > PTIME:
+            self.stats.late_frames += 1
+        self.stats.max_lateness_ms = max(self.stats.max_lateness_ms, lateness * 1000)
+        if lateness > MAX_LAG:
+            # The loop was blocked: jump to the current slot (timestamps stay true to the clock)
+            # rather than bursting a backlog of frames into the jitter buffer.
+            slot = int((now - self._start) / PTIME)
+            self.stats.skipped_frames += slot - self._slot
+            self._slot = slot
+
+
+def silence_ratio(samples: np.ndarray, threshold: int = 64) -> float:
+    """Share of 20 ms blocks (48 kHz) whose peak stays under ``threshold``; a test and benchmark helper."""
+    n = len(samples) // SAMPLES_PER_FRAME
+    if n == 0:
+        return 1.0
+    peaks = np.abs(samples[: n * SAMPLES_PER_FRAME].reshape(n, SAMPLES_PER_FRAME).astype(np.int32)).max(axis=1)
+    return float((peaks < threshold).mean())

@@ -1,0 +1,67 @@
+"""media.aiortc_patches: the numpy audio level matches aiortc's and is installed safely."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from aiortc import rtp
+from av import AudioFrame
+
+from media import aiortc_patches
+from media.aiortc_patches import ORIGINAL_COMPUTE_AUDIO_LEVEL_DBOV, compute_audio_level_dbov, speed_up_aiortc
+from media.errors import UnsupportedAiortcVersion
+
+
+@pytest.fixture(autouse=True)
+def restore() -> Iterator[None]:
+    before = rtp.compute_audio_level_dbov
+    yield
+    rtp.compute_audio_level_dbov = before
+
+
+def frame(samples: np.ndarray, layout: str = "mono") -> AudioFrame:
+    f = AudioFrame.from_ndarray(samples.astype(np.int16).reshape(1, -1), format="s16", layout=layout)
+    f.sample_rate = 48000
+    return f
+
+
+def test_same_result_as_aiortc() -> None:
+    rng = np.random.default_rng(0)
+    cases = [np.zeros(960), np.full(960, 32767), np.full(960, -32768), np.full(960, 1),
+             np.sin(np.arange(960) / 5) * 20000]
+    cases += [rng.normal(0, 10 ** (rng.uniform(-1, 4.3)), 960).clip(-32768, 32767) for _ in range(300)]
+    for samples in cases:
+        f = frame(samples)
+        assert compute_audio_level_dbov(f) == ORIGINAL_COMPUTE_AUDIO_LEVEL_DBOV(f)
+    stereo = frame(rng.normal(0, 3000, 1920).clip(-32768, 32767), layout="stereo")
+    assert compute_audio_level_dbov(stereo) == ORIGINAL_COMPUTE_AUDIO_LEVEL_DBOV(stereo)
+
+
+def test_speed_up_installs_and_restores() -> None:
+    speed_up_aiortc()
+    speed_up_aiortc()  # idempotent
+    assert aiortc_patches.is_sped_up()
+    assert rtp.compute_audio_level_dbov is compute_audio_level_dbov
+    aiortc_patches.restore_aiortc()
+    assert rtp.compute_audio_level_dbov is ORIGINAL_COMPUTE_AUDIO_LEVEL_DBOV
+
+
+def test_refuses_when_aiortc_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(rtp, "compute_audio_level_dbov")
+    with pytest.raises(UnsupportedAiortcVersion, match="compute_audio_level_dbov"):
+        speed_up_aiortc()
+
+
+def test_numpy_version_is_much_faster() -> None:
+    f = frame(np.random.default_rng(1).normal(0, 3000, 960).clip(-32768, 32767))
+
+    def per_call_us(fn: object, n: int) -> float:
+        start = time.perf_counter()
+        for _ in range(n):
+            fn(f)  # type: ignore[operator]
+        return (time.perf_counter() - start) / n * 1e6
+
+    assert per_call_us(compute_audio_level_dbov, 2000) * 5 < per_call_us(ORIGINAL_COMPUTE_AUDIO_LEVEL_DBOV, 300)
