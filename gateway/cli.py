@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-format", dest="log_format", choices=["json", "text"], help=_env_help("log_format"))
     serve.add_argument("--flows-dir", dest="flows_dir", help=_env_help("flows_dir"))
     serve.add_argument("--voice-flow", dest="voice_flow", help=_env_help("voice_flow"))
+    serve.add_argument("--chat-flow", dest="chat_flow", help=_env_help("chat_flow"))
     serve.add_argument("--max-calls", dest="max_calls", help=_env_help("max_calls") + " (default 50)")
     serve.add_argument("--ice-servers", dest="ice_servers", help=_env_help("ice_servers"))
 

@@ -27,6 +27,7 @@ class Settings:
     log_format: str = "json"              # "json" or "text"
     flows_dir: Path | None = None         # None: the flows shipped in ivr/flows
     voice_flow: str = "default"
+    chat_flow: str | None = None          # None: chats go straight to the agents' queue
     max_calls: int = 50
     ice_servers: tuple[str, ...] = ()     # STUN/TURN URLs handed to every call leg; none on a LAN
     node_id: str = field(default_factory=lambda: f"node-{os.getpid()}")
@@ -48,6 +49,7 @@ ENVIRONMENT: Mapping[str, tuple[str, str]] = {
     "log_format": ("CG_LOG_FORMAT", "log lines as 'json' (default) or 'text'"),
     "flows_dir": ("CG_FLOWS_DIR", "directory of IVR/bot flow YAML files; default: the shipped flows"),
     "voice_flow": ("CG_VOICE_FLOW", "flow that answers voice calls (default 'default')"),
+    "chat_flow": ("CG_CHAT_FLOW", "flow that answers new chats as a bot before routing (default: none)"),
     "max_calls": ("CG_MAX_CALLS", "concurrent calls this node accepts; beyond it callers hear 'all lines busy'"),
     "ice_servers": ("CG_ICE_SERVERS", "comma-separated STUN/TURN URLs for call legs (default none)"),
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,7 @@ class Stored:
 
 class Conversations:
     def __init__(self, store: Store, router: Router, dispositions: tuple[str, ...], queue: str = DEFAULT_QUEUE):
+        self.on_opened_for_bot: Callable[[str], Awaitable[None]] | None = None  # set when a chat flow runs
         self.store = store
         self.router = router
         self.dispositions = dispositions
@@ -118,18 +120,22 @@ class Conversations:
         seen = await self.store.seen_client_id(cids_key, client_id)
         if seen is not None:
             return Stored(seen[0], seen[1], duplicate=True)
+        bot = self.on_opened_for_bot
         for _ in range(3):  # the conversation may close between open and append: open anew
             cid, created = await self.store.open_conversation(
-                customer_id, new_conversation_id(), self.queue, now=now_ms(), context=context)
+                customer_id, new_conversation_id(), self.queue, now=now_ms(), context=context, queued=bot is None)
             if created:
                 log.info("conversation opened", extra={"conversation_id": cid, "customer_id": customer_id})
                 await self.store.redis.publish(self.store.keys.customer_channel(customer_id),
                                                f'{{"kind":"conversation","conversation_id":"{cid}"}}')
-                await self._queue_changed()
+                if bot is None:
+                    await self._queue_changed()
             conv_id, event_id, status = await self.store.append(
                 cid, EventType.MESSAGE, {"author": Author.CUSTOMER, "text": text, "client_id": client_id},
                 now=now_ms(), client_id=client_id, client_ids_key=cids_key)
             if status in ("ok", "duplicate"):
+                if created and bot is not None:
+                    await bot(cid)   # the bot greets after the first message, which it does not answer
                 return Stored(conv_id, event_id, duplicate=status == "duplicate")
         raise Conflict("the conversation kept closing; try again")
 
@@ -194,6 +200,13 @@ class Conversations:
             log.info("queued for %s", queue_name, extra={"conversation_id": cid})
             await self._queue_changed()
         return result == "ok"
+
+    async def close_without_agent(self, cid: str, disposition: str) -> None:
+        """A bot flow ended the conversation (no agent was ever assigned)."""
+        conv = await self.store.conversation(cid)
+        if conv is None or conv.get("state") == ConversationState.CLOSED:
+            return
+        await self.store.close(cid, conv.get("queue", self.queue), "", disposition, now=now_ms())
 
     async def _queue_changed(self) -> None:
         self.router.kick()

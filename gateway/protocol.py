@@ -59,11 +59,12 @@ class EventType(StrEnum):
     CALL_STARTED = "call_started"
     CALL_ENDED = "call_ended"
     IVR = "ivr"                    # one IVR/bot step: prompt, input, choice, ... (kind, node, detail)
+    CHOICES = "choices"            # a bot offers buttons: choices [{key, label}]
 
 
 # What a customer may see of the timeline: notes and internal state stay hidden.
 CUSTOMER_VISIBLE = frozenset({EventType.OPENED, EventType.MESSAGE, EventType.ASSIGNED, EventType.CLOSED,
-                              EventType.CALL_STARTED, EventType.CALL_ENDED})
+                              EventType.CALL_STARTED, EventType.CALL_ENDED, EventType.CHOICES})
 
 
 class CallStatus(StrEnum):

@@ -22,7 +22,9 @@ from media.tts import Synthesizer
 from .agents import AgentDirectory, ensure_demo_agents, load_agents
 from .bus import Bus
 from .calls import CallConfig, CallManager
+from .chat_bot import ChatBots
 from .config import Settings
+from .errors import ConfigError
 from .conversations import Conversations
 from .embedded_redis import EmbeddedRedis
 from .presence import Presence
@@ -57,6 +59,7 @@ class Services:
     queue_board: QueueBoard
     flows: FlowRegistry
     calls: CallManager
+    bots: ChatBots
     http: aiohttp.ClientSession
     embedded: EmbeddedRedis | None = None
     extra: dict[str, object] = field(default_factory=dict)
@@ -120,7 +123,13 @@ async def start(settings: Settings) -> Services:
             presence=presence, conversations=conversations,
             signer=TokenSigner(await _shared_secret(redis, keys, settings.secret)),
             directory=directory, queue_board=QueueBoard(bus, conversations, keys.queue_channel),
-            flows=flows, calls=calls, http=http, embedded=embedded)
+            flows=flows, calls=calls, http=http, embedded=embedded,
+            bots=ChatBots(settings.chat_flow, flows, conversations, bus, keys, http))
+        if settings.chat_flow:
+            if not services.bots.enabled:
+                raise ConfigError(f"chat flow '{settings.chat_flow}' is not among the loaded flows "
+                                  f"({', '.join(flows.names()) or 'none'})", field="chat_flow")
+            conversations.on_opened_for_bot = services.bots.start
         services.extra["flow_reloader"] = asyncio.create_task(_reload_flows(flows), name="flow-reloader")
         await services.queue_board.start()
         await router.start()
@@ -155,7 +164,7 @@ async def stop(services: Services) -> None:
     if isinstance(reloader, asyncio.Task):
         reloader.cancel()
         await asyncio.gather(reloader, return_exceptions=True)
-    steps = [services.calls.close_all, services.http.close, services.presence.stop, services.router.stop,
+    steps = [services.calls.close_all, services.bots.close_all, services.http.close, services.presence.stop, services.router.stop,
              services.queue_board.stop, services.bus.stop, services.redis.aclose]
     if services.embedded is not None:
         steps.append(services.embedded.stop)

@@ -19,6 +19,8 @@ async def agent_login(page: Page, node: Node, agent_id: str) -> None:
     await page.fill("#login-agent", agent_id)
     await page.fill("#login-password", PASSWORDS[agent_id])
     await page.click("#login-submit")
+    # the desk is connected once the server told it the agent's status
+    await expect(page.locator("[data-testid=agent-status]")).to_have_text(re.compile("away|available", re.I))
     await page.click("[data-testid=status-available]")
     await expect(page.locator("[data-testid=agent-status]")).to_have_text(re.compile("available", re.IGNORECASE))
 
