@@ -53,6 +53,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+async def wait_ready(session: aiohttp.ClientSession, base: str, seconds: float = 15.0) -> None:
+    """Wait until the gateway at ``base`` answers /readyz."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            async with session.get(base + "/readyz") as r:
+                if r.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.05)
+    raise RuntimeError(f"the gateway at {base} did not become ready")
+
+
 async def pubsub_baseline(url: str, samples: int = 2000) -> list[float]:
     """Raw Redis pub/sub round trip in ms: publish, then the subscriber reads it."""
     sub_client, pub_client = aioredis.Redis.from_url(url), aioredis.Redis.from_url(url)
@@ -170,14 +184,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {}
     try:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-            for _ in range(200):
-                try:
-                    async with session.get(base + "/readyz") as r:
-                        if r.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.05)
+            await wait_ready(session, base)
             baseline = await pubsub_baseline(redis_url)
             load = Load(base, TokenSigner(SECRET.encode()), agents, args.conversations)
             agent_tasks = [asyncio.create_task(load.agent(session, a)) for a in agents]

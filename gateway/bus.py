@@ -17,6 +17,8 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from .tasks import cancel_and_wait
+
 log = logging.getLogger(__name__)
 
 Listener = Callable[[str, dict[str, Any]], None]
@@ -39,13 +41,8 @@ class Bus:
         await asyncio.wait_for(asyncio.shield(fut), timeout=10)
 
     async def stop(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            try:
-                await self._reader
-            except asyncio.CancelledError:
-                pass
-            self._reader = None
+        await cancel_and_wait(self._reader)
+        self._reader = None
         await self._pubsub.aclose()
 
     def _want(self, channel: str) -> asyncio.Future[None]:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
-import numpy as np
+import av
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
@@ -33,6 +33,7 @@ from ivr.events import Digits, Disconnected
 from ivr.interpreter import Interpreter
 from ivr.model import Channel
 from ivr.registry import FlowRegistry
+from media.audio import FrameConverter
 from media.dtmf import GoertzelDetector
 from media.player import PromptPlayer
 from media.telephone_event import enable_telephone_events
@@ -42,6 +43,7 @@ from .conversations import ConversationHooks, Conversations
 from .errors import BadRequest, Conflict, GatewayError, NotFound
 from .flow_runner import FlowRunner
 from .protocol import CallStatus, EventType
+from .tasks import cancel_and_wait
 from .voice_channel import AudioFiles, VoiceChannel
 
 log = logging.getLogger(__name__)
@@ -162,18 +164,14 @@ class Call:
 
     async def _consume(self, track: MediaStreamTrack) -> None:
         """Drain the caller's audio (aiortc's decoder queue is unbounded) and look for in-band DTMF."""
+        converter = FrameConverter(48000)
         while True:
             try:
                 frame = await track.recv()
             except MediaStreamError:
                 return
-            samples = frame.to_ndarray().reshape(-1)
-            channels = len(frame.layout.channels)
-            if channels > 1:
-                samples = samples[::channels]
-            if frame.sample_rate != 48000:
-                continue
-            for digit in self.detector.feed(np.ascontiguousarray(samples, dtype=np.int16)):
+            assert isinstance(frame, av.AudioFrame)
+            for digit in self.detector.feed(converter.convert(frame)):
                 self.on_digit(digit, "inband")
 
     async def set_status(self, status: CallStatus, reason: str = "") -> None:
@@ -192,9 +190,7 @@ class Call:
         await self.pc.close()
         current = asyncio.current_task()
         tasks = [t for t in self._tasks if t is not current]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait(*tasks)
         duration_ms = int((time.monotonic() - self.started) * 1000)
         log.info("call ended: %s after %d ms", reason, duration_ms, extra={"conversation_id": self.conversation_id})
         with contextlib.suppress(GatewayError):
@@ -225,6 +221,17 @@ class CallManager:
         self._publish = publish
         self.calls: dict[str, Call] = {}
         self._runs: dict[str, asyncio.Task[None]] = {}
+        self.totals = {"calls": 0, "frames_sent": 0, "late_frames": 0, "skipped_frames": 0}
+
+    def stats(self) -> dict[str, int]:
+        """Counters over ended and live calls: outgoing frames, late ones (> 20 ms behind), skipped ones."""
+        out = dict(self.totals)
+        out["active_calls"] = len(self.calls)
+        for call in self.calls.values():
+            out["frames_sent"] += call.player.stats.frames_sent
+            out["late_frames"] += call.player.stats.late_frames
+            out["skipped_frames"] += call.player.stats.skipped_frames
+        return out
 
     def check_capacity(self, call_id: str) -> None:
         """Refuse early (before anything is created) a call this node cannot take."""
@@ -262,7 +269,11 @@ class CallManager:
                                                    "reason": reason or ""})
 
     def forget(self, call: Call) -> None:
-        self.calls.pop(call.id, None)
+        if self.calls.pop(call.id, None) is not None:
+            self.totals["calls"] += 1
+            self.totals["frames_sent"] += call.player.stats.frames_sent
+            self.totals["late_frames"] += call.player.stats.late_frames
+            self.totals["skipped_frames"] += call.player.stats.skipped_frames
         self._runs.pop(call.id, None)
 
     async def close_all(self) -> None:
@@ -270,6 +281,4 @@ class CallManager:
         runs = list(self._runs.values())
         await asyncio.gather(*(call.end("gateway_shutdown") for call in list(self.calls.values())),
                              return_exceptions=True)
-        for task in runs:
-            task.cancel()
-        await asyncio.gather(*runs, return_exceptions=True)
+        await cancel_and_wait(*runs)

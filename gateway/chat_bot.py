@@ -26,6 +26,7 @@ from .conversations import ConversationHooks, Conversations
 from .flow_runner import FlowRunner
 from .protocol import Author, EventType
 from .store import Keys
+from .tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,4 @@ class ChatBots:
 
     async def close_all(self) -> None:
         tasks = [b.task for b in self.bots.values() if b.task is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait(*tasks)

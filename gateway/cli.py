@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--chat-flow", dest="chat_flow", help=_env_help("chat_flow"))
     serve.add_argument("--max-calls", dest="max_calls", help=_env_help("max_calls") + " (default 50)")
     serve.add_argument("--ice-servers", dest="ice_servers", help=_env_help("ice_servers"))
+    serve.add_argument("--rtc-addresses", dest="rtc_addresses", help=_env_help("rtc_addresses"))
 
     flows = sub.add_parser("flows", help="check and try IVR/bot flows (validate DIR, simulate FLOW, schema)",
                            add_help=False)

@@ -30,6 +30,7 @@ class Settings:
     chat_flow: str | None = None          # None: chats go straight to the agents' queue
     max_calls: int = 50
     ice_servers: tuple[str, ...] = ()     # STUN/TURN URLs handed to every call leg; none on a LAN
+    rtc_addresses: tuple[str, ...] = ()   # local IPs call legs offer as host candidates; () = every interface
     node_id: str = field(default_factory=lambda: f"node-{os.getpid()}")
 
     @property
@@ -52,6 +53,7 @@ ENVIRONMENT: Mapping[str, tuple[str, str]] = {
     "chat_flow": ("CG_CHAT_FLOW", "flow that answers new chats as a bot before routing (default: none)"),
     "max_calls": ("CG_MAX_CALLS", "concurrent calls this node accepts; beyond it callers hear 'all lines busy'"),
     "ice_servers": ("CG_ICE_SERVERS", "comma-separated STUN/TURN URLs for call legs (default none)"),
+    "rtc_addresses": ("CG_RTC_ADDRESSES", "comma-separated local IPs call legs may use (default: all interfaces)"),
 }
 
 
@@ -85,6 +87,16 @@ def from_sources(flags: Mapping[str, object], env: Mapping[str, str]) -> Setting
             if not url.startswith(("stun:", "turn:", "turns:")):
                 raise ConfigError(f"ICE server '{url}' must start with stun:, turn: or turns:", field="ice_servers")
         values["ice_servers"] = urls
+    if "rtc_addresses" in values and isinstance(values["rtc_addresses"], str):
+        import ipaddress
+
+        addresses = tuple(a.strip() for a in str(values["rtc_addresses"]).split(",") if a.strip())
+        for address in addresses:
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise ConfigError(f"'{address}' is not an IP address", field="rtc_addresses") from None
+        values["rtc_addresses"] = addresses
     for name in ("data_dir", "agents_file", "flows_dir"):
         if name in values:
             values[name] = Path(str(values[name]))

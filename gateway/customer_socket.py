@@ -10,8 +10,8 @@ from typing import Any
 from aiohttp import web
 
 from . import protocol, tokens
-from .connection import Connection, Step, serve_socket
 from .calls import LinesBusy
+from .connection import Connection, Step, serve_socket
 from .conversations import customer_view
 from .errors import GatewayError
 from .protocol import CUSTOMER_VISIBLE, Author, CallStatus, ConversationState, EventType, ServerFrame

@@ -36,6 +36,8 @@ from ivr.actions import (
 from ivr.events import Digits, Disconnected, Event, NoInput, PromptFinished, WebhookResult
 from ivr.interpreter import Interpreter
 
+from .tasks import cancel_and_wait
+
 log = logging.getLogger(__name__)
 
 MAX_WEBHOOK_BODY = 64 * 1024
@@ -198,9 +200,7 @@ class FlowRunner:
 
     async def _cancel_all(self) -> None:
         tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait(*tasks)
 
 
 async def call_webhook(http: aiohttp.ClientSession, action: CallWebhook) -> WebhookResult:

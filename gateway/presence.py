@@ -17,6 +17,7 @@ from .agents import Agent
 from .protocol import AgentStatus
 from .routing import Router, now_ms
 from .store import Store, _s
+from .tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +36,8 @@ class Presence:
         self._task = asyncio.create_task(self._heartbeat(), name="presence-heartbeat")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         for sid, aid in list(self._sessions.items()):
             await self.leave(sid, aid)
 

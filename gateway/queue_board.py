@@ -15,6 +15,7 @@ from typing import Any
 
 from .bus import Bus
 from .conversations import Conversations
+from .tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +37,7 @@ class QueueBoard:
 
     async def stop(self) -> None:
         await self.bus.unsubscribe(self.channel, self._on_bus)
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(self._task)
 
     def watch(self, watcher: Watcher) -> None:
         self._watchers.add(watcher)

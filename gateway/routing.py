@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 from .protocol import AgentStatus
 from .store import Store, _s
+from .tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -76,13 +77,8 @@ class Router:
         self._task = asyncio.create_task(self._run(), name="router")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while True:

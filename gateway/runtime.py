@@ -17,6 +17,8 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from ivr.registry import FlowRegistry
+from media.aiortc_patches import speed_up_aiortc
+from media.errors import UnsupportedAiortcVersion
 from media.tts import Synthesizer
 
 from .agents import AgentDirectory, ensure_demo_agents, load_agents
@@ -24,13 +26,14 @@ from .bus import Bus
 from .calls import CallConfig, CallManager
 from .chat_bot import ChatBots
 from .config import Settings
-from .errors import ConfigError
 from .conversations import Conversations
 from .embedded_redis import EmbeddedRedis
+from .errors import ConfigError
 from .presence import Presence
 from .queue_board import QueueBoard
 from .routing import Router
 from .store import Keys, Store
+from .tasks import cancel_and_wait
 from .tokens import TokenSigner
 
 log = logging.getLogger(__name__)
@@ -80,7 +83,22 @@ async def _shared_secret(redis: aioredis.Redis, keys: Keys, configured: str | No
     return value
 
 
+def restrict_host_addresses(addresses: tuple[str, ...]) -> None:
+    """Call legs offer only these local addresses as ICE host candidates (process-wide, set once at start)."""
+    import aioice.ice
+
+    chosen = list(addresses)
+    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: list(chosen)
+    log.info("call legs use host addresses %s", ", ".join(chosen))
+
+
 async def start(settings: Settings) -> Services:
+    if settings.rtc_addresses:
+        restrict_host_addresses(settings.rtc_addresses)
+    try:
+        speed_up_aiortc()  # numpy audio level instead of aiortc's pure-Python loop (halves a leg's CPU)
+    except UnsupportedAiortcVersion as exc:
+        log.warning("running aiortc unpatched: %s", exc)
     directory_path = settings.agents_path
     password = ensure_demo_agents(directory_path)
     if password is not None:
@@ -162,8 +180,7 @@ async def stop(services: Services) -> None:
     """Stop everything in reverse order; a step that fails (Redis gone) does not stop the rest."""
     reloader = services.extra.get("flow_reloader")
     if isinstance(reloader, asyncio.Task):
-        reloader.cancel()
-        await asyncio.gather(reloader, return_exceptions=True)
+        await cancel_and_wait(reloader)
     steps = [services.calls.close_all, services.bots.close_all, services.http.close, services.presence.stop, services.router.stop,
              services.queue_board.stop, services.bus.stop, services.redis.aclose]
     if services.embedded is not None:

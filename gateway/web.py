@@ -18,7 +18,7 @@ from aiohttp import web
 from webclient import STATIC_DIR
 
 from . import tokens
-from .errors import BadRequest, GatewayError, TooManyRequests, Unauthorized
+from .errors import BadRequest, Forbidden, GatewayError, TooManyRequests, Unauthorized
 from .passwords import hash_password, verify_password
 from .runtime import SERVICES
 
@@ -100,6 +100,18 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ready", "redis": "ok", "node": s.settings.node_id})
 
 
+LOOPBACK = ("127.0.0.1", "::1")
+
+
+async def stats(request: web.Request) -> web.Response:
+    """Operational counters for this node (loopback only: for the operator and the benchmarks)."""
+    if request.remote not in LOOPBACK:
+        raise Forbidden("node statistics are only served on loopback")
+    s = request.app[SERVICES]
+    return web.json_response({"node": s.settings.node_id, "calls": s.calls.stats(),
+                              "chat_bots": len(s.bots.bots)})
+
+
 def _page(name: str, content_type: str = "text/html", cors: bool = False) -> Any:
     path = STATIC_DIR / name
 
@@ -119,3 +131,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/agent/login", login)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/api/stats", stats)
