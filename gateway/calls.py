@@ -35,6 +35,7 @@ from ivr.model import Channel
 from ivr.registry import FlowRegistry
 from media.audio import FrameConverter
 from media.dtmf import GoertzelDetector
+from media.opus import OpusPrompts
 from media.player import PromptPlayer
 from media.telephone_event import enable_telephone_events
 from media.tts import Synthesizer
@@ -76,7 +77,7 @@ class Call:
         self.m = manager
         config = RTCConfiguration(iceServers=[RTCIceServer(urls=u) for u in manager.config.ice_servers])
         self.pc = RTCPeerConnection(config)
-        self.player = PromptPlayer()
+        self.player = PromptPlayer()  # replaced in accept() by a packet-sending one when Opus is offered
         self.detector = GoertzelDetector(sample_rate=48000)
         self.runner: FlowRunner | None = None
         self.started = time.monotonic()
@@ -112,6 +113,8 @@ class Call:
             raise BadRequest(f"the SDP offer could not be used: {exc}", field="sdp", code="bad_sdp") from None
         if not any(t.kind == "audio" for t in self.pc.getTransceivers()):
             raise BadRequest("the offer has no audio", field="sdp", code="no_audio")
+        if "opus/48000" in offer_sdp.lower():  # aiortc answers with Opus first whenever it is offered
+            self.player = PromptPlayer(opus_silence=self.m.opus.silence)
         for transceiver in self.pc.getTransceivers():
             if transceiver.kind == "audio":
                 transceiver.sender.replaceTrack(self.player)
@@ -147,7 +150,8 @@ class Call:
         context = await self.m.conversations.store.context(self.conversation_id)
         interp = Interpreter(flow, context, channel=Channel.VOICE, flows=self.m.flows.snapshot(),
                              conversation_id=self.conversation_id)
-        channel = VoiceChannel(self.player, self.m.synthesizer, self.m.files, default_voice=self.m.config.voice,
+        channel = VoiceChannel(self.player, self.m.synthesizer, self.m.files, self.m.opus,
+                               default_voice=self.m.config.voice,
                                set_status=lambda status, reason: self.set_status(status, reason),
                                hangup=self.end)
         hooks = ConversationHooks(self.m.conversations, self.conversation_id, "voice")
@@ -217,6 +221,7 @@ class CallManager:
         self.flows = flows
         self.synthesizer = synthesizer
         self.files = AudioFiles()
+        self.opus = OpusPrompts()
         self.http = http
         self._publish = publish
         self.calls: dict[str, Call] = {}

@@ -17,6 +17,7 @@ from typing import Any
 from ivr.actions import Enqueue, Listen, Play, Say
 from media.audio import Audio
 from media.audiofile import load_audio
+from media.opus import OpusPrompts
 from media.player import PlaybackOutcome, PromptPlayer
 from media.tts import Synthesizer
 
@@ -45,12 +46,13 @@ class AudioFiles:
 
 
 class VoiceChannel:
-    def __init__(self, player: PromptPlayer, synthesizer: Synthesizer, files: AudioFiles, *,
+    def __init__(self, player: PromptPlayer, synthesizer: Synthesizer, files: AudioFiles, opus: OpusPrompts, *,
                  default_voice: str, set_status: Callable[[CallStatus, str], Awaitable[None]],
                  hangup: Callable[[str], Awaitable[None]]):
         self.player = player
         self.synthesizer = synthesizer
         self.files = files
+        self.opus = opus
         self.default_voice = default_voice
         self._set_status = set_status
         self._hangup = hangup
@@ -65,10 +67,15 @@ class VoiceChannel:
         audio = await self.synthesizer.synthesize(
             action.text, voice=action.voice or self.default_voice,
             rate_wpm=max(80, min(450, int(WORDS_PER_MINUTE * action.rate))))
-        return self._queued(self.player.play(audio, action.prompt_id))
+        return await self._queue(audio, action.prompt_id)
 
     async def play(self, action: Play) -> asyncio.Future[Any] | None:
-        return self._queued(self.player.play(await self.files.get(action.path), action.prompt_id))
+        return await self._queue(await self.files.get(action.path), action.prompt_id)
+
+    async def _queue(self, audio: Audio, prompt_id: str) -> asyncio.Future[PlaybackOutcome]:
+        # Encoded once per distinct prompt (a cache hit for every later caller), off the event loop.
+        packets = await asyncio.to_thread(self.opus.packets, audio) if self.player.sends_packets else None
+        return self._queued(self.player.play(audio, prompt_id, packets))
 
     def stop_prompts(self) -> None:
         self.player.stop()  # the playing prompt and every queued one; silence from the next frame

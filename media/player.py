@@ -23,7 +23,7 @@ from enum import StrEnum
 
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from av import AudioFrame
+from av import AudioFrame, Packet
 
 from media.audio import Audio
 
@@ -65,11 +65,13 @@ class PlayerStats:
 
 
 class _Prompt:
-    __slots__ = ("future", "looping", "pcm", "position", "prompt_id")
+    __slots__ = ("future", "looping", "packets", "pcm", "position", "prompt_id")
 
-    def __init__(self, prompt_id: str, pcm: bytes, looping: bool, future: asyncio.Future[PlaybackOutcome]) -> None:
+    def __init__(self, prompt_id: str, pcm: bytes, looping: bool, future: asyncio.Future[PlaybackOutcome],
+                 packets: list[bytes] | None = None) -> None:
         self.prompt_id = prompt_id
         self.pcm = pcm  # little-endian int16 bytes
+        self.packets = packets  # the same blocks as Opus packets (media.opus), when the sender takes them
         self.looping = looping
         self.future = future
         self.position = 0  # byte offset of the next frame
@@ -84,17 +86,21 @@ class PromptQueue:
     def __init__(self) -> None:
         self._queue: deque[_Prompt] = deque()
         self._current: _Prompt | None = None
+        self.last_packet: bytes | None = None  # Opus packet of the block next_block() returned, when known
 
-    def play(self, audio: Audio, prompt_id: str) -> asyncio.Future[PlaybackOutcome]:
+    def play(self, audio: Audio, prompt_id: str, packets: list[bytes] | None = None) -> asyncio.Future[PlaybackOutcome]:
         """Queue ``audio`` (48 kHz); the future resolves "finished" or "stopped".
 
+        ``packets``: the same audio as Opus packets, one per 20 ms block (media.opus), if the
+        player sends packets.
         Cancelling the future removes the prompt (stops it if playing).
         """
-        return self._enqueue(audio, prompt_id, looping=False)
+        return self._enqueue(audio, prompt_id, looping=False, packets=packets)
 
-    def loop(self, audio: Audio, prompt_id: str = "music-on-hold") -> asyncio.Future[PlaybackOutcome]:
+    def loop(self, audio: Audio, prompt_id: str = "music-on-hold",
+             packets: list[bytes] | None = None) -> asyncio.Future[PlaybackOutcome]:
         """Queue ``audio`` to repeat until :meth:`stop`; its future only ever resolves "stopped"."""
-        return self._enqueue(audio, prompt_id, looping=True)
+        return self._enqueue(audio, prompt_id, looping=True, packets=packets)
 
     def stop(self) -> PromptProgress | None:
         """Stop the current prompt and drop the queued ones (barge-in); the next block is silence.
@@ -138,11 +144,14 @@ class PromptQueue:
 
     def next_block(self) -> bytes | None:
         """The next 20 ms of audio (1,920 bytes), or None for silence."""
+        self.last_packet = None
         prompt = self._advance()
         if prompt is None:
             return None
         frame_bytes = SAMPLES_PER_FRAME * 2
         start = prompt.position
+        if prompt.packets:
+            self.last_packet = prompt.packets[(start // frame_bytes) % len(prompt.packets)]
         block = prompt.pcm[start:start + frame_bytes]
         if len(block) < frame_bytes:
             if prompt.looping:  # wrap around (loops are at least one frame long, see _enqueue)
@@ -166,7 +175,8 @@ class PromptQueue:
                 self._current = candidate
         return self._current
 
-    def _enqueue(self, audio: Audio, prompt_id: str, looping: bool) -> asyncio.Future[PlaybackOutcome]:
+    def _enqueue(self, audio: Audio, prompt_id: str, looping: bool,
+                 packets: list[bytes] | None = None) -> asyncio.Future[PlaybackOutcome]:
         if audio.sample_rate != SAMPLE_RATE:
             raise ValueError(f"prompt {prompt_id!r} is {audio.sample_rate} Hz; the player needs {SAMPLE_RATE} Hz "
                              "(resample it once, off the event loop, with media.audio.resample)")
@@ -177,9 +187,11 @@ class PromptQueue:
         if not pcm:
             future.set_result(PlaybackOutcome.FINISHED)
             return future
+        if looping and len(pcm) % (SAMPLES_PER_FRAME * 2):
+            packets = None  # a loop that wraps mid-block has no packet for the joined block
         while looping and len(pcm) < SAMPLES_PER_FRAME * 2:
             pcm += pcm
-        self._queue.append(_Prompt(prompt_id, pcm, looping, future))
+        self._queue.append(_Prompt(prompt_id, pcm, looping, future, packets))
         return future
 
 
@@ -200,9 +212,13 @@ class PromptPlayer(MediaStreamTrack):
 
     kind = "audio"
 
-    def __init__(self, *, paced: bool = True, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, *, paced: bool = True, clock: Callable[[], float] = time.monotonic,
+                 opus_silence: bytes | None = None) -> None:
+        """``opus_silence``: send Opus packets instead of frames (the negotiated codec must be Opus);
+        prompts then need their ``packets``, and this packet fills the gaps."""
         super().__init__()
         self.queue = PromptQueue()
+        self._opus_silence = opus_silence
         self.stats = PlayerStats()
         self._paced = paced
         self._clock = clock
@@ -211,13 +227,18 @@ class PromptPlayer(MediaStreamTrack):
 
     # -- control (delegates to the queue) --------------------------------------------------
 
-    def play(self, audio: Audio, prompt_id: str) -> asyncio.Future[PlaybackOutcome]:
-        """Queue a 48 kHz prompt; resolves "finished" or "stopped"."""
-        return self.queue.play(audio, prompt_id)
+    def play(self, audio: Audio, prompt_id: str, packets: list[bytes] | None = None) -> asyncio.Future[PlaybackOutcome]:
+        """Queue a 48 kHz prompt (with its Opus ``packets`` when sending packets); resolves "finished" or "stopped"."""
+        return self.queue.play(audio, prompt_id, packets)
 
-    def loop(self, audio: Audio, prompt_id: str = "music-on-hold") -> asyncio.Future[PlaybackOutcome]:
+    def loop(self, audio: Audio, prompt_id: str = "music-on-hold",
+             packets: list[bytes] | None = None) -> asyncio.Future[PlaybackOutcome]:
         """Repeat ``audio`` until :meth:`stop` (music on hold)."""
-        return self.queue.loop(audio, prompt_id)
+        return self.queue.loop(audio, prompt_id, packets)
+
+    @property
+    def sends_packets(self) -> bool:
+        return self._opus_silence is not None
 
     def stop(self) -> PromptProgress | None:  # type: ignore[override]
         """Barge-in: silence from the very next frame; the current and queued prompts resolve "stopped".
@@ -249,7 +270,7 @@ class PromptPlayer(MediaStreamTrack):
 
     # -- aiortc track -------------------------------------------------------------------------
 
-    async def recv(self) -> AudioFrame:
+    async def recv(self) -> AudioFrame | Packet:  # type: ignore[override]
         if self.readyState != "live":
             raise MediaStreamError
         if self._paced:
@@ -259,6 +280,13 @@ class PromptPlayer(MediaStreamTrack):
             self._start = 0.0
             await asyncio.sleep(0)  # an unpaced consumer must still let the loop run
         block = self.queue.next_block()  # read after the wait: a stop during it silences this frame
+        if self._opus_silence is not None:
+            # a block without its packet (a prompt queued without packets) goes out as silence
+            packet = Packet(self.queue.last_packet or self._opus_silence)
+            packet.pts = self._slot * SAMPLES_PER_FRAME
+            packet.time_base = TIME_BASE
+            self.stats.frames_sent += 1
+            return packet
         frame = AudioFrame(format="s16", layout="mono", samples=SAMPLES_PER_FRAME)
         frame.planes[0].update(block if block is not None else _SILENCE)
         frame.sample_rate = SAMPLE_RATE
