@@ -27,6 +27,7 @@ from typing import Any
 import aiohttp
 import av
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc import sdp as aiortc_sdp
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from ivr.events import Digits, Disconnected
@@ -237,6 +238,20 @@ class CallManager:
             out["late_frames"] += call.player.stats.late_frames
             out["skipped_frames"] += call.player.stats.skipped_frames
         return out
+
+    def check_offer(self, call_id: str, offer_sdp: str) -> None:
+        """Refuse early (before any conversation is opened) a call this node cannot take or an unusable offer."""
+        self.check_capacity(call_id)
+        try:
+            parsed = aiortc_sdp.SessionDescription.parse(offer_sdp)
+        except (ValueError, KeyError, IndexError) as exc:
+            raise BadRequest(f"the SDP offer could not be parsed: {exc}", field="sdp", code="bad_sdp") from None
+        if not any(m.kind == "audio" for m in parsed.media):
+            raise BadRequest("the offer has no audio", field="sdp", code="no_audio")
+
+    def live_calls(self, customer_id: str) -> list[dict[str, str]]:
+        return [{"call_id": c.id, "status": str(c.status), "conversation_id": c.conversation_id}
+                for c in self.calls.values() if c.customer_id == customer_id]
 
     def check_capacity(self, call_id: str) -> None:
         """Refuse early (before anything is created) a call this node cannot take."""

@@ -230,7 +230,10 @@ class ConversationHooks:
         await self.conversations.set_context(self.cid, values)
 
     async def enqueue(self, action: Any) -> None:
-        await self.conversations.enqueue(self.cid, action.queue)
+        if not await self.conversations.enqueue(self.cid, action.queue):
+            # already queued (keeps its place) or with an agent; agents answering calls come with routing v2
+            log.info("flow asked for queue %s; the conversation was not open", action.queue,
+                     extra={"conversation_id": self.cid})
 
 
 def customer_view(event: dict[str, Any]) -> dict[str, Any]:

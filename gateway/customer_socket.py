@@ -69,7 +69,7 @@ class CustomerConnection(Connection):
                 await self.subscribe(self.s.keys.queue_channel)
         await self.ws.send_json({"type": ServerFrame.WELCOME, "token": token, "customer_id": self.customer_id,
                                  "conversation": _public(summary), "events": events or [],
-                                 "queue_position": position})
+                                 "queue_position": position, "calls": self.s.calls.live_calls(self.customer_id)})
         return True
 
     async def handle(self, frame: protocol.Frame) -> None:
@@ -101,7 +101,7 @@ class CustomerConnection(Connection):
 
     async def _call_offer(self, frame: protocol.CallOffer) -> None:
         try:
-            self.s.calls.check_capacity(frame.call_id)
+            self.s.calls.check_offer(frame.call_id, frame.sdp)
             cid, _ = await self.s.conversations.open_for_flow(self.customer_id, self.context)
             await self.subscribe(self.s.keys.conv_channel(cid))  # before the answer: no call status is missed
             call, answer = await self.s.calls.start(self.customer_id, cid, frame.call_id, frame.sdp)

@@ -457,6 +457,7 @@
       case 'history': onHistory(f); break;
       case 'event': onEvent(f); break;
       case 'typing': onTyping(f); break;
+      case 'call_status': onCallStatus(f); break;
       case 'ack': onAck(f); break;
       case 'error': onError(f); break;
       default: break;
@@ -622,6 +623,14 @@
       conv.typingDraft = null;
     }
     if (S.selected === conv.id) renderTypingPreview();
+  }
+
+  /** A call in this conversation changed status (connecting, ivr, waiting, connected, ended). */
+  function onCallStatus(f) {
+    const conv = S.convs.get(f.conversation_id);
+    if (!conv || typeof f.status !== 'string') return;
+    conv.call = { id: f.call_id, status: f.status, reason: f.reason || '' };
+    if (S.selected === conv.id) renderHeader();
   }
 
   function clearTyping(conv) {
@@ -987,6 +996,27 @@
     const state = conv.closed ? 'closed' : (conv.summary.state || 'assigned');
     ui.convState.textContent = state;
     ui.convState.dataset.state = state;
+    renderCallBadge(conv);
+  }
+
+  const CALL_BADGE = { connecting: 'On a call: connecting', ringing: 'On a call: ringing', ivr: 'On a call: in IVR',
+    waiting: 'On a call: waiting', connected: 'On a call', ended: 'Call ended' };
+
+  /** The live call status if one came in, else what the timeline says (a call started and not ended). */
+  function renderCallBadge(conv) {
+    let status = conv.call ? conv.call.status : null;
+    if (!status) {
+      // No live status yet (e.g. the call was routed to us mid-call): read it off the timeline.
+      for (const ev of Array.from(conv.events.values()).sort((a, b) => cmpId(a.id, b.id))) {
+        if (ev.type === 'call_started') status = 'ivr';
+        else if (ev.type === 'call_ended') status = null;
+        else if (status && ev.type === 'ivr' && ev.kind === 'queue') status = 'waiting';
+      }
+    }
+    ui.callBadge.hidden = !status;
+    ui.callBadge.dataset.status = status || '';
+    ui.callBadge.textContent = status ? (CALL_BADGE[status] || `On a call: ${status}`) : '';
+    ui.callBadge.title = conv.call && conv.call.reason ? `${conv.call.status}: ${conv.call.reason.replace(/_/g, ' ')}` : '';
   }
 
   function renderComposerState() {
@@ -1095,7 +1125,29 @@
         const keys = ev.values && typeof ev.values === 'object' ? Object.keys(ev.values) : [];
         return 'Context updated' + (keys.length ? `: ${keys.join(', ')}` : '');
       }
+      case 'call_started': return 'Call started';
+      case 'call_ended': {
+        const ms = Number(ev.duration_ms) || 0;
+        const s = Math.floor(ms / 1000);
+        const why = ev.reason === 'caller_hangup' ? 'caller hung up' : String(ev.reason || '').replace(/_/g, ' ');
+        return `Call ended${why ? ` · ${why}` : ''} · ${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+      }
+      case 'ivr': return ivrText(ev);
       default: return ev.type;
+    }
+  }
+
+  /** One IVR / bot step (kind, node, detail): "IVR · menu: input digits 1", "IVR said: …". */
+  function ivrText(ev) {
+    const who = ev.channel === 'chat' ? 'Bot' : 'IVR';
+    const detail = ev.detail == null ? '' : String(ev.detail);
+    switch (ev.kind) {
+      case 'prompt': return `${who} said: “${detail}”`;
+      case 'input': return `${who} · ${ev.node}: input ${detail}`;
+      case 'choice': return `${who} · choice: ${detail}`;
+      case 'queue': return `${who} · queued for ${detail}`;
+      case 'hangup': return `${who} · hung up: ${detail.replace(/_/g, ' ')}`;
+      default: return `${who} · ${ev.node}: ${String(ev.kind || 'step').replace(/_/g, ' ')}${detail ? ` ${detail}` : ''}`;
     }
   }
 
@@ -1131,8 +1183,9 @@
     return h('li', {
       class: 'tl-item tl-sys',
       'data-type': ev.type,
+      'data-kind': ev.type === 'ivr' ? ev.kind : null,
       'data-event-id': ev.id,
-      title: full,
+      title: ev.type === 'ivr' && ev.flow ? `${full} · flow ${ev.flow}` : full,
     }, `${systemText(ev)} · ${time}`);
   }
 
@@ -1279,6 +1332,8 @@
       toast: $('#toast'),
     };
     ui.convs.setAttribute('role', 'listbox');
+    ui.callBadge = h('span', { class: 'call-badge', 'data-testid': 'call-badge', hidden: true });
+    ui.convState.after(ui.callBadge);
 
     ui.loginForm.addEventListener('submit', onLoginSubmit);
     ui.logout.addEventListener('click', () => logout());

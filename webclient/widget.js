@@ -13,6 +13,11 @@
  * localStorage and is (re)sent on every (re)connect until the server acks it;
  * the server stores a message once per client_id, and the widget renders an
  * event once per event id / client_id, so a message is never lost nor shown twice.
+ *
+ * Calls: the phone button in the header calls the gateway from the browser (WebRTC,
+ * one non-trickle offer over the same socket) into the same conversation. Keys go
+ * as RFC 4733 telephone-events when the answer allows it, else as "dtmf" frames.
+ * Optional data-ice-servers='[{"urls": "stun:..."}]' on the script tag sets ICE servers.
  */
 (() => {
   'use strict';
@@ -43,6 +48,14 @@
   const TYPING_SHOW = 6000;
   const FLASH_MS = 4000;
   const WELCOME_TIMEOUT = 10000;
+  const MAX_SDP_CHARS = 12 * 1024;    // gateway/protocol.py MAX_SDP_CHARS
+  const CALL_ICE_WAIT = 3000;         // cap on ICE gathering before the (non-trickle) offer goes
+  const CALL_SOCKET_WAIT = 10000;     // the offer waits this long for the socket to be ready
+  const CALL_ANSWER_WAIT = 20000;     // no call_answer by then: give up
+  const HANGUP_GRACE = 1500;          // after our hangup frame, media stops at the gateway's "ended" or this
+  const CALL_ENDED_SHOW = 6000;       // an ordinary "call ended" bar fades after this
+  const DTMF_DURATION = 100;          // ms per RFC 4733 key
+  const DTMF_GAP = 70;                // ms between keys
 
   const TEXT = {
     connecting: 'Connecting…',
@@ -57,6 +70,33 @@
     newConversation: 'New conversation',
     typing: (name) => `${name || 'Agent'} is typing…`,
     tooLong: `Message is too long (at most ${MAX_TEXT_CHARS} characters)`,
+    callStarted: 'Call started',
+    callEnded: (ms) => (ms > 0 ? `Call ended · ${callTimeText(ms)}` : 'Call ended'),
+  };
+
+  // Call bar wording; keys of the first group are the gateway's call statuses (gateway/protocol.py CallStatus).
+  const CALL_TEXT = {
+    connecting: 'Connecting…',
+    ringing: 'Ringing…',
+    ivr: 'In the menu (IVR)',
+    waiting: 'Waiting for an agent',
+    connected: 'Connected',
+    mic: 'Waiting for the microphone…',
+    reconnecting: 'Connection lost — reconnecting…',
+    ended: 'The call ended',
+    youHungUp: 'The call ended',
+    linesBusyTitle: 'All lines are busy',
+    linesBusy: 'All our lines are busy right now. Please keep chatting with us here, or try again in a few minutes.',
+    connectionFailed: 'Connection failed. Check your network and try again.',
+    micBlocked: 'Microphone access was blocked. Allow the microphone for this site in your browser settings, then call again.',
+    noMic: 'No microphone found. Connect one and call again.',
+    micBusy: 'Your microphone is in use by another app. Close it and call again.',
+    micFailed: 'The microphone could not be started.',
+    unsupported: 'Calls need a browser with microphone support on a secure (https) page.',
+    offline: 'You are offline. Calls need a connection; please try again in a moment.',
+    failed: 'We could not connect your call. Please try again.',
+    interrupted: 'The call was interrupted. Please call again.',
+    keyNotSent: 'Not connected — that key was not sent',
   };
 
   function resolveGateway() {
@@ -176,6 +216,7 @@
   let flashTimer = null;
   let unread = 0;
   let isOpen = false;
+  let call = null;               // the current call, or the last one (status 'ended'); see "voice calls"
 
   function loadState() {
     let st = null;
@@ -275,6 +316,7 @@
   --cg-agent-bg: #eef1f0;
   --cg-bot-bg: #eaf1fb;
   --cg-danger: #b42318;
+  --cg-call-bg: #143f2c;
   font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
   font-size: 14px;
   line-height: 1.45;
@@ -333,7 +375,7 @@ button, textarea { font: inherit; color: inherit; }
 .status[data-state="online"]::before { background: #4ade80; }
 .status[data-state="offline"]::before { background: #f97066; }
 .status[data-state="error"]::before { background: #fda29b; }
-.status-text { overflow: hidden; text-overflow: ellipsis; }
+.status-text { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; }
 .close {
   flex: none; width: 36px; height: 36px; border: 0; border-radius: 10px; background: transparent;
   color: inherit; cursor: pointer; display: grid; place-items: center;
@@ -341,6 +383,69 @@ button, textarea { font: inherit; color: inherit; }
 .close:hover { background: rgba(255, 255, 255, .14); }
 .close:focus-visible { outline: 2px solid #fff; outline-offset: 1px; }
 .close svg { width: 20px; height: 20px; }
+.call-start {
+  flex: none; width: 36px; height: 36px; border: 0; border-radius: 10px; background: rgba(255, 255, 255, .12);
+  color: inherit; cursor: pointer; display: grid; place-items: center;
+  transition: background-color .12s ease, opacity .12s ease;
+}
+.call-start:hover:not(:disabled) { background: rgba(255, 255, 255, .22); }
+.call-start:focus-visible { outline: 2px solid #fff; outline-offset: 1px; }
+.call-start:disabled { cursor: default; opacity: .45; }
+.call-start svg { width: 18px; height: 18px; }
+.callbar {
+  flex: none; padding: 10px 14px 12px 18px; background: var(--cg-call-bg); color: #fff;
+  border-top: 1px solid rgba(255, 255, 255, .08);
+}
+.call-row { display: flex; align-items: center; gap: 10px; min-height: 40px; }
+.call-info { flex: 1; min-width: 0; display: flex; flex-direction: column; }
+.call-line { display: flex; align-items: center; gap: 8px; font-weight: 600; font-size: 13.5px; }
+.call-dot { flex: none; width: 8px; height: 8px; border-radius: 50%; background: #f5b740; }
+.callbar[data-status="ivr"] .call-dot, .callbar[data-status="waiting"] .call-dot { background: #7dd3fc; }
+.callbar[data-status="connected"] .call-dot { background: #4ade80; }
+.callbar[data-status="ended"] .call-dot { background: #9aa29e; animation: none; }
+.callbar:not([data-status="ended"]) .call-dot { animation: cg-pulse 1.6s ease-in-out infinite; }
+@keyframes cg-pulse { 0%, 100% { box-shadow: 0 0 0 0 rgba(255, 255, 255, .35); } 50% { box-shadow: 0 0 0 5px rgba(255, 255, 255, 0); } }
+.call-status { overflow-wrap: anywhere; }
+.call-timer { margin: 1px 0 0 16px; font-size: 12px; opacity: .75; font-variant-numeric: tabular-nums; }
+.call-note { margin: 4px 0 0 16px; font-size: 12.5px; line-height: 1.4; opacity: .9; font-weight: 400; }
+.call-actions { flex: none; display: flex; gap: 8px; }
+.call-btn {
+  width: 40px; height: 40px; border-radius: 50%; border: 0; padding: 0; cursor: pointer;
+  display: grid; place-items: center; background: rgba(255, 255, 255, .14); color: #fff;
+  transition: background-color .12s ease, color .12s ease, transform .08s ease;
+}
+.call-btn:hover { background: rgba(255, 255, 255, .24); }
+.call-btn:active { transform: scale(.94); }
+.call-btn:focus-visible { outline: 2px solid #fff; outline-offset: 2px; }
+.call-btn[aria-pressed="true"], .call-btn[aria-expanded="true"] { background: #fff; color: var(--cg-call-bg); }
+.call-btn.hangup { background: #e5484d; }
+.call-btn.hangup:hover { background: #c93c40; }
+.call-btn svg { width: 19px; height: 19px; }
+.call-btn .i-off, .call-btn[aria-pressed="true"] .i-on { display: none; }
+.call-btn[aria-pressed="true"] .i-off { display: block; }
+.call-dismiss {
+  flex: none; width: 30px; height: 30px; border: 0; border-radius: 8px; background: transparent; color: inherit;
+  cursor: pointer; display: grid; place-items: center; opacity: .8;
+}
+.call-dismiss:hover { background: rgba(255, 255, 255, .14); opacity: 1; }
+.call-dismiss svg { width: 16px; height: 16px; }
+.keypad { margin-top: 10px; }
+.dialed {
+  height: 20px; margin: 0 0 6px; text-align: center; font-size: 15px; letter-spacing: .18em;
+  font-variant-numeric: tabular-nums; opacity: .9; overflow: hidden; white-space: nowrap;
+}
+.keys { display: grid; grid-template-columns: repeat(3, 1fr); gap: 6px; max-width: 264px; margin: 0 auto; }
+.key {
+  height: 42px; border: 0; border-radius: 12px; cursor: pointer; color: #fff; background: rgba(255, 255, 255, .1);
+  display: flex; flex-direction: column; align-items: center; justify-content: center; line-height: 1;
+  transition: background-color .08s ease, transform .08s ease;
+}
+.key:hover { background: rgba(255, 255, 255, .18); }
+.key:active { background: rgba(255, 255, 255, .3); transform: scale(.96); }
+.key:focus-visible { outline: 2px solid #fff; outline-offset: 1px; }
+.key b { font-size: 18px; font-weight: 600; }
+.key small { margin-top: 2px; font-size: 8.5px; letter-spacing: .14em; opacity: .65; min-height: 9px; }
+.launcher[data-call="active"] { box-shadow: 0 0 0 4px rgba(74, 222, 128, .55), 0 6px 20px rgba(16, 24, 20, .25); }
 .scroll {
   flex: 1; overflow-y: auto; padding: 16px 14px 8px; background: var(--cg-surface);
   overscroll-behavior: contain;
@@ -428,7 +533,7 @@ button, textarea { font: inherit; color: inherit; }
   .launcher[aria-expanded="true"] { display: none; }
 }
 @media (prefers-reduced-motion: reduce) {
-  .panel, .dots i { animation: none; }
+  .panel, .dots i, .callbar .call-dot { animation: none !important; }
 }
 `;
 
@@ -436,6 +541,22 @@ button, textarea { font: inherit; color: inherit; }
   const ICON_X = '<svg class="i-close" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" aria-hidden="true"><path d="M6 6l12 12M18 6 6 18"/></svg>';
   const ICON_SEND = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M22 2 11 13"/><path d="M22 2 15 22l-4-9-9-4 20-7Z"/></svg>';
   const ICON_HEADSET = '<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M3 14v-2a9 9 0 0 1 18 0v2"/><path d="M21 15a2 2 0 0 1-2 2h-1v-6h1a2 2 0 0 1 2 2Z"/><path d="M3 15a2 2 0 0 0 2 2h1v-6H5a2 2 0 0 0-2 2Z"/><path d="M18 17v1a3 3 0 0 1-3 3h-3"/></svg>';
+
+  const PHONE_PATH = '<path d="M22 16.9v3a2 2 0 0 1-2.2 2 19.8 19.8 0 0 1-8.6-3.1 19.5 19.5 0 0 1-6-6A19.8 19.8 0 0 1 2.1 4.2 2 2 0 0 1 4.1 2h3a2 2 0 0 1 2 1.7c.1 1 .4 1.9.7 2.8a2 2 0 0 1-.5 2.1L8.1 9.9a16 16 0 0 0 6 6l1.3-1.3a2 2 0 0 1 2.1-.4c.9.3 1.8.6 2.8.7a2 2 0 0 1 1.7 2Z"/>';
+  const ICON_PHONE = `<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">${PHONE_PATH}</svg>`;
+  const ICON_HANGUP = `<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><g transform="rotate(135 12 12)">${PHONE_PATH}</g></svg>`;
+  const MIC_PATHS = '<path d="M12 2.5a3 3 0 0 0-3 3v6a3 3 0 0 0 6 0v-6a3 3 0 0 0-3-3Z"/><path d="M19 10.5v1a7 7 0 0 1-14 0v-1"/><path d="M12 18.5v3"/>';
+  const ICON_MIC = `<svg class="i-on" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">${MIC_PATHS}</svg>` +
+    `<svg class="i-off" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">${MIC_PATHS}<path d="M3 3l18 18"/></svg>`;
+  const ICON_KEYPAD = '<svg viewBox="0 0 24 24" fill="currentColor" aria-hidden="true">' +
+    [4, 9.3, 14.6].map((y) => [6, 12, 18].map((x) => `<circle cx="${x}" cy="${y}" r="1.7"/>`).join('')).join('') +
+    '<circle cx="12" cy="19.9" r="1.7"/></svg>';
+  // [key, testid suffix, letters]
+  const KEYS = [['1', '1', ''], ['2', '2', 'ABC'], ['3', '3', 'DEF'], ['4', '4', 'GHI'], ['5', '5', 'JKL'],
+    ['6', '6', 'MNO'], ['7', '7', 'PQRS'], ['8', '8', 'TUV'], ['9', '9', 'WXYZ'], ['*', 'star', ''], ['0', '0', '+'],
+    ['#', 'hash', '']];
+  const KEYS_HTML = KEYS.map(([key, id, letters]) =>
+    `<button class="key" type="button" data-key="${key}" data-testid="cg-key-${id}" aria-label="${key}"><b>${key}</b><small>${letters}</small></button>`).join('');
 
   const TEMPLATE = `
 <style>${CSS}</style>
@@ -451,8 +572,28 @@ button, textarea { font: inherit; color: inherit; }
         <h2 id="cg-title">Contact us</h2>
         <p class="status" data-testid="cg-status" role="status" aria-live="polite"></p>
       </div>
+      <button class="call-start" type="button" data-testid="cg-call" aria-label="Call us" title="Call us">${ICON_PHONE}</button>
       <button class="close" type="button" aria-label="Close chat">${ICON_X.replace('class="i-close"', '')}</button>
     </header>
+    <div class="callbar" data-testid="cg-callbar" data-status="" role="region" aria-label="Call" hidden>
+      <div class="call-row">
+        <div class="call-info">
+          <div class="call-line"><span class="call-dot" aria-hidden="true"></span><span class="call-status" data-testid="cg-call-status" role="status" aria-live="polite"></span></div>
+          <span class="call-timer" data-testid="cg-call-timer" aria-label="Call duration">0:00</span>
+          <p class="call-note" hidden></p>
+        </div>
+        <div class="call-actions">
+          <button class="call-btn" type="button" data-testid="cg-mute" aria-pressed="false" aria-label="Mute microphone" title="Mute">${ICON_MIC}</button>
+          <button class="call-btn" type="button" data-testid="cg-keypad-toggle" aria-expanded="false" aria-controls="cg-keypad" aria-label="Keypad" title="Keypad">${ICON_KEYPAD}</button>
+          <button class="call-btn hangup" type="button" data-testid="cg-hangup" aria-label="Hang up" title="Hang up">${ICON_HANGUP}</button>
+        </div>
+        <button class="call-dismiss" type="button" aria-label="Dismiss" title="Dismiss" hidden>${ICON_X.replace('class="i-close"', '')}</button>
+      </div>
+      <div class="keypad" id="cg-keypad" role="group" aria-label="Keypad" hidden>
+        <div class="dialed" data-testid="cg-dialed" aria-live="polite"></div>
+        <div class="keys">${KEYS_HTML}</div>
+      </div>
+    </div>
     <div class="scroll">
       <div class="intro"><strong>Hi there!</strong>Ask us anything — a member of our team will reply right here.</div>
       <div class="messages" data-testid="cg-messages" role="log" aria-live="polite" aria-label="Conversation"></div>
@@ -488,6 +629,18 @@ button, textarea { font: inherit; color: inherit; }
       form: $('.composer'),
       input: $('[data-testid=cg-input]'),
       send: $('[data-testid=cg-send]'),
+      call: $('[data-testid=cg-call]'),
+      callbar: $('[data-testid=cg-callbar]'),
+      callStatus: $('[data-testid=cg-call-status]'),
+      callTimer: $('[data-testid=cg-call-timer]'),
+      callNote: $('.call-note'),
+      callActions: $('.call-actions'),
+      callDismiss: $('.call-dismiss'),
+      mute: $('[data-testid=cg-mute]'),
+      keypadToggle: $('[data-testid=cg-keypad-toggle]'),
+      keypad: $('#cg-keypad'),
+      dialed: $('[data-testid=cg-dialed]'),
+      hangup: $('[data-testid=cg-hangup]'),
     };
     const statusText = document.createElement('span');
     statusText.className = 'status-text';
@@ -508,6 +661,18 @@ button, textarea { font: inherit; color: inherit; }
       }
     });
     ui.input.addEventListener('input', () => { autoGrow(); onDraftInput(); });
+    ui.call.addEventListener('click', () => { startCall(); });
+    ui.hangup.addEventListener('click', hangUp);
+    ui.mute.addEventListener('click', toggleMute);
+    ui.keypadToggle.addEventListener('click', () => toggleKeypad());
+    ui.callDismiss.addEventListener('click', dismissCallbar);
+    ui.keypad.addEventListener('click', (e) => {
+      const key = e.target.closest('.key');
+      if (key) pressKey(key.dataset.key);
+    });
+    ui.keypad.addEventListener('keydown', (e) => {
+      if (/^[0-9*#]$/.test(e.key)) { e.preventDefault(); pressKey(e.key); }
+    });
     document.body.appendChild(host);
   }
 
@@ -584,7 +749,10 @@ button, textarea { font: inherit; color: inherit; }
       else if (conv.state === 'queued' || conv.queuePos) text = TEXT.queued(conv.queuePos);
       else text = TEXT.idle;
     }
-    if (ui.statusText.textContent !== text) ui.statusText.textContent = text;
+    if (ui.statusText.textContent !== text) {
+      ui.statusText.textContent = text;
+      ui.status.title = text; // one line in the header; the whole text on hover
+    }
     ui.status.setAttribute('data-state', state);
     ui.input.placeholder = conv.state === 'closed' ? 'Send a message to start a new conversation…' : 'Write a message…';
   }
@@ -747,6 +915,14 @@ button, textarea { font: inherit; color: inherit; }
         conv.queuePos = null;
         renderSystem(ev, TEXT.assignedLine(ev.agent_name));
         break;
+      case 'call_started':
+        renderSystem(ev, TEXT.callStarted);
+        break;
+      case 'call_ended':
+        renderSystem(ev, TEXT.callEnded(Number(ev.duration_ms) || 0));
+        // The timeline has it even when a call_status was missed (socket down): end our side too.
+        if (callLive(call) && ev.call_id === call.id) endCall(call, ev.reason || '');
+        break;
       case 'closed':
         if (!conv.id || conv.id === cid) {
           conv.state = 'closed';
@@ -862,6 +1038,450 @@ button, textarea { font: inherit; color: inherit; }
     }
   }
 
+  // ------------------------------------------------------------ voice calls
+  //
+  // One call at a time, in the browser: microphone -> RTCPeerConnection -> non-trickle offer
+  // (sent once ICE gathering is complete) over the customer socket -> the gateway's answer.
+  // Media never depends on the socket: a reconnect during a call leaves the call alone.
+
+  function callTimeText(ms) {
+    const s = Math.max(0, Math.floor((Number(ms) || 0) / 1000));
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    const ss = String(s % 60).padStart(2, '0');
+    return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+  }
+
+  function endedText(c) {
+    switch (c.reason) {
+      case 'lines_busy': return c.message || CALL_TEXT.linesBusy;
+      case 'caller_hangup': return CALL_TEXT.youHungUp;
+      case 'ice_failed': case 'ice_timeout': case 'connection_failed': return CALL_TEXT.connectionFailed;
+      case 'mic_blocked': return CALL_TEXT.micBlocked;
+      case 'no_mic': return CALL_TEXT.noMic;
+      case 'mic_busy': return CALL_TEXT.micBusy;
+      case 'mic_failed': return CALL_TEXT.micFailed;
+      case 'unsupported': return CALL_TEXT.unsupported;
+      case 'offline': return CALL_TEXT.offline;
+      case 'no_answer': case 'rejected': case 'lost': case 'error': return CALL_TEXT.failed;
+      case 'gateway_shutdown': return CALL_TEXT.interrupted;
+      default: return CALL_TEXT.ended;
+    }
+  }
+
+  /** Problems stay on screen until dismissed; an ordinary end fades after a few seconds. */
+  const CALL_PROBLEMS = new Set(['lines_busy', 'ice_failed', 'ice_timeout', 'connection_failed', 'mic_blocked',
+    'no_mic', 'mic_busy', 'mic_failed', 'unsupported', 'offline', 'no_answer', 'rejected', 'lost', 'error',
+    'gateway_shutdown']);
+
+  function micErrorReason(err) {
+    const name = err && err.name;
+    if (name === 'NotAllowedError' || name === 'SecurityError' || name === 'PermissionDeniedError') return 'mic_blocked';
+    if (name === 'NotFoundError' || name === 'OverconstrainedError' || name === 'DevicesNotFoundError') return 'no_mic';
+    if (name === 'NotReadableError' || name === 'TrackStartError' || name === 'AbortError') return 'mic_busy';
+    return 'mic_failed';
+  }
+
+  function iceServers() {
+    const raw = SCRIPT ? SCRIPT.getAttribute('data-ice-servers') : null;
+    if (!raw) return [];
+    try {
+      const parsed = JSON.parse(raw);
+      return Array.isArray(parsed) ? parsed : [];
+    } catch (_) {
+      return [];
+    }
+  }
+
+  /** Resolves when ICE gathering is complete, or after maxMs (the offer then carries what was found). */
+  function iceGathered(pc, maxMs) {
+    if (pc.iceGatheringState === 'complete') return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        pc.removeEventListener('icegatheringstatechange', check);
+        resolve();
+      };
+      const check = () => { if (pc.iceGatheringState === 'complete') done(); };
+      const timer = setTimeout(done, maxMs);
+      pc.addEventListener('icegatheringstatechange', check);
+    });
+  }
+
+  /** Resolves true once the socket is ready (welcome received), false after maxMs. */
+  function whenReady(maxMs) {
+    if (ready) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const started = Date.now();
+      const poll = setInterval(() => {
+        if (ready || Date.now() - started >= maxMs) {
+          clearInterval(poll);
+          resolve(ready);
+        }
+      }, 100);
+    });
+  }
+
+  function callLive(c) {
+    return !!c && c === call && c.status !== 'ended';
+  }
+
+  async function startCall() {
+    if (call && call.status !== 'ended') return;
+    clearTimeout(callHideTimer);
+    const c = {
+      id: newClientId().replace(/^m-/, 'call-'),
+      status: 'connecting',        // the last call status (ours until the gateway sends its own)
+      phase: 'mic',                // mic -> gathering -> offered -> answered -> ended
+      reason: '',
+      message: '',
+      reconnecting: false,         // the peer connection is 'disconnected' (ICE may recover)
+      conversationId: null,
+      pc: null,
+      mic: null,
+      sender: null,
+      audio: null,
+      muted: false,
+      dtmfMode: null,              // how the last key went: 'rfc4733' or 'signaling'
+      dialed: '',
+      connectedAt: 0,
+      endedAt: 0,
+      answerTimer: null,
+      releaseTimer: null,
+    };
+    call = c;
+    toggleKeypad(false);
+    renderCall();
+    if (!navigator.mediaDevices || typeof navigator.mediaDevices.getUserMedia !== 'function' ||
+        typeof window.RTCPeerConnection !== 'function') {
+      endCall(c, 'unsupported');
+      return;
+    }
+    let mic;
+    try {
+      mic = await navigator.mediaDevices.getUserMedia({
+        audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+      });
+    } catch (err) {
+      endCall(c, micErrorReason(err));
+      return;
+    }
+    if (!callLive(c)) { // hung up while the browser asked for the microphone
+      for (const t of mic.getTracks()) t.stop();
+      return;
+    }
+    c.mic = mic;
+    c.phase = 'gathering';
+    renderCall();
+    try {
+      const pc = new RTCPeerConnection({ iceServers: iceServers() });
+      c.pc = pc;
+      pc.addEventListener('track', (e) => playRemote(c, e));
+      pc.addEventListener('connectionstatechange', () => onPeerState(c));
+      for (const track of mic.getAudioTracks()) c.sender = pc.addTrack(track, mic);
+      await pc.setLocalDescription(await pc.createOffer());
+      await iceGathered(pc, CALL_ICE_WAIT);
+    } catch (_) {
+      if (callLive(c)) endCall(c, 'connection_failed');
+      return;
+    }
+    if (!callLive(c)) return;
+    const sdp = c.pc.localDescription && c.pc.localDescription.sdp;
+    if (!sdp || sdp.length > MAX_SDP_CHARS) {
+      endCall(c, 'connection_failed');
+      return;
+    }
+    if (!(await whenReady(CALL_SOCKET_WAIT)) || !callLive(c)) {
+      if (callLive(c)) endCall(c, 'offline');
+      return;
+    }
+    if (!sendFrame({ type: 'call_offer', call_id: c.id, sdp })) {
+      endCall(c, 'offline');
+      return;
+    }
+    c.phase = 'offered';
+    c.answerTimer = setTimeout(() => { if (callLive(c) && c.phase === 'offered') endCall(c, 'no_answer'); }, CALL_ANSWER_WAIT);
+    renderCall();
+  }
+
+  function playRemote(c, e) {
+    if (!callLive(c)) return;
+    if (!c.audio) {
+      c.audio = document.createElement('audio');
+      c.audio.autoplay = true;
+      c.audio.setAttribute('playsinline', '');
+      c.audio.hidden = true;
+      root.appendChild(c.audio);
+    }
+    c.audio.muted = false;
+    c.audio.srcObject = (e.streams && e.streams[0]) || new MediaStream([e.track]);
+    const played = c.audio.play();
+    if (played && typeof played.catch === 'function') played.catch(() => { /* autoplay refused: the call still runs */ });
+  }
+
+  function onPeerState(c) {
+    if (!callLive(c) || !c.pc) return;
+    const state = c.pc.connectionState;
+    if (state === 'connected' && !c.connectedAt) {
+      c.connectedAt = Date.now();
+      renderCall();
+    } else if (state === 'disconnected' || (state === 'connected' && c.reconnecting)) {
+      c.reconnecting = state === 'disconnected'; // ICE may recover; 'failed' follows if not
+      renderCall();
+    } else if (state === 'failed') {
+      if (c.phase === 'answered' && ready) sendFrame({ type: 'hangup', call_id: c.id });
+      endCall(c, 'connection_failed');
+    } else if (state === 'closed') {
+      endCall(c, 'connection_closed');
+    }
+  }
+
+  function onCallAnswer(f) {
+    const c = call;
+    if (!c || f.call_id !== c.id) return;
+    if (c.status === 'ended') return; // we hung up meanwhile and said so; the gateway ends it
+    clearTimeout(c.answerTimer);
+    c.phase = 'answered';
+    if (typeof f.conversation_id === 'string' && f.conversation_id) {
+      c.conversationId = f.conversation_id;
+      if (conv.id !== f.conversation_id) conv = { id: f.conversation_id, state: 'open', agentName: null, queuePos: null };
+    }
+    c.pc.setRemoteDescription({ type: 'answer', sdp: String(f.sdp || '') }).catch(() => {
+      if (!callLive(c)) return;
+      sendFrame({ type: 'hangup', call_id: c.id });
+      endCall(c, 'connection_failed');
+    });
+    renderCall();
+  }
+
+  function onCallStatus(f) {
+    const c = call;
+    if (!c || f.call_id !== c.id) return; // another tab's call, or an old one
+    if (f.status === 'ended') {
+      if (c.status === 'ended') releaseMedia(c); // the gateway confirmed our hang-up
+      else endCall(c, f.reason || '', typeof f.message === 'string' ? f.message : '');
+      return;
+    }
+    if (c.status === 'ended' || typeof f.status !== 'string') return;
+    c.status = f.status;
+    renderCall();
+  }
+
+  /** A call-related error frame (they carry no call_id); true if it was ours to handle. */
+  function onCallError(f) {
+    const c = call;
+    const aboutCall = f.field === 'sdp' || f.field === 'call_id' || f.field === 'digits' ||
+      ['bad_sdp', 'no_audio', 'flow_missing', 'lines_busy'].includes(f.code);
+    if (!aboutCall) return false;
+    if (!callLive(c)) return true; // e.g. not_found for a hangup that crossed the gateway's own "ended": nothing to say
+    if (f.field === 'digits') {
+      setFlash(f.message || 'That key was not accepted');
+    } else if (c.phase === 'offered' || (f.field === 'call_id' && f.code === 'not_found')) {
+      c.message = f.message || '';
+      endCall(c, c.phase === 'offered' ? 'rejected' : 'lost', f.message || '');
+    } else {
+      setFlash(f.message || 'Something went wrong');
+    }
+    return true;
+  }
+
+  function hangUp() {
+    const c = call;
+    if (!callLive(c)) return;
+    const told = (c.phase === 'offered' || c.phase === 'answered') && ready &&
+      sendFrame({ type: 'hangup', call_id: c.id });
+    // Told: keep the connection a moment so the gateway hears the hang-up before media stops.
+    endCall(c, 'caller_hangup', '', told ? HANGUP_GRACE : 0);
+  }
+
+  /** Tear the call down (once): microphone off now, peer connection now or after graceMs. */
+  function endCall(c, reason, message, graceMs) {
+    if (!c || c.status === 'ended') return;
+    c.status = 'ended';
+    c.phase = 'ended';
+    c.reason = reason || '';
+    c.message = message || c.message || '';
+    c.endedAt = Date.now();
+    clearTimeout(c.answerTimer);
+    if (c.mic) for (const t of c.mic.getTracks()) t.stop();
+    if (c.audio) c.audio.muted = true;
+    if (graceMs) c.releaseTimer = setTimeout(() => releaseMedia(c), graceMs);
+    else releaseMedia(c);
+    toggleKeypad(false);
+    renderCall();
+    clearTimeout(callHideTimer);
+    if (c === call && !CALL_PROBLEMS.has(c.reason)) callHideTimer = setTimeout(dismissCallbar, CALL_ENDED_SHOW);
+  }
+
+  function releaseMedia(c) {
+    clearTimeout(c.releaseTimer);
+    c.releaseTimer = null;
+    if (c.mic) for (const t of c.mic.getTracks()) t.stop();
+    if (c.pc) {
+      try { c.pc.close(); } catch (_) { /* already closed */ }
+    }
+    if (c.audio) {
+      try { c.audio.pause(); } catch (_) { /* ignore */ }
+      c.audio.srcObject = null;
+      c.audio.remove();
+      c.audio = null;
+    }
+  }
+
+  function toggleMute() {
+    const c = call;
+    if (!callLive(c)) return;
+    c.muted = !c.muted;
+    if (c.mic) for (const t of c.mic.getAudioTracks()) t.enabled = !c.muted;
+    renderCall();
+  }
+
+  function toggleKeypad(show) {
+    const want = typeof show === 'boolean' ? show : ui.keypad.hidden;
+    const allowed = want && callLive(call);
+    ui.keypad.hidden = !allowed;
+    ui.keypadToggle.setAttribute('aria-expanded', String(allowed));
+    if (allowed) {
+      const first = ui.keypad.querySelector('.key');
+      if (first && typeof show !== 'boolean') setTimeout(() => first.focus({ preventScroll: true }), 0);
+    }
+  }
+
+  function canSendRfc4733(c) {
+    const dtmf = c && c.sender && c.sender.dtmf;
+    return !!(dtmf && dtmf.canInsertDTMF);
+  }
+
+  function pressKey(key) {
+    const c = call;
+    if (!callLive(c) || !/^[0-9*#]$/.test(key)) return;
+    keyClick();
+    c.dialed = (c.dialed + key).slice(-24);
+    ui.dialed.textContent = c.dialed;
+    if (canSendRfc4733(c)) {
+      try {
+        // insertDTMF replaces what is still queued: append, so quick presses all go out in order.
+        c.sender.dtmf.insertDTMF(c.sender.dtmf.toneBuffer + key, DTMF_DURATION, DTMF_GAP);
+        c.dtmfMode = 'rfc4733';
+        return;
+      } catch (_) { /* fall back to signaling */ }
+    }
+    if (c.phase === 'answered' && sendFrame({ type: 'dtmf', call_id: c.id, digits: key })) c.dtmfMode = 'signaling';
+    else setFlash(CALL_TEXT.keyNotSent);
+  }
+
+  let clickCtx = null;
+  /** A short soft click, deliberately not a DTMF tone: with echo cancellation off, a real tone from the
+   *  speaker could reach the microphone and be heard by the gateway's in-band detector as a second key. */
+  function keyClick() {
+    try {
+      const Ctx = window.AudioContext || window.webkitAudioContext;
+      if (!Ctx) return;
+      clickCtx = clickCtx || new Ctx();
+      if (clickCtx.state === 'suspended') clickCtx.resume().catch(() => {});
+      const t = clickCtx.currentTime + 0.005;
+      const osc = clickCtx.createOscillator();
+      const gain = clickCtx.createGain();
+      osc.frequency.value = 2400;
+      gain.gain.setValueAtTime(0.0001, t);
+      gain.gain.exponentialRampToValueAtTime(0.05, t + 0.004);
+      gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.035);
+      osc.connect(gain).connect(clickCtx.destination);
+      osc.start(t);
+      osc.stop(t + 0.04);
+    } catch (_) { /* sound is a nicety */ }
+  }
+
+  let callHideTimer = null;
+  let callTick = null;
+
+  function dismissCallbar() {
+    clearTimeout(callHideTimer);
+    if (callLive(call)) return;
+    ui.callbar.hidden = true;
+  }
+
+  function renderCall() {
+    const c = call;
+    const active = callLive(c);
+    ui.call.disabled = active;
+    ui.call.setAttribute('aria-label', active ? 'On a call' : 'Call us');
+    ui.call.title = active ? 'On a call' : 'Call us';
+    if (active) ui.launcher.dataset.call = 'active';
+    else delete ui.launcher.dataset.call;
+    if (!c) { ui.callbar.hidden = true; return; }
+    ui.callbar.hidden = false;
+    ui.callbar.dataset.status = c.status;
+    let text;
+    if (c.status === 'ended') text = endedText(c);
+    else if (c.phase === 'mic') text = CALL_TEXT.mic;
+    else if (c.reconnecting) text = CALL_TEXT.reconnecting;
+    else text = CALL_TEXT[c.status] || CALL_TEXT.connecting;
+    const linesBusy = c.status === 'ended' && c.reason === 'lines_busy';
+    // "All lines are busy" gets a short title and the gateway's own words underneath.
+    const statusText = linesBusy ? CALL_TEXT.linesBusyTitle : text;
+    if (ui.callStatus.textContent !== statusText) ui.callStatus.textContent = statusText;
+    ui.callNote.hidden = !linesBusy;
+    ui.callNote.textContent = linesBusy ? text : '';
+    ui.callbar.title = c.status === 'ended' && c.message ? c.message : '';
+    ui.callActions.hidden = !active;
+    ui.callDismiss.hidden = active;
+    ui.mute.setAttribute('aria-pressed', String(!!c.muted));
+    ui.mute.setAttribute('aria-label', c.muted ? 'Unmute microphone' : 'Mute microphone');
+    ui.mute.title = c.muted ? 'Unmute' : 'Mute';
+    ui.dialed.textContent = c.dialed;
+    renderCallTimer();
+    clearInterval(callTick);
+    callTick = active ? setInterval(renderCallTimer, 1000) : null;
+  }
+
+  function renderCallTimer() {
+    const c = call;
+    if (!c) return;
+    const end = c.status === 'ended' ? c.endedAt : Date.now();
+    const show = !!c.connectedAt;
+    ui.callTimer.hidden = !show;
+    const text = show ? callTimeText(end - c.connectedAt) : '';
+    if (ui.callTimer.textContent !== text) ui.callTimer.textContent = text;
+  }
+
+  /** For tests and diagnostics: what the browser receives (inbound-rtp audio). */
+  async function callStats() {
+    const c = call;
+    const out = { inboundAudioLevel: 0, bytesReceived: 0, packetsReceived: 0,
+      connectionState: c && c.pc ? c.pc.connectionState : 'closed' };
+    if (!c || !c.pc || c.pc.connectionState === 'closed') return out;
+    const report = await c.pc.getStats();
+    report.forEach((s) => {
+      if (s.type !== 'inbound-rtp' || (s.kind || s.mediaType) !== 'audio') return;
+      out.inboundAudioLevel = Math.max(out.inboundAudioLevel, Number(s.audioLevel) || 0);
+      out.bytesReceived += Number(s.bytesReceived) || 0;
+      out.packetsReceived += Number(s.packetsReceived) || 0;
+    });
+    return out;
+  }
+
+  function callState() {
+    const c = call;
+    if (!c) return null;
+    return {
+      id: c.id,
+      status: c.status,
+      reason: c.reason,
+      conversation_id: c.conversationId,
+      muted: c.muted,
+      dtmfMode: c.dtmfMode || (canSendRfc4733(c) ? 'rfc4733' : 'signaling'),
+    };
+  }
+
+  /** Leaving the page: tell the gateway now (the socket dies with the page) and free the microphone. */
+  function onPageHide() {
+    const c = call;
+    if (!callLive(c)) return;
+    if (c.phase === 'offered' || c.phase === 'answered') sendFrame({ type: 'hangup', call_id: c.id });
+    endCall(c, 'caller_hangup');
+  }
+
   // ------------------------------------------------------------ connection
 
   function helloFrame() {
@@ -948,6 +1568,8 @@ button, textarea { font: inherit; color: inherit; }
         else hideTyping();
         break;
       case 'queue': onQueue(f); break;
+      case 'call_answer': onCallAnswer(f); break;
+      case 'call_status': onCallStatus(f); break;
       case 'error': onError(f); break;
       default: break;
     }
@@ -1043,6 +1665,7 @@ button, textarea { font: inherit; color: inherit; }
       reconnectNow();
       return;
     }
+    if (onCallError(f)) return;
     if (typeof f.client_id === 'string' && f.client_id) markFailed(f.client_id, f.message);
     setFlash(f.message || 'Something went wrong');
   }
@@ -1078,7 +1701,10 @@ button, textarea { font: inherit; color: inherit; }
       }
       renderStatus();
     });
-    window.addEventListener('pagehide', () => { if (saveTimer) saveNow(); });
+    window.addEventListener('pagehide', () => {
+      onPageHide();
+      if (saveTimer) saveNow();
+    });
     connect();
   }
 
@@ -1090,7 +1716,9 @@ button, textarea { font: inherit; color: inherit; }
       customer_id: customerId,
       conversation_id: conv.id,
       outbox: outbox.length,
+      call: callState(),
     }),
+    _callStats: () => callStats(),
   };
 
   if (document.body) boot();

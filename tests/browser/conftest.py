@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import random
 import shutil
+import struct
+import wave
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -28,6 +31,31 @@ def chromium_path() -> str:
 async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
     async with async_playwright() as pw:
         launched = await pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+def write_quiet_noise(path: Path, seconds: float = 2.0, rate: int = 48000, peak: int = 300) -> Path:
+    """A 48 kHz mono 16-bit WAV of quiet noise (about -45 dBFS): a microphone in a quiet room."""
+    rng = random.Random(4733)
+    samples = [rng.randint(-peak, peak) for _ in range(int(seconds * rate))]
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(struct.pack(f"<{len(samples)}h", *samples))
+    return path
+
+
+@pytest.fixture
+async def mic_browser(tmp_path: Path) -> AsyncIterator[Browser]:
+    """Chromium whose fake microphone plays a WAV file (loops), for calls from the widget."""
+    wav = write_quiet_noise(tmp_path / "mic.wav")
+    args = [*CHROMIUM_FLAGS, f"--use-file-for-fake-audio-capture={wav}"]
+    async with async_playwright() as pw:
+        launched = await pw.chromium.launch(executable_path=chromium_path(), headless=True, args=args)
         try:
             yield launched
         finally:

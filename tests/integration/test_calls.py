@@ -181,6 +181,8 @@ async def test_bad_offers_get_clear_errors(clients: Clients, node: Node) -> None
         err = await cust.expect("error", timeout=10)
         assert (err["code"], err.get("field")) == (code, field), (frame, err)
     assert node.services.calls.calls == {}
+    # a refused offer leaves nothing behind: no conversation was opened for it
+    assert await node.services.conversations.current_for_customer(cust.customer_id) is None
 
 
 async def test_ice_never_completing_ends_the_call(clients: Clients, node: Node) -> None:
