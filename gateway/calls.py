@@ -246,8 +246,13 @@ class CallManager:
             parsed = aiortc_sdp.SessionDescription.parse(offer_sdp)
         except (ValueError, KeyError, IndexError) as exc:
             raise BadRequest(f"the SDP offer could not be parsed: {exc}", field="sdp", code="bad_sdp") from None
-        if not any(m.kind == "audio" for m in parsed.media):
+        audio = [m for m in parsed.media if m.kind == "audio"]
+        if not audio:
             raise BadRequest("the offer has no audio", field="sdp", code="no_audio")
+        if not (audio[0].ice and audio[0].ice.usernameFragment and audio[0].ice.password):
+            raise BadRequest("the offer has no ICE credentials (a=ice-ufrag / a=ice-pwd)", field="sdp", code="bad_sdp")
+        if not (audio[0].dtls and audio[0].dtls.fingerprints):
+            raise BadRequest("the offer has no DTLS fingerprint (a=fingerprint)", field="sdp", code="bad_sdp")
 
     def live_calls(self, customer_id: str) -> list[dict[str, str]]:
         return [{"call_id": c.id, "status": str(c.status), "conversation_id": c.conversation_id}
