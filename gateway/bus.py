@@ -32,6 +32,7 @@ class Bus:
         self._confirmed: dict[str, asyncio.Future[None]] = {}
         self._reader: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self._stopping = False
 
     async def start(self, always: str) -> None:
         """Start reading; ``always`` is a channel kept subscribed for the node's lifetime."""
@@ -41,6 +42,7 @@ class Bus:
         await asyncio.wait_for(asyncio.shield(fut), timeout=10)
 
     async def stop(self) -> None:
+        self._stopping = True  # the reader also checks this: a cancel can be lost in redis-py's read timeout
         await cancel_and_wait(self._reader)
         self._reader = None
         await self._pubsub.aclose()
@@ -92,7 +94,7 @@ class Bus:
 
     async def _read(self) -> None:
         backoff = 0.1
-        while True:
+        while not self._stopping:
             try:
                 msg = await self._pubsub.get_message(ignore_subscribe_messages=False, timeout=1.0)
             except asyncio.CancelledError:
