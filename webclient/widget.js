@@ -488,6 +488,16 @@ button, textarea { font: inherit; color: inherit; }
 .cg-msg[data-status="sending"], .cg-msg[data-status="failed"] { margin-bottom: 16px; }
 .cg-msg[data-status="failed"] { background: #fff; color: var(--cg-danger); border: 1px solid #f3b7b0; }
 .cg-msg[data-status="failed"]::after { content: "Not delivered"; color: var(--cg-danger); }
+.cg-choices {
+  display: flex; flex-wrap: wrap; gap: 6px; margin: 4px 0 8px; justify-content: flex-start;
+}
+.cg-choice {
+  font: inherit; font-size: 13px; padding: 6px 12px; border-radius: 16px; cursor: pointer;
+  border: 1px solid var(--cg-accent, #1f6f4a); background: #fff; color: var(--cg-accent, #1f6f4a);
+}
+.cg-choice:hover:not(:disabled) { background: var(--cg-accent, #1f6f4a); color: #fff; }
+.cg-choice:focus-visible { outline: 2px solid var(--cg-accent, #1f6f4a); outline-offset: 2px; }
+.cg-choices[data-answered] .cg-choice { opacity: .45; cursor: default; }
 .cg-divider {
   display: flex; align-items: center; gap: 10px; margin: 14px 0 6px; color: var(--cg-muted);
   font-size: 11.5px; text-transform: uppercase; letter-spacing: .06em;
@@ -838,6 +848,40 @@ button, textarea { font: inherit; color: inherit; }
     insertOrdered(el);
   }
 
+  /** A bot's buttons (a menu in chat): pressing one sends its label as the customer's answer. */
+  function renderChoices(ev) {
+    if (!Array.isArray(ev.choices) || !ev.choices.length) return;
+    const el = document.createElement('div');
+    el.className = 'cg-choices';
+    el.dataset.testid = 'cg-choices';
+    el.dataset.eventId = ev.id;
+    el.setAttribute('role', 'group');
+    el.setAttribute('aria-label', 'Choose an answer');
+    for (const choice of ev.choices) {
+      if (!choice || typeof choice.label !== 'string') continue;
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'cg-choice';
+      button.textContent = choice.label;
+      button.addEventListener('click', () => {
+        if (el.dataset.answered) return;
+        retireChoices();
+        ui.input.value = choice.label;
+        submit();
+      });
+      el.appendChild(button);
+    }
+    insertOrdered(el);
+  }
+
+  /** Once the customer answered (button or typed), earlier buttons stay visible but inactive. */
+  function retireChoices() {
+    for (const el of ui.messages.querySelectorAll('.cg-choices:not([data-answered])')) {
+      el.dataset.answered = '1';
+      for (const b of el.querySelectorAll('button')) b.disabled = true;
+    }
+  }
+
   function renderDivider(ev) {
     const el = document.createElement('div');
     el.className = 'cg-divider';
@@ -880,6 +924,7 @@ button, textarea { font: inherit; color: inherit; }
         break;
       case 'message': {
         const author = ['customer', 'agent', 'bot'].includes(ev.author) ? ev.author : 'system';
+        if (author === 'customer') retireChoices();
         const existing = ev.client_id ? bubbles.get(ev.client_id) : null;
         if (existing) {
           if (ev.client_id) removeFromOutbox(ev.client_id);
@@ -914,6 +959,9 @@ button, textarea { font: inherit; color: inherit; }
         conv.agentName = ev.agent_name || conv.agentName;
         conv.queuePos = null;
         renderSystem(ev, TEXT.assignedLine(ev.agent_name));
+        break;
+      case 'choices':
+        renderChoices(ev);
         break;
       case 'call_started':
         renderSystem(ev, TEXT.callStarted);
