@@ -8,7 +8,7 @@ from aiohttp import web
 
 from gateway.protocol import CallStatus
 from tests.conftest import Clients
-from tests.support.caller import SAMPLE_RATE, Caller, sound_segments
+from tests.support.caller import SAMPLE_RATE, Caller, in_ivr, sound_segments
 from tests.support.servers import Node, free_port
 
 
@@ -17,12 +17,7 @@ async def ivr_steps(node: Node, cid: str) -> list[tuple[str, str, str]]:
 
 
 async def test_caller_hears_greeting_presses_1_and_is_queued(clients: Clients, node: Node) -> None:
-    cust = clients.customer()
-    await cust.hello()
-    caller = Caller(cust)
-    try:
-        await caller.dial()
-        await caller.status(CallStatus.IVR)
+    async with in_ivr(clients.customer()) as caller:
         first_prompt = await caller.heard_prompt()
         await caller.press("1")
         await caller.status(CallStatus.WAITING)
@@ -39,26 +34,17 @@ async def test_caller_hears_greeting_presses_1_and_is_queued(clients: Clients, n
         assert first_prompt[1] - first_prompt[0] > 0.8
         types = [e["type"] for e in await node.services.store.events(cid)]
         assert types[:3] == ["opened", "state", "call_started"]
-    finally:
-        await caller.close()
 
 
 async def test_digits_by_rfc4733_and_in_band_tones(clients: Clients, node: Node) -> None:
     for how in ("rfc4733", "inband"):
-        cust = clients.customer()
-        await cust.hello()
-        caller = Caller(cust)
-        try:
-            await caller.dial()
-            await caller.status(CallStatus.IVR)
+        async with in_ivr(clients.customer()) as caller:
             await caller.heard_prompt()
             await caller.press("2", how=how)
             ended = await caller.status(CallStatus.ENDED)
             assert ended["reason"] == "support_closed", how
             call = [e for e in await node.services.store.events(caller.conversation_id) if e["type"] == "call_ended"]
             assert call[0]["reason"] == "support_closed" and call[0]["duration_ms"] > 500
-        finally:
-            await caller.close()
 
 
 async def test_gather_digits_and_webhook_sets_variables(clients: Clients, node: Node) -> None:
@@ -99,12 +85,7 @@ async def test_gather_digits_and_webhook_sets_variables(clients: Clients, node: 
 
 
 async def test_barge_in_stops_the_prompt(clients: Clients, node: Node) -> None:
-    cust = clients.customer()
-    await cust.hello()
-    caller = Caller(cust)
-    try:
-        await caller.dial()
-        await caller.status(CallStatus.IVR)
+    async with in_ivr(clients.customer()) as caller:
         start, _ = await caller.heard_prompt()          # the greeting
         # the menu prompt starts; press 2 a second into it
         while not any(s > start + 0.3 for s, _ in sound_segments(caller.heard)[1:]):
@@ -124,17 +105,10 @@ async def test_barge_in_stops_the_prompt(clients: Clients, node: Node) -> None:
         assert menu_played < full_menu - 1.5, (menu_played, full_menu)
         cut_delay = (stretch[0] + menu_played) - pressed_at
         assert cut_delay < 0.4, cut_delay
-    finally:
-        await caller.close()
 
 
 async def test_caller_hangs_up_mid_prompt_and_nothing_is_left_running(clients: Clients, node: Node) -> None:
-    cust = clients.customer()
-    await cust.hello()
-    caller = Caller(cust)
-    try:
-        await caller.dial()
-        await caller.status(CallStatus.IVR)
+    async with in_ivr(clients.customer()) as caller:
         await asyncio.sleep(0.5)
         await caller.hangup()
         ended = await caller.status(CallStatus.ENDED)
@@ -142,8 +116,6 @@ async def test_caller_hangs_up_mid_prompt_and_nothing_is_left_running(clients: C
         assert node.services.calls.calls == {}
         names = [t.get_name() for t in asyncio.all_tasks()]
         assert not [n for n in names if n.startswith("call-")], names
-    finally:
-        await caller.close()
 
 
 async def test_lines_busy_beyond_the_limit(clients: Clients, node: Node) -> None:
@@ -206,18 +178,11 @@ async def test_ice_never_completing_ends_the_call(clients: Clients, node: Node) 
 
 
 async def test_gateway_shutdown_ends_calls(clients: Clients, node: Node) -> None:
-    cust = clients.customer()
-    await cust.hello()
-    caller = Caller(cust)
-    try:
-        await caller.dial()
-        await caller.status(CallStatus.IVR)
+    async with in_ivr(clients.customer()) as caller:
         await node.services.calls.close_all()
         assert node.services.calls.calls == {}
         ended = [e for e in await node.services.store.events(caller.conversation_id) if e["type"] == "call_ended"]
         assert ended and ended[0]["reason"] == "gateway_shutdown"
-    finally:
-        await caller.close()
 
 
 def test_sound_segments_finds_speech_and_silence() -> None:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import numpy as np
@@ -129,3 +131,16 @@ class Caller:
             await self.recorder.stop()
         self.mic.end()
         await self.pc.close()
+
+
+@asynccontextmanager
+async def in_ivr(customer: Customer) -> AsyncIterator[Caller]:
+    """A customer who dialled and is in the IVR (call status 'ivr'); the call leg is closed afterwards."""
+    await customer.hello()
+    caller = Caller(customer)
+    try:
+        await caller.dial()
+        await caller.status("ivr")
+        yield caller
+    finally:
+        await caller.close()
