@@ -1,0 +1,335 @@
+"""What a call uses to listen: VAD endpointing in front of a recognizer, off the event loop.
+
+One :class:`SpeechListener` per call; each listening window (a gather or
+menu node waiting for an answer) opens with :meth:`~SpeechListener.start`
+and runs until its terminal event:
+
+1. The call's decoded audio (48 kHz mono int16, any chunk size, usually
+   20 ms) goes to :meth:`~SpeechListener.feed`, which resamples it to 16 kHz
+   (PyAV, ``pts`` cleared) and runs webrtcvad and the
+   :class:`~media.asr.vad.Endpointer` on it: cheap, on the event loop.
+   Outside a window ``feed`` does nothing at all.
+2. Until speech starts, audio only fills a small pre-roll ring
+   (``pre_roll_ms``); the recognizer sees nothing, so silence costs no
+   decoding. :class:`~media.asr.vad.SpeechStarted` is *returned by the
+   very ``feed`` call whose frame decided it* (barge-in: stop the prompt
+   now) and the pre-roll plus everything after it goes to the recognizer
+   in ``chunk_ms`` pieces.
+3. All recognizer work (creating it, ``accept``, ``final``, ``reset``)
+   runs in this call's :class:`~media.asr.pool.SerialLane` of the shared
+   :class:`~media.asr.pool.RecognitionPool`, never on the event loop.
+4. Every window ends with exactly one terminal event:
+   :class:`Recognized` (in grammar, confidence >= ``min_confidence``),
+   :class:`NoMatch` (empty, out of grammar, low confidence, or longer than
+   ``max_speech_ms``: the flow should re-prompt, never route) or
+   :class:`~media.asr.vad.NoInputTimeout`.
+
+Events: ``feed``/``poll`` return the synchronous ones (speech started or
+ended, no-input) and :meth:`~SpeechListener.next_event` yields *every*
+event (those too, plus :class:`PartialText` and the outcome). Partials come
+from the worker and may arrive after ``SpeechEnded``; the terminal event is
+always the last of its window.
+
+Thread-safety: call every method from the event loop thread that called
+:meth:`~SpeechListener.start`. Worker threads only touch the recognizer
+and hand events back with ``loop.call_soon_threadsafe``; results of a
+window that was stopped or replaced meanwhile are dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import av
+import numpy as np
+import numpy.typing as npt
+
+from media.asr.engine import SAMPLE_RATE, Recognizer, Result, SpeechEngine
+from media.asr.grammar import Grammar
+from media.asr.pool import RecognitionPool
+from media.asr.vad import (
+    FROM_SETTINGS,
+    Endpointer,
+    EndReason,
+    FrameClassifier,
+    NoInputTimeout,
+    SpeechEnded,
+    SpeechStarted,
+    UseSettings,
+    VadEvent,
+    VadSettings,
+    VadState,
+)
+
+log = logging.getLogger(__name__)
+
+
+class NoMatchReason(StrEnum):
+    EMPTY = "empty"                    # the recognizer heard no word
+    OUT_OF_GRAMMAR = "out_of_grammar"  # it heard words, but not exactly an allowed phrase
+    LOW_CONFIDENCE = "low_confidence"  # an allowed phrase, below min_confidence
+    MAX_DURATION = "max_duration"      # the caller spoke longer than max_speech_ms (not decoded)
+
+
+@dataclass(frozen=True)
+class PartialText:
+    """An interim hypothesis (Vosk only); informational, never act on it."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Recognized:
+    """The answer: ``result.text`` is an allowed phrase with ``result.confidence >= min_confidence``."""
+
+    result: Result
+
+
+@dataclass(frozen=True)
+class NoMatch:
+    """Something was said, but it must not route: re-prompt. ``result`` is None for ``max_duration``."""
+
+    reason: NoMatchReason
+    result: Result | None = None
+
+
+ListenerEvent = SpeechStarted | SpeechEnded | NoInputTimeout | PartialText | Recognized | NoMatch
+#: The events that end a window (exactly one per window).
+TERMINAL_EVENTS = (Recognized, NoMatch, NoInputTimeout)
+
+
+def judge(result: Result, min_confidence: float) -> Recognized | NoMatch:
+    """Turn a recognizer result into the window's outcome: a misroute is worse than a retry."""
+    if not result.in_grammar:
+        return NoMatch(NoMatchReason.OUT_OF_GRAMMAR if result.heard else NoMatchReason.EMPTY, result)
+    if result.confidence < min_confidence:
+        return NoMatch(NoMatchReason.LOW_CONFIDENCE, result)
+    return Recognized(result)
+
+
+class SpeechListener:
+    """Per-call listening: see the module docstring. ``min_confidence`` defaults to the engine's."""
+
+    def __init__(self, engine: SpeechEngine, pool: RecognitionPool, *, min_confidence: float | None = None,
+                 vad: VadSettings | None = None, input_rate: int = 48000, chunk_ms: int = 100,
+                 label: str = "") -> None:
+        self.engine = engine
+        self.settings = vad or VadSettings()
+        self.min_confidence = engine.min_confidence if min_confidence is None else min_confidence
+        self.input_rate = input_rate
+        self.label = label
+        self._lane = pool.lane()
+        self._classifier = FrameClassifier(self.settings)
+        self._endpointer = Endpointer(self.settings)
+        self._resampler: av.AudioResampler | None = None
+        self._frame_bytes = self.settings.frame_samples * 2
+        self._chunk_bytes = max(chunk_ms * SAMPLE_RATE // 1000 * 2, self._frame_bytes)
+        ring = (self.settings.pre_roll_ms + self.settings.start_window_ms) // self.settings.frame_ms + 2
+        self._preroll: deque[tuple[int, bytes]] = deque(maxlen=ring)
+        self._pending = bytearray()
+        self._chunk = bytearray()
+        self._frame_t: int | None = None
+        self._window = 0
+        self._open = False
+        self._speaking = False
+        self._window_min_confidence = self.min_confidence
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: asyncio.Queue[ListenerEvent | BaseException] = asyncio.Queue()
+        self._closed = False
+        # Touched only by lane jobs (one at a time).
+        self._recognizer: Recognizer | None = None
+        log.info("speech listener %s: %s", label or "-", engine.describe())
+
+    # ----- event loop side -------------------------------------------------------------------------
+
+    @property
+    def listening(self) -> bool:
+        """A window is open and has not produced its terminal event's cause yet."""
+        return self._open and self._endpointer.state is not VadState.ENDED
+
+    def start(self, now_ms: int, grammar: Grammar | None, *, no_input_ms: int | None | UseSettings = FROM_SETTINGS,
+              min_confidence: float | None = None) -> None:
+        """Open a listening window at ``now_ms`` for ``grammar`` (closing any open one)."""
+        if self._closed:
+            raise RuntimeError("the speech listener is closed")
+        self._loop = asyncio.get_running_loop()
+        if self._open:
+            self.stop()
+        self._window += 1
+        self._open = True
+        self._speaking = False
+        self._window_min_confidence = self.min_confidence if min_confidence is None else min_confidence
+        self._pending.clear()
+        self._chunk.clear()
+        self._preroll.clear()
+        self._frame_t = None
+        # A fresh resampler per window: nothing of the previous window's audio leaks into this one,
+        # so the same audio always gives the same frames (and the same result).
+        self._resampler = (av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+                           if self.input_rate != SAMPLE_RATE else None)
+        while not self._queue.empty():  # leftovers of an earlier window
+            self._queue.get_nowait()
+        self._endpointer.start(now_ms, no_input_ms)
+        self._job(self._prepare, grammar)
+        log.debug("listener %s window %d opened at %d ms", self.label, self._window, now_ms)
+
+    def arm_no_input(self, now_ms: int, timeout_ms: int | None) -> None:
+        """(Re)start the no-input timer, e.g. when the prompts before the window have finished."""
+        self._endpointer.arm_no_input(now_ms, timeout_ms)
+
+    def feed(self, samples: npt.NDArray[np.int16], now_ms: int) -> list[ListenerEvent]:
+        """Audio of the call starting at ``now_ms``; returns the VAD events it caused (cheap, non-blocking)."""
+        if not self.listening:
+            return []
+        pcm = self._to_16k(samples)
+        if not self._pending or self._frame_t is None:
+            self._frame_t = now_ms
+        self._pending += pcm
+        events: list[ListenerEvent] = []
+        fb = self._frame_bytes
+        while len(self._pending) >= fb and self.listening:
+            frame = bytes(self._pending[:fb])
+            del self._pending[:fb]
+            t = self._frame_t
+            self._frame_t = t + self.settings.frame_ms
+            speech = self._classifier.is_speech(frame)
+            if self._speaking:
+                self._chunk += frame
+                if len(self._chunk) >= self._chunk_bytes:
+                    self._send_chunk()
+            else:
+                self._preroll.append((t, frame))
+            for event in self._endpointer.frame(speech, t):
+                events.append(self._on_vad(event))
+        return events
+
+    def poll(self, now_ms: int) -> list[ListenerEvent]:
+        """Fire timers when no audio arrives (the call's audio stalled)."""
+        if not self.listening:
+            return []
+        return [self._on_vad(e) for e in self._endpointer.advance(now_ms)]
+
+    async def next_event(self) -> ListenerEvent:
+        """The next event of the current window (raises what a recognizer job raised)."""
+        item = await self._queue.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def stop(self) -> None:
+        """Close the window now, without an outcome (the answer came as DTMF, the flow moved on)."""
+        if not self._open:
+            return
+        self._open = False
+        self._speaking = False
+        self._endpointer.stop()
+        self._window += 1  # anything still running for the old window is dropped on delivery
+        self._job(self._reset)
+
+    async def close(self) -> None:
+        """Stop, wait for this call's recognizer work to finish, and release the recognizer."""
+        if self._closed:
+            return
+        self.stop()
+        self._closed = True
+        await asyncio.wrap_future(self._lane.submit(self._release))
+
+    # ----- internals (event loop) ------------------------------------------------------------------
+
+    def _to_16k(self, samples: npt.NDArray[np.int16]) -> bytes:
+        data = np.ascontiguousarray(samples, dtype=np.int16).reshape(-1)
+        if self._resampler is None:
+            return data.tobytes()
+        frame = av.AudioFrame.from_ndarray(data.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = self.input_rate
+        frame.pts = None  # swresample must not try to honour timing
+        return b"".join(bytes(f.to_ndarray().reshape(-1).tobytes()) for f in self._resampler.resample(frame))
+
+    def _on_vad(self, event: VadEvent) -> ListenerEvent:
+        if isinstance(event, SpeechStarted):
+            self._speaking = True
+            first = event.onset_ms - self.settings.pre_roll_ms
+            audio = b"".join(frame for t, frame in self._preroll if t >= first)
+            self._preroll.clear()
+            self._job(self._accept, audio)
+            log.debug("listener %s: speech started at %d ms (onset %d)", self.label, event.at_ms, event.onset_ms)
+        elif isinstance(event, SpeechEnded):
+            self._speaking = False
+            log.debug("listener %s: speech ended at %d ms (%s)", self.label, event.at_ms, event.reason)
+            self._post(self._window, event)
+            if event.reason is EndReason.SILENCE:
+                self._send_chunk()
+                self._job(self._finish, self._window_min_confidence)
+            else:
+                self._chunk.clear()
+                self._job(self._reset)
+                self._post(self._window, NoMatch(NoMatchReason.MAX_DURATION))
+            return event
+        self._post(self._window, event)
+        return event
+
+    def _send_chunk(self) -> None:
+        if self._chunk:
+            self._job(self._accept, bytes(self._chunk))
+            self._chunk.clear()
+
+    def _job(self, fn: Callable[..., None], *args: Any) -> None:
+        self._lane.submit(self._guarded, self._window, fn, *args)
+
+    def _post(self, window: int, item: ListenerEvent | BaseException) -> None:
+        if window == self._window:
+            self._queue.put_nowait(item)
+
+    def _post_threadsafe(self, window: int, item: ListenerEvent | BaseException) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._post, window, item)
+
+    # ----- internals (worker threads, one job at a time per listener) ------------------------------
+
+    def _guarded(self, window: int, fn: Callable[..., None], *args: Any) -> None:
+        if window != self._window and fn is not self._reset:
+            return  # the window was stopped or replaced: skip its work
+        try:
+            fn(window, *args)
+        except Exception as exc:  # re-raised by next_event(), not swallowed
+            log.exception("listener %s: recognizer job %s failed", self.label, getattr(fn, "__name__", fn))
+            self._post_threadsafe(window, exc)
+
+    def _prepare(self, window: int, grammar: Grammar | None) -> None:
+        if self._recognizer is None:
+            self._recognizer = self.engine.recognizer(grammar)
+        else:
+            self._recognizer.reset(grammar)
+
+    def _accept(self, window: int, audio: bytes) -> None:
+        if self._recognizer is None or not audio:
+            return
+        partial = self._recognizer.accept(audio)
+        if partial is not None and partial.text:
+            self._post_threadsafe(window, PartialText(partial.text))
+
+    def _finish(self, window: int, min_confidence: float) -> None:
+        if self._recognizer is None:
+            return
+        result = self._recognizer.final()
+        outcome = judge(result, min_confidence)
+        log.info("listener %s: %s %r confidence %.2f (heard %r) by %s %s", self.label,
+                 "recognized" if isinstance(outcome, Recognized) else f"no-match ({outcome.reason})",
+                 result.text, result.confidence, result.heard, self.engine.name, self.engine.language)
+        self._post_threadsafe(window, outcome)
+
+    def _reset(self, window: int) -> None:
+        if self._recognizer is not None:
+            self._recognizer.reset()
+
+    def _release(self) -> None:
+        if self._recognizer is not None:
+            self._recognizer.close()
+            self._recognizer = None

@@ -1,0 +1,126 @@
+"""Which engine a flow gets: the configured Vosk model(s), else pocketsphinx en-us.
+
+:class:`SpeechEngines` is the process's set of engines (the gateway keeps
+one in its app state). Engines are made on first use and shared by every
+call: a Vosk model is loaded once per path, pocketsphinx keeps one small
+decoder pool. Construction only resolves and checks paths; loading happens
+in :meth:`SpeechEngines.get`, which blocks (seconds for a Vosk model): call
+it from a worker thread, e.g. when validating flows at startup.
+
+A flow may pin ``engine`` (``"vosk"`` or ``"pocketsphinx"``) and
+``language``; with neither it gets the configured Vosk model if there is
+one, else pocketsphinx (English only). A flow that asks for something not
+configured fails at validation with an :class:`AsrError` saying what to
+configure, never at call time. Every choice is logged with the engine and
+model path.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from media.asr.engine import SpeechEngine
+from media.asr.errors import AsrError
+from media.asr.grammar import base_language
+from media.asr.models import resolve
+
+log = logging.getLogger(__name__)
+
+VOSK = "vosk"
+POCKETSPHINX = "pocketsphinx"
+ENGINE_NAMES = (VOSK, POCKETSPHINX)
+_ALIASES = {"sphinx": POCKETSPHINX, "pocketsphinx": POCKETSPHINX, "vosk": VOSK}
+
+
+def _guess(path: Path) -> str | None:
+    from media.asr.vosk_engine import guess_language
+
+    return guess_language(path)
+
+
+class SpeechEngines:
+    """The engines of one process. Thread-safe.
+
+    ``vosk_models``: model directories or names of installed models
+    (``DATA_DIR/models/NAME``), e.g. from ``VOSK_MODEL`` split on
+    ``os.pathsep``; each one's language comes from its name unless
+    ``vosk_languages`` gives it (same order). ``sphinx_pool_size``: at most
+    this many pocketsphinx decoders (default: the CPU count).
+    """
+
+    def __init__(self, vosk_models: Sequence[str | os.PathLike[str]] = (), *,
+                 vosk_languages: Sequence[str | None] = (), data_dir: str | os.PathLike[str] | None = None,
+                 sphinx_pool_size: int | None = None) -> None:
+        self._lock = threading.Lock()
+        self._engines: dict[tuple[str, str], SpeechEngine] = {}
+        self._sphinx_pool_size = sphinx_pool_size or os.cpu_count() or 1
+        self.vosk_paths: dict[str, Path] = {}
+        for i, model in enumerate(vosk_models):
+            path = resolve(model, data_dir)
+            given = vosk_languages[i] if i < len(vosk_languages) else None
+            language = given or _guess(path)
+            if not language:
+                raise AsrError(f"cannot tell the language of the Vosk model {str(path)!r}: configure it",
+                               code="asr_unknown_language")
+            lang = base_language(language)
+            if lang in self.vosk_paths:
+                raise AsrError(f"two Vosk models for language {lang!r}: {self.vosk_paths[lang]} and {path}",
+                               code="asr_duplicate_language")
+            self.vosk_paths[lang] = path
+
+    def choose(self, engine: str | None = None, language: str | None = None) -> tuple[str, str]:
+        """``(engine name, base language)`` a flow with these pins gets; raises AsrError if none fits. Cheap."""
+        if engine is not None and engine.lower() not in _ALIASES:
+            raise AsrError(f"unknown speech engine {engine!r}: use one of {', '.join(ENGINE_NAMES)}",
+                           code="asr_unknown_engine")
+        name = _ALIASES[engine.lower()] if engine else None
+        lang = base_language(language) if language else None
+        if name in (VOSK, None):
+            if lang is not None and lang in self.vosk_paths:
+                return VOSK, lang
+            if lang is None and self.vosk_paths:
+                return VOSK, next(iter(self.vosk_paths))
+            if name == VOSK:
+                have = ", ".join(self.vosk_paths) or "none"
+                raise AsrError(f"the flow wants Vosk{f' for {lang!r}' if lang else ''} but no such model is "
+                               f"configured (Vosk languages configured: {have}); set VOSK_MODEL",
+                               code="asr_engine_unavailable")
+        if lang in (None, "en"):
+            return POCKETSPHINX, "en"
+        raise AsrError(f"no speech engine for language {lang!r}: pocketsphinx only has English; set VOSK_MODEL "
+                       f"to a {lang!r} Vosk model (e.g. `models install` one)", code="asr_engine_unavailable")
+
+    def get(self, engine: str | None = None, language: str | None = None, *, flow: str = "") -> SpeechEngine:
+        """The shared engine for these pins, loaded on first use (blocks). Logs which one the flow uses."""
+        key = self.choose(engine, language)
+        with self._lock:
+            found = self._engines.get(key)
+            if found is None:
+                found = self._make(*key)
+                self._engines[key] = found
+        log.info("speech recognition for %s: %s", f"flow {flow!r}" if flow else "default", found.describe())
+        return found
+
+    def _make(self, name: str, lang: str) -> SpeechEngine:
+        if name == VOSK:
+            from media.asr.vosk_engine import VoskEngine
+
+            return VoskEngine(self.vosk_paths[lang], lang)
+        from media.asr.sphinx_engine import SphinxEngine
+
+        return SphinxEngine(self._sphinx_pool_size)
+
+
+def default_engine(vosk_model: str | os.PathLike[str] | None, language: str | None = None, *,
+                   data_dir: str | os.PathLike[str] | None = None) -> SpeechEngine:
+    """Vosk if a model path or installed name is given, else pocketsphinx en-us; logs which (blocks).
+
+    ``language`` None takes whatever the model speaks; a language the
+    chosen model does not speak is an :class:`AsrError`.
+    """
+    engines = SpeechEngines([vosk_model] if vosk_model else [], data_dir=data_dir)
+    return engines.get(language=language)

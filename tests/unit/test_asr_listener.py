@@ -1,0 +1,233 @@
+"""SpeechListener with a scripted engine: VAD gating, pre-roll, outcomes, windows, threads, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from media.asr.engine import Partial, Result, SpeechEngine, Word
+from media.asr.grammar import Grammar
+from media.asr.harness import listen, silence, voiced_tone
+from media.asr.listener import NoMatch, NoMatchReason, PartialText, Recognized, SpeechListener, judge
+from media.asr.pool import RecognitionPool
+from media.asr.vad import EndReason, NoInputTimeout, SpeechEnded, SpeechStarted, VadSettings
+
+GRAMMAR = Grammar.of(["billing", "support"])
+VAD = VadSettings(no_input_ms=3000, max_speech_ms=2000)
+
+
+class ScriptedRecognizer:
+    def __init__(self, engine: ScriptedEngine) -> None:
+        self.engine = engine
+        self.audio = bytearray()
+        self.resets = 0
+
+    def _note(self) -> None:
+        self.engine.threads.add(threading.get_ident())
+
+    def accept(self, pcm16k: bytes) -> Partial | None:
+        self._note()
+        first = len(self.audio) <= 3200
+        self.audio += pcm16k
+        return Partial("bil") if first and len(self.audio) > 3200 else None
+
+    def final(self) -> Result:
+        self._note()
+        self.engine.finals += 1
+        self.engine.heard.append(bytes(self.audio))
+        self.audio.clear()
+        if isinstance(self.engine.answer, Exception):
+            raise self.engine.answer
+        return self.engine.answer
+
+    def reset(self, grammar: Grammar | None = None) -> None:
+        self._note()
+        self.resets += 1
+        self.audio.clear()
+
+    def close(self) -> None:
+        self._note()
+
+
+class ScriptedEngine:
+    name = "scripted"
+    language = "en"
+    model_path = Path("/nonexistent")
+    min_confidence = 0.5
+
+    def __init__(self, answer: Result | Exception) -> None:
+        self.answer = answer
+        self.made: list[ScriptedRecognizer] = []
+        self.threads: set[int] = set()
+        self.finals = 0
+        self.heard: list[bytes] = []
+
+    def unknown_words(self, words: Iterable[str]) -> list[str]:
+        return []
+
+    def recognizer(self, grammar: Grammar | None = None) -> ScriptedRecognizer:
+        self.threads.add(threading.get_ident())
+        self.made.append(ScriptedRecognizer(self))
+        return self.made[-1]
+
+    def describe(self) -> str:
+        return "scripted engine"
+
+    @property
+    def accepted(self) -> int:
+        return sum(len(r.audio) for r in self.made) + sum(len(h) for h in self.heard)
+
+
+def without_partials(kinds: list[str]) -> list[str]:
+    return [k for k in kinds if k != "PartialText"]
+
+
+BILLING = Result("billing", 0.9, (Word("billing", 0.9),), "billing")
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[RecognitionPool]:
+    p = RecognitionPool(2)
+    yield p
+    p.shutdown()
+
+
+@pytest.fixture
+async def make(pool: RecognitionPool) -> AsyncIterator[object]:
+    made: list[SpeechListener] = []
+
+    def factory(engine: ScriptedEngine, **kw: object) -> SpeechListener:
+        listener = SpeechListener(engine, pool, vad=kw.pop("vad", VAD), **kw)  # type: ignore[arg-type]
+        made.append(listener)
+        return listener
+
+    yield factory
+    for listener in made:
+        await listener.close()
+
+
+def test_engine_is_a_speech_engine() -> None:
+    assert isinstance(ScriptedEngine(BILLING), SpeechEngine)
+
+
+async def test_utterance_sequence_and_no_work_on_the_event_loop(make) -> None:  # type: ignore[no-untyped-def]
+    engine = ScriptedEngine(BILLING)
+    trace = await listen(make(engine), GRAMMAR, voiced_tone(600))
+    # partials come from the worker, so they may arrive before or after SpeechEnded; the outcome is last
+    assert without_partials(trace.kinds()) == ["SpeechStarted", "SpeechEnded", "Recognized"]
+    assert [e for e in trace.events if isinstance(e, PartialText)] == [PartialText("bil")]
+    assert trace.outcome == Recognized(BILLING)
+    assert trace.speech_started == SpeechStarted(at_ms=620, onset_ms=500)
+    assert trace.speech_ended is not None and trace.speech_ended.reason is EndReason.SILENCE
+    assert threading.get_ident() not in engine.threads and engine.threads
+
+
+async def test_speech_started_comes_from_the_deciding_feed_call(make) -> None:  # type: ignore[no-untyped-def]
+    listener = make(ScriptedEngine(BILLING))
+    listener.start(0, GRAMMAR)
+    audio = np.concatenate([silence(500), voiced_tone(600), silence(1000)])
+    returned: dict[int, list[object]] = {}
+    for i in range(0, len(audio), 960):
+        events = listener.feed(audio[i:i + 960], i // 48)
+        if events:
+            returned[i // 48] = events
+    # The frame [600, 620) is the sixth speech frame: the barge-in signal comes out of the call that
+    # completes it (the resampler's few samples of delay put its last samples in the chunk starting at 620).
+    assert returned == {620: [SpeechStarted(at_ms=620, onset_ms=500)],
+                        1920: [SpeechEnded(at_ms=1920, reason=EndReason.SILENCE, speech_ms=720)]}
+
+
+async def test_silence_costs_no_recognition_and_ends_as_no_input(make) -> None:  # type: ignore[no-untyped-def]
+    engine = ScriptedEngine(BILLING)
+    trace = await listen(make(engine), GRAMMAR, silence(4000), lead_ms=0, tail_ms=0)
+    assert trace.kinds() == ["NoInputTimeout"]
+    assert trace.outcome == NoInputTimeout(at_ms=3000)
+    assert engine.accepted == 0 and engine.finals == 0
+
+
+async def test_pre_roll_reaches_the_recognizer(make) -> None:  # type: ignore[no-untyped-def]
+    engine = ScriptedEngine(BILLING)
+    await listen(make(engine), GRAMMAR, voiced_tone(600), lead_ms=1000)
+    audio = np.frombuffer(engine.heard[0], dtype=np.int16)
+    first_sound = int(np.argmax(np.abs(audio) > 100))
+    # 300 ms of pre-roll (4800 samples at 16 kHz) before the onset, give or take the resampler's delay
+    assert 4780 <= first_sound <= 4820
+    # pre-roll + 600 ms of tone (+120 ms VAD hangover) + 700 ms trailing silence, nothing of the lead before it
+    assert len(audio) == pytest.approx(16 * (300 + 720 + 700), abs=16 * 20)
+
+
+@pytest.mark.parametrize("answer, reason", [
+    (Result("billing", 0.3, (Word("billing", 0.3),), "billing"), NoMatchReason.LOW_CONFIDENCE),
+    (Result.nothing("bill in", (Word("bill", 0.9), Word("in", 0.9))), NoMatchReason.OUT_OF_GRAMMAR),
+    (Result.nothing(), NoMatchReason.EMPTY),
+])
+async def test_what_must_not_route_is_a_no_match(make, answer: Result, reason: NoMatchReason) -> None:  # type: ignore[no-untyped-def]
+    trace = await listen(make(ScriptedEngine(answer)), GRAMMAR, voiced_tone(600))
+    assert trace.outcome == NoMatch(reason, answer)
+    assert judge(answer, 0.5) == NoMatch(reason, answer)
+
+
+async def test_per_window_min_confidence(make) -> None:  # type: ignore[no-untyped-def]
+    listener = make(ScriptedEngine(BILLING))
+    assert (await listen(listener, GRAMMAR, voiced_tone(600), min_confidence=0.95)).outcome == \
+        NoMatch(NoMatchReason.LOW_CONFIDENCE, BILLING)
+    assert (await listen(listener, GRAMMAR, voiced_tone(600))).outcome == Recognized(BILLING)
+
+
+async def test_too_long_is_a_no_match_without_decoding(make) -> None:  # type: ignore[no-untyped-def]
+    engine = ScriptedEngine(BILLING)
+    trace = await listen(make(engine), GRAMMAR, voiced_tone(3000))
+    assert without_partials(trace.kinds()) == ["SpeechStarted", "SpeechEnded", "NoMatch"]
+    assert trace.speech_ended == SpeechEnded(at_ms=2500, reason=EndReason.MAX_DURATION, speech_ms=2000)
+    assert trace.outcome == NoMatch(NoMatchReason.MAX_DURATION)
+    assert engine.finals == 0
+
+
+async def test_one_recognizer_per_call_reset_per_window(make) -> None:  # type: ignore[no-untyped-def]
+    engine = ScriptedEngine(BILLING)
+    listener = make(engine)
+    for _ in range(3):
+        assert (await listen(listener, GRAMMAR, voiced_tone(400))).outcome == Recognized(BILLING)
+    assert len(engine.made) == 1 and engine.made[0].resets == 2 and engine.finals == 3
+
+
+async def test_stop_drops_the_window_and_feed_outside_a_window_does_nothing(make) -> None:  # type: ignore[no-untyped-def]
+    engine = ScriptedEngine(BILLING)
+    listener = make(engine)
+    assert listener.feed(voiced_tone(200), 0) == []
+    listener.start(0, GRAMMAR)
+    audio = np.concatenate([silence(500), voiced_tone(400)])
+    events = [e for i in range(0, len(audio), 960) for e in listener.feed(audio[i:i + 960], i // 48)]
+    assert events == [SpeechStarted(620, 500)]
+    listener.stop()  # e.g. the caller pressed a key
+    assert not listener.listening
+    assert listener.feed(voiced_tone(2000), 900) == []
+    trace = await listen(listener, GRAMMAR, voiced_tone(400), start_ms=5000)
+    assert without_partials(trace.kinds()) == ["SpeechStarted", "SpeechEnded", "Recognized"]
+    assert engine.finals == 1
+
+
+async def test_recognizer_errors_are_raised_by_next_event(make) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(RuntimeError, match="decoder exploded"):
+        await listen(make(ScriptedEngine(RuntimeError("decoder exploded"))), GRAMMAR, voiced_tone(400))
+
+
+async def test_audio_stall_fires_no_input_through_poll(make) -> None:  # type: ignore[no-untyped-def]
+    listener = make(ScriptedEngine(BILLING))
+    listener.start(0, GRAMMAR)
+    assert listener.poll(2999) == []
+    assert listener.poll(3000) == [NoInputTimeout(3000)]
+    assert await asyncio.wait_for(listener.next_event(), 1) == NoInputTimeout(3000)
+
+
+async def test_16k_input_skips_resampling(make) -> None:  # type: ignore[no-untyped-def]
+    engine = ScriptedEngine(BILLING)
+    listener = make(engine, input_rate=16000)
+    trace = await listen(listener, GRAMMAR, voiced_tone(600, rate=16000), rate=16000)
+    assert trace.outcome == Recognized(BILLING)
+    assert 4800 <= int(np.argmax(np.abs(np.frombuffer(engine.heard[0], np.int16)) > 100)) <= 4802
