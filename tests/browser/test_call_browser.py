@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
 
 from tests.browser.test_chat_browser import agent_login
 from tests.support.servers import Node
@@ -60,6 +60,14 @@ async def call_state(page: Page) -> dict[str, Any]:
     state = await page.evaluate("window.ContactGateway.state().call")
     assert isinstance(state, dict)
     return state
+
+async def call_into_ivr(page: Page) -> tuple[Locator, dict[str, Any]]:
+    """Press Call and wait until the flow answers; returns the call bar and the widget's call state."""
+    await page.click("[data-testid=cg-call]")
+    bar = page.locator("[data-testid=cg-callbar]")
+    await expect(bar).to_have_attribute("data-status", "ivr", timeout=15000)
+    return bar, await call_state(page)
+
 
 
 async def test_call_hears_the_greeting_presses_1_and_waits_for_billing(mic_browser: Browser, node: Node) -> None:
@@ -131,10 +139,7 @@ async def test_hang_up_ends_the_call_everywhere(mic_browser: Browser, node: Node
     errors: list[str] = []
     try:
         page = await open_widget(ctx, node, errors)
-        await page.click("[data-testid=cg-call]")
-        bar = page.locator("[data-testid=cg-callbar]")
-        await expect(bar).to_have_attribute("data-status", "ivr", timeout=15000)
-        call = await call_state(page)
+        bar, call = await call_into_ivr(page)
         assert set(node.services.calls.calls) == {call["id"]}
 
         # the chat socket drops and comes back: the call (media) goes on untouched
@@ -271,10 +276,7 @@ async def test_keys_go_over_the_socket_when_the_browser_cannot_send_rfc4733(mic_
     errors: list[str] = []
     try:
         page = await open_widget(ctx, node, errors)
-        await page.click("[data-testid=cg-call]")
-        bar = page.locator("[data-testid=cg-callbar]")
-        await expect(bar).to_have_attribute("data-status", "ivr", timeout=15000)
-        call = await call_state(page)
+        bar, call = await call_into_ivr(page)
         assert call["dtmfMode"] == "signaling"
         cid = call["conversation_id"]
         await eventually(lambda: ivr_steps(node, cid), lambda steps: any(s[:2] == ("prompt", "menu") for s in steps),
@@ -300,10 +302,7 @@ async def test_a_call_ended_while_the_socket_was_down_ends_on_reconnect(mic_brow
     errors: list[str] = []
     try:
         page = await open_widget(ctx, node, errors)
-        await page.click("[data-testid=cg-call]")
-        bar = page.locator("[data-testid=cg-callbar]")
-        await expect(bar).to_have_attribute("data-status", "ivr", timeout=15000)
-        call = await call_state(page)
+        bar, call = await call_into_ivr(page)
         await ctx.set_offline(True)
         await expect(page.locator("[data-testid=cg-status]")).to_contain_text(re.compile("Offline|Connecting"))
         # the gateway ends the call; its call_status cannot reach the page, and Chromium's ICE takes ~18 s to notice
