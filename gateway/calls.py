@@ -11,7 +11,9 @@ busy") instead of degrading every call.
 
 Digits arrive three ways, all into :meth:`Call.on_digit`: the widget's keypad
 over signaling, RFC 4733 telephone-events (Chromium's RTCDTMFSender), and
-in-band tones found by a Goertzel detector on the decoded audio.
+in-band tones found by a Goertzel detector on the decoded audio. Spoken
+answers go through the call's :class:`~gateway.call_speech.CallSpeech` when
+the flow listens for speech (see ``gateway/speech.py``).
 """
 
 from __future__ import annotations
@@ -41,10 +43,12 @@ from media.player import PromptPlayer
 from media.telephone_event import enable_telephone_events
 from media.tts import Synthesizer
 
+from .call_speech import CallSpeech
 from .conversations import ConversationHooks, Conversations
 from .errors import BadRequest, Conflict, GatewayError, NotFound
 from .flow_runner import FlowRunner
 from .protocol import CallStatus, EventType
+from .speech import SpeechRecognition
 from .tasks import cancel_and_wait
 from .voice_channel import AudioFiles, VoiceChannel
 
@@ -81,6 +85,8 @@ class Call:
         self.player = PromptPlayer()  # replaced in accept() by a packet-sending one when Opus is offered
         self.detector = GoertzelDetector(sample_rate=48000)
         self.runner: FlowRunner | None = None
+        self.channel: VoiceChannel | None = None
+        self.speech: CallSpeech | None = None
         self.started = time.monotonic()
         self.status = CallStatus.CONNECTING
         self.ended = asyncio.Event()
@@ -156,10 +162,24 @@ class Call:
                                set_status=lambda status, reason: self.set_status(status, reason),
                                hangup=self.end)
         hooks = ConversationHooks(self.m.conversations, self.conversation_id, "voice")
-        self.runner = FlowRunner(interp, channel, hooks, self.m.http)
-        log.info("call in flow %s (version %s)", flow.name, flow.version,
+        self.runner = runner = FlowRunner(interp, channel, hooks, self.m.http)
+        self.channel = channel
+        listener = self.m.speech.listener(flow, self.id) if self.m.speech is not None else None
+        if listener is not None:
+            self.speech = channel.speech = CallSpeech(
+                listener, post=runner.post, on_speech=self._on_speech, on_reopen=runner.rearm_no_input,
+                conversation_id=self.conversation_id)
+        log.info("call in flow %s (version %s), speech: %s", flow.name, flow.version,
+                 listener.engine.describe() if listener is not None else "off",
                  extra={"conversation_id": self.conversation_id})
-        return await self.runner.run()
+        return await runner.run()
+
+    def _on_speech(self) -> None:
+        """The VAD heard the caller start speaking (called from the frame that decided it)."""
+        if self.channel is not None and self.channel.barge_in():
+            log.info("barge-in: prompt cut by speech", extra={"conversation_id": self.conversation_id})
+        if self.runner is not None:
+            self.runner.input_started()
 
     def on_digit(self, digit: str, source: str) -> None:
         self.digits_heard.append((digit, source))
@@ -176,8 +196,11 @@ class Call:
             except MediaStreamError:
                 return
             assert isinstance(frame, av.AudioFrame)
-            for digit in self.detector.feed(converter.convert(frame)):
+            samples = converter.convert(frame)
+            for digit in self.detector.feed(samples):
                 self.on_digit(digit, "inband")
+            if self.speech is not None:
+                self.speech.feed(samples)
 
     async def set_status(self, status: CallStatus, reason: str = "") -> None:
         self.status = status
@@ -192,6 +215,8 @@ class Call:
         if self.runner is not None:
             self.runner.post(Disconnected())
         self.player.end()
+        if self.speech is not None:
+            await self.speech.close()
         await self.pc.close()
         current = asyncio.current_task()
         tasks = [t for t in self._tasks if t is not current]
@@ -216,8 +241,10 @@ class CallManager:
     """The live calls of this node, the concurrency limit, and what every call shares."""
 
     def __init__(self, config: CallConfig, conversations: Conversations, flows: FlowRegistry,
-                 synthesizer: Synthesizer, http: aiohttp.ClientSession, publish: Publish):
+                 synthesizer: Synthesizer, http: aiohttp.ClientSession, publish: Publish,
+                 speech: SpeechRecognition | None = None):
         self.config = config
+        self.speech = speech
         self.conversations = conversations
         self.flows = flows
         self.synthesizer = synthesizer

@@ -13,9 +13,13 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from aiohttp import web
+
+from ivr.errors import FlowError
+from ivr.model import Flow
 
 from . import logs
 from .agents import add_agent, load_agents
@@ -51,10 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-calls", dest="max_calls", help=_env_help("max_calls") + " (default 50)")
     serve.add_argument("--ice-servers", dest="ice_servers", help=_env_help("ice_servers"))
     serve.add_argument("--rtc-addresses", dest="rtc_addresses", help=_env_help("rtc_addresses"))
+    serve.add_argument("--vosk-model", dest="vosk_model", help=_env_help("vosk_model"))
 
     flows = sub.add_parser("flows", help="check and try IVR/bot flows (validate DIR, simulate FLOW, schema)",
                            add_help=False)
     flows.add_argument("flow_args", nargs=argparse.REMAINDER)
+    models = sub.add_parser("models", help="list, install and locate Vosk speech models (list, install NAME, path)",
+                            add_help=False)
+    models.add_argument("model_args", nargs=argparse.REMAINDER)
 
     agents = sub.add_parser("agents", help="manage the agents file")
     agents_sub = agents.add_subparsers(dest="agents_command", required=True)
@@ -90,6 +98,22 @@ async def _serve(settings_flags: dict[str, object]) -> None:
     await runner.cleanup()
 
 
+def _speech_check() -> Callable[[Flow], list[FlowError]] | None:
+    """The speech recognizer this node would use (VOSK_MODEL, CG_DATA_DIR), to validate flows against it."""
+    from media.asr import AsrError
+
+    from .speech import SpeechRecognition
+
+    logging.basicConfig(level=logging.ERROR)  # the check logs which model it loads; validate prints errors only
+    settings = from_sources({}, os.environ)
+    try:
+        speech = SpeechRecognition.configure(settings.vosk_model, settings.data_dir, workers=1)
+    except AsrError as exc:
+        print(f"speech recognition not checked: {exc.message}", file=sys.stderr)
+        return None
+    return speech.check
+
+
 def _agents_file(arg: str | None) -> Path:
     if arg:
         return Path(arg)
@@ -98,10 +122,14 @@ def _agents_file(arg: str | None) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["flows"]:  # the flow tools have their own parser (ivr.cli)
+    if argv[:1] == ["flows"]:  # the flow tools have their own parser (ivr.cli), checked with our recognizer
         from ivr.cli import main as flows_main
 
-        return flows_main(argv[1:])
+        return flows_main(argv[1:], check=_speech_check())
+    if argv[:1] == ["models"]:  # so has the model tool (media.asr.cli)
+        from media.asr.cli import main as models_main
+
+        return models_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         if args.command == "serve":

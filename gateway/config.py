@@ -31,6 +31,7 @@ class Settings:
     max_calls: int = 50
     ice_servers: tuple[str, ...] = ()     # STUN/TURN URLs handed to every call leg; none on a LAN
     rtc_addresses: tuple[str, ...] = ()   # local IPs call legs offer as host candidates; () = every interface
+    vosk_model: tuple[str, ...] = ()      # Vosk model dirs or installed names; () = pocketsphinx en-us only
     node_id: str = field(default_factory=lambda: f"node-{os.getpid()}")
 
     @property
@@ -54,6 +55,8 @@ ENVIRONMENT: Mapping[str, tuple[str, str]] = {
     "max_calls": ("CG_MAX_CALLS", "concurrent calls this node accepts; beyond it callers hear 'all lines busy'"),
     "ice_servers": ("CG_ICE_SERVERS", "comma-separated STUN/TURN URLs for call legs (default none)"),
     "rtc_addresses": ("CG_RTC_ADDRESSES", "comma-separated local IPs call legs may use (default: all interfaces)"),
+    "vosk_model": ("VOSK_MODEL", (f"Vosk model directory or installed model name (several: separated by "
+                                  f"'{os.pathsep}'; unset: English speech with the bundled pocketsphinx model)")),
 }
 
 
@@ -97,6 +100,8 @@ def from_sources(flags: Mapping[str, object], env: Mapping[str, str]) -> Setting
             except ValueError:
                 raise ConfigError(f"'{address}' is not an IP address", field="rtc_addresses") from None
         values["rtc_addresses"] = addresses
+    if "vosk_model" in values and isinstance(values["vosk_model"], str):
+        values["vosk_model"] = tuple(m.strip() for m in str(values["vosk_model"]).split(os.pathsep) if m.strip())
     for name in ("data_dir", "agents_file", "flows_dir"):
         if name in values:
             values[name] = Path(str(values[name]))

@@ -159,7 +159,7 @@ class Connection:
                 await self._sender
             except asyncio.CancelledError:
                 pass
-            except Exception as exc:  # the socket broke mid-send; the client resumes on reconnect
+            except Exception as exc:  # noqa: BLE001 - the socket broke mid-send; the client resumes on reconnect
                 log.info("sender stopped: %r", exc, extra=self.log_extra)
         for channel in list(self.channels):
             await self.unsubscribe(channel)

@@ -97,6 +97,15 @@ class FlowRunner:
     def listening_for_digits(self) -> bool:
         return self._listen is not None
 
+    def input_started(self) -> None:
+        """The caller started answering (speech began): no no-input timeout while they speak."""
+        self._stop_timer()
+
+    def rearm_no_input(self) -> None:
+        """The channel listens again in the same window (an answer was ignored): restart the no-input timer."""
+        if self._listen is not None:
+            self._start_timer(self._listen.no_input_timeout, after_prompts=True)
+
     # ---------------------------------------------------------------- the loop
 
     async def run(self) -> str:

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from ivr.registry import FlowRegistry
 from media.aiortc_patches import speed_up_aiortc
+from media.asr import AsrError
 from media.errors import UnsupportedAiortcVersion
 from media.tts import Synthesizer
 
@@ -32,6 +33,7 @@ from .errors import ConfigError
 from .presence import Presence
 from .queue_board import QueueBoard
 from .routing import Router
+from .speech import SpeechRecognition
 from .store import Keys, Store
 from .tasks import cancel_and_wait
 from .tokens import TokenSigner
@@ -63,6 +65,7 @@ class Services:
     flows: FlowRegistry
     calls: CallManager
     bots: ChatBots
+    speech: SpeechRecognition
     http: aiohttp.ClientSession
     embedded: EmbeddedRedis | None = None
     extra: dict[str, object] = field(default_factory=dict)
@@ -105,7 +108,16 @@ async def start(settings: Settings) -> Services:
         log.warning("created %s with agent 'demo', password '%s' (change it: contact-gateway agents add)",
                     directory_path, password)
     directory = load_agents(directory_path)
-    flows = FlowRegistry(settings.flows_dir or shipped_flows_dir())
+    # Loads the speech models the flows use (once per process), so the first caller does not wait for them.
+    try:
+        speech = SpeechRecognition.configure(settings.vosk_model, settings.data_dir)
+    except AsrError as exc:
+        raise ConfigError(exc.message, field="vosk_model") from None
+    try:
+        flows = await asyncio.to_thread(FlowRegistry, settings.flows_dir or shipped_flows_dir(), check=speech.check)
+    except BaseException:
+        await asyncio.to_thread(speech.close)
+        raise
     for error in flows.errors:
         log.error("flow error: %s", error)
     log.info("flows loaded: %s", ", ".join(flows.names()) or "none")
@@ -135,13 +147,14 @@ async def start(settings: Settings) -> Services:
 
         calls = CallManager(
             CallConfig(ice_servers=list(settings.ice_servers), max_calls=settings.max_calls, flow=settings.voice_flow),
-            conversations, flows, Synthesizer(cache_dir=settings.data_dir / "tts-cache"), http, publish_call)
+            conversations, flows, Synthesizer(cache_dir=settings.data_dir / "tts-cache"), http, publish_call,
+            speech)
         services = Services(
             settings=settings, redis=redis, keys=keys, store=store, bus=bus, router=router,
             presence=presence, conversations=conversations,
             signer=TokenSigner(await _shared_secret(redis, keys, settings.secret)),
             directory=directory, queue_board=QueueBoard(bus, conversations, keys.queue_channel),
-            flows=flows, calls=calls, http=http, embedded=embedded,
+            flows=flows, calls=calls, speech=speech, http=http, embedded=embedded,
             bots=ChatBots(settings.chat_flow, flows, conversations, bus, keys, http))
         if settings.chat_flow:
             if not services.bots.enabled:
@@ -156,6 +169,7 @@ async def start(settings: Settings) -> Services:
         await redis.aclose()
         if embedded is not None:
             await embedded.stop()
+        await asyncio.to_thread(speech.close)
         raise
     log.info("gateway services started with %d agents", len(directory), extra={"node": settings.node_id})
     return services
@@ -190,3 +204,4 @@ async def stop(services: Services) -> None:
             await step()
         except (aioredis.RedisError, OSError) as exc:
             log.warning("shutdown step %s failed: %s", getattr(step, "__qualname__", step), exc)
+    await asyncio.to_thread(services.speech.close)  # after the calls: no listener uses the workers any more

@@ -21,6 +21,7 @@ from media.opus import OpusPrompts
 from media.player import PlaybackOutcome, PromptPlayer
 from media.tts import Synthesizer
 
+from .call_speech import CallSpeech
 from .protocol import CallStatus
 
 log = logging.getLogger(__name__)
@@ -56,39 +57,54 @@ class VoiceChannel:
         self.default_voice = default_voice
         self._set_status = set_status
         self._hangup = hangup
+        self.speech: CallSpeech | None = None   # set by the call when its flow listens for speech
         self._pending: set[asyncio.Future[Any]] = set()
+        self._uninterruptible: set[asyncio.Future[Any]] = set()
 
-    def _queued(self, future: asyncio.Future[PlaybackOutcome]) -> asyncio.Future[PlaybackOutcome]:
+    def _queued(self, future: asyncio.Future[PlaybackOutcome], barge_in: bool) -> asyncio.Future[PlaybackOutcome]:
         self._pending.add(future)
         future.add_done_callback(self._pending.discard)
+        if not barge_in:
+            self._uninterruptible.add(future)
+            future.add_done_callback(self._uninterruptible.discard)
         return future
 
     async def say(self, action: Say) -> asyncio.Future[Any] | None:
         audio = await self.synthesizer.synthesize(
             action.text, voice=action.voice or self.default_voice,
             rate_wpm=max(80, min(450, int(WORDS_PER_MINUTE * action.rate))))
-        return await self._queue(audio, action.prompt_id)
+        return await self._queue(audio, action.prompt_id, action.barge_in)
 
     async def play(self, action: Play) -> asyncio.Future[Any] | None:
-        return await self._queue(await self.files.get(action.path), action.prompt_id)
+        return await self._queue(await self.files.get(action.path), action.prompt_id, action.barge_in)
 
-    async def _queue(self, audio: Audio, prompt_id: str) -> asyncio.Future[PlaybackOutcome]:
+    async def _queue(self, audio: Audio, prompt_id: str, barge_in: bool) -> asyncio.Future[PlaybackOutcome]:
         # Encoded once per distinct prompt (a cache hit for every later caller), off the event loop.
         packets = await asyncio.to_thread(self.opus.packets, audio) if self.player.sends_packets else None
-        return self._queued(self.player.play(audio, prompt_id, packets))
+        return self._queued(self.player.play(audio, prompt_id, packets), barge_in)
 
     def stop_prompts(self) -> None:
         self.player.stop()  # the playing prompt and every queued one; silence from the next frame
+
+    def barge_in(self) -> bool:
+        """The caller started speaking: cut the prompts unless one of them may not be interrupted."""
+        if self._uninterruptible or not self._pending:
+            return False
+        self.player.stop()
+        return True
 
     async def prompts_done(self) -> None:
         while self._pending:
             await asyncio.wait(list(self._pending))
 
     async def listen(self, action: Listen) -> None:
-        return None  # keys arrive on their own (keypad, RFC 4733, in-band); nothing to show
+        # Keys arrive on their own (keypad, RFC 4733, in-band); speech needs a listening window.
+        if self.speech is not None:
+            self.speech.listen(action)
 
     async def stop_listening(self, listen_id: str) -> None:
-        return None
+        if self.speech is not None:
+            self.speech.stop_listening(listen_id)
 
     async def enqueued(self, action: Enqueue) -> None:
         await self._set_status(CallStatus.WAITING, action.queue)

@@ -37,6 +37,7 @@ class ErrorCode:
     BAD_AUDIO = "bad_audio"
     UNKNOWN_FLOW = "unknown_flow"
     IO = "io"
+    SPEECH = "speech"   # the flow asks for speech recognition the gateway cannot give (engine, words)
 
 
 @dataclass(frozen=True)

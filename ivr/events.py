@@ -36,10 +36,16 @@ class Text:
 
 @dataclass(frozen=True)
 class Speech:
-    """A speech recognition result; below the node's ``min_confidence`` it counts as a no-match."""
+    """A speech recognition result; below the node's ``min_confidence`` it counts as a no-match.
+
+    ``text`` is what the recognizer matched in the window's grammar (a phrase, or the digits of a spoken
+    number); ``""`` when the caller said something the recognizer could not match (out of grammar, too
+    unsure, too long): a no-match, never a route. ``heard`` is the recognizer's raw guess, for the timeline.
+    """
 
     text: str
     confidence: float = 1.0
+    heard: str = ""
 
 
 @dataclass(frozen=True)

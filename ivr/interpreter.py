@@ -52,7 +52,7 @@ from .actions import (
 )
 from .conditions import scalar_text
 from .events import Digits, Disconnected, Event, NoInput, PromptFinished, Speech, Text, WebhookResult
-from .matching import digits_of, match_key, match_known, match_text
+from .matching import digits_of, match_key, match_known, match_text, spoken_phrases
 from .model import (
     BranchNode,
     Channel,
@@ -97,6 +97,8 @@ def _describe_input(event: Digits | Text | Speech) -> str:
         return f"digits {event.digits}"
     if isinstance(event, Text):
         return f"text {event.text!r}"
+    if not event.text:
+        return "speech not understood" + (f" (heard {event.heard!r})" if event.heard else "")
     return f"speech {event.text!r} ({event.confidence:.2f})"
 
 
@@ -392,14 +394,10 @@ class Interpreter:
         spec = node.input
         timeout = spec.timeout if self._channel is Channel.VOICE else spec.chat_timeout
         if isinstance(node, MenuNode):
-            hints: list[str] = []
-            for choice in self._choices(node):
-                named = (choice.label.lower(),) if choice.label != choice.key else ()
-                hints.extend(w for w in choice.words + named if w not in hints)
-            hints.extend(w for w in spec.speech if w not in hints)
-            choices = tuple(ListenChoice(c.key, c.label, c.words) for c in self._choices(node))
+            offered = self._choices(node)
+            choices = tuple(ListenChoice(c.key, c.label, c.words) for c in offered)
             self._out.append(Listen(self._listen_id, ListenMode.MENU, timeout, choices=choices,
-                                    speech_hints=tuple(hints)))
+                                    speech_hints=spoken_phrases(offered, spec.speech)))
         else:
             d = node.digits
             self._out.append(Listen(self._listen_id, ListenMode.DIGITS, timeout, max_digits=d.max_digits,
@@ -450,7 +448,11 @@ class Interpreter:
         if self._playing:
             self._out.append(StopPrompts())
             self._playing.clear()
-        if isinstance(event, Speech) and event.confidence < node.input.min_confidence:
+        if isinstance(event, Speech) and not event.text.strip():
+            self._step(StepKind.INPUT, _describe_input(event))
+            self._close_listen()
+            self._retry(node, StepKind.NO_MATCH, "speech not understood")
+        elif isinstance(event, Speech) and event.confidence < node.input.min_confidence:
             self._step(StepKind.INPUT, _describe_input(event))
             self._close_listen()
             self._retry(node, StepKind.NO_MATCH, f"confidence below {node.input.min_confidence:.2f}")

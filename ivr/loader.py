@@ -32,6 +32,7 @@ from .errors import ErrorCode, FlowError, FlowErrors, SpecError
 from .hours import parse_schedule
 from .model import (
     AUDIO_EXTENSIONS,
+    SPEECH_ENGINES,
     BranchNode,
     Case,
     Channel,
@@ -199,8 +200,15 @@ class _FileLoader:
         d.min_confidence = r.number("min_confidence", d.min_confidence, 0.0, 1.0)
         d.no_input_prompts = r.prompts("no_input_prompt")
         d.no_match_prompts = r.prompts("no_match_prompt")
+        engine = r.text("speech_engine")
+        if engine is not None and engine.lower() not in SPEECH_ENGINES:
+            r.fail("speech_engine", f"speech_engine must be one of {', '.join(SPEECH_ENGINES)}, not {engine!r}"
+                   f"{_suggest(engine.lower(), SPEECH_ENGINES)}")
+            engine = None
         return VoiceDefaults(voice=r.text("voice"), language=r.text("language"),
-                             rate=r.number("rate", 1.0, 0.1, 4.0))
+                             rate=r.number("rate", 1.0, 0.1, 4.0),
+                             speech_engine=engine.lower() if engine else None,
+                             speech_language=r.text("speech_language"), line=line)
 
     # -- nodes ---------------------------------------------------------------------------------------------------
 

@@ -23,6 +23,21 @@ _WORD_RE = re.compile(r"[\w*#']+")
 _SEPARATORS_RE = re.compile(r"[\s\-.,/()]+")
 
 
+def spoken_phrases(choices: Sequence[Choice], hints: Sequence[str] = (), *, labels: bool = True) -> tuple[str, ...]:
+    """What a caller may say in a menu: each choice's words, its label (unless it is just the key), then the
+    node's speech hints; in that order, lower case, without duplicates. The recognizer's grammar is made of these.
+    """
+    out: dict[str, None] = {}
+    for choice in choices:
+        named = (choice.label,) if labels and choice.label != choice.key else ()
+        for phrase in choice.words + named:
+            out.setdefault(phrase.strip().lower(), None)
+    for phrase in hints:
+        out.setdefault(phrase.strip().lower(), None)
+    out.pop("", None)
+    return tuple(out)
+
+
 def words_of(text: str) -> list[str]:
     """Lower-case words of ``text``, punctuation dropped."""
     return _WORD_RE.findall(text.lower())

@@ -259,6 +259,11 @@ NODE_CLASSES: Mapping[NodeKind, type[Node]] = {cls.kind: cls for cls in (
     ReturnNode, HangupNode)}
 
 
+#: ``speech_engine: none``: the flow takes keys (and chat text) only.
+SPEECH_OFF = "none"
+SPEECH_ENGINES = ("vosk", "pocketsphinx", SPEECH_OFF)
+
+
 @dataclass(frozen=True)
 class VoiceDefaults:
     """Text-to-speech settings of a flow, overridable per prompt."""
@@ -266,6 +271,21 @@ class VoiceDefaults:
     voice: str | None = None
     language: str | None = None
     rate: float = 1.0
+    #: Speech recognition engine the flow pins (``vosk`` / ``pocketsphinx``), ``none`` for keys only,
+    #: None to take what the gateway has for ``speech_language``.
+    speech_engine: str | None = None
+    #: Language callers speak (base code, e.g. ``en``, ``ko``); None: ``language``, else the gateway's default.
+    speech_language: str | None = None
+    #: Line of the ``defaults`` mapping (0 when the flow has none), for errors about these settings.
+    line: int = 0
+
+    @property
+    def speech_enabled(self) -> bool:
+        return self.speech_engine != SPEECH_OFF
+
+    @property
+    def recognition_language(self) -> str | None:
+        return self.speech_language or self.language
 
 
 @dataclass(frozen=True, eq=False)

@@ -14,13 +14,17 @@ whose content hash changed. A file that becomes invalid (or whose ``goto``
 no longer resolves) does not replace the version in service: the previous
 good version stays, and the errors are reported until the file is fixed. A
 deleted file takes its flow out of service. A flow is never half-loaded.
+
+``check`` adds validation the flow language cannot do alone, such as the
+gateway's speech recognizer refusing words its model does not know: a flow it
+returns errors for is treated exactly like an invalid file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -56,8 +60,9 @@ class _FileState:
 class FlowRegistry:
     """All valid flows of a directory, by name (the file name without ``.yaml``)."""
 
-    def __init__(self, directory: str | Path):
+    def __init__(self, directory: str | Path, *, check: Callable[[Flow], list[FlowError]] | None = None):
         self.directory = Path(directory)
+        self._check = check
         self._flows: dict[str, Flow] = {}
         self._files: dict[Path, _FileState] = {}
         self._ref_errors: list[FlowError] = []
@@ -156,6 +161,12 @@ class FlowRegistry:
             return
         state.digest = digest
         try:
-            state.flow, state.errors = parse_flow(text, path), []
+            flow = parse_flow(text, path)
         except FlowErrors as exc:
             state.errors = exc.errors
+            return
+        problems = self._check(flow) if self._check is not None else []
+        if problems:
+            state.errors = sorted(problems, key=lambda e: e.line or 0)
+        else:
+            state.flow, state.errors = flow, []

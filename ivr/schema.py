@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .model import NodeKind
+from .model import SPEECH_ENGINES, NodeKind
 
 SCHEMA_PATH = Path(__file__).with_name("flow.schema.json")
 
@@ -128,6 +128,9 @@ DEFAULTS_PROPERTIES: dict[str, Schema] = {
     "voice": _text("text-to-speech voice"),
     "language": _text("language tag, e.g. en-US"),
     "rate": {"type": "number", "exclusiveMinimum": 0, "maximum": 4},
+    "speech_engine": {"enum": list(SPEECH_ENGINES),
+                      "description": "pin a speech recognizer; 'none': keys only (default: what the gateway has)"},
+    "speech_language": _text("language callers speak, e.g. en, ko (default: 'language')"),
     "timeout": _DURATION,
     "inter_digit_timeout": _DURATION,
     "chat_timeout": _DURATION,

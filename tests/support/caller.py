@@ -106,6 +106,14 @@ class Caller:
                         return start, end
                 await asyncio.sleep(0.05)
 
+    def heard_prompt_started(self, after: float) -> bool:
+        """Sound (a prompt) started after ``after`` seconds of recording."""
+        return any(start >= after for start, _ in sound_segments(self.heard))
+
+    def segment_at(self, t: float) -> tuple[float, float] | None:
+        """The stretch of sound heard at ``t`` seconds of recording, if any."""
+        return next(((s, e) for s, e in sound_segments(self.heard) if s <= t <= e), None)
+
     def recorded_seconds(self) -> float:
         return len(self.heard) / SAMPLE_RATE
 

@@ -18,7 +18,7 @@ from ivr.actions import (
     StopListening,
     StopPrompts,
 )
-from ivr.events import Digits, Disconnected, NoInput, PromptFinished
+from ivr.events import Digits, Disconnected, NoInput, PromptFinished, Speech
 from ivr.harness import dtmf, hangup, no_input, run_call, speech, text, webhook
 from ivr.interpreter import Interpreter, Waiting
 from ivr.model import Channel
@@ -203,6 +203,10 @@ def test_menu_no_input_then_no_match_takes_the_fallback() -> None:
     # words of two choices at once are ambiguous; a spoken key works
     ([speech("billing help", 0.9), speech("one", 0.9)],
      ["step no_match menu: no choice matches (attempt 1 of 2)", "say p2: I didn't get that.",
+      "step choice menu: 1 (Billing) -> billing"]),
+    # speech the recognizer could not match is a no-match whatever it guessed, never a route
+    ([Speech("", 0.0, heard="billing help"), speech("invoice", 0.9)],
+     ["step no_match menu: speech not understood (attempt 1 of 2)", "say p2: I didn't get that.",
       "step choice menu: 1 (Billing) -> billing"]),
     # a menu decides on the first key
     ([dtmf("21")], ["step choice menu: 2 (Support) -> support"]),

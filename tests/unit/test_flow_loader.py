@@ -138,6 +138,9 @@ def test_error_codes_and_fields(tmp_path: Path) -> None:
     # a misspelled target is suggested, and its intended node is not also reported unreachable
     ("start: a\nnodes:\n  a:\n    type: say\n    prompt: hi\n    next: goodbey\n  goodbye: {type: hangup}\n",
      "6: node 'a': 'next' goes to unknown node 'goodbey' (did you mean 'goodbye'?)"),
+    # a speech engine nobody has heard of
+    ("start: a\ndefaults:\n  speech_engine: pocketsfinx\nnodes:\n  a: {type: hangup}\n",
+     "3: speech_engine must be one of vosk, pocketsphinx, none, not 'pocketsfinx' (did you mean 'pocketsphinx'?)"),
     # duplicate node names, which YAML alone would silently merge
     ("start: a\nnodes:\n  a: {type: hangup}\n  a: {type: hangup}\n",
      "4: duplicate key 'a' (first on line 3; YAML would silently keep the last one)"),

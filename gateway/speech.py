@@ -1,0 +1,111 @@
+"""Speech recognition for the IVR: which engine a flow gets, each listening window's grammar, the flow check.
+
+The node keeps one :class:`SpeechRecognition`: the process's
+:class:`~media.asr.SpeechEngines` (each model loaded once, shared by every
+call) and its :class:`~media.asr.RecognitionPool` (decoding never runs on
+the event loop, at most one decode per core at a time).
+
+A flow gets the engine its ``defaults`` pin (``speech_engine``,
+``speech_language`` or ``language``), else the configured Vosk model, else
+the pocketsphinx en-us model bundled in its wheel; ``speech_engine: none``
+turns speech off (keys only). :meth:`SpeechRecognition.check` runs when a
+flow file is loaded: a flow that wants an engine the node does not have, or
+whose ``words`` / ``speech`` hints hold words the model cannot recognise, is
+refused with ``file:line: node 'x': ...`` like any invalid flow, so nothing
+fails at call time. Words of choice *labels* the model lacks are only
+logged: callers can still press the key, and the engines leave such phrases
+out of the grammar.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from ivr.actions import Listen, ListenMode
+from ivr.errors import ErrorCode, FlowError
+from ivr.matching import spoken_phrases
+from ivr.model import Channel, Flow, GatherNode, MenuNode
+from media.asr import AsrError, Grammar, RecognitionPool, SpeechEngine, SpeechEngines, SpeechListener
+from media.asr.grammar import MAX_DIGITS, normalize
+
+log = logging.getLogger(__name__)
+
+
+def grammar_for(listen: Listen) -> Grammar | None:
+    """What the caller may say in this window: the menu's phrases, or a spoken number (plus any hints)."""
+    if listen.mode is ListenMode.MENU:
+        return Grammar.of(listen.speech_hints) if listen.speech_hints else None
+    low = max(1, listen.min_digits)
+    high = max(low, min(listen.max_digits, MAX_DIGITS))
+    return Grammar.of(listen.speech_hints, digits=True, min_digits=low, max_digits=high)
+
+
+class SpeechRecognition:
+    """The node's engines and worker pool. ``engine_for`` and ``check`` may block (model loading)."""
+
+    def __init__(self, engines: SpeechEngines, pool: RecognitionPool) -> None:
+        self.engines = engines
+        self.pool = pool
+
+    @classmethod
+    def configure(cls, vosk_models: Sequence[str], data_dir: str | os.PathLike[str] | Path,
+                  workers: int | None = None) -> SpeechRecognition:
+        """From the settings: Vosk model paths or installed names (may be empty), the data directory."""
+        return cls(SpeechEngines(vosk_models, data_dir=data_dir), RecognitionPool(workers))
+
+    def engine_for(self, flow: Flow) -> SpeechEngine | None:
+        """The shared engine this flow listens with (None: the flow takes keys only). Raises AsrError."""
+        if not flow.defaults.speech_enabled:
+            return None
+        return self.engines.get(flow.defaults.speech_engine, flow.defaults.recognition_language, flow=flow.name)
+
+    def listener(self, flow: Flow, label: str) -> SpeechListener | None:
+        """A listener for one call in ``flow`` (None when the flow takes keys only or its engine is gone)."""
+        try:
+            engine = self.engine_for(flow)
+        except AsrError as exc:  # checked when the flow was loaded; only a changed configuration gets here
+            log.error("flow %s: no speech recognition: %s", flow.name, exc.message)
+            return None
+        return None if engine is None else SpeechListener(engine, self.pool, label=label)
+
+    def check(self, flow: Flow) -> list[FlowError]:
+        """Problems that make ``flow`` unusable for speech on this node (empty: fine). Blocks on a first load."""
+        where = str(flow.source)
+        try:
+            engine = self.engine_for(flow)
+        except AsrError as exc:
+            return [FlowError(where, flow.defaults.line or None, None,
+                              f"{exc.message} (or set 'speech_engine: none' in defaults for keys only)",
+                              ErrorCode.SPEECH)]
+        if engine is None:
+            return []
+        errors: list[FlowError] = []
+        for node in flow.nodes.values():
+            if isinstance(node, MenuNode):
+                choices = [c for c in node.choices if c.only is not Channel.CHAT]
+                explicit = spoken_phrases(choices, node.input.speech, labels=False)
+                labels = [p for p in spoken_phrases(choices) if p not in explicit]
+            elif isinstance(node, GatherNode):
+                explicit, labels = tuple(node.input.speech), []
+            else:
+                continue
+            unknown = engine.unknown_words(normalize(p) for p in explicit)
+            if unknown:
+                listed = ", ".join(f"'{w}'" for w in unknown)
+                errors.append(FlowError(
+                    where, node.line, node.name,
+                    f"the speech recognizer ({engine.name} {engine.language}) does not know {listed}: callers "
+                    f"could never say {'it' if len(unknown) == 1 else 'them'}; use other words, or pin "
+                    f"another speech_engine / speech_language", ErrorCode.SPEECH))
+            missing = engine.unknown_words(normalize(p) for p in labels)
+            if missing:
+                log.warning("%s:%d: node '%s': labels with words %s unknown to %s %s cannot be said "
+                            "(callers can press the key)", where, node.line, node.name,
+                            ", ".join(missing), engine.name, engine.language)
+        return errors
+
+    def close(self) -> None:
+        self.pool.shutdown()

