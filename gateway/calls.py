@@ -27,20 +27,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
-import av
-from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
-from aiortc import sdp as aiortc_sdp
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from ivr.events import Digits, Disconnected
 from ivr.interpreter import Interpreter
 from ivr.model import Channel
 from ivr.registry import FlowRegistry
-from media.audio import FrameConverter
+from media.bridge import Bridge
 from media.dtmf import GoertzelDetector
+from media.leg import AudioLeg, BadOffer, Samples, check_offer
 from media.opus import OpusPrompts
 from media.player import PromptPlayer
-from media.telephone_event import enable_telephone_events
 from media.tts import Synthesizer
 
 from .call_speech import CallSpeech
@@ -80,9 +76,9 @@ class Call:
         self.customer_id = customer_id
         self.conversation_id = conversation_id
         self.m = manager
-        config = RTCConfiguration(iceServers=[RTCIceServer(urls=u) for u in manager.config.ice_servers])
-        self.pc = RTCPeerConnection(config)
-        self.player = PromptPlayer()  # replaced in accept() by a packet-sending one when Opus is offered
+        self.leg = AudioLeg(on_audio=self._hear, on_closed=lambda why: self._spawn(self.end(why), "end"),
+                            ice_servers=manager.config.ice_servers, opus_silence=manager.opus.silence,
+                            on_digit=lambda digit: self.on_digit(digit, "rfc4733"), name=f"call-{call_id}")
         self.detector = GoertzelDetector(sample_rate=48000)
         self.runner: FlowRunner | None = None
         self.channel: VoiceChannel | None = None
@@ -93,51 +89,27 @@ class Call:
         self.end_reason = ""
         self.digits_heard: list[tuple[str, str]] = []   # (digit, source): keypad / rfc4733 / inband
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._connected = asyncio.Event()
+        self.bridge: Bridge | None = None   # set while an agent is connected (gateway/agent_calls.py)
+
+    @property
+    def player(self) -> PromptPlayer:
+        return self.leg.player
 
     # ---------------------------------------------------------------- signaling
 
     async def accept(self, offer_sdp: str) -> str:
         """Answer the browser's offer (non-trickle: the answer carries every candidate)."""
-        enable_telephone_events(self.pc, lambda digit: self.on_digit(digit, "rfc4733"))
-
-        @self.pc.on("track")
-        def on_track(track: MediaStreamTrack) -> None:
-            if track.kind == "audio":
-                self._spawn(self._consume(track), "consume")
-
-        @self.pc.on("connectionstatechange")
-        async def on_state() -> None:
-            state = self.pc.connectionState
-            if state == "connected":
-                self._connected.set()
-            elif state in ("failed", "closed"):
-                self._spawn(self.end("ice_failed" if state == "failed" else "connection_closed"), "end")
-
         try:
-            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
-        except (ValueError, KeyError, IndexError) as exc:
-            raise BadRequest(f"the SDP offer could not be used: {exc}", field="sdp", code="bad_sdp") from None
-        if not any(t.kind == "audio" for t in self.pc.getTransceivers()):
-            raise BadRequest("the offer has no audio", field="sdp", code="no_audio")
-        if "opus/48000" in offer_sdp.lower():  # aiortc answers with Opus first whenever it is offered
-            self.player = PromptPlayer(opus_silence=self.m.opus.silence)
-        for transceiver in self.pc.getTransceivers():
-            if transceiver.kind == "audio":
-                transceiver.sender.replaceTrack(self.player)
-                transceiver.direction = "sendrecv"
-        answer = await self.pc.createAnswer()
-        await self.pc.setLocalDescription(answer)
-        return self.pc.localDescription.sdp
+            return await self.leg.accept(offer_sdp)
+        except BadOffer as exc:
+            raise BadRequest(exc.message, field="sdp", code=exc.code) from None
 
     # ---------------------------------------------------------------- the call
 
     async def run(self) -> None:
         """From the answer to the end: wait for media, run the flow, then wait for hang-up."""
         try:
-            try:
-                await asyncio.wait_for(self._connected.wait(), self.m.config.connect_timeout)
-            except TimeoutError:
+            if not await self.leg.wait_connected(self.m.config.connect_timeout):
                 await self.end("ice_timeout")
                 return
             await self.set_status(CallStatus.IVR)
@@ -187,20 +159,14 @@ class Call:
         if self.runner is not None and not self.ended.is_set():
             self.runner.post(Digits(digit))
 
-    async def _consume(self, track: MediaStreamTrack) -> None:
-        """Drain the caller's audio (aiortc's decoder queue is unbounded) and look for in-band DTMF."""
-        converter = FrameConverter(48000)
-        while True:
-            try:
-                frame = await track.recv()
-            except MediaStreamError:
-                return
-            assert isinstance(frame, av.AudioFrame)
-            samples = converter.convert(frame)
-            for digit in self.detector.feed(samples):
-                self.on_digit(digit, "inband")
-            if self.speech is not None:
-                self.speech.feed(samples)
+    def _hear(self, samples: Samples) -> None:
+        """Every 20 ms of the caller's audio: in-band DTMF, speech, and the agent when one is connected."""
+        for digit in self.detector.feed(samples):
+            self.on_digit(digit, "inband")
+        if self.speech is not None:
+            self.speech.feed(samples)
+        if self.bridge is not None:
+            self.bridge.from_a(samples)
 
     async def set_status(self, status: CallStatus, reason: str = "") -> None:
         self.status = status
@@ -214,10 +180,9 @@ class Call:
         self.end_reason = reason
         if self.runner is not None:
             self.runner.post(Disconnected())
-        self.player.end()
         if self.speech is not None:
             await self.speech.close()
-        await self.pc.close()
+        await self.leg.close()
         current = asyncio.current_task()
         tasks = [t for t in self._tasks if t is not current]
         await cancel_and_wait(*tasks)
@@ -270,16 +235,9 @@ class CallManager:
         """Refuse early (before any conversation is opened) a call this node cannot take or an unusable offer."""
         self.check_capacity(call_id)
         try:
-            parsed = aiortc_sdp.SessionDescription.parse(offer_sdp)
-        except (ValueError, KeyError, IndexError) as exc:
-            raise BadRequest(f"the SDP offer could not be parsed: {exc}", field="sdp", code="bad_sdp") from None
-        audio = [m for m in parsed.media if m.kind == "audio"]
-        if not audio:
-            raise BadRequest("the offer has no audio", field="sdp", code="no_audio")
-        if not (audio[0].ice and audio[0].ice.usernameFragment and audio[0].ice.password):
-            raise BadRequest("the offer has no ICE credentials (a=ice-ufrag / a=ice-pwd)", field="sdp", code="bad_sdp")
-        if not (audio[0].dtls and audio[0].dtls.fingerprints):
-            raise BadRequest("the offer has no DTLS fingerprint (a=fingerprint)", field="sdp", code="bad_sdp")
+            check_offer(offer_sdp)
+        except BadOffer as exc:
+            raise BadRequest(exc.message, field="sdp", code=exc.code) from None
 
     def live_calls(self, customer_id: str) -> list[dict[str, str]]:
         return [{"call_id": c.id, "status": str(c.status), "conversation_id": c.conversation_id}
@@ -304,7 +262,7 @@ class CallManager:
             answer = await call.accept(offer_sdp)
         except BaseException:
             self.calls.pop(call_id, None)
-            await call.pc.close()
+            await call.leg.close()
             raise
         await self.conversations.record(cid, EventType.CALL_STARTED, {"call_id": call_id, "channel": "voice"})
         self._runs[call_id] = asyncio.create_task(call.run(), name=f"call-{call_id}")

@@ -91,3 +91,25 @@ class OpusPrompts:
                     _, dropped = self._cache.popitem(last=False)
                     self._bytes -= sum(len(p) for p in dropped)
         return packets
+
+
+class OpusStream:
+    """A streaming encoder for live audio (a bridged leg): one 20 ms block in, at most one packet out.
+
+    libopus keeps its state across blocks (unlike prompts, live audio is never
+    seen twice, so there is nothing to cache). Runs on the caller's thread:
+    about 0.1 ms per block.
+    """
+
+    def __init__(self) -> None:
+        self._codec = _encoder()
+        self._pts = 0
+
+    def encode(self, block: bytes) -> bytes | None:
+        """A 1,920-byte block -> its packet (None while the encoder is still filling its look-ahead)."""
+        frame = av.AudioFrame(format="s16", layout="mono", samples=SAMPLES_PER_BLOCK)
+        frame.planes[0].update(block)
+        frame.sample_rate, frame.pts, frame.time_base = SAMPLE_RATE, self._pts, self._codec.time_base
+        self._pts += SAMPLES_PER_BLOCK
+        packets = self._codec.encode(frame)
+        return bytes(packets[-1]) if packets else None

@@ -20,12 +20,19 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame, Packet
 
 from media.audio import Audio
+from media.opus import OpusStream
+
+
+class LiveSource(Protocol):
+    def pull(self) -> bytes | None:
+        """The next 20 ms block (1,920 bytes of 48 kHz mono s16), or None."""
 
 SAMPLE_RATE = 48000
 PTIME = 0.020
@@ -224,6 +231,9 @@ class PromptPlayer(MediaStreamTrack):
         self._clock = clock
         self._start: float | None = None
         self._slot = 0
+        #: Bridged audio (media.bridge.LiveAudio) sent whenever no prompt is playing; None: silence.
+        self.live: LiveSource | None = None
+        self._live_encoder: OpusStream | None = None
 
     # -- control (delegates to the queue) --------------------------------------------------
 
@@ -280,15 +290,21 @@ class PromptPlayer(MediaStreamTrack):
             self._start = 0.0
             await asyncio.sleep(0)  # an unpaced consumer must still let the loop run
         block = self.queue.next_block()  # read after the wait: a stop during it silences this frame
+        live = self.live.pull() if block is None and self.live is not None else None
         if self._opus_silence is not None:
             # a block without its packet (a prompt queued without packets) goes out as silence
-            packet = Packet(self.queue.last_packet or self._opus_silence)
+            payload = self.queue.last_packet
+            if live is not None:  # bridged audio: encoded here so RTP timestamps stay on this track's clock
+                if self._live_encoder is None:
+                    self._live_encoder = OpusStream()
+                payload = self._live_encoder.encode(live)
+            packet = Packet(payload or self._opus_silence)
             packet.pts = self._slot * SAMPLES_PER_FRAME
             packet.time_base = TIME_BASE
             self.stats.frames_sent += 1
             return packet
         frame = AudioFrame(format="s16", layout="mono", samples=SAMPLES_PER_FRAME)
-        frame.planes[0].update(block if block is not None else _SILENCE)
+        frame.planes[0].update(block if block is not None else live if live is not None else _SILENCE)
         frame.sample_rate = SAMPLE_RATE
         frame.time_base = TIME_BASE
         frame.pts = self._slot * SAMPLES_PER_FRAME

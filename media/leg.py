@@ -1,0 +1,142 @@
+"""One WebRTC audio leg answered by the gateway: the remote side offers, the leg answers.
+
+An :class:`AudioLeg` owns its ``RTCPeerConnection``, its outgoing track (a
+:class:`~media.player.PromptPlayer`: prompts, music on hold, bridged live
+audio, silence in between) and the task that drains the remote's audio.
+Every decoded frame goes to ``on_audio`` as 48 kHz mono int16 samples (aiortc's
+decoder queue is unbounded, so the leg always drains it). ``on_closed`` is
+called once with why the connection went away (``ice_failed`` or
+``connection_closed``); the owner decides what that means for the call.
+
+Both the customer's call and an agent's softphone are legs; a
+:class:`~media.bridge.Bridge` joins two of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+import av
+import numpy as np
+import numpy.typing as npt
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc import sdp as aiortc_sdp
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from media.audio import FrameConverter
+from media.errors import MediaError
+from media.player import PromptPlayer
+from media.telephone_event import enable_telephone_events
+
+Samples = npt.NDArray[np.int16]
+
+
+class BadOffer(MediaError):
+    """An SDP offer the leg cannot answer: unparseable, no audio, no ICE credentials or DTLS fingerprint."""
+
+    code = "bad_sdp"
+
+
+def check_offer(offer_sdp: str) -> None:
+    """Refuse an unusable offer before anything is created for it (cheap: parsing only)."""
+    try:
+        parsed = aiortc_sdp.SessionDescription.parse(offer_sdp)
+    except (ValueError, KeyError, IndexError) as exc:
+        raise BadOffer(f"the SDP offer could not be parsed: {exc}") from None
+    audio = [m for m in parsed.media if m.kind == "audio"]
+    if not audio:
+        raise BadOffer("the offer has no audio", code="no_audio")
+    if not (audio[0].ice and audio[0].ice.usernameFragment and audio[0].ice.password):
+        raise BadOffer("the offer has no ICE credentials (a=ice-ufrag / a=ice-pwd)")
+    if not (audio[0].dtls and audio[0].dtls.fingerprints):
+        raise BadOffer("the offer has no DTLS fingerprint (a=fingerprint)")
+
+
+class AudioLeg:
+    def __init__(self, *, on_audio: Callable[[Samples], None], on_closed: Callable[[str], None],
+                 ice_servers: list[str] | None = None, opus_silence: bytes | None = None,
+                 on_digit: Callable[[str], None] | None = None, name: str = "leg") -> None:
+        self.name = name
+        self._on_audio = on_audio
+        self._on_closed = on_closed
+        self._on_digit = on_digit
+        self._opus_silence = opus_silence
+        config = RTCConfiguration(iceServers=[RTCIceServer(urls=u) for u in ice_servers or []])
+        self.pc = RTCPeerConnection(config)
+        self.player = PromptPlayer()  # replaced in accept() by a packet-sending one when Opus is offered
+        self.connected = asyncio.Event()
+        self._closed = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def accept(self, offer_sdp: str) -> str:
+        """Answer the remote's offer (non-trickle: the answer carries every candidate). Raises BadOffer."""
+        if self._on_digit is not None:
+            enable_telephone_events(self.pc, self._on_digit)
+
+        @self.pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            if track.kind == "audio":
+                self._spawn(self._drain(track), "drain")
+
+        @self.pc.on("connectionstatechange")
+        async def on_state() -> None:
+            state = self.pc.connectionState
+            if state == "connected":
+                self.connected.set()
+            elif state in ("failed", "closed") and not self._closed:
+                self._closed = True
+                self._on_closed("ice_failed" if state == "failed" else "connection_closed")
+
+        try:
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        except (ValueError, KeyError, IndexError) as exc:
+            raise BadOffer(f"the SDP offer could not be used: {exc}") from None
+        if not any(t.kind == "audio" for t in self.pc.getTransceivers()):
+            raise BadOffer("the offer has no audio", code="no_audio")
+        if self._opus_silence is not None and "opus/48000" in offer_sdp.lower():
+            self.player = PromptPlayer(opus_silence=self._opus_silence)  # aiortc answers Opus first when offered
+        for transceiver in self.pc.getTransceivers():
+            if transceiver.kind == "audio":
+                transceiver.sender.replaceTrack(self.player)
+                transceiver.direction = "sendrecv"
+        answer = await self.pc.createAnswer()
+        await self.pc.setLocalDescription(answer)
+        return self.pc.localDescription.sdp
+
+    async def wait_connected(self, timeout: float) -> bool:
+        try:
+            await asyncio.wait_for(self.connected.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _drain(self, track: MediaStreamTrack) -> None:
+        converter = FrameConverter(48000)
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            assert isinstance(frame, av.AudioFrame)
+            self._on_audio(converter.convert(frame))
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = asyncio.ensure_future(coro)
+        task.set_name(f"{self.name}-{name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        """End the outgoing track, close the connection, stop draining. Idempotent; ``on_closed`` is not called."""
+        self._closed = True
+        self.player.end()
+        await self.pc.close()
+        tasks = [t for t in self._tasks if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
