@@ -11,7 +11,7 @@ from . import protocol, tokens
 from .agents import Agent
 from .connection import Connection, Step, serve_socket
 from .errors import GatewayError, Unauthorized
-from .protocol import Author, ServerFrame
+from .protocol import AgentStatus, Author, ServerFrame
 from .runtime import SERVICES, Services
 from .store import to_event
 
@@ -60,6 +60,8 @@ class AgentConnection(Connection):
         self.s.queue_board.unwatch(self._on_queue)
         if self.agent is not None and self.session:
             await self.s.presence.leave(self.session, self.agent.id)
+            if (await self.s.presence.info(self.agent.id))["status"] == AgentStatus.OFFLINE:
+                await self.s.agent_calls.agent_gone(self.agent.id)  # a call ringing for them goes back
 
     async def handle(self, frame: protocol.Frame) -> None:
         conversations = self.s.conversations
@@ -84,6 +86,15 @@ class AgentConnection(Connection):
                     "kind": "typing", "author": Author.AGENT, "active": frame.active, "name": self.me.name})
             case protocol.CloseConversation():
                 await conversations.close(self.me.id, frame.conversation_id, frame.disposition)
+            case protocol.CallOffer():
+                answer = await self.s.agent_calls.accept(self.me, frame.call_id, frame.sdp)
+                self.push({"type": ServerFrame.CALL_ANSWER, "call_id": frame.call_id, "sdp": answer})
+            case protocol.DeclineCall():
+                await self.s.agent_calls.decline(self.me, frame.call_id)
+            case protocol.HoldCall():
+                await self.s.agent_calls.hold(self.me, frame.call_id, frame.hold)
+            case protocol.HangupCall():
+                await self.s.agent_calls.hangup(self.me, frame.call_id)
 
     def _history_step(self, cid: str, after: str | None) -> Step:
         async def step() -> None:
@@ -128,9 +139,13 @@ class AgentConnection(Connection):
             self.push({"type": ServerFrame.TYPING, "conversation_id": cid,
                        "active": message["active"], "draft": message.get("draft", "")})
         elif kind == "call":
-            cid = channel.rsplit(":", 1)[1]
-            self.push({"type": ServerFrame.CALL_STATUS, "conversation_id": cid, "call_id": message["call_id"],
-                       "status": message["status"], "reason": message.get("reason", "")})
+            cid = message.get("conversation_id") or channel.rsplit(":", 1)[1]
+            frame = {"type": ServerFrame.CALL_STATUS, "conversation_id": cid, "call_id": message["call_id"],
+                     "status": message["status"], "reason": message.get("reason", ""),
+                     "agent_id": message.get("agent_id", ""), "agent_name": message.get("agent_name", "")}
+            if "ring_seconds" in message:
+                frame["ring_seconds"] = message["ring_seconds"]
+            self.push(frame)
         elif kind == "assigned" and channel == keys.agent_channel(self.me.id):
             self.push(self._assigned_step(message["conversation_id"]))
         elif kind == "unassigned" and channel == keys.agent_channel(self.me.id):

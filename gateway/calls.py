@@ -39,6 +39,7 @@ from media.opus import OpusPrompts
 from media.player import PromptPlayer
 from media.tts import Synthesizer
 
+from .agent_calls import AgentCalls
 from .call_speech import CallSpeech
 from .conversations import ConversationHooks, Conversations
 from .errors import BadRequest, Conflict, GatewayError, NotFound
@@ -114,7 +115,9 @@ class Call:
                 return
             await self.set_status(CallStatus.IVR)
             reason = await self._run_flow()
-            if reason != "queued" and not self.ended.is_set():
+            if reason == "queued" and self.m.agents is not None and not self.ended.is_set():
+                await self.m.agents.waiting(self)
+            elif reason != "queued" and not self.ended.is_set():
                 await self.end(reason)
             await self.ended.wait()
         except asyncio.CancelledError:
@@ -182,6 +185,8 @@ class Call:
             self.runner.post(Disconnected())
         if self.speech is not None:
             await self.speech.close()
+        if self.m.agents is not None:
+            await self.m.agents.call_ended(self)
         await self.leg.close()
         current = asyncio.current_task()
         tasks = [t for t in self._tasks if t is not current]
@@ -210,6 +215,7 @@ class CallManager:
                  speech: SpeechRecognition | None = None):
         self.config = config
         self.speech = speech
+        self.agents: AgentCalls | None = None   # set by the runtime: waiting calls ring agents
         self.conversations = conversations
         self.flows = flows
         self.synthesizer = synthesizer
@@ -274,9 +280,9 @@ class CallManager:
             raise NotFound(f"no call {call_id} in progress", field="call_id")
         return call
 
-    async def publish_status(self, call: Call, status: CallStatus, reason: str) -> None:
+    async def publish_status(self, call: Call, status: CallStatus, reason: str, **extra: str) -> None:
         await self._publish(call.conversation_id, {"kind": "call", "call_id": call.id, "status": str(status),
-                                                   "reason": reason or ""})
+                                                   "reason": reason or "", **extra})
 
     def forget(self, call: Call) -> None:
         if self.calls.pop(call.id, None) is not None:

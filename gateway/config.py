@@ -32,6 +32,8 @@ class Settings:
     ice_servers: tuple[str, ...] = ()     # STUN/TURN URLs handed to every call leg; none on a LAN
     rtc_addresses: tuple[str, ...] = ()   # local IPs call legs offer as host candidates; () = every interface
     vosk_model: tuple[str, ...] = ()      # Vosk model dirs or installed names; () = pocketsphinx en-us only
+    ring_seconds: float = 20.0            # an agent's softphone rings this long before the call goes back
+    agent_drop: str = "requeue"           # the agent's leg drops mid-call: "requeue" the caller or "end" the call
     node_id: str = field(default_factory=lambda: f"node-{os.getpid()}")
 
     @property
@@ -55,6 +57,8 @@ ENVIRONMENT: Mapping[str, tuple[str, str]] = {
     "max_calls": ("CG_MAX_CALLS", "concurrent calls this node accepts; beyond it callers hear 'all lines busy'"),
     "ice_servers": ("CG_ICE_SERVERS", "comma-separated STUN/TURN URLs for call legs (default none)"),
     "rtc_addresses": ("CG_RTC_ADDRESSES", "comma-separated local IPs call legs may use (default: all interfaces)"),
+    "ring_seconds": ("CG_RING_SECONDS", "seconds an agent's softphone rings before the call goes back (default 20)"),
+    "agent_drop": ("CG_AGENT_DROP", "when an agent's call leg drops: 'requeue' the caller (default) or 'end' the call"),
     "vosk_model": ("VOSK_MODEL", (f"Vosk model directory or installed model name (several: separated by "
                                   f"'{os.pathsep}'; unset: English speech with the bundled pocketsphinx model)")),
 }
@@ -100,6 +104,16 @@ def from_sources(flags: Mapping[str, object], env: Mapping[str, str]) -> Setting
             except ValueError:
                 raise ConfigError(f"'{address}' is not an IP address", field="rtc_addresses") from None
         values["rtc_addresses"] = addresses
+    if "ring_seconds" in values:
+        try:
+            values["ring_seconds"] = float(str(values["ring_seconds"]))
+            if not 1 <= float(str(values["ring_seconds"])) <= 300:
+                raise ValueError
+        except ValueError:
+            raise ConfigError(f"ring seconds must be a number from 1 to 300, not {values['ring_seconds']!r}",
+                              field="ring_seconds") from None
+    if values.get("agent_drop", "requeue") not in ("requeue", "end"):
+        raise ConfigError("agent drop must be 'requeue' or 'end'", field="agent_drop")
     if "vosk_model" in values and isinstance(values["vosk_model"], str):
         values["vosk_model"] = tuple(m.strip() for m in str(values["vosk_model"]).split(os.pathsep) if m.strip())
     for name in ("data_dir", "agents_file", "flows_dir"):

@@ -172,6 +172,18 @@ class Conversations:
         self.router.kick()
         await self._queue_changed()
 
+    async def requeue(self, cid: str, agent_id: str, reason: str, *, score: int) -> bool:
+        """Take ``cid`` back from ``agent_id`` (a missed, declined or dropped call) and queue it at ``score``."""
+        result = await self.store.requeue(cid, self.queue, agent_id, reason, score=score, now=now_ms())
+        if result != "ok":
+            return False
+        log.info("conversation back in the queue (%s)", reason, extra={"conversation_id": cid, "agent_id": agent_id})
+        await self.store.redis.publish(self.store.keys.agent_channel(agent_id),
+                                       f'{{"kind":"unassigned","conversation_id":"{cid}","reason":"{reason}"}}')
+        self.router.kick()
+        await self._queue_changed()
+        return True
+
     async def open_for_flow(self, customer_id: str, context: dict[str, str]) -> tuple[str, bool]:
         """The customer's open conversation, or a new one in state 'open' (a flow runs before routing)."""
         cid, created = await self.store.open_conversation(

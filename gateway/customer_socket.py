@@ -150,7 +150,7 @@ class CustomerConnection(Connection):
                        "active": message["active"], "name": message.get("name", "")})
         elif kind == "call":
             self.push({"type": ServerFrame.CALL_STATUS, "call_id": message["call_id"], "status": message["status"],
-                       "reason": message.get("reason", "")})
+                       "reason": message.get("reason", ""), "agent_name": message.get("agent_name", "")})
         elif kind == "conversation":
             cid = message["conversation_id"]
             if cid != self.followed:

@@ -60,11 +60,17 @@ class EventType(StrEnum):
     CALL_ENDED = "call_ended"
     IVR = "ivr"                    # one IVR/bot step: prompt, input, choice, ... (kind, node, detail)
     CHOICES = "choices"            # a bot offers buttons: choices [{key, label}]
+    CALL_ANSWERED = "call_answered"      # an agent's softphone connected: agent_id, agent_name, wait_ms
+    CALL_MISSED = "call_missed"          # the ringing agent declined or did not answer: agent_id, reason
+    CALL_HELD = "call_held"
+    CALL_RESUMED = "call_resumed"
+    CALL_AGENT_LOST = "call_agent_lost"  # the agent's leg dropped mid-call: agent_id, reason
 
 
 # What a customer may see of the timeline: notes and internal state stay hidden.
 CUSTOMER_VISIBLE = frozenset({EventType.OPENED, EventType.MESSAGE, EventType.ASSIGNED, EventType.CLOSED,
-                              EventType.CALL_STARTED, EventType.CALL_ENDED, EventType.CHOICES})
+                              EventType.CALL_STARTED, EventType.CALL_ENDED, EventType.CHOICES,
+                              EventType.CALL_ANSWERED})
 
 
 class CallStatus(StrEnum):
@@ -87,6 +93,8 @@ class ClientFrame(StrEnum):
     CALL_OFFER = "call_offer"
     DTMF = "dtmf"
     HANGUP = "hangup"
+    CALL_DECLINE = "call_decline"    # agent: do not take the ringing call
+    CALL_HOLD = "call_hold"          # agent: hold (true) or resume (false) the connected call
 
 
 class ServerFrame(StrEnum):
@@ -169,8 +177,19 @@ class HangupCall:
     call_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class DeclineCall:
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class HoldCall:
+    call_id: str
+    hold: bool
+
+
 Frame = (Hello | SendMessage | SendNote | Typing | SetStatus | OpenConversation | CloseConversation
-         | CallOffer | SendDtmf | HangupCall)
+         | CallOffer | SendDtmf | HangupCall | DeclineCall | HoldCall)
 
 
 # ---------------------------------------------------------------- parsing
@@ -246,7 +265,7 @@ DTMF_KEYS = frozenset("0123456789*#ABCD")
 
 _CUSTOMER_FRAMES = {ClientFrame.HELLO, ClientFrame.MESSAGE, ClientFrame.TYPING, ClientFrame.CALL_OFFER,
                     ClientFrame.DTMF, ClientFrame.HANGUP}
-_AGENT_FRAMES = set(ClientFrame) - {ClientFrame.CALL_OFFER, ClientFrame.DTMF, ClientFrame.HANGUP}
+_AGENT_FRAMES = set(ClientFrame) - {ClientFrame.DTMF}
 
 
 def parse(obj: dict[str, Any], *, role: str) -> Frame:
@@ -308,4 +327,11 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
             return SendDtmf(call_id=_req(obj, "call_id", max_len=64), digits=digits)
         case ClientFrame.HANGUP:
             return HangupCall(call_id=_req(obj, "call_id", max_len=64))
+        case ClientFrame.CALL_DECLINE:
+            return DeclineCall(call_id=_req(obj, "call_id", max_len=64))
+        case ClientFrame.CALL_HOLD:
+            hold = obj.get("hold")
+            if not isinstance(hold, bool):
+                raise BadRequest("'hold' must be true or false", field="hold", code="bad_field")
+            return HoldCall(call_id=_req(obj, "call_id", max_len=64), hold=hold)
     raise AssertionError(frame_type)  # pragma: no cover - every member is matched above

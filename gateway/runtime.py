@@ -22,6 +22,7 @@ from media.asr import AsrError
 from media.errors import UnsupportedAiortcVersion
 from media.tts import Synthesizer
 
+from .agent_calls import AgentCalls
 from .agents import AgentDirectory, ensure_demo_agents, load_agents
 from .bus import Bus
 from .calls import CallConfig, CallManager
@@ -66,6 +67,7 @@ class Services:
     calls: CallManager
     bots: ChatBots
     speech: SpeechRecognition
+    agent_calls: AgentCalls
     http: aiohttp.ClientSession
     embedded: EmbeddedRedis | None = None
     extra: dict[str, object] = field(default_factory=dict)
@@ -149,12 +151,15 @@ async def start(settings: Settings) -> Services:
             CallConfig(ice_servers=list(settings.ice_servers), max_calls=settings.max_calls, flow=settings.voice_flow),
             conversations, flows, Synthesizer(cache_dir=settings.data_dir / "tts-cache"), http, publish_call,
             speech)
+        agent_calls = AgentCalls(calls, presence, bus, keys, ring_seconds=settings.ring_seconds,
+                                 agent_drop=settings.agent_drop)
+        calls.agents = agent_calls
         services = Services(
             settings=settings, redis=redis, keys=keys, store=store, bus=bus, router=router,
             presence=presence, conversations=conversations,
             signer=TokenSigner(await _shared_secret(redis, keys, settings.secret)),
             directory=directory, queue_board=QueueBoard(bus, conversations, keys.queue_channel),
-            flows=flows, calls=calls, speech=speech, http=http, embedded=embedded,
+            flows=flows, calls=calls, speech=speech, agent_calls=agent_calls, http=http, embedded=embedded,
             bots=ChatBots(settings.chat_flow, flows, conversations, bus, keys, http))
         if settings.chat_flow:
             if not services.bots.enabled:

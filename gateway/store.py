@@ -183,6 +183,19 @@ append(KEYS[2], KEYS[1], KEYS[7], 'assigned', ARGV[4], ARGV[3])
 return 'ok'
 """
 
+# Take a conversation back from its agent and put it in the queue at ``score`` (its first enqueue time, so it
+# goes back ahead of everyone who came later): a call the agent missed, declined or dropped.
+# KEYS: conv, timeline, queue, agent_convs, conv channel   ARGV: conv id, agent id, now, data, score
+_REQUEUE_SCRIPT = _APPEND + """
+if redis.call('HGET', KEYS[1], 'state') ~= 'assigned' then return 'not_assigned' end
+if redis.call('HGET', KEYS[1], 'agent_id') ~= ARGV[2] then return 'not_assigned' end
+redis.call('SREM', KEYS[4], ARGV[1])
+redis.call('HSET', KEYS[1], 'state', 'queued', 'agent_id', '', 'queued_at', ARGV[5])
+redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
+append(KEYS[2], KEYS[1], KEYS[5], 'state', ARGV[4], ARGV[3])
+return 'ok'
+"""
+
 # KEYS: conv, timeline, queue, agent_convs, agent, conv channel   ARGV: conv id, agent id, now, data
 _CLOSE_SCRIPT = _APPEND + """
 local state = redis.call('HGET', KEYS[1], 'state')
@@ -215,6 +228,7 @@ class Store:
         self._assign = redis.register_script(_ASSIGN_SCRIPT)
         self._close = redis.register_script(_CLOSE_SCRIPT)
         self._enqueue = redis.register_script(_ENQUEUE_SCRIPT)
+        self._requeue = redis.register_script(_REQUEUE_SCRIPT)
         self._context = redis.register_script(_CONTEXT_SCRIPT)
 
     async def append(self, cid: str, typ: str, data: dict[str, Any], *, now: int, client_id: str = "",
@@ -258,6 +272,14 @@ class Store:
             keys=[k.conv(cid), k.timeline(cid), k.queue(queue), k.agent(agent_id), k.agent_convs(agent_id),
                   k.agent_sessions(agent_id), k.conv_channel(cid)],
             args=[cid, agent_id, now, encode({"agent_id": agent_id, "agent_name": agent_name})]))
+
+    async def requeue(self, cid: str, routing_queue: str, agent_id: str, reason: str, *, score: int,
+                      now: int) -> str:
+        """Unassign from ``agent_id`` and queue again at ``score``: 'ok' or 'not_assigned'."""
+        k = self.keys
+        return _s(await self._requeue(
+            keys=[k.conv(cid), k.timeline(cid), k.queue(routing_queue), k.agent_convs(agent_id), k.conv_channel(cid)],
+            args=[cid, agent_id, now, encode({"state": "queued", "reason": reason, "agent_id": agent_id}), score]))
 
     async def close(self, cid: str, queue: str, agent_id: str, disposition: str, *, now: int) -> str:
         k = self.keys

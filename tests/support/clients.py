@@ -40,11 +40,12 @@ class Client:
         else:
             await self.ws.send_str(data)
 
-    async def expect(self, type_: str, where: Callable[[Frame], bool] = lambda f: True,
+    async def expect(self, type_: str | tuple[str, ...], where: Callable[[Frame], bool] = lambda f: True,
                      timeout: float = 5.0) -> Frame:
-        """The next frame of this type matching ``where``; earlier non-matching frames stay unread."""
+        """The next frame of this type (or one of these types) matching ``where``; others stay unread."""
+        types = (type_,) if isinstance(type_, str) else type_
         for i, frame in enumerate(self._unread):
-            if frame.get("type") == type_ and where(frame):
+            if frame.get("type") in types and where(frame):
                 return self._unread.pop(i)
         assert self.ws is not None
         async with asyncio.timeout(timeout):
@@ -55,7 +56,7 @@ class Client:
                                          f"unread: {self._unread}")
                 frame = msg.json()
                 self.seen.append(frame)
-                if frame.get("type") == type_ and where(frame):
+                if frame.get("type") in types and where(frame):
                     return frame
                 self._unread.append(frame)
 

@@ -1,0 +1,335 @@
+"""Agents answer calls: ring the assigned agent, connect their softphone, bridge, hold, hang up.
+
+When the IVR hands a call to routing, the caller hears music on hold and the
+call waits for its conversation to be assigned (routing is the same as for
+chats: the longest-idle available agent with room). The assigned agent's desk
+then *rings* (``call_status`` ``ringing`` with the agent's id) for
+``ring_seconds``:
+
+- the agent accepts by sending its own WebRTC offer for the call
+  (``call_offer`` with the ``call_id``); the gateway answers it with a second
+  :class:`~media.leg.AudioLeg` and, once that leg is connected, bridges the two
+  legs (:class:`~media.bridge.Bridge`): the call stays anchored here, so hold
+  and later recording or transcripts can tap it;
+- on decline or no answer the agent is set *away* (so routing does not hand
+  them the next call at once) and the conversation goes back into the queue at
+  its first enqueue time, ahead of everyone who came later (ring-no-answer);
+- a second accept for the same call (another tab, another agent) is refused:
+  the first accept claims the call before anything awaits.
+
+If the agent's leg drops mid-call (closed tab, ICE failure), the caller is
+told and, by configuration, either goes back to the queue (``requeue``, the
+default) or the call ends (``end``). A reconnect of the agent's WebSocket
+alone does not touch the call: the media leg is what counts.
+
+Calls are anchored on the node that answered the customer; the agent's
+accept must reach that node (the agent desk's socket is on it, or the agent
+gets a clear "the call is on another node" error: cross-node accept is not
+done yet).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ivr.actions import Say
+from media.audio import Audio
+from media.bridge import Bridge
+from media.leg import AudioLeg, BadOffer, Samples, check_offer
+from media.music import hold_music
+
+from .agents import Agent
+from .errors import BadRequest, Conflict, GatewayError, NotFound
+from .protocol import AgentStatus, CallStatus, EventType
+from .routing import now_ms
+from .tasks import cancel_and_wait
+
+if TYPE_CHECKING:
+    from .bus import Bus
+    from .calls import Call, CallManager
+    from .presence import Presence
+    from .store import Keys
+
+log = logging.getLogger(__name__)
+
+RING_SECONDS = 20.0
+AGENT_CONNECT_SECONDS = 15.0
+LOST_AGENT_PROMPT = "We lost the connection to your agent. Please hold while we connect you to someone else."
+LOST_AGENT_END_PROMPT = "We lost the connection to your agent. Please call us again. Goodbye."
+
+
+@dataclass
+class Handoff:
+    """One waiting call's way to an agent (lives from 'queued' to the end of the call)."""
+
+    call: Call
+    queued_ms: int
+    agent_id: str = ""
+    agent_name: str = ""
+    ring: asyncio.Task[None] | None = None
+    leg: AudioLeg | None = None
+    bridge: Bridge | None = None
+    answered_ms: int = 0
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+
+class AgentCalls:
+    def __init__(self, calls: CallManager, presence: Presence, bus: Bus, keys: Keys, *,
+                 ring_seconds: float = RING_SECONDS, agent_drop: str = "requeue",
+                 music: Audio | None = None) -> None:
+        if agent_drop not in ("requeue", "end"):
+            raise ValueError(f"agent_drop must be 'requeue' or 'end', not {agent_drop!r}")
+        self.calls = calls
+        self.presence = presence
+        self.bus = bus
+        self.keys = keys
+        self.ring_seconds = ring_seconds
+        self.agent_drop = agent_drop
+        self.music = music or hold_music()
+        self._music_packets: list[bytes] | None = None
+        self.handoffs: dict[str, Handoff] = {}   # call id -> handoff
+
+    # ---------------------------------------------------------------- the call's side
+
+    async def waiting(self, call: Call) -> None:
+        """The flow queued the call: music on hold, and ring the agent as soon as routing assigns one."""
+        handoff = Handoff(call, queued_ms=now_ms())
+        self.handoffs[call.id] = handoff
+        await self._play_hold_music(call)
+        await self.bus.subscribe(self.keys.conv_channel(call.conversation_id), self._on_conversation)
+        conv = await self.calls.conversations.store.conversation(call.conversation_id)
+        if conv is not None and conv.get("state") == "assigned" and conv.get("agent_id"):
+            # assigned before we listened: ring now
+            self._spawn(handoff, self._ring(handoff, conv["agent_id"], conv.get("agent_name", "")))
+
+    async def call_ended(self, call: Call) -> None:
+        """Release everything the call had on the agent side (called once by :meth:`Call.end`)."""
+        handoff = self.handoffs.pop(call.id, None)
+        if handoff is None:
+            return
+        with contextlib.suppress(Exception):
+            await self.bus.unsubscribe(self.keys.conv_channel(call.conversation_id), self._on_conversation)
+        await self._disconnect(handoff)
+        current = asyncio.current_task()
+        await cancel_and_wait(*[t for t in handoff.tasks if t is not current])
+
+    def _on_conversation(self, channel: str, message: dict[str, Any]) -> None:
+        if message.get("kind") != "event" or message.get("type") != EventType.ASSIGNED:
+            return
+        cid = channel.rsplit(":", 1)[1]
+        for handoff in self.handoffs.values():
+            if handoff.call.conversation_id == cid and not handoff.agent_id and handoff.leg is None:
+                data = message.get("data") or {}
+                self._spawn(handoff, self._ring(handoff, str(data.get("agent_id", "")),
+                                                str(data.get("agent_name", ""))))
+
+    async def _ring(self, handoff: Handoff, agent_id: str, agent_name: str) -> None:
+        if not agent_id or handoff.agent_id:
+            return
+        handoff.agent_id = agent_id
+        handoff.agent_name = agent_name or (await self.presence.info(agent_id))["name"]
+        if handoff.leg is not None or handoff.call.ended.is_set():
+            return
+        call = handoff.call
+        log.info("ringing agent %s", agent_id, extra={"conversation_id": call.conversation_id})
+        # On the agent's own channel: their desk may not follow the conversation yet (just assigned).
+        call.status = CallStatus.RINGING
+        await self.bus.publish(self.keys.agent_channel(agent_id), {
+            "kind": "call", "call_id": call.id, "status": str(CallStatus.RINGING), "reason": "",
+            "conversation_id": call.conversation_id, "agent_id": agent_id, "agent_name": handoff.agent_name,
+            "ring_seconds": self.ring_seconds})
+
+        async def no_answer() -> None:
+            await asyncio.sleep(self.ring_seconds)
+            await self._missed(handoff, "no_answer")
+        handoff.ring = self._spawn(handoff, no_answer())
+
+    async def _missed(self, handoff: Handoff, reason: str) -> None:
+        """Ring-no-answer or decline: the agent goes away, the call goes back to the head of the queue."""
+        agent_id = handoff.agent_id
+        if not agent_id or handoff.leg is not None:
+            return
+        if handoff.ring is not None and handoff.ring is not asyncio.current_task():
+            handoff.ring.cancel()
+        handoff.ring = None
+        handoff.agent_id = handoff.agent_name = ""
+        call = handoff.call
+        log.info("agent %s missed the call (%s)", agent_id, reason, extra={"conversation_id": call.conversation_id})
+        await self.presence.set_status(agent_id, AgentStatus.AWAY)   # before requeueing: not offered it again
+        await self.calls.conversations.record(call.conversation_id, EventType.CALL_MISSED,
+                                              {"call_id": call.id, "agent_id": agent_id, "reason": reason})
+        await self.calls.conversations.requeue(call.conversation_id, agent_id, f"call_{reason}",
+                                               score=handoff.queued_ms)
+        await self._status(handoff, CallStatus.WAITING, reason)
+
+    # ---------------------------------------------------------------- the agent's side
+
+    def _for_agent(self, agent: Agent, call_id: str) -> Handoff:
+        handoff = self.handoffs.get(call_id)
+        if handoff is None:
+            if call_id in self.calls.calls:
+                raise Conflict("the call is not waiting for an agent", field="call_id", code="not_ringing")
+            raise NotFound(f"no call {call_id} on this node (it ended, or it is anchored on another node)",
+                           field="call_id")
+        if handoff.agent_id != agent.id:
+            raise Conflict("this call is not for you", field="call_id", code="not_ringing")
+        return handoff
+
+    async def accept(self, agent: Agent, call_id: str, offer_sdp: str) -> str:
+        """The agent answers with its softphone's offer; returns the SDP answer. Exactly one accept wins."""
+        handoff = self._for_agent(agent, call_id)
+        if handoff.leg is not None:
+            raise Conflict("the call was already answered", field="call_id", code="already_answered")
+        try:
+            check_offer(offer_sdp)
+        except BadOffer as exc:
+            raise BadRequest(exc.message, field="sdp", code=exc.code) from None
+        call = handoff.call
+        def on_closed(why: str) -> None:
+            self._spawn(handoff, self._agent_lost(handoff, leg, why))
+
+        leg = AudioLeg(on_audio=lambda samples: self._from_agent(handoff, samples), on_closed=on_closed,
+                       ice_servers=self.calls.config.ice_servers, opus_silence=self.calls.opus.silence,
+                       name=f"agent-{call_id}")
+        handoff.leg = leg                      # claimed before the first await: a second accept is refused
+        if handoff.ring is not None:
+            handoff.ring.cancel()
+            handoff.ring = None
+        try:
+            answer = await leg.accept(offer_sdp)
+        except BaseException as exc:
+            handoff.leg = None
+            await leg.close()
+            if isinstance(exc, BadOffer):
+                raise BadRequest(exc.message, field="sdp", code=exc.code) from None
+            raise
+        log.info("agent %s answered", agent.id, extra={"conversation_id": call.conversation_id})
+        self._spawn(handoff, self._connect(handoff, leg))
+        return answer
+
+    async def _connect(self, handoff: Handoff, leg: AudioLeg) -> None:
+        if not await leg.wait_connected(AGENT_CONNECT_SECONDS):
+            await self._agent_lost(handoff, leg, "agent_ice_timeout")
+            return
+        call = handoff.call
+        call.player.stop()                     # music on hold (and any announcement) ends
+        handoff.bridge = call.bridge = Bridge(call.player, leg.player)
+        handoff.answered_ms = now_ms()
+        await self.calls.conversations.record(call.conversation_id, EventType.CALL_ANSWERED, {
+            "call_id": call.id, "agent_id": handoff.agent_id, "agent_name": handoff.agent_name,
+            "wait_ms": handoff.answered_ms - handoff.queued_ms})
+        await self._status(handoff, CallStatus.CONNECTED)
+
+    def _from_agent(self, handoff: Handoff, samples: Samples) -> None:
+        if handoff.bridge is not None:
+            handoff.bridge.from_b(samples)
+
+    async def decline(self, agent: Agent, call_id: str) -> None:
+        handoff = self._for_agent(agent, call_id)
+        if handoff.leg is not None:
+            raise Conflict("the call was already answered", field="call_id", code="already_answered")
+        await self._missed(handoff, "declined")
+
+    async def hold(self, agent: Agent, call_id: str, on: bool) -> None:
+        handoff = self._for_agent(agent, call_id)
+        bridge = handoff.bridge
+        if bridge is None:
+            raise Conflict("the call is not connected", field="call_id", code="not_connected")
+        if on == bridge.held:
+            return
+        if on:
+            bridge.hold(self.music, await self._hold_packets(handoff.call))
+        else:
+            bridge.resume()
+        await self.calls.conversations.record(handoff.call.conversation_id,
+                                              EventType.CALL_HELD if on else EventType.CALL_RESUMED,
+                                              {"call_id": call_id, "agent_id": agent.id})
+        await self._status(handoff, CallStatus.CONNECTED, "held" if on else "")
+
+    async def hangup(self, agent: Agent, call_id: str) -> None:
+        handoff = self._for_agent(agent, call_id)
+        await handoff.call.end("agent_hangup")
+
+    async def agent_gone(self, agent_id: str) -> None:
+        """The agent's last desk connection closed: a call ringing for them is missed (a live leg stays)."""
+        for handoff in list(self.handoffs.values()):
+            if handoff.agent_id == agent_id and handoff.leg is None:
+                await self._missed(handoff, "agent_disconnected")
+
+    async def _agent_lost(self, handoff: Handoff, leg: AudioLeg, why: str) -> None:
+        """The agent's leg failed or closed while the caller is still there."""
+        if handoff.leg is not leg or handoff.call.ended.is_set():
+            return
+        call = handoff.call
+        agent_id = handoff.agent_id
+        log.warning("agent leg lost (%s)", why, extra={"conversation_id": call.conversation_id, "agent_id": agent_id})
+        await self._disconnect(handoff)
+        handoff.agent_id = handoff.agent_name = ""
+        await self.calls.conversations.record(call.conversation_id, EventType.CALL_AGENT_LOST,
+                                              {"call_id": call.id, "agent_id": agent_id, "reason": why})
+        if self.agent_drop == "end":
+            await self._say(call, LOST_AGENT_END_PROMPT)
+            await call.end("agent_lost")
+            return
+        await self._say(call, LOST_AGENT_PROMPT)
+        await self._play_hold_music(call)
+        await self.presence.set_status(agent_id, AgentStatus.AWAY)
+        await self.calls.conversations.requeue(call.conversation_id, agent_id, "call_agent_lost",
+                                               score=handoff.queued_ms)
+        await self._status(handoff, CallStatus.WAITING, "agent_lost")
+
+    # ---------------------------------------------------------------- helpers
+
+    async def _disconnect(self, handoff: Handoff) -> None:
+        if handoff.ring is not None:
+            handoff.ring.cancel()
+            handoff.ring = None
+        if handoff.bridge is not None:
+            handoff.bridge.close()
+            handoff.bridge = handoff.call.bridge = None
+        leg, handoff.leg = handoff.leg, None
+        if leg is not None:
+            await leg.close()
+
+    async def _status(self, handoff: Handoff, status: CallStatus, reason: str = "") -> None:
+        call = handoff.call
+        if call.ended.is_set():
+            return
+        call.status = status
+        await self.calls.publish_status(call, status, reason, agent_id=handoff.agent_id,
+                                        agent_name=handoff.agent_name)
+
+    async def _hold_packets(self, call: Call) -> list[bytes] | None:
+        if not call.player.sends_packets:
+            return None
+        if self._music_packets is None:
+            self._music_packets = await asyncio.to_thread(self.calls.opus.packets, self.music)
+        return self._music_packets
+
+    async def _play_hold_music(self, call: Call) -> None:
+        call.player.loop(self.music, "music-on-hold", await self._hold_packets(call))
+
+    async def _say(self, call: Call, text: str) -> None:
+        if call.channel is None:
+            return
+        call.player.stop()
+        with contextlib.suppress(GatewayError, Exception):
+            done = await call.channel.say(Say(f"agent-{now_ms()}", text))
+            if done is not None:
+                await done
+
+    def _spawn(self, handoff: Handoff, coro: Any) -> asyncio.Task[None]:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        handoff.tasks.add(task)
+        task.add_done_callback(handoff.tasks.discard)
+        task.add_done_callback(_log_failure)
+        return task
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("agent call task failed", exc_info=task.exception())

@@ -1,0 +1,218 @@
+"""Agents answer calls: a real aiortc caller, a real aiortc softphone, the gateway bridging them.
+
+The caller dials, presses 1 (billing) and waits with music on hold; routing
+assigns the conversation to the available agent, whose softphone rings and
+answers with its own WebRTC offer. Tones prove the audio crosses both ways
+(by frequency, not just energy).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from gateway.protocol import CallStatus
+from media.audio import Audio
+from tests.conftest import Clients, bounded
+from tests.support.caller import SAMPLE_RATE, Caller
+from tests.support.servers import Node, start_node
+from tests.support.softphone import Softphone
+
+
+def tone(hz: float, seconds: float = 1.5, dbfs: float = -12.0) -> Audio:
+    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    return Audio((np.sin(2 * np.pi * hz * t) * 32767 * 10 ** (dbfs / 20)).astype(np.int16), SAMPLE_RATE)
+
+
+def strongest_hz(samples: np.ndarray) -> float:
+    """The frequency with the most energy in ``samples`` (48 kHz), or 0 for silence."""
+    x = samples.astype(np.float64)
+    if len(x) < 4800 or np.sqrt(np.mean(x * x)) < 100:
+        return 0.0
+    spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
+    return float(np.fft.rfftfreq(len(x), 1 / SAMPLE_RATE)[int(np.argmax(spectrum))])
+
+
+async def hears(recording: Callable[[], np.ndarray], hz: float, timeout: float = 10.0) -> None:
+    """Wait until the last 0.5 s of what a side recorded is dominated by ``hz``."""
+    async with asyncio.timeout(timeout):
+        while True:
+            heard = recording()
+            if abs(strongest_hz(heard[-SAMPLE_RATE // 2:]) - hz) < 15:
+                return
+            await asyncio.sleep(0.05)
+
+
+async def queued_call(clients: Clients) -> Caller:
+    customer = clients.customer()
+    await customer.hello()
+    caller = Caller(customer)
+    await caller.dial()
+    await caller.status(CallStatus.IVR)
+    await caller.heard_prompt()          # the greeting; the menu follows and a key cuts it
+    await caller.press("1")
+    await caller.status(CallStatus.WAITING)
+    return caller
+
+
+@pytest.fixture
+async def quick_ring_node(settings) -> AsyncIterator[Node]:  # type: ignore[no-untyped-def]
+    started = await start_node(replace(settings, ring_seconds=2.5))
+    yield started
+    await bounded(started.stop(), "stopping the node")
+
+
+async def test_agent_answers_and_both_sides_hear_each_other(clients: Clients, node: Node) -> None:
+    alice = clients.agent("alice")
+    await alice.hello()
+    caller = await queued_call(clients)
+    phone = Softphone(alice)
+    try:
+        ring = await phone.ringing()
+        assert ring["conversation_id"] == caller.conversation_id and ring["agent_name"] == "Alice Smith"
+        await phone.answer(ring["call_id"])
+        connected = await caller.status(CallStatus.CONNECTED)
+        assert connected["agent_name"] == "Alice Smith"
+        caller.mic.play(tone(440), "caller-tone")
+        await hears(lambda: phone.heard, 440)
+        phone.mic.play(tone(1000), "agent-tone")
+        await hears(lambda: caller.heard, 1000)
+        events = await node.services.store.events(caller.conversation_id)
+        answered = [e for e in events if e["type"] == "call_answered"]
+        assert answered and answered[0]["agent_id"] == "alice" and answered[0]["wait_ms"] >= 0
+        # the caller hangs up: the agent's softphone is told, the conversation stays with the agent
+        await caller.hangup()
+        ended = await phone.status(CallStatus.ENDED)
+        assert ended["reason"] == "caller_hangup"
+        conv = await node.services.store.conversation(caller.conversation_id)
+        assert conv is not None and conv["state"] == "assigned" and conv["agent_id"] == "alice"
+        assert node.services.agent_calls.handoffs == {}
+    finally:
+        await phone.close()
+        await caller.close()
+
+
+async def test_hold_gives_music_to_the_caller_and_silence_to_the_agent(clients: Clients, node: Node) -> None:
+    alice = clients.agent("alice")
+    await alice.hello()
+    caller = await queued_call(clients)
+    phone = Softphone(alice)
+    try:
+        await phone.answer((await phone.ringing())["call_id"])
+        await alice.send({"type": "call_hold", "call_id": phone.call_id, "hold": True})
+        held = await phone.status(CallStatus.CONNECTED)
+        assert held["reason"] == "held"
+        mark_caller, mark_agent = len(caller.heard), len(phone.heard)
+        caller.mic.play(tone(440, 2.0), "caller-tone")
+        phone.mic.play(tone(1000, 2.0), "agent-tone")
+        await asyncio.sleep(2.0)
+        on_hold_caller = caller.heard[mark_caller:]
+        on_hold_agent = phone.heard[mark_agent:]
+        # the caller hears music (sound, but not the agent's 1 kHz), the agent hears nothing of the caller
+        assert np.sqrt(np.mean(on_hold_caller[-SAMPLE_RATE:].astype(np.float64) ** 2)) > 100
+        assert abs(strongest_hz(on_hold_caller[-SAMPLE_RATE:]) - 1000) > 50
+        assert strongest_hz(on_hold_agent[-SAMPLE_RATE:]) == 0.0
+        kinds = [e["type"] for e in await node.services.store.events(caller.conversation_id)]
+        assert "call_held" in kinds
+        await alice.send({"type": "call_hold", "call_id": phone.call_id, "hold": False})
+        caller.mic.play(tone(440), "caller-tone-2")
+        await hears(lambda: phone.heard, 440)
+    finally:
+        await phone.close()
+        await caller.close()
+
+
+@pytest.mark.parametrize("how", ["no_answer", "declined"])
+async def test_missed_call_goes_back_to_the_queue_and_rings_the_next_agent(
+        quick_ring_node: Node, how: str) -> None:
+    clients = Clients(quick_ring_node.url)
+    alice, bob = clients.agent("alice"), clients.agent("bob")
+    phone: Softphone | None = None
+    caller: Caller | None = None
+    try:
+        await alice.hello()
+        caller = await queued_call(clients)
+        ring = await Softphone(alice).ringing()
+        if how == "declined":
+            await alice.send({"type": "call_decline", "call_id": ring["call_id"]})
+        waiting = await caller.status(CallStatus.WAITING)
+        assert waiting["reason"] == how
+        await alice.expect("agent", lambda f: f["agent"]["status"] == "away")
+        events = await quick_ring_node.services.store.events(caller.conversation_id)
+        missed = [e for e in events if e["type"] == "call_missed"]
+        assert missed and missed[0]["agent_id"] == "alice" and missed[0]["reason"] == how
+        await bob.hello()
+        phone = Softphone(bob)
+        await phone.answer((await phone.ringing())["call_id"])
+        conv = await quick_ring_node.services.store.conversation(caller.conversation_id)
+        assert conv is not None and conv["agent_id"] == "bob"
+    finally:
+        if phone is not None:
+            await phone.close()
+        if caller is not None:
+            await caller.close()
+        await clients.close()
+
+
+async def test_only_one_accept_wins_and_others_get_a_clear_error(clients: Clients, node: Node) -> None:
+    alice_tab1, alice_tab2, bob = clients.agent("alice"), clients.agent("alice"), clients.agent("bob")
+    await alice_tab1.hello()
+    await alice_tab2.hello()
+    await bob.hello(available=False)
+    caller = await queued_call(clients)
+    phones = [Softphone(alice_tab1), Softphone(alice_tab2), Softphone(bob)]
+    try:
+        call_id = (await phones[0].ringing())["call_id"]
+        offers = await asyncio.gather(*(p.offer() for p in phones))
+        await asyncio.gather(*(p.agent.send({"type": "call_offer", "call_id": call_id, "sdp": sdp})
+                               for p, sdp in zip(phones, offers, strict=True)))
+        results = [await p.agent.expect(("call_answer", "error"), timeout=10) for p in phones]
+        kinds = [r["type"] for r in results]
+        assert kinds[:2].count("call_answer") == 1 and kinds[:2].count("error") == 1, results
+        assert results[2]["type"] == "error" and results[2]["code"] == "not_ringing"
+        loser = results[0] if results[0]["type"] == "error" else results[1]
+        assert loser["code"] == "already_answered"
+    finally:
+        for p in phones:
+            await p.close()
+        await caller.close()
+
+
+async def test_agent_hangs_up(clients: Clients, node: Node) -> None:
+    alice = clients.agent("alice")
+    await alice.hello()
+    caller = await queued_call(clients)
+    phone = Softphone(alice)
+    try:
+        await phone.answer((await phone.ringing())["call_id"])
+        await alice.send({"type": "hangup", "call_id": phone.call_id})
+        ended = await caller.status(CallStatus.ENDED)
+        assert ended["reason"] == "agent_hangup"
+    finally:
+        await phone.close()
+        await caller.close()
+
+
+async def test_agent_tab_closes_mid_call_and_the_caller_is_queued_again(clients: Clients, node: Node) -> None:
+    alice = clients.agent("alice")
+    await alice.hello()
+    caller = await queued_call(clients)
+    phone = Softphone(alice)
+    try:
+        await phone.answer((await phone.ringing())["call_id"])
+        await caller.status(CallStatus.CONNECTED)
+        await phone.close()              # the tab goes away: its peer connection closes
+        await alice.close()
+        waiting = await caller.status(CallStatus.WAITING, timeout=40)
+        assert waiting["reason"] == "agent_lost"
+        events = await node.services.store.events(caller.conversation_id)
+        lost = [e for e in events if e["type"] == "call_agent_lost"]
+        assert lost and lost[0]["agent_id"] == "alice"
+        conv = await node.services.store.conversation(caller.conversation_id)
+        assert conv is not None and conv["state"] == "queued"
+    finally:
+        await caller.close()
