@@ -34,6 +34,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ivr.actions import Say
@@ -41,6 +42,7 @@ from media.audio import Audio
 from media.bridge import Bridge
 from media.leg import AudioLeg, BadOffer, Samples, check_offer
 from media.music import hold_music
+from media.recorder import StereoRecorder
 
 from .agents import Agent
 from .errors import BadRequest, Conflict, GatewayError, NotFound
@@ -74,13 +76,15 @@ class Handoff:
     leg: AudioLeg | None = None
     bridge: Bridge | None = None
     answered_ms: int = 0
+    recorder: StereoRecorder | None = None
+    answers: int = 0   # agents who answered so far (a re-queued call is answered again)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
 
 class AgentCalls:
     def __init__(self, calls: CallManager, presence: Presence, bus: Bus, keys: Keys, *,
                  ring_seconds: float = RING_SECONDS, agent_drop: str = "requeue",
-                 music: Audio | None = None) -> None:
+                 music: Audio | None = None, recordings: Path | None = None) -> None:
         if agent_drop not in ("requeue", "end"):
             raise ValueError(f"agent_drop must be 'requeue' or 'end', not {agent_drop!r}")
         self.calls = calls
@@ -90,6 +94,7 @@ class AgentCalls:
         self.ring_seconds = ring_seconds
         self.agent_drop = agent_drop
         self.music = music or hold_music()
+        self.recordings = recordings   # where recorded calls go (None: recording is off on this node)
         self._music_packets: list[bytes] | None = None
         self.handoffs: dict[str, Handoff] = {}   # call id -> handoff
 
@@ -219,6 +224,12 @@ class AgentCalls:
         call.player.stop()                     # music on hold (and any announcement) ends
         handoff.bridge = call.bridge = Bridge(call.player, leg.player)
         handoff.answered_ms = now_ms()
+        handoff.answers += 1
+        action = call.channel.enqueued_action if call.channel is not None else None
+        if action is not None and action.record and self.recordings is not None:
+            name = f"{call.id}-{handoff.answers}.ogg"
+            handoff.recorder = StereoRecorder(self.recordings / call.conversation_id / name)
+            handoff.bridge.taps.append(handoff.recorder)
         await self.calls.conversations.record(call.conversation_id, EventType.CALL_ANSWERED, {
             "call_id": call.id, "agent_id": handoff.agent_id, "agent_name": handoff.agent_name,
             "wait_ms": handoff.answered_ms - handoff.queued_ms})
@@ -294,6 +305,24 @@ class AgentCalls:
         leg, handoff.leg = handoff.leg, None
         if leg is not None:
             await leg.close()
+        recorder, handoff.recorder = handoff.recorder, None
+        if recorder is not None:
+            await self._finish_recording(handoff, recorder)
+
+    async def _finish_recording(self, handoff: Handoff, recorder: StereoRecorder) -> None:
+        call = handoff.call
+        try:
+            path = await asyncio.to_thread(recorder.close)
+        except Exception:  # a failed recording must not break the call's cleanup
+            log.exception("recording failed", extra={"conversation_id": call.conversation_id})
+            return
+        if path is None:
+            return
+        with contextlib.suppress(GatewayError):
+            await self.calls.conversations.record(call.conversation_id, EventType.RECORDING, {
+                "call_id": call.id, "agent_id": handoff.agent_id, "file": path.name,
+                "url": f"/api/recordings/{call.conversation_id}/{path.name}",
+                "duration_ms": recorder.duration_ms, "bytes": path.stat().st_size})
 
     async def _status(self, handoff: Handoff, status: CallStatus, reason: str = "") -> None:
         call = handoff.call

@@ -90,13 +90,13 @@ class CallSpeech:
             if listen is None or not isinstance(event, (Recognized, NoMatch)):
                 continue
             if isinstance(event, Recognized):
-                result = event.result
-                digits = listen.mode is ListenMode.DIGITS and result.digits
-                self._post(Speech(result.digits if digits and result.digits else result.text,
-                                  result.confidence, result.heard))
+                got = event.result
+                digits = listen.mode is ListenMode.DIGITS and got.digits
+                self._post(Speech(got.digits if digits and got.digits else got.text, got.confidence, got.heard))
             else:
-                heard = event.result.heard if event.result is not None else f"({event.reason})"
-                self._post(Speech("", 0.0, heard))
+                guess = event.result
+                self._post(Speech("", guess.confidence if guess is not None else 0.0,
+                                  guess.heard if guess is not None else "", reason=str(event.reason)))
             if self._listen is listen:  # still listening for the same node: reopen the window
                 self.listen(listen)
                 self._on_reopen()

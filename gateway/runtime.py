@@ -152,7 +152,7 @@ async def start(settings: Settings) -> Services:
             conversations, flows, Synthesizer(cache_dir=settings.data_dir / "tts-cache"), http, publish_call,
             speech)
         agent_calls = AgentCalls(calls, presence, bus, keys, ring_seconds=settings.ring_seconds,
-                                 agent_drop=settings.agent_drop)
+                                 agent_drop=settings.agent_drop, recordings=settings.data_dir / "recordings")
         calls.agents = agent_calls
         services = Services(
             settings=settings, redis=redis, keys=keys, store=store, bus=bus, router=router,

@@ -58,6 +58,7 @@ class VoiceChannel:
         self._set_status = set_status
         self._hangup = hangup
         self.speech: CallSpeech | None = None   # set by the call when its flow listens for speech
+        self.enqueued_action: Enqueue | None = None  # how the flow handed the call to routing (queue, record)
         self._pending: set[asyncio.Future[Any]] = set()
         self._uninterruptible: set[asyncio.Future[Any]] = set()
 
@@ -107,6 +108,7 @@ class VoiceChannel:
             self.speech.stop_listening(listen_id)
 
     async def enqueued(self, action: Enqueue) -> None:
+        self.enqueued_action = action
         await self._set_status(CallStatus.WAITING, action.queue)
 
     async def hangup(self, reason: str) -> None:

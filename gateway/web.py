@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from typing import Any
 
@@ -18,8 +19,9 @@ from aiohttp import web
 from webclient import STATIC_DIR
 
 from . import tokens
-from .errors import BadRequest, Forbidden, GatewayError, TooManyRequests, Unauthorized
+from .errors import BadRequest, Forbidden, GatewayError, NotFound, TooManyRequests, Unauthorized
 from .passwords import hash_password, verify_password
+from .protocol import EventType
 from .runtime import SERVICES
 
 log = logging.getLogger(__name__)
@@ -86,6 +88,41 @@ async def login(request: web.Request) -> web.Response:
                                                         "roles": list(agent.roles)}})
 
 
+RECORDING_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}\.(ogg|wav)$")
+
+
+async def recording(request: web.Request) -> web.FileResponse:
+    """A recorded call, for the agent who handles the conversation or answered the call, and supervisors.
+
+    The agent token comes as ``Authorization: Bearer TOKEN`` or ``?token=`` (for an ``<audio>`` element).
+    """
+    s = request.app[SERVICES]
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else request.query.get("token", "")
+    if not token:
+        raise Unauthorized("an agent token is required", field="token")
+    claims = s.signer.verify(token, tokens.AGENT, now=time.time())
+    agent = s.directory.get(claims.sub)
+    if agent is None:
+        raise Unauthorized(f"agent '{claims.sub}' no longer exists", field="token")
+    cid, name = request.match_info["cid"], request.match_info["name"]
+    if not RECORDING_NAME_RE.match(name) or not RECORDING_NAME_RE.match(cid + ".ogg"):
+        raise NotFound("no such recording", field="name")
+    conv = await s.store.conversation(cid)
+    if conv is None:
+        raise NotFound("no such conversation", field="conversation_id")
+    if "supervisor" not in agent.roles and conv.get("agent_id") != agent.id:
+        answered = {e.get("agent_id") for e in await s.store.events(cid) if e["type"] == EventType.CALL_ANSWERED}
+        if agent.id not in answered:
+            raise Forbidden("only the conversation's agents and supervisors may play its recordings")
+    path = s.settings.data_dir / "recordings" / cid / name
+    if not path.is_file():
+        raise NotFound("no such recording", field="name")
+    log.info("recording played", extra={"agent_id": agent.id, "conversation_id": cid})
+    return web.FileResponse(path, headers={"Content-Type": "audio/ogg" if name.endswith(".ogg") else "audio/wav",
+                                           "Cache-Control": "private, no-store"})
+
+
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
@@ -132,3 +169,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/api/stats", stats)
+    app.router.add_get("/api/recordings/{cid}/{name}", recording)

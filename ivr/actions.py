@@ -128,6 +128,7 @@ class Enqueue:
     priority: int = 0
     skills: tuple[str, ...] = ()
     vars: dict[str, str] = field(default_factory=dict)
+    record: bool = False
 
 
 @dataclass(frozen=True)
@@ -182,8 +183,9 @@ def describe(action: Action) -> str:
             return f"webhook {method} {url} timeout {_seconds(timeout)}"
         case SetVars(values):
             return "set " + " ".join(f"{k}={v}" for k, v in values.items())
-        case Enqueue(queue, priority, skills, _):
-            return f"enqueue {queue} priority {priority}" + (f" skills {','.join(skills)}" if skills else "")
+        case Enqueue(queue, priority, skills, _, record):
+            return (f"enqueue {queue} priority {priority}" + (f" skills {','.join(skills)}" if skills else "")
+                    + (" recorded" if record else ""))
         case Hangup(reason):
             return f"hangup {reason}"
         case Done(reason):

@@ -40,12 +40,15 @@ class Speech:
 
     ``text`` is what the recognizer matched in the window's grammar (a phrase, or the digits of a spoken
     number); ``""`` when the caller said something the recognizer could not match (out of grammar, too
-    unsure, too long): a no-match, never a route. ``heard`` is the recognizer's raw guess, for the timeline.
+    unsure, too long): a no-match, never a route, and ``reason`` says why (e.g. ``low_confidence``).
+    ``heard`` is the recognizer's raw guess, for the timeline; with a grammar it is always some allowed
+    phrase, so it means little when the reason is low confidence.
     """
 
     text: str
     confidence: float = 1.0
     heard: str = ""
+    reason: str = ""
 
 
 @dataclass(frozen=True)

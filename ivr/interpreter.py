@@ -98,7 +98,9 @@ def _describe_input(event: Digits | Text | Speech) -> str:
     if isinstance(event, Text):
         return f"text {event.text!r}"
     if not event.text:
-        return "speech not understood" + (f" (heard {event.heard!r})" if event.heard else "")
+        why = f": {event.reason.replace('_', ' ')}" if event.reason else ""
+        guess = f" (best guess {event.heard!r} at {event.confidence:.2f})" if event.heard else ""
+        return f"speech not understood{why}{guess}"
     return f"speech {event.text!r} ({event.confidence:.2f})"
 
 
@@ -354,7 +356,7 @@ class Interpreter:
             self._fail(f"queue name {node.queue.source!r} is empty")
             return
         self._step(StepKind.QUEUE, queue)
-        self._out.append(Enqueue(queue, node.priority, node.skills, dict(self._context)))
+        self._out.append(Enqueue(queue, node.priority, node.skills, dict(self._context), node.record))
         self._finish("queued")
 
     # -- questions ---------------------------------------------------------------------------------------------

@@ -404,7 +404,7 @@ class _FileLoader:
         if "queue" in r.raw and not queue.source.strip():
             self.error(r.line("queue"), r.name, "queue name is empty")
         return QueueNode(**base, queue=queue, priority=r.integer("priority", 0, -1000, 1000),
-                         skills=r.strings("skills"), prompts=r.prompts("prompt"))
+                         skills=r.strings("skills"), prompts=r.prompts("prompt"), record=r.boolean("record", False))
 
     def read_goto(self, r: _Reader, base: dict[str, Any]) -> Node:
         ref = r.text("flow") or ""

@@ -226,6 +226,8 @@ class QueueNode(Node):
     priority: int = 0
     skills: tuple[str, ...] = ()
     prompts: tuple[Prompt, ...] = ()
+    #: Record the call once an agent answers (both sides); announce it in the flow before this node.
+    record: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

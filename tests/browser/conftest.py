@@ -6,7 +6,7 @@ import random
 import shutil
 import struct
 import wave
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -60,3 +60,29 @@ async def mic_browser(tmp_path: Path) -> AsyncIterator[Browser]:
             yield launched
         finally:
             await launched.close()
+
+
+#: Launches a Chromium whose fake microphone plays (and loops) the given WAV file.
+LaunchWithMic = Callable[[Path], Awaitable[Browser]]
+
+
+@pytest.fixture
+async def speaking_browser() -> AsyncIterator[LaunchWithMic]:
+    """A factory: ``await speaking_browser(wav)`` is a Chromium whose microphone says what ``wav`` says.
+
+    Chromium loops the file for as long as the capture runs. Every browser it launched is closed after the test.
+    """
+    launched: list[Browser] = []
+    async with async_playwright() as pw:
+
+        async def launch(wav: Path) -> Browser:
+            args = [*CHROMIUM_FLAGS, f"--use-file-for-fake-audio-capture={wav}"]
+            browser = await pw.chromium.launch(executable_path=chromium_path(), headless=True, args=args)
+            launched.append(browser)
+            return browser
+
+        try:
+            yield launch
+        finally:
+            for browser in launched:
+                await browser.close()

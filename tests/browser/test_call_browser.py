@@ -255,7 +255,7 @@ async def test_the_agent_sees_the_ivr_path_and_the_call_status(mic_browser: Brow
             "IVR said: “Welcome to the test line.”")
         await expect(timeline.locator(".tl-item[data-type=call_started]")).to_contain_text("Call started")
         badge = agent.locator("[data-testid=call-badge]")
-        await expect(badge).to_have_text("On a call: waiting")
+        await expect(badge).to_have_text("On a call: ringing")  # alice is available: her softphone rings
 
         await customer.click("[data-testid=cg-hangup]")
         await expect(badge).to_have_text("Call ended")

@@ -9,9 +9,12 @@ answers with its own WebRTC offer. Tones prove the audio crosses both ways
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 
+import aiohttp
+import av
 import numpy as np
 import pytest
 
@@ -45,6 +48,31 @@ async def hears(recording: Callable[[], np.ndarray], hz: float, timeout: float =
             if abs(strongest_hz(heard[-SAMPLE_RATE // 2:]) - hz) < 15:
                 return
             await asyncio.sleep(0.05)
+
+
+async def check_recording(node: Node, clients: Clients, url: str, token: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(node.url + url, headers={"Authorization": f"Bearer {token}"}) as r:
+            assert r.status == 200 and r.headers["Content-Type"] == "audio/ogg"
+            data = await r.read()
+        container = av.open(io.BytesIO(data))
+        stream = container.streams.audio[0]
+        pcm = np.concatenate([f.to_ndarray() for f in container.decode(stream)], axis=1)
+        assert pcm.shape[0] == 2
+        left, right = (np.round(pcm[ch] * 32767).astype(np.int16) for ch in (0, 1))
+        # somewhere both sides spoke at once: the left channel has the caller's 440 Hz, the right the agent's 1 kHz
+        blocks = range(0, pcm.shape[1] - SAMPLE_RATE // 2, SAMPLE_RATE // 4)
+        assert any(abs(strongest_hz(left[i:i + SAMPLE_RATE // 2]) - 440) < 15 and
+                   abs(strongest_hz(right[i:i + SAMPLE_RATE // 2]) - 1000) < 15 for i in blocks)
+        # who may play it: the agent (above) and supervisors; not another agent, not a forged token
+        bob = clients.agent("bob")
+        carol = clients.agent("carol")
+        for who, status in ((await bob.login(), 403), (await carol.login(), 200), ("forged.token", 401)):
+            async with http.get(node.url + url, params={"token": who}) as r:
+                assert r.status == status, (who, status, await r.text())
+        async with http.get(node.url + url.rsplit("/", 1)[0] + "/..%2F..%2Fagents.toml",
+                            params={"token": token}) as r:
+            assert r.status == 404
 
 
 async def queued_call(clients: Clients) -> Caller:
@@ -84,6 +112,7 @@ async def test_agent_answers_and_both_sides_hear_each_other(clients: Clients, no
         events = await node.services.store.events(caller.conversation_id)
         answered = [e for e in events if e["type"] == "call_answered"]
         assert answered and answered[0]["agent_id"] == "alice" and answered[0]["wait_ms"] >= 0
+        await asyncio.sleep(1.0)   # both tones together for a while: the recording holds both at once
         # the caller hangs up: the agent's softphone is told, the conversation stays with the agent
         await caller.hangup()
         ended = await phone.status(CallStatus.ENDED)
@@ -91,6 +120,10 @@ async def test_agent_answers_and_both_sides_hear_each_other(clients: Clients, no
         conv = await node.services.store.conversation(caller.conversation_id)
         assert conv is not None and conv["state"] == "assigned" and conv["agent_id"] == "alice"
         assert node.services.agent_calls.handoffs == {}
+        # the billing queue records: one stereo file, the caller on the left and the agent on the right
+        recording = await alice.event("recording", timeout=10)
+        assert recording["duration_ms"] > 1000 and recording["agent_id"] == "alice"
+        await check_recording(node, clients, recording["url"], alice.token)
     finally:
         await phone.close()
         await caller.close()

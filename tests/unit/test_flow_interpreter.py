@@ -205,7 +205,7 @@ def test_menu_no_input_then_no_match_takes_the_fallback() -> None:
      ["step no_match menu: no choice matches (attempt 1 of 2)", "say p2: I didn't get that.",
       "step choice menu: 1 (Billing) -> billing"]),
     # speech the recognizer could not match is a no-match whatever it guessed, never a route
-    ([Speech("", 0.0, heard="billing help"), speech("invoice", 0.9)],
+    ([Speech("", 0.23, heard="billing help", reason="low_confidence"), speech("invoice", 0.9)],
      ["step no_match menu: speech not understood (attempt 1 of 2)", "say p2: I didn't get that.",
       "step choice menu: 1 (Billing) -> billing"]),
     # a menu decides on the first key

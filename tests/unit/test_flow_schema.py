@@ -120,7 +120,8 @@ KITCHEN_SINK = """\
     description: every key of every node kind
     start: say
     defaults: {voice: v, language: en, rate: 1.1, timeout: 5s, inter_digit_timeout: 2, chat_timeout: 5m,
-               retries: 1, min_confidence: 0.4, no_input_prompt: "?", no_match_prompt: ["??", {chat: "???"}]}
+               retries: 1, min_confidence: 0.4, no_input_prompt: "?", no_match_prompt: ["??", {chat: "???"}],
+               speech_engine: pocketsphinx, speech_language: en}
     nodes:
       say: {type: say, description: d, entry: true, prompt: "hi {{ a }}", next: play}
       play: {type: play, file: beep.wav, chat: "(beep)", barge_in: false, next: gather}
@@ -182,7 +183,7 @@ KITCHEN_SINK = """\
         timeout: 1s
         next: queue
         on_error: goto
-      queue: {type: queue, queue: q, priority: 1, skills: [s], prompt: p}
+      queue: {type: queue, queue: q, priority: 1, skills: [s], record: true, prompt: p}
       goto: {type: goto, flow: "kitchen#say", next: bye}
       bye: {type: hangup, prompt: bye, reason: r}
       back: {type: return, entry: true}
