@@ -49,6 +49,7 @@ from .errors import BadRequest, Conflict, GatewayError, NotFound
 from .protocol import AgentStatus, CallStatus, EventType
 from .routing import now_ms
 from .tasks import cancel_and_wait
+from .wait_estimate import WaitEstimates, announcement, estimate_wait_ms
 
 if TYPE_CHECKING:
     from .bus import Bus
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RING_SECONDS = 20.0
+ANNOUNCE_SECONDS = 45.0
 AGENT_CONNECT_SECONDS = 15.0
 LOST_AGENT_PROMPT = "We lost the connection to your agent. Please hold while we connect you to someone else."
 LOST_AGENT_END_PROMPT = "We lost the connection to your agent. Please call us again. Goodbye."
@@ -78,13 +80,15 @@ class Handoff:
     answered_ms: int = 0
     recorder: StereoRecorder | None = None
     answers: int = 0   # agents who answered so far (a re-queued call is answered again)
+    announced: list[str] = field(default_factory=list)   # position / wait announcements played
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
 
 class AgentCalls:
     def __init__(self, calls: CallManager, presence: Presence, bus: Bus, keys: Keys, *,
                  ring_seconds: float = RING_SECONDS, agent_drop: str = "requeue",
-                 music: Audio | None = None, recordings: Path | None = None) -> None:
+                 music: Audio | None = None, recordings: Path | None = None,
+                 waits: WaitEstimates | None = None, announce_seconds: float = ANNOUNCE_SECONDS) -> None:
         if agent_drop not in ("requeue", "end"):
             raise ValueError(f"agent_drop must be 'requeue' or 'end', not {agent_drop!r}")
         self.calls = calls
@@ -95,6 +99,8 @@ class AgentCalls:
         self.agent_drop = agent_drop
         self.music = music or hold_music()
         self.recordings = recordings   # where recorded calls go (None: recording is off on this node)
+        self.waits = waits
+        self.announce_seconds = announce_seconds  # 0: no position / wait announcements
         self._music_packets: list[bytes] | None = None
         self.handoffs: dict[str, Handoff] = {}   # call id -> handoff
 
@@ -105,6 +111,8 @@ class AgentCalls:
         handoff = Handoff(call, queued_ms=now_ms())
         self.handoffs[call.id] = handoff
         await self._play_hold_music(call)
+        if self.waits is not None and self.announce_seconds > 0:
+            self._spawn(handoff, self._announce_every(handoff))
         await self.bus.subscribe(self.keys.conv_channel(call.conversation_id), self._on_conversation)
         conv = await self.calls.conversations.store.conversation(call.conversation_id)
         if conv is not None and conv.get("state") == "assigned" and conv.get("agent_id"):
@@ -116,6 +124,13 @@ class AgentCalls:
         handoff = self.handoffs.pop(call.id, None)
         if handoff is None:
             return
+        if handoff.answers == 0 and handoff.leg is None:   # hung up before any agent answered
+            waited = now_ms() - handoff.queued_ms
+            log.info("call abandoned after %d ms in the queue", waited, extra={"conversation_id": call.conversation_id})
+            with contextlib.suppress(GatewayError):
+                await self.calls.conversations.record(call.conversation_id, EventType.CALL_ABANDONED, {
+                    "call_id": call.id, "wait_ms": waited, "reason": call.end_reason,
+                    "ringing_agent_id": handoff.agent_id})
         with contextlib.suppress(Exception):
             await self.bus.unsubscribe(self.keys.conv_channel(call.conversation_id), self._on_conversation)
         await self._disconnect(handoff)
@@ -299,6 +314,9 @@ class AgentCalls:
         if handoff.ring is not None:
             handoff.ring.cancel()
             handoff.ring = None
+        if handoff.bridge is not None and self.waits is not None:
+            with contextlib.suppress(Exception):
+                await self.waits.add_handle_time(now_ms() - handoff.answered_ms)
         if handoff.bridge is not None:
             handoff.bridge.close()
             handoff.bridge = handoff.call.bridge = None
@@ -323,6 +341,29 @@ class AgentCalls:
                 "call_id": call.id, "agent_id": handoff.agent_id, "file": path.name,
                 "url": f"/api/recordings/{call.conversation_id}/{path.name}",
                 "duration_ms": recorder.duration_ms, "bytes": path.stat().st_size})
+
+    async def _announce_every(self, handoff: Handoff) -> None:
+        """While nobody answers: the caller's place and the expected wait, now and every ``announce_seconds``."""
+        while True:
+            if handoff.leg is None and not handoff.agent_id:
+                await self._announce(handoff)
+            await asyncio.sleep(self.announce_seconds)
+
+    async def _announce(self, handoff: Handoff) -> None:
+        assert self.waits is not None
+        call = handoff.call
+        position = await self.calls.conversations.queue_position(call.conversation_id)
+        if not position or call.channel is None:
+            return
+        wait = estimate_wait_ms(position, await self.waits.agents_online(), await self.waits.handle_times())
+        text = announcement(position, wait)
+        handoff.announced.append(text)
+        call.player.cancel_prompt("music-on-hold")       # whatever is still playing (the queue prompt) finishes
+        done = await call.channel.say(Say(f"position-{len(handoff.announced)}", text))
+        if done is not None:
+            await done
+        if handoff.leg is None and not call.ended.is_set():
+            await self._play_hold_music(call)
 
     async def _status(self, handoff: Handoff, status: CallStatus, reason: str = "") -> None:
         call = handoff.call

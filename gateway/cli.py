@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--rtc-addresses", dest="rtc_addresses", help=_env_help("rtc_addresses"))
     serve.add_argument("--vosk-model", dest="vosk_model", help=_env_help("vosk_model"))
     serve.add_argument("--ring-seconds", dest="ring_seconds", help=_env_help("ring_seconds"))
+    serve.add_argument("--announce-seconds", dest="announce_seconds", help=_env_help("announce_seconds"))
     serve.add_argument("--agent-drop", dest="agent_drop", choices=["requeue", "end"], help=_env_help("agent_drop"))
 
     flows = sub.add_parser("flows", help="check and try IVR/bot flows (validate DIR, simulate FLOW, schema)",

@@ -34,6 +34,7 @@ class Settings:
     vosk_model: tuple[str, ...] = ()      # Vosk model dirs or installed names; () = pocketsphinx en-us only
     ring_seconds: float = 20.0            # an agent's softphone rings this long before the call goes back
     agent_drop: str = "requeue"           # the agent's leg drops mid-call: "requeue" the caller or "end" the call
+    announce_seconds: float = 45.0        # waiting callers hear their position and wait this often; 0: never
     node_id: str = field(default_factory=lambda: f"node-{os.getpid()}")
 
     @property
@@ -58,6 +59,7 @@ ENVIRONMENT: Mapping[str, tuple[str, str]] = {
     "ice_servers": ("CG_ICE_SERVERS", "comma-separated STUN/TURN URLs for call legs (default none)"),
     "rtc_addresses": ("CG_RTC_ADDRESSES", "comma-separated local IPs call legs may use (default: all interfaces)"),
     "ring_seconds": ("CG_RING_SECONDS", "seconds an agent's softphone rings before the call goes back (default 20)"),
+    "announce_seconds": ("CG_ANNOUNCE_SECONDS", "how often waiting callers hear their place and wait (45; 0: never)"),
     "agent_drop": ("CG_AGENT_DROP", "when an agent's call leg drops: 'requeue' the caller (default) or 'end' the call"),
     "vosk_model": ("VOSK_MODEL", (f"Vosk model directory or installed model name (several: separated by "
                                   f"'{os.pathsep}'; unset: English speech with the bundled pocketsphinx model)")),
@@ -112,6 +114,14 @@ def from_sources(flags: Mapping[str, object], env: Mapping[str, str]) -> Setting
         except ValueError:
             raise ConfigError(f"ring seconds must be a number from 1 to 300, not {values['ring_seconds']!r}",
                               field="ring_seconds") from None
+    if "announce_seconds" in values:
+        try:
+            values["announce_seconds"] = float(str(values["announce_seconds"]))
+            if not (values["announce_seconds"] == 0 or 5 <= float(str(values["announce_seconds"])) <= 3600):
+                raise ValueError
+        except ValueError:
+            raise ConfigError(f"announce seconds must be 0 or from 5 to 3600, not {values['announce_seconds']!r}",
+                              field="announce_seconds") from None
     if values.get("agent_drop", "requeue") not in ("requeue", "end"):
         raise ConfigError("agent drop must be 'requeue' or 'end'", field="agent_drop")
     if "vosk_model" in values and isinstance(values["vosk_model"], str):

@@ -65,6 +65,7 @@ class EventType(StrEnum):
     CALL_HELD = "call_held"
     CALL_RESUMED = "call_resumed"
     CALL_AGENT_LOST = "call_agent_lost"  # the agent's leg dropped mid-call: agent_id, reason
+    CALL_ABANDONED = "call_abandoned"    # the caller hung up before an agent answered: wait_ms, reason
     RECORDING = "recording"              # a recorded call's file: call_id, file, url, duration_ms, bytes
 
 

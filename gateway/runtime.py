@@ -38,6 +38,7 @@ from .speech import SpeechRecognition
 from .store import Keys, Store
 from .tasks import cancel_and_wait
 from .tokens import TokenSigner
+from .wait_estimate import WaitEstimates
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +153,8 @@ async def start(settings: Settings) -> Services:
             conversations, flows, Synthesizer(cache_dir=settings.data_dir / "tts-cache"), http, publish_call,
             speech)
         agent_calls = AgentCalls(calls, presence, bus, keys, ring_seconds=settings.ring_seconds,
-                                 agent_drop=settings.agent_drop, recordings=settings.data_dir / "recordings")
+                                 agent_drop=settings.agent_drop, recordings=settings.data_dir / "recordings",
+                                 waits=WaitEstimates(store), announce_seconds=settings.announce_seconds)
         calls.agents = agent_calls
         services = Services(
             settings=settings, redis=redis, keys=keys, store=store, bus=bus, router=router,

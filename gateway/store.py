@@ -22,6 +22,7 @@ Keys (``P`` is the configured prefix, ``cg`` by default):
 | ``P:agent:ID:sessions`` | zset | live desk connections (any node), scored by expiry (ms) |
 | ``P:agents`` | set | every agent id that ever connected |
 | ``P:secret`` | string | token secret shared by all nodes (when none is configured) |
+| ``P:stats:handle_ms`` | list | the latest answered calls' handle times (ms), newest first, for wait estimates |
 
 Pub/sub channels: ``P:ch:conv:ID`` (timeline events and typing of one
 conversation), ``P:ch:customer:ID`` (the customer moved to a new conversation),
@@ -79,6 +80,10 @@ class Keys:
     @property
     def secret(self) -> str:
         return f"{self.prefix}:secret"
+
+    @property
+    def handle_times(self) -> str:
+        return f"{self.prefix}:stats:handle_ms"
 
     def customer_channel(self, cust: str) -> str:
         return f"{self.prefix}:ch:customer:{cust}"

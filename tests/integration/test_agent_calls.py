@@ -120,6 +120,8 @@ async def test_agent_answers_and_both_sides_hear_each_other(clients: Clients, no
         conv = await node.services.store.conversation(caller.conversation_id)
         assert conv is not None and conv["state"] == "assigned" and conv["agent_id"] == "alice"
         assert node.services.agent_calls.handoffs == {}
+        assert node.services.agent_calls.waits is not None
+        assert len(await node.services.agent_calls.waits.handle_times()) == 1   # feeds the wait estimates
         # the billing queue records: one stereo file, the caller on the left and the agent on the right
         recording = await alice.event("recording", timeout=10)
         assert recording["duration_ms"] > 1000 and recording["agent_id"] == "alice"
@@ -249,3 +251,41 @@ async def test_agent_tab_closes_mid_call_and_the_caller_is_queued_again(clients:
         assert conv is not None and conv["state"] == "queued"
     finally:
         await caller.close()
+
+
+@pytest.fixture
+async def announcing_node(settings) -> AsyncIterator[Node]:  # type: ignore[no-untyped-def]
+    started = await start_node(replace(settings, announce_seconds=1.5))
+    yield started
+    await bounded(started.stop(), "stopping the node")
+
+
+async def test_waiting_caller_hears_place_and_wait_from_recent_handle_times(announcing_node: Node) -> None:
+    node = announcing_node
+    clients = Clients(node.url)
+    waits = node.services.agent_calls.waits
+    assert waits is not None
+    for ms in (100_000, 140_000):          # two recent calls took 2 minutes on average
+        await waits.add_handle_time(ms)
+    alice = clients.agent("alice")
+    caller: Caller | None = None
+    try:
+        await alice.hello(available=False)  # online but away: nobody answers, one agent will
+        caller = await queued_call(clients)
+        handoff = node.services.agent_calls.handoffs[next(iter(node.services.agent_calls.handoffs))]
+        async with asyncio.timeout(10):
+            while len(handoff.announced) < 2:
+                await asyncio.sleep(0.1)
+        assert handoff.announced[0] == "You are next in the queue. The wait is about 2 minutes."
+        # the caller hangs up while waiting: an abandoned call, with how long it waited
+        await caller.hangup()
+        await caller.status(CallStatus.ENDED)
+        async with asyncio.timeout(5):
+            while not (abandoned := [e for e in await node.services.store.events(caller.conversation_id)
+                                     if e["type"] == "call_abandoned"]):
+                await asyncio.sleep(0.1)
+        assert abandoned[0]["wait_ms"] > 1500 and abandoned[0]["reason"] == "caller_hangup"
+    finally:
+        if caller is not None:
+            await caller.close()
+        await clients.close()
