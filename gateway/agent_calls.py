@@ -63,6 +63,7 @@ RING_SECONDS = 20.0
 ANNOUNCE_SECONDS = 45.0
 AGENT_CONNECT_SECONDS = 15.0
 LOST_AGENT_PROMPT = "We lost the connection to your agent. Please hold while we connect you to someone else."
+TRANSFER_PROMPT = "Please hold while I transfer your call."
 LOST_AGENT_END_PROMPT = "We lost the connection to your agent. Please call us again. Goodbye."
 
 
@@ -276,6 +277,45 @@ class AgentCalls:
                                               {"call_id": call_id, "agent_id": agent.id})
         await self._status(handoff, CallStatus.CONNECTED, "held" if on else "")
 
+    async def transfer(self, agent: Agent, call_id: str, *, queue: str | None = None,
+                       to_agent: str | None = None) -> None:
+        """Blind transfer: the caller holds (music) while the call rings ``to_agent``, or waits in ``queue``.
+
+        The conversation (chat, IVR answers, notes) goes with it. A target agent who is not available is
+        refused before anything changes; if the hand-over still fails, the caller goes back to the queue.
+        """
+        handoff = self._for_agent(agent, call_id)
+        if handoff.bridge is None:
+            raise Conflict("the call is not connected", field="call_id", code="not_connected")
+        call = handoff.call
+        target_name = ""
+        if to_agent is not None:
+            if to_agent == agent.id:
+                raise BadRequest("that is you", field="agent_id", code="bad_field")
+            info = await self.presence.info(to_agent)
+            if info["status"] != AgentStatus.AVAILABLE:
+                raise Conflict(f"{to_agent} is {info['status']}, not available", field="agent_id",
+                               code="transfer_refused")
+            target_name = info["name"]
+        await self.calls.conversations.record(call.conversation_id, EventType.CALL_TRANSFERRED, {
+            "call_id": call_id, "agent_id": agent.id, "to_agent_id": to_agent or "", "to_queue": queue or ""})
+        await self._disconnect(handoff, release=True)
+        await self._say(call, TRANSFER_PROMPT, wait=False)
+        await self._play_hold_music(call)
+        moved = False
+        if to_agent is not None:
+            try:
+                await self.calls.conversations.transfer(call.conversation_id, agent.id, to_agent, target_name)
+                moved = True
+            except Conflict:
+                log.warning("transfer to %s failed; back to the queue", to_agent,
+                            extra={"conversation_id": call.conversation_id})
+        if not moved:
+            await self.calls.conversations.requeue(call.conversation_id, agent.id, "call_transferred",
+                                                   score=handoff.queued_ms, queue_name=queue or "")
+        if not handoff.agent_id:   # (the new agent may be ringing already)
+            await self._status(handoff, CallStatus.WAITING, "transferred")
+
     async def hangup(self, agent: Agent, call_id: str) -> None:
         handoff = self._for_agent(agent, call_id)
         await handoff.call.end("agent_hangup")
@@ -293,8 +333,7 @@ class AgentCalls:
         call = handoff.call
         agent_id = handoff.agent_id
         log.warning("agent leg lost (%s)", why, extra={"conversation_id": call.conversation_id, "agent_id": agent_id})
-        await self._disconnect(handoff)
-        handoff.agent_id = handoff.agent_name = ""
+        await self._disconnect(handoff, release=True)
         await self.calls.conversations.record(call.conversation_id, EventType.CALL_AGENT_LOST,
                                               {"call_id": call.id, "agent_id": agent_id, "reason": why})
         if self.agent_drop == "end":
@@ -310,7 +349,12 @@ class AgentCalls:
 
     # ---------------------------------------------------------------- helpers
 
-    async def _disconnect(self, handoff: Handoff) -> None:
+    async def _disconnect(self, handoff: Handoff, *, release: bool = False) -> None:
+        """Close the agent side (ring, bridge, leg, recording); ``release``: the agent lets go of the call
+        at once (before any await), so nothing else treats it as theirs meanwhile."""
+        agent_id = handoff.agent_id
+        if release:
+            handoff.agent_id = handoff.agent_name = ""
         if handoff.ring is not None:
             handoff.ring.cancel()
             handoff.ring = None
@@ -325,9 +369,9 @@ class AgentCalls:
             await leg.close()
         recorder, handoff.recorder = handoff.recorder, None
         if recorder is not None:
-            await self._finish_recording(handoff, recorder)
+            await self._finish_recording(handoff, recorder, agent_id)
 
-    async def _finish_recording(self, handoff: Handoff, recorder: StereoRecorder) -> None:
+    async def _finish_recording(self, handoff: Handoff, recorder: StereoRecorder, agent_id: str) -> None:
         call = handoff.call
         try:
             path = await asyncio.to_thread(recorder.close)
@@ -338,7 +382,7 @@ class AgentCalls:
             return
         with contextlib.suppress(GatewayError):
             await self.calls.conversations.record(call.conversation_id, EventType.RECORDING, {
-                "call_id": call.id, "agent_id": handoff.agent_id, "file": path.name,
+                "call_id": call.id, "agent_id": agent_id, "file": path.name,
                 "url": f"/api/recordings/{call.conversation_id}/{path.name}",
                 "duration_ms": recorder.duration_ms, "bytes": path.stat().st_size})
 
@@ -383,13 +427,13 @@ class AgentCalls:
     async def _play_hold_music(self, call: Call) -> None:
         call.player.loop(self.music, "music-on-hold", await self._hold_packets(call))
 
-    async def _say(self, call: Call, text: str) -> None:
+    async def _say(self, call: Call, text: str, *, wait: bool = True) -> None:
         if call.channel is None:
             return
         call.player.stop()
         with contextlib.suppress(GatewayError, Exception):
             done = await call.channel.say(Say(f"agent-{now_ms()}", text))
-            if done is not None:
+            if done is not None and wait:
                 await done
 
     def _spawn(self, handoff: Handoff, coro: Any) -> asyncio.Task[None]:

@@ -95,6 +95,8 @@ class AgentConnection(Connection):
                 await self.s.agent_calls.hold(self.me, frame.call_id, frame.hold)
             case protocol.HangupCall():
                 await self.s.agent_calls.hangup(self.me, frame.call_id)
+            case protocol.TransferCall():
+                await self.s.agent_calls.transfer(self.me, frame.call_id, queue=frame.queue, to_agent=frame.agent_id)
 
     def _history_step(self, cid: str, after: str | None) -> Step:
         async def step() -> None:

@@ -172,9 +172,11 @@ class Conversations:
         self.router.kick()
         await self._queue_changed()
 
-    async def requeue(self, cid: str, agent_id: str, reason: str, *, score: int) -> bool:
-        """Take ``cid`` back from ``agent_id`` (a missed, declined or dropped call) and queue it at ``score``."""
-        result = await self.store.requeue(cid, self.queue, agent_id, reason, score=score, now=now_ms())
+    async def requeue(self, cid: str, agent_id: str, reason: str, *, score: int, queue_name: str = "") -> bool:
+        """Take ``cid`` back from ``agent_id`` (a missed, declined or dropped call, a transfer to a queue) and
+        queue it at ``score``, in ``queue_name`` if given."""
+        result = await self.store.requeue(cid, self.queue, agent_id, reason, score=score, now=now_ms(),
+                                          queue_name=queue_name)
         if result != "ok":
             return False
         log.info("conversation back in the queue (%s)", reason, extra={"conversation_id": cid, "agent_id": agent_id})
@@ -183,6 +185,20 @@ class Conversations:
         self.router.kick()
         await self._queue_changed()
         return True
+
+    async def transfer(self, cid: str, from_agent: str, to_agent: str, to_name: str) -> None:
+        """Hand ``cid`` from one agent straight to another; raises Conflict naming why it cannot."""
+        result = await self.store.transfer(cid, from_agent, to_agent, to_name, now=now_ms())
+        if result != "ok":
+            raise Conflict(f"cannot transfer to {to_agent}: {result.replace('_', ' ')}", field="agent_id",
+                           code="transfer_refused")
+        log.info("transferred to %s", to_agent, extra={"conversation_id": cid, "agent_id": from_agent})
+        redis = self.store.redis
+        await redis.publish(self.store.keys.agent_channel(from_agent),
+                            f'{{"kind":"unassigned","conversation_id":"{cid}","reason":"transferred"}}')
+        await redis.publish(self.store.keys.agent_channel(to_agent),
+                            f'{{"kind":"assigned","conversation_id":"{cid}"}}')
+        await self._queue_changed()
 
     async def open_for_flow(self, customer_id: str, context: dict[str, str]) -> tuple[str, bool]:
         """The customer's open conversation, or a new one in state 'open' (a flow runs before routing)."""

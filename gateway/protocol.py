@@ -66,6 +66,7 @@ class EventType(StrEnum):
     CALL_RESUMED = "call_resumed"
     CALL_AGENT_LOST = "call_agent_lost"  # the agent's leg dropped mid-call: agent_id, reason
     CALL_ABANDONED = "call_abandoned"    # the caller hung up before an agent answered: wait_ms, reason
+    CALL_TRANSFERRED = "call_transferred"  # blind transfer: agent_id, to_agent_id or to_queue
     RECORDING = "recording"              # a recorded call's file: call_id, file, url, duration_ms, bytes
 
 
@@ -97,6 +98,7 @@ class ClientFrame(StrEnum):
     HANGUP = "hangup"
     CALL_DECLINE = "call_decline"    # agent: do not take the ringing call
     CALL_HOLD = "call_hold"          # agent: hold (true) or resume (false) the connected call
+    CALL_TRANSFER = "call_transfer"  # agent: blind transfer of the connected call to a queue or an agent
 
 
 class ServerFrame(StrEnum):
@@ -190,8 +192,15 @@ class HoldCall:
     hold: bool
 
 
+@dataclass(frozen=True, slots=True)
+class TransferCall:
+    call_id: str
+    queue: str | None = None
+    agent_id: str | None = None
+
+
 Frame = (Hello | SendMessage | SendNote | Typing | SetStatus | OpenConversation | CloseConversation
-         | CallOffer | SendDtmf | HangupCall | DeclineCall | HoldCall)
+         | CallOffer | SendDtmf | HangupCall | DeclineCall | HoldCall | TransferCall)
 
 
 # ---------------------------------------------------------------- parsing
@@ -336,4 +345,10 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
             if not isinstance(hold, bool):
                 raise BadRequest("'hold' must be true or false", field="hold", code="bad_field")
             return HoldCall(call_id=_req(obj, "call_id", max_len=64), hold=hold)
+        case ClientFrame.CALL_TRANSFER:
+            queue = _str(obj, "queue", max_len=64, required=False)
+            agent_id = _str(obj, "agent_id", max_len=64, required=False)
+            if (queue is None) == (agent_id is None):
+                raise BadRequest("give exactly one of 'queue' or 'agent_id'", field="queue", code="bad_field")
+            return TransferCall(call_id=_req(obj, "call_id", max_len=64), queue=queue, agent_id=agent_id)
     raise AssertionError(frame_type)  # pragma: no cover - every member is matched above

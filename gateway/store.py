@@ -190,14 +190,33 @@ return 'ok'
 
 # Take a conversation back from its agent and put it in the queue at ``score`` (its first enqueue time, so it
 # goes back ahead of everyone who came later): a call the agent missed, declined or dropped.
-# KEYS: conv, timeline, queue, agent_convs, conv channel   ARGV: conv id, agent id, now, data, score
+# KEYS: conv, timeline, queue, agent_convs, conv channel   ARGV: conv id, agent id, now, data, score, queue name
+# ('' keeps the conversation's queue name)
 _REQUEUE_SCRIPT = _APPEND + """
 if redis.call('HGET', KEYS[1], 'state') ~= 'assigned' then return 'not_assigned' end
 if redis.call('HGET', KEYS[1], 'agent_id') ~= ARGV[2] then return 'not_assigned' end
 redis.call('SREM', KEYS[4], ARGV[1])
 redis.call('HSET', KEYS[1], 'state', 'queued', 'agent_id', '', 'queued_at', ARGV[5])
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'queue', ARGV[6]) end
 redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
 append(KEYS[2], KEYS[1], KEYS[5], 'state', ARGV[4], ARGV[3])
+return 'ok'
+"""
+
+# Hand an assigned conversation from one agent straight to another (a transfer), if the other is available,
+# online and has room.  KEYS: conv, timeline, from_convs, to_agent, to_convs, to_sessions, conv channel
+# ARGV: conv id, from agent, to agent, now, data
+_TRANSFER_SCRIPT = _APPEND + """
+if redis.call('HGET', KEYS[1], 'state') ~= 'assigned' then return 'not_assigned' end
+if redis.call('HGET', KEYS[1], 'agent_id') ~= ARGV[2] then return 'not_assigned' end
+if redis.call('HGET', KEYS[4], 'status') ~= 'available' then return 'agent_unavailable' end
+if redis.call('ZCOUNT', KEYS[6], ARGV[4], '+inf') == 0 then return 'agent_offline' end
+local capacity = tonumber(redis.call('HGET', KEYS[4], 'capacity') or '0')
+if redis.call('SCARD', KEYS[5]) >= capacity then return 'agent_full' end
+redis.call('SREM', KEYS[3], ARGV[1])
+redis.call('SADD', KEYS[5], ARGV[1])
+redis.call('HSET', KEYS[1], 'agent_id', ARGV[3])
+append(KEYS[2], KEYS[1], KEYS[7], 'assigned', ARGV[5], ARGV[4])
 return 'ok'
 """
 
@@ -234,6 +253,7 @@ class Store:
         self._close = redis.register_script(_CLOSE_SCRIPT)
         self._enqueue = redis.register_script(_ENQUEUE_SCRIPT)
         self._requeue = redis.register_script(_REQUEUE_SCRIPT)
+        self._transfer = redis.register_script(_TRANSFER_SCRIPT)
         self._context = redis.register_script(_CONTEXT_SCRIPT)
 
     async def append(self, cid: str, typ: str, data: dict[str, Any], *, now: int, client_id: str = "",
@@ -279,12 +299,24 @@ class Store:
             args=[cid, agent_id, now, encode({"agent_id": agent_id, "agent_name": agent_name})]))
 
     async def requeue(self, cid: str, routing_queue: str, agent_id: str, reason: str, *, score: int,
-                      now: int) -> str:
-        """Unassign from ``agent_id`` and queue again at ``score``: 'ok' or 'not_assigned'."""
+                      now: int, queue_name: str = "") -> str:
+        """Unassign from ``agent_id`` and queue again at ``score`` (in ``queue_name`` if given): 'ok' or
+        'not_assigned'."""
         k = self.keys
+        data = {"state": "queued", "reason": reason, "agent_id": agent_id, **({"queue": queue_name} if queue_name else {})}
         return _s(await self._requeue(
             keys=[k.conv(cid), k.timeline(cid), k.queue(routing_queue), k.agent_convs(agent_id), k.conv_channel(cid)],
-            args=[cid, agent_id, now, encode({"state": "queued", "reason": reason, "agent_id": agent_id}), score]))
+            args=[cid, agent_id, now, encode(data), score, queue_name]))
+
+    async def transfer(self, cid: str, from_agent: str, to_agent: str, to_name: str, *, now: int) -> str:
+        """Move an assigned conversation to another agent: 'ok', 'not_assigned', 'agent_unavailable',
+        'agent_offline' or 'agent_full'."""
+        k = self.keys
+        return _s(await self._transfer(
+            keys=[k.conv(cid), k.timeline(cid), k.agent_convs(from_agent), k.agent(to_agent), k.agent_convs(to_agent),
+                  k.agent_sessions(to_agent), k.conv_channel(cid)],
+            args=[cid, from_agent, to_agent, now,
+                  encode({"agent_id": to_agent, "agent_name": to_name, "transferred_from": from_agent})]))
 
     async def close(self, cid: str, queue: str, agent_id: str, disposition: str, *, now: int) -> str:
         k = self.keys

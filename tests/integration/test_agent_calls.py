@@ -289,3 +289,48 @@ async def test_waiting_caller_hears_place_and_wait_from_recent_handle_times(anno
         if caller is not None:
             await caller.close()
         await clients.close()
+
+
+async def test_blind_transfer_to_an_agent_and_to_a_queue(clients: Clients, node: Node) -> None:
+    alice, bob = clients.agent("alice"), clients.agent("bob")
+    await alice.hello()
+    await bob.hello(available=False)
+    caller = await queued_call(clients)
+    alice_phone, bob_phone = Softphone(alice), Softphone(bob)
+    try:
+        await alice_phone.answer((await alice_phone.ringing())["call_id"])
+        call_id = alice_phone.call_id
+        # bob is away: refused, and nothing changed for the caller
+        await alice.send({"type": "call_transfer", "call_id": call_id, "agent_id": "bob"})
+        refused = await alice.expect("error")
+        assert refused["code"] == "transfer_refused" and "away" in refused["message"]
+        caller.mic.play(tone(440), "still-alice")
+        await hears(lambda: alice_phone.heard, 440)
+        # bob available: the call rings bob, who answers and talks with the caller
+        await bob.send({"type": "status", "status": "available"})
+        await bob.expect("agent", lambda f: f["agent"]["status"] == "available")
+        await alice.send({"type": "call_transfer", "call_id": call_id, "agent_id": "bob"})
+        assert (await alice.expect("unassigned"))["reason"] == "transferred"
+        ring = await bob_phone.ringing()
+        assert ring["call_id"] == call_id
+        await bob_phone.answer(call_id)
+        bob_phone.mic.play(tone(1000), "bob")
+        await hears(lambda: caller.heard, 1000)
+        conv = await node.services.store.conversation(caller.conversation_id)
+        assert conv is not None and conv["agent_id"] == "bob"
+        # bob sends it on to the support queue; with every agent away it waits there
+        await alice.send({"type": "status", "status": "away"})
+        await bob.send({"type": "status", "status": "away"})
+        await bob.expect("agent", lambda f: f["agent"]["status"] == "away")
+        await bob.send({"type": "call_transfer", "call_id": call_id, "queue": "support"})
+        waiting = await caller.status(CallStatus.WAITING)
+        assert waiting["reason"] == "transferred"
+        conv = await node.services.store.conversation(caller.conversation_id)
+        assert conv is not None and (conv["state"], conv["queue"]) == ("queued", "support")
+        moves = [(e.get("agent_id"), e.get("to_agent_id"), e.get("to_queue"))
+                 for e in await node.services.store.events(caller.conversation_id) if e["type"] == "call_transferred"]
+        assert moves == [("alice", "bob", ""), ("bob", "", "support")]
+    finally:
+        await alice_phone.close()
+        await bob_phone.close()
+        await caller.close()
