@@ -24,6 +24,7 @@ from pathlib import Path
 
 from .errors import ConfigError
 from .passwords import hash_password, is_hash
+from .routing import parse_skills
 
 AGENT_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
 MAX_CAPACITY = 50
@@ -36,6 +37,7 @@ class Agent:
     password_hash: str
     capacity: int = 3
     roles: tuple[str, ...] = ("agent",)
+    skills: tuple[tuple[str, int], ...] = ()   # (skill, level 1-10), see gateway.routing
 
 
 @dataclass(slots=True)
@@ -81,7 +83,18 @@ def load_agents(path: Path) -> AgentDirectory:
         roles = entry.get("roles", ["agent"])
         if not isinstance(name, str) or not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise ConfigError(f"{where}: 'name' must be a string and 'roles' a list of strings")
-        directory.agents[agent_id] = Agent(agent_id, name, password, capacity, tuple(roles))
+        raw_skills = entry.get("skills", [])
+        try:
+            if isinstance(raw_skills, dict):
+                skills = parse_skills([f"{k}:{v}" for k, v in raw_skills.items()])
+            elif isinstance(raw_skills, list) and all(isinstance(s, str) for s in raw_skills):
+                skills = parse_skills(raw_skills)
+            else:
+                raise ValueError("'skills' must be a list like [\"billing\", \"spanish:3\"] or a table like "
+                                 "{billing = 5}")
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {exc}", field="skills") from None
+        directory.agents[agent_id] = Agent(agent_id, name, password, capacity, tuple(roles), skills)
     return directory
 
 
@@ -91,17 +104,19 @@ def _toml_str(value: str) -> str:
 
 def render_agent(agent: Agent) -> str:
     roles = ", ".join(_toml_str(r) for r in agent.roles)
+    skills = ", ".join(_toml_str(f"{name}:{level}") for name, level in agent.skills)
     return (f"\n[[agent]]\nid = {_toml_str(agent.id)}\nname = {_toml_str(agent.name)}\n"
-            f"password = {_toml_str(agent.password_hash)}\ncapacity = {agent.capacity}\nroles = [{roles}]\n")
+            f"password = {_toml_str(agent.password_hash)}\ncapacity = {agent.capacity}\nroles = [{roles}]\n"
+            + (f"skills = [{skills}]\n" if agent.skills else ""))
 
 
 def add_agent(path: Path, agent_id: str, name: str, password: str, capacity: int = 3,
-              roles: tuple[str, ...] = ("agent",)) -> Agent:
+              roles: tuple[str, ...] = ("agent",), skills: tuple[tuple[str, int], ...] = ()) -> Agent:
     """Append an agent to the file (created if missing), atomically; the file stays valid."""
     existing = load_agents(path) if path.exists() else AgentDirectory()
     if agent_id in existing.agents:
         raise ConfigError(f"{path}: agent '{agent_id}' already exists", field="id")
-    agent = Agent(agent_id, name, hash_password(password), capacity, roles)
+    agent = Agent(agent_id, name, hash_password(password), capacity, roles, skills)
     text = path.read_text(encoding="utf-8") if path.exists() else "# Agents of the contact gateway\n"
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text + render_agent(agent), encoding="utf-8")

@@ -24,7 +24,8 @@ from ivr.model import Flow
 from . import logs
 from .agents import add_agent, load_agents
 from .config import ENVIRONMENT, from_sources
-from .errors import GatewayError
+from .errors import ConfigError, GatewayError
+from .routing import parse_skills
 
 log = logging.getLogger("gateway")
 
@@ -58,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--vosk-model", dest="vosk_model", help=_env_help("vosk_model"))
     serve.add_argument("--ring-seconds", dest="ring_seconds", help=_env_help("ring_seconds"))
     serve.add_argument("--announce-seconds", dest="announce_seconds", help=_env_help("announce_seconds"))
+    serve.add_argument("--wrap-up-seconds", dest="wrap_up_seconds", help=_env_help("wrap_up_seconds"))
+    serve.add_argument("--skill-overflow-seconds", dest="skill_overflow_seconds",
+                       help=_env_help("skill_overflow_seconds"))
     serve.add_argument("--agent-drop", dest="agent_drop", choices=["requeue", "end"], help=_env_help("agent_drop"))
 
     flows = sub.add_parser("flows", help="check and try IVR/bot flows (validate DIR, simulate FLOW, schema)",
@@ -74,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--name", help="display name (default: the id)")
     add.add_argument("--capacity", type=int, default=3, help="concurrent chats (default 3)")
     add.add_argument("--supervisor", action="store_true", help="give the supervisor role")
+    add.add_argument("--skills", help="comma-separated skills with optional levels 1-10, e.g. billing:5,spanish")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.add_argument("--file", default=None, help="agents file (default DATA_DIR/agents.toml)")
     check = agents_sub.add_parser("check", help="validate an agents file")
@@ -152,7 +157,12 @@ def main(argv: list[str] | None = None) -> int:
             path = _agents_file(args.file)
             path.parent.mkdir(parents=True, exist_ok=True)
             roles = ("agent", "supervisor") if args.supervisor else ("agent",)
-            agent = add_agent(path, args.agent_id, args.name or args.agent_id, password, args.capacity, roles)
+            try:
+                skills = parse_skills(args.skills or "")
+            except ValueError as exc:
+                raise ConfigError(str(exc), field="skills") from None
+            agent = add_agent(path, args.agent_id, args.name or args.agent_id, password, args.capacity, roles,
+                              skills)
             print(f"added agent '{agent.id}' to {path}")
         elif args.agents_command == "check":
             path = _agents_file(args.file)

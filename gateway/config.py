@@ -35,6 +35,8 @@ class Settings:
     ring_seconds: float = 20.0            # an agent's softphone rings this long before the call goes back
     agent_drop: str = "requeue"           # the agent's leg drops mid-call: "requeue" the caller or "end" the call
     announce_seconds: float = 45.0        # waiting callers hear their position and wait this often; 0: never
+    wrap_up_seconds: float = 60.0         # after-call work: no new work for this long after a call (or until closed)
+    skill_overflow_seconds: float = 90.0  # a conversation waiting this long may go to an agent without its skills
     node_id: str = field(default_factory=lambda: f"node-{os.getpid()}")
 
     @property
@@ -60,6 +62,8 @@ ENVIRONMENT: Mapping[str, tuple[str, str]] = {
     "rtc_addresses": ("CG_RTC_ADDRESSES", "comma-separated local IPs call legs may use (default: all interfaces)"),
     "ring_seconds": ("CG_RING_SECONDS", "seconds an agent's softphone rings before the call goes back (default 20)"),
     "announce_seconds": ("CG_ANNOUNCE_SECONDS", "how often waiting callers hear their place and wait (45; 0: never)"),
+    "wrap_up_seconds": ("CG_WRAP_UP_SECONDS", "after-call work after a call before new work is routed (60; 0: none)"),
+    "skill_overflow_seconds": ("CG_SKILL_OVERFLOW_SECONDS", "wait after which skills stop mattering (90; 0: never)"),
     "agent_drop": ("CG_AGENT_DROP", "when an agent's call leg drops: 'requeue' the caller (default) or 'end' the call"),
     "vosk_model": ("VOSK_MODEL", (f"Vosk model directory or installed model name (several: separated by "
                                   f"'{os.pathsep}'; unset: English speech with the bundled pocketsphinx model)")),
@@ -114,6 +118,15 @@ def from_sources(flags: Mapping[str, object], env: Mapping[str, str]) -> Setting
         except ValueError:
             raise ConfigError(f"ring seconds must be a number from 1 to 300, not {values['ring_seconds']!r}",
                               field="ring_seconds") from None
+    for name in ("wrap_up_seconds", "skill_overflow_seconds"):
+        if name in values:
+            try:
+                values[name] = float(str(values[name]))
+                if not 0 <= float(str(values[name])) <= 86400:
+                    raise ValueError
+            except ValueError:
+                raise ConfigError(f"{name.replace('_', ' ')} must be a number from 0 to 86400, not {values[name]!r}",
+                                  field=name) from None
     if "announce_seconds" in values:
         try:
             values["announce_seconds"] = float(str(values["announce_seconds"]))

@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import Conflict, Forbidden, NotFound
 from .protocol import CUSTOMER_VISIBLE, Author, ConversationState, EventType
-from .routing import DEFAULT_QUEUE, Router, now_ms
+from .routing import DEFAULT_QUEUE, Router, Skills, format_skills, now_ms, parse_skills
 from .store import Store, _s
 
 log = logging.getLogger(__name__)
@@ -221,9 +221,10 @@ class Conversations:
         if values and await self.store.set_context(cid, values, now=now_ms()) != "ok":
             raise NotFound(f"conversation {cid} does not exist", field="conversation_id")
 
-    async def enqueue(self, cid: str, queue_name: str) -> bool:
+    async def enqueue(self, cid: str, queue_name: str, *, skills: Skills = (), priority: int = 0) -> bool:
         """Hand an open conversation to routing; False if it was not open (already queued or assigned)."""
-        result = await self.store.enqueue(cid, self.queue, queue_name, now=now_ms())
+        result = await self.store.enqueue(cid, self.queue, queue_name, now=now_ms(), skills=format_skills(skills),
+                                          priority=priority)
         if result == "ok":
             log.info("queued for %s", queue_name, extra={"conversation_id": cid})
             await self._queue_changed()
@@ -258,7 +259,12 @@ class ConversationHooks:
         await self.conversations.set_context(self.cid, values)
 
     async def enqueue(self, action: Any) -> None:
-        if not await self.conversations.enqueue(self.cid, action.queue):
+        try:
+            skills = parse_skills(list(action.skills))
+        except ValueError as exc:   # the flow loader checks skills; an older flow may still hold a bad one
+            log.warning("flow skills ignored: %s", exc, extra={"conversation_id": self.cid})
+            skills = ()
+        if not await self.conversations.enqueue(self.cid, action.queue, skills=skills, priority=action.priority):
             # already queued (keeps its place) or with an agent; agents answering calls come with routing v2
             log.info("flow asked for queue %s; the conversation was not open", action.queue,
                      extra={"conversation_id": self.cid})

@@ -15,7 +15,7 @@ from typing import Any
 
 from .agents import Agent
 from .protocol import AgentStatus
-from .routing import Router, now_ms
+from .routing import Router, format_skills, is_busy, now_ms
 from .store import Store, _s
 from .tasks import cancel_and_wait
 
@@ -48,7 +48,8 @@ class Presence:
         self._sessions[sid] = agent.id
         pipe = self.store.redis.pipeline(transaction=True)
         pipe.sadd(k.agents, agent.id)
-        pipe.hset(k.agent(agent.id), mapping={"name": agent.name, "capacity": agent.capacity})
+        pipe.hset(k.agent(agent.id), mapping={"name": agent.name, "capacity": agent.capacity,
+                                              "skills": format_skills(agent.skills)})
         pipe.hsetnx(k.agent(agent.id), "status", AgentStatus.AWAY)
         pipe.hsetnx(k.agent(agent.id), "idle_since", now_ms())
         pipe.zadd(k.agent_sessions(agent.id), {sid: now_ms() + SESSION_TTL_SECONDS * 1000})
@@ -71,6 +72,15 @@ class Presence:
         log.info("agent is %s", status, extra={"agent_id": agent_id})
         await self._changed()
 
+    async def set_activity(self, agent_id: str, activity: str, *, until_ms: int = 0) -> None:
+        """What the agent is doing beyond their status: ``ringing``, ``on_call``, ``wrap_up`` (until
+        ``until_ms``) or ``""``. Routing gives no new work while it lasts; every node sees it."""
+        await self.store.redis.hset(self.store.keys.agent(agent_id),
+                                    mapping={"activity": activity, "activity_until": str(until_ms)})
+        log.info("agent activity: %s", activity or "none", extra={"agent_id": agent_id})
+        await self.store.redis.publish(self.store.keys.agent_channel(agent_id), '{"kind":"presence"}')
+        await self._changed()
+
     async def info(self, agent_id: str) -> dict[str, Any]:
         k = self.store.keys
         pipe = self.store.redis.pipeline(transaction=False)
@@ -80,8 +90,12 @@ class Presence:
         raw, active, sessions = await pipe.execute()
         info = {_s(a): _s(b) for a, b in raw.items()}
         status = info.get("status", AgentStatus.OFFLINE) if sessions else AgentStatus.OFFLINE
+        activity = info.get("activity", "")
+        if activity == "wrap_up" and not is_busy(info, now_ms()):
+            activity = ""   # after-call work ran out
         return {"id": agent_id, "name": info.get("name", agent_id), "status": status,
-                "capacity": int(info.get("capacity", 0)), "active": int(active)}
+                "capacity": int(info.get("capacity", 0)), "active": int(active),
+                "activity": activity if sessions else "", "activity_until": int(info.get("activity_until", 0) or 0)}
 
     async def _changed(self) -> None:
         self.router.kick()

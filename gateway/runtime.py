@@ -140,7 +140,7 @@ async def start(settings: Settings) -> Services:
         store = Store(redis, keys)
         bus = Bus(redis)
         await bus.start(always=keys.agent_channel("__node__"))
-        router = Router(store)
+        router = Router(store, overflow_seconds=settings.skill_overflow_seconds or None)
         presence = Presence(store, router)
         conversations = Conversations(store, router, settings.dispositions)
         http = aiohttp.ClientSession()
@@ -154,7 +154,8 @@ async def start(settings: Settings) -> Services:
             speech)
         agent_calls = AgentCalls(calls, presence, bus, keys, ring_seconds=settings.ring_seconds,
                                  agent_drop=settings.agent_drop, recordings=settings.data_dir / "recordings",
-                                 waits=WaitEstimates(store), announce_seconds=settings.announce_seconds)
+                                 waits=WaitEstimates(store), announce_seconds=settings.announce_seconds,
+                                 wrap_up_seconds=settings.wrap_up_seconds)
         calls.agents = agent_calls
         services = Services(
             settings=settings, redis=redis, keys=keys, store=store, bus=bus, router=router,

@@ -150,12 +150,13 @@ return {ARGV[1], 1}
 """
 
 # Hand an open conversation to routing.
-# KEYS: conv, timeline, routing queue, conv channel   ARGV: conv id, now, data, queue name
+# KEYS: conv, timeline, routing queue, conv channel   ARGV: conv id, now, data, queue name, skills, priority
 _ENQUEUE_SCRIPT = _APPEND + """
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return 'not_found' end
 if state ~= 'open' then return state end
-redis.call('HSET', KEYS[1], 'state', 'queued', 'queue', ARGV[4], 'queued_at', ARGV[2])
+redis.call('HSET', KEYS[1], 'state', 'queued', 'queue', ARGV[4], 'queued_at', ARGV[2], 'skills', ARGV[5],
+           'priority', ARGV[6])
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
 append(KEYS[2], KEYS[1], KEYS[4], 'state', ARGV[3], ARGV[2])
 return 'ok'
@@ -325,12 +326,17 @@ class Store:
                   k.conv_channel(cid)],
             args=[cid, agent_id, now, encode({"agent_id": agent_id, "disposition": disposition})]))
 
-    async def enqueue(self, cid: str, routing_queue: str, queue_name: str, *, now: int) -> str:
-        """'ok', or the state that prevented it (queued, assigned, closed), or 'not_found'."""
+    async def enqueue(self, cid: str, routing_queue: str, queue_name: str, *, now: int, skills: str = "",
+                      priority: int = 0) -> str:
+        """'ok', or the state that prevented it (queued, assigned, closed), or 'not_found'.
+
+        ``skills``: what an agent needs (``"billing:3,spanish:1"``); ``priority``: higher goes first."""
         k = self.keys
+        data = {"state": "queued", "queue": queue_name, **({"skills": skills} if skills else {}),
+                **({"priority": priority} if priority else {})}
         return _s(await self._enqueue(
             keys=[k.conv(cid), k.timeline(cid), k.queue(routing_queue), k.conv_channel(cid)],
-            args=[cid, now, encode({"state": "queued", "queue": queue_name}), queue_name]))
+            args=[cid, now, encode(data), queue_name, skills, priority]))
 
     async def set_context(self, cid: str, values: dict[str, str], *, now: int) -> str:
         k = self.keys

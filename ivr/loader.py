@@ -60,6 +60,7 @@ from .source import LineDict, LineList, parse_yaml
 from .template import NAME_RE, Template
 
 FLOW_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+SKILL_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}(:([1-9]|10))?$")
 NODE_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 DTMF_KEYS = "0123456789*#"
 FLOW_SUFFIXES = (".yaml", ".yml")
@@ -403,8 +404,12 @@ class _FileLoader:
         queue = r.template("queue") or Template.parse("")
         if "queue" in r.raw and not queue.source.strip():
             self.error(r.line("queue"), r.name, "queue name is empty")
+        skills = r.strings("skills")
+        for skill in skills:
+            if not SKILL_RE.match(skill):
+                r.fail("skills", f"skill {skill!r} must be 'name' or 'name:level' (level 1-10), e.g. billing:3")
         return QueueNode(**base, queue=queue, priority=r.integer("priority", 0, -1000, 1000),
-                         skills=r.strings("skills"), prompts=r.prompts("prompt"), record=r.boolean("record", False))
+                         skills=skills, prompts=r.prompts("prompt"), record=r.boolean("record", False))
 
     def read_goto(self, r: _Reader, base: dict[str, Any]) -> Node:
         ref = r.text("flow") or ""

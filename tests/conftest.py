@@ -38,7 +38,8 @@ def agents_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("agents") / "agents.toml"
     add_agent(path, "alice", "Alice Smith", PASSWORDS["alice"], capacity=2)
     add_agent(path, "bob", "Bob Jones", PASSWORDS["bob"], capacity=2)
-    add_agent(path, "carol", "Carol White", PASSWORDS["carol"], capacity=1, roles=("agent", "supervisor"))
+    add_agent(path, "carol", "Carol White", PASSWORDS["carol"], capacity=1, roles=("agent", "supervisor"),
+              skills=(("spanish", 3),))
     return path
 
 

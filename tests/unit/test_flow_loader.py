@@ -138,6 +138,9 @@ def test_error_codes_and_fields(tmp_path: Path) -> None:
     # a misspelled target is suggested, and its intended node is not also reported unreachable
     ("start: a\nnodes:\n  a:\n    type: say\n    prompt: hi\n    next: goodbey\n  goodbye: {type: hangup}\n",
      "6: node 'a': 'next' goes to unknown node 'goodbey' (did you mean 'goodbye'?)"),
+    # a skill with an impossible level
+    ("start: q\nnodes:\n  q: {type: queue, queue: x, skills: [billing, \"spanish:11\"]}\n",
+     "3: node 'q': skill 'spanish:11' must be 'name' or 'name:level' (level 1-10), e.g. billing:3"),
     # a speech engine nobody has heard of
     ("start: a\ndefaults:\n  speech_engine: pocketsfinx\nnodes:\n  a: {type: hangup}\n",
      "3: speech_engine must be one of vosk, pocketsphinx, none, not 'pocketsfinx' (did you mean 'pocketsphinx'?)"),

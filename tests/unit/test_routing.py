@@ -1,10 +1,12 @@
+import pytest
+
 from gateway.protocol import AgentStatus
-from gateway.routing import AgentLoad, choose_agent, plan
+from gateway.routing import AgentLoad, Waiting, choose_agent, parse_skills, plan
 
 
 def agent(aid: str, idle: int, *, active: int = 0, capacity: int = 2, status: AgentStatus = AgentStatus.AVAILABLE,
-          online: bool = True) -> AgentLoad:
-    return AgentLoad(aid, aid.title(), status, online, capacity, active, idle)
+          online: bool = True, skills: str = "", busy: bool = False) -> AgentLoad:
+    return AgentLoad(aid, aid.title(), status, online, capacity, active, idle, parse_skills(skills), busy)
 
 
 def test_longest_idle_first() -> None:
@@ -24,10 +26,49 @@ def test_ties_break_by_id() -> None:
 
 def test_plan_spreads_work_and_respects_capacity() -> None:
     agents = [agent("a", 100, capacity=2), agent("b", 50, capacity=1)]
-    pairs = plan(["c1", "c2", "c3", "c4"], agents, now=1000)
+    pairs = plan([Waiting(c) for c in ("c1", "c2", "c3", "c4")], agents, now=1000)
     assert [(c, a.id) for c, a in pairs] == [("c1", "b"), ("c2", "a"), ("c3", "a")]
 
 
 def test_plan_with_no_agents_or_no_waiting() -> None:
-    assert plan(["c1"], [], now=1) == []
+    assert plan([Waiting("c1")], [], now=1) == []
     assert plan([], [agent("a", 1)], now=1) == []
+
+
+def test_priority_first_then_the_longest_waiting() -> None:
+    waiting = [Waiting("old", queued_at=10), Waiting("vip", queued_at=50, priority=5), Waiting("new", queued_at=40)]
+    pairs = plan(waiting, [agent("a", 1, capacity=1), agent("b", 2, capacity=1)], now=100)
+    assert [c for c, _ in pairs] == ["vip", "old"]
+
+
+def test_skills_and_levels_pick_the_qualified_agent_without_blocking_others() -> None:
+    agents = [agent("ann", 1, capacity=1, skills="billing:2"), agent("bo", 5, capacity=1, skills="billing:5,spanish")]
+    waiting = [Waiting("es", queued_at=1, skills=parse_skills("spanish")),
+               Waiting("expert", queued_at=2, skills=parse_skills("billing:4")),
+               Waiting("any", queued_at=3)]
+    # 'expert' needs billing 4: only bo has it, but bo took 'es' first; 'any' is not held up behind it
+    assert [(c, a.id) for c, a in plan(waiting, agents, now=10)] == [("es", "bo"), ("any", "ann")]
+
+
+def test_skill_overflow_after_the_configured_wait() -> None:
+    agents = [agent("ann", 1, skills="billing")]
+    waiting = [Waiting("es", queued_at=0, skills=parse_skills("spanish"))]
+    assert plan(waiting, agents, now=89_999, overflow_ms=90_000) == []
+    assert [c for c, _ in plan(waiting, agents, now=90_000, overflow_ms=90_000)] == ["es"]
+
+
+def test_busy_agents_take_no_new_work() -> None:
+    assert choose_agent([agent("oncall", 1, busy=True)]) is None
+
+
+@pytest.mark.parametrize(("text", "parsed"), [
+    ("billing", (("billing", 1),)), ("Billing:3, spanish", (("billing", 3), ("spanish", 1))), ("", ()),
+])
+def test_parse_skills(text: str, parsed: tuple[tuple[str, int], ...]) -> None:
+    assert parse_skills(text) == parsed
+
+
+@pytest.mark.parametrize("bad", ["billing:0", "billing:11", "bil ling", "billing:x"])
+def test_bad_skills_are_refused_with_the_entry_named(bad: str) -> None:
+    with pytest.raises(ValueError, match=bad.split(":")[0].split()[0]):
+        parse_skills(bad)
