@@ -45,7 +45,7 @@ from media.music import hold_music
 from media.recorder import StereoRecorder
 
 from .agents import Agent
-from .errors import BadRequest, Conflict, GatewayError, NotFound
+from .errors import BadRequest, Conflict, Forbidden, GatewayError, NotFound
 from .protocol import AgentStatus, CallStatus, EventType
 from .routing import now_ms
 from .tasks import cancel_and_wait
@@ -61,10 +61,21 @@ log = logging.getLogger(__name__)
 
 RING_SECONDS = 20.0
 ANNOUNCE_SECONDS = 45.0
+WRAP_UP_SECONDS = 60.0
+RECONNECT_GRACE_SECONDS = 5.0
 AGENT_CONNECT_SECONDS = 15.0
 LOST_AGENT_PROMPT = "We lost the connection to your agent. Please hold while we connect you to someone else."
 TRANSFER_PROMPT = "Please hold while I transfer your call."
 LOST_AGENT_END_PROMPT = "We lost the connection to your agent. Please call us again. Goodbye."
+
+
+@dataclass
+class Monitor:
+    """A supervisor listening to a connected call, silently or whispering to the agent."""
+
+    agent_id: str
+    leg: AudioLeg
+    mode: str   # "listen" or "whisper"
 
 
 @dataclass
@@ -82,6 +93,7 @@ class Handoff:
     recorder: StereoRecorder | None = None
     answers: int = 0   # agents who answered so far (a re-queued call is answered again)
     announced: list[str] = field(default_factory=list)   # position / wait announcements played
+    monitors: dict[str, Monitor] = field(default_factory=dict)   # supervisor id -> their leg
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
 
@@ -89,7 +101,8 @@ class AgentCalls:
     def __init__(self, calls: CallManager, presence: Presence, bus: Bus, keys: Keys, *,
                  ring_seconds: float = RING_SECONDS, agent_drop: str = "requeue",
                  music: Audio | None = None, recordings: Path | None = None,
-                 waits: WaitEstimates | None = None, announce_seconds: float = ANNOUNCE_SECONDS) -> None:
+                 waits: WaitEstimates | None = None, announce_seconds: float = ANNOUNCE_SECONDS,
+                 wrap_up_seconds: float = WRAP_UP_SECONDS) -> None:
         if agent_drop not in ("requeue", "end"):
             raise ValueError(f"agent_drop must be 'requeue' or 'end', not {agent_drop!r}")
         self.calls = calls
@@ -102,6 +115,7 @@ class AgentCalls:
         self.recordings = recordings   # where recorded calls go (None: recording is off on this node)
         self.waits = waits
         self.announce_seconds = announce_seconds  # 0: no position / wait announcements
+        self.wrap_up_seconds = wrap_up_seconds    # after-call work before routing offers new work
         self._music_packets: list[bytes] | None = None
         self.handoffs: dict[str, Handoff] = {}   # call id -> handoff
 
@@ -157,6 +171,7 @@ class AgentCalls:
             return
         call = handoff.call
         log.info("ringing agent %s", agent_id, extra={"conversation_id": call.conversation_id})
+        await self.presence.set_activity(agent_id, "ringing")
         # On the agent's own channel: their desk may not follow the conversation yet (just assigned).
         call.status = CallStatus.RINGING
         await self.bus.publish(self.keys.agent_channel(agent_id), {
@@ -181,11 +196,16 @@ class AgentCalls:
         call = handoff.call
         log.info("agent %s missed the call (%s)", agent_id, reason, extra={"conversation_id": call.conversation_id})
         await self.presence.set_status(agent_id, AgentStatus.AWAY)   # before requeueing: not offered it again
+        await self.presence.set_activity(agent_id, "")
         await self.calls.conversations.record(call.conversation_id, EventType.CALL_MISSED,
                                               {"call_id": call.id, "agent_id": agent_id, "reason": reason})
+        # The missed agent's desk hears it on their own channel, before the conversation leaves them.
+        await self.bus.publish(self.keys.agent_channel(agent_id), {
+            "kind": "call", "call_id": call.id, "status": str(CallStatus.WAITING), "reason": reason,
+            "conversation_id": call.conversation_id, "agent_id": "", "agent_name": ""})
+        await self._status(handoff, CallStatus.WAITING, reason)
         await self.calls.conversations.requeue(call.conversation_id, agent_id, f"call_{reason}",
                                                score=handoff.queued_ms)
-        await self._status(handoff, CallStatus.WAITING, reason)
 
     # ---------------------------------------------------------------- the agent's side
 
@@ -249,6 +269,7 @@ class AgentCalls:
         await self.calls.conversations.record(call.conversation_id, EventType.CALL_ANSWERED, {
             "call_id": call.id, "agent_id": handoff.agent_id, "agent_name": handoff.agent_name,
             "wait_ms": handoff.answered_ms - handoff.queued_ms})
+        await self.presence.set_activity(handoff.agent_id, "on_call")
         await self._status(handoff, CallStatus.CONNECTED)
 
     def _from_agent(self, handoff: Handoff, samples: Samples) -> None:
@@ -266,7 +287,8 @@ class AgentCalls:
         bridge = handoff.bridge
         if bridge is None:
             raise Conflict("the call is not connected", field="call_id", code="not_connected")
-        if on == bridge.held:
+        if on == bridge.held:   # nothing to change; say where things stand
+            await self._status(handoff, CallStatus.CONNECTED, "held" if on else "")
             return
         if on:
             bridge.hold(self.music, await self._hold_packets(handoff.call))
@@ -317,14 +339,111 @@ class AgentCalls:
             await self._status(handoff, CallStatus.WAITING, "transferred")
 
     async def hangup(self, agent: Agent, call_id: str) -> None:
+        found = self.handoffs.get(call_id)
+        if found is not None and agent.id in found.monitors:   # a supervisor leaves; the call goes on
+            await self._end_monitor(found, agent.id, "supervisor_hangup")
+            return
         handoff = self._for_agent(agent, call_id)
         await handoff.call.end("agent_hangup")
 
+    # ---------------------------------------------------------------- supervisors
+
+    def live(self) -> list[dict[str, Any]]:
+        """Calls of this node with an agent on them (ringing or connected)."""
+        return [{"call_id": h.call.id, "conversation_id": h.call.conversation_id, "agent_id": h.agent_id,
+                 "agent_name": h.agent_name, "status": str(h.call.status), "held": bool(h.bridge and h.bridge.held),
+                 "monitors": {sid: m.mode for sid, m in h.monitors.items()}}
+                for h in self.handoffs.values() if h.agent_id]
+
+    async def monitor(self, supervisor: Agent, call_id: str, mode: str, offer_sdp: str | None) -> str | None:
+        """Listen to (or whisper into) a connected call with the supervisor's softphone offer; with no
+        offer, switch the mode of an existing monitor. Returns the SDP answer for a new monitor."""
+        if "supervisor" not in supervisor.roles:
+            raise Forbidden("only supervisors can listen to calls", field="call_id")
+        handoff = self.handoffs.get(call_id)
+        if handoff is None or handoff.bridge is None:
+            raise Conflict("the call is not connected to an agent", field="call_id", code="not_connected")
+        current = handoff.monitors.get(supervisor.id)
+        if offer_sdp is None:
+            if current is None:
+                raise Conflict("you are not listening to this call", field="call_id", code="not_monitoring")
+            current.mode = mode
+        else:
+            if current is not None:
+                raise Conflict("you are already listening to this call", field="call_id", code="already_monitoring")
+            try:
+                check_offer(offer_sdp)
+            except BadOffer as exc:
+                raise BadRequest(exc.message, field="sdp", code=exc.code) from None
+            sid = supervisor.id
+
+            def on_closed(why: str) -> None:
+                self._spawn(handoff, self._end_monitor(handoff, sid, why))
+
+            leg = AudioLeg(on_audio=lambda samples: self._from_monitor(handoff, sid, samples), on_closed=on_closed,
+                           ice_servers=self.calls.config.ice_servers, name=f"monitor-{call_id}-{sid}")
+            handoff.monitors[sid] = Monitor(sid, leg, mode)
+            try:
+                answer = await leg.accept(offer_sdp)
+            except BaseException as exc:
+                handoff.monitors.pop(sid, None)
+                await leg.close()
+                if isinstance(exc, BadOffer):
+                    raise BadRequest(exc.message, field="sdp", code=exc.code) from None
+                raise
+            self._spawn(handoff, self._connect_monitor(handoff, sid, leg))
+        await self.calls.conversations.record(handoff.call.conversation_id, EventType.CALL_MONITORED, {
+            "call_id": call_id, "agent_id": supervisor.id, "mode": mode})
+        return answer if offer_sdp is not None else None
+
+    async def _connect_monitor(self, handoff: Handoff, sid: str, leg: AudioLeg) -> None:
+        if not await leg.wait_connected(AGENT_CONNECT_SECONDS):
+            await self._end_monitor(handoff, sid, "ice_timeout")
+            return
+        monitor = handoff.monitors.get(sid)
+        if monitor is not None and monitor.leg is leg and handoff.bridge is not None:
+            handoff.bridge.listen(leg.player)
+
+    def _from_monitor(self, handoff: Handoff, sid: str, samples: Samples) -> None:
+        monitor = handoff.monitors.get(sid)
+        if monitor is not None and monitor.mode == "whisper" and handoff.bridge is not None:
+            handoff.bridge.whisper(samples, f"whisper-{sid}")
+
+    async def _end_monitor(self, handoff: Handoff, sid: str, why: str) -> None:
+        monitor = handoff.monitors.pop(sid, None)
+        if monitor is None:
+            return
+        log.info("supervisor %s stopped listening (%s)", sid, why,
+                 extra={"conversation_id": handoff.call.conversation_id})
+        if handoff.bridge is not None:
+            handoff.bridge.unlisten(monitor.leg.player)
+            handoff.bridge.to_b.remove(f"whisper-{sid}")
+        await monitor.leg.close()
+
+    async def wrap_up_done(self, agent_id: str) -> None:
+        """The agent closed a conversation: after-call work is over if that is what they were doing."""
+        if (await self.presence.info(agent_id))["activity"] == "wrap_up":
+            await self.presence.set_activity(agent_id, "")
+
     async def agent_gone(self, agent_id: str) -> None:
-        """The agent's last desk connection closed: a call ringing for them is missed (a live leg stays)."""
+        """The agent's last desk connection closed: a call ringing for them is missed unless the desk is back
+        within ``RECONNECT_GRACE_SECONDS`` (a live leg stays whatever happens to the socket)."""
         for handoff in list(self.handoffs.values()):
             if handoff.agent_id == agent_id and handoff.leg is None:
-                await self._missed(handoff, "agent_disconnected")
+                self._spawn(handoff, self._missed_unless_back(handoff, agent_id))
+
+    async def _missed_unless_back(self, handoff: Handoff, agent_id: str) -> None:
+        await asyncio.sleep(RECONNECT_GRACE_SECONDS)
+        if handoff.agent_id == agent_id and handoff.leg is None and \
+                (await self.presence.info(agent_id))["status"] == AgentStatus.OFFLINE:
+            await self._missed(handoff, "agent_disconnected")
+
+    def calls_of(self, agent_id: str) -> list[dict[str, Any]]:
+        """What is ringing for or connected to ``agent_id`` on this node (for a desk that reconnects)."""
+        return [{"call_id": h.call.id, "conversation_id": h.call.conversation_id,
+                 "status": "ringing" if h.leg is None else str(h.call.status),
+                 "held": bool(h.bridge and h.bridge.held), "ring_seconds": self.ring_seconds}
+                for h in self.handoffs.values() if h.agent_id == agent_id]
 
     async def _agent_lost(self, handoff: Handoff, leg: AudioLeg, why: str) -> None:
         """The agent's leg failed or closed while the caller is still there."""
@@ -361,6 +480,13 @@ class AgentCalls:
         if handoff.bridge is not None and self.waits is not None:
             with contextlib.suppress(Exception):
                 await self.waits.add_handle_time(now_ms() - handoff.answered_ms)
+        if agent_id and (handoff.bridge is not None or handoff.leg is not None):
+            await self.presence.set_activity(agent_id, "wrap_up",
+                                             until_ms=now_ms() + int(self.wrap_up_seconds * 1000))
+        elif agent_id:
+            await self.presence.set_activity(agent_id, "")
+        for sid in list(handoff.monitors):
+            await self._end_monitor(handoff, sid, "call_ended")
         if handoff.bridge is not None:
             handoff.bridge.close()
             handoff.bridge = handoff.call.bridge = None

@@ -53,6 +53,7 @@ class AgentConnection(Connection):
         await self.ws.send_json({
             "type": ServerFrame.WELCOME, "agent": await self.s.presence.info(agent.id),
             "conversations": conversations, "queue": await self.s.conversations.waiting(),
+            "calls": self.s.agent_calls.calls_of(agent.id),
             "dispositions": list(self.s.settings.dispositions)})
         return True
 
@@ -86,6 +87,7 @@ class AgentConnection(Connection):
                     "kind": "typing", "author": Author.AGENT, "active": frame.active, "name": self.me.name})
             case protocol.CloseConversation():
                 await conversations.close(self.me.id, frame.conversation_id, frame.disposition)
+                await self.s.agent_calls.wrap_up_done(self.me.id)
             case protocol.CallOffer():
                 answer = await self.s.agent_calls.accept(self.me, frame.call_id, frame.sdp)
                 self.push({"type": ServerFrame.CALL_ANSWER, "call_id": frame.call_id, "sdp": answer})
@@ -95,6 +97,10 @@ class AgentConnection(Connection):
                 await self.s.agent_calls.hold(self.me, frame.call_id, frame.hold)
             case protocol.HangupCall():
                 await self.s.agent_calls.hangup(self.me, frame.call_id)
+            case protocol.MonitorCall():
+                joined = await self.s.agent_calls.monitor(self.me, frame.call_id, frame.mode, frame.sdp)
+                if joined is not None:
+                    self.push({"type": ServerFrame.CALL_ANSWER, "call_id": frame.call_id, "sdp": joined})
             case protocol.TransferCall():
                 await self.s.agent_calls.transfer(self.me, frame.call_id, queue=frame.queue, to_agent=frame.agent_id)
 
@@ -148,6 +154,8 @@ class AgentConnection(Connection):
             if "ring_seconds" in message:
                 frame["ring_seconds"] = message["ring_seconds"]
             self.push(frame)
+        elif kind == "presence" and channel == keys.agent_channel(self.me.id):
+            self.push(self._send_agent_info)
         elif kind == "assigned" and channel == keys.agent_channel(self.me.id):
             self.push(self._assigned_step(message["conversation_id"]))
         elif kind == "unassigned" and channel == keys.agent_channel(self.me.id):

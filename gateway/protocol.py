@@ -66,6 +66,7 @@ class EventType(StrEnum):
     CALL_RESUMED = "call_resumed"
     CALL_AGENT_LOST = "call_agent_lost"  # the agent's leg dropped mid-call: agent_id, reason
     CALL_ABANDONED = "call_abandoned"    # the caller hung up before an agent answered: wait_ms, reason
+    CALL_MONITORED = "call_monitored"      # a supervisor listens or whispers: agent_id (the supervisor), mode
     CALL_TRANSFERRED = "call_transferred"  # blind transfer: agent_id, to_agent_id or to_queue
     RECORDING = "recording"              # a recorded call's file: call_id, file, url, duration_ms, bytes
 
@@ -99,6 +100,7 @@ class ClientFrame(StrEnum):
     CALL_DECLINE = "call_decline"    # agent: do not take the ringing call
     CALL_HOLD = "call_hold"          # agent: hold (true) or resume (false) the connected call
     CALL_TRANSFER = "call_transfer"  # agent: blind transfer of the connected call to a queue or an agent
+    CALL_MONITOR = "call_monitor"    # supervisor: listen to / whisper into a connected call (sdp: join)
 
 
 class ServerFrame(StrEnum):
@@ -193,6 +195,13 @@ class HoldCall:
 
 
 @dataclass(frozen=True, slots=True)
+class MonitorCall:
+    call_id: str
+    mode: str                 # "listen" or "whisper"
+    sdp: str | None = None    # the supervisor's offer to join; None: change mode
+
+
+@dataclass(frozen=True, slots=True)
 class TransferCall:
     call_id: str
     queue: str | None = None
@@ -200,7 +209,7 @@ class TransferCall:
 
 
 Frame = (Hello | SendMessage | SendNote | Typing | SetStatus | OpenConversation | CloseConversation
-         | CallOffer | SendDtmf | HangupCall | DeclineCall | HoldCall | TransferCall)
+         | CallOffer | SendDtmf | HangupCall | DeclineCall | HoldCall | TransferCall | MonitorCall)
 
 
 # ---------------------------------------------------------------- parsing
@@ -345,6 +354,14 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
             if not isinstance(hold, bool):
                 raise BadRequest("'hold' must be true or false", field="hold", code="bad_field")
             return HoldCall(call_id=_req(obj, "call_id", max_len=64), hold=hold)
+        case ClientFrame.CALL_MONITOR:
+            mode = obj.get("mode", "listen")
+            if mode not in ("listen", "whisper"):
+                raise BadRequest("'mode' must be 'listen' or 'whisper'", field="mode", code="bad_field")
+            offer = _str(obj, "sdp", max_len=MAX_SDP_CHARS, required=False)
+            if offer is not None and not offer.startswith("v=0"):
+                raise BadRequest("'sdp' is not an SDP offer (it must start with v=0)", field="sdp", code="bad_sdp")
+            return MonitorCall(call_id=_req(obj, "call_id", max_len=64), mode=mode, sdp=offer)
         case ClientFrame.CALL_TRANSFER:
             queue = _str(obj, "queue", max_len=64, required=False)
             agent_id = _str(obj, "agent_id", max_len=64, required=False)

@@ -19,6 +19,7 @@ from aiohttp import web
 from webclient import STATIC_DIR
 
 from . import tokens
+from .agents import Agent
 from .errors import BadRequest, Forbidden, GatewayError, NotFound, TooManyRequests, Unauthorized
 from .passwords import hash_password, verify_password
 from .protocol import EventType
@@ -91,11 +92,8 @@ async def login(request: web.Request) -> web.Response:
 RECORDING_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}\.(ogg|wav)$")
 
 
-async def recording(request: web.Request) -> web.FileResponse:
-    """A recorded call, for the agent who handles the conversation or answered the call, and supervisors.
-
-    The agent token comes as ``Authorization: Bearer TOKEN`` or ``?token=`` (for an ``<audio>`` element).
-    """
+def _agent_of(request: web.Request) -> Agent:
+    """The agent whose token comes as ``Authorization: Bearer TOKEN`` or ``?token=`` (an ``<audio>`` element)."""
     s = request.app[SERVICES]
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else request.query.get("token", "")
@@ -105,6 +103,22 @@ async def recording(request: web.Request) -> web.FileResponse:
     agent = s.directory.get(claims.sub)
     if agent is None:
         raise Unauthorized(f"agent '{claims.sub}' no longer exists", field="token")
+    return agent
+
+
+async def live_calls(request: web.Request) -> web.Response:
+    """Supervisors: the calls connected to agents on this node (to listen in)."""
+    agent = _agent_of(request)
+    if "supervisor" not in agent.roles:
+        raise Forbidden("only supervisors can list calls")
+    calls = request.app[SERVICES].agent_calls.live()
+    return web.json_response({"calls": calls})
+
+
+async def recording(request: web.Request) -> web.FileResponse:
+    """A recorded call, for the agent who handles the conversation or answered the call, and supervisors."""
+    s = request.app[SERVICES]
+    agent = _agent_of(request)
     cid, name = request.match_info["cid"], request.match_info["name"]
     if not RECORDING_NAME_RE.match(name) or not RECORDING_NAME_RE.match(cid + ".ogg"):
         raise NotFound("no such recording", field="name")
@@ -170,3 +184,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/api/stats", stats)
     app.router.add_get("/api/recordings/{cid}/{name}", recording)
+    app.router.add_get("/api/calls", live_calls)

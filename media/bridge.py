@@ -13,6 +13,9 @@ letting delay build up (counted in :attr:`LiveAudio.dropped`).
 
 Hold: the caller (side ``a``) hears music on hold looped from a file, the
 agent (side ``b``) hears silence, and neither side's audio crosses.
+
+Supervisors: a listener's player gets both sides mixed (:meth:`Bridge.listen`),
+and a whisper (:meth:`Bridge.whisper`) is mixed into what the agent hears only.
 """
 
 from __future__ import annotations
@@ -63,17 +66,47 @@ class LiveAudio:
         self._partial.clear()
 
 
+class Mix:
+    """Several :class:`LiveAudio` sources summed into one stream (a player's ``live``), clipped to 16 bits."""
+
+    def __init__(self, max_blocks: int = 3, *sources: str) -> None:
+        self.max_blocks = max_blocks
+        self.sources: dict[str, LiveAudio] = {name: LiveAudio(max_blocks) for name in sources}
+
+    def push(self, source: str, samples: Samples) -> None:
+        found = self.sources.get(source)
+        if found is None:
+            found = self.sources[source] = LiveAudio(self.max_blocks)
+        found.push(samples)
+
+    def remove(self, source: str) -> None:
+        self.sources.pop(source, None)
+
+    def pull(self) -> bytes | None:
+        blocks = [b for b in (s.pull() for s in list(self.sources.values())) if b is not None]
+        if len(blocks) <= 1:
+            return blocks[0] if blocks else None
+        total = np.sum([np.frombuffer(b, dtype="<i2").astype(np.int32) for b in blocks], axis=0)
+        return np.clip(total, -32768, 32767).astype("<i2").tobytes()
+
+    def clear(self) -> None:
+        for source in self.sources.values():
+            source.clear()
+
+
 class Bridge:
     """Side ``a`` (the caller) and side ``b`` (the agent), each with its outgoing player."""
 
     def __init__(self, a: PromptPlayer, b: PromptPlayer, *, max_blocks: int = 3) -> None:
         self.a = a
         self.b = b
-        self.to_a = LiveAudio(max_blocks)
-        self.to_b = LiveAudio(max_blocks)
+        self.to_a = Mix(max_blocks, "b")
+        self.to_b = Mix(max_blocks, "a")
         a.live = self.to_a
         b.live = self.to_b
         self.taps: list[Tap] = []
+        self.listeners: dict[PromptPlayer, Mix] = {}
+        self._max_blocks = max_blocks
         self._hold: asyncio.Future[PlaybackOutcome] | None = None
         self.closed = False
 
@@ -85,15 +118,33 @@ class Bridge:
         """The caller's audio (call it with every decoded frame of leg ``a``)."""
         for tap in self.taps:
             tap("a", samples)
+        for mix in self.listeners.values():
+            mix.push("a", samples)
         if self._hold is None and not self.closed:
-            self.to_b.push(samples)
+            self.to_b.push("a", samples)
 
     def from_b(self, samples: Samples) -> None:
         """The agent's audio."""
         for tap in self.taps:
             tap("b", samples)
+        for mix in self.listeners.values():
+            mix.push("b", samples)
         if self._hold is None and not self.closed:
-            self.to_a.push(samples)
+            self.to_a.push("b", samples)
+
+    def listen(self, player: PromptPlayer) -> None:
+        """``player`` (a supervisor's) hears both sides mixed, neither side hears it."""
+        mix = self.listeners[player] = Mix(self._max_blocks, "a", "b")
+        player.live = mix
+
+    def unlisten(self, player: PromptPlayer) -> None:
+        if self.listeners.pop(player, None) is not None and player.live is not None:
+            player.live = None
+
+    def whisper(self, samples: Samples, source: str = "whisper") -> None:
+        """Audio only the agent hears (a supervisor coaching), mixed with the caller."""
+        if not self.closed:
+            self.to_b.push(source, samples)
 
     def hold(self, music: Audio, packets: list[bytes] | None = None) -> None:
         """The caller hears ``music`` looped, the agent silence; no audio crosses until :meth:`resume`."""
@@ -117,3 +168,5 @@ class Bridge:
             self.a.live = None
         if self.b.live is self.to_b:
             self.b.live = None
+        for player in list(self.listeners):
+            self.unlisten(player)

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from gateway.protocol import CallStatus
+from gateway.routing import parse_skills
 from media.audio import Audio
 from tests.conftest import Clients, bounded
 from tests.support.caller import SAMPLE_RATE, Caller
@@ -333,4 +334,93 @@ async def test_blind_transfer_to_an_agent_and_to_a_queue(clients: Clients, node:
     finally:
         await alice_phone.close()
         await bob_phone.close()
+        await caller.close()
+
+
+async def test_skills_route_to_the_qualified_agent(clients: Clients, node: Node) -> None:
+    alice, carol = clients.agent("alice"), clients.agent("carol")   # carol speaks Spanish (agents file)
+    await alice.hello()
+    await carol.hello()
+    customer = clients.customer()
+    await customer.hello()
+    conversations = node.services.conversations
+    cid, _ = await conversations.open_for_flow(customer.customer_id, {})
+    assert await conversations.enqueue(cid, "soporte", skills=parse_skills("spanish:2"), priority=3)
+    assigned = await carol.assigned()
+    assert assigned["id"] == cid
+    conv = await node.services.store.conversation(cid)
+    assert conv is not None and (conv["agent_id"], conv["skills"], conv["priority"]) == ("carol", "spanish:2", "3")
+    assert all(f["type"] != "assigned" for f in alice.seen + await alice.quiet(0.5))
+
+
+async def test_an_agent_on_a_call_or_in_wrap_up_gets_no_new_work(clients: Clients, node: Node) -> None:
+    alice = clients.agent("alice")      # capacity 2: room for a chat besides the call
+    await alice.hello()
+    caller = await queued_call(clients)
+    phone = Softphone(alice)
+    try:
+        await phone.answer((await phone.ringing())["call_id"])
+        await alice.expect("agent", lambda f: f["agent"]["activity"] == "on_call")
+        chatter = clients.customer()
+        await chatter.hello()
+        ack = await chatter.say("hello, anyone?")
+        await asyncio.sleep(1.5)         # a routing sweep or two: the chat waits while alice is on the call
+        conv = await node.services.store.conversation(ack["conversation_id"])
+        assert conv is not None and conv["state"] == "queued"
+        await caller.hangup()
+        wrap = await alice.expect("agent", lambda f: f["agent"]["activity"] == "wrap_up")
+        assert wrap["agent"]["activity_until"] > 0
+        await asyncio.sleep(1.2)
+        assert (await node.services.store.conversation(conv["id"]))["state"] == "queued"  # type: ignore[index]
+        # closing the call's conversation ends after-call work: the chat comes to alice
+        await alice.send({"type": "close", "conversation_id": caller.conversation_id, "disposition": "resolved"})
+        assigned = await alice.expect("assigned", lambda f: f["conversation"]["id"] == conv["id"], timeout=5)
+        assert assigned["conversation"]["id"] == conv["id"]
+    finally:
+        await phone.close()
+        await caller.close()
+
+
+async def test_supervisor_listens_silently_then_whispers_to_the_agent_only(clients: Clients, node: Node) -> None:
+    alice, carol = clients.agent("alice"), clients.agent("carol")   # carol is a supervisor
+    await alice.hello()
+    await carol.hello(available=False)
+    caller = await queued_call(clients)
+    phone, spy = Softphone(alice), Softphone(carol)
+    try:
+        await phone.answer((await phone.ringing())["call_id"])
+        async with aiohttp.ClientSession() as http:
+            async with http.get(node.url + "/api/calls", params={"token": await carol.login()}) as r:
+                listed = (await r.json())["calls"]
+            async with http.get(node.url + "/api/calls", params={"token": alice.token}) as r:
+                assert r.status == 403    # agents do not list other people's calls
+        assert [c["call_id"] for c in listed] == [phone.call_id]
+        await spy.monitor(phone.call_id, "listen")
+        caller.mic.play(tone(440), "caller")
+        await hears(lambda: spy.heard, 440)          # the supervisor hears the caller ...
+        phone.mic.play(tone(1000), "agent")
+        await hears(lambda: spy.heard, 1000)         # ... and the agent
+        spy.mic.play(tone(700, 2.0), "silent")
+        await asyncio.sleep(1.0)
+        assert abs(strongest_hz(phone.heard[-SAMPLE_RATE // 2:]) - 700) > 50   # listening is silent
+        await carol.send({"type": "call_monitor", "call_id": phone.call_id, "mode": "whisper"})
+        spy.mic.play(tone(700, 3.0), "coach")
+        await hears(lambda: phone.heard, 700)        # now the agent hears the supervisor
+        assert abs(strongest_hz(caller.heard[-SAMPLE_RATE // 2:]) - 700) > 50  # the caller never does
+        # an agent who is not a supervisor cannot listen in
+        bob = clients.agent("bob")
+        await bob.hello(available=False)
+        await bob.send({"type": "call_monitor", "call_id": phone.call_id, "mode": "listen", "sdp": "v=0\r\n"})
+        assert (await bob.expect("error"))["code"] == "forbidden"
+        modes = [e["mode"] for e in await node.services.store.events(caller.conversation_id)
+                 if e["type"] == "call_monitored"]
+        assert modes == ["listen", "whisper"]
+        await carol.send({"type": "hangup", "call_id": phone.call_id})   # the supervisor leaves, the call goes on
+        await asyncio.sleep(0.5)
+        assert node.services.agent_calls.handoffs[phone.call_id].monitors == {}
+        caller.mic.play(tone(440), "caller-again")
+        await hears(lambda: phone.heard, 440)
+    finally:
+        await spy.close()
+        await phone.close()
         await caller.close()

@@ -54,6 +54,14 @@ class Softphone:
         if wait_connected:
             await self.status("connected")
 
+    async def monitor(self, call_id: str, mode: str = "listen") -> None:
+        """A supervisor joins a connected call to listen (or whisper to the agent)."""
+        self.call_id = call_id
+        sdp = await self.offer()
+        await self.agent.send({"type": "call_monitor", "call_id": call_id, "mode": mode, "sdp": sdp})
+        answer = await self.agent.expect("call_answer", lambda f: f["call_id"] == call_id, timeout=15)
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
+
     async def status(self, wanted: str, timeout: float = 15) -> dict[str, Any]:
         return await self.agent.expect(
             "call_status", lambda f: f["call_id"] == self.call_id and f["status"] == wanted, timeout=timeout)
