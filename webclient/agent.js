@@ -10,6 +10,9 @@
  * can work several chats at once and switch without losing anything. Outgoing
  * messages are resent on every reconnect until acknowledged; the gateway stores
  * a message once per client_id and this page renders an event once per id.
+ *
+ * Calls (ringing, accept, hold, hang-up, after-call work) live in softphone.js, loaded
+ * first; this file forwards it the call frames and tells it about conversations.
  */
 (() => {
   'use strict';
@@ -153,6 +156,7 @@
   };
 
   let ui = null;
+  let phone = null;         // the softphone (softphone.js), or null where it is not loaded
   const drafts = storage.json(DRAFTS_KEY, {});
 
   function newConv(id) {
@@ -349,6 +353,7 @@
   }
 
   function logout(message) {
+    if (phone) phone.reset(); // hangs up a live call while the socket can still say so
     S.running = false;
     stopTyping();
     clearTimeout(S.retryTimer);
@@ -417,6 +422,7 @@
       S.ready = false;
       S.everFailed = true;
       typing.active = false;
+      if (phone) phone.onSocketDown();
       scheduleReconnect();
     };
     sock.onerror = () => { /* onclose follows */ };
@@ -458,6 +464,7 @@
       case 'event': onEvent(f); break;
       case 'typing': onTyping(f); break;
       case 'call_status': onCallStatus(f); break;
+      case 'call_answer': if (phone) phone.onCallAnswer(f); break;
       case 'ack': onAck(f); break;
       case 'error': onError(f); break;
       default: break;
@@ -523,6 +530,7 @@
     }
     renderConvList();
     if (typing.wanted()) onComposerInput();
+    if (phone) phone.onWelcome();
   }
 
   function onAgent(f) {
@@ -542,6 +550,7 @@
     if (!s || !s.id) return;
     const conv = ensureConv(s.id);
     conv.closed = false;
+    conv.returned = '';
     updateSummary(conv, s);
     conv.closed = s.state === 'closed';
     S.queue = S.queue.filter((q) => q && q.id !== s.id);
@@ -556,10 +565,15 @@
   }
 
   function onUnassigned(f) {
+    if (phone) phone.onUnassigned(f.conversation_id, f.reason || '');
     const conv = S.convs.get(f.conversation_id);
     if (!conv) return;
     conv.closed = true;
-    conv.summary.state = 'closed';
+    // Not closed, only no longer ours: a missed call took it back to the queue (call_no_answer, call_declined,
+    // call_agent_lost), or it was handed to someone else (transferred). Read-only here either way.
+    const reason = f.reason || '';
+    conv.returned = /^call_/.test(reason) ? 'queue' : reason === 'transferred' ? 'transferred' : '';
+    conv.summary.state = conv.returned === 'queue' ? 'queued' : conv.returned ? conv.summary.state : 'closed';
     if (S.closing === conv.id) S.closing = null;
     clearTyping(conv);
     if (S.selected === conv.id) {
@@ -590,6 +604,7 @@
     conv.historyLoaded = true;
     if (S.selected === id) renderMain();
     renderConvList();
+    if (phone) phone.onConversation(id);
   }
 
   function onEvent(f) {
@@ -610,6 +625,7 @@
       renderComposerState();
     }
     renderConvList();
+    if (phone) phone.onConversation(id);
   }
 
   function onTyping(f) {
@@ -625,12 +641,15 @@
     if (S.selected === conv.id) renderTypingPreview();
   }
 
-  /** A call in this conversation changed status (connecting, ivr, waiting, connected, ended). */
+  /** A call changed status (connecting, ivr, waiting, ringing, connected, ended); the softphone acts on it. */
   function onCallStatus(f) {
+    if (typeof f.status !== 'string') return;
     const conv = S.convs.get(f.conversation_id);
-    if (!conv || typeof f.status !== 'string') return;
-    conv.call = { id: f.call_id, status: f.status, reason: f.reason || '' };
-    if (S.selected === conv.id) renderHeader();
+    if (conv) {
+      conv.call = { id: f.call_id, status: f.status, reason: f.reason || '' };
+      if (S.selected === conv.id) renderHeader();
+    }
+    if (phone) phone.onCallStatus(f);
   }
 
   function clearTyping(conv) {
@@ -666,6 +685,7 @@
       logout('Your session has expired or is not valid. Please sign in again.');
       return;
     }
+    if (phone && phone.onError(f)) return; // about a call (call_id, sdp, hold)
     if (typeof f.client_id === 'string' && f.client_id) {
       const [conv, p] = findPending(f.client_id, f.conversation_id);
       if (conv && p) {
@@ -858,6 +878,14 @@
     renderConvList();
   }
 
+  /** Show a conversation (the softphone opens the caller's when it rings), even before its history is here. */
+  function openConversation(id) {
+    if (!id || !S.running) return;
+    const conv = ensureConv(id);
+    if (S.selected === id) { if (!conv.historyLoaded) requestHistory(conv); return; }
+    select(id);
+  }
+
   // ------------------------------------------------------------ rendering: top bar
 
   function renderConnection() {
@@ -993,24 +1021,28 @@
     ui.convCustomer.title = conv.summary.customer_id || '';
     ui.convAvatar.textContent = initials(conv.summary.customer_id || conv.id);
     ui.convAvatar.style.background = colorFor(conv.summary.customer_id || conv.id);
-    const state = conv.closed ? 'closed' : (conv.summary.state || 'assigned');
-    ui.convState.textContent = state;
+    const state = conv.returned ? 'returned' : conv.closed ? 'closed' : (conv.summary.state || 'assigned');
+    ui.convState.textContent = conv.returned === 'queue' ? 'back in queue' : conv.returned || state;
     ui.convState.dataset.state = state;
     renderCallBadge(conv);
   }
 
   const CALL_BADGE = { connecting: 'On a call: connecting', ringing: 'On a call: ringing', ivr: 'On a call: in IVR',
-    waiting: 'On a call: waiting', connected: 'On a call', ended: 'Call ended' };
+    waiting: 'On a call: waiting', connected: 'On a call', held: 'On a call: on hold', ended: 'Call ended' };
 
   /** The live call status if one came in, else what the timeline says (a call started and not ended). */
   function renderCallBadge(conv) {
     let status = conv.call ? conv.call.status : null;
+    if (status === 'connected' && conv.call.reason === 'held') status = 'held';
     if (!status) {
       // No live status yet (e.g. the call was routed to us mid-call): read it off the timeline.
       for (const ev of Array.from(conv.events.values()).sort((a, b) => cmpId(a.id, b.id))) {
         if (ev.type === 'call_started') status = 'ivr';
         else if (ev.type === 'call_ended') status = null;
         else if (status && ev.type === 'ivr' && ev.kind === 'queue') status = 'waiting';
+        else if (status && (ev.type === 'call_answered' || ev.type === 'call_resumed')) status = 'connected';
+        else if (status && ev.type === 'call_held') status = 'held';
+        else if (status && (ev.type === 'call_missed' || ev.type === 'call_agent_lost')) status = 'waiting';
       }
     }
     ui.callBadge.hidden = !status;
@@ -1029,6 +1061,9 @@
     ui.closeBtn.disabled = !writable || !!S.closing;
     ui.closeBtn.textContent = conv && S.closing === conv.id ? 'Closing…' : 'Close';
     ui.readonly.hidden = !conv || !conv.closed;
+    ui.readonly.textContent = !conv || !conv.returned ? 'This conversation is closed. It is read-only.'
+      : conv.returned === 'queue' ? 'The call was not taken, so this conversation went back to the queue. It is read-only here.'
+        : 'This conversation was transferred. It is read-only here.';
     ui.composerForm.hidden = !!conv && conv.closed;
     ui.composerForm.classList.toggle('note-mode', ui.noteMode.checked);
     ui.composer.placeholder = ui.noteMode.checked
@@ -1129,10 +1164,28 @@
       case 'call_ended': {
         const ms = Number(ev.duration_ms) || 0;
         const s = Math.floor(ms / 1000);
-        const why = ev.reason === 'caller_hangup' ? 'caller hung up' : String(ev.reason || '').replace(/_/g, ' ');
+        const why = ev.reason === 'caller_hangup' ? 'caller hung up' : ev.reason === 'agent_hangup' ? 'agent hung up'
+          : String(ev.reason || '').replace(/_/g, ' ');
         return `Call ended${why ? ` · ${why}` : ''} · ${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
       }
       case 'ivr': return ivrText(ev);
+      case 'call_answered': {
+        const s = Math.floor((Number(ev.wait_ms) || 0) / 1000);
+        return `Call answered by ${ev.agent_name || ev.agent_id || 'an agent'} · waited ${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+      }
+      case 'call_missed': return `Call ${ev.reason === 'declined' ? 'declined' : 'missed'} by ${ev.agent_id || 'an agent'}` +
+        (ev.reason && ev.reason !== 'declined' ? ` · ${String(ev.reason).replace(/_/g, ' ')}` : '');
+      case 'call_abandoned': {
+        const s = Math.floor((Number(ev.wait_ms) || 0) / 1000);
+        return `Caller hung up before an agent answered · waited ${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+      }
+      case 'call_held': return 'Call on hold';
+      case 'call_resumed': return 'Call resumed';
+      case 'call_agent_lost': return `Call connection to ${ev.agent_id || 'the agent'} lost · ${String(ev.reason || '').replace(/_/g, ' ')}`;
+      case 'recording': {
+        const s = Math.floor((Number(ev.duration_ms) || 0) / 1000);
+        return `Call recording · ${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+      }
       default: return ev.type;
     }
   }
@@ -1180,13 +1233,19 @@
       h('div', { class: 'note-label', text: `Internal note · ${ev.agent_name || ev.agent_id || 'Agent'} · ${time}` }),
       h('div', { class: 'note-text', text: typeof ev.text === 'string' ? ev.text : '' }));
     }
-    return h('li', {
+    const li = h('li', {
       class: 'tl-item tl-sys',
       'data-type': ev.type,
       'data-kind': ev.type === 'ivr' ? ev.kind : null,
       'data-event-id': ev.id,
       title: ev.type === 'ivr' && ev.flow ? `${full} · flow ${ev.flow}` : full,
     }, `${systemText(ev)} · ${time}`);
+    if (ev.type === 'recording' && typeof ev.url === 'string' && ev.url.startsWith('/') && S.token) {
+      // GET /api/recordings/... takes the agent token as ?token= (an <audio> element sends no header)
+      li.append(h('audio', { controls: true, preload: 'none', class: 'tl-recording',
+        src: `${ev.url}?token=${encodeURIComponent(S.token)}` }));
+    }
+    return li;
   }
 
   function pendingMeta(p) {
@@ -1332,6 +1391,23 @@
       toast: $('#toast'),
     };
     ui.convs.setAttribute('role', 'listbox');
+    phone = window.CGSoftphone ? window.CGSoftphone.create({
+      send,
+      isReady: () => S.ready,
+      me: () => S.agent,
+      conversation: (id) => S.convs.get(id) || null,
+      label: (id) => {
+        const conv = S.convs.get(id);
+        return conv ? customerLabel(conv) : 'Customer';
+      },
+      open: openConversation,
+      toast,
+      audio,
+    }) : null;
+    window.AgentDesk = {
+      call: () => (phone ? phone.state() : null),
+      _callStats: () => (phone ? phone.stats() : Promise.resolve(null)),
+    };
     ui.callBadge = h('span', { class: 'call-badge', 'data-testid': 'call-badge', hidden: true });
     ui.convState.after(ui.callBadge);
 
@@ -1374,6 +1450,7 @@
       typing.active = false;
       old.onopen = old.onmessage = old.onclose = old.onerror = null;
       try { old.close(1000); } catch (_) { /* ignore */ }
+      if (phone) phone.onSocketDown();
       scheduleReconnect();
     });
     setInterval(tickWaited, 1000);

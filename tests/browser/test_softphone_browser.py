@@ -1,0 +1,301 @@
+"""An agent answers a call at the desk in real Chromium: the widget calls, the desk rings, both hear each other.
+
+Two Chromiums: the customer's fake microphone plays quiet room noise (so the IVR hears no speech), the
+agent's plays a loud, ever-changing tone sequence (what the caller must hear once the agent answers).
+The test flow (tests/flows/default.yaml) greets, then offers a menu: 1 queues to billing.
+Set CG_SCREENSHOT_DIR to keep screenshots of the ring banner, the call bar and after-call work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from gateway.config import Settings
+from media.audio import Audio
+from media.audiofile import write_wav
+from tests.browser.conftest import LaunchWithMic
+from tests.browser.test_call_browser import call_into_ivr, call_state, eventually, ivr_steps, open_widget
+from tests.browser.test_chat_browser import agent_login
+from tests.conftest import bounded
+from tests.support.servers import Node, start_node
+
+pytestmark = pytest.mark.browser
+
+RATE = 48000
+
+
+def write_agent_voice(path: Path, seconds: float = 4.0, dbfs: float = -14.0) -> Path:
+    """A 48 kHz WAV that keeps changing pitch every 120 ms (harmonics included).
+
+    Browser noise suppression (on with ``getUserMedia({audio: true})``) learns a steady tone as noise and
+    fades it out; a sequence like this stays "speech" to it.
+    """
+    rng = np.random.default_rng(1000)
+    note = int(0.12 * RATE)
+    t = np.arange(note) / RATE
+    fade = np.minimum(1.0, np.minimum(t, t[::-1]) / 0.005)
+    notes = []
+    for _ in range(int(seconds / 0.12)):
+        f0 = rng.uniform(180, 420)
+        x = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in (1, 2, 3, 4))
+        notes.append(x * fade)
+    signal = np.concatenate(notes)
+    signal = signal / np.max(np.abs(signal)) * 32767 * 10 ** (dbfs / 20)
+    write_wav(path, Audio(np.round(signal).astype(np.int16), RATE))
+    return path
+
+
+async def peak_level(probe: Any, seconds: float = 1.2) -> float:
+    """The highest inbound audio level seen in ``seconds`` (getStats' audioLevel is a short-term value)."""
+    peak = 0.0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        stats = await probe()
+        peak = max(peak, float(stats["inboundAudioLevel"]))
+        await asyncio.sleep(0.1)
+    return peak
+
+
+async def agent_stats(page: Page) -> dict[str, Any]:
+    stats = await page.evaluate("window.AgentDesk._callStats()")
+    assert isinstance(stats, dict)
+    return stats
+
+
+async def customer_stats(page: Page) -> dict[str, Any]:
+    stats = await page.evaluate("window.ContactGateway._callStats()")
+    assert isinstance(stats, dict)
+    return stats
+
+
+async def desk_call(page: Page) -> dict[str, Any]:
+    state = await page.evaluate("window.AgentDesk.call()")
+    assert isinstance(state, dict)
+    return state
+
+
+async def queue_a_call(customer: Page, node: Node) -> dict[str, Any]:
+    """The customer calls from the widget and presses 1 (billing); returns the widget's call state."""
+    bar, call = await call_into_ivr(customer)
+    cid = call["conversation_id"]
+    await eventually(lambda: ivr_steps(node, cid), lambda steps: any(s[:2] == ("prompt", "menu") for s in steps),
+                     "the menu prompt", timeout=15)
+    await customer.click("[data-testid=cg-keypad-toggle]")
+    await customer.click("[data-testid=cg-key-1]")
+    await expect(bar).to_have_attribute("data-status", "waiting", timeout=10000)
+    return call
+
+
+async def test_agent_answers_a_call_both_hear_each_other_and_the_agent_hangs_up(
+        mic_browser: Browser, speaking_browser: LaunchWithMic, node: Node, tmp_path: Path) -> None:
+    agent_browser = await speaking_browser(write_agent_voice(tmp_path / "agent.wav"))
+    agent_ctx = await agent_browser.new_context(viewport={"width": 1280, "height": 800})
+    customer_ctx = await mic_browser.new_context()
+    errors: list[str] = []
+    shots = os.environ.get("CG_SCREENSHOT_DIR")
+    try:
+        agent = await agent_ctx.new_page()
+        agent.on("pageerror", lambda exc: errors.append(f"agent: {exc}"))
+        await agent_login(agent, node, "alice")
+        customer = await open_widget(customer_ctx, node, errors)
+        call = await queue_a_call(customer, node)
+        cid = call["conversation_id"]
+
+        # the desk rings: banner, countdown, ring tone, and the caller's conversation is opened with the IVR path
+        banner = agent.locator("[data-testid=cg-ring-banner]")
+        await expect(banner).to_be_visible(timeout=10000)
+        await expect(banner).to_have_attribute("data-conversation-id", cid)
+        await expect(agent.locator("[data-testid=cg-ring-countdown]")).to_have_text(re.compile(r"Answer within \d+ s"))
+        await expect(agent.locator("[data-testid=cg-ring-path]")).to_contain_text("Chose 1 (Billing) -> billing")
+        await expect(agent.locator("[data-testid=conversation]")).to_have_attribute("data-conversation-id", cid)
+        await expect(agent.locator("[data-testid=timeline] .tl-item[data-type=ivr][data-kind=choice]")).to_contain_text(
+            "IVR · choice: 1 (Billing) -> billing")
+        ring = (await desk_call(agent))
+        assert ring["ringTone"] is True and ring["ringing"]["conversation_id"] == cid
+        if shots:
+            await agent.screenshot(path=str(Path(shots) / "agent-ringing.png"))
+
+        await agent.click("[data-testid=cg-accept]")
+        await expect(banner).to_be_hidden()
+        bar = agent.locator("[data-testid=cg-call-bar]")
+        await expect(bar).to_have_attribute("data-status", "connected", timeout=15000)
+        await expect(agent.locator("[data-testid=cg-call-status]")).to_have_text("Connected")
+        await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute("data-status", "connected")
+        assert (await desk_call(agent))["ringTone"] is False
+
+        # the agent hears the caller: nothing before (no connection), sound now
+        await eventually(lambda: agent_stats(agent), lambda s: s["inboundAudioLevel"] > 0, "the agent's inbound level")
+        # the caller hears the agent: silence while the agent is muted (no more hold music), sound after unmute
+        await agent.click("[data-testid=cg-mute]")
+        await expect(agent.locator("[data-testid=cg-mute]")).to_have_attribute("aria-pressed", "true")
+        await asyncio.sleep(0.8)
+        muted = await peak_level(lambda: customer_stats(customer))
+        await agent.click("[data-testid=cg-mute]")
+        await expect(agent.locator("[data-testid=cg-mute]")).to_have_attribute("aria-pressed", "false")
+        heard = await eventually(lambda: peak_level(lambda: customer_stats(customer), 0.6),
+                                 lambda level: level > max(0.02, 5 * muted), "the caller's inbound level")
+        # and the agent hears the caller's own microphone: it goes quiet when the caller mutes
+        talking = await peak_level(lambda: agent_stats(agent))
+        await customer.click("[data-testid=cg-mute]")
+        await asyncio.sleep(0.8)
+        caller_muted = await peak_level(lambda: agent_stats(agent))
+        await customer.click("[data-testid=cg-mute]")
+        print(f"levels: caller hears muted agent {muted:.4f}, agent {heard:.4f}; "
+              f"agent hears caller {talking:.4f}, muted caller {caller_muted:.4f}")
+        assert talking > 2 * caller_muted, (talking, caller_muted)
+
+        # the desk's socket drops and comes back: the call goes on, and the controls work again
+        await agent_ctx.set_offline(True)
+        await expect(agent.locator("#connection")).to_have_attribute("data-state", "offline")
+        await agent_ctx.set_offline(False)
+        await expect(agent.locator("#connection")).to_have_attribute("data-state", "online", timeout=15000)
+        assert (await agent_stats(agent))["connectionState"] == "connected"
+        await agent.click("[data-testid=cg-hold]")
+        await expect(bar).to_have_attribute("data-status", "held")
+        await expect(agent.locator("[data-testid=cg-hold]")).to_have_text("Resume")
+        await agent.click("[data-testid=cg-hold]")
+        await expect(bar).to_have_attribute("data-status", "connected")
+        await expect(agent.locator("[data-testid=cg-call-timer]")).to_have_text(re.compile(r"^\d+:\d\d$"))
+        if shots:
+            await agent.screenshot(path=str(Path(shots) / "agent-on-call.png"))
+
+        # the agent hangs up: the widget shows the call ended, the desk goes to after-call work
+        await agent.click("[data-testid=cg-hangup]")
+        await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute("data-status", "ended",
+                                                                                    timeout=10000)
+        await expect(customer.locator("[data-testid=cg-call-status]")).to_have_text("The call ended")
+        assert (await call_state(customer))["reason"] == "agent_hangup"
+        await expect(bar).to_have_attribute("data-status", "wrapup", timeout=10000)
+        await expect(agent.locator("[data-testid=cg-call-status]")).to_have_text("After-call work")
+        await expect(agent.locator("[data-testid=cg-call-timer]")).to_have_text(re.compile(r"^0:0[1-9]$"))
+        await eventually(lambda: agent_stats(agent), lambda s: s["connectionState"] == "closed",
+                         "the desk's peer connection")
+        ended = [e for e in await node.services.store.events(cid) if e["type"] == "call_ended"]
+        assert [e["reason"] for e in ended] == ["agent_hangup"]
+        if shots:
+            await agent.screenshot(path=str(Path(shots) / "agent-after-call-work.png"))
+
+        # closing the conversation with a disposition ends after-call work
+        await agent.select_option("[data-testid=disposition]", "resolved")
+        await agent.click("[data-testid=close]")
+        await expect(bar).to_be_hidden()
+        conv = await node.services.store.conversation(cid)
+        assert conv is not None and conv["state"] == "closed"
+        assert errors == []
+    finally:
+        await agent_ctx.close()
+        await customer_ctx.close()
+
+
+async def test_a_blocked_microphone_is_explained_and_decline_sends_the_call_back(
+        mic_browser: Browser, node: Node) -> None:
+    agent_ctx = await mic_browser.new_context(viewport={"width": 1280, "height": 800})
+    await agent_ctx.add_init_script(
+        "navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('refused', 'NotAllowedError'));")
+    customer_ctx = await mic_browser.new_context()
+    errors: list[str] = []
+    try:
+        agent = await agent_ctx.new_page()
+        agent.on("pageerror", lambda exc: errors.append(f"agent: {exc}"))
+        await agent_login(agent, node, "alice")
+        customer = await open_widget(customer_ctx, node, errors)
+        call = await queue_a_call(customer, node)
+
+        banner = agent.locator("[data-testid=cg-ring-banner]")
+        await expect(banner).to_be_visible(timeout=10000)
+        await expect(agent.locator("[data-testid=cg-ring-countdown]")).to_have_text(
+            re.compile(r"Answer within (1\d|[1-9]) s"))       # it counts down from 20
+        await agent.click("[data-testid=cg-accept]")
+        await expect(agent.locator("[data-testid=cg-ring-error]")).to_contain_text("Microphone access was blocked")
+        await expect(banner).to_be_visible()          # still ringing: fix the microphone, or decline
+        shots = os.environ.get("CG_SCREENSHOT_DIR")
+        if shots:
+            await agent.screenshot(path=str(Path(shots) / "agent-mic-blocked.png"))
+
+        await agent.click("[data-testid=cg-decline]")
+        await expect(banner).to_be_hidden()
+        await expect(agent.locator("[data-testid=agent-status]")).to_have_text("away")
+        await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute("data-status", "waiting")
+        missed = [e for e in await node.services.store.events(call["conversation_id"]) if e["type"] == "call_missed"]
+        assert [(e["agent_id"], e["reason"]) for e in missed] == [("alice", "declined")]
+        conv = await node.services.store.conversation(call["conversation_id"])
+        assert conv is not None and conv["state"] == "queued"
+        await expect(agent.locator("#conv-state")).to_have_text("back in queue")
+        await expect(agent.locator("#readonly")).to_contain_text("went back to the queue")
+        await expect(agent.locator("[data-testid=cg-call-bar]")).to_be_hidden()
+        assert (await desk_call(agent))["ringTone"] is False
+        assert errors == []
+    finally:
+        await agent_ctx.close()
+        await customer_ctx.close()
+
+
+@pytest.fixture
+async def quick_ring_node(settings: Settings) -> AsyncIterator[Node]:
+    started = await start_node(replace(settings, ring_seconds=4))
+    yield started
+    await bounded(started.stop(), "stopping the gateway node")
+
+
+async def test_an_unanswered_ring_goes_back_then_the_caller_hangs_up_during_the_call(
+        mic_browser: Browser, quick_ring_node: Node) -> None:
+    node = quick_ring_node
+    agent_ctx = await mic_browser.new_context(viewport={"width": 1280, "height": 800})
+    customer_ctx = await mic_browser.new_context()
+    errors: list[str] = []
+    try:
+        agent = await agent_ctx.new_page()
+        agent.on("pageerror", lambda exc: errors.append(f"agent: {exc}"))
+        await agent_login(agent, node, "alice")
+        customer = await open_widget(customer_ctx, node, errors)
+        call = await queue_a_call(customer, node)
+        cid = call["conversation_id"]
+
+        # nobody answers: the banner goes away by itself, the agent is set away, the call waits again
+        banner = agent.locator("[data-testid=cg-ring-banner]")
+        await expect(banner).to_be_visible(timeout=10000)
+        await expect(agent.locator("[data-testid=cg-ring-countdown]")).to_have_text(re.compile(r"Answer within [1-4] s"))
+        await expect(banner).to_be_hidden(timeout=8000)
+        await expect(agent.locator("#toast")).to_contain_text("Missed call")
+        await expect(agent.locator("[data-testid=agent-status]")).to_have_text("away")
+        assert (await desk_call(agent))["ringTone"] is False
+        missed = [e for e in await node.services.store.events(cid) if e["type"] == "call_missed"]
+        assert [(e["agent_id"], e["reason"]) for e in missed] == [("alice", "no_answer")]
+        await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute("data-status", "waiting")
+
+        # available again: the same call rings again; this time the agent answers
+        await agent.click("[data-testid=status-available]")
+        await expect(banner).to_be_visible(timeout=10000)
+        await expect(banner).to_have_attribute("data-conversation-id", cid)
+        await agent.click("[data-testid=cg-accept]")
+        bar = agent.locator("[data-testid=cg-call-bar]")
+        await expect(bar).to_have_attribute("data-status", "connected", timeout=15000)
+        await expect(agent.locator("#conv-state")).to_have_text("assigned")
+        await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute("data-status", "connected")
+
+        # the caller hangs up: after-call work says so; the conversation stays with the agent
+        await customer.click("[data-testid=cg-hangup]")
+        await expect(bar).to_have_attribute("data-status", "wrapup", timeout=10000)
+        await expect(bar).to_contain_text("Caller hung up")
+        await eventually(lambda: agent_stats(agent), lambda s: s["connectionState"] == "closed",
+                         "the desk's peer connection")
+        assert (await desk_call(agent))["wrapup"] == {"conversation_id": cid, "reason": "caller_hangup"}
+        conv = await node.services.store.conversation(cid)
+        assert conv is not None and conv["state"] == "assigned" and conv["agent_id"] == "alice"
+        await agent.click("[data-testid=cg-wrap-done]")
+        await expect(bar).to_be_hidden()
+        assert errors == []
+    finally:
+        await agent_ctx.close()
+        await customer_ctx.close()
