@@ -45,7 +45,8 @@ from media.music import hold_music
 from media.recorder import StereoRecorder
 
 from .agents import Agent
-from .errors import BadRequest, Conflict, Forbidden, GatewayError, NotFound
+from .call_monitors import CallMonitors, Monitor
+from .errors import BadRequest, Conflict, GatewayError, NotFound
 from .protocol import AgentStatus, CallStatus, EventType
 from .routing import now_ms
 from .tasks import cancel_and_wait
@@ -67,15 +68,6 @@ AGENT_CONNECT_SECONDS = 15.0
 LOST_AGENT_PROMPT = "We lost the connection to your agent. Please hold while we connect you to someone else."
 TRANSFER_PROMPT = "Please hold while I transfer your call."
 LOST_AGENT_END_PROMPT = "We lost the connection to your agent. Please call us again. Goodbye."
-
-
-@dataclass
-class Monitor:
-    """A supervisor listening to a connected call, silently or whispering to the agent."""
-
-    agent_id: str
-    leg: AudioLeg
-    mode: str   # "listen" or "whisper"
 
 
 @dataclass
@@ -118,6 +110,7 @@ class AgentCalls:
         self.wrap_up_seconds = wrap_up_seconds    # after-call work before routing offers new work
         self._music_packets: list[bytes] | None = None
         self.handoffs: dict[str, Handoff] = {}   # call id -> handoff
+        self.monitors = CallMonitors(self)       # supervisors listening in
 
     # ---------------------------------------------------------------- the call's side
 
@@ -127,12 +120,12 @@ class AgentCalls:
         self.handoffs[call.id] = handoff
         await self._play_hold_music(call)
         if self.waits is not None and self.announce_seconds > 0:
-            self._spawn(handoff, self._announce_every(handoff))
+            self.spawn(handoff, self._announce_every(handoff))
         await self.bus.subscribe(self.keys.conv_channel(call.conversation_id), self._on_conversation)
         conv = await self.calls.conversations.store.conversation(call.conversation_id)
         if conv is not None and conv.get("state") == "assigned" and conv.get("agent_id"):
             # assigned before we listened: ring now
-            self._spawn(handoff, self._ring(handoff, conv["agent_id"], conv.get("agent_name", "")))
+            self.spawn(handoff, self._ring(handoff, conv["agent_id"], conv.get("agent_name", "")))
 
     async def call_ended(self, call: Call) -> None:
         """Release everything the call had on the agent side (called once by :meth:`Call.end`)."""
@@ -159,7 +152,7 @@ class AgentCalls:
         for handoff in self.handoffs.values():
             if handoff.call.conversation_id == cid and not handoff.agent_id and handoff.leg is None:
                 data = message.get("data") or {}
-                self._spawn(handoff, self._ring(handoff, str(data.get("agent_id", "")),
+                self.spawn(handoff, self._ring(handoff, str(data.get("agent_id", "")),
                                                 str(data.get("agent_name", ""))))
 
     async def _ring(self, handoff: Handoff, agent_id: str, agent_name: str) -> None:
@@ -182,7 +175,7 @@ class AgentCalls:
         async def no_answer() -> None:
             await asyncio.sleep(self.ring_seconds)
             await self._missed(handoff, "no_answer")
-        handoff.ring = self._spawn(handoff, no_answer())
+        handoff.ring = self.spawn(handoff, no_answer())
 
     async def _missed(self, handoff: Handoff, reason: str) -> None:
         """Ring-no-answer or decline: the agent goes away, the call goes back to the head of the queue."""
@@ -231,7 +224,7 @@ class AgentCalls:
             raise BadRequest(exc.message, field="sdp", code=exc.code) from None
         call = handoff.call
         def on_closed(why: str) -> None:
-            self._spawn(handoff, self._agent_lost(handoff, leg, why))
+            self.spawn(handoff, self._agent_lost(handoff, leg, why))
 
         leg = AudioLeg(on_audio=lambda samples: self._from_agent(handoff, samples), on_closed=on_closed,
                        ice_servers=self.calls.config.ice_servers, opus_silence=self.calls.opus.silence,
@@ -249,7 +242,7 @@ class AgentCalls:
                 raise BadRequest(exc.message, field="sdp", code=exc.code) from None
             raise
         log.info("agent %s answered", agent.id, extra={"conversation_id": call.conversation_id})
-        self._spawn(handoff, self._connect(handoff, leg))
+        self.spawn(handoff, self._connect(handoff, leg))
         return answer
 
     async def _connect(self, handoff: Handoff, leg: AudioLeg) -> None:
@@ -341,84 +334,10 @@ class AgentCalls:
     async def hangup(self, agent: Agent, call_id: str) -> None:
         found = self.handoffs.get(call_id)
         if found is not None and agent.id in found.monitors:   # a supervisor leaves; the call goes on
-            await self._end_monitor(found, agent.id, "supervisor_hangup")
+            await self.monitors.end(found, agent.id, "supervisor_hangup")
             return
         handoff = self._for_agent(agent, call_id)
         await handoff.call.end("agent_hangup")
-
-    # ---------------------------------------------------------------- supervisors
-
-    def live(self) -> list[dict[str, Any]]:
-        """Calls of this node with an agent on them (ringing or connected)."""
-        return [{"call_id": h.call.id, "conversation_id": h.call.conversation_id, "agent_id": h.agent_id,
-                 "agent_name": h.agent_name, "status": str(h.call.status), "held": bool(h.bridge and h.bridge.held),
-                 "monitors": {sid: m.mode for sid, m in h.monitors.items()}}
-                for h in self.handoffs.values() if h.agent_id]
-
-    async def monitor(self, supervisor: Agent, call_id: str, mode: str, offer_sdp: str | None) -> str | None:
-        """Listen to (or whisper into) a connected call with the supervisor's softphone offer; with no
-        offer, switch the mode of an existing monitor. Returns the SDP answer for a new monitor."""
-        if "supervisor" not in supervisor.roles:
-            raise Forbidden("only supervisors can listen to calls", field="call_id")
-        handoff = self.handoffs.get(call_id)
-        if handoff is None or handoff.bridge is None:
-            raise Conflict("the call is not connected to an agent", field="call_id", code="not_connected")
-        current = handoff.monitors.get(supervisor.id)
-        if offer_sdp is None:
-            if current is None:
-                raise Conflict("you are not listening to this call", field="call_id", code="not_monitoring")
-            current.mode = mode
-        else:
-            if current is not None:
-                raise Conflict("you are already listening to this call", field="call_id", code="already_monitoring")
-            try:
-                check_offer(offer_sdp)
-            except BadOffer as exc:
-                raise BadRequest(exc.message, field="sdp", code=exc.code) from None
-            sid = supervisor.id
-
-            def on_closed(why: str) -> None:
-                self._spawn(handoff, self._end_monitor(handoff, sid, why))
-
-            leg = AudioLeg(on_audio=lambda samples: self._from_monitor(handoff, sid, samples), on_closed=on_closed,
-                           ice_servers=self.calls.config.ice_servers, name=f"monitor-{call_id}-{sid}")
-            handoff.monitors[sid] = Monitor(sid, leg, mode)
-            try:
-                answer = await leg.accept(offer_sdp)
-            except BaseException as exc:
-                handoff.monitors.pop(sid, None)
-                await leg.close()
-                if isinstance(exc, BadOffer):
-                    raise BadRequest(exc.message, field="sdp", code=exc.code) from None
-                raise
-            self._spawn(handoff, self._connect_monitor(handoff, sid, leg))
-        await self.calls.conversations.record(handoff.call.conversation_id, EventType.CALL_MONITORED, {
-            "call_id": call_id, "agent_id": supervisor.id, "mode": mode})
-        return answer if offer_sdp is not None else None
-
-    async def _connect_monitor(self, handoff: Handoff, sid: str, leg: AudioLeg) -> None:
-        if not await leg.wait_connected(AGENT_CONNECT_SECONDS):
-            await self._end_monitor(handoff, sid, "ice_timeout")
-            return
-        monitor = handoff.monitors.get(sid)
-        if monitor is not None and monitor.leg is leg and handoff.bridge is not None:
-            handoff.bridge.listen(leg.player)
-
-    def _from_monitor(self, handoff: Handoff, sid: str, samples: Samples) -> None:
-        monitor = handoff.monitors.get(sid)
-        if monitor is not None and monitor.mode == "whisper" and handoff.bridge is not None:
-            handoff.bridge.whisper(samples, f"whisper-{sid}")
-
-    async def _end_monitor(self, handoff: Handoff, sid: str, why: str) -> None:
-        monitor = handoff.monitors.pop(sid, None)
-        if monitor is None:
-            return
-        log.info("supervisor %s stopped listening (%s)", sid, why,
-                 extra={"conversation_id": handoff.call.conversation_id})
-        if handoff.bridge is not None:
-            handoff.bridge.unlisten(monitor.leg.player)
-            handoff.bridge.to_b.remove(f"whisper-{sid}")
-        await monitor.leg.close()
 
     async def wrap_up_done(self, agent_id: str) -> None:
         """The agent closed a conversation: after-call work is over if that is what they were doing."""
@@ -430,7 +349,7 @@ class AgentCalls:
         within ``RECONNECT_GRACE_SECONDS`` (a live leg stays whatever happens to the socket)."""
         for handoff in list(self.handoffs.values()):
             if handoff.agent_id == agent_id and handoff.leg is None:
-                self._spawn(handoff, self._missed_unless_back(handoff, agent_id))
+                self.spawn(handoff, self._missed_unless_back(handoff, agent_id))
 
     async def _missed_unless_back(self, handoff: Handoff, agent_id: str) -> None:
         await asyncio.sleep(RECONNECT_GRACE_SECONDS)
@@ -486,7 +405,7 @@ class AgentCalls:
         elif agent_id:
             await self.presence.set_activity(agent_id, "")
         for sid in list(handoff.monitors):
-            await self._end_monitor(handoff, sid, "call_ended")
+            await self.monitors.end(handoff, sid, "call_ended")
         if handoff.bridge is not None:
             handoff.bridge.close()
             handoff.bridge = handoff.call.bridge = None
@@ -562,7 +481,7 @@ class AgentCalls:
             if done is not None and wait:
                 await done
 
-    def _spawn(self, handoff: Handoff, coro: Any) -> asyncio.Task[None]:
+    def spawn(self, handoff: Handoff, coro: Any) -> asyncio.Task[None]:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
         handoff.tasks.add(task)
         task.add_done_callback(handoff.tasks.discard)

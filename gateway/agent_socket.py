@@ -98,7 +98,7 @@ class AgentConnection(Connection):
             case protocol.HangupCall():
                 await self.s.agent_calls.hangup(self.me, frame.call_id)
             case protocol.MonitorCall():
-                joined = await self.s.agent_calls.monitor(self.me, frame.call_id, frame.mode, frame.sdp)
+                joined = await self.s.agent_calls.monitors.monitor(self.me, frame.call_id, frame.mode, frame.sdp)
                 if joined is not None:
                     self.push({"type": ServerFrame.CALL_ANSWER, "call_id": frame.call_id, "sdp": joined})
             case protocol.TransferCall():

@@ -111,7 +111,7 @@ async def live_calls(request: web.Request) -> web.Response:
     agent = _agent_of(request)
     if "supervisor" not in agent.roles:
         raise Forbidden("only supervisors can list calls")
-    calls = request.app[SERVICES].agent_calls.live()
+    calls = request.app[SERVICES].agent_calls.monitors.listing()
     return web.json_response({"calls": calls})
 
 
