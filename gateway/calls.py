@@ -145,7 +145,7 @@ class Call:
                 listener, post=runner.post, on_speech=self._on_speech, on_reopen=runner.rearm_no_input,
                 conversation_id=self.conversation_id)
         log.info("call in flow %s (version %s), speech: %s", flow.name, flow.version,
-                 listener.engine.describe() if listener is not None else "off",
+                 f"{listener.engine.name} {listener.engine.language}" if listener is not None else "off",
                  extra={"conversation_id": self.conversation_id})
         return await runner.run()
 

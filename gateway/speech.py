@@ -49,6 +49,7 @@ class SpeechRecognition:
     def __init__(self, engines: SpeechEngines, pool: RecognitionPool) -> None:
         self.engines = engines
         self.pool = pool
+        self._by_pins: dict[tuple[str | None, str | None], SpeechEngine] = {}  # logged once per flow pins
 
     @classmethod
     def configure(cls, vosk_models: Sequence[str], data_dir: str | os.PathLike[str] | Path,
@@ -60,7 +61,11 @@ class SpeechRecognition:
         """The shared engine this flow listens with (None: the flow takes keys only). Raises AsrError."""
         if not flow.defaults.speech_enabled:
             return None
-        return self.engines.get(flow.defaults.speech_engine, flow.defaults.recognition_language, flow=flow.name)
+        pins = (flow.defaults.speech_engine, flow.defaults.recognition_language)
+        found = self._by_pins.get(pins)
+        if found is None:
+            found = self._by_pins[pins] = self.engines.get(*pins, flow=flow.name)
+        return found
 
     def listener(self, flow: Flow, label: str) -> SpeechListener | None:
         """A listener for one call in ``flow`` (None when the flow takes keys only or its engine is gone)."""
