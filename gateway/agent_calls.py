@@ -39,13 +39,14 @@ from typing import TYPE_CHECKING, Any
 
 from ivr.actions import Say
 from media.audio import Audio
-from media.bridge import Bridge
+from media.bridge import Bridge, Mix
 from media.leg import AudioLeg, BadOffer, Samples, check_offer
 from media.music import hold_music
 from media.recorder import StereoRecorder
 
 from .agents import Agent
 from .call_monitors import CallMonitors, Monitor
+from .consults import Consult, Consults
 from .errors import BadRequest, Conflict, GatewayError, NotFound
 from .protocol import AgentStatus, CallStatus, EventType
 from .routing import now_ms
@@ -86,6 +87,8 @@ class Handoff:
     answers: int = 0   # agents who answered so far (a re-queued call is answered again)
     announced: list[str] = field(default_factory=list)   # position / wait announcements played
     monitors: dict[str, Monitor] = field(default_factory=dict)   # supervisor id -> their leg
+    consult: Consult | None = None       # a warm transfer in progress (gateway/consults.py)
+    consult_mix: Mix | None = None       # what the consulted agent hears (the first agent)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
 
@@ -111,6 +114,7 @@ class AgentCalls:
         self._music_packets: list[bytes] | None = None
         self.handoffs: dict[str, Handoff] = {}   # call id -> handoff
         self.monitors = CallMonitors(self)       # supervisors listening in
+        self.consults = Consults(self)           # warm transfers
 
     # ---------------------------------------------------------------- the call's side
 
@@ -196,13 +200,13 @@ class AgentCalls:
         await self.bus.publish(self.keys.agent_channel(agent_id), {
             "kind": "call", "call_id": call.id, "status": str(CallStatus.WAITING), "reason": reason,
             "conversation_id": call.conversation_id, "agent_id": "", "agent_name": ""})
-        await self._status(handoff, CallStatus.WAITING, reason)
+        await self.status(handoff, CallStatus.WAITING, reason)
         await self.calls.conversations.requeue(call.conversation_id, agent_id, f"call_{reason}",
                                                score=handoff.queued_ms)
 
     # ---------------------------------------------------------------- the agent's side
 
-    def _for_agent(self, agent: Agent, call_id: str) -> Handoff:
+    def for_agent(self, agent: Agent, call_id: str) -> Handoff:
         handoff = self.handoffs.get(call_id)
         if handoff is None:
             if call_id in self.calls.calls:
@@ -215,7 +219,10 @@ class AgentCalls:
 
     async def accept(self, agent: Agent, call_id: str, offer_sdp: str) -> str:
         """The agent answers with its softphone's offer; returns the SDP answer. Exactly one accept wins."""
-        handoff = self._for_agent(agent, call_id)
+        found = self.handoffs.get(call_id)
+        if found is not None and self.consults.is_consultant(found, agent):
+            return await self.consults.accept(found, agent, offer_sdp)
+        handoff = self.for_agent(agent, call_id)
         if handoff.leg is not None:
             raise Conflict("the call was already answered", field="call_id", code="already_answered")
         try:
@@ -224,9 +231,9 @@ class AgentCalls:
             raise BadRequest(exc.message, field="sdp", code=exc.code) from None
         call = handoff.call
         def on_closed(why: str) -> None:
-            self.spawn(handoff, self._agent_lost(handoff, leg, why))
+            self.spawn(handoff, self.agent_lost(handoff, leg, why))
 
-        leg = AudioLeg(on_audio=lambda samples: self._from_agent(handoff, samples), on_closed=on_closed,
+        leg = AudioLeg(on_audio=lambda samples: self.from_agent(handoff, samples), on_closed=on_closed,
                        ice_servers=self.calls.config.ice_servers, opus_silence=self.calls.opus.silence,
                        name=f"agent-{call_id}")
         handoff.leg = leg                      # claimed before the first await: a second accept is refused
@@ -247,7 +254,7 @@ class AgentCalls:
 
     async def _connect(self, handoff: Handoff, leg: AudioLeg) -> None:
         if not await leg.wait_connected(AGENT_CONNECT_SECONDS):
-            await self._agent_lost(handoff, leg, "agent_ice_timeout")
+            await self.agent_lost(handoff, leg, "agent_ice_timeout")
             return
         call = handoff.call
         call.player.stop()                     # music on hold (and any announcement) ends
@@ -263,34 +270,40 @@ class AgentCalls:
             "call_id": call.id, "agent_id": handoff.agent_id, "agent_name": handoff.agent_name,
             "wait_ms": handoff.answered_ms - handoff.queued_ms})
         await self.presence.set_activity(handoff.agent_id, "on_call")
-        await self._status(handoff, CallStatus.CONNECTED)
+        await self.status(handoff, CallStatus.CONNECTED)
 
-    def _from_agent(self, handoff: Handoff, samples: Samples) -> None:
+    def from_agent(self, handoff: Handoff, samples: Samples) -> None:
         if handoff.bridge is not None:
             handoff.bridge.from_b(samples)
+        if handoff.consult_mix is not None:   # consulting: the other agent hears this one
+            handoff.consult_mix.push("agent", samples)
 
     async def decline(self, agent: Agent, call_id: str) -> None:
-        handoff = self._for_agent(agent, call_id)
+        found = self.handoffs.get(call_id)
+        if found is not None and self.consults.is_consultant(found, agent):
+            await self.consults.cancel_by(agent, call_id)
+            return
+        handoff = self.for_agent(agent, call_id)
         if handoff.leg is not None:
             raise Conflict("the call was already answered", field="call_id", code="already_answered")
         await self._missed(handoff, "declined")
 
     async def hold(self, agent: Agent, call_id: str, on: bool) -> None:
-        handoff = self._for_agent(agent, call_id)
+        handoff = self.for_agent(agent, call_id)
         bridge = handoff.bridge
         if bridge is None:
             raise Conflict("the call is not connected", field="call_id", code="not_connected")
         if on == bridge.held:   # nothing to change; say where things stand
-            await self._status(handoff, CallStatus.CONNECTED, "held" if on else "")
+            await self.status(handoff, CallStatus.CONNECTED, "held" if on else "")
             return
         if on:
-            bridge.hold(self.music, await self._hold_packets(handoff.call))
+            bridge.hold(self.music, await self.hold_packets(handoff.call))
         else:
             bridge.resume()
         await self.calls.conversations.record(handoff.call.conversation_id,
                                               EventType.CALL_HELD if on else EventType.CALL_RESUMED,
                                               {"call_id": call_id, "agent_id": agent.id})
-        await self._status(handoff, CallStatus.CONNECTED, "held" if on else "")
+        await self.status(handoff, CallStatus.CONNECTED, "held" if on else "")
 
     async def transfer(self, agent: Agent, call_id: str, *, queue: str | None = None,
                        to_agent: str | None = None) -> None:
@@ -299,7 +312,7 @@ class AgentCalls:
         The conversation (chat, IVR answers, notes) goes with it. A target agent who is not available is
         refused before anything changes; if the hand-over still fails, the caller goes back to the queue.
         """
-        handoff = self._for_agent(agent, call_id)
+        handoff = self.for_agent(agent, call_id)
         if handoff.bridge is None:
             raise Conflict("the call is not connected", field="call_id", code="not_connected")
         call = handoff.call
@@ -329,15 +342,25 @@ class AgentCalls:
             await self.calls.conversations.requeue(call.conversation_id, agent.id, "call_transferred",
                                                    score=handoff.queued_ms, queue_name=queue or "")
         if not handoff.agent_id:   # (the new agent may be ringing already)
-            await self._status(handoff, CallStatus.WAITING, "transferred")
+            await self.status(handoff, CallStatus.WAITING, "transferred")
 
     async def hangup(self, agent: Agent, call_id: str) -> None:
         found = self.handoffs.get(call_id)
         if found is not None and agent.id in found.monitors:   # a supervisor leaves; the call goes on
             await self.monitors.end(found, agent.id, "supervisor_hangup")
             return
-        handoff = self._for_agent(agent, call_id)
+        handoff = self.for_agent(agent, call_id)
         await handoff.call.end("agent_hangup")
+
+    @property
+    def wrap_up_ms(self) -> int:
+        return int(self.wrap_up_seconds * 1000)
+
+    async def add_handle_time(self, handoff: Handoff) -> None:
+        """An agent's part of the call is over: its length feeds the wait estimates."""
+        if self.waits is not None and handoff.answered_ms:
+            with contextlib.suppress(Exception):
+                await self.waits.add_handle_time(now_ms() - handoff.answered_ms)
 
     async def wrap_up_done(self, agent_id: str) -> None:
         """The agent closed a conversation: after-call work is over if that is what they were doing."""
@@ -364,7 +387,7 @@ class AgentCalls:
                  "held": bool(h.bridge and h.bridge.held), "ring_seconds": self.ring_seconds}
                 for h in self.handoffs.values() if h.agent_id == agent_id]
 
-    async def _agent_lost(self, handoff: Handoff, leg: AudioLeg, why: str) -> None:
+    async def agent_lost(self, handoff: Handoff, leg: AudioLeg, why: str) -> None:
         """The agent's leg failed or closed while the caller is still there."""
         if handoff.leg is not leg or handoff.call.ended.is_set():
             return
@@ -383,7 +406,7 @@ class AgentCalls:
         await self.presence.set_status(agent_id, AgentStatus.AWAY)
         await self.calls.conversations.requeue(call.conversation_id, agent_id, "call_agent_lost",
                                                score=handoff.queued_ms)
-        await self._status(handoff, CallStatus.WAITING, "agent_lost")
+        await self.status(handoff, CallStatus.WAITING, "agent_lost")
 
     # ---------------------------------------------------------------- helpers
 
@@ -393,15 +416,16 @@ class AgentCalls:
         agent_id = handoff.agent_id
         if release:
             handoff.agent_id = handoff.agent_name = ""
+        if handoff.consult is not None:
+            await self.consults.cancel(handoff, "call_ended")
         if handoff.ring is not None:
             handoff.ring.cancel()
             handoff.ring = None
-        if handoff.bridge is not None and self.waits is not None:
-            with contextlib.suppress(Exception):
-                await self.waits.add_handle_time(now_ms() - handoff.answered_ms)
+        if handoff.bridge is not None:
+            await self.add_handle_time(handoff)
         if agent_id and (handoff.bridge is not None or handoff.leg is not None):
             await self.presence.set_activity(agent_id, "wrap_up",
-                                             until_ms=now_ms() + int(self.wrap_up_seconds * 1000))
+                                             until_ms=now_ms() + self.wrap_up_ms)
         elif agent_id:
             await self.presence.set_activity(agent_id, "")
         for sid in list(handoff.monitors):
@@ -454,7 +478,7 @@ class AgentCalls:
         if handoff.leg is None and not call.ended.is_set():
             await self._play_hold_music(call)
 
-    async def _status(self, handoff: Handoff, status: CallStatus, reason: str = "") -> None:
+    async def status(self, handoff: Handoff, status: CallStatus, reason: str = "") -> None:
         call = handoff.call
         if call.ended.is_set():
             return
@@ -462,7 +486,7 @@ class AgentCalls:
         await self.calls.publish_status(call, status, reason, agent_id=handoff.agent_id,
                                         agent_name=handoff.agent_name)
 
-    async def _hold_packets(self, call: Call) -> list[bytes] | None:
+    async def hold_packets(self, call: Call) -> list[bytes] | None:
         if not call.player.sends_packets:
             return None
         if self._music_packets is None:
@@ -470,7 +494,7 @@ class AgentCalls:
         return self._music_packets
 
     async def _play_hold_music(self, call: Call) -> None:
-        call.player.loop(self.music, "music-on-hold", await self._hold_packets(call))
+        call.player.loop(self.music, "music-on-hold", await self.hold_packets(call))
 
     async def _say(self, call: Call, text: str, *, wait: bool = True) -> None:
         if call.channel is None:

@@ -101,6 +101,15 @@ class AgentConnection(Connection):
                 joined = await self.s.agent_calls.monitors.monitor(self.me, frame.call_id, frame.mode, frame.sdp)
                 if joined is not None:
                     self.push({"type": ServerFrame.CALL_ANSWER, "call_id": frame.call_id, "sdp": joined})
+            case protocol.ConsultCall():
+                consults = self.s.agent_calls.consults
+                if frame.action == "start":
+                    assert frame.agent_id is not None
+                    await consults.start(self.me, frame.call_id, frame.agent_id)
+                elif frame.action == "complete":
+                    await consults.complete(self.me, frame.call_id)
+                else:
+                    await consults.cancel_by(self.me, frame.call_id)
             case protocol.TransferCall():
                 await self.s.agent_calls.transfer(self.me, frame.call_id, queue=frame.queue, to_agent=frame.agent_id)
 
@@ -151,8 +160,9 @@ class AgentConnection(Connection):
             frame = {"type": ServerFrame.CALL_STATUS, "conversation_id": cid, "call_id": message["call_id"],
                      "status": message["status"], "reason": message.get("reason", ""),
                      "agent_id": message.get("agent_id", ""), "agent_name": message.get("agent_name", "")}
-            if "ring_seconds" in message:
-                frame["ring_seconds"] = message["ring_seconds"]
+            for optional in ("ring_seconds", "consult", "from_agent_id", "from_agent_name"):
+                if optional in message:
+                    frame[optional] = message[optional]
             self.push(frame)
         elif kind == "presence" and channel == keys.agent_channel(self.me.id):
             self.push(self._send_agent_info)

@@ -66,6 +66,7 @@ class EventType(StrEnum):
     CALL_RESUMED = "call_resumed"
     CALL_AGENT_LOST = "call_agent_lost"  # the agent's leg dropped mid-call: agent_id, reason
     CALL_ABANDONED = "call_abandoned"    # the caller hung up before an agent answered: wait_ms, reason
+    CALL_CONSULT = "call_consult"          # warm transfer steps: agent_id, to_agent_id, action
     CALL_MONITORED = "call_monitored"      # a supervisor listens or whispers: agent_id (the supervisor), mode
     CALL_TRANSFERRED = "call_transferred"  # blind transfer: agent_id, to_agent_id or to_queue
     RECORDING = "recording"              # a recorded call's file: call_id, file, url, duration_ms, bytes
@@ -101,6 +102,7 @@ class ClientFrame(StrEnum):
     CALL_HOLD = "call_hold"          # agent: hold (true) or resume (false) the connected call
     CALL_TRANSFER = "call_transfer"  # agent: blind transfer of the connected call to a queue or an agent
     CALL_MONITOR = "call_monitor"    # supervisor: listen to / whisper into a connected call (sdp: join)
+    CALL_CONSULT = "call_consult"    # agent: warm transfer: start (agent_id) / complete / cancel
 
 
 class ServerFrame(StrEnum):
@@ -202,6 +204,13 @@ class MonitorCall:
 
 
 @dataclass(frozen=True, slots=True)
+class ConsultCall:
+    call_id: str
+    action: str               # "start", "complete" or "cancel"
+    agent_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TransferCall:
     call_id: str
     queue: str | None = None
@@ -209,7 +218,7 @@ class TransferCall:
 
 
 Frame = (Hello | SendMessage | SendNote | Typing | SetStatus | OpenConversation | CloseConversation
-         | CallOffer | SendDtmf | HangupCall | DeclineCall | HoldCall | TransferCall | MonitorCall)
+         | CallOffer | SendDtmf | HangupCall | DeclineCall | HoldCall | TransferCall | MonitorCall | ConsultCall)
 
 
 # ---------------------------------------------------------------- parsing
@@ -362,6 +371,12 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
             if offer is not None and not offer.startswith("v=0"):
                 raise BadRequest("'sdp' is not an SDP offer (it must start with v=0)", field="sdp", code="bad_sdp")
             return MonitorCall(call_id=_req(obj, "call_id", max_len=64), mode=mode, sdp=offer)
+        case ClientFrame.CALL_CONSULT:
+            action = obj.get("action")
+            if action not in ("start", "complete", "cancel"):
+                raise BadRequest("'action' must be 'start', 'complete' or 'cancel'", field="action", code="bad_field")
+            consultant = _str(obj, "agent_id", max_len=64, required=action == "start")
+            return ConsultCall(call_id=_req(obj, "call_id", max_len=64), action=action, agent_id=consultant)
         case ClientFrame.CALL_TRANSFER:
             queue = _str(obj, "queue", max_len=64, required=False)
             agent_id = _str(obj, "agent_id", max_len=64, required=False)

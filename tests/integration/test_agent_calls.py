@@ -424,3 +424,57 @@ async def test_supervisor_listens_silently_then_whispers_to_the_agent_only(clien
         await spy.close()
         await phone.close()
         await caller.close()
+
+
+async def test_warm_transfer_consults_while_the_caller_holds_then_completes_or_cancels(
+        clients: Clients, node: Node) -> None:
+    alice, bob, carol = clients.agent("alice"), clients.agent("bob"), clients.agent("carol")
+    await alice.hello()
+    await bob.hello(available=False)
+    caller = await queued_call(clients)
+    phones = {"alice": Softphone(alice), "bob": Softphone(bob), "carol": Softphone(carol)}
+    try:
+        await phones["alice"].answer((await phones["alice"].ringing())["call_id"])
+        call_id = phones["alice"].call_id
+        await bob.send({"type": "status", "status": "available"})
+        await bob.expect("agent", lambda f: f["agent"]["status"] == "available")
+        await alice.send({"type": "call_consult", "call_id": call_id, "action": "start", "agent_id": "bob"})
+        ring = await phones["bob"].ringing()
+        assert ring["consult"] is True and ring["from_agent_name"] == "Alice Smith"
+        await phones["bob"].answer(call_id, wait_connected=False)
+        await alice.expect("call_status", lambda f: f["reason"] == "consulting")
+        # the agents talk; the caller hears music, not them
+        phones["alice"].mic.play(tone(1000), "alice")
+        await hears(lambda: phones["bob"].heard, 1000)
+        phones["bob"].mic.play(tone(700), "bob")
+        await hears(lambda: phones["alice"].heard, 700)
+        assert strongest_hz(caller.heard[-SAMPLE_RATE // 2:]) not in (700.0, 1000.0)
+        assert abs(strongest_hz(caller.heard[-SAMPLE_RATE // 2:]) - 700) > 30
+        # complete: the caller now talks with bob, the conversation is bob's
+        await alice.send({"type": "call_consult", "call_id": call_id, "action": "complete"})
+        assert (await alice.expect("unassigned"))["reason"] == "transferred"
+        caller.mic.play(tone(440), "caller")
+        await hears(lambda: phones["bob"].heard, 440)
+        phones["bob"].mic.play(tone(1000), "bob-to-caller")
+        await hears(lambda: caller.heard, 1000)
+        conv = await node.services.store.conversation(caller.conversation_id)
+        assert conv is not None and conv["agent_id"] == "bob"
+        # bob consults carol, then cancels: the caller is back with bob
+        await carol.hello()
+        await bob.send({"type": "call_consult", "call_id": call_id, "action": "start", "agent_id": "carol"})
+        await phones["carol"].ringing()
+        await phones["carol"].answer(call_id, wait_connected=False)
+        await bob.expect("call_status", lambda f: f["reason"] == "consulting")
+        await bob.send({"type": "call_consult", "call_id": call_id, "action": "cancel"})
+        await bob.expect("call_status", lambda f: f["reason"] == "consult_cancelled")
+        caller.mic.play(tone(440), "caller-again")
+        await hears(lambda: phones["bob"].heard, 440)
+        steps = [(e.get("to_agent_id"), e.get("action")) for e in await node.services.store.events(caller.conversation_id)
+                 if e["type"] == "call_consult"]
+        assert steps == [("bob", "start"), ("carol", "start"), ("carol", "consult_cancelled")]
+        warm = [e for e in await node.services.store.events(caller.conversation_id) if e["type"] == "call_transferred"]
+        assert warm and warm[0]["warm"] is True and warm[0]["to_agent_id"] == "bob"
+    finally:
+        for phone in phones.values():
+            await phone.close()
+        await caller.close()
