@@ -45,6 +45,7 @@ from media.music import hold_music
 from media.recorder import StereoRecorder
 
 from .agents import Agent
+from .call_commands import CallCommands
 from .call_monitors import CallMonitors, Monitor
 from .consults import Consult, Consults
 from .errors import BadRequest, Conflict, GatewayError, NotFound
@@ -115,6 +116,7 @@ class AgentCalls:
         self.handoffs: dict[str, Handoff] = {}   # call id -> handoff
         self.monitors = CallMonitors(self)       # supervisors listening in
         self.consults = Consults(self)           # warm transfers
+        self.anchor: CallCommands | None = None  # set by the runtime: records which node holds each call
 
     # ---------------------------------------------------------------- the call's side
 
@@ -122,6 +124,8 @@ class AgentCalls:
         """The flow queued the call: music on hold, and ring the agent as soon as routing assigns one."""
         handoff = Handoff(call, queued_ms=now_ms())
         self.handoffs[call.id] = handoff
+        if self.anchor is not None:
+            await self.anchor.anchored(call.id)   # desks on other nodes find the call here
         await self._play_hold_music(call)
         if self.waits is not None and self.announce_seconds > 0:
             self.spawn(handoff, self._announce_every(handoff))
@@ -136,6 +140,9 @@ class AgentCalls:
         handoff = self.handoffs.pop(call.id, None)
         if handoff is None:
             return
+        if self.anchor is not None:
+            with contextlib.suppress(Exception):
+                await self.anchor.released(call.id)
         if handoff.answers == 0 and handoff.leg is None:   # hung up before any agent answered
             waited = now_ms() - handoff.queued_ms
             log.info("call abandoned after %d ms in the queue", waited, extra={"conversation_id": call.conversation_id})

@@ -66,6 +66,7 @@ class AgentConnection(Connection):
 
     async def handle(self, frame: protocol.Frame) -> None:
         conversations = self.s.conversations
+        commands = self.s.call_commands
         match frame:
             case protocol.SetStatus():
                 await self.s.presence.set_status(self.me.id, frame.status)
@@ -88,30 +89,23 @@ class AgentConnection(Connection):
             case protocol.CloseConversation():
                 await conversations.close(self.me.id, frame.conversation_id, frame.disposition)
                 await self.s.agent_calls.wrap_up_done(self.me.id)
-            case protocol.CallOffer():
-                answer = await self.s.agent_calls.accept(self.me, frame.call_id, frame.sdp)
+            case protocol.CallOffer():   # calls may live on another node: see gateway/call_commands.py
+                answer = await commands.run(self.me, "accept", frame.call_id, sdp=frame.sdp)
                 self.push({"type": ServerFrame.CALL_ANSWER, "call_id": frame.call_id, "sdp": answer})
             case protocol.DeclineCall():
-                await self.s.agent_calls.decline(self.me, frame.call_id)
+                await commands.run(self.me, "decline", frame.call_id)
             case protocol.HoldCall():
-                await self.s.agent_calls.hold(self.me, frame.call_id, frame.hold)
+                await commands.run(self.me, "hold", frame.call_id, hold=frame.hold)
             case protocol.HangupCall():
-                await self.s.agent_calls.hangup(self.me, frame.call_id)
+                await commands.run(self.me, "hangup", frame.call_id)
             case protocol.MonitorCall():
-                joined = await self.s.agent_calls.monitors.monitor(self.me, frame.call_id, frame.mode, frame.sdp)
+                joined = await commands.run(self.me, "monitor", frame.call_id, mode=frame.mode, sdp=frame.sdp)
                 if joined is not None:
                     self.push({"type": ServerFrame.CALL_ANSWER, "call_id": frame.call_id, "sdp": joined})
             case protocol.ConsultCall():
-                consults = self.s.agent_calls.consults
-                if frame.action == "start":
-                    assert frame.agent_id is not None
-                    await consults.start(self.me, frame.call_id, frame.agent_id)
-                elif frame.action == "complete":
-                    await consults.complete(self.me, frame.call_id)
-                else:
-                    await consults.cancel_by(self.me, frame.call_id)
+                await commands.run(self.me, "consult", frame.call_id, action=frame.action, agent_id=frame.agent_id)
             case protocol.TransferCall():
-                await self.s.agent_calls.transfer(self.me, frame.call_id, queue=frame.queue, to_agent=frame.agent_id)
+                await commands.run(self.me, "transfer", frame.call_id, queue=frame.queue, agent_id=frame.agent_id)
 
     def _history_step(self, cid: str, after: str | None) -> Step:
         async def step() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +38,7 @@ class Settings:
     announce_seconds: float = 45.0        # waiting callers hear their position and wait this often; 0: never
     wrap_up_seconds: float = 60.0         # after-call work: no new work for this long after a call (or until closed)
     skill_overflow_seconds: float = 90.0  # a conversation waiting this long may go to an agent without its skills
-    node_id: str = field(default_factory=lambda: f"node-{os.getpid()}")
+    node_id: str = field(default_factory=lambda: f"node-{os.getpid()}-{secrets.token_hex(3)}")
 
     @property
     def agents_path(self) -> Path:

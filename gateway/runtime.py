@@ -25,6 +25,7 @@ from media.tts import Synthesizer
 from .agent_calls import AgentCalls
 from .agents import AgentDirectory, ensure_demo_agents, load_agents
 from .bus import Bus
+from .call_commands import CallCommands
 from .calls import CallConfig, CallManager
 from .chat_bot import ChatBots
 from .config import Settings
@@ -69,6 +70,7 @@ class Services:
     bots: ChatBots
     speech: SpeechRecognition
     agent_calls: AgentCalls
+    call_commands: CallCommands
     http: aiohttp.ClientSession
     embedded: EmbeddedRedis | None = None
     extra: dict[str, object] = field(default_factory=dict)
@@ -157,12 +159,15 @@ async def start(settings: Settings) -> Services:
                                  waits=WaitEstimates(store), announce_seconds=settings.announce_seconds,
                                  wrap_up_seconds=settings.wrap_up_seconds)
         calls.agents = agent_calls
+        call_commands = agent_calls.anchor = CallCommands(agent_calls, bus, store, keys, directory, settings.node_id)
+        await call_commands.start()
         services = Services(
             settings=settings, redis=redis, keys=keys, store=store, bus=bus, router=router,
             presence=presence, conversations=conversations,
             signer=TokenSigner(await _shared_secret(redis, keys, settings.secret)),
             directory=directory, queue_board=QueueBoard(bus, conversations, keys.queue_channel),
-            flows=flows, calls=calls, speech=speech, agent_calls=agent_calls, http=http, embedded=embedded,
+            flows=flows, calls=calls, speech=speech, agent_calls=agent_calls, call_commands=call_commands, http=http,
+            embedded=embedded,
             bots=ChatBots(settings.chat_flow, flows, conversations, bus, keys, http))
         if settings.chat_flow:
             if not services.bots.enabled:
@@ -203,7 +208,7 @@ async def stop(services: Services) -> None:
     reloader = services.extra.get("flow_reloader")
     if isinstance(reloader, asyncio.Task):
         await cancel_and_wait(reloader)
-    steps = [services.calls.close_all, services.bots.close_all, services.http.close, services.presence.stop, services.router.stop,
+    steps = [services.call_commands.stop, services.calls.close_all, services.bots.close_all, services.http.close, services.presence.stop, services.router.stop,
              services.queue_board.stop, services.bus.stop, services.redis.aclose]
     if services.embedded is not None:
         steps.append(services.embedded.stop)

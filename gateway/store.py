@@ -22,12 +22,14 @@ Keys (``P`` is the configured prefix, ``cg`` by default):
 | ``P:agent:ID:sessions`` | zset | live desk connections (any node), scored by expiry (ms) |
 | ``P:agents`` | set | every agent id that ever connected |
 | ``P:secret`` | string | token secret shared by all nodes (when none is configured) |
+| ``P:call:ID:node`` | string | the node a call waiting for / talking to an agent is anchored on (expires) |
 | ``P:stats:handle_ms`` | list | the latest answered calls' handle times (ms), newest first, for wait estimates |
 
 Pub/sub channels: ``P:ch:conv:ID`` (timeline events and typing of one
 conversation), ``P:ch:customer:ID`` (the customer moved to a new conversation),
 ``P:ch:agent:ID`` (assignments for one agent), ``P:ch:queue``
-(the waiting queue or agent presence changed).
+(the waiting queue or agent presence changed), ``P:ch:node:NODE`` (agent call
+commands for the calls anchored on that node, and their replies).
 """
 
 from __future__ import annotations
@@ -80,6 +82,12 @@ class Keys:
     @property
     def secret(self) -> str:
         return f"{self.prefix}:secret"
+
+    def call_node(self, call_id: str) -> str:
+        return f"{self.prefix}:call:{call_id}:node"
+
+    def node_channel(self, node_id: str) -> str:
+        return f"{self.prefix}:ch:node:{node_id}"
 
     @property
     def handle_times(self) -> str:

@@ -478,3 +478,34 @@ async def test_warm_transfer_consults_while_the_caller_holds_then_completes_or_c
         for phone in phones.values():
             await phone.close()
         await caller.close()
+
+
+async def test_agent_on_another_node_answers_holds_and_hangs_up(clients: Clients, node: Node, settings) -> None:  # type: ignore[no-untyped-def]
+    other = await start_node(replace(settings, node_id="node-two"))  # same Redis: the desk here, the call on `node`
+    try:
+        alice = clients.agent("alice", url=other.url)
+        await alice.hello()
+        caller = await queued_call(clients)
+        phone = Softphone(alice)
+        try:
+            await phone.answer((await phone.ringing())["call_id"])
+            assert phone.call_id in node.services.agent_calls.handoffs      # media stays where the call is
+            assert phone.call_id not in other.services.agent_calls.handoffs
+            caller.mic.play(tone(440), "caller")
+            await hears(lambda: phone.heard, 440)
+            phone.mic.play(tone(1000), "agent")
+            await hears(lambda: caller.heard, 1000)
+            await alice.send({"type": "call_hold", "call_id": phone.call_id, "hold": True})
+            assert (await phone.status(CallStatus.CONNECTED))["reason"] == "held"
+            # an error raised on the call's node comes back as it was
+            await alice.send({"type": "call_transfer", "call_id": phone.call_id, "agent_id": "bob"})
+            assert (await alice.expect("error"))["code"] == "transfer_refused"
+            await alice.send({"type": "hangup", "call_id": phone.call_id})
+            assert (await caller.status(CallStatus.ENDED))["reason"] == "agent_hangup"
+            assert await node.services.redis.get(node.services.keys.call_node(phone.call_id)) is None
+        finally:
+            await phone.close()
+            await caller.close()
+    finally:
+        await clients.close()
+        await bounded(other.stop(), "stopping the other node")
