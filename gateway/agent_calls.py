@@ -22,10 +22,8 @@ told and, by configuration, either goes back to the queue (``requeue``, the
 default) or the call ends (``end``). A reconnect of the agent's WebSocket
 alone does not touch the call: the media leg is what counts.
 
-Calls are anchored on the node that answered the customer; the agent's
-accept must reach that node (the agent desk's socket is on it, or the agent
-gets a clear "the call is on another node" error: cross-node accept is not
-done yet).
+Calls are anchored on the node that answered the customer; a desk on another
+node reaches them through :mod:`gateway.call_commands`.
 """
 
 from __future__ import annotations
