@@ -28,6 +28,7 @@ from typing import Any
 
 import aiohttp
 
+from ivr.actions import Say
 from ivr.events import Digits, Disconnected
 from ivr.interpreter import Interpreter
 from ivr.model import Channel
@@ -113,6 +114,9 @@ class Call:
             if not await self.leg.wait_connected(self.m.config.connect_timeout):
                 await self.end("ice_timeout")
                 return
+            if await self._straight_to_agent():
+                await self.ended.wait()
+                return
             await self.set_status(CallStatus.IVR)
             reason = await self._run_flow()
             if reason == "queued" and self.m.agents is not None and not self.ended.is_set():
@@ -127,18 +131,37 @@ class Call:
             log.exception("call failed", extra={"conversation_id": self.conversation_id})
             await self.end("error")
 
+    def _voice_channel(self) -> VoiceChannel:
+        self.channel = VoiceChannel(self.player, self.m.synthesizer, self.m.files, self.m.opus,
+                                    default_voice=self.m.config.voice,
+                                    set_status=lambda status, reason: self.set_status(status, reason),
+                                    hangup=self.end)
+        return self.channel
+
+    async def _straight_to_agent(self) -> bool:
+        """A customer already talking with an agent in the chat presses Call: no IVR, ring that agent
+        (sticky); if they do not answer, the call goes to the queue like any other."""
+        if self.m.agents is None:
+            return False
+        conv = await self.m.conversations.store.conversation(self.conversation_id)
+        if conv is None or conv.get("state") != "assigned" or not conv.get("agent_id"):
+            return False
+        channel = self._voice_channel()
+        log.info("call from a chat with agent %s: ringing them first", conv["agent_id"],
+                 extra={"conversation_id": self.conversation_id})
+        await self.set_status(CallStatus.WAITING, "your_agent")
+        await channel.say(Say("to-agent", "Connecting you to your agent.", voice=None))
+        await self.m.agents.waiting(self)
+        return True
+
     async def _run_flow(self) -> str:
         flow = self.m.flows.get(self.m.config.flow)
         context = await self.m.conversations.store.context(self.conversation_id)
         interp = Interpreter(flow, context, channel=Channel.VOICE, flows=self.m.flows.snapshot(),
                              conversation_id=self.conversation_id)
-        channel = VoiceChannel(self.player, self.m.synthesizer, self.m.files, self.m.opus,
-                               default_voice=self.m.config.voice,
-                               set_status=lambda status, reason: self.set_status(status, reason),
-                               hangup=self.end)
+        channel = self._voice_channel()
         hooks = ConversationHooks(self.m.conversations, self.conversation_id, "voice")
         self.runner = runner = FlowRunner(interp, channel, hooks, self.m.http)
-        self.channel = channel
         listener = self.m.speech.listener(flow, self.id) if self.m.speech is not None else None
         if listener is not None:
             self.speech = channel.speech = CallSpeech(

@@ -509,3 +509,37 @@ async def test_agent_on_another_node_answers_holds_and_hangs_up(clients: Clients
     finally:
         await clients.close()
         await bounded(other.stop(), "stopping the other node")
+
+
+async def test_a_customer_chatting_with_an_agent_presses_call_and_that_agent_rings_without_the_ivr(
+        clients: Clients, node: Node) -> None:
+    alice = clients.agent("alice")
+    await alice.hello()
+    customer = clients.customer()
+    await customer.hello()
+    ack = await customer.say("Hi, my invoice looks wrong")
+    cid = ack["conversation_id"]
+    assert (await alice.assigned())["id"] == cid
+    caller = Caller(customer)
+    phone = Softphone(alice)
+    try:
+        await caller.dial()
+        assert caller.conversation_id == cid                 # the same conversation: chat and call together
+        ring = await phone.ringing()
+        assert ring["conversation_id"] == cid
+        await phone.answer(ring["call_id"])
+        caller.mic.play(tone(440), "caller")
+        await hears(lambda: phone.heard, 440)
+        events = await node.services.store.events(cid)
+        types = [e["type"] for e in events]
+        assert "ivr" not in types[types.index("call_started"):]   # no IVR questions for someone already helped
+        assert types.index("message") < types.index("call_started") < types.index("call_answered")
+        # after the call the chat goes on in the same conversation
+        await caller.hangup()
+        await phone.status(CallStatus.ENDED)
+        await alice.say(cid, "Thanks for calling, anything else?")
+        await customer.expect("event", lambda f: f["event"]["type"] == "message"
+                              and f["event"].get("text") == "Thanks for calling, anything else?")
+    finally:
+        await phone.close()
+        await caller.close()
