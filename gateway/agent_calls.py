@@ -31,11 +31,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ivr.actions import Say
+from media.asr import AsrError, SpeechEngine
 from media.audio import Audio
 from media.bridge import Bridge, Mix
 from media.leg import AudioLeg, BadOffer, Samples, check_offer
@@ -50,6 +52,7 @@ from .errors import BadRequest, Conflict, GatewayError, NotFound
 from .protocol import AgentStatus, CallStatus, EventType
 from .routing import now_ms
 from .tasks import cancel_and_wait
+from .transcripts import CallTranscript, Transcripts
 from .wait_estimate import WaitEstimates, announcement, estimate_wait_ms
 
 if TYPE_CHECKING:
@@ -88,6 +91,7 @@ class Handoff:
     monitors: dict[str, Monitor] = field(default_factory=dict)   # supervisor id -> their leg
     consult: Consult | None = None       # a warm transfer in progress (gateway/consults.py)
     consult_mix: Mix | None = None       # what the consulted agent hears (the first agent)
+    transcript: CallTranscript | None = None
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
 
@@ -115,6 +119,7 @@ class AgentCalls:
         self.monitors = CallMonitors(self)       # supervisors listening in
         self.consults = Consults(self)           # warm transfers
         self.anchor: CallCommands | None = None  # set by the runtime: records which node holds each call
+        self.transcripts: Transcripts | None = None   # set by the runtime: live transcripts (opt-in per queue)
 
     # ---------------------------------------------------------------- the call's side
 
@@ -271,6 +276,11 @@ class AgentCalls:
             name = f"{call.id}-{handoff.answers}.ogg"
             handoff.recorder = StereoRecorder(self.recordings / call.conversation_id / name)
             handoff.bridge.taps.append(handoff.recorder)
+        if action is not None and action.transcribe and self.transcripts is not None and handoff.transcript is None:
+            handoff.transcript = await self.transcripts.start(
+                self._speech_engine(call), self._recorder_of(call), call.id)
+            if handoff.transcript is not None:
+                handoff.bridge.taps.append(handoff.transcript)
         await self.calls.conversations.record(call.conversation_id, EventType.CALL_ANSWERED, {
             "call_id": call.id, "agent_id": handoff.agent_id, "agent_name": handoff.agent_name,
             "wait_ms": handoff.answered_ms - handoff.queued_ms})
@@ -357,6 +367,21 @@ class AgentCalls:
         handoff = self.for_agent(agent, call_id)
         await handoff.call.end("agent_hangup")
 
+    def _speech_engine(self, call: Call) -> SpeechEngine | None:
+        speech = self.calls.speech
+        if speech is None or call.flow is None:
+            return None
+        try:
+            return speech.engine_for(call.flow)
+        except AsrError:
+            return None
+
+    def _recorder_of(self, call: Call) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
+        async def record(typ: str, data: dict[str, Any]) -> None:
+            with contextlib.suppress(GatewayError):
+                await self.calls.conversations.record(call.conversation_id, EventType(typ), data)
+        return record
+
     @property
     def wrap_up_ms(self) -> int:
         return int(self.wrap_up_seconds * 1000)
@@ -435,6 +460,9 @@ class AgentCalls:
             await self.presence.set_activity(agent_id, "")
         for sid in list(handoff.monitors):
             await self.monitors.end(handoff, sid, "call_ended")
+        transcript, handoff.transcript = handoff.transcript, None
+        if transcript is not None and self.transcripts is not None:
+            await self.transcripts.stop(transcript)
         if handoff.bridge is not None:
             handoff.bridge.close()
             handoff.bridge = handoff.call.bridge = None

@@ -31,7 +31,7 @@ import aiohttp
 from ivr.actions import Say
 from ivr.events import Digits, Disconnected
 from ivr.interpreter import Interpreter
-from ivr.model import Channel
+from ivr.model import Channel, Flow
 from ivr.registry import FlowRegistry
 from media.bridge import Bridge
 from media.dtmf import GoertzelDetector
@@ -84,6 +84,7 @@ class Call:
         self.detector = GoertzelDetector(sample_rate=48000)
         self.runner: FlowRunner | None = None
         self.channel: VoiceChannel | None = None
+        self.flow: Flow | None = None   # the flow version this call runs (speech engine, transcripts)
         self.speech: CallSpeech | None = None
         self.started = time.monotonic()
         self.status = CallStatus.CONNECTING
@@ -155,7 +156,7 @@ class Call:
         return True
 
     async def _run_flow(self) -> str:
-        flow = self.m.flows.get(self.m.config.flow)
+        flow = self.flow = self.m.flows.get(self.m.config.flow)
         context = await self.m.conversations.store.context(self.conversation_id)
         interp = Interpreter(flow, context, channel=Channel.VOICE, flows=self.m.flows.snapshot(),
                              conversation_id=self.conversation_id)

@@ -37,6 +37,7 @@ class Settings:
     agent_drop: str = "requeue"           # the agent's leg drops mid-call: "requeue" the caller or "end" the call
     announce_seconds: float = 45.0        # waiting callers hear their position and wait this often; 0: never
     wrap_up_seconds: float = 60.0         # after-call work: no new work for this long after a call (or until closed)
+    max_transcripts: int = field(default_factory=lambda: os.cpu_count() or 1)  # calls transcribed at once
     skill_overflow_seconds: float = 90.0  # a conversation waiting this long may go to an agent without its skills
     node_id: str = field(default_factory=lambda: f"node-{os.getpid()}-{secrets.token_hex(3)}")
 
@@ -65,6 +66,7 @@ ENVIRONMENT: Mapping[str, tuple[str, str]] = {
     "announce_seconds": ("CG_ANNOUNCE_SECONDS", "how often waiting callers hear their place and wait (45; 0: never)"),
     "wrap_up_seconds": ("CG_WRAP_UP_SECONDS", "after-call work after a call before new work is routed (60; 0: none)"),
     "skill_overflow_seconds": ("CG_SKILL_OVERFLOW_SECONDS", "wait after which skills stop mattering (90; 0: never)"),
+    "max_transcripts": ("CG_MAX_TRANSCRIPTS", "agent calls transcribed live at once on this node (default: cores)"),
     "agent_drop": ("CG_AGENT_DROP", "when an agent's call leg drops: 'requeue' the caller (default) or 'end' the call"),
     "vosk_model": ("VOSK_MODEL", (f"Vosk model directory or installed model name (several: separated by "
                                   f"'{os.pathsep}'; unset: English speech with the bundled pocketsphinx model)")),
@@ -87,6 +89,14 @@ def from_sources(flags: Mapping[str, object], env: Mapping[str, str]) -> Setting
                 raise ValueError
     except ValueError:
         raise ConfigError(f"port must be a number from 0 to 65535, not {values['port']!r}", field="port") from None
+    if "max_transcripts" in values:
+        try:
+            values["max_transcripts"] = int(str(values["max_transcripts"]))
+            if int(str(values["max_transcripts"])) < 0:
+                raise ValueError
+        except ValueError:
+            raise ConfigError(f"max transcripts must be a whole number >= 0, not {values['max_transcripts']!r}",
+                              field="max_transcripts") from None
     if "max_calls" in values:
         try:
             values["max_calls"] = int(str(values["max_calls"]))

@@ -69,6 +69,7 @@ class EventType(StrEnum):
     CALL_CONSULT = "call_consult"          # warm transfer steps: agent_id, to_agent_id, action
     CALL_MONITORED = "call_monitored"      # a supervisor listens or whispers: agent_id (the supervisor), mode
     CALL_TRANSFERRED = "call_transferred"  # blind transfer: agent_id, to_agent_id or to_queue
+    TRANSCRIPT = "transcript"            # one utterance of a live transcript: side, text, confidence, start/end
     RECORDING = "recording"              # a recorded call's file: call_id, file, url, duration_ms, bytes
 
 

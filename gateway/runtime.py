@@ -39,6 +39,7 @@ from .speech import SpeechRecognition
 from .store import Keys, Store
 from .tasks import cancel_and_wait
 from .tokens import TokenSigner
+from .transcripts import Transcripts
 from .wait_estimate import WaitEstimates
 
 log = logging.getLogger(__name__)
@@ -159,6 +160,7 @@ async def start(settings: Settings) -> Services:
                                  waits=WaitEstimates(store), announce_seconds=settings.announce_seconds,
                                  wrap_up_seconds=settings.wrap_up_seconds)
         calls.agents = agent_calls
+        agent_calls.transcripts = Transcripts(speech.pool, settings.max_transcripts)
         call_commands = agent_calls.anchor = CallCommands(agent_calls, bus, store, keys, directory, settings.node_id)
         await call_commands.start()
         services = Services(

@@ -129,6 +129,7 @@ class Enqueue:
     skills: tuple[str, ...] = ()
     vars: dict[str, str] = field(default_factory=dict)
     record: bool = False
+    transcribe: bool = False
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,7 @@ def describe(action: Action) -> str:
             return f"webhook {method} {url} timeout {_seconds(timeout)}"
         case SetVars(values):
             return "set " + " ".join(f"{k}={v}" for k, v in values.items())
-        case Enqueue(queue, priority, skills, _, record):
+        case Enqueue(queue, priority, skills, _, record, _):
             return (f"enqueue {queue} priority {priority}" + (f" skills {','.join(skills)}" if skills else "")
                     + (" recorded" if record else ""))
         case Hangup(reason):

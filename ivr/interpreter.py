@@ -356,7 +356,8 @@ class Interpreter:
             self._fail(f"queue name {node.queue.source!r} is empty")
             return
         self._step(StepKind.QUEUE, queue)
-        self._out.append(Enqueue(queue, node.priority, node.skills, dict(self._context), node.record))
+        self._out.append(Enqueue(queue, node.priority, node.skills, dict(self._context), node.record,
+                                 node.transcribe))
         self._finish("queued")
 
     # -- questions ---------------------------------------------------------------------------------------------

@@ -409,7 +409,8 @@ class _FileLoader:
             if not SKILL_RE.match(skill):
                 r.fail("skills", f"skill {skill!r} must be 'name' or 'name:level' (level 1-10), e.g. billing:3")
         return QueueNode(**base, queue=queue, priority=r.integer("priority", 0, -1000, 1000),
-                         skills=skills, prompts=r.prompts("prompt"), record=r.boolean("record", False))
+                         skills=skills, prompts=r.prompts("prompt"), record=r.boolean("record", False),
+                         transcribe=r.boolean("transcribe", False))
 
     def read_goto(self, r: _Reader, base: dict[str, Any]) -> Node:
         ref = r.text("flow") or ""

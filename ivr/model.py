@@ -228,6 +228,8 @@ class QueueNode(Node):
     prompts: tuple[Prompt, ...] = ()
     #: Record the call once an agent answers (both sides); announce it in the flow before this node.
     record: bool = False
+    #: Transcribe both sides live into the timeline once an agent answers.
+    transcribe: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -107,6 +107,7 @@ NODE_PROPERTIES: dict[NodeKind, tuple[tuple[str, ...], dict[str, Schema]]] = {
         "priority": {"type": "integer"},
         "skills": {"type": "array", "items": {"type": "string"}},
         "record": {"type": "boolean", "description": "record the call (both sides) once an agent answers"},
+        "transcribe": {"type": "boolean", "description": "live transcript of both sides once an agent answers"},
         "prompt": _PROMPT}),
     NodeKind.GOTO: (("flow",), {
         "flow": {"type": "string", "pattern": r"^[A-Za-z0-9_-]+(#[A-Za-z_][A-Za-z0-9_-]*)?$",

