@@ -114,6 +114,7 @@ class AgentCalls:
         self.waits = waits
         self.announce_seconds = announce_seconds  # 0: no position / wait announcements
         self.wrap_up_seconds = wrap_up_seconds    # after-call work before routing offers new work
+        self.connect_seconds = AGENT_CONNECT_SECONDS  # an answering leg that is not up by then counts as lost
         self._music_packets: list[bytes] | None = None
         self.handoffs: dict[str, Handoff] = {}   # call id -> handoff
         self.monitors = CallMonitors(self)       # supervisors listening in
@@ -202,7 +203,7 @@ class AgentCalls:
         handoff.agent_id = handoff.agent_name = ""
         call = handoff.call
         log.info("agent %s missed the call (%s)", agent_id, reason, extra={"conversation_id": call.conversation_id})
-        await self.presence.set_status(agent_id, AgentStatus.AWAY)   # before requeueing: not offered it again
+        await self.presence.set_status(agent_id, AgentStatus.AWAY, "missed_call")   # not offered it again
         await self.presence.set_activity(agent_id, "")
         await self.calls.conversations.record(call.conversation_id, EventType.CALL_MISSED,
                                               {"call_id": call.id, "agent_id": agent_id, "reason": reason})
@@ -263,7 +264,7 @@ class AgentCalls:
         return answer
 
     async def _connect(self, handoff: Handoff, leg: AudioLeg) -> None:
-        if not await leg.wait_connected(AGENT_CONNECT_SECONDS):
+        if not await leg.wait_connected(self.connect_seconds):
             await self.agent_lost(handoff, leg, "agent_ice_timeout")
             return
         call = handoff.call
@@ -433,7 +434,7 @@ class AgentCalls:
             return
         await self._say(call, LOST_AGENT_PROMPT)
         await self._play_hold_music(call)
-        await self.presence.set_status(agent_id, AgentStatus.AWAY)
+        await self.presence.set_status(agent_id, AgentStatus.AWAY, "call_lost")
         await self.calls.conversations.requeue(call.conversation_id, agent_id, "call_agent_lost",
                                                score=handoff.queued_ms)
         await self.status(handoff, CallStatus.WAITING, "agent_lost")

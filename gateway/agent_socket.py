@@ -69,7 +69,7 @@ class AgentConnection(Connection):
         commands = self.s.call_commands
         match frame:
             case protocol.SetStatus():
-                await self.s.presence.set_status(self.me.id, frame.status)
+                await self.s.presence.set_status(self.me.id, frame.status, frame.reason)
                 self.push(self._send_agent_info)
             case protocol.OpenConversation():
                 await conversations.require_agent(self.me.id, frame.conversation_id)

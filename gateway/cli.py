@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--skill-overflow-seconds", dest="skill_overflow_seconds",
                        help=_env_help("skill_overflow_seconds"))
     serve.add_argument("--max-transcripts", dest="max_transcripts", help=_env_help("max_transcripts"))
+    serve.add_argument("--calls-block-chats", dest="calls_block_chats", choices=["true", "false"],
+                       help=_env_help("calls_block_chats"))
     serve.add_argument("--agent-drop", dest="agent_drop", choices=["requeue", "end"], help=_env_help("agent_drop"))
 
     flows = sub.add_parser("flows", help="check and try IVR/bot flows (validate DIR, simulate FLOW, schema)",

@@ -38,6 +38,7 @@ class Settings:
     announce_seconds: float = 45.0        # waiting callers hear their position and wait this often; 0: never
     wrap_up_seconds: float = 60.0         # after-call work: no new work for this long after a call (or until closed)
     max_transcripts: int = field(default_factory=lambda: os.cpu_count() or 1)  # calls transcribed at once
+    calls_block_chats: bool = True        # an agent on a call gets no new chats (false: chats up to capacity)
     skill_overflow_seconds: float = 90.0  # a conversation waiting this long may go to an agent without its skills
     node_id: str = field(default_factory=lambda: f"node-{os.getpid()}-{secrets.token_hex(3)}")
 
@@ -67,6 +68,7 @@ ENVIRONMENT: Mapping[str, tuple[str, str]] = {
     "wrap_up_seconds": ("CG_WRAP_UP_SECONDS", "after-call work after a call before new work is routed (60; 0: none)"),
     "skill_overflow_seconds": ("CG_SKILL_OVERFLOW_SECONDS", "wait after which skills stop mattering (90; 0: never)"),
     "max_transcripts": ("CG_MAX_TRANSCRIPTS", "agent calls transcribed live at once on this node (default: cores)"),
+    "calls_block_chats": ("CG_CALLS_BLOCK_CHATS", "an agent on a call takes no new chats: 'true' (default) or 'false'"),
     "agent_drop": ("CG_AGENT_DROP", "when an agent's call leg drops: 'requeue' the caller (default) or 'end' the call"),
     "vosk_model": ("VOSK_MODEL", (f"Vosk model directory or installed model name (several: separated by "
                                   f"'{os.pathsep}'; unset: English speech with the bundled pocketsphinx model)")),
@@ -146,6 +148,11 @@ def from_sources(flags: Mapping[str, object], env: Mapping[str, str]) -> Setting
         except ValueError:
             raise ConfigError(f"announce seconds must be 0 or from 5 to 3600, not {values['announce_seconds']!r}",
                               field="announce_seconds") from None
+    if "calls_block_chats" in values and not isinstance(values["calls_block_chats"], bool):
+        text = str(values["calls_block_chats"]).strip().lower()
+        if text not in ("true", "false", "1", "0", "yes", "no"):
+            raise ConfigError("calls block chats must be true or false", field="calls_block_chats")
+        values["calls_block_chats"] = text in ("true", "1", "yes")
     if values.get("agent_drop", "requeue") not in ("requeue", "end"):
         raise ConfigError("agent drop must be 'requeue' or 'end'", field="agent_drop")
     if "vosk_model" in values and isinstance(values["vosk_model"], str):

@@ -62,10 +62,11 @@ class Presence:
         await self.store.redis.zrem(self.store.keys.agent_sessions(agent_id), sid)
         await self._changed()
 
-    async def set_status(self, agent_id: str, status: AgentStatus) -> None:
+    async def set_status(self, agent_id: str, status: AgentStatus, reason: str = "") -> None:
+        """Available or away (``reason``: why, e.g. "break", or "missed_call" when the gateway sets it)."""
         k = self.store.keys
         previous = await self.store.redis.hget(k.agent(agent_id), "status")
-        mapping = {"status": str(status)}
+        mapping = {"status": str(status), "away_reason": reason if status == AgentStatus.AWAY else ""}
         if status == AgentStatus.AVAILABLE and _s(previous or b"") != AgentStatus.AVAILABLE:
             mapping["idle_since"] = str(now_ms())
         await self.store.redis.hset(k.agent(agent_id), mapping=mapping)  # type: ignore[arg-type]
@@ -95,7 +96,8 @@ class Presence:
             activity = ""   # after-call work ran out
         return {"id": agent_id, "name": info.get("name", agent_id), "status": status,
                 "capacity": int(info.get("capacity", 0)), "active": int(active),
-                "activity": activity if sessions else "", "activity_until": int(info.get("activity_until", 0) or 0)}
+                "activity": activity if sessions else "", "activity_until": int(info.get("activity_until", 0) or 0),
+                "away_reason": info.get("away_reason", "") if status == AgentStatus.AWAY else ""}
 
     async def _changed(self) -> None:
         self.router.kick()

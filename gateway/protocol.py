@@ -155,6 +155,7 @@ class Typing:
 @dataclass(frozen=True, slots=True)
 class SetStatus:
     status: AgentStatus
+    reason: str = ""          # why away: "break", "lunch", "training", ... (free text, short)
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,7 +337,8 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
             status = obj.get("status")
             if status not in (AgentStatus.AVAILABLE, AgentStatus.AWAY):
                 raise BadRequest("'status' must be 'available' or 'away'", field="status", code="bad_field")
-            return SetStatus(status=AgentStatus(status))
+            reason = _str(obj, "reason", max_len=40, required=False, allow_empty=True) or ""
+            return SetStatus(status=AgentStatus(status), reason=reason if status == AgentStatus.AWAY else "")
         case ClientFrame.OPEN:
             return OpenConversation(conversation_id=_req(obj, "conversation_id", max_len=64),
                                     last_event_id=_event_id(obj, "last_event_id"))

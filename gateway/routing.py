@@ -133,19 +133,24 @@ def _skills(text: str) -> Skills:
 BUSY_ACTIVITIES = ("ringing", "on_call", "wrap_up")
 
 
-def is_busy(info: dict[str, str], now: int) -> bool:
+def is_busy(info: dict[str, str], now: int, *, calls_block_chats: bool = True) -> bool:
+    """No new work: a call ringing for the agent, after-call work until it ends, and (unless chats may run
+    beside calls) a call in progress."""
     activity = info.get("activity", "")
     if activity == "wrap_up":
         return now < int(info.get("activity_until", "0") or 0)
+    if activity == "on_call":
+        return calls_block_chats
     return activity in BUSY_ACTIVITIES
 
 
 class Router:
     def __init__(self, store: Store, queue: str = DEFAULT_QUEUE, sweep_seconds: float = 1.0,
-                 overflow_seconds: float | None = None):
+                 overflow_seconds: float | None = None, calls_block_chats: bool = True):
         self.store = store
         self.queue = queue
         self.overflow_ms = None if overflow_seconds is None else int(overflow_seconds * 1000)
+        self.calls_block_chats = calls_block_chats
         self.sweep_seconds = sweep_seconds
         self._kick = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -197,7 +202,8 @@ class Router:
                 status=AgentStatus(info.get("status", AgentStatus.AWAY)),
                 online=rows[3 * i + 2] > 0, capacity=int(info.get("capacity", 0)),
                 active=int(rows[3 * i + 1]), idle_since=int(info.get("idle_since", 0) or 0),
-                skills=_skills(info.get("skills", "")), busy=is_busy(info, now)))
+                skills=_skills(info.get("skills", "")),
+                busy=is_busy(info, now, calls_block_chats=self.calls_block_chats)))
         return loads
 
     async def waiting(self, limit: int = 200) -> list[str]:

@@ -143,7 +143,8 @@ async def start(settings: Settings) -> Services:
         store = Store(redis, keys)
         bus = Bus(redis)
         await bus.start(always=keys.agent_channel("__node__"))
-        router = Router(store, overflow_seconds=settings.skill_overflow_seconds or None)
+        router = Router(store, overflow_seconds=settings.skill_overflow_seconds or None,
+                        calls_block_chats=settings.calls_block_chats)
         presence = Presence(store, router)
         conversations = Conversations(store, router, settings.dispositions)
         http = aiohttp.ClientSession()

@@ -178,7 +178,8 @@ async def test_missed_call_goes_back_to_the_queue_and_rings_the_next_agent(
             await alice.send({"type": "call_decline", "call_id": ring["call_id"]})
         waiting = await caller.status(CallStatus.WAITING)
         assert waiting["reason"] == how
-        await alice.expect("agent", lambda f: f["agent"]["status"] == "away")
+        away = await alice.expect("agent", lambda f: f["agent"]["status"] == "away")
+        assert away["agent"]["away_reason"] == "missed_call"
         events = await quick_ring_node.services.store.events(caller.conversation_id)
         missed = [e for e in events if e["type"] == "call_missed"]
         assert missed and missed[0]["agent_id"] == "alice" and missed[0]["reason"] == how
@@ -590,3 +591,27 @@ async def test_live_transcript_of_both_sides_or_none_when_slots_are_busy(setting
     finally:
         await clients.close()
         await bounded(node.stop(), "stopping the Korean node")
+
+
+async def test_agent_leg_that_never_connects_counts_as_lost_and_the_caller_waits_again(
+        clients: Clients, node: Node) -> None:
+    node.services.agent_calls.connect_seconds = 2.0
+    alice = clients.agent("alice")
+    await alice.hello()
+    caller = await queued_call(clients)
+    phone = Softphone(alice)
+    try:
+        call_id = (await phone.ringing())["call_id"]
+        sdp = await phone.offer()
+        await phone.pc.close()             # ICE can never complete: the desk vanished right after offering
+        await alice.send({"type": "call_offer", "call_id": call_id, "sdp": sdp})
+        await alice.expect("call_answer")
+        waiting = await caller.status(CallStatus.WAITING, timeout=15)
+        assert waiting["reason"] == "agent_lost"
+        lost = [e for e in await node.services.store.events(caller.conversation_id) if e["type"] == "call_agent_lost"]
+        assert lost and lost[0]["reason"] == "agent_ice_timeout"
+        info = await node.services.presence.info("alice")
+        assert (info["status"], info["away_reason"]) == ("away", "call_lost")
+    finally:
+        await phone.close()
+        await caller.close()

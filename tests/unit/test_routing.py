@@ -1,7 +1,7 @@
 import pytest
 
 from gateway.protocol import AgentStatus
-from gateway.routing import AgentLoad, Waiting, choose_agent, parse_skills, plan
+from gateway.routing import AgentLoad, Waiting, choose_agent, is_busy, parse_skills, plan
 
 
 def agent(aid: str, idle: int, *, active: int = 0, capacity: int = 2, status: AgentStatus = AgentStatus.AVAILABLE,
@@ -72,3 +72,12 @@ def test_parse_skills(text: str, parsed: tuple[tuple[str, int], ...]) -> None:
 def test_bad_skills_are_refused_with_the_entry_named(bad: str) -> None:
     with pytest.raises(ValueError, match=bad.split(":")[0].split()[0]):
         parse_skills(bad)
+
+
+def test_what_counts_as_busy() -> None:
+    ringing, on_call = {"activity": "ringing"}, {"activity": "on_call"}
+    wrap = {"activity": "wrap_up", "activity_until": "5000"}
+    assert is_busy(ringing, 0) and is_busy(on_call, 0) and is_busy(wrap, 4999) and not is_busy(wrap, 5000)
+    assert not is_busy(on_call, 0, calls_block_chats=False)          # chats beside a call, if configured
+    assert is_busy(ringing, 0, calls_block_chats=False)
+    assert not is_busy({}, 0)
