@@ -42,6 +42,7 @@ from media.audio import Audio
 from media.bridge import Bridge, Mix
 from media.leg import AudioLeg, BadOffer, Samples, check_offer
 from media.music import hold_music
+from media.player import PromptPlayer
 from media.recorder import StereoRecorder
 
 from .agents import Agent
@@ -236,32 +237,48 @@ class AgentCalls:
         handoff = self.for_agent(agent, call_id)
         if handoff.leg is not None:
             raise Conflict("the call was already answered", field="call_id", code="already_answered")
+        call = handoff.call
+
+        def claim(leg: AudioLeg | None) -> None:   # before the first await: a second accept is refused
+            handoff.leg = leg
+            if leg is not None and handoff.ring is not None:
+                handoff.ring.cancel()
+                handoff.ring = None
+
+        leg, answer = await self.answer_leg(
+            offer_sdp, name=f"agent-{call_id}", claim=claim,
+            on_audio=lambda _leg, samples: self.from_agent(handoff, samples),
+            on_closed=lambda leg, why: self.spawn(handoff, self.agent_lost(handoff, leg, why)))
+        log.info("agent %s answered", agent.id, extra={"conversation_id": call.conversation_id})
+        self.spawn(handoff, self._connect(handoff, leg))
+        return answer
+
+    async def answer_leg(self, offer_sdp: str, *, name: str, claim: Callable[[AudioLeg | None], None],
+                         on_audio: Callable[[AudioLeg, Samples], None], on_closed: Callable[[AudioLeg, str], object],
+                         packets: bool = True) -> tuple[AudioLeg, str]:
+        """A new leg answering an agent's (or supervisor's) offer. ``claim(leg)`` runs before the first await,
+        so a second request sees the place taken, and ``claim(None)`` if answering fails; a bad offer is a
+        BadRequest naming the field."""
         try:
             check_offer(offer_sdp)
         except BadOffer as exc:
             raise BadRequest(exc.message, field="sdp", code=exc.code) from None
-        call = handoff.call
-        def on_closed(why: str) -> None:
-            self.spawn(handoff, self.agent_lost(handoff, leg, why))
+        def closed(why: str) -> None:
+            on_closed(leg, why)
 
-        leg = AudioLeg(on_audio=lambda samples: self.from_agent(handoff, samples), on_closed=on_closed,
-                       ice_servers=self.calls.config.ice_servers, opus_silence=self.calls.opus.silence,
-                       name=f"agent-{call_id}")
-        handoff.leg = leg                      # claimed before the first await: a second accept is refused
-        if handoff.ring is not None:
-            handoff.ring.cancel()
-            handoff.ring = None
+        leg: AudioLeg = AudioLeg(on_audio=lambda samples: on_audio(leg, samples), on_closed=closed,
+                                 ice_servers=self.calls.config.ice_servers,
+                                 opus_silence=self.calls.opus.silence if packets else None, name=name)
+        claim(leg)
         try:
             answer = await leg.accept(offer_sdp)
         except BaseException as exc:
-            handoff.leg = None
+            claim(None)
             await leg.close()
             if isinstance(exc, BadOffer):
                 raise BadRequest(exc.message, field="sdp", code=exc.code) from None
             raise
-        log.info("agent %s answered", agent.id, extra={"conversation_id": call.conversation_id})
-        self.spawn(handoff, self._connect(handoff, leg))
-        return answer
+        return leg, answer
 
     async def _connect(self, handoff: Handoff, leg: AudioLeg) -> None:
         if not await leg.wait_connected(self.connect_seconds):
@@ -383,6 +400,15 @@ class AgentCalls:
                 await self.calls.conversations.record(call.conversation_id, EventType(typ), data)
         return record
 
+    def live_players(self) -> list[PromptPlayer]:
+        """Outgoing players of the agent and supervisor legs of this node (for the frame counters)."""
+        players = [h.leg.player for h in self.handoffs.values() if h.leg is not None]
+        for h in self.handoffs.values():
+            players += [m.leg.player for m in h.monitors.values()]
+            if h.consult is not None and h.consult.leg is not None:
+                players.append(h.consult.leg.player)
+        return players
+
     @property
     def wrap_up_ms(self) -> int:
         return int(self.wrap_up_seconds * 1000)
@@ -469,6 +495,7 @@ class AgentCalls:
             handoff.bridge = handoff.call.bridge = None
         leg, handoff.leg = handoff.leg, None
         if leg is not None:
+            self.calls.count_ended(leg.player)
             await leg.close()
         recorder, handoff.recorder = handoff.recorder, None
         if recorder is not None:

@@ -15,10 +15,10 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from media.leg import AudioLeg, BadOffer, Samples, check_offer
+from media.leg import AudioLeg, Samples
 
 from .agents import Agent
-from .errors import BadRequest, Conflict, Forbidden
+from .errors import Conflict, Forbidden
 from .protocol import EventType
 
 if TYPE_CHECKING:
@@ -64,26 +64,18 @@ class CallMonitors:
         else:
             if current is not None:
                 raise Conflict("you are already listening to this call", field="call_id", code="already_monitoring")
-            try:
-                check_offer(offer_sdp)
-            except BadOffer as exc:
-                raise BadRequest(exc.message, field="sdp", code=exc.code) from None
             sid = supervisor.id
 
-            def on_closed(why: str) -> None:
-                self.agent_calls.spawn(handoff, self.end(handoff, sid, why))
+            def claim(leg: AudioLeg | None) -> None:
+                if leg is None:
+                    handoff.monitors.pop(sid, None)
+                else:
+                    handoff.monitors[sid] = Monitor(sid, leg, mode)
 
-            leg = AudioLeg(on_audio=lambda samples: self._hear(handoff, sid, samples), on_closed=on_closed,
-                           ice_servers=self.agent_calls.calls.config.ice_servers, name=f"monitor-{call_id}-{sid}")
-            handoff.monitors[sid] = Monitor(sid, leg, mode)
-            try:
-                answer = await leg.accept(offer_sdp)
-            except BaseException as exc:
-                handoff.monitors.pop(sid, None)
-                await leg.close()
-                if isinstance(exc, BadOffer):
-                    raise BadRequest(exc.message, field="sdp", code=exc.code) from None
-                raise
+            leg, answer = await self.agent_calls.answer_leg(
+                offer_sdp, name=f"monitor-{call_id}-{sid}", claim=claim, packets=False,
+                on_audio=lambda _leg, samples: self._hear(handoff, sid, samples),
+                on_closed=lambda _leg, why: self.agent_calls.spawn(handoff, self.end(handoff, sid, why)))
             self.agent_calls.spawn(handoff, self._connect(handoff, sid, leg))
         await self.agent_calls.calls.conversations.record(handoff.call.conversation_id, EventType.CALL_MONITORED, {
             "call_id": call_id, "agent_id": supervisor.id, "mode": mode})

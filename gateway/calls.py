@@ -255,11 +255,20 @@ class CallManager:
         """Counters over ended and live calls: outgoing frames, late ones (> 20 ms behind), skipped ones."""
         out = dict(self.totals)
         out["active_calls"] = len(self.calls)
-        for call in self.calls.values():
-            out["frames_sent"] += call.player.stats.frames_sent
-            out["late_frames"] += call.player.stats.late_frames
-            out["skipped_frames"] += call.player.stats.skipped_frames
+        players = [call.player for call in self.calls.values()]
+        if self.agents is not None:
+            players += self.agents.live_players()
+        for player in players:
+            out["frames_sent"] += player.stats.frames_sent
+            out["late_frames"] += player.stats.late_frames
+            out["skipped_frames"] += player.stats.skipped_frames
         return out
+
+    def count_ended(self, player: PromptPlayer) -> None:
+        """Keep an ended leg's frame counters in the totals."""
+        self.totals["frames_sent"] += player.stats.frames_sent
+        self.totals["late_frames"] += player.stats.late_frames
+        self.totals["skipped_frames"] += player.stats.skipped_frames
 
     def check_offer(self, call_id: str, offer_sdp: str) -> None:
         """Refuse early (before any conversation is opened) a call this node cannot take or an unusable offer."""
@@ -311,9 +320,7 @@ class CallManager:
     def forget(self, call: Call) -> None:
         if self.calls.pop(call.id, None) is not None:
             self.totals["calls"] += 1
-            self.totals["frames_sent"] += call.player.stats.frames_sent
-            self.totals["late_frames"] += call.player.stats.late_frames
-            self.totals["skipped_frames"] += call.player.stats.skipped_frames
+            self.count_ended(call.player)
         self._runs.pop(call.id, None)
 
     async def close_all(self) -> None:

@@ -75,6 +75,29 @@ ENVIRONMENT: Mapping[str, tuple[str, str]] = {
 }
 
 
+# name -> (type, lowest, highest, how to say it); announce_seconds also takes 0 (never)
+NUMBERS: Mapping[str, tuple[type[int | float], float, float, str]] = {
+    "port": (int, 0, 65535, "a number from 0 to 65535"),
+    "max_calls": (int, 0, 1_000_000, "a whole number >= 0"),
+    "max_transcripts": (int, 0, 10_000, "a whole number >= 0"),
+    "ring_seconds": (float, 1, 300, "a number from 1 to 300"),
+    "wrap_up_seconds": (float, 0, 86400, "a number from 0 to 86400"),
+    "skill_overflow_seconds": (float, 0, 86400, "a number from 0 to 86400"),
+    "announce_seconds": (float, 5, 3600, "0 or a number from 5 to 3600"),
+}
+
+
+def _number(name: str, raw: object, convert: type[int | float], low: float, high: float,
+            wording: str) -> int | float:
+    try:
+        value = convert(str(raw))
+    except ValueError:
+        value = None
+    if value is None or not (low <= value <= high or (name == "announce_seconds" and value == 0)):
+        raise ConfigError(f"{name.replace('_', ' ')} must be {wording}, not {raw!r}", field=name)
+    return value
+
+
 def from_sources(flags: Mapping[str, object], env: Mapping[str, str]) -> Settings:
     """Merge flags (None = not given) over environment variables over defaults; validate."""
     values: dict[str, object] = {}
@@ -84,29 +107,9 @@ def from_sources(flags: Mapping[str, object], env: Mapping[str, str]) -> Setting
             values[name] = flag
         elif env.get(var):
             values[name] = env[var]
-    try:
-        if "port" in values:
-            values["port"] = int(str(values["port"]))
-            if not 0 <= int(str(values["port"])) <= 65535:
-                raise ValueError
-    except ValueError:
-        raise ConfigError(f"port must be a number from 0 to 65535, not {values['port']!r}", field="port") from None
-    if "max_transcripts" in values:
-        try:
-            values["max_transcripts"] = int(str(values["max_transcripts"]))
-            if int(str(values["max_transcripts"])) < 0:
-                raise ValueError
-        except ValueError:
-            raise ConfigError(f"max transcripts must be a whole number >= 0, not {values['max_transcripts']!r}",
-                              field="max_transcripts") from None
-    if "max_calls" in values:
-        try:
-            values["max_calls"] = int(str(values["max_calls"]))
-            if int(str(values["max_calls"])) < 0:
-                raise ValueError
-        except ValueError:
-            raise ConfigError(f"max calls must be a whole number >= 0, not {values['max_calls']!r}",
-                              field="max_calls") from None
+    for name, (convert, low, high, wording) in NUMBERS.items():
+        if name in values:
+            values[name] = _number(name, values[name], convert, low, high, wording)
     if "ice_servers" in values and isinstance(values["ice_servers"], str):
         urls = tuple(u.strip() for u in str(values["ice_servers"]).split(",") if u.strip())
         for url in urls:
@@ -123,31 +126,6 @@ def from_sources(flags: Mapping[str, object], env: Mapping[str, str]) -> Setting
             except ValueError:
                 raise ConfigError(f"'{address}' is not an IP address", field="rtc_addresses") from None
         values["rtc_addresses"] = addresses
-    if "ring_seconds" in values:
-        try:
-            values["ring_seconds"] = float(str(values["ring_seconds"]))
-            if not 1 <= float(str(values["ring_seconds"])) <= 300:
-                raise ValueError
-        except ValueError:
-            raise ConfigError(f"ring seconds must be a number from 1 to 300, not {values['ring_seconds']!r}",
-                              field="ring_seconds") from None
-    for name in ("wrap_up_seconds", "skill_overflow_seconds"):
-        if name in values:
-            try:
-                values[name] = float(str(values[name]))
-                if not 0 <= float(str(values[name])) <= 86400:
-                    raise ValueError
-            except ValueError:
-                raise ConfigError(f"{name.replace('_', ' ')} must be a number from 0 to 86400, not {values[name]!r}",
-                                  field=name) from None
-    if "announce_seconds" in values:
-        try:
-            values["announce_seconds"] = float(str(values["announce_seconds"]))
-            if not (values["announce_seconds"] == 0 or 5 <= float(str(values["announce_seconds"])) <= 3600):
-                raise ValueError
-        except ValueError:
-            raise ConfigError(f"announce seconds must be 0 or from 5 to 3600, not {values['announce_seconds']!r}",
-                              field="announce_seconds") from None
     if "calls_block_chats" in values and not isinstance(values["calls_block_chats"], bool):
         text = str(values["calls_block_chats"]).strip().lower()
         if text not in ("true", "false", "1", "0", "yes", "no"):

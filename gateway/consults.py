@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from media.bridge import Bridge, Mix
-from media.leg import AudioLeg, BadOffer, Samples, check_offer
+from media.leg import AudioLeg, Samples
 
 from .agents import Agent
 from .errors import BadRequest, Conflict
@@ -83,31 +83,17 @@ class Consults:
         assert consult is not None
         if consult.leg is not None:
             raise Conflict("the consultation was already answered", field="call_id", code="already_answered")
-        try:
-            check_offer(offer_sdp)
-        except BadOffer as exc:
-            raise BadRequest(exc.message, field="sdp", code=exc.code) from None
 
-        def on_audio(samples: Samples) -> None:
-            self.hear(handoff, leg, samples)
+        def claim(leg: AudioLeg | None) -> None:
+            consult.leg = leg
+            if leg is not None and consult.ring is not None:
+                consult.ring.cancel()
+                consult.ring = None
 
-        def on_closed(why: str) -> None:
-            self.ac.spawn(handoff, self._leg_closed(handoff, leg, why))
-
-        leg = AudioLeg(on_audio=on_audio, on_closed=on_closed, ice_servers=self.ac.calls.config.ice_servers,
-                       opus_silence=self.ac.calls.opus.silence, name=f"consult-{handoff.call.id}")
-        consult.leg = leg
-        if consult.ring is not None:
-            consult.ring.cancel()
-            consult.ring = None
-        try:
-            answer = await leg.accept(offer_sdp)
-        except BaseException as exc:
-            consult.leg = None
-            await leg.close()
-            if isinstance(exc, BadOffer):
-                raise BadRequest(exc.message, field="sdp", code=exc.code) from None
-            raise
+        leg, answer = await self.ac.answer_leg(
+            offer_sdp, name=f"consult-{handoff.call.id}", claim=claim,
+            on_audio=lambda leg, samples: self.hear(handoff, leg, samples),
+            on_closed=lambda leg, why: self.ac.spawn(handoff, self._leg_closed(handoff, leg, why)))
         self.ac.spawn(handoff, self._connect(handoff, consult, leg))
         return answer
 

@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from ivr.registry import FlowRegistry
-from media.aiortc_patches import speed_up_aiortc
+from media.aiortc_patches import shorten_audio_jitter_buffer, speed_up_aiortc
 from media.asr import AsrError
 from media.errors import UnsupportedAiortcVersion
 from media.tts import Synthesizer
@@ -108,6 +108,10 @@ async def start(settings: Settings) -> Services:
         speed_up_aiortc()  # numpy audio level instead of aiortc's pure-Python loop (halves a leg's CPU)
     except UnsupportedAiortcVersion as exc:
         log.warning("running aiortc unpatched: %s", exc)
+    try:
+        shorten_audio_jitter_buffer()  # 20 ms instead of 80 ms of receive buffering per leg
+    except UnsupportedAiortcVersion as exc:
+        log.warning("aiortc's audio jitter buffer left at 80 ms: %s", exc)
     directory_path = settings.agents_path
     password = ensure_demo_agents(directory_path)
     if password is not None:

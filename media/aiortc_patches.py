@@ -1,4 +1,4 @@
-"""Process-wide speed-ups for aiortc hot paths (opt-in, version-checked).
+"""Process-wide speed-ups for aiortc hot paths and delays (opt-in, version-checked).
 
 aiortc computes the RFC 6465 audio level of every frame it sends with a pure
 Python loop over the samples (``aiortc.rtp.compute_audio_level_dbov``):
@@ -6,6 +6,15 @@ about 0.1 ms per 20 ms frame, a large share of a sending leg's CPU.
 :func:`speed_up_aiortc` replaces it with the same arithmetic in numpy. The
 result is identical (same formula, same rounding); the unit tests compare
 both on random and edge-case frames.
+
+aiortc's receiver holds audio in a jitter buffer that releases a frame only
+once 4 later packets have arrived (``prefetch=4``): 80 ms on every leg the
+gateway receives, paid twice on a bridged call and once more before the VAD
+hears the end of an answer. :func:`shorten_audio_jitter_buffer` makes audio
+buffers release after :data:`AUDIO_PREFETCH` packet(s) instead (video keeps
+aiortc's settings). The price: a packet arriving more than that late behind
+its successor is dropped; the browsers at the ends keep their own adaptive
+buffers.
 """
 
 from __future__ import annotations
@@ -13,7 +22,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from aiortc import rtp
+from aiortc import rtcrtpreceiver, rtp
+from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rtcrtpsender import RTCRtpSender
 from av import AudioFrame
 
@@ -65,3 +75,34 @@ def restore_aiortc() -> None:
 
 def is_sped_up() -> bool:
     return rtp.compute_audio_level_dbov is compute_audio_level_dbov
+
+
+#: Packets an audio jitter buffer waits for beyond the frame it releases (aiortc: 4, i.e. 80 ms).
+AUDIO_PREFETCH = 1
+ORIGINAL_JITTER_BUFFER = rtcrtpreceiver.JitterBuffer
+
+
+class ShortAudioJitterBuffer(JitterBuffer):
+    """aiortc's jitter buffer with at most :data:`AUDIO_PREFETCH` packets of prefetch for audio."""
+
+    def __init__(self, capacity: int, prefetch: int = 0, is_video: bool = False) -> None:
+        super().__init__(capacity, prefetch if is_video else min(prefetch, AUDIO_PREFETCH), is_video)
+
+
+def shorten_audio_jitter_buffer() -> None:
+    """Make every receiver created from now on use :class:`ShortAudioJitterBuffer` (idempotent, process-wide).
+
+    Raises :class:`UnsupportedAiortcVersion` when aiortc's receiver no longer builds its buffer from
+    ``rtcrtpreceiver.JitterBuffer`` with a ``prefetch`` argument.
+    """
+    code = rtcrtpreceiver.RTCRtpReceiver.__init__.__code__
+    if "JitterBuffer" not in code.co_names or \
+            "prefetch" not in ORIGINAL_JITTER_BUFFER.__init__.__code__.co_varnames:
+        raise UnsupportedAiortcVersion(
+            "aiortc's RTCRtpReceiver no longer makes rtcrtpreceiver.JitterBuffer(prefetch=...); "
+            "review media/aiortc_patches.py")
+    rtcrtpreceiver.JitterBuffer = ShortAudioJitterBuffer  # type: ignore[misc]
+
+
+def restore_jitter_buffer() -> None:
+    rtcrtpreceiver.JitterBuffer = ORIGINAL_JITTER_BUFFER  # type: ignore[misc]

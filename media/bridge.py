@@ -38,14 +38,22 @@ Tap = Callable[[str, Samples], None]
 
 
 class LiveAudio:
-    """A short FIFO of 20 ms blocks (48 kHz mono s16) between two clocks; never grows past ``max_blocks``."""
+    """A short FIFO of 20 ms blocks (48 kHz mono s16) between two clocks; never grows past ``max_blocks``.
 
-    def __init__(self, max_blocks: int = 3) -> None:
+    Both clocks tick every 20 ms, so a backlog left by one burst would otherwise stay for the rest of
+    the call: when at least one block was left over after every pull for a whole second
+    (``drain_window`` pulls), the oldest is dropped, and the standing delay shrinks block by block.
+    """
+
+    def __init__(self, max_blocks: int = 3, drain_window: int = 50) -> None:
         self.max_blocks = max_blocks
+        self.drain_window = drain_window
         self._blocks: deque[bytes] = deque()
         self._partial = bytearray()
         self.pushed = 0
         self.dropped = 0
+        self._pulls = 0
+        self._least_left = max_blocks
 
     def push(self, samples: Samples) -> None:
         self._partial += np.ascontiguousarray(samples, dtype="<i2").tobytes()
@@ -59,7 +67,18 @@ class LiveAudio:
 
     def pull(self) -> bytes | None:
         """The oldest block, or None when nothing arrived in time (the player sends silence)."""
-        return self._blocks.popleft() if self._blocks else None
+        if not self._blocks:
+            self._pulls, self._least_left = 0, self.max_blocks
+            return None
+        block = self._blocks.popleft()
+        self._least_left = min(self._least_left, len(self._blocks))
+        self._pulls += 1
+        if self._pulls >= self.drain_window:
+            if self._least_left >= 1 and self._blocks:
+                self._blocks.popleft()
+                self.dropped += 1
+            self._pulls, self._least_left = 0, self.max_blocks
+        return block
 
     def clear(self) -> None:
         self._blocks.clear()

@@ -82,7 +82,10 @@ class Caller:
         await self.make_offer()
         self.dialed_at = asyncio.get_running_loop().time()
         await self.customer.send({"type": "call_offer", "call_id": self.call_id, "sdp": self.pc.localDescription.sdp})
-        answer = await self.customer.expect("call_answer", lambda f: f["call_id"] == self.call_id, timeout=15)
+        answer = await self.customer.expect(("call_answer", "error"), lambda f: f.get("call_id", self.call_id) ==
+                                            self.call_id, timeout=15)
+        if answer["type"] == "error":
+            raise AssertionError(f"the gateway refused the call: {answer}")
         self.conversation_id = answer["conversation_id"]
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
         return answer

@@ -65,3 +65,27 @@ def test_numpy_version_is_much_faster() -> None:
         return (time.perf_counter() - start) / n * 1e6
 
     assert per_call_us(compute_audio_level_dbov, 2000) * 5 < per_call_us(ORIGINAL_COMPUTE_AUDIO_LEVEL_DBOV, 300)
+
+
+def test_audio_jitter_buffer_releases_after_one_packet_video_unchanged() -> None:
+    from aiortc import rtcrtpreceiver
+
+    from media.aiortc_patches import (
+        AUDIO_PREFETCH,
+        ORIGINAL_JITTER_BUFFER,
+        ShortAudioJitterBuffer,
+        restore_jitter_buffer,
+        shorten_audio_jitter_buffer,
+    )
+
+    original = rtcrtpreceiver.JitterBuffer
+    try:
+        shorten_audio_jitter_buffer()
+        assert rtcrtpreceiver.JitterBuffer is ShortAudioJitterBuffer
+        audio = rtcrtpreceiver.JitterBuffer(capacity=16, prefetch=4)
+        video = rtcrtpreceiver.JitterBuffer(capacity=512, prefetch=4, is_video=True)
+        assert (audio._prefetch, video._prefetch) == (AUDIO_PREFETCH, 4)
+        restore_jitter_buffer()
+        assert rtcrtpreceiver.JitterBuffer is ORIGINAL_JITTER_BUFFER
+    finally:
+        rtcrtpreceiver.JitterBuffer = original  # type: ignore[misc]

@@ -69,3 +69,14 @@ async def test_bridge_crosses_holds_and_lets_a_supervisor_listen_and_whisper() -
     assert not np.any(await next_block(caller))
     bridge.close()
     assert caller.live is None and agent.live is None and supervisor.live is None
+
+
+def test_a_standing_backlog_drains_block_by_block() -> None:
+    live = LiveAudio(max_blocks=3, drain_window=5)
+    live.push(np.concatenate([block(1), block(2)]))        # a burst leaves 2 blocks of delay behind
+    for v in range(3, 23):                                 # then both clocks tick together
+        live.push(block(v))
+        live.pull()
+    assert live.dropped == 2                               # one block per quiet window, not all at once
+    live.push(block(99))
+    assert level(live.pull()) == 99 and live.pull() is None  # no delay left: what arrives goes out next
