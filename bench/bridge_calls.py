@@ -1,0 +1,412 @@
+"""Bridged customer <-> agent calls held by aiortc clients: CPU per call, late frames, added latency.
+
+Starts a Redis and one gateway node (child process) with the flow in
+bench/flows_bridge (a short greeting, "For billing press 1.", 1 queues for
+billing; ``--record`` uses the same line with the queue recorded). For each
+step of concurrent calls (e.g. 2, 5, 10) it logs in that many agents (capacity
+1 each, fresh ones per step: an answered conversation stays with its agent),
+dials as many aiortc callers, each presses 1 after the greeting; every agent's
+softphone waits for ``ringing`` and answers. Once all are connected both sides
+talk without a break for ``--seconds``: the caller's microphone loops 1 s of
+[50 ms of 1 kHz (the burst), 100 ms silence, 750 ms of 440 Hz, 100 ms silence],
+the agent's 700 ms of 600 Hz and 200 ms silence. Reported per step:
+
+- gateway CPU per bridged call (ms of CPU per call-second, /proc/<pid>/stat) and the calls per core it implies
+- late outgoing frames % from /api/stats (produced > 20 ms after their due time); beside it a client view
+  per direction: frames reaching the caller / the agent > 20 ms behind their RTP schedule (the
+  earliest frame of the window is the reference), which includes this process's own scheduling delays
+- added one-way latency of the bridge: when the burst's first frame is handed to the sender
+  (``PromptPlayer.recv`` returns it) -> when the agent's ``TrackRecorder`` gets the first frame with
+  1 kHz energy (5 ms resolution inside the frame), p50/p99; the BASELINE is the same measurement
+  over ``--baseline-pairs`` pairs of aiortc peers connected directly on loopback (no gateway), run in
+  the same step beside the calls, so both see the same machine load; added = bridge - baseline.
+  Both paths include aiortc's receive jitter buffer (4 packets, 80 ms): once for the direct pair,
+  twice through the gateway (its receiving leg, then the agent's); the bridge adds its own 20 ms
+  player tick and whatever waits in its LiveAudio queue (up to 3 blocks, 60 ms)
+- the codec floor in the same run (PyAV Opus decode + encode per 20 ms frame, one leg, see
+  bench/ivr_calls.py) and the ratio gateway CPU per bridged call / (2 legs x floor)
+
+The clients (callers, softphones, baseline pairs) run in this process on the same 2 cores as the
+gateway, with the numpy audio-level patch the gateway uses (media.aiortc_patches); the report shows
+both processes' CPU and everything else's (Redis, other processes).
+
+    ./bin/bench bridge --steps 2,5,10 --seconds 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import numpy as np
+from aiortc import RTCConfiguration, RTCPeerConnection
+
+from bench.chat_load import cpu_seconds, pct, wait_ready
+from bench.ivr_calls import codec_floor, pin_loopback
+from gateway.agents import Agent, render_agent
+from gateway.passwords import hash_password
+from media.aiortc_patches import speed_up_aiortc
+from media.audio import Audio
+from media.loopback import TrackRecorder, connect
+from media.player import PromptPlayer
+from tests.support.caller import Caller
+from tests.support.clients import Agent as AgentClient
+from tests.support.clients import Customer
+from tests.support.servers import RedisServer, free_port
+from tests.support.softphone import Softphone
+
+HERE = Path(__file__).resolve().parent
+FLOWS = HERE / "flows_bridge"
+RESULTS = HERE / "results"
+RATE = 48000
+PATTERN = "caller-pattern"
+SUB = 240                       # 5 ms: onset resolution inside a received frame
+KERNEL = np.exp(-2j * np.pi * 1000 * np.arange(SUB) / RATE)
+BURST_AMPLITUDE = 32767 * 10 ** (-12 / 20)
+THRESHOLD = 0.3 * BURST_AMPLITUDE  # 1 kHz amplitude that counts as the burst (440/600 Hz leak ~10 %)
+PASSWORD = "bench"
+
+
+def tone(hz: float, ms: int, ramp_ms: int = 10) -> np.ndarray:
+    n = RATE * ms // 1000
+    x = np.sin(2 * np.pi * hz * np.arange(n) / RATE) * BURST_AMPLITUDE
+    if ramp_ms:
+        ramp = np.minimum(1.0, np.minimum(np.arange(n), np.arange(n)[::-1]) / (RATE * ramp_ms / 1000))
+        x *= ramp
+    return x.astype(np.int16)
+
+
+def silence(ms: int) -> np.ndarray:
+    return np.zeros(RATE * ms // 1000, dtype=np.int16)
+
+
+CALLER_AUDIO = Audio(np.concatenate([tone(1000, 50, ramp_ms=0), silence(100), tone(440, 750), silence(100)]), RATE)
+AGENT_AUDIO = Audio(np.concatenate([tone(600, 700), silence(200)]), RATE)
+
+
+class TimedMic(PromptPlayer):
+    """A microphone that notes (monotonic) when the first frame of each 1 kHz burst goes to the sender."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bursts: list[float] = []
+
+    async def recv(self):  # type: ignore[no-untyped-def]
+        frame = await super().recv()
+        current = self.queue.current   # the loop is 50 whole frames: the burst frame leaves it at 20 ms
+        if current is not None and current.prompt_id == PATTERN and current.played_ms == 20:
+            self.bursts.append(time.monotonic())
+        return frame
+
+
+class OnsetDetector:
+    """``TrackRecorder.on_samples``: times the start of each 1 kHz burst (after >= 300 ms without one)."""
+
+    def __init__(self, recorder: TrackRecorder) -> None:
+        self.recorder = recorder
+        self.onsets: list[float] = []
+        self._last = -1.0
+
+    def __call__(self, mono: np.ndarray) -> None:
+        arrived = self.recorder.frames[-1].arrived
+        for k in range(len(mono) // SUB):
+            if 2 * abs(np.dot(mono[k * SUB:(k + 1) * SUB], KERNEL)) / SUB > THRESHOLD:
+                t = arrived + k * SUB / RATE   # sample k*SUB plays k*SUB/RATE after the frame's arrival
+                if t - self._last > 0.3:
+                    self.onsets.append(t)
+                self._last = t
+
+
+def listen(recorder: TrackRecorder) -> OnsetDetector:
+    detector = OnsetDetector(recorder)
+    recorder.on_samples = detector
+    return detector
+
+
+def latencies(sent: list[float], onsets: list[float], t0: float, t1: float) -> tuple[list[float], int]:
+    """ms from each burst sent in [t0, t1) to its first onset within 600 ms; and how many never arrived."""
+    out, lost = [], 0
+    for s in sent:
+        if not t0 <= s < t1:
+            continue
+        i = bisect.bisect_left(onsets, s - 0.005)
+        if i < len(onsets) and onsets[i] < s + 0.6:
+            out.append((onsets[i] - s) * 1000)
+        else:
+            lost += 1
+    return out, lost
+
+
+def late_frames(recorder: TrackRecorder | None, t0: float, t1: float) -> tuple[int, int]:
+    """Frames received in [t0, t1) more than 20 ms behind their RTP schedule (vs the earliest one)."""
+    frames = [f for f in (recorder.frames if recorder else []) if t0 <= f.arrived < t1 and f.pts is not None]
+    if len(frames) < 10:
+        return 0, len(frames)
+    pts = np.array([f.pts or 0 for f in frames], dtype=np.int64)
+    pts = (pts - pts[0]) % 2 ** 32
+    offset = np.array([f.arrived for f in frames]) - pts / RATE
+    return int((offset - offset.min() > 0.020).sum()), len(frames)
+
+
+def machine_cpu_seconds() -> float:
+    """Busy CPU seconds of the whole machine (every core, every process), from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+class DirectPair:
+    """The baseline: two aiortc peers on loopback, no gateway, the same audio both ways."""
+
+    def __init__(self) -> None:
+        config = RTCConfiguration(iceServers=[])
+        self.a, self.b = RTCPeerConnection(config), RTCPeerConnection(config)
+        self.mic, self.other_mic = TimedMic(), PromptPlayer()
+        self.recorders: list[TrackRecorder] = []
+        self.detector: OnsetDetector | None = None
+
+    async def start(self) -> None:
+        self.a.addTrack(self.mic)
+        self.b.addTrack(self.other_mic)
+        self.a.on("track", lambda track: self.recorders.append(TrackRecorder(track).start()))
+
+        @self.b.on("track")
+        def on_track(track: Any) -> None:
+            recorder = TrackRecorder(track).start()
+            self.recorders.append(recorder)
+            self.detector = listen(recorder)
+
+        await connect(self.a, self.b)
+        self.mic.loop(CALLER_AUDIO, PATTERN)
+        self.other_mic.loop(AGENT_AUDIO, "agent")
+
+    async def close(self) -> None:
+        for recorder in self.recorders:
+            await recorder.stop()
+        self.mic.end()
+        self.other_mic.end()
+        await asyncio.gather(self.a.close(), self.b.close())
+
+
+async def dial(base: str) -> Caller:
+    """A caller who dials, hears the greeting, presses 1 and is connected to an agent."""
+    customer = Customer(base)
+    await customer.hello()
+    caller = Caller(customer)
+    caller.mic = TimedMic()
+    try:
+        await caller.dial()
+        await caller.status("ivr")
+        await caller.heard_prompt()
+        await caller.press("1")
+        await caller.status("connected", timeout=60)
+    except Exception as exc:
+        await caller.close()
+        await customer.close()
+        told = [f["message"] for f in customer.seen if f.get("type") == "error"]
+        raise RuntimeError(f"{exc!r}{f' (the gateway said: {told})' if told else ''}") from exc
+    return caller
+
+
+async def answer(agent: AgentClient) -> tuple[str, Softphone]:
+    """The agent's softphone: wait for our ringing, answer; returns (conversation id, phone)."""
+    phone = Softphone(agent)
+    try:
+        ring = await phone.ringing(timeout=90)
+        await phone.answer(ring["call_id"])
+    except BaseException:
+        await phone.close()
+        raise
+    return ring["conversation_id"], phone
+
+
+async def step(base: str, pid: int, index: int, calls: int, args: argparse.Namespace) -> dict[str, Any]:
+    errors: list[str] = []
+    agents = [AgentClient(base, f"s{index}-a{i:03d}", PASSWORD) for i in range(calls)]
+    pairs = [DirectPair() for _ in range(args.baseline_pairs)]
+    callers: list[Caller] = []
+    phones: dict[str, Softphone] = {}
+    t_setup = time.perf_counter()
+    try:
+        await asyncio.gather(*(a.hello() for a in agents))
+        await asyncio.gather(*(p.start() for p in pairs))
+        answering = [asyncio.create_task(answer(a)) for a in agents]
+        dialing = []
+        for _ in range(calls):
+            dialing.append(asyncio.create_task(dial(base)))
+            await asyncio.sleep(0.1)
+        for result in await asyncio.gather(*dialing, return_exceptions=True):
+            if isinstance(result, BaseException):
+                errors.append(f"caller: {result!r}")
+            else:
+                callers.append(result)
+        done, pending = await asyncio.wait(answering, timeout=10)
+        for task in pending:    # agents never rung (a caller failed): their phones close on cancel
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for task in done:
+            if task.exception() is not None:
+                errors.append(f"agent: {task.exception()!r}")
+            else:
+                conversation_id, phone = task.result()
+                phones[conversation_id] = phone
+        setup_s = time.perf_counter() - t_setup
+        detectors = {}
+        for caller in callers:
+            caller.mic.loop(CALLER_AUDIO, PATTERN)
+            peer = phones.get(caller.conversation_id)
+            if peer is not None and peer.recorder is not None:
+                peer.mic.loop(AGENT_AUDIO, "agent")
+                detectors[caller.conversation_id] = listen(peer.recorder)
+        await asyncio.sleep(args.warmup)
+        async with aiohttp.ClientSession() as http:
+            async with http.get(base + "/api/stats") as r:
+                before = (await r.json())["calls"]
+            gw0, own0, machine0 = cpu_seconds(pid), time.process_time(), machine_cpu_seconds()
+            t0, p0 = time.monotonic(), time.perf_counter()
+            await asyncio.sleep(args.seconds)
+            elapsed = time.perf_counter() - p0
+            t1 = time.monotonic()
+            gw_cpu, own_cpu = cpu_seconds(pid) - gw0, time.process_time() - own0
+            machine = machine_cpu_seconds() - machine0
+            async with http.get(base + "/api/stats") as r:
+                after = (await r.json())["calls"]
+        await asyncio.sleep(0.7)     # the last bursts of the window arrive
+    finally:
+        await asyncio.gather(*(c.hangup() for c in callers), return_exceptions=True)
+        await asyncio.gather(*(p.close() for p in phones.values()), *(c.close() for c in callers),
+                             *(p.close() for p in pairs), return_exceptions=True)
+        await asyncio.gather(*(c.customer.close() for c in callers), *(a.close() for a in agents),
+                             return_exceptions=True)
+    bridged: list[float] = []
+    base_ms: list[float] = []
+    lost = base_lost = 0
+    for caller in callers:
+        if caller.conversation_id in detectors and isinstance(caller.mic, TimedMic):
+            got, miss = latencies(caller.mic.bursts, detectors[caller.conversation_id].onsets, t0, t1)
+            bridged += got
+            lost += miss
+    for pair in pairs:
+        got, miss = latencies(pair.mic.bursts, pair.detector.onsets if pair.detector else [], t0, t1)
+        base_ms += got
+        base_lost += miss
+    to_caller = [late_frames(c.recorder, t0, t1) for c in callers]
+    to_agent = [late_frames(p.recorder, t0, t1) for p in phones.values()]
+    sent = after["frames_sent"] - before["frames_sent"]
+    active = len(detectors)
+    gw_ms = 1000 * gw_cpu / elapsed / max(active, 1)
+    return {
+        "calls": calls, "connected": active, "active_calls_reported": after["active_calls"],
+        "setup_seconds": round(setup_s, 1), "seconds": round(elapsed, 1),
+        "gateway_cpu_ms_per_call_second": round(gw_ms, 1), "calls_per_core": round(1000 / gw_ms, 1),
+        "gateway_cpu_percent": round(100 * gw_cpu / elapsed, 1),
+        "clients_cpu_percent": round(100 * own_cpu / elapsed, 1),
+        "machine_cpu_percent": round(100 * machine / elapsed, 1),   # of one core; 100 x cores = saturated
+        "others_cpu_percent": round(100 * (machine - gw_cpu - own_cpu) / elapsed, 1),   # Redis, anything else
+        "late_frames_percent": round(100 * (after["late_frames"] - before["late_frames"]) / max(sent, 1), 3),
+        "frames_sent": sent, "skipped_frames": after["skipped_frames"] - before["skipped_frames"],
+        "client_view_late_percent": {
+            "to_caller": round(100 * sum(x for x, _ in to_caller) / max(sum(n for _, n in to_caller), 1), 2),
+            "to_agent": round(100 * sum(x for x, _ in to_agent) / max(sum(n for _, n in to_agent), 1), 2)},
+        "bridge_ms": {"p50": round(pct(bridged, 50), 1), "p99": round(pct(bridged, 99), 1),
+                      "n": len(bridged), "lost": lost},
+        "baseline_ms": {"p50": round(pct(base_ms, 50), 1), "p99": round(pct(base_ms, 99), 1),
+                        "n": len(base_ms), "lost": base_lost},
+        "added_ms": {"p50": round(pct(bridged, 50) - pct(base_ms, 50), 1),
+                     "p99": round(pct(bridged, 99) - pct(base_ms, 99), 1)},
+        "errors": errors[:3],
+    }
+
+
+def start_gateway(port: int, redis_url: str, tmp: Path, flow: str) -> subprocess.Popen[bytes]:
+    with open(tmp / "gateway.log", "wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--redis-url", redis_url,
+             "--flows-dir", str(FLOWS), "--voice-flow", flow, "--agents-file", str(tmp / "agents.toml"),
+             "--data-dir", str(tmp / "data"), "--log-format", "text", "--max-calls", "500",
+             "--rtc-addresses", "127.0.0.1"],
+            stdout=subprocess.DEVNULL, stderr=log, env=dict(os.environ))
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    pin_loopback()
+    speed_up_aiortc()
+    tmp = Path(tempfile.mkdtemp(prefix="cg-bench-bridge-"))
+    cheap = hash_password(PASSWORD, n=2**10)
+    (tmp / "agents.toml").write_text("".join(
+        render_agent(Agent(f"s{k}-a{i:03d}", f"Agent {k}.{i}", cheap, capacity=1))
+        for k, n in enumerate(args.steps) for i in range(n)))
+    redis = RedisServer()
+    redis.start()
+    port = free_port()
+    proc = start_gateway(port, redis.url, tmp, "recorded" if args.record else "default")
+    base = f"http://127.0.0.1:{port}"
+    out: dict[str, Any] = {"cores": os.cpu_count(), "recorded": args.record, "gateway_log": str(tmp / "gateway.log"),
+                           "baseline_pairs": args.baseline_pairs, "steps": []}
+    try:
+        async with aiohttp.ClientSession() as http:
+            await wait_ready(http, base)
+        floor = await codec_floor()
+        idle0 = cpu_seconds(proc.pid)
+        await asyncio.sleep(3)
+        out["gateway_idle_cpu_percent"] = round(100 * (cpu_seconds(proc.pid) - idle0) / 3, 1)
+        out["codec_floor_ms_per_leg_second"] = round(floor, 2)
+        for index, calls in enumerate(args.steps):
+            result = await step(base, proc.pid, index, calls, args)
+            result["ratio_to_2_leg_floor"] = round(result["gateway_cpu_ms_per_call_second"] / (2 * floor), 2)
+            out["steps"].append(result)
+            print(json.dumps(result), flush=True)
+            await asyncio.sleep(2)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        redis.stop()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", default="2,5,10", help="comma-separated concurrent bridged calls")
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per step")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of talk before measuring")
+    parser.add_argument("--baseline-pairs", type=int, default=2, help="direct aiortc pairs beside each step")
+    parser.add_argument("--record", action="store_true", help="the billing queue records (stereo Ogg/Opus)")
+    parser.add_argument("--json", type=Path, default=RESULTS / "bridge_calls.json", help="write the result here")
+    args = parser.parse_args()
+    args.steps = [int(s) for s in args.steps.split(",") if s.strip()]
+    out = asyncio.run(run(args))
+    floor = out["codec_floor_ms_per_leg_second"]
+    print(f"\nBridged calls ({'recorded' if args.record else 'not recorded'}) on {out['cores']} cores; the clients "
+          f"run in this process on the same cores. Codec floor {floor} ms CPU per leg-second "
+          f"(x2 legs = {2 * floor:.1f}); gateway idle {out['gateway_idle_cpu_percent']} % CPU; baseline: "
+          f"{args.baseline_pairs} direct aiortc pairs beside each step.")
+    print(f"{'calls':>5} {'gw ms/call-s':>12} {'x 2 floors':>10} {'calls/core':>10} {'gw CPU%':>7} "
+          f"{'clients%':>8} {'others%':>7} {'late %':>6} {'client late% ->caller/->agent':>29} "
+          f"{'bridge p50/p99':>14} {'direct p50/p99':>14} {'added p50/p99':>13} {'n':>4}")
+    for s in out["steps"]:
+        b, d, a, c = s["bridge_ms"], s["baseline_ms"], s["added_ms"], s["client_view_late_percent"]
+        print(f"{s['connected']:>5} {s['gateway_cpu_ms_per_call_second']:>12} {s['ratio_to_2_leg_floor']:>10} "
+              f"{s['calls_per_core']:>10} {s['gateway_cpu_percent']:>7} {s['clients_cpu_percent']:>8} "
+              f"{s['others_cpu_percent']:>7} {s['late_frames_percent']:>6} "
+              f"{c['to_caller']:>14} / {c['to_agent']:<12} {b['p50']:>6} / {b['p99']:<5} "
+              f"{d['p50']:>6} / {d['p99']:<5} {a['p50']:>5} / {a['p99']:<5} {b['n']:>4}"
+              + (f"  lost {b['lost']}" if b["lost"] else "") + (f"  errors {s['errors']}" if s["errors"] else ""))
+    print(f"CPU in % of one core ({100 * out['cores']} % = all {out['cores']} cores busy); others = Redis and "
+          "every other process on the machine (a busy machine skews the run)")
+    print("late % is /api/stats (the gateway's outgoing frames it counts); latency in ms, one way, caller -> agent; "
+          "targets: late < 1 %, added < 40 ms, <= 3x the 2-leg floor")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
