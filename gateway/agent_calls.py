@@ -354,9 +354,10 @@ class AgentCalls:
             if to_agent == agent.id:
                 raise BadRequest("that is you", field="agent_id", code="bad_field")
             info = await self.presence.info(to_agent)
-            if info["status"] != AgentStatus.AVAILABLE:
-                raise Conflict(f"{to_agent} is {info['status']}, not available", field="agent_id",
-                               code="transfer_refused")
+            if info["status"] != AgentStatus.AVAILABLE or info["activity"]:
+                doing = info["activity"].replace("_", " ") if info["status"] == AgentStatus.AVAILABLE \
+                    else info["status"]
+                raise Conflict(f"{to_agent} is {doing}, not available", field="agent_id", code="transfer_refused")
             target_name = info["name"]
         await self.calls.conversations.record(call.conversation_id, EventType.CALL_TRANSFERRED, {
             "call_id": call_id, "agent_id": agent.id, "to_agent_id": to_agent or "", "to_queue": queue or ""})
@@ -372,7 +373,7 @@ class AgentCalls:
                 log.warning("transfer to %s failed; back to the queue", to_agent,
                             extra={"conversation_id": call.conversation_id})
         if not moved:
-            await self.calls.conversations.requeue(call.conversation_id, agent.id, "call_transferred",
+            await self.calls.conversations.requeue(call.conversation_id, agent.id, "transferred",
                                                    score=handoff.queued_ms, queue_name=queue or "")
         if not handoff.agent_id:   # (the new agent may be ringing already)
             await self.status(handoff, CallStatus.WAITING, "transferred")
@@ -381,6 +382,9 @@ class AgentCalls:
         found = self.handoffs.get(call_id)
         if found is not None and agent.id in found.monitors:   # a supervisor leaves; the call goes on
             await self.monitors.end(found, agent.id, "supervisor_hangup")
+            return
+        if found is not None and self.consults.is_consultant(found, agent):   # the consultant leaves
+            await self.consults.cancel_by(agent, call_id)
             return
         handoff = self.for_agent(agent, call_id)
         await handoff.call.end("agent_hangup")

@@ -53,7 +53,7 @@ class AgentConnection(Connection):
         await self.ws.send_json({
             "type": ServerFrame.WELCOME, "agent": await self.s.presence.info(agent.id),
             "conversations": conversations, "queue": await self.s.conversations.waiting(),
-            "calls": self.s.agent_calls.calls_of(agent.id),
+            "calls": self.s.agent_calls.calls_of(agent.id), "roles": list(agent.roles),
             "dispositions": list(self.s.settings.dispositions)})
         return True
 
@@ -154,7 +154,7 @@ class AgentConnection(Connection):
             frame = {"type": ServerFrame.CALL_STATUS, "conversation_id": cid, "call_id": message["call_id"],
                      "status": message["status"], "reason": message.get("reason", ""),
                      "agent_id": message.get("agent_id", ""), "agent_name": message.get("agent_name", "")}
-            for optional in ("ring_seconds", "consult", "from_agent_id", "from_agent_name"):
+            for optional in ("ring_seconds", "consult", "from_agent_id", "from_agent_name", "monitor"):
                 if optional in message:
                     frame[optional] = message[optional]
             self.push(frame)

@@ -61,6 +61,7 @@ class CallMonitors:
             if current is None:
                 raise Conflict("you are not listening to this call", field="call_id", code="not_monitoring")
             current.mode = mode
+            await self._tell(handoff, supervisor.id, "connected", mode)
         else:
             if current is not None:
                 raise Conflict("you are already listening to this call", field="call_id", code="already_monitoring")
@@ -103,4 +104,12 @@ class CallMonitors:
         if handoff.bridge is not None:
             handoff.bridge.unlisten(monitor.leg.player)
             handoff.bridge.to_b.remove(f"whisper-{sid}")
+        self.agent_calls.calls.count_ended(monitor.leg.player)
         await monitor.leg.close()
+        await self._tell(handoff, sid, "ended", why)
+
+    async def _tell(self, handoff: Handoff, sid: str, status: str, reason: str) -> None:
+        """The supervisor's desk does not follow the conversation: tell it on its own channel."""
+        await self.agent_calls.bus.publish(self.agent_calls.keys.agent_channel(sid), {
+            "kind": "call", "call_id": handoff.call.id, "status": status, "reason": reason, "monitor": True,
+            "conversation_id": handoff.call.conversation_id, "agent_id": sid})

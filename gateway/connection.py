@@ -81,10 +81,13 @@ class Connection:
                 continue
             await self.ws.send_json(item)
 
-    async def send_error(self, exc: GatewayError, client_id: str | None = None) -> None:
+    async def send_error(self, exc: GatewayError, client_id: str | None = None, call_id: str | None = None) -> None:
+        """An ``error`` frame; ``client_id`` / ``call_id`` echo the frame it answers, so the client knows which."""
         frame = {"type": ServerFrame.ERROR, **exc.to_dict()}
         if client_id:
             frame["client_id"] = client_id
+        if call_id:
+            frame["call_id"] = call_id
         log.info("client error %s: %s", exc.code, exc.message, extra=self.log_extra)
         if not self.ws.closed:
             await self.ws.send_json(frame)
@@ -148,7 +151,9 @@ class Connection:
                     await self.handle(protocol.parse(obj, role=self.role))
                 except GatewayError as exc:
                     client_id = obj.get("client_id") if isinstance(obj, dict) else None
-                    self.push(_error_step(self, exc, client_id if isinstance(client_id, str) else None))
+                    call_id = obj.get("call_id") if isinstance(obj, dict) else None
+                    self.push(_error_step(self, exc, client_id if isinstance(client_id, str) else None,
+                                          call_id if isinstance(call_id, str) else None))
         finally:
             await self.finish()
 
@@ -177,9 +182,9 @@ class Connection:
         """Release what start() took (presence, ...)."""
 
 
-def _error_step(conn: Connection, exc: GatewayError, client_id: str | None) -> Step:
+def _error_step(conn: Connection, exc: GatewayError, client_id: str | None, call_id: str | None = None) -> Step:
     async def step() -> None:
-        await conn.send_error(exc, client_id)
+        await conn.send_error(exc, client_id, call_id)
     return step
 
 

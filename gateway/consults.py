@@ -107,6 +107,7 @@ class Consults:
         leg.player.live = mix
         await self.ac.presence.set_activity(consult.agent_id, "on_call")
         await self._tell(handoff, "consulting")
+        await self._tell_consultant(handoff, consult.agent_id, CallStatus.CONNECTED, "consulting")
 
     def hear(self, handoff: Handoff, leg: AudioLeg, samples: Samples) -> None:
         """The consultant's audio: to the first agent while consulting; the call's once they took it over."""
@@ -121,28 +122,36 @@ class Consults:
         if consult is None or consult.leg is None or handoff.consult_mix is None:
             raise Conflict("no consultation is connected", field="call_id", code="not_consulting")
         call = handoff.call
-        await self.ac.calls.conversations.transfer(call.conversation_id, agent.id, consult.agent_id,
-                                                   consult.agent_name)
-        await self.ac.calls.conversations.record(call.conversation_id, EventType.CALL_TRANSFERRED, {
-            "call_id": call_id, "agent_id": agent.id, "to_agent_id": consult.agent_id, "to_queue": "",
-            "warm": True})
-        old_leg, old_bridge = handoff.leg, handoff.bridge
+        # Switch the call over before the first await: whatever happens to the first agent's desk or leg
+        # from here on (their socket closing on 'unassigned') no longer concerns this call.
+        old_leg, old_bridge, first_answered = handoff.leg, handoff.bridge, handoff.answered_ms
         taps = list(old_bridge.taps) if old_bridge is not None else []
-        handoff.consult_mix = None
+        handoff.consult, handoff.consult_mix = None, None
         if old_bridge is not None:
             old_bridge.close()
-        await self.ac.add_handle_time(handoff)
-        await self.ac.presence.set_activity(agent.id, "wrap_up", until_ms=now_ms() + self.ac.wrap_up_ms)
-        handoff.consult = None
         handoff.leg, handoff.agent_id, handoff.agent_name = consult.leg, consult.agent_id, consult.agent_name
         handoff.bridge = call.bridge = Bridge(call.player, consult.leg.player)
         handoff.bridge.taps.extend(taps)
         handoff.answered_ms = now_ms()
+        try:
+            await self.ac.calls.conversations.transfer(call.conversation_id, agent.id, consult.agent_id,
+                                                       consult.agent_name)
+        except Conflict as exc:   # the call is theirs already; the chat side stays with the first agent
+            log.warning("warm transfer: conversation not moved: %s", exc.message,
+                        extra={"conversation_id": call.conversation_id})
+        await self.ac.calls.conversations.record(call.conversation_id, EventType.CALL_TRANSFERRED, {
+            "call_id": call_id, "agent_id": agent.id, "to_agent_id": consult.agent_id, "to_queue": "",
+            "warm": True})
+        if self.ac.waits is not None and first_answered:
+            await self.ac.waits.add_handle_time(now_ms() - first_answered)
+        await self.ac.presence.set_activity(agent.id, "wrap_up", until_ms=now_ms() + self.ac.wrap_up_ms)
         if old_leg is not None:
+            self.ac.calls.count_ended(old_leg.player)
             await old_leg.close()
         log.info("warm transfer from %s to %s", agent.id, consult.agent_id,
                  extra={"conversation_id": call.conversation_id})
         await self.ac.status(handoff, CallStatus.CONNECTED)
+        await self._tell_consultant(handoff, consult.agent_id, CallStatus.CONNECTED, "transferred_to_you")
 
     async def cancel_by(self, agent: Agent, call_id: str) -> None:
         """The first agent takes the caller back (or the consultant declines)."""
@@ -183,3 +192,9 @@ class Consults:
 
     async def _tell(self, handoff: Handoff, reason: str) -> None:
         await self.ac.status(handoff, CallStatus.CONNECTED, reason)
+
+    async def _tell_consultant(self, handoff: Handoff, agent_id: str, status: CallStatus, reason: str) -> None:
+        """The consultant's desk does not follow the conversation (yet): tell it on its own channel."""
+        await self.ac.bus.publish(self.ac.keys.agent_channel(agent_id), {
+            "kind": "call", "call_id": handoff.call.id, "status": str(status), "reason": reason,
+            "conversation_id": handoff.call.conversation_id, "agent_id": agent_id, "consult": True})
