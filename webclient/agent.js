@@ -19,6 +19,7 @@
 
   const TOKEN_KEY = 'cg.agent.token';
   const AGENT_KEY = 'cg.agent.info';
+  const ROLES_KEY = 'cg.agent.roles';
   const OUTBOX_KEY = 'cg.agent.outbox';
   const DRAFTS_KEY = 'cg.agent.drafts';
 
@@ -142,6 +143,7 @@
   const S = {
     token: storage.get(TOKEN_KEY),
     agent: storage.json(AGENT_KEY, null),
+    roles: storage.json(ROLES_KEY, null),   // from the login response (the socket's agent info has none)
     dispositions: [],
     queue: [],
     convs: new Map(),       // id -> conversation state (insertion order = list order)
@@ -339,7 +341,10 @@
     }
     S.token = body.token;
     S.agent = body.agent ? Object.assign({ status: 'offline' }, body.agent) : null;
+    S.roles = body.agent && Array.isArray(body.agent.roles) ? body.agent.roles.filter((r) => typeof r === 'string') : null;
     storage.set(TOKEN_KEY, S.token);
+    if (S.roles) storage.set(ROLES_KEY, JSON.stringify(S.roles));
+    else storage.remove(ROLES_KEY);
     if (S.agent) storage.set(AGENT_KEY, JSON.stringify(S.agent));
     ui.loginPassword.value = '';
     startDesk();
@@ -350,6 +355,24 @@
     restoreOutbox();
     showDesk();
     connect();
+    applyRoles();
+  }
+
+  /** Supervisors get the Live calls panel. A session restored from before roles were kept: ask the gateway. */
+  async function applyRoles() {
+    if (!phone) return;
+    if (Array.isArray(S.roles)) {
+      phone.setSupervisor(S.roles.includes('supervisor'));
+      return;
+    }
+    const token = S.token;
+    try {
+      const res = await fetch('/api/calls', { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store' });
+      if (S.token !== token || (res.status !== 200 && res.status !== 403)) return;
+      S.roles = res.status === 200 ? ['agent', 'supervisor'] : ['agent'];
+      storage.set(ROLES_KEY, JSON.stringify(S.roles));
+      phone.setSupervisor(res.status === 200);
+    } catch (_) { /* no panel this time */ }
   }
 
   function logout(message) {
@@ -368,6 +391,7 @@
     for (const conv of S.convs.values()) clearTimeout(conv.typingTimer);
     S.token = null;
     S.agent = null;
+    S.roles = null;
     S.convs.clear();
     S.queue = [];
     S.selected = null;
@@ -376,6 +400,7 @@
     S.everFailed = false;
     storage.remove(TOKEN_KEY);
     storage.remove(AGENT_KEY);
+    storage.remove(ROLES_KEY);
     storage.remove(OUTBOX_KEY);
     storage.remove(DRAFTS_KEY);
     for (const k of Object.keys(drafts)) delete drafts[k];
@@ -562,6 +587,7 @@
     else if (S.selected === conv.id) renderMain();
     renderConvList();
     if (S.selected !== conv.id) toast(`New conversation: ${customerLabel(conv)}`);
+    if (phone) phone.onAssigned(conv.id); // a consultation handed over to us: the call is ours now
   }
 
   function onUnassigned(f) {
@@ -572,8 +598,10 @@
     // Not closed, only no longer ours: a missed call took it back to the queue (call_no_answer, call_declined,
     // call_agent_lost), or it was handed to someone else (transferred). Read-only here either way.
     const reason = f.reason || '';
-    conv.returned = /^call_/.test(reason) ? 'queue' : reason === 'transferred' ? 'transferred' : '';
-    conv.summary.state = conv.returned === 'queue' ? 'queued' : conv.returned ? conv.summary.state : 'closed';
+    const transferred = reason === 'transferred' || reason === 'call_transferred'; // to an agent / to a queue
+    conv.returned = transferred ? 'transferred' : /^call_/.test(reason) ? 'queue' : '';
+    conv.summary.state = conv.returned === 'queue' || reason === 'call_transferred' ? 'queued'
+      : conv.returned ? conv.summary.state : 'closed';
     if (S.closing === conv.id) S.closing = null;
     clearTyping(conv);
     if (S.selected === conv.id) {
@@ -1032,6 +1060,10 @@
 
   /** The live call status if one came in, else what the timeline says (a call started and not ended). */
   function renderCallBadge(conv) {
+    if (conv.returned) { // transferred or back in the queue: whatever the call does now is not ours
+      ui.callBadge.hidden = true;
+      return;
+    }
     let status = conv.call ? conv.call.status : null;
     if (status === 'connected' && conv.call.reason === 'held') status = 'held';
     if (!status) {
@@ -1412,10 +1444,14 @@
       open: openConversation,
       toast,
       audio,
+      token: () => S.token,
     }) : null;
     window.AgentDesk = {
       call: () => (phone ? phone.state() : null),
       _callStats: () => (phone ? phone.stats() : Promise.resolve(null)),
+      /** Supervisors: {supervisor, panelOpen, calls: [call_id], monitor: {call_id, mode, phase, connected, error}|null} */
+      monitor: () => (phone ? phone.monitorState() : null),
+      _monitorStats: () => (phone ? phone.monitorStats() : Promise.resolve(null)),
     };
     ui.callBadge = h('span', { class: 'call-badge', 'data-testid': 'call-badge', hidden: true });
     ui.convState.after(ui.callBadge);

@@ -9,6 +9,12 @@
  * (call_hold; the gateway confirms with call_status "connected", reason "held" or ""), hang up.
  * After the call: "after-call work" until the conversation is closed with a disposition.
  *
+ * Transfers: blind (call_transfer to an agent id or a queue name) or warm (call_consult start: the caller
+ * holds while the other agent's desk rings with consult: true; then complete or cancel). The consulted
+ * agent's desk rings "Consultation from …"; the conversation becomes theirs (an `assigned` frame) only
+ * when the first agent completes. Supervisors get a "Live calls" panel (GET /api/calls, polled while open)
+ * and listen in or whisper with a separate peer connection (call_monitor).
+ *
  * Media never depends on the WebSocket: a reconnect keeps the RTCPeerConnection and the call goes on.
  * Frames are described in docs/protocol.md ("Agent calls"). agent.js owns the socket and the
  * conversations; it calls the hooks returned by CGSoftphone.create(desk).
@@ -25,6 +31,12 @@
   const HOLD_WAIT = 5000;           // call_hold unconfirmed this long: the gateway was already in that state
   const DROPPED_SHOW = 10000;
   const RING_CYCLE = 3000;
+  const ERROR_SHOW = 9000;          // a refused transfer / consult stays in the call bar this long
+  const REQUEST_WAIT = 12000;       // transfer / consult request unanswered this long: give the controls back
+  const LIVE_POLL = 3000;           // GET /api/calls every so often while the Live calls panel is open
+  const MONITOR_LEAVE_GRACE = 1500; // after "hangup" from a monitor, close its connection this much later
+  const TRANSFER_RELEASE_WAIT = 8000; // after a transfer the gateway closes our leg; ours closes this much later
+  const RECENT_KEY = 'cg.agent.transfer_targets';
   const MAX_SDP_CHARS = 12 * 1024;  // gateway/protocol.py MAX_SDP_CHARS
 
   const TEXT = {
@@ -52,6 +64,28 @@
     declined: 'Call declined — it went back to the queue and your status is now Away.',
     elsewhere: 'The call was answered in another tab.',
     ringGone: 'The caller is no longer waiting for you.',
+    consultRing: 'Consultation request',
+    consultDeclined: 'Consultation declined.',
+    consultMissed: 'Missed consultation request.',
+    consultGone: 'The consultation request was withdrawn.',
+    consultConnecting: 'Connecting to your colleague…',
+    consultFailed: 'The consultation connection failed.',
+    consultEnded: 'The consultation ended — your colleague kept the caller.',
+    takenOver: 'The call is yours now.',
+    transferNoReply: 'The gateway did not confirm the transfer. Try again.',
+    needTarget: 'Type an agent ID or a queue name.',
+    monitorConnecting: 'Joining the call…',
+    monitorFailed: 'Could not join the call.',
+    monitorDropped: 'You are no longer listening: the call ended or the connection dropped.',
+  };
+
+  /** What the first agent sees when a consultation ends without the hand-over (call_status reasons). */
+  const CONSULT_END = {
+    consult_declined: (who) => `${who} declined the consultation — you are back with the caller.`,
+    consult_no_answer: (who) => `${who} did not answer — you are back with the caller.`,
+    consult_cancelled: () => 'Consultation ended — you are back with the caller.',
+    consult_lost: (who) => `The connection to ${who} dropped — you are back with the caller.`,
+    consult_ice_timeout: (who) => `Could not connect to ${who} — you are back with the caller.`,
   };
 
   const ENDED_REASON = {
@@ -61,6 +95,7 @@
     ice_failed: 'The caller\'s connection failed',
     ice_timeout: 'The caller\'s connection timed out',
     connection_closed: 'The caller\'s connection closed',
+    transferred: 'Transferred',
   };
 
   function timeText(ms) {
@@ -107,7 +142,7 @@
   /**
    * desk (from agent.js): send(frame) -> bool, isReady() -> bool, me() -> agent info,
    * conversation(id) -> its state or null, label(id) -> "Customer c_…", open(id) selects it,
-   * toast(text), audio() -> AudioContext or null.
+   * toast(text), audio() -> AudioContext or null, token() -> the agent token (for GET /api/calls).
    */
   function create(desk) {
     const $ = (sel) => document.querySelector(sel);
@@ -131,9 +166,34 @@
       hangup: $('[data-testid=cg-hangup]'),
       done: $('[data-testid=cg-wrap-done]'),
       audio: $('[data-testid=cg-remote-audio]'),
+      ringTitle: $('#cg-ring-title'),
+      callError: $('[data-testid=cg-call-error]'),
+      transferToggle: $('[data-testid=cg-transfer-toggle]'),
+      transferPanel: $('[data-testid=cg-transfer-panel]'),
+      transferTarget: $('[data-testid=cg-transfer-target]'),
+      transferKindAgent: $('[data-testid=cg-transfer-kind-agent]'),
+      transferKindQueue: $('[data-testid=cg-transfer-kind-queue]'),
+      transferBlind: $('[data-testid=cg-transfer-blind]'),
+      transferConsult: $('[data-testid=cg-transfer-consult]'),
+      transferClose: $('[data-testid=cg-transfer-close]'),
+      transferSuggest: $('#cg-transfer-suggestions'),
+      consultActions: $('#cg-consult-actions'),
+      consultComplete: $('[data-testid=cg-consult-complete]'),
+      consultCancel: $('[data-testid=cg-consult-cancel]'),
+      liveToggle: $('[data-testid=live-calls-toggle]'),
+      livePanel: $('[data-testid=live-calls-panel]'),
+      liveClose: $('[data-testid=live-calls-close]'),
+      liveUpdated: $('[data-testid=live-calls-updated]'),
+      liveError: $('[data-testid=live-calls-error]'),
+      liveList: $('[data-testid=live-calls-list]'),
+      liveEmpty: $('[data-testid=live-calls-empty]'),
+      monitorBar: $('[data-testid=cg-monitor-bar]'),
+      monitorStatus: $('[data-testid=cg-monitor-status]'),
+      monitorLeave: $('[data-testid=cg-monitor-leave]'),
+      monitorAudio: $('[data-testid=cg-monitor-audio]'),
     };
 
-    let ring = null;   // {callId, conversationId, agentName, deadline, seconds, error}
+    let ring = null;   // {callId, conversationId, agentName, deadline, seconds, error, consult, fromName}
     let call = null;   // the current or last call, see accept()
     let wrap = null;   // {conversationId, since, reason, durationMs}: after-call work
     let notice = null; // {text, until}: a dropped call or a failed accept, shown in the call bar
@@ -220,6 +280,7 @@
     function startRinging(f) {
       const seconds = Number(f.ring_seconds) > 0 ? Number(f.ring_seconds) : 20;
       if (ring && ring.callId === f.call_id) return; // the same ring twice (e.g. two channels)
+      const consult = f.consult === true;
       ring = {
         callId: f.call_id,
         conversationId: f.conversation_id,
@@ -227,9 +288,13 @@
         seconds,
         deadline: Date.now() + seconds * 1000,
         error: '',
+        consult,   // a colleague asks us to talk first (warm transfer): the conversation is not ours yet
+        fromName: consult ? String(f.from_agent_name || f.from_agent_id || 'A colleague') : '',
+        fromId: consult ? String(f.from_agent_id || '') : '',
       };
       if (!live(call)) ringer.start();
-      if (f.conversation_id) desk.open(f.conversation_id); // the IVR path shows in the conversation panel
+      // the IVR path shows in the conversation panel; a consultation's conversation is only ours once handed over
+      if (f.conversation_id && !consult) desk.open(f.conversation_id);
       startTicking();
       render();
     }
@@ -247,12 +312,13 @@
     function decline() {
       if (!ring) return;
       const id = ring.callId;
+      const consult = ring.consult;
       if (!desk.send({ type: 'call_decline', call_id: id })) {
         ring.error = TEXT.offline;
         render();
         return;
       }
-      stopRinging(TEXT.declined);
+      stopRinging(consult ? TEXT.consultDeclined : TEXT.declined);
     }
 
     // ------------------------------------------------------------ accept
@@ -280,8 +346,18 @@
         endedAt: 0,
         hangupSent: false,
         timer: null,
+        // 'agent': our call; 'consultant': a colleague consults us (the caller holds) until they hand it over
+        role: r.consult ? 'consultant' : 'agent',
+        fromName: r.fromName || '',
+        consult: null,           // we consult someone: {agentId, state: requested|ringing|connected|completing}
+        transfer: null,          // a blind transfer we asked for: {kind, target}
+        request: null,           // {what, at}: the last transfer / consult frame not answered yet
+        requestTimer: null,
+        error: null,             // {text, until}: a refused transfer or consult, shown in the bar
+        transferredTo: '',
       };
       call = c;
+      closeTransferPanel();
       wrap = null;
       startTicking();
       render();
@@ -361,7 +437,8 @@
     function playRemote(c, e) {
       if (!live(c) || !ui.audio) return;
       ui.audio.muted = false;
-      ui.audio.srcObject = (e.streams && e.streams[0]) || new MediaStream([e.track]);
+      c.stream = (e.streams && e.streams[0]) || new MediaStream([e.track]);
+      ui.audio.srcObject = c.stream;
       const played = ui.audio.play();
       if (played && typeof played.catch === 'function') played.catch(() => { /* autoplay refused: media still flows */ });
     }
@@ -372,12 +449,21 @@
       if (state === 'connected') {
         if (!c.connectedAt) c.connectedAt = Date.now();
         c.reconnecting = false;
+        // A consultation gets no call_status (the conversation is not ours): our leg being up is "connected".
+        if (c.role === 'consultant' && c.phase === 'answered') c.status = 'connected';
       } else if (state === 'disconnected') {
         c.reconnecting = true; // ICE may recover; 'failed' follows if not
       } else if (state === 'failed' || state === 'closed') {
-        // The gateway notices too and puts the caller back in the queue (or ends the call).
-        finish(c, 'connection_failed');
-        setNotice(TEXT.connectionFailed);
+        if (c.transfer || (c.consult && c.consult.state === 'completing')) {
+          finish(c, 'transferred'); // the gateway closed our leg: the caller went on to the other agent
+        } else if (c.role === 'consultant') {
+          finish(c, 'connection_failed');
+          setNotice(TEXT.consultFailed);
+        } else {
+          // The gateway notices too and puts the caller back in the queue (or ends the call).
+          finish(c, 'connection_failed');
+          setNotice(TEXT.connectionFailed);
+        }
       }
       render();
     }
@@ -394,7 +480,7 @@
 
     function toggleHold() {
       const c = call;
-      if (!live(c) || c.phase !== 'answered' || c.holdPending !== null) return;
+      if (!live(c) || c.phase !== 'answered' || c.holdPending !== null || !canControl(c)) return;
       const want = !c.held;
       if (!desk.send({ type: 'call_hold', call_id: c.id, hold: want })) {
         say('Not connected to the gateway — try again in a moment.');
@@ -425,9 +511,151 @@
       // a peer connection closing first would look like a dropped agent and requeue the caller.
       if (c.mic) for (const t of c.mic.getAudioTracks()) t.enabled = false;
       if (ui.audio) ui.audio.muted = true;
-      c.hangupSent = desk.send({ type: 'hangup', call_id: c.id });
+      closeTransferPanel();
+      // A consultant leaves the consultation with call_decline (the gateway's "consult_declined"): the caller
+      // goes back to the colleague. "hangup" would end the call for everybody, and is not ours to send.
+      c.hangupSent = desk.send(c.role === 'consultant' ? { type: 'call_decline', call_id: c.id }
+        : { type: 'hangup', call_id: c.id });
       clearTimeout(c.timer);
       c.timer = setTimeout(() => finish(c, 'agent_hangup'), c.hangupSent ? HANGUP_WAIT : HANGUP_OFFLINE_WAIT);
+      render();
+    }
+
+    // ------------------------------------------------------------ transfer and consult (the call's own agent)
+
+    /** Our own call, connected, nothing else going on: hold, transfer and consult are possible. */
+    function canControl(c) {
+      return live(c) && c.role === 'agent' && c.phase === 'answered' && c.status === 'connected' && !c.transfer &&
+        !c.consult && !c.request;
+    }
+
+    function targetText(t) {
+      return t.kind === 'queue' ? `queue ${t.target}` : t.target;
+    }
+
+    function showError(c, text, info) {
+      c.error = text ? { text, info: !!info, until: Date.now() + ERROR_SHOW } : null;
+      startTicking();
+      render();
+    }
+
+    /** A transfer / consult frame went out; errors about it come back without a call_id, so remember it. */
+    function startRequest(c, what) {
+      clearTimeout(c.requestTimer);
+      c.request = { what, at: Date.now() };
+      c.requestTimer = setTimeout(() => {
+        if (!live(c) || !c.request || c.request.what !== what) return;
+        c.request = null;
+        if (what === 'transfer') c.transfer = null;
+        else if (what === 'consult_start' && c.consult && c.consult.state === 'requested') c.consult = null;
+        else if (what === 'consult_complete' && c.consult) c.consult.state = 'connected';
+        showError(c, TEXT.transferNoReply);
+      }, REQUEST_WAIT);
+    }
+
+    function endRequest(c) {
+      clearTimeout(c.requestTimer);
+      c.requestTimer = null;
+      c.request = null;
+    }
+
+    function recentTargets() {
+      try {
+        const v = JSON.parse(sessionStorage.getItem(RECENT_KEY) || '[]');
+        return Array.isArray(v) ? v.filter((x) => typeof x === 'string').slice(0, 8) : [];
+      } catch (_) {
+        return [];
+      }
+    }
+
+    function rememberTarget(target) {
+      const list = [target, ...recentTargets().filter((x) => x !== target)].slice(0, 8);
+      try { sessionStorage.setItem(RECENT_KEY, JSON.stringify(list)); } catch (_) { /* ignore */ }
+    }
+
+    function transferKind() {
+      return ui.transferKindQueue && ui.transferKindQueue.checked ? 'queue' : 'agent';
+    }
+
+    function openTransferPanel(focus) {
+      if (!ui.transferPanel || !live(call) || call.role !== 'agent') return;
+      ui.transferSuggest.replaceChildren(...recentTargets().map((t) => {
+        const o = document.createElement('option');
+        o.value = t;
+        return o;
+      }));
+      ui.transferPanel.hidden = false;
+      ui.transferToggle.setAttribute('aria-expanded', 'true');
+      renderTransferPanel();
+      if (focus !== false) setTimeout(() => ui.transferTarget.focus(), 0);
+    }
+
+    function closeTransferPanel() {
+      if (!ui.transferPanel) return;
+      ui.transferPanel.hidden = true;
+      ui.transferToggle.setAttribute('aria-expanded', 'false');
+    }
+
+    /** Blind transfer: the caller goes to that agent (their desk rings) or back into routing under that queue. */
+    function transfer() {
+      const c = call;
+      if (!canControl(c)) return;
+      const target = ui.transferTarget.value.trim();
+      const kind = transferKind();
+      if (!target) {
+        showError(c, TEXT.needTarget);
+        ui.transferTarget.focus();
+        return;
+      }
+      const frame = { type: 'call_transfer', call_id: c.id };
+      frame[kind === 'queue' ? 'queue' : 'agent_id'] = target;
+      if (!desk.send(frame)) {
+        showError(c, 'Not connected to the gateway — try again in a moment.');
+        return;
+      }
+      rememberTarget(target);
+      c.error = null;
+      c.transfer = { kind, target };
+      startRequest(c, 'transfer');
+      closeTransferPanel();
+      render();
+    }
+
+    /** Warm transfer, step 1: the caller holds (music) while the colleague's desk rings. */
+    function consult() {
+      const c = call;
+      if (!canControl(c)) return;
+      const target = ui.transferTarget.value.trim();
+      if (transferKind() !== 'agent') return;
+      if (!target) {
+        showError(c, TEXT.needTarget);
+        ui.transferTarget.focus();
+        return;
+      }
+      if (!desk.send({ type: 'call_consult', call_id: c.id, action: 'start', agent_id: target })) {
+        showError(c, 'Not connected to the gateway — try again in a moment.');
+        return;
+      }
+      rememberTarget(target);
+      c.error = null;
+      c.consult = { agentId: target, state: 'requested' };
+      startRequest(c, 'consult_start');
+      closeTransferPanel();
+      render();
+    }
+
+    /** Warm transfer, step 2: hand the caller to the colleague (complete) or take them back (cancel). */
+    function consultAction(action) {
+      const c = call;
+      if (!live(c) || !c.consult || c.consult.state === 'completing' || c.request) return;
+      if (action === 'complete' && c.consult.state !== 'connected') return;
+      if (!desk.send({ type: 'call_consult', call_id: c.id, action })) {
+        showError(c, 'Not connected to the gateway — try again in a moment.');
+        return;
+      }
+      c.error = null;
+      if (action === 'complete') c.consult.state = 'completing';
+      startRequest(c, `consult_${action}`);
       render();
     }
 
@@ -438,10 +666,19 @@
       c.phase = 'ended';
       c.reason = reason || '';
       c.endedAt = Date.now();
-      release(c);
+      clearTimeout(c.requestTimer);
+      if (reason === 'transferred' && !c.transferredTo) {
+        c.transferredTo = c.consult ? c.consult.agentId : c.transfer ? targetText(c.transfer) : '';
+      }
+      c.consult = null;
+      c.transfer = null;
+      c.request = null;
+      if (reason === 'transferred' && c.pc && c.pc.connectionState !== 'closed') releaseLater(c);
+      else release(c);
+      if (c === call) closeTransferPanel();
       const requeued = reason === 'agent_lost' || reason === 'connection_failed';
-      if (c === call && !requeued && c.conversationId) {
-        wrap = { conversationId: c.conversationId, since: c.endedAt, reason: c.reason,
+      if (c === call && !requeued && c.conversationId && c.role !== 'consultant') {
+        wrap = { conversationId: c.conversationId, since: c.endedAt, reason: c.reason, to: c.transferredTo,
           durationMs: wasConnected ? c.endedAt - c.connectedAt : 0 };
       }
       if (ring && !live(call)) ringer.start(); // another call was waiting for us
@@ -457,10 +694,23 @@
       if (c.pc) {
         try { c.pc.close(); } catch (_) { /* already closed */ }
       }
-      if (ui.audio && c.pc) {
+      if (ui.audio && c.pc && (!c.stream || !ui.audio.srcObject || ui.audio.srcObject === c.stream)) {
         try { ui.audio.pause(); } catch (_) { /* ignore */ }
         ui.audio.srcObject = null;
       }
+    }
+
+    /**
+     * The call went on to someone else: silence both ways at once, but let the gateway close our leg. Closing it
+     * ourselves while the gateway still hands the call over would look like a dropped agent.
+     */
+    function releaseLater(c) {
+      clearTimeout(c.timer);
+      clearTimeout(c.holdTimer);
+      c.timer = null;
+      if (c.mic) for (const t of c.mic.getAudioTracks()) t.enabled = false;
+      if (ui.audio && c.stream && ui.audio.srcObject === c.stream) ui.audio.muted = true;
+      setTimeout(() => release(c), TRANSFER_RELEASE_WAIT);
     }
 
     function endWrapUp() {
@@ -480,32 +730,95 @@
       }
       if (ring && ring.callId === f.call_id) {
         const answeredElsewhere = f.status === 'connected' && !(call && call.id === f.call_id);
-        let text = TEXT.ringGone;
+        let text = ring.consult ? TEXT.consultGone : TEXT.ringGone;
         if (call && call.id === f.call_id) text = '';   // our own accept
-        else if (answeredElsewhere) text = TEXT.elsewhere;
+        else if (ring.consult && f.status === 'ended') {
+          text = f.reason === 'consult_no_answer' ? TEXT.consultMissed
+            : f.reason === 'consult_declined' ? '' : TEXT.consultGone; // declined: said already
+        } else if (answeredElsewhere) text = TEXT.elsewhere;
         else if (f.status === 'waiting') text = f.reason === 'no_answer' ? TEXT.missed : ''; // declined: said already
         stopRinging(text);
       }
       const c = call;
       if (!live(c) || c.id !== f.call_id) return;
+      if (c.role === 'consultant') {
+        onConsultantStatus(c, f, me);
+        return;
+      }
       if (f.status === 'connected') {
+        if (f.agent_id && me && f.agent_id !== me.id) {
+          finish(c, 'transferred'); // the call went on to another agent (a transfer or a completed consultation)
+          return;
+        }
         c.status = 'connected';
         if (!c.connectedAt) c.connectedAt = Date.now();
+        onConsultStep(c, f.reason || '');
         c.held = f.reason === 'held';
         c.holdPending = null;
         render();
       } else if (f.status === 'ended') {
         finish(c, f.reason || 'ended');
       } else if (f.status === 'waiting') {
+        if (c.transfer || f.reason === 'transferred') {
+          finish(c, 'transferred'); // a transfer to a queue: the caller waits there, with music
+          return;
+        }
         finish(c, 'agent_lost'); // our leg dropped: the gateway queued the caller again
         setNotice(TEXT.dropped);
         render();
       }
     }
 
+    /** Our consultation of a colleague went a step further (call_status "connected" with a consult_* reason). */
+    function onConsultStep(c, reason) {
+      if (reason === 'consult_ringing' || reason === 'consulting') {
+        if (!c.consult) c.consult = { agentId: '', state: 'requested' }; // started in another tab
+        if (c.consult.state !== 'completing') c.consult.state = reason === 'consulting' ? 'connected' : 'ringing';
+        endRequest(c);
+        return;
+      }
+      if (reason in CONSULT_END || (c.consult && /^consult_|^call_ended$/.test(reason))) {
+        const who = (c.consult && c.consult.agentId) || 'Your colleague';
+        const end = CONSULT_END[reason];
+        c.consult = null;
+        endRequest(c);
+        showError(c, end ? end(who) : 'The consultation ended — you are back with the caller.', true);
+      }
+    }
+
+    /** The consultant's desk: the gateway tells it about its consultation on its own channel only. */
+    function onConsultantStatus(c, f, me) {
+      if (f.status === 'ended') {
+        finish(c, f.reason || 'ended');
+        const text = f.reason === 'consult_cancelled'
+          ? `${c.fromName || 'Your colleague'} took the caller back — the consultation ended.`
+          : f.reason === 'call_ended' ? 'The caller hung up — the consultation ended.'
+            : f.reason === 'consult_declined' ? '' : TEXT.consultEnded;
+        if (text) setNotice(text);
+        render();
+      } else if (f.status === 'connected' && me && f.agent_id === me.id && f.reason !== 'consulting') {
+        takeOver(c); // the colleague completed the transfer ('transferred_to_you'): the call is ours
+      }
+    }
+
+    /** A completed consultation: the caller and the conversation are ours now. */
+    function takeOver(c) {
+      if (!live(c) || c.role !== 'consultant') return;
+      c.role = 'agent';
+      c.status = 'connected';
+      c.held = false;
+      if (!c.connectedAt) c.connectedAt = Date.now();
+      if (c.conversationId) desk.open(c.conversationId);
+      say(`${c.fromName || 'Your colleague'} handed the call over to you. ${TEXT.takenOver}`);
+      render();
+    }
+
     function onCallAnswer(f) {
       const c = call;
-      if (!live(c) || f.call_id !== c.id || c.phase !== 'offered') return;
+      if (!live(c) || f.call_id !== c.id || c.phase !== 'offered') {
+        monitorAnswer(f);
+        return;
+      }
       clearTimeout(c.timer);
       c.phase = 'answered';
       if (ring && ring.callId === c.id) { ring = null; ringer.stop(); }
@@ -520,11 +833,26 @@
 
     /** An error frame about calls (they carry no call_id); true when it was ours to handle. */
     function onError(f) {
-      const codes = ['not_ringing', 'already_answered', 'not_connected', 'bad_sdp', 'no_audio'];
-      const aboutCall = codes.includes(f.code) || f.field === 'call_id' || f.field === 'sdp' || f.field === 'hold';
+      const codes = ['not_ringing', 'already_answered', 'not_connected', 'bad_sdp', 'no_audio', 'transfer_refused',
+        'consult_busy', 'not_consulting', 'already_monitoring', 'not_monitoring'];
+      const fields = ['call_id', 'sdp', 'hold', 'agent_id', 'queue', 'action', 'mode'];
+      const aboutCall = codes.includes(f.code) || fields.includes(f.field);
       if (!aboutCall) return false;
       const c = call;
       const message = f.message || `Error: ${f.code || 'unknown'}`;
+      if (monitorError(f, message)) return true;
+      if (live(c) && c.request) {
+        // our transfer / consult request was refused (transfer_refused, consult_busy, not_consulting, ...)
+        const what = c.request.what;
+        endRequest(c);
+        if (what === 'transfer') c.transfer = null;
+        else if (what === 'consult_start') c.consult = null;
+        else if (what === 'consult_complete' && c.consult) c.consult.state = 'connected';
+        else if (what === 'consult_cancel' && f.code === 'not_consulting') c.consult = null;
+        showError(c, message);
+        if (what === 'transfer' || what === 'consult_start') openTransferPanel(false);
+        return true;
+      }
       if (live(c) && c.phase === 'offered') {
         // the accept was refused: taken in another tab, no longer ringing for us, or our SDP was rejected
         const r = ring;
@@ -548,7 +876,8 @@
     function onWelcome() {
       const c = call;
       if (live(c) && c.phase === 'hanging_up' && !c.hangupSent) {
-        c.hangupSent = desk.send({ type: 'hangup', call_id: c.id });
+        c.hangupSent = desk.send(c.role === 'consultant' ? { type: 'call_decline', call_id: c.id }
+          : { type: 'hangup', call_id: c.id });
         clearTimeout(c.timer);
         c.timer = setTimeout(() => finish(c, 'agent_hangup'), HANGUP_WAIT);
       }
@@ -561,15 +890,30 @@
 
     /** The socket dropped: media goes on; a ring cannot be answered without the socket (the gateway requeues it). */
     function onSocketDown() {
-      if (ring) stopRinging('Connection to the gateway lost — the ringing call went back to the queue.');
+      if (ring) {
+        stopRinging(ring.consult ? 'Connection to the gateway lost — the consultation request could not be answered.'
+          : 'Connection to the gateway lost — the ringing call went back to the queue.');
+      }
     }
 
     /** The conversation was taken from us (closed, or back in the queue after a missed call). */
     function onUnassigned(conversationId, reason) {
-      if (ring && ring.conversationId === conversationId) {
+      const transferred = reason === 'transferred' || reason === 'call_transferred';
+      if (ring && ring.conversationId === conversationId && !ring.consult) {
         stopRinging(reason === 'call_no_answer' ? TEXT.missed : (reason === 'call_declined' ? '' : TEXT.ringGone));
       }
-      if (wrap && wrap.conversationId === conversationId) endWrapUp();
+      const c = call;
+      if (transferred && live(c) && c.conversationId === conversationId && c.role === 'agent') {
+        finish(c, 'transferred'); // handed over (blind, or a completed consultation): after-call work
+        return;
+      }
+      if (wrap && wrap.conversationId === conversationId && !(transferred && wrap.reason === 'transferred')) endWrapUp();
+    }
+
+    /** A conversation was routed to us: after a consultation it is the consulted call, handed over. */
+    function onAssigned(conversationId) {
+      const c = call;
+      if (live(c) && c.role === 'consultant' && c.conversationId === conversationId && c.phase === 'answered') takeOver(c);
     }
 
     /** Events arrived for a conversation: redraw the banner; catch a call that ended while the socket was down. */
@@ -580,7 +924,9 @@
         for (const ev of conv.events.values()) {
           if (ev.call_id !== c.id) continue;
           if (ev.type === 'call_ended') { finish(c, ev.reason || 'ended'); break; }
-          if (ev.type === 'call_agent_lost' && c.connectedAt) {
+          const me = desk.me();
+          // (a call handed on to us may have lost another agent before: only our own loss counts)
+          if (ev.type === 'call_agent_lost' && c.connectedAt && (!me || !ev.agent_id || ev.agent_id === me.id)) {
             finish(c, 'agent_lost');
             setNotice(TEXT.dropped);
             break;
@@ -595,9 +941,13 @@
     function reset() {
       const c = call;
       if (live(c)) {
-        if (c.phase === 'offered' || c.phase === 'answered') desk.send({ type: 'hangup', call_id: c.id });
+        if (c.phase === 'offered' || c.phase === 'answered') {
+          desk.send(c.role === 'consultant' ? { type: 'call_decline', call_id: c.id } : { type: 'hangup', call_id: c.id });
+        }
         finish(c, 'agent_hangup');
       }
+      leaveMonitor('');
+      setSupervisor(false);
       ring = null;
       ringer.stop();
       call = null;
@@ -641,8 +991,10 @@
       if (!ring || accepting) return;
       ui.banner.dataset.callId = ring.callId;
       ui.banner.dataset.conversationId = ring.conversationId || '';
-      ui.ringWho.textContent = desk.label(ring.conversationId);
-      const steps = ivrPath(ring.conversationId);
+      ui.banner.dataset.consult = String(ring.consult);
+      if (ui.ringTitle) ui.ringTitle.textContent = ring.consult ? TEXT.consultRing : TEXT.incoming;
+      ui.ringWho.textContent = ring.consult ? `Consultation from ${ring.fromName}` : desk.label(ring.conversationId);
+      const steps = ring.consult ? ['The caller is on hold while you talk'] : ivrPath(ring.conversationId);
       ui.ringPath.replaceChildren(...steps.map((s) => {
         const li = document.createElement('li');
         li.textContent = s;
@@ -661,9 +1013,46 @@
     function callStatusText(c) {
       if (c.phase === 'mic') return TEXT.mic;
       if (c.phase === 'hanging_up') return c.hangupSent ? TEXT.hangingUp : TEXT.hangingUpOffline;
+      if (c.role === 'consultant') {
+        if (c.phase !== 'answered' || c.status !== 'connected') return TEXT.consultConnecting;
+        return c.reconnecting ? TEXT.reconnecting : `Consultation with ${c.fromName || 'a colleague'}`;
+      }
       if (c.phase !== 'answered' || c.status !== 'connected') return TEXT.connecting;
       if (c.reconnecting) return TEXT.reconnecting;
+      if (c.transfer) return `Transferring to ${targetText(c.transfer)}…`;
+      if (c.consult) {
+        const who = c.consult.agentId || 'a colleague';
+        if (c.consult.state === 'completing') return `Handing the caller over to ${who}…`;
+        return c.consult.state === 'connected' ? `Consulting ${who}` : `Consulting ${who}…`;
+      }
       return c.held ? TEXT.held : TEXT.connected;
+    }
+
+    function callHintText(c) {
+      if (c.phase !== 'answered' || c.phase === 'hanging_up') return '';
+      if (c.role === 'consultant') {
+        return c.status === 'connected' ? `The caller is on hold. ${c.fromName || 'Your colleague'} may hand the call over to you.` : '';
+      }
+      if (c.consult) {
+        if (c.consult.state === 'connected') return 'The caller hears music and cannot hear you.';
+        if (c.consult.state === 'completing') return '';
+        return `Ringing ${c.consult.agentId || 'your colleague'} — the caller hears music.`;
+      }
+      if (c.transfer) return 'The caller hears: “Please hold while I transfer your call.”';
+      return '';
+    }
+
+    function renderTransferPanel() {
+      if (!ui.transferPanel || ui.transferPanel.hidden) return;
+      const c = call;
+      const ok = canControl(c);
+      const queue = transferKind() === 'queue';
+      ui.transferTarget.placeholder = queue ? 'Queue name, e.g. billing' : 'Agent ID, e.g. bob';
+      ui.transferTarget.setAttribute('aria-label', queue ? 'Queue name' : 'Agent ID');
+      ui.transferBlind.disabled = !ok;
+      ui.transferConsult.disabled = !ok || queue;
+      ui.transferConsult.title = queue ? 'Consulting works with an agent, not a queue'
+        : 'Warm transfer: talk to the agent first while the caller holds';
     }
 
     function renderBar() {
@@ -672,7 +1061,8 @@
       let status = null;
       if (live(c)) {
         status = c.phase === 'hanging_up' ? 'ending' : (c.phase === 'answered' && c.status === 'connected')
-          ? (c.held ? 'held' : 'connected') : 'connecting';
+          ? (c.role === 'consultant' || c.consult ? 'consulting' : c.transfer ? 'transferring' : c.held ? 'held' : 'connected')
+          : 'connecting';
       } else if (wrap) {
         status = 'wrapup';
       } else if (notice && Date.now() < notice.until) {
@@ -681,18 +1071,24 @@
       ui.bar.hidden = !status;
       if (!status) return;
       ui.bar.dataset.status = status;
+      ui.bar.dataset.role = live(c) ? c.role : '';
       const convId = live(c) ? c.conversationId : wrap ? wrap.conversationId : null;
-      ui.who.hidden = !convId;
-      ui.who.textContent = convId ? desk.label(convId) : '';
-      ui.who.dataset.conversationId = convId || '';
+      const consultant = live(c) && c.role === 'consultant'; // not our conversation (yet): nothing to open
+      ui.who.hidden = !convId || consultant;
+      ui.who.textContent = convId && !consultant ? desk.label(convId) : '';
+      ui.who.dataset.conversationId = convId && !consultant ? convId : '';
       if (live(c)) {
         ui.status.textContent = callStatusText(c);
-        ui.hint.hidden = true;
+        const hint = callHintText(c);
+        ui.hint.hidden = !hint;
+        ui.hint.textContent = hint;
       } else if (wrap) {
-        const why = ENDED_REASON[wrap.reason] || 'Call ended';
+        let why = ENDED_REASON[wrap.reason] || 'Call ended';
+        if (wrap.reason === 'transferred' && wrap.to) why = `Transferred to ${wrap.to}`;
         ui.status.textContent = TEXT.wrapup;
         ui.hint.hidden = false;
-        ui.hint.textContent = `${why}${wrap.durationMs ? ` after ${timeText(wrap.durationMs)}` : ''}. ${TEXT.wrapupHint}`;
+        ui.hint.textContent = `${why}${wrap.durationMs ? ` after ${timeText(wrap.durationMs)}` : ''}. ` +
+          (wrap.reason === 'transferred' ? 'The conversation is theirs now; press Done when you are ready.' : TEXT.wrapupHint);
       } else {
         ui.status.textContent = notice.text;
         ui.hint.hidden = true;
@@ -700,17 +1096,37 @@
       const inCall = live(c);
       ui.actions.hidden = !inCall;
       ui.done.hidden = inCall;
+      const error = inCall && c.error && Date.now() < c.error.until ? c.error : null;
+      ui.callError.hidden = !error;
+      ui.callError.textContent = error ? error.text : '';
+      ui.callError.dataset.kind = error && error.info ? 'info' : 'error';
+      const consulting = inCall && c.role === 'agent' && !!c.consult && c.phase !== 'hanging_up';
+      ui.consultActions.hidden = !consulting;
+      if (consulting) {
+        ui.consultComplete.disabled = c.consult.state !== 'connected' || !!c.request;
+        ui.consultComplete.title = c.consult.state === 'connected' ? `Hand the caller over to ${c.consult.agentId}`
+          : 'Possible once your colleague has answered';
+        ui.consultCancel.disabled = c.consult.state === 'completing' || !!c.request;
+      }
       if (inCall) {
         const answered = c.phase === 'answered';
         ui.mute.disabled = !c.mic || c.phase === 'hanging_up';
         ui.mute.setAttribute('aria-pressed', String(c.muted));
         ui.mute.textContent = c.muted ? 'Unmute' : 'Mute';
         const holding = c.holdPending !== null ? c.holdPending : c.held;
-        ui.hold.disabled = !answered || c.status !== 'connected' || c.holdPending !== null;
+        ui.hold.hidden = c.role !== 'agent';
+        ui.hold.disabled = !answered || c.status !== 'connected' || c.holdPending !== null || !canControl(c);
         ui.hold.setAttribute('aria-pressed', String(holding));
         ui.hold.textContent = holding ? 'Resume' : 'Hold';
+        ui.transferToggle.hidden = c.role !== 'agent';
+        ui.transferToggle.disabled = !canControl(c);
+        ui.transferToggle.title = 'Transfer to another agent or a queue, or consult a colleague first';
         ui.hangup.disabled = c.phase === 'hanging_up';
+        ui.hangup.textContent = c.role === 'consultant' ? 'Leave' : 'Hang up';
+        ui.hangup.title = c.role === 'consultant' ? 'End the consultation; the caller goes back to your colleague' : '';
       }
+      if (!inCall || ui.transferToggle.disabled) closeTransferPanel();
+      else renderTransferPanel();
       ui.done.textContent = wrap ? 'Done' : 'Dismiss';
       ui.done.title = wrap ? 'Hide the after-call bar (the conversation stays open)' : '';
       renderTimes();
@@ -726,12 +1142,16 @@
         ui.ringCountdown.dataset.seconds = String(Math.ceil(left / 1000));
         if (ui.ringProgress) ui.ringProgress.style.transform = `scaleX(${left / (ring.seconds * 1000)})`;
         if (left <= 0 && !(live(call) && call.id === ring.callId)) {
-          stopRinging(TEXT.missed); // the gateway has given the call back to the queue by now
+          stopRinging(ring.consult ? TEXT.consultMissed : TEXT.missed); // the gateway has given the call back by now
           return;
         }
       }
       if (notice && now >= notice.until) {
         notice = null;
+        renderBar();
+      }
+      if (live(call) && call.error && now >= call.error.until) {
+        call.error = null;
         renderBar();
       }
       const c = call;
@@ -748,26 +1168,424 @@
       renderBar();
     }
 
-    // ------------------------------------------------------------ test hooks
+    // ------------------------------------------------------------ supervisors: live calls, listen in, whisper
 
-    function state() {
+    let supervisor = false;
+    // The Live calls panel: GET /api/calls while it is open (or while we listen to a call).
+    const board = { open: false, calls: [], error: '', fetchedAt: 0, timer: null, loading: false, rows: new Map() };
+    // The call we listen to: {callId, conversationId, agentName, mode, prevMode, phase (mic -> gathering -> offered ->
+    // answered -> ended), pc, mic, stream, connectedAt, reconnecting, error, timer, switchAt, listed}
+    let mon = null;
+    let monLeft = null; // {callId, at}: we sent "hangup"; an error about it (the call had ended already) is no news
+
+    function monLive(m) {
+      return !!m && m === mon && m.phase !== 'ended';
+    }
+
+    function shortConv(id) {
+      const m = /^([A-Za-z]{1,5}_)(.+)$/.exec(String(id || ''));
+      return m ? m[1] + m[2].slice(0, 6) : String(id || '—').slice(0, 10);
+    }
+
+    /** agent.js says whether this agent has the supervisor role (login response, or GET /api/calls answering 200). */
+    function setSupervisor(on) {
+      supervisor = !!on;
+      if (ui.liveToggle) ui.liveToggle.hidden = !supervisor;
+      if (!supervisor) {
+        closeLivePanel();
+        board.calls = [];
+        board.rows.clear();
+        if (ui.liveList) ui.liveList.replaceChildren();
+      }
+    }
+
+    function openLivePanel() {
+      if (!supervisor || !ui.livePanel) return;
+      board.open = true;
+      ui.livePanel.hidden = false;
+      ui.liveToggle.setAttribute('aria-expanded', 'true');
+      renderLive();
+      poll();
+    }
+
+    function closeLivePanel() {
+      board.open = false;
+      if (ui.livePanel) ui.livePanel.hidden = true;
+      if (ui.liveToggle) ui.liveToggle.setAttribute('aria-expanded', 'false');
+      schedulePoll();
+    }
+
+    function wantPolling() {
+      return supervisor && (board.open || monLive(mon));
+    }
+
+    function schedulePoll() {
+      clearTimeout(board.timer);
+      board.timer = null;
+      if (wantPolling()) board.timer = setTimeout(poll, LIVE_POLL);
+    }
+
+    function poll() {
+      clearTimeout(board.timer);
+      board.timer = null;
+      if (!wantPolling()) return;
+      refreshCalls().finally(schedulePoll);
+    }
+
+    async function refreshCalls() {
+      const token = desk.token ? desk.token() : null;
+      if (!token || board.loading) return;
+      board.loading = true;
+      try {
+        const res = await fetch('/api/calls', {
+          headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' }, cache: 'no-store',
+        });
+        if (res.status === 403) {
+          board.error = 'Only supervisors can see the live calls.';
+          setSupervisor(false);
+          return;
+        }
+        if (!res.ok) {
+          board.error = res.status === 401 ? 'Your session has expired. Sign in again.'
+            : `Could not load the live calls (HTTP ${res.status}).`;
+          return;
+        }
+        const body = await res.json();
+        board.calls = Array.isArray(body && body.calls)
+          ? body.calls.filter((x) => x && typeof x.call_id === 'string' && x.call_id) : [];
+        board.error = '';
+        board.fetchedAt = Date.now();
+        const m = mon;
+        if (monLive(m) && m.listed && m.phase === 'answered' && !board.calls.some((x) => x.call_id === m.callId)) {
+          endMonitor(m, 'The call ended.'); // the gateway closed our leg with it
+        }
+      } catch (_) {
+        board.error = 'Could not reach the gateway to list the live calls.';
+      } finally {
+        board.loading = false;
+        renderLive();
+      }
+    }
+
+    /** Listen / Whisper on a row: join with our own offer, or switch the mode of the call we already hear. */
+    async function joinMonitor(callId, mode) {
+      const entry = board.calls.find((x) => x.call_id === callId);
+      const current = mon;
+      if (monLive(current) && current.callId === callId) {
+        switchMode(current, mode);
+        return;
+      }
+      if (!entry) return;
+      if (monLive(current)) leaveMonitor('');
+      const m = {
+        callId, conversationId: entry.conversation_id || '', agentName: entry.agent_name || entry.agent_id || 'the agent',
+        mode, prevMode: mode, phase: 'mic', pc: null, mic: null, stream: null, connectedAt: 0, reconnecting: false,
+        error: '', timer: null, switchAt: 0, listed: true,
+      };
+      mon = m;
+      monLeft = null;
+      renderLive();
+      if (!navigator.mediaDevices || typeof navigator.mediaDevices.getUserMedia !== 'function' ||
+          typeof window.RTCPeerConnection !== 'function') {
+        endMonitor(m, TEXT.unsupported);
+        return;
+      }
+      let mic;
+      try {
+        mic = await navigator.mediaDevices.getUserMedia({ audio: true });
+      } catch (err) {
+        endMonitor(m, micProblem(err));
+        return;
+      }
+      if (!monLive(m)) {
+        for (const t of mic.getTracks()) t.stop();
+        return;
+      }
+      m.mic = mic;
+      micFor(m); // listening: the track is off, the gateway gets silence from us
+      m.phase = 'gathering';
+      renderLive();
+      try {
+        const pc = new RTCPeerConnection({ iceServers: iceServers() });
+        m.pc = pc;
+        pc.addEventListener('track', (e) => playMonitor(m, e));
+        pc.addEventListener('connectionstatechange', () => onMonitorPeer(m));
+        for (const track of mic.getAudioTracks()) pc.addTrack(track, mic);
+        await pc.setLocalDescription(await pc.createOffer());
+        await iceGathered(pc, ICE_WAIT);
+      } catch (_) {
+        if (monLive(m)) endMonitor(m, TEXT.monitorFailed);
+        return;
+      }
+      if (!monLive(m)) return;
+      const sdp = m.pc.localDescription && m.pc.localDescription.sdp;
+      if (!sdp || sdp.length > MAX_SDP_CHARS) {
+        endMonitor(m, TEXT.monitorFailed);
+        return;
+      }
+      if (!(await whenReady(SOCKET_WAIT)) || !monLive(m) ||
+          !desk.send({ type: 'call_monitor', call_id: m.callId, mode: m.mode, sdp })) {
+        if (monLive(m)) endMonitor(m, 'Not connected to the gateway — could not join the call.');
+        return;
+      }
+      m.prevMode = m.mode;
+      m.phase = 'offered';
+      m.timer = setTimeout(() => {
+        if (monLive(m) && m.phase === 'offered') endMonitor(m, 'The gateway did not answer. Try again.');
+      }, ANSWER_WAIT);
+      renderLive();
+      schedulePoll();
+    }
+
+    function micFor(m) {
+      if (m.mic) for (const t of m.mic.getAudioTracks()) t.enabled = m.mode === 'whisper' && m.phase !== 'ended';
+    }
+
+    /** The same call_monitor frame without sdp: the gateway switches between listen and whisper. */
+    function switchMode(m, mode) {
+      if (!monLive(m) || m.mode === mode) return;
+      if (m.phase === 'mic' || m.phase === 'gathering') { // not offered yet: the offer will carry the mode
+        m.mode = mode;
+        micFor(m);
+        renderLive();
+        return;
+      }
+      if (m.phase !== 'answered') return;
+      if (!desk.send({ type: 'call_monitor', call_id: m.callId, mode })) {
+        m.error = 'Not connected to the gateway — try again in a moment.';
+        renderLive();
+        return;
+      }
+      m.prevMode = m.mode;
+      m.mode = mode;
+      m.switchAt = Date.now();
+      m.error = '';
+      micFor(m);
+      renderLive();
+    }
+
+    /** Leave the call we listen to ("hangup" from a supervisor ends only their leg; the call goes on). */
+    function leaveMonitor(text) {
+      const m = mon;
+      if (!monLive(m)) return;
+      const sent = (m.phase === 'offered' || m.phase === 'answered') && desk.send({ type: 'hangup', call_id: m.callId });
+      if (sent) monLeft = { callId: m.callId, at: Date.now() };
+      m.phase = 'ended';
+      m.error = text || '';
+      clearTimeout(m.timer);
+      micFor(m);
+      if (ui.monitorAudio && ui.monitorAudio.srcObject === m.stream) ui.monitorAudio.muted = true;
+      // The gateway closes our leg on "hangup"; ours closes a moment later.
+      setTimeout(() => releaseMonitor(m), sent ? MONITOR_LEAVE_GRACE : 0);
+      renderLive();
+      schedulePoll();
+    }
+
+    function endMonitor(m, text) {
+      if (!m || m.phase === 'ended') return;
+      m.phase = 'ended';
+      m.error = text || '';
+      releaseMonitor(m);
+      renderLive();
+      schedulePoll();
+    }
+
+    function releaseMonitor(m) {
+      clearTimeout(m.timer);
+      m.timer = null;
+      if (m.mic) for (const t of m.mic.getTracks()) t.stop();
+      if (m.pc) {
+        try { m.pc.close(); } catch (_) { /* already closed */ }
+      }
+      if (ui.monitorAudio && m.stream && ui.monitorAudio.srcObject === m.stream) {
+        try { ui.monitorAudio.pause(); } catch (_) { /* ignore */ }
+        ui.monitorAudio.srcObject = null;
+      }
+    }
+
+    function playMonitor(m, e) {
+      if (!monLive(m) || !ui.monitorAudio) return;
+      m.stream = (e.streams && e.streams[0]) || new MediaStream([e.track]);
+      ui.monitorAudio.muted = false;
+      ui.monitorAudio.srcObject = m.stream;
+      const played = ui.monitorAudio.play();
+      if (played && typeof played.catch === 'function') played.catch(() => { /* autoplay refused: media still flows */ });
+    }
+
+    function onMonitorPeer(m) {
+      if (!monLive(m) || !m.pc) return;
+      const state = m.pc.connectionState;
+      if (state === 'connected') {
+        if (!m.connectedAt) m.connectedAt = Date.now();
+        m.reconnecting = false;
+      } else if (state === 'disconnected') {
+        m.reconnecting = true;
+      } else if (state === 'failed' || state === 'closed') {
+        endMonitor(m, TEXT.monitorDropped); // the call ended (the gateway closes supervisors' legs) or ICE failed
+        return;
+      }
+      renderLive();
+    }
+
+    function monitorAnswer(f) {
+      const m = mon;
+      if (!monLive(m) || f.call_id !== m.callId || m.phase !== 'offered') return;
+      clearTimeout(m.timer);
+      m.phase = 'answered';
+      m.pc.setRemoteDescription({ type: 'answer', sdp: String(f.sdp || '') }).catch(() => {
+        if (monLive(m)) leaveMonitor(TEXT.monitorFailed);
+      });
+      renderLive();
+    }
+
+    /** An error frame while we join, switch or leave a monitored call; true when it was about that. */
+    function monitorError(f, message) {
+      const m = mon;
       const c = call;
+      const callBusy = live(c) && (c.request || c.holdPending !== null || c.phase === 'offered' || c.phase === 'hanging_up');
+      if (callBusy) return false; // our own call's request is more likely what the gateway refused
+      const joinCodes = ['forbidden', 'already_monitoring', 'not_connected', 'not_found', 'bad_sdp', 'no_audio', 'bad_field',
+        'not_ringing'];
+      if (monLive(m) && m.phase === 'offered' && joinCodes.includes(f.code)) {
+        endMonitor(m, message);
+        return true;
+      }
+      if (monLive(m) && m.phase === 'answered' && m.switchAt && Date.now() - m.switchAt < 5000 &&
+          ['not_monitoring', 'not_connected', 'not_found', 'forbidden', 'bad_field'].includes(f.code)) {
+        m.switchAt = 0;
+        if (f.code === 'bad_field' || f.code === 'forbidden') {
+          m.mode = m.prevMode;
+          m.error = message;
+          micFor(m);
+          renderLive();
+        } else {
+          endMonitor(m, message);
+        }
+        return true;
+      }
+      if (monLeft && Date.now() - monLeft.at < 5000 && ['not_ringing', 'not_found', 'not_monitoring'].includes(f.code)) {
+        monLeft = null; // we left a call that had ended already
+        return true;
+      }
+      return false;
+    }
+
+    function monitorText(m) {
+      const who = m.agentName || 'the agent';
+      if (m.phase === 'ended') return m.error || `You left ${who}'s call.`;
+      if (m.phase === 'mic') return TEXT.mic;
+      if (m.phase !== 'answered' || !m.connectedAt) return `Joining ${who}'s call…`;
+      if (m.reconnecting) return TEXT.reconnecting;
+      return m.mode === 'whisper' ? `Whispering to ${who} — the caller cannot hear you`
+        : `Listening to ${who}'s call — nobody hears you`;
+    }
+
+    function renderLive() {
+      if (!ui.livePanel) return;
+      const m = mon;
+      const listening = monLive(m);
+      ui.liveToggle.dataset.monitoring = listening ? (m.mode === 'whisper' ? 'whisper' : 'true') : 'false';
+      if (ui.livePanel.hidden) return;
+      ui.liveUpdated.textContent = board.fetchedAt
+        ? `Updated ${new Date(board.fetchedAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })}`
+        : 'Loading…';
+      ui.liveError.hidden = !board.error;
+      ui.liveError.textContent = board.error;
+      // the call we listen to (or why we stopped)
+      const showBar = !!m; // the call we listen to, or how the last one ended
+      ui.monitorBar.hidden = !showBar;
+      if (showBar) {
+        ui.monitorBar.dataset.mode = m.mode;
+        ui.monitorBar.dataset.phase = m.phase === 'ended' ? 'ended' : (m.phase === 'answered' && m.connectedAt ? 'connected' : 'joining');
+        ui.monitorBar.dataset.callId = m.callId;
+        ui.monitorStatus.textContent = monitorText(m) + (listening && m.error ? ` (${m.error})` : '');
+        // the row of the call has its own Leave; this one is for a call the list does not show (any more)
+        ui.monitorLeave.hidden = !listening || board.calls.some((x) => x.call_id === m.callId);
+      }
+      const me = desk.me();
+      const seen = new Set();
+      board.calls.forEach((entry, i) => {
+        seen.add(entry.call_id);
+        let row = board.rows.get(entry.call_id);
+        if (!row) {
+          row = makeRow(entry.call_id);
+          board.rows.set(entry.call_id, row);
+        }
+        const mine = listening && m.callId === entry.call_id;
+        const status = String(entry.status || '');
+        const others = Object.entries(entry.monitors && typeof entry.monitors === 'object' ? entry.monitors : {})
+          .filter(([sid]) => !(me && sid === me.id))
+          .map(([sid, mode]) => `${sid} ${mode === 'whisper' ? 'whispering' : 'listening'}`);
+        row.li.dataset.status = status;
+        row.li.dataset.conversationId = entry.conversation_id || '';
+        row.li.dataset.monitoring = String(mine);
+        row.title.textContent = entry.agent_name || entry.agent_id || 'Agent';
+        row.meta.textContent = [`Customer ${shortConv(entry.conversation_id)}`,
+          status === 'connected' ? (entry.held ? 'on hold' : 'connected') : status,
+          ...others].join(' · ');
+        const own = !!me && entry.agent_id === me.id;
+        const joinable = status === 'connected' && !own;
+        const joining = mine && m.phase !== 'answered';
+        for (const [btn, mode] of [[row.listen, 'listen'], [row.whisper, 'whisper']]) {
+          btn.disabled = !(joinable || mine) || joining;
+          btn.setAttribute('aria-pressed', String(mine && m.mode === mode));
+          btn.title = own ? 'This is your own call' : !joinable && !mine ? 'Possible once the call is connected'
+            : mode === 'listen' ? 'Hear the caller and the agent; nobody hears you' : 'The agent hears you; the caller does not';
+        }
+        row.leave.hidden = !mine;
+        if (ui.liveList.children[i] !== row.li) ui.liveList.insertBefore(row.li, ui.liveList.children[i] || null);
+      });
+      for (const [id, row] of board.rows) {
+        if (!seen.has(id)) {
+          row.li.remove();
+          board.rows.delete(id);
+        }
+      }
+      ui.liveEmpty.hidden = board.calls.length > 0 || !board.fetchedAt;
+    }
+
+    /** One row of the Live calls list; its buttons stay the same DOM nodes across refreshes. */
+    function makeRow(callId) {
+      const el = (tag, cls, attrs) => {
+        const e = document.createElement(tag);
+        if (cls) e.className = cls;
+        for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+        return e;
+      };
+      const li = el('li', 'live-call', { 'data-testid': 'live-call', 'data-call-id': callId });
+      const title = el('span', 'live-call-title', { 'data-testid': 'live-call-agent' });
+      const meta = el('span', 'live-call-meta', { 'data-testid': 'live-call-meta' });
+      const actions = el('span', 'live-call-actions');
+      const listen = el('button', 'btn small', { type: 'button', 'data-testid': 'live-call-listen', 'aria-pressed': 'false' });
+      listen.textContent = 'Listen';
+      const whisper = el('button', 'btn small', { type: 'button', 'data-testid': 'live-call-whisper', 'aria-pressed': 'false' });
+      whisper.textContent = 'Whisper';
+      const leave = el('button', 'btn small danger', { type: 'button', 'data-testid': 'live-call-leave' });
+      leave.textContent = 'Leave';
+      leave.hidden = true;
+      listen.addEventListener('click', () => { joinMonitor(callId, 'listen'); });
+      whisper.addEventListener('click', () => { joinMonitor(callId, 'whisper'); });
+      leave.addEventListener('click', () => leaveMonitor(''));
+      actions.append(listen, whisper, leave);
+      li.append(title, actions, meta);
+      return { li, title, meta, listen, whisper, leave };
+    }
+
+    function monitorState() {
+      const m = mon;
       return {
-        ringing: ring ? { call_id: ring.callId, conversation_id: ring.conversationId, error: ring.error } : null,
-        ringTone: !!ringer.timer,
-        call: c ? { id: c.id, conversation_id: c.conversationId, phase: c.phase, status: c.status, reason: c.reason,
-          muted: c.muted, held: c.held, connected: !!c.connectedAt } : null,
-        wrapup: wrap ? { conversation_id: wrap.conversationId, reason: wrap.reason } : null,
+        supervisor,
+        panelOpen: board.open,
+        calls: board.calls.map((x) => x.call_id),
+        monitor: m ? { call_id: m.callId, mode: m.mode, phase: m.phase, connected: !!m.connectedAt, error: m.error } : null,
       };
     }
 
-    /** What the softphone receives (inbound-rtp audio of the current call). */
-    async function stats() {
-      const c = call;
+    async function pcStats(pc) {
       const out = { inboundAudioLevel: 0, totalAudioEnergy: 0, totalSamplesDuration: 0, bytesReceived: 0,
-        packetsReceived: 0, connectionState: c && c.pc ? c.pc.connectionState : 'closed' };
-      if (!c || !c.pc || c.pc.connectionState === 'closed') return out;
-      const report = await c.pc.getStats();
+        packetsReceived: 0, connectionState: pc ? pc.connectionState : 'closed' };
+      if (!pc || pc.connectionState === 'closed') return out;
+      const report = await pc.getStats();
       report.forEach((s) => {
         if (s.type !== 'inbound-rtp' || (s.kind || s.mediaType) !== 'audio') return;
         out.inboundAudioLevel = Math.max(out.inboundAudioLevel, Number(s.audioLevel) || 0);
@@ -777,6 +1595,36 @@
         out.packetsReceived += Number(s.packetsReceived) || 0;
       });
       return out;
+    }
+
+    // ------------------------------------------------------------ test hooks
+
+    function state() {
+      const c = call;
+      return {
+        ringing: ring ? { call_id: ring.callId, conversation_id: ring.conversationId, error: ring.error,
+          consult: ring.consult, from_agent_name: ring.fromName } : null,
+        ringTone: !!ringer.timer,
+        call: c ? { id: c.id, conversation_id: c.conversationId, phase: c.phase, status: c.status, reason: c.reason,
+          muted: c.muted, held: c.held, connected: !!c.connectedAt, role: c.role,
+          consult: c.consult ? { agent_id: c.consult.agentId, state: c.consult.state } : null,
+          transfer: c.transfer ? { kind: c.transfer.kind, target: c.transfer.target } : null,
+          error: c.error ? c.error.text : '' } : null,
+        wrapup: wrap ? { conversation_id: wrap.conversationId, reason: wrap.reason, ...(wrap.to ? { to: wrap.to } : {}) }
+          : null,
+      };
+    }
+
+    /** What the softphone receives (inbound-rtp audio of the current call). */
+    function stats() {
+      const c = call;
+      return pcStats(c ? c.pc : null);
+    }
+
+    /** What the supervisor hears of the call they listen to (inbound-rtp audio of the monitor connection). */
+    function monitorStats() {
+      const m = mon;
+      return pcStats(m ? m.pc : null);
     }
 
     // ------------------------------------------------------------ wiring
@@ -791,6 +1639,23 @@
       else { notice = null; render(); stopTickingIfIdle(); }
     });
     ui.who.addEventListener('click', () => { if (ui.who.dataset.conversationId) desk.open(ui.who.dataset.conversationId); });
+    ui.transferToggle.addEventListener('click', () => {
+      if (ui.transferPanel.hidden) openTransferPanel(true);
+      else closeTransferPanel();
+    });
+    ui.transferPanel.addEventListener('submit', (e) => { e.preventDefault(); transfer(); });
+    ui.transferConsult.addEventListener('click', consult);
+    ui.transferClose.addEventListener('click', closeTransferPanel);
+    for (const radio of [ui.transferKindAgent, ui.transferKindQueue]) radio.addEventListener('change', renderTransferPanel);
+    ui.transferPanel.addEventListener('keydown', (e) => { if (e.key === 'Escape') closeTransferPanel(); });
+    ui.consultComplete.addEventListener('click', () => consultAction('complete'));
+    ui.consultCancel.addEventListener('click', () => consultAction('cancel'));
+    ui.liveToggle.addEventListener('click', () => {
+      if (board.open) closeLivePanel();
+      else openLivePanel();
+    });
+    ui.liveClose.addEventListener('click', closeLivePanel);
+    ui.monitorLeave.addEventListener('click', () => leaveMonitor(''));
     window.addEventListener('beforeunload', (e) => {
       if (!live(call)) return;
       e.preventDefault();
@@ -799,7 +1664,8 @@
     render();
 
     return {
-      onCallStatus, onCallAnswer, onError, onWelcome, onSocketDown, onUnassigned, onConversation, reset, state, stats,
+      onCallStatus, onCallAnswer, onError, onWelcome, onSocketDown, onUnassigned, onAssigned, onConversation, reset,
+      state, stats, setSupervisor, monitorState, monitorStats,
       /** True while a call is live (agent.js uses it to label the conversation). */
       liveConversation: () => (live(call) ? call.conversationId : null),
     };

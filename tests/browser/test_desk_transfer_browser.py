@@ -1,0 +1,254 @@
+"""Transfers and supervisors at the agent desk in real Chromium.
+
+A customer calls from the widget (quiet room noise on their fake microphone) and presses 1; alice answers at
+her desk. The desks' fake microphones play a loud, ever-changing tone sequence, so whoever hears an agent sees
+a clear inbound level. Desks are separate browser contexts of one Chromium (bob and carol start away, so the
+call is routed to alice):
+
+- carol (a supervisor) opens Live calls, listens to alice's call and hears it, switches to whisper, leaves;
+  alice's blind transfer to bob is refused while bob is away, then goes through: bob's desk rings, he answers
+  and hears the caller;
+- a warm transfer: alice consults bob, who declines; then he answers and alice takes the caller back; then
+  they talk while the caller holds and alice completes: the call and the conversation are bob's.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, expect
+
+from tests.browser.conftest import LaunchWithMic
+from tests.browser.test_call_browser import eventually, open_widget
+from tests.browser.test_softphone_browser import agent_stats, peak_level, queue_a_call, write_agent_voice
+from tests.conftest import PASSWORDS
+from tests.support.servers import Node
+
+pytestmark = pytest.mark.browser
+
+VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
+
+
+async def desk_login(ctx: BrowserContext, node: Node, agent_id: str, errors: list[str], *, available: bool) -> Page:
+    """Sign in at /agent and end up available or away (routing offers calls to available agents only)."""
+    page = await ctx.new_page()
+    page.on("pageerror", lambda exc: errors.append(f"{agent_id}: {exc}"))
+    await page.goto(node.url + "/agent")
+    await page.fill("#login-agent", agent_id)
+    await page.fill("#login-password", PASSWORDS[agent_id])
+    await page.click("#login-submit")
+    status = page.locator("[data-testid=agent-status]")
+    await expect(status).to_have_text(re.compile("away|available"))
+    want = "available" if available else "away"
+    if await status.text_content() != want:
+        await page.click(f"[data-testid=status-{want}]")
+        await expect(status).to_have_text(want)
+    return page
+
+
+async def answer(page: Page) -> None:
+    await expect(page.locator("[data-testid=cg-ring-banner]")).to_be_visible(timeout=10000)
+    await page.click("[data-testid=cg-accept]")
+    await expect(page.locator("[data-testid=cg-call-bar]")).to_have_attribute("data-status", "connected", timeout=15000)
+
+
+async def shot(page: Page, name: str) -> None:
+    """A screenshot into CG_SCREENSHOT_DIR when it is set (to look at the desk's states)."""
+    if where := os.environ.get("CG_SCREENSHOT_DIR"):
+        await page.screenshot(path=str(Path(where) / f"{name}.png"))
+
+
+async def monitor_stats(page: Page) -> dict[str, Any]:
+    stats = await page.evaluate("window.AgentDesk._monitorStats()")
+    assert isinstance(stats, dict)
+    return stats
+
+
+async def event_types(node: Node, cid: str, typ: str) -> list[dict[str, Any]]:
+    return [e for e in await node.services.store.events(cid) if e["type"] == typ]
+
+
+async def test_supervisor_listens_in_then_a_blind_transfer_rings_the_colleague(
+        mic_browser: Browser, speaking_browser: LaunchWithMic, node: Node, tmp_path: Path) -> None:
+    desks = await speaking_browser(write_agent_voice(tmp_path / "agents.wav"))
+    alice_ctx, bob_ctx, carol_ctx = [await desks.new_context(viewport=VIEWPORT) for _ in range(3)]
+    customer_ctx = await mic_browser.new_context()
+    errors: list[str] = []
+    try:
+        alice = await desk_login(alice_ctx, node, "alice", errors, available=True)
+        bob = await desk_login(bob_ctx, node, "bob", errors, available=False)
+        carol = await desk_login(carol_ctx, node, "carol", errors, available=False)
+        customer = await open_widget(customer_ctx, node, errors)
+        call = await queue_a_call(customer, node)
+        cid, call_id = call["conversation_id"], call["id"]
+        await answer(alice)
+
+        # carol is a supervisor: Live calls lists alice's call; alice (an agent only) has no such panel
+        await expect(alice.locator("[data-testid=live-calls-toggle]")).to_be_hidden()
+        await carol.click("[data-testid=live-calls-toggle]")
+        await expect(carol.locator("[data-testid=live-calls-panel]")).to_be_visible()
+        row = carol.locator(f"[data-testid=live-call][data-call-id='{call_id}']")
+        await expect(row).to_have_attribute("data-status", "connected", timeout=10000)
+        await expect(row.locator("[data-testid=live-call-agent]")).to_have_text("Alice Smith")
+        assert (await monitor_stats(carol))["inboundAudioLevel"] == 0      # nothing to hear before joining
+
+        # Listen: carol hears the call (alice's loud voice, mixed with the caller)
+        await row.locator("[data-testid=live-call-listen]").click()
+        monitor_bar = carol.locator("[data-testid=cg-monitor-bar]")
+        await expect(monitor_bar).to_have_attribute("data-phase", "connected", timeout=15000)
+        await expect(carol.locator("[data-testid=cg-monitor-status]")).to_contain_text("Listening to Alice Smith")
+        await expect(row.locator("[data-testid=live-call-listen]")).to_have_attribute("aria-pressed", "true")
+        heard = await eventually(lambda: peak_level(lambda: monitor_stats(carol), 0.6), lambda level: level > 0.02,
+                                 "carol's inbound level while listening")
+        print(f"carol hears alice's call at {heard:.4f}")
+        await shot(carol, "supervisor-listening")
+
+        # Whisper switches the mode (call_monitor without sdp); Leave ends carol's leg, the call goes on
+        await row.locator("[data-testid=live-call-whisper]").click()
+        await expect(row.locator("[data-testid=live-call-whisper]")).to_have_attribute("aria-pressed", "true")
+        await expect(monitor_bar).to_have_attribute("data-mode", "whisper")
+        await eventually(lambda: event_types(node, cid, "call_monitored"),
+                         lambda evs: [e["mode"] for e in evs] == ["listen", "whisper"], "the monitor events")
+        await row.locator("[data-testid=live-call-leave]").click()
+        await expect(monitor_bar).to_have_attribute("data-phase", "ended")
+        await eventually(lambda: _monitors(node, call_id), lambda m: m == {}, "the supervisor's leg on the gateway")
+        await carol.click("[data-testid=live-calls-close]")
+        await expect(carol.locator("[data-testid=live-calls-panel]")).to_be_hidden()
+
+        # bob is away: the blind transfer is refused and shown in alice's call bar; nothing changes
+        bar = alice.locator("[data-testid=cg-call-bar]")
+        await alice.click("[data-testid=cg-transfer-toggle]")
+        await expect(alice.locator("[data-testid=cg-transfer-panel]")).to_be_visible()
+        await alice.fill("[data-testid=cg-transfer-target]", "bob")
+        await alice.click("[data-testid=cg-transfer-blind]")
+        await expect(alice.locator("[data-testid=cg-call-error]")).to_contain_text("not available")
+        await expect(bar).to_have_attribute("data-status", "connected")
+        await expect(alice.locator("[data-testid=cg-transfer-panel]")).to_be_visible()   # fix the target, try again
+        await shot(alice, "agent-transfer-refused")
+
+        # bob available: the transfer goes through, alice is in after-call work, bob's desk rings
+        await bob.click("[data-testid=status-available]")
+        await expect(bob.locator("[data-testid=agent-status]")).to_have_text("available")
+        await alice.click("[data-testid=cg-transfer-blind]")
+        await expect(bar).to_have_attribute("data-status", "wrapup", timeout=10000)
+        await expect(alice.locator("[data-testid=cg-call-hint]")).to_contain_text("Transferred to bob")
+        await expect(alice.locator("#conv-state")).to_have_text("transferred")
+        await shot(alice, "agent-transferred-wrapup")
+        banner = bob.locator("[data-testid=cg-ring-banner]")
+        await expect(banner).to_have_attribute("data-conversation-id", cid, timeout=10000)
+        await expect(bob.locator("[data-testid=cg-ring-title]")).to_have_text("Incoming call")
+        assert (await agent_stats(bob))["inboundAudioLevel"] == 0
+        await answer(bob)
+        await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute("data-status", "connected")
+        await eventually(lambda: agent_stats(bob), lambda s: s["inboundAudioLevel"] > 0, "bob's inbound level")
+        conv = await node.services.store.conversation(cid)
+        assert conv is not None and conv["agent_id"] == "bob"
+        transfers = await event_types(node, cid, "call_transferred")
+        assert [(e["agent_id"], e["to_agent_id"]) for e in transfers] == [("alice", "bob")]
+        assert errors == []
+    finally:
+        for ctx in (alice_ctx, bob_ctx, carol_ctx, customer_ctx):
+            await ctx.close()
+
+
+async def _monitors(node: Node, call_id: str) -> dict[str, Any] | None:
+    handoff = node.services.agent_calls.handoffs.get(call_id)
+    return None if handoff is None else dict(handoff.monitors)
+
+
+async def test_warm_transfer_declined_cancelled_then_completed_gives_the_colleague_the_call(
+        mic_browser: Browser, speaking_browser: LaunchWithMic, node: Node, tmp_path: Path) -> None:
+    desks = await speaking_browser(write_agent_voice(tmp_path / "agents.wav"))
+    alice_ctx, bob_ctx = [await desks.new_context(viewport=VIEWPORT) for _ in range(2)]
+    customer_ctx = await mic_browser.new_context()
+    errors: list[str] = []
+    try:
+        alice = await desk_login(alice_ctx, node, "alice", errors, available=True)
+        bob = await desk_login(bob_ctx, node, "bob", errors, available=False)
+        customer = await open_widget(customer_ctx, node, errors)
+        call = await queue_a_call(customer, node)
+        cid = call["conversation_id"]
+        await answer(alice)
+        await bob.click("[data-testid=status-available]")
+        await expect(bob.locator("[data-testid=agent-status]")).to_have_text("available")
+
+        bar = alice.locator("[data-testid=cg-call-bar]")
+        status = alice.locator("[data-testid=cg-call-status]")
+        banner = bob.locator("[data-testid=cg-ring-banner]")
+
+        async def consult_bob() -> None:
+            await alice.click("[data-testid=cg-transfer-toggle]")
+            await alice.fill("[data-testid=cg-transfer-target]", "bob")
+            await alice.click("[data-testid=cg-transfer-consult]")
+            await expect(bar).to_have_attribute("data-status", "consulting")
+            await expect(status).to_have_text("Consulting bob…")
+            await expect(alice.locator("[data-testid=cg-consult-complete]")).to_be_disabled()
+            await expect(banner).to_be_visible(timeout=10000)
+            await expect(banner).to_have_attribute("data-consult", "true")
+            await expect(bob.locator("[data-testid=cg-ring-title]")).to_have_text("Consultation request")
+            await expect(bob.locator("[data-testid=cg-ring-caller]")).to_have_text("Consultation from Alice Smith")
+
+        # bob declines: alice is back with the caller and says so
+        await consult_bob()
+        await shot(bob, "consultant-ringing")
+        await bob.click("[data-testid=cg-decline]")
+        await expect(banner).to_be_hidden()
+        await expect(bar).to_have_attribute("data-status", "connected", timeout=10000)
+        await expect(alice.locator("[data-testid=cg-call-error]")).to_contain_text("bob declined the consultation")
+        await expect(bob.locator("[data-testid=agent-status]")).to_have_text("available")   # declining is no miss
+
+        bob_bar = bob.locator("[data-testid=cg-call-bar]")
+
+        async def bob_answers() -> None:
+            await consult_bob()
+            await bob.click("[data-testid=cg-accept]")
+            await expect(bob_bar).to_have_attribute("data-status", "consulting", timeout=15000)
+            await expect(bob.locator("[data-testid=cg-call-status]")).to_have_text("Consultation with Alice Smith",
+                                                                                  timeout=15000)
+            await expect(status).to_have_text("Consulting bob", timeout=10000)
+            await expect(alice.locator("[data-testid=cg-consult-complete]")).to_be_enabled()
+
+        # bob answers, then alice takes the caller back: bob's part ends, the call stays alice's
+        await bob_answers()
+        await alice.click("[data-testid=cg-consult-cancel]")
+        await expect(bar).to_have_attribute("data-status", "connected", timeout=10000)
+        await expect(alice.locator("[data-testid=cg-call-error]")).to_contain_text("back with the caller")
+        await expect(bob_bar).to_have_attribute("data-status", "notice", timeout=10000)
+        await expect(bob.locator("[data-testid=cg-call-status]")).to_contain_text("Alice Smith took the caller back")
+
+        # the third time the agents talk while the caller holds, and alice hands the call over
+        await bob_answers()
+        await eventually(lambda: peak_level(lambda: agent_stats(bob), 0.6), lambda level: level > 0.02,
+                         "bob hearing alice")
+        assert (await node.services.store.conversation(cid))["agent_id"] == "alice"   # type: ignore[index]
+        await shot(alice, "agent-consulting")
+        await shot(bob, "consultant-talking")
+
+        # complete: the caller and the conversation go to bob; alice is in after-call work
+        await alice.click("[data-testid=cg-consult-complete]")
+        await expect(bar).to_have_attribute("data-status", "wrapup", timeout=10000)
+        await expect(alice.locator("[data-testid=cg-call-hint]")).to_contain_text("Transferred to bob")
+        await expect(bob_bar).to_have_attribute("data-status", "connected", timeout=10000)
+        await expect(bob.locator("[data-testid=cg-call-status]")).to_have_text("Connected")
+        await expect(bob.locator("[data-testid=conversation]")).to_have_attribute("data-conversation-id", cid)
+        await expect(bob.locator("[data-testid=cg-hangup]")).to_have_text("Hang up")
+        await shot(bob, "consultant-took-over")
+        conv = await node.services.store.conversation(cid)
+        assert conv is not None and conv["agent_id"] == "bob"
+        warm = await event_types(node, cid, "call_transferred")
+        assert [(e["to_agent_id"], e["warm"]) for e in warm] == [("bob", True)]
+        state = await bob.evaluate("window.AgentDesk.call()")
+        assert state["call"]["role"] == "agent" and state["call"]["conversation_id"] == cid
+        # the hand-over holds: bob hears the caller, nobody's leg was counted as lost
+        await eventually(lambda: agent_stats(bob), lambda s: s["inboundAudioLevel"] > 0, "bob hearing the caller")
+        await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute("data-status", "connected")
+        assert await event_types(node, cid, "call_agent_lost") == []
+        assert (await agent_stats(bob))["connectionState"] == "connected"
+        assert errors == []
+    finally:
+        for ctx in (alice_ctx, bob_ctx, customer_ctx):
+            await ctx.close()
