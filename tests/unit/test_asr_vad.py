@@ -171,3 +171,18 @@ def test_quiet_white_noise_is_not_speech_but_loud_noise_is() -> None:
 def test_classifier_checks_the_frame_size() -> None:
     with pytest.raises(ValueError, match="640 bytes"):
         FrameClassifier(S).is_speech(b"\0" * 320)
+
+
+def test_reset_forgets_the_learned_background() -> None:
+    """After 3 s of a quiet line, noise 20 dB louder is all 'speech' to webrtcvad; after reset it is not."""
+    def flags(classifier: FrameClassifier, signal: np.ndarray) -> str:
+        n = S.frame_samples
+        return "".join("1" if classifier.is_speech(signal[i * n:(i + 1) * n].tobytes()) else "0"
+                       for i in range(len(signal) // n))
+
+    classifier = FrameClassifier(S)
+    louder = white_noise(2000, -40, rate=16000, seed=2)
+    assert flags(classifier, white_noise(3000, -60, rate=16000, seed=1)).count("1") <= 5
+    assert flags(classifier, louder).count("1") >= 90  # of 100 frames: a learned quiet floor
+    classifier.reset()
+    assert flags(classifier, louder).count("1") <= 5  # as a fresh classifier: settles within ~80 ms
