@@ -69,10 +69,17 @@ class AudioLeg:
         self.player = PromptPlayer()  # replaced in accept() by a packet-sending one when Opus is offered
         self.connected = asyncio.Event()
         self._closed = False
+        # close() waits for an answer in progress: aioice appends the sockets it opens while gathering
+        # candidates to its connection, and one opened after the connection closed would never be closed
+        self._negotiating = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
 
     async def accept(self, offer_sdp: str) -> str:
         """Answer the remote's offer (non-trickle: the answer carries every candidate). Raises BadOffer."""
+        async with self._negotiating:
+            return await self._answer(offer_sdp)
+
+    async def _answer(self, offer_sdp: str) -> str:
         if self._on_digit is not None:
             enable_telephone_events(self.pc, self._on_digit)
 
@@ -133,7 +140,8 @@ class AudioLeg:
         """End the outgoing track, close the connection, stop draining. Idempotent; ``on_closed`` is not called."""
         self._closed = True
         self.player.end()
-        await self.pc.close()
+        async with self._negotiating:
+            await self.pc.close()
         tasks = [t for t in self._tasks if t is not asyncio.current_task()]
         for task in tasks:
             task.cancel()
