@@ -13,10 +13,12 @@ these, in order. The driver executes them in order:
   After the first key use ``inter_digit_timeout`` instead. A timer that fires
   is reported as ``NoInput(listen_id)``. Every ``Listen`` is closed by exactly
   one ``StopListening`` with its id (chat: remove the buttons).
+* ``CheckQueue`` asks how a queue stands now; report it with ``QueueStatus``.
 * ``CallWebhook`` makes the HTTP request (``timeout`` is the driver's job) and
   reports ``WebhookResult``.
 * ``SetVars`` updates the conversation context; ``Enqueue`` hands the
-  conversation to routing; ``Hangup`` ends the call (chat: closes the bot
+  conversation to routing; ``RequestCallback`` books a callback (the flow goes
+  on: typically a confirmation and a hang-up); ``Hangup`` ends the call (chat: closes the bot
   conversation).
 * ``Step`` is a record for the conversation timeline (node entered, prompt,
   input, choice, no-input, no-match, variable set, webhook result, ...).
@@ -27,6 +29,7 @@ these, in order. The driver executes them in order:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
@@ -47,6 +50,8 @@ class StepKind(StrEnum):
     GOTO = "goto"            # jump or call to another flow
     RETURN = "return"        # back from a sub-flow
     QUEUE = "queue"          # handed to routing
+    CALLBACK = "callback"    # a callback booked (detail: when, queue)
+    QUEUE_STATUS = "queue_status"  # a queue looked at (detail: agents available, waiting, expected wait)
     HANGUP = "hangup"        # the flow hangs up
     IGNORED = "ignored"      # an event that did not apply now
     ERROR = "error"          # the flow cannot go on (loop guard, missing flow, ...)
@@ -118,6 +123,11 @@ class CallWebhook:
 
 
 @dataclass(frozen=True)
+class CheckQueue:
+    queue: str
+
+
+@dataclass(frozen=True)
 class SetVars:
     values: dict[str, str]
 
@@ -130,6 +140,21 @@ class Enqueue:
     vars: dict[str, str] = field(default_factory=dict)
     record: bool = False
     transcribe: bool = False
+
+
+@dataclass(frozen=True)
+class RequestCallback:
+    """Book a callback in ``queue``: ``due`` None = as soon as possible (keeping the caller's place)."""
+
+    queue: str
+    due: datetime | None
+    label: str
+    priority: int = 0
+    skills: tuple[str, ...] = ()
+    phone: str = ""
+    attempts: int = 3
+    retry_after: float = 600.0
+    expire_after: float = 86400.0
 
 
 @dataclass(frozen=True)
@@ -152,7 +177,8 @@ class Done:
     reason: str
 
 
-Action = Say | Play | StopPrompts | Listen | StopListening | CallWebhook | SetVars | Enqueue | Hangup | Step | Done
+Action = (Say | Play | StopPrompts | Listen | StopListening | CallWebhook | CheckQueue | SetVars | Enqueue
+          | RequestCallback | Hangup | Step | Done)
 
 
 def _seconds(value: float | None) -> str:
@@ -182,11 +208,16 @@ def describe(action: Action) -> str:
             return f"stop-listening {lid}"
         case CallWebhook(url, method, _, timeout, _):
             return f"webhook {method} {url} timeout {_seconds(timeout)}"
+        case CheckQueue(queue):
+            return f"check-queue {queue}"
         case SetVars(values):
             return "set " + " ".join(f"{k}={v}" for k, v in values.items())
         case Enqueue(queue, priority, skills, _, record, _):
             return (f"enqueue {queue} priority {priority}" + (f" skills {','.join(skills)}" if skills else "")
                     + (" recorded" if record else ""))
+        case RequestCallback(queue, due, label):
+            when = "asap" if due is None else due.isoformat(timespec="minutes")
+            return f"callback {queue} {when} ({label})" + (f" phone {action.phone}" if action.phone else "")
         case Hangup(reason):
             return f"hangup {reason}"
         case Done(reason):

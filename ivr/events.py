@@ -74,8 +74,18 @@ class WebhookResult:
 
 
 @dataclass(frozen=True)
+class QueueStatus:
+    """The answer to a ``CheckQueue``: agents free to take the conversation now, conversations waiting, and
+    the expected wait in seconds (None: no history to estimate from)."""
+
+    agents_available: int
+    waiting: int
+    wait_seconds: int | None = None
+
+
+@dataclass(frozen=True)
 class Disconnected:
     """The caller hung up, or the chat customer left: the flow ends without a ``Hangup`` action."""
 
 
-Event = PromptFinished | Digits | Text | Speech | NoInput | WebhookResult | Disconnected
+Event = PromptFinished | Digits | Text | Speech | NoInput | WebhookResult | QueueStatus | Disconnected

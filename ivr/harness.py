@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .actions import Action, Done, Play, Say, describe
-from .events import Digits, Disconnected, Event, NoInput, PromptFinished, Speech, Text, WebhookResult
+from .events import Digits, Disconnected, Event, NoInput, PromptFinished, QueueStatus, Speech, Text, WebhookResult
 from .interpreter import Interpreter
 from .model import Channel, Flow
 
@@ -61,6 +61,8 @@ def describe_event(event: Event) -> str:
             return "<- no-input"
         case WebhookResult(status, body, error):
             return f"<- webhook {error}" if error is not None else f"<- webhook {status} {body!r}"
+        case QueueStatus(agents, waiting, wait):
+            return f"<- queue {agents} agents, {waiting} waiting, wait {'?' if wait is None else wait}"
         case Disconnected():
             return "<- hangup"
         case PromptFinished(pid):

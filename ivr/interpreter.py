@@ -27,15 +27,17 @@ the flow with ``Hangup("error")``. Every decision is recorded as a ``Step``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
 
 from .actions import (
     Action,
     CallWebhook,
+    CheckQueue,
     Done,
     Enqueue,
     Hangup,
@@ -43,6 +45,7 @@ from .actions import (
     ListenChoice,
     ListenMode,
     Play,
+    RequestCallback,
     Say,
     SetVars,
     Step,
@@ -51,10 +54,12 @@ from .actions import (
     StopPrompts,
 )
 from .conditions import scalar_text
-from .events import Digits, Disconnected, Event, NoInput, PromptFinished, Speech, Text, WebhookResult
+from .events import Digits, Disconnected, Event, NoInput, PromptFinished, QueueStatus, Speech, Text, WebhookResult
 from .matching import digits_of, match_key, match_known, match_text, spoken_phrases
 from .model import (
+    ASAP,
     BranchNode,
+    CallbackNode,
     Channel,
     Choice,
     Flow,
@@ -67,6 +72,7 @@ from .model import (
     PlayNode,
     Prompt,
     QueueNode,
+    QueueStatusNode,
     ReturnNode,
     SayNode,
     SetNode,
@@ -89,6 +95,7 @@ class Waiting(StrEnum):
     PROMPTS = "prompts"    # the prompts of a say/play/hangup/queue node to finish (voice)
     INPUT = "input"        # an answer to a menu or gather
     WEBHOOK = "webhook"    # a WebhookResult
+    QUEUE = "queue"        # a QueueStatus
     DONE = "done"          # the flow is over
 
 
@@ -195,6 +202,8 @@ class Interpreter:
                 self._on_no_input(listen_id)
             case WebhookResult():
                 self._on_webhook(event)
+            case QueueStatus():
+                self._on_queue_status(event)
             case Disconnected():
                 self._close_listen()
                 self._step(StepKind.HANGUP, "the caller hung up" if self._channel is Channel.VOICE
@@ -290,6 +299,14 @@ class Interpreter:
             case QueueNode():
                 self._play(node.prompts)
                 return self._after_prompts(lambda: self._enqueue(node))
+            case QueueStatusNode():
+                queue = self._render(node.queue).strip()
+                if not queue:
+                    self._fail(f"queue name {node.queue.source!r} is empty")
+                    return None
+                self._out.append(CheckQueue(queue))
+                self._waiting = Waiting.QUEUE
+                return None
             case GotoNode():
                 return self._enter_goto(node)
             case ReturnNode():
@@ -416,13 +433,40 @@ class Interpreter:
     def _choices(self, node: MenuNode) -> tuple[Choice, ...]:
         return tuple(c for c in node.choices if c.only is None or c.only is self._channel)
 
-    def _take_choice(self, node: MenuNode, choice: Choice) -> str:
+    def _take_choice(self, node: MenuNode, choice: Choice) -> str | None:
         """Record the choice and set the menu's variable (not for a choice that repeats the menu)."""
         self._step(StepKind.CHOICE, f"{choice.key} ({choice.label}) -> {choice.next}")
         if node.input.var is not None and choice.next != node.name and \
                 self._context.get(node.input.var) != choice.value:
             self._set({node.input.var: choice.value})
+        when = dict(node.slots).get(choice.key) if isinstance(node, CallbackNode) else None
+        if isinstance(node, CallbackNode) and when is not None and not self._book_callback(node, choice, when):
+            return None
         return choice.next
+
+    def _book_callback(self, node: CallbackNode, choice: Choice, when: str) -> bool:
+        queue = self._render(node.queue).strip()
+        if not queue:
+            self._fail(f"queue name {node.queue.source!r} is empty")
+            return False
+        due = None if when == ASAP else self._next_time(when, node.timezone)
+        phone = self._context.get(node.phone_var, "") if node.phone_var else ""
+        described = "as soon as possible" if due is None else f"at {due:%Y-%m-%d %H:%M} {node.timezone}"
+        self._step(StepKind.CALLBACK, f"{described} in {queue}" + (f", phone {phone}" if phone else ""))
+        self._out.append(RequestCallback(queue, due, choice.label, node.priority, node.skills, phone,
+                                         node.attempts, node.retry_after, node.expire_after))
+        return True
+
+    def _next_time(self, hh_mm: str, timezone: str) -> datetime:
+        """The next ``HH:MM`` in ``timezone`` after now: today, or tomorrow once it is past."""
+        assert self._now is not None
+        zone = ZoneInfo(timezone)
+        local = self._now.astimezone(zone)
+        at = time(int(hh_mm[:2]), int(hh_mm[3:5]))
+        due = datetime.combine(local.date(), at, zone)
+        if due <= local:
+            due = datetime.combine(local.date() + timedelta(days=1), at, zone)
+        return due
 
     def _retry(self, node: MenuNode | GatherNode, kind: StepKind, why: str) -> None:
         spec = node.input
@@ -472,7 +516,7 @@ class Interpreter:
         if choice is None:
             self._retry(node, StepKind.NO_MATCH, "no choice matches")
         else:
-            self._run(self._take_choice(node, choice))
+            self._run(self._take_choice(node, choice))  # None: the flow failed booking a callback
 
     def _gather_input(self, node: GatherNode, event: Digits | Text | Speech) -> None:
         spec = node.digits
@@ -578,6 +622,19 @@ class Interpreter:
         self._step(StepKind.WEBHOOK, f"{detail} -> {target}")
         self._set(values)
         self._run(target)
+
+    def _on_queue_status(self, status: QueueStatus) -> None:
+        node = self._node
+        if self._waiting is not Waiting.QUEUE or not isinstance(node, QueueStatusNode):
+            self._step(StepKind.IGNORED, "queue status (none asked for)")
+            return
+        self._waiting = Waiting.NOTHING
+        wait = "" if status.wait_seconds is None else str(max(0, status.wait_seconds))
+        self._step(StepKind.QUEUE_STATUS, f"{status.agents_available} agents available, {status.waiting} waiting, "
+                                          f"expected wait {wait + 's' if wait else 'unknown'} -> {node.next}")
+        self._set({"queue_agents_available": str(max(0, status.agents_available)),
+                   "queue_waiting": str(max(0, status.waiting)), "queue_wait_seconds": wait})
+        self._run(node.next)
 
     def _enter_goto(self, node: GotoNode) -> str | None:
         flow = self._flows.get(node.flow)

@@ -29,11 +29,12 @@ from urllib.parse import urlsplit
 from . import schema
 from .conditions import parse_condition, scalar_text
 from .errors import ErrorCode, FlowError, FlowErrors, SpecError
-from .hours import parse_schedule
+from .hours import parse_schedule, parse_timezone
 from .model import (
     AUDIO_EXTENSIONS,
     SPEECH_ENGINES,
     BranchNode,
+    CallbackNode,
     Case,
     Channel,
     Choice,
@@ -50,6 +51,7 @@ from .model import (
     PlayNode,
     Prompt,
     QueueNode,
+    QueueStatusNode,
     ReturnNode,
     SayNode,
     SetNode,
@@ -64,13 +66,14 @@ SKILL_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}(:([1-9]|10))?$")
 NODE_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 DTMF_KEYS = "0123456789*#"
 FLOW_SUFFIXES = (".yaml", ".yml")
-_DURATION_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, None: 1.0}
+_DURATION_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+_WHEN_RE = re.compile(r"^(asap|([01][0-9]|2[0-3]):[0-5][0-9])$")
 _YAML_COMMENT_HINT = " (in YAML an unquoted # starts a comment: write '#')"
 
 
 def parse_duration(value: object) -> float:
-    """``5``, ``2.5``, ``"500ms"``, ``"5s"``, ``"2m"`` -> seconds; raises :class:`SpecError` otherwise."""
+    """``5``, ``2.5``, ``"500ms"``, ``"5s"``, ``"2m"``, ``"1h"`` -> seconds; raises :class:`SpecError` otherwise."""
     seconds: float | None = None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         seconds = float(value)
@@ -79,7 +82,7 @@ def parse_duration(value: object) -> float:
         if match:
             seconds = float(match.group(1)) * _UNITS[match.group(2)]
     if seconds is None or not seconds > 0 or seconds == float("inf"):
-        raise SpecError(f"bad duration {value!r}: use a positive number of seconds or '500ms', '5s', '2m'",
+        raise SpecError(f"bad duration {value!r}: use a positive number of seconds or '500ms', '5s', '2m', '1h'",
                         code=ErrorCode.BAD_DURATION)
     return seconds
 
@@ -288,7 +291,47 @@ class _FileLoader:
         spec = self.read_input(r, var_required=False)
         return MenuNode(**base, prompts=prompts, input=spec, choices=self.read_choices(r))
 
-    def read_choices(self, r: _Reader) -> tuple[Choice, ...]:
+    def read_callback(self, r: _Reader, base: dict[str, Any]) -> Node:
+        prompts = r.prompts("prompt", required=True)
+        spec = self.read_input(r, var_required=False)
+        booked = r.target("next")
+        slots: list[tuple[str, str]] = []
+        choices = self.read_choices(r, booked=booked, slots=slots)
+        if "choices" in r.raw and choices and not slots:
+            r.fail("choices", "a callback node needs a choice with 'when' (asap or HH:MM) that books the callback",
+                   ErrorCode.SHAPE)
+        queue = r.template("queue") or Template.parse("")
+        if "queue" in r.raw and not queue.source.strip():
+            self.error(r.line("queue"), r.name, "queue name is empty")
+        timezone = "UTC"
+        if "timezone" in r.raw:
+            try:
+                timezone = parse_timezone(r.raw["timezone"], r.line("timezone"))
+            except SpecError as exc:
+                self.spec_error(exc, r.line("timezone"), r.name)
+        return CallbackNode(**base, prompts=prompts, input=spec, choices=choices, queue=queue, next=booked,
+                            slots=tuple(slots), timezone=timezone, phone_var=r.var("phone_var"),
+                            priority=r.integer("priority", 0, -1000, 1000), skills=self.read_skills(r),
+                            attempts=r.integer("attempts", 3, 1, 10), retry_after=r.duration("retry_after", 600.0),
+                            expire_after=r.duration("expire_after", 86400.0))
+
+    def read_queue_status(self, r: _Reader, base: dict[str, Any]) -> Node:
+        queue = r.template("queue") or Template.parse("")
+        if "queue" in r.raw and not queue.source.strip():
+            self.error(r.line("queue"), r.name, "queue name is empty")
+        return QueueStatusNode(**base, queue=queue, next=r.target("next"))
+
+    def read_skills(self, r: _Reader) -> tuple[str, ...]:
+        skills = r.strings("skills")
+        for skill in skills:
+            if not SKILL_RE.match(skill):
+                r.fail("skills", f"skill {skill!r} must be 'name' or 'name:level' (level 1-10), e.g. billing:3")
+        return skills
+
+    def read_choices(self, r: _Reader, *, booked: str | None = None,
+                     slots: list[tuple[str, str]] | None = None) -> tuple[Choice, ...]:
+        """A menu's choices; for a callback node (``slots`` given) a choice with ``when`` books a callback and
+        goes to ``booked``, and its (key, when) is added to ``slots``."""
         raw = r.raw.get("choices")
         if "choices" not in r.raw:
             return ()
@@ -304,8 +347,20 @@ class _FileLoader:
                 self.error(line, r.name, "a choice is a mapping like {key: '1', label: Billing, next: billing}",
                            ErrorCode.SHAPE)
                 continue
-            self.check_keys(item, schema.CHOICE_PROPERTIES, schema.CHOICE_REQUIRED, r.name, "a choice")
             c = _Reader(self, r.name, item)
+            when: str | None = None
+            if slots is None:
+                self.check_keys(item, schema.CHOICE_PROPERTIES, schema.CHOICE_REQUIRED, r.name, "a choice")
+            else:
+                self.check_keys(item, schema.CALLBACK_CHOICE_PROPERTIES, schema.CALLBACK_CHOICE_REQUIRED, r.name,
+                                "a callback choice")
+                when = c.text("when")
+                if when is not None and not _WHEN_RE.match(when.strip()):
+                    c.fail("when", f"when {when!r} must be 'asap' or a time of day 'HH:MM' (quote it in YAML)")
+                    when = None
+                if ("when" in item) == ("next" in item):
+                    self.error(line, r.name, "a callback choice takes either 'when' (book a callback) or 'next' "
+                                             "(go on without one)", ErrorCode.SHAPE)
             key = item.get("key")
             key_text = "" if key is None or isinstance(key, bool) else str(key)
             if "key" in item and (len(key_text) != 1 or key_text not in DTMF_KEYS):
@@ -327,8 +382,10 @@ class _FileLoader:
             if only is not None and only not in (Channel.VOICE, Channel.CHAT):
                 self.error(item.line_of("only"), r.name, f"only {only!r} must be voice or chat")
                 only = None
-            choices.append(Choice(key_text, label, value, choice_words, c.target("next"), line,
-                                  Channel(only) if only else None))
+            if when is not None and slots is not None:
+                slots.append((key_text, when.strip()))
+            target = (booked or "") if when is not None else c.target("next")
+            choices.append(Choice(key_text, label, value, choice_words, target, line, Channel(only) if only else None))
         return tuple(choices)
 
     def read_set(self, r: _Reader, base: dict[str, Any]) -> Node:
@@ -404,10 +461,7 @@ class _FileLoader:
         queue = r.template("queue") or Template.parse("")
         if "queue" in r.raw and not queue.source.strip():
             self.error(r.line("queue"), r.name, "queue name is empty")
-        skills = r.strings("skills")
-        for skill in skills:
-            if not SKILL_RE.match(skill):
-                r.fail("skills", f"skill {skill!r} must be 'name' or 'name:level' (level 1-10), e.g. billing:3")
+        skills = self.read_skills(r)
         return QueueNode(**base, queue=queue, priority=r.integer("priority", 0, -1000, 1000),
                          skills=skills, prompts=r.prompts("prompt"), record=r.boolean("record", False),
                          transcribe=r.boolean("transcribe", False))

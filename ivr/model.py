@@ -36,6 +36,8 @@ class NodeKind(StrEnum):
     GOTO = "goto"
     RETURN = "return"
     HANGUP = "hangup"
+    CALLBACK = "callback"
+    QUEUE_STATUS = "queue_status"
 
 
 class Channel(StrEnum):
@@ -167,6 +169,35 @@ class MenuNode(Node):
         return tuple(("choices", c.next) for c in self.choices) + (("fallback", self.input.fallback),)
 
 
+#: A callback choice's ``when``: as soon as an agent is free (keeping the caller's place in the queue).
+ASAP = "asap"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallbackNode(MenuNode):
+    """A menu that books a callback: a choice with ``when`` (``asap`` or a local ``HH:MM``) books one and goes
+    to ``next``; a choice with ``next`` goes there without booking (e.g. keep waiting)."""
+
+    kind = NodeKind.CALLBACK
+    queue: Template
+    next: str
+    #: (choice key, when): ``asap`` or ``HH:MM`` in ``timezone`` (today, or tomorrow once that time is past).
+    slots: tuple[tuple[str, str], ...]
+    timezone: str = "UTC"
+    #: The variable holding a phone number to call when the customer is not reachable in the browser.
+    phone_var: str | None = None
+    priority: int = 0
+    skills: tuple[str, ...] = ()
+    #: Delivery attempts before the callback is closed as unreachable, and the spacing between them.
+    attempts: int = 3
+    retry_after: float = 600.0
+    #: A callback not delivered this long after it was booked is closed as expired.
+    expire_after: float = 86400.0
+
+    def targets(self) -> tuple[tuple[str, str], ...]:
+        return super().targets() + (("next", self.next),)
+
+
 @dataclass(frozen=True, kw_only=True)
 class SetNode(Node):
     kind = NodeKind.SET
@@ -233,6 +264,19 @@ class QueueNode(Node):
 
 
 @dataclass(frozen=True, kw_only=True)
+class QueueStatusNode(Node):
+    """Look at a queue now: sets ``queue_agents_available``, ``queue_waiting`` and ``queue_wait_seconds``
+    (the expected wait; '' when there is no history to estimate it from), then goes to ``next``."""
+
+    kind = NodeKind.QUEUE_STATUS
+    queue: Template
+    next: str
+
+    def targets(self) -> tuple[tuple[str, str], ...]:
+        return (("next", self.next),)
+
+
+@dataclass(frozen=True, kw_only=True)
 class GotoNode(Node):
     """Jump to another flow (``next`` absent) or call it as a sub-flow that comes back to ``next``."""
 
@@ -260,7 +304,7 @@ class HangupNode(Node):
 
 NODE_CLASSES: Mapping[NodeKind, type[Node]] = {cls.kind: cls for cls in (
     SayNode, PlayNode, GatherNode, MenuNode, SetNode, BranchNode, HoursNode, WebhookNode, QueueNode, GotoNode,
-    ReturnNode, HangupNode)}
+    ReturnNode, HangupNode, CallbackNode, QueueStatusNode)}
 
 
 #: ``speech_engine: none``: the flow takes keys (and chat text) only.

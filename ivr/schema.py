@@ -115,6 +115,23 @@ NODE_PROPERTIES: dict[NodeKind, tuple[tuple[str, ...], dict[str, Schema]]] = {
         "next": {**_NODE, "description": "makes it a sub-flow call: come back here on 'return'"}}),
     NodeKind.RETURN: ((), {}),
     NodeKind.HANGUP: ((), {"prompt": _PROMPT, "reason": {"type": "string"}}),
+    NodeKind.QUEUE_STATUS: (("queue", "next"), {
+        "queue": _text("the queue to look at; may use {{ variables }}"),
+        "next": _NODE}),
+    NodeKind.CALLBACK: (("prompt", "queue", "choices", "next", "fallback"), {
+        **{k: v for k, v in _ASK.items() if k not in ("skip_if_known", "known_prompt")},
+        "queue": _text("the queue the callback waits in; may use {{ variables }}"),
+        "choices": {"type": "array", "minItems": 1, "items": _ref("callback_choice")},
+        "next": {**_NODE, "description": "where the flow goes once a callback is booked"},
+        "timezone": _text("IANA time zone of the HH:MM slots (default UTC)"),
+        "phone_var": {**_ref("var_name"),
+                      "description": "variable with a number to call when the browser does not answer"},
+        "priority": {"type": "integer"},
+        "skills": {"type": "array", "items": {"type": "string"}},
+        "attempts": {"type": "integer", "minimum": 1, "maximum": 10,
+                     "description": "delivery attempts before the callback is closed as unreachable (default 3)"},
+        "retry_after": {**_DURATION, "description": "spacing between attempts (default 10m)"},
+        "expire_after": {**_DURATION, "description": "closed as expired if not delivered by then (default 24h)"}}),
 }
 
 TOP_PROPERTIES: dict[str, Schema] = {
@@ -164,6 +181,14 @@ CHOICE_PROPERTIES: dict[str, Schema] = {
 }
 CHOICE_REQUIRED = ("key", "next")
 
+CALLBACK_CHOICE_PROPERTIES: dict[str, Schema] = {
+    **{k: v for k, v in CHOICE_PROPERTIES.items() if k != "next"},
+    "when": {"type": "string", "pattern": r"^(asap|([01][0-9]|2[0-3]):[0-5][0-9])$",
+             "description": "book a callback: 'asap' (keeps the place in the queue) or a local time 'HH:MM'"},
+    "next": {**_NODE, "description": "a choice without 'when' goes here without booking"},
+}
+CALLBACK_CHOICE_REQUIRED = ("key",)
+
 CONDITION_OPERATORS = ("equals", "not_equals", "in", "not_in", "matches", "exists", "gt", "gte", "lt", "lte")
 
 
@@ -187,14 +212,16 @@ def flow_schema() -> Schema:
         "node_name": {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_-]*$"},
         "var_name": {"type": "string", "pattern": r"^[a-z_][a-z0-9_.]*$"},
         "duration": {"anyOf": [{"type": "number", "exclusiveMinimum": 0},
-                               {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?\s*(ms|s|m)$"}],
-                     "description": "seconds, or '500ms', '5s', '2m'"},
+                               {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?\s*(ms|s|m|h)$"}],
+                     "description": "seconds, or '500ms', '5s', '2m', '1h'"},
         "prompt_item": {"anyOf": [
             {"type": "string", "description": "text to speak and to post in chat; may use {{ variables }}"},
             {**_object(PROMPT_PROPERTIES),
              "anyOf": [{"required": ["say"]}, {"required": ["play"]}, {"required": ["chat"]}]}]},
         "prompt": {"anyOf": [_ref("prompt_item"), {"type": "array", "minItems": 1, "items": _ref("prompt_item")}]},
         "choice": _object(CHOICE_PROPERTIES, CHOICE_REQUIRED),
+        "callback_choice": {**_object(CALLBACK_CHOICE_PROPERTIES, CALLBACK_CHOICE_REQUIRED),
+                            "oneOf": [{"required": ["when"]}, {"required": ["next"]}]},
         "condition": {"type": "object", "minProperties": 1, "additionalProperties": False, "properties": {
             "var": _ref("var_name"),
             "equals": scalar, "not_equals": scalar,

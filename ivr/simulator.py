@@ -8,6 +8,7 @@ Input lines::
     /timeout              the listen window timed out (no input)
     /webhook 200 {"vars": {"tier": "gold"}}    the webhook answered (JSON body optional)
     /webhook 500   /webhook timeout   /webhook error connection refused
+    /queue 0 4 300        the queue status: agents available, waiting, expected wait (s, or ? for unknown)
     /hangup               the caller hangs up          /vars   show the context
     /help                 this list                    /quit   stop
 
@@ -25,12 +26,14 @@ from typing import TextIO
 from .actions import (
     Action,
     CallWebhook,
+    CheckQueue,
     Done,
     Enqueue,
     Hangup,
     Listen,
     ListenMode,
     Play,
+    RequestCallback,
     Say,
     SetVars,
     Step,
@@ -38,13 +41,14 @@ from .actions import (
     StopListening,
     StopPrompts,
 )
-from .events import Digits, Disconnected, Event, NoInput, Speech, Text, WebhookResult
+from .events import Digits, Disconnected, Event, NoInput, QueueStatus, Speech, Text, WebhookResult
 from .harness import DEFAULT_NOW, Session
 from .model import Channel, Flow
 
 HELP = """\
 keys: 1  #123#  4711#       words: billing please       /speech 0.4 billing
 /timeout   /webhook 200 {"vars": {...}, "next": "node"}   /webhook 500   /webhook timeout
+/queue 0 4 300   (agents available, waiting, expected wait in seconds or ?)
 /hangup   /vars   /help   /quit"""
 
 _KEYS = set("0123456789*#")
@@ -80,7 +84,19 @@ def parse_line(line: str, channel: Channel) -> Event | str | None:
                 raise InputError("usage: /speech 0.4 some words") from None
         case "webhook":
             return _parse_webhook(rest)
+        case "queue":
+            return _parse_queue(rest)
     raise InputError(f"unknown command /{command} (try /help)")
+
+
+def _parse_queue(rest: str) -> QueueStatus:
+    parts = rest.split()
+    try:
+        if len(parts) != 3:
+            raise ValueError
+        return QueueStatus(int(parts[0]), int(parts[1]), None if parts[2] == "?" else int(parts[2]))
+    except ValueError:
+        raise InputError("usage: /queue AGENTS_AVAILABLE WAITING WAIT_SECONDS (or ? for unknown)") from None
 
 
 def _parse_webhook(rest: str) -> WebhookResult:
@@ -124,6 +140,11 @@ def format_action(action: Action, channel: Channel) -> str | None:
                     f"answer with /webhook 200 {{...}} or /webhook timeout)")
         case Enqueue(queue, priority, skills, _, _, _):
             return f"   (queued to '{queue}', priority {priority}" + (f", skills {', '.join(skills)})" if skills else ")")
+        case CheckQueue(queue):
+            return f"   (looks at queue '{queue}': answer with /queue AGENTS WAITING WAIT_SECONDS)"
+        case RequestCallback(queue, due, label):
+            when = "as soon as possible" if due is None else f"at {due:%Y-%m-%d %H:%M %Z}"
+            return f"   (callback booked in '{queue}' {when}: {label})"
         case Hangup(reason):
             return f"   (hangs up: {reason})"
         case Done(reason):

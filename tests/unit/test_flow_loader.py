@@ -86,7 +86,7 @@ def test_every_error_of_a_file_with_its_line_and_node(tmp_path: Path) -> None:
     path = write(tmp_path, "broken.yaml", BROKEN)
     f = str(path)
     assert errors_of(path) == [
-        f"{f}:3: 'timeout': bad duration '5 sec': use a positive number of seconds or '500ms', '5s', '2m'",
+        f"{f}:3: 'timeout': bad duration '5 sec': use a positive number of seconds or '500ms', '5s', '2m', '1h'",
         (f"{f}:7: node 'hello': unknown filter 'defualt' in '{{{{ name | defualt('x') }}}}' at column 4 "
         f"(did you mean 'default'?)"),
         f"{f}:14: node 'menu': duplicate choice key '1' (also on line 13)",
@@ -108,7 +108,7 @@ def test_every_error_of_a_file_with_its_line_and_node(tmp_path: Path) -> None:
         f"'entry: true' if other flows jump to it)"),
         f"{f}:46: node 'ask': terminator is empty (in YAML an unquoted # starts a comment: write '#')",
         (f"{f}:49: node 'ask': 'timeout': bad duration '0s': use a positive number of seconds or '500ms', '5s', "
-        f"'2m'"),
+        f"'2m', '1h'"),
         f"{f}:51: node 'typo': unknown node type 'meun' (did you mean 'menu'?)",
     ]
 
@@ -150,7 +150,7 @@ def test_error_codes_and_fields(tmp_path: Path) -> None:
     # missing type
     ("start: a\nnodes:\n  a: {prompt: hi}\n",
      ("3: node 'a': missing 'type' (one of say, play, gather, menu, set, branch, hours, webhook, queue, goto, return, "
-     "hangup)")),
+     "hangup, callback, queue_status)")),
     # a menu without choices, and with an empty prompt
     ("start: m\nnodes:\n  m:\n    type: menu\n    prompt:\n    fallback: m\n",
      ("4: node 'm': missing 'choices' in a menu node\n"
@@ -318,7 +318,7 @@ def test_durations(value: object, seconds: float) -> None:
     assert parse_duration(value) == seconds
 
 
-@pytest.mark.parametrize("value", ["5 sec", "0s", -1, 0, True, "", "1h", None, [5], "inf"])
+@pytest.mark.parametrize("value", ["5 sec", "0s", -1, 0, True, "", "1d", None, [5], "inf"])
 def test_bad_durations(value: object) -> None:
     with pytest.raises(ValueError, match="bad duration"):
         parse_duration(value)

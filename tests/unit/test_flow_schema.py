@@ -181,8 +181,34 @@ KITCHEN_SINK = """\
         method: GET
         headers: {X-Token: t}
         timeout: 1s
-        next: queue
+        next: status
         on_error: goto
+      status: {type: queue_status, queue: "{{ a }}", next: offer}
+      offer:
+        type: callback
+        queue: q
+        prompt: p
+        var: picked
+        timeout: 4s
+        chat_timeout: 1m
+        retries: 1
+        no_input_prompt: p
+        no_match_prompt: p
+        speech: [w]
+        min_confidence: 0.6
+        timezone: Europe/Paris
+        phone_var: phone
+        priority: 3
+        skills: [s:2]
+        attempts: 2
+        retry_after: 5m
+        expire_after: 4h
+        choices:
+          - {key: 1, label: Now, value: now, words: [now], only: voice, when: asap}
+          - {key: 2, when: "17:30"}
+          - {key: 3, next: queue}
+        next: bye
+        fallback: queue
       queue: {type: queue, queue: q, priority: 1, skills: [s], record: true, transcribe: true, prompt: p}
       goto: {type: goto, flow: "kitchen#say", next: bye}
       bye: {type: hangup, prompt: bye, reason: r}

@@ -101,6 +101,7 @@ def test_chat_session_with_commands() -> None:
         "> /help",
         "keys: 1  #123#  4711#       words: billing please       /speech 0.4 billing",
         '/timeout   /webhook 200 {"vars": {...}, "next": "node"}   /webhook 500   /webhook timeout',
+        "/queue 0 4 300   (agents available, waiting, expected wait in seconds or ?)",
         "/hangup   /vars   /help   /quit",
         "> /bogus",
         "   ! unknown command /bogus (try /help)",
