@@ -304,6 +304,9 @@ class AgentCalls:
             "wait_ms": handoff.answered_ms - handoff.queued_ms})
         await self.presence.set_activity(handoff.agent_id, "on_call")
         await self.status(handoff, CallStatus.CONNECTED)
+        callbacks = self.calls.conversations.callbacks
+        if callbacks is not None:    # a callback being delivered: the customer is reached
+            await callbacks.reached(call.conversation_id)
 
     def from_agent(self, handoff: Handoff, samples: Samples) -> None:
         if handoff.bridge is not None:

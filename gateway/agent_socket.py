@@ -104,6 +104,10 @@ class AgentConnection(Connection):
                     self.push({"type": ServerFrame.CALL_ANSWER, "call_id": frame.call_id, "sdp": joined})
             case protocol.ConsultCall():
                 await commands.run(self.me, "consult", frame.call_id, action=frame.action, agent_id=frame.agent_id)
+            case protocol.CallbackOutcome():
+                await self.s.callbacks.record_outcome(self.me.id, frame.callback_id, frame.outcome)
+            case protocol.InviteToCall():
+                await conversations.invite_to_call(self.me.id, self.me.name, frame.conversation_id)
             case protocol.TransferCall():
                 await commands.run(self.me, "transfer", frame.call_id, queue=frame.queue, agent_id=frame.agent_id)
 

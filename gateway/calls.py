@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+from redis.exceptions import RedisError
 
 from ivr.actions import Say
 from ivr.events import Digits, Disconnected
@@ -150,6 +151,9 @@ class Call:
         channel = self._voice_channel()
         log.info("call from a chat with agent %s: ringing them first", conv["agent_id"],
                  extra={"conversation_id": self.conversation_id})
+        callbacks = self.m.conversations.callbacks
+        if callbacks is not None:   # answering the callback ringing in the widget
+            await callbacks.answering(self.conversation_id)
         await self.set_status(CallStatus.WAITING, "your_agent")
         await channel.say(Say("to-agent", "Connecting you to your agent.", voice=None))
         await self.m.agents.waiting(self)
@@ -211,6 +215,10 @@ class Call:
             await self.speech.close()
         if self.m.agents is not None:
             await self.m.agents.call_ended(self)
+        callbacks = self.m.conversations.callbacks
+        if callbacks is not None:
+            with contextlib.suppress(GatewayError, RedisError):
+                await callbacks.call_ended(self.conversation_id)
         await self.leg.close()
         current = asyncio.current_task()
         tasks = [t for t in self._tasks if t is not current]

@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--rtc-addresses", dest="rtc_addresses", help=_env_help("rtc_addresses"))
     serve.add_argument("--vosk-model", dest="vosk_model", help=_env_help("vosk_model"))
     serve.add_argument("--ring-seconds", dest="ring_seconds", help=_env_help("ring_seconds"))
+    serve.add_argument("--callback-ring-seconds", dest="callback_ring_seconds",
+                       help=_env_help("callback_ring_seconds"))
     serve.add_argument("--announce-seconds", dest="announce_seconds", help=_env_help("announce_seconds"))
     serve.add_argument("--wrap-up-seconds", dest="wrap_up_seconds", help=_env_help("wrap_up_seconds"))
     serve.add_argument("--skill-overflow-seconds", dest="skill_overflow_seconds",

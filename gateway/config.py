@@ -34,6 +34,7 @@ class Settings:
     rtc_addresses: tuple[str, ...] = ()   # local IPs call legs offer as host candidates; () = every interface
     vosk_model: tuple[str, ...] = ()      # Vosk model dirs or installed names; () = pocketsphinx en-us only
     ring_seconds: float = 20.0            # an agent's softphone rings this long before the call goes back
+    callback_ring_seconds: float = 60.0   # a callback rings the customer's browser this long per attempt
     agent_drop: str = "requeue"           # the agent's leg drops mid-call: "requeue" the caller or "end" the call
     announce_seconds: float = 45.0        # waiting callers hear their position and wait this often; 0: never
     wrap_up_seconds: float = 60.0         # after-call work: no new work for this long after a call (or until closed)
@@ -64,6 +65,8 @@ ENVIRONMENT: Mapping[str, tuple[str, str]] = {
     "ice_servers": ("CG_ICE_SERVERS", "comma-separated STUN/TURN URLs for call legs (default none)"),
     "rtc_addresses": ("CG_RTC_ADDRESSES", "comma-separated local IPs call legs may use (default: all interfaces)"),
     "ring_seconds": ("CG_RING_SECONDS", "seconds an agent's softphone rings before the call goes back (default 20)"),
+    "callback_ring_seconds": ("CG_CALLBACK_RING_SECONDS",
+                              "seconds a callback rings the browser before the attempt counts as no answer (60)"),
     "announce_seconds": ("CG_ANNOUNCE_SECONDS", "how often waiting callers hear their place and wait (45; 0: never)"),
     "wrap_up_seconds": ("CG_WRAP_UP_SECONDS", "after-call work after a call before new work is routed (60; 0: none)"),
     "skill_overflow_seconds": ("CG_SKILL_OVERFLOW_SECONDS", "wait after which skills stop mattering (90; 0: never)"),
@@ -81,6 +84,7 @@ NUMBERS: Mapping[str, tuple[type[int | float], float, float, str]] = {
     "max_calls": (int, 0, 1_000_000, "a whole number >= 0"),
     "max_transcripts": (int, 0, 10_000, "a whole number >= 0"),
     "ring_seconds": (float, 1, 300, "a number from 1 to 300"),
+    "callback_ring_seconds": (float, 1, 3600, "a number from 1 to 3600"),
     "wrap_up_seconds": (float, 0, 86400, "a number from 0 to 86400"),
     "skill_overflow_seconds": (float, 0, 86400, "a number from 0 to 86400"),
     "announce_seconds": (float, 5, 3600, "0 or a number from 5 to 3600"),

@@ -11,12 +11,18 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .errors import Conflict, Forbidden, NotFound
-from .protocol import CUSTOMER_VISIBLE, Author, ConversationState, EventType
+from ivr.events import QueueStatus
+
+from .errors import Conflict, Forbidden, GatewayError, NotFound
+from .protocol import CUSTOMER_VISIBLE, AgentStatus, Author, ConversationState, EventType
 from .routing import DEFAULT_QUEUE, Router, Skills, format_skills, now_ms, parse_skills
 from .store import Store, _s
+from .wait_estimate import WaitEstimates, estimate_wait_ms
+
+if TYPE_CHECKING:
+    from .callbacks import Callbacks
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +41,7 @@ class Stored:
 class Conversations:
     def __init__(self, store: Store, router: Router, dispositions: tuple[str, ...], queue: str = DEFAULT_QUEUE):
         self.on_opened_for_bot: Callable[[str], Awaitable[None]] | None = None  # set when a chat flow runs
+        self.callbacks: Callbacks | None = None   # set by the runtime
         self.store = store
         self.router = router
         self.dispositions = dispositions
@@ -64,6 +71,7 @@ class Conversations:
             "queued_at": int(conv["queued_at"]) if conv.get("queued_at") else None,
             "context": await self.store.context(cid),
             "last_text": last["text"] if last else None,
+            "callback": await self.callbacks.of_conversation(cid) if self.callbacks is not None else None,
         }
 
     async def current_for_customer(self, customer_id: str) -> str | None:
@@ -167,6 +175,8 @@ class Conversations:
         if result != "ok":
             raise Conflict(f"cannot close: {result.replace('_', ' ')}", field="conversation_id")
         log.info("conversation closed (%s)", disposition, extra={"conversation_id": cid, "agent_id": agent_id})
+        if self.callbacks is not None:
+            await self.callbacks.conversation_closed(cid)
         await self.store.redis.publish(self.store.keys.agent_channel(agent_id),
                                        f'{{"kind":"unassigned","conversation_id":"{cid}","reason":"closed"}}')
         self.router.kick()
@@ -185,6 +195,14 @@ class Conversations:
         self.router.kick()
         await self._queue_changed()
         return True
+
+    async def invite_to_call(self, agent_id: str, agent_name: str, cid: str, ring_seconds: float = 60.0) -> None:
+        """The agent offers the customer a voice call: the widget rings (answering calls that agent)."""
+        conv = await self.require_agent(agent_id, cid)
+        if conv.get("state") == ConversationState.CLOSED:
+            raise Conflict("the conversation is closed", field="conversation_id")
+        await self.record(cid, EventType.CALL_INVITE, {"agent_id": agent_id, "agent_name": agent_name,
+                                                       "ring_until": now_ms() + int(ring_seconds * 1000)})
 
     async def transfer(self, cid: str, from_agent: str, to_agent: str, to_name: str) -> None:
         """Hand ``cid`` from one agent straight to another; raises Conflict naming why it cannot."""
@@ -231,11 +249,33 @@ class Conversations:
         return result == "ok"
 
     async def close_without_agent(self, cid: str, disposition: str) -> None:
-        """A bot flow ended the conversation (no agent was ever assigned)."""
+        """A bot flow ended the conversation (no agent was ever assigned). One waiting for a callback the bot
+        booked stays open: the callback is delivered in it."""
         conv = await self.store.conversation(cid)
         if conv is None or conv.get("state") == ConversationState.CLOSED:
             return
+        if self.callbacks is not None and await self.callbacks.of_conversation(cid) is not None:
+            return
         await self.store.close(cid, conv.get("queue", self.queue), "", disposition, now=now_ms())
+
+    async def queue_status(self, queue_name: str) -> QueueStatus:
+        """How ``queue_name`` stands now: agents free to take a conversation, conversations waiting for it,
+        and the expected wait for one more (None without handle-time history)."""
+        now = now_ms()
+        loads = await self.router.agent_loads(now)
+        available = sum(1 for a in loads if a.eligible)
+        online = sum(1 for a in loads if a.online and a.status == AgentStatus.AVAILABLE)
+        redis = self.store.redis
+        waiting_ids = await self.router.waiting(1000)
+        pipe = redis.pipeline(transaction=False)
+        for wid in waiting_ids:
+            pipe.hget(self.store.keys.conv(wid), "queue")
+        names = await pipe.execute() if waiting_ids else []
+        waiting = sum(1 for n in names if n is not None and _s(n) == queue_name)
+        wait_ms = estimate_wait_ms(waiting + 1, max(online, 1), await WaitEstimates(self.store).handle_times())
+        if available:
+            wait_ms = 0
+        return QueueStatus(available, waiting, None if wait_ms is None else round(wait_ms / 1000))
 
     async def _queue_changed(self) -> None:
         self.router.kick()
@@ -258,16 +298,37 @@ class ConversationHooks:
     async def set_vars(self, values: dict[str, str]) -> None:
         await self.conversations.set_context(self.cid, values)
 
-    async def enqueue(self, action: Any) -> None:
+    async def request_callback(self, action: Any) -> None:
+        callbacks = self.conversations.callbacks
+        if callbacks is None:
+            log.warning("flow booked a callback but this gateway runs without callbacks",
+                        extra={"conversation_id": self.cid})
+            return
         try:
-            skills = parse_skills(list(action.skills))
-        except ValueError as exc:   # the flow loader checks skills; an older flow may still hold a bad one
-            log.warning("flow skills ignored: %s", exc, extra={"conversation_id": self.cid})
-            skills = ()
+            await callbacks.request(self.cid, queue=action.queue, due=action.due, label=action.label,
+                                    priority=action.priority, skills=format_skills(_skills_of(action, self.cid)),
+                                    phone=action.phone, attempts=action.attempts, retry_after=action.retry_after,
+                                    expire_after=action.expire_after)
+        except GatewayError as exc:
+            log.warning("callback not booked: %s", exc.message, extra={"conversation_id": self.cid})
+
+    async def queue_status(self, queue: str) -> QueueStatus:
+        return await self.conversations.queue_status(queue)
+
+    async def enqueue(self, action: Any) -> None:
+        skills = _skills_of(action, self.cid)
         if not await self.conversations.enqueue(self.cid, action.queue, skills=skills, priority=action.priority):
             # already queued (keeps its place) or with an agent; agents answering calls come with routing v2
             log.info("flow asked for queue %s; the conversation was not open", action.queue,
                      extra={"conversation_id": self.cid})
+
+
+def _skills_of(action: Any, cid: str) -> Skills:
+    try:
+        return parse_skills(list(action.skills))
+    except ValueError as exc:   # the flow loader checks skills; an older flow may still hold a bad one
+        log.warning("flow skills ignored: %s", exc, extra={"conversation_id": cid})
+        return ()
 
 
 def customer_view(event: dict[str, Any]) -> dict[str, Any]:

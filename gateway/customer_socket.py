@@ -69,7 +69,8 @@ class CustomerConnection(Connection):
                 await self.subscribe(self.s.keys.queue_channel)
         await self.ws.send_json({"type": ServerFrame.WELCOME, "token": token, "customer_id": self.customer_id,
                                  "conversation": _public(summary), "events": events or [],
-                                 "queue_position": position, "calls": self.s.calls.live_calls(self.customer_id)})
+                                 "queue_position": position, "calls": self.s.calls.live_calls(self.customer_id),
+                                 "callback": await self.s.callbacks.of_conversation(cid) if cid else None})
         return True
 
     async def handle(self, frame: protocol.Frame) -> None:
@@ -90,6 +91,11 @@ class CustomerConnection(Connection):
                     call.on_digit(digit, "keypad")
             case protocol.HangupCall():
                 await self.s.calls.get(frame.call_id, self.customer_id).end("caller_hangup")
+            case protocol.CancelCallback():
+                cb = await self.s.callbacks.get(frame.callback_id)
+                ringing = cb is not None and cb.get("state") == "ringing"
+                await self.s.callbacks.cancel(self.customer_id, frame.callback_id,
+                                              "declined" if ringing else "cancelled")
             case protocol.Typing():
                 now = time.monotonic()
                 if self.conversation_id is None or (frame.active and now - self._last_typing < TYPING_MIN_INTERVAL):

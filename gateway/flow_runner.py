@@ -21,19 +21,21 @@ import aiohttp
 from ivr.actions import (
     Action,
     CallWebhook,
+    CheckQueue,
     Done,
     Enqueue,
     Hangup,
     Listen,
     ListenMode,
     Play,
+    RequestCallback,
     Say,
     SetVars,
     Step,
     StopListening,
     StopPrompts,
 )
-from ivr.events import Digits, Disconnected, Event, NoInput, PromptFinished, WebhookResult
+from ivr.events import Digits, Disconnected, Event, NoInput, PromptFinished, QueueStatus, WebhookResult
 from ivr.interpreter import Interpreter
 
 from .tasks import cancel_and_wait
@@ -73,6 +75,10 @@ class FlowHooks(Protocol):
     async def set_vars(self, values: dict[str, str]) -> None: ...
 
     async def enqueue(self, action: Enqueue) -> None: ...
+
+    async def request_callback(self, action: RequestCallback) -> None: ...
+
+    async def queue_status(self, queue: str) -> QueueStatus: ...
 
 
 class FlowRunner:
@@ -148,6 +154,10 @@ class FlowRunner:
                     await self.channel.stop_listening(action.listen_id)
                 case CallWebhook():
                     self._spawn(self._webhook(action))
+                case CheckQueue():
+                    self._spawn(self._queue_status(action.queue))
+                case RequestCallback():
+                    await self.hooks.request_callback(action)
                 case SetVars():
                     await self.hooks.set_vars(dict(action.values))
                 case Enqueue():
@@ -198,6 +208,9 @@ class FlowRunner:
 
     async def _webhook(self, action: CallWebhook) -> None:
         self.post(await call_webhook(self.http, action))
+
+    async def _queue_status(self, queue: str) -> None:
+        self.post(await self.hooks.queue_status(queue))
 
     # ---------------------------------------------------------------- tasks
 

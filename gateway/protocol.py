@@ -71,12 +71,14 @@ class EventType(StrEnum):
     CALL_TRANSFERRED = "call_transferred"  # blind transfer: agent_id, to_agent_id or to_queue
     TRANSCRIPT = "transcript"            # one utterance of a live transcript: side, text, confidence, start/end
     RECORDING = "recording"              # a recorded call's file: call_id, file, url, duration_ms, bytes
+    CALLBACK = "callback"                # a callback's life: action requested / queued / attempt / outcome / closed
+    CALL_INVITE = "call_invite"          # an agent invites the customer to a voice call: agent_name, ring_until
 
 
 # What a customer may see of the timeline: notes and internal state stay hidden.
 CUSTOMER_VISIBLE = frozenset({EventType.OPENED, EventType.MESSAGE, EventType.ASSIGNED, EventType.CLOSED,
                               EventType.CALL_STARTED, EventType.CALL_ENDED, EventType.CHOICES,
-                              EventType.CALL_ANSWERED})
+                              EventType.CALL_ANSWERED, EventType.CALLBACK, EventType.CALL_INVITE})
 
 
 class CallStatus(StrEnum):
@@ -104,6 +106,9 @@ class ClientFrame(StrEnum):
     CALL_TRANSFER = "call_transfer"  # agent: blind transfer of the connected call to a queue or an agent
     CALL_MONITOR = "call_monitor"    # supervisor: listen to / whisper into a connected call (sdp: join)
     CALL_CONSULT = "call_consult"    # agent: warm transfer: start (agent_id) / complete / cancel
+    CALL_INVITE = "call_invite"      # agent: ring the customer of a conversation in their browser
+    CALLBACK_OUTCOME = "callback_outcome"  # agent: how a callback attempt went (reached / no_answer / wrong_number)
+    CALLBACK_CANCEL = "callback_cancel"    # customer: cancel a pending callback, or decline its ringing
 
 
 class ServerFrame(StrEnum):
@@ -213,6 +218,25 @@ class ConsultCall:
 
 
 @dataclass(frozen=True, slots=True)
+class InviteToCall:
+    conversation_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackOutcome:
+    callback_id: str
+    outcome: str              # "reached", "no_answer" or "wrong_number"
+
+
+@dataclass(frozen=True, slots=True)
+class CancelCallback:
+    callback_id: str
+
+
+CALLBACK_OUTCOMES = ("reached", "no_answer", "wrong_number")
+
+
+@dataclass(frozen=True, slots=True)
 class TransferCall:
     call_id: str
     queue: str | None = None
@@ -220,7 +244,8 @@ class TransferCall:
 
 
 Frame = (Hello | SendMessage | SendNote | Typing | SetStatus | OpenConversation | CloseConversation
-         | CallOffer | SendDtmf | HangupCall | DeclineCall | HoldCall | TransferCall | MonitorCall | ConsultCall)
+         | CallOffer | SendDtmf | HangupCall | DeclineCall | HoldCall | TransferCall | MonitorCall | ConsultCall
+         | InviteToCall | CallbackOutcome | CancelCallback)
 
 
 # ---------------------------------------------------------------- parsing
@@ -295,8 +320,8 @@ MAX_SDP_CHARS = 12 * 1024
 DTMF_KEYS = frozenset("0123456789*#ABCD")
 
 _CUSTOMER_FRAMES = {ClientFrame.HELLO, ClientFrame.MESSAGE, ClientFrame.TYPING, ClientFrame.CALL_OFFER,
-                    ClientFrame.DTMF, ClientFrame.HANGUP}
-_AGENT_FRAMES = set(ClientFrame) - {ClientFrame.DTMF}
+                    ClientFrame.DTMF, ClientFrame.HANGUP, ClientFrame.CALLBACK_CANCEL}
+_AGENT_FRAMES = set(ClientFrame) - {ClientFrame.DTMF, ClientFrame.CALLBACK_CANCEL}
 
 
 def parse(obj: dict[str, Any], *, role: str) -> Frame:
@@ -386,4 +411,14 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
             if (queue is None) == (agent_id is None):
                 raise BadRequest("give exactly one of 'queue' or 'agent_id'", field="queue", code="bad_field")
             return TransferCall(call_id=_req(obj, "call_id", max_len=64), queue=queue, agent_id=agent_id)
+        case ClientFrame.CALL_INVITE:
+            return InviteToCall(conversation_id=_req(obj, "conversation_id", max_len=64))
+        case ClientFrame.CALLBACK_OUTCOME:
+            outcome = obj.get("outcome")
+            if outcome not in CALLBACK_OUTCOMES:
+                raise BadRequest(f"'outcome' must be one of {', '.join(CALLBACK_OUTCOMES)}", field="outcome",
+                                 code="bad_field")
+            return CallbackOutcome(callback_id=_req(obj, "callback_id", max_len=64), outcome=outcome)
+        case ClientFrame.CALLBACK_CANCEL:
+            return CancelCallback(callback_id=_req(obj, "callback_id", max_len=64))
     raise AssertionError(frame_type)  # pragma: no cover - every member is matched above

@@ -21,7 +21,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 
 from .protocol import AgentStatus
@@ -154,6 +154,8 @@ class Router:
         self.sweep_seconds = sweep_seconds
         self._kick = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        #: Called with (conversation id, agent id) after each assignment this node makes (callbacks).
+        self.on_assigned: list[Callable[[str, str], Awaitable[None]]] = []
 
     def kick(self) -> None:
         self._kick.set()
@@ -234,6 +236,8 @@ class Router:
             if result == "ok":
                 assigned += 1
                 log.info("assigned to %s", agent.id, extra={"conversation_id": conv_id, "agent_id": agent.id})
+                for hook in self.on_assigned:   # before the agent is told, so their desk sees the result
+                    await hook(conv_id, agent.id)
                 await self.store.redis.publish(self.store.keys.agent_channel(agent.id),
                                                f'{{"kind":"assigned","conversation_id":"{conv_id}"}}')
             else:  # the world changed since the plan was made; the next pass sees it

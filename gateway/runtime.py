@@ -26,6 +26,7 @@ from .agent_calls import AgentCalls
 from .agents import AgentDirectory, ensure_demo_agents, load_agents
 from .bus import Bus
 from .call_commands import CallCommands
+from .callbacks import Callbacks
 from .calls import CallConfig, CallManager
 from .chat_bot import ChatBots
 from .config import Settings
@@ -72,6 +73,7 @@ class Services:
     speech: SpeechRecognition
     agent_calls: AgentCalls
     call_commands: CallCommands
+    callbacks: Callbacks
     http: aiohttp.ClientSession
     embedded: EmbeddedRedis | None = None
     extra: dict[str, object] = field(default_factory=dict)
@@ -151,6 +153,8 @@ async def start(settings: Settings) -> Services:
                         calls_block_chats=settings.calls_block_chats)
         presence = Presence(store, router)
         conversations = Conversations(store, router, settings.dispositions)
+        callbacks = conversations.callbacks = Callbacks(store, router, ring_seconds=settings.callback_ring_seconds)
+        router.on_assigned.append(callbacks.assigned)
         http = aiohttp.ClientSession()
 
         async def publish_call(cid: str, message: dict[str, object]) -> None:
@@ -173,7 +177,7 @@ async def start(settings: Settings) -> Services:
             presence=presence, conversations=conversations,
             signer=TokenSigner(await _shared_secret(redis, keys, settings.secret)),
             directory=directory, queue_board=QueueBoard(bus, conversations, keys.queue_channel),
-            flows=flows, calls=calls, speech=speech, agent_calls=agent_calls, call_commands=call_commands, http=http,
+            flows=flows, calls=calls, speech=speech, agent_calls=agent_calls, call_commands=call_commands, callbacks=callbacks, http=http,
             embedded=embedded,
             bots=ChatBots(settings.chat_flow, flows, conversations, bus, keys, http))
         if settings.chat_flow:
@@ -184,6 +188,7 @@ async def start(settings: Settings) -> Services:
         services.extra["flow_reloader"] = asyncio.create_task(_reload_flows(flows), name="flow-reloader")
         await services.queue_board.start()
         await router.start()
+        await callbacks.start()
         await presence.start()
     except BaseException:
         await redis.aclose()
@@ -215,7 +220,7 @@ async def stop(services: Services) -> None:
     reloader = services.extra.get("flow_reloader")
     if isinstance(reloader, asyncio.Task):
         await cancel_and_wait(reloader)
-    steps = [services.call_commands.stop, services.calls.close_all, services.bots.close_all, services.http.close, services.presence.stop, services.router.stop,
+    steps = [services.call_commands.stop, services.calls.close_all, services.bots.close_all, services.http.close, services.presence.stop, services.callbacks.stop, services.router.stop,
              services.queue_board.stop, services.bus.stop, services.redis.aclose]
     if services.embedded is not None:
         steps.append(services.embedded.stop)

@@ -10,7 +10,7 @@ Keys (``P`` is the configured prefix, ``cg`` by default):
 
 | key | type | what |
 |---|---|---|
-| ``P:conv:ID`` | hash | conversation: customer_id, state, queue, agent_id, created_at, updated_at, queued_at |
+| ``P:conv:ID`` | hash | conversation: customer_id, state, queue, agent_id, created_at, updated_at, queued_at, callback_id |
 | ``P:conv:ID:ctx`` | hash | context variables |
 | ``P:conv:ID:tl`` | stream | the timeline; fields ``type`` and ``data`` (JSON) |
 | ``P:conv:ID:cids`` | hash | agent client message id -> ``conv/event`` id (exactly-once messages) |
@@ -24,6 +24,10 @@ Keys (``P`` is the configured prefix, ``cg`` by default):
 | ``P:secret`` | string | token secret shared by all nodes (when none is configured) |
 | ``P:call:ID:node`` | string | the node a call waiting for / talking to an agent is anchored on (expires) |
 | ``P:stats:handle_ms`` | list | the latest answered calls' handle times (ms), newest first, for wait estimates |
+| ``P:cb:ID`` | hash | a callback: conversation_id, customer_id, queue, state, due_ms, attempts, ... (gateway/callbacks.py) |
+| ``P:cb:due`` | zset | scheduled callbacks, scored by when they enter the queue (ms) |
+| ``P:cb:open`` | zset | callbacks not closed yet, scored by when they expire (ms) |
+| ``P:cb:ringing`` | zset | callbacks being delivered, scored by when the customer's ringing ends (ms) |
 
 Pub/sub channels: ``P:ch:conv:ID`` (timeline events and typing of one
 conversation), ``P:ch:customer:ID`` (the customer moved to a new conversation),
@@ -88,6 +92,21 @@ class Keys:
 
     def node_channel(self, node_id: str) -> str:
         return f"{self.prefix}:ch:node:{node_id}"
+
+    def callback(self, cb_id: str) -> str:
+        return f"{self.prefix}:cb:{cb_id}"
+
+    @property
+    def callbacks_due(self) -> str:
+        return f"{self.prefix}:cb:due"
+
+    @property
+    def callbacks_open(self) -> str:
+        return f"{self.prefix}:cb:open"
+
+    @property
+    def callbacks_ringing(self) -> str:
+        return f"{self.prefix}:cb:ringing"
 
     @property
     def handle_times(self) -> str:
