@@ -142,7 +142,7 @@ async def start(settings: Settings) -> Services:
     # A bounded pool that makes callers wait for a free connection instead of failing under load.
     pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=REDIS_POOL_SIZE, timeout=10,
                                                     health_check_interval=30)
-    redis = aioredis.Redis(connection_pool=pool)
+    redis = aioredis.Redis.from_pool(pool)   # closing the client closes the pool and its connections
     try:
         await redis.ping()
         keys = Keys(settings.key_prefix)
