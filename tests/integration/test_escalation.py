@@ -1,0 +1,109 @@
+"""Chat -> voice in one conversation: the customer presses Call in the widget and never repeats themselves.
+
+Real parts: Redis, a gateway node, aiortc callers and softphones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import pytest
+
+from gateway.config import Settings
+from gateway.protocol import CallStatus
+from tests.conftest import Clients, bounded
+from tests.integration.test_agent_calls import hears, tone
+from tests.support.caller import Caller
+from tests.support.servers import Node, start_node
+from tests.support.softphone import Softphone
+
+
+async def test_a_customer_chatting_with_an_agent_presses_call_and_that_agent_rings(
+        clients: Clients, node: Node) -> None:
+    alice, bob = clients.agent("alice"), clients.agent("bob")
+    await alice.hello()
+    customer = clients.customer()
+    await customer.hello()
+    await customer.say("my router keeps dropping")
+    cid = (await alice.assigned())["id"]
+    await bob.hello()                                # bob is free too: the call must still go to alice
+    await alice.say(cid, "Easier by voice: press Call")
+    caller = Caller(customer)
+    phone = Softphone(alice)
+    try:
+        await caller.dial()
+        assert caller.conversation_id == cid
+        waiting = await caller.status(CallStatus.WAITING)
+        assert waiting["reason"] == "your_agent"
+        ring = await phone.ringing()
+        assert ring["conversation_id"] == cid
+        await phone.answer(ring["call_id"])
+        caller.mic.play(tone(440), "customer")
+        await hears(lambda: phone.heard, 440)
+        phone.mic.play(tone(1000), "agent")
+        await hears(lambda: caller.heard, 1000)
+        await caller.hangup()
+        await phone.status(CallStatus.ENDED)
+        # after the call the chat goes on in the same conversation, with the same agent
+        await customer.say("thanks, and one more thing")
+        message = await alice.event("message", lambda e: e["text"] == "thanks, and one more thing")
+        assert message["conversation_id"] == cid
+        events = await node.services.store.events(cid)
+        kinds = [e["type"] for e in events]
+        assert "ivr" not in kinds                   # no IVR: straight to the agent
+        order = [k for k in kinds if k in ("message", "call_started", "call_answered", "call_ended")]
+        assert order == ["message", "message", "call_started", "call_answered", "call_ended", "message"]
+        assert all(f["type"] != "call_status" or f.get("agent_id") != "bob" for f in await bob.quiet(0.3))
+    finally:
+        await phone.close()
+        await caller.close()
+
+
+@pytest.fixture
+async def bot_node(settings: Settings) -> AsyncIterator[Node]:
+    started = await start_node(replace(settings, chat_flow="default"))
+    yield started
+    await bounded(started.stop(), "stopping the node")
+
+
+async def test_the_ivr_skips_what_the_chat_bot_already_asked(bot_node: Node) -> None:
+    clients = Clients(bot_node.url)
+    services = bot_node.services
+    alice = clients.agent("alice")
+    customer = clients.customer()
+    caller = Caller(customer)
+    phone = Softphone(alice)
+    try:
+        await alice.hello(available=False)
+        await customer.hello()
+        cid = (await customer.say("hi"))["conversation_id"]
+        await customer.event("choices")
+        await customer.say("billing")                     # the bot asks; the conversation waits for billing
+        await customer.event("message", lambda e: e["text"] == "Connecting you to billing.")
+        assert (await services.store.context(cid))["intent"] == "billing"
+        await caller.dial()                                # the customer presses Call while waiting
+        assert caller.conversation_id == cid
+        await caller.status(CallStatus.WAITING, timeout=20)   # no menu: straight through to the queue
+        steps = [(e["kind"], e["node"], e["detail"]) for e in await services.store.events(cid)
+                 if e["type"] == "ivr" and e["channel"] == "voice"]
+        assert ("skip", "menu", "intent=billing is known: choice 1 (Billing)") in steps
+        assert ("prompt", "menu", "I see you are asking about billing.") in steps
+        assert not any(kind == "input" for kind, _, _ in steps)   # the caller was asked nothing
+        await alice.send({"type": "status", "status": "available"})
+        ring = await phone.ringing()
+        assert ring["conversation_id"] == cid
+        await phone.answer(ring["call_id"])
+        caller.mic.play(tone(440), "customer")
+        await hears(lambda: phone.heard, 440)
+        # the agent's view: the bot's chat and the call in one timeline
+        await alice.send({"type": "open", "conversation_id": cid})
+        history = await alice.expect("history")
+        kinds = [e["type"] for e in history["events"]]
+        assert kinds.index("choices") < kinds.index("call_started") < kinds.index("call_answered")
+        assert any(e["type"] == "message" and e.get("author") == "customer" and e["text"] == "billing"
+                   for e in history["events"])
+    finally:
+        await phone.close()
+        await caller.close()
+        await bounded(clients.close(), "closing the clients")
