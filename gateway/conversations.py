@@ -175,6 +175,8 @@ class Conversations:
         if result != "ok":
             raise Conflict(f"cannot close: {result.replace('_', ' ')}", field="conversation_id")
         log.info("conversation closed (%s)", disposition, extra={"conversation_id": cid, "agent_id": agent_id})
+        if conv and conv.get("customer_id"):   # their next conversation prefers this agent
+            await self.store.redis.hset(self.store.keys.customer(conv["customer_id"]), "last_agent", agent_id)
         if self.callbacks is not None:
             await self.callbacks.conversation_closed(cid)
         await self.store.redis.publish(self.store.keys.agent_channel(agent_id),

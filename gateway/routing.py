@@ -87,6 +87,7 @@ class Waiting:
     queued_at: int = 0   # ms; its place in line
     priority: int = 0
     skills: Skills = ()
+    preferred: str = ""  # the agent who last served this customer: taken when free and qualified
 
 
 def choose_agent(agents: list[AgentLoad]) -> AgentLoad | None:
@@ -100,7 +101,8 @@ def plan(waiting: Sequence[Waiting], agents: list[AgentLoad], now: int, *,
     """Pair waiting conversations (priority, then oldest first) with qualified agents.
 
     A conversation nobody qualified is free for takes none and does not hold up the ones behind it.
-    After ``overflow_ms`` of waiting its skills are no longer required.
+    After ``overflow_ms`` of waiting its skills are no longer required. A returning customer's last agent
+    is preferred when free and qualified; otherwise the longest-idle agent is taken.
     """
     loads = {a.id: a for a in agents}
     pairs: list[tuple[str, AgentLoad]] = []
@@ -109,7 +111,8 @@ def plan(waiting: Sequence[Waiting], agents: list[AgentLoad], now: int, *,
         if not free:
             break
         overflowed = overflow_ms is not None and now - conv.queued_at >= overflow_ms
-        agent = choose_agent([a for a in free if overflowed or a.qualifies(conv.skills)])
+        qualified = [a for a in free if overflowed or a.qualifies(conv.skills)]
+        agent = next((a for a in qualified if a.id == conv.preferred), None) or choose_agent(qualified)
         if agent is None:
             continue
         pairs.append((conv.id, agent))
@@ -219,10 +222,11 @@ class Router:
             return []
         pipe = redis.pipeline(transaction=False)
         for cid, _ in rows:
-            pipe.hmget(self.store.keys.conv(_s(cid)), "priority", "skills")
+            pipe.hmget(self.store.keys.conv(_s(cid)), "priority", "skills", "preferred_agent")
         details = await pipe.execute()
-        return [Waiting(_s(cid), int(score), int(_s(prio or b"0") or 0), _skills(_s(skills or b"")))
-                for (cid, score), (prio, skills) in zip(rows, details, strict=True)]
+        return [Waiting(_s(cid), int(score), int(_s(prio or b"0") or 0), _skills(_s(skills or b"")),
+                        _s(preferred or b""))
+                for (cid, score), (prio, skills, preferred) in zip(rows, details, strict=True)]
 
     async def dispatch(self) -> int:
         """One routing pass; returns how many conversations were assigned."""

@@ -10,11 +10,11 @@ Keys (``P`` is the configured prefix, ``cg`` by default):
 
 | key | type | what |
 |---|---|---|
-| ``P:conv:ID`` | hash | conversation: customer_id, state, queue, agent_id, created_at, updated_at, queued_at, callback_id |
+| ``P:conv:ID`` | hash | conversation: customer_id, state, queue, agent_id, created_at, updated_at, queued_at, callback_id, preferred_agent |
 | ``P:conv:ID:ctx`` | hash | context variables |
 | ``P:conv:ID:tl`` | stream | the timeline; fields ``type`` and ``data`` (JSON) |
 | ``P:conv:ID:cids`` | hash | agent client message id -> ``conv/event`` id (exactly-once messages) |
-| ``P:customer:ID`` | hash | ``current``: the customer's latest conversation |
+| ``P:customer:ID`` | hash | ``current``: the customer's latest conversation; ``last_agent``: who closed their last one |
 | ``P:customer:ID:cids`` | hash | customer client message id -> ``conv/event`` id, across conversations |
 | ``P:queue:NAME`` | zset | waiting conversations, scored by enqueue time (ms) |
 | ``P:agent:ID`` | hash | name, capacity, status, idle_since |
@@ -166,7 +166,8 @@ if current then
 end
 local queued = ARGV[9] == 'queued'
 redis.call('HSET', KEYS[2], 'id', ARGV[1], 'customer_id', ARGV[2], 'state', ARGV[9], 'queue', ARGV[3],
-           'agent_id', '', 'created_at', ARGV[4], 'updated_at', ARGV[4], 'queued_at', queued and ARGV[4] or '')
+           'agent_id', '', 'created_at', ARGV[4], 'updated_at', ARGV[4], 'queued_at', queued and ARGV[4] or '',
+           'preferred_agent', redis.call('HGET', KEYS[1], 'last_agent') or '')
 local ctx = cjson.decode(ARGV[7])
 for k, v in pairs(ctx) do redis.call('HSET', KEYS[3], k, v) end
 redis.call('HSET', KEYS[1], 'current', ARGV[1])

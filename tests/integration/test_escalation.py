@@ -107,3 +107,26 @@ async def test_the_ivr_skips_what_the_chat_bot_already_asked(bot_node: Node) -> 
         await phone.close()
         await caller.close()
         await bounded(clients.close(), "closing the clients")
+
+
+async def test_a_returning_customer_is_routed_to_their_last_agent(clients: Clients, node: Node) -> None:
+    alice, bob = clients.agent("alice"), clients.agent("bob")
+    await alice.hello()
+    customer = clients.customer()
+    await customer.hello()
+    await customer.say("first question")
+    first = (await alice.assigned())["id"]
+    await bob.hello()
+    await alice.send({"type": "close", "conversation_id": first,
+                      "disposition": node.services.settings.dispositions[0]})
+    await alice.expect("unassigned")
+    # alice was just given work back (closing frees her), bob has been idle longer: bob would be next in line
+    loads = {a.id: a for a in await node.services.router.agent_loads(0)}
+    assert loads["bob"].idle_since < loads["alice"].idle_since
+    back = clients.customer(customer.token)             # the same widget token, days later
+    await back.hello()
+    second = (await back.say("it broke again"))["conversation_id"]
+    assert second != first
+    assigned = await alice.assigned()
+    assert assigned["id"] == second
+    assert all(f["type"] != "assigned" for f in await bob.quiet(0.5))

@@ -81,3 +81,15 @@ def test_what_counts_as_busy() -> None:
     assert not is_busy(on_call, 0, calls_block_chats=False)          # chats beside a call, if configured
     assert is_busy(ringing, 0, calls_block_chats=False)
     assert not is_busy({}, 0)
+
+
+def test_a_returning_customer_goes_to_their_last_agent_when_free_and_qualified() -> None:
+    agents = [agent("amy", 10), agent("bo", 99, skills="billing")]
+    # amy has been idle longest, but bo served this customer last
+    assert [(c, a.id) for c, a in plan([Waiting("c1", preferred="bo")], agents, now=100)] == [("c1", "bo")]
+    # bo is busy / lacks the skill / is gone: the longest-idle qualified agent takes it
+    busy = [agents[0], agent("bo", 99, busy=True)]
+    assert plan([Waiting("c1", preferred="bo")], busy, now=100)[0][1].id == "amy"
+    needs = Waiting("c1", skills=parse_skills("spanish"), preferred="bo")
+    assert plan([needs], [agent("amy", 10, skills="spanish"), agents[1]], now=100)[0][1].id == "amy"
+    assert plan([Waiting("c1", preferred="gone")], agents, now=100)[0][1].id == "amy"
