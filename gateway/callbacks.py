@@ -33,6 +33,7 @@ import asyncio
 import json
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -45,6 +46,7 @@ from .tasks import cancel_and_wait
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 0.5
+RECOVERY_SECONDS = 5.0
 BATCH = 100
 
 
@@ -78,7 +80,7 @@ return 'ok'
 """
 
 # Move one due callback into the routing queue (its conversation, at the callback's place).
-# KEYS: cb, due, open, routing queue   ARGV: id, now, conv key prefix, conv channel prefix
+# KEYS: cb, due, open, routing queue, queued set   ARGV: id, now, conv key prefix, conv channel prefix
 _CLAIM = _APPEND + """
 local score = redis.call('ZSCORE', KEYS[2], ARGV[1])
 if not score or tonumber(score) > tonumber(ARGV[2]) then return 'not_due' end
@@ -106,13 +108,14 @@ if cstate == 'open' then
   append(tl, conv, chan, 'state', cjson.encode({state = 'queued', queue = f[2], reason = 'callback'}), ARGV[2])
 end
 redis.call('HSET', KEYS[1], 'state', 'queued')
+redis.call('SADD', KEYS[5], ARGV[1])
 append(tl, conv, chan, 'callback', cjson.encode({callback_id = ARGV[1], action = 'queued', state = 'queued',
   attempt = tonumber(redis.call('HGET', KEYS[1], 'attempts')) + 1}), ARGV[2])
 return 'queued'
 """
 
 # The conversation of a queued callback is with an agent now: one delivery attempt starts (the widget rings).
-# KEYS: cb, ringing   ARGV: id, now, ring ms, conv key prefix, conv channel prefix, agent key prefix
+# KEYS: cb, ringing, queued set   ARGV: id, now, ring ms, conv key prefix, conv channel prefix, agent key prefix
 _OFFER = _APPEND + """
 if redis.call('HGET', KEYS[1], 'state') ~= 'queued' then return 'not_queued' end
 local cid = redis.call('HGET', KEYS[1], 'conversation_id')
@@ -125,6 +128,7 @@ local attempt = tonumber(f[1]) + 1
 local ring_until = tonumber(ARGV[2]) + tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], 'state', 'ringing', 'attempts', attempt, 'agent_id', agent, 'ring_until', ring_until)
 redis.call('ZADD', KEYS[2], ring_until, ARGV[1])
+redis.call('SREM', KEYS[3], ARGV[1])
 append(conv .. ':tl', conv, ARGV[5] .. cid, 'callback', cjson.encode({callback_id = ARGV[1], action = 'attempt',
   state = 'ringing', attempt = attempt, max_attempts = tonumber(f[2]), agent_id = agent, agent_name = name,
   ring_until = ring_until, phone = f[3], label = f[4]}), ARGV[2])
@@ -144,7 +148,7 @@ return 'ok'
 # 'retry': no answer: schedule the next attempt (the conversation leaves its agent) or close as unreachable once
 # the attempts are used up (the conversation stays with the agent to wrap up); 'cancel': close and take the
 # conversation out of the queue / away from its agent.
-# KEYS: cb, due, open, ringing, routing queue
+# KEYS: cb, due, open, ringing, routing queue, queued set
 # ARGV: id, now, outcome, mode, required agent ('' any), conv key prefix, conv channel prefix, agent key prefix,
 #       allowed states (comma list, '' any)
 # Returns {result, released agent id}: result 'retry', 'closed_now', or why nothing changed.
@@ -179,6 +183,7 @@ if retry or ARGV[4] == 'cancel' then
 end
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1])
+redis.call('SREM', KEYS[6], ARGV[1])
 if retry then
   local due = tonumber(ARGV[2]) + tonumber(f[3])
   redis.call('HSET', KEYS[1], 'state', 'scheduled', 'due_ms', due, 'agent_id', '')
@@ -213,6 +218,7 @@ class Callbacks:
         self._finish = redis.register_script(_FINISH)
         self._kick = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._next_recovery = 0.0
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -297,20 +303,18 @@ class Callbacks:
             return None
         return public(cb)
 
-    async def open_ids(self) -> list[str]:
-        return [_s(i) for i in await self.store.redis.zrange(self.store.keys.callbacks_open, 0, -1)]
-
     # ---------------------------------------------------------------- delivery
 
     async def sweep(self) -> None:
-        """One pass: due callbacks into the queue, expired ones closed, unanswered ringing counted, and any
-        queued callback whose conversation an agent already has (a node stopped before telling) offered."""
+        """One pass: due callbacks into the queue, expired ones closed, unanswered ringing counted, and (every
+        few seconds) any queued callback whose conversation an agent already has (a node stopped before
+        starting the attempt) offered."""
         k = self.store.keys
         redis = self.store.redis
         now = self.clock()
         for cb_id in await redis.zrangebyscore(k.callbacks_due, "-inf", now, start=0, num=BATCH):
             result = _s(await self._claim(keys=[k.callback(_s(cb_id)), k.callbacks_due, k.callbacks_open,
-                                                k.queue(self.router.queue)],
+                                                k.queue(self.router.queue), k.callbacks_queued],
                                           args=[_s(cb_id), now, k.conv(""), k.conv_channel("")]))
             if result == "queued":
                 log.info("callback %s is in the queue", _s(cb_id))
@@ -323,15 +327,29 @@ class Callbacks:
                 await redis.zrem(k.callbacks_ringing, _s(cb_id))  # the agent dials the number and says how it went
             else:
                 await self.finish(_s(cb_id), "no_answer", "retry", only="ringing")
-        ids = await self.open_ids()
-        if ids:
-            pipe = redis.pipeline(transaction=False)
-            for cb_id in ids:
-                pipe.hmget(k.callback(cb_id), "state", "conversation_id")
-            rows = await pipe.execute()
-            for cb_id, (state, cid) in zip(ids, rows, strict=True):
-                if state is not None and _s(state) == CallbackState.QUEUED and cid is not None:
-                    await self.assigned(_s(cid))
+        if time.monotonic() >= self._next_recovery:
+            self._next_recovery = time.monotonic() + RECOVERY_SECONDS
+            await self._recover()
+
+    async def _recover(self) -> None:
+        """Queued callbacks whose conversation an agent already holds: the node that assigned it stopped before
+        starting the attempt. Checked every few seconds, in two pipelined round trips."""
+        k = self.store.keys
+        redis = self.store.redis
+        ids = [_s(i) for i in await redis.smembers(k.callbacks_queued)]
+        if not ids:
+            return
+        pipe = redis.pipeline(transaction=False)
+        for cb_id in ids:
+            pipe.hget(k.callback(cb_id), "conversation_id")
+        cids = [_s(c) if c is not None else "" for c in await pipe.execute()]
+        pipe = redis.pipeline(transaction=False)
+        for cid in cids:
+            pipe.hget(k.conv(cid), "state")
+        states = await pipe.execute()
+        for cid, state in zip(cids, states, strict=True):
+            if cid and state is not None and _s(state) == "assigned":
+                await self.assigned(cid)
 
     async def assigned(self, cid: str, agent_id: str = "") -> None:
         """Routing gave ``cid`` to an agent: if it carries a queued callback, an attempt starts."""
@@ -339,7 +357,7 @@ class Callbacks:
         cb_id = await self.store.redis.hget(k.conv(cid), "callback_id")
         if not cb_id:
             return
-        result = _s(await self._offer(keys=[k.callback(_s(cb_id)), k.callbacks_ringing],
+        result = _s(await self._offer(keys=[k.callback(_s(cb_id)), k.callbacks_ringing, k.callbacks_queued],
                                       args=[_s(cb_id), self.clock(), self.ring_ms, k.conv(""), k.conv_channel(""),
                                             k.agent("")]))
         if result == "ok":
@@ -395,7 +413,7 @@ class Callbacks:
         k = self.store.keys
         result, released = await self._finish(
             keys=[k.callback(cb_id), k.callbacks_due, k.callbacks_open, k.callbacks_ringing,
-                  k.queue(self.router.queue)],
+                  k.queue(self.router.queue), k.callbacks_queued],
             args=[cb_id, self.clock(), outcome, mode, agent_id, k.conv(""), k.conv_channel(""), k.agent(""), only])
         result, released = _s(result), _s(released)
         if result in ("retry", "closed_now"):

@@ -27,6 +27,7 @@ Keys (``P`` is the configured prefix, ``cg`` by default):
 | ``P:cb:ID`` | hash | a callback: conversation_id, customer_id, queue, state, due_ms, attempts, ... (gateway/callbacks.py) |
 | ``P:cb:due`` | zset | scheduled callbacks, scored by when they enter the queue (ms) |
 | ``P:cb:open`` | zset | callbacks not closed yet, scored by when they expire (ms) |
+| ``P:cb:queued`` | set | callbacks whose conversation waits in the routing queue |
 | ``P:cb:ringing`` | zset | callbacks being delivered, scored by when the customer's ringing ends (ms) |
 
 Pub/sub channels: ``P:ch:conv:ID`` (timeline events and typing of one
@@ -103,6 +104,10 @@ class Keys:
     @property
     def callbacks_open(self) -> str:
         return f"{self.prefix}:cb:open"
+
+    @property
+    def callbacks_queued(self) -> str:
+        return f"{self.prefix}:cb:queued"
 
     @property
     def callbacks_ringing(self) -> str:

@@ -345,3 +345,25 @@ async def test_callbacks_pending_across_a_restart_are_delivered_exactly_once(set
         await bounded(clients.close(), "closing the clients")
         for node in nodes:
             await bounded(node.stop(), "stopping a node")
+
+
+async def test_a_callback_whose_assigning_node_stopped_before_ringing_is_still_offered(
+        cb_clients: Clients, cb_node: Node) -> None:
+    services = cb_node.services
+    services.router.on_assigned.clear()       # this node assigns but never starts the attempt, like one that died
+    alice = cb_clients.agent("alice")
+    await alice.hello()
+    customer = cb_clients.customer()
+    await customer.hello()
+    cid = await open_conversation(cb_node, customer)
+    cb_id = await services.callbacks.request(cid, queue="support", due=None, label="Call me back")
+    assert (await alice.assigned())["id"] == cid
+    assert (await services.callbacks.get(cb_id))["state"] == "queued"        # type: ignore[index]
+    services.callbacks._next_recovery = 0.0   # the periodic check (every few seconds) runs in this pass
+    await services.callbacks.sweep()
+    attempt = await customer.event("callback", lambda e: e["action"] == "attempt")
+    assert attempt["agent_name"] == "Alice Smith"
+    await services.callbacks.sweep()
+    services.callbacks._next_recovery = 0.0
+    await services.callbacks.sweep()
+    assert await callback_actions(cb_node, cid) == ["requested", "queued", "attempt"]
