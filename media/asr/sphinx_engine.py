@@ -75,9 +75,9 @@ in the grammar competing with the phrases, as phones (39 one-phone words,
 4-5x the decoding time) or as the 100-300 commonest words of ``en-us.lm.bin``
 (10-50x), took the in-grammar words too (menu 0-25 % right at every
 weight tried); the ``+SPN+`` speech filler as garbage caught nothing; a
-free decode with the bundled LM (92 MB per decoder, 265 ms per utterance)
-heard "billing" as "really" and "the real", so disagreement rejects right
-answers; lattice posteriors (``bestpath=True``) came back as 1.0 or with
+free decode with the bundled LM (92 MB per decoder, 265 ms per utterance;
+measured before the comfort noise) heard "billing" as "really" and "the
+real", so disagreement rejects right answers; lattice posteriors (``bestpath=True``) came back as 1.0 or with
 no hypothesis; a phone-loop likelihood ratio and phone durations from a
 forced alignment did not separate right from forced words better than the
 fit did.
@@ -208,11 +208,11 @@ class _Pooled:
 class DecoderPool:
     """At most ``size`` decoders, made on first need, each lent to one thread at a time."""
 
-    def __init__(self, size: int, hmm: Path, dictionary: Path) -> None:
+    def __init__(self, size: int, hmm: Path, dictionary: Path, lm: Path | None = None) -> None:
         if size < 1:
             raise ValueError("DecoderPool size must be at least 1")
         self.size = size
-        self._hmm, self._dict = hmm, dictionary
+        self._hmm, self._dict, self._lm = hmm, dictionary, lm
         self._idle: queue.LifoQueue[_Pooled] = queue.LifoQueue()
         self._lock = threading.Lock()
         self._made = 0
@@ -224,7 +224,8 @@ class DecoderPool:
 
     def _make(self) -> _Pooled:
         try:
-            decoder = pocketsphinx.Decoder(hmm=str(self._hmm), dict=str(self._dict), lm=None,
+            decoder = pocketsphinx.Decoder(hmm=str(self._hmm), dict=str(self._dict),
+                                           lm=str(self._lm) if self._lm is not None else None,
                                            loglevel="FATAL", bestpath=False)
         except (RuntimeError, ValueError) as exc:
             raise AsrError(f"pocketsphinx cannot load the model at {self._hmm}: {exc}",
@@ -273,6 +274,10 @@ class SphinxEngine:
                            code="asr_model_not_found")
         self.max_audio_ms = max_audio_ms
         self.pool = DecoderPool(pool_size, self.model_path, self.dictionary)
+        # Free decoding (live transcripts) with the wheel's en-us LM: its own decoders (about 92 MB each),
+        # made only when a transcript first needs one.
+        lm = Path(pocketsphinx.get_model_path("en-us/en-us.lm.bin"))
+        self.free_pool = DecoderPool(pool_size, self.model_path, self.dictionary, lm) if lm.is_file() else None
 
     def unknown_words(self, words: Iterable[str]) -> list[str]:
         out: dict[str, None] = {}
@@ -283,14 +288,50 @@ class SphinxEngine:
                         out[word] = None
         return list(out)
 
-    def recognizer(self, grammar: Grammar | None = None) -> SphinxRecognizer:
+    def recognizer(self, grammar: Grammar | None = None) -> SphinxRecognizer | SphinxFreeRecognizer:
         if grammar is None:
-            raise AsrError("pocketsphinx without a language model needs a grammar", code="asr_bad_grammar")
+            if self.free_pool is None:
+                raise AsrError("the pocketsphinx wheel has no en-us.lm.bin: free decoding is not available",
+                               code="asr_bad_grammar")
+            return SphinxFreeRecognizer(self)
         return SphinxRecognizer(self, grammar)
 
+    def decode_free(self, pcm: bytes) -> Result:
+        """Free dictation of one utterance with the bundled language model (transcripts only, never routing).
+        The confidence is the share of the utterance's loud frames the words cover.
+
+        The same comfort noise as the grammar search (its floor 30 dB under the speech) turns dictation of
+        espeak-ng sentences from noise ("so so what about so") into the words said ("i would like to talk to
+        someone about my account", "my internet is not working"; "i want to pay my bill" still comes out as
+        "i want to upgrade my real"): the model was trained on audio that is never digitally silent."""
+        assert self.free_pool is not None
+        audio = with_noise_floor(pcm, FLOOR_BELOW_SPEECH_DB, FLOOR_SEED)
+        with self.free_pool.borrow() as item:
+            d = item.decoder
+            d.reinit_feat()
+            d.set_cmn(item.initial_cmn)
+            d.start_utt()
+            d.process_raw(audio, full_utt=True)
+            d.end_utt()
+            hyp = d.hyp()
+            segments = list(d.seg() or []) if hyp is not None else []
+            n_frames = d.n_frames()
+        words = [(s.word.split("(")[0], s.start_frame, s.end_frame) for s in segments
+                 if not s.word.startswith(_FILLER_PREFIXES)]
+        if not words:
+            return Result.nothing()
+        loud = loud_frames(audio, n_frames)
+        spanned = np.zeros(n_frames, dtype=bool)
+        for _, start, end in words:
+            spanned[start:end + 1] = True
+        coverage = _clip01(float((spanned & loud).sum()) / max(int(loud.sum()), 1))
+        text = " ".join(w for w, _, _ in words)
+        return Result(text, coverage, tuple(Word(w, coverage) for w, _, _ in words), text)
+
     def describe(self) -> str:
+        free = "; free decoding for transcripts with en-us.lm.bin" if self.free_pool is not None else ""
         return (f"pocketsphinx en model {self.model_path} dictionary {self.dictionary.name} "
-                f"(JSGF grammars, up to {self.pool.size} decoders of about 27 MB)")
+                f"(JSGF grammars, up to {self.pool.size} decoders of about 27 MB{free})")
 
     def usable_grammar(self, grammar: Grammar) -> tuple[Grammar, str]:
         """``grammar`` without phrases holding unknown words, and its JSGF text."""
@@ -363,13 +404,11 @@ class SphinxEngine:
         return Result(match.text, confidence, tuple(Word(t, confidence) for t in texts), heard, match.digits)
 
 
-class SphinxRecognizer:
-    """Buffers one utterance; decodes it in :meth:`final`. See the module docstring for why."""
+class _Utterance:
+    """Buffers one utterance (up to ``max_audio_ms``) for a decode at its end."""
 
-    def __init__(self, engine: SphinxEngine, grammar: Grammar) -> None:
+    def __init__(self, engine: SphinxEngine) -> None:
         self._engine = engine
-        self._requested = grammar
-        self._grammar, self._text = engine.usable_grammar(grammar)
         self._audio = bytearray()
         self._max_bytes = engine.max_audio_ms * SAMPLE_RATE // 1000 * 2
         self.truncated = False
@@ -381,12 +420,27 @@ class SphinxRecognizer:
         self._audio += pcm16k[:max(room, 0)]
         return None
 
-    def final(self) -> Result:
+    def _take(self) -> bytes | None:
+        """The utterance, or None when it is under 50 ms (nothing to decode); the buffer starts anew."""
         audio, self._audio = bytes(self._audio), bytearray()
         self.truncated = False
-        if len(audio) < 2 * FRAME_SAMPLES * 5:  # under 50 ms: nothing to decode
-            return Result.nothing()
-        return self._engine.decode(audio, self._grammar, self._text)
+        return audio if len(audio) >= 2 * FRAME_SAMPLES * 5 else None
+
+    def close(self) -> None:
+        self._audio = bytearray()
+
+
+class SphinxRecognizer(_Utterance):
+    """A grammar search over the utterance in :meth:`final`. See the module docstring for why."""
+
+    def __init__(self, engine: SphinxEngine, grammar: Grammar) -> None:
+        super().__init__(engine)
+        self._requested = grammar
+        self._grammar, self._text = engine.usable_grammar(grammar)
+
+    def final(self) -> Result:
+        audio = self._take()
+        return Result.nothing() if audio is None else self._engine.decode(audio, self._grammar, self._text)
 
     def reset(self, grammar: Grammar | None = None) -> None:
         self._audio = bytearray()
@@ -395,5 +449,14 @@ class SphinxRecognizer:
             self._requested = grammar
             self._grammar, self._text = self._engine.usable_grammar(grammar)
 
-    def close(self) -> None:
+
+class SphinxFreeRecognizer(_Utterance):
+    """Free dictation of the utterance in :meth:`final` (live transcripts)."""
+
+    def final(self) -> Result:
+        audio = self._take()
+        return Result.nothing() if audio is None else self._engine.decode_free(audio)
+
+    def reset(self, grammar: Grammar | None = None) -> None:
         self._audio = bytearray()
+        self.truncated = False

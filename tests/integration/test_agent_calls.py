@@ -593,6 +593,36 @@ async def test_live_transcript_of_both_sides_or_none_when_slots_are_busy(setting
         await bounded(node.stop(), "stopping the Korean node")
 
 
+async def test_english_calls_are_transcribed_live_by_the_default_engine(settings) -> None:  # type: ignore[no-untyped-def]
+    from media.tts import Synthesizer
+
+    node = await start_node(replace(settings, voice_flow="transcribed"))
+    clients = Clients(node.url)
+    synth = Synthesizer(cache_dir=settings.data_dir / "tts")
+    said = "i would like to talk to someone about my account"
+    try:
+        alice = clients.agent("alice")
+        await alice.hello()
+        customer = clients.customer()
+        await customer.hello()
+        caller = Caller(customer)
+        phone = Softphone(alice)
+        try:
+            await caller.dial()
+            await phone.answer((await phone.ringing())["call_id"], wait_connected=True)
+            caller.mic.play(await synth.synthesize(said, voice="en-us"), "en")
+            event = await alice.event("transcript", lambda e: e.get("side") == "customer", timeout=20)
+            print(f"\nsaid {said!r}, transcript {event['text']!r}")
+            assert len(set(event["text"].split()) & set(said.split())) >= 4
+            assert 0 <= event["start_ms"] < event["end_ms"]
+        finally:
+            await phone.close()
+            await caller.close()
+    finally:
+        await clients.close()
+        await bounded(node.stop(), "stopping the node")
+
+
 async def test_agent_leg_that_never_connects_counts_as_lost_and_the_caller_waits_again(
         clients: Clients, node: Node) -> None:
     node.services.agent_calls.connect_seconds = 2.0

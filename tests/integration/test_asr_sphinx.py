@@ -273,3 +273,25 @@ def test_confidence_calibration() -> None:
     assert confidence_from(0.64, -10.0) < 0.5 and confidence_from(1.0, -28.0) < 0.5
     assert confidence_from(0.35, -10.0) == 0.0 and confidence_from(1.0, -45.0) == 0.0
     assert confidence_from(float("nan"), -10.0) == 0.0
+
+
+async def test_free_dictation_for_transcripts_with_the_bundled_language_model(
+        engine: SphinxEngine, pool: RecognitionPool, tts: Synthesizer) -> None:
+    """No grammar (a live transcript): the en-us LM dictates. Synthetic speech is far from what the model was
+    trained on, so the words are asserted loosely: most of what was said, nothing from silence."""
+    listener = SpeechListener(engine, pool, label="sphinx-free")
+    said = "i would like to talk to someone about my account"
+    try:
+        trace = await listen(listener, None, (await tts.synthesize(said, voice="en-us")).samples,
+                             no_input_ms=None, min_confidence=0.0)
+        quiet = await listen(listener, None, silence(3000), lead_ms=0, tail_ms=0, no_input_ms=2000,
+                             min_confidence=0.0)
+    finally:
+        await listener.close()
+    assert isinstance(trace.outcome, Recognized), trace.outcome
+    heard = trace.outcome.result.text.split()
+    print(f"\nsaid {said!r}, dictated {' '.join(heard)!r}")
+    assert len(set(heard) & set(said.split())) >= 4
+    assert 0.5 <= trace.outcome.result.confidence <= 1.0
+    assert quiet.kinds() == ["NoInputTimeout"]
+    assert engine.free_pool is not None and engine.free_pool.made == 1
