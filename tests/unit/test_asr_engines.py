@@ -18,7 +18,7 @@ from media.asr.errors import AsrError, ModelNotFoundError
 from media.asr.grammar import Grammar
 from media.asr.harness import voiced_tone
 from media.asr.selection import SpeechEngines
-from media.asr.sphinx_engine import SphinxEngine
+from media.asr.sphinx_engine import SphinxEngine, SphinxFreeRecognizer
 from media.asr.vosk_engine import (
     MIN_COVERAGE,
     MODELS,
@@ -128,9 +128,12 @@ def test_sphinx_pool_is_bounded(sphinx: SphinxEngine) -> None:
     assert sphinx.pool.made == 2
 
 
-def test_sphinx_needs_a_grammar(sphinx: SphinxEngine) -> None:
-    with pytest.raises(AsrError, match="needs a grammar"):
-        sphinx.recognizer(None)
+def test_sphinx_without_a_grammar_dictates_with_its_own_lm_decoders(sphinx: SphinxEngine) -> None:
+    free = sphinx.recognizer(None)
+    assert isinstance(free, SphinxFreeRecognizer)
+    assert free.final().text == ""                 # nothing heard: nothing dictated, no decoder made
+    assert sphinx.free_pool is not None and sphinx.free_pool.made == 0
+    assert "free decoding" in sphinx.describe()
 
 
 def test_engine_choice() -> None:
