@@ -791,6 +791,10 @@
       case 'context':
         if (ev.values && typeof ev.values === 'object') conv.context = Object.assign({}, conv.context, ev.values);
         break;
+      case 'callback':
+        conv.summary.callback = callbackAfter(conv.summary.callback, ev);
+        if (S.selected === conv.id) renderCallbackPanel();
+        break;
       default:
         break;
     }
@@ -1025,6 +1029,7 @@
       ui.main.removeAttribute('data-conversation-id');
       ui.placeholder.hidden = false;
       ui.convHead.hidden = true;
+      ui.callbackPanel.hidden = true;
       ui.timeline.replaceChildren();
       ui.typingPreview.hidden = true;
       ui.readonly.hidden = true;
@@ -1042,9 +1047,49 @@
     renderComposerState();
   }
 
+  /** The conversation's callback after one of its timeline events (the summary's dict, or null once closed). */
+  function callbackAfter(cb, ev) {
+    const id = ev.callback_id;
+    const base = cb && cb.id === id ? Object.assign({}, cb) : { id, attempt: 0, max_attempts: ev.max_attempts || 1 };
+    switch (ev.action) {
+      case 'requested': return Object.assign(base, { state: 'scheduled', due_ms: ev.due_ms, label: ev.label, phone: ev.phone || '' });
+      case 'queued': return Object.assign(base, { state: 'queued' });
+      case 'attempt': return Object.assign(base, { state: 'ringing', attempt: ev.attempt, max_attempts: ev.max_attempts,
+        phone: ev.phone || base.phone || '', ring_until: ev.ring_until, label: ev.label || base.label });
+      case 'outcome': return Object.assign(base, { state: 'scheduled', due_ms: ev.next_attempt_ms });
+      case 'closed': return null;
+      default: return cb;
+    }
+  }
+
+  const CALLBACK_STATE = { scheduled: 'scheduled', queued: 'waiting in the queue', ringing: 'ringing the customer\'s browser',
+    connecting: 'the customer is calling in' };
+
+  function renderCallbackPanel() {
+    const conv = S.convs.get(S.selected);
+    const cb = conv && !conv.closed ? conv.summary.callback : null;
+    ui.callbackPanel.hidden = !cb;
+    if (!cb) return;
+    ui.callbackPanel.dataset.state = cb.state || '';
+    ui.callbackPanel.dataset.callbackId = cb.id;
+    const when = cb.state === 'scheduled' && cb.due_ms ? ` for ${fmtClock(cb.due_ms)}` : '';
+    const phone = cb.phone ? ` · phone ${cb.phone}` : '';
+    ui.callbackText.textContent = `Callback${cb.label ? ` “${cb.label}”` : ''}: ${CALLBACK_STATE[cb.state] || cb.state}${when}` +
+      ` · attempt ${cb.attempt || 0} of ${cb.max_attempts || 1}${phone}`;
+    ui.callbackActions.hidden = !(cb.state === 'ringing' || cb.state === 'connecting');
+  }
+
+  function sendCallbackOutcome(outcome) {
+    const conv = S.convs.get(S.selected);
+    const cb = conv && conv.summary.callback;
+    if (cb && cb.id) send({ type: 'callback_outcome', callback_id: cb.id, outcome });
+  }
+
   function renderHeader() {
     const conv = S.convs.get(S.selected);
     if (!conv) return;
+    ui.inviteCall.disabled = conv.closed;
+    renderCallbackPanel();
     ui.convCustomer.textContent = customerLabel(conv);
     ui.convCustomer.title = conv.summary.customer_id || '';
     ui.convAvatar.textContent = initials(conv.summary.customer_id || conv.id);
@@ -1227,7 +1272,21 @@
       case 'call_consult': return ev.action === 'start' ? `${ev.agent_id} consults ${ev.to_agent_id}`
         : `Consultation with ${ev.to_agent_id} ended · ${String(ev.action || '').replace(/_/g, ' ')}`;
       case 'call_monitored': return `Supervisor ${ev.agent_id} ${ev.mode === 'whisper' ? 'coaching' : 'listening'}`;
+      case 'call_invite': return `${ev.agent_name || ev.agent_id || 'The agent'} invited the customer to a call`;
+      case 'callback': return callbackText(ev);
       default: return ev.type;
+    }
+  }
+
+  function callbackText(ev) {
+    switch (ev.action) {
+      case 'requested': return `Callback booked${ev.asap ? ': as soon as an agent is free' : ` for ${fmtFull(ev.due_ms)}`}` +
+        (ev.phone ? ` · phone ${ev.phone}` : '');
+      case 'queued': return `Callback in the queue (attempt ${ev.attempt || 1})`;
+      case 'attempt': return `Callback attempt ${ev.attempt} of ${ev.max_attempts}: ringing the customer for ${ev.agent_name || 'an agent'}`;
+      case 'outcome': return `Callback attempt ${ev.attempt}: ${String(ev.outcome || '').replace(/_/g, ' ')} · next at ${fmtClock(ev.next_attempt_ms)}`;
+      case 'closed': return `Callback closed: ${String(ev.outcome || '').replace(/_/g, ' ')}`;
+      default: return 'Callback';
     }
   }
 
@@ -1455,6 +1514,18 @@
     };
     ui.callBadge = h('span', { class: 'call-badge', 'data-testid': 'call-badge', hidden: true });
     ui.convState.after(ui.callBadge);
+    ui.inviteCall = document.getElementById('invite-call');
+    ui.callbackPanel = document.getElementById('callback-panel');
+    ui.callbackText = document.getElementById('callback-text');
+    ui.callbackActions = document.getElementById('callback-actions');
+    ui.inviteCall.addEventListener('click', () => {
+      if (S.selected) send({ type: 'call_invite', conversation_id: S.selected });
+      toast('The customer\'s browser is ringing');
+    });
+    ui.callbackActions.addEventListener('click', (e) => {
+      const button = e.target.closest('button[data-outcome]');
+      if (button) sendCallbackOutcome(button.dataset.outcome);
+    });
 
     ui.loginForm.addEventListener('submit', onLoginSubmit);
     ui.logout.addEventListener('click', () => logout());

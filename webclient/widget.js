@@ -72,6 +72,22 @@
     tooLong: `Message is too long (at most ${MAX_TEXT_CHARS} characters)`,
     callStarted: 'Call started',
     callEnded: (ms) => (ms > 0 ? `Call ended · ${callTimeText(ms)}` : 'Call ended'),
+    callbackAsap: 'We\'ll call you back here as soon as an agent is free — you keep your place in line.',
+    callbackAt: (when) => `We'll call you back here at ${when}.`,
+    callbackRetry: (when) => `We missed you — we'll try again at ${when}.`,
+    callbackBooked: (asap, when) => (asap ? 'Callback booked: as soon as an agent is free' : `Callback booked for ${when}`),
+    callbackCalling: (name) => `${name || 'An agent'} is calling you back`,
+    invitation: (name) => `${name || 'Your agent'} invites you to a call`,
+    callbackClosed: {
+      reached: 'Callback: you were reached',
+      unreachable: 'Callback closed: we could not reach you',
+      wrong_number: 'Callback closed: wrong number',
+      cancelled: 'Callback cancelled',
+      declined: 'Callback declined',
+      expired: 'Callback expired',
+      conversation_closed: 'Callback closed with the conversation',
+      replaced: 'Callback replaced by a new one',
+    },
   };
 
   // Call bar wording; keys of the first group are the gateway's call statuses (gateway/protocol.py CallStatus).
@@ -392,6 +408,21 @@ button, textarea { font: inherit; color: inherit; }
 .call-start:focus-visible { outline: 2px solid #fff; outline-offset: 1px; }
 .call-start:disabled { cursor: default; opacity: .45; }
 .call-start svg { width: 18px; height: 18px; }
+.incoming {
+  flex: none; display: flex; align-items: center; gap: 10px; padding: 10px 14px; background: #0f5132; color: #fff;
+}
+.incoming-text { flex: 1; font-weight: 600; }
+.incoming button, .cb-banner button {
+  border: 0; border-radius: 16px; padding: 6px 12px; font: inherit; font-size: 13px; cursor: pointer;
+}
+.incoming-answer { background: #2fb36d; color: #fff; }
+.incoming-decline { background: #e5484d; color: #fff; margin-left: 6px; }
+.cb-banner {
+  flex: none; display: flex; align-items: center; gap: 10px; padding: 8px 14px; background: #fff6dd; color: #4d3b00;
+  border-bottom: 1px solid var(--cg-line); font-size: 13px;
+}
+.cb-text { flex: 1; }
+.cb-cancel { background: transparent; color: #4d3b00; text-decoration: underline; }
 .callbar {
   flex: none; padding: 10px 14px 12px 18px; background: var(--cg-call-bg); color: #fff;
   border-top: 1px solid rgba(255, 255, 255, .08);
@@ -604,6 +635,14 @@ button, textarea { font: inherit; color: inherit; }
         <div class="keys">${KEYS_HTML}</div>
       </div>
     </div>
+    <div class="incoming" data-testid="cg-incoming" role="alertdialog" aria-live="assertive" aria-label="Incoming call" hidden>
+      <span class="incoming-text" data-testid="cg-incoming-text"></span>
+      <span><button type="button" class="incoming-answer" data-testid="cg-incoming-answer">Answer</button><button type="button" class="incoming-decline" data-testid="cg-incoming-decline">Decline</button></span>
+    </div>
+    <div class="cb-banner" data-testid="cg-callback" role="status" hidden>
+      <span class="cb-text" data-testid="cg-callback-text"></span>
+      <button type="button" class="cb-cancel" data-testid="cg-callback-cancel">Cancel</button>
+    </div>
     <div class="scroll">
       <div class="intro"><strong>Hi there!</strong>Ask us anything — a member of our team will reply right here.</div>
       <div class="messages" data-testid="cg-messages" role="log" aria-live="polite" aria-label="Conversation"></div>
@@ -651,6 +690,13 @@ button, textarea { font: inherit; color: inherit; }
       keypad: $('#cg-keypad'),
       dialed: $('[data-testid=cg-dialed]'),
       hangup: $('[data-testid=cg-hangup]'),
+      incoming: $('[data-testid=cg-incoming]'),
+      incomingText: $('[data-testid=cg-incoming-text]'),
+      incomingAnswer: $('[data-testid=cg-incoming-answer]'),
+      incomingDecline: $('[data-testid=cg-incoming-decline]'),
+      cbBanner: $('[data-testid=cg-callback]'),
+      cbText: $('[data-testid=cg-callback-text]'),
+      cbCancel: $('[data-testid=cg-callback-cancel]'),
     };
     const statusText = document.createElement('span');
     statusText.className = 'status-text';
@@ -676,6 +722,9 @@ button, textarea { font: inherit; color: inherit; }
     ui.mute.addEventListener('click', toggleMute);
     ui.keypadToggle.addEventListener('click', () => toggleKeypad());
     ui.callDismiss.addEventListener('click', dismissCallbar);
+    ui.incomingAnswer.addEventListener('click', answerIncoming);
+    ui.incomingDecline.addEventListener('click', declineIncoming);
+    ui.cbCancel.addEventListener('click', cancelCallback);
     ui.keypad.addEventListener('click', (e) => {
       const key = e.target.closest('.key');
       if (key) pressKey(key.dataset.key);
@@ -971,6 +1020,16 @@ button, textarea { font: inherit; color: inherit; }
         // The timeline has it even when a call_status was missed (socket down): end our side too.
         if (callLive(call) && ev.call_id === call.id) endCall(call, ev.reason || '');
         break;
+      case 'callback':
+        onCallbackEvent(ev, live);
+        break;
+      case 'call_invite':
+        if (Number(ev.ring_until) > Date.now()) {
+          invite = { agentName: ev.agent_name || '', ringUntil: Number(ev.ring_until) };
+        }
+        renderSystem(ev, TEXT.invitation(ev.agent_name));
+        renderCallback();
+        break;
       case 'closed':
         if (!conv.id || conv.id === cid) {
           conv.state = 'closed';
@@ -987,6 +1046,153 @@ button, textarea { font: inherit; color: inherit; }
       renderStatus();
       scrollToBottom(atBottom || (ev.type === 'message' && ev.author === 'customer'));
     }
+  }
+
+  // ------------------------------------------------------------ callbacks and call invitations
+
+  let callback = null;      // the open callback: {id, state, asap, dueMs, ringUntil, agentName}
+  let invite = null;        // an agent's invitation to a call: {agentName, ringUntil}
+  let ringExpiry = null;
+  let ringTone = null;
+
+  function clockText(ms) {
+    return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  }
+
+  function onCallbackEvent(ev, live) {
+    const id = ev.callback_id;
+    if (typeof id !== 'string') return;
+    switch (ev.action) {
+      case 'requested':
+        callback = { id, state: 'scheduled', asap: !!ev.asap, dueMs: Number(ev.due_ms) || 0, ringUntil: 0, agentName: '' };
+        renderSystem(ev, TEXT.callbackBooked(!!ev.asap, clockText(Number(ev.due_ms) || Date.now())));
+        if (live) askNotificationPermission();
+        break;
+      case 'queued':
+        if (callback && callback.id === id) callback.state = 'queued';
+        break;
+      case 'attempt':
+        if (!callback || callback.id !== id) callback = { id, asap: true, dueMs: 0 };
+        callback.state = 'ringing';
+        callback.ringUntil = Number(ev.ring_until) || 0;
+        callback.agentName = ev.agent_name || '';
+        renderSystem(ev, TEXT.callbackCalling(ev.agent_name));
+        if (live && callback.ringUntil > Date.now()) notify(TEXT.callbackCalling(ev.agent_name));
+        break;
+      case 'outcome':
+        if (callback && callback.id === id) {
+          callback.state = 'scheduled';
+          callback.asap = false;
+          callback.dueMs = Number(ev.next_attempt_ms) || 0;
+          callback.ringUntil = 0;
+        }
+        renderSystem(ev, TEXT.callbackRetry(clockText(Number(ev.next_attempt_ms) || Date.now())));
+        break;
+      case 'closed':
+        if (callback && callback.id === id) callback = null;
+        renderSystem(ev, TEXT.callbackClosed[ev.outcome] || 'Callback closed');
+        break;
+      default:
+        return;
+    }
+    renderCallback();
+  }
+
+  /** The pending-callback line and the incoming-call banner, from `callback` and `invite`. */
+  function renderCallback() {
+    if (!ui) return;
+    const now = Date.now();
+    const waiting = callback && (callback.state === 'scheduled' || callback.state === 'queued');
+    ui.cbBanner.hidden = !waiting;
+    if (waiting) {
+      ui.cbText.textContent = callback.asap ? TEXT.callbackAsap : TEXT.callbackAt(clockText(callback.dueMs));
+    }
+    let text = '';
+    let until = 0;
+    if (callback && callback.state === 'ringing' && callback.ringUntil > now && !callLive(call)) {
+      text = TEXT.callbackCalling(callback.agentName);
+      until = callback.ringUntil;
+    } else if (invite && invite.ringUntil > now && !callLive(call)) {
+      text = TEXT.invitation(invite.agentName);
+      until = invite.ringUntil;
+    }
+    ui.incoming.hidden = !text;
+    ui.incomingText.textContent = text;
+    clearTimeout(ringExpiry);
+    if (text) {
+      ringExpiry = setTimeout(renderCallback, Math.max(0, until - now) + 50);
+      if (!isOpen) open();
+      startRingTone();
+    } else {
+      stopRingTone();
+    }
+  }
+
+  function answerIncoming() {
+    invite = null;
+    if (callback && callback.state === 'ringing') callback.state = 'connecting';
+    ui.incoming.hidden = true;
+    stopRingTone();
+    startCall();
+  }
+
+  function declineIncoming() {
+    if (callback && callback.state === 'ringing') {
+      sendFrame({ type: 'callback_cancel', callback_id: callback.id });
+      callback.state = 'declining';
+    }
+    invite = null;
+    renderCallback();
+  }
+
+  function cancelCallback() {
+    if (callback) sendFrame({ type: 'callback_cancel', callback_id: callback.id });
+  }
+
+  function askNotificationPermission() {
+    if (typeof Notification === 'function' && Notification.permission === 'default') {
+      try { Notification.requestPermission().catch(() => {}); } catch (_) { /* older browsers */ }
+    }
+  }
+
+  function notify(text) {
+    if (typeof Notification !== 'function' || Notification.permission !== 'granted' || document.visibilityState === 'visible') return;
+    try {
+      const n = new Notification('Contact us', { body: text, tag: 'cg-incoming' });
+      n.onclick = () => { window.focus(); open(); n.close(); };
+    } catch (_) { /* notifications unavailable in this context */ }
+  }
+
+  /** A soft double beep every 3 s while the banner rings (WebAudio; silent until the page was interacted with). */
+  function startRingTone() {
+    if (ringTone) return;
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return;
+    let ctx;
+    try { ctx = new Ctx(); } catch (_) { return; }
+    const beep = () => {
+      const t = ctx.currentTime;
+      for (const start of [0, 0.35]) {
+        const osc = ctx.createOscillator();
+        const gain = ctx.createGain();
+        osc.frequency.value = 660;
+        gain.gain.setValueAtTime(0.0001, t + start);
+        gain.gain.exponentialRampToValueAtTime(0.08, t + start + 0.02);
+        gain.gain.exponentialRampToValueAtTime(0.0001, t + start + 0.25);
+        osc.connect(gain).connect(ctx.destination);
+        osc.start(t + start);
+        osc.stop(t + start + 0.3);
+      }
+    };
+    beep();
+    ringTone = { ctx, timer: setInterval(beep, 3000) };
+  }
+
+  function stopRingTone() {
+    if (!ringTone) return;
+    clearInterval(ringTone.timer);
+    ringTone.ctx.close().catch(() => {});
+    ringTone = null;
   }
 
   // ------------------------------------------------------------ agent typing indicator
@@ -1647,6 +1853,14 @@ button, textarea { font: inherit; color: inherit; }
     const events = Array.isArray(f.events) ? f.events.slice() : [];
     events.sort((a, b) => cmpId(a && a.id, b && b.id));
     for (const ev of events) handleEvent(ev, false);
+    if ('callback' in f) {   // the gateway's word on the open callback beats what the history suggested
+      const cb = f.callback;
+      callback = cb && typeof cb === 'object' && cb.id ? {
+        id: cb.id, state: cb.state, asap: !cb.due_ms || cb.due_ms <= Date.now(), dueMs: Number(cb.due_ms) || 0,
+        ringUntil: Number(cb.ring_until) || 0, agentName: callback && callback.id === cb.id ? callback.agentName : '',
+      } : null;
+      renderCallback();
+    }
     const s = f.conversation;
     if (s && typeof s === 'object' && s.id) {
       if (s.id !== conv.id) conv = { id: s.id, state: null, agentName: null, queuePos: null };
@@ -1765,6 +1979,8 @@ button, textarea { font: inherit; color: inherit; }
       conversation_id: conv.id,
       outbox: outbox.length,
       call: callState(),
+      callback: callback ? { ...callback } : null,
+      incoming: ui ? !ui.incoming.hidden : false,
     }),
     _callStats: () => callStats(),
   };

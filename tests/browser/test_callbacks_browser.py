@@ -1,0 +1,125 @@
+"""Callbacks in real Chromium: the customer books one with the bot's button, the widget rings when an agent
+takes it, answering connects the customer to that agent's desk; or the customer cancels it from the widget."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, expect
+
+from gateway.config import Settings
+from tests.browser.conftest import LaunchWithMic
+from tests.browser.test_call_browser import eventually
+from tests.browser.test_chat_browser import agent_login
+from tests.browser.test_softphone_browser import agent_stats, customer_stats, peak_level, write_agent_voice
+from tests.conftest import bounded
+from tests.support.servers import Node, start_node
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+async def callback_node(settings: Settings) -> AsyncIterator[Node]:
+    node = await start_node(replace(settings, chat_flow="callback", voice_flow="callback"))
+    yield node
+    await bounded(node.stop(), "stopping the node")
+
+
+async def book_a_callback(ctx: BrowserContext, node: Node, errors: list[str]) -> tuple[Page, str]:
+    """The customer writes; nobody is free, so the bot offers a callback; they press "Call me back"."""
+    page = await ctx.new_page()
+    page.on("pageerror", lambda exc: errors.append(f"customer: {exc}"))
+    await page.goto(node.url + "/")
+    await page.click("[data-testid=cg-launcher]")
+    await page.fill("[data-testid=cg-input]", "Can someone call me about my order?")
+    await page.click("[data-testid=cg-send]")
+    buttons = page.locator("[data-testid=cg-choices] button")
+    await expect(buttons).to_have_text(["Call me back", "At five", "Wait"], timeout=10000)
+    await buttons.filter(has_text="Call me back").click()
+    banner = page.locator("[data-testid=cg-callback]")
+    await expect(banner).to_be_visible()
+    await expect(page.locator("[data-testid=cg-callback-text]")).to_contain_text("as soon as an agent is free")
+    await expect(page.locator(".cg-msg[data-author=bot]", has_text="We will call you back.")).to_have_count(1)
+    cid = await page.evaluate("window.ContactGateway.state().conversation_id")
+    assert isinstance(cid, str) and cid
+    return page, cid
+
+
+async def test_a_callback_rings_the_widget_and_connects_the_customer_to_the_agent(
+        mic_browser: Browser, speaking_browser: LaunchWithMic, callback_node: Node, tmp_path: Path) -> None:
+    node = callback_node
+    agent_browser = await speaking_browser(write_agent_voice(tmp_path / "agent.wav"))
+    agent_ctx = await agent_browser.new_context(viewport={"width": 1280, "height": 800})
+    customer_ctx = await mic_browser.new_context()
+    errors: list[str] = []
+    try:
+        agent = await agent_ctx.new_page()
+        agent.on("pageerror", lambda exc: errors.append(f"agent: {exc}"))
+        await agent_login(agent, node, "alice")
+        await agent.click("[data-testid=status-away]")
+        await expect(agent.locator("[data-testid=agent-status]")).to_have_text(re.compile("away", re.IGNORECASE))
+        customer, cid = await book_a_callback(customer_ctx, node, errors)
+        cb = await node.services.callbacks.of_conversation(cid)
+        assert cb is not None and cb["state"] in ("scheduled", "queued")
+
+        # the agent comes back: the callback task opens at the desk and the widget rings
+        await agent.click("[data-testid=status-available]")
+        panel = agent.locator("[data-testid=callback-panel]")
+        await expect(panel).to_be_visible(timeout=10000)
+        await expect(panel).to_have_attribute("data-state", "ringing")
+        await expect(agent.locator("[data-testid=callback-text]")).to_contain_text("attempt 1 of 2")
+        incoming = customer.locator("[data-testid=cg-incoming]")
+        await expect(incoming).to_be_visible(timeout=10000)
+        await expect(customer.locator("[data-testid=cg-incoming-text]")).to_have_text(
+            "Alice Smith is calling you back")
+        await expect(customer.locator("[data-testid=cg-callback]")).to_be_hidden()
+
+        # the customer answers: their call rings this agent's softphone in the same conversation
+        await customer.click("[data-testid=cg-incoming-answer]")
+        await expect(incoming).to_be_hidden()
+        ring = agent.locator("[data-testid=cg-ring-banner]")
+        await expect(ring).to_be_visible(timeout=15000)
+        await expect(ring).to_have_attribute("data-conversation-id", cid)
+        await agent.click("[data-testid=cg-accept]")
+        await expect(agent.locator("[data-testid=cg-call-bar]")).to_have_attribute("data-status", "connected",
+                                                                                   timeout=15000)
+        await eventually(lambda: agent_stats(agent), lambda s: s["inboundAudioLevel"] > 0, "the agent's inbound level")
+        await eventually(lambda: peak_level(lambda: customer_stats(customer), 0.6), lambda level: level > 0.02,
+                         "the customer's inbound level")
+        timeline = agent.locator("[data-testid=timeline]")
+        await expect(timeline.locator(".tl-item[data-type=callback]", has_text="Callback closed: reached")
+                     ).to_have_count(1, timeout=10000)
+        await expect(panel).to_be_hidden()
+        await expect(customer.locator(".cg-msg[data-author=system]", has_text="you were reached")).to_have_count(1)
+        assert await node.services.callbacks.of_conversation(cid) is None
+        assert errors == []
+    finally:
+        await agent_ctx.close()
+        await customer_ctx.close()
+
+
+async def test_the_customer_cancels_the_callback_in_the_widget_and_sees_it_after_a_reload(
+        browser: Browser, callback_node: Node) -> None:
+    node = callback_node
+    ctx = await browser.new_context()
+    errors: list[str] = []
+    try:
+        customer, cid = await book_a_callback(ctx, node, errors)
+        cb = await node.services.callbacks.of_conversation(cid)
+        assert cb is not None
+        await customer.reload()            # the pending callback is still shown on a new page
+        if not await customer.locator("[data-testid=cg-panel]").is_visible():
+            await customer.click("[data-testid=cg-launcher]")
+        await expect(customer.locator("[data-testid=cg-callback]")).to_be_visible()
+        await customer.click("[data-testid=cg-callback-cancel]")
+        await expect(customer.locator("[data-testid=cg-callback]")).to_be_hidden()
+        await expect(customer.locator(".cg-msg[data-author=system]", has_text="Callback cancelled")).to_have_count(1)
+        closed = await node.services.callbacks.get(cb["id"])
+        assert closed is not None and (closed["state"], closed["outcome"]) == ("closed", "cancelled")
+        assert errors == []
+    finally:
+        await ctx.close()
