@@ -130,3 +130,35 @@ async def test_a_returning_customer_is_routed_to_their_last_agent(clients: Clien
     assigned = await alice.assigned()
     assert assigned["id"] == second
     assert all(f["type"] != "assigned" for f in await bob.quiet(0.5))
+
+
+async def test_the_agent_invites_the_chatting_customer_to_a_call(clients: Clients, node: Node) -> None:
+    alice, bob = clients.agent("alice"), clients.agent("bob")
+    await alice.hello()
+    customer = clients.customer()
+    await customer.hello()
+    await customer.say("can we talk?")
+    cid = (await alice.assigned())["id"]
+    await bob.hello()
+    await bob.send({"type": "call_invite", "conversation_id": cid})
+    assert (await bob.expect("error"))["code"] == "forbidden"
+    await alice.send({"type": "call_invite"})
+    assert (await alice.expect("error"))["field"] == "conversation_id"
+    await alice.send({"type": "call_invite", "conversation_id": cid})
+    invite = await customer.event("call_invite")
+    assert invite["agent_name"] == "Alice Smith" and invite["ring_until"] > 0 and "agent_id" not in invite
+    caller = Caller(customer)             # the customer answers the invitation: alice's softphone rings
+    phone = Softphone(alice)
+    try:
+        await caller.dial()
+        ring = await phone.ringing()
+        assert ring["conversation_id"] == cid
+        await phone.answer(ring["call_id"])
+        await caller.status(CallStatus.CONNECTED)
+    finally:
+        await phone.close()
+        await caller.close()
+    await alice.send({"type": "close", "conversation_id": cid, "disposition": node.services.settings.dispositions[0]})
+    await alice.expect("unassigned")
+    await alice.send({"type": "call_invite", "conversation_id": cid})
+    assert (await alice.expect("error"))["code"] in ("forbidden", "conflict")
