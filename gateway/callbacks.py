@@ -303,6 +303,22 @@ class Callbacks:
             return None
         return public(cb)
 
+    async def listing(self, limit: int = 500) -> list[dict[str, Any]]:
+        """Open callbacks with their conversation and customer, soonest due first (supervisors' view)."""
+        k = self.store.keys
+        ids = [_s(i) for i in await self.store.redis.zrange(k.callbacks_open, 0, limit - 1)]
+        pipe = self.store.redis.pipeline(transaction=False)
+        for cb_id in ids:
+            pipe.hgetall(k.callback(cb_id))
+        out = []
+        for raw in await pipe.execute() if ids else []:
+            cb = {_s(a): _s(b) for a, b in raw.items()}
+            if cb and cb.get("state") != CallbackState.CLOSED:
+                out.append({**public(cb), "conversation_id": cb.get("conversation_id", ""),
+                            "customer_id": cb.get("customer_id", ""), "agent_id": cb.get("agent_id", ""),
+                            "expires_ms": int(cb.get("expires_ms") or 0)})
+        return sorted(out, key=lambda c: (c["due_ms"], c["id"]))
+
     # ---------------------------------------------------------------- delivery
 
     async def sweep(self) -> None:

@@ -115,6 +115,14 @@ async def live_calls(request: web.Request) -> web.Response:
     return web.json_response({"calls": calls})
 
 
+async def open_callbacks(request: web.Request) -> web.Response:
+    """Supervisors: every callback not closed yet (all nodes), soonest due first."""
+    agent = _agent_of(request)
+    if "supervisor" not in agent.roles:
+        raise Forbidden("only supervisors can list callbacks")
+    return web.json_response({"callbacks": await request.app[SERVICES].callbacks.listing()})
+
+
 async def recording(request: web.Request) -> web.FileResponse:
     """A recorded call, for the agent who handles the conversation or answered the call, and supervisors."""
     s = request.app[SERVICES]
@@ -185,3 +193,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/stats", stats)
     app.router.add_get("/api/recordings/{cid}/{name}", recording)
     app.router.add_get("/api/calls", live_calls)
+    app.router.add_get("/api/callbacks", open_callbacks)

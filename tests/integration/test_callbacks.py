@@ -367,3 +367,28 @@ async def test_a_callback_whose_assigning_node_stopped_before_ringing_is_still_o
     services.callbacks._next_recovery = 0.0
     await services.callbacks.sweep()
     assert await callback_actions(cb_node, cid) == ["requested", "queued", "attempt"]
+
+
+async def test_supervisors_list_the_open_callbacks(cb_clients: Clients, cb_node: Node) -> None:
+    import aiohttp
+
+    services = cb_node.services
+    first, second = cb_clients.customer(), cb_clients.customer()
+    for customer in (first, second):
+        await customer.hello()
+    later = await services.callbacks.request(await open_conversation(cb_node, first), queue="support",
+                                             due=datetime.now(UTC) + timedelta(hours=3), label="Later",
+                                             phone="+1 555 0101")
+    soon = await services.callbacks.request(await open_conversation(cb_node, second), queue="support", due=None,
+                                            label="Now")
+    carol, alice = cb_clients.agent("carol"), cb_clients.agent("alice")     # carol is a supervisor
+    async with aiohttp.ClientSession() as http:
+        async with http.get(cb_node.url + "/api/callbacks",
+                            headers={"Authorization": f"Bearer {await carol.login()}"}) as r:
+            assert r.status == 200
+            listed = (await r.json())["callbacks"]
+        assert [c["id"] for c in listed] == [soon, later]
+        assert listed[1]["phone"] == "+1 555 0101" and listed[1]["customer_id"] == first.customer_id
+        for token, status in ((await alice.login(), 403), ("forged.token", 401)):
+            async with http.get(cb_node.url + "/api/callbacks", headers={"Authorization": f"Bearer {token}"}) as r:
+                assert r.status == status
