@@ -31,7 +31,6 @@ from .conditions import parse_condition, scalar_text
 from .errors import ErrorCode, FlowError, FlowErrors, SpecError
 from .hours import parse_schedule, parse_timezone
 from .model import (
-    AUDIO_EXTENSIONS,
     SPEECH_ENGINES,
     BranchNode,
     CallbackNode,
@@ -58,33 +57,16 @@ from .model import (
     VoiceDefaults,
     WebhookNode,
 )
+from .reader import NODE_NAME_RE, NodeReader
 from .source import LineDict, LineList, parse_yaml
 from .template import NAME_RE, Template
 
 FLOW_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 SKILL_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}(:([1-9]|10))?$")
-NODE_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 DTMF_KEYS = "0123456789*#"
 FLOW_SUFFIXES = (".yaml", ".yml")
-_DURATION_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 _WHEN_RE = re.compile(r"^(asap|([01][0-9]|2[0-3]):[0-5][0-9])$")
 _YAML_COMMENT_HINT = " (in YAML an unquoted # starts a comment: write '#')"
-
-
-def parse_duration(value: object) -> float:
-    """``5``, ``2.5``, ``"500ms"``, ``"5s"``, ``"2m"``, ``"1h"`` -> seconds; raises :class:`SpecError` otherwise."""
-    seconds: float | None = None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = float(value)
-    elif isinstance(value, str):
-        match = _DURATION_RE.match(value)
-        if match:
-            seconds = float(match.group(1)) * _UNITS[match.group(2)]
-    if seconds is None or not seconds > 0 or seconds == float("inf"):
-        raise SpecError(f"bad duration {value!r}: use a positive number of seconds or '500ms', '5s', '2m', '1h'",
-                        code=ErrorCode.BAD_DURATION)
-    return seconds
 
 
 def _suggest(word: str, options: Iterable[str]) -> str:
@@ -195,7 +177,7 @@ class _FileLoader:
             self.error(line, None, "'defaults' must be a mapping", ErrorCode.SHAPE)
             return VoiceDefaults()
         self.check_keys(raw, schema.DEFAULTS_PROPERTIES, (), None, "defaults")
-        r = _Reader(self, None, raw)
+        r = NodeReader(self, None, raw)
         d = self.defaults
         d.timeout = r.duration("timeout", d.timeout)
         d.inter_digit_timeout = r.duration("inter_digit_timeout", d.inter_digit_timeout)
@@ -229,7 +211,7 @@ class _FileLoader:
         kind = NodeKind(kind_name)
         required, allowed = schema.node_keys(kind)
         self.check_keys(raw, allowed, required, name, f"a {kind} node")
-        r = _Reader(self, name, raw)
+        r = NodeReader(self, name, raw)
         base: dict[str, Any] = {"name": name, "line": raw.line, "description": r.text("description") or "",
                                 "entry": r.boolean("entry", False)}
         self.edges[name] = []
@@ -239,15 +221,15 @@ class _FileLoader:
             self.spec_error(exc, raw.line, name)
             return None
 
-    def read_say(self, r: _Reader, base: dict[str, Any]) -> Node:
+    def read_say(self, r: NodeReader, base: dict[str, Any]) -> Node:
         return SayNode(**base, prompts=r.prompts("prompt", required=True), next=r.target("next"))
 
-    def read_play(self, r: _Reader, base: dict[str, Any]) -> Node:
+    def read_play(self, r: NodeReader, base: dict[str, Any]) -> Node:
         audio = r.audio("file")
         prompt = Prompt(play=audio, chat=r.template("chat"), barge_in=r.boolean("barge_in", True))
         return PlayNode(**base, prompts=(prompt,), next=r.target("next"))
 
-    def read_input(self, r: _Reader, *, var_required: bool) -> InputSpec:
+    def read_input(self, r: NodeReader, *, var_required: bool) -> InputSpec:
         d = self.defaults
         var = r.var("var") if var_required or "var" in r.raw else None
         skip = r.boolean("skip_if_known", False)
@@ -263,7 +245,7 @@ class _FileLoader:
             speech=r.strings("speech"), min_confidence=r.number("min_confidence", d.min_confidence, 0.0, 1.0),
             skip_if_known=skip, known_prompts=r.prompts("known_prompt"))
 
-    def read_gather(self, r: _Reader, base: dict[str, Any]) -> Node:
+    def read_gather(self, r: NodeReader, base: dict[str, Any]) -> Node:
         prompts = r.prompts("prompt", required=True)
         spec = self.read_input(r, var_required=True)
         min_digits = r.integer("min_digits", 1, 1, 64)
@@ -286,12 +268,12 @@ class _FileLoader:
                             r.duration("inter_digit_timeout", self.defaults.inter_digit_timeout))
         return GatherNode(**base, prompts=prompts, input=spec, digits=digits, next=r.target("next"))
 
-    def read_menu(self, r: _Reader, base: dict[str, Any]) -> Node:
+    def read_menu(self, r: NodeReader, base: dict[str, Any]) -> Node:
         prompts = r.prompts("prompt", required=True)
         spec = self.read_input(r, var_required=False)
         return MenuNode(**base, prompts=prompts, input=spec, choices=self.read_choices(r))
 
-    def read_callback(self, r: _Reader, base: dict[str, Any]) -> Node:
+    def read_callback(self, r: NodeReader, base: dict[str, Any]) -> Node:
         prompts = r.prompts("prompt", required=True)
         spec = self.read_input(r, var_required=False)
         booked = r.target("next")
@@ -315,20 +297,20 @@ class _FileLoader:
                             attempts=r.integer("attempts", 3, 1, 10), retry_after=r.duration("retry_after", 600.0),
                             expire_after=r.duration("expire_after", 86400.0))
 
-    def read_queue_status(self, r: _Reader, base: dict[str, Any]) -> Node:
+    def read_queue_status(self, r: NodeReader, base: dict[str, Any]) -> Node:
         queue = r.template("queue") or Template.parse("")
         if "queue" in r.raw and not queue.source.strip():
             self.error(r.line("queue"), r.name, "queue name is empty")
         return QueueStatusNode(**base, queue=queue, next=r.target("next"))
 
-    def read_skills(self, r: _Reader) -> tuple[str, ...]:
+    def read_skills(self, r: NodeReader) -> tuple[str, ...]:
         skills = r.strings("skills")
         for skill in skills:
             if not SKILL_RE.match(skill):
                 r.fail("skills", f"skill {skill!r} must be 'name' or 'name:level' (level 1-10), e.g. billing:3")
         return skills
 
-    def read_choices(self, r: _Reader, *, booked: str | None = None,
+    def read_choices(self, r: NodeReader, *, booked: str | None = None,
                      slots: list[tuple[str, str]] | None = None) -> tuple[Choice, ...]:
         """A menu's choices; for a callback node (``slots`` given) a choice with ``when`` books a callback and
         goes to ``booked``, and its (key, when) is added to ``slots``."""
@@ -347,7 +329,7 @@ class _FileLoader:
                 self.error(line, r.name, "a choice is a mapping like {key: '1', label: Billing, next: billing}",
                            ErrorCode.SHAPE)
                 continue
-            c = _Reader(self, r.name, item)
+            c = NodeReader(self, r.name, item)
             when: str | None = None
             if slots is None:
                 self.check_keys(item, schema.CHOICE_PROPERTIES, schema.CHOICE_REQUIRED, r.name, "a choice")
@@ -388,7 +370,7 @@ class _FileLoader:
             choices.append(Choice(key_text, label, value, choice_words, target, line, Channel(only) if only else None))
         return tuple(choices)
 
-    def read_set(self, r: _Reader, base: dict[str, Any]) -> Node:
+    def read_set(self, r: NodeReader, base: dict[str, Any]) -> Node:
         raw = r.raw.get("vars")
         values: list[tuple[str, Template]] = []
         if "vars" in r.raw and (not isinstance(raw, LineDict) or not raw):
@@ -402,10 +384,10 @@ class _FileLoader:
                 elif value is None or isinstance(value, (dict, list)):
                     self.error(line, r.name, f"variable '{var}' needs a text or number value")
                 else:
-                    values.append((var, _Reader(self, r.name, raw).parse_template(scalar_text(value), line)))
+                    values.append((var, NodeReader(self, r.name, raw).parse_template(scalar_text(value), line)))
         return SetNode(**base, values=tuple(values), next=r.target("next"))
 
-    def read_branch(self, r: _Reader, base: dict[str, Any]) -> Node:
+    def read_branch(self, r: NodeReader, base: dict[str, Any]) -> Node:
         raw = r.raw.get("cases")
         cases: list[Case] = []
         if "cases" in r.raw and (not isinstance(raw, LineList) or not raw):
@@ -418,7 +400,7 @@ class _FileLoader:
                     self.error(line, r.name, "a case is a mapping {when: condition, next: node}", ErrorCode.SHAPE)
                     continue
                 self.check_keys(item, ("when", "next"), ("when", "next"), r.name, "a case")
-                target = _Reader(self, r.name, item).target("next")
+                target = NodeReader(self, r.name, item).target("next")
                 if "when" not in item:
                     continue
                 try:
@@ -427,13 +409,13 @@ class _FileLoader:
                     self.spec_error(exc, item.line_of("when"), r.name)
         return BranchNode(**base, cases=tuple(cases), otherwise=r.target("else"))
 
-    def read_hours(self, r: _Reader, base: dict[str, Any]) -> Node:
+    def read_hours(self, r: NodeReader, base: dict[str, Any]) -> Node:
         open_target, closed_target = r.target("open"), r.target("closed")
         schedule = parse_schedule(r.raw.get("timezone"), r.raw.get("schedule"), r.raw.get("holidays"),
                                   lines={k: r.line(k) for k in ("timezone", "schedule", "holidays")})
         return HoursNode(**base, schedule=schedule, open=open_target, closed=closed_target)
 
-    def read_webhook(self, r: _Reader, base: dict[str, Any]) -> Node:
+    def read_webhook(self, r: NodeReader, base: dict[str, Any]) -> Node:
         url = r.template("url") or Template.parse("")
         literal = url.parts[0] if url.parts and isinstance(url.parts[0], str) else ""
         if url.is_static or "://" in literal:
@@ -457,7 +439,7 @@ class _FileLoader:
         return WebhookNode(**base, url=url, method=method, headers=tuple(headers), timeout=r.duration("timeout", 5.0),
                            next=r.target("next"), on_error=r.target("on_error"))
 
-    def read_queue(self, r: _Reader, base: dict[str, Any]) -> Node:
+    def read_queue(self, r: NodeReader, base: dict[str, Any]) -> Node:
         queue = r.template("queue") or Template.parse("")
         if "queue" in r.raw and not queue.source.strip():
             self.error(r.line("queue"), r.name, "queue name is empty")
@@ -466,7 +448,7 @@ class _FileLoader:
                          skills=skills, prompts=r.prompts("prompt"), record=r.boolean("record", False),
                          transcribe=r.boolean("transcribe", False))
 
-    def read_goto(self, r: _Reader, base: dict[str, Any]) -> Node:
+    def read_goto(self, r: NodeReader, base: dict[str, Any]) -> Node:
         ref = r.text("flow") or ""
         flow, _, node = ref.partition("#")
         if "flow" in r.raw and (not FLOW_NAME_RE.match(flow) or (node and not NODE_NAME_RE.match(node))):
@@ -474,10 +456,10 @@ class _FileLoader:
         nxt = r.target("next") if "next" in r.raw else None
         return GotoNode(**base, flow=flow, node=node or None, next=nxt, ref_line=r.line("flow"))
 
-    def read_return(self, r: _Reader, base: dict[str, Any]) -> Node:
+    def read_return(self, r: NodeReader, base: dict[str, Any]) -> Node:
         return ReturnNode(**base)
 
-    def read_hangup(self, r: _Reader, base: dict[str, Any]) -> Node:
+    def read_hangup(self, r: NodeReader, base: dict[str, Any]) -> Node:
         return HangupNode(**base, prompts=r.prompts("prompt"), reason=r.text("reason") or "completed")
 
     # -- graph checks --------------------------------------------------------------------------------------------
@@ -505,158 +487,6 @@ class _FileLoader:
                 self.error(raw_nodes.line_of(name), name,
                            f"unreachable: no transition from '{start}' leads here (remove it, or mark it "
                            f"'entry: true' if other flows jump to it)", ErrorCode.UNREACHABLE)
-
-
-class _Reader:
-    """Typed access to the keys of one mapping of a node; errors are reported, defaults returned."""
-
-    def __init__(self, loader: _FileLoader, name: str | None, raw: LineDict):
-        self.loader = loader
-        self.name = name
-        self.raw = raw
-
-    def line(self, key: str) -> int:
-        return self.raw.line_of(key)
-
-    def fail(self, key: str, message: str, code: str = ErrorCode.BAD_VALUE) -> None:
-        self.loader.error(self.line(key), self.name, message, code)
-
-    def text(self, key: str) -> str | None:
-        value = self.raw.get(key)
-        if value is None:
-            return None
-        if isinstance(value, (dict, list)):
-            self.fail(key, f"'{key}' must be text")
-            return None
-        return scalar_text(value)
-
-    def boolean(self, key: str, default: bool) -> bool:
-        value = self.raw.get(key, default)
-        if not isinstance(value, bool):
-            self.fail(key, f"'{key}' must be true or false")
-            return default
-        return value
-
-    def integer(self, key: str, default: int, lo: int, hi: int) -> int:
-        value = self.raw.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-            self.fail(key, f"'{key}' must be a whole number from {lo} to {hi}")
-            return default
-        return value
-
-    def number(self, key: str, default: float, lo: float, hi: float) -> float:
-        value = self.raw.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
-            self.fail(key, f"'{key}' must be a number from {lo:g} to {hi:g}")
-            return default
-        return float(value)
-
-    def duration(self, key: str, default: float | None) -> Any:
-        if key not in self.raw:
-            return default
-        try:
-            return parse_duration(self.raw[key])
-        except SpecError as exc:
-            self.fail(key, f"'{key}': {exc.message}", exc.code)
-            return default
-
-    def strings(self, key: str) -> tuple[str, ...]:
-        value = self.raw.get(key)
-        if value is None:
-            return ()
-        if not isinstance(value, list) or any(isinstance(v, (dict, list)) or v is None for v in value):
-            self.fail(key, f"'{key}' must be a list of words")
-            return ()
-        return tuple(scalar_text(v) for v in value)
-
-    def var(self, key: str) -> str | None:
-        value = self.raw.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, str) or not NAME_RE.match(value):
-            self.fail(key, f"bad variable name {value!r} (use lower_case letters, digits, _ or .)")
-            return None
-        return value
-
-    def target(self, key: str) -> str:
-        value = self.raw.get(key)
-        if value is None:
-            return ""
-        if not isinstance(value, str) or not NODE_NAME_RE.match(value):
-            self.fail(key, f"'{key}' must name a node")
-            return ""
-        self.loader.target_refs.append((self.name or "", self.line(key), key, value))
-        if self.name is not None:
-            self.loader.edges.setdefault(self.name, []).append(value)
-        return value
-
-    def parse_template(self, text: str, line: int) -> Template:
-        try:
-            return Template.parse(text)
-        except SpecError as exc:
-            self.loader.spec_error(exc, line, self.name)
-            return Template.parse("")
-
-    def template(self, key: str) -> Template | None:
-        text = self.text(key)
-        return None if text is None else self.parse_template(text, self.line(key))
-
-    def audio(self, key: str, raw: LineDict | None = None) -> str | None:
-        raw = raw if raw is not None else self.raw
-        value = raw.get(key)
-        line = raw.line_of(key)
-        if value is None:
-            return None
-        if not isinstance(value, str) or not value.lower().endswith(AUDIO_EXTENSIONS):
-            self.loader.error(line, self.name, f"audio file {value!r} must be a .wav, .mp3 or .ogg file",
-                              ErrorCode.BAD_AUDIO)
-            return None
-        path = (self.loader.base / value).resolve()
-        if not path.is_relative_to(self.loader.base):
-            self.loader.error(line, self.name, f"audio file {value!r} must be inside the flow's directory",
-                              ErrorCode.BAD_AUDIO)
-            return None
-        if not path.is_file():
-            self.loader.error(line, self.name, f"audio file not found: {value} (looked for {path})",
-                              ErrorCode.BAD_AUDIO)
-            return None
-        return str(path)
-
-    def prompts(self, key: str, *, required: bool = False) -> tuple[Prompt, ...]:
-        value = self.raw.get(key)
-        line = self.line(key)
-        if value is None:
-            if required and key not in self.raw:
-                return ()  # reported as a missing key
-            if required or key in self.raw:
-                self.loader.error(line, self.name, f"'{key}' is empty: say something", ErrorCode.MISSING_KEY)
-            return ()
-        items = value if isinstance(value, list) else [value]
-        if not items:
-            self.loader.error(line, self.name, f"'{key}' is an empty list: say something", ErrorCode.MISSING_KEY)
-        out: list[Prompt] = []
-        for index, item in enumerate(items):
-            item_line = value.line_of(index) if isinstance(value, LineList) else line
-            prompt = self.prompt_item(item, item_line)
-            if prompt is not None:
-                out.append(prompt)
-        return tuple(out)
-
-    def prompt_item(self, item: object, line: int) -> Prompt | None:
-        if isinstance(item, (str, int, float)) and not isinstance(item, bool):
-            return Prompt(say=self.parse_template(scalar_text(item), line))
-        if not isinstance(item, LineDict):
-            self.loader.error(line, self.name, "a prompt is text, or a mapping with say, play or chat",
-                              ErrorCode.SHAPE)
-            return None
-        self.loader.check_keys(item, schema.PROMPT_PROPERTIES, (), self.name, "a prompt")
-        p = _Reader(self.loader, self.name, item)
-        if not any(k in item for k in ("say", "play", "chat")):
-            self.loader.error(item.line, self.name, "a prompt needs 'say', 'play' or 'chat'", ErrorCode.MISSING_KEY)
-        rate = p.number("rate", 1.0, 0.1, 4.0) if "rate" in item else None
-        return Prompt(say=p.template("say"), play=p.audio("play"), chat=p.template("chat"),
-                      barge_in=p.boolean("barge_in", True), voice=p.text("voice"), language=p.text("language"),
-                      rate=rate)
 
 
 def parse_flow(text: str, path: Path) -> Flow:

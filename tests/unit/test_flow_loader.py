@@ -8,8 +8,9 @@ from textwrap import dedent
 import pytest
 
 from ivr.errors import ErrorCode, FlowError, FlowErrors
-from ivr.loader import load_dir, load_flow, parse_duration, parse_flow
+from ivr.loader import load_dir, load_flow, parse_flow
 from ivr.model import BranchNode, Channel, GatherNode, HoursNode, MenuNode, NodeKind, PlayNode, SayNode
+from ivr.reader import parse_duration
 from ivr.template import Template
 
 SHIPPED = Path(__file__).parents[2] / "ivr" / "flows"
