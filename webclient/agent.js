@@ -629,6 +629,7 @@
       if (ev.author === 'customer') conv.unread++;
       else if (ev.author === 'agent') conv.unread = 0;
     }
+    if (s && 'callback' in s) conv.summary.callback = s.callback; // the gateway's word beats the replayed events
     conv.historyLoaded = true;
     if (S.selected === id) renderMain();
     renderConvList();
@@ -795,6 +796,13 @@
         conv.summary.callback = callbackAfter(conv.summary.callback, ev);
         if (S.selected === conv.id) renderCallbackPanel();
         break;
+      case 'call_started': {
+        // The customer answered the ringing callback: their call is on its way here (the gateway's 'connecting').
+        const cb = conv.summary.callback;
+        if (cb && cb.state === 'ringing') conv.summary.callback = Object.assign({}, cb, { state: 'connecting', ring_until: 0 });
+        if (S.selected === conv.id) renderCallbackPanel();
+        break;
+      }
       default:
         break;
     }
@@ -967,7 +975,9 @@
       h('span', { class: 'avatar', 'aria-hidden': 'true', text: initials(q.customer_id || q.id) }),
       h('span', { class: 'item-title', text: 'Customer ' + shortId(q.customer_id || q.id) }),
       h('span', { class: 'item-meta waited', 'data-since': since ? String(since.getTime()) : '', text: since ? fmtWaited(Date.now() - since.getTime()) : '' }),
-      h('span', { class: 'item-text', text: q.last_text || 'No message yet' }));
+      h('span', { class: 'item-text', text: q.callback ? `Callback${q.callback.phone ? ` · ${q.callback.phone}` : ''}` +
+        (q.last_text ? ` · ${q.last_text}` : '') : (q.last_text || 'No message yet') }));
+      if (q.callback) li.dataset.callback = q.callback.state || 'queued';
       li.querySelector('.avatar').style.background = colorFor(q.customer_id || q.id);
       return li;
     }));
@@ -1074,21 +1084,32 @@
     ui.callbackPanel.dataset.callbackId = cb.id;
     const when = cb.state === 'scheduled' && cb.due_ms ? ` for ${fmtClock(cb.due_ms)}` : '';
     const phone = cb.phone ? ` · phone ${cb.phone}` : '';
+    const attempts = cb.attempt ? `attempt ${cb.attempt} of ${cb.max_attempts || 1}` : `up to ${cb.max_attempts || 1} attempts`;
     ui.callbackText.textContent = `Callback${cb.label ? ` “${cb.label}”` : ''}: ${CALLBACK_STATE[cb.state] || cb.state}${when}` +
-      ` · attempt ${cb.attempt || 0} of ${cb.max_attempts || 1}${phone}`;
+      ` · ${attempts}${phone}`;
     ui.callbackActions.hidden = !(cb.state === 'ringing' || cb.state === 'connecting');
+    for (const b of ui.callbackActions.querySelectorAll('button')) b.disabled = cb.sending === true;
   }
 
+  /** The agent's word on the attempt; the buttons wait for the gateway's callback event (or an error). */
   function sendCallbackOutcome(outcome) {
     const conv = S.convs.get(S.selected);
     const cb = conv && conv.summary.callback;
-    if (cb && cb.id) send({ type: 'callback_outcome', callback_id: cb.id, outcome });
+    if (!cb || !cb.id || cb.sending) return;
+    if (!send({ type: 'callback_outcome', callback_id: cb.id, outcome })) return;
+    cb.sending = true;
+    renderCallbackPanel();
+    setTimeout(() => {   // no event came (an error frame was toasted): let the agent try again
+      if (conv.summary.callback === cb && cb.sending) {
+        cb.sending = false;
+        if (S.selected === conv.id) renderCallbackPanel();
+      }
+    }, 5000);
   }
 
   function renderHeader() {
     const conv = S.convs.get(S.selected);
     if (!conv) return;
-    ui.inviteCall.disabled = conv.closed;
     renderCallbackPanel();
     ui.convCustomer.textContent = customerLabel(conv);
     ui.convCustomer.title = conv.summary.customer_id || '';
@@ -1098,6 +1119,9 @@
     ui.convState.textContent = conv.returned === 'queue' ? 'back in queue' : conv.returned || state;
     ui.convState.dataset.state = state;
     renderCallBadge(conv);
+    // Invite to call: only in an open conversation of ours without a call going on.
+    const onCall = !ui.callBadge.hidden && ui.callBadge.dataset.status !== 'ended';
+    ui.inviteCall.disabled = conv.closed || !!conv.returned || onCall;
   }
 
   const CALL_BADGE = { connecting: 'On a call: connecting', ringing: 'On a call: ringing', ivr: 'On a call: in IVR',
@@ -1519,8 +1543,7 @@
     ui.callbackText = document.getElementById('callback-text');
     ui.callbackActions = document.getElementById('callback-actions');
     ui.inviteCall.addEventListener('click', () => {
-      if (S.selected) send({ type: 'call_invite', conversation_id: S.selected });
-      toast('The customer\'s browser is ringing');
+      if (S.selected && send({ type: 'call_invite', conversation_id: S.selected })) toast('The customer\'s browser is ringing');
     });
     ui.callbackActions.addEventListener('click', (e) => {
       const button = e.target.closest('button[data-outcome]');

@@ -66,7 +66,8 @@ async def test_a_callback_rings_the_widget_and_connects_the_customer_to_the_agen
         cb = await node.services.callbacks.of_conversation(cid)
         assert cb is not None and cb["state"] in ("scheduled", "queued")
 
-        # the agent comes back: the callback task opens at the desk and the widget rings
+        # the desk's queue shows the waiting callback; the agent comes back: the task opens and the widget rings
+        await expect(agent.locator(".queue-item[data-callback]")).to_contain_text("Callback", timeout=10000)
         await agent.click("[data-testid=status-available]")
         panel = agent.locator("[data-testid=callback-panel]")
         await expect(panel).to_be_visible(timeout=10000)
