@@ -599,7 +599,11 @@
     // call_agent_lost), or it was handed to someone else (transferred). Read-only here either way.
     const reason = f.reason || '';
     const transferred = reason === 'transferred' || reason === 'call_transferred'; // to an agent / to a queue
-    conv.returned = transferred ? 'transferred' : /^call_/.test(reason) ? 'queue' : '';
+    // A callback attempt that ended without the customer: callback_no_answer (its next attempt routes it again),
+    // callback_declined / callback_cancelled / ... (the callback is over).
+    conv.returned = transferred ? 'transferred' : /^call_/.test(reason) ? 'queue'
+      : reason === 'callback_no_answer' ? 'callback' : /^callback_/.test(reason) ? 'released' : '';
+    conv.returnedReason = reason;
     conv.summary.state = conv.returned === 'queue' || reason === 'call_transferred' ? 'queued'
       : conv.returned ? conv.summary.state : 'closed';
     if (S.closing === conv.id) S.closing = null;
@@ -1060,7 +1064,7 @@
   /** The conversation's callback after one of its timeline events (the summary's dict, or null once closed). */
   function callbackAfter(cb, ev) {
     const id = ev.callback_id;
-    const base = cb && cb.id === id ? Object.assign({}, cb) : { id, attempt: 0, max_attempts: ev.max_attempts || 1 };
+    const base = cb && cb.id === id ? Object.assign({}, cb, { sending: false }) : { id, attempt: 0, max_attempts: ev.max_attempts || 1 };
     switch (ev.action) {
       case 'requested': return Object.assign(base, { state: 'scheduled', due_ms: ev.due_ms, label: ev.label, phone: ev.phone || '' });
       case 'queued': return Object.assign(base, { state: 'queued' });
@@ -1116,7 +1120,8 @@
     ui.convAvatar.textContent = initials(conv.summary.customer_id || conv.id);
     ui.convAvatar.style.background = colorFor(conv.summary.customer_id || conv.id);
     const state = conv.returned ? 'returned' : conv.closed ? 'closed' : (conv.summary.state || 'assigned');
-    ui.convState.textContent = conv.returned === 'queue' ? 'back in queue' : conv.returned || state;
+    ui.convState.textContent = conv.returned === 'queue' ? 'back in queue'
+      : conv.returned === 'callback' ? 'callback later' : conv.returned || state;
     ui.convState.dataset.state = state;
     renderCallBadge(conv);
     // Invite to call: only in an open conversation of ours without a call going on.
@@ -1164,7 +1169,10 @@
     ui.readonly.hidden = !conv || !conv.closed;
     ui.readonly.textContent = !conv || !conv.returned ? 'This conversation is closed. It is read-only.'
       : conv.returned === 'queue' ? 'The call was not taken, so this conversation went back to the queue. It is read-only here.'
-        : 'This conversation was transferred. It is read-only here.';
+        : conv.returned === 'callback' ? 'The customer was not reached; the callback will try again later. It is read-only here.'
+          : conv.returned === 'released' ? `The callback ended (${String(conv.returnedReason || '').replace(/^callback_/, '')
+            .replace(/_/g, ' ')}), so this conversation is no longer yours. It is read-only here.`
+            : 'This conversation was transferred. It is read-only here.';
     ui.composerForm.hidden = !!conv && conv.closed;
     ui.composerForm.classList.toggle('note-mode', ui.noteMode.checked);
     ui.composer.placeholder = ui.noteMode.checked

@@ -35,6 +35,7 @@
   const TOKEN_KEY = 'cg.token:' + GATEWAY;
   const STATE_KEY = 'cg.state:' + GATEWAY;
   const OPEN_KEY = 'cg.open:' + GATEWAY;
+  const DECLINED_INVITE_KEY = 'cg.declinedInvite:' + GATEWAY; // the call invitation this tab declined (event id)
 
   const MAX_TEXT_CHARS = 4000;        // gateway/protocol.py MAX_TEXT_CHARS
   const MAX_DRAFT_CHARS = 1000;       // gateway/protocol.py MAX_DRAFT_CHARS
@@ -72,8 +73,8 @@
     tooLong: `Message is too long (at most ${MAX_TEXT_CHARS} characters)`,
     callStarted: 'Call started',
     callEnded: (ms) => (ms > 0 ? `Call ended · ${callTimeText(ms)}` : 'Call ended'),
-    callbackAsap: 'We\'ll call you back here as soon as an agent is free — you keep your place in line.',
-    callbackAt: (when) => `We'll call you back here at ${when}.`,
+    callbackAsap: 'We\'ll call you back as soon as an agent is free — you keep your place in line.',
+    callbackAt: (when) => `We'll call you back at ${when}.`,
     callbackRetry: (when) => `We missed you — we'll try again at ${when}.`,
     callbackBooked: (asap, when) => (asap ? 'Callback booked: as soon as an agent is free' : `Callback booked for ${when}`),
     callbackCalling: (name) => `${name || 'An agent'} is calling you back`,
@@ -1014,6 +1015,7 @@ button, textarea { font: inherit; color: inherit; }
         break;
       case 'call_started':
         renderSystem(ev, TEXT.callStarted);
+        if (invite && cmpId(ev.id, invite.eventId) > 0) { invite = null; renderCallback(); } // answered (or called anyway)
         break;
       case 'call_ended':
         renderSystem(ev, TEXT.callEnded(Number(ev.duration_ms) || 0));
@@ -1024,8 +1026,9 @@ button, textarea { font: inherit; color: inherit; }
         onCallbackEvent(ev, live);
         break;
       case 'call_invite':
-        if (Number(ev.ring_until) > Date.now()) {
-          invite = { agentName: ev.agent_name || '', ringUntil: Number(ev.ring_until) };
+        if (Number(ev.ring_until) > Date.now() && sessionGet(DECLINED_INVITE_KEY) !== ev.id) {
+          invite = { eventId: ev.id, agentName: ev.agent_name || '', ringUntil: Number(ev.ring_until) };
+          if (live) notify(TEXT.invitation(ev.agent_name));
         }
         renderSystem(ev, TEXT.invitation(ev.agent_name));
         renderCallback();
@@ -1037,6 +1040,7 @@ button, textarea { font: inherit; color: inherit; }
         }
         renderSystem(ev, TEXT.closedLine);
         hideTyping();
+        if (invite) { invite = null; renderCallback(); }
         break;
       default:
         return; // not customer-visible; nothing to draw
@@ -1051,7 +1055,7 @@ button, textarea { font: inherit; color: inherit; }
   // ------------------------------------------------------------ callbacks and call invitations
 
   let callback = null;      // the open callback: {id, state, asap, dueMs, ringUntil, agentName}
-  let invite = null;        // an agent's invitation to a call: {agentName, ringUntil}
+  let invite = null;        // an agent's invitation to a call: {eventId, agentName, ringUntil}
   let ringExpiry = null;
   let ringTone = null;
 
@@ -1072,6 +1076,7 @@ button, textarea { font: inherit; color: inherit; }
         if (callback && callback.id === id) callback.state = 'queued';
         break;
       case 'attempt':
+        if (invite && cmpId(ev.id, invite.eventId) > 0) invite = null;  // the callback's ringing replaces it
         if (!callback || callback.id !== id) callback = { id, asap: true, dueMs: 0 };
         callback.state = 'ringing';
         callback.ringUntil = Number(ev.ring_until) || 0;
@@ -1110,7 +1115,7 @@ button, textarea { font: inherit; color: inherit; }
     let text = '';
     let until = 0;
     if (callback && callback.state === 'ringing' && callback.ringUntil > now && !callLive(call)) {
-      text = TEXT.callbackCalling(callback.agentName);
+      text = TEXT.callbackCalling(callback.agentName || conv.agentName);
       until = callback.ringUntil;
     } else if (invite && invite.ringUntil > now && !callLive(call)) {
       text = TEXT.invitation(invite.agentName);
@@ -1137,9 +1142,11 @@ button, textarea { font: inherit; color: inherit; }
   }
 
   function declineIncoming() {
-    if (callback && callback.state === 'ringing') {
+    if (callback && callback.state === 'ringing' && callback.ringUntil > Date.now()) {
       sendFrame({ type: 'callback_cancel', callback_id: callback.id });
       callback.state = 'declining';
+    } else if (invite) {
+      sessionSet(DECLINED_INVITE_KEY, invite.eventId);  // a reload does not ring again for it
     }
     invite = null;
     renderCallback();
@@ -1155,8 +1162,10 @@ button, textarea { font: inherit; color: inherit; }
     }
   }
 
+  /** A Web Notification for the ringing, when allowed and the customer may not be looking at this page. */
   function notify(text) {
-    if (typeof Notification !== 'function' || Notification.permission !== 'granted' || document.visibilityState === 'visible') return;
+    if (typeof Notification !== 'function' || Notification.permission !== 'granted') return;
+    if (document.visibilityState === 'visible' && document.hasFocus()) return; // the banner and the ring say it
     try {
       const n = new Notification('Contact us', { body: text, tag: 'cg-incoming' });
       n.onclick = () => { window.focus(); open(); n.close(); };
@@ -1171,6 +1180,7 @@ button, textarea { font: inherit; color: inherit; }
     let ctx;
     try { ctx = new Ctx(); } catch (_) { return; }
     const beep = () => {
+      if (ctx.state === 'suspended') ctx.resume().catch(() => {});
       const t = ctx.currentTime;
       for (const start of [0, 0.35]) {
         const osc = ctx.createOscillator();
@@ -1855,9 +1865,11 @@ button, textarea { font: inherit; color: inherit; }
     for (const ev of events) handleEvent(ev, false);
     if ('callback' in f) {   // the gateway's word on the open callback beats what the history suggested
       const cb = f.callback;
+      const prev = callback && cb && callback.id === cb.id ? callback : null;
       callback = cb && typeof cb === 'object' && cb.id ? {
-        id: cb.id, state: cb.state, asap: !cb.due_ms || cb.due_ms <= Date.now(), dueMs: Number(cb.due_ms) || 0,
-        ringUntil: Number(cb.ring_until) || 0, agentName: callback && callback.id === cb.id ? callback.agentName : '',
+        id: cb.id, state: cb.state, asap: prev ? prev.asap : !cb.due_ms || cb.due_ms <= Date.now(),
+        dueMs: Number(cb.due_ms) || 0,
+        ringUntil: Number(cb.ring_until) || 0, agentName: prev ? prev.agentName : '',
       } : null;
       renderCallback();
     }
@@ -1981,6 +1993,8 @@ button, textarea { font: inherit; color: inherit; }
       call: callState(),
       callback: callback ? { ...callback } : null,
       incoming: ui ? !ui.incoming.hidden : false,
+      invite: invite ? { ...invite } : null,
+      ringTone: !!ringTone,
     }),
     _callStats: () => callStats(),
   };
