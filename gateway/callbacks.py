@@ -100,6 +100,9 @@ if (not cstate) or cstate == 'closed' then
   end
   return 'closed'
 end
+-- 'routed': this callback put the conversation in the queue (it was open), so ending the callback takes it out
+-- again; a conversation already waiting or with an agent (a chat) stays where it is whatever the callback does
+redis.call('HSET', KEYS[1], 'routed', cstate == 'open' and '1' or '0')
 if cstate == 'open' then
   local f = redis.call('HMGET', KEYS[1], 'place_ms', 'queue', 'skills', 'priority')
   redis.call('HSET', conv, 'state', 'queued', 'queue', f[2], 'queued_at', f[1], 'skills', f[3] or '',
@@ -147,7 +150,8 @@ return 'ok'
 # End an attempt or the callback. mode 'keep': close, the conversation stays where it is (reached, wrong number);
 # 'retry': no answer: schedule the next attempt (the conversation leaves its agent) or close as unreachable once
 # the attempts are used up (the conversation stays with the agent to wrap up); 'cancel': close and take the
-# conversation out of the queue / away from its agent.
+# conversation out of the queue / away from its agent. Only a conversation the callback itself routed is taken
+# back (see 'routed' in the claim): a chat that was waiting or with an agent before stays there.
 # KEYS: cb, due, open, ringing, routing queue, queued set
 # ARGV: id, now, outcome, mode, required agent ('' any), conv key prefix, conv channel prefix, agent key prefix,
 #       allowed states (comma list, '' any)
@@ -167,7 +171,7 @@ local f = redis.call('HMGET', KEYS[1], 'attempts', 'max_attempts', 'retry_ms')
 local attempts, max_attempts = tonumber(f[1]), tonumber(f[2])
 local retry = ARGV[4] == 'retry' and attempts < max_attempts
 local released = ''
-if retry or ARGV[4] == 'cancel' then
+if (retry or ARGV[4] == 'cancel') and redis.call('HGET', KEYS[1], 'routed') == '1' then
   local cstate = redis.call('HGET', conv, 'state')
   if cstate == 'queued' then
     redis.call('ZREM', KEYS[5], cid)

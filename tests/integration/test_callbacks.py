@@ -392,3 +392,36 @@ async def test_supervisors_list_the_open_callbacks(cb_clients: Clients, cb_node:
         for token, status in ((await alice.login(), 403), ("forged.token", 401)):
             async with http.get(cb_node.url + "/api/callbacks", headers={"Authorization": f"Bearer {token}"}) as r:
                 assert r.status == status
+
+
+async def test_ending_a_callback_leaves_a_chat_where_it_was(clients: Clients, node: Node) -> None:
+    """A callback booked on a conversation that already waits in the chat queue, or is with an agent, only rides
+    along: cancelling or declining it does not take the chat out of the queue or away from its agent."""
+    services = node.services
+    waiting = clients.customer()
+    await waiting.hello()
+    queued_cid = (await waiting.say("anyone there?"))["conversation_id"]     # no chat flow: queued at once
+    cb_id = await services.callbacks.request(queued_cid, queue="support", due=None, label="Call me back")
+    await until(lambda: _state_is(services, queued_cid, "queued"))
+    await waiting.send({"type": "callback_cancel", "callback_id": cb_id})
+    await waiting.event("callback", lambda e: e["action"] == "closed")
+    assert (await services.store.conversation(queued_cid))["state"] == "queued"     # type: ignore[index]
+    assert await services.router.waiting() == [queued_cid]
+    # the chat reaches alice; a callback booked on it rings the customer for alice; the customer declines
+    alice = clients.agent("alice")
+    await alice.hello()
+    assert (await alice.assigned())["id"] == queued_cid
+    cb_id = await services.callbacks.request(queued_cid, queue="support", due=None, label="Call me back")
+
+    async def rings() -> bool:       # queued by a sweep, then offered to alice by the periodic recovery check
+        services.callbacks._next_recovery = 0.0
+        await services.callbacks.sweep()
+        return await _state_is(services, queued_cid, "ringing")
+    await until(rings)
+    await waiting.event("callback", lambda e: e["action"] == "attempt" and e["callback_id"] == cb_id)
+    await waiting.send({"type": "callback_cancel", "callback_id": cb_id})
+    closed = await waiting.event("callback", lambda e: e["action"] == "closed" and e["callback_id"] == cb_id)
+    assert closed["outcome"] == "declined"
+    conv = await services.store.conversation(queued_cid)
+    assert conv is not None and (conv["state"], conv["agent_id"]) == ("assigned", "alice")
+    assert all(f["type"] != "unassigned" for f in await alice.quiet(0.5))
