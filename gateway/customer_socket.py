@@ -78,6 +78,8 @@ class CustomerConnection(Connection):
             case protocol.SendMessage():
                 stored = await self.s.conversations.customer_message(
                     self.customer_id, frame.client_id, frame.text, self.context)
+                if not stored.duplicate:
+                    await self._route_if_unattended(stored.conversation_id)
                 if stored.conversation_id != self.conversation_id:
                     self.conversation_id = stored.conversation_id
                     self.push(self._follow(stored.conversation_id))
@@ -104,6 +106,22 @@ class CustomerConnection(Connection):
                 await self.bus.publish(self.s.keys.conv_channel(self.conversation_id), {
                     "kind": "typing", "author": Author.CUSTOMER, "active": frame.active,
                     "draft": (frame.draft or "") if frame.active else ""})
+
+    async def _route_if_unattended(self, cid: str) -> None:
+        """Without a chat bot, a message in a conversation left open with nothing in charge of it (its IVR call
+        hung up, its callback was cancelled or expired) goes to the agents' queue instead of reaching nobody.
+        A call of this customer in its IVR, or a pending callback, is in charge: nothing changes."""
+        conversations = self.s.conversations
+        if conversations.on_opened_for_bot is not None:
+            return
+        conv = await conversations.store.conversation(cid)
+        if conv is None or conv.get("state") != ConversationState.OPEN:
+            return
+        if self.s.calls.live_calls(self.customer_id) or await self.s.callbacks.of_conversation(cid) is not None:
+            return
+        if await conversations.enqueue(cid, conversations.queue):
+            log.info("message in an unattended open conversation: queued for the agents",
+                     extra={"conversation_id": cid})
 
     async def _call_offer(self, frame: protocol.CallOffer) -> None:
         try:

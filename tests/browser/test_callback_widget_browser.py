@@ -272,9 +272,11 @@ async def test_no_answer_at_the_desk_schedules_the_next_attempt_and_the_widget_s
         await agent.click("[data-testid=callback-no-answer]")
         await expect(agent.locator("[data-testid=timeline] .tl-item[data-type=callback]").last).to_have_text(
             re.compile(r"^Callback attempt 1: no answer · next at "))
-        await expect(agent.locator("#conv-state")).to_have_text("callback later")
-        await expect(agent.locator("#readonly")).to_contain_text("the callback will try again later")
-        await expect(panel).to_be_hidden()
+        # the chat was already waiting for an agent when the callback was booked on it: alice keeps it meanwhile
+        await expect(panel).to_have_attribute("data-state", "scheduled")
+        await expect(agent.locator("[data-testid=callback-text]")).to_contain_text("scheduled for")
+        await expect(agent.locator("#conv-state")).to_have_text("assigned")
+        await expect(agent.locator("#readonly")).to_be_hidden()
         cb = await node.services.callbacks.get(cb_id)
         assert cb is not None and (cb["state"], cb["attempts"]) == ("scheduled", "1")
         at = datetime.fromtimestamp(int(cb["due_ms"]) / 1000, ZoneInfo(TIMEZONE)).strftime("%H:%M")

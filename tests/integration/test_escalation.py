@@ -162,3 +162,27 @@ async def test_the_agent_invites_the_chatting_customer_to_a_call(clients: Client
     await alice.expect("unassigned")
     await alice.send({"type": "call_invite", "conversation_id": cid})
     assert (await alice.expect("error"))["code"] in ("forbidden", "conflict")
+
+
+async def test_a_message_after_the_ivr_hung_up_goes_to_the_agents(clients: Clients, node: Node) -> None:
+    alice = clients.agent("alice")
+    await alice.hello()
+    customer = clients.customer()
+    await customer.hello()
+    caller = Caller(customer)
+    try:
+        await caller.dial()
+        await caller.status(CallStatus.IVR)
+        await caller.heard_prompt()
+        await caller.press("2")                       # "Support is closed today. Goodbye."
+        ended = await caller.status(CallStatus.ENDED, timeout=20)
+        assert ended["reason"] == "support_closed"
+    finally:
+        await caller.close()
+    cid = caller.conversation_id
+    assert (await node.services.store.conversation(cid))["state"] == "open"      # type: ignore[index]
+    assert all(f["type"] != "assigned" for f in await alice.quiet(0.3))
+    ack = await customer.say("so when are you open?")   # nothing else is in charge of it: an agent takes it
+    assert ack["conversation_id"] == cid
+    assigned = await alice.assigned()
+    assert assigned["id"] == cid
