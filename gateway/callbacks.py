@@ -266,10 +266,11 @@ class Callbacks:
         due_ms = now if due is None else max(now, int(due.timestamp() * 1000))
         cb_id = "cb_" + secrets.token_hex(8)
         expires_ms = due_ms + int(expire_after * 1000)
-        fields: dict[str, str | int] = {"id": cb_id, "conversation_id": cid, "customer_id": conv.get("customer_id", ""), "queue": queue,
-                  "priority": priority, "skills": skills, "phone": phone[:40], "label": label[:100],
-                  "created_ms": now, "due_ms": due_ms, "place_ms": due_ms, "max_attempts": max(1, attempts),
-                  "retry_ms": int(retry_after * 1000), "expires_ms": expires_ms}
+        fields: dict[str, str | int] = {
+            "id": cb_id, "conversation_id": cid, "customer_id": conv.get("customer_id", ""), "queue": queue,
+            "priority": priority, "skills": skills, "phone": phone[:40], "label": label[:100], "created_ms": now,
+            "due_ms": due_ms, "place_ms": due_ms, "max_attempts": max(1, attempts),
+            "retry_ms": int(retry_after * 1000), "expires_ms": expires_ms}
         event = {"callback_id": cb_id, "action": "requested", "state": CallbackState.SCHEDULED, "queue": queue,
                  "asap": due is None, "due_ms": due_ms, "label": fields["label"], "phone": fields["phone"],
                  "max_attempts": fields["max_attempts"]}
