@@ -56,6 +56,11 @@ useless for rejection (an out-of-grammar "hello there" came out as
 
 ``confidence = clip(min(0.5 + (coverage - 0.70) / 0.60, 0.5 + (fit + 25) / 30))``,
 so 0.5 (:attr:`SphinxEngine.min_confidence`) is coverage 0.70 with fit -25.
+On a quiet line (the utterance's own background 30 dB or more under its
+speech) an agreed confidence gets +0.05 (CLEAN_BONUS): the out-of-grammar
+answers that scored 0.45-0.50 only did so in noise. With it, clean / phone:
+menu 97/0, 53/0 %; yes/no 100/0, 100/0 %; 4-digit strings 53/0, 17/1.4 %;
+the noisy conditions unchanged. Without it (the figures below):
 On the bench (2000 trials) that gives, correct / misroute per condition
 (clean, phone, 20 dB, 10 dB): menu 94/0, 44/0, 92/0, 89/0 %; yes/no 100/0,
 83/0, 100/0, 100/0 %; 4-digit strings 46/0, 13/1.4, 44/0, 28/1.4 %;
@@ -116,7 +121,14 @@ import pocketsphinx
 from media.asr.engine import SAMPLE_RATE, Partial, Result, Word
 from media.asr.errors import AsrError
 from media.asr.grammar import Grammar, digit_words, normalize
-from media.asr.loudness import FRAME_SAMPLES, loud_frames, with_noise_floor
+from media.asr.loudness import (
+    FRAME_SAMPLES,
+    SPEECH_PERCENTILE,
+    frame_levels,
+    loud_frames,
+    noise_floor,
+    with_noise_floor,
+)
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +146,11 @@ FLOOR_SEED, CHECK_FLOOR_SEED = 0, 2
 COVERAGE_AT_HALF, COVERAGE_SPAN = 0.70, 0.60
 FIT_AT_HALF, FIT_SPAN = -25.0, 30.0
 MAX_SEARCHES_PER_DECODER = 32
+#: An utterance whose own background is this far under its speech (a quiet line) gets CLEAN_BONUS added to an
+#: agreed confidence: out-of-grammar speech only ever passed the 0.45-0.50 band in noise (bench asr: at a 0.45
+#: gate 3.0 % menu and 2.8 % digit misroutes at 10 dB SNR, 0-1.4 % in clean and telephone-band audio).
+CLEAN_SNR_DB = 30.0
+CLEAN_BONUS = 0.05
 
 _FILLER_PREFIXES = ("<", "[", "+", "(")  # <sil>, [NOISE], +SPN+, (NULL) transitions
 
@@ -159,6 +176,14 @@ def jsgf(grammar: Grammar, language: str = "en") -> str:
         top.append("<digits>")
     lines = ["#JSGF V1.0;", "grammar asr;", f"public <utterance> = {' | '.join(top)};", *rules]
     return "\n".join(lines) + "\n"
+
+
+def snr_db(pcm: bytes) -> float:
+    """How far the utterance's speech level is above its own background, in dB (before any comfort noise)."""
+    levels = frame_levels(pcm)
+    if len(levels) == 0:
+        return 0.0
+    return float(np.percentile(levels, SPEECH_PERCENTILE)) - noise_floor(levels)
 
 
 def _clip01(x: float) -> float:
@@ -399,6 +424,8 @@ class SphinxEngine:
                 confidence = 0.0
             else:
                 check = "agrees"
+        if confidence > 0.0 and snr_db(pcm) >= CLEAN_SNR_DB:
+            confidence = min(1.0, confidence + CLEAN_BONUS)
         log.debug("pocketsphinx %r coverage %.2f fit %.1f second view %s confidence %.2f",
                   heard, coverage, fit, check, confidence)
         return Result(match.text, confidence, tuple(Word(t, confidence) for t in texts), heard, match.digits)

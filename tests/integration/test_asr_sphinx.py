@@ -295,3 +295,29 @@ async def test_free_dictation_for_transcripts_with_the_bundled_language_model(
     assert 0.5 <= trace.outcome.result.confidence <= 1.0
     assert quiet.kinds() == ["NoInputTimeout"]
     assert engine.free_pool is not None and engine.free_pool.made == 1
+
+
+async def test_a_quiet_line_adds_the_clean_bonus_and_a_noisy_one_does_not(
+        engine: SphinxEngine, tts: Synthesizer, monkeypatch: pytest.MonkeyPatch) -> None:
+    grammar, text = engine.usable_grammar(MENU)
+
+    def decode(pcm: np.ndarray, bonus: float) -> tuple[str, float]:
+        monkeypatch.setattr(sphinx_engine, "CLEAN_BONUS", bonus)
+        result = engine.decode(pcm.tobytes(), grammar, text)
+        return result.text, result.confidence
+
+    tried = []
+    for word, voice in (("sales", "en-gb"), ("support", "en-us+f3"), ("billing", "en-gb"), ("sales", "en-us+m3")):
+        speech = resample(await tts.synthesize(word, voice=voice, rate_wpm=190), 16000).samples
+        clean = np.concatenate([np.zeros(8000, np.int16), speech, np.zeros(8000, np.int16)])
+        plain = decode(clean, 0.0)
+        tried.append((word, voice, plain))
+        if plain[0] == word and 0 < plain[1] < 0.95:
+            break
+    else:
+        pytest.fail(f"no test word decoded with a mid confidence: {tried}")
+    assert decode(clean, 0.05) == (word, pytest.approx(plain[1] + 0.05))
+    noise = np.random.default_rng(5).normal(0, float(np.std(speech.astype(np.float64))) / 10 ** (15 / 20), len(clean))
+    noisy = np.clip(clean + noise, -32768, 32767).astype(np.int16)
+    assert sphinx_engine.snr_db(clean.tobytes()) > 60 and sphinx_engine.snr_db(noisy.tobytes()) < 30
+    assert decode(noisy, 0.05) == decode(noisy, 0.0)      # a noisy line gets no bonus
