@@ -71,7 +71,10 @@ class CallSpeech:
             self.stop_listening()
             return
         self._listen = action
-        self.listener.start(self.now_ms, grammar, no_input_ms=None)  # the flow runner owns the no-input timer
+        # The flow runner owns the no-input timer. An answer the flow reads back is taken at the engine's
+        # confirmed operating point: the caller's "yes" is the last gate.
+        threshold = self.listener.engine.confirm_confidence if action.confirm else None
+        self.listener.start(self.now_ms, grammar, no_input_ms=None, min_confidence=threshold)
 
     def stop_listening(self, listen_id: str | None = None) -> None:
         if self._listen is not None and listen_id in (None, self._listen.listen_id):

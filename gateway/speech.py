@@ -26,8 +26,8 @@ from pathlib import Path
 
 from ivr.actions import Listen, ListenMode
 from ivr.errors import ErrorCode, FlowError
-from ivr.matching import spoken_phrases
-from ivr.model import Channel, Flow, GatherNode, MenuNode
+from ivr.matching import confirm_choices, spoken_phrases
+from ivr.model import Channel, Confirm, Flow, GatherNode, MenuNode
 from media.asr import AsrError, Grammar, RecognitionPool, SpeechEngine, SpeechEngines, SpeechListener
 from media.asr.grammar import MAX_DIGITS, normalize
 
@@ -95,6 +95,8 @@ class SpeechRecognition:
                 labels = [p for p in spoken_phrases(choices) if p not in explicit]
             elif isinstance(node, GatherNode):
                 explicit, labels = tuple(node.input.speech), []
+                if node.confirm is not Confirm.NEVER:  # the read-back question's yes / no words
+                    explicit += spoken_phrases(confirm_choices(flow.defaults.recognition_language), labels=False)
             else:
                 continue
             unknown = engine.unknown_words(normalize(p) for p in explicit)

@@ -43,6 +43,7 @@ class StepKind(StrEnum):
     NO_MATCH = "no_match"    # the input matched nothing / was invalid / low confidence
     FALLBACK = "fallback"    # retries used up
     SKIP = "skip"            # a question skipped because its variable is known
+    CONFIRM = "confirm"      # an answer read back (detail: "4271?"), then "4271 confirmed" or "4271 rejected"
     SET = "set"              # variable set (detail: "name=value")
     BRANCH = "branch"        # branch decision
     HOURS = "hours"          # open/closed decision
@@ -104,6 +105,9 @@ class Listen:
     inter_digit_timeout: float | None = None
     choices: tuple[ListenChoice, ...] = ()
     speech_hints: tuple[str, ...] = ()
+    #: The answer will be read back and confirmed before it is taken, so a speech recognizer may accept it
+    #: at its lower, confirmed operating point (``SpeechEngine.confirm_confidence``).
+    confirm: bool = False
 
 
 @dataclass(frozen=True)
@@ -203,6 +207,7 @@ def describe(action: Action) -> str:
                 what = f"digits {action.min_digits}-{action.max_digits}"
                 what += f" term {action.terminator}" if action.terminator else ""
                 what += f" inter-digit {_seconds(action.inter_digit_timeout)}"
+                what += " confirm" if action.confirm else ""
             return f"listen {action.listen_id}: {what} timeout {_seconds(action.no_input_timeout)}"
         case StopListening(lid):
             return f"stop-listening {lid}"

@@ -55,13 +55,14 @@ from .actions import (
 )
 from .conditions import scalar_text
 from .events import Digits, Disconnected, Event, NoInput, PromptFinished, QueueStatus, Speech, Text, WebhookResult
-from .matching import digits_of, match_key, match_known, match_text, spoken_phrases
+from .matching import confirm_choices, digits_of, match_key, match_known, match_text, spoken_phrases
 from .model import (
     ASAP,
     BranchNode,
     CallbackNode,
     Channel,
     Choice,
+    Confirm,
     Flow,
     GatherNode,
     GotoNode,
@@ -111,6 +112,12 @@ def _describe_input(event: Digits | Text | Speech) -> str:
     return f"speech {event.text!r} ({event.confidence:.2f})"
 
 
+#: The read-back question of a gather with ``confirm`` when its node has no ``confirm_prompt``.
+DEFAULT_CONFIRM_PROMPT = Prompt(
+    say=Template.parse("I heard {{ answer | spell }}. Is that right? Say yes or press 1. Say no or press 2."),
+    chat=Template.parse("Is {{ answer }} right?"))
+
+
 class Interpreter:
     """Runs one conversation through a flow. Not thread-safe; one instance per conversation.
 
@@ -142,6 +149,7 @@ class Interpreter:
         self._listen_id: str | None = None
         self._failures = 0
         self._digits = ""
+        self._confirming: str | None = None  # a gather's answer read back, waiting for yes or no
         self._steps = 0
         self._now: datetime | None = None
 
@@ -226,7 +234,8 @@ class Interpreter:
         return out
 
     def _scope(self) -> Mapping[str, str]:
-        return {**self._context, "channel": self._channel.value}
+        extra = {"answer": self._confirming} if self._confirming is not None else {}
+        return {**self._context, "channel": self._channel.value, **extra}
 
     def _step(self, kind: StepKind, detail: str = "") -> None:
         node = self._node.name if self._node is not None else ""
@@ -411,6 +420,7 @@ class Interpreter:
         self._listen_seq += 1
         self._listen_id = f"l{self._listen_seq}"
         self._digits = ""
+        self._confirming = None
         spec = node.input
         timeout = spec.timeout if self._channel is Channel.VOICE else spec.chat_timeout
         if isinstance(node, MenuNode):
@@ -422,8 +432,41 @@ class Interpreter:
             d = node.digits
             self._out.append(Listen(self._listen_id, ListenMode.DIGITS, timeout, max_digits=d.max_digits,
                                     min_digits=d.min_digits, terminator=d.terminator,
-                                    inter_digit_timeout=d.inter_digit_timeout, speech_hints=spec.speech))
+                                    inter_digit_timeout=d.inter_digit_timeout, speech_hints=spec.speech,
+                                    confirm=node.confirm is not Confirm.NEVER))
         self._waiting = Waiting.INPUT
+
+    def _ask_confirmation(self, node: GatherNode, value: str) -> None:
+        """Read ``value`` back and listen for yes / no (keys 1 / 2, buttons, words)."""
+        self._confirming = value
+        self._step(StepKind.CONFIRM, f"{value}?")
+        self._play(node.confirm_prompts or (DEFAULT_CONFIRM_PROMPT,))
+        self._listen_seq += 1
+        self._listen_id = f"l{self._listen_seq}"
+        spec = node.input
+        timeout = spec.timeout if self._channel is Channel.VOICE else spec.chat_timeout
+        answers = confirm_choices(self._flow.defaults.recognition_language)
+        choices = tuple(ListenChoice(c.key, c.label, c.words) for c in answers)
+        self._out.append(Listen(self._listen_id, ListenMode.MENU, timeout, choices=choices,
+                                speech_hints=spoken_phrases(answers)))
+        self._waiting = Waiting.INPUT
+
+    def _confirm_input(self, node: GatherNode, event: Digits | Text | Speech) -> None:
+        value = self._confirming
+        assert value is not None
+        answers = confirm_choices(self._flow.defaults.recognition_language)
+        choice = match_key(answers, event.digits) if isinstance(event, Digits) else match_text(answers, event.text)
+        self._step(StepKind.INPUT, _describe_input(event))
+        self._close_listen()
+        self._confirming = None
+        if choice is None:
+            self._retry(node, StepKind.NO_MATCH, f"no yes or no to {value}")
+        elif choice.value == "no":
+            self._step(StepKind.CONFIRM, f"{value} rejected")
+            self._retry(node, StepKind.NO_MATCH, f"the caller said {value} is wrong")
+        else:
+            self._step(StepKind.CONFIRM, f"{value} confirmed")
+            self._take_gathered(node, value)
 
     def _close_listen(self) -> None:
         if self._listen_id is not None:
@@ -495,14 +538,22 @@ class Interpreter:
         if self._playing:
             self._out.append(StopPrompts())
             self._playing.clear()
+        # A gather that reads its answer back takes speech at the recognizer's confirmed operating point: the
+        # caller's yes is the gate, not min_confidence.
+        gate = 0.0 if isinstance(node, GatherNode) and node.confirm is not Confirm.NEVER and \
+            self._confirming is None else node.input.min_confidence
         if isinstance(event, Speech) and not event.text.strip():
             self._step(StepKind.INPUT, _describe_input(event))
             self._close_listen()
+            self._confirming = None
             self._retry(node, StepKind.NO_MATCH, "speech not understood")
-        elif isinstance(event, Speech) and event.confidence < node.input.min_confidence:
+        elif isinstance(event, Speech) and event.confidence < gate:
             self._step(StepKind.INPUT, _describe_input(event))
             self._close_listen()
-            self._retry(node, StepKind.NO_MATCH, f"confidence below {node.input.min_confidence:.2f}")
+            self._confirming = None
+            self._retry(node, StepKind.NO_MATCH, f"confidence below {gate:.2f}")
+        elif isinstance(node, GatherNode) and self._confirming is not None:
+            self._confirm_input(node, event)
         elif isinstance(node, MenuNode):
             self._menu_input(node, event)
         else:
@@ -523,16 +574,17 @@ class Interpreter:
         if isinstance(event, Digits):
             for key in event.digits:
                 if spec.terminator and key == spec.terminator:
-                    self._gather_done(node, self._digits, f"digits {self._digits}{key}")
+                    self._gather_done(node, self._digits, f"digits {self._digits}{key}", spoken=False)
                     return
                 self._digits += key
                 if len(self._digits) >= spec.max_digits:
-                    self._gather_done(node, self._digits, f"digits {self._digits}")
+                    self._gather_done(node, self._digits, f"digits {self._digits}", spoken=False)
                     return
             return  # more keys to come; the driver now runs the inter-digit timer
-        self._gather_done(node, digits_of(event.text, terminator=spec.terminator) or "", _describe_input(event))
+        self._gather_done(node, digits_of(event.text, terminator=spec.terminator) or "", _describe_input(event),
+                          spoken=isinstance(event, Speech))
 
-    def _gather_done(self, node: GatherNode, value: str, heard: str) -> None:
+    def _gather_done(self, node: GatherNode, value: str, heard: str, *, spoken: bool) -> None:
         spec = node.digits
         self._step(StepKind.INPUT, heard)
         self._close_listen()
@@ -541,6 +593,12 @@ class Interpreter:
             got = f"{len(value)} digit{'' if len(value) == 1 else 's'}" if value else "no digits"
             self._retry(node, StepKind.NO_MATCH, f"{got}, expected {spec.min_digits} to {spec.max_digits}")
             return
+        if node.confirm is Confirm.ALWAYS or (node.confirm is Confirm.SPEECH and spoken):
+            self._ask_confirmation(node, value)
+            return
+        self._take_gathered(node, value)
+
+    def _take_gathered(self, node: GatherNode, value: str) -> None:
         if node.input.var is not None:
             self._set({node.input.var: value})
         self._run(node.next)
@@ -550,8 +608,13 @@ class Interpreter:
         if self._waiting is not Waiting.INPUT or not isinstance(node, (MenuNode, GatherNode)) or \
                 (listen_id is not None and listen_id != self._listen_id):
             return  # a late timer of a window that is already closed
+        if isinstance(node, GatherNode) and self._confirming is not None:
+            value, self._confirming = self._confirming, None
+            self._close_listen()
+            self._retry(node, StepKind.NO_INPUT, f"no yes or no to {value}")
+            return
         if isinstance(node, GatherNode) and self._digits:
-            self._gather_done(node, self._digits, f"digits {self._digits} (inter-digit timeout)")
+            self._gather_done(node, self._digits, f"digits {self._digits} (inter-digit timeout)", spoken=False)
             return
         self._close_listen()
         self._retry(node, StepKind.NO_INPUT, "no input")

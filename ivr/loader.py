@@ -37,6 +37,7 @@ from .model import (
     Case,
     Channel,
     Choice,
+    Confirm,
     DigitsSpec,
     Flow,
     GatherNode,
@@ -266,7 +267,11 @@ class _FileLoader:
                 terminator = str(value)
         digits = DigitsSpec(min_digits, max_digits, terminator,
                             r.duration("inter_digit_timeout", self.defaults.inter_digit_timeout))
-        return GatherNode(**base, prompts=prompts, input=spec, digits=digits, next=r.target("next"))
+        confirm = Confirm(r.choice("confirm", Confirm.NEVER.value, tuple(c.value for c in Confirm)))
+        if "confirm_prompt" in r.raw and confirm is Confirm.NEVER:
+            self.error(r.line("confirm_prompt"), r.name, "confirm_prompt is only said with confirm: speech or always")
+        return GatherNode(**base, prompts=prompts, input=spec, digits=digits, next=r.target("next"),
+                          confirm=confirm, confirm_prompts=r.prompts("confirm_prompt"))
 
     def read_menu(self, r: NodeReader, base: dict[str, Any]) -> Node:
         prompts = r.prompts("prompt", required=True)

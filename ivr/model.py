@@ -146,6 +146,14 @@ class PlayNode(Node):
         return (("next", self.next),)
 
 
+class Confirm(StrEnum):
+    """When a ``gather`` reads the answer back and asks "is that right?" before taking it."""
+
+    NEVER = "never"    # take the answer as given
+    SPEECH = "speech"  # read back answers the caller spoke (keys are taken as pressed)
+    ALWAYS = "always"  # read back every answer: spoken, pressed or typed
+
+
 @dataclass(frozen=True, kw_only=True)
 class GatherNode(Node):
     kind = NodeKind.GATHER
@@ -153,6 +161,9 @@ class GatherNode(Node):
     input: InputSpec
     digits: DigitsSpec
     next: str
+    confirm: Confirm = Confirm.NEVER
+    #: The read-back question; ``{{ answer }}`` is the number heard (empty: the interpreter's default).
+    confirm_prompts: tuple[Prompt, ...] = ()
 
     def targets(self) -> tuple[tuple[str, str], ...]:
         return (("next", self.next), ("fallback", self.input.fallback))

@@ -82,6 +82,14 @@ class NodeReader:
             return default
         return value
 
+    def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
+        """One of ``allowed`` (text), else an error naming them."""
+        value = self.raw.get(key, default)
+        if not isinstance(value, str) or value not in allowed:
+            self.fail(key, f"'{key}' must be one of {', '.join(allowed)}, not {value!r}")
+            return default
+        return value
+
     def integer(self, key: str, default: int, lo: int, hi: int) -> int:
         value = self.raw.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:

@@ -76,6 +76,10 @@ NODE_PROPERTIES: dict[NodeKind, tuple[tuple[str, ...], dict[str, Schema]]] = {
         "terminator": {"type": "string", "pattern": "^[0-9*#]?$",
                        "description": "key that ends the input (default '#'; quote it in YAML); '' for none"},
         "inter_digit_timeout": _DURATION,
+        "confirm": {"enum": ["never", "speech", "always"],
+                    "description": "read the answer back and ask 'is that right?' (yes / 1, no / 2) before taking "
+                                   "it: for spoken answers, every answer, or never (default)"},
+        "confirm_prompt": {**_PROMPT, "description": "the read-back question; {{ answer }} is the number heard"},
         "next": _NODE}),
     NodeKind.MENU: (("prompt", "choices", "fallback"), {
         **_ASK,

@@ -112,6 +112,9 @@ class SpeechEngine(Protocol):
     model_path: Path
     #: Accept threshold calibrated for this engine's confidence (see the engine's docs).
     min_confidence: float
+    #: The lower threshold for an answer that will be read back and confirmed by the caller ("I heard
+    #: 4 2 7 1, is that right?"): a wrong one then costs a turn, not a misroute.
+    confirm_confidence: float
 
     def unknown_words(self, words: Iterable[str]) -> list[str]:
         """The words (normalised) that the model's vocabulary lacks, in the order given, no duplicates."""

@@ -289,6 +289,8 @@ class SphinxEngine:
     language = "en"
     #: Calibrated operating point, see the module docstring.
     min_confidence = 0.5
+    #: For answers read back to the caller (a gather with ``confirm``), see "Read-back" in the module docstring.
+    confirm_confidence = 0.2
 
     def __init__(self, pool_size: int, *, model_dir: Path | None = None, dictionary: Path | None = None,
                  max_audio_ms: int = 30_000) -> None:

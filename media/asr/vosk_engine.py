@@ -145,6 +145,8 @@ class VoskEngine:
     name = "vosk"
     #: Threshold on the confidence (the lowest word posterior of both views, see the module docstring).
     min_confidence = 0.95
+    #: For answers read back to the caller (a gather with ``confirm``): see "Read-back" in the module docstring.
+    confirm_confidence = 0.8
 
     def __init__(self, model_path: str | Path, language: str | None = None, *, cache: ModelCache | None = None) -> None:
         path = Path(model_path).expanduser()

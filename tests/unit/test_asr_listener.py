@@ -59,6 +59,7 @@ class ScriptedEngine:
     language = "en"
     model_path = Path("/nonexistent")
     min_confidence = 0.5
+    confirm_confidence = 0.2
 
     def __init__(self, answer: Result | Exception) -> None:
         self.answer = answer

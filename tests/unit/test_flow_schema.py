@@ -137,6 +137,8 @@ KITCHEN_SINK = """\
         fallback: menu
         speech: [one]
         min_confidence: 0.3
+        confirm: speech
+        confirm_prompt: "I heard {{ answer | spell }}, right?"
         skip_if_known: true
         known_prompt: k
         min_digits: 2
