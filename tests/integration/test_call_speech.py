@@ -98,18 +98,51 @@ async def test_out_of_grammar_speech_and_noise_reprompt_instead_of_routing(clien
         assert conv is not None and conv["queue"] == "billing"
 
 
-async def test_spoken_account_number_is_gathered(clients: Clients, node: Node, speak) -> None:  # type: ignore[no-untyped-def]
+async def test_spoken_account_number_is_read_back_and_taken_on_yes(clients: Clients, node: Node, speak) -> None:  # type: ignore[no-untyped-def]
     async with in_ivr(clients.customer()) as caller:
         await caller.heard_prompt()
         await caller.heard_prompt(after=caller.recorded_seconds())
         await caller.press("3")
         await caller.heard_prompt(after=caller.recorded_seconds())   # "Enter your account number ..."
+        asked = caller.recorded_seconds()
         await caller.say(await speak("one two three four"))
+        await caller.heard_prompt(after=asked + 0.5)                  # "I heard 1 2 3 4. Is that right? ..."
+        steps = await ivr_steps(node, caller.conversation_id)
+        assert ("confirm", "account", "1234?") in steps, steps
+        assert "account" not in await node.services.store.context(caller.conversation_id)  # not before the yes
+        await caller.say(await speak("yes"))
         ended = await caller.status(CallStatus.ENDED, timeout=20)
         assert ended["reason"] == "lookup_failed"     # the test flow's webhook has no server behind it
         assert (await node.services.store.context(caller.conversation_id))["account"] == "1234"
         steps = await ivr_steps(node, caller.conversation_id)
-        assert any(k == "input" and n == "account" and d.startswith("speech '1234'") for k, n, d in steps), steps
+        assert [(k, d) for k, n, d in steps if n == "account" and k in ("input", "confirm")] == [
+            ("input", steps_detail(steps, "speech '1234'")), ("confirm", "1234?"),
+            ("input", steps_detail(steps, "speech 'yes'")), ("confirm", "1234 confirmed")]
+
+
+async def test_a_number_the_caller_says_is_wrong_is_asked_again(clients: Clients, node: Node, speak) -> None:  # type: ignore[no-untyped-def]
+    async with in_ivr(clients.customer()) as caller:
+        await caller.heard_prompt()
+        await caller.heard_prompt(after=caller.recorded_seconds())
+        await caller.press("3")
+        await caller.heard_prompt(after=caller.recorded_seconds())
+        asked = caller.recorded_seconds()
+        await caller.say(await speak("one two three four"))
+        await caller.heard_prompt(after=asked + 0.5)                  # the read-back
+        again = caller.recorded_seconds()
+        await caller.say(await speak("no"))
+        await caller.heard_prompt(after=again + 0.3)                  # the account question again
+        await caller.press("7788#")                                   # keys: taken as pressed, no read-back
+        await caller.status(CallStatus.ENDED, timeout=20)
+        assert (await node.services.store.context(caller.conversation_id))["account"] == "7788"
+        steps = await ivr_steps(node, caller.conversation_id)
+        assert [d for k, n, d in steps if n == "account" and k == "confirm"] == ["1234?", "1234 rejected"], steps
+        assert ("no_match", "account", "the caller said 1234 is wrong (attempt 1 of 2)") in steps, steps
+
+
+def steps_detail(steps: list[tuple[str, str, str]], prefix: str) -> str:
+    """The detail of the first step starting with ``prefix`` (confidences vary), or the prefix itself."""
+    return next((d for _, _, d in steps if d.startswith(prefix)), prefix)
 
 
 @pytest.fixture
