@@ -73,7 +73,24 @@ misroute; -27 routes 8 % of wrong digit strings in noise.
 
 Digit strings stay the weak spot: right strings fit worse than right menu
 words, so half of them are rejected to keep wrong numbers out. Constrain
-the length, confirm the number, or prefer DTMF.
+the length, read the number back (below), or prefer DTMF.
+
+**Read-back** (:attr:`SphinxEngine.confirm_confidence`, 0.2). A gather with
+``confirm`` reads the answer back and takes it only on the caller's yes, so
+a wrong number costs a turn instead of a wrong account; such a window is
+judged at 0.2 instead of 0.5 (the two views must still agree). Measured
+offline on the bench's windows, right / wrong 4-digit strings read back,
+clean and 20 dB: 88/0 and 67/28 % (taken at 0.5: 51/0, 32/4); on five
+voices the threshold was never fitted to (en-us+m1, en-us+f2, en-gb-x-rp,
+en-029, en-us+m5): 74/3 % clean. Out-of-grammar speech read back as a
+number: 1-3 % clean or phone, 2-12 % in noise. What limits digits is the
+decoding itself, not the gate: the first view is right on 94 % of clean
+bench strings but 87 % on the other five voices ("nine" heard as "one" at
+190 wpm, "six" as "three"); wider beams, ``topn`` 8, other word insertion
+or silence penalties and majority votes over five perturbed views moved
+that by at most 4 points. Perturbed second views (5 ms later, 5 % slower or
+faster) were also measured as extra checks: wrong strings mostly survive
+them, and they cost right ones 2-5 points.
 
 **Tried and not kept** (measured on the same bench audio): a garbage loop
 in the grammar competing with the phrases, as phones (39 one-phone words,

@@ -44,6 +44,13 @@
   the phone band; with the coverage 4.3 and 4.3; with the second view 0
   and 4.3 (measured offline on the bench's windows). Still routed: English "no" on the phone band -> 네 (confidence
   1.0 in both views, no competitor within the lattice beam).
+* **Read-back** (:attr:`VoskEngine.confirm_confidence`, 0.8): a window
+  whose answer the flow reads back (a gather with ``confirm``) is judged at
+  0.8: right answers scored 1.0, out-of-grammar speech that reached a
+  grammar word 0.72-0.93, so some of that is read back (and declined by the
+  caller) rather than rejected; not calibrated on digit strings (espeak-ng's Korean digits are
+  not a fair test, see the project's FACTS), so it is a deliberately
+  cautious value.
 * **Tried and not kept:** comfort noise as for pocketsphinx (the filler
   syllables then took every answer), more filler syllables (all 112
   consonant-vowel syllables, or the nasal ones 나 너 노 누 느 니: right

@@ -7,7 +7,7 @@ import pytest
 from ivr.errors import FlowErrors
 from ivr.events import Speech
 from ivr.harness import dtmf, no_input, run_call, speech, text
-from ivr.model import Confirm, GatherNode
+from ivr.model import Confirm, Flow, GatherNode
 from tests.unit.flowkit import flow_of
 
 FLOW = """\
@@ -30,7 +30,7 @@ FLOW = """\
 """
 
 
-def confirm_flow(confirm: str, defaults: str = ""):  # type: ignore[no-untyped-def]
+def confirm_flow(confirm: str, defaults: str = "") -> Flow:
     return flow_of(FLOW.format(confirm=confirm, defaults=defaults))
 
 
@@ -70,8 +70,8 @@ def test_no_re_asks_the_number_and_counts_as_a_retry() -> None:
 
 @pytest.mark.parametrize(("answer", "why"), [
     ([no_input()], "step no_input ask: no yes or no to 4271 (attempt 1 of 2)"),
-    ([Speech("", 0.1, heard="maybe", reason="out_of_grammar")], "step no_match ask: speech not understood "
-                                                                  "(attempt 1 of 2)"),
+    ([Speech("", 0.1, heard="maybe", reason="out_of_grammar")],
+     "step no_match ask: speech not understood (attempt 1 of 2)"),
     ([dtmf("7")], "step no_match ask: no yes or no to 4271 (attempt 1 of 2)"),
 ])
 def test_no_clear_answer_to_the_read_back_re_asks_the_number(answer: list[object], why: str) -> None:
