@@ -78,12 +78,15 @@ the length, read the number back (below), or prefer DTMF.
 **Read-back** (:attr:`SphinxEngine.confirm_confidence`, 0.2). A gather with
 ``confirm`` reads the answer back and takes it only on the caller's yes, so
 a wrong number costs a turn instead of a wrong account; such a window is
-judged at 0.2 instead of 0.5 (the two views must still agree). Measured
-offline on the bench's windows, right / wrong 4-digit strings read back,
-clean and 20 dB: 88/0 and 67/28 % (taken at 0.5: 51/0, 32/4); on five
-voices the threshold was never fitted to (en-us+m1, en-us+f2, en-gb-x-rp,
-en-029, en-us+m5): 74/3 % clean. Out-of-grammar speech read back as a
-number: 1-3 % clean or phone, 2-12 % in noise. What limits digits is the
+judged at 0.2 instead of 0.5 (the two views must still agree).
+``./bin/bench asr`` rows ``digits4-readback``, right / wrong 4-digit strings
+read back, clean, phone band, 20 dB, 10 dB: 88/0, 28/32, 86/0, 61/32 %
+(taken at 0.5: 51/0, 15/1, 44/0, 28/1); out-of-grammar speech read back
+as a number: 1-3 %. So on a quiet line most spoken numbers now get
+through with one yes, while on a bad line a third of the read-backs are
+wrong and cost the caller a "no" (never a wrong account). On five voices
+the threshold was never fitted to (en-us+m1, en-us+f2, en-gb-x-rp, en-029,
+en-us+m5; measured offline on their windows): 74/3 % clean. What limits digits is the
 decoding itself, not the gate: the first view is right on 94 % of clean
 bench strings but 87 % on the other five voices ("nine" heard as "one" at
 190 wpm, "six" as "three"); wider beams, ``topn`` 8, other word insertion
