@@ -62,7 +62,7 @@ def test_voice_session_through_the_default_flow() -> None:
         "   . choice: 2 (Technical support) -> ask_account",
         "   . set: intent=support",
         "-- default#ask_account (gather)",
-        "IVR says: Please enter your account number, followed by the hash key.",
+        "IVR says: Please say your account number, or enter it followed by the hash key.",
         "   (listening: 4 to 8 digits, end with #; timeout 8s)",
         "> 4711#",
         "   . input: digits 4711#",
