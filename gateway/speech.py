@@ -26,8 +26,9 @@ from pathlib import Path
 
 from ivr.actions import Listen, ListenMode
 from ivr.errors import ErrorCode, FlowError
-from ivr.matching import confirm_choices, spoken_phrases
+from ivr.matching import spoken_phrases
 from ivr.model import Channel, Confirm, Flow, GatherNode, MenuNode
+from ivr.readback import confirm_choices
 from media.asr import AsrError, Grammar, RecognitionPool, SpeechEngine, SpeechEngines, SpeechListener
 from media.asr.grammar import MAX_DIGITS, normalize
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ErrorCode, SpecError
@@ -155,3 +155,14 @@ def parse_schedule(timezone: object, schedule: object, holidays: object, *, line
             else:
                 yearly.add(parsed)
     return Schedule(tz, tuple(tuple(sorted(day)) for day in week), frozenset(fixed), frozenset(yearly))
+
+
+def next_time(now: datetime, hh_mm: str, timezone: str) -> datetime:
+    """The next ``HH:MM`` in ``timezone`` after ``now``: today, or tomorrow once it is past."""
+    zone = ZoneInfo(timezone)
+    local = now.astimezone(zone)
+    at = time(int(hh_mm[:2]), int(hh_mm[3:5]))
+    due = datetime.combine(local.date(), at, zone)
+    if due <= local:
+        due = datetime.combine(local.date() + timedelta(days=1), at, zone)
+    return due

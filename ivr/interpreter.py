@@ -27,13 +27,13 @@ the flow with ``Hangup("error")``. Every decision is recorded as a ``Step``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
-from urllib.parse import quote, urlsplit
-from zoneinfo import ZoneInfo
+from urllib.parse import urlsplit
 
+from . import readback
 from .actions import (
     Action,
     CallWebhook,
@@ -55,7 +55,8 @@ from .actions import (
 )
 from .conditions import scalar_text
 from .events import Digits, Disconnected, Event, NoInput, PromptFinished, QueueStatus, Speech, Text, WebhookResult
-from .matching import confirm_choices, digits_of, match_key, match_known, match_text, spoken_phrases
+from .hours import next_time
+from .matching import digits_of, match_key, match_known, match_text, spoken_phrases
 from .model import (
     ASAP,
     BranchNode,
@@ -110,12 +111,6 @@ def _describe_input(event: Digits | Text | Speech) -> str:
         guess = f" (best guess {event.heard!r} at {event.confidence:.2f})" if event.heard else ""
         return f"speech not understood{why}{guess}"
     return f"speech {event.text!r} ({event.confidence:.2f})"
-
-
-#: The read-back question of a gather with ``confirm`` when its node has no ``confirm_prompt``.
-DEFAULT_CONFIRM_PROMPT = Prompt(
-    say=Template.parse("I heard {{ answer | spell }}. Is that right? Say yes or press 1. Say no or press 2."),
-    chat=Template.parse("Is {{ answer }} right?"))
 
 
 class Interpreter:
@@ -417,51 +412,49 @@ class Interpreter:
 
     def _ask(self, node: MenuNode | GatherNode, extra: tuple[Prompt, ...]) -> None:
         self._play(extra + node.prompts)
-        self._listen_seq += 1
-        self._listen_id = f"l{self._listen_seq}"
         self._digits = ""
         self._confirming = None
         spec = node.input
-        timeout = spec.timeout if self._channel is Channel.VOICE else spec.chat_timeout
+        listen_id, timeout = self._open_listen(node)
         if isinstance(node, MenuNode):
             offered = self._choices(node)
             choices = tuple(ListenChoice(c.key, c.label, c.words) for c in offered)
-            self._out.append(Listen(self._listen_id, ListenMode.MENU, timeout, choices=choices,
+            self._out.append(Listen(listen_id, ListenMode.MENU, timeout, choices=choices,
                                     speech_hints=spoken_phrases(offered, spec.speech)))
         else:
             d = node.digits
-            self._out.append(Listen(self._listen_id, ListenMode.DIGITS, timeout, max_digits=d.max_digits,
+            self._out.append(Listen(listen_id, ListenMode.DIGITS, timeout, max_digits=d.max_digits,
                                     min_digits=d.min_digits, terminator=d.terminator,
                                     inter_digit_timeout=d.inter_digit_timeout, speech_hints=spec.speech,
                                     confirm=node.confirm is not Confirm.NEVER))
         self._waiting = Waiting.INPUT
 
+    def _open_listen(self, node: MenuNode | GatherNode) -> tuple[str, float | None]:
+        """A new listen id, and the node's no-input timeout on this channel."""
+        self._listen_seq += 1
+        self._listen_id = f"l{self._listen_seq}"
+        return self._listen_id, node.input.timeout if self._channel is Channel.VOICE else node.input.chat_timeout
+
     def _ask_confirmation(self, node: GatherNode, value: str) -> None:
         """Read ``value`` back and listen for yes / no (keys 1 / 2, buttons, words)."""
         self._confirming = value
         self._step(StepKind.CONFIRM, f"{value}?")
-        self._play(node.confirm_prompts or (DEFAULT_CONFIRM_PROMPT,))
-        self._listen_seq += 1
-        self._listen_id = f"l{self._listen_seq}"
-        spec = node.input
-        timeout = spec.timeout if self._channel is Channel.VOICE else spec.chat_timeout
-        answers = confirm_choices(self._flow.defaults.recognition_language)
-        choices = tuple(ListenChoice(c.key, c.label, c.words) for c in answers)
-        self._out.append(Listen(self._listen_id, ListenMode.MENU, timeout, choices=choices,
-                                speech_hints=spoken_phrases(answers)))
+        self._play(readback.prompts(node))
+        listen_id, timeout = self._open_listen(node)
+        choices, phrases = readback.listen_choices(self._flow.defaults.recognition_language)
+        self._out.append(Listen(listen_id, ListenMode.MENU, timeout, choices=choices, speech_hints=phrases))
         self._waiting = Waiting.INPUT
 
     def _confirm_input(self, node: GatherNode, event: Digits | Text | Speech) -> None:
         value = self._confirming
         assert value is not None
-        answers = confirm_choices(self._flow.defaults.recognition_language)
-        choice = match_key(answers, event.digits) if isinstance(event, Digits) else match_text(answers, event.text)
+        said = readback.answer(event, self._flow.defaults.recognition_language)
         self._step(StepKind.INPUT, _describe_input(event))
         self._close_listen()
         self._confirming = None
-        if choice is None:
+        if said is None:
             self._retry(node, StepKind.NO_MATCH, f"no yes or no to {value}")
-        elif choice.value == "no":
+        elif said == "no":
             self._step(StepKind.CONFIRM, f"{value} rejected")
             self._retry(node, StepKind.NO_MATCH, f"the caller said {value} is wrong")
         else:
@@ -492,24 +485,14 @@ class Interpreter:
         if not queue:
             self._fail(f"queue name {node.queue.source!r} is empty")
             return False
-        due = None if when == ASAP else self._next_time(when, node.timezone)
+        assert self._now is not None
+        due = None if when == ASAP else next_time(self._now, when, node.timezone)
         phone = self._context.get(node.phone_var, "") if node.phone_var else ""
         described = "as soon as possible" if due is None else f"at {due:%Y-%m-%d %H:%M} {node.timezone}"
         self._step(StepKind.CALLBACK, f"{described} in {queue}" + (f", phone {phone}" if phone else ""))
         self._out.append(RequestCallback(queue, due, choice.label, node.priority, node.skills, phone,
                                          node.attempts, node.retry_after, node.expire_after))
         return True
-
-    def _next_time(self, hh_mm: str, timezone: str) -> datetime:
-        """The next ``HH:MM`` in ``timezone`` after now: today, or tomorrow once it is past."""
-        assert self._now is not None
-        zone = ZoneInfo(timezone)
-        local = self._now.astimezone(zone)
-        at = time(int(hh_mm[:2]), int(hh_mm[3:5]))
-        due = datetime.combine(local.date(), at, zone)
-        if due <= local:
-            due = datetime.combine(local.date() + timedelta(days=1), at, zone)
-        return due
 
     def _retry(self, node: MenuNode | GatherNode, kind: StepKind, why: str) -> None:
         spec = node.input
@@ -593,7 +576,7 @@ class Interpreter:
             got = f"{len(value)} digit{'' if len(value) == 1 else 's'}" if value else "no digits"
             self._retry(node, StepKind.NO_MATCH, f"{got}, expected {spec.min_digits} to {spec.max_digits}")
             return
-        if node.confirm is Confirm.ALWAYS or (node.confirm is Confirm.SPEECH and spoken):
+        if readback.reads_back(node, spoken=spoken):
             self._ask_confirmation(node, value)
             return
         self._take_gathered(node, value)
@@ -621,20 +604,8 @@ class Interpreter:
 
     # -- webhooks and flows ------------------------------------------------------------------------------------
 
-    def _render_url(self, url: Template) -> str:
-        """Substituted values are percent-encoded, except a placeholder that starts the URL (the base URL)."""
-        scope = self._scope()
-        out: list[str] = []
-        for index, part in enumerate(url.parts):
-            if isinstance(part, str):
-                out.append(part)
-            else:
-                value = part.render(scope)
-                out.append(value if index == 0 else quote(value, safe=""))
-        return "".join(out).strip()
-
     def _enter_webhook(self, node: WebhookNode) -> str | None:
-        url = self._render_url(node.url)
+        url = node.url.render_url(self._scope())
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             self._step(StepKind.WEBHOOK, f"failed: {url!r} is not an http(s) URL -> {node.on_error}")

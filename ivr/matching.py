@@ -38,21 +38,6 @@ def spoken_phrases(choices: Sequence[Choice], hints: Sequence[str] = (), *, labe
     return tuple(out)
 
 
-#: What a caller says to a read-back question ("I heard 4 2 7 1, is that right?"), per base language:
-#: (label, words) for yes, then for no. Unknown languages get English.
-CONFIRM_WORDS: dict[str, tuple[tuple[str, tuple[str, ...]], tuple[str, tuple[str, ...]]]] = {
-    "en": (("Yes", ("yes", "yeah", "correct", "right")), ("No", ("no", "wrong"))),
-    "ko": (("네", ("네",)), ("아니요", ("아니요",))),
-}
-
-
-def confirm_choices(language: str | None) -> tuple[Choice, Choice]:
-    """The yes (key 1, value "yes") and no (key 2, value "no") answers to a read-back question."""
-    base = re.split(r"[-_]", (language or "en").strip().lower(), maxsplit=1)[0]
-    (yes_label, yes_words), (no_label, no_words) = CONFIRM_WORDS.get(base, CONFIRM_WORDS["en"])
-    return Choice("1", yes_label, "yes", yes_words, ""), Choice("2", no_label, "no", no_words, "")
-
-
 def words_of(text: str) -> list[str]:
     """Lower-case words of ``text``, punctuation dropped."""
     return _WORD_RE.findall(text.lower())

@@ -19,6 +19,7 @@ import difflib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from .errors import ErrorCode, SpecError
 
@@ -113,6 +114,17 @@ class Template:
                 value = part.render(scope)
                 out.append(escape(value) if escape is not None else value)
         return "".join(out)
+
+    def render_url(self, scope: Mapping[str, str]) -> str:
+        """A URL: substituted values are percent-encoded, except a placeholder that starts it (the base URL)."""
+        out: list[str] = []
+        for index, part in enumerate(self.parts):
+            if isinstance(part, str):
+                out.append(part)
+            else:
+                value = part.render(scope)
+                out.append(value if index == 0 else quote(value, safe=""))
+        return "".join(out).strip()
 
     def __str__(self) -> str:
         return self.source
