@@ -305,15 +305,16 @@ def row_json(r: Row) -> dict[str, Any]:
         return round(100 * n / r.trials, 1) if r.trials else 0.0
 
     correct, misroute = share(r.correct), share(r.misroute)
-    ok_correct = correct >= TARGET_CORRECT if r.condition == "clean" and r.positive else None
+    # a wrong number read back is declined by the caller: a lost turn, not a route; no target applies
+    readback = "readback" in r.task
+    ok_correct = correct >= TARGET_CORRECT if r.condition == "clean" and r.positive and not readback else None
     return {"engine": r.engine, "task": r.task, "condition": r.condition, "trials": r.trials,
             "correct_pct": correct, "no_match_pct": share(r.no_match) if r.positive else None,
             "misroute_pct": misroute, "rejected_right_pct": share(r.rejected_right) if r.positive else None,
             "latency_ms": {"p50": pct(r.latency_ms, 50), "p95": pct(r.latency_ms, 95),
                            "n": len(r.latency_ms)},
             "meets_correct_target": ok_correct,
-            # a wrong number read back is declined by the caller: a lost turn, not a route
-            "meets_misroute_target": None if "readback" in r.task else misroute <= TARGET_MISROUTE,
+            "meets_misroute_target": None if readback else misroute <= TARGET_MISROUTE,
             "misroutes": r.misroutes, "no_matches": r.no_matches}
 
 
@@ -327,7 +328,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         flags = [] if r["meets_misroute_target"] in (True, None) else [f"misroute>{TARGET_MISROUTE:g}%"]
         if r["meets_misroute_target"] is None:
             flags.append("misroute = wrong number read back")
-        if r["meets_correct_target"] is False and "readback" not in r["task"]:
+        if r["meets_correct_target"] is False:
             flags.insert(0, f"correct<{TARGET_CORRECT:g}%")
         nm, rr = ("-" if r[k] is None else f"{r[k]:.1f}%" for k in ("no_match_pct", "rejected_right_pct"))
         print(f"{r['engine']:7s} {r['task']:17s} {r['condition']:9s} {r['trials']:6d} {r['correct_pct']:7.1f}% "
