@@ -68,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--calls-block-chats", dest="calls_block_chats", choices=["true", "false"],
                        help=_env_help("calls_block_chats"))
     serve.add_argument("--agent-drop", dest="agent_drop", choices=["requeue", "end"], help=_env_help("agent_drop"))
+    for name in ("site_keys", "webhook_allow", "webhook_secret", "trusted_proxies", "agent_access_minutes",
+                 "limit_calls_per_customer", "limit_calls_per_ip", "limit_messages_per_minute",
+                 "limit_conversations_per_hour", "limit_connections_per_ip", "max_timeline_events",
+                 "retention_days", "rtc_port_range"):
+        serve.add_argument("--" + name.replace("_", "-"), dest=name, help=_env_help(name))
 
     flows = sub.add_parser("flows", help="check and try IVR/bot flows (validate DIR, simulate FLOW, schema)",
                            add_help=False)

@@ -42,6 +42,20 @@ class Settings:
     calls_block_chats: bool = True        # an agent on a call gets no new chats (false: chats up to capacity)
     skill_overflow_seconds: float = 90.0  # a conversation waiting this long may go to an agent without its skills
     node_id: str = field(default_factory=lambda: f"node-{os.getpid()}-{secrets.token_hex(3)}")
+    # ---- safe on the public internet (see README "Security")
+    site_keys: tuple[tuple[str, str], ...] = ()   # (key id, secret) a site's backend signs customer tokens with
+    webhook_allow: tuple[str, ...] = ()   # hosts / CIDRs flow webhooks may reach beyond public addresses
+    webhook_secret: str | None = None     # HMAC key of the X-Gateway-Signature header on webhook requests
+    trusted_proxies: tuple[str, ...] = ()  # CIDRs of reverse proxies whose X-Forwarded-For names the client
+    agent_access_minutes: float = 15.0    # an agent's access token lives this long; the desk refreshes it
+    limit_calls_per_customer: int = 1     # concurrent calls one customer may hold
+    limit_calls_per_ip: int = 5           # concurrent calls from one client address
+    limit_messages_per_minute: int = 30   # messages one customer may send per minute (burst allowed)
+    limit_conversations_per_hour: int = 20  # new conversations one customer may open per hour
+    limit_connections_per_ip: int = 50    # open WebSockets from one client address (per node)
+    max_timeline_events: int = 5000       # events one conversation's timeline may hold
+    retention_days: float = 365.0         # closed conversations, recordings older than this are deleted; 0: keep
+    rtc_port_range: tuple[int, int] | None = None  # UDP ports call legs bind (firewalls); None: any
 
     @property
     def agents_path(self) -> Path:
@@ -73,6 +87,25 @@ ENVIRONMENT: Mapping[str, tuple[str, str]] = {
     "max_transcripts": ("CG_MAX_TRANSCRIPTS", "agent calls transcribed live at once on this node (default: cores)"),
     "calls_block_chats": ("CG_CALLS_BLOCK_CHATS", "an agent on a call takes no new chats: 'true' (default) or 'false'"),
     "agent_drop": ("CG_AGENT_DROP", "when an agent's call leg drops: 'requeue' the caller (default) or 'end' the call"),
+    "site_keys": ("CG_SITE_KEYS", "secrets that sites sign verified customer tokens with: 'kid=secret,...' "
+                                  "or one secret (see README 'Verified customers')"),
+    "webhook_allow": ("CG_WEBHOOK_ALLOW", "comma-separated hosts or CIDRs flow webhooks may reach although "
+                                          "private, loopback or link-local (default: public addresses only)"),
+    "webhook_secret": ("CG_WEBHOOK_SECRET", "key of the HMAC-SHA256 X-Gateway-Signature header on webhook requests"),
+    "trusted_proxies": ("CG_TRUSTED_PROXIES", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For "
+                                              "names the client (default: none, the peer address counts)"),
+    "agent_access_minutes": ("CG_AGENT_ACCESS_MINUTES", "minutes an agent's access token lives; the open desk "
+                                                        "refreshes it (default 15)"),
+    "limit_calls_per_customer": ("CG_LIMIT_CALLS_PER_CUSTOMER", "concurrent calls one customer may hold (default 1)"),
+    "limit_calls_per_ip": ("CG_LIMIT_CALLS_PER_IP", "concurrent calls from one client address (default 5)"),
+    "limit_messages_per_minute": ("CG_LIMIT_MESSAGES_PER_MINUTE",
+                                  "messages one customer may send per minute (default 30; 10x per address)"),
+    "limit_conversations_per_hour": ("CG_LIMIT_CONVERSATIONS_PER_HOUR",
+                                     "conversations one customer may open per hour (default 20; 10x per address)"),
+    "limit_connections_per_ip": ("CG_LIMIT_CONNECTIONS_PER_IP", "open WebSockets from one address per node (50)"),
+    "max_timeline_events": ("CG_MAX_TIMELINE_EVENTS", "events one conversation may hold (default 5000)"),
+    "retention_days": ("CG_RETENTION_DAYS", "days closed conversations and recordings are kept (365; 0: forever)"),
+    "rtc_port_range": ("CG_RTC_PORT_RANGE", "UDP port range call legs bind, e.g. 40000-40999 (default: any)"),
     "vosk_model": ("VOSK_MODEL", (f"Vosk model directory or installed model name (several: separated by "
                                   f"'{os.pathsep}'; unset: English speech with the bundled pocketsphinx model)")),
 }
@@ -88,6 +121,14 @@ NUMBERS: Mapping[str, tuple[type[int | float], float, float, str]] = {
     "wrap_up_seconds": (float, 0, 86400, "a number from 0 to 86400"),
     "skill_overflow_seconds": (float, 0, 86400, "a number from 0 to 86400"),
     "announce_seconds": (float, 5, 3600, "0 or a number from 5 to 3600"),
+    "agent_access_minutes": (float, 1, 1440, "a number from 1 to 1440"),
+    "limit_calls_per_customer": (int, 1, 1000, "a whole number from 1 to 1000"),
+    "limit_calls_per_ip": (int, 1, 100_000, "a whole number from 1 to 100000"),
+    "limit_messages_per_minute": (int, 1, 100_000, "a whole number from 1 to 100000"),
+    "limit_conversations_per_hour": (int, 1, 100_000, "a whole number from 1 to 100000"),
+    "limit_connections_per_ip": (int, 1, 1_000_000, "a whole number from 1 to 1000000"),
+    "max_timeline_events": (int, 100, 10_000_000, "a whole number from 100 to 10000000"),
+    "retention_days": (float, 0, 36500, "a number of days from 0 (keep forever) to 36500"),
 }
 
 
@@ -130,6 +171,13 @@ def from_sources(flags: Mapping[str, object], env: Mapping[str, str]) -> Setting
             except ValueError:
                 raise ConfigError(f"'{address}' is not an IP address", field="rtc_addresses") from None
         values["rtc_addresses"] = addresses
+    for name in ("webhook_allow", "trusted_proxies"):
+        if name in values and isinstance(values[name], str):
+            values[name] = _hosts_or_cidrs(name, str(values[name]), cidrs_only=name == "trusted_proxies")
+    if "site_keys" in values and isinstance(values["site_keys"], str):
+        values["site_keys"] = _site_keys(str(values["site_keys"]))
+    if "rtc_port_range" in values and isinstance(values["rtc_port_range"], str):
+        values["rtc_port_range"] = _port_range(str(values["rtc_port_range"]))
     if "calls_block_chats" in values and not isinstance(values["calls_block_chats"], bool):
         text = str(values["calls_block_chats"]).strip().lower()
         if text not in ("true", "false", "1", "0", "yes", "no"):
@@ -150,6 +198,58 @@ def from_sources(flags: Mapping[str, object], env: Mapping[str, str]) -> Setting
     if values.get("log_format", "json") not in ("json", "text"):
         raise ConfigError("log format must be 'json' or 'text'", field="log_format")
     secret = values.get("secret")
-    if secret is not None and len(str(secret)) < 16:
-        raise ConfigError("secret must be at least 16 characters", field="secret")
+    if secret is not None and any(len(part.strip()) < 16 for part in str(secret).split(",")):
+        raise ConfigError("secret must be at least 16 characters (several, comma-separated, while rotating: "
+                          "the first signs, all verify)", field="secret")
+    webhook_secret = values.get("webhook_secret")
+    if webhook_secret is not None and len(str(webhook_secret)) < 16:
+        raise ConfigError("webhook secret must be at least 16 characters", field="webhook_secret")
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def _hosts_or_cidrs(name: str, text: str, *, cidrs_only: bool) -> tuple[str, ...]:
+    """'host,10.0.0.0/8,::1' -> its entries; an address or CIDR must parse, a host name must look like one."""
+    import ipaddress
+    import re
+
+    out = []
+    for entry in (e.strip().lower() for e in text.split(",")):
+        if not entry:
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            if cidrs_only or not re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*", entry):
+                wanted = "an IP address or CIDR" if cidrs_only else "a host name, an IP address or a CIDR"
+                raise ConfigError(f"{name.replace('_', ' ')}: '{entry}' is not {wanted}", field=name) from None
+        out.append(entry)
+    return tuple(out)
+
+
+def _site_keys(text: str) -> tuple[tuple[str, str], ...]:
+    """'shop=SECRET,blog=SECRET2' (or one SECRET, key id 'default') -> ((kid, secret), ...)."""
+    out: list[tuple[str, str]] = []
+    for entry in (e.strip() for e in text.split(",")):
+        if not entry:
+            continue
+        kid, sep, secret = entry.partition("=")
+        if not sep:
+            kid, secret = "default", entry
+        if not kid or any(k == kid for k, _ in out):
+            raise ConfigError(f"site keys: key id '{kid}' is empty or given twice", field="site_keys")
+        if len(secret) < 32:
+            raise ConfigError(f"site keys: the secret of '{kid}' must be at least 32 characters", field="site_keys")
+        out.append((kid, secret))
+    return tuple(out)
+
+
+def _port_range(text: str) -> tuple[int, int]:
+    low, sep, high = text.strip().partition("-")
+    try:
+        first, last = int(low), int(high if sep else low)
+    except ValueError:
+        first = last = -1
+    if not (1024 <= first <= last <= 65535) or last - first < 1:
+        raise ConfigError(f"rtc port range must be like 40000-40999 (two ports at least, 1024-65535), not {text!r}",
+                          field="rtc_port_range")
+    return first, last

@@ -1,0 +1,44 @@
+"""Which address a request comes from: the peer, or what a trusted reverse proxy says it forwarded.
+
+Per-address limits (logins, connections, calls, messages) key on this. Behind a
+reverse proxy every peer is the proxy, so ``X-Forwarded-For`` is read, but only
+when the peer is one of the configured ``trusted_proxies``; then the right-most
+address that is not itself a trusted proxy is the client (anything left of it
+was written by the client and proves nothing).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+
+from aiohttp import web
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(cidrs: Iterable[str]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
+
+
+def _trusted(address: str, proxies: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in proxies)
+
+
+def client_ip(request: web.BaseRequest, proxies: tuple[Network, ...]) -> str:
+    """The client's address as a string ('unknown' when the transport has none)."""
+    peer = request.remote or "unknown"
+    if not proxies or not _trusted(peer, proxies):
+        return peer
+    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
+    for address in reversed(forwarded):
+        if not _trusted(address, proxies):
+            try:
+                return str(ipaddress.ip_address(address))
+            except ValueError:
+                return peer   # a proxy we trust wrote garbage: count the proxy
+    return peer
