@@ -13,9 +13,10 @@ from . import protocol, tokens
 from .calls import LinesBusy
 from .connection import Connection, Step, serve_socket
 from .conversations import customer_view
-from .errors import GatewayError
+from .errors import GatewayError, Unauthorized
 from .protocol import CUSTOMER_VISIBLE, Author, CallStatus, ConversationState, EventType, ServerFrame
 from .runtime import SERVICES, Services
+from .site_tokens import VerifiedCustomer, verified_customer_id
 from .store import to_event
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,10 @@ class CustomerConnection(Connection):
     async def start(self, hello: protocol.Hello) -> bool:
         now = time.time()
         ttl = self.s.settings.customer_token_days * 86400
-        if hello.token:
+        verified, token_error = self._verified(hello, now)
+        if verified is not None:   # the site vouches for who this is: the same customer on every device
+            self.customer_id = verified_customer_id(verified)
+        elif hello.token:
             try:
                 claims = self.s.signer.verify(hello.token, tokens.CUSTOMER, now=now)
             except GatewayError as exc:
@@ -49,7 +53,10 @@ class CustomerConnection(Connection):
             self.customer_id = "u_" + secrets.token_hex(8)
             log.info("new customer", extra={"customer_id": self.customer_id})
         self.log_extra = {"customer_id": self.customer_id}
-        self.context = dict(hello.context)
+        # The browser's word and the site's: never the same variables (see gateway/site_tokens.py).
+        self.context = {f"context.{key}": value for key, value in hello.context.items()}
+        if verified is not None:
+            self.context.update(verified.variables())
         token = self.s.signer.sign(self.customer_id, tokens.CUSTOMER, now=now, ttl=ttl)
 
         await self.subscribe(self.s.keys.customer_channel(self.customer_id))
@@ -67,11 +74,31 @@ class CustomerConnection(Connection):
                 self.mark_sent(cid, hello.last_event_id)
             if summary is not None and summary["state"] == ConversationState.QUEUED:
                 await self.subscribe(self.s.keys.queue_channel)
+            if verified is not None and summary is not None and summary["state"] != ConversationState.CLOSED:
+                await self._record_verified(cid, verified.variables(), summary["context"])
         await self.ws.send_json({"type": ServerFrame.WELCOME, "token": token, "customer_id": self.customer_id,
                                  "conversation": _public(summary), "events": events or [],
                                  "queue_position": position, "calls": self.s.calls.live_calls(self.customer_id),
                                  "callback": await self.s.callbacks.of_conversation(cid) if cid else None})
+        if token_error is not None:   # said after the welcome: the customer chats on, unverified
+            await self.send_error(token_error)
         return True
+
+    def _verified(self, hello: protocol.Hello, now: float) -> tuple[VerifiedCustomer | None, GatewayError | None]:
+        """The site's signed customer token, checked; a bad one is reported and the customer goes on unverified."""
+        if not hello.customer_token:
+            return None, None
+        try:
+            return self.s.site_keys.verify(hello.customer_token, now=now), None
+        except Unauthorized as exc:
+            log.info("customer token refused: %s", exc.message)
+            return None, exc
+
+    async def _record_verified(self, cid: str, values: dict[str, str], known: dict[str, str] | None) -> None:
+        """A customer who logged in on the site mid-conversation: the agent sees who it is (once, not per reconnect)."""
+        changed = {k: v for k, v in values.items() if (known or {}).get(k) != v}
+        if changed:
+            await self.s.conversations.set_context(cid, changed)
 
     async def handle(self, frame: protocol.Frame) -> None:
         match frame:

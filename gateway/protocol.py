@@ -12,6 +12,7 @@ Frames are JSON objects with a ``type``. The full protocol is described in
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -24,6 +25,7 @@ MAX_DRAFT_CHARS = 1000
 MAX_CLIENT_ID_CHARS = 64
 MAX_CONTEXT_KEYS = 20
 MAX_CONTEXT_VALUE_CHARS = 500
+CONTEXT_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")   # becomes the flow variable context.<key>
 
 
 class ConversationState(StrEnum):
@@ -133,7 +135,8 @@ class ServerFrame(StrEnum):
 class Hello:
     token: str | None
     last_event_id: str | None = None
-    context: dict[str, str] = field(default_factory=dict)
+    context: dict[str, str] = field(default_factory=dict)   # the browser's word: flow variables context.<key>
+    customer_token: str | None = None   # signed by the site's backend: verified.<claim> (gateway/site_tokens.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,7 +304,10 @@ def _context(obj: dict[str, Any]) -> dict[str, str]:
         raise BadRequest(f"'context' has {len(ctx)} keys; the limit is {MAX_CONTEXT_KEYS}", field="context", code="bad_field")
     out: dict[str, str] = {}
     for key, value in ctx.items():
-        if not isinstance(value, str) or len(value) > MAX_CONTEXT_VALUE_CHARS or len(key) > 64:
+        if not CONTEXT_KEY_RE.match(key):
+            raise BadRequest(f"context key {key[:40]!r} must be 1-40 lower_case letters, digits or _, starting "
+                             "with a letter", field="context", code="bad_field")
+        if not isinstance(value, str) or len(value) > MAX_CONTEXT_VALUE_CHARS:
             raise BadRequest(f"'context.{key}' must be a string of at most {MAX_CONTEXT_VALUE_CHARS} characters",
                              field=f"context.{key}", code="bad_field")
         out[key] = value
@@ -342,7 +348,9 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
         case ClientFrame.HELLO:
             return Hello(token=_str(obj, "token", max_len=2048, required=False),
                          last_event_id=_event_id(obj, "last_event_id"),
-                         context=_context(obj))
+                         context=_context(obj),
+                         customer_token=_str(obj, "customer_token", max_len=4096, required=False)
+                         if role == "customer" else None)
         case ClientFrame.MESSAGE:
             return SendMessage(client_id=_req(obj, "client_id", max_len=MAX_CLIENT_ID_CHARS),
                                text=_req(obj, "text", max_len=MAX_TEXT_CHARS),

@@ -36,6 +36,7 @@ from .errors import ConfigError
 from .presence import Presence
 from .queue_board import QueueBoard
 from .routing import Router
+from .site_tokens import SiteKeys
 from .speech import SpeechRecognition
 from .store import Keys, Store
 from .tasks import cancel_and_wait
@@ -76,6 +77,7 @@ class Services:
     callbacks: Callbacks
     http: aiohttp.ClientSession
     embedded: EmbeddedRedis | None = None
+    site_keys: SiteKeys = field(default_factory=lambda: SiteKeys(()))   # verify sites' customer tokens
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -178,7 +180,7 @@ async def start(settings: Settings) -> Services:
             signer=TokenSigner(await _shared_secret(redis, keys, settings.secret)),
             directory=directory, queue_board=QueueBoard(bus, conversations, keys.queue_channel),
             flows=flows, calls=calls, speech=speech, agent_calls=agent_calls, call_commands=call_commands, callbacks=callbacks, http=http,
-            embedded=embedded,
+            embedded=embedded, site_keys=SiteKeys(settings.site_keys),
             bots=ChatBots(settings.chat_flow, flows, conversations, bus, keys, http))
         if settings.chat_flow:
             if not services.bots.enabled:

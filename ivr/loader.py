@@ -26,7 +26,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import schema
+from . import schema, trust
 from .conditions import parse_condition, scalar_text
 from .errors import ErrorCode, FlowError, FlowErrors, SpecError
 from .hours import parse_schedule, parse_timezone
@@ -165,6 +165,8 @@ class _FileLoader:
         self.check_targets(raw_nodes if isinstance(raw_nodes, LineDict) else LineDict())
         if isinstance(start, str) and start in nodes:
             self.check_reachable(start, nodes, raw_nodes)  # type: ignore[arg-type]
+        for line, node_name, message in trust.check(nodes):
+            self.error(line, node_name, message, ErrorCode.UNTRUSTED)
         if self.errors or not isinstance(start, str):
             return None
         version = hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:12]
@@ -214,7 +216,8 @@ class _FileLoader:
         self.check_keys(raw, allowed, required, name, f"a {kind} node")
         r = NodeReader(self, name, raw)
         base: dict[str, Any] = {"name": name, "line": raw.line, "description": r.text("description") or "",
-                                "entry": r.boolean("entry", False)}
+                                "entry": r.boolean("entry", False),
+                                "trust_unverified": r.boolean("trust_unverified", False)}
         self.edges[name] = []
         try:
             return getattr(self, f"read_{kind.value}")(r, base)  # type: ignore[no-any-return]
@@ -386,6 +389,9 @@ class _FileLoader:
                 line = raw.line_of(var)
                 if not NAME_RE.match(var):
                     self.error(line, r.name, f"bad variable name '{var}' (use lower_case letters, digits, _ or .)")
+                elif trust.reserved(var):
+                    self.error(line, r.name, f"variable '{var}' cannot be set by a flow: context.* is what the "
+                                             "customer's browser sent and verified.* what the site signed")
                 elif value is None or isinstance(value, (dict, list)):
                     self.error(line, r.name, f"variable '{var}' needs a text or number value")
                 else:

@@ -120,6 +120,8 @@ class Node:
     line: int = 0
     description: str = ""
     entry: bool = False
+    #: The author lets ``context.*`` (unverified, from the customer's browser) decide routing or a URL here.
+    trust_unverified: bool = False
 
     def targets(self) -> tuple[tuple[str, str], ...]:
         """(key, node name) of every transition inside this flow."""

@@ -129,6 +129,10 @@ class NodeReader:
         if not isinstance(value, str) or not NAME_RE.match(value):
             self.fail(key, f"bad variable name {value!r} (use lower_case letters, digits, _ or .)")
             return None
+        if value.startswith(("context.", "verified.")):
+            self.fail(key, f"variable {value!r} cannot be set by a flow: context.* is what the customer's browser "
+                           "sent and verified.* what the site signed")
+            return None
         return value
 
     def target(self, key: str) -> str:

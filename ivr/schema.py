@@ -41,6 +41,9 @@ COMMON_PROPERTIES: dict[str, Schema] = {
     "type": {"description": "the node kind"},
     "description": _text("a note for admins; ignored by the interpreter"),
     "entry": {"type": "boolean", "description": "other flows may jump here with 'flow: this#node'"},
+    "trust_unverified": {"type": "boolean", "description": "deliberately let context.* variables (sent by the "
+                                                           "customer's browser, unverified) decide this node's "
+                                                           "routing or URL"},
 }
 
 _ASK: dict[str, Schema] = {

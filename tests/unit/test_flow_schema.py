@@ -228,7 +228,7 @@ def test_loader_and_schema_agree_on_a_flow_using_every_key(tmp_path: Path) -> No
     for raw in parse_yaml(dedent(KITCHEN_SINK))[0]["nodes"].values():
         used[NodeKind(raw["type"])].update(raw)
     for kind in NodeKind:
-        assert used[kind] | {"description", "entry"} >= set(node_keys(kind)[1]), kind
+        assert used[kind] | {"description", "entry", "trust_unverified"} >= set(node_keys(kind)[1]), kind
 
 
 @pytest.mark.parametrize(("text", "error"), [

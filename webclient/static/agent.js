@@ -1208,12 +1208,25 @@
       ['Started', fmtFull(s.created_at)],
       ['Updated', fmtFull(s.updated_at)],
     ].filter(([, v]) => v != null && v !== '');
-    const ctxEntries = Object.entries(conv.context || {});
-    ui.context.replaceChildren(
-      h('div', { class: 'ctx-section' }, h('h3', { text: 'Details' }), dl(details)),
-      h('div', { class: 'ctx-section' }, h('h3', { text: 'Context' }),
-        ctxEntries.length ? dl(ctxEntries) : h('p', { class: 'empty', text: 'No context shared.' })),
-    );
+    // Three sources, never mixed up: what the site's backend signed (verified.*), what the customer's
+    // browser said (context.*: unverified), and what the flow collected (everything else).
+    const groups = { verified: [], browser: [], collected: [] };
+    for (const [k, v] of Object.entries(conv.context || {})) {
+      if (k.startsWith('verified.')) groups.verified.push([k.slice(9), v]);
+      else if (k.startsWith('context.')) groups.browser.push([k.slice(8), v]);
+      else groups.collected.push([k, v]);
+    }
+    const section = (title, entries, note) => h('div', { class: 'ctx-section' }, h('h3', { text: title }),
+      note ? h('p', { class: 'ctx-note', text: note }) : null, dl(entries));
+    const sections = [h('div', { class: 'ctx-section' }, h('h3', { text: 'Details' }), dl(details))];
+    if (groups.verified.length) sections.push(section('Verified by the site', groups.verified));
+    if (groups.collected.length) sections.push(section('Collected', groups.collected));
+    if (groups.browser.length) sections.push(section('From the browser', groups.browser, 'Sent by the customer\'s browser: unverified.'));
+    if (sections.length === 1) {
+      sections.push(h('div', { class: 'ctx-section' }, h('h3', { text: 'Context' }),
+        h('p', { class: 'empty', text: 'No context shared.' })));
+    }
+    ui.context.replaceChildren(...sections);
   }
 
   function dl(entries) {
@@ -1258,7 +1271,7 @@
   function systemText(ev) {
     switch (ev.type) {
       case 'opened': {
-        const page = ev.context && (ev.context.page || ev.context.url);
+        const page = ev.context && ev.context['context.page'];
         return 'Conversation started' + (page ? ` on ${page}` : '');
       }
       case 'state': return stateLabel(ev.state);

@@ -18,6 +18,8 @@
  * one non-trickle offer over the same socket) into the same conversation. Keys go
  * as RFC 4733 telephone-events when the answer allows it, else as "dtmf" frames.
  * Optional data-ice-servers='[{"urls": "stun:..."}]' on the script tag sets ICE servers.
+ * Optional data-customer-token="JWT" vouches for a logged-in customer (signed by the site's backend);
+ * ContactGateway.identify(token | null) does the same after the page loaded (log in / log out).
  */
 (() => {
   'use strict';
@@ -31,6 +33,8 @@
     null;
 
   const GATEWAY = resolveGateway();
+  // A token the site's backend signed to vouch for the customer (README "Verified customers"); optional.
+  let customerToken = SCRIPT ? (SCRIPT.getAttribute('data-customer-token') || '').trim() : '';
   const WS_URL = GATEWAY.replace(/^http/i, 'ws') + '/ws/customer';
   const TOKEN_KEY = 'cg.token:' + GATEWAY;
   const STATE_KEY = 'cg.state:' + GATEWAY;
@@ -1754,6 +1758,7 @@ button, textarea { font: inherit; color: inherit; }
       title: clip(document.title || '', MAX_CONTEXT_VALUE),
     };
     const frame = { type: 'hello', token: token || null, context };
+    if (customerToken) frame.customer_token = customerToken;
     helloSentLastEventId = false;
     if (token && lastEventId && !forceFullHistory) {
       frame.last_event_id = lastEventId;
@@ -1922,6 +1927,11 @@ button, textarea { font: inherit; color: inherit; }
   }
 
   function onError(f) {
+    if (f.code === 'customer_token_invalid') {
+      // The site's token was refused: the customer chats on unverified; tell the site's developer, not them.
+      console.warn('[contact gateway] ' + (f.message || 'customer token refused'));
+      return;
+    }
     if (f.code === 'unauthorized') {
       // Forged or expired token: forget it (and the history it owned) and start as a new customer.
       const hadToken = !!token;
@@ -1982,7 +1992,24 @@ button, textarea { font: inherit; color: inherit; }
     connect();
   }
 
+  /** The site logged its customer in (a signed customer token) or out (null): reconnect as that customer. */
+  function identify(signed) {
+    const next = typeof signed === 'string' ? signed.trim() : '';
+    if (next === customerToken) return;
+    const leaving = !!customerToken && !next;
+    customerToken = next;
+    if (leaving) { // a logged-out visitor must not see the logged-in customer's conversation
+      token = null;
+      customerId = null;
+      store.remove(TOKEN_KEY);
+      clearHistory();
+      saveNow();
+    }
+    reconnectNow();
+  }
+
   window.ContactGateway = {
+    identify,
     open: () => { if (ui) open(); },
     close: () => { if (ui) close(false); },
     state: () => ({

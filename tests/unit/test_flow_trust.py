@@ -1,0 +1,129 @@
+"""The loader refuses flows where what the customer's browser sent (context.*) decides routing or a URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from textwrap import dedent, indent
+
+import pytest
+
+from ivr.errors import ErrorCode, FlowErrors
+from ivr.loader import parse_flow
+from ivr.model import Flow
+
+HEAD = """\
+start: route
+nodes:
+"""
+
+QUEUES = """\
+  normal: {type: queue, queue: support, entry: true}
+  vip: {type: queue, queue: support, priority: 10, entry: true}
+  billing: {type: queue, queue: billing, skills: [billing], entry: true}
+  ask: {type: menu, var: intent, prompt: "1 for billing", choices: [{key: 1, label: Billing, value: b, next: vip}],
+        fallback: normal, entry: true}
+"""
+
+
+def load(nodes: str, extra: str = QUEUES) -> Flow:
+    return parse_flow(HEAD + indent(dedent(nodes), "  ") + extra, Path("trust.yaml"))
+
+
+def untrusted(nodes: str, extra: str = QUEUES) -> list[str]:
+    with pytest.raises(FlowErrors) as info:
+        load(nodes, extra)
+    found = [e for e in info.value.errors if e.code == ErrorCode.UNTRUSTED]
+    assert found, [str(e) for e in info.value.errors]
+    return [str(e) for e in found]
+
+
+def test_a_branch_on_browser_context_that_reaches_a_priority_queue_is_refused_with_its_line() -> None:
+    errors = untrusted("""\
+      route:
+        type: branch
+        cases: [{when: {var: context.tier, in: [gold]}, next: vip}]
+        else: normal
+    """)
+    assert errors == ["trust.yaml:5: node 'route': the branch reads context.tier, which the customer's browser "
+                      "sent (unverified), and leads to 'vip' (priority 10) without asking anything; use verified.* "
+                      "variables (signed by the site's backend) or what the flow asked, or mark the node "
+                      "'trust_unverified: true' if this is deliberate"]
+
+
+def test_the_else_of_such_a_branch_and_skills_through_say_and_set_nodes_count_too() -> None:
+    errors = untrusted("""\
+      route:
+        type: branch
+        cases: [{when: {not: {var: context.plan, equals: basic}}, next: normal}]
+        else: hello
+      hello: {type: say, prompt: "Hello", next: remember}
+      remember: {type: set, vars: {seen: "yes"}, next: billing}
+    """)
+    assert "leads to 'billing' (skills billing)" in errors[0]
+
+
+def test_a_value_copied_from_context_by_a_set_node_is_still_unverified() -> None:
+    errors = untrusted("""\
+      route: {type: set, vars: {tier: "{{ context.tier }}", level: "x{{ tier }}"}, next: check}
+      check:
+        type: branch
+        cases: [{when: {var: level, equals: xgold}, next: vip}]
+        else: normal
+    """)
+    assert "the branch reads level" in errors[0]
+
+
+def test_webhook_urls_and_queue_names_from_browser_context_are_refused() -> None:
+    errors = untrusted("""\
+      route:
+        type: webhook
+        url: "https://crm.example.com/lookup?page={{ context.page }}"
+        next: pick
+        on_error: pick
+      pick: {type: queue, queue: "{{ context.queue }}"}
+    """, extra="")
+    assert [e.split(": ", 2)[1] for e in errors] == ["node 'route'", "node 'pick'"]
+    assert "the webhook URL uses context.page" in errors[0]
+    assert "the queue name uses context.queue" in errors[1]
+
+
+def test_routing_on_verified_claims_or_on_the_customers_answers_is_fine() -> None:
+    flow = load("""\
+      route:
+        type: branch
+        cases:
+          - {when: {var: verified.tier, in: [gold]}, next: vip}
+          - {when: {var: context.page, matches: pricing}, next: ask}
+        else: normal
+    """)
+    assert flow.start == "route"   # context.page leads to a menu: the customer is asked before any priority
+
+
+def test_an_author_can_mark_a_node_as_deliberate() -> None:
+    flow = load("""\
+      route:
+        type: branch
+        trust_unverified: true
+        cases: [{when: {var: context.tier, in: [gold]}, next: vip}]
+        else: normal
+    """)
+    assert flow.nodes["route"].trust_unverified
+
+
+@pytest.mark.parametrize("node", [
+    "route: {type: set, vars: {verified.tier: gold}, next: normal}",
+    "route: {type: gather, var: context.account, prompt: 'Account?', fallback: normal, next: normal}",
+])
+def test_flows_cannot_write_the_gateways_namespaces(node: str) -> None:
+    with pytest.raises(FlowErrors) as info:
+        load(node + "\n")
+    assert "cannot be set by a flow" in str(info.value)
+
+
+def test_the_shipped_and_test_flows_pass_the_check() -> None:
+    from ivr.loader import load_dir
+
+    root = Path(__file__).parents[2]
+    for directory in (root / "ivr" / "flows", root / "tests" / "flows"):
+        flows, errors = load_dir(directory)
+        assert flows and not errors, [str(e) for e in errors]
