@@ -75,6 +75,33 @@ def _suggest(word: str, options: Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+def webhook_url_problem(url: Template) -> str | None:
+    """What is wrong with a webhook URL, or None. It is http(s) and its scheme, host and port are literal
+    text: a variable may fill in the path, the query or the fragment, never choose where the request goes."""
+    source = url.source
+    literal = url.parts[0].lstrip() if url.parts and isinstance(url.parts[0], str) else ""
+    if not literal and not url.is_static:
+        return (f"webhook url {source!r} starts with a variable: write the scheme and host out, e.g. "
+                "'https://crm.example.com/lookup?account={{ account }}' (a variable may only fill in the path "
+                "or the query, so that no caller can choose where the request goes)")
+    scheme, sep, rest = literal.partition("://")
+    if not sep or scheme.lower() not in ("http", "https"):
+        return f"webhook url {source!r} must be an http:// or https:// URL"
+    ends = [i for i in (rest.find(c) for c in "/?#") if i >= 0]
+    if not ends and not url.is_static:
+        return (f"webhook url {source!r} has a variable in its host or port: write them out, e.g. "
+                "'https://crm.example.com/lookup?account={{ account }}' (a variable may only come after the "
+                "first '/' or '?')")
+    origin = urlsplit(f"{scheme}://{rest[:min(ends)] if ends else rest}")
+    try:
+        origin.port
+    except ValueError:
+        return f"webhook url {source!r} has a bad port"
+    if not origin.hostname:
+        return f"webhook url {source!r} has no host"
+    return None
+
+
 class _Defaults:
     """Flow-wide defaults for questions, read from the ``defaults`` mapping."""
 
@@ -428,12 +455,9 @@ class _FileLoader:
 
     def read_webhook(self, r: NodeReader, base: dict[str, Any]) -> Node:
         url = r.template("url") or Template.parse("")
-        literal = url.parts[0] if url.parts and isinstance(url.parts[0], str) else ""
-        if url.is_static or "://" in literal:
-            parts = urlsplit(literal)
-            if parts.scheme not in ("http", "https") or (url.is_static and not parts.netloc):
-                self.error(r.line("url"), r.name, f"webhook url {url.source!r} must be an http:// or https:// URL",
-                           ErrorCode.BAD_URL)
+        problem = webhook_url_problem(url) if "url" in r.raw else None
+        if problem is not None:
+            self.error(r.line("url"), r.name, problem, ErrorCode.BAD_URL)
         method = (r.text("method") or "POST").upper()
         if method not in ("GET", "POST"):
             self.error(r.line("method"), r.name, f"method {method!r} must be GET or POST")

@@ -36,6 +36,8 @@ def _text(description: str) -> Schema:
 _NODE = _ref("node_name")
 _PROMPT = _ref("prompt")
 _DURATION = _ref("duration")
+# a webhook URL: literal http(s) scheme, host and port; a {{ variable }} only after the first / ? or #
+WEBHOOK_URL_PATTERN = r"^\s*[Hh][Tt][Tt][Pp][Ss]?://[^/?#{}\s]+([/?#]|$)"
 
 COMMON_PROPERTIES: dict[str, Schema] = {
     "type": {"description": "the node kind"},
@@ -103,7 +105,9 @@ NODE_PROPERTIES: dict[NodeKind, tuple[tuple[str, ...], dict[str, Schema]]] = {
         "open": _NODE,
         "closed": _NODE}),
     NodeKind.WEBHOOK: (("url", "next", "on_error"), {
-        "url": _text("http(s) URL; may use {{ variables }}"),
+        "url": {**_text("http(s) URL with its scheme and host written out; {{ variables }} only after the first "
+                        "'/' or '?' (values are percent-encoded), e.g. https://crm.example.com/c/{{ account }}"),
+                "pattern": WEBHOOK_URL_PATTERN},
         "method": {"enum": ["GET", "POST"]},
         "headers": {"type": "object", "additionalProperties": {"type": "string"}},
         "timeout": _DURATION,

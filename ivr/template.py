@@ -116,15 +116,13 @@ class Template:
         return "".join(out)
 
     def render_url(self, scope: Mapping[str, str]) -> str:
-        """A URL: substituted values are percent-encoded, except a placeholder that starts it (the base URL)."""
-        out: list[str] = []
-        for index, part in enumerate(self.parts):
-            if isinstance(part, str):
-                out.append(part)
-            else:
-                value = part.render(scope)
-                out.append(value if index == 0 else quote(value, safe=""))
-        return "".join(out).strip()
+        """A URL: every substituted value is percent-encoded (``/``, ``?``, ``#``, ``@`` and ``:`` too).
+
+        No placeholder is exempt, wherever it stands: a value can never change the URL's
+        scheme, host, port or structure, only fill in the text it stands for. (The loader also
+        requires the scheme and host of a webhook URL to be literal.)
+        """
+        return self.render(scope, escape=lambda value: quote(value, safe="")).strip()
 
     def __str__(self) -> str:
         return self.source

@@ -118,7 +118,7 @@ HOOK = flow_of("""\
     nodes:
       lookup:
         type: webhook
-        url: "{{ base | default('https://crm.example.com') }}/customers/{{ account }}?src=ivr"
+        url: "https://crm.example.com/customers/{{ account }}?src=ivr"
         method: POST
         headers: {Authorization: "Bearer {{ token }}"}
         timeout: 2s
@@ -181,12 +181,11 @@ def test_webhook_results(result: WebhookResult, tail: list[str]) -> None:
                                              "done queued"]
 
 
-def test_webhook_url_that_does_not_render_to_http_goes_to_on_error() -> None:
-    assert run_call(HOOK, [], context={"base": "file:///etc"})[:4] == [
+def test_webhook_variables_cannot_change_the_destination() -> None:
+    # the loader requires a literal scheme and host; values are percent-encoded, '/', '@', '?' and '#' too
+    assert run_call(HOOK, [], context={"account": "x@evil.example:80/../#"})[:2] == [
         "step enter lookup: webhook",
-        "step webhook lookup: failed: 'file:///etc/customers/?src=ivr' is not an http(s) URL -> unknown",
-        "step enter unknown: queue",
-        "step queue unknown: fallback",
+        "step webhook lookup: POST https://crm.example.com/customers/x%40evil.example%3A80%2F..%2F%23?src=ivr",
     ]
 
 

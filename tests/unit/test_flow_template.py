@@ -76,3 +76,18 @@ def test_syntax_errors(source: str, message: str) -> None:
     with pytest.raises(SpecError) as info:
         Template.parse(source)
     assert (info.value.message, info.value.code) == (message, "bad_template")
+
+
+@pytest.mark.parametrize(("source", "scope", "rendered"), [
+    # a leading placeholder is encoded like any other: it cannot become the scheme and host (issue 11: it was
+    # rendered as-is, so a customer-supplied "http://127.0.0.1:6379" chose where the webhook went)
+    ("{{ base }}/lookup", {"base": "http://127.0.0.1:6379"}, "http%3A%2F%2F127.0.0.1%3A6379/lookup"),
+    ("{{ base | default('https://x.example') }}", {}, "https%3A%2F%2Fx.example"),
+    ("https://crm.example.com/c/{{ account }}?q={{ q }}", {"account": "12/34 5", "q": "a&b=c#d"},
+     "https://crm.example.com/c/12%2F34%205?q=a%26b%3Dc%23d"),
+    ("https://crm.example.com/{{ at }}", {"at": "@evil.example:80"}, "https://crm.example.com/%40evil.example%3A80"),
+    ("https://crm.example.com/{{ name }}", {"name": "Zoë"}, "https://crm.example.com/Zo%C3%AB"),
+    ("  https://crm.example.com/x  ", {}, "https://crm.example.com/x"),
+])
+def test_render_url_encodes_every_value(source: str, scope: dict[str, str], rendered: str) -> None:
+    assert Template.parse(source).render_url(scope) == rendered
