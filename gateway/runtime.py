@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from ivr.registry import FlowRegistry
-from media.aiortc_patches import shorten_audio_jitter_buffer, speed_up_aiortc
+from media.aiortc_patches import restrict_port_range, shorten_audio_jitter_buffer, speed_up_aiortc
 from media.asr import AsrError
 from media.errors import UnsupportedAiortcVersion
 from media.tts import Synthesizer
@@ -31,7 +30,9 @@ from .calls import CallConfig, CallManager
 from .chat_bot import ChatBots
 from .config import Settings
 from .conversations import Conversations
+from .data_dir import prepare_data_dir, warn_if_readable
 from .embedded_redis import EmbeddedRedis
+from .signing_secret import signing_secrets
 from .errors import ConfigError
 from .presence import Presence
 from .queue_board import QueueBoard
@@ -87,13 +88,10 @@ SERVICES = web.AppKey("services", Services)
 SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("sockets")  # open sockets, closed on shutdown
 
 
-async def _shared_secret(redis: aioredis.Redis, keys: Keys, configured: str | None) -> bytes:
-    if configured:
-        return configured.encode()
-    await redis.set(keys.secret, secrets.token_hex(32), nx=True)
-    value = await redis.get(keys.secret)
-    assert isinstance(value, bytes)
-    return value
+async def _shared_secret(redis: aioredis.Redis, keys: Keys, settings: Settings, *, embedded: bool) -> list[bytes]:
+    """The token secrets, the signing one first: ``--secret`` ("new,old" while rotating), else
+    DATA_DIR/secret.key (0600); never a plain Redis value (see gateway/signing_secret.py)."""
+    return await signing_secrets(redis, keys.prefix, settings.secret, settings.data_dir, embedded=embedded)
 
 
 def restrict_host_addresses(addresses: tuple[str, ...]) -> None:
@@ -105,9 +103,27 @@ def restrict_host_addresses(addresses: tuple[str, ...]) -> None:
     log.info("call legs use host addresses %s", ", ".join(chosen))
 
 
+def _rtc_port_range(settings: Settings) -> None:
+    """Call legs bind UDP only inside ``--rtc-port-range`` (process-wide; unset: any port)."""
+    try:
+        restrict_port_range(settings.rtc_port_range)
+    except UnsupportedAiortcVersion as exc:
+        if settings.rtc_port_range is not None:   # a firewall would drop calls on other ports: do not start
+            raise ConfigError(f"--rtc-port-range cannot be applied: {exc.message}", field="rtc_port_range") from None
+        return
+    if settings.rtc_port_range is not None:
+        first, last = settings.rtc_port_range
+        needed = 2 * settings.max_calls   # a caller's leg and an agent's leg per call (one port per address each)
+        log.info("call legs bind UDP ports %d-%d", first, last)
+        if last - first + 1 < needed:
+            log.warning("the RTC port range %d-%d has %d ports; %d calls with agents need about %d",
+                        first, last, last - first + 1, settings.max_calls, needed)
+
+
 async def start(settings: Settings) -> Services:
     if settings.rtc_addresses:
         restrict_host_addresses(settings.rtc_addresses)
+    _rtc_port_range(settings)
     try:
         speed_up_aiortc()  # numpy audio level instead of aiortc's pure-Python loop (halves a leg's CPU)
     except UnsupportedAiortcVersion as exc:
@@ -116,7 +132,9 @@ async def start(settings: Settings) -> Services:
         shorten_audio_jitter_buffer()  # 20 ms instead of 80 ms of receive buffering per leg
     except UnsupportedAiortcVersion as exc:
         log.warning("aiortc's audio jitter buffer left at 80 ms: %s", exc)
+    prepare_data_dir(settings.data_dir)   # 0700, and tightened if an older version left it wider
     directory_path = settings.agents_path
+    warn_if_readable(directory_path)      # password hashes (in the data dir it was made 0600 just now)
     password = ensure_demo_agents(directory_path)
     if password is not None:
         log.warning("created %s with agent 'demo', password '%s' (change it: contact-gateway agents add)",
@@ -177,7 +195,7 @@ async def start(settings: Settings) -> Services:
         services = Services(
             settings=settings, redis=redis, keys=keys, store=store, bus=bus, router=router,
             presence=presence, conversations=conversations,
-            signer=TokenSigner(await _shared_secret(redis, keys, settings.secret)),
+            signer=TokenSigner(await _shared_secret(redis, keys, settings, embedded=embedded is not None)),
             directory=directory, queue_board=QueueBoard(bus, conversations, keys.queue_channel),
             flows=flows, calls=calls, speech=speech, agent_calls=agent_calls, call_commands=call_commands, callbacks=callbacks, http=http,
             embedded=embedded, site_keys=SiteKeys(settings.site_keys),

@@ -15,19 +15,32 @@ buffers release after :data:`AUDIO_PREFETCH` packet(s) instead (video keeps
 aiortc's settings). The price: a packet arriving more than that late behind
 its successor is dropped; the browsers at the ends keep their own adaptive
 buffers.
+
+aioice binds ICE host candidates to any free UDP port; a firewall in front of the gateway needs a known
+range. :func:`restrict_port_range` keeps call legs' sockets inside one (``--rtc-port-range``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import errno
+import ipaddress
 import math
+import random
+import socket
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from typing import Any
 
+import aioice
+import aioice.ice
 import numpy as np
 from aiortc import rtcrtpreceiver, rtp
 from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rtcrtpsender import RTCRtpSender
 from av import AudioFrame
 
-from media.errors import UnsupportedAiortcVersion
+from media.errors import MediaError, UnsupportedAiortcVersion
 
 _MAX_SAMPLE_VALUE = 32767
 _MIN_AUDIO_LEVEL = -127
@@ -106,3 +119,103 @@ def shorten_audio_jitter_buffer() -> None:
 
 def restore_jitter_buffer() -> None:
     rtcrtpreceiver.JitterBuffer = ORIGINAL_JITTER_BUFFER  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------- UDP port range for ICE host candidates
+
+class RtcPortsExhausted(MediaError):
+    """Every UDP port of the configured range is taken on an address a call leg must bind."""
+
+    code = "rtc_ports_exhausted"
+
+
+ORIGINAL_GET_COMPONENT_CANDIDATES = aioice.ice.Connection.get_component_candidates
+_port_range: tuple[int, int] | None = None
+_gathering: ContextVar[tuple[int, int] | None] = ContextVar("rtc_port_range_gathering", default=None)
+
+
+def restrict_port_range(port_range: tuple[int, int] | None) -> None:
+    """Call legs bind their UDP sockets (ICE host candidates) only to ports ``first..last`` (process-wide).
+
+    aioice binds each host candidate to port 0 (any) and has no option for a range, so the host gathering
+    of :class:`aioice.ice.Connection` runs with a marker, and the event loop's ``create_datagram_endpoint``
+    then binds a socket inside the range itself for those calls (a random start, the next free port).
+    ``None`` lifts the restriction. When every port is taken, gathering raises :class:`RtcPortsExhausted`
+    (aioice would otherwise skip the address and answer with no candidate at all). The client socket of a
+    TURN allocation is not a host candidate and still uses an ephemeral port (outgoing to the TURN server).
+
+    Raises :class:`UnsupportedAiortcVersion` if aioice no longer gathers host candidates with
+    ``loop.create_datagram_endpoint(..., local_addr=(address, 0))``.
+    """
+    global _port_range
+    code = ORIGINAL_GET_COMPONENT_CANDIDATES.__code__
+    keywords = {name for const in code.co_consts if isinstance(const, tuple) for name in const}
+    if "create_datagram_endpoint" not in code.co_names or "local_addr" not in keywords:
+        raise UnsupportedAiortcVersion("aioice's Connection.get_component_candidates no longer binds host "
+                                       "candidates with create_datagram_endpoint(local_addr=...); "
+                                       "review media/aiortc_patches.py")
+    if port_range is not None and not (0 < port_range[0] <= port_range[1] < 65536):
+        raise ValueError(f"not a UDP port range: {port_range!r}")
+    _port_range = port_range
+    aioice.ice.Connection.get_component_candidates = _get_component_candidates  # type: ignore[method-assign]
+
+
+def restore_port_range() -> None:
+    global _port_range
+    _port_range = None
+    aioice.ice.Connection.get_component_candidates = ORIGINAL_GET_COMPONENT_CANDIDATES  # type: ignore[method-assign]
+
+
+async def _get_component_candidates(self: aioice.ice.Connection, component: int, addresses: list[str],
+                                    timeout: int = 5) -> list[aioice.Candidate]:
+    chosen = _port_range
+    if chosen is None:
+        return await ORIGINAL_GET_COMPONENT_CANDIDATES(self, component, addresses, timeout)
+    loop = asyncio.get_running_loop()
+    if not isinstance(getattr(loop, "create_datagram_endpoint", None), _RangeBinder):
+        loop.create_datagram_endpoint = _RangeBinder(loop.create_datagram_endpoint)  # type: ignore[method-assign]
+    marker = _gathering.set(chosen)
+    try:
+        return await ORIGINAL_GET_COMPONENT_CANDIDATES(self, component, addresses, timeout)
+    finally:
+        _gathering.reset(marker)
+
+
+class _RangeBinder:
+    """The loop's ``create_datagram_endpoint``, binding inside the range while aioice gathers host candidates."""
+
+    def __init__(self, original: Callable[..., Awaitable[Any]]) -> None:
+        self.original = original
+
+    async def __call__(self, protocol_factory: Callable[[], Any], local_addr: tuple[str, int] | None = None,
+                       remote_addr: tuple[str, int] | None = None, **kwargs: Any) -> Any:
+        chosen = _gathering.get()
+        if chosen is None or local_addr is None or remote_addr is not None or local_addr[1] != 0:
+            return await self.original(protocol_factory, local_addr=local_addr, remote_addr=remote_addr, **kwargs)
+        sock = bind_in_range(local_addr[0], chosen)
+        try:
+            return await self.original(protocol_factory, sock=sock, **kwargs)
+        except BaseException:
+            sock.close()
+            raise
+
+
+def bind_in_range(address: str, port_range: tuple[int, int]) -> socket.socket:
+    """A UDP socket bound to ``address`` on a free port of ``port_range`` (scanned from a random start)."""
+    first, last = port_range
+    size = last - first + 1
+    family = socket.AF_INET6 if ipaddress.ip_address(address.split("%")[0]).version == 6 else socket.AF_INET
+    start = random.randrange(size)
+    for i in range(size):
+        port = first + (start + i) % size
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            sock.bind((address, port))
+        except OSError as exc:
+            sock.close()
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                continue
+            raise
+        return sock
+    raise RtcPortsExhausted(f"no free UDP port for a call leg on {address}: all {size} ports of the RTC port "
+                            f"range {first}-{last} are in use (widen --rtc-port-range or lower --max-calls)")

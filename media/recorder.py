@@ -11,6 +11,7 @@ Ogg (``.ogg``, about 64 kb/s) or as 16-bit PCM WAV (``.wav``).
 
 Writes go to ``PATH.part`` and the file is renamed to ``PATH`` by
 :meth:`close`, so a recording is either complete or absent, never half there.
+A recording is private: the file is created 0600 and missing directories 0700.
 """
 
 from __future__ import annotations
@@ -28,12 +29,28 @@ import numpy.typing as npt
 from media.errors import MediaError
 
 SAMPLE_RATE = 48000
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
 FRAME = 960
 Samples = npt.NDArray[np.int16]
 
 
 class RecordingError(MediaError):
     code = "recording_error"
+
+
+def _private_dirs(directory: Path) -> None:
+    """Create ``directory`` and its missing parents as 0700 (an existing one is left as it is)."""
+    missing = []
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for d in reversed(missing):
+        try:
+            d.mkdir(mode=PRIVATE_DIR)
+        except FileExistsError:
+            pass  # made by another recorder at the same moment
+        os.chmod(d, PRIVATE_DIR)  # mkdir's mode passes through the umask
 
 
 class StereoRecorder:
@@ -43,8 +60,11 @@ class StereoRecorder:
         suffix = self.path.suffix.lower()
         if suffix not in (".ogg", ".wav"):
             raise RecordingError(f"recordings are .ogg or .wav files, not {self.path.name!r}")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _private_dirs(self.path.parent)
         self._part = self.path.with_name(self.path.name + ".part")
+        # Created 0600 before PyAV opens it (opening an existing file for writing keeps its mode).
+        os.close(os.open(self._part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE))
+        os.chmod(self._part, PRIVATE_FILE)
         self._clock = clock
         self._start = clock()
         self._skew = max_skew_ms * SAMPLE_RATE // 1000

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import stat
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -61,6 +62,10 @@ async def check_recording(node: Node, clients: Clients, url: str, token: str) ->
         stream = container.streams.audio[0]
         pcm = np.concatenate([f.to_ndarray() for f in container.decode(stream)], axis=1)
         assert pcm.shape[0] == 2
+        cid, name = url.split("/")[-2:]   # private at rest: only the gateway's user reads recordings
+        recordings = node.services.settings.data_dir / "recordings"
+        assert stat.S_IMODE((recordings / cid / name).stat().st_mode) == 0o600
+        assert {stat.S_IMODE(d.stat().st_mode) for d in (recordings, recordings / cid)} == {0o700}
         left, right = (np.round(pcm[ch] * 32767).astype(np.int16) for ch in (0, 1))
         # somewhere both sides spoke at once: the left channel has the caller's 440 Hz, the right the agent's 1 kHz
         blocks = range(0, pcm.shape[1] - SAMPLE_RATE // 2, SAMPLE_RATE // 4)

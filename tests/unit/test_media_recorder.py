@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import av
@@ -75,3 +77,22 @@ def test_nothing_recorded_leaves_no_file(tmp_path: Path) -> None:
 def test_only_ogg_or_wav(tmp_path: Path) -> None:
     with pytest.raises(RecordingError, match="mp3"):
         StereoRecorder(tmp_path / "call.mp3")
+
+
+@pytest.mark.parametrize("suffix", [".wav", ".ogg"])
+def test_a_recording_is_private(tmp_path: Path, suffix: str) -> None:
+    """The file 0600 (while written too) and the directories it needed 0700, whatever the umask."""
+    old_umask = os.umask(0o022)
+    try:
+        rec = StereoRecorder(tmp_path / "recordings" / "c_1" / f"call{suffix}")
+        part = tmp_path / "recordings" / "c_1" / f"call{suffix}.part"
+        assert stat.S_IMODE(part.stat().st_mode) == 0o600
+        for i in range(10):
+            rec("a", tone(440, i))
+            rec("b", tone(1000, i))
+        path = rec.close()
+    finally:
+        os.umask(old_umask)
+    assert path is not None and stat.S_IMODE(path.stat().st_mode) == 0o600
+    for directory in (tmp_path / "recordings", tmp_path / "recordings" / "c_1"):
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700

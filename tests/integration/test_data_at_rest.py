@@ -1,0 +1,147 @@
+"""Private data at rest: the real ``contact-gateway serve`` leaves nothing readable by other local users,
+and the token signing secret lives in a 0600 key file (or ``--secret``), never in Redis' plain values."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+
+from gateway.data_dir import prepare_data_dir
+from gateway.errors import ConfigError
+from gateway.signing_secret import KEY_FILE, read_or_create_key_file, signing_secrets
+from tests.support.servers import GatewayProcess
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def loose_umask() -> Iterator[None]:
+    """The usual umask 022: without care, files come out 0644 and directories 0755."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+async def test_real_serve_keeps_every_file_private(tmp_path: Path, loose_umask: None) -> None:
+    from tests.support.clients import Agent, Customer
+
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)   # as an older version (or `mkdir data`) left it
+    (data / "notes.txt").write_text("left by an operator")
+    os.chmod(data / "notes.txt", 0o644)
+    gw = GatewayProcess(data, "--log-format", "text")   # embedded Redis, generated secret, demo agent
+    await gw.start()
+    try:
+        password = next(line for line in gw.log.read_text().splitlines() if "agent 'demo', password" in line)
+        cust = Customer(gw.url)
+        demo = Agent(gw.url, "demo", password.split("password '")[1].split("'")[0])
+        try:
+            await demo.hello()
+            await cust.hello()
+            await cust.say("my card number is private")
+            await demo.assigned()
+        finally:
+            await asyncio.gather(cust.close(), demo.close())
+        await asyncio.sleep(1.2)   # appendfsync everysec: the AOF has it on disk
+        aof = [data / "appendonly.aof"] if (data / "appendonly.aof").exists() else []
+        aof_dir = data / "appendonlydir"
+        if aof_dir.exists():
+            aof += list(aof_dir.iterdir())
+            assert mode(aof_dir) == 0o700
+        assert aof and any(b"my card number is private" in p.read_bytes() for p in aof)
+        assert mode(data) == 0o700
+        for path in [*aof, data / "redis.log", data / KEY_FILE, data / "agents.toml", data / "notes.txt"]:
+            assert mode(path) == 0o600, f"{path.name} is {mode(path):04o}"
+        log = gw.log.read_text()
+        assert "was mode 0755" in log and "notes.txt" in log   # the tightening is logged
+
+        # the secret is in the key file only: not a Redis value, not in the AOF
+        secret = (data / KEY_FILE).read_bytes().strip()
+        assert len(secret) >= 32
+        client = aioredis.Redis.from_url(f"unix://{data / 'redis.sock'}")
+        try:
+            assert await client.get("cg:secret") is None
+        finally:
+            await client.aclose()
+        assert not any(secret in p.read_bytes() for p in aof)
+    finally:
+        assert await gw.stop() == 0
+
+
+def test_a_new_data_directory_is_created_private(tmp_path: Path, loose_umask: None) -> None:
+    data = tmp_path / "deep" / "data"
+    prepare_data_dir(data)
+    assert mode(data) == 0o700 and mode(data.parent) == 0o700
+
+
+def test_two_nodes_creating_the_key_file_at_once_get_the_same_secret(tmp_path: Path, loose_umask: None) -> None:
+    path = tmp_path / KEY_FILE
+    results: list[bytes] = []
+    start = threading.Barrier(8)
+
+    def create() -> None:
+        start.wait()
+        results.append(read_or_create_key_file(path))
+
+    threads = [threading.Thread(target=create) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(results)) == 1 and len(results[0]) == 64
+    assert mode(path) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == [KEY_FILE]   # no temporary file left
+
+
+async def test_old_secret_in_redis_is_moved_to_the_key_file(redis_url: str, tmp_path: Path) -> None:
+    redis = aioredis.Redis.from_url(redis_url)
+    try:
+        old = b"an-old-secret-from-redis-0123456789"
+        await redis.set("cg:secret", old)
+        # a shared Redis keeps it (nodes of the old version may still read it); the node moves to the key file
+        assert await signing_secrets(redis, "cg", None, tmp_path, embedded=False) == [old]
+        assert (tmp_path / KEY_FILE).read_bytes().strip() == old and mode(tmp_path / KEY_FILE) == 0o600
+        assert await redis.get("cg:secret") == old
+        # its own (embedded) Redis forgets it
+        assert await signing_secrets(redis, "cg", None, tmp_path, embedded=True) == [old]
+        assert await redis.get("cg:secret") is None
+    finally:
+        await redis.aclose()
+
+
+async def test_configured_secrets_win_and_rotate(redis_url: str, tmp_path: Path) -> None:
+    redis = aioredis.Redis.from_url(redis_url)
+    try:
+        new, old = "new-secret-0123456789abcdef", "old-secret-0123456789abcdef"
+        assert await signing_secrets(redis, "cg", old, tmp_path, embedded=False) == [old.encode()]
+        # a rolling rotation: the stored fingerprint (old) is among this node's secrets
+        assert await signing_secrets(redis, "cg", f"{new}, {old}", tmp_path, embedded=False) == \
+            [new.encode(), old.encode()]
+        assert not (tmp_path / KEY_FILE).exists()
+    finally:
+        await redis.aclose()
+
+
+async def test_nodes_with_different_generated_secrets_on_one_redis_refuse_to_start(redis_url: str,
+                                                                                    tmp_path: Path) -> None:
+    redis = aioredis.Redis.from_url(redis_url)
+    try:
+        (tmp_path / "a").mkdir()
+        (tmp_path / "b").mkdir()
+        first = await signing_secrets(redis, "cg", None, tmp_path / "a", embedded=False)
+        assert await signing_secrets(redis, "cg", None, tmp_path / "a", embedded=False) == first  # a restart
+        with pytest.raises(ConfigError, match="same --secret"):   # another machine: its own key file
+            await signing_secrets(redis, "cg", None, tmp_path / "b", embedded=False)
+        # given the first node's secret, the second one joins
+        assert await signing_secrets(redis, "cg", first[0].decode(), tmp_path / "b", embedded=False) == first
+    finally:
+        await redis.aclose()
