@@ -2,15 +2,15 @@
 
 The interpreter (``ivr``) is a pure state machine; this driver owns everything
 with time and I/O in it: the no-input and inter-digit timers, prompt
-completion, webhook requests, and writing each step, variable and hand-off to
-the conversation. The channel (a voice call, or a chat) only knows how to
-present prompts and listen windows; see :class:`FlowChannel`.
+completion, webhook requests (:mod:`gateway.webhooks`), and writing each step,
+variable and hand-off to the conversation. The channel (a voice call, or a
+chat) only knows how to present prompts and listen windows; see
+:class:`FlowChannel`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -35,14 +35,13 @@ from ivr.actions import (
     StopListening,
     StopPrompts,
 )
-from ivr.events import Digits, Disconnected, Event, NoInput, PromptFinished, QueueStatus, WebhookResult
+from ivr.events import Digits, Disconnected, Event, NoInput, PromptFinished, QueueStatus
 from ivr.interpreter import Interpreter
 
 from .tasks import cancel_and_wait
+from .webhooks import call_webhook
 
 log = logging.getLogger(__name__)
-
-MAX_WEBHOOK_BODY = 64 * 1024
 
 
 class FlowChannel(Protocol):
@@ -223,30 +222,3 @@ class FlowRunner:
     async def _cancel_all(self) -> None:
         tasks = list(self._tasks)
         await cancel_and_wait(*tasks)
-
-
-async def call_webhook(http: aiohttp.ClientSession, action: CallWebhook) -> WebhookResult:
-    """Make the admin's HTTP call; any failure becomes a WebhookResult with an error, never an exception."""
-    timeout = aiohttp.ClientTimeout(total=action.timeout)
-    try:
-        if action.method.upper() == "GET":
-            variables = action.payload.get("vars", {})
-            params = {str(k): str(v) for k, v in variables.items()} if isinstance(variables, dict) else {}
-            request = http.get(action.url, params=params, headers=action.headers, timeout=timeout)
-        else:
-            request = http.request(action.method.upper(), action.url, json=action.payload,
-                                   headers=action.headers, timeout=timeout)
-        async with request as response:
-            raw = await response.content.read(MAX_WEBHOOK_BODY + 1)
-            if len(raw) > MAX_WEBHOOK_BODY:
-                return WebhookResult(status=response.status, error="response too large")
-            if not raw.strip():
-                return WebhookResult(status=response.status, body=None)
-            try:
-                return WebhookResult(status=response.status, body=json.loads(raw))
-            except ValueError:
-                return WebhookResult(status=response.status, error="invalid JSON")
-    except TimeoutError:
-        return WebhookResult(error="timeout")
-    except aiohttp.ClientError as exc:
-        return WebhookResult(error=f"request failed: {exc.__class__.__name__}")

@@ -44,6 +44,7 @@ from .tasks import cancel_and_wait
 from .tokens import TokenSigner
 from .transcripts import Transcripts
 from .wait_estimate import WaitEstimates
+from .webhooks import webhook_session
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +176,7 @@ async def start(settings: Settings) -> Services:
         conversations = Conversations(store, router, settings.dispositions)
         callbacks = conversations.callbacks = Callbacks(store, router, ring_seconds=settings.callback_ring_seconds)
         router.on_assigned.append(callbacks.assigned)
-        http = aiohttp.ClientSession()
+        http = webhook_session(allow=settings.webhook_allow, secret=settings.webhook_secret)
 
         async def publish_call(cid: str, message: dict[str, object]) -> None:
             await bus.publish(keys.conv_channel(cid), message)

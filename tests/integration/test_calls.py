@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+from dataclasses import replace
+from pathlib import Path
 
 from aiohttp import web
 
+from gateway.config import Settings
 from gateway.protocol import CallStatus
-from tests.conftest import Clients
+from tests.conftest import TEST_FLOWS, Clients, bounded
 from tests.support.caller import SAMPLE_RATE, Caller, in_ivr, sound_segments
-from tests.support.servers import Node, free_port
+from tests.support.servers import Node, free_port, start_node
 
 
 async def ivr_steps(node: Node, cid: str) -> list[tuple[str, str, str]]:
@@ -47,7 +51,7 @@ async def test_digits_by_rfc4733_and_in_band_tones(clients: Clients, node: Node)
             assert call[0]["reason"] == "support_closed" and call[0]["duration_ms"] > 500
 
 
-async def test_gather_digits_and_webhook_sets_variables(clients: Clients, node: Node) -> None:
+async def test_gather_digits_and_webhook_sets_variables(settings: Settings, tmp_path: Path) -> None:
     seen: list[dict[str, object]] = []
 
     async def crm(request: web.Request) -> web.Response:
@@ -60,11 +64,16 @@ async def test_gather_digits_and_webhook_sets_variables(clients: Clients, node: 
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
+    # the flow names its CRM (a webhook's host is literal) and loopback is allowed for it
+    flows = tmp_path / "flows"
+    shutil.copytree(TEST_FLOWS, flows)
+    default = flows / "default.yaml"
+    default.write_text(default.read_text().replace("http://127.0.0.1:9/lookup", f"http://127.0.0.1:{port}/lookup"))
+    node = await start_node(replace(settings, flows_dir=flows, webhook_allow=("127.0.0.1",)))
+    clients = Clients(node.url)
     cust = clients.customer()
     await cust.hello()
-    # what the gateway knows before the call (e.g. from the chat): the CRM address for this flow
-    cid, _ = await node.services.conversations.open_for_flow(
-        cust.customer_id, {"crm_url": f"http://127.0.0.1:{port}/lookup"})
+    cid, _ = await node.services.conversations.open_for_flow(cust.customer_id, {})
     caller = Caller(cust)
     try:
         await caller.dial()
@@ -81,6 +90,8 @@ async def test_gather_digits_and_webhook_sets_variables(clients: Clients, node: 
         assert seen and seen[0]["vars"]["account"] == "12345"  # type: ignore[index]
     finally:
         await caller.close()
+        await bounded(clients.close(), "closing the test clients")
+        await bounded(node.stop(), "stopping the gateway node")
         await runner.cleanup()
 
 

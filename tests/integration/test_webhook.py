@@ -1,17 +1,22 @@
-"""The flow runner's webhook call against a real local HTTP server: answers, garbage, slowness, no server."""
+"""The flow runner's webhook call against a real local HTTP server: answers, garbage, slowness, no server.
+
+The server listens on 127.0.0.1, which webhooks reach only when it is allowed (``webhook_allow``); see
+test_webhook_ssrf.py for what is refused.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 from aiohttp import web
 
-from gateway.flow_runner import call_webhook
+from gateway.webhooks import call_webhook, webhook_session
 from ivr.actions import CallWebhook
 from tests.support.servers import free_port
+
+ALLOW = ("127.0.0.1",)   # Settings.webhook_allow: the test CRM is on loopback
 
 
 @pytest.fixture
@@ -58,13 +63,13 @@ async def crm() -> AsyncIterator[str]:
 async def test_webhook_results(crm: str, path: str, method: str, timeout: float,
                                expected: tuple[object, object, object]) -> None:
     action = CallWebhook(url=crm + path, method=method, payload={"vars": {"account": "1234"}}, timeout=timeout)
-    async with aiohttp.ClientSession() as http:
+    async with webhook_session(allow=ALLOW) as http:
         result = await call_webhook(http, action)
     assert (result.status, result.body, result.error) == expected
 
 
 async def test_webhook_to_nothing_listening() -> None:
     action = CallWebhook(url=f"http://127.0.0.1:{free_port()}/x", method="POST", payload={}, timeout=2.0)
-    async with aiohttp.ClientSession() as http:
+    async with webhook_session(allow=ALLOW) as http:
         result = await call_webhook(http, action)
     assert result.status is None and result.error and result.error.startswith("request failed")
