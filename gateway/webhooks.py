@@ -37,10 +37,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import aiohttp
+from aiohappyeyeballs import AddrInfoType
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.client_middlewares import ClientHandlerType
 from aiohttp.resolver import ThreadedResolver
-from aiohappyeyeballs import AddrInfoType
 
 from ivr.actions import CallWebhook
 from ivr.events import WebhookResult

@@ -94,7 +94,7 @@ def webhook_url_problem(url: Template) -> str | None:
                 "first '/' or '?')")
     origin = urlsplit(f"{scheme}://{rest[:min(ends)] if ends else rest}")
     try:
-        origin.port
+        _ = origin.port   # urlsplit checks the port only when asked for it
     except ValueError:
         return f"webhook url {source!r} has a bad port"
     if not origin.hostname:

@@ -212,7 +212,7 @@ async def test_a_redirect_to_a_disallowed_address_is_not_followed(listeners: Any
 def documented_verify() -> Callable[..., bool]:
     """The ``verify`` function exactly as the flow reference prints it."""
     text = README.read_text(encoding="utf-8")
-    code = re.search(r"```python\n(import hashlib, hmac, time\n\ndef verify\(.*?)```", text, re.S)
+    code = re.search(r"```python\n(import hashlib, hmac, time\n\ndef verify\(.*?)```", text, re.DOTALL)
     assert code is not None, "the verification example is in ivr/flows/README.md"
     scope: dict[str, Any] = {}
     exec(compile(code.group(1), str(README), "exec"), scope)  # noqa: S102 - our own documentation
@@ -249,8 +249,8 @@ async def test_without_a_secret_requests_are_unsigned_and_the_log_says_so(listen
         await call_webhook(http, post(f"{listener.origin}/lookup"))
     assert SIGNATURE_HEADER not in listener.seen[0]["headers"]
     assert [r.getMessage() for r in caplog.records if r.name == "gateway.webhooks"] == [
-        "flow webhook requests are not signed: set --webhook-secret (CG_WEBHOOK_SECRET) so that webhook endpoints "
-        "can check they come from this gateway"]
+        ("flow webhook requests are not signed: set --webhook-secret (CG_WEBHOOK_SECRET) so that webhook endpoints "
+         "can check they come from this gateway")]
 
 
 # ---------------------------------------------------------------- a flow on a real gateway node
