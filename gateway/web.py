@@ -18,8 +18,9 @@ from aiohttp import web
 
 from webclient import STATIC_DIR
 
-from . import tokens
+from . import security_headers, tokens
 from .agents import Agent
+from .client_ip import client_ip, parse_networks
 from .errors import BadRequest, Forbidden, GatewayError, NotFound, TooManyRequests, Unauthorized
 from .passwords import hash_password, verify_password
 from .protocol import EventType
@@ -150,22 +151,50 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
+    """Ready when Redis answers. Strangers get the status only; loopback and supervisors also the details."""
     s = request.app[SERVICES]
+    details = await _may_see_node_details(request)
     try:
         async with asyncio.timeout(2):
             await s.redis.ping()
     except (aioredis.RedisError, OSError, TimeoutError) as exc:
-        return web.json_response({"status": "unavailable", "redis": str(exc) or type(exc).__name__}, status=503)
+        body = {"status": "unavailable"}
+        if details:
+            body["redis"] = str(exc) or type(exc).__name__
+        return web.json_response(body, status=503)
+    if not details:
+        return web.json_response({"status": "ready"})
     return web.json_response({"status": "ready", "redis": "ok", "node": s.settings.node_id})
 
 
 LOOPBACK = ("127.0.0.1", "::1")
 
 
+def _from_loopback(request: web.Request) -> bool:
+    """A client on this machine: loopback, and not a request a local reverse proxy forwarded for someone else."""
+    s = request.app[SERVICES]
+    address = client_ip(request, parse_networks(s.settings.trusted_proxies))
+    if address == request.remote and ("X-Forwarded-For" in request.headers or "Forwarded" in request.headers):
+        return False   # an untrusted local proxy forwarding a stranger: the peer address proves nothing
+    return address in LOOPBACK or address.startswith("::ffff:127.")
+
+
+async def _may_see_node_details(request: web.Request) -> bool:
+    """Loopback, or a supervisor's token (a missing or bad token: a stranger, no error for health checks)."""
+    if _from_loopback(request):
+        return True
+    if "Authorization" not in request.headers and "token" not in request.query:
+        return False
+    try:
+        return "supervisor" in _agent_of(request).roles
+    except Unauthorized:
+        return False
+
+
 async def stats(request: web.Request) -> web.Response:
-    """Operational counters for this node (loopback only: for the operator and the benchmarks)."""
-    if request.remote not in LOOPBACK:
-        raise Forbidden("node statistics are only served on loopback")
+    """Operational counters for this node: loopback (the operator, the benchmarks) or a supervisor."""
+    if not _from_loopback(request) and "supervisor" not in _agent_of(request).roles:
+        raise Forbidden("node statistics are only for supervisors and on loopback")
     s = request.app[SERVICES]
     return web.json_response({"node": s.settings.node_id, "calls": s.calls.stats(),
                               "chat_bots": len(s.bots.bots)})
@@ -178,15 +207,17 @@ def _page(name: str, content_type: str = "text/html", cors: bool = False) -> Any
         headers = {"Cache-Control": "no-cache"}
         if cors:
             headers["Access-Control-Allow-Origin"] = "*"
-        return web.FileResponse(path, headers={**headers, "Content-Type": content_type})
+        return web.FileResponse(path, headers={**headers, "Content-Type": f"{content_type}; charset=utf-8"})
     return handler
 
 
 def add_routes(app: web.Application) -> None:
+    security_headers.install(app)
     app.router.add_get("/", _page("index.html"))
     app.router.add_get("/agent", _page("agent.html"))
     app.router.add_get("/widget.js", _page("widget.js", "application/javascript", cors=True))
-    app.router.add_static("/static/", STATIC_DIR, show_index=False)
+    # webclient/static holds the browser files only (never the package's Python files); no symlinks followed.
+    app.router.add_static("/static/", STATIC_DIR, show_index=False, follow_symlinks=False)
     app.router.add_post("/api/agent/login", login)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
