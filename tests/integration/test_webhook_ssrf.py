@@ -242,6 +242,11 @@ async def test_a_signed_request_verifies_with_the_documented_scheme(listeners: A
     assert not verify(SECRET, stale, got["method"], got["url"], got["body"])
 
 
+@pytest.mark.parametrize("header", ["", "garbage", "t=1", "v1=00", "t=²,v1=00", "t=-5,v1=00", ",,=,"])
+def test_the_documented_verifier_says_no_to_a_malformed_header(header: str) -> None:
+    assert documented_verify()(SECRET, header, "POST", "https://crm.example.com/x", b"{}") is False
+
+
 async def test_without_a_secret_requests_are_unsigned_and_the_log_says_so(listeners: Any,
                                                                            caplog: pytest.LogCaptureFixture) -> None:
     listener = await listeners("127.0.0.1")
