@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ivr.actions import Say
+from media.aiortc_patches import RtcPortsExhausted
 from media.asr import AsrError, SpeechEngine
 from media.audio import Audio
 from media.bridge import Bridge, Mix
@@ -277,6 +278,9 @@ class AgentCalls:
             await leg.close()
             if isinstance(exc, BadOffer):
                 raise BadRequest(exc.message, field="sdp", code=exc.code) from None
+            if isinstance(exc, RtcPortsExhausted):   # --rtc-port-range is full
+                log.error("%s refused: %s", name, exc.message)
+                raise Conflict(f"the gateway cannot take the call now: {exc.message}", code=exc.code) from None
             raise
         return leg, answer
 

@@ -34,6 +34,7 @@ from ivr.events import Digits, Disconnected
 from ivr.interpreter import Interpreter
 from ivr.model import Channel, Flow
 from ivr.registry import FlowRegistry
+from media.aiortc_patches import RtcPortsExhausted
 from media.bridge import Bridge
 from media.dtmf import GoertzelDetector
 from media.leg import AudioLeg, BadOffer, Samples, check_offer
@@ -107,6 +108,10 @@ class Call:
             return await self.leg.accept(offer_sdp)
         except BadOffer as exc:
             raise BadRequest(exc.message, field="sdp", code=exc.code) from None
+        except RtcPortsExhausted as exc:   # --rtc-port-range is full: the operator must hear of it
+            log.error("call %s refused: %s", self.id, exc.message)
+            raise LinesBusy("All our lines are busy right now. Please try again in a few minutes.",
+                            code=exc.code) from None
 
     # ---------------------------------------------------------------- the call
 

@@ -28,7 +28,8 @@ import ipaddress
 import math
 import random
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -132,6 +133,7 @@ class RtcPortsExhausted(MediaError):
 ORIGINAL_GET_COMPONENT_CANDIDATES = aioice.ice.Connection.get_component_candidates
 _port_range: tuple[int, int] | None = None
 _gathering: ContextVar[tuple[int, int] | None] = ContextVar("rtc_port_range_gathering", default=None)
+_exempt: ContextVar[bool] = ContextVar("rtc_port_range_exempt", default=False)
 
 
 def restrict_port_range(port_range: tuple[int, int] | None) -> None:
@@ -166,10 +168,21 @@ def restore_port_range() -> None:
     aioice.ice.Connection.get_component_candidates = ORIGINAL_GET_COMPONENT_CANDIDATES  # type: ignore[method-assign]
 
 
+@contextmanager
+def ports_outside_range() -> Iterator[None]:
+    """Peers gathered inside this block are not call legs (test callers, benchmark clients in the gateway's
+    process): they bind any port and leave the range to the legs."""
+    marker = _exempt.set(True)
+    try:
+        yield
+    finally:
+        _exempt.reset(marker)
+
+
 async def _get_component_candidates(self: aioice.ice.Connection, component: int, addresses: list[str],
                                     timeout: int = 5) -> list[aioice.Candidate]:
     chosen = _port_range
-    if chosen is None:
+    if chosen is None or _exempt.get():
         return await ORIGINAL_GET_COMPONENT_CANDIDATES(self, component, addresses, timeout)
     loop = asyncio.get_running_loop()
     if not isinstance(getattr(loop, "create_datagram_endpoint", None), _RangeBinder):
