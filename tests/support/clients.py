@@ -100,13 +100,16 @@ class Customer(Client):
         self.welcome: Frame = {}
         self.last_event_id: str | None = None
 
-    async def hello(self, *, resume: bool = False, context: dict[str, str] | None = None) -> Frame:
+    async def hello(self, *, resume: bool = False, context: dict[str, str] | None = None,
+                    customer_token: str | None = None) -> Frame:
         await self.connect()
         frame: Frame = {"type": "hello", "token": self.token}
         if resume and self.last_event_id:
             frame["last_event_id"] = self.last_event_id
         if context:
             frame["context"] = context
+        if customer_token:
+            frame["customer_token"] = customer_token
         await self.send(frame)
         self.welcome = await self.expect("welcome")
         self.token = self.welcome["token"]
