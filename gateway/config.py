@@ -20,7 +20,7 @@ class Settings:
     data_dir: Path = Path("data")
     redis_url: str | None = None          # None: start an embedded Redis in data_dir
     agents_file: Path | None = None       # None: data_dir / "agents.toml"
-    secret: str | None = None             # None: generated once, shared through Redis
+    secret: str | None = None             # None: generated once into data_dir/secret.key (gateway/signing_secret.py)
     key_prefix: str = "cg"
     customer_token_days: float = 90.0
     agent_token_hours: float = 12.0
@@ -69,7 +69,8 @@ ENVIRONMENT: Mapping[str, tuple[str, str]] = {
     "data_dir": ("CG_DATA_DIR", "directory for the embedded Redis, the agents file and the secret"),
     "redis_url": ("REDIS_URL", "Redis to use (redis://host:port/db or unix:///path); unset: embedded Redis"),
     "agents_file": ("CG_AGENTS_FILE", "agents TOML file; default DATA_DIR/agents.toml (created on first run)"),
-    "secret": ("CG_SECRET", "token signing secret (>= 16 chars); unset: generated and shared via Redis"),
+    "secret": ("CG_SECRET", "token signing secret (>= 16 chars; 'new,old' while rotating); unset: generated "
+                            "into DATA_DIR/secret.key (nodes sharing a Redis need the same one)"),
     "dispositions": ("CG_DISPOSITIONS", "comma-separated disposition codes agents close conversations with"),
     "log_format": ("CG_LOG_FORMAT", "log lines as 'json' (default) or 'text'"),
     "flows_dir": ("CG_FLOWS_DIR", "directory of IVR/bot flow YAML files; default: the shipped flows"),

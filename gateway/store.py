@@ -21,7 +21,7 @@ Keys (``P`` is the configured prefix, ``cg`` by default):
 | ``P:agent:ID:convs`` | set | conversations assigned to the agent |
 | ``P:agent:ID:sessions`` | zset | live desk connections (any node), scored by expiry (ms) |
 | ``P:agents`` | set | every agent id that ever connected |
-| ``P:secret`` | string | token secret shared by all nodes (when none is configured) |
+| ``P:secret:fingerprint`` | string | HMAC fingerprint of the signing secret (nodes with different ones are refused); the secret itself is never in Redis (``P:secret``: older versions only, migrated, gateway/signing_secret.py) |
 | ``P:call:ID:node`` | string | the node a call waiting for / talking to an agent is anchored on (expires) |
 | ``P:stats:handle_ms`` | list | the latest answered calls' handle times (ms), newest first, for wait estimates |
 | ``P:cb:ID`` | hash | a callback: conversation_id, customer_id, queue, state, due_ms, attempts, ... (gateway/callbacks.py) |
