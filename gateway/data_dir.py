@@ -23,10 +23,15 @@ PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
 #: Subdirectories holding public data only (downloaded speech models: large trees, nothing private).
 PUBLIC_SUBDIRS = frozenset({"models"})
+#: What the gateway and its embedded Redis keep in the data directory.
+GATEWAY_ENTRIES = frozenset({
+    "appendonlydir", "redis.log", "redis.sock", "redis-auth.conf", "secret.key", "agents.toml", "agents.toml.tmp",
+    "recordings", "tts-cache", *PUBLIC_SUBDIRS,
+})
 
 
 def private_mkdir(path: Path) -> None:
-    """Create ``path`` (and missing parents) as 0700 directories; an existing one is tightened to 0700."""
+    """Create ``path`` (and missing parents) as 0700 directories; existing ones are left as they are."""
     missing = []
     walk = path
     while not walk.exists():
@@ -36,10 +41,9 @@ def private_mkdir(path: Path) -> None:
         walk = walk.parent
     for directory in reversed(missing):
         try:
-            directory.mkdir(mode=PRIVATE_DIR)
+            directory.mkdir(mode=PRIVATE_DIR)   # the umask can only take bits away
         except FileExistsError:
-            pass  # another process made it at the same moment; tightened below
-    _tighten(path, PRIVATE_DIR)
+            pass  # another process made it at the same moment
 
 
 def _tighten(path: Path, mode: int) -> bool:
@@ -52,35 +56,56 @@ def _tighten(path: Path, mode: int) -> bool:
 
 
 def prepare_data_dir(data_dir: Path) -> None:
-    """Create the data directory 0700, or tighten one (and what is in it) that others could read.
+    """Create the data directory 0700, or tighten one (and the gateway's files in it) that others could read.
 
-    Raises :class:`ConfigError` when the directory cannot be made private (not ours, read-only).
+    Only what the gateway itself keeps there is touched (:data:`GATEWAY_ENTRIES`); a directory holding
+    other files too (``--data-dir`` pointed at a home or a shared directory by mistake) keeps its mode,
+    with a warning, so that nothing else on the machine breaks. Raises :class:`ConfigError` when a new
+    directory cannot be created private.
     """
-    existed = data_dir.exists()
-    try:
-        before = stat.S_IMODE(data_dir.stat().st_mode) if existed else None
-        private_mkdir(data_dir)
-    except OSError as exc:
-        raise ConfigError(f"{data_dir}: cannot make the data directory private (mode 0700): "
-                          f"{exc.strerror or exc}", field="data_dir") from None
-    if before is not None and before & 0o077:
-        log.warning("data directory %s was mode %04o (other users could read conversations and the signing "
-                    "secret); now 0700", data_dir, before)
-    if existed:
-        tightened = _tighten_tree(data_dir)
-        if tightened:
-            log.warning("made %d files and directories in %s private (0600 / 0700), e.g. %s", len(tightened),
-                        data_dir, ", ".join(str(p.relative_to(data_dir)) for p in tightened[:5]))
+    if not data_dir.exists():
+        try:
+            private_mkdir(data_dir)
+        except OSError as exc:
+            raise ConfigError(f"{data_dir}: cannot create the data directory (mode 0700): "
+                              f"{exc.strerror or exc}", field="data_dir") from None
+        return
+    before = stat.S_IMODE(data_dir.stat().st_mode)
+    if before & 0o077:
+        foreign = sorted(p.name for p in data_dir.iterdir() if not is_gateway_entry(p.name))
+        if foreign:
+            log.warning("data directory %s is mode %04o and holds files that are not the gateway's (%s): its mode "
+                        "is left as it is; give the gateway a directory of its own, or chmod 700 %s",
+                        data_dir, before, ", ".join(foreign[:5]), data_dir)
+        else:
+            try:
+                _tighten(data_dir, PRIVATE_DIR)
+            except OSError as exc:
+                raise ConfigError(f"{data_dir}: cannot make the data directory private (mode 0700): "
+                                  f"{exc.strerror or exc}", field="data_dir") from None
+            log.warning("data directory %s was mode %04o (other users could read conversations and the signing "
+                        "secret); now 0700", data_dir, before)
+    tightened = _tighten_entries(data_dir)
+    if tightened:
+        log.warning("made %d files and directories in %s private (0600 / 0700), e.g. %s", len(tightened),
+                    data_dir, ", ".join(str(p.relative_to(data_dir)) for p in tightened[:5]))
 
 
-def _tighten_tree(data_dir: Path) -> list[Path]:
+def is_gateway_entry(name: str) -> bool:
+    return name in GATEWAY_ENTRIES or name.startswith(("temp-", ".secret.key.")) or name.endswith((".aof", ".rdb"))
+
+
+def _tighten_entries(data_dir: Path) -> list[Path]:
+    """chmod the gateway's own entries (its directories recursively) to 0600 / 0700; the changed ones."""
     changed: list[Path] = []
-    for root, dirs, files in os.walk(data_dir):
-        here = Path(root)
-        if here == data_dir:
-            dirs[:] = [d for d in dirs if d not in PUBLIC_SUBDIRS]
-        for name in dirs + files:
-            path = here / name
+    for top in sorted(data_dir.iterdir()):
+        if not is_gateway_entry(top.name) or top.name in PUBLIC_SUBDIRS:
+            continue
+        paths = [top]
+        if top.is_dir() and not top.is_symlink():
+            for root, dirs, files in os.walk(top):
+                paths += [Path(root) / name for name in dirs + files]
+        for path in paths:
             try:
                 info = path.lstat()
                 if stat.S_ISDIR(info.st_mode):
@@ -91,7 +116,7 @@ def _tighten_tree(data_dir: Path) -> list[Path]:
                     continue  # symlinks, the Redis socket (Redis sets its mode)
                 if _tighten(path, wanted):
                     changed.append(path)
-            except OSError as exc:  # a file that is not ours or vanished meanwhile: say so, go on
+            except OSError as exc:  # not ours, or vanished meanwhile: say so, go on
                 log.warning("could not make %s private: %s", path, exc.strerror or exc)
     return changed
 

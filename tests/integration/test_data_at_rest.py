@@ -14,6 +14,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from gateway.data_dir import prepare_data_dir
+from gateway.embedded_redis import AUTH_CONFIG, MAX_SOCKET_PATH, EmbeddedRedis
 from gateway.errors import ConfigError
 from gateway.signing_secret import KEY_FILE, read_or_create_key_file, signing_secrets
 from tests.support.servers import GatewayProcess
@@ -35,9 +36,11 @@ async def test_real_serve_keeps_every_file_private(tmp_path: Path, loose_umask: 
     from tests.support.clients import Agent, Customer
 
     data = tmp_path / "data"
-    data.mkdir(mode=0o755)   # as an older version (or `mkdir data`) left it
-    (data / "notes.txt").write_text("left by an operator")
-    os.chmod(data / "notes.txt", 0o644)
+    data.mkdir(mode=0o755)   # as an older version (or `mkdir data`) left it, with an old recording
+    old = data / "recordings" / "c_old" / "call.ogg"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"OggS")
+    os.chmod(old, 0o644)
     gw = GatewayProcess(data, "--log-format", "text")   # embedded Redis, generated secret, demo agent
     await gw.start()
     try:
@@ -59,10 +62,11 @@ async def test_real_serve_keeps_every_file_private(tmp_path: Path, loose_umask: 
             assert mode(aof_dir) == 0o700
         assert aof and any(b"my card number is private" in p.read_bytes() for p in aof)
         assert mode(data) == 0o700
-        for path in [*aof, data / "redis.log", data / KEY_FILE, data / "agents.toml", data / "notes.txt"]:
+        for path in [*aof, data / "redis.log", data / KEY_FILE, data / "agents.toml", old]:
             assert mode(path) == 0o600, f"{path.name} is {mode(path):04o}"
+        assert mode(old.parent) == mode(old.parent.parent) == 0o700
         log = gw.log.read_text()
-        assert "was mode 0755" in log and "notes.txt" in log   # the tightening is logged
+        assert "was mode 0755" in log and "recordings/c_old/call.ogg" in log   # the tightening is logged
 
         # the secret is in the key file only: not a Redis value, not in the AOF
         secret = (data / KEY_FILE).read_bytes().strip()
@@ -81,6 +85,21 @@ def test_a_new_data_directory_is_created_private(tmp_path: Path, loose_umask: No
     data = tmp_path / "deep" / "data"
     prepare_data_dir(data)
     assert mode(data) == 0o700 and mode(data.parent) == 0o700
+
+
+def test_a_directory_holding_other_files_keeps_its_mode(tmp_path: Path, loose_umask: None,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    """--data-dir pointed at a shared directory by mistake: the gateway's files are made private, the rest
+    and the directory's own mode are left alone (other software may need them), with a warning."""
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    (shared / "website.html").write_text("public")
+    (shared / KEY_FILE).write_text("x" * 32)
+    os.chmod(shared / KEY_FILE, 0o644)
+    prepare_data_dir(shared)
+    assert mode(shared) == 0o755 and mode(shared / "website.html") == 0o644
+    assert mode(shared / KEY_FILE) == 0o600
+    assert "website.html" in caplog.text and "chmod 700" in caplog.text
 
 
 def test_two_nodes_creating_the_key_file_at_once_get_the_same_secret(tmp_path: Path, loose_umask: None) -> None:
@@ -145,3 +164,29 @@ async def test_nodes_with_different_generated_secrets_on_one_redis_refuse_to_sta
         assert await signing_secrets(redis, "cg", first[0].decode(), tmp_path / "b", embedded=False) == first
     finally:
         await redis.aclose()
+
+
+async def test_embedded_redis_on_loopback_tcp_requires_a_password(tmp_path: Path, loose_umask: None,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """A data directory path too long for a unix socket: loopback TCP, which every local user can reach."""
+    data = tmp_path / ("d" * 100) / "data"
+    embedded = EmbeddedRedis(data)
+    url = await embedded.start()
+    try:
+        assert len(str(data / "redis.sock")) > MAX_SOCKET_PATH and url.startswith("redis://:")
+        password = url.split("redis://:")[1].split("@")[0]
+        assert password not in caplog.text
+        anonymous = aioredis.Redis.from_url("redis://" + url.split("@")[1])
+        try:
+            with pytest.raises(aioredis.AuthenticationError):
+                await anonymous.ping()
+        finally:
+            await anonymous.aclose()
+        client = aioredis.Redis.from_url(url)
+        try:
+            assert await client.ping()
+        finally:
+            await client.aclose()
+        assert mode(data) == 0o700 and mode(data / AUTH_CONFIG) == 0o600 and mode(data / "redis.log") == 0o600
+    finally:
+        await embedded.stop()
