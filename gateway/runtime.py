@@ -32,11 +32,11 @@ from .config import Settings
 from .conversations import Conversations
 from .data_dir import prepare_data_dir, warn_if_readable
 from .embedded_redis import EmbeddedRedis
-from .signing_secret import signing_secrets
 from .errors import ConfigError
 from .presence import Presence
 from .queue_board import QueueBoard
 from .routing import Router
+from .signing_secret import signing_secrets
 from .site_tokens import SiteKeys
 from .speech import SpeechRecognition
 from .store import Keys, Store

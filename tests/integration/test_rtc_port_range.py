@@ -22,7 +22,7 @@ from tests.conftest import Clients, bounded
 from tests.support.caller import Caller
 from tests.support.servers import Node, start_node
 
-CANDIDATE = re.compile(r"^a=candidate:\S+ \d+ udp \d+ (\S+) (\d+) typ host", re.M)
+CANDIDATE = re.compile(r"^a=candidate:\S+ \d+ udp \d+ (\S+) (\d+) typ host", re.MULTILINE)
 
 
 def free_range(size: int) -> tuple[int, int]:
