@@ -90,9 +90,9 @@ async def signing_secrets(redis: aioredis.Redis, prefix: str, configured: str | 
             await _forget_old(redis, old_key, embedded, reason="a secret is configured")
     else:
         key_file = data_dir / KEY_FILE
-        migrate = isinstance(old, bytes) and len(old) >= 16 and not key_file.exists()
-        chosen = [read_or_create_key_file(key_file, initial=old if migrate else None)]
-        if migrate:
+        migrating = old if isinstance(old, bytes) and len(old) >= 16 and not key_file.exists() else None
+        chosen = [read_or_create_key_file(key_file, initial=migrating)]
+        if migrating is not None:
             log.warning("moved the token signing secret from Redis (%s) to %s; existing tokens stay valid",
                         old_key, key_file)
         if old is not None:

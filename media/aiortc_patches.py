@@ -186,7 +186,7 @@ async def _get_component_candidates(self: aioice.ice.Connection, component: int,
         return await ORIGINAL_GET_COMPONENT_CANDIDATES(self, component, addresses, timeout)
     loop = asyncio.get_running_loop()
     if not isinstance(getattr(loop, "create_datagram_endpoint", None), _RangeBinder):
-        loop.create_datagram_endpoint = _RangeBinder(loop.create_datagram_endpoint)  # type: ignore[method-assign]
+        loop.create_datagram_endpoint = _RangeBinder(loop.create_datagram_endpoint)  # type: ignore[method-assign,assignment]
     marker = _gathering.set(chosen)
     try:
         return await ORIGINAL_GET_COMPONENT_CANDIDATES(self, component, addresses, timeout)
