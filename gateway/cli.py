@@ -24,6 +24,7 @@ from ivr.model import Flow
 from . import logs
 from .agents import add_agent, load_agents
 from .config import ENVIRONMENT, from_sources
+from .data_dir import private_mkdir
 from .errors import ConfigError, GatewayError
 from .routing import parse_skills
 
@@ -165,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
                 print("password must have at least 8 characters", file=sys.stderr)
                 return 2
             path = _agents_file(args.file)
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_mkdir(path.parent)   # usually the data directory: 0700 when it is new
             roles = ("agent", "supervisor") if args.supervisor else ("agent",)
             try:
                 skills = parse_skills(args.skills or "")

@@ -4,6 +4,7 @@ and the token signing secret lives in a 0600 key file (or ``--secret``), never i
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import stat
 import threading
@@ -190,3 +191,14 @@ async def test_embedded_redis_on_loopback_tcp_requires_a_password(tmp_path: Path
         assert mode(data) == 0o700 and mode(data / AUTH_CONFIG) == 0o600 and mode(data / "redis.log") == 0o600
     finally:
         await embedded.stop()
+
+
+def test_agents_add_on_a_fresh_machine_creates_private_files(tmp_path: Path, loose_umask: None,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """`contact-gateway agents add` before the first start: the data directory and the file are private."""
+    from gateway import cli
+
+    path = tmp_path / "data" / "agents.toml"
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password\n"))
+    assert cli.main(["agents", "add", "ann", "--password-stdin", "--file", str(path)]) == 0
+    assert mode(path.parent) == 0o700 and mode(path) == 0o600
