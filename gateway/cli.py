@@ -102,6 +102,10 @@ async def _serve(settings_flags: dict[str, object]) -> None:
 
     settings = from_sources(settings_flags, os.environ)
     logs.setup(settings.log_format)
+    for name in ("secret", "webhook_secret", "site_keys"):
+        if settings_flags.get(name) is not None:
+            log.warning("--%s on the command line is visible to every local user (ps, /proc); prefer the "
+                        "environment variable %s", name.replace("_", "-"), ENVIRONMENT[name][0])
     app = create_app(settings)
     runner = web.AppRunner(app, shutdown_timeout=5, access_log=None)
     await runner.setup()

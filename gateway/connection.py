@@ -20,7 +20,8 @@ from aiohttp import WSMsgType, web
 
 from . import protocol
 from .bus import Bus
-from .errors import BadRequest, GatewayError
+from .errors import BadRequest, GatewayError, InternalError
+from .json_input import is_clean
 from .protocol import ServerFrame, parse_event_id
 from .runtime import SOCKETS
 
@@ -69,17 +70,28 @@ class Connection:
         return True
 
     async def _send_loop(self) -> None:
+        """Send the queue in order. A step that fails answers with its error (``internal`` for a bug, logged once)
+        and the queue goes on; the loop ends only when the socket is gone."""
         while True:
             item = await self.outbox.get()
+            try:
+                await self._send_one(item)
+            except ConnectionResetError:
+                log.info("socket gone while sending", extra=self.log_extra)
+                return
+
+    async def _send_one(self, item: dict[str, Any] | Step) -> None:
+        try:
             if callable(item):
-                try:
-                    await item()
-                except GatewayError as exc:
-                    await self.send_error(exc)
-                continue
-            if item.get("type") == ServerFrame.EVENT and not self.fresh(item["event"]):
-                continue
-            await self.ws.send_json(item)
+                await item()
+            elif item.get("type") != ServerFrame.EVENT or self.fresh(item["event"]):
+                await self.ws.send_json(item)
+        except ConnectionResetError:
+            raise
+        except GatewayError as exc:
+            await self.send_error(exc)
+        except Exception as exc:  # noqa: BLE001 - the edge: logged with its traceback, answered as 'internal'
+            await self.send_error(InternalError.logged(exc, log, "a queued step", self.log_extra))
 
     async def send_error(self, exc: GatewayError, client_id: str | None = None, call_id: str | None = None) -> None:
         """An ``error`` frame; ``client_id`` / ``call_id`` echo the frame it answers, so the client knows which."""
@@ -88,7 +100,8 @@ class Connection:
             frame["client_id"] = client_id
         if call_id:
             frame["call_id"] = call_id
-        log.info("client error %s: %s", exc.code, exc.message, extra=self.log_extra)
+        if not isinstance(exc, InternalError):   # that one was logged where it was caught, with its traceback
+            log.info("client error %s: %s", exc.code, exc.message, extra=self.log_extra)
         if not self.ws.closed:
             await self.ws.send_json(frame)
 
@@ -134,12 +147,22 @@ class Connection:
                 return None
             except GatewayError as exc:
                 await self.send_error(exc)
+            except ConnectionResetError:
+                return None
+            except Exception as exc:  # noqa: BLE001 - the edge: logged with its traceback, answered as 'internal'
+                await self.send_error(InternalError.logged(exc, log, "a hello frame", self.log_extra))
+            if self.ws.closed:
+                return None
 
     async def serve(self) -> None:
-        """Run the connection until the socket closes. Subclasses implement start() and handle()."""
+        """Run the connection until the socket closes. Subclasses implement start() and handle().
+
+        Whatever one frame does wrong, the socket goes on: a GatewayError is answered with its error frame, any
+        other exception (a bug) with an ``internal`` error frame carrying a request id, logged once with its
+        traceback. Only a failure in start() (after a valid hello) closes the socket, with code 1011."""
         try:
             hello = await self.hello()
-            if hello is None or not await self.start(hello):
+            if hello is None or not await self._start(hello):
                 return
             self._sender = asyncio.create_task(self._send_loop(), name=f"{self.role}-sender")
             while not self.ws.closed:
@@ -150,12 +173,30 @@ class Connection:
                         break
                     await self.handle(protocol.parse(obj, role=self.role))
                 except GatewayError as exc:
-                    client_id = obj.get("client_id") if isinstance(obj, dict) else None
-                    call_id = obj.get("call_id") if isinstance(obj, dict) else None
-                    self.push(_error_step(self, exc, client_id if isinstance(client_id, str) else None,
-                                          call_id if isinstance(call_id, str) else None))
+                    self.push(_error_step(self, exc, _echo(obj, "client_id"), _echo(obj, "call_id")))
+                except ConnectionResetError:
+                    break
+                except Exception as exc:  # noqa: BLE001 - the edge: logged with its traceback, answered as 'internal'
+                    internal = InternalError.logged(exc, log, f"a {_echo(obj, 'type') or 'client'} frame", self.log_extra)
+                    self.push(_error_step(self, internal, _echo(obj, "client_id"), _echo(obj, "call_id")))
+        except ConnectionResetError:
+            log.info("socket gone", extra=self.log_extra)
         finally:
-            await self.finish()
+            try:
+                await self.finish()
+            except Exception as exc:  # noqa: BLE001 - the edge: logged with its traceback; the socket is over anyway
+                InternalError.logged(exc, log, "closing a connection", self.log_extra)
+
+    async def _start(self, hello: protocol.Hello) -> bool:
+        """start(), with an unexpected failure answered as 'internal' and the socket closed (1011)."""
+        try:
+            return await self.start(hello)
+        except ConnectionResetError:
+            return False
+        except Exception as exc:  # noqa: BLE001 - the edge: logged with its traceback, answered as 'internal'
+            await self.send_error(InternalError.logged(exc, log, "starting a connection", self.log_extra))
+            await self.ws.close(code=1011, message=b"internal error")
+            return False
 
     async def finish(self) -> None:
         if self._sender is not None:
@@ -164,8 +205,6 @@ class Connection:
                 await self._sender
             except asyncio.CancelledError:
                 pass
-            except Exception as exc:  # noqa: BLE001 - the socket broke mid-send; the client resumes on reconnect
-                log.info("sender stopped: %r", exc, extra=self.log_extra)
         for channel in list(self.channels):
             await self.unsubscribe(channel)
         await self.stop()
@@ -180,6 +219,12 @@ class Connection:
 
     async def stop(self) -> None:
         """Release what start() took (presence, ...)."""
+
+
+def _echo(obj: dict[str, Any] | None, name: str) -> str | None:
+    """A field of the client's frame to echo in its error frame: only a short identifier, never junk."""
+    value = obj.get(name) if isinstance(obj, dict) else None
+    return value if isinstance(value, str) and 0 < len(value) <= 64 and is_clean(value) else None
 
 
 def _error_step(conn: Connection, exc: GatewayError, client_id: str | None, call_id: str | None = None) -> Step:

@@ -8,6 +8,9 @@ it into its own shape in exactly one place: the WebSocket handlers into an
 
 from __future__ import annotations
 
+import logging
+import secrets
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -68,6 +71,30 @@ class Conflict(GatewayError):
 class TooManyRequests(GatewayError):
     code = "rate_limited"
     http_status = 429
+
+
+class InternalError(GatewayError):
+    """An unexpected failure (a bug) while handling one request or frame. The client gets a generic message and
+    a ``request_id``; the log has the traceback under the same id (logged once, where it was caught)."""
+
+    code = "internal"
+    http_status = 500
+
+    def __init__(self, request_id: str):
+        super().__init__(f"something went wrong on our side; quote request id {request_id} if you report it")
+        self.request_id = request_id
+
+    @classmethod
+    def logged(cls, exc: BaseException, logger: logging.Logger, where: str,
+               extra: Mapping[str, str] | None = None) -> InternalError:
+        """Log ``exc`` once, with its traceback and a new request id, and return the error to answer with."""
+        request_id = secrets.token_hex(6)
+        logger.error("unexpected %s in %s (request_id %s)", type(exc).__name__, where, request_id, exc_info=exc,
+                     extra={**(extra or {}), "request_id": request_id})
+        return cls(request_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "request_id": self.request_id}
 
 
 class ConfigError(GatewayError):

@@ -11,13 +11,15 @@ Frames are JSON objects with a ``type``. The full protocol is described in
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from .errors import BadRequest, FrameTooLarge
+from media.sdp_offer import BadOffer, check_offer
+
+from .errors import BadRequest
+from .json_input import check_text, loads_object
 
 MAX_FRAME_BYTES = 16 * 1024
 MAX_TEXT_CHARS = 4000
@@ -255,20 +257,15 @@ Frame = (Hello | SendMessage | SendNote | Typing | SetStatus | OpenConversation 
 
 
 def decode(raw: str | bytes) -> dict[str, Any]:
-    """Bytes or text off the socket -> a JSON object, or a clear BadRequest."""
-    size = len(raw.encode() if isinstance(raw, str) else raw)
-    if size > MAX_FRAME_BYTES:
-        raise FrameTooLarge(f"frame is {size} bytes; the limit is {MAX_FRAME_BYTES}")
-    try:
-        obj = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"frame is not valid JSON: {exc}", code="bad_json") from None
-    if not isinstance(obj, dict):
-        raise BadRequest("frame must be a JSON object", code="bad_json")
-    return obj
+    """Bytes or text off the socket -> a JSON object, or a clear BadRequest (size and nesting checked before
+    parsing: see gateway/json_input.py)."""
+    return loads_object(raw, what="frame", max_bytes=MAX_FRAME_BYTES)
 
 
-def _str(obj: dict[str, Any], name: str, *, max_len: int, required: bool = True, allow_empty: bool = False) -> str | None:
+def _str(obj: dict[str, Any], name: str, *, max_len: int, required: bool = True, allow_empty: bool = False,
+         multiline: bool = False) -> str | None:
+    """A string field: real text (no lone surrogate, no control character; ``multiline`` text may keep
+    newlines and tabs, identifiers may not), within ``max_len``."""
     value = obj.get(name)
     if value is None:
         if required:
@@ -280,11 +277,11 @@ def _str(obj: dict[str, Any], name: str, *, max_len: int, required: bool = True,
         raise BadRequest(f"'{name}' must not be empty", field=name, code="bad_field")
     if len(value) > max_len:
         raise BadRequest(f"'{name}' is {len(value)} characters; the limit is {max_len}", field=name, code="bad_field")
-    return value
+    return check_text(value, name, multiline=multiline)
 
 
-def _req(obj: dict[str, Any], name: str, *, max_len: int) -> str:
-    value = _str(obj, name, max_len=max_len)
+def _req(obj: dict[str, Any], name: str, *, max_len: int, multiline: bool = False) -> str:
+    value = _str(obj, name, max_len=max_len, multiline=multiline)
     assert value is not None
     return value
 
@@ -304,13 +301,13 @@ def _context(obj: dict[str, Any]) -> dict[str, str]:
         raise BadRequest(f"'context' has {len(ctx)} keys; the limit is {MAX_CONTEXT_KEYS}", field="context", code="bad_field")
     out: dict[str, str] = {}
     for key, value in ctx.items():
-        if not CONTEXT_KEY_RE.match(key):
+        if not CONTEXT_KEY_RE.fullmatch(key):   # fullmatch: "$" alone lets a trailing newline through
             raise BadRequest(f"context key {key[:40]!r} must be 1-40 lower_case letters, digits or _, starting "
                              "with a letter", field="context", code="bad_field")
         if not isinstance(value, str) or len(value) > MAX_CONTEXT_VALUE_CHARS:
             raise BadRequest(f"'context.{key}' must be a string of at most {MAX_CONTEXT_VALUE_CHARS} characters",
                              field=f"context.{key}", code="bad_field")
-        out[key] = value
+        out[key] = check_text(value, f"context.{key}", multiline=True)
     return out
 
 
@@ -330,6 +327,21 @@ _CUSTOMER_FRAMES = {ClientFrame.HELLO, ClientFrame.MESSAGE, ClientFrame.TYPING, 
 _AGENT_FRAMES = set(ClientFrame) - {ClientFrame.DTMF, ClientFrame.CALLBACK_CANCEL}
 
 
+def _offer(obj: dict[str, Any], *, required: bool) -> str | None:
+    """The ``sdp`` of an offer, checked at the edge as far as parsing can tell (media/sdp_offer.py): a bad one is
+    ``bad_sdp`` (or ``no_audio``) whoever sends it and whatever the call's state."""
+    sdp = _str(obj, "sdp", max_len=MAX_SDP_CHARS, required=required, multiline=True)
+    if sdp is None:
+        return None
+    if not sdp.startswith("v=0"):
+        raise BadRequest("'sdp' is not an SDP offer (it must start with v=0)", field="sdp", code="bad_sdp")
+    try:
+        check_offer(sdp)
+    except BadOffer as exc:
+        raise BadRequest(exc.message, field="sdp", code=exc.code) from None
+    return sdp
+
+
 def parse(obj: dict[str, Any], *, role: str) -> Frame:
     """A decoded JSON object -> a typed frame for ``role`` ('customer' or 'agent')."""
     kind = obj.get("type")
@@ -338,7 +350,7 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
     try:
         frame_type = ClientFrame(kind)
     except ValueError:
-        raise BadRequest(f"unknown frame type '{kind[:40]}'", field="type", code="unknown_type") from None
+        raise BadRequest(f"unknown frame type {ascii(kind[:40])}", field="type", code="unknown_type") from None
     allowed = _CUSTOMER_FRAMES if role == "customer" else _AGENT_FRAMES
     if frame_type not in allowed:
         raise BadRequest(f"frame type '{kind}' is not allowed for a {role}", field="type", code="unknown_type")
@@ -353,18 +365,19 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
                          if role == "customer" else None)
         case ClientFrame.MESSAGE:
             return SendMessage(client_id=_req(obj, "client_id", max_len=MAX_CLIENT_ID_CHARS),
-                               text=_req(obj, "text", max_len=MAX_TEXT_CHARS),
+                               text=_req(obj, "text", max_len=MAX_TEXT_CHARS, multiline=True),
                                conversation_id=_str(obj, "conversation_id", max_len=64, required=conv_required))
         case ClientFrame.NOTE:
             return SendNote(conversation_id=_req(obj, "conversation_id", max_len=64),
                             client_id=_req(obj, "client_id", max_len=MAX_CLIENT_ID_CHARS),
-                            text=_req(obj, "text", max_len=MAX_TEXT_CHARS))
+                            text=_req(obj, "text", max_len=MAX_TEXT_CHARS, multiline=True))
         case ClientFrame.TYPING:
             active = obj.get("active")
             if not isinstance(active, bool):
                 raise BadRequest("'active' must be true or false", field="active", code="bad_field")
             return Typing(active=active,
-                          draft=_str(obj, "draft", max_len=MAX_DRAFT_CHARS, required=False, allow_empty=True),
+                          draft=_str(obj, "draft", max_len=MAX_DRAFT_CHARS, required=False, allow_empty=True,
+                                     multiline=True),
                           conversation_id=_str(obj, "conversation_id", max_len=64, required=conv_required))
         case ClientFrame.STATUS:
             status = obj.get("status")
@@ -379,11 +392,8 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
             return CloseConversation(conversation_id=_req(obj, "conversation_id", max_len=64),
                                      disposition=_req(obj, "disposition", max_len=64))
         case ClientFrame.CALL_OFFER:
-            sdp = _req(obj, "sdp", max_len=MAX_SDP_CHARS)
-            if not sdp.startswith("v=0"):
-                raise BadRequest("'sdp' is not an SDP offer (it must start with v=0)", field="sdp", code="bad_sdp")
-            if "\nm=audio " not in sdp.replace("\r\n", "\n"):
-                raise BadRequest("the offer has no audio section (m=audio)", field="sdp", code="no_audio")
+            sdp = _offer(obj, required=True)
+            assert sdp is not None
             return CallOffer(call_id=_req(obj, "call_id", max_len=64), sdp=sdp)
         case ClientFrame.DTMF:
             digits = _req(obj, "digits", max_len=32)
@@ -403,9 +413,7 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
             mode = obj.get("mode", "listen")
             if mode not in ("listen", "whisper"):
                 raise BadRequest("'mode' must be 'listen' or 'whisper'", field="mode", code="bad_field")
-            offer = _str(obj, "sdp", max_len=MAX_SDP_CHARS, required=False)
-            if offer is not None and not offer.startswith("v=0"):
-                raise BadRequest("'sdp' is not an SDP offer (it must start with v=0)", field="sdp", code="bad_sdp")
+            offer = _offer(obj, required=False)
             return MonitorCall(call_id=_req(obj, "call_id", max_len=64), mode=mode, sdp=offer)
         case ClientFrame.CALL_CONSULT:
             action = obj.get("action")

@@ -7,7 +7,6 @@ middleware; handlers raise :class:`~gateway.errors.GatewayError`.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import time
@@ -21,7 +20,8 @@ from webclient import STATIC_DIR
 from . import security_headers, tokens
 from .agents import Agent
 from .client_ip import client_ip, parse_networks
-from .errors import BadRequest, Forbidden, GatewayError, NotFound, TooManyRequests, Unauthorized
+from .errors import BadRequest, Forbidden, GatewayError, InternalError, NotFound, TooManyRequests, Unauthorized
+from .json_input import check_text, loads_object
 from .passwords import hash_password, verify_password
 from .protocol import EventType
 from .runtime import SERVICES
@@ -35,34 +35,47 @@ _DUMMY_HASH = hash_password("timing-equaliser", n=2**14)
 
 @web.middleware
 async def problem_json(request: web.Request, handler: Any) -> web.StreamResponse:
+    """The one place HTTP errors take their shape: a GatewayError is its problem JSON; any other exception (a
+    bug) is logged once with its traceback and a request id, and answered 500 ``internal`` with that id.
+    aiohttp's own HTTP exceptions (404, 405, ...) pass; cancellation is never caught."""
     try:
         return await handler(request)
     except GatewayError as exc:
         return web.json_response(exc.to_dict(), status=exc.http_status)
+    except web.HTTPException:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the edge: logged with its traceback, answered as 'internal'
+        if isinstance(exc, ConnectionResetError) and (request.transport is None or request.transport.is_closing()):
+            log.info("client went away during %s %s", request.method, request.path)
+            raise web.HTTPBadRequest() from None   # nobody reads it; aiohttp closes quietly
+        internal = InternalError.logged(exc, log, f"{request.method} {request.path}")
+        return web.json_response(internal.to_dict(), status=internal.http_status)
 
 
 async def read_json(request: web.Request, max_bytes: int = 16 * 1024) -> dict[str, Any]:
+    """The request body as a JSON object: size and nesting limits before parsing, strict JSON
+    (gateway/json_input.py); ``frame_too_large`` / ``bad_json`` otherwise."""
     if request.content_length is not None and request.content_length > max_bytes:
         raise BadRequest(f"body is over {max_bytes} bytes", code="frame_too_large")
-    raw = await request.content.read(max_bytes + 1)
+    raw = bytearray()
+    while len(raw) <= max_bytes:   # read() returns what has arrived: loop until the end or past the limit
+        chunk = await request.content.read(max_bytes + 1 - len(raw))
+        if not chunk:
+            break
+        raw += chunk
     if len(raw) > max_bytes:
         raise BadRequest(f"body is over {max_bytes} bytes", code="frame_too_large")
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise BadRequest(f"body is not valid JSON: {exc}", code="bad_json") from None
-    if not isinstance(body, dict):
-        raise BadRequest("body must be a JSON object", code="bad_json")
-    return body
+    return loads_object(bytes(raw), what="body", max_bytes=max_bytes)
 
 
 def _field(body: dict[str, Any], name: str) -> str:
+    """A required string of the body: real text without control characters (gateway/json_input.py)."""
     value = body.get(name)
     if not isinstance(value, str) or not value:
         raise BadRequest(f"'{name}' is required", field=name, code="missing_field")
     if len(value) > 256:
         raise BadRequest(f"'{name}' is too long", field=name, code="bad_field")
-    return value
+    return check_text(value, name, multiline=False)
 
 
 async def login(request: web.Request) -> web.Response:

@@ -23,36 +23,16 @@ import av
 import numpy as np
 import numpy.typing as npt
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
-from aiortc import sdp as aiortc_sdp
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from media.audio import FrameConverter
-from media.errors import MediaError
 from media.player import PromptPlayer
+from media.sdp_offer import NEGOTIATION_ERRORS, BadOffer, check_offer
 from media.telephone_event import enable_telephone_events
 
 Samples = npt.NDArray[np.int16]
 
-
-class BadOffer(MediaError):
-    """An SDP offer the leg cannot answer: unparseable, no audio, no ICE credentials or DTLS fingerprint."""
-
-    code = "bad_sdp"
-
-
-def check_offer(offer_sdp: str) -> None:
-    """Refuse an unusable offer before anything is created for it (cheap: parsing only)."""
-    try:
-        parsed = aiortc_sdp.SessionDescription.parse(offer_sdp)
-    except (ValueError, KeyError, IndexError) as exc:
-        raise BadOffer(f"the SDP offer could not be parsed: {exc}") from None
-    audio = [m for m in parsed.media if m.kind == "audio"]
-    if not audio:
-        raise BadOffer("the offer has no audio", code="no_audio")
-    if not (audio[0].ice and audio[0].ice.usernameFragment and audio[0].ice.password):
-        raise BadOffer("the offer has no ICE credentials (a=ice-ufrag / a=ice-pwd)")
-    if not (audio[0].dtls and audio[0].dtls.fingerprints):
-        raise BadOffer("the offer has no DTLS fingerprint (a=fingerprint)")
+__all__ = ["AudioLeg", "BadOffer", "Samples", "check_offer"]
 
 
 class AudioLeg:
@@ -97,10 +77,11 @@ class AudioLeg:
                 self._closed = True
                 self._on_closed("ice_failed" if state == "failed" else "connection_closed")
 
+        check_offer(offer_sdp)   # BadOffer for what aiortc would trip over (it asserts and indexes freely)
         try:
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
-        except (ValueError, KeyError, IndexError) as exc:
-            raise BadOffer(f"the SDP offer could not be used: {exc}") from None
+        except NEGOTIATION_ERRORS as exc:
+            raise BadOffer(f"the SDP offer could not be used: {type(exc).__name__}: {exc}"[:300]) from None
         if not any(t.kind == "audio" for t in self.pc.getTransceivers()):
             raise BadOffer("the offer has no audio", code="no_audio")
         if self._opus_silence is not None and "opus/48000" in offer_sdp.lower():
@@ -109,7 +90,10 @@ class AudioLeg:
             if transceiver.kind == "audio":
                 transceiver.sender.replaceTrack(self.player)
                 transceiver.direction = "sendrecv"
-        answer = await self.pc.createAnswer()
+        try:
+            answer = await self.pc.createAnswer()
+        except NEGOTIATION_ERRORS as exc:
+            raise BadOffer(f"no answer to this SDP offer: {type(exc).__name__}: {exc}"[:300]) from None
         await self.pc.setLocalDescription(answer)
         return self.pc.localDescription.sdp
 

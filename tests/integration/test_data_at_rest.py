@@ -202,3 +202,14 @@ def test_agents_add_on_a_fresh_machine_creates_private_files(tmp_path: Path, loo
     monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password\n"))
     assert cli.main(["agents", "add", "ann", "--password-stdin", "--file", str(path)]) == 0
     assert mode(path.parent) == 0o700 and mode(path) == 0o600
+
+
+async def test_a_configured_secret_makes_no_key_file_and_the_flag_is_warned_about(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    gw = GatewayProcess(data, "--log-format", "text", "--secret", "flag-secret-0123456789abcdef")
+    await gw.start()
+    try:
+        assert not (data / KEY_FILE).exists()
+        assert "--secret on the command line is visible to every local user" in gw.log.read_text()
+    finally:
+        assert await gw.stop() == 0

@@ -1,0 +1,92 @@
+"""Untrusted JSON in: size and nesting limits before the parser, strict JSON, strings that are real text.
+
+Every JSON object a client sends (a WebSocket frame, an HTTP body) goes through
+:func:`loads_object`; every string field taken from it through
+:func:`check_text`. What they guarantee to the rest of the gateway:
+
+* the parser never sees more than the size limit, nor nesting deeper than
+  :data:`MAX_DEPTH` (a cheap scan of the raw text, brackets inside strings
+  ignored, refuses it first: Python's parser recurses and a few thousand
+  levels end in RecursionError);
+* bytes are UTF-8; ``NaN`` / ``Infinity`` are refused (they are not JSON);
+* a string field holds text that can be stored and sent anywhere: no lone
+  UTF-16 surrogate (``"\\ud800"`` is valid JSON but encodes to nothing) and no
+  control character; text fields (messages, drafts, SDP) may keep
+  newline, carriage return and tab, identifiers may not.
+
+Failures are :class:`~gateway.errors.BadRequest` (``bad_json``,
+``frame_too_large``, ``bad_field``) naming the limit or the field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from itertools import accumulate
+from typing import Any
+
+from .errors import BadRequest, FrameTooLarge
+
+MAX_DEPTH = 32
+
+# a JSON string (escapes included); what is inside one does not count as nesting
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+# lone surrogates and C0 / DEL / C1 controls; text may keep \t \n \r, identifiers nothing of it
+_BAD_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_BAD_IN_ID = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def nesting_depth(text: str) -> int:
+    """How deep arrays and objects nest in ``text`` (brackets inside strings ignored); no parsing."""
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0)
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def loads_object(raw: str | bytes, *, what: str = "frame", max_bytes: int) -> dict[str, Any]:
+    """Raw client input -> a JSON object, or BadRequest (``frame_too_large`` / ``bad_json``) saying why."""
+    size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise FrameTooLarge(f"{what} is {size} bytes; the limit is {max_bytes}")
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadRequest(f"{what} is not UTF-8 text: {exc.reason} at byte {exc.start}", code="bad_json") from None
+    # fewer opening brackets than the limit cannot nest past it: most frames skip the scan
+    depth = nesting_depth(raw) if raw.count("[") + raw.count("{") > MAX_DEPTH else 0
+    if depth > MAX_DEPTH:
+        raise BadRequest(f"{what} nests {depth} levels deep; the limit is {MAX_DEPTH}", code="bad_json")
+    try:
+        obj = json.loads(raw, parse_constant=_no_constants)
+    except ValueError as exc:   # JSONDecodeError, NaN / Infinity, integers over Python's digit limit
+        raise BadRequest(f"{what} is not valid JSON: {_printable(str(exc))}", code="bad_json") from None
+    if not isinstance(obj, dict):
+        raise BadRequest(f"{what} must be a JSON object", code="bad_json")
+    return obj
+
+
+def check_text(value: str, name: str, *, multiline: bool) -> str:
+    """``value`` if it is real text (``multiline``: newlines and tabs allowed), else BadRequest naming ``name``."""
+    bad = (_BAD_IN_TEXT if multiline else _BAD_IN_ID).search(value)
+    if bad is not None:
+        char = bad.group()
+        what = "a lone UTF-16 surrogate" if "\ud800" <= char <= "\udfff" else "a control character"
+        raise BadRequest(f"'{_printable(name)}' holds {what} ({ascii(char)}) at position {bad.start()}",
+                         field=_printable(name), code="bad_field")
+    return value
+
+
+def is_clean(value: str) -> bool:
+    """True when ``value`` could be an identifier (no surrogate, no control character)."""
+    return _BAD_IN_ID.search(value) is None
+
+
+def _printable(text: str) -> str:
+    """``text`` as it may appear in an error message and a log line (client junk escaped)."""
+    return text if is_clean(text) else ascii(text)[1:-1]
