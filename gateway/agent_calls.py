@@ -50,7 +50,7 @@ from .agents import Agent
 from .call_commands import CallCommands
 from .call_monitors import CallMonitors, Monitor
 from .consults import Consult, Consults
-from .errors import BadRequest, Conflict, GatewayError, NotFound
+from .errors import BadRequest, Conflict, Forbidden, GatewayError, NotFound
 from .protocol import AgentStatus, CallStatus, EventType
 from .routing import now_ms
 from .tasks import cancel_and_wait
@@ -219,7 +219,7 @@ class AgentCalls:
 
     # ---------------------------------------------------------------- the agent's side
 
-    def for_agent(self, agent: Agent, call_id: str) -> Handoff:
+    def for_agent(self, agent: Agent, call_id: str, *, answering: bool = False) -> Handoff:
         handoff = self.handoffs.get(call_id)
         if handoff is None:
             if call_id in self.calls.calls:
@@ -227,6 +227,8 @@ class AgentCalls:
             raise NotFound(f"no call {call_id} on this node (it ended, or it is anchored on another node)",
                            field="call_id")
         if handoff.agent_id != agent.id:
+            if handoff.leg is not None and not answering:   # another agent's call in progress: not theirs to touch
+                raise Forbidden("this call is another agent's", field="call_id")
             raise Conflict("this call is not for you", field="call_id", code="not_ringing")
         return handoff
 
@@ -235,7 +237,7 @@ class AgentCalls:
         found = self.handoffs.get(call_id)
         if found is not None and self.consults.is_consultant(found, agent):
             return await self.consults.accept(found, agent, offer_sdp)
-        handoff = self.for_agent(agent, call_id)
+        handoff = self.for_agent(agent, call_id, answering=True)
         if handoff.leg is not None:
             raise Conflict("the call was already answered", field="call_id", code="already_answered")
         call = handoff.call

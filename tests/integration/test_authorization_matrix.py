@@ -1,0 +1,250 @@
+"""Who may do what, over every HTTP route and every client frame type, on a real node with a live call.
+
+The two tables below are checked against the gateway's own lists: the app's route table and the
+protocol's ``ClientFrame`` enum. A new route or a new frame type without a rule here fails this test,
+so nobody adds a door without saying who may open it.
+
+The scene: customer A is on a call that agent alice answered (A's conversation is alice's);
+customer B is someone else; bob is another agent; carol is a supervisor. Every cross-party attempt
+(B on A's call, bob on alice's conversation and call, a customer token on the agent socket, ...) must be
+refused with the code the rule names, and leave A's conversation and call exactly as they were.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from gateway.protocol import CallStatus, ClientFrame
+from tests.conftest import Clients
+from tests.support.caller import Caller
+from tests.support.clients import Agent, Customer
+from tests.support.servers import Node
+from tests.support.softphone import Softphone
+
+Frame = dict[str, Any]
+
+
+@dataclass
+class Scene:
+    node: Node
+    a: Customer
+    b: Customer
+    alice: Agent
+    bob: Agent
+    carol: Agent
+    caller: Caller
+    phone: Softphone
+    cid: str          # A's conversation, alice's
+    call_id: str      # A's call, connected to alice
+    phone_sdp: str = ""   # an offer bob could send to take alice's call
+
+
+# ---------------------------------------------------------------- socket frames
+# frame type -> list of (who sends it, the frame, the error code it must get). Every ClientFrame has a row.
+
+def frame_rules(s: Scene) -> dict[ClientFrame, list[tuple[Agent | Customer, Frame, str]]]:
+    cid, call = s.cid, s.call_id
+    return {
+        ClientFrame.HELLO: [],   # checked on fresh sockets below: wrong kind of token, forged, none on the desk
+        ClientFrame.MESSAGE: [(s.bob, {"type": "message", "conversation_id": cid, "client_id": "x1", "text": "hi"},
+                               "forbidden")],
+        ClientFrame.NOTE: [(s.bob, {"type": "note", "conversation_id": cid, "client_id": "x2", "text": "n"},
+                            "forbidden"),
+                           (s.b, {"type": "note", "conversation_id": cid, "client_id": "x3", "text": "n"},
+                            "unknown_type")],
+        ClientFrame.TYPING: [(s.bob, {"type": "typing", "conversation_id": cid, "active": True}, "forbidden")],
+        ClientFrame.STATUS: [(s.b, {"type": "status", "status": "available"}, "unknown_type")],
+        ClientFrame.OPEN: [(s.bob, {"type": "open", "conversation_id": cid}, "forbidden"),
+                           (s.b, {"type": "open", "conversation_id": cid}, "unknown_type")],
+        ClientFrame.CLOSE: [(s.bob, {"type": "close", "conversation_id": cid, "disposition": "resolved"},
+                             "forbidden"),
+                            (s.b, {"type": "close", "conversation_id": cid, "disposition": "resolved"},
+                             "unknown_type")],
+        ClientFrame.CALL_OFFER: [(s.bob, {"type": "call_offer", "call_id": call, "sdp": s.phone_sdp}, "not_ringing")],
+        ClientFrame.DTMF: [(s.b, {"type": "dtmf", "call_id": call, "digits": "1"}, "not_found"),
+                           (s.bob, {"type": "dtmf", "call_id": call, "digits": "1"}, "unknown_type")],
+        ClientFrame.HANGUP: [(s.b, {"type": "hangup", "call_id": call}, "not_found"),
+                             (s.bob, {"type": "hangup", "call_id": call}, "forbidden")],
+        ClientFrame.CALL_DECLINE: [(s.bob, {"type": "call_decline", "call_id": call}, "forbidden"),
+                                   (s.b, {"type": "call_decline", "call_id": call}, "unknown_type")],
+        ClientFrame.CALL_HOLD: [(s.bob, {"type": "call_hold", "call_id": call, "hold": True}, "forbidden")],
+        ClientFrame.CALL_TRANSFER: [(s.bob, {"type": "call_transfer", "call_id": call, "queue": "support"},
+                                     "forbidden")],
+        ClientFrame.CALL_MONITOR: [(s.bob, {"type": "call_monitor", "call_id": call, "mode": "listen",
+                                            "sdp": s.phone_sdp}, "forbidden"),
+                                   (s.b, {"type": "call_monitor", "call_id": call, "mode": "listen"},
+                                    "unknown_type")],
+        ClientFrame.CALL_CONSULT: [(s.bob, {"type": "call_consult", "call_id": call, "action": "start",
+                                            "agent_id": "carol"}, "forbidden")],
+        ClientFrame.CALL_INVITE: [(s.bob, {"type": "call_invite", "conversation_id": cid}, "forbidden"),
+                                  (s.b, {"type": "call_invite", "conversation_id": cid}, "unknown_type")],
+        ClientFrame.CALLBACK_OUTCOME: [(s.bob, {"type": "callback_outcome", "callback_id": "cb_nothere",
+                                                "outcome": "reached"}, "not_found")],
+        ClientFrame.CALLBACK_CANCEL: [(s.b, {"type": "callback_cancel", "callback_id": "cb_nothere"}, "not_found"),
+                                      (s.bob, {"type": "callback_cancel", "callback_id": "cb_nothere"},
+                                       "unknown_type")],
+    }
+
+
+async def _refusal(who: Agent | Customer, frame: Frame) -> Frame:
+    await who.send(frame)
+    return await who.expect("error", timeout=10)
+
+
+async def _snapshot(s: Scene) -> tuple[Any, ...]:
+    store = s.node.services.store
+    events = await store.events(s.cid)
+    conv = await store.conversation(s.cid)
+    assert conv is not None
+    handoff = s.node.services.agent_calls.handoffs.get(s.call_id)
+    assert handoff is not None
+    return (len(events), conv["state"], conv["agent_id"], handoff.agent_id, str(handoff.call.status),
+            handoff.consult is None, sorted(handoff.monitors))
+
+
+# ---------------------------------------------------------------- HTTP routes
+# (method, route) -> request to make, and the status each role gets. Every route of the app has a row.
+
+ROLES = ("anonymous", "customer", "alice", "bob", "carol")
+
+
+@dataclass(frozen=True)
+class RouteRule:
+    path: str                       # concrete path to request ({cid} is A's conversation)
+    statuses: dict[str, int]        # role -> HTTP status
+    body: Frame | None = None
+
+
+def route_rules(cid: str) -> dict[tuple[str, str], RouteRule]:
+    everyone = dict.fromkeys(ROLES, 200)
+    agents_only = {"anonymous": 401, "customer": 401, "alice": 403, "bob": 403, "carol": 200}
+    return {
+        ("GET", "/"): RouteRule("/", everyone),
+        ("GET", "/agent"): RouteRule("/agent", everyone),
+        ("GET", "/widget.js"): RouteRule("/widget.js", everyone),
+        ("GET", "/static/"): RouteRule("/static/agent.js", everyone),
+        ("GET", "/healthz"): RouteRule("/healthz", everyone),
+        ("GET", "/readyz"): RouteRule("/readyz", everyone),
+        ("GET", "/api/stats"): RouteRule("/api/stats", everyone),   # loopback only: this test runs on loopback
+        ("POST", "/api/agent/login"): RouteRule("/api/agent/login", dict.fromkeys(ROLES, 401),
+                                                {"agent_id": "alice", "password": "wrong-password"}),
+        ("GET", "/api/recordings/{cid}/{name}"): RouteRule(
+            f"/api/recordings/{cid}/none.ogg",
+            {"anonymous": 401, "customer": 401, "alice": 404, "bob": 403, "carol": 404}),
+        # the sockets: every frame type is in frame_rules(); a plain GET that is no upgrade is refused
+        ("GET", "/ws/customer"): RouteRule("/ws/customer", dict.fromkeys(ROLES, 400)),
+        ("GET", "/ws/agent"): RouteRule("/ws/agent", dict.fromkeys(ROLES, 400)),
+        ("GET", "/api/calls"): RouteRule("/api/calls", agents_only),
+        ("GET", "/api/callbacks"): RouteRule("/api/callbacks", agents_only),
+        ("POST", "/api/agent/refresh"): RouteRule(
+            "/api/agent/refresh", {"anonymous": 401, "customer": 401, "alice": 200, "bob": 200, "carol": 200}),
+        ("POST", "/api/agent/logout"): RouteRule(   # checked last: it ends the session it is sent with
+            "/api/agent/logout", {"anonymous": 401, "customer": 401, "alice": 200, "bob": 200, "carol": 200}),
+    }
+
+
+def app_routes(node: Node) -> set[tuple[str, str]]:
+    out = set()
+    for route in node.runner.app.router.routes():
+        if route.method == "HEAD":
+            continue   # aiohttp adds one to every GET
+        info = route.resource.get_info() if route.resource is not None else {}
+        path = info.get("path") or info.get("formatter") or info.get("prefix", "")
+        if path.startswith("/static"):
+            path = "/static/"
+        out.add((route.method, path))
+    return out
+
+
+async def _check_routes(s: Scene, clients: Clients) -> None:
+    rules = route_rules(s.cid)
+    assert app_routes(s.node) == set(rules), "a route without an authorization rule (or a rule for no route)"
+    tokens = {"anonymous": "", "customer": s.a.token}
+    for agent_id in ("alice", "bob", "carol"):   # fresh logins: logout below must not end the sockets' sessions
+        tokens[agent_id] = await clients.agent(agent_id).login()
+    order = sorted(rules, key=lambda k: k[1] == "/api/agent/logout")
+    async with aiohttp.ClientSession() as http:
+        for method, route in order:
+            rule = rules[(method, route)]
+            for role in ROLES:
+                headers = {"Authorization": f"Bearer {tokens[role]}"} if tokens[role] else {}
+                async with http.request(method, s.node.url + rule.path, json=rule.body, headers=headers) as r:
+                    assert r.status == rule.statuses[role], (method, rule.path, role, r.status, await r.text())
+
+
+# ---------------------------------------------------------------- the test
+
+
+async def _scene(clients: Clients, node: Node) -> Scene:
+    alice, bob, carol = clients.agent("alice"), clients.agent("bob"), clients.agent("carol")
+    await alice.hello()
+    await bob.hello(available=False)
+    await carol.hello(available=False)
+    a, b = clients.customer(), clients.customer()
+    await a.hello()
+    await b.hello()
+    caller = Caller(a)
+    await caller.dial()
+    await caller.status(CallStatus.IVR)
+    await caller.heard_prompt()
+    await caller.press("1")
+    await caller.status(CallStatus.WAITING)
+    phone = Softphone(alice)
+    ring = await phone.ringing()
+    await phone.answer(ring["call_id"])
+    await caller.status(CallStatus.CONNECTED)
+    scene = Scene(node, a, b, alice, bob, carol, caller, phone, ring["conversation_id"], ring["call_id"])
+    return scene
+
+
+async def test_every_frame_type_and_route_has_a_rule_and_cross_party_attempts_change_nothing(
+        clients: Clients, node: Node) -> None:
+    s = await _scene(clients, node)
+    spare = Softphone(s.bob)
+    try:
+        s.phone_sdp = await spare.offer()
+        rules = frame_rules(s)
+        assert set(rules) == set(ClientFrame), "a client frame type without an authorization rule"
+        before = await _snapshot(s)
+        assert before[3:] == ("alice", "connected", True, [])
+        wrong = []
+        for frame_type, attempts in rules.items():
+            for who, frame, code in attempts:
+                got = await _refusal(who, frame)
+                if got["code"] != code:
+                    wrong.append((type(who).__name__, frame["type"], code, got))
+        assert not wrong, wrong
+        await _check_hellos(s, clients)
+        await asyncio.sleep(0.3)   # anything an attempt set off would have landed by now
+        assert await _snapshot(s) == before
+        status = s.caller.customer
+        assert not [f for f in status.seen if f.get("type") == "call_status" and f.get("status") == "ended"]
+        await _check_routes(s, clients)
+    finally:
+        await spare.close()
+        await s.phone.close()
+        await s.caller.close()
+
+
+async def _check_hellos(s: Scene, clients: Clients) -> None:
+    async def first_answer(make: Callable[[], Agent | Customer], hello: Frame) -> Frame:
+        client = make()
+        await client.connect()
+        await client.send(hello)
+        return await client.expect(("error", "welcome"))
+
+    cases: list[tuple[Callable[[], Agent | Customer], Frame, str]] = [
+        (lambda: clients.agent("bob"), {"type": "hello", "token": s.a.token}, "unauthorized"),      # customer token
+        (lambda: clients.agent("bob"), {"type": "hello", "token": None}, "unauthorized"),            # anonymous
+        (lambda: clients.customer(), {"type": "hello", "token": s.alice.token}, "unauthorized"),     # agent token
+        (lambda: clients.customer(), {"type": "hello", "token": s.a.token[:-4] + "AAAA"}, "unauthorized"),
+    ]
+    for make, hello, code in cases:
+        answer = await first_answer(make, hello)
+        assert (answer["type"], answer.get("code")) == ("error", code), (hello, answer)
+
