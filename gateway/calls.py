@@ -47,6 +47,7 @@ from .call_speech import CallSpeech
 from .conversations import ConversationHooks, Conversations
 from .errors import BadRequest, Conflict, GatewayError, NotFound
 from .flow_runner import FlowRunner
+from .limits import CallLimited, Limits
 from .protocol import CallStatus, EventType
 from .speech import SpeechRecognition
 from .tasks import cancel_and_wait
@@ -60,6 +61,12 @@ CONNECT_TIMEOUT = 20.0   # seconds from the answer to an established connection
 class LinesBusy(GatewayError):
     code = "lines_busy"
     http_status = 503
+
+
+class CallLimit(LinesBusy):
+    """This customer (or their address) already holds all the calls it may; other customers still get lines."""
+
+    code = "call_limit"
 
 
 Publish = Callable[[str, dict[str, Any]], Awaitable[None]]  # (conversation id, bus message)
@@ -233,6 +240,7 @@ class Call:
         with contextlib.suppress(GatewayError):
             await self.m.conversations.record(self.conversation_id, EventType.CALL_ENDED,
                                               {"call_id": self.id, "reason": reason, "duration_ms": duration_ms})
+        await self.m.unreserve(self.id)   # before 'ended' is told: the customer may call again at once
         self.status = CallStatus.ENDED
         await self.m.publish_status(self, CallStatus.ENDED, reason)
         self.m.forget(self)
@@ -253,6 +261,7 @@ class CallManager:
         self.config = config
         self.speech = speech
         self.agents: AgentCalls | None = None   # set by the runtime: waiting calls ring agents
+        self.limits: Limits | None = None       # set by the runtime: calls per customer / address
         self.conversations = conversations
         self.flows = flows
         self.synthesizer = synthesizer
@@ -304,6 +313,29 @@ class CallManager:
                             "or try calling again in a few minutes.")
         if self.config.flow not in self.flows.snapshot():
             raise NotFound(f"the voice flow '{self.config.flow}' is not loaded", code="flow_missing")
+
+    async def reserve(self, call_id: str, customer_id: str, address: str) -> None:
+        """Take one of the customer's (and their address's) call slots, shared by every node; CallLimit if they
+        hold all they may. :meth:`unreserve` (the call's end does it) gives it back."""
+        if self.limits is None:
+            return
+        try:
+            await self.limits.acquire_call(call_id, customer_id, address)
+        except CallLimited as exc:
+            if exc.which == "customer":
+                raise CallLimit("You are already on a call with us. Please finish that call before starting "
+                                "another one.") from None
+            raise CallLimit(f"There are already {self.limits.config.calls_per_ip} calls from your network. Please "
+                            "keep chatting with us here, or call again when one of them has ended.") from None
+
+    async def unreserve(self, call_id: str) -> None:
+        """Give the call's slot back (a no-op when it holds none, or gave it back already)."""
+        if self.limits is None:
+            return
+        try:
+            await self.limits.release_call(call_id)
+        except RedisError as exc:
+            log.warning("call slot of %s not released (it expires by itself): %s", call_id, exc)
 
     async def start(self, customer_id: str, cid: str, call_id: str, offer_sdp: str) -> tuple[Call, str]:
         """Accept a call into conversation ``cid``: returns it and the SDP answer; it runs on in its own task."""

@@ -12,6 +12,7 @@ without the client seeing anything twice.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,16 +21,18 @@ from aiohttp import WSMsgType, web
 
 from . import protocol
 from .bus import Bus
+from .client_ip import client_ip
 from .errors import BadRequest, GatewayError, InternalError
 from .json_input import is_clean
 from .protocol import ServerFrame, parse_event_id
-from .runtime import SOCKETS
+from .runtime import SERVICES, SOCKETS
 
 log = logging.getLogger(__name__)
 
 MAX_WS_MESSAGE = 256 * 1024   # beyond this aiohttp closes the socket with 1009
 OUTBOX_LIMIT = 2000           # a client this far behind is disconnected; it resumes on reconnect
 HELLO_TIMEOUT = 10.0
+CONNECTIONS_RETRY_AFTER = 30   # seconds, told to an address refused for having too many sockets open
 
 Step = Callable[[], Awaitable[None]]
 
@@ -234,13 +237,27 @@ def _error_step(conn: Connection, exc: GatewayError, client_id: str | None, call
 
 
 async def serve_socket(request: web.Request, make: Callable[[web.WebSocketResponse], Connection]) -> web.WebSocketResponse:
-    """Accept a WebSocket, run its connection, and keep it in the app's registry while open."""
-    ws = web.WebSocketResponse(max_msg_size=MAX_WS_MESSAGE, heartbeat=25)
-    await ws.prepare(request)
-    sockets = request.app[SOCKETS]
-    sockets.add(ws)
+    """Accept a WebSocket, run its connection, and keep it in the app's registry while open.
+
+    An address with ``--limit-connections-per-ip`` sockets open on this node is refused before the upgrade:
+    HTTP 429 with ``Retry-After`` and problem JSON (code ``too_many_connections``)."""
+    limits = request.app[SERVICES].limits
+    address = client_ip(request, limits.config.trusted_proxies)
+    if not limits.open_connection(address):
+        log.info("WebSocket refused: %s has %d open", address, limits.config.connections_per_ip)
+        raise web.HTTPTooManyRequests(
+            headers={"Retry-After": str(CONNECTIONS_RETRY_AFTER)}, content_type="application/problem+json",
+            text=json.dumps({"code": "too_many_connections", "retry_after": CONNECTIONS_RETRY_AFTER,
+                             "message": "too many open connections from your address; close some and retry"}))
     try:
-        await make(ws).serve()
+        ws = web.WebSocketResponse(max_msg_size=MAX_WS_MESSAGE, heartbeat=25)
+        await ws.prepare(request)
+        sockets = request.app[SOCKETS]
+        sockets.add(ws)
+        try:
+            await make(ws).serve()
+        finally:
+            sockets.discard(ws)
     finally:
-        sockets.discard(ws)
+        limits.close_connection(address)
     return ws

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from . import protocol, tokens
 from .calls import LinesBusy
+from .client_ip import client_ip
 from .connection import Connection, Step, serve_socket
 from .conversations import customer_view
 from .errors import GatewayError, Unauthorized
@@ -27,9 +28,10 @@ TYPING_MIN_INTERVAL = 0.1
 class CustomerConnection(Connection):
     role = "customer"
 
-    def __init__(self, ws: web.WebSocketResponse, services: Services):
+    def __init__(self, ws: web.WebSocketResponse, services: Services, address: str = "unknown"):
         super().__init__(ws, services.bus)
         self.s = services
+        self.address = address                    # the client's address (gateway/client_ip.py): per-address limits
         self.customer_id = ""
         self.conversation_id: str | None = None   # where typing goes; set as soon as a message opens one
         self.followed: str | None = None          # whose channel this connection listens to
@@ -103,6 +105,7 @@ class CustomerConnection(Connection):
     async def handle(self, frame: protocol.Frame) -> None:
         match frame:
             case protocol.SendMessage():
+                await self.s.limits.take_message(self.customer_id, self.address)   # RateLimited: nothing stored
                 stored = await self.s.conversations.customer_message(
                     self.customer_id, frame.client_id, frame.text, self.context)
                 if not stored.duplicate:
@@ -153,9 +156,15 @@ class CustomerConnection(Connection):
     async def _call_offer(self, frame: protocol.CallOffer) -> None:
         try:
             self.s.calls.check_offer(frame.call_id, frame.sdp)
-            cid, _ = await self.s.conversations.open_for_flow(self.customer_id, self.context)
-            await self.subscribe(self.s.keys.conv_channel(cid))  # before the answer: no call status is missed
-            call, answer = await self.s.calls.start(self.customer_id, cid, frame.call_id, frame.sdp)
+            await self.s.calls.reserve(frame.call_id, self.customer_id, self.address)   # CallLimit
+            try:
+                await self.s.limits.take_conversation(self.customer_id, self.address)   # if it opens one
+                cid, _ = await self.s.conversations.open_for_flow(self.customer_id, self.context)
+                await self.subscribe(self.s.keys.conv_channel(cid))  # before the answer: no call status is missed
+                call, answer = await self.s.calls.start(self.customer_id, cid, frame.call_id, frame.sdp)
+            except BaseException:
+                await self.s.calls.unreserve(frame.call_id)   # no call took it
+                raise
         except LinesBusy as exc:
             self.push({"type": ServerFrame.CALL_STATUS, "call_id": frame.call_id, "status": CallStatus.ENDED,
                        "reason": exc.code, "message": exc.message})
@@ -225,4 +234,5 @@ def _public(summary: dict[str, Any] | None) -> dict[str, Any] | None:
 
 async def handler(request: web.Request) -> web.WebSocketResponse:
     services = request.app[SERVICES]
-    return await serve_socket(request, lambda ws: CustomerConnection(ws, services))
+    address = client_ip(request, services.limits.config.trusted_proxies)
+    return await serve_socket(request, lambda ws: CustomerConnection(ws, services, address))

@@ -69,8 +69,21 @@ class Conflict(GatewayError):
 
 
 class TooManyRequests(GatewayError):
+    """Over a limit; ``retry_after`` (whole seconds, when known) says when to try again."""
+
     code = "rate_limited"
     http_status = 429
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
+                 retry_after: int | None = None):
+        super().__init__(message, field=field, code=code)
+        self.retry_after = retry_after
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if self.retry_after is not None:
+            out["retry_after"] = self.retry_after
+        return out
 
 
 class InternalError(GatewayError):

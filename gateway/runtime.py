@@ -33,8 +33,10 @@ from .conversations import Conversations
 from .data_dir import prepare_data_dir, warn_if_readable
 from .embedded_redis import EmbeddedRedis
 from .errors import ConfigError
+from .limits import LimitConfig, Limits
 from .presence import Presence
 from .queue_board import QueueBoard
+from .retention import Retention
 from .routing import Router
 from .signing_secret import signing_secrets
 from .site_tokens import SiteKeys
@@ -78,6 +80,8 @@ class Services:
     call_commands: CallCommands
     callbacks: Callbacks
     http: aiohttp.ClientSession
+    limits: Limits          # abuse limits (gateway/limits.py)
+    retention: Retention    # deletes old closed conversations (gateway/retention.py)
     embedded: EmbeddedRedis | None = None
     site_keys: SiteKeys = field(default_factory=lambda: SiteKeys(()))   # verify sites' customer tokens
     extra: dict[str, object] = field(default_factory=dict)
@@ -167,7 +171,7 @@ async def start(settings: Settings) -> Services:
     try:
         await redis.ping()
         keys = Keys(settings.key_prefix)
-        store = Store(redis, keys)
+        store = Store(redis, keys, max_timeline_events=settings.max_timeline_events)
         bus = Bus(redis)
         await bus.start(always=keys.agent_channel("__node__"))
         router = Router(store, overflow_seconds=settings.skill_overflow_seconds or None,
@@ -190,6 +194,7 @@ async def start(settings: Settings) -> Services:
                                  waits=WaitEstimates(store), announce_seconds=settings.announce_seconds,
                                  wrap_up_seconds=settings.wrap_up_seconds)
         calls.agents = agent_calls
+        limits = calls.limits = Limits(redis, keys, LimitConfig.from_settings(settings))
         agent_calls.transcripts = Transcripts(speech.pool, settings.max_transcripts)
         call_commands = agent_calls.anchor = CallCommands(agent_calls, bus, store, keys, directory, settings.node_id)
         await call_commands.start()
@@ -200,6 +205,9 @@ async def start(settings: Settings) -> Services:
             directory=directory, queue_board=QueueBoard(bus, conversations, keys.queue_channel),
             flows=flows, calls=calls, speech=speech, agent_calls=agent_calls, call_commands=call_commands, callbacks=callbacks, http=http,
             embedded=embedded, site_keys=SiteKeys(settings.site_keys),
+            limits=limits,
+            retention=Retention(store, retention_days=settings.retention_days,
+                                recordings=settings.data_dir / "recordings"),
             bots=ChatBots(settings.chat_flow, flows, conversations, bus, keys, http))
         if settings.chat_flow:
             if not services.bots.enabled:
@@ -211,6 +219,8 @@ async def start(settings: Settings) -> Services:
         await router.start()
         await callbacks.start()
         await presence.start()
+        await services.limits.start()
+        await services.retention.start()
     except BaseException:
         await redis.aclose()
         if embedded is not None:
@@ -241,7 +251,7 @@ async def stop(services: Services) -> None:
     reloader = services.extra.get("flow_reloader")
     if isinstance(reloader, asyncio.Task):
         await cancel_and_wait(reloader)
-    steps = [services.call_commands.stop, services.calls.close_all, services.bots.close_all, services.http.close, services.presence.stop, services.callbacks.stop, services.router.stop,
+    steps = [services.retention.stop, services.limits.stop, services.call_commands.stop, services.calls.close_all, services.bots.close_all, services.http.close, services.presence.stop, services.callbacks.stop, services.router.stop,
              services.queue_board.stop, services.bus.stop, services.redis.aclose]
     if services.embedded is not None:
         steps.append(services.embedded.stop)

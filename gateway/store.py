@@ -29,6 +29,20 @@ Keys (``P`` is the configured prefix, ``cg`` by default):
 | ``P:cb:open`` | zset | callbacks not closed yet, scored by when they expire (ms) |
 | ``P:cb:queued`` | set | callbacks whose conversation waits in the routing queue |
 | ``P:cb:ringing`` | zset | callbacks being delivered, scored by when the customer's ringing ends (ms) |
+| ``P:closed`` | zset | closed conversations, scored by when they closed (ms): what retention looks at (gateway/retention.py) |
+| ``P:closed:indexed`` | string | set once conversations closed before ``P:closed`` existed were indexed |
+| ``P:retention:lock`` | string | the node running a retention pass (expires) |
+| ``P:rl:KIND:c:ID`` / ``P:rl:KIND:ip:ADDR`` | hash | token bucket (``t`` tokens, ``ts`` ms) of a customer / address, KIND ``msg`` or ``conv`` (expires when full) |
+| ``P:calls:c:ID`` / ``P:calls:ip:ADDR`` | zset | calls a customer / address holds (``customer/call``), scored by expiry (ms) (gateway/limits.py) |
+
+A conversation owns ``P:conv:ID``, ``:ctx``, ``:tl``, ``:cids``, its entry in ``P:closed``, the
+``P:customer:ID:cids`` entries that point to it, the callbacks named in its timeline (``P:cb:ID``), and
+``DATA_DIR/recordings/ID/`` on the node that recorded it; retention deletes all of them
+(gateway/retention.py).
+
+A timeline holds at most ``max_timeline_events`` (``--max-timeline-events``): beyond it, :meth:`Store.append`
+(messages, notes, flow steps, call events) and context changes are refused with ``timeline_full``; state
+changes (assign, requeue, transfer, close) still go through, so a full conversation can always be closed.
 
 Pub/sub channels: ``P:ch:conv:ID`` (timeline events and typing of one
 conversation), ``P:ch:customer:ID`` (the customer moved to a new conversation),
@@ -44,6 +58,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
+
+from .errors import Conflict
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +133,24 @@ class Keys:
     def handle_times(self) -> str:
         return f"{self.prefix}:stats:handle_ms"
 
+    @property
+    def closed_index(self) -> str:
+        return f"{self.prefix}:closed"
+
+    @property
+    def closed_indexed(self) -> str:
+        return f"{self.prefix}:closed:indexed"
+
+    @property
+    def retention_lock(self) -> str:
+        return f"{self.prefix}:retention:lock"
+
+    def rate_bucket(self, kind: str, who: str, ident: str) -> str:
+        return f"{self.prefix}:rl:{kind}:{who}:{ident}"
+
+    def call_slots(self, who: str, ident: str) -> str:
+        return f"{self.prefix}:calls:{who}:{ident}"
+
     def customer_channel(self, cust: str) -> str:
         return f"{self.prefix}:ch:customer:{cust}"
 
@@ -142,9 +176,10 @@ local function append(tl, conv, chan, typ, data, now)
 end
 """
 
-# KEYS: conv, timeline, client_ids   ARGV: client_id, channel, type, data, now, required_agent, conv id
+# KEYS: conv, timeline, client_ids   ARGV: client_id, channel, type, data, now, required_agent, conv id,
+# max timeline events (0: no cap)
 # Returns {"conv/event" id, status}: status 'ok', 'duplicate' (stored before under that client id),
-# 'not_found', 'not_assigned' or 'closed'.
+# 'not_found', 'not_assigned', 'closed' or 'timeline_full'.
 _APPEND_SCRIPT = _APPEND + """
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'', 'not_found'} end
@@ -154,6 +189,7 @@ if ARGV[1] ~= '' then
   if existing then return {existing, 'duplicate'} end
 end
 if ARGV[3] == 'message' and state == 'closed' then return {'', 'closed'} end
+if tonumber(ARGV[8]) > 0 and redis.call('XLEN', KEYS[2]) >= tonumber(ARGV[8]) then return {'', 'timeline_full'} end
 local id = append(KEYS[2], KEYS[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
 if ARGV[1] ~= '' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[7] .. '/' .. id) end
 return {ARGV[7] .. '/' .. id, 'ok'}
@@ -195,9 +231,11 @@ append(KEYS[2], KEYS[1], KEYS[4], 'state', ARGV[3], ARGV[2])
 return 'ok'
 """
 
-# Set context variables and record them.  KEYS: conv, ctx, timeline, conv channel   ARGV: now, values json
+# Set context variables and record them.  KEYS: conv, ctx, timeline, conv channel
+# ARGV: now, values json, max timeline events (0: no cap)
 _CONTEXT_SCRIPT = _APPEND + """
 if not redis.call('HGET', KEYS[1], 'state') then return 'not_found' end
+if tonumber(ARGV[3]) > 0 and redis.call('XLEN', KEYS[3]) >= tonumber(ARGV[3]) then return 'timeline_full' end
 local values = cjson.decode(ARGV[2])
 for k, v in pairs(values) do redis.call('HSET', KEYS[2], k, v) end
 append(KEYS[3], KEYS[1], KEYS[4], 'context', '{"values":' .. ARGV[2] .. '}', ARGV[1])
@@ -254,7 +292,7 @@ append(KEYS[2], KEYS[1], KEYS[7], 'assigned', ARGV[5], ARGV[4])
 return 'ok'
 """
 
-# KEYS: conv, timeline, queue, agent_convs, agent, conv channel   ARGV: conv id, agent id, now, data
+# KEYS: conv, timeline, queue, agent_convs, agent, conv channel, closed index   ARGV: conv id, agent id, now, data
 _CLOSE_SCRIPT = _APPEND + """
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return 'not_found' end
@@ -266,10 +304,10 @@ if ARGV[2] ~= '' then  -- '' : closed by a bot flow, no agent involved
   redis.call('HSET', KEYS[5], 'idle_since', ARGV[3])
 end
 redis.call('HSET', KEYS[1], 'state', 'closed')
+redis.call('ZADD', KEYS[7], ARGV[3], ARGV[1])
 append(KEYS[2], KEYS[1], KEYS[6], 'closed', ARGV[4], ARGV[3])
 return 'ok'
 """
-
 
 def encode(data: dict[str, Any]) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
@@ -278,9 +316,10 @@ def encode(data: dict[str, Any]) -> str:
 class Store:
     """Thin typed wrapper over the scripts; no business rules beyond the atomic checks."""
 
-    def __init__(self, redis: aioredis.Redis, keys: Keys):
+    def __init__(self, redis: aioredis.Redis, keys: Keys, *, max_timeline_events: int = 0):
         self.redis = redis
         self.keys = keys
+        self.max_timeline_events = max_timeline_events   # 0: no cap
         self._append = redis.register_script(_APPEND_SCRIPT)
         self._open = redis.register_script(_OPEN_SCRIPT)
         self._assign = redis.register_script(_ASSIGN_SCRIPT)
@@ -295,12 +334,16 @@ class Store:
         """Append one event; returns (conversation id, event id, status).
 
         With ``client_id`` the event is stored at most once per id in ``client_ids_key``
-        (default: the conversation's own); a repeat returns the first one's ids.
+        (default: the conversation's own); a repeat returns the first one's ids. A full timeline raises
+        Conflict ``timeline_full``.
         """
         k = self.keys
         ref, status = await self._append(
             keys=[k.conv(cid), k.timeline(cid), client_ids_key or k.client_ids(cid)],
-            args=[client_id, k.conv_channel(cid), typ, encode(data), now, required_agent, cid])
+            args=[client_id, k.conv_channel(cid), typ, encode(data), now, required_agent, cid,
+                  self.max_timeline_events])
+        if _s(status) == "timeline_full":
+            raise _timeline_full(cid)
         conv_id, _, event_id = _s(ref).rpartition("/")
         return conv_id or cid, event_id, _s(status)
 
@@ -356,7 +399,7 @@ class Store:
         k = self.keys
         return _s(await self._close(
             keys=[k.conv(cid), k.timeline(cid), k.queue(queue), k.agent_convs(agent_id), k.agent(agent_id),
-                  k.conv_channel(cid)],
+                  k.conv_channel(cid), k.closed_index],
             args=[cid, agent_id, now, encode({"agent_id": agent_id, "disposition": disposition})]))
 
     async def enqueue(self, cid: str, routing_queue: str, queue_name: str, *, now: int, skills: str = "",
@@ -373,8 +416,11 @@ class Store:
 
     async def set_context(self, cid: str, values: dict[str, str], *, now: int) -> str:
         k = self.keys
-        return _s(await self._context(keys=[k.conv(cid), k.ctx(cid), k.timeline(cid), k.conv_channel(cid)],
-                                      args=[now, encode(values)]))
+        result = _s(await self._context(keys=[k.conv(cid), k.ctx(cid), k.timeline(cid), k.conv_channel(cid)],
+                                        args=[now, encode(values), self.max_timeline_events]))
+        if result == "timeline_full":
+            raise _timeline_full(cid)
+        return result
 
     async def conversation(self, cid: str) -> dict[str, str] | None:
         raw = await self.redis.hgetall(self.keys.conv(cid))
@@ -397,6 +443,12 @@ class Store:
             if _s(fields[b"type"]) == typ:
                 return to_event(cid, _s(eid), typ, _s(fields[b"data"]))
         return None
+
+
+def _timeline_full(cid: str) -> Conflict:
+    return Conflict("this conversation has reached its length limit; nothing more can be added to it "
+                    "(it can still be closed, and the next message then starts a new one)",
+                    field="conversation_id", code="timeline_full")
 
 
 def to_event(cid: str, event_id: str, typ: str, data: str | dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,260 @@
+"""Abuse limits on a real node and Redis: calls per customer and per address, message and conversation
+floods, sockets per address, the timeline cap."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from typing import Any
+
+import aiohttp
+import pytest
+
+from gateway.config import Settings
+from gateway.protocol import CallStatus
+from tests.conftest import Clients, bounded
+from tests.support.caller import Caller
+from tests.support.clients import Customer
+from tests.support.servers import Node, start_node
+
+PROXY = ("127.0.0.1/32",)   # the tests' own connections count as a trusted proxy: X-Forwarded-For names the client
+
+
+@asynccontextmanager
+async def node_with(settings: Settings, **changes: Any) -> AsyncIterator[tuple[Node, Clients]]:
+    node = await start_node(replace(settings, **changes))
+    clients = Clients(node.url)
+    try:
+        yield node, clients
+    finally:
+        await bounded(clients.close(), "closing the test clients")
+        await bounded(node.stop(), "stopping the gateway node")
+
+
+def from_address(customer: Customer, address: str) -> Customer:
+    """The customer's sockets arrive through the (trusted) proxy for ``address``."""
+    customer.session = aiohttp.ClientSession(headers={"X-Forwarded-For": address})
+    return customer
+
+
+async def conversations_in_redis(node: Node) -> list[str]:
+    prefix = node.services.keys.conv("")
+    keys = [k.decode() async for k in node.services.redis.scan_iter(match=prefix + "*", _type="hash")]
+    return sorted(k[len(prefix):] for k in keys if ":" not in k[len(prefix):])
+
+
+async def refused_call(customer: Customer, caller: Caller) -> dict[str, Any]:
+    await customer.send({"type": "call_offer", "call_id": caller.call_id, "sdp": await caller.make_offer()})
+    return await customer.expect("call_status", lambda f: f["call_id"] == caller.call_id, timeout=15)
+
+
+# ---------------------------------------------------------------- calls
+
+
+async def test_one_customer_holds_one_call_and_another_customer_still_gets_a_line(clients: Clients,
+                                                                                   node: Node) -> None:
+    greedy, other = clients.customer(), clients.customer()
+    await greedy.hello()
+    await other.hello()
+    first, second, third, again = Caller(greedy), Caller(greedy), Caller(other), Caller(greedy)
+    try:
+        await first.dial()
+        await first.status(CallStatus.IVR)
+        refused = await refused_call(greedy, second)
+        assert (refused["status"], refused["reason"]) == ("ended", "call_limit")
+        assert "already on a call" in refused["message"]
+        assert set(node.services.calls.calls) == {first.call_id}
+        await third.dial()                       # another customer gets a line
+        await third.status(CallStatus.IVR)
+        assert set(node.services.calls.calls) == {first.call_id, third.call_id}
+        # hanging up gives the slot back, once: the customer may call again, and only once
+        await first.hangup()
+        await first.status(CallStatus.ENDED)
+        await again.dial()
+        await again.status(CallStatus.IVR)
+        slots = node.services.keys.call_slots("c", greedy.customer_id)
+        assert [m.decode() for m in await node.services.redis.zrange(slots, 0, -1)] == \
+            [f"{greedy.customer_id}/{again.call_id}"]
+        await again.hangup()
+        await third.hangup()
+        await again.status(CallStatus.ENDED)
+        await third.status(CallStatus.ENDED)
+        for who in (greedy, other):
+            assert await node.services.redis.zcard(node.services.keys.call_slots("c", who.customer_id)) == 0
+        assert await node.services.redis.zcard(node.services.keys.call_slots("ip", "127.0.0.1")) == 0
+    finally:
+        for caller in (first, second, third, again):
+            await caller.close()
+
+
+async def test_calls_per_address_limit_and_other_addresses_still_call(settings: Settings) -> None:
+    async with node_with(settings, trusted_proxies=PROXY, limit_calls_per_ip=2) as (node, clients):
+        office = [from_address(clients.customer(), "203.0.113.7") for _ in range(3)]
+        elsewhere = from_address(clients.customer(), "198.51.100.9")
+        for c in (*office, elsewhere):
+            await c.hello()
+        callers = [Caller(c) for c in (*office, elsewhere)]
+        try:
+            for caller in callers[:2]:
+                await caller.dial()
+                await caller.status(CallStatus.IVR)
+            refused = await refused_call(office[2], callers[2])
+            assert (refused["status"], refused["reason"]) == ("ended", "call_limit")
+            assert "2 calls from your network" in refused["message"]
+            # nothing was opened for the refused call
+            assert await node.services.conversations.current_for_customer(office[2].customer_id) is None
+            await callers[3].dial()
+            await callers[3].status(CallStatus.IVR)
+            assert set(node.services.calls.calls) == {callers[i].call_id for i in (0, 1, 3)}
+        finally:
+            for caller in callers:
+                await caller.close()
+
+
+async def test_a_dead_nodes_call_slots_expire(clients: Clients, node: Node) -> None:
+    """A slot that is not refreshed (its node died) stops counting after CALL_SLOT_SECONDS."""
+    limits = node.services.limits
+    await limits.acquire_call("ghost", "u_dead", "192.0.2.1")
+    limits._slots.clear()        # the node that held it is gone: nobody refreshes or releases it
+    with pytest.raises(Exception) as refused:
+        await limits.acquire_call("second", "u_dead", "192.0.2.1")
+    assert type(refused.value).__name__ == "CallLimited"
+    real_clock = limits.clock
+    limits.clock = lambda: real_clock() + 61
+    try:
+        await limits.acquire_call("second", "u_dead", "192.0.2.1")
+    finally:
+        limits.clock = real_clock
+    await limits.release_call("second")
+
+
+# ---------------------------------------------------------------- messages and conversations
+
+
+async def test_message_flood_is_rate_limited_and_nothing_beyond_the_limit_is_stored(clients: Clients,
+                                                                                     node: Node) -> None:
+    cust = clients.customer()
+    await cust.hello()
+    ids = [f"flood-{i}" for i in range(40)]
+    for cid in ids:
+        await cust.send({"type": "message", "client_id": cid, "text": f"spam {cid}"})
+    answers = {}
+    async with asyncio.timeout(10):
+        while len(answers) < len(ids):
+            frame = await cust.expect(("ack", "error"), lambda f: f.get("client_id") in ids)
+            answers[frame["client_id"]] = frame
+    acked = [i for i in ids if answers[i]["type"] == "ack"]
+    refused = [answers[i] for i in ids if answers[i]["type"] == "error"]
+    assert acked == ids[:30]     # the default: 30 a minute, as a burst
+    assert {(e["code"], 1 <= e["retry_after"] <= 3) for e in refused} == {("rate_limited", True)}
+    assert "too fast" in refused[0]["message"]
+    cid = answers[ids[0]]["conversation_id"]
+    stored = [e["client_id"] for e in await node.services.store.events(cid) if e["type"] == "message"]
+    assert stored == ids[:30]
+    # the refused messages were not remembered either: once the bucket refills, the same id is stored
+    await asyncio.sleep(refused[0]["retry_after"])
+    assert (await cust.say("spam again", client_id=ids[30]))["conversation_id"] == cid
+
+
+async def test_messages_per_address_across_customers(settings: Settings) -> None:
+    async with node_with(settings, trusted_proxies=PROXY, limit_messages_per_minute=2) as (node, clients):
+        crowd = [from_address(clients.customer(), "203.0.113.9") for _ in range(11)]
+        results = []
+        for c in crowd:    # 2 each is within the customer's limit; the address may send 10 x 2
+            await c.hello()
+            for n in range(2):
+                client_id = f"{len(results)}"
+                await c.send({"type": "message", "client_id": client_id, "text": "hi"})
+                results.append((await c.expect(("ack", "error"), lambda f: f.get("client_id") == client_id))["type"])
+        assert results == ["ack"] * 20 + ["error"] * 2
+        assert crowd[-1].seen[-1]["code"] == "rate_limited"
+        assert len(await conversations_in_redis(node)) == 10
+        other = from_address(clients.customer(), "198.51.100.20")   # another address is not affected
+        await other.hello()
+        await other.say("hello")
+
+
+async def test_new_conversations_are_rate_limited_per_customer_and_per_address(settings: Settings) -> None:
+    async with node_with(settings, trusted_proxies=PROXY, limit_conversations_per_hour=1) as (node, clients):
+        cust = from_address(clients.customer(), "203.0.113.50")
+        await cust.hello()
+        first = await cust.say("one")
+        for n in range(3):                        # messages in the open conversation need no new one
+            await cust.say(f"more {n}")
+        await node.services.conversations.close_without_agent(first["conversation_id"], "resolved")
+        await cust.send({"type": "message", "client_id": "reopen", "text": "a new conversation?"})
+        err = await cust.expect("error", lambda f: f.get("client_id") == "reopen")
+        assert (err["code"], err["retry_after"] > 3000) == ("rate_limited", True)
+        assert "conversations" in err["message"]
+        assert await conversations_in_redis(node) == [first["conversation_id"]]
+        # a flood of fresh customers from one address: 10 x 1 conversations an hour, then refused
+        answers = []
+        for _ in range(10):
+            fresh = from_address(clients.customer(), "203.0.113.50")
+            await fresh.hello()
+            await fresh.send({"type": "message", "client_id": "x", "text": "hi"})
+            answers.append((await fresh.expect(("ack", "error"), lambda f: f.get("client_id") == "x"))["type"])
+            await fresh.close()
+        assert answers == ["ack"] * 9 + ["error"]      # the first customer took one of the address's ten
+        assert len(await conversations_in_redis(node)) == 10
+        # a call that would open a conversation is refused the same way, and opens nothing
+        fresh = from_address(clients.customer(), "203.0.113.50")
+        await fresh.hello()
+        caller = Caller(fresh)
+        try:
+            await fresh.send({"type": "call_offer", "call_id": caller.call_id, "sdp": await caller.make_offer()})
+            err = await fresh.expect("error", lambda f: f.get("call_id") == caller.call_id, timeout=10)
+            assert err["code"] == "rate_limited" and err["retry_after"] > 0
+            assert node.services.calls.calls == {} and len(await conversations_in_redis(node)) == 10
+            assert node.services.limits.held_calls() == []
+        finally:
+            await caller.close()
+
+
+# ---------------------------------------------------------------- sockets
+
+
+async def test_websockets_per_address_are_refused_with_429(settings: Settings) -> None:
+    async with node_with(settings, trusted_proxies=PROXY, limit_connections_per_ip=3) as (node, clients):
+        async with aiohttp.ClientSession(headers={"X-Forwarded-For": "203.0.113.77"}) as session:
+            url = node.ws_url + "/ws/customer"
+            open_ = [await session.ws_connect(url) for _ in range(3)]
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await session.ws_connect(url)
+            assert refused.value.status == 429
+            assert refused.value.headers is not None and refused.value.headers["Retry-After"] == "30"
+            with pytest.raises(aiohttp.WSServerHandshakeError):
+                await session.ws_connect(node.ws_url + "/ws/agent")   # every kind of socket counts
+            other = from_address(clients.customer(), "198.51.100.1")   # another address connects
+            await other.hello()
+            await open_[0].close()
+            await asyncio.sleep(0.1)
+            again = await session.ws_connect(url)   # a closed socket frees its place
+            for ws in (*open_[1:], again):
+                await ws.close()
+
+
+# ---------------------------------------------------------------- timeline cap
+
+
+async def test_timeline_cap_refuses_appends_and_a_closed_full_conversation_makes_way(settings: Settings) -> None:
+    async with node_with(settings, max_timeline_events=10) as (node, clients):
+        cust = clients.customer()
+        await cust.hello()
+        acks = [await cust.say(f"m{i}") for i in range(8)]    # opened + state + 8 messages = 10 events
+        cid = acks[0]["conversation_id"]
+        await cust.send({"type": "message", "client_id": "one-too-many", "text": "m8"})
+        err = await cust.expect("error", lambda f: f.get("client_id") == "one-too-many")
+        assert (err["code"], err["field"]) == ("timeline_full", "conversation_id")
+        store = node.services.store
+        assert await store.redis.xlen(store.keys.timeline(cid)) == 10
+        with pytest.raises(Exception) as refused:   # flows, calls and context are capped too
+            await node.services.conversations.set_context(cid, {"x": "1"})
+        assert getattr(refused.value, "code", None) == "timeline_full"
+        # closing still works, and the next message starts a new conversation
+        await node.services.conversations.close_without_agent(cid, "resolved")
+        assert [e["type"] for e in await store.events(cid)][-1] == "closed"
+        fresh = await cust.say("m8 again", client_id="one-too-many-2")
+        assert fresh["conversation_id"] != cid
