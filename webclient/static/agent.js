@@ -125,8 +125,14 @@
     return `hsl(${Math.abs(hash) % 360} 45% 45%)`;
   }
 
+  /** The name the site vouched for (a verified customer token), or null: never a name the browser claimed. */
+  function verifiedName(ctx) {
+    const name = ctx && ctx['verified.name'];
+    return typeof name === 'string' && name.trim() ? name.trim() : null;
+  }
+
   function customerLabel(conv) {
-    return 'Customer ' + shortId(conv.summary.customer_id || conv.id);
+    return verifiedName(conv.context) || 'Customer ' + shortId(conv.summary.customer_id || conv.id);
   }
 
   const storage = {
@@ -977,7 +983,7 @@
         title: 'Waiting customers are routed automatically to available agents',
       },
       h('span', { class: 'avatar', 'aria-hidden': 'true', text: initials(q.customer_id || q.id) }),
-      h('span', { class: 'item-title', text: 'Customer ' + shortId(q.customer_id || q.id) }),
+      h('span', { class: 'item-title', text: verifiedName(q.context) || 'Customer ' + shortId(q.customer_id || q.id) }),
       h('span', { class: 'item-meta waited', 'data-since': since ? String(since.getTime()) : '', text: since ? fmtWaited(Date.now() - since.getTime()) : '' }),
       h('span', { class: 'item-text', text: q.callback ? `Callback${q.callback.phone ? ` · ${q.callback.phone}` : ''}` +
         (q.last_text ? ` · ${q.last_text}` : '') : (q.last_text || 'No message yet') }));
@@ -1010,7 +1016,8 @@
         : h('span', { class: 'item-meta', text: conv.closed ? 'closed' : fmtClock(lastEv ? lastEv.ts : conv.summary.updated_at) });
       li.replaceChildren(
         avatar,
-        h('span', { class: 'item-title', text: shortId(conv.summary.customer_id || conv.id), title: customerLabel(conv) }),
+        h('span', { class: 'item-title', text: verifiedName(conv.context) || shortId(conv.summary.customer_id || conv.id),
+          title: customerLabel(conv) }),
         meta,
         h('span', { class: 'item-text', text: conv.summary.last_text || (conv.closed ? 'Closed' : 'New conversation') }),
       );

@@ -1,0 +1,92 @@
+"""A site vouches for its logged-in customer: the widget on the site's own page carries a signed customer token,
+the agent's desk shows what the site verified apart from what the browser said, and a logout forgets it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from playwright.async_api import Browser, expect
+
+from gateway.config import Settings
+from gateway.site_tokens import sign
+from tests.browser.test_chat_browser import agent_login
+from tests.conftest import bounded
+from tests.support.servers import Node, free_port, start_node
+
+pytestmark = pytest.mark.browser
+
+SITE_SECRET = "shop-secret-0123456789abcdef0123456789"
+
+
+@pytest.fixture
+async def site_node(settings: Settings) -> AsyncIterator[Node]:
+    node = await start_node(replace(settings, site_keys=(("shop", SITE_SECRET),)))
+    yield node
+    await bounded(node.stop(), "stopping the node")
+
+
+@pytest.fixture
+async def shop(site_node: Node) -> AsyncIterator[str]:
+    """The site's own page on another origin, as its server renders it for a logged-in customer."""
+    token = sign({"sub": "crm-4711", "name": "Ann Lee", "tier": "gold", "exp": int(time.time()) + 3600},
+                 SITE_SECRET, kid="shop")
+
+    async def page(request: web.Request) -> web.Response:
+        return web.Response(content_type="text/html", text=f"""<!doctype html><meta charset="utf-8">
+<title>My account - Shop</title><h1>My account</h1>
+<script src="{site_node.url}/widget.js" data-gateway="{site_node.url}" data-customer-token="{token}"></script>""")
+
+    app = web.Application()
+    app.router.add_get("/account", page)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield f"http://127.0.0.1:{port}/account"
+    await runner.cleanup()
+
+
+async def test_the_desk_shows_the_sites_verified_customer_apart_from_the_browsers_word(
+        browser: Browser, site_node: Node, shop: str, tmp_path: Path) -> None:
+    agent_ctx, customer_ctx = await browser.new_context(), await browser.new_context()
+    agent, customer = await agent_ctx.new_page(), await customer_ctx.new_page()
+    errors: list[str] = []
+    for page in (agent, customer):
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await agent_login(agent, site_node, "alice")
+
+    await customer.goto(shop)
+    await customer.click("[data-testid=cg-launcher]")
+    await customer.fill("[data-testid=cg-input]", "Where is my order?")
+    await customer.click("[data-testid=cg-send]")
+    sent = customer.locator(".cg-msg[data-author=customer]", has_text="Where is my order?")
+    await expect(sent).to_have_attribute("data-status", "sent")
+    state = await customer.evaluate("window.ContactGateway.state()")
+    assert state["customer_id"].startswith("v_")
+
+    item = agent.locator("[data-testid=conversations] .conv-item")
+    await expect(item).to_have_count(1)
+    await item.first.click()
+    pane = agent.locator("[data-testid=context]")
+    verified = pane.locator(".ctx-section", has_text="Verified by the site")
+    await expect(verified.locator("dt[data-key=name] + dd")).to_have_text("Ann Lee")
+    await expect(verified.locator("dt[data-key=tier] + dd")).to_have_text("gold")
+    await expect(verified.locator("dt[data-key=sub] + dd")).to_have_text("crm-4711")
+    await expect(item.first.locator(".item-title")).to_have_text("Ann Lee")   # the name the site vouched for
+    browser_said = pane.locator(".ctx-section", has_text="From the browser")
+    await expect(browser_said).to_contain_text("unverified")
+    await expect(browser_said.locator("dt[data-key=page] + dd")).to_have_text(shop)
+    await agent.screenshot(path=str(tmp_path / "desk-verified.png"))
+
+    # the site logs the customer out: this device forgets their conversation
+    await customer.evaluate("window.ContactGateway.identify(null)")
+    await expect(customer.locator(".cg-msg[data-author=customer]")).to_have_count(0)
+    await customer.wait_for_function(
+        "id => { const s = window.ContactGateway.state(); return s.connected && s.customer_id && s.customer_id !== id; }",
+        arg=state["customer_id"])
+    assert errors == []
