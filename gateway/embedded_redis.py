@@ -8,6 +8,13 @@ data directory, or one left behind), it is reused and not stopped by us.
 
 Everything Redis writes there (AOF, RDB, its log) holds conversations and is
 created 0600: the server runs with umask 077, its socket is 0700.
+
+Memory is bounded: ``maxmemory`` is a quarter of the machine's RAM (:func:`max_memory`) with the
+``noeviction`` policy. Evicting would silently drop conversations, tokens' secret or call slots; with
+``noeviction`` a flood that fills it makes *writes* fail with an ``OOM`` error (the client gets an error
+frame, nothing half-stored: a script fails at its first write) while reads, closing conversations and
+deleting (retention) go on, and the machine never swaps. A shared Redis (``--redis-url``) should be set
+up the same way.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from .data_dir import PRIVATE_FILE, private_mkdir
 log = logging.getLogger(__name__)
 
 MAX_SOCKET_PATH = 100
+MEMORY_FRACTION = 0.25   # of the machine's RAM the embedded Redis may use
 #: Files the server creates are 0600, directories (appendonlydir) 0700.
 REDIS_UMASK = 0o077
 AUTH_CONFIG = "redis-auth.conf"
@@ -45,6 +53,12 @@ def die_with_parent() -> None:  # pragma: no cover - runs in the child
         ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except OSError:
         pass
+
+
+def max_memory() -> int:
+    """Bytes the embedded Redis may hold: a quarter of physical memory (at least 64 MiB)."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return max(64 << 20, int(total * MEMORY_FRACTION))
 
 
 def _free_port() -> int:
@@ -97,6 +111,7 @@ class EmbeddedRedis:
             redis_server_binary(), *config, *listen,
             "--dir", str(self.data_dir), "--appendonly", "yes", "--appendfsync", "everysec",
             "--save", "", "--daemonize", "no", "--logfile", "redis.log",
+            "--maxmemory", str(max_memory()), "--maxmemory-policy", "noeviction",
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL, preexec_fn=die_with_parent, umask=REDIS_UMASK)
         for _ in range(200):

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -258,3 +259,39 @@ async def test_timeline_cap_refuses_appends_and_a_closed_full_conversation_makes
         assert [e["type"] for e in await store.events(cid)][-1] == "closed"
         fresh = await cust.say("m8 again", client_id="one-too-many-2")
         assert fresh["conversation_id"] != cid
+
+
+# ---------------------------------------------------------------- Redis memory under a flood
+
+
+async def test_embedded_redis_is_bounded_and_a_flood_fails_writes_cleanly(tmp_path: Path) -> None:
+    import redis.asyncio as aioredis
+    from redis.exceptions import ResponseError
+
+    from gateway.embedded_redis import EmbeddedRedis, max_memory
+    from gateway.store import Keys, Store
+
+    embedded = EmbeddedRedis(tmp_path / "data")
+    client = aioredis.Redis.from_url(await embedded.start())
+    try:
+        config = await client.config_get("maxmemory*")
+        assert config["maxmemory-policy"] == "noeviction" and int(config["maxmemory"]) == max_memory() > 0
+        store = Store(client, Keys())
+        await client.hset(store.keys.conv("c1"), mapping={"state": "open", "customer_id": "u1"})
+        await store.append("c1", "message", {"text": "before the flood"}, now=1)
+        for i in range(2000):                                  # a flood ...
+            await client.set(f"flood:{i}", "x" * 1024)
+        used = int((await client.info("memory"))["used_memory"])
+        await client.config_set("maxmemory", str(used - (512 << 10)))   # ... that filled it
+        with pytest.raises(ResponseError, match="maxmemory"):
+            await client.set("one-more", "x")
+        with pytest.raises(ResponseError, match="maxmemory"):       # a message: refused whole, nothing stored
+            await store.append("c1", "message", {"text": "during the flood"}, now=2)
+        assert [e["text"] for e in await store.events("c1")] == ["before the flood"]
+        assert await client.get("flood:0") == b"x" * 1024     # nothing was evicted
+        flood = [k async for k in client.scan_iter(match="flood:*", count=1000)]
+        await client.delete(*flood)                           # deleting works (retention, closing)
+        await store.append("c1", "message", {"text": "after"}, now=3)
+    finally:
+        await client.aclose()
+        await embedded.stop()

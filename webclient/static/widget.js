@@ -75,6 +75,7 @@
     newConversation: 'New conversation',
     typing: (name) => `${name || 'Agent'} is typing…`,
     tooLong: `Message is too long (at most ${MAX_TEXT_CHARS} characters)`,
+    rateLimited: (s) => `You're sending messages too fast; try again in ${s >= 120 ? `${Math.ceil(s / 60)} min` : `${s} s`}`,
     callStarted: 'Call started',
     callEnded: (ms) => (ms > 0 ? `Call ended · ${callTimeText(ms)}` : 'Call ended'),
     callbackAsap: 'We\'ll call you back as soon as an agent is free — you keep your place in line.',
@@ -230,6 +231,8 @@
   let ready = false;             // welcome received on the current socket
   let attempt = 0;
   let retryTimer = null;
+  let rateTimer = null;            // resends the messages the gateway refused as rate_limited
+  const rateLimited = new Set();   // their client ids (they stay in the outbox)
   let everFailed = false;        // a connection failed or dropped since the last welcome
   let helloSentLastEventId = false;
   let forceFullHistory = false;
@@ -1323,6 +1326,7 @@ button, textarea { font: inherit; color: inherit; }
   function endedText(c) {
     switch (c.reason) {
       case 'lines_busy': return c.message || CALL_TEXT.linesBusy;
+      case 'call_limit': case 'rate_limited': return c.message || CALL_TEXT.failed;
       case 'caller_hangup': return CALL_TEXT.youHungUp;
       case 'ice_failed': case 'ice_timeout': case 'connection_failed': return CALL_TEXT.connectionFailed;
       case 'mic_blocked': return CALL_TEXT.micBlocked;
@@ -1338,7 +1342,7 @@ button, textarea { font: inherit; color: inherit; }
   }
 
   /** Problems stay on screen until dismissed; an ordinary end fades after a few seconds. */
-  const CALL_PROBLEMS = new Set(['lines_busy', 'ice_failed', 'ice_timeout', 'connection_failed', 'mic_blocked',
+  const CALL_PROBLEMS = new Set(['lines_busy', 'call_limit', 'rate_limited', 'ice_failed', 'ice_timeout', 'connection_failed', 'mic_blocked',
     'no_mic', 'mic_busy', 'mic_failed', 'unsupported', 'offline', 'no_answer', 'rejected', 'lost', 'error',
     'gateway_shutdown']);
 
@@ -1539,14 +1543,16 @@ button, textarea { font: inherit; color: inherit; }
   function onCallError(f) {
     const c = call;
     const aboutCall = f.field === 'sdp' || f.field === 'call_id' || f.field === 'digits' ||
-      ['bad_sdp', 'no_audio', 'flow_missing', 'lines_busy'].includes(f.code);
+      ['bad_sdp', 'no_audio', 'flow_missing', 'lines_busy'].includes(f.code) ||
+      (f.code === 'rate_limited' && typeof f.call_id === 'string');
     if (!aboutCall) return false;
     if (!callLive(c)) return true; // e.g. not_found for a hangup that crossed the gateway's own "ended": nothing to say
     if (f.field === 'digits') {
       setFlash(f.message || 'That key was not accepted');
     } else if (c.phase === 'offered' || (f.field === 'call_id' && f.code === 'not_found')) {
       c.message = f.message || '';
-      endCall(c, c.phase === 'offered' ? 'rejected' : 'lost', f.message || '');
+      const refused = f.code === 'rate_limited' ? 'rate_limited' : 'rejected';
+      endCall(c, c.phase === 'offered' ? refused : 'lost', f.message || '');
     } else {
       setFlash(f.message || 'Something went wrong');
     }
@@ -1926,6 +1932,22 @@ button, textarea { font: inherit; color: inherit; }
     renderStatus();
   }
 
+  /** Over the gateway's message limit: nothing is lost. The message stays in the outbox (shown as pending),
+   *  the customer is told how long to wait, and it goes again by itself after retry_after. */
+  function onRateLimited(f) {
+    const wait = Math.max(1, Math.ceil(Number(f.retry_after) || 5));
+    rateLimited.add(f.client_id);
+    setFlash(TEXT.rateLimited(wait));
+    if (rateTimer) return;
+    rateTimer = setTimeout(() => {
+      rateTimer = null;
+      const again = outbox.filter((e) => rateLimited.has(e.client_id));
+      rateLimited.clear();
+      if (!ready) return; // the welcome after a reconnect sends the whole outbox anyway
+      for (const entry of again) sendFrame({ type: 'message', client_id: entry.client_id, text: entry.text });
+    }, wait * 1000);
+  }
+
   function onError(f) {
     if (f.code === 'customer_token_invalid') {
       // The site's token was refused: the customer chats on unverified; tell the site's developer, not them.
@@ -1947,6 +1969,10 @@ button, textarea { font: inherit; color: inherit; }
     if (!ready && f.field === 'last_event_id') {
       forceFullHistory = true;
       reconnectNow();
+      return;
+    }
+    if (f.code === 'rate_limited' && typeof f.client_id === 'string' && f.client_id) {
+      onRateLimited(f);
       return;
     }
     if (onCallError(f)) return;
