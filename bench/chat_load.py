@@ -9,6 +9,12 @@ WebSockets on loopback, and measures:
 - messages per second through the gateway, and the gateway's CPU use
 - beside it, in the same run: a raw Redis pub/sub round trip (publish -> subscriber), p50/p99
 
+The cost of the abuse limits (gateway/limits.py) on the hot path: the same load runs twice in one
+invocation against the same Redis, first with the limits effectively off (every limit at its maximum),
+then with the defaults. Every customer comes from its own address (the load generator is a trusted proxy
+and sends ``X-Forwarded-For``), as real customers do, and stays under the default limits: one message every
+``--interval`` 2 s is 30 a minute, which the bucket refills exactly (and one conversation each).
+
 Clients and gateway share the machine's cores, so the latency includes the
 load generator's own scheduling delay; the report says how busy it was.
 
@@ -32,13 +38,22 @@ from typing import Any
 import aiohttp
 import redis.asyncio as aioredis
 
-from gateway import tokens
 from gateway.agents import Agent, render_agent
 from gateway.passwords import hash_password
-from gateway.tokens import TokenSigner
 from tests.support.servers import RedisServer, free_port
 
 SECRET = "bench-secret-0123456789abcdef"
+
+# Every limit at the highest value the settings take: the limits' code still runs, but never refuses.
+LIMITS_OFF = ["--limit-messages-per-minute", "100000", "--limit-conversations-per-hour", "100000",
+              "--limit-connections-per-ip", "1000000", "--limit-calls-per-customer", "1000",
+              "--limit-calls-per-ip", "100000", "--max-timeline-events", "10000000"]
+PHASES = (("limits off", LIMITS_OFF), ("default limits", []))
+
+
+def address(index: int) -> str:
+    """A distinct client address (10.0.0.0/8) for customer or agent ``index``."""
+    return f"10.{(index >> 16) & 255}.{(index >> 8) & 255}.{index & 255}"
 
 
 def pct(values: list[float], p: float) -> float:
@@ -89,24 +104,37 @@ async def pubsub_baseline(url: str, samples: int = 2000) -> list[float]:
 
 
 class Load:
-    def __init__(self, base: str, signer: TokenSigner, agents: list[str], conversations: int):
+    def __init__(self, base: str, agents: list[str], conversations: int):
         self.base = base
-        self.signer = signer
         self.agent_ids = agents
         self.n = conversations
         self.to_agent: list[float] = []
         self.to_customer: list[float] = []
         self.sent = 0
         self.errors: list[str] = []
+        self.rate_limited = 0
         self.measuring = False
         self.assigned = 0
         self.all_assigned = asyncio.Event()
         self.agent_ws: dict[str, aiohttp.ClientWebSocketResponse] = {}
 
+    async def login(self, session: aiohttp.ClientSession, agent_id: str) -> str:
+        """A real agent login (the desk's): a token with a live session."""
+        async with session.post(self.base + "/api/agent/login", json={"agent_id": agent_id, "password": "bench"},
+                                headers={"X-Forwarded-For": self.agent_address(agent_id)}) as r:
+            body = await r.json()
+            if r.status != 200:
+                raise RuntimeError(f"agent {agent_id} could not log in: {body}")
+            return str(body["token"])
+
+    def agent_address(self, agent_id: str) -> str:
+        return address(1_000_000 + self.agent_ids.index(agent_id))
+
     async def agent(self, session: aiohttp.ClientSession, agent_id: str) -> None:
-        ws = await session.ws_connect(self.base.replace("http", "ws") + "/ws/agent", max_msg_size=0)
+        ws = await session.ws_connect(self.base.replace("http", "ws") + "/ws/agent", max_msg_size=0,
+                                      headers={"X-Forwarded-For": self.agent_address(agent_id)})
         self.agent_ws[agent_id] = ws
-        token = self.signer.sign(agent_id, tokens.AGENT, now=time.time(), ttl=3600)
+        token = await self.login(session, agent_id)
         await ws.send_json({"type": "hello", "token": token})
         await ws.send_json({"type": "status", "status": "available"})
         n = 0
@@ -131,7 +159,8 @@ class Load:
 
     async def customer(self, session: aiohttp.ClientSession, index: int, stop: asyncio.Event,
                        interval: float, ready: asyncio.Event) -> None:
-        ws = await session.ws_connect(self.base.replace("http", "ws") + "/ws/customer", max_msg_size=0)
+        ws = await session.ws_connect(self.base.replace("http", "ws") + "/ws/customer", max_msg_size=0,
+                                      headers={"X-Forwarded-For": address(index)})
         await ws.send_json({"type": "hello", "token": None})
         seq = 0
 
@@ -142,7 +171,9 @@ class Load:
                         and frame["event"]["author"] == "agent" and self.measuring:
                     self.to_customer.append((time.perf_counter() - float(frame["event"]["text"][2:])) * 1000)
                 elif frame["type"] == "error":
-                    self.errors.append(frame["message"])
+                    self.errors.append(f"{frame['code']}: {frame['message']}")
+                    if frame["code"] == "rate_limited":
+                        self.rate_limited += 1
 
         read_task = asyncio.create_task(reader())
         await ws.send_json({"type": "message", "client_id": f"c{index}-0", "text": "hello"})
@@ -161,14 +192,12 @@ class Load:
         read_task.cancel()
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
+async def run_phase(args: argparse.Namespace, redis_url: str, flags: list[str], baseline: list[float]) -> dict[str, Any]:
+    """One gateway process with these extra ``flags`` under the load; Redis is emptied first."""
     tmp = Path(tempfile.mkdtemp(prefix="cg-bench-"))
-    redis_server = None
-    redis_url = args.redis_url
-    if not redis_url:
-        redis_server = RedisServer()
-        redis_server.start()
-        redis_url = redis_server.url
+    flush = aioredis.Redis.from_url(redis_url)
+    await flush.flushall()
+    await flush.aclose()
     agents = [f"agent{i:03d}" for i in range(args.agents)]
     cheap = hash_password("bench", n=2**10)
     (tmp / "agents.toml").write_text("".join(
@@ -177,7 +206,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--redis-url", redis_url,
          "--agents-file", str(tmp / "agents.toml"), "--secret", SECRET, "--log-format", "text",
-         "--data-dir", str(tmp / "data")],
+         "--data-dir", str(tmp / "data"), "--trusted-proxies", "127.0.0.1/32", *flags],
         stdout=subprocess.DEVNULL, stderr=open(tmp / "gateway.log", "wb"),
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
     base = f"http://127.0.0.1:{port}"
@@ -185,8 +214,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
             await wait_ready(session, base)
-            baseline = await pubsub_baseline(redis_url)
-            load = Load(base, TokenSigner(SECRET.encode()), agents, args.conversations)
+            load = Load(base, agents, args.conversations)
             agent_tasks = [asyncio.create_task(load.agent(session, a)) for a in agents]
             stop, ready = asyncio.Event(), asyncio.Event()
             t_connect = time.perf_counter()
@@ -224,14 +252,29 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                                          "mean": round(statistics.fmean(baseline), 3)},
             "gateway_cpu_percent_of_one_core": round(100 * gw_cpu / elapsed, 1),
             "load_generator_cpu_percent_of_one_core": round(100 * own_cpu / elapsed, 1),
-            "errors": len(load.errors), "first_errors": load.errors[:3],
+            "errors": len(load.errors), "first_errors": load.errors[:3], "rate_limited": load.rate_limited,
         }
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+    return result
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Both phases on one Redis, one pub/sub baseline for both."""
+    redis_server = None
+    redis_url = args.redis_url
+    if not redis_url:
+        redis_server = RedisServer()
+        redis_server.start()
+        redis_url = redis_server.url
+    try:
+        baseline = await pubsub_baseline(redis_url)
+        phases = {name: await run_phase(args, redis_url, flags, baseline) for name, flags in PHASES}
+    finally:
         if redis_server is not None:
             redis_server.stop()
-    return result
+    return {"phases": phases, "conversations": args.conversations, "agents": args.agents}
 
 
 def main() -> None:
@@ -247,19 +290,24 @@ def main() -> None:
     if args.agents * args.capacity < args.conversations:
         parser.error("agents x capacity must cover the conversations")
     result = asyncio.run(run(args))
-    c2a, a2c, base = result["customer_to_agent_ms"], result["agent_to_customer_ms"], result["redis_pubsub_baseline_ms"]
-    print(f"chat load: {result['conversations']} conversations, {result['agents']} agents, "
-          f"{result['seconds']} s measured (setup {result['setup_seconds']} s)")
-    print(f"  customer -> agent   p50 {c2a['p50']:7.2f} ms   p95 {c2a['p95']:7.2f} ms   p99 {c2a['p99']:7.2f} ms"
-          f"   (n={c2a['n']})")
-    print(f"  agent -> customer   p50 {a2c['p50']:7.2f} ms   p99 {a2c['p99']:7.2f} ms   (n={a2c['n']})")
-    print(f"  throughput          {result['messages_per_second']} customer msg/s + "
-          f"{result['replies_per_second']} agent replies/s")
-    print(f"  redis pub/sub       p50 {base['p50']:7.3f} ms   p99 {base['p99']:7.3f} ms   (baseline, same run)")
-    print(f"  p99 / baseline p99  {c2a['p99'] / base['p99']:.1f}x")
-    print(f"  CPU                 gateway {result['gateway_cpu_percent_of_one_core']}% of a core, "
-          f"load generator {result['load_generator_cpu_percent_of_one_core']}%")
-    print(f"  errors              {result['errors']} {result['first_errors']}")
+    for name, phase in result["phases"].items():
+        c2a, a2c, base = phase["customer_to_agent_ms"], phase["agent_to_customer_ms"], phase["redis_pubsub_baseline_ms"]
+        print(f"chat load ({name}): {phase['conversations']} conversations, {phase['agents']} agents, "
+              f"{phase['seconds']} s measured (setup {phase['setup_seconds']} s)")
+        print(f"  customer -> agent   p50 {c2a['p50']:7.2f} ms   p95 {c2a['p95']:7.2f} ms   p99 {c2a['p99']:7.2f} ms"
+              f"   (n={c2a['n']})")
+        print(f"  agent -> customer   p50 {a2c['p50']:7.2f} ms   p99 {a2c['p99']:7.2f} ms   (n={a2c['n']})")
+        print(f"  throughput          {phase['messages_per_second']} customer msg/s + "
+              f"{phase['replies_per_second']} agent replies/s")
+        print(f"  redis pub/sub       p50 {base['p50']:7.3f} ms   p99 {base['p99']:7.3f} ms   (baseline, same run)")
+        print(f"  p99 / baseline p99  {c2a['p99'] / base['p99']:.1f}x")
+        print(f"  CPU                 gateway {phase['gateway_cpu_percent_of_one_core']}% of a core, "
+              f"load generator {phase['load_generator_cpu_percent_of_one_core']}%")
+        print(f"  errors              {phase['errors']} (rate_limited {phase['rate_limited']}) {phase['first_errors']}")
+    off, on = (result["phases"][name] for name, _ in PHASES)
+    print(f"limits cost: customer -> agent p99 {off['customer_to_agent_ms']['p99']:.2f} -> "
+          f"{on['customer_to_agent_ms']['p99']:.2f} ms, gateway CPU {off['gateway_cpu_percent_of_one_core']} -> "
+          f"{on['gateway_cpu_percent_of_one_core']}% of a core")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2))
