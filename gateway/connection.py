@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 MAX_WS_MESSAGE = 256 * 1024   # beyond this aiohttp closes the socket with 1009
 OUTBOX_LIMIT = 2000           # a client this far behind is disconnected; it resumes on reconnect
 HELLO_TIMEOUT = 10.0
+CLIENT_ERRORS_LOGGED = 10     # per connection; past it a junk flood costs no log line per frame (counted at close)
 CONNECTIONS_RETRY_AFTER = 30   # seconds, told to an address refused for having too many sockets open
 
 Step = Callable[[], Awaitable[None]]
@@ -48,6 +49,7 @@ class Connection:
         self.channels: set[str] = set()
         self._sender: asyncio.Task[None] | None = None
         self.log_extra: dict[str, str] = {}
+        self.client_errors = 0
 
     # ---------------------------------------------------------------- sending
 
@@ -103,7 +105,8 @@ class Connection:
             frame["client_id"] = client_id
         if call_id:
             frame["call_id"] = call_id
-        if not isinstance(exc, InternalError):   # that one was logged where it was caught, with its traceback
+        self.client_errors += 1
+        if self.client_errors <= CLIENT_ERRORS_LOGGED and not isinstance(exc, InternalError):  # (logged when caught)
             log.info("client error %s: %s", exc.code, exc.message, extra=self.log_extra)
         if not self.ws.closed:
             await self.ws.send_json(frame)
@@ -211,6 +214,9 @@ class Connection:
         for channel in list(self.channels):
             await self.unsubscribe(channel)
         await self.stop()
+        if self.client_errors > CLIENT_ERRORS_LOGGED:
+            log.info("%d client errors on this connection (the first %d logged)", self.client_errors,
+                     CLIENT_ERRORS_LOGGED, extra=self.log_extra)
         if not self.ws.closed:
             await self.ws.close()
 

@@ -33,6 +33,7 @@ MAX_DEPTH = 32
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+_OPENERS_PAST_LIMIT = re.compile(r"[\[{]{%d}" % (MAX_DEPTH + 1))
 # lone surrogates and C0 / DEL / C1 controls; text may keep \t \n \r, identifiers nothing of it
 _BAD_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _BAD_IN_ID = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -40,8 +41,23 @@ _BAD_IN_ID = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 def nesting_depth(text: str) -> int:
     """How deep arrays and objects nest in ``text`` (brackets inside strings ignored); no parsing."""
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    return _depth(_brackets(text))
+
+
+def _brackets(text: str) -> str:
+    return _NOT_BRACKET.sub("", _STRING.sub("", text))
+
+
+def _depth(brackets: str) -> int:
     return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0)
+
+
+def too_deep(text: str) -> bool:
+    """True when ``text`` nests past :data:`MAX_DEPTH`; most text is answered without counting."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False                      # too few opening brackets to nest past the limit
+    brackets = _brackets(text)
+    return _OPENERS_PAST_LIMIT.search(brackets) is not None or _depth(brackets) > MAX_DEPTH
 
 
 def _no_constants(name: str) -> Any:
@@ -58,10 +74,8 @@ def loads_object(raw: str | bytes, *, what: str = "frame", max_bytes: int) -> di
             raw = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise BadRequest(f"{what} is not UTF-8 text: {exc.reason} at byte {exc.start}", code="bad_json") from None
-    # fewer opening brackets than the limit cannot nest past it: most frames skip the scan
-    depth = nesting_depth(raw) if raw.count("[") + raw.count("{") > MAX_DEPTH else 0
-    if depth > MAX_DEPTH:
-        raise BadRequest(f"{what} nests {depth} levels deep; the limit is {MAX_DEPTH}", code="bad_json")
+    if too_deep(raw):
+        raise BadRequest(f"{what} nests more than {MAX_DEPTH} levels deep; the limit is {MAX_DEPTH}", code="bad_json")
     try:
         obj = json.loads(raw, parse_constant=_no_constants)
     except ValueError as exc:   # JSONDecodeError, NaN / Infinity, integers over Python's digit limit

@@ -76,6 +76,7 @@ def test_event_ids_compare_in_stream_order() -> None:
     '{"type": "message", "client_id": "m", "text": ' + "[" * 5000 + "]" * 5000 + "}",
     '{"a":' * 40 + "1" + "}" * 40,
     "[" * 15000,                                   # unbalanced: refused before the parser sees it
+    '{"x": ' + "[[]" * 40 + "]" * 40 + "}",        # never 33 brackets in a row, 41 levels all the same
 ])
 def test_deep_nesting_is_refused_before_parsing(raw: str) -> None:
     with pytest.raises(BadRequest) as info:
