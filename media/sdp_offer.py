@@ -50,9 +50,15 @@ def check_offer(offer_sdp: str) -> None:
         raise BadOffer("the offer has no audio", code="no_audio")
     for index, media in enumerate(parsed.media):
         where = f"media section {index} ({media.kind})"
-        if not (media.ice.usernameFragment and media.ice.password):
+        if not (media.ice and media.ice.usernameFragment and media.ice.password):
             raise BadOffer(f"{where} has no ICE credentials (a=ice-ufrag / a=ice-pwd)")
+        if media.kind in ("audio", "video", "application") and media.dtls is None:
+            raise BadOffer(f"{where} has no DTLS parameters (a=fingerprint / a=setup)")
         if media.kind in ("audio", "video"):
+            try:
+                parsed.webrtc_track_id(media)   # a=msid with a space but not two words: aiortc indexes past it
+            except PARSE_ERRORS as exc:
+                raise BadOffer(f"{where}: its a=msid could not be read: {_why(exc)}") from None
             if not media.rtcp_mux:
                 raise BadOffer(f"{where} does not multiplex RTCP (a=rtcp-mux)")
             if media.direction not in aiortc_sdp.DIRECTIONS:
