@@ -33,9 +33,9 @@ from tests.support.servers import Node
 
 SEED = 20261205
 CUSTOMER_SOCKETS, AGENTS = 4, ("alice", "bob", "carol")
-BATCHES, BATCH = 14, 40                    # per socket: 7 sockets x 14 x 40 = 3,920 frames after hello
-HELLO_SOCKETS = 160                        # fresh sockets whose first frame is junk (both roles)
-CUSTOMER_OFFERS, AGENT_OFFERS, MONITOR_OFFERS = 160, 90, 50
+BATCHES, BATCH = 24, 40                    # per socket: 7 sockets x 24 x 40 = 6,720 frames after hello
+HELLO_SOCKETS = 240                        # fresh sockets whose first frame is junk (both roles)
+CUSTOMER_OFFERS, AGENT_OFFERS, MONITOR_OFFERS = 200, 120, 80
 CLOSE_AFTER = {"unauthorized", "token_expired"}   # error codes a socket is closed after
 DOCUMENTED_CLOSE = {1000, 1009}            # normal close after such an error; 1009: a frame over 256 KiB
 RSS_GROWTH_LIMIT_MB = 60
@@ -343,6 +343,11 @@ async def test_protocol_fuzz(node: Node) -> None:
             await sdp_fuzz(session, node, tally, answered, refused)
             half_opened = [c for c in refused if await node.services.conversations.current_for_customer(c)]
             rss.append(rss_mb() - rss_before)
+            for _ in range(50):                 # every call of the SDP phase was hung up: none is left behind
+                if not node.services.calls.calls:
+                    break
+                await asyncio.sleep(0.1)
+            calls_left = len(node.services.calls.calls)
             # 4. after all that, the node still works: a real conversation end to end
             sock = Socket(session, f"{node.ws_url}/ws/customer", tally)
             await greet(sock, node, "customer")
@@ -366,9 +371,10 @@ async def test_protocol_fuzz(node: Node) -> None:
               f"after junk hellos {stored_after_hello}; customers left with a conversation by a refused offer "
               f"{len(half_opened)}")
     print(report, *trap.summary(), *tally.killed[:20], sep="\n")
-    assert tally.frames >= 4000, report
+    assert tally.frames >= 7000, report
     assert stored_after_invalid == stored_after_hello == 0, f"invalid frames stored conversations; {report}"
     assert not half_opened, f"refused offers left conversations; {report}"
+    assert calls_left == 0, f"{calls_left} calls still live after every one was hung up; {report}"
     assert not trap.bad, f"{report}\n" + "\n".join(trap.summary())
     assert not unraisable, f"{report}\nunraisable: {unraisable[:3]}"
     assert not tally.killed, f"{report}\n" + "\n".join(tally.killed[:10])

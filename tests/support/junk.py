@@ -225,7 +225,12 @@ class Junk:
         r = self.rng
         token = r.choice([None, "", "not-a-token", "é" * 10, "\u0100abc.def", "a.b", "a.b.c", "x" * 3000,
                           "v1.\ud800.sig", "..", "€.€", 12, [], {}, True, self.bad_string(),
-                          "eyJ9." + "A" * 40 + "." + "B" * 43])
+                          "eyJ9." + "A" * 40 + "." + "B" * 43,
+                          # well formed up to a signature that is not ASCII / not base64
+                          "eyJzdWIiOiJ1XzEiLCJraW5kIjoiY3VzdG9tZXIiLCJleHAiOjk5OTk5OTk5OTl9." + "ÿ" * 43,
+                          "eyJzdWIiOiJ1XzEiLCJraW5kIjoiY3VzdG9tZXIiLCJleHAiOjk5OTk5OTk5OTl9.é",
+                          "eyJzdWIiOiJ1XzEiLCJraW5kIjoiY3VzdG9tZXIiLCJleHAiOjk5OTk5OTk5OTl9.AAAA",
+                          "e30." + "A" * 43, "W10." + "A" * 43, "bnVsbA." + "A" * 43])
         frame: dict[str, Any] = {"type": "hello", "token": token}
         if r.random() < 0.5:
             frame = self.mutate(frame)
