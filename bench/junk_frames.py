@@ -94,18 +94,24 @@ class Blaster:
         await read_task
 
 
+def start_gateway(tmp: Path, redis_url: str, port: int, sockets: int) -> subprocess.Popen[bytes]:
+    """``contact-gateway serve`` in a child process, logging to ``tmp/gateway.log``."""
+    (tmp / "agents.toml").write_text("")
+    with open(tmp / "gateway.log", "wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--redis-url", redis_url,
+             "--agents-file", str(tmp / "agents.toml"), "--secret", SECRET, "--log-format", "text",
+             "--data-dir", str(tmp / "data")],
+            stdout=subprocess.DEVNULL, stderr=log,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "CG_LIMIT_CONNECTIONS_PER_IP": str(sockets + 10)})
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="cg-bench-junk-"))
     redis_server = RedisServer()
     redis_server.start()
     port = free_port()
-    (tmp / "agents.toml").write_text("")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--redis-url", redis_server.url,
-         "--agents-file", str(tmp / "agents.toml"), "--secret", SECRET, "--log-format", "text",
-         "--data-dir", str(tmp / "data")],
-        stdout=subprocess.DEVNULL, stderr=open(tmp / "gateway.log", "wb"),
-        env={**os.environ, "PYTHONUNBUFFERED": "1", "CG_LIMIT_CONNECTIONS_PER_IP": str(args.sockets + 10)})
+    proc = start_gateway(tmp, redis_server.url, port, args.sockets)
     base = f"http://127.0.0.1:{port}"
     pools = [rejected_pool(args.seed + i, 2000) for i in range(args.sockets)]
     try:

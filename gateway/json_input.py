@@ -33,7 +33,7 @@ MAX_DEPTH = 32
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
-_OPENERS_PAST_LIMIT = re.compile(r"[\[{]{%d}" % (MAX_DEPTH + 1))
+_OPENERS_PAST_LIMIT = re.compile(r"[\[{]{" + str(MAX_DEPTH + 1) + "}")
 # lone surrogates and C0 / DEL / C1 controls; text may keep \t \n \r, identifiers nothing of it
 _BAD_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _BAD_IN_ID = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -91,7 +91,7 @@ def check_text(value: str, name: str, *, multiline: bool) -> str:
     if bad is not None:
         char = bad.group()
         what = "a lone UTF-16 surrogate" if "\ud800" <= char <= "\udfff" else "a control character"
-        raise BadRequest(f"'{_printable(name)}' holds {what} ({ascii(char)}) at position {bad.start()}",
+        raise BadRequest(f"'{_printable(name)}' holds {what} ({char!a}) at position {bad.start()}",
                          field=_printable(name), code="bad_field")
     return value
 

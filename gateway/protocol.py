@@ -350,7 +350,7 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
     try:
         frame_type = ClientFrame(kind)
     except ValueError:
-        raise BadRequest(f"unknown frame type {ascii(kind[:40])}", field="type", code="unknown_type") from None
+        raise BadRequest(f"unknown frame type {kind[:40]!a}", field="type", code="unknown_type") from None
     allowed = _CUSTOMER_FRAMES if role == "customer" else _AGENT_FRAMES
     if frame_type not in allowed:
         raise BadRequest(f"frame type '{kind}' is not allowed for a {role}", field="type", code="unknown_type")

@@ -17,9 +17,9 @@ import logging
 import re
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
@@ -244,7 +244,7 @@ async def sdp_fuzz(session: aiohttp.ClientSession, node: Node, tally: Tally, ans
     for i in range(CUSTOMER_OFFERS):
         call_id = f"sdp-{i}"
         await sock.send({"type": "call_offer", "call_id": call_id, "sdp": junk.sdp(junk.rng.choice(bases))})
-        got = await sock.until(lambda f: f.get("call_id") == call_id and f.get("type") in ("error", "call_answer"))
+        got = await sock.until(lambda f, c=call_id: f.get("call_id") == c and f.get("type") in ("error", "call_answer"))
         if got is not None and got["type"] == "error":
             if got["code"] not in ("bad_sdp", "no_audio", "bad_field"):
                 tally.unexpected.append(f"customer call_offer {i}: {got}")
@@ -273,7 +273,7 @@ async def sdp_fuzz(session: aiohttp.ClientSession, node: Node, tally: Tally, ans
             if frame_type == "call_monitor":
                 frame["mode"] = "listen"
             await sock.send(frame)
-            got = await sock.until(lambda f: f.get("call_id") == call_id and f.get("type") == "error")
+            got = await sock.until(lambda f, c=call_id: f.get("call_id") == c and f.get("type") == "error")
             if got is None:
                 assert sock.ws is not None
                 tally.killed.append(f"{agent_id} {frame_type} {i}: close {sock.ws.close_code}, {sock.last_error}")

@@ -126,7 +126,7 @@ class Junk:
     def template(self, role: str) -> dict[str, Any]:
         """A valid-looking frame of any type (mostly the role's own, sometimes the other role's)."""
         r = self.rng
-        cid, call = "c_" + "%016x" % r.getrandbits(64), self._id("call-")
+        cid, call = f"c_{r.getrandbits(64):016x}", self._id("call-")
         customer = [
             {"type": "hello", "token": None, "context": {"page": "/shop"}},
             {"type": "typing", "active": True, "draft": "hel"},

@@ -4,9 +4,9 @@ import pytest
 
 from gateway import json_input, protocol
 from gateway.errors import BadRequest
+from gateway.protocol import AgentStatus, CloseConversation, Hello, SendMessage, SetStatus, Typing
 from media.sdp_offer import BadOffer, check_offer
 from tests.support.junk import CHROMIUM_OFFER, Junk
-from gateway.protocol import AgentStatus, CloseConversation, Hello, SendMessage, SetStatus, Typing
 
 
 @pytest.mark.parametrize("obj, role, expected", [
