@@ -36,7 +36,7 @@ CUSTOMER_SOCKETS, AGENTS = 4, ("alice", "bob", "carol")
 BATCHES, BATCH = 24, 40                    # per socket: 7 sockets x 24 x 40 = 6,720 frames after hello
 HELLO_SOCKETS = 240                        # fresh sockets whose first frame is junk (both roles)
 CUSTOMER_OFFERS, AGENT_OFFERS, MONITOR_OFFERS = 200, 120, 80
-CLOSE_AFTER = {"unauthorized", "token_expired"}   # error codes a socket is closed after
+CLOSE_AFTER = {"unauthorized", "token_expired", "session_revoked"}   # error codes a socket is closed after
 DOCUMENTED_CLOSE = {1000, 1009}            # normal close after such an error; 1009: a frame over 256 KiB
 RSS_GROWTH_LIMIT_MB = 60
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
@@ -223,6 +223,30 @@ async def junk_hello(session: aiohttp.ClientSession, node: Node, role: str, junk
     await sock.close()
 
 
+# WebSocket-level junk and the close code the WebSocket layer answers it with (docs/protocol.md)
+TRANSPORT_JUNK: list[tuple[str, bytes, aiohttp.WSMsgType, int]] = [
+    ("text frame that is not UTF-8", b'{"type": "\xff"}', aiohttp.WSMsgType.TEXT, 1007),
+    ("text frame with a UTF-8 surrogate", b'{"type": "\xed\xa0\x80"}', aiohttp.WSMsgType.TEXT, 1007),
+    ("continuation without a start", b"x", aiohttp.WSMsgType.CONTINUATION, 1002),
+    ("frame over 256 KiB", b"[" * (300 * 1024), aiohttp.WSMsgType.BINARY, 1009),
+]
+
+
+async def transport_junk(session: aiohttp.ClientSession, node: Node, tally: Tally) -> None:
+    for role in ("customer", "agent"):
+        for what, payload, opcode, code in TRANSPORT_JUNK:
+            sock = Socket(session, f"{node.ws_url}/ws/{role}", tally)
+            await greet(sock, node, role, "alice")
+            assert sock.ws is not None
+            await sock.ws._writer.send_frame(payload, opcode)   # the public API sends only well-formed frames
+            tally.frames += 1
+            if await sock.until(lambda f: False) is not None or sock.ws.close_code != code:
+                tally.killed.append(f"{role} {what}: close {sock.ws.close_code}, expected {code}")
+            else:
+                tally.closed_ok += 1
+            await sock.close()
+
+
 async def aiortc_offer() -> str:
     pc = RTCPeerConnection()
     enable_telephone_events(pc)
@@ -337,6 +361,7 @@ async def test_protocol_fuzz(node: Node) -> None:
             junk = Junk(SEED + 50)
             for i in range(HELLO_SOCKETS):
                 await junk_hello(session, node, "customer" if i % 2 else "agent", junk, tally)
+            await transport_junk(session, node, tally)
             stored_after_hello = len(set(await stored_conversations(node)) - before)
             rss.append(rss_mb() - rss_before)
             # 3. mutated SDP offers
