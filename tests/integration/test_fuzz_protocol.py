@@ -247,6 +247,27 @@ async def transport_junk(session: aiohttp.ClientSession, node: Node, tally: Tall
             await sock.close()
 
 
+HTTP_BODIES = 200
+
+
+async def http_junk(session: aiohttp.ClientSession, node: Node, tally: Tally) -> None:
+    """Junk login bodies: every answer is problem JSON with a documented code, never a 500."""
+    junk = Junk(SEED + 77)
+    for i in range(HTTP_BODIES):
+        body = junk.encode(junk.mutate({"agent_id": "nobody", "password": "x"}))
+        async with session.post(node.url + "/api/agent/login", data=body,
+                                headers={"Content-Type": "application/json"}) as r:
+            tally.frames += 1
+            try:
+                problem = await r.json(content_type=None)
+            except (ValueError, aiohttp.ContentTypeError):
+                problem = None
+            if r.status >= 500 or not isinstance(problem, dict) or "code" not in problem:
+                tally.unexpected.append(f"login body {i}: HTTP {r.status} {problem!r:.200}")
+            else:
+                tally.error(problem)
+
+
 async def aiortc_offer() -> str:
     pc = RTCPeerConnection()
     enable_telephone_events(pc)
@@ -362,6 +383,7 @@ async def test_protocol_fuzz(node: Node) -> None:
             for i in range(HELLO_SOCKETS):
                 await junk_hello(session, node, "customer" if i % 2 else "agent", junk, tally)
             await transport_junk(session, node, tally)
+            await http_junk(session, node, tally)
             stored_after_hello = len(set(await stored_conversations(node)) - before)
             rss.append(rss_mb() - rss_before)
             # 3. mutated SDP offers
