@@ -25,6 +25,7 @@ from gateway.routing import parse_skills
 from media.audio import Audio
 from tests.conftest import Clients, bounded
 from tests.support.caller import SAMPLE_RATE, Caller
+from tests.support.junk import CHROMIUM_OFFER
 from tests.support.servers import Node, start_node
 from tests.support.softphone import Softphone
 
@@ -421,7 +422,7 @@ async def test_supervisor_listens_silently_then_whispers_to_the_agent_only(clien
         # an agent who is not a supervisor cannot listen in
         bob = clients.agent("bob")
         await bob.hello(available=False)
-        await bob.send({"type": "call_monitor", "call_id": phone.call_id, "mode": "listen", "sdp": "v=0\r\n"})
+        await bob.send({"type": "call_monitor", "call_id": phone.call_id, "mode": "listen", "sdp": CHROMIUM_OFFER})
         assert (await bob.expect("error"))["code"] == "forbidden"
         modes = [e["mode"] for e in await node.services.store.events(caller.conversation_id)
                  if e["type"] == "call_monitored"]
