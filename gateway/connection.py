@@ -81,8 +81,8 @@ class Connection:
             item = await self.outbox.get()
             try:
                 await self._send_one(item)
-            except ConnectionResetError:
-                log.info("socket gone while sending", extra=self.log_extra)
+            except ConnectionResetError as exc:
+                log.info("socket gone while sending: %s", exc, extra=self.log_extra)
                 return
 
     async def _send_one(self, item: dict[str, Any] | Step) -> None:
@@ -153,7 +153,8 @@ class Connection:
                 return None
             except GatewayError as exc:
                 await self.send_error(exc)
-            except ConnectionResetError:
+            except ConnectionResetError as exc:
+                log.info("socket gone before hello: %s", exc, extra=self.log_extra)
                 return None
             except Exception as exc:  # noqa: BLE001 - the edge: logged with its traceback, answered as 'internal'
                 await self.send_error(InternalError.logged(exc, log, "a hello frame", self.log_extra))
@@ -180,13 +181,14 @@ class Connection:
                     await self.handle(protocol.parse(obj, role=self.role))
                 except GatewayError as exc:
                     self.push(_error_step(self, exc, _echo(obj, "client_id"), _echo(obj, "call_id")))
-                except ConnectionResetError:
+                except ConnectionResetError as exc:
+                    log.info("socket gone: %s", exc, extra=self.log_extra)
                     break
                 except Exception as exc:  # noqa: BLE001 - the edge: logged with its traceback, answered as 'internal'
                     internal = InternalError.logged(exc, log, f"a {_echo(obj, 'type') or 'client'} frame", self.log_extra)
                     self.push(_error_step(self, internal, _echo(obj, "client_id"), _echo(obj, "call_id")))
-        except ConnectionResetError:
-            log.info("socket gone", extra=self.log_extra)
+        except ConnectionResetError as exc:
+            log.info("socket gone: %s", exc, extra=self.log_extra)
         finally:
             try:
                 await self.finish()
@@ -197,7 +199,8 @@ class Connection:
         """start(), with an unexpected failure answered as 'internal' and the socket closed (1011)."""
         try:
             return await self.start(hello)
-        except ConnectionResetError:
+        except ConnectionResetError as exc:
+            log.info("socket gone during hello: %s", exc, extra=self.log_extra)
             return False
         except Exception as exc:  # noqa: BLE001 - the edge: logged with its traceback, answered as 'internal'
             await self.send_error(InternalError.logged(exc, log, "starting a connection", self.log_extra))
