@@ -37,7 +37,7 @@ from tests.support.servers import RedisServer, free_port
 
 def rejected_pool(seed: int, size: int) -> list[str | bytes]:
     """``size`` junk frames the gateway refuses at the edge (checked here with the gateway's own parser)."""
-    junk, pool = Junk(seed), []
+    junk, pool = Junk(seed), list[str | bytes]()
     while len(pool) < size:
         raw = junk.frame("customer")
         try:

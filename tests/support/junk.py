@@ -127,7 +127,7 @@ class Junk:
         """A valid-looking frame of any type (mostly the role's own, sometimes the other role's)."""
         r = self.rng
         cid, call = f"c_{r.getrandbits(64):016x}", self._id("call-")
-        customer = [
+        customer: list[dict[str, Any]] = [
             {"type": "hello", "token": None, "context": {"page": "/shop"}},
             {"type": "typing", "active": True, "draft": "hel"},
             {"type": "dtmf", "call_id": call, "digits": "12#"},
@@ -135,7 +135,7 @@ class Junk:
             {"type": "callback_cancel", "callback_id": self._id("cb-")},
             {"type": "call_offer", "call_id": call, "sdp": "v=0\r\nm=audio " + r.choice(SDP_TOKENS)},
         ]
-        agent = [
+        agent: list[dict[str, Any]] = [
             {"type": "message", "conversation_id": cid, "client_id": self._id("a-"), "text": "hello"},
             {"type": "note", "conversation_id": cid, "client_id": self._id("n-"), "text": "internal"},
             {"type": "typing", "active": False, "conversation_id": cid},
@@ -223,7 +223,7 @@ class Junk:
     def hello(self) -> str | bytes:
         """A junk first frame: a hello with a bad token or context, or any junk."""
         r = self.rng
-        token = r.choice([None, "", "not-a-token", "é" * 10, "\u0100abc.def", "a.b", "a.b.c", "x" * 3000,
+        token: Any = r.choice([None, "", "not-a-token", "é" * 10, "\u0100abc.def", "a.b", "a.b.c", "x" * 3000,
                           "v1.\ud800.sig", "..", "€.€", 12, [], {}, True, self.bad_string(),
                           "eyJ9." + "A" * 40 + "." + "B" * 43,
                           # well formed up to a signature that is not ASCII / not base64
