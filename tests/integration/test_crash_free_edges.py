@@ -4,6 +4,7 @@ with its traceback, and the socket goes on. Faults are injected into one method 
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterator
@@ -68,6 +69,18 @@ async def test_a_surrogate_message_stores_nothing_and_holds_no_agent_slot(client
     await cust.say("tab\tand newline\n kept")
     got = await alice.event("message", lambda e: e["author"] == "customer")
     assert got["text"] == "tab\tand newline\n kept"
+    # the agent's side of the same conversation: refused, nothing appended, the conversation stays open
+    cid = ack["conversation_id"]
+    timeline = await node.services.redis.xlen(node.services.keys.timeline(cid))
+    for frame in ({"type": "message", "conversation_id": cid, "client_id": "a1", "text": "hi \ud800"},
+                  {"type": "note", "conversation_id": cid, "client_id": "a\u0007", "text": "note"},
+                  {"type": "close", "conversation_id": cid, "disposition": "resolved\udfff"}):
+        await alice.send(frame)            # json.dumps writes the surrogate as the escape \\ud800
+        err = await alice.expect("error")
+        assert err["code"] == "bad_field", err
+    assert await node.services.redis.xlen(node.services.keys.timeline(cid)) == timeline
+    assert (await node.services.store.conversation(cid) or {}).get("state") == "assigned"
+    await alice.say(cid, "a real answer")
 
 
 async def test_an_unexpected_error_in_a_frame_is_internal_and_the_socket_goes_on(
