@@ -4,7 +4,6 @@ with its traceback, and the socket goes on. Faults are injected into one method 
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Iterator
