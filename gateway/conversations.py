@@ -18,7 +18,7 @@ from ivr.events import QueueStatus
 from .errors import Conflict, Forbidden, GatewayError, NotFound
 from .protocol import CUSTOMER_VISIBLE, AgentStatus, Author, ConversationState, EventType
 from .routing import DEFAULT_QUEUE, Router, Skills, format_skills, now_ms, parse_skills
-from .store import Store, _s
+from .store import Buckets, Store, _s
 from .wait_estimate import WaitEstimates, estimate_wait_ms
 
 if TYPE_CHECKING:
@@ -122,8 +122,11 @@ class Conversations:
     # ---------------------------------------------------------------- writing
 
     async def customer_message(self, customer_id: str, client_id: str, text: str,
-                               context: dict[str, str]) -> Stored:
-        """Store a customer's message exactly once per client id, opening a conversation if needed."""
+                               context: dict[str, str], buckets: Buckets | None = None) -> Stored:
+        """Store a customer's message exactly once per client id, opening a conversation if needed.
+
+        ``buckets``: the rate limits it counts against (gateway/limits.py); over one, TooManyRequests and
+        nothing is stored."""
         cids_key = self.store.keys.customer_client_ids(customer_id)
         seen = await self.store.seen_client_id(cids_key, client_id)
         if seen is not None:
@@ -131,7 +134,8 @@ class Conversations:
         bot = self.on_opened_for_bot
         for _ in range(3):  # the conversation may close between open and append: open anew
             cid, created = await self.store.open_conversation(
-                customer_id, new_conversation_id(), self.queue, now=now_ms(), context=context, queued=bot is None)
+                customer_id, new_conversation_id(), self.queue, now=now_ms(), context=context, queued=bot is None,
+                buckets=buckets)
             if created:
                 log.info("conversation opened", extra={"conversation_id": cid, "customer_id": customer_id})
                 await self.store.redis.publish(self.store.keys.customer_channel(customer_id),

@@ -105,9 +105,9 @@ class CustomerConnection(Connection):
     async def handle(self, frame: protocol.Frame) -> None:
         match frame:
             case protocol.SendMessage():
-                await self.s.limits.take_message(self.customer_id, self.address)   # RateLimited: nothing stored
-                stored = await self.s.conversations.customer_message(
-                    self.customer_id, frame.client_id, frame.text, self.context)
+                stored = await self.s.conversations.customer_message(   # over a limit: rate_limited, nothing stored
+                    self.customer_id, frame.client_id, frame.text, self.context,
+                    self.s.limits.buckets(self.customer_id, self.address))
                 if not stored.duplicate:
                     await self._route_if_unattended(stored.conversation_id)
                 if stored.conversation_id != self.conversation_id:

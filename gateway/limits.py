@@ -6,9 +6,11 @@ The widget is a public door, so what one client can take is bounded:
   address (``--limit-messages-per-minute``, ``--limit-conversations-per-hour``; the address gets 10x the
   customer's, since several customers may share one address behind a NAT). A bucket holds as many tokens
   as the limit (a burst of that size is allowed: a widget resending its offline outbox) and refills
-  continuously. Refill and take are one Lua script over every bucket involved, so all nodes share the
-  same buckets and a request takes from all of them or from none. A message needs a conversation token
-  too when it will open a new conversation (the customer has none open): decided in the same script.
+  continuously. Refill and take are one Lua function (``take_tokens`` in gateway/store.py) over every
+  bucket involved, so all nodes share the same buckets and a request takes from all of them or from none.
+  A message takes its tokens inside the store's open-conversation script, which it runs anyway (no extra
+  round trip; a resent duplicate is answered before and costs nothing), plus conversation tokens when it
+  opens one; a call that opens a conversation takes those by :meth:`Limits.take_conversation`.
 * **concurrent calls** per customer and per address: a sorted set of the calls each holds, scored by when
   the entry expires. A node refreshes the entries of its live calls every :data:`CALL_REFRESH_SECONDS`;
   an entry of a node that died expires after :data:`CALL_SLOT_SECONDS` and stops counting. Taking a slot
@@ -23,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -34,8 +35,7 @@ from redis.exceptions import RedisError
 
 from .client_ip import Network, parse_networks
 from .config import Settings
-from .errors import TooManyRequests
-from .store import Keys
+from .store import _TAKE_TOKENS, Buckets, Keys, rate_limited
 from .tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -44,44 +44,19 @@ ADDRESS_FACTOR = 10            # an address may take this many times one custome
 CALL_SLOT_SECONDS = 60.0       # a call slot not refreshed for this long (its node died) stops counting
 CALL_REFRESH_SECONDS = 20.0
 
-# Take one token from each bucket involved, or from none.
-# KEYS: customer hash, msg bucket (customer), msg bucket (address), conv bucket (customer), conv bucket (address)
-# ARGV: now ms, conversation key prefix, '1' to take message tokens, then (capacity, ms per token) for the four
-# buckets in the order of KEYS[2..5].
-# Returns {0, opens} when taken (opens: 1 if a conversation token was taken too) or {wait ms, bucket index}.
-_TAKE_SCRIPT = """
-local now = tonumber(ARGV[1])
-local opens = 1
+# A call that would open a conversation takes conversation tokens (messages take theirs in the store's
+# open-conversation script, in the same step as the open: no extra round trip per message).
+# KEYS: customer hash, the 4 buckets (Buckets.keys)   ARGV: now ms, conversation key prefix, the 8 rates
+# Returns {0, -1} when taken or not needed, else {wait ms, bucket}.
+_TAKE_CONVERSATION_SCRIPT = _TAKE_TOKENS + """
+local opens = true
 local current = redis.call('HGET', KEYS[1], 'current')
 if current then
   local state = redis.call('HGET', ARGV[2] .. current, 'state')
-  if state and state ~= 'closed' then opens = 0 end
+  if state and state ~= 'closed' then opens = false end
 end
-local chosen = {}
-if ARGV[3] == '1' then chosen[#chosen + 1] = 2; chosen[#chosen + 1] = 3 end
-if opens == 1 then chosen[#chosen + 1] = 4; chosen[#chosen + 1] = 5 end
-local levels = {}
-local wait, which = 0, 0
-for _, i in ipairs(chosen) do
-  local cap = tonumber(ARGV[2 + 2 * (i - 1)])
-  local per = tonumber(ARGV[3 + 2 * (i - 1)])
-  local b = redis.call('HMGET', KEYS[i], 't', 'ts')
-  local level = cap
-  if b[1] then
-    local elapsed = math.max(0, now - tonumber(b[2]))
-    level = math.min(cap, tonumber(b[1]) + elapsed / per)
-  end
-  levels[i] = level
-  if level < 1 and (1 - level) * per > wait then wait, which = (1 - level) * per, i end
-end
-if wait > 0 then return {math.ceil(wait), which} end
-for _, i in ipairs(chosen) do
-  local cap = tonumber(ARGV[2 + 2 * (i - 1)])
-  local per = tonumber(ARGV[3 + 2 * (i - 1)])
-  redis.call('HSET', KEYS[i], 't', tostring(levels[i] - 1), 'ts', ARGV[1])
-  redis.call('PEXPIRE', KEYS[i], math.ceil(cap * per) + 1000)  -- full again by then: nothing to remember
-end
-return {0, opens}
+local wait, which = take_tokens(2, 3, tonumber(ARGV[1]), false, opens)
+return {wait, which}
 """
 
 # KEYS: customer calls zset, address calls zset   ARGV: now ms, expires ms, member, customer limit, address limit
@@ -99,10 +74,6 @@ for i = 1, 2 do
 end
 return 'ok'
 """
-
-
-class RateLimited(TooManyRequests):
-    """A message or a new conversation over its limit; ``retry_after`` says when one is allowed again."""
 
 
 class CallLimited(Exception):
@@ -147,7 +118,7 @@ class Limits:
         self.keys = keys
         self.config = config
         self.clock = clock
-        self._take = redis.register_script(_TAKE_SCRIPT)
+        self._take = redis.register_script(_TAKE_CONVERSATION_SCRIPT)
         self._acquire = redis.register_script(_ACQUIRE_CALL_SCRIPT)
         self._slots: dict[str, _Slot] = {}          # call id -> its entries, for calls on this node
         self._connections: Counter[str] = Counter()  # address -> open sockets on this node
@@ -158,36 +129,24 @@ class Limits:
 
     # ---------------------------------------------------------------- messages and conversations
 
-    async def take_message(self, customer_id: str, address: str) -> None:
-        """Count one customer message (and a new conversation if it will open one); RateLimited if over."""
-        await self._take_tokens(customer_id, address, messages=True)
-
-    async def take_conversation(self, customer_id: str, address: str) -> None:
-        """Count a new conversation if the customer has none open (a call opens one); RateLimited if over."""
-        await self._take_tokens(customer_id, address, messages=False)
-
-    async def _take_tokens(self, customer_id: str, address: str, *, messages: bool) -> None:
+    def buckets(self, customer_id: str, address: str) -> Buckets:
+        """The buckets a customer's message takes from (in the store's open-conversation script)."""
         c, k = self.config, self.keys
         msg_ms = 60_000 / c.messages_per_minute
         conv_ms = 3_600_000 / c.conversations_per_hour
-        wait_ms, which = await self._take(
-            keys=[k.customer(customer_id), k.rate_bucket("msg", "c", customer_id), k.rate_bucket("msg", "ip", address),
-                  k.rate_bucket("conv", "c", customer_id), k.rate_bucket("conv", "ip", address)],
-            args=[self._now_ms(), k.conv(""), "1" if messages else "0",
-                  c.messages_per_minute, msg_ms, c.messages_per_minute * ADDRESS_FACTOR, msg_ms / ADDRESS_FACTOR,
-                  c.conversations_per_hour, conv_ms, c.conversations_per_hour * ADDRESS_FACTOR,
-                  conv_ms / ADDRESS_FACTOR])
-        wait_ms, which = int(wait_ms), int(which)
-        if wait_ms <= 0:
-            return
-        retry_after = max(1, math.ceil(wait_ms / 1000))
-        what = "messages" if which in (2, 3) else "new conversations"
-        log.info("rate limited: %s of %s (%s), retry after %d s", what,
-                 "the customer" if which in (2, 4) else "the address", address, retry_after,
-                 extra={"customer_id": customer_id})
-        text = ("You're sending messages too fast" if what == "messages"
-                else "Too many new conversations")
-        raise RateLimited(f"{text}; try again in {retry_after} s", retry_after=retry_after)
+        return Buckets(
+            (k.rate_bucket("msg", "c", customer_id), k.rate_bucket("msg", "ip", address),
+             k.rate_bucket("conv", "c", customer_id), k.rate_bucket("conv", "ip", address)),
+            (c.messages_per_minute, msg_ms, c.messages_per_minute * ADDRESS_FACTOR, msg_ms / ADDRESS_FACTOR,
+             c.conversations_per_hour, conv_ms, c.conversations_per_hour * ADDRESS_FACTOR, conv_ms / ADDRESS_FACTOR))
+
+    async def take_conversation(self, customer_id: str, address: str) -> None:
+        """Count a new conversation if the customer has none open (a call opens one); TooManyRequests if over."""
+        buckets = self.buckets(customer_id, address)
+        wait_ms, which = await self._take(keys=[self.keys.customer(customer_id), *buckets.keys],
+                                          args=[self._now_ms(), self.keys.conv(""), *buckets.rates])
+        if int(wait_ms) > 0:
+            raise rate_limited(int(wait_ms), int(which))
 
     # ---------------------------------------------------------------- concurrent calls
 

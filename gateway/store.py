@@ -54,12 +54,13 @@ commands for the calls anchored on that node, and their replies).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
 
-from .errors import Conflict
+from .errors import Conflict, TooManyRequests
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,16 +196,52 @@ if ARGV[1] ~= '' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[7] .. '/' .. id)
 return {ARGV[7] .. '/' .. id, 'ok'}
 """
 
+# Token buckets (gateway/limits.py): take one token from each chosen bucket, or from none.
+# KEYS[kb .. kb+3]: message bucket of the customer, of the address, conversation bucket of the customer, of the
+# address; ARGV[ab .. ab+7]: (capacity, ms per token) of each. ``msgs``: take the message tokens; ``opens``: the
+# conversation tokens. Returns 0, -1 when taken, else the ms until it would be and which bucket (0-3) is short.
+_TAKE_TOKENS = """
+local function take_tokens(kb, ab, now, msgs, opens)
+  local chosen = {}
+  if msgs then chosen[#chosen + 1] = 0; chosen[#chosen + 1] = 1 end
+  if opens then chosen[#chosen + 1] = 2; chosen[#chosen + 1] = 3 end
+  local levels, wait, which = {}, 0, -1
+  for _, i in ipairs(chosen) do
+    local cap, per = tonumber(ARGV[ab + 2 * i]), tonumber(ARGV[ab + 2 * i + 1])
+    local h = redis.call('HMGET', KEYS[kb + i], 't', 'ts')
+    local level = cap
+    if h[1] then level = math.min(cap, tonumber(h[1]) + math.max(0, now - tonumber(h[2])) / per) end
+    levels[i] = level
+    if level < 1 and (1 - level) * per > wait then wait, which = (1 - level) * per, i end
+  end
+  if wait > 0 then return math.ceil(wait), which end
+  for _, i in ipairs(chosen) do
+    local cap, per = tonumber(ARGV[ab + 2 * i]), tonumber(ARGV[ab + 2 * i + 1])
+    redis.call('HSET', KEYS[kb + i], 't', tostring(levels[i] - 1), 'ts', tostring(now))
+    redis.call('PEXPIRE', KEYS[kb + i], math.ceil(cap * per) + 1000)  -- full again by then: nothing to keep
+  end
+  return 0, -1
+end
+"""
+
 # Open a conversation for a customer unless one is open already.
-# KEYS: customer, conv(new), ctx(new), timeline(new), queue, conv channel(new)  ARGV: new id, customer id, queue,
-# now, opened data, state data, context json, conversation key prefix, initial state ('queued' or 'open')
-# Returns the current conversation id and 1 if it was created now.
-_OPEN_SCRIPT = _APPEND + """
+# KEYS: customer, conv(new), ctx(new), timeline(new), queue, conv channel(new) [, the 4 token buckets]
+# ARGV: new id, customer id, queue, now, opened data, state data, context json, conversation key prefix, initial
+# state ('queued' or 'open') [, '1' to take message tokens, the buckets' 8 rates]
+# Returns the current conversation id and 1 if it was created now; {'', -1, wait ms, bucket} if over a limit
+# (with buckets: a message token, and conversation tokens when it opens one, are taken in the same step).
+_OPEN_SCRIPT = _APPEND + _TAKE_TOKENS + """
 local current = redis.call('HGET', KEYS[1], 'current')
+local opens = true
 if current then
   local state = redis.call('HGET', ARGV[8] .. current, 'state')
-  if state and state ~= 'closed' then return {current, 0} end
+  if state and state ~= 'closed' then opens = false end
 end
+if #KEYS >= 10 then
+  local wait, which = take_tokens(7, 11, tonumber(ARGV[4]), ARGV[10] == '1', opens)
+  if wait > 0 then return {'', -1, wait, which} end
+end
+if not opens then return {current, 0} end
 local queued = ARGV[9] == 'queued'
 redis.call('HSET', KEYS[2], 'id', ARGV[1], 'customer_id', ARGV[2], 'state', ARGV[9], 'queue', ARGV[3],
            'agent_id', '', 'created_at', ARGV[4], 'updated_at', ARGV[4], 'queued_at', queued and ARGV[4] or '',
@@ -355,18 +392,27 @@ class Store:
         return conv_id, event_id
 
     async def open_conversation(self, customer_id: str, new_id: str, queue: str, *, now: int,
-                                context: dict[str, str], queued: bool = True) -> tuple[str, bool]:
-        """The customer's open conversation, or a new one (waiting in ``queue``, or 'open' for a flow first)."""
+                                context: dict[str, str], queued: bool = True,
+                                buckets: Buckets | None = None) -> tuple[str, bool]:
+        """The customer's open conversation, or a new one (waiting in ``queue``, or 'open' for a flow first).
+
+        With ``buckets`` (a customer's message) a message token is taken, and conversation tokens when it opens
+        one, in the same step; over a limit it raises TooManyRequests with ``retry_after`` and changes nothing."""
         k = self.keys
         conv_prefix = k.conv("")
-        cid, created = await self._open(
-            keys=[k.customer(customer_id), k.conv(new_id), k.ctx(new_id), k.timeline(new_id),
-                  k.queue(queue), k.conv_channel(new_id)],
-            args=[new_id, customer_id, queue, now,
-                  encode({"customer_id": customer_id, "context": context}),
-                  encode({"state": "queued", "queue": queue} if queued else {"state": "open"}),
-                  encode(context) if context else "{}", conv_prefix, "queued" if queued else "open"])
-        return _s(cid), bool(int(created))
+        keys = [k.customer(customer_id), k.conv(new_id), k.ctx(new_id), k.timeline(new_id), k.queue(queue),
+                k.conv_channel(new_id)]
+        args: list[str | int | float] = [
+            new_id, customer_id, queue, now, encode({"customer_id": customer_id, "context": context}),
+            encode({"state": "queued", "queue": queue} if queued else {"state": "open"}),
+            encode(context) if context else "{}", conv_prefix, "queued" if queued else "open"]
+        if buckets is not None:
+            keys += buckets.keys
+            args += ["1", *buckets.rates]
+        result = await self._open(keys=keys, args=args)
+        if int(result[1]) == -1:
+            raise rate_limited(int(result[2]), int(result[3]))
+        return _s(result[0]), bool(int(result[1]))
 
     async def assign(self, cid: str, queue: str, agent_id: str, agent_name: str, *, now: int) -> str:
         k = self.keys
@@ -443,6 +489,21 @@ class Store:
             if _s(fields[b"type"]) == typ:
                 return to_event(cid, _s(eid), typ, _s(fields[b"data"]))
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class Buckets:
+    """The token buckets a customer's requests take from (made by gateway/limits.py)."""
+
+    keys: tuple[str, str, str, str]   # messages of the customer, of the address; conversations of each
+    rates: tuple[float, ...]          # (capacity, ms per token) of each, in that order
+
+
+def rate_limited(wait_ms: int, bucket: int) -> TooManyRequests:
+    """The error for a request ``wait_ms`` short of a token in ``bucket`` (0-1: messages, 2-3: conversations)."""
+    retry_after = max(1, math.ceil(wait_ms / 1000))
+    text = "You're sending messages too fast" if bucket in (0, 1) else "Too many new conversations"
+    return TooManyRequests(f"{text}; try again in {retry_after} s", retry_after=retry_after)
 
 
 def _timeline_full(cid: str) -> Conflict:

@@ -301,3 +301,21 @@ async def test_embedded_redis_is_bounded_and_a_flood_fails_writes_cleanly(tmp_pa
     finally:
         await client.aclose()
         await embedded.stop()
+
+
+async def test_a_resent_message_costs_nothing(settings: Settings) -> None:
+    """The widget resends its unacknowledged outbox on every reconnect: a duplicate is answered before the limit."""
+    async with node_with(settings, limit_messages_per_minute=2) as (node, clients):
+        cust = clients.customer()
+        await cust.hello()
+        first = await cust.say("hello", client_id="m1")
+        for _ in range(5):
+            again = await cust.say("hello", client_id="m1")
+            assert again["event_id"] == first["event_id"]
+        await cust.say("second", client_id="m2")          # the bucket's second token was still there
+        await cust.send({"type": "message", "client_id": "m3", "text": "third"})
+        err = await cust.expect("error", lambda f: f.get("client_id") == "m3")
+        assert (err["code"], 1 <= err["retry_after"] <= 30) == ("rate_limited", True)
+        stored = [e["client_id"] for e in await node.services.store.events(first["conversation_id"])
+                  if e["type"] == "message"]
+        assert stored == ["m1", "m2"]
