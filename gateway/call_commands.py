@@ -16,7 +16,7 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from .agents import Agent, AgentDirectory
-from .errors import GatewayError, NotFound
+from .errors import GatewayError, InternalError, NotFound
 
 if TYPE_CHECKING:
     from .agent_calls import AgentCalls
@@ -138,7 +138,7 @@ class CallCommands:
             reply.update(ok=True, result=result)
         except GatewayError as exc:
             reply.update(ok=False, error=exc.to_dict())
-        except Exception as exc:  # the asking desk gets an answer, whatever happened here
-            log.exception("call command %s failed", message.get("op"))
-            reply.update(ok=False, error={"code": "error", "message": str(exc)})
+        except Exception as exc:  # noqa: BLE001 - the asking desk gets an answer ('internal', with a request id)
+            internal = InternalError.logged(exc, log, f"call command {str(message.get('op'))[:40]!a}")
+            reply.update(ok=False, error=internal.to_dict())
         await self.bus.publish(self.keys.node_channel(str(message.get("reply_to"))), reply)

@@ -4,6 +4,7 @@ with its traceback, and the socket goes on. Faults are injected into one method 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Iterator
@@ -165,3 +166,32 @@ async def test_http_errors_are_problem_json_never_a_bare_500(
     logged = records.tracebacks()
     assert len(logged) == 1 and body["request_id"] in logged[0].getMessage()
     assert not [r for r in records.records if "Error handling request" in r.getMessage()]
+
+
+async def test_a_bug_in_a_call_command_from_another_node_is_answered_internal(
+        node: Node, records: Records, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A desk on another node asked this one to act on a call: a bug here is answered 'internal' with a request
+    id (logged once here), not with the exception's text."""
+    services = node.services
+    replies: list[dict[str, Any]] = []
+    got = asyncio.Event()
+
+    def on_reply(channel: str, message: dict[str, Any]) -> None:
+        replies.append(message)
+        got.set()
+
+    async def broken(*args: Any) -> Any:
+        raise RuntimeError("secret detail of the bug")
+
+    await services.bus.subscribe(services.keys.node_channel("asking-node"), on_reply)
+    monkeypatch.setattr(services.call_commands, "_local", broken)
+    await services.bus.publish(services.keys.node_channel(services.settings.node_id), {
+        "kind": "call_command", "id": "r1", "reply_to": "asking-node", "agent_id": "alice", "op": "hangup",
+        "call_id": "call-9", "args": {}})
+    async with asyncio.timeout(5):
+        await got.wait()
+    await services.bus.unsubscribe(services.keys.node_channel("asking-node"), on_reply)
+    error = replies[0]["error"]
+    assert replies[0]["ok"] is False and error["code"] == "internal" and "secret" not in error["message"]
+    assert [r.getMessage() for r in records.tracebacks()] == [
+        f"unexpected RuntimeError in call command 'hangup' (request_id {error['request_id']})"]
