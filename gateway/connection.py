@@ -48,6 +48,7 @@ class Connection:
         self.last_sent: dict[str, tuple[int, int]] = {}
         self.channels: set[str] = set()
         self._sender: asyncio.Task[None] | None = None
+        self._closer: asyncio.Task[bool] | None = None   # closing a client too slow to read (once)
         self.log_extra: dict[str, str] = {}
         self.client_errors = 0
 
@@ -57,8 +58,9 @@ class Connection:
         try:
             self.outbox.put_nowait(item)
         except asyncio.QueueFull:
-            log.warning("client too slow; disconnecting it", extra=self.log_extra)
-            asyncio.get_running_loop().create_task(self.ws.close(code=1013, message=b"too slow"))
+            if self._closer is None:   # once: every later push would otherwise start another close
+                log.warning("client too slow; disconnecting it", extra=self.log_extra)
+                self._closer = asyncio.get_running_loop().create_task(self.ws.close(code=1013, message=b"too slow"))
 
     def mark_sent(self, cid: str, event_id: str) -> None:
         key = parse_event_id(event_id)
@@ -214,6 +216,11 @@ class Connection:
                 await self._sender
             except asyncio.CancelledError:
                 pass
+        if self._closer is not None:
+            try:
+                await self._closer
+            except ConnectionResetError as exc:
+                log.info("socket gone while closing it: %s", exc, extra=self.log_extra)
         for channel in list(self.channels):
             await self.unsubscribe(channel)
         await self.stop()
