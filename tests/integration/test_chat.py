@@ -20,7 +20,7 @@ async def test_customer_and_agent_talk_both_ways(clients: Clients) -> None:
     conv = await alice.assigned()
     assert conv["id"] == ack["conversation_id"]
     assert conv["customer_id"] == cust.customer_id
-    assert conv["context"] == {"page": "https://shop.example/pricing"}
+    assert conv["context"] == {"context.page": "https://shop.example/pricing"}   # the browser's word, namespaced
 
     await alice.send({"type": "open", "conversation_id": conv["id"]})
     history = await alice.expect("history")
