@@ -213,7 +213,7 @@ async def test_every_frame_type_and_route_has_a_rule_and_cross_party_attempts_ch
         before = await _snapshot(s)
         assert before[3:] == ("alice", "connected", True, [])
         wrong = []
-        for frame_type, attempts in rules.items():
+        for attempts in rules.values():
             for who, frame, code in attempts:
                 got = await _refusal(who, frame)
                 if got["code"] != code:

@@ -14,7 +14,7 @@ SECRET = "shop-secret-0123456789abcdef0123456789"
 
 
 def _block(language: str, marker: str) -> str:
-    blocks = re.findall(rf"```{language}\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    blocks = re.findall(rf"```{language}\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
     found = [b for b in blocks if marker in b]
     assert len(found) == 1, f"README has {len(found)} {language} blocks with {marker!r}"
     return found[0]
