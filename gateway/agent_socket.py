@@ -7,12 +7,14 @@ from typing import Any
 
 from aiohttp import web
 
-from . import protocol, tokens
+from . import protocol
 from .agents import Agent
 from .connection import Connection, Step, serve_socket
 from .errors import GatewayError, Unauthorized
 from .protocol import AgentStatus, Author, ServerFrame
 from .runtime import SERVICES, Services
+from .sessions import BUS_KIND as SESSION_REVOKED_KIND
+from .sessions import CLOSE_SESSION_REVOKED, LoginSession, authenticate, revoked
 from .store import to_event
 
 
@@ -23,7 +25,8 @@ class AgentConnection(Connection):
         super().__init__(ws, services.bus)
         self.s = services
         self.agent: Agent | None = None
-        self.session = ""
+        self.session = ""                          # presence: this open desk connection
+        self.login: LoginSession | None = None     # the login session its token belongs to
 
     @property
     def me(self) -> Agent:
@@ -31,20 +34,22 @@ class AgentConnection(Connection):
         return self.agent
 
     async def start(self, hello: protocol.Hello) -> bool:
+        s = self.s
         try:
             if not hello.token:
                 raise Unauthorized("an agent token is required; log in first", field="token")
-            claims = self.s.signer.verify(hello.token, tokens.AGENT, now=time.time())
-            agent = self.s.directory.get(claims.sub)
-            if agent is None:
-                raise Unauthorized(f"agent '{claims.sub}' no longer exists", field="token")
+            agent, login = await authenticate(hello.token, signer=s.signer, sessions=s.sessions,
+                                              directory=s.directory, now=time.time())
+            self.agent = agent
+            self.log_extra = {"agent_id": agent.id}
+            # Listen for revocations first, then look again: a logout between the two checks is seen by
+            # the second, one after it arrives on the bus. No window where this socket would miss it.
+            await self.subscribe(s.keys.agent_channel(agent.id))
+            self.login = await s.sessions.check(login.id, agent.id)
         except GatewayError as exc:
             await self.send_error(exc)
             return False
-        self.agent = agent
-        self.log_extra = {"agent_id": agent.id}
         keys = self.s.keys
-        await self.subscribe(keys.agent_channel(agent.id))
         self.s.queue_board.watch(self._on_queue)
         self.session = await self.s.presence.join(agent)
         conversations = await self.s.conversations.assigned_to(agent.id)
@@ -168,6 +173,18 @@ class AgentConnection(Connection):
             self.push(self._assigned_step(message["conversation_id"]))
         elif kind == "unassigned" and channel == keys.agent_channel(self.me.id):
             self.push(self._unassigned_step(message["conversation_id"], message.get("reason", "")))
+        elif kind == SESSION_REVOKED_KIND and channel == keys.agent_channel(self.me.id):
+            if self.login is not None and self.login.id in message.get("session_ids", ()):
+                self.push(self._revoked_step(str(message.get("reason", ""))))
+
+    def _revoked_step(self, reason: str) -> Step:
+        """The login session was revoked (logout on any node, password change, agent removed): say so, then close
+        with a code the desk does not reconnect on (it shows the login screen)."""
+        async def step() -> None:
+            why = {"logout": "you logged out"}.get(reason, "your session was revoked")
+            await self.send_error(revoked(f"{why}; log in again"))
+            await self.ws.close(code=CLOSE_SESSION_REVOKED, message=b"session revoked")
+        return step
 
 
 async def handler(request: web.Request) -> web.WebSocketResponse:

@@ -34,10 +34,12 @@ from .data_dir import prepare_data_dir, warn_if_readable
 from .embedded_redis import EmbeddedRedis
 from .errors import ConfigError
 from .limits import LimitConfig, Limits
+from .login_limits import LoginLimits
 from .presence import Presence
 from .queue_board import QueueBoard
 from .retention import Retention
 from .routing import Router
+from .sessions import LoginSessions
 from .signing_secret import signing_secrets
 from .site_tokens import SiteKeys
 from .speech import SpeechRecognition
@@ -82,6 +84,8 @@ class Services:
     http: aiohttp.ClientSession
     limits: Limits          # abuse limits (gateway/limits.py)
     retention: Retention    # deletes old closed conversations (gateway/retention.py)
+    sessions: LoginSessions      # agents' revocable login sessions (gateway/sessions.py)
+    login_limits: LoginLimits    # failed-login backoff, counted before the password check (gateway/login_limits.py)
     embedded: EmbeddedRedis | None = None
     site_keys: SiteKeys = field(default_factory=lambda: SiteKeys(()))   # verify sites' customer tokens
     extra: dict[str, object] = field(default_factory=dict)
@@ -206,6 +210,8 @@ async def start(settings: Settings) -> Services:
             flows=flows, calls=calls, speech=speech, agent_calls=agent_calls, call_commands=call_commands, callbacks=callbacks, http=http,
             embedded=embedded, site_keys=SiteKeys(settings.site_keys),
             limits=limits,
+            sessions=LoginSessions(redis, keys, bus, lifetime_seconds=settings.agent_token_hours * 3600),
+            login_limits=LoginLimits(redis, keys, settings.trusted_proxies),
             retention=Retention(store, retention_days=settings.retention_days,
                                 recordings=settings.data_dir / "recordings"),
             bots=ChatBots(settings.chat_flow, flows, conversations, bus, keys, http))

@@ -25,11 +25,10 @@ from .json_input import check_text, loads_object
 from .passwords import hash_password, verify_password
 from .protocol import EventType
 from .runtime import SERVICES
+from .sessions import LoginSession, access_token, authenticate
 
 log = logging.getLogger(__name__)
 
-MAX_LOGIN_FAILURES = 10
-LOGIN_WINDOW_SECONDS = 300
 _DUMMY_HASH = hash_password("timing-equaliser", n=2**14)
 
 
@@ -41,7 +40,9 @@ async def problem_json(request: web.Request, handler: Any) -> web.StreamResponse
     try:
         return await handler(request)
     except GatewayError as exc:
-        return web.json_response(exc.to_dict(), status=exc.http_status)
+        retry = exc.retry_after if isinstance(exc, TooManyRequests) else None
+        return web.json_response(exc.to_dict(), status=exc.http_status,
+                                 headers={"Retry-After": str(retry)} if retry else None)
     except web.HTTPException:
         raise
     except Exception as exc:  # noqa: BLE001 - the edge: logged with its traceback, answered as 'internal'
@@ -79,50 +80,71 @@ def _field(body: dict[str, Any], name: str) -> str:
 
 
 async def login(request: web.Request) -> web.Response:
+    """Password login: counted against the limits *before* scrypt runs (gateway/login_limits.py), then a
+    login session (gateway/sessions.py) and a short-lived access token of it."""
     s = request.app[SERVICES]
     body = await read_json(request)
     agent_id, password = _field(body, "agent_id"), _field(body, "password")
-    failures_key = f"{s.keys.prefix}:login:fail:{agent_id}"
-    failures = int(await s.redis.get(failures_key) or 0)
-    if failures >= MAX_LOGIN_FAILURES:
-        raise TooManyRequests(f"too many failed logins for '{agent_id}'; wait a few minutes")
+    address = s.login_limits.address(request)
+    await s.login_limits.attempt(agent_id, address)   # 429 with retry_after, before any hashing
     agent = s.directory.get(agent_id)
-    stored = agent.password_hash if agent is not None else _DUMMY_HASH
+    stored = agent.password_hash if agent is not None else _DUMMY_HASH   # unknown ids cost the same time
     ok = await asyncio.to_thread(verify_password, password, stored)
     if agent is None or not ok:
-        pipe = s.redis.pipeline()
-        pipe.incr(failures_key)
-        pipe.expire(failures_key, LOGIN_WINDOW_SECONDS)
-        await pipe.execute()
-        log.info("failed login", extra={"agent_id": agent_id})
+        log.info("failed login from %s", address, extra={"agent_id": agent_id})
         raise Unauthorized("unknown agent or wrong password", field="password")
-    await s.redis.delete(failures_key)
-    token = s.signer.sign(agent.id, tokens.AGENT, now=time.time(), ttl=s.settings.agent_token_hours * 3600)
-    log.info("agent logged in", extra={"agent_id": agent.id})
-    return web.json_response({"token": token, "agent": {"id": agent.id, "name": agent.name,
-                                                        "roles": list(agent.roles)}})
+    await s.login_limits.succeeded(agent.id, address)
+    now = time.time()
+    session = await s.sessions.create(agent.id, now=now)
+    log.info("agent logged in from %s", address, extra={"agent_id": agent.id})
+    return web.json_response({**access_token(s.signer, session, now=now, minutes=s.settings.agent_access_minutes),
+                              "agent": {"id": agent.id, "name": agent.name, "roles": list(agent.roles)}})
+
+
+async def refresh(request: web.Request) -> web.Response:
+    """A fresh access token for a valid one, while its login session lives (the desk calls it before expiry)."""
+    s = request.app[SERVICES]
+    now = time.time()
+    agent, session = await _authenticated(request, now=now)
+    return web.json_response(access_token(s.signer, session, now=now, minutes=s.settings.agent_access_minutes))
+
+
+async def logout(request: web.Request) -> web.Response:
+    """Revoke the token's login session on every node (its desk sockets close at once). A token past its
+    expiry still logs out: it is genuine, and ending its session early only helps."""
+    s = request.app[SERVICES]
+    agent, session = await _authenticated(request, now=time.time(), allow_expired=True)
+    await s.sessions.revoke(session.id, reason="logout")
+    return web.json_response({"status": "logged_out"})
 
 
 RECORDING_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}\.(ogg|wav)$")
 
 
-def _agent_of(request: web.Request) -> Agent:
-    """The agent whose token comes as ``Authorization: Bearer TOKEN`` or ``?token=`` (an ``<audio>`` element)."""
-    s = request.app[SERVICES]
+def _bearer(request: web.Request) -> str:
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else request.query.get("token", "")
     if not token:
         raise Unauthorized("an agent token is required", field="token")
-    claims = s.signer.verify(token, tokens.AGENT, now=time.time())
-    agent = s.directory.get(claims.sub)
-    if agent is None:
-        raise Unauthorized(f"agent '{claims.sub}' no longer exists", field="token")
+    return token
+
+
+async def _authenticated(request: web.Request, *, now: float, allow_expired: bool = False) -> tuple[Agent, LoginSession]:
+    s = request.app[SERVICES]
+    return await authenticate(_bearer(request), signer=s.signer, sessions=s.sessions, directory=s.directory,
+                              now=now, allow_expired=allow_expired)
+
+
+async def _agent_of(request: web.Request) -> Agent:
+    """The agent whose access token comes as ``Authorization: Bearer TOKEN`` or ``?token=`` (an ``<audio>``
+    element), if its login session still lives."""
+    agent, _ = await _authenticated(request, now=time.time())
     return agent
 
 
 async def live_calls(request: web.Request) -> web.Response:
     """Supervisors: the calls connected to agents on this node (to listen in)."""
-    agent = _agent_of(request)
+    agent = await _agent_of(request)
     if "supervisor" not in agent.roles:
         raise Forbidden("only supervisors can list calls")
     calls = request.app[SERVICES].agent_calls.monitors.listing()
@@ -131,7 +153,7 @@ async def live_calls(request: web.Request) -> web.Response:
 
 async def open_callbacks(request: web.Request) -> web.Response:
     """Supervisors: every callback not closed yet (all nodes), soonest due first."""
-    agent = _agent_of(request)
+    agent = await _agent_of(request)
     if "supervisor" not in agent.roles:
         raise Forbidden("only supervisors can list callbacks")
     return web.json_response({"callbacks": await request.app[SERVICES].callbacks.listing()})
@@ -140,7 +162,7 @@ async def open_callbacks(request: web.Request) -> web.Response:
 async def recording(request: web.Request) -> web.FileResponse:
     """A recorded call, for the agent who handles the conversation or answered the call, and supervisors."""
     s = request.app[SERVICES]
-    agent = _agent_of(request)
+    agent = await _agent_of(request)
     cid, name = request.match_info["cid"], request.match_info["name"]
     if not RECORDING_NAME_RE.match(name) or not RECORDING_NAME_RE.match(cid + ".ogg"):
         raise NotFound("no such recording", field="name")
@@ -199,14 +221,17 @@ async def _may_see_node_details(request: web.Request) -> bool:
     if "Authorization" not in request.headers and "token" not in request.query:
         return False
     try:
-        return "supervisor" in _agent_of(request).roles
+        async with asyncio.timeout(2):
+            return "supervisor" in (await _agent_of(request)).roles
     except Unauthorized:
+        return False
+    except (aioredis.RedisError, OSError, TimeoutError):   # sessions live in Redis: down, so cannot tell
         return False
 
 
 async def stats(request: web.Request) -> web.Response:
     """Operational counters for this node: loopback (the operator, the benchmarks) or a supervisor."""
-    if not _from_loopback(request) and "supervisor" not in _agent_of(request).roles:
+    if not _from_loopback(request) and "supervisor" not in (await _agent_of(request)).roles:
         raise Forbidden("node statistics are only for supervisors and on loopback")
     s = request.app[SERVICES]
     return web.json_response({"node": s.settings.node_id, "calls": s.calls.stats(),
@@ -232,6 +257,8 @@ def add_routes(app: web.Application) -> None:
     # webclient/static holds the browser files only (never the package's Python files); no symlinks followed.
     app.router.add_static("/static/", STATIC_DIR, show_index=False, follow_symlinks=False)
     app.router.add_post("/api/agent/login", login)
+    app.router.add_post("/api/agent/refresh", refresh)
+    app.router.add_post("/api/agent/logout", logout)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/api/stats", stats)
