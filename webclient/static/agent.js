@@ -1,8 +1,11 @@
 /*
  * Contact Gateway — agent desk (served at /agent, this file at /static/agent.js).
  *
- * Login over HTTP (POST /api/agent/login), then one WebSocket (/ws/agent) that
- * carries everything: presence, the waiting queue, assigned conversations and
+ * Login over HTTP (POST /api/agent/login) gives a short-lived access token of a login
+ * session; the desk refreshes it (POST /api/agent/refresh) while it is open and uses the
+ * fresh one for reconnects and recordings. Log out (POST /api/agent/logout), a revoked
+ * session (error `session_revoked`, close code 4401) or a refused refresh go back to the
+ * login screen. Then one WebSocket (/ws/agent) that carries everything: presence, the waiting queue, assigned conversations and
  * their timelines. The wire protocol is described in docs/protocol.md.
  *
  * Each conversation keeps its own state (events by id, unacknowledged outgoing
@@ -18,6 +21,7 @@
   'use strict';
 
   const TOKEN_KEY = 'cg.agent.token';
+  const TOKEN_EXP_KEY = 'cg.agent.token_exp';   // when the access token expires (ms, this browser's clock)
   const AGENT_KEY = 'cg.agent.info';
   const ROLES_KEY = 'cg.agent.roles';
   const OUTBOX_KEY = 'cg.agent.outbox';
@@ -32,6 +36,13 @@
   const TYPING_SHOW = 6000;           // hide the customer's draft preview after this
   const TOAST_MS = 4500;
   const WELCOME_TIMEOUT = 10000;
+  const REFRESH_RETRY = 15000;        // a refresh that could not reach the gateway is tried again this soon
+  const CLOSE_SESSION_REVOKED = 4401; // gateway/sessions.py: the session was revoked; do not reconnect
+  const SIGNED_OUT = {
+    session_revoked: 'You were signed out (logged out elsewhere or your session was revoked). Please sign in again.',
+    token_expired: 'Your session has expired. Please sign in again.',
+    unauthorized: 'Your session has expired or is not valid. Please sign in again.',
+  };
 
   // ------------------------------------------------------------ small helpers
 
@@ -148,6 +159,8 @@
 
   const S = {
     token: storage.get(TOKEN_KEY),
+    tokenExp: Number(storage.get(TOKEN_EXP_KEY)) || 0,
+    refreshTimer: null,
     agent: storage.json(AGENT_KEY, null),
     roles: storage.json(ROLES_KEY, null),   // from the login response (the socket's agent info has none)
     dispositions: [],
@@ -345,10 +358,9 @@
       ui.loginPassword.value = '';
       return;
     }
-    S.token = body.token;
+    setToken(body.token, body.expires_in);
     S.agent = body.agent ? Object.assign({ status: 'offline' }, body.agent) : null;
     S.roles = body.agent && Array.isArray(body.agent.roles) ? body.agent.roles.filter((r) => typeof r === 'string') : null;
-    storage.set(TOKEN_KEY, S.token);
     if (S.roles) storage.set(ROLES_KEY, JSON.stringify(S.roles));
     else storage.remove(ROLES_KEY);
     if (S.agent) storage.set(AGENT_KEY, JSON.stringify(S.agent));
@@ -357,6 +369,11 @@
   }
 
   function startDesk() {
+    if (S.tokenExp && S.tokenExp <= Date.now()) { // a tab reopened long after: the access token is gone
+      logout(SIGNED_OUT.token_expired);
+      return;
+    }
+    scheduleRefresh();
     S.running = true;
     restoreOutbox();
     showDesk();
@@ -381,8 +398,71 @@
     } catch (_) { /* no panel this time */ }
   }
 
+  // ------------------------------------------------------------ access token
+
+  /** A new access token (from login or refresh); `expiresIn` seconds as the gateway counts them. */
+  function setToken(token, expiresIn) {
+    S.token = token;
+    S.tokenExp = Date.now() + (Number(expiresIn) > 0 ? Number(expiresIn) * 1000 : 15 * 60 * 1000);
+    storage.set(TOKEN_KEY, token);
+    storage.set(TOKEN_EXP_KEY, String(S.tokenExp));
+    scheduleRefresh();
+    refreshRecordingUrls();
+  }
+
+  /** Refresh when two thirds of what is left have passed (10 of 15 minutes), so a slow or failed try has time. */
+  function scheduleRefresh() {
+    clearTimeout(S.refreshTimer);
+    S.refreshTimer = null;
+    if (!S.token) return;
+    const left = S.tokenExp ? S.tokenExp - Date.now() : 0;
+    S.refreshTimer = setTimeout(refreshToken, Math.max(1000, (left * 2) / 3));
+  }
+
+  async function refreshToken() {
+    S.refreshTimer = null;
+    const token = S.token;
+    if (!token) return;
+    let res = null;
+    let body = null;
+    try {
+      res = await fetch('/api/agent/refresh', {
+        method: 'POST', headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' }, cache: 'no-store',
+      });
+      body = await res.json();
+    } catch (_) { res = res || null; }
+    if (S.token !== token) return; // logged out (or in again) meanwhile
+    if (res && res.ok && body && typeof body.token === 'string') {
+      setToken(body.token, body.expires_in);
+      return;
+    }
+    if (res && res.status === 401) {
+      logout(SIGNED_OUT[body && body.code] || SIGNED_OUT.unauthorized);
+      return;
+    }
+    // The gateway is unreachable or busy: try again soon while the token still lives.
+    if (S.tokenExp && Date.now() >= S.tokenExp) {
+      logout(SIGNED_OUT.token_expired);
+      return;
+    }
+    clearTimeout(S.refreshTimer);
+    S.refreshTimer = setTimeout(refreshToken, REFRESH_RETRY);
+  }
+
+  /** The Log out button: end the session on the gateway (every tab and node of it), then show the login. */
+  function signOut() {
+    const token = S.token;
+    if (token) {
+      fetch('/api/agent/logout', { method: 'POST', headers: { Authorization: `Bearer ${token}` }, keepalive: true })
+        .catch(() => { /* the session still ends by itself */ });
+    }
+    logout();
+  }
+
   function logout(message) {
     if (phone) phone.reset(); // hangs up a live call while the socket can still say so
+    clearTimeout(S.refreshTimer);
+    S.refreshTimer = null;
     S.running = false;
     stopTyping();
     clearTimeout(S.retryTimer);
@@ -396,6 +476,7 @@
     }
     for (const conv of S.convs.values()) clearTimeout(conv.typingTimer);
     S.token = null;
+    S.tokenExp = 0;
     S.agent = null;
     S.roles = null;
     S.convs.clear();
@@ -405,6 +486,7 @@
     S.attempt = 0;
     S.everFailed = false;
     storage.remove(TOKEN_KEY);
+    storage.remove(TOKEN_EXP_KEY);
     storage.remove(AGENT_KEY);
     storage.remove(ROLES_KEY);
     storage.remove(OUTBOX_KEY);
@@ -447,8 +529,12 @@
       try { f = JSON.parse(e.data); } catch (_) { return; }
       if (f && typeof f === 'object') onFrame(f);
     };
-    sock.onclose = () => {
+    sock.onclose = (e) => {
       if (S.ws !== sock) return;
+      if (e && e.code === CLOSE_SESSION_REVOKED) { // the error frame usually got here first
+        logout(SIGNED_OUT.session_revoked);
+        return;
+      }
       S.ws = null;
       S.ready = false;
       S.everFailed = true;
@@ -720,8 +806,8 @@
   }
 
   function onError(f) {
-    if (f.code === 'unauthorized') {
-      logout('Your session has expired or is not valid. Please sign in again.');
+    if (f.code === 'unauthorized' || f.code === 'token_expired' || f.code === 'session_revoked') {
+      logout(SIGNED_OUT[f.code]);
       return;
     }
     if (phone && phone.onError(f)) return; // about a call (call_id, sdp, hold)
@@ -1394,8 +1480,8 @@
     }, `${systemText(ev)} · ${time}`);
     if (ev.type === 'recording' && typeof ev.url === 'string' && ev.url.startsWith('/') && S.token) {
       // GET /api/recordings/... takes the agent token as ?token= (an <audio> element sends no header)
-      li.append(h('audio', { controls: true, preload: 'none', class: 'tl-recording',
-        src: `${ev.url}?token=${encodeURIComponent(S.token)}` }));
+      li.append(h('audio', { controls: true, preload: 'none', class: 'tl-recording', 'data-url': ev.url,
+        src: recordingUrl(ev.url) }));
     }
     return li;
   }
@@ -1498,6 +1584,21 @@
     if (own || stick) scrollToBottom();
   }
 
+  // ------------------------------------------------------------ recordings
+
+  /** GET /api/recordings/... takes the access token as ?token= (an <audio> element sends no header). */
+  function recordingUrl(url) {
+    return `${url}?token=${encodeURIComponent(S.token || '')}`;
+  }
+
+  /** After a refresh: players not started yet get the fresh token (the old one expires soon). */
+  function refreshRecordingUrls() {
+    if (!ui) return;
+    for (const el of ui.timeline.querySelectorAll('audio.tl-recording[data-url]')) {
+      if (el.paused && el.currentTime === 0) el.src = recordingUrl(el.dataset.url);
+    }
+  }
+
   // ------------------------------------------------------------ boot
 
   function boot() {
@@ -1579,7 +1680,7 @@
     });
 
     ui.loginForm.addEventListener('submit', onLoginSubmit);
-    ui.logout.addEventListener('click', () => logout());
+    ui.logout.addEventListener('click', signOut);
     ui.btnAvailable.addEventListener('click', () => setStatus('available'));
     ui.btnAway.addEventListener('click', () => setStatus('away'));
     ui.composerForm.addEventListener('submit', (e) => { e.preventDefault(); submit(); });

@@ -1,0 +1,68 @@
+"""The desk's login session in real Chromium: the access token is refreshed while the desk is open,
+Log out ends the session on the gateway, a revoked session brings back the login screen."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import replace
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from gateway.config import Settings
+from tests.browser.test_chat_browser import agent_login
+from tests.support.servers import Node, start_node
+
+pytestmark = pytest.mark.browser
+
+
+async def token_of(page: Page) -> str:
+    return str(await page.evaluate("() => sessionStorage.getItem('cg.agent.token') || ''"))
+
+
+async def test_the_open_desk_refreshes_its_token_and_reconnects_with_the_fresh_one(browser: Browser,
+                                                                                  settings: Settings) -> None:
+    node = await start_node(replace(settings, agent_access_minutes=0.05))   # 3 s tokens: refreshed every 2 s
+    try:
+        page = await (await browser.new_context()).new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        await agent_login(page, node, "alice")
+        first = await token_of(page)
+        await page.wait_for_function("(first) => (sessionStorage.getItem('cg.agent.token') || first) !== first",
+                                     arg=first, timeout=6000)
+        await asyncio.sleep(3.5)   # the first token has expired by now
+        second = await token_of(page)
+        assert second != first
+        # a reconnect of the socket says hello with the fresh token: the desk stays in
+        await page.evaluate("() => window.dispatchEvent(new Event('offline'))")
+        await expect(page.locator("#connection")).to_have_attribute("data-state", "offline")
+        await page.evaluate("() => window.dispatchEvent(new Event('online'))")
+        await expect(page.locator("#connection")).to_have_attribute("data-state", "online")
+        await expect(page.locator("[data-testid=agent-status]")).to_have_text(re.compile("available", re.I))
+        await expect(page.locator("#login-view")).to_be_hidden()
+        assert errors == []
+    finally:
+        await node.stop()
+
+
+async def test_log_out_ends_the_session_on_the_gateway(browser: Browser, node: Node) -> None:
+    page = await (await browser.new_context()).new_page()
+    await agent_login(page, node, "alice")
+    token = await token_of(page)
+    await page.click("#logout")
+    await expect(page.locator("#login-view")).to_be_visible()
+    r = await page.request.post(node.url + "/api/agent/refresh", headers={"Authorization": f"Bearer {token}"})
+    assert r.status == 401 and (await r.json())["code"] == "session_revoked"
+
+
+async def test_a_revoked_session_shows_the_login_screen_with_a_reason(browser: Browser, node: Node) -> None:
+    page = await (await browser.new_context()).new_page()
+    await agent_login(page, node, "alice")
+    await node.services.sessions.revoke_agent("alice", reason="password_changed")
+    await expect(page.locator("#login-view")).to_be_visible(timeout=3000)
+    await expect(page.locator("#login-error")).to_contain_text("signed out")
+    assert await token_of(page) == ""
+    await asyncio.sleep(1.5)   # it does not reconnect on its own (close code 4401)
+    await expect(page.locator("#login-view")).to_be_visible()
