@@ -119,10 +119,14 @@ async def test_login_errors_are_problem_json(node: Node) -> None:
                                                 "field": "password"}
         async with s.post(node.url + "/api/agent/login", json={"agent_id": "nobody", "password": "x"}) as r:
             assert r.status == 401 and (await r.json())["code"] == "unauthorized"
-        for _ in range(10):
+        frozen = time.time()   # the backoff's first wait (1 s) does not run out on a slow machine
+        node.services.login_limits.clock = lambda: frozen
+        for _ in range(5):     # 5 failures per (agent id, address), then backoff (gateway/login_limits.py)
             async with s.post(node.url + "/api/agent/login", json={"agent_id": "bob", "password": "wrong"}) as r:
                 assert r.status == 401
         async with s.post(node.url + "/api/agent/login", json={"agent_id": "bob", "password": "bob-secret-22"}) as r:
-            assert r.status == 429 and (await r.json())["code"] == "rate_limited"
+            body = await r.json()
+            assert r.status == 429 and body["code"] == "rate_limited" and body["retry_after"] == 1
+            assert r.headers["Retry-After"] == "1"
         async with s.post(node.url + "/api/agent/login", data="x" * 70000) as r:
             assert r.status in (400, 413)
