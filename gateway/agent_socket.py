@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -27,6 +28,7 @@ class AgentConnection(Connection):
         self.agent: Agent | None = None
         self.session = ""                          # presence: this open desk connection
         self.login: LoginSession | None = None     # the login session its token belongs to
+        self._session_end: asyncio.TimerHandle | None = None   # closes the socket when the session expires
 
     @property
     def me(self) -> Agent:
@@ -46,6 +48,8 @@ class AgentConnection(Connection):
             # the second, one after it arrives on the bus. No window where this socket would miss it.
             await self.subscribe(s.keys.agent_channel(agent.id))
             self.login = await s.sessions.check(login.id, agent.id)
+            self._session_end = asyncio.get_running_loop().call_later(
+                self.login.seconds_left(time.time()), self.push, self._revoked_step("expired"))
         except GatewayError as exc:
             await self.send_error(exc)
             return False
@@ -63,6 +67,8 @@ class AgentConnection(Connection):
         return True
 
     async def stop(self) -> None:
+        if self._session_end is not None:
+            self._session_end.cancel()
         self.s.queue_board.unwatch(self._on_queue)
         if self.agent is not None and self.session:
             await self.s.presence.leave(self.session, self.agent.id)
@@ -181,7 +187,8 @@ class AgentConnection(Connection):
         """The login session was revoked (logout on any node, password change, agent removed): say so, then close
         with a code the desk does not reconnect on (it shows the login screen)."""
         async def step() -> None:
-            why = {"logout": "you logged out"}.get(reason, "your session was revoked")
+            why = {"logout": "you logged out", "expired": "your session has expired"}.get(
+                reason, "your session was revoked")
             await self.send_error(revoked(f"{why}; log in again"))
             await self.ws.close(code=CLOSE_SESSION_REVOKED, message=b"session revoked")
         return step

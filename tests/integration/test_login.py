@@ -280,3 +280,15 @@ async def test_revoke_agent_ends_all_of_her_sessions_on_every_node(node_a: Node,
     finally:
         for a in (*desks, bob):
             await a.close()
+
+
+async def test_an_open_desk_is_closed_when_its_session_expires(proxied: Settings, http: aiohttp.ClientSession) -> None:
+    node = await start_node(replace(proxied, agent_token_hours=1.5 / 3600))   # a 1.5 s session
+    try:
+        ok = await login(http, node, "alice", PASSWORDS["alice"], "192.0.2.50")
+        assert ok.body["expires_in"] == 1   # an access token never outlives its session
+        on_desk = await desk(node, "alice", ok.body["token"])
+        await expect_revoked(on_desk, within=3.0)
+        await on_desk.close()
+    finally:
+        await bounded(node.stop(), "stopping the node")
