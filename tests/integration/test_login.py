@@ -292,3 +292,21 @@ async def test_an_open_desk_is_closed_when_its_session_expires(proxied: Settings
         await on_desk.close()
     finally:
         await bounded(node.stop(), "stopping the node")
+
+
+async def test_secret_rotation_keeps_desks_logged_in(proxied: Settings, http: aiohttp.ClientSession) -> None:
+    """--secret new,old: tokens signed with the old secret still work, fresh ones are signed with the new."""
+    old, new = "old-secret-0123456789abcdef", "new-secret-0123456789abcdef"
+    before = await start_node(replace(proxied, secret=old))
+    rotating = await start_node(replace(proxied, secret=f"{new},{old}"))
+    after = await start_node(replace(proxied, secret=new))
+    try:
+        token = (await login(http, before, "alice", PASSWORDS["alice"], "192.0.2.60")).body["token"]
+        fresh = await post(http, rotating, "/api/agent/refresh", token)   # the old signature verifies
+        assert fresh.status == 200
+        assert (await post(http, after, "/api/agent/refresh", fresh.body["token"])).status == 200   # signed: new
+        r = await post(http, after, "/api/agent/refresh", token)
+        assert (r.status, r.body["code"]) == (401, "unauthorized")   # once the old secret is dropped
+    finally:
+        for n in (before, rotating, after):
+            await bounded(n.stop(), "stopping a node")
