@@ -179,9 +179,9 @@ class AgentConnection(Connection):
             self.push(self._assigned_step(message["conversation_id"]))
         elif kind == "unassigned" and channel == keys.agent_channel(self.me.id):
             self.push(self._unassigned_step(message["conversation_id"], message.get("reason", "")))
-        elif kind == SESSION_REVOKED_KIND and channel == keys.agent_channel(self.me.id):
-            if self.login is not None and self.login.id in message.get("session_ids", ()):
-                self.push(self._revoked_step(str(message.get("reason", ""))))
+        elif (kind == SESSION_REVOKED_KIND and channel == keys.agent_channel(self.me.id)
+              and self.login is not None and self.login.id in message.get("session_ids", ())):
+            self.push(self._revoked_step(str(message.get("reason", ""))))
 
     def _revoked_step(self, reason: str) -> Step:
         """The login session was revoked (logout on any node, password change, agent removed): say so, then close

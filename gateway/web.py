@@ -17,7 +17,7 @@ from aiohttp import web
 
 from webclient import STATIC_DIR
 
-from . import security_headers, tokens
+from . import security_headers
 from .agents import Agent
 from .client_ip import client_ip, parse_networks
 from .errors import BadRequest, Forbidden, GatewayError, InternalError, NotFound, TooManyRequests, Unauthorized
@@ -105,7 +105,7 @@ async def refresh(request: web.Request) -> web.Response:
     """A fresh access token for a valid one, while its login session lives (the desk calls it before expiry)."""
     s = request.app[SERVICES]
     now = time.time()
-    agent, session = await _authenticated(request, now=now)
+    _, session = await _authenticated(request, now=now)
     return web.json_response(access_token(s.signer, session, now=now, minutes=s.settings.agent_access_minutes))
 
 
@@ -113,7 +113,7 @@ async def logout(request: web.Request) -> web.Response:
     """Revoke the token's login session on every node (its desk sockets close at once). A token past its
     expiry still logs out: it is genuine, and ending its session early only helps."""
     s = request.app[SERVICES]
-    agent, session = await _authenticated(request, now=time.time(), allow_expired=True)
+    _, session = await _authenticated(request, now=time.time(), allow_expired=True)
     await s.sessions.revoke(session.id, reason="logout")
     return web.json_response({"status": "logged_out"})
 

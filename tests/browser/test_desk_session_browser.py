@@ -40,7 +40,7 @@ async def test_the_open_desk_refreshes_its_token_and_reconnects_with_the_fresh_o
         await expect(page.locator("#connection")).to_have_attribute("data-state", "offline")
         await page.evaluate("() => window.dispatchEvent(new Event('online'))")
         await expect(page.locator("#connection")).to_have_attribute("data-state", "online")
-        await expect(page.locator("[data-testid=agent-status]")).to_have_text(re.compile("available", re.I))
+        await expect(page.locator("[data-testid=agent-status]")).to_have_text(re.compile("available", re.IGNORECASE))
         await expect(page.locator("#login-view")).to_be_hidden()
         assert errors == []
     finally:
