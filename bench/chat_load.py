@@ -48,7 +48,7 @@ SECRET = "bench-secret-0123456789abcdef"
 LIMITS_OFF = ["--limit-messages-per-minute", "100000", "--limit-conversations-per-hour", "100000",
               "--limit-connections-per-ip", "1000000", "--limit-calls-per-customer", "1000",
               "--limit-calls-per-ip", "100000", "--max-timeline-events", "10000000"]
-PHASES = (("limits off", LIMITS_OFF), ("default limits", []))
+PHASES: tuple[tuple[str, list[str]], ...] = (("limits off", LIMITS_OFF), ("default limits", []))
 
 
 def address(index: int) -> str:

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,10 @@ def from_address(customer: Customer, address: str) -> Customer:
     """The customer's sockets arrive through the (trusted) proxy for ``address``."""
     customer.session = aiohttp.ClientSession(headers={"X-Forwarded-For": address})
     return customer
+
+
+def answers_to(client_id: str, frame: dict[str, Any]) -> bool:
+    return frame.get("client_id") == client_id
 
 
 async def conversations_in_redis(node: Node) -> list[str]:
@@ -77,8 +82,7 @@ async def test_one_customer_holds_one_call_and_another_customer_still_gets_a_lin
         await again.dial()
         await again.status(CallStatus.IVR)
         slots = node.services.keys.call_slots("c", greedy.customer_id)
-        assert [m.decode() for m in await node.services.redis.zrange(slots, 0, -1)] == \
-            [f"{greedy.customer_id}/{again.call_id}"]
+        assert await node.services.redis.zrange(slots, 0, -1) == [f"{greedy.customer_id}/{again.call_id}".encode()]
         await again.hangup()
         await third.hangup()
         await again.status(CallStatus.ENDED)
@@ -147,7 +151,7 @@ async def test_message_flood_is_rate_limited_and_nothing_beyond_the_limit_is_sto
     ids = [f"flood-{i}" for i in range(40)]
     for cid in ids:
         await cust.send({"type": "message", "client_id": cid, "text": f"spam {cid}"})
-    answers = {}
+    answers: dict[str, dict[str, Any]] = {}
     async with asyncio.timeout(10):
         while len(answers) < len(ids):
             frame = await cust.expect(("ack", "error"), lambda f: f.get("client_id") in ids)
@@ -168,13 +172,14 @@ async def test_message_flood_is_rate_limited_and_nothing_beyond_the_limit_is_sto
 async def test_messages_per_address_across_customers(settings: Settings) -> None:
     async with node_with(settings, trusted_proxies=PROXY, limit_messages_per_minute=2) as (node, clients):
         crowd = [from_address(clients.customer(), "203.0.113.9") for _ in range(11)]
-        results = []
+        results: list[str] = []
         for c in crowd:    # 2 each is within the customer's limit; the address may send 10 x 2
             await c.hello()
             for n in range(2):
                 client_id = f"{len(results)}"
                 await c.send({"type": "message", "client_id": client_id, "text": "hi"})
-                results.append((await c.expect(("ack", "error"), lambda f: f.get("client_id") == client_id))["type"])
+                got = await c.expect(("ack", "error"), partial(answers_to, client_id))
+                results.append(got["type"])
         assert results == ["ack"] * 20 + ["error"] * 2
         assert crowd[-1].seen[-1]["code"] == "rate_limited"
         assert len(await conversations_in_redis(node)) == 10
@@ -224,23 +229,23 @@ async def test_new_conversations_are_rate_limited_per_customer_and_per_address(s
 
 
 async def test_websockets_per_address_are_refused_with_429(settings: Settings) -> None:
-    async with node_with(settings, trusted_proxies=PROXY, limit_connections_per_ip=3) as (node, clients):
-        async with aiohttp.ClientSession(headers={"X-Forwarded-For": "203.0.113.77"}) as session:
-            url = node.ws_url + "/ws/customer"
-            open_ = [await session.ws_connect(url) for _ in range(3)]
-            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-                await session.ws_connect(url)
-            assert refused.value.status == 429
-            assert refused.value.headers is not None and refused.value.headers["Retry-After"] == "30"
-            with pytest.raises(aiohttp.WSServerHandshakeError):
-                await session.ws_connect(node.ws_url + "/ws/agent")   # every kind of socket counts
-            other = from_address(clients.customer(), "198.51.100.1")   # another address connects
-            await other.hello()
-            await open_[0].close()
-            await asyncio.sleep(0.1)
-            again = await session.ws_connect(url)   # a closed socket frees its place
-            for ws in (*open_[1:], again):
-                await ws.close()
+    async with node_with(settings, trusted_proxies=PROXY, limit_connections_per_ip=3) as (node, clients), \
+            aiohttp.ClientSession(headers={"X-Forwarded-For": "203.0.113.77"}) as session:
+        url = node.ws_url + "/ws/customer"
+        open_ = [await session.ws_connect(url) for _ in range(3)]
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await session.ws_connect(url)
+        assert refused.value.status == 429
+        assert refused.value.headers is not None and refused.value.headers["Retry-After"] == "30"
+        with pytest.raises(aiohttp.WSServerHandshakeError):
+            await session.ws_connect(node.ws_url + "/ws/agent")   # every kind of socket counts
+        other = from_address(clients.customer(), "198.51.100.1")   # another address connects
+        await other.hello()
+        await open_[0].close()
+        await asyncio.sleep(0.1)
+        again = await session.ws_connect(url)   # a closed socket frees its place
+        for ws in (*open_[1:], again):
+            await ws.close()
 
 
 # ---------------------------------------------------------------- timeline cap
@@ -281,7 +286,7 @@ async def test_embedded_redis_is_bounded_and_a_flood_fails_writes_cleanly(tmp_pa
     client = aioredis.Redis.from_url(await embedded.start())
     try:
         config = await client.config_get("maxmemory*")
-        assert config["maxmemory-policy"] == "noeviction" and int(config["maxmemory"]) == max_memory() > 0
+        assert config["maxmemory-policy"] == "noeviction" and int(str(config["maxmemory"])) == max_memory() > 0
         store = Store(client, Keys())
         await client.hset(store.keys.conv("c1"), mapping={"state": "open", "customer_id": "u1"})
         await store.append("c1", "message", {"text": "before the flood"}, now=1)

@@ -86,7 +86,9 @@ async def test_only_one_node_runs_a_pass_at_a_time(clients: Clients, node: Node)
     await cust.hello()
     cid = (await cust.say("hello"))["conversation_id"]
     await s.conversations.close_without_agent(cid, "resolved")
-    far = lambda: 4e9   # noqa: E731 - a clock far in the future
+    def far() -> float:   # a clock far in the future
+        return 4e9
+
     await s.redis.set(s.keys.retention_lock, "another-node", px=60_000)
     blocked = await Retention(s.store, retention_days=1, recordings=Path("/nonexistent"), clock=far).run_once()
     assert not blocked.ran_redis and blocked.conversations == []
