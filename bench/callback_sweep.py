@@ -52,8 +52,8 @@ async def run_size(url: str, size: int, passes: int) -> dict[str, Any]:
     due = datetime.now(UTC) + timedelta(hours=1)
     t0 = time.perf_counter()
     for n in range(size):
-        cid, _ = await store.open_conversation(f"u_{n}", new_conversation_id(), router.queue, now=now_ms(),
-                                               context={}, queued=False)
+        cid = (await store.open_conversation(f"u_{n}", new_conversation_id(), router.queue, now=now_ms(),
+                                             context={}, queued=False)).conversation_id
         await callbacks.request(cid, queue="support", due=due, label="Later")
     book_ms = (time.perf_counter() - t0) * 1000 / max(1, size)
     pending = await sweep_times(callbacks, passes)

@@ -36,6 +36,7 @@ class Stored:
     conversation_id: str
     event_id: str
     duplicate: bool
+    state: str = ""   # the conversation's state when the message was stored ('' for a resent duplicate)
 
 
 class Conversations:
@@ -133,9 +134,10 @@ class Conversations:
             return Stored(seen[0], seen[1], duplicate=True)
         bot = self.on_opened_for_bot
         for _ in range(3):  # the conversation may close between open and append: open anew
-            cid, created = await self.store.open_conversation(
+            opened = await self.store.open_conversation(
                 customer_id, new_conversation_id(), self.queue, now=now_ms(), context=context, queued=bot is None,
                 buckets=buckets)
+            cid, created = opened.conversation_id, opened.created
             if created:
                 log.info("conversation opened", extra={"conversation_id": cid, "customer_id": customer_id})
                 await self.store.redis.publish(self.store.keys.customer_channel(customer_id),
@@ -148,7 +150,7 @@ class Conversations:
             if status in ("ok", "duplicate"):
                 if created and bot is not None:
                     await bot(cid)   # the bot greets after the first message, which it does not answer
-                return Stored(conv_id, event_id, duplicate=status == "duplicate")
+                return Stored(conv_id, event_id, duplicate=status == "duplicate", state=opened.state)
         raise Conflict("the conversation kept closing; try again")
 
     async def agent_message(self, agent_id: str, agent_name: str, cid: str, client_id: str, text: str,
@@ -226,8 +228,9 @@ class Conversations:
 
     async def open_for_flow(self, customer_id: str, context: dict[str, str]) -> tuple[str, bool]:
         """The customer's open conversation, or a new one in state 'open' (a flow runs before routing)."""
-        cid, created = await self.store.open_conversation(
+        opened = await self.store.open_conversation(
             customer_id, new_conversation_id(), self.queue, now=now_ms(), context=context, queued=False)
+        cid, created = opened.conversation_id, opened.created
         if created:
             log.info("conversation opened for a flow", extra={"conversation_id": cid, "customer_id": customer_id})
             await self.store.redis.publish(self.store.keys.customer_channel(customer_id),

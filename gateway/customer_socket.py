@@ -108,7 +108,7 @@ class CustomerConnection(Connection):
                 stored = await self.s.conversations.customer_message(   # over a limit: rate_limited, nothing stored
                     self.customer_id, frame.client_id, frame.text, self.context,
                     self.s.limits.buckets(self.customer_id, self.address))
-                if not stored.duplicate:
+                if not stored.duplicate and stored.state == ConversationState.OPEN:
                     await self._route_if_unattended(stored.conversation_id)
                 if stored.conversation_id != self.conversation_id:
                     self.conversation_id = stored.conversation_id
@@ -138,14 +138,12 @@ class CustomerConnection(Connection):
                     "draft": (frame.draft or "") if frame.active else ""})
 
     async def _route_if_unattended(self, cid: str) -> None:
-        """Without a chat bot, a message in a conversation left open with nothing in charge of it (its IVR call
-        hung up, its callback was cancelled or expired) goes to the agents' queue instead of reaching nobody.
-        A call of this customer in its IVR, or a pending callback, is in charge: nothing changes."""
+        """Without a chat bot, a message in a conversation left open (its state when the message was stored) with
+        nothing in charge of it (its IVR call hung up, its callback was cancelled or expired) goes to the agents'
+        queue instead of reaching nobody. A call of this customer in its IVR, or a pending callback, is in charge:
+        nothing changes. ``enqueue`` takes only an open conversation, so a state changed meanwhile is kept."""
         conversations = self.s.conversations
         if conversations.on_opened_for_bot is not None:
-            return
-        conv = await conversations.store.conversation(cid)
-        if conv is None or conv.get("state") != ConversationState.OPEN:
             return
         if self.s.calls.live_calls(self.customer_id) or await self.s.callbacks.of_conversation(cid) is not None:
             return

@@ -233,15 +233,16 @@ end
 _OPEN_SCRIPT = _APPEND + _TAKE_TOKENS + """
 local current = redis.call('HGET', KEYS[1], 'current')
 local opens = true
+local state = false
 if current then
-  local state = redis.call('HGET', ARGV[8] .. current, 'state')
+  state = redis.call('HGET', ARGV[8] .. current, 'state')
   if state and state ~= 'closed' then opens = false end
 end
 if #KEYS >= 10 then
   local wait, which = take_tokens(7, 11, tonumber(ARGV[4]), ARGV[10] == '1', opens)
   if wait > 0 then return {'', -1, wait, which} end
 end
-if not opens then return {current, 0} end
+if not opens then return {current, 0, state} end
 local queued = ARGV[9] == 'queued'
 redis.call('HSET', KEYS[2], 'id', ARGV[1], 'customer_id', ARGV[2], 'state', ARGV[9], 'queue', ARGV[3],
            'agent_id', '', 'created_at', ARGV[4], 'updated_at', ARGV[4], 'queued_at', queued and ARGV[4] or '',
@@ -252,7 +253,7 @@ redis.call('HSET', KEYS[1], 'current', ARGV[1])
 append(KEYS[4], KEYS[2], KEYS[6], 'opened', ARGV[5], ARGV[4])
 append(KEYS[4], KEYS[2], KEYS[6], 'state', ARGV[6], ARGV[4])
 if queued then redis.call('ZADD', KEYS[5], ARGV[4], ARGV[1]) end
-return {ARGV[1], 1}
+return {ARGV[1], 1, ARGV[9]}
 """
 
 # Hand an open conversation to routing.
@@ -350,6 +351,15 @@ def encode(data: dict[str, Any]) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """The customer's conversation after :meth:`Store.open_conversation`: which, whether it is new, its state."""
+
+    conversation_id: str
+    created: bool
+    state: str
+
+
 class Store:
     """Thin typed wrapper over the scripts; no business rules beyond the atomic checks."""
 
@@ -393,7 +403,7 @@ class Store:
 
     async def open_conversation(self, customer_id: str, new_id: str, queue: str, *, now: int,
                                 context: dict[str, str], queued: bool = True,
-                                buckets: Buckets | None = None) -> tuple[str, bool]:
+                                buckets: Buckets | None = None) -> Opened:
         """The customer's open conversation, or a new one (waiting in ``queue``, or 'open' for a flow first).
 
         With ``buckets`` (a customer's message) a message token is taken, and conversation tokens when it opens
@@ -412,7 +422,7 @@ class Store:
         result = await self._open(keys=keys, args=args)
         if int(result[1]) == -1:
             raise rate_limited(int(result[2]), int(result[3]))
-        return _s(result[0]), bool(int(result[1]))
+        return Opened(_s(result[0]), bool(int(result[1])), _s(result[2]))
 
     async def assign(self, cid: str, queue: str, agent_id: str, agent_name: str, *, now: int) -> str:
         k = self.keys
