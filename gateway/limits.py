@@ -35,6 +35,7 @@ from redis.exceptions import RedisError
 
 from .client_ip import Network, parse_networks
 from .config import Settings
+from .errors import Conflict
 from .store import _TAKE_TOKENS, Buckets, Keys, rate_limited
 from .tasks import cancel_and_wait
 
@@ -60,14 +61,13 @@ return {wait, which}
 """
 
 # KEYS: customer calls zset, address calls zset   ARGV: now ms, expires ms, member, customer limit, address limit
-# Returns 'ok', 'customer' or 'address' (which limit refused it).
+# Returns 'ok', 'customer' or 'address' (which limit refused it), or 'duplicate' (that call holds a slot already).
 _ACQUIRE_CALL_SCRIPT = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
-if not redis.call('ZSCORE', KEYS[1], ARGV[3]) then
-  if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return 'customer' end
-  if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[5]) then return 'address' end
-end
+if redis.call('ZSCORE', KEYS[1], ARGV[3]) then return 'duplicate' end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return 'customer' end
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[5]) then return 'address' end
 for i = 1, 2 do
   redis.call('ZADD', KEYS[i], ARGV[2], ARGV[3])
   redis.call('PEXPIREAT', KEYS[i], ARGV[2])
@@ -154,18 +154,28 @@ class Limits:
         """Take a call slot for this customer and address (every node counts the same); CallLimited if none is
         left. Released by :meth:`release_call` (idempotent), or by expiry if this node dies."""
         k = self.keys
+        if call_id in self._slots:   # an offer with the id of a call (being) set up here: never a second slot
+            raise Conflict(f"call {call_id} already exists", field="call_id")
         slot = _Slot(f"{customer_id}/{call_id}", k.call_slots("c", customer_id), k.call_slots("ip", address))
+        self._slots[call_id] = slot   # before the await: a concurrent offer with the same id sees it
         now = self._now_ms()
-        result = await self._acquire(keys=[slot.customer_key, slot.address_key],
-                                     args=[now, now + int(CALL_SLOT_SECONDS * 1000), slot.member,
-                                           self.config.calls_per_customer, self.config.calls_per_ip])
+        try:
+            result = await self._acquire(keys=[slot.customer_key, slot.address_key],
+                                         args=[now, now + int(CALL_SLOT_SECONDS * 1000), slot.member,
+                                               self.config.calls_per_customer, self.config.calls_per_ip])
+        except BaseException:
+            del self._slots[call_id]
+            raise
         which = result.decode() if isinstance(result, bytes) else str(result)
-        if which != "ok":
-            log.info("call refused: the %s holds its %d calls", which,
-                     self.config.calls_per_customer if which == "customer" else self.config.calls_per_ip,
-                     extra={"customer_id": customer_id})
-            raise CallLimited(which)
-        self._slots[call_id] = slot
+        if which == "ok":
+            return
+        del self._slots[call_id]
+        if which == "duplicate":   # the same customer's call id, held on another node
+            raise Conflict(f"call {call_id} already exists", field="call_id")
+        log.info("call refused: the %s holds its %d calls", which,
+                 self.config.calls_per_customer if which == "customer" else self.config.calls_per_ip,
+                 extra={"customer_id": customer_id})
+        raise CallLimited(which)
 
     async def release_call(self, call_id: str) -> None:
         """Give the call's slot back (once: a second call is a no-op)."""

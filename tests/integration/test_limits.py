@@ -95,6 +95,33 @@ async def test_one_customer_holds_one_call_and_another_customer_still_gets_a_lin
             await caller.close()
 
 
+async def test_an_offer_reusing_a_live_calls_id_cannot_free_its_slot(clients: Clients, node: Node) -> None:
+    """Two sockets of one customer offer the same call id at once: one call, its slot kept, no second call."""
+    tab1 = clients.customer()
+    await tab1.hello()
+    tab2 = clients.customer(token=tab1.token)
+    await tab2.hello()
+    first, twin, later = Caller(tab1), Caller(tab2), Caller(tab1)
+    twin.call_id = first.call_id
+    try:
+        offers = [await first.make_offer(), await twin.make_offer()]
+        await asyncio.gather(*(who.send({"type": "call_offer", "call_id": first.call_id, "sdp": sdp})
+                               for who, sdp in ((tab1, offers[0]), (tab2, offers[1]))))
+        answers = [await who.expect(("call_answer", "error"), lambda f: f.get("call_id") == first.call_id,
+                                    timeout=15) for who in (tab1, tab2)]
+        assert sorted(a["type"] for a in answers) == ["call_answer", "error"], answers
+        assert [a["code"] for a in answers if a["type"] == "error"] == ["conflict"]
+        slots = node.services.keys.call_slots("c", tab1.customer_id)
+        assert await node.services.redis.zrange(slots, 0, -1) == [f"{tab1.customer_id}/{first.call_id}".encode()]
+        assert node.services.limits.held_calls() == [first.call_id]
+        refused = await refused_call(tab1, later)            # the live call still holds the customer's one line
+        assert (refused["status"], refused["reason"]) == ("ended", "call_limit")
+        assert set(node.services.calls.calls) == {first.call_id}
+    finally:
+        for caller in (first, twin, later):
+            await caller.close()
+
+
 async def test_calls_per_address_limit_and_other_addresses_still_call(settings: Settings) -> None:
     async with node_with(settings, trusted_proxies=PROXY, limit_calls_per_ip=2) as (node, clients):
         office = [from_address(clients.customer(), "203.0.113.7") for _ in range(3)]
