@@ -59,6 +59,9 @@ class CustomerConnection(Connection):
         self.context = {f"context.{key}": value for key, value in hello.context.items()}
         if verified is not None:
             self.context.update(verified.variables())
+            # Our token for a site's user lives no longer than the site vouches: after a logout on the site
+            # (no fresh token) this device stops being that customer once the site's token has expired.
+            ttl = max(60.0, min(ttl, verified.expires - now))
         token = self.s.signer.sign(self.customer_id, tokens.CUSTOMER, now=now, ttl=ttl)
 
         await self.subscribe(self.s.keys.customer_channel(self.customer_id))
@@ -99,8 +102,12 @@ class CustomerConnection(Connection):
     async def _record_verified(self, cid: str, values: dict[str, str], known: dict[str, str] | None) -> None:
         """A customer who logged in on the site mid-conversation: the agent sees who it is (once, not per reconnect)."""
         changed = {k: v for k, v in values.items() if (known or {}).get(k) != v}
-        if changed:
+        if not changed:
+            return
+        try:
             await self.s.conversations.set_context(cid, changed)
+        except GatewayError as exc:   # e.g. a full timeline: the customer connects all the same
+            log.info("verified context not recorded: %s", exc.message, extra={"conversation_id": cid})
 
     async def handle(self, frame: protocol.Frame) -> None:
         match frame:

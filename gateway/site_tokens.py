@@ -47,6 +47,7 @@ class VerifiedCustomer:
     site: str                      # the key id that verified it
     subject: str                   # the site's id of this customer
     claims: Mapping[str, str]      # claim -> text, including 'sub'
+    expires: float = 0.0           # the token's 'exp' (epoch seconds): the site vouches until then
 
     def variables(self) -> dict[str, str]:
         """The flow variables these claims set: ``verified.<claim>``."""
@@ -136,7 +137,7 @@ class SiteKeys:
             out[name] = _claim_text(name, value)
         if not out.get("sub"):
             raise _fail("has no 'sub' (the site's id of the customer)")
-        return VerifiedCustomer(site=kid, subject=out["sub"], claims=out)  # type: ignore[arg-type]
+        return VerifiedCustomer(site=kid, subject=out["sub"], claims=out, expires=float(exp))  # type: ignore[arg-type]
 
 
 def verified_customer_id(verified: VerifiedCustomer) -> str:

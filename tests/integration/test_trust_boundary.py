@@ -120,3 +120,35 @@ async def test_context_keys_must_be_plain_names(vip_clients: Clients) -> None:
     await cust.send({"type": "hello", "token": None, "context": {"Tier.gold": "x"}})
     error = await cust.expect("error")
     assert (error["code"], error["field"]) == ("bad_field", "context")
+
+
+async def test_a_verified_customer_still_connects_to_a_full_conversation_and_our_token_ends_with_the_sites(
+        settings: Settings) -> None:
+    node = await start_node(replace(settings, site_keys=(("shop", SITE_SECRET),), max_timeline_events=100,
+                                    limit_messages_per_minute=100_000))
+    clients = Clients(node.url)
+    try:
+        expires = int(time.time()) + 600
+        phone = clients.customer()
+        welcome = await phone.hello(customer_token=sign({"sub": "u1", "name": "Ann", "exp": expires}, SITE_SECRET,
+                                                        kid="shop"))
+        ours = node.services.signer.verify(welcome["token"], "customer", now=time.time())
+        assert ours.exp <= expires   # not 90 days: once the site stops vouching, this device is nobody
+        for n in range(200):
+            await phone.send({"type": "message", "client_id": f"m{n}", "text": "x"})
+            answer = await phone.expect(("ack", "error"), lambda f, n=n: f.get("client_id") == f"m{n}")
+            if answer["type"] == "error":
+                assert answer["code"] == "timeline_full"
+                break
+        else:
+            raise AssertionError("the timeline cap never applied")
+        laptop = clients.customer()   # the site now signs a new name: it cannot be recorded, the customer connects
+        again = await laptop.hello(customer_token=sign({"sub": "u1", "name": "Ann B", "exp": expires}, SITE_SECRET,
+                                                       kid="shop"))
+        assert again["customer_id"] == welcome["customer_id"]
+        await laptop.send({"type": "message", "client_id": "late", "text": "still there?"})
+        refused = await laptop.expect("error", lambda f: f.get("client_id") == "late")
+        assert refused["code"] == "timeline_full"   # an answer, not 'internal' and a closed socket
+    finally:
+        await bounded(clients.close(), "closing the clients")
+        await bounded(node.stop(), "stopping the node")
