@@ -33,7 +33,7 @@ from pathlib import Path
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
-from . import readback
+from . import readback, trust
 from .actions import (
     Action,
     CallWebhook,
@@ -642,16 +642,18 @@ class Interpreter:
         values: dict[str, str] = {}
         ignored: list[str] = []
         for name, value in (raw_vars.items() if isinstance(raw_vars, dict) else ()):
-            if isinstance(name, str) and NAME_RE.match(name) and isinstance(value, (str, int, float, bool)):
+            if isinstance(name, str) and NAME_RE.match(name) and not trust.reserved(name) and \
+                    isinstance(value, (str, int, float, bool)):
                 values[name] = scalar_text(value)[:MAX_VAR_CHARS]
-            else:
+            else:   # context.* / verified.* are the browser's and the site's words: no answer overwrites them
                 ignored.append(str(name))
         nxt = body.get("next")
         target = node.next
         if nxt is not None:
             target = nxt if isinstance(nxt, str) and nxt in self._flow.nodes else node.on_error
         detail = f"ok: status {result.status}"
-        detail += f", ignored {', '.join(ignored)} (not a lower_case name with a text or number)" if ignored else ""
+        detail += (f", ignored {', '.join(ignored)} (not a lower_case name with a text or number, or a name only "
+                   "the gateway sets)") if ignored else ""
         detail += f", next {nxt!r}" + ("" if target == nxt else " is not a node of this flow") if nxt is not None else ""
         self._step(StepKind.WEBHOOK, f"{detail} -> {target}")
         self._set(values)

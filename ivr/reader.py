@@ -16,6 +16,7 @@ from .errors import ErrorCode, SpecError
 from .model import AUDIO_EXTENSIONS, Prompt
 from .source import LineDict, LineList
 from .template import NAME_RE, Template
+from .trust import reserved
 
 NODE_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _DURATION_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)?\s*$")
@@ -129,7 +130,7 @@ class NodeReader:
         if not isinstance(value, str) or not NAME_RE.match(value):
             self.fail(key, f"bad variable name {value!r} (use lower_case letters, digits, _ or .)")
             return None
-        if value.startswith(("context.", "verified.")):
+        if reserved(value):
             self.fail(key, f"variable {value!r} cannot be set by a flow: context.* is what the customer's browser "
                            "sent and verified.* what the site signed")
             return None

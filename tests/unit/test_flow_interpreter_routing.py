@@ -148,14 +148,19 @@ def test_webhook_call_carries_the_context() -> None:
 @pytest.mark.parametrize(("result", "tail"), [
     (webhook(200, {"vars": {"tier": "gold", "score": 7, "vip": True, "bad name": "x", "nested": {"a": 1}},
                    "next": "vip"}),
-     [("step webhook lookup: ok: status 200, ignored bad name, nested (not a lower_case name with a text or number), "
-      "next 'vip' -> vip"),
+     [("step webhook lookup: ok: status 200, ignored bad name, nested (not a lower_case name with a text or number, "
+      "or a name only the gateway sets), next 'vip' -> vip"),
       "set tier=gold score=7 vip=true", "step set lookup: tier=gold", "step set lookup: score=7",
       "step set lookup: vip=true", "step enter vip: queue", "step queue vip: vip"]),
     (webhook(201, {"tier": "silver", "balance": 12.5, "list": [1]}),
-     ["step webhook lookup: ok: status 201, ignored list (not a lower_case name with a text or number) -> known",
+     ["step webhook lookup: ok: status 201, ignored list (not a lower_case name with a text or number, or a name "
+      "only the gateway sets) -> known",
       "set tier=silver balance=12.5", "step set lookup: tier=silver", "step set lookup: balance=12.5",
       "step enter known: queue", "step queue known: silver"]),
+    (webhook(200, {"vars": {"verified.tier": "gold", "context.page": "x", "tier": "silver"}}),   # the site's word
+     ["step webhook lookup: ok: status 200, ignored verified.tier, context.page (not a lower_case name with a text "
+      "or number, or a name only the gateway sets) -> known",
+      "set tier=silver", "step set lookup: tier=silver", "step enter known: queue", "step queue known: silver"]),
     (webhook(204, None),
      ["step webhook lookup: ok: status 204 -> known", "step enter known: queue", "step queue known: standard"]),
     (webhook(200, {"vars": {"tier": "gold"}, "next": "nowhere"}),
