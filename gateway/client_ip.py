@@ -31,10 +31,14 @@ def _trusted(address: str, proxies: tuple[Network, ...]) -> bool:
 
 def client_ip(request: web.BaseRequest, proxies: tuple[Network, ...]) -> str:
     """The client's address as a string ('unknown' when the transport has none)."""
-    peer = request.remote or "unknown"
+    return client_address(request.remote or "unknown", request.headers.get("X-Forwarded-For", ""), proxies)
+
+
+def client_address(peer: str, forwarded_for: str, proxies: tuple[Network, ...]) -> str:
+    """The client's address from the socket's peer and the X-Forwarded-For header (believed from our proxies)."""
     if not proxies or not _trusted(peer, proxies):
         return peer
-    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
+    forwarded = [a.strip() for a in forwarded_for.split(",") if a.strip()]
     for address in reversed(forwarded):
         if not _trusted(address, proxies):
             try:
@@ -42,3 +46,20 @@ def client_ip(request: web.BaseRequest, proxies: tuple[Network, ...]) -> str:
             except ValueError:
                 return peer   # a proxy we trust wrote garbage: count the proxy
     return peer
+
+
+IPV6_PREFIX = 64   # one IPv6 subscriber usually holds a whole /64: counting single addresses would count nothing
+
+
+def limit_key(address: str) -> str:
+    """What per-address limits count: an IPv4 address as it is, an IPv6 address by its /64 (an IPv4-mapped one
+    as its IPv4 address), anything that is no address as it is."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, IPV6_PREFIX), strict=False))
+    return str(ip)

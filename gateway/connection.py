@@ -21,7 +21,7 @@ from aiohttp import WSMsgType, web
 
 from . import protocol
 from .bus import Bus
-from .client_ip import client_ip
+from .client_ip import client_ip, limit_key
 from .errors import BadRequest, GatewayError, InternalError
 from .json_input import is_clean
 from .protocol import ServerFrame, parse_event_id
@@ -258,7 +258,7 @@ async def serve_socket(request: web.Request, make: Callable[[web.WebSocketRespon
     An address with ``--limit-connections-per-ip`` sockets open on this node is refused before the upgrade:
     HTTP 429 with ``Retry-After`` and problem JSON (code ``too_many_connections``)."""
     limits = request.app[SERVICES].limits
-    address = client_ip(request, limits.config.trusted_proxies)
+    address = limit_key(client_ip(request, limits.config.trusted_proxies))
     if not limits.open_connection(address):
         log.info("WebSocket refused: %s has %d open", address, limits.config.connections_per_ip)
         raise web.HTTPTooManyRequests(

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from . import protocol, tokens
 from .calls import LinesBusy
-from .client_ip import client_ip
+from .client_ip import client_ip, limit_key
 from .connection import Connection, Step, serve_socket
 from .conversations import customer_view
 from .errors import GatewayError, Unauthorized
@@ -239,5 +239,5 @@ def _public(summary: dict[str, Any] | None) -> dict[str, Any] | None:
 
 async def handler(request: web.Request) -> web.WebSocketResponse:
     services = request.app[SERVICES]
-    address = client_ip(request, services.limits.config.trusted_proxies)
+    address = limit_key(client_ip(request, services.limits.config.trusted_proxies))
     return await serve_socket(request, lambda ws: CustomerConnection(ws, services, address))

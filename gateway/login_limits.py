@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from .client_ip import Network, client_ip, parse_networks
+from .client_ip import Network, client_ip, limit_key, parse_networks
 from .errors import TooManyRequests
 from .store import Keys
 
@@ -132,7 +132,7 @@ class LoginLimits:
         self._succeeded = redis.register_script(_SUCCEEDED)
 
     def address(self, request: web.BaseRequest) -> str:
-        return client_ip(request, self.proxies)
+        return limit_key(client_ip(request, self.proxies))
 
     def _keys(self, agent_id: str, address: str) -> list[str]:
         p = f"{self.keys.prefix}:login"
