@@ -299,6 +299,8 @@ def _synthesize_and_store(path: Path | None, text: str, voice: str, rate_wpm: in
     raw = Audio(engine.synthesize(text, voice, rate_wpm), engine.sample_rate)
     audio = resample(raw, sample_rate)
     if path is not None:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)   # prompts may say a customer's name
+        for directory in [*reversed(path.parent.parents), path.parent]:   # every level 0700 (mkdir's mode is
+            if not directory.exists():                                    # only for the last one): prompts
+                directory.mkdir(mode=0o700, exist_ok=True)                # may say a customer's name
         write_wav(path, audio)   # 0600 (a private temporary file renamed into place)
     return audio
