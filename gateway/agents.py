@@ -19,7 +19,7 @@ import os
 import re
 import secrets
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import ConfigError
@@ -117,15 +117,50 @@ def add_agent(path: Path, agent_id: str, name: str, password: str, capacity: int
     if agent_id in existing.agents:
         raise ConfigError(f"{path}: agent '{agent_id}' already exists", field="id")
     agent = Agent(agent_id, name, hash_password(password), capacity, roles, skills)
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Agents of the contact gateway\n"
+    text = path.read_text(encoding="utf-8") if path.exists() else FILE_HEADER
+    _write(path, text + render_agent(agent))
+    return agent
+
+
+FILE_HEADER = "# Agents of the contact gateway\n"
+
+
+def _write(path: Path, text: str) -> None:
+    """Replace the agents file with ``text`` atomically, owner-only from the start, never with a bad file."""
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.unlink(missing_ok=True)  # one left by a crash may have other bits: start from a fresh 0600 file
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)   # password hashes: owner only, from the start
     with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text + render_agent(agent))
-    load_agents(tmp)  # never replace a good file with a bad one
+        out.write(text)
+    try:
+        load_agents(tmp)  # never replace a good file with a bad one
+    except ConfigError:
+        tmp.unlink(missing_ok=True)
+        raise
     tmp.replace(path)
-    return agent
+
+
+def _rewrite(path: Path, agents: list[Agent]) -> None:
+    _write(path, FILE_HEADER + "".join(render_agent(a) for a in agents))
+
+
+def set_password(path: Path, agent_id: str, password: str) -> Agent:
+    """Give an agent a new password (its hash); a running gateway ends the agent's sessions when it sees it."""
+    directory = load_agents(path)
+    old = directory.get(agent_id)
+    if old is None:
+        raise ConfigError(f"{path}: no agent '{agent_id}'", field="id")
+    new = replace(old, password_hash=hash_password(password))
+    _rewrite(path, [new if a.id == agent_id else a for a in directory.agents.values()])
+    return new
+
+
+def remove_agent(path: Path, agent_id: str) -> None:
+    """Take an agent out of the file; a running gateway ends their sessions and refuses them from then on."""
+    directory = load_agents(path)
+    if agent_id not in directory.agents:
+        raise ConfigError(f"{path}: no agent '{agent_id}'", field="id")
+    _rewrite(path, [a for a in directory.agents.values() if a.id != agent_id])
 
 
 def ensure_demo_agents(path: Path) -> str | None:

@@ -22,7 +22,7 @@ from ivr.errors import FlowError
 from ivr.model import Flow
 
 from . import logs
-from .agents import add_agent, load_agents
+from .agents import add_agent, load_agents, remove_agent, set_password
 from .config import ENVIRONMENT, from_sources
 from .data_dir import private_mkdir
 from .errors import ConfigError, GatewayError
@@ -92,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--skills", help="comma-separated skills with optional levels 1-10, e.g. billing:5,spanish")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.add_argument("--file", default=None, help="agents file (default DATA_DIR/agents.toml)")
+    passwd = agents_sub.add_parser("passwd", help="set an agent's password (a running gateway ends their sessions)")
+    passwd.add_argument("agent_id")
+    passwd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    passwd.add_argument("--file", default=None, help="agents file (default DATA_DIR/agents.toml)")
+    remove = agents_sub.add_parser("remove", help="remove an agent (a running gateway ends their sessions)")
+    remove.add_argument("agent_id")
+    remove.add_argument("--file", default=None, help="agents file (default DATA_DIR/agents.toml)")
     check = agents_sub.add_parser("check", help="validate an agents file")
     check.add_argument("--file", default=None, help="agents file (default DATA_DIR/agents.toml)")
     return parser
@@ -143,6 +150,21 @@ def _agents_file(arg: str | None) -> Path:
     return Path(os.environ.get("CG_AGENTS_FILE") or Path(os.environ.get("CG_DATA_DIR", "data")) / "agents.toml")
 
 
+def _read_password(agent_id: str, from_stdin: bool) -> str | None:
+    """The new password, asked twice on a terminal; None (said why) when it will not do."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password for {agent_id}: ")
+        if password != getpass.getpass("again: "):
+            print("passwords differ", file=sys.stderr)
+            return None
+    if len(password) < 8:
+        print("password must have at least 8 characters", file=sys.stderr)
+        return None
+    return password
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["flows"]:  # the flow tools have their own parser (ivr.cli), checked with our recognizer
@@ -158,18 +180,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             flags = {k: getattr(args, k) for k in ENVIRONMENT}
             asyncio.run(_serve(flags))
-        elif args.agents_command == "add":
-            if args.password_stdin:
-                password = sys.stdin.readline().rstrip("\n")
-            else:
-                password = getpass.getpass(f"password for {args.agent_id}: ")
-                if password != getpass.getpass("again: "):
-                    print("passwords differ", file=sys.stderr)
-                    return 2
-            if len(password) < 8:
-                print("password must have at least 8 characters", file=sys.stderr)
+        elif args.agents_command in ("add", "passwd"):
+            password = _read_password(args.agent_id, args.password_stdin)
+            if password is None:
                 return 2
             path = _agents_file(args.file)
+            if args.agents_command == "passwd":
+                set_password(path, args.agent_id, password)
+                print(f"new password for '{args.agent_id}' in {path}; a running gateway ends their sessions")
+                return 0
             private_mkdir(path.parent)   # usually the data directory: 0700 when it is new
             roles = ("agent", "supervisor") if args.supervisor else ("agent",)
             try:
@@ -179,6 +198,10 @@ def main(argv: list[str] | None = None) -> int:
             agent = add_agent(path, args.agent_id, args.name or args.agent_id, password, args.capacity, roles,
                               skills)
             print(f"added agent '{agent.id}' to {path}")
+        elif args.agents_command == "remove":
+            path = _agents_file(args.file)
+            remove_agent(path, args.agent_id)
+            print(f"removed agent '{args.agent_id}' from {path}; a running gateway ends their sessions")
         elif args.agents_command == "check":
             path = _agents_file(args.file)
             print(f"{path}: {len(load_agents(path))} agents, all valid")

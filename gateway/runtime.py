@@ -23,6 +23,7 @@ from media.tts import Synthesizer
 
 from .agent_calls import AgentCalls
 from .agents import AgentDirectory, ensure_demo_agents, load_agents
+from .agents_watch import AgentsWatcher
 from .bus import Bus
 from .call_commands import CallCommands
 from .callbacks import Callbacks
@@ -86,6 +87,7 @@ class Services:
     retention: Retention    # deletes old closed conversations (gateway/retention.py)
     sessions: LoginSessions      # agents' revocable login sessions (gateway/sessions.py)
     login_limits: LoginLimits    # failed-login backoff, counted before the password check (gateway/login_limits.py)
+    agents_watch: AgentsWatcher  # the agents file followed: added agents log in, removed ones lose their sessions
     embedded: EmbeddedRedis | None = None
     site_keys: SiteKeys = field(default_factory=lambda: SiteKeys(()))   # verify sites' customer tokens
     extra: dict[str, object] = field(default_factory=dict)
@@ -202,6 +204,7 @@ async def start(settings: Settings) -> Services:
         agent_calls.transcripts = Transcripts(speech.pool, settings.max_transcripts)
         call_commands = agent_calls.anchor = CallCommands(agent_calls, bus, store, keys, directory, settings.node_id)
         await call_commands.start()
+        sessions = LoginSessions(redis, keys, bus, lifetime_seconds=settings.agent_token_hours * 3600)
         services = Services(
             settings=settings, redis=redis, keys=keys, store=store, bus=bus, router=router,
             presence=presence, conversations=conversations,
@@ -210,8 +213,9 @@ async def start(settings: Settings) -> Services:
             flows=flows, calls=calls, speech=speech, agent_calls=agent_calls, call_commands=call_commands, callbacks=callbacks, http=http,
             embedded=embedded, site_keys=SiteKeys(settings.site_keys),
             limits=limits,
-            sessions=LoginSessions(redis, keys, bus, lifetime_seconds=settings.agent_token_hours * 3600),
+            sessions=sessions,
             login_limits=LoginLimits(redis, keys, settings.trusted_proxies),
+            agents_watch=AgentsWatcher(directory_path, directory, sessions),
             retention=Retention(store, retention_days=settings.retention_days,
                                 recordings=settings.data_dir / "recordings"),
             bots=ChatBots(settings.chat_flow, flows, conversations, bus, keys, http))
@@ -227,6 +231,7 @@ async def start(settings: Settings) -> Services:
         await presence.start()
         await services.limits.start()
         await services.retention.start()
+        await services.agents_watch.start()
     except BaseException:
         await redis.aclose()
         if embedded is not None:
@@ -257,7 +262,7 @@ async def stop(services: Services) -> None:
     reloader = services.extra.get("flow_reloader")
     if isinstance(reloader, asyncio.Task):
         await cancel_and_wait(reloader)
-    steps = [services.retention.stop, services.limits.stop, services.call_commands.stop, services.calls.close_all, services.bots.close_all, services.http.close, services.presence.stop, services.callbacks.stop, services.router.stop,
+    steps = [services.agents_watch.stop, services.retention.stop, services.limits.stop, services.call_commands.stop, services.calls.close_all, services.bots.close_all, services.http.close, services.presence.stop, services.callbacks.stop, services.router.stop,
              services.queue_board.stop, services.bus.stop, services.redis.aclose]
     if services.embedded is not None:
         steps.append(services.embedded.stop)
