@@ -17,7 +17,7 @@ from .conversations import customer_view
 from .errors import GatewayError, Unauthorized
 from .protocol import CUSTOMER_VISIBLE, Author, CallStatus, ConversationState, EventType, ServerFrame
 from .runtime import SERVICES, Services
-from .site_tokens import VerifiedCustomer, verified_customer_id
+from .site_tokens import VerifiedCustomer, is_verified_id, verified_customer_id
 from .store import to_event
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,9 @@ class CustomerConnection(Connection):
                 await self.send_error(exc)
                 return False
             self.customer_id = claims.sub
-        else:
+        if not self.customer_id or (is_verified_id(self.customer_id) and verified is None):
+            # A site's user is that customer only while the page vouches for them: after a logout on the site
+            # (a page without a customer token, on a shared computer) the next visitor starts afresh.
             self.customer_id = "u_" + secrets.token_hex(8)
             log.info("new customer", extra={"customer_id": self.customer_id})
         self.log_extra = {"customer_id": self.customer_id}

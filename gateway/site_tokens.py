@@ -146,6 +146,11 @@ def verified_customer_id(verified: VerifiedCustomer) -> str:
     return "v_" + digest[:16]
 
 
+def is_verified_id(customer_id: str) -> bool:
+    """A customer id made by :func:`verified_customer_id`: only a valid site token may speak for it."""
+    return customer_id.startswith("v_")
+
+
 def sign(claims: Mapping[str, Any], secret: str, *, kid: str | None = None) -> str:
     """Make a customer token as a site's backend would (tests, examples, the demo page)."""
     def b64(data: bytes) -> str:

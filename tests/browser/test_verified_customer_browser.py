@@ -41,8 +41,14 @@ async def shop(site_node: Node) -> AsyncIterator[str]:
 <title>My account - Shop</title><h1>My account</h1>
 <script src="{site_node.url}/widget.js" data-gateway="{site_node.url}" data-customer-token="{token}"></script>""")
 
+    async def logged_out(request: web.Request) -> web.Response:   # what the site serves after its logout
+        return web.Response(content_type="text/html", text=f"""<!doctype html><meta charset="utf-8">
+<title>Shop</title><h1>Welcome</h1>
+<script src="{site_node.url}/widget.js" data-gateway="{site_node.url}"></script>""")
+
     app = web.Application()
     app.router.add_get("/account", page)
+    app.router.add_get("/", logged_out)
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()
@@ -83,7 +89,17 @@ async def test_the_desk_shows_the_sites_verified_customer_apart_from_the_browser
     await expect(browser_said.locator("dt[data-key=page] + dd")).to_have_text(shop)
     await agent.screenshot(path=str(tmp_path / "desk-verified.png"))
 
-    # the site logs the customer out: this device forgets their conversation
+    # a multi-page site logs the customer out: its next page has no token, and shows nothing of theirs
+    await customer.goto(shop.rsplit("/", 1)[0] + "/")
+    await customer.click("[data-testid=cg-launcher]")
+    await customer.wait_for_function("() => { const s = window.ContactGateway.state(); "
+                                     "return s.connected && s.customer_id && s.customer_id.startsWith('u_'); }")
+    await expect(customer.locator(".cg-msg[data-author=customer]")).to_have_count(0)
+    await customer.goto(shop)   # logged in again
+
+    # a single-page app logs the customer out: this device forgets their conversation
+    await expect(customer.locator(".cg-msg[data-author=customer]", has_text="Where is my order?")).to_have_count(1)
+    state = await customer.evaluate("window.ContactGateway.state()")
     await customer.evaluate("window.ContactGateway.identify(null)")
     await expect(customer.locator(".cg-msg[data-author=customer]")).to_have_count(0)
     await customer.wait_for_function(

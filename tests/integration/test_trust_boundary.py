@@ -91,6 +91,10 @@ async def test_a_customer_the_site_signed_as_gold_gets_priority_and_the_same_con
     assert {k: v for k, v in context.items() if k.startswith("verified.")} == {
         "verified.sub": "crm-4711", "verified.name": "Ann", "verified.tier": "gold"}
 
+    after_logout = vip_clients.customer(token=welcome["token"])   # our token, but the page no longer vouches
+    stranger = await after_logout.hello()
+    assert stranger["customer_id"].startswith("u_") and stranger["conversation"] is None and stranger["events"] == []
+
     laptop = vip_clients.customer()   # no stored customer token: the site's token alone says who it is
     again = await laptop.hello(customer_token=customer_token(tier="gold"))
     assert again["customer_id"] == welcome["customer_id"]

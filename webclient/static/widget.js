@@ -257,6 +257,17 @@
         cache = st.events.filter((e) => e && typeof e.id === 'string').sort((a, b) => cmpId(a.id, b.id));
       }
     }
+    if (!customerToken && typeof customerId === 'string' && customerId.startsWith('v_')) {
+      // A site's logged-in customer, on a page that no longer vouches for them (they logged out; maybe a
+      // shared computer): nothing of theirs is shown or sent from here on (the gateway refuses it too).
+      token = null;
+      customerId = null;
+      conv.id = null;
+      cache = [];
+      outbox = [];
+      store.remove(TOKEN_KEY);
+      store.remove(STATE_KEY);
+    }
   }
 
   function mergeEvents(a, b) {
