@@ -31,12 +31,28 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
+class TextFormatter(logging.Formatter):
+    """A readable line, with the same ids as the JSON lines (who failed to log in, which conversation)."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        ids = " ".join(f"{key}={getattr(record, key)}" for key in CONTEXT_KEYS
+                       if getattr(record, key, None) is not None)
+        line = super().format(record)
+        if not ids:
+            return line
+        head, newline, rest = line.partition("\n")   # a traceback stays below the ids
+        return f"{head} [{ids}]{newline}{rest}"
+
+
 def setup(fmt: str = "json", level: int = logging.INFO) -> None:
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
