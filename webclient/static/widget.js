@@ -75,7 +75,7 @@
     newConversation: 'New conversation',
     typing: (name) => `${name || 'Agent'} is typing…`,
     tooLong: `Message is too long (at most ${MAX_TEXT_CHARS} characters)`,
-    rateLimited: (s) => `You're sending messages too fast; try again in ${s >= 120 ? `${Math.ceil(s / 60)} min` : `${s} s`}`,
+    rateLimited: (s) => `Sending shortly (${s >= 120 ? `${Math.ceil(s / 60)} min` : `${s} s`})…`,   // over the message limit: resent by itself
     callStarted: 'Call started',
     callEnded: (ms) => (ms > 0 ? `Call ended · ${callTimeText(ms)}` : 'Call ended'),
     callbackAsap: 'We\'ll call you back as soon as an agent is free — you keep your place in line.',
