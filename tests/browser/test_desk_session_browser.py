@@ -66,3 +66,22 @@ async def test_a_revoked_session_shows_the_login_screen_with_a_reason(browser: B
     assert await token_of(page) == ""
     await asyncio.sleep(1.5)   # it does not reconnect on its own (close code 4401)
     await expect(page.locator("#login-view")).to_be_visible()
+
+
+async def test_after_too_many_failed_sign_ins_the_desk_counts_down_with_sign_in_off(browser: Browser,
+                                                                                  node: Node) -> None:
+    page = await (await browser.new_context()).new_page()
+    await page.goto(node.url + "/agent")
+    error = page.locator("#login-error")
+    for attempt in range(8):   # 5 wrong passwords from one address, then the gateway asks to wait
+        await expect(page.locator("#login-submit")).to_be_enabled(timeout=10_000)
+        await page.fill("#login-agent", "alice")
+        await page.fill("#login-password", f"wrong-password-{attempt}")
+        await page.click("#login-submit")
+        await expect(error).to_be_visible()
+        if "Too many failed sign-ins" in (await error.text_content() or ""):
+            break
+    await expect(error).to_have_text(re.compile(r"^Too many failed sign-ins\. You can try again in \d+ seconds?\.$"))
+    await expect(page.locator("#login-submit")).to_be_disabled()
+    await expect(error).to_have_text("You can sign in again now.", timeout=10_000)
+    await expect(page.locator("#login-submit")).to_be_enabled()

@@ -311,6 +311,32 @@
     setTimeout(() => (ui.loginAgent.value ? ui.loginPassword : ui.loginAgent).focus(), 0);
   }
 
+  let loginWaitTimer = null;
+
+  /** Too many failed sign-ins: say until when, count down, and keep Sign in off until then. */
+  function loginWait(seconds) {
+    clearInterval(loginWaitTimer);
+    const until = Date.now() + Math.ceil(seconds) * 1000;
+    const tick = () => {
+      const left = Math.ceil((until - Date.now()) / 1000);
+      if (left <= 0) {
+        clearInterval(loginWaitTimer);
+        loginWaitTimer = null;
+        showLogin('You can sign in again now.');
+        return;
+      }
+      const wait = left >= 120 ? `${Math.ceil(left / 60)} minutes` : `${left} second${left === 1 ? '' : 's'}`;
+      ui.loginError.textContent = `Too many failed sign-ins. You can try again in ${wait}.`;
+      ui.loginError.hidden = false;
+      ui.loginSubmit.disabled = true;
+      ui.loginSubmit.textContent = 'Sign in';
+    };
+    ui.loginView.hidden = false;
+    ui.desk.hidden = true;
+    tick();
+    loginWaitTimer = setInterval(tick, 1000);
+  }
+
   function showDesk() {
     ui.loginView.hidden = true;
     ui.desk.hidden = false;
@@ -347,6 +373,11 @@
     }
     let body = null;
     try { body = await res.json(); } catch (_) { body = null; }
+    if (res.status === 429 && body && Number(body.retry_after) > 0) {
+      loginWait(Number(body.retry_after));
+      ui.loginPassword.value = '';
+      return;
+    }
     if (!res.ok || !body || typeof body.token !== 'string') {
       let msg = body && typeof body.message === 'string' && body.message ? body.message : null;
       if (!msg) {
