@@ -226,10 +226,13 @@ class Conversations:
                             f'{{"kind":"assigned","conversation_id":"{cid}"}}')
         await self._queue_changed()
 
-    async def open_for_flow(self, customer_id: str, context: dict[str, str]) -> tuple[str, bool]:
-        """The customer's open conversation, or a new one in state 'open' (a flow runs before routing)."""
+    async def open_for_flow(self, customer_id: str, context: dict[str, str],
+                            buckets: Buckets | None = None) -> tuple[str, bool]:
+        """The customer's open conversation, or a new one in state 'open' (a flow runs before routing).
+        ``buckets``: the conversation rate limits a new one counts against (TooManyRequests, nothing opened)."""
         opened = await self.store.open_conversation(
-            customer_id, new_conversation_id(), self.queue, now=now_ms(), context=context, queued=False)
+            customer_id, new_conversation_id(), self.queue, now=now_ms(), context=context, queued=False,
+            buckets=buckets, messages=False)
         cid, created = opened.conversation_id, opened.created
         if created:
             log.info("conversation opened for a flow", extra={"conversation_id": cid, "customer_id": customer_id})

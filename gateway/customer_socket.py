@@ -165,8 +165,8 @@ class CustomerConnection(Connection):
             self.s.calls.check_offer(frame.call_id, frame.sdp)
             await self.s.calls.reserve(frame.call_id, self.customer_id, self.address)   # CallLimit
             try:
-                await self.s.limits.take_conversation(self.customer_id, self.address)   # if it opens one
-                cid, _ = await self.s.conversations.open_for_flow(self.customer_id, self.context)
+                cid, _ = await self.s.conversations.open_for_flow(   # over the new-conversation rate: refused
+                    self.customer_id, self.context, self.s.limits.buckets(self.customer_id, self.address))
                 await self.subscribe(self.s.keys.conv_channel(cid))  # before the answer: no call status is missed
                 call, answer = await self.s.calls.start(self.customer_id, cid, frame.call_id, frame.sdp)
             except BaseException:

@@ -10,7 +10,7 @@ The widget is a public door, so what one client can take is bounded:
   bucket involved, so all nodes share the same buckets and a request takes from all of them or from none.
   A message takes its tokens inside the store's open-conversation script, which it runs anyway (no extra
   round trip; a resent duplicate is answered before and costs nothing), plus conversation tokens when it
-  opens one; a call that opens a conversation takes those by :meth:`Limits.take_conversation`.
+  opens one; a call that opens a conversation takes only those, in the same script.
 * **concurrent calls** per customer and per address: a sorted set of the calls each holds, scored by when
   the entry expires. A node refreshes the entries of its live calls every :data:`CALL_REFRESH_SECONDS`;
   an entry of a node that died expires after :data:`CALL_SLOT_SECONDS` and stops counting. Taking a slot
@@ -36,7 +36,7 @@ from redis.exceptions import RedisError
 from .client_ip import Network, parse_networks
 from .config import Settings
 from .errors import Conflict
-from .store import _TAKE_TOKENS, Buckets, Keys, rate_limited
+from .store import Buckets, Keys
 from .tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -44,21 +44,6 @@ log = logging.getLogger(__name__)
 ADDRESS_FACTOR = 10            # an address may take this many times one customer's share of messages/conversations
 CALL_SLOT_SECONDS = 60.0       # a call slot not refreshed for this long (its node died) stops counting
 CALL_REFRESH_SECONDS = 20.0
-
-# A call that would open a conversation takes conversation tokens (messages take theirs in the store's
-# open-conversation script, in the same step as the open: no extra round trip per message).
-# KEYS: customer hash, the 4 buckets (Buckets.keys)   ARGV: now ms, conversation key prefix, the 8 rates
-# Returns {0, -1} when taken or not needed, else {wait ms, bucket}.
-_TAKE_CONVERSATION_SCRIPT = _TAKE_TOKENS + """
-local opens = true
-local current = redis.call('HGET', KEYS[1], 'current')
-if current then
-  local state = redis.call('HGET', ARGV[2] .. current, 'state')
-  if state and state ~= 'closed' then opens = false end
-end
-local wait, which = take_tokens(2, 3, tonumber(ARGV[1]), false, opens)
-return {wait, which}
-"""
 
 # KEYS: customer calls zset, address calls zset   ARGV: now ms, expires ms, member, customer limit, address limit
 # Returns 'ok', 'customer' or 'address' (which limit refused it), or 'duplicate' (that call holds a slot already).
@@ -118,7 +103,6 @@ class Limits:
         self.keys = keys
         self.config = config
         self.clock = clock
-        self._take = redis.register_script(_TAKE_CONVERSATION_SCRIPT)
         self._acquire = redis.register_script(_ACQUIRE_CALL_SCRIPT)
         self._slots: dict[str, _Slot] = {}          # call id -> its entries, for calls on this node
         self._connections: Counter[str] = Counter()  # address -> open sockets on this node
@@ -139,14 +123,6 @@ class Limits:
              k.rate_bucket("conv", "c", customer_id), k.rate_bucket("conv", "ip", address)),
             (c.messages_per_minute, msg_ms, c.messages_per_minute * ADDRESS_FACTOR, msg_ms / ADDRESS_FACTOR,
              c.conversations_per_hour, conv_ms, c.conversations_per_hour * ADDRESS_FACTOR, conv_ms / ADDRESS_FACTOR))
-
-    async def take_conversation(self, customer_id: str, address: str) -> None:
-        """Count a new conversation if the customer has none open (a call opens one); TooManyRequests if over."""
-        buckets = self.buckets(customer_id, address)
-        wait_ms, which = await self._take(keys=[self.keys.customer(customer_id), *buckets.keys],
-                                          args=[self._now_ms(), self.keys.conv(""), *buckets.rates])
-        if int(wait_ms) > 0:
-            raise rate_limited(int(wait_ms), int(which))
 
     # ---------------------------------------------------------------- concurrent calls
 

@@ -403,11 +403,11 @@ class Store:
 
     async def open_conversation(self, customer_id: str, new_id: str, queue: str, *, now: int,
                                 context: dict[str, str], queued: bool = True,
-                                buckets: Buckets | None = None) -> Opened:
+                                buckets: Buckets | None = None, messages: bool = True) -> Opened:
         """The customer's open conversation, or a new one (waiting in ``queue``, or 'open' for a flow first).
 
-        With ``buckets`` (a customer's message) a message token is taken, and conversation tokens when it opens
-        one, in the same step; over a limit it raises TooManyRequests with ``retry_after`` and changes nothing."""
+        With ``buckets`` a message token is taken (unless ``messages`` is false: a call), and conversation tokens
+        when it opens one, in the same step; over a limit it raises TooManyRequests with ``retry_after`` and changes nothing."""
         k = self.keys
         conv_prefix = k.conv("")
         keys = [k.customer(customer_id), k.conv(new_id), k.ctx(new_id), k.timeline(new_id), k.queue(queue),
@@ -418,7 +418,7 @@ class Store:
             encode(context) if context else "{}", conv_prefix, "queued" if queued else "open"]
         if buckets is not None:
             keys += buckets.keys
-            args += ["1", *buckets.rates]
+            args += ["1" if messages else "0", *buckets.rates]
         result = await self._open(keys=keys, args=args)
         if int(result[1]) == -1:
             raise rate_limited(int(result[2]), int(result[3]))
