@@ -257,11 +257,11 @@ class CallManager:
 
     def __init__(self, config: CallConfig, conversations: Conversations, flows: FlowRegistry,
                  synthesizer: Synthesizer, http: aiohttp.ClientSession, publish: Publish,
-                 speech: SpeechRecognition | None = None):
+                 speech: SpeechRecognition | None = None, limits: Limits | None = None):
         self.config = config
         self.speech = speech
         self.agents: AgentCalls | None = None   # set by the runtime: waiting calls ring agents
-        self.limits: Limits | None = None       # set by the runtime: calls per customer / address
+        self.limits = limits                    # calls per customer / address (None: no limits)
         self.conversations = conversations
         self.flows = flows
         self.synthesizer = synthesizer

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from .client_ip import Network, client_ip, limit_key, parse_networks
+from .client_ip import Network, client_ip, limit_key
 from .errors import TooManyRequests
 from .store import Keys
 
@@ -121,11 +121,11 @@ _WHICH = {1: "agent id and address", 2: "address", 3: "agent id (all addresses)"
 class LoginLimits:
     """Shared by every node through Redis. ``clock`` (seconds) is replaceable so tests move time."""
 
-    def __init__(self, redis: aioredis.Redis, keys: Keys, trusted_proxies: tuple[str, ...],
+    def __init__(self, redis: aioredis.Redis, keys: Keys, trusted_proxies: tuple[Network, ...],
                  config: LoginLimitConfig | None = None, clock: Callable[[], float] = time.time):
         self.redis = redis
         self.keys = keys
-        self.proxies: tuple[Network, ...] = parse_networks(trusted_proxies)
+        self.proxies = trusted_proxies
         self.config = config or LoginLimitConfig()
         self.clock = clock
         self._attempt = redis.register_script(_ATTEMPT)

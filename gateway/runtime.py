@@ -191,16 +191,16 @@ async def start(settings: Settings) -> Services:
         async def publish_call(cid: str, message: dict[str, object]) -> None:
             await bus.publish(keys.conv_channel(cid), message)
 
+        limits = Limits(redis, keys, LimitConfig.from_settings(settings))
         calls = CallManager(
             CallConfig(ice_servers=list(settings.ice_servers), max_calls=settings.max_calls, flow=settings.voice_flow),
             conversations, flows, Synthesizer(cache_dir=settings.data_dir / "tts-cache"), http, publish_call,
-            speech)
+            speech, limits=limits)
         agent_calls = AgentCalls(calls, presence, bus, keys, ring_seconds=settings.ring_seconds,
                                  agent_drop=settings.agent_drop, recordings=settings.data_dir / "recordings",
                                  waits=WaitEstimates(store), announce_seconds=settings.announce_seconds,
                                  wrap_up_seconds=settings.wrap_up_seconds)
         calls.agents = agent_calls
-        limits = calls.limits = Limits(redis, keys, LimitConfig.from_settings(settings))
         agent_calls.transcripts = Transcripts(speech.pool, settings.max_transcripts)
         call_commands = agent_calls.anchor = CallCommands(agent_calls, bus, store, keys, directory, settings.node_id)
         await call_commands.start()
@@ -214,7 +214,7 @@ async def start(settings: Settings) -> Services:
             embedded=embedded, site_keys=SiteKeys(settings.site_keys),
             limits=limits,
             sessions=sessions,
-            login_limits=LoginLimits(redis, keys, settings.trusted_proxies),
+            login_limits=LoginLimits(redis, keys, limits.config.trusted_proxies),   # parsed once
             agents_watch=AgentsWatcher(directory_path, directory, sessions),
             retention=Retention(store, retention_days=settings.retention_days,
                                 recordings=settings.data_dir / "recordings"),

@@ -19,7 +19,7 @@ from webclient import STATIC_DIR
 
 from . import security_headers
 from .agents import Agent
-from .client_ip import client_ip, parse_networks
+from .client_ip import client_ip
 from .errors import BadRequest, Forbidden, GatewayError, InternalError, NotFound, TooManyRequests, Unauthorized
 from .json_input import check_text, loads_object
 from .passwords import hash_password, verify_password
@@ -208,7 +208,7 @@ LOOPBACK = ("127.0.0.1", "::1")
 def _from_loopback(request: web.Request) -> bool:
     """A client on this machine: loopback, and not a request a local reverse proxy forwarded for someone else."""
     s = request.app[SERVICES]
-    address = client_ip(request, parse_networks(s.settings.trusted_proxies))
+    address = client_ip(request, s.limits.config.trusted_proxies)
     if address == request.remote and ("X-Forwarded-For" in request.headers or "Forwarded" in request.headers):
         return False   # an untrusted local proxy forwarding a stranger: the peer address proves nothing
     return address in LOOPBACK or address.startswith("::ffff:127.")
