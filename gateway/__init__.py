@@ -1,3 +1,23 @@
-"""The contact gateway: aiohttp signaling, conversations, routing, agents (see ARCHITECTURE in README)."""
+"""The contact gateway: the aiohttp node that serves the widget, the agent desk and voice calls.
+
+Folders are layers. A module imports its own layer or the layers below it, never
+one above (``tests/unit/test_import_direction.py`` fails on a new back-edge)::
+
+    app, cli, runtime     composition: builds the node's services in dependency order, starts and stops them
+    wire/                 the edge: customer and agent sockets, HTTP routes, tokens, login sessions
+    ops/                  running the center: retention (metrics, reports, event webhooks to come)
+    calls/                voice calls: the call leg, the hand-off to an agent, hold, transfer, consult, monitor
+    flows/                a flow on a channel: runner, chat bot, voice channel, speech, flow webhooks
+    contact/              conversations, routing and queues, agents, presence, callbacks, limits
+    store/                Redis: key layout, atomic operations, the cross-node bus, the embedded server
+    protocol, json_input  the vocabulary every layer shares: frames, states, event types, limits
+    config, errors, logs, tasks, data_dir, client_ip
+                          settings, the error hierarchy, logging, task ownership, the data directory,
+                          client addresses
+
+``ivr/`` (the flow language and its pure interpreter) and ``media/`` (aiortc legs,
+audio, speech recognition) never import ``gateway``. The architecture, the life of a
+chat message and of a call, and where state lives: ``docs/architecture.md``.
+"""
 
 __version__ = "0.1.0"

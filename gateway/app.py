@@ -6,20 +6,22 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from . import agent_socket, customer_socket, runtime
-from . import web as pages
-from .config import Settings
+from gateway import runtime
+from gateway.config import Settings
+from gateway.wire import agent_socket, customer_socket
+from gateway.wire import routes as pages
+from gateway.wire.services import SERVICES, SOCKETS
 
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[pages.problem_json], client_max_size=64 * 1024)
 
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
-        app[runtime.SERVICES] = await runtime.start(settings)
+        app[SERVICES] = await runtime.start(settings)
         yield
-        await runtime.stop(app[runtime.SERVICES])
+        await runtime.stop(app[SERVICES])
 
-    app[runtime.SOCKETS] = set()
+    app[SOCKETS] = set()
     app.cleanup_ctx.append(services_ctx)
     app.on_shutdown.append(_close_sockets)
     pages.add_routes(app)
@@ -30,6 +32,6 @@ def create_app(settings: Settings) -> web.Application:
 
 async def _close_sockets(app: web.Application) -> None:
     """Graceful shutdown: tell clients to reconnect (1012: service restart)."""
-    sockets: set[web.WebSocketResponse] = app[runtime.SOCKETS]
+    sockets: set[web.WebSocketResponse] = app[SOCKETS]
     for ws in list(sockets):
         await ws.close(code=1012, message=b"gateway restarting")

@@ -18,15 +18,14 @@ from pathlib import Path
 
 from aiohttp import web
 
+from gateway import logs
+from gateway.config import ENVIRONMENT, from_sources
+from gateway.contact.agents import add_agent, load_agents, remove_agent, set_password
+from gateway.contact.routing import parse_skills
+from gateway.data_dir import private_mkdir
+from gateway.errors import ConfigError, GatewayError
 from ivr.errors import FlowError
 from ivr.model import Flow
-
-from . import logs
-from .agents import add_agent, load_agents, remove_agent, set_password
-from .config import ENVIRONMENT, from_sources
-from .data_dir import private_mkdir
-from .errors import ConfigError, GatewayError
-from .routing import parse_skills
 
 log = logging.getLogger("gateway")
 
@@ -105,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 async def _serve(settings_flags: dict[str, object]) -> None:
-    from .app import create_app
+    from gateway.app import create_app
 
     settings = from_sources(settings_flags, os.environ)
     logs.setup(settings.log_format)
@@ -130,9 +129,8 @@ async def _serve(settings_flags: dict[str, object]) -> None:
 
 def _speech_check() -> Callable[[Flow], list[FlowError]] | None:
     """The speech recognizer this node would use (VOSK_MODEL, CG_DATA_DIR), to validate flows against it."""
+    from gateway.flows.speech import SpeechRecognition
     from media.asr import AsrError
-
-    from .speech import SpeechRecognition
 
     logging.basicConfig(level=logging.ERROR)  # the check logs which model it loads; validate prints errors only
     settings = from_sources({}, os.environ)

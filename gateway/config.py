@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ConfigError
+from gateway.errors import ConfigError
 
 DEFAULT_DISPOSITIONS = ("resolved", "follow-up", "no-response", "spam")
 
@@ -20,7 +20,7 @@ class Settings:
     data_dir: Path = Path("data")
     redis_url: str | None = None          # None: start an embedded Redis in data_dir
     agents_file: Path | None = None       # None: data_dir / "agents.toml"
-    secret: str | None = None             # None: generated once into data_dir/secret.key (gateway/signing_secret.py)
+    secret: str | None = None             # None: generated once into data_dir/secret.key (gateway/wire/signing_secret.py)
     key_prefix: str = "cg"
     customer_token_days: float = 90.0
     agent_token_hours: float = 12.0

@@ -15,7 +15,7 @@ import os
 import stat
 from pathlib import Path
 
-from .errors import ConfigError
+from gateway.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

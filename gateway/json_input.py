@@ -25,7 +25,7 @@ import re
 from itertools import accumulate
 from typing import Any
 
-from .errors import BadRequest, FrameTooLarge
+from gateway.errors import BadRequest, FrameTooLarge
 
 MAX_DEPTH = 32
 

@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from gateway.errors import BadRequest
+from gateway.json_input import check_text, loads_object
 from media.sdp_offer import BadOffer, check_offer
-
-from .errors import BadRequest
-from .json_input import check_text, loads_object
 
 MAX_FRAME_BYTES = 16 * 1024
 MAX_TEXT_CHARS = 4000
@@ -138,7 +137,7 @@ class Hello:
     token: str | None
     last_event_id: str | None = None
     context: dict[str, str] = field(default_factory=dict)   # the browser's word: flow variables context.<key>
-    customer_token: str | None = None   # signed by the site's backend: verified.<claim> (gateway/site_tokens.py)
+    customer_token: str | None = None   # signed by the site's backend: verified.<claim> (gateway/wire/site_tokens.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
-"""The shared objects of one gateway node, and their start and stop in order.
+"""The shared objects of one gateway node, built in dependency order, started and stopped in order.
 
-``Services`` lives in the aiohttp app under :data:`SERVICES`; handlers get it
-from there, never from module globals.
+The result, :class:`~gateway.wire.services.Services`, lives in the aiohttp app under
+``SERVICES``; handlers get it from there, never from module globals.
 """
 
 from __future__ import annotations
@@ -15,41 +15,41 @@ import aiohttp
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from gateway.calls.agent_calls import AgentCalls
+from gateway.calls.commands import CallCommands
+from gateway.calls.manager import CallConfig, CallManager
+from gateway.calls.transcripts import Transcripts
+from gateway.config import Settings
+from gateway.contact.agents import AgentDirectory, ensure_demo_agents, load_agents
+from gateway.contact.callbacks import Callbacks
+from gateway.contact.conversations import Conversations
+from gateway.contact.limits import LimitConfig, Limits
+from gateway.contact.presence import Presence
+from gateway.contact.queue_board import QueueBoard
+from gateway.contact.routing import Router
+from gateway.contact.wait_estimate import WaitEstimates
+from gateway.data_dir import prepare_data_dir, warn_if_readable
+from gateway.errors import ConfigError
+from gateway.flows.chat_bot import ChatBots
+from gateway.flows.speech import SpeechRecognition
+from gateway.flows.webhooks import webhook_session
+from gateway.ops.retention import Retention
+from gateway.store.bus import Bus
+from gateway.store.embedded_redis import EmbeddedRedis
+from gateway.store.store import Keys, Store
+from gateway.tasks import cancel_and_wait
+from gateway.wire.agents_watch import AgentsWatcher
+from gateway.wire.login_limits import LoginLimits
+from gateway.wire.services import SERVICES, SOCKETS, Services
+from gateway.wire.sessions import LoginSessions
+from gateway.wire.signing_secret import signing_secrets
+from gateway.wire.site_tokens import SiteKeys
+from gateway.wire.tokens import TokenSigner
 from ivr.registry import FlowRegistry
 from media.aiortc_patches import restrict_port_range, shorten_audio_jitter_buffer, speed_up_aiortc
 from media.asr import AsrError
 from media.errors import UnsupportedAiortcVersion
 from media.tts import Synthesizer
-
-from .agent_calls import AgentCalls
-from .agents import AgentDirectory, ensure_demo_agents, load_agents
-from .agents_watch import AgentsWatcher
-from .bus import Bus
-from .call_commands import CallCommands
-from .callbacks import Callbacks
-from .calls import CallConfig, CallManager
-from .chat_bot import ChatBots
-from .config import Settings
-from .conversations import Conversations
-from .data_dir import prepare_data_dir, warn_if_readable
-from .embedded_redis import EmbeddedRedis
-from .errors import ConfigError
-from .limits import LimitConfig, Limits
-from .login_limits import LoginLimits
-from .presence import Presence
-from .queue_board import QueueBoard
-from .retention import Retention
-from .routing import Router
-from .sessions import LoginSessions
-from .signing_secret import signing_secrets
-from .site_tokens import SiteKeys
-from .speech import SpeechRecognition
-from .store import Keys, Store
-from .tasks import cancel_and_wait
-from .tokens import TokenSigner
-from .transcripts import Transcripts
-from .wait_estimate import WaitEstimates
-from .webhooks import webhook_session
 
 log = logging.getLogger(__name__)
 
@@ -62,46 +62,12 @@ def shipped_flows_dir() -> Path:
     return Path(ivr.__file__).resolve().parent / "flows"
 
 
-@dataclass
-class Services:
-    settings: Settings
-    redis: aioredis.Redis
-    keys: Keys
-    store: Store
-    bus: Bus
-    router: Router
-    presence: Presence
-    conversations: Conversations
-    signer: TokenSigner
-    directory: AgentDirectory
-    queue_board: QueueBoard
-    flows: FlowRegistry
-    calls: CallManager
-    bots: ChatBots
-    speech: SpeechRecognition
-    agent_calls: AgentCalls
-    call_commands: CallCommands
-    callbacks: Callbacks
-    http: aiohttp.ClientSession
-    limits: Limits          # abuse limits (gateway/limits.py)
-    retention: Retention    # deletes old closed conversations (gateway/retention.py)
-    sessions: LoginSessions      # agents' revocable login sessions (gateway/sessions.py)
-    login_limits: LoginLimits    # failed-login backoff, counted before the password check (gateway/login_limits.py)
-    agents_watch: AgentsWatcher  # the agents file followed: added agents log in, removed ones lose their sessions
-    embedded: EmbeddedRedis | None = None
-    site_keys: SiteKeys = field(default_factory=lambda: SiteKeys(()))   # verify sites' customer tokens
-    extra: dict[str, object] = field(default_factory=dict)
-
-
 REDIS_POOL_SIZE = 64
-
-SERVICES = web.AppKey("services", Services)
-SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("sockets")  # open sockets, closed on shutdown
 
 
 async def _shared_secret(redis: aioredis.Redis, keys: Keys, settings: Settings, *, embedded: bool) -> list[bytes]:
     """The token secrets, the signing one first: ``--secret`` ("new,old" while rotating), else
-    DATA_DIR/secret.key (0600); never a plain Redis value (see gateway/signing_secret.py)."""
+    DATA_DIR/secret.key (0600); never a plain Redis value (see gateway/wire/signing_secret.py)."""
     return await signing_secrets(redis, keys.prefix, settings.secret, settings.data_dir, embedded=embedded)
 
 

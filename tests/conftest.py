@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from gateway.agents import add_agent
 from gateway.config import Settings
+from gateway.contact.agents import add_agent
 from tests.support.clients import Agent, Customer
 from tests.support.servers import Node, RedisServer, start_node
 

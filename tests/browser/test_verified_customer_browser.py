@@ -13,7 +13,7 @@ from aiohttp import web
 from playwright.async_api import Browser, expect
 
 from gateway.config import Settings
-from gateway.site_tokens import sign
+from gateway.wire.site_tokens import sign
 from tests.browser.test_chat_browser import agent_login
 from tests.conftest import bounded
 from tests.support.servers import Node, free_port, start_node

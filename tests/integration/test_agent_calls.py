@@ -20,8 +20,8 @@ import av
 import numpy as np
 import pytest
 
+from gateway.contact.routing import parse_skills
 from gateway.protocol import CallStatus
-from gateway.routing import parse_skills
 from media.audio import Audio
 from tests.conftest import Clients, bounded
 from tests.support.caller import SAMPLE_RATE, Caller

@@ -14,9 +14,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from gateway.agents import add_agent, load_agents
-from gateway.agents_watch import changes
 from gateway.config import Settings
+from gateway.contact.agents import add_agent, load_agents
+from gateway.wire.agents_watch import changes
 from tests.conftest import PASSWORDS, bounded
 from tests.integration.test_login import desk, expect_revoked, login, post
 from tests.support.servers import Node, start_node

@@ -7,7 +7,7 @@ import time
 
 import aiohttp
 
-from gateway import tokens
+from gateway.wire import tokens
 from tests.conftest import Clients
 from tests.support.servers import Node
 
@@ -121,7 +121,7 @@ async def test_login_errors_are_problem_json(node: Node) -> None:
             assert r.status == 401 and (await r.json())["code"] == "unauthorized"
         frozen = time.time()   # the backoff's first wait (1 s) does not run out on a slow machine
         node.services.login_limits.clock = lambda: frozen
-        for _ in range(5):     # 5 failures per (agent id, address), then backoff (gateway/login_limits.py)
+        for _ in range(5):     # 5 failures per (agent id, address), then backoff (gateway/wire/login_limits.py)
             async with s.post(node.url + "/api/agent/login", json={"agent_id": "bob", "password": "wrong"}) as r:
                 assert r.status == 401
         async with s.post(node.url + "/api/agent/login", json={"agent_id": "bob", "password": "bob-secret-22"}) as r:

@@ -15,9 +15,9 @@ import pytest
 import redis.asyncio as aioredis
 
 from gateway.data_dir import prepare_data_dir
-from gateway.embedded_redis import AUTH_CONFIG, MAX_SOCKET_PATH, EmbeddedRedis
 from gateway.errors import ConfigError
-from gateway.signing_secret import KEY_FILE, read_or_create_key_file, signing_secrets
+from gateway.store.embedded_redis import AUTH_CONFIG, MAX_SOCKET_PATH, EmbeddedRedis
+from gateway.wire.signing_secret import KEY_FILE, read_or_create_key_file, signing_secrets
 from tests.support.servers import GatewayProcess
 
 

@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 
 from gateway.config import Settings
-from gateway.limits import CALL_SLOT_SECONDS, CallLimited, Limits
+from gateway.contact.limits import CALL_SLOT_SECONDS, CallLimited, Limits
 from gateway.protocol import CallStatus
 from tests.conftest import Clients, bounded
 from tests.support.caller import Caller
@@ -306,8 +306,8 @@ async def test_embedded_redis_is_bounded_and_a_flood_fails_writes_cleanly(tmp_pa
     import redis.asyncio as aioredis
     from redis.exceptions import ResponseError
 
-    from gateway.embedded_redis import EmbeddedRedis, max_memory
-    from gateway.store import Keys, Store
+    from gateway.store.embedded_redis import EmbeddedRedis, max_memory
+    from gateway.store.store import Keys, Store
 
     embedded = EmbeddedRedis(tmp_path / "data")
     client = aioredis.Redis.from_url(await embedded.start())

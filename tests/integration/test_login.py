@@ -17,10 +17,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from gateway import tokens
 from gateway.config import Settings
-from gateway.login_limits import Backoff, LoginLimitConfig
-from gateway.sessions import CLOSE_SESSION_REVOKED
+from gateway.wire import tokens
+from gateway.wire.login_limits import Backoff, LoginLimitConfig
+from gateway.wire.sessions import CLOSE_SESSION_REVOKED
 from tests.conftest import PASSWORDS, bounded
 from tests.support.clients import Agent
 from tests.support.servers import Node, start_node

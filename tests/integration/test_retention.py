@@ -8,9 +8,9 @@ import os
 import time
 from pathlib import Path
 
+from gateway.contact.routing import now_ms
+from gateway.ops.retention import Retention
 from gateway.protocol import EventType
-from gateway.retention import Retention
-from gateway.routing import now_ms
 from tests.conftest import Clients
 from tests.support.servers import Node
 

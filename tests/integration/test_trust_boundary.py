@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gateway.config import Settings
-from gateway.site_tokens import sign
+from gateway.wire.site_tokens import sign
 from tests.conftest import Clients, bounded
 from tests.support.servers import Node, start_node
 

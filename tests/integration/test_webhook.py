@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from gateway.webhooks import call_webhook, webhook_session
+from gateway.flows.webhooks import call_webhook, webhook_session
 from ivr.actions import CallWebhook
 from tests.support.servers import free_port
 

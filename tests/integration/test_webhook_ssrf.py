@@ -24,7 +24,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from gateway.config import Settings
-from gateway.webhooks import SIGNATURE_HEADER, DestinationNotAllowed, call_webhook, webhook_session
+from gateway.flows.webhooks import SIGNATURE_HEADER, DestinationNotAllowed, call_webhook, webhook_session
 from ivr.actions import CallWebhook
 from tests.conftest import Clients, bounded
 from tests.support.servers import start_node
@@ -129,7 +129,7 @@ async def test_loopback_in_any_form_is_refused_and_nothing_arrives(listeners: An
     assert (result.status, result.body) == (None, None)
     assert result.error is not None and re.fullmatch(error, result.error), result.error
     assert listener.seen == []
-    assert [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "gateway.webhooks"][-1] == \
+    assert [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "gateway.flows.webhooks"][-1] == \
         (logging.WARNING, f"webhook POST http://{url_host}:{listener.port}/lookup refused: {result.error}")
 
 
@@ -253,7 +253,7 @@ async def test_without_a_secret_requests_are_unsigned_and_the_log_says_so(listen
     async with webhook_session(allow=("127.0.0.1",)) as http:
         await call_webhook(http, post(f"{listener.origin}/lookup"))
     assert SIGNATURE_HEADER not in listener.seen[0]["headers"]
-    assert [r.getMessage() for r in caplog.records if r.name == "gateway.webhooks"] == [
+    assert [r.getMessage() for r in caplog.records if r.name == "gateway.flows.webhooks"] == [
         ("flow webhook requests are not signed: set --webhook-secret (CG_WEBHOOK_SECRET) so that webhook endpoints "
          "can check they come from this gateway")]
 

@@ -17,8 +17,8 @@ from aiohttp import web
 
 from gateway.app import create_app
 from gateway.config import Settings
-from gateway.embedded_redis import die_with_parent, redis_server_binary
-from gateway.runtime import SERVICES, Services
+from gateway.store.embedded_redis import die_with_parent, redis_server_binary
+from gateway.wire.services import SERVICES, Services
 
 
 def free_port() -> int:

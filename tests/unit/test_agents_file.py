@@ -2,9 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway.agents import add_agent, ensure_demo_agents, load_agents
+from gateway.contact.agents import add_agent, ensure_demo_agents, load_agents
+from gateway.contact.passwords import hash_password, verify_password
 from gateway.errors import ConfigError
-from gateway.passwords import hash_password, verify_password
 
 
 def test_password_hash_round_trip() -> None:

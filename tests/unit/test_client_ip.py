@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from gateway.client_ip import client_address, limit_key, parse_networks
 
 PROXIES = parse_networks(["10.0.0.0/8"])

@@ -7,7 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from gateway.site_tokens import SiteKeys
+from gateway.wire.site_tokens import SiteKeys
 
 README = Path(__file__).parents[2] / "README.md"
 SECRET = "shop-secret-0123456789abcdef0123456789"

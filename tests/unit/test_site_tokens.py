@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.errors import Unauthorized
-from gateway.site_tokens import SiteKeys, sign, verified_customer_id
+from gateway.wire.site_tokens import SiteKeys, sign, verified_customer_id
 
 SECRET = "shop-secret-0123456789abcdef0123456789"
 OTHER = "blog-secret-0123456789abcdef0123456789"

@@ -12,7 +12,7 @@ from textwrap import dedent
 import pytest
 
 from gateway.cli import main as cli_main
-from gateway.speech import SpeechRecognition, grammar_for
+from gateway.flows.speech import SpeechRecognition, grammar_for
 from ivr.actions import Listen, ListenMode
 from ivr.errors import ErrorCode
 from ivr.registry import FlowRegistry

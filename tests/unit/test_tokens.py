@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.errors import Unauthorized
-from gateway.tokens import AGENT, CUSTOMER, TokenSigner
+from gateway.wire.tokens import AGENT, CUSTOMER, TokenSigner
 
 SECRET = b"0123456789abcdef0123"
 SIGNER = TokenSigner([SECRET])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.wait_estimate import announcement, estimate_wait_ms
+from gateway.contact.wait_estimate import announcement, estimate_wait_ms
 
 
 @pytest.mark.parametrize(("position", "agents", "history", "expected"), [

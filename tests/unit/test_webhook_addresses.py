@@ -9,7 +9,7 @@ import ipaddress
 import pytest
 
 from gateway.errors import GatewayError
-from gateway.webhooks import DestinationNotAllowed, WebhookPolicy, non_public, signature
+from gateway.flows.webhooks import DestinationNotAllowed, WebhookPolicy, non_public, signature
 
 
 @pytest.mark.parametrize(("address", "why"), [

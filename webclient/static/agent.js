@@ -37,7 +37,7 @@
   const TOAST_MS = 4500;
   const WELCOME_TIMEOUT = 10000;
   const REFRESH_RETRY = 15000;        // a refresh that could not reach the gateway is tried again this soon
-  const CLOSE_SESSION_REVOKED = 4401; // gateway/sessions.py: the session was revoked; do not reconnect
+  const CLOSE_SESSION_REVOKED = 4401; // gateway/wire/sessions.py: the session was revoked; do not reconnect
   const SIGNED_OUT = {
     session_revoked: 'You were signed out (logged out elsewhere or your session was revoked). Please sign in again.',
     token_expired: 'Your session has expired. Please sign in again.',

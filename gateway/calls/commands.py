@@ -1,0 +1,144 @@
+"""An agent's call commands reach the node the call is anchored on, whichever node the desk is on.
+
+A call's media lives on the node that answered the customer. While it waits
+for or talks to an agent, that node is written in Redis (``P:call:ID:node``).
+A desk on another node sends its commands (accept with its offer, decline,
+hold, hang up, transfer, consult, listen in) over the bus to that node's
+channel and waits for the reply (the SDP answer, or the error as the owning
+node raised it), so both paths give the desk exactly the same frames.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from gateway.contact.agents import Agent, AgentDirectory
+from gateway.errors import GatewayError, InternalError, NotFound
+
+if TYPE_CHECKING:
+    from gateway.calls.agent_calls import AgentCalls
+    from gateway.store.bus import Bus
+    from gateway.store.store import Keys, Store
+
+log = logging.getLogger(__name__)
+REPLY_SECONDS = 10.0
+CALL_NODE_TTL = 24 * 3600
+
+
+class RemoteError(GatewayError):
+    """An error raised on the node that holds the call, passed on as it was."""
+
+
+class CallCommands:
+    def __init__(self, agent_calls: AgentCalls, bus: Bus, store: Store, keys: Keys, directory: AgentDirectory,
+                 node_id: str) -> None:
+        self.agent_calls = agent_calls
+        self.bus = bus
+        self.store = store
+        self.keys = keys
+        self.directory = directory
+        self.node_id = node_id
+        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        await self.bus.subscribe(self.keys.node_channel(self.node_id), self._on_message)
+
+    async def stop(self) -> None:
+        await self.bus.unsubscribe(self.keys.node_channel(self.node_id), self._on_message)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def anchored(self, call_id: str) -> None:
+        """This node holds the call (it waits for or talks to an agent)."""
+        await self.store.redis.set(self.keys.call_node(call_id), self.node_id, ex=CALL_NODE_TTL)
+
+    async def released(self, call_id: str) -> None:
+        await self.store.redis.delete(self.keys.call_node(call_id))
+
+    async def run(self, agent: Agent, op: str, call_id: str, **args: Any) -> Any:
+        """Do ``op`` on the call where it lives; returns its result (an SDP answer for accept / monitor)."""
+        if call_id not in self.agent_calls.handoffs:
+            owner = await self.store.redis.get(self.keys.call_node(call_id))
+            node = owner.decode() if isinstance(owner, bytes) else owner
+            if node and node != self.node_id:
+                return await self._remote(node, agent, op, call_id, args)
+        return await self._local(agent, op, call_id, args)
+
+    async def _local(self, agent: Agent, op: str, call_id: str, args: dict[str, Any]) -> Any:
+        ac = self.agent_calls
+        match op:
+            case "accept":
+                return await ac.accept(agent, call_id, args["sdp"])
+            case "decline":
+                await ac.decline(agent, call_id)
+            case "hold":
+                await ac.hold(agent, call_id, bool(args["hold"]))
+            case "hangup":
+                await ac.hangup(agent, call_id)
+            case "transfer":
+                await ac.transfer(agent, call_id, queue=args.get("queue"), to_agent=args.get("agent_id"))
+            case "consult":
+                action = args["action"]
+                if action == "start":
+                    await ac.consults.start(agent, call_id, args["agent_id"])
+                elif action == "complete":
+                    await ac.consults.complete(agent, call_id)
+                else:
+                    await ac.consults.cancel_by(agent, call_id)
+            case "monitor":
+                return await ac.monitors.monitor(agent, call_id, args["mode"], args.get("sdp"))
+            case _:
+                raise NotFound(f"unknown call command {op!r}")
+        return None
+
+    async def _remote(self, node: str, agent: Agent, op: str, call_id: str, args: dict[str, Any]) -> Any:
+        request_id = secrets.token_hex(8)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = future
+        try:
+            await self.bus.publish(self.keys.node_channel(node), {
+                "kind": "call_command", "id": request_id, "reply_to": self.node_id, "agent_id": agent.id,
+                "op": op, "call_id": call_id, "args": args})
+            try:
+                reply = await asyncio.wait_for(future, REPLY_SECONDS)
+            except TimeoutError:
+                raise NotFound(f"the node holding call {call_id} did not answer", field="call_id") from None
+        finally:
+            self._pending.pop(request_id, None)
+        if reply.get("ok"):
+            return reply.get("result")
+        error = reply.get("error") or {}
+        raise RemoteError(str(error.get("message", "failed")), field=error.get("field"),
+                          code=str(error.get("code", "error")))
+
+    def _on_message(self, channel: str, message: dict[str, Any]) -> None:
+        kind = message.get("kind")
+        if kind == "call_reply":
+            future = self._pending.get(str(message.get("id")))
+            if future is not None and not future.done():
+                future.set_result(message)
+        elif kind == "call_command":
+            task = asyncio.ensure_future(self._serve(message))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _serve(self, message: dict[str, Any]) -> None:
+        reply: dict[str, Any] = {"kind": "call_reply", "id": message.get("id")}
+        agent = self.directory.get(str(message.get("agent_id")))
+        try:
+            if agent is None:
+                raise NotFound(f"unknown agent {message.get('agent_id')!r}", field="agent_id")
+            result = await self._local(agent, str(message.get("op")), str(message.get("call_id")),
+                                       dict(message.get("args") or {}))
+            reply.update(ok=True, result=result)
+        except GatewayError as exc:
+            reply.update(ok=False, error=exc.to_dict())
+        except Exception as exc:  # noqa: BLE001 - the asking desk gets an answer ('internal', with a request id)
+            internal = InternalError.logged(exc, log, f"call command {str(message.get('op'))[:40]!a}")
+            reply.update(ok=False, error=internal.to_dict())
+        await self.bus.publish(self.keys.node_channel(str(message.get("reply_to"))), reply)

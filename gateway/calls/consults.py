@@ -1,0 +1,199 @@
+"""Warm transfer: the agent consults another agent while the caller holds, then completes or cancels.
+
+1. The agent on the call sends ``call_consult`` with ``action: start`` and the other agent's id.
+   The caller goes on hold (music); the other agent's softphone rings with ``consult: true``.
+2. The consultant answers with their softphone's offer (``call_offer``, as for any call). Once
+   their leg is up, the two agents hear each other; the caller still hears music.
+3. ``action: complete``: the conversation moves to the consultant (with everything in it), the
+   caller is bridged to them and the first agent's leg ends (after-call work). ``action: cancel``
+   (or the consultant declining, not answering, or dropping): the consultant's leg ends and the
+   caller is back with the first agent.
+
+A recording of the call goes on across the hand-over (the same file, the new agent on the right).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from gateway.contact.agents import Agent
+from gateway.contact.routing import now_ms
+from gateway.errors import BadRequest, Conflict
+from gateway.protocol import AgentStatus, CallStatus, EventType
+from media.bridge import Bridge, Mix
+from media.leg import AudioLeg, Samples
+
+if TYPE_CHECKING:
+    from gateway.calls.agent_calls import AgentCalls, Handoff
+
+log = logging.getLogger(__name__)
+CONSULT_SOURCE = "consult"   # the consultant's voice in what the first agent hears
+
+
+@dataclass
+class Consult:
+    agent_id: str             # the consultant
+    agent_name: str
+    leg: AudioLeg | None = None
+    ring: asyncio.Task[None] | None = None
+
+
+class Consults:
+    def __init__(self, agent_calls: AgentCalls) -> None:
+        self.ac = agent_calls
+
+    async def start(self, agent: Agent, call_id: str, to_agent: str) -> None:
+        handoff = self.ac.for_agent(agent, call_id)
+        if handoff.bridge is None:
+            raise Conflict("the call is not connected", field="call_id", code="not_connected")
+        if handoff.consult is not None:
+            raise Conflict("a consultation is already going on", field="call_id", code="consult_busy")
+        if to_agent == agent.id:
+            raise BadRequest("that is you", field="agent_id", code="bad_field")
+        info = await self.ac.presence.info(to_agent)
+        if info["status"] != AgentStatus.AVAILABLE or info["activity"]:
+            raise Conflict(f"{to_agent} is not available", field="agent_id", code="transfer_refused")
+        consult = handoff.consult = Consult(to_agent, info["name"])
+        handoff.bridge.hold(self.ac.music, await self.ac.hold_packets(handoff.call))
+        call = handoff.call
+        await self.ac.calls.conversations.record(call.conversation_id, EventType.CALL_CONSULT, {
+            "call_id": call_id, "agent_id": agent.id, "to_agent_id": to_agent, "action": "start"})
+        await self.ac.presence.set_activity(to_agent, "ringing")
+        await self.ac.bus.publish(self.ac.keys.agent_channel(to_agent), {
+            "kind": "call", "call_id": call_id, "status": str(CallStatus.RINGING), "reason": "consult",
+            "conversation_id": call.conversation_id, "agent_id": to_agent, "agent_name": consult.agent_name,
+            "consult": True, "from_agent_id": agent.id, "from_agent_name": agent.name,
+            "ring_seconds": self.ac.ring_seconds})
+        await self._tell(handoff, "consult_ringing")
+
+        async def no_answer() -> None:
+            await asyncio.sleep(self.ac.ring_seconds)
+            await self.cancel(handoff, "consult_no_answer")
+        consult.ring = self.ac.spawn(handoff, no_answer())
+
+    def is_consultant(self, handoff: Handoff, agent: Agent) -> bool:
+        return handoff.consult is not None and handoff.consult.agent_id == agent.id
+
+    async def accept(self, handoff: Handoff, agent: Agent, offer_sdp: str) -> str:
+        consult = handoff.consult
+        assert consult is not None
+        if consult.leg is not None:
+            raise Conflict("the consultation was already answered", field="call_id", code="already_answered")
+
+        def claim(leg: AudioLeg | None) -> None:
+            consult.leg = leg
+            if leg is not None and consult.ring is not None:
+                consult.ring.cancel()
+                consult.ring = None
+
+        leg, answer = await self.ac.answer_leg(
+            offer_sdp, name=f"consult-{handoff.call.id}", claim=claim,
+            on_audio=lambda leg, samples: self.hear(handoff, leg, samples),
+            on_closed=lambda leg, why: self.ac.spawn(handoff, self._leg_closed(handoff, leg, why)))
+        self.ac.spawn(handoff, self._connect(handoff, consult, leg))
+        return answer
+
+    async def _connect(self, handoff: Handoff, consult: Consult, leg: AudioLeg) -> None:
+        if not await leg.wait_connected(15.0):
+            await self.cancel(handoff, "consult_ice_timeout")
+            return
+        if handoff.consult is not consult or handoff.bridge is None:
+            return
+        mix = handoff.consult_mix = Mix(3, "agent")   # the consultant hears the first agent
+        leg.player.live = mix
+        await self.ac.presence.set_activity(consult.agent_id, "on_call")
+        await self._tell(handoff, "consulting")
+        await self._tell_consultant(handoff, consult.agent_id, CallStatus.CONNECTED, "consulting")
+
+    def hear(self, handoff: Handoff, leg: AudioLeg, samples: Samples) -> None:
+        """The consultant's audio: to the first agent while consulting; the call's once they took it over."""
+        if handoff.leg is leg:
+            self.ac.from_agent(handoff, samples)
+        elif handoff.bridge is not None and handoff.consult is not None and handoff.consult.leg is leg:
+            handoff.bridge.to_b.push(CONSULT_SOURCE, samples)
+
+    async def complete(self, agent: Agent, call_id: str) -> None:
+        handoff = self.ac.for_agent(agent, call_id)
+        consult = handoff.consult
+        if consult is None or consult.leg is None or handoff.consult_mix is None:
+            raise Conflict("no consultation is connected", field="call_id", code="not_consulting")
+        call = handoff.call
+        # Switch the call over before the first await: whatever happens to the first agent's desk or leg
+        # from here on (their socket closing on 'unassigned') no longer concerns this call.
+        old_leg, old_bridge, first_answered = handoff.leg, handoff.bridge, handoff.answered_ms
+        taps = list(old_bridge.taps) if old_bridge is not None else []
+        handoff.consult, handoff.consult_mix = None, None
+        if old_bridge is not None:
+            old_bridge.close()
+        handoff.leg, handoff.agent_id, handoff.agent_name = consult.leg, consult.agent_id, consult.agent_name
+        handoff.bridge = call.bridge = Bridge(call.player, consult.leg.player)
+        handoff.bridge.taps.extend(taps)
+        handoff.answered_ms = now_ms()
+        try:
+            await self.ac.calls.conversations.transfer(call.conversation_id, agent.id, consult.agent_id,
+                                                       consult.agent_name)
+        except Conflict as exc:   # the call is theirs already; the chat side stays with the first agent
+            log.warning("warm transfer: conversation not moved: %s", exc.message,
+                        extra={"conversation_id": call.conversation_id})
+        await self.ac.calls.conversations.record(call.conversation_id, EventType.CALL_TRANSFERRED, {
+            "call_id": call_id, "agent_id": agent.id, "to_agent_id": consult.agent_id, "to_queue": "",
+            "warm": True})
+        if self.ac.waits is not None and first_answered:
+            await self.ac.waits.add_handle_time(now_ms() - first_answered)
+        await self.ac.presence.set_activity(agent.id, "wrap_up", until_ms=now_ms() + self.ac.wrap_up_ms)
+        if old_leg is not None:
+            self.ac.calls.count_ended(old_leg.player)
+            await old_leg.close()
+        log.info("warm transfer from %s to %s", agent.id, consult.agent_id,
+                 extra={"conversation_id": call.conversation_id})
+        await self.ac.status(handoff, CallStatus.CONNECTED)
+        await self._tell_consultant(handoff, consult.agent_id, CallStatus.CONNECTED, "transferred_to_you")
+
+    async def cancel_by(self, agent: Agent, call_id: str) -> None:
+        """The first agent takes the caller back (or the consultant declines)."""
+        handoff = self.ac.handoffs.get(call_id)
+        if handoff is None or handoff.consult is None:
+            raise Conflict("no consultation is going on", field="call_id", code="not_consulting")
+        if agent.id not in (handoff.agent_id, handoff.consult.agent_id):
+            raise Conflict("this consultation is not yours", field="call_id", code="not_consulting")
+        await self.cancel(handoff, "consult_cancelled" if agent.id == handoff.agent_id else "consult_declined")
+
+    async def cancel(self, handoff: Handoff, reason: str) -> None:
+        consult = handoff.consult
+        if consult is None:
+            return
+        handoff.consult = None
+        if consult.ring is not None and consult.ring is not asyncio.current_task():
+            consult.ring.cancel()
+        handoff.consult_mix = None
+        if handoff.bridge is not None:
+            handoff.bridge.to_b.remove(CONSULT_SOURCE)
+            handoff.bridge.resume()
+        if consult.leg is not None:
+            await consult.leg.close()
+        await self.ac.presence.set_activity(consult.agent_id, "")
+        await self.ac.bus.publish(self.ac.keys.agent_channel(consult.agent_id), {
+            "kind": "call", "call_id": handoff.call.id, "status": str(CallStatus.ENDED), "reason": reason,
+            "conversation_id": handoff.call.conversation_id, "agent_id": consult.agent_id, "consult": True})
+        await self.ac.calls.conversations.record(handoff.call.conversation_id, EventType.CALL_CONSULT, {
+            "call_id": handoff.call.id, "agent_id": handoff.agent_id, "to_agent_id": consult.agent_id,
+            "action": reason})
+        await self._tell(handoff, reason)
+
+    async def _leg_closed(self, handoff: Handoff, leg: AudioLeg, why: str) -> None:
+        if handoff.leg is leg:          # the consultant had taken the call over: an agent leg lost
+            await self.ac.agent_lost(handoff, leg, why)
+        elif handoff.consult is not None and handoff.consult.leg is leg:
+            await self.cancel(handoff, "consult_lost")
+
+    async def _tell(self, handoff: Handoff, reason: str) -> None:
+        await self.ac.status(handoff, CallStatus.CONNECTED, reason)
+
+    async def _tell_consultant(self, handoff: Handoff, agent_id: str, status: CallStatus, reason: str) -> None:
+        """The consultant's desk does not follow the conversation (yet): tell it on its own channel."""
+        await self.ac.bus.publish(self.ac.keys.agent_channel(agent_id), {
+            "kind": "call", "call_id": handoff.call.id, "status": str(status), "reason": reason,
+            "conversation_id": handoff.call.conversation_id, "agent_id": agent_id, "consult": True})

@@ -1,0 +1,375 @@
+"""Voice calls from the browser: one aiortc leg per call, attached to the customer's conversation.
+
+A :class:`Call` owns its peer connection, its outgoing prompt track, the task
+that drains and inspects the caller's audio (in-band DTMF), and the flow that
+runs the IVR. Everything it starts it stops: a call ends on hang-up (either
+side), ICE failure, a connection that never comes up, the flow hanging up, or
+gateway shutdown, and ending it closes the peer connection, the tracks and
+every task. :class:`CallManager` is the registry of live calls with the
+concurrency limit; beyond the limit a caller is refused cleanly ("all lines
+busy") instead of degrading every call.
+
+Digits arrive three ways, all into :meth:`Call.on_digit`: the widget's keypad
+over signaling, RFC 4733 telephone-events (Chromium's RTCDTMFSender), and
+in-band tones found by a Goertzel detector on the decoded audio. Spoken
+answers go through the call's :class:`~gateway.flows.call_speech.CallSpeech` when
+the flow listens for speech (see ``gateway/flows/speech.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from redis.exceptions import RedisError
+
+from gateway.calls.agent_calls import AgentCalls
+from gateway.contact.conversations import ConversationHooks, Conversations
+from gateway.contact.limits import CallLimited, Limits
+from gateway.errors import BadRequest, Conflict, GatewayError, NotFound
+from gateway.flows.call_speech import CallSpeech
+from gateway.flows.runner import FlowRunner
+from gateway.flows.speech import SpeechRecognition
+from gateway.flows.voice_channel import AudioFiles, VoiceChannel
+from gateway.protocol import CallStatus, EventType
+from gateway.tasks import cancel_and_wait
+from ivr.actions import Say
+from ivr.events import Digits, Disconnected
+from ivr.interpreter import Interpreter
+from ivr.model import Channel, Flow
+from ivr.registry import FlowRegistry
+from media.aiortc_patches import RtcPortsExhausted
+from media.bridge import Bridge
+from media.dtmf import GoertzelDetector
+from media.leg import AudioLeg, BadOffer, Samples, check_offer
+from media.opus import OpusPrompts
+from media.player import PromptPlayer
+from media.tts import Synthesizer
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 20.0   # seconds from the answer to an established connection
+
+
+class LinesBusy(GatewayError):
+    code = "lines_busy"
+    http_status = 503
+
+
+class CallLimit(LinesBusy):
+    """This customer (or their address) already holds all the calls it may; other customers still get lines."""
+
+    code = "call_limit"
+
+
+Publish = Callable[[str, dict[str, Any]], Awaitable[None]]  # (conversation id, bus message)
+
+
+@dataclass
+class CallConfig:
+    ice_servers: list[str] = field(default_factory=list)
+    max_calls: int = 50
+    flow: str = "default"
+    voice: str = "en-us"
+    connect_timeout: float = CONNECT_TIMEOUT
+
+
+class Call:
+    def __init__(self, call_id: str, customer_id: str, conversation_id: str, manager: CallManager):
+        self.id = call_id
+        self.customer_id = customer_id
+        self.conversation_id = conversation_id
+        self.m = manager
+        self.leg = AudioLeg(on_audio=self._hear, on_closed=lambda why: self._spawn(self.end(why), "end"),
+                            ice_servers=manager.config.ice_servers, opus_silence=manager.opus.silence,
+                            on_digit=lambda digit: self.on_digit(digit, "rfc4733"), name=f"call-{call_id}")
+        self.detector = GoertzelDetector(sample_rate=48000)
+        self.runner: FlowRunner | None = None
+        self.channel: VoiceChannel | None = None
+        self.flow: Flow | None = None   # the flow version this call runs (speech engine, transcripts)
+        self.speech: CallSpeech | None = None
+        self.started = time.monotonic()
+        self.status = CallStatus.CONNECTING
+        self.ended = asyncio.Event()
+        self.end_reason = ""
+        self.digits_heard: list[tuple[str, str]] = []   # (digit, source): keypad / rfc4733 / inband
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.bridge: Bridge | None = None   # set while an agent is connected (gateway/calls/agent_calls.py)
+
+    @property
+    def player(self) -> PromptPlayer:
+        return self.leg.player
+
+    # ---------------------------------------------------------------- signaling
+
+    async def accept(self, offer_sdp: str) -> str:
+        """Answer the browser's offer (non-trickle: the answer carries every candidate)."""
+        try:
+            return await self.leg.accept(offer_sdp)
+        except BadOffer as exc:
+            raise BadRequest(exc.message, field="sdp", code=exc.code) from None
+        except RtcPortsExhausted as exc:   # --rtc-port-range is full: the operator must hear of it
+            log.error("call %s refused: %s", self.id, exc.message)
+            raise LinesBusy("All our lines are busy right now. Please try again in a few minutes.",
+                            code=exc.code) from None
+
+    # ---------------------------------------------------------------- the call
+
+    async def run(self) -> None:
+        """From the answer to the end: wait for media, run the flow, then wait for hang-up."""
+        try:
+            if not await self.leg.wait_connected(self.m.config.connect_timeout):
+                await self.end("ice_timeout")
+                return
+            if await self._straight_to_agent():
+                await self.ended.wait()
+                return
+            await self.set_status(CallStatus.IVR)
+            reason = await self._run_flow()
+            if reason == "queued" and self.m.agents is not None and not self.ended.is_set():
+                await self.m.agents.waiting(self)
+            elif reason != "queued" and not self.ended.is_set():
+                await self.end(reason)
+            await self.ended.wait()
+        except asyncio.CancelledError:
+            await self.end("gateway_shutdown")
+            raise
+        except Exception:
+            log.exception("call failed", extra={"conversation_id": self.conversation_id})
+            await self.end("error")
+
+    def _voice_channel(self) -> VoiceChannel:
+        self.channel = VoiceChannel(self.player, self.m.synthesizer, self.m.files, self.m.opus,
+                                    default_voice=self.m.config.voice,
+                                    set_status=lambda status, reason: self.set_status(status, reason),
+                                    hangup=self.end)
+        return self.channel
+
+    async def _straight_to_agent(self) -> bool:
+        """A customer already talking with an agent in the chat presses Call: no IVR, ring that agent
+        (sticky); if they do not answer, the call goes to the queue like any other."""
+        if self.m.agents is None:
+            return False
+        conv = await self.m.conversations.store.conversation(self.conversation_id)
+        if conv is None or conv.get("state") != "assigned" or not conv.get("agent_id"):
+            return False
+        channel = self._voice_channel()
+        log.info("call from a chat with agent %s: ringing them first", conv["agent_id"],
+                 extra={"conversation_id": self.conversation_id})
+        callbacks = self.m.conversations.callbacks
+        if callbacks is not None:   # answering the callback ringing in the widget
+            await callbacks.answering(self.conversation_id)
+        await self.set_status(CallStatus.WAITING, "your_agent")
+        await channel.say(Say("to-agent", "Connecting you to your agent.", voice=None))
+        await self.m.agents.waiting(self)
+        return True
+
+    async def _run_flow(self) -> str:
+        flow = self.flow = self.m.flows.get(self.m.config.flow)
+        context = await self.m.conversations.store.context(self.conversation_id)
+        interp = Interpreter(flow, context, channel=Channel.VOICE, flows=self.m.flows.snapshot(),
+                             conversation_id=self.conversation_id)
+        channel = self._voice_channel()
+        hooks = ConversationHooks(self.m.conversations, self.conversation_id, "voice")
+        self.runner = runner = FlowRunner(interp, channel, hooks, self.m.http)
+        listener = self.m.speech.listener(flow, self.id) if self.m.speech is not None else None
+        if listener is not None:
+            self.speech = channel.speech = CallSpeech(
+                listener, post=runner.post, on_speech=self._on_speech, on_reopen=runner.rearm_no_input,
+                conversation_id=self.conversation_id)
+        log.info("call in flow %s (version %s), speech: %s", flow.name, flow.version,
+                 f"{listener.engine.name} {listener.engine.language}" if listener is not None else "off",
+                 extra={"conversation_id": self.conversation_id})
+        return await runner.run()
+
+    def _on_speech(self) -> None:
+        """The VAD heard the caller start speaking (called from the frame that decided it)."""
+        if self.channel is not None and self.channel.barge_in():
+            log.info("barge-in: prompt cut by speech", extra={"conversation_id": self.conversation_id})
+        if self.runner is not None:
+            self.runner.input_started()
+
+    def on_digit(self, digit: str, source: str) -> None:
+        self.digits_heard.append((digit, source))
+        log.info("digit %s (%s)", digit, source, extra={"conversation_id": self.conversation_id})
+        if self.runner is not None and not self.ended.is_set():
+            self.runner.post(Digits(digit))
+
+    def _hear(self, samples: Samples) -> None:
+        """Every 20 ms of the caller's audio: in-band DTMF, speech, and the agent when one is connected."""
+        for digit in self.detector.feed(samples):
+            self.on_digit(digit, "inband")
+        if self.speech is not None:
+            self.speech.feed(samples)
+        if self.bridge is not None:
+            self.bridge.from_a(samples)
+
+    async def set_status(self, status: CallStatus, reason: str = "") -> None:
+        self.status = status
+        await self.m.publish_status(self, status, reason)
+
+    async def end(self, reason: str) -> None:
+        """End the call once: stop the flow, close media, record it. Safe to call from anywhere."""
+        if self.ended.is_set():
+            return
+        self.ended.set()
+        self.end_reason = reason
+        if self.runner is not None:
+            self.runner.post(Disconnected())
+        if self.speech is not None:
+            await self.speech.close()
+        if self.m.agents is not None:
+            await self.m.agents.call_ended(self)
+        callbacks = self.m.conversations.callbacks
+        if callbacks is not None:
+            with contextlib.suppress(GatewayError, RedisError):
+                await callbacks.call_ended(self.conversation_id)
+        await self.leg.close()
+        current = asyncio.current_task()
+        tasks = [t for t in self._tasks if t is not current]
+        await cancel_and_wait(*tasks)
+        duration_ms = int((time.monotonic() - self.started) * 1000)
+        log.info("call ended: %s after %d ms", reason, duration_ms, extra={"conversation_id": self.conversation_id})
+        with contextlib.suppress(GatewayError):
+            await self.m.conversations.record(self.conversation_id, EventType.CALL_ENDED,
+                                              {"call_id": self.id, "reason": reason, "duration_ms": duration_ms})
+        await self.m.unreserve(self.id)   # before 'ended' is told: the customer may call again at once
+        self.status = CallStatus.ENDED
+        await self.m.publish_status(self, CallStatus.ENDED, reason)
+        self.m.forget(self)
+
+    def _spawn(self, coro: Awaitable[Any], name: str) -> None:
+        task = asyncio.ensure_future(coro)
+        task.set_name(f"call-{self.id}-{name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+class CallManager:
+    """The live calls of this node, the concurrency limit, and what every call shares."""
+
+    def __init__(self, config: CallConfig, conversations: Conversations, flows: FlowRegistry,
+                 synthesizer: Synthesizer, http: aiohttp.ClientSession, publish: Publish,
+                 speech: SpeechRecognition | None = None, limits: Limits | None = None):
+        self.config = config
+        self.speech = speech
+        self.agents: AgentCalls | None = None   # set by the runtime: waiting calls ring agents
+        self.limits = limits                    # calls per customer / address (None: no limits)
+        self.conversations = conversations
+        self.flows = flows
+        self.synthesizer = synthesizer
+        self.files = AudioFiles()
+        self.opus = OpusPrompts()
+        self.http = http
+        self._publish = publish
+        self.calls: dict[str, Call] = {}
+        self._runs: dict[str, asyncio.Task[None]] = {}
+        self.totals = {"calls": 0, "frames_sent": 0, "late_frames": 0, "skipped_frames": 0}
+
+    def stats(self) -> dict[str, int]:
+        """Counters over ended and live calls: outgoing frames, late ones (> 20 ms behind), skipped ones."""
+        out = dict(self.totals)
+        out["active_calls"] = len(self.calls)
+        players = [call.player for call in self.calls.values()]
+        if self.agents is not None:
+            players += self.agents.live_players()
+        for player in players:
+            out["frames_sent"] += player.stats.frames_sent
+            out["late_frames"] += player.stats.late_frames
+            out["skipped_frames"] += player.stats.skipped_frames
+        return out
+
+    def count_ended(self, player: PromptPlayer) -> None:
+        """Keep an ended leg's frame counters in the totals."""
+        self.totals["frames_sent"] += player.stats.frames_sent
+        self.totals["late_frames"] += player.stats.late_frames
+        self.totals["skipped_frames"] += player.stats.skipped_frames
+
+    def check_offer(self, call_id: str, offer_sdp: str) -> None:
+        """Refuse early (before any conversation is opened) a call this node cannot take or an unusable offer."""
+        self.check_capacity(call_id)
+        try:
+            check_offer(offer_sdp)
+        except BadOffer as exc:
+            raise BadRequest(exc.message, field="sdp", code=exc.code) from None
+
+    def live_calls(self, customer_id: str) -> list[dict[str, str]]:
+        return [{"call_id": c.id, "status": str(c.status), "conversation_id": c.conversation_id}
+                for c in self.calls.values() if c.customer_id == customer_id]
+
+    def check_capacity(self, call_id: str) -> None:
+        """Refuse early (before anything is created) a call this node cannot take."""
+        if call_id in self.calls:
+            raise Conflict(f"call {call_id} already exists", field="call_id")
+        if len(self.calls) >= self.config.max_calls:
+            raise LinesBusy("All our lines are busy right now. Please keep chatting with us here, "
+                            "or try calling again in a few minutes.")
+        if self.config.flow not in self.flows.snapshot():
+            raise NotFound(f"the voice flow '{self.config.flow}' is not loaded", code="flow_missing")
+
+    async def reserve(self, call_id: str, customer_id: str, address: str) -> None:
+        """Take one of the customer's (and their address's) call slots, shared by every node; CallLimit if they
+        hold all they may. :meth:`unreserve` (the call's end does it) gives it back."""
+        if self.limits is None:
+            return
+        try:
+            await self.limits.acquire_call(call_id, customer_id, address)
+        except CallLimited as exc:
+            if exc.which == "customer":
+                raise CallLimit("You are already on a call with us. Please finish that call before starting "
+                                "another one.") from None
+            raise CallLimit(f"There are already {self.limits.config.calls_per_ip} calls from your network. Please "
+                            "keep chatting with us here, or call again when one of them has ended.") from None
+
+    async def unreserve(self, call_id: str) -> None:
+        """Give the call's slot back (a no-op when it holds none, or gave it back already)."""
+        if self.limits is None:
+            return
+        try:
+            await self.limits.release_call(call_id)
+        except RedisError as exc:
+            log.warning("call slot of %s not released (it expires by itself): %s", call_id, exc)
+
+    async def start(self, customer_id: str, cid: str, call_id: str, offer_sdp: str) -> tuple[Call, str]:
+        """Accept a call into conversation ``cid``: returns it and the SDP answer; it runs on in its own task."""
+        self.check_capacity(call_id)
+        call = Call(call_id, customer_id, cid, self)
+        self.calls[call_id] = call
+        try:
+            answer = await call.accept(offer_sdp)
+        except BaseException:
+            self.calls.pop(call_id, None)
+            await call.leg.close()
+            raise
+        await self.conversations.record(cid, EventType.CALL_STARTED, {"call_id": call_id, "channel": "voice"})
+        self._runs[call_id] = asyncio.create_task(call.run(), name=f"call-{call_id}")
+        return call, answer
+
+    def get(self, call_id: str, customer_id: str) -> Call:
+        call = self.calls.get(call_id)
+        if call is None or call.customer_id != customer_id:
+            raise NotFound(f"no call {call_id} in progress", field="call_id")
+        return call
+
+    async def publish_status(self, call: Call, status: CallStatus, reason: str, **extra: str) -> None:
+        await self._publish(call.conversation_id, {"kind": "call", "call_id": call.id, "status": str(status),
+                                                   "reason": reason or "", **extra})
+
+    def forget(self, call: Call) -> None:
+        if self.calls.pop(call.id, None) is not None:
+            self.totals["calls"] += 1
+            self.count_ended(call.player)
+        self._runs.pop(call.id, None)
+
+    async def close_all(self) -> None:
+        """Gateway shutdown: end every call (media closed, flow told), then reap their tasks."""
+        runs = list(self._runs.values())
+        await asyncio.gather(*(call.end("gateway_shutdown") for call in list(self.calls.values())),
+                             return_exceptions=True)
+        await cancel_and_wait(*runs)

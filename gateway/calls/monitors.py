@@ -1,0 +1,114 @@
+"""Supervisors on a connected call: listening silently, or whispering to the agent only.
+
+A supervisor joins with their softphone's offer (``call_monitor`` with an
+``sdp``); the gateway answers with a leg of its own whose player hears both
+sides of the call mixed (:meth:`media.bridge.Bridge.listen`). In ``whisper``
+mode what the supervisor says is mixed into what the agent hears
+(:meth:`media.bridge.Bridge.whisper`), never into the caller's audio. A
+``call_monitor`` without ``sdp`` switches the mode; ``hangup`` from the
+supervisor ends only their leg. Every join and switch is on the timeline.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from gateway.contact.agents import Agent
+from gateway.errors import Conflict, Forbidden
+from gateway.protocol import EventType
+from media.leg import AudioLeg, Samples
+
+if TYPE_CHECKING:
+    from gateway.calls.agent_calls import AgentCalls, Handoff
+
+log = logging.getLogger(__name__)
+MONITOR_CONNECT_SECONDS = 15.0
+
+
+@dataclass
+class Monitor:
+    """A supervisor listening to a connected call, silently or whispering to the agent."""
+
+    agent_id: str
+    leg: AudioLeg
+    mode: str   # "listen" or "whisper"
+
+
+class CallMonitors:
+    def __init__(self, agent_calls: AgentCalls) -> None:
+        self.agent_calls = agent_calls
+
+    def listing(self) -> list[dict[str, Any]]:
+        """Calls of this node with an agent on them (ringing or connected)."""
+        return [{"call_id": h.call.id, "conversation_id": h.call.conversation_id, "agent_id": h.agent_id,
+                 "agent_name": h.agent_name, "status": str(h.call.status), "held": bool(h.bridge and h.bridge.held),
+                 "monitors": {sid: m.mode for sid, m in h.monitors.items()}}
+                for h in self.agent_calls.handoffs.values() if h.agent_id]
+
+    async def monitor(self, supervisor: Agent, call_id: str, mode: str, offer_sdp: str | None) -> str | None:
+        """Listen to (or whisper into) a connected call with the supervisor's softphone offer; with no
+        offer, switch the mode of an existing monitor. Returns the SDP answer for a new monitor."""
+        if "supervisor" not in supervisor.roles:
+            raise Forbidden("only supervisors can listen to calls", field="call_id")
+        handoff = self.agent_calls.handoffs.get(call_id)
+        if handoff is None or handoff.bridge is None:
+            raise Conflict("the call is not connected to an agent", field="call_id", code="not_connected")
+        current = handoff.monitors.get(supervisor.id)
+        if offer_sdp is None:
+            if current is None:
+                raise Conflict("you are not listening to this call", field="call_id", code="not_monitoring")
+            current.mode = mode
+            await self._tell(handoff, supervisor.id, "connected", mode)
+        else:
+            if current is not None:
+                raise Conflict("you are already listening to this call", field="call_id", code="already_monitoring")
+            sid = supervisor.id
+
+            def claim(leg: AudioLeg | None) -> None:
+                if leg is None:
+                    handoff.monitors.pop(sid, None)
+                else:
+                    handoff.monitors[sid] = Monitor(sid, leg, mode)
+
+            leg, answer = await self.agent_calls.answer_leg(
+                offer_sdp, name=f"monitor-{call_id}-{sid}", claim=claim, packets=False,
+                on_audio=lambda _leg, samples: self._hear(handoff, sid, samples),
+                on_closed=lambda _leg, why: self.agent_calls.spawn(handoff, self.end(handoff, sid, why)))
+            self.agent_calls.spawn(handoff, self._connect(handoff, sid, leg))
+        await self.agent_calls.calls.conversations.record(handoff.call.conversation_id, EventType.CALL_MONITORED, {
+            "call_id": call_id, "agent_id": supervisor.id, "mode": mode})
+        return answer if offer_sdp is not None else None
+
+    async def _connect(self, handoff: Handoff, sid: str, leg: AudioLeg) -> None:
+        if not await leg.wait_connected(MONITOR_CONNECT_SECONDS):
+            await self.end(handoff, sid, "ice_timeout")
+            return
+        monitor = handoff.monitors.get(sid)
+        if monitor is not None and monitor.leg is leg and handoff.bridge is not None:
+            handoff.bridge.listen(leg.player)
+
+    def _hear(self, handoff: Handoff, sid: str, samples: Samples) -> None:
+        monitor = handoff.monitors.get(sid)
+        if monitor is not None and monitor.mode == "whisper" and handoff.bridge is not None:
+            handoff.bridge.whisper(samples, f"whisper-{sid}")
+
+    async def end(self, handoff: Handoff, sid: str, why: str) -> None:
+        monitor = handoff.monitors.pop(sid, None)
+        if monitor is None:
+            return
+        log.info("supervisor %s stopped listening (%s)", sid, why,
+                 extra={"conversation_id": handoff.call.conversation_id})
+        if handoff.bridge is not None:
+            handoff.bridge.unlisten(monitor.leg.player)
+            handoff.bridge.to_b.remove(f"whisper-{sid}")
+        self.agent_calls.calls.count_ended(monitor.leg.player)
+        await monitor.leg.close()
+        await self._tell(handoff, sid, "ended", why)
+
+    async def _tell(self, handoff: Handoff, sid: str, status: str, reason: str) -> None:
+        """The supervisor's desk does not follow the conversation: tell it on its own channel."""
+        await self.agent_calls.bus.publish(self.agent_calls.keys.agent_channel(sid), {
+            "kind": "call", "call_id": handoff.call.id, "status": status, "reason": reason, "monitor": True,
+            "conversation_id": handoff.call.conversation_id, "agent_id": sid})

@@ -1,0 +1,348 @@
+"""Conversations: the unit of the product. One id, one context, one append-only timeline.
+
+This is the service the WebSocket handlers call. It enforces who may do what
+(a customer only in their own conversation, an agent only in one assigned to
+them) and turns store results into :mod:`gateway.errors`.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from gateway.contact.routing import DEFAULT_QUEUE, Router, Skills, format_skills, now_ms, parse_skills
+from gateway.contact.wait_estimate import WaitEstimates, estimate_wait_ms
+from gateway.errors import Conflict, Forbidden, GatewayError, NotFound
+from gateway.protocol import CUSTOMER_VISIBLE, AgentStatus, Author, ConversationState, EventType
+from gateway.store.store import Buckets, Store, _s
+from ivr.events import QueueStatus
+
+if TYPE_CHECKING:
+    from gateway.contact.callbacks import Callbacks
+
+log = logging.getLogger(__name__)
+
+
+def new_conversation_id() -> str:
+    return "c_" + secrets.token_hex(8)
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    conversation_id: str
+    event_id: str
+    duplicate: bool
+    state: str = ""   # the conversation's state when the message was stored ('' for a resent duplicate)
+
+
+class Conversations:
+    def __init__(self, store: Store, router: Router, dispositions: tuple[str, ...], queue: str = DEFAULT_QUEUE):
+        self.on_opened_for_bot: Callable[[str], Awaitable[None]] | None = None  # set when a chat flow runs
+        self.callbacks: Callbacks | None = None   # set by the runtime
+        self.store = store
+        self.router = router
+        self.dispositions = dispositions
+        self.queue = queue
+
+    # ---------------------------------------------------------------- reading
+
+    async def summary(self, cid: str) -> dict[str, Any] | None:
+        conv = await self.store.conversation(cid)
+        if conv is None:
+            return None
+        agent_id = conv.get("agent_id") or None
+        agent_name = None
+        if agent_id:
+            name = await self.store.redis.hget(self.store.keys.agent(agent_id), "name")
+            agent_name = _s(name) if name is not None else agent_id
+        last = await self.store.last_event(cid, EventType.MESSAGE)
+        return {
+            "id": cid,
+            "customer_id": conv.get("customer_id"),
+            "state": conv.get("state"),
+            "queue": conv.get("queue"),
+            "agent_id": agent_id,
+            "agent_name": agent_name,
+            "created_at": int(conv.get("created_at") or 0),
+            "updated_at": int(conv.get("updated_at") or 0),
+            "queued_at": int(conv["queued_at"]) if conv.get("queued_at") else None,
+            "context": await self.store.context(cid),
+            "last_text": last["text"] if last else None,
+            "callback": await self.callbacks.of_conversation(cid) if self.callbacks is not None else None,
+        }
+
+    async def current_for_customer(self, customer_id: str) -> str | None:
+        current = await self.store.redis.hget(self.store.keys.customer(customer_id), "current")
+        return _s(current) if current is not None else None
+
+    async def history(self, cid: str, after: str | None = None, *, for_customer: bool) -> list[dict[str, Any]]:
+        events = await self.store.events(cid, after)
+        if for_customer:
+            events = [customer_view(e) for e in events if e["type"] in CUSTOMER_VISIBLE]
+        return events
+
+    async def queue_position(self, cid: str) -> int | None:
+        rank = await self.store.redis.zrank(self.store.keys.queue(self.queue), cid)
+        return None if rank is None else int(rank) + 1  # type: ignore[arg-type]
+
+    async def waiting(self, limit: int = 50) -> list[dict[str, Any]]:
+        out = []
+        for cid in await self.router.waiting(limit):
+            summary = await self.summary(cid)
+            if summary is not None:
+                out.append(summary)
+        return out
+
+    async def assigned_to(self, agent_id: str) -> list[dict[str, Any]]:
+        ids = sorted(_s(c) for c in await self.store.redis.smembers(self.store.keys.agent_convs(agent_id)))
+        summaries = [await self.summary(cid) for cid in ids]
+        return sorted((s for s in summaries if s is not None), key=lambda s: s["created_at"])
+
+    # ---------------------------------------------------------------- access
+
+    async def require_customer(self, customer_id: str, cid: str) -> dict[str, str]:
+        conv = await self.store.conversation(cid)
+        if conv is None:
+            raise NotFound(f"conversation {cid} does not exist", field="conversation_id")
+        if conv.get("customer_id") != customer_id:
+            raise Forbidden("this conversation belongs to another customer", field="conversation_id")
+        return conv
+
+    async def require_agent(self, agent_id: str, cid: str) -> dict[str, str]:
+        conv = await self.store.conversation(cid)
+        if conv is None:
+            raise NotFound(f"conversation {cid} does not exist", field="conversation_id")
+        if conv.get("agent_id") != agent_id:
+            raise Forbidden("this conversation is not assigned to you", field="conversation_id")
+        return conv
+
+    # ---------------------------------------------------------------- writing
+
+    async def customer_message(self, customer_id: str, client_id: str, text: str,
+                               context: dict[str, str], buckets: Buckets | None = None) -> Stored:
+        """Store a customer's message exactly once per client id, opening a conversation if needed.
+
+        ``buckets``: the rate limits it counts against (gateway/contact/limits.py); over one, TooManyRequests and
+        nothing is stored."""
+        cids_key = self.store.keys.customer_client_ids(customer_id)
+        seen = await self.store.seen_client_id(cids_key, client_id)
+        if seen is not None:
+            return Stored(seen[0], seen[1], duplicate=True)
+        bot = self.on_opened_for_bot
+        for _ in range(3):  # the conversation may close between open and append: open anew
+            opened = await self.store.open_conversation(
+                customer_id, new_conversation_id(), self.queue, now=now_ms(), context=context, queued=bot is None,
+                buckets=buckets)
+            cid, created = opened.conversation_id, opened.created
+            if created:
+                log.info("conversation opened", extra={"conversation_id": cid, "customer_id": customer_id})
+                await self.store.redis.publish(self.store.keys.customer_channel(customer_id),
+                                               f'{{"kind":"conversation","conversation_id":"{cid}"}}')
+                if bot is None:
+                    await self._queue_changed()
+            conv_id, event_id, status = await self.store.append(
+                cid, EventType.MESSAGE, {"author": Author.CUSTOMER, "text": text, "client_id": client_id},
+                now=now_ms(), client_id=client_id, client_ids_key=cids_key)
+            if status in ("ok", "duplicate"):
+                if created and bot is not None:
+                    await bot(cid)   # the bot greets after the first message, which it does not answer
+                return Stored(conv_id, event_id, duplicate=status == "duplicate", state=opened.state)
+        raise Conflict("the conversation kept closing; try again")
+
+    async def agent_message(self, agent_id: str, agent_name: str, cid: str, client_id: str, text: str,
+                            *, note: bool = False) -> Stored:
+        conv = await self.require_agent(agent_id, cid)
+        if conv.get("state") == ConversationState.CLOSED and not note:
+            raise Conflict("the conversation is closed", field="conversation_id")
+        typ = EventType.NOTE if note else EventType.MESSAGE
+        data: dict[str, Any] = {"text": text, "client_id": client_id, "agent_id": agent_id, "agent_name": agent_name}
+        if not note:
+            data["author"] = Author.AGENT
+        conv_id, event_id, status = await self.store.append(
+            cid, typ, data, now=now_ms(), client_id=client_id, required_agent=agent_id)
+        if status not in ("ok", "duplicate"):
+            raise Conflict(f"message not stored: {status.replace('_', ' ')}", field="conversation_id")
+        return Stored(conv_id, event_id, duplicate=status == "duplicate")
+
+    async def close(self, agent_id: str, cid: str, disposition: str) -> None:
+        if disposition not in self.dispositions:
+            raise Conflict(f"unknown disposition '{disposition}'; use one of {', '.join(self.dispositions)}",
+                           field="disposition", code="bad_field")
+        await self.require_agent(agent_id, cid)
+        conv = await self.store.conversation(cid)
+        queue = conv.get("queue", self.queue) if conv else self.queue
+        result = await self.store.close(cid, queue, agent_id, disposition, now=now_ms())
+        if result == "closed":
+            raise Conflict("the conversation is already closed", field="conversation_id")
+        if result != "ok":
+            raise Conflict(f"cannot close: {result.replace('_', ' ')}", field="conversation_id")
+        log.info("conversation closed (%s)", disposition, extra={"conversation_id": cid, "agent_id": agent_id})
+        if conv and conv.get("customer_id"):   # their next conversation prefers this agent
+            await self.store.redis.hset(self.store.keys.customer(conv["customer_id"]), "last_agent", agent_id)
+        if self.callbacks is not None:
+            await self.callbacks.conversation_closed(cid)
+        await self.store.redis.publish(self.store.keys.agent_channel(agent_id),
+                                       f'{{"kind":"unassigned","conversation_id":"{cid}","reason":"closed"}}')
+        self.router.kick()
+        await self._queue_changed()
+
+    async def requeue(self, cid: str, agent_id: str, reason: str, *, score: int, queue_name: str = "") -> bool:
+        """Take ``cid`` back from ``agent_id`` (a missed, declined or dropped call, a transfer to a queue) and
+        queue it at ``score``, in ``queue_name`` if given."""
+        result = await self.store.requeue(cid, self.queue, agent_id, reason, score=score, now=now_ms(),
+                                          queue_name=queue_name)
+        if result != "ok":
+            return False
+        log.info("conversation back in the queue (%s)", reason, extra={"conversation_id": cid, "agent_id": agent_id})
+        await self.store.redis.publish(self.store.keys.agent_channel(agent_id),
+                                       f'{{"kind":"unassigned","conversation_id":"{cid}","reason":"{reason}"}}')
+        self.router.kick()
+        await self._queue_changed()
+        return True
+
+    async def invite_to_call(self, agent_id: str, agent_name: str, cid: str, ring_seconds: float = 60.0) -> None:
+        """The agent offers the customer a voice call: the widget rings (answering calls that agent)."""
+        conv = await self.require_agent(agent_id, cid)
+        if conv.get("state") == ConversationState.CLOSED:
+            raise Conflict("the conversation is closed", field="conversation_id")
+        await self.record(cid, EventType.CALL_INVITE, {"agent_id": agent_id, "agent_name": agent_name,
+                                                       "ring_until": now_ms() + int(ring_seconds * 1000)})
+
+    async def transfer(self, cid: str, from_agent: str, to_agent: str, to_name: str) -> None:
+        """Hand ``cid`` from one agent straight to another; raises Conflict naming why it cannot."""
+        result = await self.store.transfer(cid, from_agent, to_agent, to_name, now=now_ms())
+        if result != "ok":
+            raise Conflict(f"cannot transfer to {to_agent}: {result.replace('_', ' ')}", field="agent_id",
+                           code="transfer_refused")
+        log.info("transferred to %s", to_agent, extra={"conversation_id": cid, "agent_id": from_agent})
+        redis = self.store.redis
+        await redis.publish(self.store.keys.agent_channel(from_agent),
+                            f'{{"kind":"unassigned","conversation_id":"{cid}","reason":"transferred"}}')
+        await redis.publish(self.store.keys.agent_channel(to_agent),
+                            f'{{"kind":"assigned","conversation_id":"{cid}"}}')
+        await self._queue_changed()
+
+    async def open_for_flow(self, customer_id: str, context: dict[str, str],
+                            buckets: Buckets | None = None) -> tuple[str, bool]:
+        """The customer's open conversation, or a new one in state 'open' (a flow runs before routing).
+        ``buckets``: the conversation rate limits a new one counts against (TooManyRequests, nothing opened)."""
+        opened = await self.store.open_conversation(
+            customer_id, new_conversation_id(), self.queue, now=now_ms(), context=context, queued=False,
+            buckets=buckets, messages=False)
+        cid, created = opened.conversation_id, opened.created
+        if created:
+            log.info("conversation opened for a flow", extra={"conversation_id": cid, "customer_id": customer_id})
+            await self.store.redis.publish(self.store.keys.customer_channel(customer_id),
+                                           f'{{"kind":"conversation","conversation_id":"{cid}"}}')
+        return cid, created
+
+    async def record(self, cid: str, typ: EventType, data: dict[str, Any]) -> str:
+        """Append a system event (call started, IVR step, ...) to the timeline; returns its id."""
+        _, event_id, status = await self.store.append(cid, typ, data, now=now_ms())
+        if status != "ok":
+            raise NotFound(f"conversation {cid} does not exist", field="conversation_id")
+        return event_id
+
+    async def set_context(self, cid: str, values: dict[str, str]) -> None:
+        if values and await self.store.set_context(cid, values, now=now_ms()) != "ok":
+            raise NotFound(f"conversation {cid} does not exist", field="conversation_id")
+
+    async def enqueue(self, cid: str, queue_name: str, *, skills: Skills = (), priority: int = 0) -> bool:
+        """Hand an open conversation to routing; False if it was not open (already queued or assigned)."""
+        result = await self.store.enqueue(cid, self.queue, queue_name, now=now_ms(), skills=format_skills(skills),
+                                          priority=priority)
+        if result == "ok":
+            log.info("queued for %s", queue_name, extra={"conversation_id": cid})
+            await self._queue_changed()
+        return result == "ok"
+
+    async def close_without_agent(self, cid: str, disposition: str) -> None:
+        """A bot flow ended the conversation (no agent was ever assigned). One waiting for a callback the bot
+        booked stays open: the callback is delivered in it."""
+        conv = await self.store.conversation(cid)
+        if conv is None or conv.get("state") == ConversationState.CLOSED:
+            return
+        if self.callbacks is not None and await self.callbacks.of_conversation(cid) is not None:
+            return
+        await self.store.close(cid, conv.get("queue", self.queue), "", disposition, now=now_ms())
+
+    async def queue_status(self, queue_name: str) -> QueueStatus:
+        """How ``queue_name`` stands now: agents free to take a conversation, conversations waiting for it,
+        and the expected wait for one more (None without handle-time history)."""
+        now = now_ms()
+        loads = await self.router.agent_loads(now)
+        available = sum(1 for a in loads if a.eligible)
+        online = sum(1 for a in loads if a.online and a.status == AgentStatus.AVAILABLE)
+        redis = self.store.redis
+        waiting_ids = await self.router.waiting(1000)
+        pipe = redis.pipeline(transaction=False)
+        for wid in waiting_ids:
+            pipe.hget(self.store.keys.conv(wid), "queue")
+        names = await pipe.execute() if waiting_ids else []
+        waiting = sum(1 for n in names if n is not None and _s(n) == queue_name)
+        wait_ms = estimate_wait_ms(waiting + 1, max(online, 1), await WaitEstimates(self.store).handle_times())
+        if available:
+            wait_ms = 0
+        return QueueStatus(available, waiting, None if wait_ms is None else round(wait_ms / 1000))
+
+    async def _queue_changed(self) -> None:
+        self.router.kick()
+        await self.store.redis.publish(self.store.keys.queue_channel, '{"kind":"queue"}')
+
+
+class ConversationHooks:
+    """Where a flow's steps, variables and hand-off go: the conversation's timeline, context and queue."""
+
+    def __init__(self, conversations: Conversations, cid: str, channel: str):
+        self.conversations = conversations
+        self.cid = cid
+        self.channel = channel
+
+    async def step(self, step: Any) -> None:
+        await self.conversations.record(self.cid, EventType.IVR, {
+            "channel": self.channel, "kind": str(step.kind), "node": step.node, "detail": step.detail,
+            "flow": step.flow})
+
+    async def set_vars(self, values: dict[str, str]) -> None:
+        await self.conversations.set_context(self.cid, values)
+
+    async def request_callback(self, action: Any) -> None:
+        callbacks = self.conversations.callbacks
+        if callbacks is None:
+            log.warning("flow booked a callback but this gateway runs without callbacks",
+                        extra={"conversation_id": self.cid})
+            return
+        try:
+            await callbacks.request(self.cid, queue=action.queue, due=action.due, label=action.label,
+                                    priority=action.priority, skills=format_skills(_skills_of(action, self.cid)),
+                                    phone=action.phone, attempts=action.attempts, retry_after=action.retry_after,
+                                    expire_after=action.expire_after)
+        except GatewayError as exc:
+            log.warning("callback not booked: %s", exc.message, extra={"conversation_id": self.cid})
+
+    async def queue_status(self, queue: str) -> QueueStatus:
+        return await self.conversations.queue_status(queue)
+
+    async def enqueue(self, action: Any) -> None:
+        skills = _skills_of(action, self.cid)
+        if not await self.conversations.enqueue(self.cid, action.queue, skills=skills, priority=action.priority):
+            # already queued (keeps its place) or with an agent; agents answering calls come with routing v2
+            log.info("flow asked for queue %s; the conversation was not open", action.queue,
+                     extra={"conversation_id": self.cid})
+
+
+def _skills_of(action: Any, cid: str) -> Skills:
+    try:
+        return parse_skills(list(action.skills))
+    except ValueError as exc:   # the flow loader checks skills; an older flow may still hold a bad one
+        log.warning("flow skills ignored: %s", exc, extra={"conversation_id": cid})
+        return ()
+
+
+def customer_view(event: dict[str, Any]) -> dict[str, Any]:
+    """What a customer may see of an event: no agent ids, no internal context."""
+    hidden = ("agent_id",) if event["type"] != EventType.OPENED else ("agent_id", "context")
+    return {k: v for k, v in event.items() if k not in hidden}

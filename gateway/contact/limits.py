@@ -1,0 +1,210 @@
+"""Abuse limits: how much one customer, and one client address, may take.
+
+The widget is a public door, so what one client can take is bounded:
+
+* **messages** and **new conversations**: token buckets in Redis, one per customer and one per client
+  address (``--limit-messages-per-minute``, ``--limit-conversations-per-hour``; the address gets 10x the
+  customer's, since several customers may share one address behind a NAT). A bucket holds as many tokens
+  as the limit (a burst of that size is allowed: a widget resending its offline outbox) and refills
+  continuously. Refill and take are one Lua function (``take_tokens`` in gateway/store/store.py) over every
+  bucket involved, so all nodes share the same buckets and a request takes from all of them or from none.
+  A message takes its tokens inside the store's open-conversation script, which it runs anyway (no extra
+  round trip; a resent duplicate is answered before and costs nothing), plus conversation tokens when it
+  opens one; a call that opens a conversation takes only those, in the same script.
+* **concurrent calls** per customer and per address: a sorted set of the calls each holds, scored by when
+  the entry expires. A node refreshes the entries of its live calls every :data:`CALL_REFRESH_SECONDS`;
+  an entry of a node that died expires after :data:`CALL_SLOT_SECONDS` and stops counting. Taking a slot
+  is one script (drop the expired, count, add), so two nodes never both take the last one.
+* **WebSocket connections** per address on this node: a plain counter in memory (a connection lives on
+  exactly one node).
+
+Redis keys: see ``gateway/store/store.py`` (``P:rl:*`` buckets, ``P:calls:*`` call slots).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from gateway.client_ip import Network, parse_networks
+from gateway.config import Settings
+from gateway.errors import Conflict
+from gateway.store.store import Buckets, Keys
+from gateway.tasks import cancel_and_wait
+
+log = logging.getLogger(__name__)
+
+ADDRESS_FACTOR = 10            # an address may take this many times one customer's share of messages/conversations
+CALL_SLOT_SECONDS = 60.0       # a call slot not refreshed for this long (its node died) stops counting
+CALL_REFRESH_SECONDS = 20.0
+
+# KEYS: customer calls zset, address calls zset   ARGV: now ms, expires ms, member, customer limit, address limit
+# Returns 'ok', 'customer' or 'address' (which limit refused it), or 'duplicate' (that call holds a slot already).
+_ACQUIRE_CALL_SCRIPT = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
+if redis.call('ZSCORE', KEYS[1], ARGV[3]) then return 'duplicate' end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return 'customer' end
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[5]) then return 'address' end
+for i = 1, 2 do
+  redis.call('ZADD', KEYS[i], ARGV[2], ARGV[3])
+  redis.call('PEXPIREAT', KEYS[i], ARGV[2])
+end
+return 'ok'
+"""
+
+
+class CallLimited(Exception):
+    """This customer or address already holds all the calls it may: ``which`` is 'customer' or 'address'."""
+
+    def __init__(self, which: str):
+        super().__init__(which)
+        self.which = which
+
+
+@dataclass(frozen=True, slots=True)
+class LimitConfig:
+    messages_per_minute: int = 30
+    conversations_per_hour: int = 20
+    calls_per_customer: int = 1
+    calls_per_ip: int = 5
+    connections_per_ip: int = 50
+    trusted_proxies: tuple[Network, ...] = ()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LimitConfig:
+        return cls(messages_per_minute=settings.limit_messages_per_minute,
+                   conversations_per_hour=settings.limit_conversations_per_hour,
+                   calls_per_customer=settings.limit_calls_per_customer, calls_per_ip=settings.limit_calls_per_ip,
+                   connections_per_ip=settings.limit_connections_per_ip,
+                   trusted_proxies=parse_networks(settings.trusted_proxies))
+
+
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    member: str
+    customer_key: str
+    address_key: str
+
+
+class Limits:
+    """The node's view of the shared limits. ``clock`` (seconds) is replaceable so tests move time."""
+
+    def __init__(self, redis: aioredis.Redis, keys: Keys, config: LimitConfig,
+                 clock: Callable[[], float] = time.time):
+        self.redis = redis
+        self.keys = keys
+        self.config = config
+        self.clock = clock
+        self._acquire = redis.register_script(_ACQUIRE_CALL_SCRIPT)
+        self._slots: dict[str, _Slot] = {}          # call id -> its entries, for calls on this node
+        self._connections: Counter[str] = Counter()  # address -> open sockets on this node
+        self._refresher: asyncio.Task[None] | None = None
+
+    def _now_ms(self) -> int:
+        return int(self.clock() * 1000)
+
+    # ---------------------------------------------------------------- messages and conversations
+
+    def buckets(self, customer_id: str, address: str) -> Buckets:
+        """The buckets a customer's message takes from (in the store's open-conversation script)."""
+        c, k = self.config, self.keys
+        msg_ms = 60_000 / c.messages_per_minute
+        conv_ms = 3_600_000 / c.conversations_per_hour
+        return Buckets(
+            (k.rate_bucket("msg", "c", customer_id), k.rate_bucket("msg", "ip", address),
+             k.rate_bucket("conv", "c", customer_id), k.rate_bucket("conv", "ip", address)),
+            (c.messages_per_minute, msg_ms, c.messages_per_minute * ADDRESS_FACTOR, msg_ms / ADDRESS_FACTOR,
+             c.conversations_per_hour, conv_ms, c.conversations_per_hour * ADDRESS_FACTOR, conv_ms / ADDRESS_FACTOR))
+
+    # ---------------------------------------------------------------- concurrent calls
+
+    async def acquire_call(self, call_id: str, customer_id: str, address: str) -> None:
+        """Take a call slot for this customer and address (every node counts the same); CallLimited if none is
+        left. Released by :meth:`release_call` (idempotent), or by expiry if this node dies."""
+        k = self.keys
+        if call_id in self._slots:   # an offer with the id of a call (being) set up here: never a second slot
+            raise Conflict(f"call {call_id} already exists", field="call_id")
+        slot = _Slot(f"{customer_id}/{call_id}", k.call_slots("c", customer_id), k.call_slots("ip", address))
+        self._slots[call_id] = slot   # before the await: a concurrent offer with the same id sees it
+        now = self._now_ms()
+        try:
+            result = await self._acquire(keys=[slot.customer_key, slot.address_key],
+                                         args=[now, now + int(CALL_SLOT_SECONDS * 1000), slot.member,
+                                               self.config.calls_per_customer, self.config.calls_per_ip])
+        except BaseException:
+            del self._slots[call_id]
+            raise
+        which = result.decode() if isinstance(result, bytes) else str(result)
+        if which == "ok":
+            return
+        del self._slots[call_id]
+        if which == "duplicate":   # the same customer's call id, held on another node
+            raise Conflict(f"call {call_id} already exists", field="call_id")
+        log.info("call refused: the %s holds its %d calls", which,
+                 self.config.calls_per_customer if which == "customer" else self.config.calls_per_ip,
+                 extra={"customer_id": customer_id})
+        raise CallLimited(which)
+
+    async def release_call(self, call_id: str) -> None:
+        """Give the call's slot back (once: a second call is a no-op)."""
+        slot = self._slots.pop(call_id, None)
+        if slot is None:
+            return
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.zrem(slot.customer_key, slot.member)
+        pipe.zrem(slot.address_key, slot.member)
+        await pipe.execute()
+
+    async def refresh_calls(self) -> None:
+        """Keep the slots of this node's live calls from expiring."""
+        if not self._slots:
+            return
+        expires = self._now_ms() + int(CALL_SLOT_SECONDS * 1000)
+        pipe = self.redis.pipeline(transaction=False)
+        for slot in list(self._slots.values()):
+            for key in (slot.customer_key, slot.address_key):
+                pipe.zadd(key, {slot.member: expires}, xx=True)
+                pipe.pexpireat(key, expires)
+        await pipe.execute()
+
+    def held_calls(self) -> list[str]:
+        return sorted(self._slots)
+
+    # ---------------------------------------------------------------- connections (this node)
+
+    def open_connection(self, address: str) -> bool:
+        """Count a new socket from ``address``; False (not counted) when the address has all it may."""
+        if self._connections[address] >= self.config.connections_per_ip:
+            return False
+        self._connections[address] += 1
+        return True
+
+    def close_connection(self, address: str) -> None:
+        self._connections[address] -= 1
+        if self._connections[address] <= 0:
+            del self._connections[address]
+
+    # ---------------------------------------------------------------- lifetime
+
+    async def start(self) -> None:
+        self._refresher = asyncio.create_task(self._refresh_loop(), name="limits-slot-refresher")
+
+    async def stop(self) -> None:
+        await cancel_and_wait(self._refresher)
+        self._refresher = None
+
+    async def _refresh_loop(self) -> None:
+        while True:
+            await asyncio.sleep(CALL_REFRESH_SECONDS)
+            try:
+                await self.refresh_calls()
+            except RedisError as exc:   # next round tries again; a slot lives 3 rounds
+                log.warning("call slots not refreshed: %s", exc)

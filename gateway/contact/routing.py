@@ -1,0 +1,253 @@
+"""Routing: priority first, then the longest-waiting conversation, to the longest-idle qualified agent.
+
+A waiting conversation carries the queue's ``priority`` (higher first) and
+required ``skills`` (``billing``, or ``billing:3`` for at least level 3); an
+agent qualifies when their skills (from the agents file, level 1-10) cover
+every requirement. A conversation that has waited ``overflow`` without a
+qualified agent may go to any agent (skill overflow). Agents on a call,
+being rung, or in after-call work take no new work (``busy``).
+
+:func:`plan` is the pure decision (tested without Redis). :class:`Router`
+runs it against Redis whenever something may allow an assignment (a
+conversation queued, an agent became available or freed capacity) and once a
+second as a sweep. Each planned assignment is committed by an atomic script
+that re-checks the conversation and the agent, so several nodes routing at
+once never assign a conversation twice or overfill an agent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+
+from gateway.protocol import AgentStatus
+from gateway.store.store import Store, _s
+from gateway.tasks import cancel_and_wait
+
+log = logging.getLogger(__name__)
+
+DEFAULT_QUEUE = "default"
+MAX_SKILL_LEVEL = 10
+SKILL_RE = re.compile(r"^([A-Za-z0-9_-]{1,40})(?::([0-9]{1,2}))?$")
+
+#: (skill, level): what an agent has, or the minimum a conversation needs.
+Skills = tuple[tuple[str, int], ...]
+
+
+def parse_skills(text: str | Sequence[str]) -> Skills:
+    """``"billing:3,spanish"`` or ``["billing:3", "spanish"]`` -> ``(("billing", 3), ("spanish", 1))``.
+
+    Raises ValueError naming the bad entry."""
+    items = [s.strip() for s in (text.split(",") if isinstance(text, str) else text) if s.strip()]
+    out: list[tuple[str, int]] = []
+    for item in items:
+        found = SKILL_RE.match(item)
+        level = int(found.group(2) or 1) if found else 0
+        if found is None or not 1 <= level <= MAX_SKILL_LEVEL:
+            raise ValueError(f"skill {item!r} is not 'name' or 'name:level' (level 1-{MAX_SKILL_LEVEL})")
+        out.append((found.group(1).lower(), level))
+    return tuple(out)
+
+
+def format_skills(skills: Skills) -> str:
+    return ",".join(f"{name}:{level}" for name, level in skills)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLoad:
+    id: str
+    name: str
+    status: AgentStatus
+    online: bool
+    capacity: int
+    active: int
+    idle_since: int  # ms; last time the agent was given work or freed capacity
+    skills: Skills = ()
+    busy: bool = False  # on a call, being rung, or in after-call work
+
+    @property
+    def eligible(self) -> bool:
+        return (self.online and self.status == AgentStatus.AVAILABLE and self.active < self.capacity
+                and not self.busy)
+
+    def qualifies(self, needs: Skills) -> bool:
+        have = dict(self.skills)
+        return all(have.get(name, 0) >= level for name, level in needs)
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A conversation in the queue, as routing sees it."""
+
+    id: str
+    queued_at: int = 0   # ms; its place in line
+    priority: int = 0
+    skills: Skills = ()
+    preferred: str = ""  # the agent who last served this customer: taken when free and qualified
+
+
+def choose_agent(agents: list[AgentLoad]) -> AgentLoad | None:
+    """The eligible agent idle the longest; ties broken by id so the choice is repeatable."""
+    eligible = [a for a in agents if a.eligible]
+    return min(eligible, key=lambda a: (a.idle_since, a.id)) if eligible else None
+
+
+def plan(waiting: Sequence[Waiting], agents: list[AgentLoad], now: int, *,
+         overflow_ms: int | None = None) -> list[tuple[str, AgentLoad]]:
+    """Pair waiting conversations (priority, then oldest first) with qualified agents.
+
+    A conversation nobody qualified is free for takes none and does not hold up the ones behind it.
+    After ``overflow_ms`` of waiting its skills are no longer required. A returning customer's last agent
+    is preferred when free and qualified; otherwise the longest-idle agent is taken.
+    """
+    loads = {a.id: a for a in agents}
+    pairs: list[tuple[str, AgentLoad]] = []
+    for conv in sorted(waiting, key=lambda w: (-w.priority, w.queued_at, w.id)):
+        free = [a for a in loads.values() if a.eligible]
+        if not free:
+            break
+        overflowed = overflow_ms is not None and now - conv.queued_at >= overflow_ms
+        qualified = [a for a in free if overflowed or a.qualifies(conv.skills)]
+        agent = next((a for a in qualified if a.id == conv.preferred), None) or choose_agent(qualified)
+        if agent is None:
+            continue
+        pairs.append((conv.id, agent))
+        loads[agent.id] = replace(agent, active=agent.active + 1, idle_since=now)
+    return pairs
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _skills(text: str) -> Skills:
+    try:
+        return parse_skills(text)
+    except ValueError:
+        log.warning("ignoring malformed skills %r in Redis", text)
+        return ()
+
+
+#: Agent activities that take no new work: a call ringing or in progress, after-call work (until it ends).
+BUSY_ACTIVITIES = ("ringing", "on_call", "wrap_up")
+
+
+def is_busy(info: dict[str, str], now: int, *, calls_block_chats: bool = True) -> bool:
+    """No new work: a call ringing for the agent, after-call work until it ends, and (unless chats may run
+    beside calls) a call in progress."""
+    activity = info.get("activity", "")
+    if activity == "wrap_up":
+        return now < int(info.get("activity_until", "0") or 0)
+    if activity == "on_call":
+        return calls_block_chats
+    return activity in BUSY_ACTIVITIES
+
+
+class Router:
+    def __init__(self, store: Store, queue: str = DEFAULT_QUEUE, sweep_seconds: float = 1.0,
+                 overflow_seconds: float | None = None, calls_block_chats: bool = True):
+        self.store = store
+        self.queue = queue
+        self.overflow_ms = None if overflow_seconds is None else int(overflow_seconds * 1000)
+        self.calls_block_chats = calls_block_chats
+        self.sweep_seconds = sweep_seconds
+        self._kick = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        #: Called with (conversation id, agent id) after each assignment this node makes (callbacks).
+        self.on_assigned: list[Callable[[str, str], Awaitable[None]]] = []
+
+    def kick(self) -> None:
+        self._kick.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="router")
+
+    async def stop(self) -> None:
+        await cancel_and_wait(self._task)
+        self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._kick.wait(), timeout=self.sweep_seconds)
+            except TimeoutError:
+                pass
+            self._kick.clear()
+            try:
+                await self.dispatch()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("routing pass failed")
+                await asyncio.sleep(self.sweep_seconds)
+
+    async def agent_loads(self, now: int) -> list[AgentLoad]:
+        k = self.store.keys
+        redis = self.store.redis
+        ids = sorted(_s(a) for a in await redis.smembers(k.agents))
+        if not ids:
+            return []
+        pipe = redis.pipeline(transaction=False)
+        for aid in ids:
+            pipe.hgetall(k.agent(aid))
+            pipe.scard(k.agent_convs(aid))
+            pipe.zcount(k.agent_sessions(aid), now, "+inf")
+        rows = await pipe.execute()
+        loads = []
+        for i, aid in enumerate(ids):
+            info = {_s(a): _s(b) for a, b in rows[3 * i].items()}
+            if not info:
+                continue
+            loads.append(AgentLoad(
+                id=aid, name=info.get("name", aid),
+                status=AgentStatus(info.get("status", AgentStatus.AWAY)),
+                online=rows[3 * i + 2] > 0, capacity=int(info.get("capacity", 0)),
+                active=int(rows[3 * i + 1]), idle_since=int(info.get("idle_since", 0) or 0),
+                skills=_skills(info.get("skills", "")),
+                busy=is_busy(info, now, calls_block_chats=self.calls_block_chats)))
+        return loads
+
+    async def waiting(self, limit: int = 200) -> list[str]:
+        return [_s(c) for c in await self.store.redis.zrange(self.store.keys.queue(self.queue), 0, limit - 1)]
+
+    async def waiting_details(self, limit: int = 200) -> list[Waiting]:
+        redis = self.store.redis
+        rows: list[tuple[bytes, float]] = await redis.zrange(  # type: ignore[assignment]
+            self.store.keys.queue(self.queue), 0, limit - 1, withscores=True)
+        if not rows:
+            return []
+        pipe = redis.pipeline(transaction=False)
+        for cid, _ in rows:
+            pipe.hmget(self.store.keys.conv(_s(cid)), "priority", "skills", "preferred_agent")
+        details = await pipe.execute()
+        return [Waiting(_s(cid), int(score), int(_s(prio or b"0") or 0), _skills(_s(skills or b"")),
+                        _s(preferred or b""))
+                for (cid, score), (prio, skills, preferred) in zip(rows, details, strict=True)]
+
+    async def dispatch(self) -> int:
+        """One routing pass; returns how many conversations were assigned."""
+        waiting = await self.waiting_details()
+        if not waiting:
+            return 0
+        now = now_ms()
+        assigned = 0
+        for conv_id, agent in plan(waiting, await self.agent_loads(now), now, overflow_ms=self.overflow_ms):
+            result = await self.store.assign(conv_id, self.queue, agent.id, agent.name, now=now)
+            if result == "ok":
+                assigned += 1
+                log.info("assigned to %s", agent.id, extra={"conversation_id": conv_id, "agent_id": agent.id})
+                for hook in self.on_assigned:   # before the agent is told, so their desk sees the result
+                    await hook(conv_id, agent.id)
+                await self.store.redis.publish(self.store.keys.agent_channel(agent.id),
+                                               f'{{"kind":"assigned","conversation_id":"{conv_id}"}}')
+            else:  # the world changed since the plan was made; the next pass sees it
+                log.info("assignment to %s skipped: %s", agent.id, result, extra={"conversation_id": conv_id})
+                self.kick()
+                break
+        if assigned:
+            await self.store.redis.publish(self.store.keys.queue_channel, '{"kind":"queue"}')
+        return assigned

@@ -1,0 +1,63 @@
+"""How long a waiting caller will wait: position in the queue and an estimate from recent handle times.
+
+Every call an agent answered adds its handle time (answer to hang-up) to a
+short Redis list shared by all nodes (the last :data:`HISTORY` calls). The
+estimate for the caller at ``position`` (1 = next) with ``agents`` agents
+online is ``ceil(position / agents)`` handle times: each agent takes one
+caller after another. With no history yet there is no estimate, and the
+announcement gives the position only: a made-up number is worse than none.
+"""
+
+from __future__ import annotations
+
+import math
+from statistics import fmean
+
+from gateway.contact.routing import now_ms
+from gateway.store.store import Store, _s
+
+HISTORY = 50
+
+
+def estimate_wait_ms(position: int, agents: int, handle_times_ms: list[int]) -> int | None:
+    """Milliseconds until the caller at ``position`` is answered, or None without history."""
+    if position < 1 or not handle_times_ms:
+        return None
+    return math.ceil(position / max(1, agents)) * int(fmean(handle_times_ms))
+
+
+def announcement(position: int, wait_ms: int | None) -> str:
+    """What the caller hears, e.g. "You are number 2 in the queue. The wait is about 3 minutes."."""
+    text = "You are next in the queue." if position == 1 else f"You are number {position} in the queue."
+    if wait_ms is None:
+        return text
+    minutes = math.ceil(wait_ms / 60_000)
+    if wait_ms < 60_000:
+        return text + " The wait is less than a minute."
+    return text + f" The wait is about {minutes} minute{'' if minutes == 1 else 's'}."
+
+
+class WaitEstimates:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def add_handle_time(self, ms: int) -> None:
+        pipe = self.store.redis.pipeline(transaction=True)
+        pipe.lpush(self.store.keys.handle_times, max(0, ms))
+        pipe.ltrim(self.store.keys.handle_times, 0, HISTORY - 1)
+        await pipe.execute()
+
+    async def handle_times(self) -> list[int]:
+        return [int(_s(v)) for v in await self.store.redis.lrange(self.store.keys.handle_times, 0, HISTORY - 1)]
+
+    async def agents_online(self) -> int:
+        """Agents with a live desk connection (any status): who will take the queue's callers."""
+        keys = self.store.keys
+        ids = [_s(a) for a in await self.store.redis.smembers(keys.agents)]
+        if not ids:
+            return 0
+        pipe = self.store.redis.pipeline(transaction=False)
+        now = now_ms()
+        for aid in ids:
+            pipe.zcount(keys.agent_sessions(aid), now, "+inf")
+        return sum(1 for n in await pipe.execute() if n)

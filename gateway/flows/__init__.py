@@ -1,0 +1,11 @@
+"""Flows on a channel: the runner that executes the pure interpreter's actions as chat messages or audio, speech hook-up, flow webhooks.
+
+Modules:
+
+- ``call_speech``    One call's ears: the caller's audio into a speech listener, its outcomes into the flow.
+- ``chat_bot``       The same flow as a chat bot: prompts become bot messages, menus become buttons, typed text answers.
+- ``runner``         Runs an IVR / bot flow for one conversation: executes the interpreter's actions on a channel.
+- ``speech``         Speech recognition for the IVR: which engine a flow gets, each listening window's grammar, the flow check.
+- ``voice_channel``  A call as a flow channel: prompts become audio on the caller's outgoing track.
+- ``webhooks``       Flow webhooks: the HTTP client flows call out with, what it may reach, and how its requests are signed.
+"""

@@ -1,0 +1,111 @@
+"""One call's ears: the caller's audio into a speech listener, its outcomes into the flow.
+
+The flow opens a listening window with ``Listen`` (a menu or a gather node
+waiting for an answer); :meth:`CallSpeech.listen` opens the listener's
+window with the grammar of that node. The call's audio task hands every
+decoded frame to :meth:`CallSpeech.feed`, which costs nothing outside a
+window. When the VAD decides the caller started speaking, ``feed`` calls
+``on_speech`` at once, from that very frame: the call cuts a barge-in prompt
+and the flow runner stops its no-input timer, so a long answer is not cut
+short. The window's outcome becomes a ``Speech`` event for the interpreter:
+the matched phrase (or a spoken number's digits) with its confidence, or
+``Speech("")`` for anything that must not route (out of grammar, unsure,
+too long). If the flow is still listening after that (the answer came during
+a prompt that cannot be interrupted, so the interpreter ignored it), the
+window reopens.
+
+The clock is the call's own audio: milliseconds of audio fed, so VAD times
+do not depend on how late the event loop is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+from gateway.flows.speech import grammar_for
+from ivr.actions import Listen, ListenMode
+from ivr.events import Event, Speech
+from media.asr import NoMatch, Recognized, SpeechListener, SpeechStarted
+
+log = logging.getLogger(__name__)
+
+
+class CallSpeech:
+    def __init__(self, listener: SpeechListener, *, post: Callable[[Event], None],
+                 on_speech: Callable[[], None], on_reopen: Callable[[], None], sample_rate: int = 48000,
+                 conversation_id: str = "") -> None:
+        self.listener = listener
+        self._post = post
+        self._on_speech = on_speech
+        self._on_reopen = on_reopen
+        self._rate = sample_rate
+        self._samples = 0
+        self._listen: Listen | None = None
+        self._extra = {"conversation_id": conversation_id}
+        self._pump = asyncio.create_task(self._run(), name=f"speech-{listener.label}")
+
+    @property
+    def now_ms(self) -> int:
+        return self._samples * 1000 // self._rate
+
+    def feed(self, samples: npt.NDArray[np.int16]) -> None:
+        """A frame of the caller's audio (48 kHz mono int16)."""
+        at = self.now_ms
+        self._samples += len(samples)
+        if self._listen is None:
+            return
+        for event in self.listener.feed(samples, at):
+            if isinstance(event, SpeechStarted):
+                self._on_speech()
+
+    def listen(self, action: Listen) -> None:
+        """Open a window for this ``Listen`` (replacing any open one); nothing to say for it: no window."""
+        grammar = grammar_for(action)
+        if grammar is None:
+            self.stop_listening()
+            return
+        self._listen = action
+        # The flow runner owns the no-input timer. An answer the flow reads back is taken at the engine's
+        # confirmed operating point: the caller's "yes" is the last gate.
+        threshold = self.listener.engine.confirm_confidence if action.confirm else None
+        self.listener.start(self.now_ms, grammar, no_input_ms=None, min_confidence=threshold)
+
+    def stop_listening(self, listen_id: str | None = None) -> None:
+        if self._listen is not None and listen_id in (None, self._listen.listen_id):
+            self._listen = None
+            self.listener.stop()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                event = await self.listener.next_event()
+            except Exception as exc:  # noqa: BLE001 - a recognizer job failed: this window hears nothing, the call goes on
+                log.error("speech recognition failed: %s", exc, extra=self._extra)
+                self.stop_listening()
+                continue
+            listen = self._listen
+            if listen is None or not isinstance(event, (Recognized, NoMatch)):
+                continue
+            if isinstance(event, Recognized):
+                got = event.result
+                digits = listen.mode is ListenMode.DIGITS and got.digits
+                self._post(Speech(got.digits if digits and got.digits else got.text, got.confidence, got.heard))
+            else:
+                guess = event.result
+                self._post(Speech("", guess.confidence if guess is not None else 0.0,
+                                  guess.heard if guess is not None else "", reason=str(event.reason)))
+            if self._listen is listen:  # still listening for the same node: reopen the window
+                self.listen(listen)
+                self._on_reopen()
+
+    async def close(self) -> None:
+        """Stop listening, end the pump, release the recognizer."""
+        self._listen = None
+        self._pump.cancel()
+        await asyncio.gather(self._pump, return_exceptions=True)
+        await self.listener.close()

@@ -1,0 +1,137 @@
+"""The same flow as a chat bot: prompts become bot messages, menus become buttons, typed text answers.
+
+With a chat flow configured, a customer's first message opens the
+conversation in state ``open`` and a :class:`ChatBot` runs the flow for it
+until the flow hands it to routing (``queue``) or ends it. The bot listens to
+the conversation's channel on the bus, so the customer may sit on any node;
+the bot runs on the node that opened the conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import aiohttp
+
+from gateway.contact.conversations import ConversationHooks, Conversations
+from gateway.flows.runner import FlowRunner
+from gateway.protocol import Author, EventType
+from gateway.store.bus import Bus
+from gateway.store.store import Keys
+from gateway.tasks import cancel_and_wait
+from ivr.actions import Enqueue, Listen, Play, Say
+from ivr.events import Disconnected, Text
+from ivr.interpreter import Interpreter
+from ivr.model import Channel
+from ivr.registry import FlowRegistry
+
+log = logging.getLogger(__name__)
+
+
+class ChatChannel:
+    """FlowChannel for a chat: everything is a timeline event the widget renders."""
+
+    def __init__(self, conversations: Conversations, cid: str):
+        self.conversations = conversations
+        self.cid = cid
+
+    async def say(self, action: Say) -> asyncio.Future[Any] | None:
+        await self.conversations.record(self.cid, EventType.MESSAGE, {"author": Author.BOT, "text": action.text})
+        return None
+
+    async def play(self, action: Play) -> asyncio.Future[Any] | None:
+        return None  # no sound in a chat
+
+    def stop_prompts(self) -> None:
+        return None
+
+    async def prompts_done(self) -> None:
+        return None
+
+    async def listen(self, action: Listen) -> None:
+        if action.choices:
+            await self.conversations.record(self.cid, EventType.CHOICES, {
+                "listen_id": action.listen_id,
+                "choices": [{"key": c.key, "label": c.label} for c in action.choices]})
+
+    async def stop_listening(self, listen_id: str) -> None:
+        return None
+
+    async def enqueued(self, action: Enqueue) -> None:
+        return None
+
+    async def hangup(self, reason: str) -> None:
+        await self.conversations.close_without_agent(self.cid, f"bot:{reason}")
+
+
+class ChatBot:
+    def __init__(self, cid: str, runner: FlowRunner, bus: Bus, keys: Keys):
+        self.cid = cid
+        self.runner = runner
+        self.bus = bus
+        self.channel = keys.conv_channel(cid)
+        self.task: asyncio.Task[None] | None = None
+
+    def on_bus(self, channel: str, message: dict[str, Any]) -> None:
+        if message.get("kind") == "event" and message.get("type") == EventType.MESSAGE \
+                and message["data"].get("author") == Author.CUSTOMER:
+            self.runner.post(Text(message["data"]["text"]))
+        elif message.get("kind") == "event" and message.get("type") == EventType.CLOSED:
+            self.runner.post(Disconnected())
+
+    async def run(self) -> str:
+        await self.bus.subscribe(self.channel, self.on_bus)
+        try:
+            return await self.runner.run()
+        finally:
+            await self.bus.unsubscribe(self.channel, self.on_bus)
+
+
+class ChatBots:
+    """The bots running on this node, one per conversation in its flow."""
+
+    def __init__(self, flow_name: str | None, flows: FlowRegistry, conversations: Conversations, bus: Bus,
+                 keys: Keys, http: aiohttp.ClientSession):
+        self.flow_name = flow_name
+        self.flows = flows
+        self.conversations = conversations
+        self.bus = bus
+        self.keys = keys
+        self.http = http
+        self.bots: dict[str, ChatBot] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.flow_name) and self.flow_name in self.flows.snapshot()
+
+    async def start(self, cid: str) -> None:
+        """Run the chat flow for a conversation just opened (state 'open')."""
+        if cid in self.bots or not self.flow_name:
+            return
+        flow = self.flows.get(self.flow_name)
+        context = await self.conversations.store.context(cid)
+        interp = Interpreter(flow, context, channel=Channel.CHAT, flows=self.flows.snapshot(), conversation_id=cid)
+        runner = FlowRunner(interp, ChatChannel(self.conversations, cid),
+                            ConversationHooks(self.conversations, cid, "chat"), self.http)
+        bot = ChatBot(cid, runner, self.bus, self.keys)
+        self.bots[cid] = bot
+        bot.task = asyncio.create_task(self._run(bot), name=f"chatbot-{cid}")
+        log.info("chat bot started with flow %s", flow.name, extra={"conversation_id": cid})
+
+    async def _run(self, bot: ChatBot) -> None:
+        try:
+            reason = await bot.run()
+            log.info("chat bot finished: %s", reason, extra={"conversation_id": bot.cid})
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("chat bot failed; handing the conversation to routing", extra={"conversation_id": bot.cid})
+            await self.conversations.enqueue(bot.cid, "default")
+        finally:
+            self.bots.pop(bot.cid, None)
+
+    async def close_all(self) -> None:
+        tasks = [b.task for b in self.bots.values() if b.task is not None]
+        await cancel_and_wait(*tasks)

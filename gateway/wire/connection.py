@@ -1,0 +1,279 @@
+"""What customer and agent sockets share: the frame loop, errors, ordered sending.
+
+Everything a connection sends goes through one queue drained by one task, so
+frames leave in the order they were produced, whether they come from the
+client's own requests or from the bus. A queue item is a frame or an async
+step (e.g. "subscribe to the new conversation, then send its history") that
+runs in that same order. Timeline events are de-duplicated per conversation
+by event id, so history read after subscribing and live events may overlap
+without the client seeing anything twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from gateway import protocol
+from gateway.client_ip import client_ip, limit_key
+from gateway.errors import BadRequest, GatewayError, InternalError
+from gateway.json_input import is_clean
+from gateway.protocol import ServerFrame, parse_event_id
+from gateway.store.bus import Bus
+from gateway.wire.services import SERVICES, SOCKETS
+
+log = logging.getLogger(__name__)
+
+MAX_WS_MESSAGE = 256 * 1024   # beyond this aiohttp closes the socket with 1009
+OUTBOX_LIMIT = 2000           # a client this far behind is disconnected; it resumes on reconnect
+HELLO_TIMEOUT = 10.0
+CLIENT_ERRORS_LOGGED = 10     # per connection; past it a junk flood costs no log line per frame (counted at close)
+CONNECTIONS_RETRY_AFTER = 30   # seconds, told to an address refused for having too many sockets open
+
+Step = Callable[[], Awaitable[None]]
+
+
+class Connection:
+    role = "customer"
+
+    def __init__(self, ws: web.WebSocketResponse, bus: Bus):
+        self.ws = ws
+        self.bus = bus
+        self.outbox: asyncio.Queue[dict[str, Any] | Step] = asyncio.Queue(OUTBOX_LIMIT)
+        self.last_sent: dict[str, tuple[int, int]] = {}
+        self.channels: set[str] = set()
+        self._sender: asyncio.Task[None] | None = None
+        self._closer: asyncio.Task[bool] | None = None   # closing a client too slow to read (once)
+        self.log_extra: dict[str, str] = {}
+        self.client_errors = 0
+
+    # ---------------------------------------------------------------- sending
+
+    def push(self, item: dict[str, Any] | Step) -> None:
+        try:
+            self.outbox.put_nowait(item)
+        except asyncio.QueueFull:
+            if self._closer is None:   # once: every later push would otherwise start another close
+                log.warning("client too slow; disconnecting it", extra=self.log_extra)
+                self._closer = asyncio.get_running_loop().create_task(self.ws.close(code=1013, message=b"too slow"))
+
+    def mark_sent(self, cid: str, event_id: str) -> None:
+        key = parse_event_id(event_id)
+        if key is not None and key > self.last_sent.get(cid, (0, -1)):
+            self.last_sent[cid] = key
+
+    def fresh(self, event: dict[str, Any]) -> bool:
+        """True if this event was not sent yet on this connection (and records it as sent)."""
+        key = parse_event_id(event["id"])
+        cid = event["conversation_id"]
+        if key is None or key <= self.last_sent.get(cid, (0, -1)):
+            return False
+        self.last_sent[cid] = key
+        return True
+
+    async def _send_loop(self) -> None:
+        """Send the queue in order. A step that fails answers with its error (``internal`` for a bug, logged once)
+        and the queue goes on; the loop ends only when the socket is gone."""
+        while True:
+            item = await self.outbox.get()
+            try:
+                await self._send_one(item)
+            except ConnectionResetError as exc:
+                log.info("socket gone while sending: %s", exc, extra=self.log_extra)
+                return
+
+    async def _send_one(self, item: dict[str, Any] | Step) -> None:
+        try:
+            if callable(item):
+                await item()
+            elif item.get("type") != ServerFrame.EVENT or self.fresh(item["event"]):
+                await self.ws.send_json(item)
+        except ConnectionResetError:
+            raise
+        except GatewayError as exc:
+            await self.send_error(exc)
+        except Exception as exc:  # noqa: BLE001 - the edge: logged with its traceback, answered as 'internal'
+            await self.send_error(InternalError.logged(exc, log, "a queued step", self.log_extra))
+
+    async def send_error(self, exc: GatewayError, client_id: str | None = None, call_id: str | None = None) -> None:
+        """An ``error`` frame; ``client_id`` / ``call_id`` echo the frame it answers, so the client knows which."""
+        frame = {"type": ServerFrame.ERROR, **exc.to_dict()}
+        if client_id:
+            frame["client_id"] = client_id
+        if call_id:
+            frame["call_id"] = call_id
+        self.client_errors += 1
+        if self.client_errors <= CLIENT_ERRORS_LOGGED and not isinstance(exc, InternalError):  # (logged when caught)
+            log.info("client error %s: %s", exc.code, exc.message, extra=self.log_extra)
+        if not self.ws.closed:
+            await self.ws.send_json(frame)
+
+    # ---------------------------------------------------------------- subscriptions
+
+    async def subscribe(self, channel: str) -> None:
+        if channel not in self.channels:
+            self.channels.add(channel)
+            await self.bus.subscribe(channel, self.on_bus)
+
+    async def unsubscribe(self, channel: str) -> None:
+        if channel in self.channels:
+            self.channels.discard(channel)
+            await self.bus.unsubscribe(channel, self.on_bus)
+
+    def on_bus(self, channel: str, message: dict[str, Any]) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------- the loop
+
+    async def read_frame(self) -> dict[str, Any] | None:
+        """The next JSON object from the client; None when the socket closed."""
+        msg = await self.ws.receive()
+        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+            return None
+        if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+            raise BadRequest(f"unexpected WebSocket message type {msg.type.name}")
+        return protocol.decode(msg.data)
+
+    async def hello(self) -> protocol.Hello | None:
+        while True:
+            try:
+                async with asyncio.timeout(HELLO_TIMEOUT):
+                    obj = await self.read_frame()
+                if obj is None:
+                    return None
+                frame = protocol.parse(obj, role=self.role)
+                if not isinstance(frame, protocol.Hello):
+                    raise BadRequest("the first frame must be 'hello'", field="type", code="hello_required")
+                return frame
+            except TimeoutError:
+                await self.send_error(BadRequest("no 'hello' frame received", code="hello_required"))
+                return None
+            except GatewayError as exc:
+                await self.send_error(exc)
+            except ConnectionResetError as exc:
+                log.info("socket gone before hello: %s", exc, extra=self.log_extra)
+                return None
+            except Exception as exc:  # noqa: BLE001 - the edge: logged with its traceback, answered as 'internal'
+                await self.send_error(InternalError.logged(exc, log, "a hello frame", self.log_extra))
+            if self.ws.closed:
+                return None
+
+    async def serve(self) -> None:
+        """Run the connection until the socket closes. Subclasses implement start() and handle().
+
+        Whatever one frame does wrong, the socket goes on: a GatewayError is answered with its error frame, any
+        other exception (a bug) with an ``internal`` error frame carrying a request id, logged once with its
+        traceback. Only a failure in start() (after a valid hello) closes the socket, with code 1011."""
+        try:
+            hello = await self.hello()
+            if hello is None or not await self._start(hello):
+                return
+            self._sender = asyncio.create_task(self._send_loop(), name=f"{self.role}-sender")
+            while not self.ws.closed:
+                obj: dict[str, Any] | None = None
+                try:
+                    obj = await self.read_frame()
+                    if obj is None:
+                        break
+                    await self.handle(protocol.parse(obj, role=self.role))
+                except GatewayError as exc:
+                    self.push(_error_step(self, exc, _echo(obj, "client_id"), _echo(obj, "call_id")))
+                except ConnectionResetError as exc:
+                    log.info("socket gone: %s", exc, extra=self.log_extra)
+                    break
+                except Exception as exc:  # noqa: BLE001 - the edge: logged with its traceback, answered as 'internal'
+                    internal = InternalError.logged(exc, log, f"a {_echo(obj, 'type') or 'client'} frame", self.log_extra)
+                    self.push(_error_step(self, internal, _echo(obj, "client_id"), _echo(obj, "call_id")))
+        except ConnectionResetError as exc:
+            log.info("socket gone: %s", exc, extra=self.log_extra)
+        finally:
+            try:
+                await self.finish()
+            except Exception as exc:  # noqa: BLE001 - the edge: logged with its traceback; the socket is over anyway
+                InternalError.logged(exc, log, "closing a connection", self.log_extra)
+
+    async def _start(self, hello: protocol.Hello) -> bool:
+        """start(), with an unexpected failure answered as 'internal' and the socket closed (1011)."""
+        try:
+            return await self.start(hello)
+        except ConnectionResetError as exc:
+            log.info("socket gone during hello: %s", exc, extra=self.log_extra)
+            return False
+        except Exception as exc:  # noqa: BLE001 - the edge: logged with its traceback, answered as 'internal'
+            await self.send_error(InternalError.logged(exc, log, "starting a connection", self.log_extra))
+            await self.ws.close(code=1011, message=b"internal error")
+            return False
+
+    async def finish(self) -> None:
+        if self._sender is not None:
+            self._sender.cancel()
+            try:
+                await self._sender
+            except asyncio.CancelledError:
+                pass
+        if self._closer is not None:
+            try:
+                await self._closer
+            except ConnectionResetError as exc:
+                log.info("socket gone while closing it: %s", exc, extra=self.log_extra)
+        for channel in list(self.channels):
+            await self.unsubscribe(channel)
+        await self.stop()
+        if self.client_errors > CLIENT_ERRORS_LOGGED:
+            log.info("%d client errors on this connection (the first %d logged)", self.client_errors,
+                     CLIENT_ERRORS_LOGGED, extra=self.log_extra)
+        if not self.ws.closed:
+            await self.ws.close()
+
+    async def start(self, hello: protocol.Hello) -> bool:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    async def handle(self, frame: protocol.Frame) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        """Release what start() took (presence, ...)."""
+
+
+def _echo(obj: dict[str, Any] | None, name: str) -> str | None:
+    """A field of the client's frame to echo in its error frame: only a short identifier, never junk."""
+    value = obj.get(name) if isinstance(obj, dict) else None
+    return value if isinstance(value, str) and 0 < len(value) <= 64 and is_clean(value) else None
+
+
+def _error_step(conn: Connection, exc: GatewayError, client_id: str | None, call_id: str | None = None) -> Step:
+    async def step() -> None:
+        await conn.send_error(exc, client_id, call_id)
+    return step
+
+
+async def serve_socket(request: web.Request, make: Callable[[web.WebSocketResponse], Connection]) -> web.WebSocketResponse:
+    """Accept a WebSocket, run its connection, and keep it in the app's registry while open.
+
+    An address with ``--limit-connections-per-ip`` sockets open on this node is refused before the upgrade:
+    HTTP 429 with ``Retry-After`` and problem JSON (code ``too_many_connections``)."""
+    limits = request.app[SERVICES].limits
+    address = limit_key(client_ip(request, limits.config.trusted_proxies))
+    if not limits.open_connection(address):
+        log.info("WebSocket refused: %s has %d open", address, limits.config.connections_per_ip)
+        raise web.HTTPTooManyRequests(
+            headers={"Retry-After": str(CONNECTIONS_RETRY_AFTER)}, content_type="application/problem+json",
+            text=json.dumps({"code": "too_many_connections", "retry_after": CONNECTIONS_RETRY_AFTER,
+                             "message": "too many open connections from your address; close some and retry"}))
+    try:
+        ws = web.WebSocketResponse(max_msg_size=MAX_WS_MESSAGE, heartbeat=25)
+        await ws.prepare(request)
+        sockets = request.app[SOCKETS]
+        sockets.add(ws)
+        try:
+            await make(ws).serve()
+        finally:
+            sockets.discard(ws)
+    finally:
+        limits.close_connection(address)
+    return ws

@@ -1,0 +1,246 @@
+"""The customer's WebSocket: hello with (or without) a token, messages, typing."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from typing import Any
+
+from aiohttp import web
+
+from gateway import protocol
+from gateway.calls.manager import LinesBusy
+from gateway.client_ip import client_ip, limit_key
+from gateway.contact.conversations import customer_view
+from gateway.errors import GatewayError, Unauthorized
+from gateway.protocol import CUSTOMER_VISIBLE, Author, CallStatus, ConversationState, EventType, ServerFrame
+from gateway.store.store import to_event
+from gateway.wire import tokens
+from gateway.wire.connection import Connection, Step, serve_socket
+from gateway.wire.services import SERVICES, Services
+from gateway.wire.site_tokens import VerifiedCustomer, is_verified_id, verified_customer_id
+
+log = logging.getLogger(__name__)
+
+TYPING_MIN_INTERVAL = 0.1
+
+
+class CustomerConnection(Connection):
+    role = "customer"
+
+    def __init__(self, ws: web.WebSocketResponse, services: Services, address: str = "unknown"):
+        super().__init__(ws, services.bus)
+        self.s = services
+        self.address = address                    # the client's address (gateway/client_ip.py): per-address limits
+        self.customer_id = ""
+        self.conversation_id: str | None = None   # where typing goes; set as soon as a message opens one
+        self.followed: str | None = None          # whose channel this connection listens to
+        self.context: dict[str, str] = {}
+        self._last_typing = 0.0
+
+    async def start(self, hello: protocol.Hello) -> bool:
+        now = time.time()
+        ttl = self.s.settings.customer_token_days * 86400
+        verified, token_error = self._verified(hello, now)
+        if verified is not None:   # the site vouches for who this is: the same customer on every device
+            self.customer_id = verified_customer_id(verified)
+        elif hello.token:
+            try:
+                claims = self.s.signer.verify(hello.token, tokens.CUSTOMER, now=now)
+            except GatewayError as exc:
+                await self.send_error(exc)
+                return False
+            self.customer_id = claims.sub
+        if not self.customer_id or (is_verified_id(self.customer_id) and verified is None):
+            # A site's user is that customer only while the page vouches for them: after a logout on the site
+            # (a page without a customer token, on a shared computer) the next visitor starts afresh.
+            self.customer_id = "u_" + secrets.token_hex(8)
+            log.info("new customer", extra={"customer_id": self.customer_id})
+        self.log_extra = {"customer_id": self.customer_id}
+        # The browser's word and the site's: never the same variables (see gateway/wire/site_tokens.py).
+        self.context = {f"context.{key}": value for key, value in hello.context.items()}
+        if verified is not None:
+            self.context.update(verified.variables())
+            # Our token for a site's user lives no longer than the site vouches: after a logout on the site
+            # (no fresh token) this device stops being that customer once the site's token has expired.
+            ttl = max(60.0, min(ttl, verified.expires - now))
+        token = self.s.signer.sign(self.customer_id, tokens.CUSTOMER, now=now, ttl=ttl)
+
+        await self.subscribe(self.s.keys.customer_channel(self.customer_id))
+        cid = await self.s.conversations.current_for_customer(self.customer_id)
+        summary = events = position = None
+        if cid is not None:
+            self.conversation_id = self.followed = cid
+            await self.subscribe(self.s.keys.conv_channel(cid))
+            events = await self.s.conversations.history(cid, hello.last_event_id, for_customer=True)
+            summary = await self.s.conversations.summary(cid)
+            position = await self.s.conversations.queue_position(cid)
+            for e in events:
+                self.mark_sent(cid, e["id"])
+            if hello.last_event_id:
+                self.mark_sent(cid, hello.last_event_id)
+            if summary is not None and summary["state"] == ConversationState.QUEUED:
+                await self.subscribe(self.s.keys.queue_channel)
+            if verified is not None and summary is not None and summary["state"] != ConversationState.CLOSED:
+                await self._record_verified(cid, verified.variables(), summary["context"])
+        await self.ws.send_json({"type": ServerFrame.WELCOME, "token": token, "customer_id": self.customer_id,
+                                 "conversation": _public(summary), "events": events or [],
+                                 "queue_position": position, "calls": self.s.calls.live_calls(self.customer_id),
+                                 "callback": await self.s.callbacks.of_conversation(cid) if cid else None})
+        if token_error is not None:   # said after the welcome: the customer chats on, unverified
+            await self.send_error(token_error)
+        return True
+
+    def _verified(self, hello: protocol.Hello, now: float) -> tuple[VerifiedCustomer | None, GatewayError | None]:
+        """The site's signed customer token, checked; a bad one is reported and the customer goes on unverified."""
+        if not hello.customer_token:
+            return None, None
+        try:
+            return self.s.site_keys.verify(hello.customer_token, now=now), None
+        except Unauthorized as exc:
+            log.info("customer token refused: %s", exc.message)
+            return None, exc
+
+    async def _record_verified(self, cid: str, values: dict[str, str], known: dict[str, str] | None) -> None:
+        """A customer who logged in on the site mid-conversation: the agent sees who it is (once, not per reconnect)."""
+        changed = {k: v for k, v in values.items() if (known or {}).get(k) != v}
+        if not changed:
+            return
+        try:
+            await self.s.conversations.set_context(cid, changed)
+        except GatewayError as exc:   # e.g. a full timeline: the customer connects all the same
+            log.info("verified context not recorded: %s", exc.message, extra={"conversation_id": cid})
+
+    async def handle(self, frame: protocol.Frame) -> None:
+        match frame:
+            case protocol.SendMessage():
+                stored = await self.s.conversations.customer_message(   # over a limit: rate_limited, nothing stored
+                    self.customer_id, frame.client_id, frame.text, self.context,
+                    self.s.limits.buckets(self.customer_id, self.address))
+                if not stored.duplicate and stored.state == ConversationState.OPEN:
+                    await self._route_if_unattended(stored.conversation_id)
+                if stored.conversation_id != self.conversation_id:
+                    self.conversation_id = stored.conversation_id
+                    self.push(self._follow(stored.conversation_id))
+                self.push({"type": ServerFrame.ACK, "client_id": frame.client_id,
+                           "event_id": stored.event_id, "conversation_id": stored.conversation_id})
+            case protocol.CallOffer():
+                await self._call_offer(frame)
+            case protocol.SendDtmf():
+                call = self.s.calls.get(frame.call_id, self.customer_id)
+                for digit in frame.digits:
+                    call.on_digit(digit, "keypad")
+            case protocol.HangupCall():
+                await self.s.calls.get(frame.call_id, self.customer_id).end("caller_hangup")
+            case protocol.CancelCallback():
+                cb = await self.s.callbacks.get(frame.callback_id)
+                ringing = cb is not None and cb.get("state") == "ringing"
+                await self.s.callbacks.cancel(self.customer_id, frame.callback_id,
+                                              "declined" if ringing else "cancelled")
+            case protocol.Typing():
+                now = time.monotonic()
+                if self.conversation_id is None or (frame.active and now - self._last_typing < TYPING_MIN_INTERVAL):
+                    return
+                self._last_typing = now
+                await self.bus.publish(self.s.keys.conv_channel(self.conversation_id), {
+                    "kind": "typing", "author": Author.CUSTOMER, "active": frame.active,
+                    "draft": (frame.draft or "") if frame.active else ""})
+
+    async def _route_if_unattended(self, cid: str) -> None:
+        """Without a chat bot, a message in a conversation left open (its state when the message was stored) with
+        nothing in charge of it (its IVR call hung up, its callback was cancelled or expired) goes to the agents'
+        queue instead of reaching nobody. A call of this customer in its IVR, or a pending callback, is in charge:
+        nothing changes. ``enqueue`` takes only an open conversation, so a state changed meanwhile is kept."""
+        conversations = self.s.conversations
+        if conversations.on_opened_for_bot is not None:
+            return
+        if self.s.calls.live_calls(self.customer_id) or await self.s.callbacks.of_conversation(cid) is not None:
+            return
+        if await conversations.enqueue(cid, conversations.queue):
+            log.info("message in an unattended open conversation: queued for the agents",
+                     extra={"conversation_id": cid})
+
+    async def _call_offer(self, frame: protocol.CallOffer) -> None:
+        try:
+            self.s.calls.check_offer(frame.call_id, frame.sdp)
+            await self.s.calls.reserve(frame.call_id, self.customer_id, self.address)   # CallLimit
+            try:
+                cid, _ = await self.s.conversations.open_for_flow(   # over the new-conversation rate: refused
+                    self.customer_id, self.context, self.s.limits.buckets(self.customer_id, self.address))
+                await self.subscribe(self.s.keys.conv_channel(cid))  # before the answer: no call status is missed
+                call, answer = await self.s.calls.start(self.customer_id, cid, frame.call_id, frame.sdp)
+            except BaseException:
+                await self.s.calls.unreserve(frame.call_id)   # no call took it
+                raise
+        except LinesBusy as exc:
+            self.push({"type": ServerFrame.CALL_STATUS, "call_id": frame.call_id, "status": CallStatus.ENDED,
+                       "reason": exc.code, "message": exc.message})
+            return
+        if call.conversation_id != self.followed:
+            self.conversation_id = call.conversation_id
+            self.push(self._follow(call.conversation_id))
+        self.push({"type": ServerFrame.CALL_ANSWER, "call_id": call.id, "sdp": answer,
+                   "conversation_id": call.conversation_id})
+        self.push({"type": ServerFrame.CALL_STATUS, "call_id": call.id, "status": call.status, "reason": ""})
+
+    def _follow(self, cid: str) -> Step:
+        """Follow the customer into a new conversation: subscribe first, then send its history."""
+        async def step() -> None:
+            old = self.followed
+            if old == cid:
+                return
+            self.followed = self.conversation_id = cid
+            await self.subscribe(self.s.keys.conv_channel(cid))
+            if old is not None and old != cid:
+                await self.unsubscribe(self.s.keys.conv_channel(old))
+            await self.subscribe(self.s.keys.queue_channel)
+            for event in await self.s.conversations.history(cid, for_customer=True):
+                if self.fresh(event):
+                    await self.ws.send_json({"type": ServerFrame.EVENT, "conversation_id": cid, "event": event})
+            await self._position_step(cid)()
+        return step
+
+    def on_bus(self, channel: str, message: dict[str, Any]) -> None:
+        kind = message.get("kind")
+        if kind == "event":
+            cid = channel.rsplit(":", 1)[1]
+            if message["type"] == EventType.STATE:
+                self.push(self._position_step(cid))
+            elif message["type"] in (EventType.ASSIGNED, EventType.CLOSED):
+                self.push(lambda: self.unsubscribe(self.s.keys.queue_channel))
+            if message["type"] not in CUSTOMER_VISIBLE:
+                return
+            event = customer_view(to_event(cid, message["id"], message["type"], message["data"]))
+            self.push({"type": ServerFrame.EVENT, "conversation_id": cid, "event": event})
+        elif kind == "typing" and message.get("author") == Author.AGENT and self.conversation_id:
+            self.push({"type": ServerFrame.TYPING, "conversation_id": self.conversation_id,
+                       "active": message["active"], "name": message.get("name", "")})
+        elif kind == "call":
+            self.push({"type": ServerFrame.CALL_STATUS, "call_id": message["call_id"], "status": message["status"],
+                       "reason": message.get("reason", ""), "agent_name": message.get("agent_name", "")})
+        elif kind == "conversation":
+            cid = message["conversation_id"]
+            if cid != self.followed:
+                self.push(self._follow(cid))
+        elif kind == "queue" and self.conversation_id:
+            self.push(self._position_step(self.conversation_id))
+
+    def _position_step(self, cid: str) -> Step:
+        async def step() -> None:
+            position = await self.s.conversations.queue_position(cid)
+            if position is not None:
+                await self.ws.send_json({"type": ServerFrame.QUEUE, "conversation_id": cid, "position": position})
+        return step
+
+
+def _public(summary: dict[str, Any] | None) -> dict[str, Any] | None:
+    if summary is None:
+        return None
+    return {k: v for k, v in summary.items() if k not in ("agent_id", "context", "queue")}
+
+
+async def handler(request: web.Request) -> web.WebSocketResponse:
+    services = request.app[SERVICES]
+    address = limit_key(client_ip(request, services.limits.config.trusted_proxies))
+    return await serve_socket(request, lambda ws: CustomerConnection(ws, services, address))

@@ -1,0 +1,266 @@
+"""HTTP endpoints: pages and static files, agent login, health and readiness.
+
+Errors leave as problem JSON ``{"code", "message", "field"}`` from one
+middleware; handlers raise :class:`~gateway.errors.GatewayError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from typing import Any
+
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from gateway.client_ip import client_ip
+from gateway.contact.agents import Agent
+from gateway.contact.passwords import hash_password, verify_password
+from gateway.errors import BadRequest, Forbidden, GatewayError, InternalError, NotFound, TooManyRequests, Unauthorized
+from gateway.json_input import check_text, loads_object
+from gateway.protocol import EventType
+from gateway.wire import security_headers
+from gateway.wire.services import SERVICES
+from gateway.wire.sessions import LoginSession, access_token, authenticate
+from webclient import STATIC_DIR
+
+log = logging.getLogger(__name__)
+
+_DUMMY_HASH = hash_password("timing-equaliser", n=2**14)
+
+
+@web.middleware
+async def problem_json(request: web.Request, handler: Any) -> web.StreamResponse:
+    """The one place HTTP errors take their shape: a GatewayError is its problem JSON; any other exception (a
+    bug) is logged once with its traceback and a request id, and answered 500 ``internal`` with that id.
+    aiohttp's own HTTP exceptions (404, 405, ...) pass; cancellation is never caught."""
+    try:
+        return await handler(request)
+    except GatewayError as exc:
+        retry = exc.retry_after if isinstance(exc, TooManyRequests) else None
+        return web.json_response(exc.to_dict(), status=exc.http_status,
+                                 headers={"Retry-After": str(retry)} if retry else None)
+    except web.HTTPException:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the edge: logged with its traceback, answered as 'internal'
+        if isinstance(exc, ConnectionResetError) and (request.transport is None or request.transport.is_closing()):
+            log.info("client went away during %s %s", request.method, request.path)
+            raise web.HTTPBadRequest() from None   # nobody reads it; aiohttp closes quietly
+        internal = InternalError.logged(exc, log, f"{request.method} {request.path}")
+        return web.json_response(internal.to_dict(), status=internal.http_status)
+
+
+async def read_json(request: web.Request, max_bytes: int = 16 * 1024) -> dict[str, Any]:
+    """The request body as a JSON object: size and nesting limits before parsing, strict JSON
+    (gateway/json_input.py); ``frame_too_large`` / ``bad_json`` otherwise."""
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise BadRequest(f"body is over {max_bytes} bytes", code="frame_too_large")
+    raw = bytearray()
+    while len(raw) <= max_bytes:   # read() returns what has arrived: loop until the end or past the limit
+        chunk = await request.content.read(max_bytes + 1 - len(raw))
+        if not chunk:
+            break
+        raw += chunk
+    if len(raw) > max_bytes:
+        raise BadRequest(f"body is over {max_bytes} bytes", code="frame_too_large")
+    return loads_object(bytes(raw), what="body", max_bytes=max_bytes)
+
+
+def _field(body: dict[str, Any], name: str) -> str:
+    """A required string of the body: real text without control characters (gateway/json_input.py)."""
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise BadRequest(f"'{name}' is required", field=name, code="missing_field")
+    if len(value) > 256:
+        raise BadRequest(f"'{name}' is too long", field=name, code="bad_field")
+    return check_text(value, name, multiline=False)
+
+
+async def login(request: web.Request) -> web.Response:
+    """Password login: counted against the limits *before* scrypt runs (gateway/wire/login_limits.py), then a
+    login session (gateway/wire/sessions.py) and a short-lived access token of it."""
+    s = request.app[SERVICES]
+    body = await read_json(request)
+    agent_id, password = _field(body, "agent_id"), _field(body, "password")
+    address = s.login_limits.address(request)
+    await s.login_limits.attempt(agent_id, address)   # 429 with retry_after, before any hashing
+    agent = s.directory.get(agent_id)
+    stored = agent.password_hash if agent is not None else _DUMMY_HASH   # unknown ids cost the same time
+    ok = await asyncio.to_thread(verify_password, password, stored)
+    if agent is None or not ok:
+        log.info("failed login from %s", address, extra={"agent_id": agent_id})
+        raise Unauthorized("unknown agent or wrong password", field="password")
+    await s.login_limits.succeeded(agent.id, address)
+    now = time.time()
+    session = await s.sessions.create(agent.id, now=now)
+    log.info("agent logged in from %s", address, extra={"agent_id": agent.id})
+    return web.json_response({**access_token(s.signer, session, now=now, minutes=s.settings.agent_access_minutes),
+                              "agent": {"id": agent.id, "name": agent.name, "roles": list(agent.roles)}})
+
+
+async def refresh(request: web.Request) -> web.Response:
+    """A fresh access token for a valid one, while its login session lives (the desk calls it before expiry)."""
+    s = request.app[SERVICES]
+    now = time.time()
+    _, session = await _authenticated(request, now=now)
+    return web.json_response(access_token(s.signer, session, now=now, minutes=s.settings.agent_access_minutes))
+
+
+async def logout(request: web.Request) -> web.Response:
+    """Revoke the token's login session on every node (its desk sockets close at once). A token past its
+    expiry still logs out: it is genuine, and ending its session early only helps."""
+    s = request.app[SERVICES]
+    _, session = await _authenticated(request, now=time.time(), allow_expired=True)
+    await s.sessions.revoke(session.id, reason="logout")
+    return web.json_response({"status": "logged_out"})
+
+
+RECORDING_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}\.(ogg|wav)$")
+
+
+def _bearer(request: web.Request) -> str:
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else request.query.get("token", "")
+    if not token:
+        raise Unauthorized("an agent token is required", field="token")
+    return token
+
+
+async def _authenticated(request: web.Request, *, now: float, allow_expired: bool = False) -> tuple[Agent, LoginSession]:
+    s = request.app[SERVICES]
+    return await authenticate(_bearer(request), signer=s.signer, sessions=s.sessions, directory=s.directory,
+                              now=now, allow_expired=allow_expired)
+
+
+async def _agent_of(request: web.Request) -> Agent:
+    """The agent whose access token comes as ``Authorization: Bearer TOKEN`` or ``?token=`` (an ``<audio>``
+    element), if its login session still lives."""
+    agent, _ = await _authenticated(request, now=time.time())
+    return agent
+
+
+async def live_calls(request: web.Request) -> web.Response:
+    """Supervisors: the calls connected to agents on this node (to listen in)."""
+    agent = await _agent_of(request)
+    if "supervisor" not in agent.roles:
+        raise Forbidden("only supervisors can list calls")
+    calls = request.app[SERVICES].agent_calls.monitors.listing()
+    return web.json_response({"calls": calls})
+
+
+async def open_callbacks(request: web.Request) -> web.Response:
+    """Supervisors: every callback not closed yet (all nodes), soonest due first."""
+    agent = await _agent_of(request)
+    if "supervisor" not in agent.roles:
+        raise Forbidden("only supervisors can list callbacks")
+    return web.json_response({"callbacks": await request.app[SERVICES].callbacks.listing()})
+
+
+async def recording(request: web.Request) -> web.FileResponse:
+    """A recorded call, for the agent who handles the conversation or answered the call, and supervisors."""
+    s = request.app[SERVICES]
+    agent = await _agent_of(request)
+    cid, name = request.match_info["cid"], request.match_info["name"]
+    if not RECORDING_NAME_RE.match(name) or not RECORDING_NAME_RE.match(cid + ".ogg"):
+        raise NotFound("no such recording", field="name")
+    conv = await s.store.conversation(cid)
+    if conv is None:
+        raise NotFound("no such conversation", field="conversation_id")
+    if "supervisor" not in agent.roles and conv.get("agent_id") != agent.id:
+        answered = {e.get("agent_id") for e in await s.store.events(cid) if e["type"] == EventType.CALL_ANSWERED}
+        if agent.id not in answered:
+            raise Forbidden("only the conversation's agents and supervisors may play its recordings")
+    path = s.settings.data_dir / "recordings" / cid / name
+    if not path.is_file():
+        raise NotFound("no such recording", field="name")
+    log.info("recording played", extra={"agent_id": agent.id, "conversation_id": cid})
+    return web.FileResponse(path, headers={"Content-Type": "audio/ogg" if name.endswith(".ogg") else "audio/wav",
+                                           "Cache-Control": "private, no-store"})
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Ready when Redis answers. Strangers get the status only; loopback and supervisors also the details."""
+    s = request.app[SERVICES]
+    details = await _may_see_node_details(request)
+    try:
+        async with asyncio.timeout(2):
+            await s.redis.ping()
+    except (aioredis.RedisError, OSError, TimeoutError) as exc:
+        body = {"status": "unavailable"}
+        if details:
+            body["redis"] = str(exc) or type(exc).__name__
+        return web.json_response(body, status=503)
+    if not details:
+        return web.json_response({"status": "ready"})
+    return web.json_response({"status": "ready", "redis": "ok", "node": s.settings.node_id})
+
+
+LOOPBACK = ("127.0.0.1", "::1")
+
+
+def _from_loopback(request: web.Request) -> bool:
+    """A client on this machine: loopback, and not a request a local reverse proxy forwarded for someone else."""
+    s = request.app[SERVICES]
+    address = client_ip(request, s.limits.config.trusted_proxies)
+    if address == request.remote and ("X-Forwarded-For" in request.headers or "Forwarded" in request.headers):
+        return False   # an untrusted local proxy forwarding a stranger: the peer address proves nothing
+    return address in LOOPBACK or address.startswith("::ffff:127.")
+
+
+async def _may_see_node_details(request: web.Request) -> bool:
+    """Loopback, or a supervisor's token (a missing or bad token: a stranger, no error for health checks)."""
+    if _from_loopback(request):
+        return True
+    if "Authorization" not in request.headers and "token" not in request.query:
+        return False
+    try:
+        async with asyncio.timeout(2):
+            return "supervisor" in (await _agent_of(request)).roles
+    except Unauthorized:
+        return False
+    except (aioredis.RedisError, OSError, TimeoutError):   # sessions live in Redis: down, so cannot tell
+        return False
+
+
+async def stats(request: web.Request) -> web.Response:
+    """Operational counters for this node: loopback (the operator, the benchmarks) or a supervisor."""
+    if not _from_loopback(request) and "supervisor" not in (await _agent_of(request)).roles:
+        raise Forbidden("node statistics are only for supervisors and on loopback")
+    s = request.app[SERVICES]
+    return web.json_response({"node": s.settings.node_id, "calls": s.calls.stats(),
+                              "chat_bots": len(s.bots.bots)})
+
+
+def _page(name: str, content_type: str = "text/html", cors: bool = False) -> Any:
+    path = STATIC_DIR / name
+
+    async def handler(request: web.Request) -> web.FileResponse:
+        headers = {"Cache-Control": "no-cache"}
+        if cors:
+            headers["Access-Control-Allow-Origin"] = "*"
+        return web.FileResponse(path, headers={**headers, "Content-Type": f"{content_type}; charset=utf-8"})
+    return handler
+
+
+def add_routes(app: web.Application) -> None:
+    security_headers.install(app)
+    app.router.add_get("/", _page("index.html"))
+    app.router.add_get("/agent", _page("agent.html"))
+    app.router.add_get("/widget.js", _page("widget.js", "application/javascript", cors=True))
+    # webclient/static holds the browser files only (never the package's Python files); no symlinks followed.
+    app.router.add_static("/static/", STATIC_DIR, show_index=False, follow_symlinks=False)
+    app.router.add_post("/api/agent/login", login)
+    app.router.add_post("/api/agent/refresh", refresh)
+    app.router.add_post("/api/agent/logout", logout)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/api/stats", stats)
+    app.router.add_get("/api/recordings/{cid}/{name}", recording)
+    app.router.add_get("/api/calls", live_calls)
+    app.router.add_get("/api/callbacks", open_callbacks)

@@ -1,0 +1,68 @@
+"""What the edge's handlers reach: the node's services, typed, kept in the aiohttp app (built by ``gateway.runtime``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import aiohttp
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from gateway.calls.agent_calls import AgentCalls
+from gateway.calls.commands import CallCommands
+from gateway.calls.manager import CallManager
+from gateway.config import Settings
+from gateway.contact.agents import AgentDirectory
+from gateway.contact.callbacks import Callbacks
+from gateway.contact.conversations import Conversations
+from gateway.contact.limits import Limits
+from gateway.contact.presence import Presence
+from gateway.contact.queue_board import QueueBoard
+from gateway.contact.routing import Router
+from gateway.flows.chat_bot import ChatBots
+from gateway.flows.speech import SpeechRecognition
+from gateway.ops.retention import Retention
+from gateway.store.bus import Bus
+from gateway.store.embedded_redis import EmbeddedRedis
+from gateway.store.store import Keys, Store
+from gateway.wire.agents_watch import AgentsWatcher
+from gateway.wire.login_limits import LoginLimits
+from gateway.wire.sessions import LoginSessions
+from gateway.wire.site_tokens import SiteKeys
+from gateway.wire.tokens import TokenSigner
+from ivr.registry import FlowRegistry
+
+
+@dataclass
+class Services:
+    settings: Settings
+    redis: aioredis.Redis
+    keys: Keys
+    store: Store
+    bus: Bus
+    router: Router
+    presence: Presence
+    conversations: Conversations
+    signer: TokenSigner
+    directory: AgentDirectory
+    queue_board: QueueBoard
+    flows: FlowRegistry
+    calls: CallManager
+    bots: ChatBots
+    speech: SpeechRecognition
+    agent_calls: AgentCalls
+    call_commands: CallCommands
+    callbacks: Callbacks
+    http: aiohttp.ClientSession
+    limits: Limits          # abuse limits (gateway/contact/limits.py)
+    retention: Retention    # deletes old closed conversations (gateway/ops/retention.py)
+    sessions: LoginSessions      # agents' revocable login sessions (gateway/wire/sessions.py)
+    login_limits: LoginLimits    # failed-login backoff, counted before the password check (gateway/wire/login_limits.py)
+    agents_watch: AgentsWatcher  # the agents file followed: added agents log in, removed ones lose their sessions
+    embedded: EmbeddedRedis | None = None
+    site_keys: SiteKeys = field(default_factory=lambda: SiteKeys(()))   # verify sites' customer tokens
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+SERVICES = web.AppKey("services", Services)
+SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("sockets")  # open sockets, closed on shutdown
