@@ -1,8 +1,17 @@
 """Redis: the key layout, the atomic operations on it, the cross-node bus, the embedded server.
 
+Only this package talks to Redis (``tests/unit/test_store_keys.py`` fails on a ``redis`` import elsewhere,
+the composition root aside): the layers above call named operations.
+
 Modules:
 
-- ``bus``             Cross-node delivery: one Redis pub/sub connection per node, fanned out to local listeners.
-- ``embedded_redis``  A real Redis server for one gateway node when no ``REDIS_URL`` is given.
-- ``store``           Redis layout and the atomic operations on it.
+- ``keys``             Every key and channel, built in one place (the key table).
+- ``scripts``          The Lua scripts (``lua/NAME-N.lua``, shared code in ``lua/includes/``), loaded once per node, run by SHA.
+- ``store``            Conversations, queue, agents, calls: the atomic operations and the reads.
+- ``callback_store``   Callbacks' hashes, indexes and transitions.
+- ``limit_store``      Concurrent-call slots and failed-login buckets.
+- ``session_store``    Agents' login sessions.
+- ``retention_store``  The retention lock, the closed index, deleting a closed conversation.
+- ``bus``              Cross-node delivery: one Redis pub/sub connection per node, fanned out to local listeners.
+- ``embedded_redis``   A real Redis server for one gateway node when no ``REDIS_URL`` is given.
 """

@@ -1,0 +1,167 @@
+"""Every Redis key and pub/sub channel the gateway uses, built in one place: :class:`Keys`.
+
+``P`` is the configured prefix (``--key-prefix``, ``cg`` by default). A script never builds a key: every key it
+touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` checks both).
+
+| key | type | what |
+|---|---|---|
+| ``P:conv:ID`` | hash | conversation: customer_id, state, queue, agent_id, created_at, updated_at, queued_at, callback_id, preferred_agent |
+| ``P:conv:ID:ctx`` | hash | context variables |
+| ``P:conv:ID:tl`` | stream | the timeline; fields ``type`` and ``data`` (JSON) |
+| ``P:conv:ID:cids`` | hash | agent client message id -> ``conv/event`` id (exactly-once messages) |
+| ``P:customer:ID`` | hash | ``current``: the customer's latest conversation; ``last_agent``: who closed their last one |
+| ``P:customer:ID:cids`` | hash | customer client message id -> ``conv/event`` id, across conversations |
+| ``P:queue:NAME`` | zset | waiting conversations, scored by enqueue time (ms) |
+| ``P:agent:ID`` | hash | name, capacity, status, idle_since |
+| ``P:agent:ID:convs`` | set | conversations assigned to the agent |
+| ``P:agent:ID:sessions`` | zset | live desk connections (any node), scored by expiry (ms) |
+| ``P:agents`` | set | every agent id that ever connected |
+| ``P:secret:fingerprint`` | string | HMAC fingerprint of the signing secret (nodes with different ones are refused); the secret itself is never in Redis (``P:secret``: older versions only, migrated, gateway/wire/signing_secret.py) |
+| ``P:call:ID:node`` | string | the node a call waiting for / talking to an agent is anchored on (expires) |
+| ``P:stats:handle_ms`` | list | the latest answered calls' handle times (ms), newest first, for wait estimates |
+| ``P:cb:ID`` | hash | a callback: conversation_id, customer_id, queue, state, due_ms, attempts, ... (gateway/contact/callbacks.py) |
+| ``P:cb:due`` | zset | scheduled callbacks, scored by when they enter the queue (ms) |
+| ``P:cb:open`` | zset | callbacks not closed yet, scored by when they expire (ms) |
+| ``P:cb:queued`` | set | callbacks whose conversation waits in the routing queue |
+| ``P:cb:ringing`` | zset | callbacks being delivered, scored by when the customer's ringing ends (ms) |
+| ``P:closed`` | zset | closed conversations, scored by when they closed (ms): what retention looks at (gateway/ops/retention.py) |
+| ``P:closed:indexed`` | string | set once conversations closed before ``P:closed`` existed were indexed |
+| ``P:retention:lock`` | string | the node running a retention pass (expires) |
+| ``P:rl:KIND:c:ID`` / ``P:rl:KIND:ip:ADDR`` | hash | token bucket (``t`` tokens, ``ts`` ms) of a customer / address, KIND ``msg`` or ``conv`` (expires when full) |
+| ``P:calls:c:ID`` / ``P:calls:ip:ADDR`` | zset | calls a customer / address holds (``customer/call``), scored by expiry (ms) (gateway/contact/limits.py) |
+| ``P:login:session:SID`` | hash | an agent's login session: ``agent_id``, ``created``, ``expires`` (epoch ms); expires with it (gateway/wire/sessions.py) |
+| ``P:login:agent:ID`` | zset | the agent's login session ids scored by their expiry (ms) |
+| ``P:login:fail:pair:ID:ADDR`` / ``P:login:fail:ip:ADDR`` / ``P:login:fail:agent:ID`` | hash | failed logins (``n``, ``until`` ms) of an agent id from an address, of an address, of an agent id (gateway/wire/login_limits.py) |
+| ``P:login:known:ID`` | zset | addresses the agent logged in from, scored by the last success (ms) |
+
+Pub/sub channels: ``P:ch:conv:ID`` (timeline events and typing of one
+conversation), ``P:ch:customer:ID`` (the customer moved to a new conversation),
+``P:ch:agent:ID`` (assignments for one agent), ``P:ch:queue``
+(the waiting queue or agent presence changed), ``P:ch:node:NODE`` (agent call
+commands for the calls anchored on that node, and their replies).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    prefix: str = "cg"
+
+    def conv(self, cid: str) -> str:
+        return f"{self.prefix}:conv:{cid}"
+
+    def ctx(self, cid: str) -> str:
+        return f"{self.prefix}:conv:{cid}:ctx"
+
+    def timeline(self, cid: str) -> str:
+        return f"{self.prefix}:conv:{cid}:tl"
+
+    def client_ids(self, cid: str) -> str:
+        return f"{self.prefix}:conv:{cid}:cids"
+
+    def customer(self, cust: str) -> str:
+        return f"{self.prefix}:customer:{cust}"
+
+    def customer_client_ids(self, cust: str) -> str:
+        return f"{self.prefix}:customer:{cust}:cids"
+
+    def queue(self, name: str) -> str:
+        return f"{self.prefix}:queue:{name}"
+
+    def agent(self, aid: str) -> str:
+        return f"{self.prefix}:agent:{aid}"
+
+    def agent_convs(self, aid: str) -> str:
+        return f"{self.prefix}:agent:{aid}:convs"
+
+    def agent_sessions(self, aid: str) -> str:
+        return f"{self.prefix}:agent:{aid}:sessions"
+
+    @property
+    def agents(self) -> str:
+        return f"{self.prefix}:agents"
+
+    @property
+    def secret(self) -> str:
+        return f"{self.prefix}:secret"
+
+    @property
+    def secret_fingerprint(self) -> str:
+        return f"{self.prefix}:secret:fingerprint"
+
+    def login_session(self, sid: str) -> str:
+        return f"{self.prefix}:login:session:{sid}"
+
+    def login_sessions_of(self, aid: str) -> str:
+        return f"{self.prefix}:login:agent:{aid}"
+
+    def login_failures(self, aid: str, address: str) -> tuple[str, str, str]:
+        """The failed-login buckets of (agent id, address), of the address, of the agent id."""
+        p = f"{self.prefix}:login:fail"
+        return f"{p}:pair:{aid}:{address}", f"{p}:ip:{address}", f"{p}:agent:{aid}"
+
+    def login_known_addresses(self, aid: str) -> str:
+        return f"{self.prefix}:login:known:{aid}"
+
+    def call_node(self, call_id: str) -> str:
+        return f"{self.prefix}:call:{call_id}:node"
+
+    def node_channel(self, node_id: str) -> str:
+        return f"{self.prefix}:ch:node:{node_id}"
+
+    def callback(self, cb_id: str) -> str:
+        return f"{self.prefix}:cb:{cb_id}"
+
+    @property
+    def callbacks_due(self) -> str:
+        return f"{self.prefix}:cb:due"
+
+    @property
+    def callbacks_open(self) -> str:
+        return f"{self.prefix}:cb:open"
+
+    @property
+    def callbacks_queued(self) -> str:
+        return f"{self.prefix}:cb:queued"
+
+    @property
+    def callbacks_ringing(self) -> str:
+        return f"{self.prefix}:cb:ringing"
+
+    @property
+    def handle_times(self) -> str:
+        return f"{self.prefix}:stats:handle_ms"
+
+    @property
+    def closed_index(self) -> str:
+        return f"{self.prefix}:closed"
+
+    @property
+    def closed_indexed(self) -> str:
+        return f"{self.prefix}:closed:indexed"
+
+    @property
+    def retention_lock(self) -> str:
+        return f"{self.prefix}:retention:lock"
+
+    def rate_bucket(self, kind: str, who: str, ident: str) -> str:
+        return f"{self.prefix}:rl:{kind}:{who}:{ident}"
+
+    def call_slots(self, who: str, ident: str) -> str:
+        return f"{self.prefix}:calls:{who}:{ident}"
+
+    def customer_channel(self, cust: str) -> str:
+        return f"{self.prefix}:ch:customer:{cust}"
+
+    def conv_channel(self, cid: str) -> str:
+        return f"{self.prefix}:ch:conv:{cid}"
+
+    def agent_channel(self, aid: str) -> str:
+        return f"{self.prefix}:ch:agent:{aid}"
+
+    @property
+    def queue_channel(self) -> str:
+        return f"{self.prefix}:ch:queue"

@@ -1,0 +1,17 @@
+-- Close a conversation (by its agent, or by a bot flow with agent id '').
+-- KEYS: conv, timeline, queue, agent_convs, agent, conv channel, closed index   ARGV: conv id, agent id, now, data
+-- Returns 'ok', 'not_found', 'closed' or 'not_assigned'.
+--@include append
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return 'not_found' end
+if state == 'closed' then return 'closed' end
+if redis.call('HGET', KEYS[1], 'agent_id') ~= ARGV[2] then return 'not_assigned' end
+redis.call('ZREM', KEYS[3], ARGV[1])
+if ARGV[2] ~= '' then  -- '' : closed by a bot flow, no agent involved
+  redis.call('SREM', KEYS[4], ARGV[1])
+  redis.call('HSET', KEYS[5], 'idle_since', ARGV[3])
+end
+redis.call('HSET', KEYS[1], 'state', 'closed')
+redis.call('ZADD', KEYS[7], ARGV[3], ARGV[1])
+append(KEYS[2], KEYS[1], KEYS[6], 'closed', ARGV[4], ARGV[3])
+return 'ok'
