@@ -65,10 +65,10 @@ def shipped_flows_dir() -> Path:
 REDIS_POOL_SIZE = 64
 
 
-async def _shared_secret(redis: aioredis.Redis, keys: Keys, settings: Settings, *, embedded: bool) -> list[bytes]:
+async def _shared_secret(store: Store, settings: Settings, *, embedded: bool) -> list[bytes]:
     """The token secrets, the signing one first: ``--secret`` ("new,old" while rotating), else
     DATA_DIR/secret.key (0600); never a plain Redis value (see gateway/wire/signing_secret.py)."""
-    return await signing_secrets(redis, keys.prefix, settings.secret, settings.data_dir, embedded=embedded)
+    return await signing_secrets(store, settings.secret, settings.data_dir, embedded=embedded)
 
 
 def restrict_host_addresses(addresses: tuple[str, ...]) -> None:
@@ -157,7 +157,7 @@ async def start(settings: Settings) -> Services:
         async def publish_call(cid: str, message: dict[str, object]) -> None:
             await bus.publish(keys.conv_channel(cid), message)
 
-        limits = Limits(redis, keys, LimitConfig.from_settings(settings))
+        limits = Limits(store, LimitConfig.from_settings(settings))
         calls = CallManager(
             CallConfig(ice_servers=list(settings.ice_servers), max_calls=settings.max_calls, flow=settings.voice_flow),
             conversations, flows, Synthesizer(cache_dir=settings.data_dir / "tts-cache"), http, publish_call,
@@ -170,17 +170,17 @@ async def start(settings: Settings) -> Services:
         agent_calls.transcripts = Transcripts(speech.pool, settings.max_transcripts)
         call_commands = agent_calls.anchor = CallCommands(agent_calls, bus, store, keys, directory, settings.node_id)
         await call_commands.start()
-        sessions = LoginSessions(redis, keys, bus, lifetime_seconds=settings.agent_token_hours * 3600)
+        sessions = LoginSessions(store, bus, lifetime_seconds=settings.agent_token_hours * 3600)
         services = Services(
-            settings=settings, redis=redis, keys=keys, store=store, bus=bus, router=router,
+            settings=settings, keys=keys, store=store, bus=bus, router=router,
             presence=presence, conversations=conversations,
-            signer=TokenSigner(await _shared_secret(redis, keys, settings, embedded=embedded is not None)),
+            signer=TokenSigner(await _shared_secret(store, settings, embedded=embedded is not None)),
             directory=directory, queue_board=QueueBoard(bus, conversations, keys.queue_channel),
             flows=flows, calls=calls, speech=speech, agent_calls=agent_calls, call_commands=call_commands, callbacks=callbacks, http=http,
             embedded=embedded, site_keys=SiteKeys(settings.site_keys),
             limits=limits,
             sessions=sessions,
-            login_limits=LoginLimits(redis, keys, limits.config.trusted_proxies),   # parsed once
+            login_limits=LoginLimits(store, limits.config.trusted_proxies),   # parsed once
             agents_watch=AgentsWatcher(directory_path, directory, sessions),
             retention=Retention(store, retention_days=settings.retention_days,
                                 recordings=settings.data_dir / "recordings"),
@@ -229,7 +229,7 @@ async def stop(services: Services) -> None:
     if isinstance(reloader, asyncio.Task):
         await cancel_and_wait(reloader)
     steps = [services.agents_watch.stop, services.retention.stop, services.limits.stop, services.call_commands.stop, services.calls.close_all, services.bots.close_all, services.http.close, services.presence.stop, services.callbacks.stop, services.router.stop,
-             services.queue_board.stop, services.bus.stop, services.redis.aclose]
+             services.queue_board.stop, services.bus.stop, services.store.redis.aclose]
     if services.embedded is not None:
         steps.append(services.embedded.stop)
     for step in steps:

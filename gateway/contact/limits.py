@@ -6,7 +6,7 @@ The widget is a public door, so what one client can take is bounded:
   address (``--limit-messages-per-minute``, ``--limit-conversations-per-hour``; the address gets 10x the
   customer's, since several customers may share one address behind a NAT). A bucket holds as many tokens
   as the limit (a burst of that size is allowed: a widget resending its offline outbox) and refills
-  continuously. Refill and take are one Lua function (``take_tokens`` in gateway/store/store.py) over every
+  continuously. Refill and take are one Lua function (gateway/store/lua/includes/take_tokens.lua) over every
   bucket involved, so all nodes share the same buckets and a request takes from all of them or from none.
   A message takes its tokens inside the store's open-conversation script, which it runs anyway (no extra
   round trip; a resent duplicate is answered before and costs nothing), plus conversation tokens when it
@@ -18,7 +18,8 @@ The widget is a public door, so what one client can take is bounded:
 * **WebSocket connections** per address on this node: a plain counter in memory (a connection lives on
   exactly one node).
 
-Redis keys: see ``gateway/store/store.py`` (``P:rl:*`` buckets, ``P:calls:*`` call slots).
+Redis keys: see ``gateway/store/keys.py`` (``P:rl:*`` buckets, ``P:calls:*`` call slots); the call slots' Redis
+operations: gateway/store/limit_store.py.
 """
 
 from __future__ import annotations
@@ -30,13 +31,11 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError
-
 from gateway.client_ip import Network, parse_networks
 from gateway.config import Settings
 from gateway.errors import Conflict
-from gateway.store.store import Buckets, Keys
+from gateway.store.limit_store import LimitStore
+from gateway.store.store import Buckets, Store, StoreError
 from gateway.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -44,22 +43,6 @@ log = logging.getLogger(__name__)
 ADDRESS_FACTOR = 10            # an address may take this many times one customer's share of messages/conversations
 CALL_SLOT_SECONDS = 60.0       # a call slot not refreshed for this long (its node died) stops counting
 CALL_REFRESH_SECONDS = 20.0
-
-# KEYS: customer calls zset, address calls zset   ARGV: now ms, expires ms, member, customer limit, address limit
-# Returns 'ok', 'customer' or 'address' (which limit refused it), or 'duplicate' (that call holds a slot already).
-_ACQUIRE_CALL_SCRIPT = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
-if redis.call('ZSCORE', KEYS[1], ARGV[3]) then return 'duplicate' end
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return 'customer' end
-if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[5]) then return 'address' end
-for i = 1, 2 do
-  redis.call('ZADD', KEYS[i], ARGV[2], ARGV[3])
-  redis.call('PEXPIREAT', KEYS[i], ARGV[2])
-end
-return 'ok'
-"""
-
 
 class CallLimited(Exception):
     """This customer or address already holds all the calls it may: ``which`` is 'customer' or 'address'."""
@@ -90,20 +73,17 @@ class LimitConfig:
 @dataclass(frozen=True, slots=True)
 class _Slot:
     member: str
-    customer_key: str
-    address_key: str
+    keys: tuple[str, str]   # the customer's and the address' call-slot sets
 
 
 class Limits:
     """The node's view of the shared limits. ``clock`` (seconds) is replaceable so tests move time."""
 
-    def __init__(self, redis: aioredis.Redis, keys: Keys, config: LimitConfig,
-                 clock: Callable[[], float] = time.time):
-        self.redis = redis
-        self.keys = keys
+    def __init__(self, store: Store, config: LimitConfig, clock: Callable[[], float] = time.time):
+        self.db = LimitStore(store)
+        self.keys = store.keys
         self.config = config
         self.clock = clock
-        self._acquire = redis.register_script(_ACQUIRE_CALL_SCRIPT)
         self._slots: dict[str, _Slot] = {}          # call id -> its entries, for calls on this node
         self._connections: Counter[str] = Counter()  # address -> open sockets on this node
         self._refresher: asyncio.Task[None] | None = None
@@ -129,20 +109,18 @@ class Limits:
     async def acquire_call(self, call_id: str, customer_id: str, address: str) -> None:
         """Take a call slot for this customer and address (every node counts the same); CallLimited if none is
         left. Released by :meth:`release_call` (idempotent), or by expiry if this node dies."""
-        k = self.keys
         if call_id in self._slots:   # an offer with the id of a call (being) set up here: never a second slot
             raise Conflict(f"call {call_id} already exists", field="call_id")
-        slot = _Slot(f"{customer_id}/{call_id}", k.call_slots("c", customer_id), k.call_slots("ip", address))
+        slot = _Slot(f"{customer_id}/{call_id}", self.db.call_slot_keys(customer_id, address))
         self._slots[call_id] = slot   # before the await: a concurrent offer with the same id sees it
         now = self._now_ms()
         try:
-            result = await self._acquire(keys=[slot.customer_key, slot.address_key],
-                                         args=[now, now + int(CALL_SLOT_SECONDS * 1000), slot.member,
-                                               self.config.calls_per_customer, self.config.calls_per_ip])
+            which = await self.db.acquire_call_slot(
+                slot.keys, slot.member, now=now, expires=now + int(CALL_SLOT_SECONDS * 1000),
+                customer_limit=self.config.calls_per_customer, address_limit=self.config.calls_per_ip)
         except BaseException:
             del self._slots[call_id]
             raise
-        which = result.decode() if isinstance(result, bytes) else str(result)
         if which == "ok":
             return
         del self._slots[call_id]
@@ -158,22 +136,15 @@ class Limits:
         slot = self._slots.pop(call_id, None)
         if slot is None:
             return
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.zrem(slot.customer_key, slot.member)
-        pipe.zrem(slot.address_key, slot.member)
-        await pipe.execute()
+        await self.db.release_call_slot(slot.keys, slot.member)
 
     async def refresh_calls(self) -> None:
         """Keep the slots of this node's live calls from expiring."""
         if not self._slots:
             return
         expires = self._now_ms() + int(CALL_SLOT_SECONDS * 1000)
-        pipe = self.redis.pipeline(transaction=False)
-        for slot in list(self._slots.values()):
-            for key in (slot.customer_key, slot.address_key):
-                pipe.zadd(key, {slot.member: expires}, xx=True)
-                pipe.pexpireat(key, expires)
-        await pipe.execute()
+        await self.db.refresh_call_slots([(slot.keys, slot.member) for slot in self._slots.values()],
+                                         expires=expires)
 
     def held_calls(self) -> list[str]:
         return sorted(self._slots)
@@ -206,5 +177,5 @@ class Limits:
             await asyncio.sleep(CALL_REFRESH_SECONDS)
             try:
                 await self.refresh_calls()
-            except RedisError as exc:   # next round tries again; a slot lives 3 rounds
+            except StoreError as exc:   # next round tries again; a slot lives 3 rounds
                 log.warning("call slots not refreshed: %s", exc)

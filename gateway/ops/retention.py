@@ -23,14 +23,12 @@ import logging
 import secrets
 import shutil
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from redis.exceptions import RedisError
-
-from gateway.store.store import Store, _s
+from gateway.store.retention_store import RetentionStore
+from gateway.store.store import Store, StoreError
 from gateway.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -40,39 +38,6 @@ FIRST_RUN_SECONDS = 60.0     # the first one shortly after the node starts
 LOCK_SECONDS = 600.0         # a pass holds the lock at most this long (it expires if the node dies)
 BATCH = 200
 MAX_BATCHES = 50             # at most 10,000 conversations per pass; the next pass goes on
-
-# Delete a closed conversation that has not changed since ``cutoff``, with what only it owns.
-# KEYS: conv, ctx, timeline, client_ids, customer, customer client ids, closed index
-# ARGV: conv id, cutoff ms, customer id
-# Returns {status, whole}: status 'deleted', or why not ('gone', 'not_closed', 'newer'); whole is 'customer' when
-# the customer's record went too (this was their latest conversation, so every earlier one is older still).
-_DELETE_SCRIPT = """
-local state = redis.call('HGET', KEYS[1], 'state')
-if not state then redis.call('ZREM', KEYS[7], ARGV[1]) return {'gone', ''} end
-if state ~= 'closed' or (redis.call('HGET', KEYS[1], 'customer_id') or '') ~= ARGV[3] then
-  redis.call('ZREM', KEYS[7], ARGV[1])
-  return {'not_closed', ''}
-end
-local updated = redis.call('HGET', KEYS[1], 'updated_at') or '0'
-if tonumber(updated) > tonumber(ARGV[2]) then   -- a note after the close: kept until that is old too
-  redis.call('ZADD', KEYS[7], updated, ARGV[1])
-  return {'newer', ''}
-end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
-redis.call('ZREM', KEYS[7], ARGV[1])
-if redis.call('HGET', KEYS[5], 'current') == ARGV[1] then
-  redis.call('DEL', KEYS[5], KEYS[6])
-  return {'deleted', 'customer'}
-end
-return {'deleted', ''}
-"""
-
-# KEYS: lock   ARGV: owner token.  Release only our own lock.
-_UNLOCK_SCRIPT = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
 
 @dataclass
 class RetentionReport:
@@ -93,8 +58,7 @@ class Retention:
         self.clock = clock
         self.run_seconds = run_seconds
         self.first_run_seconds = first_run_seconds
-        self._delete = store.redis.register_script(_DELETE_SCRIPT)
-        self._unlock = store.redis.register_script(_UNLOCK_SCRIPT)
+        self.db = RetentionStore(store)
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -107,22 +71,20 @@ class Retention:
         """Delete what is older than the retention period now (per ``clock``)."""
         cutoff = int((self.clock() - self.retention_days * 86400) * 1000)
         report = RetentionReport(cutoff)
-        redis, keys = self.store.redis, self.store.keys
         owner = secrets.token_hex(8)
-        if await redis.set(keys.retention_lock, owner, nx=True, px=int(LOCK_SECONDS * 1000)):
+        if await self.db.lock(owner, ms=int(LOCK_SECONDS * 1000)):
             report.ran_redis = True
             try:
                 report.indexed = await self._index_closed()
                 for _ in range(MAX_BATCHES):
-                    batch = [_s(c) for c in await redis.zrangebyscore(keys.closed_index, "-inf", cutoff,
-                                                                       start=0, num=BATCH)]
+                    batch = await self.db.closed_before(cutoff, BATCH)
                     for cid in batch:
                         if await self.delete_conversation(cid, cutoff) == "deleted":
                             report.conversations.append(cid)
                     if len(batch) < BATCH:
                         break
             finally:
-                await self._unlock(keys=[keys.retention_lock], args=[owner])
+                await self.db.unlock(owner)
         report.recordings = await self._sweep_recordings(cutoff)
         if report.conversations or report.recordings:
             log.info("retention: deleted %d conversations and the recordings of %d closed before %s",
@@ -133,55 +95,25 @@ class Retention:
     async def delete_conversation(self, cid: str, cutoff: int) -> str:
         """Delete a conversation closed and unchanged since ``cutoff`` (ms) and every key only it owns:
         'deleted', or why it was kept ('newer', 'not_closed') or 'gone'."""
-        store, k = self.store, self.store.keys
-        customer = await store.redis.hget(k.conv(cid), "customer_id")
-        customer_id = _s(customer) if customer is not None else ""
-        callback_ids = sorted({e["callback_id"] for e in await store.events(cid)
+        customer_id = await self.db.customer_of(cid)
+        callback_ids = sorted({e["callback_id"] for e in await self.store.events(cid)
                                if e["type"] == "callback" and isinstance(e.get("callback_id"), str)})
-        status, whole = await self._delete(
-            keys=[k.conv(cid), k.ctx(cid), k.timeline(cid), k.client_ids(cid), k.customer(customer_id),
-                  k.customer_client_ids(customer_id), k.closed_index],
-            args=[cid, cutoff, customer_id])
-        if _s(status) != "deleted":
-            return _s(status)
-        if callback_ids:   # closed with the conversation; nothing else refers to them
-            pipe = store.redis.pipeline(transaction=False)
-            for cb_id in callback_ids:
-                pipe.delete(k.callback(cb_id))
-                pipe.zrem(k.callbacks_due, cb_id)
-                pipe.zrem(k.callbacks_open, cb_id)
-                pipe.zrem(k.callbacks_ringing, cb_id)
-                pipe.srem(k.callbacks_queued, cb_id)
-            await pipe.execute()
-        if _s(whole) != "customer":
-            cids_key = k.customer_client_ids(customer_id)
-            stale = [_s(f) async for f, ref in store.redis.hscan_iter(cids_key) if _s(ref).startswith(cid + "/")]
-            if stale:
-                await store.redis.hdel(cids_key, *stale)
+        status, whole = await self.db.delete_conversation(cid, customer_id, cutoff)
+        if status != "deleted":
+            return status
+        await self.db.delete_callbacks(callback_ids)   # closed with the conversation; nothing else refers to them
+        if not whole:
+            await self.db.forget_client_ids(customer_id, cid)
         log.info("retention: deleted conversation (%d callbacks)%s", len(callback_ids),
-                 " and the customer's record" if _s(whole) == "customer" else "",
+                 " and the customer's record" if whole else "",
                  extra={"conversation_id": cid, "customer_id": customer_id})
         return "deleted"
 
     async def _index_closed(self, batch: int = 500) -> int:
         """Once per Redis: index the conversations closed before ``P:closed`` existed."""
-        redis, k = self.store.redis, self.store.keys
-        if await redis.exists(k.closed_indexed):
+        found = await self.db.index_closed(batch)
+        if found is None:
             return 0
-        prefix = k.conv("")
-        found = 0
-        async for chunk in _chunks(redis.scan_iter(match=prefix + "*", count=batch, _type="hash"), batch):
-            ids = [rest for rest in (_s(key)[len(prefix):] for key in chunk) if ":" not in rest]
-            pipe = redis.pipeline(transaction=False)
-            for cid in ids:
-                pipe.hmget(k.conv(cid), "state", "updated_at")
-            rows = await pipe.execute() if ids else []
-            closed = {cid: int(_s(at)) for cid, (state, at) in zip(ids, rows)
-                      if state is not None and _s(state) == "closed" and at is not None}
-            if closed:
-                await redis.zadd(k.closed_index, closed, nx=True)   # type: ignore[arg-type]
-                found += len(closed)
-        await redis.set(k.closed_indexed, "1")
         if found:
             log.info("retention: indexed %d conversations closed earlier", found)
         return found
@@ -214,7 +146,7 @@ class Retention:
         while True:
             try:
                 await self.run_once()
-            except (RedisError, OSError) as exc:   # the next pass tries again
+            except (StoreError, OSError) as exc:   # the next pass tries again
                 log.warning("retention pass failed: %s", exc)
             await asyncio.sleep(self.run_seconds)
 
@@ -232,13 +164,3 @@ def _old_dirs(root: Path, cutoff_s: float) -> list[Path]:
             out.append(path)
     return sorted(out)
 
-
-async def _chunks(items: AsyncIterator[Any], size: int) -> AsyncIterator[list[Any]]:
-    chunk: list[Any] = []
-    async for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

@@ -26,7 +26,7 @@ bucket is cleared), so only failures accumulate.
 
 Redis keys: ``P:login:fail:pair:ID:ADDR``, ``P:login:fail:ip:ADDR``, ``P:login:fail:agent:ID`` (hash
 ``n``, ``until``; expire an hour after the last counted failure), ``P:login:known:ID`` (zset of
-addresses scored by the last success, ms).
+addresses scored by the last success, ms); gateway/store/keys.py. The two scripts: gateway/store/lua/login_*.lua.
 """
 
 from __future__ import annotations
@@ -37,12 +37,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import redis.asyncio as aioredis
 from aiohttp import web
 
 from gateway.client_ip import Network, client_ip, limit_key
 from gateway.errors import TooManyRequests
-from gateway.store.store import Keys
+from gateway.store.limit_store import LimitStore
+from gateway.store.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -65,79 +65,21 @@ class LoginLimitConfig:
     idle_ms: int = 3600 * 1000   # a bucket with no failure for this long (after its wait) is forgotten
 
 
-# KEYS: pair bucket, address bucket, agent bucket, agent's known addresses
-# ARGV: now ms, address, idle ms, then free, base ms, cap ms for the pair, address and agent buckets.
-# Returns {0, 0} when the attempt is counted (go on and check the password), else {wait ms, bucket 1-3}.
-_ATTEMPT = """
-local now = tonumber(ARGV[1])
-local exempt = redis.call('ZSCORE', KEYS[4], ARGV[2])
-local applies = {true, true, not exempt}
-local wait, which = 0, 0
-for i = 1, 3 do
-  if applies[i] then
-    local u = tonumber(redis.call('HGET', KEYS[i], 'until') or '0')
-    if u - now > wait then wait, which = u - now, i end
-  end
-end
-if wait > 0 then return {math.ceil(wait), which} end
-local idle = tonumber(ARGV[3])
-for i = 1, 3 do
-  local free = tonumber(ARGV[1 + 3 * i])
-  local base = tonumber(ARGV[2 + 3 * i])
-  local cap = tonumber(ARGV[3 + 3 * i])
-  local n = redis.call('HINCRBY', KEYS[i], 'n', 1)
-  local delay = 0
-  if n >= free then
-    delay = math.floor(math.min(cap, base * 2 ^ (n - free)))
-    redis.call('HSET', KEYS[i], 'until', now + delay)
-  end
-  redis.call('PEXPIRE', KEYS[i], delay + idle)
-end
-return {0, 0}
-"""
-
-# KEYS: pair bucket, address bucket, agent bucket, agent's known addresses
-# ARGV: now ms, address, known-address lifetime ms, known addresses kept, free of the address and agent buckets
-# The attempt counted by _ATTEMPT was not a failure: give it back; remember the address as the agent's.
-_SUCCEEDED = """
-redis.call('DEL', KEYS[1])
-for i = 2, 3 do
-  if redis.call('EXISTS', KEYS[i]) == 1 then
-    local n = redis.call('HINCRBY', KEYS[i], 'n', -1)
-    if n <= 0 then redis.call('DEL', KEYS[i])
-    elseif n < tonumber(ARGV[3 + i]) then redis.call('HDEL', KEYS[i], 'until') end
-  end
-end
-redis.call('ZADD', KEYS[4], ARGV[1], ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[3]))
-redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -1 - tonumber(ARGV[4]))
-redis.call('PEXPIRE', KEYS[4], ARGV[3])
-return 1
-"""
-
 _WHICH = {1: "agent id and address", 2: "address", 3: "agent id (all addresses)"}
 
 
 class LoginLimits:
     """Shared by every node through Redis. ``clock`` (seconds) is replaceable so tests move time."""
 
-    def __init__(self, redis: aioredis.Redis, keys: Keys, trusted_proxies: tuple[Network, ...],
+    def __init__(self, store: Store, trusted_proxies: tuple[Network, ...],
                  config: LoginLimitConfig | None = None, clock: Callable[[], float] = time.time):
-        self.redis = redis
-        self.keys = keys
+        self.db = LimitStore(store)
         self.proxies = trusted_proxies
         self.config = config or LoginLimitConfig()
         self.clock = clock
-        self._attempt = redis.register_script(_ATTEMPT)
-        self._succeeded = redis.register_script(_SUCCEEDED)
 
     def address(self, request: web.BaseRequest) -> str:
         return limit_key(client_ip(request, self.proxies))
-
-    def _keys(self, agent_id: str, address: str) -> list[str]:
-        p = f"{self.keys.prefix}:login"
-        return [f"{p}:fail:pair:{agent_id}:{address}", f"{p}:fail:ip:{address}", f"{p}:fail:agent:{agent_id}",
-                f"{p}:known:{agent_id}"]
 
     async def attempt(self, agent_id: str, address: str) -> None:
         """Count a login attempt before its password is checked; TooManyRequests (with ``retry_after``) if over."""
@@ -145,7 +87,7 @@ class LoginLimits:
         args: list[int | str] = [int(self.clock() * 1000), address, c.idle_ms]
         for b in (c.pair, c.address, c.agent):
             args += [b.free, b.base_ms, b.cap_ms]
-        wait_ms, which = (int(x) for x in await self._attempt(keys=self._keys(agent_id, address), args=args))
+        wait_ms, which = await self.db.login_attempt(agent_id, address, args)
         if wait_ms <= 0:
             return
         retry_after = max(1, math.ceil(wait_ms / 1000))
@@ -155,6 +97,6 @@ class LoginLimits:
 
     async def succeeded(self, agent_id: str, address: str) -> None:
         c = self.config
-        await self._succeeded(keys=self._keys(agent_id, address),
-                              args=[int(self.clock() * 1000), address, KNOWN_ADDRESS_DAYS * 86400 * 1000,
-                                    KNOWN_ADDRESSES, c.address.free, c.agent.free])
+        await self.db.login_succeeded(agent_id, address,
+                                      [int(self.clock() * 1000), address, KNOWN_ADDRESS_DAYS * 86400 * 1000,
+                                       KNOWN_ADDRESSES, c.address.free, c.agent.free])

@@ -12,7 +12,6 @@ import re
 import time
 from typing import Any
 
-import redis.asyncio as aioredis
 from aiohttp import web
 
 from gateway.client_ip import client_ip
@@ -21,6 +20,7 @@ from gateway.contact.passwords import hash_password, verify_password
 from gateway.errors import BadRequest, Forbidden, GatewayError, InternalError, NotFound, TooManyRequests, Unauthorized
 from gateway.json_input import check_text, loads_object
 from gateway.protocol import EventType
+from gateway.store.store import StoreError
 from gateway.wire import security_headers
 from gateway.wire.services import SERVICES
 from gateway.wire.sessions import LoginSession, access_token, authenticate
@@ -190,8 +190,8 @@ async def readyz(request: web.Request) -> web.Response:
     details = await _may_see_node_details(request)
     try:
         async with asyncio.timeout(2):
-            await s.redis.ping()
-    except (aioredis.RedisError, OSError, TimeoutError) as exc:
+            await s.store.ping()
+    except (StoreError, OSError, TimeoutError) as exc:
         body = {"status": "unavailable"}
         if details:
             body["redis"] = str(exc) or type(exc).__name__
@@ -224,7 +224,7 @@ async def _may_see_node_details(request: web.Request) -> bool:
             return "supervisor" in (await _agent_of(request)).roles
     except Unauthorized:
         return False
-    except (aioredis.RedisError, OSError, TimeoutError):   # sessions live in Redis: down, so cannot tell
+    except (StoreError, OSError, TimeoutError):   # sessions live in Redis: down, so cannot tell
         return False
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import aiohttp
-import redis.asyncio as aioredis
 from aiohttp import web
 
 from gateway.calls.agent_calls import AgentCalls
@@ -36,7 +35,6 @@ from ivr.registry import FlowRegistry
 @dataclass
 class Services:
     settings: Settings
-    redis: aioredis.Redis
     keys: Keys
     store: Store
     bus: Bus

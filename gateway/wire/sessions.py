@@ -15,12 +15,9 @@ routes, the desk socket's hello) checks that the session still exists. So:
 
 Not to be confused with presence's ``P:agent:ID:sessions`` (open desk connections, gateway/contact/presence.py).
 
-Redis keys (``P`` is the prefix):
-
-| key | type | what |
-|---|---|---|
-| ``P:login:session:SID`` | hash | ``agent_id``, ``created``, ``expires`` (epoch ms); expires with the session |
-| ``P:login:agent:ID`` | zset | the agent's session ids scored by their expiry (ms), for revoke_agent |
+Redis keys: ``P:login:session:SID`` (hash ``agent_id``, ``created``, ``expires``; expires with the session) and
+``P:login:agent:ID`` (the agent's session ids scored by their expiry, for revoke_agent); gateway/store/keys.py.
+Their Redis operations: gateway/store/session_store.py.
 """
 
 from __future__ import annotations
@@ -30,12 +27,11 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-import redis.asyncio as aioredis
-
 from gateway.contact.agents import Agent, AgentDirectory
 from gateway.errors import Unauthorized
 from gateway.store.bus import Bus
-from gateway.store.store import Keys
+from gateway.store.session_store import SessionStore
+from gateway.store.store import Store
 from gateway.wire.tokens import AGENT, TokenSigner
 
 log = logging.getLogger(__name__)
@@ -43,24 +39,6 @@ log = logging.getLogger(__name__)
 SESSION_REVOKED = "session_revoked"   # error code (HTTP 401 problem JSON and the socket's error frame)
 CLOSE_SESSION_REVOKED = 4401          # WebSocket close code after that error frame: do not reconnect
 BUS_KIND = "session_revoked"          # bus message kind on P:ch:agent:ID
-
-# KEYS: session hash   ARGV: none.   Deletes the session; returns its agent id ('' when there was none).
-_REVOKE_ONE = """
-local agent = redis.call('HGET', KEYS[1], 'agent_id')
-if not agent then return '' end
-redis.call('DEL', KEYS[1])
-return agent
-"""
-
-# KEYS: agent's session zset   ARGV: session key prefix ('P:login:session:')
-# Deletes every session of the agent and the set; returns the session ids.
-_REVOKE_ALL = """
-local sids = redis.call('ZRANGE', KEYS[1], 0, -1)
-for _, sid in ipairs(sids) do redis.call('DEL', ARGV[1] .. sid) end
-redis.call('DEL', KEYS[1])
-return sids
-"""
-
 
 @dataclass(frozen=True, slots=True)
 class LoginSession:
@@ -77,45 +55,25 @@ def revoked(message: str = "your session has ended (logged out, revoked or expir
     return Unauthorized(message, field="token", code=SESSION_REVOKED)
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 class LoginSessions:
-    def __init__(self, redis: aioredis.Redis, keys: Keys, bus: Bus, *, lifetime_seconds: float):
-        self.redis = redis
-        self.keys = keys
+    def __init__(self, store: Store, bus: Bus, *, lifetime_seconds: float):
+        self.db = SessionStore(store)
+        self.keys = store.keys
         self.bus = bus
         self.lifetime_ms = int(lifetime_seconds * 1000)
-        self._revoke_one = redis.register_script(_REVOKE_ONE)
-        self._revoke_all = redis.register_script(_REVOKE_ALL)
-
-    def _key(self, sid: str) -> str:
-        return f"{self.keys.prefix}:login:session:{sid}"
-
-    def _agent_key(self, agent_id: str) -> str:
-        return f"{self.keys.prefix}:login:agent:{agent_id}"
 
     async def create(self, agent_id: str, *, now: float) -> LoginSession:
         created = int(now * 1000)
         session = LoginSession(id=f"s_{secrets.token_urlsafe(18)}", agent_id=agent_id, created_ms=created,
                                expires_ms=created + self.lifetime_ms)
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(self._key(session.id), mapping={"agent_id": agent_id, "created": created,
-                                                  "expires": session.expires_ms})
-        pipe.pexpireat(self._key(session.id), session.expires_ms)
-        pipe.zremrangebyscore(self._agent_key(agent_id), "-inf", created)   # the ones that ended by themselves
-        pipe.zadd(self._agent_key(agent_id), {session.id: session.expires_ms})
-        pipe.pexpireat(self._agent_key(agent_id), session.expires_ms)         # the newest lives longest
-        await pipe.execute()
+        await self.db.create(session.id, agent_id, created_ms=created, expires_ms=session.expires_ms)
         return session
 
     async def check(self, sid: str, agent_id: str) -> LoginSession:
         """The live session ``sid`` of ``agent_id``, or Unauthorized ``session_revoked``."""
         if not sid:
             raise revoked("this token belongs to no session (issued before sessions existed); log in again")
-        raw = await self.redis.hgetall(self._key(sid))
-        values = {_text(k): _text(v) for k, v in raw.items()}
+        values = await self.db.get(sid)
         if values.get("agent_id") != agent_id:
             raise revoked()
         return LoginSession(id=sid, agent_id=agent_id, created_ms=int(values["created"]),
@@ -123,23 +81,20 @@ class LoginSessions:
 
     async def sessions_of(self, agent_id: str, *, now: float) -> list[str]:
         """Ids of the agent's sessions that have not expired (oldest first)."""
-        raw = await self.redis.zrangebyscore(self._agent_key(agent_id), int(now * 1000), "+inf")
-        return [_text(s) for s in raw]
+        return await self.db.live(agent_id, now_ms=int(now * 1000))
 
     async def revoke(self, sid: str, *, reason: str = "logout") -> bool:
         """End one session (logout) on every node; False when it had already ended."""
-        agent_id = _text(await self._revoke_one(keys=[self._key(sid)]))
+        agent_id = await self.db.revoke(sid)
         if not agent_id:
             return False
-        await self.redis.zrem(self._agent_key(agent_id), sid)
         await self._announce(agent_id, [sid], reason)
         log.info("login session revoked (%s)", reason, extra={"agent_id": agent_id})
         return True
 
     async def revoke_agent(self, agent_id: str, *, reason: str = "revoked") -> int:
         """End every session of the agent (password changed, agent removed) on every node; how many ended."""
-        sids = [_text(s) for s in await self._revoke_all(keys=[self._agent_key(agent_id)],
-                                                          args=[self._key("")])]
+        sids = await self.db.revoke_all(agent_id)
         if sids:
             await self._announce(agent_id, sids, reason)
         log.info("all %d login sessions of the agent revoked (%s)", len(sids), reason, extra={"agent_id": agent_id})

@@ -26,10 +26,9 @@ import os
 import secrets
 from pathlib import Path
 
-import redis.asyncio as aioredis
-
 from gateway.data_dir import PRIVATE_FILE
 from gateway.errors import ConfigError
+from gateway.store.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -79,35 +78,31 @@ def _read(path: Path) -> bytes:
     return value
 
 
-async def signing_secrets(redis: aioredis.Redis, prefix: str, configured: str | None, data_dir: Path, *,
-                          embedded: bool) -> list[bytes]:
+async def signing_secrets(store: Store, configured: str | None, data_dir: Path, *, embedded: bool) -> list[bytes]:
     """The secrets tokens are verified with, the signing one first."""
-    old_key = f"{prefix}:secret"
-    old = await redis.get(old_key)
+    old_key = store.keys.secret
+    old = await store.legacy_secret()
     if configured:
         chosen = configured_secrets(configured)
         if old is not None:
-            await _forget_old(redis, old_key, embedded, reason="a secret is configured")
+            await _forget_old(store, embedded, reason="a secret is configured")
     else:
         key_file = data_dir / KEY_FILE
-        migrating = old if isinstance(old, bytes) and len(old) >= 16 and not key_file.exists() else None
+        migrating = old if old is not None and len(old) >= 16 and not key_file.exists() else None
         chosen = [read_or_create_key_file(key_file, initial=migrating)]
         if migrating is not None:
             log.warning("moved the token signing secret from Redis (%s) to %s; existing tokens stay valid",
                         old_key, key_file)
         if old is not None:
-            await _forget_old(redis, old_key, embedded, reason=f"it now lives in {key_file}")
-    await _check_fingerprint(redis, prefix, chosen, from_key_file=not configured, embedded=embedded)
+            await _forget_old(store, embedded, reason=f"it now lives in {key_file}")
+    await _check_fingerprint(store, chosen, from_key_file=not configured, embedded=embedded)
     return chosen
 
 
-async def _forget_old(redis: aioredis.Redis, old_key: str, embedded: bool, *, reason: str) -> None:
+async def _forget_old(store: Store, embedded: bool, *, reason: str) -> None:
+    old_key = store.keys.secret
     if embedded:
-        await redis.delete(old_key)
-        try:
-            await redis.bgrewriteaof()  # the AOF still holds the SET until it is rewritten
-        except aioredis.ResponseError as exc:  # one already running (another node sharing the data dir)
-            log.info("AOF rewrite not started now: %s", exc)
+        await store.delete_legacy_secret(rewrite_aof=True)  # the AOF still holds the SET until it is rewritten
         log.info("deleted the old token signing secret from the embedded Redis (%s) and rewrote its AOF",
                  reason)
     else:
@@ -116,12 +111,11 @@ async def _forget_old(redis: aioredis.Redis, old_key: str, embedded: bool, *, re
                     old_key, reason, old_key)
 
 
-async def _check_fingerprint(redis: aioredis.Redis, prefix: str, chosen: list[bytes], *, from_key_file: bool,
-                             embedded: bool) -> None:
-    key = f"{prefix}:secret:fingerprint"
-    stored = await redis.get(key)
+async def _check_fingerprint(store: Store, chosen: list[bytes], *, from_key_file: bool, embedded: bool) -> None:
+    key = store.keys.secret_fingerprint
+    stored = await store.secret_fingerprint()
     mine = {fingerprint(s) for s in chosen}
-    if isinstance(stored, bytes) and stored.decode() not in mine:
+    if stored is not None and stored not in mine:
         if from_key_file and not embedded:
             raise ConfigError(
                 "another node using this Redis signs tokens with a different secret (each node generated its "
@@ -130,4 +124,4 @@ async def _check_fingerprint(redis: aioredis.Redis, prefix: str, chosen: list[by
                 f"Redis key {key} and start again.", field="secret")
         log.warning("tokens signed before with another secret are no longer accepted (the secret changed, or "
                     "nodes sharing this Redis have different --secret values)")
-    await redis.set(key, fingerprint(chosen[0]))
+    await store.set_secret_fingerprint(fingerprint(chosen[0]))

@@ -13,7 +13,7 @@ from tests.support.servers import Node
 
 
 async def _timeline_lengths(node: Node) -> dict[str, int]:
-    redis = node.services.redis
+    redis = node.services.store.redis
     out = {}
     async for key in redis.scan_iter(match=node.services.keys.timeline("*")):
         out[key.decode()] = await redis.xlen(key)

@@ -18,7 +18,7 @@ from tests.support.servers import Node
 
 
 async def stored_conversations(node: Node) -> list[str]:
-    redis = node.services.redis
+    redis = node.services.store.redis
     return [key.decode() async for key in redis.scan_iter(match=node.services.keys.conv("*"))]
 
 
@@ -61,7 +61,7 @@ async def test_a_surrogate_message_stores_nothing_and_holds_no_agent_slot(client
         err = await cust.expect("error")
         assert err["code"] == "bad_field" and err["field"] in ("text", "client_id"), err
     assert await stored_conversations(node) == []
-    assert await node.services.redis.scard(node.services.keys.agent_convs("alice")) == 0
+    assert await node.services.store.redis.scard(node.services.keys.agent_convs("alice")) == 0
     assert await node.services.conversations.current_for_customer(cust.customer_id) is None
     # the socket goes on, and the agent's slot was never taken: the real message is assigned to her
     ack = await cust.say("hello, real text\nwith a second line")
@@ -71,14 +71,14 @@ async def test_a_surrogate_message_stores_nothing_and_holds_no_agent_slot(client
     assert got["text"] == "tab\tand newline\n kept"
     # the agent's side of the same conversation: refused, nothing appended, the conversation stays open
     cid = ack["conversation_id"]
-    timeline = await node.services.redis.xlen(node.services.keys.timeline(cid))
+    timeline = await node.services.store.redis.xlen(node.services.keys.timeline(cid))
     for frame in ({"type": "message", "conversation_id": cid, "client_id": "a1", "text": "hi \ud800"},
                   {"type": "note", "conversation_id": cid, "client_id": "a\u0007", "text": "note"},
                   {"type": "close", "conversation_id": cid, "disposition": "resolved\udfff"}):
         await alice.send(frame)            # json.dumps writes the surrogate as the escape \\ud800
         err = await alice.expect("error")
         assert err["code"] == "bad_field", err
-    assert await node.services.redis.xlen(node.services.keys.timeline(cid)) == timeline
+    assert await node.services.store.redis.xlen(node.services.keys.timeline(cid)) == timeline
     assert (await node.services.store.conversation(cid) or {}).get("state") == "assigned"
     await alice.say(cid, "a real answer")
 

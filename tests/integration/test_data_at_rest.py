@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 from gateway.data_dir import prepare_data_dir
 from gateway.errors import ConfigError
 from gateway.store.embedded_redis import AUTH_CONFIG, MAX_SOCKET_PATH, EmbeddedRedis
+from gateway.store.store import Keys, Store
 from gateway.wire.signing_secret import KEY_FILE, read_or_create_key_file, signing_secrets
 from tests.support.servers import GatewayProcess
 
@@ -128,11 +129,11 @@ async def test_old_secret_in_redis_is_moved_to_the_key_file(redis_url: str, tmp_
         old = b"an-old-secret-from-redis-0123456789"
         await redis.set("cg:secret", old)
         # a shared Redis keeps it (nodes of the old version may still read it); the node moves to the key file
-        assert await signing_secrets(redis, "cg", None, tmp_path, embedded=False) == [old]
+        assert await signing_secrets(Store(redis, Keys("cg")), None, tmp_path, embedded=False) == [old]
         assert (tmp_path / KEY_FILE).read_bytes().strip() == old and mode(tmp_path / KEY_FILE) == 0o600
         assert await redis.get("cg:secret") == old
         # its own (embedded) Redis forgets it
-        assert await signing_secrets(redis, "cg", None, tmp_path, embedded=True) == [old]
+        assert await signing_secrets(Store(redis, Keys("cg")), None, tmp_path, embedded=True) == [old]
         assert await redis.get("cg:secret") is None
     finally:
         await redis.aclose()
@@ -142,9 +143,9 @@ async def test_configured_secrets_win_and_rotate(redis_url: str, tmp_path: Path)
     redis = aioredis.Redis.from_url(redis_url)
     try:
         new, old = "new-secret-0123456789abcdef", "old-secret-0123456789abcdef"
-        assert await signing_secrets(redis, "cg", old, tmp_path, embedded=False) == [old.encode()]
+        assert await signing_secrets(Store(redis, Keys("cg")), old, tmp_path, embedded=False) == [old.encode()]
         # a rolling rotation: the stored fingerprint (old) is among this node's secrets
-        assert await signing_secrets(redis, "cg", f"{new}, {old}", tmp_path, embedded=False) == \
+        assert await signing_secrets(Store(redis, Keys("cg")), f"{new}, {old}", tmp_path, embedded=False) == \
             [new.encode(), old.encode()]
         assert not (tmp_path / KEY_FILE).exists()
     finally:
@@ -157,12 +158,12 @@ async def test_nodes_with_different_generated_secrets_on_one_redis_refuse_to_sta
     try:
         (tmp_path / "a").mkdir()
         (tmp_path / "b").mkdir()
-        first = await signing_secrets(redis, "cg", None, tmp_path / "a", embedded=False)
-        assert await signing_secrets(redis, "cg", None, tmp_path / "a", embedded=False) == first  # a restart
+        first = await signing_secrets(Store(redis, Keys("cg")), None, tmp_path / "a", embedded=False)
+        assert await signing_secrets(Store(redis, Keys("cg")), None, tmp_path / "a", embedded=False) == first  # a restart
         with pytest.raises(ConfigError, match="same --secret"):   # another machine: its own key file
-            await signing_secrets(redis, "cg", None, tmp_path / "b", embedded=False)
+            await signing_secrets(Store(redis, Keys("cg")), None, tmp_path / "b", embedded=False)
         # given the first node's secret, the second one joins
-        assert await signing_secrets(redis, "cg", first[0].decode(), tmp_path / "b", embedded=False) == first
+        assert await signing_secrets(Store(redis, Keys("cg")), first[0].decode(), tmp_path / "b", embedded=False) == first
     finally:
         await redis.aclose()
 

@@ -345,7 +345,7 @@ async def warm_up(session: aiohttp.ClientSession, node: Node, tally: Tally) -> N
 
 
 async def stored_conversations(node: Node) -> list[str]:
-    redis = node.services.redis
+    redis = node.services.store.redis
     return [key.decode() async for key in redis.scan_iter(match=node.services.keys.conv("*"))]
 
 

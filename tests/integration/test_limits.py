@@ -48,7 +48,7 @@ def answers_to(client_id: str, frame: dict[str, Any]) -> bool:
 
 async def conversations_in_redis(node: Node) -> list[str]:
     prefix = node.services.keys.conv("")
-    keys = [k.decode() async for k in node.services.redis.scan_iter(match=prefix + "*", _type="hash")]
+    keys = [k.decode() async for k in node.services.store.redis.scan_iter(match=prefix + "*", _type="hash")]
     return sorted(k[len(prefix):] for k in keys if ":" not in k[len(prefix):])
 
 
@@ -82,14 +82,14 @@ async def test_one_customer_holds_one_call_and_another_customer_still_gets_a_lin
         await again.dial()
         await again.status(CallStatus.IVR)
         slots = node.services.keys.call_slots("c", greedy.customer_id)
-        assert await node.services.redis.zrange(slots, 0, -1) == [f"{greedy.customer_id}/{again.call_id}".encode()]
+        assert await node.services.store.redis.zrange(slots, 0, -1) == [f"{greedy.customer_id}/{again.call_id}".encode()]
         await again.hangup()
         await third.hangup()
         await again.status(CallStatus.ENDED)
         await third.status(CallStatus.ENDED)
         for who in (greedy, other):
-            assert await node.services.redis.zcard(node.services.keys.call_slots("c", who.customer_id)) == 0
-        assert await node.services.redis.zcard(node.services.keys.call_slots("ip", "127.0.0.1")) == 0
+            assert await node.services.store.redis.zcard(node.services.keys.call_slots("c", who.customer_id)) == 0
+        assert await node.services.store.redis.zcard(node.services.keys.call_slots("ip", "127.0.0.1")) == 0
     finally:
         for caller in (first, second, third, again):
             await caller.close()
@@ -112,7 +112,7 @@ async def test_an_offer_reusing_a_live_calls_id_cannot_free_its_slot(clients: Cl
         assert sorted(a["type"] for a in answers) == ["call_answer", "error"], answers
         assert [a["code"] for a in answers if a["type"] == "error"] == ["conflict"]
         slots = node.services.keys.call_slots("c", tab1.customer_id)
-        assert await node.services.redis.zrange(slots, 0, -1) == [f"{tab1.customer_id}/{first.call_id}".encode()]
+        assert await node.services.store.redis.zrange(slots, 0, -1) == [f"{tab1.customer_id}/{first.call_id}".encode()]
         assert node.services.limits.held_calls() == [first.call_id]
         refused = await refused_call(tab1, later)            # the live call still holds the customer's one line
         assert (refused["status"], refused["reason"]) == ("ended", "call_limit")
@@ -149,7 +149,7 @@ async def test_calls_per_address_limit_and_other_addresses_still_call(settings: 
 async def test_a_dead_nodes_call_slots_expire(clients: Clients, node: Node) -> None:
     """A slot that is not refreshed (its node died) stops counting after CALL_SLOT_SECONDS; time is moved."""
     s = node.services
-    dead_node = Limits(s.redis, s.keys, s.limits.config)    # another node: takes a slot, then dies
+    dead_node = Limits(s.store, s.limits.config)    # another node: takes a slot, then dies
     await dead_node.acquire_call("ghost", "u_dead", "192.0.2.1")
     with pytest.raises(CallLimited):
         await s.limits.acquire_call("second", "u_dead", "192.0.2.1")

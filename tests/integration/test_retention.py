@@ -18,7 +18,7 @@ DAY = 86400.0
 
 
 async def keys_of(node: Node) -> set[str]:
-    return {k.decode() async for k in node.services.redis.scan_iter(match="cg:*")}
+    return {k.decode() async for k in node.services.store.redis.scan_iter(match="cg:*")}
 
 
 def record(root: Path, cid: str, mtime: float) -> Path:
@@ -40,7 +40,7 @@ async def test_retention_deletes_what_is_older_and_nothing_newer(clients: Client
     await s.conversations.close_without_agent(old_cid, "resolved")
     # a callback that was booked in it (closed with it)
     cb = s.keys.callback("cb_old")
-    await s.redis.hset(cb, mapping={"conversation_id": old_cid, "state": "closed"})
+    await s.store.redis.hset(cb, mapping={"conversation_id": old_cid, "state": "closed"})
     await s.store.append(old_cid, EventType.CALLBACK, {"callback_id": "cb_old", "action": "closed"}, now=now_ms())
     old_closed_at = int((await s.store.conversation(old_cid) or {})["updated_at"])
     await asyncio.sleep(0.05)
@@ -70,7 +70,7 @@ async def test_retention_deletes_what_is_older_and_nothing_newer(clients: Client
     assert recent_file.exists() and open_file.exists()
     assert await s.store.conversation(recent_cid) is not None and await s.store.conversation(open_cid) is not None
     assert [e["text"] for e in await s.store.events(recent_cid) if e["type"] == "message"] == ["a newer question"]
-    assert await s.redis.zrange(s.keys.closed_index, 0, -1) == [recent_cid.encode()]
+    assert await s.store.redis.zrange(s.keys.closed_index, 0, -1) == [recent_cid.encode()]
 
     # a second pass at the same time deletes nothing more; a year after everything, the recent one goes too
     assert (await retention.run_once()).conversations == []
@@ -89,11 +89,11 @@ async def test_only_one_node_runs_a_pass_at_a_time(clients: Clients, node: Node)
     def far() -> float:   # a clock far in the future
         return 4e9
 
-    await s.redis.set(s.keys.retention_lock, "another-node", px=60_000)
+    await s.store.redis.set(s.keys.retention_lock, "another-node", px=60_000)
     blocked = await Retention(s.store, retention_days=1, recordings=Path("/nonexistent"), clock=far).run_once()
     assert not blocked.ran_redis and blocked.conversations == []
     assert await s.store.conversation(cid) is not None
-    await s.redis.delete(s.keys.retention_lock)
+    await s.store.redis.delete(s.keys.retention_lock)
     # two passes at once (two nodes): each conversation is deleted once, and by one of them
     a, b = (Retention(s.store, retention_days=1, recordings=Path("/nonexistent"), clock=far) for _ in range(2))
     reports = await asyncio.gather(a.run_once(), b.run_once())
@@ -107,7 +107,7 @@ async def test_conversations_closed_before_the_index_existed_are_found(clients: 
     await cust.hello()
     cid = (await cust.say("from an older version"))["conversation_id"]
     await s.conversations.close_without_agent(cid, "resolved")
-    await s.redis.delete(s.keys.closed_index)        # as an older gateway left it: closed, not indexed
+    await s.store.redis.delete(s.keys.closed_index)        # as an older gateway left it: closed, not indexed
     report = await Retention(s.store, retention_days=1, recordings=Path("/nonexistent"), clock=lambda: 4e9).run_once()
     assert report.indexed == 1 and report.conversations == [cid]
     assert await s.store.conversation(cid) is None
