@@ -55,16 +55,15 @@ class CallCommands:
 
     async def anchored(self, call_id: str) -> None:
         """This node holds the call (it waits for or talks to an agent)."""
-        await self.store.redis.set(self.keys.call_node(call_id), self.node_id, ex=CALL_NODE_TTL)
+        await self.store.anchor_call(call_id, self.node_id, ttl_seconds=CALL_NODE_TTL)
 
     async def released(self, call_id: str) -> None:
-        await self.store.redis.delete(self.keys.call_node(call_id))
+        await self.store.release_call(call_id)
 
     async def run(self, agent: Agent, op: str, call_id: str, **args: Any) -> Any:
         """Do ``op`` on the call where it lives; returns its result (an SDP answer for accept / monitor)."""
         if call_id not in self.agent_calls.handoffs:
-            owner = await self.store.redis.get(self.keys.call_node(call_id))
-            node = owner.decode() if isinstance(owner, bytes) else owner
+            node = await self.store.call_node(call_id)
             if node and node != self.node_id:
                 return await self._remote(node, agent, op, call_id, args)
         return await self._local(agent, op, call_id, args)

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
-from redis.exceptions import RedisError
 
 from gateway.calls.agent_calls import AgentCalls
 from gateway.contact.conversations import ConversationHooks, Conversations
@@ -38,6 +37,7 @@ from gateway.flows.runner import FlowRunner
 from gateway.flows.speech import SpeechRecognition
 from gateway.flows.voice_channel import AudioFiles, VoiceChannel
 from gateway.protocol import CallStatus, EventType
+from gateway.store.store import StoreError
 from gateway.tasks import cancel_and_wait
 from ivr.actions import Say
 from ivr.events import Digits, Disconnected
@@ -228,7 +228,7 @@ class Call:
             await self.m.agents.call_ended(self)
         callbacks = self.m.conversations.callbacks
         if callbacks is not None:
-            with contextlib.suppress(GatewayError, RedisError):
+            with contextlib.suppress(GatewayError, StoreError):
                 await callbacks.call_ended(self.conversation_id)
         await self.leg.close()
         current = asyncio.current_task()
@@ -333,7 +333,7 @@ class CallManager:
             return
         try:
             await self.limits.release_call(call_id)
-        except RedisError as exc:
+        except StoreError as exc:
             log.warning("call slot of %s not released (it expires by itself): %s", call_id, exc)
 
     async def start(self, customer_id: str, cid: str, call_id: str, offer_sdp: str) -> tuple[Call, str]:

@@ -17,7 +17,7 @@ from gateway.contact.routing import DEFAULT_QUEUE, Router, Skills, format_skills
 from gateway.contact.wait_estimate import WaitEstimates, estimate_wait_ms
 from gateway.errors import Conflict, Forbidden, GatewayError, NotFound
 from gateway.protocol import CUSTOMER_VISIBLE, AgentStatus, Author, ConversationState, EventType
-from gateway.store.store import Buckets, Store, _s
+from gateway.store.store import Buckets, Store
 from ivr.events import QueueStatus
 
 if TYPE_CHECKING:
@@ -56,8 +56,7 @@ class Conversations:
         agent_id = conv.get("agent_id") or None
         agent_name = None
         if agent_id:
-            name = await self.store.redis.hget(self.store.keys.agent(agent_id), "name")
-            agent_name = _s(name) if name is not None else agent_id
+            agent_name = await self.store.agent_name(agent_id) or agent_id
         last = await self.store.last_event(cid, EventType.MESSAGE)
         return {
             "id": cid,
@@ -75,8 +74,7 @@ class Conversations:
         }
 
     async def current_for_customer(self, customer_id: str) -> str | None:
-        current = await self.store.redis.hget(self.store.keys.customer(customer_id), "current")
-        return _s(current) if current is not None else None
+        return await self.store.customer_current(customer_id)
 
     async def history(self, cid: str, after: str | None = None, *, for_customer: bool) -> list[dict[str, Any]]:
         events = await self.store.events(cid, after)
@@ -85,8 +83,8 @@ class Conversations:
         return events
 
     async def queue_position(self, cid: str) -> int | None:
-        rank = await self.store.redis.zrank(self.store.keys.queue(self.queue), cid)
-        return None if rank is None else int(rank) + 1  # type: ignore[arg-type]
+        rank = await self.store.queue_rank(self.queue, cid)
+        return None if rank is None else rank + 1
 
     async def waiting(self, limit: int = 50) -> list[dict[str, Any]]:
         out = []
@@ -97,7 +95,7 @@ class Conversations:
         return out
 
     async def assigned_to(self, agent_id: str) -> list[dict[str, Any]]:
-        ids = sorted(_s(c) for c in await self.store.redis.smembers(self.store.keys.agent_convs(agent_id)))
+        ids = await self.store.agent_conversations(agent_id)
         summaries = [await self.summary(cid) for cid in ids]
         return sorted((s for s in summaries if s is not None), key=lambda s: s["created_at"])
 
@@ -128,19 +126,20 @@ class Conversations:
         ``buckets``: the rate limits it counts against (gateway/contact/limits.py); over one, TooManyRequests and
         nothing is stored."""
         cids_key = self.store.keys.customer_client_ids(customer_id)
-        seen = await self.store.seen_client_id(cids_key, client_id)
+        seen, current = await self.store.customer_message_lookup(customer_id, client_id)
         if seen is not None:
             return Stored(seen[0], seen[1], duplicate=True)
         bot = self.on_opened_for_bot
         for _ in range(3):  # the conversation may close between open and append: open anew
             opened = await self.store.open_conversation(
                 customer_id, new_conversation_id(), self.queue, now=now_ms(), context=context, queued=bot is None,
-                buckets=buckets)
+                buckets=buckets, current_hint=current)
+            current = None   # a second round reads it again
             cid, created = opened.conversation_id, opened.created
             if created:
                 log.info("conversation opened", extra={"conversation_id": cid, "customer_id": customer_id})
-                await self.store.redis.publish(self.store.keys.customer_channel(customer_id),
-                                               f'{{"kind":"conversation","conversation_id":"{cid}"}}')
+                await self.store.publish(self.store.keys.customer_channel(customer_id),
+                                         f'{{"kind":"conversation","conversation_id":"{cid}"}}')
                 if bot is None:
                     await self._queue_changed()
             conv_id, event_id, status = await self.store.append(
@@ -181,11 +180,11 @@ class Conversations:
             raise Conflict(f"cannot close: {result.replace('_', ' ')}", field="conversation_id")
         log.info("conversation closed (%s)", disposition, extra={"conversation_id": cid, "agent_id": agent_id})
         if conv and conv.get("customer_id"):   # their next conversation prefers this agent
-            await self.store.redis.hset(self.store.keys.customer(conv["customer_id"]), "last_agent", agent_id)
+            await self.store.set_last_agent(conv["customer_id"], agent_id)
         if self.callbacks is not None:
             await self.callbacks.conversation_closed(cid)
-        await self.store.redis.publish(self.store.keys.agent_channel(agent_id),
-                                       f'{{"kind":"unassigned","conversation_id":"{cid}","reason":"closed"}}')
+        await self.store.publish(self.store.keys.agent_channel(agent_id),
+                                 f'{{"kind":"unassigned","conversation_id":"{cid}","reason":"closed"}}')
         self.router.kick()
         await self._queue_changed()
 
@@ -197,8 +196,8 @@ class Conversations:
         if result != "ok":
             return False
         log.info("conversation back in the queue (%s)", reason, extra={"conversation_id": cid, "agent_id": agent_id})
-        await self.store.redis.publish(self.store.keys.agent_channel(agent_id),
-                                       f'{{"kind":"unassigned","conversation_id":"{cid}","reason":"{reason}"}}')
+        await self.store.publish(self.store.keys.agent_channel(agent_id),
+                                 f'{{"kind":"unassigned","conversation_id":"{cid}","reason":"{reason}"}}')
         self.router.kick()
         await self._queue_changed()
         return True
@@ -218,11 +217,10 @@ class Conversations:
             raise Conflict(f"cannot transfer to {to_agent}: {result.replace('_', ' ')}", field="agent_id",
                            code="transfer_refused")
         log.info("transferred to %s", to_agent, extra={"conversation_id": cid, "agent_id": from_agent})
-        redis = self.store.redis
-        await redis.publish(self.store.keys.agent_channel(from_agent),
-                            f'{{"kind":"unassigned","conversation_id":"{cid}","reason":"transferred"}}')
-        await redis.publish(self.store.keys.agent_channel(to_agent),
-                            f'{{"kind":"assigned","conversation_id":"{cid}"}}')
+        await self.store.publish(self.store.keys.agent_channel(from_agent),
+                                 f'{{"kind":"unassigned","conversation_id":"{cid}","reason":"transferred"}}')
+        await self.store.publish(self.store.keys.agent_channel(to_agent),
+                                 f'{{"kind":"assigned","conversation_id":"{cid}"}}')
         await self._queue_changed()
 
     async def open_for_flow(self, customer_id: str, context: dict[str, str],
@@ -235,8 +233,8 @@ class Conversations:
         cid, created = opened.conversation_id, opened.created
         if created:
             log.info("conversation opened for a flow", extra={"conversation_id": cid, "customer_id": customer_id})
-            await self.store.redis.publish(self.store.keys.customer_channel(customer_id),
-                                           f'{{"kind":"conversation","conversation_id":"{cid}"}}')
+            await self.store.publish(self.store.keys.customer_channel(customer_id),
+                                     f'{{"kind":"conversation","conversation_id":"{cid}"}}')
         return cid, created
 
     async def record(self, cid: str, typ: EventType, data: dict[str, Any]) -> str:
@@ -276,13 +274,8 @@ class Conversations:
         loads = await self.router.agent_loads(now)
         available = sum(1 for a in loads if a.eligible)
         online = sum(1 for a in loads if a.online and a.status == AgentStatus.AVAILABLE)
-        redis = self.store.redis
-        waiting_ids = await self.router.waiting(1000)
-        pipe = redis.pipeline(transaction=False)
-        for wid in waiting_ids:
-            pipe.hget(self.store.keys.conv(wid), "queue")
-        names = await pipe.execute() if waiting_ids else []
-        waiting = sum(1 for n in names if n is not None and _s(n) == queue_name)
+        names = await self.store.conversation_fields(await self.router.waiting(1000), "queue")
+        waiting = sum(1 for (name,) in names if name == queue_name)
         wait_ms = estimate_wait_ms(waiting + 1, max(online, 1), await WaitEstimates(self.store).handle_times())
         if available:
             wait_ms = 0
@@ -290,7 +283,7 @@ class Conversations:
 
     async def _queue_changed(self) -> None:
         self.router.kick()
-        await self.store.redis.publish(self.store.keys.queue_channel, '{"kind":"queue"}')
+        await self.store.publish(self.store.keys.queue_channel, '{"kind":"queue"}')
 
 
 class ConversationHooks:

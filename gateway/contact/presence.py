@@ -16,7 +16,7 @@ from typing import Any
 from gateway.contact.agents import Agent
 from gateway.contact.routing import Router, format_skills, is_busy, now_ms
 from gateway.protocol import AgentStatus
-from gateway.store.store import Store, _s
+from gateway.store.store import Store
 from gateway.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -43,53 +43,39 @@ class Presence:
 
     async def join(self, agent: Agent) -> str:
         """A desk connection opened: register the session; returns its id."""
-        k = self.store.keys
         sid = secrets.token_hex(8)
         self._sessions[sid] = agent.id
-        pipe = self.store.redis.pipeline(transaction=True)
-        pipe.sadd(k.agents, agent.id)
-        pipe.hset(k.agent(agent.id), mapping={"name": agent.name, "capacity": agent.capacity,
-                                              "skills": format_skills(agent.skills)})
-        pipe.hsetnx(k.agent(agent.id), "status", AgentStatus.AWAY)
-        pipe.hsetnx(k.agent(agent.id), "idle_since", now_ms())
-        pipe.zadd(k.agent_sessions(agent.id), {sid: now_ms() + SESSION_TTL_SECONDS * 1000})
-        await pipe.execute()
+        await self.store.agent_joined(
+            agent.id, sid, {"name": agent.name, "capacity": agent.capacity, "skills": format_skills(agent.skills)},
+            {"status": str(AgentStatus.AWAY), "idle_since": now_ms()}, expires_ms=now_ms() + SESSION_TTL_SECONDS * 1000)
         await self._changed()
         return sid
 
     async def leave(self, sid: str, agent_id: str) -> None:
         self._sessions.pop(sid, None)
-        await self.store.redis.zrem(self.store.keys.agent_sessions(agent_id), sid)
+        await self.store.agent_left(agent_id, sid)
         await self._changed()
 
     async def set_status(self, agent_id: str, status: AgentStatus, reason: str = "") -> None:
         """Available or away (``reason``: why, e.g. "break", or "missed_call" when the gateway sets it)."""
-        k = self.store.keys
-        previous = await self.store.redis.hget(k.agent(agent_id), "status")
+        previous = await self.store.agent_field(agent_id, "status")
         mapping = {"status": str(status), "away_reason": reason if status == AgentStatus.AWAY else ""}
-        if status == AgentStatus.AVAILABLE and _s(previous or b"") != AgentStatus.AVAILABLE:
+        if status == AgentStatus.AVAILABLE and (previous or "") != AgentStatus.AVAILABLE:
             mapping["idle_since"] = str(now_ms())
-        await self.store.redis.hset(k.agent(agent_id), mapping=mapping)  # type: ignore[arg-type]
+        await self.store.update_agent(agent_id, mapping)
         log.info("agent is %s", status, extra={"agent_id": agent_id})
         await self._changed()
 
     async def set_activity(self, agent_id: str, activity: str, *, until_ms: int = 0) -> None:
         """What the agent is doing beyond their status: ``ringing``, ``on_call``, ``wrap_up`` (until
         ``until_ms``) or ``""``. Routing gives no new work while it lasts; every node sees it."""
-        await self.store.redis.hset(self.store.keys.agent(agent_id),
-                                    mapping={"activity": activity, "activity_until": str(until_ms)})
+        await self.store.update_agent(agent_id, {"activity": activity, "activity_until": str(until_ms)})
         log.info("agent activity: %s", activity or "none", extra={"agent_id": agent_id})
-        await self.store.redis.publish(self.store.keys.agent_channel(agent_id), '{"kind":"presence"}')
+        await self.store.publish(self.store.keys.agent_channel(agent_id), '{"kind":"presence"}')
         await self._changed()
 
     async def info(self, agent_id: str) -> dict[str, Any]:
-        k = self.store.keys
-        pipe = self.store.redis.pipeline(transaction=False)
-        pipe.hgetall(k.agent(agent_id))
-        pipe.scard(k.agent_convs(agent_id))
-        pipe.zcount(k.agent_sessions(agent_id), now_ms(), "+inf")
-        raw, active, sessions = await pipe.execute()
-        info = {_s(a): _s(b) for a, b in raw.items()}
+        ((info, active, sessions),) = await self.store.agent_loads([agent_id], now_ms())
         status = info.get("status", AgentStatus.OFFLINE) if sessions else AgentStatus.OFFLINE
         activity = info.get("activity", "")
         if activity == "wrap_up" and not is_busy(info, now_ms()):
@@ -101,17 +87,13 @@ class Presence:
 
     async def _changed(self) -> None:
         self.router.kick()
-        await self.store.redis.publish(self.store.keys.queue_channel, '{"kind":"agents"}')
+        await self.store.publish(self.store.keys.queue_channel, '{"kind":"agents"}')
 
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
-            expiry = now_ms() + SESSION_TTL_SECONDS * 1000
-            pipe = self.store.redis.pipeline(transaction=False)
-            for sid, aid in self._sessions.items():
-                pipe.zadd(self.store.keys.agent_sessions(aid), {sid: expiry})
-                pipe.zremrangebyscore(self.store.keys.agent_sessions(aid), "-inf", now_ms())
             try:
-                await pipe.execute()
+                await self.store.refresh_agent_sessions(dict(self._sessions),
+                                                        expires_ms=now_ms() + SESSION_TTL_SECONDS * 1000, now=now_ms())
             except Exception:
                 log.exception("presence heartbeat failed")

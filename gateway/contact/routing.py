@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 
 from gateway.protocol import AgentStatus
-from gateway.store.store import Store, _s
+from gateway.store.store import Store
 from gateway.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -186,46 +186,27 @@ class Router:
                 await asyncio.sleep(self.sweep_seconds)
 
     async def agent_loads(self, now: int) -> list[AgentLoad]:
-        k = self.store.keys
-        redis = self.store.redis
-        ids = sorted(_s(a) for a in await redis.smembers(k.agents))
-        if not ids:
-            return []
-        pipe = redis.pipeline(transaction=False)
-        for aid in ids:
-            pipe.hgetall(k.agent(aid))
-            pipe.scard(k.agent_convs(aid))
-            pipe.zcount(k.agent_sessions(aid), now, "+inf")
-        rows = await pipe.execute()
+        ids = await self.store.agent_ids()
         loads = []
-        for i, aid in enumerate(ids):
-            info = {_s(a): _s(b) for a, b in rows[3 * i].items()}
+        for aid, (info, active, sessions) in zip(ids, await self.store.agent_loads(ids, now), strict=True):
             if not info:
                 continue
             loads.append(AgentLoad(
                 id=aid, name=info.get("name", aid),
                 status=AgentStatus(info.get("status", AgentStatus.AWAY)),
-                online=rows[3 * i + 2] > 0, capacity=int(info.get("capacity", 0)),
-                active=int(rows[3 * i + 1]), idle_since=int(info.get("idle_since", 0) or 0),
+                online=sessions > 0, capacity=int(info.get("capacity", 0)),
+                active=active, idle_since=int(info.get("idle_since", 0) or 0),
                 skills=_skills(info.get("skills", "")),
                 busy=is_busy(info, now, calls_block_chats=self.calls_block_chats)))
         return loads
 
     async def waiting(self, limit: int = 200) -> list[str]:
-        return [_s(c) for c in await self.store.redis.zrange(self.store.keys.queue(self.queue), 0, limit - 1)]
+        return [cid for cid, _ in await self.store.waiting(self.queue, limit)]
 
     async def waiting_details(self, limit: int = 200) -> list[Waiting]:
-        redis = self.store.redis
-        rows: list[tuple[bytes, float]] = await redis.zrange(  # type: ignore[assignment]
-            self.store.keys.queue(self.queue), 0, limit - 1, withscores=True)
-        if not rows:
-            return []
-        pipe = redis.pipeline(transaction=False)
-        for cid, _ in rows:
-            pipe.hmget(self.store.keys.conv(_s(cid)), "priority", "skills", "preferred_agent")
-        details = await pipe.execute()
-        return [Waiting(_s(cid), int(score), int(_s(prio or b"0") or 0), _skills(_s(skills or b"")),
-                        _s(preferred or b""))
+        rows = await self.store.waiting(self.queue, limit)
+        details = await self.store.conversation_fields([cid for cid, _ in rows], "priority", "skills", "preferred_agent")
+        return [Waiting(cid, score, int(prio or "0"), _skills(skills or ""), preferred or "")
                 for (cid, score), (prio, skills, preferred) in zip(rows, details, strict=True)]
 
     async def dispatch(self) -> int:
@@ -242,12 +223,12 @@ class Router:
                 log.info("assigned to %s", agent.id, extra={"conversation_id": conv_id, "agent_id": agent.id})
                 for hook in self.on_assigned:   # before the agent is told, so their desk sees the result
                     await hook(conv_id, agent.id)
-                await self.store.redis.publish(self.store.keys.agent_channel(agent.id),
+                await self.store.publish(self.store.keys.agent_channel(agent.id),
                                                f'{{"kind":"assigned","conversation_id":"{conv_id}"}}')
             else:  # the world changed since the plan was made; the next pass sees it
                 log.info("assignment to %s skipped: %s", agent.id, result, extra={"conversation_id": conv_id})
                 self.kick()
                 break
         if assigned:
-            await self.store.redis.publish(self.store.keys.queue_channel, '{"kind":"queue"}')
+            await self.store.publish(self.store.keys.queue_channel, '{"kind":"queue"}')
         return assigned

@@ -14,7 +14,7 @@ import math
 from statistics import fmean
 
 from gateway.contact.routing import now_ms
-from gateway.store.store import Store, _s
+from gateway.store.store import Store
 
 HISTORY = 50
 
@@ -42,22 +42,11 @@ class WaitEstimates:
         self.store = store
 
     async def add_handle_time(self, ms: int) -> None:
-        pipe = self.store.redis.pipeline(transaction=True)
-        pipe.lpush(self.store.keys.handle_times, max(0, ms))
-        pipe.ltrim(self.store.keys.handle_times, 0, HISTORY - 1)
-        await pipe.execute()
+        await self.store.add_handle_time(ms, keep=HISTORY)
 
     async def handle_times(self) -> list[int]:
-        return [int(_s(v)) for v in await self.store.redis.lrange(self.store.keys.handle_times, 0, HISTORY - 1)]
+        return await self.store.handle_times(HISTORY)
 
     async def agents_online(self) -> int:
         """Agents with a live desk connection (any status): who will take the queue's callers."""
-        keys = self.store.keys
-        ids = [_s(a) for a in await self.store.redis.smembers(keys.agents)]
-        if not ids:
-            return 0
-        pipe = self.store.redis.pipeline(transaction=False)
-        now = now_ms()
-        for aid in ids:
-            pipe.zcount(keys.agent_sessions(aid), now, "+inf")
-        return sum(1 for n in await pipe.execute() if n)
+        return await self.store.agents_online(now_ms())

@@ -14,10 +14,9 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from redis.exceptions import RedisError
-
 from gateway.contact.agents import AgentDirectory, load_agents
 from gateway.errors import ConfigError
+from gateway.store.store import StoreError
 from gateway.tasks import cancel_and_wait
 from gateway.wire.sessions import LoginSessions
 
@@ -74,7 +73,7 @@ class AgentsWatcher:
             await asyncio.sleep(CHECK_SECONDS)
             try:
                 await self.check()
-            except RedisError as exc:   # the sessions could not be ended now: try again on the next round
+            except StoreError as exc:   # the sessions could not be ended now: try again on the next round
                 log.warning("agents file change not applied yet: %s", exc)
 
     async def check(self) -> Changes | None:
