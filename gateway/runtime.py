@@ -229,7 +229,7 @@ async def stop(services: Services) -> None:
     if isinstance(reloader, asyncio.Task):
         await cancel_and_wait(reloader)
     steps = [services.agents_watch.stop, services.retention.stop, services.limits.stop, services.call_commands.stop, services.calls.close_all, services.bots.close_all, services.http.close, services.presence.stop, services.callbacks.stop, services.router.stop,
-             services.queue_board.stop, services.bus.stop, services.store.redis.aclose]
+             services.queue_board.stop, services.bus.stop, services.store.aclose]
     if services.embedded is not None:
         steps.append(services.embedded.stop)
     for step in steps:

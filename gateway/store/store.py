@@ -377,6 +377,10 @@ class Store:
         """Raises StoreError (or OSError / TimeoutError) when Redis does not answer."""
         await self.redis.ping()
 
+    async def aclose(self) -> None:
+        """Close the Redis client and its connection pool (the node is stopping)."""
+        await self.redis.aclose()
+
 
 @dataclass(frozen=True, slots=True)
 class Buckets:

@@ -40,6 +40,18 @@ def test_no_module_outside_the_store_imports_redis() -> None:
     assert offenders == [], "reach Redis through a named operation in gateway/store/"
 
 
+def _reaches_for_the_client(path: Path) -> list[int]:
+    """Lines where ``path`` uses a ``.redis`` attribute (the store's client)."""
+    return [node.lineno for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path)))
+            if isinstance(node, ast.Attribute) and node.attr in ("redis", "_redis")]
+
+
+def test_no_module_outside_the_store_uses_the_stores_redis_client() -> None:
+    offenders = sorted(f"{p.relative_to(ROOT)}:{line}" for p in GATEWAY.rglob("*.py")
+                       if STORE not in p.parents and p not in MAY_IMPORT_REDIS for line in _reaches_for_the_client(p))
+    assert offenders == [], "add a named operation to gateway/store/ instead"
+
+
 def test_the_check_sees_an_import(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("from redis.exceptions import RedisError\n")
@@ -48,6 +60,8 @@ def test_the_check_sees_an_import(tmp_path: Path) -> None:
     assert _imports_redis(module)
     module.write_text("from gateway.store.store import StoreError\n")
     assert not _imports_redis(module)
+    module.write_text("async def f(store):\n    await store.redis.get('k')\n")
+    assert _reaches_for_the_client(module) == [2]
 
 
 def test_no_private_store_helper_is_imported_from_outside_the_store() -> None:

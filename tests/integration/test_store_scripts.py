@@ -1,0 +1,65 @@
+"""The Lua scripts from their files, on a real Redis: loaded once, run by SHA, loaded again when Redis forgot them;
+the scripts that get a key the caller read first (no key built inside Lua) read again when it changed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+
+from gateway.store.keys import Keys
+from gateway.store.scripts import sources
+from gateway.store.session_store import SessionStore
+from gateway.store.store import Store
+
+
+@pytest.fixture
+async def store(redis_url: str) -> AsyncIterator[Store]:
+    client = aioredis.Redis.from_url(redis_url)
+    yield Store(client, Keys("cg"))
+    await client.aclose()
+
+
+async def test_a_script_is_run_by_sha_and_loaded_again_after_redis_forgot_it(store: Store) -> None:
+    sha = store.scripts["open_conversation"]._script.sha
+    opened = await store.open_conversation("cust", "c1", "support", now=1000, context={})
+    assert opened.created
+    assert await store.redis.script_exists(sha) == [True]
+    await store.redis.script_flush()    # a restarted or failed-over Redis: no scripts cached
+    assert (await store.append("c1", "message", {"text": "hi"}, now=1001))[2] == "ok"
+    assert await store.open_conversation("cust", "c2", "support", now=1002, context={}) == \
+        type(opened)("c1", False, "queued")
+    assert [e["type"] for e in await store.events("c1")] == ["opened", "state", "message"]
+
+
+async def test_every_script_is_accepted_by_redis(store: Store) -> None:
+    for name, source in sources().items():
+        sha = await store.redis.script_load(source.text)
+        assert sha == store.scripts[name]._script.sha
+
+
+async def test_open_conversation_with_a_stale_current_conversation_reads_it_again(store: Store) -> None:
+    first = await store.open_conversation("cust", "c1", "support", now=1000, context={})
+    assert first.created
+    # the caller read 'no conversation' (or an old one) just before: the script sees the change, the store reads again
+    for hint in ("c0", "nonexistent"):
+        again = await store.open_conversation("cust", "c9", "support", now=1001, context={}, current_hint=hint)
+        assert (again.conversation_id, again.created, again.state) == ("c1", False, "queued")
+    assert await store.conversation("c9") is None
+    assert await store.close("c1", "support", "", "done", now=1002) == "ok"
+    new = await store.open_conversation("cust", "c2", "support", now=1003, context={}, current_hint="c1")
+    assert (new.conversation_id, new.created) == ("c2", True)
+    assert await store.customer_current("cust") == "c2"
+
+
+async def test_revoking_all_sessions_passes_each_session_key(store: Store) -> None:
+    sessions = SessionStore(store)
+    for sid in ("s1", "s2", "s3"):
+        await sessions.create(sid, "alice", created_ms=1000, expires_ms=10**13)
+    await sessions.create("x1", "bob", created_ms=1000, expires_ms=10**13)
+    assert sorted(await sessions.revoke_all("alice")) == ["s1", "s2", "s3"]
+    assert await sessions.get("s1") == {} and await sessions.live("alice", now_ms=0) == []
+    assert not await store.redis.exists(store.keys.login_sessions_of("alice"))
+    assert (await sessions.get("x1"))["agent_id"] == "bob"
+    assert await sessions.revoke_all("alice") == []
