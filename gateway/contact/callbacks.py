@@ -111,6 +111,7 @@ class Callbacks:
         now = self.clock()
         due_ms = now if due is None else max(now, int(due.timestamp() * 1000))
         cb_id = "cb_" + secrets.token_hex(8)
+        existing: str | None = conv.get("callback_id", "")
         expires_ms = due_ms + int(expire_after * 1000)
         fields: dict[str, str | int] = {
             "id": cb_id, "conversation_id": cid, "customer_id": conv.get("customer_id", ""), "queue": queue,
@@ -122,7 +123,8 @@ class Callbacks:
                  "max_attempts": fields["max_attempts"]}
         for _ in range(3):
             result = await self.db.request(cid, cb_id, now=now, due_ms=due_ms, expires_ms=expires_ms, fields=fields,
-                                           event=event)
+                                           event=event, existing_hint=existing)
+            existing = None   # a second round reads it again
             if result == "ok":
                 log.info("callback %s booked (%s)", cb_id, "asap" if due is None else due.isoformat(),
                          extra={"conversation_id": cid})
@@ -167,8 +169,9 @@ class Callbacks:
         few seconds) any queued callback whose conversation an agent already has (a node stopped before
         starting the attempt) offered."""
         now = self.clock()
-        for cb_id in await self.db.due(now, BATCH):
-            result = await self.db.claim(cb_id, self.router.queue, now=now)
+        due = await self.db.due(now, BATCH)
+        for cb_id, cid in zip(due, await self.db.conversations_of(due), strict=True):
+            result = await self.db.claim(cb_id, self.router.queue, now=now, cid_hint=cid)
             if result == "queued":
                 log.info("callback %s is in the queue", cb_id)
                 await self._queue_changed()

@@ -72,14 +72,7 @@ class CallbackStore:
 
     async def queued_with_agent(self) -> list[str]:
         """Conversations of queued callbacks that an agent already holds, in two pipelined round trips."""
-        k = self.keys
-        ids = [_s(i) for i in await self._redis.smembers(k.callbacks_queued)]
-        if not ids:
-            return []
-        pipe = self._redis.pipeline(transaction=False)
-        for cb_id in ids:
-            pipe.hget(k.callback(cb_id), "conversation_id")
-        cids = [_s(c) if c is not None else "" for c in await pipe.execute()]
+        cids = await self.conversations_of([_s(i) for i in await self._redis.smembers(self.keys.callbacks_queued)])
         states = await self.store.conversation_fields(cids, "state")
         return [cid for cid, (state,) in zip(cids, states, strict=True) if cid and state == "assigned"]
 
@@ -87,33 +80,50 @@ class CallbackStore:
         cid = await self._redis.hget(self.keys.callback(cb_id), "conversation_id")
         return _s(cid) if cid is not None else ""
 
+    async def conversations_of(self, cb_ids: list[str]) -> list[str]:
+        """The conversation of each callback ('' where gone), in one round trip."""
+        if not cb_ids:
+            return []
+        pipe = self._redis.pipeline(transaction=False)
+        for cb_id in cb_ids:
+            pipe.hget(self.keys.callback(cb_id), "conversation_id")
+        return [_s(c) if c is not None else "" for c in await pipe.execute()]
+
     # ---------------------------------------------------------------- the scripts
 
     async def request(self, cid: str, cb_id: str, *, now: int, due_ms: int, expires_ms: int,
-                      fields: dict[str, str | int], event: dict[str, Any]) -> str:
-        """Book: 'ok', 'not_found', 'closed' or 'exists:<open callback id>'."""
+                      fields: dict[str, str | int], event: dict[str, Any], existing_hint: str | None = None) -> str:
+        """Book: 'ok', 'not_found', 'closed' or 'exists:<open callback id>'. ``existing_hint``: the conversation's
+        ``callback_id`` as the caller just read it ('' none; None: read it here)."""
         k = self.keys
+        existing = existing_hint
         for _ in range(ATTEMPTS):
-            existing = await self.of_conversation(cid) or ""
+            if existing is None:
+                existing = await self.of_conversation(cid) or ""
             result = _s(await self._request(
                 [k.conv(cid), k.timeline(cid), k.callback(cb_id), k.callbacks_due, k.callbacks_open,
                  k.conv_channel(cid), k.callback(existing or cb_id)],
                 [cb_id, now, due_ms, expires_ms, json.dumps(fields), json.dumps(event), existing]))
             if result != "moved":
                 return result
+            existing = None   # read it again
         raise _kept_moving()
 
-    async def claim(self, cb_id: str, routing_queue: str, *, now: int) -> str:
-        """A due callback into the routing queue: 'queued', 'closed' (its conversation is), or why not."""
+    async def claim(self, cb_id: str, routing_queue: str, *, now: int, cid_hint: str | None = None) -> str:
+        """A due callback into the routing queue: 'queued', 'closed' (its conversation is), or why not.
+        ``cid_hint``: its conversation as the caller read it (:meth:`conversations_of`; None: read it here)."""
         k = self.keys
+        cid = cid_hint
         for _ in range(ATTEMPTS):
-            cid = await self._conversation_of(cb_id)
+            if cid is None:
+                cid = await self._conversation_of(cb_id)
             result = _s(await self._claim(
                 [k.callback(cb_id), k.callbacks_due, k.callbacks_open, k.queue(routing_queue), k.callbacks_queued,
                  k.conv(cid), k.timeline(cid), k.conv_channel(cid)],
                 [cb_id, now, cid]))
             if result != "moved":
                 return result
+            cid = None
         raise _kept_moving()
 
     async def offer(self, cid: str, *, now: int, ring_ms: int) -> tuple[str, str] | None:
