@@ -23,7 +23,8 @@ that stops loses nothing:
 
 Every transition is one Lua script that checks the state it starts from and
 writes the timeline event in the same step: two nodes sweeping at once, or a
-node restarting mid-way, can neither lose a callback nor deliver it twice.
+node restarting mid-way, can neither lose a callback nor deliver it twice
+(``gateway/store/lua/*_callback-N.lua``, run by ``gateway/store/callback_store.py``).
 ``clock`` (ms) is replaceable so tests can move time instead of sleeping.
 """
 

@@ -1,13 +1,15 @@
-"""Redis layout and the atomic operations on it.
+"""Conversations, the routing queue, agents and calls in Redis: the atomic operations and the reads.
 
-Every key the gateway uses is named here. Operations that must not be seen
+Operations that must not be seen
 half-done (store a message once per client id, assign a conversation, close
 it) are Lua scripts: each appends its timeline event to the conversation's
 Stream and publishes it in the same step, so a subscriber never sees an event
 that is not stored, and a stored event is always published.
 
 Every key is named in gateway/store/keys.py (the key table); the scripts are files in
-gateway/store/lua/ (gateway/store/scripts.py).
+gateway/store/lua/ (gateway/store/scripts.py), each given every key it touches in ``KEYS``. Where a script
+needs a key the caller cannot know without reading (the customer's current conversation), the caller reads it
+first, the script checks it is still the one and answers ``moved`` otherwise, and the caller reads again.
 
 A conversation owns ``P:conv:ID``, ``:ctx``, ``:tl``, ``:cids``, its entry in ``P:closed``, the
 ``P:customer:ID:cids`` entries that point to it, the callbacks named in its timeline (``P:cb:ID``), and

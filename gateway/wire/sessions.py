@@ -6,7 +6,8 @@ session (``sid``) and refreshes them while the session lives; every use of an ag
 routes, the desk socket's hello) checks that the session still exists. So:
 
 - **logout** revokes one session; **revoke_agent** (password change, agent removal) all of an
-  agent's sessions. Both are one atomic script, then a ``session_revoked`` message on the agent's
+  agent's sessions. Both are atomic scripts (revoke_agent: one per read of the agent's session set, until
+  it is empty), then a ``session_revoked`` message on the agent's
   bus channel (``P:ch:agent:ID``) makes every node close the sockets of those sessions at once
   (gateway/wire/agent_socket.py: an ``error`` frame ``session_revoked``, then close code
   :data:`CLOSE_SESSION_REVOKED`, on which the desk does not reconnect).
