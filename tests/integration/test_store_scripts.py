@@ -63,3 +63,28 @@ async def test_revoking_all_sessions_passes_each_session_key(store: Store) -> No
     assert not await store.redis.exists(store.keys.login_sessions_of("alice"))
     assert (await sessions.get("x1"))["agent_id"] == "bob"
     assert await sessions.revoke_all("alice") == []
+
+
+async def test_finishing_a_callback_whose_conversation_changed_agent_meanwhile_changes_nothing(store: Store) -> None:
+    """finish_callback releases the conversation's agent from the agent's set it was given: if another agent has
+    the conversation by then, it answers 'moved' and writes nothing; the caller reads again."""
+    k, r = store.keys, store.redis
+    await r.hset(k.conv("c1"), mapping={"state": "assigned", "agent_id": "alice", "callback_id": "cb1"})
+    await r.sadd(k.agent_convs("alice"), "c1")
+    await r.hset(k.callback("cb1"), mapping={"conversation_id": "c1", "state": "ringing", "routed": "1",
+                                             "attempts": 1, "max_attempts": 3, "retry_ms": 1000})
+    finish = store.scripts["finish_callback"]
+
+    def keys(agent: str) -> list[str]:
+        return [k.callback("cb1"), k.callbacks_due, k.callbacks_open, k.callbacks_ringing, k.queue("support"),
+                k.callbacks_queued, k.conv("c1"), k.timeline("c1"), k.conv_channel("c1"), k.agent_convs(agent)]
+
+    before = await r.hgetall(k.conv("c1")), await r.hgetall(k.callback("cb1"))
+    assert await finish(keys("bob"), ["cb1", 5000, "no_answer", "retry", "", "", "c1", "bob"]) == [b"moved", b""]
+    assert (await r.hgetall(k.conv("c1")), await r.hgetall(k.callback("cb1"))) == before
+    assert await r.smembers(k.agent_convs("alice")) == {b"c1"}
+    assert await finish(keys("alice"), ["cb1", 5000, "no_answer", "retry", "", "", "c1", "alice"]) == \
+        [b"retry", b"alice"]
+    assert await r.smembers(k.agent_convs("alice")) == set()
+    assert await r.hget(k.conv("c1"), "state") == b"open"
+    assert await r.hget(k.callback("cb1"), "state") == b"scheduled"
