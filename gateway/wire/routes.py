@@ -25,6 +25,7 @@ from gateway.wire import security_headers
 from gateway.wire.services import SERVICES
 from gateway.wire.sessions import LoginSession, access_token, authenticate
 from webclient import STATIC_DIR
+from webclient.joiner import Joined, joined_widget
 
 log = logging.getLogger(__name__)
 
@@ -237,14 +238,24 @@ async def stats(request: web.Request) -> web.Response:
                               "chat_bots": len(s.bots.bots)})
 
 
-def _page(name: str, content_type: str = "text/html", cors: bool = False) -> Any:
+def _page(name: str, content_type: str = "text/html") -> Any:
     path = STATIC_DIR / name
 
     async def handler(request: web.Request) -> web.FileResponse:
         headers = {"Cache-Control": "no-cache"}
-        if cors:
-            headers["Access-Control-Allow-Origin"] = "*"
         return web.FileResponse(path, headers={**headers, "Content-Type": f"{content_type}; charset=utf-8"})
+    return handler
+
+
+def _widget(joined: Joined) -> Any:
+    """The widget's one script for any site (its modules joined at start-up: webclient/joiner.py)."""
+    headers = {"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*", "ETag": joined.etag,
+               "Content-Type": "application/javascript; charset=utf-8"}
+
+    async def handler(request: web.Request) -> web.Response:
+        if joined.etag in request.headers.get("If-None-Match", ""):
+            return web.Response(status=304, headers={k: v for k, v in headers.items() if k != "Content-Type"})
+        return web.Response(body=joined.body, headers=headers)
     return handler
 
 
@@ -252,7 +263,7 @@ def add_routes(app: web.Application) -> None:
     security_headers.install(app)
     app.router.add_get("/", _page("index.html"))
     app.router.add_get("/agent", _page("agent.html"))
-    app.router.add_get("/widget.js", _page("widget.js", "application/javascript", cors=True))
+    app.router.add_get("/widget.js", _widget(joined_widget()))
     # webclient/static holds the browser files only (never the package's Python files); no symlinks followed.
     app.router.add_static("/static/", STATIC_DIR, show_index=False, follow_symlinks=False)
     app.router.add_post("/api/agent/login", login)

@@ -1,0 +1,59 @@
+// WebRTC call setup shared by the widget and the desk: ICE servers, microphone problems, non-trickle offers.
+
+/** ICE servers from a script tag's data-ice-servers='[{"urls": "stun:..."}]' (none, or not a JSON list: []). */
+export function iceServers(script) {
+  const raw = script ? script.getAttribute('data-ice-servers') : null;
+  if (!raw) return [];
+  try {
+    const parsed = JSON.parse(raw);
+    return Array.isArray(parsed) ? parsed : [];
+  } catch (_) {
+    return [];
+  }
+}
+
+/** Resolves when ICE gathering is complete, or after maxMs (the offer then carries what was found). */
+export function iceGathered(pc, maxMs) {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      pc.removeEventListener('icegatheringstatechange', check);
+      resolve();
+    };
+    const check = () => { if (pc.iceGatheringState === 'complete') done(); };
+    const timer = setTimeout(done, maxMs);
+    pc.addEventListener('icegatheringstatechange', check);
+  });
+}
+
+/** The browser can take a microphone and make a peer connection. */
+export function canCall() {
+  return !!navigator.mediaDevices && typeof navigator.mediaDevices.getUserMedia === 'function' &&
+    typeof window.RTCPeerConnection === 'function';
+}
+
+/** Why getUserMedia failed: 'mic_blocked', 'no_mic', 'mic_busy' or 'mic_failed'. */
+export function micErrorReason(err) {
+  const name = err && err.name;
+  if (name === 'NotAllowedError' || name === 'SecurityError' || name === 'PermissionDeniedError') return 'mic_blocked';
+  if (name === 'NotFoundError' || name === 'OverconstrainedError' || name === 'DevicesNotFoundError') return 'no_mic';
+  if (name === 'NotReadableError' || name === 'TrackStartError' || name === 'AbortError') return 'mic_busy';
+  return 'mic_failed';
+}
+
+/** getUserMedia constraints. The customer's audio goes raw to the gateway (its own VAD, DTMF detector and
+ *  speech recognizer listen to it); an agent's desk keeps the browser's echo cancellation. */
+export const CUSTOMER_MIC = Object.freeze({ audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
+export const AGENT_MIC = Object.freeze({ audio: true });
+
+/** Adds the microphone's audio tracks to pc and makes a non-trickle offer: resolves once ICE gathering is
+ *  complete or iceWaitMs passed (pc.localDescription then holds every candidate found). Returns the last
+ *  audio sender. The caller owns pc (its listeners, and closing it). */
+export async function offerWithMic(pc, mic, iceWaitMs) {
+  let sender = null;
+  for (const track of mic.getAudioTracks()) sender = pc.addTrack(track, mic);
+  await pc.setLocalDescription(await pc.createOffer());
+  await iceGathered(pc, iceWaitMs);
+  return sender;
+}

@@ -1,0 +1,119 @@
+// The call bar: status, timer, mute, keypad; and the call's state for tests and diagnostics.
+
+import { CALL_TEXT } from './config.js';
+import { W } from './state.js';
+import { callLive, canSendRfc4733, endCall, endedText } from './call.js';
+import { callTimeText } from '../shared/text.js';
+import { sendFrame } from './chat.js';
+import { ui } from './panel.js';
+
+let clickCtx = null;
+/** A short soft click, deliberately not a DTMF tone: with echo cancellation off, a real tone from the
+ *  speaker could reach the microphone and be heard by the gateway's in-band detector as a second key. */
+export function keyClick() {
+  try {
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return;
+    clickCtx = clickCtx || new Ctx();
+    if (clickCtx.state === 'suspended') clickCtx.resume().catch(() => {});
+    const t = clickCtx.currentTime + 0.005;
+    const osc = clickCtx.createOscillator();
+    const gain = clickCtx.createGain();
+    osc.frequency.value = 2400;
+    gain.gain.setValueAtTime(0.0001, t);
+    gain.gain.exponentialRampToValueAtTime(0.05, t + 0.004);
+    gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.035);
+    osc.connect(gain).connect(clickCtx.destination);
+    osc.start(t);
+    osc.stop(t + 0.04);
+  } catch (_) { /* sound is a nicety */ }
+}
+
+let callTick = null;
+
+export function dismissCallbar() {
+  clearTimeout(W.callHideTimer);
+  if (callLive(W.call)) return;
+  ui.callbar.hidden = true;
+}
+
+export function renderCall() {
+  const c = W.call;
+  const active = callLive(c);
+  ui.call.disabled = active;
+  ui.call.setAttribute('aria-label', active ? 'On a call' : 'Call us');
+  ui.call.title = active ? 'On a call' : 'Call us';
+  if (active) ui.launcher.dataset.call = 'active';
+  else delete ui.launcher.dataset.call;
+  if (!c) { ui.callbar.hidden = true; return; }
+  ui.callbar.hidden = false;
+  ui.callbar.dataset.status = c.status;
+  let text;
+  if (c.status === 'ended') text = endedText(c);
+  else if (c.phase === 'mic') text = CALL_TEXT.mic;
+  else if (c.reconnecting) text = CALL_TEXT.reconnecting;
+  else text = CALL_TEXT[c.status] || CALL_TEXT.connecting;
+  const linesBusy = c.status === 'ended' && c.reason === 'lines_busy';
+  // "All lines are busy" gets a short title and the gateway's own words underneath.
+  const statusText = linesBusy ? CALL_TEXT.linesBusyTitle : text;
+  if (ui.callStatus.textContent !== statusText) ui.callStatus.textContent = statusText;
+  ui.callNote.hidden = !linesBusy;
+  ui.callNote.textContent = linesBusy ? text : '';
+  ui.callbar.title = c.status === 'ended' && c.message ? c.message : '';
+  ui.callActions.hidden = !active;
+  ui.callDismiss.hidden = active;
+  ui.mute.setAttribute('aria-pressed', String(!!c.muted));
+  ui.mute.setAttribute('aria-label', c.muted ? 'Unmute microphone' : 'Mute microphone');
+  ui.mute.title = c.muted ? 'Unmute' : 'Mute';
+  ui.dialed.textContent = c.dialed;
+  renderCallTimer();
+  clearInterval(callTick);
+  callTick = active ? setInterval(renderCallTimer, 1000) : null;
+}
+
+function renderCallTimer() {
+  const c = W.call;
+  if (!c) return;
+  const end = c.status === 'ended' ? c.endedAt : Date.now();
+  const show = !!c.connectedAt;
+  ui.callTimer.hidden = !show;
+  const text = show ? callTimeText(end - c.connectedAt) : '';
+  if (ui.callTimer.textContent !== text) ui.callTimer.textContent = text;
+}
+
+/** For tests and diagnostics: what the browser receives (inbound-rtp audio). */
+export async function callStats() {
+  const c = W.call;
+  const out = { inboundAudioLevel: 0, bytesReceived: 0, packetsReceived: 0,
+    connectionState: c && c.pc ? c.pc.connectionState : 'closed' };
+  if (!c || !c.pc || c.pc.connectionState === 'closed') return out;
+  const report = await c.pc.getStats();
+  report.forEach((s) => {
+    if (s.type !== 'inbound-rtp' || (s.kind || s.mediaType) !== 'audio') return;
+    out.inboundAudioLevel = Math.max(out.inboundAudioLevel, Number(s.audioLevel) || 0);
+    out.bytesReceived += Number(s.bytesReceived) || 0;
+    out.packetsReceived += Number(s.packetsReceived) || 0;
+  });
+  return out;
+}
+
+export function callState() {
+  const c = W.call;
+  if (!c) return null;
+  return {
+    id: c.id,
+    status: c.status,
+    reason: c.reason,
+    conversation_id: c.conversationId,
+    muted: c.muted,
+    dtmfMode: c.dtmfMode || (canSendRfc4733(c) ? 'rfc4733' : 'signaling'),
+  };
+}
+
+/** Leaving the page: tell the gateway now (the socket dies with the page) and free the microphone. */
+export function onPageHide() {
+  const c = W.call;
+  if (!callLive(c)) return;
+  if (c.phase === 'offered' || c.phase === 'answered') sendFrame({ type: 'hangup', call_id: c.id });
+  endCall(c, 'caller_hangup');
+}

@@ -1,0 +1,103 @@
+// The widget's settings: where the gateway is (the script tag), storage keys, timings, and every sentence shown.
+
+import { MAX_TEXT_CHARS } from '../shared/protocol.js';
+import { callTimeText } from '../shared/text.js';
+
+// ------------------------------------------------------------ configuration
+
+export const SCRIPT = document.currentScript ||
+  Array.from(document.querySelectorAll('script[src]')).find((s) => /\/widget\.js(?:[?#]|$)/.test(s.src)) ||
+  null;
+
+const GATEWAY = resolveGateway();
+export const WS_URL = GATEWAY.replace(/^http/i, 'ws') + '/ws/customer';
+export const TOKEN_KEY = 'cg.token:' + GATEWAY;
+export const STATE_KEY = 'cg.state:' + GATEWAY;
+export const OPEN_KEY = 'cg.open:' + GATEWAY;
+export const DECLINED_INVITE_KEY = 'cg.declinedInvite:' + GATEWAY; // the call invitation this tab declined (event id)
+
+export const CACHE_LIMIT = 200;            // events kept in localStorage for instant history
+export const TYPING_THROTTLE = 250;
+export const TYPING_IDLE = 3000;
+export const TYPING_SHOW = 6000;
+export const FLASH_MS = 4000;
+export const WELCOME_TIMEOUT = 10000;
+export const CALL_ICE_WAIT = 3000;         // cap on ICE gathering before the (non-trickle) offer goes
+export const CALL_SOCKET_WAIT = 10000;     // the offer waits this long for the socket to be ready
+export const CALL_ANSWER_WAIT = 20000;     // no call_answer by then: give up
+export const HANGUP_GRACE = 1500;          // after our hangup frame, media stops at the gateway's "ended" or this
+export const CALL_ENDED_SHOW = 6000;       // an ordinary "call ended" bar fades after this
+export const DTMF_DURATION = 100;          // ms per RFC 4733 key
+export const DTMF_GAP = 70;                // ms between keys
+
+export const TEXT = {
+  connecting: 'Connecting…',
+  offline: 'Offline — messages will be sent when you\'re back',
+  idle: 'We typically reply in a few minutes',
+  queued: (n) => (n ? `You are number ${n} in the queue. An agent will be with you shortly.`
+    : 'You are in the queue. An agent will be with you shortly.'),
+  chatting: (name) => `You are chatting with ${name || 'an agent'}`,
+  closed: 'This conversation was closed',
+  assignedLine: (name) => `You are now chatting with ${name || 'an agent'}`,
+  closedLine: 'This conversation was closed',
+  newConversation: 'New conversation',
+  typing: (name) => `${name || 'Agent'} is typing…`,
+  tooLong: `Message is too long (at most ${MAX_TEXT_CHARS} characters)`,
+  rateLimited: (s) => `Sending shortly (${s >= 120 ? `${Math.ceil(s / 60)} min` : `${s} s`})…`,   // over the message limit: resent by itself
+  callStarted: 'Call started',
+  callEnded: (ms) => (ms > 0 ? `Call ended · ${callTimeText(ms)}` : 'Call ended'),
+  callbackAsap: 'We\'ll call you back as soon as an agent is free — you keep your place in line.',
+  callbackAt: (when) => `We'll call you back at ${when}.`,
+  callbackRetry: (when) => `We missed you — we'll try again at ${when}.`,
+  callbackBooked: (asap, when) => (asap ? 'Callback booked: as soon as an agent is free' : `Callback booked for ${when}`),
+  callbackCalling: (name) => `${name || 'An agent'} is calling you back`,
+  invitation: (name) => `${name || 'Your agent'} invites you to a call`,
+  callbackClosed: {
+    reached: 'Callback: you were reached',
+    unreachable: 'Callback closed: we could not reach you',
+    wrong_number: 'Callback closed: wrong number',
+    cancelled: 'Callback cancelled',
+    declined: 'Callback declined',
+    expired: 'Callback expired',
+    conversation_closed: 'Callback closed with the conversation',
+    replaced: 'Callback replaced by a new one',
+  },
+};
+
+// Call bar wording; keys of the first group are the gateway's call statuses (gateway/protocol.py CallStatus).
+export const CALL_TEXT = {
+  connecting: 'Connecting…',
+  ringing: 'Ringing…',
+  ivr: 'In the menu (IVR)',
+  waiting: 'Waiting for an agent',
+  connected: 'Connected',
+  mic: 'Waiting for the microphone…',
+  reconnecting: 'Connection lost — reconnecting…',
+  ended: 'The call ended',
+  youHungUp: 'The call ended',
+  linesBusyTitle: 'All lines are busy',
+  linesBusy: 'All our lines are busy right now. Please keep chatting with us here, or try again in a few minutes.',
+  connectionFailed: 'Connection failed. Check your network and try again.',
+  micBlocked: 'Microphone access was blocked. Allow the microphone for this site in your browser settings, then call again.',
+  noMic: 'No microphone found. Connect one and call again.',
+  micBusy: 'Your microphone is in use by another app. Close it and call again.',
+  micFailed: 'The microphone could not be started.',
+  unsupported: 'Calls need a browser with microphone support on a secure (https) page.',
+  offline: 'You are offline. Calls need a connection; please try again in a moment.',
+  failed: 'We could not connect your call. Please try again.',
+  interrupted: 'The call was interrupted. Please call again.',
+  keyNotSent: 'Not connected — that key was not sent',
+};
+
+function resolveGateway() {
+  const attr = SCRIPT ? (SCRIPT.getAttribute('data-gateway') || '').trim() : '';
+  const src = SCRIPT && SCRIPT.src ? SCRIPT.src : location.href;
+  try {
+    if (attr) return new URL(attr, src).origin;
+  } catch (_) { /* fall through to the script's own origin */ }
+  try {
+    return new URL(src, location.href).origin;
+  } catch (_) {
+    return location.origin;
+  }
+}

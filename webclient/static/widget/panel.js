@@ -1,0 +1,172 @@
+// Mounting: the shadow root and its elements, the launcher and the panel (open, close, unread badge), the status line.
+
+import { FLASH_MS, OPEN_KEY, TEXT } from './config.js';
+import { TEMPLATE } from './template.js';
+import { W } from './state.js';
+import { answerIncoming, cancelCallback, declineIncoming } from './callback.js';
+import { dismissCallbar } from './callbar.js';
+import { hangUp, pressKey, startCall, toggleKeypad, toggleMute } from './call.js';
+import { onDraftInput, submit } from './chat.js';
+import { sessionSet } from './storage.js';
+import { sock } from './connection.js';
+
+export const ui = {};   // the widget's elements, once mounted (buildDom); ui.root is the shadow root
+
+export function buildDom() {
+  const host = document.createElement('div');
+  host.id = 'cg-widget';
+  host.style.setProperty('display', 'block', 'important');
+  const root = host.attachShadow({ mode: 'open' });
+  root.innerHTML = TEMPLATE; // static markup only; user text always goes through textContent
+  const $ = (sel) => root.querySelector(sel);
+  Object.assign(ui, {
+    root,
+    launcher: $('[data-testid=cg-launcher]'),
+    badge: $('.badge'),
+    panel: $('[data-testid=cg-panel]'),
+    close: $('.close'),
+    status: $('[data-testid=cg-status]'),
+    scroll: $('.scroll'),
+    messages: $('[data-testid=cg-messages]'),
+    typing: $('[data-testid=cg-typing]'),
+    typingText: $('.typing-text'),
+    form: $('.composer'),
+    input: $('[data-testid=cg-input]'),
+    send: $('[data-testid=cg-send]'),
+    call: $('[data-testid=cg-call]'),
+    callbar: $('[data-testid=cg-callbar]'),
+    callStatus: $('[data-testid=cg-call-status]'),
+    callTimer: $('[data-testid=cg-call-timer]'),
+    callNote: $('.call-note'),
+    callActions: $('.call-actions'),
+    callDismiss: $('.call-dismiss'),
+    mute: $('[data-testid=cg-mute]'),
+    keypadToggle: $('[data-testid=cg-keypad-toggle]'),
+    keypad: $('#cg-keypad'),
+    dialed: $('[data-testid=cg-dialed]'),
+    hangup: $('[data-testid=cg-hangup]'),
+    incoming: $('[data-testid=cg-incoming]'),
+    incomingText: $('[data-testid=cg-incoming-text]'),
+    incomingAnswer: $('[data-testid=cg-incoming-answer]'),
+    incomingDecline: $('[data-testid=cg-incoming-decline]'),
+    cbBanner: $('[data-testid=cg-callback]'),
+    cbText: $('[data-testid=cg-callback-text]'),
+    cbCancel: $('[data-testid=cg-callback-cancel]'),
+  });
+  const statusText = document.createElement('span');
+  statusText.className = 'status-text';
+  ui.status.appendChild(statusText);
+  ui.statusText = statusText;
+  // The status element's text is exactly the message (the dot is a ::before).
+
+  ui.launcher.addEventListener('click', () => (W.isOpen ? close() : open()));
+  ui.close.addEventListener('click', () => close(true));
+  ui.panel.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') { e.preventDefault(); close(true); }
+  });
+  ui.form.addEventListener('submit', (e) => { e.preventDefault(); submit(); });
+  ui.input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+      e.preventDefault();
+      submit();
+    }
+  });
+  ui.input.addEventListener('input', () => { autoGrow(); onDraftInput(); });
+  ui.call.addEventListener('click', () => { startCall(); });
+  ui.hangup.addEventListener('click', hangUp);
+  ui.mute.addEventListener('click', toggleMute);
+  ui.keypadToggle.addEventListener('click', () => toggleKeypad());
+  ui.callDismiss.addEventListener('click', dismissCallbar);
+  ui.incomingAnswer.addEventListener('click', answerIncoming);
+  ui.incomingDecline.addEventListener('click', declineIncoming);
+  ui.cbCancel.addEventListener('click', cancelCallback);
+  ui.keypad.addEventListener('click', (e) => {
+    const key = e.target.closest('.key');
+    if (key) pressKey(key.dataset.key);
+  });
+  ui.keypad.addEventListener('keydown', (e) => {
+    if (/^[0-9*#]$/.test(e.key)) { e.preventDefault(); pressKey(e.key); }
+  });
+  document.body.appendChild(host);
+}
+
+export function autoGrow() {
+  const el = ui.input;
+  el.style.height = 'auto';
+  el.style.height = Math.min(el.scrollHeight + 2, 140) + 'px';
+}
+
+export function open() {
+  if (W.isOpen) return;
+  W.isOpen = true;
+  ui.panel.hidden = false;
+  ui.launcher.setAttribute('aria-expanded', 'true');
+  ui.launcher.setAttribute('aria-label', 'Close chat');
+  W.unread = 0;
+  renderBadge();
+  sessionSet(OPEN_KEY, '1');
+  scrollToBottom(true);
+  setTimeout(() => { try { ui.input.focus({ preventScroll: true }); } catch (_) { ui.input.focus(); } }, 0);
+}
+
+export function close(returnFocus) {
+  if (!W.isOpen) return;
+  W.isOpen = false;
+  ui.panel.hidden = true;
+  ui.launcher.setAttribute('aria-expanded', 'false');
+  ui.launcher.setAttribute('aria-label', 'Open chat');
+  sessionSet(OPEN_KEY, '0');
+  if (returnFocus) ui.launcher.focus();
+}
+
+export function renderBadge() {
+  ui.badge.hidden = W.unread === 0;
+  ui.badge.textContent = W.unread > 9 ? '9+' : String(W.unread);
+  ui.launcher.setAttribute('aria-label', W.isOpen ? 'Close chat'
+    : W.unread ? `Open chat (${W.unread} new message${W.unread === 1 ? '' : 's'})` : 'Open chat');
+}
+
+export function nearBottom() {
+  const s = ui.scroll;
+  return s.scrollHeight - s.scrollTop - s.clientHeight < 80;
+}
+
+export function scrollToBottom(force) {
+  if (!force && !nearBottom()) return;
+  const s = ui.scroll;
+  requestAnimationFrame(() => { s.scrollTop = s.scrollHeight; });
+}
+
+// ------------------------------------------------------------ status line
+
+export function setFlash(text) {
+  W.flashText = text || 'Something went wrong';
+  clearTimeout(W.flashTimer);
+  W.flashTimer = setTimeout(() => { W.flashText = ''; renderStatus(); }, FLASH_MS);
+  renderStatus();
+}
+
+export function renderStatus() {
+  let text;
+  let state;
+  if (W.flashText) {
+    text = W.flashText;
+    state = 'error';
+  } else if (!sock.ready) {
+    const offline = sock.everFailed || (typeof navigator.onLine === 'boolean' && !navigator.onLine);
+    text = offline ? TEXT.offline : TEXT.connecting;
+    state = offline ? 'offline' : 'connecting';
+  } else {
+    state = 'online';
+    if (W.conv.state === 'closed') text = TEXT.closed;
+    else if (W.conv.state === 'assigned') text = TEXT.chatting(W.conv.agentName);
+    else if (W.conv.state === 'queued' || W.conv.queuePos) text = TEXT.queued(W.conv.queuePos);
+    else text = TEXT.idle;
+  }
+  if (ui.statusText.textContent !== text) {
+    ui.statusText.textContent = text;
+    ui.status.title = text; // one line in the header; the whole text on hover
+  }
+  ui.status.setAttribute('data-state', state);
+  ui.input.placeholder = W.conv.state === 'closed' ? 'Send a message to start a new conversation…' : 'Write a message…';
+}

@@ -1,0 +1,127 @@
+// What the widget knows (one object, W), and its copy in localStorage: the event cache and the outbox of
+// unacknowledged messages, merged with what another tab of the same customer wrote.
+
+import { CACHE_LIMIT, SCRIPT, STATE_KEY, TOKEN_KEY } from './config.js';
+import { cmpId } from '../shared/ids.js';
+import { store } from './storage.js';
+
+// ------------------------------------------------------------ state
+
+/** What the widget knows, in one place: every module reads and writes it here. */
+export const W = {
+  // A token the site's backend signed to vouch for the customer (README "Verified customers"); optional.
+  customerToken: SCRIPT ? (SCRIPT.getAttribute('data-customer-token') || '').trim() : '',
+  token: store.get(TOKEN_KEY) || null,
+  customerId: null,
+  lastEventId: null,          // highest event id rendered
+  outbox: [],                 // [{client_id, text, ts}] not yet acked
+  cache: [],                  // customer-visible events, ascending id (localStorage copy)
+  conv: { id: null, state: null, agentName: null, queuePos: null },
+  rateTimer: null,            // resends the messages the gateway refused as rate_limited
+  helloSentLastEventId: false,
+  forceFullHistory: false,
+  flashText: '',
+  flashTimer: null,
+  unread: 0,
+  isOpen: false,
+  call: null,                 // the current call, or the last one (status 'ended'); see call.js
+  callHideTimer: null,
+  callback: null,             // the open callback: {id, state, asap, dueMs, ringUntil, agentName}
+  invite: null,               // an agent's invitation to a call: {eventId, agentName, ringUntil}
+  typingActive: false,        // we told the agent we are typing
+};
+export const seen = new Set();        // event ids rendered
+export const bubbles = new Map();     // client_id -> bubble element
+export const resolved = new Set();    // client_ids acked or failed in this tab
+export const rateLimited = new Set();   // the client ids refused as rate_limited (they stay in the outbox)
+
+export function loadState() {
+  let st = null;
+  try { st = JSON.parse(store.get(STATE_KEY) || 'null'); } catch (_) { st = null; }
+  if (!st || st.v !== 1) return;
+  if (Array.isArray(st.outbox)) {
+    W.outbox = st.outbox.filter((e) => e && typeof e.client_id === 'string' && typeof e.text === 'string');
+  }
+  // The event cache is only trusted for the identity it was written for.
+  if (W.token && st.token === W.token) {
+    W.customerId = st.customer_id || null;
+    W.conv.id = st.conversation_id || null;
+    if (Array.isArray(st.events)) {
+      W.cache = st.events.filter((e) => e && typeof e.id === 'string').sort((a, b) => cmpId(a.id, b.id));
+    }
+  }
+  if (!W.customerToken && typeof W.customerId === 'string' && W.customerId.startsWith('v_')) {
+    // A site's logged-in customer, on a page that no longer vouches for them (they logged out; maybe a
+    // shared computer): nothing of theirs is shown or sent from here on (the gateway refuses it too).
+    W.token = null;
+    W.customerId = null;
+    W.conv.id = null;
+    W.cache = [];
+    W.outbox = [];
+    store.remove(TOKEN_KEY);
+    store.remove(STATE_KEY);
+  }
+}
+
+export function mergeEvents(a, b) {
+  const map = new Map();
+  for (const e of a) map.set(e.id, e);
+  for (const e of b) if (e && typeof e.id === 'string' && !map.has(e.id)) map.set(e.id, e);
+  return Array.from(map.values()).sort((x, y) => cmpId(x.id, y.id)).slice(-CACHE_LIMIT);
+}
+
+export let saveTimer = null;
+export function saveSoon() {
+  if (saveTimer) return;
+  saveTimer = setTimeout(saveNow, 150);
+}
+
+export function saveNow() {
+  clearTimeout(saveTimer);
+  saveTimer = null;
+  let stored = null;
+  try { stored = JSON.parse(store.get(STATE_KEY) || 'null'); } catch (_) { stored = null; }
+  let events = W.cache;
+  let box = W.outbox.slice();
+  // Another tab of the same customer may have written too: merge, never drop.
+  if (stored && stored.v === 1) {
+    if (W.token && stored.token === W.token && Array.isArray(stored.events)) {
+      events = mergeEvents(W.cache, stored.events);
+    }
+    if (Array.isArray(stored.outbox)) {
+      const known = new Set(box.map((e) => e.client_id));
+      const delivered = new Set(events.map((e) => e.client_id).filter(Boolean));
+      for (const e of stored.outbox) {
+        if (!e || typeof e.client_id !== 'string' || known.has(e.client_id)) continue;
+        if (resolved.has(e.client_id) || delivered.has(e.client_id) || bubbles.has(e.client_id)) continue;
+        box.push(e);
+      }
+      box.sort((x, y) => (x.ts || 0) - (y.ts || 0));
+    }
+  }
+  const last = events.length ? events[events.length - 1].id : W.lastEventId;
+  const st = {
+    v: 1,
+    token: W.token,
+    customer_id: W.customerId,
+    conversation_id: W.conv.id,
+    last_event_id: last,
+    events,
+    outbox: box,
+  };
+  if (!store.set(STATE_KEY, JSON.stringify(st))) {
+    // Quota: keep the outbox (it matters), shrink the cache.
+    st.events = events.slice(-20);
+    if (!store.set(STATE_KEY, JSON.stringify(st))) {
+      st.events = [];
+      store.set(STATE_KEY, JSON.stringify(st));
+    }
+  }
+}
+
+export function removeFromOutbox(clientId) {
+  resolved.add(clientId);
+  const before = W.outbox.length;
+  W.outbox = W.outbox.filter((e) => e.client_id !== clientId);
+  if (W.outbox.length !== before) saveNow();
+}

@@ -1,0 +1,256 @@
+// The conversation as the customer sees it: events rendered once each, in id order, pending bubbles last.
+
+import { CACHE_LIMIT, DECLINED_INVITE_KEY, TEXT } from './config.js';
+import { W, bubbles, mergeEvents, removeFromOutbox, saveSoon, seen } from './state.js';
+import { callLive, endCall } from './call.js';
+import { cmpId } from '../shared/ids.js';
+import { hideTyping, submit } from './chat.js';
+import { nearBottom, renderBadge, renderStatus, scrollToBottom, ui } from './panel.js';
+import { notify, onCallbackEvent, renderCallback } from './callback.js';
+import { sessionGet } from './storage.js';
+
+// ------------------------------------------------------------ helpers
+
+function formatTime(ts) {
+  const d = new Date(typeof ts === 'number' ? ts : Date.now());
+  try {
+    return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  } catch (_) {
+    return d.toLocaleString();
+  }
+}
+
+// ------------------------------------------------------------ timeline rendering
+
+function isPending(el) {
+  return !el.dataset.eventId && el.dataset.status === 'sending';
+}
+
+/** Insert an element carrying data-event-id in id order, before any pending bubbles. */
+function insertOrdered(el) {
+  const id = el.dataset.eventId;
+  let ref = null;
+  for (let c = ui.messages.lastElementChild; c; c = c.previousElementSibling) {
+    if (c === el) continue;
+    if (isPending(c)) { ref = c; continue; }
+    const cid = c.dataset.eventId;
+    if (cid && cmpId(cid, id) > 0) { ref = c; continue; }
+    break;
+  }
+  ui.messages.insertBefore(el, ref);
+  regroup(el);
+}
+
+/** data-first marks the first bubble of a run from the same author (shows the name). */
+function regroup(el) {
+  for (const node of [el, el.nextElementSibling]) {
+    if (!node || !node.classList.contains('cg-msg')) continue;
+    const prev = node.previousElementSibling;
+    const first = !prev || !prev.classList.contains('cg-msg') || prev.dataset.author !== node.dataset.author ||
+      (prev.dataset.name || '') !== (node.dataset.name || '');
+    node.dataset.first = first ? 'true' : 'false';
+  }
+}
+
+function makeBubble(author, text) {
+  const el = document.createElement('div');
+  el.className = 'cg-msg';
+  el.dataset.author = author;
+  el.textContent = text;
+  return el;
+}
+
+export function renderPending(entry) {
+  const el = makeBubble('customer', entry.text);
+  el.dataset.clientId = entry.client_id;
+  el.dataset.status = 'sending';
+  el.title = formatTime(entry.ts) + ' · Sending…';
+  bubbles.set(entry.client_id, el);
+  ui.messages.appendChild(el);
+  regroup(el);
+  return el;
+}
+
+export function markDelivered(el, eventId, ts) {
+  el.dataset.status = 'sent';
+  el.title = formatTime(ts);
+  if (eventId && el.dataset.eventId !== eventId) {
+    el.dataset.eventId = eventId;
+    el.remove();
+    insertOrdered(el);
+  }
+}
+
+export function markFailed(clientId, message) {
+  const el = bubbles.get(clientId);
+  removeFromOutbox(clientId);
+  if (el && !el.dataset.eventId) {
+    el.dataset.status = 'failed';
+    el.title = 'Not delivered' + (message ? ': ' + message : '');
+  }
+}
+
+export function renderSystem(ev, text) {
+  const el = document.createElement('div');
+  el.className = 'cg-msg';
+  el.dataset.author = 'system';
+  el.dataset.status = 'sent';
+  el.dataset.eventId = ev.id;
+  el.title = formatTime(ev.ts);
+  el.textContent = text;
+  insertOrdered(el);
+}
+
+/** A bot's buttons (a menu in chat): pressing one sends its label as the customer's answer. */
+function renderChoices(ev) {
+  if (!Array.isArray(ev.choices) || !ev.choices.length) return;
+  const el = document.createElement('div');
+  el.className = 'cg-choices';
+  el.dataset.testid = 'cg-choices';
+  el.dataset.eventId = ev.id;
+  el.setAttribute('role', 'group');
+  el.setAttribute('aria-label', 'Choose an answer');
+  for (const choice of ev.choices) {
+    if (!choice || typeof choice.label !== 'string') continue;
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'cg-choice';
+    button.textContent = choice.label;
+    button.addEventListener('click', () => {
+      if (el.dataset.answered) return;
+      retireChoices();
+      ui.input.value = choice.label;
+      submit();
+    });
+    el.appendChild(button);
+  }
+  insertOrdered(el);
+}
+
+/** Once the customer answered (button or typed), earlier buttons stay visible but inactive. */
+function retireChoices() {
+  for (const el of ui.messages.querySelectorAll('.cg-choices:not([data-answered])')) {
+    el.dataset.answered = '1';
+    for (const b of el.querySelectorAll('button')) b.disabled = true;
+  }
+}
+
+function renderDivider(ev) {
+  const el = document.createElement('div');
+  el.className = 'cg-divider';
+  el.setAttribute('role', 'separator');
+  el.dataset.eventId = ev.id;
+  el.title = formatTime(ev.ts);
+  el.textContent = TEXT.newConversation;
+  insertOrdered(el);
+}
+
+export function clearHistory() {
+  for (const el of Array.from(ui.messages.children)) {
+    if (!isPending(el)) el.remove();
+  }
+  for (const [cid, el] of bubbles) if (!el.isConnected) bubbles.delete(cid);
+  seen.clear();
+  W.cache = [];
+  W.lastEventId = null;
+  W.conv = { id: null, state: null, agentName: null, queuePos: null };
+}
+
+/** One timeline event (customer-visible). Rendered at most once per id / client_id. */
+export function handleEvent(ev, live, fromCache) {
+  if (!ev || typeof ev !== 'object' || typeof ev.id !== 'string') return;
+  if (seen.has(ev.id)) return;
+  seen.add(ev.id);
+  if (!W.lastEventId || cmpId(ev.id, W.lastEventId) > 0) W.lastEventId = ev.id;
+  if (!fromCache) {
+    if (!W.cache.length || cmpId(ev.id, W.cache[W.cache.length - 1].id) > 0) W.cache.push(ev);
+    else W.cache = mergeEvents(W.cache, [ev]);
+    if (W.cache.length > CACHE_LIMIT) W.cache = W.cache.slice(-CACHE_LIMIT);
+  }
+
+  const cid = ev.conversation_id || W.conv.id;
+  const atBottom = nearBottom();
+  switch (ev.type) {
+    case 'opened':
+      W.conv = { id: cid, state: 'open', agentName: null, queuePos: null };
+      renderDivider(ev);
+      break;
+    case 'message': {
+      const author = ['customer', 'agent', 'bot'].includes(ev.author) ? ev.author : 'system';
+      if (author === 'customer') retireChoices();
+      const existing = ev.client_id ? bubbles.get(ev.client_id) : null;
+      if (existing) {
+        if (ev.client_id) removeFromOutbox(ev.client_id);
+        markDelivered(existing, ev.id, ev.ts);
+        break;
+      }
+      const el = makeBubble(author, typeof ev.text === 'string' ? ev.text : '');
+      el.dataset.eventId = ev.id;
+      el.dataset.status = author === 'customer' ? 'sent' : 'received';
+      if (ev.client_id) {
+        el.dataset.clientId = ev.client_id;
+        bubbles.set(ev.client_id, el);
+        removeFromOutbox(ev.client_id);
+      }
+      if (author === 'agent') el.dataset.name = ev.agent_name || 'Agent';
+      else if (author === 'bot') el.dataset.name = 'Assistant';
+      el.title = formatTime(ev.ts) + (el.dataset.name ? ' · ' + el.dataset.name : '');
+      insertOrdered(el);
+      if (author === 'agent') {
+        if (ev.agent_name) W.conv.agentName = ev.agent_name;
+        hideTyping();
+      }
+      if (live && author !== 'customer' && !W.isOpen) {
+        W.unread++;
+        renderBadge();
+      }
+      break;
+    }
+    case 'assigned':
+      W.conv.id = cid;
+      W.conv.state = 'assigned';
+      W.conv.agentName = ev.agent_name || W.conv.agentName;
+      W.conv.queuePos = null;
+      renderSystem(ev, TEXT.assignedLine(ev.agent_name));
+      break;
+    case 'choices':
+      renderChoices(ev);
+      break;
+    case 'call_started':
+      renderSystem(ev, TEXT.callStarted);
+      if (W.invite && cmpId(ev.id, W.invite.eventId) > 0) { W.invite = null; renderCallback(); } // answered (or called anyway)
+      break;
+    case 'call_ended':
+      renderSystem(ev, TEXT.callEnded(Number(ev.duration_ms) || 0));
+      // The timeline has it even when a call_status was missed (socket down): end our side too.
+      if (callLive(W.call) && ev.call_id === W.call.id) endCall(W.call, ev.reason || '');
+      break;
+    case 'callback':
+      onCallbackEvent(ev, live);
+      break;
+    case 'call_invite':
+      if (Number(ev.ring_until) > Date.now() && sessionGet(DECLINED_INVITE_KEY) !== ev.id) {
+        W.invite = { eventId: ev.id, agentName: ev.agent_name || '', ringUntil: Number(ev.ring_until) };
+        if (live) notify(TEXT.invitation(ev.agent_name));
+      }
+      renderSystem(ev, TEXT.invitation(ev.agent_name));
+      renderCallback();
+      break;
+    case 'closed':
+      if (!W.conv.id || W.conv.id === cid) {
+        W.conv.state = 'closed';
+        W.conv.queuePos = null;
+      }
+      renderSystem(ev, TEXT.closedLine);
+      hideTyping();
+      if (W.invite) { W.invite = null; renderCallback(); }
+      break;
+    default:
+      return; // not customer-visible; nothing to draw
+  }
+  if (live) {
+    saveSoon();
+    renderStatus();
+    scrollToBottom(atBottom || (ev.type === 'message' && ev.author === 'customer'));
+  }
+}
