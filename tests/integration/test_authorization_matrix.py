@@ -127,7 +127,7 @@ def route_rules(cid: str) -> dict[tuple[str, str], RouteRule]:
         ("GET", "/"): RouteRule("/", everyone),
         ("GET", "/agent"): RouteRule("/agent", everyone),
         ("GET", "/widget.js"): RouteRule("/widget.js", everyone),
-        ("GET", "/static/"): RouteRule("/static/agent.js", everyone),
+        ("GET", "/static/"): RouteRule("/static/desk/main.js", everyone),
         ("GET", "/healthz"): RouteRule("/healthz", everyone),
         ("GET", "/readyz"): RouteRule("/readyz", everyone),
         ("GET", "/api/stats"): RouteRule("/api/stats", everyone),   # loopback only: this test runs on loopback

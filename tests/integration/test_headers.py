@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -103,15 +104,24 @@ async def test_static_serves_browser_files_only_and_everything_the_pages_load(no
         for page in ("/", "/agent"):
             async with s.get(node.url + page) as r:
                 loaded.update(u for u in parse(await r.text()).loads if u.startswith("/"))   # not data: URLs
-        assert {"/widget.js", "/static/demo.js", "/static/agent.js", "/static/softphone.js",
-                "/static/agent.css"} <= loaded
-        for url in sorted(loaded):
+        assert {"/widget.js", "/static/demo.js", "/static/desk/main.js", "/static/agent.css"} <= loaded
+        pending, fetched = sorted(loaded), set()
+        while pending:   # and every module the desk's modules import
+            url = pending.pop()
+            fetched.add(url)
             async with s.get(node.url + url) as r:
                 assert r.status == 200, url
                 assert r.headers["X-Content-Type-Options"] == "nosniff"
                 kind = r.headers["Content-Type"]
                 assert ("javascript" in kind) if url.endswith(".js") else ("css" in kind), (url, kind)
                 assert "charset=utf-8" in kind, (url, kind)
+                body = await r.text()
+            if url.startswith("/static/"):
+                for target in re.findall(r"^import .* from '([^']+)';$", body, re.MULTILINE):
+                    imported = posixpath.normpath(posixpath.join(posixpath.dirname(url), target))
+                    if imported not in fetched and imported not in pending:
+                        pending.append(imported)
+        assert {"/static/desk/phone/main.js", "/static/shared/socket.js", "/static/shared/protocol.js"} <= fetched
     assert sorted(p.suffix for p in STATIC_DIR.iterdir()) and not list(STATIC_DIR.glob("*.py"))
 
 

@@ -38,7 +38,7 @@ async def test_pages_and_widget_are_served(settings: Settings) -> None:
                 assert r.status == 200 and "javascript" in r.headers["Content-Type"]
                 assert r.headers["Access-Control-Allow-Origin"] == "*"
                 assert "/ws/customer" in await r.text()
-            for path, marker in (("/", "widget.js"), ("/agent", "/static/agent.js"), ("/static/agent.css", "")):
+            for path, marker in (("/", "widget.js"), ("/agent", "/static/desk/main.js"), ("/static/agent.css", "")):
                 async with s.get(node.url + path) as r:
                     assert r.status == 200, path
                     assert marker in await r.text()

@@ -1,0 +1,21 @@
+// The desk's storage keys, timings and sign-out sentences.
+
+export const TOKEN_KEY = 'cg.agent.token';
+export const TOKEN_EXP_KEY = 'cg.agent.token_exp';   // when the access token expires (ms, this browser's clock)
+export const AGENT_KEY = 'cg.agent.info';
+export const ROLES_KEY = 'cg.agent.roles';
+export const OUTBOX_KEY = 'cg.agent.outbox';
+export const DRAFTS_KEY = 'cg.agent.drafts';
+
+export const TYPING_IDLE = 3000;           // active:false after this long without input
+export const TYPING_REFRESH = 2000;        // re-announce active:true while typing continues
+export const TYPING_SHOW = 6000;           // hide the customer's draft preview after this
+export const TOAST_MS = 4500;
+export const WELCOME_TIMEOUT = 10000;
+export const REFRESH_RETRY = 15000;        // a refresh that could not reach the gateway is tried again this soon
+export const CLOSE_SESSION_REVOKED = 4401; // gateway/wire/sessions.py: the session was revoked; do not reconnect
+export const SIGNED_OUT = {
+  session_revoked: 'You were signed out (logged out elsewhere or your session was revoked). Please sign in again.',
+  token_expired: 'Your session has expired. Please sign in again.',
+  unauthorized: 'Your session has expired or is not valid. Please sign in again.',
+};

@@ -1,0 +1,373 @@
+// The agent socket (shared/socket.js) and what its frames mean: welcome, presence, queue, assignments,
+// history, events, typing, acks, errors.
+
+import { AGENT_KEY, CLOSE_SESSION_REVOKED, SIGNED_OUT, TYPING_SHOW, WELCOME_TIMEOUT } from './config.js';
+import { S, ensureConv, saveDraftsSoon, saveOutbox, storage, updateSummary } from './state.js';
+import { SignalingSocket } from '../shared/socket.js';
+import { beep, customerLabel, toast } from './dom.js';
+import { callbackAfter, renderCallbackPanel, renderComposerState, renderConnection, renderContext, renderConvList, renderDispositions, renderHeader, renderMain, renderPresence, renderQueue, renderTypingPreview } from './conversations.js';
+import { cmpId } from '../shared/ids.js';
+import { logout } from './session.js';
+import { onComposerInput, select, stopTyping, typing } from './composer.js';
+import { phone } from './main.js';
+import { upsertEventEl, upsertPendingEl } from './timeline.js';
+
+// ------------------------------------------------------------ connection
+
+export const sock = new SignalingSocket({
+  url: () => location.origin.replace(/^http/i, 'ws') + '/ws/agent',
+  hello: () => ({ type: 'hello', token: S.token }),
+  onFrame,
+  onClose: (e) => {
+    if (e && e.code === CLOSE_SESSION_REVOKED) { // the error frame usually got here first
+      logout(SIGNED_OUT.session_revoked);
+      return false;
+    }
+    return true;
+  },
+  onDown: () => {
+    typing.active = false;
+    if (phone) phone.onSocketDown();
+  },
+  onChange: renderConnection,
+  enabled: () => S.running,
+  welcomeTimeout: WELCOME_TIMEOUT,
+});
+
+export function send(obj) {
+  return sock.send(obj);
+}
+
+function onFrame(f) {
+  switch (f.type) {
+    case 'welcome': onWelcome(f); break;
+    case 'agent': onAgent(f); break;
+    case 'queue': onQueue(f); break;
+    case 'assigned': onAssigned(f); break;
+    case 'unassigned': onUnassigned(f); break;
+    case 'history': onHistory(f); break;
+    case 'event': onEvent(f); break;
+    case 'typing': onTyping(f); break;
+    case 'call_status': onCallStatus(f); break;
+    case 'call_answer': if (phone) phone.onCallAnswer(f); break;
+    case 'ack': onAck(f); break;
+    case 'error': onError(f); break;
+    default: break;
+  }
+}
+
+// ------------------------------------------------------------ frames
+
+export function requestHistory(conv) {
+  const frame = { type: 'open', conversation_id: conv.id };
+  if (conv.lastEventId) frame.last_event_id = conv.lastEventId;
+  send(frame);
+}
+
+function resendPending(conv) {
+  for (const p of conv.pending.values()) {
+    if (p.status !== 'sending') continue;
+    send({ type: p.kind, conversation_id: conv.id, client_id: p.client_id, text: p.text });
+  }
+}
+
+function onWelcome(f) {
+  sock.welcomed();
+  if (f.agent) {
+    S.agent = f.agent;
+    storage.set(AGENT_KEY, JSON.stringify(S.agent));
+  }
+  S.dispositions = Array.isArray(f.dispositions) ? f.dispositions.filter((d) => typeof d === 'string') : [];
+  S.queue = Array.isArray(f.queue) ? f.queue : [];
+  const live = new Set();
+  for (const s of Array.isArray(f.conversations) ? f.conversations : []) {
+    if (!s || !s.id) continue;
+    const conv = ensureConv(s.id);
+    updateSummary(conv, s);
+    conv.closed = s.state === 'closed';
+    if (!conv.closed) live.add(s.id);
+  }
+  // Whatever we showed that is no longer ours was closed or reassigned while we were away.
+  for (const conv of Array.from(S.convs.values())) {
+    if (live.has(conv.id)) continue;
+    failPending(conv, 'conversation is no longer assigned to you');
+    if (!conv.closed) conv.closed = true;
+    if (conv.id !== S.selected) removeConv(conv.id);
+  }
+  for (const id of live) {
+    const conv = S.convs.get(id);
+    requestHistory(conv);
+    resendPending(conv);
+  }
+  saveOutbox();
+  renderDispositions();
+  renderPresence();
+  renderQueue();
+  renderConnection();
+  if (!S.selected || !S.convs.has(S.selected)) {
+    const first = live.values().next();
+    if (!first.done) select(first.value);
+    else { S.selected = null; renderMain(); }
+  } else {
+    renderMain();
+  }
+  renderConvList();
+  if (typing.wanted()) onComposerInput();
+  if (phone) phone.onWelcome();
+}
+
+function onAgent(f) {
+  if (!f.agent) return;
+  S.agent = Object.assign({}, S.agent, f.agent);
+  storage.set(AGENT_KEY, JSON.stringify(S.agent));
+  renderPresence();
+}
+
+function onQueue(f) {
+  S.queue = Array.isArray(f.waiting) ? f.waiting : [];
+  renderQueue();
+}
+
+function onAssigned(f) {
+  const s = f.conversation;
+  if (!s || !s.id) return;
+  const conv = ensureConv(s.id);
+  conv.closed = false;
+  conv.returned = '';
+  updateSummary(conv, s);
+  conv.closed = s.state === 'closed';
+  S.queue = S.queue.filter((q) => q && q.id !== s.id);
+  beep();
+  conv.freshAssign = true; // its backlog counts as unread until the agent looks at it
+  requestHistory(conv);
+  renderQueue();
+  if (!S.selected) select(conv.id);
+  else if (S.selected === conv.id) renderMain();
+  renderConvList();
+  if (S.selected !== conv.id) toast(`New conversation: ${customerLabel(conv)}`);
+  if (phone) phone.onAssigned(conv.id); // a consultation handed over to us: the call is ours now
+}
+
+function onUnassigned(f) {
+  if (phone) phone.onUnassigned(f.conversation_id, f.reason || '');
+  const conv = S.convs.get(f.conversation_id);
+  if (!conv) return;
+  conv.closed = true;
+  // Not closed, only no longer ours: a missed call took it back to the queue (call_no_answer, call_declined,
+  // call_agent_lost), or it was handed to someone else (transferred). Read-only here either way.
+  const reason = f.reason || '';
+  const transferred = reason === 'transferred' || reason === 'call_transferred'; // to an agent / to a queue
+  // A callback attempt that ended without the customer: callback_no_answer (its next attempt routes it again),
+  // callback_declined / callback_cancelled / ... (the callback is over).
+  conv.returned = transferred ? 'transferred' : /^call_/.test(reason) ? 'queue'
+    : reason === 'callback_no_answer' ? 'callback' : /^callback_/.test(reason) ? 'released' : '';
+  conv.returnedReason = reason;
+  conv.summary.state = conv.returned === 'queue' || reason === 'call_transferred' ? 'queued'
+    : conv.returned ? conv.summary.state : 'closed';
+  if (S.closing === conv.id) S.closing = null;
+  clearTyping(conv);
+  if (S.selected === conv.id) {
+    stopTyping();
+    renderMain();
+  } else {
+    removeConv(conv.id);
+  }
+  renderConvList();
+}
+
+function onHistory(f) {
+  const s = f.conversation;
+  const id = (s && s.id) || f.conversation_id;
+  if (!id) return;
+  const conv = S.convs.get(id);
+  if (!conv) return; // not (or no longer) ours
+  updateSummary(conv, s);
+  const events = Array.isArray(f.events) ? f.events.slice() : [];
+  events.sort((a, b) => cmpId(a && a.id, b && b.id));
+  const countUnread = conv.freshAssign && (S.selected !== id || document.hidden);
+  conv.freshAssign = false;
+  for (const ev of events) {
+    if (!applyEvent(conv, ev, false) || !countUnread || ev.type !== 'message') continue;
+    if (ev.author === 'customer') conv.unread++;
+    else if (ev.author === 'agent') conv.unread = 0;
+  }
+  if (s && 'callback' in s) conv.summary.callback = s.callback; // the gateway's word beats the replayed events
+  conv.historyLoaded = true;
+  if (S.selected === id) renderMain();
+  renderConvList();
+  if (phone) phone.onConversation(id);
+}
+
+function onEvent(f) {
+  const ev = f.event;
+  const id = f.conversation_id || (ev && ev.conversation_id);
+  if (!id || !ev) return;
+  let conv = S.convs.get(id);
+  if (!conv) {
+    // An event before its "assigned" frame: track it and fetch the rest.
+    conv = ensureConv(id);
+    requestHistory(conv);
+  }
+  const isNew = applyEvent(conv, ev, true);
+  if (!isNew) return;
+  if (S.selected === id) {
+    renderHeader();
+    renderContext();
+    renderComposerState();
+  }
+  renderConvList();
+  if (phone) phone.onConversation(id);
+}
+
+function onTyping(f) {
+  const conv = S.convs.get(f.conversation_id);
+  if (!conv) return;
+  clearTimeout(conv.typingTimer);
+  if (f.active) {
+    conv.typingDraft = typeof f.draft === 'string' ? f.draft : '';
+    conv.typingTimer = setTimeout(() => clearTyping(conv), TYPING_SHOW);
+  } else {
+    conv.typingDraft = null;
+  }
+  if (S.selected === conv.id) renderTypingPreview();
+}
+
+/** A call changed status (connecting, ivr, waiting, ringing, connected, ended); the softphone acts on it. */
+function onCallStatus(f) {
+  if (typeof f.status !== 'string') return;
+  const conv = S.convs.get(f.conversation_id);
+  if (conv) {
+    conv.call = { id: f.call_id, status: f.status, reason: f.reason || '' };
+    if (S.selected === conv.id) renderHeader();
+  }
+  if (phone) phone.onCallStatus(f);
+}
+
+function clearTyping(conv) {
+  clearTimeout(conv.typingTimer);
+  conv.typingTimer = null;
+  conv.typingDraft = null;
+  if (S.selected === conv.id) renderTypingPreview();
+}
+
+function findPending(clientId, convId) {
+  const conv = convId ? S.convs.get(convId) : null;
+  if (conv && conv.pending.has(clientId)) return [conv, conv.pending.get(clientId)];
+  for (const c of S.convs.values()) if (c.pending.has(clientId)) return [c, c.pending.get(clientId)];
+  return [null, null];
+}
+
+function onAck(f) {
+  if (typeof f.client_id !== 'string') return;
+  const [conv, p] = findPending(f.client_id, f.conversation_id);
+  if (!conv) return;
+  if (typeof f.event_id === 'string' && conv.events.has(f.event_id)) {
+    conv.pending.delete(f.client_id); // the event already arrived
+  } else {
+    p.status = 'sent';
+    if (typeof f.event_id === 'string') p.event_id = f.event_id;
+  }
+  saveOutbox();
+  if (S.selected === conv.id) upsertPendingEl(conv, p);
+}
+
+function onError(f) {
+  if (f.code === 'unauthorized' || f.code === 'token_expired' || f.code === 'session_revoked') {
+    logout(SIGNED_OUT[f.code]);
+    return;
+  }
+  if (phone && phone.onError(f)) return; // about a call (call_id, sdp, hold)
+  if (typeof f.client_id === 'string' && f.client_id) {
+    const [conv, p] = findPending(f.client_id, f.conversation_id);
+    if (conv && p) {
+      p.status = 'failed';
+      p.error = f.message || f.code;
+      saveOutbox();
+      if (S.selected === conv.id) upsertPendingEl(conv, p);
+    }
+  }
+  if (S.closing) {
+    const conv = S.convs.get(S.closing);
+    S.closing = null;
+    if (f.code === 'conflict' && conv) {
+      conv.closed = true;
+      conv.summary.state = 'closed';
+    }
+    if (conv && S.selected === conv.id) renderMain();
+  }
+  toast(f.message || `Error: ${f.code || 'unknown'}`);
+}
+
+function failPending(conv, reason) {
+  for (const p of conv.pending.values()) {
+    if (p.status === 'sending') {
+      p.status = 'failed';
+      p.error = reason;
+    }
+  }
+}
+
+export function removeConv(id) {
+  const conv = S.convs.get(id);
+  if (!conv) return;
+  clearTimeout(conv.typingTimer);
+  S.convs.delete(id);
+  saveOutbox();
+  saveDraftsSoon();
+}
+
+/** Fold one event into a conversation. Returns false for a duplicate. */
+function applyEvent(conv, ev, live) {
+  if (!ev || typeof ev !== 'object' || typeof ev.id !== 'string') return false;
+  if (conv.events.has(ev.id)) return false;
+  conv.events.set(ev.id, ev);
+  if (!conv.lastEventId || cmpId(ev.id, conv.lastEventId) > 0) conv.lastEventId = ev.id;
+  if (ev.client_id && conv.pending.has(ev.client_id)) {
+    conv.pending.delete(ev.client_id);
+    saveOutbox();
+  }
+  switch (ev.type) {
+    case 'opened':
+      if (ev.customer_id && !conv.summary.customer_id) conv.summary.customer_id = ev.customer_id;
+      if (ev.context && typeof ev.context === 'object') conv.context = Object.assign({}, ev.context, conv.context);
+      break;
+    case 'message':
+      if (typeof ev.text === 'string') conv.summary.last_text = ev.text;
+      if (ev.author === 'customer') {
+        if (live) clearTyping(conv);
+        if (live && (S.selected !== conv.id || document.hidden)) conv.unread++;
+      }
+      break;
+    case 'state':
+      if (ev.state) conv.summary.state = ev.state;
+      if (ev.state === 'closed') conv.closed = true;
+      break;
+    case 'assigned':
+      conv.summary.agent_id = ev.agent_id;
+      conv.summary.agent_name = ev.agent_name;
+      if (!conv.closed) conv.summary.state = 'assigned';
+      break;
+    case 'closed':
+      conv.summary.state = 'closed';
+      conv.closed = true;
+      break;
+    case 'context':
+      if (ev.values && typeof ev.values === 'object') conv.context = Object.assign({}, conv.context, ev.values);
+      break;
+    case 'callback':
+      conv.summary.callback = callbackAfter(conv.summary.callback, ev);
+      if (S.selected === conv.id) renderCallbackPanel();
+      break;
+    case 'call_started': {
+      // The customer answered the ringing callback: their call is on its way here (the gateway's 'connecting').
+      const cb = conv.summary.callback;
+      if (cb && cb.state === 'ringing') conv.summary.callback = Object.assign({}, cb, { state: 'connecting', ring_until: 0 });
+      if (S.selected === conv.id) renderCallbackPanel();
+      break;
+    }
+    default:
+      break;
+  }
+  if (live && S.selected === conv.id) upsertEventEl(conv, ev);
+  return true;
+}

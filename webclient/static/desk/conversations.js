@@ -1,0 +1,324 @@
+// Rendering: the top bar, the queue and conversations list, the conversation's header, callback panel,
+// composer state and context.
+
+import { S, ui } from './state.js';
+import { cmpId } from '../shared/ids.js';
+import { colorFor, customerLabel, fmtClock, fmtFull, fmtWaited, h, initials, shortId, toDate, verifiedName } from './dom.js';
+import { renderTimeline } from './timeline.js';
+import { select } from './composer.js';
+import { send, sock } from './connection.js';
+
+// ------------------------------------------------------------ rendering: top bar
+
+export function renderConnection() {
+  let text;
+  let state;
+  if (sock.ready) { text = 'Connected'; state = 'online'; }
+  else if (sock.everFailed) { text = 'Offline — reconnecting…'; state = 'offline'; }
+  else { text = 'Connecting…'; state = 'connecting'; }
+  ui.connection.textContent = text;
+  ui.connection.dataset.state = state;
+}
+
+export function renderPresence() {
+  const a = S.agent || {};
+  const status = a.status || 'offline';
+  ui.agentStatus.textContent = status;
+  ui.statusPill.dataset.status = status;
+  ui.btnAvailable.setAttribute('aria-pressed', String(status === 'available'));
+  ui.btnAway.setAttribute('aria-pressed', String(status === 'away'));
+  const active = typeof a.active === 'number' ? a.active
+    : Array.from(S.convs.values()).filter((c) => !c.closed).length;
+  const cap = typeof a.capacity === 'number' ? a.capacity : '?';
+  ui.load.textContent = `${active} / ${cap} chats`;
+  ui.agentName.textContent = a.name || a.id || '';
+  ui.agentName.title = a.id ? `Signed in as ${a.id}` : '';
+}
+
+export function renderDispositions() {
+  const current = ui.disposition.value;
+  ui.disposition.replaceChildren(...S.dispositions.map((d) => h('option', { value: d, text: d.replace(/_/g, ' ') })));
+  if (S.dispositions.includes(current)) ui.disposition.value = current;
+}
+
+// ------------------------------------------------------------ rendering: sidebar
+
+export function renderQueue() {
+  const items = S.queue.filter((q) => q && q.id);
+  ui.queueCount.textContent = String(items.length);
+  ui.queueEmpty.hidden = items.length > 0;
+  ui.queue.replaceChildren(...items.map((q) => {
+    const since = toDate(q.queued_at || q.created_at);
+    const li = h('li', {
+      class: 'queue-item',
+      'data-conversation-id': q.id,
+      title: 'Waiting customers are routed automatically to available agents',
+    },
+    h('span', { class: 'avatar', 'aria-hidden': 'true', text: initials(q.customer_id || q.id) }),
+    h('span', { class: 'item-title', text: verifiedName(q.context) || 'Customer ' + shortId(q.customer_id || q.id) }),
+    h('span', { class: 'item-meta waited', 'data-since': since ? String(since.getTime()) : '', text: since ? fmtWaited(Date.now() - since.getTime()) : '' }),
+    h('span', { class: 'item-text', text: q.callback ? `Callback${q.callback.phone ? ` · ${q.callback.phone}` : ''}` +
+      (q.last_text ? ` · ${q.last_text}` : '') : (q.last_text || 'No message yet') }));
+    if (q.callback) li.dataset.callback = q.callback.state || 'queued';
+    li.querySelector('.avatar').style.background = colorFor(q.customer_id || q.id);
+    return li;
+  }));
+}
+
+export function renderConvList() {
+  const convs = Array.from(S.convs.values()).filter((c) => c.summary.customer_id || c.historyLoaded || c.summary.state);
+  ui.convCount.textContent = String(convs.filter((c) => !c.closed).length);
+  ui.convEmpty.hidden = convs.length > 0;
+  const existing = new Map(Array.from(ui.convs.children).map((el) => [el.dataset.conversationId, el]));
+  const wanted = [];
+  for (const conv of convs) {
+    let li = existing.get(conv.id);
+    if (!li) {
+      li = h('li', { class: 'conv-item', 'data-conversation-id': conv.id, role: 'option', tabindex: '0' });
+      li.addEventListener('click', () => select(conv.id));
+      li.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); select(conv.id); }
+      });
+    }
+    const lastEv = conv.lastEventId ? conv.events.get(conv.lastEventId) : null;
+    const avatar = h('span', { class: 'avatar', 'aria-hidden': 'true', text: initials(conv.summary.customer_id || conv.id) });
+    avatar.style.background = colorFor(conv.summary.customer_id || conv.id);
+    const meta = conv.unread > 0
+      ? h('span', { class: 'unread', 'data-testid': 'unread', 'aria-label': `${conv.unread} unread`, text: String(conv.unread) })
+      : h('span', { class: 'item-meta', text: conv.closed ? 'closed' : fmtClock(lastEv ? lastEv.ts : conv.summary.updated_at) });
+    li.replaceChildren(
+      avatar,
+      h('span', { class: 'item-title', text: verifiedName(conv.context) || shortId(conv.summary.customer_id || conv.id),
+        title: customerLabel(conv) }),
+      meta,
+      h('span', { class: 'item-text', text: conv.summary.last_text || (conv.closed ? 'Closed' : 'New conversation') }),
+    );
+    li.classList.toggle('closed', conv.closed);
+    li.setAttribute('aria-selected', String(conv.id === S.selected));
+    li.dataset.unread = String(conv.unread);
+    wanted.push(li);
+  }
+  // Keep DOM nodes (and focus) stable; only fix order and membership.
+  for (const el of Array.from(ui.convs.children)) if (!wanted.includes(el)) el.remove();
+  wanted.forEach((li, i) => { if (ui.convs.children[i] !== li) ui.convs.insertBefore(li, ui.convs.children[i] || null); });
+  const totalUnread = convs.reduce((n, c) => n + c.unread, 0);
+  document.title = (totalUnread ? `(${totalUnread}) ` : '') + 'Agent desk — Contact Gateway';
+  renderPresence();
+}
+
+export function tickWaited() {
+  const now = Date.now();
+  for (const el of ui.queue.querySelectorAll('.waited[data-since]')) {
+    const since = Number(el.dataset.since);
+    if (since) el.textContent = fmtWaited(now - since);
+  }
+}
+
+// ------------------------------------------------------------ rendering: main panel
+
+export function renderMain() {
+  const conv = S.convs.get(S.selected);
+  if (!conv) {
+    ui.main.removeAttribute('data-conversation-id');
+    ui.placeholder.hidden = false;
+    ui.convHead.hidden = true;
+    ui.callbackPanel.hidden = true;
+    ui.timeline.replaceChildren();
+    ui.typingPreview.hidden = true;
+    ui.readonly.hidden = true;
+    renderContext();
+    renderComposerState();
+    return;
+  }
+  ui.main.setAttribute('data-conversation-id', conv.id);
+  ui.placeholder.hidden = true;
+  ui.convHead.hidden = false;
+  renderHeader();
+  renderTimeline(conv);
+  renderTypingPreview();
+  renderContext();
+  renderComposerState();
+}
+
+/** The conversation's callback after one of its timeline events (the summary's dict, or null once closed). */
+export function callbackAfter(cb, ev) {
+  const id = ev.callback_id;
+  const base = cb && cb.id === id ? Object.assign({}, cb, { sending: false }) : { id, attempt: 0, max_attempts: ev.max_attempts || 1 };
+  switch (ev.action) {
+    case 'requested': return Object.assign(base, { state: 'scheduled', due_ms: ev.due_ms, label: ev.label, phone: ev.phone || '' });
+    case 'queued': return Object.assign(base, { state: 'queued' });
+    case 'attempt': return Object.assign(base, { state: 'ringing', attempt: ev.attempt, max_attempts: ev.max_attempts,
+      phone: ev.phone || base.phone || '', ring_until: ev.ring_until, label: ev.label || base.label });
+    case 'outcome': return Object.assign(base, { state: 'scheduled', due_ms: ev.next_attempt_ms });
+    case 'closed': return null;
+    default: return cb;
+  }
+}
+
+const CALLBACK_STATE = { scheduled: 'scheduled', queued: 'waiting in the queue', ringing: 'ringing the customer\'s browser',
+  connecting: 'the customer is calling in' };
+
+export function renderCallbackPanel() {
+  const conv = S.convs.get(S.selected);
+  const cb = conv && !conv.closed ? conv.summary.callback : null;
+  ui.callbackPanel.hidden = !cb;
+  if (!cb) return;
+  ui.callbackPanel.dataset.state = cb.state || '';
+  ui.callbackPanel.dataset.callbackId = cb.id;
+  const when = cb.state === 'scheduled' && cb.due_ms ? ` for ${fmtClock(cb.due_ms)}` : '';
+  const phone = cb.phone ? ` · phone ${cb.phone}` : '';
+  const attempts = cb.attempt ? `attempt ${cb.attempt} of ${cb.max_attempts || 1}` : `up to ${cb.max_attempts || 1} attempts`;
+  ui.callbackText.textContent = `Callback${cb.label ? ` “${cb.label}”` : ''}: ${CALLBACK_STATE[cb.state] || cb.state}${when}` +
+    ` · ${attempts}${phone}`;
+  ui.callbackActions.hidden = !(cb.state === 'ringing' || cb.state === 'connecting');
+  for (const b of ui.callbackActions.querySelectorAll('button')) b.disabled = cb.sending === true;
+}
+
+/** The agent's word on the attempt; the buttons wait for the gateway's callback event (or an error). */
+export function sendCallbackOutcome(outcome) {
+  const conv = S.convs.get(S.selected);
+  const cb = conv && conv.summary.callback;
+  if (!cb || !cb.id || cb.sending) return;
+  if (!send({ type: 'callback_outcome', callback_id: cb.id, outcome })) return;
+  cb.sending = true;
+  renderCallbackPanel();
+  setTimeout(() => {   // no event came (an error frame was toasted): let the agent try again
+    if (conv.summary.callback === cb && cb.sending) {
+      cb.sending = false;
+      if (S.selected === conv.id) renderCallbackPanel();
+    }
+  }, 5000);
+}
+
+export function renderHeader() {
+  const conv = S.convs.get(S.selected);
+  if (!conv) return;
+  renderCallbackPanel();
+  ui.convCustomer.textContent = customerLabel(conv);
+  ui.convCustomer.title = conv.summary.customer_id || '';
+  ui.convAvatar.textContent = initials(conv.summary.customer_id || conv.id);
+  ui.convAvatar.style.background = colorFor(conv.summary.customer_id || conv.id);
+  const state = conv.returned ? 'returned' : conv.closed ? 'closed' : (conv.summary.state || 'assigned');
+  ui.convState.textContent = conv.returned === 'queue' ? 'back in queue'
+    : conv.returned === 'callback' ? 'callback later' : conv.returned || state;
+  ui.convState.dataset.state = state;
+  renderCallBadge(conv);
+  // Invite to call: only in an open conversation of ours without a call going on.
+  const onCall = !ui.callBadge.hidden && ui.callBadge.dataset.status !== 'ended';
+  ui.inviteCall.disabled = conv.closed || !!conv.returned || onCall;
+}
+
+const CALL_BADGE = { connecting: 'On a call: connecting', ringing: 'On a call: ringing', ivr: 'On a call: in IVR',
+  waiting: 'On a call: waiting', connected: 'On a call', held: 'On a call: on hold', ended: 'Call ended' };
+
+/** The live call status if one came in, else what the timeline says (a call started and not ended). */
+function renderCallBadge(conv) {
+  if (conv.returned) { // transferred or back in the queue: whatever the call does now is not ours
+    ui.callBadge.hidden = true;
+    return;
+  }
+  let status = conv.call ? conv.call.status : null;
+  if (status === 'connected' && conv.call.reason === 'held') status = 'held';
+  if (!status) {
+    // No live status yet (e.g. the call was routed to us mid-call): read it off the timeline.
+    for (const ev of Array.from(conv.events.values()).sort((a, b) => cmpId(a.id, b.id))) {
+      if (ev.type === 'call_started') status = 'ivr';
+      else if (ev.type === 'call_ended') status = null;
+      else if (status && ev.type === 'ivr' && ev.kind === 'queue') status = 'waiting';
+      else if (status && (ev.type === 'call_answered' || ev.type === 'call_resumed')) status = 'connected';
+      else if (status && ev.type === 'call_held') status = 'held';
+      else if (status && (ev.type === 'call_missed' || ev.type === 'call_agent_lost')) status = 'waiting';
+    }
+  }
+  ui.callBadge.hidden = !status;
+  ui.callBadge.dataset.status = status || '';
+  ui.callBadge.textContent = status ? (CALL_BADGE[status] || `On a call: ${status}`) : '';
+  ui.callBadge.title = conv.call && conv.call.reason ? `${conv.call.status}: ${conv.call.reason.replace(/_/g, ' ')}` : '';
+}
+
+export function renderComposerState() {
+  const conv = S.convs.get(S.selected);
+  const writable = !!conv && !conv.closed;
+  ui.composer.disabled = !writable;
+  ui.sendBtn.disabled = !writable;
+  ui.noteMode.disabled = !writable;
+  ui.disposition.disabled = !writable || S.closing === (conv && conv.id);
+  ui.closeBtn.disabled = !writable || !!S.closing;
+  ui.closeBtn.textContent = conv && S.closing === conv.id ? 'Closing…' : 'Close';
+  ui.readonly.hidden = !conv || !conv.closed;
+  ui.readonly.textContent = !conv || !conv.returned ? 'This conversation is closed. It is read-only.'
+    : conv.returned === 'queue' ? 'The call was not taken, so this conversation went back to the queue. It is read-only here.'
+      : conv.returned === 'callback' ? 'The customer was not reached; the callback will try again later. It is read-only here.'
+        : conv.returned === 'released' ? `The callback ended (${String(conv.returnedReason || '').replace(/^callback_/, '')
+          .replace(/_/g, ' ')}), so this conversation is no longer yours. It is read-only here.`
+          : 'This conversation was transferred. It is read-only here.';
+  ui.composerForm.hidden = !!conv && conv.closed;
+  ui.composerForm.classList.toggle('note-mode', ui.noteMode.checked);
+  ui.composer.placeholder = ui.noteMode.checked
+    ? 'Write an internal note — only agents see it…'
+    : 'Reply to the customer…  (Enter to send, Shift+Enter for a new line)';
+}
+
+export function renderTypingPreview() {
+  const conv = S.convs.get(S.selected);
+  const draft = conv ? conv.typingDraft : null;
+  if (draft == null || (conv && conv.closed)) {
+    ui.typingPreview.hidden = true;
+    ui.typingPreview.textContent = '';
+    return;
+  }
+  ui.typingPreview.textContent = draft ? `Customer is typing: ${draft}` : 'Customer is typing…';
+  ui.typingPreview.hidden = false;
+}
+
+export function renderContext() {
+  const conv = S.convs.get(S.selected);
+  if (!conv) {
+    ui.context.replaceChildren(h('p', { class: 'empty', text: 'No conversation selected.' }));
+    return;
+  }
+  const s = conv.summary;
+  const details = [
+    ['Customer', s.customer_id || '—'],
+    ['Conversation', conv.id],
+    ['State', conv.closed ? 'closed' : (s.state || '—')],
+    ['Queue', s.queue],
+    ['Agent', s.agent_name || s.agent_id],
+    ['Started', fmtFull(s.created_at)],
+    ['Updated', fmtFull(s.updated_at)],
+  ].filter(([, v]) => v != null && v !== '');
+  // Three sources, never mixed up: what the site's backend signed (verified.*), what the customer's
+  // browser said (context.*: unverified), and what the flow collected (everything else).
+  const groups = { verified: [], browser: [], collected: [] };
+  for (const [k, v] of Object.entries(conv.context || {})) {
+    if (k.startsWith('verified.')) groups.verified.push([k.slice(9), v]);
+    else if (k.startsWith('context.')) groups.browser.push([k.slice(8), v]);
+    else groups.collected.push([k, v]);
+  }
+  const section = (title, entries, note) => h('div', { class: 'ctx-section' }, h('h3', { text: title }),
+    note ? h('p', { class: 'ctx-note', text: note }) : null, dl(entries));
+  const sections = [h('div', { class: 'ctx-section' }, h('h3', { text: 'Details' }), dl(details))];
+  if (groups.verified.length) sections.push(section('Verified by the site', groups.verified));
+  if (groups.collected.length) sections.push(section('Collected', groups.collected));
+  if (groups.browser.length) sections.push(section('From the browser', groups.browser, 'Sent by the customer\'s browser: unverified.'));
+  if (sections.length === 1) {
+    sections.push(h('div', { class: 'ctx-section' }, h('h3', { text: 'Context' }),
+      h('p', { class: 'empty', text: 'No context shared.' })));
+  }
+  ui.context.replaceChildren(...sections);
+}
+
+function dl(entries) {
+  const list = h('dl', { class: 'ctx' });
+  for (const [k, v] of entries) {
+    const value = typeof v === 'string' ? v : JSON.stringify(v);
+    let dd;
+    if (/^https?:\/\//i.test(value)) {
+      dd = h('dd', null, h('a', { href: value, target: '_blank', rel: 'noopener noreferrer', text: value }));
+    } else {
+      dd = h('dd', { text: value });
+    }
+    list.append(h('dt', { text: k, 'data-key': k }), dd);
+  }
+  return list;
+}

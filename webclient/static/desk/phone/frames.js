@@ -1,0 +1,248 @@
+// What the desk forwards: call_status, call_answer, errors, the socket's ups and downs, conversations.
+
+import { CONSULT_END, HANGUP_WAIT, TEXT } from './config.js';
+import { P, desk } from './state.js';
+import { endRequest, endWrapUp, finish, openTransferPanel, showError } from './transfer.js';
+import { failAccept } from './call.js';
+import { leaveMonitor, monitorAnswer, monitorError } from './monitor.js';
+import { live, ringer, say, setNotice, startRinging, stopRinging, stopTickingIfIdle } from './ringing.js';
+import { render, renderBanner } from './render.js';
+import { setSupervisor } from './supervisor.js';
+
+// ------------------------------------------------------------ frames from the desk
+
+export function onCallStatus(f) {
+  if (!f || typeof f.status !== 'string' || !f.call_id) return;
+  const me = desk.me();
+  if (f.status === 'ringing') {
+    if (me && f.agent_id === me.id) startRinging(f);
+    return;
+  }
+  if (P.ring && P.ring.callId === f.call_id) {
+    const answeredElsewhere = f.status === 'connected' && !(P.call && P.call.id === f.call_id);
+    let text = P.ring.consult ? TEXT.consultGone : TEXT.ringGone;
+    if (P.call && P.call.id === f.call_id) text = '';   // our own accept
+    else if (P.ring.consult && f.status === 'ended') {
+      text = f.reason === 'consult_no_answer' ? TEXT.consultMissed
+        : f.reason === 'consult_declined' ? '' : TEXT.consultGone; // declined: said already
+    } else if (answeredElsewhere) text = TEXT.elsewhere;
+    else if (f.status === 'waiting') text = f.reason === 'no_answer' ? TEXT.missed : ''; // declined: said already
+    stopRinging(text);
+  }
+  const c = P.call;
+  if (!live(c) || c.id !== f.call_id) return;
+  if (c.role === 'consultant') {
+    onConsultantStatus(c, f, me);
+    return;
+  }
+  if (f.status === 'connected') {
+    if (f.agent_id && me && f.agent_id !== me.id) {
+      finish(c, 'transferred'); // the call went on to another agent (a transfer or a completed consultation)
+      return;
+    }
+    c.status = 'connected';
+    if (!c.connectedAt) c.connectedAt = Date.now();
+    onConsultStep(c, f.reason || '');
+    c.held = f.reason === 'held';
+    c.holdPending = null;
+    render();
+  } else if (f.status === 'ended') {
+    finish(c, f.reason || 'ended');
+  } else if (f.status === 'waiting') {
+    if (c.transfer || f.reason === 'transferred') {
+      finish(c, 'transferred'); // a transfer to a queue: the caller waits there, with music
+      return;
+    }
+    finish(c, 'agent_lost'); // our leg dropped: the gateway queued the caller again
+    setNotice(TEXT.dropped);
+    render();
+  }
+}
+
+/** Our consultation of a colleague went a step further (call_status "connected" with a consult_* reason). */
+function onConsultStep(c, reason) {
+  if (reason === 'consult_ringing' || reason === 'consulting') {
+    if (!c.consult) c.consult = { agentId: '', state: 'requested' }; // started in another tab
+    if (c.consult.state !== 'completing') c.consult.state = reason === 'consulting' ? 'connected' : 'ringing';
+    endRequest(c);
+    return;
+  }
+  if (reason in CONSULT_END || (c.consult && /^consult_|^call_ended$/.test(reason))) {
+    const who = (c.consult && c.consult.agentId) || 'Your colleague';
+    const end = CONSULT_END[reason];
+    c.consult = null;
+    endRequest(c);
+    showError(c, end ? end(who) : 'The consultation ended — you are back with the caller.', true);
+  }
+}
+
+/** The consultant's desk: the gateway tells it about its consultation on its own channel only. */
+function onConsultantStatus(c, f, me) {
+  if (f.status === 'ended') {
+    finish(c, f.reason || 'ended');
+    const text = f.reason === 'consult_cancelled'
+      ? `${c.fromName || 'Your colleague'} took the caller back — the consultation ended.`
+      : f.reason === 'call_ended' ? 'The caller hung up — the consultation ended.'
+        : f.reason === 'consult_declined' ? '' : TEXT.consultEnded;
+    if (text) setNotice(text);
+    render();
+  } else if (f.status === 'connected' && me && f.agent_id === me.id && f.reason !== 'consulting') {
+    takeOver(c); // the colleague completed the transfer ('transferred_to_you'): the call is ours
+  }
+}
+
+/** A completed consultation: the caller and the conversation are ours now. */
+function takeOver(c) {
+  if (!live(c) || c.role !== 'consultant') return;
+  c.role = 'agent';
+  c.status = 'connected';
+  c.held = false;
+  if (!c.connectedAt) c.connectedAt = Date.now();
+  if (c.conversationId) desk.open(c.conversationId);
+  say(`${c.fromName || 'Your colleague'} handed the call over to you. ${TEXT.takenOver}`);
+  render();
+}
+
+export function onCallAnswer(f) {
+  const c = P.call;
+  if (!live(c) || f.call_id !== c.id || c.phase !== 'offered') {
+    monitorAnswer(f);
+    return;
+  }
+  clearTimeout(c.timer);
+  c.phase = 'answered';
+  if (P.ring && P.ring.callId === c.id) { P.ring = null; ringer.stop(); }
+  c.pc.setRemoteDescription({ type: 'answer', sdp: String(f.sdp || '') }).catch(() => {
+    if (!live(c)) return;
+    desk.send({ type: 'hangup', call_id: c.id });
+    finish(c, 'connection_failed');
+    setNotice(TEXT.connectionFailed);
+  });
+  render();
+}
+
+/** An error frame about calls (they carry no call_id); true when it was ours to handle. */
+export function onError(f) {
+  const codes = ['not_ringing', 'already_answered', 'not_connected', 'bad_sdp', 'no_audio', 'transfer_refused',
+    'consult_busy', 'not_consulting', 'already_monitoring', 'not_monitoring'];
+  const fields = ['call_id', 'sdp', 'hold', 'agent_id', 'queue', 'action', 'mode'];
+  const aboutCall = codes.includes(f.code) || fields.includes(f.field);
+  if (!aboutCall) return false;
+  const c = P.call;
+  const message = f.message || `Error: ${f.code || 'unknown'}`;
+  if (monitorError(f, message)) return true;
+  if (live(c) && c.request) {
+    // our transfer / consult request was refused (transfer_refused, consult_busy, not_consulting, ...)
+    const what = c.request.what;
+    endRequest(c);
+    if (what === 'transfer') c.transfer = null;
+    else if (what === 'consult_start') c.consult = null;
+    else if (what === 'consult_complete' && c.consult) c.consult.state = 'connected';
+    else if (what === 'consult_cancel' && f.code === 'not_consulting') c.consult = null;
+    showError(c, message);
+    if (what === 'transfer' || what === 'consult_start') openTransferPanel(false);
+    return true;
+  }
+  if (live(c) && c.phase === 'offered') {
+    // the accept was refused: taken in another tab, no longer ringing for us, or our SDP was rejected
+    const r = P.ring;
+    failAccept(c, message);
+    if (r && (f.code === 'already_answered' || f.code === 'not_ringing' || f.code === 'not_found')) stopRinging();
+    say(message);
+  } else if (live(c) && c.holdPending !== null) {
+    c.holdPending = null;
+    render();
+    say(message);
+  } else if (live(c) && c.phase === 'hanging_up' && f.code === 'not_found') {
+    finish(c, 'ended'); // the call had already ended
+  } else if (P.ring && f.code === 'not_ringing') {
+    stopRinging(message);
+  } else if (live(c) || P.ring) {
+    say(message);
+  }
+  return true;
+}
+
+export function onWelcome() {
+  const c = P.call;
+  if (live(c) && c.phase === 'hanging_up' && !c.hangupSent) {
+    c.hangupSent = desk.send(c.role === 'consultant' ? { type: 'call_decline', call_id: c.id }
+      : { type: 'hangup', call_id: c.id });
+    clearTimeout(c.timer);
+    c.timer = setTimeout(() => finish(c, 'agent_hangup'), HANGUP_WAIT);
+  }
+  if (live(c) && c.holdPending !== null) { // the confirmation may have been lost with the old socket
+    c.held = c.holdPending;
+    c.holdPending = null;
+  }
+  render();
+}
+
+/** The socket dropped: media goes on; a ring cannot be answered without the socket (the gateway requeues it). */
+export function onSocketDown() {
+  if (P.ring) {
+    stopRinging(P.ring.consult ? 'Connection to the gateway lost — the consultation request could not be answered.'
+      : 'Connection to the gateway lost — the ringing call went back to the queue.');
+  }
+}
+
+/** The conversation was taken from us (closed, or back in the queue after a missed call). */
+export function onUnassigned(conversationId, reason) {
+  const transferred = reason === 'transferred' || reason === 'call_transferred';
+  if (P.ring && P.ring.conversationId === conversationId && !P.ring.consult) {
+    stopRinging(reason === 'call_no_answer' ? TEXT.missed : (reason === 'call_declined' ? '' : TEXT.ringGone));
+  }
+  const c = P.call;
+  if (transferred && live(c) && c.conversationId === conversationId && c.role === 'agent') {
+    finish(c, 'transferred'); // handed over (blind, or a completed consultation): after-call work
+    return;
+  }
+  if (P.wrap && P.wrap.conversationId === conversationId && !(transferred && P.wrap.reason === 'transferred')) endWrapUp();
+}
+
+/** A conversation was routed to us: after a consultation it is the consulted call, handed over. */
+export function onAssigned(conversationId) {
+  const c = P.call;
+  if (live(c) && c.role === 'consultant' && c.conversationId === conversationId && c.phase === 'answered') takeOver(c);
+}
+
+/** Events arrived for a conversation: redraw the banner; catch a call that ended while the socket was down. */
+export function onConversation(conversationId) {
+  const conv = desk.conversation(conversationId);
+  const c = P.call;
+  if (conv && live(c) && c.conversationId === conversationId && c.phase !== 'mic') {
+    for (const ev of conv.events.values()) {
+      if (ev.call_id !== c.id) continue;
+      if (ev.type === 'call_ended') { finish(c, ev.reason || 'ended'); break; }
+      const me = desk.me();
+      // (a call handed on to us may have lost another agent before: only our own loss counts)
+      if (ev.type === 'call_agent_lost' && c.connectedAt && (!me || !ev.agent_id || ev.agent_id === me.id)) {
+        finish(c, 'agent_lost');
+        setNotice(TEXT.dropped);
+        break;
+      }
+    }
+  }
+  if (conv && conv.closed && P.wrap && P.wrap.conversationId === conversationId) endWrapUp();
+  if (P.ring && P.ring.conversationId === conversationId) renderBanner();
+}
+
+/** Logging out: hang up a live call first (the caller would otherwise be requeued as a dropped agent). */
+export function reset() {
+  const c = P.call;
+  if (live(c)) {
+    if (c.phase === 'offered' || c.phase === 'answered') {
+      desk.send(c.role === 'consultant' ? { type: 'call_decline', call_id: c.id } : { type: 'hangup', call_id: c.id });
+    }
+    finish(c, 'agent_hangup');
+  }
+  leaveMonitor('');
+  setSupervisor(false);
+  P.ring = null;
+  ringer.stop();
+  P.call = null;
+  P.wrap = null;
+  P.notice = null;
+  render();
+  stopTickingIfIdle();
+}

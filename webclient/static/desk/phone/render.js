@@ -1,0 +1,218 @@
+// Rendering: the ringing banner, the call bar, the transfer panel, the timers.
+
+import { ENDED_REASON, TEXT } from './config.js';
+import { P, desk, ui } from './state.js';
+import { callTimeText } from '../../shared/text.js';
+import { canControl, closeTransferPanel, targetText, transferKind } from './transfer.js';
+import { live, stopRinging, stopTickingIfIdle } from './ringing.js';
+
+// ------------------------------------------------------------ rendering
+
+/** What the caller did before ringing us: the IVR steps of the current call, then the queue. */
+function ivrPath(conversationId) {
+  const conv = desk.conversation(conversationId);
+  if (!conv) return [];
+  const events = Array.from(conv.events.values()).sort((a, b) => (a.ts || 0) - (b.ts || 0));
+  let steps = [];
+  for (const ev of events) {
+    if (ev.type === 'call_started') steps = [];
+    if (ev.type !== 'ivr') continue;
+    const detail = ev.detail == null ? '' : String(ev.detail);
+    if (ev.kind === 'choice') {
+      steps = steps.filter((st) => st.node !== ev.node); // the choice says what the keys meant
+      steps.push({ node: ev.node, text: `Chose ${detail}` });
+    } else if (ev.kind === 'input' && ev.node) {
+      steps.push({ node: ev.node, text: `${ev.node}: ${detail}` });
+    } else if (ev.kind === 'queue') {
+      steps.push({ node: ev.node, text: `Queue: ${detail}` });
+    }
+  }
+  steps = steps.map((st) => st.text);
+  const last = conv.summary && conv.summary.last_text;
+  if (last) steps.push(`Last message: “${last.length > 80 ? last.slice(0, 79) + '…' : last}”`);
+  return steps;
+}
+
+export function renderBanner() {
+  if (!ui.banner) return;
+  const accepting = !!P.ring && live(P.call) && P.call.id === P.ring.callId; // the call bar says "Connecting…"
+  ui.banner.hidden = !P.ring || accepting;
+  if (!P.ring || accepting) return;
+  ui.banner.dataset.callId = P.ring.callId;
+  ui.banner.dataset.conversationId = P.ring.conversationId || '';
+  ui.banner.dataset.consult = String(P.ring.consult);
+  if (ui.ringTitle) ui.ringTitle.textContent = P.ring.consult ? TEXT.consultRing : TEXT.incoming;
+  ui.ringWho.textContent = P.ring.consult ? `Consultation from ${P.ring.fromName}` : desk.label(P.ring.conversationId);
+  const steps = P.ring.consult ? ['The caller is on hold while you talk'] : ivrPath(P.ring.conversationId);
+  ui.ringPath.replaceChildren(...steps.map((s) => {
+    const li = document.createElement('li');
+    li.textContent = s;
+    return li;
+  }));
+  ui.ringPath.hidden = steps.length === 0;
+  const busy = live(P.call);
+  ui.accept.disabled = busy;
+  ui.accept.title = busy ? TEXT.cannotWhileOnCall : 'Answer with your microphone';
+  const error = P.ring.error || (busy ? TEXT.cannotWhileOnCall : '');
+  ui.ringError.hidden = !error;
+  ui.ringError.textContent = error;
+  renderTimes();
+}
+
+function callStatusText(c) {
+  if (c.phase === 'mic') return TEXT.mic;
+  if (c.phase === 'hanging_up') return c.hangupSent ? TEXT.hangingUp : TEXT.hangingUpOffline;
+  if (c.role === 'consultant') {
+    if (c.phase !== 'answered' || c.status !== 'connected') return TEXT.consultConnecting;
+    return c.reconnecting ? TEXT.reconnecting : `Consultation with ${c.fromName || 'a colleague'}`;
+  }
+  if (c.phase !== 'answered' || c.status !== 'connected') return TEXT.connecting;
+  if (c.reconnecting) return TEXT.reconnecting;
+  if (c.transfer) return `Transferring to ${targetText(c.transfer)}…`;
+  if (c.consult) {
+    const who = c.consult.agentId || 'a colleague';
+    if (c.consult.state === 'completing') return `Handing the caller over to ${who}…`;
+    return c.consult.state === 'connected' ? `Consulting ${who}` : `Consulting ${who}…`;
+  }
+  return c.held ? TEXT.held : TEXT.connected;
+}
+
+function callHintText(c) {
+  if (c.phase !== 'answered' || c.phase === 'hanging_up') return '';
+  if (c.role === 'consultant') {
+    return c.status === 'connected' ? `The caller is on hold. ${c.fromName || 'Your colleague'} may hand the call over to you.` : '';
+  }
+  if (c.consult) {
+    if (c.consult.state === 'connected') return 'The caller hears music and cannot hear you.';
+    if (c.consult.state === 'completing') return '';
+    return `Ringing ${c.consult.agentId || 'your colleague'} — the caller hears music.`;
+  }
+  if (c.transfer) return 'The caller hears: “Please hold while I transfer your call.”';
+  return '';
+}
+
+export function renderTransferPanel() {
+  if (!ui.transferPanel || ui.transferPanel.hidden) return;
+  const c = P.call;
+  const ok = canControl(c);
+  const queue = transferKind() === 'queue';
+  ui.transferTarget.placeholder = queue ? 'Queue name, e.g. billing' : 'Agent ID, e.g. bob';
+  ui.transferTarget.setAttribute('aria-label', queue ? 'Queue name' : 'Agent ID');
+  ui.transferBlind.disabled = !ok;
+  ui.transferConsult.disabled = !ok || queue;
+  ui.transferConsult.title = queue ? 'Consulting works with an agent, not a queue'
+    : 'Warm transfer: talk to the agent first while the caller holds';
+}
+
+function renderBar() {
+  if (!ui.bar) return;
+  const c = P.call;
+  let status = null;
+  if (live(c)) {
+    status = c.phase === 'hanging_up' ? 'ending' : (c.phase === 'answered' && c.status === 'connected')
+      ? (c.role === 'consultant' || c.consult ? 'consulting' : c.transfer ? 'transferring' : c.held ? 'held' : 'connected')
+      : 'connecting';
+  } else if (P.wrap) {
+    status = 'wrapup';
+  } else if (P.notice && Date.now() < P.notice.until) {
+    status = 'notice';
+  }
+  ui.bar.hidden = !status;
+  if (!status) return;
+  ui.bar.dataset.status = status;
+  ui.bar.dataset.role = live(c) ? c.role : '';
+  const convId = live(c) ? c.conversationId : P.wrap ? P.wrap.conversationId : null;
+  const consultant = live(c) && c.role === 'consultant'; // not our conversation (yet): nothing to open
+  ui.who.hidden = !convId || consultant;
+  ui.who.textContent = convId && !consultant ? desk.label(convId) : '';
+  ui.who.dataset.conversationId = convId && !consultant ? convId : '';
+  if (live(c)) {
+    ui.status.textContent = callStatusText(c);
+    const hint = callHintText(c);
+    ui.hint.hidden = !hint;
+    ui.hint.textContent = hint;
+  } else if (P.wrap) {
+    let why = ENDED_REASON[P.wrap.reason] || 'Call ended';
+    if (P.wrap.reason === 'transferred' && P.wrap.to) why = `Transferred to ${P.wrap.to}`;
+    ui.status.textContent = TEXT.wrapup;
+    ui.hint.hidden = false;
+    ui.hint.textContent = `${why}${P.wrap.durationMs ? ` after ${callTimeText(P.wrap.durationMs)}` : ''}. ` +
+      (P.wrap.reason === 'transferred' ? 'The conversation is theirs now; press Done when you are ready.' : TEXT.wrapupHint);
+  } else {
+    ui.status.textContent = P.notice.text;
+    ui.hint.hidden = true;
+  }
+  const inCall = live(c);
+  ui.actions.hidden = !inCall;
+  ui.done.hidden = inCall;
+  const error = inCall && c.error && Date.now() < c.error.until ? c.error : null;
+  ui.callError.hidden = !error;
+  ui.callError.textContent = error ? error.text : '';
+  ui.callError.dataset.kind = error && error.info ? 'info' : 'error';
+  const consulting = inCall && c.role === 'agent' && !!c.consult && c.phase !== 'hanging_up';
+  ui.consultActions.hidden = !consulting;
+  if (consulting) {
+    ui.consultComplete.disabled = c.consult.state !== 'connected' || !!c.request;
+    ui.consultComplete.title = c.consult.state === 'connected' ? `Hand the caller over to ${c.consult.agentId}`
+      : 'Possible once your colleague has answered';
+    ui.consultCancel.disabled = c.consult.state === 'completing' || !!c.request;
+  }
+  if (inCall) {
+    const answered = c.phase === 'answered';
+    ui.mute.disabled = !c.mic || c.phase === 'hanging_up';
+    ui.mute.setAttribute('aria-pressed', String(c.muted));
+    ui.mute.textContent = c.muted ? 'Unmute' : 'Mute';
+    const holding = c.holdPending !== null ? c.holdPending : c.held;
+    ui.hold.hidden = c.role !== 'agent';
+    ui.hold.disabled = !answered || c.status !== 'connected' || c.holdPending !== null || !canControl(c);
+    ui.hold.setAttribute('aria-pressed', String(holding));
+    ui.hold.textContent = holding ? 'Resume' : 'Hold';
+    ui.transferToggle.hidden = c.role !== 'agent';
+    ui.transferToggle.disabled = !canControl(c);
+    ui.transferToggle.title = 'Transfer to another agent or a queue, or consult a colleague first';
+    ui.hangup.disabled = c.phase === 'hanging_up';
+    ui.hangup.textContent = c.role === 'consultant' ? 'Leave' : 'Hang up';
+    ui.hangup.title = c.role === 'consultant' ? 'End the consultation; the caller goes back to your colleague' : '';
+  }
+  if (!inCall || ui.transferToggle.disabled) closeTransferPanel();
+  else renderTransferPanel();
+  ui.done.textContent = P.wrap ? 'Done' : 'Dismiss';
+  ui.done.title = P.wrap ? 'Hide the after-call bar (the conversation stays open)' : '';
+  renderTimes();
+}
+
+/** The countdown, the call timer and the after-call timer (every 250 ms while something is on screen). */
+export function renderTimes() {
+  const now = Date.now();
+  if (P.ring) {
+    const left = Math.max(0, P.ring.deadline - now);
+    const text = `Answer within ${Math.ceil(left / 1000)} s`;
+    if (ui.ringCountdown.textContent !== text) ui.ringCountdown.textContent = text;
+    ui.ringCountdown.dataset.seconds = String(Math.ceil(left / 1000));
+    if (ui.ringProgress) ui.ringProgress.style.transform = `scaleX(${left / (P.ring.seconds * 1000)})`;
+    if (left <= 0 && !(live(P.call) && P.call.id === P.ring.callId)) {
+      stopRinging(P.ring.consult ? TEXT.consultMissed : TEXT.missed); // the gateway has given the call back by now
+      return;
+    }
+  }
+  if (P.notice && now >= P.notice.until) {
+    P.notice = null;
+    renderBar();
+  }
+  if (live(P.call) && P.call.error && now >= P.call.error.until) {
+    P.call.error = null;
+    renderBar();
+  }
+  const c = P.call;
+  let text = '';
+  if (live(c) && c.connectedAt) text = callTimeText(now - c.connectedAt);
+  else if (!live(c) && P.wrap) text = callTimeText(now - P.wrap.since);
+  if (ui.timer && ui.timer.textContent !== text) ui.timer.textContent = text;
+  if (ui.timer) ui.timer.hidden = !text;
+  stopTickingIfIdle();
+}
+
+export function render() {
+  renderBanner();
+  renderBar();
+}

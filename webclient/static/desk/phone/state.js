@@ -1,0 +1,21 @@
+// The softphone's state (P), its elements (ui) and the desk's hooks (desk): filled by createSoftphone.
+
+/** The softphone's elements, found when the desk creates it (createSoftphone). */
+export const ui = {};
+/** The desk's hooks (see createSoftphone). */
+export const desk = {};
+
+
+/** What the softphone knows, in one place: every softphone module reads and writes it here. */
+export const P = {
+  ring: null,       // {callId, conversationId, agentName, deadline, seconds, error, consult, fromName}
+  call: null,       // the current or last call, see accept()
+  wrap: null,       // {conversationId, since, reason, durationMs}: after-call work
+  notice: null,     // {text, until}: a dropped call or a failed accept, shown in the call bar
+  tick: null,
+  supervisor: false,
+  // The call a supervisor listens to: {callId, conversationId, agentName, mode, prevMode, phase (mic -> gathering ->
+  // offered -> answered -> ended), pc, mic, stream, connectedAt, reconnecting, error, timer, switchAt, listed}
+  mon: null,
+  monLeft: null,    // {callId, at}: we sent "hangup"; an error about it (the call had ended already) is no news
+};
