@@ -88,8 +88,11 @@ def read_module(path: Path, root: Path = STATIC_DIR) -> Module:
     return Module(path, tuple(imports), declared, exported, _EXPORT.sub("", body))
 
 
-def module_order(entry: Path, root: Path = STATIC_DIR) -> list[Module]:
-    """The modules reachable from entry, each once, in a browser's evaluation order (imports first)."""
+def module_order(entry: Path, root: Path = STATIC_DIR, one_scope: bool = True) -> list[Module]:
+    """The modules reachable from entry, each once, in a browser's evaluation order (imports first).
+
+    one_scope: they are to be joined, so two modules may not declare the same top-level name (the desk's
+    modules, loaded as modules, are checked with one_scope=False)."""
     order: list[Module] = []
     seen: dict[Path, Module] = {}
 
@@ -106,6 +109,8 @@ def module_order(entry: Path, root: Path = STATIC_DIR) -> list[Module]:
         order.append(module)
 
     visit(entry.resolve())
+    if not one_scope:
+        return order
     owner: dict[str, Path] = {}
     for module in order:
         for name in module.declared:
@@ -127,8 +132,9 @@ def _inline(module: Module) -> str:
 
 def join(entry: Path = WIDGET_ENTRY, root: Path = STATIC_DIR) -> str:
     """The one classic script: every module reachable from entry in one strict-mode function scope."""
-    parts = [f"/* Contact Gateway widget, joined from webclient/static/{_name(entry.resolve(), root.resolve())} and "
-             "its imports by webclient/joiner.py: edit those files. */\n(() => {\n'use strict';\n"]
+    source = _name(entry.resolve(), root.resolve())
+    parts = [(f"/* Contact Gateway widget, joined from webclient/static/{source} and its imports by "
+              "webclient/joiner.py: edit those files. */\n(() => {\n'use strict';\n")]
     for module in module_order(entry, root):
         parts.append(f"\n// ---- {_name(module.path, root.resolve())}\n")
         parts.append(_inline(module).strip("\n") + "\n")
