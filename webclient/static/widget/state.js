@@ -3,6 +3,7 @@
 
 import { CACHE_LIMIT, SCRIPT, STATE_KEY, TOKEN_KEY } from './config.js';
 import { cmpId } from '../shared/ids.js';
+import { mergeEvents, mergeOutbox } from './outbox.js';
 import { store } from './storage.js';
 
 // ------------------------------------------------------------ state
@@ -63,13 +64,6 @@ export function loadState() {
   }
 }
 
-export function mergeEvents(a, b) {
-  const map = new Map();
-  for (const e of a) map.set(e.id, e);
-  for (const e of b) if (e && typeof e.id === 'string' && !map.has(e.id)) map.set(e.id, e);
-  return Array.from(map.values()).sort((x, y) => cmpId(x.id, y.id)).slice(-CACHE_LIMIT);
-}
-
 export let saveTimer = null;
 export function saveSoon() {
   if (saveTimer) return;
@@ -86,17 +80,11 @@ export function saveNow() {
   // Another tab of the same customer may have written too: merge, never drop.
   if (stored && stored.v === 1) {
     if (W.token && stored.token === W.token && Array.isArray(stored.events)) {
-      events = mergeEvents(W.cache, stored.events);
+      events = mergeEvents(W.cache, stored.events, CACHE_LIMIT);
     }
     if (Array.isArray(stored.outbox)) {
-      const known = new Set(box.map((e) => e.client_id));
       const delivered = new Set(events.map((e) => e.client_id).filter(Boolean));
-      for (const e of stored.outbox) {
-        if (!e || typeof e.client_id !== 'string' || known.has(e.client_id)) continue;
-        if (resolved.has(e.client_id) || delivered.has(e.client_id) || bubbles.has(e.client_id)) continue;
-        box.push(e);
-      }
-      box.sort((x, y) => (x.ts || 0) - (y.ts || 0));
+      box = mergeOutbox(box, stored.outbox, (id) => resolved.has(id) || delivered.has(id) || bubbles.has(id));
     }
   }
   const last = events.length ? events[events.length - 1].id : W.lastEventId;

@@ -1,7 +1,8 @@
 // The conversation as the customer sees it: events rendered once each, in id order, pending bubbles last.
 
 import { CACHE_LIMIT, DECLINED_INVITE_KEY, TEXT } from './config.js';
-import { W, bubbles, mergeEvents, removeFromOutbox, saveSoon, seen } from './state.js';
+import { W, bubbles, removeFromOutbox, saveSoon, seen } from './state.js';
+import { mergeEvents } from './outbox.js';
 import { callLive, endCall } from './call.js';
 import { cmpId } from '../shared/ids.js';
 import { hideTyping, submit } from './chat.js';
@@ -164,7 +165,7 @@ export function handleEvent(ev, live, fromCache) {
   if (!W.lastEventId || cmpId(ev.id, W.lastEventId) > 0) W.lastEventId = ev.id;
   if (!fromCache) {
     if (!W.cache.length || cmpId(ev.id, W.cache[W.cache.length - 1].id) > 0) W.cache.push(ev);
-    else W.cache = mergeEvents(W.cache, [ev]);
+    else W.cache = mergeEvents(W.cache, [ev], CACHE_LIMIT);
     if (W.cache.length > CACHE_LIMIT) W.cache = W.cache.slice(-CACHE_LIMIT);
   }
 
