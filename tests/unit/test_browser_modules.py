@@ -3,6 +3,8 @@ joiner's refusals, the desk's module graph, the protocol constants the browser u
 
 from __future__ import annotations
 
+import enum
+import json
 import os
 import re
 import shutil
@@ -96,14 +98,21 @@ def test_the_desk_modules_resolve_and_never_assign_to_an_import() -> None:
 
 
 def test_the_browser_protocol_constants_are_the_gateways() -> None:
-    text = (STATIC_DIR / "shared" / "protocol.js").read_text(encoding="utf-8")
-    limits = dict(re.findall(r"^export const ([A-Z_]+) = (\d+);$", text, re.MULTILINE))
-    assert limits and {name: int(value) for name, value in limits.items()} == {
-        name: getattr(protocol, name) for name in limits}
-    enums = re.findall(r"^export const (\w+) = Object\.freeze\(\{(.*)\}\);$", text, re.MULTILINE)
-    assert {"ConversationState", "CallStatus", "EventType"} <= {name for name, _ in enums}
-    for name, members in enums:
-        assert dict(re.findall(r'(\w+): "([^"]*)"', members)) == {m.name: m.value for m in getattr(protocol, name)}, name
+    """What shared/protocol.js exports, as node reads it, is what gateway.protocol says."""
+    script = "import * as p from './webclient/static/shared/protocol.js'; process.stdout.write(JSON.stringify(p))"
+    run = subprocess.run([node(), "--input-type=module", "-e", script], cwd=ROOT, capture_output=True, text=True,
+                         check=False, timeout=30)
+    assert run.returncode == 0, run.stderr
+    exported: dict[str, object] = json.loads(run.stdout)
+    python: dict[str, object] = {}
+    for name in exported:
+        value = getattr(protocol, name, None)
+        if isinstance(value, type) and issubclass(value, enum.Enum):
+            python[name] = {member.name: member.value for member in value}
+        elif isinstance(value, (int, str)):
+            python[name] = value
+    assert {"MAX_TEXT_CHARS", "MAX_FRAME_BYTES", "MAX_SDP_CHARS", "ConversationState", "CallStatus"} <= python.keys()
+    assert {name: exported[name] for name in python} == python
 
 
 def test_no_browser_file_is_over_600_lines() -> None:
