@@ -18,6 +18,7 @@ the small subset of module syntax the browser code uses (named imports, ``export
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -36,6 +37,8 @@ _TOP_LEVEL = re.compile(r"^(?:export )?(?:(?:async )?function\*? ?|const |let |v
                         re.MULTILINE)
 _INLINE = re.compile(r"'/\*@inline ([\w.-]+)\*/'")
 _NAME = re.compile(r"^[A-Za-z_$][\w$]*$")
+#: What makes a name before it an assignment target: = += ||= ... or ++ --, but not == or =>.
+_ASSIGNS = re.compile(r"\s*(?:\+\+|--|(?:[-+*/%&|^]|\*\*|<<|>>>?|&&|\|\||\?\?)?=(?![=>]))")
 
 
 class JoinError(ValueError):
@@ -63,13 +66,14 @@ def read_module(path: Path, root: Path = STATIC_DIR) -> Module:
     where = _name(path, root)
     text = path.read_text(encoding="utf-8")
     imports: list[tuple[Path, tuple[str, ...]]] = []
+    inside = root.resolve()
     for match in _IMPORT.finditer(text):
         names = tuple(n.strip() for n in match.group(1).split(",") if n.strip())
         for name in names:
             if not _NAME.match(name):
                 raise JoinError(f"{where}: import of {name!r}: only plain named imports can be joined")
         target = (path.parent / match.group(2)).resolve()
-        if not match.group(2).startswith(".") or not target.is_file() or not target.is_relative_to(root.resolve()):
+        if not match.group(2).startswith(".") or not target.is_file() or not target.is_relative_to(inside):
             raise JoinError(f"{where}: cannot resolve import {match.group(2)!r}")
         imports.append((target, names))
     body = _IMPORT.sub("", text)
@@ -80,12 +84,18 @@ def read_module(path: Path, root: Path = STATIC_DIR) -> Module:
                         "declaration can be joined")
     declared = frozenset(_TOP_LEVEL.findall(body))
     exported = frozenset(m.group(1) for m in _TOP_LEVEL.finditer(body) if m.group(0).startswith("export "))
-    for _, names in imports:
-        for name in names:
-            if re.search(rf"(?<![\w$.])(?:\+\+|--){re.escape(name)}\b|(?<![\w$.]){re.escape(name)}\s*"
-                         r"(?:\+\+|--|(?:[-+*/%&|^]|\*\*|<<|>>>?|&&|\|\||\?\?)?=(?![=>]))", body):
-                raise JoinError(f"{where}: assigns to {name!r}, which it imports (imports are read-only)")
+    if assigned := _assigned(body, {name for _, names in imports for name in names}):
+        raise JoinError(f"{where}: assigns to {assigned!r}, which it imports (imports are read-only)")
     return Module(path, tuple(imports), declared, exported, _EXPORT.sub("", body))
+
+
+def _assigned(body: str, names: set[str]) -> str | None:
+    """The first of names the body assigns to (x = 1, x += 1, x++, ++x; not o.x = 1 nor x == 1), if any."""
+    if not names:
+        return None
+    alt = "|".join(sorted(map(re.escape, names), key=len, reverse=True))
+    match = re.search(rf"(?<![\w$.])(?:(?:\+\+|--)({alt})(?![\w$])|({alt})(?![\w$]){_ASSIGNS.pattern})", body)
+    return (match.group(1) or match.group(2)) if match else None
 
 
 def module_order(entry: Path, root: Path = STATIC_DIR, one_scope: bool = True) -> list[Module]:
@@ -122,6 +132,9 @@ def module_order(entry: Path, root: Path = STATIC_DIR, one_scope: bool = True) -
 
 
 def _inline(module: Module) -> str:
+    if "/*@inline " not in module.body:
+        return module.body
+
     def text(match: re.Match[str]) -> str:
         path = module.path.parent / match.group(1)
         if not path.is_file():
@@ -150,6 +163,8 @@ class Joined:
     etag: str
 
 
+@functools.cache
 def joined_widget() -> Joined:
+    """Joined once per process (every node a test starts serves the same files)."""
     body = join().encode("utf-8")
     return Joined(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
