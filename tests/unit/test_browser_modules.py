@@ -4,8 +4,10 @@ joiner's refusals, the desk's module graph, the protocol constants the browser u
 from __future__ import annotations
 
 import enum
+import importlib
 import json
 import os
+import pkgutil
 import re
 import shutil
 import subprocess
@@ -104,9 +106,12 @@ def test_the_browser_protocol_constants_are_the_gateways() -> None:
                          check=False, timeout=30)
     assert run.returncode == 0, run.stderr
     exported: dict[str, object] = json.loads(run.stdout)
+    modules = [protocol]   # the vocabulary may be one module or a package of them
+    if hasattr(protocol, "__path__"):
+        modules += [importlib.import_module(f"{protocol.__name__}.{m.name}") for m in pkgutil.iter_modules(protocol.__path__)]
     python: dict[str, object] = {}
     for name in exported:
-        value = getattr(protocol, name, None)
+        value = next((getattr(m, name) for m in modules if hasattr(m, name)), None)
         if isinstance(value, type) and issubclass(value, enum.Enum):
             python[name] = {member.name: member.value for member in value}
         elif isinstance(value, (int, str)):
