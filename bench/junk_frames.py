@@ -29,8 +29,8 @@ from typing import Any
 import aiohttp
 
 from bench.chat_load import SECRET, cpu_seconds, wait_ready
-from gateway import protocol
 from gateway.errors import BadRequest
+from gateway.protocol import client
 from tests.support.junk import Junk
 from tests.support.servers import RedisServer, free_port
 
@@ -41,7 +41,7 @@ def rejected_pool(seed: int, size: int) -> list[str | bytes]:
     while len(pool) < size:
         raw = junk.frame("customer")
         try:
-            protocol.parse(protocol.decode(raw), role="customer")
+            client.parse(client.decode(raw), role="customer")
         except BadRequest:
             pool.append(raw)
     return pool

@@ -10,10 +10,12 @@ one above (``tests/unit/test_import_direction.py`` fails on a new back-edge)::
     flows/                a flow on a channel: runner, chat bot, voice channel, speech, flow webhooks
     contact/              conversations, routing and queues, agents, presence, callbacks, limits
     store/                Redis: key layout, atomic operations, the cross-node bus, the embedded server
-    protocol, json_input  the vocabulary every layer shares: frames, states, event types, limits
-    config, errors, logs, tasks, data_dir, client_ip
-                          settings, the error hierarchy, logging, task ownership, the data directory,
-                          client addresses
+    config, logs, tasks, data_dir, client_ip
+                          settings, logging, task ownership, the data directory, client addresses
+    protocol/, json_input, errors
+                          the vocabulary every layer shares: frames both ways, bus messages, states, event
+                          types, error codes and the error hierarchy, limits; the browser's protocol.js is
+                          generated from it (``python -m gateway.protocol.js``)
 
 ``ivr/`` (the flow language and its pure interpreter) and ``media/`` (aiortc legs,
 audio, speech recognition) never import ``gateway``. The architecture, the life of a

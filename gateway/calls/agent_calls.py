@@ -44,7 +44,7 @@ from gateway.contact.agents import Agent
 from gateway.contact.routing import now_ms
 from gateway.contact.wait_estimate import WaitEstimates, announcement, estimate_wait_ms
 from gateway.errors import BadRequest, Conflict, Forbidden, GatewayError, NotFound
-from gateway.protocol import AgentStatus, CallStatus, EventType
+from gateway.protocol.states import AgentStatus, CallStatus, EventType
 from gateway.tasks import cancel_and_wait
 from ivr.actions import Say
 from media.aiortc_patches import RtcPortsExhausted

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from gateway.contact.agents import Agent
 from gateway.contact.routing import now_ms
 from gateway.errors import BadRequest, Conflict
-from gateway.protocol import AgentStatus, CallStatus, EventType
+from gateway.protocol.states import AgentStatus, CallStatus, EventType
 from media.bridge import Bridge, Mix
 from media.leg import AudioLeg, Samples
 

@@ -36,7 +36,7 @@ from gateway.flows.call_speech import CallSpeech
 from gateway.flows.runner import FlowRunner
 from gateway.flows.speech import SpeechRecognition
 from gateway.flows.voice_channel import AudioFiles, VoiceChannel
-from gateway.protocol import CallStatus, EventType
+from gateway.protocol.states import CallStatus, EventType
 from gateway.store.store import StoreError
 from gateway.tasks import cancel_and_wait
 from ivr.actions import Say

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.contact.agents import Agent
 from gateway.errors import Conflict, Forbidden
-from gateway.protocol import EventType
+from gateway.protocol.states import EventType
 from media.leg import AudioLeg, Samples
 
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from gateway.protocol import EventType
+from gateway.protocol.states import EventType
 from media.asr import AsrError, NoMatch, Recognized, SpeechEngine, SpeechListener, SpeechStarted, VadSettings
 from media.asr.pool import RecognitionPool
 

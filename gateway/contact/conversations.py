@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from gateway.contact.routing import DEFAULT_QUEUE, Router, Skills, format_skills, now_ms, parse_skills
 from gateway.contact.wait_estimate import WaitEstimates, estimate_wait_ms
 from gateway.errors import Conflict, Forbidden, GatewayError, NotFound
-from gateway.protocol import CUSTOMER_VISIBLE, AgentStatus, Author, ConversationState, EventType
+from gateway.protocol.states import CUSTOMER_VISIBLE, AgentStatus, Author, ConversationState, EventType
 from gateway.store.store import Buckets, Store
 from ivr.events import QueueStatus
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from gateway.contact.agents import Agent
 from gateway.contact.routing import Router, format_skills, is_busy, now_ms
-from gateway.protocol import AgentStatus
+from gateway.protocol.states import AgentStatus
 from gateway.store.store import Store
 from gateway.tasks import cancel_and_wait
 

@@ -24,7 +24,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 
-from gateway.protocol import AgentStatus
+from gateway.protocol.states import AgentStatus
 from gateway.store.store import Store
 from gateway.tasks import cancel_and_wait
 

@@ -17,7 +17,7 @@ import aiohttp
 
 from gateway.contact.conversations import ConversationHooks, Conversations
 from gateway.flows.runner import FlowRunner
-from gateway.protocol import Author, EventType
+from gateway.protocol.states import Author, EventType
 from gateway.store.bus import Bus
 from gateway.store.store import Keys
 from gateway.tasks import cancel_and_wait

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.flows.call_speech import CallSpeech
-from gateway.protocol import CallStatus
+from gateway.protocol.states import CallStatus
 from ivr.actions import Enqueue, Listen, Play, Say
 from media.audio import Audio
 from media.audiofile import load_audio

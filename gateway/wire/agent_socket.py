@@ -8,10 +8,11 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway import protocol
 from gateway.contact.agents import Agent
 from gateway.errors import GatewayError, Unauthorized
-from gateway.protocol import AgentStatus, Author, ServerFrame
+from gateway.protocol import client
+from gateway.protocol.server import ServerFrame
+from gateway.protocol.states import AgentStatus, Author
 from gateway.store.store import to_event
 from gateway.wire.connection import Connection, Step, serve_socket
 from gateway.wire.services import SERVICES, Services
@@ -35,7 +36,7 @@ class AgentConnection(Connection):
         assert self.agent is not None
         return self.agent
 
-    async def start(self, hello: protocol.Hello) -> bool:
+    async def start(self, hello: client.Hello) -> bool:
         s = self.s
         try:
             if not hello.token:
@@ -75,51 +76,51 @@ class AgentConnection(Connection):
             if (await self.s.presence.info(self.agent.id))["status"] == AgentStatus.OFFLINE:
                 await self.s.agent_calls.agent_gone(self.agent.id)  # a call ringing for them goes back
 
-    async def handle(self, frame: protocol.Frame) -> None:
+    async def handle(self, frame: client.Frame) -> None:
         conversations = self.s.conversations
         commands = self.s.call_commands
         match frame:
-            case protocol.SetStatus():
+            case client.SetStatus():
                 await self.s.presence.set_status(self.me.id, frame.status, frame.reason)
                 self.push(self._send_agent_info)
-            case protocol.OpenConversation():
+            case client.OpenConversation():
                 await conversations.require_agent(self.me.id, frame.conversation_id)
                 self.push(self._history_step(frame.conversation_id, frame.last_event_id))
-            case protocol.SendMessage() | protocol.SendNote():
+            case client.SendMessage() | client.SendNote():
                 assert frame.conversation_id is not None
                 stored = await conversations.agent_message(
                     self.me.id, self.me.name, frame.conversation_id, frame.client_id, frame.text,
-                    note=isinstance(frame, protocol.SendNote))
+                    note=isinstance(frame, client.SendNote))
                 self.push({"type": ServerFrame.ACK, "client_id": frame.client_id,
                            "event_id": stored.event_id, "conversation_id": stored.conversation_id})
-            case protocol.Typing():
+            case client.Typing():
                 assert frame.conversation_id is not None
                 await conversations.require_agent(self.me.id, frame.conversation_id)
                 await self.bus.publish(self.s.keys.conv_channel(frame.conversation_id), {
                     "kind": "typing", "author": Author.AGENT, "active": frame.active, "name": self.me.name})
-            case protocol.CloseConversation():
+            case client.CloseConversation():
                 await conversations.close(self.me.id, frame.conversation_id, frame.disposition)
                 await self.s.agent_calls.wrap_up_done(self.me.id)
-            case protocol.CallOffer():   # calls may live on another node: see gateway/calls/commands.py
+            case client.CallOffer():   # calls may live on another node: see gateway/calls/commands.py
                 answer = await commands.run(self.me, "accept", frame.call_id, sdp=frame.sdp)
                 self.push({"type": ServerFrame.CALL_ANSWER, "call_id": frame.call_id, "sdp": answer})
-            case protocol.DeclineCall():
+            case client.DeclineCall():
                 await commands.run(self.me, "decline", frame.call_id)
-            case protocol.HoldCall():
+            case client.HoldCall():
                 await commands.run(self.me, "hold", frame.call_id, hold=frame.hold)
-            case protocol.HangupCall():
+            case client.HangupCall():
                 await commands.run(self.me, "hangup", frame.call_id)
-            case protocol.MonitorCall():
+            case client.MonitorCall():
                 joined = await commands.run(self.me, "monitor", frame.call_id, mode=frame.mode, sdp=frame.sdp)
                 if joined is not None:
                     self.push({"type": ServerFrame.CALL_ANSWER, "call_id": frame.call_id, "sdp": joined})
-            case protocol.ConsultCall():
+            case client.ConsultCall():
                 await commands.run(self.me, "consult", frame.call_id, action=frame.action, agent_id=frame.agent_id)
-            case protocol.CallbackOutcome():
+            case client.CallbackOutcome():
                 await self.s.callbacks.record_outcome(self.me.id, frame.callback_id, frame.outcome)
-            case protocol.InviteToCall():
+            case client.InviteToCall():
                 await conversations.invite_to_call(self.me.id, self.me.name, frame.conversation_id)
-            case protocol.TransferCall():
+            case client.TransferCall():
                 await commands.run(self.me, "transfer", frame.call_id, queue=frame.queue, agent_id=frame.agent_id)
 
     def _history_step(self, cid: str, after: str | None) -> Step:

@@ -19,11 +19,12 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from gateway import protocol
 from gateway.client_ip import client_ip, limit_key
 from gateway.errors import BadRequest, GatewayError, InternalError
 from gateway.json_input import is_clean
-from gateway.protocol import ServerFrame, parse_event_id
+from gateway.protocol import client
+from gateway.protocol.client import parse_event_id
+from gateway.protocol.server import ServerFrame
 from gateway.store.bus import Bus
 from gateway.wire.services import SERVICES, SOCKETS
 
@@ -137,17 +138,17 @@ class Connection:
             return None
         if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
             raise BadRequest(f"unexpected WebSocket message type {msg.type.name}")
-        return protocol.decode(msg.data)
+        return client.decode(msg.data)
 
-    async def hello(self) -> protocol.Hello | None:
+    async def hello(self) -> client.Hello | None:
         while True:
             try:
                 async with asyncio.timeout(HELLO_TIMEOUT):
                     obj = await self.read_frame()
                 if obj is None:
                     return None
-                frame = protocol.parse(obj, role=self.role)
-                if not isinstance(frame, protocol.Hello):
+                frame = client.parse(obj, role=self.role)
+                if not isinstance(frame, client.Hello):
                     raise BadRequest("the first frame must be 'hello'", field="type", code="hello_required")
                 return frame
             except TimeoutError:
@@ -180,7 +181,7 @@ class Connection:
                     obj = await self.read_frame()
                     if obj is None:
                         break
-                    await self.handle(protocol.parse(obj, role=self.role))
+                    await self.handle(client.parse(obj, role=self.role))
                 except GatewayError as exc:
                     self.push(_error_step(self, exc, _echo(obj, "client_id"), _echo(obj, "call_id")))
                 except ConnectionResetError as exc:
@@ -197,7 +198,7 @@ class Connection:
             except Exception as exc:  # noqa: BLE001 - the edge: logged with its traceback; the socket is over anyway
                 InternalError.logged(exc, log, "closing a connection", self.log_extra)
 
-    async def _start(self, hello: protocol.Hello) -> bool:
+    async def _start(self, hello: client.Hello) -> bool:
         """start(), with an unexpected failure answered as 'internal' and the socket closed (1011)."""
         try:
             return await self.start(hello)
@@ -230,10 +231,10 @@ class Connection:
         if not self.ws.closed:
             await self.ws.close()
 
-    async def start(self, hello: protocol.Hello) -> bool:  # pragma: no cover - overridden
+    async def start(self, hello: client.Hello) -> bool:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    async def handle(self, frame: protocol.Frame) -> None:  # pragma: no cover - overridden
+    async def handle(self, frame: client.Frame) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
     async def stop(self) -> None:

@@ -9,12 +9,13 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway import protocol
 from gateway.calls.manager import LinesBusy
 from gateway.client_ip import client_ip, limit_key
 from gateway.contact.conversations import customer_view
 from gateway.errors import GatewayError, Unauthorized
-from gateway.protocol import CUSTOMER_VISIBLE, Author, CallStatus, ConversationState, EventType, ServerFrame
+from gateway.protocol import client
+from gateway.protocol.server import ServerFrame
+from gateway.protocol.states import CUSTOMER_VISIBLE, Author, CallStatus, ConversationState, EventType
 from gateway.store.store import to_event
 from gateway.wire import tokens
 from gateway.wire.connection import Connection, Step, serve_socket
@@ -39,7 +40,7 @@ class CustomerConnection(Connection):
         self.context: dict[str, str] = {}
         self._last_typing = 0.0
 
-    async def start(self, hello: protocol.Hello) -> bool:
+    async def start(self, hello: client.Hello) -> bool:
         now = time.time()
         ttl = self.s.settings.customer_token_days * 86400
         verified, token_error = self._verified(hello, now)
@@ -92,7 +93,7 @@ class CustomerConnection(Connection):
             await self.send_error(token_error)
         return True
 
-    def _verified(self, hello: protocol.Hello, now: float) -> tuple[VerifiedCustomer | None, GatewayError | None]:
+    def _verified(self, hello: client.Hello, now: float) -> tuple[VerifiedCustomer | None, GatewayError | None]:
         """The site's signed customer token, checked; a bad one is reported and the customer goes on unverified."""
         if not hello.customer_token:
             return None, None
@@ -112,9 +113,9 @@ class CustomerConnection(Connection):
         except GatewayError as exc:   # e.g. a full timeline: the customer connects all the same
             log.info("verified context not recorded: %s", exc.message, extra={"conversation_id": cid})
 
-    async def handle(self, frame: protocol.Frame) -> None:
+    async def handle(self, frame: client.Frame) -> None:
         match frame:
-            case protocol.SendMessage():
+            case client.SendMessage():
                 stored = await self.s.conversations.customer_message(   # over a limit: rate_limited, nothing stored
                     self.customer_id, frame.client_id, frame.text, self.context,
                     self.s.limits.buckets(self.customer_id, self.address))
@@ -125,20 +126,20 @@ class CustomerConnection(Connection):
                     self.push(self._follow(stored.conversation_id))
                 self.push({"type": ServerFrame.ACK, "client_id": frame.client_id,
                            "event_id": stored.event_id, "conversation_id": stored.conversation_id})
-            case protocol.CallOffer():
+            case client.CallOffer():
                 await self._call_offer(frame)
-            case protocol.SendDtmf():
+            case client.SendDtmf():
                 call = self.s.calls.get(frame.call_id, self.customer_id)
                 for digit in frame.digits:
                     call.on_digit(digit, "keypad")
-            case protocol.HangupCall():
+            case client.HangupCall():
                 await self.s.calls.get(frame.call_id, self.customer_id).end("caller_hangup")
-            case protocol.CancelCallback():
+            case client.CancelCallback():
                 cb = await self.s.callbacks.get(frame.callback_id)
                 ringing = cb is not None and cb.get("state") == "ringing"
                 await self.s.callbacks.cancel(self.customer_id, frame.callback_id,
                                               "declined" if ringing else "cancelled")
-            case protocol.Typing():
+            case client.Typing():
                 now = time.monotonic()
                 if self.conversation_id is None or (frame.active and now - self._last_typing < TYPING_MIN_INTERVAL):
                     return
@@ -161,7 +162,7 @@ class CustomerConnection(Connection):
             log.info("message in an unattended open conversation: queued for the agents",
                      extra={"conversation_id": cid})
 
-    async def _call_offer(self, frame: protocol.CallOffer) -> None:
+    async def _call_offer(self, frame: client.CallOffer) -> None:
         try:
             self.s.calls.check_offer(frame.call_id, frame.sdp)
             await self.s.calls.reserve(frame.call_id, self.customer_id, self.address)   # CallLimit

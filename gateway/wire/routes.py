@@ -19,7 +19,7 @@ from gateway.contact.agents import Agent
 from gateway.contact.passwords import hash_password, verify_password
 from gateway.errors import BadRequest, Forbidden, GatewayError, InternalError, NotFound, TooManyRequests, Unauthorized
 from gateway.json_input import check_text, loads_object
-from gateway.protocol import EventType
+from gateway.protocol.states import EventType
 from gateway.store.store import StoreError
 from gateway.wire import security_headers
 from gateway.wire.services import SERVICES

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from gateway.contact.routing import parse_skills
-from gateway.protocol import CallStatus
+from gateway.protocol.states import CallStatus
 from media.audio import Audio
 from tests.conftest import Clients, bounded
 from tests.support.caller import SAMPLE_RATE, Caller

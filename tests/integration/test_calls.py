@@ -10,7 +10,7 @@ from pathlib import Path
 from aiohttp import web
 
 from gateway.config import Settings
-from gateway.protocol import CallStatus
+from gateway.protocol.states import CallStatus
 from tests.conftest import TEST_FLOWS, Clients, bounded
 from tests.support.caller import SAMPLE_RATE, Caller, in_ivr, sound_segments
 from tests.support.servers import Node, free_port, start_node

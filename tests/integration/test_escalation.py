@@ -11,7 +11,7 @@ from dataclasses import replace
 import pytest
 
 from gateway.config import Settings
-from gateway.protocol import CallStatus
+from gateway.protocol.states import CallStatus
 from tests.conftest import Clients, bounded
 from tests.integration.test_agent_calls import hears, tone
 from tests.support.caller import Caller

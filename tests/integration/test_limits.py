@@ -16,7 +16,7 @@ import pytest
 
 from gateway.config import Settings
 from gateway.contact.limits import CALL_SLOT_SECONDS, CallLimited, Limits
-from gateway.protocol import CallStatus
+from gateway.protocol.states import CallStatus
 from tests.conftest import Clients, bounded
 from tests.support.caller import Caller
 from tests.support.clients import Customer

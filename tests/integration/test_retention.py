@@ -10,7 +10,7 @@ from pathlib import Path
 
 from gateway.contact.routing import now_ms
 from gateway.ops.retention import Retention
-from gateway.protocol import EventType
+from gateway.protocol.states import EventType
 from tests.conftest import Clients
 from tests.support.servers import Node
 

@@ -2,9 +2,11 @@ import json
 
 import pytest
 
-from gateway import json_input, protocol
+from gateway import json_input
 from gateway.errors import BadRequest
-from gateway.protocol import AgentStatus, CloseConversation, Hello, SendMessage, SetStatus, Typing
+from gateway.protocol import client
+from gateway.protocol.client import CloseConversation, Hello, SendMessage, SetStatus, Typing
+from gateway.protocol.states import AgentStatus
 from media.sdp_offer import BadOffer, check_offer
 from tests.support.junk import CHROMIUM_OFFER, Junk
 
@@ -22,7 +24,7 @@ from tests.support.junk import CHROMIUM_OFFER, Junk
      CloseConversation("c1", "resolved")),
 ])
 def test_valid_frames(obj, role, expected) -> None:  # type: ignore[no-untyped-def]
-    assert protocol.parse(obj, role=role) == expected
+    assert client.parse(obj, role=role) == expected
 
 
 @pytest.mark.parametrize("obj, role, code, field", [
@@ -43,29 +45,29 @@ def test_valid_frames(obj, role, expected) -> None:  # type: ignore[no-untyped-d
 ])
 def test_invalid_frames_name_the_field(obj, role, code, field) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(BadRequest) as info:
-        protocol.parse(obj, role=role)
+        client.parse(obj, role=role)
     assert (info.value.code, info.value.field) == (code, field)
 
 
 def test_decode_limits_and_json() -> None:
     with pytest.raises(BadRequest) as info:
-        protocol.decode(json.dumps({"type": "message", "text": "x" * 17000}))
+        client.decode(json.dumps({"type": "message", "text": "x" * 17000}))
     assert info.value.code == "frame_too_large"
     with pytest.raises(BadRequest) as info:
-        protocol.decode("{nope")
+        client.decode("{nope")
     assert info.value.code == "bad_json"
     with pytest.raises(BadRequest) as info:
-        protocol.decode("[1, 2]")
+        client.decode("[1, 2]")
     assert info.value.code == "bad_json"
     with pytest.raises(BadRequest) as info:
-        protocol.decode(b"\xff\xfe")
+        client.decode(b"\xff\xfe")
     assert info.value.code == "bad_json"
 
 
 def test_event_ids_compare_in_stream_order() -> None:
     ids = ["10-2", "9-5", "10-10", "10-0"]
-    assert sorted(ids, key=protocol.parse_event_id) == ["9-5", "10-0", "10-2", "10-10"]
-    assert protocol.parse_event_id("abc") is None
+    assert sorted(ids, key=client.parse_event_id) == ["9-5", "10-0", "10-2", "10-10"]
+    assert client.parse_event_id("abc") is None
 
 
 # ---------------------------------------------------------------- crash-free input (issue 11)
@@ -80,14 +82,14 @@ def test_event_ids_compare_in_stream_order() -> None:
 ])
 def test_deep_nesting_is_refused_before_parsing(raw: str) -> None:
     with pytest.raises(BadRequest) as info:
-        protocol.decode(raw)
+        client.decode(raw)
     assert info.value.code == "bad_json" and "the limit is 32" in info.value.message
 
 
 def test_nesting_depth_ignores_brackets_in_strings_and_allows_32_levels() -> None:
     assert json_input.nesting_depth('{"text": "' + "[{" * 3000 + '"}') == 1
     assert json_input.nesting_depth('{"text": "a \\" [[[[ still a string", "x": [[1]]}') == 3
-    obj = protocol.decode('{"type": "typing", "x": ' + "[" * 31 + "]" * 31 + "}")
+    obj = client.decode('{"type": "typing", "x": ' + "[" * 31 + "]" * 31 + "}")
     assert obj["type"] == "typing"
 
 
@@ -95,7 +97,7 @@ def test_nesting_depth_ignores_brackets_in_strings_and_allows_32_levels() -> Non
                                  '{"a": ' + "1" * 5000 + "}", b'{"a": "\xed\xa0\x80"}', b"\xff\xfe{}", "{}garbage"])
 def test_not_json_is_bad_json(raw: str | bytes) -> None:
     with pytest.raises(BadRequest) as info:
-        protocol.decode(raw)
+        client.decode(raw)
     assert info.value.code == "bad_json"
 
 
@@ -126,22 +128,22 @@ def test_not_json_is_bad_json(raw: str | bytes) -> None:
 ])
 def test_strings_must_be_real_text(obj, role, field) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(BadRequest) as info:
-        protocol.parse(obj, role=role)
+        client.parse(obj, role=role)
     assert (info.value.code, info.value.field) == ("bad_field", field)
     info.value.message.encode("utf-8")       # the message itself is printable, loggable text
 
 
 def test_text_fields_keep_newlines_and_tabs_and_any_real_unicode() -> None:
-    frame = protocol.parse({"type": "message", "client_id": "m1", "text": "line 1\r\n\tline 2 😀 日本 \u202e"},
+    frame = client.parse({"type": "message", "client_id": "m1", "text": "line 1\r\n\tline 2 😀 日本 \u202e"},
                            role="customer")
-    assert frame == protocol.SendMessage("m1", "line 1\r\n\tline 2 😀 日本 \u202e")
-    hello = protocol.parse({"type": "hello", "context": {"page": "/a\nb"}}, role="customer")
+    assert frame == client.SendMessage("m1", "line 1\r\n\tline 2 😀 日本 \u202e")
+    hello = client.parse({"type": "hello", "context": {"page": "/a\nb"}}, role="customer")
     assert isinstance(hello, Hello) and hello.context == {"page": "/a\nb"}
 
 
 def test_unknown_type_message_escapes_junk() -> None:
     with pytest.raises(BadRequest) as info:
-        protocol.parse({"type": "x\ud800\x00"}, role="customer")
+        client.parse({"type": "x\ud800\x00"}, role="customer")
     assert info.value.code == "unknown_type"
     info.value.message.encode("utf-8")
     assert "\\ud800" in info.value.message
@@ -175,13 +177,13 @@ def test_sdp_offers_are_checked_totally(sdp: str, code: str) -> None:
                         ({"type": "call_offer", "call_id": "k", "sdp": sdp}, "agent"),
                         ({"type": "call_monitor", "call_id": "k", "sdp": sdp}, "agent")):
         with pytest.raises(BadRequest) as info:
-            protocol.parse(frame, role=role)
+            client.parse(frame, role=role)
         assert (info.value.code, info.value.field) == (code, "sdp"), (frame["type"], info.value.message)
 
 
 def test_a_real_offer_parses() -> None:
-    frame = protocol.parse({"type": "call_offer", "call_id": "k", "sdp": GOOD_OFFER}, role="customer")
-    assert frame == protocol.CallOffer("k", GOOD_OFFER)
+    frame = client.parse({"type": "call_offer", "call_id": "k", "sdp": GOOD_OFFER}, role="customer")
+    assert frame == client.CallOffer("k", GOOD_OFFER)
 
 
 def test_mutated_offers_never_escape_the_check() -> None:

@@ -1,7 +1,7 @@
 import pytest
 
 from gateway.contact.routing import AgentLoad, Waiting, choose_agent, is_busy, parse_skills, plan
-from gateway.protocol import AgentStatus
+from gateway.protocol.states import AgentStatus
 
 
 def agent(aid: str, idle: int, *, active: int = 0, capacity: int = 2, status: AgentStatus = AgentStatus.AVAILABLE,

@@ -1,96 +1,36 @@
-"""Wire vocabulary of the WebSocket protocol, and validation of client frames.
+"""Client frames: what the browser sends, parsed into frozen dataclasses at the edge.
 
-Every string the browser code sends or matches lives here, once. Client frames
-are parsed into frozen dataclasses at the edge; a frame that does not parse
-raises a :class:`~gateway.errors.BadRequest` naming the offending field, and
-nothing past this module ever sees a half-parsed frame.
-
-Frames are JSON objects with a ``type``. The full protocol is described in
-``docs/protocol.md``.
+A frame that does not parse raises a :class:`~gateway.errors.BadRequest` naming the offending field, and
+nothing past this module ever sees a half-parsed frame. Frames are JSON objects with a ``type``; the full
+protocol is described in ``docs/protocol.md``.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from gateway.errors import BadRequest
 from gateway.json_input import check_text, loads_object
+from gateway.protocol.codes import ErrorCode
+from gateway.protocol.limits import (
+    CONTEXT_KEY_RE,
+    DTMF_KEYS,
+    MAX_CLIENT_ID_CHARS,
+    MAX_CONTEXT_KEYS,
+    MAX_CONTEXT_VALUE_CHARS,
+    MAX_DRAFT_CHARS,
+    MAX_DTMF_DIGITS,
+    MAX_FRAME_BYTES,
+    MAX_SDP_CHARS,
+    MAX_TEXT_CHARS,
+)
+from gateway.protocol.states import AgentStatus, AttemptOutcome, ConsultAction, MonitorMode
 from media.sdp_offer import BadOffer, check_offer
 
-MAX_FRAME_BYTES = 16 * 1024
-MAX_TEXT_CHARS = 4000
-MAX_DRAFT_CHARS = 1000
-MAX_CLIENT_ID_CHARS = 64
-MAX_CONTEXT_KEYS = 20
-MAX_CONTEXT_VALUE_CHARS = 500
-CONTEXT_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")   # becomes the flow variable context.<key>
-
-
-class ConversationState(StrEnum):
-    OPEN = "open"
-    QUEUED = "queued"
-    ASSIGNED = "assigned"
-    CLOSED = "closed"
-
-
-class AgentStatus(StrEnum):
-    OFFLINE = "offline"
-    AVAILABLE = "available"
-    AWAY = "away"
-
-
-class Author(StrEnum):
-    CUSTOMER = "customer"
-    AGENT = "agent"
-    BOT = "bot"
-    SYSTEM = "system"
-
-
-class EventType(StrEnum):
-    """Kinds of timeline entries. The timeline is append-only."""
-
-    OPENED = "opened"
-    MESSAGE = "message"
-    NOTE = "note"
-    STATE = "state"
-    ASSIGNED = "assigned"
-    CLOSED = "closed"
-    CONTEXT = "context"
-    CALL_STARTED = "call_started"
-    CALL_ENDED = "call_ended"
-    IVR = "ivr"                    # one IVR/bot step: prompt, input, choice, ... (kind, node, detail)
-    CHOICES = "choices"            # a bot offers buttons: choices [{key, label}]
-    CALL_ANSWERED = "call_answered"      # an agent's softphone connected: agent_id, agent_name, wait_ms
-    CALL_MISSED = "call_missed"          # the ringing agent declined or did not answer: agent_id, reason
-    CALL_HELD = "call_held"
-    CALL_RESUMED = "call_resumed"
-    CALL_AGENT_LOST = "call_agent_lost"  # the agent's leg dropped mid-call: agent_id, reason
-    CALL_ABANDONED = "call_abandoned"    # the caller hung up before an agent answered: wait_ms, reason
-    CALL_CONSULT = "call_consult"          # warm transfer steps: agent_id, to_agent_id, action
-    CALL_MONITORED = "call_monitored"      # a supervisor listens or whispers: agent_id (the supervisor), mode
-    CALL_TRANSFERRED = "call_transferred"  # blind transfer: agent_id, to_agent_id or to_queue
-    TRANSCRIPT = "transcript"            # one utterance of a live transcript: side, text, confidence, start/end
-    RECORDING = "recording"              # a recorded call's file: call_id, file, url, duration_ms, bytes
-    CALLBACK = "callback"                # a callback's life: action requested / queued / attempt / outcome / closed
-    CALL_INVITE = "call_invite"          # an agent invites the customer to a voice call: agent_name, ring_until
-
-
-# What a customer may see of the timeline: notes and internal state stay hidden.
-CUSTOMER_VISIBLE = frozenset({EventType.OPENED, EventType.MESSAGE, EventType.ASSIGNED, EventType.CLOSED,
-                              EventType.CALL_STARTED, EventType.CALL_ENDED, EventType.CHOICES,
-                              EventType.CALL_ANSWERED, EventType.CALLBACK, EventType.CALL_INVITE})
-
-
-class CallStatus(StrEnum):
-    CONNECTING = "connecting"
-    RINGING = "ringing"
-    IVR = "ivr"
-    WAITING = "waiting"
-    CONNECTED = "connected"
-    ENDED = "ended"
+_E = TypeVar("_E", bound=StrEnum)
+_DTMF_KEYS = frozenset(DTMF_KEYS)
 
 
 class ClientFrame(StrEnum):
@@ -112,21 +52,6 @@ class ClientFrame(StrEnum):
     CALL_INVITE = "call_invite"      # agent: ring the customer of a conversation in their browser
     CALLBACK_OUTCOME = "callback_outcome"  # agent: how a callback attempt went (reached / no_answer / wrong_number)
     CALLBACK_CANCEL = "callback_cancel"    # customer: cancel a pending callback, or decline its ringing
-
-
-class ServerFrame(StrEnum):
-    WELCOME = "welcome"
-    EVENT = "event"
-    ACK = "ack"
-    TYPING = "typing"
-    QUEUE = "queue"
-    ERROR = "error"
-    HISTORY = "history"
-    AGENT = "agent"
-    ASSIGNED = "assigned"
-    UNASSIGNED = "unassigned"
-    CALL_ANSWER = "call_answer"
-    CALL_STATUS = "call_status"
 
 
 # ---------------------------------------------------------------- frames
@@ -210,14 +135,14 @@ class HoldCall:
 @dataclass(frozen=True, slots=True)
 class MonitorCall:
     call_id: str
-    mode: str                 # "listen" or "whisper"
+    mode: MonitorMode
     sdp: str | None = None    # the supervisor's offer to join; None: change mode
 
 
 @dataclass(frozen=True, slots=True)
 class ConsultCall:
     call_id: str
-    action: str               # "start", "complete" or "cancel"
+    action: ConsultAction
     agent_id: str | None = None
 
 
@@ -229,15 +154,12 @@ class InviteToCall:
 @dataclass(frozen=True, slots=True)
 class CallbackOutcome:
     callback_id: str
-    outcome: str              # "reached", "no_answer" or "wrong_number"
+    outcome: AttemptOutcome
 
 
 @dataclass(frozen=True, slots=True)
 class CancelCallback:
     callback_id: str
-
-
-CALLBACK_OUTCOMES = ("reached", "no_answer", "wrong_number")
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,14 +190,15 @@ def _str(obj: dict[str, Any], name: str, *, max_len: int, required: bool = True,
     value = obj.get(name)
     if value is None:
         if required:
-            raise BadRequest(f"'{name}' is required", field=name, code="missing_field")
+            raise BadRequest(f"'{name}' is required", field=name, code=ErrorCode.MISSING_FIELD)
         return None
     if not isinstance(value, str):
-        raise BadRequest(f"'{name}' must be a string", field=name, code="bad_field")
+        raise BadRequest(f"'{name}' must be a string", field=name, code=ErrorCode.BAD_FIELD)
     if not allow_empty and not value.strip():
-        raise BadRequest(f"'{name}' must not be empty", field=name, code="bad_field")
+        raise BadRequest(f"'{name}' must not be empty", field=name, code=ErrorCode.BAD_FIELD)
     if len(value) > max_len:
-        raise BadRequest(f"'{name}' is {len(value)} characters; the limit is {max_len}", field=name, code="bad_field")
+        raise BadRequest(f"'{name}' is {len(value)} characters; the limit is {max_len}", field=name,
+                         code=ErrorCode.BAD_FIELD)
     return check_text(value, name, multiline=multiline)
 
 
@@ -288,24 +211,25 @@ def _req(obj: dict[str, Any], name: str, *, max_len: int, multiline: bool = Fals
 def _event_id(obj: dict[str, Any], name: str) -> str | None:
     value = _str(obj, name, max_len=40, required=False)
     if value is not None and parse_event_id(value) is None:
-        raise BadRequest(f"'{name}' is not an event id", field=name, code="bad_field")
+        raise BadRequest(f"'{name}' is not an event id", field=name, code=ErrorCode.BAD_FIELD)
     return value
 
 
 def _context(obj: dict[str, Any]) -> dict[str, str]:
     ctx = obj.get("context", {})
     if not isinstance(ctx, dict):
-        raise BadRequest("'context' must be an object of strings", field="context", code="bad_field")
+        raise BadRequest("'context' must be an object of strings", field="context", code=ErrorCode.BAD_FIELD)
     if len(ctx) > MAX_CONTEXT_KEYS:
-        raise BadRequest(f"'context' has {len(ctx)} keys; the limit is {MAX_CONTEXT_KEYS}", field="context", code="bad_field")
+        raise BadRequest(f"'context' has {len(ctx)} keys; the limit is {MAX_CONTEXT_KEYS}", field="context",
+                         code=ErrorCode.BAD_FIELD)
     out: dict[str, str] = {}
     for key, value in ctx.items():
         if not CONTEXT_KEY_RE.fullmatch(key):   # fullmatch: "$" alone lets a trailing newline through
             raise BadRequest(f"context key {key[:40]!r} must be 1-40 lower_case letters, digits or _, starting "
-                             "with a letter", field="context", code="bad_field")
+                             "with a letter", field="context", code=ErrorCode.BAD_FIELD)
         if not isinstance(value, str) or len(value) > MAX_CONTEXT_VALUE_CHARS:
             raise BadRequest(f"'context.{key}' must be a string of at most {MAX_CONTEXT_VALUE_CHARS} characters",
-                             field=f"context.{key}", code="bad_field")
+                             field=f"context.{key}", code=ErrorCode.BAD_FIELD)
         out[key] = check_text(value, f"context.{key}", multiline=True)
     return out
 
@@ -317,9 +241,6 @@ def parse_event_id(value: str) -> tuple[int, int] | None:
         return None
     return int(ms), int(seq)
 
-
-MAX_SDP_CHARS = 12 * 1024
-DTMF_KEYS = frozenset("0123456789*#ABCD")
 
 _CUSTOMER_FRAMES = {ClientFrame.HELLO, ClientFrame.MESSAGE, ClientFrame.TYPING, ClientFrame.CALL_OFFER,
                     ClientFrame.DTMF, ClientFrame.HANGUP, ClientFrame.CALLBACK_CANCEL}
@@ -333,26 +254,31 @@ def _offer(obj: dict[str, Any], *, required: bool) -> str | None:
     if sdp is None:
         return None
     if not sdp.startswith("v=0"):
-        raise BadRequest("'sdp' is not an SDP offer (it must start with v=0)", field="sdp", code="bad_sdp")
+        raise BadRequest("'sdp' is not an SDP offer (it must start with v=0)", field="sdp", code=ErrorCode.BAD_SDP)
     try:
         check_offer(sdp)
     except BadOffer as exc:
-        raise BadRequest(exc.message, field="sdp", code=exc.code) from None
+        raise BadRequest(exc.message, field="sdp", code=ErrorCode(exc.code)) from None
     return sdp
+
+
+def _member(enum: type[_E], value: object) -> _E | None:
+    """``value`` as a member of ``enum``, or None when it is not one of its strings."""
+    return enum(value) if isinstance(value, str) and value in enum._value2member_map_ else None
 
 
 def parse(obj: dict[str, Any], *, role: str) -> Frame:
     """A decoded JSON object -> a typed frame for ``role`` ('customer' or 'agent')."""
     kind = obj.get("type")
     if not isinstance(kind, str):
-        raise BadRequest("'type' is required", field="type", code="missing_field")
+        raise BadRequest("'type' is required", field="type", code=ErrorCode.MISSING_FIELD)
     try:
         frame_type = ClientFrame(kind)
     except ValueError:
-        raise BadRequest(f"unknown frame type {kind[:40]!a}", field="type", code="unknown_type") from None
+        raise BadRequest(f"unknown frame type {kind[:40]!a}", field="type", code=ErrorCode.UNKNOWN_TYPE) from None
     allowed = _CUSTOMER_FRAMES if role == "customer" else _AGENT_FRAMES
     if frame_type not in allowed:
-        raise BadRequest(f"frame type '{kind}' is not allowed for a {role}", field="type", code="unknown_type")
+        raise BadRequest(f"frame type '{kind}' is not allowed for a {role}", field="type", code=ErrorCode.UNKNOWN_TYPE)
     conv_required = role == "agent"
 
     match frame_type:
@@ -373,7 +299,7 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
         case ClientFrame.TYPING:
             active = obj.get("active")
             if not isinstance(active, bool):
-                raise BadRequest("'active' must be true or false", field="active", code="bad_field")
+                raise BadRequest("'active' must be true or false", field="active", code=ErrorCode.BAD_FIELD)
             return Typing(active=active,
                           draft=_str(obj, "draft", max_len=MAX_DRAFT_CHARS, required=False, allow_empty=True,
                                      multiline=True),
@@ -381,7 +307,7 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
         case ClientFrame.STATUS:
             status = obj.get("status")
             if status not in (AgentStatus.AVAILABLE, AgentStatus.AWAY):
-                raise BadRequest("'status' must be 'available' or 'away'", field="status", code="bad_field")
+                raise BadRequest("'status' must be 'available' or 'away'", field="status", code=ErrorCode.BAD_FIELD)
             reason = _str(obj, "reason", max_len=40, required=False, allow_empty=True) or ""
             return SetStatus(status=AgentStatus(status), reason=reason if status == AgentStatus.AWAY else "")
         case ClientFrame.OPEN:
@@ -395,9 +321,10 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
             assert sdp is not None
             return CallOffer(call_id=_req(obj, "call_id", max_len=64), sdp=sdp)
         case ClientFrame.DTMF:
-            digits = _req(obj, "digits", max_len=32)
-            if not set(digits) <= DTMF_KEYS:
-                raise BadRequest("'digits' may hold only 0-9, *, # and A-D", field="digits", code="bad_field")
+            digits = _req(obj, "digits", max_len=MAX_DTMF_DIGITS)
+            if not set(digits) <= _DTMF_KEYS:
+                raise BadRequest("'digits' may hold only 0-9, *, # and A-D", field="digits",
+                                 code=ErrorCode.BAD_FIELD)
             return SendDtmf(call_id=_req(obj, "call_id", max_len=64), digits=digits)
         case ClientFrame.HANGUP:
             return HangupCall(call_id=_req(obj, "call_id", max_len=64))
@@ -406,33 +333,35 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
         case ClientFrame.CALL_HOLD:
             hold = obj.get("hold")
             if not isinstance(hold, bool):
-                raise BadRequest("'hold' must be true or false", field="hold", code="bad_field")
+                raise BadRequest("'hold' must be true or false", field="hold", code=ErrorCode.BAD_FIELD)
             return HoldCall(call_id=_req(obj, "call_id", max_len=64), hold=hold)
         case ClientFrame.CALL_MONITOR:
-            mode = obj.get("mode", "listen")
-            if mode not in ("listen", "whisper"):
-                raise BadRequest("'mode' must be 'listen' or 'whisper'", field="mode", code="bad_field")
+            mode = _member(MonitorMode, obj.get("mode", MonitorMode.LISTEN))
+            if mode is None:
+                raise BadRequest("'mode' must be 'listen' or 'whisper'", field="mode", code=ErrorCode.BAD_FIELD)
             offer = _offer(obj, required=False)
             return MonitorCall(call_id=_req(obj, "call_id", max_len=64), mode=mode, sdp=offer)
         case ClientFrame.CALL_CONSULT:
-            action = obj.get("action")
-            if action not in ("start", "complete", "cancel"):
-                raise BadRequest("'action' must be 'start', 'complete' or 'cancel'", field="action", code="bad_field")
-            consultant = _str(obj, "agent_id", max_len=64, required=action == "start")
+            action = _member(ConsultAction, obj.get("action"))
+            if action is None:
+                raise BadRequest("'action' must be 'start', 'complete' or 'cancel'", field="action",
+                                 code=ErrorCode.BAD_FIELD)
+            consultant = _str(obj, "agent_id", max_len=64, required=action == ConsultAction.START)
             return ConsultCall(call_id=_req(obj, "call_id", max_len=64), action=action, agent_id=consultant)
         case ClientFrame.CALL_TRANSFER:
             queue = _str(obj, "queue", max_len=64, required=False)
             agent_id = _str(obj, "agent_id", max_len=64, required=False)
             if (queue is None) == (agent_id is None):
-                raise BadRequest("give exactly one of 'queue' or 'agent_id'", field="queue", code="bad_field")
+                raise BadRequest("give exactly one of 'queue' or 'agent_id'", field="queue",
+                                 code=ErrorCode.BAD_FIELD)
             return TransferCall(call_id=_req(obj, "call_id", max_len=64), queue=queue, agent_id=agent_id)
         case ClientFrame.CALL_INVITE:
             return InviteToCall(conversation_id=_req(obj, "conversation_id", max_len=64))
         case ClientFrame.CALLBACK_OUTCOME:
-            outcome = obj.get("outcome")
-            if outcome not in CALLBACK_OUTCOMES:
-                raise BadRequest(f"'outcome' must be one of {', '.join(CALLBACK_OUTCOMES)}", field="outcome",
-                                 code="bad_field")
+            outcome = _member(AttemptOutcome, obj.get("outcome"))
+            if outcome is None:
+                raise BadRequest(f"'outcome' must be one of {', '.join(AttemptOutcome)}", field="outcome",
+                                 code=ErrorCode.BAD_FIELD)
             return CallbackOutcome(callback_id=_req(obj, "callback_id", max_len=64), outcome=outcome)
         case ClientFrame.CALLBACK_CANCEL:
             return CancelCallback(callback_id=_req(obj, "callback_id", max_len=64))

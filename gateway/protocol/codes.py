@@ -1,0 +1,56 @@
+"""Every error ``code`` the gateway sends: in WebSocket ``error`` frames, HTTP problem JSON, and as the ``reason``
+of a refused call (``lines_busy``, ``call_limit``). ``docs/protocol.md`` lists each one ("Error codes");
+``tests/unit/test_protocol_docs.py`` holds the two together."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    # malformed input
+    BAD_REQUEST = "bad_request"
+    BAD_JSON = "bad_json"
+    FRAME_TOO_LARGE = "frame_too_large"
+    MISSING_FIELD = "missing_field"
+    BAD_FIELD = "bad_field"
+    UNKNOWN_TYPE = "unknown_type"
+    HELLO_REQUIRED = "hello_required"
+    # SDP offers (media/sdp_offer.py names them too)
+    BAD_SDP = "bad_sdp"
+    NO_AUDIO = "no_audio"
+    # credentials
+    UNAUTHORIZED = "unauthorized"
+    TOKEN_EXPIRED = "token_expired"
+    CUSTOMER_TOKEN_INVALID = "customer_token_invalid"
+    SESSION_REVOKED = "session_revoked"
+    FORBIDDEN = "forbidden"
+    # state
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    FLOW_MISSING = "flow_missing"
+    ALREADY_ANSWERED = "already_answered"
+    NOT_RINGING = "not_ringing"
+    NOT_CONNECTED = "not_connected"
+    ALREADY_MONITORING = "already_monitoring"
+    NOT_MONITORING = "not_monitoring"
+    NOT_CONSULTING = "not_consulting"
+    CONSULT_BUSY = "consult_busy"
+    TRANSFER_REFUSED = "transfer_refused"
+    CALLBACK_CLOSED = "callback_closed"
+    TIMELINE_FULL = "timeline_full"
+    RTC_PORTS_EXHAUSTED = "rtc_ports_exhausted"   # media/aiortc_patches.py: no UDP port left for a call leg
+    # limits
+    RATE_LIMITED = "rate_limited"
+    TOO_MANY_CONNECTIONS = "too_many_connections"
+    LINES_BUSY = "lines_busy"
+    CALL_LIMIT = "call_limit"
+    # the gateway's own failure
+    INTERNAL = "internal"
+    ERROR = "error"                 # a GatewayError that names no better code (none is raised today)
+    CONFIG_ERROR = "config_error"   # the CLI's exit 2; never on the wire
+    DESTINATION_NOT_ALLOWED = "destination_not_allowed"   # a flow webhook's URL refused; logged, never on the wire
+
+
+# Codes of errors that never leave the process: the CLI's exit 2 and a refused webhook destination (logged).
+NEVER_SENT = frozenset({ErrorCode.CONFIG_ERROR, ErrorCode.DESTINATION_NOT_ALLOWED})

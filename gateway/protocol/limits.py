@@ -1,0 +1,18 @@
+"""Limits of the wire protocol: what a client may send. The browser code reads the same numbers from the
+generated ``webclient/static/shared/protocol.js`` (see :mod:`gateway.protocol.js`)."""
+
+from __future__ import annotations
+
+import re
+
+MAX_FRAME_BYTES = 16 * 1024
+MAX_TEXT_CHARS = 4000
+MAX_DRAFT_CHARS = 1000
+MAX_CLIENT_ID_CHARS = 64
+MAX_CONTEXT_KEYS = 20
+MAX_CONTEXT_VALUE_CHARS = 500
+MAX_SDP_CHARS = 12 * 1024
+MAX_DTMF_DIGITS = 32
+DTMF_KEYS = "0123456789*#ABCD"
+CONTEXT_KEY_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"   # becomes the flow variable context.<key>
+CONTEXT_KEY_RE = re.compile(CONTEXT_KEY_PATTERN)
