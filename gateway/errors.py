@@ -13,12 +13,14 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from gateway.protocol.codes import ErrorCode
+
 
 class GatewayError(Exception):
-    code = "error"
+    code: ErrorCode = ErrorCode.ERROR
     http_status = 400
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
+    def __init__(self, message: str, *, field: str | None = None, code: ErrorCode | None = None):
         super().__init__(message)
         self.message = message
         self.field = field
@@ -35,46 +37,46 @@ class GatewayError(Exception):
 class BadRequest(GatewayError):
     """The input itself is malformed: bad JSON, wrong type, missing field."""
 
-    code = "bad_request"
+    code = ErrorCode.BAD_REQUEST
 
 
 class FrameTooLarge(BadRequest):
-    code = "frame_too_large"
+    code = ErrorCode.FRAME_TOO_LARGE
 
 
 class Unauthorized(GatewayError):
     """No valid credentials: a forged, expired or missing token, a bad password."""
 
-    code = "unauthorized"
+    code = ErrorCode.UNAUTHORIZED
     http_status = 401
 
 
 class Forbidden(GatewayError):
     """Valid credentials that do not grant this: another customer's conversation."""
 
-    code = "forbidden"
+    code = ErrorCode.FORBIDDEN
     http_status = 403
 
 
 class NotFound(GatewayError):
-    code = "not_found"
+    code = ErrorCode.NOT_FOUND
     http_status = 404
 
 
 class Conflict(GatewayError):
     """The request is well formed but the state does not allow it now."""
 
-    code = "conflict"
+    code = ErrorCode.CONFLICT
     http_status = 409
 
 
 class TooManyRequests(GatewayError):
     """Over a limit; ``retry_after`` (whole seconds, when known) says when to try again."""
 
-    code = "rate_limited"
+    code = ErrorCode.RATE_LIMITED
     http_status = 429
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
+    def __init__(self, message: str, *, field: str | None = None, code: ErrorCode | None = None,
                  retry_after: int | None = None):
         super().__init__(message, field=field, code=code)
         self.retry_after = retry_after
@@ -90,7 +92,7 @@ class InternalError(GatewayError):
     """An unexpected failure (a bug) while handling one request or frame. The client gets a generic message and
     a ``request_id``; the log has the traceback under the same id (logged once, where it was caught)."""
 
-    code = "internal"
+    code = ErrorCode.INTERNAL
     http_status = 500
 
     def __init__(self, request_id: str):
@@ -113,4 +115,4 @@ class InternalError(GatewayError):
 class ConfigError(GatewayError):
     """A configuration file or setting is wrong; names the file and the entry."""
 
-    code = "config_error"
+    code = ErrorCode.CONFIG_ERROR

@@ -26,6 +26,7 @@ from itertools import accumulate
 from typing import Any
 
 from gateway.errors import BadRequest, FrameTooLarge
+from gateway.protocol.codes import ErrorCode
 
 MAX_DEPTH = 32
 
@@ -73,15 +74,15 @@ def loads_object(raw: str | bytes, *, what: str = "frame", max_bytes: int) -> di
         try:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise BadRequest(f"{what} is not UTF-8 text: {exc.reason} at byte {exc.start}", code="bad_json") from None
+            raise BadRequest(f"{what} is not UTF-8 text: {exc.reason} at byte {exc.start}", code=ErrorCode.BAD_JSON) from None
     if too_deep(raw):
-        raise BadRequest(f"{what} nests more than {MAX_DEPTH} levels deep; the limit is {MAX_DEPTH}", code="bad_json")
+        raise BadRequest(f"{what} nests more than {MAX_DEPTH} levels deep; the limit is {MAX_DEPTH}", code=ErrorCode.BAD_JSON)
     try:
         obj = json.loads(raw, parse_constant=_no_constants)
     except ValueError as exc:   # JSONDecodeError, NaN / Infinity, integers over Python's digit limit
-        raise BadRequest(f"{what} is not valid JSON: {_printable(str(exc))}", code="bad_json") from None
+        raise BadRequest(f"{what} is not valid JSON: {_printable(str(exc))}", code=ErrorCode.BAD_JSON) from None
     if not isinstance(obj, dict):
-        raise BadRequest(f"{what} must be a JSON object", code="bad_json")
+        raise BadRequest(f"{what} must be a JSON object", code=ErrorCode.BAD_JSON)
     return obj
 
 
@@ -92,7 +93,7 @@ def check_text(value: str, name: str, *, multiline: bool) -> str:
         char = bad.group()
         what = "a lone UTF-16 surrogate" if "\ud800" <= char <= "\udfff" else "a control character"
         raise BadRequest(f"'{_printable(name)}' holds {what} ({char!a}) at position {bad.start()}",
-                         field=_printable(name), code="bad_field")
+                         field=_printable(name), code=ErrorCode.BAD_FIELD)
     return value
 
 

@@ -44,6 +44,7 @@ from gateway.contact.agents import Agent
 from gateway.contact.routing import now_ms
 from gateway.contact.wait_estimate import WaitEstimates, announcement, estimate_wait_ms
 from gateway.errors import BadRequest, Conflict, Forbidden, GatewayError, NotFound
+from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import AgentStatus, CallStatus, EventType
 from gateway.tasks import cancel_and_wait
 from ivr.actions import Say
@@ -222,13 +223,13 @@ class AgentCalls:
         handoff = self.handoffs.get(call_id)
         if handoff is None:
             if call_id in self.calls.calls:
-                raise Conflict("the call is not waiting for an agent", field="call_id", code="not_ringing")
+                raise Conflict("the call is not waiting for an agent", field="call_id", code=ErrorCode.NOT_RINGING)
             raise NotFound(f"no call {call_id} on this node (it ended, or it is anchored on another node)",
                            field="call_id")
         if handoff.agent_id != agent.id:
             if handoff.leg is not None and not answering:   # another agent's call in progress: not theirs to touch
                 raise Forbidden("this call is another agent's", field="call_id")
-            raise Conflict("this call is not for you", field="call_id", code="not_ringing")
+            raise Conflict("this call is not for you", field="call_id", code=ErrorCode.NOT_RINGING)
         return handoff
 
     async def accept(self, agent: Agent, call_id: str, offer_sdp: str) -> str:
@@ -238,7 +239,7 @@ class AgentCalls:
             return await self.consults.accept(found, agent, offer_sdp)
         handoff = self.for_agent(agent, call_id, answering=True)
         if handoff.leg is not None:
-            raise Conflict("the call was already answered", field="call_id", code="already_answered")
+            raise Conflict("the call was already answered", field="call_id", code=ErrorCode.ALREADY_ANSWERED)
         call = handoff.call
 
         def claim(leg: AudioLeg | None) -> None:   # before the first await: a second accept is refused
@@ -264,7 +265,7 @@ class AgentCalls:
         try:
             check_offer(offer_sdp)
         except BadOffer as exc:
-            raise BadRequest(exc.message, field="sdp", code=exc.code) from None
+            raise BadRequest(exc.message, field="sdp", code=ErrorCode(exc.code)) from None
         def closed(why: str) -> None:
             on_closed(leg, why)
 
@@ -278,10 +279,10 @@ class AgentCalls:
             claim(None)
             await leg.close()
             if isinstance(exc, BadOffer):
-                raise BadRequest(exc.message, field="sdp", code=exc.code) from None
+                raise BadRequest(exc.message, field="sdp", code=ErrorCode(exc.code)) from None
             if isinstance(exc, RtcPortsExhausted):   # --rtc-port-range is full
                 log.error("%s refused: %s", name, exc.message)
-                raise Conflict(f"the gateway cannot take the call now: {exc.message}", code=exc.code) from None
+                raise Conflict(f"the gateway cannot take the call now: {exc.message}", code=ErrorCode(exc.code)) from None
             raise
         return leg, answer
 
@@ -326,14 +327,14 @@ class AgentCalls:
             return
         handoff = self.for_agent(agent, call_id)
         if handoff.leg is not None:
-            raise Conflict("the call was already answered", field="call_id", code="already_answered")
+            raise Conflict("the call was already answered", field="call_id", code=ErrorCode.ALREADY_ANSWERED)
         await self._missed(handoff, "declined")
 
     async def hold(self, agent: Agent, call_id: str, on: bool) -> None:
         handoff = self.for_agent(agent, call_id)
         bridge = handoff.bridge
         if bridge is None:
-            raise Conflict("the call is not connected", field="call_id", code="not_connected")
+            raise Conflict("the call is not connected", field="call_id", code=ErrorCode.NOT_CONNECTED)
         if on == bridge.held:   # nothing to change; say where things stand
             await self.status(handoff, CallStatus.CONNECTED, "held" if on else "")
             return
@@ -355,17 +356,17 @@ class AgentCalls:
         """
         handoff = self.for_agent(agent, call_id)
         if handoff.bridge is None:
-            raise Conflict("the call is not connected", field="call_id", code="not_connected")
+            raise Conflict("the call is not connected", field="call_id", code=ErrorCode.NOT_CONNECTED)
         call = handoff.call
         target_name = ""
         if to_agent is not None:
             if to_agent == agent.id:
-                raise BadRequest("that is you", field="agent_id", code="bad_field")
+                raise BadRequest("that is you", field="agent_id", code=ErrorCode.BAD_FIELD)
             info = await self.presence.info(to_agent)
             if info["status"] != AgentStatus.AVAILABLE or info["activity"]:
                 doing = info["activity"].replace("_", " ") if info["status"] == AgentStatus.AVAILABLE \
                     else info["status"]
-                raise Conflict(f"{to_agent} is {doing}, not available", field="agent_id", code="transfer_refused")
+                raise Conflict(f"{to_agent} is {doing}, not available", field="agent_id", code=ErrorCode.TRANSFER_REFUSED)
             target_name = info["name"]
         await self.calls.conversations.record(call.conversation_id, EventType.CALL_TRANSFERRED, {
             "call_id": call_id, "agent_id": agent.id, "to_agent_id": to_agent or "", "to_queue": queue or ""})

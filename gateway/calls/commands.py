@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.contact.agents import Agent, AgentDirectory
 from gateway.errors import GatewayError, InternalError, NotFound
+from gateway.protocol.codes import ErrorCode
 
 if TYPE_CHECKING:
     from gateway.calls.agent_calls import AgentCalls
@@ -113,7 +114,7 @@ class CallCommands:
             return reply.get("result")
         error = reply.get("error") or {}
         raise RemoteError(str(error.get("message", "failed")), field=error.get("field"),
-                          code=str(error.get("code", "error")))
+                          code=ErrorCode.of(error.get("code")))
 
     def _on_message(self, channel: str, message: dict[str, Any]) -> None:
         kind = message.get("kind")

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from gateway.contact.agents import Agent
 from gateway.contact.routing import now_ms
 from gateway.errors import BadRequest, Conflict
+from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import AgentStatus, CallStatus, EventType
 from media.bridge import Bridge, Mix
 from media.leg import AudioLeg, Samples
@@ -48,14 +49,14 @@ class Consults:
     async def start(self, agent: Agent, call_id: str, to_agent: str) -> None:
         handoff = self.ac.for_agent(agent, call_id)
         if handoff.bridge is None:
-            raise Conflict("the call is not connected", field="call_id", code="not_connected")
+            raise Conflict("the call is not connected", field="call_id", code=ErrorCode.NOT_CONNECTED)
         if handoff.consult is not None:
-            raise Conflict("a consultation is already going on", field="call_id", code="consult_busy")
+            raise Conflict("a consultation is already going on", field="call_id", code=ErrorCode.CONSULT_BUSY)
         if to_agent == agent.id:
-            raise BadRequest("that is you", field="agent_id", code="bad_field")
+            raise BadRequest("that is you", field="agent_id", code=ErrorCode.BAD_FIELD)
         info = await self.ac.presence.info(to_agent)
         if info["status"] != AgentStatus.AVAILABLE or info["activity"]:
-            raise Conflict(f"{to_agent} is not available", field="agent_id", code="transfer_refused")
+            raise Conflict(f"{to_agent} is not available", field="agent_id", code=ErrorCode.TRANSFER_REFUSED)
         consult = handoff.consult = Consult(to_agent, info["name"])
         handoff.bridge.hold(self.ac.music, await self.ac.hold_packets(handoff.call))
         call = handoff.call
@@ -81,7 +82,7 @@ class Consults:
         consult = handoff.consult
         assert consult is not None
         if consult.leg is not None:
-            raise Conflict("the consultation was already answered", field="call_id", code="already_answered")
+            raise Conflict("the consultation was already answered", field="call_id", code=ErrorCode.ALREADY_ANSWERED)
 
         def claim(leg: AudioLeg | None) -> None:
             consult.leg = leg
@@ -119,7 +120,7 @@ class Consults:
         handoff = self.ac.for_agent(agent, call_id)
         consult = handoff.consult
         if consult is None or consult.leg is None or handoff.consult_mix is None:
-            raise Conflict("no consultation is connected", field="call_id", code="not_consulting")
+            raise Conflict("no consultation is connected", field="call_id", code=ErrorCode.NOT_CONSULTING)
         call = handoff.call
         # Switch the call over before the first await: whatever happens to the first agent's desk or leg
         # from here on (their socket closing on 'unassigned') no longer concerns this call.
@@ -156,9 +157,9 @@ class Consults:
         """The first agent takes the caller back (or the consultant declines)."""
         handoff = self.ac.handoffs.get(call_id)
         if handoff is None or handoff.consult is None:
-            raise Conflict("no consultation is going on", field="call_id", code="not_consulting")
+            raise Conflict("no consultation is going on", field="call_id", code=ErrorCode.NOT_CONSULTING)
         if agent.id not in (handoff.agent_id, handoff.consult.agent_id):
-            raise Conflict("this consultation is not yours", field="call_id", code="not_consulting")
+            raise Conflict("this consultation is not yours", field="call_id", code=ErrorCode.NOT_CONSULTING)
         await self.cancel(handoff, "consult_cancelled" if agent.id == handoff.agent_id else "consult_declined")
 
     async def cancel(self, handoff: Handoff, reason: str) -> None:

@@ -36,6 +36,7 @@ from gateway.flows.call_speech import CallSpeech
 from gateway.flows.runner import FlowRunner
 from gateway.flows.speech import SpeechRecognition
 from gateway.flows.voice_channel import AudioFiles, VoiceChannel
+from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import CallStatus, EventType
 from gateway.store.store import StoreError
 from gateway.tasks import cancel_and_wait
@@ -58,14 +59,14 @@ CONNECT_TIMEOUT = 20.0   # seconds from the answer to an established connection
 
 
 class LinesBusy(GatewayError):
-    code = "lines_busy"
+    code = ErrorCode.LINES_BUSY
     http_status = 503
 
 
 class CallLimit(LinesBusy):
     """This customer (or their address) already holds all the calls it may; other customers still get lines."""
 
-    code = "call_limit"
+    code = ErrorCode.CALL_LIMIT
 
 
 Publish = Callable[[str, dict[str, Any]], Awaitable[None]]  # (conversation id, bus message)
@@ -113,11 +114,11 @@ class Call:
         try:
             return await self.leg.accept(offer_sdp)
         except BadOffer as exc:
-            raise BadRequest(exc.message, field="sdp", code=exc.code) from None
+            raise BadRequest(exc.message, field="sdp", code=ErrorCode(exc.code)) from None
         except RtcPortsExhausted as exc:   # --rtc-port-range is full: the operator must hear of it
             log.error("call %s refused: %s", self.id, exc.message)
             raise LinesBusy("All our lines are busy right now. Please try again in a few minutes.",
-                            code=exc.code) from None
+                            code=ErrorCode(exc.code)) from None
 
     # ---------------------------------------------------------------- the call
 
@@ -297,7 +298,7 @@ class CallManager:
         try:
             check_offer(offer_sdp)
         except BadOffer as exc:
-            raise BadRequest(exc.message, field="sdp", code=exc.code) from None
+            raise BadRequest(exc.message, field="sdp", code=ErrorCode(exc.code)) from None
 
     def live_calls(self, customer_id: str) -> list[dict[str, str]]:
         return [{"call_id": c.id, "status": str(c.status), "conversation_id": c.conversation_id}
@@ -311,7 +312,7 @@ class CallManager:
             raise LinesBusy("All our lines are busy right now. Please keep chatting with us here, "
                             "or try calling again in a few minutes.")
         if self.config.flow not in self.flows.snapshot():
-            raise NotFound(f"the voice flow '{self.config.flow}' is not loaded", code="flow_missing")
+            raise NotFound(f"the voice flow '{self.config.flow}' is not loaded", code=ErrorCode.FLOW_MISSING)
 
     async def reserve(self, call_id: str, customer_id: str, address: str) -> None:
         """Take one of the customer's (and their address's) call slots, shared by every node; CallLimit if they

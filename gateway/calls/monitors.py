@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.contact.agents import Agent
 from gateway.errors import Conflict, Forbidden
+from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import EventType
 from media.leg import AudioLeg, Samples
 
@@ -54,16 +55,16 @@ class CallMonitors:
             raise Forbidden("only supervisors can listen to calls", field="call_id")
         handoff = self.agent_calls.handoffs.get(call_id)
         if handoff is None or handoff.bridge is None:
-            raise Conflict("the call is not connected to an agent", field="call_id", code="not_connected")
+            raise Conflict("the call is not connected to an agent", field="call_id", code=ErrorCode.NOT_CONNECTED)
         current = handoff.monitors.get(supervisor.id)
         if offer_sdp is None:
             if current is None:
-                raise Conflict("you are not listening to this call", field="call_id", code="not_monitoring")
+                raise Conflict("you are not listening to this call", field="call_id", code=ErrorCode.NOT_MONITORING)
             current.mode = mode
             await self._tell(handoff, supervisor.id, "connected", mode)
         else:
             if current is not None:
-                raise Conflict("you are already listening to this call", field="call_id", code="already_monitoring")
+                raise Conflict("you are already listening to this call", field="call_id", code=ErrorCode.ALREADY_MONITORING)
             sid = supervisor.id
 
             def claim(leg: AudioLeg | None) -> None:

@@ -41,6 +41,7 @@ from typing import Any
 
 from gateway.contact.routing import Router, now_ms
 from gateway.errors import Conflict, Forbidden, NotFound
+from gateway.protocol.codes import ErrorCode
 from gateway.store.callback_store import CallbackStore
 from gateway.store.store import Store
 from gateway.tasks import cancel_and_wait
@@ -234,7 +235,7 @@ class Callbacks:
             raise Forbidden("this callback is being delivered by another agent", field="callback_id")
         if result not in ("retry", "closed_now"):
             raise Conflict(f"the callback is not being delivered now ({result.replace('state_', '')})",
-                           field="callback_id", code="not_ringing")
+                           field="callback_id", code=ErrorCode.NOT_RINGING)
         return result
 
     async def cancel(self, customer_id: str, cb_id: str, reason: str = "cancelled") -> None:
@@ -243,7 +244,7 @@ class Callbacks:
             raise NotFound(f"no callback {cb_id} of yours", field="callback_id")
         result = await self.finish(cb_id, reason, "cancel")
         if result == "closed":
-            raise Conflict("the callback is already closed", field="callback_id", code="callback_closed")
+            raise Conflict("the callback is already closed", field="callback_id", code=ErrorCode.CALLBACK_CLOSED)
 
     async def finish(self, cb_id: str, outcome: str, mode: str, *, agent_id: str = "", only: str = "") -> str:
         result, released = await self.db.finish(cb_id, self.router.queue, now=self.clock(), outcome=outcome, mode=mode,

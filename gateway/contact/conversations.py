@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from gateway.contact.routing import DEFAULT_QUEUE, Router, Skills, format_skills, now_ms, parse_skills
 from gateway.contact.wait_estimate import WaitEstimates, estimate_wait_ms
 from gateway.errors import Conflict, Forbidden, GatewayError, NotFound
+from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import CUSTOMER_VISIBLE, AgentStatus, Author, ConversationState, EventType
 from gateway.store.store import Buckets, Store
 from ivr.events import QueueStatus
@@ -169,7 +170,7 @@ class Conversations:
     async def close(self, agent_id: str, cid: str, disposition: str) -> None:
         if disposition not in self.dispositions:
             raise Conflict(f"unknown disposition '{disposition}'; use one of {', '.join(self.dispositions)}",
-                           field="disposition", code="bad_field")
+                           field="disposition", code=ErrorCode.BAD_FIELD)
         await self.require_agent(agent_id, cid)
         conv = await self.store.conversation(cid)
         queue = conv.get("queue", self.queue) if conv else self.queue
@@ -215,7 +216,7 @@ class Conversations:
         result = await self.store.transfer(cid, from_agent, to_agent, to_name, now=now_ms())
         if result != "ok":
             raise Conflict(f"cannot transfer to {to_agent}: {result.replace('_', ' ')}", field="agent_id",
-                           code="transfer_refused")
+                           code=ErrorCode.TRANSFER_REFUSED)
         log.info("transferred to %s", to_agent, extra={"conversation_id": cid, "agent_id": from_agent})
         await self.store.publish(self.store.keys.agent_channel(from_agent),
                                  f'{{"kind":"unassigned","conversation_id":"{cid}","reason":"transferred"}}')

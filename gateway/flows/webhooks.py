@@ -43,6 +43,7 @@ from aiohttp.client_middlewares import ClientHandlerType
 from aiohttp.resolver import ThreadedResolver
 
 from gateway.errors import GatewayError
+from gateway.protocol.codes import ErrorCode
 from ivr.actions import CallWebhook
 from ivr.events import WebhookResult
 
@@ -62,7 +63,7 @@ class DestinationNotAllowed(GatewayError, OSError):
     it in a ``ClientConnectorError`` and cleans up) and :func:`call_webhook` finds it.
     """
 
-    code = "destination_not_allowed"
+    code = ErrorCode.DESTINATION_NOT_ALLOWED
     http_status = 403
 
 

@@ -51,6 +51,13 @@ class ErrorCode(StrEnum):
     CONFIG_ERROR = "config_error"   # the CLI's exit 2; never on the wire
     DESTINATION_NOT_ALLOWED = "destination_not_allowed"   # a flow webhook's URL refused; logged, never on the wire
 
+    @classmethod
+    def of(cls, value: object) -> ErrorCode:
+        """A code another node sent (a bus reply): the member, or ERROR for anything this node does not know."""
+        if isinstance(value, str) and value in cls._value2member_map_:
+            return cls(value)
+        return cls.ERROR
+
 
 # Codes of errors that never leave the process: the CLI's exit 2 and a refused webhook destination (logged).
 NEVER_SENT = frozenset({ErrorCode.CONFIG_ERROR, ErrorCode.DESTINATION_NOT_ALLOWED})

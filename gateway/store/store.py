@@ -33,6 +33,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from gateway.errors import Conflict, TooManyRequests
+from gateway.protocol.codes import ErrorCode
 from gateway.store.keys import Keys
 from gateway.store.scripts import Scripts
 
@@ -402,7 +403,7 @@ def rate_limited(wait_ms: int, bucket: int) -> TooManyRequests:
 def _timeline_full(cid: str) -> Conflict:
     return Conflict("this conversation has reached its length limit; nothing more can be added to it "
                     "(it can still be closed, and the next message then starts a new one)",
-                    field="conversation_id", code="timeline_full")
+                    field="conversation_id", code=ErrorCode.TIMELINE_FULL)
 
 
 def to_event(cid: str, event_id: str, typ: str, data: str | dict[str, Any]) -> dict[str, Any]:

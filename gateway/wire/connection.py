@@ -24,6 +24,7 @@ from gateway.errors import BadRequest, GatewayError, InternalError
 from gateway.json_input import is_clean
 from gateway.protocol import client
 from gateway.protocol.client import parse_event_id
+from gateway.protocol.codes import ErrorCode
 from gateway.protocol.server import ServerFrame
 from gateway.store.bus import Bus
 from gateway.wire.services import SERVICES, SOCKETS
@@ -149,10 +150,10 @@ class Connection:
                     return None
                 frame = client.parse(obj, role=self.role)
                 if not isinstance(frame, client.Hello):
-                    raise BadRequest("the first frame must be 'hello'", field="type", code="hello_required")
+                    raise BadRequest("the first frame must be 'hello'", field="type", code=ErrorCode.HELLO_REQUIRED)
                 return frame
             except TimeoutError:
-                await self.send_error(BadRequest("no 'hello' frame received", code="hello_required"))
+                await self.send_error(BadRequest("no 'hello' frame received", code=ErrorCode.HELLO_REQUIRED))
                 return None
             except GatewayError as exc:
                 await self.send_error(exc)
@@ -264,7 +265,7 @@ async def serve_socket(request: web.Request, make: Callable[[web.WebSocketRespon
         log.info("WebSocket refused: %s has %d open", address, limits.config.connections_per_ip)
         raise web.HTTPTooManyRequests(
             headers={"Retry-After": str(CONNECTIONS_RETRY_AFTER)}, content_type="application/problem+json",
-            text=json.dumps({"code": "too_many_connections", "retry_after": CONNECTIONS_RETRY_AFTER,
+            text=json.dumps({"code": ErrorCode.TOO_MANY_CONNECTIONS, "retry_after": CONNECTIONS_RETRY_AFTER,
                              "message": "too many open connections from your address; close some and retry"}))
     try:
         ws = web.WebSocketResponse(max_msg_size=MAX_WS_MESSAGE, heartbeat=25)

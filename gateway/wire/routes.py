@@ -19,6 +19,7 @@ from gateway.contact.agents import Agent
 from gateway.contact.passwords import hash_password, verify_password
 from gateway.errors import BadRequest, Forbidden, GatewayError, InternalError, NotFound, TooManyRequests, Unauthorized
 from gateway.json_input import check_text, loads_object
+from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import EventType
 from gateway.store.store import StoreError
 from gateway.wire import security_headers
@@ -57,7 +58,7 @@ async def read_json(request: web.Request, max_bytes: int = 16 * 1024) -> dict[st
     """The request body as a JSON object: size and nesting limits before parsing, strict JSON
     (gateway/json_input.py); ``frame_too_large`` / ``bad_json`` otherwise."""
     if request.content_length is not None and request.content_length > max_bytes:
-        raise BadRequest(f"body is over {max_bytes} bytes", code="frame_too_large")
+        raise BadRequest(f"body is over {max_bytes} bytes", code=ErrorCode.FRAME_TOO_LARGE)
     raw = bytearray()
     while len(raw) <= max_bytes:   # read() returns what has arrived: loop until the end or past the limit
         chunk = await request.content.read(max_bytes + 1 - len(raw))
@@ -65,7 +66,7 @@ async def read_json(request: web.Request, max_bytes: int = 16 * 1024) -> dict[st
             break
         raw += chunk
     if len(raw) > max_bytes:
-        raise BadRequest(f"body is over {max_bytes} bytes", code="frame_too_large")
+        raise BadRequest(f"body is over {max_bytes} bytes", code=ErrorCode.FRAME_TOO_LARGE)
     return loads_object(bytes(raw), what="body", max_bytes=max_bytes)
 
 
@@ -73,9 +74,9 @@ def _field(body: dict[str, Any], name: str) -> str:
     """A required string of the body: real text without control characters (gateway/json_input.py)."""
     value = body.get(name)
     if not isinstance(value, str) or not value:
-        raise BadRequest(f"'{name}' is required", field=name, code="missing_field")
+        raise BadRequest(f"'{name}' is required", field=name, code=ErrorCode.MISSING_FIELD)
     if len(value) > 256:
-        raise BadRequest(f"'{name}' is too long", field=name, code="bad_field")
+        raise BadRequest(f"'{name}' is too long", field=name, code=ErrorCode.BAD_FIELD)
     return check_text(value, name, multiline=False)
 
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from gateway.contact.agents import Agent, AgentDirectory
 from gateway.errors import Unauthorized
+from gateway.protocol.codes import ErrorCode
 from gateway.store.bus import Bus
 from gateway.store.session_store import SessionStore
 from gateway.store.store import Store
@@ -37,7 +38,6 @@ from gateway.wire.tokens import AGENT, TokenSigner
 
 log = logging.getLogger(__name__)
 
-SESSION_REVOKED = "session_revoked"   # error code (HTTP 401 problem JSON and the socket's error frame)
 CLOSE_SESSION_REVOKED = 4401          # WebSocket close code after that error frame: do not reconnect
 BUS_KIND = "session_revoked"          # bus message kind on P:ch:agent:ID
 
@@ -53,7 +53,7 @@ class LoginSession:
 
 
 def revoked(message: str = "your session has ended (logged out, revoked or expired); log in again") -> Unauthorized:
-    return Unauthorized(message, field="token", code=SESSION_REVOKED)
+    return Unauthorized(message, field="token", code=ErrorCode.SESSION_REVOKED)
 
 
 class LoginSessions:

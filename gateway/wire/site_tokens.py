@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.errors import Unauthorized
+from gateway.protocol.codes import ErrorCode
 
 MAX_TOKEN_CHARS = 4096
 MAX_CLAIMS = 20
@@ -39,7 +40,6 @@ LEEWAY_SECONDS = 60
 CLAIM_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,39}$")
 #: Registered JWT claims that describe the token, not the customer: never flow variables.
 _META = frozenset({"exp", "iat", "nbf", "iss", "aud", "jti"})
-CODE = "customer_token_invalid"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +55,7 @@ class VerifiedCustomer:
 
 
 def _fail(reason: str) -> Unauthorized:
-    return Unauthorized(f"customer token {reason}", field="customer_token", code=CODE)
+    return Unauthorized(f"customer token {reason}", field="customer_token", code=ErrorCode.CUSTOMER_TOKEN_INVALID)
 
 
 def _unb64(part: str) -> bytes:

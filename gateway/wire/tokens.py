@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.errors import Unauthorized
+from gateway.protocol.codes import ErrorCode
 
 CUSTOMER = "customer"
 AGENT = "agent"
 
-MAX_TOKEN_CHARS = 2048      # the socket's hello accepts no longer token either (protocol.py)
+MAX_TOKEN_CHARS = 2048      # the socket's hello accepts no longer token either (gateway/protocol/client.py)
 MIN_SECRET_BYTES = 16
 _MAX_CLAIM_CHARS = 256
 _B64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -106,7 +107,7 @@ class TokenSigner:
         if claims.kind != kind:
             raise Unauthorized(f"token is a {claims.kind} token, not a {kind} token", field="token")
         if claims.exp < now and not allow_expired:
-            raise Unauthorized("token has expired", field="token", code="token_expired")
+            raise Unauthorized("token has expired", field="token", code=ErrorCode.TOKEN_EXPIRED)
         return claims
 
     @staticmethod
