@@ -1,8 +1,21 @@
-"""Server frames: what the gateway sends on the customer and agent sockets."""
+"""Server frames: what the gateway sends on the customer and agent sockets, one frozen dataclass per shape.
+
+Every frame leaves through :meth:`Frame.as_dict`: ``{"type": ...}`` then its fields in order. A field whose
+default is ``None`` is left out while it is ``None`` (``field``, ``retry_after``, ``ring_seconds``, ...); the
+others are always sent, ``None`` as ``null``. The payloads inside (conversation summaries, timeline events,
+agent info) are the shapes of ``docs/protocol.md``, still plain JSON objects here.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from enum import StrEnum
+from typing import Any, ClassVar
+
+from gateway.errors import GatewayError
+from gateway.protocol.states import CallStatus
+
+JsonObject = dict[str, Any]
 
 
 class ServerFrame(StrEnum):
@@ -18,3 +31,178 @@ class ServerFrame(StrEnum):
     UNASSIGNED = "unassigned"
     CALL_ANSWER = "call_answer"
     CALL_STATUS = "call_status"
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    type: ClassVar[ServerFrame]
+
+    def as_dict(self) -> JsonObject:
+        out: JsonObject = {"type": self.type}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None or f.default is not None:
+                out[f.name] = value
+        return out
+
+
+# ---------------------------------------------------------------- both sockets
+
+
+@dataclass(frozen=True, slots=True)
+class Ack(Frame):
+    """A message is stored (sent only after it is persisted)."""
+
+    type = ServerFrame.ACK
+    client_id: str
+    event_id: str
+    conversation_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Event(Frame):
+    """One timeline entry as it happens (the customer's copy holds only what a customer may see)."""
+
+    type = ServerFrame.EVENT
+    conversation_id: str
+    event: JsonObject
+
+
+@dataclass(frozen=True, slots=True)
+class Error(Frame):
+    """A frame refused, or a step failed: the error's code, message (field, retry_after, request_id when it
+    has them), and the ``client_id`` / ``call_id`` of the frame it answers."""
+
+    type = ServerFrame.ERROR
+    error: GatewayError
+    client_id: str | None = None
+    call_id: str | None = None
+
+    def as_dict(self) -> JsonObject:
+        out: JsonObject = {"type": self.type, **self.error.to_dict()}
+        if self.client_id:
+            out["client_id"] = self.client_id
+        if self.call_id:
+            out["call_id"] = self.call_id
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class CallAnswer(Frame):
+    """The gateway's SDP answer to this socket's ``call_offer`` (or a supervisor's ``call_monitor``)."""
+
+    type = ServerFrame.CALL_ANSWER
+    call_id: str
+    sdp: str
+    conversation_id: str | None = None   # the customer's: the conversation the call joined
+
+
+@dataclass(frozen=True, slots=True)
+class CallStatusFrame(Frame):
+    """A call's status as the socket's owner sees it (docs/protocol.md "Calls" and "Agent calls")."""
+
+    type = ServerFrame.CALL_STATUS
+    call_id: str
+    status: CallStatus
+    reason: str
+    conversation_id: str | None = None   # always for agents
+    agent_id: str | None = None          # always for agents
+    agent_name: str | None = None        # for agents, and the customer's from the bus
+    message: str | None = None           # a refused call: what to show the customer
+    ring_seconds: int | None = None      # ringing for this agent: ring this long
+    consult: bool | None = None          # the consultant's side of a warm transfer
+    from_agent_id: str | None = None
+    from_agent_name: str | None = None
+    monitor: bool | None = None          # a supervisor's listening
+
+
+# ---------------------------------------------------------------- customer socket
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerWelcome(Frame):
+    type = ServerFrame.WELCOME
+    token: str
+    customer_id: str
+    conversation: JsonObject | None
+    events: list[JsonObject]
+    queue_position: int | None
+    calls: list[JsonObject]
+    callback: JsonObject | None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentTyping(Frame):
+    """To the customer: the agent is typing."""
+
+    type = ServerFrame.TYPING
+    conversation_id: str
+    active: bool
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePosition(Frame):
+    """To the customer: 1-based place in the queue while waiting."""
+
+    type = ServerFrame.QUEUE
+    conversation_id: str
+    position: int
+
+
+# ---------------------------------------------------------------- agent socket
+
+
+@dataclass(frozen=True, slots=True)
+class AgentWelcome(Frame):
+    type = ServerFrame.WELCOME
+    agent: JsonObject
+    conversations: list[JsonObject]
+    queue: list[JsonObject]
+    calls: list[JsonObject]
+    roles: list[str]
+    dispositions: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerTyping(Frame):
+    """To the agent: the customer's live draft."""
+
+    type = ServerFrame.TYPING
+    conversation_id: str
+    active: bool
+    draft: str
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting(Frame):
+    """To agents: the waiting queue changed."""
+
+    type = ServerFrame.QUEUE
+    waiting: list[JsonObject]
+
+
+@dataclass(frozen=True, slots=True)
+class History(Frame):
+    type = ServerFrame.HISTORY
+    conversation: JsonObject | None
+    events: list[JsonObject]
+
+
+@dataclass(frozen=True, slots=True)
+class AgentInfo(Frame):
+    type = ServerFrame.AGENT
+    agent: JsonObject
+
+
+@dataclass(frozen=True, slots=True)
+class Assigned(Frame):
+    type = ServerFrame.ASSIGNED
+    conversation: JsonObject | None
+
+
+@dataclass(frozen=True, slots=True)
+class Unassigned(Frame):
+    type = ServerFrame.UNASSIGNED
+    conversation_id: str
+    reason: str

@@ -10,8 +10,7 @@ from aiohttp import web
 
 from gateway.contact.agents import Agent
 from gateway.errors import GatewayError, Unauthorized
-from gateway.protocol import client
-from gateway.protocol.server import ServerFrame
+from gateway.protocol import client, server
 from gateway.protocol.states import AgentStatus, Author
 from gateway.store.store import to_event
 from gateway.wire.connection import Connection, Step, serve_socket
@@ -60,11 +59,10 @@ class AgentConnection(Connection):
         conversations = await self.s.conversations.assigned_to(agent.id)
         for conv in conversations:
             await self.subscribe(keys.conv_channel(conv["id"]))
-        await self.ws.send_json({
-            "type": ServerFrame.WELCOME, "agent": await self.s.presence.info(agent.id),
-            "conversations": conversations, "queue": await self.s.conversations.waiting(),
-            "calls": self.s.agent_calls.calls_of(agent.id), "roles": list(agent.roles),
-            "dispositions": list(self.s.settings.dispositions)})
+        await self.send(server.AgentWelcome(
+            agent=await self.s.presence.info(agent.id), conversations=conversations,
+            queue=await self.s.conversations.waiting(), calls=self.s.agent_calls.calls_of(agent.id),
+            roles=list(agent.roles), dispositions=list(self.s.settings.dispositions)))
         return True
 
     async def stop(self) -> None:
@@ -91,8 +89,7 @@ class AgentConnection(Connection):
                 stored = await conversations.agent_message(
                     self.me.id, self.me.name, frame.conversation_id, frame.client_id, frame.text,
                     note=isinstance(frame, client.SendNote))
-                self.push({"type": ServerFrame.ACK, "client_id": frame.client_id,
-                           "event_id": stored.event_id, "conversation_id": stored.conversation_id})
+                self.push(server.Ack(frame.client_id, stored.event_id, stored.conversation_id))
             case client.Typing():
                 assert frame.conversation_id is not None
                 await conversations.require_agent(self.me.id, frame.conversation_id)
@@ -103,7 +100,7 @@ class AgentConnection(Connection):
                 await self.s.agent_calls.wrap_up_done(self.me.id)
             case client.CallOffer():   # calls may live on another node: see gateway/calls/commands.py
                 answer = await commands.run(self.me, "accept", frame.call_id, sdp=frame.sdp)
-                self.push({"type": ServerFrame.CALL_ANSWER, "call_id": frame.call_id, "sdp": answer})
+                self.push(server.CallAnswer(frame.call_id, answer))
             case client.DeclineCall():
                 await commands.run(self.me, "decline", frame.call_id)
             case client.HoldCall():
@@ -113,7 +110,7 @@ class AgentConnection(Connection):
             case client.MonitorCall():
                 joined = await commands.run(self.me, "monitor", frame.call_id, mode=frame.mode, sdp=frame.sdp)
                 if joined is not None:
-                    self.push({"type": ServerFrame.CALL_ANSWER, "call_id": frame.call_id, "sdp": joined})
+                    self.push(server.CallAnswer(frame.call_id, joined))
             case client.ConsultCall():
                 await commands.run(self.me, "consult", frame.call_id, action=frame.action, agent_id=frame.agent_id)
             case client.CallbackOutcome():
@@ -129,30 +126,28 @@ class AgentConnection(Connection):
             events = await self.s.conversations.history(cid, after, for_customer=False)
             for event in events:
                 self.mark_sent(cid, event["id"])
-            await self.ws.send_json({"type": ServerFrame.HISTORY,
-                                     "conversation": await self.s.conversations.summary(cid), "events": events})
+            await self.send(server.History(await self.s.conversations.summary(cid), events))
         return step
 
     def _assigned_step(self, cid: str) -> Step:
         async def step() -> None:
             await self.subscribe(self.s.keys.conv_channel(cid))
-            await self.ws.send_json({"type": ServerFrame.ASSIGNED,
-                                     "conversation": await self.s.conversations.summary(cid)})
+            await self.send(server.Assigned(await self.s.conversations.summary(cid)))
             await self._send_agent_info()
         return step
 
     def _unassigned_step(self, cid: str, reason: str) -> Step:
         async def step() -> None:
             await self.unsubscribe(self.s.keys.conv_channel(cid))
-            await self.ws.send_json({"type": ServerFrame.UNASSIGNED, "conversation_id": cid, "reason": reason})
+            await self.send(server.Unassigned(cid, reason))
             await self._send_agent_info()
         return step
 
     async def _send_agent_info(self) -> None:
-        await self.ws.send_json({"type": ServerFrame.AGENT, "agent": await self.s.presence.info(self.me.id)})
+        await self.send(server.AgentInfo(await self.s.presence.info(self.me.id)))
 
     def _on_queue(self, waiting: list[dict[str, Any]]) -> None:
-        self.push({"type": ServerFrame.QUEUE, "waiting": waiting})
+        self.push(server.Waiting(waiting))
 
     def on_bus(self, channel: str, message: dict[str, Any]) -> None:
         kind = message.get("kind")
@@ -160,20 +155,18 @@ class AgentConnection(Connection):
         if kind == "event":
             cid = channel.rsplit(":", 1)[1]
             event = to_event(cid, message["id"], message["type"], message["data"])
-            self.push({"type": ServerFrame.EVENT, "conversation_id": cid, "event": event})
+            self.push(server.Event(cid, event))
         elif kind == "typing" and message.get("author") == Author.CUSTOMER:
             cid = channel.rsplit(":", 1)[1]
-            self.push({"type": ServerFrame.TYPING, "conversation_id": cid,
-                       "active": message["active"], "draft": message.get("draft", "")})
+            self.push(server.CustomerTyping(cid, message["active"], message.get("draft", "")))
         elif kind == "call":
             cid = message.get("conversation_id") or channel.rsplit(":", 1)[1]
-            frame = {"type": ServerFrame.CALL_STATUS, "conversation_id": cid, "call_id": message["call_id"],
-                     "status": message["status"], "reason": message.get("reason", ""),
-                     "agent_id": message.get("agent_id", ""), "agent_name": message.get("agent_name", "")}
-            for optional in ("ring_seconds", "consult", "from_agent_id", "from_agent_name", "monitor"):
-                if optional in message:
-                    frame[optional] = message[optional]
-            self.push(frame)
+            self.push(server.CallStatusFrame(
+                message["call_id"], message["status"], message.get("reason", ""), conversation_id=cid,
+                agent_id=message.get("agent_id", ""), agent_name=message.get("agent_name", ""),
+                ring_seconds=message.get("ring_seconds"), consult=message.get("consult"),
+                from_agent_id=message.get("from_agent_id"), from_agent_name=message.get("from_agent_name"),
+                monitor=message.get("monitor")))
         elif kind == "presence" and channel == keys.agent_channel(self.me.id):
             self.push(self._send_agent_info)
         elif kind == "assigned" and channel == keys.agent_channel(self.me.id):

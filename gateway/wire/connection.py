@@ -22,10 +22,9 @@ from aiohttp import WSMsgType, web
 from gateway.client_ip import client_ip, limit_key
 from gateway.errors import BadRequest, GatewayError, InternalError
 from gateway.json_input import is_clean
-from gateway.protocol import client
+from gateway.protocol import client, server
 from gateway.protocol.client import parse_event_id
 from gateway.protocol.codes import ErrorCode
-from gateway.protocol.server import ServerFrame
 from gateway.store.bus import Bus
 from gateway.wire.services import SERVICES, SOCKETS
 
@@ -46,7 +45,7 @@ class Connection:
     def __init__(self, ws: web.WebSocketResponse, bus: Bus):
         self.ws = ws
         self.bus = bus
-        self.outbox: asyncio.Queue[dict[str, Any] | Step] = asyncio.Queue(OUTBOX_LIMIT)
+        self.outbox: asyncio.Queue[server.Frame | Step] = asyncio.Queue(OUTBOX_LIMIT)
         self.last_sent: dict[str, tuple[int, int]] = {}
         self.channels: set[str] = set()
         self._sender: asyncio.Task[None] | None = None
@@ -56,7 +55,7 @@ class Connection:
 
     # ---------------------------------------------------------------- sending
 
-    def push(self, item: dict[str, Any] | Step) -> None:
+    def push(self, item: server.Frame | Step) -> None:
         try:
             self.outbox.put_nowait(item)
         except asyncio.QueueFull:
@@ -89,12 +88,16 @@ class Connection:
                 log.info("socket gone while sending: %s", exc, extra=self.log_extra)
                 return
 
-    async def _send_one(self, item: dict[str, Any] | Step) -> None:
+    async def send(self, frame: server.Frame) -> None:
+        await self.ws.send_json(frame.as_dict())
+
+    async def _send_one(self, item: server.Frame | Step) -> None:
         try:
-            if callable(item):
+            if isinstance(item, server.Frame):
+                if not isinstance(item, server.Event) or self.fresh(item.event):
+                    await self.send(item)
+            else:
                 await item()
-            elif item.get("type") != ServerFrame.EVENT or self.fresh(item["event"]):
-                await self.ws.send_json(item)
         except ConnectionResetError:
             raise
         except GatewayError as exc:
@@ -104,16 +107,11 @@ class Connection:
 
     async def send_error(self, exc: GatewayError, client_id: str | None = None, call_id: str | None = None) -> None:
         """An ``error`` frame; ``client_id`` / ``call_id`` echo the frame it answers, so the client knows which."""
-        frame = {"type": ServerFrame.ERROR, **exc.to_dict()}
-        if client_id:
-            frame["client_id"] = client_id
-        if call_id:
-            frame["call_id"] = call_id
         self.client_errors += 1
         if self.client_errors <= CLIENT_ERRORS_LOGGED and not isinstance(exc, InternalError):  # (logged when caught)
             log.info("client error %s: %s", exc.code, exc.message, extra=self.log_extra)
         if not self.ws.closed:
-            await self.ws.send_json(frame)
+            await self.send(server.Error(exc, client_id, call_id))
 
     # ---------------------------------------------------------------- subscriptions
 

@@ -13,8 +13,7 @@ from gateway.calls.manager import LinesBusy
 from gateway.client_ip import client_ip, limit_key
 from gateway.contact.conversations import customer_view
 from gateway.errors import GatewayError, Unauthorized
-from gateway.protocol import client
-from gateway.protocol.server import ServerFrame
+from gateway.protocol import client, server
 from gateway.protocol.states import CUSTOMER_VISIBLE, Author, CallStatus, ConversationState, EventType
 from gateway.store.store import to_event
 from gateway.wire import tokens
@@ -85,10 +84,10 @@ class CustomerConnection(Connection):
                 await self.subscribe(self.s.keys.queue_channel)
             if verified is not None and summary is not None and summary["state"] != ConversationState.CLOSED:
                 await self._record_verified(cid, verified.variables(), summary["context"])
-        await self.ws.send_json({"type": ServerFrame.WELCOME, "token": token, "customer_id": self.customer_id,
-                                 "conversation": _public(summary), "events": events or [],
-                                 "queue_position": position, "calls": self.s.calls.live_calls(self.customer_id),
-                                 "callback": await self.s.callbacks.of_conversation(cid) if cid else None})
+        await self.send(server.CustomerWelcome(
+            token=token, customer_id=self.customer_id, conversation=_public(summary), events=events or [],
+            queue_position=position, calls=self.s.calls.live_calls(self.customer_id),
+            callback=await self.s.callbacks.of_conversation(cid) if cid else None))
         if token_error is not None:   # said after the welcome: the customer chats on, unverified
             await self.send_error(token_error)
         return True
@@ -124,8 +123,7 @@ class CustomerConnection(Connection):
                 if stored.conversation_id != self.conversation_id:
                     self.conversation_id = stored.conversation_id
                     self.push(self._follow(stored.conversation_id))
-                self.push({"type": ServerFrame.ACK, "client_id": frame.client_id,
-                           "event_id": stored.event_id, "conversation_id": stored.conversation_id})
+                self.push(server.Ack(frame.client_id, stored.event_id, stored.conversation_id))
             case client.CallOffer():
                 await self._call_offer(frame)
             case client.SendDtmf():
@@ -175,15 +173,13 @@ class CustomerConnection(Connection):
                 await self.s.calls.unreserve(frame.call_id)   # no call took it
                 raise
         except LinesBusy as exc:
-            self.push({"type": ServerFrame.CALL_STATUS, "call_id": frame.call_id, "status": CallStatus.ENDED,
-                       "reason": exc.code, "message": exc.message})
+            self.push(server.CallStatusFrame(frame.call_id, CallStatus.ENDED, exc.code, message=exc.message))
             return
         if call.conversation_id != self.followed:
             self.conversation_id = call.conversation_id
             self.push(self._follow(call.conversation_id))
-        self.push({"type": ServerFrame.CALL_ANSWER, "call_id": call.id, "sdp": answer,
-                   "conversation_id": call.conversation_id})
-        self.push({"type": ServerFrame.CALL_STATUS, "call_id": call.id, "status": call.status, "reason": ""})
+        self.push(server.CallAnswer(call.id, answer, conversation_id=call.conversation_id))
+        self.push(server.CallStatusFrame(call.id, call.status, ""))
 
     def _follow(self, cid: str) -> Step:
         """Follow the customer into a new conversation: subscribe first, then send its history."""
@@ -198,7 +194,7 @@ class CustomerConnection(Connection):
             await self.subscribe(self.s.keys.queue_channel)
             for event in await self.s.conversations.history(cid, for_customer=True):
                 if self.fresh(event):
-                    await self.ws.send_json({"type": ServerFrame.EVENT, "conversation_id": cid, "event": event})
+                    await self.send(server.Event(cid, event))
             await self._position_step(cid)()
         return step
 
@@ -213,13 +209,12 @@ class CustomerConnection(Connection):
             if message["type"] not in CUSTOMER_VISIBLE:
                 return
             event = customer_view(to_event(cid, message["id"], message["type"], message["data"]))
-            self.push({"type": ServerFrame.EVENT, "conversation_id": cid, "event": event})
+            self.push(server.Event(cid, event))
         elif kind == "typing" and message.get("author") == Author.AGENT and self.conversation_id:
-            self.push({"type": ServerFrame.TYPING, "conversation_id": self.conversation_id,
-                       "active": message["active"], "name": message.get("name", "")})
+            self.push(server.AgentTyping(self.conversation_id, message["active"], message.get("name", "")))
         elif kind == "call":
-            self.push({"type": ServerFrame.CALL_STATUS, "call_id": message["call_id"], "status": message["status"],
-                       "reason": message.get("reason", ""), "agent_name": message.get("agent_name", "")})
+            self.push(server.CallStatusFrame(message["call_id"], message["status"], message.get("reason", ""),
+                                             agent_name=message.get("agent_name", "")))
         elif kind == "conversation":
             cid = message["conversation_id"]
             if cid != self.followed:
@@ -231,7 +226,7 @@ class CustomerConnection(Connection):
         async def step() -> None:
             position = await self.s.conversations.queue_position(cid)
             if position is not None:
-                await self.ws.send_json({"type": ServerFrame.QUEUE, "conversation_id": cid, "position": position})
+                await self.send(server.QueuePosition(cid, position))
         return step
 
 
