@@ -34,6 +34,7 @@ from gateway.flows.chat_bot import ChatBots
 from gateway.flows.speech import SpeechRecognition
 from gateway.flows.webhooks import webhook_session
 from gateway.ops.retention import Retention
+from gateway.protocol.bus import CallUpdate
 from gateway.store.bus import Bus
 from gateway.store.embedded_redis import EmbeddedRedis
 from gateway.store.store import Keys, Store
@@ -154,7 +155,7 @@ async def start(settings: Settings) -> Services:
         router.on_assigned.append(callbacks.assigned)
         http = webhook_session(allow=settings.webhook_allow, secret=settings.webhook_secret)
 
-        async def publish_call(cid: str, message: dict[str, object]) -> None:
+        async def publish_call(cid: str, message: CallUpdate) -> None:
             await bus.publish(keys.conv_channel(cid), message)
 
         limits = Limits(store, LimitConfig.from_settings(settings))

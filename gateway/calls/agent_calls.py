@@ -44,6 +44,7 @@ from gateway.contact.agents import Agent
 from gateway.contact.routing import now_ms
 from gateway.contact.wait_estimate import WaitEstimates, announcement, estimate_wait_ms
 from gateway.errors import BadRequest, Conflict, Forbidden, GatewayError, NotFound
+from gateway.protocol.bus import CallUpdate, EventAppended, Message
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import AgentStatus, CallStatus, EventType
 from gateway.tasks import cancel_and_wait
@@ -162,13 +163,13 @@ class AgentCalls:
         current = asyncio.current_task()
         await cancel_and_wait(*[t for t in handoff.tasks if t is not current])
 
-    def _on_conversation(self, channel: str, message: dict[str, Any]) -> None:
-        if message.get("kind") != "event" or message.get("type") != EventType.ASSIGNED:
+    def _on_conversation(self, channel: str, message: Message) -> None:
+        if not isinstance(message, EventAppended) or message.type != EventType.ASSIGNED:
             return
         cid = channel.rsplit(":", 1)[1]
         for handoff in self.handoffs.values():
             if handoff.call.conversation_id == cid and not handoff.agent_id and handoff.leg is None:
-                data = message.get("data") or {}
+                data = message.data
                 self.spawn(handoff, self._ring(handoff, str(data.get("agent_id", "")),
                                                 str(data.get("agent_name", ""))))
 
@@ -184,10 +185,9 @@ class AgentCalls:
         await self.presence.set_activity(agent_id, "ringing")
         # On the agent's own channel: their desk may not follow the conversation yet (just assigned).
         call.status = CallStatus.RINGING
-        await self.bus.publish(self.keys.agent_channel(agent_id), {
-            "kind": "call", "call_id": call.id, "status": str(CallStatus.RINGING), "reason": "",
-            "conversation_id": call.conversation_id, "agent_id": agent_id, "agent_name": handoff.agent_name,
-            "ring_seconds": self.ring_seconds})
+        await self.bus.publish(self.keys.agent_channel(agent_id), CallUpdate(
+            call.id, CallStatus.RINGING, "", conversation_id=call.conversation_id, agent_id=agent_id,
+            agent_name=handoff.agent_name, ring_seconds=self.ring_seconds))
 
         async def no_answer() -> None:
             await asyncio.sleep(self.ring_seconds)
@@ -210,9 +210,8 @@ class AgentCalls:
         await self.calls.conversations.record(call.conversation_id, EventType.CALL_MISSED,
                                               {"call_id": call.id, "agent_id": agent_id, "reason": reason})
         # The missed agent's desk hears it on their own channel, before the conversation leaves them.
-        await self.bus.publish(self.keys.agent_channel(agent_id), {
-            "kind": "call", "call_id": call.id, "status": str(CallStatus.WAITING), "reason": reason,
-            "conversation_id": call.conversation_id, "agent_id": "", "agent_name": ""})
+        await self.bus.publish(self.keys.agent_channel(agent_id), CallUpdate(
+            call.id, CallStatus.WAITING, reason, conversation_id=call.conversation_id, agent_id="", agent_name=""))
         await self.status(handoff, CallStatus.WAITING, reason)
         await self.calls.conversations.requeue(call.conversation_id, agent_id, f"call_{reason}",
                                                score=handoff.queued_ms)

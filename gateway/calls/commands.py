@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.contact.agents import Agent, AgentDirectory
 from gateway.errors import GatewayError, InternalError, NotFound
+from gateway.protocol.bus import CallCommand, CallReply, Message
 from gateway.protocol.codes import ErrorCode
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ class CallCommands:
         self.keys = keys
         self.directory = directory
         self.node_id = node_id
-        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._pending: dict[str, asyncio.Future[CallReply]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
@@ -98,47 +99,44 @@ class CallCommands:
 
     async def _remote(self, node: str, agent: Agent, op: str, call_id: str, args: dict[str, Any]) -> Any:
         request_id = secrets.token_hex(8)
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[CallReply] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
         try:
-            await self.bus.publish(self.keys.node_channel(node), {
-                "kind": "call_command", "id": request_id, "reply_to": self.node_id, "agent_id": agent.id,
-                "op": op, "call_id": call_id, "args": args})
+            await self.bus.publish(self.keys.node_channel(node), CallCommand(
+                request_id, reply_to=self.node_id, agent_id=agent.id, op=op, call_id=call_id, args=args))
             try:
                 reply = await asyncio.wait_for(future, REPLY_SECONDS)
             except TimeoutError:
                 raise NotFound(f"the node holding call {call_id} did not answer", field="call_id") from None
         finally:
             self._pending.pop(request_id, None)
-        if reply.get("ok"):
-            return reply.get("result")
-        error = reply.get("error") or {}
+        if reply.ok:
+            return reply.result
+        error = reply.error or {}
         raise RemoteError(str(error.get("message", "failed")), field=error.get("field"),
                           code=ErrorCode.of(error.get("code")))
 
-    def _on_message(self, channel: str, message: dict[str, Any]) -> None:
-        kind = message.get("kind")
-        if kind == "call_reply":
-            future = self._pending.get(str(message.get("id")))
-            if future is not None and not future.done():
-                future.set_result(message)
-        elif kind == "call_command":
-            task = asyncio.ensure_future(self._serve(message))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+    def _on_message(self, channel: str, message: Message) -> None:
+        match message:
+            case CallReply():
+                future = self._pending.get(message.id)
+                if future is not None and not future.done():
+                    future.set_result(message)
+            case CallCommand():
+                task = asyncio.ensure_future(self._serve(message))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
 
-    async def _serve(self, message: dict[str, Any]) -> None:
-        reply: dict[str, Any] = {"kind": "call_reply", "id": message.get("id")}
-        agent = self.directory.get(str(message.get("agent_id")))
+    async def _serve(self, message: CallCommand) -> None:
+        agent = self.directory.get(message.agent_id)
         try:
             if agent is None:
-                raise NotFound(f"unknown agent {message.get('agent_id')!r}", field="agent_id")
-            result = await self._local(agent, str(message.get("op")), str(message.get("call_id")),
-                                       dict(message.get("args") or {}))
-            reply.update(ok=True, result=result)
+                raise NotFound(f"unknown agent {message.agent_id!r}", field="agent_id")
+            result = await self._local(agent, message.op, message.call_id, dict(message.args))
+            reply = CallReply(message.id, ok=True, result=result)
         except GatewayError as exc:
-            reply.update(ok=False, error=exc.to_dict())
+            reply = CallReply(message.id, ok=False, error=exc.to_dict())
         except Exception as exc:  # noqa: BLE001 - the asking desk gets an answer ('internal', with a request id)
-            internal = InternalError.logged(exc, log, f"call command {str(message.get('op'))[:40]!a}")
-            reply.update(ok=False, error=internal.to_dict())
-        await self.bus.publish(self.keys.node_channel(str(message.get("reply_to"))), reply)
+            internal = InternalError.logged(exc, log, f"call command {message.op[:40]!a}")
+            reply = CallReply(message.id, ok=False, error=internal.to_dict())
+        await self.bus.publish(self.keys.node_channel(message.reply_to), reply)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from gateway.contact.agents import Agent
 from gateway.contact.routing import now_ms
 from gateway.errors import BadRequest, Conflict
+from gateway.protocol.bus import CallUpdate
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import AgentStatus, CallStatus, EventType
 from media.bridge import Bridge, Mix
@@ -63,11 +64,10 @@ class Consults:
         await self.ac.calls.conversations.record(call.conversation_id, EventType.CALL_CONSULT, {
             "call_id": call_id, "agent_id": agent.id, "to_agent_id": to_agent, "action": "start"})
         await self.ac.presence.set_activity(to_agent, "ringing")
-        await self.ac.bus.publish(self.ac.keys.agent_channel(to_agent), {
-            "kind": "call", "call_id": call_id, "status": str(CallStatus.RINGING), "reason": "consult",
-            "conversation_id": call.conversation_id, "agent_id": to_agent, "agent_name": consult.agent_name,
-            "consult": True, "from_agent_id": agent.id, "from_agent_name": agent.name,
-            "ring_seconds": self.ac.ring_seconds})
+        await self.ac.bus.publish(self.ac.keys.agent_channel(to_agent), CallUpdate(
+            call_id, CallStatus.RINGING, "consult", conversation_id=call.conversation_id, agent_id=to_agent,
+            agent_name=consult.agent_name, consult=True, from_agent_id=agent.id, from_agent_name=agent.name,
+            ring_seconds=self.ac.ring_seconds))
         await self._tell(handoff, "consult_ringing")
 
         async def no_answer() -> None:
@@ -176,9 +176,9 @@ class Consults:
         if consult.leg is not None:
             await consult.leg.close()
         await self.ac.presence.set_activity(consult.agent_id, "")
-        await self.ac.bus.publish(self.ac.keys.agent_channel(consult.agent_id), {
-            "kind": "call", "call_id": handoff.call.id, "status": str(CallStatus.ENDED), "reason": reason,
-            "conversation_id": handoff.call.conversation_id, "agent_id": consult.agent_id, "consult": True})
+        await self.ac.bus.publish(self.ac.keys.agent_channel(consult.agent_id), CallUpdate(
+            handoff.call.id, CallStatus.ENDED, reason, conversation_id=handoff.call.conversation_id,
+            agent_id=consult.agent_id, consult=True))
         await self.ac.calls.conversations.record(handoff.call.conversation_id, EventType.CALL_CONSULT, {
             "call_id": handoff.call.id, "agent_id": handoff.agent_id, "to_agent_id": consult.agent_id,
             "action": reason})
@@ -195,6 +195,6 @@ class Consults:
 
     async def _tell_consultant(self, handoff: Handoff, agent_id: str, status: CallStatus, reason: str) -> None:
         """The consultant's desk does not follow the conversation (yet): tell it on its own channel."""
-        await self.ac.bus.publish(self.ac.keys.agent_channel(agent_id), {
-            "kind": "call", "call_id": handoff.call.id, "status": str(status), "reason": reason,
-            "conversation_id": handoff.call.conversation_id, "agent_id": agent_id, "consult": True})
+        await self.ac.bus.publish(self.ac.keys.agent_channel(agent_id), CallUpdate(
+            handoff.call.id, status, reason, conversation_id=handoff.call.conversation_id, agent_id=agent_id,
+            consult=True))

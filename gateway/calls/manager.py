@@ -36,6 +36,7 @@ from gateway.flows.call_speech import CallSpeech
 from gateway.flows.runner import FlowRunner
 from gateway.flows.speech import SpeechRecognition
 from gateway.flows.voice_channel import AudioFiles, VoiceChannel
+from gateway.protocol.bus import CallUpdate
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import CallStatus, EventType
 from gateway.store.store import StoreError
@@ -69,7 +70,7 @@ class CallLimit(LinesBusy):
     code = ErrorCode.CALL_LIMIT
 
 
-Publish = Callable[[str, dict[str, Any]], Awaitable[None]]  # (conversation id, bus message)
+Publish = Callable[[str, CallUpdate], Awaitable[None]]  # (conversation id, bus message)
 
 
 @dataclass
@@ -358,9 +359,10 @@ class CallManager:
             raise NotFound(f"no call {call_id} in progress", field="call_id")
         return call
 
-    async def publish_status(self, call: Call, status: CallStatus, reason: str, **extra: str) -> None:
-        await self._publish(call.conversation_id, {"kind": "call", "call_id": call.id, "status": str(status),
-                                                   "reason": reason or "", **extra})
+    async def publish_status(self, call: Call, status: CallStatus, reason: str, *, agent_id: str | None = None,
+                             agent_name: str | None = None) -> None:
+        await self._publish(call.conversation_id, CallUpdate(call.id, status, reason or "", agent_id=agent_id,
+                                                             agent_name=agent_name))
 
     def forget(self, call: Call) -> None:
         if self.calls.pop(call.id, None) is not None:

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.contact.agents import Agent
 from gateway.errors import Conflict, Forbidden
+from gateway.protocol.bus import CallUpdate
 from gateway.protocol.codes import ErrorCode
-from gateway.protocol.states import EventType
+from gateway.protocol.states import CallStatus, EventType
 from media.leg import AudioLeg, Samples
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ class CallMonitors:
             if current is None:
                 raise Conflict("you are not listening to this call", field="call_id", code=ErrorCode.NOT_MONITORING)
             current.mode = mode
-            await self._tell(handoff, supervisor.id, "connected", mode)
+            await self._tell(handoff, supervisor.id, CallStatus.CONNECTED, mode)
         else:
             if current is not None:
                 raise Conflict("you are already listening to this call", field="call_id", code=ErrorCode.ALREADY_MONITORING)
@@ -106,10 +107,10 @@ class CallMonitors:
             handoff.bridge.to_b.remove(f"whisper-{sid}")
         self.agent_calls.calls.count_ended(monitor.leg.player)
         await monitor.leg.close()
-        await self._tell(handoff, sid, "ended", why)
+        await self._tell(handoff, sid, CallStatus.ENDED, why)
 
-    async def _tell(self, handoff: Handoff, sid: str, status: str, reason: str) -> None:
+    async def _tell(self, handoff: Handoff, sid: str, status: CallStatus, reason: str) -> None:
         """The supervisor's desk does not follow the conversation: tell it on its own channel."""
-        await self.agent_calls.bus.publish(self.agent_calls.keys.agent_channel(sid), {
-            "kind": "call", "call_id": handoff.call.id, "status": status, "reason": reason, "monitor": True,
-            "conversation_id": handoff.call.conversation_id, "agent_id": sid})
+        await self.agent_calls.bus.publish(self.agent_calls.keys.agent_channel(sid), CallUpdate(
+            handoff.call.id, status, reason, monitor=True, conversation_id=handoff.call.conversation_id,
+            agent_id=sid))

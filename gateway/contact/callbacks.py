@@ -31,7 +31,6 @@ node restarting mid-way, can neither lose a callback nor deliver it twice
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 import time
@@ -41,6 +40,7 @@ from typing import Any
 
 from gateway.contact.routing import Router, now_ms
 from gateway.errors import Conflict, Forbidden, NotFound
+from gateway.protocol import bus
 from gateway.protocol.codes import ErrorCode
 from gateway.store.callback_store import CallbackStore
 from gateway.store.store import Store
@@ -253,14 +253,14 @@ class Callbacks:
             log.info("callback %s: %s (%s)", cb_id, outcome, "next attempt scheduled" if result == "retry" else "closed")
             cb = await self.get(cb_id)
             if released and cb is not None:
-                await self.store.publish(self.store.keys.agent_channel(released), json.dumps({
-                    "kind": "unassigned", "conversation_id": cb["conversation_id"], "reason": f"callback_{outcome}"}))
+                await self.store.publish(self.store.keys.agent_channel(released), bus.Unassigned(
+                    cb["conversation_id"], f"callback_{outcome}"))
             await self._queue_changed()
         return result
 
     async def _queue_changed(self) -> None:
         self.router.kick()
-        await self.store.publish(self.store.keys.queue_channel, '{"kind":"queue"}')
+        await self.store.publish(self.store.keys.queue_channel, bus.QueueChanged())
 
 
 def public(cb: dict[str, str]) -> dict[str, Any]:

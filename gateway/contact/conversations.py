@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from gateway.contact.routing import DEFAULT_QUEUE, Router, Skills, format_skills, now_ms, parse_skills
 from gateway.contact.wait_estimate import WaitEstimates, estimate_wait_ms
 from gateway.errors import Conflict, Forbidden, GatewayError, NotFound
+from gateway.protocol import bus
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import CUSTOMER_VISIBLE, AgentStatus, Author, ConversationState, EventType
 from gateway.store.store import Buckets, Store
@@ -139,8 +140,7 @@ class Conversations:
             cid, created = opened.conversation_id, opened.created
             if created:
                 log.info("conversation opened", extra={"conversation_id": cid, "customer_id": customer_id})
-                await self.store.publish(self.store.keys.customer_channel(customer_id),
-                                         f'{{"kind":"conversation","conversation_id":"{cid}"}}')
+                await self.store.publish(self.store.keys.customer_channel(customer_id), bus.Follow(cid))
                 if bot is None:
                     await self._queue_changed()
             conv_id, event_id, status = await self.store.append(
@@ -184,8 +184,7 @@ class Conversations:
             await self.store.set_last_agent(conv["customer_id"], agent_id)
         if self.callbacks is not None:
             await self.callbacks.conversation_closed(cid)
-        await self.store.publish(self.store.keys.agent_channel(agent_id),
-                                 f'{{"kind":"unassigned","conversation_id":"{cid}","reason":"closed"}}')
+        await self.store.publish(self.store.keys.agent_channel(agent_id), bus.Unassigned(cid, "closed"))
         self.router.kick()
         await self._queue_changed()
 
@@ -197,8 +196,7 @@ class Conversations:
         if result != "ok":
             return False
         log.info("conversation back in the queue (%s)", reason, extra={"conversation_id": cid, "agent_id": agent_id})
-        await self.store.publish(self.store.keys.agent_channel(agent_id),
-                                 f'{{"kind":"unassigned","conversation_id":"{cid}","reason":"{reason}"}}')
+        await self.store.publish(self.store.keys.agent_channel(agent_id), bus.Unassigned(cid, reason))
         self.router.kick()
         await self._queue_changed()
         return True
@@ -218,10 +216,8 @@ class Conversations:
             raise Conflict(f"cannot transfer to {to_agent}: {result.replace('_', ' ')}", field="agent_id",
                            code=ErrorCode.TRANSFER_REFUSED)
         log.info("transferred to %s", to_agent, extra={"conversation_id": cid, "agent_id": from_agent})
-        await self.store.publish(self.store.keys.agent_channel(from_agent),
-                                 f'{{"kind":"unassigned","conversation_id":"{cid}","reason":"transferred"}}')
-        await self.store.publish(self.store.keys.agent_channel(to_agent),
-                                 f'{{"kind":"assigned","conversation_id":"{cid}"}}')
+        await self.store.publish(self.store.keys.agent_channel(from_agent), bus.Unassigned(cid, "transferred"))
+        await self.store.publish(self.store.keys.agent_channel(to_agent), bus.Assigned(cid))
         await self._queue_changed()
 
     async def open_for_flow(self, customer_id: str, context: dict[str, str],
@@ -234,8 +230,7 @@ class Conversations:
         cid, created = opened.conversation_id, opened.created
         if created:
             log.info("conversation opened for a flow", extra={"conversation_id": cid, "customer_id": customer_id})
-            await self.store.publish(self.store.keys.customer_channel(customer_id),
-                                     f'{{"kind":"conversation","conversation_id":"{cid}"}}')
+            await self.store.publish(self.store.keys.customer_channel(customer_id), bus.Follow(cid))
         return cid, created
 
     async def record(self, cid: str, typ: EventType, data: dict[str, Any]) -> str:
@@ -284,7 +279,7 @@ class Conversations:
 
     async def _queue_changed(self) -> None:
         self.router.kick()
-        await self.store.publish(self.store.keys.queue_channel, '{"kind":"queue"}')
+        await self.store.publish(self.store.keys.queue_channel, bus.QueueChanged())
 
 
 class ConversationHooks:

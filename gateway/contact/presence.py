@@ -15,6 +15,7 @@ from typing import Any
 
 from gateway.contact.agents import Agent
 from gateway.contact.routing import Router, format_skills, is_busy, now_ms
+from gateway.protocol import bus
 from gateway.protocol.states import AgentStatus
 from gateway.store.store import Store
 from gateway.tasks import cancel_and_wait
@@ -71,7 +72,7 @@ class Presence:
         ``until_ms``) or ``""``. Routing gives no new work while it lasts; every node sees it."""
         await self.store.update_agent(agent_id, {"activity": activity, "activity_until": str(until_ms)})
         log.info("agent activity: %s", activity or "none", extra={"agent_id": agent_id})
-        await self.store.publish(self.store.keys.agent_channel(agent_id), '{"kind":"presence"}')
+        await self.store.publish(self.store.keys.agent_channel(agent_id), bus.PresenceChanged())
         await self._changed()
 
     async def info(self, agent_id: str) -> dict[str, Any]:
@@ -87,7 +88,7 @@ class Presence:
 
     async def _changed(self) -> None:
         self.router.kick()
-        await self.store.publish(self.store.keys.queue_channel, '{"kind":"agents"}')
+        await self.store.publish(self.store.keys.queue_channel, bus.AgentsChanged())
 
     async def _heartbeat(self) -> None:
         while True:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gateway.contact.conversations import Conversations
+from gateway.protocol.bus import Message
 from gateway.store.bus import Bus
 from gateway.tasks import cancel_and_wait
 
@@ -45,7 +46,7 @@ class QueueBoard:
     def unwatch(self, watcher: Watcher) -> None:
         self._watchers.discard(watcher)
 
-    def _on_bus(self, channel: str, message: dict[str, Any]) -> None:
+    def _on_bus(self, channel: str, message: Message) -> None:
         if self._watchers and (self._task is None or self._task.done()):
             self._task = asyncio.get_running_loop().create_task(self._refresh(), name="queue-board")
 

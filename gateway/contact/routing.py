@@ -24,6 +24,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 
+from gateway.protocol import bus
 from gateway.protocol.states import AgentStatus
 from gateway.store.store import Store
 from gateway.tasks import cancel_and_wait
@@ -223,12 +224,11 @@ class Router:
                 log.info("assigned to %s", agent.id, extra={"conversation_id": conv_id, "agent_id": agent.id})
                 for hook in self.on_assigned:   # before the agent is told, so their desk sees the result
                     await hook(conv_id, agent.id)
-                await self.store.publish(self.store.keys.agent_channel(agent.id),
-                                               f'{{"kind":"assigned","conversation_id":"{conv_id}"}}')
+                await self.store.publish(self.store.keys.agent_channel(agent.id), bus.Assigned(conv_id))
             else:  # the world changed since the plan was made; the next pass sees it
                 log.info("assignment to %s skipped: %s", agent.id, result, extra={"conversation_id": conv_id})
                 self.kick()
                 break
         if assigned:
-            await self.store.publish(self.store.keys.queue_channel, '{"kind":"queue"}')
+            await self.store.publish(self.store.keys.queue_channel, bus.QueueChanged())
         return assigned

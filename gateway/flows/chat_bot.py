@@ -17,6 +17,7 @@ import aiohttp
 
 from gateway.contact.conversations import ConversationHooks, Conversations
 from gateway.flows.runner import FlowRunner
+from gateway.protocol.bus import EventAppended, Message
 from gateway.protocol.states import Author, EventType
 from gateway.store.bus import Bus
 from gateway.store.store import Keys
@@ -74,12 +75,12 @@ class ChatBot:
         self.channel = keys.conv_channel(cid)
         self.task: asyncio.Task[None] | None = None
 
-    def on_bus(self, channel: str, message: dict[str, Any]) -> None:
-        if message.get("kind") == "event" and message.get("type") == EventType.MESSAGE \
-                and message["data"].get("author") == Author.CUSTOMER:
-            self.runner.post(Text(message["data"]["text"]))
-        elif message.get("kind") == "event" and message.get("type") == EventType.CLOSED:
-            self.runner.post(Disconnected())
+    def on_bus(self, channel: str, message: Message) -> None:
+        match message:
+            case EventAppended(type=EventType.MESSAGE, data={"author": Author.CUSTOMER}):
+                self.runner.post(Text(message.data["text"]))
+            case EventAppended(type=EventType.CLOSED):
+                self.runner.post(Disconnected())
 
     async def run(self) -> str:
         await self.bus.subscribe(self.channel, self.on_bus)

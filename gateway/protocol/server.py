@@ -109,7 +109,7 @@ class CallStatusFrame(Frame):
     agent_id: str | None = None          # always for agents
     agent_name: str | None = None        # for agents, and the customer's from the bus
     message: str | None = None           # a refused call: what to show the customer
-    ring_seconds: int | None = None      # ringing for this agent: ring this long
+    ring_seconds: float | None = None      # ringing for this agent: ring this long
     consult: bool | None = None          # the consultant's side of a warm transfer
     from_agent_id: str | None = None
     from_agent_name: str | None = None

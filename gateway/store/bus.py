@@ -4,24 +4,24 @@ A WebSocket connection registers a callback for the channels it cares about
 (its conversation, its agent, the queue). The first local listener of a
 channel subscribes it in Redis and waits for Redis to confirm, so a caller can
 read history *after* ``subscribe`` returns and be sure no later event is
-missed; the last listener to leave unsubscribes.
+missed; the last listener to leave unsubscribes. Messages are the typed ones of
+``gateway/protocol/bus.py``, parsed here once for all the listeners of a channel.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable
-from typing import Any
 
 import redis.asyncio as aioredis
 
+from gateway.protocol.bus import BadMessage, Message, parse
 from gateway.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
-Listener = Callable[[str, dict[str, Any]], None]
+Listener = Callable[[str, Message], None]
 
 
 class Bus:
@@ -74,17 +74,17 @@ class Bus:
                 self._confirmed.pop(channel, None)
                 await self._pubsub.unsubscribe(channel)
 
-    async def publish(self, channel: str, message: dict[str, Any]) -> None:
-        await self._redis.publish(channel, json.dumps(message, separators=(",", ":"), ensure_ascii=False))
+    async def publish(self, channel: str, message: Message) -> None:
+        await self._redis.publish(channel, message.to_json())
 
     def _dispatch(self, channel: str, data: bytes) -> None:
         listeners = self._listeners.get(channel)
         if not listeners:
             return
         try:
-            message = json.loads(data)
-        except ValueError:
-            log.error("dropping a malformed bus message on %s", channel)
+            message = parse(data)
+        except BadMessage as exc:
+            log.error("dropping a malformed bus message on %s: %s", channel, exc)
             return
         for listener in list(listeners):
             try:

@@ -33,6 +33,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from gateway.errors import Conflict, TooManyRequests
+from gateway.protocol.bus import Message
 from gateway.protocol.codes import ErrorCode
 from gateway.store.keys import Keys
 from gateway.store.scripts import Scripts
@@ -372,9 +373,9 @@ class Store:
 
     # ---------------------------------------------------------------- the connection
 
-    async def publish(self, channel: str, message: str) -> None:
-        """Publish a JSON text on a channel (gateway/store/bus.py delivers it on every node)."""
-        await self.redis.publish(channel, message)
+    async def publish(self, channel: str, message: Message) -> None:
+        """Publish a bus message on a channel (gateway/store/bus.py delivers it on every node)."""
+        await self.redis.publish(channel, message.to_json())
 
     async def ping(self) -> None:
         """Raises StoreError (or OSError / TimeoutError) when Redis does not answer."""

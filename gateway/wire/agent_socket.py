@@ -10,12 +10,11 @@ from aiohttp import web
 
 from gateway.contact.agents import Agent
 from gateway.errors import GatewayError, Unauthorized
-from gateway.protocol import client, server
+from gateway.protocol import bus, client, server
 from gateway.protocol.states import AgentStatus, Author
 from gateway.store.store import to_event
 from gateway.wire.connection import Connection, Step, serve_socket
 from gateway.wire.services import SERVICES, Services
-from gateway.wire.sessions import BUS_KIND as SESSION_REVOKED_KIND
 from gateway.wire.sessions import CLOSE_SESSION_REVOKED, LoginSession, authenticate, revoked
 
 
@@ -93,8 +92,8 @@ class AgentConnection(Connection):
             case client.Typing():
                 assert frame.conversation_id is not None
                 await conversations.require_agent(self.me.id, frame.conversation_id)
-                await self.bus.publish(self.s.keys.conv_channel(frame.conversation_id), {
-                    "kind": "typing", "author": Author.AGENT, "active": frame.active, "name": self.me.name})
+                await self.bus.publish(self.s.keys.conv_channel(frame.conversation_id),
+                                       bus.Typing(Author.AGENT, frame.active, name=self.me.name))
             case client.CloseConversation():
                 await conversations.close(self.me.id, frame.conversation_id, frame.disposition)
                 await self.s.agent_calls.wrap_up_done(self.me.id)
@@ -149,33 +148,29 @@ class AgentConnection(Connection):
     def _on_queue(self, waiting: list[dict[str, Any]]) -> None:
         self.push(server.Waiting(waiting))
 
-    def on_bus(self, channel: str, message: dict[str, Any]) -> None:
-        kind = message.get("kind")
-        keys = self.s.keys
-        if kind == "event":
-            cid = channel.rsplit(":", 1)[1]
-            event = to_event(cid, message["id"], message["type"], message["data"])
-            self.push(server.Event(cid, event))
-        elif kind == "typing" and message.get("author") == Author.CUSTOMER:
-            cid = channel.rsplit(":", 1)[1]
-            self.push(server.CustomerTyping(cid, message["active"], message.get("draft", "")))
-        elif kind == "call":
-            cid = message.get("conversation_id") or channel.rsplit(":", 1)[1]
-            self.push(server.CallStatusFrame(
-                message["call_id"], message["status"], message.get("reason", ""), conversation_id=cid,
-                agent_id=message.get("agent_id", ""), agent_name=message.get("agent_name", ""),
-                ring_seconds=message.get("ring_seconds"), consult=message.get("consult"),
-                from_agent_id=message.get("from_agent_id"), from_agent_name=message.get("from_agent_name"),
-                monitor=message.get("monitor")))
-        elif kind == "presence" and channel == keys.agent_channel(self.me.id):
-            self.push(self._send_agent_info)
-        elif kind == "assigned" and channel == keys.agent_channel(self.me.id):
-            self.push(self._assigned_step(message["conversation_id"]))
-        elif kind == "unassigned" and channel == keys.agent_channel(self.me.id):
-            self.push(self._unassigned_step(message["conversation_id"], message.get("reason", "")))
-        elif (kind == SESSION_REVOKED_KIND and channel == keys.agent_channel(self.me.id)
-              and self.login is not None and self.login.id in message.get("session_ids", ())):
-            self.push(self._revoked_step(str(message.get("reason", ""))))
+    def on_bus(self, channel: str, message: bus.Message) -> None:
+        mine = channel == self.s.keys.agent_channel(self.me.id)
+        match message:
+            case bus.EventAppended():
+                cid = channel.rsplit(":", 1)[1]
+                self.push(server.Event(cid, to_event(cid, message.id, message.type, message.data)))
+            case bus.Typing(author=Author.CUSTOMER):
+                self.push(server.CustomerTyping(channel.rsplit(":", 1)[1], message.active, message.draft or ""))
+            case bus.CallUpdate():
+                self.push(server.CallStatusFrame(
+                    message.call_id, message.status, message.reason,
+                    conversation_id=message.conversation_id or channel.rsplit(":", 1)[1],
+                    agent_id=message.agent_id or "", agent_name=message.agent_name or "",
+                    ring_seconds=message.ring_seconds, consult=message.consult, from_agent_id=message.from_agent_id,
+                    from_agent_name=message.from_agent_name, monitor=message.monitor))
+            case bus.PresenceChanged() if mine:
+                self.push(self._send_agent_info)
+            case bus.Assigned() if mine:
+                self.push(self._assigned_step(message.conversation_id))
+            case bus.Unassigned() if mine:
+                self.push(self._unassigned_step(message.conversation_id, message.reason))
+            case bus.SessionRevoked() if mine and self.login is not None and self.login.id in message.session_ids:
+                self.push(self._revoked_step(message.reason))
 
     def _revoked_step(self, reason: str) -> Step:
         """The login session was revoked (logout on any node, password change, agent removed): say so, then close

@@ -23,6 +23,7 @@ from gateway.client_ip import client_ip, limit_key
 from gateway.errors import BadRequest, GatewayError, InternalError
 from gateway.json_input import is_clean
 from gateway.protocol import client, server
+from gateway.protocol.bus import Message
 from gateway.protocol.client import parse_event_id
 from gateway.protocol.codes import ErrorCode
 from gateway.store.bus import Bus
@@ -125,7 +126,7 @@ class Connection:
             self.channels.discard(channel)
             await self.bus.unsubscribe(channel, self.on_bus)
 
-    def on_bus(self, channel: str, message: dict[str, Any]) -> None:  # pragma: no cover - overridden
+    def on_bus(self, channel: str, message: Message) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
     # ---------------------------------------------------------------- the loop

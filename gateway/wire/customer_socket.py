@@ -13,7 +13,7 @@ from gateway.calls.manager import LinesBusy
 from gateway.client_ip import client_ip, limit_key
 from gateway.contact.conversations import customer_view
 from gateway.errors import GatewayError, Unauthorized
-from gateway.protocol import client, server
+from gateway.protocol import bus, client, server
 from gateway.protocol.states import CUSTOMER_VISIBLE, Author, CallStatus, ConversationState, EventType
 from gateway.store.store import to_event
 from gateway.wire import tokens
@@ -142,9 +142,8 @@ class CustomerConnection(Connection):
                 if self.conversation_id is None or (frame.active and now - self._last_typing < TYPING_MIN_INTERVAL):
                     return
                 self._last_typing = now
-                await self.bus.publish(self.s.keys.conv_channel(self.conversation_id), {
-                    "kind": "typing", "author": Author.CUSTOMER, "active": frame.active,
-                    "draft": (frame.draft or "") if frame.active else ""})
+                await self.bus.publish(self.s.keys.conv_channel(self.conversation_id), bus.Typing(
+                    Author.CUSTOMER, frame.active, draft=(frame.draft or "") if frame.active else ""))
 
     async def _route_if_unattended(self, cid: str) -> None:
         """Without a chat bot, a message in a conversation left open (its state when the message was stored) with
@@ -198,29 +197,27 @@ class CustomerConnection(Connection):
             await self._position_step(cid)()
         return step
 
-    def on_bus(self, channel: str, message: dict[str, Any]) -> None:
-        kind = message.get("kind")
-        if kind == "event":
-            cid = channel.rsplit(":", 1)[1]
-            if message["type"] == EventType.STATE:
-                self.push(self._position_step(cid))
-            elif message["type"] in (EventType.ASSIGNED, EventType.CLOSED):
-                self.push(lambda: self.unsubscribe(self.s.keys.queue_channel))
-            if message["type"] not in CUSTOMER_VISIBLE:
-                return
-            event = customer_view(to_event(cid, message["id"], message["type"], message["data"]))
-            self.push(server.Event(cid, event))
-        elif kind == "typing" and message.get("author") == Author.AGENT and self.conversation_id:
-            self.push(server.AgentTyping(self.conversation_id, message["active"], message.get("name", "")))
-        elif kind == "call":
-            self.push(server.CallStatusFrame(message["call_id"], message["status"], message.get("reason", ""),
-                                             agent_name=message.get("agent_name", "")))
-        elif kind == "conversation":
-            cid = message["conversation_id"]
-            if cid != self.followed:
-                self.push(self._follow(cid))
-        elif kind == "queue" and self.conversation_id:
-            self.push(self._position_step(self.conversation_id))
+    def on_bus(self, channel: str, message: bus.Message) -> None:
+        match message:
+            case bus.EventAppended():
+                cid = channel.rsplit(":", 1)[1]
+                if message.type == EventType.STATE:
+                    self.push(self._position_step(cid))
+                elif message.type in (EventType.ASSIGNED, EventType.CLOSED):
+                    self.push(lambda: self.unsubscribe(self.s.keys.queue_channel))
+                if message.type not in CUSTOMER_VISIBLE:
+                    return
+                event = customer_view(to_event(cid, message.id, message.type, message.data))
+                self.push(server.Event(cid, event))
+            case bus.Typing(author=Author.AGENT) if self.conversation_id:
+                self.push(server.AgentTyping(self.conversation_id, message.active, message.name or ""))
+            case bus.CallUpdate():
+                self.push(server.CallStatusFrame(message.call_id, message.status, message.reason,
+                                                 agent_name=message.agent_name or ""))
+            case bus.Follow() if message.conversation_id != self.followed:
+                self.push(self._follow(message.conversation_id))
+            case bus.QueueChanged() if self.conversation_id:
+                self.push(self._position_step(self.conversation_id))
 
     def _position_step(self, cid: str) -> Step:
         async def step() -> None:

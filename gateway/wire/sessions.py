@@ -30,6 +30,7 @@ from typing import Any
 
 from gateway.contact.agents import Agent, AgentDirectory
 from gateway.errors import Unauthorized
+from gateway.protocol.bus import SessionRevoked
 from gateway.protocol.codes import ErrorCode
 from gateway.store.bus import Bus
 from gateway.store.session_store import SessionStore
@@ -39,7 +40,6 @@ from gateway.wire.tokens import AGENT, TokenSigner
 log = logging.getLogger(__name__)
 
 CLOSE_SESSION_REVOKED = 4401          # WebSocket close code after that error frame: do not reconnect
-BUS_KIND = "session_revoked"          # bus message kind on P:ch:agent:ID
 
 @dataclass(frozen=True, slots=True)
 class LoginSession:
@@ -102,8 +102,7 @@ class LoginSessions:
         return len(sids)
 
     async def _announce(self, agent_id: str, sids: list[str], reason: str) -> None:
-        await self.bus.publish(self.keys.agent_channel(agent_id),
-                               {"kind": BUS_KIND, "session_ids": sids, "reason": reason})
+        await self.bus.publish(self.keys.agent_channel(agent_id), SessionRevoked(sids, reason))
 
 
 def access_token(signer: TokenSigner, session: LoginSession, *, now: float, minutes: float) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from gateway.protocol.bus import CallCommand, CallReply, Message
 from tests.conftest import Clients
 from tests.support.servers import Node
 
@@ -173,10 +174,11 @@ async def test_a_bug_in_a_call_command_from_another_node_is_answered_internal(
     """A desk on another node asked this one to act on a call: a bug here is answered 'internal' with a request
     id (logged once here), not with the exception's text."""
     services = node.services
-    replies: list[dict[str, Any]] = []
+    replies: list[CallReply] = []
     got = asyncio.Event()
 
-    def on_reply(channel: str, message: dict[str, Any]) -> None:
+    def on_reply(channel: str, message: Message) -> None:
+        assert isinstance(message, CallReply)
         replies.append(message)
         got.set()
 
@@ -185,13 +187,13 @@ async def test_a_bug_in_a_call_command_from_another_node_is_answered_internal(
 
     await services.bus.subscribe(services.keys.node_channel("asking-node"), on_reply)
     monkeypatch.setattr(services.call_commands, "_local", broken)
-    await services.bus.publish(services.keys.node_channel(services.settings.node_id), {
-        "kind": "call_command", "id": "r1", "reply_to": "asking-node", "agent_id": "alice", "op": "hangup",
-        "call_id": "call-9", "args": {}})
+    await services.bus.publish(services.keys.node_channel(services.settings.node_id), CallCommand(
+        "r1", reply_to="asking-node", agent_id="alice", op="hangup", call_id="call-9", args={}))
     async with asyncio.timeout(5):
         await got.wait()
     await services.bus.unsubscribe(services.keys.node_channel("asking-node"), on_reply)
-    error = replies[0]["error"]
-    assert replies[0]["ok"] is False and error["code"] == "internal" and "secret" not in error["message"]
+    error = replies[0].error
+    assert error is not None
+    assert replies[0].ok is False and error["code"] == "internal" and "secret" not in error["message"]
     assert [r.getMessage() for r in records.tracebacks()] == [
         f"unexpected RuntimeError in call command 'hangup' (request_id {error['request_id']})"]

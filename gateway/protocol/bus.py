@@ -1,0 +1,215 @@
+"""Messages between nodes on the Redis bus (pub/sub), one frozen dataclass per ``kind``.
+
+A publisher builds one and sends :meth:`Message.to_json`; :func:`parse` turns what arrives back into the same
+class, once, where the bus receives it (``gateway/store/bus.py``), so listeners match on types, never on
+``"kind"`` strings. The store's Lua scripts publish :class:`EventAppended` themselves, in the same shape.
+A field whose default is ``None`` is left out while it is ``None``.
+"""
+
+from __future__ import annotations
+
+import json
+import typing
+from dataclasses import MISSING, dataclass, fields
+from enum import StrEnum
+from functools import cache
+from typing import Any, ClassVar
+
+from gateway.protocol.states import Author, CallStatus, EventType
+
+JsonObject = dict[str, Any]
+
+
+class BusKind(StrEnum):
+    EVENT = "event"
+    TYPING = "typing"
+    CALL = "call"
+    CONVERSATION = "conversation"
+    QUEUE = "queue"
+    AGENTS = "agents"
+    PRESENCE = "presence"
+    ASSIGNED = "assigned"
+    UNASSIGNED = "unassigned"
+    SESSION_REVOKED = "session_revoked"
+    CALL_COMMAND = "call_command"
+    CALL_REPLY = "call_reply"
+
+
+class BadMessage(ValueError):
+    """A bus message that is not JSON, names no known kind or lacks a field."""
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    kind: ClassVar[BusKind]
+
+    def as_dict(self) -> JsonObject:
+        out: JsonObject = {"kind": self.kind}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None or f.default is not None:
+                out[f.name] = value
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class EventAppended(Message):
+    """On a conversation's channel: a timeline entry was appended (published by the store's Lua helper)."""
+
+    kind = BusKind.EVENT
+    id: str
+    type: EventType
+    data: JsonObject
+
+
+@dataclass(frozen=True, slots=True)
+class Typing(Message):
+    """On a conversation's channel: someone is typing (an agent with ``name``, the customer with ``draft``)."""
+
+    kind = BusKind.TYPING
+    author: Author
+    active: bool
+    name: str | None = None
+    draft: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallUpdate(Message):
+    """A call's status, on its conversation's channel or one agent's (ringing, missed, consult, monitor)."""
+
+    kind = BusKind.CALL
+    call_id: str
+    status: CallStatus
+    reason: str
+    conversation_id: str | None = None
+    agent_id: str | None = None
+    agent_name: str | None = None
+    ring_seconds: float | None = None
+    consult: bool | None = None
+    from_agent_id: str | None = None
+    from_agent_name: str | None = None
+    monitor: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Follow(Message):
+    """On a customer's channel: their current conversation is now this one (a call or a callback opened it)."""
+
+    kind = BusKind.CONVERSATION
+    conversation_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueueChanged(Message):
+    """On the queue channel: the waiting queue changed."""
+
+    kind = BusKind.QUEUE
+
+
+@dataclass(frozen=True, slots=True)
+class AgentsChanged(Message):
+    """On the queue channel: an agent's availability changed."""
+
+    kind = BusKind.AGENTS
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceChanged(Message):
+    """On an agent's channel: their status or load changed."""
+
+    kind = BusKind.PRESENCE
+
+
+@dataclass(frozen=True, slots=True)
+class Assigned(Message):
+    """On an agent's channel: a conversation was routed (or transferred) to them."""
+
+    kind = BusKind.ASSIGNED
+    conversation_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unassigned(Message):
+    """On an agent's channel: a conversation left them (closed, missed call, transfer, callback outcome)."""
+
+    kind = BusKind.UNASSIGNED
+    conversation_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRevoked(Message):
+    """On an agent's channel: these login sessions ended; their desks close."""
+
+    kind = BusKind.SESSION_REVOKED
+    session_ids: list[str]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallCommand(Message):
+    """On a node's channel: run a desk's call command on the node that holds the call."""
+
+    kind = BusKind.CALL_COMMAND
+    id: str
+    reply_to: str
+    agent_id: str
+    op: str
+    call_id: str
+    args: JsonObject
+
+
+@dataclass(frozen=True, slots=True)
+class CallReply(Message):
+    """On the asking node's channel: a call command's result, or its error (``GatewayError.to_dict()``)."""
+
+    kind = BusKind.CALL_REPLY
+    id: str
+    ok: bool
+    result: Any = None
+    error: JsonObject | None = None
+
+
+KINDS: dict[BusKind, type[Message]] = {cls.kind: cls for cls in (
+    EventAppended, Typing, CallUpdate, Follow, QueueChanged, AgentsChanged, PresenceChanged, Assigned, Unassigned,
+    SessionRevoked, CallCommand, CallReply)}
+
+
+@cache
+def _enum_fields(cls: type[Message]) -> dict[str, type[StrEnum]]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in fields(cls)
+            if isinstance(hints[f.name], type) and issubclass(hints[f.name], StrEnum)}
+
+
+def parse(data: str | bytes) -> Message:
+    """What arrived on a channel -> its message, or :class:`BadMessage` saying why not."""
+    try:
+        obj = json.loads(data)
+    except ValueError as exc:
+        raise BadMessage(f"not JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise BadMessage("not a JSON object")
+    kind = obj.get("kind")
+    cls = KINDS.get(kind) if isinstance(kind, str) else None   # type: ignore[call-overload]
+    if cls is None:
+        raise BadMessage(f"unknown kind {str(kind)[:40]!r}")
+    values: JsonObject = {}
+    enums = _enum_fields(cls)
+    for f in fields(cls):
+        if f.name not in obj:
+            if f.default is MISSING:
+                raise BadMessage(f"{kind} message without {f.name!r}")
+            continue
+        value = obj[f.name]
+        if f.name in enums:
+            try:
+                value = enums[f.name](value)
+            except ValueError:
+                raise BadMessage(f"{kind} message: {f.name} {str(value)[:40]!r} is not a {enums[f.name].__name__}") \
+                    from None
+        values[f.name] = value
+    return cls(**values)
