@@ -46,7 +46,7 @@ from gateway.contact.wait_estimate import WaitEstimates, announcement, estimate_
 from gateway.errors import BadRequest, Conflict, Forbidden, GatewayError, NotFound
 from gateway.protocol.bus import CallUpdate, EventAppended, Message
 from gateway.protocol.codes import ErrorCode
-from gateway.protocol.states import AgentStatus, CallStatus, EventType
+from gateway.protocol.states import AgentActivity, AgentStatus, CallStatus, ConversationState, EventType
 from gateway.tasks import cancel_and_wait
 from ivr.actions import Say
 from media.aiortc_patches import RtcPortsExhausted
@@ -138,7 +138,7 @@ class AgentCalls:
             self.spawn(handoff, self._announce_every(handoff))
         await self.bus.subscribe(self.keys.conv_channel(call.conversation_id), self._on_conversation)
         conv = await self.calls.conversations.store.conversation(call.conversation_id)
-        if conv is not None and conv.get("state") == "assigned" and conv.get("agent_id"):
+        if conv is not None and conv.get("state") == ConversationState.ASSIGNED and conv.get("agent_id"):
             # assigned before we listened: ring now
             self.spawn(handoff, self._ring(handoff, conv["agent_id"], conv.get("agent_name", "")))
 
@@ -182,7 +182,7 @@ class AgentCalls:
             return
         call = handoff.call
         log.info("ringing agent %s", agent_id, extra={"conversation_id": call.conversation_id})
-        await self.presence.set_activity(agent_id, "ringing")
+        await self.presence.set_activity(agent_id, AgentActivity.RINGING)
         # On the agent's own channel: their desk may not follow the conversation yet (just assigned).
         call.status = CallStatus.RINGING
         await self.bus.publish(self.keys.agent_channel(agent_id), CallUpdate(
@@ -206,7 +206,7 @@ class AgentCalls:
         call = handoff.call
         log.info("agent %s missed the call (%s)", agent_id, reason, extra={"conversation_id": call.conversation_id})
         await self.presence.set_status(agent_id, AgentStatus.AWAY, "missed_call")   # not offered it again
-        await self.presence.set_activity(agent_id, "")
+        await self.presence.set_activity(agent_id, AgentActivity.NONE)
         await self.calls.conversations.record(call.conversation_id, EventType.CALL_MISSED,
                                               {"call_id": call.id, "agent_id": agent_id, "reason": reason})
         # The missed agent's desk hears it on their own channel, before the conversation leaves them.
@@ -307,7 +307,7 @@ class AgentCalls:
         await self.calls.conversations.record(call.conversation_id, EventType.CALL_ANSWERED, {
             "call_id": call.id, "agent_id": handoff.agent_id, "agent_name": handoff.agent_name,
             "wait_ms": handoff.answered_ms - handoff.queued_ms})
-        await self.presence.set_activity(handoff.agent_id, "on_call")
+        await self.presence.set_activity(handoff.agent_id, AgentActivity.ON_CALL)
         await self.status(handoff, CallStatus.CONNECTED)
         callbacks = self.calls.conversations.callbacks
         if callbacks is not None:    # a callback being delivered: the customer is reached
@@ -434,7 +434,7 @@ class AgentCalls:
     async def wrap_up_done(self, agent_id: str) -> None:
         """The agent closed a conversation: after-call work is over if that is what they were doing."""
         if (await self.presence.info(agent_id))["activity"] == "wrap_up":
-            await self.presence.set_activity(agent_id, "")
+            await self.presence.set_activity(agent_id, AgentActivity.NONE)
 
     async def agent_gone(self, agent_id: str) -> None:
         """The agent's last desk connection closed: a call ringing for them is missed unless the desk is back
@@ -493,10 +493,10 @@ class AgentCalls:
         if handoff.bridge is not None:
             await self.add_handle_time(handoff)
         if agent_id and (handoff.bridge is not None or handoff.leg is not None):
-            await self.presence.set_activity(agent_id, "wrap_up",
+            await self.presence.set_activity(agent_id, AgentActivity.WRAP_UP,
                                              until_ms=now_ms() + self.wrap_up_ms)
         elif agent_id:
-            await self.presence.set_activity(agent_id, "")
+            await self.presence.set_activity(agent_id, AgentActivity.NONE)
         for sid in list(handoff.monitors):
             await self.monitors.end(handoff, sid, "call_ended")
         transcript, handoff.transcript = handoff.transcript, None

@@ -19,6 +19,7 @@ from gateway.contact.agents import Agent, AgentDirectory
 from gateway.errors import GatewayError, InternalError, NotFound
 from gateway.protocol.bus import CallCommand, CallReply, Message
 from gateway.protocol.codes import ErrorCode
+from gateway.protocol.states import ConsultAction
 
 if TYPE_CHECKING:
     from gateway.calls.agent_calls import AgentCalls
@@ -85,9 +86,9 @@ class CallCommands:
                 await ac.transfer(agent, call_id, queue=args.get("queue"), to_agent=args.get("agent_id"))
             case "consult":
                 action = args["action"]
-                if action == "start":
+                if action == ConsultAction.START:
                     await ac.consults.start(agent, call_id, args["agent_id"])
-                elif action == "complete":
+                elif action == ConsultAction.COMPLETE:
                     await ac.consults.complete(agent, call_id)
                 else:
                     await ac.consults.cancel_by(agent, call_id)

@@ -24,7 +24,7 @@ from gateway.contact.routing import now_ms
 from gateway.errors import BadRequest, Conflict
 from gateway.protocol.bus import CallUpdate
 from gateway.protocol.codes import ErrorCode
-from gateway.protocol.states import AgentStatus, CallStatus, EventType
+from gateway.protocol.states import AgentActivity, AgentStatus, CallStatus, EventType
 from media.bridge import Bridge, Mix
 from media.leg import AudioLeg, Samples
 
@@ -63,7 +63,7 @@ class Consults:
         call = handoff.call
         await self.ac.calls.conversations.record(call.conversation_id, EventType.CALL_CONSULT, {
             "call_id": call_id, "agent_id": agent.id, "to_agent_id": to_agent, "action": "start"})
-        await self.ac.presence.set_activity(to_agent, "ringing")
+        await self.ac.presence.set_activity(to_agent, AgentActivity.RINGING)
         await self.ac.bus.publish(self.ac.keys.agent_channel(to_agent), CallUpdate(
             call_id, CallStatus.RINGING, "consult", conversation_id=call.conversation_id, agent_id=to_agent,
             agent_name=consult.agent_name, consult=True, from_agent_id=agent.id, from_agent_name=agent.name,
@@ -105,7 +105,7 @@ class Consults:
             return
         mix = handoff.consult_mix = Mix(3, "agent")   # the consultant hears the first agent
         leg.player.live = mix
-        await self.ac.presence.set_activity(consult.agent_id, "on_call")
+        await self.ac.presence.set_activity(consult.agent_id, AgentActivity.ON_CALL)
         await self._tell(handoff, "consulting")
         await self._tell_consultant(handoff, consult.agent_id, CallStatus.CONNECTED, "consulting")
 
@@ -144,7 +144,7 @@ class Consults:
             "warm": True})
         if self.ac.waits is not None and first_answered:
             await self.ac.waits.add_handle_time(now_ms() - first_answered)
-        await self.ac.presence.set_activity(agent.id, "wrap_up", until_ms=now_ms() + self.ac.wrap_up_ms)
+        await self.ac.presence.set_activity(agent.id, AgentActivity.WRAP_UP, until_ms=now_ms() + self.ac.wrap_up_ms)
         if old_leg is not None:
             self.ac.calls.count_ended(old_leg.player)
             await old_leg.close()
@@ -175,7 +175,7 @@ class Consults:
             handoff.bridge.resume()
         if consult.leg is not None:
             await consult.leg.close()
-        await self.ac.presence.set_activity(consult.agent_id, "")
+        await self.ac.presence.set_activity(consult.agent_id, AgentActivity.NONE)
         await self.ac.bus.publish(self.ac.keys.agent_channel(consult.agent_id), CallUpdate(
             handoff.call.id, CallStatus.ENDED, reason, conversation_id=handoff.call.conversation_id,
             agent_id=consult.agent_id, consult=True))

@@ -38,7 +38,7 @@ from gateway.flows.speech import SpeechRecognition
 from gateway.flows.voice_channel import AudioFiles, VoiceChannel
 from gateway.protocol.bus import CallUpdate
 from gateway.protocol.codes import ErrorCode
-from gateway.protocol.states import CallStatus, EventType
+from gateway.protocol.states import CallStatus, ConversationState, EventType
 from gateway.store.store import StoreError
 from gateway.tasks import cancel_and_wait
 from ivr.actions import Say
@@ -159,7 +159,7 @@ class Call:
         if self.m.agents is None:
             return False
         conv = await self.m.conversations.store.conversation(self.conversation_id)
-        if conv is None or conv.get("state") != "assigned" or not conv.get("agent_id"):
+        if conv is None or conv.get("state") != ConversationState.ASSIGNED or not conv.get("agent_id"):
             return False
         channel = self._voice_channel()
         log.info("call from a chat with agent %s: ringing them first", conv["agent_id"],

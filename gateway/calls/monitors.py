@@ -19,7 +19,7 @@ from gateway.contact.agents import Agent
 from gateway.errors import Conflict, Forbidden
 from gateway.protocol.bus import CallUpdate
 from gateway.protocol.codes import ErrorCode
-from gateway.protocol.states import CallStatus, EventType
+from gateway.protocol.states import CallStatus, EventType, MonitorMode
 from media.leg import AudioLeg, Samples
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ class CallMonitors:
 
     def _hear(self, handoff: Handoff, sid: str, samples: Samples) -> None:
         monitor = handoff.monitors.get(sid)
-        if monitor is not None and monitor.mode == "whisper" and handoff.bridge is not None:
+        if monitor is not None and monitor.mode == MonitorMode.WHISPER and handoff.bridge is not None:
             handoff.bridge.whisper(samples, f"whisper-{sid}")
 
     async def end(self, handoff: Handoff, sid: str, why: str) -> None:

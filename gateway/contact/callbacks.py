@@ -42,6 +42,7 @@ from gateway.contact.routing import Router, now_ms
 from gateway.errors import Conflict, Forbidden, NotFound
 from gateway.protocol import bus
 from gateway.protocol.codes import ErrorCode
+from gateway.protocol.states import AttemptOutcome, CallbackState
 from gateway.store.callback_store import CallbackStore
 from gateway.store.store import Store
 from gateway.tasks import cancel_and_wait
@@ -51,14 +52,6 @@ log = logging.getLogger(__name__)
 SWEEP_SECONDS = 0.5
 RECOVERY_SECONDS = 5.0
 BATCH = 100
-
-
-class CallbackState:
-    SCHEDULED = "scheduled"
-    QUEUED = "queued"
-    RINGING = "ringing"
-    CONNECTING = "connecting"   # the customer answered: their call is on its way to the agent
-    CLOSED = "closed"
 
 
 class Callbacks:
@@ -225,9 +218,9 @@ class Callbacks:
         if cb is not None:
             await self.finish(cb["id"], "conversation_closed", "keep")
 
-    async def record_outcome(self, agent_id: str, cb_id: str, outcome: str) -> str:
+    async def record_outcome(self, agent_id: str, cb_id: str, outcome: AttemptOutcome) -> str:
         """The agent's word on an attempt: reached, no_answer (retry or unreachable) or wrong_number."""
-        mode = "retry" if outcome == "no_answer" else "keep"
+        mode = "retry" if outcome == AttemptOutcome.NO_ANSWER else "keep"
         result = await self.finish(cb_id, outcome, mode, agent_id=agent_id, only="ringing,connecting")
         if result == "not_found":
             raise NotFound(f"no callback {cb_id}", field="callback_id")

@@ -16,7 +16,7 @@ from typing import Any
 from gateway.contact.agents import Agent
 from gateway.contact.routing import Router, format_skills, is_busy, now_ms
 from gateway.protocol import bus
-from gateway.protocol.states import AgentStatus
+from gateway.protocol.states import AgentActivity, AgentStatus
 from gateway.store.store import Store
 from gateway.tasks import cancel_and_wait
 
@@ -67,7 +67,7 @@ class Presence:
         log.info("agent is %s", status, extra={"agent_id": agent_id})
         await self._changed()
 
-    async def set_activity(self, agent_id: str, activity: str, *, until_ms: int = 0) -> None:
+    async def set_activity(self, agent_id: str, activity: AgentActivity, *, until_ms: int = 0) -> None:
         """What the agent is doing beyond their status: ``ringing``, ``on_call``, ``wrap_up`` (until
         ``until_ms``) or ``""``. Routing gives no new work while it lasts; every node sees it."""
         await self.store.update_agent(agent_id, {"activity": activity, "activity_until": str(until_ms)})
@@ -79,8 +79,8 @@ class Presence:
         ((info, active, sessions),) = await self.store.agent_loads([agent_id], now_ms())
         status = info.get("status", AgentStatus.OFFLINE) if sessions else AgentStatus.OFFLINE
         activity = info.get("activity", "")
-        if activity == "wrap_up" and not is_busy(info, now_ms()):
-            activity = ""   # after-call work ran out
+        if activity == AgentActivity.WRAP_UP and not is_busy(info, now_ms()):
+            activity = AgentActivity.NONE   # after-call work ran out
         return {"id": agent_id, "name": info.get("name", agent_id), "status": status,
                 "capacity": int(info.get("capacity", 0)), "active": int(active),
                 "activity": activity if sessions else "", "activity_until": int(info.get("activity_until", 0) or 0),

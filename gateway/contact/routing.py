@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 
 from gateway.protocol import bus
-from gateway.protocol.states import AgentStatus
+from gateway.protocol.states import AgentActivity, AgentStatus
 from gateway.store.store import Store
 from gateway.tasks import cancel_and_wait
 
@@ -134,16 +134,16 @@ def _skills(text: str) -> Skills:
 
 
 #: Agent activities that take no new work: a call ringing or in progress, after-call work (until it ends).
-BUSY_ACTIVITIES = ("ringing", "on_call", "wrap_up")
+BUSY_ACTIVITIES = (AgentActivity.RINGING, AgentActivity.ON_CALL, AgentActivity.WRAP_UP)
 
 
 def is_busy(info: dict[str, str], now: int, *, calls_block_chats: bool = True) -> bool:
     """No new work: a call ringing for the agent, after-call work until it ends, and (unless chats may run
     beside calls) a call in progress."""
     activity = info.get("activity", "")
-    if activity == "wrap_up":
+    if activity == AgentActivity.WRAP_UP:
         return now < int(info.get("activity_until", "0") or 0)
-    if activity == "on_call":
+    if activity == AgentActivity.ON_CALL:
         return calls_block_chats
     return activity in BUSY_ACTIVITIES
 

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gateway.protocol.states import ConversationState
 from gateway.store.retention_store import RetentionStore
 from gateway.store.store import Store, StoreError
 from gateway.tasks import cancel_and_wait
@@ -124,7 +125,7 @@ class Retention:
         deleted = []
         for path in candidates:
             conv = await self.store.conversation(path.name)
-            if conv is not None and conv.get("state") != "closed":
+            if conv is not None and conv.get("state") != ConversationState.CLOSED:
                 continue
             await asyncio.to_thread(shutil.rmtree, path)
             log.info("retention: deleted the recordings in %s", path, extra={"conversation_id": path.name})

@@ -22,6 +22,15 @@ class AgentStatus(StrEnum):
     AWAY = "away"
 
 
+class AgentActivity(StrEnum):
+    """What an agent is doing with calls (agent info ``activity``); routing gives no new work meanwhile."""
+
+    NONE = ""
+    RINGING = "ringing"
+    ON_CALL = "on_call"
+    WRAP_UP = "wrap_up"      # after-call work, until ``activity_until``
+
+
 class Author(StrEnum):
     CUSTOMER = "customer"
     AGENT = "agent"

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from gateway.errors import Conflict
+from gateway.protocol.states import ConversationState
 from gateway.store.store import Store, _s
 
 ATTEMPTS = 3   # reads again at most this many times when a callback's conversation or agent moved meanwhile
@@ -74,7 +75,7 @@ class CallbackStore:
         """Conversations of queued callbacks that an agent already holds, in two pipelined round trips."""
         cids = await self.conversations_of([_s(i) for i in await self._redis.smembers(self.keys.callbacks_queued)])
         states = await self.store.conversation_fields(cids, "state")
-        return [cid for cid, (state,) in zip(cids, states, strict=True) if cid and state == "assigned"]
+        return [cid for cid, (state,) in zip(cids, states, strict=True) if cid and state == ConversationState.ASSIGNED]
 
     async def _conversation_of(self, cb_id: str) -> str:
         cid = await self._redis.hget(self.keys.callback(cb_id), "conversation_id")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+from gateway.protocol.states import ConversationState
 from gateway.store.store import Store, _s
 
 
@@ -78,7 +79,7 @@ class RetentionStore:
                 pipe.hmget(k.conv(cid), "state", "updated_at")
             rows = await pipe.execute() if ids else []
             closed = {cid: int(_s(at)) for cid, (state, at) in zip(ids, rows)
-                      if state is not None and _s(state) == "closed" and at is not None}
+                      if state is not None and _s(state) == ConversationState.CLOSED and at is not None}
             if closed:
                 await redis.zadd(k.closed_index, closed, nx=True)   # type: ignore[arg-type]
                 found += len(closed)

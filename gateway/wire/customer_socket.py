@@ -14,7 +14,7 @@ from gateway.client_ip import client_ip, limit_key
 from gateway.contact.conversations import customer_view
 from gateway.errors import GatewayError, Unauthorized
 from gateway.protocol import bus, client, server
-from gateway.protocol.states import CUSTOMER_VISIBLE, Author, CallStatus, ConversationState, EventType
+from gateway.protocol.states import CUSTOMER_VISIBLE, Author, CallbackState, CallStatus, ConversationState, EventType
 from gateway.store.store import to_event
 from gateway.wire import tokens
 from gateway.wire.connection import Connection, Step, serve_socket
@@ -134,7 +134,7 @@ class CustomerConnection(Connection):
                 await self.s.calls.get(frame.call_id, self.customer_id).end("caller_hangup")
             case client.CancelCallback():
                 cb = await self.s.callbacks.get(frame.callback_id)
-                ringing = cb is not None and cb.get("state") == "ringing"
+                ringing = cb is not None and cb.get("state") == CallbackState.RINGING
                 await self.s.callbacks.cancel(self.customer_id, frame.callback_id,
                                               "declined" if ringing else "cancelled")
             case client.Typing():

@@ -28,6 +28,14 @@ export const AgentStatus = Object.freeze({
   AWAY: "away",
 });
 
+// gateway.protocol.states.AgentActivity
+export const AgentActivity = Object.freeze({
+  NONE: "",
+  RINGING: "ringing",
+  ON_CALL: "on_call",
+  WRAP_UP: "wrap_up",
+});
+
 // gateway.protocol.states.Author
 export const Author = Object.freeze({
   CUSTOMER: "customer",
