@@ -433,7 +433,7 @@ class AgentCalls:
 
     async def wrap_up_done(self, agent_id: str) -> None:
         """The agent closed a conversation: after-call work is over if that is what they were doing."""
-        if (await self.presence.info(agent_id))["activity"] == "wrap_up":
+        if (await self.presence.info(agent_id))["activity"] == AgentActivity.WRAP_UP:
             await self.presence.set_activity(agent_id, AgentActivity.NONE)
 
     async def agent_gone(self, agent_id: str) -> None:

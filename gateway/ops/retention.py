@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gateway.protocol.states import ConversationState
+from gateway.protocol.states import ConversationState, EventType
 from gateway.store.retention_store import RetentionStore
 from gateway.store.store import Store, StoreError
 from gateway.tasks import cancel_and_wait
@@ -98,7 +98,7 @@ class Retention:
         'deleted', or why it was kept ('newer', 'not_closed') or 'gone'."""
         customer_id = await self.db.customer_of(cid)
         callback_ids = sorted({e["callback_id"] for e in await self.store.events(cid)
-                               if e["type"] == "callback" and isinstance(e.get("callback_id"), str)})
+                               if e["type"] == EventType.CALLBACK and isinstance(e.get("callback_id"), str)})
         status, whole = await self.db.delete_conversation(cid, customer_id, cutoff)
         if status != "deleted":
             return status
