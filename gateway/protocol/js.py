@@ -56,20 +56,20 @@ def render() -> str:
     return "\n".join(blocks)
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], target: Path = TARGET) -> int:
     text = render()
     if argv[1:] == ["--check"]:
-        current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
+        current = target.read_text(encoding="utf-8") if target.exists() else ""
         if current != text:
-            print(f"{TARGET} is out of date: run `{COMMAND}`", file=sys.stderr)
+            print(f"{target} is out of date: run `{COMMAND}`", file=sys.stderr)
             return 1
         return 0
     if argv[1:]:
         print(__doc__, file=sys.stderr)
         return 2
-    TARGET.parent.mkdir(parents=True, exist_ok=True)
-    TARGET.write_text(text, encoding="utf-8")
-    print(f"wrote {TARGET.relative_to(Path.cwd()) if TARGET.is_relative_to(Path.cwd()) else TARGET}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    print(f"wrote {target}")
     return 0
 
 

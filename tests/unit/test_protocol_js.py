@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+import pytest
 
 from gateway.protocol import js, limits, states
 from gateway.protocol.codes import ErrorCode
@@ -28,12 +31,13 @@ def test_limits_and_enums_come_out_as_frozen_es_exports_with_python_names() -> N
             assert f'  {member.name}: "{member.value}",' in text
 
 
-def test_check_mode_fails_on_a_stale_file(tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
-    stale = tmp_path / "protocol.js"
+def test_check_mode_fails_on_a_stale_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stale = tmp_path / "shared" / "protocol.js"
+    assert js.main(["js", "--check"], stale) == 1          # missing
+    stale.parent.mkdir()
     stale.write_text("export const MAX_TEXT_CHARS = 1;\n", encoding="utf-8")
-    monkeypatch.setattr(js, "TARGET", stale)
-    assert js.main(["js", "--check"]) == 1
+    assert js.main(["js", "--check"], stale) == 1
     assert js.COMMAND in capsys.readouterr().err
-    assert js.main(["js"]) == 0
-    assert js.main(["js", "--check"]) == 0
+    assert js.main(["js"], stale) == 0
+    assert js.main(["js", "--check"], stale) == 0
     assert stale.read_text(encoding="utf-8") == js.render()

@@ -11,6 +11,11 @@ from gateway.protocol.server import ServerFrame
 from gateway.protocol.states import CallStatus
 
 
+def test_a_code_from_another_node_is_one_of_ours_or_error() -> None:
+    assert [ErrorCode.of(v) for v in ("not_found", "made_up", None, 7)] == [
+        ErrorCode.NOT_FOUND, ErrorCode.ERROR, ErrorCode.ERROR, ErrorCode.ERROR]
+
+
 def test_every_server_frame_type_has_a_frame_class() -> None:
     classes = [c for c in vars(server).values()
                if isinstance(c, type) and issubclass(c, server.Frame) and c is not server.Frame]
