@@ -12,7 +12,6 @@ import json
 import typing
 from dataclasses import MISSING, dataclass, fields
 from enum import StrEnum
-from functools import cache
 from typing import Any, ClassVar
 
 from gateway.protocol.states import Author, CallStatus, EventType
@@ -173,16 +172,18 @@ class CallReply(Message):
     error: JsonObject | None = None
 
 
-KINDS: dict[BusKind, type[Message]] = {cls.kind: cls for cls in (
+KINDS: dict[str, type[Message]] = {cls.kind: cls for cls in (
     EventAppended, Typing, CallUpdate, Follow, QueueChanged, AgentsChanged, PresenceChanged, Assigned, Unassigned,
     SessionRevoked, CallCommand, CallReply)}
 
 
-@cache
 def _enum_fields(cls: type[Message]) -> dict[str, type[StrEnum]]:
     hints = typing.get_type_hints(cls)
     return {f.name: hints[f.name] for f in fields(cls)
             if isinstance(hints[f.name], type) and issubclass(hints[f.name], StrEnum)}
+
+
+_ENUM_FIELDS = {kind: _enum_fields(cls) for kind, cls in KINDS.items()}   # parsed into their enum
 
 
 def parse(data: str | bytes) -> Message:
@@ -194,11 +195,11 @@ def parse(data: str | bytes) -> Message:
     if not isinstance(obj, dict):
         raise BadMessage("not a JSON object")
     kind = obj.get("kind")
-    cls = KINDS.get(kind) if isinstance(kind, str) else None   # type: ignore[call-overload]
+    cls = KINDS.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise BadMessage(f"unknown kind {str(kind)[:40]!r}")
     values: JsonObject = {}
-    enums = _enum_fields(cls)
+    enums = _ENUM_FIELDS[cls.kind]
     for f in fields(cls):
         if f.name not in obj:
             if f.default is MISSING:
