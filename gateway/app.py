@@ -8,6 +8,7 @@ from aiohttp import web
 
 from gateway import runtime
 from gateway.config import Settings
+from gateway.protocol.server import CloseCode
 from gateway.wire import agent_socket, customer_socket
 from gateway.wire import routes as pages
 from gateway.wire.services import SERVICES, SOCKETS
@@ -34,4 +35,4 @@ async def _close_sockets(app: web.Application) -> None:
     """Graceful shutdown: tell clients to reconnect (1012: service restart)."""
     sockets: set[web.WebSocketResponse] = app[SOCKETS]
     for ws in list(sockets):
-        await ws.close(code=1012, message=b"gateway restarting")
+        await ws.close(code=CloseCode.RESTARTING, message=b"gateway restarting")

@@ -74,9 +74,11 @@ def loads_object(raw: str | bytes, *, what: str = "frame", max_bytes: int) -> di
         try:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise BadRequest(f"{what} is not UTF-8 text: {exc.reason} at byte {exc.start}", code=ErrorCode.BAD_JSON) from None
+            raise BadRequest(f"{what} is not UTF-8 text: {exc.reason} at byte {exc.start}",
+                             code=ErrorCode.BAD_JSON) from None
     if too_deep(raw):
-        raise BadRequest(f"{what} nests more than {MAX_DEPTH} levels deep; the limit is {MAX_DEPTH}", code=ErrorCode.BAD_JSON)
+        raise BadRequest(f"{what} nests more than {MAX_DEPTH} levels deep; the limit is {MAX_DEPTH}",
+                         code=ErrorCode.BAD_JSON)
     try:
         obj = json.loads(raw, parse_constant=_no_constants)
     except ValueError as exc:   # JSONDecodeError, NaN / Infinity, integers over Python's digit limit

@@ -281,7 +281,8 @@ class AgentCalls:
                 raise BadRequest(exc.message, field="sdp", code=ErrorCode(exc.code)) from None
             if isinstance(exc, RtcPortsExhausted):   # --rtc-port-range is full
                 log.error("%s refused: %s", name, exc.message)
-                raise Conflict(f"the gateway cannot take the call now: {exc.message}", code=ErrorCode(exc.code)) from None
+                raise Conflict(f"the gateway cannot take the call now: {exc.message}",
+                               code=ErrorCode(exc.code)) from None
             raise
         return leg, answer
 
@@ -365,7 +366,8 @@ class AgentCalls:
             if info["status"] != AgentStatus.AVAILABLE or info["activity"]:
                 doing = info["activity"].replace("_", " ") if info["status"] == AgentStatus.AVAILABLE \
                     else info["status"]
-                raise Conflict(f"{to_agent} is {doing}, not available", field="agent_id", code=ErrorCode.TRANSFER_REFUSED)
+                raise Conflict(f"{to_agent} is {doing}, not available", field="agent_id",
+                               code=ErrorCode.TRANSFER_REFUSED)
             target_name = info["name"]
         await self.calls.conversations.record(call.conversation_id, EventType.CALL_TRANSFERRED, {
             "call_id": call_id, "agent_id": agent.id, "to_agent_id": to_agent or "", "to_queue": queue or ""})

@@ -65,7 +65,8 @@ class CallMonitors:
             await self._tell(handoff, supervisor.id, CallStatus.CONNECTED, mode)
         else:
             if current is not None:
-                raise Conflict("you are already listening to this call", field="call_id", code=ErrorCode.ALREADY_MONITORING)
+                raise Conflict("you are already listening to this call", field="call_id",
+                               code=ErrorCode.ALREADY_MONITORING)
             sid = supervisor.id
 
             def claim(leg: AudioLeg | None) -> None:

@@ -3,8 +3,8 @@
     python -m gateway.protocol.js            # rewrite the file
     python -m gateway.protocol.js --check    # exit 1 when the file differs from what would be written
 
-Limits become ``export const NAME = value;``, every ``StrEnum`` of the vocabulary an
-``export const Name = Object.freeze({MEMBER: "value", ...});`` with Python's member names. A unit test
+Limits become ``export const NAME = value;``, every ``StrEnum`` (and ``IntEnum``: close codes) of the
+vocabulary an ``export const Name = Object.freeze({MEMBER: "value", ...});`` with Python's member names. A unit test
 (``tests/unit/test_protocol_js.py``) fails when the checked-in file is not what this writes.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from pathlib import Path
 from types import ModuleType
 
@@ -38,12 +38,12 @@ def _limits() -> list[str]:
     return lines
 
 
-def _enums(module: ModuleType) -> list[type[StrEnum]]:
+def _enums(module: ModuleType) -> list[type[StrEnum | IntEnum]]:
     return [value for value in vars(module).values()
-            if isinstance(value, type) and issubclass(value, StrEnum) and value.__module__ == module.__name__]
+            if isinstance(value, type) and issubclass(value, StrEnum | IntEnum) and value.__module__ == module.__name__]
 
 
-def _enum(enum: type[StrEnum]) -> str:
+def _enum(enum: type[StrEnum | IntEnum]) -> str:
     members = "".join(f"\n  {member.name}: {json.dumps(member.value)}," for member in enum)
     return f"export const {enum.__name__} = Object.freeze({{{members}\n}});"
 

@@ -9,7 +9,7 @@ agent info) are the shapes of ``docs/protocol.md``, still plain JSON objects her
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Any, ClassVar
 
 from gateway.errors import GatewayError
@@ -31,6 +31,19 @@ class ServerFrame(StrEnum):
     UNASSIGNED = "unassigned"
     CALL_ANSWER = "call_answer"
     CALL_STATUS = "call_status"
+
+
+class CloseCode(IntEnum):
+    """WebSocket close codes the gateway uses (docs/protocol.md, top)."""
+
+    NORMAL = 1000            # after an unauthorized / token_expired / session_revoked hello
+    PROTOCOL_ERROR = 1002    # a frame that breaks the WebSocket protocol itself (aiohttp)
+    INVALID_DATA = 1007      # a text frame that is not UTF-8 (aiohttp)
+    TOO_BIG = 1009           # a frame over 256 KiB (aiohttp)
+    INTERNAL_ERROR = 1011    # setting up the connection after a valid hello failed unexpectedly
+    RESTARTING = 1012        # the gateway restarts
+    TOO_SLOW = 1013          # a client too slow to read what it is sent (it resumes on reconnect)
+    SESSION_REVOKED = 4401   # after a session_revoked error frame: the desk does not reconnect
 
 
 @dataclass(frozen=True, slots=True)

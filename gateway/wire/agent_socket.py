@@ -15,7 +15,7 @@ from gateway.protocol.states import AgentStatus, Author
 from gateway.store.store import to_event
 from gateway.wire.connection import Connection, Step, serve_socket
 from gateway.wire.services import SERVICES, Services
-from gateway.wire.sessions import CLOSE_SESSION_REVOKED, LoginSession, authenticate, revoked
+from gateway.wire.sessions import LoginSession, authenticate, revoked
 
 
 class AgentConnection(Connection):
@@ -179,7 +179,7 @@ class AgentConnection(Connection):
             why = {"logout": "you logged out", "expired": "your session has expired"}.get(
                 reason, "your session was revoked")
             await self.send_error(revoked(f"{why}; log in again"))
-            await self.ws.close(code=CLOSE_SESSION_REVOKED, message=b"session revoked")
+            await self.ws.close(code=server.CloseCode.SESSION_REVOKED, message=b"session revoked")
         return step
 
 

@@ -62,7 +62,8 @@ class Connection:
         except asyncio.QueueFull:
             if self._closer is None:   # once: every later push would otherwise start another close
                 log.warning("client too slow; disconnecting it", extra=self.log_extra)
-                self._closer = asyncio.get_running_loop().create_task(self.ws.close(code=1013, message=b"too slow"))
+                self._closer = asyncio.get_running_loop().create_task(
+                    self.ws.close(code=server.CloseCode.TOO_SLOW, message=b"too slow"))
 
     def mark_sent(self, cid: str, event_id: str) -> None:
         key = parse_event_id(event_id)
@@ -207,7 +208,7 @@ class Connection:
             return False
         except Exception as exc:  # noqa: BLE001 - the edge: logged with its traceback, answered as 'internal'
             await self.send_error(InternalError.logged(exc, log, "starting a connection", self.log_extra))
-            await self.ws.close(code=1011, message=b"internal error")
+            await self.ws.close(code=server.CloseCode.INTERNAL_ERROR, message=b"internal error")
             return False
 
     async def finish(self) -> None:

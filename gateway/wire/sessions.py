@@ -10,7 +10,7 @@ routes, the desk socket's hello) checks that the session still exists. So:
   it is empty), then a ``session_revoked`` message on the agent's
   bus channel (``P:ch:agent:ID``) makes every node close the sockets of those sessions at once
   (gateway/wire/agent_socket.py: an ``error`` frame ``session_revoked``, then close code
-  :data:`CLOSE_SESSION_REVOKED`, on which the desk does not reconnect).
+  :data:`~gateway.protocol.server.CloseCode.SESSION_REVOKED`, on which the desk does not reconnect).
 - A token stolen from a desk is worth at most ``--agent-access-minutes`` after a logout elsewhere
   would not reach it, and nothing once the session is revoked.
 
@@ -39,7 +39,6 @@ from gateway.wire.tokens import AGENT, TokenSigner
 
 log = logging.getLogger(__name__)
 
-CLOSE_SESSION_REVOKED = 4401          # WebSocket close code after that error frame: do not reconnect
 
 @dataclass(frozen=True, slots=True)
 class LoginSession:

@@ -18,9 +18,9 @@ import aiohttp
 import pytest
 
 from gateway.config import Settings
+from gateway.protocol.server import CloseCode
 from gateway.wire import tokens
 from gateway.wire.login_limits import Backoff, LoginLimitConfig
-from gateway.wire.sessions import CLOSE_SESSION_REVOKED
 from tests.conftest import PASSWORDS, bounded
 from tests.support.clients import Agent
 from tests.support.servers import Node, start_node
@@ -88,7 +88,7 @@ async def expect_revoked(agent: Agent, within: float = 1.0) -> None:
     assert (err["code"], err["field"]) == ("session_revoked", "token")
     assert agent.ws is not None
     msg = await agent.ws.receive(timeout=within)
-    assert (msg.type, msg.data) == (aiohttp.WSMsgType.CLOSE, CLOSE_SESSION_REVOKED)
+    assert (msg.type, msg.data) == (aiohttp.WSMsgType.CLOSE, CloseCode.SESSION_REVOKED)
 
 
 def freeze(node: Node) -> None:

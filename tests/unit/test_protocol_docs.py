@@ -8,7 +8,7 @@ from pathlib import Path
 
 from gateway.protocol.client import ClientFrame
 from gateway.protocol.codes import NEVER_SENT, ErrorCode
-from gateway.protocol.server import ServerFrame
+from gateway.protocol.server import CloseCode, ServerFrame
 from gateway.protocol.states import EventType
 
 DOC = Path(__file__).parents[2] / "docs" / "protocol.md"
@@ -56,6 +56,12 @@ def test_every_frame_type_is_documented_in_its_direction_and_nothing_else() -> N
 def test_every_error_code_the_gateway_sends_is_documented_and_nothing_else() -> None:
     documented = first_column(section(DOC.read_text(encoding="utf-8"), "Error codes"))
     assert sorted(documented) == sorted(set(ErrorCode) - NEVER_SENT)
+
+
+def test_every_close_code_is_documented_and_nothing_else() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    paragraph = text[text.index("Close codes the gateway uses:"):text.index("## HTTP")]
+    assert sorted(int(code) for code in re.findall(r"\b(\d{4})\b", paragraph)) == sorted(CloseCode)
 
 
 def test_every_timeline_event_type_is_documented_and_nothing_else() -> None:

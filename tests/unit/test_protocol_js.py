@@ -21,6 +21,7 @@ def test_limits_and_enums_come_out_as_frozen_es_exports_with_python_names() -> N
     text = js.render()
     assert f"export const MAX_TEXT_CHARS = {limits.MAX_TEXT_CHARS};" in text
     assert 'export const DTMF_KEYS = "0123456789*#ABCD";' in text
+    assert "  SESSION_REVOKED: 4401,\n" in text
     assert ('export const ConversationState = Object.freeze({\n  OPEN: "open",\n  QUEUED: "queued",\n'
             '  ASSIGNED: "assigned",\n  CLOSED: "closed",\n});') in text
     exported = re.findall(r"^export const (\w+) = ", text, re.MULTILINE)

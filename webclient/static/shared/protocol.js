@@ -188,3 +188,15 @@ export const ServerFrame = Object.freeze({
   CALL_ANSWER: "call_answer",
   CALL_STATUS: "call_status",
 });
+
+// gateway.protocol.server.CloseCode
+export const CloseCode = Object.freeze({
+  NORMAL: 1000,
+  PROTOCOL_ERROR: 1002,
+  INVALID_DATA: 1007,
+  TOO_BIG: 1009,
+  INTERNAL_ERROR: 1011,
+  RESTARTING: 1012,
+  TOO_SLOW: 1013,
+  SESSION_REVOKED: 4401,
+});
