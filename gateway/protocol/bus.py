@@ -44,10 +44,10 @@ class Message:
 
     def as_dict(self) -> JsonObject:
         out: JsonObject = {"kind": self.kind}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value is not None or f.default is not None:
-                out[f.name] = value
+        for name, default, _ in _FIELDS[self.kind]:
+            value = getattr(self, name)
+            if value is not None or default is not None:
+                out[name] = value
         return out
 
     def to_json(self) -> str:
@@ -177,13 +177,15 @@ KINDS: dict[str, type[Message]] = {cls.kind: cls for cls in (
     SessionRevoked, CallCommand, CallReply)}
 
 
-def _enum_fields(cls: type[Message]) -> dict[str, type[StrEnum]]:
+def _fields(cls: type[Message]) -> tuple[tuple[str, Any, type[StrEnum] | None], ...]:
+    """Each field in order: its name, its default (MISSING: required), its StrEnum if it has one."""
     hints = typing.get_type_hints(cls)
-    return {f.name: hints[f.name] for f in fields(cls)
-            if isinstance(hints[f.name], type) and issubclass(hints[f.name], StrEnum)}
+    return tuple((f.name, f.default,
+                  hints[f.name] if isinstance(hints[f.name], type) and issubclass(hints[f.name], StrEnum) else None)
+                 for f in fields(cls))
 
 
-_ENUM_FIELDS = {kind: _enum_fields(cls) for kind, cls in KINDS.items()}   # parsed into their enum
+_FIELDS = {kind: _fields(cls) for kind, cls in KINDS.items()}   # worked out once
 
 
 def parse(data: str | bytes) -> Message:
@@ -199,18 +201,16 @@ def parse(data: str | bytes) -> Message:
     if cls is None:
         raise BadMessage(f"unknown kind {str(kind)[:40]!r}")
     values: JsonObject = {}
-    enums = _ENUM_FIELDS[cls.kind]
-    for f in fields(cls):
-        if f.name not in obj:
-            if f.default is MISSING:
-                raise BadMessage(f"{kind} message without {f.name!r}")
+    for name, default, enum in _FIELDS[cls.kind]:
+        if name not in obj:
+            if default is MISSING:
+                raise BadMessage(f"{kind} message without {name!r}")
             continue
-        value = obj[f.name]
-        if f.name in enums:
+        value = obj[name]
+        if enum is not None:
             try:
-                value = enums[f.name](value)
+                value = enum(value)
             except ValueError:
-                raise BadMessage(f"{kind} message: {f.name} {str(value)[:40]!r} is not a {enums[f.name].__name__}") \
-                    from None
-        values[f.name] = value
+                raise BadMessage(f"{kind} message: {name} {str(value)[:40]!r} is not a {enum.__name__}") from None
+        values[name] = value
     return cls(**values)

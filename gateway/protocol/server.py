@@ -52,11 +52,22 @@ class Frame:
 
     def as_dict(self) -> JsonObject:
         out: JsonObject = {"type": self.type}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value is not None or f.default is not None:
-                out[f.name] = value
+        for name, optional in _layout(type(self)):
+            value = getattr(self, name)
+            if value is not None or not optional:
+                out[name] = value
         return out
+
+
+_LAYOUTS: dict[type[Frame], tuple[tuple[str, bool], ...]] = {}
+
+
+def _layout(cls: type[Frame]) -> tuple[tuple[str, bool], ...]:
+    """A frame class's fields in order, each with whether it is left out while None (worked out once)."""
+    layout = _LAYOUTS.get(cls)
+    if layout is None:
+        layout = _LAYOUTS[cls] = tuple((f.name, f.default is None) for f in fields(cls))
+    return layout
 
 
 # ---------------------------------------------------------------- both sockets
