@@ -3,7 +3,7 @@
 Native ES modules, no build step; only files under ``static/`` are served (this package's Python files are
 not)::
 
-    static/shared/   what the widget and the desk share: protocol constants (as gateway/protocol.py),
+    static/shared/   what the widget and the desk share: protocol constants (generated from gateway/protocol/),
                      the signaling socket with backoff, WebRTC call setup, ids, text lengths
     static/widget/   the customer widget; joined at start-up into the one classic script at /widget.js
                      (joiner.py), so a site embeds it with one <script> tag; widget.css is inlined

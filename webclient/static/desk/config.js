@@ -1,5 +1,7 @@
 // The desk's storage keys, timings and sign-out sentences.
 
+import { CloseCode } from '../shared/protocol.js';
+
 export const TOKEN_KEY = 'cg.agent.token';
 export const TOKEN_EXP_KEY = 'cg.agent.token_exp';   // when the access token expires (ms, this browser's clock)
 export const AGENT_KEY = 'cg.agent.info';
@@ -13,7 +15,7 @@ export const TYPING_SHOW = 6000;           // hide the customer's draft preview 
 export const TOAST_MS = 4500;
 export const WELCOME_TIMEOUT = 10000;
 export const REFRESH_RETRY = 15000;        // a refresh that could not reach the gateway is tried again this soon
-export const CLOSE_SESSION_REVOKED = 4401; // gateway/wire/sessions.py: the session was revoked; do not reconnect
+export const CLOSE_SESSION_REVOKED = CloseCode.SESSION_REVOKED; // the session was revoked; do not reconnect
 export const SIGNED_OUT = {
   session_revoked: 'You were signed out (logged out elsewhere or your session was revoked). Please sign in again.',
   token_expired: 'Your session has expired. Please sign in again.',

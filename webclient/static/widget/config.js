@@ -64,7 +64,7 @@ export const TEXT = {
   },
 };
 
-// Call bar wording; keys of the first group are the gateway's call statuses (gateway/protocol.py CallStatus).
+// Call bar wording; keys of the first group are the gateway's call statuses (gateway/protocol/states.py CallStatus).
 export const CALL_TEXT = {
   connecting: 'Connecting…',
   ringing: 'Ringing…',
