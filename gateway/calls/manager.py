@@ -246,6 +246,15 @@ class Call:
         await self.m.publish_status(self, CallStatus.ENDED, reason)
         self.m.forget(self)
 
+    async def wait_ended(self) -> None:
+        """After :meth:`end` was called: wait for an end still running in another task (the one the leg's close
+        started) and for every task of the call."""
+        tasks = list(self._tasks)
+        for task, result in zip(tasks, await asyncio.gather(*tasks, return_exceptions=True), strict=True):
+            if isinstance(result, Exception):
+                log.error("call task %s failed", task.get_name(), exc_info=result,
+                          extra={"conversation_id": self.conversation_id})
+
     def _spawn(self, coro: Awaitable[Any], name: str) -> None:
         task = asyncio.ensure_future(coro)
         task.set_name(f"call-{self.id}-{name}")
@@ -271,7 +280,7 @@ class CallManager:
         self.http = http
         self._publish = publish
         self.calls: dict[str, Call] = {}
-        self._runs: dict[str, asyncio.Task[None]] = {}
+        self._runs: set[asyncio.Task[None]] = set()   # each call's run(), until it returns
         self.totals = {"calls": 0, "frames_sent": 0, "late_frames": 0, "skipped_frames": 0}
 
     def stats(self) -> dict[str, int]:
@@ -350,7 +359,9 @@ class CallManager:
             await call.leg.close()
             raise
         await self.conversations.record(cid, EventType.CALL_STARTED, {"call_id": call_id, "channel": "voice"})
-        self._runs[call_id] = asyncio.create_task(call.run(), name=f"call-{call_id}")
+        run = asyncio.create_task(call.run(), name=f"call-{call_id}")
+        self._runs.add(run)   # until it returns: it can outlive forget() (ended before ICE, it waits out the timeout)
+        run.add_done_callback(self._runs.discard)
         return call, answer
 
     def get(self, call_id: str, customer_id: str) -> Call:
@@ -368,11 +379,11 @@ class CallManager:
         if self.calls.pop(call.id, None) is not None:
             self.totals["calls"] += 1
             self.count_ended(call.player)
-        self._runs.pop(call.id, None)
 
     async def close_all(self) -> None:
         """Gateway shutdown: end every call (media closed, flow told), then reap their tasks."""
-        runs = list(self._runs.values())
-        await asyncio.gather(*(call.end("gateway_shutdown") for call in list(self.calls.values())),
-                             return_exceptions=True)
+        runs = list(self._runs)
+        calls = list(self.calls.values())
+        await asyncio.gather(*(call.end("gateway_shutdown") for call in calls), return_exceptions=True)
+        await asyncio.gather(*(call.wait_ended() for call in calls))  # a call already ending ends in its own task
         await cancel_and_wait(*runs)
