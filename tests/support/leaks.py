@@ -84,7 +84,16 @@ class Births:
 
     def unclosed_peer_connections_since(self, mark: int) -> list[str]:
         return [describe_peer_connection(pc, where) for pc, (number, where) in list(self.made.items())
-                if number > mark and isinstance(pc, RTCPeerConnection) and pc.connectionState != "closed"]
+                if number > mark and isinstance(pc, RTCPeerConnection) and not closed(pc)]
+
+
+def closed(pc: RTCPeerConnection) -> bool:
+    """``close()`` was called and finished (connectionState is 'closed' from the start of ``close()`` on, while
+    its transports are still being stopped): aiortc's own future for that, where this aiortc has it."""
+    finished = getattr(pc, "_RTCPeerConnection__isClosed", None)
+    if isinstance(finished, asyncio.Future):
+        return finished.done()
+    return pc.connectionState == "closed"
 
 
 def callers(stack: list[traceback.FrameSummary], limit: int = 6) -> list[traceback.FrameSummary]:
