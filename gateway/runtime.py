@@ -47,7 +47,12 @@ from gateway.wire.signing_secret import signing_secrets
 from gateway.wire.site_tokens import SiteKeys
 from gateway.wire.tokens import TokenSigner
 from ivr.registry import FlowRegistry
-from media.aiortc_patches import restrict_port_range, shorten_audio_jitter_buffer, speed_up_aiortc
+from media.aiortc_patches import (
+    close_late_candidate_sockets,
+    restrict_port_range,
+    shorten_audio_jitter_buffer,
+    speed_up_aiortc,
+)
 from media.asr import AsrError
 from media.errors import UnsupportedAiortcVersion
 from media.tts import Synthesizer
@@ -102,6 +107,10 @@ async def start(settings: Settings) -> Services:
     if settings.rtc_addresses:
         restrict_host_addresses(settings.rtc_addresses)
     _rtc_port_range(settings)
+    try:
+        close_late_candidate_sockets()  # a leg closed while aioice binds its candidates leaves no socket open
+    except UnsupportedAiortcVersion as exc:
+        log.warning("aioice's candidate gathering left unpatched: %s", exc)
     try:
         speed_up_aiortc()  # numpy audio level instead of aiortc's pure-Python loop (halves a leg's CPU)
     except UnsupportedAiortcVersion as exc:

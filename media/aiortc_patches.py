@@ -18,6 +18,10 @@ buffers.
 
 aioice binds ICE host candidates to any free UDP port; a firewall in front of the gateway needs a known
 range. :func:`restrict_port_range` keeps call legs' sockets inside one (``--rtc-port-range``).
+
+aioice adds the sockets it binds for a component's candidates to its connection only once gathering returns;
+a peer connection closed in between keeps them open until the garbage collector finds them.
+:func:`close_late_candidate_sockets` closes them when gathering returns on a closing connection.
 """
 
 from __future__ import annotations
@@ -163,9 +167,28 @@ def restrict_port_range(port_range: tuple[int, int] | None) -> None:
 
 
 def restore_port_range() -> None:
+    """Lift the range (any port again). The gathering wrapper stays: without a range it is aioice's own gathering
+    plus :func:`close_late_candidate_sockets`."""
     global _port_range
     _port_range = None
-    aioice.ice.Connection.get_component_candidates = ORIGINAL_GET_COMPONENT_CANDIDATES  # type: ignore[method-assign]
+
+
+def close_late_candidate_sockets() -> None:
+    """A connection closed while aioice still binds its candidates' sockets closes them too (process-wide,
+    idempotent; :func:`restrict_port_range` installs it as well).
+
+    aioice's ``Connection.get_component_candidates`` adds the sockets it bound to the connection only after all
+    are bound (and STUN/TURN answered). A ``close()`` in between (a peer connection closed while its offer or
+    answer is gathering) closes what the connection held then, and the late sockets stay open, unowned, until the
+    garbage collector finds them: an "unclosed transport" ResourceWarning in whatever runs at that moment.
+    ``tests/unit/test_media_aiortc_patches.py`` holds a gathering at that point and checks no socket stays open.
+
+    Raises :class:`UnsupportedAiortcVersion` if aioice's ``Connection.close`` no longer sets ``_closing``.
+    """
+    if "_closing" not in aioice.ice.Connection.close.__code__.co_names:
+        raise UnsupportedAiortcVersion("aioice's Connection.close() no longer sets _closing; "
+                                       "review close_late_candidate_sockets in media/aiortc_patches.py")
+    aioice.ice.Connection.get_component_candidates = _get_component_candidates  # type: ignore[method-assign]
 
 
 @contextmanager
@@ -183,15 +206,27 @@ async def _get_component_candidates(self: aioice.ice.Connection, component: int,
                                     timeout: int = 5) -> list[aioice.Candidate]:
     chosen = _port_range
     if chosen is None or _exempt.get():
-        return await ORIGINAL_GET_COMPONENT_CANDIDATES(self, component, addresses, timeout)
+        return await _gather_closing_late_sockets(self, component, addresses, timeout)
     loop = asyncio.get_running_loop()
     if not isinstance(getattr(loop, "create_datagram_endpoint", None), _RangeBinder):
         loop.create_datagram_endpoint = _RangeBinder(loop.create_datagram_endpoint)  # type: ignore[method-assign,assignment]
     marker = _gathering.set(chosen)
     try:
-        return await ORIGINAL_GET_COMPONENT_CANDIDATES(self, component, addresses, timeout)
+        return await _gather_closing_late_sockets(self, component, addresses, timeout)
     finally:
         _gathering.reset(marker)
+
+
+async def _gather_closing_late_sockets(self: aioice.ice.Connection, component: int, addresses: list[str],
+                                       timeout: int) -> list[aioice.Candidate]:
+    """aioice's gathering; if the connection began closing meanwhile, the sockets it added are closed here (a
+    close() still running closes them too: closing twice is harmless, missing one leaks it)."""
+    held = list(self._protocols)   # the objects, not their ids: close() may free them and an id be reused
+    candidates = await ORIGINAL_GET_COMPONENT_CANDIDATES(self, component, addresses, timeout)
+    if getattr(self, "_closing", False):
+        for protocol in [p for p in self._protocols if not any(p is h for h in held)]:
+            await protocol.close()
+    return candidates
 
 
 class _RangeBinder:

@@ -1,18 +1,29 @@
-"""media.aiortc_patches: the numpy audio level matches aiortc's and is installed safely."""
+"""media.aiortc_patches: the numpy audio level matches aiortc's and is installed safely; a connection closed while
+aioice binds its candidates leaves no socket open."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 import time
 from collections.abc import Iterator
+from typing import Any
 
+import aioice.ice
 import numpy as np
 import pytest
-from aiortc import rtp
+from aiortc import RTCConfiguration, RTCPeerConnection, rtp
 from av import AudioFrame
 
 from media import aiortc_patches
-from media.aiortc_patches import ORIGINAL_COMPUTE_AUDIO_LEVEL_DBOV, compute_audio_level_dbov, speed_up_aiortc
+from media.aiortc_patches import (
+    ORIGINAL_COMPUTE_AUDIO_LEVEL_DBOV,
+    ORIGINAL_GET_COMPONENT_CANDIDATES,
+    compute_audio_level_dbov,
+    speed_up_aiortc,
+)
 from media.errors import UnsupportedAiortcVersion
+from tests.support.leaks import leaked_sockets, open_sockets
 
 
 @pytest.fixture(autouse=True)
@@ -89,3 +100,60 @@ def test_audio_jitter_buffer_releases_after_one_packet_video_unchanged() -> None
         assert rtcrtpreceiver.JitterBuffer is ORIGINAL_JITTER_BUFFER
     finally:
         rtcrtpreceiver.JitterBuffer = original  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------- candidate sockets bound after close
+
+async def close_while_binding(monkeypatch: pytest.MonkeyPatch) -> tuple[RTCPeerConnection, list[str]]:
+    """A peer connection closed while aioice's gathering holds its first socket bound but not yet added to the
+    connection (deterministic: the loop's ``create_datagram_endpoint`` waits for the close before returning).
+    Returns the peer connection and the sockets still open once the gathering finished."""
+    loop = asyncio.get_running_loop()
+    original = loop.create_datagram_endpoint
+    bound, closed = asyncio.Event(), asyncio.Event()
+
+    async def bind_then_wait_for_close(*args: Any, **kwargs: Any) -> Any:
+        made = await original(*args, **kwargs)
+        bound.set()
+        await closed.wait()
+        return made
+
+    monkeypatch.setattr(loop, "create_datagram_endpoint", bind_then_wait_for_close)
+    before = open_sockets()
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    pc.addTransceiver("audio")
+    gathering = asyncio.create_task(pc.setLocalDescription(await pc.createOffer()))
+    await bound.wait()
+    assert len(leaked_sockets(before)) == 1   # the host candidate's socket, bound
+    await pc.close()
+    closed.set()
+    await gathering
+    return pc, leaked_sockets(before)
+
+
+async def test_aioice_alone_leaves_the_socket_of_a_connection_closed_while_binding(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(aioice.ice.Connection, "get_component_candidates", ORIGINAL_GET_COMPONENT_CANDIDATES)
+    pc, still_open = await close_while_binding(monkeypatch)
+    assert [re.sub(r"\d+", "N", s) for s in still_open] == ["socket fd N: udp N.N.N.N:N"]
+    connection = pc.getTransceivers()[0].sender.transport.transport.iceGatherer._connection
+    for protocol in connection._protocols:   # the late socket, which nothing else would close
+        await protocol.close()
+
+
+async def test_a_connection_closed_while_binding_closes_the_late_socket(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(aioice.ice.Connection, "get_component_candidates",
+                        aioice.ice.Connection.get_component_candidates)   # put back afterwards
+    aiortc_patches.close_late_candidate_sockets()
+    aiortc_patches.close_late_candidate_sockets()   # idempotent
+    _, still_open = await close_while_binding(monkeypatch)
+    assert still_open == []
+
+
+def test_close_late_sockets_refuses_when_aioice_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def close(self: aioice.ice.Connection) -> None:
+        pass
+
+    monkeypatch.setattr(aioice.ice.Connection, "close", close)
+    with pytest.raises(UnsupportedAiortcVersion, match="_closing"):
+        aiortc_patches.close_late_candidate_sockets()
