@@ -133,11 +133,11 @@ async def test_clean():
 '''
 
 
-def test_the_fixtures_fail_each_leaking_test_at_teardown_and_pass_a_clean_one(pytester: pytest.Pytester) -> None:
+def test_the_fixtures_fail_each_leaking_test_at_teardown_and_pass_a_clean_one(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     pytester.makepyfile(test_leaky=LEAKY_TESTS)
     pytester.makeini("[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n")
-    env_path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
-    pytester._monkeypatch.setenv("PYTHONPATH", env_path)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     result = pytester.run(sys.executable, "-m", "pytest", "-p", "tests.support.leaks", "-p", "no:cacheprovider",
                           "-q", timeout=120)
     result.assert_outcomes(passed=5, errors=4)
