@@ -53,6 +53,7 @@ class AudioLeg:
         # candidates to its connection, and one opened after the connection closed would never be closed
         self._negotiating = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._closing: asyncio.Task[None] | None = None
 
     async def accept(self, offer_sdp: str) -> str:
         """Answer the remote's offer (non-trickle: the answer carries every candidate). Raises BadOffer."""
@@ -121,7 +122,19 @@ class AudioLeg:
         task.add_done_callback(self._tasks.discard)
 
     async def close(self) -> None:
-        """End the outgoing track, close the connection, stop draining. Idempotent; ``on_closed`` is not called."""
+        """End the outgoing track, close the connection, stop draining. Idempotent; ``on_closed`` is not called.
+
+        The closing runs to its end in the leg's own task even if the caller is cancelled meanwhile (an owner
+        cancelling the task that was closing the leg): an ``RTCPeerConnection.close()`` interrupted half-way can
+        never be closed again (a second ``close()`` waits for a future only the first would have set), and its
+        ICE sockets stay open until the garbage collector finds them. Every call awaits that same closing.
+        """
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._close())
+            self._closing.set_name(f"{self.name}-close")
+        await asyncio.shield(self._closing)
+
+    async def _close(self) -> None:
         self._closed = True
         self.player.end()
         async with self._negotiating:

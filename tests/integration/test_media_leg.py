@@ -51,3 +51,26 @@ async def test_a_leg_closed_while_gathering_candidates_leaves_no_socket_open() -
             assert open_sockets() == before
     finally:
         await browser.close()
+
+
+async def test_a_leg_whose_closing_is_cancelled_still_closes_and_leaves_no_socket_open() -> None:
+    """An owner cancels the task that is closing a leg (a call ending cancels the hand-off task that was closing
+    the agent's leg): the closing goes on, a later close() waits for it, the connection ends closed and nothing it
+    opened stays open. Cancelled at each of the closing's first suspension points in turn."""
+    browser, offer = await browser_offer()
+    try:
+        for steps in range(8):
+            before = open_sockets()
+            leg = AudioLeg(on_audio=lambda _s: None, on_closed=lambda _w: None)
+            await leg.accept(offer)
+            closing = asyncio.ensure_future(leg.close())
+            for _ in range(steps):
+                await asyncio.sleep(0)
+            closing.cancel()
+            await asyncio.gather(closing, return_exceptions=True)
+            async with asyncio.timeout(5):   # aiortc alone: a second close() of a half-closed connection hangs
+                await leg.close()
+            assert leg.pc.connectionState == "closed", steps
+            assert open_sockets() == before, steps
+    finally:
+        await browser.close()
