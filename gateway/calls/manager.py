@@ -175,6 +175,8 @@ class Call:
     async def _run_flow(self) -> str:
         flow = self.flow = self.m.flows.get(self.m.config.flow)
         context = await self.m.conversations.store.context(self.conversation_id)
+        if self.ended.is_set():   # ended meanwhile: end() found no speech to close, so start none (no await below)
+            return "ended"
         interp = Interpreter(flow, context, channel=Channel.VOICE, flows=self.m.flows.snapshot(),
                              conversation_id=self.conversation_id)
         channel = self._voice_channel()
