@@ -12,7 +12,7 @@ import pytest
 from gateway.config import Settings
 from gateway.contact.agents import add_agent
 from tests.support.clients import Agent, Customer
-from tests.support.leaks import (
+from tests.support.leaks import (  # noqa: F401 - autouse: a test leaving tasks, threads, sockets, peers fails
     no_leaked_tasks,
     no_leaked_tasks_in_async_tests,
     no_leaked_threads_or_sockets,
@@ -21,9 +21,6 @@ from tests.support.leaks import (
 from tests.support.servers import Node, RedisServer, start_node
 
 TEST_FLOWS = Path(__file__).resolve().parent / "flows"
-
-#: Every test fails at teardown if it leaves tasks, threads, sockets or peer connections behind (tests/support/leaks.py).
-__all__ = ["no_leaked_tasks", "no_leaked_tasks_in_async_tests", "no_leaked_threads_or_sockets", "track_births"]
 
 PASSWORDS = {"alice": "alice-secret-1", "bob": "bob-secret-22", "carol": "carol-secret-333"}
 
