@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiortc import RTCPeerConnection
+from aiortc import RTCConfiguration, RTCPeerConnection
 
 from media.telephone_event import enable_telephone_events
 from tests.conftest import PASSWORDS
@@ -268,7 +268,7 @@ async def http_junk(session: aiohttp.ClientSession, node: Node, tally: Tally) ->
 
 
 async def aiortc_offer() -> str:
-    pc = RTCPeerConnection()
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     enable_telephone_events(pc)
     pc.addTransceiver("audio", direction="sendrecv")
     await pc.setLocalDescription(await pc.createOffer())

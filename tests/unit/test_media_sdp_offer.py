@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from media.sdp_offer import BadOffer, check_offer
 from media.telephone_event import enable_telephone_events
@@ -11,7 +11,7 @@ from tests.support.junk import CHROMIUM_OFFER, Junk
 
 
 async def aiortc_offer() -> str:
-    pc = RTCPeerConnection()
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     enable_telephone_events(pc)
     pc.addTransceiver("audio")
     await pc.setLocalDescription(await pc.createOffer())
@@ -35,7 +35,7 @@ async def test_an_accepted_offer_is_one_aiortc_answers() -> None:
             refused += 1
             continue
         accepted += 1
-        pc = RTCPeerConnection()
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         enable_telephone_events(pc, lambda digit: None)
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
