@@ -19,7 +19,7 @@ from pathlib import Path
 from aiohttp import web
 
 from gateway import logs
-from gateway.config import ENVIRONMENT, from_sources
+from gateway.config import BY_NAME, SETTINGS, add_flags, flag_values, from_sources
 from gateway.contact.agents import add_agent, load_agents, remove_agent, set_password
 from gateway.contact.routing import parse_skills
 from gateway.data_dir import private_mkdir
@@ -30,11 +30,6 @@ from ivr.model import Flow
 log = logging.getLogger("gateway")
 
 
-def _env_help(name: str) -> str:
-    var, text = ENVIRONMENT[name]
-    return f"{text} [env {var}]"
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contact-gateway", description="Real-time voice and chat contact gateway.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -42,37 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run a gateway node",
                            description="Run a gateway node. With no REDIS_URL an embedded Redis is started "
                                        "in the data directory; several nodes may share one REDIS_URL.")
-    serve.add_argument("--host", help=_env_help("host") + " (default 127.0.0.1)")
-    serve.add_argument("--port", help=_env_help("port") + " (default 8080)")
-    serve.add_argument("--data-dir", dest="data_dir", help=_env_help("data_dir") + " (default ./data)")
-    serve.add_argument("--redis-url", dest="redis_url", help=_env_help("redis_url"))
-    serve.add_argument("--agents-file", dest="agents_file", help=_env_help("agents_file"))
-    serve.add_argument("--secret", help=_env_help("secret"))
-    serve.add_argument("--dispositions", help=_env_help("dispositions"))
-    serve.add_argument("--log-format", dest="log_format", choices=["json", "text"], help=_env_help("log_format"))
-    serve.add_argument("--flows-dir", dest="flows_dir", help=_env_help("flows_dir"))
-    serve.add_argument("--voice-flow", dest="voice_flow", help=_env_help("voice_flow"))
-    serve.add_argument("--chat-flow", dest="chat_flow", help=_env_help("chat_flow"))
-    serve.add_argument("--max-calls", dest="max_calls", help=_env_help("max_calls") + " (default 50)")
-    serve.add_argument("--ice-servers", dest="ice_servers", help=_env_help("ice_servers"))
-    serve.add_argument("--rtc-addresses", dest="rtc_addresses", help=_env_help("rtc_addresses"))
-    serve.add_argument("--vosk-model", dest="vosk_model", help=_env_help("vosk_model"))
-    serve.add_argument("--ring-seconds", dest="ring_seconds", help=_env_help("ring_seconds"))
-    serve.add_argument("--callback-ring-seconds", dest="callback_ring_seconds",
-                       help=_env_help("callback_ring_seconds"))
-    serve.add_argument("--announce-seconds", dest="announce_seconds", help=_env_help("announce_seconds"))
-    serve.add_argument("--wrap-up-seconds", dest="wrap_up_seconds", help=_env_help("wrap_up_seconds"))
-    serve.add_argument("--skill-overflow-seconds", dest="skill_overflow_seconds",
-                       help=_env_help("skill_overflow_seconds"))
-    serve.add_argument("--max-transcripts", dest="max_transcripts", help=_env_help("max_transcripts"))
-    serve.add_argument("--calls-block-chats", dest="calls_block_chats", choices=["true", "false"],
-                       help=_env_help("calls_block_chats"))
-    serve.add_argument("--agent-drop", dest="agent_drop", choices=["requeue", "end"], help=_env_help("agent_drop"))
-    for name in ("site_keys", "webhook_allow", "webhook_secret", "trusted_proxies", "agent_access_minutes",
-                 "limit_calls_per_customer", "limit_calls_per_ip", "limit_messages_per_minute",
-                 "limit_conversations_per_hour", "limit_connections_per_ip", "max_timeline_events",
-                 "retention_days", "rtc_port_range"):
-        serve.add_argument("--" + name.replace("_", "-"), dest=name, help=_env_help(name))
+    add_flags(serve)
 
     flows = sub.add_parser("flows", help="check and try IVR/bot flows (validate DIR, simulate FLOW, schema)",
                            add_help=False)
@@ -103,15 +68,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _serve(settings_flags: dict[str, object]) -> None:
+async def _serve(settings_flags: dict[str, str | None]) -> None:
     from gateway.app import create_app
 
     settings = from_sources(settings_flags, os.environ)
     logs.setup(settings.log_format)
-    for name in ("secret", "webhook_secret", "site_keys"):
-        if settings_flags.get(name) is not None:
+    for each in SETTINGS:
+        if each.secret and settings_flags.get(each.name) is not None:
             log.warning("--%s on the command line is visible to every local user (ps, /proc); prefer the "
-                        "environment variable %s", name.replace("_", "-"), ENVIRONMENT[name][0])
+                        "environment variable %s", each.flag[2:], each.env)
     app = create_app(settings)
     runner = web.AppRunner(app, shutdown_timeout=5, access_log=None)
     await runner.setup()
@@ -145,7 +110,8 @@ def _speech_check() -> Callable[[Flow], list[FlowError]] | None:
 def _agents_file(arg: str | None) -> Path:
     if arg:
         return Path(arg)
-    return Path(os.environ.get("CG_AGENTS_FILE") or Path(os.environ.get("CG_DATA_DIR", "data")) / "agents.toml")
+    return from_sources({}, {name: os.environ[name] for name in (BY_NAME["agents_file"].env, BY_NAME["data_dir"].env)
+                             if name in os.environ}).agents_path
 
 
 def _read_password(agent_id: str, from_stdin: bool) -> str | None:
@@ -176,8 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "serve":
-            flags = {k: getattr(args, k) for k in ENVIRONMENT}
-            asyncio.run(_serve(flags))
+            asyncio.run(_serve(flag_values(args)))
         elif args.agents_command in ("add", "passwd"):
             password = _read_password(args.agent_id, args.password_stdin)
             if password is None:

@@ -54,11 +54,13 @@ class CallLimited(Exception):
 
 @dataclass(frozen=True, slots=True)
 class LimitConfig:
-    messages_per_minute: int = 30
-    conversations_per_hour: int = 20
-    calls_per_customer: int = 1
-    calls_per_ip: int = 5
-    connections_per_ip: int = 50
+    """The limits of gateway/config.py's ``limit_*`` settings (their defaults are declared there)."""
+
+    messages_per_minute: int
+    conversations_per_hour: int
+    calls_per_customer: int
+    calls_per_ip: int
+    connections_per_ip: int
     trusted_proxies: tuple[Network, ...] = ()
 
     @classmethod
