@@ -1,18 +1,22 @@
-# Sourced by bin/gateway, bin/test and bin/bench: make .venv and install the project into it.
-# Usage: ensure_venv EXTRAS   (e.g. "" or "test")
+# Sourced by bin/gateway, bin/test and bin/bench: make the virtualenv and install the project into it.
+# Usage: ensure_venv EXTRAS   (e.g. "" or "test"); afterwards $VENV names the virtualenv's directory.
+# PYTHON unset: python3 into .venv. PYTHON set (PYTHON=python3.13 ./bin/test): that interpreter into
+# .venv-X.Y, named after its version, so trying another Python never replaces the default .venv.
 ensure_venv() {
-  local extras="$1" py="${PYTHON:-python3}" spec="." stamp
-  if ! "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-    echo "contact-gateway needs Python 3.11 or newer (set PYTHON=/path/to/python3.11)" >&2
+  local extras="$1" py="${PYTHON:-python3}" spec="." stamp version
+  if ! version="$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2]); sys.exit(sys.version_info < (3, 11))' 2>/dev/null)"; then
+    echo "contact-gateway needs Python 3.11 or newer; 3.11, 3.12 and 3.13 are tested (set PYTHON=/path/to/python3.11)" >&2
     return 1
   fi
+  VENV=.venv
+  [ -n "${PYTHON:-}" ] && VENV=".venv-$version"
   [ -n "$extras" ] && spec=".[$extras]"
-  [ -x .venv/bin/python ] || "$py" -m venv .venv
+  [ -x "$VENV/bin/python" ] || "$py" -m venv "$VENV"
   stamp="$(cat pyproject.toml | sha256sum | cut -c1-16)-$extras"
-  if [ "$(cat .venv/.installed 2>/dev/null)" != "$stamp" ]; then
-    echo "installing contact-gateway$([ -n "$extras" ] && echo " with [$extras]") into .venv ..." >&2
-    .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >&2
-    .venv/bin/python -m pip install -q --disable-pip-version-check -e "$spec" >&2
-    echo "$stamp" > .venv/.installed
+  if [ "$(cat "$VENV/.installed" 2>/dev/null)" != "$stamp" ]; then
+    echo "installing contact-gateway$([ -n "$extras" ] && echo " with [$extras]") into $VENV (Python $version) ..." >&2
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >&2
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$spec" >&2
+    echo "$stamp" > "$VENV/.installed"
   fi
 }
