@@ -203,12 +203,12 @@ async def run_phase(args: argparse.Namespace, redis_url: str, flags: list[str], 
     (tmp / "agents.toml").write_text("".join(
         render_agent(Agent(a, a, cheap, capacity=args.capacity)) for a in agents))
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--redis-url", redis_url,
-         "--agents-file", str(tmp / "agents.toml"), "--secret", SECRET, "--log-format", "text",
-         "--data-dir", str(tmp / "data"), "--trusted-proxies", "127.0.0.1/32", *flags],
-        stdout=subprocess.DEVNULL, stderr=open(tmp / "gateway.log", "wb"),
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    with open(tmp / "gateway.log", "wb") as log:   # the gateway has its own copy of the descriptor
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--redis-url", redis_url,
+             "--agents-file", str(tmp / "agents.toml"), "--secret", SECRET, "--log-format", "text",
+             "--data-dir", str(tmp / "data"), "--trusted-proxies", "127.0.0.1/32", *flags],
+            stdout=subprocess.DEVNULL, stderr=log, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     base = f"http://127.0.0.1:{port}"
     result: dict[str, Any] = {}
     try:

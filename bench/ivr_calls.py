@@ -140,11 +140,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     redis = RedisServer()
     redis.start()
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--redis-url", redis.url,
-         "--flows-dir", str(FLOWS), "--data-dir", str(tmp / "data"), "--log-format", "text",
-         "--max-calls", "500", "--rtc-addresses", "127.0.0.1"],
-        stdout=subprocess.DEVNULL, stderr=open(tmp / "gateway.log", "wb"), env=dict(os.environ))
+    with open(tmp / "gateway.log", "wb") as log:   # the gateway has its own copy of the descriptor
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--redis-url", redis.url,
+             "--flows-dir", str(FLOWS), "--data-dir", str(tmp / "data"), "--log-format", "text",
+             "--max-calls", "500", "--rtc-addresses", "127.0.0.1"],
+            stdout=subprocess.DEVNULL, stderr=log, env=dict(os.environ))
     base = f"http://127.0.0.1:{port}"
     out: dict[str, Any] = {"steps": []}
     try:

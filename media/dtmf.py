@@ -153,7 +153,7 @@ class GoertzelDetector:
         else:
             energies = (np.einsum("ij,ij->i", blocks, blocks) / self.block_size).tolist()
         # Eight numbers per block: plain Python beats numpy's per-call overhead here.
-        return [self._decide(p, e) for p, e in zip(power.tolist(), energies)]
+        return [self._decide(p, e) for p, e in zip(power.tolist(), energies, strict=True)]
 
     def _decide(self, p: list[float], energy: float) -> str | None:
         rows, cols = p[:4], p[4:]

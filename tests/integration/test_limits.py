@@ -202,7 +202,7 @@ async def test_messages_per_address_across_customers(settings: Settings) -> None
         results: list[str] = []
         for c in crowd:    # 2 each is within the customer's limit; the address may send 10 x 2
             await c.hello()
-            for n in range(2):
+            for _ in range(2):
                 client_id = f"{len(results)}"
                 await c.send({"type": "message", "client_id": client_id, "text": "hi"})
                 got = await c.expect(("ack", "error"), partial(answers_to, client_id))

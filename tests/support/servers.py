@@ -111,11 +111,10 @@ class GatewayProcess:
         import aiohttp
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        logf = open(self.log, "ab")
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "gateway", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
-            *self.extra, stdout=logf, stderr=logf, env=self.env)
-        logf.close()
+        with open(self.log, "ab") as logf:   # the child has its own copy of the descriptor
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "gateway", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
+                *self.extra, stdout=logf, stderr=logf, env=self.env)
         deadline = time.monotonic() + 20
         async with aiohttp.ClientSession() as session:
             while True:

@@ -135,9 +135,9 @@ async def test_concurrent_different_prompts_are_serialised_safely() -> None:
     alone = [await synth.synthesize(t) for t in texts]
     # espeak-ng carries a little state (pitch flutter) from one utterance to the next, so the
     # same text differs by a few samples between calls; interleaved calls would differ wildly.
-    for a, b in zip(together, alone):
+    for a, b in zip(together, alone, strict=True):
         assert a.duration == pytest.approx(b.duration, abs=0.005)
-    for a, b in zip(together, alone):
+    for a, b in zip(together, alone, strict=True):
         ea, eb = envelope(a), envelope(b)
         n = min(len(ea), len(eb))
         assert np.corrcoef(ea[:n], eb[:n])[0, 1] > 0.95
