@@ -360,6 +360,7 @@ class Settings:
     key_prefix: str = "cg"
     customer_token_days: float = 90.0
     agent_token_hours: float = 12.0
+    callback_recovery_seconds: float | None = 5.0   # see Callbacks; None: tests that watch a callback queue
     node_id: str = field(default_factory=_node_id)
 
     @property

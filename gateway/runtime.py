@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import aiohttp
 import redis.asyncio as aioredis
-from aiohttp import web
 
 from gateway.calls.agent_calls import AgentCalls
 from gateway.calls.commands import CallCommands
 from gateway.calls.manager import CallConfig, CallManager
 from gateway.calls.transcripts import Transcripts
 from gateway.config import Settings
-from gateway.contact.agents import AgentDirectory, ensure_demo_agents, load_agents
+from gateway.contact.agents import ensure_demo_agents, load_agents
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.conversations import Conversations
 from gateway.contact.limits import LimitConfig, Limits
@@ -41,7 +38,7 @@ from gateway.store.store import Keys, Store
 from gateway.tasks import cancel_and_wait
 from gateway.wire.agents_watch import AgentsWatcher
 from gateway.wire.login_limits import LoginLimits
-from gateway.wire.services import SERVICES, SOCKETS, Services
+from gateway.wire.services import Services
 from gateway.wire.sessions import LoginSessions
 from gateway.wire.signing_secret import signing_secrets
 from gateway.wire.site_tokens import SiteKeys
@@ -160,7 +157,8 @@ async def start(settings: Settings) -> Services:
                         calls_block_chats=settings.calls_block_chats)
         presence = Presence(store, router)
         conversations = Conversations(store, router, settings.dispositions)
-        callbacks = conversations.callbacks = Callbacks(store, router, ring_seconds=settings.callback_ring_seconds)
+        callbacks = conversations.callbacks = Callbacks(store, router, ring_seconds=settings.callback_ring_seconds,
+                                                            recovery_seconds=settings.callback_recovery_seconds)
         router.on_assigned.append(callbacks.assigned)
         http = webhook_session(allow=settings.webhook_allow, secret=settings.webhook_secret)
 

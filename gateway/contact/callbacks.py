@@ -56,11 +56,14 @@ BATCH = 100
 
 class Callbacks:
     def __init__(self, store: Store, router: Router, *, ring_seconds: float = 60.0,
-                 clock: Callable[[], int] = now_ms) -> None:
+                 clock: Callable[[], int] = now_ms, recovery_seconds: float | None = RECOVERY_SECONDS) -> None:
+        """``recovery_seconds``: how often a sweep also offers queued callbacks an agent already holds
+        (None: only when asked, ``sweep(recover=True)``; tests that watch a callback wait in the queue)."""
         self.store = store
         self.router = router
         self.ring_ms = int(ring_seconds * 1000)
         self.clock = clock
+        self.recovery_seconds = recovery_seconds
         self.db = CallbackStore(store)
         self._kick = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -159,10 +162,10 @@ class Callbacks:
 
     # ---------------------------------------------------------------- delivery
 
-    async def sweep(self) -> None:
+    async def sweep(self, *, recover: bool = False) -> None:
         """One pass: due callbacks into the queue, expired ones closed, unanswered ringing counted, and (every
-        few seconds) any queued callback whose conversation an agent already has (a node stopped before
-        starting the attempt) offered."""
+        ``recovery_seconds``, or now with ``recover``) any queued callback whose conversation an agent already
+        has (a node stopped before starting the attempt) offered."""
         now = self.clock()
         due = await self.db.due(now, BATCH)
         for cb_id, cid in zip(due, await self.db.conversations_of(due), strict=True):
@@ -178,8 +181,8 @@ class Callbacks:
                 await self.db.stop_ring_timer(cb_id)  # the agent dials the number and says how it went
             else:
                 await self.finish(cb_id, "no_answer", "retry", only="ringing")
-        if time.monotonic() >= self._next_recovery:
-            self._next_recovery = time.monotonic() + RECOVERY_SECONDS
+        if recover or (self.recovery_seconds is not None and time.monotonic() >= self._next_recovery):
+            self._next_recovery = time.monotonic() + (self.recovery_seconds or 0.0)
             await self._recover()
 
     async def _recover(self) -> None:

@@ -347,26 +347,39 @@ async def test_callbacks_pending_across_a_restart_are_delivered_exactly_once(set
             await bounded(node.stop(), "stopping a node")
 
 
+@pytest.fixture
+async def unrecovered_node(settings: Settings) -> AsyncIterator[Node]:
+    """A callbacks node whose sweeps offer queued callbacks an agent holds only when the test asks (its own
+    loop would, every few seconds, whenever a slow run let that much time pass)."""
+    started = await start_node(replace(callback_settings(settings), callback_recovery_seconds=None))
+    yield started
+    await bounded(started.stop(), "stopping the node")
+
+
 async def test_a_callback_whose_assigning_node_stopped_before_ringing_is_still_offered(
-        cb_clients: Clients, cb_node: Node) -> None:
-    services = cb_node.services
+        unrecovered_node: Node) -> None:
+    node = unrecovered_node
+    services = node.services
     services.router.on_assigned.clear()       # this node assigns but never starts the attempt, like one that died
-    alice = cb_clients.agent("alice")
-    await alice.hello()
-    customer = cb_clients.customer()
-    await customer.hello()
-    cid = await open_conversation(cb_node, customer)
-    cb_id = await services.callbacks.request(cid, queue="support", due=None, label="Call me back")
-    assert (await alice.assigned())["id"] == cid
-    assert (await services.callbacks.get(cb_id))["state"] == "queued"        # type: ignore[index]
-    services.callbacks._next_recovery = 0.0   # the periodic check (every few seconds) runs in this pass
-    await services.callbacks.sweep()
-    attempt = await customer.event("callback", lambda e: e["action"] == "attempt")
-    assert attempt["agent_name"] == "Alice Smith"
-    await services.callbacks.sweep()
-    services.callbacks._next_recovery = 0.0
-    await services.callbacks.sweep()
-    assert await callback_actions(cb_node, cid) == ["requested", "queued", "attempt"]
+    clients = Clients(node.url)
+    try:
+        alice = clients.agent("alice")
+        await alice.hello()
+        customer = clients.customer()
+        await customer.hello()
+        cid = await open_conversation(node, customer)
+        cb_id = await services.callbacks.request(cid, queue="support", due=None, label="Call me back")
+        assert (await alice.assigned())["id"] == cid
+        await services.callbacks.sweep()
+        assert (await services.callbacks.get(cb_id))["state"] == "queued"        # type: ignore[index]
+        await services.callbacks.sweep(recover=True)    # the periodic check
+        attempt = await customer.event("callback", lambda e: e["action"] == "attempt")
+        assert attempt["agent_name"] == "Alice Smith"
+        await services.callbacks.sweep()
+        await services.callbacks.sweep(recover=True)
+        assert await callback_actions(node, cid) == ["requested", "queued", "attempt"]
+    finally:
+        await bounded(clients.close(), "closing the clients")
 
 
 async def test_supervisors_list_the_open_callbacks(cb_clients: Clients, cb_node: Node) -> None:
@@ -414,8 +427,7 @@ async def test_ending_a_callback_leaves_a_chat_where_it_was(clients: Clients, no
     cb_id = await services.callbacks.request(queued_cid, queue="support", due=None, label="Call me back")
 
     async def rings() -> bool:       # queued by a sweep, then offered to alice by the periodic recovery check
-        services.callbacks._next_recovery = 0.0
-        await services.callbacks.sweep()
+        await services.callbacks.sweep(recover=True)
         return await _state_is(services, queued_cid, "ringing")
     await until(rings)
     await waiting.event("callback", lambda e: e["action"] == "attempt" and e["callback_id"] == cb_id)
