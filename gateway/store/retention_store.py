@@ -78,7 +78,7 @@ class RetentionStore:
             for cid in ids:
                 pipe.hmget(k.conv(cid), "state", "updated_at")
             rows = await pipe.execute() if ids else []
-            closed = {cid: int(_s(at)) for cid, (state, at) in zip(ids, rows)
+            closed = {cid: int(_s(at)) for cid, (state, at) in zip(ids, rows, strict=True)
                       if state is not None and _s(state) == ConversationState.CLOSED and at is not None}
             if closed:
                 await redis.zadd(k.closed_index, closed, nx=True)   # type: ignore[arg-type]
