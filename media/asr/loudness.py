@@ -74,7 +74,7 @@ def loud_frames(pcm: bytes, n_frames: int) -> npt.NDArray[np.bool_]:
     out = np.zeros(n_frames, dtype=bool)
     if len(levels) == 0:
         return out
-    peak = float(levels.max())
+    peak = float(np.max(levels))
     threshold = max(min(noise_floor(levels) + LOUD_ABOVE_FLOOR_DB, peak - LOUD_PEAK_MARGIN_DB),
                     peak - LOUD_FRAME_RANGE_DB, LOUD_FRAME_FLOOR_DBFS)
     out[:len(levels)] = levels > threshold
