@@ -45,10 +45,6 @@ class Setting:
     def flag(self) -> str:
         return "--" + self.name.replace("_", "-")
 
-    @property
-    def label(self) -> str:
-        return self.name.replace("_", " ")
-
 
 def setting(default: T, *, env: str, help: str, parse: Parse | None = None, shown: str | None = None,
             choices: tuple[str, ...] = (), secret: bool = False,
