@@ -25,6 +25,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from bench.chat_load import pct
+from gateway.config import Settings
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.conversations import new_conversation_id
 from gateway.contact.routing import Router, now_ms
@@ -47,7 +48,7 @@ async def run_size(url: str, size: int, passes: int) -> dict[str, Any]:
     store = Store(redis, Keys("bench"))
     router = Router(store)
     clock_ms = [now_ms()]
-    callbacks = Callbacks(store, router, clock=lambda: clock_ms[0])
+    callbacks = Callbacks(store, router, ring_seconds=Settings().callback_ring_seconds, clock=lambda: clock_ms[0])
     empty = await sweep_times(callbacks, passes)
     due = datetime.now(UTC) + timedelta(hours=1)
     t0 = time.perf_counter()

@@ -55,7 +55,7 @@ BATCH = 100
 
 
 class Callbacks:
-    def __init__(self, store: Store, router: Router, *, ring_seconds: float = 60.0,
+    def __init__(self, store: Store, router: Router, *, ring_seconds: float,
                  clock: Callable[[], int] = now_ms, recovery_seconds: float | None = RECOVERY_SECONDS) -> None:
         """``recovery_seconds``: how often a sweep also offers queued callbacks an agent already holds
         (None: only when asked, ``sweep(recover=True)``; tests that watch a callback wait in the queue)."""
