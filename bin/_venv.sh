@@ -4,6 +4,10 @@
 # .venv-X.Y, named after its version, so trying another Python never replaces the default .venv.
 ensure_venv() {
   local extras="$1" py="${PYTHON:-python3}" spec="." stamp version
+  if ! "$py" -c '' 2>/dev/null; then
+    echo "cannot run Python '$py' (PYTHON=${PYTHON:-unset}); set PYTHON to an interpreter's name or path" >&2
+    return 1
+  fi
   if ! version="$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2]); sys.exit(sys.version_info < (3, 11))' 2>/dev/null)"; then
     echo "contact-gateway needs Python 3.11 or newer; 3.11, 3.12 and 3.13 are tested (set PYTHON=/path/to/python3.11)" >&2
     return 1
