@@ -1,0 +1,184 @@
+"""A call's way to an agent, as a named state machine: waiting, ringing, connecting, connected, held, consulting.
+
+A :class:`Handoff` lives from the moment the flow queues a call until the call
+ends. Its :class:`HandoffState` is the one place that says where it stands; the
+code that rings, answers, holds, consults, transfers or loses an agent moves it
+with :meth:`Handoff.to` and one :class:`HandoffEvent`, and checks it (with the
+questions on the state, e.g. :attr:`HandoffState.bridged`) instead of reading
+which fields happen to be set. A transition the table does not list raises
+:class:`IllegalTransition`: a bug, never a way to say no to a desk (the
+commands check the state first and answer with a :class:`~gateway.errors.Conflict`).
+
+The life of a hand-off, in short (:data:`TRANSITIONS` is the whole table)::
+
+    WAITING -> RINGING -> CONNECTING -> CONNECTED <-> HELD      ring, answer, connect, hold / resume
+    RINGING -> WAITING                                          miss: no answer, declined, desk gone
+    CONNECTED or HELD -> CONSULT_RINGING -> CONSULT_CONNECTING -> CONSULTING -> CONNECTED
+                                                                consult ... complete (or consult_end)
+    CONNECTED, HELD, CONSULT_* -> WAITING                       lose (agent leg gone), transfer
+    CONNECTING -> WAITING or RINGING                            lose; answer_failed
+    any -> ENDED                                                end
+
+The timers (ring-no-answer, the agent's leg coming up) and the media stay in
+:mod:`gateway.calls.agent_calls` and :mod:`gateway.calls.consults`; this module
+only decides whether a step is allowed and where it leads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gateway.calls.manager import Call
+    from gateway.calls.transcripts import CallTranscript
+    from media.bridge import Bridge, Mix
+    from media.leg import AudioLeg
+    from media.recorder import StereoRecorder
+
+
+class HandoffState(StrEnum):
+    WAITING = "waiting"                        # in the queue, nobody rings (music on hold, announcements)
+    RINGING = "ringing"                        # the assigned agent's desk rings
+    CONNECTING = "connecting"                  # the agent answered; their leg is coming up
+    CONNECTED = "connected"                    # caller and agent bridged
+    HELD = "held"                              # bridged, the caller hears music
+    CONSULT_RINGING = "consult_ringing"        # the caller holds while a colleague's desk rings
+    CONSULT_CONNECTING = "consult_connecting"  # the colleague answered; their leg is coming up
+    CONSULTING = "consulting"                  # the two agents talk, the caller holds
+    ENDED = "ended"
+
+    @property
+    def has_agent(self) -> bool:
+        """An agent is assigned to the call (ringing for them or on it)."""
+        return self not in (HandoffState.WAITING, HandoffState.ENDED)
+
+    @property
+    def answered(self) -> bool:
+        """The agent's leg exists (coming up or bridged)."""
+        return self.has_agent and self is not HandoffState.RINGING
+
+    @property
+    def bridged(self) -> bool:
+        """Caller and agent are bridged (held or consulting included)."""
+        return self.answered and self is not HandoffState.CONNECTING
+
+    @property
+    def consulting(self) -> bool:
+        """A warm transfer is going on (gateway/calls/consults.py)."""
+        return self in (HandoffState.CONSULT_RINGING, HandoffState.CONSULT_CONNECTING, HandoffState.CONSULTING)
+
+
+class HandoffEvent(StrEnum):
+    RING = "ring"                              # routing assigned an agent
+    MISS = "miss"                              # no answer, declined, the desk went away
+    ANSWER = "answer"                          # the agent's offer claimed the call
+    ANSWER_FAILED = "answer_failed"            # that offer could not be answered
+    CONNECT = "connect"                        # the agent's leg is up: bridge
+    HOLD = "hold"
+    RESUME = "resume"
+    CONSULT = "consult"                        # the agent rings a colleague
+    CONSULT_ANSWER = "consult_answer"
+    CONSULT_ANSWER_FAILED = "consult_answer_failed"
+    CONSULT_CONNECT = "consult_connect"
+    CONSULT_END = "consult_end"                # cancelled, declined, not answered, the colleague's leg lost
+    COMPLETE = "complete"                      # the colleague takes the call over
+    TRANSFER = "transfer"                      # blind transfer: back to waiting (for an agent or a queue)
+    LOSE = "lose"                              # the agent's leg failed or closed: back to waiting
+    END = "end"                                # the call ended
+
+
+S = HandoffState
+E = HandoffEvent
+_BRIDGED = (S.CONNECTED, S.HELD, S.CONSULT_RINGING, S.CONSULT_CONNECTING, S.CONSULTING)
+
+#: (from, event) -> to. Everything not listed is illegal.
+TRANSITIONS: Mapping[tuple[HandoffState, HandoffEvent], HandoffState] = {
+    (S.WAITING, E.RING): S.RINGING,
+    (S.RINGING, E.MISS): S.WAITING,
+    (S.RINGING, E.ANSWER): S.CONNECTING,
+    (S.CONNECTING, E.ANSWER_FAILED): S.RINGING,
+    (S.CONNECTING, E.CONNECT): S.CONNECTED,
+    (S.CONNECTED, E.HOLD): S.HELD,
+    (S.HELD, E.RESUME): S.CONNECTED,
+    (S.CONNECTED, E.CONSULT): S.CONSULT_RINGING,
+    (S.HELD, E.CONSULT): S.CONSULT_RINGING,
+    (S.CONSULT_RINGING, E.CONSULT_ANSWER): S.CONSULT_CONNECTING,
+    (S.CONSULT_CONNECTING, E.CONSULT_ANSWER_FAILED): S.CONSULT_RINGING,
+    (S.CONSULT_CONNECTING, E.CONSULT_CONNECT): S.CONSULTING,
+    (S.CONSULT_RINGING, E.CONSULT_END): S.CONNECTED,
+    (S.CONSULT_CONNECTING, E.CONSULT_END): S.CONNECTED,
+    (S.CONSULTING, E.CONSULT_END): S.CONNECTED,
+    (S.CONSULTING, E.COMPLETE): S.CONNECTED,
+    **{(state, E.TRANSFER): S.WAITING for state in _BRIDGED},
+    **{(state, E.LOSE): S.WAITING for state in (S.CONNECTING, *_BRIDGED)},
+    **{(state, E.END): S.ENDED for state in HandoffState if state is not S.ENDED},
+}
+
+
+class IllegalTransition(Exception):
+    """A hand-off was asked to take a step its state does not allow (a bug: callers check the state first)."""
+
+    def __init__(self, state: HandoffState, event: HandoffEvent) -> None:
+        super().__init__(f"hand-off cannot {event} while {state}")
+        self.state = state
+        self.event = event
+
+
+def transition(state: HandoffState, event: HandoffEvent) -> HandoffState:
+    """Where ``event`` takes a hand-off in ``state``; IllegalTransition when the table has no such step."""
+    try:
+        return TRANSITIONS[state, event]
+    except KeyError:
+        raise IllegalTransition(state, event) from None
+
+
+@dataclass
+class Consult:
+    """A warm transfer in progress: the colleague being consulted (gateway/calls/consults.py)."""
+
+    agent_id: str
+    agent_name: str
+    leg: AudioLeg | None = None
+    ring: asyncio.Task[None] | None = None
+
+
+@dataclass
+class Monitor:
+    """A supervisor listening to a connected call, silently or whispering to the agent."""
+
+    agent_id: str
+    leg: AudioLeg
+    mode: str   # "listen" or "whisper"
+
+
+@dataclass
+class Handoff:
+    """One queued call's way to an agent (lives from 'queued' to the end of the call)."""
+
+    call: Call
+    queued_ms: int
+    state: HandoffState = HandoffState.WAITING
+    agent_id: str = ""
+    agent_name: str = ""
+    ring: asyncio.Task[None] | None = None
+    leg: AudioLeg | None = None
+    bridge: Bridge | None = None
+    answered_ms: int = 0
+    recorder: StereoRecorder | None = None
+    answers: int = 0   # agents who answered so far (a re-queued call is answered again)
+    announced: list[str] = field(default_factory=list)   # position / wait announcements played
+    monitors: dict[str, Monitor] = field(default_factory=dict)   # supervisor id -> their leg
+    consult: Consult | None = None       # a warm transfer in progress
+    consult_mix: Mix | None = None       # what the consulted agent hears (the first agent)
+    transcript: CallTranscript | None = None
+    history: list[tuple[HandoffEvent, HandoffState]] = field(default_factory=list)
+
+    def to(self, event: HandoffEvent) -> HandoffState:
+        """Take the step (IllegalTransition if the state does not allow it); returns the new state."""
+        self.state = transition(self.state, event)
+        self.history.append((event, self.state))
+        return self.state
