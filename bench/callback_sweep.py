@@ -48,7 +48,8 @@ async def run_size(url: str, size: int, passes: int) -> dict[str, Any]:
     store = Store(redis, Keys("bench"))
     router = Router(store)
     clock_ms = [now_ms()]
-    callbacks = Callbacks(store, router, ring_seconds=Settings().callback_ring_seconds, clock=lambda: clock_ms[0])
+    callbacks = Callbacks(store, router.queue, wake_router=router.kick, ring_seconds=Settings().callback_ring_seconds,
+                          clock=lambda: clock_ms[0])
     empty = await sweep_times(callbacks, passes)
     due = datetime.now(UTC) + timedelta(hours=1)
     t0 = time.perf_counter()

@@ -7,14 +7,18 @@ The result, :class:`~gateway.wire.services.Services`, lives in the aiohttp app u
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import redis.asyncio as aioredis
 
 from gateway.calls.agent_calls import AgentCalls
+from gateway.calls.anchors import CallAnchors
 from gateway.calls.commands import CallCommands
-from gateway.calls.manager import CallConfig, CallManager
+from gateway.calls.legs import AgentLegs
+from gateway.calls.manager import CallConfig, CallManager, LiveCalls
 from gateway.calls.transcripts import Transcripts
 from gateway.config import Settings
 from gateway.contact.agents import ensure_demo_agents, load_agents
@@ -52,6 +56,7 @@ from media.aiortc_patches import (
 )
 from media.asr import AsrError
 from media.errors import UnsupportedAiortcVersion
+from media.opus import OpusPrompts
 from media.tts import Synthesizer
 
 log = logging.getLogger(__name__)
@@ -101,6 +106,8 @@ def _rtc_port_range(settings: Settings) -> None:
 
 
 async def start(settings: Settings) -> Services:
+    """Build the node's services in dependency order and start them; every service started is stopped by
+    :func:`stop` in reverse order, and at once if a later one fails to start."""
     if settings.rtc_addresses:
         restrict_host_addresses(settings.rtc_addresses)
     _rtc_port_range(settings)
@@ -123,17 +130,36 @@ async def start(settings: Settings) -> Services:
     if password is not None:
         log.warning("created %s with agent 'demo', password '%s' (change it: contact-gateway agents add)",
                     directory_path, password)
+    stack = contextlib.AsyncExitStack()
+    try:
+        services = await _build(settings, directory_path, stack)
+    except BaseException:
+        await stack.aclose()
+        raise
+    log.info("gateway services started with %d agents", len(services.directory), extra={"node": settings.node_id})
+    return services
+
+
+def _on_stop(stack: contextlib.AsyncExitStack, step: Callable[[], Awaitable[object]]) -> None:
+    """Run ``step`` when the node stops; one that fails (Redis gone) is logged and does not stop the rest."""
+    async def quietly() -> None:
+        try:
+            await step()
+        except (aioredis.RedisError, OSError) as exc:
+            log.warning("shutdown step %s failed: %s", getattr(step, "__qualname__", step), exc)
+    stack.push_async_callback(quietly)
+
+
+async def _build(settings: Settings, directory_path: Path, stack: contextlib.AsyncExitStack) -> Services:
+    """Each service is built after what it uses; each one started has its stop pushed on ``stack`` right away."""
     directory = load_agents(directory_path)
     # Loads the speech models the flows use (once per process), so the first caller does not wait for them.
     try:
         speech = SpeechRecognition.configure(settings.vosk_model, settings.data_dir)
     except AsrError as exc:
         raise ConfigError(exc.message, field="vosk_model") from None
-    try:
-        flows = await asyncio.to_thread(FlowRegistry, settings.flows_dir or shipped_flows_dir(), check=speech.check)
-    except BaseException:
-        await asyncio.to_thread(speech.close)
-        raise
+    stack.push_async_callback(asyncio.to_thread, speech.close)   # last: after the calls, no listener uses it
+    flows = await asyncio.to_thread(FlowRegistry, settings.flows_dir or shipped_flows_dir(), check=speech.check)
     for error in flows.errors:
         log.error("flow error: %s", error)
     log.info("flows loaded: %s", ", ".join(flows.names()) or "none")
@@ -142,77 +168,88 @@ async def start(settings: Settings) -> Services:
     url = settings.redis_url
     if not url:
         embedded = EmbeddedRedis(settings.data_dir)
+        _on_stop(stack, embedded.stop)
         url = await embedded.start()
     # A bounded pool that makes callers wait for a free connection instead of failing under load.
     pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=REDIS_POOL_SIZE, timeout=10,
                                                     health_check_interval=30)
     redis = aioredis.Redis.from_pool(pool)   # closing the client closes the pool and its connections
-    try:
-        await redis.ping()
-        keys = Keys(settings.key_prefix)
-        store = Store(redis, keys, max_timeline_events=settings.max_timeline_events)
-        bus = Bus(redis)
-        await bus.start(always=keys.agent_channel("__node__"))
-        router = Router(store, overflow_seconds=settings.skill_overflow_seconds or None,
-                        calls_block_chats=settings.calls_block_chats)
-        presence = Presence(store, router)
-        conversations = Conversations(store, router, settings.dispositions)
-        callbacks = conversations.callbacks = Callbacks(store, router, ring_seconds=settings.callback_ring_seconds,
-                                                            recovery_seconds=settings.callback_recovery_seconds)
-        router.on_assigned.append(callbacks.assigned)
-        http = webhook_session(allow=settings.webhook_allow, secret=settings.webhook_secret)
+    keys = Keys(settings.key_prefix)
+    store = Store(redis, keys, max_timeline_events=settings.max_timeline_events)
+    _on_stop(stack, store.aclose)
+    await store.ping()
+    bus = Bus(redis)
+    await bus.start(always=keys.agent_channel("__node__"))
+    _on_stop(stack, bus.stop)
 
-        async def publish_call(cid: str, message: CallUpdate) -> None:
-            await bus.publish(keys.conv_channel(cid), message)
+    # contact: routing wakes up for callbacks that come due, and offers them when it assigns their conversation
+    routing_wake = asyncio.Event()
+    callbacks = Callbacks(store, wake_router=routing_wake.set, ring_seconds=settings.callback_ring_seconds,
+                          recovery_seconds=settings.callback_recovery_seconds)
+    router = Router(store, overflow_seconds=settings.skill_overflow_seconds or None,
+                    calls_block_chats=settings.calls_block_chats, on_assigned=[callbacks.assigned], wake=routing_wake)
+    presence = Presence(store, router)
+    conversations = Conversations(store, router, settings.dispositions, callbacks=callbacks,
+                                  bot_first=bool(settings.chat_flow))
+    queue_board = QueueBoard(bus, conversations, keys.queue_channel)
+    for service in (queue_board, router, callbacks, presence):
+        await service.start()
+        _on_stop(stack, service.stop)
 
-        limits = Limits(store, LimitConfig.from_settings(settings))
-        calls = CallManager(
-            CallConfig(ice_servers=list(settings.ice_servers), max_calls=settings.max_calls, flow=settings.voice_flow),
-            conversations, flows, Synthesizer(cache_dir=settings.data_dir / "tts-cache"), http, publish_call,
-            speech, limits=limits)
-        agent_calls = AgentCalls(calls, presence, bus, keys, ring_seconds=settings.ring_seconds,
-                                 agent_drop=settings.agent_drop, recordings=settings.data_dir / "recordings",
-                                 waits=WaitEstimates(store), announce_seconds=settings.announce_seconds,
-                                 wrap_up_seconds=settings.wrap_up_seconds)
-        calls.agents = agent_calls
-        agent_calls.transcripts = Transcripts(speech.pool, settings.max_transcripts)
-        call_commands = agent_calls.anchor = CallCommands(agent_calls, bus, store, keys, directory, settings.node_id)
-        await call_commands.start()
-        sessions = LoginSessions(store, bus, lifetime_seconds=settings.agent_token_hours * 3600)
-        services = Services(
-            settings=settings, keys=keys, store=store, bus=bus, router=router,
-            presence=presence, conversations=conversations,
-            signer=TokenSigner(await _shared_secret(store, settings, embedded=embedded is not None)),
-            directory=directory, queue_board=QueueBoard(bus, conversations, keys.queue_channel),
-            flows=flows, calls=calls, speech=speech, agent_calls=agent_calls, call_commands=call_commands, callbacks=callbacks, http=http,
-            embedded=embedded, site_keys=SiteKeys(settings.site_keys),
-            limits=limits,
-            sessions=sessions,
-            login_limits=LoginLimits(store, limits.config.trusted_proxies),   # parsed once
-            agents_watch=AgentsWatcher(directory_path, directory, sessions),
-            retention=Retention(store, retention_days=settings.retention_days,
-                                recordings=settings.data_dir / "recordings"),
-            bots=ChatBots(settings.chat_flow, flows, conversations, bus, keys, http))
-        if settings.chat_flow:
-            if not services.bots.enabled:
-                raise ConfigError(f"chat flow '{settings.chat_flow}' is not among the loaded flows "
-                                  f"({', '.join(flows.names()) or 'none'})", field="chat_flow")
-            conversations.on_opened_for_bot = services.bots.start
-        services.extra["flow_reloader"] = asyncio.create_task(_reload_flows(flows), name="flow-reloader")
-        await services.queue_board.start()
-        await router.start()
-        await callbacks.start()
-        await presence.start()
-        await services.limits.start()
-        await services.retention.start()
-        await services.agents_watch.start()
-    except BaseException:
-        await redis.aclose()
-        if embedded is not None:
-            await embedded.stop()
-        await asyncio.to_thread(speech.close)
-        raise
-    log.info("gateway services started with %d agents", len(directory), extra={"node": settings.node_id})
+    # flows: webhooks and the chat bot
+    http = webhook_session(allow=settings.webhook_allow, secret=settings.webhook_secret)
+    _on_stop(stack, http.close)
+    bots = ChatBots(settings.chat_flow, flows, conversations, bus, keys, http)
+    if settings.chat_flow and not bots.enabled:
+        raise ConfigError(f"chat flow '{settings.chat_flow}' is not among the loaded flows "
+                          f"({', '.join(flows.names()) or 'none'})", field="chat_flow")
+    _on_stop(stack, bots.close_all)
+
+    # calls: the agents' side first, then the calls that reach it, then the commands that reach both
+    limits = Limits(store, LimitConfig.from_settings(settings))
+
+    async def publish_call(cid: str, message: CallUpdate) -> None:
+        await bus.publish(keys.conv_channel(cid), message)
+
+    opus = OpusPrompts()
+    live_calls = LiveCalls()
+    anchors = CallAnchors(store, settings.node_id)
+    agent_calls = AgentCalls(
+        AgentLegs(ice_servers=list(settings.ice_servers), opus=opus, publish=publish_call, bus=bus, keys=keys),
+        conversations, presence, live_calls, anchors=anchors, callbacks=callbacks, speech=speech,
+        transcripts=Transcripts(speech.pool, settings.max_transcripts), ring_seconds=settings.ring_seconds,
+        agent_drop=settings.agent_drop, recordings=settings.data_dir / "recordings", waits=WaitEstimates(store),
+        announce_seconds=settings.announce_seconds, wrap_up_seconds=settings.wrap_up_seconds)
+    calls = CallManager(
+        CallConfig(ice_servers=list(settings.ice_servers), max_calls=settings.max_calls, flow=settings.voice_flow),
+        conversations, flows, Synthesizer(cache_dir=settings.data_dir / "tts-cache"), http, publish_call,
+        speech, limits=limits, agents=agent_calls, callbacks=callbacks, calls=live_calls, opus=opus)
+    _on_stop(stack, calls.close_all)
+    call_commands = CallCommands(agent_calls, anchors, bus, keys, directory)
+    await call_commands.start()
+    _on_stop(stack, call_commands.stop)
+
+    # wire: sessions, tokens, the agents file
+    sessions = LoginSessions(store, bus, lifetime_seconds=settings.agent_token_hours * 3600)
+    services = Services(
+        settings=settings, keys=keys, store=store, bus=bus, router=router,
+        presence=presence, conversations=conversations,
+        signer=TokenSigner(await _shared_secret(store, settings, embedded=embedded is not None)),
+        directory=directory, queue_board=queue_board,
+        flows=flows, calls=calls, speech=speech, agent_calls=agent_calls, call_commands=call_commands,
+        callbacks=callbacks, http=http, embedded=embedded, site_keys=SiteKeys(settings.site_keys),
+        limits=limits,
+        sessions=sessions,
+        login_limits=LoginLimits(store, limits.config.trusted_proxies),   # parsed once
+        agents_watch=AgentsWatcher(directory_path, directory, sessions),
+        retention=Retention(store, retention_days=settings.retention_days,
+                            recordings=settings.data_dir / "recordings"),
+        bots=bots, stack=stack)
+    for started in (limits, services.retention, services.agents_watch):
+        await started.start()
+        _on_stop(stack, started.stop)
+    reloader = asyncio.create_task(_reload_flows(flows), name="flow-reloader")
+    stack.push_async_callback(cancel_and_wait, reloader)
     return services
 
 
@@ -232,17 +269,6 @@ async def _reload_flows(flows: FlowRegistry) -> None:
 
 
 async def stop(services: Services) -> None:
-    """Stop everything in reverse order; a step that fails (Redis gone) does not stop the rest."""
-    reloader = services.extra.get("flow_reloader")
-    if isinstance(reloader, asyncio.Task):
-        await cancel_and_wait(reloader)
-    steps = [services.agents_watch.stop, services.retention.stop, services.limits.stop, services.call_commands.stop, services.calls.close_all, services.bots.close_all, services.http.close, services.presence.stop, services.callbacks.stop, services.router.stop,
-             services.queue_board.stop, services.bus.stop, services.store.aclose]
-    if services.embedded is not None:
-        steps.append(services.embedded.stop)
-    for step in steps:
-        try:
-            await step()
-        except (aioredis.RedisError, OSError) as exc:
-            log.warning("shutdown step %s failed: %s", getattr(step, "__qualname__", step), exc)
-    await asyncio.to_thread(services.speech.close)  # after the calls: no listener uses the workers any more
+    """Stop everything :func:`start` started, in reverse order; a step that fails (Redis gone) does not stop
+    the rest."""
+    await services.stack.aclose()

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import logging
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 RECANCEL_SECONDS = 0.5
 
@@ -23,3 +27,42 @@ async def cancel_and_wait(*tasks: asyncio.Task[Any] | None) -> None:
         _, still = await asyncio.wait(pending, timeout=RECANCEL_SECONDS)
         pending = list(still)
     await asyncio.gather(*live, return_exceptions=True)
+
+
+class Tasks:
+    """The background tasks of one owner (a call, a hand-off, a command server): started here, each failure
+    logged, and all cancelled and awaited by :meth:`close`.
+
+    Not :class:`asyncio.TaskGroup`: a call's tasks start from callbacks (a leg closing, a bus message) long
+    after any ``async with`` that could hold them, and one failing must not cancel its siblings (a failed
+    announcement must not hang up the caller).
+    """
+
+    def __init__(self, name: str, logger: logging.Logger) -> None:
+        self.name = name
+        self.log = logger
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, coro: Coroutine[Any, Any, T], what: str) -> asyncio.Task[T]:
+        task = asyncio.ensure_future(coro)
+        task.set_name(f"{self.name}-{what}")
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.log.error("task %s failed", task.get_name(), exc_info=task.exception())
+
+    async def wait(self) -> None:
+        """Wait until every task started so far has finished (without cancelling; failures are logged)."""
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    async def close(self) -> None:
+        """Cancel every task and wait for each (not the one calling, when it is one of them)."""
+        current = asyncio.current_task()
+        await cancel_and_wait(*[t for t in self._tasks if t is not current])

@@ -13,22 +13,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from gateway.calls.agent_calls import AgentCalls
+from gateway.calls.anchors import CallAnchors
 from gateway.contact.agents import Agent, AgentDirectory
 from gateway.errors import GatewayError, InternalError, NotFound
 from gateway.protocol.bus import CallCommand, CallReply, Message
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import ConsultAction
-
-if TYPE_CHECKING:
-    from gateway.calls.agent_calls import AgentCalls
-    from gateway.store.bus import Bus
-    from gateway.store.store import Keys, Store
+from gateway.store.bus import Bus
+from gateway.store.store import Keys
+from gateway.tasks import Tasks
 
 log = logging.getLogger(__name__)
 REPLY_SECONDS = 10.0
-CALL_NODE_TTL = 24 * 3600
 
 
 class RemoteError(GatewayError):
@@ -36,37 +35,28 @@ class RemoteError(GatewayError):
 
 
 class CallCommands:
-    def __init__(self, agent_calls: AgentCalls, bus: Bus, store: Store, keys: Keys, directory: AgentDirectory,
-                 node_id: str) -> None:
+    def __init__(self, agent_calls: AgentCalls, anchors: CallAnchors, bus: Bus, keys: Keys,
+                 directory: AgentDirectory) -> None:
         self.agent_calls = agent_calls
+        self.anchors = anchors
         self.bus = bus
-        self.store = store
         self.keys = keys
         self.directory = directory
-        self.node_id = node_id
+        self.node_id = anchors.node_id
         self._pending: dict[str, asyncio.Future[CallReply]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = Tasks(f"call-commands-{self.node_id}", log)   # commands from other nodes being served
 
     async def start(self) -> None:
         await self.bus.subscribe(self.keys.node_channel(self.node_id), self._on_message)
 
     async def stop(self) -> None:
         await self.bus.unsubscribe(self.keys.node_channel(self.node_id), self._on_message)
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    async def anchored(self, call_id: str) -> None:
-        """This node holds the call (it waits for or talks to an agent)."""
-        await self.store.anchor_call(call_id, self.node_id, ttl_seconds=CALL_NODE_TTL)
-
-    async def released(self, call_id: str) -> None:
-        await self.store.release_call(call_id)
+        await self._tasks.close()
 
     async def run(self, agent: Agent, op: str, call_id: str, **args: Any) -> Any:
         """Do ``op`` on the call where it lives; returns its result (an SDP answer for accept / monitor)."""
         if call_id not in self.agent_calls.handoffs:
-            node = await self.store.call_node(call_id)
+            node = await self.anchors.node_of(call_id)
             if node and node != self.node_id:
                 return await self._remote(node, agent, op, call_id, args)
         return await self._local(agent, op, call_id, args)
@@ -124,9 +114,7 @@ class CallCommands:
                 if future is not None and not future.done():
                     future.set_result(message)
             case CallCommand():
-                task = asyncio.ensure_future(self._serve(message))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._tasks.spawn(self._serve(message), f"serve-{message.op[:20]}")
 
     async def _serve(self, message: CallCommand) -> None:
         agent = self.directory.get(message.agent_id)

@@ -27,17 +27,25 @@ only decides whether a step is allowed and where it leads.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from gateway.errors import Conflict, Forbidden, NotFound
+from gateway.protocol.codes import ErrorCode
+from gateway.tasks import Tasks
+
 if TYPE_CHECKING:
     from gateway.calls.manager import Call
     from gateway.calls.transcripts import CallTranscript
+    from gateway.contact.agents import Agent
     from media.bridge import Bridge, Mix
-    from media.leg import AudioLeg
+    from media.leg import AudioLeg, Samples
     from media.recorder import StereoRecorder
+
+log = logging.getLogger(__name__)
 
 
 class HandoffState(StrEnum):
@@ -176,9 +184,39 @@ class Handoff:
     consult_mix: Mix | None = None       # what the consulted agent hears (the first agent)
     transcript: CallTranscript | None = None
     history: list[tuple[HandoffEvent, HandoffState]] = field(default_factory=list)
+    tasks: Tasks = field(default_factory=lambda: Tasks("handoff", log))   # ring timers, leg set-up, announcements
 
     def to(self, event: HandoffEvent) -> HandoffState:
         """Take the step (IllegalTransition if the state does not allow it); returns the new state."""
         self.state = transition(self.state, event)
         self.history.append((event, self.state))
         return self.state
+
+    def from_agent(self, samples: Samples) -> None:
+        """20 ms of the agent's audio: to the caller, and to a consulted colleague while consulting."""
+        if self.bridge is not None:
+            self.bridge.from_b(samples)
+        if self.consult_mix is not None:
+            self.consult_mix.push("agent", samples)
+
+
+class Handoffs(dict[str, Handoff]):
+    """This node's hand-offs by call id, and who may act on which."""
+
+    def __init__(self, live_calls: Mapping[str, Call]) -> None:
+        super().__init__()
+        self.live_calls = live_calls
+
+    def for_agent(self, agent: Agent, call_id: str, *, answering: bool = False) -> Handoff:
+        """The hand-off ``agent`` rings for or talks on; NotFound, Conflict ('not_ringing') or Forbidden if not."""
+        handoff = self.get(call_id)
+        if handoff is None:
+            if call_id in self.live_calls:
+                raise Conflict("the call is not waiting for an agent", field="call_id", code=ErrorCode.NOT_RINGING)
+            raise NotFound(f"no call {call_id} on this node (it ended, or it is anchored on another node)",
+                           field="call_id")
+        if handoff.agent_id != agent.id:
+            if handoff.state.answered and not answering:   # another agent's call in progress: not theirs to touch
+                raise Forbidden("this call is another agent's", field="call_id")
+            raise Conflict("this call is not for you", field="call_id", code=ErrorCode.NOT_RINGING)
+        return handoff

@@ -24,11 +24,11 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 
 import aiohttp
 
-from gateway.calls.agent_calls import AgentCalls
+from gateway.contact.callbacks import Callbacks
 from gateway.contact.conversations import ConversationHooks, Conversations
 from gateway.contact.limits import CallLimited, Limits
 from gateway.errors import BadRequest, Conflict, GatewayError, NotFound
@@ -40,7 +40,7 @@ from gateway.protocol.bus import CallUpdate
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import CallStatus, ConversationState, EventType
 from gateway.store.store import StoreError
-from gateway.tasks import cancel_and_wait
+from gateway.tasks import Tasks, cancel_and_wait
 from ivr.actions import Say
 from ivr.events import Digits, Disconnected
 from ivr.interpreter import Interpreter
@@ -73,6 +73,29 @@ class CallLimit(LinesBusy):
 Publish = Callable[[str, CallUpdate], Awaitable[None]]  # (conversation id, bus message)
 
 
+class CallAgents(Protocol):
+    """The hand-off to agents (gateway/calls/agent_calls.py), as a call sees it."""
+
+    async def waiting(self, call: Call) -> None:
+        """The call waits for an agent (the flow queued it, or it goes straight to the chat's agent)."""
+
+    async def call_ended(self, call: Call) -> None:
+        """The call ended: release whatever it had on the agent side."""
+
+    def frame_stats(self) -> dict[str, int]:
+        """Outgoing frame counters of the agent and supervisor legs, ended and live."""
+
+
+class LiveCalls(dict[str, "Call"]):
+    """This node's live calls by id: the manager adds and forgets them, the hand-off looks them up."""
+
+
+def status_message(call: Call, status: CallStatus, reason: str, *, agent_id: str | None = None,
+                   agent_name: str | None = None) -> CallUpdate:
+    """The bus message that tells the conversation's sockets where the call stands."""
+    return CallUpdate(call.id, status, reason or "", agent_id=agent_id, agent_name=agent_name)
+
+
 @dataclass
 class CallConfig:
     ice_servers: list[str] = field(default_factory=list)
@@ -88,7 +111,8 @@ class Call:
         self.customer_id = customer_id
         self.conversation_id = conversation_id
         self.m = manager
-        self.leg = AudioLeg(on_audio=self._hear, on_closed=lambda why: self._spawn(self.end(why), "end"),
+        self.tasks = Tasks(f"call-{call_id}", log)   # what the call starts besides its run (the end on a closed leg)
+        self.leg = AudioLeg(on_audio=self._hear, on_closed=self._leg_closed,
                             ice_servers=manager.config.ice_servers, opus_silence=manager.opus.silence,
                             on_digit=lambda digit: self.on_digit(digit, "rfc4733"), name=f"call-{call_id}")
         self.detector = GoertzelDetector(sample_rate=48000)
@@ -101,12 +125,14 @@ class Call:
         self.ended = asyncio.Event()
         self.end_reason = ""
         self.digits_heard: list[tuple[str, str]] = []   # (digit, source): keypad / rfc4733 / inband
-        self._tasks: set[asyncio.Task[Any]] = set()
         self.bridge: Bridge | None = None   # set while an agent is connected (gateway/calls/agent_calls.py)
 
     @property
     def player(self) -> PromptPlayer:
         return self.leg.player
+
+    def _leg_closed(self, why: str) -> None:
+        self.tasks.spawn(self.end(why), "end")
 
     # ---------------------------------------------------------------- signaling
 
@@ -158,13 +184,13 @@ class Call:
         (sticky); if they do not answer, the call goes to the queue like any other."""
         if self.m.agents is None:
             return False
-        conv = await self.m.conversations.store.conversation(self.conversation_id)
+        conv = await self.m.conversations.get(self.conversation_id)
         if conv is None or conv.get("state") != ConversationState.ASSIGNED or not conv.get("agent_id"):
             return False
         channel = self._voice_channel()
         log.info("call from a chat with agent %s: ringing them first", conv["agent_id"],
                  extra={"conversation_id": self.conversation_id})
-        callbacks = self.m.conversations.callbacks
+        callbacks = self.m.callbacks
         if callbacks is not None:   # answering the callback ringing in the widget
             await callbacks.answering(self.conversation_id)
         await self.set_status(CallStatus.WAITING, "your_agent")
@@ -174,7 +200,7 @@ class Call:
 
     async def _run_flow(self) -> str:
         flow = self.flow = self.m.flows.get(self.m.config.flow)
-        context = await self.m.conversations.store.context(self.conversation_id)
+        context = await self.m.conversations.context(self.conversation_id)
         if self.ended.is_set():   # ended meanwhile: end() found no speech to close, so start none (no await below)
             return "ended"
         interp = Interpreter(flow, context, channel=Channel.VOICE, flows=self.m.flows.snapshot(),
@@ -230,14 +256,12 @@ class Call:
             await self.speech.close()
         if self.m.agents is not None:
             await self.m.agents.call_ended(self)
-        callbacks = self.m.conversations.callbacks
+        callbacks = self.m.callbacks
         if callbacks is not None:
             with contextlib.suppress(GatewayError, StoreError):
                 await callbacks.call_ended(self.conversation_id)
         await self.leg.close()
-        current = asyncio.current_task()
-        tasks = [t for t in self._tasks if t is not current]
-        await cancel_and_wait(*tasks)
+        await self.tasks.close()
         duration_ms = int((time.monotonic() - self.started) * 1000)
         log.info("call ended: %s after %d ms", reason, duration_ms, extra={"conversation_id": self.conversation_id})
         with contextlib.suppress(GatewayError):
@@ -250,18 +274,8 @@ class Call:
 
     async def wait_ended(self) -> None:
         """After :meth:`end` was called: wait for an end still running in another task (the one the leg's close
-        started) and for every task of the call."""
-        tasks = list(self._tasks)
-        for task, result in zip(tasks, await asyncio.gather(*tasks, return_exceptions=True), strict=True):
-            if isinstance(result, Exception):
-                log.error("call task %s failed", task.get_name(), exc_info=result,
-                          extra={"conversation_id": self.conversation_id})
-
-    def _spawn(self, coro: Awaitable[Any], name: str) -> None:
-        task = asyncio.ensure_future(coro)
-        task.set_name(f"call-{self.id}-{name}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        started) and for every task of the call (a failed one is logged by its owner)."""
+        await self.tasks.wait()
 
 
 class CallManager:
@@ -269,19 +283,22 @@ class CallManager:
 
     def __init__(self, config: CallConfig, conversations: Conversations, flows: FlowRegistry,
                  synthesizer: Synthesizer, http: aiohttp.ClientSession, publish: Publish,
-                 speech: SpeechRecognition | None = None, limits: Limits | None = None):
+                 speech: SpeechRecognition | None = None, limits: Limits | None = None, *,
+                 agents: CallAgents | None = None, callbacks: Callbacks | None = None,
+                 calls: LiveCalls | None = None, opus: OpusPrompts | None = None):
         self.config = config
         self.speech = speech
-        self.agents: AgentCalls | None = None   # set by the runtime: waiting calls ring agents
+        self.agents = agents                    # waiting calls ring agents (None: calls never reach one)
+        self.callbacks = callbacks              # a call may answer or deliver a callback (None: no callbacks)
         self.limits = limits                    # calls per customer / address (None: no limits)
         self.conversations = conversations
         self.flows = flows
         self.synthesizer = synthesizer
         self.files = AudioFiles()
-        self.opus = OpusPrompts()
+        self.opus = opus or OpusPrompts()       # shared with the agents' legs
         self.http = http
         self._publish = publish
-        self.calls: dict[str, Call] = {}
+        self.calls = calls if calls is not None else LiveCalls()
         self._runs: set[asyncio.Task[None]] = set()   # each call's run(), until it returns
         self.totals = {"calls": 0, "frames_sent": 0, "late_frames": 0, "skipped_frames": 0}
 
@@ -289,13 +306,13 @@ class CallManager:
         """Counters over ended and live calls: outgoing frames, late ones (> 20 ms behind), skipped ones."""
         out = dict(self.totals)
         out["active_calls"] = len(self.calls)
-        players = [call.player for call in self.calls.values()]
-        if self.agents is not None:
-            players += self.agents.live_players()
-        for player in players:
+        for player in [call.player for call in self.calls.values()]:
             out["frames_sent"] += player.stats.frames_sent
             out["late_frames"] += player.stats.late_frames
             out["skipped_frames"] += player.stats.skipped_frames
+        if self.agents is not None:
+            for name, count in self.agents.frame_stats().items():
+                out[name] += count
         return out
 
     def count_ended(self, player: PromptPlayer) -> None:
@@ -374,8 +391,8 @@ class CallManager:
 
     async def publish_status(self, call: Call, status: CallStatus, reason: str, *, agent_id: str | None = None,
                              agent_name: str | None = None) -> None:
-        await self._publish(call.conversation_id, CallUpdate(call.id, status, reason or "", agent_id=agent_id,
-                                                             agent_name=agent_name))
+        await self._publish(call.conversation_id, status_message(call, status, reason, agent_id=agent_id,
+                                                                 agent_name=agent_name))
 
     def forget(self, call: Call) -> None:
         if self.calls.pop(call.id, None) is not None:

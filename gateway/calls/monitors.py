@@ -12,50 +12,42 @@ supervisor ends only their leg. Every join and switch is on the timeline.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from gateway.calls.handoff import Handoff, Handoffs, Monitor
+from gateway.calls.legs import AgentLegs
 from gateway.contact.agents import Agent
+from gateway.contact.conversations import Conversations
 from gateway.errors import Conflict, Forbidden
 from gateway.protocol.bus import CallUpdate
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import CallStatus, EventType, MonitorMode
 from media.leg import AudioLeg, Samples
 
-if TYPE_CHECKING:
-    from gateway.calls.agent_calls import AgentCalls, Handoff
-
 log = logging.getLogger(__name__)
 MONITOR_CONNECT_SECONDS = 15.0
 
 
-@dataclass
-class Monitor:
-    """A supervisor listening to a connected call, silently or whispering to the agent."""
-
-    agent_id: str
-    leg: AudioLeg
-    mode: str   # "listen" or "whisper"
-
-
 class CallMonitors:
-    def __init__(self, agent_calls: AgentCalls) -> None:
-        self.agent_calls = agent_calls
+    def __init__(self, legs: AgentLegs, handoffs: Handoffs, conversations: Conversations) -> None:
+        self.legs = legs
+        self.handoffs = handoffs
+        self.conversations = conversations
 
     def listing(self) -> list[dict[str, Any]]:
         """Calls of this node with an agent on them (ringing or connected)."""
         return [{"call_id": h.call.id, "conversation_id": h.call.conversation_id, "agent_id": h.agent_id,
                  "agent_name": h.agent_name, "status": str(h.call.status), "held": bool(h.bridge and h.bridge.held),
                  "monitors": {sid: m.mode for sid, m in h.monitors.items()}}
-                for h in self.agent_calls.handoffs.values() if h.agent_id]
+                for h in self.handoffs.values() if h.state.has_agent]
 
     async def monitor(self, supervisor: Agent, call_id: str, mode: str, offer_sdp: str | None) -> str | None:
         """Listen to (or whisper into) a connected call with the supervisor's softphone offer; with no
         offer, switch the mode of an existing monitor. Returns the SDP answer for a new monitor."""
         if "supervisor" not in supervisor.roles:
             raise Forbidden("only supervisors can listen to calls", field="call_id")
-        handoff = self.agent_calls.handoffs.get(call_id)
-        if handoff is None or handoff.bridge is None:
+        handoff = self.handoffs.get(call_id)
+        if handoff is None or not handoff.state.bridged or handoff.bridge is None:
             raise Conflict("the call is not connected to an agent", field="call_id", code=ErrorCode.NOT_CONNECTED)
         current = handoff.monitors.get(supervisor.id)
         if offer_sdp is None:
@@ -75,12 +67,12 @@ class CallMonitors:
                 else:
                     handoff.monitors[sid] = Monitor(sid, leg, mode)
 
-            leg, answer = await self.agent_calls.answer_leg(
+            leg, answer = await self.legs.answer_leg(
                 offer_sdp, name=f"monitor-{call_id}-{sid}", claim=claim, packets=False,
                 on_audio=lambda _leg, samples: self._hear(handoff, sid, samples),
-                on_closed=lambda _leg, why: self.agent_calls.spawn(handoff, self.end(handoff, sid, why)))
-            self.agent_calls.spawn(handoff, self._connect(handoff, sid, leg))
-        await self.agent_calls.calls.conversations.record(handoff.call.conversation_id, EventType.CALL_MONITORED, {
+                on_closed=lambda _leg, why: handoff.tasks.spawn(self.end(handoff, sid, why), f"monitor-end-{sid}"))
+            handoff.tasks.spawn(self._connect(handoff, sid, leg), f"monitor-connect-{sid}")
+        await self.conversations.record(handoff.call.conversation_id, EventType.CALL_MONITORED, {
             "call_id": call_id, "agent_id": supervisor.id, "mode": mode})
         return answer if offer_sdp is not None else None
 
@@ -106,12 +98,12 @@ class CallMonitors:
         if handoff.bridge is not None:
             handoff.bridge.unlisten(monitor.leg.player)
             handoff.bridge.to_b.remove(f"whisper-{sid}")
-        self.agent_calls.calls.count_ended(monitor.leg.player)
+        self.legs.count_ended(monitor.leg.player)
         await monitor.leg.close()
         await self._tell(handoff, sid, CallStatus.ENDED, why)
 
     async def _tell(self, handoff: Handoff, sid: str, status: CallStatus, reason: str) -> None:
         """The supervisor's desk does not follow the conversation: tell it on its own channel."""
-        await self.agent_calls.bus.publish(self.agent_calls.keys.agent_channel(sid), CallUpdate(
+        await self.legs.tell_agent(sid, CallUpdate(
             handoff.call.id, status, reason, monitor=True, conversation_id=handoff.call.conversation_id,
             agent_id=sid))

@@ -38,7 +38,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from gateway.contact.routing import Router, now_ms
+from gateway.contact.routing import DEFAULT_QUEUE, now_ms
 from gateway.errors import Conflict, Forbidden, NotFound
 from gateway.protocol import bus
 from gateway.protocol.codes import ErrorCode
@@ -55,12 +55,16 @@ BATCH = 100
 
 
 class Callbacks:
-    def __init__(self, store: Store, router: Router, *, ring_seconds: float,
-                 clock: Callable[[], int] = now_ms, recovery_seconds: float | None = RECOVERY_SECONDS) -> None:
-        """``recovery_seconds``: how often a sweep also offers queued callbacks an agent already holds
+    def __init__(self, store: Store, queue: str = DEFAULT_QUEUE, *, wake_router: Callable[[], None],
+                 ring_seconds: float, clock: Callable[[], int] = now_ms,
+                 recovery_seconds: float | None = RECOVERY_SECONDS) -> None:
+        """``queue``: the router's queue key (where a due callback waits for an agent); ``wake_router``: tells
+        routing that something waits (the router is built after this, with :meth:`assigned` as its hook).
+        ``recovery_seconds``: how often a sweep also offers queued callbacks an agent already holds
         (None: only when asked, ``sweep(recover=True)``; tests that watch a callback wait in the queue)."""
         self.store = store
-        self.router = router
+        self.queue = queue
+        self.wake_router = wake_router
         self.ring_ms = int(ring_seconds * 1000)
         self.clock = clock
         self.recovery_seconds = recovery_seconds
@@ -169,7 +173,7 @@ class Callbacks:
         now = self.clock()
         due = await self.db.due(now, BATCH)
         for cb_id, cid in zip(due, await self.db.conversations_of(due), strict=True):
-            result = await self.db.claim(cb_id, self.router.queue, now=now, cid_hint=cid)
+            result = await self.db.claim(cb_id, self.queue, now=now, cid_hint=cid)
             if result == "queued":
                 log.info("callback %s is in the queue", cb_id)
                 await self._queue_changed()
@@ -243,7 +247,7 @@ class Callbacks:
             raise Conflict("the callback is already closed", field="callback_id", code=ErrorCode.CALLBACK_CLOSED)
 
     async def finish(self, cb_id: str, outcome: str, mode: str, *, agent_id: str = "", only: str = "") -> str:
-        result, released = await self.db.finish(cb_id, self.router.queue, now=self.clock(), outcome=outcome, mode=mode,
+        result, released = await self.db.finish(cb_id, self.queue, now=self.clock(), outcome=outcome, mode=mode,
                                                 agent_id=agent_id, only=only)
         if result in ("retry", "closed_now"):
             log.info("callback %s: %s (%s)", cb_id, outcome, "next attempt scheduled" if result == "retry" else "closed")
@@ -255,7 +259,7 @@ class Callbacks:
         return result
 
     async def _queue_changed(self) -> None:
-        self.router.kick()
+        self.wake_router()
         await self.store.publish(self.store.keys.queue_channel, bus.QueueChanged())
 
 

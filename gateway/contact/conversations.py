@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from gateway.contact.callbacks import Callbacks
 from gateway.contact.routing import DEFAULT_QUEUE, Router, Skills, format_skills, now_ms, parse_skills
 from gateway.contact.wait_estimate import WaitEstimates, estimate_wait_ms
 from gateway.errors import Conflict, Forbidden, GatewayError, NotFound
@@ -21,9 +21,6 @@ from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import CUSTOMER_VISIBLE, AgentStatus, Author, ConversationState, EventType
 from gateway.store.store import Buckets, Store
 from ivr.events import QueueStatus
-
-if TYPE_CHECKING:
-    from gateway.contact.callbacks import Callbacks
 
 log = logging.getLogger(__name__)
 
@@ -38,18 +35,28 @@ class Stored:
     event_id: str
     duplicate: bool
     state: str = ""   # the conversation's state when the message was stored ('' for a resent duplicate)
+    opened: bool = False   # the message opened the conversation
 
 
 class Conversations:
-    def __init__(self, store: Store, router: Router, dispositions: tuple[str, ...], queue: str = DEFAULT_QUEUE):
-        self.on_opened_for_bot: Callable[[str], Awaitable[None]] | None = None  # set when a chat flow runs
-        self.callbacks: Callbacks | None = None   # set by the runtime
+    def __init__(self, store: Store, router: Router, dispositions: tuple[str, ...], queue: str = DEFAULT_QUEUE, *,
+                 callbacks: Callbacks | None = None, bot_first: bool = False):
+        self.callbacks = callbacks   # callbacks booked in conversations (None: this gateway runs without them)
+        self.bot_first = bot_first   # a chat bot greets new conversations; they wait for it instead of the queue
         self.store = store
         self.router = router
         self.dispositions = dispositions
         self.queue = queue
 
     # ---------------------------------------------------------------- reading
+
+    async def get(self, cid: str) -> dict[str, str] | None:
+        """The conversation's record as stored (state, queue, agent), None if there is none."""
+        return await self.store.conversation(cid)
+
+    async def context(self, cid: str) -> dict[str, str]:
+        """The variables collected so far (what the flows and the site told us)."""
+        return await self.store.context(cid)
 
     async def summary(self, cid: str) -> dict[str, Any] | None:
         conv = await self.store.conversation(cid)
@@ -123,7 +130,8 @@ class Conversations:
 
     async def customer_message(self, customer_id: str, client_id: str, text: str,
                                context: dict[str, str], buckets: Buckets | None = None) -> Stored:
-        """Store a customer's message exactly once per client id, opening a conversation if needed.
+        """Store a customer's message exactly once per client id, opening a conversation if needed (with
+        ``bot_first`` one that waits for the chat bot, which the caller starts when ``opened``).
 
         ``buckets``: the rate limits it counts against (gateway/contact/limits.py); over one, TooManyRequests and
         nothing is stored."""
@@ -131,25 +139,23 @@ class Conversations:
         seen, current = await self.store.customer_message_lookup(customer_id, client_id)
         if seen is not None:
             return Stored(seen[0], seen[1], duplicate=True)
-        bot = self.on_opened_for_bot
         for _ in range(3):  # the conversation may close between open and append: open anew
             opened = await self.store.open_conversation(
-                customer_id, new_conversation_id(), self.queue, now=now_ms(), context=context, queued=bot is None,
-                buckets=buckets, current_hint=current)
+                customer_id, new_conversation_id(), self.queue, now=now_ms(), context=context,
+                queued=not self.bot_first, buckets=buckets, current_hint=current)
             current = None   # a second round reads it again
             cid, created = opened.conversation_id, opened.created
             if created:
                 log.info("conversation opened", extra={"conversation_id": cid, "customer_id": customer_id})
                 await self.store.publish(self.store.keys.customer_channel(customer_id), bus.Follow(cid))
-                if bot is None:
+                if not self.bot_first:
                     await self._queue_changed()
             conv_id, event_id, status = await self.store.append(
                 cid, EventType.MESSAGE, {"author": Author.CUSTOMER, "text": text, "client_id": client_id},
                 now=now_ms(), client_id=client_id, client_ids_key=cids_key)
             if status in ("ok", "duplicate"):
-                if created and bot is not None:
-                    await bot(cid)   # the bot greets after the first message, which it does not answer
-                return Stored(conv_id, event_id, duplicate=status == "duplicate", state=opened.state)
+                return Stored(conv_id, event_id, duplicate=status == "duplicate", state=opened.state,
+                              opened=created)
         raise Conflict("the conversation kept closing; try again")
 
     async def agent_message(self, agent_id: str, agent_name: str, cid: str, client_id: str, text: str,

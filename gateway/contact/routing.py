@@ -148,18 +148,23 @@ def is_busy(info: dict[str, str], now: int, *, calls_block_chats: bool = True) -
     return activity in BUSY_ACTIVITIES
 
 
+AssignedHook = Callable[[str, str], Awaitable[None]]   # (conversation id, agent id)
+
+
 class Router:
     def __init__(self, store: Store, queue: str = DEFAULT_QUEUE, sweep_seconds: float = 1.0,
-                 overflow_seconds: float | None = None, calls_block_chats: bool = True):
+                 overflow_seconds: float | None = None, calls_block_chats: bool = True, *,
+                 on_assigned: Sequence[AssignedHook] = (), wake: asyncio.Event | None = None):
         self.store = store
         self.queue = queue
         self.overflow_ms = None if overflow_seconds is None else int(overflow_seconds * 1000)
         self.calls_block_chats = calls_block_chats
         self.sweep_seconds = sweep_seconds
-        self._kick = asyncio.Event()
+        #: Set by whoever changes what waits (``kick``, or services built before the router that hold it).
+        self._kick = wake if wake is not None else asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        #: Called with (conversation id, agent id) after each assignment this node makes (callbacks).
-        self.on_assigned: list[Callable[[str, str], Awaitable[None]]] = []
+        #: Called after each assignment this node makes (callbacks), before the agent is told.
+        self.on_assigned = tuple(on_assigned)
 
     def kick(self) -> None:
         self._kick.set()

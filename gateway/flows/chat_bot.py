@@ -112,7 +112,7 @@ class ChatBots:
         if cid in self.bots or not self.flow_name:
             return
         flow = self.flows.get(self.flow_name)
-        context = await self.conversations.store.context(cid)
+        context = await self.conversations.context(cid)
         interp = Interpreter(flow, context, channel=Channel.CHAT, flows=self.flows.snapshot(), conversation_id=cid)
         runner = FlowRunner(interp, ChatChannel(self.conversations, cid),
                             ConversationHooks(self.conversations, cid, "chat"), self.http)

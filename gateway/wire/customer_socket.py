@@ -118,6 +118,8 @@ class CustomerConnection(Connection):
                 stored = await self.s.conversations.customer_message(   # over a limit: rate_limited, nothing stored
                     self.customer_id, frame.client_id, frame.text, self.context,
                     self.s.limits.buckets(self.customer_id, self.address))
+                if stored.opened and self.s.conversations.bot_first:
+                    await self.s.bots.start(stored.conversation_id)   # greets after the first message (not answered)
                 if not stored.duplicate and stored.state == ConversationState.OPEN:
                     await self._route_if_unattended(stored.conversation_id)
                 if stored.conversation_id != self.conversation_id:
@@ -151,7 +153,7 @@ class CustomerConnection(Connection):
         queue instead of reaching nobody. A call of this customer in its IVR, or a pending callback, is in charge:
         nothing changes. ``enqueue`` takes only an open conversation, so a state changed meanwhile is kept."""
         conversations = self.s.conversations
-        if conversations.on_opened_for_bot is not None:
+        if conversations.bot_first:
             return
         if self.s.calls.live_calls(self.customer_id) or await self.s.callbacks.of_conversation(cid) is not None:
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -59,7 +60,8 @@ class Services:
     agents_watch: AgentsWatcher  # the agents file followed: added agents log in, removed ones lose their sessions
     embedded: EmbeddedRedis | None = None
     site_keys: SiteKeys = field(default_factory=lambda: SiteKeys(()))   # verify sites' customer tokens
-    extra: dict[str, object] = field(default_factory=dict)
+    #: What stops the node: every service started, stopped in reverse order (gateway/runtime.py).
+    stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
 
 
 SERVICES = web.AppKey("services", Services)

@@ -132,14 +132,8 @@ def test_no_module_imports_a_layer_above_its_own() -> None:
     assert back_edges(graph()) == []
 
 
-# The voice-call core still imports itself around a loop; it is being taken apart (issue 12).
-# This list may only shrink.
-KNOWN_CYCLES = [["gateway.calls.agent_calls", "gateway.calls.commands", "gateway.calls.consults",
-                 "gateway.calls.manager", "gateway.calls.monitors"]]
-
-
 def test_no_import_cycles_not_even_for_typing() -> None:
-    assert cycles(graph()) == KNOWN_CYCLES
+    assert cycles(graph()) == []
 
 
 def test_ivr_and_media_never_import_gateway() -> None:

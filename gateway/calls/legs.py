@@ -1,0 +1,113 @@
+"""What the agent and supervisor legs of this node share: answering a desk's offer, music on hold, frame counters,
+and telling a call's sockets or one agent's desk where the call stands.
+
+Used by the hand-off (:mod:`gateway.calls.agent_calls`), warm transfers
+(:mod:`gateway.calls.consults`) and supervisors (:mod:`gateway.calls.monitors`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from gateway.calls.handoff import Handoff
+from gateway.calls.manager import Call, Publish, status_message
+from gateway.errors import BadRequest, Conflict
+from gateway.protocol.bus import Message
+from gateway.protocol.codes import ErrorCode
+from gateway.protocol.states import CallStatus
+from gateway.store.bus import Bus
+from gateway.store.store import Keys
+from media.aiortc_patches import RtcPortsExhausted
+from media.audio import Audio
+from media.leg import AudioLeg, BadOffer, Samples, check_offer
+from media.music import hold_music
+from media.opus import OpusPrompts
+from media.player import PromptPlayer
+
+log = logging.getLogger(__name__)
+
+FRAME_COUNTERS = ("frames_sent", "late_frames", "skipped_frames")
+
+
+class AgentLegs:
+    def __init__(self, *, ice_servers: list[str], opus: OpusPrompts, publish: Publish, bus: Bus, keys: Keys,
+                 music: Audio | None = None) -> None:
+        self.ice_servers = ice_servers
+        self.opus = opus
+        self.publish = publish
+        self.bus = bus
+        self.keys = keys
+        self.music = music or hold_music()
+        self._music_packets: list[bytes] | None = None
+        self.ended = dict.fromkeys(FRAME_COUNTERS, 0)   # counters of the legs closed so far
+
+    async def answer_leg(self, offer_sdp: str, *, name: str, claim: Callable[[AudioLeg | None], None],
+                         on_audio: Callable[[AudioLeg, Samples], None], on_closed: Callable[[AudioLeg, str], object],
+                         packets: bool = True) -> tuple[AudioLeg, str]:
+        """A new leg answering an agent's (or supervisor's) offer. ``claim(leg)`` runs before the first await,
+        so a second request sees the place taken, and ``claim(None)`` if answering fails; a bad offer is a
+        BadRequest naming the field."""
+        try:
+            check_offer(offer_sdp)
+        except BadOffer as exc:
+            raise BadRequest(exc.message, field="sdp", code=ErrorCode(exc.code)) from None
+        def closed(why: str) -> None:
+            on_closed(leg, why)
+
+        leg: AudioLeg = AudioLeg(on_audio=lambda samples: on_audio(leg, samples), on_closed=closed,
+                                 ice_servers=self.ice_servers,
+                                 opus_silence=self.opus.silence if packets else None, name=name)
+        claim(leg)
+        try:
+            answer = await leg.accept(offer_sdp)
+        except BaseException as exc:
+            claim(None)
+            await leg.close()
+            if isinstance(exc, BadOffer):
+                raise BadRequest(exc.message, field="sdp", code=ErrorCode(exc.code)) from None
+            if isinstance(exc, RtcPortsExhausted):   # --rtc-port-range is full
+                log.error("%s refused: %s", name, exc.message)
+                raise Conflict(f"the gateway cannot take the call now: {exc.message}",
+                               code=ErrorCode(exc.code)) from None
+            raise
+        return leg, answer
+
+    def count_ended(self, player: PromptPlayer) -> None:
+        """Keep a closed leg's frame counters."""
+        self.ended["frames_sent"] += player.stats.frames_sent
+        self.ended["late_frames"] += player.stats.late_frames
+        self.ended["skipped_frames"] += player.stats.skipped_frames
+
+    def frame_stats(self, live: list[PromptPlayer]) -> dict[str, int]:
+        """The counters of the closed legs plus those of ``live`` ones."""
+        out = dict(self.ended)
+        for player in live:
+            out["frames_sent"] += player.stats.frames_sent
+            out["late_frames"] += player.stats.late_frames
+            out["skipped_frames"] += player.stats.skipped_frames
+        return out
+
+    async def hold_packets(self, call: Call) -> list[bytes] | None:
+        if not call.player.sends_packets:
+            return None
+        if self._music_packets is None:
+            self._music_packets = await asyncio.to_thread(self.opus.packets, self.music)
+        return self._music_packets
+
+    async def play_hold_music(self, call: Call) -> None:
+        call.player.loop(self.music, "music-on-hold", await self.hold_packets(call))
+
+    async def status(self, handoff: Handoff, status: CallStatus, reason: str = "") -> None:
+        """Tell the conversation's sockets (customer and agent desks) where the call stands, with its agent."""
+        call = handoff.call
+        if call.ended.is_set():
+            return
+        call.status = status
+        await self.publish(call.conversation_id, status_message(call, status, reason, agent_id=handoff.agent_id,
+                                                                agent_name=handoff.agent_name))
+
+    async def tell_agent(self, agent_id: str, message: Message) -> None:
+        """A message on one agent's own channel: their desk may not follow the conversation (yet)."""
+        await self.bus.publish(self.keys.agent_channel(agent_id), message)
