@@ -164,7 +164,7 @@ class Router:
         self._kick = wake if wake is not None else asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         #: Called after each assignment this node makes (callbacks), before the agent is told.
-        self.on_assigned = tuple(on_assigned)
+        self.on_assigned = list(on_assigned)
 
     def kick(self) -> None:
         self._kick.set()
