@@ -1,5 +1,7 @@
 import asyncio
 
+import pytest
+
 from gateway.tasks import cancel_and_wait
 
 
@@ -21,3 +23,35 @@ async def test_cancel_and_wait_survives_a_swallowed_cancellation() -> None:
     await asyncio.sleep(0)
     await asyncio.wait_for(cancel_and_wait(task, None), timeout=5)
     assert task.cancelled() and swallowed == 1
+
+
+async def test_tasks_logs_a_failure_and_close_cancels_and_awaits_the_rest(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from gateway.tasks import Tasks
+
+    tasks = Tasks("call-c1", logging.getLogger("test.tasks"))
+    stopped: list[str] = []
+
+    async def forever() -> None:
+        try:
+            await asyncio.sleep(10)
+        finally:
+            stopped.append("forever")
+
+    async def fails() -> None:
+        raise ValueError("boom")
+
+    async def closes_its_owner() -> None:   # like a call ended from one of its own tasks
+        await tasks.close()
+        stopped.append("closer")
+
+    long = tasks.spawn(forever(), "forever")
+    with caplog.at_level(logging.ERROR, "test.tasks"):
+        failing = tasks.spawn(fails(), "fails")
+        await asyncio.wait([failing])
+        await asyncio.sleep(0)
+    assert [r.getMessage() for r in caplog.records] == ["task call-c1-fails failed"]
+    assert len(tasks) == 1 and long.get_name() == "call-c1-forever"
+    await asyncio.wait_for(tasks.spawn(closes_its_owner(), "closer"), timeout=5)
+    assert stopped == ["forever", "closer"] and long.cancelled() and len(tasks) == 0
