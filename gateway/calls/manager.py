@@ -19,7 +19,6 @@ the flow listens for speech (see ``gateway/flows/speech.py``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -255,18 +254,26 @@ class Call:
         if self.speech is not None:
             await self.speech.close()
         if self.m.agents is not None:
-            await self.m.agents.call_ended(self)
+            try:
+                await self.m.agents.call_ended(self)
+            except Exception:   # the caller's leg, slot and registry entry must still go: logged, ending goes on
+                log.exception("the agent side of the call was not released cleanly",
+                              extra={"conversation_id": self.conversation_id})
         callbacks = self.m.callbacks
         if callbacks is not None:
-            with contextlib.suppress(GatewayError, StoreError):
+            try:
                 await callbacks.call_ended(self.conversation_id)
+            except (GatewayError, StoreError) as exc:
+                log.warning("callback not told the call ended: %s", exc, extra={"conversation_id": self.conversation_id})
         await self.leg.close()
         await self.tasks.close()
         duration_ms = int((time.monotonic() - self.started) * 1000)
         log.info("call ended: %s after %d ms", reason, duration_ms, extra={"conversation_id": self.conversation_id})
-        with contextlib.suppress(GatewayError):
+        try:
             await self.m.conversations.record(self.conversation_id, EventType.CALL_ENDED,
                                               {"call_id": self.id, "reason": reason, "duration_ms": duration_ms})
+        except GatewayError as exc:   # a full or closed timeline
+            log.info("call end not recorded: %s", exc.message, extra={"conversation_id": self.conversation_id})
         await self.m.unreserve(self.id)   # before 'ended' is told: the customer may call again at once
         self.status = CallStatus.ENDED
         await self.m.publish_status(self, CallStatus.ENDED, reason)
