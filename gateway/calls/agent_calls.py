@@ -422,8 +422,8 @@ class AgentCalls:
 
     async def agent_lost(self, handoff: Handoff, leg: AudioLeg, why: str) -> None:
         """The agent's leg failed or closed while the caller is still there."""
-        if handoff.leg is not leg or handoff.call.ended.is_set():
-            return
+        if handoff.leg is not leg or not handoff.state.answered or handoff.call.ended.is_set():
+            return   # another leg's, or the call already let go of this one (transferred, ended) and is closing it
         call = handoff.call
         agent_id = self._release(handoff, E.LOSE)
         log.warning("agent leg lost (%s)", why, extra={"conversation_id": call.conversation_id, "agent_id": agent_id})

@@ -181,7 +181,7 @@ class Consults:
     async def cancel_by(self, agent: Agent, call_id: str) -> None:
         """The first agent takes the caller back (or the consultant declines)."""
         handoff = self.handoffs.get(call_id)
-        if handoff is None or handoff.consult is None:
+        if handoff is None or not handoff.state.consulting or handoff.consult is None:
             raise Conflict("no consultation is going on", field="call_id", code=ErrorCode.NOT_CONSULTING)
         if agent.id not in (handoff.agent_id, handoff.consult.agent_id):
             raise Conflict("this consultation is not yours", field="call_id", code=ErrorCode.NOT_CONSULTING)

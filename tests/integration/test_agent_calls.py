@@ -473,6 +473,10 @@ async def test_warm_transfer_consults_while_the_caller_holds_then_completes_or_c
         await phones["carol"].ringing()
         await phones["carol"].answer(call_id, wait_connected=False)
         await bob.expect("call_status", lambda f: f["reason"] == "consulting")
+        await carol.expect("call_status", lambda f: f["reason"] == "consulting")   # (bob's may be the first one's)
+        # the caller holds until the consultation ends: no resume (nor hold) meanwhile
+        await bob.send({"type": "call_hold", "call_id": call_id, "hold": False})
+        assert (await bob.expect("error"))["code"] == "consult_busy"
         await bob.send({"type": "call_consult", "call_id": call_id, "action": "cancel"})
         await bob.expect("call_status", lambda f: f["reason"] == "consult_cancelled")
         caller.mic.play(tone(440), "caller-again")
@@ -482,6 +486,11 @@ async def test_warm_transfer_consults_while_the_caller_holds_then_completes_or_c
         assert steps == [("bob", "start"), ("carol", "start"), ("carol", "consult_cancelled")]
         warm = [e for e in await node.services.store.events(caller.conversation_id) if e["type"] == "call_transferred"]
         assert warm and warm[0]["warm"] is True and warm[0]["to_agent_id"] == "bob"
+        handoff = node.services.agent_calls.handoffs[call_id]
+        assert [str(state) for _, state in handoff.history] == [
+            "ringing", "connecting", "connected",                                        # alice answers
+            "consult_ringing", "consult_connecting", "consulting", "connected",          # bob takes it over
+            "consult_ringing", "consult_connecting", "consulting", "connected"]          # carol, cancelled
     finally:
         for phone in phones.values():
             await phone.close()
