@@ -21,7 +21,7 @@ from gateway.protocol.bus import EventAppended, Message
 from gateway.protocol.states import Author, EventType
 from gateway.store.bus import Bus
 from gateway.store.store import Keys
-from gateway.tasks import cancel_and_wait
+from gateway.tasks import Tasks
 from ivr.actions import Enqueue, Listen, Play, Say
 from ivr.events import Disconnected, Text
 from ivr.interpreter import Interpreter
@@ -73,7 +73,6 @@ class ChatBot:
         self.runner = runner
         self.bus = bus
         self.channel = keys.conv_channel(cid)
-        self.task: asyncio.Task[None] | None = None
 
     def on_bus(self, channel: str, message: Message) -> None:
         match message:
@@ -102,6 +101,7 @@ class ChatBots:
         self.keys = keys
         self.http = http
         self.bots: dict[str, ChatBot] = {}
+        self._tasks = Tasks("chatbot", log)   # one per bot, named chatbot-<conversation id>
 
     @property
     def enabled(self) -> bool:
@@ -118,7 +118,7 @@ class ChatBots:
                             ConversationHooks(self.conversations, cid, "chat"), self.http)
         bot = ChatBot(cid, runner, self.bus, self.keys)
         self.bots[cid] = bot
-        bot.task = asyncio.create_task(self._run(bot), name=f"chatbot-{cid}")
+        self._tasks.spawn(self._run(bot), cid)
         log.info("chat bot started with flow %s", flow.name, extra={"conversation_id": cid})
 
     async def _run(self, bot: ChatBot) -> None:
@@ -134,5 +134,4 @@ class ChatBots:
             self.bots.pop(bot.cid, None)
 
     async def close_all(self) -> None:
-        tasks = [b.task for b in self.bots.values() if b.task is not None]
-        await cancel_and_wait(*tasks)
+        await self._tasks.close()
