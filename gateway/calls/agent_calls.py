@@ -22,6 +22,10 @@ told and, by configuration, either goes back to the queue (``requeue``, the
 default) or the call ends (``end``). A reconnect of the agent's WebSocket
 alone does not touch the call: the media leg is what counts.
 
+Where each call stands (waiting, ringing, connecting, connected, held,
+consulting) is its :class:`~gateway.calls.handoff.Handoff`'s state; every step
+here moves it through the one transition table in :mod:`gateway.calls.handoff`.
+
 Calls are anchored on the node that answered the customer; a desk on another
 node reaches them through :mod:`gateway.calls.commands`.
 """
