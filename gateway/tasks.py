@@ -42,10 +42,16 @@ class Tasks:
         self.name = name
         self.log = logger
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.closed = False
 
     def spawn(self, coro: Coroutine[Any, Any, T], what: str) -> asyncio.Task[T]:
+        """Start ``coro`` as a task of this owner; once :meth:`close` was called it is cancelled before it runs
+        (a leg's late 'closed' callback, a set-up step that finishes after the owner ended)."""
         task = asyncio.ensure_future(coro)
         task.set_name(f"{self.name}-{what}")
+        if self.closed:
+            task.cancel()
+            return task
         self._tasks.add(task)
         task.add_done_callback(self._done)
         return task
@@ -64,5 +70,6 @@ class Tasks:
 
     async def close(self) -> None:
         """Cancel every task and wait for each (not the one calling, when it is one of them)."""
+        self.closed = True
         current = asyncio.current_task()
         await cancel_and_wait(*[t for t in self._tasks if t is not current])

@@ -124,6 +124,9 @@ class AgentCalls:
         if self.waits is not None and self.announce_seconds > 0:
             handoff.tasks.spawn(self._announce_every(handoff), "announce")
         await self.bus.subscribe(self.keys.conv_channel(call.conversation_id), self._on_conversation)
+        if handoff.state is S.ENDED:   # the call ended meanwhile: undo what its end ran too early to see
+            await self._let_go(handoff)
+            return
         conv = await self.conversations.get(call.conversation_id)
         if conv is not None and conv.get("state") == ConversationState.ASSIGNED and conv.get("agent_id"):
             # assigned before we listened: ring now
@@ -136,25 +139,31 @@ class AgentCalls:
             return
         abandoned = handoff.answers == 0 and not handoff.state.answered   # hung up before any agent answered
         handoff.to(E.END)
-        if self.anchors is not None:
-            try:
-                await self.anchors.released(call.id)
-            except StoreError as exc:
-                log.warning("call anchor not cleared (it expires by itself): %s", exc,
-                            extra={"conversation_id": call.conversation_id})
+        await self._let_go(handoff)
         if abandoned:
             waited = now_ms() - handoff.queued_ms
             log.info("call abandoned after %d ms in the queue", waited, extra={"conversation_id": call.conversation_id})
             await self._record(call, EventType.CALL_ABANDONED, {
                 "call_id": call.id, "wait_ms": waited, "reason": call.end_reason,
                 "ringing_agent_id": handoff.agent_id})
+        await self._disconnect(handoff, handoff.agent_id)
+        await handoff.tasks.close()
+
+    async def _let_go(self, handoff: Handoff) -> None:
+        """The node no longer holds the call: other nodes stop sending its commands here, assignments of its
+        conversation no longer ring for it."""
+        call = handoff.call
+        if self.anchors is not None:
+            try:
+                await self.anchors.released(call.id)
+            except StoreError as exc:
+                log.warning("call anchor not cleared (it expires by itself): %s", exc,
+                            extra={"conversation_id": call.conversation_id})
         try:
             await self.bus.unsubscribe(self.keys.conv_channel(call.conversation_id), self._on_conversation)
         except StoreError as exc:
             log.warning("conversation channel not unsubscribed: %s", exc,
                         extra={"conversation_id": call.conversation_id})
-        await self._disconnect(handoff, handoff.agent_id)
-        await handoff.tasks.close()
 
     def _on_conversation(self, channel: str, message: Message) -> None:
         if not isinstance(message, EventAppended) or message.type != EventType.ASSIGNED:

@@ -55,3 +55,6 @@ async def test_tasks_logs_a_failure_and_close_cancels_and_awaits_the_rest(caplog
     assert len(tasks) == 1 and long.get_name() == "call-c1-forever"
     await asyncio.wait_for(tasks.spawn(closes_its_owner(), "closer"), timeout=5)
     assert stopped == ["forever", "closer"] and long.cancelled() and len(tasks) == 0
+    late = tasks.spawn(forever(), "late")   # e.g. a leg's 'closed' callback after the call ended
+    await asyncio.sleep(0)
+    assert late.cancelled() and stopped == ["forever", "closer"] and len(tasks) == 0
