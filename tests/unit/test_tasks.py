@@ -58,3 +58,20 @@ async def test_tasks_logs_a_failure_and_close_cancels_and_awaits_the_rest(caplog
     late = tasks.spawn(forever(), "late")   # e.g. a leg's 'closed' callback after the call ended
     await asyncio.sleep(0)
     assert late.cancelled() and stopped == ["forever", "closer"] and len(tasks) == 0
+
+
+async def test_tasks_wait_lets_the_running_ones_finish_without_cancelling() -> None:
+    import logging
+
+    from gateway.tasks import Tasks
+
+    tasks = Tasks("call-c2", logging.getLogger("test.tasks"))
+    done: list[str] = []
+
+    async def ending() -> None:
+        await asyncio.sleep(0.05)
+        done.append("ended")
+
+    task = tasks.spawn(ending(), "end")
+    await asyncio.wait_for(tasks.wait(), timeout=5)
+    assert done == ["ended"] and not task.cancelled() and len(tasks) == 0
