@@ -181,7 +181,7 @@ class AgentCalls:
         handoff.to(E.RING)
         handoff.agent_id = agent_id
         handoff.agent_name = agent_name or (await self.presence.info(agent_id))["name"]
-        if handoff.state is not S.RINGING or handoff.agent_id != agent_id or handoff.call.ended.is_set():
+        if not handoff.rings_for(agent_id) or handoff.call.ended.is_set():
             return
         call = handoff.call
         log.info("ringing agent %s", agent_id, extra={"conversation_id": call.conversation_id})

@@ -192,6 +192,10 @@ class Handoff:
         self.history.append((event, self.state))
         return self.state
 
+    def rings_for(self, agent_id: str) -> bool:
+        """Still ringing this agent (asked again after an await: the desk may have answered or gone)."""
+        return self.state is HandoffState.RINGING and self.agent_id == agent_id
+
     def from_agent(self, samples: Samples) -> None:
         """20 ms of the agent's audio: to the caller, and to a consulted colleague while consulting."""
         if self.bridge is not None:
