@@ -88,22 +88,36 @@ LEAD_MS, TAIL_MS, SILENCE_MS, BURST_MS = 500, 2000, 6000, 1500
 MENU = ("billing", "support", "sales")
 YES_NO = ("yes", "no")
 PINS = ("1234", "5690", "7788", "3017", "2468", "9051")
-EN_OOG = ("hello there", "what is the weather", "cancel my order", "good morning", "thank you", "maybe later",
-          "can you repeat that", "just a second")
+EN_OOG = (
+    "hello there",
+    "what is the weather",
+    "cancel my order",
+    "good morning",
+    "thank you",
+    "maybe later",
+    "can you repeat that",
+    "just a second",
+)
 KO_YES_NO = ("네", "아니요")
-KO_OOG = (("안녕하세요", None), ("감사합니다", None), ("모르겠어요", None), ("잠깐만요", None),
-          ("billing", "en-us"), ("no", "en-gb"))  # (text, fixed voice or None: every Korean voice)
+KO_OOG = (
+    ("안녕하세요", None),
+    ("감사합니다", None),
+    ("모르겠어요", None),
+    ("잠깐만요", None),
+    ("billing", "en-us"),
+    ("no", "en-gb"),
+)  # (text, fixed voice or None: every Korean voice)
 
 Samples = npt.NDArray[np.int16]
 
 
 @dataclass(frozen=True)
 class Trial:
-    task: str             # the table row, e.g. "menu" or "menu-reject"
+    task: str  # the table row, e.g. "menu" or "menu-reject"
     grammar: Grammar
-    label: str            # what was played, for misroute examples
-    audio: Samples        # the utterance or noise burst at 48 kHz, unpadded; empty: silence
-    expect: str | None    # the phrase (or digit string) that is right; None: nothing may route
+    label: str  # what was played, for misroute examples
+    audio: Samples  # the utterance or noise burst at 48 kHz, unpadded; empty: silence
+    expect: str | None  # the phrase (or digit string) that is right; None: nothing may route
     speech: bool = True
     confirm: bool = False  # decoded at the engine's confirm_confidence: the answer would be read back
 
@@ -169,8 +183,7 @@ def render(trial: Trial, condition: str, reference_dbfs: float) -> Samples:
     if condition.startswith("snr"):
         level = active_dbfs(trial.audio) if trial.speech else reference_dbfs
         seed = zlib.crc32(f"{condition}|{trial.task}|{trial.label}".encode())
-        noise = np.random.default_rng(seed).normal(0.0, 32768 * 10 ** ((level - int(condition[3:])) / 20),
-                                                   len(window))
+        noise = np.random.default_rng(seed).normal(0.0, 32768 * 10 ** ((level - int(condition[3:])) / 20), len(window))
         return to_int16(window.astype(np.float64) + noise)
     return window
 
@@ -182,8 +195,9 @@ def spoken_digits(pin: str) -> str:
 
 def noise_trials(task: str, grammar: Grammar, levels: Iterable[int]) -> list[Trial]:
     out = [Trial(task, grammar, "silence", silence(0), None, speech=False)]
-    out += [Trial(task, grammar, f"noise {d} dBFS", white_noise(BURST_MS, d, seed=-d), None, speech=False)
-            for d in levels]
+    out += [
+        Trial(task, grammar, f"noise {d} dBFS", white_noise(BURST_MS, d, seed=-d), None, speech=False) for d in levels
+    ]
     return out
 
 
@@ -195,25 +209,34 @@ async def english_trials(voices: list[str], rates: list[int], quick: bool) -> li
 
     pins = PINS[:2] if quick else PINS
     oog = EN_OOG[:3] if quick else EN_OOG
-    grammars = {"menu": (Grammar.of(MENU), [(w, w) for w in MENU]),
-                "yes-no": (Grammar.of(YES_NO), [(w, w) for w in YES_NO]),
-                "digits4": (Grammar.of([], digits=True, min_digits=4, max_digits=4),
-                            [(spoken_digits(p), p) for p in pins])}
+    grammars = {
+        "menu": (Grammar.of(MENU), [(w, w) for w in MENU]),
+        "yes-no": (Grammar.of(YES_NO), [(w, w) for w in YES_NO]),
+        "digits4": (Grammar.of([], digits=True, min_digits=4, max_digits=4), [(spoken_digits(p), p) for p in pins]),
+    }
     trials: list[Trial] = []
     for task, (grammar, items) in grammars.items():
         for voice in voices:
             for rate in rates:
                 for text, expect in items:
-                    trials.append(Trial(task, grammar, f"{voice}@{rate} {text!r}", await say(text, voice, rate), expect))
+                    trials.append(
+                        Trial(task, grammar, f"{voice}@{rate} {text!r}", await say(text, voice, rate), expect)
+                    )
                 for text in oog:
-                    trials.append(Trial(f"{task}-reject", grammar, f"{voice}@{rate} {text!r}",
-                                        await say(text, voice, rate), None))
+                    trials.append(
+                        Trial(f"{task}-reject", grammar, f"{voice}@{rate} {text!r}", await say(text, voice, rate), None)
+                    )
         trials += noise_trials(f"{task}-reject", grammar, NOISE_DBFS[::2] if quick else NOISE_DBFS)
     # The same digit strings for a gather with ``confirm: speech``: taken at the engine's confirm_confidence
     # and read back. "correct" = the right number read back (the caller says yes); "misroute" here is a wrong
     # number read back, which costs the caller a "no" and a re-ask (the yes-no row measures that answer).
-    trials += [Trial(t.task.replace("digits4", "digits4-readback"), t.grammar, t.label, t.audio, t.expect,
-                     t.speech, confirm=True) for t in trials if t.task.startswith("digits4")]
+    trials += [
+        Trial(
+            t.task.replace("digits4", "digits4-readback"), t.grammar, t.label, t.audio, t.expect, t.speech, confirm=True
+        )
+        for t in trials
+        if t.task.startswith("digits4")
+    ]
     return trials
 
 
@@ -264,8 +287,9 @@ def score(row: Row, trial: Trial, trace: ListenTrace) -> None:
         if isinstance(out, NoMatch) and out.result is not None:
             r = out.result  # the right phrase under the confidence threshold, or among filler words
             row.rejected_right += trial.expect in (r.digits, r.text) or f" {trial.expect} " in f" {r.heard} "
-            row.no_matches.append(f"{trial.label}: {out.reason.value} (heard {r.heard!r}, "
-                                  f"confidence {r.confidence:.2f})")
+            row.no_matches.append(
+                f"{trial.label}: {out.reason.value} (heard {r.heard!r}, confidence {r.confidence:.2f})"
+            )
         else:
             row.no_matches.append(f"{trial.label}: {type(out).__name__}")
         return
@@ -274,25 +298,34 @@ def score(row: Row, trial: Trial, trace: ListenTrace) -> None:
         row.correct += 1
         return
     row.misroute += 1
-    row.misroutes.append(f"{trial.label} -> {got!r} (heard {out.result.heard!r}, "
-                         f"confidence {out.result.confidence:.2f})")
+    row.misroutes.append(
+        f"{trial.label} -> {got!r} (heard {out.result.heard!r}, confidence {out.result.confidence:.2f})"
+    )
 
 
-async def run_engine(name: str, engine: SpeechEngine, trials: list[Trial], conditions: list[str],
-                     pool: RecognitionPool) -> list[Row]:
+async def run_engine(
+    name: str, engine: SpeechEngine, trials: list[Trial], conditions: list[str], pool: RecognitionPool
+) -> list[Row]:
     speech_levels = [active_dbfs(t.audio) for t in trials if t.speech]
     reference = float(np.median(speech_levels)) if speech_levels else -20.0
     rows: dict[tuple[str, str], Row] = {}
     for condition in conditions:
         t0 = time.perf_counter()
         for trial in trials:
-            row = rows.setdefault((trial.task, condition),
-                                  Row(name, trial.task, condition, positive=trial.expect is not None))
+            row = rows.setdefault(
+                (trial.task, condition), Row(name, trial.task, condition, positive=trial.expect is not None)
+            )
             audio = await asyncio.to_thread(render, trial, condition, reference)
             listener = SpeechListener(engine, pool, label=f"bench-{name}")
             try:
-                trace = await listen(listener, trial.grammar, audio, lead_ms=0, tail_ms=0,
-                                     min_confidence=engine.confirm_confidence if trial.confirm else None)
+                trace = await listen(
+                    listener,
+                    trial.grammar,
+                    audio,
+                    lead_ms=0,
+                    tail_ms=0,
+                    min_confidence=engine.confirm_confidence if trial.confirm else None,
+                )
             finally:
                 await listener.close()
             score(row, trial, trace)
@@ -308,19 +341,28 @@ def row_json(r: Row) -> dict[str, Any]:
     # a wrong number read back is declined by the caller: a lost turn, not a route; no target applies
     readback = "readback" in r.task
     ok_correct = correct >= TARGET_CORRECT if r.condition == "clean" and r.positive and not readback else None
-    return {"engine": r.engine, "task": r.task, "condition": r.condition, "trials": r.trials,
-            "correct_pct": correct, "no_match_pct": share(r.no_match) if r.positive else None,
-            "misroute_pct": misroute, "rejected_right_pct": share(r.rejected_right) if r.positive else None,
-            "latency_ms": {"p50": pct(r.latency_ms, 50), "p95": pct(r.latency_ms, 95),
-                           "n": len(r.latency_ms)},
-            "meets_correct_target": ok_correct,
-            "meets_misroute_target": None if readback else misroute <= TARGET_MISROUTE,
-            "misroutes": r.misroutes, "no_matches": r.no_matches}
+    return {
+        "engine": r.engine,
+        "task": r.task,
+        "condition": r.condition,
+        "trials": r.trials,
+        "correct_pct": correct,
+        "no_match_pct": share(r.no_match) if r.positive else None,
+        "misroute_pct": misroute,
+        "rejected_right_pct": share(r.rejected_right) if r.positive else None,
+        "latency_ms": {"p50": pct(r.latency_ms, 50), "p95": pct(r.latency_ms, 95), "n": len(r.latency_ms)},
+        "meets_correct_target": ok_correct,
+        "meets_misroute_target": None if readback else misroute <= TARGET_MISROUTE,
+        "misroutes": r.misroutes,
+        "no_matches": r.no_matches,
+    }
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    head = (f"{'engine':7s} {'task':17s} {'condition':9s} {'trials':>6s} {'correct':>8s} {'no-match':>8s} "
-            f"{'misroute':>8s} {'rej-right':>9s} {'p50 ms':>7s} {'p95 ms':>7s}  targets")
+    head = (
+        f"{'engine':7s} {'task':17s} {'condition':9s} {'trials':>6s} {'correct':>8s} {'no-match':>8s} "
+        f"{'misroute':>8s} {'rej-right':>9s} {'p50 ms':>7s} {'p95 ms':>7s}  targets"
+    )
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -331,12 +373,16 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         if r["meets_correct_target"] is False:
             flags.insert(0, f"correct<{TARGET_CORRECT:g}%")
         nm, rr = ("-" if r[k] is None else f"{r[k]:.1f}%" for k in ("no_match_pct", "rejected_right_pct"))
-        print(f"{r['engine']:7s} {r['task']:17s} {r['condition']:9s} {r['trials']:6d} {r['correct_pct']:7.1f}% "
-              f"{nm:>8s} {r['misroute_pct']:7.1f}% {rr:>9s} {fmt(lat['p50']):>7s} {fmt(lat['p95']):>7s}  "
-              f"{', '.join(flags) or 'ok'}")
-    print(f"targets: correct >= {TARGET_CORRECT:g}% on clean audio (in-grammar rows), misroute <= "
-          f"{TARGET_MISROUTE:g}% in every row; rej-right = no-match although the right phrase was decoded "
-          "(confidence under the threshold, or next to filler words); latency = end of speech to outcome")
+        print(
+            f"{r['engine']:7s} {r['task']:17s} {r['condition']:9s} {r['trials']:6d} {r['correct_pct']:7.1f}% "
+            f"{nm:>8s} {r['misroute_pct']:7.1f}% {rr:>9s} {fmt(lat['p50']):>7s} {fmt(lat['p95']):>7s}  "
+            f"{', '.join(flags) or 'ok'}"
+        )
+    print(
+        f"targets: correct >= {TARGET_CORRECT:g}% on clean audio (in-grammar rows), misroute <= "
+        f"{TARGET_MISROUTE:g}% in every row; rej-right = no-match although the right phrase was decoded "
+        "(confidence under the threshold, or next to filler words); latency = end of speech to outcome"
+    )
 
 
 def fmt(x: float | None) -> str:
@@ -351,7 +397,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     engines, conditions, voices = split(args.engines), split(args.conditions), split(args.voices)
     rates = [int(r) for r in split(args.rates)]
     if args.quick:
-        rates = rates[len(rates) // 2:][:1]
+        rates = rates[len(rates) // 2 :][:1]
     started = time.perf_counter()
     pool = RecognitionPool()
     rows: list[Row] = []
@@ -369,17 +415,24 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             trials = await make(mine, rates, args.quick)
             engine = await asyncio.to_thread(load)
             described[name] = engine.describe()
-            print(f"{engine.describe()}: {len(trials)} trials x {len(conditions)} conditions "
-                  f"(voices {', '.join(mine)}; rates {', '.join(map(str, rates))} wpm)", flush=True)
+            print(
+                f"{engine.describe()}: {len(trials)} trials x {len(conditions)} conditions "
+                f"(voices {', '.join(mine)}; rates {', '.join(map(str, rates))} wpm)",
+                flush=True,
+            )
             rows += await run_engine(name, engine, trials, conditions, pool)
     finally:
         pool.shutdown()
     return {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(),
-                    "python": platform.python_version()},
-        "settings": {"engines": described, "conditions": conditions, "voices": voices, "rates_wpm": rates,
-                     "quick": args.quick},
+        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "settings": {
+            "engines": described,
+            "conditions": conditions,
+            "voices": voices,
+            "rates_wpm": rates,
+            "quick": args.quick,
+        },
         "targets": {"correct_pct_clean_min": TARGET_CORRECT, "misroute_pct_max": TARGET_MISROUTE},
         "seconds": round(time.perf_counter() - started, 1),
         "rows": [row_json(r) for r in rows],
@@ -390,8 +443,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--engines", default="sphinx,vosk", help="comma-separated: sphinx, vosk")
     parser.add_argument("--conditions", default=",".join(CONDITIONS), help="comma-separated: " + ", ".join(CONDITIONS))
-    parser.add_argument("--voices", default=",".join(VOICES),
-                        help="espeak-ng voices; each engine takes those of its language")
+    parser.add_argument(
+        "--voices", default=",".join(VOICES), help="espeak-ng voices; each engine takes those of its language"
+    )
     parser.add_argument("--rates", default=",".join(map(str, RATES)), help="speaking rates in words per minute")
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 voices, 1 rate, fewer phrases")
     parser.add_argument("--out", type=Path, help="JSON results (default bench/results/asr_accuracy[_quick].json)")

@@ -70,7 +70,7 @@ FLOWS = HERE / "flows_bridge"
 RESULTS = HERE / "results"
 RATE = 48000
 PATTERN = "caller-pattern"
-SUB = 240                       # 5 ms: onset resolution inside a received frame
+SUB = 240  # 5 ms: onset resolution inside a received frame
 KERNEL = np.exp(-2j * np.pi * 1000 * np.arange(SUB) / RATE)
 BURST_AMPLITUDE = 32767 * 10 ** (-12 / 20)
 THRESHOLD = 0.3 * BURST_AMPLITUDE  # 1 kHz amplitude that counts as the burst (440/600 Hz leak ~10 %)
@@ -103,7 +103,7 @@ class TimedMic(PromptPlayer):
 
     async def recv(self):  # type: ignore[no-untyped-def]
         frame = await super().recv()
-        current = self.queue.current   # the loop is 50 whole frames: the burst frame leaves it at 20 ms
+        current = self.queue.current  # the loop is 50 whole frames: the burst frame leaves it at 20 ms
         if current is not None and current.prompt_id == PATTERN and current.played_ms == 20:
             self.bursts.append(time.monotonic())
         return frame
@@ -120,8 +120,8 @@ class OnsetDetector:
     def __call__(self, mono: np.ndarray) -> None:
         arrived = self.recorder.frames[-1].arrived
         for k in range(len(mono) // SUB):
-            if 2 * abs(np.dot(mono[k * SUB:(k + 1) * SUB], KERNEL)) / SUB > THRESHOLD:
-                t = arrived + k * SUB / RATE   # sample k*SUB plays k*SUB/RATE after the frame's arrival
+            if 2 * abs(np.dot(mono[k * SUB : (k + 1) * SUB], KERNEL)) / SUB > THRESHOLD:
+                t = arrived + k * SUB / RATE  # sample k*SUB plays k*SUB/RATE after the frame's arrival
                 if t - self._last > 0.3:
                     self.onsets.append(t)
                 self._last = t
@@ -153,7 +153,7 @@ def late_frames(recorder: TrackRecorder | None, t0: float, t1: float) -> tuple[i
     if len(frames) < 10:
         return 0, len(frames)
     pts = np.array([f.pts or 0 for f in frames], dtype=np.int64)
-    pts = (pts - pts[0]) % 2 ** 32
+    pts = (pts - pts[0]) % 2**32
     offset = np.array([f.arrived for f in frames]) - pts / RATE
     return int((offset - offset.min() > 0.020).sum()), len(frames)
 
@@ -250,7 +250,7 @@ async def step(base: str, pid: int, index: int, calls: int, args: argparse.Names
             else:
                 callers.append(result)
         done, pending = await asyncio.wait(answering, timeout=10)
-        for task in pending:    # agents never rung (a caller failed): their phones close on cancel
+        for task in pending:  # agents never rung (a caller failed): their phones close on cancel
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
         for task in done:
@@ -280,13 +280,18 @@ async def step(base: str, pid: int, index: int, calls: int, args: argparse.Names
             machine = machine_cpu_seconds() - machine0
             async with http.get(base + "/api/stats") as r:
                 after = (await r.json())["calls"]
-        await asyncio.sleep(0.7)     # the last bursts of the window arrive
+        await asyncio.sleep(0.7)  # the last bursts of the window arrive
     finally:
         await asyncio.gather(*(c.hangup() for c in callers), return_exceptions=True)
-        await asyncio.gather(*(p.close() for p in phones.values()), *(c.close() for c in callers),
-                             *(p.close() for p in pairs), return_exceptions=True)
-        await asyncio.gather(*(c.customer.close() for c in callers), *(a.close() for a in agents),
-                             return_exceptions=True)
+        await asyncio.gather(
+            *(p.close() for p in phones.values()),
+            *(c.close() for c in callers),
+            *(p.close() for p in pairs),
+            return_exceptions=True,
+        )
+        await asyncio.gather(
+            *(c.customer.close() for c in callers), *(a.close() for a in agents), return_exceptions=True
+        )
     bridged: list[float] = []
     base_ms: list[float] = []
     lost = base_lost = 0
@@ -305,24 +310,40 @@ async def step(base: str, pid: int, index: int, calls: int, args: argparse.Names
     active = len(detectors)
     gw_ms = 1000 * gw_cpu / elapsed / max(active, 1)
     return {
-        "calls": calls, "connected": active, "active_calls_reported": after["active_calls"],
-        "setup_seconds": round(setup_s, 1), "seconds": round(elapsed, 1),
-        "gateway_cpu_ms_per_call_second": round(gw_ms, 1), "calls_per_core": round(1000 / gw_ms, 1),
+        "calls": calls,
+        "connected": active,
+        "active_calls_reported": after["active_calls"],
+        "setup_seconds": round(setup_s, 1),
+        "seconds": round(elapsed, 1),
+        "gateway_cpu_ms_per_call_second": round(gw_ms, 1),
+        "calls_per_core": round(1000 / gw_ms, 1),
         "gateway_cpu_percent": round(100 * gw_cpu / elapsed, 1),
         "clients_cpu_percent": round(100 * own_cpu / elapsed, 1),
-        "machine_cpu_percent": round(100 * machine / elapsed, 1),   # of one core; 100 x cores = saturated
-        "others_cpu_percent": round(100 * (machine - gw_cpu - own_cpu) / elapsed, 1),   # Redis, anything else
+        "machine_cpu_percent": round(100 * machine / elapsed, 1),  # of one core; 100 x cores = saturated
+        "others_cpu_percent": round(100 * (machine - gw_cpu - own_cpu) / elapsed, 1),  # Redis, anything else
         "late_frames_percent": round(100 * (after["late_frames"] - before["late_frames"]) / max(sent, 1), 3),
-        "frames_sent": sent, "skipped_frames": after["skipped_frames"] - before["skipped_frames"],
+        "frames_sent": sent,
+        "skipped_frames": after["skipped_frames"] - before["skipped_frames"],
         "client_view_late_percent": {
             "to_caller": round(100 * sum(x for x, _ in to_caller) / max(sum(n for _, n in to_caller), 1), 2),
-            "to_agent": round(100 * sum(x for x, _ in to_agent) / max(sum(n for _, n in to_agent), 1), 2)},
-        "bridge_ms": {"p50": round(pct(bridged, 50), 1), "p99": round(pct(bridged, 99), 1),
-                      "n": len(bridged), "lost": lost},
-        "baseline_ms": {"p50": round(pct(base_ms, 50), 1), "p99": round(pct(base_ms, 99), 1),
-                        "n": len(base_ms), "lost": base_lost},
-        "added_ms": {"p50": round(pct(bridged, 50) - pct(base_ms, 50), 1),
-                     "p99": round(pct(bridged, 99) - pct(base_ms, 99), 1)},
+            "to_agent": round(100 * sum(x for x, _ in to_agent) / max(sum(n for _, n in to_agent), 1), 2),
+        },
+        "bridge_ms": {
+            "p50": round(pct(bridged, 50), 1),
+            "p99": round(pct(bridged, 99), 1),
+            "n": len(bridged),
+            "lost": lost,
+        },
+        "baseline_ms": {
+            "p50": round(pct(base_ms, 50), 1),
+            "p99": round(pct(base_ms, 99), 1),
+            "n": len(base_ms),
+            "lost": base_lost,
+        },
+        "added_ms": {
+            "p50": round(pct(bridged, 50) - pct(base_ms, 50), 1),
+            "p99": round(pct(bridged, 99) - pct(base_ms, 99), 1),
+        },
         "errors": errors[:3],
     }
 
@@ -330,11 +351,34 @@ async def step(base: str, pid: int, index: int, calls: int, args: argparse.Names
 def start_gateway(port: int, redis_url: str, tmp: Path, flow: str) -> subprocess.Popen[bytes]:
     with open(tmp / "gateway.log", "wb") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--redis-url", redis_url,
-             "--flows-dir", str(FLOWS), "--voice-flow", flow, "--agents-file", str(tmp / "agents.toml"),
-             "--data-dir", str(tmp / "data"), "--log-format", "text", "--max-calls", "500",
-             "--rtc-addresses", "127.0.0.1"],
-            stdout=subprocess.DEVNULL, stderr=log, env=dict(os.environ))
+            [
+                sys.executable,
+                "-m",
+                "gateway",
+                "serve",
+                "--port",
+                str(port),
+                "--redis-url",
+                redis_url,
+                "--flows-dir",
+                str(FLOWS),
+                "--voice-flow",
+                flow,
+                "--agents-file",
+                str(tmp / "agents.toml"),
+                "--data-dir",
+                str(tmp / "data"),
+                "--log-format",
+                "text",
+                "--max-calls",
+                "500",
+                "--rtc-addresses",
+                "127.0.0.1",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            env=dict(os.environ),
+        )
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -342,16 +386,25 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     speed_up_aiortc()
     tmp = Path(tempfile.mkdtemp(prefix="cg-bench-bridge-"))
     cheap = hash_password(PASSWORD, n=2**10)
-    (tmp / "agents.toml").write_text("".join(
-        render_agent(Agent(f"s{k}-a{i:03d}", f"Agent {k}.{i}", cheap, capacity=1))
-        for k, n in enumerate(args.steps) for i in range(n)))
+    (tmp / "agents.toml").write_text(
+        "".join(
+            render_agent(Agent(f"s{k}-a{i:03d}", f"Agent {k}.{i}", cheap, capacity=1))
+            for k, n in enumerate(args.steps)
+            for i in range(n)
+        )
+    )
     redis = RedisServer()
     redis.start()
     port = free_port()
     proc = start_gateway(port, redis.url, tmp, "recorded" if args.record else "default")
     base = f"http://127.0.0.1:{port}"
-    out: dict[str, Any] = {"cores": os.cpu_count(), "recorded": args.record, "gateway_log": str(tmp / "gateway.log"),
-                           "baseline_pairs": args.baseline_pairs, "steps": []}
+    out: dict[str, Any] = {
+        "cores": os.cpu_count(),
+        "recorded": args.record,
+        "gateway_log": str(tmp / "gateway.log"),
+        "baseline_pairs": args.baseline_pairs,
+        "steps": [],
+    }
     try:
         async with aiohttp.ClientSession() as http:
             await wait_ready(http, base)
@@ -385,25 +438,36 @@ def main() -> None:
     args.steps = [int(s) for s in args.steps.split(",") if s.strip()]
     out = asyncio.run(run(args))
     floor = out["codec_floor_ms_per_leg_second"]
-    print(f"\nBridged calls ({'recorded' if args.record else 'not recorded'}) on {out['cores']} cores; the clients "
-          f"run in this process on the same cores. Codec floor {floor} ms CPU per leg-second "
-          f"(x2 legs = {2 * floor:.1f}); gateway idle {out['gateway_idle_cpu_percent']} % CPU; baseline: "
-          f"{args.baseline_pairs} direct aiortc pairs beside each step.")
-    print(f"{'calls':>5} {'gw ms/call-s':>12} {'x 2 floors':>10} {'calls/core':>10} {'gw CPU%':>7} "
-          f"{'clients%':>8} {'others%':>7} {'late %':>6} {'client late% ->caller/->agent':>29} "
-          f"{'bridge p50/p99':>14} {'direct p50/p99':>14} {'added p50/p99':>13} {'n':>4}")
+    print(
+        f"\nBridged calls ({'recorded' if args.record else 'not recorded'}) on {out['cores']} cores; the clients "
+        f"run in this process on the same cores. Codec floor {floor} ms CPU per leg-second "
+        f"(x2 legs = {2 * floor:.1f}); gateway idle {out['gateway_idle_cpu_percent']} % CPU; baseline: "
+        f"{args.baseline_pairs} direct aiortc pairs beside each step."
+    )
+    print(
+        f"{'calls':>5} {'gw ms/call-s':>12} {'x 2 floors':>10} {'calls/core':>10} {'gw CPU%':>7} "
+        f"{'clients%':>8} {'others%':>7} {'late %':>6} {'client late% ->caller/->agent':>29} "
+        f"{'bridge p50/p99':>14} {'direct p50/p99':>14} {'added p50/p99':>13} {'n':>4}"
+    )
     for s in out["steps"]:
         b, d, a, c = s["bridge_ms"], s["baseline_ms"], s["added_ms"], s["client_view_late_percent"]
-        print(f"{s['connected']:>5} {s['gateway_cpu_ms_per_call_second']:>12} {s['ratio_to_2_leg_floor']:>10} "
-              f"{s['calls_per_core']:>10} {s['gateway_cpu_percent']:>7} {s['clients_cpu_percent']:>8} "
-              f"{s['others_cpu_percent']:>7} {s['late_frames_percent']:>6} "
-              f"{c['to_caller']:>14} / {c['to_agent']:<12} {b['p50']:>6} / {b['p99']:<5} "
-              f"{d['p50']:>6} / {d['p99']:<5} {a['p50']:>5} / {a['p99']:<5} {b['n']:>4}"
-              + (f"  lost {b['lost']}" if b["lost"] else "") + (f"  errors {s['errors']}" if s["errors"] else ""))
-    print(f"CPU in % of one core ({100 * out['cores']} % = all {out['cores']} cores busy); others = Redis and "
-          "every other process on the machine (a busy machine skews the run)")
-    print("late % is /api/stats (the gateway's outgoing frames it counts); latency in ms, one way, caller -> agent; "
-          "targets: late < 1 %, added < 40 ms, <= 3x the 2-leg floor")
+        print(
+            f"{s['connected']:>5} {s['gateway_cpu_ms_per_call_second']:>12} {s['ratio_to_2_leg_floor']:>10} "
+            f"{s['calls_per_core']:>10} {s['gateway_cpu_percent']:>7} {s['clients_cpu_percent']:>8} "
+            f"{s['others_cpu_percent']:>7} {s['late_frames_percent']:>6} "
+            f"{c['to_caller']:>14} / {c['to_agent']:<12} {b['p50']:>6} / {b['p99']:<5} "
+            f"{d['p50']:>6} / {d['p99']:<5} {a['p50']:>5} / {a['p99']:<5} {b['n']:>4}"
+            + (f"  lost {b['lost']}" if b["lost"] else "")
+            + (f"  errors {s['errors']}" if s["errors"] else "")
+        )
+    print(
+        f"CPU in % of one core ({100 * out['cores']} % = all {out['cores']} cores busy); others = Redis and "
+        "every other process on the machine (a busy machine skews the run)"
+    )
+    print(
+        "late % is /api/stats (the gateway's outgoing frames it counts); latency in ms, one way, caller -> agent; "
+        "targets: late < 1 %, added < 40 ms, <= 3x the 2-leg floor"
+    )
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(out, indent=2))
 

@@ -48,14 +48,22 @@ async def run_size(url: str, size: int, passes: int) -> dict[str, Any]:
     store = Store(redis, Keys("bench"))
     router = Router(store)
     clock_ms = [now_ms()]
-    callbacks = Callbacks(store, router.queue, wake_router=router.kick, ring_seconds=Settings().callback_ring_seconds,
-                          clock=lambda: clock_ms[0])
+    callbacks = Callbacks(
+        store,
+        router.queue,
+        wake_router=router.kick,
+        ring_seconds=Settings().callback_ring_seconds,
+        clock=lambda: clock_ms[0],
+    )
     empty = await sweep_times(callbacks, passes)
     due = datetime.now(UTC) + timedelta(hours=1)
     t0 = time.perf_counter()
     for n in range(size):
-        cid = (await store.open_conversation(f"u_{n}", new_conversation_id(), router.queue, now=now_ms(),
-                                             context={}, queued=False)).conversation_id
+        cid = (
+            await store.open_conversation(
+                f"u_{n}", new_conversation_id(), router.queue, now=now_ms(), context={}, queued=False
+            )
+        ).conversation_id
         await callbacks.request(cid, queue="support", due=due, label="Later")
     book_ms = (time.perf_counter() - t0) * 1000 / max(1, size)
     pending = await sweep_times(callbacks, passes)
@@ -68,12 +76,19 @@ async def run_size(url: str, size: int, passes: int) -> dict[str, Any]:
     drain_s = time.perf_counter() - t0
     queued = await redis.zcard(store.keys.queue(router.queue))
     await redis.aclose()
-    return {"size": size, "book_ms_per_callback": book_ms,
-            "sweep_empty_p50_ms": pct(empty, 50), "sweep_empty_p99_ms": pct(empty, 99),
-            "sweep_pending_p50_ms": pct(pending, 50), "sweep_pending_p99_ms": pct(pending, 99),
-            "sweep_ratio_p50": pct(pending, 50) / pct(empty, 50),
-            "due_to_queued_s": drain_s, "due_passes": rounds, "queued": queued,
-            "due_to_queued_ms_per_callback": drain_s * 1000 / max(1, size)}
+    return {
+        "size": size,
+        "book_ms_per_callback": book_ms,
+        "sweep_empty_p50_ms": pct(empty, 50),
+        "sweep_empty_p99_ms": pct(empty, 99),
+        "sweep_pending_p50_ms": pct(pending, 50),
+        "sweep_pending_p99_ms": pct(pending, 99),
+        "sweep_ratio_p50": pct(pending, 50) / pct(empty, 50),
+        "due_to_queued_s": drain_s,
+        "due_passes": rounds,
+        "queued": queued,
+        "due_to_queued_ms_per_callback": drain_s * 1000 / max(1, size),
+    }
 
 
 async def main_async(sizes: list[int], passes: int, out: Path | None) -> None:
@@ -83,14 +98,18 @@ async def main_async(sizes: list[int], passes: int, out: Path | None) -> None:
         rows = [await run_size(server.url, size, passes) for size in sizes]
     finally:
         server.stop()
-    print(f"{'callbacks':>9} {'book ms/cb':>10} {'empty p50/p99 ms':>17} {'pending p50/p99 ms':>19} "
-          f"{'x empty':>8} {'all due->queued':>16} {'ms/cb':>6}")
+    print(
+        f"{'callbacks':>9} {'book ms/cb':>10} {'empty p50/p99 ms':>17} {'pending p50/p99 ms':>19} "
+        f"{'x empty':>8} {'all due->queued':>16} {'ms/cb':>6}"
+    )
     for r in rows:
-        print(f"{r['size']:>9} {r['book_ms_per_callback']:>10.3f} "
-              f"{r['sweep_empty_p50_ms']:>8.2f}/{r['sweep_empty_p99_ms']:<8.2f} "
-              f"{r['sweep_pending_p50_ms']:>9.2f}/{r['sweep_pending_p99_ms']:<9.2f} {r['sweep_ratio_p50']:>8.1f} "
-              f"{r['due_to_queued_s']:>9.2f} s ({r['due_passes']:>3} passes) {r['due_to_queued_ms_per_callback']:>6.3f}")
-        assert r["queued"] == r["size"], r   # every callback due was queued, once
+        print(
+            f"{r['size']:>9} {r['book_ms_per_callback']:>10.3f} "
+            f"{r['sweep_empty_p50_ms']:>8.2f}/{r['sweep_empty_p99_ms']:<8.2f} "
+            f"{r['sweep_pending_p50_ms']:>9.2f}/{r['sweep_pending_p99_ms']:<9.2f} {r['sweep_ratio_p50']:>8.1f} "
+            f"{r['due_to_queued_s']:>9.2f} s ({r['due_passes']:>3} passes) {r['due_to_queued_ms_per_callback']:>6.3f}"
+        )
+        assert r["queued"] == r["size"], r  # every callback due was queued, once
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(rows, indent=2))

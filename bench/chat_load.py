@@ -45,9 +45,20 @@ from tests.support.servers import RedisServer, free_port
 SECRET = "bench-secret-0123456789abcdef"
 
 # Every limit at the highest value the settings take: the limits' code still runs, but never refuses.
-LIMITS_OFF = ["--limit-messages-per-minute", "100000", "--limit-conversations-per-hour", "100000",
-              "--limit-connections-per-ip", "1000000", "--limit-calls-per-customer", "1000",
-              "--limit-calls-per-ip", "100000", "--max-timeline-events", "10000000"]
+LIMITS_OFF = [
+    "--limit-messages-per-minute",
+    "100000",
+    "--limit-conversations-per-hour",
+    "100000",
+    "--limit-connections-per-ip",
+    "1000000",
+    "--limit-calls-per-customer",
+    "1000",
+    "--limit-calls-per-ip",
+    "100000",
+    "--max-timeline-events",
+    "10000000",
+]
 PHASES: tuple[tuple[str, list[str]], ...] = (("limits off", LIMITS_OFF), ("default limits", []))
 
 
@@ -120,8 +131,11 @@ class Load:
 
     async def login(self, session: aiohttp.ClientSession, agent_id: str) -> str:
         """A real agent login (the desk's): a token with a live session."""
-        async with session.post(self.base + "/api/agent/login", json={"agent_id": agent_id, "password": "bench"},
-                                headers={"X-Forwarded-For": self.agent_address(agent_id)}) as r:
+        async with session.post(
+            self.base + "/api/agent/login",
+            json={"agent_id": agent_id, "password": "bench"},
+            headers={"X-Forwarded-For": self.agent_address(agent_id)},
+        ) as r:
             body = await r.json()
             if r.status != 200:
                 raise RuntimeError(f"agent {agent_id} could not log in: {body}")
@@ -131,8 +145,11 @@ class Load:
         return address(1_000_000 + self.agent_ids.index(agent_id))
 
     async def agent(self, session: aiohttp.ClientSession, agent_id: str) -> None:
-        ws = await session.ws_connect(self.base.replace("http", "ws") + "/ws/agent", max_msg_size=0,
-                                      headers={"X-Forwarded-For": self.agent_address(agent_id)})
+        ws = await session.ws_connect(
+            self.base.replace("http", "ws") + "/ws/agent",
+            max_msg_size=0,
+            headers={"X-Forwarded-For": self.agent_address(agent_id)},
+        )
         self.agent_ws[agent_id] = ws
         token = await self.login(session, agent_id)
         await ws.send_json({"type": "hello", "token": token})
@@ -152,23 +169,37 @@ class Load:
                     if self.measuring:
                         self.to_agent.append((time.perf_counter() - sent_at) * 1000)
                     n += 1
-                    await ws.send_json({"type": "message", "conversation_id": frame["conversation_id"],
-                                        "client_id": f"{agent_id}-{n}", "text": f"r={time.perf_counter()!r}"})
+                    await ws.send_json(
+                        {
+                            "type": "message",
+                            "conversation_id": frame["conversation_id"],
+                            "client_id": f"{agent_id}-{n}",
+                            "text": f"r={time.perf_counter()!r}",
+                        }
+                    )
             elif kind == "error":
                 self.errors.append(frame["message"])
 
-    async def customer(self, session: aiohttp.ClientSession, index: int, stop: asyncio.Event,
-                       interval: float, ready: asyncio.Event) -> None:
-        ws = await session.ws_connect(self.base.replace("http", "ws") + "/ws/customer", max_msg_size=0,
-                                      headers={"X-Forwarded-For": address(index)})
+    async def customer(
+        self, session: aiohttp.ClientSession, index: int, stop: asyncio.Event, interval: float, ready: asyncio.Event
+    ) -> None:
+        ws = await session.ws_connect(
+            self.base.replace("http", "ws") + "/ws/customer",
+            max_msg_size=0,
+            headers={"X-Forwarded-For": address(index)},
+        )
         await ws.send_json({"type": "hello", "token": None})
         seq = 0
 
         async def reader() -> None:
             async for msg in ws:
                 frame = json.loads(msg.data)
-                if frame["type"] == "event" and frame["event"]["type"] == "message" \
-                        and frame["event"]["author"] == "agent" and self.measuring:
+                if (
+                    frame["type"] == "event"
+                    and frame["event"]["type"] == "message"
+                    and frame["event"]["author"] == "agent"
+                    and self.measuring
+                ):
                     self.to_customer.append((time.perf_counter() - float(frame["event"]["text"][2:])) * 1000)
                 elif frame["type"] == "error":
                     self.errors.append(f"{frame['code']}: {frame['message']}")
@@ -181,7 +212,9 @@ class Load:
         await asyncio.sleep(interval * (index / self.n))  # spread the senders evenly
         while not stop.is_set():
             seq += 1
-            await ws.send_json({"type": "message", "client_id": f"c{index}-{seq}", "text": f"t={time.perf_counter()!r}"})
+            await ws.send_json(
+                {"type": "message", "client_id": f"c{index}-{seq}", "text": f"t={time.perf_counter()!r}"}
+            )
             if self.measuring:
                 self.sent += 1
             try:
@@ -192,7 +225,9 @@ class Load:
         read_task.cancel()
 
 
-async def run_phase(args: argparse.Namespace, redis_url: str, flags: list[str], baseline: list[float]) -> dict[str, Any]:
+async def run_phase(
+    args: argparse.Namespace, redis_url: str, flags: list[str], baseline: list[float]
+) -> dict[str, Any]:
     """One gateway process with these extra ``flags`` under the load; Redis is emptied first."""
     tmp = Path(tempfile.mkdtemp(prefix="cg-bench-"))
     flush = aioredis.Redis.from_url(redis_url)
@@ -200,15 +235,35 @@ async def run_phase(args: argparse.Namespace, redis_url: str, flags: list[str], 
     await flush.aclose()
     agents = [f"agent{i:03d}" for i in range(args.agents)]
     cheap = hash_password("bench", n=2**10)
-    (tmp / "agents.toml").write_text("".join(
-        render_agent(Agent(a, a, cheap, capacity=args.capacity)) for a in agents))
+    (tmp / "agents.toml").write_text("".join(render_agent(Agent(a, a, cheap, capacity=args.capacity)) for a in agents))
     port = free_port()
-    with open(tmp / "gateway.log", "wb") as log:   # the gateway has its own copy of the descriptor
+    with open(tmp / "gateway.log", "wb") as log:  # the gateway has its own copy of the descriptor
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--redis-url", redis_url,
-             "--agents-file", str(tmp / "agents.toml"), "--secret", SECRET, "--log-format", "text",
-             "--data-dir", str(tmp / "data"), "--trusted-proxies", "127.0.0.1/32", *flags],
-            stdout=subprocess.DEVNULL, stderr=log, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            [
+                sys.executable,
+                "-m",
+                "gateway",
+                "serve",
+                "--port",
+                str(port),
+                "--redis-url",
+                redis_url,
+                "--agents-file",
+                str(tmp / "agents.toml"),
+                "--secret",
+                SECRET,
+                "--log-format",
+                "text",
+                "--data-dir",
+                str(tmp / "data"),
+                "--trusted-proxies",
+                "127.0.0.1/32",
+                *flags,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
     base = f"http://127.0.0.1:{port}"
     result: dict[str, Any] = {}
     try:
@@ -226,7 +281,7 @@ async def run_phase(args: argparse.Namespace, redis_url: str, flags: list[str], 
             await asyncio.wait_for(load.all_assigned.wait(), timeout=120)
             setup_s = time.perf_counter() - t_connect
             ready.set()
-            await asyncio.sleep(args.interval + 1)     # warm-up: every customer has sent once
+            await asyncio.sleep(args.interval + 1)  # warm-up: every customer has sent once
             load.measuring = True
             gw_cpu0, own_cpu0, t0 = cpu_seconds(proc.pid), time.process_time(), time.perf_counter()
             await asyncio.sleep(args.seconds)
@@ -240,19 +295,33 @@ async def run_phase(args: argparse.Namespace, redis_url: str, flags: list[str], 
                 await ws.close()
             await asyncio.gather(*agent_tasks, return_exceptions=True)
         result = {
-            "conversations": args.conversations, "agents": args.agents, "seconds": round(elapsed, 1),
+            "conversations": args.conversations,
+            "agents": args.agents,
+            "seconds": round(elapsed, 1),
             "setup_seconds": round(setup_s, 1),
             "messages_per_second": round(len(load.to_agent) / elapsed, 1),
             "replies_per_second": round(len(load.to_customer) / elapsed, 1),
-            "customer_to_agent_ms": {"p50": round(pct(load.to_agent, 50), 2), "p95": round(pct(load.to_agent, 95), 2),
-                                     "p99": round(pct(load.to_agent, 99), 2), "n": len(load.to_agent)},
-            "agent_to_customer_ms": {"p50": round(pct(load.to_customer, 50), 2),
-                                     "p99": round(pct(load.to_customer, 99), 2), "n": len(load.to_customer)},
-            "redis_pubsub_baseline_ms": {"p50": round(pct(baseline, 50), 3), "p99": round(pct(baseline, 99), 3),
-                                         "mean": round(statistics.fmean(baseline), 3)},
+            "customer_to_agent_ms": {
+                "p50": round(pct(load.to_agent, 50), 2),
+                "p95": round(pct(load.to_agent, 95), 2),
+                "p99": round(pct(load.to_agent, 99), 2),
+                "n": len(load.to_agent),
+            },
+            "agent_to_customer_ms": {
+                "p50": round(pct(load.to_customer, 50), 2),
+                "p99": round(pct(load.to_customer, 99), 2),
+                "n": len(load.to_customer),
+            },
+            "redis_pubsub_baseline_ms": {
+                "p50": round(pct(baseline, 50), 3),
+                "p99": round(pct(baseline, 99), 3),
+                "mean": round(statistics.fmean(baseline), 3),
+            },
             "gateway_cpu_percent_of_one_core": round(100 * gw_cpu / elapsed, 1),
             "load_generator_cpu_percent_of_one_core": round(100 * own_cpu / elapsed, 1),
-            "errors": len(load.errors), "first_errors": load.errors[:3], "rate_limited": load.rate_limited,
+            "errors": len(load.errors),
+            "first_errors": load.errors[:3],
+            "rate_limited": load.rate_limited,
         }
     finally:
         proc.terminate()
@@ -292,22 +361,32 @@ def main() -> None:
     result = asyncio.run(run(args))
     for name, phase in result["phases"].items():
         c2a, a2c, base = phase["customer_to_agent_ms"], phase["agent_to_customer_ms"], phase["redis_pubsub_baseline_ms"]
-        print(f"chat load ({name}): {phase['conversations']} conversations, {phase['agents']} agents, "
-              f"{phase['seconds']} s measured (setup {phase['setup_seconds']} s)")
-        print(f"  customer -> agent   p50 {c2a['p50']:7.2f} ms   p95 {c2a['p95']:7.2f} ms   p99 {c2a['p99']:7.2f} ms"
-              f"   (n={c2a['n']})")
+        print(
+            f"chat load ({name}): {phase['conversations']} conversations, {phase['agents']} agents, "
+            f"{phase['seconds']} s measured (setup {phase['setup_seconds']} s)"
+        )
+        print(
+            f"  customer -> agent   p50 {c2a['p50']:7.2f} ms   p95 {c2a['p95']:7.2f} ms   p99 {c2a['p99']:7.2f} ms"
+            f"   (n={c2a['n']})"
+        )
         print(f"  agent -> customer   p50 {a2c['p50']:7.2f} ms   p99 {a2c['p99']:7.2f} ms   (n={a2c['n']})")
-        print(f"  throughput          {phase['messages_per_second']} customer msg/s + "
-              f"{phase['replies_per_second']} agent replies/s")
+        print(
+            f"  throughput          {phase['messages_per_second']} customer msg/s + "
+            f"{phase['replies_per_second']} agent replies/s"
+        )
         print(f"  redis pub/sub       p50 {base['p50']:7.3f} ms   p99 {base['p99']:7.3f} ms   (baseline, same run)")
         print(f"  p99 / baseline p99  {c2a['p99'] / base['p99']:.1f}x")
-        print(f"  CPU                 gateway {phase['gateway_cpu_percent_of_one_core']}% of a core, "
-              f"load generator {phase['load_generator_cpu_percent_of_one_core']}%")
+        print(
+            f"  CPU                 gateway {phase['gateway_cpu_percent_of_one_core']}% of a core, "
+            f"load generator {phase['load_generator_cpu_percent_of_one_core']}%"
+        )
         print(f"  errors              {phase['errors']} (rate_limited {phase['rate_limited']}) {phase['first_errors']}")
     off, on = (result["phases"][name] for name, _ in PHASES)
-    print(f"limits cost: customer -> agent p99 {off['customer_to_agent_ms']['p99']:.2f} -> "
-          f"{on['customer_to_agent_ms']['p99']:.2f} ms, gateway CPU {off['gateway_cpu_percent_of_one_core']} -> "
-          f"{on['gateway_cpu_percent_of_one_core']}% of a core")
+    print(
+        f"limits cost: customer -> agent p99 {off['customer_to_agent_ms']['p99']:.2f} -> "
+        f"{on['customer_to_agent_ms']['p99']:.2f} ms, gateway CPU {off['gateway_cpu_percent_of_one_core']} -> "
+        f"{on['gateway_cpu_percent_of_one_core']}% of a core"
+    )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2))

@@ -63,11 +63,11 @@ async def codec_floor(seconds: float = 5.0) -> float:
     decoder.sample_rate, decoder.layout = 48000, "mono"
     packets = []
     for i in range(0, len(pcm) - 960 + 1, 960):
-        frame = av.AudioFrame.from_ndarray(pcm[i:i + 960].reshape(1, -1), format="s16", layout="mono")
+        frame = av.AudioFrame.from_ndarray(pcm[i : i + 960].reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate, frame.pts = 48000, i
         packets += encoder.encode(frame)
     t0 = time.process_time()
-    for i, packet in enumerate(packets):   # one leg: decode what arrives, encode what goes out
+    for i, packet in enumerate(packets):  # one leg: decode what arrives, encode what goes out
         for frame in decoder.decode(packet):
             frame.pts = i * 960
             encoder.encode(frame)
@@ -85,7 +85,7 @@ async def one_caller(base: str, stop: asyncio.Event, result: dict[str, Any]) -> 
         while not stop.is_set():
             samples = caller.heard
             for i in range(0, len(samples) - 960 + 1, 960):
-                if rms_dbfs(samples[i:i + 960]) > -45:
+                if rms_dbfs(samples[i : i + 960]) > -45:
                     result.setdefault("first_audio_ms", (time.perf_counter() - t0) * 1000)
                     break
             if "first_audio_ms" in result:
@@ -124,12 +124,16 @@ async def step(base: str, pid: int, calls: int, seconds: float) -> dict[str, Any
     late = after["late_frames"] - mid["late_frames"]
     first = [r["first_audio_ms"] for r in results if "first_audio_ms" in r]
     return {
-        "calls": calls, "active_during_measure": active, "seconds": round(elapsed, 1),
+        "calls": calls,
+        "active_during_measure": active,
+        "seconds": round(elapsed, 1),
         "gateway_cpu_ms_per_call_second": round(1000 * gw_cpu / elapsed / max(active, 1), 1),
         "gateway_cpu_percent": round(100 * gw_cpu / elapsed, 1),
         "callers_cpu_percent": round(100 * own_cpu / elapsed, 1),
-        "late_frames_percent": round(100 * late / max(sent, 1), 3), "frames_sent": sent,
-        "first_prompt_ms_p50": round(pct(first, 50), 1), "first_prompt_ms_p95": round(pct(first, 95), 1),
+        "late_frames_percent": round(100 * late / max(sent, 1), 3),
+        "frames_sent": sent,
+        "first_prompt_ms_p50": round(pct(first, 50), 1),
+        "first_prompt_ms_p95": round(pct(first, 95), 1),
         "errors": [r["error"] for r in results if "error" in r][:3],
     }
 
@@ -140,12 +144,32 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     redis = RedisServer()
     redis.start()
     port = free_port()
-    with open(tmp / "gateway.log", "wb") as log:   # the gateway has its own copy of the descriptor
+    with open(tmp / "gateway.log", "wb") as log:  # the gateway has its own copy of the descriptor
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--redis-url", redis.url,
-             "--flows-dir", str(FLOWS), "--data-dir", str(tmp / "data"), "--log-format", "text",
-             "--max-calls", "500", "--rtc-addresses", "127.0.0.1"],
-            stdout=subprocess.DEVNULL, stderr=log, env=dict(os.environ))
+            [
+                sys.executable,
+                "-m",
+                "gateway",
+                "serve",
+                "--port",
+                str(port),
+                "--redis-url",
+                redis.url,
+                "--flows-dir",
+                str(FLOWS),
+                "--data-dir",
+                str(tmp / "data"),
+                "--log-format",
+                "text",
+                "--max-calls",
+                "500",
+                "--rtc-addresses",
+                "127.0.0.1",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            env=dict(os.environ),
+        )
     base = f"http://127.0.0.1:{port}"
     out: dict[str, Any] = {"steps": []}
     try:
@@ -155,7 +179,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         for calls in args.steps:
             result = await step(base, proc.pid, calls, args.seconds)
             result["ratio_to_codec_floor"] = round(
-                result["gateway_cpu_ms_per_call_second"] / out["codec_floor_ms_per_call_second"], 1)
+                result["gateway_cpu_ms_per_call_second"] / out["codec_floor_ms_per_call_second"], 1
+            )
             out["steps"].append(result)
             print(json.dumps(result), flush=True)
             await asyncio.sleep(2)
@@ -180,16 +205,22 @@ def main() -> None:
     args.steps = [int(s) for s in args.steps.split(",") if s.strip()]
     out = asyncio.run(run(args))
     print(f"\nIVR calls (benchmark flow), codec floor {out['codec_floor_ms_per_call_second']} ms CPU per call-second")
-    print(f"{'calls':>6} {'gw ms/call-s':>13} {'x floor':>8} {'gw CPU%':>8} {'callers CPU%':>13} "
-          f"{'late %':>7} {'1st audio p50':>14} {'p95':>7}")
+    print(
+        f"{'calls':>6} {'gw ms/call-s':>13} {'x floor':>8} {'gw CPU%':>8} {'callers CPU%':>13} "
+        f"{'late %':>7} {'1st audio p50':>14} {'p95':>7}"
+    )
     for s in out["steps"]:
-        print(f"{s['calls']:>6} {s['gateway_cpu_ms_per_call_second']:>13} {s['ratio_to_codec_floor']:>8} "
-              f"{s['gateway_cpu_percent']:>8} {s['callers_cpu_percent']:>13} {s['late_frames_percent']:>7} "
-              f"{s['first_prompt_ms_p50']:>14} {s['first_prompt_ms_p95']:>7}" + (f"  errors {s['errors']}"
-                                                                                  if s["errors"] else ""))
+        print(
+            f"{s['calls']:>6} {s['gateway_cpu_ms_per_call_second']:>13} {s['ratio_to_codec_floor']:>8} "
+            f"{s['gateway_cpu_percent']:>8} {s['callers_cpu_percent']:>13} {s['late_frames_percent']:>7} "
+            f"{s['first_prompt_ms_p50']:>14} {s['first_prompt_ms_p95']:>7}"
+            + (f"  errors {s['errors']}" if s["errors"] else "")
+        )
     if "calls_per_core_estimate" in out:
-        print(f"calls per core (gateway CPU, at {out['most_calls_under_1pct_late']} calls with < 1% late frames): "
-              f"{out['calls_per_core_estimate']}")
+        print(
+            f"calls per core (gateway CPU, at {out['most_calls_under_1pct_late']} calls with < 1% late frames): "
+            f"{out['calls_per_core_estimate']}"
+        )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, indent=2))

@@ -99,11 +99,28 @@ def start_gateway(tmp: Path, redis_url: str, port: int, sockets: int) -> subproc
     (tmp / "agents.toml").write_text("")
     with open(tmp / "gateway.log", "wb") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--redis-url", redis_url,
-             "--agents-file", str(tmp / "agents.toml"), "--secret", SECRET, "--log-format", "text",
-             "--data-dir", str(tmp / "data")],
-            stdout=subprocess.DEVNULL, stderr=log,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", "CG_LIMIT_CONNECTIONS_PER_IP": str(sockets + 10)})
+            [
+                sys.executable,
+                "-m",
+                "gateway",
+                "serve",
+                "--port",
+                str(port),
+                "--redis-url",
+                redis_url,
+                "--agents-file",
+                str(tmp / "agents.toml"),
+                "--secret",
+                SECRET,
+                "--log-format",
+                "text",
+                "--data-dir",
+                str(tmp / "data"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "CG_LIMIT_CONNECTIONS_PER_IP": str(sockets + 10)},
+        )
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -120,7 +137,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             blaster = Blaster(base, args.window)
             stop = asyncio.Event()
             tasks = [asyncio.create_task(blaster.socket(session, pool, stop)) for pool in pools]
-            await asyncio.sleep(1.0)                      # warm-up
+            await asyncio.sleep(1.0)  # warm-up
             blaster.measuring = True
             gw0, own0, t0 = cpu_seconds(proc.pid), time.process_time(), time.perf_counter()
             await asyncio.sleep(args.seconds)
@@ -131,12 +148,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await asyncio.gather(*tasks)
         log_text = (tmp / "gateway.log").read_text(errors="replace")
         return {
-            "sockets": args.sockets, "window": args.window, "seconds": round(elapsed, 2),
+            "sockets": args.sockets,
+            "window": args.window,
+            "seconds": round(elapsed, 2),
             "rejected_per_second": round(blaster.counted / elapsed),
             "gateway_cpu_percent_of_one_core": round(100 * gw_cpu / elapsed, 1),
             "rejected_per_gateway_cpu_second": round(blaster.counted / gw_cpu) if gw_cpu else None,
             "load_generator_cpu_percent_of_one_core": round(100 * own_cpu / elapsed, 1),
-            "frames_sent": blaster.sent, "rejected_total": blaster.rejected, "other_answers": blaster.other,
+            "frames_sent": blaster.sent,
+            "rejected_total": blaster.rejected,
+            "other_answers": blaster.other,
             "sockets_closed_by_gateway": blaster.closed,
             "tracebacks_in_gateway_log": log_text.count("Traceback (most recent call last)"),
         }
@@ -155,13 +176,21 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the result to this file")
     args = parser.parse_args()
     result = asyncio.run(run(args))
-    print(f"junk frames: {result['sockets']} customer sockets, window {result['window']}, {result['seconds']} s measured")
-    print(f"  rejected            {result['rejected_per_second']} frames/s "
-          f"({result['rejected_per_gateway_cpu_second']} per gateway CPU-second)")
-    print(f"  CPU                 gateway {result['gateway_cpu_percent_of_one_core']}% of a core, "
-          f"load generator {result['load_generator_cpu_percent_of_one_core']}%")
-    print(f"  other answers       {result['other_answers'] or 'none'}; sockets closed by the gateway: "
-          f"{result['sockets_closed_by_gateway']}; tracebacks in its log: {result['tracebacks_in_gateway_log']}")
+    print(
+        f"junk frames: {result['sockets']} customer sockets, window {result['window']}, {result['seconds']} s measured"
+    )
+    print(
+        f"  rejected            {result['rejected_per_second']} frames/s "
+        f"({result['rejected_per_gateway_cpu_second']} per gateway CPU-second)"
+    )
+    print(
+        f"  CPU                 gateway {result['gateway_cpu_percent_of_one_core']}% of a core, "
+        f"load generator {result['load_generator_cpu_percent_of_one_core']}%"
+    )
+    print(
+        f"  other answers       {result['other_answers'] or 'none'}; sockets closed by the gateway: "
+        f"{result['sockets_closed_by_gateway']}; tracebacks in its log: {result['tracebacks_in_gateway_log']}"
+    )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2))

@@ -83,9 +83,9 @@ WORDS = ("billing", "support", "sales")
 VOICES = ("en-us", "en-gb", "en-us+m3", "en-us+f3")
 RATE_WPM = 160
 SR, BLOCK = 48000, 960
-LOUD_DBFS = -45.0        # a received 20 ms frame louder than this is prompt audio
-NON_SILENT = 64          # |sample| above this is speech (about -54 dBFS)
-QUIET_S = 0.6            # silence after sound that means "the menu is over: answer now"
+LOUD_DBFS = -45.0  # a received 20 ms frame louder than this is prompt audio
+NON_SILENT = 64  # |sample| above this is speech (about -54 dBFS)
+QUIET_S = 0.6  # silence after sound that means "the menu is over: answer now"
 REPLY_TIMEOUT_S = 8.0
 TRAILING_MS = VadSettings().trailing_silence_ms
 SPOKEN = re.compile(r"speech '([^']*)'")
@@ -95,7 +95,7 @@ SPOKEN = re.compile(r"speech '([^']*)'")
 class Utterance:
     word: str
     voice: str
-    audio: Audio   # ends at its last non-silent sample
+    audio: Audio  # ends at its last non-silent sample
     tail_s: float  # where that sample sits inside the last 20 ms block sent
     vad_end_ms: float  # webrtcvad on this clean audio decides "ended" this long after that sample
 
@@ -111,12 +111,13 @@ def offline_vad_end_ms(speech: npt.NDArray[np.int16]) -> float:
     """Where the gateway's VAD (default settings) ends this utterance, from its last non-silent sample:
     the configured trailing silence plus webrtcvad's own hangover (estimate: no codec, fresh VAD)."""
     settings, lead = VadSettings(), SR // 2
-    pcm = resample(Audio(np.concatenate([np.zeros(lead, np.int16), speech, np.zeros(2 * SR, np.int16)]), SR),
-                   16000).samples
+    pcm = resample(
+        Audio(np.concatenate([np.zeros(lead, np.int16), speech, np.zeros(2 * SR, np.int16)]), SR), 16000
+    ).samples
     vad, endpointer, n = FrameClassifier(settings), Endpointer(settings), settings.frame_samples
     endpointer.start(0, None)
     for i in range(0, len(pcm) - n + 1, n):
-        for event in endpointer.frame(vad.is_speech(pcm[i:i + n].tobytes()), i * 1000 // 16000):
+        for event in endpointer.frame(vad.is_speech(pcm[i : i + n].tobytes()), i * 1000 // 16000):
             if isinstance(event, SpeechEnded):
                 return event.at_ms - (lead + len(speech)) * 1000 / SR
     return math.nan
@@ -165,8 +166,14 @@ class Ears:
             await asyncio.sleep(0.05)
 
 
-async def one_caller(base: str, idx: int, utterances: dict[tuple[str, str], Utterance], stop: asyncio.Event,
-                     result: dict[str, Any], limit: int | None = None) -> None:
+async def one_caller(
+    base: str,
+    idx: int,
+    utterances: dict[tuple[str, str], Utterance],
+    stop: asyncio.Event,
+    result: dict[str, Any],
+    limit: int | None = None,
+) -> None:
     """Dial, then answer the menu until ``stop`` (or ``limit`` answers); answers go to ``result``."""
     rng = random.Random(idx)
     customer = Customer(base)
@@ -198,8 +205,16 @@ async def one_caller(base: str, idx: int, utterances: dict[tuple[str, str], Utte
             except TimeoutError:
                 pass
             reply = ears.reply_at
-            answers.append({"word": u.word, "voice": u.voice, "end": end, "wall_end": wall_end,
-                            "vad_end_ms": u.vad_end_ms, "reply_ms": None if reply is None else (reply - end) * 1000})
+            answers.append(
+                {
+                    "word": u.word,
+                    "voice": u.voice,
+                    "end": end,
+                    "wall_end": wall_end,
+                    "vad_end_ms": u.vad_end_ms,
+                    "reply_ms": None if reply is None else (reply - end) * 1000,
+                }
+            )
             since = end
         result["mic_frames"] = (mic.stats.frames_sent, mic.stats.late_frames)
         await caller.hangup()
@@ -230,7 +245,7 @@ async def judge(redis: aioredis.Redis, result: dict[str, Any]) -> None:
             continue
         a["input_ms"], a["detail"] = found[0] - a["wall_end"] * 1000, found[1]
         said = SPOKEN.match(found[1])
-        a["outcome"] = ("nomatch" if said is None else "correct" if said.group(1) == a["word"] else "misroute")
+        a["outcome"] = "nomatch" if said is None else "correct" if said.group(1) == a["word"] else "misroute"
 
 
 def machine_busy_seconds() -> float:
@@ -259,23 +274,39 @@ def summary(answers: list[dict[str, Any]]) -> dict[str, Any]:
     count = {k: sum(1 for a in answers if a.get("outcome") == k) for k in ("correct", "nomatch", "misroute", "none")}
     return {
         "answers": len(answers),
-        "correct_pct": round(100 * count["correct"] / n, 1), "no_match_pct": round(100 * count["nomatch"] / n, 1),
-        "misroute_pct": round(100 * count["misroute"] / n, 1), "no_input_step_pct": round(100 * count["none"] / n, 1),
+        "correct_pct": round(100 * count["correct"] / n, 1),
+        "no_match_pct": round(100 * count["nomatch"] / n, 1),
+        "misroute_pct": round(100 * count["misroute"] / n, 1),
+        "no_input_step_pct": round(100 * count["none"] / n, 1),
         "no_reply_pct": round(100 * (len(answers) - len(replies)) / n, 1),
-        "reply_ms_p50": round(pct(replies, 50), 1), "reply_ms_p95": round(pct(replies, 95), 1),
+        "reply_ms_p50": round(pct(replies, 50), 1),
+        "reply_ms_p95": round(pct(replies, 95), 1),
         "after_vad_ms_p50": round(pct(replies, 50) - TRAILING_MS, 1),
         "after_vad_ms_p95": round(pct(replies, 95) - TRAILING_MS, 1),
         "after_vad_decision_est_ms_p50": round(pct(decided, 50), 1),
         "after_vad_decision_est_ms_p95": round(pct(decided, 95), 1),
-        "input_step_ms_p50": round(pct(inputs, 50), 1), "input_step_ms_p95": round(pct(inputs, 95), 1),
-        "misheard": [f"{what} x{n}" for what, n in Counter(
-            f"{a['voice']} '{a['word']}': {a.get('detail', 'no input step')}"
-            for a in answers if a.get("outcome") != "correct").most_common(10)],
+        "input_step_ms_p50": round(pct(inputs, 50), 1),
+        "input_step_ms_p95": round(pct(inputs, 95), 1),
+        "misheard": [
+            f"{what} x{n}"
+            for what, n in Counter(
+                f"{a['voice']} '{a['word']}': {a.get('detail', 'no input step')}"
+                for a in answers
+                if a.get("outcome") != "correct"
+            ).most_common(10)
+        ],
     }
 
 
-async def step(base: str, pid: int, calls: int, seconds: float, utterances: dict[tuple[str, str], Utterance],
-               redis: aioredis.Redis, http: aiohttp.ClientSession) -> dict[str, Any]:
+async def step(
+    base: str,
+    pid: int,
+    calls: int,
+    seconds: float,
+    utterances: dict[tuple[str, str], Utterance],
+    redis: aioredis.Redis,
+    http: aiohttp.ClientSession,
+) -> dict[str, Any]:
     stop = asyncio.Event()
     results: list[dict[str, Any]] = [{} for _ in range(calls)]
     tasks = []
@@ -303,12 +334,17 @@ async def step(base: str, pid: int, calls: int, seconds: float, utterances: dict
     mic_late = sum(r.get("mic_frames", (0, 0))[1] for r in results)
     gw_ms = 1000 * gw_cpu / elapsed / max(active, 1)
     return {
-        "calls": calls, "active_during_measure": active, "seconds": round(elapsed, 1), **summary(answers),
-        "gateway_cpu_ms_per_call_second": round(gw_ms, 1), "calls_per_core": round(1000 / max(gw_ms, 1e-9), 1),
+        "calls": calls,
+        "active_during_measure": active,
+        "seconds": round(elapsed, 1),
+        **summary(answers),
+        "gateway_cpu_ms_per_call_second": round(gw_ms, 1),
+        "calls_per_core": round(1000 / max(gw_ms, 1e-9), 1),
         "gateway_cpu_percent": round(100 * gw_cpu / elapsed, 1),
         "callers_cpu_percent": round(100 * own_cpu / elapsed, 1),
         "other_cpu_percent": round(100 * others / elapsed, 1),
-        "late_frames_percent": round(100 * late / max(sent, 1), 3), "frames_sent": sent,
+        "late_frames_percent": round(100 * late / max(sent, 1), 3),
+        "frames_sent": sent,
         "callers_mic_late_frames_percent": round(100 * mic_late / max(mic_sent, 1), 3),
         "rss_mb_peak": round(rss_peak, 1),
         "errors": [r["error"] for r in results if "error" in r][:3],
@@ -317,8 +353,9 @@ async def step(base: str, pid: int, calls: int, seconds: float, utterances: dict
 
 async def prepare_speech() -> dict[tuple[str, str], Utterance]:
     synth = Synthesizer(cache_dir=TTS_CACHE)
-    return {(w, v): utterance(w, v, await synth.synthesize(w, voice=v, rate_wpm=RATE_WPM))
-            for w in WORDS for v in VOICES}
+    return {
+        (w, v): utterance(w, v, await synth.synthesize(w, voice=v, rate_wpm=RATE_WPM)) for w in WORDS for v in VOICES
+    }
 
 
 def engine_line(log: Path) -> str:
@@ -333,10 +370,30 @@ def start_gateway(port: int, redis_url: str, tmp: Path) -> subprocess.Popen[byte
     env = {k: v for k, v in os.environ.items() if k != "VOSK_MODEL"}  # the default engine: pocketsphinx
     with open(tmp / "gateway.log", "wb") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--redis-url", redis_url,
-             "--flows-dir", str(FLOWS), "--data-dir", str(tmp / "data"), "--log-format", "text",
-             "--max-calls", "500", "--rtc-addresses", "127.0.0.1"],
-            stdout=subprocess.DEVNULL, stderr=log, env=env)
+            [
+                sys.executable,
+                "-m",
+                "gateway",
+                "serve",
+                "--port",
+                str(port),
+                "--redis-url",
+                redis_url,
+                "--flows-dir",
+                str(FLOWS),
+                "--data-dir",
+                str(tmp / "data"),
+                "--log-format",
+                "text",
+                "--max-calls",
+                "500",
+                "--rtc-addresses",
+                "127.0.0.1",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            env=env,
+        )
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -350,11 +407,22 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     base = f"http://127.0.0.1:{port}"
     out: dict[str, Any] = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                    "note": "callers run on the same cores as the gateway"},
-        "settings": {"words": WORDS, "voices": VOICES, "rate_wpm": RATE_WPM, "vad_trailing_silence_ms": TRAILING_MS,
-                     "seconds": args.seconds, "target": "after_vad_ms_p95 < 400"},
-        "steps": []}
+        "machine": {
+            "cpu_count": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "note": "callers run on the same cores as the gateway",
+        },
+        "settings": {
+            "words": WORDS,
+            "voices": VOICES,
+            "rate_wpm": RATE_WPM,
+            "vad_trailing_silence_ms": TRAILING_MS,
+            "seconds": args.seconds,
+            "target": "after_vad_ms_p95 < 400",
+        },
+        "steps": [],
+    }
     redis = aioredis.Redis.from_url(redis_server.url)
     try:
         async with aiohttp.ClientSession() as http:
@@ -373,7 +441,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 result = await step(base, proc.pid, calls, args.seconds, utterances, redis, http)
                 result["rss_mb_per_call"] = round((result["rss_mb_peak"] - rss_idle) / calls, 2)
                 result["ratio_to_codec_floor"] = round(
-                    result["gateway_cpu_ms_per_call_second"] / out["codec_floor_ms_per_call_second"], 1)
+                    result["gateway_cpu_ms_per_call_second"] / out["codec_floor_ms_per_call_second"], 1
+                )
                 out["steps"].append(result)
                 print(json.dumps({k: v for k, v in result.items() if k != "misheard"}), flush=True)
                 await asyncio.sleep(2)
@@ -387,24 +456,34 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def report(out: dict[str, Any]) -> None:
-    print(f"\nCallers answering by voice ({out['engine']}); {out['machine']['cpu_count']} cores shared by the "
-          f"gateway AND the callers; codec floor {out['codec_floor_ms_per_call_second']} ms CPU per call-second")
-    print(f"reply: caller's end of speech -> first sound of the next prompt heard (ms); -VAD: minus the configured "
-          f"{TRAILING_MS} ms trailing silence (target: -VAD p95 < 400); dec: minus where webrtcvad ends the clean "
-          f"utterance offline (trailing silence + its hangover, est.); input: end of speech -> 'input' step stored")
-    print(f"{'calls':>5} {'ans':>4} {'ok%':>5} {'nom%':>5} {'mis%':>5} {'reply p50':>9} {'p95':>6} "
-          f"{'-VAD p50':>8} {'p95':>6} {'dec p95':>7} {'input p50':>9} {'p95':>6} {'gw ms/call-s':>12} "
-          f"{'calls/core':>10} {'gw CPU%':>7} {'callers%':>8} {'other%':>6} {'late%':>6} {'RSS MB':>7} {'MB/call':>7}")
+    print(
+        f"\nCallers answering by voice ({out['engine']}); {out['machine']['cpu_count']} cores shared by the "
+        f"gateway AND the callers; codec floor {out['codec_floor_ms_per_call_second']} ms CPU per call-second"
+    )
+    print(
+        f"reply: caller's end of speech -> first sound of the next prompt heard (ms); -VAD: minus the configured "
+        f"{TRAILING_MS} ms trailing silence (target: -VAD p95 < 400); dec: minus where webrtcvad ends the clean "
+        f"utterance offline (trailing silence + its hangover, est.); input: end of speech -> 'input' step stored"
+    )
+    print(
+        f"{'calls':>5} {'ans':>4} {'ok%':>5} {'nom%':>5} {'mis%':>5} {'reply p50':>9} {'p95':>6} "
+        f"{'-VAD p50':>8} {'p95':>6} {'dec p95':>7} {'input p50':>9} {'p95':>6} {'gw ms/call-s':>12} "
+        f"{'calls/core':>10} {'gw CPU%':>7} {'callers%':>8} {'other%':>6} {'late%':>6} {'RSS MB':>7} {'MB/call':>7}"
+    )
     for s in out["steps"]:
-        print(f"{s['calls']:>5} {s['answers']:>4} {s['correct_pct']:>5} {s['no_match_pct']:>5} {s['misroute_pct']:>5} "
-              f"{s['reply_ms_p50']:>9} {s['reply_ms_p95']:>6} {s['after_vad_ms_p50']:>8} {s['after_vad_ms_p95']:>6} "
-              f"{s['after_vad_decision_est_ms_p95']:>7} {s['input_step_ms_p50']:>9} {s['input_step_ms_p95']:>6} "
-              f"{s['gateway_cpu_ms_per_call_second']:>12} {s['calls_per_core']:>10} {s['gateway_cpu_percent']:>7} "
-              f"{s['callers_cpu_percent']:>8} {s['other_cpu_percent']:>6} {s['late_frames_percent']:>6} {s['rss_mb_peak']:>7} "
-              f"{s['rss_mb_per_call']:>7}" + (f"  errors {s['errors']}" if s["errors"] else ""))
-    print(f"gateway RSS: {out['rss_mb_start']} MB at start, {out['rss_mb_idle_after_warmup']} MB idle after the "
-          f"warm-up call, {out['rss_mb_idle_at_end']} MB idle at the end; MB/call = (peak in step - idle after "
-          f"warm-up) / calls")
+        print(
+            f"{s['calls']:>5} {s['answers']:>4} {s['correct_pct']:>5} {s['no_match_pct']:>5} {s['misroute_pct']:>5} "
+            f"{s['reply_ms_p50']:>9} {s['reply_ms_p95']:>6} {s['after_vad_ms_p50']:>8} {s['after_vad_ms_p95']:>6} "
+            f"{s['after_vad_decision_est_ms_p95']:>7} {s['input_step_ms_p50']:>9} {s['input_step_ms_p95']:>6} "
+            f"{s['gateway_cpu_ms_per_call_second']:>12} {s['calls_per_core']:>10} {s['gateway_cpu_percent']:>7} "
+            f"{s['callers_cpu_percent']:>8} {s['other_cpu_percent']:>6} {s['late_frames_percent']:>6} {s['rss_mb_peak']:>7} "
+            f"{s['rss_mb_per_call']:>7}" + (f"  errors {s['errors']}" if s["errors"] else "")
+        )
+    print(
+        f"gateway RSS: {out['rss_mb_start']} MB at start, {out['rss_mb_idle_after_warmup']} MB idle after the "
+        f"warm-up call, {out['rss_mb_idle_at_end']} MB idle at the end; MB/call = (peak in step - idle after "
+        f"warm-up) / calls"
+    )
     for s in out["steps"]:
         if s["misheard"]:
             print(f"  {s['calls']} calls, not correct: " + "; ".join(s["misheard"]))

@@ -34,16 +34,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contact-gateway", description="Real-time voice and chat contact gateway.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="run a gateway node",
-                           description="Run a gateway node. With no REDIS_URL an embedded Redis is started "
-                                       "in the data directory; several nodes may share one REDIS_URL.")
+    serve = sub.add_parser(
+        "serve",
+        help="run a gateway node",
+        description="Run a gateway node. With no REDIS_URL an embedded Redis is started "
+        "in the data directory; several nodes may share one REDIS_URL.",
+    )
     add_flags(serve)
 
-    flows = sub.add_parser("flows", help="check and try IVR/bot flows (validate DIR, simulate FLOW, schema)",
-                           add_help=False)
+    flows = sub.add_parser(
+        "flows", help="check and try IVR/bot flows (validate DIR, simulate FLOW, schema)", add_help=False
+    )
     flows.add_argument("flow_args", nargs=argparse.REMAINDER)
-    models = sub.add_parser("models", help="list, install and locate Vosk speech models (list, install NAME, path)",
-                            add_help=False)
+    models = sub.add_parser(
+        "models", help="list, install and locate Vosk speech models (list, install NAME, path)", add_help=False
+    )
     models.add_argument("model_args", nargs=argparse.REMAINDER)
 
     agents = sub.add_parser("agents", help="manage the agents file")
@@ -75,8 +80,12 @@ async def _serve(settings_flags: dict[str, str | None]) -> None:
     logs.setup(settings.log_format)
     for each in SETTINGS:
         if each.secret and settings_flags.get(each.name) is not None:
-            log.warning("--%s on the command line is visible to every local user (ps, /proc); prefer the "
-                        "environment variable %s", each.flag[2:], each.env)
+            log.warning(
+                "--%s on the command line is visible to every local user (ps, /proc); prefer the "
+                "environment variable %s",
+                each.flag[2:],
+                each.env,
+            )
     app = create_app(settings)
     runner = web.AppRunner(app, shutdown_timeout=5, access_log=None)
     await runner.setup()
@@ -110,8 +119,14 @@ def _speech_check() -> Callable[[Flow], list[FlowError]] | None:
 def _agents_file(arg: str | None) -> Path:
     if arg:
         return Path(arg)
-    return from_sources({}, {name: os.environ[name] for name in (BY_NAME["agents_file"].env, BY_NAME["data_dir"].env)
-                             if name in os.environ}).agents_path
+    return from_sources(
+        {},
+        {
+            name: os.environ[name]
+            for name in (BY_NAME["agents_file"].env, BY_NAME["data_dir"].env)
+            if name in os.environ
+        },
+    ).agents_path
 
 
 def _read_password(agent_id: str, from_stdin: bool) -> str | None:
@@ -152,14 +167,13 @@ def main(argv: list[str] | None = None) -> int:
                 set_password(path, args.agent_id, password)
                 print(f"new password for '{args.agent_id}' in {path}; a running gateway ends their sessions")
                 return 0
-            private_mkdir(path.parent)   # usually the data directory: 0700 when it is new
+            private_mkdir(path.parent)  # usually the data directory: 0700 when it is new
             roles = ("agent", "supervisor") if args.supervisor else ("agent",)
             try:
                 skills = parse_skills(args.skills or "")
             except ValueError as exc:
                 raise ConfigError(str(exc), field="skills") from None
-            agent = add_agent(path, args.agent_id, args.name or args.agent_id, password, args.capacity, roles,
-                              skills)
+            agent = add_agent(path, args.agent_id, args.name or args.agent_id, password, args.capacity, roles, skills)
             print(f"added agent '{agent.id}' to {path}")
         elif args.agents_command == "remove":
             path = _agents_file(args.file)

@@ -44,11 +44,11 @@ def client_address(peer: str, forwarded_for: str, proxies: tuple[Network, ...]) 
             try:
                 return str(ipaddress.ip_address(address))
             except ValueError:
-                return peer   # a proxy we trust wrote garbage: count the proxy
+                return peer  # a proxy we trust wrote garbage: count the proxy
     return peer
 
 
-IPV6_PREFIX = 64   # one IPv6 subscriber usually holds a whole /64: counting single addresses would count nothing
+IPV6_PREFIX = 64  # one IPv6 subscriber usually holds a whole /64: counting single addresses would count nothing
 
 
 def limit_key(address: str) -> str:

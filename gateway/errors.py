@@ -76,8 +76,9 @@ class TooManyRequests(GatewayError):
     code = ErrorCode.RATE_LIMITED
     http_status = 429
 
-    def __init__(self, message: str, *, field: str | None = None, code: ErrorCode | None = None,
-                 retry_after: int | None = None):
+    def __init__(
+        self, message: str, *, field: str | None = None, code: ErrorCode | None = None, retry_after: int | None = None
+    ):
         super().__init__(message, field=field, code=code)
         self.retry_after = retry_after
 
@@ -100,12 +101,19 @@ class InternalError(GatewayError):
         self.request_id = request_id
 
     @classmethod
-    def logged(cls, exc: BaseException, logger: logging.Logger, where: str,
-               extra: Mapping[str, str] | None = None) -> InternalError:
+    def logged(
+        cls, exc: BaseException, logger: logging.Logger, where: str, extra: Mapping[str, str] | None = None
+    ) -> InternalError:
         """Log ``exc`` once, with its traceback and a new request id, and return the error to answer with."""
         request_id = secrets.token_hex(6)
-        logger.error("unexpected %s in %s (request_id %s)", type(exc).__name__, where, request_id, exc_info=exc,
-                     extra={**(extra or {}), "request_id": request_id})
+        logger.error(
+            "unexpected %s in %s (request_id %s)",
+            type(exc).__name__,
+            where,
+            request_id,
+            exc_info=exc,
+            extra={**(extra or {}), "request_id": request_id},
+        )
         return cls(request_id)
 
     def to_dict(self) -> dict[str, Any]:

@@ -56,7 +56,7 @@ def _depth(brackets: str) -> int:
 def too_deep(text: str) -> bool:
     """True when ``text`` nests past :data:`MAX_DEPTH`; most text is answered without counting."""
     if text.count("[") + text.count("{") <= MAX_DEPTH:
-        return False                      # too few opening brackets to nest past the limit
+        return False  # too few opening brackets to nest past the limit
     brackets = _brackets(text)
     return _OPENERS_PAST_LIMIT.search(brackets) is not None or _depth(brackets) > MAX_DEPTH
 
@@ -74,14 +74,16 @@ def loads_object(raw: str | bytes, *, what: str = "frame", max_bytes: int) -> di
         try:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise BadRequest(f"{what} is not UTF-8 text: {exc.reason} at byte {exc.start}",
-                             code=ErrorCode.BAD_JSON) from None
+            raise BadRequest(
+                f"{what} is not UTF-8 text: {exc.reason} at byte {exc.start}", code=ErrorCode.BAD_JSON
+            ) from None
     if too_deep(raw):
-        raise BadRequest(f"{what} nests more than {MAX_DEPTH} levels deep; the limit is {MAX_DEPTH}",
-                         code=ErrorCode.BAD_JSON)
+        raise BadRequest(
+            f"{what} nests more than {MAX_DEPTH} levels deep; the limit is {MAX_DEPTH}", code=ErrorCode.BAD_JSON
+        )
     try:
         obj = json.loads(raw, parse_constant=_no_constants)
-    except ValueError as exc:   # JSONDecodeError, NaN / Infinity, integers over Python's digit limit
+    except ValueError as exc:  # JSONDecodeError, NaN / Infinity, integers over Python's digit limit
         raise BadRequest(f"{what} is not valid JSON: {_printable(str(exc))}", code=ErrorCode.BAD_JSON) from None
     if not isinstance(obj, dict):
         raise BadRequest(f"{what} must be a JSON object", code=ErrorCode.BAD_JSON)
@@ -94,8 +96,11 @@ def check_text(value: str, name: str, *, multiline: bool) -> str:
     if bad is not None:
         char = bad.group()
         what = "a lone UTF-16 surrogate" if "\ud800" <= char <= "\udfff" else "a control character"
-        raise BadRequest(f"'{_printable(name)}' holds {what} ({char!a}) at position {bad.start()}",
-                         field=_printable(name), code=ErrorCode.BAD_FIELD)
+        raise BadRequest(
+            f"'{_printable(name)}' holds {what} ({char!a}) at position {bad.start()}",
+            field=_printable(name),
+            code=ErrorCode.BAD_FIELD,
+        )
     return value
 
 

@@ -38,12 +38,13 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        ids = " ".join(f"{key}={getattr(record, key)}" for key in CONTEXT_KEYS
-                       if getattr(record, key, None) is not None)
+        ids = " ".join(
+            f"{key}={getattr(record, key)}" for key in CONTEXT_KEYS if getattr(record, key, None) is not None
+        )
         line = super().format(record)
         if not ids:
             return line
-        head, newline, rest = line.partition("\n")   # a traceback stays below the ids
+        head, newline, rest = line.partition("\n")  # a traceback stays below the ids
         return f"{head} [{ids}]{newline}{rest}"
 
 

@@ -93,16 +93,22 @@ def _rtc_port_range(settings: Settings) -> None:
     try:
         restrict_port_range(settings.rtc_port_range)
     except UnsupportedAiortcVersion as exc:
-        if settings.rtc_port_range is not None:   # a firewall would drop calls on other ports: do not start
+        if settings.rtc_port_range is not None:  # a firewall would drop calls on other ports: do not start
             raise ConfigError(f"--rtc-port-range cannot be applied: {exc.message}", field="rtc_port_range") from None
         return
     if settings.rtc_port_range is not None:
         first, last = settings.rtc_port_range
-        needed = 2 * settings.max_calls   # a caller's leg and an agent's leg per call (one port per address each)
+        needed = 2 * settings.max_calls  # a caller's leg and an agent's leg per call (one port per address each)
         log.info("call legs bind UDP ports %d-%d", first, last)
         if last - first + 1 < needed:
-            log.warning("the RTC port range %d-%d has %d ports; %d calls with agents need about %d",
-                        first, last, last - first + 1, settings.max_calls, needed)
+            log.warning(
+                "the RTC port range %d-%d has %d ports; %d calls with agents need about %d",
+                first,
+                last,
+                last - first + 1,
+                settings.max_calls,
+                needed,
+            )
 
 
 async def start(settings: Settings) -> Services:
@@ -123,13 +129,16 @@ async def start(settings: Settings) -> Services:
         shorten_audio_jitter_buffer()  # 20 ms instead of 80 ms of receive buffering per leg
     except UnsupportedAiortcVersion as exc:
         log.warning("aiortc's audio jitter buffer left at 80 ms: %s", exc)
-    prepare_data_dir(settings.data_dir)   # 0700, and tightened if an older version left it wider
+    prepare_data_dir(settings.data_dir)  # 0700, and tightened if an older version left it wider
     directory_path = settings.agents_path
-    warn_if_readable(directory_path)      # password hashes (in the data dir it was made 0600 just now)
+    warn_if_readable(directory_path)  # password hashes (in the data dir it was made 0600 just now)
     password = ensure_demo_agents(directory_path)
     if password is not None:
-        log.warning("created %s with agent 'demo', password '%s' (change it: contact-gateway agents add)",
-                    directory_path, password)
+        log.warning(
+            "created %s with agent 'demo', password '%s' (change it: contact-gateway agents add)",
+            directory_path,
+            password,
+        )
     stack = contextlib.AsyncExitStack()
     try:
         services = await _build(settings, directory_path, stack)
@@ -142,11 +151,13 @@ async def start(settings: Settings) -> Services:
 
 def _on_stop(stack: contextlib.AsyncExitStack, step: Callable[[], Awaitable[object]]) -> None:
     """Run ``step`` when the node stops; one that fails (Redis gone) is logged and does not stop the rest."""
+
     async def quietly() -> None:
         try:
             await step()
         except (aioredis.RedisError, OSError) as exc:
             log.warning("shutdown step %s failed: %s", getattr(step, "__qualname__", step), exc)
+
     stack.push_async_callback(quietly)
 
 
@@ -158,7 +169,7 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
         speech = SpeechRecognition.configure(settings.vosk_model, settings.data_dir)
     except AsrError as exc:
         raise ConfigError(exc.message, field="vosk_model") from None
-    stack.push_async_callback(asyncio.to_thread, speech.close)   # last: after the calls, no listener uses it
+    stack.push_async_callback(asyncio.to_thread, speech.close)  # last: after the calls, no listener uses it
     flows = await asyncio.to_thread(FlowRegistry, settings.flows_dir or shipped_flows_dir(), check=speech.check)
     for error in flows.errors:
         log.error("flow error: %s", error)
@@ -171,9 +182,10 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
         _on_stop(stack, embedded.stop)
         url = await embedded.start()
     # A bounded pool that makes callers wait for a free connection instead of failing under load.
-    pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=REDIS_POOL_SIZE, timeout=10,
-                                                    health_check_interval=30)
-    redis = aioredis.Redis.from_pool(pool)   # closing the client closes the pool and its connections
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, max_connections=REDIS_POOL_SIZE, timeout=10, health_check_interval=30
+    )
+    redis = aioredis.Redis.from_pool(pool)  # closing the client closes the pool and its connections
     keys = Keys(settings.key_prefix)
     store = Store(redis, keys, max_timeline_events=settings.max_timeline_events)
     _on_stop(stack, store.aclose)
@@ -184,13 +196,23 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
 
     # contact: routing wakes up for callbacks that come due, and offers them when it assigns their conversation
     routing_wake = asyncio.Event()
-    callbacks = Callbacks(store, wake_router=routing_wake.set, ring_seconds=settings.callback_ring_seconds,
-                          recovery_seconds=settings.callback_recovery_seconds)
-    router = Router(store, overflow_seconds=settings.skill_overflow_seconds or None,
-                    calls_block_chats=settings.calls_block_chats, on_assigned=[callbacks.assigned], wake=routing_wake)
+    callbacks = Callbacks(
+        store,
+        wake_router=routing_wake.set,
+        ring_seconds=settings.callback_ring_seconds,
+        recovery_seconds=settings.callback_recovery_seconds,
+    )
+    router = Router(
+        store,
+        overflow_seconds=settings.skill_overflow_seconds or None,
+        calls_block_chats=settings.calls_block_chats,
+        on_assigned=[callbacks.assigned],
+        wake=routing_wake,
+    )
     presence = Presence(store, router)
-    conversations = Conversations(store, router, settings.dispositions, callbacks=callbacks,
-                                  bot_first=bool(settings.chat_flow))
+    conversations = Conversations(
+        store, router, settings.dispositions, callbacks=callbacks, bot_first=bool(settings.chat_flow)
+    )
     queue_board = QueueBoard(bus, conversations, keys.queue_channel)
     for service in (queue_board, router, callbacks, presence):
         await service.start()
@@ -201,8 +223,10 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
     _on_stop(stack, http.close)
     bots = ChatBots(settings.chat_flow, flows, conversations, bus, keys, http)
     if settings.chat_flow and not bots.enabled:
-        raise ConfigError(f"chat flow '{settings.chat_flow}' is not among the loaded flows "
-                          f"({', '.join(flows.names()) or 'none'})", field="chat_flow")
+        raise ConfigError(
+            f"chat flow '{settings.chat_flow}' is not among the loaded flows ({', '.join(flows.names()) or 'none'})",
+            field="chat_flow",
+        )
     _on_stop(stack, bots.close_all)
 
     # calls: the agents' side first, then the calls that reach it, then the commands that reach both
@@ -216,14 +240,34 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
     anchors = CallAnchors(store, settings.node_id)
     agent_calls = AgentCalls(
         AgentLegs(ice_servers=list(settings.ice_servers), opus=opus, publish=publish_call, bus=bus, keys=keys),
-        conversations, presence, live_calls, anchors=anchors, callbacks=callbacks, speech=speech,
-        transcripts=Transcripts(speech.pool, settings.max_transcripts), ring_seconds=settings.ring_seconds,
-        agent_drop=settings.agent_drop, recordings=settings.data_dir / "recordings", waits=WaitEstimates(store),
-        announce_seconds=settings.announce_seconds, wrap_up_seconds=settings.wrap_up_seconds)
+        conversations,
+        presence,
+        live_calls,
+        anchors=anchors,
+        callbacks=callbacks,
+        speech=speech,
+        transcripts=Transcripts(speech.pool, settings.max_transcripts),
+        ring_seconds=settings.ring_seconds,
+        agent_drop=settings.agent_drop,
+        recordings=settings.data_dir / "recordings",
+        waits=WaitEstimates(store),
+        announce_seconds=settings.announce_seconds,
+        wrap_up_seconds=settings.wrap_up_seconds,
+    )
     calls = CallManager(
         CallConfig(ice_servers=list(settings.ice_servers), max_calls=settings.max_calls, flow=settings.voice_flow),
-        conversations, flows, Synthesizer(cache_dir=settings.data_dir / "tts-cache"), http, publish_call,
-        speech, limits=limits, agents=agent_calls, callbacks=callbacks, calls=live_calls, opus=opus)
+        conversations,
+        flows,
+        Synthesizer(cache_dir=settings.data_dir / "tts-cache"),
+        http,
+        publish_call,
+        speech,
+        limits=limits,
+        agents=agent_calls,
+        callbacks=callbacks,
+        calls=live_calls,
+        opus=opus,
+    )
     _on_stop(stack, calls.close_all)
     call_commands = CallCommands(agent_calls, anchors, bus, keys, directory)
     await call_commands.start()
@@ -232,19 +276,33 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
     # wire: sessions, tokens, the agents file
     sessions = LoginSessions(store, bus, lifetime_seconds=settings.agent_token_hours * 3600)
     services = Services(
-        settings=settings, keys=keys, store=store, bus=bus, router=router,
-        presence=presence, conversations=conversations,
+        settings=settings,
+        keys=keys,
+        store=store,
+        bus=bus,
+        router=router,
+        presence=presence,
+        conversations=conversations,
         signer=TokenSigner(await _shared_secret(store, settings, embedded=embedded is not None)),
-        directory=directory, queue_board=queue_board,
-        flows=flows, calls=calls, speech=speech, agent_calls=agent_calls, call_commands=call_commands,
-        callbacks=callbacks, http=http, embedded=embedded, site_keys=SiteKeys(settings.site_keys),
+        directory=directory,
+        queue_board=queue_board,
+        flows=flows,
+        calls=calls,
+        speech=speech,
+        agent_calls=agent_calls,
+        call_commands=call_commands,
+        callbacks=callbacks,
+        http=http,
+        embedded=embedded,
+        site_keys=SiteKeys(settings.site_keys),
         limits=limits,
         sessions=sessions,
-        login_limits=LoginLimits(store, limits.config.trusted_proxies),   # parsed once
+        login_limits=LoginLimits(store, limits.config.trusted_proxies),  # parsed once
         agents_watch=AgentsWatcher(directory_path, directory, sessions),
-        retention=Retention(store, retention_days=settings.retention_days,
-                            recordings=settings.data_dir / "recordings"),
-        bots=bots, stack=stack)
+        retention=Retention(store, retention_days=settings.retention_days, recordings=settings.data_dir / "recordings"),
+        bots=bots,
+        stack=stack,
+    )
     for started in (limits, services.retention, services.agents_watch):
         await started.start()
         _on_stop(stack, started.stop)
@@ -260,8 +318,11 @@ async def _reload_flows(flows: FlowRegistry) -> None:
         await asyncio.sleep(FLOW_RELOAD_SECONDS)
         report = await asyncio.to_thread(flows.reload_if_changed)
         if report.changed:
-            log.info("flows reloaded: %s; removed: %s", ", ".join(report.loaded) or "none",
-                     ", ".join(report.removed) or "none")
+            log.info(
+                "flows reloaded: %s; removed: %s",
+                ", ".join(report.loaded) or "none",
+                ", ".join(report.removed) or "none",
+            )
         if report.errors != reported:  # say it once, not every few seconds
             for error in report.errors:
                 log.error("flow not reloaded: %s", error)

@@ -35,27 +35,27 @@ from pathlib import Path
 
 
 class StepKind(StrEnum):
-    ENTER = "enter"          # node entered (detail: its type)
-    PROMPT = "prompt"        # prompt played or posted (detail: the text, or the audio file)
-    INPUT = "input"          # input received (detail: "digits 12#", "text 'billing'", "speech 'billing' 0.91")
-    CHOICE = "choice"        # menu choice taken
-    NO_INPUT = "no_input"    # the listen window timed out
-    NO_MATCH = "no_match"    # the input matched nothing / was invalid / low confidence
-    FALLBACK = "fallback"    # retries used up
-    SKIP = "skip"            # a question skipped because its variable is known
-    CONFIRM = "confirm"      # an answer read back (detail: "4271?"), then "4271 confirmed" or "4271 rejected"
-    SET = "set"              # variable set (detail: "name=value")
-    BRANCH = "branch"        # branch decision
-    HOURS = "hours"          # open/closed decision
-    WEBHOOK = "webhook"      # webhook called, and its result
-    GOTO = "goto"            # jump or call to another flow
-    RETURN = "return"        # back from a sub-flow
-    QUEUE = "queue"          # handed to routing
-    CALLBACK = "callback"    # a callback booked (detail: when, queue)
+    ENTER = "enter"  # node entered (detail: its type)
+    PROMPT = "prompt"  # prompt played or posted (detail: the text, or the audio file)
+    INPUT = "input"  # input received (detail: "digits 12#", "text 'billing'", "speech 'billing' 0.91")
+    CHOICE = "choice"  # menu choice taken
+    NO_INPUT = "no_input"  # the listen window timed out
+    NO_MATCH = "no_match"  # the input matched nothing / was invalid / low confidence
+    FALLBACK = "fallback"  # retries used up
+    SKIP = "skip"  # a question skipped because its variable is known
+    CONFIRM = "confirm"  # an answer read back (detail: "4271?"), then "4271 confirmed" or "4271 rejected"
+    SET = "set"  # variable set (detail: "name=value")
+    BRANCH = "branch"  # branch decision
+    HOURS = "hours"  # open/closed decision
+    WEBHOOK = "webhook"  # webhook called, and its result
+    GOTO = "goto"  # jump or call to another flow
+    RETURN = "return"  # back from a sub-flow
+    QUEUE = "queue"  # handed to routing
+    CALLBACK = "callback"  # a callback booked (detail: when, queue)
     QUEUE_STATUS = "queue_status"  # a queue looked at (detail: agents available, waiting, expected wait)
-    HANGUP = "hangup"        # the flow hangs up
-    IGNORED = "ignored"      # an event that did not apply now
-    ERROR = "error"          # the flow cannot go on (loop guard, missing flow, ...)
+    HANGUP = "hangup"  # the flow hangs up
+    IGNORED = "ignored"  # an event that did not apply now
+    ERROR = "error"  # the flow cannot go on (loop guard, missing flow, ...)
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class ListenChoice:
 
 
 class ListenMode(StrEnum):
-    MENU = "menu"      # the first key, a button, or a word picks a choice
+    MENU = "menu"  # the first key, a button, or a word picks a choice
     DIGITS = "digits"  # collect keys up to max_digits or the terminator (chat: a typed number)
 
 
@@ -181,8 +181,21 @@ class Done:
     reason: str
 
 
-Action = (Say | Play | StopPrompts | Listen | StopListening | CallWebhook | CheckQueue | SetVars | Enqueue
-          | RequestCallback | Hangup | Step | Done)
+Action = (
+    Say
+    | Play
+    | StopPrompts
+    | Listen
+    | StopListening
+    | CallWebhook
+    | CheckQueue
+    | SetVars
+    | Enqueue
+    | RequestCallback
+    | Hangup
+    | Step
+    | Done
+)
 
 
 def _seconds(value: float | None) -> str:
@@ -218,8 +231,11 @@ def describe(action: Action) -> str:
         case SetVars(values):
             return "set " + " ".join(f"{k}={v}" for k, v in values.items())
         case Enqueue(queue, priority, skills, _, record, _):
-            return (f"enqueue {queue} priority {priority}" + (f" skills {','.join(skills)}" if skills else "")
-                    + (" recorded" if record else ""))
+            return (
+                f"enqueue {queue} priority {priority}"
+                + (f" skills {','.join(skills)}" if skills else "")
+                + (" recorded" if record else "")
+            )
         case RequestCallback(queue, due, label):
             when = "asap" if due is None else due.isoformat(timespec="minutes")
             return f"callback {queue} {when} ({label})" + (f" phone {action.phone}" if action.phone else "")

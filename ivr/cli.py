@@ -27,13 +27,19 @@ SHIPPED_FLOWS = Path(__file__).with_name("flows")
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contact-gateway flows", description="IVR and chat-bot flows.")
     sub = parser.add_subparsers(dest="command", required=True)
-    validate = sub.add_parser("validate", help="check flow files; exit 2 on errors",
-                              description="Check every flow of the directories (and files) given, including "
-                                          "goto references between flows. Prints one line per error.")
+    validate = sub.add_parser(
+        "validate",
+        help="check flow files; exit 2 on errors",
+        description="Check every flow of the directories (and files) given, including "
+        "goto references between flows. Prints one line per error.",
+    )
     validate.add_argument("paths", nargs="+", metavar="DIR", help="a flows directory, or a flow file")
-    sim = sub.add_parser("simulate", help="talk to a flow in a text session",
-                         description="Run a flow in a text session: type keys (1, #123#) or words, /timeout, "
-                                     "/webhook 200 {json}, /hangup, /quit. Input may be piped in.")
+    sim = sub.add_parser(
+        "simulate",
+        help="talk to a flow in a text session",
+        description="Run a flow in a text session: type keys (1, #123#) or words, /timeout, "
+        "/webhook 200 {json}, /hangup, /quit. Input may be piped in.",
+    )
     sim.add_argument("flow", metavar="FLOW", help="a flow file, or the name of a flow in --dir")
     sim.add_argument("--dir", type=Path, default=SHIPPED_FLOWS, help="flows directory (default: the shipped flows)")
     sim.add_argument("--channel", choices=[c.value for c in Channel], default=Channel.VOICE.value)
@@ -129,8 +135,16 @@ def _simulate(args: argparse.Namespace) -> int:
         return 2
     if now.tzinfo is None:
         now = now.astimezone()
-    done = simulate(flows[name], _stdin_lines(), sys.stdout, channel=args.channel, context=context, flows=flows,
-                    now=now, echo=not sys.stdin.isatty())
+    done = simulate(
+        flows[name],
+        _stdin_lines(),
+        sys.stdout,
+        channel=args.channel,
+        context=context,
+        flows=flows,
+        now=now,
+        echo=not sys.stdin.isatty(),
+    )
     return 1 if done is not None and done.reason in ("error", "loop") else 0
 
 

@@ -161,8 +161,12 @@ def parse_condition(raw: object, line: int | None = None) -> Condition:
         return AllOf(parts) if key == "all" else AnyOf(parts)
     unknown = [k for k in raw if k != "var" and k not in COMPARISONS]
     if unknown:
-        raise _fail(f"unknown condition key '{unknown[0]}' (use var with one of {', '.join(COMPARISONS)}, "
-                    f"or all/any/not)", raw, line, unknown[0])
+        raise _fail(
+            f"unknown condition key '{unknown[0]}' (use var with one of {', '.join(COMPARISONS)}, or all/any/not)",
+            raw,
+            line,
+            unknown[0],
+        )
     var = raw.get("var")
     if not isinstance(var, str) or not NAME_RE.match(var):
         raise _fail("a condition needs 'var: name' (lower_case letters, digits, _ or .)", raw, line, "var")
@@ -177,8 +181,9 @@ def _item_line(seq: object, index: int, default: int | None) -> int | None:
     return seq.line_of(index) if hasattr(seq, "line_of") else default
 
 
-def _operand(op: str, value: object, raw: object, line: int | None) -> str | tuple[str, ...] | float | bool | \
-        re.Pattern[str]:
+def _operand(
+    op: str, value: object, raw: object, line: int | None
+) -> str | tuple[str, ...] | float | bool | re.Pattern[str]:
     if op in ("equals", "not_equals"):
         if value is None or isinstance(value, (Mapping, list)):
             raise _fail(f"'{op}' takes a single value", raw, line, op)

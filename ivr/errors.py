@@ -37,8 +37,8 @@ class ErrorCode:
     BAD_AUDIO = "bad_audio"
     UNKNOWN_FLOW = "unknown_flow"
     IO = "io"
-    UNTRUSTED = "untrusted"   # unverified customer input decides routing or a URL (ivr/trust.py)
-    SPEECH = "speech"   # the flow asks for speech recognition the gateway cannot give (engine, words)
+    UNTRUSTED = "untrusted"  # unverified customer input decides routing or a URL (ivr/trust.py)
+    SPEECH = "speech"  # the flow asks for speech recognition the gateway cannot give (engine, words)
 
 
 @dataclass(frozen=True)

@@ -73,8 +73,16 @@ def describe_event(event: Event) -> str:
 class Session:
     """Drives one :class:`Interpreter` with prompts acknowledged immediately; records a transcript."""
 
-    def __init__(self, flow: Flow, *, channel: Channel | str = Channel.VOICE, context: Mapping[str, str] | None = None,
-                 flows: Mapping[str, Flow] | None = None, now: datetime = DEFAULT_NOW, conversation_id: str = "sim"):
+    def __init__(
+        self,
+        flow: Flow,
+        *,
+        channel: Channel | str = Channel.VOICE,
+        context: Mapping[str, str] | None = None,
+        flows: Mapping[str, Flow] | None = None,
+        now: datetime = DEFAULT_NOW,
+        conversation_id: str = "sim",
+    ):
         self.interpreter = Interpreter(flow, context, channel=channel, flows=flows, conversation_id=conversation_id)
         self.now = now
         self.actions: list[Action] = []
@@ -107,9 +115,15 @@ class Session:
         return out
 
 
-def run_call(flow: Flow, script: Iterable[Event], *, channel: Channel | str = Channel.VOICE,
-             context: Mapping[str, str] | None = None, flows: Mapping[str, Flow] | None = None,
-             now: datetime = DEFAULT_NOW) -> list[str]:
+def run_call(
+    flow: Flow,
+    script: Iterable[Event],
+    *,
+    channel: Channel | str = Channel.VOICE,
+    context: Mapping[str, str] | None = None,
+    flows: Mapping[str, Flow] | None = None,
+    now: datetime = DEFAULT_NOW,
+) -> list[str]:
     """Run a whole call and return its transcript; events after the flow ended are still listed."""
     session = Session(flow, channel=channel, context=context, flows=flows, now=now)
     session.start()

@@ -65,8 +65,9 @@ def parse_timezone(name: object, line: int | None) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise _fail(f"unknown timezone '{name}' (use an IANA name such as Europe/Paris or America/New_York)",
-                    line) from None
+        raise _fail(
+            f"unknown timezone '{name}' (use an IANA name such as Europe/Paris or America/New_York)", line
+        ) from None
     return name
 
 
@@ -77,8 +78,11 @@ def parse_days(spec: str, line: int | None) -> list[int]:
         part = part.strip()
         ends = [p.strip() for p in part.split("-")]
         if len(ends) > 2 or any(e not in DAYS for e in ends):
-            raise _fail(f"bad days '{spec}': use mon, tue, wed, thu, fri, sat, sun, a range like mon-fri, "
-                        f"or a list like sat,sun", line)
+            raise _fail(
+                f"bad days '{spec}': use mon, tue, wed, thu, fri, sat, sun, a range like mon-fri, "
+                f"or a list like sat,sun",
+                line,
+            )
         first, last = DAYS.index(ends[0]), DAYS.index(ends[-1])
         day = first
         while True:
@@ -107,8 +111,7 @@ def parse_ranges(value: object, line: int | None) -> list[tuple[int, int]]:
             raise _fail(f"bad time in range {item.strip()!r}", line)
         start, end = h1 * 60 + m1, h2 * 60 + m2
         if end <= start:
-            raise _fail(f"range {item.strip()!r} ends before it starts (split overnight hours across two days)",
-                        line)
+            raise _fail(f"range {item.strip()!r} ends before it starts (split overnight hours across two days)", line)
         ranges.append((start, end))
     if not ranges:
         raise _fail("empty opening hours (leave the day out to keep it closed)", line)

@@ -93,12 +93,12 @@ Continuation = Callable[[], "str | None"]
 class Waiting(StrEnum):
     """What the interpreter waits for between two calls."""
 
-    NOTHING = "nothing"    # not started
-    PROMPTS = "prompts"    # the prompts of a say/play/hangup/queue node to finish (voice)
-    INPUT = "input"        # an answer to a menu or gather
-    WEBHOOK = "webhook"    # a WebhookResult
-    QUEUE = "queue"        # a QueueStatus
-    DONE = "done"          # the flow is over
+    NOTHING = "nothing"  # not started
+    PROMPTS = "prompts"  # the prompts of a say/play/hangup/queue node to finish (voice)
+    INPUT = "input"  # an answer to a menu or gather
+    WEBHOOK = "webhook"  # a WebhookResult
+    QUEUE = "queue"  # a QueueStatus
+    DONE = "done"  # the flow is over
 
 
 def _describe_input(event: Digits | Text | Speech) -> str:
@@ -123,9 +123,16 @@ class Interpreter:
     always available under its own name.
     """
 
-    def __init__(self, flow: Flow, context: Mapping[str, str] | None = None, *,
-                 channel: Channel | str = Channel.VOICE, flows: Mapping[str, Flow] | None = None,
-                 conversation_id: str = "", max_steps: int = MAX_STEPS_WITHOUT_INPUT):
+    def __init__(
+        self,
+        flow: Flow,
+        context: Mapping[str, str] | None = None,
+        *,
+        channel: Channel | str = Channel.VOICE,
+        flows: Mapping[str, Flow] | None = None,
+        conversation_id: str = "",
+        max_steps: int = MAX_STEPS_WITHOUT_INPUT,
+    ):
         self._flow = flow
         self._flows: dict[str, Flow] = dict(flows or {})
         self._flows[flow.name] = flow
@@ -209,8 +216,9 @@ class Interpreter:
                 self._on_queue_status(event)
             case Disconnected():
                 self._close_listen()
-                self._step(StepKind.HANGUP, "the caller hung up" if self._channel is Channel.VOICE
-                           else "the customer left")
+                self._step(
+                    StepKind.HANGUP, "the caller hung up" if self._channel is Channel.VOICE else "the customer left"
+                )
                 self._finish("disconnected")
             case _:
                 raise TypeError(f"not an event: {event!r}")
@@ -345,8 +353,16 @@ class Interpreter:
             self._prompt_seq += 1
             pid = f"p{self._prompt_seq}"
             self._step(StepKind.PROMPT, text)
-            self._out.append(Say(pid, text, prompt.voice or defaults.voice, prompt.language or defaults.language,
-                                 prompt.rate if prompt.rate is not None else defaults.rate, prompt.barge_in))
+            self._out.append(
+                Say(
+                    pid,
+                    text,
+                    prompt.voice or defaults.voice,
+                    prompt.language or defaults.language,
+                    prompt.rate if prompt.rate is not None else defaults.rate,
+                    prompt.barge_in,
+                )
+            )
             if self._channel is Channel.VOICE:
                 self._playing[pid] = prompt.barge_in
 
@@ -377,8 +393,7 @@ class Interpreter:
             self._fail(f"queue name {node.queue.source!r} is empty")
             return
         self._step(StepKind.QUEUE, queue)
-        self._out.append(Enqueue(queue, node.priority, node.skills, dict(self._context), node.record,
-                                 node.transcribe))
+        self._out.append(Enqueue(queue, node.priority, node.skills, dict(self._context), node.record, node.transcribe))
         self._finish("queued")
 
     # -- questions ---------------------------------------------------------------------------------------------
@@ -419,14 +434,30 @@ class Interpreter:
         if isinstance(node, MenuNode):
             offered = self._choices(node)
             choices = tuple(ListenChoice(c.key, c.label, c.words) for c in offered)
-            self._out.append(Listen(listen_id, ListenMode.MENU, timeout, choices=choices,
-                                    speech_hints=spoken_phrases(offered, spec.speech)))
+            self._out.append(
+                Listen(
+                    listen_id,
+                    ListenMode.MENU,
+                    timeout,
+                    choices=choices,
+                    speech_hints=spoken_phrases(offered, spec.speech),
+                )
+            )
         else:
             d = node.digits
-            self._out.append(Listen(listen_id, ListenMode.DIGITS, timeout, max_digits=d.max_digits,
-                                    min_digits=d.min_digits, terminator=d.terminator,
-                                    inter_digit_timeout=d.inter_digit_timeout, speech_hints=spec.speech,
-                                    confirm=node.confirm is not Confirm.NEVER))
+            self._out.append(
+                Listen(
+                    listen_id,
+                    ListenMode.DIGITS,
+                    timeout,
+                    max_digits=d.max_digits,
+                    min_digits=d.min_digits,
+                    terminator=d.terminator,
+                    inter_digit_timeout=d.inter_digit_timeout,
+                    speech_hints=spec.speech,
+                    confirm=node.confirm is not Confirm.NEVER,
+                )
+            )
         self._waiting = Waiting.INPUT
 
     def _open_listen(self, node: MenuNode | GatherNode) -> tuple[str, float | None]:
@@ -472,8 +503,11 @@ class Interpreter:
     def _take_choice(self, node: MenuNode, choice: Choice) -> str | None:
         """Record the choice and set the menu's variable (not for a choice that repeats the menu)."""
         self._step(StepKind.CHOICE, f"{choice.key} ({choice.label}) -> {choice.next}")
-        if node.input.var is not None and choice.next != node.name and \
-                self._context.get(node.input.var) != choice.value:
+        if (
+            node.input.var is not None
+            and choice.next != node.name
+            and self._context.get(node.input.var) != choice.value
+        ):
             self._set({node.input.var: choice.value})
         when = dict(node.slots).get(choice.key) if isinstance(node, CallbackNode) else None
         if isinstance(node, CallbackNode) and when is not None and not self._book_callback(node, choice, when):
@@ -490,8 +524,19 @@ class Interpreter:
         phone = self._context.get(node.phone_var, "") if node.phone_var else ""
         described = "as soon as possible" if due is None else f"at {due:%Y-%m-%d %H:%M} {node.timezone}"
         self._step(StepKind.CALLBACK, f"{described} in {queue}" + (f", phone {phone}" if phone else ""))
-        self._out.append(RequestCallback(queue, due, choice.label, node.priority, node.skills, phone,
-                                         node.attempts, node.retry_after, node.expire_after))
+        self._out.append(
+            RequestCallback(
+                queue,
+                due,
+                choice.label,
+                node.priority,
+                node.skills,
+                phone,
+                node.attempts,
+                node.retry_after,
+                node.expire_after,
+            )
+        )
         return True
 
     def _retry(self, node: MenuNode | GatherNode, kind: StepKind, why: str) -> None:
@@ -523,8 +568,11 @@ class Interpreter:
             self._playing.clear()
         # A gather that reads its answer back takes speech at the recognizer's confirmed operating point: the
         # caller's yes is the gate, not min_confidence.
-        gate = 0.0 if isinstance(node, GatherNode) and node.confirm is not Confirm.NEVER and \
-            self._confirming is None else node.input.min_confidence
+        gate = (
+            0.0
+            if isinstance(node, GatherNode) and node.confirm is not Confirm.NEVER and self._confirming is None
+            else node.input.min_confidence
+        )
         if isinstance(event, Speech) and not event.text.strip():
             self._step(StepKind.INPUT, _describe_input(event))
             self._close_listen()
@@ -564,8 +612,12 @@ class Interpreter:
                     self._gather_done(node, self._digits, f"digits {self._digits}", spoken=False)
                     return
             return  # more keys to come; the driver now runs the inter-digit timer
-        self._gather_done(node, digits_of(event.text, terminator=spec.terminator) or "", _describe_input(event),
-                          spoken=isinstance(event, Speech))
+        self._gather_done(
+            node,
+            digits_of(event.text, terminator=spec.terminator) or "",
+            _describe_input(event),
+            spoken=isinstance(event, Speech),
+        )
 
     def _gather_done(self, node: GatherNode, value: str, heard: str, *, spoken: bool) -> None:
         spec = node.digits
@@ -588,8 +640,11 @@ class Interpreter:
 
     def _on_no_input(self, listen_id: str | None) -> None:
         node = self._node
-        if self._waiting is not Waiting.INPUT or not isinstance(node, (MenuNode, GatherNode)) or \
-                (listen_id is not None and listen_id != self._listen_id):
+        if (
+            self._waiting is not Waiting.INPUT
+            or not isinstance(node, (MenuNode, GatherNode))
+            or (listen_id is not None and listen_id != self._listen_id)
+        ):
             return  # a late timer of a window that is already closed
         if isinstance(node, GatherNode) and self._confirming is not None:
             value, self._confirming = self._confirming, None
@@ -612,8 +667,13 @@ class Interpreter:
             return node.on_error
         headers = {name: self._render(value) for name, value in node.headers}
         payload: dict[str, object] = {
-            "conversation_id": self._conversation_id, "flow": self._flow.name, "flow_version": self._flow.version,
-            "node": node.name, "channel": self._channel.value, "vars": dict(self._context)}
+            "conversation_id": self._conversation_id,
+            "flow": self._flow.name,
+            "flow_version": self._flow.version,
+            "node": node.name,
+            "channel": self._channel.value,
+            "vars": dict(self._context),
+        }
         self._step(StepKind.WEBHOOK, f"{node.method} {url}")
         self._out.append(CallWebhook(url, node.method, payload, node.timeout, headers))
         self._waiting = Waiting.WEBHOOK
@@ -641,20 +701,32 @@ class Interpreter:
         raw_vars = body.get("vars") if "vars" in body else {k: v for k, v in body.items() if k != "next"}
         values: dict[str, str] = {}
         ignored: list[str] = []
-        for name, value in (raw_vars.items() if isinstance(raw_vars, dict) else ()):
-            if isinstance(name, str) and NAME_RE.match(name) and not trust.reserved(name) and \
-                    isinstance(value, (str, int, float, bool)):
+        for name, value in raw_vars.items() if isinstance(raw_vars, dict) else ():
+            if (
+                isinstance(name, str)
+                and NAME_RE.match(name)
+                and not trust.reserved(name)
+                and isinstance(value, (str, int, float, bool))
+            ):
                 values[name] = scalar_text(value)[:MAX_VAR_CHARS]
-            else:   # context.* / verified.* are the browser's and the site's words: no answer overwrites them
+            else:  # context.* / verified.* are the browser's and the site's words: no answer overwrites them
                 ignored.append(str(name))
         nxt = body.get("next")
         target = node.next
         if nxt is not None:
             target = nxt if isinstance(nxt, str) and nxt in self._flow.nodes else node.on_error
         detail = f"ok: status {result.status}"
-        detail += (f", ignored {', '.join(ignored)} (not a lower_case name with a text or number, or a name only "
-                   "the gateway sets)") if ignored else ""
-        detail += f", next {nxt!r}" + ("" if target == nxt else " is not a node of this flow") if nxt is not None else ""
+        detail += (
+            (
+                f", ignored {', '.join(ignored)} (not a lower_case name with a text or number, or a name only "
+                "the gateway sets)"
+            )
+            if ignored
+            else ""
+        )
+        detail += (
+            f", next {nxt!r}" + ("" if target == nxt else " is not a node of this flow") if nxt is not None else ""
+        )
         self._step(StepKind.WEBHOOK, f"{detail} -> {target}")
         self._set(values)
         self._run(target)
@@ -666,10 +738,18 @@ class Interpreter:
             return
         self._waiting = Waiting.NOTHING
         wait = "" if status.wait_seconds is None else str(max(0, status.wait_seconds))
-        self._step(StepKind.QUEUE_STATUS, f"{status.agents_available} agents available, {status.waiting} waiting, "
-                                          f"expected wait {wait + 's' if wait else 'unknown'} -> {node.next}")
-        self._set({"queue_agents_available": str(max(0, status.agents_available)),
-                   "queue_waiting": str(max(0, status.waiting)), "queue_wait_seconds": wait})
+        self._step(
+            StepKind.QUEUE_STATUS,
+            f"{status.agents_available} agents available, {status.waiting} waiting, "
+            f"expected wait {wait + 's' if wait else 'unknown'} -> {node.next}",
+        )
+        self._set(
+            {
+                "queue_agents_available": str(max(0, status.agents_available)),
+                "queue_waiting": str(max(0, status.waiting)),
+                "queue_wait_seconds": wait,
+            }
+        )
         self._run(node.next)
 
     def _enter_goto(self, node: GotoNode) -> str | None:

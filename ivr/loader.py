@@ -81,20 +81,24 @@ def webhook_url_problem(url: Template) -> str | None:
     source = url.source
     literal = url.parts[0].lstrip() if url.parts and isinstance(url.parts[0], str) else ""
     if not literal and not url.is_static:
-        return (f"webhook url {source!r} starts with a variable: write the scheme and host out, e.g. "
-                "'https://crm.example.com/lookup?account={{ account }}' (a variable may only fill in the path "
-                "or the query, so that no caller can choose where the request goes)")
+        return (
+            f"webhook url {source!r} starts with a variable: write the scheme and host out, e.g. "
+            "'https://crm.example.com/lookup?account={{ account }}' (a variable may only fill in the path "
+            "or the query, so that no caller can choose where the request goes)"
+        )
     scheme, sep, rest = literal.partition("://")
     if not sep or scheme.lower() not in ("http", "https"):
         return f"webhook url {source!r} must be an http:// or https:// URL"
     ends = [i for i in (rest.find(c) for c in "/?#") if i >= 0]
     if not ends and not url.is_static:
-        return (f"webhook url {source!r} has a variable in its host or port: write them out, e.g. "
-                "'https://crm.example.com/lookup?account={{ account }}' (a variable may only come after the "
-                "first '/' or '?')")
-    origin = urlsplit(f"{scheme}://{rest[:min(ends)] if ends else rest}")
+        return (
+            f"webhook url {source!r} has a variable in its host or port: write them out, e.g. "
+            "'https://crm.example.com/lookup?account={{ account }}' (a variable may only come after the "
+            "first '/' or '?')"
+        )
+    origin = urlsplit(f"{scheme}://{rest[: min(ends)] if ends else rest}")
     try:
-        _ = origin.port   # urlsplit checks the port only when asked for it
+        _ = origin.port  # urlsplit checks the port only when asked for it
     except ValueError:
         return f"webhook url {source!r} has a bad port"
     if not origin.hostname:
@@ -135,13 +139,18 @@ class _FileLoader:
     def spec_error(self, exc: SpecError, line: int | None, node: str | None, prefix: str = "") -> None:
         self.error(exc.line or line, node, prefix + exc.message, exc.code)
 
-    def check_keys(self, raw: LineDict, allowed: Iterable[str], required: Iterable[str], node: str | None,
-                   what: str) -> None:
+    def check_keys(
+        self, raw: LineDict, allowed: Iterable[str], required: Iterable[str], node: str | None, what: str
+    ) -> None:
         allowed = list(allowed)
         for key in raw:
             if key not in allowed:
-                self.error(raw.line_of(key), node, f"unknown key '{key}' in {what}{_suggest(key, allowed)}",
-                           ErrorCode.UNKNOWN_KEY)
+                self.error(
+                    raw.line_of(key),
+                    node,
+                    f"unknown key '{key}' in {what}{_suggest(key, allowed)}",
+                    ErrorCode.UNKNOWN_KEY,
+                )
         for key in required:
             if key not in raw:
                 self.error(raw.line, node, f"missing '{key}' in {what}", ErrorCode.MISSING_KEY)
@@ -170,8 +179,7 @@ class _FileLoader:
         raw_nodes = data.get("nodes")
         nodes: dict[str, Node] = {}
         if "nodes" in data and (not isinstance(raw_nodes, LineDict) or not raw_nodes):
-            self.error(data.line_of("nodes"), None, "'nodes' must be a mapping of node names to nodes",
-                       ErrorCode.SHAPE)
+            self.error(data.line_of("nodes"), None, "'nodes' must be a mapping of node names to nodes", ErrorCode.SHAPE)
         elif isinstance(raw_nodes, LineDict):
             for node_name, raw in raw_nodes.items():
                 line = raw_nodes.line_of(node_name)
@@ -185,10 +193,15 @@ class _FileLoader:
                 if built is not None:
                     nodes[node_name] = built
         start = data.get("start")
-        if "start" in data and (not isinstance(start, str) or
-                                (isinstance(raw_nodes, LineDict) and start not in raw_nodes)):
-            self.error(data.line_of("start"), None, f"start names unknown node {start!r}{_suggest(str(start), nodes)}",
-                       ErrorCode.UNKNOWN_TARGET)
+        if "start" in data and (
+            not isinstance(start, str) or (isinstance(raw_nodes, LineDict) and start not in raw_nodes)
+        ):
+            self.error(
+                data.line_of("start"),
+                None,
+                f"start names unknown node {start!r}{_suggest(str(start), nodes)}",
+                ErrorCode.UNKNOWN_TARGET,
+            )
         self.check_targets(raw_nodes if isinstance(raw_nodes, LineDict) else LineDict())
         if isinstance(start, str) and start in nodes:
             self.check_reachable(start, nodes, raw_nodes)  # type: ignore[arg-type]
@@ -197,8 +210,15 @@ class _FileLoader:
         if self.errors or not isinstance(start, str):
             return None
         version = hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:12]
-        return Flow(name=name, version=version, start=start, nodes=MappingProxyType(nodes), source=self.path,
-                    description=description if isinstance(description, str) else "", defaults=voice)
+        return Flow(
+            name=name,
+            version=version,
+            start=start,
+            nodes=MappingProxyType(nodes),
+            source=self.path,
+            description=description if isinstance(description, str) else "",
+            defaults=voice,
+        )
 
     def read_defaults(self, raw: object, line: int) -> VoiceDefaults:
         if raw is None:
@@ -218,13 +238,20 @@ class _FileLoader:
         d.no_match_prompts = r.prompts("no_match_prompt")
         engine = r.text("speech_engine")
         if engine is not None and engine.lower() not in SPEECH_ENGINES:
-            r.fail("speech_engine", f"speech_engine must be one of {', '.join(SPEECH_ENGINES)}, not {engine!r}"
-                   f"{_suggest(engine.lower(), SPEECH_ENGINES)}")
+            r.fail(
+                "speech_engine",
+                f"speech_engine must be one of {', '.join(SPEECH_ENGINES)}, not {engine!r}"
+                f"{_suggest(engine.lower(), SPEECH_ENGINES)}",
+            )
             engine = None
-        return VoiceDefaults(voice=r.text("voice"), language=r.text("language"),
-                             rate=r.number("rate", 1.0, 0.1, 4.0),
-                             speech_engine=engine.lower() if engine else None,
-                             speech_language=r.text("speech_language"), line=line)
+        return VoiceDefaults(
+            voice=r.text("voice"),
+            language=r.text("language"),
+            rate=r.number("rate", 1.0, 0.1, 4.0),
+            speech_engine=engine.lower() if engine else None,
+            speech_language=r.text("speech_language"),
+            line=line,
+        )
 
     # -- nodes ---------------------------------------------------------------------------------------------------
 
@@ -235,16 +262,24 @@ class _FileLoader:
             self.error(raw.line, name, f"missing 'type' (one of {', '.join(kinds)})", ErrorCode.MISSING_KEY)
             return None
         if kind_name not in kinds:
-            self.error(raw.line_of("type"), name,
-                       f"unknown node type {kind_name!r}{_suggest(str(kind_name), kinds)}", ErrorCode.UNKNOWN_KIND)
+            self.error(
+                raw.line_of("type"),
+                name,
+                f"unknown node type {kind_name!r}{_suggest(str(kind_name), kinds)}",
+                ErrorCode.UNKNOWN_KIND,
+            )
             return None
         kind = NodeKind(kind_name)
         required, allowed = schema.node_keys(kind)
         self.check_keys(raw, allowed, required, name, f"a {kind} node")
         r = NodeReader(self, name, raw)
-        base: dict[str, Any] = {"name": name, "line": raw.line, "description": r.text("description") or "",
-                                "entry": r.boolean("entry", False),
-                                "trust_unverified": r.boolean("trust_unverified", False)}
+        base: dict[str, Any] = {
+            "name": name,
+            "line": raw.line,
+            "description": r.text("description") or "",
+            "entry": r.boolean("entry", False),
+            "trust_unverified": r.boolean("trust_unverified", False),
+        }
         self.edges[name] = []
         try:
             return getattr(self, f"read_{kind.value}")(r, base)  # type: ignore[no-any-return]
@@ -269,12 +304,18 @@ class _FileLoader:
         if "known_prompt" in r.raw and not skip:
             self.error(r.line("known_prompt"), r.name, "known_prompt is only said with skip_if_known: true")
         return InputSpec(
-            var=var, fallback=r.target("fallback"), timeout=r.duration("timeout", d.timeout),
-            chat_timeout=r.duration("chat_timeout", d.chat_timeout), retries=r.integer("retries", d.retries, 0, 10),
+            var=var,
+            fallback=r.target("fallback"),
+            timeout=r.duration("timeout", d.timeout),
+            chat_timeout=r.duration("chat_timeout", d.chat_timeout),
+            retries=r.integer("retries", d.retries, 0, 10),
             no_input_prompts=r.prompts("no_input_prompt") or d.no_input_prompts,
             no_match_prompts=r.prompts("no_match_prompt") or d.no_match_prompts,
-            speech=r.strings("speech"), min_confidence=r.number("min_confidence", d.min_confidence, 0.0, 1.0),
-            skip_if_known=skip, known_prompts=r.prompts("known_prompt"))
+            speech=r.strings("speech"),
+            min_confidence=r.number("min_confidence", d.min_confidence, 0.0, 1.0),
+            skip_if_known=skip,
+            known_prompts=r.prompts("known_prompt"),
+        )
 
     def read_gather(self, r: NodeReader, base: dict[str, Any]) -> Node:
         prompts = r.prompts("prompt", required=True)
@@ -282,26 +323,40 @@ class _FileLoader:
         min_digits = r.integer("min_digits", 1, 1, 64)
         max_digits = r.integer("max_digits", 20, 1, 64)
         if min_digits > max_digits:
-            self.error(r.line("min_digits"), r.name, f"min_digits ({min_digits}) is more than max_digits "
-                                                     f"({max_digits})")
+            self.error(
+                r.line("min_digits"), r.name, f"min_digits ({min_digits}) is more than max_digits ({max_digits})"
+            )
         terminator = "#"
         if "terminator" in r.raw:
             value = r.raw["terminator"]
             if value is None:
                 self.error(r.line("terminator"), r.name, "terminator is empty" + _YAML_COMMENT_HINT)
-            elif not isinstance(value, (str, int)) or isinstance(value, bool) or \
-                    (str(value) and str(value) not in DTMF_KEYS) or len(str(value)) > 1:
-                self.error(r.line("terminator"), r.name, f"terminator {value!r} must be one key of {DTMF_KEYS} "
-                                                         f"or '' for none")
+            elif (
+                not isinstance(value, (str, int))
+                or isinstance(value, bool)
+                or (str(value) and str(value) not in DTMF_KEYS)
+                or len(str(value)) > 1
+            ):
+                self.error(
+                    r.line("terminator"), r.name, f"terminator {value!r} must be one key of {DTMF_KEYS} or '' for none"
+                )
             else:
                 terminator = str(value)
-        digits = DigitsSpec(min_digits, max_digits, terminator,
-                            r.duration("inter_digit_timeout", self.defaults.inter_digit_timeout))
+        digits = DigitsSpec(
+            min_digits, max_digits, terminator, r.duration("inter_digit_timeout", self.defaults.inter_digit_timeout)
+        )
         confirm = Confirm(r.choice("confirm", Confirm.NEVER.value, tuple(c.value for c in Confirm)))
         if "confirm_prompt" in r.raw and confirm is Confirm.NEVER:
             self.error(r.line("confirm_prompt"), r.name, "confirm_prompt is only said with confirm: speech or always")
-        return GatherNode(**base, prompts=prompts, input=spec, digits=digits, next=r.target("next"),
-                          confirm=confirm, confirm_prompts=r.prompts("confirm_prompt"))
+        return GatherNode(
+            **base,
+            prompts=prompts,
+            input=spec,
+            digits=digits,
+            next=r.target("next"),
+            confirm=confirm,
+            confirm_prompts=r.prompts("confirm_prompt"),
+        )
 
     def read_menu(self, r: NodeReader, base: dict[str, Any]) -> Node:
         prompts = r.prompts("prompt", required=True)
@@ -315,8 +370,11 @@ class _FileLoader:
         slots: list[tuple[str, str]] = []
         choices = self.read_choices(r, booked=booked, slots=slots)
         if "choices" in r.raw and choices and not slots:
-            r.fail("choices", "a callback node needs a choice with 'when' (asap or HH:MM) that books the callback",
-                   ErrorCode.SHAPE)
+            r.fail(
+                "choices",
+                "a callback node needs a choice with 'when' (asap or HH:MM) that books the callback",
+                ErrorCode.SHAPE,
+            )
         queue = r.template("queue") or Template.parse("")
         if "queue" in r.raw and not queue.source.strip():
             self.error(r.line("queue"), r.name, "queue name is empty")
@@ -326,11 +384,22 @@ class _FileLoader:
                 timezone = parse_timezone(r.raw["timezone"], r.line("timezone"))
             except SpecError as exc:
                 self.spec_error(exc, r.line("timezone"), r.name)
-        return CallbackNode(**base, prompts=prompts, input=spec, choices=choices, queue=queue, next=booked,
-                            slots=tuple(slots), timezone=timezone, phone_var=r.var("phone_var"),
-                            priority=r.integer("priority", 0, -1000, 1000), skills=self.read_skills(r),
-                            attempts=r.integer("attempts", 3, 1, 10), retry_after=r.duration("retry_after", 600.0),
-                            expire_after=r.duration("expire_after", 86400.0))
+        return CallbackNode(
+            **base,
+            prompts=prompts,
+            input=spec,
+            choices=choices,
+            queue=queue,
+            next=booked,
+            slots=tuple(slots),
+            timezone=timezone,
+            phone_var=r.var("phone_var"),
+            priority=r.integer("priority", 0, -1000, 1000),
+            skills=self.read_skills(r),
+            attempts=r.integer("attempts", 3, 1, 10),
+            retry_after=r.duration("retry_after", 600.0),
+            expire_after=r.duration("expire_after", 86400.0),
+        )
 
     def read_queue_status(self, r: NodeReader, base: dict[str, Any]) -> Node:
         queue = r.template("queue") or Template.parse("")
@@ -345,8 +414,9 @@ class _FileLoader:
                 r.fail("skills", f"skill {skill!r} must be 'name' or 'name:level' (level 1-10), e.g. billing:3")
         return skills
 
-    def read_choices(self, r: NodeReader, *, booked: str | None = None,
-                     slots: list[tuple[str, str]] | None = None) -> tuple[Choice, ...]:
+    def read_choices(
+        self, r: NodeReader, *, booked: str | None = None, slots: list[tuple[str, str]] | None = None
+    ) -> tuple[Choice, ...]:
         """A menu's choices; for a callback node (``slots`` given) a choice with ``when`` books a callback and
         goes to ``booked``, and its (key, when) is added to ``slots``."""
         raw = r.raw.get("choices")
@@ -361,39 +431,61 @@ class _FileLoader:
         for index, item in enumerate(raw):
             line = raw.line_of(index)
             if not isinstance(item, LineDict):
-                self.error(line, r.name, "a choice is a mapping like {key: '1', label: Billing, next: billing}",
-                           ErrorCode.SHAPE)
+                self.error(
+                    line,
+                    r.name,
+                    "a choice is a mapping like {key: '1', label: Billing, next: billing}",
+                    ErrorCode.SHAPE,
+                )
                 continue
             c = NodeReader(self, r.name, item)
             when: str | None = None
             if slots is None:
                 self.check_keys(item, schema.CHOICE_PROPERTIES, schema.CHOICE_REQUIRED, r.name, "a choice")
             else:
-                self.check_keys(item, schema.CALLBACK_CHOICE_PROPERTIES, schema.CALLBACK_CHOICE_REQUIRED, r.name,
-                                "a callback choice")
+                self.check_keys(
+                    item,
+                    schema.CALLBACK_CHOICE_PROPERTIES,
+                    schema.CALLBACK_CHOICE_REQUIRED,
+                    r.name,
+                    "a callback choice",
+                )
                 when = c.text("when")
                 if when is not None and not _WHEN_RE.match(when.strip()):
                     c.fail("when", f"when {when!r} must be 'asap' or a time of day 'HH:MM' (quote it in YAML)")
                     when = None
                 if ("when" in item) == ("next" in item):
-                    self.error(line, r.name, "a callback choice takes either 'when' (book a callback) or 'next' "
-                                             "(go on without one)", ErrorCode.SHAPE)
+                    self.error(
+                        line,
+                        r.name,
+                        "a callback choice takes either 'when' (book a callback) or 'next' (go on without one)",
+                        ErrorCode.SHAPE,
+                    )
             key = item.get("key")
             key_text = "" if key is None or isinstance(key, bool) else str(key)
             if "key" in item and (len(key_text) != 1 or key_text not in DTMF_KEYS):
                 hint = _YAML_COMMENT_HINT if key is None else ""
                 self.error(item.line_of("key"), r.name, f"choice key {key!r} must be one of {DTMF_KEYS}{hint}")
             elif key_text in keys:
-                self.error(item.line_of("key"), r.name, f"duplicate choice key '{key_text}' (also on line "
-                                                        f"{keys[key_text]})", ErrorCode.DUPLICATE)
+                self.error(
+                    item.line_of("key"),
+                    r.name,
+                    f"duplicate choice key '{key_text}' (also on line {keys[key_text]})",
+                    ErrorCode.DUPLICATE,
+                )
             keys.setdefault(key_text, item.line_of("key"))
             value = c.text("value") or key_text
             label = c.text("label") or value
             choice_words = tuple(w.strip().lower() for w in c.strings("words"))
             for word in choice_words + (label.lower(),):
                 if word in words and words[word][0] != key_text:
-                    self.error(line, r.name, f"'{word}' would pick both choice '{words[word][0]}' (line "
-                                             f"{words[word][1]}) and choice '{key_text}'", ErrorCode.DUPLICATE)
+                    self.error(
+                        line,
+                        r.name,
+                        f"'{word}' would pick both choice '{words[word][0]}' (line "
+                        f"{words[word][1]}) and choice '{key_text}'",
+                        ErrorCode.DUPLICATE,
+                    )
                 words.setdefault(word, (key_text, line))
             only = c.text("only")
             if only is not None and only not in (Channel.VOICE, Channel.CHAT):
@@ -409,16 +501,19 @@ class _FileLoader:
         raw = r.raw.get("vars")
         values: list[tuple[str, Template]] = []
         if "vars" in r.raw and (not isinstance(raw, LineDict) or not raw):
-            self.error(r.line("vars"), r.name, "'vars' must be a mapping of variable names to values",
-                       ErrorCode.SHAPE)
+            self.error(r.line("vars"), r.name, "'vars' must be a mapping of variable names to values", ErrorCode.SHAPE)
         elif isinstance(raw, LineDict):
             for var, value in raw.items():
                 line = raw.line_of(var)
                 if not NAME_RE.match(var):
                     self.error(line, r.name, f"bad variable name '{var}' (use lower_case letters, digits, _ or .)")
                 elif trust.reserved(var):
-                    self.error(line, r.name, f"variable '{var}' cannot be set by a flow: context.* is what the "
-                                             "customer's browser sent and verified.* what the site signed")
+                    self.error(
+                        line,
+                        r.name,
+                        f"variable '{var}' cannot be set by a flow: context.* is what the "
+                        "customer's browser sent and verified.* what the site signed",
+                    )
                 elif value is None or isinstance(value, (dict, list)):
                     self.error(line, r.name, f"variable '{var}' needs a text or number value")
                 else:
@@ -429,8 +524,9 @@ class _FileLoader:
         raw = r.raw.get("cases")
         cases: list[Case] = []
         if "cases" in r.raw and (not isinstance(raw, LineList) or not raw):
-            self.error(r.line("cases"), r.name, "'cases' must be a list of {when: condition, next: node}",
-                       ErrorCode.SHAPE)
+            self.error(
+                r.line("cases"), r.name, "'cases' must be a list of {when: condition, next: node}", ErrorCode.SHAPE
+            )
         elif isinstance(raw, LineList):
             for index, item in enumerate(raw):
                 line = raw.line_of(index)
@@ -449,8 +545,12 @@ class _FileLoader:
 
     def read_hours(self, r: NodeReader, base: dict[str, Any]) -> Node:
         open_target, closed_target = r.target("open"), r.target("closed")
-        schedule = parse_schedule(r.raw.get("timezone"), r.raw.get("schedule"), r.raw.get("holidays"),
-                                  lines={k: r.line(k) for k in ("timezone", "schedule", "holidays")})
+        schedule = parse_schedule(
+            r.raw.get("timezone"),
+            r.raw.get("schedule"),
+            r.raw.get("holidays"),
+            lines={k: r.line(k) for k in ("timezone", "schedule", "holidays")},
+        )
         return HoursNode(**base, schedule=schedule, open=open_target, closed=closed_target)
 
     def read_webhook(self, r: NodeReader, base: dict[str, Any]) -> Node:
@@ -471,17 +571,30 @@ class _FileLoader:
                     headers.append((header, r.parse_template(value, raw_headers.line_of(header))))
         elif raw_headers is not None:
             self.error(r.line("headers"), r.name, "'headers' must be a mapping of header names to values")
-        return WebhookNode(**base, url=url, method=method, headers=tuple(headers), timeout=r.duration("timeout", 5.0),
-                           next=r.target("next"), on_error=r.target("on_error"))
+        return WebhookNode(
+            **base,
+            url=url,
+            method=method,
+            headers=tuple(headers),
+            timeout=r.duration("timeout", 5.0),
+            next=r.target("next"),
+            on_error=r.target("on_error"),
+        )
 
     def read_queue(self, r: NodeReader, base: dict[str, Any]) -> Node:
         queue = r.template("queue") or Template.parse("")
         if "queue" in r.raw and not queue.source.strip():
             self.error(r.line("queue"), r.name, "queue name is empty")
         skills = self.read_skills(r)
-        return QueueNode(**base, queue=queue, priority=r.integer("priority", 0, -1000, 1000),
-                         skills=skills, prompts=r.prompts("prompt"), record=r.boolean("record", False),
-                         transcribe=r.boolean("transcribe", False))
+        return QueueNode(
+            **base,
+            queue=queue,
+            priority=r.integer("priority", 0, -1000, 1000),
+            skills=skills,
+            prompts=r.prompts("prompt"),
+            record=r.boolean("record", False),
+            transcribe=r.boolean("transcribe", False),
+        )
 
     def read_goto(self, r: NodeReader, base: dict[str, Any]) -> Node:
         ref = r.text("flow") or ""
@@ -502,8 +615,12 @@ class _FileLoader:
     def check_targets(self, raw_nodes: LineDict) -> None:
         for node, line, key, target in self.target_refs:
             if target and target not in raw_nodes:
-                self.error(line, node, f"'{key}' goes to unknown node '{target}'{_suggest(target, raw_nodes)}",
-                           ErrorCode.UNKNOWN_TARGET)
+                self.error(
+                    line,
+                    node,
+                    f"'{key}' goes to unknown node '{target}'{_suggest(target, raw_nodes)}",
+                    ErrorCode.UNKNOWN_TARGET,
+                )
 
     def check_reachable(self, start: str, nodes: Mapping[str, Node], raw_nodes: LineDict) -> None:
         roots = [start] + [n for n, node in nodes.items() if node.entry]
@@ -519,9 +636,13 @@ class _FileLoader:
         misspelled = [t for _, _, _, t in self.target_refs if t and t not in nodes]
         for name in nodes:
             if name not in seen and not difflib.get_close_matches(name, misspelled, n=1, cutoff=0.6):
-                self.error(raw_nodes.line_of(name), name,
-                           f"unreachable: no transition from '{start}' leads here (remove it, or mark it "
-                           f"'entry: true' if other flows jump to it)", ErrorCode.UNREACHABLE)
+                self.error(
+                    raw_nodes.line_of(name),
+                    name,
+                    f"unreachable: no transition from '{start}' leads here (remove it, or mark it "
+                    f"'entry: true' if other flows jump to it)",
+                    ErrorCode.UNREACHABLE,
+                )
 
 
 def parse_flow(text: str, path: Path) -> Flow:
@@ -562,16 +683,22 @@ def check_references(flows: Mapping[str, Flow], broken: Iterable[str] = ()) -> d
             message = None
             target = flows.get(node.flow)
             if target is None:
-                message = (f"flow '{node.flow}' has errors and is not loaded" if node.flow in broken
-                           else f"goes to unknown flow '{node.flow}'{_suggest(node.flow, flows)}")
+                message = (
+                    f"flow '{node.flow}' has errors and is not loaded"
+                    if node.flow in broken
+                    else f"goes to unknown flow '{node.flow}'{_suggest(node.flow, flows)}"
+                )
             elif node.node is not None and node.node not in target.nodes:
                 message = f"goes to unknown node '{node.node}' of flow '{node.flow}'{_suggest(node.node, target.nodes)}"
             elif node.node is not None and node.node not in target.entries:
-                message = (f"node '{node.node}' of flow '{node.flow}' is not an entry: mark it 'entry: true' "
-                           f"there, or go to the flow's start")
+                message = (
+                    f"node '{node.node}' of flow '{node.flow}' is not an entry: mark it 'entry: true' "
+                    f"there, or go to the flow's start"
+                )
             if message is not None:
                 out.setdefault(flow.name, []).append(
-                    FlowError(str(flow.source), node.ref_line, node.name, message, ErrorCode.UNKNOWN_FLOW))
+                    FlowError(str(flow.source), node.ref_line, node.name, message, ErrorCode.UNKNOWN_FLOW)
+                )
     return out
 
 
@@ -602,8 +729,11 @@ def load_dir(directory: str | Path) -> tuple[dict[str, Flow], list[FlowError]]:
         return {}, [FlowError(str(directory), None, None, "not a directory", ErrorCode.IO)]
     for path in flow_files(directory):
         if path.stem in flows or path.stem in broken:
-            errors.append(FlowError(str(path), None, None, f"another file already defines flow '{path.stem}'",
-                                    ErrorCode.DUPLICATE))
+            errors.append(
+                FlowError(
+                    str(path), None, None, f"another file already defines flow '{path.stem}'", ErrorCode.DUPLICATE
+                )
+            )
             continue
         try:
             flows[path.stem] = load_flow(path)

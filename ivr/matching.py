@@ -16,7 +16,19 @@ from collections.abc import Sequence
 from .model import Choice
 
 NUMBER_WORDS = {
-    "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9", "star": "*", "hash": "#",
+    "zero": "0",
+    "oh": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "star": "*",
+    "hash": "#",
     "pound": "#",
 }
 _WORD_RE = re.compile(r"[\w*#']+")
@@ -45,7 +57,7 @@ def words_of(text: str) -> list[str]:
 
 def _contains(haystack: Sequence[str], needle: Sequence[str]) -> bool:
     n = len(needle)
-    return n > 0 and any(list(haystack[i:i + n]) == list(needle) for i in range(len(haystack) - n + 1))
+    return n > 0 and any(list(haystack[i : i + n]) == list(needle) for i in range(len(haystack) - n + 1))
 
 
 def match_key(choices: Sequence[Choice], keys: str) -> Choice | None:
@@ -66,8 +78,9 @@ def match_text(choices: Sequence[Choice], text: str) -> Choice | None:
         found = match_key(choices, NUMBER_WORDS[said_words[0]])
         if found is not None:
             return found
-    hits = [c for c in choices
-            if any(_contains(said_words, words_of(w)) for w in c.words + (c.label, c.value) if w.strip())]
+    hits = [
+        c for c in choices if any(_contains(said_words, words_of(w)) for w in c.words + (c.label, c.value) if w.strip())
+    ]
     return hits[0] if len(hits) == 1 else None
 
 

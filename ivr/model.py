@@ -151,7 +151,7 @@ class PlayNode(Node):
 class Confirm(StrEnum):
     """When a ``gather`` reads the answer back and asks "is that right?" before taking it."""
 
-    NEVER = "never"    # take the answer as given
+    NEVER = "never"  # take the answer as given
     SPEECH = "speech"  # read back answers the caller spoke (keys are taken as pressed)
     ALWAYS = "always"  # read back every answer: spoken, pressed or typed
 
@@ -315,9 +315,25 @@ class HangupNode(Node):
     reason: str = "completed"
 
 
-NODE_CLASSES: Mapping[NodeKind, type[Node]] = {cls.kind: cls for cls in (
-    SayNode, PlayNode, GatherNode, MenuNode, SetNode, BranchNode, HoursNode, WebhookNode, QueueNode, GotoNode,
-    ReturnNode, HangupNode, CallbackNode, QueueStatusNode)}
+NODE_CLASSES: Mapping[NodeKind, type[Node]] = {
+    cls.kind: cls
+    for cls in (
+        SayNode,
+        PlayNode,
+        GatherNode,
+        MenuNode,
+        SetNode,
+        BranchNode,
+        HoursNode,
+        WebhookNode,
+        QueueNode,
+        GotoNode,
+        ReturnNode,
+        HangupNode,
+        CallbackNode,
+        QueueStatusNode,
+    )
+}
 
 
 #: ``speech_engine: none``: the flow takes keys (and chat text) only.

@@ -21,7 +21,8 @@ from .template import Template
 #: The read-back question of a gather with ``confirm`` when its node has no ``confirm_prompt``.
 DEFAULT_PROMPT = Prompt(
     say=Template.parse("I heard {{ answer | spell }}. Is that right? Say yes or press 1. Say no or press 2."),
-    chat=Template.parse("Is {{ answer }} right?"))
+    chat=Template.parse("Is {{ answer }} right?"),
+)
 
 #: What a caller says to a read-back question, per base language: (label, words) for yes, then for no.
 #: Unknown languages get English.

@@ -47,10 +47,11 @@ def parse_duration(value: object) -> float:
         if match:
             seconds = float(match.group(1)) * _UNITS[match.group(2)]
     if seconds is None or not seconds > 0 or seconds == float("inf"):
-        raise SpecError(f"bad duration {value!r}: use a positive number of seconds or '500ms', '5s', '2m', '1h'",
-                        code=ErrorCode.BAD_DURATION)
+        raise SpecError(
+            f"bad duration {value!r}: use a positive number of seconds or '500ms', '5s', '2m', '1h'",
+            code=ErrorCode.BAD_DURATION,
+        )
     return seconds
-
 
 
 class NodeReader:
@@ -131,8 +132,11 @@ class NodeReader:
             self.fail(key, f"bad variable name {value!r} (use lower_case letters, digits, _ or .)")
             return None
         if reserved(value):
-            self.fail(key, f"variable {value!r} cannot be set by a flow: context.* is what the customer's browser "
-                           "sent and verified.* what the site signed")
+            self.fail(
+                key,
+                f"variable {value!r} cannot be set by a flow: context.* is what the customer's browser "
+                "sent and verified.* what the site signed",
+            )
             return None
         return value
 
@@ -166,17 +170,20 @@ class NodeReader:
         if value is None:
             return None
         if not isinstance(value, str) or not value.lower().endswith(AUDIO_EXTENSIONS):
-            self.loader.error(line, self.name, f"audio file {value!r} must be a .wav, .mp3 or .ogg file",
-                              ErrorCode.BAD_AUDIO)
+            self.loader.error(
+                line, self.name, f"audio file {value!r} must be a .wav, .mp3 or .ogg file", ErrorCode.BAD_AUDIO
+            )
             return None
         path = (self.loader.base / value).resolve()
         if not path.is_relative_to(self.loader.base):
-            self.loader.error(line, self.name, f"audio file {value!r} must be inside the flow's directory",
-                              ErrorCode.BAD_AUDIO)
+            self.loader.error(
+                line, self.name, f"audio file {value!r} must be inside the flow's directory", ErrorCode.BAD_AUDIO
+            )
             return None
         if not path.is_file():
-            self.loader.error(line, self.name, f"audio file not found: {value} (looked for {path})",
-                              ErrorCode.BAD_AUDIO)
+            self.loader.error(
+                line, self.name, f"audio file not found: {value} (looked for {path})", ErrorCode.BAD_AUDIO
+            )
             return None
         return str(path)
 
@@ -204,14 +211,19 @@ class NodeReader:
         if isinstance(item, (str, int, float)) and not isinstance(item, bool):
             return Prompt(say=self.parse_template(scalar_text(item), line))
         if not isinstance(item, LineDict):
-            self.loader.error(line, self.name, "a prompt is text, or a mapping with say, play or chat",
-                              ErrorCode.SHAPE)
+            self.loader.error(line, self.name, "a prompt is text, or a mapping with say, play or chat", ErrorCode.SHAPE)
             return None
         self.loader.check_keys(item, schema.PROMPT_PROPERTIES, (), self.name, "a prompt")
         p = NodeReader(self.loader, self.name, item)
         if not any(k in item for k in ("say", "play", "chat")):
             self.loader.error(item.line, self.name, "a prompt needs 'say', 'play' or 'chat'", ErrorCode.MISSING_KEY)
         rate = p.number("rate", 1.0, 0.1, 4.0) if "rate" in item else None
-        return Prompt(say=p.template("say"), play=p.audio("play"), chat=p.template("chat"),
-                      barge_in=p.boolean("barge_in", True), voice=p.text("voice"), language=p.text("language"),
-                      rate=rate)
+        return Prompt(
+            say=p.template("say"),
+            play=p.audio("play"),
+            chat=p.template("chat"),
+            barge_in=p.boolean("barge_in", True),
+            voice=p.text("voice"),
+            language=p.text("language"),
+            rate=rate,
+        )

@@ -51,9 +51,9 @@ class ReloadReport:
 
 @dataclass
 class _FileState:
-    signature: tuple[int, int] = (0, 0)    # (mtime_ns, size)
-    digest: str = ""                       # sha256 of the content
-    flow: Flow | None = None               # the last valid content of the file (in service or waiting on a goto)
+    signature: tuple[int, int] = (0, 0)  # (mtime_ns, size)
+    digest: str = ""  # sha256 of the content
+    flow: Flow | None = None  # the last valid content of the file (in service or waiting on a goto)
     errors: list[FlowError] = field(default_factory=list)
 
 
@@ -73,8 +73,7 @@ class FlowRegistry:
         try:
             return self._flows[name]
         except KeyError:
-            raise KeyError(f"no flow '{name}' in {self.directory} (known: {', '.join(sorted(self._flows))})") \
-                from None
+            raise KeyError(f"no flow '{name}' in {self.directory} (known: {', '.join(sorted(self._flows))})") from None
 
     def __contains__(self, name: object) -> bool:
         return name in self._flows
@@ -101,8 +100,17 @@ class FlowRegistry:
         by_name: dict[str, Path] = {}
         for path in paths:
             if path.stem in by_name:
-                self._files[path] = _FileState(errors=[FlowError(
-                    str(path), None, None, f"another file already defines flow '{path.stem}'", ErrorCode.DUPLICATE)])
+                self._files[path] = _FileState(
+                    errors=[
+                        FlowError(
+                            str(path),
+                            None,
+                            None,
+                            f"another file already defines flow '{path.stem}'",
+                            ErrorCode.DUPLICATE,
+                        )
+                    ]
+                )
                 continue
             by_name[path.stem] = path
             self._refresh(path)

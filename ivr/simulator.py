@@ -136,10 +136,14 @@ def format_action(action: Action, channel: Channel) -> str | None:
         case Listen():
             return "   " + _format_listen(action, channel)
         case CallWebhook(url, method, payload, timeout, _):
-            return (f"   (webhook {method} {url}, timeout {timeout:g}s, vars {json.dumps(payload['vars'])}: "
-                    f"answer with /webhook 200 {{...}} or /webhook timeout)")
+            return (
+                f"   (webhook {method} {url}, timeout {timeout:g}s, vars {json.dumps(payload['vars'])}: "
+                f"answer with /webhook 200 {{...}} or /webhook timeout)"
+            )
         case Enqueue(queue, priority, skills, _, _, _):
-            return f"   (queued to '{queue}', priority {priority}" + (f", skills {', '.join(skills)})" if skills else ")")
+            return f"   (queued to '{queue}', priority {priority}" + (
+                f", skills {', '.join(skills)})" if skills else ")"
+            )
         case CheckQueue(queue):
             return f"   (looks at queue '{queue}': answer with /queue AGENTS WAITING WAIT_SECONDS)"
         case RequestCallback(queue, due, label):
@@ -165,9 +169,17 @@ def _format_listen(listen: Listen, channel: Channel) -> str:
     return f"(listening: {listen.min_digits} to {listen.max_digits} digits{end}; timeout {timeout})"
 
 
-def simulate(flow: Flow, input_lines: Iterable[str], output: TextIO, *, channel: Channel | str = Channel.VOICE,
-             context: Mapping[str, str] | None = None, flows: Mapping[str, Flow] | None = None,
-             now: datetime = DEFAULT_NOW, echo: bool = True) -> Done | None:
+def simulate(
+    flow: Flow,
+    input_lines: Iterable[str],
+    output: TextIO,
+    *,
+    channel: Channel | str = Channel.VOICE,
+    context: Mapping[str, str] | None = None,
+    flows: Mapping[str, Flow] | None = None,
+    now: datetime = DEFAULT_NOW,
+    echo: bool = True,
+) -> Done | None:
     """Run ``flow`` on the lines of ``input_lines``, writing the transcript to ``output``.
 
     ``echo`` repeats each input line (``> 1``), for transcripts of scripted
@@ -206,7 +218,9 @@ def simulate(flow: Flow, input_lines: Iterable[str], output: TextIO, *, channel:
             show(session.feed(parsed))
     done = session.done
     if done is None:
-        output.write(f"== input ended while waiting for {session.interpreter.waiting} "
-                     f"at {session.interpreter.flow.name}#{session.interpreter.node}\n")
+        output.write(
+            f"== input ended while waiting for {session.interpreter.waiting} "
+            f"at {session.interpreter.flow.name}#{session.interpreter.node}\n"
+        )
     output.flush()
     return done

@@ -79,16 +79,21 @@ def _construct_map(loader: _Loader, node: MappingNode) -> Iterator[LineDict]:
             key = str(loader.construct_object(key_node))
             line = key_node.start_mark.line + 1
             if key in seen:
-                loader.problems.append(SpecError(
-                    f"duplicate key '{key}' (first on line {seen[key]}; YAML would silently keep the last one)",
-                    line=line, code=ErrorCode.DUPLICATE))
+                loader.problems.append(
+                    SpecError(
+                        f"duplicate key '{key}' (first on line {seen[key]}; YAML would silently keep the last one)",
+                        line=line,
+                        code=ErrorCode.DUPLICATE,
+                    )
+                )
             seen[key] = line
     loader.flatten_mapping(node)
     for key_node, value_node in node.value:
         key_obj = loader.construct_object(key_node, deep=True)
         if isinstance(key_obj, (dict, list)):
-            loader.problems.append(SpecError("a mapping key must be a plain name",
-                                             line=key_node.start_mark.line + 1, code=ErrorCode.SHAPE))
+            loader.problems.append(
+                SpecError("a mapping key must be a plain name", line=key_node.start_mark.line + 1, code=ErrorCode.SHAPE)
+            )
             continue
         key = "null" if key_obj is None else str(key_obj).lower() if isinstance(key_obj, bool) else str(key_obj)
         data[key] = loader.construct_object(value_node, deep=True)
@@ -118,14 +123,19 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 # YAML 1.2 core schema resolvers (order matters: int before float).
-_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-                              list("tTfF"))
-_Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
-                              list("-+0123456789"))
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
+)
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
-    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
-    list("-+0123456789."))
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
 _Loader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
 _Loader.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
 

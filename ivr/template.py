@@ -28,7 +28,9 @@ NAME_RE = re.compile(rf"^{NAME_PATTERN}$")
 
 _STRING = r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|-?[0-9]+(?:\.[0-9]+)?"
 _HEAD_RE = re.compile(rf"\s*({NAME_PATTERN})\s*")
-_FILTER_RE = re.compile(r"\|\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((\s*(?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[^)]*))\)\s*)?")
+_FILTER_RE = re.compile(
+    r"\|\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((\s*(?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[^)]*))\)\s*)?"
+)
 _ARG_RE = re.compile(rf"^\s*({_STRING})?\s*$")
 
 
@@ -89,9 +91,10 @@ class Template:
                 parts.append(text[pos:start])
             end = text.find("}}", start + 2)
             if end < 0:
-                raise SpecError(f"unclosed '{{{{' at column {start + 1} in template {text!r}",
-                                code=ErrorCode.BAD_TEMPLATE)
-            parts.append(_parse_placeholder(text[start + 2:end], text, start))
+                raise SpecError(
+                    f"unclosed '{{{{' at column {start + 1} in template {text!r}", code=ErrorCode.BAD_TEMPLATE
+                )
+            parts.append(_parse_placeholder(text[start + 2 : end], text, start))
             pos = end + 2
         return cls(text, tuple(parts))
 
@@ -138,8 +141,9 @@ def _parse_placeholder(inner: str, text: str, start: int) -> Placeholder:
     where = f"in '{{{{{inner}}}}}' at column {start + 1}"
     head = _HEAD_RE.match(inner)
     if head is None:
-        raise SpecError(f"expected a variable name (lower_case letters, digits, _ or .) {where}",
-                        code=ErrorCode.BAD_TEMPLATE)
+        raise SpecError(
+            f"expected a variable name (lower_case letters, digits, _ or .) {where}", code=ErrorCode.BAD_TEMPLATE
+        )
     pos = head.end()
     filters: list[Filter] = []
     while pos < len(inner):
@@ -149,8 +153,10 @@ def _parse_placeholder(inner: str, text: str, start: int) -> Placeholder:
         name, raw_arg = match.group(1), match.group(2)
         arg_match = _ARG_RE.match(raw_arg or "")
         if arg_match is None:
-            raise SpecError(f"filter arguments are quoted text or numbers, e.g. default('x'), not ({raw_arg}) {where}",
-                            code=ErrorCode.BAD_TEMPLATE)
+            raise SpecError(
+                f"filter arguments are quoted text or numbers, e.g. default('x'), not ({raw_arg}) {where}",
+                code=ErrorCode.BAD_TEMPLATE,
+            )
         arg = arg_match.group(1)
         if name not in _FILTERS:
             close = difflib.get_close_matches(name, FILTER_NAMES, n=1)

@@ -93,7 +93,7 @@ def _costly_without_asking(start: str, nodes: Mapping[str, Node]) -> QueueNode |
         seen.add(name)
         if isinstance(node, (QueueNode, CallbackNode)) and (node.priority > 0 or node.skills):
             return node
-        if isinstance(node, (MenuNode, GatherNode, GotoNode)):   # CallbackNode is a MenuNode
+        if isinstance(node, (MenuNode, GatherNode, GotoNode)):  # CallbackNode is a MenuNode
             continue
         todo.extend(target for _, target in node.targets())
     return None
@@ -103,17 +103,29 @@ def check(nodes: Mapping[str, Node]) -> list[tuple[int, str, str]]:
     """(line, node, message) for each place unverified input decides routing or a URL."""
     tainted = _unverified_vars(nodes)
     found: list[tuple[int, str, str]] = []
-    advice = (f"use verified.* variables (signed by the site's backend) or what the flow asked, or mark the node "
-              f"'{MARK}: true' if this is deliberate")
+    advice = (
+        f"use verified.* variables (signed by the site's backend) or what the flow asked, or mark the node "
+        f"'{MARK}: true' if this is deliberate"
+    )
     for name, node in nodes.items():
         if getattr(node, MARK, False):
             continue
         if isinstance(node, WebhookNode) and (bad := _bad(node.url.names, tainted)):
-            found.append((node.line, name, f"the webhook URL uses {', '.join(bad)}, which the customer's browser "
-                                           f"sent (unverified); {advice}"))
+            found.append(
+                (
+                    node.line,
+                    name,
+                    f"the webhook URL uses {', '.join(bad)}, which the customer's browser sent (unverified); {advice}",
+                )
+            )
         if isinstance(node, (QueueNode, CallbackNode, QueueStatusNode)) and (bad := _bad(node.queue.names, tainted)):
-            found.append((node.line, name, f"the queue name uses {', '.join(bad)}, which the customer's browser "
-                                           f"sent (unverified); {advice}"))
+            found.append(
+                (
+                    node.line,
+                    name,
+                    f"the queue name uses {', '.join(bad)}, which the customer's browser sent (unverified); {advice}",
+                )
+            )
         if isinstance(node, BranchNode):
             offending = [case for case in node.cases if _bad(condition_reads(case.condition), tainted)]
             if not offending:
@@ -124,11 +136,23 @@ def check(nodes: Mapping[str, Node]) -> list[tuple[int, str, str]]:
             for target in [case.next for case in node.cases[first:]] + [node.otherwise]:
                 costly = _costly_without_asking(target, nodes)
                 if costly is not None:
-                    what = " and ".join(filter(None, (
-                        f"priority {costly.priority}" if costly.priority > 0 else "",
-                        f"skills {', '.join(costly.skills)}" if costly.skills else "")))
-                    found.append((offending[0].line or node.line, name, f"the branch reads {', '.join(sorted(set(read)))}, which the "
-                                                   f"customer's browser sent (unverified), and leads to "
-                                                   f"'{costly.name}' ({what}) without asking anything; {advice}"))
+                    what = " and ".join(
+                        filter(
+                            None,
+                            (
+                                f"priority {costly.priority}" if costly.priority > 0 else "",
+                                f"skills {', '.join(costly.skills)}" if costly.skills else "",
+                            ),
+                        )
+                    )
+                    found.append(
+                        (
+                            offending[0].line or node.line,
+                            name,
+                            f"the branch reads {', '.join(sorted(set(read)))}, which the "
+                            f"customer's browser sent (unverified), and leads to "
+                            f"'{costly.name}' ({what}) without asking anything; {advice}",
+                        )
+                    )
                     break
     return found

@@ -82,7 +82,8 @@ def speed_up_aiortc() -> None:
     code = RTCRtpSender._next_encoded_frame.__code__
     if "compute_audio_level_dbov" not in code.co_names or not hasattr(rtp, "compute_audio_level_dbov"):
         raise UnsupportedAiortcVersion(
-            "aiortc's RTCRtpSender no longer calls rtp.compute_audio_level_dbov; review media/aiortc_patches.py")
+            "aiortc's RTCRtpSender no longer calls rtp.compute_audio_level_dbov; review media/aiortc_patches.py"
+        )
     rtp.compute_audio_level_dbov = compute_audio_level_dbov
 
 
@@ -114,11 +115,11 @@ def shorten_audio_jitter_buffer() -> None:
     ``rtcrtpreceiver.JitterBuffer`` with a ``prefetch`` argument.
     """
     code = rtcrtpreceiver.RTCRtpReceiver.__init__.__code__
-    if "JitterBuffer" not in code.co_names or \
-            "prefetch" not in ORIGINAL_JITTER_BUFFER.__init__.__code__.co_varnames:
+    if "JitterBuffer" not in code.co_names or "prefetch" not in ORIGINAL_JITTER_BUFFER.__init__.__code__.co_varnames:
         raise UnsupportedAiortcVersion(
             "aiortc's RTCRtpReceiver no longer makes rtcrtpreceiver.JitterBuffer(prefetch=...); "
-            "review media/aiortc_patches.py")
+            "review media/aiortc_patches.py"
+        )
     rtcrtpreceiver.JitterBuffer = ShortAudioJitterBuffer  # type: ignore[misc]
 
 
@@ -127,6 +128,7 @@ def restore_jitter_buffer() -> None:
 
 
 # ---------------------------------------------------------------- UDP port range for ICE host candidates
+
 
 class RtcPortsExhausted(MediaError):
     """Every UDP port of the configured range is taken on an address a call leg must bind."""
@@ -157,9 +159,11 @@ def restrict_port_range(port_range: tuple[int, int] | None) -> None:
     code = ORIGINAL_GET_COMPONENT_CANDIDATES.__code__
     keywords = {name for const in code.co_consts if isinstance(const, tuple) for name in const}
     if "create_datagram_endpoint" not in code.co_names or "local_addr" not in keywords:
-        raise UnsupportedAiortcVersion("aioice's Connection.get_component_candidates no longer binds host "
-                                       "candidates with create_datagram_endpoint(local_addr=...); "
-                                       "review media/aiortc_patches.py")
+        raise UnsupportedAiortcVersion(
+            "aioice's Connection.get_component_candidates no longer binds host "
+            "candidates with create_datagram_endpoint(local_addr=...); "
+            "review media/aiortc_patches.py"
+        )
     if port_range is not None and not (0 < port_range[0] <= port_range[1] < 65536):
         raise ValueError(f"not a UDP port range: {port_range!r}")
     _port_range = port_range
@@ -186,8 +190,10 @@ def close_late_candidate_sockets() -> None:
     Raises :class:`UnsupportedAiortcVersion` if aioice's ``Connection.close`` no longer sets ``_closing``.
     """
     if "_closing" not in aioice.ice.Connection.close.__code__.co_names:
-        raise UnsupportedAiortcVersion("aioice's Connection.close() no longer sets _closing; "
-                                       "review close_late_candidate_sockets in media/aiortc_patches.py")
+        raise UnsupportedAiortcVersion(
+            "aioice's Connection.close() no longer sets _closing; "
+            "review close_late_candidate_sockets in media/aiortc_patches.py"
+        )
     aioice.ice.Connection.get_component_candidates = _get_component_candidates  # type: ignore[method-assign]
 
 
@@ -202,8 +208,9 @@ def ports_outside_range() -> Iterator[None]:
         _exempt.reset(marker)
 
 
-async def _get_component_candidates(self: aioice.ice.Connection, component: int, addresses: list[str],
-                                    timeout: int = 5) -> list[aioice.Candidate]:
+async def _get_component_candidates(
+    self: aioice.ice.Connection, component: int, addresses: list[str], timeout: int = 5
+) -> list[aioice.Candidate]:
     chosen = _port_range
     if chosen is None or _exempt.get():
         return await _gather_closing_late_sockets(self, component, addresses, timeout)
@@ -217,11 +224,12 @@ async def _get_component_candidates(self: aioice.ice.Connection, component: int,
         _gathering.reset(marker)
 
 
-async def _gather_closing_late_sockets(self: aioice.ice.Connection, component: int, addresses: list[str],
-                                       timeout: int) -> list[aioice.Candidate]:
+async def _gather_closing_late_sockets(
+    self: aioice.ice.Connection, component: int, addresses: list[str], timeout: int
+) -> list[aioice.Candidate]:
     """aioice's gathering; if the connection began closing meanwhile, the sockets it added are closed here (a
     close() still running closes them too: closing twice is harmless, missing one leaks it)."""
-    held = list(self._protocols)   # the objects, not their ids: close() may free them and an id be reused
+    held = list(self._protocols)  # the objects, not their ids: close() may free them and an id be reused
     candidates = await ORIGINAL_GET_COMPONENT_CANDIDATES(self, component, addresses, timeout)
     if getattr(self, "_closing", False):
         for protocol in [p for p in self._protocols if not any(p is h for h in held)]:
@@ -235,8 +243,13 @@ class _RangeBinder:
     def __init__(self, original: Callable[..., Awaitable[Any]]) -> None:
         self.original = original
 
-    async def __call__(self, protocol_factory: Callable[[], Any], local_addr: tuple[str, int] | None = None,
-                       remote_addr: tuple[str, int] | None = None, **kwargs: Any) -> Any:
+    async def __call__(
+        self,
+        protocol_factory: Callable[[], Any],
+        local_addr: tuple[str, int] | None = None,
+        remote_addr: tuple[str, int] | None = None,
+        **kwargs: Any,
+    ) -> Any:
         chosen = _gathering.get()
         if chosen is None or local_addr is None or remote_addr is not None or local_addr[1] != 0:
             return await self.original(protocol_factory, local_addr=local_addr, remote_addr=remote_addr, **kwargs)
@@ -265,5 +278,7 @@ def bind_in_range(address: str, port_range: tuple[int, int]) -> socket.socket:
                 continue
             raise
         return sock
-    raise RtcPortsExhausted(f"no free UDP port for a call leg on {address}: all {size} ports of the RTC port "
-                            f"range {first}-{last} are in use (widen --rtc-port-range or lower --max-calls)")
+    raise RtcPortsExhausted(
+        f"no free UDP port for a call leg on {address}: all {size} ports of the RTC port "
+        f"range {first}-{last} are in use (widen --rtc-port-range or lower --max-calls)"
+    )

@@ -109,7 +109,7 @@ def resample(audio: Audio, sample_rate: int) -> Audio:
     chunk = audio.sample_rate * _RESAMPLE_CHUNK_SECONDS
     out: list[av.AudioFrame] = []
     for start in range(0, len(audio.samples), chunk):
-        piece = np.ascontiguousarray(audio.samples[start:start + chunk]).reshape(1, -1)
+        piece = np.ascontiguousarray(audio.samples[start : start + chunk]).reshape(1, -1)
         frame = av.AudioFrame.from_ndarray(piece, format="s16", layout="mono")
         frame.sample_rate = audio.sample_rate
         frame.pts = None  # a pts on the input makes swresample try to "fix" timing

@@ -90,7 +90,8 @@ def read_wav(path: StrPath) -> Audio:
             if w.getnchannels() != 1 or w.getsampwidth() != 2 or w.getcomptype() != "NONE":
                 raise AudioFileError(
                     f"{str(p)!r} is not 16-bit mono PCM wav (use load_audio for other formats)",
-                    code="audio_file_invalid")
+                    code="audio_file_invalid",
+                )
             rate = w.getframerate()
             data = w.readframes(w.getnframes())
     except FileNotFoundError as exc:

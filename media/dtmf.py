@@ -32,8 +32,9 @@ EVENT_CODES = "0123456789*#ABCD"
 _KEY_FREQS = {KEYS[r][c]: (ROW_FREQS[r], COL_FREQS[c]) for r in range(4) for c in range(4)}
 
 
-def dtmf_tone(digit: str, ms: int, sample_rate: int = 48000, level_dbfs: float = -10.0,
-              twist_db: float = 0.0) -> npt.NDArray[np.int16]:
+def dtmf_tone(
+    digit: str, ms: int, sample_rate: int = 48000, level_dbfs: float = -10.0, twist_db: float = 0.0
+) -> npt.NDArray[np.int16]:
     """The two-tone signal of ``digit`` lasting ``ms`` milliseconds.
 
     ``level_dbfs`` is the peak level of each tone; ``twist_db`` > 0 makes the
@@ -48,8 +49,9 @@ def dtmf_tone(digit: str, ms: int, sample_rate: int = 48000, level_dbfs: float =
     return np.clip(np.round(signal), -32768, 32767).astype(np.int16)
 
 
-def dtmf_sequence(digits: str, sample_rate: int = 48000, tone_ms: int = 100, gap_ms: int = 70,
-                  level_dbfs: float = -10.0) -> npt.NDArray[np.int16]:
+def dtmf_sequence(
+    digits: str, sample_rate: int = 48000, tone_ms: int = 100, gap_ms: int = 70, level_dbfs: float = -10.0
+) -> npt.NDArray[np.int16]:
     """``digits`` as tones separated by silence (Chromium's insertDTMF defaults: 100 ms on, 70 ms off)."""
     gap = np.zeros(sample_rate * gap_ms // 1000, dtype=np.int16)
     parts: list[npt.NDArray[np.int16]] = []
@@ -97,8 +99,7 @@ class GoertzelDetector:
     with the blocks (40 ms if aligned).
     """
 
-    def __init__(self, sample_rate: int = 48000, block_ms: int = 20,
-                 settings: GoertzelSettings | None = None) -> None:
+    def __init__(self, sample_rate: int = 48000, block_ms: int = 20, settings: GoertzelSettings | None = None) -> None:
         if sample_rate < 4000:
             raise ValueError(f"sample_rate {sample_rate} is too low for DTMF (needs >= 4000)")
         self.sample_rate = sample_rate
@@ -129,10 +130,13 @@ class GoertzelDetector:
 
     def feed(self, samples: npt.NDArray[np.int16]) -> list[str]:
         """Add int16 samples (any length); return keys newly recognised, in order."""
-        data = np.concatenate([self._pending, samples.astype(np.float64)]) if len(self._pending) else \
-            samples.astype(np.float64)
+        data = (
+            np.concatenate([self._pending, samples.astype(np.float64)])
+            if len(self._pending)
+            else samples.astype(np.float64)
+        )
         whole = len(data) // self.block_size
-        self._pending = data[whole * self.block_size:]
+        self._pending = data[whole * self.block_size :]
         if whole == 0:
             return []
         blocks = data[: whole * self.block_size].reshape(whole, self.block_size)
@@ -146,7 +150,7 @@ class GoertzelDetector:
     def _classify(self, blocks: npt.NDArray[np.float64]) -> list[str | None]:
         """The key each block holds, or None."""
         self.blocks += len(blocks)
-        proj = blocks @ self._basis                                        # (n, 16)
+        proj = blocks @ self._basis  # (n, 16)
         power = (proj[:, :8] ** 2 + proj[:, 8:] ** 2) * self._power_scale  # squared tone amplitude per freq
         if len(blocks) == 1:  # the real-time case: skip einsum's fixed cost
             energies = [float(np.dot(blocks[0], blocks[0])) / self.block_size]
@@ -213,8 +217,9 @@ def parse_telephone_event(payload: bytes) -> TelephoneEvent:
     if len(payload) < 4:
         raise TelephoneEventPayloadError(f"telephone-event payload has {len(payload)} bytes, needs 4")
     flags = payload[1]
-    return TelephoneEvent(event=payload[0], end=bool(flags & 0x80), volume=flags & 0x3F,
-                          duration=(payload[2] << 8) | payload[3])
+    return TelephoneEvent(
+        event=payload[0], end=bool(flags & 0x80), volume=flags & 0x3F, duration=(payload[2] << 8) | payload[3]
+    )
 
 
 def build_telephone_event(digit: str, end: bool, duration: int, volume: int = 10) -> bytes:

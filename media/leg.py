@@ -36,9 +36,16 @@ __all__ = ["AudioLeg", "BadOffer", "Samples", "check_offer"]
 
 
 class AudioLeg:
-    def __init__(self, *, on_audio: Callable[[Samples], None], on_closed: Callable[[str], None],
-                 ice_servers: list[str] | None = None, opus_silence: bytes | None = None,
-                 on_digit: Callable[[str], None] | None = None, name: str = "leg") -> None:
+    def __init__(
+        self,
+        *,
+        on_audio: Callable[[Samples], None],
+        on_closed: Callable[[str], None],
+        ice_servers: list[str] | None = None,
+        opus_silence: bytes | None = None,
+        on_digit: Callable[[str], None] | None = None,
+        name: str = "leg",
+    ) -> None:
         self.name = name
         self._on_audio = on_audio
         self._on_closed = on_closed
@@ -78,7 +85,7 @@ class AudioLeg:
                 self._closed = True
                 self._on_closed("ice_failed" if state == "failed" else "connection_closed")
 
-        check_offer(offer_sdp)   # BadOffer for what aiortc would trip over (it asserts and indexes freely)
+        check_offer(offer_sdp)  # BadOffer for what aiortc would trip over (it asserts and indexes freely)
         try:
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
         except NEGOTIATION_ERRORS as exc:

@@ -47,7 +47,7 @@ def encode_blocks(pcm: bytes) -> list[bytes]:
     packets: list[bytes] = []
     for i in range(blocks):
         frame = av.AudioFrame(format="s16", layout="mono", samples=SAMPLES_PER_BLOCK)
-        frame.planes[0].update(pcm[i * block_bytes:(i + 1) * block_bytes])
+        frame.planes[0].update(pcm[i * block_bytes : (i + 1) * block_bytes])
         frame.sample_rate, frame.pts, frame.time_base = SAMPLE_RATE, i * SAMPLES_PER_BLOCK, codec.time_base
         packets += [bytes(p) for p in codec.encode(frame)]
     packets += [bytes(p) for p in codec.encode(None)]

@@ -34,6 +34,7 @@ class LiveSource(Protocol):
     def pull(self) -> bytes | None:
         """The next 20 ms block (1,920 bytes of 48 kHz mono s16), or None."""
 
+
 SAMPLE_RATE = 48000
 PTIME = 0.020
 SAMPLES_PER_FRAME = 960
@@ -74,8 +75,14 @@ class PlayerStats:
 class _Prompt:
     __slots__ = ("future", "looping", "packets", "pcm", "position", "prompt_id")
 
-    def __init__(self, prompt_id: str, pcm: bytes, looping: bool, future: asyncio.Future[PlaybackOutcome],
-                 packets: list[bytes] | None = None) -> None:
+    def __init__(
+        self,
+        prompt_id: str,
+        pcm: bytes,
+        looping: bool,
+        future: asyncio.Future[PlaybackOutcome],
+        packets: list[bytes] | None = None,
+    ) -> None:
         self.prompt_id = prompt_id
         self.pcm = pcm  # little-endian int16 bytes
         self.packets = packets  # the same blocks as Opus packets (media.opus), when the sender takes them
@@ -104,8 +111,9 @@ class PromptQueue:
         """
         return self._enqueue(audio, prompt_id, looping=False, packets=packets)
 
-    def loop(self, audio: Audio, prompt_id: str = "music-on-hold",
-             packets: list[bytes] | None = None) -> asyncio.Future[PlaybackOutcome]:
+    def loop(
+        self, audio: Audio, prompt_id: str = "music-on-hold", packets: list[bytes] | None = None
+    ) -> asyncio.Future[PlaybackOutcome]:
         """Queue ``audio`` to repeat until :meth:`stop`; its future only ever resolves "stopped"."""
         return self._enqueue(audio, prompt_id, looping=True, packets=packets)
 
@@ -159,7 +167,7 @@ class PromptQueue:
         start = prompt.position
         if prompt.packets:
             self.last_packet = prompt.packets[(start // frame_bytes) % len(prompt.packets)]
-        block = prompt.pcm[start:start + frame_bytes]
+        block = prompt.pcm[start : start + frame_bytes]
         if len(block) < frame_bytes:
             if prompt.looping:  # wrap around (loops are at least one frame long, see _enqueue)
                 prompt.position = frame_bytes - len(block)
@@ -182,11 +190,14 @@ class PromptQueue:
                 self._current = candidate
         return self._current
 
-    def _enqueue(self, audio: Audio, prompt_id: str, looping: bool,
-                 packets: list[bytes] | None = None) -> asyncio.Future[PlaybackOutcome]:
+    def _enqueue(
+        self, audio: Audio, prompt_id: str, looping: bool, packets: list[bytes] | None = None
+    ) -> asyncio.Future[PlaybackOutcome]:
         if audio.sample_rate != SAMPLE_RATE:
-            raise ValueError(f"prompt {prompt_id!r} is {audio.sample_rate} Hz; the player needs {SAMPLE_RATE} Hz "
-                             "(resample it once, off the event loop, with media.audio.resample)")
+            raise ValueError(
+                f"prompt {prompt_id!r} is {audio.sample_rate} Hz; the player needs {SAMPLE_RATE} Hz "
+                "(resample it once, off the event loop, with media.audio.resample)"
+            )
         if looping and len(audio.samples) == 0:
             raise ValueError(f"cannot loop the empty prompt {prompt_id!r}")
         future: asyncio.Future[PlaybackOutcome] = asyncio.get_running_loop().create_future()
@@ -219,8 +230,9 @@ class PromptPlayer(MediaStreamTrack):
 
     kind = "audio"
 
-    def __init__(self, *, paced: bool = True, clock: Callable[[], float] = time.monotonic,
-                 opus_silence: bytes | None = None) -> None:
+    def __init__(
+        self, *, paced: bool = True, clock: Callable[[], float] = time.monotonic, opus_silence: bytes | None = None
+    ) -> None:
         """``opus_silence``: send Opus packets instead of frames (the negotiated codec must be Opus);
         prompts then need their ``packets``, and this packet fills the gaps."""
         super().__init__()
@@ -241,8 +253,9 @@ class PromptPlayer(MediaStreamTrack):
         """Queue a 48 kHz prompt (with its Opus ``packets`` when sending packets); resolves "finished" or "stopped"."""
         return self.queue.play(audio, prompt_id, packets)
 
-    def loop(self, audio: Audio, prompt_id: str = "music-on-hold",
-             packets: list[bytes] | None = None) -> asyncio.Future[PlaybackOutcome]:
+    def loop(
+        self, audio: Audio, prompt_id: str = "music-on-hold", packets: list[bytes] | None = None
+    ) -> asyncio.Future[PlaybackOutcome]:
         """Repeat ``audio`` until :meth:`stop` (music on hold)."""
         return self.queue.loop(audio, prompt_id, packets)
 

@@ -54,8 +54,9 @@ def _private_dirs(directory: Path) -> None:
 
 
 class StereoRecorder:
-    def __init__(self, path: str | os.PathLike[str], *, clock: Callable[[], float] = time.monotonic,
-                 max_skew_ms: int = 200) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, clock: Callable[[], float] = time.monotonic, max_skew_ms: int = 200
+    ) -> None:
         self.path = Path(path)
         suffix = self.path.suffix.lower()
         if suffix not in (".ogg", ".wav"):
@@ -70,7 +71,7 @@ class StereoRecorder:
         self._skew = max_skew_ms * SAMPLE_RATE // 1000
         self._pending: list[list[Samples]] = [[], []]
         self._pending_len = [0, 0]
-        self._received = [0, 0]   # samples placed on each channel since the start (padding included)
+        self._received = [0, 0]  # samples placed on each channel since the start (padding included)
         self.frames_written = 0
         self._container = av.open(str(self._part), "w", format="ogg" if suffix == ".ogg" else "wav")
         codec = "libopus" if suffix == ".ogg" else "pcm_s16le"
@@ -113,7 +114,7 @@ class StereoRecorder:
         lead, lag = (0, 1) if self._pending_len[0] >= self._pending_len[1] else (1, 0)
         if self._pending_len[lead] - self._pending_len[lag] > self._skew or final:
             missing = self._pending_len[lead] - self._pending_len[lag]
-            self._add(lag, np.zeros(missing, np.int16))   # the other side is silent: do not hold this one back
+            self._add(lag, np.zeros(missing, np.int16))  # the other side is silent: do not hold this one back
         n = min(self._pending_len) if not final else max(self._pending_len)
         n -= n % FRAME if not final else 0
         if n <= 0:
@@ -122,7 +123,7 @@ class StereoRecorder:
         stereo = np.empty(2 * n, np.int16)
         stereo[0::2], stereo[1::2] = left, right
         for start in range(0, n, FRAME):
-            chunk = stereo[2 * start:2 * min(n, start + FRAME)]
+            chunk = stereo[2 * start : 2 * min(n, start + FRAME)]
             frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="stereo")
             frame.sample_rate = SAMPLE_RATE
             frame.pts, frame.time_base = self._pts, Fraction(1, SAMPLE_RATE)

@@ -22,11 +22,18 @@ from aiortc.rtcpeerconnection import find_common_codecs
 from media.errors import MediaError
 
 #: What aiortc raises on SDP it cannot use (its parser asserts and indexes freely).
-PARSE_ERRORS: tuple[type[Exception], ...] = (ValueError, KeyError, IndexError, AssertionError, AttributeError,
-                                             TypeError, ArithmeticError, StopIteration)
+PARSE_ERRORS: tuple[type[Exception], ...] = (
+    ValueError,
+    KeyError,
+    IndexError,
+    AssertionError,
+    AttributeError,
+    TypeError,
+    ArithmeticError,
+    StopIteration,
+)
 #: What aiortc's peer connection raises for a description it refuses.
-NEGOTIATION_ERRORS: tuple[type[Exception], ...] = (*PARSE_ERRORS, OperationError, InvalidAccessError,
-                                                   InvalidStateError)
+NEGOTIATION_ERRORS: tuple[type[Exception], ...] = (*PARSE_ERRORS, OperationError, InvalidAccessError, InvalidStateError)
 
 
 class BadOffer(MediaError):
@@ -56,7 +63,7 @@ def check_offer(offer_sdp: str) -> None:
             raise BadOffer(f"{where} has no DTLS parameters (a=fingerprint / a=setup)")
         if media.kind in ("audio", "video"):
             try:
-                parsed.webrtc_track_id(media)   # a=msid with a space but not two words: aiortc indexes past it
+                parsed.webrtc_track_id(media)  # a=msid with a space but not two words: aiortc indexes past it
             except PARSE_ERRORS as exc:
                 raise BadOffer(f"{where}: its a=msid could not be read: {_why(exc)}") from None
             if not media.rtcp_mux:

@@ -75,11 +75,19 @@ def check_aiortc() -> None:
     if not TESTED_AIORTC[0] <= major_minor < TESTED_AIORTC[1]:
         raise UnsupportedAiortcVersion(
             f"telephone-event support was written for aiortc >=1.9,<2 (it hooks private internals); "
-            f"aiortc {version} is installed")
-    missing = [name for owner, name in [
-        (RTCRtpReceiver, "_handle_rtp_packet"), (RTCDtlsTransport, "_send_rtp"),
-        (RTCPeerConnection, "setRemoteDescription"), (RTCPeerConnection, "createOffer"),
-        (aiortc_sdp, "SessionDescription")] if not hasattr(owner, name)]
+            f"aiortc {version} is installed"
+        )
+    missing = [
+        name
+        for owner, name in [
+            (RTCRtpReceiver, "_handle_rtp_packet"),
+            (RTCDtlsTransport, "_send_rtp"),
+            (RTCPeerConnection, "setRemoteDescription"),
+            (RTCPeerConnection, "createOffer"),
+            (aiortc_sdp, "SessionDescription"),
+        ]
+        if not hasattr(owner, name)
+    ]
     if "_codecs" not in RTCRtpTransceiver.__init__.__code__.co_names:
         missing.append("RTCRtpTransceiver._codecs")
     if "_ssrc" not in RTCRtpSender.__init__.__code__.co_names:
@@ -94,9 +102,9 @@ def is_telephone_event(codec: RTCRtpCodecParameters) -> bool:
 
 @dataclass
 class TelephoneEventStats:
-    packets: int = 0       # telephone-event packets taken away from the decoder
-    digits: int = 0        # digits reported
-    malformed: int = 0     # payloads under 4 bytes
+    packets: int = 0  # telephone-event packets taken away from the decoder
+    digits: int = 0  # digits reported
+    malformed: int = 0  # payloads under 4 bytes
 
 
 class TelephoneEvents:
@@ -125,15 +133,18 @@ class TelephoneEvents:
                 events = self.negotiated(transceiver)
                 audio = [c for c in transceiver._codecs if not is_telephone_event(c)]
                 if not events or not audio:
-                    raise TelephoneEventError("telephone-event was not negotiated on this audio transceiver",
-                                              code="telephone_event_not_negotiated")
+                    raise TelephoneEventError(
+                        "telephone-event was not negotiated on this audio transceiver",
+                        code="telephone_event_not_negotiated",
+                    )
                 same_clock = [c for c in events if c.clockRate == audio[0].clockRate]
                 codec = (same_clock or events)[0]
                 assert codec.payloadType is not None
                 made = self._senders.get(id(transceiver.sender))
                 if made is None or made.payload_type != codec.payloadType:
-                    made = TelephoneEventSender(transceiver.sender, codec.payloadType, codec.clockRate,
-                                                audio[0].clockRate)
+                    made = TelephoneEventSender(
+                        transceiver.sender, codec.payloadType, codec.clockRate, audio[0].clockRate
+                    )
                     self._senders[id(transceiver.sender)] = made
                 return made
         raise TelephoneEventError("no audio sender on this peer connection", code="telephone_event_no_sender")
@@ -165,8 +176,11 @@ class TelephoneEvents:
                 if pt in used:
                     pt = next(p for p in range(96, 128) if p not in used)
                 used.add(pt)
-                events.append(RTCRtpCodecParameters(mimeType=TELEPHONE_EVENT, clockRate=rate, channels=1,
-                                                    payloadType=pt, parameters={"0-15": None}))
+                events.append(
+                    RTCRtpCodecParameters(
+                        mimeType=TELEPHONE_EVENT, clockRate=rate, channels=1, payloadType=pt, parameters={"0-15": None}
+                    )
+                )
             media.rtp.codecs += events
             media.fmt += [c.payloadType for c in events]
             transceiver._codecs = [c for c in transceiver._codecs if not is_telephone_event(c)] + events
@@ -221,8 +235,9 @@ def enable_telephone_events(pc: RTCPeerConnection, on_digit: OnDigit | None = No
     """
     check_aiortc()
     if getattr(pc, "_media_telephone_events", None) is not None:
-        raise TelephoneEventError("telephone events are already enabled on this connection",
-                                  code="telephone_event_twice")
+        raise TelephoneEventError(
+            "telephone events are already enabled on this connection", code="telephone_event_twice"
+        )
     events = TelephoneEvents(pc, on_digit)
     set_remote = pc.setRemoteDescription
     create_offer = pc.createOffer
@@ -247,16 +262,16 @@ class _Sequencer:
     """Rewrites one sender's outgoing RTP so injected event packets share its SSRC and sequence space."""
 
     def __init__(self) -> None:
-        self.offset = 0                 # added to the sender's own sequence numbers
+        self.offset = 0  # added to the sender's own sequence numbers
         self.last_seq: int | None = None
         self.last_timestamp: int | None = None
-        self.mute = False               # drop audio while an event plays (as Chromium does)
+        self.mute = False  # drop audio while an event plays (as Chromium does)
 
     def outgoing_audio(self, data: bytes) -> bytes | None:
         seq = int.from_bytes(data[2:4], "big")
         self.last_timestamp = int.from_bytes(data[4:8], "big")
         if self.mute:
-            self.offset -= 1            # the next audio packet takes this one's number
+            self.offset -= 1  # the next audio packet takes this one's number
             return None
         self.last_seq = (seq + self.offset) & 0xFFFF
         if self.offset == 0:
@@ -272,7 +287,8 @@ class _Sequencer:
 def _sequencers(transport: RTCDtlsTransport) -> tuple[dict[int, _Sequencer], Callable[[bytes], Awaitable[None]]]:
     """Install (once per transport) the ``_send_rtp`` hook; return its SSRC table and the unhooked send."""
     installed: tuple[dict[int, _Sequencer], Callable[[bytes], Awaitable[None]]] | None = getattr(
-        transport, "_media_sequencers", None)
+        transport, "_media_sequencers", None
+    )
     if installed is not None:
         return installed
     table: dict[int, _Sequencer] = {}
@@ -300,8 +316,15 @@ class TelephoneEventSender:
     Get one from :meth:`TelephoneEvents.dtmf_sender` once the connection is up.
     """
 
-    def __init__(self, sender: RTCRtpSender, payload_type: int, clock_rate: int, audio_clock_rate: int,
-                 ptime: float = 0.020, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        sender: RTCRtpSender,
+        payload_type: int,
+        clock_rate: int,
+        audio_clock_rate: int,
+        ptime: float = 0.020,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.sender = sender
         self.payload_type = payload_type
         self.clock_rate = clock_rate
@@ -329,8 +352,9 @@ class TelephoneEventSender:
     async def _send_event(self, digit: str, duration_ms: int, volume: int) -> None:
         transport = self.sender.transport
         if transport.state != "connected":
-            raise TelephoneEventError("cannot send telephone events: the connection is not up",
-                                      code="telephone_event_not_connected")
+            raise TelephoneEventError(
+                "cannot send telephone events: the connection is not up", code="telephone_event_not_connected"
+            )
         table, send = _sequencers(transport)
         sequencer = table.setdefault(self.sender._ssrc, _Sequencer())
         if sequencer.last_seq is None:
@@ -373,11 +397,21 @@ class TelephoneEventSender:
             sequencer.last_seq = random.randrange(0x8000)
             sequencer.last_timestamp = random.randrange(0x1_0000_0000)
 
-    async def _send_packet(self, send: Callable[[bytes], Awaitable[None]], sequencer: _Sequencer,
-                           timestamp: int, payload: bytes, marker: bool) -> None:
-        packet = RtpPacket(payload_type=self.payload_type, marker=int(marker),
-                           sequence_number=sequencer.next_event_seq(), timestamp=timestamp,
-                           ssrc=self.sender._ssrc, payload=payload)
+    async def _send_packet(
+        self,
+        send: Callable[[bytes], Awaitable[None]],
+        sequencer: _Sequencer,
+        timestamp: int,
+        payload: bytes,
+        marker: bool,
+    ) -> None:
+        packet = RtpPacket(
+            payload_type=self.payload_type,
+            marker=int(marker),
+            sequence_number=sequencer.next_event_seq(),
+            timestamp=timestamp,
+            ssrc=self.sender._ssrc,
+            payload=payload,
+        )
         await send(packet.serialize())
         self.packets_sent += 1
-

@@ -98,8 +98,16 @@ class _EspeakEngine:
         lib.espeak_SetVoiceByName.restype = ctypes.c_int
         lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
         lib.espeak_SetParameter.restype = ctypes.c_int
-        lib.espeak_Synth.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
-                                     ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
+        lib.espeak_Synth.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+        ]
         lib.espeak_Synth.restype = ctypes.c_int
         lib.espeak_Synchronize.argtypes = []
         lib.espeak_Synchronize.restype = ctypes.c_int
@@ -113,8 +121,9 @@ class _EspeakEngine:
         self._chunks: list[bytes] = []
         rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path.encode(), _INITIALIZE_DONT_EXIT)
         if rate <= 0:
-            raise TtsError(f"espeak-ng failed to initialise with data at {data_path!r} (code {rate})",
-                           code="tts_engine_failed")
+            raise TtsError(
+                f"espeak-ng failed to initialise with data at {data_path!r} (code {rate})", code="tts_engine_failed"
+            )
         self.sample_rate: int = rate
         # ctypes does not keep the C callback alive: the engine holds it for its lifetime.
         self._callback = _SYNTH_CALLBACK(self._on_audio)
@@ -133,8 +142,13 @@ class _EspeakEngine:
             v = voices[i].contents
             identifier = (v.identifier or b"").decode()
             name = (v.name or b"").decode()
-            spellings = [identifier, identifier.rsplit("/", 1)[-1], name, name.replace(" ", "_"),
-                         *_voice_languages(v.languages)]
+            spellings = [
+                identifier,
+                identifier.rsplit("/", 1)[-1],
+                name,
+                name.replace(" ", "_"),
+                *_voice_languages(v.languages),
+            ]
             for spelling in spellings:
                 table.setdefault(spelling.lower(), identifier)
             i += 1
@@ -172,8 +186,10 @@ class _EspeakEngine:
             self._chunks = []
             result = self._lib.espeak_SetVoiceByName(name.encode())
             if result != _EE_OK:
-                raise TtsError(f"espeak-ng rejected voice {voice!r} (code {result})",
-                               code="tts_unknown_voice" if result == _EE_NOT_FOUND else "tts_engine_failed")
+                raise TtsError(
+                    f"espeak-ng rejected voice {voice!r} (code {result})",
+                    code="tts_unknown_voice" if result == _EE_NOT_FOUND else "tts_engine_failed",
+                )
             self._lib.espeak_SetParameter(_PARAM_RATE, rate_wpm, 0)
             buf = ctypes.create_string_buffer(data)
             result = self._lib.espeak_Synth(buf, len(data) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
@@ -227,8 +243,7 @@ class Synthesizer:
         self._inflight: dict[str, asyncio.Future[Audio]] = {}
         self._version: str | None = None
 
-    async def synthesize(self, text: str, voice: str = "en-us", rate_wpm: int = 160,
-                         sample_rate: int = 48000) -> Audio:
+    async def synthesize(self, text: str, voice: str = "en-us", rate_wpm: int = 160, sample_rate: int = 48000) -> Audio:
         """Speak ``text`` and return mono int16 :class:`Audio` at ``sample_rate``.
 
         Raises :class:`TtsError` for empty or over-long text, a rate outside
@@ -270,8 +285,7 @@ class Synthesizer:
         if not isinstance(text, str) or not text.strip():
             raise TtsError("TTS text is empty", code="tts_bad_text")
         if len(text) > MAX_TEXT_CHARS:
-            raise TtsError(f"TTS text has {len(text)} characters, the limit is {MAX_TEXT_CHARS}",
-                           code="tts_bad_text")
+            raise TtsError(f"TTS text has {len(text)} characters, the limit is {MAX_TEXT_CHARS}", code="tts_bad_text")
         if not MIN_RATE_WPM <= rate_wpm <= MAX_RATE_WPM:
             raise TtsError(f"TTS rate {rate_wpm} wpm is outside {MIN_RATE_WPM}-{MAX_RATE_WPM}", code="tts_bad_rate")
         if not 8000 <= sample_rate <= 192000:
@@ -299,8 +313,8 @@ def _synthesize_and_store(path: Path | None, text: str, voice: str, rate_wpm: in
     raw = Audio(engine.synthesize(text, voice, rate_wpm), engine.sample_rate)
     audio = resample(raw, sample_rate)
     if path is not None:
-        for directory in [*reversed(path.parent.parents), path.parent]:   # every level 0700 (mkdir's mode is
-            if not directory.exists():                                    # only for the last one): prompts
-                directory.mkdir(mode=0o700, exist_ok=True)                # may say a customer's name
-        write_wav(path, audio)   # 0600 (a private temporary file renamed into place)
+        for directory in [*reversed(path.parent.parents), path.parent]:  # every level 0700 (mkdir's mode is
+            if not directory.exists():  # only for the last one): prompts
+                directory.mkdir(mode=0o700, exist_ok=True)  # may say a customer's name
+        write_wav(path, audio)  # 0600 (a private temporary file renamed into place)
     return audio

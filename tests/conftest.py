@@ -44,15 +44,28 @@ def agents_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("agents") / "agents.toml"
     add_agent(path, "alice", "Alice Smith", PASSWORDS["alice"], capacity=2)
     add_agent(path, "bob", "Bob Jones", PASSWORDS["bob"], capacity=2)
-    add_agent(path, "carol", "Carol White", PASSWORDS["carol"], capacity=1, roles=("agent", "supervisor"),
-              skills=(("spanish", 3),))
+    add_agent(
+        path,
+        "carol",
+        "Carol White",
+        PASSWORDS["carol"],
+        capacity=1,
+        roles=("agent", "supervisor"),
+        skills=(("spanish", 3),),
+    )
     return path
 
 
 @pytest.fixture
 def settings(redis_url: str, agents_file: Path, tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", redis_url=redis_url, agents_file=agents_file,
-                    secret="test-secret-0123456789abcdef", log_format="text", flows_dir=TEST_FLOWS)
+    return Settings(
+        data_dir=tmp_path / "data",
+        redis_url=redis_url,
+        agents_file=agents_file,
+        secret="test-secret-0123456789abcdef",
+        log_format="text",
+        flows_dir=TEST_FLOWS,
+    )
 
 
 @pytest.fixture(autouse=True)

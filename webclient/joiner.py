@@ -33,8 +33,9 @@ _IMPORT = re.compile(r"^import\s*\{([^}]*)\}\s*from\s*'([^']+)';[ \t]*\n?", re.M
 _ANY_IMPORT = re.compile(r"^import\b", re.MULTILINE)
 _EXPORT = re.compile(r"^export (?=(?:async )?function|const |let |class )", re.MULTILINE)
 _BAD_EXPORT = re.compile(r"^export (?!(?:async )?function|const |let |class )", re.MULTILINE)
-_TOP_LEVEL = re.compile(r"^(?:export )?(?:(?:async )?function\*? ?|const |let |var |class )([A-Za-z_$][\w$]*)",
-                        re.MULTILINE)
+_TOP_LEVEL = re.compile(
+    r"^(?:export )?(?:(?:async )?function\*? ?|const |let |var |class )([A-Za-z_$][\w$]*)", re.MULTILINE
+)
 _INLINE = re.compile(r"'/\*@inline ([\w.-]+)\*/'")
 _NAME = re.compile(r"^[A-Za-z_$][\w$]*$")
 #: What makes a name before it an assignment target: = += ||= ... or ++ --, but not == or =>.
@@ -80,8 +81,10 @@ def read_module(path: Path, root: Path = STATIC_DIR) -> Module:
     if _ANY_IMPORT.search(body):
         raise JoinError(f"{where}: an import the joiner cannot read (only `import {{ a, b }} from './x.js';`)")
     if bad := _BAD_EXPORT.search(body):
-        raise JoinError(f"{where}: {body[bad.start():body.find(chr(10), bad.start())]!r}: only `export` before a "
-                        "declaration can be joined")
+        raise JoinError(
+            f"{where}: {body[bad.start() : body.find(chr(10), bad.start())]!r}: only `export` before a "
+            "declaration can be joined"
+        )
     declared = frozenset(_TOP_LEVEL.findall(body))
     exported = frozenset(m.group(1) for m in _TOP_LEVEL.finditer(body) if m.group(0).startswith("export "))
     if assigned := _assigned(body, {name for _, names in imports for name in names}):
@@ -114,8 +117,10 @@ def module_order(entry: Path, root: Path = STATIC_DIR, one_scope: bool = True) -
                 visit(target)
             missing = set(names) - seen[target].exported
             if missing:
-                raise JoinError(f"{_name(path, root)}: imports {', '.join(sorted(missing))} which "
-                                f"{_name(target, root)} does not export")
+                raise JoinError(
+                    f"{_name(path, root)}: imports {', '.join(sorted(missing))} which "
+                    f"{_name(target, root)} does not export"
+                )
         order.append(module)
 
     visit(entry.resolve())
@@ -125,8 +130,10 @@ def module_order(entry: Path, root: Path = STATIC_DIR, one_scope: bool = True) -
     for module in order:
         for name in module.declared:
             if name in owner:
-                raise JoinError(f"top-level name {name!r} is declared by both {_name(owner[name], root)} and "
-                                f"{_name(module.path, root)}: joined into one scope they would collide")
+                raise JoinError(
+                    f"top-level name {name!r} is declared by both {_name(owner[name], root)} and "
+                    f"{_name(module.path, root)}: joined into one scope they would collide"
+                )
             owner[name] = module.path
     return order
 
@@ -140,14 +147,19 @@ def _inline(module: Module) -> str:
         if not path.is_file():
             raise JoinError(f"{module.path.name}: cannot inline {match.group(1)!r}: no such file")
         return json.dumps(path.read_text(encoding="utf-8"), ensure_ascii=False)
+
     return _INLINE.sub(text, module.body)
 
 
 def join(entry: Path = WIDGET_ENTRY, root: Path = STATIC_DIR) -> str:
     """The one classic script: every module reachable from entry in one strict-mode function scope."""
     source = _name(entry.resolve(), root.resolve())
-    parts = [(f"/* Contact Gateway widget, joined from webclient/static/{source} and its imports by "
-              "webclient/joiner.py: edit those files. */\n(() => {\n'use strict';\n")]
+    parts = [
+        (
+            f"/* Contact Gateway widget, joined from webclient/static/{source} and its imports by "
+            "webclient/joiner.py: edit those files. */\n(() => {\n'use strict';\n"
+        )
+    ]
     for module in module_order(entry, root):
         parts.append(f"\n// ---- {_name(module.path, root.resolve())}\n")
         parts.append(_inline(module).strip("\n") + "\n")

@@ -81,14 +81,24 @@ E = HandoffEvent
 
 
 class AgentCalls:
-    def __init__(self, legs: AgentLegs, conversations: Conversations, presence: Presence,
-                 live_calls: Mapping[str, Call], *, anchors: CallAnchors | None = None,
-                 callbacks: Callbacks | None = None, speech: SpeechRecognition | None = None,
-                 transcripts: Transcripts | None = None,
-                 ring_seconds: float = RING_SECONDS, agent_drop: str = "requeue",
-                 recordings: Path | None = None,
-                 waits: WaitEstimates | None = None, announce_seconds: float = ANNOUNCE_SECONDS,
-                 wrap_up_seconds: float = WRAP_UP_SECONDS) -> None:
+    def __init__(
+        self,
+        legs: AgentLegs,
+        conversations: Conversations,
+        presence: Presence,
+        live_calls: Mapping[str, Call],
+        *,
+        anchors: CallAnchors | None = None,
+        callbacks: Callbacks | None = None,
+        speech: SpeechRecognition | None = None,
+        transcripts: Transcripts | None = None,
+        ring_seconds: float = RING_SECONDS,
+        agent_drop: str = "requeue",
+        recordings: Path | None = None,
+        waits: WaitEstimates | None = None,
+        announce_seconds: float = ANNOUNCE_SECONDS,
+        wrap_up_seconds: float = WRAP_UP_SECONDS,
+    ) -> None:
         if agent_drop not in ("requeue", "end"):
             raise ValueError(f"agent_drop must be 'requeue' or 'end', not {agent_drop!r}")
         self.legs = legs
@@ -96,21 +106,29 @@ class AgentCalls:
         self.presence = presence
         self.bus = legs.bus
         self.keys = legs.keys
-        self.anchors = anchors             # records which node holds each call (None: a single node)
-        self.callbacks = callbacks         # a call may be a callback being delivered (None: no callbacks)
+        self.anchors = anchors  # records which node holds each call (None: a single node)
+        self.callbacks = callbacks  # a call may be a callback being delivered (None: no callbacks)
         self.speech = speech
-        self.transcripts = transcripts     # live transcripts, opt-in per queue (None: off)
+        self.transcripts = transcripts  # live transcripts, opt-in per queue (None: off)
         self.ring_seconds = ring_seconds
         self.agent_drop = agent_drop
-        self.recordings = recordings   # where recorded calls go (None: recording is off on this node)
+        self.recordings = recordings  # where recorded calls go (None: recording is off on this node)
         self.waits = waits
         self.announce_seconds = announce_seconds  # 0: no position / wait announcements
-        self.wrap_up_seconds = wrap_up_seconds    # after-call work before routing offers new work
+        self.wrap_up_seconds = wrap_up_seconds  # after-call work before routing offers new work
         self.connect_seconds = AGENT_CONNECT_SECONDS  # an answering leg that is not up by then counts as lost
-        self.handoffs = Handoffs(live_calls)     # call id -> handoff
-        self.monitors = CallMonitors(legs, self.handoffs, conversations)   # supervisors listening in
-        self.consults = Consults(legs, self.handoffs, conversations, presence, ring_seconds=ring_seconds,
-                                 waits=waits, wrap_up_seconds=wrap_up_seconds, agent_lost=self.agent_lost)
+        self.handoffs = Handoffs(live_calls)  # call id -> handoff
+        self.monitors = CallMonitors(legs, self.handoffs, conversations)  # supervisors listening in
+        self.consults = Consults(
+            legs,
+            self.handoffs,
+            conversations,
+            presence,
+            ring_seconds=ring_seconds,
+            waits=waits,
+            wrap_up_seconds=wrap_up_seconds,
+            agent_lost=self.agent_lost,
+        )
 
     # ---------------------------------------------------------------- the call's side
 
@@ -119,12 +137,12 @@ class AgentCalls:
         handoff = Handoff(call, queued_ms=now_ms(), tasks=Tasks(f"handoff-{call.id}", log))
         self.handoffs[call.id] = handoff
         if self.anchors is not None:
-            await self.anchors.anchored(call.id)   # desks on other nodes find the call here
+            await self.anchors.anchored(call.id)  # desks on other nodes find the call here
         await self.legs.play_hold_music(call)
         if self.waits is not None and self.announce_seconds > 0:
             handoff.tasks.spawn(self._announce_every(handoff), "announce")
         await self.bus.subscribe(self.keys.conv_channel(call.conversation_id), self._on_conversation)
-        if handoff.state is S.ENDED:   # the call ended meanwhile: undo what its end ran too early to see
+        if handoff.state is S.ENDED:  # the call ended meanwhile: undo what its end ran too early to see
             await self._let_go(handoff)
             return
         conv = await self.conversations.get(call.conversation_id)
@@ -137,15 +155,22 @@ class AgentCalls:
         handoff = self.handoffs.pop(call.id, None)
         if handoff is None:
             return
-        abandoned = handoff.answers == 0 and not handoff.state.answered   # hung up before any agent answered
+        abandoned = handoff.answers == 0 and not handoff.state.answered  # hung up before any agent answered
         handoff.to(E.END)
         await self._let_go(handoff)
         if abandoned:
             waited = now_ms() - handoff.queued_ms
             log.info("call abandoned after %d ms in the queue", waited, extra={"conversation_id": call.conversation_id})
-            await self._record(call, EventType.CALL_ABANDONED, {
-                "call_id": call.id, "wait_ms": waited, "reason": call.end_reason,
-                "ringing_agent_id": handoff.agent_id})
+            await self._record(
+                call,
+                EventType.CALL_ABANDONED,
+                {
+                    "call_id": call.id,
+                    "wait_ms": waited,
+                    "reason": call.end_reason,
+                    "ringing_agent_id": handoff.agent_id,
+                },
+            )
         await self._disconnect(handoff, handoff.agent_id)
         await handoff.tasks.close()
 
@@ -157,13 +182,17 @@ class AgentCalls:
             try:
                 await self.anchors.released(call.id)
             except StoreError as exc:
-                log.warning("call anchor not cleared (it expires by itself): %s", exc,
-                            extra={"conversation_id": call.conversation_id})
+                log.warning(
+                    "call anchor not cleared (it expires by itself): %s",
+                    exc,
+                    extra={"conversation_id": call.conversation_id},
+                )
         try:
             await self.bus.unsubscribe(self.keys.conv_channel(call.conversation_id), self._on_conversation)
         except StoreError as exc:
-            log.warning("conversation channel not unsubscribed: %s", exc,
-                        extra={"conversation_id": call.conversation_id})
+            log.warning(
+                "conversation channel not unsubscribed: %s", exc, extra={"conversation_id": call.conversation_id}
+            )
 
     def _on_conversation(self, channel: str, message: Message) -> None:
         if not isinstance(message, EventAppended) or message.type != EventType.ASSIGNED:
@@ -172,8 +201,9 @@ class AgentCalls:
         for handoff in self.handoffs.values():
             if handoff.call.conversation_id == cid and handoff.state is S.WAITING:
                 data = message.data
-                handoff.tasks.spawn(self._ring(handoff, str(data.get("agent_id", "")),
-                                               str(data.get("agent_name", ""))), "ring")
+                handoff.tasks.spawn(
+                    self._ring(handoff, str(data.get("agent_id", "")), str(data.get("agent_name", ""))), "ring"
+                )
 
     async def _ring(self, handoff: Handoff, agent_id: str, agent_name: str) -> None:
         if not agent_id or handoff.state is not S.WAITING:
@@ -188,13 +218,23 @@ class AgentCalls:
         await self.presence.set_activity(agent_id, AgentActivity.RINGING)
         # On the agent's own channel: their desk may not follow the conversation yet (just assigned).
         call.status = CallStatus.RINGING
-        await self.legs.tell_agent(agent_id, CallUpdate(
-            call.id, CallStatus.RINGING, "", conversation_id=call.conversation_id, agent_id=agent_id,
-            agent_name=handoff.agent_name, ring_seconds=self.ring_seconds))
+        await self.legs.tell_agent(
+            agent_id,
+            CallUpdate(
+                call.id,
+                CallStatus.RINGING,
+                "",
+                conversation_id=call.conversation_id,
+                agent_id=agent_id,
+                agent_name=handoff.agent_name,
+                ring_seconds=self.ring_seconds,
+            ),
+        )
 
         async def no_answer() -> None:
             await asyncio.sleep(self.ring_seconds)
             await self._missed(handoff, "no_answer")
+
         handoff.ring = handoff.tasks.spawn(no_answer(), "ring-no-answer")
 
     async def _missed(self, handoff: Handoff, reason: str) -> None:
@@ -209,16 +249,20 @@ class AgentCalls:
         handoff.agent_id = handoff.agent_name = ""
         call = handoff.call
         log.info("agent %s missed the call (%s)", agent_id, reason, extra={"conversation_id": call.conversation_id})
-        await self.presence.set_status(agent_id, AgentStatus.AWAY, "missed_call")   # not offered it again
+        await self.presence.set_status(agent_id, AgentStatus.AWAY, "missed_call")  # not offered it again
         await self.presence.set_activity(agent_id, AgentActivity.NONE)
-        await self.conversations.record(call.conversation_id, EventType.CALL_MISSED,
-                                        {"call_id": call.id, "agent_id": agent_id, "reason": reason})
+        await self.conversations.record(
+            call.conversation_id, EventType.CALL_MISSED, {"call_id": call.id, "agent_id": agent_id, "reason": reason}
+        )
         # The missed agent's desk hears it on their own channel, before the conversation leaves them.
-        await self.legs.tell_agent(agent_id, CallUpdate(
-            call.id, CallStatus.WAITING, reason, conversation_id=call.conversation_id, agent_id="", agent_name=""))
+        await self.legs.tell_agent(
+            agent_id,
+            CallUpdate(
+                call.id, CallStatus.WAITING, reason, conversation_id=call.conversation_id, agent_id="", agent_name=""
+            ),
+        )
         await self.status(handoff, CallStatus.WAITING, reason)
-        await self.conversations.requeue(call.conversation_id, agent_id, f"call_{reason}",
-                                         score=handoff.queued_ms)
+        await self.conversations.requeue(call.conversation_id, agent_id, f"call_{reason}", score=handoff.queued_ms)
 
     # ---------------------------------------------------------------- the agent's side
 
@@ -232,21 +276,24 @@ class AgentCalls:
             raise Conflict("the call was already answered", field="call_id", code=ErrorCode.ALREADY_ANSWERED)
         call = handoff.call
 
-        def claim(leg: AudioLeg | None) -> None:   # before the first await: a second accept is refused
+        def claim(leg: AudioLeg | None) -> None:  # before the first await: a second accept is refused
             if leg is not None:
                 handoff.to(E.ANSWER)
                 handoff.leg = leg
                 if handoff.ring is not None:
                     handoff.ring.cancel()
                     handoff.ring = None
-            elif handoff.state is S.CONNECTING:   # (not if the call ended meanwhile)
+            elif handoff.state is S.CONNECTING:  # (not if the call ended meanwhile)
                 handoff.to(E.ANSWER_FAILED)
                 handoff.leg = None
 
         leg, answer = await self.legs.answer_leg(
-            offer_sdp, name=f"agent-{call_id}", claim=claim,
+            offer_sdp,
+            name=f"agent-{call_id}",
+            claim=claim,
             on_audio=lambda _leg, samples: handoff.from_agent(samples),
-            on_closed=lambda leg, why: handoff.tasks.spawn(self.agent_lost(handoff, leg, why), "agent-lost"))
+            on_closed=lambda leg, why: handoff.tasks.spawn(self.agent_lost(handoff, leg, why), "agent-lost"),
+        )
         log.info("agent %s answered", agent.id, extra={"conversation_id": call.conversation_id})
         handoff.tasks.spawn(self._connect(handoff, leg), "connect")
         return answer
@@ -258,7 +305,7 @@ class AgentCalls:
         if handoff.state is not S.CONNECTING or handoff.leg is not leg:
             return
         call = handoff.call
-        call.player.stop()                     # music on hold (and any announcement) ends
+        call.player.stop()  # music on hold (and any announcement) ends
         handoff.bridge = call.bridge = Bridge(call.player, leg.player)
         handoff.to(E.CONNECT)
         handoff.answered_ms = now_ms()
@@ -270,15 +317,23 @@ class AgentCalls:
             handoff.bridge.taps.append(handoff.recorder)
         if action is not None and action.transcribe and self.transcripts is not None and handoff.transcript is None:
             handoff.transcript = await self.transcripts.start(
-                self._speech_engine(call), self._recorder_of(call), call.id)
+                self._speech_engine(call), self._recorder_of(call), call.id
+            )
             if handoff.transcript is not None and handoff.bridge is not None:
                 handoff.bridge.taps.append(handoff.transcript)
-        await self.conversations.record(call.conversation_id, EventType.CALL_ANSWERED, {
-            "call_id": call.id, "agent_id": handoff.agent_id, "agent_name": handoff.agent_name,
-            "wait_ms": handoff.answered_ms - handoff.queued_ms})
+        await self.conversations.record(
+            call.conversation_id,
+            EventType.CALL_ANSWERED,
+            {
+                "call_id": call.id,
+                "agent_id": handoff.agent_id,
+                "agent_name": handoff.agent_name,
+                "wait_ms": handoff.answered_ms - handoff.queued_ms,
+            },
+        )
         await self.presence.set_activity(handoff.agent_id, AgentActivity.ON_CALL)
         await self.status(handoff, CallStatus.CONNECTED)
-        if self.callbacks is not None:    # a callback being delivered: the customer is reached
+        if self.callbacks is not None:  # a callback being delivered: the customer is reached
             await self.callbacks.reached(call.conversation_id)
 
     async def decline(self, agent: Agent, call_id: str) -> None:
@@ -296,9 +351,9 @@ class AgentCalls:
         bridge = handoff.bridge
         if not handoff.state.bridged or bridge is None:
             raise Conflict("the call is not connected", field="call_id", code=ErrorCode.NOT_CONNECTED)
-        if handoff.state.consulting:   # the caller holds until the consultation ends
+        if handoff.state.consulting:  # the caller holds until the consultation ends
             raise Conflict("a consultation is going on", field="call_id", code=ErrorCode.CONSULT_BUSY)
-        if on == (handoff.state is S.HELD):   # nothing to change; say where things stand
+        if on == (handoff.state is S.HELD):  # nothing to change; say where things stand
             await self.status(handoff, CallStatus.CONNECTED, "held" if on else "")
             return
         handoff.to(E.HOLD if on else E.RESUME)
@@ -306,13 +361,16 @@ class AgentCalls:
             bridge.hold(self.legs.music, await self.legs.hold_packets(handoff.call))
         else:
             bridge.resume()
-        await self.conversations.record(handoff.call.conversation_id,
-                                        EventType.CALL_HELD if on else EventType.CALL_RESUMED,
-                                        {"call_id": call_id, "agent_id": agent.id})
+        await self.conversations.record(
+            handoff.call.conversation_id,
+            EventType.CALL_HELD if on else EventType.CALL_RESUMED,
+            {"call_id": call_id, "agent_id": agent.id},
+        )
         await self.status(handoff, CallStatus.CONNECTED, "held" if on else "")
 
-    async def transfer(self, agent: Agent, call_id: str, *, queue: str | None = None,
-                       to_agent: str | None = None) -> None:
+    async def transfer(
+        self, agent: Agent, call_id: str, *, queue: str | None = None, to_agent: str | None = None
+    ) -> None:
         """Blind transfer: the caller holds (music) while the call rings ``to_agent``, or waits in ``queue``.
 
         The conversation (chat, IVR answers, notes) goes with it. A target agent who is not available is
@@ -328,16 +386,21 @@ class AgentCalls:
                 raise BadRequest("that is you", field="agent_id", code=ErrorCode.BAD_FIELD)
             info = await self.presence.info(to_agent)
             if info["status"] != AgentStatus.AVAILABLE or info["activity"]:
-                doing = info["activity"].replace("_", " ") if info["status"] == AgentStatus.AVAILABLE \
-                    else info["status"]
-                raise Conflict(f"{to_agent} is {doing}, not available", field="agent_id",
-                               code=ErrorCode.TRANSFER_REFUSED)
+                doing = (
+                    info["activity"].replace("_", " ") if info["status"] == AgentStatus.AVAILABLE else info["status"]
+                )
+                raise Conflict(
+                    f"{to_agent} is {doing}, not available", field="agent_id", code=ErrorCode.TRANSFER_REFUSED
+                )
             target_name = info["name"]
-            if not handoff.state.bridged or handoff.agent_id != agent.id:   # lost or ended meanwhile
+            if not handoff.state.bridged or handoff.agent_id != agent.id:  # lost or ended meanwhile
                 raise Conflict("the call is not connected", field="call_id", code=ErrorCode.NOT_CONNECTED)
-        agent_id = self._release(handoff, E.TRANSFER)   # nothing treats the call as this agent's any more
-        await self.conversations.record(call.conversation_id, EventType.CALL_TRANSFERRED, {
-            "call_id": call_id, "agent_id": agent.id, "to_agent_id": to_agent or "", "to_queue": queue or ""})
+        agent_id = self._release(handoff, E.TRANSFER)  # nothing treats the call as this agent's any more
+        await self.conversations.record(
+            call.conversation_id,
+            EventType.CALL_TRANSFERRED,
+            {"call_id": call_id, "agent_id": agent.id, "to_agent_id": to_agent or "", "to_queue": queue or ""},
+        )
         await self._disconnect(handoff, agent_id)
         await self._say(call, TRANSFER_PROMPT, wait=False)
         await self.legs.play_hold_music(call)
@@ -347,20 +410,24 @@ class AgentCalls:
                 await self.conversations.transfer(call.conversation_id, agent.id, to_agent, target_name)
                 moved = True
             except Conflict:
-                log.warning("transfer to %s failed; back to the queue", to_agent,
-                            extra={"conversation_id": call.conversation_id})
+                log.warning(
+                    "transfer to %s failed; back to the queue",
+                    to_agent,
+                    extra={"conversation_id": call.conversation_id},
+                )
         if not moved:
-            await self.conversations.requeue(call.conversation_id, agent.id, "transferred",
-                                             score=handoff.queued_ms, queue_name=queue or "")
-        if handoff.state is S.WAITING:   # (the new agent may be ringing already)
+            await self.conversations.requeue(
+                call.conversation_id, agent.id, "transferred", score=handoff.queued_ms, queue_name=queue or ""
+            )
+        if handoff.state is S.WAITING:  # (the new agent may be ringing already)
             await self.status(handoff, CallStatus.WAITING, "transferred")
 
     async def hangup(self, agent: Agent, call_id: str) -> None:
         found = self.handoffs.get(call_id)
-        if found is not None and agent.id in found.monitors:   # a supervisor leaves; the call goes on
+        if found is not None and agent.id in found.monitors:  # a supervisor leaves; the call goes on
             await self.monitors.end(found, agent.id, "supervisor_hangup")
             return
-        if found is not None and self.consults.is_consultant(found, agent):   # the consultant leaves
+        if found is not None and self.consults.is_consultant(found, agent):  # the consultant leaves
             await self.consults.cancel_by(agent, call_id)
             return
         handoff = self.handoffs.for_agent(agent, call_id)
@@ -377,6 +444,7 @@ class AgentCalls:
     def _recorder_of(self, call: Call) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
         async def record(typ: str, data: dict[str, Any]) -> None:
             await self._record(call, EventType(typ), data)
+
         return record
 
     async def _record(self, call: Call, typ: EventType, data: dict[str, Any]) -> None:
@@ -405,8 +473,11 @@ class AgentCalls:
             try:
                 await self.waits.add_handle_time(now_ms() - handoff.answered_ms)
             except StoreError as exc:
-                log.warning("handle time not kept for the wait estimates: %s", exc,
-                            extra={"conversation_id": handoff.call.conversation_id})
+                log.warning(
+                    "handle time not kept for the wait estimates: %s",
+                    exc,
+                    extra={"conversation_id": handoff.call.conversation_id},
+                )
 
     async def wrap_up_done(self, agent_id: str) -> None:
         """The agent closed a conversation: after-call work is over if that is what they were doing."""
@@ -422,27 +493,38 @@ class AgentCalls:
 
     async def _missed_unless_back(self, handoff: Handoff, agent_id: str) -> None:
         await asyncio.sleep(RECONNECT_GRACE_SECONDS)
-        if handoff.agent_id == agent_id and handoff.state is S.RINGING and \
-                (await self.presence.info(agent_id))["status"] == AgentStatus.OFFLINE:
+        if (
+            handoff.agent_id == agent_id
+            and handoff.state is S.RINGING
+            and (await self.presence.info(agent_id))["status"] == AgentStatus.OFFLINE
+        ):
             await self._missed(handoff, "agent_disconnected")
 
     def calls_of(self, agent_id: str) -> list[dict[str, Any]]:
         """What is ringing for or connected to ``agent_id`` on this node (for a desk that reconnects)."""
-        return [{"call_id": h.call.id, "conversation_id": h.call.conversation_id,
-                 "status": "ringing" if h.state is S.RINGING else str(h.call.status),
-                 "held": bool(h.bridge and h.bridge.held), "ring_seconds": self.ring_seconds}
-                for h in self.handoffs.values() if h.agent_id == agent_id]
+        return [
+            {
+                "call_id": h.call.id,
+                "conversation_id": h.call.conversation_id,
+                "status": "ringing" if h.state is S.RINGING else str(h.call.status),
+                "held": bool(h.bridge and h.bridge.held),
+                "ring_seconds": self.ring_seconds,
+            }
+            for h in self.handoffs.values()
+            if h.agent_id == agent_id
+        ]
 
     async def agent_lost(self, handoff: Handoff, leg: AudioLeg, why: str) -> None:
         """The agent's leg failed or closed while the caller is still there."""
         if handoff.leg is not leg or not handoff.state.answered or handoff.call.ended.is_set():
-            return   # another leg's, or the call already let go of this one (transferred, ended) and is closing it
+            return  # another leg's, or the call already let go of this one (transferred, ended) and is closing it
         call = handoff.call
         agent_id = self._release(handoff, E.LOSE)
         log.warning("agent leg lost (%s)", why, extra={"conversation_id": call.conversation_id, "agent_id": agent_id})
         await self._disconnect(handoff, agent_id)
-        await self.conversations.record(call.conversation_id, EventType.CALL_AGENT_LOST,
-                                        {"call_id": call.id, "agent_id": agent_id, "reason": why})
+        await self.conversations.record(
+            call.conversation_id, EventType.CALL_AGENT_LOST, {"call_id": call.id, "agent_id": agent_id, "reason": why}
+        )
         if self.agent_drop == "end":
             await self._say(call, LOST_AGENT_END_PROMPT)
             await call.end("agent_lost")
@@ -450,8 +532,7 @@ class AgentCalls:
         await self._say(call, LOST_AGENT_PROMPT)
         await self.legs.play_hold_music(call)
         await self.presence.set_status(agent_id, AgentStatus.AWAY, "call_lost")
-        await self.conversations.requeue(call.conversation_id, agent_id, "call_agent_lost",
-                                         score=handoff.queued_ms)
+        await self.conversations.requeue(call.conversation_id, agent_id, "call_agent_lost", score=handoff.queued_ms)
         await self.status(handoff, CallStatus.WAITING, "agent_lost")
 
     # ---------------------------------------------------------------- helpers
@@ -475,8 +556,7 @@ class AgentCalls:
         if handoff.bridge is not None:
             await self.add_handle_time(handoff)
         if agent_id and (handoff.bridge is not None or handoff.leg is not None):
-            await self.presence.set_activity(agent_id, AgentActivity.WRAP_UP,
-                                             until_ms=now_ms() + self.wrap_up_ms)
+            await self.presence.set_activity(agent_id, AgentActivity.WRAP_UP, until_ms=now_ms() + self.wrap_up_ms)
         elif agent_id:
             await self.presence.set_activity(agent_id, AgentActivity.NONE)
         for sid in list(handoff.monitors):
@@ -504,10 +584,18 @@ class AgentCalls:
             return
         if path is None:
             return
-        await self._record(call, EventType.RECORDING, {
-            "call_id": call.id, "agent_id": agent_id, "file": path.name,
-            "url": f"/api/recordings/{call.conversation_id}/{path.name}",
-            "duration_ms": recorder.duration_ms, "bytes": path.stat().st_size})
+        await self._record(
+            call,
+            EventType.RECORDING,
+            {
+                "call_id": call.id,
+                "agent_id": agent_id,
+                "file": path.name,
+                "url": f"/api/recordings/{call.conversation_id}/{path.name}",
+                "duration_ms": recorder.duration_ms,
+                "bytes": path.stat().st_size,
+            },
+        )
 
     async def _announce_every(self, handoff: Handoff) -> None:
         """While nobody answers: the caller's place and the expected wait, now and every ``announce_seconds``."""
@@ -525,7 +613,7 @@ class AgentCalls:
         wait = estimate_wait_ms(position, await self.waits.agents_online(), await self.waits.handle_times())
         text = announcement(position, wait)
         handoff.announced.append(text)
-        call.player.cancel_prompt("music-on-hold")       # whatever is still playing (the queue prompt) finishes
+        call.player.cancel_prompt("music-on-hold")  # whatever is still playing (the queue prompt) finishes
         done = await call.channel.say(Say(f"position-{len(handoff.announced)}", text))
         if done is not None:
             await done
@@ -543,5 +631,5 @@ class AgentCalls:
             done = await call.channel.say(Say(f"agent-{now_ms()}", text))
             if done is not None and wait:
                 await done
-        except Exception:   # the caller misses a sentence; the hand-over goes on
+        except Exception:  # the caller misses a sentence; the hand-over goes on
             log.exception("prompt %r not played", text, extra={"conversation_id": call.conversation_id})

@@ -35,8 +35,9 @@ class RemoteError(GatewayError):
 
 
 class CallCommands:
-    def __init__(self, agent_calls: AgentCalls, anchors: CallAnchors, bus: Bus, keys: Keys,
-                 directory: AgentDirectory) -> None:
+    def __init__(
+        self, agent_calls: AgentCalls, anchors: CallAnchors, bus: Bus, keys: Keys, directory: AgentDirectory
+    ) -> None:
         self.agent_calls = agent_calls
         self.anchors = anchors
         self.bus = bus
@@ -44,7 +45,7 @@ class CallCommands:
         self.directory = directory
         self.node_id = anchors.node_id
         self._pending: dict[str, asyncio.Future[CallReply]] = {}
-        self._tasks = Tasks(f"call-commands-{self.node_id}", log)   # commands from other nodes being served
+        self._tasks = Tasks(f"call-commands-{self.node_id}", log)  # commands from other nodes being served
 
     async def start(self) -> None:
         await self.bus.subscribe(self.keys.node_channel(self.node_id), self._on_message)
@@ -93,8 +94,10 @@ class CallCommands:
         future: asyncio.Future[CallReply] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
         try:
-            await self.bus.publish(self.keys.node_channel(node), CallCommand(
-                request_id, reply_to=self.node_id, agent_id=agent.id, op=op, call_id=call_id, args=args))
+            await self.bus.publish(
+                self.keys.node_channel(node),
+                CallCommand(request_id, reply_to=self.node_id, agent_id=agent.id, op=op, call_id=call_id, args=args),
+            )
             try:
                 reply = await asyncio.wait_for(future, REPLY_SECONDS)
             except TimeoutError:
@@ -104,8 +107,9 @@ class CallCommands:
         if reply.ok:
             return reply.result
         error = reply.error or {}
-        raise RemoteError(str(error.get("message", "failed")), field=error.get("field"),
-                          code=ErrorCode.of(error.get("code")))
+        raise RemoteError(
+            str(error.get("message", "failed")), field=error.get("field"), code=ErrorCode.of(error.get("code"))
+        )
 
     def _on_message(self, channel: str, message: Message) -> None:
         match message:

@@ -34,18 +34,27 @@ from media.bridge import Bridge, Mix
 from media.leg import AudioLeg, Samples
 
 log = logging.getLogger(__name__)
-CONSULT_SOURCE = "consult"   # the consultant's voice in what the first agent hears
+CONSULT_SOURCE = "consult"  # the consultant's voice in what the first agent hears
 CONSULT_CONNECT_SECONDS = 15.0
 
 S = HandoffState
 E = HandoffEvent
-AgentLost = Callable[[Handoff, AudioLeg, str], Awaitable[None]]   # the call's agent leg failed or closed
+AgentLost = Callable[[Handoff, AudioLeg, str], Awaitable[None]]  # the call's agent leg failed or closed
 
 
 class Consults:
-    def __init__(self, legs: AgentLegs, handoffs: Handoffs, conversations: Conversations, presence: Presence, *,
-                 ring_seconds: float, waits: WaitEstimates | None, wrap_up_seconds: float,
-                 agent_lost: AgentLost) -> None:
+    def __init__(
+        self,
+        legs: AgentLegs,
+        handoffs: Handoffs,
+        conversations: Conversations,
+        presence: Presence,
+        *,
+        ring_seconds: float,
+        waits: WaitEstimates | None,
+        wrap_up_seconds: float,
+        agent_lost: AgentLost,
+    ) -> None:
         self.legs = legs
         self.handoffs = handoffs
         self.conversations = conversations
@@ -53,7 +62,7 @@ class Consults:
         self.ring_seconds = ring_seconds
         self.waits = waits
         self.wrap_up_ms = int(wrap_up_seconds * 1000)
-        self.agent_lost = agent_lost   # a consultant who took the call over and then dropped
+        self.agent_lost = agent_lost  # a consultant who took the call over and then dropped
 
     async def start(self, agent: Agent, call_id: str, to_agent: str) -> None:
         handoff = self.handoffs.for_agent(agent, call_id)
@@ -68,23 +77,40 @@ class Consults:
             raise Conflict(f"{to_agent} is not available", field="agent_id", code=ErrorCode.TRANSFER_REFUSED)
         bridge = handoff.bridge
         if handoff.state not in (S.CONNECTED, S.HELD) or bridge is None or handoff.agent_id != agent.id:
-            raise Conflict("the call is not connected", field="call_id", code=ErrorCode.NOT_CONNECTED)   # changed meanwhile
+            raise Conflict(
+                "the call is not connected", field="call_id", code=ErrorCode.NOT_CONNECTED
+            )  # changed meanwhile
         handoff.to(E.CONSULT)
         consult = handoff.consult = Consult(to_agent, info["name"])
         bridge.hold(self.legs.music, await self.legs.hold_packets(handoff.call))
         call = handoff.call
-        await self.conversations.record(call.conversation_id, EventType.CALL_CONSULT, {
-            "call_id": call_id, "agent_id": agent.id, "to_agent_id": to_agent, "action": "start"})
+        await self.conversations.record(
+            call.conversation_id,
+            EventType.CALL_CONSULT,
+            {"call_id": call_id, "agent_id": agent.id, "to_agent_id": to_agent, "action": "start"},
+        )
         await self.presence.set_activity(to_agent, AgentActivity.RINGING)
-        await self.legs.tell_agent(to_agent, CallUpdate(
-            call_id, CallStatus.RINGING, "consult", conversation_id=call.conversation_id, agent_id=to_agent,
-            agent_name=consult.agent_name, consult=True, from_agent_id=agent.id, from_agent_name=agent.name,
-            ring_seconds=self.ring_seconds))
+        await self.legs.tell_agent(
+            to_agent,
+            CallUpdate(
+                call_id,
+                CallStatus.RINGING,
+                "consult",
+                conversation_id=call.conversation_id,
+                agent_id=to_agent,
+                agent_name=consult.agent_name,
+                consult=True,
+                from_agent_id=agent.id,
+                from_agent_name=agent.name,
+                ring_seconds=self.ring_seconds,
+            ),
+        )
         await self._tell(handoff, "consult_ringing")
 
         async def no_answer() -> None:
             await asyncio.sleep(self.ring_seconds)
             await self.cancel(handoff, "consult_no_answer")
+
         consult.ring = handoff.tasks.spawn(no_answer(), "consult-no-answer")
 
     def is_consultant(self, handoff: Handoff, agent: Agent) -> bool:
@@ -94,8 +120,7 @@ class Consults:
         consult = handoff.consult
         assert consult is not None
         if handoff.state is not S.CONSULT_RINGING:
-            raise Conflict("the consultation was already answered", field="call_id",
-                           code=ErrorCode.ALREADY_ANSWERED)
+            raise Conflict("the consultation was already answered", field="call_id", code=ErrorCode.ALREADY_ANSWERED)
 
         def claim(leg: AudioLeg | None) -> None:
             if leg is not None:
@@ -111,9 +136,12 @@ class Consults:
                 consult.leg = None
 
         leg, answer = await self.legs.answer_leg(
-            offer_sdp, name=f"consult-{handoff.call.id}", claim=claim,
+            offer_sdp,
+            name=f"consult-{handoff.call.id}",
+            claim=claim,
             on_audio=lambda leg, samples: self.hear(handoff, leg, samples),
-            on_closed=lambda leg, why: handoff.tasks.spawn(self._leg_closed(handoff, leg, why), "consult-closed"))
+            on_closed=lambda leg, why: handoff.tasks.spawn(self._leg_closed(handoff, leg, why), "consult-closed"),
+        )
         handoff.tasks.spawn(self._connect(handoff, consult, leg), "consult-connect")
         return answer
 
@@ -124,7 +152,7 @@ class Consults:
         if handoff.consult is not consult or handoff.state is not S.CONSULT_CONNECTING:
             return
         handoff.to(E.CONSULT_CONNECT)
-        mix = handoff.consult_mix = Mix(3, "agent")   # the consultant hears the first agent
+        mix = handoff.consult_mix = Mix(3, "agent")  # the consultant hears the first agent
         leg.player.live = mix
         await self.presence.set_activity(consult.agent_id, AgentActivity.ON_CALL)
         await self._tell(handoff, "consulting")
@@ -157,24 +185,33 @@ class Consults:
         handoff.answered_ms = now_ms()
         try:
             await self.conversations.transfer(call.conversation_id, agent.id, consult.agent_id, consult.agent_name)
-        except Conflict as exc:   # the call is theirs already; the chat side stays with the first agent
-            log.warning("warm transfer: conversation not moved: %s", exc.message,
-                        extra={"conversation_id": call.conversation_id})
-        await self.conversations.record(call.conversation_id, EventType.CALL_TRANSFERRED, {
-            "call_id": call_id, "agent_id": agent.id, "to_agent_id": consult.agent_id, "to_queue": "",
-            "warm": True})
+        except Conflict as exc:  # the call is theirs already; the chat side stays with the first agent
+            log.warning(
+                "warm transfer: conversation not moved: %s",
+                exc.message,
+                extra={"conversation_id": call.conversation_id},
+            )
+        await self.conversations.record(
+            call.conversation_id,
+            EventType.CALL_TRANSFERRED,
+            {"call_id": call_id, "agent_id": agent.id, "to_agent_id": consult.agent_id, "to_queue": "", "warm": True},
+        )
         if self.waits is not None and first_answered:
             try:
                 await self.waits.add_handle_time(now_ms() - first_answered)
             except StoreError as exc:
-                log.warning("handle time not kept for the wait estimates: %s", exc,
-                            extra={"conversation_id": call.conversation_id})
+                log.warning(
+                    "handle time not kept for the wait estimates: %s",
+                    exc,
+                    extra={"conversation_id": call.conversation_id},
+                )
         await self.presence.set_activity(agent.id, AgentActivity.WRAP_UP, until_ms=now_ms() + self.wrap_up_ms)
         if old_leg is not None:
             self.legs.count_ended(old_leg.player)
             await old_leg.close()
-        log.info("warm transfer from %s to %s", agent.id, consult.agent_id,
-                 extra={"conversation_id": call.conversation_id})
+        log.info(
+            "warm transfer from %s to %s", agent.id, consult.agent_id, extra={"conversation_id": call.conversation_id}
+        )
         await self.legs.status(handoff, CallStatus.CONNECTED)
         await self._tell_consultant(handoff, consult.agent_id, CallStatus.CONNECTED, "transferred_to_you")
 
@@ -205,16 +242,31 @@ class Consults:
         if consult.leg is not None:
             await consult.leg.close()
         await self.presence.set_activity(consult.agent_id, AgentActivity.NONE)
-        await self.legs.tell_agent(consult.agent_id, CallUpdate(
-            handoff.call.id, CallStatus.ENDED, reason, conversation_id=handoff.call.conversation_id,
-            agent_id=consult.agent_id, consult=True))
-        await self.conversations.record(handoff.call.conversation_id, EventType.CALL_CONSULT, {
-            "call_id": handoff.call.id, "agent_id": handoff.agent_id, "to_agent_id": consult.agent_id,
-            "action": reason})
+        await self.legs.tell_agent(
+            consult.agent_id,
+            CallUpdate(
+                handoff.call.id,
+                CallStatus.ENDED,
+                reason,
+                conversation_id=handoff.call.conversation_id,
+                agent_id=consult.agent_id,
+                consult=True,
+            ),
+        )
+        await self.conversations.record(
+            handoff.call.conversation_id,
+            EventType.CALL_CONSULT,
+            {
+                "call_id": handoff.call.id,
+                "agent_id": handoff.agent_id,
+                "to_agent_id": consult.agent_id,
+                "action": reason,
+            },
+        )
         await self._tell(handoff, reason)
 
     async def _leg_closed(self, handoff: Handoff, leg: AudioLeg, why: str) -> None:
-        if handoff.leg is leg:          # the consultant had taken the call over: an agent leg lost
+        if handoff.leg is leg:  # the consultant had taken the call over: an agent leg lost
             await self.agent_lost(handoff, leg, why)
         elif handoff.consult is not None and handoff.consult.leg is leg:
             await self.cancel(handoff, "consult_lost")
@@ -224,6 +276,14 @@ class Consults:
 
     async def _tell_consultant(self, handoff: Handoff, agent_id: str, status: CallStatus, reason: str) -> None:
         """The consultant's desk does not follow the conversation (yet): tell it on its own channel."""
-        await self.legs.tell_agent(agent_id, CallUpdate(
-            handoff.call.id, status, reason, conversation_id=handoff.call.conversation_id, agent_id=agent_id,
-            consult=True))
+        await self.legs.tell_agent(
+            agent_id,
+            CallUpdate(
+                handoff.call.id,
+                status,
+                reason,
+                conversation_id=handoff.call.conversation_id,
+                agent_id=agent_id,
+                consult=True,
+            ),
+        )

@@ -49,14 +49,14 @@ log = logging.getLogger(__name__)
 
 
 class HandoffState(StrEnum):
-    WAITING = "waiting"                        # in the queue, nobody rings (music on hold, announcements)
-    RINGING = "ringing"                        # the assigned agent's desk rings
-    CONNECTING = "connecting"                  # the agent answered; their leg is coming up
-    CONNECTED = "connected"                    # caller and agent bridged
-    HELD = "held"                              # bridged, the caller hears music
-    CONSULT_RINGING = "consult_ringing"        # the caller holds while a colleague's desk rings
+    WAITING = "waiting"  # in the queue, nobody rings (music on hold, announcements)
+    RINGING = "ringing"  # the assigned agent's desk rings
+    CONNECTING = "connecting"  # the agent answered; their leg is coming up
+    CONNECTED = "connected"  # caller and agent bridged
+    HELD = "held"  # bridged, the caller hears music
+    CONSULT_RINGING = "consult_ringing"  # the caller holds while a colleague's desk rings
     CONSULT_CONNECTING = "consult_connecting"  # the colleague answered; their leg is coming up
-    CONSULTING = "consulting"                  # the two agents talk, the caller holds
+    CONSULTING = "consulting"  # the two agents talk, the caller holds
     ENDED = "ended"
 
     @property
@@ -81,22 +81,22 @@ class HandoffState(StrEnum):
 
 
 class HandoffEvent(StrEnum):
-    RING = "ring"                              # routing assigned an agent
-    MISS = "miss"                              # no answer, declined, the desk went away
-    ANSWER = "answer"                          # the agent's offer claimed the call
-    ANSWER_FAILED = "answer_failed"            # that offer could not be answered
-    CONNECT = "connect"                        # the agent's leg is up: bridge
+    RING = "ring"  # routing assigned an agent
+    MISS = "miss"  # no answer, declined, the desk went away
+    ANSWER = "answer"  # the agent's offer claimed the call
+    ANSWER_FAILED = "answer_failed"  # that offer could not be answered
+    CONNECT = "connect"  # the agent's leg is up: bridge
     HOLD = "hold"
     RESUME = "resume"
-    CONSULT = "consult"                        # the agent rings a colleague
+    CONSULT = "consult"  # the agent rings a colleague
     CONSULT_ANSWER = "consult_answer"
     CONSULT_ANSWER_FAILED = "consult_answer_failed"
     CONSULT_CONNECT = "consult_connect"
-    CONSULT_END = "consult_end"                # cancelled, declined, not answered, the colleague's leg lost
-    COMPLETE = "complete"                      # the colleague takes the call over
-    TRANSFER = "transfer"                      # blind transfer: back to waiting (for an agent or a queue)
-    LOSE = "lose"                              # the agent's leg failed or closed: back to waiting
-    END = "end"                                # the call ended
+    CONSULT_END = "consult_end"  # cancelled, declined, not answered, the colleague's leg lost
+    COMPLETE = "complete"  # the colleague takes the call over
+    TRANSFER = "transfer"  # blind transfer: back to waiting (for an agent or a queue)
+    LOSE = "lose"  # the agent's leg failed or closed: back to waiting
+    END = "end"  # the call ended
 
 
 S = HandoffState
@@ -160,7 +160,7 @@ class Monitor:
 
     agent_id: str
     leg: AudioLeg
-    mode: str   # "listen" or "whisper"
+    mode: str  # "listen" or "whisper"
 
 
 @dataclass
@@ -177,14 +177,14 @@ class Handoff:
     bridge: Bridge | None = None
     answered_ms: int = 0
     recorder: StereoRecorder | None = None
-    answers: int = 0   # agents who answered so far (a re-queued call is answered again)
-    announced: list[str] = field(default_factory=list)   # position / wait announcements played
-    monitors: dict[str, Monitor] = field(default_factory=dict)   # supervisor id -> their leg
-    consult: Consult | None = None       # a warm transfer in progress
-    consult_mix: Mix | None = None       # what the consulted agent hears (the first agent)
+    answers: int = 0  # agents who answered so far (a re-queued call is answered again)
+    announced: list[str] = field(default_factory=list)  # position / wait announcements played
+    monitors: dict[str, Monitor] = field(default_factory=dict)  # supervisor id -> their leg
+    consult: Consult | None = None  # a warm transfer in progress
+    consult_mix: Mix | None = None  # what the consulted agent hears (the first agent)
     transcript: CallTranscript | None = None
     history: list[tuple[HandoffEvent, HandoffState]] = field(default_factory=list)
-    tasks: Tasks = field(default_factory=lambda: Tasks("handoff", log))   # ring timers, leg set-up, announcements
+    tasks: Tasks = field(default_factory=lambda: Tasks("handoff", log))  # ring timers, leg set-up, announcements
 
     def to(self, event: HandoffEvent) -> HandoffState:
         """Take the step (IllegalTransition if the state does not allow it); returns the new state."""
@@ -217,10 +217,11 @@ class Handoffs(dict[str, Handoff]):
         if handoff is None:
             if call_id in self.live_calls:
                 raise Conflict("the call is not waiting for an agent", field="call_id", code=ErrorCode.NOT_RINGING)
-            raise NotFound(f"no call {call_id} on this node (it ended, or it is anchored on another node)",
-                           field="call_id")
+            raise NotFound(
+                f"no call {call_id} on this node (it ended, or it is anchored on another node)", field="call_id"
+            )
         if handoff.agent_id != agent.id:
-            if handoff.state.answered and not answering:   # another agent's call in progress: not theirs to touch
+            if handoff.state.answered and not answering:  # another agent's call in progress: not theirs to touch
                 raise Forbidden("this call is another agent's", field="call_id")
             raise Conflict("this call is not for you", field="call_id", code=ErrorCode.NOT_RINGING)
         return handoff

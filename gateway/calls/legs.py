@@ -32,8 +32,16 @@ FRAME_COUNTERS = ("frames_sent", "late_frames", "skipped_frames")
 
 
 class AgentLegs:
-    def __init__(self, *, ice_servers: list[str], opus: OpusPrompts, publish: Publish, bus: Bus, keys: Keys,
-                 music: Audio | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        ice_servers: list[str],
+        opus: OpusPrompts,
+        publish: Publish,
+        bus: Bus,
+        keys: Keys,
+        music: Audio | None = None,
+    ) -> None:
         self.ice_servers = ice_servers
         self.opus = opus
         self.publish = publish
@@ -41,11 +49,18 @@ class AgentLegs:
         self.keys = keys
         self.music = music or hold_music()
         self._music_packets: list[bytes] | None = None
-        self.ended = dict.fromkeys(FRAME_COUNTERS, 0)   # counters of the legs closed so far
+        self.ended = dict.fromkeys(FRAME_COUNTERS, 0)  # counters of the legs closed so far
 
-    async def answer_leg(self, offer_sdp: str, *, name: str, claim: Callable[[AudioLeg | None], None],
-                         on_audio: Callable[[AudioLeg, Samples], None], on_closed: Callable[[AudioLeg, str], object],
-                         packets: bool = True) -> tuple[AudioLeg, str]:
+    async def answer_leg(
+        self,
+        offer_sdp: str,
+        *,
+        name: str,
+        claim: Callable[[AudioLeg | None], None],
+        on_audio: Callable[[AudioLeg, Samples], None],
+        on_closed: Callable[[AudioLeg, str], object],
+        packets: bool = True,
+    ) -> tuple[AudioLeg, str]:
         """A new leg answering an agent's (or supervisor's) offer. ``claim(leg)`` runs before the first await,
         so a second request sees the place taken, and ``claim(None)`` if answering fails; a bad offer is a
         BadRequest naming the field."""
@@ -53,12 +68,17 @@ class AgentLegs:
             check_offer(offer_sdp)
         except BadOffer as exc:
             raise BadRequest(exc.message, field="sdp", code=ErrorCode(exc.code)) from None
+
         def closed(why: str) -> None:
             on_closed(leg, why)
 
-        leg: AudioLeg = AudioLeg(on_audio=lambda samples: on_audio(leg, samples), on_closed=closed,
-                                 ice_servers=self.ice_servers,
-                                 opus_silence=self.opus.silence if packets else None, name=name)
+        leg: AudioLeg = AudioLeg(
+            on_audio=lambda samples: on_audio(leg, samples),
+            on_closed=closed,
+            ice_servers=self.ice_servers,
+            opus_silence=self.opus.silence if packets else None,
+            name=name,
+        )
         claim(leg)
         try:
             answer = await leg.accept(offer_sdp)
@@ -67,10 +87,11 @@ class AgentLegs:
             await leg.close()
             if isinstance(exc, BadOffer):
                 raise BadRequest(exc.message, field="sdp", code=ErrorCode(exc.code)) from None
-            if isinstance(exc, RtcPortsExhausted):   # --rtc-port-range is full
+            if isinstance(exc, RtcPortsExhausted):  # --rtc-port-range is full
                 log.error("%s refused: %s", name, exc.message)
-                raise Conflict(f"the gateway cannot take the call now: {exc.message}",
-                               code=ErrorCode(exc.code)) from None
+                raise Conflict(
+                    f"the gateway cannot take the call now: {exc.message}", code=ErrorCode(exc.code)
+                ) from None
             raise
         return leg, answer
 
@@ -105,8 +126,10 @@ class AgentLegs:
         if call.ended.is_set():
             return
         call.status = status
-        await self.publish(call.conversation_id, status_message(call, status, reason, agent_id=handoff.agent_id,
-                                                                agent_name=handoff.agent_name))
+        await self.publish(
+            call.conversation_id,
+            status_message(call, status, reason, agent_id=handoff.agent_id, agent_name=handoff.agent_name),
+        )
 
     async def tell_agent(self, agent_id: str, message: Message) -> None:
         """A message on one agent's own channel: their desk may not follow the conversation (yet)."""

@@ -55,7 +55,7 @@ from media.tts import Synthesizer
 
 log = logging.getLogger(__name__)
 
-CONNECT_TIMEOUT = 20.0   # seconds from the answer to an established connection
+CONNECT_TIMEOUT = 20.0  # seconds from the answer to an established connection
 
 
 class LinesBusy(GatewayError):
@@ -89,8 +89,9 @@ class LiveCalls(dict[str, "Call"]):
     """This node's live calls by id: the manager adds and forgets them, the hand-off looks them up."""
 
 
-def status_message(call: Call, status: CallStatus, reason: str, *, agent_id: str | None = None,
-                   agent_name: str | None = None) -> CallUpdate:
+def status_message(
+    call: Call, status: CallStatus, reason: str, *, agent_id: str | None = None, agent_name: str | None = None
+) -> CallUpdate:
     """The bus message that tells the conversation's sockets where the call stands."""
     return CallUpdate(call.id, status, reason or "", agent_id=agent_id, agent_name=agent_name)
 
@@ -110,21 +111,26 @@ class Call:
         self.customer_id = customer_id
         self.conversation_id = conversation_id
         self.m = manager
-        self.tasks = Tasks(f"call-{call_id}", log)   # what the call starts besides its run (the end on a closed leg)
-        self.leg = AudioLeg(on_audio=self._hear, on_closed=self._leg_closed,
-                            ice_servers=manager.config.ice_servers, opus_silence=manager.opus.silence,
-                            on_digit=lambda digit: self.on_digit(digit, "rfc4733"), name=f"call-{call_id}")
+        self.tasks = Tasks(f"call-{call_id}", log)  # what the call starts besides its run (the end on a closed leg)
+        self.leg = AudioLeg(
+            on_audio=self._hear,
+            on_closed=self._leg_closed,
+            ice_servers=manager.config.ice_servers,
+            opus_silence=manager.opus.silence,
+            on_digit=lambda digit: self.on_digit(digit, "rfc4733"),
+            name=f"call-{call_id}",
+        )
         self.detector = GoertzelDetector(sample_rate=48000)
         self.runner: FlowRunner | None = None
         self.channel: VoiceChannel | None = None
-        self.flow: Flow | None = None   # the flow version this call runs (speech engine, transcripts)
+        self.flow: Flow | None = None  # the flow version this call runs (speech engine, transcripts)
         self.speech: CallSpeech | None = None
         self.started = time.monotonic()
         self.status = CallStatus.CONNECTING
         self.ended = asyncio.Event()
         self.end_reason = ""
-        self.digits_heard: list[tuple[str, str]] = []   # (digit, source): keypad / rfc4733 / inband
-        self.bridge: Bridge | None = None   # set while an agent is connected (gateway/calls/agent_calls.py)
+        self.digits_heard: list[tuple[str, str]] = []  # (digit, source): keypad / rfc4733 / inband
+        self.bridge: Bridge | None = None  # set while an agent is connected (gateway/calls/agent_calls.py)
 
     @property
     def player(self) -> PromptPlayer:
@@ -141,10 +147,11 @@ class Call:
             return await self.leg.accept(offer_sdp)
         except BadOffer as exc:
             raise BadRequest(exc.message, field="sdp", code=ErrorCode(exc.code)) from None
-        except RtcPortsExhausted as exc:   # --rtc-port-range is full: the operator must hear of it
+        except RtcPortsExhausted as exc:  # --rtc-port-range is full: the operator must hear of it
             log.error("call %s refused: %s", self.id, exc.message)
-            raise LinesBusy("All our lines are busy right now. Please try again in a few minutes.",
-                            code=ErrorCode(exc.code)) from None
+            raise LinesBusy(
+                "All our lines are busy right now. Please try again in a few minutes.", code=ErrorCode(exc.code)
+            ) from None
 
     # ---------------------------------------------------------------- the call
 
@@ -172,10 +179,15 @@ class Call:
             await self.end("error")
 
     def _voice_channel(self) -> VoiceChannel:
-        self.channel = VoiceChannel(self.player, self.m.synthesizer, self.m.files, self.m.opus,
-                                    default_voice=self.m.config.voice,
-                                    set_status=lambda status, reason: self.set_status(status, reason),
-                                    hangup=self.end)
+        self.channel = VoiceChannel(
+            self.player,
+            self.m.synthesizer,
+            self.m.files,
+            self.m.opus,
+            default_voice=self.m.config.voice,
+            set_status=lambda status, reason: self.set_status(status, reason),
+            hangup=self.end,
+        )
         return self.channel
 
     async def _straight_to_agent(self) -> bool:
@@ -187,10 +199,13 @@ class Call:
         if conv is None or conv.get("state") != ConversationState.ASSIGNED or not conv.get("agent_id"):
             return False
         channel = self._voice_channel()
-        log.info("call from a chat with agent %s: ringing them first", conv["agent_id"],
-                 extra={"conversation_id": self.conversation_id})
+        log.info(
+            "call from a chat with agent %s: ringing them first",
+            conv["agent_id"],
+            extra={"conversation_id": self.conversation_id},
+        )
         callbacks = self.m.callbacks
-        if callbacks is not None:   # answering the callback ringing in the widget
+        if callbacks is not None:  # answering the callback ringing in the widget
             await callbacks.answering(self.conversation_id)
         await self.set_status(CallStatus.WAITING, "your_agent")
         await channel.say(Say("to-agent", "Connecting you to your agent.", voice=None))
@@ -200,21 +215,30 @@ class Call:
     async def _run_flow(self) -> str:
         flow = self.flow = self.m.flows.get(self.m.config.flow)
         context = await self.m.conversations.context(self.conversation_id)
-        if self.ended.is_set():   # ended meanwhile: end() found no speech to close, so start none (no await below)
+        if self.ended.is_set():  # ended meanwhile: end() found no speech to close, so start none (no await below)
             return "ended"
-        interp = Interpreter(flow, context, channel=Channel.VOICE, flows=self.m.flows.snapshot(),
-                             conversation_id=self.conversation_id)
+        interp = Interpreter(
+            flow, context, channel=Channel.VOICE, flows=self.m.flows.snapshot(), conversation_id=self.conversation_id
+        )
         channel = self._voice_channel()
         hooks = ConversationHooks(self.m.conversations, self.conversation_id, "voice")
         self.runner = runner = FlowRunner(interp, channel, hooks, self.m.http)
         listener = self.m.speech.listener(flow, self.id) if self.m.speech is not None else None
         if listener is not None:
             self.speech = channel.speech = CallSpeech(
-                listener, post=runner.post, on_speech=self._on_speech, on_reopen=runner.rearm_no_input,
-                conversation_id=self.conversation_id)
-        log.info("call in flow %s (version %s), speech: %s", flow.name, flow.version,
-                 f"{listener.engine.name} {listener.engine.language}" if listener is not None else "off",
-                 extra={"conversation_id": self.conversation_id})
+                listener,
+                post=runner.post,
+                on_speech=self._on_speech,
+                on_reopen=runner.rearm_no_input,
+                conversation_id=self.conversation_id,
+            )
+        log.info(
+            "call in flow %s (version %s), speech: %s",
+            flow.name,
+            flow.version,
+            f"{listener.engine.name} {listener.engine.language}" if listener is not None else "off",
+            extra={"conversation_id": self.conversation_id},
+        )
         return await runner.run()
 
     def _on_speech(self) -> None:
@@ -256,25 +280,32 @@ class Call:
         if self.m.agents is not None:
             try:
                 await self.m.agents.call_ended(self)
-            except Exception:   # the caller's leg, slot and registry entry must still go: logged, ending goes on
-                log.exception("the agent side of the call was not released cleanly",
-                              extra={"conversation_id": self.conversation_id})
+            except Exception:  # the caller's leg, slot and registry entry must still go: logged, ending goes on
+                log.exception(
+                    "the agent side of the call was not released cleanly",
+                    extra={"conversation_id": self.conversation_id},
+                )
         callbacks = self.m.callbacks
         if callbacks is not None:
             try:
                 await callbacks.call_ended(self.conversation_id)
             except (GatewayError, StoreError) as exc:
-                log.warning("callback not told the call ended: %s", exc, extra={"conversation_id": self.conversation_id})
+                log.warning(
+                    "callback not told the call ended: %s", exc, extra={"conversation_id": self.conversation_id}
+                )
         await self.leg.close()
         await self.tasks.close()
         duration_ms = int((time.monotonic() - self.started) * 1000)
         log.info("call ended: %s after %d ms", reason, duration_ms, extra={"conversation_id": self.conversation_id})
         try:
-            await self.m.conversations.record(self.conversation_id, EventType.CALL_ENDED,
-                                              {"call_id": self.id, "reason": reason, "duration_ms": duration_ms})
-        except GatewayError as exc:   # a full or closed timeline
+            await self.m.conversations.record(
+                self.conversation_id,
+                EventType.CALL_ENDED,
+                {"call_id": self.id, "reason": reason, "duration_ms": duration_ms},
+            )
+        except GatewayError as exc:  # a full or closed timeline
             log.info("call end not recorded: %s", exc.message, extra={"conversation_id": self.conversation_id})
-        await self.m.unreserve(self.id)   # before 'ended' is told: the customer may call again at once
+        await self.m.unreserve(self.id)  # before 'ended' is told: the customer may call again at once
         self.status = CallStatus.ENDED
         await self.m.publish_status(self, CallStatus.ENDED, reason)
         self.m.forget(self)
@@ -288,25 +319,36 @@ class Call:
 class CallManager:
     """The live calls of this node, the concurrency limit, and what every call shares."""
 
-    def __init__(self, config: CallConfig, conversations: Conversations, flows: FlowRegistry,
-                 synthesizer: Synthesizer, http: aiohttp.ClientSession, publish: Publish,
-                 speech: SpeechRecognition | None = None, limits: Limits | None = None, *,
-                 agents: CallAgents | None = None, callbacks: Callbacks | None = None,
-                 calls: LiveCalls | None = None, opus: OpusPrompts | None = None):
+    def __init__(
+        self,
+        config: CallConfig,
+        conversations: Conversations,
+        flows: FlowRegistry,
+        synthesizer: Synthesizer,
+        http: aiohttp.ClientSession,
+        publish: Publish,
+        speech: SpeechRecognition | None = None,
+        limits: Limits | None = None,
+        *,
+        agents: CallAgents | None = None,
+        callbacks: Callbacks | None = None,
+        calls: LiveCalls | None = None,
+        opus: OpusPrompts | None = None,
+    ):
         self.config = config
         self.speech = speech
-        self.agents = agents                    # waiting calls ring agents (None: calls never reach one)
-        self.callbacks = callbacks              # a call may answer or deliver a callback (None: no callbacks)
-        self.limits = limits                    # calls per customer / address (None: no limits)
+        self.agents = agents  # waiting calls ring agents (None: calls never reach one)
+        self.callbacks = callbacks  # a call may answer or deliver a callback (None: no callbacks)
+        self.limits = limits  # calls per customer / address (None: no limits)
         self.conversations = conversations
         self.flows = flows
         self.synthesizer = synthesizer
         self.files = AudioFiles()
-        self.opus = opus or OpusPrompts()       # shared with the agents' legs
+        self.opus = opus or OpusPrompts()  # shared with the agents' legs
         self.http = http
         self._publish = publish
         self.calls = calls if calls is not None else LiveCalls()
-        self._runs: set[asyncio.Task[None]] = set()   # each call's run(), until it returns
+        self._runs: set[asyncio.Task[None]] = set()  # each call's run(), until it returns
         self.totals = {"calls": 0, "frames_sent": 0, "late_frames": 0, "skipped_frames": 0}
 
     def stats(self) -> dict[str, int]:
@@ -337,16 +379,21 @@ class CallManager:
             raise BadRequest(exc.message, field="sdp", code=ErrorCode(exc.code)) from None
 
     def live_calls(self, customer_id: str) -> list[dict[str, str]]:
-        return [{"call_id": c.id, "status": str(c.status), "conversation_id": c.conversation_id}
-                for c in self.calls.values() if c.customer_id == customer_id]
+        return [
+            {"call_id": c.id, "status": str(c.status), "conversation_id": c.conversation_id}
+            for c in self.calls.values()
+            if c.customer_id == customer_id
+        ]
 
     def check_capacity(self, call_id: str) -> None:
         """Refuse early (before anything is created) a call this node cannot take."""
         if call_id in self.calls:
             raise Conflict(f"call {call_id} already exists", field="call_id")
         if len(self.calls) >= self.config.max_calls:
-            raise LinesBusy("All our lines are busy right now. Please keep chatting with us here, "
-                            "or try calling again in a few minutes.")
+            raise LinesBusy(
+                "All our lines are busy right now. Please keep chatting with us here, "
+                "or try calling again in a few minutes."
+            )
         if self.config.flow not in self.flows.snapshot():
             raise NotFound(f"the voice flow '{self.config.flow}' is not loaded", code=ErrorCode.FLOW_MISSING)
 
@@ -359,10 +406,13 @@ class CallManager:
             await self.limits.acquire_call(call_id, customer_id, address)
         except CallLimited as exc:
             if exc.which == "customer":
-                raise CallLimit("You are already on a call with us. Please finish that call before starting "
-                                "another one.") from None
-            raise CallLimit(f"There are already {self.limits.config.calls_per_ip} calls from your network. Please "
-                            "keep chatting with us here, or call again when one of them has ended.") from None
+                raise CallLimit(
+                    "You are already on a call with us. Please finish that call before starting another one."
+                ) from None
+            raise CallLimit(
+                f"There are already {self.limits.config.calls_per_ip} calls from your network. Please "
+                "keep chatting with us here, or call again when one of them has ended."
+            ) from None
 
     async def unreserve(self, call_id: str) -> None:
         """Give the call's slot back (a no-op when it holds none, or gave it back already)."""
@@ -386,7 +436,7 @@ class CallManager:
             raise
         await self.conversations.record(cid, EventType.CALL_STARTED, {"call_id": call_id, "channel": "voice"})
         run = asyncio.create_task(call.run(), name=f"call-{call_id}")
-        self._runs.add(run)   # until it returns: it can outlive forget() (ended before ICE, it waits out the timeout)
+        self._runs.add(run)  # until it returns: it can outlive forget() (ended before ICE, it waits out the timeout)
         run.add_done_callback(self._runs.discard)
         return call, answer
 
@@ -396,10 +446,12 @@ class CallManager:
             raise NotFound(f"no call {call_id} in progress", field="call_id")
         return call
 
-    async def publish_status(self, call: Call, status: CallStatus, reason: str, *, agent_id: str | None = None,
-                             agent_name: str | None = None) -> None:
-        await self._publish(call.conversation_id, status_message(call, status, reason, agent_id=agent_id,
-                                                                 agent_name=agent_name))
+    async def publish_status(
+        self, call: Call, status: CallStatus, reason: str, *, agent_id: str | None = None, agent_name: str | None = None
+    ) -> None:
+        await self._publish(
+            call.conversation_id, status_message(call, status, reason, agent_id=agent_id, agent_name=agent_name)
+        )
 
     def forget(self, call: Call) -> None:
         if self.calls.pop(call.id, None) is not None:

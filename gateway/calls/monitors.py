@@ -36,10 +36,19 @@ class CallMonitors:
 
     def listing(self) -> list[dict[str, Any]]:
         """Calls of this node with an agent on them (ringing or connected)."""
-        return [{"call_id": h.call.id, "conversation_id": h.call.conversation_id, "agent_id": h.agent_id,
-                 "agent_name": h.agent_name, "status": str(h.call.status), "held": bool(h.bridge and h.bridge.held),
-                 "monitors": {sid: m.mode for sid, m in h.monitors.items()}}
-                for h in self.handoffs.values() if h.state.has_agent]
+        return [
+            {
+                "call_id": h.call.id,
+                "conversation_id": h.call.conversation_id,
+                "agent_id": h.agent_id,
+                "agent_name": h.agent_name,
+                "status": str(h.call.status),
+                "held": bool(h.bridge and h.bridge.held),
+                "monitors": {sid: m.mode for sid, m in h.monitors.items()},
+            }
+            for h in self.handoffs.values()
+            if h.state.has_agent
+        ]
 
     async def monitor(self, supervisor: Agent, call_id: str, mode: str, offer_sdp: str | None) -> str | None:
         """Listen to (or whisper into) a connected call with the supervisor's softphone offer; with no
@@ -57,8 +66,9 @@ class CallMonitors:
             await self._tell(handoff, supervisor.id, CallStatus.CONNECTED, mode)
         else:
             if current is not None:
-                raise Conflict("you are already listening to this call", field="call_id",
-                               code=ErrorCode.ALREADY_MONITORING)
+                raise Conflict(
+                    "you are already listening to this call", field="call_id", code=ErrorCode.ALREADY_MONITORING
+                )
             sid = supervisor.id
 
             def claim(leg: AudioLeg | None) -> None:
@@ -68,12 +78,19 @@ class CallMonitors:
                     handoff.monitors[sid] = Monitor(sid, leg, mode)
 
             leg, answer = await self.legs.answer_leg(
-                offer_sdp, name=f"monitor-{call_id}-{sid}", claim=claim, packets=False,
+                offer_sdp,
+                name=f"monitor-{call_id}-{sid}",
+                claim=claim,
+                packets=False,
                 on_audio=lambda _leg, samples: self._hear(handoff, sid, samples),
-                on_closed=lambda _leg, why: handoff.tasks.spawn(self.end(handoff, sid, why), f"monitor-end-{sid}"))
+                on_closed=lambda _leg, why: handoff.tasks.spawn(self.end(handoff, sid, why), f"monitor-end-{sid}"),
+            )
             handoff.tasks.spawn(self._connect(handoff, sid, leg), f"monitor-connect-{sid}")
-        await self.conversations.record(handoff.call.conversation_id, EventType.CALL_MONITORED, {
-            "call_id": call_id, "agent_id": supervisor.id, "mode": mode})
+        await self.conversations.record(
+            handoff.call.conversation_id,
+            EventType.CALL_MONITORED,
+            {"call_id": call_id, "agent_id": supervisor.id, "mode": mode},
+        )
         return answer if offer_sdp is not None else None
 
     async def _connect(self, handoff: Handoff, sid: str, leg: AudioLeg) -> None:
@@ -93,8 +110,9 @@ class CallMonitors:
         monitor = handoff.monitors.pop(sid, None)
         if monitor is None:
             return
-        log.info("supervisor %s stopped listening (%s)", sid, why,
-                 extra={"conversation_id": handoff.call.conversation_id})
+        log.info(
+            "supervisor %s stopped listening (%s)", sid, why, extra={"conversation_id": handoff.call.conversation_id}
+        )
         if handoff.bridge is not None:
             handoff.bridge.unlisten(monitor.leg.player)
             handoff.bridge.to_b.remove(f"whisper-{sid}")
@@ -104,6 +122,14 @@ class CallMonitors:
 
     async def _tell(self, handoff: Handoff, sid: str, status: CallStatus, reason: str) -> None:
         """The supervisor's desk does not follow the conversation: tell it on its own channel."""
-        await self.legs.tell_agent(sid, CallUpdate(
-            handoff.call.id, status, reason, monitor=True, conversation_id=handoff.call.conversation_id,
-            agent_id=sid))
+        await self.legs.tell_agent(
+            sid,
+            CallUpdate(
+                handoff.call.id,
+                status,
+                reason,
+                monitor=True,
+                conversation_id=handoff.call.conversation_id,
+                agent_id=sid,
+            ),
+        )

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 SIDES = {"a": "customer", "b": "agent"}
 #: Conversation turns run longer than IVR answers: longer utterances, a shorter pause ends one.
 TRANSCRIPT_VAD = VadSettings(trailing_silence_ms=500, max_speech_ms=30_000, no_input_ms=None)
-Record = Callable[[str, dict[str, Any]], Awaitable[None]]   # (event type, data) into the timeline
+Record = Callable[[str, dict[str, Any]], Awaitable[None]]  # (event type, data) into the timeline
 
 
 class _Side:
@@ -41,7 +41,7 @@ class _Side:
         self.listener = listener
         self.record = record
         self.call_id = call_id
-        self.samples = 0          # audio fed so far: this side's clock
+        self.samples = 0  # audio fed so far: this side's clock
         self.started_ms = 0
         self.segments = 0
         listener.start(0, None, no_input_ms=None, min_confidence=0.0)
@@ -58,19 +58,28 @@ class _Side:
         while True:
             try:
                 event = await self.listener.next_event()
-            except AsrError as exc:   # this engine cannot transcribe: say so once, stop this side
-                await self.record(EventType.TRANSCRIPT, {"call_id": self.call_id, "side": self.name,
-                                                         "unavailable": exc.message})
+            except AsrError as exc:  # this engine cannot transcribe: say so once, stop this side
+                await self.record(
+                    EventType.TRANSCRIPT, {"call_id": self.call_id, "side": self.name, "unavailable": exc.message}
+                )
                 return
             if isinstance(event, (Recognized, NoMatch)):
                 result = event.result
                 now = self.samples * 1000 // 48000
                 if isinstance(event, Recognized) and result is not None and result.text:
                     self.segments += 1
-                    await self.record(EventType.TRANSCRIPT, {
-                        "call_id": self.call_id, "side": self.name, "text": result.text,
-                        "confidence": round(result.confidence, 2), "start_ms": self.started_ms, "end_ms": now})
-                self.listener.start(now, None, no_input_ms=None, min_confidence=0.0)   # the next utterance
+                    await self.record(
+                        EventType.TRANSCRIPT,
+                        {
+                            "call_id": self.call_id,
+                            "side": self.name,
+                            "text": result.text,
+                            "confidence": round(result.confidence, 2),
+                            "start_ms": self.started_ms,
+                            "end_ms": now,
+                        },
+                    )
+                self.listener.start(now, None, no_input_ms=None, min_confidence=0.0)  # the next utterance
 
     async def close(self) -> None:
         self.task.cancel()
@@ -83,9 +92,15 @@ class CallTranscript:
     """Both sides of one bridged call. Use it as the bridge's tap."""
 
     def __init__(self, engine: SpeechEngine, pool: RecognitionPool, record: Record, call_id: str) -> None:
-        self.sides = {key: _Side(name, SpeechListener(engine, pool, min_confidence=0.0, vad=TRANSCRIPT_VAD,
-                                                      label=f"{call_id}-{name}"), record, call_id)
-                      for key, name in SIDES.items()}
+        self.sides = {
+            key: _Side(
+                name,
+                SpeechListener(engine, pool, min_confidence=0.0, vad=TRANSCRIPT_VAD, label=f"{call_id}-{name}"),
+                record,
+                call_id,
+            )
+            for key, name in SIDES.items()
+        }
 
     def __call__(self, side: str, samples: Any) -> None:
         found = self.sides.get(side)

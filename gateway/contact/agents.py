@@ -37,7 +37,7 @@ class Agent:
     password_hash: str
     capacity: int = 3
     roles: tuple[str, ...] = ("agent",)
-    skills: tuple[tuple[str, int], ...] = ()   # (skill, level 1-10), see gateway.contact.routing
+    skills: tuple[tuple[str, int], ...] = ()  # (skill, level 1-10), see gateway.contact.routing
 
 
 @dataclass(slots=True)
@@ -74,8 +74,10 @@ def load_agents(path: Path) -> AgentDirectory:
             raise ConfigError(f"{where}: duplicate id", field="id")
         password = entry.get("password")
         if not isinstance(password, str) or not is_hash(password):
-            raise ConfigError(f"{where}: 'password' must be a scrypt hash "
-                              "(make one with `contact-gateway agents add`)", field="password")
+            raise ConfigError(
+                f"{where}: 'password' must be a scrypt hash (make one with `contact-gateway agents add`)",
+                field="password",
+            )
         capacity = entry.get("capacity", 3)
         if not isinstance(capacity, int) or not 1 <= capacity <= MAX_CAPACITY:
             raise ConfigError(f"{where}: 'capacity' must be an integer from 1 to {MAX_CAPACITY}", field="capacity")
@@ -90,8 +92,9 @@ def load_agents(path: Path) -> AgentDirectory:
             elif isinstance(raw_skills, list) and all(isinstance(s, str) for s in raw_skills):
                 skills = parse_skills(raw_skills)
             else:
-                raise ValueError("'skills' must be a list like [\"billing\", \"spanish:3\"] or a table like "
-                                 "{billing = 5}")
+                raise ValueError(
+                    '\'skills\' must be a list like ["billing", "spanish:3"] or a table like {billing = 5}'
+                )
         except ValueError as exc:
             raise ConfigError(f"{where}: {exc}", field="skills") from None
         directory.agents[agent_id] = Agent(agent_id, name, password, capacity, tuple(roles), skills)
@@ -105,13 +108,22 @@ def _toml_str(value: str) -> str:
 def render_agent(agent: Agent) -> str:
     roles = ", ".join(_toml_str(r) for r in agent.roles)
     skills = ", ".join(_toml_str(f"{name}:{level}") for name, level in agent.skills)
-    return (f"\n[[agent]]\nid = {_toml_str(agent.id)}\nname = {_toml_str(agent.name)}\n"
-            f"password = {_toml_str(agent.password_hash)}\ncapacity = {agent.capacity}\nroles = [{roles}]\n"
-            + (f"skills = [{skills}]\n" if agent.skills else ""))
+    return (
+        f"\n[[agent]]\nid = {_toml_str(agent.id)}\nname = {_toml_str(agent.name)}\n"
+        f"password = {_toml_str(agent.password_hash)}\ncapacity = {agent.capacity}\nroles = [{roles}]\n"
+        + (f"skills = [{skills}]\n" if agent.skills else "")
+    )
 
 
-def add_agent(path: Path, agent_id: str, name: str, password: str, capacity: int = 3,
-              roles: tuple[str, ...] = ("agent",), skills: tuple[tuple[str, int], ...] = ()) -> Agent:
+def add_agent(
+    path: Path,
+    agent_id: str,
+    name: str,
+    password: str,
+    capacity: int = 3,
+    roles: tuple[str, ...] = ("agent",),
+    skills: tuple[tuple[str, int], ...] = (),
+) -> Agent:
     """Append an agent to the file (created if missing), atomically; the file stays valid."""
     existing = load_agents(path) if path.exists() else AgentDirectory()
     if agent_id in existing.agents:
@@ -129,7 +141,7 @@ def _write(path: Path, text: str) -> None:
     """Replace the agents file with ``text`` atomically, owner-only from the start, never with a bad file."""
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.unlink(missing_ok=True)  # one left by a crash may have other bits: start from a fresh 0600 file
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)   # password hashes: owner only, from the start
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # password hashes: owner only, from the start
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(text)
     try:

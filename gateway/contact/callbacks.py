@@ -55,9 +55,16 @@ BATCH = 100
 
 
 class Callbacks:
-    def __init__(self, store: Store, queue: str = DEFAULT_QUEUE, *, wake_router: Callable[[], None],
-                 ring_seconds: float, clock: Callable[[], int] = now_ms,
-                 recovery_seconds: float | None = RECOVERY_SECONDS) -> None:
+    def __init__(
+        self,
+        store: Store,
+        queue: str = DEFAULT_QUEUE,
+        *,
+        wake_router: Callable[[], None],
+        ring_seconds: float,
+        clock: Callable[[], int] = now_ms,
+        recovery_seconds: float | None = RECOVERY_SECONDS,
+    ) -> None:
         """``queue``: the router's queue key (where a due callback waits for an agent); ``wake_router``: tells
         routing that something waits (the router is built after this, with :meth:`assigned` as its hook).
         ``recovery_seconds``: how often a sweep also offers queued callbacks an agent already holds
@@ -102,9 +109,20 @@ class Callbacks:
 
     # ---------------------------------------------------------------- booking
 
-    async def request(self, cid: str, *, queue: str, due: datetime | None, label: str, priority: int = 0,
-                      skills: str = "", phone: str = "", attempts: int = 3, retry_after: float = 600.0,
-                      expire_after: float = 86400.0) -> str:
+    async def request(
+        self,
+        cid: str,
+        *,
+        queue: str,
+        due: datetime | None,
+        label: str,
+        priority: int = 0,
+        skills: str = "",
+        phone: str = "",
+        attempts: int = 3,
+        retry_after: float = 600.0,
+        expire_after: float = 86400.0,
+    ) -> str:
         """Book a callback for conversation ``cid``; returns its id. A callback still open on the conversation
         is replaced (closed with outcome ``replaced``)."""
         conv = await self.store.conversation(cid)
@@ -116,27 +134,59 @@ class Callbacks:
         existing: str | None = conv.get("callback_id", "")
         expires_ms = due_ms + int(expire_after * 1000)
         fields: dict[str, str | int] = {
-            "id": cb_id, "conversation_id": cid, "customer_id": conv.get("customer_id", ""), "queue": queue,
-            "priority": priority, "skills": skills, "phone": phone[:40], "label": label[:100], "created_ms": now,
-            "due_ms": due_ms, "place_ms": due_ms, "max_attempts": max(1, attempts),
-            "retry_ms": int(retry_after * 1000), "expires_ms": expires_ms}
-        event = {"callback_id": cb_id, "action": "requested", "state": CallbackState.SCHEDULED, "queue": queue,
-                 "asap": due is None, "due_ms": due_ms, "label": fields["label"], "phone": fields["phone"],
-                 "max_attempts": fields["max_attempts"]}
+            "id": cb_id,
+            "conversation_id": cid,
+            "customer_id": conv.get("customer_id", ""),
+            "queue": queue,
+            "priority": priority,
+            "skills": skills,
+            "phone": phone[:40],
+            "label": label[:100],
+            "created_ms": now,
+            "due_ms": due_ms,
+            "place_ms": due_ms,
+            "max_attempts": max(1, attempts),
+            "retry_ms": int(retry_after * 1000),
+            "expires_ms": expires_ms,
+        }
+        event = {
+            "callback_id": cb_id,
+            "action": "requested",
+            "state": CallbackState.SCHEDULED,
+            "queue": queue,
+            "asap": due is None,
+            "due_ms": due_ms,
+            "label": fields["label"],
+            "phone": fields["phone"],
+            "max_attempts": fields["max_attempts"],
+        }
         for _ in range(3):
-            result = await self.db.request(cid, cb_id, now=now, due_ms=due_ms, expires_ms=expires_ms, fields=fields,
-                                           event=event, existing_hint=existing)
-            existing = None   # a second round reads it again
+            result = await self.db.request(
+                cid,
+                cb_id,
+                now=now,
+                due_ms=due_ms,
+                expires_ms=expires_ms,
+                fields=fields,
+                event=event,
+                existing_hint=existing,
+            )
+            existing = None  # a second round reads it again
             if result == "ok":
-                log.info("callback %s booked (%s)", cb_id, "asap" if due is None else due.isoformat(),
-                         extra={"conversation_id": cid})
+                log.info(
+                    "callback %s booked (%s)",
+                    cb_id,
+                    "asap" if due is None else due.isoformat(),
+                    extra={"conversation_id": cid},
+                )
                 self.kick()
                 return cb_id
             if result.startswith("exists:"):
                 await self.finish(result.split(":", 1)[1], "replaced", "cancel")
                 continue
-            raise Conflict(f"cannot book a callback: the conversation is {result.replace('_', ' ')}",
-                           field="conversation_id")
+            raise Conflict(
+                f"cannot book a callback: the conversation is {result.replace('_', ' ')}", field="conversation_id"
+            )
         raise Conflict("the conversation's callback kept changing; try again", field="conversation_id")
 
     # ---------------------------------------------------------------- reading
@@ -159,9 +209,15 @@ class Callbacks:
         out = []
         for cb in await self.db.many(await self.db.open_ids(limit)):
             if cb and cb.get("state") != CallbackState.CLOSED:
-                out.append({**public(cb), "conversation_id": cb.get("conversation_id", ""),
-                            "customer_id": cb.get("customer_id", ""), "agent_id": cb.get("agent_id", ""),
-                            "expires_ms": int(cb.get("expires_ms") or 0)})
+                out.append(
+                    {
+                        **public(cb),
+                        "conversation_id": cb.get("conversation_id", ""),
+                        "customer_id": cb.get("customer_id", ""),
+                        "agent_id": cb.get("agent_id", ""),
+                        "expires_ms": int(cb.get("expires_ms") or 0),
+                    }
+                )
         return sorted(out, key=lambda c: (c["due_ms"], c["id"]))
 
     # ---------------------------------------------------------------- delivery
@@ -234,8 +290,11 @@ class Callbacks:
         if result == "not_yours":
             raise Forbidden("this callback is being delivered by another agent", field="callback_id")
         if result not in ("retry", "closed_now"):
-            raise Conflict(f"the callback is not being delivered now ({result.replace('state_', '')})",
-                           field="callback_id", code=ErrorCode.NOT_RINGING)
+            raise Conflict(
+                f"the callback is not being delivered now ({result.replace('state_', '')})",
+                field="callback_id",
+                code=ErrorCode.NOT_RINGING,
+            )
         return result
 
     async def cancel(self, customer_id: str, cb_id: str, reason: str = "cancelled") -> None:
@@ -247,14 +306,19 @@ class Callbacks:
             raise Conflict("the callback is already closed", field="callback_id", code=ErrorCode.CALLBACK_CLOSED)
 
     async def finish(self, cb_id: str, outcome: str, mode: str, *, agent_id: str = "", only: str = "") -> str:
-        result, released = await self.db.finish(cb_id, self.queue, now=self.clock(), outcome=outcome, mode=mode,
-                                                agent_id=agent_id, only=only)
+        result, released = await self.db.finish(
+            cb_id, self.queue, now=self.clock(), outcome=outcome, mode=mode, agent_id=agent_id, only=only
+        )
         if result in ("retry", "closed_now"):
-            log.info("callback %s: %s (%s)", cb_id, outcome, "next attempt scheduled" if result == "retry" else "closed")
+            log.info(
+                "callback %s: %s (%s)", cb_id, outcome, "next attempt scheduled" if result == "retry" else "closed"
+            )
             cb = await self.get(cb_id)
             if released and cb is not None:
-                await self.store.publish(self.store.keys.agent_channel(released), bus.Unassigned(
-                    cb["conversation_id"], f"callback_{outcome}"))
+                await self.store.publish(
+                    self.store.keys.agent_channel(released),
+                    bus.Unassigned(cb["conversation_id"], f"callback_{outcome}"),
+                )
             await self._queue_changed()
         return result
 
@@ -265,7 +329,14 @@ class Callbacks:
 
 def public(cb: dict[str, str]) -> dict[str, Any]:
     """What the customer's widget and the agent's desk see of a callback."""
-    return {"id": cb["id"], "state": cb.get("state", ""), "queue": cb.get("queue", ""),
-            "label": cb.get("label", ""), "phone": cb.get("phone", ""), "due_ms": int(cb.get("due_ms") or 0),
-            "attempt": int(cb.get("attempts") or 0), "max_attempts": int(cb.get("max_attempts") or 1),
-            "ring_until": int(cb.get("ring_until") or 0) if cb.get("state") == CallbackState.RINGING else 0}
+    return {
+        "id": cb["id"],
+        "state": cb.get("state", ""),
+        "queue": cb.get("queue", ""),
+        "label": cb.get("label", ""),
+        "phone": cb.get("phone", ""),
+        "due_ms": int(cb.get("due_ms") or 0),
+        "attempt": int(cb.get("attempts") or 0),
+        "max_attempts": int(cb.get("max_attempts") or 1),
+        "ring_until": int(cb.get("ring_until") or 0) if cb.get("state") == CallbackState.RINGING else 0,
+    }

@@ -34,15 +34,23 @@ class Stored:
     conversation_id: str
     event_id: str
     duplicate: bool
-    state: str = ""   # the conversation's state when the message was stored ('' for a resent duplicate)
-    opened: bool = False   # the message opened the conversation
+    state: str = ""  # the conversation's state when the message was stored ('' for a resent duplicate)
+    opened: bool = False  # the message opened the conversation
 
 
 class Conversations:
-    def __init__(self, store: Store, router: Router, dispositions: tuple[str, ...], queue: str = DEFAULT_QUEUE, *,
-                 callbacks: Callbacks | None = None, bot_first: bool = False):
-        self.callbacks = callbacks   # callbacks booked in conversations (None: this gateway runs without them)
-        self.bot_first = bot_first   # a chat bot greets new conversations; they wait for it instead of the queue
+    def __init__(
+        self,
+        store: Store,
+        router: Router,
+        dispositions: tuple[str, ...],
+        queue: str = DEFAULT_QUEUE,
+        *,
+        callbacks: Callbacks | None = None,
+        bot_first: bool = False,
+    ):
+        self.callbacks = callbacks  # callbacks booked in conversations (None: this gateway runs without them)
+        self.bot_first = bot_first  # a chat bot greets new conversations; they wait for it instead of the queue
         self.store = store
         self.router = router
         self.dispositions = dispositions
@@ -128,8 +136,9 @@ class Conversations:
 
     # ---------------------------------------------------------------- writing
 
-    async def customer_message(self, customer_id: str, client_id: str, text: str,
-                               context: dict[str, str], buckets: Buckets | None = None) -> Stored:
+    async def customer_message(
+        self, customer_id: str, client_id: str, text: str, context: dict[str, str], buckets: Buckets | None = None
+    ) -> Stored:
         """Store a customer's message exactly once per client id, opening a conversation if needed (with
         ``bot_first`` one that waits for the chat bot, which the caller starts when ``opened``).
 
@@ -141,9 +150,16 @@ class Conversations:
             return Stored(seen[0], seen[1], duplicate=True)
         for _ in range(3):  # the conversation may close between open and append: open anew
             opened = await self.store.open_conversation(
-                customer_id, new_conversation_id(), self.queue, now=now_ms(), context=context,
-                queued=not self.bot_first, buckets=buckets, current_hint=current)
-            current = None   # a second round reads it again
+                customer_id,
+                new_conversation_id(),
+                self.queue,
+                now=now_ms(),
+                context=context,
+                queued=not self.bot_first,
+                buckets=buckets,
+                current_hint=current,
+            )
+            current = None  # a second round reads it again
             cid, created = opened.conversation_id, opened.created
             if created:
                 log.info("conversation opened", extra={"conversation_id": cid, "customer_id": customer_id})
@@ -151,15 +167,20 @@ class Conversations:
                 if not self.bot_first:
                     await self._queue_changed()
             conv_id, event_id, status = await self.store.append(
-                cid, EventType.MESSAGE, {"author": Author.CUSTOMER, "text": text, "client_id": client_id},
-                now=now_ms(), client_id=client_id, client_ids_key=cids_key)
+                cid,
+                EventType.MESSAGE,
+                {"author": Author.CUSTOMER, "text": text, "client_id": client_id},
+                now=now_ms(),
+                client_id=client_id,
+                client_ids_key=cids_key,
+            )
             if status in ("ok", "duplicate"):
-                return Stored(conv_id, event_id, duplicate=status == "duplicate", state=opened.state,
-                              opened=created)
+                return Stored(conv_id, event_id, duplicate=status == "duplicate", state=opened.state, opened=created)
         raise Conflict("the conversation kept closing; try again")
 
-    async def agent_message(self, agent_id: str, agent_name: str, cid: str, client_id: str, text: str,
-                            *, note: bool = False) -> Stored:
+    async def agent_message(
+        self, agent_id: str, agent_name: str, cid: str, client_id: str, text: str, *, note: bool = False
+    ) -> Stored:
         conv = await self.require_agent(agent_id, cid)
         if conv.get("state") == ConversationState.CLOSED and not note:
             raise Conflict("the conversation is closed", field="conversation_id")
@@ -168,15 +189,19 @@ class Conversations:
         if not note:
             data["author"] = Author.AGENT
         conv_id, event_id, status = await self.store.append(
-            cid, typ, data, now=now_ms(), client_id=client_id, required_agent=agent_id)
+            cid, typ, data, now=now_ms(), client_id=client_id, required_agent=agent_id
+        )
         if status not in ("ok", "duplicate"):
             raise Conflict(f"message not stored: {status.replace('_', ' ')}", field="conversation_id")
         return Stored(conv_id, event_id, duplicate=status == "duplicate")
 
     async def close(self, agent_id: str, cid: str, disposition: str) -> None:
         if disposition not in self.dispositions:
-            raise Conflict(f"unknown disposition '{disposition}'; use one of {', '.join(self.dispositions)}",
-                           field="disposition", code=ErrorCode.BAD_FIELD)
+            raise Conflict(
+                f"unknown disposition '{disposition}'; use one of {', '.join(self.dispositions)}",
+                field="disposition",
+                code=ErrorCode.BAD_FIELD,
+            )
         await self.require_agent(agent_id, cid)
         conv = await self.store.conversation(cid)
         queue = conv.get("queue", self.queue) if conv else self.queue
@@ -186,7 +211,7 @@ class Conversations:
         if result != "ok":
             raise Conflict(f"cannot close: {result.replace('_', ' ')}", field="conversation_id")
         log.info("conversation closed (%s)", disposition, extra={"conversation_id": cid, "agent_id": agent_id})
-        if conv and conv.get("customer_id"):   # their next conversation prefers this agent
+        if conv and conv.get("customer_id"):  # their next conversation prefers this agent
             await self.store.set_last_agent(conv["customer_id"], agent_id)
         if self.callbacks is not None:
             await self.callbacks.conversation_closed(cid)
@@ -197,8 +222,9 @@ class Conversations:
     async def requeue(self, cid: str, agent_id: str, reason: str, *, score: int, queue_name: str = "") -> bool:
         """Take ``cid`` back from ``agent_id`` (a missed, declined or dropped call, a transfer to a queue) and
         queue it at ``score``, in ``queue_name`` if given."""
-        result = await self.store.requeue(cid, self.queue, agent_id, reason, score=score, now=now_ms(),
-                                          queue_name=queue_name)
+        result = await self.store.requeue(
+            cid, self.queue, agent_id, reason, score=score, now=now_ms(), queue_name=queue_name
+        )
         if result != "ok":
             return False
         log.info("conversation back in the queue (%s)", reason, extra={"conversation_id": cid, "agent_id": agent_id})
@@ -212,27 +238,41 @@ class Conversations:
         conv = await self.require_agent(agent_id, cid)
         if conv.get("state") == ConversationState.CLOSED:
             raise Conflict("the conversation is closed", field="conversation_id")
-        await self.record(cid, EventType.CALL_INVITE, {"agent_id": agent_id, "agent_name": agent_name,
-                                                       "ring_until": now_ms() + int(ring_seconds * 1000)})
+        await self.record(
+            cid,
+            EventType.CALL_INVITE,
+            {"agent_id": agent_id, "agent_name": agent_name, "ring_until": now_ms() + int(ring_seconds * 1000)},
+        )
 
     async def transfer(self, cid: str, from_agent: str, to_agent: str, to_name: str) -> None:
         """Hand ``cid`` from one agent straight to another; raises Conflict naming why it cannot."""
         result = await self.store.transfer(cid, from_agent, to_agent, to_name, now=now_ms())
         if result != "ok":
-            raise Conflict(f"cannot transfer to {to_agent}: {result.replace('_', ' ')}", field="agent_id",
-                           code=ErrorCode.TRANSFER_REFUSED)
+            raise Conflict(
+                f"cannot transfer to {to_agent}: {result.replace('_', ' ')}",
+                field="agent_id",
+                code=ErrorCode.TRANSFER_REFUSED,
+            )
         log.info("transferred to %s", to_agent, extra={"conversation_id": cid, "agent_id": from_agent})
         await self.store.publish(self.store.keys.agent_channel(from_agent), bus.Unassigned(cid, "transferred"))
         await self.store.publish(self.store.keys.agent_channel(to_agent), bus.Assigned(cid))
         await self._queue_changed()
 
-    async def open_for_flow(self, customer_id: str, context: dict[str, str],
-                            buckets: Buckets | None = None) -> tuple[str, bool]:
+    async def open_for_flow(
+        self, customer_id: str, context: dict[str, str], buckets: Buckets | None = None
+    ) -> tuple[str, bool]:
         """The customer's open conversation, or a new one in state 'open' (a flow runs before routing).
         ``buckets``: the conversation rate limits a new one counts against (TooManyRequests, nothing opened)."""
         opened = await self.store.open_conversation(
-            customer_id, new_conversation_id(), self.queue, now=now_ms(), context=context, queued=False,
-            buckets=buckets, messages=False)
+            customer_id,
+            new_conversation_id(),
+            self.queue,
+            now=now_ms(),
+            context=context,
+            queued=False,
+            buckets=buckets,
+            messages=False,
+        )
         cid, created = opened.conversation_id, opened.created
         if created:
             log.info("conversation opened for a flow", extra={"conversation_id": cid, "customer_id": customer_id})
@@ -252,8 +292,9 @@ class Conversations:
 
     async def enqueue(self, cid: str, queue_name: str, *, skills: Skills = (), priority: int = 0) -> bool:
         """Hand an open conversation to routing; False if it was not open (already queued or assigned)."""
-        result = await self.store.enqueue(cid, self.queue, queue_name, now=now_ms(), skills=format_skills(skills),
-                                          priority=priority)
+        result = await self.store.enqueue(
+            cid, self.queue, queue_name, now=now_ms(), skills=format_skills(skills), priority=priority
+        )
         if result == "ok":
             log.info("queued for %s", queue_name, extra={"conversation_id": cid})
             await self._queue_changed()
@@ -297,9 +338,17 @@ class ConversationHooks:
         self.channel = channel
 
     async def step(self, step: Any) -> None:
-        await self.conversations.record(self.cid, EventType.IVR, {
-            "channel": self.channel, "kind": str(step.kind), "node": step.node, "detail": step.detail,
-            "flow": step.flow})
+        await self.conversations.record(
+            self.cid,
+            EventType.IVR,
+            {
+                "channel": self.channel,
+                "kind": str(step.kind),
+                "node": step.node,
+                "detail": step.detail,
+                "flow": step.flow,
+            },
+        )
 
     async def set_vars(self, values: dict[str, str]) -> None:
         await self.conversations.set_context(self.cid, values)
@@ -307,14 +356,23 @@ class ConversationHooks:
     async def request_callback(self, action: Any) -> None:
         callbacks = self.conversations.callbacks
         if callbacks is None:
-            log.warning("flow booked a callback but this gateway runs without callbacks",
-                        extra={"conversation_id": self.cid})
+            log.warning(
+                "flow booked a callback but this gateway runs without callbacks", extra={"conversation_id": self.cid}
+            )
             return
         try:
-            await callbacks.request(self.cid, queue=action.queue, due=action.due, label=action.label,
-                                    priority=action.priority, skills=format_skills(_skills_of(action, self.cid)),
-                                    phone=action.phone, attempts=action.attempts, retry_after=action.retry_after,
-                                    expire_after=action.expire_after)
+            await callbacks.request(
+                self.cid,
+                queue=action.queue,
+                due=action.due,
+                label=action.label,
+                priority=action.priority,
+                skills=format_skills(_skills_of(action, self.cid)),
+                phone=action.phone,
+                attempts=action.attempts,
+                retry_after=action.retry_after,
+                expire_after=action.expire_after,
+            )
         except GatewayError as exc:
             log.warning("callback not booked: %s", exc.message, extra={"conversation_id": self.cid})
 
@@ -325,14 +383,17 @@ class ConversationHooks:
         skills = _skills_of(action, self.cid)
         if not await self.conversations.enqueue(self.cid, action.queue, skills=skills, priority=action.priority):
             # already queued (keeps its place) or with an agent; agents answering calls come with routing v2
-            log.info("flow asked for queue %s; the conversation was not open", action.queue,
-                     extra={"conversation_id": self.cid})
+            log.info(
+                "flow asked for queue %s; the conversation was not open",
+                action.queue,
+                extra={"conversation_id": self.cid},
+            )
 
 
 def _skills_of(action: Any, cid: str) -> Skills:
     try:
         return parse_skills(list(action.skills))
-    except ValueError as exc:   # the flow loader checks skills; an older flow may still hold a bad one
+    except ValueError as exc:  # the flow loader checks skills; an older flow may still hold a bad one
         log.warning("flow skills ignored: %s", exc, extra={"conversation_id": cid})
         return ()
 

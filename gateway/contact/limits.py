@@ -40,9 +40,10 @@ from gateway.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
-ADDRESS_FACTOR = 10            # an address may take this many times one customer's share of messages/conversations
-CALL_SLOT_SECONDS = 60.0       # a call slot not refreshed for this long (its node died) stops counting
+ADDRESS_FACTOR = 10  # an address may take this many times one customer's share of messages/conversations
+CALL_SLOT_SECONDS = 60.0  # a call slot not refreshed for this long (its node died) stops counting
 CALL_REFRESH_SECONDS = 20.0
+
 
 class CallLimited(Exception):
     """This customer or address already holds all the calls it may: ``which`` is 'customer' or 'address'."""
@@ -65,17 +66,20 @@ class LimitConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LimitConfig:
-        return cls(messages_per_minute=settings.limit_messages_per_minute,
-                   conversations_per_hour=settings.limit_conversations_per_hour,
-                   calls_per_customer=settings.limit_calls_per_customer, calls_per_ip=settings.limit_calls_per_ip,
-                   connections_per_ip=settings.limit_connections_per_ip,
-                   trusted_proxies=parse_networks(settings.trusted_proxies))
+        return cls(
+            messages_per_minute=settings.limit_messages_per_minute,
+            conversations_per_hour=settings.limit_conversations_per_hour,
+            calls_per_customer=settings.limit_calls_per_customer,
+            calls_per_ip=settings.limit_calls_per_ip,
+            connections_per_ip=settings.limit_connections_per_ip,
+            trusted_proxies=parse_networks(settings.trusted_proxies),
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class _Slot:
     member: str
-    keys: tuple[str, str]   # the customer's and the address' call-slot sets
+    keys: tuple[str, str]  # the customer's and the address' call-slot sets
 
 
 class Limits:
@@ -86,7 +90,7 @@ class Limits:
         self.keys = store.keys
         self.config = config
         self.clock = clock
-        self._slots: dict[str, _Slot] = {}          # call id -> its entries, for calls on this node
+        self._slots: dict[str, _Slot] = {}  # call id -> its entries, for calls on this node
         self._connections: Counter[str] = Counter()  # address -> open sockets on this node
         self._refresher: asyncio.Task[None] | None = None
 
@@ -101,36 +105,57 @@ class Limits:
         msg_ms = 60_000 / c.messages_per_minute
         conv_ms = 3_600_000 / c.conversations_per_hour
         return Buckets(
-            (k.rate_bucket("msg", "c", customer_id), k.rate_bucket("msg", "ip", address),
-             k.rate_bucket("conv", "c", customer_id), k.rate_bucket("conv", "ip", address)),
-            (c.messages_per_minute, msg_ms, c.messages_per_minute * ADDRESS_FACTOR, msg_ms / ADDRESS_FACTOR,
-             c.conversations_per_hour, conv_ms, c.conversations_per_hour * ADDRESS_FACTOR, conv_ms / ADDRESS_FACTOR))
+            (
+                k.rate_bucket("msg", "c", customer_id),
+                k.rate_bucket("msg", "ip", address),
+                k.rate_bucket("conv", "c", customer_id),
+                k.rate_bucket("conv", "ip", address),
+            ),
+            (
+                c.messages_per_minute,
+                msg_ms,
+                c.messages_per_minute * ADDRESS_FACTOR,
+                msg_ms / ADDRESS_FACTOR,
+                c.conversations_per_hour,
+                conv_ms,
+                c.conversations_per_hour * ADDRESS_FACTOR,
+                conv_ms / ADDRESS_FACTOR,
+            ),
+        )
 
     # ---------------------------------------------------------------- concurrent calls
 
     async def acquire_call(self, call_id: str, customer_id: str, address: str) -> None:
         """Take a call slot for this customer and address (every node counts the same); CallLimited if none is
         left. Released by :meth:`release_call` (idempotent), or by expiry if this node dies."""
-        if call_id in self._slots:   # an offer with the id of a call (being) set up here: never a second slot
+        if call_id in self._slots:  # an offer with the id of a call (being) set up here: never a second slot
             raise Conflict(f"call {call_id} already exists", field="call_id")
         slot = _Slot(f"{customer_id}/{call_id}", self.db.call_slot_keys(customer_id, address))
-        self._slots[call_id] = slot   # before the await: a concurrent offer with the same id sees it
+        self._slots[call_id] = slot  # before the await: a concurrent offer with the same id sees it
         now = self._now_ms()
         try:
             which = await self.db.acquire_call_slot(
-                slot.keys, slot.member, now=now, expires=now + int(CALL_SLOT_SECONDS * 1000),
-                customer_limit=self.config.calls_per_customer, address_limit=self.config.calls_per_ip)
+                slot.keys,
+                slot.member,
+                now=now,
+                expires=now + int(CALL_SLOT_SECONDS * 1000),
+                customer_limit=self.config.calls_per_customer,
+                address_limit=self.config.calls_per_ip,
+            )
         except BaseException:
             del self._slots[call_id]
             raise
         if which == "ok":
             return
         del self._slots[call_id]
-        if which == "duplicate":   # the same customer's call id, held on another node
+        if which == "duplicate":  # the same customer's call id, held on another node
             raise Conflict(f"call {call_id} already exists", field="call_id")
-        log.info("call refused: the %s holds its %d calls", which,
-                 self.config.calls_per_customer if which == "customer" else self.config.calls_per_ip,
-                 extra={"customer_id": customer_id})
+        log.info(
+            "call refused: the %s holds its %d calls",
+            which,
+            self.config.calls_per_customer if which == "customer" else self.config.calls_per_ip,
+            extra={"customer_id": customer_id},
+        )
         raise CallLimited(which)
 
     async def release_call(self, call_id: str) -> None:
@@ -145,8 +170,7 @@ class Limits:
         if not self._slots:
             return
         expires = self._now_ms() + int(CALL_SLOT_SECONDS * 1000)
-        await self.db.refresh_call_slots([(slot.keys, slot.member) for slot in self._slots.values()],
-                                         expires=expires)
+        await self.db.refresh_call_slots([(slot.keys, slot.member) for slot in self._slots.values()], expires=expires)
 
     def held_calls(self) -> list[str]:
         return sorted(self._slots)
@@ -179,5 +203,5 @@ class Limits:
             await asyncio.sleep(CALL_REFRESH_SECONDS)
             try:
                 await self.refresh_calls()
-            except StoreError as exc:   # next round tries again; a slot lives 3 rounds
+            except StoreError as exc:  # next round tries again; a slot lives 3 rounds
                 log.warning("call slots not refreshed: %s", exc)

@@ -17,8 +17,9 @@ _N, _R, _P = 2**14, 8, 1
 def hash_password(password: str, *, n: int = _N) -> str:
     salt = os.urandom(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=_R, p=_P, dklen=32)
-    return "$".join(["scrypt", str(n), str(_R), str(_P),
-                     base64.b64encode(salt).decode(), base64.b64encode(digest).decode()])
+    return "$".join(
+        ["scrypt", str(n), str(_R), str(_P), base64.b64encode(salt).decode(), base64.b64encode(digest).decode()]
+    )
 
 
 def is_hash(text: str) -> bool:
@@ -34,6 +35,7 @@ def verify_password(password: str, stored: str) -> bool:
         expected = base64.b64decode(salt), base64.b64decode(digest)
     except ValueError:
         return False
-    actual = hashlib.scrypt(password.encode(), salt=expected[0], n=int(n), r=int(r), p=int(p),
-                            dklen=len(expected[1]), maxmem=2**26)
+    actual = hashlib.scrypt(
+        password.encode(), salt=expected[0], n=int(n), r=int(r), p=int(p), dklen=len(expected[1]), maxmem=2**26
+    )
     return hmac.compare_digest(actual, expected[1])

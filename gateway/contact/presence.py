@@ -47,8 +47,12 @@ class Presence:
         sid = secrets.token_hex(8)
         self._sessions[sid] = agent.id
         await self.store.agent_joined(
-            agent.id, sid, {"name": agent.name, "capacity": agent.capacity, "skills": format_skills(agent.skills)},
-            {"status": str(AgentStatus.AWAY), "idle_since": now_ms()}, expires_ms=now_ms() + SESSION_TTL_SECONDS * 1000)
+            agent.id,
+            sid,
+            {"name": agent.name, "capacity": agent.capacity, "skills": format_skills(agent.skills)},
+            {"status": str(AgentStatus.AWAY), "idle_since": now_ms()},
+            expires_ms=now_ms() + SESSION_TTL_SECONDS * 1000,
+        )
         await self._changed()
         return sid
 
@@ -80,11 +84,17 @@ class Presence:
         status = info.get("status", AgentStatus.OFFLINE) if sessions else AgentStatus.OFFLINE
         activity = info.get("activity", "")
         if activity == AgentActivity.WRAP_UP and not is_busy(info, now_ms()):
-            activity = AgentActivity.NONE   # after-call work ran out
-        return {"id": agent_id, "name": info.get("name", agent_id), "status": status,
-                "capacity": int(info.get("capacity", 0)), "active": int(active),
-                "activity": activity if sessions else "", "activity_until": int(info.get("activity_until", 0) or 0),
-                "away_reason": info.get("away_reason", "") if status == AgentStatus.AWAY else ""}
+            activity = AgentActivity.NONE  # after-call work ran out
+        return {
+            "id": agent_id,
+            "name": info.get("name", agent_id),
+            "status": status,
+            "capacity": int(info.get("capacity", 0)),
+            "active": int(active),
+            "activity": activity if sessions else "",
+            "activity_until": int(info.get("activity_until", 0) or 0),
+            "away_reason": info.get("away_reason", "") if status == AgentStatus.AWAY else "",
+        }
 
     async def _changed(self) -> None:
         self.router.kick()
@@ -94,7 +104,8 @@ class Presence:
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             try:
-                await self.store.refresh_agent_sessions(dict(self._sessions),
-                                                        expires_ms=now_ms() + SESSION_TTL_SECONDS * 1000, now=now_ms())
+                await self.store.refresh_agent_sessions(
+                    dict(self._sessions), expires_ms=now_ms() + SESSION_TTL_SECONDS * 1000, now=now_ms()
+                )
             except Exception:
                 log.exception("presence heartbeat failed")

@@ -72,8 +72,7 @@ class AgentLoad:
 
     @property
     def eligible(self) -> bool:
-        return (self.online and self.status == AgentStatus.AVAILABLE and self.active < self.capacity
-                and not self.busy)
+        return self.online and self.status == AgentStatus.AVAILABLE and self.active < self.capacity and not self.busy
 
     def qualifies(self, needs: Skills) -> bool:
         have = dict(self.skills)
@@ -85,7 +84,7 @@ class Waiting:
     """A conversation in the queue, as routing sees it."""
 
     id: str
-    queued_at: int = 0   # ms; its place in line
+    queued_at: int = 0  # ms; its place in line
     priority: int = 0
     skills: Skills = ()
     preferred: str = ""  # the agent who last served this customer: taken when free and qualified
@@ -97,8 +96,9 @@ def choose_agent(agents: list[AgentLoad]) -> AgentLoad | None:
     return min(eligible, key=lambda a: (a.idle_since, a.id)) if eligible else None
 
 
-def plan(waiting: Sequence[Waiting], agents: list[AgentLoad], now: int, *,
-         overflow_ms: int | None = None) -> list[tuple[str, AgentLoad]]:
+def plan(
+    waiting: Sequence[Waiting], agents: list[AgentLoad], now: int, *, overflow_ms: int | None = None
+) -> list[tuple[str, AgentLoad]]:
     """Pair waiting conversations (priority, then oldest first) with qualified agents.
 
     A conversation nobody qualified is free for takes none and does not hold up the ones behind it.
@@ -148,13 +148,21 @@ def is_busy(info: dict[str, str], now: int, *, calls_block_chats: bool = True) -
     return activity in BUSY_ACTIVITIES
 
 
-AssignedHook = Callable[[str, str], Awaitable[None]]   # (conversation id, agent id)
+AssignedHook = Callable[[str, str], Awaitable[None]]  # (conversation id, agent id)
 
 
 class Router:
-    def __init__(self, store: Store, queue: str = DEFAULT_QUEUE, sweep_seconds: float = 1.0,
-                 overflow_seconds: float | None = None, calls_block_chats: bool = True, *,
-                 on_assigned: Sequence[AssignedHook] = (), wake: asyncio.Event | None = None):
+    def __init__(
+        self,
+        store: Store,
+        queue: str = DEFAULT_QUEUE,
+        sweep_seconds: float = 1.0,
+        overflow_seconds: float | None = None,
+        calls_block_chats: bool = True,
+        *,
+        on_assigned: Sequence[AssignedHook] = (),
+        wake: asyncio.Event | None = None,
+    ):
         self.store = store
         self.queue = queue
         self.overflow_ms = None if overflow_seconds is None else int(overflow_seconds * 1000)
@@ -197,13 +205,19 @@ class Router:
         for aid, (info, active, sessions) in zip(ids, await self.store.agent_loads(ids, now), strict=True):
             if not info:
                 continue
-            loads.append(AgentLoad(
-                id=aid, name=info.get("name", aid),
-                status=AgentStatus(info.get("status", AgentStatus.AWAY)),
-                online=sessions > 0, capacity=int(info.get("capacity", 0)),
-                active=active, idle_since=int(info.get("idle_since", 0) or 0),
-                skills=_skills(info.get("skills", "")),
-                busy=is_busy(info, now, calls_block_chats=self.calls_block_chats)))
+            loads.append(
+                AgentLoad(
+                    id=aid,
+                    name=info.get("name", aid),
+                    status=AgentStatus(info.get("status", AgentStatus.AWAY)),
+                    online=sessions > 0,
+                    capacity=int(info.get("capacity", 0)),
+                    active=active,
+                    idle_since=int(info.get("idle_since", 0) or 0),
+                    skills=_skills(info.get("skills", "")),
+                    busy=is_busy(info, now, calls_block_chats=self.calls_block_chats),
+                )
+            )
         return loads
 
     async def waiting(self, limit: int = 200) -> list[str]:
@@ -211,9 +225,13 @@ class Router:
 
     async def waiting_details(self, limit: int = 200) -> list[Waiting]:
         rows = await self.store.waiting(self.queue, limit)
-        details = await self.store.conversation_fields([cid for cid, _ in rows], "priority", "skills", "preferred_agent")
-        return [Waiting(cid, score, int(prio or "0"), _skills(skills or ""), preferred or "")
-                for (cid, score), (prio, skills, preferred) in zip(rows, details, strict=True)]
+        details = await self.store.conversation_fields(
+            [cid for cid, _ in rows], "priority", "skills", "preferred_agent"
+        )
+        return [
+            Waiting(cid, score, int(prio or "0"), _skills(skills or ""), preferred or "")
+            for (cid, score), (prio, skills, preferred) in zip(rows, details, strict=True)
+        ]
 
     async def dispatch(self) -> int:
         """One routing pass; returns how many conversations were assigned."""
@@ -227,7 +245,7 @@ class Router:
             if result == "ok":
                 assigned += 1
                 log.info("assigned to %s", agent.id, extra={"conversation_id": conv_id, "agent_id": agent.id})
-                for hook in self.on_assigned:   # before the agent is told, so their desk sees the result
+                for hook in self.on_assigned:  # before the agent is told, so their desk sees the result
                     await hook(conv_id, agent.id)
                 await self.store.publish(self.store.keys.agent_channel(agent.id), bus.Assigned(conv_id))
             else:  # the world changed since the plan was made; the next pass sees it

@@ -36,9 +36,16 @@ log = logging.getLogger(__name__)
 
 
 class CallSpeech:
-    def __init__(self, listener: SpeechListener, *, post: Callable[[Event], None],
-                 on_speech: Callable[[], None], on_reopen: Callable[[], None], sample_rate: int = 48000,
-                 conversation_id: str = "") -> None:
+    def __init__(
+        self,
+        listener: SpeechListener,
+        *,
+        post: Callable[[Event], None],
+        on_speech: Callable[[], None],
+        on_reopen: Callable[[], None],
+        sample_rate: int = 48000,
+        conversation_id: str = "",
+    ) -> None:
         self.listener = listener
         self._post = post
         self._on_speech = on_speech
@@ -97,8 +104,14 @@ class CallSpeech:
                 self._post(Speech(got.digits if digits and got.digits else got.text, got.confidence, got.heard))
             else:
                 guess = event.result
-                self._post(Speech("", guess.confidence if guess is not None else 0.0,
-                                  guess.heard if guess is not None else "", reason=str(event.reason)))
+                self._post(
+                    Speech(
+                        "",
+                        guess.confidence if guess is not None else 0.0,
+                        guess.heard if guess is not None else "",
+                        reason=str(event.reason),
+                    )
+                )
             if self._listen is listen:  # still listening for the same node: reopen the window
                 self.listen(listen)
                 self._on_reopen()

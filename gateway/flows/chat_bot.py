@@ -53,9 +53,11 @@ class ChatChannel:
 
     async def listen(self, action: Listen) -> None:
         if action.choices:
-            await self.conversations.record(self.cid, EventType.CHOICES, {
-                "listen_id": action.listen_id,
-                "choices": [{"key": c.key, "label": c.label} for c in action.choices]})
+            await self.conversations.record(
+                self.cid,
+                EventType.CHOICES,
+                {"listen_id": action.listen_id, "choices": [{"key": c.key, "label": c.label} for c in action.choices]},
+            )
 
     async def stop_listening(self, listen_id: str) -> None:
         return None
@@ -92,8 +94,15 @@ class ChatBot:
 class ChatBots:
     """The bots running on this node, one per conversation in its flow."""
 
-    def __init__(self, flow_name: str | None, flows: FlowRegistry, conversations: Conversations, bus: Bus,
-                 keys: Keys, http: aiohttp.ClientSession):
+    def __init__(
+        self,
+        flow_name: str | None,
+        flows: FlowRegistry,
+        conversations: Conversations,
+        bus: Bus,
+        keys: Keys,
+        http: aiohttp.ClientSession,
+    ):
         self.flow_name = flow_name
         self.flows = flows
         self.conversations = conversations
@@ -101,7 +110,7 @@ class ChatBots:
         self.keys = keys
         self.http = http
         self.bots: dict[str, ChatBot] = {}
-        self._tasks = Tasks("chatbot", log)   # one per bot, named chatbot-<conversation id>
+        self._tasks = Tasks("chatbot", log)  # one per bot, named chatbot-<conversation id>
 
     @property
     def enabled(self) -> bool:
@@ -114,8 +123,9 @@ class ChatBots:
         flow = self.flows.get(self.flow_name)
         context = await self.conversations.context(cid)
         interp = Interpreter(flow, context, channel=Channel.CHAT, flows=self.flows.snapshot(), conversation_id=cid)
-        runner = FlowRunner(interp, ChatChannel(self.conversations, cid),
-                            ConversationHooks(self.conversations, cid, "chat"), self.http)
+        runner = FlowRunner(
+            interp, ChatChannel(self.conversations, cid), ConversationHooks(self.conversations, cid, "chat"), self.http
+        )
         bot = ChatBot(cid, runner, self.bus, self.keys)
         self.bots[cid] = bot
         self._tasks.spawn(self._run(bot), cid)

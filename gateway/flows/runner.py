@@ -80,8 +80,15 @@ class FlowHooks(Protocol):
 
 
 class FlowRunner:
-    def __init__(self, interpreter: Interpreter, channel: FlowChannel, hooks: FlowHooks,
-                 http: aiohttp.ClientSession, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+    def __init__(
+        self,
+        interpreter: Interpreter,
+        channel: FlowChannel,
+        hooks: FlowHooks,
+        http: aiohttp.ClientSession,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
         self.interp = interpreter
         self.channel = channel
         self.hooks = hooks
@@ -120,8 +127,11 @@ class FlowRunner:
                 event = await self.events.get()
                 if isinstance(event, Digits):
                     self._restart_timer_after_digit()
-                elif isinstance(event, NoInput) and self._listen is not None \
-                        and event.listen_id not in (None, self._listen.listen_id):
+                elif (
+                    isinstance(event, NoInput)
+                    and self._listen is not None
+                    and event.listen_id not in (None, self._listen.listen_id)
+                ):
                     continue  # a late timer of a closed window
                 await self._execute(self.interp.handle(event, self.clock()))
                 if isinstance(event, Disconnected) and not self.reason:
@@ -186,6 +196,7 @@ class FlowRunner:
                 await self.channel.prompts_done()
             await asyncio.sleep(seconds)
             self.post(NoInput(listen_id))
+
         self._timer = self._spawn(timer())
 
     def _restart_timer_after_digit(self) -> None:

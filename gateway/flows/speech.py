@@ -53,8 +53,9 @@ class SpeechRecognition:
         self._by_pins: dict[tuple[str | None, str | None], SpeechEngine] = {}  # logged once per flow pins
 
     @classmethod
-    def configure(cls, vosk_models: Sequence[str], data_dir: str | os.PathLike[str] | Path,
-                  workers: int | None = None) -> SpeechRecognition:
+    def configure(
+        cls, vosk_models: Sequence[str], data_dir: str | os.PathLike[str] | Path, workers: int | None = None
+    ) -> SpeechRecognition:
         """From the settings: Vosk model paths or installed names (may be empty), the data directory."""
         return cls(SpeechEngines(vosk_models, data_dir=data_dir), RecognitionPool(workers))
 
@@ -83,9 +84,15 @@ class SpeechRecognition:
         try:
             engine = self.engine_for(flow)
         except AsrError as exc:
-            return [FlowError(where, flow.defaults.line or None, None,
-                              f"{exc.message} (or set 'speech_engine: none' in defaults for keys only)",
-                              ErrorCode.SPEECH)]
+            return [
+                FlowError(
+                    where,
+                    flow.defaults.line or None,
+                    None,
+                    f"{exc.message} (or set 'speech_engine: none' in defaults for keys only)",
+                    ErrorCode.SPEECH,
+                )
+            ]
         if engine is None:
             return []
         errors: list[FlowError] = []
@@ -103,16 +110,29 @@ class SpeechRecognition:
             unknown = engine.unknown_words(normalize(p) for p in explicit)
             if unknown:
                 listed = ", ".join(f"'{w}'" for w in unknown)
-                errors.append(FlowError(
-                    where, node.line, node.name,
-                    f"the speech recognizer ({engine.name} {engine.language}) does not know {listed}: callers "
-                    f"could never say {'it' if len(unknown) == 1 else 'them'}; use other words, or pin "
-                    f"another speech_engine / speech_language", ErrorCode.SPEECH))
+                errors.append(
+                    FlowError(
+                        where,
+                        node.line,
+                        node.name,
+                        f"the speech recognizer ({engine.name} {engine.language}) does not know {listed}: callers "
+                        f"could never say {'it' if len(unknown) == 1 else 'them'}; use other words, or pin "
+                        f"another speech_engine / speech_language",
+                        ErrorCode.SPEECH,
+                    )
+                )
             missing = engine.unknown_words(normalize(p) for p in labels)
             if missing:
-                log.warning("%s:%d: node '%s': labels with words %s unknown to %s %s cannot be said "
-                            "(callers can press the key)", where, node.line, node.name,
-                            ", ".join(missing), engine.name, engine.language)
+                log.warning(
+                    "%s:%d: node '%s': labels with words %s unknown to %s %s cannot be said "
+                    "(callers can press the key)",
+                    where,
+                    node.line,
+                    node.name,
+                    ", ".join(missing),
+                    engine.name,
+                    engine.language,
+                )
         return errors
 
     def close(self) -> None:

@@ -46,9 +46,17 @@ class AudioFiles:
 
 
 class VoiceChannel:
-    def __init__(self, player: PromptPlayer, synthesizer: Synthesizer, files: AudioFiles, opus: OpusPrompts, *,
-                 default_voice: str, set_status: Callable[[CallStatus, str], Awaitable[None]],
-                 hangup: Callable[[str], Awaitable[None]]):
+    def __init__(
+        self,
+        player: PromptPlayer,
+        synthesizer: Synthesizer,
+        files: AudioFiles,
+        opus: OpusPrompts,
+        *,
+        default_voice: str,
+        set_status: Callable[[CallStatus, str], Awaitable[None]],
+        hangup: Callable[[str], Awaitable[None]],
+    ):
         self.player = player
         self.synthesizer = synthesizer
         self.files = files
@@ -56,7 +64,7 @@ class VoiceChannel:
         self.default_voice = default_voice
         self._set_status = set_status
         self._hangup = hangup
-        self.speech: CallSpeech | None = None   # set by the call when its flow listens for speech
+        self.speech: CallSpeech | None = None  # set by the call when its flow listens for speech
         self.enqueued_action: Enqueue | None = None  # how the flow handed the call to routing (queue, record)
         self._pending: set[asyncio.Future[Any]] = set()
         self._uninterruptible: set[asyncio.Future[Any]] = set()
@@ -71,8 +79,10 @@ class VoiceChannel:
 
     async def say(self, action: Say) -> asyncio.Future[Any] | None:
         audio = await self.synthesizer.synthesize(
-            action.text, voice=action.voice or self.default_voice,
-            rate_wpm=max(80, min(450, int(WORDS_PER_MINUTE * action.rate))))
+            action.text,
+            voice=action.voice or self.default_voice,
+            rate_wpm=max(80, min(450, int(WORDS_PER_MINUTE * action.rate))),
+        )
         return await self._queue(audio, action.prompt_id, action.barge_in)
 
     async def play(self, action: Play) -> asyncio.Future[Any] | None:

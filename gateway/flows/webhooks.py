@@ -69,21 +69,22 @@ class DestinationNotAllowed(GatewayError, OSError):
 
 # ---------------------------------------------------------------- which addresses are not public
 
+
 def _nets(*pairs: tuple[str, str]) -> tuple[tuple[IPNetwork, str], ...]:
     return tuple((ipaddress.ip_network(cidr), why) for cidr, why in pairs)
 
 
 # First match wins. Anything else the ipaddress module does not call global is "not a public address".
 _V4_RANGES = _nets(
-    ("0.0.0.0/8", "unspecified"),            # 0.0.0.0 connects to this host on Linux
+    ("0.0.0.0/8", "unspecified"),  # 0.0.0.0 connects to this host on Linux
     ("127.0.0.0/8", "loopback"),
     ("10.0.0.0/8", "private"),
     ("172.16.0.0/12", "private"),
     ("192.168.0.0/16", "private"),
     ("100.64.0.0/10", "shared address space (CGNAT)"),
-    ("169.254.0.0/16", "link-local"),         # 169.254.169.254: cloud metadata
+    ("169.254.0.0/16", "link-local"),  # 169.254.169.254: cloud metadata
     ("224.0.0.0/4", "multicast"),
-    ("240.0.0.0/4", "reserved"),              # includes 255.255.255.255
+    ("240.0.0.0/4", "reserved"),  # includes 255.255.255.255
     ("192.0.0.0/24", "reserved"),
     ("192.0.2.0/24", "reserved"),
     ("198.18.0.0/15", "reserved"),
@@ -94,7 +95,7 @@ _V6_RANGES = _nets(
     ("::/128", "unspecified"),
     ("::1/128", "loopback"),
     ("fc00::/7", "private"),
-    ("fec0::/10", "private"),                 # site-local, deprecated
+    ("fec0::/10", "private"),  # site-local, deprecated
     ("fe80::/10", "link-local"),
     ("ff00::/8", "multicast"),
     ("::/8", "reserved"),
@@ -193,6 +194,7 @@ class WebhookPolicy:
 
 # ---------------------------------------------------------------- enforcing it at connect time
 
+
 @dataclass
 class _Guard:
     """The policy, plus the addresses an allowed host name resolved to (the socket check lets those through)."""
@@ -220,8 +222,9 @@ class _GuardedResolver(AbstractResolver):
         self._guard = guard
         self._inner = inner if inner is not None else ThreadedResolver()
 
-    async def resolve(self, host: str, port: int = 0,
-                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
         results = await self._inner.resolve(host, port, family)
         kept: list[ResolveResult] = []
         refused: list[str] = []
@@ -235,8 +238,9 @@ class _GuardedResolver(AbstractResolver):
             if listed:
                 self._guard.by_name.add(result["host"])
         if not kept:
-            raise DestinationNotAllowed(f"destination not allowed: {host}: "
-                                        + (", ".join(refused) if refused else "no address"))
+            raise DestinationNotAllowed(
+                f"destination not allowed: {host}: " + (", ".join(refused) if refused else "no address")
+            )
         return kept
 
     async def close(self) -> None:
@@ -244,6 +248,7 @@ class _GuardedResolver(AbstractResolver):
 
 
 # ---------------------------------------------------------------- signing
+
 
 def signature(secret: str, timestamp: int, method: str, url: str, body: bytes) -> str:
     """The ``X-Gateway-Signature`` value: ``t=<timestamp>,v1=<hex HMAC-SHA256(secret, "{t}.{METHOD}.{url}." + body)>``."""
@@ -261,14 +266,19 @@ class _Signer:
 
     async def __call__(self, request: aiohttp.ClientRequest, handler: ClientHandlerType) -> aiohttp.ClientResponse:
         body = b"" if not request.body else await request.body.as_bytes()
-        request.headers[SIGNATURE_HEADER] = signature(self._secret, int(self._clock()), request.method,
-                                                      str(request.url), body)
+        request.headers[SIGNATURE_HEADER] = signature(
+            self._secret, int(self._clock()), request.method, str(request.url), body
+        )
         return await handler(request)
 
 
-def webhook_session(*, allow: Iterable[str] = (), secret: str | None = None,
-                    resolver: AbstractResolver | None = None,
-                    clock: Callable[[], float] = time.time) -> aiohttp.ClientSession:
+def webhook_session(
+    *,
+    allow: Iterable[str] = (),
+    secret: str | None = None,
+    resolver: AbstractResolver | None = None,
+    clock: Callable[[], float] = time.time,
+) -> aiohttp.ClientSession:
     """The ClientSession flow webhooks go through (call it inside the running loop; close it on shutdown).
 
     ``allow`` is ``Settings.webhook_allow``; ``secret`` is ``Settings.webhook_secret`` (None: unsigned, logged
@@ -277,13 +287,16 @@ def webhook_session(*, allow: Iterable[str] = (), secret: str | None = None,
     guard = _Guard(WebhookPolicy.from_allow(allow))
     connector = aiohttp.TCPConnector(resolver=_GuardedResolver(guard, resolver), socket_factory=guard.socket_factory)
     if secret is None:
-        log.warning("flow webhook requests are not signed: set --webhook-secret (CG_WEBHOOK_SECRET) so that "
-                    "webhook endpoints can check they come from this gateway")
+        log.warning(
+            "flow webhook requests are not signed: set --webhook-secret (CG_WEBHOOK_SECRET) so that "
+            "webhook endpoints can check they come from this gateway"
+        )
     middlewares = (_Signer(secret, clock),) if secret is not None else ()
     return aiohttp.ClientSession(connector=connector, middlewares=middlewares, trust_env=False)
 
 
 # ---------------------------------------------------------------- the call
+
 
 def _refused_in(exc: BaseException) -> DestinationNotAllowed | None:
     """The DestinationNotAllowed behind an aiohttp error, if that is what it was."""
@@ -321,16 +334,29 @@ async def call_webhook(http: aiohttp.ClientSession, action: CallWebhook) -> Webh
         if action.method.upper() == "GET":
             variables = action.payload.get("vars", {})
             params = {str(k): str(v) for k, v in variables.items()} if isinstance(variables, dict) else {}
-            request = http.get(action.url, params=params, headers=action.headers, timeout=timeout,
-                               allow_redirects=False)
+            request = http.get(
+                action.url, params=params, headers=action.headers, timeout=timeout, allow_redirects=False
+            )
         else:
-            request = http.request(action.method.upper(), action.url, json=action.payload,
-                                   headers=action.headers, timeout=timeout, allow_redirects=False)
+            request = http.request(
+                action.method.upper(),
+                action.url,
+                json=action.payload,
+                headers=action.headers,
+                timeout=timeout,
+                allow_redirects=False,
+            )
         async with request as response:
             if 300 <= response.status < 400:
                 where = response.headers.get("Location", "")
-                log.warning("webhook %s %s answered %d: redirect to %r not followed", action.method, action.url,
-                            response.status, where, extra=extra)
+                log.warning(
+                    "webhook %s %s answered %d: redirect to %r not followed",
+                    action.method,
+                    action.url,
+                    response.status,
+                    where,
+                    extra=extra,
+                )
                 return WebhookResult(status=response.status, error=f"redirect to {where!r} not followed")
             raw = await response.content.read(MAX_WEBHOOK_BODY + 1)
             if len(raw) > MAX_WEBHOOK_BODY:

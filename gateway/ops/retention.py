@@ -34,25 +34,33 @@ from gateway.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
-RUN_SECONDS = 3600.0         # a pass every hour
-FIRST_RUN_SECONDS = 60.0     # the first one shortly after the node starts
-LOCK_SECONDS = 600.0         # a pass holds the lock at most this long (it expires if the node dies)
+RUN_SECONDS = 3600.0  # a pass every hour
+FIRST_RUN_SECONDS = 60.0  # the first one shortly after the node starts
+LOCK_SECONDS = 600.0  # a pass holds the lock at most this long (it expires if the node dies)
 BATCH = 200
-MAX_BATCHES = 50             # at most 10,000 conversations per pass; the next pass goes on
+MAX_BATCHES = 50  # at most 10,000 conversations per pass; the next pass goes on
+
 
 @dataclass
 class RetentionReport:
     cutoff_ms: int
-    ran_redis: bool = False                                  # False: another node held the lock
-    conversations: list[str] = field(default_factory=list)   # deleted
-    recordings: list[str] = field(default_factory=list)      # conversation ids whose recordings were deleted
-    indexed: int = 0                                         # older closed conversations indexed this pass
+    ran_redis: bool = False  # False: another node held the lock
+    conversations: list[str] = field(default_factory=list)  # deleted
+    recordings: list[str] = field(default_factory=list)  # conversation ids whose recordings were deleted
+    indexed: int = 0  # older closed conversations indexed this pass
 
 
 class Retention:
-    def __init__(self, store: Store, *, retention_days: float, recordings: Path,
-                 clock: Callable[[], float] = time.time, run_seconds: float = RUN_SECONDS,
-                 first_run_seconds: float = FIRST_RUN_SECONDS):
+    def __init__(
+        self,
+        store: Store,
+        *,
+        retention_days: float,
+        recordings: Path,
+        clock: Callable[[], float] = time.time,
+        run_seconds: float = RUN_SECONDS,
+        first_run_seconds: float = FIRST_RUN_SECONDS,
+    ):
         self.store = store
         self.retention_days = retention_days
         self.recordings = recordings
@@ -88,26 +96,37 @@ class Retention:
                 await self.db.unlock(owner)
         report.recordings = await self._sweep_recordings(cutoff)
         if report.conversations or report.recordings:
-            log.info("retention: deleted %d conversations and the recordings of %d closed before %s",
-                     len(report.conversations), len(report.recordings),
-                     time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(cutoff / 1000)))
+            log.info(
+                "retention: deleted %d conversations and the recordings of %d closed before %s",
+                len(report.conversations),
+                len(report.recordings),
+                time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(cutoff / 1000)),
+            )
         return report
 
     async def delete_conversation(self, cid: str, cutoff: int) -> str:
         """Delete a conversation closed and unchanged since ``cutoff`` (ms) and every key only it owns:
         'deleted', or why it was kept ('newer', 'not_closed') or 'gone'."""
         customer_id = await self.db.customer_of(cid)
-        callback_ids = sorted({e["callback_id"] for e in await self.store.events(cid)
-                               if e["type"] == EventType.CALLBACK and isinstance(e.get("callback_id"), str)})
+        callback_ids = sorted(
+            {
+                e["callback_id"]
+                for e in await self.store.events(cid)
+                if e["type"] == EventType.CALLBACK and isinstance(e.get("callback_id"), str)
+            }
+        )
         status, whole = await self.db.delete_conversation(cid, customer_id, cutoff)
         if status != "deleted":
             return status
-        await self.db.delete_callbacks(callback_ids)   # closed with the conversation; nothing else refers to them
+        await self.db.delete_callbacks(callback_ids)  # closed with the conversation; nothing else refers to them
         if not whole:
             await self.db.forget_client_ids(customer_id, cid)
-        log.info("retention: deleted conversation (%d callbacks)%s", len(callback_ids),
-                 " and the customer's record" if whole else "",
-                 extra={"conversation_id": cid, "customer_id": customer_id})
+        log.info(
+            "retention: deleted conversation (%d callbacks)%s",
+            len(callback_ids),
+            " and the customer's record" if whole else "",
+            extra={"conversation_id": cid, "customer_id": customer_id},
+        )
         return "deleted"
 
     async def _index_closed(self, batch: int = 500) -> int:
@@ -147,7 +166,7 @@ class Retention:
         while True:
             try:
                 await self.run_once()
-            except (StoreError, OSError) as exc:   # the next pass tries again
+            except (StoreError, OSError) as exc:  # the next pass tries again
                 log.warning("retention pass failed: %s", exc)
             await asyncio.sleep(self.run_seconds)
 
@@ -164,4 +183,3 @@ def _old_dirs(root: Path, cutoff_s: float) -> list[Path]:
         if newest < cutoff_s:
             out.append(path)
     return sorted(out)
-

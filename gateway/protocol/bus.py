@@ -172,20 +172,39 @@ class CallReply(Message):
     error: JsonObject | None = None
 
 
-KINDS: dict[str, type[Message]] = {cls.kind: cls for cls in (
-    EventAppended, Typing, CallUpdate, Follow, QueueChanged, AgentsChanged, PresenceChanged, Assigned, Unassigned,
-    SessionRevoked, CallCommand, CallReply)}
+KINDS: dict[str, type[Message]] = {
+    cls.kind: cls
+    for cls in (
+        EventAppended,
+        Typing,
+        CallUpdate,
+        Follow,
+        QueueChanged,
+        AgentsChanged,
+        PresenceChanged,
+        Assigned,
+        Unassigned,
+        SessionRevoked,
+        CallCommand,
+        CallReply,
+    )
+}
 
 
 def _fields(cls: type[Message]) -> tuple[tuple[str, Any, type[StrEnum] | None], ...]:
     """Each field in order: its name, its default (MISSING: required), its StrEnum if it has one."""
     hints = typing.get_type_hints(cls)
-    return tuple((f.name, f.default,
-                  hints[f.name] if isinstance(hints[f.name], type) and issubclass(hints[f.name], StrEnum) else None)
-                 for f in fields(cls))
+    return tuple(
+        (
+            f.name,
+            f.default,
+            hints[f.name] if isinstance(hints[f.name], type) and issubclass(hints[f.name], StrEnum) else None,
+        )
+        for f in fields(cls)
+    )
 
 
-_FIELDS = {kind: _fields(cls) for kind, cls in KINDS.items()}   # worked out once
+_FIELDS = {kind: _fields(cls) for kind, cls in KINDS.items()}  # worked out once
 
 
 def parse(data: str | bytes) -> Message:

@@ -44,14 +44,14 @@ class ClientFrame(StrEnum):
     CALL_OFFER = "call_offer"
     DTMF = "dtmf"
     HANGUP = "hangup"
-    CALL_DECLINE = "call_decline"    # agent: do not take the ringing call
-    CALL_HOLD = "call_hold"          # agent: hold (true) or resume (false) the connected call
+    CALL_DECLINE = "call_decline"  # agent: do not take the ringing call
+    CALL_HOLD = "call_hold"  # agent: hold (true) or resume (false) the connected call
     CALL_TRANSFER = "call_transfer"  # agent: blind transfer of the connected call to a queue or an agent
-    CALL_MONITOR = "call_monitor"    # supervisor: listen to / whisper into a connected call (sdp: join)
-    CALL_CONSULT = "call_consult"    # agent: warm transfer: start (agent_id) / complete / cancel
-    CALL_INVITE = "call_invite"      # agent: ring the customer of a conversation in their browser
+    CALL_MONITOR = "call_monitor"  # supervisor: listen to / whisper into a connected call (sdp: join)
+    CALL_CONSULT = "call_consult"  # agent: warm transfer: start (agent_id) / complete / cancel
+    CALL_INVITE = "call_invite"  # agent: ring the customer of a conversation in their browser
     CALLBACK_OUTCOME = "callback_outcome"  # agent: how a callback attempt went (reached / no_answer / wrong_number)
-    CALLBACK_CANCEL = "callback_cancel"    # customer: cancel a pending callback, or decline its ringing
+    CALLBACK_CANCEL = "callback_cancel"  # customer: cancel a pending callback, or decline its ringing
 
 
 # ---------------------------------------------------------------- frames
@@ -61,8 +61,8 @@ class ClientFrame(StrEnum):
 class Hello:
     token: str | None
     last_event_id: str | None = None
-    context: dict[str, str] = field(default_factory=dict)   # the browser's word: flow variables context.<key>
-    customer_token: str | None = None   # signed by the site's backend: verified.<claim> (gateway/wire/site_tokens.py)
+    context: dict[str, str] = field(default_factory=dict)  # the browser's word: flow variables context.<key>
+    customer_token: str | None = None  # signed by the site's backend: verified.<claim> (gateway/wire/site_tokens.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +89,7 @@ class Typing:
 @dataclass(frozen=True, slots=True)
 class SetStatus:
     status: AgentStatus
-    reason: str = ""          # why away: "break", "lunch", "training", ... (free text, short)
+    reason: str = ""  # why away: "break", "lunch", "training", ... (free text, short)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +136,7 @@ class HoldCall:
 class MonitorCall:
     call_id: str
     mode: MonitorMode
-    sdp: str | None = None    # the supervisor's offer to join; None: change mode
+    sdp: str | None = None  # the supervisor's offer to join; None: change mode
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,9 +169,26 @@ class TransferCall:
     agent_id: str | None = None
 
 
-Frame = (Hello | SendMessage | SendNote | Typing | SetStatus | OpenConversation | CloseConversation
-         | CallOffer | SendDtmf | HangupCall | DeclineCall | HoldCall | TransferCall | MonitorCall | ConsultCall
-         | InviteToCall | CallbackOutcome | CancelCallback)
+Frame = (
+    Hello
+    | SendMessage
+    | SendNote
+    | Typing
+    | SetStatus
+    | OpenConversation
+    | CloseConversation
+    | CallOffer
+    | SendDtmf
+    | HangupCall
+    | DeclineCall
+    | HoldCall
+    | TransferCall
+    | MonitorCall
+    | ConsultCall
+    | InviteToCall
+    | CallbackOutcome
+    | CancelCallback
+)
 
 
 # ---------------------------------------------------------------- parsing
@@ -183,8 +200,15 @@ def decode(raw: str | bytes) -> dict[str, Any]:
     return loads_object(raw, what="frame", max_bytes=MAX_FRAME_BYTES)
 
 
-def _str(obj: dict[str, Any], name: str, *, max_len: int, required: bool = True, allow_empty: bool = False,
-         multiline: bool = False) -> str | None:
+def _str(
+    obj: dict[str, Any],
+    name: str,
+    *,
+    max_len: int,
+    required: bool = True,
+    allow_empty: bool = False,
+    multiline: bool = False,
+) -> str | None:
     """A string field: real text (no lone surrogate, no control character; ``multiline`` text may keep
     newlines and tabs, identifiers may not), within ``max_len``."""
     value = obj.get(name)
@@ -197,8 +221,9 @@ def _str(obj: dict[str, Any], name: str, *, max_len: int, required: bool = True,
     if not allow_empty and not value.strip():
         raise BadRequest(f"'{name}' must not be empty", field=name, code=ErrorCode.BAD_FIELD)
     if len(value) > max_len:
-        raise BadRequest(f"'{name}' is {len(value)} characters; the limit is {max_len}", field=name,
-                         code=ErrorCode.BAD_FIELD)
+        raise BadRequest(
+            f"'{name}' is {len(value)} characters; the limit is {max_len}", field=name, code=ErrorCode.BAD_FIELD
+        )
     return check_text(value, name, multiline=multiline)
 
 
@@ -220,16 +245,23 @@ def _context(obj: dict[str, Any]) -> dict[str, str]:
     if not isinstance(ctx, dict):
         raise BadRequest("'context' must be an object of strings", field="context", code=ErrorCode.BAD_FIELD)
     if len(ctx) > MAX_CONTEXT_KEYS:
-        raise BadRequest(f"'context' has {len(ctx)} keys; the limit is {MAX_CONTEXT_KEYS}", field="context",
-                         code=ErrorCode.BAD_FIELD)
+        raise BadRequest(
+            f"'context' has {len(ctx)} keys; the limit is {MAX_CONTEXT_KEYS}", field="context", code=ErrorCode.BAD_FIELD
+        )
     out: dict[str, str] = {}
     for key, value in ctx.items():
-        if not CONTEXT_KEY_RE.fullmatch(key):   # fullmatch: "$" alone lets a trailing newline through
-            raise BadRequest(f"context key {key[:40]!r} must be 1-40 lower_case letters, digits or _, starting "
-                             "with a letter", field="context", code=ErrorCode.BAD_FIELD)
+        if not CONTEXT_KEY_RE.fullmatch(key):  # fullmatch: "$" alone lets a trailing newline through
+            raise BadRequest(
+                f"context key {key[:40]!r} must be 1-40 lower_case letters, digits or _, starting with a letter",
+                field="context",
+                code=ErrorCode.BAD_FIELD,
+            )
         if not isinstance(value, str) or len(value) > MAX_CONTEXT_VALUE_CHARS:
-            raise BadRequest(f"'context.{key}' must be a string of at most {MAX_CONTEXT_VALUE_CHARS} characters",
-                             field=f"context.{key}", code=ErrorCode.BAD_FIELD)
+            raise BadRequest(
+                f"'context.{key}' must be a string of at most {MAX_CONTEXT_VALUE_CHARS} characters",
+                field=f"context.{key}",
+                code=ErrorCode.BAD_FIELD,
+            )
         out[key] = check_text(value, f"context.{key}", multiline=True)
     return out
 
@@ -242,8 +274,15 @@ def parse_event_id(value: str) -> tuple[int, int] | None:
     return int(ms), int(seq)
 
 
-_CUSTOMER_FRAMES = {ClientFrame.HELLO, ClientFrame.MESSAGE, ClientFrame.TYPING, ClientFrame.CALL_OFFER,
-                    ClientFrame.DTMF, ClientFrame.HANGUP, ClientFrame.CALLBACK_CANCEL}
+_CUSTOMER_FRAMES = {
+    ClientFrame.HELLO,
+    ClientFrame.MESSAGE,
+    ClientFrame.TYPING,
+    ClientFrame.CALL_OFFER,
+    ClientFrame.DTMF,
+    ClientFrame.HANGUP,
+    ClientFrame.CALLBACK_CANCEL,
+}
 _AGENT_FRAMES = set(ClientFrame) - {ClientFrame.DTMF, ClientFrame.CALLBACK_CANCEL}
 
 
@@ -283,27 +322,35 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
 
     match frame_type:
         case ClientFrame.HELLO:
-            return Hello(token=_str(obj, "token", max_len=2048, required=False),
-                         last_event_id=_event_id(obj, "last_event_id"),
-                         context=_context(obj),
-                         customer_token=_str(obj, "customer_token", max_len=4096, required=False)
-                         if role == "customer" else None)
+            return Hello(
+                token=_str(obj, "token", max_len=2048, required=False),
+                last_event_id=_event_id(obj, "last_event_id"),
+                context=_context(obj),
+                customer_token=_str(obj, "customer_token", max_len=4096, required=False)
+                if role == "customer"
+                else None,
+            )
         case ClientFrame.MESSAGE:
-            return SendMessage(client_id=_req(obj, "client_id", max_len=MAX_CLIENT_ID_CHARS),
-                               text=_req(obj, "text", max_len=MAX_TEXT_CHARS, multiline=True),
-                               conversation_id=_str(obj, "conversation_id", max_len=64, required=conv_required))
+            return SendMessage(
+                client_id=_req(obj, "client_id", max_len=MAX_CLIENT_ID_CHARS),
+                text=_req(obj, "text", max_len=MAX_TEXT_CHARS, multiline=True),
+                conversation_id=_str(obj, "conversation_id", max_len=64, required=conv_required),
+            )
         case ClientFrame.NOTE:
-            return SendNote(conversation_id=_req(obj, "conversation_id", max_len=64),
-                            client_id=_req(obj, "client_id", max_len=MAX_CLIENT_ID_CHARS),
-                            text=_req(obj, "text", max_len=MAX_TEXT_CHARS, multiline=True))
+            return SendNote(
+                conversation_id=_req(obj, "conversation_id", max_len=64),
+                client_id=_req(obj, "client_id", max_len=MAX_CLIENT_ID_CHARS),
+                text=_req(obj, "text", max_len=MAX_TEXT_CHARS, multiline=True),
+            )
         case ClientFrame.TYPING:
             active = obj.get("active")
             if not isinstance(active, bool):
                 raise BadRequest("'active' must be true or false", field="active", code=ErrorCode.BAD_FIELD)
-            return Typing(active=active,
-                          draft=_str(obj, "draft", max_len=MAX_DRAFT_CHARS, required=False, allow_empty=True,
-                                     multiline=True),
-                          conversation_id=_str(obj, "conversation_id", max_len=64, required=conv_required))
+            return Typing(
+                active=active,
+                draft=_str(obj, "draft", max_len=MAX_DRAFT_CHARS, required=False, allow_empty=True, multiline=True),
+                conversation_id=_str(obj, "conversation_id", max_len=64, required=conv_required),
+            )
         case ClientFrame.STATUS:
             status = obj.get("status")
             if status not in (AgentStatus.AVAILABLE, AgentStatus.AWAY):
@@ -311,11 +358,14 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
             reason = _str(obj, "reason", max_len=40, required=False, allow_empty=True) or ""
             return SetStatus(status=AgentStatus(status), reason=reason if status == AgentStatus.AWAY else "")
         case ClientFrame.OPEN:
-            return OpenConversation(conversation_id=_req(obj, "conversation_id", max_len=64),
-                                    last_event_id=_event_id(obj, "last_event_id"))
+            return OpenConversation(
+                conversation_id=_req(obj, "conversation_id", max_len=64), last_event_id=_event_id(obj, "last_event_id")
+            )
         case ClientFrame.CLOSE:
-            return CloseConversation(conversation_id=_req(obj, "conversation_id", max_len=64),
-                                     disposition=_req(obj, "disposition", max_len=64))
+            return CloseConversation(
+                conversation_id=_req(obj, "conversation_id", max_len=64),
+                disposition=_req(obj, "disposition", max_len=64),
+            )
         case ClientFrame.CALL_OFFER:
             sdp = _offer(obj, required=True)
             assert sdp is not None
@@ -323,8 +373,7 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
         case ClientFrame.DTMF:
             digits = _req(obj, "digits", max_len=MAX_DTMF_DIGITS)
             if not set(digits) <= _DTMF_KEYS:
-                raise BadRequest("'digits' may hold only 0-9, *, # and A-D", field="digits",
-                                 code=ErrorCode.BAD_FIELD)
+                raise BadRequest("'digits' may hold only 0-9, *, # and A-D", field="digits", code=ErrorCode.BAD_FIELD)
             return SendDtmf(call_id=_req(obj, "call_id", max_len=64), digits=digits)
         case ClientFrame.HANGUP:
             return HangupCall(call_id=_req(obj, "call_id", max_len=64))
@@ -344,24 +393,25 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
         case ClientFrame.CALL_CONSULT:
             action = _member(ConsultAction, obj.get("action"))
             if action is None:
-                raise BadRequest("'action' must be 'start', 'complete' or 'cancel'", field="action",
-                                 code=ErrorCode.BAD_FIELD)
+                raise BadRequest(
+                    "'action' must be 'start', 'complete' or 'cancel'", field="action", code=ErrorCode.BAD_FIELD
+                )
             consultant = _str(obj, "agent_id", max_len=64, required=action == ConsultAction.START)
             return ConsultCall(call_id=_req(obj, "call_id", max_len=64), action=action, agent_id=consultant)
         case ClientFrame.CALL_TRANSFER:
             queue = _str(obj, "queue", max_len=64, required=False)
             agent_id = _str(obj, "agent_id", max_len=64, required=False)
             if (queue is None) == (agent_id is None):
-                raise BadRequest("give exactly one of 'queue' or 'agent_id'", field="queue",
-                                 code=ErrorCode.BAD_FIELD)
+                raise BadRequest("give exactly one of 'queue' or 'agent_id'", field="queue", code=ErrorCode.BAD_FIELD)
             return TransferCall(call_id=_req(obj, "call_id", max_len=64), queue=queue, agent_id=agent_id)
         case ClientFrame.CALL_INVITE:
             return InviteToCall(conversation_id=_req(obj, "conversation_id", max_len=64))
         case ClientFrame.CALLBACK_OUTCOME:
             outcome = _member(AttemptOutcome, obj.get("outcome"))
             if outcome is None:
-                raise BadRequest(f"'outcome' must be one of {', '.join(AttemptOutcome)}", field="outcome",
-                                 code=ErrorCode.BAD_FIELD)
+                raise BadRequest(
+                    f"'outcome' must be one of {', '.join(AttemptOutcome)}", field="outcome", code=ErrorCode.BAD_FIELD
+                )
             return CallbackOutcome(callback_id=_req(obj, "callback_id", max_len=64), outcome=outcome)
         case ClientFrame.CALLBACK_CANCEL:
             return CancelCallback(callback_id=_req(obj, "callback_id", max_len=64))

@@ -39,7 +39,7 @@ class ErrorCode(StrEnum):
     TRANSFER_REFUSED = "transfer_refused"
     CALLBACK_CLOSED = "callback_closed"
     TIMELINE_FULL = "timeline_full"
-    RTC_PORTS_EXHAUSTED = "rtc_ports_exhausted"   # media/aiortc_patches.py: no UDP port left for a call leg
+    RTC_PORTS_EXHAUSTED = "rtc_ports_exhausted"  # media/aiortc_patches.py: no UDP port left for a call leg
     # limits
     RATE_LIMITED = "rate_limited"
     TOO_MANY_CONNECTIONS = "too_many_connections"
@@ -47,9 +47,9 @@ class ErrorCode(StrEnum):
     CALL_LIMIT = "call_limit"
     # the gateway's own failure
     INTERNAL = "internal"
-    ERROR = "error"                 # a GatewayError that names no better code (none is raised today)
-    CONFIG_ERROR = "config_error"   # the CLI's exit 2; never on the wire
-    DESTINATION_NOT_ALLOWED = "destination_not_allowed"   # a flow webhook's URL refused; logged, never on the wire
+    ERROR = "error"  # a GatewayError that names no better code (none is raised today)
+    CONFIG_ERROR = "config_error"  # the CLI's exit 2; never on the wire
+    DESTINATION_NOT_ALLOWED = "destination_not_allowed"  # a flow webhook's URL refused; logged, never on the wire
 
     @classmethod
     def of(cls, value: object) -> ErrorCode:

@@ -33,14 +33,17 @@ def _limits() -> list[str]:
         if not name.isupper() or name.startswith("_"):
             continue
         if isinstance(value, bool) or not isinstance(value, int | str):
-            continue   # compiled patterns: the browser gets the pattern string
+            continue  # compiled patterns: the browser gets the pattern string
         lines.append(f"export const {name} = {json.dumps(value)};")
     return lines
 
 
 def _enums(module: ModuleType) -> list[type[StrEnum | IntEnum]]:
-    return [value for value in vars(module).values()
-            if isinstance(value, type) and issubclass(value, StrEnum | IntEnum) and value.__module__ == module.__name__]
+    return [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type) and issubclass(value, StrEnum | IntEnum) and value.__module__ == module.__name__
+    ]
 
 
 def _enum(enum: type[StrEnum | IntEnum]) -> str:

@@ -14,5 +14,5 @@ MAX_CONTEXT_VALUE_CHARS = 500
 MAX_SDP_CHARS = 12 * 1024
 MAX_DTMF_DIGITS = 32
 DTMF_KEYS = "0123456789*#ABCD"
-CONTEXT_KEY_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"   # becomes the flow variable context.<key>
+CONTEXT_KEY_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"  # becomes the flow variable context.<key>
 CONTEXT_KEY_RE = re.compile(CONTEXT_KEY_PATTERN)

@@ -36,14 +36,14 @@ class ServerFrame(StrEnum):
 class CloseCode(IntEnum):
     """WebSocket close codes the gateway uses (docs/protocol.md, top)."""
 
-    NORMAL = 1000            # after an unauthorized / token_expired / session_revoked hello
-    PROTOCOL_ERROR = 1002    # a frame that breaks the WebSocket protocol itself (aiohttp)
-    INVALID_DATA = 1007      # a text frame that is not UTF-8 (aiohttp)
-    TOO_BIG = 1009           # a frame over 256 KiB (aiohttp)
-    INTERNAL_ERROR = 1011    # setting up the connection after a valid hello failed unexpectedly
-    RESTARTING = 1012        # the gateway restarts
-    TOO_SLOW = 1013          # a client too slow to read what it is sent (it resumes on reconnect)
-    SESSION_REVOKED = 4401   # after a session_revoked error frame: the desk does not reconnect
+    NORMAL = 1000  # after an unauthorized / token_expired / session_revoked hello
+    PROTOCOL_ERROR = 1002  # a frame that breaks the WebSocket protocol itself (aiohttp)
+    INVALID_DATA = 1007  # a text frame that is not UTF-8 (aiohttp)
+    TOO_BIG = 1009  # a frame over 256 KiB (aiohttp)
+    INTERNAL_ERROR = 1011  # setting up the connection after a valid hello failed unexpectedly
+    RESTARTING = 1012  # the gateway restarts
+    TOO_SLOW = 1013  # a client too slow to read what it is sent (it resumes on reconnect)
+    SESSION_REVOKED = 4401  # after a session_revoked error frame: the desk does not reconnect
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +118,7 @@ class CallAnswer(Frame):
     type = ServerFrame.CALL_ANSWER
     call_id: str
     sdp: str
-    conversation_id: str | None = None   # the customer's: the conversation the call joined
+    conversation_id: str | None = None  # the customer's: the conversation the call joined
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,15 +129,15 @@ class CallStatusFrame(Frame):
     call_id: str
     status: CallStatus
     reason: str
-    conversation_id: str | None = None   # always for agents
-    agent_id: str | None = None          # always for agents
-    agent_name: str | None = None        # for agents, and the customer's from the bus
-    message: str | None = None           # a refused call: what to show the customer
-    ring_seconds: float | None = None      # ringing for this agent: ring this long
-    consult: bool | None = None          # the consultant's side of a warm transfer
+    conversation_id: str | None = None  # always for agents
+    agent_id: str | None = None  # always for agents
+    agent_name: str | None = None  # for agents, and the customer's from the bus
+    message: str | None = None  # a refused call: what to show the customer
+    ring_seconds: float | None = None  # ringing for this agent: ring this long
+    consult: bool | None = None  # the consultant's side of a warm transfer
     from_agent_id: str | None = None
     from_agent_name: str | None = None
-    monitor: bool | None = None          # a supervisor's listening
+    monitor: bool | None = None  # a supervisor's listening
 
 
 # ---------------------------------------------------------------- customer socket

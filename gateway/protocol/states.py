@@ -28,7 +28,7 @@ class AgentActivity(StrEnum):
     NONE = ""
     RINGING = "ringing"
     ON_CALL = "on_call"
-    WRAP_UP = "wrap_up"      # after-call work, until ``activity_until``
+    WRAP_UP = "wrap_up"  # after-call work, until ``activity_until``
 
 
 class Author(StrEnum):
@@ -50,27 +50,38 @@ class EventType(StrEnum):
     CONTEXT = "context"
     CALL_STARTED = "call_started"
     CALL_ENDED = "call_ended"
-    IVR = "ivr"                    # one IVR/bot step: prompt, input, choice, ... (kind, node, detail)
-    CHOICES = "choices"            # a bot offers buttons: choices [{key, label}]
-    CALL_ANSWERED = "call_answered"      # an agent's softphone connected: agent_id, agent_name, wait_ms
-    CALL_MISSED = "call_missed"          # the ringing agent declined or did not answer: agent_id, reason
+    IVR = "ivr"  # one IVR/bot step: prompt, input, choice, ... (kind, node, detail)
+    CHOICES = "choices"  # a bot offers buttons: choices [{key, label}]
+    CALL_ANSWERED = "call_answered"  # an agent's softphone connected: agent_id, agent_name, wait_ms
+    CALL_MISSED = "call_missed"  # the ringing agent declined or did not answer: agent_id, reason
     CALL_HELD = "call_held"
     CALL_RESUMED = "call_resumed"
     CALL_AGENT_LOST = "call_agent_lost"  # the agent's leg dropped mid-call: agent_id, reason
-    CALL_ABANDONED = "call_abandoned"    # the caller hung up before an agent answered: wait_ms, reason
-    CALL_CONSULT = "call_consult"          # warm transfer steps: agent_id, to_agent_id, action
-    CALL_MONITORED = "call_monitored"      # a supervisor listens or whispers: agent_id (the supervisor), mode
+    CALL_ABANDONED = "call_abandoned"  # the caller hung up before an agent answered: wait_ms, reason
+    CALL_CONSULT = "call_consult"  # warm transfer steps: agent_id, to_agent_id, action
+    CALL_MONITORED = "call_monitored"  # a supervisor listens or whispers: agent_id (the supervisor), mode
     CALL_TRANSFERRED = "call_transferred"  # blind transfer: agent_id, to_agent_id or to_queue
-    TRANSCRIPT = "transcript"            # one utterance of a live transcript: side, text, confidence, start/end
-    RECORDING = "recording"              # a recorded call's file: call_id, file, url, duration_ms, bytes
-    CALLBACK = "callback"                # a callback's life: action requested / queued / attempt / outcome / closed
-    CALL_INVITE = "call_invite"          # an agent invites the customer to a voice call: agent_name, ring_until
+    TRANSCRIPT = "transcript"  # one utterance of a live transcript: side, text, confidence, start/end
+    RECORDING = "recording"  # a recorded call's file: call_id, file, url, duration_ms, bytes
+    CALLBACK = "callback"  # a callback's life: action requested / queued / attempt / outcome / closed
+    CALL_INVITE = "call_invite"  # an agent invites the customer to a voice call: agent_name, ring_until
 
 
 # What a customer may see of the timeline: notes and internal state stay hidden.
-CUSTOMER_VISIBLE = frozenset({EventType.OPENED, EventType.MESSAGE, EventType.ASSIGNED, EventType.CLOSED,
-                              EventType.CALL_STARTED, EventType.CALL_ENDED, EventType.CHOICES,
-                              EventType.CALL_ANSWERED, EventType.CALLBACK, EventType.CALL_INVITE})
+CUSTOMER_VISIBLE = frozenset(
+    {
+        EventType.OPENED,
+        EventType.MESSAGE,
+        EventType.ASSIGNED,
+        EventType.CLOSED,
+        EventType.CALL_STARTED,
+        EventType.CALL_ENDED,
+        EventType.CHOICES,
+        EventType.CALL_ANSWERED,
+        EventType.CALLBACK,
+        EventType.CALL_INVITE,
+    }
+)
 
 
 class CallStatus(StrEnum):
@@ -86,7 +97,7 @@ class CallbackState(StrEnum):
     SCHEDULED = "scheduled"
     QUEUED = "queued"
     RINGING = "ringing"
-    CONNECTING = "connecting"   # the customer answered: their call is on its way to the agent
+    CONNECTING = "connecting"  # the customer answered: their call is on its way to the agent
     CLOSED = "closed"
 
 

@@ -15,7 +15,7 @@ from gateway.errors import Conflict
 from gateway.protocol.states import ConversationState
 from gateway.store.store import Store, _s
 
-ATTEMPTS = 3   # reads again at most this many times when a callback's conversation or agent moved meanwhile
+ATTEMPTS = 3  # reads again at most this many times when a callback's conversation or agent moved meanwhile
 
 
 class CallbackStore:
@@ -92,8 +92,18 @@ class CallbackStore:
 
     # ---------------------------------------------------------------- the scripts
 
-    async def request(self, cid: str, cb_id: str, *, now: int, due_ms: int, expires_ms: int,
-                      fields: dict[str, str | int], event: dict[str, Any], existing_hint: str | None = None) -> str:
+    async def request(
+        self,
+        cid: str,
+        cb_id: str,
+        *,
+        now: int,
+        due_ms: int,
+        expires_ms: int,
+        fields: dict[str, str | int],
+        event: dict[str, Any],
+        existing_hint: str | None = None,
+    ) -> str:
         """Book: 'ok', 'not_found', 'closed' or 'exists:<open callback id>'. ``existing_hint``: the conversation's
         ``callback_id`` as the caller just read it ('' none; None: read it here)."""
         k = self.keys
@@ -101,13 +111,23 @@ class CallbackStore:
         for _ in range(ATTEMPTS):
             if existing is None:
                 existing = await self.of_conversation(cid) or ""
-            result = _s(await self._request(
-                [k.conv(cid), k.timeline(cid), k.callback(cb_id), k.callbacks_due, k.callbacks_open,
-                 k.conv_channel(cid), k.callback(existing or cb_id)],
-                [cb_id, now, due_ms, expires_ms, json.dumps(fields), json.dumps(event), existing]))
+            result = _s(
+                await self._request(
+                    [
+                        k.conv(cid),
+                        k.timeline(cid),
+                        k.callback(cb_id),
+                        k.callbacks_due,
+                        k.callbacks_open,
+                        k.conv_channel(cid),
+                        k.callback(existing or cb_id),
+                    ],
+                    [cb_id, now, due_ms, expires_ms, json.dumps(fields), json.dumps(event), existing],
+                )
+            )
             if result != "moved":
                 return result
-            existing = None   # read it again
+            existing = None  # read it again
         raise _kept_moving()
 
     async def claim(self, cb_id: str, routing_queue: str, *, now: int, cid_hint: str | None = None) -> str:
@@ -118,10 +138,21 @@ class CallbackStore:
         for _ in range(ATTEMPTS):
             if cid is None:
                 cid = await self._conversation_of(cb_id)
-            result = _s(await self._claim(
-                [k.callback(cb_id), k.callbacks_due, k.callbacks_open, k.queue(routing_queue), k.callbacks_queued,
-                 k.conv(cid), k.timeline(cid), k.conv_channel(cid)],
-                [cb_id, now, cid]))
+            result = _s(
+                await self._claim(
+                    [
+                        k.callback(cb_id),
+                        k.callbacks_due,
+                        k.callbacks_open,
+                        k.queue(routing_queue),
+                        k.callbacks_queued,
+                        k.conv(cid),
+                        k.timeline(cid),
+                        k.conv_channel(cid),
+                    ],
+                    [cb_id, now, cid],
+                )
+            )
             if result != "moved":
                 return result
             cid = None
@@ -135,10 +166,20 @@ class CallbackStore:
             cb_id, agent = (await self.store.conversation_fields([cid], "callback_id", "agent_id"))[0]
             if not cb_id:
                 return None
-            result = _s(await self._offer(
-                [k.callback(cb_id), k.callbacks_ringing, k.callbacks_queued, k.conv(cid), k.timeline(cid),
-                 k.conv_channel(cid), k.agent(agent or "")],
-                [cb_id, now, ring_ms, cid, agent or ""]))
+            result = _s(
+                await self._offer(
+                    [
+                        k.callback(cb_id),
+                        k.callbacks_ringing,
+                        k.callbacks_queued,
+                        k.conv(cid),
+                        k.timeline(cid),
+                        k.conv_channel(cid),
+                        k.agent(agent or ""),
+                    ],
+                    [cb_id, now, ring_ms, cid, agent or ""],
+                )
+            )
             if result != "moved":
                 return cb_id, result
         raise _kept_moving()
@@ -148,17 +189,29 @@ class CallbackStore:
         k = self.keys
         return _s(await self._answering([k.callback(cb_id), k.callbacks_ringing], [cb_id]))
 
-    async def finish(self, cb_id: str, routing_queue: str, *, now: int, outcome: str, mode: str, agent_id: str,
-                     only: str) -> tuple[str, str]:
+    async def finish(
+        self, cb_id: str, routing_queue: str, *, now: int, outcome: str, mode: str, agent_id: str, only: str
+    ) -> tuple[str, str]:
         """End an attempt or the callback (see finish_callback-10.lua): (result, agent the conversation left)."""
         k = self.keys
         for _ in range(ATTEMPTS):
             cid = await self._conversation_of(cb_id)
             (conv_agent,) = (await self.store.conversation_fields([cid], "agent_id"))[0] if cid else (None,)
             result, released = await self._finish(
-                [k.callback(cb_id), k.callbacks_due, k.callbacks_open, k.callbacks_ringing, k.queue(routing_queue),
-                 k.callbacks_queued, k.conv(cid), k.timeline(cid), k.conv_channel(cid), k.agent_convs(conv_agent or "")],
-                [cb_id, now, outcome, mode, agent_id, only, cid, conv_agent or ""])
+                [
+                    k.callback(cb_id),
+                    k.callbacks_due,
+                    k.callbacks_open,
+                    k.callbacks_ringing,
+                    k.queue(routing_queue),
+                    k.callbacks_queued,
+                    k.conv(cid),
+                    k.timeline(cid),
+                    k.conv_channel(cid),
+                    k.agent_convs(conv_agent or ""),
+                ],
+                [cb_id, now, outcome, mode, agent_id, only, cid, conv_agent or ""],
+            )
             if _s(result) != "moved":
                 return _s(result), _s(released)
         raise _kept_moving()

@@ -35,7 +35,7 @@ from gateway.data_dir import PRIVATE_FILE, private_mkdir
 log = logging.getLogger(__name__)
 
 MAX_SOCKET_PATH = 100
-MEMORY_FRACTION = 0.25   # of the machine's RAM the embedded Redis may use
+MEMORY_FRACTION = 0.25  # of the machine's RAM the embedded Redis may use
 #: Files the server creates are 0600, directories (appendonlydir) 0700.
 REDIS_UMASK = 0o077
 AUTH_CONFIG = "redis-auth.conf"
@@ -108,18 +108,41 @@ class EmbeddedRedis:
             config = [str(conf)]
             listen = ["--port", str(port), "--bind", "127.0.0.1"]
         self.process = await asyncio.create_subprocess_exec(
-            redis_server_binary(), *config, *listen,
-            "--dir", str(self.data_dir), "--appendonly", "yes", "--appendfsync", "everysec",
-            "--save", "", "--daemonize", "no", "--logfile", "redis.log",
-            "--maxmemory", str(max_memory()), "--maxmemory-policy", "noeviction",
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL, preexec_fn=die_with_parent, umask=REDIS_UMASK)
+            redis_server_binary(),
+            *config,
+            *listen,
+            "--dir",
+            str(self.data_dir),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+            "--save",
+            "",
+            "--daemonize",
+            "no",
+            "--logfile",
+            "redis.log",
+            "--maxmemory",
+            str(max_memory()),
+            "--maxmemory-policy",
+            "noeviction",
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+            preexec_fn=die_with_parent,
+            umask=REDIS_UMASK,
+        )
         for _ in range(200):
             if self.process.returncode is not None:
                 break
             if await self._answers(self.url):
-                log.info("embedded Redis started (pid %s) at %s, data in %s",
-                         self.process.pid, self.url.split("@")[-1], self.data_dir)
+                log.info(
+                    "embedded Redis started (pid %s) at %s, data in %s",
+                    self.process.pid,
+                    self.url.split("@")[-1],
+                    self.data_dir,
+                )
                 return self.url
             await asyncio.sleep(0.025)
         await self.stop()

@@ -25,8 +25,16 @@ class LimitStore:
         """The call-slot sets of a customer and of an address."""
         return self.keys.call_slots("c", customer_id), self.keys.call_slots("ip", address)
 
-    async def acquire_call_slot(self, slot_keys: tuple[str, str], member: str, *, now: int, expires: int,
-                                customer_limit: int, address_limit: int) -> str:
+    async def acquire_call_slot(
+        self,
+        slot_keys: tuple[str, str],
+        member: str,
+        *,
+        now: int,
+        expires: int,
+        customer_limit: int,
+        address_limit: int,
+    ) -> str:
         """'ok', 'customer' or 'address' (which limit refused it), or 'duplicate' (``member`` holds one already)."""
         return _s(await self._acquire(list(slot_keys), [now, expires, member, customer_limit, address_limit]))
 

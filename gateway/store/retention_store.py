@@ -27,8 +27,9 @@ class RetentionStore:
 
     async def closed_before(self, cutoff: int, limit: int) -> list[str]:
         """The conversations closed before ``cutoff`` (ms), oldest first."""
-        return [_s(c) for c in await self._redis.zrangebyscore(self.keys.closed_index, "-inf", cutoff,
-                                                                start=0, num=limit)]
+        return [
+            _s(c) for c in await self._redis.zrangebyscore(self.keys.closed_index, "-inf", cutoff, start=0, num=limit)
+        ]
 
     async def customer_of(self, cid: str) -> str:
         customer = await self._redis.hget(self.keys.conv(cid), "customer_id")
@@ -39,9 +40,17 @@ class RetentionStore:
         whether the customer's record went too)."""
         k = self.keys
         status, whole = await self._delete(
-            [k.conv(cid), k.ctx(cid), k.timeline(cid), k.client_ids(cid), k.customer(customer_id),
-             k.customer_client_ids(customer_id), k.closed_index],
-            [cid, cutoff, customer_id])
+            [
+                k.conv(cid),
+                k.ctx(cid),
+                k.timeline(cid),
+                k.client_ids(cid),
+                k.customer(customer_id),
+                k.customer_client_ids(customer_id),
+                k.closed_index,
+            ],
+            [cid, cutoff, customer_id],
+        )
         return _s(status), _s(whole) == "customer"
 
     async def delete_callbacks(self, cb_ids: list[str]) -> None:
@@ -73,15 +82,18 @@ class RetentionStore:
         prefix = k.conv("")
         found = 0
         async for chunk in _chunks(redis.scan_iter(match=prefix + "*", count=batch, _type="hash"), batch):
-            ids = [rest for rest in (_s(key)[len(prefix):] for key in chunk) if ":" not in rest]
+            ids = [rest for rest in (_s(key)[len(prefix) :] for key in chunk) if ":" not in rest]
             pipe = redis.pipeline(transaction=False)
             for cid in ids:
                 pipe.hmget(k.conv(cid), "state", "updated_at")
             rows = await pipe.execute() if ids else []
-            closed = {cid: int(_s(at)) for cid, (state, at) in zip(ids, rows, strict=True)
-                      if state is not None and _s(state) == ConversationState.CLOSED and at is not None}
+            closed = {
+                cid: int(_s(at))
+                for cid, (state, at) in zip(ids, rows, strict=True)
+                if state is not None and _s(state) == ConversationState.CLOSED and at is not None
+            }
             if closed:
-                await redis.zadd(k.closed_index, closed, nx=True)   # type: ignore[arg-type]
+                await redis.zadd(k.closed_index, closed, nx=True)  # type: ignore[arg-type]
                 found += len(closed)
         await redis.set(k.closed_indexed, "1")
         return found

@@ -31,10 +31,10 @@ Arg = str | int | float
 
 @dataclass(frozen=True, slots=True)
 class ScriptSource:
-    name: str    # e.g. 'assign'
-    keys: int    # how many KEYS it takes at least
+    name: str  # e.g. 'assign'
+    keys: int  # how many KEYS it takes at least
     path: Path
-    text: str    # with its includes resolved
+    text: str  # with its includes resolved
 
 
 def resolve_includes(text: str, *, seen: frozenset[str] = frozenset(), where: str = "") -> str:
@@ -49,7 +49,9 @@ def resolve_includes(text: str, *, seen: frozenset[str] = frozenset(), where: st
         if not path.is_file():
             raise FileNotFoundError(f"{where}: --@include {name}: no {path}")
         included.add(name)
-        return resolve_includes(path.read_text(encoding="utf-8"), seen=frozenset(included), where=str(path)).rstrip("\n")
+        return resolve_includes(path.read_text(encoding="utf-8"), seen=frozenset(included), where=str(path)).rstrip(
+            "\n"
+        )
 
     return _INCLUDE.sub(replace, text)
 

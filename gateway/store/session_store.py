@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from gateway.store.store import Store, _s
 
-REVOKE_ROUNDS = 10   # revoking all of an agent's sessions reads the set again while logins keep adding to it
+REVOKE_ROUNDS = 10  # revoking all of an agent's sessions reads the set again while logins keep adding to it
 
 
 class SessionStore:
@@ -21,9 +21,9 @@ class SessionStore:
         pipe = self._redis.pipeline(transaction=True)
         pipe.hset(k.login_session(sid), mapping={"agent_id": agent_id, "created": created_ms, "expires": expires_ms})
         pipe.pexpireat(k.login_session(sid), expires_ms)
-        pipe.zremrangebyscore(k.login_sessions_of(agent_id), "-inf", created_ms)   # the ones that ended by themselves
+        pipe.zremrangebyscore(k.login_sessions_of(agent_id), "-inf", created_ms)  # the ones that ended by themselves
         pipe.zadd(k.login_sessions_of(agent_id), {sid: expires_ms})
-        pipe.pexpireat(k.login_sessions_of(agent_id), expires_ms)         # the newest lives longest
+        pipe.pexpireat(k.login_sessions_of(agent_id), expires_ms)  # the newest lives longest
         await pipe.execute()
 
     async def get(self, sid: str) -> dict[str, str]:

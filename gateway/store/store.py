@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["Buckets", "Keys", "Opened", "Store", "StoreError", "encode", "rate_limited", "to_event"]
 
-StoreError = RedisError   # what a store operation raises when Redis fails (unreachable, timed out, refused)
+StoreError = RedisError  # what a store operation raises when Redis fails (unreachable, timed out, refused)
 
 
 def encode(data: dict[str, Any]) -> str:
@@ -64,8 +64,8 @@ class Store:
     def __init__(self, redis: aioredis.Redis, keys: Keys, *, max_timeline_events: int = 0):
         self.redis = redis
         self.keys = keys
-        self.max_timeline_events = max_timeline_events   # 0: no cap
-        self.scripts = Scripts(redis)   # every script, loaded once per node, run by SHA
+        self.max_timeline_events = max_timeline_events  # 0: no cap
+        self.scripts = Scripts(redis)  # every script, loaded once per node, run by SHA
         self._append = self.scripts["append"]
         self._open = self.scripts["open_conversation"]
         self._assign = self.scripts["assign"]
@@ -75,8 +75,17 @@ class Store:
         self._transfer = self.scripts["transfer"]
         self._context = self.scripts["set_context"]
 
-    async def append(self, cid: str, typ: str, data: dict[str, Any], *, now: int, client_id: str = "",
-                     client_ids_key: str | None = None, required_agent: str = "") -> tuple[str, str, str]:
+    async def append(
+        self,
+        cid: str,
+        typ: str,
+        data: dict[str, Any],
+        *,
+        now: int,
+        client_id: str = "",
+        client_ids_key: str | None = None,
+        required_agent: str = "",
+    ) -> tuple[str, str, str]:
         """Append one event; returns (conversation id, event id, status).
 
         With ``client_id`` the event is stored at most once per id in ``client_ids_key``
@@ -86,7 +95,8 @@ class Store:
         k = self.keys
         ref, status = await self._append(
             [k.conv(cid), k.timeline(cid), client_ids_key or k.client_ids(cid), k.conv_channel(cid)],
-            [client_id, typ, encode(data), now, required_agent, cid, self.max_timeline_events])
+            [client_id, typ, encode(data), now, required_agent, cid, self.max_timeline_events],
+        )
         if _s(status) == "timeline_full":
             raise _timeline_full(cid)
         conv_id, _, event_id = _s(ref).rpartition("/")
@@ -99,7 +109,9 @@ class Store:
         conv_id, _, event_id = _s(ref).rpartition("/")
         return conv_id, event_id
 
-    async def customer_message_lookup(self, customer_id: str, client_id: str) -> tuple[tuple[str, str] | None, str | None]:
+    async def customer_message_lookup(
+        self, customer_id: str, client_id: str
+    ) -> tuple[tuple[str, str] | None, str | None]:
         """In one round trip: where the customer's message ``client_id`` was stored before (conversation id, event
         id; None if not), and the customer's current conversation (a hint for :meth:`open_conversation`)."""
         k = self.keys
@@ -112,10 +124,19 @@ class Store:
         conv_id, _, event_id = _s(ref).rpartition("/")
         return (conv_id, event_id), _s(current) if current is not None else None
 
-    async def open_conversation(self, customer_id: str, new_id: str, queue: str, *, now: int,
-                                context: dict[str, str], queued: bool = True,
-                                buckets: Buckets | None = None, messages: bool = True,
-                                current_hint: str | None = None) -> Opened:
+    async def open_conversation(
+        self,
+        customer_id: str,
+        new_id: str,
+        queue: str,
+        *,
+        now: int,
+        context: dict[str, str],
+        queued: bool = True,
+        buckets: Buckets | None = None,
+        messages: bool = True,
+        current_hint: str | None = None,
+    ) -> Opened:
         """The customer's open conversation, or a new one (waiting in ``queue``, or 'open' for a flow first).
 
         With ``buckets`` a message token is taken (unless ``messages`` is false: a call), and conversation tokens
@@ -123,22 +144,36 @@ class Store:
         ``current_hint``: the customer's current conversation as the caller just read it (saves reading it here)."""
         k = self.keys
         current = current_hint
-        for _ in range(5):   # the customer's current conversation may change between reading it and the script
+        for _ in range(5):  # the customer's current conversation may change between reading it and the script
             if current is None:
                 current = await self.customer_current(customer_id)
-            keys = [k.customer(customer_id), k.conv(new_id), k.ctx(new_id), k.timeline(new_id), k.queue(queue),
-                    k.conv_channel(new_id), k.conv(current or new_id)]
+            keys = [
+                k.customer(customer_id),
+                k.conv(new_id),
+                k.ctx(new_id),
+                k.timeline(new_id),
+                k.queue(queue),
+                k.conv_channel(new_id),
+                k.conv(current or new_id),
+            ]
             args: list[str | int | float] = [
-                new_id, customer_id, queue, now, encode({"customer_id": customer_id, "context": context}),
+                new_id,
+                customer_id,
+                queue,
+                now,
+                encode({"customer_id": customer_id, "context": context}),
                 encode({"state": "queued", "queue": queue} if queued else {"state": "open"}),
-                encode(context) if context else "{}", current or "", "queued" if queued else "open"]
+                encode(context) if context else "{}",
+                current or "",
+                "queued" if queued else "open",
+            ]
             if buckets is not None:
                 keys += buckets.keys
                 args += ["1" if messages else "0", *buckets.rates]
             result = await self._open(keys, args)
             if int(result[1]) != -2:
                 break
-            current = None   # read it again
+            current = None  # read it again
         else:
             raise Conflict("the customer's conversation kept changing; try again", field="conversation_id")
         if int(result[1]) == -1:
@@ -147,54 +182,110 @@ class Store:
 
     async def assign(self, cid: str, queue: str, agent_id: str, agent_name: str, *, now: int) -> str:
         k = self.keys
-        return _s(await self._assign(
-            [k.conv(cid), k.timeline(cid), k.queue(queue), k.agent(agent_id), k.agent_convs(agent_id),
-                  k.agent_sessions(agent_id), k.conv_channel(cid)],
-            [cid, agent_id, now, encode({"agent_id": agent_id, "agent_name": agent_name})]))
+        return _s(
+            await self._assign(
+                [
+                    k.conv(cid),
+                    k.timeline(cid),
+                    k.queue(queue),
+                    k.agent(agent_id),
+                    k.agent_convs(agent_id),
+                    k.agent_sessions(agent_id),
+                    k.conv_channel(cid),
+                ],
+                [cid, agent_id, now, encode({"agent_id": agent_id, "agent_name": agent_name})],
+            )
+        )
 
-    async def requeue(self, cid: str, routing_queue: str, agent_id: str, reason: str, *, score: int,
-                      now: int, queue_name: str = "") -> str:
+    async def requeue(
+        self, cid: str, routing_queue: str, agent_id: str, reason: str, *, score: int, now: int, queue_name: str = ""
+    ) -> str:
         """Unassign from ``agent_id`` and queue again at ``score`` (in ``queue_name`` if given): 'ok' or
         'not_assigned'."""
         k = self.keys
-        data = {"state": "queued", "reason": reason, "agent_id": agent_id, **({"queue": queue_name} if queue_name else {})}
-        return _s(await self._requeue(
-            [k.conv(cid), k.timeline(cid), k.queue(routing_queue), k.agent_convs(agent_id), k.conv_channel(cid)],
-            [cid, agent_id, now, encode(data), score, queue_name]))
+        data = {
+            "state": "queued",
+            "reason": reason,
+            "agent_id": agent_id,
+            **({"queue": queue_name} if queue_name else {}),
+        }
+        return _s(
+            await self._requeue(
+                [k.conv(cid), k.timeline(cid), k.queue(routing_queue), k.agent_convs(agent_id), k.conv_channel(cid)],
+                [cid, agent_id, now, encode(data), score, queue_name],
+            )
+        )
 
     async def transfer(self, cid: str, from_agent: str, to_agent: str, to_name: str, *, now: int) -> str:
         """Move an assigned conversation to another agent: 'ok', 'not_assigned', 'agent_unavailable',
         'agent_offline' or 'agent_full'."""
         k = self.keys
-        return _s(await self._transfer(
-            [k.conv(cid), k.timeline(cid), k.agent_convs(from_agent), k.agent(to_agent), k.agent_convs(to_agent),
-                  k.agent_sessions(to_agent), k.conv_channel(cid)],
-            [cid, from_agent, to_agent, now,
-                  encode({"agent_id": to_agent, "agent_name": to_name, "transferred_from": from_agent})]))
+        return _s(
+            await self._transfer(
+                [
+                    k.conv(cid),
+                    k.timeline(cid),
+                    k.agent_convs(from_agent),
+                    k.agent(to_agent),
+                    k.agent_convs(to_agent),
+                    k.agent_sessions(to_agent),
+                    k.conv_channel(cid),
+                ],
+                [
+                    cid,
+                    from_agent,
+                    to_agent,
+                    now,
+                    encode({"agent_id": to_agent, "agent_name": to_name, "transferred_from": from_agent}),
+                ],
+            )
+        )
 
     async def close(self, cid: str, queue: str, agent_id: str, disposition: str, *, now: int) -> str:
         k = self.keys
-        return _s(await self._close(
-            [k.conv(cid), k.timeline(cid), k.queue(queue), k.agent_convs(agent_id), k.agent(agent_id),
-                  k.conv_channel(cid), k.closed_index],
-            [cid, agent_id, now, encode({"agent_id": agent_id, "disposition": disposition})]))
+        return _s(
+            await self._close(
+                [
+                    k.conv(cid),
+                    k.timeline(cid),
+                    k.queue(queue),
+                    k.agent_convs(agent_id),
+                    k.agent(agent_id),
+                    k.conv_channel(cid),
+                    k.closed_index,
+                ],
+                [cid, agent_id, now, encode({"agent_id": agent_id, "disposition": disposition})],
+            )
+        )
 
-    async def enqueue(self, cid: str, routing_queue: str, queue_name: str, *, now: int, skills: str = "",
-                      priority: int = 0) -> str:
+    async def enqueue(
+        self, cid: str, routing_queue: str, queue_name: str, *, now: int, skills: str = "", priority: int = 0
+    ) -> str:
         """'ok', or the state that prevented it (queued, assigned, closed), or 'not_found'.
 
         ``skills``: what an agent needs (``"billing:3,spanish:1"``); ``priority``: higher goes first."""
         k = self.keys
-        data = {"state": "queued", "queue": queue_name, **({"skills": skills} if skills else {}),
-                **({"priority": priority} if priority else {})}
-        return _s(await self._enqueue(
-            [k.conv(cid), k.timeline(cid), k.queue(routing_queue), k.conv_channel(cid)],
-            [cid, now, encode(data), queue_name, skills, priority]))
+        data = {
+            "state": "queued",
+            "queue": queue_name,
+            **({"skills": skills} if skills else {}),
+            **({"priority": priority} if priority else {}),
+        }
+        return _s(
+            await self._enqueue(
+                [k.conv(cid), k.timeline(cid), k.queue(routing_queue), k.conv_channel(cid)],
+                [cid, now, encode(data), queue_name, skills, priority],
+            )
+        )
 
     async def set_context(self, cid: str, values: dict[str, str], *, now: int) -> str:
         k = self.keys
-        result = _s(await self._context([k.conv(cid), k.ctx(cid), k.timeline(cid), k.conv_channel(cid)],
-                                        [now, encode(values), self.max_timeline_events]))
+        result = _s(
+            await self._context(
+                [k.conv(cid), k.ctx(cid), k.timeline(cid), k.conv_channel(cid)],
+                [now, encode(values), self.max_timeline_events],
+            )
+        )
         if result == "timeline_full":
             raise _timeline_full(cid)
         return result
@@ -210,12 +301,14 @@ class Store:
     async def events(self, cid: str, after: str | None = None, count: int | None = None) -> list[dict[str, Any]]:
         start = f"({after}" if after else "-"
         rows: list[tuple[bytes, dict[bytes, bytes]]] = await self.redis.xrange(  # type: ignore[assignment]
-            self.keys.timeline(cid), min=start, max="+", count=count)
+            self.keys.timeline(cid), min=start, max="+", count=count
+        )
         return [to_event(cid, _s(eid), _s(fields[b"type"]), _s(fields[b"data"])) for eid, fields in rows]
 
     async def last_event(self, cid: str, typ: str) -> dict[str, Any] | None:
         rows: list[tuple[bytes, dict[bytes, bytes]]] = await self.redis.xrevrange(  # type: ignore[assignment]
-            self.keys.timeline(cid), count=50)
+            self.keys.timeline(cid), count=50
+        )
         for eid, fields in rows:
             if _s(fields[b"type"]) == typ:
                 return to_event(cid, _s(eid), typ, _s(fields[b"data"]))
@@ -249,7 +342,8 @@ class Store:
     async def waiting(self, queue: str, limit: int) -> list[tuple[str, int]]:
         """The first ``limit`` conversations waiting in the routing queue, with their place (ms), first first."""
         rows: list[tuple[bytes, float]] = await self.redis.zrange(  # type: ignore[assignment]
-            self.keys.queue(queue), 0, limit - 1, withscores=True)
+            self.keys.queue(queue), 0, limit - 1, withscores=True
+        )
         return [(_s(cid), int(score)) for cid, score in rows]
 
     async def agent_conversations(self, agent_id: str) -> list[str]:
@@ -266,8 +360,9 @@ class Store:
         """Every agent that ever connected, sorted."""
         return sorted(_s(a) for a in await self.redis.smembers(self.keys.agents))
 
-    async def agent_joined(self, agent_id: str, sid: str, fields: dict[str, str | int], defaults: dict[str, str | int],
-                           *, expires_ms: int) -> None:
+    async def agent_joined(
+        self, agent_id: str, sid: str, fields: dict[str, str | int], defaults: dict[str, str | int], *, expires_ms: int
+    ) -> None:
         """A desk connection ``sid`` opened: the agent's ``fields`` set, ``defaults`` where unset, the connection
         live until ``expires_ms``; in one transaction."""
         k = self.keys
@@ -310,8 +405,10 @@ class Store:
             pipe.scard(k.agent_convs(aid))
             pipe.zcount(k.agent_sessions(aid), now, "+inf")
         rows = await pipe.execute()
-        return [({_s(a): _s(b) for a, b in rows[3 * i].items()}, int(rows[3 * i + 1]), int(rows[3 * i + 2]))
-                for i in range(len(agent_ids))]
+        return [
+            ({_s(a): _s(b) for a, b in rows[3 * i].items()}, int(rows[3 * i + 1]), int(rows[3 * i + 2]))
+            for i in range(len(agent_ids))
+        ]
 
     async def agents_online(self, now: int) -> int:
         """Agents with a live desk connection (any status)."""
@@ -390,8 +487,8 @@ class Store:
 class Buckets:
     """The token buckets a customer's requests take from (made by gateway/contact/limits.py)."""
 
-    keys: tuple[str, str, str, str]   # messages of the customer, of the address; conversations of each
-    rates: tuple[float, ...]          # (capacity, ms per token) of each, in that order
+    keys: tuple[str, str, str, str]  # messages of the customer, of the address; conversations of each
+    rates: tuple[float, ...]  # (capacity, ms per token) of each, in that order
 
 
 def rate_limited(wait_ms: int, bucket: int) -> TooManyRequests:
@@ -402,9 +499,12 @@ def rate_limited(wait_ms: int, bucket: int) -> TooManyRequests:
 
 
 def _timeline_full(cid: str) -> Conflict:
-    return Conflict("this conversation has reached its length limit; nothing more can be added to it "
-                    "(it can still be closed, and the next message then starts a new one)",
-                    field="conversation_id", code=ErrorCode.TIMELINE_FULL)
+    return Conflict(
+        "this conversation has reached its length limit; nothing more can be added to it "
+        "(it can still be closed, and the next message then starts a new one)",
+        field="conversation_id",
+        code=ErrorCode.TIMELINE_FULL,
+    )
 
 
 def to_event(cid: str, event_id: str, typ: str, data: str | dict[str, Any]) -> dict[str, Any]:

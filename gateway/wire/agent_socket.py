@@ -25,9 +25,9 @@ class AgentConnection(Connection):
         super().__init__(ws, services.bus)
         self.s = services
         self.agent: Agent | None = None
-        self.session = ""                          # presence: this open desk connection
-        self.login: LoginSession | None = None     # the login session its token belongs to
-        self._session_end: asyncio.TimerHandle | None = None   # closes the socket when the session expires
+        self.session = ""  # presence: this open desk connection
+        self.login: LoginSession | None = None  # the login session its token belongs to
+        self._session_end: asyncio.TimerHandle | None = None  # closes the socket when the session expires
 
     @property
     def me(self) -> Agent:
@@ -39,8 +39,9 @@ class AgentConnection(Connection):
         try:
             if not hello.token:
                 raise Unauthorized("an agent token is required; log in first", field="token")
-            agent, login = await authenticate(hello.token, signer=s.signer, sessions=s.sessions,
-                                              directory=s.directory, now=time.time())
+            agent, login = await authenticate(
+                hello.token, signer=s.signer, sessions=s.sessions, directory=s.directory, now=time.time()
+            )
             self.agent = agent
             self.log_extra = {"agent_id": agent.id}
             # Listen for revocations first, then look again: a logout between the two checks is seen by
@@ -48,7 +49,8 @@ class AgentConnection(Connection):
             await self.subscribe(s.keys.agent_channel(agent.id))
             self.login = await s.sessions.check(login.id, agent.id)
             self._session_end = asyncio.get_running_loop().call_later(
-                self.login.seconds_left(time.time()), self.push, self._revoked_step("expired"))
+                self.login.seconds_left(time.time()), self.push, self._revoked_step("expired")
+            )
         except GatewayError as exc:
             await self.send_error(exc)
             return False
@@ -58,10 +60,16 @@ class AgentConnection(Connection):
         conversations = await self.s.conversations.assigned_to(agent.id)
         for conv in conversations:
             await self.subscribe(keys.conv_channel(conv["id"]))
-        await self.send(server.AgentWelcome(
-            agent=await self.s.presence.info(agent.id), conversations=conversations,
-            queue=await self.s.conversations.waiting(), calls=self.s.agent_calls.calls_of(agent.id),
-            roles=list(agent.roles), dispositions=list(self.s.settings.dispositions)))
+        await self.send(
+            server.AgentWelcome(
+                agent=await self.s.presence.info(agent.id),
+                conversations=conversations,
+                queue=await self.s.conversations.waiting(),
+                calls=self.s.agent_calls.calls_of(agent.id),
+                roles=list(agent.roles),
+                dispositions=list(self.s.settings.dispositions),
+            )
+        )
         return True
 
     async def stop(self) -> None:
@@ -86,18 +94,25 @@ class AgentConnection(Connection):
             case client.SendMessage() | client.SendNote():
                 assert frame.conversation_id is not None
                 stored = await conversations.agent_message(
-                    self.me.id, self.me.name, frame.conversation_id, frame.client_id, frame.text,
-                    note=isinstance(frame, client.SendNote))
+                    self.me.id,
+                    self.me.name,
+                    frame.conversation_id,
+                    frame.client_id,
+                    frame.text,
+                    note=isinstance(frame, client.SendNote),
+                )
                 self.push(server.Ack(frame.client_id, stored.event_id, stored.conversation_id))
             case client.Typing():
                 assert frame.conversation_id is not None
                 await conversations.require_agent(self.me.id, frame.conversation_id)
-                await self.bus.publish(self.s.keys.conv_channel(frame.conversation_id),
-                                       bus.Typing(Author.AGENT, frame.active, name=self.me.name))
+                await self.bus.publish(
+                    self.s.keys.conv_channel(frame.conversation_id),
+                    bus.Typing(Author.AGENT, frame.active, name=self.me.name),
+                )
             case client.CloseConversation():
                 await conversations.close(self.me.id, frame.conversation_id, frame.disposition)
                 await self.s.agent_calls.wrap_up_done(self.me.id)
-            case client.CallOffer():   # calls may live on another node: see gateway/calls/commands.py
+            case client.CallOffer():  # calls may live on another node: see gateway/calls/commands.py
                 answer = await commands.run(self.me, "accept", frame.call_id, sdp=frame.sdp)
                 self.push(server.CallAnswer(frame.call_id, answer))
             case client.DeclineCall():
@@ -126,6 +141,7 @@ class AgentConnection(Connection):
             for event in events:
                 self.mark_sent(cid, event["id"])
             await self.send(server.History(await self.s.conversations.summary(cid), events))
+
         return step
 
     def _assigned_step(self, cid: str) -> Step:
@@ -133,6 +149,7 @@ class AgentConnection(Connection):
             await self.subscribe(self.s.keys.conv_channel(cid))
             await self.send(server.Assigned(await self.s.conversations.summary(cid)))
             await self._send_agent_info()
+
         return step
 
     def _unassigned_step(self, cid: str, reason: str) -> Step:
@@ -140,6 +157,7 @@ class AgentConnection(Connection):
             await self.unsubscribe(self.s.keys.conv_channel(cid))
             await self.send(server.Unassigned(cid, reason))
             await self._send_agent_info()
+
         return step
 
     async def _send_agent_info(self) -> None:
@@ -157,12 +175,21 @@ class AgentConnection(Connection):
             case bus.Typing(author=Author.CUSTOMER):
                 self.push(server.CustomerTyping(channel.rsplit(":", 1)[1], message.active, message.draft or ""))
             case bus.CallUpdate():
-                self.push(server.CallStatusFrame(
-                    message.call_id, message.status, message.reason,
-                    conversation_id=message.conversation_id or channel.rsplit(":", 1)[1],
-                    agent_id=message.agent_id or "", agent_name=message.agent_name or "",
-                    ring_seconds=message.ring_seconds, consult=message.consult, from_agent_id=message.from_agent_id,
-                    from_agent_name=message.from_agent_name, monitor=message.monitor))
+                self.push(
+                    server.CallStatusFrame(
+                        message.call_id,
+                        message.status,
+                        message.reason,
+                        conversation_id=message.conversation_id or channel.rsplit(":", 1)[1],
+                        agent_id=message.agent_id or "",
+                        agent_name=message.agent_name or "",
+                        ring_seconds=message.ring_seconds,
+                        consult=message.consult,
+                        from_agent_id=message.from_agent_id,
+                        from_agent_name=message.from_agent_name,
+                        monitor=message.monitor,
+                    )
+                )
             case bus.PresenceChanged() if mine:
                 self.push(self._send_agent_info)
             case bus.Assigned() if mine:
@@ -175,11 +202,14 @@ class AgentConnection(Connection):
     def _revoked_step(self, reason: str) -> Step:
         """The login session was revoked (logout on any node, password change, agent removed): say so, then close
         with a code the desk does not reconnect on (it shows the login screen)."""
+
         async def step() -> None:
             why = {"logout": "you logged out", "expired": "your session has expired"}.get(
-                reason, "your session was revoked")
+                reason, "your session was revoked"
+            )
             await self.send_error(revoked(f"{why}; log in again"))
             await self.ws.close(code=server.CloseCode.SESSION_REVOKED, message=b"session revoked")
+
         return step
 
 

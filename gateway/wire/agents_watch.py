@@ -30,7 +30,7 @@ class Changes:
     added: tuple[str, ...]
     removed: tuple[str, ...]
     password_changed: tuple[str, ...]
-    updated: tuple[str, ...]   # name, capacity, roles or skills
+    updated: tuple[str, ...]  # name, capacity, roles or skills
 
 
 def changes(old: AgentDirectory, new: AgentDirectory) -> Changes:
@@ -40,8 +40,14 @@ def changes(old: AgentDirectory, new: AgentDirectory) -> Changes:
         added=tuple(sorted(new.agents.keys() - old.agents.keys())),
         removed=tuple(sorted(old.agents.keys() - new.agents.keys())),
         password_changed=tuple(sorted(a for a in both if old.agents[a].password_hash != new.agents[a].password_hash)),
-        updated=tuple(sorted(a for a in both if old.agents[a].password_hash == new.agents[a].password_hash
-                             and old.agents[a] != new.agents[a])))
+        updated=tuple(
+            sorted(
+                a
+                for a in both
+                if old.agents[a].password_hash == new.agents[a].password_hash and old.agents[a] != new.agents[a]
+            )
+        ),
+    )
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:
@@ -73,7 +79,7 @@ class AgentsWatcher:
             await asyncio.sleep(CHECK_SECONDS)
             try:
                 await self.check()
-            except StoreError as exc:   # the sessions could not be ended now: try again on the next round
+            except StoreError as exc:  # the sessions could not be ended now: try again on the next round
                 log.warning("agents file change not applied yet: %s", exc)
 
     async def check(self) -> Changes | None:
@@ -84,18 +90,22 @@ class AgentsWatcher:
         try:
             new = await asyncio.to_thread(load_agents, self.path)
         except ConfigError as exc:
-            self._seen = stamp   # said once; the next edit is looked at again
+            self._seen = stamp  # said once; the next edit is looked at again
             log.error("agents file not reloaded (the agents stay as they were): %s", exc.message)
             return None
         diff = changes(self.directory, new)
-        for agent_id in diff.removed + diff.password_changed:   # before the new file lets anyone in
+        for agent_id in diff.removed + diff.password_changed:  # before the new file lets anyone in
             reason = "agent_removed" if agent_id in diff.removed else "password_changed"
             await self.sessions.revoke_agent(agent_id, reason=reason)
         self.directory.agents.clear()
         self.directory.agents.update(new.agents)
         self._seen = stamp
         if diff.added or diff.removed or diff.password_changed or diff.updated:
-            log.info("agents file reloaded: added %s; removed %s; new password %s; updated %s",
-                     ", ".join(diff.added) or "none", ", ".join(diff.removed) or "none",
-                     ", ".join(diff.password_changed) or "none", ", ".join(diff.updated) or "none")
+            log.info(
+                "agents file reloaded: added %s; removed %s; new password %s; updated %s",
+                ", ".join(diff.added) or "none",
+                ", ".join(diff.removed) or "none",
+                ", ".join(diff.password_changed) or "none",
+                ", ".join(diff.updated) or "none",
+            )
         return diff

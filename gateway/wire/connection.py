@@ -31,11 +31,11 @@ from gateway.wire.services import SERVICES, SOCKETS
 
 log = logging.getLogger(__name__)
 
-MAX_WS_MESSAGE = 256 * 1024   # beyond this aiohttp closes the socket with 1009
-OUTBOX_LIMIT = 2000           # a client this far behind is disconnected; it resumes on reconnect
+MAX_WS_MESSAGE = 256 * 1024  # beyond this aiohttp closes the socket with 1009
+OUTBOX_LIMIT = 2000  # a client this far behind is disconnected; it resumes on reconnect
 HELLO_TIMEOUT = 10.0
-CLIENT_ERRORS_LOGGED = 10     # per connection; past it a junk flood costs no log line per frame (counted at close)
-CONNECTIONS_RETRY_AFTER = 30   # seconds, told to an address refused for having too many sockets open
+CLIENT_ERRORS_LOGGED = 10  # per connection; past it a junk flood costs no log line per frame (counted at close)
+CONNECTIONS_RETRY_AFTER = 30  # seconds, told to an address refused for having too many sockets open
 
 Step = Callable[[], Awaitable[None]]
 
@@ -50,7 +50,7 @@ class Connection:
         self.last_sent: dict[str, tuple[int, int]] = {}
         self.channels: set[str] = set()
         self._sender: asyncio.Task[None] | None = None
-        self._closer: asyncio.Task[bool] | None = None   # closing a client too slow to read (once)
+        self._closer: asyncio.Task[bool] | None = None  # closing a client too slow to read (once)
         self.log_extra: dict[str, str] = {}
         self.client_errors = 0
 
@@ -60,10 +60,11 @@ class Connection:
         try:
             self.outbox.put_nowait(item)
         except asyncio.QueueFull:
-            if self._closer is None:   # once: every later push would otherwise start another close
+            if self._closer is None:  # once: every later push would otherwise start another close
                 log.warning("client too slow; disconnecting it", extra=self.log_extra)
                 self._closer = asyncio.get_running_loop().create_task(
-                    self.ws.close(code=server.CloseCode.TOO_SLOW, message=b"too slow"))
+                    self.ws.close(code=server.CloseCode.TOO_SLOW, message=b"too slow")
+                )
 
     def mark_sent(self, cid: str, event_id: str) -> None:
         key = parse_event_id(event_id)
@@ -189,7 +190,9 @@ class Connection:
                     log.info("socket gone: %s", exc, extra=self.log_extra)
                     break
                 except Exception as exc:  # noqa: BLE001 - the edge: logged with its traceback, answered as 'internal'
-                    internal = InternalError.logged(exc, log, f"a {_echo(obj, 'type') or 'client'} frame", self.log_extra)
+                    internal = InternalError.logged(
+                        exc, log, f"a {_echo(obj, 'type') or 'client'} frame", self.log_extra
+                    )
                     self.push(_error_step(self, internal, _echo(obj, "client_id"), _echo(obj, "call_id")))
         except ConnectionResetError as exc:
             log.info("socket gone: %s", exc, extra=self.log_extra)
@@ -227,8 +230,12 @@ class Connection:
             await self.unsubscribe(channel)
         await self.stop()
         if self.client_errors > CLIENT_ERRORS_LOGGED:
-            log.info("%d client errors on this connection (the first %d logged)", self.client_errors,
-                     CLIENT_ERRORS_LOGGED, extra=self.log_extra)
+            log.info(
+                "%d client errors on this connection (the first %d logged)",
+                self.client_errors,
+                CLIENT_ERRORS_LOGGED,
+                extra=self.log_extra,
+            )
         if not self.ws.closed:
             await self.ws.close()
 
@@ -251,10 +258,13 @@ def _echo(obj: dict[str, Any] | None, name: str) -> str | None:
 def _error_step(conn: Connection, exc: GatewayError, client_id: str | None, call_id: str | None = None) -> Step:
     async def step() -> None:
         await conn.send_error(exc, client_id, call_id)
+
     return step
 
 
-async def serve_socket(request: web.Request, make: Callable[[web.WebSocketResponse], Connection]) -> web.WebSocketResponse:
+async def serve_socket(
+    request: web.Request, make: Callable[[web.WebSocketResponse], Connection]
+) -> web.WebSocketResponse:
     """Accept a WebSocket, run its connection, and keep it in the app's registry while open.
 
     An address with ``--limit-connections-per-ip`` sockets open on this node is refused before the upgrade:
@@ -264,9 +274,16 @@ async def serve_socket(request: web.Request, make: Callable[[web.WebSocketRespon
     if not limits.open_connection(address):
         log.info("WebSocket refused: %s has %d open", address, limits.config.connections_per_ip)
         raise web.HTTPTooManyRequests(
-            headers={"Retry-After": str(CONNECTIONS_RETRY_AFTER)}, content_type="application/problem+json",
-            text=json.dumps({"code": ErrorCode.TOO_MANY_CONNECTIONS, "retry_after": CONNECTIONS_RETRY_AFTER,
-                             "message": "too many open connections from your address; close some and retry"}))
+            headers={"Retry-After": str(CONNECTIONS_RETRY_AFTER)},
+            content_type="application/problem+json",
+            text=json.dumps(
+                {
+                    "code": ErrorCode.TOO_MANY_CONNECTIONS,
+                    "retry_after": CONNECTIONS_RETRY_AFTER,
+                    "message": "too many open connections from your address; close some and retry",
+                }
+            ),
+        )
     try:
         ws = web.WebSocketResponse(max_msg_size=MAX_WS_MESSAGE, heartbeat=25)
         await ws.prepare(request)

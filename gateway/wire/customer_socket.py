@@ -32,10 +32,10 @@ class CustomerConnection(Connection):
     def __init__(self, ws: web.WebSocketResponse, services: Services, address: str = "unknown"):
         super().__init__(ws, services.bus)
         self.s = services
-        self.address = address                    # the client's address (gateway/client_ip.py): per-address limits
+        self.address = address  # the client's address (gateway/client_ip.py): per-address limits
         self.customer_id = ""
-        self.conversation_id: str | None = None   # where typing goes; set as soon as a message opens one
-        self.followed: str | None = None          # whose channel this connection listens to
+        self.conversation_id: str | None = None  # where typing goes; set as soon as a message opens one
+        self.followed: str | None = None  # whose channel this connection listens to
         self.context: dict[str, str] = {}
         self._last_typing = 0.0
 
@@ -43,7 +43,7 @@ class CustomerConnection(Connection):
         now = time.time()
         ttl = self.s.settings.customer_token_days * 86400
         verified, token_error = self._verified(hello, now)
-        if verified is not None:   # the site vouches for who this is: the same customer on every device
+        if verified is not None:  # the site vouches for who this is: the same customer on every device
             self.customer_id = verified_customer_id(verified)
         elif hello.token:
             try:
@@ -84,11 +84,18 @@ class CustomerConnection(Connection):
                 await self.subscribe(self.s.keys.queue_channel)
             if verified is not None and summary is not None and summary["state"] != ConversationState.CLOSED:
                 await self._record_verified(cid, verified.variables(), summary["context"])
-        await self.send(server.CustomerWelcome(
-            token=token, customer_id=self.customer_id, conversation=_public(summary), events=events or [],
-            queue_position=position, calls=self.s.calls.live_calls(self.customer_id),
-            callback=await self.s.callbacks.of_conversation(cid) if cid else None))
-        if token_error is not None:   # said after the welcome: the customer chats on, unverified
+        await self.send(
+            server.CustomerWelcome(
+                token=token,
+                customer_id=self.customer_id,
+                conversation=_public(summary),
+                events=events or [],
+                queue_position=position,
+                calls=self.s.calls.live_calls(self.customer_id),
+                callback=await self.s.callbacks.of_conversation(cid) if cid else None,
+            )
+        )
+        if token_error is not None:  # said after the welcome: the customer chats on, unverified
             await self.send_error(token_error)
         return True
 
@@ -109,17 +116,21 @@ class CustomerConnection(Connection):
             return
         try:
             await self.s.conversations.set_context(cid, changed)
-        except GatewayError as exc:   # e.g. a full timeline: the customer connects all the same
+        except GatewayError as exc:  # e.g. a full timeline: the customer connects all the same
             log.info("verified context not recorded: %s", exc.message, extra={"conversation_id": cid})
 
     async def handle(self, frame: client.Frame) -> None:
         match frame:
             case client.SendMessage():
-                stored = await self.s.conversations.customer_message(   # over a limit: rate_limited, nothing stored
-                    self.customer_id, frame.client_id, frame.text, self.context,
-                    self.s.limits.buckets(self.customer_id, self.address))
+                stored = await self.s.conversations.customer_message(  # over a limit: rate_limited, nothing stored
+                    self.customer_id,
+                    frame.client_id,
+                    frame.text,
+                    self.context,
+                    self.s.limits.buckets(self.customer_id, self.address),
+                )
                 if stored.opened and self.s.conversations.bot_first:
-                    await self.s.bots.start(stored.conversation_id)   # greets after the first message (not answered)
+                    await self.s.bots.start(stored.conversation_id)  # greets after the first message (not answered)
                 if not stored.duplicate and stored.state == ConversationState.OPEN:
                     await self._route_if_unattended(stored.conversation_id)
                 if stored.conversation_id != self.conversation_id:
@@ -137,15 +148,18 @@ class CustomerConnection(Connection):
             case client.CancelCallback():
                 cb = await self.s.callbacks.get(frame.callback_id)
                 ringing = cb is not None and cb.get("state") == CallbackState.RINGING
-                await self.s.callbacks.cancel(self.customer_id, frame.callback_id,
-                                              "declined" if ringing else "cancelled")
+                await self.s.callbacks.cancel(
+                    self.customer_id, frame.callback_id, "declined" if ringing else "cancelled"
+                )
             case client.Typing():
                 now = time.monotonic()
                 if self.conversation_id is None or (frame.active and now - self._last_typing < TYPING_MIN_INTERVAL):
                     return
                 self._last_typing = now
-                await self.bus.publish(self.s.keys.conv_channel(self.conversation_id), bus.Typing(
-                    Author.CUSTOMER, frame.active, draft=(frame.draft or "") if frame.active else ""))
+                await self.bus.publish(
+                    self.s.keys.conv_channel(self.conversation_id),
+                    bus.Typing(Author.CUSTOMER, frame.active, draft=(frame.draft or "") if frame.active else ""),
+                )
 
     async def _route_if_unattended(self, cid: str) -> None:
         """Without a chat bot, a message in a conversation left open (its state when the message was stored) with
@@ -158,20 +172,22 @@ class CustomerConnection(Connection):
         if self.s.calls.live_calls(self.customer_id) or await self.s.callbacks.of_conversation(cid) is not None:
             return
         if await conversations.enqueue(cid, conversations.queue):
-            log.info("message in an unattended open conversation: queued for the agents",
-                     extra={"conversation_id": cid})
+            log.info(
+                "message in an unattended open conversation: queued for the agents", extra={"conversation_id": cid}
+            )
 
     async def _call_offer(self, frame: client.CallOffer) -> None:
         try:
             self.s.calls.check_offer(frame.call_id, frame.sdp)
-            await self.s.calls.reserve(frame.call_id, self.customer_id, self.address)   # CallLimit
+            await self.s.calls.reserve(frame.call_id, self.customer_id, self.address)  # CallLimit
             try:
-                cid, _ = await self.s.conversations.open_for_flow(   # over the new-conversation rate: refused
-                    self.customer_id, self.context, self.s.limits.buckets(self.customer_id, self.address))
+                cid, _ = await self.s.conversations.open_for_flow(  # over the new-conversation rate: refused
+                    self.customer_id, self.context, self.s.limits.buckets(self.customer_id, self.address)
+                )
                 await self.subscribe(self.s.keys.conv_channel(cid))  # before the answer: no call status is missed
                 call, answer = await self.s.calls.start(self.customer_id, cid, frame.call_id, frame.sdp)
             except BaseException:
-                await self.s.calls.unreserve(frame.call_id)   # no call took it
+                await self.s.calls.unreserve(frame.call_id)  # no call took it
                 raise
         except LinesBusy as exc:
             self.push(server.CallStatusFrame(frame.call_id, CallStatus.ENDED, exc.code, message=exc.message))
@@ -184,6 +200,7 @@ class CustomerConnection(Connection):
 
     def _follow(self, cid: str) -> Step:
         """Follow the customer into a new conversation: subscribe first, then send its history."""
+
         async def step() -> None:
             old = self.followed
             if old == cid:
@@ -197,6 +214,7 @@ class CustomerConnection(Connection):
                 if self.fresh(event):
                     await self.send(server.Event(cid, event))
             await self._position_step(cid)()
+
         return step
 
     def on_bus(self, channel: str, message: bus.Message) -> None:
@@ -214,8 +232,11 @@ class CustomerConnection(Connection):
             case bus.Typing(author=Author.AGENT) if self.conversation_id:
                 self.push(server.AgentTyping(self.conversation_id, message.active, message.name or ""))
             case bus.CallUpdate():
-                self.push(server.CallStatusFrame(message.call_id, message.status, message.reason,
-                                                 agent_name=message.agent_name or ""))
+                self.push(
+                    server.CallStatusFrame(
+                        message.call_id, message.status, message.reason, agent_name=message.agent_name or ""
+                    )
+                )
             case bus.Follow() if message.conversation_id != self.followed:
                 self.push(self._follow(message.conversation_id))
             case bus.QueueChanged() if self.conversation_id:
@@ -226,6 +247,7 @@ class CustomerConnection(Connection):
             position = await self.s.conversations.queue_position(cid)
             if position is not None:
                 await self.send(server.QueuePosition(cid, position))
+
         return step
 
 

@@ -52,7 +52,7 @@ KNOWN_ADDRESSES = 20
 
 @dataclass(frozen=True, slots=True)
 class Backoff:
-    free: int            # failures allowed before any wait
+    free: int  # failures allowed before any wait
     base_ms: int = 1000  # the first wait; doubles with every further failure
     cap_ms: int = 15 * 60 * 1000
 
@@ -62,7 +62,7 @@ class LoginLimitConfig:
     pair: Backoff = Backoff(free=5)
     address: Backoff = Backoff(free=20)
     agent: Backoff = Backoff(free=100)
-    idle_ms: int = 3600 * 1000   # a bucket with no failure for this long (after its wait) is forgotten
+    idle_ms: int = 3600 * 1000  # a bucket with no failure for this long (after its wait) is forgotten
 
 
 _WHICH = {1: "agent id and address", 2: "address", 3: "agent id (all addresses)"}
@@ -71,8 +71,13 @@ _WHICH = {1: "agent id and address", 2: "address", 3: "agent id (all addresses)"
 class LoginLimits:
     """Shared by every node through Redis. ``clock`` (seconds) is replaceable so tests move time."""
 
-    def __init__(self, store: Store, trusted_proxies: tuple[Network, ...],
-                 config: LoginLimitConfig | None = None, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        store: Store,
+        trusted_proxies: tuple[Network, ...],
+        config: LoginLimitConfig | None = None,
+        clock: Callable[[], float] = time.time,
+    ):
         self.db = LimitStore(store)
         self.proxies = trusted_proxies
         self.config = config or LoginLimitConfig()
@@ -91,12 +96,26 @@ class LoginLimits:
         if wait_ms <= 0:
             return
         retry_after = max(1, math.ceil(wait_ms / 1000))
-        log.info("login refused: too many failures for the %s (%s); retry after %d s", _WHICH.get(which, "?"),
-                 address, retry_after, extra={"agent_id": agent_id})
+        log.info(
+            "login refused: too many failures for the %s (%s); retry after %d s",
+            _WHICH.get(which, "?"),
+            address,
+            retry_after,
+            extra={"agent_id": agent_id},
+        )
         raise TooManyRequests(f"too many failed logins; try again in {retry_after} s", retry_after=retry_after)
 
     async def succeeded(self, agent_id: str, address: str) -> None:
         c = self.config
-        await self.db.login_succeeded(agent_id, address,
-                                      [int(self.clock() * 1000), address, KNOWN_ADDRESS_DAYS * 86400 * 1000,
-                                       KNOWN_ADDRESSES, c.address.free, c.agent.free])
+        await self.db.login_succeeded(
+            agent_id,
+            address,
+            [
+                int(self.clock() * 1000),
+                address,
+                KNOWN_ADDRESS_DAYS * 86400 * 1000,
+                KNOWN_ADDRESSES,
+                c.address.free,
+                c.agent.free,
+            ],
+        )

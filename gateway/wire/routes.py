@@ -42,14 +42,15 @@ async def problem_json(request: web.Request, handler: Any) -> web.StreamResponse
         return await handler(request)
     except GatewayError as exc:
         retry = exc.retry_after if isinstance(exc, TooManyRequests) else None
-        return web.json_response(exc.to_dict(), status=exc.http_status,
-                                 headers={"Retry-After": str(retry)} if retry else None)
+        return web.json_response(
+            exc.to_dict(), status=exc.http_status, headers={"Retry-After": str(retry)} if retry else None
+        )
     except web.HTTPException:
         raise
     except Exception as exc:  # noqa: BLE001 - the edge: logged with its traceback, answered as 'internal'
         if isinstance(exc, ConnectionResetError) and (request.transport is None or request.transport.is_closing()):
             log.info("client went away during %s %s", request.method, request.path)
-            raise web.HTTPBadRequest() from None   # nobody reads it; aiohttp closes quietly
+            raise web.HTTPBadRequest() from None  # nobody reads it; aiohttp closes quietly
         internal = InternalError.logged(exc, log, f"{request.method} {request.path}")
         return web.json_response(internal.to_dict(), status=internal.http_status)
 
@@ -60,7 +61,7 @@ async def read_json(request: web.Request, max_bytes: int = 16 * 1024) -> dict[st
     if request.content_length is not None and request.content_length > max_bytes:
         raise BadRequest(f"body is over {max_bytes} bytes", code=ErrorCode.FRAME_TOO_LARGE)
     raw = bytearray()
-    while len(raw) <= max_bytes:   # read() returns what has arrived: loop until the end or past the limit
+    while len(raw) <= max_bytes:  # read() returns what has arrived: loop until the end or past the limit
         chunk = await request.content.read(max_bytes + 1 - len(raw))
         if not chunk:
             break
@@ -87,9 +88,9 @@ async def login(request: web.Request) -> web.Response:
     body = await read_json(request)
     agent_id, password = _field(body, "agent_id"), _field(body, "password")
     address = s.login_limits.address(request)
-    await s.login_limits.attempt(agent_id, address)   # 429 with retry_after, before any hashing
+    await s.login_limits.attempt(agent_id, address)  # 429 with retry_after, before any hashing
     agent = s.directory.get(agent_id)
-    stored = agent.password_hash if agent is not None else _DUMMY_HASH   # unknown ids cost the same time
+    stored = agent.password_hash if agent is not None else _DUMMY_HASH  # unknown ids cost the same time
     ok = await asyncio.to_thread(verify_password, password, stored)
     if agent is None or not ok:
         log.info("failed login from %s", address, extra={"agent_id": agent_id})
@@ -98,8 +99,12 @@ async def login(request: web.Request) -> web.Response:
     now = time.time()
     session = await s.sessions.create(agent.id, now=now)
     log.info("agent logged in from %s", address, extra={"agent_id": agent.id})
-    return web.json_response({**access_token(s.signer, session, now=now, minutes=s.settings.agent_access_minutes),
-                              "agent": {"id": agent.id, "name": agent.name, "roles": list(agent.roles)}})
+    return web.json_response(
+        {
+            **access_token(s.signer, session, now=now, minutes=s.settings.agent_access_minutes),
+            "agent": {"id": agent.id, "name": agent.name, "roles": list(agent.roles)},
+        }
+    )
 
 
 async def refresh(request: web.Request) -> web.Response:
@@ -130,10 +135,18 @@ def _bearer(request: web.Request) -> str:
     return token
 
 
-async def _authenticated(request: web.Request, *, now: float, allow_expired: bool = False) -> tuple[Agent, LoginSession]:
+async def _authenticated(
+    request: web.Request, *, now: float, allow_expired: bool = False
+) -> tuple[Agent, LoginSession]:
     s = request.app[SERVICES]
-    return await authenticate(_bearer(request), signer=s.signer, sessions=s.sessions, directory=s.directory,
-                              now=now, allow_expired=allow_expired)
+    return await authenticate(
+        _bearer(request),
+        signer=s.signer,
+        sessions=s.sessions,
+        directory=s.directory,
+        now=now,
+        allow_expired=allow_expired,
+    )
 
 
 async def _agent_of(request: web.Request) -> Agent:
@@ -178,8 +191,13 @@ async def recording(request: web.Request) -> web.FileResponse:
     if not path.is_file():
         raise NotFound("no such recording", field="name")
     log.info("recording played", extra={"agent_id": agent.id, "conversation_id": cid})
-    return web.FileResponse(path, headers={"Content-Type": "audio/ogg" if name.endswith(".ogg") else "audio/wav",
-                                           "Cache-Control": "private, no-store"})
+    return web.FileResponse(
+        path,
+        headers={
+            "Content-Type": "audio/ogg" if name.endswith(".ogg") else "audio/wav",
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -211,7 +229,7 @@ def _from_loopback(request: web.Request) -> bool:
     s = request.app[SERVICES]
     address = client_ip(request, s.limits.config.trusted_proxies)
     if address == request.remote and ("X-Forwarded-For" in request.headers or "Forwarded" in request.headers):
-        return False   # an untrusted local proxy forwarding a stranger: the peer address proves nothing
+        return False  # an untrusted local proxy forwarding a stranger: the peer address proves nothing
     return address in LOOPBACK or address.startswith("::ffff:127.")
 
 
@@ -226,7 +244,7 @@ async def _may_see_node_details(request: web.Request) -> bool:
             return "supervisor" in (await _agent_of(request)).roles
     except Unauthorized:
         return False
-    except (StoreError, OSError, TimeoutError):   # sessions live in Redis: down, so cannot tell
+    except (StoreError, OSError, TimeoutError):  # sessions live in Redis: down, so cannot tell
         return False
 
 
@@ -235,8 +253,7 @@ async def stats(request: web.Request) -> web.Response:
     if not _from_loopback(request) and "supervisor" not in (await _agent_of(request)).roles:
         raise Forbidden("node statistics are only for supervisors and on loopback")
     s = request.app[SERVICES]
-    return web.json_response({"node": s.settings.node_id, "calls": s.calls.stats(),
-                              "chat_bots": len(s.bots.bots)})
+    return web.json_response({"node": s.settings.node_id, "calls": s.calls.stats(), "chat_bots": len(s.bots.bots)})
 
 
 def _page(name: str, content_type: str = "text/html") -> Any:
@@ -245,18 +262,24 @@ def _page(name: str, content_type: str = "text/html") -> Any:
     async def handler(request: web.Request) -> web.FileResponse:
         headers = {"Cache-Control": "no-cache"}
         return web.FileResponse(path, headers={**headers, "Content-Type": f"{content_type}; charset=utf-8"})
+
     return handler
 
 
 def _widget(joined: Joined) -> Any:
     """The widget's one script for any site (its modules joined at start-up: webclient/joiner.py)."""
-    headers = {"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*", "ETag": joined.etag,
-               "Content-Type": "application/javascript; charset=utf-8"}
+    headers = {
+        "Cache-Control": "no-cache",
+        "Access-Control-Allow-Origin": "*",
+        "ETag": joined.etag,
+        "Content-Type": "application/javascript; charset=utf-8",
+    }
 
     async def handler(request: web.Request) -> web.Response:
         if joined.etag in request.headers.get("If-None-Match", ""):
             return web.Response(status=304, headers={k: v for k, v in headers.items() if k != "Content-Type"})
         return web.Response(body=joined.body, headers=headers)
+
     return handler
 
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-_COMMON = ("default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
-           "media-src 'self' blob:; font-src 'self'; object-src 'none'; base-uri 'none'; "
-           "form-action 'self'; frame-ancestors 'none'")
+_COMMON = (
+    "default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
+    "media-src 'self' blob:; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 
 #: The agent desk and every HTML page but the demo shop.
 DESK_CSP = _COMMON + "; style-src 'self'"
@@ -35,7 +37,7 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
     if content_type.startswith("text/html"):
         demo = request.path == DEMO_PAGE
         headers.setdefault("Content-Security-Policy", DEMO_CSP if demo else DESK_CSP)
-        headers.setdefault("X-Frame-Options", "DENY")   # frame-ancestors for browsers without CSP level 2
+        headers.setdefault("X-Frame-Options", "DENY")  # frame-ancestors for browsers without CSP level 2
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin" if demo else "no-referrer")
     if request.path.startswith("/api/"):
         headers.setdefault("Cache-Control", "no-store")

@@ -53,13 +53,13 @@ class Services:
     call_commands: CallCommands
     callbacks: Callbacks
     http: aiohttp.ClientSession
-    limits: Limits          # abuse limits (gateway/contact/limits.py)
-    retention: Retention    # deletes old closed conversations (gateway/ops/retention.py)
-    sessions: LoginSessions      # agents' revocable login sessions (gateway/wire/sessions.py)
-    login_limits: LoginLimits    # failed-login backoff, counted before the password check (gateway/wire/login_limits.py)
+    limits: Limits  # abuse limits (gateway/contact/limits.py)
+    retention: Retention  # deletes old closed conversations (gateway/ops/retention.py)
+    sessions: LoginSessions  # agents' revocable login sessions (gateway/wire/sessions.py)
+    login_limits: LoginLimits  # failed-login backoff, counted before the password check (gateway/wire/login_limits.py)
     agents_watch: AgentsWatcher  # the agents file followed: added agents log in, removed ones lose their sessions
     embedded: EmbeddedRedis | None = None
-    site_keys: SiteKeys = field(default_factory=lambda: SiteKeys(()))   # verify sites' customer tokens
+    site_keys: SiteKeys = field(default_factory=lambda: SiteKeys(()))  # verify sites' customer tokens
     #: What stops the node: every service started, stopped in reverse order (gateway/runtime.py).
     stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
 

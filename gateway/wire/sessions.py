@@ -64,8 +64,12 @@ class LoginSessions:
 
     async def create(self, agent_id: str, *, now: float) -> LoginSession:
         created = int(now * 1000)
-        session = LoginSession(id=f"s_{secrets.token_urlsafe(18)}", agent_id=agent_id, created_ms=created,
-                               expires_ms=created + self.lifetime_ms)
+        session = LoginSession(
+            id=f"s_{secrets.token_urlsafe(18)}",
+            agent_id=agent_id,
+            created_ms=created,
+            expires_ms=created + self.lifetime_ms,
+        )
         await self.db.create(session.id, agent_id, created_ms=created, expires_ms=session.expires_ms)
         return session
 
@@ -76,8 +80,9 @@ class LoginSessions:
         values = await self.db.get(sid)
         if values.get("agent_id") != agent_id:
             raise revoked()
-        return LoginSession(id=sid, agent_id=agent_id, created_ms=int(values["created"]),
-                            expires_ms=int(values["expires"]))
+        return LoginSession(
+            id=sid, agent_id=agent_id, created_ms=int(values["created"]), expires_ms=int(values["expires"])
+        )
 
     async def sessions_of(self, agent_id: str, *, now: float) -> list[str]:
         """Ids of the agent's sessions that have not expired (oldest first)."""
@@ -107,12 +112,22 @@ class LoginSessions:
 def access_token(signer: TokenSigner, session: LoginSession, *, now: float, minutes: float) -> dict[str, Any]:
     """A fresh access token of ``session`` (never outliving it) as the login and refresh routes return it."""
     ttl = min(minutes * 60, session.seconds_left(now))
-    return {"token": signer.sign(session.agent_id, AGENT, now=now, ttl=ttl, sid=session.id),
-            "expires_in": int(ttl), "session_expires_at": session.expires_ms // 1000}
+    return {
+        "token": signer.sign(session.agent_id, AGENT, now=now, ttl=ttl, sid=session.id),
+        "expires_in": int(ttl),
+        "session_expires_at": session.expires_ms // 1000,
+    }
 
 
-async def authenticate(token: object, *, signer: TokenSigner, sessions: LoginSessions, directory: AgentDirectory,
-                       now: float, allow_expired: bool = False) -> tuple[Agent, LoginSession]:
+async def authenticate(
+    token: object,
+    *,
+    signer: TokenSigner,
+    sessions: LoginSessions,
+    directory: AgentDirectory,
+    now: float,
+    allow_expired: bool = False,
+) -> tuple[Agent, LoginSession]:
     """The agent and live session an access token stands for; Unauthorized (``token_expired``,
     ``session_revoked``, ...) otherwise. Every use of an agent token goes through here."""
     claims = signer.verify(token, AGENT, now=now, allow_expired=allow_expired)

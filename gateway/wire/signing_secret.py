@@ -72,9 +72,11 @@ def read_or_create_key_file(path: Path, initial: bytes | None = None) -> bytes:
 def _read(path: Path) -> bytes:
     value = path.read_bytes().strip()
     if len(value) < 16:
-        raise ConfigError(f"{path}: the signing secret must be at least 16 characters "
-                          f"(delete the file to generate a new one: every token signed so far stops working)",
-                          field="secret")
+        raise ConfigError(
+            f"{path}: the signing secret must be at least 16 characters "
+            f"(delete the file to generate a new one: every token signed so far stops working)",
+            field="secret",
+        )
     return value
 
 
@@ -91,8 +93,9 @@ async def signing_secrets(store: Store, configured: str | None, data_dir: Path, 
         migrating = old if old is not None and len(old) >= 16 and not key_file.exists() else None
         chosen = [read_or_create_key_file(key_file, initial=migrating)]
         if migrating is not None:
-            log.warning("moved the token signing secret from Redis (%s) to %s; existing tokens stay valid",
-                        old_key, key_file)
+            log.warning(
+                "moved the token signing secret from Redis (%s) to %s; existing tokens stay valid", old_key, key_file
+            )
         if old is not None:
             await _forget_old(store, embedded, reason=f"it now lives in {key_file}")
     await _check_fingerprint(store, chosen, from_key_file=not configured, embedded=embedded)
@@ -103,12 +106,15 @@ async def _forget_old(store: Store, embedded: bool, *, reason: str) -> None:
     old_key = store.keys.secret
     if embedded:
         await store.delete_legacy_secret(rewrite_aof=True)  # the AOF still holds the SET until it is rewritten
-        log.info("deleted the old token signing secret from the embedded Redis (%s) and rewrote its AOF",
-                 reason)
+        log.info("deleted the old token signing secret from the embedded Redis (%s) and rewrote its AOF", reason)
     else:
-        log.warning("the shared Redis still holds an old token signing secret in plain text (key %s; %s): "
-                    "once no node of an older version uses this Redis, delete it (redis-cli DEL %s)",
-                    old_key, reason, old_key)
+        log.warning(
+            "the shared Redis still holds an old token signing secret in plain text (key %s; %s): "
+            "once no node of an older version uses this Redis, delete it (redis-cli DEL %s)",
+            old_key,
+            reason,
+            old_key,
+        )
 
 
 async def _check_fingerprint(store: Store, chosen: list[bytes], *, from_key_file: bool, embedded: bool) -> None:
@@ -121,7 +127,11 @@ async def _check_fingerprint(store: Store, chosen: list[bytes], *, from_key_file
                 "another node using this Redis signs tokens with a different secret (each node generated its "
                 "own in its data directory): give every node the same --secret / CG_SECRET (e.g. the content "
                 "of one node's DATA_DIR/secret.key). If this node's secret changed on purpose, delete the "
-                f"Redis key {key} and start again.", field="secret")
-        log.warning("tokens signed before with another secret are no longer accepted (the secret changed, or "
-                    "nodes sharing this Redis have different --secret values)")
+                f"Redis key {key} and start again.",
+                field="secret",
+            )
+        log.warning(
+            "tokens signed before with another secret are no longer accepted (the secret changed, or "
+            "nodes sharing this Redis have different --secret values)"
+        )
     await store.set_secret_fingerprint(fingerprint(chosen[0]))

@@ -44,10 +44,10 @@ _META = frozenset({"exp", "iat", "nbf", "iss", "aud", "jti"})
 
 @dataclass(frozen=True, slots=True)
 class VerifiedCustomer:
-    site: str                      # the key id that verified it
-    subject: str                   # the site's id of this customer
-    claims: Mapping[str, str]      # claim -> text, including 'sub'
-    expires: float = 0.0           # the token's 'exp' (epoch seconds): the site vouches until then
+    site: str  # the key id that verified it
+    subject: str  # the site's id of this customer
+    claims: Mapping[str, str]  # claim -> text, including 'sub'
+    expires: float = 0.0  # the token's 'exp' (epoch seconds): the site vouches until then
 
     def variables(self) -> dict[str, str]:
         """The flow variables these claims set: ``verified.<claim>``."""
@@ -153,13 +153,17 @@ def is_verified_id(customer_id: str) -> bool:
 
 def sign(claims: Mapping[str, Any], secret: str, *, kid: str | None = None) -> str:
     """Make a customer token as a site's backend would (tests, examples, the demo page)."""
+
     def b64(data: bytes) -> str:
         return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
     header: dict[str, str] = {"alg": "HS256", "typ": "JWT"}
     if kid is not None:
         header["kid"] = kid
-    signing_input = b64(json.dumps(header, separators=(",", ":")).encode()) + "." + \
-        b64(json.dumps(dict(claims), separators=(",", ":")).encode())
+    signing_input = (
+        b64(json.dumps(header, separators=(",", ":")).encode())
+        + "."
+        + b64(json.dumps(dict(claims), separators=(",", ":")).encode())
+    )
     mac = hmac.new(secret.encode(), signing_input.encode(), hashlib.sha256).digest()
     return f"{signing_input}.{b64(mac)}"

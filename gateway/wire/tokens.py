@@ -29,7 +29,7 @@ from gateway.protocol.codes import ErrorCode
 CUSTOMER = "customer"
 AGENT = "agent"
 
-MAX_TOKEN_CHARS = 2048      # the socket's hello accepts no longer token either (gateway/protocol/client.py)
+MAX_TOKEN_CHARS = 2048  # the socket's hello accepts no longer token either (gateway/protocol/client.py)
 MIN_SECRET_BYTES = 16
 _MAX_CLAIM_CHARS = 256
 _B64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -40,7 +40,7 @@ class Claims:
     sub: str
     kind: str
     exp: int
-    sid: str = ""        # login session of an agent access token; "" for customer tokens
+    sid: str = ""  # login session of an agent access token; "" for customer tokens
 
 
 def _b64(data: bytes) -> str:
@@ -99,7 +99,7 @@ class TokenSigner:
             raise _malformed("is malformed")
         given = mac.encode("ascii")
         matched = False
-        for secret in self._secrets:   # every one, so the time does not say which secret matched
+        for secret in self._secrets:  # every one, so the time does not say which secret matched
             matched |= hmac.compare_digest(given, self._mac(secret, body))
         if not matched:
             raise Unauthorized("token signature is invalid", field="token")
@@ -115,12 +115,16 @@ class TokenSigner:
         """Only ever called on a body we signed, but parsed as if it were anyone's."""
         try:
             payload = json.loads(_unb64(body))
-        except (ValueError, binascii.Error, RecursionError):   # UnicodeDecodeError is a ValueError
+        except (ValueError, binascii.Error, RecursionError):  # UnicodeDecodeError is a ValueError
             raise _malformed("payload is malformed") from None
         if not isinstance(payload, dict):
             raise _malformed("payload is malformed (not an object)")
         exp = payload.get("exp")
         if not isinstance(exp, int) or isinstance(exp, bool) or not 0 <= exp < 2**53:
             raise _malformed("payload is malformed ('exp')")
-        return Claims(sub=_claim_str(payload, "sub"), kind=_claim_str(payload, "kind"), exp=exp,
-                      sid=_claim_str(payload, "sid", required=False))
+        return Claims(
+            sub=_claim_str(payload, "sub"),
+            kind=_claim_str(payload, "kind"),
+            exp=exp,
+            sid=_claim_str(payload, "sid", required=False),
+        )

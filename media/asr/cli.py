@@ -18,8 +18,12 @@ from media.asr.models import CATALOGUE, CATALOGUE_URL, ProgressBar, install, lis
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="models", description="List, install and locate Vosk speech models.")
-    parser.add_argument("--data-dir", dest="data_dir", default=None,
-                        help="data directory; models go to DATA_DIR/models [env CG_DATA_DIR] (default ./data)")
+    parser.add_argument(
+        "--data-dir",
+        dest="data_dir",
+        default=None,
+        help="data directory; models go to DATA_DIR/models [env CG_DATA_DIR] (default ./data)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="installed models, then the official models this tool knows by name")
     add = sub.add_parser("install", help="download, verify and unpack a model (resumes an interrupted download)")
@@ -38,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "list":
             installed = list_installed(data_dir)
-            print(f"installed in {data_dir / 'models'}:" if installed else f"nothing installed in {data_dir / 'models'}")
+            print(
+                f"installed in {data_dir / 'models'}:" if installed else f"nothing installed in {data_dir / 'models'}"
+            )
             for m in installed:
                 print(f"  {m.name:36s} {m.size_bytes / 1e6:8.1f} MB  {m.path}")
             print("available by name:")
@@ -46,8 +52,14 @@ def main(argv: list[str] | None = None) -> int:
                 mark = "*" if any(m.name == e.name for m in installed) else " "
                 print(f" {mark}{e.name:36s} {e.language:3s} about {e.approx_mb} MB  {e.notes}")
         elif args.command == "install":
-            where = install(args.name, data_dir, url=args.url, sha256=args.sha256,
-                            catalogue_url=None if args.no_catalogue else CATALOGUE_URL, progress=ProgressBar())
+            where = install(
+                args.name,
+                data_dir,
+                url=args.url,
+                sha256=args.sha256,
+                catalogue_url=None if args.no_catalogue else CATALOGUE_URL,
+                progress=ProgressBar(),
+            )
             print(where)
         elif args.command == "path":
             print(resolve(args.name, data_dir))

@@ -25,11 +25,32 @@ from media.asr.errors import AsrError
 
 #: Spoken digit words per language: the words grammars are built from.
 DIGIT_WORDS: dict[str, dict[str, str]] = {
-    "en": {"zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
-           "seven": "7", "eight": "8", "nine": "9"},
+    "en": {
+        "zero": "0",
+        "one": "1",
+        "two": "2",
+        "three": "3",
+        "four": "4",
+        "five": "5",
+        "six": "6",
+        "seven": "7",
+        "eight": "8",
+        "nine": "9",
+    },
     # Sino-Korean numbers, what Korean speakers use for phone and account numbers.
-    "ko": {"영": "0", "공": "0", "일": "1", "이": "2", "삼": "3", "사": "4", "오": "5", "육": "6", "칠": "7",
-           "팔": "8", "구": "9"},
+    "ko": {
+        "영": "0",
+        "공": "0",
+        "일": "1",
+        "이": "2",
+        "삼": "3",
+        "사": "4",
+        "오": "5",
+        "육": "6",
+        "칠": "7",
+        "팔": "8",
+        "구": "9",
+    },
 }
 #: Words understood as digits when an engine outputs them, but not put into grammars.
 #: "oh" is left out of English grammars on purpose: on the test audio pocketsphinx inserted it
@@ -94,16 +115,21 @@ class Grammar:
         if not self.phrases and not self.digits:
             raise AsrError("a speech grammar needs at least one phrase or digits", code="asr_bad_grammar")
         if not 1 <= self.min_digits <= self.max_digits <= MAX_DIGITS:
-            raise AsrError(f"digit lengths must satisfy 1 <= min ({self.min_digits}) <= max ({self.max_digits})"
-                           f" <= {MAX_DIGITS}", code="asr_bad_grammar")
+            raise AsrError(
+                f"digit lengths must satisfy 1 <= min ({self.min_digits}) <= max ({self.max_digits}) <= {MAX_DIGITS}",
+                code="asr_bad_grammar",
+            )
         for phrase in self.phrases:
             if not phrase or normalize(phrase) != phrase:
-                raise AsrError(f"grammar phrase {phrase!r} is not normalised: build grammars with Grammar.of()",
-                               code="asr_bad_grammar")
+                raise AsrError(
+                    f"grammar phrase {phrase!r} is not normalised: build grammars with Grammar.of()",
+                    code="asr_bad_grammar",
+                )
 
     @classmethod
-    def of(cls, phrases: Iterable[str] = (), *, digits: bool = False, min_digits: int = 1,
-           max_digits: int = 16) -> Grammar:
+    def of(
+        cls, phrases: Iterable[str] = (), *, digits: bool = False, min_digits: int = 1, max_digits: int = 16
+    ) -> Grammar:
         """Normalise, drop empties and duplicates (first spelling wins, order kept)."""
         seen: dict[str, None] = {}
         for phrase in phrases:

@@ -57,18 +57,34 @@ class ListenTrace:
         return [type(e).__name__ for e in self.events]
 
 
-async def listen(listener: SpeechListener, grammar: Grammar | None, samples: Samples, *, rate: int = 48000,
-                 lead_ms: int = 500, tail_ms: int = 2000, frame_ms: int = 20, start_ms: int = 0,
-                 no_input_ms: int | None | UseSettings = FROM_SETTINGS, min_confidence: float | None = None,
-                 paced: bool = False, timeout: float = 15.0) -> ListenTrace:
+async def listen(
+    listener: SpeechListener,
+    grammar: Grammar | None,
+    samples: Samples,
+    *,
+    rate: int = 48000,
+    lead_ms: int = 500,
+    tail_ms: int = 2000,
+    frame_ms: int = 20,
+    start_ms: int = 0,
+    no_input_ms: int | None | UseSettings = FROM_SETTINGS,
+    min_confidence: float | None = None,
+    paced: bool = False,
+    timeout: float = 15.0,
+) -> ListenTrace:
     """Open a window at ``start_ms``, play ``lead_ms`` silence + ``samples`` + ``tail_ms`` silence, await the outcome.
 
     ``paced`` feeds in real time (a frame every ``frame_ms``, as a call does), so the recognizer
     keeps up as it would live; otherwise frames go in as fast as the loop runs.
     """
     trace = ListenTrace(audio_start_ms=start_ms + lead_ms)
-    audio = np.concatenate([np.zeros(rate * lead_ms // 1000, np.int16), samples.astype(np.int16, copy=False),
-                            np.zeros(rate * tail_ms // 1000, np.int16)])
+    audio = np.concatenate(
+        [
+            np.zeros(rate * lead_ms // 1000, np.int16),
+            samples.astype(np.int16, copy=False),
+            np.zeros(rate * tail_ms // 1000, np.int16),
+        ]
+    )
     listener.start(start_ms, grammar, no_input_ms=no_input_ms, min_confidence=min_confidence)
     n = rate * frame_ms // 1000
     ended_at: float | None = None
@@ -77,7 +93,7 @@ async def listen(listener: SpeechListener, grammar: Grammar | None, samples: Sam
         if paced:
             await asyncio.sleep(max(0.0, began + i / rate - time.perf_counter()))
         t0 = time.perf_counter()
-        events = listener.feed(audio[i:i + n], start_ms + i * 1000 // rate)
+        events = listener.feed(audio[i : i + n], start_ms + i * 1000 // rate)
         trace.feed_seconds += time.perf_counter() - t0
         if any(isinstance(e, (SpeechEnded, NoInputTimeout)) for e in events):
             ended_at = time.perf_counter()

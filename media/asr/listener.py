@@ -71,10 +71,10 @@ log = logging.getLogger(__name__)
 
 
 class NoMatchReason(StrEnum):
-    EMPTY = "empty"                    # the recognizer heard no word
+    EMPTY = "empty"  # the recognizer heard no word
     OUT_OF_GRAMMAR = "out_of_grammar"  # it heard words, but not exactly an allowed phrase
     LOW_CONFIDENCE = "low_confidence"  # an allowed phrase, below min_confidence
-    MAX_DURATION = "max_duration"      # the caller spoke longer than max_speech_ms (not decoded)
+    MAX_DURATION = "max_duration"  # the caller spoke longer than max_speech_ms (not decoded)
 
 
 @dataclass(frozen=True)
@@ -116,9 +116,17 @@ def judge(result: Result, min_confidence: float) -> Recognized | NoMatch:
 class SpeechListener:
     """Per-call listening: see the module docstring. ``min_confidence`` defaults to the engine's."""
 
-    def __init__(self, engine: SpeechEngine, pool: RecognitionPool, *, min_confidence: float | None = None,
-                 vad: VadSettings | None = None, input_rate: int = 48000, chunk_ms: int = 100,
-                 label: str = "") -> None:
+    def __init__(
+        self,
+        engine: SpeechEngine,
+        pool: RecognitionPool,
+        *,
+        min_confidence: float | None = None,
+        vad: VadSettings | None = None,
+        input_rate: int = 48000,
+        chunk_ms: int = 100,
+        label: str = "",
+    ) -> None:
         self.engine = engine
         self.settings = vad or VadSettings()
         self.min_confidence = engine.min_confidence if min_confidence is None else min_confidence
@@ -153,8 +161,14 @@ class SpeechListener:
         """A window is open and has not produced its terminal event's cause yet."""
         return self._open and self._endpointer.state is not VadState.ENDED
 
-    def start(self, now_ms: int, grammar: Grammar | None, *, no_input_ms: int | None | UseSettings = FROM_SETTINGS,
-              min_confidence: float | None = None) -> None:
+    def start(
+        self,
+        now_ms: int,
+        grammar: Grammar | None,
+        *,
+        no_input_ms: int | None | UseSettings = FROM_SETTINGS,
+        min_confidence: float | None = None,
+    ) -> None:
         """Open a listening window at ``now_ms`` for ``grammar`` (closing any open one)."""
         if self._closed:
             raise RuntimeError("the speech listener is closed")
@@ -171,8 +185,9 @@ class SpeechListener:
         self._frame_t = None
         # A fresh resampler per window: nothing of the previous window's audio leaks into this one,
         # so the same audio always gives the same frames (and the same result).
-        self._resampler = (av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-                           if self.input_rate != SAMPLE_RATE else None)
+        self._resampler = (
+            av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE) if self.input_rate != SAMPLE_RATE else None
+        )
         while not self._queue.empty():  # leftovers of an earlier window
             self._queue.get_nowait()
         self._classifier.reset()  # a fresh noise estimate per window (see FrameClassifier)
@@ -321,9 +336,16 @@ class SpeechListener:
             return
         result = self._recognizer.final()
         outcome = judge(result, min_confidence)
-        log.info("listener %s: %s %r confidence %.2f (heard %r) by %s %s", self.label,
-                 "recognized" if isinstance(outcome, Recognized) else f"no-match ({outcome.reason})",
-                 result.text, result.confidence, result.heard, self.engine.name, self.engine.language)
+        log.info(
+            "listener %s: %s %r confidence %.2f (heard %r) by %s %s",
+            self.label,
+            "recognized" if isinstance(outcome, Recognized) else f"no-match ({outcome.reason})",
+            result.text,
+            result.confidence,
+            result.heard,
+            self.engine.name,
+            self.engine.language,
+        )
         self._post_threadsafe(window, outcome)
 
     def _reset(self, window: int) -> None:

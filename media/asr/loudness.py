@@ -33,7 +33,7 @@ def frame_levels(pcm: bytes) -> npt.NDArray[np.float64]:
     """The level of every whole 10 ms frame of 16 kHz s16le ``pcm``, in dBFS (digital silence: -120)."""
     x = np.frombuffer(pcm, dtype=np.int16).astype(np.float64)
     usable = len(x) // FRAME_SAMPLES
-    frames = x[:usable * FRAME_SAMPLES].reshape(usable, FRAME_SAMPLES)
+    frames = x[: usable * FRAME_SAMPLES].reshape(usable, FRAME_SAMPLES)
     return np.asarray(10.0 * np.log10(np.mean(frames * frames, axis=1) / (32768.0 * 32768.0) + 1e-12))
 
 
@@ -75,7 +75,10 @@ def loud_frames(pcm: bytes, n_frames: int) -> npt.NDArray[np.bool_]:
     if len(levels) == 0:
         return out
     peak = float(np.max(levels))
-    threshold = max(min(noise_floor(levels) + LOUD_ABOVE_FLOOR_DB, peak - LOUD_PEAK_MARGIN_DB),
-                    peak - LOUD_FRAME_RANGE_DB, LOUD_FRAME_FLOOR_DBFS)
-    out[:len(levels)] = levels > threshold
+    threshold = max(
+        min(noise_floor(levels) + LOUD_ABOVE_FLOOR_DB, peak - LOUD_PEAK_MARGIN_DB),
+        peak - LOUD_FRAME_RANGE_DB,
+        LOUD_FRAME_FLOOR_DBFS,
+    )
+    out[: len(levels)] = levels > threshold
     return out

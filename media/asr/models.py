@@ -76,14 +76,17 @@ class CatalogueEntry:
 
 
 #: A few official models with a dynamic or lookahead graph (grammar lists work with them).
-CATALOGUE: dict[str, CatalogueEntry] = {e.name: e for e in (
-    CatalogueEntry("vosk-model-small-en-us-0.15", "en", 40, "small US English, dynamic graph"),
-    CatalogueEntry("vosk-model-en-us-0.22-lgraph", "en", 128, "US English, lookahead graph"),
-    CatalogueEntry("vosk-model-small-ko-0.22", "ko", 82, "small Korean, dynamic graph"),
-    CatalogueEntry("vosk-model-small-fr-0.22", "fr", 41, "small French"),
-    CatalogueEntry("vosk-model-small-de-0.15", "de", 45, "small German"),
-    CatalogueEntry("vosk-model-small-es-0.42", "es", 39, "small Spanish"),
-)}
+CATALOGUE: dict[str, CatalogueEntry] = {
+    e.name: e
+    for e in (
+        CatalogueEntry("vosk-model-small-en-us-0.15", "en", 40, "small US English, dynamic graph"),
+        CatalogueEntry("vosk-model-en-us-0.22-lgraph", "en", 128, "US English, lookahead graph"),
+        CatalogueEntry("vosk-model-small-ko-0.22", "ko", 82, "small Korean, dynamic graph"),
+        CatalogueEntry("vosk-model-small-fr-0.22", "fr", 41, "small French"),
+        CatalogueEntry("vosk-model-small-de-0.15", "de", 45, "small German"),
+        CatalogueEntry("vosk-model-small-es-0.42", "es", 39, "small Spanish"),
+    )
+}
 
 
 def looks_like_vosk_model(path: Path) -> bool:
@@ -120,24 +123,31 @@ def resolve(name_or_path: str | os.PathLike[str], data_dir: str | os.PathLike[st
     candidate = Path(name_or_path).expanduser()
     if candidate.is_dir():
         if not looks_like_vosk_model(candidate):
-            raise ModelNotFoundError(f"{str(candidate)!r} is a directory but not a Vosk model "
-                                     "(expected am/final.mdl and conf/)")
+            raise ModelNotFoundError(
+                f"{str(candidate)!r} is a directory but not a Vosk model (expected am/final.mdl and conf/)"
+            )
         return candidate.resolve()
     if data_dir is not None:
         installed = models_dir(data_dir) / str(name_or_path)
         if looks_like_vosk_model(installed):
             return installed.resolve()
-    hint = (f"; install it with `models install {name_or_path}`" if str(name_or_path) in CATALOGUE else
-            f"; known models: {', '.join(CATALOGUE)}")
-    raise ModelNotFoundError(f"no Vosk model {str(name_or_path)!r} (neither a directory nor installed in "
-                             f"{models_dir(data_dir) if data_dir is not None else 'the data directory'}){hint}")
+    hint = (
+        f"; install it with `models install {name_or_path}`"
+        if str(name_or_path) in CATALOGUE
+        else f"; known models: {', '.join(CATALOGUE)}"
+    )
+    raise ModelNotFoundError(
+        f"no Vosk model {str(name_or_path)!r} (neither a directory nor installed in "
+        f"{models_dir(data_dir) if data_dir is not None else 'the data directory'}){hint}"
+    )
 
 
 def fetch_catalogue(url: str = CATALOGUE_URL, timeout: float = 10.0) -> dict[str, dict[str, object]]:
     """The official model list by name (``size`` in bytes, ``md5``, ``url``, ...); raises ModelInstallError."""
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers={"User-Agent": USER_AGENT}),
-                                    timeout=timeout) as resp:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, headers={"User-Agent": USER_AGENT}), timeout=timeout
+        ) as resp:
             entries = json.loads(resp.read().decode("utf-8"))
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise ModelInstallError(f"cannot read the model list {url}: {_reason(exc)}") from exc
@@ -146,9 +156,19 @@ def fetch_catalogue(url: str = CATALOGUE_URL, timeout: float = 10.0) -> dict[str
     return {str(e["name"]): e for e in entries if isinstance(e, dict) and "name" in e}
 
 
-def install(name: str, data_dir: str | os.PathLike[str], *, url: str | None = None, size: int | None = None,
-            sha256: str | None = None, md5: str | None = None, catalogue_url: str | None = CATALOGUE_URL,
-            progress: Progress | None = None, timeout: float = 30.0, attempts: int = 3) -> Path:
+def install(
+    name: str,
+    data_dir: str | os.PathLike[str],
+    *,
+    url: str | None = None,
+    size: int | None = None,
+    sha256: str | None = None,
+    md5: str | None = None,
+    catalogue_url: str | None = CATALOGUE_URL,
+    progress: Progress | None = None,
+    timeout: float = 30.0,
+    attempts: int = 3,
+) -> Path:
     """Download, verify and unpack model ``name`` into ``DATA_DIR/models/NAME``; returns that directory.
 
     ``url`` overrides the official address (a mirror, or a test server);
@@ -160,16 +180,18 @@ def install(name: str, data_dir: str | os.PathLike[str], *, url: str | None = No
     entry = CATALOGUE.get(name)
     if url is None:
         if entry is None:
-            raise ModelInstallError(f"unknown model {name!r}: pass its URL, or use one of {', '.join(CATALOGUE)}",
-                                    code="asr_unknown_model")
+            raise ModelInstallError(
+                f"unknown model {name!r}: pass its URL, or use one of {', '.join(CATALOGUE)}", code="asr_unknown_model"
+            )
         url = entry.url
     root = models_dir(data_dir)
     dest = root / name
     if looks_like_vosk_model(dest):
         return dest.resolve()
     if dest.exists():
-        raise ModelInstallError(f"{dest} exists but is not a complete Vosk model: remove it and install again",
-                                code="asr_model_dir_in_way")
+        raise ModelInstallError(
+            f"{dest} exists but is not a complete Vosk model: remove it and install again", code="asr_model_dir_in_way"
+        )
     if entry is not None:
         size, sha256, md5 = size or entry.size, sha256 or entry.sha256, md5 or entry.md5
     if catalogue_url and size is None and sha256 is None and md5 is None:
@@ -206,19 +228,21 @@ def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _download_with_retries(url: str, part: Path, size: int | None, progress: Progress | None,
-                           timeout: float, attempts: int) -> None:
+def _download_with_retries(
+    url: str, part: Path, size: int | None, progress: Progress | None, timeout: float, attempts: int
+) -> None:
     for attempt in range(1, max(attempts, 1) + 1):
         try:
             _download(url, part, size, progress, timeout)
             return
         except _Interrupted as exc:
             if attempt >= attempts:
-                raise ModelInstallError(f"download of {url} was interrupted ({exc}); {part.stat().st_size} bytes "
-                                        "are kept: run the install again to resume",
-                                        code="asr_model_download_interrupted") from exc
-            log.warning("download of %s interrupted (%s), resuming (attempt %d of %d)", url, exc, attempt + 1,
-                        attempts)
+                raise ModelInstallError(
+                    f"download of {url} was interrupted ({exc}); {part.stat().st_size} bytes "
+                    "are kept: run the install again to resume",
+                    code="asr_model_download_interrupted",
+                ) from exc
+            log.warning("download of %s interrupted (%s), resuming (attempt %d of %d)", url, exc, attempt + 1, attempts)
             time.sleep(min(0.2 * attempt, 2.0))
 
 
@@ -239,15 +263,18 @@ def _download(url: str, part: Path, size: int | None, progress: Progress | None,
             return
         raise ModelInstallError(f"cannot download {url}: {_reason(exc)}", code="asr_model_download_failed") from exc
     except (urllib.error.URLError, OSError) as exc:
-        raise ModelInstallError(f"cannot download {url}: {_reason(exc)} (is this machine offline?)",
-                                code="asr_model_download_failed") from exc
+        raise ModelInstallError(
+            f"cannot download {url}: {_reason(exc)} (is this machine offline?)", code="asr_model_download_failed"
+        ) from exc
     with resp:
         total: int | None
         if resp.status == 206 and have:
             start, total = _content_range(resp.headers.get("Content-Range", ""))
             if start != have:
-                raise ModelInstallError(f"cannot resume {url}: asked for byte {have}, the server sent from {start}",
-                                        code="asr_model_download_failed")
+                raise ModelInstallError(
+                    f"cannot resume {url}: asked for byte {have}, the server sent from {start}",
+                    code="asr_model_download_failed",
+                )
             mode = "ab"
         else:
             have = 0  # the server ignored the Range header: start over
@@ -302,8 +329,11 @@ def _verify(url: str, part: Path, size: int | None, sha256: str | None, md5: str
                     digest.update(block)
             if digest.hexdigest().lower() != expected.lower():
                 part.unlink()
-                raise ModelInstallError(f"{url}: {algorithm} is {digest.hexdigest()}, expected {expected.lower()}; "
-                                        "the download was deleted", code="asr_model_checksum_mismatch")
+                raise ModelInstallError(
+                    f"{url}: {algorithm} is {digest.hexdigest()}, expected {expected.lower()}; "
+                    "the download was deleted",
+                    code="asr_model_checksum_mismatch",
+                )
 
 
 def _unpack(url: str, archive: Path, dest: Path) -> None:
@@ -319,27 +349,32 @@ def _extract(url: str, archive: Path, dest: Path) -> None:
         with zipfile.ZipFile(archive) as zf:
             bad = zf.testzip()
             if bad is not None:
-                raise ModelInstallError(f"{url}: member {bad!r} of the archive is corrupt",
-                                        code="asr_model_archive_corrupt")
+                raise ModelInstallError(
+                    f"{url}: member {bad!r} of the archive is corrupt", code="asr_model_archive_corrupt"
+                )
             for info in zf.infolist():
                 p = PurePosixPath(info.filename)
                 if p.is_absolute() or ".." in p.parts:
-                    raise ModelInstallError(f"{url}: unsafe path {info.filename!r} in the archive",
-                                            code="asr_model_archive_corrupt")
+                    raise ModelInstallError(
+                        f"{url}: unsafe path {info.filename!r} in the archive", code="asr_model_archive_corrupt"
+                    )
             tmp = Path(tempfile.mkdtemp(prefix=f".unpack-{dest.name}-", dir=dest.parent))
             try:
                 zf.extractall(tmp)
                 tops = [p for p in tmp.iterdir() if not p.name.startswith("__MACOSX")]
                 root = tops[0] if len(tops) == 1 and tops[0].is_dir() else tmp
                 if not looks_like_vosk_model(root):
-                    raise ModelInstallError(f"{url}: the archive holds no Vosk model (no am/final.mdl and conf/)",
-                                            code="asr_model_archive_corrupt")
+                    raise ModelInstallError(
+                        f"{url}: the archive holds no Vosk model (no am/final.mdl and conf/)",
+                        code="asr_model_archive_corrupt",
+                    )
                 os.replace(root, dest)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
     except zipfile.BadZipFile as exc:
-        raise ModelInstallError(f"{url}: not a zip archive ({exc}); the download was deleted",
-                                code="asr_model_archive_corrupt") from exc
+        raise ModelInstallError(
+            f"{url}: not a zip archive ({exc}); the download was deleted", code="asr_model_archive_corrupt"
+        ) from exc
 
 
 # ----- progress display ----------------------------------------------------------------------------

@@ -52,9 +52,14 @@ class SpeechEngines:
     this many pocketsphinx decoders (default: the CPU count).
     """
 
-    def __init__(self, vosk_models: Sequence[str | os.PathLike[str]] = (), *,
-                 vosk_languages: Sequence[str | None] = (), data_dir: str | os.PathLike[str] | None = None,
-                 sphinx_pool_size: int | None = None) -> None:
+    def __init__(
+        self,
+        vosk_models: Sequence[str | os.PathLike[str]] = (),
+        *,
+        vosk_languages: Sequence[str | None] = (),
+        data_dir: str | os.PathLike[str] | None = None,
+        sphinx_pool_size: int | None = None,
+    ) -> None:
         self._lock = threading.Lock()
         self._engines: dict[tuple[str, str], SpeechEngine] = {}
         self._sphinx_pool_size = sphinx_pool_size or os.cpu_count() or 1
@@ -64,19 +69,24 @@ class SpeechEngines:
             given = vosk_languages[i] if i < len(vosk_languages) else None
             language = given or _guess(path)
             if not language:
-                raise AsrError(f"cannot tell the language of the Vosk model {str(path)!r}: configure it",
-                               code="asr_unknown_language")
+                raise AsrError(
+                    f"cannot tell the language of the Vosk model {str(path)!r}: configure it",
+                    code="asr_unknown_language",
+                )
             lang = base_language(language)
             if lang in self.vosk_paths:
-                raise AsrError(f"two Vosk models for language {lang!r}: {self.vosk_paths[lang]} and {path}",
-                               code="asr_duplicate_language")
+                raise AsrError(
+                    f"two Vosk models for language {lang!r}: {self.vosk_paths[lang]} and {path}",
+                    code="asr_duplicate_language",
+                )
             self.vosk_paths[lang] = path
 
     def choose(self, engine: str | None = None, language: str | None = None) -> tuple[str, str]:
         """``(engine name, base language)`` a flow with these pins gets; raises AsrError if none fits. Cheap."""
         if engine is not None and engine.lower() not in _ALIASES:
-            raise AsrError(f"unknown speech engine {engine!r}: use one of {', '.join(ENGINE_NAMES)}",
-                           code="asr_unknown_engine")
+            raise AsrError(
+                f"unknown speech engine {engine!r}: use one of {', '.join(ENGINE_NAMES)}", code="asr_unknown_engine"
+            )
         name = _ALIASES[engine.lower()] if engine else None
         lang = base_language(language) if language else None
         if name in (VOSK, None):
@@ -86,13 +96,18 @@ class SpeechEngines:
                 return VOSK, next(iter(self.vosk_paths))
             if name == VOSK:
                 have = ", ".join(self.vosk_paths) or "none"
-                raise AsrError(f"the flow wants Vosk{f' for {lang!r}' if lang else ''} but no such model is "
-                               f"configured (Vosk languages configured: {have}); set VOSK_MODEL",
-                               code="asr_engine_unavailable")
+                raise AsrError(
+                    f"the flow wants Vosk{f' for {lang!r}' if lang else ''} but no such model is "
+                    f"configured (Vosk languages configured: {have}); set VOSK_MODEL",
+                    code="asr_engine_unavailable",
+                )
         if lang in (None, "en"):
             return POCKETSPHINX, "en"
-        raise AsrError(f"no speech engine for language {lang!r}: pocketsphinx only has English; set VOSK_MODEL "
-                       f"to a {lang!r} Vosk model (e.g. `models install` one)", code="asr_engine_unavailable")
+        raise AsrError(
+            f"no speech engine for language {lang!r}: pocketsphinx only has English; set VOSK_MODEL "
+            f"to a {lang!r} Vosk model (e.g. `models install` one)",
+            code="asr_engine_unavailable",
+        )
 
     def get(self, engine: str | None = None, language: str | None = None, *, flow: str = "") -> SpeechEngine:
         """The shared engine for these pins, loaded on first use (blocks). Logs which one the flow uses."""
@@ -115,8 +130,12 @@ class SpeechEngines:
         return SphinxEngine(self._sphinx_pool_size)
 
 
-def default_engine(vosk_model: str | os.PathLike[str] | None, language: str | None = None, *,
-                   data_dir: str | os.PathLike[str] | None = None) -> SpeechEngine:
+def default_engine(
+    vosk_model: str | os.PathLike[str] | None,
+    language: str | None = None,
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+) -> SpeechEngine:
     """Vosk if a model path or installed name is given, else pocketsphinx en-us; logs which (blocks).
 
     ``language`` None takes whatever the model speaks; a language the

@@ -212,8 +212,7 @@ def _clip01(x: float) -> float:
 
 def confidence_from(coverage: float, fit: float) -> float:
     """The calibrated mapping described in the module docstring: 0.5 at coverage 0.70 with fit -25."""
-    return _clip01(min(0.5 + (coverage - COVERAGE_AT_HALF) / COVERAGE_SPAN,
-                       0.5 + (fit - FIT_AT_HALF) / FIT_SPAN))
+    return _clip01(min(0.5 + (coverage - COVERAGE_AT_HALF) / COVERAGE_SPAN, 0.5 + (fit - FIT_AT_HALF) / FIT_SPAN))
 
 
 @dataclass(frozen=True)
@@ -269,12 +268,17 @@ class DecoderPool:
 
     def _make(self) -> _Pooled:
         try:
-            decoder = pocketsphinx.Decoder(hmm=str(self._hmm), dict=str(self._dict),
-                                           lm=str(self._lm) if self._lm is not None else None,
-                                           loglevel="FATAL", bestpath=False)
+            decoder = pocketsphinx.Decoder(
+                hmm=str(self._hmm),
+                dict=str(self._dict),
+                lm=str(self._lm) if self._lm is not None else None,
+                loglevel="FATAL",
+                bestpath=False,
+            )
         except (RuntimeError, ValueError) as exc:
-            raise AsrError(f"pocketsphinx cannot load the model at {self._hmm}: {exc}",
-                           code="asr_model_load_failed") from exc
+            raise AsrError(
+                f"pocketsphinx cannot load the model at {self._hmm}: {exc}", code="asr_model_load_failed"
+            ) from exc
         return _Pooled(decoder, decoder.get_cmn())
 
     @contextmanager
@@ -312,13 +316,21 @@ class SphinxEngine:
     #: For answers read back to the caller (a gather with ``confirm``), see "Read-back" in the module docstring.
     confirm_confidence = 0.2
 
-    def __init__(self, pool_size: int, *, model_dir: Path | None = None, dictionary: Path | None = None,
-                 max_audio_ms: int = 30_000) -> None:
+    def __init__(
+        self,
+        pool_size: int,
+        *,
+        model_dir: Path | None = None,
+        dictionary: Path | None = None,
+        max_audio_ms: int = 30_000,
+    ) -> None:
         self.model_path = Path(model_dir or pocketsphinx.get_model_path("en-us/en-us")).resolve()
         self.dictionary = Path(dictionary or pocketsphinx.get_model_path("en-us/cmudict-en-us.dict")).resolve()
         if not (self.model_path / "mdef").is_file() or not self.dictionary.is_file():
-            raise AsrError(f"no pocketsphinx acoustic model at {self.model_path} or dictionary at {self.dictionary}",
-                           code="asr_model_not_found")
+            raise AsrError(
+                f"no pocketsphinx acoustic model at {self.model_path} or dictionary at {self.dictionary}",
+                code="asr_model_not_found",
+            )
         self.max_audio_ms = max_audio_ms
         self.pool = DecoderPool(pool_size, self.model_path, self.dictionary)
         # Free decoding (live transcripts) with the wheel's en-us LM: its own decoders (about 92 MB each),
@@ -338,8 +350,9 @@ class SphinxEngine:
     def recognizer(self, grammar: Grammar | None = None) -> SphinxRecognizer | SphinxFreeRecognizer:
         if grammar is None:
             if self.free_pool is None:
-                raise AsrError("the pocketsphinx wheel has no en-us.lm.bin: free decoding is not available",
-                               code="asr_bad_grammar")
+                raise AsrError(
+                    "the pocketsphinx wheel has no en-us.lm.bin: free decoding is not available", code="asr_bad_grammar"
+                )
             return SphinxFreeRecognizer(self)
         return SphinxRecognizer(self, grammar)
 
@@ -363,33 +376,40 @@ class SphinxEngine:
             hyp = d.hyp()
             segments = list(d.seg() or []) if hyp is not None else []
             n_frames = d.n_frames()
-        words = [(s.word.split("(")[0], s.start_frame, s.end_frame) for s in segments
-                 if not s.word.startswith(_FILLER_PREFIXES)]
+        words = [
+            (s.word.split("(")[0], s.start_frame, s.end_frame)
+            for s in segments
+            if not s.word.startswith(_FILLER_PREFIXES)
+        ]
         if not words:
             return Result.nothing()
         loud = loud_frames(audio, n_frames)
         spanned = np.zeros(n_frames, dtype=bool)
         for _, start, end in words:
-            spanned[start:end + 1] = True
+            spanned[start : end + 1] = True
         coverage = _clip01(float((spanned & loud).sum()) / max(int(loud.sum()), 1))
         text = " ".join(w for w, _, _ in words)
         return Result(text, coverage, tuple(Word(w, coverage) for w, _, _ in words), text)
 
     def describe(self) -> str:
         free = "; free decoding for transcripts with en-us.lm.bin" if self.free_pool is not None else ""
-        return (f"pocketsphinx en model {self.model_path} dictionary {self.dictionary.name} "
-                f"(JSGF grammars, up to {self.pool.size} decoders of about 27 MB{free})")
+        return (
+            f"pocketsphinx en model {self.model_path} dictionary {self.dictionary.name} "
+            f"(JSGF grammars, up to {self.pool.size} decoders of about 27 MB{free})"
+        )
 
     def usable_grammar(self, grammar: Grammar) -> tuple[Grammar, str]:
         """``grammar`` without phrases holding unknown words, and its JSGF text."""
         unknown = self.unknown_words(grammar.words(self.language))
         usable = grammar.without(unknown)
         if unknown:
-            log.warning("pocketsphinx: dropping grammar phrases with words missing from the dictionary: %s",
-                        ", ".join(unknown))
+            log.warning(
+                "pocketsphinx: dropping grammar phrases with words missing from the dictionary: %s", ", ".join(unknown)
+            )
         if usable is None:
-            raise AsrError(f"no grammar phrase is left once the unknown words {unknown} are removed",
-                           code="asr_unknown_words")
+            raise AsrError(
+                f"no grammar phrase is left once the unknown words {unknown} are removed", code="asr_unknown_words"
+            )
         return usable, jsgf(usable, self.language)
 
     def _run(self, pcm: bytes, grammar_text: str) -> _Decoded:
@@ -406,9 +426,16 @@ class SphinxEngine:
             segments = list(d.seg() or []) if hyp is not None else []
             n_frames = d.n_frames()
             logbase = math.log(float(d.config["logbase"]))
-        words = tuple((s.word, s.start_frame, s.end_frame,
-                       ((math.log(s.ascore) / logbase) if s.ascore > 0 else -math.inf) / (1 << SEGMENT_SCORE_SHIFT))
-                      for s in segments if not s.word.startswith(_FILLER_PREFIXES))
+        words = tuple(
+            (
+                s.word,
+                s.start_frame,
+                s.end_frame,
+                ((math.log(s.ascore) / logbase) if s.ascore > 0 else -math.inf) / (1 << SEGMENT_SCORE_SHIFT),
+            )
+            for s in segments
+            if not s.word.startswith(_FILLER_PREFIXES)
+        )
         return _Decoded(words, n_frames)
 
     def _confidence(self, pcm: bytes, decoded: _Decoded) -> tuple[float, float, float]:
@@ -418,7 +445,7 @@ class SphinxEngine:
         spanned = np.zeros(n, dtype=bool)
         total, frames = 0.0, 0
         for _, start, end, score in decoded.words:
-            spanned[start:end + 1] = True
+            spanned[start : end + 1] = True
             total += score
             frames += end - start + 1
         coverage = float((spanned & loud).sum()) / max(int(loud.sum()), 1)
@@ -448,8 +475,14 @@ class SphinxEngine:
                 check = "agrees"
         if confidence > 0.0 and snr_db(pcm) >= CLEAN_SNR_DB:
             confidence = min(1.0, confidence + CLEAN_BONUS)
-        log.debug("pocketsphinx %r coverage %.2f fit %.1f second view %s confidence %.2f",
-                  heard, coverage, fit, check, confidence)
+        log.debug(
+            "pocketsphinx %r coverage %.2f fit %.1f second view %s confidence %.2f",
+            heard,
+            coverage,
+            fit,
+            check,
+            confidence,
+        )
         return Result(match.text, confidence, tuple(Word(t, confidence) for t in texts), heard, match.digits)
 
 
@@ -466,7 +499,7 @@ class _Utterance:
         room = self._max_bytes - len(self._audio)
         if len(pcm16k) > room:
             self.truncated = True
-        self._audio += pcm16k[:max(room, 0)]
+        self._audio += pcm16k[: max(room, 0)]
         return None
 
     def _take(self) -> bytes | None:

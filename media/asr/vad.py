@@ -145,8 +145,9 @@ class FrameClassifier:
 
     def is_speech(self, frame: bytes) -> bool:
         if len(frame) != self._bytes:
-            raise ValueError(f"VAD frame must be {self._bytes} bytes ({self.settings.frame_ms} ms at 16 kHz), "
-                             f"got {len(frame)}")
+            raise ValueError(
+                f"VAD frame must be {self._bytes} bytes ({self.settings.frame_ms} ms at 16 kHz), got {len(frame)}"
+            )
         return bool(self._vad.is_speech(frame, SAMPLE_RATE))
 
 

@@ -127,8 +127,9 @@ class ModelCache:
                 try:
                     model = vosk.Model(str(key))
                 except Exception as exc:  # vosk raises a bare Exception("Failed to create a model")
-                    raise AsrError(f"Vosk cannot load the model at {str(key)!r}: {exc}",
-                                   code="asr_model_load_failed") from exc
+                    raise AsrError(
+                        f"Vosk cannot load the model at {str(key)!r}: {exc}", code="asr_model_load_failed"
+                    ) from exc
                 self._models[key] = model
                 log.info("loaded Vosk model %s", key)
             return model
@@ -161,8 +162,10 @@ class VoskEngine:
             raise ModelNotFoundError(f"{str(path)!r} is not a Vosk model directory (expected am/final.mdl and conf/)")
         lang = language or guess_language(path)
         if not lang:
-            raise AsrError(f"cannot tell the language of the Vosk model at {str(path)!r}: configure it",
-                           code="asr_unknown_language")
+            raise AsrError(
+                f"cannot tell the language of the Vosk model at {str(path)!r}: configure it",
+                code="asr_unknown_language",
+            )
         self.model_path = path.resolve()
         self.language = base_language(lang)
         self._model = (cache if cache is not None else MODELS).get(self.model_path)
@@ -172,8 +175,12 @@ class VoskEngine:
         else:
             self.garbage = tuple(w for w in GARBAGE_WORDS.get(self.language, ()) if self._known(w))
         if not self.garbage:
-            log.warning("Vosk model %s has no [unk] and we know no filler words for %r: out-of-grammar speech "
-                        "and noise can only be rejected by confidence", self.model_path, self.language)
+            log.warning(
+                "Vosk model %s has no [unk] and we know no filler words for %r: out-of-grammar speech "
+                "and noise can only be rejected by confidence",
+                self.model_path,
+                self.language,
+            )
 
     def _known(self, word: str) -> bool:
         return bool(self._model.vosk_model_find_word(word) >= 0)
@@ -198,11 +205,15 @@ class VoskEngine:
         unknown = self.unknown_words(grammar.words(self.language))
         usable = grammar.without(unknown)
         if unknown:
-            log.warning("Vosk %s: dropping grammar phrases with words missing from the model: %s",
-                        self.language, ", ".join(unknown))
+            log.warning(
+                "Vosk %s: dropping grammar phrases with words missing from the model: %s",
+                self.language,
+                ", ".join(unknown),
+            )
         if usable is None:
-            raise AsrError(f"no grammar phrase is left once the unknown words {unknown} are removed",
-                           code="asr_unknown_words")
+            raise AsrError(
+                f"no grammar phrase is left once the unknown words {unknown} are removed", code="asr_unknown_words"
+            )
         phrases = list(usable.phrases)
         if usable.digits:
             phrases += [w for w in digit_words(self.language) if w not in unknown]
@@ -216,8 +227,9 @@ class VoskEngine:
                 return vosk.KaldiRecognizer(self._model, SAMPLE_RATE)
             return vosk.KaldiRecognizer(self._model, SAMPLE_RATE, spec)
         except Exception as exc:  # bare Exception("Failed to create a recognizer")
-            raise AsrError(f"Vosk cannot create a recognizer for {self.model_path}: {exc}",
-                           code="asr_recognizer_failed") from exc
+            raise AsrError(
+                f"Vosk cannot create a recognizer for {self.model_path}: {exc}", code="asr_recognizer_failed"
+            ) from exc
 
 
 def slowed(pcm16k: bytes, factor: float = CHECK_SLOWDOWN) -> bytes:
@@ -264,7 +276,7 @@ class VoskRecognizer:
     def accept(self, pcm16k: bytes) -> Partial | None:
         self._fed += len(pcm16k) // 2
         room = self._max_bytes - len(self._audio)
-        self._audio += pcm16k[:max(room, 0)]
+        self._audio += pcm16k[: max(room, 0)]
         if self._rec.AcceptWaveform(pcm16k):
             # Kaldi's own endpointer closed a segment inside our window: keep it for final().
             self._segments.append(json.loads(self._rec.Result()))
@@ -294,8 +306,14 @@ class VoskRecognizer:
                 check, confidence = again.heard or "(nothing)", 0.0
             else:
                 check, confidence = "agrees", min(confidence, again.confidence)
-        log.debug("vosk %r word confidence %.2f coverage %.2f second view %s confidence %.2f",
-                  result.heard, result.confidence, coverage, check, confidence)
+        log.debug(
+            "vosk %r word confidence %.2f coverage %.2f second view %s confidence %.2f",
+            result.heard,
+            result.confidence,
+            coverage,
+            check,
+            confidence,
+        )
         return Result(result.text, confidence, result.words, result.heard, result.digits)
 
     def _second_view(self, audio: bytes) -> Result:
@@ -308,7 +326,7 @@ class VoskRecognizer:
             slow = slowed(audio)
             step = SAMPLE_RATE // 5 * 2  # 200 ms pieces, so Kaldi's endpointer behaves as when streaming
             for i in range(0, len(slow), step):
-                if self._check.AcceptWaveform(slow[i:i + step]):
+                if self._check.AcceptWaveform(slow[i : i + step]):
                     segments.append(json.loads(self._check.Result()))
             segments.append(json.loads(self._check.FinalResult()))
         finally:
@@ -371,5 +389,5 @@ def _coverage(pcm16k: bytes, spans: list[tuple[float, float]]) -> float:
         return 1.0  # nothing stands out of the background: no evidence either way
     spanned = np.zeros(n, dtype=bool)
     for start, end in spans:
-        spanned[max(0, int(start * 100)):max(0, int(end * 100) + 1)] = True
+        spanned[max(0, int(start * 100)) : max(0, int(end * 100) + 1)] = True
     return float((spanned & loud).sum()) / float(loud.sum())

@@ -42,8 +42,11 @@ async def test_bot_buttons_in_the_widget(browser: Browser, bot_node: Node) -> No
         conv = await bot_node.services.store.conversation(cid)
         assert conv is not None and conv["state"] == "queued" and conv["queue"] == "billing"
         assert (await bot_node.services.store.context(cid))["intent"] == "billing"
-        texts = [e["text"] for e in await bot_node.services.store.events(cid)
-                 if e["type"] == "message" and e["author"] == "customer"]
+        texts = [
+            e["text"]
+            for e in await bot_node.services.store.events(cid)
+            if e["type"] == "message" and e["author"] == "customer"
+        ]
         assert texts == ["hello", "Billing"]
         assert errors == []
     finally:

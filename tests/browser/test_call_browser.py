@@ -25,8 +25,7 @@ pytestmark = pytest.mark.browser
 T = TypeVar("T")
 
 
-async def eventually(probe: Callable[[], Awaitable[T]], ok: Callable[[T], bool], what: str,
-                     timeout: float = 10.0) -> T:
+async def eventually(probe: Callable[[], Awaitable[T]], ok: Callable[[T], bool], what: str, timeout: float = 10.0) -> T:
     """Poll ``probe`` until ``ok`` holds; fail naming ``what`` and the last value seen."""
     deadline = time.monotonic() + timeout
     while True:
@@ -61,13 +60,13 @@ async def call_state(page: Page) -> dict[str, Any]:
     assert isinstance(state, dict)
     return state
 
+
 async def call_into_ivr(page: Page) -> tuple[Locator, dict[str, Any]]:
     """Press Call and wait until the flow answers; returns the call bar and the widget's call state."""
     await page.click("[data-testid=cg-call]")
     bar = page.locator("[data-testid=cg-callbar]")
     await expect(bar).to_have_attribute("data-status", "ivr", timeout=15000)
     return bar, await call_state(page)
-
 
 
 async def test_call_hears_the_greeting_presses_1_and_waits_for_billing(mic_browser: Browser, node: Node) -> None:
@@ -83,16 +82,23 @@ async def test_call_hears_the_greeting_presses_1_and_waits_for_billing(mic_brows
         await expect(page.locator("[data-testid=cg-call]")).to_be_disabled()
 
         # the greeting is played out in the page (an unmuted <audio> element)
-        stats = await eventually(lambda: page.evaluate("window.ContactGateway._callStats()"),
-                                 lambda s: s["inboundAudioLevel"] > 0, "inbound audio level")
+        stats = await eventually(
+            lambda: page.evaluate("window.ContactGateway._callStats()"),
+            lambda s: s["inboundAudioLevel"] > 0,
+            "inbound audio level",
+        )
         assert stats["connectionState"] == "connected" and stats["packetsReceived"] > 0
 
         call = await call_state(page)
         cid = call["conversation_id"]
         assert cid and cid == await page.evaluate("window.ContactGateway.state().conversation_id")
         # the menu listens once its prompt starts (keys during the greeting are ignored by design)
-        await eventually(lambda: ivr_steps(node, cid), lambda steps: any(s[:2] == ("prompt", "menu") for s in steps),
-                         "the menu prompt", timeout=15)
+        await eventually(
+            lambda: ivr_steps(node, cid),
+            lambda steps: any(s[:2] == ("prompt", "menu") for s in steps),
+            "the menu prompt",
+            timeout=15,
+        )
 
         await page.click("[data-testid=cg-keypad-toggle]")
         await expect(page.locator("[data-testid=cg-keypad-toggle]")).to_have_attribute("aria-expanded", "true")
@@ -125,10 +131,10 @@ async def test_call_hears_the_greeting_presses_1_and_waits_for_billing(mic_brows
 
         await page.click("[data-testid=cg-hangup]")
         await expect(bar).to_have_attribute("data-status", "ended")
-        await eventually(lambda: live_calls(node), lambda calls: calls == {},
-                         "live calls after hang-up")
-        await expect(page.locator(".cg-msg[data-author=system]", has_text=re.compile(r"Call ended · \d+:\d\d"))
-                     ).to_have_count(1)
+        await eventually(lambda: live_calls(node), lambda calls: calls == {}, "live calls after hang-up")
+        await expect(
+            page.locator(".cg-msg[data-author=system]", has_text=re.compile(r"Call ended · \d+:\d\d"))
+        ).to_have_count(1)
         assert errors == []
     finally:
         await ctx.close()
@@ -167,12 +173,14 @@ async def test_hang_up_ends_the_call_everywhere(mic_browser: Browser, node: Node
         await expect(page.locator("[data-testid=cg-hangup]")).to_be_hidden()
         await expect(page.locator("[data-testid=cg-call]")).to_be_enabled()
 
-        await eventually(lambda: live_calls(node), lambda calls: calls == {},
-                         "live calls after hang-up")
+        await eventually(lambda: live_calls(node), lambda calls: calls == {}, "live calls after hang-up")
         ended = [e for e in await node.services.store.events(call["conversation_id"]) if e["type"] == "call_ended"]
         assert [e["reason"] for e in ended] == ["caller_hangup"] and ended[0]["call_id"] == call["id"]
-        stats = await eventually(lambda: page.evaluate("window.ContactGateway._callStats()"),
-                                 lambda s: s["connectionState"] == "closed", "the browser's peer connection")
+        stats = await eventually(
+            lambda: page.evaluate("window.ContactGateway._callStats()"),
+            lambda s: s["connectionState"] == "closed",
+            "the browser's peer connection",
+        )
         assert stats["connectionState"] == "closed"
         assert (await call_state(page))["status"] == "ended"
         assert errors == []
@@ -196,8 +204,9 @@ async def test_all_lines_busy_is_explained_and_the_chat_stays_usable(mic_browser
 
         await page.fill("[data-testid=cg-input]", "Then I'll write instead.")
         await page.click("[data-testid=cg-send]")
-        await expect(page.locator(".cg-msg[data-author=customer]", has_text="write instead")
-                     ).to_have_attribute("data-status", "sent")
+        await expect(page.locator(".cg-msg[data-author=customer]", has_text="write instead")).to_have_attribute(
+            "data-status", "sent"
+        )
         await page.wait_for_timeout(300)
         await expect(bar).to_be_visible()  # a problem stays on screen until dismissed
         shots = os.environ.get("CG_SCREENSHOT_DIR")
@@ -208,12 +217,14 @@ async def test_all_lines_busy_is_explained_and_the_chat_stays_usable(mic_browser
         await ctx.close()
 
 
-@pytest.mark.parametrize(("error", "words"), [("NotAllowedError", "Microphone access was blocked"),
-                                              ("NotFoundError", "No microphone found")])
+@pytest.mark.parametrize(
+    ("error", "words"), [("NotAllowedError", "Microphone access was blocked"), ("NotFoundError", "No microphone found")]
+)
 async def test_microphone_problems_are_explained(mic_browser: Browser, node: Node, error: str, words: str) -> None:
     ctx = await mic_browser.new_context()
     await ctx.add_init_script(
-        f"navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('refused', '{error}'));")
+        f"navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('refused', '{error}'));"
+    )
     errors: list[str] = []
     try:
         page = await open_widget(ctx, node, errors)
@@ -236,11 +247,16 @@ async def test_the_agent_sees_the_ivr_path_and_the_call_status(mic_browser: Brow
         await agent_login(agent, node, "alice")
         customer = await open_widget(customer_ctx, node, errors)
         await customer.click("[data-testid=cg-call]")
-        await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute("data-status", "ivr",
-                                                                                    timeout=15000)
+        await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute(
+            "data-status", "ivr", timeout=15000
+        )
         cid = (await call_state(customer))["conversation_id"]
-        await eventually(lambda: ivr_steps(node, cid), lambda steps: any(s[:2] == ("prompt", "menu") for s in steps),
-                         "the menu prompt", timeout=15)
+        await eventually(
+            lambda: ivr_steps(node, cid),
+            lambda steps: any(s[:2] == ("prompt", "menu") for s in steps),
+            "the menu prompt",
+            timeout=15,
+        )
         await customer.click("[data-testid=cg-keypad-toggle]")
         await customer.click("[data-testid=cg-key-1]")
 
@@ -248,11 +264,14 @@ async def test_the_agent_sees_the_ivr_path_and_the_call_status(mic_browser: Brow
         await agent.locator("[data-testid=conversations] .conv-item").first.click()
         timeline = agent.locator("[data-testid=timeline]")
         await expect(timeline.locator(".tl-item[data-type=ivr][data-kind=input]")).to_contain_text(
-            "IVR · menu: input digits 1")
+            "IVR · menu: input digits 1"
+        )
         await expect(timeline.locator(".tl-item[data-type=ivr][data-kind=choice]")).to_contain_text(
-            "IVR · choice: 1 (Billing) -> billing")
+            "IVR · choice: 1 (Billing) -> billing"
+        )
         await expect(timeline.locator(".tl-item[data-type=ivr][data-kind=prompt]").first).to_contain_text(
-            "IVR said: “Welcome to the test line.”")
+            "IVR said: “Welcome to the test line.”"
+        )
         await expect(timeline.locator(".tl-item[data-type=call_started]")).to_contain_text("Call started")
         badge = agent.locator("[data-testid=call-badge]")
         await expect(badge).to_have_text("On a call: ringing")  # alice is available: her softphone rings
@@ -271,27 +290,33 @@ async def test_the_agent_sees_the_ivr_path_and_the_call_status(mic_browser: Brow
 
 async def test_keys_go_over_the_socket_when_the_browser_cannot_send_rfc4733(mic_browser: Browser, node: Node) -> None:
     ctx = await mic_browser.new_context()
-    await ctx.add_init_script(
-        "Object.defineProperty(RTCDTMFSender.prototype, 'canInsertDTMF', {get: () => false});")
+    await ctx.add_init_script("Object.defineProperty(RTCDTMFSender.prototype, 'canInsertDTMF', {get: () => false});")
     errors: list[str] = []
     try:
         page = await open_widget(ctx, node, errors)
         bar, call = await call_into_ivr(page)
         assert call["dtmfMode"] == "signaling"
         cid = call["conversation_id"]
-        await eventually(lambda: ivr_steps(node, cid), lambda steps: any(s[:2] == ("prompt", "menu") for s in steps),
-                         "the menu prompt", timeout=15)
+        await eventually(
+            lambda: ivr_steps(node, cid),
+            lambda steps: any(s[:2] == ("prompt", "menu") for s in steps),
+            "the menu prompt",
+            timeout=15,
+        )
         live = node.services.calls.calls[call["id"]]
         await page.click("[data-testid=cg-keypad-toggle]")
-        await page.click("[data-testid=cg-key-2]")   # support is closed: the flow hangs up
+        await page.click("[data-testid=cg-key-2]")  # support is closed: the flow hangs up
         await expect(bar).to_have_attribute("data-status", "ended", timeout=15000)
         await expect(page.locator("[data-testid=cg-call-status]")).to_have_text("The call ended")
         assert live.digits_heard == [("2", "keypad")]
         assert (await call_state(page))["dtmfMode"] == "signaling"
         ended = [e for e in await node.services.store.events(cid) if e["type"] == "call_ended"]
         assert [e["reason"] for e in ended] == ["support_closed"]
-        await eventually(lambda: page.evaluate("window.ContactGateway._callStats()"),
-                         lambda s: s["connectionState"] == "closed", "the browser's peer connection")
+        await eventually(
+            lambda: page.evaluate("window.ContactGateway._callStats()"),
+            lambda s: s["connectionState"] == "closed",
+            "the browser's peer connection",
+        )
         assert errors == []
     finally:
         await ctx.close()
@@ -313,7 +338,8 @@ async def test_a_call_ended_while_the_socket_was_down_ends_on_reconnect(mic_brow
         # the call_ended event replayed in the welcome ends it at once
         await expect(bar).to_have_attribute("data-status", "ended", timeout=8000)
         await expect(page.locator("[data-testid=cg-call-status]")).to_have_text(
-            "The call was interrupted. Please call again.")
+            "The call was interrupted. Please call again."
+        )
         assert (await call_state(page))["reason"] == "gateway_shutdown"
         assert (await page.evaluate("window.ContactGateway._callStats()"))["connectionState"] == "closed"
         assert errors == []

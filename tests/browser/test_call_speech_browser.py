@@ -26,13 +26,19 @@ pytestmark = pytest.mark.browser
 RATE = 48000
 
 
-async def write_spoken_mic(path: Path, text: str, lead_s: float = 1.5, tail_s: float = 3.0,
-                           noise_peak: int = 300) -> Path:
+async def write_spoken_mic(
+    path: Path, text: str, lead_s: float = 1.5, tail_s: float = 3.0, noise_peak: int = 300
+) -> Path:
     """A 48 kHz mono 16-bit WAV: ``lead_s`` of quiet room noise, ``text`` spoken, ``tail_s`` of quiet noise."""
     synth = Synthesizer(cache_dir=path.parent / "tts")
     speech = await synth.synthesize(text, voice="en-us", rate_wpm=150, sample_rate=RATE)
-    voice = np.concatenate([np.zeros(int(lead_s * RATE), np.int32), speech.samples.astype(np.int32),
-                            np.zeros(int(tail_s * RATE), np.int32)])
+    voice = np.concatenate(
+        [
+            np.zeros(int(lead_s * RATE), np.int32),
+            speech.samples.astype(np.int32),
+            np.zeros(int(tail_s * RATE), np.int32),
+        ]
+    )
     noise = np.random.default_rng(4733).integers(-noise_peak, noise_peak, len(voice), dtype=np.int32, endpoint=True)
     mixed = np.clip(voice + noise, -32768, 32767).astype(np.int16)
     write_wav(path, Audio(mixed, RATE))
@@ -40,7 +46,8 @@ async def write_spoken_mic(path: Path, text: str, lead_s: float = 1.5, tail_s: f
 
 
 async def test_caller_says_billing_into_the_widget_and_is_queued_for_billing(
-        speaking_browser: LaunchWithMic, node: Node, tmp_path: Path) -> None:
+    speaking_browser: LaunchWithMic, node: Node, tmp_path: Path
+) -> None:
     browser = await speaking_browser(await write_spoken_mic(tmp_path / "billing.wav", "billing"))
     ctx = await browser.new_context()
     errors: list[str] = []
@@ -72,7 +79,8 @@ async def test_caller_says_billing_into_the_widget_and_is_queued_for_billing(
 
 
 async def test_out_of_grammar_speech_in_the_widget_never_routes(
-        speaking_browser: LaunchWithMic, node: Node, tmp_path: Path) -> None:
+    speaking_browser: LaunchWithMic, node: Node, tmp_path: Path
+) -> None:
     browser = await speaking_browser(await write_spoken_mic(tmp_path / "weather.wav", "what is the weather"))
     ctx = await browser.new_context()
     errors: list[str] = []
@@ -81,10 +89,10 @@ async def test_out_of_grammar_speech_in_the_widget_never_routes(
         bar, call = await call_into_ivr(page)
         cid = call["conversation_id"]
         assert cid
-        steps = await eventually(lambda: ivr_steps(node, cid), lambda s: any(k == "no_match" for k, _, _ in s),
-                                 "a no_match step", timeout=25)
-        assert any(k == "input" and n == "menu" and d.startswith("speech not understood")
-                   for k, n, d in steps), steps
+        steps = await eventually(
+            lambda: ivr_steps(node, cid), lambda s: any(k == "no_match" for k, _, _ in s), "a no_match step", timeout=25
+        )
+        assert any(k == "input" and n == "menu" and d.startswith("speech not understood") for k, n, d in steps), steps
         # every repetition is out of grammar: after the retry the flow gives up (fallback -> goodbye), never routes
         await expect(bar).to_have_attribute("data-status", "ended", timeout=25000)
         assert (await call_state(page))["reason"] == "no_choice"

@@ -25,7 +25,7 @@ from tests.support.servers import Node
 
 pytestmark = pytest.mark.browser
 
-TIMEZONE = "Asia/Kolkata"   # UTC+05:30: a due time shown in UTC (or the server's zone) would be off by hours
+TIMEZONE = "Asia/Kolkata"  # UTC+05:30: a due time shown in UTC (or the server's zone) would be off by hours
 
 #: Records Web Notifications instead of showing them, grants the permission when asked, and puts the customer
 #: in another window (the page has no focus), where a ringing callback must reach them by a notification.
@@ -71,12 +71,14 @@ async def widget_state(page: Page) -> dict[str, Any]:
 
 async def callback_actions(node: Node, cid: str) -> list[tuple[str, str]]:
     """The callback's life in the conversation's timeline: (action, outcome) pairs."""
-    return [(e["action"], e.get("outcome", "")) for e in await node.services.store.events(cid)
-            if e["type"] == "callback"]
+    return [
+        (e["action"], e.get("outcome", "")) for e in await node.services.store.events(cid) if e["type"] == "callback"
+    ]
 
 
 async def test_a_callback_booked_on_a_chat_rings_the_widget_and_the_answer_reaches_the_agent(
-        mic_browser: Browser, speaking_browser: LaunchWithMic, node: Node, tmp_path: Path) -> None:
+    mic_browser: Browser, speaking_browser: LaunchWithMic, node: Node, tmp_path: Path
+) -> None:
     agent_browser = await speaking_browser(write_agent_voice(tmp_path / "agent.wav"))
     agent_ctx = await agent_browser.new_context(viewport={"width": 1280, "height": 800})
     customer_ctx = await customer_context(mic_browser)
@@ -95,13 +97,21 @@ async def test_a_callback_booked_on_a_chat_rings_the_widget_and_the_answer_reach
         pending = customer.locator("[data-testid=cg-callback]")
         await expect(pending).to_be_visible()
         await expect(customer.locator("[data-testid=cg-callback-text]")).to_have_text(
-            "We'll call you back as soon as an agent is free — you keep your place in line.")
+            "We'll call you back as soon as an agent is free — you keep your place in line."
+        )
         await expect(customer.locator(".cg-msg[data-author=system]", has_text="Callback booked")).to_have_text(
-            "Callback booked: as soon as an agent is free")
-        await eventually(lambda: customer.evaluate("window.__permissionAsked"), lambda n: n == 1,
-                         "asking for the notification permission when the callback is booked")
-        await eventually(lambda: callback_actions(node, cid), lambda a: a == [("requested", ""), ("queued", "")],
-                         "the callback in the queue")
+            "Callback booked: as soon as an agent is free"
+        )
+        await eventually(
+            lambda: customer.evaluate("window.__permissionAsked"),
+            lambda n: n == 1,
+            "asking for the notification permission when the callback is booked",
+        )
+        await eventually(
+            lambda: callback_actions(node, cid),
+            lambda a: a == [("requested", ""), ("queued", "")],
+            "the callback in the queue",
+        )
 
         # the agent comes back: the conversation is theirs, the desk shows the callback ringing the customer
         await agent.click("[data-testid=status-available]")
@@ -110,7 +120,8 @@ async def test_a_callback_booked_on_a_chat_rings_the_widget_and_the_answer_reach
         await expect(panel).to_have_attribute("data-state", "ringing")
         await expect(panel).to_have_attribute("data-callback-id", cb_id)
         await expect(agent.locator("[data-testid=callback-text]")).to_have_text(
-            "Callback “Call me back”: ringing the customer's browser · attempt 1 of 3")
+            "Callback “Call me back”: ringing the customer's browser · attempt 1 of 3"
+        )
         await expect(agent.locator("[data-testid=callback-reached]")).to_be_visible()
         await expect(agent.locator("[data-testid=invite-call]")).to_be_enabled()
 
@@ -123,7 +134,8 @@ async def test_a_callback_booked_on_a_chat_rings_the_widget_and_the_answer_reach
         assert state["incoming"] is True and state["ringTone"] is True
         assert state["callback"]["id"] == cb_id and state["callback"]["state"] == "ringing"
         assert await customer.evaluate("window.__notifications") == [
-            {"title": "Contact us", "body": "Alice Smith is calling you back"}]
+            {"title": "Contact us", "body": "Alice Smith is calling you back"}
+        ]
 
         # a reload while it rings: the new page rings too (welcome.callback and the history)
         await customer.reload()
@@ -141,31 +153,47 @@ async def test_a_callback_booked_on_a_chat_rings_the_widget_and_the_answer_reach
         await expect(panel).to_have_attribute("data-state", "connecting")
         await expect(agent.locator("[data-testid=invite-call]")).to_be_disabled()
         await agent.click("[data-testid=cg-accept]")
-        await expect(agent.locator("[data-testid=cg-call-bar]")).to_have_attribute("data-status", "connected",
-                                                                                   timeout=15000)
+        await expect(agent.locator("[data-testid=cg-call-bar]")).to_have_attribute(
+            "data-status", "connected", timeout=15000
+        )
         await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute("data-status", "connected")
         await eventually(lambda: agent_stats(agent), lambda s: s["inboundAudioLevel"] > 0, "the agent's inbound level")
-        await eventually(lambda: peak_level(lambda: customer_stats(customer), 0.6), lambda level: level > 0.02,
-                         "the customer's inbound level")
+        await eventually(
+            lambda: peak_level(lambda: customer_stats(customer), 0.6),
+            lambda level: level > 0.02,
+            "the customer's inbound level",
+        )
 
         # reached: the desk's timeline tells the whole story, the panel is gone, the widget says so
         timeline = agent.locator("[data-testid=timeline]")
-        await expect(timeline.locator(".tl-item[data-type=callback]")).to_have_text([   # each line ends with its time
-            re.compile(r"^Callback booked: as soon as an agent is free · "),
-            re.compile(r"^Callback in the queue \(attempt 1\) · "),
-            re.compile(r"^Callback attempt 1 of 3: ringing the customer for Alice Smith · "),
-            re.compile(r"^Callback closed: reached · "),
-        ], timeout=10000)
+        await expect(timeline.locator(".tl-item[data-type=callback]")).to_have_text(
+            [  # each line ends with its time
+                re.compile(r"^Callback booked: as soon as an agent is free · "),
+                re.compile(r"^Callback in the queue \(attempt 1\) · "),
+                re.compile(r"^Callback attempt 1 of 3: ringing the customer for Alice Smith · "),
+                re.compile(r"^Callback closed: reached · "),
+            ],
+            timeout=10000,
+        )
         await expect(panel).to_be_hidden()
-        await expect(customer.locator(".cg-msg[data-author=system]", has_text="Callback")).to_have_text([
-            "Callback booked: as soon as an agent is free",
-            "Callback: you were reached",
-        ])
+        await expect(customer.locator(".cg-msg[data-author=system]", has_text="Callback")).to_have_text(
+            [
+                "Callback booked: as soon as an agent is free",
+                "Callback: you were reached",
+            ]
+        )
         assert await callback_actions(node, cid) == [
-            ("requested", ""), ("queued", ""), ("attempt", ""), ("closed", "reached")]
+            ("requested", ""),
+            ("queued", ""),
+            ("attempt", ""),
+            ("closed", "reached"),
+        ]
         closed = await node.services.callbacks.get(cb_id)
         assert closed is not None and (closed["state"], closed["outcome"], closed["attempts"]) == (
-            "closed", "reached", "1")
+            "closed",
+            "reached",
+            "1",
+        )
         assert (await widget_state(customer))["callback"] is None
         assert errors == []
     finally:
@@ -181,12 +209,13 @@ async def test_the_customer_cancels_a_callback_booked_for_later_from_the_banner(
         cid = await chat(customer, "Please call me this afternoon")
         due = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3)
         cb_id = await node.services.callbacks.request(cid, queue="support", due=due, label="Call me back")
-        at = due.astimezone(ZoneInfo(TIMEZONE)).strftime("%H:%M")   # en-GB: a 24-hour clock, in the page's zone
+        at = due.astimezone(ZoneInfo(TIMEZONE)).strftime("%H:%M")  # en-GB: a 24-hour clock, in the page's zone
 
         await expect(customer.locator("[data-testid=cg-callback]")).to_be_visible()
         await expect(customer.locator("[data-testid=cg-callback-text]")).to_have_text(f"We'll call you back at {at}.")
         await expect(customer.locator(".cg-msg[data-author=system]", has_text="Callback booked")).to_have_text(
-            f"Callback booked for {at}")
+            f"Callback booked for {at}"
+        )
         assert (await widget_state(customer))["incoming"] is False
 
         await customer.click("[data-testid=cg-callback-cancel]")
@@ -203,7 +232,8 @@ async def test_the_customer_cancels_a_callback_booked_for_later_from_the_banner(
 
 
 async def test_an_invitation_to_a_call_rings_until_declined_and_a_reload_does_not_ring_it_again(
-        browser: Browser, node: Node) -> None:
+    browser: Browser, node: Node
+) -> None:
     agent_ctx = await browser.new_context(viewport={"width": 1280, "height": 800})
     customer_ctx = await customer_context(browser)
     errors: list[str] = []
@@ -213,22 +243,27 @@ async def test_an_invitation_to_a_call_rings_until_declined_and_a_reload_does_no
         await agent_login(agent, node, "alice")
         customer = await open_widget(customer_ctx, node, errors)
         cid = await chat(customer, "Can we talk instead?")
-        await expect(agent.locator("[data-testid=conversation]")).to_have_attribute("data-conversation-id", cid,
-                                                                                     timeout=10000)
+        await expect(agent.locator("[data-testid=conversation]")).to_have_attribute(
+            "data-conversation-id", cid, timeout=10000
+        )
         await expect(agent.locator("[data-testid=callback-panel]")).to_be_hidden()
-        await customer.evaluate("Notification.permission = 'granted'")   # allowed on an earlier visit
+        await customer.evaluate("Notification.permission = 'granted'")  # allowed on an earlier visit
 
         await agent.click("[data-testid=invite-call]")
         await expect(agent.locator("[data-testid=timeline] .tl-item[data-type=call_invite]")).to_have_text(
-            re.compile(r"^Alice Smith invited the customer to a call · "))
+            re.compile(r"^Alice Smith invited the customer to a call · ")
+        )
         incoming = customer.locator("[data-testid=cg-incoming]")
         await expect(incoming).to_be_visible()
-        await expect(customer.locator("[data-testid=cg-incoming-text]")).to_have_text("Alice Smith invites you to a call")
+        await expect(customer.locator("[data-testid=cg-incoming-text]")).to_have_text(
+            "Alice Smith invites you to a call"
+        )
         await expect(customer.locator(".cg-msg[data-author=system]", has_text="invites you")).to_have_count(1)
         state = await widget_state(customer)
         assert state["ringTone"] is True and state["callback"] is None
         assert await customer.evaluate("window.__notifications") == [
-            {"title": "Contact us", "body": "Alice Smith invites you to a call"}]
+            {"title": "Contact us", "body": "Alice Smith invites you to a call"}
+        ]
 
         # Decline only hides it (nothing to tell the gateway); a reload within the ring time stays quiet
         await customer.click("[data-testid=cg-incoming-decline]")
@@ -247,7 +282,8 @@ async def test_an_invitation_to_a_call_rings_until_declined_and_a_reload_does_no
 
 
 async def test_no_answer_at_the_desk_schedules_the_next_attempt_and_the_widget_says_when(
-        browser: Browser, node: Node) -> None:
+    browser: Browser, node: Node
+) -> None:
     agent_ctx = await browser.new_context(viewport={"width": 1280, "height": 800})
     customer_ctx = await customer_context(browser)
     errors: list[str] = []
@@ -259,19 +295,22 @@ async def test_no_answer_at_the_desk_schedules_the_next_attempt_and_the_widget_s
         await expect(agent.locator("[data-testid=agent-status]")).to_have_text(re.compile("away", re.IGNORECASE))
         customer = await open_widget(customer_ctx, node, errors)
         cid = await chat(customer, "Call me on my mobile please")
-        cb_id = await node.services.callbacks.request(cid, queue="support", due=None, label="Mobile", phone="+47 555 0101",
-                                                      attempts=2, retry_after=1800)
+        cb_id = await node.services.callbacks.request(
+            cid, queue="support", due=None, label="Mobile", phone="+47 555 0101", attempts=2, retry_after=1800
+        )
         await agent.click("[data-testid=status-available]")
         panel = agent.locator("[data-testid=callback-panel]")
         await expect(panel).to_have_attribute("data-state", "ringing", timeout=10000)
         await expect(agent.locator("[data-testid=callback-text]")).to_have_text(
-            "Callback “Mobile”: ringing the customer's browser · attempt 1 of 2 · phone +47 555 0101")
+            "Callback “Mobile”: ringing the customer's browser · attempt 1 of 2 · phone +47 555 0101"
+        )
         await expect(customer.locator("[data-testid=cg-incoming]")).to_be_visible()
 
         # the agent dialled the number, nobody answered: the next attempt is in 30 minutes
         await agent.click("[data-testid=callback-no-answer]")
         await expect(agent.locator("[data-testid=timeline] .tl-item[data-type=callback]").last).to_have_text(
-            re.compile(r"^Callback attempt 1: no answer · next at "))
+            re.compile(r"^Callback attempt 1: no answer · next at ")
+        )
         # the chat was already waiting for an agent when the callback was booked on it: alice keeps it meanwhile
         await expect(panel).to_have_attribute("data-state", "scheduled")
         await expect(agent.locator("[data-testid=callback-text]")).to_contain_text("scheduled for")
@@ -283,9 +322,14 @@ async def test_no_answer_at_the_desk_schedules_the_next_attempt_and_the_widget_s
         await expect(customer.locator("[data-testid=cg-incoming]")).to_be_hidden()
         await expect(customer.locator("[data-testid=cg-callback-text]")).to_have_text(f"We'll call you back at {at}.")
         await expect(customer.locator(".cg-msg[data-author=system]", has_text="We missed you")).to_have_text(
-            f"We missed you — we'll try again at {at}.")
+            f"We missed you — we'll try again at {at}."
+        )
         assert await callback_actions(node, cid) == [
-            ("requested", ""), ("queued", ""), ("attempt", ""), ("outcome", "no_answer")]
+            ("requested", ""),
+            ("queued", ""),
+            ("attempt", ""),
+            ("outcome", "no_answer"),
+        ]
         assert (await widget_state(customer))["ringTone"] is False
         assert errors == []
     finally:

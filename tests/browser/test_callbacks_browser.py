@@ -50,7 +50,8 @@ async def book_a_callback(ctx: BrowserContext, node: Node, errors: list[str]) ->
 
 
 async def test_a_callback_rings_the_widget_and_connects_the_customer_to_the_agent(
-        mic_browser: Browser, speaking_browser: LaunchWithMic, callback_node: Node, tmp_path: Path) -> None:
+    mic_browser: Browser, speaking_browser: LaunchWithMic, callback_node: Node, tmp_path: Path
+) -> None:
     node = callback_node
     agent_browser = await speaking_browser(write_agent_voice(tmp_path / "agent.wav"))
     agent_ctx = await agent_browser.new_context(viewport={"width": 1280, "height": 800})
@@ -75,8 +76,7 @@ async def test_a_callback_rings_the_widget_and_connects_the_customer_to_the_agen
         await expect(agent.locator("[data-testid=callback-text]")).to_contain_text("attempt 1 of 2")
         incoming = customer.locator("[data-testid=cg-incoming]")
         await expect(incoming).to_be_visible(timeout=10000)
-        await expect(customer.locator("[data-testid=cg-incoming-text]")).to_have_text(
-            "Alice Smith is calling you back")
+        await expect(customer.locator("[data-testid=cg-incoming-text]")).to_have_text("Alice Smith is calling you back")
         await expect(customer.locator("[data-testid=cg-callback]")).to_be_hidden()
 
         # the customer answers: their call rings this agent's softphone in the same conversation
@@ -86,14 +86,19 @@ async def test_a_callback_rings_the_widget_and_connects_the_customer_to_the_agen
         await expect(ring).to_be_visible(timeout=15000)
         await expect(ring).to_have_attribute("data-conversation-id", cid)
         await agent.click("[data-testid=cg-accept]")
-        await expect(agent.locator("[data-testid=cg-call-bar]")).to_have_attribute("data-status", "connected",
-                                                                                   timeout=15000)
+        await expect(agent.locator("[data-testid=cg-call-bar]")).to_have_attribute(
+            "data-status", "connected", timeout=15000
+        )
         await eventually(lambda: agent_stats(agent), lambda s: s["inboundAudioLevel"] > 0, "the agent's inbound level")
-        await eventually(lambda: peak_level(lambda: customer_stats(customer), 0.6), lambda level: level > 0.02,
-                         "the customer's inbound level")
+        await eventually(
+            lambda: peak_level(lambda: customer_stats(customer), 0.6),
+            lambda level: level > 0.02,
+            "the customer's inbound level",
+        )
         timeline = agent.locator("[data-testid=timeline]")
-        await expect(timeline.locator(".tl-item[data-type=callback]", has_text="Callback closed: reached")
-                     ).to_have_count(1, timeout=10000)
+        await expect(
+            timeline.locator(".tl-item[data-type=callback]", has_text="Callback closed: reached")
+        ).to_have_count(1, timeout=10000)
         await expect(panel).to_be_hidden()
         await expect(customer.locator(".cg-msg[data-author=system]", has_text="you were reached")).to_have_count(1)
         assert await node.services.callbacks.of_conversation(cid) is None
@@ -104,7 +109,8 @@ async def test_a_callback_rings_the_widget_and_connects_the_customer_to_the_agen
 
 
 async def test_the_customer_cancels_the_callback_in_the_widget_and_sees_it_after_a_reload(
-        browser: Browser, callback_node: Node) -> None:
+    browser: Browser, callback_node: Node
+) -> None:
     node = callback_node
     ctx = await browser.new_context()
     errors: list[str] = []
@@ -112,7 +118,7 @@ async def test_the_customer_cancels_the_callback_in_the_widget_and_sees_it_after
         customer, cid = await book_a_callback(ctx, node, errors)
         cb = await node.services.callbacks.of_conversation(cid)
         assert cb is not None
-        await customer.reload()            # the pending callback is still shown on a new page
+        await customer.reload()  # the pending callback is still shown on a new page
         if not await customer.locator("[data-testid=cg-panel]").is_visible():
             await customer.click("[data-testid=cg-launcher]")
         await expect(customer.locator("[data-testid=cg-callback]")).to_be_visible()

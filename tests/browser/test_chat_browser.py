@@ -50,7 +50,8 @@ async def test_customer_and_agent_chat_in_the_browser(browser: Browser, node: No
     await conv_item.first.click()
     timeline = agent.locator("[data-testid=timeline]")
     await expect(timeline.locator(".tl-item[data-type=message][data-author=customer]")).to_have_text(
-        re.compile("ship to Norway"))
+        re.compile("ship to Norway")
+    )
 
     # typing preview: the agent sees the draft before it is sent
     await customer.locator("[data-testid=cg-input]").press_sequentially("My order number is 4", delay=20)
@@ -65,25 +66,31 @@ async def test_customer_and_agent_chat_in_the_browser(browser: Browser, node: No
     # reload the customer page: the whole history is back, nothing twice
     await customer.reload()
     await customer.click("[data-testid=cg-launcher]") if not await customer.locator(
-        "[data-testid=cg-panel]").is_visible() else None
+        "[data-testid=cg-panel]"
+    ).is_visible() else None
     await expect(customer.locator(".cg-msg[data-author=customer]", has_text="ship to Norway?")).to_have_count(1)
     await expect(customer.locator(".cg-msg[data-author=agent]", has_text="we ship to Norway")).to_have_count(1)
 
     # after the reload the customer can go on
     await customer.fill("[data-testid=cg-input]", "Great, thanks!")
     await customer.click("[data-testid=cg-send]")
-    await expect(timeline.locator(".tl-item[data-type=message][data-author=customer]", has_text="Great, thanks!")
-                 ).to_have_count(1)
+    await expect(
+        timeline.locator(".tl-item[data-type=message][data-author=customer]", has_text="Great, thanks!")
+    ).to_have_count(1)
     stored = await node.services.store.events((await node.services.conversations.assigned_to("alice"))[0]["id"])
     assert [e["text"] for e in stored if e["type"] == "message"] == [
-        "Hello, do you ship to Norway?", "Yes, we ship to Norway in 3-5 days.", "Great, thanks!"]
+        "Hello, do you ship to Norway?",
+        "Yes, we ship to Norway in 3-5 days.",
+        "Great, thanks!",
+    ]
     assert errors == []
     await agent_ctx.close()
     await customer_ctx.close()
 
 
-async def test_messages_typed_while_the_gateway_is_down_are_sent_on_reconnect(browser: Browser,
-                                                                             settings: Settings) -> None:
+async def test_messages_typed_while_the_gateway_is_down_are_sent_on_reconnect(
+    browser: Browser, settings: Settings
+) -> None:
     port = free_port()
     node = await start_node(settings, port)
     restarted: Node | None = None
@@ -94,10 +101,11 @@ async def test_messages_typed_while_the_gateway_is_down_are_sent_on_reconnect(br
         await customer.click("[data-testid=cg-launcher]")
         await customer.fill("[data-testid=cg-input]", "before the outage")
         await customer.click("[data-testid=cg-send]")
-        await expect(customer.locator(".cg-msg[data-author=customer]", has_text="before the outage")
-                     ).to_have_attribute("data-status", "sent")
+        await expect(customer.locator(".cg-msg[data-author=customer]", has_text="before the outage")).to_have_attribute(
+            "data-status", "sent"
+        )
 
-        await node.stop()   # the gateway goes away; the page stays open
+        await node.stop()  # the gateway goes away; the page stays open
         await expect(customer.locator("[data-testid=cg-status]")).to_contain_text(re.compile("Offline|Connecting"))
         await customer.fill("[data-testid=cg-input]", "typed while offline")
         await customer.click("[data-testid=cg-send]")

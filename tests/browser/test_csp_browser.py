@@ -44,15 +44,16 @@ async def test_desk_and_demo_page_run_under_their_csp(browser: Browser, node: No
 
     await agent_login(agent, node, "alice")
     await customer.goto(node.url + "/")
-    await customer.click("text=Ask an expert")   # the handler moved from onclick= into /static/demo.js
+    await customer.click("text=Ask an expert")  # the handler moved from onclick= into /static/demo.js
     await expect(customer.locator("[data-testid=cg-panel]")).to_be_visible()
     await customer.fill("[data-testid=cg-input]", "Is the 2-person tent in stock?")
     await customer.click("[data-testid=cg-send]")
     conv_item = agent.locator("[data-testid=conversations] .conv-item")
     await expect(conv_item).to_have_count(1)
     await conv_item.first.click()
-    await expect(agent.locator("[data-testid=timeline] .tl-item[data-type=message][data-author=customer]")
-                 ).to_have_text(re.compile("tent in stock"))
+    await expect(
+        agent.locator("[data-testid=timeline] .tl-item[data-type=message][data-author=customer]")
+    ).to_have_text(re.compile("tent in stock"))
     await agent.fill("[data-testid=composer]", "Yes, ships today.")
     await agent.click("[data-testid=send]")
     await expect(customer.locator(".cg-msg[data-author=agent]", has_text="ships today")).to_have_count(1)

@@ -21,18 +21,20 @@ async def token_of(page: Page) -> str:
     return str(await page.evaluate("() => sessionStorage.getItem('cg.agent.token') || ''"))
 
 
-async def test_the_open_desk_refreshes_its_token_and_reconnects_with_the_fresh_one(browser: Browser,
-                                                                                  settings: Settings) -> None:
-    node = await start_node(replace(settings, agent_access_minutes=0.05))   # 3 s tokens: refreshed every 2 s
+async def test_the_open_desk_refreshes_its_token_and_reconnects_with_the_fresh_one(
+    browser: Browser, settings: Settings
+) -> None:
+    node = await start_node(replace(settings, agent_access_minutes=0.05))  # 3 s tokens: refreshed every 2 s
     try:
         page = await (await browser.new_context()).new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         await agent_login(page, node, "alice")
         first = await token_of(page)
-        await page.wait_for_function("(first) => (sessionStorage.getItem('cg.agent.token') || first) !== first",
-                                     arg=first, timeout=6000)
-        await asyncio.sleep(3.5)   # the first token has expired by now
+        await page.wait_for_function(
+            "(first) => (sessionStorage.getItem('cg.agent.token') || first) !== first", arg=first, timeout=6000
+        )
+        await asyncio.sleep(3.5)  # the first token has expired by now
         second = await token_of(page)
         assert second != first
         # a reconnect of the socket says hello with the fresh token: the desk stays in
@@ -64,16 +66,17 @@ async def test_a_revoked_session_shows_the_login_screen_with_a_reason(browser: B
     await expect(page.locator("#login-view")).to_be_visible(timeout=3000)
     await expect(page.locator("#login-error")).to_contain_text("signed out")
     assert await token_of(page) == ""
-    await asyncio.sleep(1.5)   # it does not reconnect on its own (close code 4401)
+    await asyncio.sleep(1.5)  # it does not reconnect on its own (close code 4401)
     await expect(page.locator("#login-view")).to_be_visible()
 
 
-async def test_after_too_many_failed_sign_ins_the_desk_counts_down_with_sign_in_off(browser: Browser,
-                                                                                  node: Node) -> None:
+async def test_after_too_many_failed_sign_ins_the_desk_counts_down_with_sign_in_off(
+    browser: Browser, node: Node
+) -> None:
     page = await (await browser.new_context()).new_page()
     await page.goto(node.url + "/agent")
     error = page.locator("#login-error")
-    for attempt in range(8):   # 5 wrong passwords from one address, then the gateway asks to wait
+    for attempt in range(8):  # 5 wrong passwords from one address, then the gateway asks to wait
         await expect(page.locator("#login-submit")).to_be_enabled(timeout=10_000)
         await page.fill("#login-agent", "alice")
         await page.fill("#login-password", f"wrong-password-{attempt}")

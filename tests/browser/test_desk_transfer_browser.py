@@ -73,7 +73,8 @@ async def event_types(node: Node, cid: str, typ: str) -> list[dict[str, Any]]:
 
 
 async def test_supervisor_listens_in_then_a_blind_transfer_rings_the_colleague(
-        mic_browser: Browser, speaking_browser: LaunchWithMic, node: Node, tmp_path: Path) -> None:
+    mic_browser: Browser, speaking_browser: LaunchWithMic, node: Node, tmp_path: Path
+) -> None:
     desks = await speaking_browser(write_agent_voice(tmp_path / "agents.wav"))
     alice_ctx, bob_ctx, carol_ctx = [await desks.new_context(viewport=VIEWPORT) for _ in range(3)]
     customer_ctx = await mic_browser.new_context()
@@ -94,7 +95,7 @@ async def test_supervisor_listens_in_then_a_blind_transfer_rings_the_colleague(
         row = carol.locator(f"[data-testid=live-call][data-call-id='{call_id}']")
         await expect(row).to_have_attribute("data-status", "connected", timeout=10000)
         await expect(row.locator("[data-testid=live-call-agent]")).to_have_text("Alice Smith")
-        assert (await monitor_stats(carol))["inboundAudioLevel"] == 0      # nothing to hear before joining
+        assert (await monitor_stats(carol))["inboundAudioLevel"] == 0  # nothing to hear before joining
 
         # Listen: carol hears the call (alice's loud voice, mixed with the caller)
         await row.locator("[data-testid=live-call-listen]").click()
@@ -102,8 +103,11 @@ async def test_supervisor_listens_in_then_a_blind_transfer_rings_the_colleague(
         await expect(monitor_bar).to_have_attribute("data-phase", "connected", timeout=15000)
         await expect(carol.locator("[data-testid=cg-monitor-status]")).to_contain_text("Listening to Alice Smith")
         await expect(row.locator("[data-testid=live-call-listen]")).to_have_attribute("aria-pressed", "true")
-        heard = await eventually(lambda: peak_level(lambda: monitor_stats(carol), 0.6), lambda level: level > 0.02,
-                                 "carol's inbound level while listening")
+        heard = await eventually(
+            lambda: peak_level(lambda: monitor_stats(carol), 0.6),
+            lambda level: level > 0.02,
+            "carol's inbound level while listening",
+        )
         print(f"carol hears alice's call at {heard:.4f}")
         await shot(carol, "supervisor-listening")
 
@@ -111,8 +115,11 @@ async def test_supervisor_listens_in_then_a_blind_transfer_rings_the_colleague(
         await row.locator("[data-testid=live-call-whisper]").click()
         await expect(row.locator("[data-testid=live-call-whisper]")).to_have_attribute("aria-pressed", "true")
         await expect(monitor_bar).to_have_attribute("data-mode", "whisper")
-        await eventually(lambda: event_types(node, cid, "call_monitored"),
-                         lambda evs: [e["mode"] for e in evs] == ["listen", "whisper"], "the monitor events")
+        await eventually(
+            lambda: event_types(node, cid, "call_monitored"),
+            lambda evs: [e["mode"] for e in evs] == ["listen", "whisper"],
+            "the monitor events",
+        )
         await row.locator("[data-testid=live-call-leave]").click()
         await expect(monitor_bar).to_have_attribute("data-phase", "ended")
         await eventually(lambda: _monitors(node, call_id), lambda m: m == {}, "the supervisor's leg on the gateway")
@@ -127,7 +134,7 @@ async def test_supervisor_listens_in_then_a_blind_transfer_rings_the_colleague(
         await alice.click("[data-testid=cg-transfer-blind]")
         await expect(alice.locator("[data-testid=cg-call-error]")).to_contain_text("not available")
         await expect(bar).to_have_attribute("data-status", "connected")
-        await expect(alice.locator("[data-testid=cg-transfer-panel]")).to_be_visible()   # fix the target, try again
+        await expect(alice.locator("[data-testid=cg-transfer-panel]")).to_be_visible()  # fix the target, try again
         await shot(alice, "agent-transfer-refused")
 
         # bob available: the transfer goes through, alice is in after-call work, bob's desk rings
@@ -161,7 +168,8 @@ async def _monitors(node: Node, call_id: str) -> dict[str, Any] | None:
 
 
 async def test_warm_transfer_declined_cancelled_then_completed_gives_the_colleague_the_call(
-        mic_browser: Browser, speaking_browser: LaunchWithMic, node: Node, tmp_path: Path) -> None:
+    mic_browser: Browser, speaking_browser: LaunchWithMic, node: Node, tmp_path: Path
+) -> None:
     desks = await speaking_browser(write_agent_voice(tmp_path / "agents.wav"))
     alice_ctx, bob_ctx = [await desks.new_context(viewport=VIEWPORT) for _ in range(2)]
     customer_ctx = await mic_browser.new_context()
@@ -199,7 +207,7 @@ async def test_warm_transfer_declined_cancelled_then_completed_gives_the_colleag
         await expect(banner).to_be_hidden()
         await expect(bar).to_have_attribute("data-status", "connected", timeout=10000)
         await expect(alice.locator("[data-testid=cg-call-error]")).to_contain_text("bob declined the consultation")
-        await expect(bob.locator("[data-testid=agent-status]")).to_have_text("available")   # declining is no miss
+        await expect(bob.locator("[data-testid=agent-status]")).to_have_text("available")  # declining is no miss
 
         bob_bar = bob.locator("[data-testid=cg-call-bar]")
 
@@ -207,8 +215,9 @@ async def test_warm_transfer_declined_cancelled_then_completed_gives_the_colleag
             await consult_bob()
             await bob.click("[data-testid=cg-accept]")
             await expect(bob_bar).to_have_attribute("data-status", "consulting", timeout=15000)
-            await expect(bob.locator("[data-testid=cg-call-status]")).to_have_text("Consultation with Alice Smith",
-                                                                                  timeout=15000)
+            await expect(bob.locator("[data-testid=cg-call-status]")).to_have_text(
+                "Consultation with Alice Smith", timeout=15000
+            )
             await expect(status).to_have_text("Consulting bob", timeout=10000)
             await expect(alice.locator("[data-testid=cg-consult-complete]")).to_be_enabled()
 
@@ -222,9 +231,10 @@ async def test_warm_transfer_declined_cancelled_then_completed_gives_the_colleag
 
         # the third time the agents talk while the caller holds, and alice hands the call over
         await bob_answers()
-        await eventually(lambda: peak_level(lambda: agent_stats(bob), 0.6), lambda level: level > 0.02,
-                         "bob hearing alice")
-        assert (await node.services.store.conversation(cid))["agent_id"] == "alice"   # type: ignore[index]
+        await eventually(
+            lambda: peak_level(lambda: agent_stats(bob), 0.6), lambda level: level > 0.02, "bob hearing alice"
+        )
+        assert (await node.services.store.conversation(cid))["agent_id"] == "alice"  # type: ignore[index]
         await shot(alice, "agent-consulting")
         await shot(bob, "consultant-talking")
 

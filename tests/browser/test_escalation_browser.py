@@ -19,7 +19,8 @@ pytestmark = pytest.mark.browser
 
 
 async def test_a_chat_with_an_agent_becomes_a_call_to_that_agent_and_the_chat_goes_on(
-        mic_browser: Browser, speaking_browser: LaunchWithMic, node: Node, tmp_path: Path) -> None:
+    mic_browser: Browser, speaking_browser: LaunchWithMic, node: Node, tmp_path: Path
+) -> None:
     agent_browser = await speaking_browser(write_agent_voice(tmp_path / "agent.wav"))
     agent_ctx = await agent_browser.new_context(viewport={"width": 1280, "height": 800})
     customer_ctx = await mic_browser.new_context()
@@ -48,30 +49,35 @@ async def test_a_chat_with_an_agent_becomes_a_call_to_that_agent_and_the_chat_go
         await expect(banner).to_have_attribute("data-conversation-id", cid)
         await expect(panel).to_have_attribute("data-conversation-id", cid)
         await agent.click("[data-testid=cg-accept]")
-        await expect(agent.locator("[data-testid=cg-call-bar]")).to_have_attribute("data-status", "connected",
-                                                                                   timeout=15000)
+        await expect(agent.locator("[data-testid=cg-call-bar]")).to_have_attribute(
+            "data-status", "connected", timeout=15000
+        )
         await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute("data-status", "connected")
         await eventually(lambda: agent_stats(agent), lambda s: s["inboundAudioLevel"] > 0, "the agent's inbound level")
-        await eventually(lambda: peak_level(lambda: customer_stats(customer), 0.6), lambda level: level > 0.02,
-                         "the customer's inbound level")
+        await eventually(
+            lambda: peak_level(lambda: customer_stats(customer), 0.6),
+            lambda level: level > 0.02,
+            "the customer's inbound level",
+        )
         timeline = agent.locator("[data-testid=timeline]")
         await expect(timeline.locator(".tl-item[data-type=call_answered]")).to_have_count(1)
 
         # the customer hangs up; the chat continues in the same panel
         await customer.click("[data-testid=cg-hangup]")
-        await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute("data-status", "ended",
-                                                                                    timeout=10000)
+        await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute(
+            "data-status", "ended", timeout=10000
+        )
         await expect(timeline.locator(".tl-item[data-type=call_ended]")).to_have_count(1, timeout=10000)
         await customer.fill("[data-testid=cg-input]", "Thanks, that fixed it")
         await customer.click("[data-testid=cg-send]")
-        await expect(timeline.locator(".tl-item[data-type=message][data-author=customer]",
-                                      has_text="that fixed it")).to_have_count(1)
+        await expect(
+            timeline.locator(".tl-item[data-type=message][data-author=customer]", has_text="that fixed it")
+        ).to_have_count(1)
         await expect(panel).to_have_attribute("data-conversation-id", cid)
         kinds = [e["type"] for e in await node.services.store.events(cid)]
         assert "ivr" not in kinds
         texts = [e.get("text", "") for e in await node.services.store.events(cid) if e["type"] == "message"]
-        assert texts == ["My invoice looks wrong", "Let's look at it together - press Call.",
-                         "Thanks, that fixed it"]
+        assert texts == ["My invoice looks wrong", "Let's look at it together - press Call.", "Thanks, that fixed it"]
         assert re.search(r"call_started.*call_answered.*call_ended", " ".join(kinds))
         assert errors == []
     finally:

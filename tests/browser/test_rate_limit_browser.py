@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 
 async def test_a_fast_typist_is_told_to_wait_and_loses_nothing(browser: Browser, settings: Settings) -> None:
-    node = await start_node(replace(settings, limit_messages_per_minute=20))   # a token every 3 s, burst 20
+    node = await start_node(replace(settings, limit_messages_per_minute=20))  # a token every 3 s, burst 20
     try:
         page = await (await browser.new_context()).new_page()
         errors: list[str] = []
@@ -28,8 +28,9 @@ async def test_a_fast_typist_is_told_to_wait_and_loses_nothing(browser: Browser,
             await page.click("[data-testid=cg-send]")
         status = page.locator("[data-testid=cg-status]")
         await expect(status).to_have_text(re.compile(r"^Sending shortly \(\d+ s\)…$"))
-        fits = await status.evaluate("el => { const t = el.querySelector('*') || el; "
-                                     "return t.scrollWidth <= t.clientWidth + 1; }")
+        fits = await status.evaluate(
+            "el => { const t = el.querySelector('*') || el; return t.scrollWidth <= t.clientWidth + 1; }"
+        )
         assert fits, "the notice is cut off in the header"
         # refused ones wait as "sending", never "failed"; every one is delivered once the bucket refills
         await expect(page.locator(".cg-msg[data-author=customer][data-status=failed]")).to_have_count(0)

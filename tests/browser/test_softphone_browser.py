@@ -89,8 +89,12 @@ async def queue_a_call(customer: Page, node: Node) -> dict[str, Any]:
     """The customer calls from the widget and presses 1 (billing); returns the widget's call state."""
     bar, call = await call_into_ivr(customer)
     cid = call["conversation_id"]
-    await eventually(lambda: ivr_steps(node, cid), lambda steps: any(s[:2] == ("prompt", "menu") for s in steps),
-                     "the menu prompt", timeout=15)
+    await eventually(
+        lambda: ivr_steps(node, cid),
+        lambda steps: any(s[:2] == ("prompt", "menu") for s in steps),
+        "the menu prompt",
+        timeout=15,
+    )
     await customer.click("[data-testid=cg-keypad-toggle]")
     await customer.click("[data-testid=cg-key-1]")
     await expect(bar).to_have_attribute("data-status", "waiting", timeout=10000)
@@ -98,7 +102,8 @@ async def queue_a_call(customer: Page, node: Node) -> dict[str, Any]:
 
 
 async def test_agent_answers_a_call_both_hear_each_other_and_the_agent_hangs_up(
-        mic_browser: Browser, speaking_browser: LaunchWithMic, node: Node, tmp_path: Path) -> None:
+    mic_browser: Browser, speaking_browser: LaunchWithMic, node: Node, tmp_path: Path
+) -> None:
     agent_browser = await speaking_browser(write_agent_voice(tmp_path / "agent.wav"))
     agent_ctx = await agent_browser.new_context(viewport={"width": 1280, "height": 800})
     customer_ctx = await mic_browser.new_context()
@@ -120,8 +125,9 @@ async def test_agent_answers_a_call_both_hear_each_other_and_the_agent_hangs_up(
         await expect(agent.locator("[data-testid=cg-ring-path]")).to_contain_text("Chose 1 (Billing) -> billing")
         await expect(agent.locator("[data-testid=conversation]")).to_have_attribute("data-conversation-id", cid)
         await expect(agent.locator("[data-testid=timeline] .tl-item[data-type=ivr][data-kind=choice]")).to_contain_text(
-            "IVR · choice: 1 (Billing) -> billing")
-        ring = (await desk_call(agent))
+            "IVR · choice: 1 (Billing) -> billing"
+        )
+        ring = await desk_call(agent)
         assert ring["ringTone"] is True and ring["ringing"]["conversation_id"] == cid
         if shots:
             await agent.screenshot(path=str(Path(shots) / "agent-ringing.png"))
@@ -143,16 +149,21 @@ async def test_agent_answers_a_call_both_hear_each_other_and_the_agent_hangs_up(
         muted = await peak_level(lambda: customer_stats(customer))
         await agent.click("[data-testid=cg-mute]")
         await expect(agent.locator("[data-testid=cg-mute]")).to_have_attribute("aria-pressed", "false")
-        heard = await eventually(lambda: peak_level(lambda: customer_stats(customer), 0.6),
-                                 lambda level: level > max(0.02, 5 * muted), "the caller's inbound level")
+        heard = await eventually(
+            lambda: peak_level(lambda: customer_stats(customer), 0.6),
+            lambda level: level > max(0.02, 5 * muted),
+            "the caller's inbound level",
+        )
         # and the agent hears the caller's own microphone: it goes quiet when the caller mutes
         talking = await peak_level(lambda: agent_stats(agent))
         await customer.click("[data-testid=cg-mute]")
         await asyncio.sleep(0.8)
         caller_muted = await peak_level(lambda: agent_stats(agent))
         await customer.click("[data-testid=cg-mute]")
-        print(f"levels: caller hears muted agent {muted:.4f}, agent {heard:.4f}; "
-              f"agent hears caller {talking:.4f}, muted caller {caller_muted:.4f}")
+        print(
+            f"levels: caller hears muted agent {muted:.4f}, agent {heard:.4f}; "
+            f"agent hears caller {talking:.4f}, muted caller {caller_muted:.4f}"
+        )
         assert talking > 2 * caller_muted, (talking, caller_muted)
 
         # the desk's socket drops and comes back: the call goes on, and the controls work again
@@ -172,15 +183,17 @@ async def test_agent_answers_a_call_both_hear_each_other_and_the_agent_hangs_up(
 
         # the agent hangs up: the widget shows the call ended, the desk goes to after-call work
         await agent.click("[data-testid=cg-hangup]")
-        await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute("data-status", "ended",
-                                                                                    timeout=10000)
+        await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute(
+            "data-status", "ended", timeout=10000
+        )
         await expect(customer.locator("[data-testid=cg-call-status]")).to_have_text("The call ended")
         assert (await call_state(customer))["reason"] == "agent_hangup"
         await expect(bar).to_have_attribute("data-status", "wrapup", timeout=10000)
         await expect(agent.locator("[data-testid=cg-call-status]")).to_have_text("After-call work")
         await expect(agent.locator("[data-testid=cg-call-timer]")).to_have_text(re.compile(r"^0:0[1-9]$"))
-        await eventually(lambda: agent_stats(agent), lambda s: s["connectionState"] == "closed",
-                         "the desk's peer connection")
+        await eventually(
+            lambda: agent_stats(agent), lambda s: s["connectionState"] == "closed", "the desk's peer connection"
+        )
         ended = [e for e in await node.services.store.events(cid) if e["type"] == "call_ended"]
         assert [e["reason"] for e in ended] == ["agent_hangup"]
         if shots:
@@ -199,10 +212,12 @@ async def test_agent_answers_a_call_both_hear_each_other_and_the_agent_hangs_up(
 
 
 async def test_a_blocked_microphone_is_explained_and_decline_sends_the_call_back(
-        mic_browser: Browser, node: Node) -> None:
+    mic_browser: Browser, node: Node
+) -> None:
     agent_ctx = await mic_browser.new_context(viewport={"width": 1280, "height": 800})
     await agent_ctx.add_init_script(
-        "navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('refused', 'NotAllowedError'));")
+        "navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('refused', 'NotAllowedError'));"
+    )
     customer_ctx = await mic_browser.new_context()
     errors: list[str] = []
     try:
@@ -215,10 +230,11 @@ async def test_a_blocked_microphone_is_explained_and_decline_sends_the_call_back
         banner = agent.locator("[data-testid=cg-ring-banner]")
         await expect(banner).to_be_visible(timeout=10000)
         await expect(agent.locator("[data-testid=cg-ring-countdown]")).to_have_text(
-            re.compile(r"Answer within (1\d|[1-9]) s"))       # it counts down from 20
+            re.compile(r"Answer within (1\d|[1-9]) s")
+        )  # it counts down from 20
         await agent.click("[data-testid=cg-accept]")
         await expect(agent.locator("[data-testid=cg-ring-error]")).to_contain_text("Microphone access was blocked")
-        await expect(banner).to_be_visible()          # still ringing: fix the microphone, or decline
+        await expect(banner).to_be_visible()  # still ringing: fix the microphone, or decline
         shots = os.environ.get("CG_SCREENSHOT_DIR")
         if shots:
             await agent.screenshot(path=str(Path(shots) / "agent-mic-blocked.png"))
@@ -249,7 +265,8 @@ async def quick_ring_node(settings: Settings) -> AsyncIterator[Node]:
 
 
 async def test_an_unanswered_ring_goes_back_then_the_caller_hangs_up_during_the_call(
-        mic_browser: Browser, quick_ring_node: Node) -> None:
+    mic_browser: Browser, quick_ring_node: Node
+) -> None:
     node = quick_ring_node
     agent_ctx = await mic_browser.new_context(viewport={"width": 1280, "height": 800})
     customer_ctx = await mic_browser.new_context()
@@ -265,7 +282,9 @@ async def test_an_unanswered_ring_goes_back_then_the_caller_hangs_up_during_the_
         # nobody answers: the banner goes away by itself, the agent is set away, the call waits again
         banner = agent.locator("[data-testid=cg-ring-banner]")
         await expect(banner).to_be_visible(timeout=10000)
-        await expect(agent.locator("[data-testid=cg-ring-countdown]")).to_have_text(re.compile(r"Answer within [1-4] s"))
+        await expect(agent.locator("[data-testid=cg-ring-countdown]")).to_have_text(
+            re.compile(r"Answer within [1-4] s")
+        )
         await expect(banner).to_be_hidden(timeout=8000)
         await expect(agent.locator("#toast")).to_contain_text("Missed call")
         await expect(agent.locator("[data-testid=agent-status]")).to_have_text("away")
@@ -288,8 +307,9 @@ async def test_an_unanswered_ring_goes_back_then_the_caller_hangs_up_during_the_
         await customer.click("[data-testid=cg-hangup]")
         await expect(bar).to_have_attribute("data-status", "wrapup", timeout=10000)
         await expect(bar).to_contain_text("Caller hung up")
-        await eventually(lambda: agent_stats(agent), lambda s: s["connectionState"] == "closed",
-                         "the desk's peer connection")
+        await eventually(
+            lambda: agent_stats(agent), lambda s: s["connectionState"] == "closed", "the desk's peer connection"
+        )
         assert (await desk_call(agent))["wrapup"] == {"conversation_id": cid, "reason": "caller_hangup"}
         conv = await node.services.store.conversation(cid)
         assert conv is not None and conv["state"] == "assigned" and conv["agent_id"] == "alice"

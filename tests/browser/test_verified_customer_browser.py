@@ -33,18 +33,25 @@ async def site_node(settings: Settings) -> AsyncIterator[Node]:
 @pytest.fixture
 async def shop(site_node: Node) -> AsyncIterator[str]:
     """The site's own page on another origin, as its server renders it for a logged-in customer."""
-    token = sign({"sub": "crm-4711", "name": "Ann Lee", "tier": "gold", "exp": int(time.time()) + 3600},
-                 SITE_SECRET, kid="shop")
+    token = sign(
+        {"sub": "crm-4711", "name": "Ann Lee", "tier": "gold", "exp": int(time.time()) + 3600}, SITE_SECRET, kid="shop"
+    )
 
     async def page(request: web.Request) -> web.Response:
-        return web.Response(content_type="text/html", text=f"""<!doctype html><meta charset="utf-8">
+        return web.Response(
+            content_type="text/html",
+            text=f"""<!doctype html><meta charset="utf-8">
 <title>My account - Shop</title><h1>My account</h1>
-<script src="{site_node.url}/widget.js" data-gateway="{site_node.url}" data-customer-token="{token}"></script>""")
+<script src="{site_node.url}/widget.js" data-gateway="{site_node.url}" data-customer-token="{token}"></script>""",
+        )
 
-    async def logged_out(request: web.Request) -> web.Response:   # what the site serves after its logout
-        return web.Response(content_type="text/html", text=f"""<!doctype html><meta charset="utf-8">
+    async def logged_out(request: web.Request) -> web.Response:  # what the site serves after its logout
+        return web.Response(
+            content_type="text/html",
+            text=f"""<!doctype html><meta charset="utf-8">
 <title>Shop</title><h1>Welcome</h1>
-<script src="{site_node.url}/widget.js" data-gateway="{site_node.url}"></script>""")
+<script src="{site_node.url}/widget.js" data-gateway="{site_node.url}"></script>""",
+        )
 
     app = web.Application()
     app.router.add_get("/account", page)
@@ -58,7 +65,8 @@ async def shop(site_node: Node) -> AsyncIterator[str]:
 
 
 async def test_the_desk_shows_the_sites_verified_customer_apart_from_the_browsers_word(
-        browser: Browser, site_node: Node, shop: str, tmp_path: Path) -> None:
+    browser: Browser, site_node: Node, shop: str, tmp_path: Path
+) -> None:
     agent_ctx, customer_ctx = await browser.new_context(), await browser.new_context()
     agent, customer = await agent_ctx.new_page(), await customer_ctx.new_page()
     errors: list[str] = []
@@ -83,7 +91,7 @@ async def test_the_desk_shows_the_sites_verified_customer_apart_from_the_browser
     await expect(verified.locator("dt[data-key=name] + dd")).to_have_text("Ann Lee")
     await expect(verified.locator("dt[data-key=tier] + dd")).to_have_text("gold")
     await expect(verified.locator("dt[data-key=sub] + dd")).to_have_text("crm-4711")
-    await expect(item.first.locator(".item-title")).to_have_text("Ann Lee")   # the name the site vouched for
+    await expect(item.first.locator(".item-title")).to_have_text("Ann Lee")  # the name the site vouched for
     browser_said = pane.locator(".ctx-section", has_text="From the browser")
     await expect(browser_said).to_contain_text("unverified")
     await expect(browser_said.locator("dt[data-key=page] + dd")).to_have_text(shop)
@@ -92,10 +100,12 @@ async def test_the_desk_shows_the_sites_verified_customer_apart_from_the_browser
     # a multi-page site logs the customer out: its next page has no token, and shows nothing of theirs
     await customer.goto(shop.rsplit("/", 1)[0] + "/")
     await customer.click("[data-testid=cg-launcher]")
-    await customer.wait_for_function("() => { const s = window.ContactGateway.state(); "
-                                     "return s.connected && s.customer_id && s.customer_id.startsWith('u_'); }")
+    await customer.wait_for_function(
+        "() => { const s = window.ContactGateway.state(); "
+        "return s.connected && s.customer_id && s.customer_id.startsWith('u_'); }"
+    )
     await expect(customer.locator(".cg-msg[data-author=customer]")).to_have_count(0)
-    await customer.goto(shop)   # logged in again
+    await customer.goto(shop)  # logged in again
 
     # a single-page app logs the customer out: this device forgets their conversation
     await expect(customer.locator(".cg-msg[data-author=customer]", has_text="Where is my order?")).to_have_count(1)
@@ -104,5 +114,6 @@ async def test_the_desk_shows_the_sites_verified_customer_apart_from_the_browser
     await expect(customer.locator(".cg-msg[data-author=customer]")).to_have_count(0)
     await customer.wait_for_function(
         "id => { const s = window.ContactGateway.state(); return s.connected && s.customer_id && s.customer_id !== id; }",
-        arg=state["customer_id"])
+        arg=state["customer_id"],
+    )
     assert errors == []

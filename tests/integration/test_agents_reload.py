@@ -21,13 +21,13 @@ from tests.conftest import PASSWORDS, bounded
 from tests.integration.test_login import desk, expect_revoked, login, post
 from tests.support.servers import Node, start_node
 
-WITHIN = 6.0   # the watch looks every 2 s; revocation then reaches every node at once
+WITHIN = 6.0  # the watch looks every 2 s; revocation then reaches every node at once
 
 
 @pytest.fixture
 async def nodes(settings: Settings, agents_file: Path, tmp_path: Path) -> AsyncIterator[tuple[Node, Node, Path]]:
     path = tmp_path / "agents.toml"
-    shutil.copyfile(agents_file, path)   # this test edits it: not the session's shared file
+    shutil.copyfile(agents_file, path)  # this test edits it: not the session's shared file
     path.chmod(0o600)
     mine = replace(settings, agents_file=path, trusted_proxies=("127.0.0.1/32",))
     a = await start_node(mine)
@@ -38,8 +38,14 @@ async def nodes(settings: Settings, agents_file: Path, tmp_path: Path) -> AsyncI
 
 
 def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gateway", "agents", *args], input=stdin, capture_output=True,
-                          text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "gateway", "agents", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 async def settled(*nodes: Node) -> None:
@@ -49,7 +55,8 @@ async def settled(*nodes: Node) -> None:
 
 
 async def test_password_change_removal_and_a_new_agent_take_effect_on_every_node_without_a_restart(
-        nodes: tuple[Node, Node, Path]) -> None:
+    nodes: tuple[Node, Node, Path],
+) -> None:
     node_a, node_b, path = nodes
     async with aiohttp.ClientSession() as http:
         alice = (await login(http, node_a, "alice", PASSWORDS["alice"], "192.0.2.1")).body["token"]
@@ -58,8 +65,8 @@ async def test_password_change_removal_and_a_new_agent_take_effect_on_every_node
         try:
             done = cli("passwd", "alice", "--password-stdin", "--file", str(path), stdin="a-brand-new-secret\n")
             assert done.returncode == 0, done.stderr
-            await expect_revoked(desks[0], within=WITHIN)           # her desk on the other node closes
-            await settled(node_a, node_b)   # each node reads the file on its own round (within 2 s)
+            await expect_revoked(desks[0], within=WITHIN)  # her desk on the other node closes
+            await settled(node_a, node_b)  # each node reads the file on its own round (within 2 s)
             assert (await post(http, node_a, "/api/agent/refresh", alice)).status == 401
             assert (await login(http, node_b, "alice", PASSWORDS["alice"], "192.0.2.1")).status == 401
             assert (await login(http, node_b, "alice", "a-brand-new-secret", "192.0.2.1")).status == 200
@@ -93,4 +100,4 @@ def test_changes_between_two_files(agents_file: Path, tmp_path: Path) -> None:
     add_agent(edited, "dave", "Dave Doe", "dave-secret-4444", capacity=2)
     diff = changes(old, load_agents(edited))
     assert (diff.added, diff.removed, diff.password_changed, diff.updated) == (("dave",), ("bob",), ("alice",), ())
-    assert edited.stat().st_mode & 0o077 == 0   # rewritten owner-only
+    assert edited.stat().st_mode & 0o077 == 0  # rewritten owner-only

@@ -32,8 +32,7 @@ VOICES = ("en-us", "en-gb", "en-us+f3")
 MENU = Grammar.of(["billing", "support", "sales"])
 YES_NO = Grammar.of(["yes", "no"])
 PIN = Grammar.of([], digits=True, min_digits=4, max_digits=4)
-OUT_OF_GRAMMAR = ("hello there", "what is the weather", "cancel my order", "good morning", "thank you",
-                  "maybe later")
+OUT_OF_GRAMMAR = ("hello there", "what is the weather", "cancel my order", "good morning", "thank you", "maybe later")
 PINS = ("1234", "5690", "7788", "3017", "2468", "9051")
 DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
@@ -71,8 +70,9 @@ def cell(outcome: object) -> str:
     return "no-input"
 
 
-async def test_menu_words_and_yes_no_across_voices(engine: SphinxEngine, pool: RecognitionPool,
-                                                   tts: Synthesizer) -> None:
+async def test_menu_words_and_yes_no_across_voices(
+    engine: SphinxEngine, pool: RecognitionPool, tts: Synthesizer
+) -> None:
     listener = SpeechListener(engine, pool, label="sphinx-words")
     rows: dict[str, dict[str, str]] = {}
     right = wrong = 0
@@ -100,8 +100,13 @@ async def test_digit_string(engine: SphinxEngine, pool: RecognitionPool, tts: Sy
             results[voice] = trace.outcome
     finally:
         await listener.close()
-    print("\n" + table("pocketsphinx, 4-digit grammar, 'one two three four'",
-                       {"one two three four": {v: cell(o) for v, o in results.items()}}))
+    print(
+        "\n"
+        + table(
+            "pocketsphinx, 4-digit grammar, 'one two three four'",
+            {"one two three four": {v: cell(o) for v, o in results.items()}},
+        )
+    )
     digits = [o.result.digits for o in results.values() if isinstance(o, Recognized)]
     assert digits.count("1234") >= 2 and all(d == "1234" for d in digits)
 
@@ -129,8 +134,9 @@ async def test_noise_never_routes(engine: SphinxEngine, pool: RecognitionPool, g
     print(f"\nwhite noise, {grammar.phrases or 'digits'}: {outcomes}")
 
 
-async def test_out_of_grammar_speech_is_rarely_routed(engine: SphinxEngine, pool: RecognitionPool,
-                                                      tts: Synthesizer) -> None:
+async def test_out_of_grammar_speech_is_rarely_routed(
+    engine: SphinxEngine, pool: RecognitionPool, tts: Synthesizer
+) -> None:
     listener = SpeechListener(engine, pool, label="sphinx-oog")
     rows: dict[str, dict[str, str]] = {}
     routed = 0
@@ -163,8 +169,7 @@ async def test_repeatable_across_windows(engine: SphinxEngine, pool: Recognition
     assert np.isclose(first.result.confidence, again.result.confidence)  # type: ignore[union-attr]
 
 
-async def test_segment_scores_are_on_the_scale_the_confidence_assumes(engine: SphinxEngine,
-                                                                        tts: Synthesizer) -> None:
+async def test_segment_scores_are_on_the_scale_the_confidence_assumes(engine: SphinxEngine, tts: Synthesizer) -> None:
     """The confidence reads word acoustic scores on the path score's scale (after SEGMENT_SCORE_SHIFT)."""
     audio = resample(await tts.synthesize("billing", voice="en-us"), 16000)
     pcm = np.concatenate([np.zeros(4800, np.int16), audio.samples, np.zeros(8000, np.int16)]).tobytes()
@@ -187,8 +192,9 @@ def spoken(pin: str) -> str:
     return " ".join(DIGIT_NAMES[int(d)] for d in pin)
 
 
-async def test_digit_strings_are_right_or_rejected(engine: SphinxEngine, pool: RecognitionPool,
-                                                   tts: Synthesizer) -> None:
+async def test_digit_strings_are_right_or_rejected(
+    engine: SphinxEngine, pool: RecognitionPool, tts: Synthesizer
+) -> None:
     """Six 4-digit strings in the en-us voice: never a wrong number (a misroute), mostly the right one."""
     listener = SpeechListener(engine, pool, label="sphinx-pins")
     cells: dict[str, str] = {}
@@ -210,8 +216,9 @@ async def test_digit_strings_are_right_or_rejected(engine: SphinxEngine, pool: R
 
 
 @pytest.mark.parametrize("snr_db", [20, 10])
-async def test_steady_noise_under_the_speech(engine: SphinxEngine, pool: RecognitionPool, tts: Synthesizer,
-                                             snr_db: int) -> None:
+async def test_steady_noise_under_the_speech(
+    engine: SphinxEngine, pool: RecognitionPool, tts: Synthesizer, snr_db: int
+) -> None:
     """White noise under the whole window, ``snr_db`` under the speech: the right word is still recognised.
 
     The loudness coverage used to count noise frames as speech (anything within 35 dB of the loudest
@@ -243,8 +250,9 @@ async def test_steady_noise_under_the_speech(engine: SphinxEngine, pool: Recogni
     assert routed_oog <= (0 if snr_db >= 20 else 1)
 
 
-async def test_the_second_view_must_agree(engine: SphinxEngine, tts: Synthesizer,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_second_view_must_agree(
+    engine: SphinxEngine, tts: Synthesizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A right answer is accepted only when the decode with other comfort noise gives the same words."""
     audio = resample(await tts.synthesize("billing", voice="en-us"), 16000).samples
     pcm = np.concatenate([np.zeros(4800, np.int16), audio, np.zeros(11200, np.int16)]).tobytes()
@@ -276,16 +284,17 @@ def test_confidence_calibration() -> None:
 
 
 async def test_free_dictation_for_transcripts_with_the_bundled_language_model(
-        engine: SphinxEngine, pool: RecognitionPool, tts: Synthesizer) -> None:
+    engine: SphinxEngine, pool: RecognitionPool, tts: Synthesizer
+) -> None:
     """No grammar (a live transcript): the en-us LM dictates. Synthetic speech is far from what the model was
     trained on, so the words are asserted loosely: most of what was said, nothing from silence."""
     listener = SpeechListener(engine, pool, label="sphinx-free")
     said = "i would like to talk to someone about my account"
     try:
-        trace = await listen(listener, None, (await tts.synthesize(said, voice="en-us")).samples,
-                             no_input_ms=None, min_confidence=0.0)
-        quiet = await listen(listener, None, silence(3000), lead_ms=0, tail_ms=0, no_input_ms=2000,
-                             min_confidence=0.0)
+        trace = await listen(
+            listener, None, (await tts.synthesize(said, voice="en-us")).samples, no_input_ms=None, min_confidence=0.0
+        )
+        quiet = await listen(listener, None, silence(3000), lead_ms=0, tail_ms=0, no_input_ms=2000, min_confidence=0.0)
     finally:
         await listener.close()
     assert isinstance(trace.outcome, Recognized), trace.outcome
@@ -298,7 +307,8 @@ async def test_free_dictation_for_transcripts_with_the_bundled_language_model(
 
 
 async def test_a_quiet_line_adds_the_clean_bonus_and_a_noisy_one_does_not(
-        engine: SphinxEngine, tts: Synthesizer, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine: SphinxEngine, tts: Synthesizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     grammar, text = engine.usable_grammar(MENU)
 
     def decode(pcm: np.ndarray, bonus: float) -> tuple[str, float]:
@@ -320,4 +330,4 @@ async def test_a_quiet_line_adds_the_clean_bonus_and_a_noisy_one_does_not(
     noise = np.random.default_rng(5).normal(0, float(np.std(speech.astype(np.float64))) / 10 ** (15 / 20), len(clean))
     noisy = np.clip(clean + noise, -32768, 32767).astype(np.int16)
     assert sphinx_engine.snr_db(clean.tobytes()) > 60 and sphinx_engine.snr_db(noisy.tobytes()) < 30
-    assert decode(noisy, 0.05) == decode(noisy, 0.0)      # a noisy line gets no bonus
+    assert decode(noisy, 0.05) == decode(noisy, 0.0)  # a noisy line gets no bonus

@@ -91,15 +91,18 @@ async def test_vad_decision_latency(sphinx: SphinxEngine, pool: RecognitionPool,
                 latencies.append(trace.speech_started.at_ms - (trace.audio_start_ms + onset_ms(audio)))
     finally:
         await listener.close()
-    print(f"\nVAD decision latency (speech onset -> SpeechStarted), {len(latencies)} utterances: "
-          f"min {min(latencies)} ms, median {statistics.median(latencies)} ms, max {max(latencies)} ms "
-          f"(min_speech_ms {settings.min_speech_ms}, frames {settings.frame_ms} ms)")
+    print(
+        f"\nVAD decision latency (speech onset -> SpeechStarted), {len(latencies)} utterances: "
+        f"min {min(latencies)} ms, median {statistics.median(latencies)} ms, max {max(latencies)} ms "
+        f"(min_speech_ms {settings.min_speech_ms}, frames {settings.frame_ms} ms)"
+    )
     assert all(settings.min_speech_ms - 40 <= x <= settings.min_speech_ms + 3 * settings.frame_ms for x in latencies)
 
 
 @pytest.mark.parametrize("which", ["pocketsphinx", "vosk"])
-async def test_recognition_latency_in_real_time(which: str, sphinx: SphinxEngine, ko: VoskEngine,
-                                                pool: RecognitionPool, tts: Synthesizer) -> None:
+async def test_recognition_latency_in_real_time(
+    which: str, sphinx: SphinxEngine, ko: VoskEngine, pool: RecognitionPool, tts: Synthesizer
+) -> None:
     engine: SpeechEngine = sphinx if which == "pocketsphinx" else ko
     grammar, words, voices = EN if which == "pocketsphinx" else KO
     listener = SpeechListener(engine, pool)
@@ -111,9 +114,11 @@ async def test_recognition_latency_in_real_time(which: str, sphinx: SphinxEngine
     assert isinstance(trace.outcome, Recognized) and trace.speech_ended is not None
     decide = trace.decision_seconds or 0.0
     trailing = listener.settings.trailing_silence_ms
-    print(f"\n{which}: end of speech -> result = {trailing} ms trailing silence + {decide * 1000:.1f} ms decoding "
-          f"(fed in real time; VAD+resampling on the loop {trace.feed_seconds * 1000:.1f} ms for "
-          f"{(len(audio) / 48 + 1300) / 1000:.1f} s of audio)")
+    print(
+        f"\n{which}: end of speech -> result = {trailing} ms trailing silence + {decide * 1000:.1f} ms decoding "
+        f"(fed in real time; VAD+resampling on the loop {trace.feed_seconds * 1000:.1f} ms for "
+        f"{(len(audio) / 48 + 1300) / 1000:.1f} s of audio)"
+    )
     assert decide < 0.5
 
 
@@ -123,7 +128,7 @@ def decode_all(recognizer: Recognizer, clips: list[Audio]) -> float:
     for clip in clips:
         pcm = clip.samples.tobytes()
         for i in range(0, len(pcm), 3200):
-            recognizer.accept(pcm[i:i + 3200])
+            recognizer.accept(pcm[i : i + 3200])
         recognizer.final()
     return time.thread_time() - t0
 
@@ -138,8 +143,10 @@ async def test_cpu_real_time_factor(sphinx: SphinxEngine, ko: VoskEngine, tts: S
         cpu = await asyncio.to_thread(decode_all, recognizer, padded)
         recognizer.close()
         report.append((engine.name, cpu / seconds, seconds))
-    print("\nCPU real-time factor (decoder thread CPU / audio), grammar mode: " +
-          ", ".join(f"{n} {rtf:.3f} over {s:.1f} s" for n, rtf, s in report))
+    print(
+        "\nCPU real-time factor (decoder thread CPU / audio), grammar mode: "
+        + ", ".join(f"{n} {rtf:.3f} over {s:.1f} s" for n, rtf, s in report)
+    )
     assert all(rtf < 0.2 for _, rtf, _ in report)
 
 
@@ -179,8 +186,10 @@ def test_memory_per_recognizer_and_model(ko: VoskEngine) -> None:
     load_s = time.perf_counter() - t0
     model_mb = rss_mb() - before
     del second
-    print(f"\nRSS: Vosk ko grammar recognizer {vosk_each:.1f} MB each (created in {vosk_create_ms:.1f} ms); "
-          f"pocketsphinx decoder {sphinx_each:.1f} MB each; Vosk ko model {model_mb:.0f} MB, loaded in {load_s:.1f} s")
+    print(
+        f"\nRSS: Vosk ko grammar recognizer {vosk_each:.1f} MB each (created in {vosk_create_ms:.1f} ms); "
+        f"pocketsphinx decoder {sphinx_each:.1f} MB each; Vosk ko model {model_mb:.0f} MB, loaded in {load_s:.1f} s"
+    )
     assert vosk_each < 20 and sphinx_each < 60 and model_mb > 100
 
 
@@ -225,8 +234,10 @@ async def test_event_loop_lag_while_decoding(sphinx: SphinxEngine, ko: VoskEngin
             worst = await task
             ticks = sum(t0 < w < t1 for w in wakes)
             recognizer.close()
-            report.append(f"{engine.name} {len(pcm) / 32000:.1f} s: final() {wall * 1000:.0f} ms, "
-                          f"loop lag {worst * 1000:.0f} ms, {ticks} loop wake-ups")
+            report.append(
+                f"{engine.name} {len(pcm) / 32000:.1f} s: final() {wall * 1000:.0f} ms, "
+                f"loop lag {worst * 1000:.0f} ms, {ticks} loop wake-ups"
+            )
             if wall > 0.05:
                 assert ticks >= 1, report[-1]
     print("\nworst event-loop lag while final() runs in a thread: " + "; ".join(report))

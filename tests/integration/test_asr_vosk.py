@@ -54,8 +54,10 @@ async def test_yes_and_no_in_a_grammar(engine: VoskEngine, pool: RecognitionPool
                 partials += [e for e in trace.events if isinstance(e, PartialText)]
     finally:
         await listener.close()
-    print("\nvosk ko, grammar [네, 아니요]:", {k: (o.result.text, o.result.confidence) if isinstance(o, Recognized)
-                                              else o for k, o in got.items()})
+    print(
+        "\nvosk ko, grammar [네, 아니요]:",
+        {k: (o.result.text, o.result.confidence) if isinstance(o, Recognized) else o for k, o in got.items()},
+    )
     recognized = {k: o.result.text for k, o in got.items() if isinstance(o, Recognized)}
     assert all(text == word for (word, _), text in recognized.items())  # never the other answer
     assert recognized[("네", "ko")] == "네" and recognized[("아니요", "ko")] == "아니요"
@@ -76,23 +78,35 @@ async def test_noise_is_never_a_route(engine: VoskEngine, pool: RecognitionPool,
     assert isinstance(trace.outcome, (NoMatch, NoInputTimeout)), trace.events
 
 
-async def test_out_of_grammar_speech_is_a_no_match(engine: VoskEngine, pool: RecognitionPool,
-                                                   tts: Synthesizer) -> None:
+async def test_out_of_grammar_speech_is_a_no_match(engine: VoskEngine, pool: RecognitionPool, tts: Synthesizer) -> None:
     listener = SpeechListener(engine, pool)
     outcomes = {}
     try:
-        for text, voice in (("안녕하세요", "ko"), ("감사합니다", "ko+f3"), ("모르겠어요", "ko"), ("잠깐만요", "ko+m3"),
-                            ("billing", "en-us"), ("no", "en-gb")):
+        for text, voice in (
+            ("안녕하세요", "ko"),
+            ("감사합니다", "ko+f3"),
+            ("모르겠어요", "ko"),
+            ("잠깐만요", "ko+m3"),
+            ("billing", "en-us"),
+            ("no", "en-gb"),
+        ):
             trace = await listen(listener, YES_NO, (await tts.synthesize(text, voice=voice)).samples)
             outcomes[text] = trace.outcome
     finally:
         await listener.close()
-    print("\nvosk ko, out of grammar:", {t: (o.reason.value, o.result.heard if o.result else "")
-                                        if isinstance(o, NoMatch) else o for t, o in outcomes.items()})
+    print(
+        "\nvosk ko, out of grammar:",
+        {
+            t: (o.reason.value, o.result.heard if o.result else "") if isinstance(o, NoMatch) else o
+            for t, o in outcomes.items()
+        },
+    )
     assert all(isinstance(o, NoMatch) for o in outcomes.values())
     # what the garbage words caught is kept for the logs, never routed
-    assert any(isinstance(o, NoMatch) and o.reason is NoMatchReason.OUT_OF_GRAMMAR and o.result and o.result.heard
-               for o in outcomes.values())
+    assert any(
+        isinstance(o, NoMatch) and o.reason is NoMatchReason.OUT_OF_GRAMMAR and o.result and o.result.heard
+        for o in outcomes.values()
+    )
 
 
 async def test_silence_is_no_input(engine: VoskEngine, pool: RecognitionPool) -> None:
@@ -104,8 +118,9 @@ async def test_silence_is_no_input(engine: VoskEngine, pool: RecognitionPool) ->
     assert trace.kinds() == ["NoInputTimeout"]
 
 
-async def test_two_calls_share_the_model_and_decode_concurrently(engine: VoskEngine, pool: RecognitionPool,
-                                                                 tts: Synthesizer) -> None:
+async def test_two_calls_share_the_model_and_decode_concurrently(
+    engine: VoskEngine, pool: RecognitionPool, tts: Synthesizer
+) -> None:
     a, b = SpeechListener(engine, pool, label="a"), SpeechListener(engine, pool, label="b")
     yes, no = (await tts.synthesize("네", voice="ko")).samples, (await tts.synthesize("아니요", voice="ko")).samples
     try:
@@ -128,7 +143,7 @@ async def test_the_same_answer_scores_the_same_in_every_window(engine: VoskEngin
         results = []
         for _ in range(3):
             for i in range(0, len(pcm), 3200):
-                recognizer.accept(pcm[i:i + 3200])
+                recognizer.accept(pcm[i : i + 3200])
             results.append(recognizer.final())
             recognizer.reset()
     finally:
@@ -137,8 +152,9 @@ async def test_the_same_answer_scores_the_same_in_every_window(engine: VoskEngin
     assert results[1] == results[0] and results[2] == results[0]
 
 
-async def test_the_second_view_must_agree(engine: VoskEngine, tts: Synthesizer,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_second_view_must_agree(
+    engine: VoskEngine, tts: Synthesizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """An answer counts only when the utterance slowed down by 5 % decodes to the same phrase."""
     pcm = await yes_pcm(tts, "아니요")
     recognizer = engine.recognizer(YES_NO)

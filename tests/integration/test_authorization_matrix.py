@@ -40,55 +40,71 @@ class Scene:
     carol: Agent
     caller: Caller
     phone: Softphone
-    cid: str          # A's conversation, alice's
-    call_id: str      # A's call, connected to alice
-    phone_sdp: str = ""   # an offer bob could send to take alice's call
+    cid: str  # A's conversation, alice's
+    call_id: str  # A's call, connected to alice
+    phone_sdp: str = ""  # an offer bob could send to take alice's call
 
 
 # ---------------------------------------------------------------- socket frames
 # frame type -> list of (who sends it, the frame, the error code it must get). Every ClientFrame has a row.
 
+
 def frame_rules(s: Scene) -> dict[ClientFrame, list[tuple[Agent | Customer, Frame, str]]]:
     cid, call = s.cid, s.call_id
     return {
-        ClientFrame.HELLO: [],   # checked on fresh sockets below: wrong kind of token, forged, none on the desk
-        ClientFrame.MESSAGE: [(s.bob, {"type": "message", "conversation_id": cid, "client_id": "x1", "text": "hi"},
-                               "forbidden")],
-        ClientFrame.NOTE: [(s.bob, {"type": "note", "conversation_id": cid, "client_id": "x2", "text": "n"},
-                            "forbidden"),
-                           (s.b, {"type": "note", "conversation_id": cid, "client_id": "x3", "text": "n"},
-                            "unknown_type")],
+        ClientFrame.HELLO: [],  # checked on fresh sockets below: wrong kind of token, forged, none on the desk
+        ClientFrame.MESSAGE: [
+            (s.bob, {"type": "message", "conversation_id": cid, "client_id": "x1", "text": "hi"}, "forbidden")
+        ],
+        ClientFrame.NOTE: [
+            (s.bob, {"type": "note", "conversation_id": cid, "client_id": "x2", "text": "n"}, "forbidden"),
+            (s.b, {"type": "note", "conversation_id": cid, "client_id": "x3", "text": "n"}, "unknown_type"),
+        ],
         ClientFrame.TYPING: [(s.bob, {"type": "typing", "conversation_id": cid, "active": True}, "forbidden")],
         ClientFrame.STATUS: [(s.b, {"type": "status", "status": "available"}, "unknown_type")],
-        ClientFrame.OPEN: [(s.bob, {"type": "open", "conversation_id": cid}, "forbidden"),
-                           (s.b, {"type": "open", "conversation_id": cid}, "unknown_type")],
-        ClientFrame.CLOSE: [(s.bob, {"type": "close", "conversation_id": cid, "disposition": "resolved"},
-                             "forbidden"),
-                            (s.b, {"type": "close", "conversation_id": cid, "disposition": "resolved"},
-                             "unknown_type")],
+        ClientFrame.OPEN: [
+            (s.bob, {"type": "open", "conversation_id": cid}, "forbidden"),
+            (s.b, {"type": "open", "conversation_id": cid}, "unknown_type"),
+        ],
+        ClientFrame.CLOSE: [
+            (s.bob, {"type": "close", "conversation_id": cid, "disposition": "resolved"}, "forbidden"),
+            (s.b, {"type": "close", "conversation_id": cid, "disposition": "resolved"}, "unknown_type"),
+        ],
         ClientFrame.CALL_OFFER: [(s.bob, {"type": "call_offer", "call_id": call, "sdp": s.phone_sdp}, "not_ringing")],
-        ClientFrame.DTMF: [(s.b, {"type": "dtmf", "call_id": call, "digits": "1"}, "not_found"),
-                           (s.bob, {"type": "dtmf", "call_id": call, "digits": "1"}, "unknown_type")],
-        ClientFrame.HANGUP: [(s.b, {"type": "hangup", "call_id": call}, "not_found"),
-                             (s.bob, {"type": "hangup", "call_id": call}, "forbidden")],
-        ClientFrame.CALL_DECLINE: [(s.bob, {"type": "call_decline", "call_id": call}, "forbidden"),
-                                   (s.b, {"type": "call_decline", "call_id": call}, "unknown_type")],
+        ClientFrame.DTMF: [
+            (s.b, {"type": "dtmf", "call_id": call, "digits": "1"}, "not_found"),
+            (s.bob, {"type": "dtmf", "call_id": call, "digits": "1"}, "unknown_type"),
+        ],
+        ClientFrame.HANGUP: [
+            (s.b, {"type": "hangup", "call_id": call}, "not_found"),
+            (s.bob, {"type": "hangup", "call_id": call}, "forbidden"),
+        ],
+        ClientFrame.CALL_DECLINE: [
+            (s.bob, {"type": "call_decline", "call_id": call}, "forbidden"),
+            (s.b, {"type": "call_decline", "call_id": call}, "unknown_type"),
+        ],
         ClientFrame.CALL_HOLD: [(s.bob, {"type": "call_hold", "call_id": call, "hold": True}, "forbidden")],
-        ClientFrame.CALL_TRANSFER: [(s.bob, {"type": "call_transfer", "call_id": call, "queue": "support"},
-                                     "forbidden")],
-        ClientFrame.CALL_MONITOR: [(s.bob, {"type": "call_monitor", "call_id": call, "mode": "listen",
-                                            "sdp": s.phone_sdp}, "forbidden"),
-                                   (s.b, {"type": "call_monitor", "call_id": call, "mode": "listen"},
-                                    "unknown_type")],
-        ClientFrame.CALL_CONSULT: [(s.bob, {"type": "call_consult", "call_id": call, "action": "start",
-                                            "agent_id": "carol"}, "forbidden")],
-        ClientFrame.CALL_INVITE: [(s.bob, {"type": "call_invite", "conversation_id": cid}, "forbidden"),
-                                  (s.b, {"type": "call_invite", "conversation_id": cid}, "unknown_type")],
-        ClientFrame.CALLBACK_OUTCOME: [(s.bob, {"type": "callback_outcome", "callback_id": "cb_nothere",
-                                                "outcome": "reached"}, "not_found")],
-        ClientFrame.CALLBACK_CANCEL: [(s.b, {"type": "callback_cancel", "callback_id": "cb_nothere"}, "not_found"),
-                                      (s.bob, {"type": "callback_cancel", "callback_id": "cb_nothere"},
-                                       "unknown_type")],
+        ClientFrame.CALL_TRANSFER: [
+            (s.bob, {"type": "call_transfer", "call_id": call, "queue": "support"}, "forbidden")
+        ],
+        ClientFrame.CALL_MONITOR: [
+            (s.bob, {"type": "call_monitor", "call_id": call, "mode": "listen", "sdp": s.phone_sdp}, "forbidden"),
+            (s.b, {"type": "call_monitor", "call_id": call, "mode": "listen"}, "unknown_type"),
+        ],
+        ClientFrame.CALL_CONSULT: [
+            (s.bob, {"type": "call_consult", "call_id": call, "action": "start", "agent_id": "carol"}, "forbidden")
+        ],
+        ClientFrame.CALL_INVITE: [
+            (s.bob, {"type": "call_invite", "conversation_id": cid}, "forbidden"),
+            (s.b, {"type": "call_invite", "conversation_id": cid}, "unknown_type"),
+        ],
+        ClientFrame.CALLBACK_OUTCOME: [
+            (s.bob, {"type": "callback_outcome", "callback_id": "cb_nothere", "outcome": "reached"}, "not_found")
+        ],
+        ClientFrame.CALLBACK_CANCEL: [
+            (s.b, {"type": "callback_cancel", "callback_id": "cb_nothere"}, "not_found"),
+            (s.bob, {"type": "callback_cancel", "callback_id": "cb_nothere"}, "unknown_type"),
+        ],
     }
 
 
@@ -104,8 +120,15 @@ async def _snapshot(s: Scene) -> tuple[Any, ...]:
     assert conv is not None
     handoff = s.node.services.agent_calls.handoffs.get(s.call_id)
     assert handoff is not None
-    return (len(events), conv["state"], conv["agent_id"], handoff.agent_id, str(handoff.call.status),
-            handoff.consult is None, sorted(handoff.monitors))
+    return (
+        len(events),
+        conv["state"],
+        conv["agent_id"],
+        handoff.agent_id,
+        str(handoff.call.status),
+        handoff.consult is None,
+        sorted(handoff.monitors),
+    )
 
 
 # ---------------------------------------------------------------- HTTP routes
@@ -116,8 +139,8 @@ ROLES = ("anonymous", "customer", "alice", "bob", "carol")
 
 @dataclass(frozen=True)
 class RouteRule:
-    path: str                       # concrete path to request ({cid} is A's conversation)
-    statuses: dict[str, int]        # role -> HTTP status
+    path: str  # concrete path to request ({cid} is A's conversation)
+    statuses: dict[str, int]  # role -> HTTP status
     body: Frame | None = None
 
 
@@ -131,21 +154,25 @@ def route_rules(cid: str) -> dict[tuple[str, str], RouteRule]:
         ("GET", "/static/"): RouteRule("/static/desk/main.js", everyone),
         ("GET", "/healthz"): RouteRule("/healthz", everyone),
         ("GET", "/readyz"): RouteRule("/readyz", everyone),
-        ("GET", "/api/stats"): RouteRule("/api/stats", everyone),   # loopback only: this test runs on loopback
-        ("POST", "/api/agent/login"): RouteRule("/api/agent/login", dict.fromkeys(ROLES, 401),
-                                                {"agent_id": "alice", "password": "wrong-password"}),
+        ("GET", "/api/stats"): RouteRule("/api/stats", everyone),  # loopback only: this test runs on loopback
+        ("POST", "/api/agent/login"): RouteRule(
+            "/api/agent/login", dict.fromkeys(ROLES, 401), {"agent_id": "alice", "password": "wrong-password"}
+        ),
         ("GET", "/api/recordings/{cid}/{name}"): RouteRule(
             f"/api/recordings/{cid}/none.ogg",
-            {"anonymous": 401, "customer": 401, "alice": 404, "bob": 403, "carol": 404}),
+            {"anonymous": 401, "customer": 401, "alice": 404, "bob": 403, "carol": 404},
+        ),
         # the sockets: every frame type is in frame_rules(); a plain GET that is no upgrade is refused
         ("GET", "/ws/customer"): RouteRule("/ws/customer", dict.fromkeys(ROLES, 400)),
         ("GET", "/ws/agent"): RouteRule("/ws/agent", dict.fromkeys(ROLES, 400)),
         ("GET", "/api/calls"): RouteRule("/api/calls", agents_only),
         ("GET", "/api/callbacks"): RouteRule("/api/callbacks", agents_only),
         ("POST", "/api/agent/refresh"): RouteRule(
-            "/api/agent/refresh", {"anonymous": 401, "customer": 401, "alice": 200, "bob": 200, "carol": 200}),
-        ("POST", "/api/agent/logout"): RouteRule(   # checked last: it ends the session it is sent with
-            "/api/agent/logout", {"anonymous": 401, "customer": 401, "alice": 200, "bob": 200, "carol": 200}),
+            "/api/agent/refresh", {"anonymous": 401, "customer": 401, "alice": 200, "bob": 200, "carol": 200}
+        ),
+        ("POST", "/api/agent/logout"): RouteRule(  # checked last: it ends the session it is sent with
+            "/api/agent/logout", {"anonymous": 401, "customer": 401, "alice": 200, "bob": 200, "carol": 200}
+        ),
     }
 
 
@@ -153,7 +180,7 @@ def app_routes(node: Node) -> set[tuple[str, str]]:
     out = set()
     for route in node.runner.app.router.routes():
         if route.method == "HEAD":
-            continue   # aiohttp adds one to every GET
+            continue  # aiohttp adds one to every GET
         info = route.resource.get_info() if route.resource is not None else {}
         path = info.get("path") or info.get("formatter") or info.get("prefix", "")
         if path.startswith("/static"):
@@ -166,7 +193,7 @@ async def _check_routes(s: Scene, clients: Clients) -> None:
     rules = route_rules(s.cid)
     assert app_routes(s.node) == set(rules), "a route without an authorization rule (or a rule for no route)"
     tokens = {"anonymous": "", "customer": s.a.token}
-    for agent_id in ("alice", "bob", "carol"):   # fresh logins: logout below must not end the sockets' sessions
+    for agent_id in ("alice", "bob", "carol"):  # fresh logins: logout below must not end the sockets' sessions
         tokens[agent_id] = await clients.agent(agent_id).login()
     order = sorted(rules, key=lambda k: k[1] == "/api/agent/logout")
     async with aiohttp.ClientSession() as http:
@@ -204,7 +231,8 @@ async def _scene(clients: Clients, node: Node) -> Scene:
 
 
 async def test_every_frame_type_and_route_has_a_rule_and_cross_party_attempts_change_nothing(
-        clients: Clients, node: Node) -> None:
+    clients: Clients, node: Node
+) -> None:
     s = await _scene(clients, node)
     spare = Softphone(s.bob)
     try:
@@ -221,7 +249,7 @@ async def test_every_frame_type_and_route_has_a_rule_and_cross_party_attempts_ch
                     wrong.append((type(who).__name__, frame["type"], code, got))
         assert not wrong, wrong
         await _check_hellos(s, clients)
-        await asyncio.sleep(0.3)   # anything an attempt set off would have landed by now
+        await asyncio.sleep(0.3)  # anything an attempt set off would have landed by now
         assert await _snapshot(s) == before
         status = s.caller.customer
         assert not [f for f in status.seen if f.get("type") == "call_status" and f.get("status") == "ended"]
@@ -240,12 +268,11 @@ async def _check_hellos(s: Scene, clients: Clients) -> None:
         return await client.expect(("error", "welcome"))
 
     cases: list[tuple[Callable[[], Agent | Customer], Frame, str]] = [
-        (lambda: clients.agent("bob"), {"type": "hello", "token": s.a.token}, "unauthorized"),      # customer token
-        (lambda: clients.agent("bob"), {"type": "hello", "token": None}, "unauthorized"),            # anonymous
-        (lambda: clients.customer(), {"type": "hello", "token": s.alice.token}, "unauthorized"),     # agent token
+        (lambda: clients.agent("bob"), {"type": "hello", "token": s.a.token}, "unauthorized"),  # customer token
+        (lambda: clients.agent("bob"), {"type": "hello", "token": None}, "unauthorized"),  # anonymous
+        (lambda: clients.customer(), {"type": "hello", "token": s.alice.token}, "unauthorized"),  # agent token
         (lambda: clients.customer(), {"type": "hello", "token": s.a.token[:-4] + "AAAA"}, "unauthorized"),
     ]
     for make, hello, code in cases:
         answer = await first_answer(make, hello)
         assert (answer["type"], answer.get("code")) == ("error", code), (hello, answer)
-

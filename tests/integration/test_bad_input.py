@@ -36,8 +36,11 @@ async def test_malformed_frames_get_error_frames_and_store_nothing(clients: Clie
         (json.dumps({"type": "message", "text": "no id"}), "missing_field", "client_id"),
         (json.dumps({"type": "message", "client_id": "x", "text": ""}), "bad_field", "text"),
         (json.dumps({"type": "message", "client_id": "x", "text": "y" * 5000}), "bad_field", "text"),
-        (json.dumps({"type": "close", "conversation_id": ack["conversation_id"], "disposition": "resolved"}),
-         "unknown_type", "type"),
+        (
+            json.dumps({"type": "close", "conversation_id": ack["conversation_id"], "disposition": "resolved"}),
+            "unknown_type",
+            "type",
+        ),
         (json.dumps({"type": "message", "client_id": "big", "text": "z" * 20000}), "frame_too_large", None),
     ]
     for raw, code, field in cases:
@@ -115,13 +118,16 @@ async def test_login_errors_are_problem_json(node: Node) -> None:
             assert r.status == 400 and (await r.json())["code"] == "bad_json"
         async with s.post(node.url + "/api/agent/login", json={"agent_id": "alice"}) as r:
             body = await r.json()
-            assert r.status == 400 and body == {"code": "missing_field", "message": "'password' is required",
-                                                "field": "password"}
+            assert r.status == 400 and body == {
+                "code": "missing_field",
+                "message": "'password' is required",
+                "field": "password",
+            }
         async with s.post(node.url + "/api/agent/login", json={"agent_id": "nobody", "password": "x"}) as r:
             assert r.status == 401 and (await r.json())["code"] == "unauthorized"
-        frozen = time.time()   # the backoff's first wait (1 s) does not run out on a slow machine
+        frozen = time.time()  # the backoff's first wait (1 s) does not run out on a slow machine
         node.services.login_limits.clock = lambda: frozen
-        for _ in range(5):     # 5 failures per (agent id, address), then backoff (gateway/wire/login_limits.py)
+        for _ in range(5):  # 5 failures per (agent id, address), then backoff (gateway/wire/login_limits.py)
             async with s.post(node.url + "/api/agent/login", json={"agent_id": "bob", "password": "wrong"}) as r:
                 assert r.status == 401
         async with s.post(node.url + "/api/agent/login", json={"agent_id": "bob", "password": "bob-secret-22"}) as r:

@@ -31,6 +31,7 @@ def speak(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-
 
     async def say(text: str, voice: str = "en-us") -> Audio:
         return await synth.synthesize(text, voice=voice, rate_wpm=150)
+
     return say
 
 
@@ -40,7 +41,7 @@ async def ivr_steps(node: Node, cid: str) -> list[tuple[str, str, str]]:
 
 async def test_caller_says_billing_and_is_queued_for_billing(clients: Clients, node: Node, speak) -> None:  # type: ignore[no-untyped-def]
     async with in_ivr(clients.customer()) as caller:
-        await caller.heard_prompt()                    # the greeting
+        await caller.heard_prompt()  # the greeting
         await caller.heard_prompt(after=caller.recorded_seconds())  # the whole menu
         await caller.say(await speak("billing"))
         await caller.status(CallStatus.WAITING)
@@ -51,13 +52,13 @@ async def test_caller_says_billing_and_is_queued_for_billing(clients: Clients, n
 
 
 async def test_speech_during_the_menu_cuts_the_prompt_and_routes(clients: Clients, node: Node, speak) -> None:  # type: ignore[no-untyped-def]
-    full_menu = (await speak_menu_duration(node))
+    full_menu = await speak_menu_duration(node)
     async with in_ivr(clients.customer()) as caller:
-        await caller.heard_prompt()                    # the greeting
+        await caller.heard_prompt()  # the greeting
         menu_start = caller.recorded_seconds()
         while not caller.heard_prompt_started(after=menu_start):
             await asyncio.sleep(0.02)
-        await asyncio.sleep(1.0)                       # one second into the menu, the caller speaks
+        await asyncio.sleep(1.0)  # one second into the menu, the caller speaks
         spoke_at = caller.recorded_seconds()
         await caller.say(await speak("support"))
         ended = await caller.status(CallStatus.ENDED, timeout=20)
@@ -77,8 +78,7 @@ async def speak_menu_duration(node: Node) -> float:
     return (await node.services.calls.synthesizer.synthesize(menu, voice="en-us", rate_wpm=170)).duration
 
 
-async def test_out_of_grammar_speech_and_noise_reprompt_instead_of_routing(clients: Clients, node: Node,
-                                                                           speak) -> None:  # type: ignore[no-untyped-def]
+async def test_out_of_grammar_speech_and_noise_reprompt_instead_of_routing(clients: Clients, node: Node, speak) -> None:  # type: ignore[no-untyped-def]
     async with in_ivr(clients.customer()) as caller:
         await caller.heard_prompt()
         await caller.heard_prompt(after=caller.recorded_seconds())
@@ -103,21 +103,24 @@ async def test_spoken_account_number_is_read_back_and_taken_on_yes(clients: Clie
         await caller.heard_prompt()
         await caller.heard_prompt(after=caller.recorded_seconds())
         await caller.press("3")
-        await caller.heard_prompt(after=caller.recorded_seconds())   # "Enter your account number ..."
+        await caller.heard_prompt(after=caller.recorded_seconds())  # "Enter your account number ..."
         asked = caller.recorded_seconds()
         await caller.say(await speak("one two three four"))
-        await caller.heard_prompt(after=asked + 0.5)                  # "I heard 1 2 3 4. Is that right? ..."
+        await caller.heard_prompt(after=asked + 0.5)  # "I heard 1 2 3 4. Is that right? ..."
         steps = await ivr_steps(node, caller.conversation_id)
         assert ("confirm", "account", "1234?") in steps, steps
         assert "account" not in await node.services.store.context(caller.conversation_id)  # not before the yes
         await caller.say(await speak("yes"))
         ended = await caller.status(CallStatus.ENDED, timeout=20)
-        assert ended["reason"] == "lookup_failed"     # the test flow's webhook has no server behind it
+        assert ended["reason"] == "lookup_failed"  # the test flow's webhook has no server behind it
         assert (await node.services.store.context(caller.conversation_id))["account"] == "1234"
         steps = await ivr_steps(node, caller.conversation_id)
         assert [(k, d) for k, n, d in steps if n == "account" and k in ("input", "confirm")] == [
-            ("input", steps_detail(steps, "speech '1234'")), ("confirm", "1234?"),
-            ("input", steps_detail(steps, "speech 'yes'")), ("confirm", "1234 confirmed")]
+            ("input", steps_detail(steps, "speech '1234'")),
+            ("confirm", "1234?"),
+            ("input", steps_detail(steps, "speech 'yes'")),
+            ("confirm", "1234 confirmed"),
+        ]
 
 
 async def test_a_number_the_caller_says_is_wrong_is_asked_again(clients: Clients, node: Node, speak) -> None:  # type: ignore[no-untyped-def]
@@ -128,11 +131,11 @@ async def test_a_number_the_caller_says_is_wrong_is_asked_again(clients: Clients
         await caller.heard_prompt(after=caller.recorded_seconds())
         asked = caller.recorded_seconds()
         await caller.say(await speak("one two three four"))
-        await caller.heard_prompt(after=asked + 0.5)                  # the read-back
+        await caller.heard_prompt(after=asked + 0.5)  # the read-back
         again = caller.recorded_seconds()
         await caller.say(await speak("no"))
-        await caller.heard_prompt(after=again + 0.3)                  # the account question again
-        await caller.press("7788#")                                   # keys: taken as pressed, no read-back
+        await caller.heard_prompt(after=again + 0.3)  # the account question again
+        await caller.press("7788#")  # keys: taken as pressed, no read-back
         await caller.status(CallStatus.ENDED, timeout=20)
         assert (await node.services.store.context(caller.conversation_id))["account"] == "7788"
         steps = await ivr_steps(node, caller.conversation_id)
@@ -154,12 +157,17 @@ async def korean_node(settings, tmp_path) -> AsyncIterator[Node]:  # type: ignor
 
 
 @pytest.mark.parametrize(("answer", "reason", "value"), [("네", "confirmed", "yes"), ("아니요", "declined", "no")])
-async def test_korean_caller_answers_by_voice_with_vosk(korean_node: Node, speak, answer: str, reason: str,  # type: ignore[no-untyped-def]
-                                                         value: str) -> None:
+async def test_korean_caller_answers_by_voice_with_vosk(
+    korean_node: Node,
+    speak,
+    answer: str,
+    reason: str,  # type: ignore[no-untyped-def]
+    value: str,
+) -> None:
     clients = Clients(korean_node.url)
     try:
         async with in_ivr(clients.customer()) as caller:
-            await caller.heard_prompt()                    # the question, in Korean
+            await caller.heard_prompt()  # the question, in Korean
             await caller.say(await speak(answer, voice="ko"))
             ended = await caller.status(CallStatus.ENDED, timeout=20)
             assert ended["reason"] == reason

@@ -72,10 +72,11 @@ async def open_conversation(node: Node, customer: Customer) -> str:
 
 
 async def test_asap_callback_from_the_ivr_rings_the_widget_and_caller_and_agent_talk(
-        cb_clients: Clients, cb_node: Node) -> None:
+    cb_clients: Clients, cb_node: Node
+) -> None:
     services = cb_node.services
     alice = cb_clients.agent("alice")
-    await alice.hello(available=False)           # nobody free: the flow offers a callback
+    await alice.hello(available=False)  # nobody free: the flow offers a callback
     customer = cb_clients.customer()
     await customer.hello()
     caller = Caller(customer)
@@ -86,11 +87,14 @@ async def test_asap_callback_from_the_ivr_rings_the_widget_and_caller_and_agent_
         cid = caller.conversation_id
 
         async def offered() -> bool:
-            return any(e["type"] == "ivr" and e["node"] == "offer" and e["kind"] == "prompt"
-                       for e in await services.store.events(cid))
+            return any(
+                e["type"] == "ivr" and e["node"] == "offer" and e["kind"] == "prompt"
+                for e in await services.store.events(cid)
+            )
+
         await until(offered)
         await caller.press("1")
-        ended = await caller.status(CallStatus.ENDED, timeout=20)   # "We will call you back." then the line drops
+        ended = await caller.status(CallStatus.ENDED, timeout=20)  # "We will call you back." then the line drops
         assert ended["reason"] == "callback"
         # the callback keeps the caller's place: the conversation waits in the queue with nobody on the line
         cb = await until(lambda: services.callbacks.of_conversation(cid))
@@ -132,7 +136,8 @@ async def _state_is(services: Any, cid: str, state: str) -> bool:
 
 
 async def test_a_callback_booked_in_chat_for_five_oclock_enters_the_queue_at_its_time(
-        cb_clients: Clients, cb_node: Node) -> None:
+    cb_clients: Clients, cb_node: Node
+) -> None:
     services = cb_node.services
     clock = services.callbacks.clock = Clock()
     alice = cb_clients.agent("alice")
@@ -154,9 +159,9 @@ async def test_a_callback_booked_in_chat_for_five_oclock_enters_the_queue_at_its
     assert conv is not None and conv["state"] == "open"
     await alice.send({"type": "status", "status": "available"})
     await services.callbacks.sweep()
-    assert (await services.callbacks.of_conversation(cid))["state"] == "scheduled"   # type: ignore[index]
+    assert (await services.callbacks.of_conversation(cid))["state"] == "scheduled"  # type: ignore[index]
     assert all(f["type"] != "assigned" for f in await alice.quiet(1.0))
-    clock.ms = requested["due_ms"] + 1                     # five o'clock
+    clock.ms = requested["due_ms"] + 1  # five o'clock
     await services.callbacks.sweep()
     assigned = await alice.assigned()
     assert assigned["id"] == cid and assigned["callback"]["state"] == "ringing"
@@ -174,7 +179,7 @@ async def test_the_customer_cancels_a_pending_callback(cb_clients: Clients, cb_n
     await until(lambda: _state_is(services, cid, "queued"))
     other = cb_clients.customer()
     await other.hello()
-    await other.send({"type": "callback_cancel", "callback_id": cb_id})      # not theirs
+    await other.send({"type": "callback_cancel", "callback_id": cb_id})  # not theirs
     refused = await other.expect("error")
     assert refused["code"] == "not_found" and refused["field"] == "callback_id"
     await customer.send({"type": "callback_cancel"})
@@ -187,7 +192,7 @@ async def test_the_customer_cancels_a_pending_callback(cb_clients: Clients, cb_n
     closed = await customer2.event("callback", lambda e: e["action"] == "closed")
     assert closed["outcome"] == "cancelled"
     conv = await services.store.conversation(cid)
-    assert conv is not None and conv["state"] == "open"          # out of the queue, still the customer's
+    assert conv is not None and conv["state"] == "open"  # out of the queue, still the customer's
     assert await services.router.waiting() == []
     await alice.send({"type": "status", "status": "available"})
     assert all(f["type"] != "assigned" for f in await alice.quiet(1.0))
@@ -196,7 +201,8 @@ async def test_the_customer_cancels_a_pending_callback(cb_clients: Clients, cb_n
 
 
 async def test_no_answer_retries_after_the_spacing_then_closes_as_unreachable(
-        cb_clients: Clients, cb_node: Node) -> None:
+    cb_clients: Clients, cb_node: Node
+) -> None:
     services = cb_node.services
     clock = services.callbacks.clock = Clock()
     alice = cb_clients.agent("alice")
@@ -204,12 +210,11 @@ async def test_no_answer_retries_after_the_spacing_then_closes_as_unreachable(
     customer = cb_clients.customer()
     await customer.hello()
     cid = await open_conversation(cb_node, customer)
-    await services.callbacks.request(cid, queue="support", due=None, label="Call me back", attempts=2,
-                                     retry_after=30)
+    await services.callbacks.request(cid, queue="support", due=None, label="Call me back", attempts=2, retry_after=30)
     await services.callbacks.sweep()
     first = await alice.assigned()
     assert first["callback"]["attempt"] == 1
-    clock.ms = first["callback"]["ring_until"] + 1           # the widget rang 30 s, nobody answered
+    clock.ms = first["callback"]["ring_until"] + 1  # the widget rang 30 s, nobody answered
     await services.callbacks.sweep()
     unassigned = await alice.expect("unassigned")
     assert unassigned["reason"] == "callback_no_answer"
@@ -218,7 +223,7 @@ async def test_no_answer_retries_after_the_spacing_then_closes_as_unreachable(
     conv = await services.store.conversation(cid)
     assert conv is not None and (conv["state"], conv["agent_id"]) == ("open", "")
     await services.callbacks.sweep()
-    assert all(f["type"] != "assigned" for f in await alice.quiet(0.5))   # not before the spacing
+    assert all(f["type"] != "assigned" for f in await alice.quiet(0.5))  # not before the spacing
     clock.ms = outcome["next_attempt_ms"]
     await services.callbacks.sweep()
     second = await alice.assigned()
@@ -228,9 +233,16 @@ async def test_no_answer_retries_after_the_spacing_then_closes_as_unreachable(
     closed = await customer.event("callback", lambda e: e["action"] == "closed")
     assert (closed["outcome"], closed["attempt"]) == ("unreachable", 2)
     conv = await services.store.conversation(cid)
-    assert conv is not None and (conv["state"], conv["agent_id"]) == ("assigned", "alice")   # to wrap up
-    assert await callback_actions(cb_node, cid) == ["requested", "queued", "attempt", "outcome", "queued",
-                                                    "attempt", "closed"]
+    assert conv is not None and (conv["state"], conv["agent_id"]) == ("assigned", "alice")  # to wrap up
+    assert await callback_actions(cb_node, cid) == [
+        "requested",
+        "queued",
+        "attempt",
+        "outcome",
+        "queued",
+        "attempt",
+        "closed",
+    ]
 
 
 async def test_a_phone_callback_waits_for_the_agents_outcome(cb_clients: Clients, cb_node: Node) -> None:
@@ -242,14 +254,13 @@ async def test_a_phone_callback_waits_for_the_agents_outcome(cb_clients: Clients
     customer = cb_clients.customer()
     await customer.hello()
     cid = await open_conversation(cb_node, customer)
-    cb_id = await services.callbacks.request(cid, queue="support", due=None, label="Call me back",
-                                             phone="+1 555 0100")
+    cb_id = await services.callbacks.request(cid, queue="support", due=None, label="Call me back", phone="+1 555 0100")
     await services.callbacks.sweep()
     assigned = await alice.assigned()
     assert assigned["callback"]["phone"] == "+1 555 0100"
-    clock.ms = assigned["callback"]["ring_until"] + 1       # the browser did not answer: alice dials the number
+    clock.ms = assigned["callback"]["ring_until"] + 1  # the browser did not answer: alice dials the number
     await services.callbacks.sweep()
-    assert (await services.callbacks.get(cb_id))["state"] == "ringing"   # type: ignore[index]
+    assert (await services.callbacks.get(cb_id))["state"] == "ringing"  # type: ignore[index]
     await bob.send({"type": "callback_outcome", "callback_id": cb_id, "outcome": "reached"})
     assert (await bob.expect("error"))["code"] == "forbidden"
     await alice.send({"type": "callback_outcome", "callback_id": cb_id, "outcome": "maybe"})
@@ -283,18 +294,20 @@ async def test_an_undelivered_callback_expires(cb_clients: Clients, cb_node: Nod
 
 
 async def test_a_booking_for_a_closed_conversation_is_refused_and_a_new_one_replaces_the_old(
-        cb_clients: Clients, cb_node: Node) -> None:
+    cb_clients: Clients, cb_node: Node
+) -> None:
     services = cb_node.services
     customer = cb_clients.customer()
     await customer.hello()
     cid = await open_conversation(cb_node, customer)
-    first = await services.callbacks.request(cid, queue="support", due=datetime.now(UTC) + timedelta(hours=2),
-                                             label="Later")
+    first = await services.callbacks.request(
+        cid, queue="support", due=datetime.now(UTC) + timedelta(hours=2), label="Later"
+    )
     second = await services.callbacks.request(cid, queue="support", due=None, label="Now")
-    assert (await services.callbacks.get(first))["outcome"] == "replaced"      # type: ignore[index]
-    assert (await services.callbacks.of_conversation(cid))["id"] == second      # type: ignore[index]
-    await services.conversations.close_without_agent(cid, "test")   # kept open: a callback waits in it
-    assert (await services.store.conversation(cid))["state"] != "closed"        # type: ignore[index]
+    assert (await services.callbacks.get(first))["outcome"] == "replaced"  # type: ignore[index]
+    assert (await services.callbacks.of_conversation(cid))["id"] == second  # type: ignore[index]
+    await services.conversations.close_without_agent(cid, "test")  # kept open: a callback waits in it
+    assert (await services.store.conversation(cid))["state"] != "closed"  # type: ignore[index]
     await customer.send({"type": "callback_cancel", "callback_id": second})
     await customer.event("callback", lambda e: e["action"] == "closed" and e["callback_id"] == second)
     await services.conversations.close_without_agent(cid, "test")
@@ -330,9 +343,10 @@ async def test_callbacks_pending_across_a_restart_are_delivered_exactly_once(set
         async def all_ringing() -> bool:
             states = [await nodes[0].services.callbacks.get(cb_id) for cb_id in ids.values()]
             return all(s is not None and s["state"] == "ringing" for s in states)
+
         await until(all_ringing)
         await asyncio.gather(*(node.services.callbacks.sweep() for node in nodes for _ in range(4)))
-        await asyncio.sleep(1.0)          # both sweep loops ran again meanwhile
+        await asyncio.sleep(1.0)  # both sweep loops ran again meanwhile
         for cid in ids:
             assert await callback_actions(nodes[0], cid) == ["requested", "queued", "attempt"]
             assigned = [e for e in await nodes[0].services.store.events(cid) if e["type"] == "assigned"]
@@ -356,11 +370,10 @@ async def unrecovered_node(settings: Settings) -> AsyncIterator[Node]:
     await bounded(started.stop(), "stopping the node")
 
 
-async def test_a_callback_whose_assigning_node_stopped_before_ringing_is_still_offered(
-        unrecovered_node: Node) -> None:
+async def test_a_callback_whose_assigning_node_stopped_before_ringing_is_still_offered(unrecovered_node: Node) -> None:
     node = unrecovered_node
     services = node.services
-    services.router.on_assigned.clear()       # this node assigns but never starts the attempt, like one that died
+    services.router.on_assigned.clear()  # this node assigns but never starts the attempt, like one that died
     clients = Clients(node.url)
     try:
         alice = clients.agent("alice")
@@ -371,8 +384,8 @@ async def test_a_callback_whose_assigning_node_stopped_before_ringing_is_still_o
         cb_id = await services.callbacks.request(cid, queue="support", due=None, label="Call me back")
         assert (await alice.assigned())["id"] == cid
         await services.callbacks.sweep()
-        assert (await services.callbacks.get(cb_id))["state"] == "queued"        # type: ignore[index]
-        await services.callbacks.sweep(recover=True)    # the periodic check
+        assert (await services.callbacks.get(cb_id))["state"] == "queued"  # type: ignore[index]
+        await services.callbacks.sweep(recover=True)  # the periodic check
         attempt = await customer.event("callback", lambda e: e["action"] == "attempt")
         assert attempt["agent_name"] == "Alice Smith"
         await services.callbacks.sweep()
@@ -389,15 +402,21 @@ async def test_supervisors_list_the_open_callbacks(cb_clients: Clients, cb_node:
     first, second = cb_clients.customer(), cb_clients.customer()
     for customer in (first, second):
         await customer.hello()
-    later = await services.callbacks.request(await open_conversation(cb_node, first), queue="support",
-                                             due=datetime.now(UTC) + timedelta(hours=3), label="Later",
-                                             phone="+1 555 0101")
-    soon = await services.callbacks.request(await open_conversation(cb_node, second), queue="support", due=None,
-                                            label="Now")
-    carol, alice = cb_clients.agent("carol"), cb_clients.agent("alice")     # carol is a supervisor
+    later = await services.callbacks.request(
+        await open_conversation(cb_node, first),
+        queue="support",
+        due=datetime.now(UTC) + timedelta(hours=3),
+        label="Later",
+        phone="+1 555 0101",
+    )
+    soon = await services.callbacks.request(
+        await open_conversation(cb_node, second), queue="support", due=None, label="Now"
+    )
+    carol, alice = cb_clients.agent("carol"), cb_clients.agent("alice")  # carol is a supervisor
     async with aiohttp.ClientSession() as http:
-        async with http.get(cb_node.url + "/api/callbacks",
-                            headers={"Authorization": f"Bearer {await carol.login()}"}) as r:
+        async with http.get(
+            cb_node.url + "/api/callbacks", headers={"Authorization": f"Bearer {await carol.login()}"}
+        ) as r:
             assert r.status == 200
             listed = (await r.json())["callbacks"]
         assert [c["id"] for c in listed] == [soon, later]
@@ -413,12 +432,12 @@ async def test_ending_a_callback_leaves_a_chat_where_it_was(clients: Clients, no
     services = node.services
     waiting = clients.customer()
     await waiting.hello()
-    queued_cid = (await waiting.say("anyone there?"))["conversation_id"]     # no chat flow: queued at once
+    queued_cid = (await waiting.say("anyone there?"))["conversation_id"]  # no chat flow: queued at once
     cb_id = await services.callbacks.request(queued_cid, queue="support", due=None, label="Call me back")
     await until(lambda: _state_is(services, queued_cid, "queued"))
     await waiting.send({"type": "callback_cancel", "callback_id": cb_id})
     await waiting.event("callback", lambda e: e["action"] == "closed")
-    assert (await services.store.conversation(queued_cid))["state"] == "queued"     # type: ignore[index]
+    assert (await services.store.conversation(queued_cid))["state"] == "queued"  # type: ignore[index]
     assert await services.router.waiting() == [queued_cid]
     # the chat reaches alice; a callback booked on it rings the customer for alice; the customer declines
     alice = clients.agent("alice")
@@ -426,9 +445,10 @@ async def test_ending_a_callback_leaves_a_chat_where_it_was(clients: Clients, no
     assert (await alice.assigned())["id"] == queued_cid
     cb_id = await services.callbacks.request(queued_cid, queue="support", due=None, label="Call me back")
 
-    async def rings() -> bool:       # queued by a sweep, then offered to alice by the periodic recovery check
+    async def rings() -> bool:  # queued by a sweep, then offered to alice by the periodic recovery check
         await services.callbacks.sweep(recover=True)
         return await _state_is(services, queued_cid, "ringing")
+
     await until(rings)
     await waiting.event("callback", lambda e: e["action"] == "attempt" and e["callback_id"] == cb_id)
     await waiting.send({"type": "callback_cancel", "callback_id": cb_id})

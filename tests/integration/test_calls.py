@@ -97,7 +97,7 @@ async def test_gather_digits_and_webhook_sets_variables(settings: Settings, tmp_
 
 async def test_barge_in_stops_the_prompt(clients: Clients, node: Node) -> None:
     async with in_ivr(clients.customer()) as caller:
-        start, _ = await caller.heard_prompt()          # the greeting
+        start, _ = await caller.heard_prompt()  # the greeting
         # the menu prompt starts; press 2 a second into it
         while not any(s > start + 0.3 for s, _ in sound_segments(caller.heard)[1:]):
             await asyncio.sleep(0.02)
@@ -107,8 +107,9 @@ async def test_barge_in_stops_the_prompt(clients: Clients, node: Node) -> None:
         await caller.press("2")
         await caller.status(CallStatus.ENDED)
         synth = node.services.calls.synthesizer
-        full_menu = (await synth.synthesize("For billing press 1. For support press 2. To leave a number press 3.",
-                                            rate_wpm=170)).duration
+        full_menu = (
+            await synth.synthesize("For billing press 1. For support press 2. To leave a number press 3.", rate_wpm=170)
+        ).duration
         goodbye = (await synth.synthesize("Support is closed today. Goodbye.", rate_wpm=170)).duration
         # the menu is cut and "Support is closed" follows at once: one stretch of sound
         stretch = [(s, e) for s, e in sound_segments(caller.heard) if s >= menu_start - 0.01][0]
@@ -152,8 +153,15 @@ async def test_bad_offers_get_clear_errors(clients: Clients, node: Node) -> None
     await cust.hello()
     cases = [
         ({"type": "call_offer", "call_id": "c1", "sdp": "hello"}, "bad_sdp", "sdp"),
-        ({"type": "call_offer", "call_id": "c1", "sdp": "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
-          "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n"}, "no_audio", "sdp"),
+        (
+            {
+                "type": "call_offer",
+                "call_id": "c1",
+                "sdp": "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n",
+            },
+            "no_audio",
+            "sdp",
+        ),
         ({"type": "call_offer", "call_id": "c1", "sdp": "v=0\r\n" + "a=x\r\n" * 4000}, "frame_too_large", None),
         ({"type": "call_offer", "call_id": "c1", "sdp": "v=0\r\nm=audio 9 RTP/AVP 0\r\ngarbage"}, "bad_sdp", "sdp"),
         ({"type": "dtmf", "call_id": "nope", "digits": "1"}, "not_found", "call_id"),
@@ -177,8 +185,9 @@ async def test_ice_never_completing_ends_the_call(clients: Clients, node: Node) 
         sdp = await caller.make_offer()
         # the offer names a candidate nobody answers on
         sdp = "\r\n".join(line for line in sdp.split("\r\n") if not line.startswith("a=candidate"))
-        sdp = sdp.replace("a=end-of-candidates", "a=candidate:1 1 udp 2130706431 127.0.0.1 9 typ host\r\n"
-                          "a=end-of-candidates")
+        sdp = sdp.replace(
+            "a=end-of-candidates", "a=candidate:1 1 udp 2130706431 127.0.0.1 9 typ host\r\na=end-of-candidates"
+        )
         await cust.send({"type": "call_offer", "call_id": caller.call_id, "sdp": sdp})
         await cust.expect("call_answer")
         ended = await caller.status(CallStatus.ENDED, timeout=30)
@@ -201,5 +210,5 @@ def test_sound_segments_finds_speech_and_silence() -> None:
 
     tone = (np.sin(np.arange(SAMPLE_RATE) * 2 * np.pi * 440 / SAMPLE_RATE) * 8000).astype(np.int16)
     silence = np.zeros(SAMPLE_RATE // 2, dtype=np.int16)
-    segments = sound_segments(np.concatenate([silence, tone, silence, tone[:SAMPLE_RATE // 2], silence]))
+    segments = sound_segments(np.concatenate([silence, tone, silence, tone[: SAMPLE_RATE // 2], silence]))
     assert [(round(a, 2), round(b, 2)) for a, b in segments] == [(0.5, 1.5), (2.0, 2.5)]

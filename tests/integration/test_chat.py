@@ -20,12 +20,16 @@ async def test_customer_and_agent_talk_both_ways(clients: Clients) -> None:
     conv = await alice.assigned()
     assert conv["id"] == ack["conversation_id"]
     assert conv["customer_id"] == cust.customer_id
-    assert conv["context"] == {"context.page": "https://shop.example/pricing"}   # the browser's word, namespaced
+    assert conv["context"] == {"context.page": "https://shop.example/pricing"}  # the browser's word, namespaced
 
     await alice.send({"type": "open", "conversation_id": conv["id"]})
     history = await alice.expect("history")
     assert [(e["type"], e.get("text")) for e in history["events"]] == [
-        ("opened", None), ("state", None), ("message", "Hi, my order is late"), ("assigned", None)]
+        ("opened", None),
+        ("state", None),
+        ("message", "Hi, my order is late"),
+        ("assigned", None),
+    ]
 
     assigned = await cust.event("assigned")
     assert assigned["agent_name"] == "Alice Smith" and "agent_id" not in assigned
@@ -48,8 +52,12 @@ async def test_typing_preview_reaches_agent_and_agent_typing_reaches_customer(cl
     await alice.assigned()
     await cust.send({"type": "typing", "active": True, "draft": "I would like to ret"})
     preview = await alice.expect("typing")
-    assert preview == {"type": "typing", "conversation_id": ack["conversation_id"], "active": True,
-                       "draft": "I would like to ret"}
+    assert preview == {
+        "type": "typing",
+        "conversation_id": ack["conversation_id"],
+        "active": True,
+        "draft": "I would like to ret",
+    }
     await alice.send({"type": "typing", "conversation_id": ack["conversation_id"], "active": True})
     typing = await cust.expect("typing")
     assert typing["active"] is True and typing["name"] == "Alice Smith" and "draft" not in typing

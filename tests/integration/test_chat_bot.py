@@ -26,8 +26,9 @@ async def bot_clients(bot_node: Node) -> AsyncIterator[Clients]:
     await bounded(made.close(), "closing the test clients")
 
 
-async def test_bot_asks_customer_answers_by_text_and_agent_gets_the_whole_story(bot_clients: Clients,
-                                                                              bot_node: Node) -> None:
+async def test_bot_asks_customer_answers_by_text_and_agent_gets_the_whole_story(
+    bot_clients: Clients, bot_node: Node
+) -> None:
     alice = bot_clients.agent("alice")
     await alice.hello()
     cust = bot_clients.customer()

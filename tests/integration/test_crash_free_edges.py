@@ -23,8 +23,6 @@ async def stored_conversations(node: Node) -> list[str]:
     return [key.decode() async for key in redis.scan_iter(match=node.services.keys.conv("*"))]
 
 
-
-
 class Records(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
@@ -54,10 +52,12 @@ async def test_a_surrogate_message_stores_nothing_and_holds_no_agent_slot(client
     await alice.hello()
     cust = clients.customer()
     await cust.hello(context={"page": "/shop"})
-    for raw in ('{"type": "message", "client_id": "m1", "text": "hi \\ud800"}',
-                '{"type": "message", "client_id": "m\\udfff", "text": "hi"}',
-                '{"type": "message", "client_id": "m\\u0000", "text": "hi"}',
-                '{"type": "message", "client_id": "m2", "text": "escape \\u001b[31m"}'):
+    for raw in (
+        '{"type": "message", "client_id": "m1", "text": "hi \\ud800"}',
+        '{"type": "message", "client_id": "m\\udfff", "text": "hi"}',
+        '{"type": "message", "client_id": "m\\u0000", "text": "hi"}',
+        '{"type": "message", "client_id": "m2", "text": "escape \\u001b[31m"}',
+    ):
         await cust.send_raw(raw)
         err = await cust.expect("error")
         assert err["code"] == "bad_field" and err["field"] in ("text", "client_id"), err
@@ -73,10 +73,12 @@ async def test_a_surrogate_message_stores_nothing_and_holds_no_agent_slot(client
     # the agent's side of the same conversation: refused, nothing appended, the conversation stays open
     cid = ack["conversation_id"]
     timeline = await node.services.store.redis.xlen(node.services.keys.timeline(cid))
-    for frame in ({"type": "message", "conversation_id": cid, "client_id": "a1", "text": "hi \ud800"},
-                  {"type": "note", "conversation_id": cid, "client_id": "a\u0007", "text": "note"},
-                  {"type": "close", "conversation_id": cid, "disposition": "resolved\udfff"}):
-        await alice.send(frame)            # json.dumps writes the surrogate as the escape \\ud800
+    for frame in (
+        {"type": "message", "conversation_id": cid, "client_id": "a1", "text": "hi \ud800"},
+        {"type": "note", "conversation_id": cid, "client_id": "a\u0007", "text": "note"},
+        {"type": "close", "conversation_id": cid, "disposition": "resolved\udfff"},
+    ):
+        await alice.send(frame)  # json.dumps writes the surrogate as the escape \\ud800
         err = await alice.expect("error")
         assert err["code"] == "bad_field", err
     assert await node.services.store.redis.xlen(node.services.keys.timeline(cid)) == timeline
@@ -85,7 +87,8 @@ async def test_a_surrogate_message_stores_nothing_and_holds_no_agent_slot(client
 
 
 async def test_an_unexpected_error_in_a_frame_is_internal_and_the_socket_goes_on(
-        clients: Clients, node: Node, records: Records, monkeypatch: pytest.MonkeyPatch) -> None:
+    clients: Clients, node: Node, records: Records, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cust = clients.customer()
     await cust.hello()
 
@@ -99,20 +102,21 @@ async def test_an_unexpected_error_in_a_frame_is_internal_and_the_socket_goes_on
     assert "injected" not in err["message"] and err["request_id"] in err["message"]
     logged = records.tracebacks()
     assert len(logged) == 1 and err["request_id"] in logged[0].getMessage(), [r.getMessage() for r in logged]
-    assert isinstance(logged[0].exc_info[1], RuntimeError)   # type: ignore[index]
+    assert isinstance(logged[0].exc_info[1], RuntimeError)  # type: ignore[index]
     monkeypatch.undo()
-    await cust.say("still served")                           # the next frame gets its normal answer
+    await cust.say("still served")  # the next frame gets its normal answer
 
 
 async def test_an_unexpected_error_in_a_queued_step_is_internal_and_sending_goes_on(
-        clients: Clients, node: Node, records: Records, monkeypatch: pytest.MonkeyPatch) -> None:
+    clients: Clients, node: Node, records: Records, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cust = clients.customer()
     await cust.hello()
 
     async def broken(cid: str) -> Any:
         raise RuntimeError("injected bug in a step")
 
-    monkeypatch.setattr(node.services.conversations, "queue_position", broken)   # the follow step ends with it
+    monkeypatch.setattr(node.services.conversations, "queue_position", broken)  # the follow step ends with it
     await cust.send({"type": "message", "client_id": "first", "text": "opens a conversation"})
     err = await cust.expect("error")
     assert err["code"] == "internal" and err["request_id"]
@@ -120,11 +124,13 @@ async def test_an_unexpected_error_in_a_queued_step_is_internal_and_sending_goes
     monkeypatch.undo()
     await cust.say("second")
     assert [r.getMessage() for r in records.tracebacks()] == [
-        f"unexpected RuntimeError in a queued step (request_id {err['request_id']})"]
+        f"unexpected RuntimeError in a queued step (request_id {err['request_id']})"
+    ]
 
 
 async def test_an_unexpected_error_at_hello_is_internal_then_closes_1011(
-        clients: Clients, node: Node, records: Records, monkeypatch: pytest.MonkeyPatch) -> None:
+    clients: Clients, node: Node, records: Records, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async def broken(customer_id: str) -> Any:
         raise RuntimeError("injected bug at start")
 
@@ -141,21 +147,23 @@ async def test_an_unexpected_error_at_hello_is_internal_then_closes_1011(
 
 
 async def test_http_errors_are_problem_json_never_a_bare_500(
-        node: Node, records: Records, monkeypatch: pytest.MonkeyPatch) -> None:
+    node: Node, records: Records, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async with aiohttp.ClientSession() as s:
         deep = '{"agent_id": "alice", "password": ' + "[" * 5000 + "]" * 5000 + "}"
         async with s.post(node.url + "/api/agent/login", data=deep) as r:
             body = await r.json()
             assert r.status == 400 and body["code"] == "bad_json" and "limit is 32" in body["message"], body
         for agent_id in ("al\\ud800ice", "al\\u0000ice", "al\\nice"):
-            async with s.post(node.url + "/api/agent/login",
-                              data='{"agent_id": "' + agent_id + '", "password": "x"}') as r:
+            async with s.post(
+                node.url + "/api/agent/login", data='{"agent_id": "' + agent_id + '", "password": "x"}'
+            ) as r:
                 body = await r.json()
                 assert r.status == 400 and (body["code"], body["field"]) == ("bad_field", "agent_id"), body
         async with s.post(node.url + "/api/agent/login", data='{"agent_id": NaN, "password": "x"}') as r:
             assert r.status == 400 and (await r.json())["code"] == "bad_json"
         async with s.get(node.url + "/no/such/page") as r:
-            assert r.status == 404                       # aiohttp's own answers pass through
+            assert r.status == 404  # aiohttp's own answers pass through
 
         def broken() -> Any:
             raise RuntimeError("injected bug in a handler")
@@ -170,7 +178,8 @@ async def test_http_errors_are_problem_json_never_a_bare_500(
 
 
 async def test_a_bug_in_a_call_command_from_another_node_is_answered_internal(
-        node: Node, records: Records, monkeypatch: pytest.MonkeyPatch) -> None:
+    node: Node, records: Records, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A desk on another node asked this one to act on a call: a bug here is answered 'internal' with a request
     id (logged once here), not with the exception's text."""
     services = node.services
@@ -187,8 +196,10 @@ async def test_a_bug_in_a_call_command_from_another_node_is_answered_internal(
 
     await services.bus.subscribe(services.keys.node_channel("asking-node"), on_reply)
     monkeypatch.setattr(services.call_commands, "_local", broken)
-    await services.bus.publish(services.keys.node_channel(services.settings.node_id), CallCommand(
-        "r1", reply_to="asking-node", agent_id="alice", op="hangup", call_id="call-9", args={}))
+    await services.bus.publish(
+        services.keys.node_channel(services.settings.node_id),
+        CallCommand("r1", reply_to="asking-node", agent_id="alice", op="hangup", call_id="call-9", args={}),
+    )
     async with asyncio.timeout(5):
         await got.wait()
     await services.bus.unsubscribe(services.keys.node_channel("asking-node"), on_reply)
@@ -196,4 +207,5 @@ async def test_a_bug_in_a_call_command_from_another_node_is_answered_internal(
     assert error is not None
     assert replies[0].ok is False and error["code"] == "internal" and "secret" not in error["message"]
     assert [r.getMessage() for r in records.tracebacks()] == [
-        f"unexpected RuntimeError in call command 'hangup' (request_id {error['request_id']})"]
+        f"unexpected RuntimeError in call command 'hangup' (request_id {error['request_id']})"
+    ]

@@ -38,12 +38,12 @@ async def test_real_serve_keeps_every_file_private(tmp_path: Path, loose_umask: 
     from tests.support.clients import Agent, Customer
 
     data = tmp_path / "data"
-    data.mkdir(mode=0o755)   # as an older version (or `mkdir data`) left it, with an old recording
+    data.mkdir(mode=0o755)  # as an older version (or `mkdir data`) left it, with an old recording
     old = data / "recordings" / "c_old" / "call.ogg"
     old.parent.mkdir(parents=True)
     old.write_bytes(b"OggS")
     os.chmod(old, 0o644)
-    gw = GatewayProcess(data, "--log-format", "text")   # embedded Redis, generated secret, demo agent
+    gw = GatewayProcess(data, "--log-format", "text")  # embedded Redis, generated secret, demo agent
     await gw.start()
     try:
         password = next(line for line in gw.log.read_text().splitlines() if "agent 'demo', password" in line)
@@ -56,7 +56,7 @@ async def test_real_serve_keeps_every_file_private(tmp_path: Path, loose_umask: 
             await demo.assigned()
         finally:
             await asyncio.gather(cust.close(), demo.close())
-        await asyncio.sleep(1.2)   # appendfsync everysec: the AOF has it on disk
+        await asyncio.sleep(1.2)  # appendfsync everysec: the AOF has it on disk
         aof = [data / "appendonly.aof"] if (data / "appendonly.aof").exists() else []
         aof_dir = data / "appendonlydir"
         if aof_dir.exists():
@@ -68,7 +68,7 @@ async def test_real_serve_keeps_every_file_private(tmp_path: Path, loose_umask: 
             assert mode(path) == 0o600, f"{path.name} is {mode(path):04o}"
         assert mode(old.parent) == mode(old.parent.parent) == 0o700
         log = gw.log.read_text()
-        assert "was mode 0755" in log and "recordings/c_old/call.ogg" in log   # the tightening is logged
+        assert "was mode 0755" in log and "recordings/c_old/call.ogg" in log  # the tightening is logged
 
         # the secret is in the key file only: not a Redis value, not in the AOF
         secret = (data / KEY_FILE).read_bytes().strip()
@@ -89,8 +89,9 @@ def test_a_new_data_directory_is_created_private(tmp_path: Path, loose_umask: No
     assert mode(data) == 0o700 and mode(data.parent) == 0o700
 
 
-def test_a_directory_holding_other_files_keeps_its_mode(tmp_path: Path, loose_umask: None,
-                                                         caplog: pytest.LogCaptureFixture) -> None:
+def test_a_directory_holding_other_files_keeps_its_mode(
+    tmp_path: Path, loose_umask: None, caplog: pytest.LogCaptureFixture
+) -> None:
     """--data-dir pointed at a shared directory by mistake: the gateway's files are made private, the rest
     and the directory's own mode are left alone (other software may need them), with a warning."""
     shared = tmp_path / "shared"
@@ -120,7 +121,7 @@ def test_two_nodes_creating_the_key_file_at_once_get_the_same_secret(tmp_path: P
         t.join()
     assert len(set(results)) == 1 and len(results[0]) == 64
     assert mode(path) == 0o600
-    assert [p.name for p in tmp_path.iterdir()] == [KEY_FILE]   # no temporary file left
+    assert [p.name for p in tmp_path.iterdir()] == [KEY_FILE]  # no temporary file left
 
 
 async def test_old_secret_in_redis_is_moved_to_the_key_file(redis_url: str, tmp_path: Path) -> None:
@@ -145,31 +146,39 @@ async def test_configured_secrets_win_and_rotate(redis_url: str, tmp_path: Path)
         new, old = "new-secret-0123456789abcdef", "old-secret-0123456789abcdef"
         assert await signing_secrets(Store(redis, Keys("cg")), old, tmp_path, embedded=False) == [old.encode()]
         # a rolling rotation: the stored fingerprint (old) is among this node's secrets
-        assert await signing_secrets(Store(redis, Keys("cg")), f"{new}, {old}", tmp_path, embedded=False) == \
-            [new.encode(), old.encode()]
+        assert await signing_secrets(Store(redis, Keys("cg")), f"{new}, {old}", tmp_path, embedded=False) == [
+            new.encode(),
+            old.encode(),
+        ]
         assert not (tmp_path / KEY_FILE).exists()
     finally:
         await redis.aclose()
 
 
-async def test_nodes_with_different_generated_secrets_on_one_redis_refuse_to_start(redis_url: str,
-                                                                                    tmp_path: Path) -> None:
+async def test_nodes_with_different_generated_secrets_on_one_redis_refuse_to_start(
+    redis_url: str, tmp_path: Path
+) -> None:
     redis = aioredis.Redis.from_url(redis_url)
     try:
         (tmp_path / "a").mkdir()
         (tmp_path / "b").mkdir()
         first = await signing_secrets(Store(redis, Keys("cg")), None, tmp_path / "a", embedded=False)
-        assert await signing_secrets(Store(redis, Keys("cg")), None, tmp_path / "a", embedded=False) == first  # a restart
-        with pytest.raises(ConfigError, match="same --secret"):   # another machine: its own key file
+        assert (
+            await signing_secrets(Store(redis, Keys("cg")), None, tmp_path / "a", embedded=False) == first
+        )  # a restart
+        with pytest.raises(ConfigError, match="same --secret"):  # another machine: its own key file
             await signing_secrets(Store(redis, Keys("cg")), None, tmp_path / "b", embedded=False)
         # given the first node's secret, the second one joins
-        assert await signing_secrets(Store(redis, Keys("cg")), first[0].decode(), tmp_path / "b", embedded=False) == first
+        assert (
+            await signing_secrets(Store(redis, Keys("cg")), first[0].decode(), tmp_path / "b", embedded=False) == first
+        )
     finally:
         await redis.aclose()
 
 
-async def test_embedded_redis_on_loopback_tcp_requires_a_password(tmp_path: Path, loose_umask: None,
-                                                                  caplog: pytest.LogCaptureFixture) -> None:
+async def test_embedded_redis_on_loopback_tcp_requires_a_password(
+    tmp_path: Path, loose_umask: None, caplog: pytest.LogCaptureFixture
+) -> None:
     """A data directory path too long for a unix socket: loopback TCP, which every local user can reach."""
     data = tmp_path / ("d" * 100) / "data"
     embedded = EmbeddedRedis(data)
@@ -194,8 +203,9 @@ async def test_embedded_redis_on_loopback_tcp_requires_a_password(tmp_path: Path
         await embedded.stop()
 
 
-def test_agents_add_on_a_fresh_machine_creates_private_files(tmp_path: Path, loose_umask: None,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_agents_add_on_a_fresh_machine_creates_private_files(
+    tmp_path: Path, loose_umask: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`contact-gateway agents add` before the first start: the data directory and the file are private."""
     from gateway import cli
 

@@ -20,14 +20,15 @@ from tests.support.softphone import Softphone
 
 
 async def test_a_customer_chatting_with_an_agent_presses_call_and_that_agent_rings(
-        clients: Clients, node: Node) -> None:
+    clients: Clients, node: Node
+) -> None:
     alice, bob = clients.agent("alice"), clients.agent("bob")
     await alice.hello()
     customer = clients.customer()
     await customer.hello()
     await customer.say("my router keeps dropping")
     cid = (await alice.assigned())["id"]
-    await bob.hello()                                # bob is free too: the call must still go to alice
+    await bob.hello()  # bob is free too: the call must still go to alice
     await alice.say(cid, "Easier by voice: press Call")
     caller = Caller(customer)
     phone = Softphone(alice)
@@ -51,7 +52,7 @@ async def test_a_customer_chatting_with_an_agent_presses_call_and_that_agent_rin
         assert message["conversation_id"] == cid
         events = await node.services.store.events(cid)
         kinds = [e["type"] for e in events]
-        assert "ivr" not in kinds                   # no IVR: straight to the agent
+        assert "ivr" not in kinds  # no IVR: straight to the agent
         order = [k for k in kinds if k in ("message", "call_started", "call_answered", "call_ended")]
         assert order == ["message", "message", "call_started", "call_answered", "call_ended", "message"]
         assert all(f["type"] != "call_status" or f.get("agent_id") != "bob" for f in await bob.quiet(0.3))
@@ -79,17 +80,20 @@ async def test_the_ivr_skips_what_the_chat_bot_already_asked(bot_node: Node) -> 
         await customer.hello()
         cid = (await customer.say("hi"))["conversation_id"]
         await customer.event("choices")
-        await customer.say("billing")                     # the bot asks; the conversation waits for billing
+        await customer.say("billing")  # the bot asks; the conversation waits for billing
         await customer.event("message", lambda e: e["text"] == "Connecting you to billing.")
         assert (await services.store.context(cid))["intent"] == "billing"
-        await caller.dial()                                # the customer presses Call while waiting
+        await caller.dial()  # the customer presses Call while waiting
         assert caller.conversation_id == cid
-        await caller.status(CallStatus.WAITING, timeout=20)   # no menu: straight through to the queue
-        steps = [(e["kind"], e["node"], e["detail"]) for e in await services.store.events(cid)
-                 if e["type"] == "ivr" and e["channel"] == "voice"]
+        await caller.status(CallStatus.WAITING, timeout=20)  # no menu: straight through to the queue
+        steps = [
+            (e["kind"], e["node"], e["detail"])
+            for e in await services.store.events(cid)
+            if e["type"] == "ivr" and e["channel"] == "voice"
+        ]
         assert ("skip", "menu", "intent=billing is known: choice 1 (Billing)") in steps
         assert ("prompt", "menu", "I see you are asking about billing.") in steps
-        assert not any(kind == "input" for kind, _, _ in steps)   # the caller was asked nothing
+        assert not any(kind == "input" for kind, _, _ in steps)  # the caller was asked nothing
         await alice.send({"type": "status", "status": "available"})
         ring = await phone.ringing()
         assert ring["conversation_id"] == cid
@@ -101,8 +105,10 @@ async def test_the_ivr_skips_what_the_chat_bot_already_asked(bot_node: Node) -> 
         history = await alice.expect("history")
         kinds = [e["type"] for e in history["events"]]
         assert kinds.index("choices") < kinds.index("call_started") < kinds.index("call_answered")
-        assert any(e["type"] == "message" and e.get("author") == "customer" and e["text"] == "billing"
-                   for e in history["events"])
+        assert any(
+            e["type"] == "message" and e.get("author") == "customer" and e["text"] == "billing"
+            for e in history["events"]
+        )
     finally:
         await phone.close()
         await caller.close()
@@ -117,13 +123,12 @@ async def test_a_returning_customer_is_routed_to_their_last_agent(clients: Clien
     await customer.say("first question")
     first = (await alice.assigned())["id"]
     await bob.hello()
-    await alice.send({"type": "close", "conversation_id": first,
-                      "disposition": node.services.settings.dispositions[0]})
+    await alice.send({"type": "close", "conversation_id": first, "disposition": node.services.settings.dispositions[0]})
     await alice.expect("unassigned")
     # alice was just given work back (closing frees her), bob has been idle longer: bob would be next in line
     loads = {a.id: a for a in await node.services.router.agent_loads(0)}
     assert loads["bob"].idle_since < loads["alice"].idle_since
-    back = clients.customer(customer.token)             # the same widget token, days later
+    back = clients.customer(customer.token)  # the same widget token, days later
     await back.hello()
     second = (await back.say("it broke again"))["conversation_id"]
     assert second != first
@@ -147,7 +152,7 @@ async def test_the_agent_invites_the_chatting_customer_to_a_call(clients: Client
     await alice.send({"type": "call_invite", "conversation_id": cid})
     invite = await customer.event("call_invite")
     assert invite["agent_name"] == "Alice Smith" and invite["ring_until"] > 0 and "agent_id" not in invite
-    caller = Caller(customer)             # the customer answers the invitation: alice's softphone rings
+    caller = Caller(customer)  # the customer answers the invitation: alice's softphone rings
     phone = Softphone(alice)
     try:
         await caller.dial()
@@ -174,15 +179,15 @@ async def test_a_message_after_the_ivr_hung_up_goes_to_the_agents(clients: Clien
         await caller.dial()
         await caller.status(CallStatus.IVR)
         await caller.heard_prompt()
-        await caller.press("2")                       # "Support is closed today. Goodbye."
+        await caller.press("2")  # "Support is closed today. Goodbye."
         ended = await caller.status(CallStatus.ENDED, timeout=20)
         assert ended["reason"] == "support_closed"
     finally:
         await caller.close()
     cid = caller.conversation_id
-    assert (await node.services.store.conversation(cid))["state"] == "open"      # type: ignore[index]
+    assert (await node.services.store.conversation(cid))["state"] == "open"  # type: ignore[index]
     assert all(f["type"] != "assigned" for f in await alice.quiet(0.3))
-    ack = await customer.say("so when are you open?")   # nothing else is in charge of it: an agent takes it
+    ack = await customer.say("so when are you open?")  # nothing else is in charge of it: an agent takes it
     assert ack["conversation_id"] == cid
     assigned = await alice.assigned()
     assert assigned["id"] == cid

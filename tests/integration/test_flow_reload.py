@@ -27,7 +27,8 @@ async def greeting(url: str) -> str:
 
 
 async def test_edited_flow_is_used_without_restart_and_a_broken_edit_is_refused(
-        settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(runtime, "FLOW_RELOAD_SECONDS", 0.1)
     flows = tmp_path / "flows"
     shutil.copytree(TEST_FLOWS, flows)
@@ -40,8 +41,8 @@ async def test_edited_flow_is_used_without_restart_and_a_broken_edit_is_refused(
         edited = original.replace("Welcome to the test line.", "Welcome to the new line.")
         tmp = path.with_suffix(".tmp")
         tmp.write_text(edited)
-        tmp.replace(path)   # admins (and editors) save atomically
-        for _ in range(50):   # the reloader looks every 0.1 s here (3 s by default)
+        tmp.replace(path)  # admins (and editors) save atomically
+        for _ in range(50):  # the reloader looks every 0.1 s here (3 s by default)
             if node.services.flows.get("default").version != before:
                 break
             await asyncio.sleep(0.1)
@@ -52,6 +53,6 @@ async def test_edited_flow_is_used_without_restart_and_a_broken_edit_is_refused(
         await asyncio.sleep(0.5)
         assert node.services.flows.errors, "the broken file is reported"
         assert "nowhere" in str(node.services.flows.errors[0])
-        assert await greeting(node.url) == "Welcome to the new line."   # the last good version serves on
+        assert await greeting(node.url) == "Welcome to the new line."  # the last good version serves on
     finally:
         await bounded(node.stop(), "stopping the node")

@@ -30,13 +30,13 @@ from tests.conftest import PASSWORDS
 from tests.support.junk import CHROMIUM_OFFER, Junk
 from tests.support.servers import Node
 
-SEED = int(os.environ.get("FUZZ_SEED", "20261205"))   # another seed: FUZZ_SEED=7 pytest ...
+SEED = int(os.environ.get("FUZZ_SEED", "20261205"))  # another seed: FUZZ_SEED=7 pytest ...
 CUSTOMER_SOCKETS, AGENTS = 4, ("alice", "bob", "carol")
-BATCHES, BATCH = 24, 40                    # per socket: 7 sockets x 24 x 40 = 6,720 frames after hello
-HELLO_SOCKETS = 240                        # fresh sockets whose first frame is junk (both roles)
+BATCHES, BATCH = 24, 40  # per socket: 7 sockets x 24 x 40 = 6,720 frames after hello
+HELLO_SOCKETS = 240  # fresh sockets whose first frame is junk (both roles)
 CUSTOMER_OFFERS, AGENT_OFFERS, MONITOR_OFFERS = 200, 120, 80
-CLOSE_AFTER = {"unauthorized", "token_expired", "session_revoked"}   # error codes a socket is closed after
-DOCUMENTED_CLOSE = {1000, 1009}            # normal close after such an error; 1009: a frame over 256 KiB
+CLOSE_AFTER = {"unauthorized", "token_expired", "session_revoked"}  # error codes a socket is closed after
+DOCUMENTED_CLOSE = {1000, 1009}  # normal close after such an error; 1009: a frame over 256 KiB
 RSS_GROWTH_LIMIT_MB = 60
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
 
@@ -83,7 +83,7 @@ class LogTrap(logging.Handler):
 class Tally:
     frames: int = 0
     errors: dict[str, int] = field(default_factory=dict)
-    killed: list[str] = field(default_factory=list)      # sockets that closed when they should not have
+    killed: list[str] = field(default_factory=list)  # sockets that closed when they should not have
     closed_ok: int = 0
     unexpected: list[str] = field(default_factory=list)  # answers of the wrong kind
 
@@ -137,8 +137,9 @@ class Socket:
     def closed_properly(self) -> bool:
         assert self.ws is not None
         code = self.ws.close_code
-        if code == 1009 or (code in DOCUMENTED_CLOSE and self.last_error is not None
-                            and self.last_error.get("code") in CLOSE_AFTER):
+        if code == 1009 or (
+            code in DOCUMENTED_CLOSE and self.last_error is not None and self.last_error.get("code") in CLOSE_AFTER
+        ):
             self.tally.closed_ok += 1
             return True
         return False
@@ -154,8 +155,9 @@ _TOKENS: dict[str, str] = {}
 async def agent_token(session: aiohttp.ClientSession, node: Node, agent_id: str) -> str:
     """A real login (once per agent for the whole test)."""
     if agent_id not in _TOKENS:
-        async with session.post(node.url + "/api/agent/login",
-                                json={"agent_id": agent_id, "password": PASSWORDS[agent_id]}) as r:
+        async with session.post(
+            node.url + "/api/agent/login", json={"agent_id": agent_id, "password": PASSWORDS[agent_id]}
+        ) as r:
             body = await r.json()
             assert r.status == 200, body
             _TOKENS[agent_id] = body["token"]
@@ -180,8 +182,9 @@ async def probe(sock: Socket, n: int) -> bool:
     return got is not None and got.get("code") == "not_found"
 
 
-async def fuzz_socket(session: aiohttp.ClientSession, node: Node, role: str, agent_id: str, seed: int,
-                      tally: Tally, customers: list[str]) -> None:
+async def fuzz_socket(
+    session: aiohttp.ClientSession, node: Node, role: str, agent_id: str, seed: int, tally: Tally, customers: list[str]
+) -> None:
     junk = Junk(seed)
     url = f"{node.ws_url}/ws/{role}"
     sock = Socket(session, url, tally)
@@ -191,8 +194,10 @@ async def fuzz_socket(session: aiohttp.ClientSession, node: Node, role: str, age
             await sock.send(junk.frame(role))
         if not await probe(sock, seed * 1000 + batch):
             assert sock.ws is not None
-            tally.killed.append(f"{role} socket after batch {batch}: close {sock.ws.close_code}, stuck {sock.stuck}, "
-                                f"last error {sock.last_error}")
+            tally.killed.append(
+                f"{role} socket after batch {batch}: close {sock.ws.close_code}, stuck {sock.stuck}, "
+                f"last error {sock.last_error}"
+            )
             await sock.close()
             sock = Socket(session, url, tally)
             customers.append(await greet(sock, node, role, agent_id))
@@ -211,7 +216,7 @@ async def junk_hello(session: aiohttp.ClientSession, node: Node, role: str, junk
             assert sock.ws is not None
             tally.killed.append(f"{role} hello: close {sock.ws.close_code}, last error {sock.last_error}")
     else:
-        if first["type"] == "error":     # still waiting for a hello: a valid one is welcome
+        if first["type"] == "error":  # still waiting for a hello: a valid one is welcome
             token = await agent_token(session, node, "bob") if role == "agent" else None
             await sock.send({"type": "hello", "token": token})
             if await sock.until(lambda f: f.get("type") == "welcome") is None:
@@ -237,7 +242,7 @@ async def transport_junk(session: aiohttp.ClientSession, node: Node, tally: Tall
             sock = Socket(session, f"{node.ws_url}/ws/{role}", tally)
             await greet(sock, node, role, "alice")
             assert sock.ws is not None
-            await sock.ws._writer.send_frame(payload, opcode)   # the public API sends only well-formed frames
+            await sock.ws._writer.send_frame(payload, opcode)  # the public API sends only well-formed frames
             tally.frames += 1
             if await sock.until(lambda f: False) is not None or sock.ws.close_code != code:
                 tally.killed.append(f"{role} {what}: close {sock.ws.close_code}, expected {code}")
@@ -254,8 +259,9 @@ async def http_junk(session: aiohttp.ClientSession, node: Node, tally: Tally) ->
     junk = Junk(SEED + 77)
     for i in range(HTTP_BODIES):
         body = junk.encode(junk.mutate({"agent_id": "nobody", "password": "x"}))
-        async with session.post(node.url + "/api/agent/login", data=body,
-                                headers={"Content-Type": "application/json"}) as r:
+        async with session.post(
+            node.url + "/api/agent/login", data=body, headers={"Content-Type": "application/json"}
+        ) as r:
             tally.frames += 1
             try:
                 problem = await r.json(content_type=None)
@@ -277,8 +283,9 @@ async def aiortc_offer() -> str:
     return sdp
 
 
-async def sdp_fuzz(session: aiohttp.ClientSession, node: Node, tally: Tally, answered: set[str],
-                   refused: set[str]) -> None:
+async def sdp_fuzz(
+    session: aiohttp.ClientSession, node: Node, tally: Tally, answered: set[str], refused: set[str]
+) -> None:
     """Mutated offers: customers' call_offer (real legs for usable ones, hung up at once), agents' call_offer
     and a supervisor's call_monitor (no such call: a usable offer is not_found, a bad one bad_sdp)."""
     junk = Junk(SEED + 99)
@@ -296,19 +303,22 @@ async def sdp_fuzz(session: aiohttp.ClientSession, node: Node, tally: Tally, ans
         if got is None:
             assert sock.ws is not None
             tally.killed.append(f"customer call_offer {i}: close {sock.ws.close_code}, {sock.last_error}")
-        else:                                # a usable offer: a real call, hung up at once
+        else:  # a usable offer: a real call, hung up at once
             answered.add(customer)
             await sock.send({"type": "hangup", "call_id": call_id})
             await probe(sock, i)
         if customer not in answered:
             refused.add(customer)
-        await sock.close()                   # a fresh customer for the next offers
+        await sock.close()  # a fresh customer for the next offers
         sock = Socket(session, f"{node.ws_url}/ws/customer", tally)
         customer = await greet(sock, node, "customer")
     if customer not in answered:
         refused.add(customer)
     await sock.close()
-    for agent_id, frame_type, count in (("alice", "call_offer", AGENT_OFFERS), ("carol", "call_monitor", MONITOR_OFFERS)):
+    for agent_id, frame_type, count in (
+        ("alice", "call_offer", AGENT_OFFERS),
+        ("carol", "call_monitor", MONITOR_OFFERS),
+    ):
         sock = Socket(session, f"{node.ws_url}/ws/agent", tally)
         await greet(sock, node, "agent", agent_id)
         for i in range(count):
@@ -331,8 +341,10 @@ async def sdp_fuzz(session: aiohttp.ClientSession, node: Node, tally: Tally, ans
 async def warm_up(session: aiohttp.ClientSession, node: Node, tally: Tally) -> None:
     """What is allocated once (codecs, the flow's prompts, aiortc's tables, the allocator's high-water mark for
     frames up to 64 KiB) stays out of the RSS bound: a few real calls and a first round of junk."""
-    await asyncio.gather(fuzz_socket(session, node, "customer", "", SEED - 1, tally, []),
-                         fuzz_socket(session, node, "agent", "bob", SEED - 2, tally, []))
+    await asyncio.gather(
+        fuzz_socket(session, node, "customer", "", SEED - 1, tally, []),
+        fuzz_socket(session, node, "agent", "bob", SEED - 2, tally, []),
+    )
     for _ in range(3):
         sock = Socket(session, f"{node.ws_url}/ws/customer", tally)
         await greet(sock, node, "customer")
@@ -354,7 +366,7 @@ async def test_protocol_fuzz(node: Node) -> None:
     root = logging.getLogger()
     old_level = root.level
     root.addHandler(trap)
-    root.setLevel(logging.WARNING)   # tracebacks come at ERROR; INFO lines would only fill memory
+    root.setLevel(logging.WARNING)  # tracebacks come at ERROR; INFO lines would only fill memory
     unraisable: list[Any] = []
     old_hook = sys.unraisablehook
     sys.unraisablehook = unraisable.append
@@ -371,9 +383,15 @@ async def test_protocol_fuzz(node: Node) -> None:
             started = time.monotonic()
             # 1. junk after a valid hello, on both kinds of socket at once (customers send only invalid messages)
             await asyncio.gather(
-                *(fuzz_socket(session, node, "customer", "", SEED + i, tally, customers)
-                  for i in range(CUSTOMER_SOCKETS)),
-                *(fuzz_socket(session, node, "agent", a, SEED + 10 + i, tally, customers) for i, a in enumerate(AGENTS)))
+                *(
+                    fuzz_socket(session, node, "customer", "", SEED + i, tally, customers)
+                    for i in range(CUSTOMER_SOCKETS)
+                ),
+                *(
+                    fuzz_socket(session, node, "agent", a, SEED + 10 + i, tally, customers)
+                    for i, a in enumerate(AGENTS)
+                ),
+            )
             # nothing stored from invalid frames: no conversation was opened
             stored_after_invalid = len(set(await stored_conversations(node)) - before)
             rss = [rss_mb() - rss_before]
@@ -389,7 +407,7 @@ async def test_protocol_fuzz(node: Node) -> None:
             await sdp_fuzz(session, node, tally, answered, refused)
             half_opened = [c for c in refused if await node.services.conversations.current_for_customer(c)]
             rss.append(rss_mb() - rss_before)
-            for _ in range(50):                 # every call of the SDP phase was hung up: none is left behind
+            for _ in range(50):  # every call of the SDP phase was hung up: none is left behind
                 if not node.services.calls.calls:
                     break
                 await asyncio.sleep(0.1)
@@ -409,13 +427,15 @@ async def test_protocol_fuzz(node: Node) -> None:
     growth = rss_mb() - rss_before
     sdp_killed = sum(1 for k in tally.killed if "call_offer " in k or "call_monitor " in k)
     hello_killed = sum(1 for k in tally.killed if "hello" in k)
-    report = (f"{tally.frames} frames in {elapsed:.1f} s; {len(trap.bad)} log records with tracebacks/errors; "
-              f"{len(tally.killed)} killed sockets ({sdp_killed} by SDP offers, {hello_killed} by first frames); "
-              f"{tally.closed_ok} closed properly; "
-              f"{len(answered)} offers answered; errors by code {dict(sorted(tally.errors.items()))}; "
-              f"RSS +{growth:.1f} MB (after each phase {[round(r, 1) for r in rss]}); conversation keys stored from invalid frames {stored_after_invalid}, "
-              f"after junk hellos {stored_after_hello}; customers left with a conversation by a refused offer "
-              f"{len(half_opened)}")
+    report = (
+        f"{tally.frames} frames in {elapsed:.1f} s; {len(trap.bad)} log records with tracebacks/errors; "
+        f"{len(tally.killed)} killed sockets ({sdp_killed} by SDP offers, {hello_killed} by first frames); "
+        f"{tally.closed_ok} closed properly; "
+        f"{len(answered)} offers answered; errors by code {dict(sorted(tally.errors.items()))}; "
+        f"RSS +{growth:.1f} MB (after each phase {[round(r, 1) for r in rss]}); conversation keys stored from invalid frames {stored_after_invalid}, "
+        f"after junk hellos {stored_after_hello}; customers left with a conversation by a refused offer "
+        f"{len(half_opened)}"
+    )
     print(report, *trap.summary(), *tally.killed[:20], sep="\n")
     assert tally.frames >= 7000, report
     assert stored_after_invalid == stored_after_hello == 0, f"invalid frames stored conversations; {report}"
@@ -429,5 +449,3 @@ async def test_protocol_fuzz(node: Node) -> None:
     undocumented = set(tally.errors) - documented_codes()
     assert not undocumented, f"undocumented error codes {undocumented}; {report}"
     assert growth < RSS_GROWTH_LIMIT_MB, report
-
-

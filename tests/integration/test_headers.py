@@ -72,7 +72,7 @@ async def test_pages_carry_a_csp_without_inline_script_and_cannot_be_framed(node
                 html = await r.text()
                 h = r.headers
             csp = directives(h["Content-Security-Policy"])
-            assert csp["script-src"] == ["'self'"], path       # no 'unsafe-inline', no 'unsafe-eval'
+            assert csp["script-src"] == ["'self'"], path  # no 'unsafe-inline', no 'unsafe-eval'
             assert csp["frame-ancestors"] == ["'none'"] and h["X-Frame-Options"] == "DENY", path
             assert csp["object-src"] == ["'none'"] and csp["base-uri"] == ["'none'"]
             assert ("'unsafe-inline'" not in csp["style-src"]) == strict_styles, path
@@ -80,7 +80,7 @@ async def test_pages_carry_a_csp_without_inline_script_and_cannot_be_framed(node
             assert h["Referrer-Policy"] in ("no-referrer", "strict-origin-when-cross-origin")
             assert h["Content-Type"] == "text/html; charset=utf-8"
             page = parse(html)
-            assert page.inline_scripts == 0 and page.handlers == [], path   # what script-src 'self' would block
+            assert page.inline_scripts == 0 and page.handlers == [], path  # what script-src 'self' would block
             if strict_styles:
                 assert page.style_attributes == 0 and page.style_elements == 0, path
 
@@ -95,18 +95,24 @@ async def test_widget_is_served_to_any_site_as_utf8_javascript(node: Node) -> No
 
 async def test_static_serves_browser_files_only_and_everything_the_pages_load(node: Node) -> None:
     async with aiohttp.ClientSession() as s:
-        for path in ("/static/__init__.py", "/static/../__init__.py", "/static/..%2F__init__.py",
-                     "/static/__pycache__/__init__.cpython-311.pyc", "/static/", "/static/../../gateway/app.py"):
+        for path in (
+            "/static/__init__.py",
+            "/static/../__init__.py",
+            "/static/..%2F__init__.py",
+            "/static/__pycache__/__init__.cpython-311.pyc",
+            "/static/",
+            "/static/../../gateway/app.py",
+        ):
             async with s.get(node.url + path) as r:
                 assert r.status in (403, 404), path
                 assert "STATIC_DIR" not in await r.text()
         loaded: set[str] = set()
         for page in ("/", "/agent"):
             async with s.get(node.url + page) as r:
-                loaded.update(u for u in parse(await r.text()).loads if u.startswith("/"))   # not data: URLs
+                loaded.update(u for u in parse(await r.text()).loads if u.startswith("/"))  # not data: URLs
         assert {"/widget.js", "/static/demo.js", "/static/desk/main.js", "/static/agent.css"} <= loaded
         pending, fetched = sorted(loaded), set()
-        while pending:   # and every module the desk's modules import
+        while pending:  # and every module the desk's modules import
             url = pending.pop()
             fetched.add(url)
             async with s.get(node.url + url) as r:
@@ -141,22 +147,24 @@ async def test_node_details_only_on_loopback_or_to_supervisors(proxied: Node) ->
         supervisor = await clients.agent("carol").login()
         agent = await clients.agent("alice").login()
         async with aiohttp.ClientSession() as s:
-            async with s.get(proxied.url + "/readyz") as r:          # the operator on this machine
+            async with s.get(proxied.url + "/readyz") as r:  # the operator on this machine
                 assert (await r.json())["node"] == proxied.services.settings.node_id
             async with s.get(proxied.url + "/readyz", headers=STRANGER) as r:
                 assert r.status == 200 and await r.json() == {"status": "ready"}
             async with s.get(proxied.url + "/healthz", headers=STRANGER) as r:
                 assert await r.json() == {"status": "ok"}
             for token, details in ((agent, False), ("forged.token", False), (supervisor, True)):
-                async with s.get(proxied.url + "/readyz",
-                                 headers={**STRANGER, "Authorization": f"Bearer {token}"}) as r:
+                async with s.get(
+                    proxied.url + "/readyz", headers={**STRANGER, "Authorization": f"Bearer {token}"}
+                ) as r:
                     assert r.status == 200 and ("node" in await r.json()) == details, token
             async with s.get(proxied.url + "/api/stats", headers=STRANGER) as r:
                 assert r.status == 401 and "node" not in await r.text()
             async with s.get(proxied.url + "/api/stats", headers={**STRANGER, "Authorization": f"Bearer {agent}"}) as r:
                 assert r.status == 403
-            async with s.get(proxied.url + "/api/stats",
-                             headers={**STRANGER, "Authorization": f"Bearer {supervisor}"}) as r:
+            async with s.get(
+                proxied.url + "/api/stats", headers={**STRANGER, "Authorization": f"Bearer {supervisor}"}
+            ) as r:
                 assert r.status == 200 and (await r.json())["node"] == proxied.services.settings.node_id
             async with s.get(proxied.url + "/api/stats") as r:
                 assert r.status == 200
@@ -171,5 +179,5 @@ async def test_a_local_proxy_that_is_not_trusted_does_not_make_strangers_local(n
             assert body == {"status": "ready"} and not re.search("node-", await r.text())
         async with s.get(node.url + "/api/stats", headers={"Forwarded": "for=203.0.113.7"}) as r:
             assert r.status == 401
-        async with s.get(node.url + "/readyz") as r:   # no proxy: loopback sees the details
+        async with s.get(node.url + "/readyz") as r:  # no proxy: loopback sees the details
             assert "node" in await r.json()

@@ -22,7 +22,7 @@ from tests.support.caller import Caller
 from tests.support.clients import Customer
 from tests.support.servers import Node, start_node
 
-PROXY = ("127.0.0.1/32",)   # the tests' own connections count as a trusted proxy: X-Forwarded-For names the client
+PROXY = ("127.0.0.1/32",)  # the tests' own connections count as a trusted proxy: X-Forwarded-For names the client
 
 
 @asynccontextmanager
@@ -49,7 +49,7 @@ def answers_to(client_id: str, frame: dict[str, Any]) -> bool:
 async def conversations_in_redis(node: Node) -> list[str]:
     prefix = node.services.keys.conv("")
     keys = [k.decode() async for k in node.services.store.redis.scan_iter(match=prefix + "*", _type="hash")]
-    return sorted(k[len(prefix):] for k in keys if ":" not in k[len(prefix):])
+    return sorted(k[len(prefix) :] for k in keys if ":" not in k[len(prefix) :])
 
 
 async def refused_call(customer: Customer, caller: Caller) -> dict[str, Any]:
@@ -60,8 +60,7 @@ async def refused_call(customer: Customer, caller: Caller) -> dict[str, Any]:
 # ---------------------------------------------------------------- calls
 
 
-async def test_one_customer_holds_one_call_and_another_customer_still_gets_a_line(clients: Clients,
-                                                                                   node: Node) -> None:
+async def test_one_customer_holds_one_call_and_another_customer_still_gets_a_line(clients: Clients, node: Node) -> None:
     greedy, other = clients.customer(), clients.customer()
     await greedy.hello()
     await other.hello()
@@ -73,7 +72,7 @@ async def test_one_customer_holds_one_call_and_another_customer_still_gets_a_lin
         assert (refused["status"], refused["reason"]) == ("ended", "call_limit")
         assert "already on a call" in refused["message"]
         assert set(node.services.calls.calls) == {first.call_id}
-        await third.dial()                       # another customer gets a line
+        await third.dial()  # another customer gets a line
         await third.status(CallStatus.IVR)
         assert set(node.services.calls.calls) == {first.call_id, third.call_id}
         # hanging up gives the slot back, once: the customer may call again, and only once
@@ -82,7 +81,9 @@ async def test_one_customer_holds_one_call_and_another_customer_still_gets_a_lin
         await again.dial()
         await again.status(CallStatus.IVR)
         slots = node.services.keys.call_slots("c", greedy.customer_id)
-        assert await node.services.store.redis.zrange(slots, 0, -1) == [f"{greedy.customer_id}/{again.call_id}".encode()]
+        assert await node.services.store.redis.zrange(slots, 0, -1) == [
+            f"{greedy.customer_id}/{again.call_id}".encode()
+        ]
         await again.hangup()
         await third.hangup()
         await again.status(CallStatus.ENDED)
@@ -105,16 +106,22 @@ async def test_an_offer_reusing_a_live_calls_id_cannot_free_its_slot(clients: Cl
     twin.call_id = first.call_id
     try:
         offers = [await first.make_offer(), await twin.make_offer()]
-        await asyncio.gather(*(who.send({"type": "call_offer", "call_id": first.call_id, "sdp": sdp})
-                               for who, sdp in ((tab1, offers[0]), (tab2, offers[1]))))
-        answers = [await who.expect(("call_answer", "error"), lambda f: f.get("call_id") == first.call_id,
-                                    timeout=15) for who in (tab1, tab2)]
+        await asyncio.gather(
+            *(
+                who.send({"type": "call_offer", "call_id": first.call_id, "sdp": sdp})
+                for who, sdp in ((tab1, offers[0]), (tab2, offers[1]))
+            )
+        )
+        answers = [
+            await who.expect(("call_answer", "error"), lambda f: f.get("call_id") == first.call_id, timeout=15)
+            for who in (tab1, tab2)
+        ]
         assert sorted(a["type"] for a in answers) == ["call_answer", "error"], answers
         assert [a["code"] for a in answers if a["type"] == "error"] == ["conflict"]
         slots = node.services.keys.call_slots("c", tab1.customer_id)
         assert await node.services.store.redis.zrange(slots, 0, -1) == [f"{tab1.customer_id}/{first.call_id}".encode()]
         assert node.services.limits.held_calls() == [first.call_id]
-        refused = await refused_call(tab1, later)            # the live call still holds the customer's one line
+        refused = await refused_call(tab1, later)  # the live call still holds the customer's one line
         assert (refused["status"], refused["reason"]) == ("ended", "call_limit")
         assert set(node.services.calls.calls) == {first.call_id}
     finally:
@@ -149,14 +156,14 @@ async def test_calls_per_address_limit_and_other_addresses_still_call(settings: 
 async def test_a_dead_nodes_call_slots_expire(clients: Clients, node: Node) -> None:
     """A slot that is not refreshed (its node died) stops counting after CALL_SLOT_SECONDS; time is moved."""
     s = node.services
-    dead_node = Limits(s.store, s.limits.config)    # another node: takes a slot, then dies
+    dead_node = Limits(s.store, s.limits.config)  # another node: takes a slot, then dies
     await dead_node.acquire_call("ghost", "u_dead", "192.0.2.1")
     with pytest.raises(CallLimited):
         await s.limits.acquire_call("second", "u_dead", "192.0.2.1")
     real_clock = s.limits.clock
     s.limits.clock = lambda: real_clock() + CALL_SLOT_SECONDS - 1
     try:
-        with pytest.raises(CallLimited):                     # still counts just before it expires
+        with pytest.raises(CallLimited):  # still counts just before it expires
             await s.limits.acquire_call("second", "u_dead", "192.0.2.1")
         s.limits.clock = lambda: real_clock() + CALL_SLOT_SECONDS + 1
         await s.limits.acquire_call("second", "u_dead", "192.0.2.1")
@@ -164,15 +171,16 @@ async def test_a_dead_nodes_call_slots_expire(clients: Clients, node: Node) -> N
         s.limits.clock = real_clock
     assert s.limits.held_calls() == ["second"]
     await s.limits.release_call("second")
-    await s.limits.release_call("second")                    # a second release is a no-op
+    await s.limits.release_call("second")  # a second release is a no-op
     assert s.limits.held_calls() == []
 
 
 # ---------------------------------------------------------------- messages and conversations
 
 
-async def test_message_flood_is_rate_limited_and_nothing_beyond_the_limit_is_stored(clients: Clients,
-                                                                                     node: Node) -> None:
+async def test_message_flood_is_rate_limited_and_nothing_beyond_the_limit_is_stored(
+    clients: Clients, node: Node
+) -> None:
     cust = clients.customer()
     await cust.hello()
     ids = [f"flood-{i}" for i in range(40)]
@@ -185,7 +193,7 @@ async def test_message_flood_is_rate_limited_and_nothing_beyond_the_limit_is_sto
             answers[frame["client_id"]] = frame
     acked = [i for i in ids if answers[i]["type"] == "ack"]
     refused = [answers[i] for i in ids if answers[i]["type"] == "error"]
-    assert acked == ids[:30]     # the default: 30 a minute, as a burst
+    assert acked == ids[:30]  # the default: 30 a minute, as a burst
     assert {(e["code"], 1 <= e["retry_after"] <= 3) for e in refused} == {("rate_limited", True)}
     assert "too fast" in refused[0]["message"]
     cid = answers[ids[0]]["conversation_id"]
@@ -200,7 +208,7 @@ async def test_messages_per_address_across_customers(settings: Settings) -> None
     async with node_with(settings, trusted_proxies=PROXY, limit_messages_per_minute=2) as (node, clients):
         crowd = [from_address(clients.customer(), "203.0.113.9") for _ in range(11)]
         results: list[str] = []
-        for c in crowd:    # 2 each is within the customer's limit; the address may send 10 x 2
+        for c in crowd:  # 2 each is within the customer's limit; the address may send 10 x 2
             await c.hello()
             for _ in range(2):
                 client_id = f"{len(results)}"
@@ -210,7 +218,7 @@ async def test_messages_per_address_across_customers(settings: Settings) -> None
         assert results == ["ack"] * 20 + ["error"] * 2
         assert crowd[-1].seen[-1]["code"] == "rate_limited"
         assert len(await conversations_in_redis(node)) == 10
-        other = from_address(clients.customer(), "198.51.100.20")   # another address is not affected
+        other = from_address(clients.customer(), "198.51.100.20")  # another address is not affected
         await other.hello()
         await other.say("hello")
 
@@ -220,7 +228,7 @@ async def test_new_conversations_are_rate_limited_per_customer_and_per_address(s
         cust = from_address(clients.customer(), "203.0.113.50")
         await cust.hello()
         first = await cust.say("one")
-        for n in range(3):                        # messages in the open conversation need no new one
+        for n in range(3):  # messages in the open conversation need no new one
             await cust.say(f"more {n}")
         await node.services.conversations.close_without_agent(first["conversation_id"], "resolved")
         await cust.send({"type": "message", "client_id": "reopen", "text": "a new conversation?"})
@@ -236,7 +244,7 @@ async def test_new_conversations_are_rate_limited_per_customer_and_per_address(s
             await fresh.send({"type": "message", "client_id": "x", "text": "hi"})
             answers.append((await fresh.expect(("ack", "error"), lambda f: f.get("client_id") == "x"))["type"])
             await fresh.close()
-        assert answers == ["ack"] * 9 + ["error"]      # the first customer took one of the address's ten
+        assert answers == ["ack"] * 9 + ["error"]  # the first customer took one of the address's ten
         assert len(await conversations_in_redis(node)) == 10
         # a call that would open a conversation is refused the same way, and opens nothing
         fresh = from_address(clients.customer(), "203.0.113.50")
@@ -256,8 +264,10 @@ async def test_new_conversations_are_rate_limited_per_customer_and_per_address(s
 
 
 async def test_websockets_per_address_are_refused_with_429(settings: Settings) -> None:
-    async with node_with(settings, trusted_proxies=PROXY, limit_connections_per_ip=3) as (node, clients), \
-            aiohttp.ClientSession(headers={"X-Forwarded-For": "203.0.113.77"}) as session:
+    async with (
+        node_with(settings, trusted_proxies=PROXY, limit_connections_per_ip=3) as (node, clients),
+        aiohttp.ClientSession(headers={"X-Forwarded-For": "203.0.113.77"}) as session,
+    ):
         url = node.ws_url + "/ws/customer"
         open_ = [await session.ws_connect(url) for _ in range(3)]
         with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
@@ -265,12 +275,12 @@ async def test_websockets_per_address_are_refused_with_429(settings: Settings) -
         assert refused.value.status == 429
         assert refused.value.headers is not None and refused.value.headers["Retry-After"] == "30"
         with pytest.raises(aiohttp.WSServerHandshakeError):
-            await session.ws_connect(node.ws_url + "/ws/agent")   # every kind of socket counts
-        other = from_address(clients.customer(), "198.51.100.1")   # another address connects
+            await session.ws_connect(node.ws_url + "/ws/agent")  # every kind of socket counts
+        other = from_address(clients.customer(), "198.51.100.1")  # another address connects
         await other.hello()
         await open_[0].close()
         await asyncio.sleep(0.1)
-        again = await session.ws_connect(url)   # a closed socket frees its place
+        again = await session.ws_connect(url)  # a closed socket frees its place
         for ws in (*open_[1:], again):
             await ws.close()
 
@@ -282,14 +292,14 @@ async def test_timeline_cap_refuses_appends_and_a_closed_full_conversation_makes
     async with node_with(settings, max_timeline_events=10) as (node, clients):
         cust = clients.customer()
         await cust.hello()
-        acks = [await cust.say(f"m{i}") for i in range(8)]    # opened + state + 8 messages = 10 events
+        acks = [await cust.say(f"m{i}") for i in range(8)]  # opened + state + 8 messages = 10 events
         cid = acks[0]["conversation_id"]
         await cust.send({"type": "message", "client_id": "one-too-many", "text": "m8"})
         err = await cust.expect("error", lambda f: f.get("client_id") == "one-too-many")
         assert (err["code"], err["field"]) == ("timeline_full", "conversation_id")
         store = node.services.store
         assert await store.redis.xlen(store.keys.timeline(cid)) == 10
-        with pytest.raises(Exception) as refused:   # flows, calls and context are capped too
+        with pytest.raises(Exception) as refused:  # flows, calls and context are capped too
             await node.services.conversations.set_context(cid, {"x": "1"})
         assert getattr(refused.value, "code", None) == "timeline_full"
         # closing still works, and the next message starts a new conversation
@@ -317,18 +327,18 @@ async def test_embedded_redis_is_bounded_and_a_flood_fails_writes_cleanly(tmp_pa
         store = Store(client, Keys())
         await client.hset(store.keys.conv("c1"), mapping={"state": "open", "customer_id": "u1"})
         await store.append("c1", "message", {"text": "before the flood"}, now=1)
-        for i in range(2000):                                  # a flood ...
+        for i in range(2000):  # a flood ...
             await client.set(f"flood:{i}", "x" * 1024)
         used = int((await client.info("memory"))["used_memory"])
-        await client.config_set("maxmemory", str(used - (512 << 10)))   # ... that filled it
+        await client.config_set("maxmemory", str(used - (512 << 10)))  # ... that filled it
         with pytest.raises(ResponseError, match="maxmemory"):
             await client.set("one-more", "x")
-        with pytest.raises(ResponseError, match="maxmemory"):       # a message: refused whole, nothing stored
+        with pytest.raises(ResponseError, match="maxmemory"):  # a message: refused whole, nothing stored
             await store.append("c1", "message", {"text": "during the flood"}, now=2)
         assert [e["text"] for e in await store.events("c1")] == ["before the flood"]
-        assert await client.get("flood:0") == b"x" * 1024     # nothing was evicted
+        assert await client.get("flood:0") == b"x" * 1024  # nothing was evicted
         flood = [k async for k in client.scan_iter(match="flood:*", count=1000)]
-        await client.delete(*flood)                           # deleting works (retention, closing)
+        await client.delete(*flood)  # deleting works (retention, closing)
         await store.append("c1", "message", {"text": "after"}, now=3)
     finally:
         await client.aclose()
@@ -344,10 +354,11 @@ async def test_a_resent_message_costs_nothing(settings: Settings) -> None:
         for _ in range(5):
             again = await cust.say("hello", client_id="m1")
             assert again["event_id"] == first["event_id"]
-        await cust.say("second", client_id="m2")          # the bucket's second token was still there
+        await cust.say("second", client_id="m2")  # the bucket's second token was still there
         await cust.send({"type": "message", "client_id": "m3", "text": "third"})
         err = await cust.expect("error", lambda f: f.get("client_id") == "m3")
         assert (err["code"], 1 <= err["retry_after"] <= 30) == ("rate_limited", True)
-        stored = [e["client_id"] for e in await node.services.store.events(first["conversation_id"])
-                  if e["type"] == "message"]
+        stored = [
+            e["client_id"] for e in await node.services.store.events(first["conversation_id"]) if e["type"] == "message"
+        ]
         assert stored == ["m1", "m2"]

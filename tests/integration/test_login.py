@@ -59,8 +59,11 @@ class Reply:
 
 
 async def login(http: aiohttp.ClientSession, node: Node, agent_id: str, password: str, address: str) -> Reply:
-    async with http.post(node.url + "/api/agent/login", json={"agent_id": agent_id, "password": password},
-                         headers={"X-Forwarded-For": address}) as r:
+    async with http.post(
+        node.url + "/api/agent/login",
+        json={"agent_id": agent_id, "password": password},
+        headers={"X-Forwarded-For": address},
+    ) as r:
         return Reply(r.status, await r.json(), dict(r.headers))
 
 
@@ -107,22 +110,21 @@ async def still_open(agent: Agent) -> None:
 # ------------------------------------------------------------------ limits
 
 
-async def test_concurrent_guesses_are_counted_before_the_password_check(node_a: Node,
-                                                                        http: aiohttp.ClientSession) -> None:
+async def test_concurrent_guesses_are_counted_before_the_password_check(
+    node_a: Node, http: aiohttp.ClientSession
+) -> None:
     """Old code: all 40 were checked with scrypt (40 x 401): the counter was read before the hash."""
     freeze(node_a)
     replies = await asyncio.gather(*(login(http, node_a, "alice", f"guess-{i}", "203.0.113.7") for i in range(40)))
-    assert Counter(r.status for r in replies) == {401: 5, 429: 35}   # 5 scrypt checks, not 40
+    assert Counter(r.status for r in replies) == {401: 5, 429: 35}  # 5 scrypt checks, not 40
     limited = [r for r in replies if r.status == 429]
     assert {r.body["code"] for r in limited} == {"rate_limited"}
-    assert all(r.body["retry_after"] >= 1 and r.headers["Retry-After"] == str(r.body["retry_after"])
-               for r in limited)
+    assert all(r.body["retry_after"] >= 1 and r.headers["Retry-After"] == str(r.body["retry_after"]) for r in limited)
     # the right password from that address waits too: it is refused before it is checked
     assert (await login(http, node_a, "alice", PASSWORDS["alice"], "203.0.113.7")).status == 429
 
 
-async def test_the_real_agent_logs_in_from_elsewhere_during_a_spray(node_a: Node,
-                                                                    http: aiohttp.ClientSession) -> None:
+async def test_the_real_agent_logs_in_from_elsewhere_during_a_spray(node_a: Node, http: aiohttp.ClientSession) -> None:
     """Old code: 10 failures from anywhere locked 'alice' out everywhere (429 for the real agent)."""
     for _ in range(3):
         await asyncio.gather(*(login(http, node_a, "alice", "wrong", "198.51.100.66") for _ in range(15)))
@@ -161,36 +163,41 @@ async def test_backoff_doubles_and_a_success_clears_it(node_a: Node, http: aioht
     seen += [await attempt("wrong"), await attempt("wrong")]
     clock[0] += 4.01
     seen.append(await attempt(PASSWORDS["bob"]))
-    seen += [await attempt("wrong") for _ in range(6)]   # the success gave the pair its allowance back
-    assert seen == [(401, None)] * 5 + [(429, 1)] + [(401, None), (429, 2)] + [(401, None), (429, 4)] + \
-        [(200, None)] + [(401, None)] * 5 + [(429, 1)]
+    seen += [await attempt("wrong") for _ in range(6)]  # the success gave the pair its allowance back
+    assert seen == [(401, None)] * 5 + [(429, 1)] + [(401, None), (429, 2)] + [(401, None), (429, 4)] + [
+        (200, None)
+    ] + [(401, None)] * 5 + [(429, 1)]
 
 
 async def test_agent_ceiling_spares_addresses_the_agent_used(node_a: Node, http: aiohttp.ClientSession) -> None:
     limits = node_a.services.login_limits
-    limits.config = replace(LoginLimitConfig(), agent=Backoff(free=6))   # 100 in production: kept small here
+    limits.config = replace(LoginLimitConfig(), agent=Backoff(free=6))  # 100 in production: kept small here
     assert (await login(http, node_a, "alice", PASSWORDS["alice"], "192.0.2.1")).status == 200
     botnet = [await login(http, node_a, "alice", "guess", f"198.51.100.{i}") for i in range(1, 9)]
-    assert [r.status for r in botnet] == [401] * 6 + [429] * 2   # one guess per address, stopped by the ceiling
-    assert (await login(http, node_a, "alice", PASSWORDS["alice"], "192.0.2.1")).status == 200   # known address
-    assert (await login(http, node_a, "alice", PASSWORDS["alice"], "192.0.2.2")).status == 429   # a new one waits
-    assert (await login(http, node_a, "bob", PASSWORDS["bob"], "198.51.100.9")).status == 200    # others unaffected
+    assert [r.status for r in botnet] == [401] * 6 + [429] * 2  # one guess per address, stopped by the ceiling
+    assert (await login(http, node_a, "alice", PASSWORDS["alice"], "192.0.2.1")).status == 200  # known address
+    assert (await login(http, node_a, "alice", PASSWORDS["alice"], "192.0.2.2")).status == 429  # a new one waits
+    assert (await login(http, node_a, "bob", PASSWORDS["bob"], "198.51.100.9")).status == 200  # others unaffected
 
 
 async def test_a_password_that_is_not_text_is_a_bad_field(node_a: Node, http: aiohttp.ClientSession) -> None:
-    async with http.post(node_a.url + "/api/agent/login", data='{"agent_id": "alice", "password": "\\ud800"}',
-                         headers={"Content-Type": "application/json"}) as r:
+    async with http.post(
+        node_a.url + "/api/agent/login",
+        data='{"agent_id": "alice", "password": "\\ud800"}',
+        headers={"Content-Type": "application/json"},
+    ) as r:
         assert (r.status, (await r.json())["code"]) == (400, "bad_field")
 
 
 # ------------------------------------------------------------------ sessions and tokens
 
 
-async def test_logout_on_one_node_closes_the_desk_on_another_at_once(node_a: Node, node_b: Node,
-                                                                     http: aiohttp.ClientSession) -> None:
+async def test_logout_on_one_node_closes_the_desk_on_another_at_once(
+    node_a: Node, node_b: Node, http: aiohttp.ClientSession
+) -> None:
     """Old code: no logout route (404) and the 12 h token kept working."""
     first = await login(http, node_a, "alice", PASSWORDS["alice"], "192.0.2.10")
-    second = await login(http, node_a, "alice", PASSWORDS["alice"], "192.0.2.10")   # another desk of hers
+    second = await login(http, node_a, "alice", PASSWORDS["alice"], "192.0.2.10")  # another desk of hers
     token, other = first.body["token"], second.body["token"]
     on_b = await desk(node_b, "alice", token)
     on_a = await desk(node_a, "alice", token)
@@ -211,15 +218,16 @@ async def test_logout_on_one_node_closes_the_desk_on_another_at_once(node_a: Nod
             await again.send({"type": "hello", "token": token})
             assert (await again.expect("error"))["code"] == "session_revoked"
             await again.close()
-        await still_open(untouched)    # her other session lives on
+        await still_open(untouched)  # her other session lives on
         assert (await post(http, node_a, "/api/agent/refresh", other)).status == 200
     finally:
         for a in (on_a, on_b, untouched):
             await a.close()
 
 
-async def test_refresh_gives_a_later_token_while_the_session_lives(proxied: Settings,
-                                                                   http: aiohttp.ClientSession) -> None:
+async def test_refresh_gives_a_later_token_while_the_session_lives(
+    proxied: Settings, http: aiohttp.ClientSession
+) -> None:
     node = await start_node(replace(proxied, agent_access_minutes=1))
     try:
         first = await login(http, node, "carol", PASSWORDS["carol"], "192.0.2.20")
@@ -229,11 +237,11 @@ async def test_refresh_gives_a_later_token_while_the_session_lives(proxied: Sett
         await asyncio.sleep(1.1)
         fresh = await post(http, node, "/api/agent/refresh", first.body["token"])
         assert fresh.status == 200 and fresh.body["expires_in"] == 60
-        assert fresh.body["session_expires_at"] == first.body["session_expires_at"]   # the session is not extended
+        assert fresh.body["session_expires_at"] == first.body["session_expires_at"]  # the session is not extended
         new = signer.verify(fresh.body["token"], tokens.AGENT, now=time.time())
         assert (new.sub, new.sid) == (old.sub, old.sid) and new.exp > old.exp
-        assert (await get(http, node, "/api/callbacks", fresh.body["token"])).status == 200   # carol: supervisor
-        welcome = (await desk(node, "carol", fresh.body["token"]))
+        assert (await get(http, node, "/api/callbacks", fresh.body["token"])).status == 200  # carol: supervisor
+        welcome = await desk(node, "carol", fresh.body["token"])
         assert welcome.welcome["agent"]["id"] == "carol"
         await welcome.close()
     finally:
@@ -245,7 +253,7 @@ async def test_an_expired_or_sessionless_access_token_is_refused(node_a: Node, h
     signer = node_a.services.signer
     sid = signer.verify(ok.body["token"], tokens.AGENT, now=time.time()).sid
     expired = signer.sign("carol", tokens.AGENT, now=time.time() - 120, ttl=60, sid=sid)
-    sessionless = signer.sign("carol", tokens.AGENT, now=time.time(), ttl=12 * 3600)   # a token of the old kind
+    sessionless = signer.sign("carol", tokens.AGENT, now=time.time(), ttl=12 * 3600)  # a token of the old kind
     for token, code in ((expired, "token_expired"), (sessionless, "session_revoked")):
         for path in ("/api/callbacks", "/api/calls"):
             r = await get(http, node_a, path, token)
@@ -262,10 +270,12 @@ async def test_an_expired_or_sessionless_access_token_is_refused(node_a: Node, h
     assert (await get(http, node_a, "/api/callbacks", ok.body["token"])).body["code"] == "session_revoked"
 
 
-async def test_revoke_agent_ends_all_of_her_sessions_on_every_node(node_a: Node, node_b: Node,
-                                                                   http: aiohttp.ClientSession) -> None:
-    tokens_of_alice = [(await login(http, node_a, "alice", PASSWORDS["alice"], "192.0.2.40")).body["token"]
-                       for _ in range(2)]
+async def test_revoke_agent_ends_all_of_her_sessions_on_every_node(
+    node_a: Node, node_b: Node, http: aiohttp.ClientSession
+) -> None:
+    tokens_of_alice = [
+        (await login(http, node_a, "alice", PASSWORDS["alice"], "192.0.2.40")).body["token"] for _ in range(2)
+    ]
     bob_token = (await login(http, node_b, "bob", PASSWORDS["bob"], "192.0.2.41")).body["token"]
     desks = [await desk(node_a, "alice", tokens_of_alice[0]), await desk(node_b, "alice", tokens_of_alice[1])]
     bob = await desk(node_b, "bob", bob_token)
@@ -276,17 +286,17 @@ async def test_revoke_agent_ends_all_of_her_sessions_on_every_node(node_a: Node,
             assert (await post(http, node_b, "/api/agent/refresh", token)).body["code"] == "session_revoked"
         await still_open(bob)
         assert (await post(http, node_a, "/api/agent/refresh", bob_token)).status == 200
-        assert (await login(http, node_b, "alice", PASSWORDS["alice"], "192.0.2.40")).status == 200   # logs in again
+        assert (await login(http, node_b, "alice", PASSWORDS["alice"], "192.0.2.40")).status == 200  # logs in again
     finally:
         for a in (*desks, bob):
             await a.close()
 
 
 async def test_an_open_desk_is_closed_when_its_session_expires(proxied: Settings, http: aiohttp.ClientSession) -> None:
-    node = await start_node(replace(proxied, agent_token_hours=1.5 / 3600))   # a 1.5 s session
+    node = await start_node(replace(proxied, agent_token_hours=1.5 / 3600))  # a 1.5 s session
     try:
         ok = await login(http, node, "alice", PASSWORDS["alice"], "192.0.2.50")
-        assert ok.body["expires_in"] == 1   # an access token never outlives its session
+        assert ok.body["expires_in"] == 1  # an access token never outlives its session
         on_desk = await desk(node, "alice", ok.body["token"])
         await expect_revoked(on_desk, within=3.0)
         await on_desk.close()
@@ -302,11 +312,11 @@ async def test_secret_rotation_keeps_desks_logged_in(proxied: Settings, http: ai
     after = await start_node(replace(proxied, secret=new))
     try:
         token = (await login(http, before, "alice", PASSWORDS["alice"], "192.0.2.60")).body["token"]
-        fresh = await post(http, rotating, "/api/agent/refresh", token)   # the old signature verifies
+        fresh = await post(http, rotating, "/api/agent/refresh", token)  # the old signature verifies
         assert fresh.status == 200
-        assert (await post(http, after, "/api/agent/refresh", fresh.body["token"])).status == 200   # signed: new
+        assert (await post(http, after, "/api/agent/refresh", fresh.body["token"])).status == 200  # signed: new
         r = await post(http, after, "/api/agent/refresh", token)
-        assert (r.status, r.body["code"]) == (401, "unauthorized")   # once the old secret is dropped
+        assert (r.status, r.body["code"]) == (401, "unauthorized")  # once the old secret is dropped
     finally:
         for n in (before, rotating, after):
             await bounded(n.stop(), "stopping a node")

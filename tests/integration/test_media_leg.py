@@ -32,7 +32,7 @@ def open_sockets() -> int:
     for fd in os.listdir("/proc/self/fd"):
         try:
             count += os.readlink(f"/proc/self/fd/{fd}").startswith("socket:")
-        except FileNotFoundError:     # the listing's own descriptor, gone already
+        except FileNotFoundError:  # the listing's own descriptor, gone already
             pass
     return count
 
@@ -44,7 +44,7 @@ async def test_a_leg_closed_while_gathering_candidates_leaves_no_socket_open() -
         for _ in range(5):
             leg = AudioLeg(on_audio=lambda _s: None, on_closed=lambda _w: None)
             answering = asyncio.ensure_future(leg.accept(offer))
-            while leg.pc.iceGatheringState != "gathering":   # the answer is being gathered right now
+            while leg.pc.iceGatheringState != "gathering":  # the answer is being gathered right now
                 await asyncio.sleep(0)
             await leg.close()
             await asyncio.gather(answering, return_exceptions=True)
@@ -68,7 +68,7 @@ async def test_a_leg_whose_closing_is_cancelled_still_closes_and_leaves_no_socke
                 await asyncio.sleep(0)
             closing.cancel()
             await asyncio.gather(closing, return_exceptions=True)
-            async with asyncio.timeout(5):   # aiortc alone: a second close() of a half-closed connection hangs
+            async with asyncio.timeout(5):  # aiortc alone: a second close() of a half-closed connection hangs
                 await leg.close()
             assert leg.pc.connectionState == "closed", steps
             assert open_sockets() == before, steps

@@ -48,8 +48,9 @@ async def no_leaks() -> AsyncIterator[None]:
     current = asyncio.current_task()
     for _ in range(100):
         tasks = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
-        threads = [t for t in set(threading.enumerate()) - threads_before
-                   if t.is_alive() and not t.name.startswith("asyncio_")]  # the loop's default executor
+        threads = [
+            t for t in set(threading.enumerate()) - threads_before if t.is_alive() and not t.name.startswith("asyncio_")
+        ]  # the loop's default executor
         if not tasks and not threads:
             return
         await asyncio.sleep(0.02)
@@ -105,7 +106,8 @@ async def call() -> AsyncIterator[tuple[Peer, Peer]]:
                 detector = GoertzelDetector(48000)
                 track = await asyncio.wait_for(tracks[name], 5)
                 peer.recorder = TrackRecorder(
-                    track, on_samples=lambda s, p=peer, d=detector: p.in_band.extend(d.feed(s))).start()  # type: ignore[arg-type]
+                    track, on_samples=lambda s, p=peer, d=detector: p.in_band.extend(d.feed(s))
+                ).start()  # type: ignore[arg-type]
             await a.recorder.wait_for_samples(48000 // 5)  # type: ignore[union-attr]
             await b.recorder.wait_for_samples(48000 // 5)  # type: ignore[union-attr]
             yield a, b
@@ -142,15 +144,17 @@ async def test_prompt_is_heard_for_its_duration_then_silence(prompt: Audio, call
     assert heard_span == pytest.approx(source_span, abs=0.1)
     # aiortc's Opus encoder upmixes our mono frames to stereo with libswresample's default
     # centre mix level, so every channel arrives 3 dB below the prompt.
-    assert rms_dbfs(heard[received[0] * 960:(received[-1] + 1) * 960]) == pytest.approx(
-        rms_dbfs(prompt.samples[source[0] * 960:(source[-1] + 1) * 960]) - 3.0, abs=1.5)
+    assert rms_dbfs(heard[received[0] * 960 : (received[-1] + 1) * 960]) == pytest.approx(
+        rms_dbfs(prompt.samples[source[0] * 960 : (source[-1] + 1) * 960]) - 3.0, abs=1.5
+    )
     assert len(heard) - (received[-1] + 1) * 960 >= 0.3 * 48000
-    assert silence_ratio(heard[-int(0.3 * 48000):], threshold=200) == 1.0  # silence after the prompt
+    assert silence_ratio(heard[-int(0.3 * 48000) :], threshold=200) == 1.0  # silence after the prompt
     assert len(heard[: received[0] * 960]) < 0.3 * 48000  # speech started promptly
     # Pacing is a measurement here, not a pass/fail: a loaded CI machine delays frames
     # (the counting itself is unit-tested with a fake clock). See it with -o log_cli=true.
-    log.info("sender pacing: %s; late while the prompt played: %d",
-             a.player.stats, a.player.stats.late_frames - late_before)
+    log.info(
+        "sender pacing: %s; late while the prompt played: %d", a.player.stats, a.player.stats.late_frames - late_before
+    )
 
 
 async def test_stop_mid_prompt_silences_the_next_frame(prompt: Audio, call: tuple[Peer, Peer]) -> None:
@@ -169,13 +173,13 @@ async def test_stop_mid_prompt_silences_the_next_frame(prompt: Audio, call: tupl
     assert await done == "stopped"
     await asyncio.sleep(0.5)
     after = player.peaks[sent_before_stop:]
-    assert max(player.peaks[sent_before_stop - 10:sent_before_stop]) > 1000  # speech was playing
+    assert max(player.peaks[sent_before_stop - 10 : sent_before_stop]) > 1000  # speech was playing
     assert after and max(after) == 0  # sender side: the very next frame was silence
     heard = b.heard(start)
     received = loud_blocks(heard)
     # receiver: nothing loud after what was sent before the stop (+ what was in flight at play())
     assert received[-1] * 0.02 < progress.played_ms / 1000 + 0.3
-    assert silence_ratio(heard[-int(0.3 * 48000):], threshold=200) == 1.0
+    assert silence_ratio(heard[-int(0.3 * 48000) :], threshold=200) == 1.0
 
 
 async def test_telephone_events_arrive_once_each_in_order(call: tuple[Peer, Peer]) -> None:
@@ -210,7 +214,7 @@ async def test_key_press_barges_in_on_the_gateway_prompt(prompt: Audio, call: tu
         heard = a.heard(start)
         received = loud_blocks(heard)
         assert 0.5 < received[-1] * 0.02 < 1.3
-        assert silence_ratio(heard[-int(0.3 * 48000):], threshold=200) == 1.0
+        assert silence_ratio(heard[-int(0.3 * 48000) :], threshold=200) == 1.0
     finally:
         restore_aiortc()
 

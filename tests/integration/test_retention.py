@@ -48,24 +48,37 @@ async def test_retention_deletes_what_is_older_and_nothing_newer(clients: Client
     await s.conversations.close_without_agent(recent_cid, "resolved")
     open_cid = (await still_open.say("still talking"))["conversation_id"]
     keys_before = await keys_of(node)
-    assert {s.keys.conv(old_cid), s.keys.timeline(old_cid), s.keys.ctx(old_cid), cb,
-            s.keys.customer(old.customer_id), s.keys.customer_client_ids(old.customer_id)} <= keys_before
+    assert {
+        s.keys.conv(old_cid),
+        s.keys.timeline(old_cid),
+        s.keys.ctx(old_cid),
+        cb,
+        s.keys.customer(old.customer_id),
+        s.keys.customer_client_ids(old.customer_id),
+    } <= keys_before
 
     recordings = s.settings.data_dir / "recordings"
     old_file = record(recordings, old_cid, old_closed_at / 1000 - 60)
     recent_file = record(recordings, recent_cid, time.time())
-    open_file = record(recordings, open_cid, old_closed_at / 1000 - 60)      # old file, but the chat is open
-    orphan_file = record(recordings, "c_gone", old_closed_at / 1000 - 60)    # its conversation is already gone
+    open_file = record(recordings, open_cid, old_closed_at / 1000 - 60)  # old file, but the chat is open
+    orphan_file = record(recordings, "c_gone", old_closed_at / 1000 - 60)  # its conversation is already gone
 
     # 365 days after the old conversation closed (and a millisecond): only it is past the cutoff
-    retention = Retention(s.store, retention_days=365, recordings=recordings,
-                          clock=lambda: (old_closed_at + 1) / 1000 + 365 * DAY)
+    retention = Retention(
+        s.store, retention_days=365, recordings=recordings, clock=lambda: (old_closed_at + 1) / 1000 + 365 * DAY
+    )
     report = await retention.run_once()
     assert report.ran_redis and report.conversations == [old_cid]
     assert report.recordings == sorted([old_cid, "c_gone"])
     gone = keys_before - await keys_of(node)
-    assert gone == {s.keys.conv(old_cid), s.keys.timeline(old_cid), s.keys.ctx(old_cid), cb,
-                    s.keys.customer(old.customer_id), s.keys.customer_client_ids(old.customer_id)}
+    assert gone == {
+        s.keys.conv(old_cid),
+        s.keys.timeline(old_cid),
+        s.keys.ctx(old_cid),
+        cb,
+        s.keys.customer(old.customer_id),
+        s.keys.customer_client_ids(old.customer_id),
+    }
     assert not old_file.exists() and not orphan_file.exists()
     assert recent_file.exists() and open_file.exists()
     assert await s.store.conversation(recent_cid) is not None and await s.store.conversation(open_cid) is not None
@@ -86,7 +99,8 @@ async def test_only_one_node_runs_a_pass_at_a_time(clients: Clients, node: Node)
     await cust.hello()
     cid = (await cust.say("hello"))["conversation_id"]
     await s.conversations.close_without_agent(cid, "resolved")
-    def far() -> float:   # a clock far in the future
+
+    def far() -> float:  # a clock far in the future
         return 4e9
 
     await s.store.redis.set(s.keys.retention_lock, "another-node", px=60_000)
@@ -107,7 +121,7 @@ async def test_conversations_closed_before_the_index_existed_are_found(clients: 
     await cust.hello()
     cid = (await cust.say("from an older version"))["conversation_id"]
     await s.conversations.close_without_agent(cid, "resolved")
-    await s.store.redis.delete(s.keys.closed_index)        # as an older gateway left it: closed, not indexed
+    await s.store.redis.delete(s.keys.closed_index)  # as an older gateway left it: closed, not indexed
     report = await Retention(s.store, retention_days=1, recordings=Path("/nonexistent"), clock=lambda: 4e9).run_once()
     assert report.indexed == 1 and report.conversations == [cid]
     assert await s.store.conversation(cid) is None

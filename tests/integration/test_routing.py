@@ -13,7 +13,7 @@ from tests.support.servers import GatewayProcess, Node, start_node
 
 
 async def test_waiting_customers_see_their_place_and_are_served_as_agents_free_up(clients: Clients) -> None:
-    carol = clients.agent("carol")   # capacity 1
+    carol = clients.agent("carol")  # capacity 1
     await carol.hello()
     first, second, third = clients.customer(), clients.customer(), clients.customer()
     for c in (first, second, third):
@@ -47,9 +47,9 @@ async def test_longest_idle_agent_gets_the_next_conversation(clients: Clients) -
     for c in (c1, c2, c3):
         await c.hello()
     await c1.say("first")
-    assert (await bob.assigned())["customer_id"] == c1.customer_id      # bob idle longest
+    assert (await bob.assigned())["customer_id"] == c1.customer_id  # bob idle longest
     await c2.say("second")
-    assert (await alice.assigned())["customer_id"] == c2.customer_id    # now alice is
+    assert (await alice.assigned())["customer_id"] == c2.customer_id  # now alice is
     await c3.say("third")
     assert (await bob.assigned())["customer_id"] == c3.customer_id
 
@@ -123,10 +123,12 @@ async def test_gateway_restart_keeps_conversations_and_tokens(tmp_path: Path, ag
         gw2.port, gw2.url = gw.port, gw.url
         await gw2.start()
         try:
-            welcome = await cust.hello()          # same token, signed before the restart
+            welcome = await cust.hello()  # same token, signed before the restart
             assert welcome["conversation"]["id"] == ack["conversation_id"]
             assert [e.get("text") for e in welcome["events"] if e["type"] == "message"] == [
-                "before the restart", "noted, restarting now"]
+                "before the restart",
+                "noted, restarting now",
+            ]
             await alice.hello(available=False)
             assert [c["id"] for c in alice.welcome["conversations"]] == [conv["id"]]
             async with aiohttp.ClientSession() as s, s.get(gw.url + "/healthz") as r:

@@ -81,9 +81,9 @@ async def test_gateway_legs_bind_only_inside_the_range(settings: Settings) -> No
             offered = [int(port) for _, port in CANDIDATE.findall(str(answer["sdp"]))]
             assert offered and all(first <= p <= last for p in offered), (offered, first, last)
             mine = [int(port) for _, port in CANDIDATE.findall(str(caller.pc.localDescription.sdp))]
-            assert not any(first <= p <= last for p in mine)   # the caller is not a leg: any port
-            await caller.status("ivr")      # ICE connected through the range
-            await caller.heard_prompt()     # and the prompt's audio came from a port in it
+            assert not any(first <= p <= last for p in mine)  # the caller is not a leg: any port
+            await caller.status("ivr")  # ICE connected through the range
+            await caller.heard_prompt()  # and the prompt's audio came from a port in it
         ports = leg_ports(node)
         assert len(ports) == 3 and len(set(ports)) == 3 and all(first <= p <= last for p in ports), ports
     finally:
@@ -111,9 +111,9 @@ async def test_an_exhausted_range_refuses_the_call_clearly(settings: Settings) -
             sdp = await third.make_offer()
         await customer.send({"type": "call_offer", "call_id": third.call_id, "sdp": sdp})
         refused = await customer.expect("call_status", lambda f: f["call_id"] == third.call_id, timeout=15)
-        assert refused["status"] == "ended" and refused["reason"] == "rtc_ports_exhausted"   # the widget says so
+        assert refused["status"] == "ended" and refused["reason"] == "rtc_ports_exhausted"  # the widget says so
         assert len(node.services.calls.calls) == 2
-        await callers[0].heard_prompt()   # the calls in progress go on
+        await callers[0].heard_prompt()  # the calls in progress go on
     finally:
         for caller in callers:
             await caller.close()
@@ -132,7 +132,7 @@ async def test_exhaustion_error_names_the_range() -> None:
         pcs[2].addTransceiver("audio")
         with pytest.raises(RtcPortsExhausted, match=f"{first}-{last}"):
             await pcs[2].setLocalDescription(await pcs[2].createOffer())
-        restrict_port_range(None)   # lifted: any port again
+        restrict_port_range(None)  # lifted: any port again
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         pcs.append(pc)
         pc.addTransceiver("audio")

@@ -26,10 +26,11 @@ async def test_a_script_is_run_by_sha_and_loaded_again_after_redis_forgot_it(sto
     opened = await store.open_conversation("cust", "c1", "support", now=1000, context={})
     assert opened.created
     assert await store.redis.script_exists(sha) == [True]
-    await store.redis.script_flush()    # a restarted or failed-over Redis: no scripts cached
+    await store.redis.script_flush()  # a restarted or failed-over Redis: no scripts cached
     assert (await store.append("c1", "message", {"text": "hi"}, now=1001))[2] == "ok"
-    assert await store.open_conversation("cust", "c2", "support", now=1002, context={}) == \
-        type(opened)("c1", False, "queued")
+    assert await store.open_conversation("cust", "c2", "support", now=1002, context={}) == type(opened)(
+        "c1", False, "queued"
+    )
     assert [e["type"] for e in await store.events("c1")] == ["opened", "state", "message"]
 
 
@@ -71,20 +72,41 @@ async def test_finishing_a_callback_whose_conversation_changed_agent_meanwhile_c
     k, r = store.keys, store.redis
     await r.hset(k.conv("c1"), mapping={"state": "assigned", "agent_id": "alice", "callback_id": "cb1"})
     await r.sadd(k.agent_convs("alice"), "c1")
-    await r.hset(k.callback("cb1"), mapping={"conversation_id": "c1", "state": "ringing", "routed": "1",
-                                             "attempts": 1, "max_attempts": 3, "retry_ms": 1000})
+    await r.hset(
+        k.callback("cb1"),
+        mapping={
+            "conversation_id": "c1",
+            "state": "ringing",
+            "routed": "1",
+            "attempts": 1,
+            "max_attempts": 3,
+            "retry_ms": 1000,
+        },
+    )
     finish = store.scripts["finish_callback"]
 
     def keys(agent: str) -> list[str]:
-        return [k.callback("cb1"), k.callbacks_due, k.callbacks_open, k.callbacks_ringing, k.queue("support"),
-                k.callbacks_queued, k.conv("c1"), k.timeline("c1"), k.conv_channel("c1"), k.agent_convs(agent)]
+        return [
+            k.callback("cb1"),
+            k.callbacks_due,
+            k.callbacks_open,
+            k.callbacks_ringing,
+            k.queue("support"),
+            k.callbacks_queued,
+            k.conv("c1"),
+            k.timeline("c1"),
+            k.conv_channel("c1"),
+            k.agent_convs(agent),
+        ]
 
     before = await r.hgetall(k.conv("c1")), await r.hgetall(k.callback("cb1"))
     assert await finish(keys("bob"), ["cb1", 5000, "no_answer", "retry", "", "", "c1", "bob"]) == [b"moved", b""]
     assert (await r.hgetall(k.conv("c1")), await r.hgetall(k.callback("cb1"))) == before
     assert await r.smembers(k.agent_convs("alice")) == {b"c1"}
-    assert await finish(keys("alice"), ["cb1", 5000, "no_answer", "retry", "", "", "c1", "alice"]) == \
-        [b"retry", b"alice"]
+    assert await finish(keys("alice"), ["cb1", 5000, "no_answer", "retry", "", "", "c1", "alice"]) == [
+        b"retry",
+        b"alice",
+    ]
     assert await r.smembers(k.agent_convs("alice")) == set()
     assert await r.hget(k.conv("c1"), "state") == b"open"
     assert await r.hget(k.callback("cb1"), "state") == b"scheduled"

@@ -38,8 +38,9 @@ async def vip_node(settings: Settings, tmp_path: Path) -> AsyncIterator[Node]:
     flows = tmp_path / "flows"
     flows.mkdir()
     (flows / "vip.yaml").write_text(VIP_FLOW, encoding="utf-8")
-    node = await start_node(replace(settings, flows_dir=flows, voice_flow="vip", chat_flow="vip",
-                                    site_keys=(("shop", SITE_SECRET),)))
+    node = await start_node(
+        replace(settings, flows_dir=flows, voice_flow="vip", chat_flow="vip", site_keys=(("shop", SITE_SECRET),))
+    )
     yield node
     await bounded(node.stop(), "stopping the node")
 
@@ -65,8 +66,9 @@ def customer_token(**claims: object) -> str:
     return sign({"sub": "crm-4711", "name": "Ann", "exp": int(time.time()) + 600, **claims}, SITE_SECRET, kid="shop")
 
 
-async def test_a_customer_claiming_gold_in_the_page_context_gets_no_priority(vip_clients: Clients,
-                                                                          vip_node: Node) -> None:
+async def test_a_customer_claiming_gold_in_the_page_context_gets_no_priority(
+    vip_clients: Clients, vip_node: Node
+) -> None:
     cust = vip_clients.customer()
     await cust.hello(context={"tier": "gold", "page": "https://shop.example/"})
     ack = await cust.say("I am very important")
@@ -78,7 +80,8 @@ async def test_a_customer_claiming_gold_in_the_page_context_gets_no_priority(vip
 
 
 async def test_a_customer_the_site_signed_as_gold_gets_priority_and_the_same_conversation_on_another_device(
-        vip_clients: Clients, vip_node: Node) -> None:
+    vip_clients: Clients, vip_node: Node
+) -> None:
     token = customer_token(tier="gold")
     phone = vip_clients.customer()
     welcome = await phone.hello(customer_token=token, context={"page": "https://shop.example/account"})
@@ -89,23 +92,28 @@ async def test_a_customer_the_site_signed_as_gold_gets_priority_and_the_same_con
     assert conv["priority"] == "10"
     context = await vip_node.services.store.context(ack["conversation_id"])
     assert {k: v for k, v in context.items() if k.startswith("verified.")} == {
-        "verified.sub": "crm-4711", "verified.name": "Ann", "verified.tier": "gold"}
+        "verified.sub": "crm-4711",
+        "verified.name": "Ann",
+        "verified.tier": "gold",
+    }
 
-    after_logout = vip_clients.customer(token=welcome["token"])   # our token, but the page no longer vouches
+    after_logout = vip_clients.customer(token=welcome["token"])  # our token, but the page no longer vouches
     stranger = await after_logout.hello()
     assert stranger["customer_id"].startswith("u_") and stranger["conversation"] is None and stranger["events"] == []
 
-    laptop = vip_clients.customer()   # no stored customer token: the site's token alone says who it is
+    laptop = vip_clients.customer()  # no stored customer token: the site's token alone says who it is
     again = await laptop.hello(customer_token=customer_token(tier="gold"))
     assert again["customer_id"] == welcome["customer_id"]
     assert again["conversation"]["id"] == ack["conversation_id"]
     assert any(e["type"] == "message" and e.get("text") == "hello from my phone" for e in again["events"])
 
 
-async def test_a_bad_site_token_is_reported_and_the_customer_chats_on_unverified(vip_clients: Clients,
-                                                                              vip_node: Node) -> None:
-    forged = sign({"sub": "crm-1", "tier": "gold", "exp": int(time.time()) + 600}, "not-the-site-secret-" * 2,
-                  kid="shop")
+async def test_a_bad_site_token_is_reported_and_the_customer_chats_on_unverified(
+    vip_clients: Clients, vip_node: Node
+) -> None:
+    forged = sign(
+        {"sub": "crm-1", "tier": "gold", "exp": int(time.time()) + 600}, "not-the-site-secret-" * 2, kid="shop"
+    )
     cust = vip_clients.customer()
     welcome = await cust.hello(customer_token=forged)
     assert welcome["customer_id"].startswith("u_")
@@ -127,17 +135,22 @@ async def test_context_keys_must_be_plain_names(vip_clients: Clients) -> None:
 
 
 async def test_a_verified_customer_still_connects_to_a_full_conversation_and_our_token_ends_with_the_sites(
-        settings: Settings) -> None:
-    node = await start_node(replace(settings, site_keys=(("shop", SITE_SECRET),), max_timeline_events=100,
-                                    limit_messages_per_minute=100_000))
+    settings: Settings,
+) -> None:
+    node = await start_node(
+        replace(
+            settings, site_keys=(("shop", SITE_SECRET),), max_timeline_events=100, limit_messages_per_minute=100_000
+        )
+    )
     clients = Clients(node.url)
     try:
         expires = int(time.time()) + 600
         phone = clients.customer()
-        welcome = await phone.hello(customer_token=sign({"sub": "u1", "name": "Ann", "exp": expires}, SITE_SECRET,
-                                                        kid="shop"))
+        welcome = await phone.hello(
+            customer_token=sign({"sub": "u1", "name": "Ann", "exp": expires}, SITE_SECRET, kid="shop")
+        )
         ours = node.services.signer.verify(welcome["token"], "customer", now=time.time())
-        assert ours.exp <= expires   # not 90 days: once the site stops vouching, this device is nobody
+        assert ours.exp <= expires  # not 90 days: once the site stops vouching, this device is nobody
         for n in range(200):
             await phone.send({"type": "message", "client_id": f"m{n}", "text": "x"})
             answer = await phone.expect(("ack", "error"), lambda f, n=n: f.get("client_id") == f"m{n}")
@@ -146,13 +159,14 @@ async def test_a_verified_customer_still_connects_to_a_full_conversation_and_our
                 break
         else:
             raise AssertionError("the timeline cap never applied")
-        laptop = clients.customer()   # the site now signs a new name: it cannot be recorded, the customer connects
-        again = await laptop.hello(customer_token=sign({"sub": "u1", "name": "Ann B", "exp": expires}, SITE_SECRET,
-                                                       kid="shop"))
+        laptop = clients.customer()  # the site now signs a new name: it cannot be recorded, the customer connects
+        again = await laptop.hello(
+            customer_token=sign({"sub": "u1", "name": "Ann B", "exp": expires}, SITE_SECRET, kid="shop")
+        )
         assert again["customer_id"] == welcome["customer_id"]
         await laptop.send({"type": "message", "client_id": "late", "text": "still there?"})
         refused = await laptop.expect("error", lambda f: f.get("client_id") == "late")
-        assert refused["code"] == "timeline_full"   # an answer, not 'internal' and a closed socket
+        assert refused["code"] == "timeline_full"  # an answer, not 'internal' and a closed socket
     finally:
         await bounded(clients.close(), "closing the clients")
         await bounded(node.stop(), "stopping the node")

@@ -16,7 +16,7 @@ from gateway.flows.webhooks import call_webhook, webhook_session
 from ivr.actions import CallWebhook
 from tests.support.servers import free_port
 
-ALLOW = ("127.0.0.1",)   # Settings.webhook_allow: the test CRM is on loopback
+ALLOW = ("127.0.0.1",)  # Settings.webhook_allow: the test CRM is on loopback
 
 
 @pytest.fixture
@@ -52,16 +52,20 @@ async def crm() -> AsyncIterator[str]:
     await runner.cleanup()
 
 
-@pytest.mark.parametrize("path, method, timeout, expected", [
-    ("/ok", "POST", 2.0, (200, {"vars": {"name": "Ann", "echo": "1234"}}, None)),
-    ("/get", "GET", 2.0, (200, {"vars": {"account": "1234"}}, None)),
-    ("/garbage", "POST", 2.0, (200, None, "invalid JSON")),
-    ("/huge", "POST", 2.0, (200, None, "response too large")),
-    ("/slow", "POST", 0.3, (None, None, "timeout")),
-    ("/missing", "POST", 2.0, (404, None, "invalid JSON")),
-])
-async def test_webhook_results(crm: str, path: str, method: str, timeout: float,
-                               expected: tuple[object, object, object]) -> None:
+@pytest.mark.parametrize(
+    "path, method, timeout, expected",
+    [
+        ("/ok", "POST", 2.0, (200, {"vars": {"name": "Ann", "echo": "1234"}}, None)),
+        ("/get", "GET", 2.0, (200, {"vars": {"account": "1234"}}, None)),
+        ("/garbage", "POST", 2.0, (200, None, "invalid JSON")),
+        ("/huge", "POST", 2.0, (200, None, "response too large")),
+        ("/slow", "POST", 0.3, (None, None, "timeout")),
+        ("/missing", "POST", 2.0, (404, None, "invalid JSON")),
+    ],
+)
+async def test_webhook_results(
+    crm: str, path: str, method: str, timeout: float, expected: tuple[object, object, object]
+) -> None:
     action = CallWebhook(url=crm + path, method=method, payload={"vars": {"account": "1234"}}, timeout=timeout)
     async with webhook_session(allow=ALLOW) as http:
         result = await call_webhook(http, action)

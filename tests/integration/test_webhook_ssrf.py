@@ -49,8 +49,14 @@ class Listener:
 
     async def start(self) -> None:
         async def handle(request: web.Request) -> web.StreamResponse:
-            self.seen.append({"method": request.method, "url": str(request.url), "body": await request.read(),
-                              "headers": dict(request.headers)})
+            self.seen.append(
+                {
+                    "method": request.method,
+                    "url": str(request.url),
+                    "body": await request.read(),
+                    "headers": dict(request.headers),
+                }
+            )
             if self.answer is not None:
                 return self.answer(request)
             return web.json_response({"vars": {"name": "Ann"}})
@@ -73,8 +79,9 @@ class Listener:
 async def listeners() -> AsyncIterator[Callable[..., Any]]:
     made: list[Listener] = []
 
-    async def make(host: str = "127.0.0.1", answer: Callable[[web.Request], web.StreamResponse] | None = None
-                   ) -> Listener:
+    async def make(
+        host: str = "127.0.0.1", answer: Callable[[web.Request], web.StreamResponse] | None = None
+    ) -> Listener:
         listener = Listener(host, answer)
         await listener.start()
         made.append(listener)
@@ -95,12 +102,20 @@ class HostsFile(AbstractResolver):
     def __init__(self, table: dict[str, str]):
         self.table = table
 
-    async def resolve(self, host: str, port: int = 0,
-                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
         address = self.table[host]
-        return [{"hostname": host, "host": address, "port": port,
-                 "family": socket.AF_INET6 if ":" in address else socket.AF_INET, "proto": 0,
-                 "flags": socket.AI_NUMERICHOST}]
+        return [
+            {
+                "hostname": host,
+                "host": address,
+                "port": port,
+                "family": socket.AF_INET6 if ":" in address else socket.AF_INET,
+                "proto": 0,
+                "flags": socket.AI_NUMERICHOST,
+            }
+        ]
 
     async def close(self) -> None:
         return None
@@ -112,25 +127,30 @@ class HostsFile(AbstractResolver):
 MAPPED = "destination not allowed: ::ffff:(127.0.0.1|7f00:1) is loopback [(]IPv4-mapped 127.0.0.1[)]"
 
 
-@pytest.mark.parametrize(("host", "url_host", "error"), [
-    ("127.0.0.1", "127.0.0.1", "destination not allowed: 127.0.0.1 is loopback"),
-    ("127.0.0.1", "localhost", "destination not allowed: localhost: 127.0.0.1 is loopback"),
-    ("127.0.0.2", "127.0.0.2", "destination not allowed: 127.0.0.2 is loopback"),
-    ("::1", "[::1]", "destination not allowed: ::1 is loopback"),
-    ("127.0.0.1", "[::ffff:127.0.0.1]", MAPPED),     # the socket may spell it either way
-    ("127.0.0.1", "[::ffff:7f00:1]", MAPPED),
-])
-async def test_loopback_in_any_form_is_refused_and_nothing_arrives(listeners: Any, host: str, url_host: str,
-                                                                 error: str, caplog: pytest.LogCaptureFixture
-                                                                 ) -> None:
+@pytest.mark.parametrize(
+    ("host", "url_host", "error"),
+    [
+        ("127.0.0.1", "127.0.0.1", "destination not allowed: 127.0.0.1 is loopback"),
+        ("127.0.0.1", "localhost", "destination not allowed: localhost: 127.0.0.1 is loopback"),
+        ("127.0.0.2", "127.0.0.2", "destination not allowed: 127.0.0.2 is loopback"),
+        ("::1", "[::1]", "destination not allowed: ::1 is loopback"),
+        ("127.0.0.1", "[::ffff:127.0.0.1]", MAPPED),  # the socket may spell it either way
+        ("127.0.0.1", "[::ffff:7f00:1]", MAPPED),
+    ],
+)
+async def test_loopback_in_any_form_is_refused_and_nothing_arrives(
+    listeners: Any, host: str, url_host: str, error: str, caplog: pytest.LogCaptureFixture
+) -> None:
     listener = await listeners(host)
     async with webhook_session() as http:
         result = await call_webhook(http, post(f"http://{url_host}:{listener.port}/lookup", account="1"))
     assert (result.status, result.body) == (None, None)
     assert result.error is not None and re.fullmatch(error, result.error), result.error
     assert listener.seen == []
-    assert [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "gateway.flows.webhooks"][-1] == \
-        (logging.WARNING, f"webhook POST http://{url_host}:{listener.port}/lookup refused: {result.error}")
+    assert [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "gateway.flows.webhooks"][-1] == (
+        logging.WARNING,
+        f"webhook POST http://{url_host}:{listener.port}/lookup refused: {result.error}",
+    )
 
 
 @pytest.mark.parametrize("url_host", ["2130706433", "127.1", "0x7f.0.0.1", "0.0.0.0"])
@@ -144,7 +164,7 @@ async def test_other_spellings_of_loopback_do_not_arrive(listeners: Any, url_hos
 
 async def test_a_name_that_resolves_to_an_internal_address_is_refused(listeners: Any) -> None:
     listener = await listeners("127.0.0.1")
-    dns = HostsFile({"crm.example.com": "127.0.0.1"})     # a public-looking name, an internal answer
+    dns = HostsFile({"crm.example.com": "127.0.0.1"})  # a public-looking name, an internal answer
     async with webhook_session(resolver=dns) as http:
         result = await call_webhook(http, post(f"http://crm.example.com:{listener.port}/lookup"))
     assert result.error == "destination not allowed: crm.example.com: 127.0.0.1 is loopback"
@@ -192,8 +212,9 @@ async def test_a_line_break_in_a_header_value_is_not_sent(listeners: Any) -> Non
 
 async def test_a_redirect_to_a_disallowed_address_is_not_followed(listeners: Any) -> None:
     inside = await listeners("127.0.0.2")
-    front = await listeners("127.0.0.1", answer=lambda request: web.Response(
-        status=307, headers={"Location": f"{inside.origin}/admin"}))
+    front = await listeners(
+        "127.0.0.1", answer=lambda request: web.Response(status=307, headers={"Location": f"{inside.origin}/admin"})
+    )
     async with webhook_session(allow=("127.0.0.1",)) as http:
         result = await call_webhook(http, post(f"{front.origin}/lookup", account="1"))
         assert (result.status, result.error) == (307, f"redirect to '{inside.origin}/admin' not followed")
@@ -247,15 +268,19 @@ def test_the_documented_verifier_says_no_to_a_malformed_header(header: str) -> N
     assert documented_verify()(SECRET, header, "POST", "https://crm.example.com/x", b"{}") is False
 
 
-async def test_without_a_secret_requests_are_unsigned_and_the_log_says_so(listeners: Any,
-                                                                           caplog: pytest.LogCaptureFixture) -> None:
+async def test_without_a_secret_requests_are_unsigned_and_the_log_says_so(
+    listeners: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     listener = await listeners("127.0.0.1")
     async with webhook_session(allow=("127.0.0.1",)) as http:
         await call_webhook(http, post(f"{listener.origin}/lookup"))
     assert SIGNATURE_HEADER not in listener.seen[0]["headers"]
     assert [r.getMessage() for r in caplog.records if r.name == "gateway.flows.webhooks"] == [
-        ("flow webhook requests are not signed: set --webhook-secret (CG_WEBHOOK_SECRET) so that webhook endpoints "
-         "can check they come from this gateway")]
+        (
+            "flow webhook requests are not signed: set --webhook-secret (CG_WEBHOOK_SECRET) so that webhook endpoints "
+            "can check they come from this gateway"
+        )
+    ]
 
 
 # ---------------------------------------------------------------- a flow on a real gateway node
@@ -275,32 +300,40 @@ nodes:
 
 @pytest.mark.parametrize(("allow", "outcome"), [((), "failed"), (("127.0.0.1",), "found")])
 async def test_a_flow_on_a_gateway_takes_on_error_for_a_refused_destination(
-        settings: Settings, tmp_path: Path, listeners: Any, allow: tuple[str, ...], outcome: str) -> None:
+    settings: Settings, tmp_path: Path, listeners: Any, allow: tuple[str, ...], outcome: str
+) -> None:
     listener = await listeners("127.0.0.1")
     flows = tmp_path / "flows"
     flows.mkdir()
     (flows / "lookup.yaml").write_text(FLOW.format(origin=listener.origin), encoding="utf-8")
-    node = await start_node(replace(settings, flows_dir=flows, chat_flow="lookup", webhook_allow=allow,
-                                    webhook_secret=SECRET))
+    node = await start_node(
+        replace(settings, flows_dir=flows, chat_flow="lookup", webhook_allow=allow, webhook_secret=SECRET)
+    )
     clients = Clients(node.url)
     try:
         customer = clients.customer()
         await customer.hello()
         ack = await customer.say("hello")
         said = await customer.event("message", lambda e: e["author"] == "bot")
-        steps = [(e["kind"], e["detail"]) for e in await node.services.store.events(ack["conversation_id"])
-                 if e["type"] == "ivr" and e["kind"] == "webhook"]
+        steps = [
+            (e["kind"], e["detail"])
+            for e in await node.services.store.events(ack["conversation_id"])
+            if e["type"] == "ivr" and e["kind"] == "webhook"
+        ]
     finally:
         await bounded(clients.close(), "closing the test clients")
         await bounded(node.stop(), "stopping the gateway node")
     url = f"{listener.origin}/lookup?account=42"
     if outcome == "failed":
         assert said["text"] == "Lookup failed." and listener.seen == []
-        assert steps == [("webhook", f"POST {url}"),
-                         ("webhook", "failed: destination not allowed: 127.0.0.1 is loopback -> failed")]
+        assert steps == [
+            ("webhook", f"POST {url}"),
+            ("webhook", "failed: destination not allowed: 127.0.0.1 is loopback -> failed"),
+        ]
     else:
         assert said["text"] == "Found Ann."
         [got] = listener.seen
-        assert got["url"] == url and documented_verify()(SECRET, got["headers"][SIGNATURE_HEADER], "POST", url,
-                                                         got["body"])
+        assert got["url"] == url and documented_verify()(
+            SECRET, got["headers"][SIGNATURE_HEADER], "POST", url, got["body"]
+        )
         assert steps == [("webhook", f"POST {url}"), ("webhook", "ok: status 200 -> found")]

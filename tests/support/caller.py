@@ -37,7 +37,7 @@ _ids = itertools.count(1)
 
 def sound_segments(samples: np.ndarray, min_gap_ms: int = 200) -> list[tuple[float, float]]:
     """(start, end) seconds of the stretches with sound, gaps shorter than ``min_gap_ms`` bridged."""
-    loud = [rms_dbfs(samples[i:i + BLOCK]) > LOUD_DBFS for i in range(0, len(samples) - BLOCK + 1, BLOCK)]
+    loud = [rms_dbfs(samples[i : i + BLOCK]) > LOUD_DBFS for i in range(0, len(samples) - BLOCK + 1, BLOCK)]
     segments: list[tuple[float, float]] = []
     start = None
     quiet = 0
@@ -82,8 +82,9 @@ class Caller:
         await self.make_offer()
         self.dialed_at = asyncio.get_running_loop().time()
         await self.customer.send({"type": "call_offer", "call_id": self.call_id, "sdp": self.pc.localDescription.sdp})
-        answer = await self.customer.expect(("call_answer", "error"), lambda f: f.get("call_id", self.call_id) ==
-                                            self.call_id, timeout=15)
+        answer = await self.customer.expect(
+            ("call_answer", "error"), lambda f: f.get("call_id", self.call_id) == self.call_id, timeout=15
+        )
         if answer["type"] == "error":
             raise AssertionError(f"the gateway refused the call: {answer}")
         self.conversation_id = answer["conversation_id"]
@@ -92,7 +93,8 @@ class Caller:
 
     async def status(self, wanted: str, timeout: float = 15) -> dict[str, Any]:
         frame = await self.customer.expect(
-            "call_status", lambda f: f["call_id"] == self.call_id and f["status"] == wanted, timeout=timeout)
+            "call_status", lambda f: f["call_id"] == self.call_id and f["status"] == wanted, timeout=timeout
+        )
         self.statuses.append(frame["status"])
         return frame
 

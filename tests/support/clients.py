@@ -20,7 +20,7 @@ class Client:
         self.base_url = base_url
         self.session: aiohttp.ClientSession | None = None
         self.ws: aiohttp.ClientWebSocketResponse | None = None
-        self.seen: list[Frame] = []      # every frame received, in order
+        self.seen: list[Frame] = []  # every frame received, in order
         self._unread: list[Frame] = []
 
     async def connect(self) -> None:
@@ -40,8 +40,9 @@ class Client:
         else:
             await self.ws.send_str(data)
 
-    async def expect(self, type_: str | tuple[str, ...], where: Callable[[Frame], bool] = lambda f: True,
-                     timeout: float = 5.0) -> Frame:
+    async def expect(
+        self, type_: str | tuple[str, ...], where: Callable[[Frame], bool] = lambda f: True, timeout: float = 5.0
+    ) -> Frame:
         """The next frame of this type (or one of these types) matching ``where``; others stay unread."""
         types = (type_,) if isinstance(type_, str) else type_
         for i, frame in enumerate(self._unread):
@@ -52,8 +53,9 @@ class Client:
             while True:
                 msg = await self.ws.receive()
                 if msg.type != aiohttp.WSMsgType.TEXT:
-                    raise AssertionError(f"socket ended ({msg.type.name} {msg.data!r}) while waiting for {type_}; "
-                                         f"unread: {self._unread}")
+                    raise AssertionError(
+                        f"socket ended ({msg.type.name} {msg.data!r}) while waiting for {type_}; unread: {self._unread}"
+                    )
                 frame = msg.json()
                 self.seen.append(frame)
                 if frame.get("type") in types and where(frame):
@@ -100,8 +102,9 @@ class Customer(Client):
         self.welcome: Frame = {}
         self.last_event_id: str | None = None
 
-    async def hello(self, *, resume: bool = False, context: dict[str, str] | None = None,
-                    customer_token: str | None = None) -> Frame:
+    async def hello(
+        self, *, resume: bool = False, context: dict[str, str] | None = None, customer_token: str | None = None
+    ) -> Frame:
         await self.connect()
         frame: Frame = {"type": "hello", "token": self.token}
         if resume and self.last_event_id:
@@ -140,8 +143,9 @@ class Agent(Client):
 
     async def login(self) -> str:
         self.session = self.session or aiohttp.ClientSession()
-        async with self.session.post(self.base_url + "/api/agent/login",
-                                     json={"agent_id": self.agent_id, "password": self.password}) as r:
+        async with self.session.post(
+            self.base_url + "/api/agent/login", json={"agent_id": self.agent_id, "password": self.password}
+        ) as r:
             body = await r.json()
             assert r.status == 200, body
             self.token = body["token"]
@@ -163,8 +167,14 @@ class Agent(Client):
 
     async def say(self, conversation_id: str, text: str, *, note: bool = False) -> Frame:
         client_id = f"a-{next(_ids)}"
-        await self.send({"type": "note" if note else "message", "conversation_id": conversation_id,
-                         "client_id": client_id, "text": text})
+        await self.send(
+            {
+                "type": "note" if note else "message",
+                "conversation_id": conversation_id,
+                "client_id": client_id,
+                "text": text,
+            }
+        )
         return await self.expect("ack", lambda f: f["client_id"] == client_id)
 
     async def event(self, type_: str, where: Callable[[Frame], bool] = lambda e: True, timeout: float = 5.0) -> Frame:

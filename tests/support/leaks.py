@@ -52,6 +52,7 @@ class Leaked(AssertionError):
 
 # ---------------------------------------------------------------- what was made when
 
+
 class Births:
     """Remembers (weakly) every object of the wrapped classes made while installed: its serial number and where.
 
@@ -83,8 +84,11 @@ class Births:
         return serial is not None and serial[0] <= mark
 
     def unclosed_peer_connections_since(self, mark: int) -> list[str]:
-        return [describe_peer_connection(pc, where) for pc, (number, where) in list(self.made.items())
-                if number > mark and isinstance(pc, RTCPeerConnection) and not closed(pc)]
+        return [
+            describe_peer_connection(pc, where)
+            for pc, (number, where) in list(self.made.items())
+            if number > mark and isinstance(pc, RTCPeerConnection) and not closed(pc)
+        ]
 
 
 def closed(pc: RTCPeerConnection) -> bool:
@@ -102,27 +106,38 @@ def callers(stack: list[traceback.FrameSummary], limit: int = 6) -> list[traceba
 
 
 def describe_peer_connection(pc: RTCPeerConnection, where: str) -> str:
-    return (f"RTCPeerConnection at {id(pc):#x} not closed (signaling {pc.signalingState}, "
-            f"ice {pc.iceConnectionState}, connection {pc.connectionState}), made at:\n{where}")
+    return (
+        f"RTCPeerConnection at {id(pc):#x} not closed (signaling {pc.signalingState}, "
+        f"ice {pc.iceConnectionState}, connection {pc.connectionState}), made at:\n{where}"
+    )
 
 
 BIRTHS = Births()
-MACHINERY = (f"{os.sep}asyncio{os.sep}", f"{os.sep}_pytest{os.sep}", f"{os.sep}pluggy{os.sep}",
-             f"{os.sep}pytest_asyncio{os.sep}")
+MACHINERY = (
+    f"{os.sep}asyncio{os.sep}",
+    f"{os.sep}_pytest{os.sep}",
+    f"{os.sep}pluggy{os.sep}",
+    f"{os.sep}pytest_asyncio{os.sep}",
+)
 
 
 # ---------------------------------------------------------------- threads
 
-def leaked_threads(before: set[threading.Thread], grace: float = THREAD_GRACE_SECONDS,
-                   births_mark: int | None = None) -> list[str]:
+
+def leaked_threads(
+    before: set[threading.Thread], grace: float = THREAD_GRACE_SECONDS, births_mark: int | None = None
+) -> list[str]:
     """Threads alive now that were not before, after letting each take up to ``grace`` seconds (all told) to end.
 
     With ``births_mark``, a worker of a thread pool made before that mark is not counted (its pool's owner, a
     longer-lived fixture, shuts it down).
     """
     deadline = time.monotonic() + grace
-    new = [t for t in threading.enumerate()
-           if t not in before and not (births_mark is not None and BIRTHS.born_before(pool_of(t), births_mark))]
+    new = [
+        t
+        for t in threading.enumerate()
+        if t not in before and not (births_mark is not None and BIRTHS.born_before(pool_of(t), births_mark))
+    ]
     for thread in new:
         thread.join(max(0.0, deadline - time.monotonic()))
     frames = sys._current_frames()
@@ -173,12 +188,24 @@ def leaked_sockets(before: dict[int, int]) -> list[str]:
     if not new:
         return []
     table = socket_table()
-    return [f"socket fd {fd}: {table.get(inode, f'inode {inode} (kind unknown)')}"
-            for inode, fd in sorted(new.items(), key=lambda item: item[1])]
+    return [
+        f"socket fd {fd}: {table.get(inode, f'inode {inode} (kind unknown)')}"
+        for inode, fd in sorted(new.items(), key=lambda item: item[1])
+    ]
 
 
-TCP_STATES = {"01": "ESTABLISHED", "02": "SYN_SENT", "06": "TIME_WAIT", "07": "CLOSE", "08": "CLOSE_WAIT",
-              "0A": "LISTEN", "04": "FIN_WAIT1", "05": "FIN_WAIT2", "09": "LAST_ACK", "0B": "CLOSING"}
+TCP_STATES = {
+    "01": "ESTABLISHED",
+    "02": "SYN_SENT",
+    "06": "TIME_WAIT",
+    "07": "CLOSE",
+    "08": "CLOSE_WAIT",
+    "0A": "LISTEN",
+    "04": "FIN_WAIT1",
+    "05": "FIN_WAIT2",
+    "09": "LAST_ACK",
+    "0B": "CLOSING",
+}
 
 
 def socket_table() -> dict[int, str]:
@@ -214,11 +241,12 @@ def _address(hex_address: str) -> str:
     raw = bytes.fromhex(host)
     if len(raw) == 4:
         return f"{socket.inet_ntop(socket.AF_INET, raw[::-1])}:{int(port, 16)}"
-    words = b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4))
+    words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
     return f"[{socket.inet_ntop(socket.AF_INET6, words)}]:{int(port, 16)}"
 
 
 # ---------------------------------------------------------------- tasks
+
 
 def leaked_tasks(loop: asyncio.AbstractEventLoop, ignore: asyncio.Task[Any] | None = None) -> list[str]:
     """Tasks of ``loop`` not done (besides ``ignore``, the checking task itself), with coroutine and stack."""
@@ -235,6 +263,7 @@ def describe_task(task: asyncio.Task[Any]) -> str:
 
 # ---------------------------------------------------------------- the check and the fixtures
 
+
 @dataclass
 class Snapshot:
     threads: set[threading.Thread]
@@ -248,8 +277,11 @@ class Snapshot:
 
 def check(before: Snapshot, grace: float = THREAD_GRACE_SECONDS) -> None:
     """Raise :class:`Leaked` naming every thread, socket and peer connection made since ``before`` still there."""
-    found = [*BIRTHS.unclosed_peer_connections_since(before.births),
-             *leaked_threads(before.threads, grace, before.births), *leaked_sockets(before.sockets)]
+    found = [
+        *BIRTHS.unclosed_peer_connections_since(before.births),
+        *leaked_threads(before.threads, grace, before.births),
+        *leaked_sockets(before.sockets),
+    ]
     if found:
         raise Leaked(report("the test left running or open", found))
 

@@ -38,9 +38,23 @@ class RedisServer:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir.name,
-             "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            preexec_fn=die_with_parent)
+            [
+                redis_server_binary(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                self.dir.name,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=die_with_parent,
+        )
         client = redis.Redis.from_url(self.url)
         deadline = time.monotonic() + 10
         while True:
@@ -111,10 +125,21 @@ class GatewayProcess:
         import aiohttp
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.log, "ab") as logf:   # the child has its own copy of the descriptor
+        with open(self.log, "ab") as logf:  # the child has its own copy of the descriptor
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "gateway", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
-                *self.extra, stdout=logf, stderr=logf, env=self.env)
+                sys.executable,
+                "-m",
+                "gateway",
+                "serve",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+                *self.extra,
+                stdout=logf,
+                stderr=logf,
+                env=self.env,
+            )
         deadline = time.monotonic() + 20
         async with aiohttp.ClientSession() as session:
             while True:

@@ -32,7 +32,8 @@ class Softphone:
     async def ringing(self, timeout: float = 15) -> dict[str, Any]:
         me = self.agent.agent_id
         return await self.agent.expect(
-            "call_status", lambda f: f["status"] == "ringing" and f.get("agent_id") == me, timeout=timeout)
+            "call_status", lambda f: f["status"] == "ringing" and f.get("agent_id") == me, timeout=timeout
+        )
 
     async def offer(self) -> str:
         self.pc.addTrack(self.mic)
@@ -64,7 +65,8 @@ class Softphone:
 
     async def status(self, wanted: str, timeout: float = 15) -> dict[str, Any]:
         return await self.agent.expect(
-            "call_status", lambda f: f["call_id"] == self.call_id and f["status"] == wanted, timeout=timeout)
+            "call_status", lambda f: f["call_id"] == self.call_id and f["status"] == wanted, timeout=timeout
+        )
 
     @property
     def heard(self) -> np.ndarray:

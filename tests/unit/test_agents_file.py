@@ -27,23 +27,28 @@ def test_add_and_load(tmp_path: Path) -> None:
     add_agent(path, "cy", "Cy", "pw-111111", skills=(("billing", 5), ("spanish", 1)))
     assert load_agents(path).get("cy").skills == (("billing", 5), ("spanish", 1))  # type: ignore[union-attr]
     table = tmp_path / "table.toml"
-    table.write_text(f'[[agent]]\nid = "d"\npassword = "{hash_password("pw", n=2**10)}"\n'
-                     'skills = {{billing = 3, Spanish = 1}}\n'.replace("{{", "{").replace("}}", "}"))
+    table.write_text(
+        f'[[agent]]\nid = "d"\npassword = "{hash_password("pw", n=2**10)}"\n'
+        "skills = {{billing = 3, Spanish = 1}}\n".replace("{{", "{").replace("}}", "}")
+    )
     assert load_agents(table).get("d").skills == (("billing", 3), ("spanish", 1))  # type: ignore[union-attr]
     with pytest.raises(ConfigError, match="already exists"):
         add_agent(path, "alice", "Again", "pw-000000")
     assert len(load_agents(path)) == 3
 
 
-@pytest.mark.parametrize("text, words", [
-    ('[[agent]]\nid = "a"\npassword = "hunter2"\n', "'password' must be a scrypt hash"),
-    ('[[agent]]\nid = "Bad Id!"\npassword = "x"\n', "'id' must match"),
-    ('[[agent]]\nid = "a"\npassword = "{h}"\ncapacity = 0\n', "'capacity'"),
-    ('[[agent]]\nid = "a"\npassword = "{h}"\n[[agent]]\nid = "a"\npassword = "{h}"\n', "duplicate id"),
-    ("[[agent]\n", "not valid TOML"),
-    ('[[agent]]\nid = "a"\npassword = "{h}"\nskills = ["billing:11"]\n', "agent 'a': skill 'billing:11'"),
-    ('[[agent]]\nid = "a"\npassword = "{h}"\nskills = "billing"\n', "'skills' must be a list"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ('[[agent]]\nid = "a"\npassword = "hunter2"\n', "'password' must be a scrypt hash"),
+        ('[[agent]]\nid = "Bad Id!"\npassword = "x"\n', "'id' must match"),
+        ('[[agent]]\nid = "a"\npassword = "{h}"\ncapacity = 0\n', "'capacity'"),
+        ('[[agent]]\nid = "a"\npassword = "{h}"\n[[agent]]\nid = "a"\npassword = "{h}"\n', "duplicate id"),
+        ("[[agent]\n", "not valid TOML"),
+        ('[[agent]]\nid = "a"\npassword = "{h}"\nskills = ["billing:11"]\n', "agent 'a': skill 'billing:11'"),
+        ('[[agent]]\nid = "a"\npassword = "{h}"\nskills = "billing"\n', "'skills' must be a list"),
+    ],
+)
 def test_broken_files_name_file_and_entry(tmp_path: Path, text: str, words: str) -> None:
     path = tmp_path / "agents.toml"
     path.write_text(text.replace("{h}", hash_password("pw", n=2**10)))

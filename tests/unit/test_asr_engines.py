@@ -51,8 +51,11 @@ def test_both_are_speech_engines(sphinx: SphinxEngine, ko: VoskEngine) -> None:
 
 
 def test_sphinx_unknown_words(sphinx: SphinxEngine) -> None:
-    assert sphinx.unknown_words(["billing", "Talk to an AGENT", "suport", "xyzzy plugh", "billing", "don't"]) == \
-        ["suport", "xyzzy", "plugh"]
+    assert sphinx.unknown_words(["billing", "Talk to an AGENT", "suport", "xyzzy plugh", "billing", "don't"]) == [
+        "suport",
+        "xyzzy",
+        "plugh",
+    ]
 
 
 def test_vosk_unknown_words(ko: VoskEngine) -> None:
@@ -75,8 +78,9 @@ def test_vosk_digits_grammar_keeps_digit_words_out_of_the_garbage(ko: VoskEngine
     assert {"일", "이", "삼", "공"} <= set(phrases)
 
 
-def test_phrases_with_unknown_words_are_dropped_at_call_time(ko: VoskEngine, sphinx: SphinxEngine,
-                                                             caplog: pytest.LogCaptureFixture) -> None:
+def test_phrases_with_unknown_words_are_dropped_at_call_time(
+    ko: VoskEngine, sphinx: SphinxEngine, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.WARNING):
         assert ko.grammar_json(Grammar.of(["네", "네 zzqx"]))[1] == Grammar(("네",))
         assert sphinx.usable_grammar(Grammar.of(["billing", "xyzzy support"]))[0] == Grammar(("billing",))
@@ -131,7 +135,7 @@ def test_sphinx_pool_is_bounded(sphinx: SphinxEngine) -> None:
 def test_sphinx_without_a_grammar_dictates_with_its_own_lm_decoders(sphinx: SphinxEngine) -> None:
     free = sphinx.recognizer(None)
     assert isinstance(free, SphinxFreeRecognizer)
-    assert free.final().text == ""                 # nothing heard: nothing dictated, no decoder made
+    assert free.final().text == ""  # nothing heard: nothing dictated, no decoder made
     assert sphinx.free_pool is not None and sphinx.free_pool.made == 0
     assert "free decoding" in sphinx.describe()
 
@@ -198,7 +202,7 @@ def test_vosk_coverage_of_the_loud_frames() -> None:
 
 
 def test_vosk_words_keep_their_times() -> None:
-    words, spans = _words([{"result": [{"word": "네", "conf": 0.9, "start": 1.2, "end": 1.5}], "text": "네"},
-                           {"text": "아니요"}])
+    words, spans = _words(
+        [{"result": [{"word": "네", "conf": 0.9, "start": 1.2, "end": 1.5}], "text": "네"}, {"text": "아니요"}]
+    )
     assert words == (Word("네", 0.9), Word("아니요", 1.0)) and spans == [(1.2, 1.5)]
-

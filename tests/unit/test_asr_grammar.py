@@ -66,8 +66,8 @@ def test_base_language() -> None:
 
 def test_jsgf_for_phrases_and_digits() -> None:
     assert jsgf(Grammar.of(["billing", "talk to agent"])) == (
-        "#JSGF V1.0;\ngrammar asr;\npublic <utterance> = <phrase>;\n"
-        "<phrase> = billing | ( talk to agent );\n")
+        "#JSGF V1.0;\ngrammar asr;\npublic <utterance> = <phrase>;\n<phrase> = billing | ( talk to agent );\n"
+    )
     text = jsgf(Grammar.of(["yes"], digits=True, min_digits=2, max_digits=4))
     assert text.splitlines()[2:] == [
         "public <utterance> = <phrase> | <digits>;",

@@ -134,13 +134,15 @@ async def test_speech_started_comes_from_the_deciding_feed_call(make) -> None:  
     audio = np.concatenate([silence(500), voiced_tone(600), silence(1000)])
     returned: dict[int, list[object]] = {}
     for i in range(0, len(audio), 960):
-        events = listener.feed(audio[i:i + 960], i // 48)
+        events = listener.feed(audio[i : i + 960], i // 48)
         if events:
             returned[i // 48] = events
     # The frame [600, 620) is the sixth speech frame: the barge-in signal comes out of the call that
     # completes it (the resampler's few samples of delay put its last samples in the chunk starting at 620).
-    assert returned == {620: [SpeechStarted(at_ms=620, onset_ms=500)],
-                        1920: [SpeechEnded(at_ms=1920, reason=EndReason.SILENCE, speech_ms=720)]}
+    assert returned == {
+        620: [SpeechStarted(at_ms=620, onset_ms=500)],
+        1920: [SpeechEnded(at_ms=1920, reason=EndReason.SILENCE, speech_ms=720)],
+    }
 
 
 async def test_silence_costs_no_recognition_and_ends_as_no_input(make) -> None:  # type: ignore[no-untyped-def]
@@ -162,11 +164,14 @@ async def test_pre_roll_reaches_the_recognizer(make) -> None:  # type: ignore[no
     assert len(audio) == pytest.approx(16 * (300 + 720 + 700), abs=16 * 20)
 
 
-@pytest.mark.parametrize("answer, reason", [
-    (Result("billing", 0.3, (Word("billing", 0.3),), "billing"), NoMatchReason.LOW_CONFIDENCE),
-    (Result.nothing("bill in", (Word("bill", 0.9), Word("in", 0.9))), NoMatchReason.OUT_OF_GRAMMAR),
-    (Result.nothing(), NoMatchReason.EMPTY),
-])
+@pytest.mark.parametrize(
+    "answer, reason",
+    [
+        (Result("billing", 0.3, (Word("billing", 0.3),), "billing"), NoMatchReason.LOW_CONFIDENCE),
+        (Result.nothing("bill in", (Word("bill", 0.9), Word("in", 0.9))), NoMatchReason.OUT_OF_GRAMMAR),
+        (Result.nothing(), NoMatchReason.EMPTY),
+    ],
+)
 async def test_what_must_not_route_is_a_no_match(make, answer: Result, reason: NoMatchReason) -> None:  # type: ignore[no-untyped-def]
     trace = await listen(make(ScriptedEngine(answer)), GRAMMAR, voiced_tone(600))
     assert trace.outcome == NoMatch(reason, answer)
@@ -175,8 +180,9 @@ async def test_what_must_not_route_is_a_no_match(make, answer: Result, reason: N
 
 async def test_per_window_min_confidence(make) -> None:  # type: ignore[no-untyped-def]
     listener = make(ScriptedEngine(BILLING))
-    assert (await listen(listener, GRAMMAR, voiced_tone(600), min_confidence=0.95)).outcome == \
-        NoMatch(NoMatchReason.LOW_CONFIDENCE, BILLING)
+    assert (await listen(listener, GRAMMAR, voiced_tone(600), min_confidence=0.95)).outcome == NoMatch(
+        NoMatchReason.LOW_CONFIDENCE, BILLING
+    )
     assert (await listen(listener, GRAMMAR, voiced_tone(600))).outcome == Recognized(BILLING)
 
 
@@ -203,7 +209,7 @@ async def test_stop_drops_the_window_and_feed_outside_a_window_does_nothing(make
     assert listener.feed(voiced_tone(200), 0) == []
     listener.start(0, GRAMMAR)
     audio = np.concatenate([silence(500), voiced_tone(400)])
-    events = [e for i in range(0, len(audio), 960) for e in listener.feed(audio[i:i + 960], i // 48)]
+    events = [e for i in range(0, len(audio), 960) for e in listener.feed(audio[i : i + 960], i // 48)]
     assert events == [SpeechStarted(620, 500)]
     listener.stop()  # e.g. the caller pressed a key
     assert not listener.listening

@@ -17,7 +17,7 @@ def pcm(*parts: np.ndarray) -> bytes:
 
 def mixed(signal: np.ndarray, noise_dbfs: float, seed: int = 7) -> np.ndarray:
     noise = white_noise(len(signal) * 1000 // RATE, noise_dbfs, rate=RATE, seed=seed).astype(np.float64)
-    return np.clip(signal.astype(np.float64) + noise[:len(signal)], -32768, 32767).astype(np.int16)
+    return np.clip(signal.astype(np.float64) + noise[: len(signal)], -32768, 32767).astype(np.int16)
 
 
 def test_frame_levels_in_dbfs() -> None:
@@ -69,7 +69,8 @@ def test_comfort_noise_raises_a_quiet_floor_to_the_target() -> None:
 
 
 def test_comfort_noise_leaves_a_line_that_is_already_noisy_alone() -> None:
-    noisy = mixed(np.concatenate([silence(500, RATE), voiced_tone(600, dbfs=-12, rate=RATE), silence(900, RATE)]),
-                  -35).tobytes()  # floor about 20 dB under the speech
+    noisy = mixed(
+        np.concatenate([silence(500, RATE), voiced_tone(600, dbfs=-12, rate=RATE), silence(900, RATE)]), -35
+    ).tobytes()  # floor about 20 dB under the speech
     assert with_noise_floor(noisy, 30.0) == noisy
     assert with_noise_floor(b"", 30.0) == b""

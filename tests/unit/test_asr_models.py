@@ -70,7 +70,7 @@ def handler_for(site: Site) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             if site.truncate_next:
                 site.truncate_next -= 1
-                self.wfile.write(part[:len(part) // 2])
+                self.wfile.write(part[: len(part) // 2])
                 self.close_connection = True
                 return
             self.wfile.write(part)
@@ -100,11 +100,20 @@ def test_install_verifies_unpacks_atomically_and_lists(site: Site, tmp_path: Pat
     archive = fake_model_zip()
     site.files["/m.zip"] = archive
     seen: list[tuple[int, int | None]] = []
-    path = install(NAME, tmp_path, url=site.url + "/m.zip", sha256=hashlib.sha256(archive).hexdigest(),
-                   catalogue_url=None, progress=lambda d, t: seen.append((d, t)))
+    path = install(
+        NAME,
+        tmp_path,
+        url=site.url + "/m.zip",
+        sha256=hashlib.sha256(archive).hexdigest(),
+        catalogue_url=None,
+        progress=lambda d, t: seen.append((d, t)),
+    )
     assert path == (tmp_path / "models" / NAME).resolve()
-    assert installed_files(tmp_path) == [f"models/{NAME}/README", f"models/{NAME}/am/final.mdl",
-                                         f"models/{NAME}/conf/model.conf"]
+    assert installed_files(tmp_path) == [
+        f"models/{NAME}/README",
+        f"models/{NAME}/am/final.mdl",
+        f"models/{NAME}/conf/model.conf",
+    ]
     assert sorted(p.name for p in (tmp_path / "models").iterdir()) == [".downloads", NAME]  # no temp dir left
     assert seen[0] == (0, len(archive)) and seen[-1] == (len(archive), len(archive))
     assert [m.name for m in list_installed(tmp_path)] == [NAME]
@@ -163,8 +172,7 @@ def test_size_and_md5_come_from_the_official_list(site: Site, tmp_path: Path) ->
 
 def test_offline_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ModelInstallError) as err:
-        install(NAME, tmp_path, url="http://127.0.0.1:9/m.zip", catalogue_url="http://127.0.0.1:9/list.json",
-                timeout=5)
+        install(NAME, tmp_path, url="http://127.0.0.1:9/m.zip", catalogue_url="http://127.0.0.1:9/list.json", timeout=5)
     assert err.value.code == "asr_model_download_failed"
     assert "cannot download http://127.0.0.1:9/m.zip" in err.value.message
     assert "refused" in err.value.message.lower()
@@ -203,8 +211,9 @@ def test_progress_bar_draws_one_line() -> None:
     bar(0, 2_000_000)
     bar(1_000_000, 2_000_000)
     bar(2_000_000, 2_000_000)
-    assert out.getvalue() == ("\r[----------]   0%  0.0/2.0 MB\r[#####-----]  50%  1.0/2.0 MB"
-                              "\r[##########] 100%  2.0/2.0 MB\n")
+    assert out.getvalue() == (
+        "\r[----------]   0%  0.0/2.0 MB\r[#####-----]  50%  1.0/2.0 MB\r[##########] 100%  2.0/2.0 MB\n"
+    )
 
 
 def test_cli_list_install_path(site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

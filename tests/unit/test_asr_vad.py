@@ -18,8 +18,9 @@ from media.asr.vad import (
     VadState,
 )
 
-S = VadSettings(frame_ms=20, min_speech_ms=120, start_window_ms=200, trailing_silence_ms=700,
-                max_speech_ms=3000, no_input_ms=5000)
+S = VadSettings(
+    frame_ms=20, min_speech_ms=120, start_window_ms=200, trailing_silence_ms=700, max_speech_ms=3000, no_input_ms=5000
+)
 
 
 def run(pattern: str, settings: VadSettings = S, start_ms: int = 0, **start: int | None) -> list[VadEvent]:
@@ -38,8 +39,10 @@ def frames(n_ms: int, flag: str) -> str:
 
 def test_speech_then_trailing_silence() -> None:
     pattern = frames(1000, "0") + frames(400, "1") + frames(1000, "0")
-    assert run(pattern) == [SpeechStarted(at_ms=1120, onset_ms=1000),
-                            SpeechEnded(at_ms=2100, reason=EndReason.SILENCE, speech_ms=400)]
+    assert run(pattern) == [
+        SpeechStarted(at_ms=1120, onset_ms=1000),
+        SpeechEnded(at_ms=2100, reason=EndReason.SILENCE, speech_ms=400),
+    ]
 
 
 def test_silence_only_is_no_input_at_the_deadline() -> None:
@@ -64,14 +67,18 @@ def test_scattered_speech_frames_within_the_window_add_up() -> None:
 
 def test_short_pauses_inside_speech_do_not_end_it() -> None:
     pattern = frames(500, "0") + frames(300, "1") + frames(600, "0") + frames(300, "1") + frames(1000, "0")
-    assert run(pattern) == [SpeechStarted(at_ms=620, onset_ms=500),
-                            SpeechEnded(at_ms=2400, reason=EndReason.SILENCE, speech_ms=1200)]
+    assert run(pattern) == [
+        SpeechStarted(at_ms=620, onset_ms=500),
+        SpeechEnded(at_ms=2400, reason=EndReason.SILENCE, speech_ms=1200),
+    ]
 
 
 def test_max_duration_counts_from_the_onset() -> None:
     pattern = frames(1000, "0") + frames(5000, "1")
-    assert run(pattern) == [SpeechStarted(at_ms=1120, onset_ms=1000),
-                            SpeechEnded(at_ms=4000, reason=EndReason.MAX_DURATION, speech_ms=3000)]
+    assert run(pattern) == [
+        SpeechStarted(at_ms=1120, onset_ms=1000),
+        SpeechEnded(at_ms=4000, reason=EndReason.MAX_DURATION, speech_ms=3000),
+    ]
 
 
 def test_nothing_after_the_window_ended_and_a_new_start_reopens() -> None:
@@ -113,8 +120,17 @@ def test_stop_ends_silently() -> None:
     assert ep.frame(True, 0) == [] and ep.advance(10_000) == [] and ep.state is VadState.ENDED
 
 
-@pytest.mark.parametrize("bad", [{"aggressiveness": 4}, {"frame_ms": 25}, {"min_speech_ms": 300},
-                                 {"trailing_silence_ms": 5}, {"no_input_ms": 0}, {"pre_roll_ms": -1}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"aggressiveness": 4},
+        {"frame_ms": 25},
+        {"min_speech_ms": 300},
+        {"trailing_silence_ms": 5},
+        {"no_input_ms": 0},
+        {"pre_roll_ms": -1},
+    ],
+)
 def test_settings_are_validated(bad: dict[str, int]) -> None:
     with pytest.raises(ValueError):
         VadSettings(**bad)  # type: ignore[arg-type]
@@ -129,7 +145,7 @@ def classify_and_run(signal: np.ndarray, settings: VadSettings = S) -> tuple[str
     n = settings.frame_samples
     flags, events = [], []
     for i in range(len(signal) // n):
-        speech = classifier.is_speech(signal[i * n:(i + 1) * n].tobytes())
+        speech = classifier.is_speech(signal[i * n : (i + 1) * n].tobytes())
         flags.append("1" if speech else "0")
         events += ep.frame(speech, i * settings.frame_ms)
     return "".join(flags), events
@@ -140,8 +156,10 @@ def test_webrtcvad_on_a_voiced_burst_between_silences() -> None:
     flags, events = classify_and_run(signal)
     # Flagged from the first frame of the burst, plus webrtcvad's own 120 ms hangover after it.
     assert flags == "0" * 25 + "1" * 31 + "0" * 69
-    assert events == [SpeechStarted(at_ms=620, onset_ms=500),
-                      SpeechEnded(at_ms=1820, reason=EndReason.SILENCE, speech_ms=620)]
+    assert events == [
+        SpeechStarted(at_ms=620, onset_ms=500),
+        SpeechEnded(at_ms=1820, reason=EndReason.SILENCE, speech_ms=620),
+    ]
 
 
 def test_webrtcvad_digital_silence_and_a_click_are_not_speech() -> None:
@@ -152,8 +170,15 @@ def test_webrtcvad_digital_silence_and_a_click_are_not_speech() -> None:
 
 
 def test_two_bursts_close_together_are_one_utterance() -> None:
-    signal = np.concatenate([silence(500, 16000), voiced_tone(300, rate=16000), silence(400, 16000),
-                             voiced_tone(300, rate=16000), silence(1500, 16000)])
+    signal = np.concatenate(
+        [
+            silence(500, 16000),
+            voiced_tone(300, rate=16000),
+            silence(400, 16000),
+            voiced_tone(300, rate=16000),
+            silence(1500, 16000),
+        ]
+    )
     _, events = classify_and_run(signal)
     assert [type(e) for e in events] == [SpeechStarted, SpeechEnded]
     # bursts at 500-800 and 1200-1500 ms; flags run 120 ms past the second; then 700 ms of silence.
@@ -175,10 +200,12 @@ def test_classifier_checks_the_frame_size() -> None:
 
 def test_reset_forgets_the_learned_background() -> None:
     """After 3 s of a quiet line, noise 20 dB louder is all 'speech' to webrtcvad; after reset it is not."""
+
     def flags(classifier: FrameClassifier, signal: np.ndarray) -> str:
         n = S.frame_samples
-        return "".join("1" if classifier.is_speech(signal[i * n:(i + 1) * n].tobytes()) else "0"
-                       for i in range(len(signal) // n))
+        return "".join(
+            "1" if classifier.is_speech(signal[i * n : (i + 1) * n].tobytes()) else "0" for i in range(len(signal) // n)
+        )
 
     classifier = FrameClassifier(S)
     louder = white_noise(2000, -40, rate=16000, seed=2)

@@ -31,8 +31,15 @@ def node() -> str:
 
 
 def test_node_unit_tests_of_the_browser_modules_pass() -> None:
-    run = subprocess.run([node(), "--test", "webclient/tests/"], cwd=ROOT, capture_output=True, text=True,
-                         check=False, timeout=80, env={**os.environ, "CG_PYTHON": sys.executable})
+    run = subprocess.run(
+        [node(), "--test", "webclient/tests/"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=80,
+        env={**os.environ, "CG_PYTHON": sys.executable},
+    )
     if run.returncode != 0:
         failed = [line for line in run.stdout.splitlines() if line.startswith("not ok")]
         pytest.fail(f"node --test webclient/tests/ failed: {failed}\n{run.stdout[-6000:]}\n{run.stderr[-2000:]}")
@@ -42,8 +49,7 @@ def test_node_unit_tests_of_the_browser_modules_pass() -> None:
 def test_the_joined_widget_is_one_script_that_parses(tmp_path: Path) -> None:
     joined = tmp_path / "widget.js"
     joined.write_text(join(), encoding="utf-8")
-    run = subprocess.run([node(), "--check", str(joined)], capture_output=True, text=True, check=False,
-                         timeout=30)
+    run = subprocess.run([node(), "--check", str(joined)], capture_output=True, text=True, check=False, timeout=30)
     assert run.returncode == 0, run.stderr
     text = joined.read_text(encoding="utf-8")
     assert text.count("\nimport ") == 0 and not re.search(r"^export ", text, re.MULTILINE)
@@ -56,34 +62,51 @@ def write(folder: Path, files: dict[str, str]) -> Path:
     return folder / "main.js"
 
 
-@pytest.mark.parametrize(("files", "message"), [
-    ({"main.js": "import { a } from './a.js';\nconst b = a;\n", "a.js": "export const a = 1;\nconst b = 2;\n"},
-     "top-level name 'b' is declared by both"),
-    ({"main.js": "import { a } from './missing.js';\n"}, "cannot resolve import './missing.js'"),
-    ({"main.js": "import { a } from 'https://cdn.example/a.js';\n"}, "cannot resolve import"),
-    ({"main.js": "import { c } from './a.js';\n", "a.js": "export const a = 1;\n"}, "imports c which a.js does not export"),
-    ({"main.js": "import { a } from './a.js';\nfunction f() { a = 2; }\n", "a.js": "export let a = 1;\n"},
-     "assigns to 'a', which it imports"),
-    ({"main.js": "import { a } from './a.js';\na++;\n", "a.js": "export let a = 1;\n"}, "assigns to 'a'"),
-    ({"main.js": "import * as a from './a.js';\n", "a.js": "export const a = 1;\n"}, "an import the joiner cannot read"),
-    ({"main.js": "export default 1;\n"}, "only `export` before a declaration"),
-    ({"main.js": "const CSS = '/*@inline gone.css*/';\n"}, "cannot inline 'gone.css'"),
-])
-def test_the_joiner_refuses_what_would_break_the_joined_script(tmp_path: Path, files: dict[str, str],
-                                                               message: str) -> None:
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        (
+            {"main.js": "import { a } from './a.js';\nconst b = a;\n", "a.js": "export const a = 1;\nconst b = 2;\n"},
+            "top-level name 'b' is declared by both",
+        ),
+        ({"main.js": "import { a } from './missing.js';\n"}, "cannot resolve import './missing.js'"),
+        ({"main.js": "import { a } from 'https://cdn.example/a.js';\n"}, "cannot resolve import"),
+        (
+            {"main.js": "import { c } from './a.js';\n", "a.js": "export const a = 1;\n"},
+            "imports c which a.js does not export",
+        ),
+        (
+            {"main.js": "import { a } from './a.js';\nfunction f() { a = 2; }\n", "a.js": "export let a = 1;\n"},
+            "assigns to 'a', which it imports",
+        ),
+        ({"main.js": "import { a } from './a.js';\na++;\n", "a.js": "export let a = 1;\n"}, "assigns to 'a'"),
+        (
+            {"main.js": "import * as a from './a.js';\n", "a.js": "export const a = 1;\n"},
+            "an import the joiner cannot read",
+        ),
+        ({"main.js": "export default 1;\n"}, "only `export` before a declaration"),
+        ({"main.js": "const CSS = '/*@inline gone.css*/';\n"}, "cannot inline 'gone.css'"),
+    ],
+)
+def test_the_joiner_refuses_what_would_break_the_joined_script(
+    tmp_path: Path, files: dict[str, str], message: str
+) -> None:
     entry = write(tmp_path, files)
     with pytest.raises(JoinError, match=re.escape(message)):
         join(entry, tmp_path)
 
 
 def test_the_joiner_orders_modules_as_a_browser_evaluates_them(tmp_path: Path) -> None:
-    entry = write(tmp_path, {
-        "main.js": "import { b } from './b.js';\nimport { a } from './a.js';\nconst m = a + b;\n",
-        "a.js": "export const a = 1;\n",
-        "b.js": "import { a } from './a.js';\nimport { c } from './c.js';\nexport const b = a + c();\n",
-        "c.js": "import { b } from './b.js';   // a cycle: fine for functions\nexport function c() { return 1; }\n",
-        "style.css": "p { color: red; }\n",
-    })
+    entry = write(
+        tmp_path,
+        {
+            "main.js": "import { b } from './b.js';\nimport { a } from './a.js';\nconst m = a + b;\n",
+            "a.js": "export const a = 1;\n",
+            "b.js": "import { a } from './a.js';\nimport { c } from './c.js';\nexport const b = a + c();\n",
+            "c.js": "import { b } from './b.js';   // a cycle: fine for functions\nexport function c() { return 1; }\n",
+            "style.css": "p { color: red; }\n",
+        },
+    )
     assert [m.path.name for m in module_order(entry, tmp_path)] == ["a.js", "c.js", "b.js", "main.js"]
     (tmp_path / "a.js").write_text("export const a = '/*@inline style.css*/';\n", encoding="utf-8")
     joined = join(entry, tmp_path)
@@ -102,13 +125,16 @@ def test_the_desk_modules_resolve_and_never_assign_to_an_import() -> None:
 def test_the_browser_protocol_constants_are_the_gateways() -> None:
     """What shared/protocol.js exports, as node reads it, is what gateway.protocol says."""
     script = "import * as p from './webclient/static/shared/protocol.js'; process.stdout.write(JSON.stringify(p))"
-    run = subprocess.run([node(), "--input-type=module", "-e", script], cwd=ROOT, capture_output=True, text=True,
-                         check=False, timeout=30)
+    run = subprocess.run(
+        [node(), "--input-type=module", "-e", script], cwd=ROOT, capture_output=True, text=True, check=False, timeout=30
+    )
     assert run.returncode == 0, run.stderr
     exported: dict[str, object] = json.loads(run.stdout)
-    modules = [protocol]   # the vocabulary may be one module or a package of them
+    modules = [protocol]  # the vocabulary may be one module or a package of them
     if hasattr(protocol, "__path__"):
-        modules += [importlib.import_module(f"{protocol.__name__}.{m.name}") for m in pkgutil.iter_modules(protocol.__path__)]
+        modules += [
+            importlib.import_module(f"{protocol.__name__}.{m.name}") for m in pkgutil.iter_modules(protocol.__path__)
+        ]
     python: dict[str, object] = {}
     for name in exported:
         value = next((getattr(m, name) for m in modules if hasattr(m, name)), None)
@@ -121,7 +147,10 @@ def test_the_browser_protocol_constants_are_the_gateways() -> None:
 
 
 def test_no_browser_file_is_over_600_lines() -> None:
-    sizes = {str(p.relative_to(STATIC_DIR)): len(p.read_text(encoding="utf-8").splitlines())
-             for p in STATIC_DIR.rglob("*") if p.suffix in (".js", ".css", ".html")}
+    sizes = {
+        str(p.relative_to(STATIC_DIR)): len(p.read_text(encoding="utf-8").splitlines())
+        for p in STATIC_DIR.rglob("*")
+        if p.suffix in (".js", ".css", ".html")
+    }
     assert len(sizes) > 30
     assert {name: n for name, n in sizes.items() if n > 600} == {}

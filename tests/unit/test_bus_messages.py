@@ -13,11 +13,16 @@ SAMPLES: list[bus.Message] = [
     bus.EventAppended("1-0", EventType.MESSAGE, {"author": "customer", "text": "hi"}),
     bus.Typing(Author.CUSTOMER, True, draft="hel"),
     bus.Typing(Author.AGENT, False, name="Alice"),
-    bus.CallUpdate("call-1", CallStatus.RINGING, "", conversation_id="c1", agent_id="alice", agent_name="Alice",
-                   ring_seconds=20.0),
+    bus.CallUpdate(
+        "call-1", CallStatus.RINGING, "", conversation_id="c1", agent_id="alice", agent_name="Alice", ring_seconds=20.0
+    ),
     bus.CallUpdate("call-1", CallStatus.ENDED, "consult_cancelled", consult=True),
-    bus.Follow("c1"), bus.QueueChanged(), bus.AgentsChanged(), bus.PresenceChanged(),
-    bus.Assigned("c1"), bus.Unassigned("c1", "closed"),
+    bus.Follow("c1"),
+    bus.QueueChanged(),
+    bus.AgentsChanged(),
+    bus.PresenceChanged(),
+    bus.Assigned("c1"),
+    bus.Unassigned("c1", "closed"),
     bus.SessionRevoked(["s1", "s2"], "logout"),
     bus.CallCommand("r1", "node-a", "alice", "hold", "call-1", {"hold": True}),
     bus.CallReply("r1", True, result="v=0"),
@@ -38,8 +43,16 @@ def test_a_message_parses_back_into_itself(message: bus.Message) -> None:
 
 def test_the_json_the_wire_and_the_lua_scripts_share() -> None:
     assert [json.loads(m.to_json()) for m in SAMPLES[3:6]] == [
-        {"kind": "call", "call_id": "call-1", "status": "ringing", "reason": "", "conversation_id": "c1",
-         "agent_id": "alice", "agent_name": "Alice", "ring_seconds": 20.0},
+        {
+            "kind": "call",
+            "call_id": "call-1",
+            "status": "ringing",
+            "reason": "",
+            "conversation_id": "c1",
+            "agent_id": "alice",
+            "agent_name": "Alice",
+            "ring_seconds": 20.0,
+        },
         {"kind": "call", "call_id": "call-1", "status": "ended", "reason": "consult_cancelled", "consult": True},
         {"kind": "conversation", "conversation_id": "c1"},
     ]
@@ -49,15 +62,20 @@ def test_the_json_the_wire_and_the_lua_scripts_share() -> None:
     assert bus.QueueChanged().to_json() == '{"kind":"queue"}'
 
 
-@pytest.mark.parametrize("raw, why", [
-    ("not json", "not JSON"),
-    ("[1]", "not a JSON object"),
-    ('{"kind": "gossip"}', "unknown kind 'gossip'"),
-    ('{"type": "message"}', "unknown kind 'None'"),
-    ('{"kind": "assigned"}', "assigned message without 'conversation_id'"),
-    ('{"kind": "call", "call_id": "c", "status": "dancing", "reason": ""}',
-     "call message: status 'dancing' is not a CallStatus"),
-])
+@pytest.mark.parametrize(
+    "raw, why",
+    [
+        ("not json", "not JSON"),
+        ("[1]", "not a JSON object"),
+        ('{"kind": "gossip"}', "unknown kind 'gossip'"),
+        ('{"type": "message"}', "unknown kind 'None'"),
+        ('{"kind": "assigned"}', "assigned message without 'conversation_id'"),
+        (
+            '{"kind": "call", "call_id": "c", "status": "dancing", "reason": ""}',
+            "call message: status 'dancing' is not a CallStatus",
+        ),
+    ],
+)
 def test_a_bad_message_is_refused_saying_why(raw: str, why: str) -> None:
     with pytest.raises(bus.BadMessage) as caught:
         bus.parse(raw)

@@ -60,24 +60,53 @@ GIVEN = {
 
 # (setting, text) refused, each naming the setting
 REFUSED = [
-    ("port", "65536"), ("port", "80.5"), ("port", "http"), ("max_calls", "-1"), ("max_transcripts", "10001"),
-    ("ring_seconds", "0.5"), ("ring_seconds", "nan"), ("callback_ring_seconds", "3601"), ("announce_seconds", "4"),
-    ("wrap_up_seconds", "-1"), ("skill_overflow_seconds", "86401"), ("agent_access_minutes", "0"),
-    ("limit_calls_per_customer", "0"), ("limit_calls_per_ip", "100001"), ("limit_messages_per_minute", "0"),
-    ("limit_conversations_per_hour", "1.5"), ("limit_connections_per_ip", "0"), ("max_timeline_events", "99"),
-    ("retention_days", "36501"), ("log_format", "xml"), ("agent_drop", "hangup"), ("calls_block_chats", "maybe"),
-    ("dispositions", " , "), ("secret", "short"), ("secret", f"{SECRET},short"), ("webhook_secret", "short"),
-    ("site_keys", "shop=short"), ("site_keys", f"shop={SITE_SECRET},shop={SITE_SECRET}"),
-    ("trusted_proxies", "proxy.example"), ("webhook_allow", "not a host"), ("ice_servers", "http://x"),
-    ("rtc_addresses", "localhost"), ("rtc_port_range", "40000"), ("rtc_port_range", "80-90"),
+    ("port", "65536"),
+    ("port", "80.5"),
+    ("port", "http"),
+    ("max_calls", "-1"),
+    ("max_transcripts", "10001"),
+    ("ring_seconds", "0.5"),
+    ("ring_seconds", "nan"),
+    ("callback_ring_seconds", "3601"),
+    ("announce_seconds", "4"),
+    ("wrap_up_seconds", "-1"),
+    ("skill_overflow_seconds", "86401"),
+    ("agent_access_minutes", "0"),
+    ("limit_calls_per_customer", "0"),
+    ("limit_calls_per_ip", "100001"),
+    ("limit_messages_per_minute", "0"),
+    ("limit_conversations_per_hour", "1.5"),
+    ("limit_connections_per_ip", "0"),
+    ("max_timeline_events", "99"),
+    ("retention_days", "36501"),
+    ("log_format", "xml"),
+    ("agent_drop", "hangup"),
+    ("calls_block_chats", "maybe"),
+    ("dispositions", " , "),
+    ("secret", "short"),
+    ("secret", f"{SECRET},short"),
+    ("webhook_secret", "short"),
+    ("site_keys", "shop=short"),
+    ("site_keys", f"shop={SITE_SECRET},shop={SITE_SECRET}"),
+    ("trusted_proxies", "proxy.example"),
+    ("webhook_allow", "not a host"),
+    ("ice_servers", "http://x"),
+    ("rtc_addresses", "localhost"),
+    ("rtc_port_range", "40000"),
+    ("rtc_port_range", "80-90"),
 ]
 
 
 def test_the_readme_table_is_the_declarations() -> None:
     table = readme_table(README.read_text(encoding="utf-8"))
-    diff = "".join(difflib.unified_diff(table.splitlines(True), markdown_table().splitlines(True), "README.md",
-                                        "gateway/config.py"))
-    assert table == markdown_table(), f"README's settings table differs; run: python -m gateway.config README.md\n{diff}"
+    diff = "".join(
+        difflib.unified_diff(
+            table.splitlines(True), markdown_table().splitlines(True), "README.md", "gateway/config.py"
+        )
+    )
+    assert table == markdown_table(), (
+        f"README's settings table differs; run: python -m gateway.config README.md\n{diff}"
+    )
 
 
 def test_the_declarations_are_the_settings_an_operator_has() -> None:
@@ -121,6 +150,9 @@ def test_a_bad_value_is_refused_naming_the_setting(name: str, text: str) -> None
 
 
 def test_every_number_setting_has_a_refused_value() -> None:
-    numbers = {s.name for s in SETTINGS if isinstance(getattr(Settings(), s.name), int | float)
-               and not isinstance(getattr(Settings(), s.name), bool)}
+    numbers = {
+        s.name
+        for s in SETTINGS
+        if isinstance(getattr(Settings(), s.name), int | float) and not isinstance(getattr(Settings(), s.name), bool)
+    }
     assert numbers <= {name for name, _ in REFUSED}

@@ -22,15 +22,17 @@ def _block(language: str, marker: str) -> str:
 
 def test_the_python_example_makes_a_token_that_verifies() -> None:
     scope: dict[str, object] = {}
-    exec(_block("python", "def customer_token"), scope)   # noqa: S102 - our own README
-    token = scope["customer_token"]("crm-4711", "Ann", "gold", SECRET)   # type: ignore[operator]
+    exec(_block("python", "def customer_token"), scope)  # noqa: S102 - our own README
+    token = scope["customer_token"]("crm-4711", "Ann", "gold", SECRET)  # type: ignore[operator]
     verified = SiteKeys((("shop", SECRET),)).verify(token, now=time.time())
     assert verified.variables() == {"verified.sub": "crm-4711", "verified.name": "Ann", "verified.tier": "gold"}
 
 
 def test_the_node_example_makes_a_token_that_verifies() -> None:
-    script = _block("js", "function customerToken") + \
-        f"\nprocess.stdout.write(customerToken('crm-4711', 'Ann', 'gold', '{SECRET}'));\n"
+    script = (
+        _block("js", "function customerToken")
+        + f"\nprocess.stdout.write(customerToken('crm-4711', 'Ann', 'gold', '{SECRET}'));\n"
+    )
     token = subprocess.run(["node", "-e", script], capture_output=True, text=True, check=True, timeout=30).stdout
     verified = SiteKeys((("shop", SECRET),)).verify(token, now=time.time())
     assert verified.claims["tier"] == "gold" and verified.subject == "crm-4711"

@@ -22,8 +22,9 @@ def imported_modules(path: Path) -> set[str]:
 
 
 def test_ivr_imports_only_the_standard_library_and_yaml() -> None:
-    found = {path.name: imported_modules(path) - set(sys.stdlib_module_names) - ALLOWED
-             for path in sorted(IVR.glob("*.py"))}
+    found = {
+        path.name: imported_modules(path) - set(sys.stdlib_module_names) - ALLOWED for path in sorted(IVR.glob("*.py"))
+    }
     assert {name: extra for name, extra in found.items() if extra} == {}
     assert len(found) >= 15
 
@@ -34,6 +35,9 @@ def test_no_print_in_library_modules() -> None:
         if path.name == "cli.py":
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        printing += [f"{path.name}:{n.lineno}" for n in ast.walk(tree)
-                     if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "print"]
+        printing += [
+            f"{path.name}:{n.lineno}"
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "print"
+        ]
     assert printing == []

@@ -58,8 +58,8 @@ FLOW = flow_of("""\
         queue: support
     """)
 
-PARIS_MORNING = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)      # 10:00 in Paris
-PARIS_EVENING = datetime(2026, 3, 4, 19, 0, tzinfo=UTC)     # 20:00 in Paris
+PARIS_MORNING = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)  # 10:00 in Paris
+PARIS_EVENING = datetime(2026, 3, 4, 19, 0, tzinfo=UTC)  # 20:00 in Paris
 
 
 def session(now: datetime = PARIS_MORNING, **context: str) -> Session:
@@ -88,17 +88,21 @@ def test_an_asap_callback_is_booked_with_the_node_policy_then_the_flow_goes_on()
     s = session(phone="+33 1 23 45 67 89", team="billing")
     s.feed(QueueStatus(0, 3, 400))
     s.feed(Digits("1"))
-    assert booked(s) == [RequestCallback("billing", None, "Call me back", 2, ("billing",), "+33 1 23 45 67 89",
-                                         2, 300.0, 8 * 3600.0)]
+    assert booked(s) == [
+        RequestCallback("billing", None, "Call me back", 2, ("billing",), "+33 1 23 45 67 89", 2, 300.0, 8 * 3600.0)
+    ]
     assert Hangup("callback") in s.actions and s.done == Done("callback")
     assert "step callback offer: as soon as possible in billing, phone +33 1 23 45 67 89" in s.transcript
 
 
-@pytest.mark.parametrize(("now", "due"), [
-    (PARIS_MORNING, datetime(2026, 3, 4, 16, 0, tzinfo=UTC)),    # today 17:00 Paris
-    (PARIS_EVENING, datetime(2026, 3, 5, 16, 0, tzinfo=UTC)),    # past 17:00: tomorrow
-    (datetime(2026, 3, 28, 17, 0, tzinfo=UTC), datetime(2026, 3, 29, 15, 0, tzinfo=UTC)),  # over the DST change
-])
+@pytest.mark.parametrize(
+    ("now", "due"),
+    [
+        (PARIS_MORNING, datetime(2026, 3, 4, 16, 0, tzinfo=UTC)),  # today 17:00 Paris
+        (PARIS_EVENING, datetime(2026, 3, 5, 16, 0, tzinfo=UTC)),  # past 17:00: tomorrow
+        (datetime(2026, 3, 28, 17, 0, tzinfo=UTC), datetime(2026, 3, 29, 15, 0, tzinfo=UTC)),  # over the DST change
+    ],
+)
 def test_a_time_slot_is_the_next_such_local_time(now: datetime, due: datetime) -> None:
     s = session(now)
     s.feed(QueueStatus(0, 3, 400))
@@ -140,14 +144,19 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("choices", "message"), [
-    ("[{key: 1, when: '25:00'}]", "when '25:00' must be 'asap' or a time of day 'HH:MM'"),
-    ("[{key: 1, when: asap, next: done}]", "a callback choice takes either 'when'"),
-    ("[{key: 1, next: done}]", "a callback node needs a choice with 'when'"),
-    ("[{key: 1, when: soon}]", "when 'soon' must be 'asap'"),
-])
+@pytest.mark.parametrize(
+    ("choices", "message"),
+    [
+        ("[{key: 1, when: '25:00'}]", "when '25:00' must be 'asap' or a time of day 'HH:MM'"),
+        ("[{key: 1, when: asap, next: done}]", "a callback choice takes either 'when'"),
+        ("[{key: 1, next: done}]", "a callback node needs a choice with 'when'"),
+        ("[{key: 1, when: soon}]", "when 'soon' must be 'asap'"),
+    ],
+)
 def test_broken_callback_nodes_are_named(tmp_path: Path, choices: str, message: str) -> None:
-    path = write(tmp_path, f"""\
+    path = write(
+        tmp_path,
+        f"""\
         start: offer
         nodes:
           offer:
@@ -158,14 +167,17 @@ def test_broken_callback_nodes_are_named(tmp_path: Path, choices: str, message: 
             next: done
             fallback: done
           done: {{type: hangup}}
-        """)
+        """,
+    )
     with pytest.raises(FlowErrors) as info:
         load_flow(path)
     assert any(message in str(e) and "node 'offer'" in str(e) for e in info.value.errors), info.value.errors
 
 
 def test_a_callback_node_checks_its_timezone_and_durations(tmp_path: Path) -> None:
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
         start: offer
         nodes:
           offer:
@@ -179,7 +191,8 @@ def test_a_callback_node_checks_its_timezone_and_durations(tmp_path: Path) -> No
             next: done
             fallback: done
           done: {type: hangup}
-        """)
+        """,
+    )
     with pytest.raises(FlowErrors) as info:
         load_flow(path)
     text = "\n".join(str(e) for e in info.value.errors)

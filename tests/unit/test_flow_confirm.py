@@ -35,8 +35,11 @@ def confirm_flow(confirm: str, defaults: str = "") -> Flow:
 
 
 def kept(transcript: list[str]) -> list[str]:
-    return [line for line in transcript
-            if line.startswith(("listen", "say", "step input", "step confirm", "step no_", "step fallback", "set "))]
+    return [
+        line
+        for line in transcript
+        if line.startswith(("listen", "say", "step input", "step confirm", "step no_", "step fallback", "set "))
+    ]
 
 
 def test_a_spoken_number_is_read_back_and_taken_on_yes() -> None:
@@ -55,8 +58,7 @@ def test_a_spoken_number_is_read_back_and_taken_on_yes() -> None:
 
 
 def test_no_re_asks_the_number_and_counts_as_a_retry() -> None:
-    lines = kept(run_call(confirm_flow("speech"), [speech("4271", 0.8), dtmf("2"), speech("4 2 7 7", 0.8),
-                                                   dtmf("1")]))
+    lines = kept(run_call(confirm_flow("speech"), [speech("4271", 0.8), dtmf("2"), speech("4 2 7 7", 0.8), dtmf("1")]))
     assert [line for line in lines if line.startswith(("step confirm", "step no_", "set"))] == [
         "step confirm ask: 4271?",
         "step confirm ask: 4271 rejected",
@@ -68,12 +70,17 @@ def test_no_re_asks_the_number_and_counts_as_a_retry() -> None:
     assert "say p3: Let's try again." in lines
 
 
-@pytest.mark.parametrize(("answer", "why"), [
-    ([no_input()], "step no_input ask: no yes or no to 4271 (attempt 1 of 2)"),
-    ([Speech("", 0.1, heard="maybe", reason="out_of_grammar")],
-     "step no_match ask: speech not understood (attempt 1 of 2)"),
-    ([dtmf("7")], "step no_match ask: no yes or no to 4271 (attempt 1 of 2)"),
-])
+@pytest.mark.parametrize(
+    ("answer", "why"),
+    [
+        ([no_input()], "step no_input ask: no yes or no to 4271 (attempt 1 of 2)"),
+        (
+            [Speech("", 0.1, heard="maybe", reason="out_of_grammar")],
+            "step no_match ask: speech not understood (attempt 1 of 2)",
+        ),
+        ([dtmf("7")], "step no_match ask: no yes or no to 4271 (attempt 1 of 2)"),
+    ],
+)
 def test_no_clear_answer_to_the_read_back_re_asks_the_number(answer: list[object], why: str) -> None:
     lines = kept(run_call(confirm_flow("speech"), [speech("4271", 0.8), *answer]))
     assert why in lines
@@ -84,10 +91,11 @@ def test_no_clear_answer_to_the_read_back_re_asks_the_number(answer: list[object
 
 def test_keys_are_taken_as_pressed_with_confirm_speech_but_read_back_with_always() -> None:
     assert "set account=4271" in kept(run_call(confirm_flow("speech"), [dtmf("4271#")]))
-    assert not [line for line in kept(run_call(confirm_flow("speech"), [dtmf("4271#")]))
-                if line.startswith("step confirm")]
+    assert not [
+        line for line in kept(run_call(confirm_flow("speech"), [dtmf("4271#")])) if line.startswith("step confirm")
+    ]
     lines = kept(run_call(confirm_flow("always"), [dtmf("4271#"), dtmf("1")]))
-    assert lines[lines.index("step input ask: digits 4271#") + 1:][:3] == [
+    assert lines[lines.index("step input ask: digits 4271#") + 1 :][:3] == [
         "step confirm ask: 4271?",
         "say p2: I heard 4 2 7 1. Is that right? Say yes or press 1. Say no or press 2.",
         "listen l2: choices 1=Yes 2=No timeout 5s",
@@ -97,12 +105,17 @@ def test_keys_are_taken_as_pressed_with_confirm_speech_but_read_back_with_always
 
 def test_chat_reads_back_typed_numbers_only_with_always() -> None:
     assert "set account=4711" in kept(run_call(confirm_flow("speech"), [text("4711")], channel="chat"))
-    lines = kept(run_call(confirm_flow("always"), [text("4711"), text("No"), text("4712"), text("yes")],
-                          channel="chat"))
+    lines = kept(
+        run_call(confirm_flow("always"), [text("4711"), text("No"), text("4712"), text("yes")], channel="chat")
+    )
     assert "say p2: Is 4711 right?" in lines
     assert [line for line in lines if line.startswith(("step confirm", "set"))] == [
-        "step confirm ask: 4711?", "step confirm ask: 4711 rejected", "step confirm ask: 4712?",
-        "step confirm ask: 4712 confirmed", "set account=4712"]
+        "step confirm ask: 4711?",
+        "step confirm ask: 4711 rejected",
+        "step confirm ask: 4712?",
+        "step confirm ask: 4712 confirmed",
+        "set account=4712",
+    ]
 
 
 def test_without_confirm_the_min_confidence_still_gates_speech() -> None:
@@ -119,8 +132,12 @@ def test_a_korean_flow_confirms_in_korean() -> None:
 
 
 def test_custom_read_back_prompt_and_loader_errors() -> None:
-    flow = flow_of(FLOW.format(confirm="speech", defaults="").replace(
-        "        confirm: speech\n", "        confirm: speech\n        confirm_prompt: \"You said {{ answer | spell }}?\"\n"))
+    flow = flow_of(
+        FLOW.format(confirm="speech", defaults="").replace(
+            "        confirm: speech\n",
+            '        confirm: speech\n        confirm_prompt: "You said {{ answer | spell }}?"\n',
+        )
+    )
     node = flow.nodes["ask"]
     assert isinstance(node, GatherNode) and node.confirm is Confirm.SPEECH
     assert "say p2: You said 4 2 7 1?" in kept(run_call(flow, [speech("4271", 0.9)]))
@@ -128,6 +145,9 @@ def test_custom_read_back_prompt_and_loader_errors() -> None:
         flow_of(FLOW.format(confirm="sometimes", defaults=""))
     assert "'confirm' must be one of never, speech, always, not 'sometimes'" in str(bad.value)
     with pytest.raises(FlowErrors) as orphan:
-        flow_of(FLOW.format(confirm="never", defaults="").replace(
-            "        confirm: never\n", "        confirm_prompt: \"Sure?\"\n"))
+        flow_of(
+            FLOW.format(confirm="never", defaults="").replace(
+                "        confirm: never\n", '        confirm_prompt: "Sure?"\n'
+            )
+        )
     assert "confirm_prompt is only said with confirm: speech or always" in str(orphan.value)

@@ -60,7 +60,10 @@ def test_say_waits_for_its_prompts_on_voice() -> None:
         Say("p3", "Bye.", "en-gb", "en-GB", 1.2, True),
     ]
     assert interp.handle(PromptFinished("p3"), NOW) == [
-        Step(StepKind.HANGUP, "bye", "finished", "test"), Hangup("finished"), Done("finished")]
+        Step(StepKind.HANGUP, "bye", "finished", "test"),
+        Hangup("finished"),
+        Done("finished"),
+    ]
     assert interp.done
     assert interp.handle(Digits("1"), NOW) == []
     assert interp.handle(Disconnected(), NOW) == []
@@ -122,13 +125,25 @@ MENU = flow_of("""\
 def test_menu_listen_action() -> None:
     interp = Interpreter(MENU)
     actions = interp.start(NOW)
-    assert actions[-1] == Listen("l1", ListenMode.MENU, 5.0, choices=(
-        ListenChoice("1", "Billing", ("bill", "invoice")), ListenChoice("2", "Support", ("help",)),
-        ListenChoice("9", "Again")), speech_hints=("bill", "invoice", "billing", "help", "support", "again", "agent"))
+    assert actions[-1] == Listen(
+        "l1",
+        ListenMode.MENU,
+        5.0,
+        choices=(
+            ListenChoice("1", "Billing", ("bill", "invoice")),
+            ListenChoice("2", "Support", ("help",)),
+            ListenChoice("9", "Again"),
+        ),
+        speech_hints=("bill", "invoice", "billing", "help", "support", "again", "agent"),
+    )
     chat = Interpreter(MENU, channel=Channel.CHAT).start(NOW)
-    assert chat[-1] == Listen("l1", ListenMode.MENU, None, choices=(
-        ListenChoice("1", "Billing", ("bill", "invoice")), ListenChoice("2", "Support", ("help",))),
-        speech_hints=("bill", "invoice", "billing", "help", "support", "agent"))
+    assert chat[-1] == Listen(
+        "l1",
+        ListenMode.MENU,
+        None,
+        choices=(ListenChoice("1", "Billing", ("bill", "invoice")), ListenChoice("2", "Support", ("help",))),
+        speech_hints=("bill", "invoice", "billing", "help", "support", "agent"),
+    )
 
 
 def test_menu_repeat_then_choice() -> None:
@@ -188,44 +203,80 @@ def test_menu_no_input_then_no_match_takes_the_fallback() -> None:
     ]
 
 
-@pytest.mark.parametrize(("script", "outcome"), [
-    # two silences with retries: 1: the no-input prompt before the re-ask, then the fallback
-    ([no_input(), no_input()],
-     ["step no_input menu: no input (attempt 1 of 2)", "say p2: I didn't hear you.",
-      "step no_input menu: no input (attempt 2 of 2)", "step fallback menu: -> operator"]),
-    ([dtmf("5"), dtmf("#")],
-     ["step no_match menu: no choice matches (attempt 1 of 2)", "say p2: I didn't get that.",
-      "step no_match menu: no choice matches (attempt 2 of 2)", "step fallback menu: -> operator"]),
-    # low-confidence speech is a no-match; then words pick a choice
-    ([speech("bill", 0.3), speech("help me please", 0.8)],
-     ["step no_match menu: confidence below 0.50 (attempt 1 of 2)", "say p2: I didn't get that.",
-      "step choice menu: 2 (Support) -> support"]),
-    # words of two choices at once are ambiguous; a spoken key works
-    ([speech("billing help", 0.9), speech("one", 0.9)],
-     ["step no_match menu: no choice matches (attempt 1 of 2)", "say p2: I didn't get that.",
-      "step choice menu: 1 (Billing) -> billing"]),
-    # speech the recognizer could not match is a no-match whatever it guessed, never a route
-    ([Speech("", 0.23, heard="billing help", reason="low_confidence"), speech("invoice", 0.9)],
-     ["step no_match menu: speech not understood (attempt 1 of 2)", "say p2: I didn't get that.",
-      "step choice menu: 1 (Billing) -> billing"]),
-    # a menu decides on the first key
-    ([dtmf("21")], ["step choice menu: 2 (Support) -> support"]),
-    # typed text also works on voice
-    ([text("BILLING")], ["step choice menu: 1 (Billing) -> billing"]),
-])
+@pytest.mark.parametrize(
+    ("script", "outcome"),
+    [
+        # two silences with retries: 1: the no-input prompt before the re-ask, then the fallback
+        (
+            [no_input(), no_input()],
+            [
+                "step no_input menu: no input (attempt 1 of 2)",
+                "say p2: I didn't hear you.",
+                "step no_input menu: no input (attempt 2 of 2)",
+                "step fallback menu: -> operator",
+            ],
+        ),
+        (
+            [dtmf("5"), dtmf("#")],
+            [
+                "step no_match menu: no choice matches (attempt 1 of 2)",
+                "say p2: I didn't get that.",
+                "step no_match menu: no choice matches (attempt 2 of 2)",
+                "step fallback menu: -> operator",
+            ],
+        ),
+        # low-confidence speech is a no-match; then words pick a choice
+        (
+            [speech("bill", 0.3), speech("help me please", 0.8)],
+            [
+                "step no_match menu: confidence below 0.50 (attempt 1 of 2)",
+                "say p2: I didn't get that.",
+                "step choice menu: 2 (Support) -> support",
+            ],
+        ),
+        # words of two choices at once are ambiguous; a spoken key works
+        (
+            [speech("billing help", 0.9), speech("one", 0.9)],
+            [
+                "step no_match menu: no choice matches (attempt 1 of 2)",
+                "say p2: I didn't get that.",
+                "step choice menu: 1 (Billing) -> billing",
+            ],
+        ),
+        # speech the recognizer could not match is a no-match whatever it guessed, never a route
+        (
+            [Speech("", 0.23, heard="billing help", reason="low_confidence"), speech("invoice", 0.9)],
+            [
+                "step no_match menu: speech not understood (attempt 1 of 2)",
+                "say p2: I didn't get that.",
+                "step choice menu: 1 (Billing) -> billing",
+            ],
+        ),
+        # a menu decides on the first key
+        ([dtmf("21")], ["step choice menu: 2 (Support) -> support"]),
+        # typed text also works on voice
+        ([text("BILLING")], ["step choice menu: 1 (Billing) -> billing"]),
+    ],
+)
 def test_menu_outcomes(script: list[object], outcome: list[str]) -> None:
     transcript = run_call(MENU, script)  # type: ignore[arg-type]
-    kept = [line for line in transcript
-            if line.startswith(("step no_", "step fallback", "step choice", "say p2: I didn't"))]
+    kept = [
+        line for line in transcript if line.startswith(("step no_", "step fallback", "step choice", "say p2: I didn't"))
+    ]
     assert kept == outcome
 
 
 def test_chat_menu_matches_key_label_and_words() -> None:
-    for answer, choice in [("1", "1 (Billing)"), ("  support ", "2 (Support)"),
-                           ("I have a question about my invoice!", "1 (Billing)"), ("HELP", "2 (Support)")]:
+    for answer, choice in [
+        ("1", "1 (Billing)"),
+        ("  support ", "2 (Support)"),
+        ("I have a question about my invoice!", "1 (Billing)"),
+        ("HELP", "2 (Support)"),
+    ]:
         transcript = run_call(MENU, [text(answer)], channel="chat")
-        assert [line for line in transcript if line.startswith("step choice")] == \
-            [f"step choice menu: {choice} -> {'billing' if 'Billing' in choice else 'support'}"]
+        assert [line for line in transcript if line.startswith("step choice")] == [
+            f"step choice menu: {choice} -> {'billing' if 'Billing' in choice else 'support'}"
+        ]
     # "9" is voice only: on chat it is no choice
     assert without_prompt_steps(run_call(MENU, [text("9"), text("again")], channel="chat")) == [
         "step enter menu: menu",
@@ -264,10 +315,14 @@ def test_barge_in_cuts_the_prompt_and_no_barge_in_ignores_input() -> None:
     """)
     interp = Interpreter(flow)
     assert interp.start(NOW)[-4:] == [
-        Say("p1", "Legal notice.", barge_in=False), Step(StepKind.PROMPT, "menu", "Press 1.", "test"),
-        Say("p2", "Press 1."), Listen("l1", ListenMode.MENU, 5.0, choices=(ListenChoice("1", "1"),))]
+        Say("p1", "Legal notice.", barge_in=False),
+        Step(StepKind.PROMPT, "menu", "Press 1.", "test"),
+        Say("p2", "Press 1."),
+        Listen("l1", ListenMode.MENU, 5.0, choices=(ListenChoice("1", "1"),)),
+    ]
     assert interp.handle(Digits("1"), NOW) == [
-        Step(StepKind.IGNORED, "menu", "digits 1 (a prompt without barge-in is playing)", "test")]
+        Step(StepKind.IGNORED, "menu", "digits 1 (a prompt without barge-in is playing)", "test")
+    ]
     assert interp.handle(PromptFinished("p1"), NOW) == []
     assert interp.handle(Digits("1"), NOW) == [
         StopPrompts(),
@@ -301,8 +356,10 @@ def test_caller_hangs_up_while_listening() -> None:
         "done disconnected",
         "<- digits 1",
     ]
-    assert run_call(MENU, [hangup()], channel="chat")[-2:] == ["step hangup menu: the customer left",
-                                                               "done disconnected"]
+    assert run_call(MENU, [hangup()], channel="chat")[-2:] == [
+        "step hangup menu: the customer left",
+        "done disconnected",
+    ]
 
 
 # -- gather ----------------------------------------------------------------------------------------------------
@@ -346,36 +403,76 @@ def test_gather_collects_keys_until_the_terminator() -> None:
     ]
 
 
-@pytest.mark.parametrize(("script", "channel", "result"), [
-    ([dtmf("1234567")], "voice", ["step input ask: digits 123456", "set account=123456"]),
-    ([dtmf("1"), dtmf("2"), dtmf("3"), dtmf("4"), no_input()], "voice",
-     ["step input ask: digits 1234 (inter-digit timeout)", "set account=1234"]),
-    ([dtmf("12#"), dtmf("98"), no_input()], "voice",
-     ["step input ask: digits 12#", "step no_match ask: 2 digits, expected 4 to 6 (attempt 1 of 2)",
-      "say p2: That is not an account number.",
-      "step input ask: digits 98 (inter-digit timeout)", ("step no_match ask: 2 digits, expected 4 to 6 (attempt 2 "
-                                                         "of 2)"), "step fallback ask: -> agent"]),
-    ([no_input(), dtmf("#")], "voice",
-     ["step no_input ask: no input (attempt 1 of 2)", "step input ask: digits #",
-      "step no_match ask: no digits, expected 4 to 6 (attempt 2 of 2)", "step fallback ask: -> agent"]),
-    ([text("12-34 56")], "chat", ["step input ask: text '12-34 56'", "set account=123456"]),
-    ([text("4711#")], "chat", ["step input ask: text '4711#'", "set account=4711"]),
-    ([text("twelve"), text("1")], "chat",
-     ["step input ask: text 'twelve'", "step no_match ask: no digits, expected 4 to 6 (attempt 1 of 2)",
-      "say p2: That is not an account number.",
-      "step input ask: text '1'", "step no_match ask: 1 digit, expected 4 to 6 (attempt 2 of 2)",
-      "step fallback ask: -> agent"]),
-    ([speech("four seven one one", 0.9)], "voice", ["step input ask: speech 'four seven one one' (0.90)",
-                                                    "set account=4711"]),
-    ([speech("4711", 0.2), speech("oh 4 1 1", 0.7)], "voice",
-     ["step input ask: speech '4711' (0.20)", "step no_match ask: confidence below 0.50 (attempt 1 of 2)",
-      "say p2: That is not an account number.",
-      "step input ask: speech 'oh 4 1 1' (0.70)", "set account=0411"]),
-])
+@pytest.mark.parametrize(
+    ("script", "channel", "result"),
+    [
+        ([dtmf("1234567")], "voice", ["step input ask: digits 123456", "set account=123456"]),
+        (
+            [dtmf("1"), dtmf("2"), dtmf("3"), dtmf("4"), no_input()],
+            "voice",
+            ["step input ask: digits 1234 (inter-digit timeout)", "set account=1234"],
+        ),
+        (
+            [dtmf("12#"), dtmf("98"), no_input()],
+            "voice",
+            [
+                "step input ask: digits 12#",
+                "step no_match ask: 2 digits, expected 4 to 6 (attempt 1 of 2)",
+                "say p2: That is not an account number.",
+                "step input ask: digits 98 (inter-digit timeout)",
+                ("step no_match ask: 2 digits, expected 4 to 6 (attempt 2 of 2)"),
+                "step fallback ask: -> agent",
+            ],
+        ),
+        (
+            [no_input(), dtmf("#")],
+            "voice",
+            [
+                "step no_input ask: no input (attempt 1 of 2)",
+                "step input ask: digits #",
+                "step no_match ask: no digits, expected 4 to 6 (attempt 2 of 2)",
+                "step fallback ask: -> agent",
+            ],
+        ),
+        ([text("12-34 56")], "chat", ["step input ask: text '12-34 56'", "set account=123456"]),
+        ([text("4711#")], "chat", ["step input ask: text '4711#'", "set account=4711"]),
+        (
+            [text("twelve"), text("1")],
+            "chat",
+            [
+                "step input ask: text 'twelve'",
+                "step no_match ask: no digits, expected 4 to 6 (attempt 1 of 2)",
+                "say p2: That is not an account number.",
+                "step input ask: text '1'",
+                "step no_match ask: 1 digit, expected 4 to 6 (attempt 2 of 2)",
+                "step fallback ask: -> agent",
+            ],
+        ),
+        (
+            [speech("four seven one one", 0.9)],
+            "voice",
+            ["step input ask: speech 'four seven one one' (0.90)", "set account=4711"],
+        ),
+        (
+            [speech("4711", 0.2), speech("oh 4 1 1", 0.7)],
+            "voice",
+            [
+                "step input ask: speech '4711' (0.20)",
+                "step no_match ask: confidence below 0.50 (attempt 1 of 2)",
+                "say p2: That is not an account number.",
+                "step input ask: speech 'oh 4 1 1' (0.70)",
+                "set account=0411",
+            ],
+        ),
+    ],
+)
 def test_gather_inputs(script: list[object], channel: str, result: list[str]) -> None:
     transcript = run_call(GATHER, script, channel=channel)  # type: ignore[arg-type]
-    kept = [line for line in transcript
-            if line.startswith(("step input", "step no_", "step fallback", "set ", "say p2: That"))]
+    kept = [
+        line
+        for line in transcript
+        if line.startswith(("step input", "step no_", "step fallback", "set ", "say p2: That"))
+    ]
     assert kept == result
 
 
@@ -429,6 +526,9 @@ def test_skip_if_known_asks_when_the_value_is_missing_or_unknown(context: dict[s
     transcript = run_call(SKIP, [], context=context)
     assert transcript[-2:] == ["say p1: Billing or sales?", "listen l1: choices 1=Billing 2=Sales 9=Again timeout 5s"]
 
+
 def test_webhook_result_when_none_is_pending_is_ignored() -> None:
     assert run_call(MENU, [webhook(200, {})])[-2:] == [
-        "<- webhook 200 {}", "step ignored menu: webhook result (no webhook pending)"]
+        "<- webhook 200 {}",
+        "step ignored menu: webhook result (no webhook pending)",
+    ]

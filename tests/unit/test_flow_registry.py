@@ -84,7 +84,8 @@ def test_a_broken_change_keeps_the_good_version_until_fixed(tmp_path: Path) -> N
     report = registry.reload_if_changed()
     assert (report.loaded, report.removed) == ((), ())
     assert [str(e) for e in report.errors] == [
-        f"{path}:3: node 'hi': 'next' goes to unknown node 'byee' (did you mean 'bye'?)"]
+        f"{path}:3: node 'hi': 'next' goes to unknown node 'byee' (did you mean 'bye'?)"
+    ]
     assert registry.get("main") is good
     # still reported on the next reload, without re-reading the unchanged file
     assert [str(e) for e in registry.reload_if_changed().errors] == [str(e) for e in report.errors]
@@ -100,8 +101,9 @@ def test_a_new_broken_file_is_not_loaded_and_a_deleted_one_is_removed(tmp_path: 
     registry = FlowRegistry(tmp_path)
     bad = write(tmp_path, "bad.yaml", "start: [\n")
     report = registry.reload_if_changed()
-    assert [str(e) for e in report.errors] == [(f"{bad}:2: YAML syntax error: expected the node content, but found "
-                                               f"'<stream end>'")]
+    assert [str(e) for e in report.errors] == [
+        (f"{bad}:2: YAML syntax error: expected the node content, but found '<stream end>'")
+    ]
     assert registry.names() == ["main"]
     (tmp_path / "main.yaml").unlink()
     report = registry.reload_if_changed()
@@ -121,11 +123,15 @@ def test_same_content_with_a_new_mtime_is_not_reloaded(tmp_path: Path) -> None:
 
 
 def test_goto_waits_for_its_target_flow(tmp_path: Path) -> None:
-    main = write(tmp_path, "main.yaml", """\
+    main = write(
+        tmp_path,
+        "main.yaml",
+        """\
         start: a
         nodes:
           a: {type: goto, flow: survey}
-        """)
+        """,
+    )
     registry = FlowRegistry(tmp_path)
     assert registry.names() == []
     assert [str(e) for e in registry.errors] == [f"{main}:3: node 'a': goes to unknown flow 'survey'"]

@@ -23,10 +23,13 @@ from ivr.source import parse_yaml
 SHIPPED = Path(__file__).parents[2] / "ivr" / "flows"
 
 _TYPES: dict[str, Any] = {
-    "object": lambda v: isinstance(v, dict), "array": lambda v: isinstance(v, list),
-    "string": lambda v: isinstance(v, str), "boolean": lambda v: isinstance(v, bool),
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "string": lambda v: isinstance(v, str),
+    "boolean": lambda v: isinstance(v, bool),
     "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "null": lambda v: v is None,
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "null": lambda v: v is None,
 }
 
 
@@ -231,16 +234,23 @@ def test_loader_and_schema_agree_on_a_flow_using_every_key(tmp_path: Path) -> No
         assert used[kind] | {"description", "entry", "trust_unverified"} >= set(node_keys(kind)[1]), kind
 
 
-@pytest.mark.parametrize(("text", "error"), [
-    ("start: a\nnodes:\n  a: {type: hangup, reasn: x}\n", "$.nodes.a: unknown key reasn"),
-    ("start: a\nnodes:\n  a: {type: sya}\n", "$.nodes.a.type: not one of"),
-    ("start: a\nnodes:\n  a: {type: say, next: a}\n", "$.nodes.a: missing prompt"),
-    ("start: a\nnodes:\n  a: {type: gather, prompt: p, var: x, next: a, fallback: a, timeout: 5 sec}\n",
-     "$.nodes.a.timeout: matches none of anyOf"),
-    ("start: a\nnodes:\n  a: {type: menu, prompt: p, fallback: a, choices: [{key: 12, next: a}]}\n",
-     "$.nodes.a.choices[0].key: above 9"),
-    ("nodes:\n  a: {type: hangup}\n", "$: missing start"),
-])
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("start: a\nnodes:\n  a: {type: hangup, reasn: x}\n", "$.nodes.a: unknown key reasn"),
+        ("start: a\nnodes:\n  a: {type: sya}\n", "$.nodes.a.type: not one of"),
+        ("start: a\nnodes:\n  a: {type: say, next: a}\n", "$.nodes.a: missing prompt"),
+        (
+            "start: a\nnodes:\n  a: {type: gather, prompt: p, var: x, next: a, fallback: a, timeout: 5 sec}\n",
+            "$.nodes.a.timeout: matches none of anyOf",
+        ),
+        (
+            "start: a\nnodes:\n  a: {type: menu, prompt: p, fallback: a, choices: [{key: 12, next: a}]}\n",
+            "$.nodes.a.choices[0].key: above 9",
+        ),
+        ("nodes:\n  a: {type: hangup}\n", "$: missing start"),
+    ],
+)
 def test_schema_rejects_what_the_loader_rejects(tmp_path: Path, text: str, error: str) -> None:
     errors = validate_text(text)
     assert any(e.startswith(error) for e in errors), errors

@@ -17,9 +17,13 @@ from ivr.simulator import InputError, parse_line, simulate
 
 SHIPPED = Path(__file__).parents[2] / "ivr" / "flows"
 WEDNESDAY_10AM_NY = datetime.fromisoformat("2026-03-04T10:00-05:00")
-MENU_PROMPT = ("IVR says: For billing, press 1 or say billing. For technical support, press 2 or say support. "
-               "For sales, press 3 or say sales. To hear this again, press 9.")
-MENU_LISTEN = "   (listening: keys 1 2 3 9 or words like billing, bill, invoice, payment, refund, support, technical, help)"
+MENU_PROMPT = (
+    "IVR says: For billing, press 1 or say billing. For technical support, press 2 or say support. "
+    "For sales, press 3 or say sales. To hear this again, press 9."
+)
+MENU_LISTEN = (
+    "   (listening: keys 1 2 3 9 or words like billing, bill, invoice, payment, refund, support, technical, help)"
+)
 
 
 def run(lines: list[str], **kwargs: object) -> tuple[str, str | None]:
@@ -31,8 +35,17 @@ def run(lines: list[str], **kwargs: object) -> tuple[str, str | None]:
 
 
 def test_voice_session_through_the_default_flow() -> None:
-    transcript, reason = run(["", "7", "/timeout", "/speech 0.9 I need help with my internet", "4711#",
-                              '/webhook 200 {"vars": {"tier": "gold", "name": "Ann"}}', "never read"])
+    transcript, reason = run(
+        [
+            "",
+            "7",
+            "/timeout",
+            "/speech 0.9 I need help with my internet",
+            "4711#",
+            '/webhook 200 {"vars": {"tier": "gold", "name": "Ann"}}',
+            "never read",
+        ]
+    )
     version = load_dir(SHIPPED)[0]["default"].version
     assert reason == "queued"
     assert transcript.splitlines() == [
@@ -69,8 +82,10 @@ def test_voice_session_through_the_default_flow() -> None:
         "   . set: account=4711",
         "-- default#lookup (webhook)",
         "   . webhook: POST https://crm.example.com/ivr/lookup",
-        ('   (webhook POST https://crm.example.com/ivr/lookup, timeout 3s, vars {"intent": "support", '
-        '"account": "4711"}: answer with /webhook 200 {...} or /webhook timeout)'),
+        (
+            '   (webhook POST https://crm.example.com/ivr/lookup, timeout 3s, vars {"intent": "support", '
+            '"account": "4711"}: answer with /webhook 200 {...} or /webhook timeout)'
+        ),
         '> /webhook 200 {"vars": {"tier": "gold", "name": "Ann"}}',
         "   . webhook: ok: status 200 -> route",
         "   . set: tier=gold",
@@ -86,8 +101,9 @@ def test_voice_session_through_the_default_flow() -> None:
 
 
 def test_chat_session_with_commands() -> None:
-    transcript, reason = run(["/help", "/bogus", "/vars", "/speech x y", "Sales", "/quit"], channel="chat",
-                             context={"name": "Ann"})
+    transcript, reason = run(
+        ["/help", "/bogus", "/vars", "/speech x y", "Sales", "/quit"], channel="chat", context={"name": "Ann"}
+    )
     assert reason == "queued"
     assert transcript.splitlines()[1:] == [
         "-- default#greeting (say)",
@@ -124,26 +140,33 @@ def test_chat_session_with_commands() -> None:
 def test_input_ending_early_is_reported() -> None:
     transcript, reason = run(["1", "12", "/quit", "3#"])
     assert reason is None
-    assert transcript.splitlines()[-4:] == ["   (listening: 4 to 8 digits, end with #; timeout 8s)", "> 12", "> /quit",
-                                            "== input ended while waiting for input at default#ask_account"]
+    assert transcript.splitlines()[-4:] == [
+        "   (listening: 4 to 8 digits, end with #; timeout 8s)",
+        "> 12",
+        "> /quit",
+        "== input ended while waiting for input at default#ask_account",
+    ]
 
 
-@pytest.mark.parametrize(("line", "channel", "event"), [
-    ("  ", Channel.VOICE, None),
-    ("#123#", Channel.VOICE, Digits("#123#")),
-    ("#123#", Channel.CHAT, Text("#123#")),
-    ("billing please", Channel.VOICE, Speech("billing please", 1.0)),
-    ("billing please", Channel.CHAT, Text("billing please")),
-    ("/speech 0.25 sales", Channel.VOICE, Speech("sales", 0.25)),
-    ("/timeout", Channel.VOICE, NoInput()),
-    ("/hangup", Channel.CHAT, Disconnected()),
-    ("/webhook 200", Channel.VOICE, WebhookResult(200)),
-    ('/webhook 201 {"next": "x"}', Channel.VOICE, WebhookResult(201, {"next": "x"})),
-    ("/webhook 200 {oops", Channel.VOICE, WebhookResult(200, error="invalid JSON")),
-    ("/webhook timeout", Channel.VOICE, WebhookResult(error="timeout")),
-    ("/webhook error connection refused", Channel.VOICE, WebhookResult(error="connection refused")),
-    ("/quit", Channel.VOICE, "quit"),
-])
+@pytest.mark.parametrize(
+    ("line", "channel", "event"),
+    [
+        ("  ", Channel.VOICE, None),
+        ("#123#", Channel.VOICE, Digits("#123#")),
+        ("#123#", Channel.CHAT, Text("#123#")),
+        ("billing please", Channel.VOICE, Speech("billing please", 1.0)),
+        ("billing please", Channel.CHAT, Text("billing please")),
+        ("/speech 0.25 sales", Channel.VOICE, Speech("sales", 0.25)),
+        ("/timeout", Channel.VOICE, NoInput()),
+        ("/hangup", Channel.CHAT, Disconnected()),
+        ("/webhook 200", Channel.VOICE, WebhookResult(200)),
+        ('/webhook 201 {"next": "x"}', Channel.VOICE, WebhookResult(201, {"next": "x"})),
+        ("/webhook 200 {oops", Channel.VOICE, WebhookResult(200, error="invalid JSON")),
+        ("/webhook timeout", Channel.VOICE, WebhookResult(error="timeout")),
+        ("/webhook error connection refused", Channel.VOICE, WebhookResult(error="connection refused")),
+        ("/quit", Channel.VOICE, "quit"),
+    ],
+)
 def test_parse_line(line: str, channel: Channel, event: object) -> None:
     assert parse_line(line, channel) == event
 
@@ -154,6 +177,7 @@ def test_parse_line_errors() -> None:
 
 
 # -- cli -------------------------------------------------------------------------------------------------------
+
 
 def test_validate_the_shipped_flows(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["validate", str(SHIPPED)]) == 0
@@ -181,13 +205,18 @@ def test_validate_reports_errors_and_exits_2(tmp_path: Path, capsys: pytest.Capt
 
 def test_simulate_from_piped_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("3\n"))
-    status = cli.main(["simulate", "default", "--channel", "chat", "--var", "name=Bo", "--now",
-                       "2026-03-04T10:00-05:00"])
+    status = cli.main(
+        ["simulate", "default", "--channel", "chat", "--var", "name=Bo", "--now", "2026-03-04T10:00-05:00"]
+    )
     out = capsys.readouterr().out.splitlines()
     assert status == 0
     assert out[2] == "BOT: Hello Bo, thank you for contacting Acme."
-    assert out[-4:] == ["BOT: Connecting you to our sales team.", "   . queue: sales", "   (queued to 'sales', priority 0)",
-                        "== done: queued"]
+    assert out[-4:] == [
+        "BOT: Connecting you to our sales team.",
+        "   . queue: sales",
+        "   (queued to 'sales', priority 0)",
+        "== done: queued",
+    ]
 
 
 def test_simulate_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

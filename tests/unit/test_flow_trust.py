@@ -44,10 +44,12 @@ def test_a_branch_on_browser_context_that_reaches_a_priority_queue_is_refused_wi
         cases: [{when: {var: context.tier, in: [gold]}, next: vip}]
         else: normal
     """)
-    assert errors == ["trust.yaml:5: node 'route': the branch reads context.tier, which the customer's browser "
-                      "sent (unverified), and leads to 'vip' (priority 10) without asking anything; use verified.* "
-                      "variables (signed by the site's backend) or what the flow asked, or mark the node "
-                      "'trust_unverified: true' if this is deliberate"]
+    assert errors == [
+        "trust.yaml:5: node 'route': the branch reads context.tier, which the customer's browser "
+        "sent (unverified), and leads to 'vip' (priority 10) without asking anything; use verified.* "
+        "variables (signed by the site's backend) or what the flow asked, or mark the node "
+        "'trust_unverified: true' if this is deliberate"
+    ]
 
 
 def test_the_else_of_such_a_branch_and_skills_through_say_and_set_nodes_count_too() -> None:
@@ -74,14 +76,17 @@ def test_a_value_copied_from_context_by_a_set_node_is_still_unverified() -> None
 
 
 def test_webhook_urls_and_queue_names_from_browser_context_are_refused() -> None:
-    errors = untrusted("""\
+    errors = untrusted(
+        """\
       route:
         type: webhook
         url: "https://crm.example.com/lookup?page={{ context.page }}"
         next: pick
         on_error: pick
       pick: {type: queue, queue: "{{ context.queue }}"}
-    """, extra="")
+    """,
+        extra="",
+    )
     assert [e.split(": ", 2)[1] for e in errors] == ["node 'route'", "node 'pick'"]
     assert "the webhook URL uses context.page" in errors[0]
     assert "the queue name uses context.queue" in errors[1]
@@ -96,7 +101,7 @@ def test_routing_on_verified_claims_or_on_the_customers_answers_is_fine() -> Non
           - {when: {var: context.page, matches: pricing}, next: ask}
         else: normal
     """)
-    assert flow.start == "route"   # context.page leads to a menu: the customer is asked before any priority
+    assert flow.start == "route"  # context.page leads to a menu: the customer is asked before any priority
 
 
 def test_an_author_can_mark_a_node_as_deliberate() -> None:
@@ -110,10 +115,13 @@ def test_an_author_can_mark_a_node_as_deliberate() -> None:
     assert flow.nodes["route"].trust_unverified
 
 
-@pytest.mark.parametrize("node", [
-    "route: {type: set, vars: {verified.tier: gold}, next: normal}",
-    "route: {type: gather, var: context.account, prompt: 'Account?', fallback: normal, next: normal}",
-])
+@pytest.mark.parametrize(
+    "node",
+    [
+        "route: {type: set, vars: {verified.tier: gold}, next: normal}",
+        "route: {type: gather, var: context.account, prompt: 'Account?', fallback: normal, next: normal}",
+    ],
+)
 def test_flows_cannot_write_the_gateways_namespaces(node: str) -> None:
     with pytest.raises(FlowErrors) as info:
         load(node + "\n")

@@ -69,33 +69,33 @@ def test_the_rows_above_are_the_whole_table() -> None:
 
 
 ILLEGAL = [
-    (S.WAITING, E.ANSWER),            # nobody rings: nobody can answer
+    (S.WAITING, E.ANSWER),  # nobody rings: nobody can answer
     (S.WAITING, E.MISS),
     (S.WAITING, E.HOLD),
     (S.WAITING, E.TRANSFER),
     (S.WAITING, E.LOSE),
-    (S.RINGING, E.RING),              # a second agent for the same call
-    (S.RINGING, E.CONNECT),           # bridged without an answer
+    (S.RINGING, E.RING),  # a second agent for the same call
+    (S.RINGING, E.CONNECT),  # bridged without an answer
     (S.RINGING, E.HOLD),
     (S.RINGING, E.TRANSFER),
-    (S.RINGING, E.LOSE),              # no leg yet: a missed ring is MISS
-    (S.CONNECTING, E.ANSWER),         # a second accept
+    (S.RINGING, E.LOSE),  # no leg yet: a missed ring is MISS
+    (S.CONNECTING, E.ANSWER),  # a second accept
     (S.CONNECTING, E.MISS),
     (S.CONNECTING, E.HOLD),
     (S.CONNECTING, E.TRANSFER),
     (S.CONNECTING, E.CONSULT),
     (S.CONNECTED, E.ANSWER),
     (S.CONNECTED, E.RESUME),
-    (S.CONNECTED, E.COMPLETE),        # no consultation to complete
+    (S.CONNECTED, E.COMPLETE),  # no consultation to complete
     (S.CONNECTED, E.CONSULT_END),
     (S.HELD, E.HOLD),
-    (S.CONSULT_RINGING, E.CONSULT),   # one consultation at a time
+    (S.CONSULT_RINGING, E.CONSULT),  # one consultation at a time
     (S.CONSULT_RINGING, E.COMPLETE),  # the colleague has not answered
     (S.CONSULT_RINGING, E.HOLD),
     (S.CONSULT_CONNECTING, E.COMPLETE),
     (S.CONSULTING, E.CONSULT_ANSWER),
-    (S.CONSULTING, E.RESUME),         # the caller holds until the consultation ends
-    (S.ENDED, E.END),                 # ended once
+    (S.CONSULTING, E.RESUME),  # the caller holds until the consultation ends
+    (S.ENDED, E.END),  # ended once
     (S.ENDED, E.RING),
     (S.ENDED, E.LOSE),
 ]
@@ -113,31 +113,63 @@ def test_nothing_leaves_ended() -> None:
     assert [e for s, e in TRANSITIONS if s is S.ENDED] == []
 
 
-@pytest.mark.parametrize("state, has_agent, answered, bridged, consulting", [
-    (S.WAITING, False, False, False, False),
-    (S.RINGING, True, False, False, False),
-    (S.CONNECTING, True, True, False, False),
-    (S.CONNECTED, True, True, True, False),
-    (S.HELD, True, True, True, False),
-    (S.CONSULT_RINGING, True, True, True, True),
-    (S.CONSULT_CONNECTING, True, True, True, True),
-    (S.CONSULTING, True, True, True, True),
-    (S.ENDED, False, False, False, False),
-])
-def test_what_each_state_means(state: HandoffState, has_agent: bool, answered: bool, bridged: bool,
-                               consulting: bool) -> None:
+@pytest.mark.parametrize(
+    "state, has_agent, answered, bridged, consulting",
+    [
+        (S.WAITING, False, False, False, False),
+        (S.RINGING, True, False, False, False),
+        (S.CONNECTING, True, True, False, False),
+        (S.CONNECTED, True, True, True, False),
+        (S.HELD, True, True, True, False),
+        (S.CONSULT_RINGING, True, True, True, True),
+        (S.CONSULT_CONNECTING, True, True, True, True),
+        (S.CONSULTING, True, True, True, True),
+        (S.ENDED, False, False, False, False),
+    ],
+)
+def test_what_each_state_means(
+    state: HandoffState, has_agent: bool, answered: bool, bridged: bool, consulting: bool
+) -> None:
     assert (state.has_agent, state.answered, state.bridged, state.consulting) == (
-        has_agent, answered, bridged, consulting)
+        has_agent,
+        answered,
+        bridged,
+        consulting,
+    )
 
 
 def test_a_handoff_keeps_its_history_and_stays_put_on_a_refused_step() -> None:
     handoff = Handoff(call=None, queued_ms=0)  # type: ignore[arg-type]   # the machine never touches the call
-    for event in (E.RING, E.MISS, E.RING, E.ANSWER, E.CONNECT, E.CONSULT, E.CONSULT_ANSWER, E.CONSULT_CONNECT,
-                  E.COMPLETE, E.HOLD, E.RESUME, E.TRANSFER):
+    for event in (
+        E.RING,
+        E.MISS,
+        E.RING,
+        E.ANSWER,
+        E.CONNECT,
+        E.CONSULT,
+        E.CONSULT_ANSWER,
+        E.CONSULT_CONNECT,
+        E.COMPLETE,
+        E.HOLD,
+        E.RESUME,
+        E.TRANSFER,
+    ):
         handoff.to(event)
     with pytest.raises(IllegalTransition):
         handoff.to(E.CONNECT)
     handoff.to(E.END)
     assert [state for _, state in handoff.history] == [
-        S.RINGING, S.WAITING, S.RINGING, S.CONNECTING, S.CONNECTED, S.CONSULT_RINGING, S.CONSULT_CONNECTING,
-        S.CONSULTING, S.CONNECTED, S.HELD, S.CONNECTED, S.WAITING, S.ENDED]
+        S.RINGING,
+        S.WAITING,
+        S.RINGING,
+        S.CONNECTING,
+        S.CONNECTED,
+        S.CONSULT_RINGING,
+        S.CONSULT_CONNECTING,
+        S.CONSULTING,
+        S.CONNECTED,
+        S.HELD,
+        S.CONNECTED,
+        S.WAITING,
+        S.ENDED,
+    ]

@@ -38,8 +38,12 @@ def module_name(path: Path) -> str:
 
 
 def layer_of(module: str) -> int:
-    matches = [(len(p), rank) for rank, (_, prefixes) in enumerate(LAYERS) for p in prefixes
-               if module == p or module.startswith(p + ".")]
+    matches = [
+        (len(p), rank)
+        for rank, (_, prefixes) in enumerate(LAYERS)
+        for p in prefixes
+        if module == p or module.startswith(p + ".")
+    ]
     if matches:
         return max(matches)[1]
     raise AssertionError(f"{module} is in no layer: add it to LAYERS (and to the map in gateway/__init__.py)")
@@ -76,10 +80,13 @@ def graph() -> dict[str, set[str]]:
 
 
 def back_edges(edges: dict[str, set[str]]) -> list[str]:
-    return sorted(f"{a} ({LAYERS[layer_of(a)][0]}) imports {b} ({LAYERS[layer_of(b)][0]})"
-                  for a, targets in edges.items() for b in targets
-                  # a package's __init__ is its map: it may name its modules but imports nothing
-                  if layer_of(b) < layer_of(a) and b != "gateway")
+    return sorted(
+        f"{a} ({LAYERS[layer_of(a)][0]}) imports {b} ({LAYERS[layer_of(b)][0]})"
+        for a, targets in edges.items()
+        for b in targets
+        # a package's __init__ is its map: it may name its modules but imports nothing
+        if layer_of(b) < layer_of(a) and b != "gateway"
+    )
 
 
 def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
@@ -122,8 +129,12 @@ def test_every_gateway_module_is_in_a_layer_and_the_map_names_it() -> None:
     for module in edges:
         layer_of(module)
     package_maps = {p.parent.name: p.read_text(encoding="utf-8") for p in GATEWAY.glob("*/__init__.py")}
-    unmapped = sorted(f"gateway/{pkg}/{p.name}" for pkg, text in package_maps.items()
-                      for p in (GATEWAY / pkg).glob("*.py") if p.name != "__init__.py" and f"``{p.stem}``" not in text)
+    unmapped = sorted(
+        f"gateway/{pkg}/{p.name}"
+        for pkg, text in package_maps.items()
+        for p in (GATEWAY / pkg).glob("*.py")
+        if p.name != "__init__.py" and f"``{p.stem}``" not in text
+    )
     assert unmapped == []
     assert set(package_maps) == {"wire", "ops", "calls", "flows", "contact", "store", "protocol"}
 
@@ -142,22 +153,40 @@ def test_ivr_and_media_never_import_gateway() -> None:
         for path in sorted((ROOT / package).rglob("*.py")):
             tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
             for node in ast.walk(tree):
-                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                         else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+                names = (
+                    [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module or ""]
+                    if isinstance(node, ast.ImportFrom) and not node.level
+                    else []
+                )
                 offenders += [f"{path.relative_to(ROOT)}:{node.lineno}" for n in names if n.split(".")[0] == "gateway"]
     assert offenders == []
 
 
-@pytest.mark.parametrize("edge, expected", [
-    ({"gateway.store.store": {"gateway.contact.routing"}}, ["gateway.store.store (store) imports gateway.contact.routing (contact)"]),
-    ({"gateway.contact.routing": {"gateway.store.store"}}, []),
-    ({"gateway.calls.manager": {"gateway.wire.tokens"}}, ["gateway.calls.manager (calls) imports gateway.wire.tokens (wire)"]),
-])
+@pytest.mark.parametrize(
+    "edge, expected",
+    [
+        (
+            {"gateway.store.store": {"gateway.contact.routing"}},
+            ["gateway.store.store (store) imports gateway.contact.routing (contact)"],
+        ),
+        ({"gateway.contact.routing": {"gateway.store.store"}}, []),
+        (
+            {"gateway.calls.manager": {"gateway.wire.tokens"}},
+            ["gateway.calls.manager (calls) imports gateway.wire.tokens (wire)"],
+        ),
+    ],
+)
 def test_the_check_finds_a_back_edge(edge: dict[str, set[str]], expected: list[str]) -> None:
     assert back_edges(edge) == expected
 
 
 def test_the_check_finds_a_cycle_through_three_modules() -> None:
-    edges = {"gateway.calls.a": {"gateway.calls.b"}, "gateway.calls.b": {"gateway.calls.c"},
-             "gateway.calls.c": {"gateway.calls.a"}, "gateway.calls.d": {"gateway.calls.a"}}
+    edges = {
+        "gateway.calls.a": {"gateway.calls.b"},
+        "gateway.calls.b": {"gateway.calls.c"},
+        "gateway.calls.c": {"gateway.calls.a"},
+        "gateway.calls.d": {"gateway.calls.a"},
+    }
     assert cycles(edges) == [["gateway.calls.a", "gateway.calls.b", "gateway.calls.c"]]

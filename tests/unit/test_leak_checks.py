@@ -52,8 +52,11 @@ def test_a_socket_left_open_is_named_with_its_address() -> None:
         listening.bind(("127.0.0.1", 0))
         listening.listen()
         client = socket.create_connection(listening.getsockname())
-        with pytest.raises(Leaked, match=rf"tcp 127\.0\.0\.1:{client.getsockname()[1]} -> 127\.0\.0\.1:"
-                                         rf"{listening.getsockname()[1]} ESTABLISHED"):
+        with pytest.raises(
+            Leaked,
+            match=rf"tcp 127\.0\.0\.1:{client.getsockname()[1]} -> 127\.0\.0\.1:"
+            rf"{listening.getsockname()[1]} ESTABLISHED",
+        ):
             check(before, grace=0)
         listening.accept()[0].close()
         client.close()
@@ -83,8 +86,11 @@ async def test_a_peer_connection_not_closed_is_named_with_where_it_was_made() ->
     pc = RTCPeerConnection()
     pc.addTransceiver("audio")
     await pc.setLocalDescription(await pc.createOffer())
-    with pytest.raises(Leaked, match=r"(?s)RTCPeerConnection at 0x[0-9a-f]+ not closed \(signaling have-local-offer, "
-                                     r"ice new, connection new\), made at:\n.*test_leak_checks\.py"):
+    with pytest.raises(
+        Leaked,
+        match=r"(?s)RTCPeerConnection at 0x[0-9a-f]+ not closed \(signaling have-local-offer, "
+        r"ice new, connection new\), made at:\n.*test_leak_checks\.py",
+    ):
         check(before, grace=0)
     await pc.close()
     check(before)
@@ -108,7 +114,7 @@ async def test_a_task_that_ends_within_the_grace_is_not_a_leak() -> None:
     await check_tasks_after_grace(5)
 
 
-LEAKY_TESTS = '''
+LEAKY_TESTS = """
 import asyncio, socket, threading
 from aiortc import RTCPeerConnection
 
@@ -130,23 +136,29 @@ async def test_leaks_a_peer_connection():
 
 async def test_clean():
     await asyncio.create_task(asyncio.sleep(0))
-'''
+"""
 
 
 def test_the_fixtures_fail_each_leaking_test_at_teardown_and_pass_a_clean_one(
-        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytester.makepyfile(test_leaky=LEAKY_TESTS)
     pytester.makeini("[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    result = pytester.run(sys.executable, "-m", "pytest", "-p", "tests.support.leaks", "-p", "no:cacheprovider",
-                          "-q", timeout=120)
+    result = pytester.run(
+        sys.executable, "-m", "pytest", "-p", "tests.support.leaks", "-p", "no:cacheprovider", "-q", timeout=120
+    )
     result.assert_outcomes(passed=5, errors=4)
-    result.stdout.fnmatch_lines_random([
-        *(f"ERROR test_leaky.py::test_leaks_a_{what} - tests.support.leaks.Leake*"
-          for what in ("task", "thread", "socket", "peer_connection")),
-        "*Leaked: the test left these tasks pending on its event loop (1):",
-        "*task 'leaked-task' running Event.wait*",
-        "*thread 'leaked-thread' (daemon=True, runs Event.wait)*",
-        "*socket fd *: udp 127.0.0.1:*",
-        "*RTCPeerConnection at 0x* not closed (signaling stable, ice new, connection new), made at:*",
-    ])
+    result.stdout.fnmatch_lines_random(
+        [
+            *(
+                f"ERROR test_leaky.py::test_leaks_a_{what} - tests.support.leaks.Leake*"
+                for what in ("task", "thread", "socket", "peer_connection")
+            ),
+            "*Leaked: the test left these tasks pending on its event loop (1):",
+            "*task 'leaked-task' running Event.wait*",
+            "*thread 'leaked-thread' (daemon=True, runs Event.wait)*",
+            "*socket fd *: udp 127.0.0.1:*",
+            "*RTCPeerConnection at 0x* not closed (signaling stable, ice new, connection new), made at:*",
+        ]
+    )

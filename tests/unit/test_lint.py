@@ -1,5 +1,6 @@
-"""The linter and the type checker are part of the test command: ruff (rules in pyproject.toml) over the
-repository, mypy over the packages (gateway, ivr, media). Each fails with the tool's own report."""
+"""The formatter, the linter and the type checker are part of the test command: ruff format and ruff check
+(settings in pyproject.toml) over the repository, mypy over the packages (gateway, ivr, media). Each fails
+with the tool's own report."""
 
 from __future__ import annotations
 
@@ -17,6 +18,13 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_ruff_finds_nothing() -> None:
     result = run("ruff", "check", "--no-cache", "--output-format", "concise", ".")
     assert result.returncode == 0, f"ruff check found problems:\n{result.stdout}{result.stderr}"
+
+
+def test_the_tree_is_formatted() -> None:
+    result = run("ruff", "format", "--no-cache", "--check", "--diff", ".")
+    assert result.returncode == 0, (
+        f"ruff format would change these files (run `.venv/bin/ruff format .`):\n{result.stdout[-4000:]}{result.stderr}"
+    )
 
 
 def test_mypy_finds_nothing() -> None:

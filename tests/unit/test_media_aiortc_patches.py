@@ -41,8 +41,13 @@ def frame(samples: np.ndarray, layout: str = "mono") -> AudioFrame:
 
 def test_same_result_as_aiortc() -> None:
     rng = np.random.default_rng(0)
-    cases = [np.zeros(960), np.full(960, 32767), np.full(960, -32768), np.full(960, 1),
-             np.sin(np.arange(960) / 5) * 20000]
+    cases = [
+        np.zeros(960),
+        np.full(960, 32767),
+        np.full(960, -32768),
+        np.full(960, 1),
+        np.sin(np.arange(960) / 5) * 20000,
+    ]
     cases += [rng.normal(0, 10 ** (rng.uniform(-1, 4.3)), 960).clip(-32768, 32767) for _ in range(300)]
     for samples in cases:
         f = frame(samples)
@@ -104,6 +109,7 @@ def test_audio_jitter_buffer_releases_after_one_packet_video_unchanged() -> None
 
 # ---------------------------------------------------------------- candidate sockets bound after close
 
+
 async def close_while_binding(monkeypatch: pytest.MonkeyPatch) -> tuple[RTCPeerConnection, list[str]]:
     """A peer connection closed while aioice's gathering holds its first socket bound but not yet added to the
     connection (deterministic: the loop's ``create_datagram_endpoint`` waits for the close before returning).
@@ -124,7 +130,7 @@ async def close_while_binding(monkeypatch: pytest.MonkeyPatch) -> tuple[RTCPeerC
     pc.addTransceiver("audio")
     gathering = asyncio.create_task(pc.setLocalDescription(await pc.createOffer()))
     await bound.wait()
-    assert len(leaked_sockets(before)) == 1   # the host candidate's socket, bound
+    assert len(leaked_sockets(before)) == 1  # the host candidate's socket, bound
     await pc.close()
     closed.set()
     await gathering
@@ -132,20 +138,22 @@ async def close_while_binding(monkeypatch: pytest.MonkeyPatch) -> tuple[RTCPeerC
 
 
 async def test_aioice_alone_leaves_the_socket_of_a_connection_closed_while_binding(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(aioice.ice.Connection, "get_component_candidates", ORIGINAL_GET_COMPONENT_CANDIDATES)
     pc, still_open = await close_while_binding(monkeypatch)
     assert [re.sub(r"\d+", "N", s) for s in still_open] == ["socket fd N: udp N.N.N.N:N"]
     connection = pc.getTransceivers()[0].sender.transport.transport.iceGatherer._connection
-    for protocol in connection._protocols:   # the late socket, which nothing else would close
+    for protocol in connection._protocols:  # the late socket, which nothing else would close
         await protocol.close()
 
 
 async def test_a_connection_closed_while_binding_closes_the_late_socket(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(aioice.ice.Connection, "get_component_candidates",
-                        aioice.ice.Connection.get_component_candidates)   # put back afterwards
+    monkeypatch.setattr(
+        aioice.ice.Connection, "get_component_candidates", aioice.ice.Connection.get_component_candidates
+    )  # put back afterwards
     aiortc_patches.close_late_candidate_sockets()
-    aiortc_patches.close_late_candidate_sockets()   # idempotent
+    aiortc_patches.close_late_candidate_sockets()  # idempotent
     _, still_open = await close_while_binding(monkeypatch)
     assert still_open == []
 

@@ -25,8 +25,9 @@ def peak_frequency(samples: np.ndarray, rate: int) -> float:
     return float(np.fft.rfftfreq(len(samples), 1 / rate)[spectrum.argmax()])
 
 
-def encode_file(path: Path, samples: np.ndarray, rate: int, channels: int, codec: str,
-                options: dict[str, str] | None = None) -> None:
+def encode_file(
+    path: Path, samples: np.ndarray, rate: int, channels: int, codec: str, options: dict[str, str] | None = None
+) -> None:
     """Write ``samples`` (mono int16) with PyAV's encoders, duplicated to ``channels``."""
     layout = "stereo" if channels == 2 else "mono"
     with av.open(str(path), "w") as out:
@@ -57,11 +58,14 @@ def test_audio_value_and_helpers() -> None:
     assert "48000 Hz" in repr(joined)
 
 
-@pytest.mark.parametrize("samples, rate", [
-    (np.zeros(10, dtype=np.float32), 48000),
-    (np.zeros((2, 10), dtype=np.int16), 48000),
-    (np.zeros(10, dtype=np.int16), 0),
-])
+@pytest.mark.parametrize(
+    "samples, rate",
+    [
+        (np.zeros(10, dtype=np.float32), 48000),
+        (np.zeros((2, 10), dtype=np.int16), 48000),
+        (np.zeros(10, dtype=np.int16), 0),
+    ],
+)
 def test_audio_rejects_bad_values(samples: np.ndarray, rate: int) -> None:
     with pytest.raises(ValueError):
         Audio(samples, rate)
@@ -123,17 +127,21 @@ def test_write_wav_replaces_atomically(tmp_path: Path) -> None:
     assert os.listdir(tmp_path) == ["a.wav"]
 
 
-@pytest.mark.parametrize("name, codec, rate, channels, options", [
-    ("stereo44.wav", "pcm_s16le", 44100, 2, None),
-    ("mono8k.wav", "pcm_s16le", 8000, 1, None),
-    ("clip.flac", "flac", 48000, 2, None),
-    ("clip.mp3", "libmp3lame", 44100, 2, None),
-    ("clip.ogg", "libopus", 48000, 1, None),
-    ("clip.opus", "libopus", 48000, 2, None),
-    ("vorbis.ogg", "vorbis", 44100, 2, {"strict": "experimental"}),
-])
-def test_load_audio_decodes_formats_to_mono(tmp_path: Path, name: str, codec: str, rate: int, channels: int,
-                                            options: dict[str, str] | None) -> None:
+@pytest.mark.parametrize(
+    "name, codec, rate, channels, options",
+    [
+        ("stereo44.wav", "pcm_s16le", 44100, 2, None),
+        ("mono8k.wav", "pcm_s16le", 8000, 1, None),
+        ("clip.flac", "flac", 48000, 2, None),
+        ("clip.mp3", "libmp3lame", 44100, 2, None),
+        ("clip.ogg", "libopus", 48000, 1, None),
+        ("clip.opus", "libopus", 48000, 2, None),
+        ("vorbis.ogg", "vorbis", 44100, 2, {"strict": "experimental"}),
+    ],
+)
+def test_load_audio_decodes_formats_to_mono(
+    tmp_path: Path, name: str, codec: str, rate: int, channels: int, options: dict[str, str] | None
+) -> None:
     path = tmp_path / name
     encode_file(path, tone(1000, 1.0, rate), rate, channels, codec, options)
     audio = load_audio(path, sample_rate=48000)
@@ -203,7 +211,7 @@ def test_frame_converter_resamples_other_formats() -> None:
     source = tone(440, 1.0, 16000).astype(np.float32) / 32768
     out = []
     for i in range(50):  # 20 ms planar float stereo frames at 16 kHz, with pts set
-        block = source[i * 320:(i + 1) * 320]
+        block = source[i * 320 : (i + 1) * 320]
         frame = av.AudioFrame.from_ndarray(np.stack([block, block]), format="fltp", layout="stereo")
         frame.sample_rate, frame.pts = 16000, i * 320
         out.append(converter.convert(frame))

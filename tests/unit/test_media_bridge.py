@@ -24,19 +24,19 @@ async def next_block(player: PromptPlayer) -> np.ndarray:
 
 def test_live_audio_keeps_order_and_never_builds_delay() -> None:
     live = LiveAudio(max_blocks=3)
-    live.push(np.concatenate([block(1), block(2)[:480]]))    # a block and a half
-    assert level(live.pull()) == 1 and live.pull() is None     # the half waits for the rest
+    live.push(np.concatenate([block(1), block(2)[:480]]))  # a block and a half
+    assert level(live.pull()) == 1 and live.pull() is None  # the half waits for the rest
     live.push(block(2)[480:])
     for v in (3, 4, 5, 6):
         live.push(block(v))
-    assert live.dropped == 2                                   # 2,3 dropped: at most 3 blocks of delay
+    assert live.dropped == 2  # 2,3 dropped: at most 3 blocks of delay
     assert [level(live.pull()) for _ in range(4)] == [4, 5, 6, 0]
 
 
 def test_mix_sums_sources_and_clips() -> None:
     mix = Mix(3, "a", "b")
     mix.push("a", block(1000))
-    assert level(mix.pull()) == 1000                           # one source: passed through
+    assert level(mix.pull()) == 1000  # one source: passed through
     mix.push("a", block(30000))
     mix.push("b", block(30000))
     assert level(mix.pull()) == 32767
@@ -73,10 +73,10 @@ async def test_bridge_crosses_holds_and_lets_a_supervisor_listen_and_whisper() -
 
 def test_a_standing_backlog_drains_block_by_block() -> None:
     live = LiveAudio(max_blocks=3, drain_window=5)
-    live.push(np.concatenate([block(1), block(2)]))        # a burst leaves 2 blocks of delay behind
-    for v in range(3, 23):                                 # then both clocks tick together
+    live.push(np.concatenate([block(1), block(2)]))  # a burst leaves 2 blocks of delay behind
+    for v in range(3, 23):  # then both clocks tick together
         live.push(block(v))
         live.pull()
-    assert live.dropped == 2                               # one block per quiet window, not all at once
+    assert live.dropped == 2  # one block per quiet window, not all at once
     live.push(block(99))
     assert level(live.pull()) == 99 and live.pull() is None  # no delay left: what arrives goes out next

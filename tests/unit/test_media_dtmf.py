@@ -47,7 +47,7 @@ def opus_round_trip(samples: np.ndarray, bitrate: int = 32000, layout: str = "mo
     dec.sample_rate, dec.layout, dec.format = 48000, layout, "s16"
     packets = []
     for i in range(len(samples) // 960):
-        block = samples[i * 960:(i + 1) * 960]
+        block = samples[i * 960 : (i + 1) * 960]
         if layout == "stereo":
             block = np.repeat(block, 2)
         frame = av.AudioFrame.from_ndarray(block.reshape(1, -1), format="s16", layout=layout)
@@ -68,8 +68,12 @@ def speech() -> list[np.ndarray]:
 
     async def make() -> list[np.ndarray]:
         synth = Synthesizer(None)
-        return [(await synth.synthesize(text, voice=voice, rate_wpm=rate)).samples
-                for voice in VOICES for rate in (120, 175, 260) for text in SENTENCES]
+        return [
+            (await synth.synthesize(text, voice=voice, rate_wpm=rate)).samples
+            for voice in VOICES
+            for rate in (120, 175, 260)
+            for text in SENTENCES
+        ]
 
     return asyncio.run(make())
 
@@ -127,8 +131,9 @@ def test_detects_all_keys_after_opus(bitrate: int, layout: str) -> None:
 
 @pytest.mark.parametrize("offset", range(0, 960, 120))
 def test_60ms_tone_detected_whatever_the_alignment(offset: int) -> None:
-    signal = np.concatenate([silence(0) if offset == 0 else np.zeros(offset, np.int16),
-                             dtmf_tone("7", 60), silence(60)])
+    signal = np.concatenate(
+        [silence(0) if offset == 0 else np.zeros(offset, np.int16), dtmf_tone("7", 60), silence(60)]
+    )
     assert GoertzelDetector().feed(signal) == ["7"]
 
 
@@ -138,8 +143,9 @@ def test_short_blip_is_ignored() -> None:
 
 
 def test_long_press_reported_once_and_repeats_after_a_gap() -> None:
-    signal = np.concatenate([dtmf_tone("9", 1500), silence(60), dtmf_tone("9", 100), silence(60),
-                             dtmf_tone("9", 100), silence(60)])
+    signal = np.concatenate(
+        [dtmf_tone("9", 1500), silence(60), dtmf_tone("9", 100), silence(60), dtmf_tone("9", 100), silence(60)]
+    )
     assert GoertzelDetector().feed(signal) == ["9", "9", "9"]
 
 
@@ -153,7 +159,7 @@ def test_feeding_in_odd_chunks_equals_feeding_at_once() -> None:
     detector = GoertzelDetector()
     got: list[str] = []
     for start in range(0, len(signal), 333):
-        got += detector.feed(signal[start:start + 333])
+        got += detector.feed(signal[start : start + 333])
     assert got == GoertzelDetector().feed(signal) == list("159#D")
 
 
@@ -209,13 +215,16 @@ def test_no_digits_in_speech_at_8k_and_16k(speech: list[np.ndarray]) -> None:
         assert GoertzelDetector(rate).feed(resample(everything, rate).samples) == []
 
 
-@pytest.mark.parametrize("name, signal", [
-    ("chords with 6 harmonics", lambda: music(30, 6, 0)),
-    ("chords with 3 harmonics", lambda: music(30, 3, 1)),
-    ("pure sine chords", lambda: music(30, 1, 2)),
-    ("white noise", lambda: noise(15, False, 3)),
-    ("pink noise", lambda: noise(15, True, 4)),
-])
+@pytest.mark.parametrize(
+    "name, signal",
+    [
+        ("chords with 6 harmonics", lambda: music(30, 6, 0)),
+        ("chords with 3 harmonics", lambda: music(30, 3, 1)),
+        ("pure sine chords", lambda: music(30, 1, 2)),
+        ("white noise", lambda: noise(15, False, 3)),
+        ("pink noise", lambda: noise(15, True, 4)),
+    ],
+)
 def test_no_digits_in_music_and_noise(name: str, signal: object) -> None:
     x = signal()  # type: ignore[operator]
     assert GoertzelDetector().feed(x) == [], name
@@ -284,8 +293,12 @@ def test_receiver_survives_losing_the_start_or_all_but_one_end_packet() -> None:
 
 def test_receiver_same_key_twice_and_two_streams() -> None:
     rx = TelephoneEventReceiver()
-    seen = [rx.feed(ssrc, ts, p) for ssrc, base in ((1, 0), (2, 0)) for k in range(2)
-            for ts, p in chromium_press("0", base + k * 8160)]
+    seen = [
+        rx.feed(ssrc, ts, p)
+        for ssrc, base in ((1, 0), (2, 0))
+        for k in range(2)
+        for ts, p in chromium_press("0", base + k * 8160)
+    ]
     assert [d for d in seen if d] == ["0", "0", "0", "0"]
 
 

@@ -24,7 +24,7 @@ def decode(packets: list[bytes]) -> np.ndarray:
 
 
 def test_one_packet_per_block_and_the_sound_survives() -> None:
-    audio = tone(1.01)   # 50.5 blocks -> 51 packets, the last one padded
+    audio = tone(1.01)  # 50.5 blocks -> 51 packets, the last one padded
     packets = encode_blocks(audio.samples.tobytes())
     assert len(packets) == 51
     decoded = decode(packets)
@@ -37,7 +37,7 @@ def test_one_packet_per_block_and_the_sound_survives() -> None:
 def test_cache_by_content_and_silence_packet() -> None:
     cache = OpusPrompts()
     first = cache.packets(tone(0.2))
-    again = cache.packets(tone(0.2))          # another object, same samples
+    again = cache.packets(tone(0.2))  # another object, same samples
     assert again is first and (cache.hits, cache.misses) == (1, 1)
     assert cache.packets(tone(0.2, hz=880)) is not first
     assert rms_dbfs(decode([cache.silence] * 10)) < -80

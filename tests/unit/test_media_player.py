@@ -40,7 +40,8 @@ async def test_frames_are_20ms_48k_mono_with_pts() -> None:
     assert [f.samples for f in frames] == [960] * 3
     assert [f.pts for f in frames] == [0, 960, 1920]
     assert {(f.sample_rate, f.format.name, f.layout.name, str(f.time_base)) for f in frames} == {
-        (48000, "s16", "mono", "1/48000")}
+        (48000, "s16", "mono", "1/48000")
+    }
     assert player.stats.frames_sent == 3
 
 
@@ -56,7 +57,7 @@ async def test_prompt_plays_exactly_then_finishes() -> None:
     done = player.play(audio, "welcome")
     out = await pull(player, 4)
     assert np.array_equal(out[: len(audio)], audio.samples)
-    assert not out[len(audio):].any()
+    assert not out[len(audio) :].any()
     assert done.done() and done.result() == PlaybackOutcome.FINISHED == "finished"
     assert player.current is None
 

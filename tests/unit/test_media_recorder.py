@@ -25,7 +25,7 @@ def read(path: Path) -> np.ndarray:
     with av.open(str(path)) as container:
         frames = [f.to_ndarray() for f in container.decode(container.streams.audio[0])]
     pcm = np.concatenate(frames, axis=1)
-    return pcm.reshape(-1, 2).T if pcm.shape[0] == 1 else pcm   # packed WAV -> (2, n)
+    return pcm.reshape(-1, 2).T if pcm.shape[0] == 1 else pcm  # packed WAV -> (2, n)
 
 
 def peak_hz(x: np.ndarray) -> float:
@@ -38,12 +38,12 @@ def test_each_side_on_its_own_channel_and_a_silent_side_is_padded(tmp_path: Path
     now = [0.0]
     path = tmp_path / f"call{suffix}"
     rec = StereoRecorder(path, clock=lambda: now[0])
-    for i in range(100):                      # 2 s of caller, the agent only for the first second
+    for i in range(100):  # 2 s of caller, the agent only for the first second
         now[0] = (i + 1) * 0.02
         rec("a", tone(440, i))
         if i < 50:
             rec("b", tone(1000, i))
-    assert not path.exists() and (tmp_path / f"call{suffix}.part").exists()   # complete or absent
+    assert not path.exists() and (tmp_path / f"call{suffix}.part").exists()  # complete or absent
     assert rec.close() == path and not (tmp_path / f"call{suffix}.part").exists()
     pcm = read(path)
     assert abs(pcm.shape[1] - 2 * RATE) < RATE // 10
@@ -60,12 +60,12 @@ def test_a_side_that_pauses_is_placed_at_its_time(tmp_path: Path) -> None:
     for i in range(100):
         now[0] = (i + 1) * 0.02
         rec("a", tone(440, i))
-        if i < 25 or i >= 75:                 # the agent is silent (nothing sent) from 0.5 s to 1.5 s
+        if i < 25 or i >= 75:  # the agent is silent (nothing sent) from 0.5 s to 1.5 s
             rec("b", tone(1000, i))
     pcm = read(rec.close() or tmp_path / "missing")
     # after the pause the agent's audio is at 1.5 s, not pulled forward to 0.5 s
-    assert np.abs(pcm[1][int(0.7 * RATE):int(1.3 * RATE)]).max() == 0
-    assert abs(peak_hz(pcm[1][int(1.55 * RATE):int(1.95 * RATE)]) - 1000) < 10
+    assert np.abs(pcm[1][int(0.7 * RATE) : int(1.3 * RATE)]).max() == 0
+    assert abs(peak_hz(pcm[1][int(1.55 * RATE) : int(1.95 * RATE)]) - 1000) < 10
 
 
 def test_nothing_recorded_leaves_no_file(tmp_path: Path) -> None:

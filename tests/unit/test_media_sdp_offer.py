@@ -45,11 +45,14 @@ async def test_an_accepted_offer_is_one_aiortc_answers() -> None:
     assert accepted > 50 and refused > 150, (accepted, refused)
 
 
-@pytest.mark.parametrize("line, replacement", [
-    ("a=msid:stream track", "a=msid:stream "),            # a space, one word: aiortc indexes past it
-    ("a=setup:actpass", "a=setup:bogus"),
-    ("a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus/x/2"),
-])
+@pytest.mark.parametrize(
+    "line, replacement",
+    [
+        ("a=msid:stream track", "a=msid:stream "),  # a space, one word: aiortc indexes past it
+        ("a=setup:actpass", "a=setup:bogus"),
+        ("a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus/x/2"),
+    ],
+)
 def test_lines_aiortc_trips_over_are_bad_sdp(line: str, replacement: str) -> None:
     with pytest.raises(BadOffer) as info:
         check_offer(CHROMIUM_OFFER.replace(line, replacement))

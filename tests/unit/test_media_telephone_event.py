@@ -18,43 +18,45 @@ from media.telephone_event import _Sequencer, check_aiortc, enable_telephone_eve
 
 # What Chromium offers (trimmed), with telephone-event on unusual payload types 101 and 100
 # so the tests can tell "taken from the remote offer" from "our own defaults".
-CHROMIUM_OFFER = "\r\n".join([
-    "v=0",
-    "o=- 4611731400430051336 2 IN IP4 127.0.0.1",
-    "s=-",
-    "t=0 0",
-    "a=group:BUNDLE 0",
-    "a=extmap-allow-mixed",
-    "a=msid-semantic: WMS stream",
-    "m=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 101 100",
-    "c=IN IP4 0.0.0.0",
-    "a=rtcp:9 IN IP4 0.0.0.0",
-    "a=ice-ufrag:Xq3t",
-    "a=ice-pwd:a8bKf0Jc3m1Jm6jBCiqI4RqQ",
-    "a=ice-options:trickle",
-    "a=fingerprint:sha-256 " + ":".join(["AB"] * 32),
-    "a=setup:actpass",
-    "a=mid:0",
-    "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level",
-    "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid",
-    "a=sendrecv",
-    "a=msid:stream track",
-    "a=rtcp-mux",
-    "a=rtpmap:111 opus/48000/2",
-    "a=rtcp-fb:111 transport-cc",
-    "a=fmtp:111 minptime=10;useinbandfec=1",
-    "a=rtpmap:63 red/48000/2",
-    "a=fmtp:63 111/111",
-    "a=rtpmap:9 G722/8000",
-    "a=rtpmap:0 PCMU/8000",
-    "a=rtpmap:8 PCMA/8000",
-    "a=rtpmap:13 CN/8000",
-    "a=rtpmap:101 telephone-event/48000",
-    "a=rtpmap:100 telephone-event/8000",
-    "a=ssrc:1234 cname:abcdefgh",
-    "a=ssrc:1234 msid:stream track",
-    "",
-])
+CHROMIUM_OFFER = "\r\n".join(
+    [
+        "v=0",
+        "o=- 4611731400430051336 2 IN IP4 127.0.0.1",
+        "s=-",
+        "t=0 0",
+        "a=group:BUNDLE 0",
+        "a=extmap-allow-mixed",
+        "a=msid-semantic: WMS stream",
+        "m=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 101 100",
+        "c=IN IP4 0.0.0.0",
+        "a=rtcp:9 IN IP4 0.0.0.0",
+        "a=ice-ufrag:Xq3t",
+        "a=ice-pwd:a8bKf0Jc3m1Jm6jBCiqI4RqQ",
+        "a=ice-options:trickle",
+        "a=fingerprint:sha-256 " + ":".join(["AB"] * 32),
+        "a=setup:actpass",
+        "a=mid:0",
+        "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+        "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid",
+        "a=sendrecv",
+        "a=msid:stream track",
+        "a=rtcp-mux",
+        "a=rtpmap:111 opus/48000/2",
+        "a=rtcp-fb:111 transport-cc",
+        "a=fmtp:111 minptime=10;useinbandfec=1",
+        "a=rtpmap:63 red/48000/2",
+        "a=fmtp:63 111/111",
+        "a=rtpmap:9 G722/8000",
+        "a=rtpmap:0 PCMU/8000",
+        "a=rtpmap:8 PCMA/8000",
+        "a=rtpmap:13 CN/8000",
+        "a=rtpmap:101 telephone-event/48000",
+        "a=rtpmap:100 telephone-event/8000",
+        "a=ssrc:1234 cname:abcdefgh",
+        "a=ssrc:1234 msid:stream track",
+        "",
+    ]
+)
 
 
 @pytest.fixture
@@ -84,8 +86,14 @@ async def test_offer_carries_telephone_event_like_chromium(pcs: list[RTCPeerConn
     pc.addTrack(PromptPlayer())
     enable_telephone_events(pc)
     offer = await pc.createOffer()
-    assert rtpmaps(offer.sdp) == ["96 opus/48000/2", "9 G722/8000", "0 PCMU/8000", "8 PCMA/8000",
-                                  "110 telephone-event/48000", "126 telephone-event/8000"]
+    assert rtpmaps(offer.sdp) == [
+        "96 opus/48000/2",
+        "9 G722/8000",
+        "0 PCMU/8000",
+        "8 PCMA/8000",
+        "110 telephone-event/48000",
+        "126 telephone-event/8000",
+    ]
     assert m_line(offer.sdp) == ["96", "9", "0", "8", "110", "126"]
     assert "a=fmtp:110 0-15" in offer.sdp and "a=fmtp:126 0-15" in offer.sdp
     await pc.setLocalDescription(offer)  # aiortc accepts its own extended offer
@@ -96,8 +104,14 @@ async def test_answer_keeps_the_remote_payload_types(pcs: list[RTCPeerConnection
     events = enable_telephone_events(pc, lambda d: None)
     await pc.setRemoteDescription(RTCSessionDescription(CHROMIUM_OFFER, "offer"))
     answer = await pc.createAnswer()
-    assert rtpmaps(answer.sdp) == ["111 opus/48000/2", "9 G722/8000", "0 PCMU/8000", "8 PCMA/8000",
-                                   "101 telephone-event/48000", "100 telephone-event/8000"]
+    assert rtpmaps(answer.sdp) == [
+        "111 opus/48000/2",
+        "9 G722/8000",
+        "0 PCMU/8000",
+        "8 PCMA/8000",
+        "101 telephone-event/48000",
+        "100 telephone-event/8000",
+    ]
     transceiver = pc.getTransceivers()[0]
     assert [(c.payloadType, c.clockRate) for c in events.negotiated(transceiver)] == [(101, 48000), (100, 8000)]
     await pc.setLocalDescription(answer)
@@ -125,12 +139,14 @@ async def test_remote_without_telephone_event(pcs: list[RTCPeerConnection]) -> N
 
 
 def te_packet(digit: str, ts: int, seq: int, end: bool = False, pt: int = 101) -> RtpPacket:
-    return RtpPacket(payload_type=pt, sequence_number=seq, timestamp=ts, ssrc=1234,
-                     payload=build_telephone_event(digit, end, 960))
+    return RtpPacket(
+        payload_type=pt, sequence_number=seq, timestamp=ts, ssrc=1234, payload=build_telephone_event(digit, end, 960)
+    )
 
 
 async def test_hook_takes_events_away_from_the_decoder_and_closes_the_gap(
-        pcs: list[RTCPeerConnection], monkeypatch: pytest.MonkeyPatch) -> None:
+    pcs: list[RTCPeerConnection], monkeypatch: pytest.MonkeyPatch
+) -> None:
     reached_decoder: list[tuple[int, int]] = []
 
     async def aiortc_handler(self: RTCRtpReceiver, packet: RtpPacket, arrival_time_ms: int) -> None:
@@ -143,12 +159,16 @@ async def test_hook_takes_events_away_from_the_decoder_and_closes_the_gap(
     await pc.setRemoteDescription(RTCSessionDescription(CHROMIUM_OFFER, "offer"))
     receiver = pc.getTransceivers()[0].receiver
 
-    stream = [RtpPacket(payload_type=111, sequence_number=10, timestamp=0, ssrc=1234, payload=b"a"),
-              te_packet("1", 960, 11), te_packet("1", 960, 12, end=True), te_packet("1", 960, 13, end=True),
-              te_packet("1", 960, 14, end=True),
-              RtpPacket(payload_type=111, sequence_number=15, timestamp=5760, ssrc=1234, payload=b"b"),
-              te_packet("#", 6720, 16, pt=100),
-              RtpPacket(payload_type=111, sequence_number=17, timestamp=7680, ssrc=1234, payload=b"c")]
+    stream = [
+        RtpPacket(payload_type=111, sequence_number=10, timestamp=0, ssrc=1234, payload=b"a"),
+        te_packet("1", 960, 11),
+        te_packet("1", 960, 12, end=True),
+        te_packet("1", 960, 13, end=True),
+        te_packet("1", 960, 14, end=True),
+        RtpPacket(payload_type=111, sequence_number=15, timestamp=5760, ssrc=1234, payload=b"b"),
+        te_packet("#", 6720, 16, pt=100),
+        RtpPacket(payload_type=111, sequence_number=17, timestamp=7680, ssrc=1234, payload=b"c"),
+    ]
     for packet in stream:
         await receiver._handle_rtp_packet(packet, arrival_time_ms=0)
     assert digits == ["1", "#"]
@@ -157,8 +177,9 @@ async def test_hook_takes_events_away_from_the_decoder_and_closes_the_gap(
     assert (events.stats.packets, events.stats.digits) == (5, 2)
 
 
-async def test_callback_errors_are_logged_not_raised(pcs: list[RTCPeerConnection],
-                                                     caplog: pytest.LogCaptureFixture) -> None:
+async def test_callback_errors_are_logged_not_raised(
+    pcs: list[RTCPeerConnection], caplog: pytest.LogCaptureFixture
+) -> None:
     pc = new_pc(pcs)
 
     def broken(digit: str) -> None:

@@ -90,9 +90,13 @@ async def test_cache_hit_costs_no_synthesis(tmp_path: Path, monkeypatch: pytest.
 async def test_cache_key_covers_every_input(tmp_path: Path) -> None:
     version = engine_version()
     base = cache_key("hi", "en-us", 160, 48000, version)
-    variants = [cache_key("hi!", "en-us", 160, 48000, version), cache_key("hi", "en-gb", 160, 48000, version),
-                cache_key("hi", "en-us", 161, 48000, version), cache_key("hi", "en-us", 160, 16000, version),
-                cache_key("hi", "en-us", 160, 48000, version + "x")]
+    variants = [
+        cache_key("hi!", "en-us", 160, 48000, version),
+        cache_key("hi", "en-gb", 160, 48000, version),
+        cache_key("hi", "en-us", 161, 48000, version),
+        cache_key("hi", "en-us", 160, 16000, version),
+        cache_key("hi", "en-us", 160, 48000, version + "x"),
+    ]
     assert len({base, *variants}) == 6
     assert "espeak-ng 1." in version
     synth = Synthesizer(tmp_path)
@@ -117,7 +121,9 @@ async def test_corrupt_cache_entry_is_synthesised_again(tmp_path: Path) -> None:
     assert path is not None
     path.write_bytes(b"not a wav")
     again = await Synthesizer(tmp_path).synthesize("press two")
-    assert again.duration == pytest.approx(audio.duration, rel=0.05)  # espeak-ng output varies a little between calls in one process
+    assert again.duration == pytest.approx(
+        audio.duration, rel=0.05
+    )  # espeak-ng output varies a little between calls in one process
     assert np.array_equal(read_wav(path).samples, again.samples)
 
 
@@ -159,14 +165,17 @@ async def test_unknown_voice_suggests_similar() -> None:
         await Synthesizer(None).synthesize("hello", voice="en-xx")
 
 
-@pytest.mark.parametrize("kwargs, code", [
-    ({"text": ""}, "tts_bad_text"),
-    ({"text": "   \n"}, "tts_bad_text"),
-    ({"text": "x" * 5001}, "tts_bad_text"),
-    ({"text": "hi", "rate_wpm": 20}, "tts_bad_rate"),
-    ({"text": "hi", "rate_wpm": 1000}, "tts_bad_rate"),
-    ({"text": "hi", "sample_rate": 100}, "tts_bad_rate"),
-])
+@pytest.mark.parametrize(
+    "kwargs, code",
+    [
+        ({"text": ""}, "tts_bad_text"),
+        ({"text": "   \n"}, "tts_bad_text"),
+        ({"text": "x" * 5001}, "tts_bad_text"),
+        ({"text": "hi", "rate_wpm": 20}, "tts_bad_rate"),
+        ({"text": "hi", "rate_wpm": 1000}, "tts_bad_rate"),
+        ({"text": "hi", "sample_rate": 100}, "tts_bad_rate"),
+    ],
+)
 async def test_bad_requests(kwargs: dict[str, object], code: str) -> None:
     with pytest.raises(TtsError) as info:
         await Synthesizer(None).synthesize(**kwargs)  # type: ignore[arg-type]

@@ -11,38 +11,53 @@ from media.sdp_offer import BadOffer, check_offer
 from tests.support.junk import CHROMIUM_OFFER, Junk
 
 
-@pytest.mark.parametrize("obj, role, expected", [
-    ({"type": "hello", "token": None}, "customer", Hello(token=None)),
-    ({"type": "hello", "token": "t", "last_event_id": "5-0", "context": {"page": "/x"}}, "customer",
-     Hello(token="t", last_event_id="5-0", context={"page": "/x"})),
-    ({"type": "message", "client_id": "m1", "text": "hi"}, "customer", SendMessage("m1", "hi")),
-    ({"type": "message", "client_id": "m1", "text": "hi", "conversation_id": "c1"}, "agent",
-     SendMessage("m1", "hi", "c1")),
-    ({"type": "typing", "active": True, "draft": ""}, "customer", Typing(True, "")),
-    ({"type": "status", "status": "away"}, "agent", SetStatus(AgentStatus.AWAY)),
-    ({"type": "close", "conversation_id": "c1", "disposition": "resolved"}, "agent",
-     CloseConversation("c1", "resolved")),
-])
+@pytest.mark.parametrize(
+    "obj, role, expected",
+    [
+        ({"type": "hello", "token": None}, "customer", Hello(token=None)),
+        (
+            {"type": "hello", "token": "t", "last_event_id": "5-0", "context": {"page": "/x"}},
+            "customer",
+            Hello(token="t", last_event_id="5-0", context={"page": "/x"}),
+        ),
+        ({"type": "message", "client_id": "m1", "text": "hi"}, "customer", SendMessage("m1", "hi")),
+        (
+            {"type": "message", "client_id": "m1", "text": "hi", "conversation_id": "c1"},
+            "agent",
+            SendMessage("m1", "hi", "c1"),
+        ),
+        ({"type": "typing", "active": True, "draft": ""}, "customer", Typing(True, "")),
+        ({"type": "status", "status": "away"}, "agent", SetStatus(AgentStatus.AWAY)),
+        (
+            {"type": "close", "conversation_id": "c1", "disposition": "resolved"},
+            "agent",
+            CloseConversation("c1", "resolved"),
+        ),
+    ],
+)
 def test_valid_frames(obj, role, expected) -> None:  # type: ignore[no-untyped-def]
     assert client.parse(obj, role=role) == expected
 
 
-@pytest.mark.parametrize("obj, role, code, field", [
-    ({}, "customer", "missing_field", "type"),
-    ({"type": 7}, "customer", "missing_field", "type"),
-    ({"type": "launch_missiles"}, "customer", "unknown_type", "type"),
-    ({"type": "close", "conversation_id": "c", "disposition": "x"}, "customer", "unknown_type", "type"),
-    ({"type": "status", "status": "on_fire"}, "agent", "bad_field", "status"),
-    ({"type": "message", "text": "hi"}, "customer", "missing_field", "client_id"),
-    ({"type": "message", "client_id": "m", "text": "   "}, "customer", "bad_field", "text"),
-    ({"type": "message", "client_id": "m", "text": 5}, "customer", "bad_field", "text"),
-    ({"type": "message", "client_id": "m", "text": "x" * 4001}, "customer", "bad_field", "text"),
-    ({"type": "message", "client_id": "m", "text": "hi"}, "agent", "missing_field", "conversation_id"),
-    ({"type": "typing", "active": "yes"}, "customer", "bad_field", "active"),
-    ({"type": "hello", "last_event_id": "yesterday"}, "customer", "bad_field", "last_event_id"),
-    ({"type": "hello", "context": {"page": 3}}, "customer", "bad_field", "context.page"),
-    ({"type": "hello", "context": {str(i): "v" for i in range(21)}}, "customer", "bad_field", "context"),
-])
+@pytest.mark.parametrize(
+    "obj, role, code, field",
+    [
+        ({}, "customer", "missing_field", "type"),
+        ({"type": 7}, "customer", "missing_field", "type"),
+        ({"type": "launch_missiles"}, "customer", "unknown_type", "type"),
+        ({"type": "close", "conversation_id": "c", "disposition": "x"}, "customer", "unknown_type", "type"),
+        ({"type": "status", "status": "on_fire"}, "agent", "bad_field", "status"),
+        ({"type": "message", "text": "hi"}, "customer", "missing_field", "client_id"),
+        ({"type": "message", "client_id": "m", "text": "   "}, "customer", "bad_field", "text"),
+        ({"type": "message", "client_id": "m", "text": 5}, "customer", "bad_field", "text"),
+        ({"type": "message", "client_id": "m", "text": "x" * 4001}, "customer", "bad_field", "text"),
+        ({"type": "message", "client_id": "m", "text": "hi"}, "agent", "missing_field", "conversation_id"),
+        ({"type": "typing", "active": "yes"}, "customer", "bad_field", "active"),
+        ({"type": "hello", "last_event_id": "yesterday"}, "customer", "bad_field", "last_event_id"),
+        ({"type": "hello", "context": {"page": 3}}, "customer", "bad_field", "context.page"),
+        ({"type": "hello", "context": {str(i): "v" for i in range(21)}}, "customer", "bad_field", "context"),
+    ],
+)
 def test_invalid_frames_name_the_field(obj, role, code, field) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(BadRequest) as info:
         client.parse(obj, role=role)
@@ -73,13 +88,16 @@ def test_event_ids_compare_in_stream_order() -> None:
 # ---------------------------------------------------------------- crash-free input (issue 11)
 
 
-@pytest.mark.parametrize("raw", [
-    "[" * 33 + "]" * 33,
-    '{"type": "message", "client_id": "m", "text": ' + "[" * 5000 + "]" * 5000 + "}",
-    '{"a":' * 40 + "1" + "}" * 40,
-    "[" * 15000,                                   # unbalanced: refused before the parser sees it
-    '{"x": ' + "[[]" * 40 + "]" * 40 + "}",        # never 33 brackets in a row, 41 levels all the same
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[" * 33 + "]" * 33,
+        '{"type": "message", "client_id": "m", "text": ' + "[" * 5000 + "]" * 5000 + "}",
+        '{"a":' * 40 + "1" + "}" * 40,
+        "[" * 15000,  # unbalanced: refused before the parser sees it
+        '{"x": ' + "[[]" * 40 + "]" * 40 + "}",  # never 33 brackets in a row, 41 levels all the same
+    ],
+)
 def test_deep_nesting_is_refused_before_parsing(raw: str) -> None:
     with pytest.raises(BadRequest) as info:
         client.decode(raw)
@@ -93,49 +111,63 @@ def test_nesting_depth_ignores_brackets_in_strings_and_allows_32_levels() -> Non
     assert obj["type"] == "typing"
 
 
-@pytest.mark.parametrize("raw", ['{"type": "typing", "active": NaN}', '{"a": Infinity}', '{"a": -Infinity}',
-                                 '{"a": ' + "1" * 5000 + "}", b'{"a": "\xed\xa0\x80"}', b"\xff\xfe{}", "{}garbage"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"type": "typing", "active": NaN}',
+        '{"a": Infinity}',
+        '{"a": -Infinity}',
+        '{"a": ' + "1" * 5000 + "}",
+        b'{"a": "\xed\xa0\x80"}',
+        b"\xff\xfe{}",
+        "{}garbage",
+    ],
+)
 def test_not_json_is_bad_json(raw: str | bytes) -> None:
     with pytest.raises(BadRequest) as info:
         client.decode(raw)
     assert info.value.code == "bad_json"
 
 
-@pytest.mark.parametrize("obj, role, field", [
-    ({"type": "message", "client_id": "m1", "text": "hi \ud800"}, "customer", "text"),
-    ({"type": "message", "client_id": "m\udfff", "text": "hi"}, "customer", "client_id"),
-    ({"type": "message", "client_id": "m1", "text": "bell \x07"}, "customer", "text"),
-    ({"type": "message", "client_id": "m1", "text": "nul \x00"}, "customer", "text"),
-    ({"type": "message", "client_id": "m1", "text": "c1 \x85"}, "customer", "text"),
-    ({"type": "message", "client_id": "m\n1", "text": "hi"}, "customer", "client_id"),
-    ({"type": "message", "client_id": "m\t1", "text": "hi"}, "customer", "client_id"),
-    ({"type": "typing", "active": True, "draft": "\ud83d"}, "customer", "draft"),
-    ({"type": "hello", "token": "abc\ud800"}, "customer", "token"),
-    ({"type": "hello", "token": "abc\ndef"}, "customer", "token"),
-    ({"type": "hello", "context": {"page": "/x\ud800"}}, "customer", "context.page"),
-    ({"type": "hello", "context": {"page": "/x\x1b[31m"}}, "customer", "context.page"),
-    ({"type": "hello", "context": {"page\n": "/x"}}, "customer", "context"),
-    ({"type": "hello", "last_event_id": "1-\ud800"}, "customer", "last_event_id"),
-    ({"type": "message", "conversation_id": "c\x00", "client_id": "m", "text": "hi"}, "agent", "conversation_id"),
-    ({"type": "note", "conversation_id": "c", "client_id": "n", "text": "\udc00"}, "agent", "text"),
-    ({"type": "status", "status": "away", "reason": "lunch\x7f"}, "agent", "reason"),
-    ({"type": "status", "status": "away", "reason": "lunch\n"}, "agent", "reason"),
-    ({"type": "close", "conversation_id": "c", "disposition": "resolved\ud800"}, "agent", "disposition"),
-    ({"type": "call_transfer", "call_id": "k", "agent_id": "bob\x00"}, "agent", "agent_id"),
-    ({"type": "hangup", "call_id": "k\r"}, "customer", "call_id"),
-    ({"type": "callback_cancel", "callback_id": "\ud800"}, "customer", "callback_id"),
-    ({"type": "call_offer", "call_id": "k", "sdp": "v=0\r\n\ud800"}, "customer", "sdp"),
-])
+@pytest.mark.parametrize(
+    "obj, role, field",
+    [
+        ({"type": "message", "client_id": "m1", "text": "hi \ud800"}, "customer", "text"),
+        ({"type": "message", "client_id": "m\udfff", "text": "hi"}, "customer", "client_id"),
+        ({"type": "message", "client_id": "m1", "text": "bell \x07"}, "customer", "text"),
+        ({"type": "message", "client_id": "m1", "text": "nul \x00"}, "customer", "text"),
+        ({"type": "message", "client_id": "m1", "text": "c1 \x85"}, "customer", "text"),
+        ({"type": "message", "client_id": "m\n1", "text": "hi"}, "customer", "client_id"),
+        ({"type": "message", "client_id": "m\t1", "text": "hi"}, "customer", "client_id"),
+        ({"type": "typing", "active": True, "draft": "\ud83d"}, "customer", "draft"),
+        ({"type": "hello", "token": "abc\ud800"}, "customer", "token"),
+        ({"type": "hello", "token": "abc\ndef"}, "customer", "token"),
+        ({"type": "hello", "context": {"page": "/x\ud800"}}, "customer", "context.page"),
+        ({"type": "hello", "context": {"page": "/x\x1b[31m"}}, "customer", "context.page"),
+        ({"type": "hello", "context": {"page\n": "/x"}}, "customer", "context"),
+        ({"type": "hello", "last_event_id": "1-\ud800"}, "customer", "last_event_id"),
+        ({"type": "message", "conversation_id": "c\x00", "client_id": "m", "text": "hi"}, "agent", "conversation_id"),
+        ({"type": "note", "conversation_id": "c", "client_id": "n", "text": "\udc00"}, "agent", "text"),
+        ({"type": "status", "status": "away", "reason": "lunch\x7f"}, "agent", "reason"),
+        ({"type": "status", "status": "away", "reason": "lunch\n"}, "agent", "reason"),
+        ({"type": "close", "conversation_id": "c", "disposition": "resolved\ud800"}, "agent", "disposition"),
+        ({"type": "call_transfer", "call_id": "k", "agent_id": "bob\x00"}, "agent", "agent_id"),
+        ({"type": "hangup", "call_id": "k\r"}, "customer", "call_id"),
+        ({"type": "callback_cancel", "callback_id": "\ud800"}, "customer", "callback_id"),
+        ({"type": "call_offer", "call_id": "k", "sdp": "v=0\r\n\ud800"}, "customer", "sdp"),
+    ],
+)
 def test_strings_must_be_real_text(obj, role, field) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(BadRequest) as info:
         client.parse(obj, role=role)
     assert (info.value.code, info.value.field) == ("bad_field", field)
-    info.value.message.encode("utf-8")       # the message itself is printable, loggable text
+    info.value.message.encode("utf-8")  # the message itself is printable, loggable text
 
 
 def test_text_fields_keep_newlines_and_tabs_and_any_real_unicode() -> None:
-    frame = client.parse({"type": "message", "client_id": "m1", "text": "line 1\r\n\tline 2 😀 日本 \u202e"},
-                           role="customer")
+    frame = client.parse(
+        {"type": "message", "client_id": "m1", "text": "line 1\r\n\tline 2 😀 日本 \u202e"}, role="customer"
+    )
     assert frame == client.SendMessage("m1", "line 1\r\n\tline 2 😀 日本 \u202e")
     hello = client.parse({"type": "hello", "context": {"page": "/a\nb"}}, role="customer")
     assert isinstance(hello, Hello) and hello.context == {"page": "/a\nb"}
@@ -152,30 +184,39 @@ def test_unknown_type_message_escapes_junk() -> None:
 GOOD_OFFER = CHROMIUM_OFFER
 
 
-@pytest.mark.parametrize("sdp, code", [
-    (GOOD_OFFER.replace("m=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126", "m=audio junk"), "bad_sdp"),
-    (GOOD_OFFER.replace("m=audio 9 UDP/TLS/RTP/SAVPF", "m=audio 9 UDP/TLS/RTP/SAVPF x"), "bad_sdp"),
-    (GOOD_OFFER.replace("a=rtpmap:111 opus/48000/2", "a=rtpmap:111"), "bad_sdp"),
-    (GOOD_OFFER.replace("a=rtpmap:111 opus/48000/2\r\n", ""), "bad_sdp"),        # fmtp for a PT with no rtpmap
-    (GOOD_OFFER.replace("a=setup:actpass", "a=setup:bogus"), "bad_sdp"),
-    (GOOD_OFFER.replace("a=rtcp:9 IN IP4 0.0.0.0", "a=rtcp:abc"), "bad_sdp"),
-    (GOOD_OFFER.replace("c=IN IP4 0.0.0.0", "c=IN IP9 x"), "bad_sdp"),
-    (GOOD_OFFER.replace("a=candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host generation 0", "a=candidate:1"),
-     "bad_sdp"),
-    (GOOD_OFFER.replace("a=sendrecv\r\n", ""), "bad_sdp"),                        # no direction
-    (GOOD_OFFER.replace("a=rtcp-mux\r\n", ""), "bad_sdp"),
-    (GOOD_OFFER.replace("a=ice-pwd:a8bKf0Jc3m1Jm6jBCiqI4RqQ\r\n", ""), "bad_sdp"),
-    (GOOD_OFFER.replace("111 63 9 0 8 13 110 126", "98").split("a=rtpmap")[0] + "a=rtpmap:98 H264/90000\r\n",
-     "bad_sdp"),                                                                 # no codec in common
-    (GOOD_OFFER + "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:1\r\n", "bad_sdp"),   # a section without ICE
-    (GOOD_OFFER.replace("m=audio", "m=video"), "no_audio"),
-    ("v=0\r\n", "no_audio"),
-    ("v=0 garbage", "bad_sdp"),
-])
+@pytest.mark.parametrize(
+    "sdp, code",
+    [
+        (GOOD_OFFER.replace("m=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8 13 110 126", "m=audio junk"), "bad_sdp"),
+        (GOOD_OFFER.replace("m=audio 9 UDP/TLS/RTP/SAVPF", "m=audio 9 UDP/TLS/RTP/SAVPF x"), "bad_sdp"),
+        (GOOD_OFFER.replace("a=rtpmap:111 opus/48000/2", "a=rtpmap:111"), "bad_sdp"),
+        (GOOD_OFFER.replace("a=rtpmap:111 opus/48000/2\r\n", ""), "bad_sdp"),  # fmtp for a PT with no rtpmap
+        (GOOD_OFFER.replace("a=setup:actpass", "a=setup:bogus"), "bad_sdp"),
+        (GOOD_OFFER.replace("a=rtcp:9 IN IP4 0.0.0.0", "a=rtcp:abc"), "bad_sdp"),
+        (GOOD_OFFER.replace("c=IN IP4 0.0.0.0", "c=IN IP9 x"), "bad_sdp"),
+        (
+            GOOD_OFFER.replace("a=candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host generation 0", "a=candidate:1"),
+            "bad_sdp",
+        ),
+        (GOOD_OFFER.replace("a=sendrecv\r\n", ""), "bad_sdp"),  # no direction
+        (GOOD_OFFER.replace("a=rtcp-mux\r\n", ""), "bad_sdp"),
+        (GOOD_OFFER.replace("a=ice-pwd:a8bKf0Jc3m1Jm6jBCiqI4RqQ\r\n", ""), "bad_sdp"),
+        (
+            GOOD_OFFER.replace("111 63 9 0 8 13 110 126", "98").split("a=rtpmap")[0] + "a=rtpmap:98 H264/90000\r\n",
+            "bad_sdp",
+        ),  # no codec in common
+        (GOOD_OFFER + "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:1\r\n", "bad_sdp"),  # a section without ICE
+        (GOOD_OFFER.replace("m=audio", "m=video"), "no_audio"),
+        ("v=0\r\n", "no_audio"),
+        ("v=0 garbage", "bad_sdp"),
+    ],
+)
 def test_sdp_offers_are_checked_totally(sdp: str, code: str) -> None:
-    for frame, role in (({"type": "call_offer", "call_id": "k", "sdp": sdp}, "customer"),
-                        ({"type": "call_offer", "call_id": "k", "sdp": sdp}, "agent"),
-                        ({"type": "call_monitor", "call_id": "k", "sdp": sdp}, "agent")):
+    for frame, role in (
+        ({"type": "call_offer", "call_id": "k", "sdp": sdp}, "customer"),
+        ({"type": "call_offer", "call_id": "k", "sdp": sdp}, "agent"),
+        ({"type": "call_monitor", "call_id": "k", "sdp": sdp}, "agent"),
+    ):
         with pytest.raises(BadRequest) as info:
             client.parse(frame, role=role)
         assert (info.value.code, info.value.field) == (code, "sdp"), (frame["type"], info.value.message)

@@ -14,8 +14,9 @@ from gateway.protocol.states import EventType
 DOC = Path(__file__).parents[2] / "docs" / "protocol.md"
 
 # "Client -> server:", "Agent -> server:", "Transfers and supervisors (agent -> server):", "Server -> agent:" ...
-_BLOCK = re.compile(r"^.*\b(?P<from>client|customer|agent|server) -> (?P<to>server|client|customer|agent)\)?:$",
-                    re.IGNORECASE)
+_BLOCK = re.compile(
+    r"^.*\b(?P<from>client|customer|agent|server) -> (?P<to>server|client|customer|agent)\)?:$", re.IGNORECASE
+)
 _FRAME = re.compile(r'\{"type": "(\w+)"')
 
 
@@ -38,13 +39,17 @@ def frame_types(text: str) -> tuple[set[str], set[str]]:
 def section(text: str, title: str) -> str:
     start = text.index(f"\n## {title}\n")
     end = text.find("\n## ", start + 1)
-    return text[start:end if end >= 0 else len(text)]
+    return text[start : end if end >= 0 else len(text)]
 
 
 def first_column(table: str) -> set[str]:
     """The backticked names in the first column of a markdown table's rows."""
-    return {name for row in table.splitlines() if row.startswith("| `")
-            for name in re.findall(r"`(\w+)`", row.split("|")[1])}
+    return {
+        name
+        for row in table.splitlines()
+        if row.startswith("| `")
+        for name in re.findall(r"`(\w+)`", row.split("|")[1])
+    }
 
 
 def test_every_frame_type_is_documented_in_its_direction_and_nothing_else() -> None:
@@ -60,18 +65,20 @@ def test_every_error_code_the_gateway_sends_is_documented_and_nothing_else() -> 
 
 def test_every_close_code_is_documented_and_nothing_else() -> None:
     text = DOC.read_text(encoding="utf-8")
-    paragraph = text[text.index("Close codes the gateway uses:"):text.index("## HTTP")]
+    paragraph = text[text.index("Close codes the gateway uses:") : text.index("## HTTP")]
     assert sorted(int(code) for code in re.findall(r"\b(\d{4})\b", paragraph)) == sorted(CloseCode)
 
 
 def test_every_timeline_event_type_is_documented_and_nothing_else() -> None:
     shapes = section(DOC.read_text(encoding="utf-8"), "Shapes")
-    table = shapes[shapes.index("| type | fields |"):shapes.index("**Conversation summary**")]
+    table = shapes[shapes.index("| type | fields |") : shapes.index("**Conversation summary**")]
     assert sorted(first_column(table)) == sorted(EventType)
 
 
 def test_the_checks_read_what_they_should() -> None:
-    text = ('Client -> server:\n- `{"type": "hello"}`\n- `{"type": "dtmf"}`\n\n{"type": "stray"}\n'
-            'Transfers (agent -> server):\n- `{"type": "call_hold"}`\n\nServer -> agent:\n- `{"type": "welcome"}`\n')
+    text = (
+        'Client -> server:\n- `{"type": "hello"}`\n- `{"type": "dtmf"}`\n\n{"type": "stray"}\n'
+        'Transfers (agent -> server):\n- `{"type": "call_hold"}`\n\nServer -> agent:\n- `{"type": "welcome"}`\n'
+    )
     assert frame_types(text) == ({"hello", "dtmf", "call_hold"}, {"welcome"})
     assert first_column("| code | when |\n|---|---|\n| `a` / `b` | `c` |\n| x | `d` |\n") == {"a", "b"}

@@ -22,8 +22,10 @@ def test_limits_and_enums_come_out_as_frozen_es_exports_with_python_names() -> N
     assert f"export const MAX_TEXT_CHARS = {limits.MAX_TEXT_CHARS};" in text
     assert 'export const DTMF_KEYS = "0123456789*#ABCD";' in text
     assert "  SESSION_REVOKED: 4401,\n" in text
-    assert ('export const ConversationState = Object.freeze({\n  OPEN: "open",\n  QUEUED: "queued",\n'
-            '  ASSIGNED: "assigned",\n  CLOSED: "closed",\n});') in text
+    assert (
+        'export const ConversationState = Object.freeze({\n  OPEN: "open",\n  QUEUED: "queued",\n'
+        '  ASSIGNED: "assigned",\n  CLOSED: "closed",\n});'
+    ) in text
     exported = re.findall(r"^export const (\w+) = ", text, re.MULTILINE)
     assert len(exported) == len(set(exported))
     for enum in (states.CallStatus, states.CallbackState, ErrorCode, ServerFrame):
@@ -34,7 +36,7 @@ def test_limits_and_enums_come_out_as_frozen_es_exports_with_python_names() -> N
 
 def test_check_mode_fails_on_a_stale_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     stale = tmp_path / "shared" / "protocol.js"
-    assert js.main(["js", "--check"], stale) == 1          # missing
+    assert js.main(["js", "--check"], stale) == 1  # missing
     stale.parent.mkdir()
     stale.write_text("export const MAX_TEXT_CHARS = 1;\n", encoding="utf-8")
     assert js.main(["js", "--check"], stale) == 1

@@ -4,8 +4,17 @@ from gateway.contact.routing import AgentLoad, Waiting, choose_agent, is_busy, p
 from gateway.protocol.states import AgentStatus
 
 
-def agent(aid: str, idle: int, *, active: int = 0, capacity: int = 2, status: AgentStatus = AgentStatus.AVAILABLE,
-          online: bool = True, skills: str = "", busy: bool = False) -> AgentLoad:
+def agent(
+    aid: str,
+    idle: int,
+    *,
+    active: int = 0,
+    capacity: int = 2,
+    status: AgentStatus = AgentStatus.AVAILABLE,
+    online: bool = True,
+    skills: str = "",
+    busy: bool = False,
+) -> AgentLoad:
     return AgentLoad(aid, aid.title(), status, online, capacity, active, idle, parse_skills(skills), busy)
 
 
@@ -14,8 +23,12 @@ def test_longest_idle_first() -> None:
 
 
 def test_only_available_online_agents_with_room() -> None:
-    agents = [agent("away", 1, status=AgentStatus.AWAY), agent("gone", 2, online=False),
-              agent("full", 3, active=2), agent("ok", 4)]
+    agents = [
+        agent("away", 1, status=AgentStatus.AWAY),
+        agent("gone", 2, online=False),
+        agent("full", 3, active=2),
+        agent("ok", 4),
+    ]
     assert choose_agent(agents).id == "ok"  # type: ignore[union-attr]
     assert choose_agent(agents[:3]) is None
 
@@ -43,9 +56,11 @@ def test_priority_first_then_the_longest_waiting() -> None:
 
 def test_skills_and_levels_pick_the_qualified_agent_without_blocking_others() -> None:
     agents = [agent("ann", 1, capacity=1, skills="billing:2"), agent("bo", 5, capacity=1, skills="billing:5,spanish")]
-    waiting = [Waiting("es", queued_at=1, skills=parse_skills("spanish")),
-               Waiting("expert", queued_at=2, skills=parse_skills("billing:4")),
-               Waiting("any", queued_at=3)]
+    waiting = [
+        Waiting("es", queued_at=1, skills=parse_skills("spanish")),
+        Waiting("expert", queued_at=2, skills=parse_skills("billing:4")),
+        Waiting("any", queued_at=3),
+    ]
     # 'expert' needs billing 4: only bo has it, but bo took 'es' first; 'any' is not held up behind it
     assert [(c, a.id) for c, a in plan(waiting, agents, now=10)] == [("es", "bo"), ("any", "ann")]
 
@@ -61,9 +76,14 @@ def test_busy_agents_take_no_new_work() -> None:
     assert choose_agent([agent("oncall", 1, busy=True)]) is None
 
 
-@pytest.mark.parametrize(("text", "parsed"), [
-    ("billing", (("billing", 1),)), ("Billing:3, spanish", (("billing", 3), ("spanish", 1))), ("", ()),
-])
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ("billing", (("billing", 1),)),
+        ("Billing:3, spanish", (("billing", 3), ("spanish", 1))),
+        ("", ()),
+    ],
+)
 def test_parse_skills(text: str, parsed: tuple[tuple[str, int], ...]) -> None:
     assert parse_skills(text) == parsed
 
@@ -78,7 +98,7 @@ def test_what_counts_as_busy() -> None:
     ringing, on_call = {"activity": "ringing"}, {"activity": "on_call"}
     wrap = {"activity": "wrap_up", "activity_until": "5000"}
     assert is_busy(ringing, 0) and is_busy(on_call, 0) and is_busy(wrap, 4999) and not is_busy(wrap, 5000)
-    assert not is_busy(on_call, 0, calls_block_chats=False)          # chats beside a call, if configured
+    assert not is_busy(on_call, 0, calls_block_chats=False)  # chats beside a call, if configured
     assert is_busy(ringing, 0, calls_block_chats=False)
     assert not is_busy({}, 0)
 

@@ -13,12 +13,19 @@ from gateway.protocol.states import CallStatus
 
 def test_a_code_from_another_node_is_one_of_ours_or_error() -> None:
     assert [ErrorCode.of(v) for v in ("not_found", "made_up", None, 7)] == [
-        ErrorCode.NOT_FOUND, ErrorCode.ERROR, ErrorCode.ERROR, ErrorCode.ERROR]
+        ErrorCode.NOT_FOUND,
+        ErrorCode.ERROR,
+        ErrorCode.ERROR,
+        ErrorCode.ERROR,
+    ]
 
 
 def test_every_server_frame_type_has_a_frame_class() -> None:
-    classes = [c for c in vars(server).values()
-               if isinstance(c, type) and issubclass(c, server.Frame) and c is not server.Frame]
+    classes = [
+        c
+        for c in vars(server).values()
+        if isinstance(c, type) and issubclass(c, server.Frame) and c is not server.Frame
+    ]
     assert sorted({c.type for c in classes}) == sorted(ServerFrame)
 
 
@@ -28,8 +35,9 @@ def test_frames_as_json() -> None:
         server.CallAnswer("call-1", "v=0", conversation_id="c1"),
         server.CallAnswer("call-1", "v=0"),
         server.CallStatusFrame("call-1", CallStatus.ENDED, "lines_busy", message="busy"),
-        server.CallStatusFrame("call-1", CallStatus.RINGING, "", conversation_id="c1", agent_id="a1", agent_name="",
-                               ring_seconds=20),
+        server.CallStatusFrame(
+            "call-1", CallStatus.RINGING, "", conversation_id="c1", agent_id="a1", agent_name="", ring_seconds=20
+        ),
         server.CustomerWelcome("t", "u_1", None, [], None, [], None),
         server.Error(TooManyRequests("slow down", retry_after=3), client_id="m-1"),
         server.Error(TooManyRequests("slow down", code=ErrorCode.TIMELINE_FULL), call_id=""),
@@ -39,10 +47,26 @@ def test_frames_as_json() -> None:
         {"type": "call_answer", "call_id": "call-1", "sdp": "v=0", "conversation_id": "c1"},
         {"type": "call_answer", "call_id": "call-1", "sdp": "v=0"},
         {"type": "call_status", "call_id": "call-1", "status": "ended", "reason": "lines_busy", "message": "busy"},
-        {"type": "call_status", "call_id": "call-1", "status": "ringing", "reason": "", "conversation_id": "c1",
-         "agent_id": "a1", "agent_name": "", "ring_seconds": 20},
-        {"type": "welcome", "token": "t", "customer_id": "u_1", "conversation": None, "events": [],
-         "queue_position": None, "calls": [], "callback": None},
+        {
+            "type": "call_status",
+            "call_id": "call-1",
+            "status": "ringing",
+            "reason": "",
+            "conversation_id": "c1",
+            "agent_id": "a1",
+            "agent_name": "",
+            "ring_seconds": 20,
+        },
+        {
+            "type": "welcome",
+            "token": "t",
+            "customer_id": "u_1",
+            "conversation": None,
+            "events": [],
+            "queue_position": None,
+            "calls": [],
+            "callback": None,
+        },
         {"type": "error", "code": "rate_limited", "message": "slow down", "retry_after": 3, "client_id": "m-1"},
         {"type": "error", "code": "timeline_full", "message": "slow down"},
     ]

@@ -24,12 +24,17 @@ def claims(**extra: object) -> dict[str, object]:
 
 def test_a_signed_token_gives_verified_variables_and_a_stable_customer_id() -> None:
     verified = KEYS.verify(sign(claims(vip=True, score=3), SECRET, kid="shop"), now=NOW)
-    assert verified.variables() == {"verified.sub": "crm-4711", "verified.name": "Ann", "verified.tier": "gold",
-                                    "verified.vip": "true", "verified.score": "3"}
+    assert verified.variables() == {
+        "verified.sub": "crm-4711",
+        "verified.name": "Ann",
+        "verified.tier": "gold",
+        "verified.vip": "true",
+        "verified.score": "3",
+    }
     again = KEYS.verify(sign(claims(), SECRET, kid="shop"), now=NOW + 5)
     assert verified_customer_id(verified) == verified_customer_id(again)
     other_site = KEYS.verify(sign(claims(), OTHER, kid="blog"), now=NOW)
-    assert verified_customer_id(other_site) != verified_customer_id(verified)   # one site cannot claim another's user
+    assert verified_customer_id(other_site) != verified_customer_id(verified)  # one site cannot claim another's user
 
 
 def test_one_key_needs_no_key_id() -> None:
@@ -45,20 +50,23 @@ def _tamper_payload(token: str, **changes: object) -> str:
     return f"{head}.{forged}.{mac}"
 
 
-@pytest.mark.parametrize(("token", "reason"), [
-    (sign(claims(), OTHER, kid="shop"), "signature is invalid"),
-    (_tamper_payload(sign(claims(), SECRET, kid="shop"), tier="platinum"), "signature is invalid"),
-    (sign(claims(exp=NOW - 120), SECRET, kid="shop"), "has expired"),
-    (sign({"sub": "x"}, SECRET, kid="shop"), "has no 'exp'"),
-    (sign(claims(sub=""), SECRET, kid="shop"), "has no 'sub'"),
-    (sign(claims(), SECRET, kid="nope"), "unknown key id"),
-    (sign(claims(), SECRET), "unknown key id"),   # two keys: the token must say which
-    (sign(claims(nested={"a": 1}), SECRET, kid="shop"), "claim 'nested' must be"),
-    (sign(claims(Tier="x"), SECRET, kid="shop"), "claim name 'Tier'"),
-    (sign(claims(name="a\u0000b"), SECRET, kid="shop"), "control characters"),
-    ("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4IiwiZXhwIjo5OTk5OTk5OTk5fQ.", "malformed"),
-    ("x.y", "malformed"),
-])
+@pytest.mark.parametrize(
+    ("token", "reason"),
+    [
+        (sign(claims(), OTHER, kid="shop"), "signature is invalid"),
+        (_tamper_payload(sign(claims(), SECRET, kid="shop"), tier="platinum"), "signature is invalid"),
+        (sign(claims(exp=NOW - 120), SECRET, kid="shop"), "has expired"),
+        (sign({"sub": "x"}, SECRET, kid="shop"), "has no 'exp'"),
+        (sign(claims(sub=""), SECRET, kid="shop"), "has no 'sub'"),
+        (sign(claims(), SECRET, kid="nope"), "unknown key id"),
+        (sign(claims(), SECRET), "unknown key id"),  # two keys: the token must say which
+        (sign(claims(nested={"a": 1}), SECRET, kid="shop"), "claim 'nested' must be"),
+        (sign(claims(Tier="x"), SECRET, kid="shop"), "claim name 'Tier'"),
+        (sign(claims(name="a\u0000b"), SECRET, kid="shop"), "control characters"),
+        ("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4IiwiZXhwIjo5OTk5OTk5OTk5fQ.", "malformed"),
+        ("x.y", "malformed"),
+    ],
+)
 def test_bad_tokens_are_refused_with_the_reason(token: str, reason: str) -> None:
     with pytest.raises(Unauthorized) as info:
         KEYS.verify(token, now=NOW)

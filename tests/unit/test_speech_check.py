@@ -64,11 +64,14 @@ def test_unknown_words_in_labels_are_only_logged(speech: SpeechRecognition, capl
     assert "kwijibo" in caplog.text
 
 
-@pytest.mark.parametrize(("defaults", "wanted"), [
-    (", speech_engine: vosk", "wants Vosk"),
-    (", speech_language: ko", "no speech engine for language 'ko'"),
-    (", language: de-DE", "no speech engine for language 'de'"),
-])
+@pytest.mark.parametrize(
+    ("defaults", "wanted"),
+    [
+        (", speech_engine: vosk", "wants Vosk"),
+        (", speech_language: ko", "no speech engine for language 'ko'"),
+        (", language: de-DE", "no speech engine for language 'de'"),
+    ],
+)
 def test_an_engine_the_node_lacks_is_a_flow_error(speech: SpeechRecognition, defaults: str, wanted: str) -> None:
     errors = speech.check(flow_of(menu_flow(defaults=defaults)))
     assert [(e.line, e.code) for e in errors] == [(2, ErrorCode.SPEECH)]
@@ -93,7 +96,8 @@ def test_grammar_of_a_menu_and_of_a_spoken_number() -> None:
 
 
 def test_registry_refuses_a_flow_the_recognizer_cannot_hear_and_takes_the_fix(
-        speech: SpeechRecognition, tmp_path: Path) -> None:
+    speech: SpeechRecognition, tmp_path: Path
+) -> None:
     path = tmp_path / "shop.yaml"
     path.write_text(dedent(menu_flow(words=", zorbly")))
     registry = FlowRegistry(tmp_path, check=speech.check)
@@ -104,8 +108,9 @@ def test_registry_refuses_a_flow_the_recognizer_cannot_hear_and_takes_the_fix(
     assert "shop" in registry and registry.errors == []
 
 
-def test_flows_validate_command_reports_unknown_words(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_flows_validate_command_reports_unknown_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("VOSK_MODEL", raising=False)
     monkeypatch.setenv("CG_DATA_DIR", str(tmp_path / "data"))
     (tmp_path / "shop.yaml").write_text(dedent(menu_flow(words=", zorbly")))

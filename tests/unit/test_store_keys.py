@@ -35,20 +35,30 @@ def _imports_redis(path: Path) -> bool:
 
 
 def test_no_module_outside_the_store_imports_redis() -> None:
-    offenders = sorted(str(p.relative_to(ROOT)) for p in GATEWAY.rglob("*.py")
-                       if STORE not in p.parents and p not in MAY_IMPORT_REDIS and _imports_redis(p))
+    offenders = sorted(
+        str(p.relative_to(ROOT))
+        for p in GATEWAY.rglob("*.py")
+        if STORE not in p.parents and p not in MAY_IMPORT_REDIS and _imports_redis(p)
+    )
     assert offenders == [], "reach Redis through a named operation in gateway/store/"
 
 
 def _reaches_for_the_client(path: Path) -> list[int]:
     """Lines where ``path`` uses a ``.redis`` attribute (the store's client)."""
-    return [node.lineno for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path)))
-            if isinstance(node, ast.Attribute) and node.attr in ("redis", "_redis")]
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path)))
+        if isinstance(node, ast.Attribute) and node.attr in ("redis", "_redis")
+    ]
 
 
 def test_no_module_outside_the_store_uses_the_stores_redis_client() -> None:
-    offenders = sorted(f"{p.relative_to(ROOT)}:{line}" for p in GATEWAY.rglob("*.py")
-                       if STORE not in p.parents and p not in MAY_IMPORT_REDIS for line in _reaches_for_the_client(p))
+    offenders = sorted(
+        f"{p.relative_to(ROOT)}:{line}"
+        for p in GATEWAY.rglob("*.py")
+        if STORE not in p.parents and p not in MAY_IMPORT_REDIS
+        for line in _reaches_for_the_client(p)
+    )
     assert offenders == [], "add a named operation to gateway/store/ instead"
 
 
@@ -77,9 +87,13 @@ def test_no_private_store_helper_is_imported_from_outside_the_store() -> None:
 
 def test_no_key_is_built_outside_the_key_table() -> None:
     """The prefix is read only in gateway/store/keys.py: every other key comes from a Keys method."""
-    offenders = sorted(f"{p.relative_to(ROOT)}:{n}" for p in GATEWAY.rglob("*.py") if p != STORE / "keys.py"
-                       for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
-                       if re.search(r"\bprefix\}|\.prefix\b", line))
+    offenders = sorted(
+        f"{p.relative_to(ROOT)}:{n}"
+        for p in GATEWAY.rglob("*.py")
+        if p != STORE / "keys.py"
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"\bprefix\}|\.prefix\b", line)
+    )
     assert offenders == []
 
 
@@ -144,8 +158,10 @@ def test_includes_resolve_once_and_every_script_loads() -> None:
 def _table_patterns() -> list[list[str | None]]:
     """The key table's and channel list's patterns (``P:conv:ID``), upper-case segments as None (any value)."""
     doc = keys_module.__doc__ or ""
-    return [[None if seg.isupper() and seg != "P" else seg for seg in pattern.split(":")]
-            for pattern in re.findall(r"``(P:[^`]+)``", doc)]
+    return [
+        [None if seg.isupper() and seg != "P" else seg for seg in pattern.split(":")]
+        for pattern in re.findall(r"``(P:[^`]+)``", doc)
+    ]
 
 
 def _made_keys() -> dict[str, list[str]]:
@@ -166,13 +182,19 @@ def _made_keys() -> dict[str, list[str]]:
 
 def _in_table(key: str, table: list[list[str | None]]) -> bool:
     segments = key.split(":")
-    return any(len(row) == len(segments) and all(s == "\x00" or s == r for s, r in zip(segments, row, strict=True))
-               for row in table)
+    return any(
+        len(row) == len(segments) and all(s == "\x00" or s == r for s, r in zip(segments, row, strict=True))
+        for row in table
+    )
 
 
 def test_every_key_the_table_builds_is_in_the_documented_key_table() -> None:
     table = _table_patterns()
-    missing = sorted(f"{name}: {key.replace(chr(0), '*')}" for name, built in _made_keys().items()
-                     for key in built if not _in_table(key, table))
+    missing = sorted(
+        f"{name}: {key.replace(chr(0), '*')}"
+        for name, built in _made_keys().items()
+        for key in built
+        if not _in_table(key, table)
+    )
     assert missing == [], "add these to the key table in gateway/store/keys.py"
     assert not _in_table("P:nowhere:\x00", table)

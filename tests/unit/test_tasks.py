@@ -14,7 +14,7 @@ async def test_cancel_and_wait_survives_a_swallowed_cancellation() -> None:
             try:
                 await asyncio.sleep(10)
             except asyncio.CancelledError:
-                if swallowed == 0:      # like a library that turns the first cancel into "timeout, go on"
+                if swallowed == 0:  # like a library that turns the first cancel into "timeout, go on"
                     swallowed += 1
                     continue
                 raise
@@ -42,7 +42,7 @@ async def test_tasks_logs_a_failure_and_close_cancels_and_awaits_the_rest(caplog
     async def fails() -> None:
         raise ValueError("boom")
 
-    async def closes_its_owner() -> None:   # like a call ended from one of its own tasks
+    async def closes_its_owner() -> None:  # like a call ended from one of its own tasks
         await tasks.close()
         stopped.append("closer")
 
@@ -55,7 +55,7 @@ async def test_tasks_logs_a_failure_and_close_cancels_and_awaits_the_rest(caplog
     assert len(tasks) == 1 and long.get_name() == "call-c1-forever"
     await asyncio.wait_for(tasks.spawn(closes_its_owner(), "closer"), timeout=5)
     assert stopped == ["forever", "closer"] and long.cancelled() and len(tasks) == 0
-    late = tasks.spawn(forever(), "late")   # e.g. a leg's 'closed' callback after the call ended
+    late = tasks.spawn(forever(), "late")  # e.g. a leg's 'closed' callback after the call ended
     await asyncio.sleep(0)
     assert late.cancelled() and stopped == ["forever", "closer"] and len(tasks) == 0
 

@@ -13,16 +13,28 @@ ROOT = Path(__file__).parents[2]
 def literal_vocabulary(path: Path) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-        if isinstance(node, ast.keyword) and node.arg == "code" and isinstance(node.value, ast.Constant) \
-                and isinstance(node.value.value, str):
+        if (
+            isinstance(node, ast.keyword)
+            and node.arg == "code"
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
             found.append(f"{node.value.lineno}: code={node.value.value!r}")
-        elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "code" for t in node.targets) \
-                and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+        elif (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "code" for t in node.targets)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
             found.append(f"{node.lineno}: code = {node.value.value!r}")
         elif isinstance(node, ast.Dict):
             for key, value in zip(node.keys, node.values, strict=True):
-                if isinstance(key, ast.Constant) and key.value in ("type", "kind", "code") \
-                        and isinstance(value, ast.Constant) and isinstance(value.value, str):
+                if (
+                    isinstance(key, ast.Constant)
+                    and key.value in ("type", "kind", "code")
+                    and isinstance(value, ast.Constant)
+                    and isinstance(value.value, str)
+                ):
                     found.append(f"{key.lineno}: {{{key.value!r}: {value.value!r}}}")
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith('{"kind":'):
             found.append(f"{node.lineno}: {node.value[:40]}")
@@ -30,15 +42,26 @@ def literal_vocabulary(path: Path) -> list[str]:
 
 
 def test_no_vocabulary_literal_outside_the_protocol_package() -> None:
-    offenders = [f"{path.relative_to(ROOT)}:{hit}" for path in sorted((ROOT / "gateway").rglob("*.py"))
-                 if "protocol" not in path.relative_to(ROOT).parts for hit in literal_vocabulary(path)]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{hit}"
+        for path in sorted((ROOT / "gateway").rglob("*.py"))
+        if "protocol" not in path.relative_to(ROOT).parts
+        for hit in literal_vocabulary(path)
+    ]
     assert offenders == []
 
 
 def test_the_scan_finds_each_kind_of_literal(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
-    sample.write_text('raise Conflict("x", code="busy")\nclass E:\n    code = "mine"\n'
-                      'push({"type": "ack", "id": 1})\npublish(\'{"kind":"queue"}\')\n'
-                      'ok = {"type": EventType.MESSAGE, "code": exc.code}\n', encoding="utf-8")
-    assert literal_vocabulary(sample) == ["1: code='busy'", "3: code = 'mine'", "4: {'type': 'ack'}",
-                                          "5: {\"kind\":\"queue\"}"]
+    sample.write_text(
+        'raise Conflict("x", code="busy")\nclass E:\n    code = "mine"\n'
+        'push({"type": "ack", "id": 1})\npublish(\'{"kind":"queue"}\')\n'
+        'ok = {"type": EventType.MESSAGE, "code": exc.code}\n',
+        encoding="utf-8",
+    )
+    assert literal_vocabulary(sample) == [
+        "1: code='busy'",
+        "3: code = 'mine'",
+        "4: {'type': 'ack'}",
+        '5: {"kind":"queue"}',
+    ]
