@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import aiohttp
 
 from gateway.flows.webhooks import call_webhook
-from gateway.tasks import cancel_and_wait
+from gateway.tasks import Tasks
 from ivr.actions import (
     Action,
     CallWebhook,
@@ -98,7 +98,7 @@ class FlowRunner:
         self.reason = ""
         self._listen: Listen | None = None
         self._timer: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = Tasks("flow", log)  # webhook calls, queue checks, no-input timers; a failure is logged
 
     # ---------------------------------------------------------------- input from the channel
 
@@ -137,7 +137,7 @@ class FlowRunner:
                 if isinstance(event, Disconnected) and not self.reason:
                     self.reason = "caller_gone"
         finally:
-            await self._cancel_all()
+            await self._tasks.close()
         return self.reason or "done"
 
     async def _execute(self, actions: list[Action]) -> None:
@@ -161,9 +161,9 @@ class FlowRunner:
                         self._stop_timer()
                     await self.channel.stop_listening(action.listen_id)
                 case CallWebhook():
-                    self._spawn(self._webhook(action))
+                    self._tasks.spawn(self._webhook(action), "webhook")
                 case CheckQueue():
-                    self._spawn(self._queue_status(action.queue))
+                    self._tasks.spawn(self._queue_status(action.queue), "queue-status")
                 case RequestCallback():
                     await self.hooks.request_callback(action)
                 case SetVars():
@@ -197,7 +197,7 @@ class FlowRunner:
             await asyncio.sleep(seconds)
             self.post(NoInput(listen_id))
 
-        self._timer = self._spawn(timer())
+        self._timer = self._tasks.spawn(timer(), "no-input")
 
     def _restart_timer_after_digit(self) -> None:
         listen = self._listen
@@ -220,15 +220,3 @@ class FlowRunner:
 
     async def _queue_status(self, queue: str) -> None:
         self.post(await self.hooks.queue_status(queue))
-
-    # ---------------------------------------------------------------- tasks
-
-    def _spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
-    async def _cancel_all(self) -> None:
-        tasks = list(self._tasks)
-        await cancel_and_wait(*tasks)
