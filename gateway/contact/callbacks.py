@@ -44,7 +44,7 @@ from gateway.protocol import bus
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import AttemptOutcome, CallbackState
 from gateway.store.callback_store import CallbackStore
-from gateway.store.store import Store
+from gateway.store.store import Store, StoreError
 from gateway.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -252,8 +252,17 @@ class Callbacks:
             await self.assigned(cid)
 
     async def assigned(self, cid: str, agent_id: str = "") -> None:
-        """Routing gave ``cid`` to an agent: if it carries a queued callback, an attempt starts."""
-        offered = await self.db.offer(cid, now=self.clock(), ring_ms=self.ring_ms)
+        """Routing gave ``cid`` to an agent: if it carries a queued callback, an attempt starts.
+
+        A routing hook: a failure here is logged and left to the recovery sweep (which offers queued callbacks
+        whose conversation an agent holds), so the routing pass goes on and the agent is told."""
+        try:
+            offered = await self.db.offer(cid, now=self.clock(), ring_ms=self.ring_ms)
+        except (Conflict, StoreError) as exc:
+            log.warning(
+                "callback not offered yet (the recovery sweep retries): %s", exc, extra={"conversation_id": cid}
+            )
+            return
         if offered is not None and offered[1] == "ok":
             log.info("callback %s: ringing the customer", offered[0], extra={"conversation_id": cid})
 
