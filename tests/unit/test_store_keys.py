@@ -19,7 +19,10 @@ STORE = GATEWAY / "store"
 # The composition root builds the Redis client (pool, URL, closing it) and hands it to the store.
 MAY_IMPORT_REDIS = {GATEWAY / "runtime.py"}
 
-_CALL = re.compile(r"redis\.call\(\s*'(?P<command>\w+)'\s*,\s*(?P<key>[^,)]+)")
+_CALL = re.compile(r"redis\.p?call\(\s*'(?P<command>\w+)'\s*,")
+# commands whose every argument is a key, and those whose first two are; every other command's first argument is
+ALL_KEYS = {"DEL", "UNLINK", "EXISTS", "TOUCH", "MGET", "SINTER", "SUNION", "SDIFF"}
+TWO_KEYS = {"SMOVE", "RENAME", "RENAMENX", "RPOPLPUSH", "LMOVE", "COPY", "SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"}
 _FROM_KEYS = re.compile(r"^KEYS\[[^\]]+\]$")
 _LOCALS = re.compile(r"^\s*local\s+(?P<names>[\w\s,]+?)\s*=\s*(?P<values>.+)$", re.MULTILINE)
 _PARAMS = re.compile(r"local function \w+\((?P<params>[^)]*)\)")
@@ -107,8 +110,32 @@ def _key_bound_names(text: str) -> set[str]:
     return names
 
 
+def _arguments(text: str, start: int) -> list[str]:
+    """The comma-separated arguments from ``start`` to the call's closing parenthesis (nested calls kept whole)."""
+    args, depth, current = [], 0, ""
+    for ch in text[start:]:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            if depth == 0:
+                break
+            depth -= 1
+        if ch == "," and depth == 0:
+            args.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    return [*args, current.strip()] if current.strip() else args
+
+
 def key_arguments(text: str) -> list[str]:
-    return [m["key"].strip() for m in _CALL.finditer(text)]
+    """Every argument of a ``redis.call`` / ``redis.pcall`` that names a key."""
+    found = []
+    for m in _CALL.finditer(text):
+        args = _arguments(text, m.end())
+        command = m["command"].upper()
+        found += args if command in ALL_KEYS else args[:2] if command in TWO_KEYS else args[:1]
+    return found
 
 
 def _script_files() -> list[Path]:
@@ -132,9 +159,19 @@ def test_an_include_touches_only_keys_it_is_given(path: Path) -> None:
 
 
 def test_the_key_check_sees_a_key_built_from_argv() -> None:
-    text = "local conv = ARGV[3] .. cid\nredis.call('HGET', conv, 'state')\nredis.call('DEL', ARGV[1] .. sid)\n"
+    text = (
+        "local conv = ARGV[3] .. cid\nredis.call('HGET', conv, 'state')\nredis.call('DEL', ARGV[1] .. sid)\n"
+        "redis.call('DEL', KEYS[1], ARGV[2] .. ':ctx')\nredis.pcall('GET', ARGV[4])\n"
+        "redis.call('SMOVE', KEYS[2], ARGV[5], 'm')\nredis.call('HSET', KEYS[3], 'f', string.format('%s', ARGV[6]))\n"
+    )
     bound = _key_bound_names(text)
-    assert [k for k in key_arguments(text) if not _FROM_KEYS.match(k) and k not in bound] == ["conv", "ARGV[1] .. sid"]
+    assert [k for k in key_arguments(text) if not _FROM_KEYS.match(k) and k not in bound] == [
+        "conv",
+        "ARGV[1] .. sid",
+        "ARGV[2] .. ':ctx'",
+        "ARGV[4]",
+        "ARGV[5]",
+    ]
 
 
 @pytest.mark.parametrize("path", _script_files(), ids=lambda p: p.name)
