@@ -233,7 +233,7 @@ async def test_a_redirect_to_a_disallowed_address_is_not_followed(listeners: Any
 def documented_verify() -> Callable[..., bool]:
     """The ``verify`` function exactly as the flow reference prints it."""
     text = README.read_text(encoding="utf-8")
-    code = re.search(r"```python\n(import hashlib, hmac, time\n\ndef verify\(.*?)```", text, re.DOTALL)
+    code = re.search(r"```python\n(import hashlib, hmac, time\n+def verify\(.*?)```", text, re.DOTALL)
     assert code is not None, "the verification example is in ivr/flows/README.md"
     scope: dict[str, Any] = {}
     exec(compile(code.group(1), str(README), "exec"), scope)  # noqa: S102 - our own documentation
