@@ -14,5 +14,8 @@ MAX_CONTEXT_VALUE_CHARS = 500
 MAX_SDP_CHARS = 12 * 1024
 MAX_DTMF_DIGITS = 32
 DTMF_KEYS = "0123456789*#ABCD"
+REFRESH_GRACE_SECONDS = 300
+"""How long past its expiry an agent's access token can still be refreshed while its login session lives (a laptop
+that slept, a background tab whose timers were held back); the desk signs out only after it."""
 CONTEXT_KEY_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"  # becomes the flow variable context.<key>
 CONTEXT_KEY_RE = re.compile(CONTEXT_KEY_PATTERN)

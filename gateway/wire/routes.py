@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
 import time
 from typing import Any
@@ -20,6 +21,7 @@ from gateway.contact.passwords import hash_password, verify_password
 from gateway.errors import BadRequest, Forbidden, GatewayError, InternalError, NotFound, TooManyRequests, Unauthorized
 from gateway.json_input import check_text, loads_object
 from gateway.protocol.codes import ErrorCode
+from gateway.protocol.limits import REFRESH_GRACE_SECONDS
 from gateway.protocol.states import EventType
 from gateway.store.store import StoreError
 from gateway.wire import security_headers
@@ -108,10 +110,12 @@ async def login(request: web.Request) -> web.Response:
 
 
 async def refresh(request: web.Request) -> web.Response:
-    """A fresh access token for a valid one, while its login session lives (the desk calls it before expiry)."""
+    """A fresh access token for a genuine one, while its login session lives. The desk calls it before expiry;
+    a token up to ``REFRESH_GRACE_SECONDS`` past it still refreshes (a laptop that slept, a throttled tab). That
+    gives a stolen token nothing more: an unexpired one refreshes anyway; only ending the session takes it back."""
     s = request.app[SERVICES]
     now = time.time()
-    _, session = await _authenticated(request, now=now)
+    _, session = await _authenticated(request, now=now, grace=REFRESH_GRACE_SECONDS)
     return web.json_response(access_token(s.signer, session, now=now, minutes=s.settings.agent_access_minutes))
 
 
@@ -119,7 +123,7 @@ async def logout(request: web.Request) -> web.Response:
     """Revoke the token's login session on every node (its desk sockets close at once). A token past its
     expiry still logs out: it is genuine, and ending its session early only helps."""
     s = request.app[SERVICES]
-    _, session = await _authenticated(request, now=time.time(), allow_expired=True)
+    _, session = await _authenticated(request, now=time.time(), grace=math.inf)
     await s.sessions.revoke(session.id, reason="logout")
     return web.json_response({"status": "logged_out"})
 
@@ -135,9 +139,7 @@ def _bearer(request: web.Request) -> str:
     return token
 
 
-async def _authenticated(
-    request: web.Request, *, now: float, allow_expired: bool = False
-) -> tuple[Agent, LoginSession]:
+async def _authenticated(request: web.Request, *, now: float, grace: float = 0.0) -> tuple[Agent, LoginSession]:
     s = request.app[SERVICES]
     return await authenticate(
         _bearer(request),
@@ -145,7 +147,7 @@ async def _authenticated(
         sessions=s.sessions,
         directory=s.directory,
         now=now,
-        allow_expired=allow_expired,
+        grace=grace,
     )
 
 

@@ -126,11 +126,11 @@ async def authenticate(
     sessions: LoginSessions,
     directory: AgentDirectory,
     now: float,
-    allow_expired: bool = False,
+    grace: float = 0.0,
 ) -> tuple[Agent, LoginSession]:
     """The agent and live session an access token stands for; Unauthorized (``token_expired``,
     ``session_revoked``, ...) otherwise. Every use of an agent token goes through here."""
-    claims = signer.verify(token, AGENT, now=now, allow_expired=allow_expired)
+    claims = signer.verify(token, AGENT, now=now, grace=grace)
     agent = directory.get(claims.sub)
     if agent is None:
         raise Unauthorized(f"agent '{claims.sub}' no longer exists", field="token")

@@ -86,10 +86,11 @@ class TokenSigner:
         body = _b64(json.dumps(payload, separators=(",", ":")).encode())
         return f"{body}.{self._mac(self._secrets[0], body).decode()}"
 
-    def verify(self, token: object, kind: str, *, now: float, allow_expired: bool = False) -> Claims:
+    def verify(self, token: object, kind: str, *, now: float, grace: float = 0.0) -> Claims:
         """The token's claims, or :class:`Unauthorized` (``token_expired`` when only the time is wrong).
 
-        ``allow_expired``: accept a genuine token past its ``exp`` (logging out with a stale token)."""
+        ``grace``: accept a genuine token up to this many seconds past its ``exp`` (refreshing after a laptop slept
+        or a background tab's timers were throttled; ``math.inf`` to log out with a stale token)."""
         if not isinstance(token, str) or not token:
             raise _malformed("is malformed")
         if len(token) > MAX_TOKEN_CHARS:
@@ -106,7 +107,7 @@ class TokenSigner:
         claims = self._claims(body)
         if claims.kind != kind:
             raise Unauthorized(f"token is a {claims.kind} token, not a {kind} token", field="token")
-        if claims.exp < now and not allow_expired:
+        if claims.exp + grace < now:
             raise Unauthorized("token has expired", field="token", code=ErrorCode.TOKEN_EXPIRED)
         return claims
 

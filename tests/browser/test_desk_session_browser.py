@@ -49,6 +49,34 @@ async def test_the_open_desk_refreshes_its_token_and_reconnects_with_the_fresh_o
         await node.stop()
 
 
+async def test_a_desk_that_slept_past_its_token_refreshes_and_stays_signed_in(
+    browser: Browser, settings: Settings
+) -> None:
+    """A laptop that slept (or a tab held back) past the access token's expiry: the session still lives, so the
+    desk refreshes within the gateway's grace instead of showing the login. Old code: "Your session has expired"."""
+    node = await start_node(replace(settings, agent_access_minutes=0.05))  # 3 s tokens
+    try:
+        context = await browser.new_context()
+        page = await context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        await agent_login(page, node, "alice")
+        await context.set_offline(True)  # no refresh gets through: each try waits 15 s for the next
+        await asyncio.sleep(4)
+        stale = await token_of(page)
+        expiry = await page.evaluate("() => Number(sessionStorage.getItem('cg.agent.token_exp'))")
+        assert expiry < await page.evaluate("() => Date.now()")  # the desk's token has expired
+        await context.set_offline(False)
+        await page.reload()  # the laptop wakes with the tab reopened
+        await expect(page.locator("#connection")).to_have_attribute("data-state", "online")
+        await expect(page.locator("[data-testid=agent-status]")).to_have_text(re.compile("available", re.IGNORECASE))
+        await expect(page.locator("#login-view")).to_be_hidden()
+        assert await token_of(page) not in ("", stale)
+        assert errors == []
+    finally:
+        await node.stop()
+
+
 async def test_log_out_ends_the_session_on_the_gateway(browser: Browser, node: Node) -> None:
     page = await (await browser.new_context()).new_page()
     await agent_login(page, node, "alice")

@@ -18,6 +18,7 @@ import aiohttp
 import pytest
 
 from gateway.config import Settings
+from gateway.protocol.limits import REFRESH_GRACE_SECONDS
 from gateway.protocol.server import CloseCode
 from gateway.wire import tokens
 from gateway.wire.login_limits import Backoff, LoginLimitConfig
@@ -253,12 +254,21 @@ async def test_an_expired_or_sessionless_access_token_is_refused(node_a: Node, h
     signer = node_a.services.signer
     sid = signer.verify(ok.body["token"], tokens.AGENT, now=time.time()).sid
     expired = signer.sign("carol", tokens.AGENT, now=time.time() - 120, ttl=60, sid=sid)
+    long_expired = signer.sign("carol", tokens.AGENT, now=time.time() - REFRESH_GRACE_SECONDS - 120, ttl=60, sid=sid)
     sessionless = signer.sign("carol", tokens.AGENT, now=time.time(), ttl=12 * 3600)  # a token of the old kind
-    for token, code in ((expired, "token_expired"), (sessionless, "session_revoked")):
+    refreshed = await post(http, node_a, "/api/agent/refresh", expired)  # within the grace: a laptop that slept
+    assert refreshed.status == 200 and signer.verify(refreshed.body["token"], tokens.AGENT, now=time.time()).sid == sid
+    cases = (
+        (expired, "token_expired", 200),
+        (long_expired, "token_expired", 401),
+        (sessionless, "session_revoked", 401),
+    )
+    for token, code, refresh_status in cases:
         for path in ("/api/callbacks", "/api/calls"):
             r = await get(http, node_a, path, token)
             assert (r.status, r.body["code"]) == (401, code)
-        assert (await post(http, node_a, "/api/agent/refresh", token)).body["code"] == code
+        r = await post(http, node_a, "/api/agent/refresh", token)
+        assert r.status == refresh_status and (refresh_status == 200 or r.body["code"] == code)
         agent = Agent(node_a.url, "carol", PASSWORDS["carol"])
         await agent.connect()
         await agent.send({"type": "hello", "token": token})

@@ -63,7 +63,10 @@ def test_expired() -> None:
     with pytest.raises(Unauthorized) as info:
         SIGNER.verify(token, CUSTOMER, now=1061)
     assert info.value.code == "token_expired"
-    assert SIGNER.verify(token, CUSTOMER, now=1061, allow_expired=True).sub == "u_1"
+    assert SIGNER.verify(token, CUSTOMER, now=1061, grace=1).sub == "u_1"  # 1 s past exp: inside the grace
+    with pytest.raises(Unauthorized) as info:
+        SIGNER.verify(token, CUSTOMER, now=1062, grace=1)
+    assert info.value.code == "token_expired"
 
 
 def test_customer_token_is_not_an_agent_token() -> None:

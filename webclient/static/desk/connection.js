@@ -7,7 +7,7 @@ import { SignalingSocket } from '../shared/socket.js';
 import { beep, customerLabel, toast } from './dom.js';
 import { callbackAfter, renderCallbackPanel, renderComposerState, renderConnection, renderContext, renderConvList, renderDispositions, renderHeader, renderMain, renderPresence, renderQueue, renderTypingPreview } from './conversations.js';
 import { cmpId } from '../shared/ids.js';
-import { logout } from './session.js';
+import { logout, refreshToken } from './session.js';
 import { onComposerInput, select, stopTyping, typing } from './composer.js';
 import { phone } from './main.js';
 import { upsertEventEl, upsertPendingEl } from './timeline.js';
@@ -272,7 +272,11 @@ function onAck(f) {
 }
 
 function onError(f) {
-  if (f.code === 'unauthorized' || f.code === 'token_expired' || f.code === 'session_revoked') {
+  if (f.code === 'token_expired') { // the refresh came too late (a laptop that slept): refresh, then say hello again
+    refreshToken().then((ok) => { if (ok && S.running) sock.reconnectNow(); });
+    return;
+  }
+  if (f.code === 'unauthorized' || f.code === 'session_revoked') {
     logout(SIGNED_OUT[f.code]);
     return;
   }

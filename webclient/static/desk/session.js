@@ -5,6 +5,7 @@ import { S, drafts, restoreOutbox, storage, ui } from './state.js';
 import { audio } from './dom.js';
 import { phone } from './main.js';
 import { refreshRecordingUrls } from './timeline.js';
+import { REFRESH_GRACE_SECONDS } from '../shared/protocol.js';
 import { renderConvList, renderMain, renderPresence, renderQueue } from './conversations.js';
 import { sock } from './connection.js';
 import { stopTyping } from './composer.js';
@@ -115,11 +116,10 @@ export async function onLoginSubmit(e) {
   startDesk();
 }
 
-export function startDesk() {
-  if (S.tokenExp && S.tokenExp <= Date.now()) { // a tab reopened long after: the access token is gone
-    logout(SIGNED_OUT.token_expired);
-    return;
-  }
+export async function startDesk() {
+  // A tab reopened later, or a laptop that slept: an expired token still refreshes for a while (the gateway's
+  // grace); refreshToken signs out when it cannot.
+  if (S.tokenExp && S.tokenExp <= Date.now() && !(await refreshToken())) return;
   scheduleRefresh();
   S.running = true;
   restoreOutbox();
@@ -166,10 +166,13 @@ function scheduleRefresh() {
   S.refreshTimer = setTimeout(refreshToken, Math.max(1000, (left * 2) / 3));
 }
 
-async function refreshToken() {
+/** Ask the gateway for a fresh access token: true when the desk has one, false when it signed out (or gave way
+ * to a newer login); on no answer it tries again soon, until the token is past the gateway's grace. */
+export async function refreshToken() {
+  clearTimeout(S.refreshTimer);
   S.refreshTimer = null;
   const token = S.token;
-  if (!token) return;
+  if (!token) return false;
   let res = null;
   let body = null;
   try {
@@ -178,22 +181,22 @@ async function refreshToken() {
     });
     body = await res.json();
   } catch (_) { res = res || null; }
-  if (S.token !== token) return; // logged out (or in again) meanwhile
+  if (S.token !== token) return Boolean(S.token); // logged out (or in again) meanwhile
   if (res && res.ok && body && typeof body.token === 'string') {
     setToken(body.token, body.expires_in);
-    return;
+    return true;
   }
   if (res && res.status === 401) {
     logout(SIGNED_OUT[body && body.code] || SIGNED_OUT.unauthorized);
-    return;
+    return false;
   }
-  // The gateway is unreachable or busy: try again soon while the token still lives.
-  if (S.tokenExp && Date.now() >= S.tokenExp) {
+  // The gateway is unreachable or busy: try again soon while the token can still be refreshed.
+  if (S.tokenExp && Date.now() >= S.tokenExp + REFRESH_GRACE_SECONDS * 1000) {
     logout(SIGNED_OUT.token_expired);
-    return;
+    return false;
   }
-  clearTimeout(S.refreshTimer);
   S.refreshTimer = setTimeout(refreshToken, REFRESH_RETRY);
+  return true;
 }
 
 /** The Log out button: end the session on the gateway (every tab and node of it), then show the login. */

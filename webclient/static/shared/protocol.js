@@ -11,6 +11,7 @@ export const MAX_CONTEXT_VALUE_CHARS = 500;
 export const MAX_SDP_CHARS = 12288;
 export const MAX_DTMF_DIGITS = 32;
 export const DTMF_KEYS = "0123456789*#ABCD";
+export const REFRESH_GRACE_SECONDS = 300;
 export const CONTEXT_KEY_PATTERN = "^[a-z][a-z0-9_]{0,39}$";
 
 // gateway.protocol.states.ConversationState
