@@ -100,9 +100,9 @@ class SpeechRecognition:
             if isinstance(node, MenuNode):
                 choices = [c for c in node.choices if c.only is not Channel.CHAT]
                 explicit = spoken_phrases(choices, node.input.speech, labels=False)
-                labels = [p for p in spoken_phrases(choices) if p not in explicit]
             elif isinstance(node, GatherNode):
-                explicit, labels = tuple(node.input.speech), []
+                choices = []
+                explicit = tuple(node.input.speech)
                 if node.confirm is not Confirm.NEVER:  # the read-back question's yes / no words
                     explicit += spoken_phrases(confirm_choices(flow.defaults.recognition_language), labels=False)
             else:
@@ -121,18 +121,23 @@ class SpeechRecognition:
                         ErrorCode.SPEECH,
                     )
                 )
-            missing = engine.unknown_words(normalize(p) for p in labels)
-            if missing:
-                log.warning(
-                    "%s:%d: node '%s': labels with words %s unknown to %s %s cannot be said "
-                    "(callers can press the key)",
-                    where,
-                    node.line,
-                    node.name,
-                    ", ".join(missing),
-                    engine.name,
-                    engine.language,
-                )
+            # A label is said only when the recognizer knows all its words ("After 5 PM": not the "5"). That matters
+            # only for a choice with no other phrase: its callers must press the key.
+            for choice in choices:
+                phrases = spoken_phrases([choice])
+                if phrases and all(engine.unknown_words([normalize(p)]) for p in phrases):
+                    log.warning(
+                        "%s:%d: node '%s': choice %s (%r) cannot be said: the recognizer (%s %s) does not know %s; "
+                        "callers can press the key, or give the choice words",
+                        where,
+                        node.line,
+                        node.name,
+                        choice.key,
+                        choice.label,
+                        engine.name,
+                        engine.language,
+                        ", ".join(f"'{w}'" for w in engine.unknown_words(normalize(p) for p in phrases)),
+                    )
         return errors
 
     def close(self) -> None:
