@@ -19,7 +19,7 @@ from pathlib import Path
 from aiohttp import web
 
 from gateway import logs
-from gateway.config import BY_NAME, SETTINGS, add_flags, flag_values, from_sources
+from gateway.config import BY_NAME, SETTINGS, Settings, add_flags, flag_values, from_sources
 from gateway.contact.agents import add_agent, load_agents, remove_agent, set_password
 from gateway.contact.routing import parse_skills
 from gateway.data_dir import private_mkdir
@@ -73,8 +73,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def banner(settings: Settings, password: str | None) -> str:
+    """What a person who just started the gateway in a terminal needs: where to go, and how to sign in."""
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    base = f"http://{'[' + host + ']' if ':' in host else host}:{settings.port}"
+    sign_in = (
+        f"sign in as demo / {password}" if password is not None else f"agents and passwords: {settings.agents_path}"
+    )
+    lines = [
+        "",
+        "  Contact gateway is running.",
+        f"    Customer demo   {base}/",
+        f"    Agent desk      {base}/agent   ({sign_in})",
+    ]
+    if password is not None:
+        lines.append(f"    Change it       contact-gateway agents passwd demo --file {settings.agents_path}")
+    lines += ["    Stop            Ctrl+C", ""]
+    return "\n".join(lines)
+
+
 async def _serve(settings_flags: dict[str, str | None]) -> None:
     from gateway.app import create_app
+    from gateway.runtime import first_run
 
     settings = from_sources(settings_flags, os.environ)
     logs.setup(settings.log_format)
@@ -86,12 +106,15 @@ async def _serve(settings_flags: dict[str, str | None]) -> None:
                 each.flag[2:],
                 each.env,
             )
+    password = first_run(settings)  # before start-up, so that the banner can show the demo password
     app = create_app(settings)
     runner = web.AppRunner(app, shutdown_timeout=5, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
     log.info("listening on http://%s:%s (customer demo at /, agent desk at /agent)", settings.host, settings.port)
+    if sys.stderr.isatty():  # a person started it; a log collector gets the JSON lines only
+        print(banner(settings, password), file=sys.stderr, flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

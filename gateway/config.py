@@ -278,11 +278,11 @@ class Settings:
         DEFAULT_DISPOSITIONS, env="CG_DISPOSITIONS", parse=_dispositions, help="codes agents close conversations with"
     )
     log_format: str = setting(
-        "json",
+        "auto",
         env="CG_LOG_FORMAT",
-        parse=_one_of("json", "text"),
-        choices=("json", "text"),
-        help="`json` lines or `text`",
+        parse=_one_of("auto", "json", "text"),
+        choices=("auto", "json", "text"),
+        help="`json` lines, readable `text`, or `auto`: text on a terminal, JSON otherwise",
     )
     # ---- flows
     flows_dir: Path | None = setting(

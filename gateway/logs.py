@@ -49,7 +49,11 @@ class TextFormatter(logging.Formatter):
 
 
 def setup(fmt: str = "json", level: int = logging.INFO) -> None:
+    """Log to standard error as ``json`` lines, ``text``, or ``auto``: text on a terminal (a person reads it),
+    JSON otherwise (a log collector does)."""
     handler = logging.StreamHandler(sys.stderr)
+    if fmt == "auto":
+        fmt = "text" if sys.stderr.isatty() else "json"
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:

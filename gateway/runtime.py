@@ -111,6 +111,23 @@ def _rtc_port_range(settings: Settings) -> None:
             )
 
 
+def first_run(settings: Settings) -> str | None:
+    """The data directory made private, and on the first start an agents file with a ``demo`` agent: its new
+    password (logged too), else None. Idempotent: the CLI calls it before start-up to show the password."""
+    prepare_data_dir(settings.data_dir)  # 0700, and tightened if an older version left it wider
+    path = settings.agents_path
+    warn_if_readable(path)  # password hashes (in the data dir it was made 0600 just now)
+    password = ensure_demo_agents(path)
+    if password is not None:
+        log.warning(
+            "created %s with agent 'demo', password '%s' (change it: contact-gateway agents passwd demo --file %s)",
+            path,
+            password,
+            path,
+        )
+    return password
+
+
 async def start(settings: Settings) -> Services:
     """Build the node's services in dependency order and start them; every service started is stopped by
     :func:`stop` in reverse order, and at once if a later one fails to start."""
@@ -129,16 +146,8 @@ async def start(settings: Settings) -> Services:
         shorten_audio_jitter_buffer()  # 20 ms instead of 80 ms of receive buffering per leg
     except UnsupportedAiortcVersion as exc:
         log.warning("aiortc's audio jitter buffer left at 80 ms: %s", exc)
-    prepare_data_dir(settings.data_dir)  # 0700, and tightened if an older version left it wider
+    first_run(settings)
     directory_path = settings.agents_path
-    warn_if_readable(directory_path)  # password hashes (in the data dir it was made 0600 just now)
-    password = ensure_demo_agents(directory_path)
-    if password is not None:
-        log.warning(
-            "created %s with agent 'demo', password '%s' (change it: contact-gateway agents add)",
-            directory_path,
-            password,
-        )
     stack = contextlib.AsyncExitStack()
     try:
         services = await _build(settings, directory_path, stack)

@@ -1,0 +1,124 @@
+"""The first start as a newcomer sees it: `contact-gateway serve` in a terminal prints readable log lines and a
+short banner (where the demo and the desk are, how to sign in); under a log collector (no terminal) it writes
+JSON lines only, with the demo password in one of them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import pty
+import re
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+from tests.support.servers import GatewayProcess, free_port
+
+BANNER_END = "Stop            Ctrl+C"
+
+
+class TerminalGateway:
+    """``contact-gateway serve`` with its standard error on a pseudo-terminal, as when a person runs it."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.output = ""
+        self.proc: asyncio.subprocess.Process | None = None
+        self.master = -1
+
+    async def start(self) -> None:
+        self.master, slave = pty.openpty()
+        try:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "gateway",
+                "serve",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+                stdout=slave,
+                stderr=slave,
+                env={k: v for k, v in os.environ.items() if k != "CG_LOG_FORMAT"},
+            )
+        finally:
+            os.close(slave)
+        await self.read_until(BANNER_END)
+
+    async def read_until(self, text: str, timeout: float = 30) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = time.monotonic() + timeout
+        while text not in self.output:
+            ready = asyncio.Event()
+            loop.add_reader(self.master, ready.set)
+            try:
+                await asyncio.wait_for(ready.wait(), max(0.1, deadline - time.monotonic()))
+            except TimeoutError:
+                raise AssertionError(f"no {text!r} from the gateway; it wrote:\n{self.output}") from None
+            finally:
+                loop.remove_reader(self.master)
+            try:
+                self.output += os.read(self.master, 65536).decode("utf-8", "replace").replace("\r\n", "\n")
+            except OSError:  # the child closed the terminal
+                raise AssertionError(f"the gateway exited; it wrote:\n{self.output}") from None
+
+    async def stop(self) -> None:
+        try:
+            if self.proc is not None and self.proc.returncode is None:
+                self.proc.terminate()
+                await asyncio.wait_for(self.proc.wait(), timeout=20)
+        finally:
+            if self.master >= 0:
+                os.close(self.master)
+                self.master = -1
+
+
+async def login(url: str, agent: str, password: str) -> int:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(url + "/api/agent/login", json={"agent_id": agent, "password": password}) as r,
+    ):
+        return r.status
+
+
+async def test_in_a_terminal_the_first_start_shows_where_to_go_and_how_to_sign_in(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    gw = TerminalGateway(data)
+    try:
+        await gw.start()
+        out = gw.output
+        assert f"Customer demo   {gw.url}/" in out and f"Agent desk      {gw.url}/agent" in out
+        password = re.search(r"sign in as demo / (\S+)\)", out)
+        assert password is not None, out
+        assert f"contact-gateway agents passwd demo --file {data / 'agents.toml'}" in out
+        assert '{"ts"' not in out  # readable lines, not JSON
+        assert re.search(r"WARNING gateway\.runtime: created .*agents\.toml with agent 'demo'", out), out
+        assert await login(gw.url, "demo", password.group(1)) == 200
+    finally:
+        await gw.stop()
+    again = TerminalGateway(data)  # the second start: no new password, and none shown
+    try:
+        await again.start()
+        assert f"agents and passwords: {data / 'agents.toml'}" in again.output
+        assert "sign in as demo" not in again.output and password.group(1) not in again.output
+    finally:
+        await again.stop()
+
+
+async def test_without_a_terminal_it_writes_json_lines_only(tmp_path: Path) -> None:
+    gw = GatewayProcess(tmp_path / "data", env={"CG_LOG_FORMAT": "auto"})
+    await gw.start()
+    try:
+        await asyncio.sleep(0.2)
+    finally:
+        await gw.stop()
+    lines = [line for line in gw.log.read_text().splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]  # every line is JSON: no banner in a collector's log
+    created = [r["msg"] for r in records if "with agent 'demo'" in r["msg"]]
+    assert len(created) == 1 and "agents passwd demo" in created[0]
