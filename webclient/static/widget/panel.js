@@ -1,7 +1,7 @@
 // Mounting: the shadow root and its elements, the launcher and the panel (open, close, unread badge), the status line.
 
 import { FLASH_MS, OPEN_KEY, TEXT } from './config.js';
-import { TEMPLATE } from './template.js';
+import { CSS, TEMPLATE } from './template.js';
 import { W } from './state.js';
 import { answerIncoming, cancelCallback, declineIncoming } from './callback.js';
 import { dismissCallbar } from './callbar.js';
@@ -12,12 +12,27 @@ import { sock } from './connection.js';
 
 export const ui = {};   // the widget's elements, once mounted (buildDom); ui.root is the shadow root
 
+/** The widget's style as a constructed stylesheet: a host page's strict policy (`style-src 'self'`, no
+ * 'unsafe-inline') blocks a <style> element but not this. A <style> element only where browsers lack it. */
+function styleShadow(root) {
+  try {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS);
+    root.adoptedStyleSheets = [sheet];
+  } catch (_) {
+    const style = document.createElement('style');
+    style.textContent = CSS;
+    root.prepend(style);
+  }
+}
+
 export function buildDom() {
   const host = document.createElement('div');
   host.id = 'cg-widget';
   host.style.setProperty('display', 'block', 'important');
   const root = host.attachShadow({ mode: 'open' });
   root.innerHTML = TEMPLATE; // static markup only; user text always goes through textContent
+  styleShadow(root);
   const $ = (sel) => root.querySelector(sel);
   Object.assign(ui, {
     root,

@@ -2,7 +2,7 @@
 
 // ------------------------------------------------------------ DOM
 
-const CSS = '/*@inline widget.css*/';   // the joiner puts widget/widget.css here
+export const CSS = '/*@inline widget.css*/';   // the joiner puts widget/widget.css here
 
 const ICON_CHAT = '<svg class="i-chat" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M21 12a8 8 0 0 1-11.6 7.1L4 20.5l1.4-4.9A8 8 0 1 1 21 12Z"/></svg>';
 const ICON_X = '<svg class="i-close" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" aria-hidden="true"><path d="M6 6l12 12M18 6 6 18"/></svg>';
@@ -26,7 +26,6 @@ const KEYS_HTML = KEYS.map(([key, id, letters]) =>
   `<button class="key" type="button" data-key="${key}" data-testid="cg-key-${id}" aria-label="${key}"><b>${key}</b><small>${letters}</small></button>`).join('');
 
 export const TEMPLATE = `
-<style>${CSS}</style>
 <div class="root">
 <button class="launcher" type="button" data-testid="cg-launcher" aria-label="Open chat" aria-expanded="false" aria-controls="cg-panel">
   ${ICON_CHAT}${ICON_X}
