@@ -262,10 +262,11 @@ class _FileLoader:
             self.error(raw.line, name, f"missing 'type' (one of {', '.join(kinds)})", ErrorCode.MISSING_KEY)
             return None
         if kind_name not in kinds:
+            one_of = f" (one of {', '.join(kinds)})"
             self.error(
                 raw.line_of("type"),
                 name,
-                f"unknown node type {kind_name!r}{_suggest(str(kind_name), kinds)}",
+                f"unknown node type {kind_name!r}{_suggest(str(kind_name), kinds) or one_of}",
                 ErrorCode.UNKNOWN_KIND,
             )
             return None

@@ -140,6 +140,65 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|
 _Loader.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
 
 
+_VALUE_QUOTE_RE = re.compile(r"""(?:^\s*(?:-\s+)?|[:\[{,]\s*)(["'])""")
+
+
+def _unclosed_quote_line(text: str | None, before: int | None) -> int | None:
+    """The first line above ``before`` where a value opens a quote it does not close: a quoted value may go on over
+    several lines, so a forgotten quote swallows lines until the next quote and the error shows up far below."""
+    if text is None or before is None:
+        return None
+    for number, line in enumerate(text.splitlines()[: before - 1], start=1):
+        for found in _VALUE_QUOTE_RE.finditer(line):
+            quote, rest = found.group(1), line[found.end() :]
+            closed = re.search(r'(?<!\\)"' if quote == '"' else r"'(?!')", rest.replace("''", ""))
+            if closed is None:
+                return number
+            break  # the first quoted value of the line decides
+    return None
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError) -> tuple[int | None, str]:
+    """The line to blame and what to tell the author. PyYAML reports where it gave up, which for an unclosed quote
+    or bracket can be many lines below the mistake: then the line where it opened is the one to show."""
+    problem = exc.problem or "syntax error"
+    at = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
+    opened = exc.context_mark.line + 1 if exc.context_mark is not None else None
+    context = exc.context or ""
+    if "quoted scalar" in context and opened is not None:
+        until = "the end of the file" if "end of stream" in problem else f"line {at}"
+        return (
+            opened,
+            f"the quoted text that starts on line {opened} is never closed (no matching quote before {until})",
+        )
+    unclosed = _unclosed_quote_line(exc.problem_mark.buffer if exc.problem_mark is not None else None, at)
+    if unclosed is not None:
+        return unclosed, (
+            f"the quoted text that starts on line {unclosed} is not closed on that line: it runs on to line {at}, "
+            f"where the parser gave up ({problem})"
+        )
+    if ("flow mapping" in context or "flow sequence" in context) and opened is not None:
+        bracket = "{" if "mapping" in context else "["
+        where = "" if at == opened else f" on line {at}"
+        return opened, f"the '{bracket}' on line {opened} is not closed where it should be ({problem}{where})"
+    if "<stream end>" in problem:
+        since = f" that starts on line {opened}" if opened is not None and opened != at else ""
+        return (
+            opened if since else at,
+            f"the file ends inside an unfinished value{since} (an unclosed '[', '{{' or quote?)",
+        )
+    if "'\\t'" in problem:
+        return at, "a tab character: indent with spaces"
+    if "block end" in problem and opened is not None:
+        return at, (
+            f"line {at} is not indented like the lines above it (the block that starts on line {opened}); "
+            "indent with spaces, the same number for keys of the same level"
+        )
+    if context and opened is not None and opened != at:
+        return at, f"{problem} ({context} that starts on line {opened})"
+    return at if at is not None else opened, problem
+
+
 def parse_yaml(text: str) -> tuple[Any, list[SpecError]]:
     """Parse one YAML document; returns the data and the problems found (duplicate keys).
 
@@ -149,10 +208,8 @@ def parse_yaml(text: str) -> tuple[Any, list[SpecError]]:
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        problem = exc.problem or exc.context or "syntax error"
-        raise SpecError(f"YAML syntax error: {problem}", line=line, code=ErrorCode.YAML) from None
+        line, message = _syntax_error(exc)
+        raise SpecError(f"YAML syntax error: {message}", line=line, code=ErrorCode.YAML) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"YAML error: {exc}", code=ErrorCode.YAML) from None
     finally:

@@ -160,10 +160,32 @@ def test_error_codes_and_fields(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        # YAML syntax: the line of the problem
+        # YAML syntax: the line of the mistake, which for an unclosed bracket or quote is where it opened
         (
             "start: a\nnodes:\n  a: {type: say, prompt: [x, next: b}\n",
-            "3: YAML syntax error: expected ',' or ']', but got '}'",
+            "3: YAML syntax error: the '[' on line 3 is not closed where it should be (expected ',' or ']', but got '}')",
+        ),
+        (  # PyYAML blames line 6, where the quote opened on line 4 finally closes
+            'start: a\nnodes:\n  a:\n    type: say\n    prompt: "Hello\n    next: b\n  b: {type: hangup, prompt: "Bye."}\n',
+            "5: YAML syntax error: the quoted text that starts on line 5 is not closed on that line: it runs on to "
+            "line 7, where the parser gave up (expected <block end>, but found '<scalar>')",
+        ),
+        (
+            "start: a\nnodes:\n  a:\n    type: say\n    prompt: 'Hello\n    next: b\n",
+            "5: YAML syntax error: the quoted text that starts on line 5 is never closed (no matching quote before the "
+            "end of the file)",
+        ),
+        (
+            "start: a\nnodes:\n  a:\n    type: say\n   prompt: hi\n",
+            "5: YAML syntax error: line 5 is not indented like the lines above it (the block that starts on line 3); "
+            "indent with spaces, the same number for keys of the same level",
+        ),
+        ("start: a\nnodes:\n\ta: {type: hangup}\n", "3: YAML syntax error: a tab character: indent with spaces"),
+        # an unknown node type with nothing close lists the valid ones
+        (
+            "start: a\nnodes:\n  a: {type: banana}\n",
+            "3: node 'a': unknown node type 'banana' (one of say, play, gather, menu, set, branch, hours, webhook, queue, "
+            "goto, return, hangup, callback, queue_status)",
         ),
         # not a mapping at all
         ("- just\n- a list\n", "1: a flow file is a mapping with 'start' and 'nodes'"),

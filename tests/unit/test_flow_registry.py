@@ -102,7 +102,7 @@ def test_a_new_broken_file_is_not_loaded_and_a_deleted_one_is_removed(tmp_path: 
     bad = write(tmp_path, "bad.yaml", "start: [\n")
     report = registry.reload_if_changed()
     assert [str(e) for e in report.errors] == [
-        (f"{bad}:2: YAML syntax error: expected the node content, but found '<stream end>'")
+        (f"{bad}:2: YAML syntax error: the file ends inside an unfinished value (an unclosed '[', '{{' or quote?)")
     ]
     assert registry.names() == ["main"]
     (tmp_path / "main.yaml").unlink()
