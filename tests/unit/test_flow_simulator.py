@@ -26,12 +26,19 @@ MENU_LISTEN = (
 )
 
 
-def run(lines: list[str], **kwargs: object) -> tuple[str, str | None]:
+def run(lines: list[str], now: datetime = WEDNESDAY_10AM_NY, **kwargs: object) -> tuple[str, str | None]:
     flows, errors = load_dir(SHIPPED)
     assert errors == []
     out = io.StringIO()
-    done = simulate(flows["default"], lines, out, flows=flows, now=WEDNESDAY_10AM_NY, **kwargs)  # type: ignore[arg-type]
+    done = simulate(flows["default"], lines, out, flows=flows, now=now, **kwargs)  # type: ignore[arg-type]
     return out.getvalue(), done.reason if done else None
+
+
+@pytest.mark.parametrize("when", ["2026-03-08T03:00-05:00", "2026-12-25T23:30-05:00", "2026-07-04T12:00-04:00"])
+def test_the_demo_line_answers_whenever_someone_tries_it(when: str) -> None:
+    """It said "we're closed" outside New York office hours: a newcomer trying the demo at night heard nothing else."""
+    transcript, _ = run(["/quit"], now=datetime.fromisoformat(when))
+    assert "   . hours: open" in transcript and "closed" not in transcript.lower()
 
 
 def test_voice_session_through_the_default_flow() -> None:
