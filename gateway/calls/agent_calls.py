@@ -48,7 +48,7 @@ from gateway.calls.transcripts import Transcripts
 from gateway.contact.agents import Agent
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.conversations import Conversations
-from gateway.contact.presence import Presence
+from gateway.contact.presence import Presence, no_such_agent
 from gateway.contact.routing import now_ms
 from gateway.contact.wait_estimate import WaitEstimates, announcement, estimate_wait_ms
 from gateway.errors import BadRequest, Conflict, GatewayError
@@ -384,6 +384,8 @@ class AgentCalls:
         if to_agent is not None:
             if to_agent == agent.id:
                 raise BadRequest("that is you", field="agent_id", code=ErrorCode.BAD_FIELD)
+            if not await self.presence.known(to_agent):
+                raise Conflict(no_such_agent(to_agent), field="agent_id", code=ErrorCode.TRANSFER_REFUSED)
             info = await self.presence.info(to_agent)
             if info["status"] != AgentStatus.AVAILABLE or info["activity"]:
                 doing = (

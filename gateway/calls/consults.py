@@ -22,7 +22,7 @@ from gateway.calls.handoff import Consult, Handoff, HandoffEvent, Handoffs, Hand
 from gateway.calls.legs import AgentLegs
 from gateway.contact.agents import Agent
 from gateway.contact.conversations import Conversations
-from gateway.contact.presence import Presence
+from gateway.contact.presence import Presence, no_such_agent
 from gateway.contact.routing import now_ms
 from gateway.contact.wait_estimate import WaitEstimates
 from gateway.errors import BadRequest, Conflict
@@ -72,6 +72,8 @@ class Consults:
             raise Conflict("a consultation is already going on", field="call_id", code=ErrorCode.CONSULT_BUSY)
         if to_agent == agent.id:
             raise BadRequest("that is you", field="agent_id", code=ErrorCode.BAD_FIELD)
+        if not await self.presence.known(to_agent):
+            raise Conflict(no_such_agent(to_agent), field="agent_id", code=ErrorCode.TRANSFER_REFUSED)
         info = await self.presence.info(to_agent)
         if info["status"] != AgentStatus.AVAILABLE or info["activity"]:
             raise Conflict(f"{to_agent} is not available", field="agent_id", code=ErrorCode.TRANSFER_REFUSED)

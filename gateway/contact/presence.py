@@ -26,6 +26,11 @@ SESSION_TTL_SECONDS = 30
 HEARTBEAT_SECONDS = 10
 
 
+def no_such_agent(agent_id: str) -> str:
+    """What an agent is told who names an agent id nobody has signed in with (a typo, most likely)."""
+    return f"there is no agent '{agent_id}' (nobody with that agent ID has signed in); check the ID"
+
+
 class Presence:
     def __init__(self, store: Store, router: Router):
         self.store = store
@@ -78,6 +83,10 @@ class Presence:
         log.info("agent activity: %s", activity or "none", extra={"agent_id": agent_id})
         await self.store.publish(self.store.keys.agent_channel(agent_id), bus.PresenceChanged())
         await self._changed()
+
+    async def known(self, agent_id: str) -> bool:
+        """Whether an agent of this id ever signed in (a transfer to a mistyped id says so, not "offline")."""
+        return await self.store.agent_name(agent_id) is not None
 
     async def info(self, agent_id: str) -> dict[str, Any]:
         ((info, active, sessions),) = await self.store.agent_loads([agent_id], now_ms())

@@ -122,3 +122,26 @@ async def test_messages_typed_while_the_gateway_is_down_are_sent_on_reconnect(
         await ctx.close()
         if restarted is not None:
             await restarted.stop()
+
+
+async def test_each_conversation_keeps_its_own_disposition(browser: Browser, node: Node) -> None:
+    """The disposition chosen for one conversation showed preselected on the next one (closed with the wrong one)."""
+    agent = await (await browser.new_context()).new_page()
+    await agent_login(agent, node, "alice")
+    for text in ("First question", "Second question"):
+        customer = await (await browser.new_context()).new_page()
+        await customer.goto(node.url + "/")
+        await customer.click("[data-testid=cg-launcher]")
+        await customer.fill("[data-testid=cg-input]", text)
+        await customer.click("[data-testid=cg-send]")
+        sent = customer.locator(".cg-msg[data-author=customer]", has_text=text)
+        await expect(sent).to_have_attribute("data-status", "sent")
+    items = agent.locator("[data-testid=conversations] .conv-item")
+    await expect(items).to_have_count(2)
+    disposition = agent.locator("[data-testid=disposition]")
+    await items.nth(0).click()
+    await agent.select_option("[data-testid=disposition]", "spam")
+    await items.nth(1).click()
+    await expect(disposition).to_have_value("resolved")  # the first of the list, not the other one's choice
+    await items.nth(0).click()
+    await expect(disposition).to_have_value("spam")  # and the first one's choice is kept for it

@@ -130,6 +130,9 @@ async def test_supervisor_listens_in_then_a_blind_transfer_rings_the_colleague(
         bar = alice.locator("[data-testid=cg-call-bar]")
         await alice.click("[data-testid=cg-transfer-toggle]")
         await expect(alice.locator("[data-testid=cg-transfer-panel]")).to_be_visible()
+        await alice.fill("[data-testid=cg-transfer-target]", "bobx")  # a typo: said so, not "bobx is offline"
+        await alice.click("[data-testid=cg-transfer-blind]")
+        await expect(alice.locator("[data-testid=cg-call-error]")).to_contain_text("there is no agent 'bobx'")
         await alice.fill("[data-testid=cg-transfer-target]", "bob")
         await alice.click("[data-testid=cg-transfer-blind]")
         await expect(alice.locator("[data-testid=cg-call-error]")).to_contain_text("not available")

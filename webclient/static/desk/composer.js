@@ -103,6 +103,7 @@ export function select(id) {
   if (prev) {
     prev.draft = ui.composer.value;
     prev.note = ui.noteMode.checked;
+    prev.disposition = ui.disposition.value;
     stopTyping();
     if (prev.closed) removeConv(prev.id);
   }
@@ -112,6 +113,8 @@ export function select(id) {
     conv.unread = 0;
     ui.composer.value = conv.draft || '';
     ui.noteMode.checked = !!conv.note;
+    // each conversation its own disposition: the one chosen for the last one is not this one's
+    ui.disposition.value = S.dispositions.includes(conv.disposition) ? conv.disposition : (S.dispositions[0] || '');
     if (!conv.historyLoaded) requestHistory(conv);
   }
   saveDraftsSoon();

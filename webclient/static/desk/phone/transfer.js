@@ -69,6 +69,10 @@ export function openTransferPanel(focus) {
     o.value = t;
     return o;
   }));
+  if (ui.transferTarget.dataset.call !== P.call.id) { // a new call: not the last call's target ("bob" -> "boba")
+    ui.transferTarget.value = '';
+    ui.transferTarget.dataset.call = P.call.id;
+  }
   ui.transferPanel.hidden = false;
   ui.transferToggle.setAttribute('aria-expanded', 'true');
   renderTransferPanel();
