@@ -385,5 +385,22 @@ class Flow:
         """Where the flow may be entered: its start, and nodes marked ``entry: true`` (for ``flow: name#node``)."""
         return (self.start,) + tuple(n for n, node in self.nodes.items() if node.entry and n != self.start)
 
+    def opening_hours(self) -> Schedule | None:
+        """The line's opening hours as the widget shows them: the schedule of the ``hours`` node nearest to the
+        start (breadth first over every transition), or None when the flow has none."""
+        seen, frontier = {self.start}, [self.start]
+        while frontier:
+            later: list[str] = []
+            for name in frontier:
+                node = self.nodes.get(name)
+                if isinstance(node, HoursNode):
+                    return node.schedule
+                for _, target in node.targets() if node is not None else ():
+                    if target not in seen:
+                        seen.add(target)
+                        later.append(target)
+            frontier = later
+        return None
+
     def __repr__(self) -> str:
         return f"Flow({self.name!r}, version={self.version!r}, nodes={len(self.nodes)})"

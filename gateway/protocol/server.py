@@ -153,6 +153,7 @@ class CustomerWelcome(Frame):
     queue_position: int | None
     calls: list[JsonObject]
     callback: JsonObject | None
+    hours_open: bool | None  # open now by the line's opening hours (the chat flow's, else the voice flow's); None: none
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -93,11 +94,23 @@ class CustomerConnection(Connection):
                 queue_position=position,
                 calls=self.s.calls.live_calls(self.customer_id),
                 callback=await self.s.callbacks.of_conversation(cid) if cid else None,
+                hours_open=self._hours_open(),
             )
         )
         if token_error is not None:  # said after the welcome: the customer chats on, unverified
             await self.send_error(token_error)
         return True
+
+    def _hours_open(self) -> bool | None:
+        """Whether the line is open now by its opening hours (the widget says "closed" instead of "we reply in a few
+        minutes"): the hours of the flow that answers chats, else of the one that answers calls; None without."""
+        flows = self.s.flows.snapshot()
+        for name in (self.s.settings.chat_flow, self.s.settings.voice_flow):
+            flow = flows.get(name) if name else None
+            schedule = flow.opening_hours() if flow is not None else None
+            if schedule is not None:
+                return schedule.check(datetime.now(UTC))[0]
+        return None
 
     def _verified(self, hello: client.Hello, now: float) -> tuple[VerifiedCustomer | None, GatewayError | None]:
         """The site's signed customer token, checked; a bad one is reported and the customer goes on unverified."""

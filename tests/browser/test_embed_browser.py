@@ -1,16 +1,20 @@
 """The widget embedded on a real site of another origin: a page without a charset declaration, and a page with
 the strict Content-Security-Policy the README tells sites to use (no 'unsafe-inline' styles). On both the widget
-reads right, is styled, and chats."""
+reads right, is styled, and chats. And what its header says when the line is closed."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from aiohttp import web
 from playwright.async_api import Browser, Page, expect
 
-from tests.support.servers import Node, free_port
+from gateway.config import Settings
+from tests.support.servers import Node, free_port, start_node
 
 pytestmark = pytest.mark.browser
 
@@ -81,3 +85,36 @@ async def test_the_widget_on_another_sites_page_reads_right_is_styled_and_chats(
     )
     assert radius not in ("", "0px"), radius  # the widget's own style applies
     assert await page.evaluate("() => window.__violations") == []
+
+
+CLOSED_FLOW = """\
+start: greet
+nodes:
+  greet: {type: say, prompt: "Hello.", next: hours}
+  hours:
+    type: hours
+    timezone: UTC
+    schedule: {mon-sun: "00:00-24:00"}
+    holidays: [HOLIDAYS]
+    open: queue
+    closed: queue
+  queue: {type: queue, queue: support}
+"""
+
+
+async def test_outside_opening_hours_the_widget_says_closed_not_that_we_reply_in_minutes(
+    browser: Browser, settings: Settings, tmp_path: Path
+) -> None:
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    today = datetime.now(UTC).date()
+    holidays = ", ".join(f'"{today + timedelta(days=d)}"' for d in (-1, 0, 1))  # closed whenever the test runs
+    (flows / "line.yaml").write_text(CLOSED_FLOW.replace("HOLIDAYS", holidays))
+    node = await start_node(replace(settings, flows_dir=flows, voice_flow="line", chat_flow=None))
+    try:
+        page = await (await browser.new_context()).new_page()
+        await page.goto(node.url + "/")
+        await page.get_by_test_id("cg-launcher").click()
+        await expect(page.get_by_test_id("cg-status")).to_have_text("We\u2019re closed now. Leave us a message")
+    finally:
+        await node.stop()

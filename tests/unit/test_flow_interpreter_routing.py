@@ -115,6 +115,14 @@ def test_hours_in_the_node_time_zone(now: datetime, decision: str) -> None:
     assert transcript[-1] == ("done queued" if "-> open" in decision else "done closed")
 
 
+def test_the_lines_opening_hours_are_those_of_the_hours_node_nearest_to_the_start() -> None:
+    """What the widget's header goes by (welcome.hours_open)."""
+    schedule = ROUTE.opening_hours()
+    assert schedule is not None and schedule.timezone == "Europe/Paris"
+    assert schedule.check(datetime(2026, 3, 8, 12, 0, tzinfo=UTC))[0] is False  # Sunday
+    assert HOOK.opening_hours() is None
+
+
 # -- webhooks --------------------------------------------------------------------------------------------------
 
 HOOK = flow_of("""\

@@ -34,6 +34,7 @@ export const TEXT = {
   connecting: 'Connecting…',
   offline: 'Offline — messages will be sent when you\'re back',
   idle: 'We typically reply in a few minutes',
+  afterHours: 'We\u2019re closed now. Leave us a message',   // the line's opening hours say closed
   queued: (n) => (n ? `You are number ${n} in the queue. An agent will be with you shortly.`
     : 'You are in the queue. An agent will be with you shortly.'),
   chatting: (name) => `You are chatting with ${name || 'an agent'}`,

@@ -78,6 +78,7 @@ function onWelcome(f) {
     store.set(TOKEN_KEY, W.token);
   }
   W.customerId = f.customer_id || W.customerId;
+  W.hoursOpen = typeof f.hours_open === 'boolean' ? f.hours_open : null;
   const events = Array.isArray(f.events) ? f.events.slice() : [];
   events.sort((a, b) => cmpId(a && a.id, b && b.id));
   for (const ev of events) handleEvent(ev, false);

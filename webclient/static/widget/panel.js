@@ -176,7 +176,7 @@ export function renderStatus() {
     if (W.conv.state === 'closed') text = TEXT.closed;
     else if (W.conv.state === 'assigned') text = TEXT.chatting(W.conv.agentName);
     else if (W.conv.state === 'queued' || W.conv.queuePos) text = TEXT.queued(W.conv.queuePos);
-    else text = TEXT.idle;
+    else text = W.hoursOpen === false ? TEXT.afterHours : TEXT.idle;
   }
   if (ui.statusText.textContent !== text) {
     ui.statusText.textContent = text;

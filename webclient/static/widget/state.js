@@ -30,6 +30,7 @@ export const W = {
   callback: null,             // the open callback: {id, state, asap, dueMs, ringUntil, agentName}
   invite: null,               // an agent's invitation to a call: {eventId, agentName, ringUntil}
   typingActive: false,        // we told the agent we are typing
+  hoursOpen: null,            // the gateway's word at the last welcome: true / false by opening hours, null: no hours
 };
 export const seen = new Set();        // event ids rendered
 export const bubbles = new Map();     // client_id -> bubble element
