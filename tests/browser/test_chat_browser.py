@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
@@ -145,3 +146,23 @@ async def test_each_conversation_keeps_its_own_disposition(browser: Browser, nod
     await expect(disposition).to_have_value("resolved")  # the first of the list, not the other one's choice
     await items.nth(0).click()
     await expect(disposition).to_have_value("spam")  # and the first one's choice is kept for it
+
+
+async def test_the_context_panels_updated_time_follows_the_conversation(browser: Browser, node: Node) -> None:
+    """ "Updated" kept the time of the assignment through later messages, calls and the close."""
+    agent = await (await browser.new_context()).new_page()
+    await agent_login(agent, node, "alice")
+    customer = await (await browser.new_context()).new_page()
+    await customer.goto(node.url + "/")
+    await customer.click("[data-testid=cg-launcher]")
+    await customer.fill("[data-testid=cg-input]", "First")
+    await customer.click("[data-testid=cg-send]")
+    await agent.locator("[data-testid=conversations] .conv-item").first.click()
+    updated = agent.locator("dl.ctx dt", has_text="Updated").locator("xpath=following-sibling::dd[1]")
+    await expect(updated).not_to_have_text("")
+    before = await updated.inner_text()
+    await asyncio.sleep(1.2)  # the panel shows seconds
+    await customer.fill("[data-testid=cg-input]", "Second")
+    await customer.click("[data-testid=cg-send]")
+    await expect(agent.locator("[data-testid=timeline]")).to_contain_text("Second")
+    await expect(updated).not_to_have_text(before)

@@ -40,6 +40,8 @@ async def test_the_open_desk_refreshes_its_token_and_reconnects_with_the_fresh_o
         # a reconnect of the socket says hello with the fresh token: the desk stays in
         await page.evaluate("() => window.dispatchEvent(new Event('offline'))")
         await expect(page.locator("#connection")).to_have_attribute("data-state", "offline")
+        # no chat reaches a desk that is not connected: its status pill says so (it stayed a green "Available")
+        await expect(page.locator("[data-testid=agent-status]")).to_have_text(re.compile("offline", re.IGNORECASE))
         await page.evaluate("() => window.dispatchEvent(new Event('online'))")
         await expect(page.locator("#connection")).to_have_attribute("data-state", "online")
         await expect(page.locator("[data-testid=agent-status]")).to_have_text(re.compile("available", re.IGNORECASE))

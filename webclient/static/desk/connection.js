@@ -326,6 +326,9 @@ function applyEvent(conv, ev, live) {
   if (conv.events.has(ev.id)) return false;
   conv.events.set(ev.id, ev);
   if (!conv.lastEventId || cmpId(ev.id, conv.lastEventId) > 0) conv.lastEventId = ev.id;
+  // "Updated" in the context panel: the latest event's time (a call, a close), not the summary's at assignment
+  const ts = Number(ev.ts);
+  if (ts > (Number(conv.summary.updated_at) || 0)) conv.summary.updated_at = ts;
   if (ev.client_id && conv.pending.has(ev.client_id)) {
     conv.pending.delete(ev.client_id);
     saveOutbox();

@@ -18,13 +18,17 @@ export function renderConnection() {
   else { text = 'Connecting…'; state = 'connecting'; }
   ui.connection.textContent = text;
   ui.connection.dataset.state = state;
+  renderPresence(); // the status pill is only as true as the connection
 }
 
 export function renderPresence() {
   const a = S.agent || {};
-  const status = a.status || 'offline';
+  const chosen = a.status || 'offline';
+  // Disconnected, no chat reaches this desk whatever was chosen: the pill says offline until the gateway is back.
+  const status = sock.ready ? chosen : 'offline';
   ui.agentStatus.textContent = status;
   ui.statusPill.dataset.status = status;
+  ui.statusPill.title = sock.ready ? '' : `Not connected: no chats reach you. Back to ${chosen} when the connection is.`;
   ui.btnAvailable.setAttribute('aria-pressed', String(status === 'available'));
   ui.btnAway.setAttribute('aria-pressed', String(status === 'away'));
   const active = typeof a.active === 'number' ? a.active
