@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -9,9 +11,14 @@ from aiohttp import web
 from gateway import runtime
 from gateway.config import Settings
 from gateway.protocol.server import CloseCode
+from gateway.store.store import StoreError
 from gateway.wire import agent_socket, customer_socket
 from gateway.wire import routes as pages
 from gateway.wire.services import SERVICES, SOCKETS
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_FLUSH_SECONDS = 3.0  # at most this long for the calls' 'ended' to reach this node's sockets
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -24,15 +31,26 @@ def create_app(settings: Settings) -> web.Application:
 
     app[SOCKETS] = set()
     app.cleanup_ctx.append(services_ctx)
-    app.on_shutdown.append(_close_sockets)
+    app.on_shutdown.append(_end_calls_then_close_sockets)
     pages.add_routes(app)
     app.router.add_get("/ws/customer", customer_socket.handler)
     app.router.add_get("/ws/agent", agent_socket.handler)
     return app
 
 
-async def _close_sockets(app: web.Application) -> None:
-    """Graceful shutdown: tell clients to reconnect (1012: service restart)."""
-    sockets: set[web.WebSocketResponse] = app[SOCKETS]
-    for ws in list(sockets):
-        await ws.close(code=CloseCode.RESTARTING, message=b"gateway restarting")
+async def _end_calls_then_close_sockets(app: web.Application) -> None:
+    """Graceful shutdown, in this order: end every call of this node (each publishes its ``ended``, reason
+    ``gateway_shutdown``); wait until those messages are in the outboxes of this node's sockets and sent; then
+    close the sockets with 1012 (service restart), on which clients reconnect to another node. Customers and
+    agents on other nodes get ``ended`` over the bus as usual."""
+    services = app[SERVICES]
+    await services.calls.close_all()
+    sockets = list(app[SOCKETS])
+    try:
+        async with asyncio.timeout(SHUTDOWN_FLUSH_SECONDS):
+            await services.bus.flush(services.keys.node_channel(services.settings.node_id))
+            await asyncio.gather(*(conn.sent() for conn in sockets))
+    except (TimeoutError, StoreError, OSError) as exc:
+        log.warning("closing the sockets without waiting for the calls' end to reach them: %r", exc)
+    for conn in list(app[SOCKETS]):
+        await conn.ws.close(code=CloseCode.RESTARTING, message=b"gateway restarting")

@@ -350,6 +350,7 @@ class CallManager:
         self.calls = calls if calls is not None else LiveCalls()
         self._runs: set[asyncio.Task[None]] = set()  # each call's run(), until it returns
         self.totals = {"calls": 0, "frames_sent": 0, "late_frames": 0, "skipped_frames": 0}
+        self.closing = False  # the node is shutting down: no new call (close_all)
 
     def stats(self) -> dict[str, int]:
         """Counters over ended and live calls: outgoing frames, late ones (> 20 ms behind), skipped ones."""
@@ -387,6 +388,8 @@ class CallManager:
 
     def check_capacity(self, call_id: str) -> None:
         """Refuse early (before anything is created) a call this node cannot take."""
+        if self.closing:
+            raise LinesBusy("We are restarting. Please call again in a moment.")
         if call_id in self.calls:
             raise Conflict(f"call {call_id} already exists", field="call_id")
         if len(self.calls) >= self.config.max_calls:
@@ -459,7 +462,8 @@ class CallManager:
             self.count_ended(call.player)
 
     async def close_all(self) -> None:
-        """Gateway shutdown: end every call (media closed, flow told), then reap their tasks."""
+        """Gateway shutdown: end every call (media closed, flow told), then reap their tasks; no new call starts."""
+        self.closing = True
         runs = list(self._runs)
         calls = list(self.calls.values())
         await asyncio.gather(*(call.end("gateway_shutdown") for call in calls), return_exceptions=True)

@@ -32,6 +32,7 @@ class BusKind(StrEnum):
     SESSION_REVOKED = "session_revoked"
     CALL_COMMAND = "call_command"
     CALL_REPLY = "call_reply"
+    FLUSH = "flush"
 
 
 class BadMessage(ValueError):
@@ -172,6 +173,15 @@ class CallReply(Message):
     error: JsonObject | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Flush(Message):
+    """On a node's own channel, from itself: everything it published before this has reached its listeners
+    (``Bus.flush``; shutdown waits for it before closing sockets)."""
+
+    kind = BusKind.FLUSH
+    token: str
+
+
 KINDS: dict[str, type[Message]] = {
     cls.kind: cls
     for cls in (
@@ -187,6 +197,7 @@ KINDS: dict[str, type[Message]] = {
         SessionRevoked,
         CallCommand,
         CallReply,
+        Flush,
     )
 }
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Callable
 
 import redis.asyncio as aioredis
 
-from gateway.protocol.bus import BadMessage, Message, parse
+from gateway.protocol.bus import BadMessage, Flush, Message, parse
 from gateway.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,26 @@ class Bus:
 
     async def publish(self, channel: str, message: Message) -> None:
         await self._redis.publish(channel, message.to_json())
+
+    async def flush(self, channel: str, timeout: float = 5.0) -> None:
+        """Wait until everything this node published before the call has reached its local listeners.
+
+        A :class:`Flush` marker goes out on ``channel`` (one only this node listens to) and comes back through
+        the node's one pub/sub connection, which Redis feeds in the order it ran the publishes: when it is
+        here, every earlier message is dispatched. TimeoutError (or a Redis error) if it does not come back."""
+        token = secrets.token_hex(8)
+        arrived: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def listener(_channel: str, message: Message) -> None:
+            if isinstance(message, Flush) and message.token == token and not arrived.done():
+                arrived.set_result(None)
+
+        await self.subscribe(channel, listener)
+        try:
+            await self.publish(channel, Flush(token))
+            await asyncio.wait_for(arrived, timeout)
+        finally:
+            await self.unsubscribe(channel, listener)
 
     def _dispatch(self, channel: str, data: bytes) -> None:
         listeners = self._listeners.get(channel)

@@ -80,6 +80,24 @@ class Connection:
         self.last_sent[cid] = key
         return True
 
+    async def sent(self) -> None:
+        """Wait until everything queued so far has been sent (at once if nothing sends: before the hello, or the
+        socket is gone). Shutdown waits for it, so the calls' ``ended`` go out before the socket closes."""
+        if self._sender is None or self._sender.done():
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        async def step() -> None:
+            if not done.done():
+                done.set_result(None)
+
+        try:
+            self.outbox.put_nowait(step)
+        except asyncio.QueueFull:
+            return  # too far behind to catch up anyway (it is being closed as too slow)
+        sender = self._sender
+        await asyncio.wait([done, sender], return_when=asyncio.FIRST_COMPLETED)
+
     async def _send_loop(self) -> None:
         """Send the queue in order. A step that fails answers with its error (``internal`` for a bug, logged once)
         and the queue goes on; the loop ends only when the socket is gone."""
@@ -288,11 +306,12 @@ async def serve_socket(
         ws = web.WebSocketResponse(max_msg_size=MAX_WS_MESSAGE, heartbeat=25)
         await ws.prepare(request)
         sockets = request.app[SOCKETS]
-        sockets.add(ws)
+        conn = make(ws)
+        sockets.add(conn)
         try:
-            await make(ws).serve()
+            await conn.serve()
         finally:
-            sockets.discard(ws)
+            sockets.discard(conn)
     finally:
         limits.close_connection(address)
     return ws

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import aiohttp
 from aiohttp import web
@@ -65,4 +66,15 @@ class Services:
 
 
 SERVICES = web.AppKey("services", Services)
-SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("sockets")  # open sockets, closed on shutdown
+
+
+class OpenSocket(Protocol):
+    """An open customer or agent socket (gateway/wire/connection.py), as shutdown sees it."""
+
+    ws: web.WebSocketResponse
+
+    async def sent(self) -> None:
+        """Wait until everything queued for the client so far has been sent."""
+
+
+SOCKETS: web.AppKey[set[OpenSocket]] = web.AppKey("sockets")  # open sockets, closed on shutdown

@@ -27,6 +27,7 @@ SAMPLES: list[bus.Message] = [
     bus.CallCommand("r1", "node-a", "alice", "hold", "call-1", {"hold": True}),
     bus.CallReply("r1", True, result="v=0"),
     bus.CallReply("r1", False, error={"code": "not_found", "message": "no call"}),
+    bus.Flush("f1"),
 ]
 
 
