@@ -37,7 +37,7 @@ from gateway.flows.speech import SpeechRecognition
 from gateway.flows.voice_channel import AudioFiles, VoiceChannel
 from gateway.protocol.bus import CallUpdate
 from gateway.protocol.codes import ErrorCode
-from gateway.protocol.states import CallStatus, ConversationState, EventType
+from gateway.protocol.states import CallEndReason, CallStatus, ConversationState, EventType
 from gateway.store.store import StoreError
 from gateway.tasks import Tasks, cancel_and_wait
 from ivr.actions import Say
@@ -172,7 +172,7 @@ class Call:
                 await self.end(reason)
             await self.ended.wait()
         except asyncio.CancelledError:
-            await self.end("gateway_shutdown")
+            await self.end(CallEndReason.GATEWAY_SHUTDOWN)
             raise
         except Exception:
             log.exception("call failed", extra={"conversation_id": self.conversation_id})
@@ -466,6 +466,6 @@ class CallManager:
         self.closing = True
         runs = list(self._runs)
         calls = list(self.calls.values())
-        await asyncio.gather(*(call.end("gateway_shutdown") for call in calls), return_exceptions=True)
+        await asyncio.gather(*(call.end(CallEndReason.GATEWAY_SHUTDOWN) for call in calls), return_exceptions=True)
         await asyncio.gather(*(call.wait_ended() for call in calls))  # a call already ending ends in its own task
         await cancel_and_wait(*runs)

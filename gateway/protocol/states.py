@@ -93,6 +93,14 @@ class CallStatus(StrEnum):
     ENDED = "ended"
 
 
+class CallEndReason(StrEnum):
+    """Reasons for a call's end (``call_status`` ``ended``, ``call_ended`` events) that the clients act on; other
+    reasons (hang-ups, ICE, a flow's own) are shown as an ordinary end."""
+
+    GATEWAY_SHUTDOWN = "gateway_shutdown"  # the node holding the call stopped (SIGTERM): ended before sockets closed
+    NODE_LOST = "node_lost"  # the node holding the call died; a surviving node ended it (takeover)
+
+
 class CallbackState(StrEnum):
     SCHEDULED = "scheduled"
     QUEUED = "queued"

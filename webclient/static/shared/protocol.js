@@ -83,6 +83,12 @@ export const CallStatus = Object.freeze({
   ENDED: "ended",
 });
 
+// gateway.protocol.states.CallEndReason
+export const CallEndReason = Object.freeze({
+  GATEWAY_SHUTDOWN: "gateway_shutdown",
+  NODE_LOST: "node_lost",
+});
+
 // gateway.protocol.states.CallbackState
 export const CallbackState = Object.freeze({
   SCHEDULED: "scheduled",

@@ -3,6 +3,7 @@
 
 import { CALL_ANSWER_WAIT, CALL_ENDED_SHOW, CALL_ICE_WAIT, CALL_SOCKET_WAIT, CALL_TEXT, DTMF_DURATION, DTMF_GAP, HANGUP_GRACE, SCRIPT } from './config.js';
 import { CUSTOMER_MIC, canCall, iceServers, micErrorReason, offerWithMic } from '../shared/rtc.js';
+import { INTERRUPTED_REASONS, reconcileCall, wasInterrupted } from '../shared/callstate.js';
 import { MAX_SDP_CHARS } from '../shared/protocol.js';
 import { W } from './state.js';
 import { dismissCallbar, keyClick, renderCall } from './callbar.js';
@@ -18,6 +19,7 @@ import { sock } from './connection.js';
 // Media never depends on the socket: a reconnect during a call leaves the call alone.
 
 export function endedText(c) {
+  if (wasInterrupted(c.reason)) return CALL_TEXT.interrupted;
   switch (c.reason) {
     case 'lines_busy': return c.message || CALL_TEXT.linesBusy;
     case 'call_limit': case 'rate_limited': return c.message || CALL_TEXT.failed;
@@ -30,7 +32,6 @@ export function endedText(c) {
     case 'unsupported': return CALL_TEXT.unsupported;
     case 'offline': return CALL_TEXT.offline;
     case 'no_answer': case 'rejected': case 'lost': case 'error': return CALL_TEXT.failed;
-    case 'gateway_shutdown': return CALL_TEXT.interrupted;
     default: return CALL_TEXT.ended;
   }
 }
@@ -38,7 +39,7 @@ export function endedText(c) {
 /** Problems stay on screen until dismissed; an ordinary end fades after a few seconds. */
 const CALL_PROBLEMS = new Set(['lines_busy', 'call_limit', 'rate_limited', 'ice_failed', 'ice_timeout', 'connection_failed', 'mic_blocked',
   'no_mic', 'mic_busy', 'mic_failed', 'unsupported', 'offline', 'no_answer', 'rejected', 'lost', 'error',
-  'gateway_shutdown']);
+  ...INTERRUPTED_REASONS]);
 
 /** Resolves true once the socket is ready (welcome received), false after maxMs. */
 function whenReady(maxMs) {
@@ -192,6 +193,22 @@ export function onCallStatus(f) {
   if (c.status === 'ended' || typeof f.status !== 'string') return;
   c.status = f.status;
   renderCall();
+}
+
+/** welcome.calls (the customer's live calls, from every node) after a (re)connect: the call goes on with the
+ *  gateway's status, or it ended while the socket was away (its node lost: "The call was interrupted"). */
+export function onWelcomeCalls(listed) {
+  const c = W.call;
+  if (!callLive(c)) return;
+  const known = c.phase === 'offered' || c.phase === 'answered';
+  const verdict = reconcileCall({ id: c.id, known, media: c.pc ? c.pc.connectionState : '' }, listed);
+  if (verdict.action === 'end') {
+    sendFrame({ type: 'hangup', call_id: c.id }); // a node still holding it lets go (else: not_found, ignored)
+    endCall(c, verdict.reason);
+  } else if (verdict.action === 'restore' && verdict.status && verdict.status !== c.status) {
+    c.status = verdict.status;
+    renderCall();
+  }
 }
 
 /** A call-related error frame (they carry no call_id); true if it was ours to handle. */

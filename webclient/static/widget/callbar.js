@@ -4,6 +4,7 @@ import { CALL_TEXT } from './config.js';
 import { W } from './state.js';
 import { callLive, canSendRfc4733, endCall, endedText } from './call.js';
 import { callTimeText } from '../shared/text.js';
+import { wasInterrupted } from '../shared/callstate.js';
 import { sendFrame } from './chat.js';
 import { ui } from './panel.js';
 
@@ -61,6 +62,7 @@ export function renderCall() {
   ui.callNote.textContent = linesBusy ? text : '';
   ui.callbar.title = c.status === 'ended' && c.message ? c.message : '';
   ui.callActions.hidden = !active;
+  ui.callAgain.hidden = active || !wasInterrupted(c.reason);
   ui.callDismiss.hidden = active;
   ui.mute.setAttribute('aria-pressed', String(!!c.muted));
   ui.mute.setAttribute('aria-label', c.muted ? 'Unmute microphone' : 'Mute microphone');

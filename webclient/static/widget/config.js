@@ -86,7 +86,7 @@ export const CALL_TEXT = {
   unsupported: 'Calls need a browser with microphone support on a secure (https) page.',
   offline: 'You are offline. Calls need a connection; please try again in a moment.',
   failed: 'We could not connect your call. Please try again.',
-  interrupted: 'The call was interrupted. Please call again.',
+  interrupted: 'The call was interrupted',   // node_lost, gateway_shutdown: shown with a "Call again" button
   keyNotSent: 'Not connected — that key was not sent',
 };
 

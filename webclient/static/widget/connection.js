@@ -8,7 +8,7 @@ import { clearHistory, handleEvent, markDelivered, markFailed, renderPending } f
 import { clip } from '../shared/text.js';
 import { cmpId } from '../shared/ids.js';
 import { hideTyping, onDraftInput, sendFrame, showTyping } from './chat.js';
-import { onCallAnswer, onCallError, onCallStatus } from './call.js';
+import { onCallAnswer, onCallError, onCallStatus, onWelcomeCalls } from './call.js';
 import { renderCallback } from './callback.js';
 import { renderStatus, scrollToBottom, setFlash, ui } from './panel.js';
 import { store } from './storage.js';
@@ -82,6 +82,7 @@ function onWelcome(f) {
   const events = Array.isArray(f.events) ? f.events.slice() : [];
   events.sort((a, b) => cmpId(a && a.id, b && b.id));
   for (const ev of events) handleEvent(ev, false);
+  if (Array.isArray(f.calls)) onWelcomeCalls(f.calls);  // after the events: a call_ended among them said why already
   if ('callback' in f) {   // the gateway's word on the open callback beats what the history suggested
     const cb = f.callback;
     const prev = W.callback && cb && W.callback.id === cb.id ? W.callback : null;

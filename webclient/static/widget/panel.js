@@ -55,6 +55,7 @@ export function buildDom() {
     callNote: $('.call-note'),
     callActions: $('.call-actions'),
     callDismiss: $('.call-dismiss'),
+    callAgain: $('[data-testid=cg-call-again]'),
     mute: $('[data-testid=cg-mute]'),
     keypadToggle: $('[data-testid=cg-keypad-toggle]'),
     keypad: $('#cg-keypad'),
@@ -92,6 +93,7 @@ export function buildDom() {
   ui.mute.addEventListener('click', toggleMute);
   ui.keypadToggle.addEventListener('click', () => toggleKeypad());
   ui.callDismiss.addEventListener('click', dismissCallbar);
+  ui.callAgain.addEventListener('click', () => { startCall(); });
   ui.incomingAnswer.addEventListener('click', answerIncoming);
   ui.incomingDecline.addEventListener('click', declineIncoming);
   ui.cbCancel.addEventListener('click', cancelCallback);

@@ -53,6 +53,7 @@ export const TEMPLATE = `
         <button class="call-btn" type="button" data-testid="cg-keypad-toggle" aria-expanded="false" aria-controls="cg-keypad" aria-label="Keypad" title="Keypad">${ICON_KEYPAD}</button>
         <button class="call-btn hangup" type="button" data-testid="cg-hangup" aria-label="Hang up" title="Hang up">${ICON_HANGUP}</button>
       </div>
+      <button class="call-again" type="button" data-testid="cg-call-again" hidden>Call again</button>
       <button class="call-dismiss" type="button" aria-label="Dismiss" title="Dismiss" hidden>${ICON_X.replace('class="i-close"', '')}</button>
     </div>
     <div class="keypad" id="cg-keypad" role="group" aria-label="Keypad" hidden>
