@@ -113,7 +113,7 @@ function onWelcome(f) {
   }
   renderConvList();
   if (typing.wanted()) onComposerInput();
-  if (phone) phone.onWelcome();
+  if (phone) phone.onWelcome(Array.isArray(f.calls) ? f.calls : null);
 }
 
 function onAgent(f) {

@@ -71,7 +71,8 @@ export const CONSULT_END = {
 export const ENDED_REASON = {
   caller_hangup: 'Caller hung up',
   agent_hangup: 'You hung up',
-  gateway_shutdown: 'The gateway restarted',
+  gateway_shutdown: 'The call was interrupted: the gateway restarted',
+  node_lost: 'The call was interrupted: the server holding it went down',
   ice_failed: 'The caller\'s connection failed',
   ice_timeout: 'The caller\'s connection timed out',
   connection_closed: 'The caller\'s connection closed',

@@ -6,6 +6,7 @@ import { endRequest, endWrapUp, finish, openTransferPanel, showError } from './t
 import { failAccept } from './call.js';
 import { leaveMonitor, monitorAnswer, monitorError } from './monitor.js';
 import { live, ringer, say, setNotice, startRinging, stopRinging, stopTickingIfIdle } from './ringing.js';
+import { reconcileCall } from '../../shared/callstate.js';
 import { render, renderBanner } from './render.js';
 import { setSupervisor } from './supervisor.js';
 
@@ -163,7 +164,8 @@ export function onError(f) {
   return true;
 }
 
-export function onWelcome() {
+/** After a (re)connect: the welcome's calls (this agent's, from every node; null from an older gateway). */
+export function onWelcome(listed) {
   const c = P.call;
   if (live(c) && c.phase === 'hanging_up' && !c.hangupSent) {
     c.hangupSent = desk.send(c.role === 'consultant' ? { type: 'call_decline', call_id: c.id }
@@ -175,7 +177,31 @@ export function onWelcome() {
     c.held = c.holdPending;
     c.holdPending = null;
   }
+  if (listed) reconcileWelcomeCalls(listed);
   render();
+}
+
+/** What the gateway says is ringing for us or connected to us now wins over what this desk last saw: a call not
+ *  listed ended while the socket was away (its node lost: "interrupted"), a ring not listed is over, a listed ring
+ *  rings again. A consultation is not the agent's call (not listed): its own frames end it. */
+function reconcileWelcomeCalls(listed) {
+  const c = P.call;
+  if (live(c) && c.role === 'agent') {
+    // media: '' — a failing leg of a call the gateway still lists is the leg's business (connection_failed)
+    const verdict = reconcileCall({ id: c.id, known: c.phase === 'offered' || c.phase === 'answered', media: '' }, listed);
+    if (verdict.action === 'end') {
+      finish(c, verdict.reason);
+    } else if (verdict.action === 'restore' && verdict.status === 'connected' && c.phase === 'answered') {
+      c.status = 'connected';
+      c.held = verdict.held;
+      c.holdPending = null;
+    }
+  }
+  const ids = new Set(listed.filter((e) => e && typeof e === 'object').map((e) => e.call_id));
+  if (P.ring && !P.ring.consult && !ids.has(P.ring.callId)) stopRinging(TEXT.ringGone);
+  const me = desk.me();
+  const ringing = listed.find((e) => e && e.status === 'ringing' && typeof e.call_id === 'string');
+  if (ringing && me && !P.ring && !live(P.call)) startRinging({ ...ringing, agent_id: me.id });
 }
 
 /** The socket dropped: media goes on; a ring cannot be answered without the socket (the gateway requeues it). */
