@@ -14,7 +14,7 @@ from gateway.protocol.server import CloseCode
 from gateway.store.store import StoreError
 from gateway.wire import agent_socket, customer_socket
 from gateway.wire import routes as pages
-from gateway.wire.services import SERVICES, SOCKETS
+from gateway.wire.services import SERVICES, SOCKETS, OpenSocket
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +45,13 @@ async def _end_calls_then_close_sockets(app: web.Application) -> None:
     agents on other nodes get ``ended`` over the bus as usual."""
     services = app[SERVICES]
     await services.calls.close_all()
-    sockets = list(app[SOCKETS])
+    open_sockets: set[OpenSocket] = app[SOCKETS]
+    sockets = list(open_sockets)
     try:
         async with asyncio.timeout(SHUTDOWN_FLUSH_SECONDS):
             await services.bus.flush(services.keys.node_channel(services.settings.node_id))
             await asyncio.gather(*(conn.sent() for conn in sockets))
     except (TimeoutError, StoreError, OSError) as exc:
         log.warning("closing the sockets without waiting for the calls' end to reach them: %r", exc)
-    for conn in list(app[SOCKETS]):
+    for conn in list(open_sockets):
         await conn.ws.close(code=CloseCode.RESTARTING, message=b"gateway restarting")
