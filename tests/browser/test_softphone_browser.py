@@ -129,6 +129,10 @@ async def test_agent_answers_a_call_both_hear_each_other_and_the_agent_hangs_up(
         )
         ring = await desk_call(agent)
         assert ring["ringTone"] is True and ring["ringing"]["conversation_id"] == cid
+        # while the agent's phone rings the caller is not "chatting" with them yet
+        await expect(customer.get_by_test_id("cg-status")).to_have_text(re.compile(r"^Connecting you to .+…$"))
+        await expect(customer.get_by_test_id("cg-messages")).not_to_contain_text("You are now chatting with")
+        await expect(customer.get_by_test_id("cg-messages")).to_contain_text("is taking your call")
         if shots:
             await agent.screenshot(path=str(Path(shots) / "agent-ringing.png"))
 
@@ -172,11 +176,16 @@ async def test_agent_answers_a_call_both_hear_each_other_and_the_agent_hangs_up(
         await agent_ctx.set_offline(False)
         await expect(agent.locator("#connection")).to_have_attribute("data-state", "online", timeout=15000)
         assert (await agent_stats(agent))["connectionState"] == "connected"
+        await expect(customer.get_by_test_id("cg-status")).to_have_text(re.compile(r"^On a call with "))
         await agent.click("[data-testid=cg-hold]")
         await expect(bar).to_have_attribute("data-status", "held")
         await expect(agent.locator("[data-testid=cg-hold]")).to_have_text("Resume")
+        # the caller is told (it said "Connected" while the music played)
+        await expect(customer.locator("[data-testid=cg-call-status]")).to_have_text("On hold — please stay on the line")
+        await expect(customer.get_by_test_id("cg-status")).to_have_text("On hold — please stay on the line")
         await agent.click("[data-testid=cg-hold]")
         await expect(bar).to_have_attribute("data-status", "connected")
+        await expect(customer.locator("[data-testid=cg-call-status]")).to_have_text("Connected")
         await expect(agent.locator("[data-testid=cg-call-timer]")).to_have_text(re.compile(r"^\d+:\d\d$"))
         if shots:
             await agent.screenshot(path=str(Path(shots) / "agent-on-call.png"))

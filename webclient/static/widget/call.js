@@ -9,7 +9,7 @@ import { W } from './state.js';
 import { dismissCallbar, keyClick, renderCall } from './callbar.js';
 import { newClientId } from '../shared/ids.js';
 import { sendFrame } from './chat.js';
-import { setFlash, ui } from './panel.js';
+import { renderStatus, setFlash, ui } from './panel.js';
 import { sock } from './connection.js';
 
 // ------------------------------------------------------------ voice calls
@@ -192,7 +192,9 @@ export function onCallStatus(f) {
   }
   if (c.status === 'ended' || typeof f.status !== 'string') return;
   c.status = f.status;
+  c.held = f.status === 'connected' && f.reason === 'held'; // the agent put the caller on hold (music plays)
   renderCall();
+  renderStatus();
 }
 
 /** welcome.calls (the customer's live calls, from every node) after a (re)connect: the call goes on with the

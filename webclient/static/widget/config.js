@@ -40,6 +40,10 @@ export const TEXT = {
   chatting: (name) => `You are chatting with ${name || 'an agent'}`,
   closed: 'This conversation was closed',
   assignedLine: (name) => `You are now chatting with ${name || 'an agent'}`,
+  assignedCall: (name) => `${name || 'An agent'} is taking your call`,   // assigned while a call rings them
+  connectingTo: (name) => `Connecting you to ${name || 'an agent'}…`,
+  onCallWith: (name) => `On a call with ${name || 'an agent'}`,
+  onHold: 'On hold — please stay on the line',
   closedLine: 'This conversation was closed',
   newConversation: 'New conversation',
   typing: (name) => `${name || 'Agent'} is typing…`,
@@ -72,6 +76,7 @@ export const CALL_TEXT = {
   ivr: 'In the menu (IVR)',
   waiting: 'Waiting for an agent',
   connected: 'Connected',
+  held: 'On hold — please stay on the line',
   mic: 'Waiting for the microphone…',
   reconnecting: 'Connection lost — reconnecting…',
   ended: 'The call ended',

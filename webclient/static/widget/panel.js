@@ -5,7 +5,7 @@ import { CSS, TEMPLATE } from './template.js';
 import { W } from './state.js';
 import { answerIncoming, cancelCallback, declineIncoming } from './callback.js';
 import { dismissCallbar } from './callbar.js';
-import { hangUp, pressKey, startCall, toggleKeypad, toggleMute } from './call.js';
+import { callLive, hangUp, pressKey, startCall, toggleKeypad, toggleMute } from './call.js';
 import { onDraftInput, submit } from './chat.js';
 import { sessionSet } from './storage.js';
 import { sock } from './connection.js';
@@ -176,7 +176,11 @@ export function renderStatus() {
   } else {
     state = 'online';
     if (W.conv.state === 'closed') text = TEXT.closed;
-    else if (W.conv.state === 'assigned') text = TEXT.chatting(W.conv.agentName);
+    else if (W.conv.state === 'assigned' && callLive(W.call)) {
+      // a call with the agent: say where it is, not "chatting" while their phone still rings
+      text = W.call.status !== 'connected' ? TEXT.connectingTo(W.conv.agentName)
+        : W.call.held ? TEXT.onHold : TEXT.onCallWith(W.conv.agentName);
+    } else if (W.conv.state === 'assigned') text = TEXT.chatting(W.conv.agentName);
     else if (W.conv.state === 'queued' || W.conv.queuePos) text = TEXT.queued(W.conv.queuePos);
     else text = W.hoursOpen === false ? TEXT.afterHours : TEXT.idle;
   }

@@ -212,7 +212,7 @@ export function handleEvent(ev, live, fromCache) {
       W.conv.state = 'assigned';
       W.conv.agentName = ev.agent_name || W.conv.agentName;
       W.conv.queuePos = null;
-      renderSystem(ev, TEXT.assignedLine(ev.agent_name));
+      renderSystem(ev, live && callLive(W.call) ? TEXT.assignedCall(ev.agent_name) : TEXT.assignedLine(ev.agent_name));
       break;
     case 'choices':
       renderChoices(ev);
