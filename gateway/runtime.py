@@ -23,7 +23,9 @@ from gateway.calls.transcripts import Transcripts
 from gateway.config import Settings
 from gateway.contact.agents import ensure_demo_agents, load_agents
 from gateway.contact.callbacks import Callbacks
+from gateway.contact.canned import CannedResponses
 from gateway.contact.conversations import Conversations
+from gateway.contact.history import ConversationHistory
 from gateway.contact.limits import LimitConfig, Limits
 from gateway.contact.presence import Presence
 from gateway.contact.queue_board import QueueBoard
@@ -308,6 +310,8 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
         sessions=sessions,
         login_limits=LoginLimits(store, limits.config.trusted_proxies),  # parsed once
         agents_watch=AgentsWatcher(directory_path, directory, sessions),
+        history=ConversationHistory(store, conversations),
+        canned=CannedResponses(store),
         retention=Retention(store, retention_days=settings.retention_days, recordings=settings.data_dir / "recordings"),
         bots=bots,
         stack=stack,

@@ -12,6 +12,8 @@ Modules:
 - ``limit_store``      Concurrent-call slots and failed-login buckets.
 - ``session_store``    Agents' login sessions.
 - ``retention_store``  The retention lock, the closed index, deleting a closed conversation.
+- ``index_store``      Reads of the conversation indexes (all, per customer, per word) and the canned responses.
+- ``words``            The words of a text as the search index keeps them (pure).
 - ``bus``              Cross-node delivery: one Redis pub/sub connection per node, fanned out to local listeners.
 - ``embedded_redis``   A real Redis server for one gateway node when no ``REDIS_URL`` is given.
 """

@@ -9,8 +9,13 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 | ``P:conv:ID:ctx`` | hash | context variables |
 | ``P:conv:ID:tl`` | stream | the timeline; fields ``type`` and ``data`` (JSON) |
 | ``P:conv:ID:cids`` | hash | agent client message id -> ``conv/event`` id (exactly-once messages) |
+| ``P:conv:ID:words`` | set | the words of the conversation indexed in ``P:word:W`` (capped; retention removes the entries) |
+| ``P:convs`` | zset | every conversation, scored by when it was created (ms): what search walks (gateway/contact/history.py) |
+| ``P:word:W`` | zset | conversations with the word W (casefolded) in a message, note or transcript, scored by their creation (ms) |
+| ``P:canned:shared`` / ``P:canned:agent:ID`` | hash | canned responses, shortcut -> JSON, shared (supervisors) and the agent's own |
 | ``P:customer:ID`` | hash | ``current``: the customer's latest conversation; ``last_agent``: who closed their last one |
 | ``P:customer:ID:cids`` | hash | customer client message id -> ``conv/event`` id, across conversations |
+| ``P:customer:ID:convs`` | zset | the customer's conversations, scored by when each was created (ms) |
 | ``P:queue:NAME`` | zset | waiting conversations, scored by enqueue time (ms) |
 | ``P:agent:ID`` | hash | name, capacity, status, idle_since |
 | ``P:agent:ID:convs`` | set | conversations assigned to the agent |
@@ -64,6 +69,26 @@ class Keys:
 
     def customer(self, cust: str) -> str:
         return f"{self.prefix}:customer:{cust}"
+
+    def customer_convs(self, cust: str) -> str:
+        return f"{self.prefix}:customer:{cust}:convs"
+
+    @property
+    def all_convs(self) -> str:
+        return f"{self.prefix}:convs"
+
+    def conv_words(self, cid: str) -> str:
+        return f"{self.prefix}:conv:{cid}:words"
+
+    def word(self, word: str) -> str:
+        return f"{self.prefix}:word:{word}"
+
+    @property
+    def canned_shared(self) -> str:
+        return f"{self.prefix}:canned:shared"
+
+    def canned_personal(self, aid: str) -> str:
+        return f"{self.prefix}:canned:agent:{aid}"
 
     def customer_client_ids(self, cust: str) -> str:
         return f"{self.prefix}:customer:{cust}:cids"

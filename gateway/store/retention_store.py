@@ -36,9 +36,11 @@ class RetentionStore:
         return _s(customer) if customer is not None else ""
 
     async def delete_conversation(self, cid: str, customer_id: str, cutoff: int) -> tuple[str, bool]:
-        """Delete a closed conversation unchanged since ``cutoff`` (delete_closed_conversation-7.lua): (status,
+        """Delete a closed conversation unchanged since ``cutoff`` (delete_closed_conversation-10.lua), with its entries in
+        the search indexes: (status,
         whether the customer's record went too)."""
         k = self.keys
+        indexed = sorted(_s(w) for w in await self._redis.smembers(k.conv_words(cid)))
         status, whole = await self._delete(
             [
                 k.conv(cid),
@@ -48,6 +50,10 @@ class RetentionStore:
                 k.customer(customer_id),
                 k.customer_client_ids(customer_id),
                 k.closed_index,
+                k.customer_convs(customer_id),
+                k.all_convs,
+                k.conv_words(cid),
+                *(k.word(w) for w in indexed),
             ],
             [cid, cutoff, customer_id],
         )

@@ -16,6 +16,11 @@ A conversation owns ``P:conv:ID``, ``:ctx``, ``:tl``, ``:cids``, its entry in ``
 ``DATA_DIR/recordings/ID/`` on the node that recorded it; retention deletes all of them
 (gateway/ops/retention.py).
 
+Conversations are indexed for the desk's history and search as they are written: ``open_conversation`` adds a new
+one to ``P:convs`` and the customer's ``P:customer:ID:convs``, ``append`` puts the words of a message, note or
+transcript line into ``P:word:W`` and counts messages and calls on the conversation, ``close`` keeps its
+disposition (reads: gateway/store/index_store.py).
+
 A timeline holds at most ``max_timeline_events`` (``--max-timeline-events``): beyond it, :meth:`Store.append`
 (messages, notes, flow steps, call events) and context changes are refused with ``timeline_full``; state
 changes (assign, requeue, transfer, close) still go through, so a full conversation can always be closed.
@@ -35,14 +40,19 @@ from redis.exceptions import RedisError
 from gateway.errors import Conflict, TooManyRequests
 from gateway.protocol.bus import Message
 from gateway.protocol.codes import ErrorCode
+from gateway.protocol.states import EventType
 from gateway.store.keys import Keys
 from gateway.store.scripts import Scripts
+from gateway.store.words import MAX_WORDS_PER_CONVERSATION, words
 
 log = logging.getLogger(__name__)
 
 __all__ = ["Buckets", "Keys", "Opened", "Store", "StoreError", "encode", "rate_limited", "to_event"]
 
 StoreError = RedisError  # what a store operation raises when Redis fails (unreachable, timed out, refused)
+
+
+_INDEXED = frozenset({EventType.MESSAGE, EventType.NOTE, EventType.TRANSCRIPT})  # their ``text`` is searchable
 
 
 def encode(data: dict[str, Any]) -> str:
@@ -90,12 +100,21 @@ class Store:
 
         With ``client_id`` the event is stored at most once per id in ``client_ids_key``
         (default: the conversation's own); a repeat returns the first one's ids. A full timeline raises
-        Conflict ``timeline_full``.
+        Conflict ``timeline_full``. The words of a message, note or transcript line are indexed in the same step.
         """
         k = self.keys
+        found = words(data.get("text")) if typ in _INDEXED else []
         ref, status = await self._append(
-            [k.conv(cid), k.timeline(cid), client_ids_key or k.client_ids(cid), k.conv_channel(cid)],
-            [client_id, typ, encode(data), now, required_agent, cid, self.max_timeline_events],
+            [
+                k.conv(cid),
+                k.timeline(cid),
+                client_ids_key or k.client_ids(cid),
+                k.conv_channel(cid),
+                k.conv_words(cid),
+                *(k.word(w) for w in found),
+            ],
+            [client_id, typ, encode(data), now, required_agent, cid, self.max_timeline_events]
+            + [MAX_WORDS_PER_CONVERSATION, *found],
         )
         if _s(status) == "timeline_full":
             raise _timeline_full(cid)
@@ -155,6 +174,8 @@ class Store:
                 k.queue(queue),
                 k.conv_channel(new_id),
                 k.conv(current or new_id),
+                k.customer_convs(customer_id),
+                k.all_convs,
             ]
             args: list[str | int | float] = [
                 new_id,
@@ -254,7 +275,7 @@ class Store:
                     k.conv_channel(cid),
                     k.closed_index,
                 ],
-                [cid, agent_id, now, encode({"agent_id": agent_id, "disposition": disposition})],
+                [cid, agent_id, now, encode({"agent_id": agent_id, "disposition": disposition}), disposition],
             )
         )
 

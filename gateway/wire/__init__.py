@@ -8,6 +8,7 @@ Modules:
 - ``agents_watch``      The agents file, followed while the gateway runs: a change takes effect without a restart.
 - ``connection``        What customer and agent sockets share: the frame loop, errors, ordered sending.
 - ``customer_socket``   The customer's WebSocket: hello with (or without) a token, messages, typing.
+- ``desk_routes``       The desk's HTTP API: conversation history and search, canned responses.
 - ``login_limits``      Login limits: counted before the password is checked, per (agent id, address), per address, per agent.
 - ``routes``            HTTP endpoints: pages and static files, agent login, health and readiness.
 - ``services``          What the edge's handlers reach: the node's services, typed, kept in the aiohttp app.

@@ -158,6 +158,9 @@ async def _agent_of(request: web.Request) -> Agent:
     return agent
 
 
+agent_of = _agent_of  # the other route modules' way to the agent of a request (gateway/wire/desk_routes.py)
+
+
 async def live_calls(request: web.Request) -> web.Response:
     """Supervisors: the calls connected to agents on this node (to listen in)."""
     agent = await _agent_of(request)

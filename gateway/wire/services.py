@@ -15,7 +15,9 @@ from gateway.calls.manager import CallManager
 from gateway.config import Settings
 from gateway.contact.agents import AgentDirectory
 from gateway.contact.callbacks import Callbacks
+from gateway.contact.canned import CannedResponses
 from gateway.contact.conversations import Conversations
+from gateway.contact.history import ConversationHistory
 from gateway.contact.limits import Limits
 from gateway.contact.presence import Presence
 from gateway.contact.queue_board import QueueBoard
@@ -59,6 +61,8 @@ class Services:
     sessions: LoginSessions  # agents' revocable login sessions (gateway/wire/sessions.py)
     login_limits: LoginLimits  # failed-login backoff, counted before the password check (gateway/wire/login_limits.py)
     agents_watch: AgentsWatcher  # the agents file followed: added agents log in, removed ones lose their sessions
+    history: ConversationHistory  # the desk's history and search over conversations (gateway/contact/history.py)
+    canned: CannedResponses  # shared and personal canned responses (gateway/contact/canned.py)
     embedded: EmbeddedRedis | None = None
     site_keys: SiteKeys = field(default_factory=lambda: SiteKeys(()))  # verify sites' customer tokens
     #: What stops the node: every service started, stopped in reverse order (gateway/runtime.py).

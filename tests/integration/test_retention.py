@@ -78,7 +78,14 @@ async def test_retention_deletes_what_is_older_and_nothing_newer(clients: Client
         cb,
         s.keys.customer(old.customer_id),
         s.keys.customer_client_ids(old.customer_id),
+        # its search index entries: the customer's list, its words ('question' is the recent one's too)
+        s.keys.customer_convs(old.customer_id),
+        s.keys.conv_words(old_cid),
+        s.keys.word("an"),
+        s.keys.word("old"),
     }
+    assert await s.store.redis.zrange(s.keys.word("question"), 0, -1) == [recent_cid.encode()]
+    assert old_cid.encode() not in await s.store.redis.zrange(s.keys.all_convs, 0, -1)
     assert not old_file.exists() and not orphan_file.exists()
     assert recent_file.exists() and open_file.exists()
     assert await s.store.conversation(recent_cid) is not None and await s.store.conversation(open_cid) is not None

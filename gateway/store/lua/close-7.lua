@@ -1,5 +1,6 @@
 -- Close a conversation (by its agent, or by a bot flow with agent id '').
--- KEYS: conv, timeline, queue, agent_convs, agent, conv channel, closed index   ARGV: conv id, agent id, now, data
+-- KEYS: conv, timeline, queue, agent_convs, agent, conv channel, closed index   ARGV: conv id, agent id, now, data,
+--   disposition (kept on the conversation for its summary)
 -- Returns 'ok', 'not_found', 'closed' or 'not_assigned'.
 --@include append
 local state = redis.call('HGET', KEYS[1], 'state')
@@ -11,7 +12,7 @@ if ARGV[2] ~= '' then  -- '' : closed by a bot flow, no agent involved
   redis.call('SREM', KEYS[4], ARGV[1])
   redis.call('HSET', KEYS[5], 'idle_since', ARGV[3])
 end
-redis.call('HSET', KEYS[1], 'state', 'closed')
+redis.call('HSET', KEYS[1], 'state', 'closed', 'disposition', ARGV[5] or '')
 redis.call('ZADD', KEYS[7], ARGV[3], ARGV[1])
 append(KEYS[2], KEYS[1], KEYS[6], 'closed', ARGV[4], ARGV[3])
 return 'ok'
