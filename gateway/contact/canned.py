@@ -104,7 +104,7 @@ class CannedResponses:
 
     async def put(self, owner: str | None, shortcut: str, value: CannedInput, *, by: str) -> dict[str, Any]:
         """Store a shared one (``owner`` None) or ``owner``'s own; Conflict when the set is full."""
-        item = {"shortcut": shortcut, "title": value.title, "text": value.text, "updated_by": by}
+        item: dict[str, Any] = {"shortcut": shortcut, "title": value.title, "text": value.text, "updated_by": by}
         item["updated_at"] = int(time.time() * 1000)
         most = MAX_SHARED if owner is None else MAX_PERSONAL
         if not await self.index.put_canned(owner, shortcut, json.dumps(item, ensure_ascii=False), most=most):

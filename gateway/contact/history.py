@@ -93,7 +93,8 @@ class ConversationHistory:
             upper = min(upper, q.after.score)
         lower = -math.inf if q.since is None else q.since
         found: list[dict[str, Any]] = []
-        scanned, offset, last, more, full = 0, 0, None, True, False
+        scanned, offset, more, full = 0, 0, True, False
+        last: Entry | None = None
         while more and not full and scanned < MAX_SCAN:
             count = min(BATCH, MAX_SCAN - scanned)
             batch = await self.index.newest_first(kind, value, upper=upper, lower=lower, offset=offset, count=count)
@@ -110,12 +111,8 @@ class ConversationHistory:
                     full = len(found) >= q.limit
                     if full:
                         break
-        go_on = (full or more) and last is not None
-        return {
-            "conversations": found,
-            "next": str(Cursor(last.score, last.cid)) if go_on else None,
-            "scanned": scanned,
-        }
+        cursor = str(Cursor(last.score, last.cid)) if last is not None and (full or more) else None
+        return {"conversations": found, "next": cursor, "scanned": scanned}
 
     async def _result(self, cid: str, row: dict[str, str]) -> dict[str, Any]:
         agent_id = row.get("agent_id") or None

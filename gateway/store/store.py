@@ -104,6 +104,8 @@ class Store:
         """
         k = self.keys
         found = words(data.get("text")) if typ in _INDEXED else []
+        args: list[str | int | float] = [client_id, typ, encode(data), now, required_agent, cid]
+        args += [self.max_timeline_events, MAX_WORDS_PER_CONVERSATION, *found]
         ref, status = await self._append(
             [
                 k.conv(cid),
@@ -113,8 +115,7 @@ class Store:
                 k.conv_words(cid),
                 *(k.word(w) for w in found),
             ],
-            [client_id, typ, encode(data), now, required_agent, cid, self.max_timeline_events]
-            + [MAX_WORDS_PER_CONVERSATION, *found],
+            args,
         )
         if _s(status) == "timeline_full":
             raise _timeline_full(cid)

@@ -147,6 +147,9 @@ class RouteRule:
 def route_rules(cid: str) -> dict[tuple[str, str], RouteRule]:
     everyone = dict.fromkeys(ROLES, 200)
     agents_only = {"anonymous": 401, "customer": 401, "alice": 403, "bob": 403, "carol": 200}
+    supervisors = agents_only
+    any_agent = {"anonymous": 401, "customer": 401, "alice": 200, "bob": 200, "carol": 200}
+    canned = {"title": "Greeting", "text": "Hello {{ customer.name | there }}"}
     return {
         ("GET", "/"): RouteRule("/", everyone),
         ("GET", "/agent"): RouteRule("/agent", everyone),
@@ -165,6 +168,15 @@ def route_rules(cid: str) -> dict[tuple[str, str], RouteRule]:
         # the sockets: every frame type is in frame_rules(); a plain GET that is no upgrade is refused
         ("GET", "/ws/customer"): RouteRule("/ws/customer", dict.fromkeys(ROLES, 400)),
         ("GET", "/ws/agent"): RouteRule("/ws/agent", dict.fromkeys(ROLES, 400)),
+        # the desk's history and search: any agent reads any conversation (a shared desk), customers never
+        ("GET", "/api/conversations"): RouteRule("/api/conversations?q=hello", any_agent),
+        ("GET", "/api/conversations/{cid}"): RouteRule(f"/api/conversations/{cid}", any_agent),
+        ("GET", "/api/canned"): RouteRule("/api/canned", any_agent),
+        # shared canned responses: supervisors write them; personal ones: each agent their own (then deletes it)
+        ("PUT", "/api/canned/shared/{shortcut}"): RouteRule("/api/canned/shared/hi", supervisors, canned),
+        ("DELETE", "/api/canned/shared/{shortcut}"): RouteRule("/api/canned/shared/hi", supervisors),
+        ("PUT", "/api/canned/personal/{shortcut}"): RouteRule("/api/canned/personal/hi", any_agent, canned),
+        ("DELETE", "/api/canned/personal/{shortcut}"): RouteRule("/api/canned/personal/hi", any_agent),
         ("GET", "/api/calls"): RouteRule("/api/calls", agents_only),
         ("GET", "/api/callbacks"): RouteRule("/api/callbacks", agents_only),
         ("POST", "/api/agent/refresh"): RouteRule(
