@@ -5,6 +5,7 @@ import { S, ui } from './state.js';
 import { cmpId } from '../shared/ids.js';
 import { colorFor, customerLabel, fmtClock, fmtFull, fmtWaited, h, initials, shortId, toDate, verifiedName } from './dom.js';
 import { renderTimeline } from './timeline.js';
+import { previousSection } from './history.js';
 import { select } from './composer.js';
 import { send, sock } from './connection.js';
 
@@ -309,6 +310,7 @@ export function renderContext() {
     sections.push(h('div', { class: 'ctx-section' }, h('h3', { text: 'Context' }),
       h('p', { class: 'empty', text: 'No context shared.' })));
   }
+  sections.push(previousSection(conv));
   ui.context.replaceChildren(...sections);
 }
 

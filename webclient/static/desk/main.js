@@ -20,7 +20,8 @@
  *
  * Modules: config, dom (helpers), state (S, ui, sessionStorage), session (sign-in, token refresh),
  * connection (the socket and its frames), composer (sending, selecting), conversations (the lists, the
- * conversation's panels), timeline; phone/ (the softphone, transfers, supervisors); ../shared/ (the
+ * conversation's panels), timeline; history (earlier conversations, read-only view), search, canned
+ * (the composer's / menu; templates: its pure part), api (HTTP with the token); phone/ (the softphone, transfers, supervisors); ../shared/ (the
  * socket with backoff, ids, text lengths, WebRTC setup, the protocol's constants).
  */
 
@@ -31,6 +32,8 @@ import { createSoftphone } from './phone/main.js';
 import { onLoginSubmit, showLogin, signOut, startDesk } from './session.js';
 import { renderComposerState, renderConvList, sendCallbackOutcome, tickWaited } from './conversations.js';
 import { send, sock } from './connection.js';
+import { initCanned } from './canned.js';
+import { initSearch } from './search.js';
 
 // ------------------------------------------------------------ boot
 
@@ -114,6 +117,8 @@ function boot() {
     if (button) sendCallbackOutcome(button.dataset.outcome);
   });
 
+  initCanned();   // before the composer's own keys: Enter picks from an open menu instead of sending
+  initSearch();
   ui.loginForm.addEventListener('submit', onLoginSubmit);
   ui.logout.addEventListener('click', signOut);
   ui.btnAvailable.addEventListener('click', () => setStatus('available'));

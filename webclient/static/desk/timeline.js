@@ -109,7 +109,8 @@ function ivrText(ev) {
   }
 }
 
-function makeEventEl(ev) {
+/** One event as the timeline shows it (also the read-only history view: desk/history.js). */
+export function makeEventEl(ev) {
   const time = fmtClock(ev.ts);
   const full = fmtFull(ev.ts);
   if (ev.type === 'message') {
@@ -145,7 +146,9 @@ function makeEventEl(ev) {
     'data-event-id': ev.id,
     title: ev.type === 'ivr' && ev.flow ? `${full} · flow ${ev.flow}` : full,
   }, `${systemText(ev)} · ${time}`);
-  if (ev.type === 'recording' && typeof ev.url === 'string' && ev.url.startsWith('/') && S.token) {
+  if (ev.type === 'recording' && ev.playable === false) {
+    li.append(h('span', { class: 'tl-note-inline', text: ' (only the conversation\'s agents and supervisors may play it)' }));
+  } else if (ev.type === 'recording' && typeof ev.url === 'string' && ev.url.startsWith('/') && S.token) {
     // GET /api/recordings/... takes the agent token as ?token= (an <audio> element sends no header)
     li.append(h('audio', { controls: true, preload: 'none', class: 'tl-recording', 'data-url': ev.url,
       src: recordingUrl(ev.url) }));
