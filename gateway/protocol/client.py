@@ -52,6 +52,7 @@ class ClientFrame(StrEnum):
     CALL_INVITE = "call_invite"  # agent: ring the customer of a conversation in their browser
     CALLBACK_OUTCOME = "callback_outcome"  # agent: how a callback attempt went (reached / no_answer / wrong_number)
     CALLBACK_CANCEL = "callback_cancel"  # customer: cancel a pending callback, or decline its ringing
+    CALL_INVITE_DECLINE = "call_invite_decline"  # customer: do not take the agent's invitation to a call
 
 
 # ---------------------------------------------------------------- frames
@@ -152,6 +153,11 @@ class InviteToCall:
 
 
 @dataclass(frozen=True, slots=True)
+class DeclineCallInvite:
+    conversation_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class CallbackOutcome:
     callback_id: str
     outcome: AttemptOutcome
@@ -186,6 +192,7 @@ Frame = (
     | MonitorCall
     | ConsultCall
     | InviteToCall
+    | DeclineCallInvite
     | CallbackOutcome
     | CancelCallback
 )
@@ -282,8 +289,9 @@ _CUSTOMER_FRAMES = {
     ClientFrame.DTMF,
     ClientFrame.HANGUP,
     ClientFrame.CALLBACK_CANCEL,
+    ClientFrame.CALL_INVITE_DECLINE,
 }
-_AGENT_FRAMES = set(ClientFrame) - {ClientFrame.DTMF, ClientFrame.CALLBACK_CANCEL}
+_AGENT_FRAMES = set(ClientFrame) - {ClientFrame.DTMF, ClientFrame.CALLBACK_CANCEL, ClientFrame.CALL_INVITE_DECLINE}
 
 
 def _offer(obj: dict[str, Any], *, required: bool) -> str | None:
@@ -415,4 +423,6 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
             return CallbackOutcome(callback_id=_req(obj, "callback_id", max_len=64), outcome=outcome)
         case ClientFrame.CALLBACK_CANCEL:
             return CancelCallback(callback_id=_req(obj, "callback_id", max_len=64))
+        case ClientFrame.CALL_INVITE_DECLINE:
+            return DeclineCallInvite(conversation_id=_req(obj, "conversation_id", max_len=64))
     raise AssertionError(frame_type)  # pragma: no cover - every member is matched above

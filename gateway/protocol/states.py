@@ -65,6 +65,7 @@ class EventType(StrEnum):
     RECORDING = "recording"  # a recorded call's file: call_id, file, url, duration_ms, bytes
     CALLBACK = "callback"  # a callback's life: action requested / queued / attempt / outcome / closed
     CALL_INVITE = "call_invite"  # an agent invites the customer to a voice call: agent_name, ring_until
+    CALL_INVITE_DECLINED = "call_invite_declined"  # the customer declined that invitation: invite_id
 
 
 # What a customer may see of the timeline: notes and internal state stay hidden.
@@ -80,6 +81,7 @@ CUSTOMER_VISIBLE = frozenset(
         EventType.CALL_ANSWERED,
         EventType.CALLBACK,
         EventType.CALL_INVITE,
+        EventType.CALL_INVITE_DECLINED,
     }
 )
 

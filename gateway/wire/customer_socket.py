@@ -13,7 +13,7 @@ from aiohttp import web
 from gateway.calls.manager import LinesBusy
 from gateway.client_ip import client_ip, limit_key
 from gateway.contact.conversations import customer_view
-from gateway.errors import GatewayError, Unauthorized
+from gateway.errors import Conflict, GatewayError, NotFound, Unauthorized
 from gateway.protocol import bus, client, server
 from gateway.protocol.states import CUSTOMER_VISIBLE, Author, CallbackState, CallStatus, ConversationState, EventType
 from gateway.store.store import to_event
@@ -164,6 +164,8 @@ class CustomerConnection(Connection):
                 await self.s.callbacks.cancel(
                     self.customer_id, frame.callback_id, "declined" if ringing else "cancelled"
                 )
+            case client.DeclineCallInvite():
+                await self._decline_invite(frame.conversation_id)
             case client.Typing():
                 now = time.monotonic()
                 if self.conversation_id is None or (frame.active and now - self._last_typing < TYPING_MIN_INTERVAL):
@@ -173,6 +175,18 @@ class CustomerConnection(Connection):
                     self.s.keys.conv_channel(self.conversation_id),
                     bus.Typing(Author.CUSTOMER, frame.active, draft=(frame.draft or "") if frame.active else ""),
                 )
+
+    async def _decline_invite(self, cid: str) -> None:
+        """The customer does not take the agent's invitation to a call: the agent's desk is told (a timeline event,
+        once per invitation; the customer's other tabs stop ringing on it too)."""
+        store = self.s.store
+        if cid != await store.customer_current(self.customer_id):
+            raise NotFound(f"no conversation {cid} of yours", field="conversation_id")
+        invite = await store.last_event(cid, EventType.CALL_INVITE)
+        declined = await store.last_event(cid, EventType.CALL_INVITE_DECLINED)
+        if invite is None or (declined is not None and declined.get("invite_id") == invite["id"]):
+            raise Conflict("there is no call invitation to decline", field="conversation_id")
+        await self.s.conversations.record(cid, EventType.CALL_INVITE_DECLINED, {"invite_id": invite["id"]})
 
     async def _route_if_unattended(self, cid: str) -> None:
         """Without a chat bot, a message in a conversation left open (its state when the message was stored) with

@@ -265,16 +265,20 @@ async def test_an_invitation_to_a_call_rings_until_declined_and_a_reload_does_no
             {"title": "Contact us", "body": "Alice Smith invites you to a call"}
         ]
 
-        # Decline only hides it (nothing to tell the gateway); a reload within the ring time stays quiet
+        # Decline hides it, and the agent is told (the desk never knew); a reload within the ring time stays quiet
         await customer.click("[data-testid=cg-incoming-decline]")
         await expect(incoming).to_be_hidden()
         assert (await widget_state(customer))["ringTone"] is False
+        await expect(agent.locator("[data-testid=timeline] .tl-item[data-type=call_invite_declined]")).to_contain_text(
+            "The customer declined the call"
+        )
         await customer.reload()
         await expect(customer.locator(".cg-msg[data-author=system]", has_text="invites you")).to_have_count(1)
         await expect(customer.locator("[data-testid=cg-status]")).to_contain_text("Alice")
         state = await widget_state(customer)
         assert state["incoming"] is False and state["invite"] is None and state["ringTone"] is False
-        assert [e["type"] for e in await node.services.store.events(cid)].count("call_invite") == 1
+        types = [e["type"] for e in await node.services.store.events(cid)]
+        assert types.count("call_invite") == 1 and types.count("call_invite_declined") == 1
         assert errors == []
     finally:
         await agent_ctx.close()

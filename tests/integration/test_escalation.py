@@ -191,3 +191,30 @@ async def test_a_message_after_the_ivr_hung_up_goes_to_the_agents(clients: Clien
     assert ack["conversation_id"] == cid
     assigned = await alice.assigned()
     assert assigned["id"] == cid
+
+
+async def test_a_declined_invitation_is_told_to_the_agent_once(clients: Clients, node: Node) -> None:
+    """Declining only hid the banner in the widget: the agent never knew and waited for a call."""
+    alice = clients.agent("alice")
+    await alice.hello()
+    customer = clients.customer()
+    await customer.hello()
+    await customer.say("can we talk?")
+    cid = (await alice.assigned())["id"]
+    await customer.send({"type": "call_invite_decline", "conversation_id": cid})  # nothing to decline yet
+    assert (await customer.expect("error"))["code"] == "conflict"
+    await alice.send({"type": "call_invite", "conversation_id": cid})
+    invite = await customer.event("call_invite")
+    other = clients.customer()  # someone else cannot decline it for them
+    await other.hello()
+    await other.send({"type": "call_invite_decline", "conversation_id": cid})
+    assert (await other.expect("error"))["code"] == "not_found"
+    await customer.send({"type": "call_invite_decline", "conversation_id": cid})
+    declined = await alice.event("call_invite_declined")
+    assert declined["invite_id"] == invite["id"] and declined["conversation_id"] == cid
+    await customer.send({"type": "call_invite_decline", "conversation_id": cid})  # twice: refused, written once
+    assert (await customer.expect("error"))["code"] == "conflict"
+    types = [e["type"] for e in await node.services.store.events(cid)]
+    assert types.count("call_invite_declined") == 1
+    await alice.send({"type": "call_invite_decline", "conversation_id": cid})  # not an agent's frame
+    assert (await alice.expect("error"))["code"] == "unknown_type"

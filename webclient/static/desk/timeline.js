@@ -78,6 +78,7 @@ function systemText(ev) {
       : `Consultation with ${ev.to_agent_id} ended · ${String(ev.action || '').replace(/_/g, ' ')}`;
     case 'call_monitored': return `Supervisor ${ev.agent_id} ${ev.mode === 'whisper' ? 'coaching' : 'listening'}`;
     case 'call_invite': return `${ev.agent_name || ev.agent_id || 'The agent'} invited the customer to a call`;
+    case 'call_invite_declined': return 'The customer declined the call';
     case 'callback': return callbackText(ev);
     default: return ev.type;
   }

@@ -71,6 +71,7 @@ export const EventType = Object.freeze({
   RECORDING: "recording",
   CALLBACK: "callback",
   CALL_INVITE: "call_invite",
+  CALL_INVITE_DECLINED: "call_invite_declined",
 });
 
 // gateway.protocol.states.CallStatus
@@ -178,6 +179,7 @@ export const ClientFrame = Object.freeze({
   CALL_INVITE: "call_invite",
   CALLBACK_OUTCOME: "callback_outcome",
   CALLBACK_CANCEL: "callback_cancel",
+  CALL_INVITE_DECLINE: "call_invite_decline",
 });
 
 // gateway.protocol.server.ServerFrame

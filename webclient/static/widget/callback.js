@@ -102,6 +102,7 @@ export function declineIncoming() {
     W.callback.state = 'declining';
   } else if (W.invite) {
     sessionSet(DECLINED_INVITE_KEY, W.invite.eventId);  // a reload does not ring again for it
+    if (W.conv.id) sendFrame({ type: 'call_invite_decline', conversation_id: W.conv.id }); // the agent is told
   }
   W.invite = null;
   renderCallback();

@@ -44,6 +44,7 @@ export const TEXT = {
   connectingTo: (name) => `Connecting you to ${name || 'an agent'}…`,
   onCallWith: (name) => `On a call with ${name || 'an agent'}`,
   onHold: 'On hold — please stay on the line',
+  inviteDeclined: 'You declined the call',
   closedLine: 'This conversation was closed',
   newConversation: 'New conversation',
   typing: (name) => `${name || 'Agent'} is typing…`,

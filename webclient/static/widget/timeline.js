@@ -237,6 +237,10 @@ export function handleEvent(ev, live, fromCache) {
       renderSystem(ev, TEXT.invitation(ev.agent_name));
       renderCallback();
       break;
+    case 'call_invite_declined': // declined here or in another tab: no tab rings for it any more
+      if (W.invite && W.invite.eventId === ev.invite_id) { W.invite = null; renderCallback(); }
+      renderSystem(ev, TEXT.inviteDeclined);
+      break;
     case 'closed':
       if (!W.conv.id || W.conv.id === cid) {
         W.conv.state = 'closed';
