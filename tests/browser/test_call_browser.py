@@ -212,6 +212,14 @@ async def test_all_lines_busy_is_explained_and_the_chat_stays_usable(mic_browser
         shots = os.environ.get("CG_SCREENSHOT_DIR")
         if shots:
             await page.screenshot(path=str(Path(shots) / "widget-lines-busy.png"))
+
+        # an agent takes the chat and invites the customer to a call: the ring replaces the old call's bar
+        agent = await (await mic_browser.new_context()).new_page()
+        await agent_login(agent, node, "alice")
+        await agent.locator("[data-testid=conversations] .conv-item").first.click()
+        await agent.click("[data-testid=invite-call]")
+        await expect(page.locator("[data-testid=cg-incoming]")).to_be_visible()
+        await expect(bar).to_be_hidden()
         assert errors == []
     finally:
         await ctx.close()

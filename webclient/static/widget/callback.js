@@ -8,6 +8,7 @@ import { open, ui } from './panel.js';
 import { renderSystem } from './timeline.js';
 import { sendFrame } from './chat.js';
 import { sessionSet } from './storage.js';
+import { dismissCallbar } from './callbar.js';
 
 // ------------------------------------------------------------ callbacks and call invitations
 
@@ -81,6 +82,7 @@ export function renderCallback() {
   clearTimeout(ringExpiry);
   if (text) {
     ringExpiry = setTimeout(renderCallback, Math.max(0, until - now) + 50);
+    dismissCallbar(); // a new ring replaces the last call's "The call ended" bar
     if (!W.isOpen) open();
     startRingTone();
   } else {
