@@ -87,6 +87,7 @@ class Conversations:
             "queued_at": int(conv["queued_at"]) if conv.get("queued_at") else None,
             "context": await self.store.context(cid),
             "last_text": last["text"] if last else None,
+            "calls": int(conv.get("calls") or 0),  # voice calls in it (a call-only conversation has no last_text)
             "callback": await self.callbacks.of_conversation(cid) if self.callbacks is not None else None,
         }
 

@@ -344,6 +344,10 @@ async def test_blind_transfer_to_an_agent_and_to_a_queue(clients: Clients, node:
         assert waiting["reason"] == "transferred"
         conv = await node.services.store.conversation(caller.conversation_id)
         assert conv is not None and (conv["state"], conv["queue"]) == ("queued", "support")
+        # the desks' queue shows it as a voice call, not as a chat with "No message yet"
+        queue = await bob.expect("queue", lambda f: any(w["id"] == caller.conversation_id for w in f["waiting"]))
+        (waiting_conv,) = [w for w in queue["waiting"] if w["id"] == caller.conversation_id]
+        assert (waiting_conv["calls"], waiting_conv["last_text"]) == (1, None)
         moves = [
             (e.get("agent_id"), e.get("to_agent_id"), e.get("to_queue"))
             for e in await node.services.store.events(caller.conversation_id)

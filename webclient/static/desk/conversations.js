@@ -63,7 +63,7 @@ export function renderQueue() {
     h('span', { class: 'item-title', text: verifiedName(q.context) || 'Customer ' + shortId(q.customer_id || q.id) }),
     h('span', { class: 'item-meta waited', 'data-since': since ? String(since.getTime()) : '', text: since ? fmtWaited(Date.now() - since.getTime()) : '' }),
     h('span', { class: 'item-text', text: q.callback ? `Callback${q.callback.phone ? ` · ${q.callback.phone}` : ''}` +
-      (q.last_text ? ` · ${q.last_text}` : '') : (q.last_text || 'No message yet') }));
+      (q.last_text ? ` · ${q.last_text}` : '') : (q.last_text || (q.calls > 0 ? 'Voice call' : 'No message yet')) }));
     if (q.callback) li.dataset.callback = q.callback.state || 'queued';
     li.querySelector('.avatar').style.background = colorFor(q.customer_id || q.id);
     return li;
@@ -96,7 +96,7 @@ export function renderConvList() {
       h('span', { class: 'item-title', text: verifiedName(conv.context) || shortId(conv.summary.customer_id || conv.id),
         title: customerLabel(conv) }),
       meta,
-      h('span', { class: 'item-text', text: conv.summary.last_text || (conv.closed ? 'Closed' : 'New conversation') }),
+      h('span', { class: 'item-text', text: conv.summary.last_text || (conv.closed ? 'Closed' : conv.summary.calls > 0 ? 'Voice call' : 'New conversation') }),
     );
     li.classList.toggle('closed', conv.closed);
     li.setAttribute('aria-selected', String(conv.id === S.selected));
