@@ -252,6 +252,8 @@ async def test_a_blocked_microphone_is_explained_and_decline_sends_the_call_back
         await expect(banner).to_be_hidden()
         await expect(agent.locator("[data-testid=agent-status]")).to_have_text("away")
         await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute("data-status", "waiting")
+        # back in line: the header no longer names the agent who declined (it said "Connecting you to Alice")
+        await expect(customer.get_by_test_id("cg-status")).not_to_contain_text("Alice")
         missed = [e for e in await node.services.store.events(call["conversation_id"]) if e["type"] == "call_missed"]
         assert [(e["agent_id"], e["reason"]) for e in missed] == [("alice", "declined")]
         conv = await node.services.store.conversation(call["conversation_id"])

@@ -193,6 +193,12 @@ export function onCallStatus(f) {
   if (c.status === 'ended' || typeof f.status !== 'string') return;
   c.status = f.status;
   c.held = f.status === 'connected' && f.reason === 'held'; // the agent put the caller on hold (music plays)
+  if (f.status === 'waiting' && W.conv.state === 'assigned') { // the ringing agent missed it: back in line
+    W.conv.state = 'queued';
+    W.conv.agentName = null;
+  } else if (f.status === 'ringing' && typeof f.agent_name === 'string' && f.agent_name) {
+    W.conv.agentName = f.agent_name; // the agent whose phone rings now
+  }
   renderCall();
   renderStatus();
 }
