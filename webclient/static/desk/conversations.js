@@ -22,13 +22,17 @@ export function renderConnection() {
   renderPresence(); // the status pill is only as true as the connection
 }
 
+const ACTIVITY_LABEL = { ringing: 'Ringing', on_call: 'On a call', wrap_up: 'After-call work' };
+
 export function renderPresence() {
   const a = S.agent || {};
   const chosen = a.status || 'offline';
   // Disconnected, no chat reaches this desk whatever was chosen: the pill says offline until the gateway is back.
   const status = sock.ready ? chosen : 'offline';
-  ui.agentStatus.textContent = status;
-  ui.statusPill.dataset.status = status;
+  // on a call (or ringing, or in after-call work) routing gives no new work: say so, not a green "Available"
+  const busy = sock.ready && status !== 'offline' ? ACTIVITY_LABEL[a.activity] : '';
+  ui.agentStatus.textContent = busy || status;
+  ui.statusPill.dataset.status = busy ? 'busy' : status;
   ui.statusPill.title = sock.ready ? '' : `Not connected: no chats reach you. Back to ${chosen} when the connection is.`;
   ui.btnAvailable.setAttribute('aria-pressed', String(status === 'available'));
   ui.btnAway.setAttribute('aria-pressed', String(status === 'away'));
