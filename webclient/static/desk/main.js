@@ -21,8 +21,9 @@
  * Modules: config, dom (helpers), state (S, ui, sessionStorage), session (sign-in, token refresh),
  * connection (the socket and its frames), composer (sending, selecting), conversations (the lists, the
  * conversation's panels), timeline; history (earlier conversations, read-only view), search, canned
- * (the composer's / menu; templates: its pure part), api (HTTP with the token); phone/ (the softphone, transfers, supervisors); ../shared/ (the
- * socket with backoff, ids, text lengths, WebRTC setup, the protocol's constants).
+ * (the composer's / menu; templates: its pure part), api (HTTP with the token), drawer (the customer panel on
+ * narrow screens); phone/ (the softphone, transfers, supervisors); ../shared/ (the socket with backoff, ids,
+ * text lengths, WebRTC setup, the protocol's constants).
  */
 
 import { $, audio, customerLabel, h, toast } from './dom.js';
@@ -34,6 +35,7 @@ import { renderComposerState, renderConvList, sendCallbackOutcome, tickWaited } 
 import { send, sock } from './connection.js';
 import { initCanned } from './canned.js';
 import { initSearch } from './search.js';
+import { setupContextDrawer } from './drawer.js';
 
 // ------------------------------------------------------------ boot
 
@@ -139,6 +141,7 @@ function boot() {
     renderComposerState();
   });
   ui.closeBtn.addEventListener('click', closeSelected);
+  ui.contextDrawer = setupContextDrawer({ pane: $('#context-pane'), toggle: $('#context-toggle'), close: $('#context-close') });
   document.addEventListener('pointerdown', () => audio(), { once: true });
   document.addEventListener('visibilitychange', () => {
     if (document.hidden) return;
