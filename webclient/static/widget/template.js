@@ -23,8 +23,10 @@ const KEYS = [['1', '1', ''], ['2', '2', 'ABC'], ['3', '3', 'DEF'], ['4', '4', '
   ['6', '6', 'MNO'], ['7', '7', 'PQRS'], ['8', '8', 'TUV'], ['9', '9', 'WXYZ'], ['*', 'star', ''], ['0', '0', '+'],
   ['#', 'hash', '']];
 const KEYS_HTML = KEYS.map(([key, id, letters]) =>
-  `<button class="key" type="button" data-key="${key}" data-testid="cg-key-${id}" aria-label="${key}"><b>${key}</b><small>${letters}</small></button>`).join('');
+  `<button class="key" type="button" data-key="${key}" data-testid="cg-key-${id}"><b>${key}</b><small aria-hidden="true">${letters}</small></button>`).join('');
 
+// The panel's head is a <div>, not a <header>: a header outside a <section> is a banner landmark, and the host
+// page has its own (two banners: axe-core, tests/browser/test_accessibility_browser.py).
 export const TEMPLATE = `
 <div class="root">
 <button class="launcher" type="button" data-testid="cg-launcher" aria-label="Open chat" aria-expanded="false" aria-controls="cg-panel">
@@ -32,7 +34,7 @@ export const TEMPLATE = `
   <span class="badge" aria-hidden="true" hidden></span>
 </button>
 <section class="panel" id="cg-panel" data-testid="cg-panel" role="dialog" aria-modal="false" aria-labelledby="cg-title" hidden>
-  <header class="head">
+  <div class="head">
     <div class="avatar">${ICON_HEADSET}</div>
     <div class="titles">
       <h2 id="cg-title">Contact us</h2>
@@ -40,7 +42,7 @@ export const TEMPLATE = `
     </div>
     <button class="call-start" type="button" data-testid="cg-call" aria-label="Call us" title="Call us">${ICON_PHONE}</button>
     <button class="close" type="button" aria-label="Close chat">${ICON_X.replace('class="i-close"', '')}</button>
-  </header>
+  </div>
   <div class="callbar" data-testid="cg-callbar" data-status="" role="region" aria-label="Call" hidden>
     <div class="call-row">
       <div class="call-info">
@@ -69,7 +71,7 @@ export const TEMPLATE = `
     <span class="cb-text" data-testid="cg-callback-text"></span>
     <button type="button" class="cb-cancel" data-testid="cg-callback-cancel">Cancel</button>
   </div>
-  <div class="scroll">
+  <div class="scroll" tabindex="0">
     <div class="intro"><strong>Hi there!</strong>Ask us anything — a member of our team will reply right here.</div>
     <div class="messages" data-testid="cg-messages" role="log" aria-live="polite" aria-label="Conversation"></div>
   </div>
