@@ -130,3 +130,25 @@ async def test_the_widget_cuts_nothing_off_on_a_narrow_page_during_a_chat_and_a_
     finally:
         await agent_ctx.close()
         await customer_ctx.close()
+
+
+async def test_a_supervisors_header_stays_one_row_under_the_live_calls_panel(
+    browser: Browser, node: Node, tmp_path: Path
+) -> None:
+    """The Live calls button makes a supervisor's header longer; the panel it opens is placed 56 px from the top.
+    Old code at 800 px: the header wrapped to two rows and the panel covered the second (Log out included)."""
+    ctx = await browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = await ctx.new_page()
+        await agent_login(page, node, "carol")
+        await page.click("[data-testid=live-calls-toggle]")
+        await expect(page.locator("[data-testid=live-calls-panel]")).to_be_visible()
+        assert await problems_at_each_width(page, "supervisor", shots_dir(tmp_path)) == []
+        for width in WIDTHS:
+            await page.set_viewport_size({"width": width, "height": 800})
+            header = await page.locator(".topbar").bounding_box()
+            panel = await page.locator("[data-testid=live-calls-panel]").bounding_box()
+            assert header is not None and panel is not None
+            assert header["y"] + header["height"] <= panel["y"], f"the panel covers the header at {width} px"
+    finally:
+        await ctx.close()
