@@ -1,8 +1,8 @@
 """An accessibility check of the widget and the desk with axe-core (tests/support/axe.py) in real Chromium: no
 `serious` or `critical` violation in the states a customer and an agent see most (every violation found is
-printed, the lesser ones too): the widget's panel during a chat and during a call with the keypad open; the
-desk's sign-in, a selected conversation, the customer drawer on a narrow screen, the ring banner, the call bar
-with the transfer form and the after-call work."""
+printed, the lesser ones too): the widget's panel during a chat, with an agent's call invitation, during a call
+with the keypad open and after it; the desk's sign-in, a selected conversation, the customer drawer on a narrow
+screen, the ring banner, the call bar with the transfer form and the after-call work."""
 
 from __future__ import annotations
 
@@ -67,6 +67,12 @@ async def test_the_widget_and_the_desk_have_no_serious_accessibility_violations(
         await check(agent, "desk at 800 px, the customer drawer open", report, refused)
         await agent.keyboard.press("Escape")
         await agent.set_viewport_size({"width": 1280, "height": 800})
+
+        await agent.click("[data-testid=invite-call]")
+        await expect(customer.locator("[data-testid=cg-incoming]")).to_be_visible()
+        await check(customer, "widget, the agent's call invitation", report, refused)
+        await customer.click("[data-testid=cg-incoming-decline]")
+        await expect(customer.locator("[data-testid=cg-incoming]")).to_be_hidden()
 
         await customer.click("[data-testid=cg-call]")
         await expect(agent.locator("[data-testid=cg-ring-banner]")).to_be_visible(timeout=15000)
