@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import fractions
-import time
 
 import av
 import numpy as np
@@ -229,16 +228,6 @@ def test_no_digits_in_music_and_noise(name: str, signal: object) -> None:
     x = signal()  # type: ignore[operator]
     assert GoertzelDetector().feed(x) == [], name
     assert GoertzelDetector().feed(opus_round_trip(x)) == [], name + " through opus"
-
-
-def test_speed_per_block() -> None:
-    detector = GoertzelDetector()
-    block = noise(0.02, False, 9)
-    start = time.perf_counter()
-    for _ in range(2000):
-        detector.feed(block)
-    per_block_us = (time.perf_counter() - start) / 2000 * 1e6
-    assert per_block_us < 200  # about 8 us here; generous for loaded CI machines
 
 
 # -- RFC 4733 -------------------------------------------------------------------------------------------
