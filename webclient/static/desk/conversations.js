@@ -24,6 +24,12 @@ export function renderConnection() {
 
 const ACTIVITY_LABEL = { ringing: 'Ringing', on_call: 'On a call', wrap_up: 'After-call work' };
 
+/** How a conversation that is no longer this agent's left: closed, or handed on (it lives on elsewhere). */
+function leftAs(conv) {
+  return conv.returned === 'transferred' ? 'transferred' : conv.returned === 'queue' ? 'back in queue'
+    : conv.returned === 'callback' ? 'callback later' : 'closed';
+}
+
 export function renderPresence() {
   const a = S.agent || {};
   const chosen = a.status || 'offline';
@@ -94,13 +100,13 @@ export function renderConvList() {
     avatar.style.background = colorFor(conv.summary.customer_id || conv.id);
     const meta = conv.unread > 0
       ? h('span', { class: 'unread', 'data-testid': 'unread', 'aria-label': `${conv.unread} unread`, text: String(conv.unread) })
-      : h('span', { class: 'item-meta', text: conv.closed ? 'closed' : fmtClock(lastEv ? lastEv.ts : conv.summary.updated_at) });
+      : h('span', { class: 'item-meta', text: conv.closed ? leftAs(conv) : fmtClock(lastEv ? lastEv.ts : conv.summary.updated_at) });
     li.replaceChildren(
       avatar,
       h('span', { class: 'item-title', text: verifiedName(conv.context) || shortId(conv.summary.customer_id || conv.id),
         title: customerLabel(conv) }),
       meta,
-      h('span', { class: 'item-text', text: conv.summary.last_text || (conv.closed ? 'Closed' : conv.summary.calls > 0 ? 'Voice call' : 'New conversation') }),
+      h('span', { class: 'item-text', text: conv.summary.last_text || (conv.closed ? leftAs(conv) : conv.summary.calls > 0 ? 'Voice call' : 'New conversation') }),
     );
     li.classList.toggle('closed', conv.closed);
     li.setAttribute('aria-selected', String(conv.id === S.selected));
@@ -290,7 +296,7 @@ export function renderContext() {
   const details = [
     ['Customer', s.customer_id || '—'],
     ['Conversation', conv.id],
-    ['State', conv.closed ? 'closed' : (s.state || '—')],
+    ['State', conv.closed ? leftAs(conv) : (s.state || '—')],
     ['Queue', s.queue],
     ['Agent', s.agent_name || s.agent_id],
     ['Started', fmtFull(s.created_at)],
