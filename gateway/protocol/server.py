@@ -187,6 +187,7 @@ class AgentWelcome(Frame):
     calls: list[JsonObject]
     roles: list[str]
     dispositions: list[str]
+    agent_names: dict[str, str]  # every agent's display name by id: the desk shows names, not ids
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,6 +68,7 @@ class AgentConnection(Connection):
                 calls=self.s.agent_calls.calls_of(agent.id),
                 roles=list(agent.roles),
                 dispositions=list(self.s.settings.dispositions),
+                agent_names={a.id: a.name for a in self.s.directory.agents.values()},
             )
         )
         return True

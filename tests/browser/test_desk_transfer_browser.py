@@ -152,6 +152,10 @@ async def test_supervisor_listens_in_then_a_blind_transfer_rings_the_colleague(
         await expect(item.locator(".item-meta")).to_have_text("transferred")
         state = alice.locator("dl.ctx dt", has_text="State").locator("xpath=following-sibling::dd[1]")
         await expect(state).to_have_text("transferred")
+        # people by their names, not their ids ("transferred by alice to bob")
+        await expect(alice.locator("[data-testid=timeline] .tl-item[data-type=call_transferred]")).to_contain_text(
+            "Call transferred by Alice Smith to Bob Jones"
+        )
         await shot(alice, "agent-transferred-wrapup")
         banner = bob.locator("[data-testid=cg-ring-banner]")
         await expect(banner).to_have_attribute("data-conversation-id", cid, timeout=10000)

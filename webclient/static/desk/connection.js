@@ -78,6 +78,7 @@ function onWelcome(f) {
     storage.set(AGENT_KEY, JSON.stringify(S.agent));
   }
   S.dispositions = Array.isArray(f.dispositions) ? f.dispositions.filter((d) => typeof d === 'string') : [];
+  S.agentNames = f.agent_names && typeof f.agent_names === 'object' ? f.agent_names : {};
   S.queue = Array.isArray(f.queue) ? f.queue : [];
   const live = new Set();
   for (const s of Array.isArray(f.conversations) ? f.conversations : []) {

@@ -27,7 +27,7 @@
  */
 
 import { $, audio, customerLabel, h, toast } from './dom.js';
-import { S, ui } from './state.js';
+import { S, nameOf, ui } from './state.js';
 import { closeSelected, onComposerInput, openConversation, setStatus, stopTyping, submit } from './composer.js';
 import { createSoftphone } from './phone/main.js';
 import { onLoginSubmit, showLogin, signOut, startDesk } from './session.js';
@@ -88,6 +88,7 @@ function boot() {
     send,
     isReady: () => sock.ready,
     me: () => S.agent,
+    nameOf, // an agent's display name by id
     conversation: (id) => S.convs.get(id) || null,
     label: (id) => {
       const conv = S.convs.get(id);

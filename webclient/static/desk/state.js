@@ -21,6 +21,7 @@ export const S = {
   agent: storage.json(AGENT_KEY, null),
   roles: storage.json(ROLES_KEY, null),   // from the login response (the socket's agent info has none)
   dispositions: [],
+  agentNames: {},             // every agent's name by id (welcome.agent_names)
   queue: [],
   convs: new Map(),       // id -> conversation state (insertion order = list order)
   selected: null,
@@ -101,4 +102,10 @@ export function saveDraftsSoon() {
     for (const conv of S.convs.values()) if (conv.draft) out[conv.id] = conv.draft;
     storage.set(DRAFTS_KEY, JSON.stringify(out));
   }, 300);
+}
+
+/** An agent's display name ("Bob Jones" rather than "bob"); the id when the name is not known. */
+export function nameOf(agentId) {
+  const name = agentId && Object.prototype.hasOwnProperty.call(S.agentNames, agentId) ? S.agentNames[agentId] : '';
+  return typeof name === 'string' && name ? name : agentId;
 }

@@ -1,6 +1,6 @@
 // Rendering the timeline: one element per event or pending message, in id order; recordings.
 
-import { S, ui } from './state.js';
+import { S, nameOf, ui } from './state.js';
 import { cmpId } from '../shared/ids.js';
 import { fmtClock, fmtFull, h } from './dom.js';
 
@@ -17,7 +17,7 @@ function scrollToBottom() {
 }
 
 function authorName(ev) {
-  if (ev.author === 'agent') return ev.agent_name || ev.agent_id || 'Agent';
+  if (ev.author === 'agent') return ev.agent_name || nameOf(ev.agent_id) || 'Agent';
   if (ev.author === 'bot') return 'Bot';
   if (ev.author === 'customer') return 'Customer';
   return ev.author || 'System';
@@ -35,9 +35,9 @@ function systemText(ev) {
       return 'Conversation started' + (page ? ` on ${page}` : '');
     }
     case 'state': return stateLabel(ev.state);
-    case 'assigned': return `Assigned to ${ev.agent_name || ev.agent_id || 'an agent'}`;
+    case 'assigned': return `Assigned to ${ev.agent_name || nameOf(ev.agent_id) || 'an agent'}`;
     case 'closed': return 'Closed' + (ev.disposition ? ` · ${String(ev.disposition).replace(/_/g, ' ')}` : '') +
-      (ev.agent_id ? ` by ${ev.agent_id}` : '');
+      (ev.agent_id ? ` by ${nameOf(ev.agent_id)}` : '');
     case 'context': {
       const keys = ev.values && typeof ev.values === 'object' ? Object.keys(ev.values) : [];
       return 'Context updated' + (keys.length ? `: ${keys.join(', ')}` : '');
@@ -53,9 +53,9 @@ function systemText(ev) {
     case 'ivr': return ivrText(ev);
     case 'call_answered': {
       const s = Math.floor((Number(ev.wait_ms) || 0) / 1000);
-      return `Call answered by ${ev.agent_name || ev.agent_id || 'an agent'} · waited ${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+      return `Call answered by ${ev.agent_name || nameOf(ev.agent_id) || 'an agent'} · waited ${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
     }
-    case 'call_missed': return `Call ${ev.reason === 'declined' ? 'declined' : 'missed'} by ${ev.agent_id || 'an agent'}` +
+    case 'call_missed': return `Call ${ev.reason === 'declined' ? 'declined' : 'missed'} by ${nameOf(ev.agent_id) || 'an agent'}` +
       (ev.reason && ev.reason !== 'declined' ? ` · ${String(ev.reason).replace(/_/g, ' ')}` : '');
     case 'call_abandoned': {
       const s = Math.floor((Number(ev.wait_ms) || 0) / 1000);
@@ -63,7 +63,7 @@ function systemText(ev) {
     }
     case 'call_held': return 'Call on hold';
     case 'call_resumed': return 'Call resumed';
-    case 'call_agent_lost': return `Call connection to ${ev.agent_id || 'the agent'} lost · ${String(ev.reason || '').replace(/_/g, ' ')}`;
+    case 'call_agent_lost': return `Call connection to ${nameOf(ev.agent_id) || 'the agent'} lost · ${String(ev.reason || '').replace(/_/g, ' ')}`;
     case 'recording': {
       const s = Math.floor((Number(ev.duration_ms) || 0) / 1000);
       return `Call recording · ${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
@@ -72,12 +72,12 @@ function systemText(ev) {
       if (ev.unavailable) return `No live transcript: ${ev.unavailable}`;
       return `${ev.side === 'agent' ? 'Agent' : 'Caller'} said: “${ev.text}”`;
     case 'call_transferred':
-      return `Call ${ev.warm ? 'handed over' : 'transferred'} by ${ev.agent_id || 'an agent'} to ` +
-        (ev.to_agent_id || `queue ${ev.to_queue}`);
-    case 'call_consult': return ev.action === 'start' ? `${ev.agent_id} consults ${ev.to_agent_id}`
-      : `Consultation with ${ev.to_agent_id} ended · ${String(ev.action || '').replace(/_/g, ' ')}`;
-    case 'call_monitored': return `Supervisor ${ev.agent_id} ${ev.mode === 'whisper' ? 'coaching' : 'listening'}`;
-    case 'call_invite': return `${ev.agent_name || ev.agent_id || 'The agent'} invited the customer to a call`;
+      return `Call ${ev.warm ? 'handed over' : 'transferred'} by ${nameOf(ev.agent_id) || 'an agent'} to ` +
+        (ev.to_agent_id ? nameOf(ev.to_agent_id) : `queue ${ev.to_queue}`);
+    case 'call_consult': return ev.action === 'start' ? `${nameOf(ev.agent_id)} consults ${nameOf(ev.to_agent_id)}`
+      : `Consultation with ${nameOf(ev.to_agent_id)} ended · ${String(ev.action || '').replace(/_/g, ' ')}`;
+    case 'call_monitored': return `Supervisor ${nameOf(ev.agent_id)} ${ev.mode === 'whisper' ? 'coaching' : 'listening'}`;
+    case 'call_invite': return `${ev.agent_name || nameOf(ev.agent_id) || 'The agent'} invited the customer to a call`;
     case 'call_invite_declined': return 'The customer declined the call';
     case 'callback': return callbackText(ev);
     default: return ev.type;
@@ -137,7 +137,7 @@ export function makeEventEl(ev) {
       'data-status': 'sent',
       title: full,
     },
-    h('div', { class: 'note-label', text: `Internal note · ${ev.agent_name || ev.agent_id || 'Agent'} · ${time}` }),
+    h('div', { class: 'note-label', text: `Internal note · ${ev.agent_name || nameOf(ev.agent_id) || 'Agent'} · ${time}` }),
     h('div', { class: 'note-text', text: typeof ev.text === 'string' ? ev.text : '' }));
   }
   const li = h('li', {

@@ -133,7 +133,7 @@ export function renderLive() {
     const status = String(entry.status || '');
     const others = Object.entries(entry.monitors && typeof entry.monitors === 'object' ? entry.monitors : {})
       .filter(([sid]) => !(me && sid === me.id))
-      .map(([sid, mode]) => `${sid} ${mode === 'whisper' ? 'whispering' : 'listening'}`);
+      .map(([sid, mode]) => `${desk.nameOf ? desk.nameOf(sid) : sid} ${mode === 'whisper' ? 'whispering' : 'listening'}`);
     row.li.dataset.status = status;
     row.li.dataset.conversationId = entry.conversation_id || '';
     row.li.dataset.monitoring = String(mine);
