@@ -166,3 +166,21 @@ async def test_the_context_panels_updated_time_follows_the_conversation(browser:
     await customer.click("[data-testid=cg-send]")
     await expect(agent.locator("[data-testid=timeline]")).to_contain_text("Second")
     await expect(updated).not_to_have_text(before)
+
+
+async def test_a_half_typed_message_survives_a_reload(browser: Browser, node: Node) -> None:
+    customer = await (await browser.new_context()).new_page()
+    await customer.goto(node.url + "/")
+    await customer.click("[data-testid=cg-launcher]")
+    await customer.locator("[data-testid=cg-input]").press_sequentially("My order 4711 arrived brok", delay=5)
+    await customer.reload()
+    if not await customer.locator("[data-testid=cg-panel]").is_visible():
+        await customer.click("[data-testid=cg-launcher]")
+    await expect(customer.locator("[data-testid=cg-input]")).to_have_value("My order 4711 arrived brok")
+    await customer.locator("[data-testid=cg-input]").press_sequentially("en", delay=5)
+    await customer.click("[data-testid=cg-send]")
+    await expect(customer.locator(".cg-msg[data-author=customer]", has_text="arrived broken")).to_have_count(1)
+    await customer.reload()  # sent: not back in the box
+    if not await customer.locator("[data-testid=cg-panel]").is_visible():
+        await customer.click("[data-testid=cg-launcher]")
+    await expect(customer.locator("[data-testid=cg-input]")).to_have_value("")

@@ -1,7 +1,8 @@
 // Chat: the agent's typing indicator, our typing frames, and sending a message through the outbox.
 
 import { MAX_DRAFT_CHARS, MAX_FRAME_BYTES, MAX_TEXT_CHARS } from '../shared/protocol.js';
-import { TEXT, TYPING_IDLE, TYPING_SHOW, TYPING_THROTTLE } from './config.js';
+import { DRAFT_KEY, TEXT, TYPING_IDLE, TYPING_SHOW, TYPING_THROTTLE } from './config.js';
+import { sessionSet } from './storage.js';
 import { W, saveNow } from './state.js';
 import { autoGrow, scrollToBottom, setFlash, ui } from './panel.js';
 import { byteLength, clip, codePoints } from '../shared/text.js';
@@ -34,6 +35,7 @@ let typingIdle = null;
 
 export function onDraftInput() {
   const text = ui.input.value;
+  sessionSet(DRAFT_KEY, text); // a reload (or a crash of the tab's page) does not lose a half-typed message
   if (!text.trim()) { stopTyping(); return; }
   typingDirty = true;
   if (!typingWindow) {
@@ -78,6 +80,7 @@ export function submit() {
   if (!text.trim()) return;
   stopTyping();
   ui.input.value = '';
+  sessionSet(DRAFT_KEY, '');
   autoGrow();
   const entry = { client_id: newClientId('m-'), text, ts: Date.now() };
   const frame = { type: 'message', client_id: entry.client_id, text };

@@ -14,6 +14,7 @@ export const WS_URL = GATEWAY.replace(/^http/i, 'ws') + '/ws/customer';
 export const TOKEN_KEY = 'cg.token:' + GATEWAY;
 export const STATE_KEY = 'cg.state:' + GATEWAY;
 export const OPEN_KEY = 'cg.open:' + GATEWAY;
+export const DRAFT_KEY = 'cg.draft:' + GATEWAY;   // what is typed and not sent yet (this tab: kept over a reload)
 export const DECLINED_INVITE_KEY = 'cg.declinedInvite:' + GATEWAY; // the call invitation this tab declined (event id)
 
 export const CACHE_LIMIT = 200;            // events kept in localStorage for instant history

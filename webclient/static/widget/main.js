@@ -27,9 +27,9 @@
  * helpers come from ../shared/.
  */
 
-import { OPEN_KEY, TOKEN_KEY } from './config.js';
+import { DRAFT_KEY, OPEN_KEY, TOKEN_KEY } from './config.js';
 import { W, bubbles, loadState, resolved, saveNow, saveTimer } from './state.js';
-import { buildDom, close, open, renderStatus, ui } from './panel.js';
+import { autoGrow, buildDom, close, open, renderStatus, ui } from './panel.js';
 import { callState, callStats, onPageHide } from './callbar.js';
 import { clearHistory, handleEvent, renderPending } from './timeline.js';
 import { ringTone } from './callback.js';
@@ -47,6 +47,8 @@ function boot() {
     renderPending(entry);
   }
   W.outbox = W.outbox.filter((e) => !resolved.has(e.client_id));
+  const draft = sessionGet(DRAFT_KEY);
+  if (draft) { ui.input.value = draft; autoGrow(); } // the message being written before a reload
   renderStatus();
   if (sessionGet(OPEN_KEY) === '1') open();
 
