@@ -55,7 +55,14 @@ from gateway.errors import BadRequest, Conflict, GatewayError
 from gateway.flows.speech import SpeechRecognition
 from gateway.protocol.bus import CallUpdate, EventAppended, Message
 from gateway.protocol.codes import ErrorCode
-from gateway.protocol.states import AgentActivity, AgentStatus, CallStatus, ConversationState, EventType
+from gateway.protocol.states import (
+    AgentActivity,
+    AgentStatus,
+    CallStatus,
+    ConversationState,
+    EventType,
+    RingReason,
+)
 from gateway.store.store import StoreError
 from gateway.tasks import Tasks
 from ivr.actions import Say
@@ -132,9 +139,12 @@ class AgentCalls:
 
     # ---------------------------------------------------------------- the call's side
 
-    async def waiting(self, call: Call) -> None:
-        """The flow queued the call: music on hold, and ring the agent as soon as routing assigns one."""
-        handoff = Handoff(call, queued_ms=now_ms(), tasks=Tasks(f"handoff-{call.id}", log))
+    async def waiting(self, call: Call, *, callback_agent: str = "") -> None:
+        """The flow queued the call: music on hold, and ring the agent as soon as routing assigns one.
+        ``callback_agent``: the call answers that agent's callback; their desk is told to connect at once."""
+        handoff = Handoff(
+            call, queued_ms=now_ms(), tasks=Tasks(f"handoff-{call.id}", log), callback_agent=callback_agent
+        )
         self.handoffs[call.id] = handoff
         if self.anchors is not None:
             await self.anchors.anchored(call.id)  # desks on other nodes find the call here
@@ -218,12 +228,15 @@ class AgentCalls:
         await self.presence.set_activity(agent_id, AgentActivity.RINGING)
         # On the agent's own channel: their desk may not follow the conversation yet (just assigned).
         call.status = CallStatus.RINGING
+        # The agent who holds the callback the caller answered took the task already: their desk connects at once
+        # (the ring timer below still guards a desk that cannot).
+        reason = RingReason.CALLBACK if agent_id == handoff.callback_agent else ""
         await self.legs.tell_agent(
             agent_id,
             CallUpdate(
                 call.id,
                 CallStatus.RINGING,
-                "",
+                reason,
                 conversation_id=call.conversation_id,
                 agent_id=agent_id,
                 agent_name=handoff.agent_name,

@@ -184,6 +184,7 @@ class Handoff:
     consult_mix: Mix | None = None  # what the consulted agent hears (the first agent)
     transcript: CallTranscript | None = None
     history: list[tuple[HandoffEvent, HandoffState]] = field(default_factory=list)
+    callback_agent: str = ""  # the caller answered this agent's callback: their desk connects without ringing
     tasks: Tasks = field(default_factory=lambda: Tasks("handoff", log))  # ring timers, leg set-up, announcements
 
     def to(self, event: HandoffEvent) -> HandoffState:

@@ -75,8 +75,9 @@ Publish = Callable[[str, CallUpdate], Awaitable[None]]  # (conversation id, bus 
 class CallAgents(Protocol):
     """The hand-off to agents (gateway/calls/agent_calls.py), as a call sees it."""
 
-    async def waiting(self, call: Call) -> None:
-        """The call waits for an agent (the flow queued it, or it goes straight to the chat's agent)."""
+    async def waiting(self, call: Call, *, callback_agent: str = "") -> None:
+        """The call waits for an agent (the flow queued it, or it goes straight to the chat's agent);
+        ``callback_agent``: it answers that agent's callback (their desk connects at once)."""
 
     async def call_ended(self, call: Call) -> None:
         """The call ended: release whatever it had on the agent side."""
@@ -205,11 +206,11 @@ class Call:
             extra={"conversation_id": self.conversation_id},
         )
         callbacks = self.m.callbacks
-        if callbacks is not None:  # answering the callback ringing in the widget
-            await callbacks.answering(self.conversation_id)
+        # answering the callback ringing in the widget: the agent holding it took the task, no second ring
+        callback_agent = await callbacks.answering(self.conversation_id) if callbacks is not None else ""
         await self.set_status(CallStatus.WAITING, "your_agent")
         await channel.say(Say("to-agent", "Connecting you to your agent.", voice=None))
-        await self.m.agents.waiting(self)
+        await self.m.agents.waiting(self, callback_agent=callback_agent)
         return True
 
     async def _run_flow(self) -> str:

@@ -16,7 +16,8 @@ that stops loses nothing:
 * **ringing**: an agent has the conversation (a "callback task" with its whole
   timeline); the customer's widget rings (the ``callback`` event with
   ``action: attempt``) for ``callback_ring_seconds``. Answering is an ordinary
-  call from the widget, which rings that same agent. A callback with a phone
+  call from the widget to that same agent, whose desk connects it at once (the
+  ``ringing`` it gets has reason ``callback``). A callback with a phone
   number also shows the number: the agent may dial it and record the outcome.
 * **closed**: with an outcome (``reached``, ``unreachable``, ``wrong_number``,
   ``cancelled``, ``declined``, ``expired``, ``conversation_closed``, ``replaced``).
@@ -266,11 +267,17 @@ class Callbacks:
         if offered is not None and offered[1] == "ok":
             log.info("callback %s: ringing the customer", offered[0], extra={"conversation_id": cid})
 
-    async def answering(self, cid: str) -> None:
-        """The customer called in on a conversation whose callback rings: no ring timeout while it connects."""
-        cb = await self.of_conversation(cid)
-        if cb is not None:
-            await self.db.answering(cb["id"])
+    async def answering(self, cid: str) -> str:
+        """The customer called in on a conversation whose callback rings: no ring timeout while it connects.
+        Returns the agent who holds that callback (they took the task: their desk connects without ringing), or
+        '' when no callback of ``cid`` was ringing."""
+        cb_id = await self.db.of_conversation(cid)
+        if not cb_id:
+            return ""
+        cb = await self.get(cb_id)
+        if cb is None or cb.get("state") != CallbackState.RINGING or await self.db.answering(cb_id) != "ok":
+            return ""
+        return cb.get("agent_id", "")
 
     async def reached(self, cid: str) -> None:
         """An agent is talking with the customer of ``cid``: its callback is done."""

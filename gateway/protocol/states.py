@@ -103,6 +103,12 @@ class CallEndReason(StrEnum):
     NODE_LOST = "node_lost"  # the node holding the call died; a surviving node ended it (takeover)
 
 
+class RingReason(StrEnum):
+    """Why an agent's desk rings: the ``reason`` of a ``call_status`` ``ringing`` ("" for a call routing assigned)."""
+
+    CALLBACK = "callback"  # the customer answered the callback this agent holds: the desk connects at once
+
+
 class CallbackState(StrEnum):
     SCHEDULED = "scheduled"
     QUEUED = "queued"

@@ -108,12 +108,13 @@ async def test_asap_callback_from_the_ivr_rings_the_widget_and_caller_and_agent_
         assert assigned["callback"]["id"] == cb["id"] and assigned["callback"]["attempt"] == 1
         attempt = await customer.event("callback", lambda e: e["action"] == "attempt")
         assert attempt["agent_name"] == "Alice Smith" and attempt["ring_until"] > now_ms()
-        # the customer answers in the widget: an ordinary call in the same conversation, straight to alice
+        # the customer answers in the widget: an ordinary call in the same conversation, straight to alice, who
+        # took the callback task already: her desk is told to connect at once (reason 'callback'), not to ring
         answering = Caller(customer)
         await answering.dial()
         assert answering.conversation_id == cid
         ring = await phone.ringing()
-        assert ring["conversation_id"] == cid
+        assert (ring["conversation_id"], ring["reason"]) == (cid, "callback")
         await phone.answer(ring["call_id"])
         answering.mic.play(tone(440), "customer")
         await hears(lambda: phone.heard, 440)

@@ -90,6 +90,11 @@ export const CallEndReason = Object.freeze({
   NODE_LOST: "node_lost",
 });
 
+// gateway.protocol.states.RingReason
+export const RingReason = Object.freeze({
+  CALLBACK: "callback",
+});
+
 // gateway.protocol.states.CallbackState
 export const CallbackState = Object.freeze({
   SCHEDULED: "scheduled",

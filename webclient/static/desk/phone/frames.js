@@ -3,7 +3,7 @@
 import { CONSULT_END, HANGUP_WAIT, TEXT } from './config.js';
 import { P, desk } from './state.js';
 import { endRequest, endWrapUp, finish, openTransferPanel, showError } from './transfer.js';
-import { failAccept } from './call.js';
+import { accept, failAccept } from './call.js';
 import { leaveMonitor, monitorAnswer, monitorError } from './monitor.js';
 import { live, ringer, say, setNotice, startRinging, stopRinging, stopTickingIfIdle } from './ringing.js';
 import { reconcileCall } from '../../shared/callstate.js';
@@ -16,7 +16,11 @@ export function onCallStatus(f) {
   if (!f || typeof f.status !== 'string' || !f.call_id) return;
   const me = desk.me();
   if (f.status === 'ringing') {
-    if (me && f.agent_id === me.id) startRinging(f);
+    if (!me || f.agent_id !== me.id) return;
+    startRinging(f);
+    // the customer answered the callback this agent holds: they took the task already, so it connects at once
+    // (no banner, no tone; if the microphone or the connection fails, it rings as usual to retry or decline)
+    if (P.ring && P.ring.auto && P.ring.callId === f.call_id && !live(P.call)) accept();
     return;
   }
   if (P.ring && P.ring.callId === f.call_id) {

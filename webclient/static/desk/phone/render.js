@@ -35,7 +35,8 @@ function ivrPath(conversationId) {
 
 export function renderBanner() {
   if (!ui.banner) return;
-  const accepting = !!P.ring && live(P.call) && P.call.id === P.ring.callId; // the call bar says "Connecting…"
+  // the call bar says "Connecting…" (also for an answered callback, accepted at once unless that failed)
+  const accepting = !!P.ring && ((live(P.call) && P.call.id === P.ring.callId) || (P.ring.auto && !P.ring.error));
   ui.banner.hidden = !P.ring || accepting;
   if (!P.ring || accepting) return;
   ui.banner.dataset.callId = P.ring.callId;

@@ -1,6 +1,7 @@
 // A call rings on this desk: the banner, a ring tone made with WebAudio oscillators, decline.
 
 import { DROPPED_SHOW, RING_CYCLE, TEXT } from './config.js';
+import { RingReason } from '../../shared/protocol.js';
 import { P, desk } from './state.js';
 import { render, renderTimes } from './render.js';
 
@@ -86,6 +87,8 @@ export function startRinging(f) {
   const seconds = Number(f.ring_seconds) > 0 ? Number(f.ring_seconds) : 20;
   if (P.ring && P.ring.callId === f.call_id) return; // the same ring twice (e.g. two channels)
   const consult = f.consult === true;
+  // the customer answered the callback this agent holds: accepted at once (frames.js), no banner, no tone
+  const auto = f.reason === RingReason.CALLBACK && !consult && !live(P.call);
   P.ring = {
     callId: f.call_id,
     conversationId: f.conversation_id,
@@ -96,12 +99,13 @@ export function startRinging(f) {
     consult,   // a colleague asks us to talk first (warm transfer): the conversation is not ours yet
     fromName: consult ? String(f.from_agent_name || f.from_agent_id || 'A colleague') : '',
     fromId: consult ? String(f.from_agent_id || '') : '',
+    auto,
   };
-  if (!live(P.call)) ringer.start();
+  if (!live(P.call) && !auto) ringer.start();
   // the IVR path shows in the conversation panel; a consultation's conversation is only ours once handed over
   if (f.conversation_id && !consult) desk.open(f.conversation_id);
   startTicking();
-  render();
+  if (!auto) render(); // (accept() renders the call bar)
 }
 
 /** The ring is over for whatever reason; `text` explains it (toast) when the agent did not act. */
