@@ -20,7 +20,16 @@ that stops loses nothing:
   ``ringing`` it gets has reason ``callback``). A callback with a phone
   number also shows the number: the agent may dial it and record the outcome.
 * **closed**: with an outcome (``reached``, ``unreachable``, ``wrong_number``,
-  ``cancelled``, ``declined``, ``expired``, ``conversation_closed``, ``replaced``).
+  ``cancelled``, ``declined``, ``expired``, ``conversation_closed``, ``replaced``,
+  ``agent_cancelled``).
+
+A customer who writes in the chat while a callback is booked for later is
+answered in the chat now (gateway/wire/customer_socket.py queues the
+conversation like any chat); the callback stays booked and rides along with
+the conversation (``routed`` 0): the agent sees it and may cancel it
+(:meth:`Callbacks.cancel_by_agent`) or keep it, and when it falls due while
+the conversation is still theirs, it rings for them. Closing the conversation
+closes it (``conversation_closed``).
 
 Every transition is one Lua script that checks the state it starts from and
 writes the timeline event in the same step: two nodes sweeping at once, or a
@@ -320,6 +329,22 @@ class Callbacks:
         result = await self.finish(cb_id, reason, "cancel")
         if result == "closed":
             raise Conflict("the callback is already closed", field="callback_id", code=ErrorCode.CALLBACK_CLOSED)
+
+    async def cancel_by_agent(self, agent_id: str, cb_id: str) -> None:
+        """The agent who holds the conversation (the customer wrote while its callback was booked, and the chat
+        reached them) cancels the booked callback: closed as ``agent_cancelled``, the conversation stays theirs.
+        A callback being delivered is ended with an outcome instead (:meth:`record_outcome`)."""
+        cb = await self.get(cb_id)
+        conv = await self.store.conversation(cb["conversation_id"]) if cb is not None else None
+        if cb is None or conv is None:
+            raise NotFound(f"no callback {cb_id}", field="callback_id")
+        if conv.get("agent_id") != agent_id:
+            raise Forbidden("the callback's conversation is not assigned to you", field="callback_id")
+        result = await self.finish(cb_id, "agent_cancelled", "keep", only="scheduled,queued")
+        if result in ("closed", "not_found"):
+            raise Conflict("the callback is already closed", field="callback_id", code=ErrorCode.CALLBACK_CLOSED)
+        if result != "closed_now":  # ringing or connecting
+            raise Conflict("the callback is ringing the customer now: say how the attempt went", field="callback_id")
 
     async def finish(self, cb_id: str, outcome: str, mode: str, *, agent_id: str = "", only: str = "") -> str:
         result, released = await self.db.finish(

@@ -51,7 +51,8 @@ class ClientFrame(StrEnum):
     CALL_CONSULT = "call_consult"  # agent: warm transfer: start (agent_id) / complete / cancel
     CALL_INVITE = "call_invite"  # agent: ring the customer of a conversation in their browser
     CALLBACK_OUTCOME = "callback_outcome"  # agent: how a callback attempt went (reached / no_answer / wrong_number)
-    CALLBACK_CANCEL = "callback_cancel"  # customer: cancel a pending callback, or decline its ringing
+    CALLBACK_CANCEL = "callback_cancel"  # customer: cancel a pending callback or decline its ringing; agent: cancel
+    # the booked callback of a conversation they hold
     CALL_INVITE_DECLINE = "call_invite_decline"  # customer: do not take the agent's invitation to a call
 
 
@@ -291,7 +292,7 @@ _CUSTOMER_FRAMES = {
     ClientFrame.CALLBACK_CANCEL,
     ClientFrame.CALL_INVITE_DECLINE,
 }
-_AGENT_FRAMES = set(ClientFrame) - {ClientFrame.DTMF, ClientFrame.CALLBACK_CANCEL, ClientFrame.CALL_INVITE_DECLINE}
+_AGENT_FRAMES = set(ClientFrame) - {ClientFrame.DTMF, ClientFrame.CALL_INVITE_DECLINE}
 
 
 def _offer(obj: dict[str, Any], *, required: bool) -> str | None:

@@ -130,6 +130,8 @@ class AgentConnection(Connection):
                 await commands.run(self.me, "consult", frame.call_id, action=frame.action, agent_id=frame.agent_id)
             case client.CallbackOutcome():
                 await self.s.callbacks.record_outcome(self.me.id, frame.callback_id, frame.outcome)
+            case client.CancelCallback():
+                await self.s.callbacks.cancel_by_agent(self.me.id, frame.callback_id)
             case client.InviteToCall():
                 await conversations.invite_to_call(self.me.id, self.me.name, frame.conversation_id)
             case client.TransferCall():

@@ -189,18 +189,26 @@ class CustomerConnection(Connection):
         await self.s.conversations.record(cid, EventType.CALL_INVITE_DECLINED, {"invite_id": invite["id"]})
 
     async def _route_if_unattended(self, cid: str) -> None:
-        """Without a chat bot, a message in a conversation left open (its state when the message was stored) with
-        nothing in charge of it (its IVR call hung up, its callback was cancelled or expired) goes to the agents'
-        queue instead of reaching nobody. A call of this customer in its IVR, or a pending callback, is in charge:
-        nothing changes. ``enqueue`` takes only an open conversation, so a state changed meanwhile is kept."""
+        """A message in a conversation left open (its state when the message was stored) with nobody answering it
+        goes to the agents' queue instead of reaching nobody: its IVR call hung up, its callback was cancelled or
+        expired, or a callback is booked for later. That last one is the rule for writing while a callback waits:
+        the chat is answered now, like any chat, and the callback stays booked (it rides along with the
+        conversation; the agent sees it and may cancel it or keep it). In charge, so nothing changes: a call of
+        this customer in its IVR, or the chat bot (a bot that booked a callback has finished; without a booked
+        callback the bot's flow decides). ``enqueue`` takes only an open conversation, so a state changed
+        meanwhile is kept."""
         conversations = self.s.conversations
-        if conversations.bot_first:
+        if self.s.calls.live_calls(self.customer_id):
             return
-        if self.s.calls.live_calls(self.customer_id) or await self.s.callbacks.of_conversation(cid) is not None:
+        callback = await self.s.callbacks.of_conversation(cid)
+        if conversations.bot_first and (callback is None or cid in self.s.bots.bots):
             return
-        if await conversations.enqueue(cid, conversations.queue):
+        queue = callback["queue"] if callback is not None and callback["queue"] else conversations.queue
+        if await conversations.enqueue(cid, queue):
             log.info(
-                "message in an unattended open conversation: queued for the agents", extra={"conversation_id": cid}
+                "message in an unattended open conversation%s: queued for the agents",
+                " (its callback stays booked)" if callback is not None else "",
+                extra={"conversation_id": cid},
             )
 
     async def _call_offer(self, frame: client.CallOffer) -> None:

@@ -128,3 +128,77 @@ async def test_the_customer_cancels_the_callback_in_the_widget_and_sees_it_after
         assert errors == []
     finally:
         await ctx.close()
+
+
+async def test_a_message_written_while_a_callback_is_booked_for_later_reaches_the_agent_who_cancels_the_callback(
+    browser: Browser, callback_node: Node
+) -> None:
+    """The bot books a callback for five o'clock; the customer writes again meanwhile while an agent is free: the
+    widget says the chat is waiting, then who answers; the desk shows the chat with the booked callback, and the
+    agent answers in the chat and cancels the callback (the customer is told)."""
+    node = callback_node
+    agent_ctx = await browser.new_context(viewport={"width": 1280, "height": 800})
+    customer_ctx = await browser.new_context()
+    errors: list[str] = []
+    try:
+        agent = await agent_ctx.new_page()
+        agent.on("pageerror", lambda exc: errors.append(f"agent: {exc}"))
+        await agent_login(agent, node, "alice")
+        await agent.click("[data-testid=status-away]")
+        await expect(agent.locator("[data-testid=agent-status]")).to_have_text(re.compile("away", re.IGNORECASE))
+        customer = await customer_ctx.new_page()
+        customer.on("pageerror", lambda exc: errors.append(f"customer: {exc}"))
+        await customer.goto(node.url + "/")
+        await customer.click("[data-testid=cg-launcher]")
+        await customer.fill("[data-testid=cg-input]", "Can someone call me this evening?")
+        await customer.click("[data-testid=cg-send]")
+        buttons = customer.locator("[data-testid=cg-choices] button")
+        await expect(buttons).to_have_text(["Call me back", "At five", "Wait"], timeout=10000)
+        await buttons.filter(has_text="At five").click()
+        await expect(customer.locator("[data-testid=cg-callback]")).to_be_visible()
+        await expect(customer.locator(".cg-msg[data-author=bot]", has_text="We will call you back.")).to_have_count(1)
+        cid = await customer.evaluate("window.ContactGateway.state().conversation_id")
+        assert isinstance(cid, str) and cid
+        await eventually(lambda: _bot_running(node, cid), lambda running: not running, "the bot finishing")
+
+        # an agent is free now; the callback waits for its time, and so would the chat before the fix
+        await agent.click("[data-testid=status-available]")
+        await expect(agent.locator("[data-testid=agent-status]")).to_have_text(re.compile("available", re.I))
+        text = "Meanwhile: has my order shipped?"
+        await customer.fill("[data-testid=cg-input]", text)
+        await customer.click("[data-testid=cg-send]")
+        await expect(customer.locator("[data-testid=cg-status]")).to_contain_text("Alice", timeout=10000)
+        await expect(agent.locator("[data-testid=conversation]")).to_have_attribute(
+            "data-conversation-id", cid, timeout=10000
+        )
+        await expect(agent.locator("[data-testid=timeline] .tl-item", has_text=text)).to_have_count(1)
+        panel = agent.locator("[data-testid=callback-panel]")
+        await expect(panel).to_have_attribute("data-state", "scheduled")
+        await expect(agent.locator("[data-testid=callback-text]")).to_contain_text("“At five”: scheduled for")
+        await expect(agent.locator("[data-testid=callback-reached]")).to_be_hidden()
+        await expect(customer.locator("[data-testid=cg-callback]")).to_be_visible()  # still booked
+
+        # the agent answers in the chat and cancels the callback: it is no longer needed
+        await agent.fill("[data-testid=composer]", "Yes, it left this morning.")
+        await agent.click("[data-testid=send]")
+        await expect(customer.locator(".cg-msg[data-author=agent]", has_text="it left this morning")).to_have_count(1)
+        await agent.click("[data-testid=callback-cancel]")
+        await expect(panel).to_be_hidden()
+        await expect(
+            agent.locator("[data-testid=timeline] .tl-item[data-type=callback]", has_text="Callback closed")
+        ).to_contain_text("agent cancelled")
+        await expect(customer.locator("[data-testid=cg-callback]")).to_be_hidden()
+        await expect(
+            customer.locator(".cg-msg[data-author=system]", has_text="Callback cancelled by your agent")
+        ).to_have_count(1)
+        assert await node.services.callbacks.of_conversation(cid) is None
+        conv = await node.services.store.conversation(cid)
+        assert conv is not None and (conv["state"], conv["agent_id"]) == ("assigned", "alice")
+        assert errors == []
+    finally:
+        await agent_ctx.close()
+        await customer_ctx.close()
+
+
+async def _bot_running(node: Node, cid: str) -> bool:
+    return cid in node.services.bots.bots

@@ -107,7 +107,7 @@ def frame_rules(s: Scene) -> dict[ClientFrame, list[tuple[Agent | Customer, Fram
         ],
         ClientFrame.CALLBACK_CANCEL: [
             (s.b, {"type": "callback_cancel", "callback_id": "cb_nothere"}, "not_found"),
-            (s.bob, {"type": "callback_cancel", "callback_id": "cb_nothere"}, "unknown_type"),
+            (s.bob, {"type": "callback_cancel", "callback_id": "cb_nothere"}, "not_found"),
         ],
     }
 

@@ -458,3 +458,109 @@ async def test_ending_a_callback_leaves_a_chat_where_it_was(clients: Clients, no
     conv = await services.store.conversation(queued_cid)
     assert conv is not None and (conv["state"], conv["agent_id"]) == ("assigned", "alice")
     assert all(f["type"] != "unassigned" for f in await alice.quiet(0.5))
+
+
+@pytest.fixture
+async def voice_cb_node(settings: Settings) -> AsyncIterator[Node]:
+    """Callbacks booked in the voice IVR; chats go straight to the agents (no chat bot)."""
+    started = await start_node(replace(settings, voice_flow="callback", callback_ring_seconds=30))
+    yield started
+    await bounded(started.stop(), "stopping the node")
+
+
+async def test_a_message_written_while_a_callback_is_booked_for_later_reaches_an_agent_who_may_cancel_it(
+    voice_cb_node: Node,
+) -> None:
+    """The customer books a callback for five o'clock in the IVR, then writes in the chat while an agent is free:
+    the chat is answered now (queued and assigned like any chat); the callback stays booked and the agent sees
+    it, and cancels it (another agent may not)."""
+    node = voice_cb_node
+    services = node.services
+    clients = Clients(node.url)
+    caller: Caller | None = None
+    try:
+        alice, bob = clients.agent("alice"), clients.agent("bob")
+        await alice.hello(available=False)  # nobody free: the IVR offers a callback
+        await bob.hello(available=False)
+        customer = clients.customer()
+        await customer.hello()
+        caller = Caller(customer)
+        await caller.dial()
+        cid = caller.conversation_id
+
+        async def offered() -> bool:
+            return any(e["type"] == "ivr" and e["node"] == "offer" for e in await services.store.events(cid))
+
+        await until(offered)
+        await caller.press("2")  # five o'clock
+        assert (await caller.status(CallStatus.ENDED, timeout=20))["reason"] == "callback"
+        cb = await until(lambda: services.callbacks.of_conversation(cid))
+        assert cb["state"] == "scheduled" and cb["due_ms"] > now_ms()
+        await alice.send({"type": "status", "status": "available"})
+        assert all(f["type"] != "assigned" for f in await alice.quiet(0.5))  # a callback for later waits its time
+
+        ack = await customer.say("Actually, could someone answer me here in the chat?")
+        assert ack["conversation_id"] == cid
+        assigned = await alice.assigned()
+        assert assigned["id"] == cid and assigned["last_text"] == "Actually, could someone answer me here in the chat?"
+        assert (assigned["callback"]["id"], assigned["callback"]["state"]) == (cb["id"], "scheduled")
+        await customer.event("assigned")  # the widget shows who answers
+        assert (await services.callbacks.of_conversation(cid))["state"] == "scheduled"  # type: ignore[index]
+
+        await bob.send({"type": "callback_cancel", "callback_id": cb["id"]})  # not bob's conversation
+        assert (await bob.expect("error"))["code"] == "forbidden"
+        await alice.send({"type": "callback_cancel", "callback_id": cb["id"]})
+        closed = await alice.event("callback", lambda e: e["action"] == "closed")
+        assert closed["outcome"] == "agent_cancelled"
+        assert (await customer.event("callback", lambda e: e["action"] == "closed"))["outcome"] == "agent_cancelled"
+        conv = await services.store.conversation(cid)
+        assert conv is not None and (conv["state"], conv["agent_id"]) == ("assigned", "alice")
+        assert await callback_actions(node, cid) == ["requested", "closed"]
+        await alice.send({"type": "callback_cancel", "callback_id": cb["id"]})
+        assert (await alice.expect("error"))["code"] == "callback_closed"
+    finally:
+        if caller is not None:
+            await caller.close()
+        await bounded(clients.close(), "closing the clients")
+
+
+async def test_a_message_after_the_bot_booked_a_callback_reaches_an_agent_and_the_kept_callback_rings_for_them(
+    cb_clients: Clients, cb_node: Node
+) -> None:
+    """With a chat bot: the bot books a callback for five o'clock and finishes; the customer writes again and the
+    chat reaches an agent. The agent keeps the callback: at five it rings the customer for that same agent."""
+    services = cb_node.services
+    clock = services.callbacks.clock = Clock()
+    alice = cb_clients.agent("alice")
+    await alice.hello(available=False)
+    customer = cb_clients.customer()
+    await customer.hello()
+    cid = (await customer.say("hello"))["conversation_id"]
+    await customer.event("choices")
+    await customer.say("At five")
+    requested = await customer.event("callback", lambda e: e["action"] == "requested")
+    await customer.event("message", lambda e: e["text"] == "We will call you back.")
+
+    async def bot_done() -> bool:
+        return cid not in services.bots.bots
+
+    await until(bot_done)
+    await alice.send({"type": "status", "status": "available"})
+    await services.callbacks.sweep()
+    assert all(f["type"] != "assigned" for f in await alice.quiet(0.5))
+
+    await customer.say("One more thing meanwhile: is my order shipped?")
+    assigned = await alice.assigned()
+    assert assigned["id"] == cid and assigned["callback"]["state"] == "scheduled"
+    assert assigned["last_text"] == "One more thing meanwhile: is my order shipped?"
+    conv = await services.store.conversation(cid)
+    assert conv is not None and conv["queue"] == "support"  # the callback's queue
+
+    clock.ms = requested["due_ms"] + 1  # five o'clock, the chat still with alice
+    await services.callbacks.sweep()
+    await services.callbacks.sweep(recover=True)
+    attempt = await customer.event("callback", lambda e: e["action"] == "attempt")
+    assert attempt["agent_name"] == "Alice Smith"
+    assert await callback_actions(cb_node, cid) == ["requested", "queued", "attempt"]
+    conv = await services.store.conversation(cid)
+    assert conv is not None and (conv["state"], conv["agent_id"]) == ("assigned", "alice")

@@ -186,15 +186,20 @@ export function renderCallbackPanel() {
   ui.callbackText.textContent = `Callback${cb.label ? ` “${cb.label}”` : ''}: ${CALLBACK_STATE[cb.state] || cb.state}${when}` +
     ` · ${attempts}${phone}`;
   ui.callbackActions.hidden = !(cb.state === 'ringing' || cb.state === 'connecting');
-  for (const b of ui.callbackActions.querySelectorAll('button')) b.disabled = cb.sending === true;
+  // booked for later (the customer wrote meanwhile): the agent keeps it (it rings for them when due) or cancels it
+  ui.callbackPendingActions.hidden = !(cb.state === 'scheduled' || cb.state === 'queued');
+  for (const b of ui.callbackPanel.querySelectorAll('button')) b.disabled = cb.sending === true;
 }
 
-/** The agent's word on the attempt; the buttons wait for the gateway's callback event (or an error). */
+/** The agent's word on the attempt, or `cancel` for a booked one; the buttons wait for the gateway's callback
+ * event (or an error). */
 export function sendCallbackOutcome(outcome) {
   const conv = S.convs.get(S.selected);
   const cb = conv && conv.summary.callback;
   if (!cb || !cb.id || cb.sending) return;
-  if (!send({ type: 'callback_outcome', callback_id: cb.id, outcome })) return;
+  const frame = outcome === 'cancel' ? { type: 'callback_cancel', callback_id: cb.id }
+    : { type: 'callback_outcome', callback_id: cb.id, outcome };
+  if (!send(frame)) return;
   cb.sending = true;
   renderCallbackPanel();
   setTimeout(() => {   // no event came (an error frame was toasted): let the agent try again

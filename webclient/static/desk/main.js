@@ -112,6 +112,8 @@ function boot() {
   ui.callbackPanel = document.getElementById('callback-panel');
   ui.callbackText = document.getElementById('callback-text');
   ui.callbackActions = document.getElementById('callback-actions');
+  ui.callbackPendingActions = document.getElementById('callback-pending-actions');
+  document.getElementById('callback-cancel').addEventListener('click', () => sendCallbackOutcome('cancel'));
   ui.inviteCall.addEventListener('click', () => {
     if (S.selected && send({ type: 'call_invite', conversation_id: S.selected })) toast('The customer\'s browser is ringing');
   });

@@ -68,6 +68,7 @@ export const TEXT = {
     expired: 'Callback expired',
     conversation_closed: 'Callback closed with the conversation',
     replaced: 'Callback replaced by a new one',
+    agent_cancelled: 'Callback cancelled by your agent — we answer you here',
   },
 };
 
