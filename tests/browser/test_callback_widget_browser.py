@@ -352,3 +352,35 @@ async def test_no_answer_at_the_desk_schedules_the_next_attempt_and_the_widget_s
     finally:
         await agent_ctx.close()
         await customer_ctx.close()
+
+
+async def test_a_supervisor_sees_a_callback_booked_for_later_before_it_falls_due(browser: Browser, node: Node) -> None:
+    """A callback booked for later belongs to no agent until its time; the supervisor's desk lists it (Live calls
+    panel, Booked callbacks) with its label, time, queue and phone, and drops it once the customer cancels."""
+    ctx = await browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB", timezone_id=TIMEZONE)
+    errors: list[str] = []
+    try:
+        cid, _ = await node.services.conversations.open_for_flow("u_bookedlater", {})
+        due = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3)
+        cb_id = await node.services.callbacks.request(
+            cid, queue="support", due=due, label="Call me at 8 AM", phone="+1 555 0199"
+        )
+        carol = await ctx.new_page()
+        carol.on("pageerror", lambda exc: errors.append(f"carol: {exc}"))
+        await agent_login(carol, node, "carol")
+        await carol.click("[data-testid=live-calls-toggle]")
+        row = carol.locator(f"[data-testid=booked-callback][data-callback-id='{cb_id}']")
+        await expect(row).to_have_attribute("data-state", "scheduled", timeout=10000)
+        await expect(row).to_have_attribute("data-conversation-id", cid)
+        at = due.astimezone(ZoneInfo(TIMEZONE)).strftime("%H:%M")
+        await expect(row).to_contain_text("Call me at 8 AM")
+        await expect(row).to_contain_text(at)
+        await expect(row).to_contain_text("booked · queue support · customer u_bookedla · phone +1 555 0199")
+        await expect(carol.locator("[data-testid=booked-callbacks-empty]")).to_be_hidden()
+
+        await node.services.callbacks.cancel("u_bookedlater", cb_id)  # the customer cancels it
+        await expect(row).to_have_count(0, timeout=10000)  # gone at the next refresh
+        await expect(carol.locator("[data-testid=booked-callbacks-empty]")).to_be_visible()
+        assert errors == []
+    finally:
+        await ctx.close()

@@ -1,8 +1,9 @@
-// Supervisors: the Live calls panel (GET /api/calls, polled while open).
+// Supervisors: the Live calls panel (GET /api/calls, polled while open), with the booked callbacks (booked.js).
 
 import { LIVE_POLL } from './config.js';
 import { P, desk, ui } from './state.js';
 import { endMonitor, joinMonitor, leaveMonitor, monitorText } from './monitor.js';
+import { clearBooked, refreshBooked } from './booked.js';
 
 // ------------------------------------------------------------ supervisors: live calls, listen in, whisper
 
@@ -27,6 +28,7 @@ export function setSupervisor(on) {
     board.calls = [];
     board.rows.clear();
     if (ui.liveList) ui.liveList.replaceChildren();
+    clearBooked();
   }
 }
 
@@ -60,7 +62,7 @@ function poll() {
   clearTimeout(board.timer);
   board.timer = null;
   if (!wantPolling()) return;
-  refreshCalls().finally(schedulePoll);
+  Promise.all([refreshCalls(), board.open ? refreshBooked() : null]).finally(schedulePoll);
 }
 
 async function refreshCalls() {
