@@ -54,5 +54,9 @@ async def _end_calls_then_close_sockets(app: web.Application) -> None:
             await asyncio.gather(*(conn.sent() for conn in sockets))
     except (TimeoutError, StoreError, OSError) as exc:
         log.warning("closing the sockets without waiting for the calls' end to reach them: %r", exc)
-    for conn in list(open_sockets):
-        await conn.ws.close(code=CloseCode.RESTARTING, message=b"gateway restarting")
+    # all at once: each close waits for that client's reply, and one slow client must not hold up the others
+    # (closed one by one, a client not reading yet kept the rest waiting past the runner's shutdown timeout: 1006)
+    closing = [conn.ws.close(code=CloseCode.RESTARTING, message=b"gateway restarting") for conn in list(open_sockets)]
+    for result in await asyncio.gather(*closing, return_exceptions=True):
+        if isinstance(result, Exception):
+            log.info("a socket did not close cleanly on shutdown: %r", result)
