@@ -19,6 +19,7 @@ from gateway.calls.anchors import CallAnchors
 from gateway.calls.commands import CallCommands
 from gateway.calls.legs import AgentLegs
 from gateway.calls.manager import CallConfig, CallManager, LiveCalls
+from gateway.calls.takeover import NODE_LOST, NodeWatch, Takeover
 from gateway.calls.transcripts import Transcripts
 from gateway.config import Settings
 from gateway.contact.agents import ensure_demo_agents, load_agents
@@ -278,7 +279,27 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
         callbacks=callbacks,
         calls=live_calls,
         opus=opus,
+        registry=anchors,
     )
+    # every node's heartbeat and the watch over the others: stopped after the calls ended (pushed first)
+    watch = NodeWatch(
+        store,
+        settings.node_id,
+        Takeover(
+            store,
+            settings.node_id,
+            conversations,
+            presence,
+            bus.publish,
+            callbacks=callbacks,
+            limits=limits,
+            wrap_up_seconds=settings.wrap_up_seconds,
+        ),
+        on_lost=lambda: calls.end_all(NODE_LOST),
+    )
+    await watch.start()
+    _on_stop(stack, watch.stop)
+    _on_stop(stack, anchors.stop)
     _on_stop(stack, calls.close_all)
     call_commands = CallCommands(agent_calls, anchors, bus, keys, directory)
     await call_commands.start()
@@ -314,6 +335,7 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
         canned=CannedResponses(store),
         retention=Retention(store, retention_days=settings.retention_days, recordings=settings.data_dir / "recordings"),
         bots=bots,
+        node_watch=watch,
         stack=stack,
     )
     for started in (limits, services.retention, services.agents_watch):

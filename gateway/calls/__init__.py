@@ -3,13 +3,14 @@
 Modules, each importing only the ones above it (the caller's side knows the agents' side only as the small
 ``CallAgents`` protocol it is given at construction):
 
+- ``anchors``      The call registry: which node holds each call and where it stands, for commands and welcomes.
 - ``manager``      Voice calls from the browser: one aiortc leg per call, attached to the customer's conversation.
 - ``transcripts``  Live transcripts of agent calls: both sides, utterance by utterance, on the conversation's timeline.
 - ``handoff``      The hand-off state machine: waiting, ringing, connecting, connected, held, consulting, ended.
 - ``legs``         What agent and supervisor legs share: answering a desk's offer, music on hold, frame counters.
-- ``anchors``      Which node holds each call, so a desk's command reaches it from any node.
 - ``consults``     Warm transfer: the agent consults another agent while the caller holds, then completes or cancels.
 - ``monitors``     Supervisors on a connected call: listening silently, or whispering to the agent only.
 - ``agent_calls``  Agents answer calls: ring the assigned agent, connect their softphone, bridge, hold, hang up.
 - ``commands``     An agent's call commands reach the node the call is anchored on, whichever node the desk is on.
+- ``takeover``     Node heartbeats; a survivor ends a dead node's calls once, frees its agents, tells the sockets.
 """

@@ -113,7 +113,8 @@ class AgentCalls:
         self.presence = presence
         self.bus = legs.bus
         self.keys = legs.keys
-        self.anchors = anchors  # records which node holds each call (None: a single node)
+        self.anchors = anchors  # the call registry: which node holds each call, where it stands (None: not kept)
+        self.node_id = anchors.node_id if anchors is not None else ""  # owns the agents' ringing / on_call
         self.callbacks = callbacks  # a call may be a callback being delivered (None: no callbacks)
         self.speech = speech
         self.transcripts = transcripts  # live transcripts, opt-in per queue (None: off)
@@ -135,6 +136,7 @@ class AgentCalls:
             waits=waits,
             wrap_up_seconds=wrap_up_seconds,
             agent_lost=self.agent_lost,
+            owner=self.node_id,
         )
 
     # ---------------------------------------------------------------- the call's side
@@ -143,11 +145,14 @@ class AgentCalls:
         """The flow queued the call: music on hold, and ring the agent as soon as routing assigns one.
         ``callback_agent``: the call answers that agent's callback; their desk is told to connect at once."""
         handoff = Handoff(
-            call, queued_ms=now_ms(), tasks=Tasks(f"handoff-{call.id}", log), callback_agent=callback_agent
+            call,
+            queued_ms=now_ms(),
+            tasks=Tasks(f"handoff-{call.id}", log),
+            callback_agent=callback_agent,
+            on_move=self._moved,
         )
         self.handoffs[call.id] = handoff
-        if self.anchors is not None:
-            await self.anchors.anchored(call.id)  # desks on other nodes find the call here
+        self._moved(handoff)  # the registry shows it waiting (desks on other nodes find it through the registry)
         await self.legs.play_hold_music(call)
         if self.waits is not None and self.announce_seconds > 0:
             handoff.tasks.spawn(self._announce_every(handoff), "announce")
@@ -185,18 +190,9 @@ class AgentCalls:
         await handoff.tasks.close()
 
     async def _let_go(self, handoff: Handoff) -> None:
-        """The node no longer holds the call: other nodes stop sending its commands here, assignments of its
-        conversation no longer ring for it."""
+        """The call no longer waits for an agent: assignments of its conversation no longer ring for it (its
+        registry entry goes when the call ends, gateway/calls/manager.py)."""
         call = handoff.call
-        if self.anchors is not None:
-            try:
-                await self.anchors.released(call.id)
-            except StoreError as exc:
-                log.warning(
-                    "call anchor not cleared (it expires by itself): %s",
-                    exc,
-                    extra={"conversation_id": call.conversation_id},
-                )
         try:
             await self.bus.unsubscribe(self.keys.conv_channel(call.conversation_id), self._on_conversation)
         except StoreError as exc:
@@ -225,7 +221,7 @@ class AgentCalls:
             return
         call = handoff.call
         log.info("ringing agent %s", agent_id, extra={"conversation_id": call.conversation_id})
-        await self.presence.set_activity(agent_id, AgentActivity.RINGING)
+        await self.presence.set_activity(agent_id, AgentActivity.RINGING, owner=self.node_id)
         # On the agent's own channel: their desk may not follow the conversation yet (just assigned).
         call.status = CallStatus.RINGING
         # The agent who holds the callback the caller answered took the task already: their desk connects at once
@@ -344,7 +340,7 @@ class AgentCalls:
                 "wait_ms": handoff.answered_ms - handoff.queued_ms,
             },
         )
-        await self.presence.set_activity(handoff.agent_id, AgentActivity.ON_CALL)
+        await self.presence.set_activity(handoff.agent_id, AgentActivity.ON_CALL, owner=self.node_id)
         await self.status(handoff, CallStatus.CONNECTED)
         if self.callbacks is not None:  # a callback being delivered: the customer is reached
             await self.callbacks.reached(call.conversation_id)
@@ -515,8 +511,35 @@ class AgentCalls:
         ):
             await self._missed(handoff, "agent_disconnected")
 
-    def calls_of(self, agent_id: str) -> list[dict[str, Any]]:
-        """What is ringing for or connected to ``agent_id`` on this node (for a desk that reconnects)."""
+    def _moved(self, handoff: Handoff) -> None:
+        if self.anchors is not None:
+            self.anchors.moved(handoff.call.id)
+
+    def where(self, call: Call) -> dict[str, str]:
+        """Where the call stands on the agent side, for the call registry ({} before it waits for an agent)."""
+        handoff = self.handoffs.get(call.id)
+        if handoff is None:
+            return {}
+        consult = handoff.consult
+        return {
+            "status": "ringing" if handoff.state is S.RINGING else str(call.status),
+            "state": str(handoff.state),
+            "agent_id": handoff.agent_id,
+            "consult_agent_id": consult.agent_id if consult is not None else "",
+            "answered": "1" if handoff.answers else "0",
+            "held": "1" if handoff.state is S.HELD else "0",
+            "queued_ms": str(handoff.queued_ms),
+            "ring_seconds": str(self.ring_seconds),
+        }
+
+    async def calls_of(self, agent_id: str) -> list[dict[str, Any]]:
+        """What is ringing for or connected to ``agent_id`` on any node (for a desk that reconnects)."""
+        if self.anchors is not None:
+            return await self.anchors.calls_of_agent(agent_id)
+        return self.local_calls_of(agent_id)
+
+    def local_calls_of(self, agent_id: str) -> list[dict[str, Any]]:
+        """What is ringing for or connected to ``agent_id`` on this node."""
         return [
             {
                 "call_id": h.call.id,

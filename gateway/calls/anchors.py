@@ -1,29 +1,145 @@
-"""Which node holds each call: written while the call waits for or talks to an agent (``P:call:ID:node``).
+"""Which node holds each call, and where every live call stands: the call registry in Redis (``P:call:ID``).
 
-The hand-off (:mod:`gateway.calls.agent_calls`) writes and clears it; the
-commands (:mod:`gateway.calls.commands`) read it to send a desk's command to
-the node that holds the call's media.
+A call is registered when its node answers the caller's offer (:class:`~gateway.calls.manager.CallManager`) and
+leaves the registry when it ends, in the same step that writes ``call_ended`` on its conversation's timeline
+(``end_call-6.lua``): whoever ends it first, its own node or the survivor that took a dead node over
+(:mod:`gateway.calls.takeover`), writes the end, the other finds nothing. In between, the entry says where the
+call stands: ``status`` (what the customer sees: connecting, ivr, waiting, ringing, connected), the hand-off
+``state`` (:class:`~gateway.calls.handoff.HandoffState`, '' before the queue), ``agent_id`` and
+``consult_agent_id``, ``answered``, ``queued_ms`` (its place in the queue), ``held``, ``started_ms`` and the
+caller's ``address`` (its call slot, gateway/contact/limits.py). It is indexed per node, per customer and per
+agent, so a ``welcome`` on any node lists the live calls of the customer or agent (:meth:`calls_of_customer`,
+:meth:`calls_of_agent`) and the commands (:mod:`gateway.calls.commands`) find the node that holds a call.
+
+Writes follow the call without holding it up: :meth:`moved` (from a status change or a hand-off step) marks the
+call and one writer task per call writes what changed since the last write, in order, until nothing has.
 """
 
 from __future__ import annotations
 
-from gateway.store.store import Store
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
 
-CALL_NODE_TTL = 24 * 3600
+from gateway.contact.routing import now_ms
+from gateway.store.node_store import NodeStore
+from gateway.store.store import Store, StoreError
+from gateway.tasks import Tasks
+
+log = logging.getLogger(__name__)
+
+#: Where a call stands now: the registry fields that change during the call.
+Where = Callable[[], dict[str, str]]
+
+MOVED_RETRIES = 3
 
 
 class CallAnchors:
     def __init__(self, store: Store, node_id: str) -> None:
-        self.store = store
+        self.db = NodeStore(store)
         self.node_id = node_id
+        self.max_events = store.max_timeline_events
+        self._where: dict[str, Where] = {}  # call id -> where it stands now, for the calls of this node
+        self._written: dict[str, dict[str, str]] = {}  # call id -> its fields as last written
+        self._dirty: set[str] = set()
+        self._writers: dict[str, asyncio.Task[None]] = {}
+        self._tasks = Tasks(f"call-registry-{node_id}", log)
 
-    async def anchored(self, call_id: str) -> None:
-        """This node holds the call (it waits for or talks to an agent)."""
-        await self.store.anchor_call(call_id, self.node_id, ttl_seconds=CALL_NODE_TTL)
+    async def register(
+        self, call_id: str, customer_id: str, conversation_id: str, where: Where, *, address: str = ""
+    ) -> None:
+        """The call is live on this node (raises StoreError if it could not be written: the call is refused)."""
+        fields = {
+            "node": self.node_id,
+            "customer_id": customer_id,
+            "conversation_id": conversation_id,
+            "started_ms": str(now_ms()),
+            "address": address,
+            **where(),
+        }
+        await self.db.register_call(call_id, fields)
+        self._where[call_id] = where
+        self._written[call_id] = fields
 
-    async def released(self, call_id: str) -> None:
-        await self.store.release_call(call_id)
+    def moved(self, call_id: str) -> None:
+        """The call's status or hand-off changed: its entry is brought up to date soon (in order)."""
+        if call_id not in self._where:
+            return
+        self._dirty.add(call_id)
+        if call_id not in self._writers:
+            self._writers[call_id] = self._tasks.spawn(self._write(call_id), "write")
+
+    async def _write(self, call_id: str) -> None:
+        try:
+            while call_id in self._dirty:
+                self._dirty.discard(call_id)
+                where, before = self._where.get(call_id), self._written.get(call_id)
+                if where is None or before is None:
+                    return
+                now = where()
+                changed = {name: value for name, value in now.items() if before.get(name) != value}
+                if not changed:
+                    continue
+                old = {before.get("agent_id", ""), before.get("consult_agent_id", "")} - {""}
+                new = {now.get("agent_id", ""), now.get("consult_agent_id", "")} - {""}
+                try:
+                    result = await self.db.update_call(call_id, changed, leave=old - new, join=new - old)
+                except StoreError as exc:  # the next change writes this one too (it is still a difference)
+                    log.warning("call registry entry of %s not updated: %s", call_id, exc)
+                    return
+                self._written[call_id] = {**before, **changed}
+                if result == "gone":
+                    return
+        finally:
+            self._writers.pop(call_id, None)
+
+    async def ended(self, call_id: str, data: dict[str, Any]) -> str | None:
+        """The call ended on this node: its entry goes and ``call_ended`` (``data``) is written, once. Returns
+        'ok', 'not_recorded' (no timeline to write on), 'gone' (another node ended it: it took this node over)
+        or None (the call was never registered)."""
+        self._where.pop(call_id, None)
+        self._dirty.discard(call_id)
+        writer = self._writers.get(call_id)
+        if writer is not None:
+            await asyncio.gather(writer, return_exceptions=True)
+        entry = self._written.pop(call_id, None)
+        if entry is None:
+            return None
+        for _ in range(MOVED_RETRIES):
+            result = await self.db.end_call(call_id, entry, data, now=now_ms(), max_events=self.max_events)
+            if result != "moved":
+                return result
+            found = await self.db.call(call_id)  # a write failed earlier: the stored agents are not the ones we had
+            if found is None:
+                return "gone"
+            entry = found
+        return "moved"
 
     async def node_of(self, call_id: str) -> str | None:
         """The node holding the call, if any node does."""
-        return await self.store.call_node(call_id)
+        return await self.db.call_node(call_id)
+
+    async def calls_of_customer(self, customer_id: str) -> list[dict[str, Any]]:
+        """The customer's live calls on every node (``welcome.calls``)."""
+        return [
+            {"call_id": call_id, "conversation_id": e.get("conversation_id", ""), "status": e.get("status", "")}
+            for call_id, e in await self.db.calls_of_customer(customer_id)
+        ]
+
+    async def calls_of_agent(self, agent_id: str) -> list[dict[str, Any]]:
+        """What rings for or is connected to the agent on every node (the agent's ``welcome.calls``)."""
+        return [
+            {
+                "call_id": call_id,
+                "conversation_id": e.get("conversation_id", ""),
+                "status": e.get("status", ""),
+                "held": e.get("held") == "1",
+                "ring_seconds": float(e.get("ring_seconds") or 0),
+            }
+            for call_id, e in await self.db.calls_of_agent(agent_id)
+            if e.get("agent_id") == agent_id
+        ]
+
+    async def stop(self) -> None:
+        await self._tasks.close()

@@ -54,6 +54,7 @@ class Consults:
         waits: WaitEstimates | None,
         wrap_up_seconds: float,
         agent_lost: AgentLost,
+        owner: str = "",
     ) -> None:
         self.legs = legs
         self.handoffs = handoffs
@@ -63,6 +64,7 @@ class Consults:
         self.waits = waits
         self.wrap_up_ms = int(wrap_up_seconds * 1000)
         self.agent_lost = agent_lost  # a consultant who took the call over and then dropped
+        self.owner = owner  # this node: it owns the consultant's ringing / on_call (cleared if the node is lost)
 
     async def start(self, agent: Agent, call_id: str, to_agent: str) -> None:
         handoff = self.handoffs.for_agent(agent, call_id)
@@ -91,7 +93,7 @@ class Consults:
             EventType.CALL_CONSULT,
             {"call_id": call_id, "agent_id": agent.id, "to_agent_id": to_agent, "action": "start"},
         )
-        await self.presence.set_activity(to_agent, AgentActivity.RINGING)
+        await self.presence.set_activity(to_agent, AgentActivity.RINGING, owner=self.owner)
         await self.legs.tell_agent(
             to_agent,
             CallUpdate(
@@ -156,7 +158,7 @@ class Consults:
         handoff.to(E.CONSULT_CONNECT)
         mix = handoff.consult_mix = Mix(3, "agent")  # the consultant hears the first agent
         leg.player.live = mix
-        await self.presence.set_activity(consult.agent_id, AgentActivity.ON_CALL)
+        await self.presence.set_activity(consult.agent_id, AgentActivity.ON_CALL, owner=self.owner)
         await self._tell(handoff, "consulting")
         await self._tell_consultant(handoff, consult.agent_id, CallStatus.CONNECTED, "consulting")
 
@@ -235,6 +237,8 @@ class Consults:
         handoff.consult = None
         if handoff.state.consulting:
             handoff.to(E.CONSULT_END)
+        else:
+            handoff.touched()
         if consult.ring is not None and consult.ring is not asyncio.current_task():
             consult.ring.cancel()
         handoff.consult_mix = None

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -186,12 +186,20 @@ class Handoff:
     history: list[tuple[HandoffEvent, HandoffState]] = field(default_factory=list)
     callback_agent: str = ""  # the caller answered this agent's callback: their desk connects without ringing
     tasks: Tasks = field(default_factory=lambda: Tasks("handoff", log))  # ring timers, leg set-up, announcements
+    #: Told after every step (and :meth:`touched`): the call registry follows (gateway/calls/anchors.py).
+    on_move: Callable[[Handoff], None] | None = None
 
     def to(self, event: HandoffEvent) -> HandoffState:
         """Take the step (IllegalTransition if the state does not allow it); returns the new state."""
         self.state = transition(self.state, event)
         self.history.append((event, self.state))
+        self.touched()
         return self.state
+
+    def touched(self) -> None:
+        """Something the registry shows changed without a step (a consultant left a call that moved on)."""
+        if self.on_move is not None:
+            self.on_move(self)
 
     def rings_for(self, agent_id: str) -> bool:
         """Still ringing this agent (asked again after an await: the desk may have answered or gone)."""

@@ -23,10 +23,11 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import aiohttp
 
+from gateway.calls.anchors import CallAnchors
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.conversations import ConversationHooks, Conversations
 from gateway.contact.limits import CallLimited, Limits
@@ -85,6 +86,9 @@ class CallAgents(Protocol):
     def frame_stats(self) -> dict[str, int]:
         """Outgoing frame counters of the agent and supervisor legs, ended and live."""
 
+    def where(self, call: Call) -> dict[str, str]:
+        """Where the call stands on the agent side (its hand-off), for the call registry; {} before the queue."""
+
 
 class LiveCalls(dict[str, "Call"]):
     """This node's live calls by id: the manager adds and forgets them, the hand-off looks them up."""
@@ -127,7 +131,7 @@ class Call:
         self.flow: Flow | None = None  # the flow version this call runs (speech engine, transcripts)
         self.speech: CallSpeech | None = None
         self.started = time.monotonic()
-        self.status = CallStatus.CONNECTING
+        self._status = CallStatus.CONNECTING
         self.ended = asyncio.Event()
         self.end_reason = ""
         self.digits_heard: list[tuple[str, str]] = []  # (digit, source): keypad / rfc4733 / inband
@@ -136,6 +140,16 @@ class Call:
     @property
     def player(self) -> PromptPlayer:
         return self.leg.player
+
+    @property
+    def status(self) -> CallStatus:
+        return self._status
+
+    @status.setter
+    def status(self, status: CallStatus) -> None:
+        """Where the call stands as the customer sees it; the call registry follows."""
+        self._status = status
+        self.m.moved(self)
 
     def _leg_closed(self, why: str) -> None:
         self.tasks.spawn(self.end(why), "end")
@@ -298,14 +312,7 @@ class Call:
         await self.tasks.close()
         duration_ms = int((time.monotonic() - self.started) * 1000)
         log.info("call ended: %s after %d ms", reason, duration_ms, extra={"conversation_id": self.conversation_id})
-        try:
-            await self.m.conversations.record(
-                self.conversation_id,
-                EventType.CALL_ENDED,
-                {"call_id": self.id, "reason": reason, "duration_ms": duration_ms},
-            )
-        except GatewayError as exc:  # a full or closed timeline
-            log.info("call end not recorded: %s", exc.message, extra={"conversation_id": self.conversation_id})
+        await self.m.record_end(self, {"call_id": self.id, "reason": reason, "duration_ms": duration_ms})
         await self.m.unreserve(self.id)  # before 'ended' is told: the customer may call again at once
         self.status = CallStatus.ENDED
         await self.m.publish_status(self, CallStatus.ENDED, reason)
@@ -335,6 +342,7 @@ class CallManager:
         callbacks: Callbacks | None = None,
         calls: LiveCalls | None = None,
         opus: OpusPrompts | None = None,
+        registry: CallAnchors | None = None,
     ):
         self.config = config
         self.speech = speech
@@ -349,6 +357,8 @@ class CallManager:
         self.http = http
         self._publish = publish
         self.calls = calls if calls is not None else LiveCalls()
+        self.registry = registry  # every node's live calls in Redis (None: this node's only, nothing written)
+        self._addresses: dict[str, str] = {}  # call id -> the caller's address, from reserve() to start()
         self._runs: set[asyncio.Task[None]] = set()  # each call's run(), until it returns
         self.totals = {"calls": 0, "frames_sent": 0, "late_frames": 0, "skipped_frames": 0}
         self.closing = False  # the node is shutting down: no new call (close_all)
@@ -381,11 +391,60 @@ class CallManager:
             raise BadRequest(exc.message, field="sdp", code=ErrorCode(exc.code)) from None
 
     def live_calls(self, customer_id: str) -> list[dict[str, str]]:
+        """The customer's calls on this node."""
         return [
             {"call_id": c.id, "status": str(c.status), "conversation_id": c.conversation_id}
             for c in self.calls.values()
             if c.customer_id == customer_id
         ]
+
+    async def calls_of_customer(self, customer_id: str) -> list[dict[str, Any]]:
+        """The customer's live calls on every node (from the call registry), for their ``welcome``."""
+        if self.registry is None:
+            return self.live_calls(customer_id)
+        return await self.registry.calls_of_customer(customer_id)
+
+    def where(self, call: Call) -> dict[str, str]:
+        """The call's changing registry fields, the agent side's (its hand-off) over the call's own."""
+        fields = {
+            "status": str(call.status),
+            "state": "",
+            "agent_id": "",
+            "consult_agent_id": "",
+            "answered": "0",
+            "held": "0",
+            "queued_ms": "0",
+            "ring_seconds": "0",
+        }
+        if self.agents is not None:
+            fields.update(self.agents.where(call))
+        return fields
+
+    def moved(self, call: Call) -> None:
+        """The call's status or hand-off changed: the registry follows."""
+        if self.registry is not None:
+            self.registry.moved(call.id)
+
+    async def record_end(self, call: Call, data: dict[str, Any]) -> None:
+        """``call_ended`` on the timeline, once: with the registry, in the step that removes the call from it
+        (a node that took this one over may have ended it already)."""
+        extra = {"conversation_id": call.conversation_id}
+        if self.registry is not None:
+            try:
+                result = await self.registry.ended(call.id, data)
+            except StoreError as exc:
+                log.warning(
+                    "call end not recorded (a surviving node ends it when this one is gone): %s", exc, extra=extra
+                )
+                return
+            if result is not None:
+                if result != "ok":
+                    log.info("call end not recorded here: %s", result, extra=extra)
+                return
+        try:
+            await self.conversations.record(call.conversation_id, EventType.CALL_ENDED, data)
+        except GatewayError as exc:  # a full or closed timeline
+            log.info("call end not recorded: %s", exc.message, extra=extra)
 
     def check_capacity(self, call_id: str) -> None:
         """Refuse early (before anything is created) a call this node cannot take."""
@@ -406,9 +465,11 @@ class CallManager:
         hold all they may. :meth:`unreserve` (the call's end does it) gives it back."""
         if self.limits is None:
             return
+        self._addresses[call_id] = address
         try:
             await self.limits.acquire_call(call_id, customer_id, address)
         except CallLimited as exc:
+            self._addresses.pop(call_id, None)
             if exc.which == "customer":
                 raise CallLimit(
                     "You are already on a call with us. Please finish that call before starting another one."
@@ -420,6 +481,7 @@ class CallManager:
 
     async def unreserve(self, call_id: str) -> None:
         """Give the call's slot back (a no-op when it holds none, or gave it back already)."""
+        self._addresses.pop(call_id, None)
         if self.limits is None:
             return
         try:
@@ -434,6 +496,9 @@ class CallManager:
         self.calls[call_id] = call
         try:
             answer = await call.accept(offer_sdp)
+            if self.registry is not None:
+                address = self._addresses.get(call_id, "")
+                await self.registry.register(call_id, customer_id, cid, lambda: self.where(call), address=address)
         except BaseException:
             self.calls.pop(call_id, None)
             await call.leg.close()
@@ -461,6 +526,12 @@ class CallManager:
         if self.calls.pop(call.id, None) is not None:
             self.totals["calls"] += 1
             self.count_ended(call.player)
+
+    async def end_all(self, reason: str) -> None:
+        """End every live call of this node (media closed, flow told) with ``reason``."""
+        calls = list(self.calls.values())
+        await asyncio.gather(*(call.end(reason) for call in calls), return_exceptions=True)
+        await asyncio.gather(*(call.wait_ended() for call in calls))  # a call already ending ends in its own task
 
     async def close_all(self) -> None:
         """Gateway shutdown: end every call (media closed, flow told), then reap their tasks; no new call starts."""

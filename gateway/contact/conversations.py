@@ -234,6 +234,24 @@ class Conversations:
         await self._queue_changed()
         return True
 
+    async def has_chat(self, cid: str) -> bool:
+        """Someone wrote in the conversation (a chat message, not only a call): a customer may be behind it."""
+        return any(e["type"] == EventType.MESSAGE for e in await self.store.events(cid))
+
+    async def abandon(self, cid: str, agent_id: str, reason: str) -> bool:
+        """Close a conversation nobody is behind any more (its caller was lost with their node), taking it from
+        the queue or from ``agent_id`` (its ringing agent, '' if none); False if it was not in that state."""
+        # the routing queue (where a waiting conversation is), not the conversation's queue name
+        if await self.store.close(cid, self.queue, agent_id, "abandoned", now=now_ms()) != "ok":
+            return False
+        log.info("conversation closed: abandoned (%s)", reason, extra={"conversation_id": cid})
+        if self.callbacks is not None:
+            await self.callbacks.conversation_closed(cid)
+        if agent_id:
+            await self.store.publish(self.store.keys.agent_channel(agent_id), bus.Unassigned(cid, reason))
+        await self._queue_changed()
+        return True
+
     async def invite_to_call(self, agent_id: str, agent_name: str, cid: str, ring_seconds: float = 60.0) -> None:
         """The agent offers the customer a voice call: the widget rings (answering calls that agent)."""
         conv = await self.require_agent(agent_id, cid)

@@ -165,6 +165,11 @@ class Limits:
             return
         await self.db.release_call_slot(slot.keys, slot.member)
 
+    async def release_lost_call(self, call_id: str, customer_id: str, address: str) -> None:
+        """Give back the slot of a call a lost node held (gateway/calls/takeover.py): the customer may call again
+        at once instead of after :data:`CALL_SLOT_SECONDS`."""
+        await self.db.release_call_slot(self.db.call_slot_keys(customer_id, address), f"{customer_id}/{call_id}")
+
     async def refresh_calls(self) -> None:
         """Keep the slots of this node's live calls from expiring."""
         if not self._slots:

@@ -76,11 +76,18 @@ class Presence:
         log.info("agent is %s", status, extra={"agent_id": agent_id})
         await self._changed()
 
-    async def set_activity(self, agent_id: str, activity: AgentActivity, *, until_ms: int = 0) -> None:
+    async def set_activity(self, agent_id: str, activity: AgentActivity, *, until_ms: int = 0, owner: str = "") -> None:
         """What the agent is doing beyond their status: ``ringing``, ``on_call``, ``wrap_up`` (until
-        ``until_ms``) or ``""``. Routing gives no new work while it lasts; every node sees it."""
-        await self.store.update_agent(agent_id, {"activity": activity, "activity_until": str(until_ms)})
+        ``until_ms``) or ``""``. Routing gives no new work while it lasts; every node sees it. ``owner``: the
+        node whose call it is, for an activity only that node ends (ringing, on_call); if that node is lost,
+        the node that takes it over ends the activity (gateway/calls/takeover.py)."""
+        fields = {"activity": activity, "activity_until": str(until_ms), "activity_node": owner}
+        await self.store.update_agent(agent_id, fields)
         log.info("agent activity: %s", activity or "none", extra={"agent_id": agent_id})
+        await self.activity_changed(agent_id)
+
+    async def activity_changed(self, agent_id: str) -> None:
+        """Tell the agent's desks and routing that the agent's activity changed (set here or by a takeover)."""
         await self.store.publish(self.store.keys.agent_channel(agent_id), bus.PresenceChanged())
         await self._changed()
 

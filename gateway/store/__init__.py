@@ -10,6 +10,7 @@ Modules:
 - ``store``            Conversations, queue, agents, calls: the atomic operations and the reads.
 - ``callback_store``   Callbacks' hashes, indexes and transitions.
 - ``limit_store``      Concurrent-call slots and failed-login buckets.
+- ``node_store``       Node heartbeats, the call registry (which node holds which call), takeover claims.
 - ``session_store``    Agents' login sessions.
 - ``retention_store``  The retention lock, the closed index, deleting a closed conversation.
 - ``index_store``      Reads of the conversation indexes (all, per customer, per word) and the canned responses.

@@ -17,12 +17,16 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 | ``P:customer:ID:cids`` | hash | customer client message id -> ``conv/event`` id, across conversations |
 | ``P:customer:ID:convs`` | zset | the customer's conversations, scored by when each was created (ms) |
 | ``P:queue:NAME`` | zset | waiting conversations, scored by enqueue time (ms) |
-| ``P:agent:ID`` | hash | name, capacity, status, idle_since |
+| ``P:agent:ID`` | hash | name, capacity, status, idle_since, activity, activity_until, activity_node (the node whose call the activity belongs to: cleared when that node is lost) |
 | ``P:agent:ID:convs`` | set | conversations assigned to the agent |
 | ``P:agent:ID:sessions`` | zset | live desk connections (any node), scored by expiry (ms) |
 | ``P:agents`` | set | every agent id that ever connected |
 | ``P:secret:fingerprint`` | string | HMAC fingerprint of the signing secret (nodes with different ones are refused); the secret itself is never in Redis (``P:secret``: older versions only, migrated, gateway/wire/signing_secret.py) |
-| ``P:call:ID:node`` | string | the node a call waiting for / talking to an agent is anchored on (expires) |
+| ``P:call:ID`` | hash | a live call (the call registry, gateway/calls/anchors.py): node, customer_id, conversation_id, status, state, agent_id, consult_agent_id, answered, queued_ms, started_ms, address; deleted when the call ends (or its node is taken over) |
+| ``P:node:NODE:calls`` / ``P:customer:ID:calls`` / ``P:agent:ID:calls`` | set | the live calls a node holds / a customer has / an agent rings for, talks on or consults on |
+| ``P:nodes`` | set | the nodes that keep a heartbeat (a node leaves it when it stops cleanly, or when a survivor took it over) |
+| ``P:node:NODE:alive`` | string | a node's heartbeat: refreshed every second, expires after 5 s (gateway/calls/takeover.py) |
+| ``P:node:NODE:takeover`` | string | the surviving node that claimed a dead node's calls (expires: a claimant that dies is replaced) |
 | ``P:stats:handle_ms`` | list | the latest answered calls' handle times (ms), newest first, for wait estimates |
 | ``P:cb:ID`` | hash | a callback: conversation_id, customer_id, queue, state, due_ms, attempts, ... (gateway/contact/callbacks.py) |
 | ``P:cb:due`` | zset | scheduled callbacks, scored by when they enter the queue (ms) |
@@ -131,8 +135,27 @@ class Keys:
     def login_known_addresses(self, aid: str) -> str:
         return f"{self.prefix}:login:known:{aid}"
 
-    def call_node(self, call_id: str) -> str:
-        return f"{self.prefix}:call:{call_id}:node"
+    def call(self, call_id: str) -> str:
+        return f"{self.prefix}:call:{call_id}"
+
+    def node_calls(self, node_id: str) -> str:
+        return f"{self.prefix}:node:{node_id}:calls"
+
+    def customer_calls(self, cust: str) -> str:
+        return f"{self.prefix}:customer:{cust}:calls"
+
+    def agent_calls(self, aid: str) -> str:
+        return f"{self.prefix}:agent:{aid}:calls"
+
+    @property
+    def nodes(self) -> str:
+        return f"{self.prefix}:nodes"
+
+    def node_alive(self, node_id: str) -> str:
+        return f"{self.prefix}:node:{node_id}:alive"
+
+    def node_takeover(self, node_id: str) -> str:
+        return f"{self.prefix}:node:{node_id}:takeover"
 
     def node_channel(self, node_id: str) -> str:
         return f"{self.prefix}:ch:node:{node_id}"

@@ -444,18 +444,6 @@ class Store:
 
     # ---------------------------------------------------------------- calls
 
-    async def anchor_call(self, call_id: str, node_id: str, *, ttl_seconds: int) -> None:
-        """The call is held on ``node_id`` (for ``ttl_seconds`` unless anchored again)."""
-        await self.redis.set(self.keys.call_node(call_id), node_id, ex=ttl_seconds)
-
-    async def release_call(self, call_id: str) -> None:
-        await self.redis.delete(self.keys.call_node(call_id))
-
-    async def call_node(self, call_id: str) -> str | None:
-        """The node a call is anchored on, or None."""
-        node = await self.redis.get(self.keys.call_node(call_id))
-        return _s(node) if node is not None else None
-
     async def add_handle_time(self, ms: int, *, keep: int) -> None:
         """An answered call's handle time; the latest ``keep`` are kept."""
         pipe = self.redis.pipeline(transaction=True)

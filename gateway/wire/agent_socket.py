@@ -65,7 +65,7 @@ class AgentConnection(Connection):
                 agent=await self.s.presence.info(agent.id),
                 conversations=conversations,
                 queue=await self.s.conversations.waiting(),
-                calls=self.s.agent_calls.calls_of(agent.id),
+                calls=await self.s.agent_calls.calls_of(agent.id),  # on every node (the call registry)
                 roles=list(agent.roles),
                 dispositions=list(self.s.settings.dispositions),
                 agent_names={a.id: a.name for a in self.s.directory.agents.values()},

@@ -92,7 +92,7 @@ class CustomerConnection(Connection):
                 conversation=_public(summary),
                 events=events or [],
                 queue_position=position,
-                calls=self.s.calls.live_calls(self.customer_id),
+                calls=await self.s.calls.calls_of_customer(self.customer_id),  # on every node (the call registry)
                 callback=await self.s.callbacks.of_conversation(cid) if cid else None,
                 hours_open=self._hours_open(),
             )

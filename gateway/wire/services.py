@@ -12,6 +12,7 @@ from aiohttp import web
 from gateway.calls.agent_calls import AgentCalls
 from gateway.calls.commands import CallCommands
 from gateway.calls.manager import CallManager
+from gateway.calls.takeover import NodeWatch
 from gateway.config import Settings
 from gateway.contact.agents import AgentDirectory
 from gateway.contact.callbacks import Callbacks
@@ -63,6 +64,7 @@ class Services:
     agents_watch: AgentsWatcher  # the agents file followed: added agents log in, removed ones lose their sessions
     history: ConversationHistory  # the desk's history and search over conversations (gateway/contact/history.py)
     canned: CannedResponses  # shared and personal canned responses (gateway/contact/canned.py)
+    node_watch: NodeWatch | None = None  # this node's heartbeat, and the takeover of dead nodes (calls/takeover.py)
     embedded: EmbeddedRedis | None = None
     site_keys: SiteKeys = field(default_factory=lambda: SiteKeys(()))  # verify sites' customer tokens
     #: What stops the node: every service started, stopped in reverse order (gateway/runtime.py).

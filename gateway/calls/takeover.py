@@ -1,0 +1,289 @@
+"""Node liveness and takeover: when a node dies, one surviving node ends its calls, once, and frees its agents.
+
+Every node keeps a heartbeat in Redis (``P:node:NODE:alive``, refreshed every :data:`HEARTBEAT_SECONDS`, expires
+after :data:`NODE_TTL_SECONDS`, on Redis's clock) and is listed in ``P:nodes``. Every node also watches the
+others: a listed node without a heartbeat is dead. One survivor claims it (``claim_node-3.lua``: exactly one
+claimant while its lease of :data:`LEASE_SECONDS` lives; a claimant that dies mid-way is replaced when the lease
+runs out) and then, for each call in the dead node's registry (gateway/calls/anchors.py):
+
+1. a callback being delivered by that call (``connecting``) counts as not reached: its next attempt is scheduled;
+2. the caller's call slot is given back (gateway/contact/limits.py), so the customer can call again at once;
+3. ``call_ended`` with reason ``node_lost`` and ``duration_ms`` (from the call's start to the takeover) is
+   written in the same step that removes the call from the registry (``end_call-6.lua``): exactly once, whoever
+   gets there first;
+4. the conversation's sockets on every node hear ``call_status`` ``ended`` ``node_lost`` (the customer's widget
+   and the desks following the conversation); a consultant's desk hears it on the agent's own channel;
+5. the conversation, by this rule: a call still **waiting** in the queue or **ringing** an agent (not answered)
+   leaves a conversation nobody may be behind, since the caller's media died with the node. If the conversation
+   has chat messages, the customer may still be there in the chat: it stays in (or goes back to) the queue at
+   its original place. Otherwise (a call-only conversation) it is closed with disposition ``abandoned``. A call
+   in the **IVR** leaves its conversation ``open`` (as a caller hanging up in the IVR does: a later message
+   routes it). An **answered** call (connected, on hold, consulting) leaves the conversation with its agent,
+   as any ended call does: the agent closes it with a disposition.
+
+Then the agents: an agent activity only a live node can end (``ringing``, ``on_call``) carries its owner node
+(``activity_node``); those the dead node owned end: ``on_call`` becomes after-call work (``wrap_up`` for
+``--wrap-up-seconds``, as after any call), ``ringing`` becomes nothing (available again at once; missing a
+call because a node died is not the agent's fault, so they are not set away). Last, the dead node's keys go.
+
+The bound: a node killed with ``kill -9`` misses its next heartbeat; its key expires at most
+:data:`NODE_TTL_SECONDS` after its last one, and the survivors look every :data:`HEARTBEAT_SECONDS`, so the claim
+comes within about 6 s of the kill and the calls are ended a few Redis round trips per call later: within 10 s
+for tens of calls (measured by tests/integration/test_takeover.py and bench/takeover.py).
+
+A node stopping cleanly (SIGTERM) ends its calls itself and deletes its heartbeat: nobody takes it over. A node
+only claims others once its own heartbeat has been written for :data:`NODE_TTL_SECONDS` in a row, so after a Redis
+outage every node has had time to write its heartbeat again before anyone looks. A node that finds itself taken
+over (stalled longer than the TTL, then back) ends its own calls (``node_lost``); their ends were already written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from gateway.calls.anchors import MOVED_RETRIES
+from gateway.contact.callbacks import Callbacks
+from gateway.contact.conversations import Conversations
+from gateway.contact.limits import Limits
+from gateway.contact.presence import Presence
+from gateway.contact.routing import now_ms
+from gateway.errors import GatewayError
+from gateway.protocol.bus import CallUpdate, Message
+from gateway.protocol.states import AgentActivity, CallStatus, ConversationState
+from gateway.store.node_store import NodeStore
+from gateway.store.store import Store, StoreError
+from gateway.tasks import cancel_and_wait
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 1.0
+NODE_TTL_SECONDS = 5.0
+LEASE_SECONDS = 60.0
+NODE_LOST = "node_lost"
+UNANSWERED = ("waiting", "ringing", "connecting")  # hand-off states with no agent talking to the caller
+
+Publish = Callable[[str, Message], Awaitable[None]]  # (channel, bus message)
+
+
+@dataclass
+class TakeoverReport:
+    node: str
+    calls: list[str] = field(default_factory=list)  # calls ended here (not those another node ended first)
+    agents: list[str] = field(default_factory=list)  # agents whose activity the dead node owned
+    requeued: list[str] = field(default_factory=list)
+    closed: list[str] = field(default_factory=list)
+    ms: int = 0
+
+
+class Takeover:
+    """Ends a dead node's calls and frees its agents (the node claimed it first: :class:`NodeWatch`)."""
+
+    def __init__(
+        self,
+        store: Store,
+        node_id: str,
+        conversations: Conversations,
+        presence: Presence,
+        publish: Publish,
+        *,
+        callbacks: Callbacks | None = None,
+        limits: Limits | None = None,
+        wrap_up_seconds: float = 60.0,
+    ) -> None:
+        self.db = NodeStore(store)
+        self.store = store
+        self.keys = store.keys
+        self.node_id = node_id
+        self.conversations = conversations
+        self.presence = presence
+        self.publish = publish
+        self.callbacks = callbacks
+        self.limits = limits
+        self.wrap_up_ms = int(wrap_up_seconds * 1000)
+
+    async def run(self, dead: str) -> TakeoverReport:
+        started = time.monotonic()
+        report = TakeoverReport(dead)
+        for call_id, entry in await self.db.calls_of_node(dead):
+            await self._end(call_id, entry, report)
+        for call_id in await self.db.node_call_ids(dead):  # index entries whose call hash is gone
+            if await self.db.call(call_id) is None:
+                await self.db.forget_node_call(dead, call_id)
+        await self._free_agents(dead, report)
+        done = await self.db.taken_over(dead, self.node_id)
+        report.ms = int((time.monotonic() - started) * 1000)
+        log.warning(
+            "took over lost node %s (%s): %d calls ended, %d agents freed, %d conversations requeued, %d closed, "
+            "in %d ms",
+            dead,
+            done,
+            len(report.calls),
+            len(report.agents),
+            len(report.requeued),
+            len(report.closed),
+            report.ms,
+        )
+        return report
+
+    async def _end(self, call_id: str, entry: dict[str, str], report: TakeoverReport) -> None:
+        cid, customer = entry.get("conversation_id", ""), entry.get("customer_id", "")
+        extra = {"conversation_id": cid, "customer_id": customer}
+        if self.callbacks is not None and cid:
+            await self.callbacks.call_ended(cid)  # a callback this call was delivering: its next attempt
+        if self.limits is not None and customer:
+            await self.limits.release_lost_call(call_id, customer, entry.get("address", ""))
+        started = int(entry.get("started_ms") or 0)
+        data = {"call_id": call_id, "reason": NODE_LOST, "duration_ms": max(0, now_ms() - started) if started else 0}
+        result = "moved"
+        for _ in range(MOVED_RETRIES):
+            result = await self.db.end_call(
+                call_id, entry, data, now=now_ms(), max_events=self.store.max_timeline_events
+            )
+            if result != "moved":
+                break
+            found = await self.db.call(call_id)
+            if found is None:
+                result = "gone"
+                break
+            entry = found
+        if result not in ("ok", "not_recorded"):
+            log.info("lost call %s not ended here: %s", call_id, result, extra=extra)
+            return
+        report.calls.append(call_id)
+        log.info("lost call %s ended (it was %s)", call_id, entry.get("state") or entry.get("status"), extra=extra)
+        agent, consultant = entry.get("agent_id", ""), entry.get("consult_agent_id", "")
+        await self.publish(
+            self.keys.conv_channel(cid),
+            CallUpdate(call_id, CallStatus.ENDED, NODE_LOST, agent_id=agent or None, conversation_id=cid),
+        )
+        if consultant:  # their desk may not follow the conversation
+            await self.publish(
+                self.keys.agent_channel(consultant),
+                CallUpdate(
+                    call_id, CallStatus.ENDED, NODE_LOST, conversation_id=cid, agent_id=consultant, consult=True
+                ),
+            )
+        try:
+            await self._conversation_after(cid, entry, report)
+        except GatewayError as exc:
+            log.warning("conversation of lost call %s left as it was: %s", call_id, exc.message, extra=extra)
+
+    async def _conversation_after(self, cid: str, entry: dict[str, str], report: TakeoverReport) -> None:
+        """The rule of the module docstring (5.)."""
+        conv = await self.conversations.get(cid)
+        if conv is None:
+            return
+        agent = conv.get("agent_id", "")
+        ringing = (
+            conv.get("state") == ConversationState.ASSIGNED
+            and bool(agent)
+            and agent == entry.get("agent_id")
+            and entry.get("state") in UNANSWERED
+        )
+        if conv.get("state") != ConversationState.QUEUED and not ringing:
+            return
+        if await self.conversations.has_chat(cid):
+            if ringing:
+                await self.conversations.requeue(
+                    cid, agent, "call_node_lost", score=int(entry.get("queued_ms") or 0) or now_ms()
+                )
+            report.requeued.append(cid)
+            return
+        if await self.conversations.abandon(cid, agent if ringing else "", "call_node_lost"):
+            report.closed.append(cid)
+
+    async def _free_agents(self, dead: str, report: TakeoverReport) -> None:
+        agents = await self.store.agent_ids()
+        for agent_id, activity in await self.db.activities_owned_by(dead, agents):
+            if activity == AgentActivity.ON_CALL:
+                after, until = AgentActivity.WRAP_UP, now_ms() + self.wrap_up_ms
+            else:
+                after, until = AgentActivity.NONE, 0
+            if await self.db.release_activity(agent_id, dead, after, until_ms=until) == "ok":
+                report.agents.append(agent_id)
+                log.info("agent freed from lost node %s: %s -> %s", dead, activity, after or "none")
+                await self.presence.activity_changed(agent_id)
+
+
+class NodeWatch:
+    """This node's heartbeat, and the watch over the others (see the module docstring)."""
+
+    def __init__(
+        self,
+        store: Store,
+        node_id: str,
+        takeover: Takeover,
+        *,
+        on_lost: Callable[[], Awaitable[None]],
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
+        ttl_seconds: float = NODE_TTL_SECONDS,
+        lease_seconds: float = LEASE_SECONDS,
+    ) -> None:
+        self.db = NodeStore(store)
+        self.node_id = node_id
+        self.takeover = takeover
+        self.on_lost = on_lost  # another node took this one over: end the calls still here
+        self.heartbeat_seconds = heartbeat_seconds
+        self.ttl_ms = int(ttl_seconds * 1000)
+        self.lease_ms = int(lease_seconds * 1000)
+        self.reports: list[TakeoverReport] = []  # the takeovers this node did (newest last)
+        self._healthy_since: float | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """The first heartbeat is written before the node takes calls."""
+        await self._beat()
+        self._task = asyncio.create_task(self._run(), name="node-watch")
+
+    async def stop(self) -> None:
+        """A clean stop: after the calls ended (their registry entries gone), the heartbeat goes; nobody takes
+        this node over."""
+        await cancel_and_wait(self._task)
+        self._task = None
+        if await self.db.stopped(self.node_id) == "calls_left":
+            log.warning("node stopped with calls still registered: a surviving node ends them (node_lost)")
+
+    async def _beat(self) -> bool:
+        """Write the heartbeat; False when another node took this one over."""
+        result = await self.db.heartbeat(self.node_id, ttl_ms=self.ttl_ms)
+        if result == "lost":
+            self._healthy_since = None
+            return False
+        if self._healthy_since is None:
+            self._healthy_since = time.monotonic()
+        return True
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_seconds)
+            try:
+                if not await self._beat():
+                    log.error("this node was taken over by another (its heartbeat stalled): ending its calls")
+                    await self.on_lost()
+                    continue
+                if self._healthy_since is not None and time.monotonic() - self._healthy_since >= self.ttl_ms / 1000:
+                    await self.check()
+            except (StoreError, OSError) as exc:  # Redis away: no heartbeat, and no judging others after it
+                self._healthy_since = None
+                log.warning("node heartbeat failed: %s", exc)
+            except Exception:  # a bug in one takeover must not stop the heartbeat: logged, tried again next round
+                log.exception("node watch round failed")
+
+    async def check(self) -> list[TakeoverReport]:
+        """Claim and take over every node whose heartbeat expired."""
+        done = []
+        for dead in await self.db.silent_nodes():
+            if dead == self.node_id:
+                continue
+            claim = await self.db.claim(dead, self.node_id, lease_ms=self.lease_ms)
+            if claim != "ok":
+                continue
+            log.warning("node %s lost its heartbeat: taking its calls over", dead)
+            report = await self.takeover.run(dead)
+            self.reports.append(report)
+            done.append(report)
+        return done

@@ -1,0 +1,8 @@
+-- A node's heartbeat: its alive key lives ``ttl`` ms more, and it is (again) among the nodes others watch.
+-- A node another one took over (its takeover key is set) is not revived: it hears 'lost' and ends its calls.
+-- KEYS: nodes, alive (of this node), takeover (of this node)   ARGV: node id, ttl ms
+-- Returns 'ok' or 'lost'.
+if redis.call('EXISTS', KEYS[3]) == 1 then return 'lost' end
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
+redis.call('SADD', KEYS[1], ARGV[1])
+return 'ok'
