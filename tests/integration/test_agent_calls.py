@@ -548,7 +548,9 @@ async def test_agent_on_another_node_answers_holds_and_hangs_up(clients: Clients
             assert (await alice.expect("error"))["code"] == "transfer_refused"
             await alice.send({"type": "hangup", "call_id": phone.call_id})
             assert (await caller.status(CallStatus.ENDED))["reason"] == "agent_hangup"
-            assert await node.services.store.redis.exists(node.services.keys.call(phone.call_id)) == 0  # left the registry
+            assert (
+                await node.services.store.redis.exists(node.services.keys.call(phone.call_id)) == 0
+            )  # left the registry
         finally:
             await phone.close()
             await caller.close()

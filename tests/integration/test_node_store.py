@@ -1,0 +1,113 @@
+"""Node heartbeats, takeover claims and the call registry on a real Redis: exactly one claimant takes a dead node
+over, and a call's end is written exactly once whoever ends it (its node or the node that took it over)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+
+from gateway.store.keys import Keys
+from gateway.store.node_store import NodeStore
+from gateway.store.store import Store
+
+
+@pytest.fixture
+async def store(redis_url: str) -> AsyncIterator[Store]:
+    client = aioredis.Redis.from_url(redis_url)
+    yield Store(client, Keys("cg"))
+    await client.aclose()
+
+
+async def wait_until_gone(store: Store, key: str) -> None:
+    async with asyncio.timeout(10):
+        while await store.redis.exists(key):
+            await asyncio.sleep(0.02)
+
+
+async def test_two_claimants_of_a_dead_node_one_wins(store: Store) -> None:
+    db = NodeStore(store)
+    assert await db.heartbeat("dead", ttl_ms=100) == "ok"
+    assert await db.claim("dead", "n1", lease_ms=60_000) == "alive"
+    await wait_until_gone(store, store.keys.node_alive("dead"))  # no heartbeat: it died
+    assert await db.silent_nodes() == ["dead"]
+    for _ in range(20):  # two survivors see it at the same moment, again and again
+        results = await asyncio.gather(db.claim("dead", "n1", lease_ms=60_000), db.claim("dead", "n2", lease_ms=60_000))
+        assert sorted(results) in (["ok", "taken"],), results
+        winner = "n1" if results[0] == "ok" else "n2"
+        assert await store.redis.get(store.keys.node_takeover("dead")) == winner.encode()
+        await store.redis.delete(store.keys.node_takeover("dead"))
+    assert await db.claim("dead", "n1", lease_ms=60_000) == "ok"
+    assert await db.claim("dead", "n1", lease_ms=60_000) == "ok"  # the claimant itself, trying again
+    assert await db.claim("dead", "n2", lease_ms=60_000) == "taken"
+    assert await db.heartbeat("dead", ttl_ms=5000) == "lost"  # it comes back: it must end its calls, not revive
+    assert await db.taken_over("dead", "n2") == "not_yours"
+    assert await db.taken_over("dead", "n1") == "ok"
+    assert await db.claim("dead", "n2", lease_ms=60_000) == "gone"
+    assert await db.silent_nodes() == []
+    assert await store.redis.keys("cg:node:dead:*") == []
+
+
+async def test_a_claimant_that_dies_is_replaced_when_its_lease_runs_out(store: Store) -> None:
+    db = NodeStore(store)
+    await store.redis.sadd(store.keys.nodes, "dead")
+    assert await db.claim("dead", "n1", lease_ms=100) == "ok"
+    assert await db.claim("dead", "n2", lease_ms=60_000) == "taken"
+    await wait_until_gone(store, store.keys.node_takeover("dead"))
+    assert await db.claim("dead", "n2", lease_ms=60_000) == "ok"
+
+
+async def test_a_clean_stop_leaves_the_watch_unless_calls_are_left(store: Store) -> None:
+    db = NodeStore(store)
+    assert await db.heartbeat("n1", ttl_ms=5000) == "ok"
+    await db.register_call("k1", {"node": "n1", "customer_id": "cust", "conversation_id": "c1"})
+    assert await db.stopped("n1") == "calls_left"
+    assert await db.silent_nodes() == ["n1"]  # taken over at once
+    await store.redis.delete(store.keys.call("k1"), store.keys.node_calls("n1"))
+    assert await db.heartbeat("n1", ttl_ms=5000) == "ok"
+    assert await db.stopped("n1") == "left"
+    assert await db.silent_nodes() == []
+    assert await store.redis.smembers(store.keys.nodes) == set()
+
+
+async def test_a_calls_end_is_written_once_whoever_ends_it(store: Store) -> None:
+    """The call's own node and the node taking it over end it at the same moment: one call_ended."""
+    db = NodeStore(store)
+    opened = await store.open_conversation("cust", "c1", "default", now=1000, context={}, queued=False)
+    assert opened.created
+    entry = {"node": "n1", "customer_id": "cust", "conversation_id": "c1", "agent_id": "", "consult_agent_id": ""}
+    await db.register_call("k1", entry)
+    assert await db.update_call("k1", {"agent_id": "alice", "state": "ringing"}, join=["alice"]) == "ok"
+    assert [c for c, _ in await db.calls_of_agent("alice")] == ["k1"]
+    assert await db.end_call("k1", entry, {"reason": "x"}, now=1001, max_events=0) == "moved"  # alice since
+    entry["agent_id"] = "alice"
+    results = await asyncio.gather(
+        db.end_call("k1", entry, {"call_id": "k1", "reason": "caller_hangup"}, now=1002, max_events=0),
+        db.end_call("k1", entry, {"call_id": "k1", "reason": "node_lost"}, now=1002, max_events=0),
+    )
+    assert sorted(results) == ["gone", "ok"]
+    ended = [e for e in await store.events("c1") if e["type"] == "call_ended"]
+    assert len(ended) == 1
+    assert await db.update_call("k1", {"state": "connected"}) == "gone"  # a late write does not bring it back
+    for key in (
+        store.keys.call("k1"),
+        store.keys.node_calls("n1"),
+        store.keys.customer_calls("cust"),
+        store.keys.agent_calls("alice"),
+    ):
+        assert not await store.redis.exists(key), key
+
+
+async def test_an_agents_activity_is_released_only_for_its_owner(store: Store) -> None:
+    db = NodeStore(store)
+    await store.update_agent("alice", {"activity": "on_call", "activity_until": "0", "activity_node": "n1"})
+    await store.update_agent("bob", {"activity": "ringing", "activity_until": "0", "activity_node": "n2"})
+    await store.redis.sadd(store.keys.agents, "alice", "bob")
+    assert await db.activities_owned_by("n1", ["alice", "bob"]) == [("alice", "on_call")]
+    assert await db.release_activity("bob", "n1", "", until_ms=0) == "moved"
+    assert await db.release_activity("alice", "n1", "wrap_up", until_ms=5000) == "ok"
+    assert await store.agent_field("alice", "activity") == "wrap_up"
+    assert await store.agent_field("alice", "activity_node") == ""
+    assert await store.agent_field("bob", "activity") == "ringing"
