@@ -43,17 +43,15 @@ async def survivor(settings: Settings, agents_path: Path) -> AsyncIterator[Node]
     await bounded(node.stop(), "stopping the surviving node")
 
 
-def doomed_node(settings: Settings, agents_path: Path, tmp_path: Path) -> GatewayProcess:
-    """A real gateway process on the same Redis, holding the calls (its callers and agent legs)."""
+async def doomed_node(settings: Settings, agents_path: Path, tmp_path: Path) -> GatewayProcess:
+    """A real gateway process on the same Redis, holding the calls (its callers and agent legs), started."""
     assert settings.redis_url and settings.secret
-    return GatewayProcess(
+    node = GatewayProcess(
         tmp_path / "doomed",
         "--redis-url",
         settings.redis_url,
         "--agents-file",
         str(agents_path),
-        "--secret",
-        settings.secret,
         "--flows-dir",
         str(TEST_FLOWS),
         "--rtc-addresses",
@@ -66,7 +64,16 @@ def doomed_node(settings: Settings, agents_path: Path, tmp_path: Path) -> Gatewa
         "50",  # every test caller is 127.0.0.1
         "--log-format",
         "text",
+        env={"CG_SECRET": settings.secret},
     )
+    try:
+        await node.start()
+    except BaseException:  # not up in time: it must not outlive the test
+        if node.proc is not None and node.proc.returncode is None:
+            node.proc.kill()
+            await node.proc.wait()
+        raise
+    return node
 
 
 async def until(check: Any, what: str, seconds: float = 30) -> None:
@@ -118,8 +125,7 @@ async def available(agent: Agent) -> None:
 async def test_kill_9_of_the_node_holding_calls_in_every_state(
     settings: Settings, agents_path: Path, survivor: Node, tmp_path: Path
 ) -> None:
-    doomed = doomed_node(settings, agents_path, tmp_path)
-    await doomed.start()
+    doomed = await doomed_node(settings, agents_path, tmp_path)
     lines = {name: Line(doomed.url) for name in ("connected", "held", "consulting", "ringing", "queued", "ivr")}
     desks: dict[str, tuple[Agent, Softphone]] = {}
     s = survivor.services
@@ -294,8 +300,7 @@ async def test_a_clean_stop_is_not_taken_over(
     settings: Settings, agents_path: Path, survivor: Node, tmp_path: Path
 ) -> None:
     """SIGTERM with a connected call: the node ends it itself (gateway_shutdown) and leaves; nobody takes over."""
-    node = doomed_node(settings, agents_path, tmp_path)
-    await node.start()
+    node = await doomed_node(settings, agents_path, tmp_path)
     line = Line(node.url)
     a1, phone = await desk(survivor.url, "a1")
     s = survivor.services
