@@ -173,3 +173,15 @@ def test_a_handoff_keeps_its_history_and_stays_put_on_a_refused_step() -> None:
         S.WAITING,
         S.ENDED,
     ]
+
+
+def test_every_step_is_told_so_the_call_registry_follows_and_a_refused_one_is_not() -> None:
+    seen: list[HandoffState] = []
+    handoff = Handoff(call=None, queued_ms=0, on_move=lambda h: seen.append(h.state))  # type: ignore[arg-type]
+    for event in (E.RING, E.ANSWER, E.CONNECT, E.HOLD):
+        handoff.to(event)
+    with pytest.raises(IllegalTransition):
+        handoff.to(E.CONNECT)
+    handoff.touched()  # a change without a step (a consultant left a call that moved on)
+    handoff.to(E.END)
+    assert seen == [S.RINGING, S.CONNECTING, S.CONNECTED, S.HELD, S.HELD, S.ENDED]
