@@ -20,7 +20,7 @@ At the end the faults stop, the load runs ``--settle`` s more, then it reports:
   agent replies acknowledged and never delivered to their customer; duplicated: one event delivered twice to
   the same client (customers and agents keep every event id they saw)
 - wedged: agents whose activity is still ``ringing`` / ``on_call`` with no call left; conversations still
-  queued whose only customer was a caller (nobody behind them); ``call:*:node`` keys naming a killed node
+  queued whose only customer was a caller (nobody behind them); call registry entries (``call:*``) naming a killed node
 - takeover: for each call whose node was killed, the time from the kill to its ``call_ended`` on the
   timeline (p50 / p95 / max, and how many never got one)
 
@@ -560,8 +560,8 @@ async def wedged(chaos: Chaos, redis_url: str, agents: list[str]) -> dict[str, A
                     orphan.append(conv)
         dead = {str(pid) for _, pid, _ in chaos.kills}
         dead_keys = []
-        async for key in client.scan_iter(KEYS.call_node("*")):
-            owner = await client.get(key) or ""
+        async for key in client.scan_iter(KEYS.call("*")):  # the call registry's entries (P:call:ID)
+            owner = await client.hget(key, "node") or ""
             if owner.split("-")[1:2] and owner.split("-")[1] in dead:
                 dead_keys.append(key)
         return {"agents_stuck": stuck, "orphan_queued": orphan, "dead_node_call_keys": dead_keys}

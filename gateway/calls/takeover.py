@@ -53,7 +53,7 @@ from gateway.contact.presence import Presence
 from gateway.contact.routing import now_ms
 from gateway.errors import GatewayError
 from gateway.protocol.bus import CallUpdate, Message
-from gateway.protocol.states import AgentActivity, CallStatus, ConversationState
+from gateway.protocol.states import AgentActivity, CallEndReason, CallStatus, ConversationState
 from gateway.store.node_store import NodeStore
 from gateway.store.store import Store, StoreError
 from gateway.tasks import cancel_and_wait
@@ -63,7 +63,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 1.0
 NODE_TTL_SECONDS = 5.0
 LEASE_SECONDS = 60.0
-NODE_LOST = "node_lost"
+NODE_LOST = CallEndReason.NODE_LOST
 UNANSWERED = ("waiting", "ringing", "connecting")  # hand-off states with no agent talking to the caller
 
 Publish = Callable[[str, Message], Awaitable[None]]  # (channel, bus message)
