@@ -120,6 +120,23 @@ class InternalError(GatewayError):
         return {**super().to_dict(), "request_id": self.request_id}
 
 
+class StoreUnavailable(GatewayError):
+    """Redis did not answer (down, restarting, loading its data): nothing was done, the same request may be sent
+    again after ``retry_after`` seconds. Not a bug: logged as a warning, without a traceback."""
+
+    code = ErrorCode.STORE_UNAVAILABLE
+    http_status = 503
+
+    def __init__(
+        self, message: str = "the gateway's store is unavailable for a moment; try again", *, retry_after: int = 1
+    ):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "retry_after": self.retry_after}
+
+
 class ConfigError(GatewayError):
     """A configuration file or setting is wrong; names the file and the entry."""
 

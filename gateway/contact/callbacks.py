@@ -113,6 +113,9 @@ class Callbacks:
                 await self.sweep()
             except asyncio.CancelledError:
                 raise
+            except StoreError as exc:  # Redis down or restarting: the next sweep tries again (no traceback)
+                log.warning("callback sweep failed: %s: %s", type(exc).__name__, exc)
+                await asyncio.sleep(SWEEP_SECONDS)
             except Exception:
                 log.exception("callback sweep failed")
                 await asyncio.sleep(SWEEP_SECONDS)

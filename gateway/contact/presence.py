@@ -4,6 +4,12 @@ Each open desk connection is a session in ``P:agent:ID:sessions`` scored by its
 expiry. The node holding the connection refreshes it every
 ``HEARTBEAT_SECONDS``; a node that dies stops refreshing, so its agents drop
 out of routing within ``SESSION_TTL_SECONDS`` without anyone cleaning up.
+
+A session is owned by its socket: ``join`` takes an ``alive()`` test, and the heartbeat refreshes only sessions
+whose socket is alive; one whose socket is gone without leaving is removed. ``leave`` forgets the session on
+this node first, whatever Redis does; when Redis cannot be told (down, restarting) the removal is tried again
+every ``LEAVE_RETRY_SECONDS`` until it is, so a desk closed during an outage is out of routing as soon as Redis
+is back (not ``SESSION_TTL_SECONDS`` later), and never refreshed meanwhile.
 """
 
 from __future__ import annotations
@@ -11,19 +17,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from gateway.contact.agents import Agent
 from gateway.contact.routing import Router, format_skills, is_busy, now_ms
 from gateway.protocol import bus
 from gateway.protocol.states import AgentActivity, AgentStatus
-from gateway.store.store import Store
+from gateway.store.store import Store, StoreError
 from gateway.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
 SESSION_TTL_SECONDS = 30
 HEARTBEAT_SECONDS = 10
+LEAVE_RETRY_SECONDS = 0.5
+
+Alive = Callable[[], bool]
 
 
 def no_such_agent(agent_id: str) -> str:
@@ -35,7 +45,10 @@ class Presence:
     def __init__(self, store: Store, router: Router):
         self.store = store
         self.router = router
-        self._sessions: dict[str, str] = {}  # session id -> agent id, on this node
+        self._sessions: dict[str, tuple[str, Alive]] = {}  # session id -> (agent id, its socket is open), here
+        self._leaving: dict[str, str] = {}  # session id -> agent id: left, but Redis could not be told yet
+        self._lock = asyncio.Lock()  # a refresh never re-adds a session a leave has just removed
+        self._wake = asyncio.Event()  # a removal to retry
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -44,27 +57,47 @@ class Presence:
     async def stop(self) -> None:
         await cancel_and_wait(self._task)
         self._task = None
-        for sid, aid in list(self._sessions.items()):
+        for sid, (aid, _) in list(self._sessions.items()):
             await self.leave(sid, aid)
+        await self._retry_leaves()  # once more; what Redis still refuses expires on its own
 
-    async def join(self, agent: Agent) -> str:
-        """A desk connection opened: register the session; returns its id."""
+    async def join(self, agent: Agent, *, alive: Alive) -> str:
+        """A desk connection opened: register the session, kept while ``alive()``; returns its id."""
         sid = secrets.token_hex(8)
-        self._sessions[sid] = agent.id
-        await self.store.agent_joined(
-            agent.id,
-            sid,
-            {"name": agent.name, "capacity": agent.capacity, "skills": format_skills(agent.skills)},
-            {"status": str(AgentStatus.AWAY), "idle_since": now_ms()},
-            expires_ms=now_ms() + SESSION_TTL_SECONDS * 1000,
-        )
+        self._sessions[sid] = (agent.id, alive)
+        try:
+            await self.store.agent_joined(
+                agent.id,
+                sid,
+                {"name": agent.name, "capacity": agent.capacity, "skills": format_skills(agent.skills)},
+                {"status": str(AgentStatus.AWAY), "idle_since": now_ms()},
+                expires_ms=now_ms() + SESSION_TTL_SECONDS * 1000,
+            )
+        except BaseException:
+            await self.leave(sid, agent.id)  # the transaction may have gone through before the failure
+            raise
         await self._changed()
         return sid
 
-    async def leave(self, sid: str, agent_id: str) -> None:
+    async def leave(self, sid: str, agent_id: str) -> bool:
+        """A desk connection closed: its session is never refreshed again, and removed from Redis now or, when
+        Redis fails, as soon as it is back. False in that case."""
         self._sessions.pop(sid, None)
-        await self.store.agent_left(agent_id, sid)
-        await self._changed()
+        try:
+            async with self._lock:
+                await self.store.agent_left(agent_id, sid)
+            self._leaving.pop(sid, None)
+            await self._changed()
+        except StoreError as exc:
+            log.warning(
+                "desk left while Redis is unavailable (%s); removing it when Redis is back",
+                exc,
+                extra={"agent_id": agent_id},
+            )
+            self._leaving[sid] = agent_id
+            self._wake.set()
+            return False
+        return True
 
     async def set_status(self, agent_id: str, status: AgentStatus, reason: str = "") -> None:
         """Available or away (``reason``: why, e.g. "break", or "missed_call" when the gateway sets it)."""
@@ -116,12 +149,42 @@ class Presence:
         self.router.kick()
         await self.store.publish(self.store.keys.queue_channel, bus.AgentsChanged())
 
+    async def _retry_leaves(self) -> None:
+        for sid, aid in list(self._leaving.items()):
+            if not await self.leave(sid, aid):
+                return  # still down: the next round
+            log.info("desk that left during a Redis outage removed", extra={"agent_id": aid})
+
     async def _heartbeat(self) -> None:
+        loop = asyncio.get_running_loop()
+        due = loop.time() + HEARTBEAT_SECONDS
         while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS)
+            self._wake.clear()
+            wait = LEAVE_RETRY_SECONDS if self._leaving else due - loop.time()
             try:
-                await self.store.refresh_agent_sessions(
-                    dict(self._sessions), expires_ms=now_ms() + SESSION_TTL_SECONDS * 1000, now=now_ms()
-                )
-            except Exception:
+                await asyncio.wait_for(self._wake.wait(), timeout=max(0.0, wait))
+                await asyncio.sleep(LEAVE_RETRY_SECONDS)  # a failure just now: not again at once
+            except TimeoutError:
+                pass
+            try:
+                await self._retry_leaves()
+                if loop.time() >= due:
+                    due = loop.time() + HEARTBEAT_SECONDS
+                    await self._refresh()
+            except Exception:  # a bug: logged with its traceback; the heartbeat goes on
                 log.exception("presence heartbeat failed")
+
+    async def _refresh(self) -> None:
+        """Keep the sessions of this node's open desks live; a session whose socket is gone is removed."""
+        for sid, (aid, alive) in list(self._sessions.items()):
+            if not alive():
+                log.warning("desk session without an open socket; removing it", extra={"agent_id": aid})
+                await self.leave(sid, aid)
+        try:
+            async with self._lock:
+                live = {sid: aid for sid, (aid, _) in self._sessions.items()}
+                await self.store.refresh_agent_sessions(
+                    live, expires_ms=now_ms() + SESSION_TTL_SECONDS * 1000, now=now_ms()
+                )
+        except StoreError as exc:  # the next round tries again; sessions live SESSION_TTL_SECONDS meanwhile
+            log.warning("presence heartbeat failed: %s", exc)

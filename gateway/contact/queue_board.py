@@ -16,6 +16,7 @@ from typing import Any
 from gateway.contact.conversations import Conversations
 from gateway.protocol.bus import Message
 from gateway.store.bus import Bus
+from gateway.store.store import StoreError
 from gateway.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ class QueueBoard:
         self._last: list[dict[str, Any]] | None = None
 
     async def start(self) -> None:
-        await self.bus.subscribe(self.channel, self._on_bus)
+        await self.bus.subscribe(self.channel, self._on_bus, self._on_resubscribed)
 
     async def stop(self) -> None:
         await self.bus.unsubscribe(self.channel, self._on_bus)
@@ -46,7 +47,14 @@ class QueueBoard:
     def unwatch(self, watcher: Watcher) -> None:
         self._watchers.discard(watcher)
 
+    def _on_resubscribed(self, channel: str) -> None:
+        """The channel is back after a Redis outage: the queue may have changed meanwhile."""
+        self._kick()
+
     def _on_bus(self, channel: str, message: Message) -> None:
+        self._kick()
+
+    def _kick(self) -> None:
         if self._watchers and (self._task is None or self._task.done()):
             self._task = asyncio.get_running_loop().create_task(self._refresh(), name="queue-board")
 
@@ -54,6 +62,9 @@ class QueueBoard:
         await asyncio.sleep(self.interval)
         try:
             waiting = await self.conversations.waiting()
+        except StoreError as exc:  # Redis down: read again when its channel is back (resync)
+            log.warning("could not read the waiting queue: %s: %s", type(exc).__name__, exc)
+            return
         except Exception:
             log.exception("could not read the waiting queue")
             return

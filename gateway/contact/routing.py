@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 
 from gateway.protocol import bus
 from gateway.protocol.states import AgentActivity, AgentStatus
-from gateway.store.store import Store
+from gateway.store.store import Store, StoreError
 from gateway.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -195,6 +195,9 @@ class Router:
                 await self.dispatch()
             except asyncio.CancelledError:
                 raise
+            except StoreError as exc:  # Redis down or restarting: the next pass tries again (no traceback)
+                log.warning("routing pass failed: %s: %s", type(exc).__name__, exc)
+                await asyncio.sleep(self.sweep_seconds)
             except Exception:
                 log.exception("routing pass failed")
                 await asyncio.sleep(self.sweep_seconds)

@@ -47,6 +47,7 @@ class ErrorCode(StrEnum):
     CALL_LIMIT = "call_limit"
     # the gateway's own failure
     INTERNAL = "internal"
+    STORE_UNAVAILABLE = "store_unavailable"  # Redis is down or loading: nothing was stored; try again shortly
     ERROR = "error"  # a GatewayError that names no better code (none is raised today)
     CONFIG_ERROR = "config_error"  # the CLI's exit 2; never on the wire
     DESTINATION_NOT_ALLOWED = "destination_not_allowed"  # a flow webhook's URL refused; logged, never on the wire

@@ -6,6 +6,15 @@ channel subscribes it in Redis and waits for Redis to confirm, so a caller can
 read history *after* ``subscribe`` returns and be sure no later event is
 missed; the last listener to leave unsubscribes. Messages are the typed ones of
 ``gateway/protocol/bus.py``, parsed here once for all the listeners of a channel.
+
+Redis going away (stopped, restarted, a dropped connection): whatever is published while this node's pub/sub
+connection is down is lost to it. The reader reconnects (redis-py subscribes every channel again) and, for each
+channel confirmed again, calls the ``resync`` callback its listeners gave *before* it dispatches any later message
+on that channel: a listener reads what it missed from the store (gateway/wire/connection.py replays the
+timelines) and the live messages that follow come after it, in order.
+
+Leaving never fails on Redis: the listener is gone locally at once; a channel Redis could not be told to drop is
+dropped when it is confirmed again with nobody listening.
 """
 
 from __future__ import annotations
@@ -16,6 +25,8 @@ import secrets
 from collections.abc import Callable
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from gateway.protocol.bus import BadMessage, Flush, Message, parse
 from gateway.tasks import cancel_and_wait
@@ -23,20 +34,25 @@ from gateway.tasks import cancel_and_wait
 log = logging.getLogger(__name__)
 
 Listener = Callable[[str, Message], None]
+Resync = Callable[[str], None]  # called with the channel when it is subscribed again after a loss
+
+RECONNECT_MAX_SECONDS = 1.0  # the reader tries again at most this long after the pub/sub connection failed
 
 
 class Bus:
     def __init__(self, redis: aioredis.Redis):
         self._redis = redis
         self._pubsub = redis.pubsub()
-        self._listeners: dict[str, set[Listener]] = {}
+        self._listeners: dict[str, dict[Listener, Resync | None]] = {}
         self._confirmed: dict[str, asyncio.Future[None]] = {}
         self._reader: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._stopping = False
+        self._always = ""
 
     async def start(self, always: str) -> None:
         """Start reading; ``always`` is a channel kept subscribed for the node's lifetime."""
+        self._always = always
         fut = self._want(always)
         await self._pubsub.subscribe(always)
         self._reader = asyncio.create_task(self._read(), name="bus-reader")
@@ -55,25 +71,50 @@ class Bus:
             self._confirmed[channel] = fut
         return fut
 
-    async def subscribe(self, channel: str, listener: Listener) -> None:
+    async def subscribe(self, channel: str, listener: Listener, resync: Resync | None = None) -> None:
+        """Listen to ``channel`` from the moment Redis confirms it. ``resync(channel)``, if given, is called when
+        the channel is subscribed again after the pub/sub connection was lost. Raises StoreError (the listener is
+        then not registered) when Redis cannot be reached."""
         async with self._lock:
-            listeners = self._listeners.setdefault(channel, set())
-            listeners.add(listener)
+            listeners = self._listeners.setdefault(channel, {})
+            listeners[listener] = resync
             fut = self._want(channel)
             if len(listeners) == 1 and not fut.done():
-                await self._pubsub.subscribe(channel)
-        await asyncio.wait_for(asyncio.shield(fut), timeout=10)
+                try:
+                    await self._pubsub.subscribe(channel)
+                except BaseException:
+                    self._forget(channel, listener)
+                    raise
+        try:
+            await asyncio.wait_for(asyncio.shield(fut), timeout=10)
+        except TimeoutError:
+            async with self._lock:
+                self._forget(channel, listener)
+            raise RedisTimeoutError(f"Redis did not confirm the subscription to {channel}") from None
+
+    def _forget(self, channel: str, listener: Listener) -> bool:
+        """Drop ``listener`` locally; True when it was the channel's last one."""
+        listeners = self._listeners.get(channel)
+        if listeners is None or listener not in listeners:
+            return False
+        del listeners[listener]
+        if listeners:
+            return False
+        del self._listeners[channel]
+        self._confirmed.pop(channel, None)
+        return True
 
     async def unsubscribe(self, channel: str, listener: Listener) -> None:
+        """Stop listening; never fails on Redis (the listener is gone locally whatever Redis does)."""
         async with self._lock:
-            listeners = self._listeners.get(channel)
-            if not listeners:
-                return
-            listeners.discard(listener)
-            if not listeners:
-                del self._listeners[channel]
-                self._confirmed.pop(channel, None)
-                await self._pubsub.unsubscribe(channel)
+            if self._forget(channel, listener):
+                await self._drop(channel)
+
+    async def _drop(self, channel: str) -> None:
+        try:
+            await self._pubsub.unsubscribe(channel)
+        except (RedisError, OSError) as exc:  # confirmed again with nobody listening: dropped then
+            log.info("unsubscribing %s later (%s)", channel, exc)
 
     async def publish(self, channel: str, message: Message) -> None:
         await self._redis.publish(channel, message.to_json())
@@ -113,25 +154,50 @@ class Bus:
             except Exception:  # one broken listener must not starve the others
                 log.exception("bus listener failed on %s", channel)
 
+    def _resubscribed(self, channel: str) -> None:
+        """``channel`` is live again after a loss: its listeners catch up before any later message reaches them."""
+        for resync in list(self._listeners.get(channel, {}).values()):
+            if resync is None:
+                continue
+            try:
+                resync(channel)
+            except Exception:  # one broken listener must not starve the others
+                log.exception("bus resync failed on %s", channel)
+
     async def _read(self) -> None:
         backoff = 0.1
+        lost = False
         while not self._stopping:
             try:
                 msg = await self._pubsub.get_message(ignore_subscribe_messages=False, timeout=1.0)
             except asyncio.CancelledError:
                 raise
-            except (aioredis.ConnectionError, OSError) as exc:
-                log.warning("pub/sub connection lost (%s); retrying in %.1fs", exc, backoff)
+            except (RedisError, OSError) as exc:  # down, restarting, loading, timed out: try again
+                if not lost:
+                    log.warning("pub/sub connection lost (%s); reconnecting", exc)
+                lost = True
                 await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+                backoff = min(backoff * 2, RECONNECT_MAX_SECONDS)
                 continue
             backoff = 0.1
             if msg is None:
                 continue
+            if lost:
+                log.warning("pub/sub connection back; resubscribed channels replay what they missed")
+                lost = False
             channel = msg["channel"].decode() if isinstance(msg["channel"], bytes) else msg["channel"]
             if msg["type"] == "subscribe":
-                fut = self._confirmed.get(channel)
-                if fut is not None and not fut.done():
-                    fut.set_result(None)
+                await self._confirm(channel)
             elif msg["type"] == "message":
                 self._dispatch(channel, msg["data"])
+
+    async def _confirm(self, channel: str) -> None:
+        fut = self._confirmed.get(channel)
+        if fut is not None and not fut.done():
+            fut.set_result(None)
+        elif fut is not None:
+            self._resubscribed(channel)
+        elif channel != self._always and channel not in self._listeners:
+            async with self._lock:  # nobody listens (Redis was down when the last one left): drop it now
+                if channel not in self._listeners:
+                    await self._drop(channel)

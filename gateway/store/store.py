@@ -327,6 +327,11 @@ class Store:
         )
         return [to_event(cid, _s(eid), _s(fields[b"type"]), _s(fields[b"data"])) for eid, fields in rows]
 
+    async def last_event_id(self, cid: str) -> str | None:
+        """The id of the newest event of the conversation's timeline (None: empty or gone)."""
+        rows = await self.redis.xrevrange(self.keys.timeline(cid), count=1)
+        return _s(rows[0][0]) if rows else None
+
     async def last_event(self, cid: str, typ: str) -> dict[str, Any] | None:
         rows: list[tuple[bytes, dict[bytes, bytes]]] = await self.redis.xrevrange(  # type: ignore[assignment]
             self.keys.timeline(cid), count=50

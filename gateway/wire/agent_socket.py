@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
@@ -11,11 +12,13 @@ from aiohttp import web
 from gateway.contact.agents import Agent
 from gateway.errors import GatewayError, Unauthorized
 from gateway.protocol import bus, client, server
-from gateway.protocol.states import AgentStatus, Author
-from gateway.store.store import to_event
+from gateway.protocol.states import AgentStatus, Author, ConversationState
+from gateway.store.store import StoreError, to_event
 from gateway.wire.connection import Connection, Step, serve_socket
 from gateway.wire.services import SERVICES, Services
 from gateway.wire.sessions import LoginSession, authenticate, revoked
+
+log = logging.getLogger(__name__)
 
 
 class AgentConnection(Connection):
@@ -28,6 +31,7 @@ class AgentConnection(Connection):
         self.session = ""  # presence: this open desk connection
         self.login: LoginSession | None = None  # the login session its token belongs to
         self._session_end: asyncio.TimerHandle | None = None  # closes the socket when the session expires
+        self.assigned: set[str] = set()  # the conversations the desk was told are theirs (welcome, assigned)
 
     @property
     def me(self) -> Agent:
@@ -54,12 +58,12 @@ class AgentConnection(Connection):
         except GatewayError as exc:
             await self.send_error(exc)
             return False
-        keys = self.s.keys
         self.s.queue_board.watch(self._on_queue)
-        self.session = await self.s.presence.join(agent)
+        self.session = await self.s.presence.join(agent, alive=lambda: not self.ws.closed)
         conversations = await self.s.conversations.assigned_to(agent.id)
         for conv in conversations:
-            await self.subscribe(keys.conv_channel(conv["id"]))
+            await self._follow(conv["id"])
+        self.assigned = {conv["id"] for conv in conversations}
         await self.send(
             server.AgentWelcome(
                 agent=await self.s.presence.info(agent.id),
@@ -78,9 +82,41 @@ class AgentConnection(Connection):
             self._session_end.cancel()
         self.s.queue_board.unwatch(self._on_queue)
         if self.agent is not None and self.session:
-            await self.s.presence.leave(self.session, self.agent.id)
-            if (await self.s.presence.info(self.agent.id))["status"] == AgentStatus.OFFLINE:
-                await self.s.agent_calls.agent_gone(self.agent.id)  # a call ringing for them goes back
+            if not await self.s.presence.leave(self.session, self.agent.id):
+                return  # Redis is down: presence removes the session once it is back (gateway/contact/presence.py)
+            try:
+                if (await self.s.presence.info(self.agent.id))["status"] == AgentStatus.OFFLINE:
+                    await self.s.agent_calls.agent_gone(self.agent.id)  # a call ringing for them goes back
+            except StoreError as exc:
+                log.warning("desk closed; its calls not checked (Redis: %s)", exc, extra=self.log_extra)
+
+    async def _follow(self, cid: str) -> None:
+        """Listen to a conversation's live events. Its history is the desk's to ask for (``open``): a replay after
+        an outage (:meth:`resync`) starts from its newest event now, unless this socket already sent later ones."""
+        if cid not in self.last_sent:
+            last = await self.s.store.last_event_id(cid)
+            if last is not None:
+                self.mark_sent(cid, last)
+        await self.subscribe(self.s.keys.conv_channel(cid))
+
+    async def resync(self) -> None:
+        """After a pub/sub outage: the events the desk missed in the conversations it follows, the conversations
+        assigned to or taken from the agent meanwhile, and the agent's presence."""
+        keys = self.s.keys
+        for channel in sorted(self.channels):
+            cid = channel.rsplit(":", 1)[1]
+            if channel == keys.conv_channel(cid):
+                missed = await self.s.conversations.history(cid, self.watermark(cid), for_customer=False)
+                await self.send_fresh(cid, missed)
+        now = [conv["id"] for conv in await self.s.conversations.assigned_to(self.me.id)]
+        for cid in now:
+            if cid not in self.assigned:
+                await self._assigned_step(cid)()
+        for cid in sorted(self.assigned - set(now)):
+            summary = await self.s.conversations.summary(cid)
+            closed = summary is None or summary["state"] == ConversationState.CLOSED
+            await self._unassigned_step(cid, "closed" if closed else "transferred")()
+        await self._send_agent_info()
 
     async def handle(self, frame: client.Frame) -> None:
         conversations = self.s.conversations
@@ -139,7 +175,7 @@ class AgentConnection(Connection):
 
     def _history_step(self, cid: str, after: str | None) -> Step:
         async def step() -> None:
-            await self.subscribe(self.s.keys.conv_channel(cid))
+            await self._follow(cid)
             events = await self.s.conversations.history(cid, after, for_customer=False)
             for event in events:
                 self.mark_sent(cid, event["id"])
@@ -149,7 +185,8 @@ class AgentConnection(Connection):
 
     def _assigned_step(self, cid: str) -> Step:
         async def step() -> None:
-            await self.subscribe(self.s.keys.conv_channel(cid))
+            await self._follow(cid)
+            self.assigned.add(cid)
             await self.send(server.Assigned(await self.s.conversations.summary(cid)))
             await self._send_agent_info()
 
@@ -157,6 +194,7 @@ class AgentConnection(Connection):
 
     def _unassigned_step(self, cid: str, reason: str) -> Step:
         async def step() -> None:
+            self.assigned.discard(cid)
             await self.unsubscribe(self.s.keys.conv_channel(cid))
             await self.send(server.Unassigned(cid, reason))
             await self._send_agent_info()

