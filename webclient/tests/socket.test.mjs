@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { BACKOFF_MAX, BACKOFF_MIN, MAX_ATTEMPT, SignalingSocket, backoffDelay } from '../static/shared/socket.js';
+import { CloseCode } from '../static/shared/protocol.js';
+import { BACKOFF_MAX, BACKOFF_MIN, MAX_ATTEMPT, STORE_RETRY, SignalingSocket, backoffDelay } from '../static/shared/socket.js';
 
 /** setTimeout / clearTimeout on a clock that moves only when told to. */
 function manualClock() {
@@ -114,6 +115,26 @@ test('each loss waits longer; a welcome starts the backoff over', () => {
   assert.equal(sock.everFailed, false);
   last().drop();
   assert.equal(clock.pending()[0], 375);
+});
+
+test('hellos refused while the store is down are retried soon, without growing the backoff', () => {
+  const { sock, clock, log, last } = setup({ welcomeTimeout: 1e9 });  // (its timers would come first)
+  sock.connect();
+  last().drop();                      // an ordinary loss first: attempt 1
+  clock.advance(clock.pending()[0]);
+  const waits = [];
+  for (let i = 0; i < 20; i++) {      // a 15 s outage: every hello refused, closed with 4503
+    last().open();
+    last().receive({ type: 'error', code: 'store_unavailable' });
+    last().drop(CloseCode.STORE_UNAVAILABLE);
+    waits.push(clock.pending()[0]);
+    clock.advance(waits[waits.length - 1]);
+  }
+  assert.deepEqual([...new Set(waits)], [STORE_RETRY * 0.75]);   // random() = 0.5 in [STORE_RETRY/2, STORE_RETRY)
+  assert.equal(sock.attempt, 1);
+  assert.equal(log.filter((e) => e[0] === 'down').length, 21);
+  last().drop();                      // any other loss: the backoff goes on from where it was
+  assert.equal(clock.pending()[0], 750);
 });
 
 test('no welcome within welcomeTimeout: the socket is closed and retried', () => {

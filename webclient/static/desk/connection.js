@@ -282,6 +282,14 @@ function onError(f) {
     return;
   }
   if (phone && phone.onError(f)) return; // about a call (call_id, sdp, hold)
+  if (f.code === 'store_unavailable' && typeof f.client_id === 'string' && f.client_id) {
+    const [conv, p] = findPending(f.client_id, f.conversation_id);
+    if (conv && p) { // the gateway's store was down for a moment: still sending, again after retry_after
+      const wait = Math.max(1, Number(f.retry_after) || 1) * 1000;
+      setTimeout(() => { if (p.status === 'sending' && sock.ready) resendPending(conv); }, wait);
+      return;
+    }
+  }
   if (typeof f.client_id === 'string' && f.client_id) {
     const [conv, p] = findPending(f.client_id, f.conversation_id);
     if (conv && p) {

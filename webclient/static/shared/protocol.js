@@ -159,6 +159,7 @@ export const ErrorCode = Object.freeze({
   LINES_BUSY: "lines_busy",
   CALL_LIMIT: "call_limit",
   INTERNAL: "internal",
+  STORE_UNAVAILABLE: "store_unavailable",
   ERROR: "error",
   CONFIG_ERROR: "config_error",
   DESTINATION_NOT_ALLOWED: "destination_not_allowed",
@@ -213,4 +214,5 @@ export const CloseCode = Object.freeze({
   RESTARTING: 1012,
   TOO_SLOW: 1013,
   SESSION_REVOKED: 4401,
+  STORE_UNAVAILABLE: 4503,
 });

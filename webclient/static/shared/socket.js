@@ -1,10 +1,16 @@
 // The signaling socket shared by the widget and the desk: one WebSocket at a time, a hello on open, a welcome
 // expected within welcomeTimeout, and on any loss a reconnect after an exponential backoff with jitter.
+// A close with CloseCode.STORE_UNAVAILABLE (the gateway's Redis is down for a moment: nothing is wrong with
+// this client) is retried after STORE_RETRY, jittered, without growing the backoff: the page is back as soon
+// as Redis is, not after the backoff a long outage would have built up.
 // The socket owns reconnection; the page owns what the frames mean (and what is resent after a welcome).
+
+import { CloseCode } from './protocol.js';
 
 export const BACKOFF_MIN = 500;
 export const BACKOFF_MAX = 15000;
 export const MAX_ATTEMPT = 16;
+export const STORE_RETRY = 1000;   // after a hello refused with store_unavailable: in [STORE_RETRY/2, STORE_RETRY)
 
 /** The wait before reconnect number attempt+1: base = min(max, min * 2^attempt), jitter in [base/2, base). */
 export function backoffDelay(attempt, random = Math.random, min = BACKOFF_MIN, max = BACKOFF_MAX) {
@@ -68,7 +74,7 @@ export class SignalingSocket {
       this.ready = false;
       this.everFailed = true;
       this.onDown(e);
-      this.scheduleReconnect();
+      this.scheduleReconnect(e && e.code === CloseCode.STORE_UNAVAILABLE ? STORE_RETRY : null);
     };
     sock.onerror = () => { /* onclose follows */ };
   }
@@ -80,11 +86,12 @@ export class SignalingSocket {
     this.everFailed = false;
   }
 
-  scheduleReconnect() {
+  /** Reconnect after the backoff (which then grows), or after about `soon` ms (the backoff stays as it is). */
+  scheduleReconnect(soon = null) {
     if (!this.enabled()) return;
     this.timers.clearTimeout(this.retryTimer);
-    const delay = backoffDelay(this.attempt, this.random);
-    this.attempt = Math.min(this.attempt + 1, MAX_ATTEMPT);
+    const delay = soon === null ? backoffDelay(this.attempt, this.random) : soon / 2 + this.random() * (soon / 2);
+    if (soon === null) this.attempt = Math.min(this.attempt + 1, MAX_ATTEMPT);
     this.retryTimer = this.timers.setTimeout(() => this.connect(), delay);
     this.onChange();
   }

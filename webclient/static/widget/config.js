@@ -51,6 +51,7 @@ export const TEXT = {
   typing: (name) => `${name || 'Agent'} is typing…`,
   tooLong: `Message is too long (at most ${MAX_TEXT_CHARS} characters)`,
   rateLimited: (s) => `Sending shortly (${s >= 120 ? `${Math.ceil(s / 60)} min` : `${s} s`})…`,   // over the message limit: resent by itself
+  storeUnavailable: 'Sending shortly…',   // the gateway's store was down for a moment: resent by itself
   callStarted: 'Call started',
   callEnded: (ms) => (ms > 0 ? `Call ended · ${callTimeText(ms)}` : 'Call ended'),
   callbackAsap: 'We\'ll call you back as soon as an agent is free — you keep your place in line.',

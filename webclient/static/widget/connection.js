@@ -141,12 +141,13 @@ function onQueue(f) {
   renderStatus();
 }
 
-/** Over the gateway's message limit: nothing is lost. The message stays in the outbox (shown as pending),
- *  the customer is told how long to wait, and it goes again by itself after retry_after. */
+/** Over the gateway's message limit, or its store down for a moment (store_unavailable): nothing is lost. The
+ *  message stays in the outbox (shown as pending), the customer is told, and it goes again by itself after
+ *  retry_after. */
 function onRateLimited(f) {
   const wait = Math.max(1, Math.ceil(Number(f.retry_after) || 5));
   rateLimited.add(f.client_id);
-  setFlash(TEXT.rateLimited(wait));
+  setFlash(f.code === 'store_unavailable' ? TEXT.storeUnavailable : TEXT.rateLimited(wait));
   if (W.rateTimer) return;
   W.rateTimer = setTimeout(() => {
     W.rateTimer = null;
@@ -180,7 +181,7 @@ function onError(f) {
     sock.reconnectNow();
     return;
   }
-  if (f.code === 'rate_limited' && typeof f.client_id === 'string' && f.client_id) {
+  if ((f.code === 'rate_limited' || f.code === 'store_unavailable') && typeof f.client_id === 'string' && f.client_id) {
     onRateLimited(f);
     return;
   }
