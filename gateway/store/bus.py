@@ -116,6 +116,10 @@ class Bus:
         except (RedisError, OSError) as exc:  # confirmed again with nobody listening: dropped then
             log.info("unsubscribing %s later (%s)", channel, exc)
 
+    def listening(self, channel: str) -> int:
+        """How many local listeners ``channel`` has."""
+        return len(self._listeners.get(channel, ()))
+
     async def publish(self, channel: str, message: Message) -> None:
         await self._redis.publish(channel, message.to_json())
 

@@ -1,0 +1,151 @@
+"""The edges of a Redis outage, each on its own (the whole scenario under traffic: test_redis_outage.py):
+
+- the node's pub/sub connection dropped while chat goes on: the events published before it is back reach the
+  sockets once it is, in order, with nothing missing below the live ones that follow;
+- a hello while Redis is down: ``store_unavailable`` and close code 4503, no traceback;
+- a desk closed while Redis is down: its listeners go at once, its presence session is never refreshed again and
+  is removed as soon as Redis is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import aiohttp
+import pytest
+import redis
+
+from gateway.config import Settings
+from tests.conftest import PASSWORDS, bounded
+from tests.support.clients import Agent, Customer
+from tests.support.servers import Node, RedisServer, start_node
+
+WITHIN = 15.0
+
+
+async def until(what: str, check: object, seconds: float = WITHIN) -> None:
+    try:
+        async with asyncio.timeout(seconds):
+            while not check():  # type: ignore[operator]
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        raise AssertionError(f"not within {seconds} s: {what}") from None
+
+
+@pytest.fixture
+async def own_redis() -> AsyncIterator[RedisServer]:
+    server = RedisServer(persist=True)  # stopped and started again by the tests, with its data
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def two_nodes(settings: Settings, own_redis: RedisServer) -> AsyncIterator[tuple[Node, Node]]:
+    mine = replace(settings, redis_url=own_redis.url)
+    a = await start_node(mine)
+    b = await start_node(mine)
+    yield a, b
+    await bounded(a.stop(), "stopping node A")
+    await bounded(b.stop(), "stopping node B")
+
+
+async def test_events_published_while_pubsub_is_down_are_replayed_in_order_before_later_ones(
+    two_nodes: tuple[Node, Node], own_redis: RedisServer
+) -> None:
+    a, b = two_nodes
+    cust = Customer(a.url)
+    alice = Agent(b.url, "alice", PASSWORDS["alice"])
+    try:
+        await alice.hello()
+        await cust.hello()
+        cid = (await cust.say("hello"))["conversation_id"]
+        await alice.assigned()
+        await alice.say(cid, "hi, how can I help?")
+        await cust.event("message", lambda e: e["author"] == "agent")
+        r = redis.Redis.from_url(own_redis.url)
+        try:
+            r.client_kill_filter(_type="pubsub")  # every node's pub/sub connection drops; Redis stays up
+        finally:
+            r.close()
+        acks = [await cust.say(f"while pub/sub is down #{n}") for n in range(5)]
+        acks += [await cust.say(f"after #{n}") for n in range(3)]  # some of these arrive live
+        replies = [await alice.say(cid, f"reply #{n}") for n in range(3)]
+        for ack in acks:
+            await alice.event("message", lambda e, ack=ack: e["id"] == ack["event_id"], timeout=WITHIN)
+        for reply in replies:
+            await cust.event("message", lambda e, reply=reply: e["id"] == reply["event_id"], timeout=WITHIN)
+        await alice.quiet(0.3)
+        await cust.quiet(0.3)
+        for side, author, sent in ((alice, "customer", acks), (cust, "agent", replies)):
+            got = [f["event"]["id"] for f in side.seen if f["type"] == "event" and f["event"].get("author") == author]
+            ids = [ack["event_id"] for ack in sent]
+            assert [i for i in got if i in ids] == ids, f"{side.path}: each once, in order"
+            every = [f["event"]["id"] for f in side.seen if f["type"] == "event"]
+            assert every == sorted(every, key=lambda i: tuple(map(int, i.split("-")))), "in order"
+    finally:
+        await asyncio.gather(cust.close(), alice.close())
+
+
+@pytest.mark.parametrize("path", ["/ws/customer", "/ws/agent"])
+async def test_a_hello_while_redis_is_down_is_store_unavailable_then_4503(
+    settings: Settings, own_redis: RedisServer, path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    node = await start_node(replace(settings, redis_url=own_redis.url))
+    try:
+        hello: dict[str, object] = {"type": "hello"}
+        if path == "/ws/agent":
+            alice = Agent(node.url, "alice", PASSWORDS["alice"])
+            hello["token"] = await alice.login()
+            await alice.close()
+        own_redis.halt()
+        caplog.set_level(logging.INFO)
+        async with aiohttp.ClientSession() as s, s.ws_connect(node.url + path) as ws:
+            await ws.send_json(hello)
+            frame = await ws.receive_json(timeout=WITHIN)
+            assert (frame["type"], frame["code"], frame["retry_after"]) == ("error", "store_unavailable", 1)
+            msg = await ws.receive(timeout=WITHIN)
+            assert (msg.type, ws.close_code) == (aiohttp.WSMsgType.CLOSE, 4503)
+        assert not [r for r in caplog.records if r.exc_info], "no traceback"
+    finally:
+        own_redis.start()
+        await bounded(node.stop(), "stopping the node")
+
+
+async def test_a_desk_closed_while_redis_is_down_leaves_no_listener_and_no_presence(
+    settings: Settings, own_redis: RedisServer
+) -> None:
+    node = await start_node(replace(settings, redis_url=own_redis.url))
+    keys = node.services.keys
+    alice = Agent(node.url, "alice", PASSWORDS["alice"])
+    cust = Customer(node.url)
+    r = redis.Redis.from_url(own_redis.url)
+
+    def sessions() -> int:
+        return int(r.zcount(keys.agent_sessions("alice"), int(time.time() * 1000), "+inf"))
+
+    try:
+        await alice.hello()
+        await cust.hello()
+        cid = (await cust.say("hello"))["conversation_id"]
+        await alice.assigned()
+        bus = node.services.bus
+        assert (bus.listening(keys.agent_channel("alice")), bus.listening(keys.conv_channel(cid))) == (1, 2)
+        own_redis.halt()
+        await alice.drop()  # the desk closes while Redis is down
+        await until(
+            "the desk's listeners gone",
+            lambda: (bus.listening(keys.agent_channel("alice")), bus.listening(keys.conv_channel(cid))) == (0, 1),
+        )
+        await asyncio.to_thread(own_redis.start)
+        await until("alice's presence session removed once Redis is back", lambda: sessions() == 0)
+        status = (await node.services.presence.info("alice"))["status"]
+        assert status == "offline"
+    finally:
+        r.close()
+        await asyncio.gather(alice.close(), cust.close())
+        await bounded(node.stop(), "stopping the node")
