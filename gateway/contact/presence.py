@@ -89,11 +89,12 @@ class Presence:
             self._leaving.pop(sid, None)
             await self._changed()
         except StoreError as exc:
-            log.warning(
-                "desk left while Redis is unavailable (%s); removing it when Redis is back",
-                exc,
-                extra={"agent_id": agent_id},
-            )
+            if sid not in self._leaving:  # once per session, not per retry
+                log.warning(
+                    "desk left while Redis is unavailable (%s); removing it when Redis is back",
+                    exc,
+                    extra={"agent_id": agent_id},
+                )
             self._leaving[sid] = agent_id
             self._wake.set()
             return False

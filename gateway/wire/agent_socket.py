@@ -12,6 +12,7 @@ from aiohttp import web
 from gateway.contact.agents import Agent
 from gateway.errors import GatewayError, Unauthorized
 from gateway.protocol import bus, client, server
+from gateway.protocol.client import parse_event_id
 from gateway.protocol.states import AgentStatus, Author, ConversationState
 from gateway.store.store import StoreError, to_event
 from gateway.wire.connection import Connection, Step, serve_socket
@@ -91,13 +92,15 @@ class AgentConnection(Connection):
                 log.warning("desk closed; its calls not checked (Redis: %s)", exc, extra=self.log_extra)
 
     async def _follow(self, cid: str) -> None:
-        """Listen to a conversation's live events. Its history is the desk's to ask for (``open``): a replay after
-        an outage (:meth:`resync`) starts from its newest event now, unless this socket already sent later ones."""
-        if cid not in self.last_sent:
-            last = await self.s.store.last_event_id(cid)
-            if last is not None:
-                self.mark_sent(cid, last)
-        await self.subscribe(self.s.keys.conv_channel(cid))
+        """Listen to a conversation's live events. What came before is the desk's to ask for (``open``): a replay
+        after an outage (:meth:`resync`) starts from the newest event once subscribed, or a later one sent."""
+        channel = self.s.keys.conv_channel(cid)
+        if channel in self.channels:
+            return
+        await self.subscribe(channel)
+        last = parse_event_id(await self.s.store.last_event_id(cid) or "")
+        if last is not None:
+            self.replay_from[cid] = last
 
     async def resync(self) -> None:
         """After a pub/sub outage: the events the desk missed in the conversations it follows, the conversations

@@ -58,6 +58,7 @@ class Connection:
         self.bus = bus
         self.outbox: asyncio.Queue[server.Frame | Step] = asyncio.Queue(OUTBOX_LIMIT)
         self.last_sent: dict[str, tuple[int, int]] = {}
+        self.replay_from: dict[str, tuple[int, int]] = {}  # where a replay starts when nothing later was sent
         self.channels: set[str] = set()
         self._sender: asyncio.Task[None] | None = None
         self._closer: asyncio.Task[bool] | None = None  # closing a client too slow to read (once)
@@ -78,9 +79,10 @@ class Connection:
                 )
 
     def watermark(self, cid: str) -> str | None:
-        """The id of the last event of ``cid`` sent on this connection (None: none yet)."""
-        key = self.last_sent.get(cid)
-        return None if key is None else f"{key[0]}-{key[1]}"
+        """Where a replay of ``cid`` starts: after the last event sent on this connection, or after
+        ``replay_from`` if that is later (None: from the start)."""
+        key = max(self.last_sent.get(cid, (0, -1)), self.replay_from.get(cid, (0, -1)))
+        return None if key == (0, -1) else f"{key[0]}-{key[1]}"
 
     def mark_sent(self, cid: str, event_id: str) -> None:
         key = parse_event_id(event_id)
