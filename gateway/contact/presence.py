@@ -171,11 +171,11 @@ class Presence:
                 await self._retry_leaves()
                 if loop.time() >= due:
                     due = loop.time() + HEARTBEAT_SECONDS
-                    await self._refresh()
+                    await self.refresh()
             except Exception:  # a bug: logged with its traceback; the heartbeat goes on
                 log.exception("presence heartbeat failed")
 
-    async def _refresh(self) -> None:
+    async def refresh(self) -> None:
         """Keep the sessions of this node's open desks live; a session whose socket is gone is removed."""
         for sid, (aid, alive) in list(self._sessions.items()):
             if not alive():

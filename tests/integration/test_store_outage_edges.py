@@ -20,6 +20,7 @@ import pytest
 import redis
 
 from gateway.config import Settings
+from gateway.protocol.states import AgentStatus
 from tests.conftest import PASSWORDS, bounded
 from tests.support.clients import Agent, Customer
 from tests.support.servers import Node, RedisServer, start_node
@@ -149,3 +150,22 @@ async def test_a_desk_closed_while_redis_is_down_leaves_no_listener_and_no_prese
         r.close()
         await asyncio.gather(alice.close(), cust.close())
         await bounded(node.stop(), "stopping the node")
+
+
+async def test_the_heartbeat_refreshes_only_sessions_whose_socket_is_open(node: Node) -> None:
+    """A session whose socket is gone without leaving (its teardown never got that far) is removed by the next
+    heartbeat instead of being kept live for the node's lifetime (a ghost routing would give chats to)."""
+    presence = node.services.presence
+    agent = node.services.directory.get("bob")
+    assert agent is not None
+    open_socket = {"gone": False}
+    sid = await presence.join(agent, alive=lambda: not open_socket["gone"])
+    await presence.set_status("bob", AgentStatus.AVAILABLE)
+    await presence.refresh()
+    assert (await presence.info("bob"))["status"] == AgentStatus.AVAILABLE
+    open_socket["gone"] = True
+    await presence.refresh()
+    assert (await presence.info("bob"))["status"] == AgentStatus.OFFLINE
+    assert sid not in [
+        s.decode() for s in await node.services.store.redis.zrange(node.services.keys.agent_sessions("bob"), 0, -1)
+    ]
