@@ -18,7 +18,16 @@ from aiohttp import web
 from gateway.client_ip import client_ip
 from gateway.contact.agents import Agent
 from gateway.contact.passwords import hash_password, verify_password
-from gateway.errors import BadRequest, Forbidden, GatewayError, InternalError, NotFound, TooManyRequests, Unauthorized
+from gateway.errors import (
+    BadRequest,
+    Forbidden,
+    GatewayError,
+    InternalError,
+    NotFound,
+    StoreUnavailable,
+    TooManyRequests,
+    Unauthorized,
+)
 from gateway.json_input import check_text, loads_object
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.limits import REFRESH_GRACE_SECONDS
@@ -37,8 +46,9 @@ _DUMMY_HASH = hash_password("timing-equaliser", n=2**14)
 
 @web.middleware
 async def problem_json(request: web.Request, handler: Any) -> web.StreamResponse:
-    """The one place HTTP errors take their shape: a GatewayError is its problem JSON; any other exception (a
-    bug) is logged once with its traceback and a request id, and answered 500 ``internal`` with that id.
+    """The one place HTTP errors take their shape: a GatewayError is its problem JSON; a Redis failure is 503
+    ``store_unavailable`` with ``Retry-After`` (a warning, no traceback); any other exception (a bug) is logged once
+    with its traceback and a request id, and answered 500 ``internal`` with that id.
     aiohttp's own HTTP exceptions (404, 405, ...) pass; cancellation is never caught."""
     try:
         return await handler(request)
@@ -49,6 +59,12 @@ async def problem_json(request: web.Request, handler: Any) -> web.StreamResponse
         )
     except web.HTTPException:
         raise
+    except StoreError as exc:  # Redis down or restarting: not a bug, no traceback; the client tries again
+        log.warning("store unavailable in %s %s: %s: %s", request.method, request.path, type(exc).__name__, exc)
+        unavailable = StoreUnavailable()
+        return web.json_response(
+            unavailable.to_dict(), status=unavailable.http_status, headers={"Retry-After": str(unavailable.retry_after)}
+        )
     except Exception as exc:  # noqa: BLE001 - the edge: logged with its traceback, answered as 'internal'
         if isinstance(exc, ConnectionResetError) and (request.transport is None or request.transport.is_closing()):
             log.info("client went away during %s %s", request.method, request.path)

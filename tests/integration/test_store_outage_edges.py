@@ -169,3 +169,20 @@ async def test_the_heartbeat_refreshes_only_sessions_whose_socket_is_open(node: 
     assert sid not in [
         s.decode() for s in await node.services.store.redis.zrange(node.services.keys.agent_sessions("bob"), 0, -1)
     ]
+
+
+async def test_an_http_request_while_redis_is_down_is_503_store_unavailable(
+    settings: Settings, own_redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    node = await start_node(replace(settings, redis_url=own_redis.url))
+    try:
+        own_redis.halt()
+        caplog.set_level(logging.INFO)
+        login = {"agent_id": "alice", "password": PASSWORDS["alice"]}
+        async with aiohttp.ClientSession() as s, s.post(node.url + "/api/agent/login", json=login) as r:
+            assert (r.status, r.headers.get("Retry-After")) == (503, "1")
+            assert (await r.json())["code"] == "store_unavailable"
+        assert not [r for r in caplog.records if r.exc_info], "no traceback"
+    finally:
+        own_redis.start()
+        await bounded(node.stop(), "stopping the node")
