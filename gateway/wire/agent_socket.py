@@ -102,15 +102,16 @@ class AgentConnection(Connection):
         if last is not None:
             self.replay_from[cid] = last
 
-    async def resync(self) -> None:
+    async def resync(self) -> int:
         """After a pub/sub outage: the events the desk missed in the conversations it follows, the conversations
         assigned to or taken from the agent meanwhile, and the agent's presence."""
         keys = self.s.keys
+        replayed = 0
         for channel in sorted(self.channels):
             cid = channel.rsplit(":", 1)[1]
             if channel == keys.conv_channel(cid):
                 missed = await self.s.conversations.history(cid, self.watermark(cid), for_customer=False)
-                await self.send_fresh(cid, missed)
+                replayed += len(await self.send_fresh(cid, missed))
         now = [conv["id"] for conv in await self.s.conversations.assigned_to(self.me.id)]
         for cid in now:
             if cid not in self.assigned:
@@ -120,6 +121,7 @@ class AgentConnection(Connection):
             closed = summary is None or summary["state"] == ConversationState.CLOSED
             await self._unassigned_step(cid, "closed" if closed else "transferred")()
         await self._send_agent_info()
+        return replayed
 
     async def handle(self, frame: client.Frame) -> None:
         conversations = self.s.conversations

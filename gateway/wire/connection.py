@@ -187,7 +187,9 @@ class Connection:
         self._resync_queued = False
         for pause in (*RESYNC_RETRY_SECONDS, None):
             try:
-                await self.resync()
+                replayed = await self.resync()
+                if replayed:
+                    log.info("replayed %d events missed while pub/sub was down", replayed, extra=self.log_extra)
                 return
             except StoreError as exc:
                 if pause is None:
@@ -195,8 +197,9 @@ class Connection:
                 log.info("resync after a Redis outage failed (%s); trying again", exc, extra=self.log_extra)
                 await asyncio.sleep(pause)
 
-    async def resync(self) -> None:  # pragma: no cover - overridden
-        """Catch up with what was published while the node's pub/sub connection was down."""
+    async def resync(self) -> int:  # pragma: no cover - overridden
+        """Catch up with what was published while the node's pub/sub connection was down; how many timeline
+        events it sent."""
         raise NotImplementedError
 
     async def send_fresh(self, cid: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -250,21 +250,22 @@ class CustomerConnection(Connection):
 
         return step
 
-    async def resync(self) -> None:
+    async def resync(self) -> int:
         """After a pub/sub outage: follow the customer's current conversation (a new one may have opened), send
         what they missed of it, and their place in the queue."""
         cid = await self.s.conversations.current_for_customer(self.customer_id)
         if cid is not None and cid != self.followed:
             self.conversation_id = cid
             await self._follow(cid)()
-            return
+            return 0
         if self.followed is None:
-            return
+            return 0
         missed = await self.s.conversations.history(self.followed, self.watermark(self.followed), for_customer=True)
         sent = await self.send_fresh(self.followed, missed)
         if any(e["type"] in (EventType.ASSIGNED, EventType.CLOSED) for e in sent):
             await self.unsubscribe(self.s.keys.queue_channel)  # what on_bus does for these events live
         await self._position_step(self.followed)()
+        return len(sent)
 
     def on_bus(self, channel: str, message: bus.Message) -> None:
         match message:
