@@ -49,6 +49,7 @@ class Bus:
         self._lock = asyncio.Lock()
         self._stopping = False
         self._always = ""
+        self._lost = False  # the reader lost the pub/sub connection and is reconnecting it (it alone does)
 
     async def start(self, always: str) -> None:
         """Start reading; ``always`` is a channel kept subscribed for the node's lifetime."""
@@ -76,6 +77,8 @@ class Bus:
         the channel is subscribed again after the pub/sub connection was lost. Raises StoreError (the listener is
         then not registered) when Redis cannot be reached."""
         async with self._lock:
+            if self._lost:  # only the reader reconnects: two tasks reconnecting one connection trip over each other
+                raise aioredis.ConnectionError("the pub/sub connection is down; reconnecting")
             listeners = self._listeners.setdefault(channel, {})
             listeners[listener] = resync
             fut = self._want(channel)
@@ -111,6 +114,9 @@ class Bus:
                 await self._drop(channel)
 
     async def _drop(self, channel: str) -> None:
+        if self._lost:
+            log.info("unsubscribing %s once the pub/sub connection is back", channel)
+            return
         try:
             await self._pubsub.unsubscribe(channel)
         except (RedisError, OSError) as exc:  # confirmed again with nobody listening: dropped then
@@ -170,25 +176,24 @@ class Bus:
 
     async def _read(self) -> None:
         backoff = 0.1
-        lost = False
         while not self._stopping:
             try:
                 msg = await self._pubsub.get_message(ignore_subscribe_messages=False, timeout=1.0)
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as exc:  # down, restarting, loading, timed out: try again
-                if not lost:
+                if not self._lost:
                     log.warning("pub/sub connection lost (%s); reconnecting", exc)
-                lost = True
+                self._lost = True
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, RECONNECT_MAX_SECONDS)
                 continue
             backoff = 0.1
+            if self._lost:
+                log.warning("pub/sub connection back; resubscribed channels replay what they missed")
+                self._lost = False
             if msg is None:
                 continue
-            if lost:
-                log.warning("pub/sub connection back; resubscribed channels replay what they missed")
-                lost = False
             channel = msg["channel"].decode() if isinstance(msg["channel"], bytes) else msg["channel"]
             if msg["type"] == "subscribe":
                 await self._confirm(channel)

@@ -309,7 +309,6 @@ async def test_redis_outage_under_chat_traffic_loses_nothing_live_and_leaves_no_
         assert (conv["state"], conv.get("agent_id", "")) == ("queued", ""), conv
 
         # hellos refused while Redis was down said so with the close code clients retry at once on
-        assert close_codes and set(close_codes) == {STORE_UNAVAILABLE_CLOSE}, close_codes
         print(f"customer back {back_after:.2f} s after Redis; refused hellos: {len(close_codes)}")
         assert back_after < 5.0
     finally:
@@ -319,4 +318,6 @@ async def test_redis_outage_under_chat_traffic_loses_nothing_live_and_leaves_no_
         await b.stop()
     for gw in (a, b):
         text = gw.log.read_text()
-        assert "Traceback" not in text and "Error handling request" not in text, text[-6000:]
+        at = max(text.find("Traceback"), text.find("Error handling request"))
+        assert at < 0, text[max(0, at - 1000) : at + 4000]
+    assert close_codes and set(close_codes) == {STORE_UNAVAILABLE_CLOSE}, close_codes
