@@ -26,6 +26,7 @@ import pytest
 import redis
 
 from gateway.store.keys import Keys
+from gateway.tasks import cancel_and_wait
 from tests.conftest import PASSWORDS
 from tests.support.servers import GatewayProcess, RedisServer
 
@@ -246,11 +247,12 @@ async def test_redis_outage_under_chat_traffic_loses_nothing_live_and_leaves_no_
 ) -> None:
     a = gateway(tmp_path, "a", agents_file, outage_redis.url)  # the customers' node
     b = gateway(tmp_path, "b", agents_file, outage_redis.url)  # the agents' node
-    await a.start()
-    await b.start()
     customer_ws = a.url.replace("http", "ws")
     sides: list[Side] = []
+    late: asyncio.Task[tuple[list[int | None], float]] | None = None
     try:
+        await a.start()
+        await b.start()
         agents = [await agent_side(b, "alice"), await agent_side(b, "bob")]  # capacity 2 each
         sides += agents
         customers = [await open_side(f"customer{n}", customer_ws + "/ws/customer", {"type": "hello"}) for n in range(4)]
@@ -314,8 +316,10 @@ async def test_redis_outage_under_chat_traffic_loses_nothing_live_and_leaves_no_
     finally:
         for side in sides:
             await side.close()
-        await a.stop()
-        await b.stop()
+        await cancel_and_wait(late)
+        for gw in (a, b):
+            if gw.proc is not None:
+                await gw.stop()
     for gw in (a, b):
         text = gw.log.read_text()
         at = max(text.find("Traceback"), text.find("Error handling request"))

@@ -147,7 +147,7 @@ class GatewayProcess:
                 stderr=logf,
                 env=self.env,
             )
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # loading the speech models takes a while on a busy machine
         async with aiohttp.ClientSession() as session:
             while True:
                 try:
@@ -157,6 +157,10 @@ class GatewayProcess:
                 except aiohttp.ClientError:
                     pass
                 if self.proc.returncode is not None or time.monotonic() > deadline:
+                    if self.proc.returncode is None:  # not left running (nor its waiter thread) after the test
+                        self.proc.kill()
+                        await self.proc.wait()
+                    self.proc = None
                     raise RuntimeError(f"gateway did not start:\n{self.log.read_text()}")
                 await asyncio.sleep(0.1)
 
