@@ -19,7 +19,7 @@ from gateway.errors import Conflict, Forbidden, GatewayError, NotFound
 from gateway.protocol import bus
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import CUSTOMER_VISIBLE, AgentStatus, Author, ConversationState, EventType
-from gateway.store.store import Buckets, Store
+from gateway.store.store import Buckets, Store, to_event
 from ivr.events import QueueStatus
 
 log = logging.getLogger(__name__)
@@ -89,6 +89,7 @@ class Conversations:
             "last_text": last["text"] if last else None,
             "calls": int(conv.get("calls") or 0),  # voice calls in it (a call-only conversation has no last_text)
             "callback": await self.callbacks.of_conversation(cid) if self.callbacks is not None else None,
+            "rating": _rating(conv),
         }
 
     async def current_for_customer(self, customer_id: str) -> str | None:
@@ -219,6 +220,35 @@ class Conversations:
         await self.store.publish(self.store.keys.agent_channel(agent_id), bus.Unassigned(cid, "closed"))
         self.router.kick()
         await self._queue_changed()
+
+    async def rate(self, customer_id: str, cid: str, score: int, comment: str) -> dict[str, Any]:
+        """The customer's satisfaction rating of their conversation, taken once it is closed and only once (a
+        second is refused: ``already_rated``). Stored on the conversation's hash (``rating``, ``rating_comment``,
+        ``rated_at``: what reports read) and as a ``rating`` event on its timeline; the agent who had it is told
+        on their own channel (their desk left the conversation's at the close). Returns the event."""
+        data: dict[str, Any] = {"score": score, "comment": comment}
+        status, event_id = await self.store.rate(cid, customer_id, data, now=now_ms())
+        match status:
+            case "ok":
+                pass
+            case "not_found":
+                raise NotFound(f"conversation {cid} does not exist", field="conversation_id")
+            case "forbidden":
+                raise Forbidden("this conversation belongs to another customer", field="conversation_id")
+            case "not_closed":
+                raise Conflict("a conversation can be rated once it is closed", field="conversation_id")
+            case _:
+                raise Conflict(
+                    "this conversation was rated already; a rating cannot be changed",
+                    field="conversation_id",
+                    code=ErrorCode.ALREADY_RATED,
+                )
+        event = to_event(cid, event_id, EventType.RATING, data)
+        log.info("conversation rated %d/5", score, extra={"conversation_id": cid, "customer_id": customer_id})
+        conv = await self.store.conversation(cid)
+        if conv and conv.get("agent_id"):
+            await self.store.publish(self.store.keys.agent_channel(conv["agent_id"]), bus.Rated(cid, event))
+        return event
 
     async def requeue(self, cid: str, agent_id: str, reason: str, *, score: int, queue_name: str = "") -> bool:
         """Take ``cid`` back from ``agent_id`` (a missed, declined or dropped call, a transfer to a queue) and
@@ -415,6 +445,17 @@ def _skills_of(action: Any, cid: str) -> Skills:
     except ValueError as exc:  # the flow loader checks skills; an older flow may still hold a bad one
         log.warning("flow skills ignored: %s", exc, extra={"conversation_id": cid})
         return ()
+
+
+def _rating(conv: dict[str, str]) -> dict[str, Any] | None:
+    """The customer's rating as the conversation's hash keeps it (None before one)."""
+    if not conv.get("rated_at"):
+        return None
+    return {
+        "score": int(conv.get("rating") or 0),
+        "comment": conv.get("rating_comment", ""),
+        "rated_at": int(conv["rated_at"]),
+    }
 
 
 def customer_view(event: dict[str, Any]) -> dict[str, Any]:

@@ -33,6 +33,7 @@ class BusKind(StrEnum):
     CALL_COMMAND = "call_command"
     CALL_REPLY = "call_reply"
     FLUSH = "flush"
+    RATED = "rated"
 
 
 class BadMessage(ValueError):
@@ -141,6 +142,16 @@ class Unassigned(Message):
 
 
 @dataclass(frozen=True, slots=True)
+class Rated(Message):
+    """On the channel of the agent who had a conversation: its customer rated it after it closed (the desk left
+    the conversation's own channel at the close). ``event``: the timeline entry, as a desk receives events."""
+
+    kind = BusKind.RATED
+    conversation_id: str
+    event: JsonObject
+
+
+@dataclass(frozen=True, slots=True)
 class SessionRevoked(Message):
     """On an agent's channel: these login sessions ended; their desks close."""
 
@@ -194,6 +205,7 @@ KINDS: dict[str, type[Message]] = {
         PresenceChanged,
         Assigned,
         Unassigned,
+        Rated,
         SessionRevoked,
         CallCommand,
         CallReply,

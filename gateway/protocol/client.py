@@ -23,8 +23,11 @@ from gateway.protocol.limits import (
     MAX_DRAFT_CHARS,
     MAX_DTMF_DIGITS,
     MAX_FRAME_BYTES,
+    MAX_RATING,
+    MAX_RATING_COMMENT_CHARS,
     MAX_SDP_CHARS,
     MAX_TEXT_CHARS,
+    MIN_RATING,
 )
 from gateway.protocol.states import AgentStatus, AttemptOutcome, ConsultAction, MonitorMode
 from media.sdp_offer import BadOffer, check_offer
@@ -54,6 +57,7 @@ class ClientFrame(StrEnum):
     CALLBACK_CANCEL = "callback_cancel"  # customer: cancel a pending callback or decline its ringing; agent: cancel
     # the booked callback of a conversation they hold
     CALL_INVITE_DECLINE = "call_invite_decline"  # customer: do not take the agent's invitation to a call
+    RATING = "rating"  # customer: rate a closed conversation of theirs (score 1-5, optional comment), once
 
 
 # ---------------------------------------------------------------- frames
@@ -170,6 +174,13 @@ class CancelCallback:
 
 
 @dataclass(frozen=True, slots=True)
+class RateConversation:
+    conversation_id: str
+    score: int  # MIN_RATING..MAX_RATING
+    comment: str = ""  # at most MAX_RATING_COMMENT_CHARS
+
+
+@dataclass(frozen=True, slots=True)
 class TransferCall:
     call_id: str
     queue: str | None = None
@@ -196,6 +207,7 @@ Frame = (
     | DeclineCallInvite
     | CallbackOutcome
     | CancelCallback
+    | RateConversation
 )
 
 
@@ -291,8 +303,9 @@ _CUSTOMER_FRAMES = {
     ClientFrame.HANGUP,
     ClientFrame.CALLBACK_CANCEL,
     ClientFrame.CALL_INVITE_DECLINE,
+    ClientFrame.RATING,
 }
-_AGENT_FRAMES = set(ClientFrame) - {ClientFrame.DTMF, ClientFrame.CALL_INVITE_DECLINE}
+_AGENT_FRAMES = set(ClientFrame) - {ClientFrame.DTMF, ClientFrame.CALL_INVITE_DECLINE, ClientFrame.RATING}
 
 
 def _offer(obj: dict[str, Any], *, required: bool) -> str | None:
@@ -426,4 +439,21 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
             return CancelCallback(callback_id=_req(obj, "callback_id", max_len=64))
         case ClientFrame.CALL_INVITE_DECLINE:
             return DeclineCallInvite(conversation_id=_req(obj, "conversation_id", max_len=64))
+        case ClientFrame.RATING:
+            score = obj.get("score")
+            # an integer, not a bool (True is an int in Python) nor 4.0: the browser sends the button's number
+            if isinstance(score, bool) or not isinstance(score, int) or not MIN_RATING <= score <= MAX_RATING:
+                raise BadRequest(
+                    f"'score' must be a whole number from {MIN_RATING} to {MAX_RATING}",
+                    field="score",
+                    code=ErrorCode.BAD_FIELD,
+                )
+            comment = _str(
+                obj, "comment", max_len=MAX_RATING_COMMENT_CHARS, required=False, allow_empty=True, multiline=True
+            )
+            return RateConversation(
+                conversation_id=_req(obj, "conversation_id", max_len=64),
+                score=score,
+                comment=(comment or "").strip(),
+            )
     raise AssertionError(frame_type)  # pragma: no cover - every member is matched above

@@ -39,6 +39,7 @@ class ErrorCode(StrEnum):
     TRANSFER_REFUSED = "transfer_refused"
     CALLBACK_CLOSED = "callback_closed"
     TIMELINE_FULL = "timeline_full"
+    ALREADY_RATED = "already_rated"  # a conversation is rated once: a second rating is refused
     RTC_PORTS_EXHAUSTED = "rtc_ports_exhausted"  # media/aiortc_patches.py: no UDP port left for a call leg
     # limits
     RATE_LIMITED = "rate_limited"

@@ -13,6 +13,9 @@ MAX_CONTEXT_KEYS = 20
 MAX_CONTEXT_VALUE_CHARS = 500
 MAX_SDP_CHARS = 12 * 1024
 MAX_DTMF_DIGITS = 32
+MIN_RATING = 1  # a customer's satisfaction rating of a closed conversation: an integer MIN_RATING..MAX_RATING
+MAX_RATING = 5
+MAX_RATING_COMMENT_CHARS = 1000
 DTMF_KEYS = "0123456789*#ABCD"
 REFRESH_GRACE_SECONDS = 300
 """How long past its expiry an agent's access token can still be refreshed while its login session lives (a laptop

@@ -66,6 +66,7 @@ class EventType(StrEnum):
     CALLBACK = "callback"  # a callback's life: action requested / queued / attempt / outcome / closed
     CALL_INVITE = "call_invite"  # an agent invites the customer to a voice call: agent_name, ring_until
     CALL_INVITE_DECLINED = "call_invite_declined"  # the customer declined that invitation: invite_id
+    RATING = "rating"  # the customer rated the closed conversation: score (1-5), comment (once per conversation)
 
 
 # What a customer may see of the timeline: notes and internal state stay hidden.
@@ -82,6 +83,7 @@ CUSTOMER_VISIBLE = frozenset(
         EventType.CALLBACK,
         EventType.CALL_INVITE,
         EventType.CALL_INVITE_DECLINED,
+        EventType.RATING,
     }
 )
 

@@ -84,6 +84,7 @@ class Store:
         self._requeue = self.scripts["requeue"]
         self._transfer = self.scripts["transfer"]
         self._context = self.scripts["set_context"]
+        self._rate = self.scripts["rate"]
 
     async def append(
         self,
@@ -311,6 +312,16 @@ class Store:
         if result == "timeline_full":
             raise _timeline_full(cid)
         return result
+
+    async def rate(self, cid: str, customer_id: str, data: dict[str, Any], *, now: int) -> tuple[str, str]:
+        """The customer's rating of their closed conversation (``data``: score, comment), stored once:
+        ('ok', event id), or ('not_found' | 'forbidden' | 'not_closed' | 'already_rated', '')."""
+        k = self.keys
+        status, event_id = await self._rate(
+            [k.conv(cid), k.timeline(cid), k.conv_channel(cid)],
+            [customer_id, data["score"], data.get("comment", ""), now, encode(data)],
+        )
+        return _s(status), _s(event_id)
 
     async def conversation(self, cid: str) -> dict[str, str] | None:
         raw = await self.redis.hgetall(self.keys.conv(cid))

@@ -242,6 +242,8 @@ class AgentConnection(Connection):
                 self.push(self._assigned_step(message.conversation_id))
             case bus.Unassigned() if mine:
                 self.push(self._unassigned_step(message.conversation_id, message.reason))
+            case bus.Rated() if mine:  # a conversation they closed, rated by its customer afterwards
+                self.push(server.Event(message.conversation_id, message.event))
             case bus.SessionRevoked() if mine and self.login is not None and self.login.id in message.session_ids:
                 self.push(self._revoked_step(message.reason))
 

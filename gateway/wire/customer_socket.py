@@ -166,6 +166,12 @@ class CustomerConnection(Connection):
                 )
             case client.DeclineCallInvite():
                 await self._decline_invite(frame.conversation_id)
+            case client.RateConversation():
+                event = await self.s.conversations.rate(
+                    self.customer_id, frame.conversation_id, frame.score, frame.comment
+                )
+                # the event reaches this socket itself: it may follow a newer conversation than the one rated
+                self.push(server.Event(frame.conversation_id, customer_view(event)))
             case client.Typing():
                 now = time.monotonic()
                 if self.conversation_id is None or (frame.active and now - self._last_typing < TYPING_MIN_INTERVAL):

@@ -23,6 +23,7 @@ SAMPLES: list[bus.Message] = [
     bus.PresenceChanged(),
     bus.Assigned("c1"),
     bus.Unassigned("c1", "closed"),
+    bus.Rated("c1", {"id": "2-0", "type": "rating", "score": 4, "comment": "quick"}),
     bus.SessionRevoked(["s1", "s2"], "logout"),
     bus.CallCommand("r1", "node-a", "alice", "hold", "call-1", {"hold": True}),
     bus.CallReply("r1", True, result="v=0"),

@@ -10,6 +10,9 @@ export const MAX_CONTEXT_KEYS = 20;
 export const MAX_CONTEXT_VALUE_CHARS = 500;
 export const MAX_SDP_CHARS = 12288;
 export const MAX_DTMF_DIGITS = 32;
+export const MIN_RATING = 1;
+export const MAX_RATING = 5;
+export const MAX_RATING_COMMENT_CHARS = 1000;
 export const DTMF_KEYS = "0123456789*#ABCD";
 export const REFRESH_GRACE_SECONDS = 300;
 export const CONTEXT_KEY_PATTERN = "^[a-z][a-z0-9_]{0,39}$";
@@ -72,6 +75,7 @@ export const EventType = Object.freeze({
   CALLBACK: "callback",
   CALL_INVITE: "call_invite",
   CALL_INVITE_DECLINED: "call_invite_declined",
+  RATING: "rating",
 });
 
 // gateway.protocol.states.CallStatus
@@ -153,6 +157,7 @@ export const ErrorCode = Object.freeze({
   TRANSFER_REFUSED: "transfer_refused",
   CALLBACK_CLOSED: "callback_closed",
   TIMELINE_FULL: "timeline_full",
+  ALREADY_RATED: "already_rated",
   RTC_PORTS_EXHAUSTED: "rtc_ports_exhausted",
   RATE_LIMITED: "rate_limited",
   TOO_MANY_CONNECTIONS: "too_many_connections",
@@ -186,6 +191,7 @@ export const ClientFrame = Object.freeze({
   CALLBACK_OUTCOME: "callback_outcome",
   CALLBACK_CANCEL: "callback_cancel",
   CALL_INVITE_DECLINE: "call_invite_decline",
+  RATING: "rating",
 });
 
 // gateway.protocol.server.ServerFrame
