@@ -204,6 +204,10 @@ function onEvent(f) {
   const id = f.conversation_id || (ev && ev.conversation_id);
   if (!id || !ev) return;
   let conv = S.convs.get(id);
+  if (!conv && ev.type === 'rating') { // a conversation closed earlier and no longer shown: say so, track nothing
+    toast(`A customer rated a conversation you closed ${Number(ev.score) || '?'}/5${ev.comment ? `: “${ev.comment}”` : ''}`);
+    return;
+  }
   if (!conv) {
     // An event before its "assigned" frame: track it and fetch the rest.
     conv = ensureConv(id);
@@ -369,6 +373,9 @@ function applyEvent(conv, ev, live) {
       break;
     case 'context':
       if (ev.values && typeof ev.values === 'object') conv.context = Object.assign({}, conv.context, ev.values);
+      break;
+    case 'rating':
+      conv.summary.rating = { score: Number(ev.score) || 0, comment: ev.comment || '', rated_at: ev.ts };
       break;
     case 'callback':
       conv.summary.callback = callbackAfter(conv.summary.callback, ev);

@@ -306,6 +306,8 @@ export function renderContext() {
     ['Agent', s.agent_name || s.agent_id],
     ['Started', fmtFull(s.created_at)],
     ['Updated', fmtFull(s.updated_at)],
+    ['Rating', s.rating && s.rating.score ? `${s.rating.score}/5 ${'★'.repeat(s.rating.score)}${'☆'.repeat(5 - s.rating.score)}` : ''],
+    ['Comment', s.rating ? s.rating.comment : ''],
   ].filter(([, v]) => v != null && v !== '');
   // Three sources, never mixed up: what the site's backend signed (verified.*), what the customer's
   // browser said (context.*: unverified), and what the flow collected (everything else).

@@ -36,6 +36,7 @@ import { send, sock } from './connection.js';
 import { initCanned } from './canned.js';
 import { initSearch } from './search.js';
 import { setupContextDrawer } from './drawer.js';
+import { emojiPicker } from '../shared/emoji.js';
 
 // ------------------------------------------------------------ boot
 
@@ -145,6 +146,7 @@ function boot() {
   });
   ui.closeBtn.addEventListener('click', closeSelected);
   ui.contextDrawer = setupContextDrawer({ pane: $('#context-pane'), toggle: $('#context-toggle'), close: $('#context-close') });
+  emojiPicker(document.getElementById('emoji-btn'), ui.composer, 'desk-emoji');
   document.addEventListener('pointerdown', () => audio(), { once: true });
   document.addEventListener('visibilitychange', () => {
     if (document.hidden) return;

@@ -3,6 +3,7 @@
 import { S, nameOf, ui } from './state.js';
 import { cmpId } from '../shared/ids.js';
 import { fmtClock, fmtFull, h } from './dom.js';
+import { setLinkedText } from '../shared/links.js';
 
 // ------------------------------------------------------------ rendering: timeline
 
@@ -80,6 +81,8 @@ function systemText(ev) {
     case 'call_invite': return `${ev.agent_name || nameOf(ev.agent_id) || 'The agent'} invited the customer to a call`;
     case 'call_invite_declined': return 'The customer declined the call';
     case 'callback': return callbackText(ev);
+    case 'rating': return `Customer rated the conversation ${Number(ev.score) || '?'}/5` +
+      (ev.comment ? `: “${ev.comment}”` : '');
     default: return ev.type;
   }
 }
@@ -125,7 +128,7 @@ export function makeEventEl(ev) {
       'data-status': 'sent',
       title: full,
     },
-    h('div', { class: 'tl-bubble', text: typeof ev.text === 'string' ? ev.text : '' }),
+    linked('div', 'tl-bubble', ev.text),
     h('div', { class: 'tl-meta', text: `${authorName(ev)} · ${time}` }));
   }
   if (ev.type === 'note') {
@@ -138,7 +141,7 @@ export function makeEventEl(ev) {
       title: full,
     },
     h('div', { class: 'note-label', text: `Internal note · ${ev.agent_name || nameOf(ev.agent_id) || 'Agent'} · ${time}` }),
-    h('div', { class: 'note-text', text: typeof ev.text === 'string' ? ev.text : '' }));
+    linked('div', 'note-text', ev.text));
   }
   const li = h('li', {
     class: 'tl-item tl-sys',
@@ -155,6 +158,13 @@ export function makeEventEl(ev) {
       src: recordingUrl(ev.url) }));
   }
   return li;
+}
+
+/** An element holding a message's text, its http(s) URLs as links (rel=noopener noreferrer, new tab): never HTML. */
+function linked(tag, cls, text) {
+  const el = h(tag, { class: cls });
+  setLinkedText(el, typeof text === 'string' ? text : '');
+  return el;
 }
 
 function pendingMeta(p) {

@@ -16,6 +16,7 @@ export const STATE_KEY = 'cg.state:' + GATEWAY;
 export const OPEN_KEY = 'cg.open:' + GATEWAY;
 export const DRAFT_KEY = 'cg.draft:' + GATEWAY;   // what is typed and not sent yet (this tab: kept over a reload)
 export const DECLINED_INVITE_KEY = 'cg.declinedInvite:' + GATEWAY; // the call invitation this tab declined (event id)
+export const RATING_DISMISSED_KEY = 'cg.ratingDismissed:' + GATEWAY; // conversations whose rating question was dismissed
 
 export const CACHE_LIMIT = 200;            // events kept in localStorage for instant history
 export const TYPING_THROTTLE = 250;
@@ -60,6 +61,16 @@ export const TEXT = {
   callbackBooked: (asap, when) => (asap ? 'Callback booked: as soon as an agent is free' : `Callback booked for ${when}`),
   callbackCalling: (name) => `${name || 'An agent'} is calling you back`,
   invitation: (name) => `${name || 'Your agent'} invites you to a call`,
+  ratingQuestion: 'How was your conversation?',
+  ratingScores: ['Very poor', 'Poor', 'OK', 'Good', 'Excellent'],   // 1..5
+  ratingCommentHint: 'Tell us more (optional)',
+  ratingSend: 'Send rating',
+  ratingDismiss: 'No thanks',
+  ratingSending: 'Sending…',
+  ratingOffline: 'Not connected — try again in a moment',
+  ratingFailed: 'Your rating could not be sent',
+  rated: (score) => `You rated this conversation ${score} out of 5. Thank you!`,
+  transcriptTitle: (host) => `Conversation with ${host || 'us'}`,
   callbackClosed: {
     reached: 'Callback: you were reached',
     unreachable: 'Callback closed: we could not reach you',

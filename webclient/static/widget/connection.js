@@ -12,6 +12,7 @@ import { onCallAnswer, onCallError, onCallStatus, onWelcomeCalls } from './call.
 import { renderCallback } from './callback.js';
 import { renderStatus, scrollToBottom, setFlash, ui } from './panel.js';
 import { store } from './storage.js';
+import { onRatingError } from './rating.js';
 
 // ------------------------------------------------------------ connection
 
@@ -186,6 +187,7 @@ function onError(f) {
     return;
   }
   if (onCallError(f)) return;
+  if (onRatingError(f)) return;
   if (typeof f.client_id === 'string' && f.client_id) markFailed(f.client_id, f.message);
   setFlash(f.message || 'Something went wrong');
 }

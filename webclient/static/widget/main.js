@@ -23,8 +23,9 @@
  *
  * These modules are joined into the one classic script served at /widget.js (webclient/joiner.py): the
  * modules in import order in one function scope, widget.css inlined. Modules: config, storage, state,
- * template, panel, timeline, chat, callback, call, callbar, connection; the socket, ids, text and WebRTC
- * helpers come from ../shared/.
+ * template, panel, timeline, chat, callback, call, callbar, connection, rating (satisfaction question), tools
+ * (emoji picker, transcript download); the socket, ids, text, links, emoji, transcript and WebRTC helpers
+ * come from ../shared/.
  */
 
 import { DRAFT_KEY, OPEN_KEY, TOKEN_KEY } from './config.js';

@@ -9,6 +9,7 @@ import { callLive, hangUp, pressKey, startCall, toggleKeypad, toggleMute } from 
 import { onDraftInput, submit } from './chat.js';
 import { sessionSet } from './storage.js';
 import { sock } from './connection.js';
+import { setupTools } from './tools.js';
 
 export const ui = {};   // the widget's elements, once mounted (buildDom); ui.root is the shadow root
 
@@ -68,6 +69,8 @@ export function buildDom() {
     cbBanner: $('[data-testid=cg-callback]'),
     cbText: $('[data-testid=cg-callback-text]'),
     cbCancel: $('[data-testid=cg-callback-cancel]'),
+    emoji: $('[data-testid=cg-emoji]'),
+    transcript: $('[data-testid=cg-transcript]'),
   });
   const statusText = document.createElement('span');
   statusText.className = 'status-text';
@@ -104,6 +107,7 @@ export function buildDom() {
   ui.keypad.addEventListener('keydown', (e) => {
     if (/^[0-9*#]$/.test(e.key)) { e.preventDefault(); pressKey(e.key); }
   });
+  setupTools();
   document.body.appendChild(host);
 }
 

@@ -78,8 +78,9 @@ export const TEMPLATE = `
   <div class="typing" data-testid="cg-typing" aria-live="polite" hidden><span class="dots" aria-hidden="true"><i></i><i></i><i></i></span><span class="typing-text"></span></div>
   <form class="composer" novalidate>
     <textarea data-testid="cg-input" rows="1" placeholder="Write a message…" aria-label="Message"></textarea>
+    <button class="emoji" type="button" data-testid="cg-emoji" aria-label="Insert emoji" title="Emoji"><span aria-hidden="true">☺</span></button>
     <button class="send" type="submit" data-testid="cg-send" aria-label="Send message">${ICON_SEND}</button>
   </form>
-  <div class="foot">Powered by Contact Gateway</div>
+  <div class="foot"><button class="transcript" type="button" data-testid="cg-transcript">Download transcript</button><span>Powered by Contact Gateway</span></div>
 </section>
 </div>`;

@@ -9,6 +9,8 @@ import { hideTyping, submit } from './chat.js';
 import { nearBottom, renderBadge, renderStatus, scrollToBottom, ui } from './panel.js';
 import { notify, onCallbackEvent, renderCallback } from './callback.js';
 import { sessionGet } from './storage.js';
+import { dropRating, offerRating, onRated } from './rating.js';
+import { setLinkedText } from '../shared/links.js';
 
 // ------------------------------------------------------------ helpers
 
@@ -57,7 +59,7 @@ function makeBubble(author, text) {
   const el = document.createElement('div');
   el.className = 'cg-msg';
   el.dataset.author = author;
-  el.textContent = text;
+  setLinkedText(el, text);   // text nodes, and its http(s) URLs as safe links: never HTML
   return el;
 }
 
@@ -100,6 +102,7 @@ export function renderSystem(ev, text) {
   el.title = formatTime(ev.ts);
   el.textContent = text;
   insertOrdered(el);
+  return el;
 }
 
 /** A bot's buttons (a menu in chat): pressing one sends its label as the customer's answer. */
@@ -175,6 +178,7 @@ export function handleEvent(ev, live, fromCache) {
     case 'opened':
       W.conv = { id: cid, state: 'open', agentName: null, queuePos: null };
       renderDivider(ev);
+      dropRating();
       break;
     case 'message': {
       const author = ['customer', 'agent', 'bot'].includes(ev.author) ? ev.author : 'system';
@@ -246,9 +250,13 @@ export function handleEvent(ev, live, fromCache) {
         W.conv.state = 'closed';
         W.conv.queuePos = null;
       }
-      renderSystem(ev, TEXT.closedLine);
+      offerRating(ev, renderSystem(ev, TEXT.closedLine));
       hideTyping();
       if (W.invite) { W.invite = null; renderCallback(); }
+      break;
+    case 'rating':
+      renderSystem(ev, TEXT.rated(Number(ev.score) || 0));
+      onRated(ev);
       break;
     default:
       return; // not customer-visible; nothing to draw
