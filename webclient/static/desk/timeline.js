@@ -185,7 +185,7 @@ function makePendingEl(p) {
       title: fmtFull(p.ts),
     },
     h('div', { class: 'note-label', text: `Internal note · ${me} · ${p.status === 'sent' ? fmtClock(p.ts) : pendingMeta(p)}` }),
-    h('div', { class: 'note-text', text: p.text }));
+    linked('div', 'note-text', p.text));
   }
   return h('li', {
     class: 'tl-item tl-msg',
@@ -196,7 +196,7 @@ function makePendingEl(p) {
     'data-event-id': p.event_id || null,
     title: fmtFull(p.ts),
   },
-  h('div', { class: 'tl-bubble', text: p.text }),
+  linked('div', 'tl-bubble', p.text),
   h('div', { class: 'tl-meta', text: pendingMeta(p) }));
 }
 
