@@ -11,6 +11,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.browser.test_chat_browser import agent_login
+from tests.support.axe import axe_violations, blocking, describe, install_axe
 from tests.support.servers import Node
 
 pytestmark = pytest.mark.browser
@@ -18,8 +19,10 @@ pytestmark = pytest.mark.browser
 
 async def _chat(browser: Browser, node: Node, first: str) -> tuple[Page, Page]:
     """alice at her desk with the customer's conversation selected, the customer's widget open after ``first``."""
-    agent = await (await browser.new_context()).new_page()
-    customer = await (await browser.new_context(accept_downloads=True)).new_page()
+    agent_ctx, customer_ctx = await browser.new_context(), await browser.new_context(accept_downloads=True)
+    for ctx in (agent_ctx, customer_ctx):
+        await install_axe(ctx)
+    agent, customer = await agent_ctx.new_page(), await customer_ctx.new_page()
     errors: list[str] = []
     for page in (agent, customer):
         page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -39,6 +42,12 @@ async def _chat(browser: Browser, node: Node, first: str) -> tuple[Page, Page]:
     return agent, customer
 
 
+async def assert_accessible(page: Page, where: str) -> None:
+    """No serious or critical axe-core violation (tests/support/axe.py) in the page as it is now."""
+    found = await axe_violations(page)
+    assert blocking(found) == [], f"{where}:\n{describe(found)}"
+
+
 async def test_a_customer_rates_after_the_agent_closes_and_the_desk_shows_it(browser: Browser, node: Node) -> None:
     agent, customer = await _chat(browser, node, "Where is my parcel?")
     await expect(customer.locator("[data-testid=cg-rating]")).to_have_count(0)  # not while it is open
@@ -50,6 +59,7 @@ async def test_a_customer_rates_after_the_agent_closes_and_the_desk_shows_it(bro
     await expect(card.get_by_role("radiogroup")).to_have_accessible_name("How was your conversation?")
     send = card.locator("[data-testid=cg-rating-send]")
     await expect(send).to_be_disabled()
+    await assert_accessible(customer, "widget asking for a rating")
     # keyboard: focus the first score and move with the arrow keys (a native radio group)
     await card.locator("[data-testid=cg-rating-1]").focus()
     await customer.keyboard.press("Space")
@@ -70,6 +80,7 @@ async def test_a_customer_rates_after_the_agent_closes_and_the_desk_shows_it(bro
     context = agent.locator("[data-testid=context]")
     await expect(context.locator("dt[data-key=Rating] + dd")).to_have_text(re.compile(r"^4/5 ★★★★☆$"))
     await expect(context.locator("dt[data-key=Comment] + dd")).to_have_text("Fast and friendly — merci 😊")
+    await assert_accessible(agent, "desk showing a rating")
 
     cid = await customer.evaluate("window.ContactGateway.state().conversation_id")
     stored = await node.services.store.conversation(cid)
@@ -180,6 +191,7 @@ async def test_the_emoji_picker_inserts_at_the_caret_by_keyboard(browser: Browse
     await expect(toggle).to_have_attribute("aria-expanded", "true")
     pop = customer.locator("[data-testid=cg-emoji-pop]")
     await expect(pop.get_by_role("button", name="grinning face")).to_be_focused()
+    await assert_accessible(customer, "widget, emoji picker open")
     await customer.keyboard.press("ArrowDown")  # second row, first column
     for _ in range(4):
         await customer.keyboard.press("ArrowRight")  # ... fifth column: thumbs up
@@ -205,6 +217,8 @@ async def test_the_emoji_picker_inserts_at_the_caret_by_keyboard(browser: Browse
     composer = agent.locator("[data-testid=composer]")
     await composer.fill("Glad to help")
     await agent.click("[data-testid=desk-emoji]")
+    await expect(agent.locator("[data-testid=desk-emoji-pop]")).to_be_visible()
+    await assert_accessible(agent, "desk, emoji picker open")
     await agent.locator("[data-testid=desk-emoji-pop]").get_by_role("button", name="party").click()
     await expect(composer).to_have_value("Glad to help🎉")
     await agent.click("[data-testid=send]")
