@@ -101,6 +101,10 @@ def frame_rules(s: Scene) -> dict[ClientFrame, list[tuple[Agent | Customer, Fram
         ClientFrame.CALLBACK_OUTCOME: [
             (s.bob, {"type": "callback_outcome", "callback_id": "cb_nothere", "outcome": "reached"}, "not_found")
         ],
+        ClientFrame.RATING: [
+            (s.b, {"type": "rating", "conversation_id": cid, "score": 1}, "forbidden"),
+            (s.bob, {"type": "rating", "conversation_id": cid, "score": 1}, "unknown_type"),
+        ],
         ClientFrame.CALL_INVITE_DECLINE: [
             (s.b, {"type": "call_invite_decline", "conversation_id": cid}, "not_found"),
             (s.bob, {"type": "call_invite_decline", "conversation_id": cid}, "unknown_type"),
