@@ -38,7 +38,7 @@ from gateway.flows.chat_bot import ChatBots
 from gateway.flows.speech import SpeechRecognition
 from gateway.flows.webhooks import webhook_session
 from gateway.ops.retention import Retention
-from gateway.protocol.bus import CallUpdate
+from gateway.protocol.bus import CallCaption, CallUpdate
 from gateway.store.bus import Bus
 from gateway.store.embedded_redis import EmbeddedRedis
 from gateway.store.store import Keys, Store
@@ -244,7 +244,7 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
     # calls: the agents' side first, then the calls that reach it, then the commands that reach both
     limits = Limits(store, LimitConfig.from_settings(settings))
 
-    async def publish_call(cid: str, message: CallUpdate) -> None:
+    async def publish_call(cid: str, message: CallUpdate | CallCaption) -> None:
         await bus.publish(keys.conv_channel(cid), message)
 
     opus = OpusPrompts()

@@ -73,6 +73,9 @@ class Play:
     prompt_id: str
     path: str
     barge_in: bool = True
+    #: What the recording says, as text (the prompt's ``say``, else its ``chat``; "" when it has neither): the
+    #: caption a caller's widget shows while it plays. Never spoken.
+    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -209,7 +212,7 @@ def describe(action: Action) -> str:
             return f"step {kind} {node}" + (f": {detail}" if detail else "")
         case Say(pid, text, _, _, _, barge_in):
             return f"say {pid}: {text}" + ("" if barge_in else " [no barge-in]")
-        case Play(pid, path, barge_in):
+        case Play(pid, path, barge_in, _):
             return f"play {pid}: {Path(path).name}" + ("" if barge_in else " [no barge-in]")
         case StopPrompts():
             return "stop-prompts"

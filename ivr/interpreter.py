@@ -343,7 +343,9 @@ class Interpreter:
                 self._prompt_seq += 1
                 pid = f"p{self._prompt_seq}"
                 self._step(StepKind.PROMPT, f"audio {Path(prompt.play).name}")
-                self._out.append(Play(pid, prompt.play, prompt.barge_in))
+                said = prompt.say if prompt.say is not None else prompt.chat  # the recording's words, as text
+                caption = self._render(said).strip() if said is not None else ""
+                self._out.append(Play(pid, prompt.play, prompt.barge_in, caption))
                 self._playing[pid] = prompt.barge_in
                 continue
             template = prompt.chat if self._channel is Channel.CHAT and prompt.chat is not None else prompt.say

@@ -29,16 +29,17 @@ import aiohttp
 
 from gateway.calls.anchors import CallAnchors
 from gateway.contact.callbacks import Callbacks
-from gateway.contact.conversations import ConversationHooks, Conversations
+from gateway.contact.conversations import Conversations
 from gateway.contact.limits import CallLimited, Limits
 from gateway.errors import BadRequest, Conflict, GatewayError, NotFound
 from gateway.flows.call_speech import CallSpeech
+from gateway.flows.captions import CaptionedHooks, Captions
 from gateway.flows.runner import FlowRunner
 from gateway.flows.speech import SpeechRecognition
 from gateway.flows.voice_channel import AudioFiles, VoiceChannel
-from gateway.protocol.bus import CallUpdate
+from gateway.protocol.bus import CallCaption, CallUpdate
 from gateway.protocol.codes import ErrorCode
-from gateway.protocol.states import CallEndReason, CallStatus, ConversationState, EventType
+from gateway.protocol.states import CallEndReason, CallStatus, CaptionKind, ConversationState, EventType
 from gateway.store.store import StoreError
 from gateway.tasks import Tasks, cancel_and_wait
 from ivr.actions import Say
@@ -70,7 +71,7 @@ class CallLimit(LinesBusy):
     code = ErrorCode.CALL_LIMIT
 
 
-Publish = Callable[[str, CallUpdate], Awaitable[None]]  # (conversation id, bus message)
+Publish = Callable[[str, CallUpdate | CallCaption], Awaitable[None]]  # (conversation id, bus message)
 
 
 class CallAgents(Protocol):
@@ -136,6 +137,7 @@ class Call:
         self.end_reason = ""
         self.digits_heard: list[tuple[str, str]] = []  # (digit, source): keypad / rfc4733 / inband
         self.bridge: Bridge | None = None  # set while an agent is connected (gateway/calls/agent_calls.py)
+        self.captions = Captions(self._caption, self.tasks)  # the prompts' text and the answers, for the widget
 
     @property
     def player(self) -> PromptPlayer:
@@ -202,6 +204,7 @@ class Call:
             default_voice=self.m.config.voice,
             set_status=lambda status, reason: self.set_status(status, reason),
             hangup=self.end,
+            captions=self.captions,
         )
         return self.channel
 
@@ -236,7 +239,7 @@ class Call:
             flow, context, channel=Channel.VOICE, flows=self.m.flows.snapshot(), conversation_id=self.conversation_id
         )
         channel = self._voice_channel()
-        hooks = ConversationHooks(self.m.conversations, self.conversation_id, "voice")
+        hooks = CaptionedHooks(self.m.conversations, self.conversation_id, "voice", self.captions)
         self.runner = runner = FlowRunner(interp, channel, hooks, self.m.http)
         listener = self.m.speech.listener(flow, self.id) if self.m.speech is not None else None
         if listener is not None:
@@ -277,6 +280,9 @@ class Call:
             self.speech.feed(samples)
         if self.bridge is not None:
             self.bridge.from_a(samples)
+
+    async def _caption(self, kind: CaptionKind, text: str) -> None:
+        await self.m.publish_caption(self, kind, text)
 
     async def set_status(self, status: CallStatus, reason: str = "") -> None:
         self.status = status
@@ -521,6 +527,10 @@ class CallManager:
         await self._publish(
             call.conversation_id, status_message(call, status, reason, agent_id=agent_id, agent_name=agent_name)
         )
+
+    async def publish_caption(self, call: Call, kind: CaptionKind, text: str) -> None:
+        """A caption for the caller's widget (gateway/flows/captions.py): on the conversation's channel, unstored."""
+        await self._publish(call.conversation_id, CallCaption(call.id, kind, text))
 
     def forget(self, call: Call) -> None:
         if self.calls.pop(call.id, None) is not None:

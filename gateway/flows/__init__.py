@@ -3,6 +3,7 @@
 Modules:
 
 - ``call_speech``    One call's ears: the caller's audio into a speech listener, its outcomes into the flow.
+- ``captions``       Captions of a call for the caller's widget: each prompt's text as it plays, what the IVR understood.
 - ``chat_bot``       The same flow as a chat bot: prompts become bot messages, menus become buttons, typed text answers.
 - ``runner``         Runs an IVR / bot flow for one conversation: executes the interpreter's actions on a channel.
 - ``speech``         Speech recognition for the IVR: which engine a flow gets, each listening window's grammar, the flow check.

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.flows.call_speech import CallSpeech
+from gateway.flows.captions import Captions
 from gateway.protocol.states import CallStatus
 from ivr.actions import Enqueue, Listen, Play, Say
 from media.audio import Audio
@@ -56,6 +57,7 @@ class VoiceChannel:
         default_voice: str,
         set_status: Callable[[CallStatus, str], Awaitable[None]],
         hangup: Callable[[str], Awaitable[None]],
+        captions: Captions | None = None,
     ):
         self.player = player
         self.synthesizer = synthesizer
@@ -64,6 +66,7 @@ class VoiceChannel:
         self.default_voice = default_voice
         self._set_status = set_status
         self._hangup = hangup
+        self.captions = captions  # each prompt's text for the caller's widget as it starts playing
         self.speech: CallSpeech | None = None  # set by the call when its flow listens for speech
         self.enqueued_action: Enqueue | None = None  # how the flow handed the call to routing (queue, record)
         self._pending: set[asyncio.Future[Any]] = set()
@@ -83,15 +86,18 @@ class VoiceChannel:
             voice=action.voice or self.default_voice,
             rate_wpm=max(80, min(450, int(WORDS_PER_MINUTE * action.rate))),
         )
-        return await self._queue(audio, action.prompt_id, action.barge_in)
+        return await self._queue(audio, action.prompt_id, action.barge_in, action.text)
 
     async def play(self, action: Play) -> asyncio.Future[Any] | None:
-        return await self._queue(await self.files.get(action.path), action.prompt_id, action.barge_in)
+        return await self._queue(await self.files.get(action.path), action.prompt_id, action.barge_in, action.text)
 
-    async def _queue(self, audio: Audio, prompt_id: str, barge_in: bool) -> asyncio.Future[PlaybackOutcome]:
+    async def _queue(self, audio: Audio, prompt_id: str, barge_in: bool, text: str) -> asyncio.Future[PlaybackOutcome]:
         # Encoded once per distinct prompt (a cache hit for every later caller), off the event loop.
         packets = await asyncio.to_thread(self.opus.packets, audio) if self.player.sends_packets else None
-        return self._queued(self.player.play(audio, prompt_id, packets), barge_in)
+        playing = self.player.play(audio, prompt_id, packets)
+        if self.captions is not None:
+            self.captions.prompt_queued(text, playing)
+        return self._queued(playing, barge_in)
 
     def stop_prompts(self) -> None:
         self.player.stop()  # the playing prompt and every queued one; silence from the next frame

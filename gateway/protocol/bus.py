@@ -14,7 +14,7 @@ from dataclasses import MISSING, dataclass, fields
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from gateway.protocol.states import Author, CallStatus, EventType
+from gateway.protocol.states import Author, CallStatus, CaptionKind, EventType
 
 JsonObject = dict[str, Any]
 
@@ -34,6 +34,7 @@ class BusKind(StrEnum):
     CALL_REPLY = "call_reply"
     FLUSH = "flush"
     RATED = "rated"
+    CAPTION = "caption"
 
 
 class BadMessage(ValueError):
@@ -93,6 +94,17 @@ class CallUpdate(Message):
     from_agent_id: str | None = None
     from_agent_name: str | None = None
     monitor: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallCaption(Message):
+    """On a conversation's channel: a caption of its call (a prompt starting, what the IVR understood).
+    Transient: it goes to the customer's sockets and is never stored (the timeline has the IVR steps)."""
+
+    kind = BusKind.CAPTION
+    call_id: str
+    caption: CaptionKind
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +222,7 @@ KINDS: dict[str, type[Message]] = {
         CallCommand,
         CallReply,
         Flush,
+        CallCaption,
     )
 }
 

@@ -13,7 +13,7 @@ from enum import IntEnum, StrEnum
 from typing import Any, ClassVar
 
 from gateway.errors import GatewayError
-from gateway.protocol.states import CallStatus
+from gateway.protocol.states import CallStatus, CaptionKind
 
 JsonObject = dict[str, Any]
 
@@ -31,6 +31,7 @@ class ServerFrame(StrEnum):
     UNASSIGNED = "unassigned"
     CALL_ANSWER = "call_answer"
     CALL_STATUS = "call_status"
+    CAPTION = "caption"
 
 
 class CloseCode(IntEnum):
@@ -142,6 +143,17 @@ class CallStatusFrame(Frame):
 
 
 # ---------------------------------------------------------------- customer socket
+
+
+@dataclass(frozen=True, slots=True)
+class Caption(Frame):
+    """To the customer during a call: the text of the prompt that starts playing, or what the IVR understood
+    (docs/protocol.md "Captions"). Transient: not a timeline event, not in the history after a reconnect."""
+
+    type = ServerFrame.CAPTION
+    call_id: str
+    kind: CaptionKind
+    text: str
 
 
 @dataclass(frozen=True, slots=True)

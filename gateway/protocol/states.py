@@ -111,6 +111,14 @@ class RingReason(StrEnum):
     CALLBACK = "callback"  # the customer answered the callback this agent holds: the desk connects at once
 
 
+class CaptionKind(StrEnum):
+    """What a call caption is (``caption`` frame): transient text for the caller's widget, never stored."""
+
+    PROMPT = "prompt"  # the text of the prompt that starts playing now
+    SAID = "said"  # what the speech recognizer understood the caller to say
+    KEYS = "keys"  # the keys the IVR took as the caller's answer
+
+
 class CallbackState(StrEnum):
     SCHEDULED = "scheduled"
     QUEUED = "queued"

@@ -293,6 +293,8 @@ class CustomerConnection(Connection):
                         message.call_id, message.status, message.reason, agent_name=message.agent_name or ""
                     )
                 )
+            case bus.CallCaption():
+                self.push(server.Caption(message.call_id, message.caption, message.text))
             case bus.Follow() if message.conversation_id != self.followed:
                 self.push(self._follow(message.conversation_id))
             case bus.QueueChanged() if self.conversation_id:

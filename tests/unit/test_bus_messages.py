@@ -7,7 +7,7 @@ import json
 import pytest
 
 from gateway.protocol import bus
-from gateway.protocol.states import Author, CallStatus, EventType
+from gateway.protocol.states import Author, CallStatus, CaptionKind, EventType
 
 SAMPLES: list[bus.Message] = [
     bus.EventAppended("1-0", EventType.MESSAGE, {"author": "customer", "text": "hi"}),
@@ -29,6 +29,7 @@ SAMPLES: list[bus.Message] = [
     bus.CallReply("r1", True, result="v=0"),
     bus.CallReply("r1", False, error={"code": "not_found", "message": "no call"}),
     bus.Flush("f1"),
+    bus.CallCaption("call-1", CaptionKind.SAID, "billing"),
 ]
 
 

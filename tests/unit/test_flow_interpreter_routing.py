@@ -444,7 +444,7 @@ def test_play_on_voice_and_chat_and_the_channel_variable(tmp_path: Path) -> None
     assert interp.start(NOW) == [
         Step(StepKind.ENTER, "music", "play", "music"),
         Step(StepKind.PROMPT, "music", "audio hold.ogg", "music"),
-        Play("p1", audio, False),
+        Play("p1", audio, False, "(music on voice)"),  # its chat text is the caller's caption
     ]
     assert interp.handle(PromptFinished("p1"), NOW)[2] == Say("p2", "Bye on voice.")
     assert without_prompt_steps(run_call(flow, [], channel="chat")) == [

@@ -99,6 +99,13 @@ export const RingReason = Object.freeze({
   CALLBACK: "callback",
 });
 
+// gateway.protocol.states.CaptionKind
+export const CaptionKind = Object.freeze({
+  PROMPT: "prompt",
+  SAID: "said",
+  KEYS: "keys",
+});
+
 // gateway.protocol.states.CallbackState
 export const CallbackState = Object.freeze({
   SCHEDULED: "scheduled",
@@ -208,6 +215,7 @@ export const ServerFrame = Object.freeze({
   UNASSIGNED: "unassigned",
   CALL_ANSWER: "call_answer",
   CALL_STATUS: "call_status",
+  CAPTION: "caption",
 });
 
 // gateway.protocol.server.CloseCode
