@@ -5,6 +5,7 @@ import { W } from './state.js';
 import { callLive, canSendRfc4733, endCall, endedText } from './call.js';
 import { callTimeText } from '../shared/text.js';
 import { wasInterrupted } from '../shared/callstate.js';
+import { renderCaptions } from './captions.js';
 import { sendFrame } from './chat.js';
 import { ui } from './panel.js';
 
@@ -40,6 +41,7 @@ export function dismissCallbar() {
 
 export function renderCall() {
   const c = W.call;
+  renderCaptions();
   const active = callLive(c);
   ui.call.disabled = active;
   ui.call.setAttribute('aria-label', active ? 'On a call' : 'Call us');

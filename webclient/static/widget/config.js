@@ -15,6 +15,7 @@ export const TOKEN_KEY = 'cg.token:' + GATEWAY;
 export const STATE_KEY = 'cg.state:' + GATEWAY;
 export const OPEN_KEY = 'cg.open:' + GATEWAY;
 export const DRAFT_KEY = 'cg.draft:' + GATEWAY;   // what is typed and not sent yet (this tab: kept over a reload)
+export const CAPTIONS_KEY = 'cg.captions:' + GATEWAY;  // 'off' when the caller turned call captions off
 export const DECLINED_INVITE_KEY = 'cg.declinedInvite:' + GATEWAY; // the call invitation this tab declined (event id)
 export const RATING_DISMISSED_KEY = 'cg.ratingDismissed:' + GATEWAY; // conversations whose rating question was dismissed
 

@@ -9,6 +9,7 @@ import { clip } from '../shared/text.js';
 import { cmpId } from '../shared/ids.js';
 import { hideTyping, onDraftInput, sendFrame, showTyping } from './chat.js';
 import { onCallAnswer, onCallError, onCallStatus, onWelcomeCalls } from './call.js';
+import { onCaption } from './captions.js';
 import { renderCallback } from './callback.js';
 import { renderStatus, scrollToBottom, setFlash, ui } from './panel.js';
 import { store } from './storage.js';
@@ -55,6 +56,7 @@ function onFrame(f) {
     case 'queue': onQueue(f); break;
     case 'call_answer': onCallAnswer(f); break;
     case 'call_status': onCallStatus(f); break;
+    case 'caption': onCaption(f); break;
     case 'error': onError(f); break;
     default: break;
   }

@@ -23,15 +23,16 @@
  *
  * These modules are joined into the one classic script served at /widget.js (webclient/joiner.py): the
  * modules in import order in one function scope, widget.css inlined. Modules: config, storage, state,
- * template, panel, timeline, chat, callback, call, callbar, connection, rating (satisfaction question), tools
- * (emoji picker, transcript download); the socket, ids, text, links, emoji, transcript and WebRTC helpers
- * come from ../shared/.
+ * template, panel, timeline, chat, callback, call, callbar, captions (and caption_text), connection, rating
+ * (satisfaction question), tools (emoji picker, transcript download); the socket, ids, text, links, emoji,
+ * transcript and WebRTC helpers come from ../shared/.
  */
 
 import { DRAFT_KEY, OPEN_KEY, TOKEN_KEY } from './config.js';
 import { W, bubbles, loadState, resolved, saveNow, saveTimer } from './state.js';
 import { autoGrow, buildDom, close, open, renderStatus, ui } from './panel.js';
 import { callState, callStats, onPageHide } from './callbar.js';
+import { captionsState } from './captions.js';
 import { clearHistory, handleEvent, renderPending } from './timeline.js';
 import { ringTone } from './callback.js';
 import { sessionGet, store } from './storage.js';
@@ -96,6 +97,7 @@ if (!window.ContactGateway && !document.getElementById('cg-widget')) {
       conversation_id: W.conv.id,
       outbox: W.outbox.length,
       call: callState(),
+      captions: captionsState(),
       callback: W.callback ? { ...W.callback } : null,
       incoming: ui.root ? !ui.incoming.hidden : false,
       invite: W.invite ? { ...W.invite } : null,

@@ -5,6 +5,7 @@ import { CSS, TEMPLATE } from './template.js';
 import { W } from './state.js';
 import { answerIncoming, cancelCallback, declineIncoming } from './callback.js';
 import { dismissCallbar } from './callbar.js';
+import { toggleCaptions } from './captions.js';
 import { callLive, hangUp, pressKey, startCall, toggleKeypad, toggleMute } from './call.js';
 import { onDraftInput, submit } from './chat.js';
 import { sessionSet } from './storage.js';
@@ -61,6 +62,8 @@ export function buildDom() {
     keypadToggle: $('[data-testid=cg-keypad-toggle]'),
     keypad: $('#cg-keypad'),
     dialed: $('[data-testid=cg-dialed]'),
+    captions: $('[data-testid=cg-captions]'),
+    ccToggle: $('[data-testid=cg-captions-toggle]'),
     hangup: $('[data-testid=cg-hangup]'),
     incoming: $('[data-testid=cg-incoming]'),
     incomingText: $('[data-testid=cg-incoming-text]'),
@@ -95,6 +98,7 @@ export function buildDom() {
   ui.hangup.addEventListener('click', hangUp);
   ui.mute.addEventListener('click', toggleMute);
   ui.keypadToggle.addEventListener('click', () => toggleKeypad());
+  ui.ccToggle.addEventListener('click', toggleCaptions);
   ui.callDismiss.addEventListener('click', dismissCallbar);
   ui.callAgain.addEventListener('click', () => { startCall(); });
   ui.incomingAnswer.addEventListener('click', answerIncoming);

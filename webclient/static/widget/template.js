@@ -52,12 +52,14 @@ export const TEMPLATE = `
       </div>
       <div class="call-actions">
         <button class="call-btn" type="button" data-testid="cg-mute" aria-pressed="false" aria-label="Mute microphone" title="Mute">${ICON_MIC}</button>
+        <button class="call-btn cc" type="button" data-testid="cg-captions-toggle" aria-pressed="true" aria-label="CC captions" title="Hide captions" hidden>CC</button>
         <button class="call-btn" type="button" data-testid="cg-keypad-toggle" aria-expanded="false" aria-controls="cg-keypad" aria-label="Keypad" title="Keypad">${ICON_KEYPAD}</button>
         <button class="call-btn hangup" type="button" data-testid="cg-hangup" aria-label="Hang up" title="Hang up">${ICON_HANGUP}</button>
       </div>
       <button class="call-again" type="button" data-testid="cg-call-again" hidden>Call again</button>
       <button class="call-dismiss" type="button" aria-label="Dismiss" title="Dismiss" hidden>${ICON_X.replace('class="i-close"', '')}</button>
     </div>
+    <div class="captions" data-testid="cg-captions" role="log" aria-live="polite" aria-label="Call captions" hidden></div>
     <div class="keypad" id="cg-keypad" role="group" aria-label="Keypad" hidden>
       <div class="dialed" data-testid="cg-dialed" aria-live="polite"></div>
       <div class="keys">${KEYS_HTML}</div>
