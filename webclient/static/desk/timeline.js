@@ -4,6 +4,7 @@ import { S, nameOf, ui } from './state.js';
 import { cmpId } from '../shared/ids.js';
 import { fmtClock, fmtFull, h } from './dom.js';
 import { setLinkedText } from '../shared/links.js';
+import { traceSessions, traceSummary } from './ivr_trace.js';
 
 // ------------------------------------------------------------ rendering: timeline
 
@@ -167,6 +168,46 @@ function linked(tag, cls, text) {
   return el;
 }
 
+// ------------------------------------------------------------ the IVR / bot trace: one line per session
+
+const openTraces = new WeakMap();   // conv -> ids of the sessions the agent expanded (kept across re-renders)
+
+function makeTraceEl(conv, session) {
+  const opened = openTraces.get(conv);
+  const details = h('details', { class: 'trace', open: !!(opened && opened.has(session.id)) },
+    h('summary', { class: 'trace-summary', title: `${session.steps.length} steps: show them` },
+      `${traceSummary(session)} · ${fmtClock(session.steps[0].ts)}`),
+    h('ol', { class: 'trace-steps', 'aria-label': 'Steps' }, ...session.steps.map(makeEventEl)));
+  details.addEventListener('toggle', () => {
+    const ids = openTraces.get(conv) || new Set();
+    if (details.open) ids.add(session.id);
+    else ids.delete(session.id);
+    openTraces.set(conv, ids);
+  });
+  return h('li', {
+    class: 'tl-item tl-sys tl-trace',
+    'data-type': 'ivr-trace',
+    'data-testid': 'ivr-trace',
+    'data-channel': session.channel,
+    'data-event-id': session.id,
+  }, details);
+}
+
+function sortedEvents(conv) {
+  return Array.from(conv.events.values()).sort((a, b) => cmpId(a.id, b.id));
+}
+
+/** A step arrived: redraw its session's line (a new one goes in its place by id). */
+function upsertTraceEl(conv, ev) {
+  const { sessions, of } = traceSessions(sortedEvents(conv));
+  const session = sessions.find((s) => s.id === of.get(ev.id));
+  if (!session) return;
+  const fresh = makeTraceEl(conv, session);
+  const old = findByEventId(session.id);
+  if (old) old.replaceWith(fresh);
+  else insertOrdered(fresh);
+}
+
 function pendingMeta(p) {
   if (p.status === 'failed') return `Not delivered — ${p.error || 'rejected'}`;
   if (p.status === 'sending') return 'Sending…';
@@ -231,8 +272,14 @@ function findByEventId(eventId) {
 }
 
 export function renderTimeline(conv) {
-  const events = Array.from(conv.events.values()).sort((a, b) => cmpId(a.id, b.id));
-  const nodes = events.map(makeEventEl);
+  const events = sortedEvents(conv);
+  const { sessions, of } = traceSessions(events);
+  const starts = new Map(sessions.map((s) => [s.id, s]));
+  const nodes = [];
+  for (const ev of events) {
+    if (!of.has(ev.id)) nodes.push(makeEventEl(ev));
+    else if (starts.has(ev.id)) nodes.push(makeTraceEl(conv, starts.get(ev.id)));
+  }
   const inEvents = new Set(events.map((e) => e.client_id).filter(Boolean));
   const pend = Array.from(conv.pending.values()).filter((p) => !inEvents.has(p.client_id));
   ui.timeline.replaceChildren(...nodes);
@@ -246,6 +293,11 @@ export function renderTimeline(conv) {
 
 export function upsertEventEl(conv, ev) {
   const stick = nearBottom();
+  if (ev.type === 'ivr') {
+    upsertTraceEl(conv, ev);
+    if (stick) scrollToBottom();
+    return;
+  }
   if (findByEventId(ev.id)) return;
   const fresh = makeEventEl(ev);
   const old = ev.client_id ? findByClientId(ev.client_id) : null;
