@@ -8,6 +8,7 @@ export const AGENT_KEY = 'cg.agent.info';
 export const ROLES_KEY = 'cg.agent.roles';
 export const OUTBOX_KEY = 'cg.agent.outbox';
 export const DRAFTS_KEY = 'cg.agent.drafts';
+export const NOTIFY_KEY = 'cg.agent.notify:';   // + agent id: {notify, sound} (desk/notify.js)
 
 export const TYPING_IDLE = 3000;           // active:false after this long without input
 export const TYPING_REFRESH = 2000;        // re-announce active:true while typing continues

@@ -4,7 +4,8 @@
 import { AGENT_KEY, CLOSE_SESSION_REVOKED, SIGNED_OUT, TYPING_SHOW, WELCOME_TIMEOUT } from './config.js';
 import { S, ensureConv, saveDraftsSoon, saveOutbox, storage, updateSummary } from './state.js';
 import { SignalingSocket } from '../shared/socket.js';
-import { beep, customerLabel, toast } from './dom.js';
+import { customerLabel, toast } from './dom.js';
+import { alertAgent } from './notify.js';
 import { callbackAfter, renderCallbackPanel, renderComposerState, renderConnection, renderContext, renderConvList, renderDispositions, renderHeader, renderMain, renderPresence, renderQueue, renderTypingPreview } from './conversations.js';
 import { cmpId } from '../shared/ids.js';
 import { logout, refreshToken } from './session.js';
@@ -138,7 +139,7 @@ function onAssigned(f) {
   updateSummary(conv, s);
   conv.closed = s.state === 'closed';
   S.queue = S.queue.filter((q) => q && q.id !== s.id);
-  beep();
+  alertAgent('assigned', conv, conv.summary.last_text);
   conv.freshAssign = true; // its backlog counts as unread until the agent looks at it
   requestHistory(conv);
   renderQueue();
@@ -356,6 +357,7 @@ function applyEvent(conv, ev, live) {
       if (ev.author === 'customer') {
         if (live) clearTyping(conv);
         if (live && (S.selected !== conv.id || document.hidden)) conv.unread++;
+        if (live) alertAgent('message', conv, ev.text);
       }
       break;
     case 'state':

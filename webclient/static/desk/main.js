@@ -20,16 +20,17 @@
  *
  * Modules: config, dom (helpers), state (S, ui, sessionStorage), session (sign-in, token refresh),
  * connection (the socket and its frames), composer (sending, selecting), conversations (the lists, the
- * conversation's panels), timeline; history (earlier conversations, read-only view), search, canned
+ * conversation's panels), timeline (ivr_trace); history (earlier conversations, read-only view), search, canned
  * (the composer's / menu; templates: its pure part), api (HTTP with the token), drawer (the customer panel on
- * narrow screens); phone/ (the softphone, transfers, supervisors); ../shared/ (the socket with backoff, ids,
- * text lengths, WebRTC setup, the protocol's constants).
+ * narrow screens), notify (notify_rules); phone/ (the softphone, transfers, supervisors); ../shared/ (the socket
+ * with backoff, ids, text lengths, WebRTC setup, the protocol's constants).
  */
 
 import { $, audio, customerLabel, h, toast } from './dom.js';
 import { S, nameOf, ui } from './state.js';
 import { closeSelected, onComposerInput, openConversation, setStatus, stopTyping, submit } from './composer.js';
 import { createSoftphone } from './phone/main.js';
+import { initNotifications } from './notify.js';
 import { onLoginSubmit, showLogin, signOut, startDesk } from './session.js';
 import { renderComposerState, renderConvList, sendCallbackOutcome, tickWaited } from './conversations.js';
 import { send, sock } from './connection.js';
@@ -147,6 +148,7 @@ function boot() {
   ui.closeBtn.addEventListener('click', closeSelected);
   ui.contextDrawer = setupContextDrawer({ pane: $('#context-pane'), toggle: $('#context-toggle'), close: $('#context-close') });
   emojiPicker(document.getElementById('emoji-btn'), ui.composer, 'desk-emoji');
+  initNotifications();
   document.addEventListener('pointerdown', () => audio(), { once: true });
   document.addEventListener('visibilitychange', () => {
     if (document.hidden) return;
