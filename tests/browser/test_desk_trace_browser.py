@@ -42,9 +42,7 @@ async def test_the_ivr_session_is_one_line_that_expands_to_its_steps(mic_browser
         timeline = agent.locator("[data-testid=timeline]")
         trace = timeline.locator("[data-testid=ivr-trace]")
         summary = trace.locator(".trace-summary")
-        await expect(summary).to_have_text(
-            re.compile(r"^IVR: menu -> billing, queued for billing, 0:\d\d · \d")
-        )
+        await expect(summary).to_have_text(re.compile(r"^IVR: menu -> billing, queued for billing, 0:\d\d · \d"))
         await expect(trace).to_have_count(1)  # one line for the whole session (the steps live inside it)
         steps = await ivr_steps(node, cid)
         assert len(steps) >= 8, steps

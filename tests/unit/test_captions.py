@@ -63,7 +63,7 @@ def test_the_keys_and_the_words_the_interpreter_took_are_captioned() -> None:
     assert any(isinstance(s, Step) and s.kind is StepKind.INPUT for s in steps)
     assert captions_of(steps) == []  # the no-match prompt that follows is the caption
     assert understood(Step(StepKind.INPUT, "n", "digits 12 (inter-digit timeout)")) == (CaptionKind.KEYS, "12")
-    assert understood(Step(StepKind.INPUT, "n", "speech \"it's me\" (0.80)")) == (CaptionKind.SAID, "it's me")
+    assert understood(Step(StepKind.INPUT, "n", 'speech "it\'s me" (0.80)')) == (CaptionKind.SAID, "it's me")
     assert understood(Step(StepKind.PROMPT, "n", "digits 1")) is None
 
 
