@@ -4,7 +4,7 @@
 import { api } from './api.js';
 import { cmpId } from '../shared/ids.js';
 import { fmtFull, h, shortId } from './dom.js';
-import { makeEventEl } from './timeline.js';
+import { eventNodes } from './timeline.js';
 
 const PREVIOUS_LIMIT = 10;
 const FRESH_MS = 15000;
@@ -99,7 +99,7 @@ export async function openReadOnly(cid, returnFocus) {
     meta.textContent = [c.state === 'closed' ? `closed${c.disposition ? ` · ${String(c.disposition).replace(/_/g, ' ')}` : ''}`
       : c.state, c.agent_name || c.agent_id ? `agent ${c.agent_name || c.agent_id}` : '', c.id].filter(Boolean).join(' · ');
     const events = (Array.isArray(body.events) ? body.events : []).slice().sort((a, b) => cmpId(a.id, b.id));
-    timeline.replaceChildren(...events.map(makeEventEl));
+    timeline.replaceChildren(...eventNodes(events, body));   // the IVR trace collapsed as in the live timeline
   } catch (err) {
     meta.textContent = `Could not open it: ${err.message}`;
   }

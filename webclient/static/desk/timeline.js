@@ -271,15 +271,22 @@ function findByEventId(eventId) {
   return null;
 }
 
-export function renderTimeline(conv) {
-  const events = sortedEvents(conv);
+/** The elements of ``events`` (in id order), each IVR / bot session as one line; ``owner`` (the conversation, or
+ *  any object standing for a view) remembers which lines the agent expanded. */
+export function eventNodes(events, owner) {
   const { sessions, of } = traceSessions(events);
   const starts = new Map(sessions.map((s) => [s.id, s]));
   const nodes = [];
   for (const ev of events) {
     if (!of.has(ev.id)) nodes.push(makeEventEl(ev));
-    else if (starts.has(ev.id)) nodes.push(makeTraceEl(conv, starts.get(ev.id)));
+    else if (starts.has(ev.id)) nodes.push(makeTraceEl(owner, starts.get(ev.id)));
   }
+  return nodes;
+}
+
+export function renderTimeline(conv) {
+  const events = sortedEvents(conv);
+  const nodes = eventNodes(events, conv);
   const inEvents = new Set(events.map((e) => e.client_id).filter(Boolean));
   const pend = Array.from(conv.pending.values()).filter((p) => !inEvents.has(p.client_id));
   ui.timeline.replaceChildren(...nodes);
