@@ -6,6 +6,7 @@ press 1. ..."); 1 or the word "billing" queues the call for billing ("Connecting
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,9 @@ async def test_captions_follow_the_prompts_and_the_keys_and_cc_turns_them_off(mi
             ["You pressed: 1", "Connecting you to billing."], timeout=10000
         )
         await expect(captions.locator(".caption-keys")).to_have_text("You pressed: 1")
+        shots = os.environ.get("CG_SCREENSHOT_DIR")
+        if shots:
+            await page.screenshot(path=str(Path(shots) / "widget-call-captions.png"))
 
         # CC off: the captions go; the choice is kept for the next call (and the next visit)
         toggle = page.locator("[data-testid=cg-captions-toggle]")

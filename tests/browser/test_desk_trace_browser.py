@@ -6,7 +6,9 @@ call rings her desk and its conversation shows how the caller got there.
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, expect
@@ -55,6 +57,9 @@ async def test_the_ivr_session_is_one_line_that_expands_to_its_steps(mic_browser
         await expect(choice).to_be_visible()
         await expect(choice).to_contain_text("IVR · choice: 1 (Billing) -> billing")
         await expect(trace.locator(".tl-item[data-kind=input]")).to_contain_text("IVR · menu: input digits 1")
+        shots = os.environ.get("CG_SCREENSHOT_DIR")
+        if shots:
+            await agent.screenshot(path=str(Path(shots) / "desk-ivr-trace.png"))
 
         # collapsed again by keyboard: the summary is a native <details> toggle
         await summary.focus()
