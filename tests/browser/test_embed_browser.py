@@ -112,9 +112,15 @@ async def test_outside_opening_hours_the_widget_says_closed_not_that_we_reply_in
     (flows / "line.yaml").write_text(CLOSED_FLOW.replace("HOLIDAYS", holidays))
     node = await start_node(replace(settings, flows_dir=flows, voice_flow="line", chat_flow=None))
     try:
-        page = await (await browser.new_context()).new_page()
+        page = await (await browser.new_context(viewport={"width": 360, "height": 720})).new_page()
         await page.goto(node.url + "/")
         await page.get_by_test_id("cg-launcher").click()
         await expect(page.get_by_test_id("cg-status")).to_have_text("We\u2019re closed now. Leave us a message")
+        # on a phone too, the whole line is there: not cut off with an ellipsis in the header
+        clipped = await page.evaluate(
+            "() => { const t = document.querySelector('#cg-widget').shadowRoot.querySelector('.status-text');"
+            " return t.scrollWidth > t.clientWidth + 1 || t.scrollHeight > t.clientHeight + 1; }"
+        )
+        assert clipped is False
     finally:
         await node.stop()
