@@ -12,7 +12,7 @@ from gateway import runtime
 from gateway.config import Settings
 from gateway.protocol.server import CloseCode
 from gateway.store.store import StoreError
-from gateway.wire import agent_socket, customer_socket, desk_routes
+from gateway.wire import agent_socket, attachment_routes, customer_socket, desk_routes
 from gateway.wire import routes as pages
 from gateway.wire.services import SERVICES, SOCKETS, OpenSocket
 
@@ -34,6 +34,7 @@ def create_app(settings: Settings) -> web.Application:
     app.on_shutdown.append(_end_calls_then_close_sockets)
     pages.add_routes(app)
     desk_routes.add_routes(app)
+    attachment_routes.add_routes(app)
     app.router.add_get("/ws/customer", customer_socket.handler)
     app.router.add_get("/ws/agent", agent_socket.handler)
     return app

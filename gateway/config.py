@@ -364,6 +364,25 @@ class Settings:
         parse=_number(int, 1, 100_000, "a whole number from 1 to 100000"),
         help="new conversations per customer per hour; an address 10x",
     )
+    limit_attachments_per_hour: int = setting(
+        20,
+        env="CG_LIMIT_ATTACHMENTS_PER_HOUR",
+        parse=_number(int, 1, 100_000, "a whole number from 1 to 100000"),
+        help="files a customer may upload per hour (bursts up to that many); an address 10x; beyond: "
+        "`rate_limited` with `retry_after`",
+    )
+    attachment_max_mb: float = setting(
+        10.0,
+        env="CG_ATTACHMENT_MAX_MB",
+        parse=_number(float, 0.01, 100, "a number of megabytes from 0.01 to 100"),
+        help="the largest attachment (image or PDF) a customer or an agent may upload, in MB",
+    )
+    attachments_per_conversation: int = setting(
+        50,
+        env="CG_ATTACHMENTS_PER_CONVERSATION",
+        parse=_number(int, 0, 10_000, "a whole number from 0 (no attachments) to 10000"),
+        help="attachments one conversation may hold (both sides together); `0` turns uploads off",
+    )
     limit_connections_per_ip: int = setting(
         50,
         env="CG_LIMIT_CONNECTIONS_PER_IP",

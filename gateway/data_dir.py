@@ -2,7 +2,7 @@
 
 Everything the gateway keeps on disk is private: the embedded Redis' AOF (every
 conversation), ``secret.key`` (the token signing secret: whoever reads it signs
-supervisor tokens), the agents file (password hashes), call recordings and the
+supervisor tokens), the agents file (password hashes), call recordings, attachments and the
 TTS cache (prompts may say a customer's name). The directory is made 0700 and
 what the gateway writes into it 0600 (directories 0700). A data directory left
 by an older version with wider bits is tightened at start, and logged.
@@ -34,6 +34,7 @@ GATEWAY_ENTRIES = frozenset(
         "agents.toml",
         "agents.toml.tmp",
         "recordings",
+        "attachments",
         "tts-cache",
         *PUBLIC_SUBDIRS,
     }

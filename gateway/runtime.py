@@ -23,6 +23,8 @@ from gateway.calls.takeover import NODE_LOST, NodeWatch, Takeover
 from gateway.calls.transcripts import Transcripts
 from gateway.config import Settings
 from gateway.contact.agents import ensure_demo_agents, load_agents
+from gateway.contact.attachment_files import LocalAttachmentFiles
+from gateway.contact.attachments import Attachments
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.canned import CannedResponses
 from gateway.contact.conversations import Conversations
@@ -307,6 +309,7 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
 
     # wire: sessions, tokens, the agents file
     sessions = LoginSessions(store, bus, lifetime_seconds=settings.agent_token_hours * 3600)
+    attachment_files = LocalAttachmentFiles(settings.data_dir / "attachments")
     services = Services(
         settings=settings,
         keys=keys,
@@ -333,7 +336,18 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
         agents_watch=AgentsWatcher(directory_path, directory, sessions),
         history=ConversationHistory(store, conversations),
         canned=CannedResponses(store),
-        retention=Retention(store, retention_days=settings.retention_days, recordings=settings.data_dir / "recordings"),
+        attachments=Attachments(
+            conversations,
+            attachment_files,
+            max_bytes=int(settings.attachment_max_mb * 1_000_000),
+            per_conversation=settings.attachments_per_conversation,
+        ),
+        retention=Retention(
+            store,
+            retention_days=settings.retention_days,
+            recordings=settings.data_dir / "recordings",
+            attachments=attachment_files,
+        ),
         bots=bots,
         node_watch=watch,
         stack=stack,

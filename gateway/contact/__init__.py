@@ -3,14 +3,18 @@
 Modules:
 
 - ``agents``         The agents file: who may log in to the agent desk, with hashed passwords.
+- ``attachment_files``  Where attachments' bytes live, behind one small interface (files under the data directory).
+- ``attachments``    Attachments: images and PDFs sent by the customer or the agent, as timeline events.
 - ``callbacks``      Callbacks: "we'll call you back, you keep your place".
 - ``canned``         Canned responses: shared (supervisors) and personal, with variables the desk fills in.
 - ``conversations``  Conversations: the unit of the product. One id, one context, one append-only timeline.
+- ``images``         Images taken as attachments: decoded once (PyAV), measured, scaled down to a thumbnail.
 - ``history``        The desk's history: a customer's earlier conversations, search, one conversation read whole.
 - ``limits``         Abuse limits: how much one customer, and one client address, may take.
 - ``passwords``      Password hashing with scrypt (standard library), in a self-describing format.
 - ``presence``       Agent presence: which agents are connected (on any node), their status and load.
 - ``queue_board``    The waiting list every agent desk shows, computed once per node and shared.
+- ``sniff``          What a file really is, from its first bytes, and a file name that is safe to show.
 - ``routing``        Routing: priority first, then the longest-waiting conversation, to the longest-idle qualified agent.
 - ``wait_estimate``  How long a waiting caller will wait: position in the queue and an estimate from recent handle times.
 """

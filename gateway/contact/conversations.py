@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,6 +147,25 @@ class Conversations:
 
         ``buckets``: the rate limits it counts against (gateway/contact/limits.py); over one, TooManyRequests and
         nothing is stored."""
+        return await self.customer_event(
+            customer_id, client_id, EventType.MESSAGE, {"author": Author.CUSTOMER, "text": text}, context, buckets
+        )
+
+    async def customer_event(
+        self,
+        customer_id: str,
+        client_id: str,
+        typ: EventType,
+        data: dict[str, Any],
+        context: dict[str, str],
+        buckets: Buckets | None = None,
+        *,
+        prepare: Callable[[str], Awaitable[None]] | None = None,
+    ) -> Stored:
+        """:meth:`customer_message` for any event a customer adds (a message, an attachment): once per client id,
+        in the customer's open conversation or a new one. ``prepare(cid)`` runs once the conversation is known and
+        before the event is stored (an attachment's file is written there); it may run for more than one
+        conversation when one closes meanwhile (the caller cleans up those not in the result)."""
         cids_key = self.store.keys.customer_client_ids(customer_id)
         seen, current = await self.store.customer_message_lookup(customer_id, client_id)
         if seen is not None:
@@ -168,10 +188,12 @@ class Conversations:
                 await self.store.publish(self.store.keys.customer_channel(customer_id), bus.Follow(cid))
                 if not self.bot_first:
                     await self._queue_changed()
+            if prepare is not None:
+                await prepare(cid)
             conv_id, event_id, status = await self.store.append(
                 cid,
-                EventType.MESSAGE,
-                {"author": Author.CUSTOMER, "text": text, "client_id": client_id},
+                typ,
+                {**data, "client_id": client_id},
                 now=now_ms(),
                 client_id=client_id,
                 client_ids_key=cids_key,

@@ -11,6 +11,8 @@ The widget is a public door, so what one client can take is bounded:
   A message takes its tokens inside the store's open-conversation script, which it runs anyway (no extra
   round trip; a resent duplicate is answered before and costs nothing), plus conversation tokens when it
   opens one; a call that opens a conversation takes only those, in the same script.
+* **attachments**: a token bucket per customer and per address (``--limit-attachments-per-hour``, an address
+  10x), taken before an upload's body is read (gateway/wire/attachment_routes.py).
 * **concurrent calls** per customer and per address: a sorted set of the calls each holds, scored by when
   the entry expires. A node refreshes the entries of its live calls every :data:`CALL_REFRESH_SECONDS`;
   an entry of a node that died expires after :data:`CALL_SLOT_SECONDS` and stops counting. Taking a slot
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -33,7 +36,7 @@ from dataclasses import dataclass
 
 from gateway.client_ip import Network, parse_networks
 from gateway.config import Settings
-from gateway.errors import Conflict
+from gateway.errors import Conflict, TooManyRequests
 from gateway.store.limit_store import LimitStore
 from gateway.store.store import Buckets, Store, StoreError
 from gateway.tasks import cancel_and_wait
@@ -63,6 +66,7 @@ class LimitConfig:
     calls_per_ip: int
     connections_per_ip: int
     trusted_proxies: tuple[Network, ...] = ()
+    attachments_per_hour: int = 20
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LimitConfig:
@@ -73,6 +77,7 @@ class LimitConfig:
             calls_per_ip=settings.limit_calls_per_ip,
             connections_per_ip=settings.limit_connections_per_ip,
             trusted_proxies=parse_networks(settings.trusted_proxies),
+            attachments_per_hour=settings.limit_attachments_per_hour,
         )
 
 
@@ -122,6 +127,20 @@ class Limits:
                 conv_ms / ADDRESS_FACTOR,
             ),
         )
+
+    async def take_attachment(self, customer_id: str, address: str) -> None:
+        """One upload of a customer (``file`` buckets of the customer and the address, an address 10x); over
+        either, TooManyRequests with ``retry_after`` and nothing taken."""
+        per_ms = 3_600_000 / self.config.attachments_per_hour
+        cap = self.config.attachments_per_hour
+        wait, _ = await self.db.take_token(
+            (self.keys.rate_bucket("file", "c", customer_id), self.keys.rate_bucket("file", "ip", address)),
+            (cap, per_ms, cap * ADDRESS_FACTOR, per_ms / ADDRESS_FACTOR),
+            now=self._now_ms(),
+        )
+        if wait > 0:
+            retry_after = max(1, math.ceil(wait / 1000))
+            raise TooManyRequests(f"Too many files; try again in {retry_after} s", retry_after=retry_after)
 
     # ---------------------------------------------------------------- concurrent calls
 

@@ -1,4 +1,4 @@
-"""Retention: closed conversations older than ``--retention-days`` are deleted, with their recordings.
+"""Retention: closed conversations older than ``--retention-days`` are deleted, with their recordings and attachments.
 
 A background job of every node (:meth:`Retention.start` / :meth:`Retention.stop`, owned by the runtime)
 runs a pass every :data:`RUN_SECONDS`:
@@ -9,7 +9,9 @@ runs a pass every :data:`RUN_SECONDS`:
    unchanged since the cutoff: the conversation hash, its context, its timeline (messages, notes, flow
    steps, transcripts), its client-id set, its ``P:closed`` entry, and the customer's record when this
    was their latest conversation (else only the customer's client-id entries that point to it); then the
-   callbacks its timeline names. Conversations closed before the index existed are indexed once.
+   callbacks its timeline names, and its attachments (``DATA_DIR/attachments/<conversation>/``, through the
+   :class:`~gateway.contact.attachment_files.AttachmentFiles` store). Conversations closed before the index existed
+   are indexed once. Attachment folders of conversations that are gone (deleted while a node was down) go too.
 2. **Files** (every node, its own data directory): ``DATA_DIR/recordings/<conversation>/`` whose newest
    file is older than the cutoff and whose conversation is gone or closed.
 
@@ -27,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gateway.contact.attachment_files import AttachmentFiles
 from gateway.protocol.states import ConversationState, EventType
 from gateway.store.retention_store import RetentionStore
 from gateway.store.store import Store, StoreError
@@ -47,6 +50,7 @@ class RetentionReport:
     ran_redis: bool = False  # False: another node held the lock
     conversations: list[str] = field(default_factory=list)  # deleted
     recordings: list[str] = field(default_factory=list)  # conversation ids whose recordings were deleted
+    attachments: list[str] = field(default_factory=list)  # conversation ids whose attachments were deleted
     indexed: int = 0  # older closed conversations indexed this pass
 
 
@@ -57,6 +61,7 @@ class Retention:
         *,
         retention_days: float,
         recordings: Path,
+        attachments: AttachmentFiles | None = None,
         clock: Callable[[], float] = time.time,
         run_seconds: float = RUN_SECONDS,
         first_run_seconds: float = FIRST_RUN_SECONDS,
@@ -64,6 +69,7 @@ class Retention:
         self.store = store
         self.retention_days = retention_days
         self.recordings = recordings
+        self.attachments = attachments  # None: this node keeps no attachments
         self.clock = clock
         self.run_seconds = run_seconds
         self.first_run_seconds = first_run_seconds
@@ -90,8 +96,11 @@ class Retention:
                     for cid in batch:
                         if await self.delete_conversation(cid, cutoff) == "deleted":
                             report.conversations.append(cid)
+                            if self.attachments is not None and await self.attachments.delete_conversation(cid):
+                                report.attachments.append(cid)
                     if len(batch) < BATCH:
                         break
+                report.attachments += await self._sweep_attachments()
             finally:
                 await self.db.unlock(owner)
         report.recordings = await self._sweep_recordings(cutoff)
@@ -137,6 +146,17 @@ class Retention:
         if found:
             log.info("retention: indexed %d conversations closed earlier", found)
         return found
+
+    async def _sweep_attachments(self) -> list[str]:
+        """Attachment folders whose conversation is gone (deleted by a pass that could not reach the files)."""
+        if self.attachments is None:
+            return []
+        deleted = []
+        for cid in await self.attachments.conversations():
+            if await self.store.conversation(cid) is None and await self.attachments.delete_conversation(cid):
+                log.info("retention: deleted the attachments of a deleted conversation", extra={"conversation_id": cid})
+                deleted.append(cid)
+        return deleted
 
     async def _sweep_recordings(self, cutoff: int) -> list[str]:
         """This node's recordings of conversations that are gone or closed, last written before the cutoff."""

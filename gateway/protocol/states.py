@@ -67,6 +67,9 @@ class EventType(StrEnum):
     CALL_INVITE = "call_invite"  # an agent invites the customer to a voice call: agent_name, ring_until
     CALL_INVITE_DECLINED = "call_invite_declined"  # the customer declined that invitation: invite_id
     RATING = "rating"  # the customer rated the closed conversation: score (1-5), comment (once per conversation)
+    ATTACHMENT = (
+        "attachment"  # a file sent by either side: author, attachment_id, name, media_type, size[, width, height]
+    )
 
 
 # What a customer may see of the timeline: notes and internal state stay hidden.
@@ -84,6 +87,7 @@ CUSTOMER_VISIBLE = frozenset(
         EventType.CALL_INVITE,
         EventType.CALL_INVITE_DECLINED,
         EventType.RATING,
+        EventType.ATTACHMENT,
     }
 )
 

@@ -5,7 +5,7 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 
 | key | type | what |
 |---|---|---|
-| ``P:conv:ID`` | hash | conversation: customer_id, state, queue, agent_id, created_at, updated_at, queued_at, callback_id, preferred_agent; after the customer rated it (once, after the close): rating (1-5), rating_comment, rated_at (ms) |
+| ``P:conv:ID`` | hash | conversation: customer_id, state, queue, agent_id, created_at, updated_at, queued_at, callback_id, preferred_agent; counters messages, calls, attachments; after the customer rated it (once, after the close): rating (1-5), rating_comment, rated_at (ms) |
 | ``P:conv:ID:ctx`` | hash | context variables |
 | ``P:conv:ID:tl`` | stream | the timeline; fields ``type`` and ``data`` (JSON) |
 | ``P:conv:ID:cids`` | hash | agent client message id -> ``conv/event`` id (exactly-once messages) |
@@ -36,7 +36,7 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 | ``P:closed`` | zset | closed conversations, scored by when they closed (ms): what retention looks at (gateway/ops/retention.py) |
 | ``P:closed:indexed`` | string | set once conversations closed before ``P:closed`` existed were indexed |
 | ``P:retention:lock`` | string | the node running a retention pass (expires) |
-| ``P:rl:KIND:c:ID`` / ``P:rl:KIND:ip:ADDR`` | hash | token bucket (``t`` tokens, ``ts`` ms) of a customer / address, KIND ``msg`` or ``conv`` (expires when full) |
+| ``P:rl:KIND:c:ID`` / ``P:rl:KIND:ip:ADDR`` | hash | token bucket (``t`` tokens, ``ts`` ms) of a customer / address, KIND ``msg``, ``conv`` or ``file`` (attachments) (expires when full) |
 | ``P:calls:c:ID`` / ``P:calls:ip:ADDR`` | zset | calls a customer / address holds (``customer/call``), scored by expiry (ms) (gateway/contact/limits.py) |
 | ``P:login:session:SID`` | hash | an agent's login session: ``agent_id``, ``created``, ``expires`` (epoch ms); expires with it (gateway/wire/sessions.py) |
 | ``P:login:agent:ID`` | zset | the agent's login session ids scored by their expiry (ms) |

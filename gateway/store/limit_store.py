@@ -18,6 +18,15 @@ class LimitStore:
         self._acquire = store.scripts["acquire_call_slot"]
         self._attempt = store.scripts["login_attempt"]
         self._succeeded = store.scripts["login_succeeded"]
+        self._take = store.scripts["take_tokens"]
+
+    # ---------------------------------------------------------------- token buckets of one kind
+
+    async def take_token(self, bucket_keys: tuple[str, str], rates: Sequence[float], *, now: int) -> tuple[int, int]:
+        """One token from both buckets (a customer's and an address'), or none: (0, -1) when taken, else (ms to
+        wait, which bucket is short: 0 the customer's, 1 the address')."""
+        wait, which = await self._take(list(bucket_keys), [*rates, now])
+        return int(wait), int(which)
 
     # ---------------------------------------------------------------- concurrent calls
 

@@ -5,6 +5,7 @@ Sockets, HTTP routes, tokens and sessions. Imports the layers below; nothing bel
 Modules:
 
 - ``agent_socket``      The agent desk's WebSocket: presence, the waiting queue, assigned conversations.
+- ``attachment_routes``  Attachments over HTTP: upload, download and thumbnails (the conversation's parties only).
 - ``agents_watch``      The agents file, followed while the gateway runs: a change takes effect without a restart.
 - ``connection``        What customer and agent sockets share: the frame loop, errors, ordered sending.
 - ``customer_socket``   The customer's WebSocket: hello with (or without) a token, messages, typing.

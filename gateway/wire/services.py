@@ -15,6 +15,7 @@ from gateway.calls.manager import CallManager
 from gateway.calls.takeover import NodeWatch
 from gateway.config import Settings
 from gateway.contact.agents import AgentDirectory
+from gateway.contact.attachments import Attachments
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.canned import CannedResponses
 from gateway.contact.conversations import Conversations
@@ -64,6 +65,7 @@ class Services:
     agents_watch: AgentsWatcher  # the agents file followed: added agents log in, removed ones lose their sessions
     history: ConversationHistory  # the desk's history and search over conversations (gateway/contact/history.py)
     canned: CannedResponses  # shared and personal canned responses (gateway/contact/canned.py)
+    attachments: Attachments  # files sent in conversations (gateway/contact/attachments.py)
     node_watch: NodeWatch | None = None  # this node's heartbeat, and the takeover of dead nodes (calls/takeover.py)
     embedded: EmbeddedRedis | None = None
     site_keys: SiteKeys = field(default_factory=lambda: SiteKeys(()))  # verify sites' customer tokens

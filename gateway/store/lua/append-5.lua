@@ -4,7 +4,8 @@
 --       the conversation, then the words (one per word index key, in the same order)
 -- Returns {"conv/event" id, status}: status 'ok', 'duplicate' (stored before under that client id),
 -- 'not_found', 'not_assigned', 'closed' or 'timeline_full'.
--- The conversation's summary counters follow the events: ``messages`` (message events), ``calls`` (call_started).
+-- The conversation's summary counters follow the events: ``messages`` (message events), ``calls`` (call_started),
+-- ``attachments`` (attachment events: their limit per conversation, gateway/contact/attachments.py).
 -- A word goes into its index (scored by the conversation's creation, for search paging) unless the conversation
 -- already holds the maximum of distinct words (gateway/store/words.py).
 --@include append
@@ -15,12 +16,13 @@ if ARGV[1] ~= '' then
   local existing = redis.call('HGET', KEYS[3], ARGV[1])
   if existing then return {existing, 'duplicate'} end
 end
-if ARGV[2] == 'message' and state == 'closed' then return {'', 'closed'} end
+if (ARGV[2] == 'message' or ARGV[2] == 'attachment') and state == 'closed' then return {'', 'closed'} end
 if tonumber(ARGV[7]) > 0 and redis.call('XLEN', KEYS[2]) >= tonumber(ARGV[7]) then return {'', 'timeline_full'} end
 local id = append(KEYS[2], KEYS[1], KEYS[4], ARGV[2], ARGV[3], ARGV[4])
 if ARGV[1] ~= '' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[6] .. '/' .. id) end
 if ARGV[2] == 'message' then redis.call('HINCRBY', KEYS[1], 'messages', 1) end
 if ARGV[2] == 'call_started' then redis.call('HINCRBY', KEYS[1], 'calls', 1) end
+if ARGV[2] == 'attachment' then redis.call('HINCRBY', KEYS[1], 'attachments', 1) end
 if #KEYS > 5 then
   local created = redis.call('HGET', KEYS[1], 'created_at') or ARGV[4]
   local room = tonumber(ARGV[8]) - redis.call('SCARD', KEYS[5])

@@ -76,6 +76,7 @@ export const EventType = Object.freeze({
   CALL_INVITE: "call_invite",
   CALL_INVITE_DECLINED: "call_invite_declined",
   RATING: "rating",
+  ATTACHMENT: "attachment",
 });
 
 // gateway.protocol.states.CallStatus

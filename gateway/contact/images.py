@@ -1,0 +1,70 @@
+"""Images taken as attachments: decoded once (with PyAV, which the gateway uses for call media) to prove they are
+what their first bytes say, measured, and scaled down to a thumbnail.
+
+An image that does not decode, or whose size is beyond :data:`MAX_PIXELS` (a small file that would unpack to
+gigabytes), is refused with :class:`BadImage`. The work is CPU-bound: callers run it in a thread.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+
+from gateway.contact.sniff import MediaType
+
+MAX_PIXELS = 40_000_000  # 40 megapixels: any camera's photo; a decompression bomb is refused before decoding
+THUMB_SIDE = 320  # the thumbnail's longer side, at most (smaller images keep their size)
+
+_DEMUXERS = {MediaType.PNG: "png_pipe", MediaType.JPEG: "jpeg_pipe", MediaType.WEBP: "webp_pipe", MediaType.GIF: "gif"}
+
+
+class BadImage(ValueError):
+    """The content does not decode as the image its first bytes announce (or is too large to)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    width: int
+    height: int
+    thumbnail: bytes
+    thumbnail_type: MediaType  # JPEG, or PNG for an image with transparency
+
+
+def inspect_image(data: bytes, media_type: MediaType) -> Image:
+    """Decode the first frame of ``data``: its size and a thumbnail; :class:`BadImage` if it does not decode."""
+    try:
+        with av.open(io.BytesIO(data), format=_DEMUXERS[media_type]) as container:
+            if not container.streams.video:
+                raise BadImage("no image in the file")
+            stream = container.streams.video[0]
+            width, height = stream.codec_context.width, stream.codec_context.height
+            if width * height > MAX_PIXELS:
+                raise BadImage(f"the image is {width}x{height}: over {MAX_PIXELS // 1_000_000} megapixels")
+            frame = next(container.decode(stream), None)
+    except av.error.FFmpegError as exc:  # noqa: F821 - av.error is PyAV's error module
+        raise BadImage(f"the file does not decode as {media_type.value}") from exc
+    if frame is None or frame.width <= 0 or frame.height <= 0:
+        raise BadImage(f"the file does not decode as {media_type.value}")
+    if frame.width * frame.height > MAX_PIXELS:
+        raise BadImage(f"the image is {frame.width}x{frame.height}: over {MAX_PIXELS // 1_000_000} megapixels")
+    return Image(frame.width, frame.height, *_thumbnail(frame))
+
+
+def _thumbnail(frame: av.VideoFrame) -> tuple[bytes, MediaType]:
+    scale = min(1.0, THUMB_SIDE / max(frame.width, frame.height))
+    width, height = max(1, round(frame.width * scale)), max(1, round(frame.height * scale))
+    alpha = "a" in frame.format.name or frame.format.name in ("pal8",)
+    codec, pix_fmt, kind = ("png", "rgba", MediaType.PNG) if alpha else ("mjpeg", "yuvj420p", MediaType.JPEG)
+    if kind is MediaType.JPEG:  # 4:2:0 wants even sides
+        width, height = width + width % 2, height + height % 2
+    scaled = frame.reformat(width=width, height=height, format=pix_fmt, interpolation="AREA")
+    encoder = av.CodecContext.create(codec, "w")
+    encoder.width, encoder.height, encoder.pix_fmt = width, height, pix_fmt
+    encoder.time_base = Fraction(1, 25)
+    if kind is MediaType.JPEG:
+        encoder.options = {"qmin": "2", "qmax": "6"}
+    packets = encoder.encode(scaled) + encoder.encode(None)
+    return b"".join(bytes(p) for p in packets), kind
