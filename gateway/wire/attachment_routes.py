@@ -114,6 +114,7 @@ async def upload(request: web.Request) -> web.Response:
         raise BadRequest("attachments are turned off on this gateway", field="file", code=ErrorCode.BAD_FIELD)
     if party.agent is not None:
         cid = _required(params, "conversation_id", 64)
+        await s.conversations.require_agent(party.agent.id, cid)  # 403 before the body is read
         checked = await attachments.check(name, await _body(request, attachments.max_bytes))
         stored = await attachments.from_agent(party.agent.id, party.agent.name, cid, client_id, checked)
     else:

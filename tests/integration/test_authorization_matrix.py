@@ -157,6 +157,7 @@ def route_rules(cid: str) -> dict[tuple[str, str], RouteRule]:
     agents_only = {"anonymous": 401, "customer": 401, "alice": 403, "bob": 403, "carol": 200}
     supervisors = agents_only
     any_agent = {"anonymous": 401, "customer": 401, "alice": 200, "bob": 200, "carol": 200}
+    attachment_read = {"anonymous": 401, "customer": 404, "alice": 404, "bob": 404, "carol": 404}
     canned = {"title": "Greeting", "text": "Hello {{ customer.name | there }}"}
     return {
         ("GET", "/"): RouteRule("/", everyone),
@@ -187,6 +188,24 @@ def route_rules(cid: str) -> dict[tuple[str, str], RouteRule]:
         ("DELETE", "/api/canned/personal/{shortcut}"): RouteRule("/api/canned/personal/hi", any_agent),
         ("GET", "/api/calls"): RouteRule("/api/calls", agents_only),
         ("GET", "/api/callbacks"): RouteRule("/api/callbacks", agents_only),
+        # attachments: a customer uploads into their own conversation, an agent into one assigned to them (an empty
+        # body is then refused as a file); a file is read by its conversation's customer and agents, anyone else
+        # gets the 404 of a missing file; the preflights answer anyone (the widget runs on other sites)
+        ("POST", "/api/attachments"): RouteRule(
+            f"/api/attachments?name=x.png&client_id=m-1&conversation_id={cid}",
+            {"anonymous": 401, "customer": 400, "alice": 400, "bob": 403, "carol": 403},
+        ),
+        ("GET", "/api/attachments/{cid}/{aid}"): RouteRule(f"/api/attachments/{cid}/a_none", attachment_read),
+        ("GET", "/api/attachments/{cid}/{aid}/thumbnail"): RouteRule(
+            f"/api/attachments/{cid}/a_none/thumbnail", attachment_read
+        ),
+        ("OPTIONS", "/api/attachments"): RouteRule("/api/attachments", dict.fromkeys(ROLES, 204)),
+        ("OPTIONS", "/api/attachments/{cid}/{aid}"): RouteRule(
+            f"/api/attachments/{cid}/a_none", dict.fromkeys(ROLES, 204)
+        ),
+        ("OPTIONS", "/api/attachments/{cid}/{aid}/thumbnail"): RouteRule(
+            f"/api/attachments/{cid}/a_none/thumbnail", dict.fromkeys(ROLES, 204)
+        ),
         ("POST", "/api/agent/refresh"): RouteRule(
             "/api/agent/refresh", {"anonymous": 401, "customer": 401, "alice": 200, "bob": 200, "carol": 200}
         ),
