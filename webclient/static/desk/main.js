@@ -38,6 +38,7 @@ import { initCanned } from './canned.js';
 import { initSearch } from './search.js';
 import { setupContextDrawer } from './drawer.js';
 import { emojiPicker } from '../shared/emoji.js';
+import { initAttach } from './attach.js';
 
 // ------------------------------------------------------------ boot
 
@@ -126,6 +127,7 @@ function boot() {
 
   initCanned();   // before the composer's own keys: Enter picks from an open menu instead of sending
   initSearch();
+  initAttach();
   ui.loginForm.addEventListener('submit', onLoginSubmit);
   ui.logout.addEventListener('click', signOut);
   ui.btnAvailable.addEventListener('click', () => setStatus('available'));

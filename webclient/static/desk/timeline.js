@@ -5,6 +5,7 @@ import { cmpId } from '../shared/ids.js';
 import { fmtClock, fmtFull, h } from './dom.js';
 import { setLinkedText } from '../shared/links.js';
 import { traceSessions, traceSummary } from './ivr_trace.js';
+import { attachmentItem } from './attach.js';
 
 // ------------------------------------------------------------ rendering: timeline
 
@@ -131,6 +132,11 @@ export function makeEventEl(ev) {
     },
     linked('div', 'tl-bubble', ev.text),
     h('div', { class: 'tl-meta', text: `${authorName(ev)} · ${time}` }));
+  }
+  if (ev.type === 'attachment') {
+    const item = attachmentItem(ev, `${authorName(ev)} · ${time}`);
+    item.title = full;
+    return item;
   }
   if (ev.type === 'note') {
     return h('li', {

@@ -11,6 +11,7 @@ export const SCRIPT = document.currentScript ||
 
 const GATEWAY = resolveGateway();
 export const WS_URL = GATEWAY.replace(/^http/i, 'ws') + '/ws/customer';
+export const HTTP_BASE = GATEWAY; // uploads and downloads (shared/upload.js)
 export const TOKEN_KEY = 'cg.token:' + GATEWAY;
 export const STATE_KEY = 'cg.state:' + GATEWAY;
 export const OPEN_KEY = 'cg.open:' + GATEWAY;

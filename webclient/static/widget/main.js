@@ -23,9 +23,9 @@
  *
  * These modules are joined into the one classic script served at /widget.js (webclient/joiner.py): the
  * modules in import order in one function scope, widget.css inlined. Modules: config, storage, state,
- * template, panel, timeline, chat, callback, call, callbar, captions (and caption_text), connection, rating
- * (satisfaction question), tools (emoji picker, transcript download); the socket, ids, text, links, emoji,
- * transcript and WebRTC helpers come from ../shared/.
+ * template, panel, timeline, chat, attach, callback, call, callbar, captions (and caption_text), connection,
+ * rating (satisfaction question), tools (emoji picker, transcript download); the socket, ids, text, links, emoji,
+ * transcript, upload and WebRTC helpers come from ../shared/.
  */
 
 import { DRAFT_KEY, OPEN_KEY, TOKEN_KEY } from './config.js';
@@ -37,12 +37,14 @@ import { clearHistory, handleEvent, renderPending } from './timeline.js';
 import { ringTone } from './callback.js';
 import { sessionGet, store } from './storage.js';
 import { sock } from './connection.js';
+import { mountAttach } from './attach.js';
 
 // ------------------------------------------------------------ boot
 
 function boot() {
   loadState();
   buildDom();
+  mountAttach();
   for (const ev of W.cache) handleEvent(ev, false, true);
   for (const entry of W.outbox.slice()) {
     if (bubbles.has(entry.client_id)) continue; // already delivered per the cache

@@ -11,6 +11,7 @@ import { notify, onCallbackEvent, renderCallback } from './callback.js';
 import { sessionGet } from './storage.js';
 import { dropRating, offerRating, onRated } from './rating.js';
 import { setLinkedText } from '../shared/links.js';
+import { attachmentContent } from './attach.js';
 
 // ------------------------------------------------------------ helpers
 
@@ -209,6 +210,22 @@ export function handleEvent(ev, live, fromCache) {
         W.unread++;
         renderBadge();
       }
+      break;
+    }
+    case 'attachment': {
+      const who = ['customer', 'agent'].includes(ev.author) ? ev.author : 'system';
+      const pending = ev.client_id ? bubbles.get(ev.client_id) : null;
+      if (pending) pending.remove(); // the upload's progress line: the file is there now
+      const el = makeBubble(who, '');
+      el.classList.add('cg-msg-att');
+      el.dataset.eventId = ev.id;
+      el.dataset.status = who === 'customer' ? 'sent' : 'received';
+      if (ev.client_id) { el.dataset.clientId = ev.client_id; bubbles.set(ev.client_id, el); }
+      if (who === 'agent') el.dataset.name = ev.agent_name || 'Agent';
+      el.title = formatTime(ev.ts) + (el.dataset.name ? ' · ' + el.dataset.name : '');
+      el.appendChild(attachmentContent(ev));
+      insertOrdered(el);
+      if (live && who !== 'customer' && !W.isOpen) { W.unread++; renderBadge(); }
       break;
     }
     case 'assigned':

@@ -1,0 +1,103 @@
+// Attachments in the browser (widget and desk): upload with progress, files fetched with the bearer token (never
+// a token in a URL) into blob: URLs, and the element that shows an `attachment` event: an image's thumbnail that
+// opens the full image, or a file chip (name, size) that downloads it. docs/protocol.md "Attachments".
+
+export const ATTACH_ACCEPT = 'image/png,image/jpeg,image/webp,image/gif,application/pdf';
+
+/** POST the file: resolves {status, body}; onProgress(fraction) while it goes up (XMLHttpRequest has progress). */
+export function uploadAttachment(base, token, file, { clientId, conversationId, onProgress } = {}) {
+  const params = new URLSearchParams({ name: file.name || 'file', client_id: clientId });
+  if (conversationId) params.set('conversation_id', conversationId);
+  return new Promise((resolve) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `${base}/api/attachments?${params}`);
+    xhr.setRequestHeader('Authorization', `Bearer ${token || ''}`);
+    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    if (onProgress) xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); };
+    xhr.onload = () => {
+      let body = null;
+      try { body = JSON.parse(xhr.responseText); } catch (_) { body = null; }
+      resolve({ status: xhr.status, body });
+    };
+    xhr.onerror = () => resolve({ status: 0, body: { message: 'network error' } });
+    xhr.send(file);
+  });
+}
+
+/** The file at `path` as a blob: URL (the caller revokes it when done with it). */
+export async function attachmentBlobUrl(base, token, path) {
+  const res = await fetch(base + path, { headers: { Authorization: `Bearer ${token || ''}` }, cache: 'no-store' });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  return URL.createObjectURL(await res.blob());
+}
+
+export function fileSize(bytes) {
+  const n = Number(bytes) || 0;
+  if (n < 1000) return `${n} B`;
+  if (n < 1000 * 1000) return `${Math.round(n / 100) / 10} kB`;
+  return `${Math.round(n / 100000) / 10} MB`;
+}
+
+function attachmentPath(ev, suffix) {
+  return `/api/attachments/${encodeURIComponent(ev.conversation_id)}/${encodeURIComponent(ev.attachment_id)}${suffix}`;
+}
+
+/** Download (a PDF) or open (an image, in a new tab) the whole file. */
+async function openAttachment(ev, ctx) {
+  const url = await attachmentBlobUrl(ctx.base, ctx.token(), attachmentPath(ev, ''));
+  const a = document.createElement('a');
+  a.href = url;
+  a.rel = 'noopener';
+  if (String(ev.media_type).startsWith('image/')) a.target = '_blank';
+  else a.download = ev.name || 'file.pdf';
+  a.style.display = 'none';
+  (ctx.root || document.body).appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
+/**
+ * The content of an attachment event: ctx = {base, token: () => string, prefix (class/testid prefix), root}.
+ * A button (keyboard: Enter/Space) with a label naming the file; errors are shown next to it.
+ */
+export function attachmentEl(ev, ctx) {
+  const p = ctx.prefix || 'cg';
+  const name = typeof ev.name === 'string' ? ev.name : 'file';
+  const image = String(ev.media_type).startsWith('image/');
+  const wrap = document.createElement('div');
+  wrap.className = `${p}-att`;
+  const btn = document.createElement('button');
+  btn.type = 'button';
+  btn.className = image ? `${p}-att-thumb` : `${p}-att-file`;
+  btn.dataset.testid = image ? `${p}-att-image` : `${p}-att-file`;
+  btn.setAttribute('aria-label', image ? `Open image ${name} (${fileSize(ev.size)})` : `Download ${name} (${fileSize(ev.size)})`);
+  const err = document.createElement('span');
+  err.className = `${p}-att-error`;
+  err.setAttribute('role', 'alert');
+  if (image) {
+    const img = document.createElement('img');
+    img.alt = name;
+    const w = Number(ev.width) || 0;
+    const hgt = Number(ev.height) || 0;
+    if (w && hgt) { const s = Math.min(1, 240 / Math.max(w, hgt)); img.width = Math.round(w * s); img.height = Math.round(hgt * s); }
+    btn.appendChild(img);
+    attachmentBlobUrl(ctx.base, ctx.token(), attachmentPath(ev, '/thumbnail'))
+      .then((url) => { img.src = url; })
+      .catch(() => { err.textContent = 'Image not available'; });
+  } else {
+    const label = document.createElement('span');
+    label.className = `${p}-att-name`;
+    label.textContent = name;
+    const size = document.createElement('span');
+    size.className = `${p}-att-size`;
+    size.textContent = `PDF · ${fileSize(ev.size)}`;
+    btn.append(label, size);
+  }
+  btn.addEventListener('click', () => {
+    err.textContent = '';
+    openAttachment(ev, ctx).catch(() => { err.textContent = 'Download failed'; });
+  });
+  wrap.append(btn, err);
+  return wrap;
+}
