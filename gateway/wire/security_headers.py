@@ -14,7 +14,7 @@ from __future__ import annotations
 from aiohttp import web
 
 _COMMON = (
-    "default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data: blob:; "
     "media-src 'self' blob:; font-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
