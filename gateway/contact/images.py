@@ -10,8 +10,10 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import cast
 
 import av
+from av.video.codeccontext import VideoCodecContext
 
 from gateway.contact.sniff import MediaType
 
@@ -36,7 +38,7 @@ class Image:
 def inspect_image(data: bytes, media_type: MediaType) -> Image:
     """Decode the first frame of ``data``: its size and a thumbnail; :class:`BadImage` if it does not decode."""
     try:
-        with av.open(io.BytesIO(data), format=_DEMUXERS[media_type]) as container:
+        with av.open(io.BytesIO(data), "r", format=_DEMUXERS[media_type]) as container:
             if not container.streams.video:
                 raise BadImage("no image in the file")
             stream = container.streams.video[0]
@@ -61,7 +63,7 @@ def _thumbnail(frame: av.VideoFrame) -> tuple[bytes, MediaType]:
     if kind is MediaType.JPEG:  # 4:2:0 wants even sides
         width, height = width + width % 2, height + height % 2
     scaled = frame.reformat(width=width, height=height, format=pix_fmt, interpolation="AREA")
-    encoder = av.CodecContext.create(codec, "w")
+    encoder = cast(VideoCodecContext, av.CodecContext.create(codec, "w"))
     encoder.width, encoder.height, encoder.pix_fmt = width, height, pix_fmt
     encoder.time_base = Fraction(1, 25)
     if kind is MediaType.JPEG:
