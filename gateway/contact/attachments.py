@@ -36,6 +36,13 @@ from gateway.store.store import Buckets
 log = logging.getLogger(__name__)
 
 
+def too_large(max_bytes: int) -> BadRequest:
+    """The refusal of a file over the limit, in the words the widget and the desk show ("over the 10 MB limit")."""
+    return BadRequest(
+        f"the file is over the {max_bytes / 1_000_000:g} MB limit", field="file", code=ErrorCode.FRAME_TOO_LARGE
+    )
+
+
 def new_attachment_id() -> str:
     return "a_" + secrets.token_hex(12)
 
@@ -87,7 +94,7 @@ class Attachments:
         if not data:
             raise BadRequest("the file is empty", field="file", code=ErrorCode.BAD_FIELD)
         if len(data) > self.max_bytes:
-            raise BadRequest(f"the file is over {self.max_bytes} bytes", field="file", code=ErrorCode.FRAME_TOO_LARGE)
+            raise too_large(self.max_bytes)
         media_type = sniff(data[:SNIFF_BYTES])
         if media_type is None:
             raise BadRequest(

@@ -23,6 +23,9 @@ THUMB_SIDE = 320  # the thumbnail's longer side, at most (smaller images keep th
 _DEMUXERS = {MediaType.PNG: "png_pipe", MediaType.JPEG: "jpeg_pipe", MediaType.WEBP: "webp_pipe", MediaType.GIF: "gif"}
 
 
+_NAMES = {MediaType.PNG: "PNG", MediaType.JPEG: "JPEG", MediaType.WEBP: "WebP", MediaType.GIF: "GIF"}
+
+
 class BadImage(ValueError):
     """The content does not decode as the image its first bytes announce (or is too large to)."""
 
@@ -44,14 +47,18 @@ def inspect_image(data: bytes, media_type: MediaType) -> Image:
             stream = container.streams.video[0]
             width, height = stream.codec_context.width, stream.codec_context.height
             if width * height > MAX_PIXELS:
-                raise BadImage(f"the image is {width}x{height}: over {MAX_PIXELS // 1_000_000} megapixels")
+                raise BadImage(
+                    f"the image is {width}x{height} pixels, over the {MAX_PIXELS // 1_000_000}-megapixel limit"
+                )
             frame = next(container.decode(stream), None)
     except av.error.FFmpegError as exc:  # noqa: F821 - av.error is PyAV's error module
-        raise BadImage(f"the file does not decode as {media_type.value}") from exc
+        raise BadImage(f"the file is not a valid {_NAMES[media_type]} image") from exc
     if frame is None or frame.width <= 0 or frame.height <= 0:
-        raise BadImage(f"the file does not decode as {media_type.value}")
+        raise BadImage(f"the file is not a valid {_NAMES[media_type]} image")
     if frame.width * frame.height > MAX_PIXELS:
-        raise BadImage(f"the image is {frame.width}x{frame.height}: over {MAX_PIXELS // 1_000_000} megapixels")
+        raise BadImage(
+            f"the image is {frame.width}x{frame.height} pixels, over the {MAX_PIXELS // 1_000_000}-megapixel limit"
+        )
     return Image(frame.width, frame.height, *_thumbnail(frame))
 
 

@@ -27,7 +27,7 @@ from aiohttp import web
 
 from gateway.client_ip import client_ip, limit_key
 from gateway.contact.agents import Agent
-from gateway.contact.attachments import Download
+from gateway.contact.attachments import Download, too_large
 from gateway.errors import BadRequest, NotFound, Unauthorized
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.limits import MAX_CLIENT_ID_CHARS
@@ -82,7 +82,7 @@ async def _party(request: web.Request) -> Party:
 
 async def _body(request: web.Request, max_bytes: int) -> bytes:
     if request.content_length is not None and request.content_length > max_bytes:
-        raise BadRequest(f"the file is over {max_bytes} bytes", field="file", code=ErrorCode.FRAME_TOO_LARGE)
+        raise too_large(max_bytes)
     raw = bytearray()
     while len(raw) <= max_bytes:
         chunk = await request.content.read(max_bytes + 1 - len(raw))
@@ -90,7 +90,7 @@ async def _body(request: web.Request, max_bytes: int) -> bytes:
             break
         raw += chunk
     if len(raw) > max_bytes:
-        raise BadRequest(f"the file is over {max_bytes} bytes", field="file", code=ErrorCode.FRAME_TOO_LARGE)
+        raise too_large(max_bytes)
     return bytes(raw)
 
 
