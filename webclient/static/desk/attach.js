@@ -2,7 +2,7 @@
 // composer, uploaded to the selected conversation with progress and errors shown in the timeline; an attachment
 // event drawn as a thumbnail or a file chip (shared/upload.js).
 
-import { attachmentEl, fileSize, uploadAttachment } from '../shared/upload.js';
+import { attachmentEl, progressText, uploadAttachment, uploadInOrder } from '../shared/upload.js';
 import { S, ui } from './state.js';
 import { h, toast } from './dom.js';
 import { newClientId } from '../shared/ids.js';
@@ -20,10 +20,15 @@ export function initAttach() {
     if (files.length) { e.preventDefault(); sendFiles(files); }
   });
   const zone = ui.timelineWrap.parentElement;
+  const hasFiles = (e) => e.dataTransfer && Array.from(e.dataTransfer.types || []).includes('Files');
   zone.addEventListener('dragover', (e) => {
-    if (e.dataTransfer && Array.from(e.dataTransfer.types || []).includes('Files')) { e.preventDefault(); zone.dataset.dropping = 'true'; }
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    const conv = S.convs.get(S.selected);
+    zone.dataset.dropping = conv && !conv.closed ? 'true' : 'closed';
   });
-  zone.addEventListener('dragleave', () => { delete zone.dataset.dropping; });
+  // leaving for a child of the zone is no leaving
+  zone.addEventListener('dragleave', (e) => { if (!zone.contains(e.relatedTarget)) delete zone.dataset.dropping; });
   zone.addEventListener('drop', (e) => {
     delete zone.dataset.dropping;
     const files = Array.from((e.dataTransfer && e.dataTransfer.files) || []);
@@ -34,23 +39,29 @@ export function initAttach() {
 function sendFiles(files) {
   const conv = S.convs.get(S.selected);
   if (!conv || conv.closed) { toast('Open a conversation to send a file.'); return; }
-  for (const file of files) sendFile(conv.id, file);
+  const cid = conv.id;
+  uploadInOrder(files, (file) => uploadLine(cid, file), (file, clientId, onProgress) =>
+    uploadAttachment('', S.token, file, { clientId, conversationId: cid, onProgress }));
 }
 
-async function sendFile(cid, file) {
+/** A file's line in the timeline while it goes up; the attachment event takes its place. */
+function uploadLine(cid, file) {
   const clientId = newClientId('f-');
   const line = h('li', { class: 'tl-item tl-upload', 'data-client-id': clientId, 'data-status': 'sending', 'data-testid': 'upload', role: 'status' },
-    `${file.name} · ${fileSize(file.size)} · uploading 0%`);
+    progressText(file, null));
   if (S.selected === cid) { ui.timeline.append(line); line.scrollIntoView({ block: 'end' }); }
-  const result = await uploadAttachment('', S.token, file, {
+  return {
     clientId,
-    conversationId: cid,
-    onProgress: (f) => { if (line.dataset.status === 'sending') line.textContent = `${file.name} · uploading ${Math.round(f * 100)}%`; },
-  });
-  if (result.status === 200) { line.remove(); return; } // the attachment event takes its place
-  line.dataset.status = 'failed';
-  line.setAttribute('role', 'alert');
-  line.textContent = `${file.name} was not sent: ${(result.body && result.body.message) || 'upload failed'}`;
+    progress: (f) => { if (line.dataset.status === 'sending') line.textContent = progressText(file, f); },
+    done: () => line.remove(),
+    failed: (text) => {
+      line.dataset.status = 'failed';
+      line.setAttribute('role', 'alert');
+      line.textContent = text;
+      if (line.isConnected) line.scrollIntoView({ block: 'end' });
+      else toast(text);
+    },
+  };
 }
 
 /** The timeline item of an attachment event (desk/timeline.js). */

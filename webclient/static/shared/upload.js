@@ -57,9 +57,40 @@ async function openAttachment(ev, ctx) {
   setTimeout(() => URL.revokeObjectURL(url), 60000);
 }
 
+const ICON_FILE = '<svg viewBox="0 0 24 24" width="28" height="28" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false"><path d="M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8z"/><path d="M14 2v6h6"/><path d="M12 12v6"/><path d="m9 15 3 3 3-3"/></svg>';
+
+/** What an upload line says when the gateway (or the network) refused the file: "<name> was not sent: <why>". */
+export function uploadError(name, result) {
+  const body = result.body || {};
+  let why = body.message || 'the upload failed';
+  if (result.status === 0) why = 'the connection failed. Check it and try again';
+  else if (result.status === 429) why = 'too many files for now. Try again in a few minutes';
+  return `${name} was not sent: ${why}.`.replace(/\.\.$/, '.');
+}
+
+/**
+ * Upload `files` one after the other, in the order chosen (so they arrive in that order): `line(file)` makes and
+ * shows each one's progress line at once and returns {progress(fraction), done(), failed(text)}.
+ */
+export async function uploadInOrder(files, line, upload) {
+  const lines = files.map((file) => [file, line(file)]);
+  for (const [file, ui] of lines) {
+    const result = await upload(file, ui.clientId, (f) => ui.progress(f));
+    if (result.status === 200) ui.done();
+    else ui.failed(uploadError(file.name || 'The file', result));
+  }
+}
+
+/** An upload line's text while it goes up. */
+export function progressText(file, fraction) {
+  const pct = fraction === null ? 'waiting' : `uploading ${Math.round(fraction * 100)}%`;
+  return `${file.name} · ${fileSize(file.size)} · ${pct}`;
+}
+
 /**
  * The content of an attachment event: ctx = {base, token: () => string, prefix (class/testid prefix), root}.
- * A button (keyboard: Enter/Space) with a label naming the file; errors are shown next to it.
+ * A button (keyboard: Enter/Space): an image's thumbnail labelled "Open image <name> (<size>)", or a file chip whose
+ * visible text (icon, name, "PDF · size") is its name, after a hidden "Download"; errors are shown next to it.
  */
 export function attachmentEl(ev, ctx) {
   const p = ctx.prefix || 'cg';
@@ -71,32 +102,41 @@ export function attachmentEl(ev, ctx) {
   btn.type = 'button';
   btn.className = image ? `${p}-att-thumb` : `${p}-att-file`;
   btn.dataset.testid = image ? `${p}-att-image` : `${p}-att-file`;
-  btn.setAttribute('aria-label', image ? `Open image ${name} (${fileSize(ev.size)})` : `Download ${name} (${fileSize(ev.size)})`);
   const err = document.createElement('span');
   err.className = `${p}-att-error`;
   err.setAttribute('role', 'alert');
   if (image) {
+    btn.setAttribute('aria-label', `Open image ${name} (${fileSize(ev.size)})`);
+    btn.title = `Open ${name} in a new tab`;
     const img = document.createElement('img');
-    img.alt = name;
+    img.alt = '';
     const w = Number(ev.width) || 0;
     const hgt = Number(ev.height) || 0;
     if (w && hgt) { const s = Math.min(1, 240 / Math.max(w, hgt)); img.width = Math.round(w * s); img.height = Math.round(hgt * s); }
     btn.appendChild(img);
     attachmentBlobUrl(ctx.base, ctx.token(), attachmentPath(ev, '/thumbnail'))
       .then((url) => { img.src = url; })
-      .catch(() => { err.textContent = 'Image not available'; });
+      .catch(() => { err.textContent = `${name}: image not available`; });
   } else {
+    btn.title = `Download ${name}`;
+    btn.insertAdjacentHTML('afterbegin', ICON_FILE);
+    const hidden = document.createElement('span');
+    hidden.className = `${p}-att-sr`;
+    hidden.textContent = 'Download ';
     const label = document.createElement('span');
     label.className = `${p}-att-name`;
     label.textContent = name;
     const size = document.createElement('span');
     size.className = `${p}-att-size`;
     size.textContent = `PDF · ${fileSize(ev.size)}`;
-    btn.append(label, size);
+    const text = document.createElement('span');
+    text.className = `${p}-att-text`;
+    text.append(hidden, label, size);
+    btn.append(text);
   }
   btn.addEventListener('click', () => {
     err.textContent = '';
-    openAttachment(ev, ctx).catch(() => { err.textContent = 'Download failed'; });
+    openAttachment(ev, ctx).catch(() => { err.textContent = `${name}: download failed. Try again`; });
   });
   wrap.append(btn, err);
   return wrap;

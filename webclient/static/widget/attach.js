@@ -2,7 +2,7 @@
 // an error kept there if the gateway refuses it (type, size, limits). The file arrives back as an `attachment`
 // event like a message (widget/timeline.js draws it with shared/upload.js).
 
-import { ATTACH_ACCEPT, attachmentEl, fileSize, uploadAttachment } from '../shared/upload.js';
+import { ATTACH_ACCEPT, attachmentEl, progressText, uploadAttachment, uploadInOrder } from '../shared/upload.js';
 import { HTTP_BASE } from './config.js';
 import { W, bubbles } from './state.js';
 import { scrollToBottom, ui } from './panel.js';
@@ -14,12 +14,15 @@ export function mountAttach() {
   input.accept = ATTACH_ACCEPT;
   button.addEventListener('click', () => input.click());
   input.addEventListener('change', () => {
-    for (const file of Array.from(input.files || [])) sendFile(file);
+    const files = Array.from(input.files || []);
     input.value = '';
+    uploadInOrder(files, uploadLine, (file, clientId, onProgress) =>
+      uploadAttachment(HTTP_BASE, W.token, file, { clientId, onProgress }));
   });
 }
 
-async function sendFile(file) {
+/** A file's line in the conversation while it goes up (replaced by the attachment event, same client id). */
+function uploadLine(file) {
   const clientId = newClientId('f-');
   const el = document.createElement('div');
   el.className = 'cg-msg cg-upload';
@@ -28,18 +31,21 @@ async function sendFile(file) {
   el.dataset.clientId = clientId;
   el.dataset.testid = 'cg-upload';
   el.setAttribute('role', 'status');
-  el.textContent = `${file.name} · ${fileSize(file.size)} · uploading 0%`;
+  el.textContent = progressText(file, null);
   bubbles.set(clientId, el);
   ui.messages.appendChild(el);
   scrollToBottom(true);
-  const result = await uploadAttachment(HTTP_BASE, W.token, file, {
+  return {
     clientId,
-    onProgress: (f) => { if (el.dataset.status === 'sending') el.textContent = `${file.name} · uploading ${Math.round(f * 100)}%`; },
-  });
-  if (result.status === 200) return; // the event replaces this line (same client id)
-  el.dataset.status = 'failed';
-  el.setAttribute('role', 'alert');
-  el.textContent = `${file.name} was not sent: ${(result.body && result.body.message) || 'upload failed'}`;
+    progress: (f) => { if (el.dataset.status === 'sending') el.textContent = progressText(file, f); },
+    done: () => {},
+    failed: (text) => {
+      el.dataset.status = 'failed';
+      el.setAttribute('role', 'alert');
+      el.textContent = text;
+      scrollToBottom(true);
+    },
+  };
 }
 
 /** An attachment event's bubble content (for widget/timeline.js). */
