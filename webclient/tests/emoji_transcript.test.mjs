@@ -37,7 +37,7 @@ test('arrow keys move in the grid, wrapping', () => {
   assert.equal(gridMove('a', 9, 32, 8), null);
 });
 
-test('the transcript has the messages in order with their authors, and leaves out buttons', () => {
+test('the transcript has the messages and attachments in order with their authors, and leaves out buttons', () => {
   const stamp = (ts) => `T${ts}`;
   const events = [
     { id: '300-0', type: 'message', ts: 300, author: 'agent', agent_name: 'Alice Smith', text: 'Yes: https://shop.test/n' },
@@ -46,6 +46,8 @@ test('the transcript has the messages in order with their authors, and leaves ou
     { id: '250-0', type: 'assigned', ts: 250, agent_name: 'Alice Smith' },
     { id: '260-0', type: 'choices', ts: 260, choices: [{ key: '1', label: 'x' }] },
     { id: '300-1', type: 'message', ts: 300, author: 'bot', text: 'Bye' },
+    { id: '310-0', type: 'attachment', ts: 310, author: 'customer', name: 'box.jpg', media_type: 'image/jpeg' },
+    { id: '320-0', type: 'attachment', ts: 320, author: 'agent', agent_name: 'Alice Smith', name: 'label.pdf', media_type: 'application/pdf' },
     { id: '400-0', type: 'closed', ts: 400 },
     { id: '500-0', type: 'rating', ts: 500, score: 5, comment: 'Great' },
   ];
@@ -59,6 +61,8 @@ test('the transcript has the messages in order with their authors, and leaves ou
     '[T250] (Alice Smith joined)',
     '[T300] Alice Smith: Yes: https://shop.test/n',
     '[T300] Assistant: Bye',
+    '[T310] You: [image: box.jpg]',
+    '[T320] Alice Smith: [file: label.pdf]',
     '[T400] (The conversation was closed)',
     '[T500] (You rated it 5 out of 5: Great)',
     '',

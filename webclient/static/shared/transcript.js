@@ -21,6 +21,7 @@ function transcriptAuthor(ev) {
 function transcriptLine(ev) {
   switch (ev.type) {
     case 'message': return `${transcriptAuthor(ev)}: ${typeof ev.text === 'string' ? ev.text.replace(/\r\n?/g, '\n').replace(/\n/g, '\n    ') : ''}`;
+    case 'attachment': return `${transcriptAuthor(ev)}: [${String(ev.media_type).startsWith('image/') ? 'image' : 'file'}: ${typeof ev.name === 'string' ? ev.name : 'file'}]`;
     case 'opened': return '--- New conversation ---';
     case 'assigned': return `(${ev.agent_name || 'An agent'} joined)`;
     case 'closed': return '(The conversation was closed)';
