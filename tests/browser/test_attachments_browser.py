@@ -125,7 +125,11 @@ async def test_images_and_pdfs_go_both_ways_and_open(browser: Browser, node: Nod
     await expect(chip).to_contain_text("invoice-4271.pdf")
     await expect(chip).to_contain_text("PDF")
 
-    # the desk: the thumbnail and the file chip, the PDF downloads as sent
+    # the desk: the conversation's line in the list names the last file, the thumbnail and the file chip show, and
+    # the PDF downloads as sent
+    await expect(agent.locator("[data-testid=conversations] .conv-item .item-text")).to_have_text(
+        "File: invoice-4271.pdf"
+    )
     timeline = agent.locator("[data-testid=timeline]")
     desk_thumb = timeline.locator(".tl-attachment[data-author=customer] [data-testid=tl-att-image]")
     await loaded(desk_thumb.locator("img"))
@@ -155,6 +159,14 @@ async def test_images_and_pdfs_go_both_ways_and_open(browser: Browser, node: Nod
     assert box and line and theirs_box
     assert abs((box["x"] + box["width"]) - (line["x"] + line["width"])) < 2, (box, line)
     assert abs(theirs_box["x"] - line["x"]) < 2 and theirs_box["width"] < 300, (theirs_box, line)
+
+    # the transcript the customer downloads lists the files
+    async with customer.expect_download() as info:
+        await customer.click("[data-testid=cg-transcript]")
+    await (await info.value).save_as(tmp_path / "t.txt")
+    transcript = (tmp_path / "t.txt").read_text("utf-8")
+    assert "You: [image: broken box.jpg]" in transcript and "You: [file: invoice-4271.pdf]" in transcript, transcript
+    assert "Alice Smith: [image: where-to-click.png]" in transcript, transcript
 
     # a thumbnail opens the whole image in a new tab
     async with customer.context.expect_page() as opened:

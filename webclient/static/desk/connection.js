@@ -360,6 +360,16 @@ function applyEvent(conv, ev, live) {
         if (live) alertAgent('message', conv, ev.text);
       }
       break;
+    case 'attachment': {
+      // a file counts as a message: the list's preview, unread, and the background notification
+      const what = `${String(ev.media_type).startsWith('image/') ? 'Image' : 'File'}: ${typeof ev.name === 'string' ? ev.name : 'file'}`;
+      conv.summary.last_text = what;
+      if (ev.author === 'customer') {
+        if (live && (S.selected !== conv.id || document.hidden)) conv.unread++;
+        if (live) alertAgent('message', conv, what);
+      }
+      break;
+    }
     case 'state':
       if (ev.state) conv.summary.state = ev.state;
       if (ev.state === 'closed') conv.closed = true;
