@@ -2,7 +2,7 @@
 
 Every node keeps a heartbeat in Redis (``P:node:NODE:alive``, refreshed every :data:`HEARTBEAT_SECONDS`, expires
 after :data:`NODE_TTL_SECONDS`, on Redis's clock) and is listed in ``P:nodes``. Every node also watches the
-others: a listed node without a heartbeat is dead. One survivor claims it (``claim_node-3.lua``: exactly one
+others: a listed node without a heartbeat is dead. One survivor claims it (``claim_node-4.lua``: exactly one
 claimant while its lease of :data:`LEASE_SECONDS` lives; a claimant that dies mid-way is replaced when the lease
 runs out) and then, for each call in the dead node's registry (gateway/calls/anchors.py):
 
@@ -35,6 +35,9 @@ A node stopping cleanly (SIGTERM) ends its calls itself and deletes its heartbea
 only claims others once its own heartbeat has been written for :data:`NODE_TTL_SECONDS` in a row, so after a Redis
 outage every node has had time to write its heartbeat again before anyone looks. A node that finds itself taken
 over (stalled longer than the TTL, then back) ends its own calls (``node_lost``); their ends were already written.
+The claim marks the dead node lost (``P:node:NODE:lost``, for :data:`LOST_SECONDS`, whatever becomes of the claim or
+the takeover): its heartbeat answers ``lost`` from then on and it never rejoins the watched nodes, so it keeps no
+media for a call whose end is written; it ends every call it still gets (``on_lost``, each round) until restarted.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 1.0
 NODE_TTL_SECONDS = 5.0
 LEASE_SECONDS = 60.0
+LOST_SECONDS = 24 * 3600.0  # a claimed node's lost mark: it never rejoins (node ids are new per process)
 NODE_LOST = CallEndReason.NODE_LOST
 UNANSWERED = ("waiting", "ringing", "connecting")  # hand-off states with no agent talking to the caller
 
@@ -114,7 +118,7 @@ class Takeover:
             if await self.db.call(call_id) is None:
                 await self.db.forget_node_call(dead, call_id)
         await self._free_agents(dead, report)
-        done = await self.db.taken_over(dead, self.node_id)
+        done = await self.db.taken_over(dead, self.node_id, lost_ms=int(LOST_SECONDS * 1000))
         report.ms = int((time.monotonic() - started) * 1000)
         log.warning(
             "took over lost node %s (%s): %d calls ended, %d agents freed, %d conversations requeued, %d closed, "
@@ -279,7 +283,7 @@ class NodeWatch:
         for dead in await self.db.silent_nodes():
             if dead == self.node_id:
                 continue
-            claim = await self.db.claim(dead, self.node_id, lease_ms=self.lease_ms)
+            claim = await self.db.claim(dead, self.node_id, lease_ms=self.lease_ms, lost_ms=int(LOST_SECONDS * 1000))
             if claim != "ok":
                 continue
             log.warning("node %s lost its heartbeat: taking its calls over", dead)

@@ -27,6 +27,7 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 | ``P:nodes`` | set | the nodes that keep a heartbeat (a node leaves it when it stops cleanly, or when a survivor took it over) |
 | ``P:node:NODE:alive`` | string | a node's heartbeat: refreshed every second, expires after 5 s (gateway/calls/takeover.py) |
 | ``P:node:NODE:takeover`` | string | the surviving node that claimed a dead node's calls (expires: a claimant that dies is replaced) |
+| ``P:node:NODE:lost`` | string | a node another one claimed (the claimant's id): its heartbeat answers `lost` and never revives it (expires after a day; node ids are new per process) |
 | ``P:stats:handle_ms`` | list | the latest answered calls' handle times (ms), newest first, for wait estimates |
 | ``P:cb:ID`` | hash | a callback: conversation_id, customer_id, queue, state, due_ms, attempts, ... (gateway/contact/callbacks.py) |
 | ``P:cb:due`` | zset | scheduled callbacks, scored by when they enter the queue (ms) |
@@ -156,6 +157,9 @@ class Keys:
 
     def node_takeover(self, node_id: str) -> str:
         return f"{self.prefix}:node:{node_id}:takeover"
+
+    def node_lost(self, node_id: str) -> str:
+        return f"{self.prefix}:node:{node_id}:lost"
 
     def node_channel(self, node_id: str) -> str:
         return f"{self.prefix}:ch:node:{node_id}"

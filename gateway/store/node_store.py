@@ -1,7 +1,7 @@
 """Nodes and their calls in Redis: heartbeats, the call registry, takeover claims (rules: gateway/calls/takeover.py,
 gateway/calls/anchors.py).
 
-Keys: ``P:nodes``, ``P:node:NODE:alive`` / ``:takeover`` / ``:calls``, ``P:call:ID``, ``P:customer:ID:calls``,
+Keys: ``P:nodes``, ``P:node:NODE:alive`` / ``:takeover`` / ``:lost`` / ``:calls``, ``P:call:ID``, ``P:customer:ID:calls``,
 ``P:agent:ID:calls`` (gateway/store/keys.py). The heartbeat's expiry is Redis's own clock, so nodes whose clocks
 disagree still agree on who is alive.
 """
@@ -25,13 +25,14 @@ class NodeStore:
         self._update = store.scripts["update_call"]
         self._end = store.scripts["end_call"]
         self._release_activity = store.scripts["release_activity"]
+        self._release_lock = store.scripts["release_lock"]
 
     # ---------------------------------------------------------------- heartbeats and claims
 
     async def heartbeat(self, node_id: str, *, ttl_ms: int) -> str:
-        """'ok', or 'lost' when another node took this one over (it must end its calls)."""
+        """'ok', or 'lost' when another node claimed this one (it must end its calls; it never rejoins)."""
         k = self.keys
-        return _s(await self._heartbeat([k.nodes, k.node_alive(node_id), k.node_takeover(node_id)], [node_id, ttl_ms]))
+        return _s(await self._heartbeat([k.nodes, k.node_alive(node_id), k.node_lost(node_id)], [node_id, ttl_ms]))
 
     async def stopped(self, node_id: str) -> str:
         """A clean stop: 'left', or 'calls_left' (calls still registered: a survivor takes them over)."""
@@ -48,15 +49,23 @@ class NodeStore:
             pipe.exists(self.keys.node_alive(node))
         return [node for node, alive in zip(nodes, await pipe.execute(), strict=True) if not alive]
 
-    async def claim(self, dead: str, claimant: str, *, lease_ms: int) -> str:
-        """'ok' (the claimant takes ``dead`` over), 'gone', 'alive' or 'taken' (another claimant holds it)."""
+    async def claim(self, dead: str, claimant: str, *, lease_ms: int, lost_ms: int) -> str:
+        """'ok' (the claimant takes ``dead`` over; ``dead`` is marked lost for ``lost_ms``), 'gone', 'alive' or
+        'taken' (another claimant holds it)."""
         k = self.keys
-        return _s(await self._claim([k.nodes, k.node_alive(dead), k.node_takeover(dead)], [dead, claimant, lease_ms]))
+        keys = [k.nodes, k.node_alive(dead), k.node_takeover(dead), k.node_lost(dead)]
+        return _s(await self._claim(keys, [dead, claimant, lease_ms, lost_ms]))
 
-    async def taken_over(self, dead: str, claimant: str) -> str:
-        """'ok' (the dead node is forgotten), 'not_yours' or 'calls_left'."""
+    async def taken_over(self, dead: str, claimant: str, *, lost_ms: int) -> str:
+        """'ok' (the dead node is forgotten but for its lost mark), 'not_yours' or 'calls_left'."""
         k = self.keys
-        return _s(await self._taken_over([k.nodes, k.node_takeover(dead), k.node_calls(dead)], [dead, claimant]))
+        keys = [k.nodes, k.node_takeover(dead), k.node_calls(dead), k.node_lost(dead)]
+        return _s(await self._taken_over(keys, [dead, claimant, lost_ms]))
+
+    async def release_claim(self, dead: str, claimant: str) -> bool:
+        """A claimant that stops before it finished lets go of its claim at once (another survivor takes over
+        without waiting for the lease); True if it held it."""
+        return bool(await self._release_lock([self.keys.node_takeover(dead)], [claimant]))
 
     # ---------------------------------------------------------------- the call registry
 

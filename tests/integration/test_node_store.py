@@ -13,6 +13,8 @@ from gateway.store.keys import Keys
 from gateway.store.node_store import NodeStore
 from gateway.store.store import Store
 
+LOST = 3_600_000
+
 
 @pytest.fixture
 async def store(redis_url: str) -> AsyncIterator[Store]:
@@ -30,33 +32,61 @@ async def wait_until_gone(store: Store, key: str) -> None:
 async def test_two_claimants_of_a_dead_node_one_wins(store: Store) -> None:
     db = NodeStore(store)
     assert await db.heartbeat("dead", ttl_ms=100) == "ok"
-    assert await db.claim("dead", "n1", lease_ms=60_000) == "alive"
+    assert await db.claim("dead", "n1", lease_ms=60_000, lost_ms=LOST) == "alive"
     await wait_until_gone(store, store.keys.node_alive("dead"))  # no heartbeat: it died
     assert await db.silent_nodes() == ["dead"]
     for _ in range(20):  # two survivors see it at the same moment, again and again
-        results = await asyncio.gather(db.claim("dead", "n1", lease_ms=60_000), db.claim("dead", "n2", lease_ms=60_000))
+        results = await asyncio.gather(
+            db.claim("dead", "n1", lease_ms=60_000, lost_ms=LOST), db.claim("dead", "n2", lease_ms=60_000, lost_ms=LOST)
+        )
         assert sorted(results) in (["ok", "taken"],), results
         winner = "n1" if results[0] == "ok" else "n2"
         assert await store.redis.get(store.keys.node_takeover("dead")) == winner.encode()
         await store.redis.delete(store.keys.node_takeover("dead"))
-    assert await db.claim("dead", "n1", lease_ms=60_000) == "ok"
-    assert await db.claim("dead", "n1", lease_ms=60_000) == "ok"  # the claimant itself, trying again
-    assert await db.claim("dead", "n2", lease_ms=60_000) == "taken"
+    assert await db.claim("dead", "n1", lease_ms=60_000, lost_ms=LOST) == "ok"
+    assert await db.claim("dead", "n1", lease_ms=60_000, lost_ms=LOST) == "ok"  # the claimant itself, trying again
+    assert await db.claim("dead", "n2", lease_ms=60_000, lost_ms=LOST) == "taken"
     assert await db.heartbeat("dead", ttl_ms=5000) == "lost"  # it comes back: it must end its calls, not revive
-    assert await db.taken_over("dead", "n2") == "not_yours"
-    assert await db.taken_over("dead", "n1") == "ok"
-    assert await db.claim("dead", "n2", lease_ms=60_000) == "gone"
+    assert await db.taken_over("dead", "n2", lost_ms=LOST) == "not_yours"
+    assert await db.taken_over("dead", "n1", lost_ms=LOST) == "ok"
+    assert await db.claim("dead", "n2", lease_ms=60_000, lost_ms=LOST) == "gone"
     assert await db.silent_nodes() == []
-    assert await store.redis.keys("cg:node:dead:*") == []
+    assert await store.redis.keys("cg:node:dead:*") == [store.keys.node_lost("dead").encode()]  # (it expires)
+    assert 0 < await store.redis.pttl(store.keys.node_lost("dead")) <= LOST
+    # the stalled node comes back after the takeover: still lost, never among the watched nodes again
+    assert await db.heartbeat("dead", ttl_ms=5000) == "lost"
+    assert await store.redis.smembers(store.keys.nodes) == set()
+    assert not await store.redis.exists(store.keys.node_alive("dead"))
+
+
+async def test_a_claimed_node_stays_lost_when_its_claimant_dies(store: Store) -> None:
+    """The claim's lease runs out before anyone finished the takeover: the dead node still may not revive."""
+    db = NodeStore(store)
+    await store.redis.sadd(store.keys.nodes, "dead")
+    assert await db.claim("dead", "n1", lease_ms=100, lost_ms=LOST) == "ok"
+    await wait_until_gone(store, store.keys.node_takeover("dead"))
+    assert await db.heartbeat("dead", ttl_ms=5000) == "lost"
+    assert await db.silent_nodes() == ["dead"]  # the next survivor claims it
+    assert await db.claim("dead", "n2", lease_ms=60_000, lost_ms=LOST) == "ok"
+
+
+async def test_a_claimant_that_stops_lets_go_of_its_claim(store: Store) -> None:
+    db = NodeStore(store)
+    await store.redis.sadd(store.keys.nodes, "dead")
+    assert await db.claim("dead", "n1", lease_ms=60_000, lost_ms=LOST) == "ok"
+    assert await db.release_claim("dead", "n2") is False
+    assert await db.claim("dead", "n2", lease_ms=60_000, lost_ms=LOST) == "taken"
+    assert await db.release_claim("dead", "n1") is True
+    assert await db.claim("dead", "n2", lease_ms=60_000, lost_ms=LOST) == "ok"  # at once, not after the lease
 
 
 async def test_a_claimant_that_dies_is_replaced_when_its_lease_runs_out(store: Store) -> None:
     db = NodeStore(store)
     await store.redis.sadd(store.keys.nodes, "dead")
-    assert await db.claim("dead", "n1", lease_ms=100) == "ok"
-    assert await db.claim("dead", "n2", lease_ms=60_000) == "taken"
+    assert await db.claim("dead", "n1", lease_ms=100, lost_ms=LOST) == "ok"
+    assert await db.claim("dead", "n2", lease_ms=60_000, lost_ms=LOST) == "taken"
     await wait_until_gone(store, store.keys.node_takeover("dead"))
-    assert await db.claim("dead", "n2", lease_ms=60_000) == "ok"
+    assert await db.claim("dead", "n2", lease_ms=60_000, lost_ms=LOST) == "ok"
 
 
 async def test_a_clean_stop_leaves_the_watch_unless_calls_are_left(store: Store) -> None:

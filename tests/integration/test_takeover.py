@@ -280,10 +280,10 @@ async def agents_routable_again(survivor: Node) -> None:
 
 
 async def no_key_left(survivor: Node, dead_node: str, calls: dict[str, str], lines: dict[str, Line]) -> None:
-    """No key of the dead node is left; the customers may call again at once."""
+    """No key of the dead node is left but its lost mark; the customers may call again at once."""
     s = survivor.services
     left = [k async for k in s.store.redis.scan_iter(match=f"*{dead_node}*")]
-    assert left == []
+    assert left == [s.keys.node_lost(dead_node).encode()]  # its lost mark (it expires): it never rejoins
     assert dead_node.encode() not in await s.store.redis.smembers(s.keys.nodes)
     for name, call_id in calls.items():
         assert not await s.store.redis.exists(s.keys.call(call_id)), name
