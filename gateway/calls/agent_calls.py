@@ -141,14 +141,16 @@ class AgentCalls:
 
     # ---------------------------------------------------------------- the call's side
 
-    async def waiting(self, call: Call, *, callback_agent: str = "") -> None:
-        """The flow queued the call: music on hold, and ring the agent as soon as routing assigns one.
-        ``callback_agent``: the call answers that agent's callback; their desk is told to connect at once."""
+    async def waiting(self, call: Call, *, callback_agent: str = "", routed: bool = False) -> None:
+        """The call waits for an agent: music on hold, and ring the agent as soon as routing assigns one.
+        ``routed``: the flow queued its conversation (not straight to the chat's agent). ``callback_agent``: the
+        call answers that agent's callback; their desk is told to connect at once."""
         handoff = Handoff(
             call,
             queued_ms=now_ms(),
             tasks=Tasks(f"handoff-{call.id}", log),
             callback_agent=callback_agent,
+            routed=routed,
             on_move=self._moved,
         )
         self.handoffs[call.id] = handoff
@@ -173,7 +175,10 @@ class AgentCalls:
         abandoned = handoff.answers == 0 and not handoff.state.answered  # hung up before any agent answered
         handoff.to(E.END)
         await self._let_go(handoff)
-        if abandoned:
+        taken = await self._taken_over(call)  # the node that took this one over freed its agents, decided its
+        if taken:  # conversation and wrote its end: only the media here is closed
+            log.warning("call ended after another node took it over", extra={"conversation_id": call.conversation_id})
+        if abandoned and not taken:
             waited = now_ms() - handoff.queued_ms
             log.info("call abandoned after %d ms in the queue", waited, extra={"conversation_id": call.conversation_id})
             await self._record(
@@ -186,7 +191,7 @@ class AgentCalls:
                     "ringing_agent_id": handoff.agent_id,
                 },
             )
-        await self._disconnect(handoff, handoff.agent_id)
+        await self._disconnect(handoff, "" if taken else handoff.agent_id, agent_side=not taken)
         await handoff.tasks.close()
 
     async def _let_go(self, handoff: Handoff) -> None:
@@ -251,15 +256,21 @@ class AgentCalls:
         agent_id = handoff.agent_id
         if handoff.state is not S.RINGING:
             return
+        handoff.routed = True  # the conversation goes back to the queue below
         handoff.to(E.MISS)
         if handoff.ring is not None and handoff.ring is not asyncio.current_task():
             handoff.ring.cancel()
         handoff.ring = None
         handoff.agent_id = handoff.agent_name = ""
         call = handoff.call
+        if await self._taken_over(call):  # (a ring timer after a stall) the agent and conversation moved on
+            log.warning(
+                "ring of a call another node took over ended here; nothing written", extra={"agent_id": agent_id}
+            )
+            return
         log.info("agent %s missed the call (%s)", agent_id, reason, extra={"conversation_id": call.conversation_id})
         await self.presence.set_status(agent_id, AgentStatus.AWAY, "missed_call")  # not offered it again
-        await self.presence.set_activity(agent_id, AgentActivity.NONE)
+        await self.presence.release_activity(agent_id, self.node_id, AgentActivity.NONE)
         await self.conversations.record(
             call.conversation_id, EventType.CALL_MISSED, {"call_id": call.id, "agent_id": agent_id, "reason": reason}
         )
@@ -427,6 +438,7 @@ class AgentCalls:
                     extra={"conversation_id": call.conversation_id},
                 )
         if not moved:
+            handoff.routed = True
             await self.conversations.requeue(
                 call.conversation_id, agent.id, "transferred", score=handoff.queued_ms, queue_name=queue or ""
             )
@@ -511,6 +523,16 @@ class AgentCalls:
         ):
             await self._missed(handoff, "agent_disconnected")
 
+    async def _taken_over(self, call: Call) -> bool:
+        """Whether a node that took this one over ended the call already (a Redis error: no, as before)."""
+        if self.anchors is None:
+            return False
+        try:
+            return await self.anchors.taken_over(call.id)
+        except StoreError as exc:
+            log.warning("call registry not read: %s", exc, extra={"conversation_id": call.conversation_id})
+            return False
+
     def _moved(self, handoff: Handoff) -> None:
         if self.anchors is not None:
             self.anchors.moved(handoff.call.id)
@@ -529,6 +551,7 @@ class AgentCalls:
             "answered": "1" if handoff.answers else "0",
             "held": "1" if handoff.state is S.HELD else "0",
             "queued_ms": str(handoff.queued_ms),
+            "routed": "1" if handoff.routed else "0",
             "ring_seconds": str(self.ring_seconds),
         }
 
@@ -570,6 +593,7 @@ class AgentCalls:
         await self._say(call, LOST_AGENT_PROMPT)
         await self.legs.play_hold_music(call)
         await self.presence.set_status(agent_id, AgentStatus.AWAY, "call_lost")
+        handoff.routed = True
         await self.conversations.requeue(call.conversation_id, agent_id, "call_agent_lost", score=handoff.queued_ms)
         await self.status(handoff, CallStatus.WAITING, "agent_lost")
 
@@ -583,20 +607,23 @@ class AgentCalls:
         handoff.agent_id = handoff.agent_name = ""
         return agent_id
 
-    async def _disconnect(self, handoff: Handoff, agent_id: str) -> None:
+    async def _disconnect(self, handoff: Handoff, agent_id: str, *, agent_side: bool = True) -> None:
         """Close the agent side (consultation, ring, bridge, leg, supervisors, transcript, recording) of a call
-        whose state already moved on (waiting again, or ended); ``agent_id`` is the agent it had."""
+        whose state already moved on (waiting again, or ended); ``agent_id`` is the agent it had. The agent's
+        activity ends only if this node still owns it (a node that took this one over may have freed them, and
+        they may be on another call now); ``agent_side`` False: nothing about the agents is written at all."""
         if handoff.consult is not None:
             await self.consults.cancel(handoff, "call_ended")
         if handoff.ring is not None:
             handoff.ring.cancel()
             handoff.ring = None
-        if handoff.bridge is not None:
+        if handoff.bridge is not None and agent_side:
             await self.add_handle_time(handoff)
         if agent_id and (handoff.bridge is not None or handoff.leg is not None):
-            await self.presence.set_activity(agent_id, AgentActivity.WRAP_UP, until_ms=now_ms() + self.wrap_up_ms)
+            until = now_ms() + self.wrap_up_ms
+            await self.presence.release_activity(agent_id, self.node_id, AgentActivity.WRAP_UP, until_ms=until)
         elif agent_id:
-            await self.presence.set_activity(agent_id, AgentActivity.NONE)
+            await self.presence.release_activity(agent_id, self.node_id, AgentActivity.NONE)
         for sid in list(handoff.monitors):
             await self.monitors.end(handoff, sid, "call_ended")
         transcript, handoff.transcript = handoff.transcript, None

@@ -116,6 +116,13 @@ class CallAnchors:
             entry = found
         return "moved"
 
+    async def taken_over(self, call_id: str) -> bool:
+        """Whether a call registered here was ended by another node (it took this one over): its entry is gone
+        (or another node's) while this node still has it."""
+        if call_id not in self._written:
+            return False
+        return await self.db.call_node(call_id) != self.node_id
+
     async def node_of(self, call_id: str) -> str | None:
         """The node holding the call, if any node does."""
         return await self.db.call_node(call_id)

@@ -185,6 +185,10 @@ class Handoff:
     transcript: CallTranscript | None = None
     history: list[tuple[HandoffEvent, HandoffState]] = field(default_factory=list)
     callback_agent: str = ""  # the caller answered this agent's callback: their desk connects without ringing
+    #: The call put its conversation in the queue itself (its flow queued it, or a miss or a lost agent requeued
+    #: it); False while it goes straight to the chat's or the callback's agent. A takeover takes back only a
+    #: conversation the call routed (gateway/calls/takeover.py).
+    routed: bool = False
     tasks: Tasks = field(default_factory=lambda: Tasks("handoff", log))  # ring timers, leg set-up, announcements
     #: Told after every step (and :meth:`touched`): the call registry follows (gateway/calls/anchors.py).
     on_move: Callable[[Handoff], None] | None = None

@@ -77,8 +77,8 @@ Publish = Callable[[str, CallUpdate | CallCaption], Awaitable[None]]  # (convers
 class CallAgents(Protocol):
     """The hand-off to agents (gateway/calls/agent_calls.py), as a call sees it."""
 
-    async def waiting(self, call: Call, *, callback_agent: str = "") -> None:
-        """The call waits for an agent (the flow queued it, or it goes straight to the chat's agent);
+    async def waiting(self, call: Call, *, callback_agent: str = "", routed: bool = False) -> None:
+        """The call waits for an agent (the flow queued it: ``routed``, or it goes straight to the chat's agent);
         ``callback_agent``: it answers that agent's callback (their desk connects at once)."""
 
     async def call_ended(self, call: Call) -> None:
@@ -184,7 +184,7 @@ class Call:
             await self.set_status(CallStatus.IVR)
             reason = await self._run_flow()
             if reason == "queued" and self.m.agents is not None and not self.ended.is_set():
-                await self.m.agents.waiting(self)
+                await self.m.agents.waiting(self, routed=True)
             elif reason != "queued" and not self.ended.is_set():
                 await self.end(reason)
             await self.ended.wait()

@@ -16,10 +16,18 @@ runs out) and then, for each call in the dead node's registry (gateway/calls/anc
 5. the conversation, by this rule: a call still **waiting** in the queue or **ringing** an agent (not answered)
    leaves a conversation nobody may be behind, since the caller's media died with the node. If the conversation
    has chat messages, the customer may still be there in the chat: it stays in (or goes back to) the queue at
-   its original place. Otherwise (a call-only conversation) it is closed with disposition ``abandoned``. A call
-   in the **IVR** leaves its conversation ``open`` (as a caller hanging up in the IVR does: a later message
-   routes it). An **answered** call (connected, on hold, consulting) leaves the conversation with its agent,
-   as any ended call does: the agent closes it with a disposition.
+   its original place. Otherwise (a call-only conversation) it is closed with disposition ``abandoned``. Taken
+   back from an agent (whoever it was assigned to meanwhile, told ``unassigned``) is only a conversation the
+   call routed itself (the registry's ``routed``: its flow queued it, or a miss requeued it); one it went
+   straight to (the agent the customer was chatting with, the agent whose callback they answered) stays with
+   that agent, as after any call. A call in the **IVR** leaves its conversation ``open`` (as a caller hanging up
+   in the IVR does: a later message routes it). An **answered** call (connected, on hold, consulting) leaves the
+   conversation with its agent, as any ended call does: the agent closes it with a disposition.
+
+Steps 5 and 4 run before 3, and every step but 3 is idempotent: the call leaves the registry last, so a takeover
+stopped midway (a Redis error, a stop, the claimant's death) is done again whole by the next round or claimant
+(the sockets may hear ``ended`` twice then). A node that stops while taking another over releases its claim.
+The heartbeat has a task of its own: a long takeover never delays it.
 
 Then the agents: an agent activity only a live node can end (``ringing``, ``on_call``) carries its owner node
 (``activity_node``); those the dead node owned end: ``on_call`` becomes after-call work (``wrap_up`` for
@@ -134,12 +142,31 @@ class Takeover:
         return report
 
     async def _end(self, call_id: str, entry: dict[str, str], report: TakeoverReport) -> None:
+        """Every step but the last is idempotent and runs before the call leaves the registry (the last step): a
+        takeover stopped anywhere (a Redis error, a cancel, the claimant's death) is run again whole by the next
+        round or claimant, which still finds the call. (The sockets may hear ``ended`` twice then.)"""
         cid, customer = entry.get("conversation_id", ""), entry.get("customer_id", "")
         extra = {"conversation_id": cid, "customer_id": customer}
         if self.callbacks is not None and cid:
             await self.callbacks.call_ended(cid)  # a callback this call was delivering: its next attempt
         if self.limits is not None and customer:
             await self.limits.release_lost_call(call_id, customer, entry.get("address", ""))
+        try:
+            await self._conversation_after(cid, entry, report)
+        except GatewayError as exc:
+            log.warning("conversation of lost call %s left as it was: %s", call_id, exc.message, extra=extra)
+        agent, consultant = entry.get("agent_id", ""), entry.get("consult_agent_id", "")
+        await self.publish(
+            self.keys.conv_channel(cid),
+            CallUpdate(call_id, CallStatus.ENDED, NODE_LOST, agent_id=agent or None, conversation_id=cid),
+        )
+        if consultant:  # their desk may not follow the conversation
+            await self.publish(
+                self.keys.agent_channel(consultant),
+                CallUpdate(
+                    call_id, CallStatus.ENDED, NODE_LOST, conversation_id=cid, agent_id=consultant, consult=True
+                ),
+            )
         started = int(entry.get("started_ms") or 0)
         data = {"call_id": call_id, "reason": NODE_LOST, "duration_ms": max(0, now_ms() - started) if started else 0}
         result = "moved"
@@ -159,22 +186,6 @@ class Takeover:
             return
         report.calls.append(call_id)
         log.info("lost call %s ended (it was %s)", call_id, entry.get("state") or entry.get("status"), extra=extra)
-        agent, consultant = entry.get("agent_id", ""), entry.get("consult_agent_id", "")
-        await self.publish(
-            self.keys.conv_channel(cid),
-            CallUpdate(call_id, CallStatus.ENDED, NODE_LOST, agent_id=agent or None, conversation_id=cid),
-        )
-        if consultant:  # their desk may not follow the conversation
-            await self.publish(
-                self.keys.agent_channel(consultant),
-                CallUpdate(
-                    call_id, CallStatus.ENDED, NODE_LOST, conversation_id=cid, agent_id=consultant, consult=True
-                ),
-            )
-        try:
-            await self._conversation_after(cid, entry, report)
-        except GatewayError as exc:
-            log.warning("conversation of lost call %s left as it was: %s", call_id, exc.message, extra=extra)
 
     async def _conversation_after(self, cid: str, entry: dict[str, str], report: TakeoverReport) -> None:
         """The rule of the module docstring (5.)."""
@@ -182,22 +193,24 @@ class Takeover:
         if conv is None:
             return
         agent = conv.get("agent_id", "")
-        ringing = (
+        # assigned for the call (ringing its agent, or handed to one just before the node died): taken back, but
+        # only if the call routed it (not a chat's or a callback's agent it went straight to: it stays theirs)
+        take_back = (
             conv.get("state") == ConversationState.ASSIGNED
             and bool(agent)
-            and agent == entry.get("agent_id")
             and entry.get("state") in UNANSWERED
+            and entry.get("routed", "1") == "1"
         )
-        if conv.get("state") != ConversationState.QUEUED and not ringing:
+        if conv.get("state") != ConversationState.QUEUED and not take_back:
             return
         if await self.conversations.has_chat(cid):
-            if ringing:
+            if take_back:
                 await self.conversations.requeue(
                     cid, agent, "call_node_lost", score=int(entry.get("queued_ms") or 0) or now_ms()
                 )
             report.requeued.append(cid)
             return
-        if await self.conversations.abandon(cid, agent if ringing else "", "call_node_lost"):
+        if await self.conversations.abandon(cid, agent if take_back else "", "call_node_lost"):
             report.closed.append(cid)
 
     async def _free_agents(self, dead: str, report: TakeoverReport) -> None:
@@ -236,18 +249,30 @@ class NodeWatch:
         self.lease_ms = int(lease_seconds * 1000)
         self.reports: list[TakeoverReport] = []  # the takeovers this node did (newest last)
         self._healthy_since: float | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._lost = False  # another node claimed this one (its heartbeat said so)
+        self._claimed: set[str] = set()  # nodes this one claimed and has not finished taking over
+        self._beats: asyncio.Task[None] | None = None
+        self._watch: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """The first heartbeat is written before the node takes calls."""
+        """The first heartbeat is written before the node takes calls. The heartbeat has a task of its own, so a
+        long takeover (or ending this node's calls) never holds it up; the watch and the takeovers run in another."""
         await self._beat()
-        self._task = asyncio.create_task(self._run(), name="node-watch")
+        self._beats = asyncio.create_task(self._beat_every(), name="node-heartbeat")
+        self._watch = asyncio.create_task(self._watch_every(), name="node-watch")
 
     async def stop(self) -> None:
         """A clean stop: after the calls ended (their registry entries gone), the heartbeat goes; nobody takes
-        this node over."""
-        await cancel_and_wait(self._task)
-        self._task = None
+        this node over. A takeover still running stops, and its claim goes at once (another survivor takes the
+        node over in its next round, not after the lease)."""
+        await cancel_and_wait(self._watch, self._beats)
+        self._watch = self._beats = None
+        for dead in sorted(self._claimed):
+            try:
+                await self.db.release_claim(dead, self.node_id)
+            except (StoreError, OSError) as exc:
+                log.warning("claim on node %s not released (it runs out): %s", dead, exc)
+        self._claimed.clear()
         if await self.db.stopped(self.node_id) == "calls_left":
             log.warning("node stopped with calls still registered: a surviving node ends them (node_lost)")
 
@@ -256,25 +281,34 @@ class NodeWatch:
         result = await self.db.heartbeat(self.node_id, ttl_ms=self.ttl_ms)
         if result == "lost":
             self._healthy_since = None
+            self._lost = True
             return False
         if self._healthy_since is None:
             self._healthy_since = time.monotonic()
         return True
 
-    async def _run(self) -> None:
+    async def _beat_every(self) -> None:
         while True:
             await asyncio.sleep(self.heartbeat_seconds)
             try:
-                if not await self._beat():
+                await self._beat()
+            except (StoreError, OSError) as exc:  # Redis away: no heartbeat, and no judging others after it
+                self._healthy_since = None
+                log.warning("node heartbeat failed: %s", exc)
+
+    async def _watch_every(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_seconds)
+            try:
+                if self._lost:
                     log.error("this node was taken over by another (its heartbeat stalled): ending its calls")
                     await self.on_lost()
                     continue
                 if self._healthy_since is not None and time.monotonic() - self._healthy_since >= self.ttl_ms / 1000:
                     await self.check()
-            except (StoreError, OSError) as exc:  # Redis away: no heartbeat, and no judging others after it
-                self._healthy_since = None
-                log.warning("node heartbeat failed: %s", exc)
-            except Exception:  # a bug in one takeover must not stop the heartbeat: logged, tried again next round
+            except (StoreError, OSError) as exc:  # Redis away: the claim stays ours, the next round goes on
+                log.warning("node watch round failed: %s", exc)
+            except Exception:  # a bug in one takeover must not stop the watch: logged, tried again next round
                 log.exception("node watch round failed")
 
     async def check(self) -> list[TakeoverReport]:
@@ -287,7 +321,9 @@ class NodeWatch:
             if claim != "ok":
                 continue
             log.warning("node %s lost its heartbeat: taking its calls over", dead)
+            self._claimed.add(dead)
             report = await self.takeover.run(dead)
+            self._claimed.discard(dead)
             self.reports.append(report)
             done.append(report)
         return done

@@ -24,6 +24,7 @@ from gateway.contact.agents import Agent
 from gateway.contact.routing import Router, format_skills, is_busy, now_ms
 from gateway.protocol import bus
 from gateway.protocol.states import AgentActivity, AgentStatus
+from gateway.store.node_store import NodeStore
 from gateway.store.store import Store, StoreError
 from gateway.tasks import cancel_and_wait
 
@@ -119,6 +120,20 @@ class Presence:
         await self.store.update_agent(agent_id, fields)
         log.info("agent activity: %s", activity or "none", extra={"agent_id": agent_id})
         await self.activity_changed(agent_id)
+
+    async def release_activity(self, agent_id: str, owner: str, activity: AgentActivity, *, until_ms: int = 0) -> bool:
+        """End a call activity (ringing, on_call) that node ``owner`` set, to ``activity``: only if that node still
+        owns it (a node that took ``owner`` over freed the agent, who may be on another node's call now); False
+        if not. ``owner`` '' (no call registry): set as :meth:`set_activity` does."""
+        if not owner:
+            await self.set_activity(agent_id, activity, until_ms=until_ms)
+            return True
+        if await NodeStore(self.store).release_activity(agent_id, owner, activity, until_ms=until_ms) != "ok":
+            log.info("agent activity not ours any more: left as it is", extra={"agent_id": agent_id})
+            return False
+        log.info("agent activity: %s", activity or "none", extra={"agent_id": agent_id})
+        await self.activity_changed(agent_id)
+        return True
 
     async def activity_changed(self, agent_id: str) -> None:
         """Tell the agent's desks and routing that the agent's activity changed (set here or by a takeover)."""
