@@ -24,7 +24,7 @@ runs out) and then, for each call in the dead node's registry (gateway/calls/anc
    in the IVR does: a later message routes it). An **answered** call (connected, on hold, consulting) leaves the
    conversation with its agent, as any ended call does: the agent closes it with a disposition.
 
-Steps 5 and 4 run before 3, and every step but 3 is idempotent: the call leaves the registry last, so a takeover
+Steps 4 and 5 run before 3, and every step but 3 is idempotent: the call leaves the registry last, so a takeover
 stopped midway (a Redis error, a stop, the claimant's death) is done again whole by the next round or claimant
 (the sockets may hear ``ended`` twice then). A node that stops while taking another over releases its claim.
 The heartbeat has a task of its own: a long takeover never delays it.
@@ -151,10 +151,7 @@ class Takeover:
             await self.callbacks.call_ended(cid)  # a callback this call was delivering: its next attempt
         if self.limits is not None and customer:
             await self.limits.release_lost_call(call_id, customer, entry.get("address", ""))
-        try:
-            await self._conversation_after(cid, entry, report)
-        except GatewayError as exc:
-            log.warning("conversation of lost call %s left as it was: %s", call_id, exc.message, extra=extra)
+        # the sockets first: the desk of an agent the conversation is taken from stops following it
         agent, consultant = entry.get("agent_id", ""), entry.get("consult_agent_id", "")
         await self.publish(
             self.keys.conv_channel(cid),
@@ -167,6 +164,10 @@ class Takeover:
                     call_id, CallStatus.ENDED, NODE_LOST, conversation_id=cid, agent_id=consultant, consult=True
                 ),
             )
+        try:
+            await self._conversation_after(cid, entry, report)
+        except GatewayError as exc:
+            log.warning("conversation of lost call %s left as it was: %s", call_id, exc.message, extra=extra)
         started = int(entry.get("started_ms") or 0)
         data = {"call_id": call_id, "reason": NODE_LOST, "duration_ms": max(0, now_ms() - started) if started else 0}
         result = "moved"
