@@ -13,6 +13,11 @@ agent, so a ``welcome`` on any node lists the live calls of the customer or agen
 
 Writes follow the call without holding it up: :meth:`moved` (from a status change or a hand-off step) marks the
 call and one writer task per call writes what changed since the last write, in order, until nothing has.
+
+A write or an end that Redis refuses is not dropped: the node keeps it and tries again every
+:data:`RETRY_SECONDS` until Redis takes it (an update: what changed since the last write that went through; an
+end: the entry and ``call_ended`` as they were when the call ended), so a short outage at the end of a call leaves
+no live-looking entry behind. An end still refused when the node stops is left to the node that takes it over.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ log = logging.getLogger(__name__)
 Where = Callable[[], dict[str, str]]
 
 MOVED_RETRIES = 3
+RETRY_SECONDS = 1.0  # between two tries of the writes and ends Redis refused
 
 
 class CallAnchors:
@@ -44,6 +50,9 @@ class CallAnchors:
         self._written: dict[str, dict[str, str]] = {}  # call id -> its fields as last written
         self._dirty: set[str] = set()
         self._writers: dict[str, asyncio.Task[None]] = {}
+        self._stale: set[str] = set()  # live calls whose last update Redis refused: written again
+        self._ending: dict[str, tuple[dict[str, str], dict[str, Any], int]] = {}  # refused ends: entry, data, at
+        self._retrier: asyncio.Task[None] | None = None
         self._tasks = Tasks(f"call-registry-{node_id}", log)
 
     async def register(
@@ -85,9 +94,13 @@ class CallAnchors:
                 new = {now.get("agent_id", ""), now.get("consult_agent_id", "")} - {""}
                 try:
                     result = await self.db.update_call(call_id, changed, leave=old - new, join=new - old)
-                except StoreError as exc:  # the next change writes this one too (it is still a difference)
-                    log.warning("call registry entry of %s not updated: %s", call_id, exc)
+                except StoreError as exc:  # written again soon (it is still a difference), or by the next change
+                    if call_id not in self._stale:
+                        log.warning("call registry entry of %s not updated (retried): %s", call_id, exc)
+                    self._stale.add(call_id)
+                    self._retry_soon()
                     return
+                self._stale.discard(call_id)
                 self._written[call_id] = {**before, **changed}
                 if result == "gone":
                     return
@@ -97,17 +110,28 @@ class CallAnchors:
     async def ended(self, call_id: str, data: dict[str, Any]) -> str | None:
         """The call ended on this node: its entry goes and ``call_ended`` (``data``) is written, once. Returns
         'ok', 'not_recorded' (no timeline to write on), 'gone' (another node ended it: it took this node over)
-        or None (the call was never registered)."""
+        or None (the call was never registered). Raises StoreError when Redis refused it: the end is kept and
+        written as soon as Redis takes it."""
         self._where.pop(call_id, None)
         self._dirty.discard(call_id)
         writer = self._writers.get(call_id)
         if writer is not None:
             await asyncio.gather(writer, return_exceptions=True)
+        self._stale.discard(call_id)
         entry = self._written.pop(call_id, None)
         if entry is None:
             return None
+        end = (entry, data, now_ms())
+        try:
+            return await self._end(call_id, *end)
+        except StoreError:
+            self._ending[call_id] = end
+            self._retry_soon()
+            raise
+
+    async def _end(self, call_id: str, entry: dict[str, str], data: dict[str, Any], at: int) -> str:
         for _ in range(MOVED_RETRIES):
-            result = await self.db.end_call(call_id, entry, data, now=now_ms(), max_events=self.max_events)
+            result = await self.db.end_call(call_id, entry, data, now=at, max_events=self.max_events)
             if result != "moved":
                 return result
             found = await self.db.call(call_id)  # a write failed earlier: the stored agents are not the ones we had
@@ -148,5 +172,36 @@ class CallAnchors:
             if e.get("agent_id") == agent_id
         ]
 
+    def _retry_soon(self) -> None:
+        if self._retrier is None and not self._tasks.closed:
+            self._retrier = self._tasks.spawn(self._retry(), "retry")
+
+    async def _retry(self) -> None:
+        """Every RETRY_SECONDS while Redis refuses: the refused updates written again, then the refused ends."""
+        try:
+            while self._stale or self._ending:
+                await asyncio.sleep(RETRY_SECONDS)
+                for call_id in list(self._stale):
+                    self._stale.discard(call_id)
+                    self.moved(call_id)  # a failure marks it again
+                await self._retry_ends()
+        finally:
+            self._retrier = None
+
+    async def _retry_ends(self) -> None:
+        for call_id, end in list(self._ending.items()):
+            try:
+                result = await self._end(call_id, *end)
+            except StoreError:
+                return  # still refused: the next round
+            self._ending.pop(call_id, None)
+            log.info("call end of %s written after a Redis failure: %s", call_id, result)
+
     async def stop(self) -> None:
         await self._tasks.close()
+        await self._retry_ends()  # once more (the calls ended just before); what is left, a survivor ends
+        if self._ending:
+            log.warning(
+                "%d call ends not written (Redis refused them); the node that takes this one over ends them",
+                len(self._ending),
+            )

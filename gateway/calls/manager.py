@@ -439,9 +439,7 @@ class CallManager:
             try:
                 result = await self.registry.ended(call.id, data)
             except StoreError as exc:
-                log.warning(
-                    "call end not recorded (a surviving node ends it when this one is gone): %s", exc, extra=extra
-                )
+                log.warning("call end not recorded yet (written when Redis is back): %s", exc, extra=extra)
                 return
             if result is not None:
                 if result != "ok":

@@ -4,7 +4,8 @@
   sockets once it is, in order, with nothing missing below the live ones that follow;
 - a hello while Redis is down: ``store_unavailable`` and close code 4503, no traceback;
 - a desk closed while Redis is down: its listeners go at once, its presence session is never refreshed again and
-  is removed as soon as Redis is back.
+  is removed as soon as Redis is back;
+- a call whose registry update or end Redis refused: written as soon as Redis is back, never left live-looking.
 """
 
 from __future__ import annotations
@@ -18,14 +19,19 @@ from dataclasses import replace
 import aiohttp
 import pytest
 import redis
+import redis.asyncio as aioredis
 
+from gateway.calls.anchors import CallAnchors
 from gateway.config import Settings
 from gateway.protocol.states import AgentStatus
+from gateway.store.keys import Keys
+from gateway.store.store import Store, StoreError
 from tests.conftest import PASSWORDS, bounded
 from tests.support.clients import Agent, Customer
 from tests.support.servers import Node, RedisServer, start_node
 
 WITHIN = 15.0
+KEYS = Keys("cg")
 
 
 async def until(what: str, check: object, seconds: float = WITHIN) -> None:
@@ -186,3 +192,53 @@ async def test_an_http_request_while_redis_is_down_is_503_store_unavailable(
     finally:
         own_redis.start()
         await bounded(node.stop(), "stopping the node")
+
+
+@pytest.fixture
+async def anchors(own_redis: RedisServer) -> AsyncIterator[CallAnchors]:
+    client = aioredis.Redis.from_url(own_redis.url)
+    store = Store(client, KEYS)
+    await store.open_conversation("cust", "c1", "default", now=1000, context={}, queued=False)
+    anchors = CallAnchors(store, "n1")
+    yield anchors
+    await anchors.stop()
+    await client.aclose()
+
+
+async def test_a_call_end_redis_refused_is_written_once_it_is_back(
+    anchors: CallAnchors, own_redis: RedisServer
+) -> None:
+    """Not a live-looking entry for ever (a ghost 'ringing' in every welcome) and no call_ended: the end is kept
+    and written when Redis is back, with no new event on the call to trigger it."""
+    where = {"status": "ringing", "state": "ringing", "agent_id": "alice", "consult_agent_id": ""}
+    await anchors.register("k1", "cust", "c1", lambda: dict(where))
+    r = redis.Redis.from_url(own_redis.url)
+    try:
+        own_redis.halt()
+        with pytest.raises(StoreError):
+            await anchors.ended("k1", {"call_id": "k1", "reason": "caller_hangup", "duration_ms": 1200})
+        await asyncio.to_thread(own_redis.start)
+        await until("the call's entry gone once Redis is back", lambda: not r.exists(KEYS.call("k1")))
+        events = [e for _, e in r.xrange(KEYS.timeline("c1"))]
+        assert [e[b"type"] for e in events].count(b"call_ended") == 1
+        assert not r.exists(KEYS.agent_calls("alice"), KEYS.customer_calls("cust"))
+    finally:
+        r.close()
+
+
+async def test_a_registry_update_redis_refused_is_written_once_it_is_back(
+    anchors: CallAnchors, own_redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    where = {"status": "ringing", "state": "ringing", "agent_id": "alice", "consult_agent_id": ""}
+    await anchors.register("k1", "cust", "c1", lambda: dict(where))
+    r = redis.Redis.from_url(own_redis.url)
+    try:
+        caplog.set_level(logging.WARNING)
+        own_redis.halt()
+        where.update(status="connected", state="connected")
+        anchors.moved("k1")  # the last change of the call for a long while
+        await until("the update refused", lambda: "not updated" in caplog.text)
+        await asyncio.to_thread(own_redis.start)
+        await until("the update written once Redis is back", lambda: r.hget(KEYS.call("k1"), "status") == b"connected")
+    finally:
+        r.close()
