@@ -294,40 +294,48 @@ class Call:
             return
         self.ended.set()
         self.end_reason = reason
-        if self.runner is not None:
-            self.runner.post(Disconnected())
-        if self.speech is not None:
-            await self.speech.close()
-        if self.m.agents is not None:
+        try:
+            if self.runner is not None:
+                self.runner.post(Disconnected())
+            if self.speech is not None:
+                await self.speech.close()
+            if self.m.agents is not None:
+                try:
+                    await self.m.agents.call_ended(self)
+                except Exception:  # the caller's leg, slot and registry entry must still go: logged, ending goes on
+                    log.exception(
+                        "the agent side of the call was not released cleanly",
+                        extra={"conversation_id": self.conversation_id},
+                    )
+            callbacks = self.m.callbacks
+            if callbacks is not None:
+                try:
+                    await callbacks.call_ended(self.conversation_id)
+                except (GatewayError, StoreError) as exc:
+                    log.warning(
+                        "callback not told the call ended: %s", exc, extra={"conversation_id": self.conversation_id}
+                    )
+            await self.leg.close()
+            await self.tasks.close()
+            duration_ms = int((time.monotonic() - self.started) * 1000)
+            log.info("call ended: %s after %d ms", reason, duration_ms, extra={"conversation_id": self.conversation_id})
+            await self.m.record_end(self, {"call_id": self.id, "reason": reason, "duration_ms": duration_ms})
+            await self.m.unreserve(self.id)  # before 'ended' is told: the customer may call again at once
+            self.status = CallStatus.ENDED
             try:
-                await self.m.agents.call_ended(self)
-            except Exception:  # the caller's leg, slot and registry entry must still go: logged, ending goes on
-                log.exception(
-                    "the agent side of the call was not released cleanly",
-                    extra={"conversation_id": self.conversation_id},
-                )
-        callbacks = self.m.callbacks
-        if callbacks is not None:
-            try:
-                await callbacks.call_ended(self.conversation_id)
-            except (GatewayError, StoreError) as exc:
-                log.warning(
-                    "callback not told the call ended: %s", exc, extra={"conversation_id": self.conversation_id}
-                )
-        await self.leg.close()
-        await self.tasks.close()
-        duration_ms = int((time.monotonic() - self.started) * 1000)
-        log.info("call ended: %s after %d ms", reason, duration_ms, extra={"conversation_id": self.conversation_id})
-        await self.m.record_end(self, {"call_id": self.id, "reason": reason, "duration_ms": duration_ms})
-        await self.m.unreserve(self.id)  # before 'ended' is told: the customer may call again at once
-        self.status = CallStatus.ENDED
-        await self.m.publish_status(self, CallStatus.ENDED, reason)
-        self.m.forget(self)
+                await self.m.publish_status(self, CallStatus.ENDED, reason)
+            except StoreError as exc:  # the widget learns it from the registry (welcome.calls) when it is back
+                log.warning("'ended' not published: %s", exc, extra={"conversation_id": self.conversation_id})
+        finally:  # whatever failed above: not counted live for ever (--max-calls, the customer's live calls)
+            self.m.forget(self)
 
     async def wait_ended(self) -> None:
         """After :meth:`end` was called: wait for an end still running in another task (the one the leg's close
         started) and for every task of the call (a failed one is logged by its owner)."""
         await self.tasks.wait()
+
+
+CALL_NOT_STARTED = "not_started"  # the call's start could not be recorded: it ends at once
 
 
 class CallManager:
@@ -507,7 +515,11 @@ class CallManager:
             self.calls.pop(call_id, None)
             await call.leg.close()
             raise
-        await self.conversations.record(cid, EventType.CALL_STARTED, {"call_id": call_id, "channel": "voice"})
+        try:
+            await self.conversations.record(cid, EventType.CALL_STARTED, {"call_id": call_id, "channel": "voice"})
+        except BaseException:  # registered but never run: ended like any call (leg, registry entry, slot)
+            await call.end(CALL_NOT_STARTED)
+            raise
         run = asyncio.create_task(call.run(), name=f"call-{call_id}")
         self._runs.add(run)  # until it returns: it can outlive forget() (ended before ICE, it waits out the timeout)
         run.add_done_callback(self._runs.discard)
@@ -538,7 +550,7 @@ class CallManager:
     async def end_all(self, reason: str) -> None:
         """End every live call of this node (media closed, flow told) with ``reason``."""
         calls = list(self.calls.values())
-        await asyncio.gather(*(call.end(reason) for call in calls), return_exceptions=True)
+        _log_failed(calls, await asyncio.gather(*(call.end(reason) for call in calls), return_exceptions=True))
         await asyncio.gather(*(call.wait_ended() for call in calls))  # a call already ending ends in its own task
 
     async def close_all(self) -> None:
@@ -546,6 +558,16 @@ class CallManager:
         self.closing = True
         runs = list(self._runs)
         calls = list(self.calls.values())
-        await asyncio.gather(*(call.end(CallEndReason.GATEWAY_SHUTDOWN) for call in calls), return_exceptions=True)
+        ends = await asyncio.gather(
+            *(call.end(CallEndReason.GATEWAY_SHUTDOWN) for call in calls), return_exceptions=True
+        )
+        _log_failed(calls, ends)
         await asyncio.gather(*(call.wait_ended() for call in calls))  # a call already ending ends in its own task
         await cancel_and_wait(*runs)
+
+
+def _log_failed(calls: list[Call], results: list[object]) -> None:
+    """The ends that raised, of calls ended together (each is logged; the others went on)."""
+    for call, result in zip(calls, results, strict=True):
+        if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+            log.error("call end failed", exc_info=result, extra={"conversation_id": call.conversation_id})

@@ -5,6 +5,7 @@
 - a hello while Redis is down: ``store_unavailable`` and close code 4503, no traceback;
 - a desk closed while Redis is down: its listeners go at once, its presence session is never refreshed again and
   is removed as soon as Redis is back;
+- a call that ends while Redis is down: gone from the node's live calls all the same;
 - a call whose registry update or end Redis refused: written as soon as Redis is back, never left live-looking.
 """
 
@@ -27,6 +28,7 @@ from gateway.protocol.states import AgentStatus
 from gateway.store.keys import Keys
 from gateway.store.store import Store, StoreError
 from tests.conftest import PASSWORDS, bounded
+from tests.support.caller import in_ivr
 from tests.support.clients import Agent, Customer
 from tests.support.servers import Node, RedisServer, start_node
 
@@ -242,3 +244,22 @@ async def test_a_registry_update_redis_refused_is_written_once_it_is_back(
         await until("the update written once Redis is back", lambda: r.hget(KEYS.call("k1"), "status") == b"connected")
     finally:
         r.close()
+
+
+async def test_a_call_that_ends_while_redis_is_down_is_not_kept_live(
+    settings: Settings, own_redis: RedisServer
+) -> None:
+    """Its 'ended' cannot be published: it still leaves the node's calls (--max-calls, the customer's live calls
+    that decide whether chat messages are routed)."""
+    node = await start_node(replace(settings, redis_url=own_redis.url))
+    cust = Customer(node.url)
+    try:
+        async with in_ivr(cust) as caller:
+            assert list(node.services.calls.calls) == [caller.call_id]
+            own_redis.halt()
+            await caller.hangup()
+            await until("the call gone from the node's live calls", lambda: node.services.calls.calls == {})
+    finally:
+        await asyncio.to_thread(own_redis.start)
+        await cust.close()
+        await bounded(node.stop(), "stopping the node")
