@@ -45,7 +45,7 @@ class CloseCode(IntEnum):
     RESTARTING = 1012  # the gateway restarts
     TOO_SLOW = 1013  # a client too slow to read what it is sent (it resumes on reconnect)
     SESSION_REVOKED = 4401  # after a session_revoked error frame: the desk does not reconnect
-    STORE_UNAVAILABLE = 4503  # after a store_unavailable error frame at hello: reconnect soon, backoff not grown
+    STORE_UNAVAILABLE = 4503  # after a store_unavailable error frame (a hello, a failed replay): reconnect soon
 
 
 @dataclass(frozen=True, slots=True)

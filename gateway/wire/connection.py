@@ -12,9 +12,11 @@ A Redis outage (gateway/store/bus.py): when a channel of this connection is subs
 is queued before any later live message; it replays each followed timeline from the last event this socket
 sent (``last_sent``: never past a hole, since nothing newer is sent before the replay ran) and catches up what
 else it missed (subclasses' :meth:`resync`). A request that finds Redis down is answered ``store_unavailable``
-and the socket stays open; a hello that finds it down is answered so, then closed with
+and the socket stays open; a hello that finds it down, or a replay that still finds it down after its retries
+(Redis loading a large append-only file), is answered so, then closed with
 :data:`~gateway.protocol.server.CloseCode.STORE_UNAVAILABLE`, on which clients reconnect soon without growing
-their backoff. Neither is logged with a traceback.
+their backoff and resume from the last event they have (live events never go on past a hole). Neither is logged
+with a traceback.
 """
 
 from __future__ import annotations
@@ -192,8 +194,10 @@ class Connection:
                     log.info("replayed %d events missed while pub/sub was down", replayed, extra=self.log_extra)
                 return
             except StoreError as exc:
-                if pause is None:
-                    raise
+                if pause is None:  # live events must not go on over the hole: the client resumes on its own
+                    await self.send_error(store_unavailable(exc, "a replay after a Redis outage", self.log_extra))
+                    await self.ws.close(code=server.CloseCode.STORE_UNAVAILABLE, message=b"store unavailable")
+                    return
                 log.info("resync after a Redis outage failed (%s); trying again", exc, extra=self.log_extra)
                 await asyncio.sleep(pause)
 

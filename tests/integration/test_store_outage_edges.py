@@ -3,6 +3,8 @@
 - the node's pub/sub connection dropped while chat goes on: the events published before it is back reach the
   sockets once it is, in order, with nothing missing below the live ones that follow;
 - a hello while Redis is down: ``store_unavailable`` and close code 4503, no traceback;
+- a replay that Redis still refuses after its retries: ``store_unavailable`` and 4503 (the client resumes from its
+  own last event), never live events going on past the hole;
 - a desk closed while Redis is down: its listeners go at once, its presence session is never refreshed again and
   is removed as soon as Redis is back;
 - a call that ends while Redis is down: gone from the node's live calls all the same;
@@ -261,5 +263,33 @@ async def test_a_call_that_ends_while_redis_is_down_is_not_kept_live(
             await until("the call gone from the node's live calls", lambda: node.services.calls.calls == {})
     finally:
         await asyncio.to_thread(own_redis.start)
+        await cust.close()
+        await bounded(node.stop(), "stopping the node")
+
+
+async def test_a_replay_redis_keeps_refusing_closes_the_socket_with_4503(
+    settings: Settings, own_redis: RedisServer
+) -> None:
+    """Pub/sub is back but reading the timeline still fails (Redis loading a large append-only file, here: the
+    command denied): after its retries the socket is closed, not left open with live events going on over what
+    the replay should have filled."""
+    node = await start_node(replace(settings, redis_url=own_redis.url))
+    cust = Customer(node.url)
+    r = redis.Redis.from_url(own_redis.url)
+    try:
+        await cust.hello()
+        await cust.say("hello")
+        r.execute_command("ACL", "SETUSER", "default", "-xrange")  # the replay's read fails, pub/sub works
+        r.client_kill_filter(_type="pubsub")
+        frame = await cust.expect("error", lambda f: f["code"] == "store_unavailable", timeout=WITHIN)
+        assert frame["retry_after"] == 1
+        assert cust.ws is not None
+        async with asyncio.timeout(WITHIN):
+            while (await cust.ws.receive()).type == aiohttp.WSMsgType.TEXT:
+                pass
+        assert cust.ws.close_code == 4503
+    finally:
+        r.execute_command("ACL", "SETUSER", "default", "+xrange")
+        r.close()
         await cust.close()
         await bounded(node.stop(), "stopping the node")
