@@ -13,7 +13,7 @@ from gateway.contact.agents import Agent
 from gateway.errors import GatewayError, Unauthorized
 from gateway.protocol import bus, client, server
 from gateway.protocol.client import parse_event_id
-from gateway.protocol.states import AgentStatus, Author, ConversationState
+from gateway.protocol.states import AgentStatus, Author, CallStatus, ConversationState
 from gateway.store.store import StoreError, to_event
 from gateway.wire.connection import Connection, Step, serve_socket
 from gateway.wire.services import SERVICES, Services
@@ -33,6 +33,7 @@ class AgentConnection(Connection):
         self.login: LoginSession | None = None  # the login session its token belongs to
         self._session_end: asyncio.TimerHandle | None = None  # closes the socket when the session expires
         self.assigned: set[str] = set()  # the conversations the desk was told are theirs (welcome, assigned)
+        self.rings: dict[str, str] = {}  # call id -> conversation: told ringing for this agent last (no consults)
 
     @property
     def me(self) -> Agent:
@@ -104,7 +105,9 @@ class AgentConnection(Connection):
 
     async def resync(self) -> int:
         """After a pub/sub outage: the events the desk missed in the conversations it follows, the conversations
-        assigned to or taken from the agent meanwhile, and the agent's presence."""
+        assigned to or taken from the agent meanwhile, the agent's presence, and the rings (call status messages
+        are in no timeline: a ring published meanwhile is read from the call registry, a ring that ended
+        meanwhile is told ended)."""
         keys = self.s.keys
         replayed = 0
         for channel in sorted(self.channels):
@@ -121,7 +124,35 @@ class AgentConnection(Connection):
             closed = summary is None or summary["state"] == ConversationState.CLOSED
             await self._unassigned_step(cid, "closed" if closed else "transferred")()
         await self._send_agent_info()
+        await self._resync_rings()
         return replayed
+
+    async def _resync_rings(self) -> None:
+        listed = {c["call_id"]: c for c in await self.s.agent_calls.calls_of(self.me.id)}
+        for call_id, cid in sorted(self.rings.items()):
+            if call_id not in listed:  # over meanwhile (its call_ended, if it ended, is in the timeline)
+                del self.rings[call_id]
+                await self.send(server.CallStatusFrame(call_id, CallStatus.ENDED, "", conversation_id=cid))
+            elif listed[call_id]["status"] != CallStatus.RINGING:  # answered meanwhile
+                del self.rings[call_id]
+                await self.send(self._status_of(call_id, listed[call_id]))
+        for call_id, call in listed.items():
+            if call["status"] == CallStatus.RINGING:
+                self.rings[call_id] = call["conversation_id"]
+                await self.send(self._status_of(call_id, call))
+
+    def _status_of(self, call_id: str, call: dict[str, Any]) -> server.CallStatusFrame:
+        """A call of the agent's as the registry lists it (:meth:`~gateway.calls.anchors.CallAnchors.calls_of_agent`)."""
+        ringing = call["status"] == CallStatus.RINGING
+        return server.CallStatusFrame(
+            call_id,
+            CallStatus(call["status"]),
+            "held" if call.get("held") else "",
+            conversation_id=call["conversation_id"],
+            agent_id=self.me.id,
+            agent_name=self.me.name,
+            ring_seconds=call["ring_seconds"] if ringing else None,
+        )
 
     async def handle(self, frame: client.Frame) -> None:
         conversations = self.s.conversations
@@ -221,6 +252,10 @@ class AgentConnection(Connection):
             case bus.Typing(author=Author.CUSTOMER):
                 self.push(server.CustomerTyping(channel.rsplit(":", 1)[1], message.active, message.draft or ""))
             case bus.CallUpdate():
+                if message.status == CallStatus.RINGING and message.agent_id == self.me.id and not message.consult:
+                    self.rings[message.call_id] = message.conversation_id or channel.rsplit(":", 1)[1]
+                elif not message.consult:
+                    self.rings.pop(message.call_id, None)
                 self.push(
                     server.CallStatusFrame(
                         message.call_id,

@@ -5,6 +5,8 @@
 - a hello while Redis is down: ``store_unavailable`` and close code 4503, no traceback;
 - a replay that Redis still refuses after its retries: ``store_unavailable`` and 4503 (the client resumes from its
   own last event), never live events going on past the hole;
+- a ring published while the node's pub/sub is down (call statuses are in no timeline): the desk is told once
+  it is back, from the call registry;
 - a desk closed while Redis is down: its listeners go at once, its presence session is never refreshed again and
   is removed as soon as Redis is back;
 - a call that ends while Redis is down: gone from the node's live calls all the same;
@@ -293,3 +295,39 @@ async def test_a_replay_redis_keeps_refusing_closes_the_socket_with_4503(
         r.close()
         await cust.close()
         await bounded(node.stop(), "stopping the node")
+
+
+async def test_a_ring_published_while_pubsub_is_down_reaches_the_desk_once_it_is_back(
+    settings: Settings, own_redis: RedisServer
+) -> None:
+    """The call on node A rings alice, whose desk is on node B while B's pub/sub is down."""
+    r = redis.Redis.from_url(own_redis.url)
+    r.execute_command("ACL", "SETUSER", "desk", "on", ">pw", "~*", "&*", "+@all")
+    a = await start_node(replace(settings, redis_url=own_redis.url))
+    b = await start_node(replace(settings, redis_url=own_redis.url.replace("redis://", "redis://desk:pw@")))
+    cust = Customer(a.url)
+    alice = Agent(b.url, "alice", PASSWORDS["alice"])
+    try:
+        await alice.hello(available=False)
+        async with in_ivr(cust) as caller:
+            await caller.heard_prompt()
+            await caller.press("1")
+            await caller.status("waiting")
+            r.execute_command("ACL", "SETUSER", "desk", "off")  # B's pub/sub cannot reconnect until it is on again
+            r.client_kill_filter(_type="pubsub", user="desk")
+            await alice.send({"type": "status", "status": "available"})
+            await until("the call ringing for alice", lambda: r.hget(KEYS.call(caller.call_id), "status") == b"ringing")
+            r.execute_command("ACL", "SETUSER", "desk", "on")
+            ring = await alice.expect("call_status", lambda f: f["status"] == "ringing", timeout=WITHIN)
+            assert (ring["call_id"], ring["conversation_id"], ring["agent_id"]) == (
+                caller.call_id,
+                caller.conversation_id,
+                "alice",
+            )
+            assert ring["ring_seconds"] > 0
+    finally:
+        r.execute_command("ACL", "SETUSER", "desk", "on")
+        r.close()
+        await asyncio.gather(alice.close(), cust.close())
+        await bounded(a.stop(), "stopping node A")
+        await bounded(b.stop(), "stopping node B")
