@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -566,7 +566,7 @@ class CallManager:
         await cancel_and_wait(*runs)
 
 
-def _log_failed(calls: list[Call], results: list[object]) -> None:
+def _log_failed(calls: list[Call], results: Sequence[object]) -> None:
     """The ends that raised, of calls ended together (each is logged; the others went on)."""
     for call, result in zip(calls, results, strict=True):
         if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
