@@ -56,6 +56,18 @@ async def test_a_customer_rates_after_the_agent_closes_and_the_desk_shows_it(bro
 
     card = customer.locator("[data-testid=cg-rating]")
     await expect(card).to_be_visible()
+    # the message box's placeholder after the close fits on its one line (it was cut: "Send a message to start a")
+    fits = await customer.evaluate(
+        """() => {
+            const box = document.querySelector('#cg-widget').shadowRoot.querySelector('[data-testid=cg-input]');
+            const style = getComputedStyle(box);
+            const ctx = document.createElement('canvas').getContext('2d');
+            ctx.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+            const room = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+            return [ctx.measureText(box.placeholder).width <= room, box.placeholder, room];
+        }"""
+    )
+    assert fits[0], fits
     await expect(card.get_by_role("radiogroup")).to_have_accessible_name("How was your conversation?")
     send = card.locator("[data-testid=cg-rating-send]")
     await expect(send).to_be_disabled()

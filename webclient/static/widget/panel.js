@@ -197,5 +197,7 @@ export function renderStatus() {
     ui.status.title = text; // one line in the header; the whole text on hover
   }
   ui.status.setAttribute('data-state', state);
-  ui.input.placeholder = W.conv.state === 'closed' ? 'Send a message to start a new conversation…' : 'Write a message…';
+  // short enough for the box beside the paperclip and emoji buttons, down to a phone (the header says it closed)
+  ui.input.placeholder = W.conv.state === 'closed' ? 'New message…' : 'Write a message…';
+  ui.input.title = W.conv.state === 'closed' ? 'A message starts a new conversation' : '';
 }
