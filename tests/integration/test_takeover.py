@@ -307,7 +307,14 @@ async def test_a_clean_stop_is_not_taken_over(
     try:
         await available(a1)
         await line.dial_into_ivr()
-        # the customer's welcome on another node lists the call (from the registry)
+        # the customer's welcome on another node lists the call (from the registry); the registry follows the call's
+        # status a moment after the caller is told it, so wait for it to say 'ivr' first
+        call_key = s.keys.call(line.caller.call_id)
+
+        async def registered_in_ivr() -> bool:
+            return await s.store.redis.hget(call_key, "status") == b"ivr"
+
+        await until(registered_in_ivr, "the registry shows the call in the IVR")
         other = Customer(survivor.url, line.customer.token)
         try:
             welcome = await other.hello()
@@ -316,6 +323,13 @@ async def test_a_clean_stop_is_not_taken_over(
             await other.close()
         await line.queue()
         await phone.answer((await phone.ringing())["call_id"])
+
+        async def indexed_for_a1() -> bool:
+            return phone.call_id is not None and phone.call_id.encode() in await s.store.redis.smembers(
+                s.keys.agent_calls("a1")
+            )
+
+        await until(indexed_for_a1, "the registry lists the call for a1")
         second, _ = await desk(survivor.url, "a1")  # a second desk of the agent lists the call (from the registry)
         try:
             assert [c["call_id"] for c in second.welcome["calls"]] == [phone.call_id]
