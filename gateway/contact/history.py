@@ -143,12 +143,18 @@ class ConversationHistory:
         conv = await self.store.conversation(cid) or {}
         summary["disposition"] = conv.get("disposition") or None
         events = await self.store.events(cid)
-        answered = {e.get("agent_id") for e in events if e["type"] == EventType.CALL_ANSWERED}
-        may_play = supervisor or conv.get("agent_id") == agent_id or agent_id in answered
+        may_play = may_play_recording(conv, events, agent_id, supervisor=supervisor)
         for e in events:
             if e["type"] == EventType.RECORDING:
                 e["playable"] = may_play
         return {"conversation": summary, "events": events}
+
+
+def may_play_recording(conv: dict[str, str], events: list[dict[str, Any]], agent_id: str, *, supervisor: bool) -> bool:
+    """Who may play a conversation's recordings: supervisors, its agent, and every agent who answered a call in it."""
+    if supervisor or conv.get("agent_id") == agent_id:
+        return True
+    return agent_id in {e.get("agent_id") for e in events if e["type"] == EventType.CALL_ANSWERED}
 
 
 def _matches(row: dict[str, str], q: SearchQuery) -> bool:

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from gateway.client_ip import client_ip
 from gateway.contact.agents import Agent
+from gateway.contact.history import may_play_recording
 from gateway.contact.passwords import hash_password, verify_password
 from gateway.errors import (
     BadRequest,
@@ -31,7 +32,6 @@ from gateway.errors import (
 from gateway.json_input import check_text, loads_object
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.limits import REFRESH_GRACE_SECONDS
-from gateway.protocol.states import EventType
 from gateway.store.store import StoreError
 from gateway.wire import security_headers
 from gateway.wire.services import SERVICES
@@ -204,10 +204,9 @@ async def recording(request: web.Request) -> web.FileResponse:
     conv = await s.store.conversation(cid)
     if conv is None:
         raise NotFound("no such conversation", field="conversation_id")
-    if "supervisor" not in agent.roles and conv.get("agent_id") != agent.id:
-        answered = {e.get("agent_id") for e in await s.store.events(cid) if e["type"] == EventType.CALL_ANSWERED}
-        if agent.id not in answered:
-            raise Forbidden("only the conversation's agents and supervisors may play its recordings")
+    supervisor = "supervisor" in agent.roles
+    if not may_play_recording(conv, await s.store.events(cid), agent.id, supervisor=supervisor):
+        raise Forbidden("only the conversation's agents and supervisors may play its recordings")
     path = s.settings.data_dir / "recordings" / cid / name
     if not path.is_file():
         raise NotFound("no such recording", field="name")
