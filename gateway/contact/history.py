@@ -5,14 +5,13 @@ Any agent may read any conversation (the desk is shared); customers never (gatew
 How search works, and its limits. Redis is the only store, so the indexes are kept by the scripts that write
 conversations (gateway/store/store.py): every conversation in ``P:convs`` and in its customer's
 ``P:customer:ID:convs`` (scored by creation), and the words of its messages, notes and transcript lines in
-``P:word:W`` (gateway/store/words.py: whole words, casefolded; no parts of words, no phrases). A search walks one of
-those sets newest first: the rarest word's when there is text (the other words are checked per conversation), else
-the customer's, else all; the date range bounds the walk by creation time; agent, queue and state are checked on
-each conversation's hash. A request examines at most :data:`MAX_SCAN` conversations: a rare filter over many
-conversations answers a short page with a ``next`` cursor (and ``scanned``) to go on from, never a slow request.
-The cursor is the last examined conversation's (creation ms, id): pages neither repeat nor skip one while new
-conversations arrive. ``agent`` is the conversation's last agent (who has or closed it). Conversations created
-before this version are in no index (their words neither).
+``P:word:W`` (gateway/store/words.py: whole words, casefolded; no parts of words, no phrases). A search walks one
+source newest first and checks the rest on each conversation it examines; :data:`SEARCH_COSTS` says what each filter
+costs. The date range bounds the walk by creation time. A request examines at most :data:`MAX_SCAN` conversations: a
+rare filter over many conversations answers a short page with a ``next`` cursor (and ``scanned``) to go on from,
+never a slow request. The cursor is the last examined conversation's (creation ms, id): pages neither repeat nor
+skip one while new conversations arrive. ``agent`` is the conversation's last agent (who has or closed it).
+Conversations created before this version are in no index (their words neither).
 """
 
 from __future__ import annotations
@@ -25,14 +24,28 @@ from typing import Any
 from gateway.contact.conversations import Conversations
 from gateway.errors import BadRequest, NotFound
 from gateway.protocol.codes import ErrorCode
-from gateway.protocol.states import EventType
+from gateway.protocol.states import ConversationState, EventType
 from gateway.store.index_store import ConversationIndex, Entry, SourceKind
 from gateway.store.store import Store
 
 MAX_SCAN = 2000  # conversations one request examines at most
 BATCH = 200  # read from an index at a time
 MAX_LIMIT = 50  # results a page may ask for
+CURSOR_PATTERN = r"^\d{1,15}\.[A-Za-z0-9_-]{1,64}$"  # what a cursor looks like (the API document's pattern)
 _CURSOR = re.compile(r"^(?P<score>\d{1,15})\.(?P<cid>[A-Za-z0-9_-]{1,64})$")
+
+SEARCH_COSTS = """What a filter costs (N: conversations in the index walked; a page reads at most 2,000 of them):
+- `q`: walks the index of its rarest word (O(log N) to start, then only conversations holding that word); each other
+  word is one ZSCORE per conversation examined.
+- `customer` (without `q`): walks that customer's conversations only.
+- `agent` with `state=assigned`: reads the agent's current conversations (as many as their capacity), exact.
+- `queue` with `state=queued`: reads that queue's waiting conversations, exact.
+- `from` / `to`: bound the walk by creation time (O(log N)), with any source.
+- `agent`, `queue`, `state` otherwise: checked on each examined conversation's hash (one HMGET per conversation, in
+  batches of 200): a filter matching few conversations answers short pages with a `next` cursor (and `scanned`)
+  rather than a slow request; narrow it with `from` / `to` or `customer`.
+Pages are newest first; the cursor is the last examined conversation's (creation ms, id), so pages neither repeat
+nor skip one while new conversations arrive."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +101,10 @@ class ConversationHistory:
             kind, others = "word", [w for w in q.words if w != value]
         elif q.customer:
             kind, value = "customer", q.customer
+        elif q.agent and q.state == ConversationState.ASSIGNED:
+            kind, value = "assigned", q.agent
+        elif q.queue and q.state == ConversationState.QUEUED:
+            kind, value = "waiting", q.queue
         upper = math.inf if q.until is None else q.until
         if q.after is not None:
             upper = min(upper, q.after.score)

@@ -1,6 +1,6 @@
 """Reads of the conversation indexes (kept by the scripts that write conversations: gateway/store/store.py) and the
 canned responses' hashes. Keys: gateway/store/keys.py (``P:convs``, ``P:customer:ID:convs``, ``P:word:W``,
-``P:canned:*``)."""
+``P:agent:ID:convs``, ``P:queue:NAME``, ``P:canned:*``)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import Literal
 
 from gateway.store.store import Store, _s
 
-#: Where a search walks: every conversation, one customer's, or those with one word.
-SourceKind = Literal["all", "customer", "word"]
+#: Where a search walks: every conversation, one customer's, those with one word (zsets by creation), or a live
+#: set read whole: the conversations one agent has now (``assigned``), those waiting in one queue (``waiting``).
+SourceKind = Literal["all", "customer", "word", "assigned", "waiting"]
 
 #: The fields of a conversation's hash a search row holds.
 ROW_FIELDS = (
@@ -57,6 +58,9 @@ class ConversationIndex:
         self, kind: SourceKind, value: str, *, upper: float, lower: float, offset: int, count: int
     ) -> list[Entry]:
         """Entries of the source scored in [lower, upper], newest first (same score: greater id first)."""
+        if kind in ("assigned", "waiting"):
+            live = await self._live(kind, value)
+            return [e for e in live if lower <= e.score <= upper][offset : offset + count]
         rows: list[tuple[bytes, float]] = await self._redis.zrevrangebyscore(  # type: ignore[assignment]
             self._source(kind, value),
             "+inf" if math.isinf(upper) else int(upper),
@@ -66,6 +70,20 @@ class ConversationIndex:
             withscores=True,
         )
         return [Entry(_s(cid), int(score)) for cid, score in rows]
+
+    async def _live(self, kind: SourceKind, value: str) -> list[Entry]:
+        """A live set (an agent's conversations, a queue's waiting ones: as many as capacity or a queue holds) with
+        each conversation's creation, newest first."""
+        if kind == "assigned":
+            cids = sorted(_s(c) for c in await self._redis.smembers(self.keys.agent_convs(value)))
+        else:
+            cids = [_s(c) for c in await self._redis.zrange(self.keys.queue(value), 0, -1)]
+        pipe = self._redis.pipeline(transaction=False)
+        for cid in cids:
+            pipe.hget(self.keys.conv(cid), "created_at")
+        created = await pipe.execute() if cids else []
+        entries = [Entry(cid, int(_s(ms))) for cid, ms in zip(cids, created, strict=True) if ms is not None]
+        return sorted(entries, key=lambda e: (e.score, e.cid), reverse=True)
 
     async def rows(self, cids: list[str]) -> list[dict[str, str] | None]:
         """Each conversation's summary fields and the name the site vouched for (None: the conversation is gone)."""

@@ -134,6 +134,39 @@ async def test_search_by_words_and_filters_pages_with_a_cursor_without_repeats(c
     assert seen == [refund, sweden, norway]
 
 
+async def test_an_agents_open_conversations_and_a_queues_waiting_ones_are_read_from_their_live_sets(
+    clients: Clients, node: Node
+) -> None:
+    """``agent`` with ``state=assigned`` and ``queue`` with ``state=queued`` read the agent's conversations and the
+    queue's waiting ones, not every conversation: ``scanned`` counts only those (it was every conversation)."""
+    alice = clients.agent("alice")
+    await alice.hello()
+    older = [(await _chat(alice, clients, [f"order {n} question"]))[1] for n in range(3)]
+    _, mine = await _chat(alice, clients, ["still talking"], close=None)
+    await alice.send({"type": "status", "status": "away"})
+    await alice.expect("agent", lambda f: f["agent"]["status"] == "away")
+    cust = clients.customer()
+    await cust.hello()
+    waiting = (await cust.say("anyone there?"))["conversation_id"]
+    conv = await node.services.store.conversation(waiting)
+    assert conv is not None and conv["state"] == "queued"
+
+    status, page = await _get(node, "/api/conversations", alice.token, agent="alice", state="assigned")
+    assert status == 200, page
+    assert ([r["id"] for r in page["conversations"]], page["scanned"], page["next"]) == ([mine], 1, None)
+    status, page = await _get(node, "/api/conversations", alice.token, queue=DEFAULT_QUEUE, state="queued")
+    assert ([r["id"] for r in page["conversations"]], page["scanned"], page["next"]) == ([waiting], 1, None)
+    assert (await _get(node, "/api/conversations", alice.token, agent="bob", state="assigned"))[1]["scanned"] == 0
+    assert (await _get(node, "/api/conversations", alice.token, queue="billing", state="queued"))[1]["scanned"] == 0
+    created = int(conv["created_at"])  # the time range bounds these sources too
+    status, page = await _get(
+        node, "/api/conversations", alice.token, queue=DEFAULT_QUEUE, state="queued", **{"to": str(created - 1)}
+    )
+    assert page["conversations"] == []
+    status, page = await _get(node, "/api/conversations", alice.token, agent="alice", state="closed")
+    assert [r["id"] for r in page["conversations"]] == older[::-1] and page["scanned"] == 5  # the hash check
+
+
 async def test_search_refuses_hostile_parameters_naming_the_field(clients: Clients, node: Node) -> None:
     alice = clients.agent("alice")
     await alice.login()
