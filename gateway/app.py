@@ -12,7 +12,7 @@ from gateway import runtime
 from gateway.config import Settings
 from gateway.protocol.server import CloseCode
 from gateway.store.store import StoreError
-from gateway.wire import agent_socket, attachment_routes, customer_socket, desk_routes
+from gateway.wire import agent_socket, api, attachment_routes, customer_socket, desk_routes
 from gateway.wire import routes as pages
 from gateway.wire.services import SERVICES, SOCKETS, OpenSocket
 
@@ -35,9 +35,41 @@ def create_app(settings: Settings) -> web.Application:
     pages.add_routes(app)
     desk_routes.add_routes(app)
     attachment_routes.add_routes(app)
-    app.router.add_get("/ws/customer", customer_socket.handler)
-    app.router.add_get("/ws/agent", agent_socket.handler)
+    api.register(app, _sockets())
+    api.add_routes(app)  # last: /api/openapi.json describes every route registered through api.register
     return app
+
+
+def _sockets() -> list[api.Operation]:
+    """The two WebSockets: their frames are docs/protocol.md's (OpenAPI describes only the upgrade)."""
+    upgrade = (
+        api.Answer(101, "switching protocols: frames as docs/protocol.md says"),
+        api.Answer(400, "not a WebSocket upgrade (plain text)", {"type": "string"}, "text/plain"),
+        api.Answer(429, "too many sockets from this address (too_many_connections)", api.ref("Problem")),
+    )
+    said = "The token (if any) comes in the first frame, `hello`, never in the URL."
+    return [
+        api.Operation(
+            "GET",
+            "/ws/customer",
+            customer_socket.handler,
+            "The customer's WebSocket (the widget)",
+            tag="sockets",
+            description=said + " A customer token, or a website's signed customer token (site token), goes there.",
+            answers=upgrade,
+            problem_json=False,
+        ),
+        api.Operation(
+            "GET",
+            "/ws/agent",
+            agent_socket.handler,
+            "The agent desk's WebSocket",
+            tag="sockets",
+            description=said + " An agent's access token goes there.",
+            answers=upgrade,
+            problem_json=False,
+        ),
+    ]
 
 
 async def _end_calls_then_close_sockets(app: web.Application) -> None:

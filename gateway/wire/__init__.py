@@ -4,6 +4,8 @@ Sockets, HTTP routes, tokens and sessions. Imports the layers below; nothing bel
 
 Modules:
 
+- ``api``               The HTTP API described as data: operations declared next to their handlers, /api/openapi.json.
+- ``api_shapes``        The JSON Schemas of what the HTTP API sends and takes (the document's components).
 - ``agent_socket``      The agent desk's WebSocket: presence, the waiting queue, assigned conversations.
 - ``attachment_routes``  Attachments over HTTP: upload, download and thumbnails (the conversation's parties only).
 - ``agents_watch``      The agents file, followed while the gateway runs: a change takes effect without a restart.

@@ -31,7 +31,8 @@ from gateway.contact.attachments import Download, too_large
 from gateway.errors import BadRequest, NotFound, Unauthorized
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.limits import MAX_CLIENT_ID_CHARS
-from gateway.wire import tokens
+from gateway.wire import api, tokens
+from gateway.wire.api import AGENT, CUSTOMER, Answer, Body, Operation, Param, path_param, problems, ref
 from gateway.wire.desk_routes import _query
 from gateway.wire.services import SERVICES
 from gateway.wire.sessions import authenticate
@@ -180,11 +181,84 @@ async def _cors(request: web.Request, response: web.StreamResponse) -> None:
             response.headers.setdefault(name, value)
 
 
+def operations() -> list[Operation]:
+    """The attachment routes, described (gateway/wire/api.py)."""
+    who = (CUSTOMER, AGENT)
+    ids = (path_param("cid", "the conversation id"), path_param("aid", "the attachment id (its event's)"))
+    cors = {"Access-Control-Allow-Origin": "*"}
+    file = Answer(
+        200,
+        "the file, its sniffed type (Content-Disposition inline for images, attachment for a PDF)",
+        {"type": "string", "format": "binary"},
+        "application/octet-stream",
+        headers={"Content-Disposition": "inline or attachment, with the cleaned name", **cors},
+    )
+    preflight_answer = (Answer(204, "CORS preflight: any origin, GET and POST, Authorization", headers=cors),)
+    read_problems = problems(401, 404, s404="no such file, or not this caller's conversation (the same answer)")
+    out = [
+        Operation(
+            "POST",
+            PREFIX,
+            upload,
+            "Upload a file into a conversation (the raw body is the file; its type is read from the content)",
+            tag="attachments",
+            auth=who,
+            description="A customer's token uploads into the customer's conversation (opening one as a message does), "
+            "after a token of their upload bucket; an agent's into `conversation_id`, assigned to them.",
+            params=(
+                Param("name", "query", "the file's name (shown only, cleaned)", {"type": "string"}, required=True),
+                Param(
+                    "client_id",
+                    "query",
+                    "exactly-once: a resent upload answers the first one's ids with duplicate true",
+                    {"type": "string", "maxLength": MAX_CLIENT_ID_CHARS},
+                    required=True,
+                ),
+                Param("conversation_id", "query", "agents: the conversation (required for them)"),
+            ),
+            body=Body("the file: PNG, JPEG, WebP, GIF or PDF", {"type": "string"}, "application/octet-stream"),
+            answers=(Answer(200, "stored (or a duplicate of a stored one)", ref("AttachmentStored"), headers=cors),),
+            problems=problems(400, 401, 403, 409, 429, s409="the conversation's attachments are full, or it is closed"),
+        ),
+        Operation(
+            "GET",
+            PREFIX + "/{cid}/{aid}",
+            _download(thumbnail=False),
+            "Download a file",
+            tag="attachments",
+            auth=who,
+            params=ids,
+            answers=(file,),
+            problems=read_problems,
+        ),
+        Operation(
+            "GET",
+            PREFIX + "/{cid}/{aid}/thumbnail",
+            _download(thumbnail=True),
+            "An image's thumbnail (JPEG, or PNG with transparency; at most 320 px a side); a PDF has none (404)",
+            tag="attachments",
+            auth=who,
+            params=ids,
+            answers=(file,),
+            problems=read_problems,
+        ),
+    ]
+    for path, params in ((PREFIX, ()), (PREFIX + "/{cid}/{aid}", ids), (PREFIX + "/{cid}/{aid}/thumbnail", ids)):
+        out.append(
+            Operation(
+                "OPTIONS",
+                path,
+                preflight,
+                "CORS preflight (the widget runs on other sites)",
+                tag="attachments",
+                params=params,
+                answers=preflight_answer,
+                problem_json=False,
+            )
+        )
+    return out
+
+
 def add_routes(app: web.Application) -> None:
     app.on_response_prepare.append(_cors)
-    app.router.add_post(PREFIX, upload)
-    app.router.add_route("OPTIONS", PREFIX, preflight)
-    app.router.add_get(PREFIX + "/{cid}/{aid}", _download(thumbnail=False))
-    app.router.add_get(PREFIX + "/{cid}/{aid}/thumbnail", _download(thumbnail=True))
-    app.router.add_route("OPTIONS", PREFIX + "/{cid}/{aid}", preflight)
-    app.router.add_route("OPTIONS", PREFIX + "/{cid}/{aid}/thumbnail", preflight)
+    api.register(app, operations())

@@ -15,13 +15,16 @@ from urllib.parse import unquote_to_bytes
 from aiohttp import web
 
 from gateway.contact.agents import Agent
-from gateway.contact.canned import check_shortcut, parse_canned
-from gateway.contact.history import MAX_LIMIT, Cursor, SearchQuery
+from gateway.contact.canned import SHORTCUT, check_shortcut, parse_canned
+from gateway.contact.history import CURSOR_PATTERN, MAX_LIMIT, SEARCH_COSTS, Cursor, SearchQuery
 from gateway.errors import BadRequest, Forbidden, NotFound
 from gateway.json_input import check_text
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import ConversationState
 from gateway.store.words import words
+from gateway.wire import api
+from gateway.wire.api import AGENT, PROBLEM_STATUSES, Answer, Body, Operation, Param, path_param, problems, ref
+from gateway.wire.api_shapes import enum_of
 from gateway.wire.routes import agent_of, read_json
 from gateway.wire.services import SERVICES
 
@@ -146,10 +149,94 @@ def _canned_write(scope: str, *, delete: bool) -> Callable[[web.Request], Any]:
     return handler
 
 
+def _search_params() -> tuple[Param, ...]:
+    text = {"type": "string", "maxLength": MAX_ID_CHARS}
+    return (
+        Param(
+            "q",
+            "query",
+            f"words that must all be in a message, note or transcript line (whole words, casefolded; at most "
+            f"{MAX_QUERY_CHARS} characters, {MAX_QUERY_WORDS} words)",
+            {"type": "string", "maxLength": MAX_QUERY_CHARS},
+        ),
+        Param("customer", "query", "the customer's id", text),
+        Param("agent", "query", "the conversation's last agent (who has or closed it)", text),
+        Param("queue", "query", "the conversation's queue", text),
+        Param("state", "query", "the conversation's state now", enum_of(ConversationState)),
+        Param("from", "query", "created at or after (epoch ms)", {"type": "integer", "minimum": 0, "maximum": MAX_MS}),
+        Param("to", "query", "created at or before (epoch ms)", {"type": "integer", "minimum": 0, "maximum": MAX_MS}),
+        Param("cursor", "query", "the `next` of the previous page", {"type": "string", "pattern": CURSOR_PATTERN}),
+        Param("limit", "query", "results a page holds", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
+    )
+
+
+def operations() -> list[Operation]:
+    """The desk's routes, described (gateway/wire/api.py)."""
+    shortcut = path_param("shortcut", "the canned response's shortcut", SHORTCUT.pattern)
+    out = [
+        Operation(
+            "GET",
+            "/api/conversations",
+            search,
+            "Search conversations, newest first, paged with a stable cursor",
+            tag="conversations",
+            auth=(AGENT,),
+            description=SEARCH_COSTS,
+            params=_search_params(),
+            answers=(Answer(200, "a page of conversations", ref("ConversationPage")),),
+            problems=problems(400, 401, s400="a bad, unknown or repeated parameter (`field` names it)"),
+        ),
+        Operation(
+            "GET",
+            "/api/conversations/{cid}",
+            conversation,
+            "One conversation whole, read-only: its summary and every event (notes too)",
+            tag="conversations",
+            auth=(AGENT,),
+            params=(path_param("cid", "the conversation id"),),
+            answers=(Answer(200, "the conversation", ref("Conversation")),),
+            problems=problems(401, 404),
+        ),
+        Operation(
+            "GET",
+            "/api/canned",
+            canned_list,
+            "The shared canned responses and the agent's own",
+            tag="canned",
+            auth=(AGENT,),
+            answers=(Answer(200, "both sets, each sorted by shortcut", ref("CannedList")),),
+            problems=problems(401),
+        ),
+    ]
+    for scope, who in (("shared", "supervisors only"), ("personal", "the agent's own set")):
+        over = "a supervisor's token is needed" if scope == "shared" else PROBLEM_STATUSES[403]
+        out += [
+            Operation(
+                "PUT",
+                f"/api/canned/{scope}/{{shortcut}}",
+                _canned_write(scope, delete=False),
+                f"Store a {scope} canned response ({who})",
+                tag="canned",
+                auth=(AGENT,),
+                params=(shortcut,),
+                body=Body("the response; variables {{ customer.name | fallback }} ...", ref("CannedInput")),
+                answers=(Answer(200, "stored", ref("Canned")),),
+                problems=problems(400, 401, 403, 409, s403=over, s409="the set is full"),
+            ),
+            Operation(
+                "DELETE",
+                f"/api/canned/{scope}/{{shortcut}}",
+                _canned_write(scope, delete=True),
+                f"Delete a {scope} canned response ({who})",
+                tag="canned",
+                auth=(AGENT,),
+                params=(shortcut,),
+                answers=(Answer(200, "deleted", ref("Status")),),
+                problems=problems(400, 401, 403, 404, s403=over),
+            ),
+        ]
+    return out
+
+
 def add_routes(app: web.Application) -> None:
-    app.router.add_get("/api/conversations", search)
-    app.router.add_get("/api/conversations/{cid}", conversation)
-    app.router.add_get("/api/canned", canned_list)
-    for scope in ("shared", "personal"):
-        app.router.add_put(f"/api/canned/{scope}/{{shortcut}}", _canned_write(scope, delete=False))
-        app.router.add_delete(f"/api/canned/{scope}/{{shortcut}}", _canned_write(scope, delete=True))
+    api.register(app, operations())

@@ -33,7 +33,8 @@ from gateway.json_input import check_text, loads_object
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.limits import REFRESH_GRACE_SECONDS
 from gateway.store.store import StoreError
-from gateway.wire import security_headers
+from gateway.wire import api, security_headers
+from gateway.wire.api import AGENT, AGENT_QUERY, Answer, Body, Operation, Param, path_param, problems, ref
 from gateway.wire.services import SERVICES
 from gateway.wire.sessions import LoginSession, access_token, authenticate
 from webclient import STATIC_DIR
@@ -303,19 +304,139 @@ def _widget(joined: Joined) -> Any:
     return handler
 
 
+def operations() -> list[Operation]:
+    """Pages, static files, health, login and the supervisors' lists, described (gateway/wire/api.py)."""
+    page = (Answer(200, "the page", {"type": "string"}, "text/html"),)
+    supervisor_only = problems(401, 403, s403="a token of an agent who is no supervisor")
+    token_param = Param("token", "query", "the agent's access token, instead of the Authorization header")
+    return [
+        Operation("GET", "/", _page("index.html"), "The demo site with the widget embedded", tag="pages", answers=page),
+        Operation("GET", "/agent", _page("agent.html"), "The agent desk", tag="pages", answers=page),
+        Operation(
+            "GET",
+            "/widget.js",
+            _widget(joined_widget()),
+            'The customer widget: one script tag on any site (data-gateway="https://HOST")',
+            tag="pages",
+            answers=(
+                Answer(200, "the script (CORS: any origin)", {"type": "string"}, "application/javascript"),
+                Answer(304, "unchanged since the If-None-Match ETag"),
+            ),
+        ),
+        Operation(
+            "GET",
+            "/static/{path}",
+            None,  # add_static below
+            "The rest of webclient/static/ (desk and shared modules, styles); nothing outside it",
+            tag="pages",
+            params=(path_param("path", "a file under webclient/static/"),),
+            answers=(Answer(200, "the file", {"type": "string"}, "application/octet-stream"),),
+            problem_json=False,
+        ),
+        Operation(
+            "POST",
+            "/api/agent/login",
+            login,
+            "Log in with a password: a login session and an access token of it",
+            tag="agents",
+            description="Counted against the login limits before the password is checked (429 while backing off).",
+            body=Body("the agent's credentials", ref("LoginRequest")),
+            answers=(Answer(200, "logged in", ref("Login")),),
+            problems=problems(400, 401, 429, s401="unknown agent or wrong password"),
+        ),
+        Operation(
+            "POST",
+            "/api/agent/refresh",
+            refresh,
+            "A fresh access token of the same session (a token up to 300 s past its expiry still refreshes)",
+            tag="agents",
+            auth=(AGENT,),
+            answers=(Answer(200, "the new token", ref("AccessToken")),),
+            problems=problems(401, s401="token_expired (past the grace), session_revoked, unauthorized"),
+        ),
+        Operation(
+            "POST",
+            "/api/agent/logout",
+            logout,
+            "End the token's login session on every node (its desk sockets close at once)",
+            tag="agents",
+            auth=(AGENT,),
+            answers=(Answer(200, "logged out", ref("Status")),),
+            problems=problems(401),
+        ),
+        Operation(
+            "GET",
+            "/healthz",
+            healthz,
+            "Liveness: 200 while the process is up",
+            tag="health",
+            answers=(Answer(200, "up", ref("Status")),),
+            problem_json=False,
+        ),
+        Operation(
+            "GET",
+            "/readyz",
+            readyz,
+            "Readiness: Redis answers",
+            tag="health",
+            auth=(AGENT,),
+            auth_optional=True,
+            description="Strangers get the status only; loopback and a supervisor's token also `redis` and `node`.",
+            answers=(Answer(200, "ready", ref("Ready")), Answer(503, "Redis does not answer", ref("Ready"))),
+            problem_json=False,
+        ),
+        Operation(
+            "GET",
+            "/api/stats",
+            stats,
+            "This node's counters (calls, frames, chat bots)",
+            tag="health",
+            auth=(AGENT,),
+            auth_optional=True,
+            description="From this machine (not forwarded by a proxy) without a token; from elsewhere a supervisor's.",
+            answers=(Answer(200, "the counters", ref("Stats")),),
+            problems=supervisor_only,
+        ),
+        Operation(
+            "GET",
+            "/api/recordings/{cid}/{name}",
+            recording,
+            "A recorded call, for the conversation's agent, an agent who answered the call, and supervisors",
+            tag="calls",
+            auth=(AGENT, AGENT_QUERY),
+            params=(
+                path_param("cid", "the conversation id"),
+                path_param("name", "the file (a recording event's `file`)", RECORDING_NAME_RE.pattern),
+                token_param,
+            ),
+            answers=(Answer(200, "the audio", {"type": "string", "format": "binary"}, "audio/ogg"),),
+            problems=problems(401, 403, 404),
+        ),
+        Operation(
+            "GET",
+            "/api/calls",
+            live_calls,
+            "Supervisors: the calls with an agent on this node (to listen in)",
+            tag="calls",
+            auth=(AGENT,),
+            answers=(Answer(200, "the calls", ref("LiveCalls")),),
+            problems=supervisor_only,
+        ),
+        Operation(
+            "GET",
+            "/api/callbacks",
+            open_callbacks,
+            "Supervisors: every callback not closed yet (all nodes), soonest due first",
+            tag="callbacks",
+            auth=(AGENT,),
+            answers=(Answer(200, "the callbacks", ref("OpenCallbacks")),),
+            problems=supervisor_only,
+        ),
+    ]
+
+
 def add_routes(app: web.Application) -> None:
     security_headers.install(app)
-    app.router.add_get("/", _page("index.html"))
-    app.router.add_get("/agent", _page("agent.html"))
-    app.router.add_get("/widget.js", _widget(joined_widget()))
+    api.register(app, operations())
     # webclient/static holds the browser files only (never the package's Python files); no symlinks followed.
     app.router.add_static("/static/", STATIC_DIR, show_index=False, follow_symlinks=False)
-    app.router.add_post("/api/agent/login", login)
-    app.router.add_post("/api/agent/refresh", refresh)
-    app.router.add_post("/api/agent/logout", logout)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
-    app.router.add_get("/api/stats", stats)
-    app.router.add_get("/api/recordings/{cid}/{name}", recording)
-    app.router.add_get("/api/calls", live_calls)
-    app.router.add_get("/api/callbacks", open_callbacks)

@@ -167,6 +167,7 @@ def route_rules(cid: str) -> dict[tuple[str, str], RouteRule]:
         ("GET", "/healthz"): RouteRule("/healthz", everyone),
         ("GET", "/readyz"): RouteRule("/readyz", everyone),
         ("GET", "/api/stats"): RouteRule("/api/stats", everyone),  # loopback only: this test runs on loopback
+        ("GET", "/api/openapi.json"): RouteRule("/api/openapi.json", everyone),  # public: describes, holds no secret
         ("POST", "/api/agent/login"): RouteRule(
             "/api/agent/login", dict.fromkeys(ROLES, 401), {"agent_id": "alice", "password": "wrong-password"}
         ),

@@ -1,0 +1,200 @@
+"""The JSON Schemas of what the HTTP API sends and takes (``components.schemas`` of /api/openapi.json).
+
+The vocabulary comes from gateway/protocol/ (error codes, states, event types, call statuses) and the limits from
+the modules that enforce them, so the document cannot list a value the gateway does not have. Objects the gateway
+builds whole are closed (``additionalProperties: false``): tests/integration/test_openapi.py validates real answers
+against these, so a field added to an answer without being added here fails it. A timeline event stays open: its
+fields are per type (docs/protocol.md "Shapes").
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from gateway.contact.canned import MAX_TEXT, MAX_TITLE, SHORTCUT
+from gateway.protocol.codes import NEVER_SENT, ErrorCode
+from gateway.protocol.states import CallbackState, CallStatus, ConversationState, EventType, MonitorMode
+
+Schema = dict[str, Any]
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: Schema) -> Schema:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def enum_of(values: type[StrEnum] | list[str], description: str = "") -> Schema:
+    out: Schema = {"type": "string", "enum": [str(v) for v in values]}
+    return {**out, "description": description} if description else out
+
+
+def closed(required: dict[str, Schema], optional: dict[str, Schema] | None = None, description: str = "") -> Schema:
+    """An object with exactly these properties (``required`` always there, ``optional`` when they apply)."""
+    out: Schema = {
+        "type": "object",
+        "required": list(required),
+        "properties": {**required, **(optional or {})},
+        "additionalProperties": False,
+    }
+    return {**out, "description": description} if description else out
+
+
+STR: Schema = {"type": "string"}
+INT: Schema = {"type": "integer"}
+MS: Schema = {"type": "integer", "minimum": 0, "description": "milliseconds since the epoch"}
+BOOL: Schema = {"type": "boolean"}
+
+CALLBACK_PUBLIC: dict[str, Schema] = {
+    "id": STR,
+    "state": enum_of([s for s in CallbackState if s != CallbackState.CLOSED]),
+    "queue": STR,
+    "label": STR,
+    "phone": STR,
+    "due_ms": MS,
+    "attempt": INT,
+    "max_attempts": INT,
+    "ring_until": {**INT, "description": "ms while ringing, else 0"},
+}
+
+SCHEMAS: dict[str, Schema] = {
+    "ErrorCode": enum_of(
+        [c for c in ErrorCode if c not in NEVER_SENT], "gateway/protocol/codes.py; docs/protocol.md 'Error codes'"
+    ),
+    "Problem": closed(
+        {"code": ref("ErrorCode"), "message": {**STR, "description": "for people; may change"}},
+        {
+            "field": {**STR, "description": "the input at fault (a body field, a query parameter, `token`)"},
+            "retry_after": {**INT, "minimum": 0, "description": "seconds (rate_limited, store_unavailable)"},
+            "request_id": {**STR, "description": "internal: the log holds the traceback under this id"},
+        },
+        "Every error answer (the problem_json middleware of gateway/wire/routes.py).",
+    ),
+    "Status": closed({"status": STR}),
+    "Ready": closed(
+        {"status": enum_of(["ready", "unavailable"])},
+        {"redis": {**STR, "description": "loopback or supervisors"}, "node": {**STR, "description": "likewise"}},
+    ),
+    "Stats": closed(
+        {
+            "node": STR,
+            "calls": {"type": "object", "additionalProperties": INT, "required": ["active_calls", "calls"]},
+            "chat_bots": INT,
+        }
+    ),
+    "LoginRequest": closed({"agent_id": {**STR, "maxLength": 256}, "password": {**STR, "maxLength": 256}}),
+    "AccessToken": closed(
+        {
+            "token": STR,
+            "expires_in": {**INT, "description": "seconds"},
+            "session_expires_at": {**INT, "description": "epoch seconds"},
+        }
+    ),
+    "Login": closed(
+        {
+            "token": STR,
+            "expires_in": INT,
+            "session_expires_at": INT,
+            "agent": closed({"id": STR, "name": STR, "roles": {"type": "array", "items": STR}}),
+        }
+    ),
+    "ConversationRow": closed(
+        {
+            "id": STR,
+            "customer_id": nullable(STR),
+            "customer_name": nullable({**STR, "description": "the name the site's token vouched for"}),
+            "state": nullable(enum_of(ConversationState)),
+            "queue": nullable(STR),
+            "agent_id": nullable({**STR, "description": "the conversation's last agent"}),
+            "agent_name": nullable(STR),
+            "created_at": MS,
+            "updated_at": MS,
+            "disposition": nullable(STR),
+            "channels": {"type": "array", "items": enum_of(["chat", "call"])},
+            "messages": INT,
+            "last_text": nullable(STR),
+        }
+    ),
+    "ConversationPage": closed(
+        {
+            "conversations": {"type": "array", "items": ref("ConversationRow")},
+            "next": nullable({**STR, "description": "the cursor of the next page; null: no more"}),
+            "scanned": {**INT, "description": "conversations this request examined (at most 2,000)"},
+        }
+    ),
+    "Callback": closed(CALLBACK_PUBLIC, description="A conversation's open callback as clients see it."),
+    "OpenCallback": closed(
+        {**CALLBACK_PUBLIC, "conversation_id": STR, "customer_id": STR, "agent_id": STR, "expires_ms": MS}
+    ),
+    "Rating": closed({"score": {**INT, "minimum": 1, "maximum": 5}, "comment": STR, "rated_at": MS}),
+    "ConversationSummary": closed(
+        {
+            "id": STR,
+            "customer_id": nullable(STR),
+            "state": nullable(enum_of(ConversationState)),
+            "queue": nullable(STR),
+            "agent_id": nullable(STR),
+            "agent_name": nullable(STR),
+            "created_at": MS,
+            "updated_at": MS,
+            "queued_at": nullable(MS),
+            "context": {"type": "object", "additionalProperties": STR},
+            "last_text": nullable(STR),
+            "calls": INT,
+            "callback": nullable(ref("Callback")),
+            "rating": nullable(ref("Rating")),
+            "disposition": nullable(STR),
+        }
+    ),
+    "Event": {
+        "type": "object",
+        "description": "One timeline entry; the fields besides these four are per type (docs/protocol.md Shapes).",
+        "required": ["id", "type", "ts", "conversation_id"],
+        "properties": {
+            "id": {**STR, "pattern": r"^\d+-\d+$", "description": "the Redis stream id ms-seq"},
+            "type": enum_of(EventType),
+            "ts": MS,
+            "conversation_id": STR,
+            "playable": {**BOOL, "description": "recording events: whether this agent may play it"},
+        },
+    },
+    "Conversation": closed(
+        {"conversation": ref("ConversationSummary"), "events": {"type": "array", "items": ref("Event")}}
+    ),
+    "CannedInput": closed(
+        {
+            "title": {**STR, "minLength": 1, "maxLength": MAX_TITLE},
+            "text": {**STR, "minLength": 1, "maxLength": MAX_TEXT},
+        }
+    ),
+    "Canned": closed(
+        {
+            "shortcut": {**STR, "pattern": SHORTCUT.pattern},
+            "title": STR,
+            "text": STR,
+            "updated_by": STR,
+            "updated_at": MS,
+            "scope": enum_of(["shared", "personal"]),
+        }
+    ),
+    "CannedList": closed(
+        {"shared": {"type": "array", "items": ref("Canned")}, "personal": {"type": "array", "items": ref("Canned")}}
+    ),
+    "LiveCall": closed(
+        {
+            "call_id": STR,
+            "conversation_id": STR,
+            "agent_id": STR,
+            "agent_name": STR,
+            "status": enum_of(CallStatus),
+            "held": BOOL,
+            "monitors": {"type": "object", "additionalProperties": enum_of(MonitorMode)},
+        }
+    ),
+    "LiveCalls": closed({"calls": {"type": "array", "items": ref("LiveCall")}}),
+    "OpenCallbacks": closed({"callbacks": {"type": "array", "items": ref("OpenCallback")}}),
+    "AttachmentStored": closed({"conversation_id": STR, "event_id": STR, "duplicate": BOOL}),
+}
