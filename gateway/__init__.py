@@ -5,13 +5,14 @@ one above (``tests/unit/test_import_direction.py`` fails on a new back-edge)::
 
     app, cli, runtime     composition: builds the node's services in dependency order, starts and stops them
     wire/                 the edge: customer and agent sockets, HTTP routes, tokens, login sessions
-    ops/                  running the center: retention (metrics, reports, event webhooks to come)
+    ops/                  running the center: retention, the metrics' scrape side (reports, event webhooks to come)
     calls/                voice calls: the call leg, the hand-off to an agent, hold, transfer, consult, monitor
     flows/                a flow on a channel: runner, chat bot, voice channel, speech, flow webhooks
     contact/              conversations, routing and queues, agents, presence, callbacks, limits
     store/                Redis: key layout, atomic operations, the cross-node bus, the embedded server
-    config, logs, tasks, data_dir, client_ip
-                          settings, logging, task ownership, the data directory, client addresses
+    config, logs, tasks, data_dir, client_ip, metrics
+                          settings, logging, task ownership, the data directory, client addresses, the node's
+                          Prometheus metrics (defined once, recorded into by every layer)
     protocol/, json_input, errors
                           the vocabulary every layer shares: frames both ways, bus messages, states, event
                           types, error codes and the error hierarchy, limits; the browser's protocol.js is

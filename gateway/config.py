@@ -173,6 +173,12 @@ def _secret(name: str, text: str) -> str:
     return text
 
 
+def _metrics_token(name: str, text: str) -> str:
+    if len(text) < 16 or not text.isprintable() or " " in text:
+        raise ConfigError("metrics token must be at least 16 printable characters without spaces", field=name)
+    return text
+
+
 def _webhook_secret(name: str, text: str) -> str:
     if len(text) < 16:
         raise ConfigError("webhook secret must be at least 16 characters", field=name)
@@ -331,6 +337,14 @@ class Settings:
         secret=True,
         help="key of the `X-Gateway-Signature` HMAC-SHA256 header on every webhook request (scheme and a verifier "
         "in `ivr/flows/README.md`); unset: unsigned",
+    )
+    metrics_token: str | None = setting(
+        None,
+        env="CG_METRICS_TOKEN",
+        parse=_metrics_token,
+        secret=True,
+        help="bearer token Prometheus sends to scrape `/metrics` (`Authorization: Bearer ...`, from any address); "
+        "unset: `/metrics` answers loopback clients only",
     )
     # ---- limits
     max_calls: int = setting(

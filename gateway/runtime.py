@@ -39,6 +39,8 @@ from gateway.errors import ConfigError
 from gateway.flows.chat_bot import ChatBots
 from gateway.flows.speech import SpeechRecognition
 from gateway.flows.webhooks import webhook_session
+from gateway.metrics import Metrics
+from gateway.ops.metrics import NodeMetrics
 from gateway.ops.retention import Retention
 from gateway.protocol.bus import CallCaption, CallUpdate
 from gateway.store.bus import Bus
@@ -208,6 +210,9 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
     await bus.start(always=keys.agent_channel("__node__"))
     _on_stop(stack, bus.stop)
 
+    # the node's metrics (its own registry): passed to every service that counts something
+    metrics = Metrics(settings.node_id)
+
     # contact: routing wakes up for callbacks that come due, and offers them when it assigns their conversation
     routing_wake = asyncio.Event()
     callbacks = Callbacks(
@@ -215,6 +220,7 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
         wake_router=routing_wake.set,
         ring_seconds=settings.callback_ring_seconds,
         recovery_seconds=settings.callback_recovery_seconds,
+        metrics=metrics,
     )
     router = Router(
         store,
@@ -222,10 +228,11 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
         calls_block_chats=settings.calls_block_chats,
         on_assigned=[callbacks.assigned],
         wake=routing_wake,
+        metrics=metrics,
     )
     presence = Presence(store, router)
     conversations = Conversations(
-        store, router, settings.dispositions, callbacks=callbacks, bot_first=bool(settings.chat_flow)
+        store, router, settings.dispositions, callbacks=callbacks, bot_first=bool(settings.chat_flow), metrics=metrics
     )
     queue_board = QueueBoard(bus, conversations, keys.queue_channel)
     for service in (queue_board, router, callbacks, presence):
@@ -282,6 +289,7 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
         calls=live_calls,
         opus=opus,
         registry=anchors,
+        metrics=metrics,
     )
     # every node's heartbeat and the watch over the others: stopped after the calls ended (pushed first)
     watch = NodeWatch(
@@ -306,6 +314,11 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
     call_commands = CallCommands(agent_calls, anchors, bus, keys, directory)
     await call_commands.start()
     _on_stop(stack, call_commands.stop)
+    node_metrics = NodeMetrics(
+        metrics, store=store, routing_queue=router.queue, calls=calls, agent_calls=agent_calls, callbacks=callbacks
+    )
+    await node_metrics.start()
+    _on_stop(stack, node_metrics.stop)
 
     # wire: sessions, tokens, the agents file
     sessions = LoginSessions(store, bus, lifetime_seconds=settings.agent_token_hours * 3600)
@@ -349,6 +362,7 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
             attachments=attachment_files,
         ),
         bots=bots,
+        metrics=node_metrics,
         node_watch=watch,
         stack=stack,
     )

@@ -37,6 +37,7 @@ from gateway.flows.captions import CaptionedHooks, Captions
 from gateway.flows.runner import FlowRunner
 from gateway.flows.speech import SpeechRecognition
 from gateway.flows.voice_channel import AudioFiles, VoiceChannel
+from gateway.metrics import Metrics
 from gateway.protocol.bus import CallCaption, CallUpdate
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import CallEndReason, CallStatus, CaptionKind, ConversationState, EventType
@@ -132,6 +133,7 @@ class Call:
         self.flow: Flow | None = None  # the flow version this call runs (speech engine, transcripts)
         self.speech: CallSpeech | None = None
         self.started = time.monotonic()
+        self.cpu_mark = manager.metrics.cpu_mark()  # its share of the process's CPU counts from here
         self._status = CallStatus.CONNECTING
         self.ended = asyncio.Event()
         self.end_reason = ""
@@ -166,6 +168,7 @@ class Call:
             raise BadRequest(exc.message, field="sdp", code=ErrorCode(exc.code)) from None
         except RtcPortsExhausted as exc:  # --rtc-port-range is full: the operator must hear of it
             log.error("call %s refused: %s", self.id, exc.message)
+            self.m.metrics.call_refused(exc.code)
             raise LinesBusy(
                 "All our lines are busy right now. Please try again in a few minutes.", code=ErrorCode(exc.code)
             ) from None
@@ -240,7 +243,7 @@ class Call:
         )
         channel = self._voice_channel()
         hooks = CaptionedHooks(self.m.conversations, self.conversation_id, "voice", self.captions)
-        self.runner = runner = FlowRunner(interp, channel, hooks, self.m.http)
+        self.runner = runner = FlowRunner(interp, channel, hooks, self.m.http, metrics=self.m.metrics)
         listener = self.m.speech.listener(flow, self.id) if self.m.speech is not None else None
         if listener is not None:
             self.speech = channel.speech = CallSpeech(
@@ -249,6 +252,7 @@ class Call:
                 on_speech=self._on_speech,
                 on_reopen=runner.rearm_no_input,
                 conversation_id=self.conversation_id,
+                metrics=self.m.metrics,
             )
         log.info(
             "call in flow %s (version %s), speech: %s",
@@ -319,6 +323,7 @@ class Call:
             await self.tasks.close()
             duration_ms = int((time.monotonic() - self.started) * 1000)
             log.info("call ended: %s after %d ms", reason, duration_ms, extra={"conversation_id": self.conversation_id})
+            self.m.metrics.call_ended(reason, duration_ms / 1000, self.cpu_mark)
             await self.m.record_end(self, {"call_id": self.id, "reason": reason, "duration_ms": duration_ms})
             await self.m.unreserve(self.id)  # before 'ended' is told: the customer may call again at once
             self.status = CallStatus.ENDED
@@ -357,8 +362,10 @@ class CallManager:
         calls: LiveCalls | None = None,
         opus: OpusPrompts | None = None,
         registry: CallAnchors | None = None,
+        metrics: Metrics | None = None,
     ):
         self.config = config
+        self.metrics = metrics if metrics is not None else Metrics()  # the node's (gateway/metrics.py)
         self.speech = speech
         self.agents = agents  # waiting calls ring agents (None: calls never reach one)
         self.callbacks = callbacks  # a call may answer or deliver a callback (None: no callbacks)
@@ -460,6 +467,13 @@ class CallManager:
 
     def check_capacity(self, call_id: str) -> None:
         """Refuse early (before anything is created) a call this node cannot take."""
+        try:
+            self._check_capacity(call_id)
+        except GatewayError as exc:
+            self.metrics.call_refused(exc.code)
+            raise
+
+    def _check_capacity(self, call_id: str) -> None:
         if self.closing:
             raise LinesBusy("We are restarting. Please call again in a moment.")
         if call_id in self.calls:
@@ -482,6 +496,7 @@ class CallManager:
             await self.limits.acquire_call(call_id, customer_id, address)
         except CallLimited as exc:
             self._addresses.pop(call_id, None)
+            self.metrics.call_refused(ErrorCode.CALL_LIMIT)
             if exc.which == "customer":
                 raise CallLimit(
                     "You are already on a call with us. Please finish that call before starting another one."
@@ -508,6 +523,7 @@ class CallManager:
         self.calls[call_id] = call
         try:
             answer = await call.accept(offer_sdp)
+            self.metrics.calls_offered.inc()
             if self.registry is not None:
                 address = self._addresses.get(call_id, "")
                 await self.registry.register(call_id, customer_id, cid, lambda: self.where(call), address=address)

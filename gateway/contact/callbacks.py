@@ -50,6 +50,7 @@ from typing import Any
 
 from gateway.contact.routing import DEFAULT_QUEUE, now_ms
 from gateway.errors import Conflict, Forbidden, NotFound
+from gateway.metrics import Metrics
 from gateway.protocol import bus
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import AttemptOutcome, CallbackState
@@ -74,11 +75,13 @@ class Callbacks:
         ring_seconds: float,
         clock: Callable[[], int] = now_ms,
         recovery_seconds: float | None = RECOVERY_SECONDS,
+        metrics: Metrics | None = None,
     ) -> None:
         """``queue``: the router's queue key (where a due callback waits for an agent); ``wake_router``: tells
         routing that something waits (the router is built after this, with :meth:`assigned` as its hook).
         ``recovery_seconds``: how often a sweep also offers queued callbacks an agent already holds
         (None: only when asked, ``sweep(recover=True)``; tests that watch a callback wait in the queue)."""
+        self.metrics = metrics if metrics is not None else Metrics()  # bookings and outcomes (gateway/metrics.py)
         self.store = store
         self.queue = queue
         self.wake_router = wake_router
@@ -192,6 +195,7 @@ class Callbacks:
                     "asap" if due is None else due.isoformat(),
                     extra={"conversation_id": cid},
                 )
+                self.metrics.callbacks_booked.inc()
                 self.kick()
                 return cb_id
             if result.startswith("exists:"):
@@ -354,6 +358,7 @@ class Callbacks:
             cb_id, self.queue, now=self.clock(), outcome=outcome, mode=mode, agent_id=agent_id, only=only
         )
         if result in ("retry", "closed_now"):
+            self.metrics.callback_finished(outcome)
             log.info(
                 "callback %s: %s (%s)", cb_id, outcome, "next attempt scheduled" if result == "retry" else "closed"
             )

@@ -17,6 +17,7 @@ from gateway.contact.callbacks import Callbacks
 from gateway.contact.routing import DEFAULT_QUEUE, Router, Skills, format_skills, now_ms, parse_skills
 from gateway.contact.wait_estimate import WaitEstimates, estimate_wait_ms
 from gateway.errors import Conflict, Forbidden, GatewayError, NotFound
+from gateway.metrics import Metrics
 from gateway.protocol import bus
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import CUSTOMER_VISIBLE, AgentStatus, Author, ConversationState, EventType
@@ -49,7 +50,9 @@ class Conversations:
         *,
         callbacks: Callbacks | None = None,
         bot_first: bool = False,
+        metrics: Metrics | None = None,
     ):
+        self.metrics = metrics if metrics is not None else Metrics()  # messages counted (gateway/metrics.py)
         self.callbacks = callbacks  # callbacks booked in conversations (None: this gateway runs without them)
         self.bot_first = bot_first  # a chat bot greets new conversations; they wait for it instead of the queue
         self.store = store
@@ -198,6 +201,8 @@ class Conversations:
                 client_id=client_id,
                 client_ids_key=cids_key,
             )
+            if status == "ok" and typ == EventType.MESSAGE:
+                self.metrics.message(Author.CUSTOMER)
             if status in ("ok", "duplicate"):
                 return Stored(conv_id, event_id, duplicate=status == "duplicate", state=opened.state, opened=created)
         raise Conflict("the conversation kept closing; try again")
@@ -217,6 +222,8 @@ class Conversations:
         )
         if status not in ("ok", "duplicate"):
             raise Conflict(f"message not stored: {status.replace('_', ' ')}", field="conversation_id")
+        if status == "ok" and not note:
+            self.metrics.message(Author.AGENT)
         return Stored(conv_id, event_id, duplicate=status == "duplicate")
 
     async def close(self, agent_id: str, cid: str, disposition: str) -> None:
@@ -355,6 +362,8 @@ class Conversations:
         _, event_id, status = await self.store.append(cid, typ, data, now=now_ms())
         if status != "ok":
             raise NotFound(f"conversation {cid} does not exist", field="conversation_id")
+        if typ == EventType.MESSAGE:  # the chat bot's
+            self.metrics.message(str(data.get("author") or "system"))
         return event_id
 
     async def set_context(self, cid: str, values: dict[str, str]) -> None:

@@ -24,6 +24,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 
+from gateway.metrics import Metrics
 from gateway.protocol import bus
 from gateway.protocol.states import AgentActivity, AgentStatus
 from gateway.store.store import Store, StoreError
@@ -88,6 +89,7 @@ class Waiting:
     priority: int = 0
     skills: Skills = ()
     preferred: str = ""  # the agent who last served this customer: taken when free and qualified
+    queue: str = ""  # the queue's name (the flow's), for the metrics
 
 
 def choose_agent(agents: list[AgentLoad]) -> AgentLoad | None:
@@ -162,7 +164,9 @@ class Router:
         *,
         on_assigned: Sequence[AssignedHook] = (),
         wake: asyncio.Event | None = None,
+        metrics: Metrics | None = None,
     ):
+        self.metrics = metrics if metrics is not None else Metrics()  # assignments counted (gateway/metrics.py)
         self.store = store
         self.queue = queue
         self.overflow_ms = None if overflow_seconds is None else int(overflow_seconds * 1000)
@@ -229,11 +233,11 @@ class Router:
     async def waiting_details(self, limit: int = 200) -> list[Waiting]:
         rows = await self.store.waiting(self.queue, limit)
         details = await self.store.conversation_fields(
-            [cid for cid, _ in rows], "priority", "skills", "preferred_agent"
+            [cid for cid, _ in rows], "priority", "skills", "preferred_agent", "queue"
         )
         return [
-            Waiting(cid, score, int(prio or "0"), _skills(skills or ""), preferred or "")
-            for (cid, score), (prio, skills, preferred) in zip(rows, details, strict=True)
+            Waiting(cid, score, int(prio or "0"), _skills(skills or ""), preferred or "", queue or "")
+            for (cid, score), (prio, skills, preferred, queue) in zip(rows, details, strict=True)
         ]
 
     async def dispatch(self) -> int:
@@ -243,10 +247,12 @@ class Router:
             return 0
         now = now_ms()
         assigned = 0
+        queues = {w.id: w.queue for w in waiting}
         for conv_id, agent in plan(waiting, await self.agent_loads(now), now, overflow_ms=self.overflow_ms):
             result = await self.store.assign(conv_id, self.queue, agent.id, agent.name, now=now)
             if result == "ok":
                 assigned += 1
+                self.metrics.assigned(queues.get(conv_id, ""))
                 log.info("assigned to %s", agent.id, extra={"conversation_id": conv_id, "agent_id": agent.id})
                 for hook in self.on_assigned:  # before the agent is told, so their desk sees the result
                     await hook(conv_id, agent.id)

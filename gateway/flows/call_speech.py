@@ -22,15 +22,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
 
 from gateway.flows.speech import grammar_for
+from gateway.metrics import Metrics
 from ivr.actions import Listen, ListenMode
 from ivr.events import Event, Speech
-from media.asr import NoMatch, Recognized, SpeechListener, SpeechStarted
+from media.asr import NoMatch, Recognized, SpeechEnded, SpeechListener, SpeechStarted
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +47,11 @@ class CallSpeech:
         on_reopen: Callable[[], None],
         sample_rate: int = 48000,
         conversation_id: str = "",
+        metrics: Metrics | None = None,
     ) -> None:
         self.listener = listener
+        self.metrics = metrics if metrics is not None else Metrics()
+        self._speech_ended: float | None = None  # monotonic time the VAD heard the answer end (decode latency)
         self._post = post
         self._on_speech = on_speech
         self._on_reopen = on_reopen
@@ -69,6 +74,8 @@ class CallSpeech:
         for event in self.listener.feed(samples, at):
             if isinstance(event, SpeechStarted):
                 self._on_speech()
+            elif isinstance(event, SpeechEnded):
+                self._speech_ended = time.monotonic()
 
     def listen(self, action: Listen) -> None:
         """Open a window for this ``Listen`` (replacing any open one); nothing to say for it: no window."""
@@ -98,6 +105,11 @@ class CallSpeech:
             listen = self._listen
             if listen is None or not isinstance(event, (Recognized, NoMatch)):
                 continue
+            ended, self._speech_ended = self._speech_ended, None
+            self.metrics.speech_decoded(
+                "recognized" if isinstance(event, Recognized) else str(event.reason),
+                None if ended is None else time.monotonic() - ended,
+            )
             if isinstance(event, Recognized):
                 got = event.result
                 digits = listen.mode is ListenMode.DIGITS and got.digits

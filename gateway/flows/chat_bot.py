@@ -124,7 +124,11 @@ class ChatBots:
         context = await self.conversations.context(cid)
         interp = Interpreter(flow, context, channel=Channel.CHAT, flows=self.flows.snapshot(), conversation_id=cid)
         runner = FlowRunner(
-            interp, ChatChannel(self.conversations, cid), ConversationHooks(self.conversations, cid, "chat"), self.http
+            interp,
+            ChatChannel(self.conversations, cid),
+            ConversationHooks(self.conversations, cid, "chat"),
+            self.http,
+            metrics=self.conversations.metrics,
         )
         bot = ChatBot(cid, runner, self.bus, self.keys)
         self.bots[cid] = bot

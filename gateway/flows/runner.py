@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import aiohttp
 
 from gateway.flows.webhooks import call_webhook
+from gateway.metrics import Metrics
 from gateway.tasks import Tasks
 from ivr.actions import (
     Action,
@@ -88,7 +89,9 @@ class FlowRunner:
         http: aiohttp.ClientSession,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        metrics: Metrics | None = None,
     ):
+        self.metrics = metrics  # webhook times and failures (gateway/metrics.py; None: not counted)
         self.interp = interpreter
         self.channel = channel
         self.hooks = hooks
@@ -216,7 +219,7 @@ class FlowRunner:
     # ---------------------------------------------------------------- webhooks
 
     async def _webhook(self, action: CallWebhook) -> None:
-        self.post(await call_webhook(self.http, action))
+        self.post(await call_webhook(self.http, action, self.metrics))
 
     async def _queue_status(self, queue: str) -> None:
         self.post(await self.hooks.queue_status(queue))

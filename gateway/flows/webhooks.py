@@ -43,6 +43,7 @@ from aiohttp.client_middlewares import ClientHandlerType
 from aiohttp.resolver import ThreadedResolver
 
 from gateway.errors import GatewayError
+from gateway.metrics import Metrics
 from gateway.protocol.codes import ErrorCode
 from ivr.actions import CallWebhook
 from ivr.events import WebhookResult
@@ -318,17 +319,31 @@ def _bad_header(headers: dict[str, str]) -> str | None:
     return None
 
 
-async def call_webhook(http: aiohttp.ClientSession, action: CallWebhook) -> WebhookResult:
+async def call_webhook(
+    http: aiohttp.ClientSession, action: CallWebhook, metrics: Metrics | None = None
+) -> WebhookResult:
     """Make the admin's HTTP call; any failure becomes a WebhookResult with an error, never an exception.
 
-    Redirects are not followed: a 3xx answer is an error naming where it pointed.
+    Redirects are not followed: a 3xx answer is an error naming where it pointed. ``metrics``: the request's time
+    and, when it failed, the kind of failure are counted there (gateway/metrics.py; a cancelled one is not).
     """
+    started = time.perf_counter()
+    result, failure = await _call_webhook(http, action)
+    if not failure and result.status is not None and result.status >= 400:
+        failure = f"http_{result.status // 100}xx"
+    if metrics is not None:
+        metrics.webhook(time.perf_counter() - started, failure)
+    return result
+
+
+async def _call_webhook(http: aiohttp.ClientSession, action: CallWebhook) -> tuple[WebhookResult, str]:
+    """:func:`call_webhook`'s result and its failure's kind ('' when the request was answered)."""
     cid = action.payload.get("conversation_id")
     extra = {"conversation_id": cid} if isinstance(cid, str) else {}
     bad_header = _bad_header(action.headers)
     if bad_header is not None:
         log.warning("webhook %s %s not sent: %s", action.method, action.url, bad_header, extra=extra)
-        return WebhookResult(error=bad_header)
+        return WebhookResult(error=bad_header), "bad_request"
     timeout = aiohttp.ClientTimeout(total=action.timeout)
     try:
         if action.method.upper() == "GET":
@@ -357,21 +372,21 @@ async def call_webhook(http: aiohttp.ClientSession, action: CallWebhook) -> Webh
                     where,
                     extra=extra,
                 )
-                return WebhookResult(status=response.status, error=f"redirect to {where!r} not followed")
+                return WebhookResult(status=response.status, error=f"redirect to {where!r} not followed"), "redirect"
             raw = await response.content.read(MAX_WEBHOOK_BODY + 1)
             if len(raw) > MAX_WEBHOOK_BODY:
-                return WebhookResult(status=response.status, error="response too large")
+                return WebhookResult(status=response.status, error="response too large"), "bad_response"
             if not raw.strip():
-                return WebhookResult(status=response.status, body=None)
+                return WebhookResult(status=response.status, body=None), ""
             try:
-                return WebhookResult(status=response.status, body=json.loads(raw))
+                return WebhookResult(status=response.status, body=json.loads(raw)), ""
             except ValueError:
-                return WebhookResult(status=response.status, error="invalid JSON")
+                return WebhookResult(status=response.status, error="invalid JSON"), "bad_response"
     except TimeoutError:
-        return WebhookResult(error="timeout")
+        return WebhookResult(error="timeout"), "timeout"
     except aiohttp.ClientError as exc:
         refused = _refused_in(exc)
         if refused is not None:
             log.warning("webhook %s %s refused: %s", action.method, action.url, refused.message, extra=extra)
-            return WebhookResult(error=refused.message)
-        return WebhookResult(error=f"request failed: {exc.__class__.__name__}")
+            return WebhookResult(error=refused.message), "refused"
+        return WebhookResult(error=f"request failed: {exc.__class__.__name__}"), "connection"

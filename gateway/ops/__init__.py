@@ -1,6 +1,7 @@
-"""Running the center: jobs that look after the data (retention), and later metrics and reports.
+"""Running the center: jobs that look after the data (retention), the node's metrics, and later reports.
 
 Modules:
 
+- ``metrics``    NodeMetrics: what ``/metrics`` reads when scraped (live calls, queues in Redis, event-loop lag).
 - ``retention``  Retention: closed conversations older than ``--retention-days`` are deleted, with their recordings.
 """

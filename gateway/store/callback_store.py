@@ -53,6 +53,17 @@ class CallbackStore:
         """Callbacks not closed yet, the soonest to expire first."""
         return [_s(i) for i in await self._redis.zrange(self.keys.callbacks_open, 0, limit - 1)]
 
+    async def counts(self) -> dict[str, int]:
+        """Open callbacks by state, from the indexes in one round trip: ``scheduled`` (waiting for their time),
+        ``queued`` (their conversation waits for an agent) and ``delivering`` (the rest of the open ones: an
+        attempt ringing, connecting, or an agent dialling the number)."""
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.zcard(self.keys.callbacks_open)
+        pipe.zcard(self.keys.callbacks_due)
+        pipe.scard(self.keys.callbacks_queued)
+        opened, scheduled, queued = (int(n) for n in await pipe.execute())
+        return {"scheduled": scheduled, "queued": queued, "delivering": max(0, opened - scheduled - queued)}
+
     async def _until(self, index: str, now: int, limit: int) -> list[str]:
         return [_s(i) for i in await self._redis.zrangebyscore(index, "-inf", now, start=0, num=limit)]
 

@@ -12,6 +12,7 @@ Modules:
 - ``connection``        What customer and agent sockets share: the frame loop, errors, ordered sending.
 - ``customer_socket``   The customer's WebSocket: hello with (or without) a token, messages, typing.
 - ``desk_routes``       The desk's HTTP API: conversation history and search, canned responses.
+- ``metrics_route``     ``GET /metrics``: the node's Prometheus metrics, for the operator's scraper (token or loopback).
 - ``login_limits``      Login limits: counted before the password is checked, per (agent id, address), per address, per agent.
 - ``routes``            HTTP endpoints: pages and static files, agent login, health and readiness.
 - ``services``          What the edge's handlers reach: the node's services, typed, kept in the aiohttp app.

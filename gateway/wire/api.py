@@ -33,6 +33,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 AGENT = "agent"  # a login session's access token (POST /api/agent/login)
 AGENT_QUERY = "agentQuery"  # the same token as ?token= (an <audio> element cannot send a header)
 CUSTOMER = "customer"  # the widget's customer token (the welcome frame of /ws/customer)
+METRICS = "metrics"  # the scraper's --metrics-token
 
 SECURITY_SCHEMES: dict[str, Schema] = {
     AGENT: {
@@ -55,6 +56,12 @@ SECURITY_SCHEMES: dict[str, Schema] = {
         "bearerFormat": "gateway customer token",
         "description": "The customer token the gateway gave the widget (the `welcome` frame of /ws/customer). "
         "A website's signed customer token (site token) is only ever sent in the socket's `hello`.",
+    },
+    METRICS: {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "the gateway's --metrics-token",
+        "description": "The operator's metrics token (setting metrics_token), for a Prometheus scraper elsewhere.",
     },
 }
 

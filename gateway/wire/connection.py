@@ -387,9 +387,12 @@ async def serve_socket(
         sockets = request.app[SOCKETS]
         conn = make(ws)
         sockets.add(conn)
+        gauge = request.app[SERVICES].metrics.recorder.sockets_open.labels(conn.role)
+        gauge.inc()
         try:
             await conn.serve()
         finally:
+            gauge.dec()
             sockets.discard(conn)
     finally:
         limits.close_connection(address)

@@ -254,6 +254,9 @@ def _from_loopback(request: web.Request) -> bool:
     return address in LOOPBACK or address.startswith("::ffff:127.")
 
 
+from_loopback = _from_loopback  # the other route modules' way to the same rule (gateway/wire/metrics_route.py)
+
+
 async def _may_see_node_details(request: web.Request) -> bool:
     """Loopback, or a supervisor's token (a missing or bad token: a stranger, no error for health checks)."""
     if _from_loopback(request):

@@ -26,6 +26,7 @@ from gateway.contact.queue_board import QueueBoard
 from gateway.contact.routing import Router
 from gateway.flows.chat_bot import ChatBots
 from gateway.flows.speech import SpeechRecognition
+from gateway.ops.metrics import NodeMetrics
 from gateway.ops.retention import Retention
 from gateway.store.bus import Bus
 from gateway.store.embedded_redis import EmbeddedRedis
@@ -66,6 +67,7 @@ class Services:
     history: ConversationHistory  # the desk's history and search over conversations (gateway/contact/history.py)
     canned: CannedResponses  # shared and personal canned responses (gateway/contact/canned.py)
     attachments: Attachments  # files sent in conversations (gateway/contact/attachments.py)
+    metrics: NodeMetrics  # what /metrics serves; .recorder is what the services count into (gateway/ops/metrics.py)
     node_watch: NodeWatch | None = None  # this node's heartbeat, and the takeover of dead nodes (calls/takeover.py)
     embedded: EmbeddedRedis | None = None
     site_keys: SiteKeys = field(default_factory=lambda: SiteKeys(()))  # verify sites' customer tokens

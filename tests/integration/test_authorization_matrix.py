@@ -168,6 +168,9 @@ def route_rules(cid: str) -> dict[tuple[str, str], RouteRule]:
         ("GET", "/readyz"): RouteRule("/readyz", everyone),
         ("GET", "/api/stats"): RouteRule("/api/stats", everyone),  # loopback only: this test runs on loopback
         ("GET", "/api/openapi.json"): RouteRule("/api/openapi.json", everyone),  # public: describes, holds no secret
+        # the scraper's: loopback without --metrics-token (this test runs on loopback; the token and a forwarded
+        # stranger are checked in tests/integration/test_metrics.py); an agent's token changes nothing
+        ("GET", "/metrics"): RouteRule("/metrics", everyone),
         ("POST", "/api/agent/login"): RouteRule(
             "/api/agent/login", dict.fromkeys(ROLES, 401), {"agent_id": "alice", "password": "wrong-password"}
         ),

@@ -24,7 +24,18 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("flows", ("gateway.flows",)),
     ("contact", ("gateway.contact",)),
     ("store", ("gateway.store",)),
-    ("base", ("gateway.config", "gateway.logs", "gateway.tasks", "gateway.data_dir", "gateway.client_ip", "gateway")),
+    (
+        "base",
+        (
+            "gateway.config",
+            "gateway.logs",
+            "gateway.tasks",
+            "gateway.data_dir",
+            "gateway.client_ip",
+            "gateway.metrics",
+            "gateway",
+        ),
+    ),
     # the wire vocabulary (frames, bus messages, states, error codes and the error hierarchy) imports no other layer
     ("vocabulary", ("gateway.protocol", "gateway.json_input", "gateway.errors")),
 ]
