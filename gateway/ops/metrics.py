@@ -170,22 +170,22 @@ class NodeMetrics:
         await self.refresh()
         return generate_latest(self.recorder.registry)
 
-    async def refresh(self) -> None:
-        """Read the queues and callbacks from Redis unless the last read is fresh; one read at a time."""
+    async def refresh(self, *, force: bool = False) -> None:
+        """Read the queues and callbacks from Redis unless the last read is fresh (or ``force``); one at a time."""
         if self._reading is None:
             self._reading = asyncio.Lock()
         async with self._reading:
             last = self.shared
-            if last is not None and time.monotonic() - last.read_at < self.cache_seconds:
+            if not force and last is not None and time.monotonic() - last.read_at < self.cache_seconds:
                 return
             try:
-                self.shared = await self._read_shared()
+                self.shared = await self.read_shared()
             except (StoreError, OSError) as exc:
                 self.recorder.store_errors.inc()
                 self.shared = None
                 log.warning("metrics: queues and callbacks not read: %s: %s", type(exc).__name__, exc)
 
-    async def _read_shared(self) -> SharedState:
+    async def read_shared(self) -> SharedState:
         rows = await self.store.waiting(self.routing_queue, MAX_WAITING)
         fields = await self.store.conversation_fields([cid for cid, _ in rows], "queue", "queued_at")
         state = SharedState(read_at=time.monotonic(), now_ms=int(time.time() * 1000))
