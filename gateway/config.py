@@ -410,6 +410,13 @@ class Settings:
         help="events one conversation may hold; beyond: `timeline_full` (it can still be closed; the next message "
         "opens a new one)",
     )
+    event_log_max_entries: int = setting(
+        2_000_000,
+        env="CG_EVENT_LOG_MAX_ENTRIES",
+        parse=_number(int, 1000, 1_000_000_000, "a whole number from 1000 to 1000000000"),
+        help="entries the event log (every conversation's events, read by the rollups and webhooks) keeps, about; "
+        "older ones are trimmed",
+    )
     retention_days: float = setting(
         365.0,
         env="CG_RETENTION_DAYS",

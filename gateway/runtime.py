@@ -203,7 +203,12 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
     )
     redis = aioredis.Redis.from_pool(pool)  # closing the client closes the pool and its connections
     keys = Keys(settings.key_prefix)
-    store = Store(redis, keys, max_timeline_events=settings.max_timeline_events)
+    store = Store(
+        redis,
+        keys,
+        max_timeline_events=settings.max_timeline_events,
+        event_log_max_entries=settings.event_log_max_entries,
+    )
     _on_stop(stack, store.aclose)
     await store.ping()
     bus = Bus(redis)

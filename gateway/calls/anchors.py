@@ -2,7 +2,7 @@
 
 A call is registered when its node answers the caller's offer (:class:`~gateway.calls.manager.CallManager`) and
 leaves the registry when it ends, in the same step that writes ``call_ended`` on its conversation's timeline
-(``end_call-6.lua``): whoever ends it first, its own node or the survivor that took a dead node over
+(``end_call-7.lua``): whoever ends it first, its own node or the survivor that took a dead node over
 (:mod:`gateway.calls.takeover`), writes the end, the other finds nothing. In between, the entry says where the
 call stands: ``status`` (what the customer sees: connecting, ivr, waiting, ringing, connected), the hand-off
 ``state`` (:class:`~gateway.calls.handoff.HandoffState`, '' before the queue), ``agent_id`` and

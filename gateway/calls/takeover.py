@@ -9,7 +9,7 @@ runs out) and then, for each call in the dead node's registry (gateway/calls/anc
 1. a callback being delivered by that call (``connecting``) counts as not reached: its next attempt is scheduled;
 2. the caller's call slot is given back (gateway/contact/limits.py), so the customer can call again at once;
 3. ``call_ended`` with reason ``node_lost`` and ``duration_ms`` (from the call's start to the takeover) is
-   written in the same step that removes the call from the registry (``end_call-6.lua``): exactly once, whoever
+   written in the same step that removes the call from the registry (``end_call-7.lua``): exactly once, whoever
    gets there first;
 4. the conversation's sockets on every node hear ``call_status`` ``ended`` ``node_lost`` (the customer's widget
    and the desks following the conversation); a consultant's desk hears it on the agent's own channel;

@@ -14,6 +14,7 @@ Modules:
 - ``session_store``    Agents' login sessions.
 - ``retention_store``  The retention lock, the closed index, deleting a closed conversation.
 - ``index_store``      Reads of the conversation indexes (all, per customer, per word) and the canned responses.
+- ``event_log_store`` The event log (every conversation's events in one stream) read by consumer groups.
 - ``words``            The words of a text as the search index keeps them (pure).
 - ``bus``              Cross-node delivery: one Redis pub/sub connection per node, fanned out to local listeners.
 - ``embedded_redis``   A real Redis server for one gateway node when no ``REDIS_URL`` is given.

@@ -132,8 +132,19 @@ class CallbackStore:
                         k.callbacks_open,
                         k.conv_channel(cid),
                         k.callback(existing or cb_id),
+                        k.event_log,
                     ],
-                    [cb_id, now, due_ms, expires_ms, json.dumps(fields), json.dumps(event), existing],
+                    [
+                        cb_id,
+                        now,
+                        due_ms,
+                        expires_ms,
+                        json.dumps(fields),
+                        json.dumps(event),
+                        existing,
+                        cid,
+                        self.store.event_log_max_entries,
+                    ],
                 )
             )
             if result != "moved":
@@ -160,8 +171,9 @@ class CallbackStore:
                         k.conv(cid),
                         k.timeline(cid),
                         k.conv_channel(cid),
+                        k.event_log,
                     ],
-                    [cb_id, now, cid],
+                    [cb_id, now, cid, self.store.event_log_max_entries],
                 )
             )
             if result != "moved":
@@ -187,8 +199,9 @@ class CallbackStore:
                         k.timeline(cid),
                         k.conv_channel(cid),
                         k.agent(agent or ""),
+                        k.event_log,
                     ],
-                    [cb_id, now, ring_ms, cid, agent or ""],
+                    [cb_id, now, ring_ms, cid, agent or "", self.store.event_log_max_entries],
                 )
             )
             if result != "moved":
@@ -203,7 +216,7 @@ class CallbackStore:
     async def finish(
         self, cb_id: str, routing_queue: str, *, now: int, outcome: str, mode: str, agent_id: str, only: str
     ) -> tuple[str, str]:
-        """End an attempt or the callback (see finish_callback-10.lua): (result, agent the conversation left)."""
+        """End an attempt or the callback (see finish_callback-11.lua): (result, agent the conversation left)."""
         k = self.keys
         for _ in range(ATTEMPTS):
             cid = await self._conversation_of(cb_id)
@@ -220,8 +233,9 @@ class CallbackStore:
                     k.timeline(cid),
                     k.conv_channel(cid),
                     k.agent_convs(conv_agent or ""),
+                    k.event_log,
                 ],
-                [cb_id, now, outcome, mode, agent_id, only, cid, conv_agent or ""],
+                [cb_id, now, outcome, mode, agent_id, only, cid, conv_agent or "", self.store.event_log_max_entries],
             )
             if _s(result) != "moved":
                 return _s(result), _s(released)

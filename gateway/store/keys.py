@@ -43,6 +43,7 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 | ``P:login:agent:ID`` | zset | the agent's login session ids scored by their expiry (ms) |
 | ``P:login:fail:pair:ID:ADDR`` / ``P:login:fail:ip:ADDR`` / ``P:login:fail:agent:ID`` | hash | failed logins (``n``, ``until`` ms) of an agent id from an address, of an address, of an agent id (gateway/wire/login_limits.py) |
 | ``P:login:known:ID`` | zset | addresses the agent logged in from, scored by the last success (ms) |
+| ``P:events`` | stream | the event log: every timeline event of every conversation, added in the same script step (fields cid, event_id, type, data, ts, queue, agent_id), trimmed to about ``--event-log-max-entries``; read by consumer groups (gateway/store/event_log_store.py) |
 
 Pub/sub channels: ``P:ch:conv:ID`` (timeline events and typing of one
 conversation), ``P:ch:customer:ID`` (the customer moved to a new conversation),
@@ -213,6 +214,10 @@ class Keys:
 
     def agent_channel(self, aid: str) -> str:
         return f"{self.prefix}:ch:agent:{aid}"
+
+    @property
+    def event_log(self) -> str:
+        return f"{self.prefix}:events"
 
     @property
     def queue_channel(self) -> str:

@@ -104,9 +104,19 @@ class NodeStore:
             k.conv(cid),
             k.timeline(cid),
             k.conv_channel(cid),
+            k.event_log,
             *[k.agent_calls(a) for a in agents if a],
         ]
-        args: list[str | int] = [entry["node"], call_id, encode(data), now, max_events, *agents]
+        args: list[str | int] = [
+            entry["node"],
+            call_id,
+            encode(data),
+            now,
+            max_events,
+            *agents,
+            cid,
+            self.store.event_log_max_entries,
+        ]
         return _s(await self._end(keys, args))
 
     async def call(self, call_id: str) -> dict[str, str] | None:

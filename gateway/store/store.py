@@ -52,6 +52,8 @@ __all__ = ["Buckets", "Keys", "Opened", "Store", "StoreError", "encode", "rate_l
 StoreError = RedisError  # what a store operation raises when Redis fails (unreachable, timed out, refused)
 
 
+EVENT_LOG_MAX_ENTRIES = 2_000_000  # the default of ``--event-log-max-entries``
+
 _INDEXED = frozenset({EventType.MESSAGE, EventType.NOTE, EventType.TRANSCRIPT})  # their ``text`` is searchable
 
 
@@ -71,10 +73,18 @@ class Opened:
 class Store:
     """Thin typed wrapper over the scripts; no business rules beyond the atomic checks."""
 
-    def __init__(self, redis: aioredis.Redis, keys: Keys, *, max_timeline_events: int = 0):
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        keys: Keys,
+        *,
+        max_timeline_events: int = 0,
+        event_log_max_entries: int = EVENT_LOG_MAX_ENTRIES,
+    ):
         self.redis = redis
         self.keys = keys
         self.max_timeline_events = max_timeline_events  # 0: no cap
+        self.event_log_max_entries = event_log_max_entries  # the event log is trimmed to about this many
         self.scripts = Scripts(redis)  # every script, loaded once per node, run by SHA
         self._append = self.scripts["append"]
         self._open = self.scripts["open_conversation"]
@@ -106,13 +116,14 @@ class Store:
         k = self.keys
         found = words(data.get("text")) if typ in _INDEXED else []
         args: list[str | int | float] = [client_id, typ, encode(data), now, required_agent, cid]
-        args += [self.max_timeline_events, MAX_WORDS_PER_CONVERSATION, *found]
+        args += [self.max_timeline_events, MAX_WORDS_PER_CONVERSATION, self.event_log_max_entries, *found]
         ref, status = await self._append(
             [
                 k.conv(cid),
                 k.timeline(cid),
                 client_ids_key or k.client_ids(cid),
                 k.conv_channel(cid),
+                k.event_log,
                 k.conv_words(cid),
                 *(k.word(w) for w in found),
             ],
@@ -178,6 +189,7 @@ class Store:
                 k.conv(current or new_id),
                 k.customer_convs(customer_id),
                 k.all_convs,
+                k.event_log,
             ]
             args: list[str | int | float] = [
                 new_id,
@@ -189,6 +201,7 @@ class Store:
                 encode(context) if context else "{}",
                 current or "",
                 "queued" if queued else "open",
+                self.event_log_max_entries,
             ]
             if buckets is not None:
                 keys += buckets.keys
@@ -215,8 +228,15 @@ class Store:
                     k.agent_convs(agent_id),
                     k.agent_sessions(agent_id),
                     k.conv_channel(cid),
+                    k.event_log,
                 ],
-                [cid, agent_id, now, encode({"agent_id": agent_id, "agent_name": agent_name})],
+                [
+                    cid,
+                    agent_id,
+                    now,
+                    encode({"agent_id": agent_id, "agent_name": agent_name}),
+                    self.event_log_max_entries,
+                ],
             )
         )
 
@@ -234,8 +254,15 @@ class Store:
         }
         return _s(
             await self._requeue(
-                [k.conv(cid), k.timeline(cid), k.queue(routing_queue), k.agent_convs(agent_id), k.conv_channel(cid)],
-                [cid, agent_id, now, encode(data), score, queue_name],
+                [
+                    k.conv(cid),
+                    k.timeline(cid),
+                    k.queue(routing_queue),
+                    k.agent_convs(agent_id),
+                    k.conv_channel(cid),
+                    k.event_log,
+                ],
+                [cid, agent_id, now, encode(data), score, queue_name, self.event_log_max_entries],
             )
         )
 
@@ -253,6 +280,7 @@ class Store:
                     k.agent_convs(to_agent),
                     k.agent_sessions(to_agent),
                     k.conv_channel(cid),
+                    k.event_log,
                 ],
                 [
                     cid,
@@ -260,6 +288,7 @@ class Store:
                     to_agent,
                     now,
                     encode({"agent_id": to_agent, "agent_name": to_name, "transferred_from": from_agent}),
+                    self.event_log_max_entries,
                 ],
             )
         )
@@ -276,8 +305,16 @@ class Store:
                     k.agent(agent_id),
                     k.conv_channel(cid),
                     k.closed_index,
+                    k.event_log,
                 ],
-                [cid, agent_id, now, encode({"agent_id": agent_id, "disposition": disposition}), disposition],
+                [
+                    cid,
+                    agent_id,
+                    now,
+                    encode({"agent_id": agent_id, "disposition": disposition}),
+                    disposition,
+                    self.event_log_max_entries,
+                ],
             )
         )
 
@@ -296,8 +333,8 @@ class Store:
         }
         return _s(
             await self._enqueue(
-                [k.conv(cid), k.timeline(cid), k.queue(routing_queue), k.conv_channel(cid)],
-                [cid, now, encode(data), queue_name, skills, priority],
+                [k.conv(cid), k.timeline(cid), k.queue(routing_queue), k.conv_channel(cid), k.event_log],
+                [cid, now, encode(data), queue_name, skills, priority, self.event_log_max_entries],
             )
         )
 
@@ -305,8 +342,8 @@ class Store:
         k = self.keys
         result = _s(
             await self._context(
-                [k.conv(cid), k.ctx(cid), k.timeline(cid), k.conv_channel(cid)],
-                [now, encode(values), self.max_timeline_events],
+                [k.conv(cid), k.ctx(cid), k.timeline(cid), k.conv_channel(cid), k.event_log],
+                [now, encode(values), self.max_timeline_events, cid, self.event_log_max_entries],
             )
         )
         if result == "timeline_full":
@@ -318,8 +355,8 @@ class Store:
         ('ok', event id), or ('not_found' | 'forbidden' | 'not_closed' | 'already_rated', '')."""
         k = self.keys
         status, event_id = await self._rate(
-            [k.conv(cid), k.timeline(cid), k.conv_channel(cid)],
-            [customer_id, data["score"], data.get("comment", ""), now, encode(data)],
+            [k.conv(cid), k.timeline(cid), k.conv_channel(cid), k.event_log],
+            [customer_id, data["score"], data.get("comment", ""), now, encode(data), cid, self.event_log_max_entries],
         )
         return _s(status), _s(event_id)
 

@@ -97,13 +97,14 @@ async def test_finishing_a_callback_whose_conversation_changed_agent_meanwhile_c
             k.timeline("c1"),
             k.conv_channel("c1"),
             k.agent_convs(agent),
+            k.event_log,
         ]
 
     before = await r.hgetall(k.conv("c1")), await r.hgetall(k.callback("cb1"))
-    assert await finish(keys("bob"), ["cb1", 5000, "no_answer", "retry", "", "", "c1", "bob"]) == [b"moved", b""]
+    assert await finish(keys("bob"), ["cb1", 5000, "no_answer", "retry", "", "", "c1", "bob", 1000]) == [b"moved", b""]
     assert (await r.hgetall(k.conv("c1")), await r.hgetall(k.callback("cb1"))) == before
     assert await r.smembers(k.agent_convs("alice")) == {b"c1"}
-    assert await finish(keys("alice"), ["cb1", 5000, "no_answer", "retry", "", "", "c1", "alice"]) == [
+    assert await finish(keys("alice"), ["cb1", 5000, "no_answer", "retry", "", "", "c1", "alice", 1000]) == [
         b"retry",
         b"alice",
     ]

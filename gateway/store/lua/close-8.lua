@@ -1,6 +1,6 @@
 -- Close a conversation (by its agent, or by a bot flow with agent id '').
--- KEYS: conv, timeline, queue, agent_convs, agent, conv channel, closed index   ARGV: conv id, agent id, now, data,
---   disposition (kept on the conversation for its summary)
+-- KEYS: conv, timeline, queue, agent_convs, agent, conv channel, closed index, event log
+-- ARGV: conv id, agent id, now, data, disposition (kept on the conversation for its summary), event log max entries
 -- Returns 'ok', 'not_found', 'closed' or 'not_assigned'.
 --@include append
 local state = redis.call('HGET', KEYS[1], 'state')
@@ -14,5 +14,5 @@ if ARGV[2] ~= '' then  -- '' : closed by a bot flow, no agent involved
 end
 redis.call('HSET', KEYS[1], 'state', 'closed', 'disposition', ARGV[5] or '')
 redis.call('ZADD', KEYS[7], ARGV[3], ARGV[1])
-append(KEYS[2], KEYS[1], KEYS[6], 'closed', ARGV[4], ARGV[3])
+append(KEYS[2], KEYS[1], KEYS[6], 'closed', ARGV[4], ARGV[3], KEYS[8], ARGV[1], ARGV[6])
 return 'ok'

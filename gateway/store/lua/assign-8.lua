@@ -1,6 +1,6 @@
 -- Assign a conversation only if it still waits and the agent is available, online and has room.
--- KEYS: conv, timeline, queue, agent, agent_convs, agent_sessions, conv channel
--- ARGV: conv id, agent id, now, data
+-- KEYS: conv, timeline, queue, agent, agent_convs, agent_sessions, conv channel, event log
+-- ARGV: conv id, agent id, now, data, event log max entries
 -- Returns 'ok', 'not_queued', 'agent_unavailable', 'agent_offline' or 'agent_full'.
 --@include append
 if redis.call('HGET', KEYS[1], 'state') ~= 'queued' then return 'not_queued' end
@@ -13,5 +13,5 @@ redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('SADD', KEYS[5], ARGV[1])
 redis.call('HSET', KEYS[4], 'idle_since', ARGV[3])
 redis.call('HSET', KEYS[1], 'state', 'assigned', 'agent_id', ARGV[2], 'queued_at', '')
-append(KEYS[2], KEYS[1], KEYS[7], 'assigned', ARGV[4], ARGV[3])
+append(KEYS[2], KEYS[1], KEYS[7], 'assigned', ARGV[4], ARGV[3], KEYS[8], ARGV[1], ARGV[5])
 return 'ok'

@@ -1,7 +1,8 @@
 -- Book a callback on a conversation that is not closed and has no open callback (gateway/contact/callbacks.py).
 -- KEYS: conv, timeline, cb, due, open, conv channel, the conversation's current callback as the caller read it
---       (the new one when there is none)
--- ARGV: id, now, due ms, expires ms, fields json, event json, the current callback id the caller read ('' none)
+--       (the new one when there is none), event log
+-- ARGV: id, now, due ms, expires ms, fields json, event json, the current callback id the caller read ('' none),
+--       conv id, event log max entries
 -- Returns 'ok', 'not_found', 'closed', 'exists:<open callback id>', or 'moved' when the conversation's callback
 -- is no longer the one the caller read (read it again).
 --@include append
@@ -19,5 +20,5 @@ redis.call('HSET', KEYS[3], 'state', 'scheduled', 'attempts', 0)
 redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])
 redis.call('ZADD', KEYS[5], ARGV[4], ARGV[1])
 redis.call('HSET', KEYS[1], 'callback_id', ARGV[1])
-append(KEYS[2], KEYS[1], KEYS[6], 'callback', ARGV[6], ARGV[2])
+append(KEYS[2], KEYS[1], KEYS[6], 'callback', ARGV[6], ARGV[2], KEYS[8], ARGV[8], ARGV[9])
 return 'ok'

@@ -1,7 +1,8 @@
 -- Append one event to a conversation's timeline, at most once per client id; index its words.
--- KEYS: conv, timeline, client_ids, conv channel [, conv words (set), then one word index (zset) per word]
+-- KEYS: conv, timeline, client_ids, conv channel, event log, conv words (set) [, then one word index (zset) per
+--       word]
 -- ARGV: client_id, type, data, now, required_agent, conv id, max timeline events (0: no cap), max indexed words of
---       the conversation, then the words (one per word index key, in the same order)
+--       the conversation, event log max entries, then the words (one per word index key, in the same order)
 -- Returns {"conv/event" id, status}: status 'ok', 'duplicate' (stored before under that client id),
 -- 'not_found', 'not_assigned', 'closed' or 'timeline_full'.
 -- The conversation's summary counters follow the events: ``messages`` (message events), ``calls`` (call_started),
@@ -18,20 +19,20 @@ if ARGV[1] ~= '' then
 end
 if (ARGV[2] == 'message' or ARGV[2] == 'attachment') and state == 'closed' then return {'', 'closed'} end
 if tonumber(ARGV[7]) > 0 and redis.call('XLEN', KEYS[2]) >= tonumber(ARGV[7]) then return {'', 'timeline_full'} end
-local id = append(KEYS[2], KEYS[1], KEYS[4], ARGV[2], ARGV[3], ARGV[4])
+local id = append(KEYS[2], KEYS[1], KEYS[4], ARGV[2], ARGV[3], ARGV[4], KEYS[5], ARGV[6], ARGV[9])
 if ARGV[1] ~= '' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[6] .. '/' .. id) end
 if ARGV[2] == 'message' then redis.call('HINCRBY', KEYS[1], 'messages', 1) end
 if ARGV[2] == 'call_started' then redis.call('HINCRBY', KEYS[1], 'calls', 1) end
 if ARGV[2] == 'attachment' then redis.call('HINCRBY', KEYS[1], 'attachments', 1) end
-if #KEYS > 5 then
+if #KEYS > 6 then
   local created = redis.call('HGET', KEYS[1], 'created_at') or ARGV[4]
-  local room = tonumber(ARGV[8]) - redis.call('SCARD', KEYS[5])
-  for i = 6, #KEYS do
-    local word = ARGV[8 + i - 5]
-    if redis.call('SISMEMBER', KEYS[5], word) == 1 then
+  local room = tonumber(ARGV[8]) - redis.call('SCARD', KEYS[6])
+  for i = 7, #KEYS do
+    local word = ARGV[10 + i - 7]
+    if redis.call('SISMEMBER', KEYS[6], word) == 1 then
       redis.call('ZADD', KEYS[i], created, ARGV[6])
     elseif room > 0 then
-      redis.call('SADD', KEYS[5], word)
+      redis.call('SADD', KEYS[6], word)
       redis.call('ZADD', KEYS[i], created, ARGV[6])
       room = room - 1
     end

@@ -1,0 +1,108 @@
+"""The event log (``P:events``): one Redis stream with every timeline event of every conversation.
+
+Each timeline append (``lua/includes/append.lua``) adds the event here in the same script step, with the
+conversation's queue and agent at that moment, so a reader never misses an event and never sees one the timeline
+does not hold. Readers are consumer groups (``rollups``, ``webhooks``), one consumer per node: :meth:`read` gives a
+consumer its own pending entries first (read before, not acknowledged: the node stopped or failed in between), then
+new ones; :meth:`ack` acknowledges what was handled. The stream is trimmed to about ``--event-log-max-entries``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import ResponseError
+
+from gateway.store.keys import Keys
+from gateway.store.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedEvent:
+    id: str  # the entry's id in the event log
+    cid: str  # conversation id
+    event_id: str  # the event's id in the conversation's timeline
+    type: str  # an EventType value
+    data: dict[str, Any]
+    ts: int  # the event's time (ms since the epoch)
+    queue: str  # the conversation's queue at that moment ('' none)
+    agent_id: str  # the conversation's agent at that moment ('' none)
+
+
+class EventLogStore:
+    def __init__(self, redis: aioredis.Redis, keys: Keys):
+        self._redis = redis
+        self.key = keys.event_log
+
+    @classmethod
+    def of(cls, store: Store) -> EventLogStore:
+        """The event log of ``store``'s Redis (for the layers above, which never hold the client)."""
+        return cls(store.redis, store.keys)
+
+    async def ensure_group(self, group: str, *, start: str = "0") -> None:
+        """Create the consumer group (and the stream) unless it exists; ``start``: the first id it will read."""
+        try:
+            await self._redis.xgroup_create(self.key, group, id=start, mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def read(self, group: str, consumer: str, *, count: int = 100, block_ms: int = 1000) -> list[LoggedEvent]:
+        """The consumer's own pending entries (read before, not acknowledged) if it has any, else new ones
+        (waiting up to ``block_ms`` for them). A StoreError propagates."""
+        pending = await self._redis.xreadgroup(group, consumer, {self.key: "0"}, count=count)
+        events, trimmed = _events(pending)
+        if trimmed:  # pending entries the stream no longer holds (trimmed): nothing left to handle
+            await self.ack(group, trimmed)
+        if events or trimmed:
+            return events
+        fresh = await self._redis.xreadgroup(group, consumer, {self.key: ">"}, count=count, block=block_ms)
+        return _events(fresh)[0]
+
+    async def ack(self, group: str, ids: list[str]) -> None:
+        if ids:
+            await self._redis.xack(self.key, group, *ids)
+
+    async def range(self, start: str = "-", end: str = "+", count: int = 1000) -> list[LoggedEvent]:
+        """Entries from ``start`` to ``end`` (ids, inclusive), oldest first."""
+        rows: list[tuple[bytes, dict[bytes, bytes]]] = await self._redis.xrange(  # type: ignore[assignment]
+            self.key, min=start, max=end, count=count
+        )
+        return [_event(eid, fields) for eid, fields in rows]
+
+    async def length(self) -> int:
+        return int(await self._redis.xlen(self.key))
+
+
+def _events(reply: Any) -> tuple[list[LoggedEvent], list[str]]:
+    """(the entries of an XREADGROUP reply, the ids of pending entries that were trimmed away)."""
+    events: list[LoggedEvent] = []
+    trimmed: list[str] = []
+    for _stream, rows in reply or []:
+        for eid, fields in rows:
+            if not fields:
+                trimmed.append(_s(eid))
+            else:
+                events.append(_event(eid, fields))
+    return events, trimmed
+
+
+def _event(eid: Any, fields: dict[bytes, bytes]) -> LoggedEvent:
+    f = {_s(k): _s(v) for k, v in fields.items()}
+    return LoggedEvent(
+        id=_s(eid),
+        cid=f.get("cid", ""),
+        event_id=f.get("event_id", ""),
+        type=f.get("type", ""),
+        data=json.loads(f.get("data") or "{}"),
+        ts=int(f.get("ts") or 0),
+        queue=f.get("queue", ""),
+        agent_id=f.get("agent_id", ""),
+    )
+
+
+def _s(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
