@@ -12,7 +12,7 @@ from gateway import runtime
 from gateway.config import Settings
 from gateway.protocol.server import CloseCode
 from gateway.store.store import StoreError
-from gateway.wire import agent_socket, api, attachment_routes, customer_socket, desk_routes, metrics_route
+from gateway.wire import agent_socket, api, attachment_routes, customer_socket, desk_routes, metrics_route, report_routes
 from gateway.wire import routes as pages
 from gateway.wire.services import SERVICES, SOCKETS, OpenSocket
 
@@ -36,6 +36,7 @@ def create_app(settings: Settings) -> web.Application:
     desk_routes.add_routes(app)
     attachment_routes.add_routes(app)
     metrics_route.add_routes(app)
+    report_routes.add_routes(app)
     api.register(app, _sockets())
     api.add_routes(app)  # last: /api/openapi.json describes every route registered through api.register
     return app

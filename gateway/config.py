@@ -417,6 +417,18 @@ class Settings:
         help="entries the event log (every conversation's events, read by the rollups and webhooks) keeps, about; "
         "older ones are trimmed",
     )
+    service_level_seconds: float = setting(
+        20.0,
+        env="CG_SERVICE_LEVEL_SECONDS",
+        parse=_number(float, 1, 3600, "a number of seconds from 1 to 3600"),
+        help="a contact answered (call) or assigned (chat) within this wait counts inside the service level in reports",
+    )
+    rollup_retention_days: float = setting(
+        400.0,
+        env="CG_ROLLUP_RETENTION_DAYS",
+        parse=_number(float, 1, 36500, "a number of days from 1 to 36500"),
+        help="report counters (per queue, agent, disposition and flow, per day / hour / 15 minutes) are kept this long",
+    )
     retention_days: float = setting(
         365.0,
         env="CG_RETENTION_DAYS",

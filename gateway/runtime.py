@@ -42,9 +42,12 @@ from gateway.flows.webhooks import webhook_session
 from gateway.metrics import Metrics
 from gateway.ops.metrics import NodeMetrics
 from gateway.ops.retention import Retention
+from gateway.ops.rollups import Reports, RollupConsumer
 from gateway.protocol.bus import CallCaption, CallUpdate
 from gateway.store.bus import Bus
 from gateway.store.embedded_redis import EmbeddedRedis
+from gateway.store.event_log_store import EventLogStore
+from gateway.store.rollup_store import RollupStore
 from gateway.store.store import Keys, Store
 from gateway.tasks import cancel_and_wait
 from gateway.wire.agents_watch import AgentsWatcher
@@ -328,6 +331,7 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
     # wire: sessions, tokens, the agents file
     sessions = LoginSessions(store, bus, lifetime_seconds=settings.agent_token_hours * 3600)
     attachment_files = LocalAttachmentFiles(settings.data_dir / "attachments")
+    rollup_db = RollupStore(store, retention_days=settings.rollup_retention_days)
     services = Services(
         settings=settings,
         keys=keys,
@@ -368,10 +372,17 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
         ),
         bots=bots,
         metrics=node_metrics,
+        reports=Reports(rollup_db, sl_threshold_s=settings.service_level_seconds),
+        rollups=RollupConsumer(
+            EventLogStore(redis, keys),
+            rollup_db,
+            settings.node_id,
+            sl_threshold_ms=int(settings.service_level_seconds * 1000),
+        ),
         node_watch=watch,
         stack=stack,
     )
-    for started in (limits, services.retention, services.agents_watch):
+    for started in (limits, services.retention, services.agents_watch, services.rollups):
         await started.start()
         _on_stop(stack, started.stop)
     reloader = asyncio.create_task(_reload_flows(flows), name="flow-reloader")

@@ -125,6 +125,7 @@ class AgentCalls:
         self.announce_seconds = announce_seconds  # 0: no position / wait announcements
         self.wrap_up_seconds = wrap_up_seconds  # after-call work before routing offers new work
         self.connect_seconds = AGENT_CONNECT_SECONDS  # an answering leg that is not up by then counts as lost
+        self.clock: Callable[[], int] = now_ms  # ms: when a call waits, is answered, held, ends (tests move it)
         self.handoffs = Handoffs(live_calls)  # call id -> handoff
         self.monitors = CallMonitors(legs, self.handoffs, conversations)  # supervisors listening in
         self.consults = Consults(
@@ -147,7 +148,7 @@ class AgentCalls:
         call answers that agent's callback; their desk is told to connect at once."""
         handoff = Handoff(
             call,
-            queued_ms=now_ms(),
+            queued_ms=self.clock(),
             tasks=Tasks(f"handoff-{call.id}", log),
             callback_agent=callback_agent,
             routed=routed,
@@ -167,11 +168,15 @@ class AgentCalls:
             # assigned before we listened: ring now
             handoff.tasks.spawn(self._ring(handoff, conv["agent_id"], conv.get("agent_name", "")), "ring")
 
-    async def call_ended(self, call: Call) -> None:
-        """Release everything the call had on the agent side (called once by :meth:`Call.end`)."""
+    async def call_ended(self, call: Call) -> dict[str, Any]:
+        """Release everything the call had on the agent side (called once by :meth:`Call.end`). Returns what the
+        call's ``call_ended`` event tells of it (none: it never waited for an agent): ``queued`` (it did),
+        and if an agent was on it at the end ``agent_id``, ``talk_ms`` (from the answer, holds left out) and
+        ``hold_ms``."""
         handoff = self.handoffs.pop(call.id, None)
         if handoff is None:
-            return
+            return {}
+        facts = self._end_facts(handoff)
         abandoned = handoff.answers == 0 and not handoff.state.answered  # hung up before any agent answered
         handoff.to(E.END)
         await self._let_go(handoff)
@@ -179,7 +184,7 @@ class AgentCalls:
         if taken:  # conversation and wrote its end: only the media here is closed
             log.warning("call ended after another node took it over", extra={"conversation_id": call.conversation_id})
         if abandoned and not taken:
-            waited = now_ms() - handoff.queued_ms
+            waited = self.clock() - handoff.queued_ms
             log.info("call abandoned after %d ms in the queue", waited, extra={"conversation_id": call.conversation_id})
             await self._record(
                 call,
@@ -193,6 +198,16 @@ class AgentCalls:
             )
         await self._disconnect(handoff, "" if taken else handoff.agent_id, agent_side=not taken)
         await handoff.tasks.close()
+        return facts
+
+    def _end_facts(self, handoff: Handoff) -> dict[str, Any]:
+        facts: dict[str, Any] = {"queued": True}
+        if handoff.state.bridged and handoff.answered_ms:
+            now = self.clock()
+            held = handoff.held_ms + (now - handoff.held_since_ms if handoff.state is S.HELD else 0)
+            talk = max(0, now - handoff.answered_ms - held)
+            facts.update(agent_id=handoff.agent_id, talk_ms=talk, hold_ms=held)
+        return facts
 
     async def _let_go(self, handoff: Handoff) -> None:
         """The call no longer waits for an agent: assignments of its conversation no longer ring for it (its
@@ -328,7 +343,8 @@ class AgentCalls:
         call.player.stop()  # music on hold (and any announcement) ends
         handoff.bridge = call.bridge = Bridge(call.player, leg.player)
         handoff.to(E.CONNECT)
-        handoff.answered_ms = now_ms()
+        handoff.answered_ms = self.clock()
+        handoff.held_ms = 0
         handoff.answers += 1
         action = call.channel.enqueued_action if call.channel is not None else None
         if action is not None and action.record and self.recordings is not None:
@@ -349,6 +365,7 @@ class AgentCalls:
                 "agent_id": handoff.agent_id,
                 "agent_name": handoff.agent_name,
                 "wait_ms": handoff.answered_ms - handoff.queued_ms,
+                "answer": handoff.answers,  # 1: first answered (a dropped or transferred call is answered again)
             },
         )
         await self.presence.set_activity(handoff.agent_id, AgentActivity.ON_CALL, owner=self.node_id)
@@ -378,8 +395,10 @@ class AgentCalls:
             return
         handoff.to(E.HOLD if on else E.RESUME)
         if on:
+            handoff.held_since_ms = self.clock()
             bridge.hold(self.legs.music, await self.legs.hold_packets(handoff.call))
         else:
+            handoff.held_ms += self.clock() - handoff.held_since_ms
             bridge.resume()
         await self.conversations.record(
             handoff.call.conversation_id,

@@ -176,6 +176,8 @@ class Handoff:
     leg: AudioLeg | None = None
     bridge: Bridge | None = None
     answered_ms: int = 0
+    held_ms: int = 0  # on hold since the answer, holds that ended (ms)
+    held_since_ms: int = 0  # when the hold going on began
     recorder: StereoRecorder | None = None
     answers: int = 0  # agents who answered so far (a re-queued call is answered again)
     announced: list[str] = field(default_factory=list)  # position / wait announcements played

@@ -82,8 +82,8 @@ class CallAgents(Protocol):
         """The call waits for an agent (the flow queued it: ``routed``, or it goes straight to the chat's agent);
         ``callback_agent``: it answers that agent's callback (their desk connects at once)."""
 
-    async def call_ended(self, call: Call) -> None:
-        """The call ended: release whatever it had on the agent side."""
+    async def call_ended(self, call: Call) -> dict[str, Any]:
+        """The call ended: release whatever it had on the agent side; returns what ``call_ended`` tells of it."""
 
     def frame_stats(self) -> dict[str, int]:
         """Outgoing frame counters of the agent and supervisor legs, ended and live."""
@@ -303,9 +303,10 @@ class Call:
                 self.runner.post(Disconnected())
             if self.speech is not None:
                 await self.speech.close()
+            facts: dict[str, Any] = {"ivr": self.runner is not None}  # what call_ended tells of the call
             if self.m.agents is not None:
                 try:
-                    await self.m.agents.call_ended(self)
+                    facts.update(await self.m.agents.call_ended(self))
                 except Exception:  # the caller's leg, slot and registry entry must still go: logged, ending goes on
                     log.exception(
                         "the agent side of the call was not released cleanly",
@@ -324,7 +325,7 @@ class Call:
             duration_ms = int((time.monotonic() - self.started) * 1000)
             log.info("call ended: %s after %d ms", reason, duration_ms, extra={"conversation_id": self.conversation_id})
             self.m.metrics.call_ended(reason, duration_ms / 1000, self.cpu_mark)
-            await self.m.record_end(self, {"call_id": self.id, "reason": reason, "duration_ms": duration_ms})
+            await self.m.record_end(self, {"call_id": self.id, "reason": reason, "duration_ms": duration_ms, **facts})
             await self.m.unreserve(self.id)  # before 'ended' is told: the customer may call again at once
             self.status = CallStatus.ENDED
             try:
@@ -532,7 +533,11 @@ class CallManager:
             await call.leg.close()
             raise
         try:
-            await self.conversations.record(cid, EventType.CALL_STARTED, {"call_id": call_id, "channel": "voice"})
+            # escalated: the customer was chatting in this conversation before they called (chat -> voice)
+            escalated = await self.conversations.has_chat(cid)
+            await self.conversations.record(
+                cid, EventType.CALL_STARTED, {"call_id": call_id, "channel": "voice", "escalated": escalated}
+            )
         except BaseException:  # registered but never run: ended like any call (leg, registry entry, slot)
             await call.end(CALL_NOT_STARTED)
             raise

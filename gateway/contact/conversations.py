@@ -59,6 +59,7 @@ class Conversations:
         self.router = router
         self.dispositions = dispositions
         self.queue = queue
+        self.clock: Callable[[], int] = now_ms  # ms: the time events are written at (tests move it)
 
     # ---------------------------------------------------------------- reading
 
@@ -178,7 +179,7 @@ class Conversations:
                 customer_id,
                 new_conversation_id(),
                 self.queue,
-                now=now_ms(),
+                now=self.clock(),
                 context=context,
                 queued=not self.bot_first,
                 buckets=buckets,
@@ -197,7 +198,7 @@ class Conversations:
                 cid,
                 typ,
                 {**data, "client_id": client_id},
-                now=now_ms(),
+                now=self.clock(),
                 client_id=client_id,
                 client_ids_key=cids_key,
             )
@@ -218,7 +219,7 @@ class Conversations:
         if not note:
             data["author"] = Author.AGENT
         conv_id, event_id, status = await self.store.append(
-            cid, typ, data, now=now_ms(), client_id=client_id, required_agent=agent_id
+            cid, typ, data, now=self.clock(), client_id=client_id, required_agent=agent_id
         )
         if status not in ("ok", "duplicate"):
             raise Conflict(f"message not stored: {status.replace('_', ' ')}", field="conversation_id")
@@ -236,7 +237,9 @@ class Conversations:
         await self.require_agent(agent_id, cid)
         conv = await self.store.conversation(cid)
         queue = conv.get("queue", self.queue) if conv else self.queue
-        result = await self.store.close(cid, queue, agent_id, disposition, now=now_ms())
+        now = self.clock()
+        facts = await self._close_facts(cid, now)
+        result = await self.store.close(cid, queue, agent_id, disposition, now=now, facts=facts)
         if result == "closed":
             raise Conflict("the conversation is already closed", field="conversation_id")
         if result != "ok":
@@ -256,7 +259,7 @@ class Conversations:
         ``rated_at``: what reports read) and as a ``rating`` event on its timeline; the agent who had it is told
         on their own channel (their desk left the conversation's at the close). Returns the event."""
         data: dict[str, Any] = {"score": score, "comment": comment}
-        status, event_id = await self.store.rate(cid, customer_id, data, now=now_ms())
+        status, event_id = await self.store.rate(cid, customer_id, data, now=self.clock())
         match status:
             case "ok":
                 pass
@@ -283,7 +286,7 @@ class Conversations:
         """Take ``cid`` back from ``agent_id`` (a missed, declined or dropped call, a transfer to a queue) and
         queue it at ``score``, in ``queue_name`` if given."""
         result = await self.store.requeue(
-            cid, self.queue, agent_id, reason, score=score, now=now_ms(), queue_name=queue_name
+            cid, self.queue, agent_id, reason, score=score, now=self.clock(), queue_name=queue_name
         )
         if result != "ok":
             return False
@@ -293,6 +296,26 @@ class Conversations:
         await self._queue_changed()
         return True
 
+    async def _close_facts(self, cid: str, now: int) -> dict[str, Any]:
+        """What the ``closed`` event tells of the conversation for reports (gateway/ops/rollup_rules.py):
+        ``resolution_ms`` (opened to closed); ``first_response_ms`` (the customer's first message to the first agent
+        message after it); ``wrap_ms`` (the end of its last call an agent talked on to the close: after-call work).
+        The close script adds ``voice`` and, when it was still waiting, ``queued_wait_ms``."""
+        events = await self.store.events(cid)
+        facts: dict[str, Any] = {}
+        if events:
+            facts["resolution_ms"] = max(0, now - events[0]["ts"])
+        messages = [e for e in events if e["type"] == EventType.MESSAGE]
+        asked = next((e["ts"] for e in messages if e.get("author") == Author.CUSTOMER), None)
+        if asked is not None:
+            reply = next((e["ts"] for e in messages if e.get("author") == Author.AGENT and e["ts"] >= asked), None)
+            if reply is not None:
+                facts["first_response_ms"] = reply - asked
+        talked = [e["ts"] for e in events if e["type"] == EventType.CALL_ENDED and "talk_ms" in e]
+        if talked:
+            facts["wrap_ms"] = max(0, now - talked[-1])
+        return facts
+
     async def has_chat(self, cid: str) -> bool:
         """Someone wrote in the conversation (a chat message, not only a call): a customer may be behind it."""
         return any(e["type"] == EventType.MESSAGE for e in await self.store.events(cid))
@@ -301,7 +324,9 @@ class Conversations:
         """Close a conversation nobody is behind any more (its caller was lost with their node), taking it from
         the queue or from ``agent_id`` (its ringing agent, '' if none); False if it was not in that state."""
         # the routing queue (where a waiting conversation is), not the conversation's queue name
-        if await self.store.close(cid, self.queue, agent_id, "abandoned", now=now_ms()) != "ok":
+        now = self.clock()
+        facts = await self._close_facts(cid, now)
+        if await self.store.close(cid, self.queue, agent_id, "abandoned", now=now, facts=facts) != "ok":
             return False
         log.info("conversation closed: abandoned (%s)", reason, extra={"conversation_id": cid})
         if self.callbacks is not None:
@@ -319,12 +344,12 @@ class Conversations:
         await self.record(
             cid,
             EventType.CALL_INVITE,
-            {"agent_id": agent_id, "agent_name": agent_name, "ring_until": now_ms() + int(ring_seconds * 1000)},
+            {"agent_id": agent_id, "agent_name": agent_name, "ring_until": self.clock() + int(ring_seconds * 1000)},
         )
 
     async def transfer(self, cid: str, from_agent: str, to_agent: str, to_name: str) -> None:
         """Hand ``cid`` from one agent straight to another; raises Conflict naming why it cannot."""
-        result = await self.store.transfer(cid, from_agent, to_agent, to_name, now=now_ms())
+        result = await self.store.transfer(cid, from_agent, to_agent, to_name, now=self.clock())
         if result != "ok":
             raise Conflict(
                 f"cannot transfer to {to_agent}: {result.replace('_', ' ')}",
@@ -345,7 +370,7 @@ class Conversations:
             customer_id,
             new_conversation_id(),
             self.queue,
-            now=now_ms(),
+            now=self.clock(),
             context=context,
             queued=False,
             buckets=buckets,
@@ -359,7 +384,7 @@ class Conversations:
 
     async def record(self, cid: str, typ: EventType, data: dict[str, Any]) -> str:
         """Append a system event (call started, IVR step, ...) to the timeline; returns its id."""
-        _, event_id, status = await self.store.append(cid, typ, data, now=now_ms())
+        _, event_id, status = await self.store.append(cid, typ, data, now=self.clock())
         if status != "ok":
             raise NotFound(f"conversation {cid} does not exist", field="conversation_id")
         if typ == EventType.MESSAGE:  # the chat bot's
@@ -367,13 +392,13 @@ class Conversations:
         return event_id
 
     async def set_context(self, cid: str, values: dict[str, str]) -> None:
-        if values and await self.store.set_context(cid, values, now=now_ms()) != "ok":
+        if values and await self.store.set_context(cid, values, now=self.clock()) != "ok":
             raise NotFound(f"conversation {cid} does not exist", field="conversation_id")
 
     async def enqueue(self, cid: str, queue_name: str, *, skills: Skills = (), priority: int = 0) -> bool:
         """Hand an open conversation to routing; False if it was not open (already queued or assigned)."""
         result = await self.store.enqueue(
-            cid, self.queue, queue_name, now=now_ms(), skills=format_skills(skills), priority=priority
+            cid, self.queue, queue_name, now=self.clock(), skills=format_skills(skills), priority=priority
         )
         if result == "ok":
             log.info("queued for %s", queue_name, extra={"conversation_id": cid})
@@ -388,12 +413,14 @@ class Conversations:
             return
         if self.callbacks is not None and await self.callbacks.of_conversation(cid) is not None:
             return
-        await self.store.close(cid, conv.get("queue", self.queue), "", disposition, now=now_ms())
+        now = self.clock()
+        facts = await self._close_facts(cid, now)
+        await self.store.close(cid, conv.get("queue", self.queue), "", disposition, now=now, facts=facts)
 
     async def queue_status(self, queue_name: str) -> QueueStatus:
         """How ``queue_name`` stands now: agents free to take a conversation, conversations waiting for it,
         and the expected wait for one more (None without handle-time history)."""
-        now = now_ms()
+        now = self.clock()
         loads = await self.router.agent_loads(now)
         available = sum(1 for a in loads if a.eligible)
         online = sum(1 for a in loads if a.online and a.status == AgentStatus.AVAILABLE)
@@ -416,19 +443,20 @@ class ConversationHooks:
         self.conversations = conversations
         self.cid = cid
         self.channel = channel
+        self.last_node = ""  # the node entered last ('' before the first): an 'enter' step says where it came from
 
     async def step(self, step: Any) -> None:
-        await self.conversations.record(
-            self.cid,
-            EventType.IVR,
-            {
-                "channel": self.channel,
-                "kind": str(step.kind),
-                "node": step.node,
-                "detail": step.detail,
-                "flow": step.flow,
-            },
-        )
+        data = {
+            "channel": self.channel,
+            "kind": str(step.kind),
+            "node": step.node,
+            "detail": step.detail,
+            "flow": step.flow,
+        }
+        if str(step.kind) == "enter":  # path analytics (gateway/ops/rollup_rules.py): transitions between nodes
+            data["from"] = self.last_node
+            self.last_node = step.node
+        await self.conversations.record(self.cid, EventType.IVR, data)
 
     async def set_vars(self, values: dict[str, str]) -> None:
         await self.conversations.set_context(self.cid, values)

@@ -15,6 +15,7 @@ Modules:
 - ``retention_store``  The retention lock, the closed index, deleting a closed conversation.
 - ``index_store``      Reads of the conversation indexes (all, per customer, per word) and the canned responses.
 - ``event_log_store`` The event log (every conversation's events in one stream) read by consumer groups.
+- ``rollup_store``   Report counters per key and day (day, hour, quarter hour) and flow paths; applied once per entry.
 - ``words``            The words of a text as the search index keeps them (pure).
 - ``bus``              Cross-node delivery: one Redis pub/sub connection per node, fanned out to local listeners.
 - ``embedded_redis``   A real Redis server for one gateway node when no ``REDIS_URL`` is given.

@@ -62,6 +62,13 @@ class EventLogStore:
         fresh = await self._redis.xreadgroup(group, consumer, {self.key: ">"}, count=count, block=block_ms)
         return _events(fresh)[0]
 
+    async def claim(self, group: str, consumer: str, *, min_idle_ms: int, count: int = 100) -> int:
+        """Take over entries other consumers of the group read and left unacknowledged for ``min_idle_ms`` (their
+        node stopped or died): they become this consumer's pending ones (:meth:`read` gives them first). Returns
+        how many."""
+        reply = await self._redis.xautoclaim(self.key, group, consumer, min_idle_ms, "0-0", count=count, justid=True)
+        return len(reply[1]) if reply and len(reply) > 1 else 0
+
     async def ack(self, group: str, ids: list[str]) -> None:
         if ids:
             await self._redis.xack(self.key, group, *ids)

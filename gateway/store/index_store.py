@@ -47,6 +47,10 @@ class ConversationIndex:
             return self.keys.word(value)
         return self.keys.all_convs
 
+    async def created_between(self, first_ms: int, end_ms: int) -> list[str]:
+        """Every conversation created from ``first_ms`` up to (not including) ``end_ms``, oldest first."""
+        return [_s(c) for c in await self._redis.zrangebyscore(self.keys.all_convs, first_ms, f"({end_ms}")]
+
     async def sizes(self, words: list[str]) -> list[int]:
         """How many conversations hold each word."""
         pipe = self._redis.pipeline(transaction=False)

@@ -43,6 +43,11 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 | ``P:login:agent:ID`` | zset | the agent's login session ids scored by their expiry (ms) |
 | ``P:login:fail:pair:ID:ADDR`` / ``P:login:fail:ip:ADDR`` / ``P:login:fail:agent:ID`` | hash | failed logins (``n``, ``until`` ms) of an agent id from an address, of an address, of an agent id (gateway/wire/login_limits.py) |
 | ``P:login:known:ID`` | zset | addresses the agent logged in from, scored by the last success (ms) |
+| ``P:ru:DIM:KEY:DAY`` / ``P:ru:DIM:KEY:DAY:h`` / ``P:ru:DIM:KEY:DAY:q`` | hash | report counters (gateway/ops/rollup_rules.py) of one key (a queue, agent or disposition: DIM) on one UTC day (YYYYMMDD): the day's totals (field: counter), per hour (``HH|counter``), per 15 minutes (``NN|counter``, NN the day's quarter hour 0-95); expire ``--rollup-retention-days`` after the day |
+| ``P:ru:DIM:keys`` | set | the keys of a dimension that have counters |
+| ``P:ru:flow:FLOW:DAY`` | hash | path analytics of a flow on one UTC day: ``t|FROM|TO`` transitions, ``h|NODE`` hang-ups, ``a|NODE`` agent requests (expires like the counters) |
+| ``P:ru:flows`` | set | the flows that have path counters |
+| ``P:ru:applied`` | zset | event-log entry ids whose counters were applied, scored by their time (ms): an entry delivered again is not counted twice; kept a week |
 | ``P:events`` | stream | the event log: every timeline event of every conversation, added in the same script step (fields cid, event_id, type, data, ts, queue, agent_id), trimmed to about ``--event-log-max-entries``; read by consumer groups (gateway/store/event_log_store.py) |
 
 Pub/sub channels: ``P:ch:conv:ID`` (timeline events and typing of one
@@ -214,6 +219,25 @@ class Keys:
 
     def agent_channel(self, aid: str) -> str:
         return f"{self.prefix}:ch:agent:{aid}"
+
+    def rollup(self, dim: str, key: str, day: str) -> tuple[str, str, str]:
+        """The counter hashes of one key of a dimension on one day: day totals, hours, quarter hours."""
+        base = f"{self.prefix}:ru:{dim}:{key}:{day}"
+        return base, f"{base}:h", f"{base}:q"
+
+    def rollup_keys(self, dim: str) -> str:
+        return f"{self.prefix}:ru:{dim}:keys"
+
+    def flow_paths(self, flow: str, day: str) -> str:
+        return f"{self.prefix}:ru:flow:{flow}:{day}"
+
+    @property
+    def rollup_flows(self) -> str:
+        return f"{self.prefix}:ru:flows"
+
+    @property
+    def rollups_applied(self) -> str:
+        return f"{self.prefix}:ru:applied"
 
     @property
     def event_log(self) -> str:

@@ -84,6 +84,12 @@ class Script:
             raise ValueError(f"script {self.name} takes {self.keys} keys, got {len(keys)}")
         return await self._script(keys=list(keys), args=list(args))
 
+    async def queue(self, pipe: Any, keys: Sequence[str], args: Sequence[Arg] = ()) -> None:
+        """Run it as part of a pipeline (its result comes with the pipeline's; a forgotten script is loaded first)."""
+        if len(keys) < self.keys:
+            raise ValueError(f"script {self.name} takes {self.keys} keys, got {len(keys)}")
+        await self._script(keys=list(keys), args=list(args), client=pipe)
+
 
 class Scripts:
     """Every script, registered with ``redis`` (one per node: the store's)."""

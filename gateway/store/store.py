@@ -293,7 +293,12 @@ class Store:
             )
         )
 
-    async def close(self, cid: str, queue: str, agent_id: str, disposition: str, *, now: int) -> str:
+    async def close(
+        self, cid: str, queue: str, agent_id: str, disposition: str, *, now: int, facts: dict[str, Any] | None = None
+    ) -> str:
+        """Close: 'ok', 'not_found', 'closed' or 'not_assigned'. ``facts`` go into the ``closed`` event's data (what
+        reports read), with what the script adds: ``voice`` (the conversation had a call) and ``queued_wait_ms``
+        (how long it had waited, when it was still in the queue)."""
         k = self.keys
         return _s(
             await self._close(
@@ -311,7 +316,7 @@ class Store:
                     cid,
                     agent_id,
                     now,
-                    encode({"agent_id": agent_id, "disposition": disposition}),
+                    encode({"agent_id": agent_id, "disposition": disposition, **(facts or {})}),
                     disposition,
                     self.event_log_max_entries,
                 ],

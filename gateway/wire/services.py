@@ -28,6 +28,7 @@ from gateway.flows.chat_bot import ChatBots
 from gateway.flows.speech import SpeechRecognition
 from gateway.ops.metrics import NodeMetrics
 from gateway.ops.retention import Retention
+from gateway.ops.rollups import Reports, RollupConsumer
 from gateway.store.bus import Bus
 from gateway.store.embedded_redis import EmbeddedRedis
 from gateway.store.store import Keys, Store
@@ -68,6 +69,8 @@ class Services:
     canned: CannedResponses  # shared and personal canned responses (gateway/contact/canned.py)
     attachments: Attachments  # files sent in conversations (gateway/contact/attachments.py)
     metrics: NodeMetrics  # what /metrics serves; .recorder is what the services count into (gateway/ops/metrics.py)
+    reports: Reports  # historical reports and path analytics from the rollups (gateway/ops/rollups.py)
+    rollups: RollupConsumer  # this node's consumer of the event log: counters as events happen
     node_watch: NodeWatch | None = None  # this node's heartbeat, and the takeover of dead nodes (calls/takeover.py)
     embedded: EmbeddedRedis | None = None
     site_keys: SiteKeys = field(default_factory=lambda: SiteKeys(()))  # verify sites' customer tokens

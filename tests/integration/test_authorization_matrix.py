@@ -191,6 +191,10 @@ def route_rules(cid: str) -> dict[tuple[str, str], RouteRule]:
         ("PUT", "/api/canned/personal/{shortcut}"): RouteRule("/api/canned/personal/hi", any_agent, canned),
         ("DELETE", "/api/canned/personal/{shortcut}"): RouteRule("/api/canned/personal/hi", any_agent),
         ("GET", "/api/calls"): RouteRule("/api/calls", agents_only),
+        ("GET", "/api/reports"): RouteRule("/api/reports?from=2026-01-01&to=2026-01-02", supervisors),
+        ("GET", "/api/reports/flows/{flow}"): RouteRule(
+            "/api/reports/flows/support?from=2026-01-01&to=2026-01-02", supervisors
+        ),
         ("GET", "/api/callbacks"): RouteRule("/api/callbacks", agents_only),
         # attachments: a customer uploads into their own conversation, an agent into one assigned to them (an empty
         # body is then refused as a file); a file is read by its conversation's customer and agents, anyone else

@@ -1,6 +1,7 @@
 -- Close a conversation (by its agent, or by a bot flow with agent id '').
 -- KEYS: conv, timeline, queue, agent_convs, agent, conv channel, closed index, event log
 -- ARGV: conv id, agent id, now, data, disposition (kept on the conversation for its summary), event log max entries
+-- The event's data gets ``voice`` (the conversation had a call) and ``queued_wait_ms`` (it was still waiting).
 -- Returns 'ok', 'not_found', 'closed' or 'not_assigned'.
 --@include append
 local state = redis.call('HGET', KEYS[1], 'state')
@@ -12,7 +13,12 @@ if ARGV[2] ~= '' then  -- '' : closed by a bot flow, no agent involved
   redis.call('SREM', KEYS[4], ARGV[1])
   redis.call('HSET', KEYS[5], 'idle_since', ARGV[3])
 end
+-- for reports: whether it had a call, and how long it had waited if it was still in the queue (abandoned)
+local data = cjson.decode(ARGV[4])
+local f = redis.call('HMGET', KEYS[1], 'calls', 'queued_at')
+data.voice = (tonumber(f[1]) or 0) > 0
+if state == 'queued' and tonumber(f[2]) then data.queued_wait_ms = math.max(0, tonumber(ARGV[3]) - tonumber(f[2])) end
 redis.call('HSET', KEYS[1], 'state', 'closed', 'disposition', ARGV[5] or '')
 redis.call('ZADD', KEYS[7], ARGV[3], ARGV[1])
-append(KEYS[2], KEYS[1], KEYS[6], 'closed', ARGV[4], ARGV[3], KEYS[8], ARGV[1], ARGV[6])
+append(KEYS[2], KEYS[1], KEYS[6], 'closed', cjson.encode(data), ARGV[3], KEYS[8], ARGV[1], ARGV[6])
 return 'ok'

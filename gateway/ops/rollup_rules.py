@@ -1,0 +1,333 @@
+"""What each logged event adds to the report counters: a pure function, no I/O (the consumer in
+gateway/ops/rollups.py applies it to the event log as events happen; the backfill to stored timelines).
+
+Every event is counted in the interval its timeline entry was written (its timeline id's milliseconds, UTC): the
+same time for the live consumer and for the backfill. A counter belongs to one dimension (``queue``: the
+conversation's queue at that moment; ``agent``: the agent the event names or who had the conversation;
+``disposition``: the close's disposition) and one key of it (the queue name, the agent id, the disposition).
+
+The metrics, for both channels (a *call* is a conversation with a ``call_started``; a *chat* one without):
+
+- **offered**: a conversation enters a queue: ``state`` -> ``queued`` when it is first queued (no ``reason``), by a
+  callback that comes due (reason ``callback``) or when it is transferred to another queue (the event names the
+  ``queue``). A call or chat put back after a missed ring or a lost agent is not offered again.
+- **handled**: a chat is handled when routing assigns it to an agent (``assigned``, not a transfer between agents,
+  ``voice`` false); a call when an agent answers it (``call_answered``, its first answer: ``answer`` 1).
+  **wait** (for **ASA**, the average speed of answer): the ``wait_ms`` of those events (since it was queued).
+  **service level**: the share of handled contacts whose wait was at most ``--service-level-seconds`` (the threshold
+  when the event was counted).
+- **abandoned** (and **abandoned wait**): a call whose caller hung up before an agent answered (``call_abandoned``,
+  its ``wait_ms``); a chat closed while it still waited in the queue (by the bot, or abandoned when its node was lost:
+  ``closed`` with ``queued_wait_ms`` and ``voice`` false).
+- **callbacks booked / reached / unreachable**: ``callback`` events ``requested``; ``closed`` with outcome
+  ``reached``; ``closed`` with outcome ``unreachable`` (its attempts used up).
+- **AHT** (average handle time) of calls: **talk** and **hold** from ``call_ended`` of a call an agent was on at the
+  end (``talk_ms``: from the answer, holds left out; ``hold_ms``), per such call; **wrap-up** from ``closed`` of a
+  conversation whose call an agent talked on (``wrap_ms``: from that call's end to the agent's close, the after-call
+  work), per such close.
+- **chat first response** (``first_response_ms`` of ``closed``: the customer's first message to the first agent
+  message after it) and **chat resolution** (``resolution_ms``: opened to closed) of chats an agent closed; counted
+  when the conversation closes.
+- **escalations**: a call started in a conversation where the customer had chatted (``call_started`` with
+  ``escalated``).
+- **IVR sessions**: calls that ran the voice flow (``call_ended`` with ``ivr``); **IVR contained**: those that ended
+  without ever waiting for an agent (no ``queued``).
+- **dispositions**: ``closed`` counted by its disposition (dimension ``disposition``, metric ``closed``).
+
+Path analytics per flow and day (``ivr`` steps): a **transition** ``from`` -> ``node`` on each ``enter`` step ('' is
+the flow's start); an **exit** where the caller or customer hung up (``hangup`` step the interpreter writes for a
+disconnect) or asked for an agent (``queue`` step), at that node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.protocol.states import EventType
+from gateway.store.event_log_store import LoggedEvent
+
+DIMENSIONS = ("queue", "agent", "disposition")
+
+# raw counters (what Redis holds) -> the report's metrics (report_point)
+COUNTERS = (
+    "offered",
+    "handled",
+    "in_sl",  # handled within the service level threshold
+    "wait_ms",  # sum over handled (ASA)
+    "abandoned",
+    "abandoned_wait_ms",
+    "callbacks_booked",
+    "callbacks_reached",
+    "callbacks_unreachable",
+    "talked",  # calls with talk / hold times
+    "talk_ms",
+    "hold_ms",
+    "wrapped",
+    "wrap_ms",
+    "responded",
+    "first_response_ms",
+    "resolved",
+    "resolution_ms",
+    "escalations",
+    "ivr_sessions",
+    "ivr_contained",
+    "closed",  # dimension disposition
+)
+
+METRICS = (
+    "offered",
+    "handled",
+    "abandoned",
+    "abandoned_wait_ms_avg",
+    "callbacks_booked",
+    "callbacks_reached",
+    "callbacks_unreachable",
+    "service_level",
+    "asa_ms",
+    "aht_talk_ms",
+    "aht_hold_ms",
+    "aht_wrap_ms",
+    "chat_first_response_ms",
+    "chat_resolution_ms",
+    "escalations",
+    "ivr_sessions",
+    "ivr_contained",
+)
+
+CALLER_LEFT = frozenset({"the caller hung up", "the customer left"})  # the interpreter's hangup step on a disconnect
+
+
+@dataclass(frozen=True, slots=True)
+class Increment:
+    dim: str  # queue | agent | disposition
+    key: str
+    counter: str  # one of COUNTERS
+    amount: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class PathIncrement:
+    flow: str
+    field: str  # 't|FROM|TO' a transition, 'h|NODE' a hang-up, 'a|NODE' an agent request
+    amount: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """What one event adds: counters and path counters, in the interval of ``at_ms``."""
+
+    at_ms: int
+    increments: tuple[Increment, ...] = ()
+    paths: tuple[PathIncrement, ...] = ()
+
+
+def event_time(event: LoggedEvent) -> int:
+    """When the event was written to its timeline (its id's milliseconds; the script's time if it has none)."""
+    head = event.event_id.split("-", 1)[0]
+    return int(head) if head.isdigit() else event.ts
+
+
+class _Tally:
+    """The increments of one event, in its queue and (when given) for an agent."""
+
+    def __init__(self, event: LoggedEvent, sl_threshold_ms: int):
+        self.event = event
+        self.sl_threshold_ms = sl_threshold_ms
+        self.out: list[Increment] = []
+        self.paths: list[PathIncrement] = []
+
+    def add(self, counter: str, amount: int = 1, *, agent: str = "", queue: str | None = None) -> None:
+        where = self.event.queue if queue is None else queue
+        if where:
+            self.out.append(Increment("queue", where, counter, amount))
+        if agent:
+            self.out.append(Increment("agent", agent, counter, amount))
+
+    def handled(self, wait: int, agent: str) -> None:
+        self.add("handled", agent=agent)
+        self.add("wait_ms", wait, agent=agent)
+        if wait <= self.sl_threshold_ms:
+            self.add("in_sl", agent=agent)
+
+
+def _state(t: _Tally, d: dict[str, Any]) -> None:
+    if d.get("state") == "queued" and (d.get("reason") in (None, "callback") or "queue" in d):
+        t.add("offered", queue=str(d.get("queue") or t.event.queue))
+
+
+def _assigned(t: _Tally, d: dict[str, Any]) -> None:
+    if not d.get("transferred_from") and not d.get("voice"):
+        t.handled(_ms(d.get("wait_ms")), str(d.get("agent_id") or t.event.agent_id))
+
+
+def _answered(t: _Tally, d: dict[str, Any]) -> None:
+    if _ms(d.get("answer", 1)) == 1:
+        t.handled(_ms(d.get("wait_ms")), str(d.get("agent_id") or t.event.agent_id))
+
+
+def _abandoned(t: _Tally, d: dict[str, Any]) -> None:
+    t.add("abandoned")
+    t.add("abandoned_wait_ms", _ms(d.get("wait_ms")))
+
+
+def _started(t: _Tally, d: dict[str, Any]) -> None:
+    if d.get("escalated"):
+        t.add("escalations", agent=t.event.agent_id)
+
+
+def _ended(t: _Tally, d: dict[str, Any]) -> None:
+    agent = str(d.get("agent_id") or "")
+    if "talk_ms" in d:
+        t.add("talked", agent=agent)
+        t.add("talk_ms", _ms(d.get("talk_ms")), agent=agent)
+        t.add("hold_ms", _ms(d.get("hold_ms")), agent=agent)
+    if d.get("ivr"):
+        t.add("ivr_sessions")
+        if not d.get("queued"):
+            t.add("ivr_contained")
+
+
+def _callback(t: _Tally, d: dict[str, Any]) -> None:
+    action, outcome = d.get("action"), d.get("outcome")
+    if action == "requested":
+        t.add("callbacks_booked", queue=str(d.get("queue") or t.event.queue))
+    elif action == "closed" and outcome == "reached":
+        t.add("callbacks_reached", agent=t.event.agent_id)
+    elif action == "closed" and outcome == "unreachable":
+        t.add("callbacks_unreachable", agent=t.event.agent_id)
+
+
+def _closed(t: _Tally, d: dict[str, Any]) -> None:
+    agent = str(d.get("agent_id") or "")
+    disposition = str(d.get("disposition") or "")
+    if disposition:
+        t.out.append(Increment("disposition", disposition, "closed"))
+    if "queued_wait_ms" in d and not d.get("voice"):
+        t.add("abandoned")
+        t.add("abandoned_wait_ms", _ms(d.get("queued_wait_ms")))
+    if "wrap_ms" in d and agent:
+        t.add("wrapped", agent=agent)
+        t.add("wrap_ms", _ms(d.get("wrap_ms")), agent=agent)
+    if not agent or d.get("voice"):
+        return
+    for counter, n in (("first_response_ms", "responded"), ("resolution_ms", "resolved")):
+        if counter in d:
+            t.add(n, agent=agent)
+            t.add(counter, _ms(d.get(counter)), agent=agent)
+
+
+def _ivr(t: _Tally, d: dict[str, Any]) -> None:
+    if not d.get("flow"):
+        return
+    flow, kind, node = str(d["flow"]), d.get("kind"), str(d.get("node") or "")
+    if kind == "enter" and "from" in d:
+        t.paths.append(PathIncrement(flow, f"t|{d['from']}|{node}"))
+    elif kind == "hangup" and d.get("detail") in CALLER_LEFT:
+        t.paths.append(PathIncrement(flow, f"h|{node}"))
+    elif kind == "queue":
+        t.paths.append(PathIncrement(flow, f"a|{node}"))
+
+
+_RULES: dict[str, Callable[[_Tally, dict[str, Any]], None]] = {
+    EventType.STATE: _state,
+    EventType.ASSIGNED: _assigned,
+    EventType.CALL_ANSWERED: _answered,
+    EventType.CALL_ABANDONED: _abandoned,
+    EventType.CALL_STARTED: _started,
+    EventType.CALL_ENDED: _ended,
+    EventType.CALLBACK: _callback,
+    EventType.CLOSED: _closed,
+    EventType.IVR: _ivr,
+}
+
+
+def count(event: LoggedEvent, *, sl_threshold_ms: int) -> Counted:
+    """The counters one logged event adds (see the module's definitions)."""
+    tally = _Tally(event, sl_threshold_ms)
+    rule = _RULES.get(event.type)
+    if rule is not None:
+        rule(tally, event.data)
+    return Counted(event_time(event), tuple(tally.out), tuple(tally.paths))
+
+
+def _ms(value: Any) -> int:
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        return 0
+
+
+# ---------------------------------------------------------------- from counters to the report's metrics
+
+
+def report_point(c: Mapping[str, int], *, by_disposition: bool = False) -> dict[str, int | float | None]:
+    """The report's metrics from summed raw counters (None where there is nothing to divide)."""
+    if by_disposition:
+        return {"closed": int(c.get("closed", 0))}
+
+    def avg(total: str, n: str) -> float | None:
+        return round(c.get(total, 0) / c[n], 1) if c.get(n) else None
+
+    handled = int(c.get("handled", 0))
+    return {
+        "offered": int(c.get("offered", 0)),
+        "handled": handled,
+        "abandoned": int(c.get("abandoned", 0)),
+        "abandoned_wait_ms_avg": avg("abandoned_wait_ms", "abandoned"),
+        "callbacks_booked": int(c.get("callbacks_booked", 0)),
+        "callbacks_reached": int(c.get("callbacks_reached", 0)),
+        "callbacks_unreachable": int(c.get("callbacks_unreachable", 0)),
+        "service_level": round(c.get("in_sl", 0) / handled, 4) if handled else None,
+        "asa_ms": avg("wait_ms", "handled"),
+        "aht_talk_ms": avg("talk_ms", "talked"),
+        "aht_hold_ms": avg("hold_ms", "talked"),
+        "aht_wrap_ms": avg("wrap_ms", "wrapped"),
+        "chat_first_response_ms": avg("first_response_ms", "responded"),
+        "chat_resolution_ms": avg("resolution_ms", "resolved"),
+        "escalations": int(c.get("escalations", 0)),
+        "ivr_sessions": int(c.get("ivr_sessions", 0)),
+        "ivr_contained": int(c.get("ivr_contained", 0)),
+    }
+
+
+def summed(rows: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for row in rows:
+        for name, value in row.items():
+            total[name] = total.get(name, 0) + value
+    return total
+
+
+# ---------------------------------------------------------------- the backfill: timelines -> logged events
+
+
+def replay(cid: str, events: list[dict[str, Any]], *, default_queue: str) -> list[LoggedEvent]:
+    """A conversation's timeline (``Store.events``) as the event log had it: each event with the conversation's queue
+    and agent at that moment, followed from the events themselves (a conversation starts in ``default_queue``)."""
+    queue, agent = default_queue, ""
+    out: list[LoggedEvent] = []
+    for e in events:
+        typ = e["type"]
+        data = {k: v for k, v in e.items() if k not in ("id", "type", "ts", "conversation_id")}
+        if typ == EventType.STATE:
+            if data.get("queue"):
+                queue = str(data["queue"])
+            if data.get("state") == "queued" or (data.get("state") == "open" and "agent_id" in data):
+                agent = ""  # back in the queue, or taken back from its agent (a callback's end)
+        elif typ == EventType.ASSIGNED:
+            agent = str(data.get("agent_id") or "")
+        out.append(
+            LoggedEvent(
+                id=str(e["id"]),
+                cid=cid,
+                event_id=str(e["id"]),
+                type=str(typ),
+                data=data,
+                ts=int(e["ts"]),
+                queue=queue,
+                agent_id=agent,
+            )
+        )
+    return out

@@ -1,0 +1,236 @@
+"""Rollups: the report counters kept as events happen, the reports read from them, and the backfill.
+
+**Consumer.** Every node runs one consumer (its node id) of the event log's group ``rollups``
+(:class:`RollupConsumer`, started and stopped with the node): it reads entries (its own pending ones first),
+turns each into counter increments with the pure :func:`gateway.ops.rollup_rules.count`, applies them with the
+entry's id in one script (an entry applied before is skipped: exactly once), then acknowledges them. Entries a
+stopped node read and never acknowledged are claimed by another node after :data:`CLAIM_IDLE_MS`.
+
+**Reports.** :class:`Reports` answers a range of whole UTC days (at most :data:`MAX_DAYS`) by day or by hour,
+per queue, agent or disposition, from the day and hour hashes (gateway/store/rollup_store.py): a 90-day report
+by day reads 90 small hashes per key. Every interval of the range is in the answer (zeros where nothing happened).
+
+**Backfill.** :func:`backfill` rebuilds the counters of a range of days from the stored timelines, through the same
+rules: it clears those days first, so running it twice gives the same counters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from gateway.contact.routing import DEFAULT_QUEUE
+from gateway.ops.rollup_rules import COUNTERS, METRICS, Counted, count, replay, report_point, summed
+from gateway.store.event_log_store import EventLogStore, LoggedEvent
+from gateway.store.index_store import ConversationIndex
+from gateway.store.rollup_store import Change, RollupStore, day_of, days_between
+from gateway.store.store import Store, StoreError
+from gateway.tasks import cancel_and_wait
+
+log = logging.getLogger(__name__)
+
+GROUP = "rollups"
+MAX_DAYS = 90
+BATCH = 200
+CLAIM_IDLE_MS = 60_000  # a node's unacknowledged entries this old are taken over (it stopped or died)
+CLAIM_EVERY_SECONDS = 30.0
+RETRY_SECONDS = 1.0
+
+
+def change_of(entry: LoggedEvent, counted: Counted) -> Change:
+    return Change(
+        entry_id=entry.id,
+        entry_ms=int(entry.id.split("-", 1)[0]) if entry.id.split("-", 1)[0].isdigit() else counted.at_ms,
+        at_ms=counted.at_ms,
+        counters=[(i.dim, i.key, i.counter, i.amount) for i in counted.increments],
+        paths=[(p.flow, p.field, p.amount) for p in counted.paths],
+    )
+
+
+class RollupConsumer:
+    """This node's consumer of the event log's ``rollups`` group."""
+
+    def __init__(
+        self,
+        events: EventLogStore,
+        db: RollupStore,
+        node_id: str,
+        *,
+        sl_threshold_ms: int,
+        block_ms: int = 1000,
+    ):
+        self.events = events
+        self.db = db
+        self.node_id = node_id
+        self.sl_threshold_ms = sl_threshold_ms
+        self.block_ms = block_ms
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.events.ensure_group(GROUP)
+        self._task = asyncio.create_task(self._run(), name="rollups")
+
+    async def stop(self) -> None:
+        await cancel_and_wait(self._task)
+        self._task = None
+
+    async def run_once(self, *, block_ms: int | None = None) -> int:
+        """Read, count and acknowledge one batch; returns how many entries it held."""
+        entries = await self.events.read(GROUP, self.node_id, count=BATCH, block_ms=block_ms or self.block_ms)
+        if not entries:
+            return 0
+        changes = [change_of(e, count(e, sl_threshold_ms=self.sl_threshold_ms)) for e in entries]
+        await self.db.apply(changes)
+        await self.events.ack(GROUP, [e.id for e in entries])
+        return len(entries)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        claimed_at = 0.0
+        while True:
+            try:
+                if loop.time() - claimed_at > CLAIM_EVERY_SECONDS:
+                    claimed_at = loop.time()
+                    await self.events.claim(GROUP, self.node_id, min_idle_ms=CLAIM_IDLE_MS, count=BATCH)
+                await self.run_once()
+            except (StoreError, OSError) as exc:
+                log.warning("rollups paused: %s", exc)
+                await asyncio.sleep(RETRY_SECONDS)
+
+
+# ---------------------------------------------------------------- reports
+
+
+def iso(d: date, hour: int = 0) -> str:
+    return f"{d.isoformat()}T{hour:02d}:00:00Z"
+
+
+class Reports:
+    def __init__(self, db: RollupStore, *, sl_threshold_s: float):
+        self.db = db
+        self.sl_threshold_s = sl_threshold_s
+
+    async def report(self, first: date, last: date, *, interval: str, by: str, queue: str = "") -> dict[str, Any]:
+        """The report of whole UTC days ``first``..``last`` (see the module docstring); ``queue``: that queue only
+        (with ``by`` queue)."""
+        days = days_between(first, last)
+        keys = [queue] if queue else await self.db.dimension_keys(by)
+        by_disposition = by == "disposition"
+        if interval == "day":
+            rows = await self.db.days(by, keys, days)
+            per_key = [[(iso(d), row) for d, row in zip(days, key_rows, strict=True)] for key_rows in rows]
+        else:
+            rows = await self.db.hours(by, keys, days)
+            per_key = [_hours(days, key_rows) for key_rows in rows]
+        series, totals = [], []
+        for key, points in zip(keys, per_key, strict=True):
+            total = summed(row for _, row in points)
+            if not any(total.values()) and not queue:
+                continue  # a key with nothing in the range
+            series.append(
+                {
+                    "key": key,
+                    "points": [
+                        {"start": start, **report_point(row, by_disposition=by_disposition)} for start, row in points
+                    ],
+                }
+            )
+            totals.append({"key": key, **report_point(total, by_disposition=by_disposition)})
+        return {
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+            "interval": interval,
+            "by": by,
+            "sl_threshold_s": self.sl_threshold_s,
+            "series": series,
+            "totals": totals,
+        }
+
+    async def flow(self, flow: str, first: date, last: date) -> dict[str, Any]:
+        """Path analytics of ``flow``: transitions between nodes and exits (hang-ups, agent requests) per node."""
+        counters = await self.db.flow_paths(flow, days_between(first, last))
+        transitions: list[dict[str, Any]] = []
+        exits: dict[str, dict[str, Any]] = {}
+        for name, value in counters.items():
+            kind, _, rest = name.partition("|")
+            if kind == "t":
+                source, _, target = rest.partition("|")
+                transitions.append({"from": source, "to": target, "count": value})
+            elif kind in ("h", "a"):
+                row = exits.setdefault(rest, {"node": rest, "hangups": 0, "agent_requests": 0})
+                row["hangups" if kind == "h" else "agent_requests"] += value
+        transitions.sort(key=lambda t: (-t["count"], t["from"], t["to"]))
+        return {
+            "flow": flow,
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+            "transitions": transitions,
+            "exits": sorted(exits.values(), key=lambda e: e["node"]),
+        }
+
+
+def _hours(days: list[date], key_rows: list[dict[str, int]]) -> list[tuple[str, dict[str, int]]]:
+    points: list[tuple[str, dict[str, int]]] = []
+    for d, row in zip(days, key_rows, strict=True):
+        by_hour: list[dict[str, int]] = [{} for _ in range(24)]
+        for field, value in row.items():
+            hour, _, counter = field.partition("|")
+            by_hour[int(hour)][counter] = value
+        points += [(iso(d, h), by_hour[h]) for h in range(24)]
+    return points
+
+
+def csv_rows(report: dict[str, Any]) -> list[list[str]]:
+    """The report as CSV rows: a header, then one row per (key, interval start)."""
+    names = ["closed"] if report["by"] == "disposition" else list(METRICS)
+    rows = [["key", "start", *names]]
+    for series in report["series"]:
+        for point in series["points"]:
+            rows.append([series["key"], point["start"], *("" if point[n] is None else str(point[n]) for n in names)])
+    return rows
+
+
+# ---------------------------------------------------------------- the backfill
+
+
+async def backfill(
+    store: Store,
+    db: RollupStore,
+    first: date,
+    last: date,
+    *,
+    sl_threshold_ms: int,
+    default_queue: str = DEFAULT_QUEUE,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Rebuild the counters of days ``first``..``last`` from the stored timelines; returns the events counted.
+    Conversations created up to a year before ``first`` are read (one open that long is not seen)."""
+    start_ms = _ms(first)
+    end_ms = _ms(last + timedelta(days=1))
+    days = days_between(first, last)
+    await db.clear(days)
+    index = ConversationIndex(store)
+    counted = 0
+    cids = await index.created_between(start_ms - 365 * 86_400_000, end_ms)
+    for n, cid in enumerate(cids):
+        changes = []
+        for entry in replay(cid, await store.events(cid), default_queue=default_queue):
+            c = count(entry, sl_threshold_ms=sl_threshold_ms)
+            if start_ms <= c.at_ms < end_ms and (c.increments or c.paths):
+                changes.append(change_of(entry, c))
+        if changes:
+            await db.add(changes)
+            counted += len(changes)
+        if progress is not None and n % 1000 == 999:
+            progress(n + 1)
+    return counted
+
+
+def _ms(d: date) -> int:
+    return int(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp() * 1000)
+
+
+__all__ = ["COUNTERS", "GROUP", "MAX_DAYS", "Reports", "RollupConsumer", "backfill", "csv_rows", "day_of"]

@@ -1,0 +1,169 @@
+"""Report counters in Redis (the rules: gateway/ops/rollup_rules.py; keys ``P:ru:...`` in gateway/store/keys.py).
+
+One key of a dimension (a queue, an agent, a disposition) has three hashes per UTC day: the day's totals (field:
+the counter), per hour (``HH|counter``) and per quarter hour (``NN|counter``); a report by day reads the first, by
+hour the second, so a 90-day report reads 90 small hashes per key. Flows have one path hash per day.
+
+Live counting goes through :meth:`RollupStore.apply` (one script per event-log entry, pipelined: the counters and
+the entry's id in the applied set in one step, so an entry delivered twice is counted once). The backfill clears
+days (:meth:`clear`) and adds summed counters (:meth:`add`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from gateway.store.store import Store, _s
+
+DAY_MS = 86_400_000
+APPLIED_KEEP_MS = 7 * DAY_MS  # an entry is not delivered again after a week (its node's pending list is claimed)
+
+
+def day_of(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y%m%d")
+
+
+def day_name(d: date) -> str:
+    return d.strftime("%Y%m%d")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """Counters of one event: ``counters`` (dim, key, counter, amount) and ``paths`` (flow, field, amount) at
+    ``at_ms``."""
+
+    entry_id: str  # the event-log entry ('' for the backfill)
+    entry_ms: int
+    at_ms: int
+    counters: Sequence[tuple[str, str, str, int]]
+    paths: Sequence[tuple[str, str, int]] = ()
+
+
+class RollupStore:
+    def __init__(self, store: Store, *, retention_days: float = 400):
+        self.keys = store.keys
+        self._redis = store.redis
+        self._apply = store.scripts["apply_rollup"]
+        self.retention_ms = int(retention_days * DAY_MS)
+
+    def _writes(self, change: Change) -> tuple[list[str], list[str]]:
+        """(KEYS after the applied set, ARGV changes) of :class:`Change` for apply_rollup."""
+        k = self.keys
+        day = day_of(change.at_ms)
+        when = datetime.fromtimestamp(change.at_ms / 1000, UTC)
+        hour = f"{when.hour:02d}|"
+        quarter = f"{when.hour * 4 + when.minute // 15:02d}|"
+        keys: list[str] = []
+        index: dict[str, int] = {}
+        args: list[str] = []
+
+        def at(key: str) -> str:
+            if key not in index:
+                keys.append(key)
+                index[key] = len(keys) + 1  # KEYS[1] is the applied set
+            return str(index[key])
+
+        for dim, key, counter, amount in change.counters:
+            total, hours, quarters = k.rollup(dim, key, day)
+            args += ["h", at(total), counter, str(amount)]
+            args += ["h", at(hours), hour + counter, str(amount)]
+            args += ["h", at(quarters), quarter + counter, str(amount)]
+            args += ["s", at(k.rollup_keys(dim)), key, ""]
+        for flow, name, amount in change.paths:
+            args += ["h", at(k.flow_paths(flow, day)), name, str(amount)]
+            args += ["s", at(k.rollup_flows), flow, ""]
+        return keys, args
+
+    def _expire_at(self, at_ms: int) -> int:
+        return (at_ms // DAY_MS + 1) * DAY_MS + self.retention_ms
+
+    async def apply(self, changes: Iterable[Change]) -> int:
+        """Apply each change once (by its entry id), in one round trip; returns how many were new."""
+        pipe = self._redis.pipeline(transaction=False)
+        queued = 0
+        for change in changes:
+            keys, args = self._writes(change)
+            if not args:
+                continue
+            header = [change.entry_id, str(change.entry_ms), str(change.entry_ms - APPLIED_KEEP_MS)]
+            header.append(str(self._expire_at(change.at_ms)))
+            await self._apply.queue(pipe, [self.keys.rollups_applied, *keys], [*header, *args])
+            queued += 1
+        if not queued:
+            return 0
+        return sum(int(r) for r in await pipe.execute())
+
+    async def add(self, changes: Iterable[Change]) -> None:
+        """Add the changes' counters (the backfill: no applied set), in one round trip."""
+        pipe = self._redis.pipeline(transaction=False)
+        for change in changes:
+            keys, args = self._writes(change)
+            expire = self._expire_at(change.at_ms)
+            for i in range(0, len(args), 4):
+                op, n, field, amount = args[i : i + 4]
+                key = keys[int(n) - 2]
+                if op == "h":
+                    pipe.hincrby(key, field, int(amount))
+                    pipe.pexpireat(key, expire)
+                else:
+                    pipe.sadd(key, field)
+        await pipe.execute()
+
+    async def clear(self, days: Sequence[date]) -> None:
+        """Delete every counter and path hash of these days."""
+        k = self.keys
+        pipe = self._redis.pipeline(transaction=False)
+        for dim in ("queue", "agent", "disposition"):
+            for key in await self.dimension_keys(dim):
+                for d in days:
+                    pipe.unlink(*k.rollup(dim, key, day_name(d)))
+        for flow in sorted(_s(f) for f in await self._redis.smembers(k.rollup_flows)):
+            for d in days:
+                pipe.unlink(k.flow_paths(flow, day_name(d)))
+        await pipe.execute()
+
+    # ---------------------------------------------------------------- reading
+
+    async def dimension_keys(self, dim: str) -> list[str]:
+        return sorted(_s(m) for m in await self._redis.smembers(self.keys.rollup_keys(dim)))
+
+    async def days(self, dim: str, keys: Sequence[str], days: Sequence[date]) -> list[list[dict[str, int]]]:
+        """Day totals: for each key, for each day, counter -> value."""
+        return await self._read(dim, keys, days, 0)
+
+    async def hours(self, dim: str, keys: Sequence[str], days: Sequence[date]) -> list[list[dict[str, int]]]:
+        """Hour totals: for each key, for each day, ``HH|counter`` -> value."""
+        return await self._read(dim, keys, days, 1)
+
+    async def _read(
+        self, dim: str, keys: Sequence[str], days: Sequence[date], which: int
+    ) -> list[list[dict[str, int]]]:
+        pipe = self._redis.pipeline(transaction=False)
+        names = [day_name(d) for d in days]
+        for key in keys:
+            for name in names:
+                pipe.hgetall(self.keys.rollup(dim, key, name)[which])
+        rows = await pipe.execute()
+        out: list[list[dict[str, int]]] = []
+        for i in range(len(keys)):
+            chunk = rows[i * len(names) : (i + 1) * len(names)]
+            out.append([{f.decode(): int(v) for f, v in row.items()} for row in chunk])
+        return out
+
+    async def flow_paths(self, flow: str, days: Sequence[date]) -> dict[str, int]:
+        """A flow's path counters summed over the days."""
+        pipe = self._redis.pipeline(transaction=False)
+        for d in days:
+            pipe.hgetall(self.keys.flow_paths(flow, day_name(d)))
+        total: dict[str, int] = {}
+        for row in await pipe.execute():
+            for f, v in row.items():
+                name = _s(f)
+                total[name] = total.get(name, 0) + int(v)
+        return total
+
+
+def days_between(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
