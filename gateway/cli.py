@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -50,6 +51,18 @@ def build_parser() -> argparse.ArgumentParser:
         "models", help="list, install and locate Vosk speech models (list, install NAME, path)", add_help=False
     )
     models.add_argument("model_args", nargs=argparse.REMAINDER)
+
+    reports = sub.add_parser("reports", help="report counters (backfill)")
+    reports_sub = reports.add_subparsers(dest="reports_command", required=True)
+    fill = reports_sub.add_parser(
+        "backfill",
+        help="rebuild the report counters of a range of days from the stored timelines (clears those days first)",
+    )
+    fill.add_argument("--from", dest="first", help="first UTC day YYYY-MM-DD (default: 90 days before --to)")
+    fill.add_argument("--to", dest="last", help="last UTC day YYYY-MM-DD (default: today)")
+    for name in ("data_dir", "redis_url", "service_level_seconds", "rollup_retention_days"):
+        one = BY_NAME[name]
+        fill.add_argument(one.flag, dest=name, default=None, help=f"as for serve ({one.env})")
 
     agents = sub.add_parser("agents", help="manage the agents file")
     agents_sub = agents.add_subparsers(dest="agents_command", required=True)
@@ -167,6 +180,23 @@ def _read_password(agent_id: str, from_stdin: bool) -> str | None:
     return password
 
 
+def _backfill(args: argparse.Namespace) -> int:
+    from gateway.runtime import run_backfill
+
+    names = ("data_dir", "redis_url", "service_level_seconds", "rollup_retention_days")
+    settings = from_sources({n: getattr(args, n) for n in names if getattr(args, n) is not None}, os.environ)
+    try:
+        last = date.fromisoformat(args.last) if args.last else datetime.now(UTC).date()
+        first = date.fromisoformat(args.first) if args.first else last - timedelta(days=89)
+    except ValueError as exc:
+        raise ConfigError(f"--from / --to: {exc}", field="from") from None
+    if last < first:
+        raise ConfigError("--to is before --from", field="to")
+    counted = asyncio.run(run_backfill(settings, first, last))
+    print(f"report counters of {first} .. {last} rebuilt from {counted} events")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["flows"]:  # the flow tools have their own parser (ivr.cli), checked with our recognizer
@@ -181,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             asyncio.run(_serve(flag_values(args)))
+        elif args.command == "reports":
+            return _backfill(args)
         elif args.agents_command in ("add", "passwd"):
             password = _read_password(args.agent_id, args.password_stdin)
             if password is None:

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import date
 from pathlib import Path
 
 import redis.asyncio as aioredis
@@ -42,7 +43,7 @@ from gateway.flows.webhooks import webhook_session
 from gateway.metrics import Metrics
 from gateway.ops.metrics import NodeMetrics
 from gateway.ops.retention import Retention
-from gateway.ops.rollups import Reports, RollupConsumer
+from gateway.ops.rollups import Reports, RollupConsumer, backfill
 from gateway.protocol.bus import CallCaption, CallUpdate
 from gateway.store.bus import Bus
 from gateway.store.embedded_redis import EmbeddedRedis
@@ -406,6 +407,25 @@ async def _reload_flows(flows: FlowRegistry) -> None:
             for error in report.errors:
                 log.error("flow not reloaded: %s", error)
             reported = report.errors
+
+
+async def run_backfill(settings: Settings, first: date, last: date) -> int:
+    """``contact-gateway reports backfill``: rebuild the report counters of days ``first``..``last`` from the stored
+    timelines (the Redis of ``--redis-url``, or the embedded one of ``--data-dir``); returns the events counted."""
+    embedded = None
+    url = settings.redis_url
+    if not url:
+        embedded = EmbeddedRedis(settings.data_dir)
+        url = await embedded.start()
+    redis = aioredis.Redis.from_url(url)
+    try:
+        store = Store(redis, Keys(settings.key_prefix))
+        db = RollupStore(store, retention_days=settings.rollup_retention_days)
+        return await backfill(store, db, first, last, sl_threshold_ms=int(settings.service_level_seconds * 1000))
+    finally:
+        await redis.aclose()
+        if embedded is not None:
+            await embedded.stop()
 
 
 async def stop(services: Services) -> None:

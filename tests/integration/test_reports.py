@@ -1,0 +1,205 @@
+"""Reports from real conversations and calls on a real node: the rollup consumer counts the event log as it happens,
+time comes from injected clocks (the conversations' and the calls'), the REST endpoint answers JSON and CSV, and the
+backfill rebuilds the same counters from the timelines."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+
+from gateway.contact.routing import now_ms
+from gateway.ops.rollups import backfill
+from gateway.protocol.states import CallStatus
+from gateway.store.rollup_store import RollupStore, day_name
+from tests.conftest import Clients
+from tests.integration.test_agent_calls import queued_call
+from tests.support.servers import Node
+from tests.support.softphone import Softphone
+
+
+async def get(node: Node, token: str, path: str, **params: str) -> tuple[int, Any, Any]:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession() as http, http.get(node.url + path, params=params, headers=headers) as r:
+        body = await r.json() if r.content_type == "application/json" else await r.text()
+        return r.status, body, r.headers
+
+
+async def totals_when(node: Node, token: str, check: Any, **params: str) -> dict[str, Any]:
+    """The report once ``check(report)`` holds (the consumer counts a moment after the event)."""
+    async with asyncio.timeout(15):
+        while True:
+            status, body, _ = await get(node, token, "/api/reports", **params)
+            assert status == 200, body
+            if check(body):
+                return body
+            await asyncio.sleep(0.1)
+
+
+def total(report: dict[str, Any], key: str) -> dict[str, Any]:
+    return next((t for t in report["totals"] if t["key"] == key), {})
+
+
+def today() -> str:
+    return datetime.now(UTC).date().isoformat()
+
+
+async def test_a_chat_closed_while_waiting_30_s_counts_as_abandoned_after_30_s(clients: Clients, node: Node) -> None:
+    conversations = node.services.conversations
+    t0 = now_ms()
+    conversations.clock = lambda: t0
+    cust = clients.customer()
+    await cust.hello()
+    cid = (await cust.say("anyone there?"))["conversation_id"]  # nobody online: it waits in the queue
+    conversations.clock = lambda: t0 + 30_000
+    await conversations.close_without_agent(cid, "bot:hangup")  # the bot gave up on it 30 s later
+    carol = await clients.agent("carol").login()
+    day = today()
+    report = await totals_when(node, carol, lambda r: total(r, "default").get("abandoned"), **{"from": day, "to": day})
+    row = total(report, "default")
+    assert row["offered"] == 1 and row["abandoned"] == 1 and row["handled"] == 0
+    assert row["abandoned_wait_ms_avg"] == 30_000
+    assert row["service_level"] is None and row["asa_ms"] is None  # nothing answered: nothing to divide
+    by_disposition = await totals_when(
+        node, carol, lambda r: r["totals"], **{"from": day, "to": day, "by": "disposition"}
+    )
+    assert by_disposition["totals"] == [{"key": "bot:hangup", "closed": 1}]
+
+
+async def test_a_call_answered_after_25_s_is_outside_a_20_s_service_level(clients: Clients, node: Node) -> None:
+    assert node.services.settings.service_level_seconds == 20
+    agent_calls = node.services.agent_calls
+    t0 = now_ms()
+    agent_calls.clock = lambda: t0
+    alice = clients.agent("alice")
+    await alice.hello()
+    caller = await queued_call(clients)  # waits in 'billing' from t0
+    phone = Softphone(alice)
+    try:
+        ring = await phone.ringing()
+        agent_calls.clock = lambda: t0 + 25_000
+        await phone.answer(ring["call_id"])
+        await caller.status(CallStatus.CONNECTED)
+        agent_calls.clock = lambda: t0 + 85_000  # a minute of talk
+        await caller.hangup()
+        await phone.status(CallStatus.ENDED)
+    finally:
+        await phone.close()
+        await caller.close()
+    carol = await clients.agent("carol").login()
+    day = today()
+    report = await totals_when(
+        node, carol, lambda r: total(r, "billing").get("aht_talk_ms") is not None, **{"from": day, "to": day}
+    )
+    row = total(report, "billing")
+    assert row["offered"] == 1 and row["handled"] == 1 and row["abandoned"] == 0
+    assert row["asa_ms"] == 25_000 and row["service_level"] == 0.0  # answered after 25 s: outside 20 s
+    assert row["aht_talk_ms"] == 60_000 and row["aht_hold_ms"] == 0
+    assert row["ivr_sessions"] == 1 and row["ivr_contained"] == 0  # it asked for an agent
+    by_agent = await totals_when(node, carol, lambda r: r["totals"], **{"from": day, "to": day, "by": "agent"})
+    assert total(by_agent, "alice")["handled"] == 1 and total(by_agent, "alice")["service_level"] == 0.0
+    # the flow's path: where callers went from the greeting, and that this one asked for an agent at 'billing'
+    status, paths, _ = await get(node, carol, "/api/reports/flows/default", **{"from": day, "to": day})
+    assert status == 200 and paths["flow"] == "default"
+    assert {"from": "", "to": "hello", "count": 1} in paths["transitions"]
+    assert any(e["agent_requests"] == 1 for e in paths["exits"])
+
+
+async def test_a_report_over_days_has_every_interval_and_its_csv_is_its_json(clients: Clients, node: Node) -> None:
+    alice = clients.agent("alice")
+    await alice.hello()
+    cust = clients.customer()
+    await cust.hello()
+    cid = (await cust.say("hello"))["conversation_id"]
+    await alice.assigned()
+    await alice.say(cid, "Hi! How can I help?")
+    await alice.send({"type": "close", "conversation_id": cid, "disposition": "resolved"})
+    carol = await clients.agent("carol").login()
+    last = datetime.now(UTC).date()
+    first = (last - timedelta(days=3)).isoformat()
+    params = {"from": first, "to": last.isoformat()}
+    by_day = await totals_when(
+        node, carol, lambda r: total(r, "default").get("chat_resolution_ms") is not None, **params
+    )
+    (series,) = by_day["series"]
+    assert [p["start"] for p in series["points"]] == [
+        f"{(last - timedelta(days=3 - i)).isoformat()}T00:00:00Z" for i in range(4)
+    ]
+    assert [p["handled"] for p in series["points"]] == [0, 0, 0, 1]
+    assert total(by_day, "default")["chat_first_response_ms"] is not None
+    status, by_hour, _ = await get(node, carol, "/api/reports", interval="hour", **params)
+    assert status == 200 and len(by_hour["series"][0]["points"]) == 4 * 24
+    assert sum(p["handled"] for p in by_hour["series"][0]["points"]) == 1
+    status, text, headers = await get(node, carol, "/api/reports", interval="hour", format="csv", **params)
+    assert status == 200 and headers["Content-Type"].startswith("text/csv")
+    assert f'filename="report-queue-hour-{first}-{last.isoformat()}.csv"' in headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(text)))
+    header, body = rows[0], rows[1:]
+    assert header[:2] == ["key", "start"] and len(body) == 4 * 24
+    for row, point in zip(body, by_hour["series"][0]["points"], strict=True):
+        assert row[1] == point["start"]
+        assert row[2:] == ["" if point[n] is None else str(point[n]) for n in header[2:]]
+    # bad parameters: a problem naming the parameter
+    for bad, field in (
+        ({"from": "2026-13-01", "to": "2026-12-01"}, "from"),
+        ({"from": "2026-01-01", "to": "2026-06-01"}, "to"),
+        ({**params, "interval": "week"}, "interval"),
+        ({**params, "by": "customer"}, "by"),
+        ({**params, "by": "agent", "queue": "default"}, "queue"),
+        ({"to": "2026-01-01"}, "from"),
+    ):
+        status, problem, _ = await get(node, carol, "/api/reports", **bad)
+        assert status == 400 and problem["field"] == field, (bad, problem)
+
+
+async def test_backfill_from_timelines_gives_the_counters_the_live_consumer_kept(clients: Clients, node: Node) -> None:
+    alice = clients.agent("alice")
+    await alice.hello()
+    for text in ("first", "second"):
+        cust = clients.customer()
+        await cust.hello()
+        cid = (await cust.say(text))["conversation_id"]
+        await alice.assigned()
+        await alice.say(cid, "On it")
+        await alice.send({"type": "close", "conversation_id": cid, "disposition": "resolved"})
+        await cust.event("closed")
+    waiting = clients.customer()
+    await waiting.hello()
+    await waiting.say("still open")
+    await alice.assigned()  # a third one, still with alice
+    carol = await clients.agent("carol").login()
+    day = today()
+    await totals_when(node, carol, lambda r: total(r, "default").get("handled") == 3, **{"from": day, "to": day})
+    await totals_when(node, carol, lambda r: len(r["totals"]) == 1, **{"from": day, "to": day, "by": "disposition"})
+    store = node.services.store
+    db = RollupStore(store)
+    date_ = datetime.now(UTC).date()
+
+    async def snapshot() -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for dim in ("queue", "agent", "disposition"):
+            keys = await db.dimension_keys(dim)
+            out[dim] = (keys, await db.days(dim, keys, [date_]), await db.hours(dim, keys, [date_]))
+        return out
+
+    live = await snapshot()
+    assert live["queue"][1][0][0]["handled"] == 3 and live["agent"][0] == ["alice"]
+    await node.services.rollups.stop()  # nothing counted live while the backfill runs
+    counted = await backfill(store, db, date_, date_, sl_threshold_ms=20_000)
+    assert counted > 0
+    assert await snapshot() == live
+    assert await backfill(store, db, date_, date_, sl_threshold_ms=20_000) == counted  # idempotent
+    assert await snapshot() == live
+    assert day_name(date_) == date_.strftime("%Y%m%d")
+
+
+def test_the_backfill_command_runs_on_the_redis_it_is_given(redis_url: str, capsys: Any) -> None:
+    from gateway.cli import main
+
+    assert main(["reports", "backfill", "--redis-url", redis_url, "--from", "2026-01-01", "--to", "2026-01-03"]) == 0
+    assert "2026-01-01 .. 2026-01-03 rebuilt from 0 events" in capsys.readouterr().out
+    assert main(["reports", "backfill", "--redis-url", redis_url, "--from", "2026-01-03", "--to", "2026-01-01"]) == 2
