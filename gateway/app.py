@@ -12,7 +12,15 @@ from gateway import runtime
 from gateway.config import Settings
 from gateway.protocol.server import CloseCode
 from gateway.store.store import StoreError
-from gateway.wire import agent_socket, api, attachment_routes, customer_socket, desk_routes, metrics_route, report_routes
+from gateway.wire import (
+    agent_socket,
+    api,
+    attachment_routes,
+    customer_socket,
+    desk_routes,
+    metrics_route,
+    report_routes,
+)
 from gateway.wire import routes as pages
 from gateway.wire.services import SERVICES, SOCKETS, OpenSocket
 

@@ -18,6 +18,9 @@ from gateway.contact.agents import Agent
 from gateway.errors import BadRequest, Forbidden
 from gateway.ops.rollups import MAX_DAYS, csv_rows
 from gateway.protocol.codes import ErrorCode
+from gateway.wire import api
+from gateway.wire.api import AGENT, Answer, Operation, Param, path_param, problems
+from gateway.wire.api_shapes import Schema, closed, enum_of
 from gateway.wire.desk_routes import _identifier, _query
 from gateway.wire.routes import agent_of
 from gateway.wire.services import SERVICES
@@ -102,6 +105,94 @@ async def flow_paths(request: web.Request) -> web.Response:
     return web.json_response(await request.app[SERVICES].reports.flow(flow, first, last))
 
 
+_NUMBER: Schema = {"anyOf": [{"type": "number"}, {"type": "null"}]}
+_METRICS: Schema = {"type": "object", "additionalProperties": _NUMBER, "description": "the metrics (docs/reports.md)"}
+REPORT: Schema = closed(
+    {
+        "from": {"type": "string", "format": "date"},
+        "to": {"type": "string", "format": "date"},
+        "interval": enum_of(["day", "hour"]),
+        "by": enum_of(["queue", "agent", "disposition"]),
+        "sl_threshold_s": {"type": "number"},
+        "series": {
+            "type": "array",
+            "items": closed(
+                {
+                    "key": {"type": "string"},
+                    "points": {"type": "array", "items": {**_METRICS, "properties": {"start": {"type": "string"}}}},
+                }
+            ),
+        },
+        "totals": {"type": "array", "items": {**_METRICS, "properties": {"key": {"type": "string"}}}},
+    },
+    description="offered, handled, abandoned, abandoned_wait_ms_avg, callbacks_booked / reached / unreachable, "
+    "service_level, asa_ms, aht_talk_ms / hold_ms / wrap_ms, chat_first_response_ms, chat_resolution_ms, "
+    "escalations, ivr_sessions, ivr_contained per key and interval (by disposition: closed)",
+)
+FLOW_PATHS: Schema = closed(
+    {
+        "flow": {"type": "string"},
+        "from": {"type": "string", "format": "date"},
+        "to": {"type": "string", "format": "date"},
+        "transitions": {
+            "type": "array",
+            "items": closed({"from": {"type": "string"}, "to": {"type": "string"}, "count": {"type": "integer"}}),
+        },
+        "exits": {
+            "type": "array",
+            "items": closed(
+                {"node": {"type": "string"}, "hangups": {"type": "integer"}, "agent_requests": {"type": "integer"}}
+            ),
+        },
+    }
+)
+_DAY = {"type": "string", "format": "date"}
+_RANGE = (
+    Param("from", "query", "the first UTC day, YYYY-MM-DD", _DAY, required=True),
+    Param("to", "query", f"the last UTC day, YYYY-MM-DD (at most {MAX_DAYS} days in all)", _DAY, required=True),
+)
+_PROBLEMS = problems(
+    400, 401, 403, s400="a bad, unknown or repeated parameter (`field` names it)", s403="not a supervisor or admin"
+)
+
+
+def operations() -> list[Operation]:
+    return [
+        Operation(
+            "GET",
+            "/api/reports",
+            report,
+            "Historical report by queue, agent or disposition, by day or hour, from the rollups",
+            tag="reports",
+            auth=(AGENT,),
+            description="Supervisors and admins. Every interval of the range is in each series (zeros where nothing "
+            "happened). Definitions: docs/reports.md.",
+            params=(
+                *_RANGE,
+                Param("interval", "query", "the points' interval", enum_of(["day", "hour"])),
+                Param("by", "query", "the dimension", enum_of(["queue", "agent", "disposition"])),
+                Param("queue", "query", "one queue only (with by=queue)", {"type": "string", "maxLength": 128}),
+                Param("format", "query", "csv: one row per key and interval start", enum_of(["json", "csv"])),
+            ),
+            answers=(
+                Answer(200, "the report (with format=csv: text/csv, a header row, then the same figures)", REPORT),
+            ),
+            problems=_PROBLEMS,
+        ),
+        Operation(
+            "GET",
+            "/api/reports/flows/{flow}",
+            flow_paths,
+            "Path analytics of a flow: transitions between its nodes, hang-ups and agent requests per node",
+            tag="reports",
+            auth=(AGENT,),
+            description="Supervisors and admins.",
+            params=(path_param("flow", "the flow's name"), *_RANGE),
+            answers=(Answer(200, "the flow's paths", FLOW_PATHS),),
+            problems=_PROBLEMS,
+        ),
+    ]
+
+
 def add_routes(app: web.Application) -> None:
-    app.router.add_get("/api/reports", report)
-    app.router.add_get("/api/reports/flows/{flow}", flow_paths)
+    api.register(app, operations())

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -219,6 +220,11 @@ async def _every_get(
     assert [(c["conversation_id"], c["state"]) for c in callbacks["callbacks"]] == [(booked, "scheduled")]
     canned = await check.call("GET", "/api/canned", "/api/canned", alice)
     assert [c["shortcut"] for c in canned["shared"]] == ["hi"]
+    day = datetime.now(UTC).date().isoformat()
+    report = await check.call("GET", "/api/reports", f"/api/reports?from={day}&to={day}&interval=hour", carol)
+    assert report["from"] == day and all(len(s["points"]) == 24 for s in report["series"])
+    paths = f"/api/reports/flows/default?from={day}&to={day}"
+    assert (await check.call("GET", "/api/reports/flows/{flow}", paths, carol))["flow"] == "default"
 
     search = "/api/conversations"
     every = await check.call("GET", search, search, alice)
@@ -285,6 +291,7 @@ async def _errors(check: Checker, alice: str, customer: str, cid: str) -> None:
     forbidden = await check.call("GET", "/api/calls", "/api/calls", alice, status=403)
     assert forbidden["code"] == "forbidden"
     await check.call("GET", "/api/callbacks", "/api/callbacks", alice, status=403)
+    await check.call("GET", "/api/reports", "/api/reports?from=2026-01-01&to=2026-01-01", alice, status=403)
     missing = await check.call(
         "GET", "/api/conversations/{cid}", "/api/conversations/c_0000000000000000", alice, status=404
     )
