@@ -20,6 +20,7 @@ from gateway.wire import (
     desk_routes,
     metrics_route,
     report_routes,
+    webhook_routes,
 )
 from gateway.wire import routes as pages
 from gateway.wire.services import SERVICES, SOCKETS, OpenSocket
@@ -45,6 +46,7 @@ def create_app(settings: Settings) -> web.Application:
     attachment_routes.add_routes(app)
     metrics_route.add_routes(app)
     report_routes.add_routes(app)
+    webhook_routes.add_routes(app)
     api.register(app, _sockets())
     api.add_routes(app)  # last: /api/openapi.json describes every route registered through api.register
     return app

@@ -346,6 +346,27 @@ class Settings:
         help="bearer token Prometheus sends to scrape `/metrics` (`Authorization: Bearer ...`, from any address); "
         "unset: `/metrics` answers loopback clients only",
     )
+    webhooks_file: Path | None = setting(
+        None,
+        env="CG_WEBHOOKS_FILE",
+        parse=_path,
+        help="event webhook subscriptions (TOML `[[webhook]]` tables) created or replaced at start; admins manage "
+        'them at `/api/webhooks` too (see "Webhooks")',
+    )
+    webhook_attempts: int = setting(
+        8,
+        env="CG_WEBHOOK_ATTEMPTS",
+        parse=_number(int, 1, 100, "a whole number from 1 to 100"),
+        help="attempts at one event webhook delivery before it is given up (logged) and the conversation's next "
+        "event goes",
+    )
+    webhook_max_backoff_seconds: float = setting(
+        300.0,
+        env="CG_WEBHOOK_MAX_BACKOFF_SECONDS",
+        parse=_number(float, 0.1, 86400, "a number from 0.1 to 86400"),
+        help="the longest wait between two attempts at an event webhook delivery (1, 2, 4, ... s with jitter, up to "
+        "this)",
+    )
     # ---- limits
     max_calls: int = setting(
         50,

@@ -44,6 +44,8 @@ from gateway.metrics import Metrics
 from gateway.ops.metrics import NodeMetrics
 from gateway.ops.retention import Retention
 from gateway.ops.rollups import Reports, RollupConsumer, backfill
+from gateway.ops.webhook_delivery import WebhookDelivery
+from gateway.ops.webhooks import Webhooks
 from gateway.protocol.bus import CallCaption, CallUpdate
 from gateway.store.bus import Bus
 from gateway.store.embedded_redis import EmbeddedRedis
@@ -380,10 +382,20 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
             settings.node_id,
             sl_threshold_ms=int(settings.service_level_seconds * 1000),
         ),
+        webhooks=Webhooks(store, allow=settings.webhook_allow),
+        webhook_delivery=WebhookDelivery(
+            store,
+            node_id=settings.node_id,
+            allow=settings.webhook_allow,
+            attempts=settings.webhook_attempts,
+            max_backoff_seconds=settings.webhook_max_backoff_seconds,
+        ),
         node_watch=watch,
         stack=stack,
     )
-    for started in (limits, services.retention, services.agents_watch, services.rollups):
+    if settings.webhooks_file is not None:
+        await services.webhooks.seed(settings.webhooks_file)
+    for started in (limits, services.retention, services.agents_watch, services.rollups, services.webhook_delivery):
         await started.start()
         _on_stop(stack, started.stop)
     reloader = asyncio.create_task(_reload_flows(flows), name="flow-reloader")

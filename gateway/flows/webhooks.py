@@ -39,8 +39,9 @@ from dataclasses import dataclass, field
 import aiohttp
 from aiohappyeyeballs import AddrInfoType
 from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.client_middlewares import ClientHandlerType
+from aiohttp.client_middlewares import ClientHandlerType, ClientMiddlewareType
 from aiohttp.resolver import ThreadedResolver
+from yarl import URL
 
 from gateway.errors import GatewayError
 from gateway.metrics import Metrics
@@ -273,6 +274,23 @@ class _Signer:
         return await handler(request)
 
 
+def guarded_session(
+    *,
+    allow: Iterable[str] = (),
+    resolver: AbstractResolver | None = None,
+    middlewares: tuple[ClientMiddlewareType, ...] = (),
+) -> aiohttp.ClientSession:
+    """A ClientSession that connects only where the allow-list lets it (call it inside the running loop; close it
+    on shutdown): flow webhooks and event webhooks (gateway/ops/webhook_delivery.py) both go through one.
+
+    ``allow`` is ``Settings.webhook_allow``; ``resolver`` answers DNS questions (default: the system's,
+    getaddrinfo) before the policy.
+    """
+    guard = _Guard(WebhookPolicy.from_allow(allow))
+    connector = aiohttp.TCPConnector(resolver=_GuardedResolver(guard, resolver), socket_factory=guard.socket_factory)
+    return aiohttp.ClientSession(connector=connector, middlewares=middlewares, trust_env=False)
+
+
 def webhook_session(
     *,
     allow: Iterable[str] = (),
@@ -280,26 +298,49 @@ def webhook_session(
     resolver: AbstractResolver | None = None,
     clock: Callable[[], float] = time.time,
 ) -> aiohttp.ClientSession:
-    """The ClientSession flow webhooks go through (call it inside the running loop; close it on shutdown).
-
-    ``allow`` is ``Settings.webhook_allow``; ``secret`` is ``Settings.webhook_secret`` (None: unsigned, logged
-    once here); ``resolver`` answers DNS questions (default: the system's, getaddrinfo) before the policy.
-    """
-    guard = _Guard(WebhookPolicy.from_allow(allow))
-    connector = aiohttp.TCPConnector(resolver=_GuardedResolver(guard, resolver), socket_factory=guard.socket_factory)
+    """The ClientSession flow webhooks go through: :func:`guarded_session`, signing with ``secret``
+    (``Settings.webhook_secret``; None: unsigned, logged once here)."""
     if secret is None:
         log.warning(
             "flow webhook requests are not signed: set --webhook-secret (CG_WEBHOOK_SECRET) so that "
             "webhook endpoints can check they come from this gateway"
         )
     middlewares = (_Signer(secret, clock),) if secret is not None else ()
-    return aiohttp.ClientSession(connector=connector, middlewares=middlewares, trust_env=False)
+    return guarded_session(allow=allow, resolver=resolver, middlewares=middlewares)
+
+
+async def destination_refusal(
+    url: str, allow: Iterable[str] = (), resolver: AbstractResolver | None = None
+) -> str | None:
+    """Why a request to ``url`` would be refused now (its host resolves only to addresses the allow-list refuses, or
+    to nothing), else None. A check ahead of time, for an admin saving a URL; the session checks again at connect
+    time, since DNS answers change."""
+    host = URL(url).host
+    if not host:
+        return "the URL has no host"
+    guard = _Guard(WebhookPolicy.from_allow(allow))
+    try:
+        parse_address(host.strip("[]"))
+    except ValueError:
+        pass
+    else:  # an IP literal: nothing to resolve
+        return guard.policy.refusal(host.strip("[]"), host)
+    resolving = _GuardedResolver(guard, resolver)
+    try:
+        await resolving.resolve(host, 0, socket.AF_UNSPEC)
+    except DestinationNotAllowed as exc:
+        return exc.message
+    except OSError as exc:
+        return f"{host} does not resolve ({exc.strerror or type(exc).__name__})"
+    finally:
+        await resolving.close()
+    return None
 
 
 # ---------------------------------------------------------------- the call
 
 
-def _refused_in(exc: BaseException) -> DestinationNotAllowed | None:
+def refused_in(exc: BaseException) -> DestinationNotAllowed | None:
     """The DestinationNotAllowed behind an aiohttp error, if that is what it was."""
     seen: BaseException | None = exc
     for _ in range(8):
@@ -385,7 +426,7 @@ async def _call_webhook(http: aiohttp.ClientSession, action: CallWebhook) -> tup
     except TimeoutError:
         return WebhookResult(error="timeout"), "timeout"
     except aiohttp.ClientError as exc:
-        refused = _refused_in(exc)
+        refused = refused_in(exc)
         if refused is not None:
             log.warning("webhook %s %s refused: %s", action.method, action.url, refused.message, extra=extra)
             return WebhookResult(error=refused.message), "refused"

@@ -6,4 +6,8 @@ Modules:
 - ``retention``  Retention: closed conversations older than ``--retention-days`` are deleted, with their recordings.
 - ``rollup_rules``  What each logged event adds to the report counters (pure), and the report's metrics from them.
 - ``rollups``   The rollup consumer (event log -> counters), the reports and path analytics, the backfill.
+- ``retention``         Retention: closed conversations older than ``--retention-days`` are deleted, with their recordings.
+- ``webhooks``          Event webhooks: subscriptions (checked, stored in Redis), the payload of each event type, the signature.
+- ``webhook_delivery``  Event webhooks on the way out: the event log copied into per-conversation outboxes, posted in
+  order, at least once, with retries and backoff, shared by every node.
 """

@@ -37,6 +37,13 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 | ``P:closed`` | zset | closed conversations, scored by when they closed (ms): what retention looks at (gateway/ops/retention.py) |
 | ``P:closed:indexed`` | string | set once conversations closed before ``P:closed`` existed were indexed |
 | ``P:retention:lock`` | string | the node running a retention pass (expires) |
+| ``P:webhooks`` | hash | event webhook subscriptions: id -> JSON (url, secret, events, enabled, description, created_ms, updated_ms) (gateway/ops/webhooks.py) |
+| ``P:webhook:ID:conv:CID`` | list | a subscription's outbox for one conversation: payloads (JSON) waiting to be delivered, oldest first |
+| ``P:webhook:ID:log`` | list | a subscription's latest delivery attempts (JSON), newest first, capped |
+| ``P:webhooks:due`` | zset | outboxes (``SUBSCRIPTION CONVERSATION``) with a payload to deliver, scored by when (ms); a claimed one by when its lease ends |
+| ``P:webhooks:leases`` | hash | outbox -> the lease token of the node delivering its head now |
+| ``P:webhooks:attempts`` | hash | outbox -> ``EVENT_LOG_ID ATTEMPTS``: failed attempts of its head so far |
+| ``P:webhooks:fanout`` | string | the node copying the event log into the outboxes (expires if that node dies) (gateway/ops/webhook_delivery.py) |
 | ``P:rl:KIND:c:ID`` / ``P:rl:KIND:ip:ADDR`` | hash | token bucket (``t`` tokens, ``ts`` ms) of a customer / address, KIND ``msg``, ``conv`` or ``file`` (attachments) (expires when full) |
 | ``P:calls:c:ID`` / ``P:calls:ip:ADDR`` | zset | calls a customer / address holds (``customer/call``), scored by expiry (ms) (gateway/contact/limits.py) |
 | ``P:login:session:SID`` | hash | an agent's login session: ``agent_id``, ``created``, ``expires`` (epoch ms); expires with it (gateway/wire/sessions.py) |
@@ -246,3 +253,29 @@ class Keys:
     @property
     def queue_channel(self) -> str:
         return f"{self.prefix}:ch:queue"
+
+    @property
+    def webhooks(self) -> str:
+        return f"{self.prefix}:webhooks"
+
+    def webhook_outbox(self, sub_id: str, cid: str) -> str:
+        return f"{self.prefix}:webhook:{sub_id}:conv:{cid}"
+
+    def webhook_log(self, sub_id: str) -> str:
+        return f"{self.prefix}:webhook:{sub_id}:log"
+
+    @property
+    def webhooks_due(self) -> str:
+        return f"{self.prefix}:webhooks:due"
+
+    @property
+    def webhooks_leases(self) -> str:
+        return f"{self.prefix}:webhooks:leases"
+
+    @property
+    def webhooks_attempts(self) -> str:
+        return f"{self.prefix}:webhooks:attempts"
+
+    @property
+    def webhooks_fanout_lock(self) -> str:
+        return f"{self.prefix}:webhooks:fanout"

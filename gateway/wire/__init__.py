@@ -22,4 +22,5 @@ Modules:
 - ``signing_secret``    Where the token signing secret comes from (never from Redis' plain values).
 - ``site_tokens``       Verified customers: a token the website's backend signs to vouch for who the customer is.
 - ``tokens``            Signed, expiring bearer tokens for customers and agents.
+- ``webhook_routes``    Event webhook subscriptions over REST: admins write them, supervisors read them and their delivery logs.
 """

@@ -29,6 +29,8 @@ from gateway.flows.speech import SpeechRecognition
 from gateway.ops.metrics import NodeMetrics
 from gateway.ops.retention import Retention
 from gateway.ops.rollups import Reports, RollupConsumer
+from gateway.ops.webhook_delivery import WebhookDelivery
+from gateway.ops.webhooks import Webhooks
 from gateway.store.bus import Bus
 from gateway.store.embedded_redis import EmbeddedRedis
 from gateway.store.store import Keys, Store
@@ -71,6 +73,8 @@ class Services:
     metrics: NodeMetrics  # what /metrics serves; .recorder is what the services count into (gateway/ops/metrics.py)
     reports: Reports  # historical reports and path analytics from the rollups (gateway/ops/rollups.py)
     rollups: RollupConsumer  # this node's consumer of the event log: counters as events happen
+    webhooks: Webhooks  # event webhook subscriptions and their delivery logs (gateway/ops/webhooks.py)
+    webhook_delivery: WebhookDelivery  # posts the event log to them (gateway/ops/webhook_delivery.py)
     node_watch: NodeWatch | None = None  # this node's heartbeat, and the takeover of dead nodes (calls/takeover.py)
     embedded: EmbeddedRedis | None = None
     site_keys: SiteKeys = field(default_factory=lambda: SiteKeys(()))  # verify sites' customer tokens

@@ -156,6 +156,7 @@ def route_rules(cid: str) -> dict[tuple[str, str], RouteRule]:
     everyone = dict.fromkeys(ROLES, 200)
     agents_only = {"anonymous": 401, "customer": 401, "alice": 403, "bob": 403, "carol": 200}
     supervisors = agents_only
+    admins = {**agents_only, "carol": 403}  # nobody in this scene is an admin
     any_agent = {"anonymous": 401, "customer": 401, "alice": 200, "bob": 200, "carol": 200}
     attachment_read = {"anonymous": 401, "customer": 404, "alice": 404, "bob": 404, "carol": 404}
     canned = {"title": "Greeting", "text": "Hello {{ customer.name | there }}"}
@@ -194,6 +195,16 @@ def route_rules(cid: str) -> dict[tuple[str, str], RouteRule]:
         ("GET", "/api/reports"): RouteRule("/api/reports?from=2026-01-01&to=2026-01-02", supervisors),
         ("GET", "/api/reports/flows/{flow}"): RouteRule(
             "/api/reports/flows/support?from=2026-01-01&to=2026-01-02", supervisors
+        ),
+        # event webhooks: admins write (tests/integration/test_event_webhooks.py has one), supervisors read
+        ("GET", "/api/webhooks"): RouteRule("/api/webhooks", supervisors),
+        ("POST", "/api/webhooks"): RouteRule(
+            "/api/webhooks", admins, {"url": "https://crm.example.com/hooks", "events": ["call.ended"]}
+        ),
+        ("PATCH", "/api/webhooks/{id}"): RouteRule("/api/webhooks/wh_none", admins, {"enabled": False}),
+        ("DELETE", "/api/webhooks/{id}"): RouteRule("/api/webhooks/wh_none", admins),
+        ("GET", "/api/webhooks/{id}/deliveries"): RouteRule(
+            "/api/webhooks/wh_none/deliveries", {**supervisors, "carol": 404}
         ),
         ("GET", "/api/callbacks"): RouteRule("/api/callbacks", agents_only),
         # attachments: a customer uploads into their own conversation, an agent into one assigned to them (an empty

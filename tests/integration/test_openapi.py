@@ -218,6 +218,10 @@ async def _every_get(
     ]
     callbacks = await check.call("GET", "/api/callbacks", "/api/callbacks", carol)
     assert [(c["conversation_id"], c["state"]) for c in callbacks["callbacks"]] == [(booked, "scheduled")]
+    # event webhooks (none here: only admins create them; tests/integration/test_event_webhooks.py checks full answers)
+    assert await check.call("GET", "/api/webhooks", "/api/webhooks", carol) == {"webhooks": []}
+    hooks = "/api/webhooks/{id}/deliveries"
+    assert (await check.call("GET", hooks, "/api/webhooks/wh_none/deliveries", carol, status=404))["field"] == "id"
     canned = await check.call("GET", "/api/canned", "/api/canned", alice)
     assert [c["shortcut"] for c in canned["shared"]] == ["hi"]
     day = datetime.now(UTC).date().isoformat()

@@ -1,0 +1,360 @@
+"""Event webhooks on the way out: at least once, in order per conversation, shared by every node, none twice at once.
+
+Two jobs run on every node (:class:`WebhookDelivery`, started and stopped by the runtime):
+
+1. **Fan-out** (one node at a time, the holder of ``P:webhooks:fanout``): reads the event log (the Redis stream
+   every timeline append writes, gateway/store/event_log_store.py) in the consumer group ``webhooks`` under its
+   node id, turns each entry into the payload of every enabled subscription that wants it
+   (gateway/ops/webhooks.py), and in one script step appends each payload to that subscription's **outbox for the
+   conversation** (``P:webhook:SUB:conv:CID``, a list), marks the outbox due, and acknowledges the entries
+   (``webhook_fanout-3.lua``). The step runs only for the lock's holder and only for a batch that is every entry of
+   the group still pending up to its newest one: a node that read entries and then died (or stalled past the
+   lock's expiry) leaves them pending, and the next holder first claims them (XAUTOCLAIM) and copies them before
+   anything newer, so outboxes get their payloads in log order. Copying is cheap (one script per 100 entries);
+   the slow part, HTTP, is shared:
+2. **Delivery** (every node): leases due outboxes (``webhook_claim-2.lua``: the outbox's score in ``P:webhooks:due``
+   moves to the lease's end, its token is recorded) and posts each one's **head**, signed, with the event log id as
+   idempotency key (``X-Gateway-Event-Id``). Only the head of an outbox is ever in flight, so one conversation's
+   events arrive in order, and a failing one holds back only its own conversation's later events for that
+   subscription. ``webhook_settle-5.lua`` records the outcome under the lease: a 2xx pops the head (the next is due
+   at once); a failure keeps it, due again after an exponential backoff with jitter (:func:`backoff`), until
+   ``--webhook-attempts`` failed, when it is given up (logged) and the next one goes. Every attempt is written to the
+   subscription's delivery log (``P:webhook:SUB:log``, capped).
+
+A node that dies mid-delivery holds leases that run out after :data:`LEASE_SECONDS` (longer than a request may
+take); the outbox falls due again and another node posts the same head again: the receiver may see an event twice
+(at least once), with the same ``X-Gateway-Event-Id``. A dead node's late settle is refused (``stale``). A node that
+stops cleanly releases its leases (due at once, no attempt counted). Time is an input (``clock``), randomness too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import aiohttp
+
+from gateway import __version__
+from gateway.flows.webhooks import guarded_session, refused_in
+from gateway.ops.webhooks import (
+    EVENT_ID_HEADER,
+    EVENT_TYPE_HEADER,
+    SIGNATURE_HEADER,
+    SUBSCRIPTION_HEADER,
+    Subscription,
+    occurred_at,
+    payload,
+    signature,
+    webhook_event,
+)
+from gateway.store.event_log_store import EventLogStore
+from gateway.store.store import Store, StoreError
+from gateway.store.webhook_store import Outbox, WebhookStore
+from gateway.tasks import Tasks, cancel_and_wait
+
+log = logging.getLogger(__name__)
+
+GROUP = "webhooks"
+LOCK_MS = 10_000  # the fan-out lock: renewed every batch (a read blocks at most READ_BLOCK_MS)
+READ_BLOCK_MS = 1_000
+READ_COUNT = 100
+IDLE_CONSUMER_MS = 3_600_000  # a consumer (node) with nothing pending, unseen for an hour, leaves the group
+LEASE_SECONDS = 30.0  # > REQUEST_SECONDS: a live node's lease never runs out under it
+REQUEST_SECONDS = 10.0
+BASE_BACKOFF_SECONDS = 1.0
+POLL_SECONDS = 0.5  # how often a node looks for outboxes other nodes filled or retries that fell due
+CONCURRENCY = 16  # requests in flight per node
+LOG_CAP = 200  # delivery log entries kept per subscription
+MAX_RESPONSE_READ = 64 * 1024
+ERROR_PAUSE_SECONDS = 1.0
+
+
+def backoff(failed: int, max_seconds: float, rand: Callable[[], float] = random.random) -> float:
+    """Seconds before attempt ``failed + 1``: 1, 2, 4, ... s capped at ``max_seconds``, each drawn from its upper
+    half ("equal jitter": never less than half, so retries still spread out and still back off)."""
+    ceiling = min(max_seconds, BASE_BACKOFF_SECONDS * 2 ** max(0, failed - 1))
+    return ceiling / 2 + rand() * ceiling / 2
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One HTTP attempt: the status (None: no answer), the error ('' for a 2xx), how long it took."""
+
+    status: int | None
+    error: str
+    latency_ms: int
+
+    @property
+    def delivered(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+class WebhookDelivery:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        node_id: str,
+        allow: Iterable[str] = (),
+        attempts: int = 8,
+        max_backoff_seconds: float = 300.0,
+        clock: Callable[[], float] = time.time,
+        rand: Callable[[], float] = random.random,
+        lease_seconds: float = LEASE_SECONDS,
+        request_seconds: float = REQUEST_SECONDS,
+        poll_seconds: float = POLL_SECONDS,
+        concurrency: int = CONCURRENCY,
+    ):
+        self.db = WebhookStore(store)
+        self.events = EventLogStore.of(store)
+        self.node_id = node_id
+        self.allow = tuple(allow)
+        self.attempts = attempts
+        self.max_backoff_seconds = max_backoff_seconds
+        self.clock = clock
+        self.rand = rand
+        self.lease_seconds = lease_seconds
+        self.request_seconds = request_seconds
+        self.poll_seconds = poll_seconds
+        self.concurrency = concurrency
+        self.token = f"{node_id}/{secrets.token_hex(4)}"  # this process's fan-out lock and leases
+        self.tasks = Tasks("webhook", log)
+        self.in_flight: set[Outbox] = set()
+        self._cut_short: set[Outbox] = set()  # leased, their delivery cancelled by stop(): released there
+        self._wake = asyncio.Event()
+        self._loops: list[asyncio.Task[None]] = []
+        self._http: aiohttp.ClientSession | None = None
+
+    def now_ms(self) -> int:
+        return int(self.clock() * 1000)
+
+    async def start(self) -> None:
+        await self.events.ensure_group(GROUP, start="$")  # from now on: a new installation posts no history
+        self._http = guarded_session(allow=self.allow)
+        self._loops = [
+            asyncio.create_task(self._fan_out_loop(), name="webhook-fanout"),
+            asyncio.create_task(self._deliver_loop(), name="webhook-delivery"),
+        ]
+
+    async def stop(self) -> None:
+        await cancel_and_wait(*self._loops)
+        self._loops = []
+        await self.tasks.close()
+        leased, self._cut_short = sorted(self._cut_short | self.in_flight, key=lambda o: o.member), set()
+        try:
+            for outbox in leased:  # cut short by the stop: due again at once, for any node, no attempt counted
+                await self.db.settle(outbox, token=self.token, outcome="release", now=self.now_ms())
+            await self.db.release_fanout_lock(self.token)
+        except StoreError as exc:
+            log.warning("webhook leases not released (they run out by themselves): %s", exc)
+        finally:
+            if self._http is not None:
+                await self._http.close()
+                self._http = None
+
+    # ---------------------------------------------------------------- fan-out
+
+    async def _ensure_group(self) -> None:
+        try:
+            await self.events.ensure_group(GROUP, start="$")
+        except StoreError as exc:
+            log.warning("webhook consumer group not created: %s", exc)
+
+    async def _fan_out_loop(self) -> None:
+        while True:
+            try:
+                if not await self.fan_out_once():
+                    await asyncio.sleep(self.poll_seconds * 2)  # another node copies
+            except StoreError as exc:  # Redis down or restarting: try again shortly (no traceback)
+                log.warning("webhook fan-out paused: %s: %s", type(exc).__name__, exc)
+                await asyncio.sleep(ERROR_PAUSE_SECONDS)
+                if "NOGROUP" in str(exc):  # a Redis that came back empty: the group starts again from now
+                    await self._ensure_group()
+            except Exception:  # noqa: BLE001 - a bug: logged with its traceback; the loop must go on
+                log.exception("webhook fan-out failed")
+                await asyncio.sleep(ERROR_PAUSE_SECONDS)
+
+    async def fan_out_once(self) -> bool:
+        """Copy one batch from the event log to the outboxes if this node holds (or takes) the lock; whether it does."""
+        held = await self.db.take_fanout_lock(self.token, LOCK_MS)
+        if not held:
+            return False
+        if held == "taken":
+            await self._claim_pending()
+        batch = await self.events.read(GROUP, self.node_id, count=READ_COUNT, block_ms=READ_BLOCK_MS)
+        subs = [Subscription.loads(doc) for doc in (await self.db.subscriptions()).values()] if batch else []
+        deliveries: list[tuple[Outbox, str]] = []
+        for event in batch:
+            kind = webhook_event(event.type, event.data)
+            targets = [sub for sub in subs if sub.wants(kind, event.ts)] if kind is not None else []
+            if kind is not None and targets:
+                body = payload(event, kind)
+                deliveries += [(Outbox(sub.id, event.cid), body) for sub in targets]
+        result = await self.db.fan_out(
+            self.token, GROUP, now=self.now_ms(), lock_ms=LOCK_MS, ids=[e.id for e in batch], deliveries=deliveries
+        )
+        if result == "gap":  # entries another node read are still pending: make them ours, copy them first
+            log.info("webhook fan-out: older entries pending elsewhere; claiming them")
+            await self._claim_pending()
+        elif result == "lost":
+            log.info("webhook fan-out: the lock passed to another node mid-batch; it copies the batch")
+            return False
+        if deliveries:
+            self._wake.set()
+        return True
+
+    async def _claim_pending(self) -> None:
+        claimed = await self.db.claim_pending(GROUP, self.node_id)
+        if claimed:
+            log.info("webhook fan-out: claimed %d event log entries another node had read but not copied", claimed)
+        await self.db.forget_idle_consumers(GROUP, self.node_id, IDLE_CONSUMER_MS)
+
+    # ---------------------------------------------------------------- delivery
+
+    async def _deliver_loop(self) -> None:
+        while True:
+            try:
+                await self.deliver_due()
+            except StoreError as exc:
+                log.warning("webhook delivery paused: %s: %s", type(exc).__name__, exc)
+                await asyncio.sleep(ERROR_PAUSE_SECONDS)
+            except Exception:  # noqa: BLE001 - a bug: logged with its traceback; the loop must go on
+                log.exception("webhook delivery failed")
+                await asyncio.sleep(ERROR_PAUSE_SECONDS)
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def deliver_due(self) -> int:
+        """Lease the outboxes that are due, as many as there are free slots, and start their deliveries."""
+        free = self.concurrency - len(self.in_flight)
+        if free <= 0:
+            return 0
+        now = self.now_ms()
+        leased = await self.db.claim(
+            now=now, lease_until=now + int(self.lease_seconds * 1000), limit=free, token=self.token
+        )
+        for outbox in leased:
+            self.in_flight.add(outbox)
+            self.tasks.spawn(self._deliver(outbox), outbox.member.replace(" ", "/"))
+        return len(leased)
+
+    async def _deliver(self, outbox: Outbox) -> None:
+        try:
+            await self.deliver_head(outbox)
+        except StoreError as exc:  # the lease runs out and the outbox falls due again
+            log.warning("webhook delivery of %s not recorded: %s", outbox.member, exc)
+        except asyncio.CancelledError:
+            self._cut_short.add(outbox)
+            raise
+        finally:
+            self.in_flight.discard(outbox)
+            self._wake.set()
+
+    async def deliver_head(self, outbox: Outbox) -> str:
+        """Post the leased outbox's head once and record how it went; the outcome ('delivered', 'retry',
+        'gave_up', 'drop', or 'stale' when the lease ran out meanwhile)."""
+        doc = await self.db.subscription(outbox.subscription)
+        sub = Subscription.loads(doc) if doc is not None else None
+        if sub is None or not sub.enabled:
+            why = "deleted" if sub is None else "disabled"
+            log.info("webhook outbox %s dropped: subscription %s", outbox.member, why)
+            return await self.db.settle(outbox, token=self.token, outcome="drop", now=self.now_ms())
+        head = await self.db.head(outbox)
+        if head is None:
+            return await self.db.settle(outbox, token=self.token, outcome="delivered", now=self.now_ms())
+        body = json.loads(head.payload)
+        event_id = str(body["id"])
+        failed = head.failed if head.failed_event == event_id else 0
+        attempt = await self.post(sub, head.payload.encode(), event_id, str(body["type"]))
+        number = failed + 1
+        if attempt.delivered:
+            outcome = "delivered"
+        elif number >= self.attempts:
+            outcome = "gave_up"
+            log.warning(
+                "webhook %s gave up on event %s after %d attempts: %s",
+                sub.id,
+                event_id,
+                number,
+                attempt.error,
+                extra={"conversation_id": outbox.conversation},
+            )
+        else:
+            outcome = "retry"
+        now = self.now_ms()
+        entry = {
+            "time": occurred_at(now),
+            "event_id": event_id,
+            "event": body["type"],
+            "conversation_id": outbox.conversation,
+            "attempt": number,
+            "status": attempt.status,
+            "latency_ms": attempt.latency_ms,
+            "error": attempt.error or None,
+            "outcome": outcome,
+            "node": self.node_id,
+        }
+        retry_at = now + int(backoff(number, self.max_backoff_seconds, self.rand) * 1000)
+        result = await self.db.settle(
+            outbox,
+            token=self.token,
+            outcome=outcome,
+            event_id=event_id,
+            now=now,
+            retry_at=retry_at,
+            failed=number,
+            entry=json.dumps(entry, separators=(",", ":")),
+            log_cap=LOG_CAP,
+        )
+        if result == "stale":
+            log.warning("webhook %s: the lease on %s ran out during the request", sub.id, outbox.member)
+        return result
+
+    async def post(self, sub: Subscription, body: bytes, event_id: str, event_type: str) -> Attempt:
+        """One signed POST; any failure is an Attempt with an error, never an exception. Redirects are not followed."""
+        assert self._http is not None, "start() first"
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": f"contact-gateway-webhooks/{__version__}",
+            EVENT_ID_HEADER: event_id,
+            EVENT_TYPE_HEADER: event_type,
+            SUBSCRIPTION_HEADER: sub.id,
+            SIGNATURE_HEADER: signature(sub.secret, int(self.clock()), body),
+        }
+        started = time.monotonic()
+
+        def took() -> int:
+            return int((time.monotonic() - started) * 1000)
+
+        try:
+            async with self._http.post(
+                sub.url,
+                data=body,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=self.request_seconds),
+                allow_redirects=False,
+            ) as response:
+                await response.content.read(MAX_RESPONSE_READ)
+                status = response.status
+                if 200 <= status < 300:
+                    return Attempt(status, "", took())
+                if 300 <= status < 400:
+                    where = response.headers.get("Location", "")[:200]
+                    return Attempt(status, f"redirect to {where!r} not followed", took())
+                return Attempt(status, f"HTTP {status}", took())
+        except TimeoutError:
+            return Attempt(None, "timeout", took())
+        except aiohttp.ClientError as exc:
+            refused = refused_in(exc)
+            if refused is not None:
+                return Attempt(None, refused.message, took())
+            return Attempt(None, f"request failed: {type(exc).__name__}", took())
