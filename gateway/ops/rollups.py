@@ -99,6 +99,14 @@ class RollupConsumer:
             except (StoreError, OSError) as exc:
                 log.warning("rollups paused: %s", exc)
                 await asyncio.sleep(RETRY_SECONDS)
+                if "NOGROUP" in str(exc):  # a Redis that came back empty: count its new event log from the start
+                    await self._ensure_group()
+
+    async def _ensure_group(self) -> None:
+        try:
+            await self.events.ensure_group(GROUP)
+        except StoreError as exc:
+            log.warning("rollups consumer group not created: %s", exc)
 
 
 # ---------------------------------------------------------------- reports

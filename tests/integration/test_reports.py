@@ -70,6 +70,18 @@ async def test_a_chat_closed_while_waiting_30_s_counts_as_abandoned_after_30_s(c
     assert by_disposition["totals"] == [{"key": "bot:hangup", "closed": 1}]
 
 
+async def test_the_counting_goes_on_after_redis_came_back_empty(clients: Clients, node: Node) -> None:
+    """A Redis restarted without its data has no consumer group: the consumer makes it again and counts what comes."""
+    await node.services.store.redis.flushall()
+    cust = clients.customer()
+    await cust.hello()
+    await cust.say("hello after the restart")
+    carol = await clients.agent("carol").login()
+    day = today()
+    report = await totals_when(node, carol, lambda r: total(r, "default").get("offered"), **{"from": day, "to": day})
+    assert total(report, "default")["offered"] == 1
+
+
 async def test_a_call_answered_after_25_s_is_outside_a_20_s_service_level(clients: Clients, node: Node) -> None:
     assert node.services.settings.service_level_seconds == 20
     agent_calls = node.services.agent_calls
