@@ -1,0 +1,63 @@
+// The sign-in form of the desk and the supervisor pages: its messages, the countdown after too many failed
+// sign-ins, and the submit that signs in (desk/auth.js). `v` names the page's elements:
+// {view, app, agent, password, submit, error, title}: the login view, the page it hides, the two fields, the
+// button, the alert line and the document title while signed out.
+
+import { signIn } from './auth.js';
+
+let waitTimer = null;
+
+export function showLoginView(v, message) {
+  clearInterval(waitTimer);
+  waitTimer = null;
+  v.view.hidden = false;
+  v.app.hidden = true;
+  document.title = v.title;
+  v.error.textContent = message || '';
+  v.error.hidden = !message;
+  v.submit.disabled = false;
+  v.submit.textContent = 'Sign in';
+  setTimeout(() => (v.agent.value ? v.password : v.agent).focus(), 0);
+}
+
+/** Too many failed sign-ins: say until when, count down, and keep Sign in off until then. */
+function loginWait(v, seconds) {
+  clearInterval(waitTimer);
+  const until = Date.now() + Math.ceil(seconds) * 1000;
+  const tick = () => {
+    const left = Math.ceil((until - Date.now()) / 1000);
+    if (left <= 0) {
+      showLoginView(v, 'You can sign in again now.');
+      return;
+    }
+    const wait = left >= 120 ? `${Math.ceil(left / 60)} minutes` : `${left} second${left === 1 ? '' : 's'}`;
+    v.error.textContent = `Too many failed sign-ins. You can try again in ${wait}.`;
+    v.error.hidden = false;
+    v.submit.disabled = true;
+    v.submit.textContent = 'Sign in';
+  };
+  v.view.hidden = false;
+  v.app.hidden = true;
+  tick();
+  waitTimer = setInterval(tick, 1000);
+}
+
+/** The form's submit: sign in, then `signedIn()`; a refusal is shown on the form. */
+export async function submitLogin(e, v, signedIn) {
+  e.preventDefault();
+  const agentId = v.agent.value.trim();
+  const password = v.password.value;
+  if (!agentId || !password) {
+    v.error.textContent = 'Enter your agent ID and password.';
+    v.error.hidden = false;
+    return;
+  }
+  v.error.hidden = true;
+  v.submit.disabled = true;
+  v.submit.textContent = 'Signing in…';
+  const result = await signIn(agentId, password);
+  if (!result.unreached) v.password.value = '';
+  if (result.wait) loginWait(v, result.wait);
+  else if (!result.ok) showLoginView(v, result.message);
+  else signedIn();
+}
