@@ -317,6 +317,14 @@ def operations() -> list[Operation]:
         Operation("GET", "/agent", _page("agent.html"), "The agent desk", tag="pages", answers=page),
         Operation(
             "GET",
+            "/supervisor/reports",
+            _page("supervisor/reports.html"),
+            "The reports page (its data, GET /api/reports, is for supervisors and admins)",
+            tag="pages",
+            answers=page,
+        ),
+        Operation(
+            "GET",
             "/widget.js",
             _widget(joined_widget()),
             'The customer widget: one script tag on any site (data-gateway="https://HOST")',

@@ -163,6 +163,7 @@ def route_rules(cid: str) -> dict[tuple[str, str], RouteRule]:
     return {
         ("GET", "/"): RouteRule("/", everyone),
         ("GET", "/agent"): RouteRule("/agent", everyone),
+        ("GET", "/supervisor/reports"): RouteRule("/supervisor/reports", everyone),  # the page; its data asks a role
         ("GET", "/widget.js"): RouteRule("/widget.js", everyone),
         ("GET", "/static/"): RouteRule("/static/desk/main.js", everyone),
         ("GET", "/healthz"): RouteRule("/healthz", everyone),

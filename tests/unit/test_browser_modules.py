@@ -122,6 +122,14 @@ def test_the_desk_modules_resolve_and_never_assign_to_an_import() -> None:
     assert on_disk <= names, f"desk modules nothing imports: {sorted(on_disk - names)}"
 
 
+def test_the_reports_page_modules_resolve_and_never_assign_to_an_import() -> None:
+    modules = module_order(STATIC_DIR / "supervisor" / "reports_main.js", one_scope=False)
+    names = {str(m.path.relative_to(STATIC_DIR)) for m in modules}
+    on_disk = {str(p.relative_to(STATIC_DIR)) for p in (STATIC_DIR / "supervisor").glob("reports*.js")}
+    assert on_disk <= names, f"reports modules nothing imports: {sorted(on_disk - names)}"
+    assert {"desk/auth.js", "desk/login_view.js"} <= names  # the desk's session, not a copy of it
+
+
 def test_the_browser_protocol_constants_are_the_gateways() -> None:
     """What shared/protocol.js exports, as node reads it, is what gateway.protocol says."""
     script = "import * as p from './webclient/static/shared/protocol.js'; process.stdout.write(JSON.stringify(p))"

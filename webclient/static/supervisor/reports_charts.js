@@ -1,0 +1,132 @@
+// The reports page's charts, drawn by Chart.js (vendored: webclient/static/vendor/chartjs/; reports.html loads its
+// UMD build, deferred before this module, and it sets globalThis.Chart). Each canvas keeps one chart, replaced when
+// the report changes. No animation: a report is read, not watched, and a test sees the finished drawing.
+
+import { ahtMs, fmtMs, fmtRatio, intervalLabel, starts, sumPoints, topKeys, weightedPoints } from './reports_query.js';
+
+const Chart = globalThis.Chart;
+
+// Distinct hues, each at least 3:1 against white (WCAG non-text contrast).
+const PALETTE = ['#2456d3', '#c2352b', '#15803d', '#b45309', '#7c3aed', '#0e7490', '#be185d', '#4d7c0f', '#475569', '#9a3412'];
+const MAX_LINES = 8; // more series than this: the busiest, the table has all
+
+const charts = new Map(); // canvas -> Chart
+
+function draw(canvas, config) {
+  const old = charts.get(canvas);
+  if (old) old.destroy();
+  charts.set(canvas, new Chart(canvas, config));
+}
+
+export function clearChart(canvas) {
+  const old = charts.get(canvas);
+  if (old) old.destroy();
+  charts.delete(canvas);
+}
+
+function options({ y, stacked = false }) {
+  const tick = y.tick || y.format;
+  return {
+    animation: false,
+    responsive: true,
+    maintainAspectRatio: false,
+    interaction: { mode: 'index', intersect: false },
+    plugins: {
+      legend: { position: 'bottom', labels: { boxWidth: 12, color: '#3d4856' } },
+      tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${y.format(c.parsed.y)}` } },
+    },
+    scales: {
+      x: { stacked, ticks: { color: '#5f6a78', maxRotation: 0, autoSkip: true }, grid: { display: false } },
+      y: {
+        stacked,
+        beginAtZero: true,
+        suggestedMax: y.max,
+        ticks: { color: '#5f6a78', precision: y.precision, callback: (v) => tick(v) },
+      },
+    },
+  };
+}
+
+function line(label, data, i, dashed = false) {
+  const color = PALETTE[i % PALETTE.length];
+  return {
+    label, data, borderColor: color, backgroundColor: color, borderWidth: 2, pointRadius: data.length > 60 ? 0 : 2,
+    borderDash: dashed ? [6, 4] : undefined, spanGaps: true, tension: 0,
+  };
+}
+
+const COUNT = { format: (v) => String(v), precision: 0 };
+const SECONDS = { format: (v) => (v == null ? '—' : fmtMs(v)), tick: (v) => `${Math.round(v / 100) / 10} s` };
+const PERCENT = { format: (v) => (v == null ? '—' : fmtRatio(v)), max: 1 };
+
+/** What the subtitle of a chart says about the series drawn. */
+function across(report, keys) {
+  const noun = report.by === 'agent' ? 'agent' : 'queue';
+  if (report.series.length === 1) return `${noun} ${report.series[0].key}`;
+  if (keys && keys.length < report.series.length) return `the ${keys.length} busiest of ${report.series.length} ${noun}s`;
+  return `all ${report.series.length} ${noun}s`;
+}
+
+/** Offered / handled / abandoned (summed over the queues or agents), service level per queue or agent (the
+ * busiest), ASA and AHT (averaged over the queues or agents, weighted by contacts handled). Returns the subtitles. */
+export function drawMetrics(report, canvases) {
+  const labels = starts(report).map((s) => intervalLabel(s, report.interval));
+  const series = report.series;
+  draw(canvases.volume, {
+    type: 'line',
+    data: {
+      labels,
+      datasets: [
+        line('Offered', sumPoints(series, 'offered'), 0),
+        line('Handled', sumPoints(series, 'handled'), 2),
+        line('Abandoned', sumPoints(series, 'abandoned'), 1),
+      ],
+    },
+    options: options({ y: COUNT }),
+  });
+  const keys = topKeys(report.totals, 'offered', MAX_LINES);
+  const byKey = new Map(series.map((s) => [s.key, s]));
+  draw(canvases.service_level, {
+    type: 'line',
+    data: {
+      labels,
+      datasets: keys.map((k, i) => line(k, byKey.get(k).points.map((p) => p.service_level), i)),
+    },
+    options: options({ y: PERCENT }),
+  });
+  draw(canvases.speed, {
+    type: 'line',
+    data: {
+      labels,
+      datasets: [
+        line('Avg speed of answer', weightedPoints(series, 'handled', (p) => p.asa_ms), 0),
+        line('Avg handle time (talk + hold + wrap-up)', weightedPoints(series, 'handled', ahtMs), 3, true),
+      ],
+    },
+    options: options({ y: SECONDS }),
+  });
+  const all = across(report);
+  return {
+    volume: `(${all})`,
+    service_level: `(answered within ${report.sl_threshold_s} s; ${across(report, keys)})`,
+    speed: `(${all}, weighted by contacts handled)`,
+  };
+}
+
+/** Closed conversations per interval, one stacked bar segment per disposition (a report by disposition). */
+export function drawDispositions(report, canvas) {
+  const labels = starts(report).map((s) => intervalLabel(s, report.interval));
+  const keys = topKeys(report.totals, 'closed', PALETTE.length);
+  const byKey = new Map(report.series.map((s) => [s.key, s]));
+  draw(canvas, {
+    type: 'bar',
+    data: {
+      labels,
+      datasets: keys.map((k, i) => ({
+        label: k, data: byKey.get(k).points.map((p) => p.closed || 0), backgroundColor: PALETTE[i % PALETTE.length],
+        stack: 'closed',
+      })),
+    },
+    options: options({ y: COUNT, stacked: true }),
+  });
+}

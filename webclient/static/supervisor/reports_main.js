@@ -1,0 +1,319 @@
+/*
+ * Contact Gateway — historical reports (served at /supervisor/reports, for supervisors and admins): the entry
+ * module, loaded by reports.html.
+ *
+ * Signing in is the desk's (desk/auth.js, desk/login_view.js: the same login session, kept in this tab's
+ * sessionStorage, so a supervisor signed in on the desk is signed in here). The page asks GET /api/reports for the
+ * chosen range, interval, grouping and queue (docs/reports.md), draws the charts (reports_charts.js, Chart.js) and
+ * the totals (reports_tables.js), and downloads the same report as CSV (format=csv). A second request by
+ * disposition feeds the stacked bar of dispositions. GET /api/reports/flows/{flow} gives a flow's paths. The
+ * report asked for is kept in the page's address, so a reload or a shared link shows the same report.
+ * Modules: reports_query (pure: ranges, query, formats, sums), reports_charts, reports_tables.
+ */
+
+import { S } from '../desk/state.js';
+import { api } from '../desk/api.js';
+import { endSession, forgetSession, refreshToken, resumeSession, sessionHooks } from '../desk/auth.js';
+import { showLoginView, submitLogin } from '../desk/login_view.js';
+import { PRESETS, isEmptyReport, presetOf, rangeProblem, readQuery, reportQuery, todayUtc } from './reports_query.js';
+import { clearChart, drawDispositions, drawMetrics } from './reports_charts.js';
+import { renderDispositions, renderFlow, renderTotals } from './reports_tables.js';
+
+const $ = (sel) => document.querySelector(sel);
+const ui = {};
+const queues = new Set(); // queue names seen in reports by queue: the queue field's suggestions
+let asked = 0; // the newest report request: an older answer arriving late is not drawn
+let askedFlow = 0;
+
+sessionHooks({ signedOut: (message) => signedOut(message) });
+
+const loginView = () => ({
+  view: ui.login, app: ui.app, agent: $('#login-agent'), password: $('#login-password'), submit: $('#login-submit'),
+  error: $('#login-error'), title: 'Sign in — Reports — Contact Gateway',
+});
+
+function signedOut(message) {
+  forgetSession();
+  showLoginView(loginView(), message);
+}
+
+async function start() {
+  if (!S.token) {
+    showLoginView(loginView());
+    return;
+  }
+  if (!(await resumeSession())) return; // signed out: the login is shown
+  ui.login.hidden = true;
+  ui.app.hidden = false;
+  document.title = 'Reports — Contact Gateway';
+  ui.me.textContent = S.agent ? S.agent.name || S.agent.id : '';
+  if (Array.isArray(S.roles) && !S.roles.includes('supervisor') && !S.roles.includes('admin')) {
+    refuse('Reports are for supervisors and admins. Sign in with such an account to see them.');
+    return;
+  }
+  ui.refused.hidden = true;
+  ui.form.hidden = false;
+  ui.flowSection.hidden = false;
+  loadReport();
+}
+
+/** The gateway said no (403), or the roles say it would: say so instead of the report. */
+function refuse(message) {
+  ui.refused.textContent = message;
+  ui.refused.hidden = false;
+  for (const el of [ui.form, ui.results, ui.flowSection, ui.error, ui.empty]) el.hidden = true;
+  ui.status.textContent = '';
+}
+
+// ------------------------------------------------------------ the form
+
+function formQuery() {
+  const f = ui.form.elements;
+  return {
+    from: f.from.value, to: f.to.value, interval: f.interval.value, by: f.by.value, queue: f.queue.value.trim(),
+  };
+}
+
+function fillForm(q) {
+  const f = ui.form.elements;
+  f.from.value = q.from;
+  f.to.value = q.to;
+  f.interval.value = q.interval;
+  f.by.value = q.by;
+  f.queue.value = q.queue;
+  if (q.flow) ui.flowForm.elements.flow.value = q.flow;
+  markPreset();
+}
+
+function markPreset() {
+  const f = ui.form.elements;
+  const preset = presetOf(f.from.value, f.to.value, todayUtc());
+  for (const b of ui.form.querySelectorAll('[data-preset]')) b.setAttribute('aria-pressed', String(b.dataset.preset === preset));
+}
+
+/** The range's problem shown on its field (and focused), or null when the query can be asked. */
+function checkedQuery() {
+  const q = formQuery();
+  const f = ui.form.elements;
+  f.from.removeAttribute('aria-invalid');
+  f.to.removeAttribute('aria-invalid');
+  const problem = rangeProblem(q.from, q.to);
+  if (!problem) return q;
+  f[problem.field].setAttribute('aria-invalid', 'true');
+  f[problem.field].focus();
+  showError(ui.error, problem.message);
+  return null;
+}
+
+function showError(el, message) {
+  el.textContent = message;
+  el.hidden = false;
+}
+
+// ------------------------------------------------------------ HTTP
+
+/** An API call with the session's token; an expired token is refreshed once, a refused session signs out. */
+async function call(path) {
+  try {
+    return await api(path);
+  } catch (err) {
+    if (err.status !== 401 || !(await refreshToken())) throw err;
+    return api(path);
+  }
+}
+
+function problemText(err) {
+  return err.status ? err.message : 'Cannot reach the gateway. Check your connection and try again.';
+}
+
+// ------------------------------------------------------------ the report
+
+async function loadReport() {
+  const q = checkedQuery();
+  if (!q) return;
+  history.replaceState(null, '', `${location.pathname}?${reportQuery(q, { flow: ui.flowForm.elements.flow.value.trim() })}`);
+  const seq = ++asked;
+  ui.error.hidden = true;
+  ui.status.textContent = 'Loading the report…';
+  ui.results.setAttribute('aria-busy', 'true');
+  ui.results.classList.add('loading');
+  let report;
+  let dispositions;
+  try {
+    const main = call(`/api/reports?${reportQuery(q)}`);
+    [report, dispositions] = await Promise.all([
+      main, q.by === 'disposition' ? main : call(`/api/reports?${reportQuery({ ...q, by: 'disposition' })}`),
+    ]);
+  } catch (err) {
+    if (seq !== asked) return;
+    ui.results.removeAttribute('aria-busy');
+    ui.results.classList.remove('loading');
+    if (err.status === 403) refuse(err.message);
+    else if (err.status !== 401) {
+      ui.status.textContent = '';
+      showError(ui.error, `The report could not be made: ${problemText(err)}`);
+    }
+    return;
+  }
+  if (seq !== asked) return;
+  render(report, dispositions);
+}
+
+function render(report, dispositions) {
+  ui.results.removeAttribute('aria-busy');
+  ui.results.classList.remove('loading');
+  if (report.by === 'queue') {
+    for (const t of report.totals) if (t.key) queues.add(t.key);
+    ui.queueList.replaceChildren(...[...queues].sort().map((name) => new Option(name)));
+  }
+  const span = report.from === report.to ? report.from : `${report.from} to ${report.to}`;
+  const empty = isEmptyReport(report) && isEmptyReport(dispositions);
+  ui.empty.hidden = !empty;
+  ui.results.hidden = empty;
+  ui.status.textContent = empty ? '' : `Showing ${span} (UTC), ${report.interval === 'hour' ? 'by hour' : 'by day'}, by ${report.by}.`;
+  if (empty) {
+    ui.empty.textContent = `Nothing happened ${report.from === report.to ? 'on' : 'from'} ${span}${report.queue ? ` in queue ${report.queue}` : ''}. Choose another range or queue.`;
+    return;
+  }
+  const metrics = report.by !== 'disposition';
+  for (const name of ['volume', 'service_level', 'speed']) ui.figures[name].hidden = !metrics;
+  if (metrics) {
+    const subs = drawMetrics(report, ui.canvases);
+    for (const [name, text] of Object.entries(subs)) ui.subs[name].textContent = text;
+  } else {
+    for (const name of ['volume', 'service_level', 'speed']) clearChart(ui.canvases[name]);
+  }
+  drawDispositions(dispositions, ui.canvases.dispositions);
+  ui.totalsTitle.textContent = metrics ? `Totals by ${report.by}` : 'Closed conversations by disposition';
+  renderTotals(ui.totals, report);
+  ui.dispositionSection.hidden = !metrics;
+  if (metrics) renderDispositions(ui.dispositions, dispositions);
+}
+
+async function downloadCsv() {
+  const q = checkedQuery();
+  if (!q) return;
+  ui.error.hidden = true;
+  ui.status.textContent = 'Preparing the CSV…';
+  const send = () => fetch(`/api/reports?${reportQuery(q, { format: 'csv' })}`, {
+    headers: { Authorization: `Bearer ${S.token || ''}`, Accept: 'text/csv' }, cache: 'no-store',
+  });
+  let res;
+  try {
+    res = await send();
+    if (res.status === 401 && (await refreshToken())) res = await send();
+  } catch (_) {
+    ui.status.textContent = '';
+    showError(ui.error, 'The CSV could not be downloaded: cannot reach the gateway.');
+    return;
+  }
+  if (!res.ok) {
+    let body = null;
+    try { body = await res.json(); } catch (_) { body = null; }
+    ui.status.textContent = '';
+    showError(ui.error, `The CSV could not be downloaded: ${(body && body.message) || `HTTP ${res.status}`}`);
+    return;
+  }
+  const disposition = res.headers.get('Content-Disposition') || '';
+  const named = /filename="?([^";]+)"?/.exec(disposition);
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(await res.blob());
+  link.download = named ? named[1] : `report-${q.by}-${q.from}-${q.to}.csv`;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+  ui.status.textContent = `Downloaded ${link.download}.`;
+}
+
+// ------------------------------------------------------------ flow paths
+
+async function loadFlow() {
+  const q = checkedQuery();
+  const flowField = ui.flowForm.elements.flow;
+  const flow = flowField.value.trim();
+  ui.flowError.hidden = true;
+  if (!q) return;
+  if (!flow) {
+    flowField.setAttribute('aria-invalid', 'true');
+    flowField.focus();
+    showError(ui.flowError, 'Name the flow whose paths to show.');
+    return;
+  }
+  flowField.removeAttribute('aria-invalid');
+  history.replaceState(null, '', `${location.pathname}?${reportQuery(q, { flow })}`);
+  const seq = ++askedFlow;
+  ui.flowStatus.textContent = `Loading the paths of ${flow}…`;
+  let data;
+  try {
+    data = await call(`/api/reports/flows/${encodeURIComponent(flow)}?${new URLSearchParams({ from: q.from, to: q.to })}`);
+  } catch (err) {
+    if (seq !== askedFlow) return;
+    ui.flowStatus.textContent = '';
+    ui.flowResults.hidden = true;
+    if (err.status !== 401) showError(ui.flowError, `The paths could not be read: ${problemText(err)}`);
+    return;
+  }
+  if (seq !== askedFlow) return;
+  renderFlow(ui.transitions, ui.exits, data);
+  ui.flowResults.hidden = false;
+  ui.flowStatus.textContent = `Paths of ${data.flow}, ${data.from} to ${data.to} (UTC).`;
+}
+
+// ------------------------------------------------------------ boot
+
+function boot() {
+  Object.assign(ui, {
+    login: $('#login-view'),
+    app: $('#reports'),
+    me: $('[data-testid=reports-me]'),
+    refused: $('[data-testid=reports-refused]'),
+    form: $('#rp-form'),
+    queueList: $('#rp-queues'),
+    status: $('[data-testid=reports-status]'),
+    error: $('[data-testid=reports-error]'),
+    empty: $('[data-testid=reports-empty]'),
+    results: $('[data-testid=reports-results]'),
+    totalsTitle: $('#rp-totals-title'),
+    totals: $('[data-testid=reports-totals]'),
+    dispositionSection: $('[data-testid=reports-dispositions-section]'),
+    dispositions: $('[data-testid=reports-dispositions]'),
+    flowSection: $('[data-testid=flow-section]'),
+    flowForm: $('#rp-flow-form'),
+    flowStatus: $('[data-testid=flow-status]'),
+    flowError: $('[data-testid=flow-error]'),
+    flowResults: $('[data-testid=flow-results]'),
+    transitions: $('[data-testid=flow-transitions]'),
+    exits: $('[data-testid=flow-exits]'),
+    figures: {}, canvases: {}, subs: {},
+  });
+  for (const fig of document.querySelectorAll('[data-chart]')) {
+    ui.figures[fig.dataset.chart] = fig;
+    ui.canvases[fig.dataset.chart] = fig.querySelector('canvas');
+  }
+  for (const sub of document.querySelectorAll('[data-sub]')) ui.subs[sub.dataset.sub] = sub;
+
+  $('#login-form').addEventListener('submit', (e) => submitLogin(e, loginView(), start));
+  $('[data-testid=reports-logout]').addEventListener('click', () => {
+    endSession();
+    signedOut();
+  });
+  fillForm(readQuery(location.search, todayUtc()));
+  ui.form.addEventListener('submit', (e) => { e.preventDefault(); loadReport(); });
+  ui.form.addEventListener('input', markPreset);
+  for (const b of ui.form.querySelectorAll('[data-preset]')) {
+    b.addEventListener('click', () => {
+      const range = PRESETS[b.dataset.preset](todayUtc());
+      ui.form.elements.from.value = range.from;
+      ui.form.elements.to.value = range.to;
+      markPreset();
+      loadReport();
+    });
+  }
+  $('[data-testid=reports-csv]').addEventListener('click', downloadCsv);
+  ui.flowForm.addEventListener('submit', (e) => { e.preventDefault(); loadFlow(); });
+  start();
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', boot, { once: true });
+else boot();

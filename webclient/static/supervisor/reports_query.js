@@ -1,0 +1,191 @@
+// The reports page's pure part (no DOM): the range presets and checks, the query of GET /api/reports, the
+// metrics' names and formats, and the sums and weighted averages the charts draw across queues or agents.
+// Unit tests: webclient/tests/reports_query.test.mjs.
+
+export const MAX_DAYS = 90;
+const DAY_MS = 86400000;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Today's date in UTC (the reports' days are UTC days), as YYYY-MM-DD. */
+export function todayUtc(now = new Date()) {
+  return now.toISOString().slice(0, 10);
+}
+
+function parseDate(s) {
+  if (typeof s !== 'string' || !DATE.test(s)) return null;
+  const t = Date.parse(`${s}T00:00:00Z`);
+  return Number.isNaN(t) || new Date(t).toISOString().slice(0, 10) !== s ? null : t;
+}
+
+export function addDays(date, days) {
+  return new Date(parseDate(date) + days * DAY_MS).toISOString().slice(0, 10);
+}
+
+export const PRESETS = {
+  today: (today) => ({ from: today, to: today }),
+  yesterday: (today) => ({ from: addDays(today, -1), to: addDays(today, -1) }),
+  last7: (today) => ({ from: addDays(today, -6), to: today }),
+  last30: (today) => ({ from: addDays(today, -29), to: today }),
+};
+
+/** The preset a range is, or null. */
+export function presetOf(from, to, today) {
+  for (const [name, make] of Object.entries(PRESETS)) {
+    const r = make(today);
+    if (r.from === from && r.to === to) return name;
+  }
+  return null;
+}
+
+/** Why a range cannot be asked for (a sentence naming the field), or null when it can. */
+export function rangeProblem(from, to) {
+  const a = parseDate(from);
+  const b = parseDate(to);
+  if (a === null) return { field: 'from', message: 'Choose the first day of the range.' };
+  if (b === null) return { field: 'to', message: 'Choose the last day of the range.' };
+  if (b < a) return { field: 'to', message: 'The last day comes before the first day.' };
+  const days = (b - a) / DAY_MS + 1;
+  if (days > MAX_DAYS) return { field: 'to', message: `A report covers at most ${MAX_DAYS} days; this range has ${days}.` };
+  return null;
+}
+
+const INTERVALS = ['day', 'hour'];
+const BYS = ['queue', 'agent', 'disposition'];
+
+/** The report asked for, from a query string (the page's address) with defaults: the last 7 days by day by queue. */
+export function readQuery(search, today) {
+  const p = new URLSearchParams(search);
+  const dflt = PRESETS.last7(today);
+  const from = parseDate(p.get('from')) !== null ? p.get('from') : dflt.from;
+  const to = parseDate(p.get('to')) !== null ? p.get('to') : dflt.to;
+  return {
+    from,
+    to,
+    interval: INTERVALS.includes(p.get('interval')) ? p.get('interval') : 'day',
+    by: BYS.includes(p.get('by')) ? p.get('by') : 'queue',
+    queue: (p.get('queue') || '').trim(),
+    flow: (p.get('flow') || '').trim(),
+  };
+}
+
+/** The query string of GET /api/reports (and of the page's address) for a report; `extra` adds to it. */
+export function reportQuery(q, extra = {}) {
+  const p = new URLSearchParams({ from: q.from, to: q.to, interval: q.interval, by: q.by });
+  if (q.queue) p.set('queue', q.queue);
+  for (const [k, v] of Object.entries(extra)) if (v) p.set(k, v);
+  return p.toString();
+}
+
+// ------------------------------------------------------------ metrics
+
+/** The metrics of a report by queue or agent, in the order of the totals table: [name, label, kind]. */
+export const METRICS = [
+  ['offered', 'Offered', 'count'],
+  ['handled', 'Handled', 'count'],
+  ['abandoned', 'Abandoned', 'count'],
+  ['abandoned_wait_ms_avg', 'Avg wait before abandoning', 'ms'],
+  ['service_level', 'Service level', 'ratio'],
+  ['asa_ms', 'Avg speed of answer', 'ms'],
+  ['aht_talk_ms', 'Avg talk', 'ms'],
+  ['aht_hold_ms', 'Avg hold', 'ms'],
+  ['aht_wrap_ms', 'Avg wrap-up', 'ms'],
+  ['chat_first_response_ms', 'Chat first response', 'ms'],
+  ['chat_resolution_ms', 'Chat resolution', 'ms'],
+  ['callbacks_booked', 'Callbacks booked', 'count'],
+  ['callbacks_reached', 'Callbacks reached', 'count'],
+  ['callbacks_unreachable', 'Callbacks unreachable', 'count'],
+  ['escalations', 'Escalations chat → voice', 'count'],
+  ['ivr_sessions', 'IVR sessions', 'count'],
+  ['ivr_contained', 'IVR contained', 'count'],
+];
+
+const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
+
+/** A duration in ms as people read it: "850 ms", "12.5 s", "3 min 05 s", "1 h 02 min"; "—" for none. */
+export function fmtMs(ms) {
+  if (!isNum(ms)) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
+  const whole = Math.round(s);
+  const m = Math.floor(whole / 60);
+  if (m < 60) return `${m} min ${String(whole % 60).padStart(2, '0')} s`;
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
+}
+
+/** A share 0..1 as a percentage ("87.5 %", "100 %"); "—" for none. */
+export function fmtRatio(x) {
+  if (!isNum(x)) return '—';
+  const pct = Math.round(x * 1000) / 10;
+  return `${pct} %`;
+}
+
+export function fmtCount(n) {
+  return isNum(n) ? String(n) : '—';
+}
+
+export function fmtMetric(kind, v) {
+  return kind === 'ms' ? fmtMs(v) : kind === 'ratio' ? fmtRatio(v) : fmtCount(v);
+}
+
+/** An interval's label on a chart's axis: "Dec 3" by day, "Dec 3 14:00" by hour (UTC). */
+export function intervalLabel(start, interval) {
+  const d = new Date(start);
+  if (Number.isNaN(d.getTime())) return String(start);
+  const day = `${d.toLocaleString('en', { month: 'short', timeZone: 'UTC' })} ${d.getUTCDate()}`;
+  return interval === 'hour' ? `${day} ${String(d.getUTCHours()).padStart(2, '0')}:00` : day;
+}
+
+// ------------------------------------------------------------ across keys
+
+/** The interval starts of a report (every series covers the same ones). */
+export function starts(report) {
+  const first = report.series && report.series[0];
+  return first ? first.points.map((p) => p.start) : [];
+}
+
+/** Per interval, the sum of a count over every series. */
+export function sumPoints(series, metric) {
+  const out = [];
+  for (const s of series) {
+    s.points.forEach((p, i) => { out[i] = (out[i] || 0) + (isNum(p[metric]) ? p[metric] : 0); });
+  }
+  return out;
+}
+
+/** Per interval, the average of `metric` over every series weighted by `weight` (an average per contact stays an
+ * average per contact); null where no series has a value with weight. `value(p)` reads the metric. */
+export function weightedPoints(series, weight, value) {
+  const sum = [];
+  const total = [];
+  for (const s of series) {
+    s.points.forEach((p, i) => {
+      const v = value(p);
+      const w = p[weight];
+      sum[i] = sum[i] || 0;
+      total[i] = total[i] || 0;
+      if (isNum(v) && isNum(w) && w > 0) {
+        sum[i] += v * w;
+        total[i] += w;
+      }
+    });
+  }
+  return sum.map((v, i) => (total[i] > 0 ? v / total[i] : null));
+}
+
+/** Average handle time of a point: talk + hold + wrap-up (null when none is known). */
+export function ahtMs(p) {
+  const parts = [p.aht_talk_ms, p.aht_hold_ms, p.aht_wrap_ms].filter(isNum);
+  return parts.length ? parts.reduce((a, b) => a + b, 0) : null;
+}
+
+/** The keys with the most of `metric` in the totals, at most n, busiest first. */
+export function topKeys(totals, metric, n) {
+  return [...totals].sort((a, b) => (b[metric] || 0) - (a[metric] || 0)).slice(0, n).map((t) => t.key);
+}
+
+/** True when nothing at all happened in the report: no total counts anything (by disposition: nothing closed). */
+export function isEmptyReport(report) {
+  const counts = [...METRICS.filter(([, , kind]) => kind === 'count').map(([name]) => name), 'closed'];
+  return (report.totals || []).every((t) => counts.every((name) => !isNum(t[name]) || t[name] === 0));
+}

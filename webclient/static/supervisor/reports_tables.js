@@ -1,0 +1,67 @@
+// The reports page's tables: the totals of a report (by queue or agent: every metric; by disposition: closed
+// conversations and their share) and a flow's paths (transitions and exits). Every figure cell carries its metric
+// name and raw value (data-metric, data-value) beside the text people read.
+
+import { h } from '../desk/dom.js';
+import { METRICS, fmtMetric } from './reports_query.js';
+
+const KEY_HEADER = { queue: 'Queue', agent: 'Agent', disposition: 'Disposition' };
+
+function head(...labels) {
+  return h('thead', null, h('tr', null, ...labels.map((l) => h('th', { scope: 'col' }, l))));
+}
+
+function cell(metric, kind, value) {
+  return h('td', { 'data-metric': metric, 'data-value': value == null ? '' : String(value) }, fmtMetric(kind, value));
+}
+
+function row(key, ...cells) {
+  return h('tr', { 'data-key': key }, h('th', { scope: 'row' }, key === '' ? '(none)' : key), ...cells);
+}
+
+/** The totals of a report by queue or agent, busiest first: one row per key, one column per metric. */
+export function renderTotals(table, report) {
+  if (report.by === 'disposition') {
+    renderDispositions(table, report);
+    return;
+  }
+  const labels = METRICS.map(([name, label]) => (name === 'service_level' ? `${label} (≤ ${report.sl_threshold_s} s)` : label));
+  const rows = [...report.totals].sort((a, b) => (b.offered || 0) - (a.offered || 0) || String(a.key).localeCompare(b.key));
+  table.replaceChildren(
+    h('caption', { class: 'sr-only' }, `Totals by ${report.by}, ${report.from} to ${report.to}`),
+    head(KEY_HEADER[report.by] || 'Key', ...labels),
+    h('tbody', null, ...rows.map((t) => row(t.key, ...METRICS.map(([name, , kind]) => cell(name, kind, t[name]))))),
+  );
+}
+
+/** Closed conversations by disposition over the range, most first, with each one's share. */
+export function renderDispositions(table, report) {
+  const rows = [...report.totals].sort((a, b) => (b.closed || 0) - (a.closed || 0) || String(a.key).localeCompare(b.key));
+  const all = rows.reduce((n, t) => n + (t.closed || 0), 0);
+  table.replaceChildren(
+    h('caption', { class: 'sr-only' }, `Closed conversations by disposition, ${report.from} to ${report.to}`),
+    head('Disposition', 'Closed', 'Share'),
+    h('tbody', null, ...rows.map((t) => row(t.key, cell('closed', 'count', t.closed),
+      cell('share', 'ratio', all ? (t.closed || 0) / all : null)))),
+  );
+}
+
+/** A flow's paths: how many sessions took each transition (most first), and where callers left it. */
+export function renderFlow(transitions, exits, data) {
+  const moves = [...(data.transitions || [])].sort((a, b) => b.count - a.count);
+  transitions.replaceChildren(
+    h('caption', { class: 'sr-only' }, `Transitions of flow ${data.flow}`),
+    head('From step', 'To step', 'Sessions'),
+    h('tbody', null, ...moves.map((t) => h('tr', { 'data-from': t.from, 'data-to': t.to },
+      h('td', null, t.from), h('td', null, t.to), cell('count', 'count', t.count)))),
+  );
+  if (!moves.length) transitions.tBodies[0].append(h('tr', null, h('td', { colSpan: 3, class: 'rp-none' }, 'No session took a step in this range.')));
+  const left = [...(data.exits || [])].sort((a, b) => (b.hangups + b.agent_requests) - (a.hangups + a.agent_requests));
+  exits.replaceChildren(
+    h('caption', { class: 'sr-only' }, `Where callers left flow ${data.flow}`),
+    head('Step', 'Hung up', 'Asked for an agent'),
+    h('tbody', null, ...left.map((e) => h('tr', { 'data-node': e.node },
+      h('td', null, e.node), cell('hangups', 'count', e.hangups), cell('agent_requests', 'count', e.agent_requests)))),
+  );
+  if (!left.length) exits.tBodies[0].append(h('tr', null, h('td', { colSpan: 3, class: 'rp-none' }, 'Nobody left the flow in this range.')));
+}

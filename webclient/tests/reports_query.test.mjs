@@ -1,0 +1,79 @@
+// node --test webclient/tests: the reports page's pure part (supervisor/reports_query.js).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import {
+  PRESETS, ahtMs, fmtMs, fmtRatio, intervalLabel, isEmptyReport, presetOf, rangeProblem, readQuery, reportQuery,
+  sumPoints, todayUtc, topKeys, weightedPoints,
+} from '../static/supervisor/reports_query.js';
+
+test('presets are UTC days ending today, across month and year ends', () => {
+  assert.equal(todayUtc(new Date('2026-12-05T23:30:00-05:00')), '2026-12-06');
+  assert.deepEqual(PRESETS.today('2026-12-05'), { from: '2026-12-05', to: '2026-12-05' });
+  assert.deepEqual(PRESETS.yesterday('2027-01-01'), { from: '2026-12-31', to: '2026-12-31' });
+  assert.deepEqual(PRESETS.last7('2026-03-03'), { from: '2026-02-25', to: '2026-03-03' });
+  assert.deepEqual(PRESETS.last30('2026-12-05'), { from: '2026-11-06', to: '2026-12-05' });
+  assert.equal(presetOf('2026-11-29', '2026-12-05', '2026-12-05'), 'last7');
+  assert.equal(presetOf('2026-11-28', '2026-12-05', '2026-12-05'), null);
+});
+
+test('a range is two real dates in order, at most 90 days', () => {
+  assert.equal(rangeProblem('2026-09-07', '2026-12-05'), null); // 90 days
+  assert.deepEqual(rangeProblem('2026-09-06', '2026-12-05'),
+    { field: 'to', message: 'A report covers at most 90 days; this range has 91.' });
+  assert.equal(rangeProblem('2026-12-05', '2026-12-04').field, 'to');
+  assert.equal(rangeProblem('', '2026-12-04').field, 'from');
+  assert.equal(rangeProblem('2026-02-30', '2026-03-01').field, 'from');
+  assert.equal(rangeProblem('2026-12-01', 'tomorrow').field, 'to');
+});
+
+test("the page's address reads back into the query it was made from", () => {
+  const q = { from: '2026-12-01', to: '2026-12-05', interval: 'hour', by: 'agent', queue: 'billing' };
+  assert.equal(reportQuery(q), 'from=2026-12-01&to=2026-12-05&interval=hour&by=agent&queue=billing');
+  assert.equal(reportQuery({ ...q, queue: '' }, { format: 'csv' }), 'from=2026-12-01&to=2026-12-05&interval=hour&by=agent&format=csv');
+  assert.deepEqual(readQuery(`?${reportQuery(q, { flow: 'default' })}`, '2026-12-09'), { ...q, flow: 'default' });
+  assert.deepEqual(readQuery('?interval=week&by=customer&from=2026-13-01', '2026-12-09'),
+    { from: '2026-12-03', to: '2026-12-09', interval: 'day', by: 'queue', queue: '', flow: '' });
+});
+
+test('figures as people read them', () => {
+  assert.equal(fmtMs(null), '—');
+  assert.equal(fmtMs(850), '850 ms');
+  assert.equal(fmtMs(12500), '13 s');
+  assert.equal(fmtMs(9400), '9.4 s');
+  assert.equal(fmtMs(185000), '3 min 05 s');
+  assert.equal(fmtMs(3720000), '1 h 02 min');
+  assert.equal(fmtRatio(0.875), '87.5 %');
+  assert.equal(fmtRatio(1), '100 %');
+  assert.equal(fmtRatio(null), '—');
+  assert.equal(intervalLabel('2026-12-03T00:00:00Z', 'day'), 'Dec 3');
+  assert.equal(intervalLabel('2026-12-03T14:00:00Z', 'hour'), 'Dec 3 14:00');
+});
+
+const p = (start, m) => ({ start, ...m });
+const report = {
+  series: [
+    { key: 'billing', points: [p('d1', { offered: 4, handled: 3, asa_ms: 10000, aht_talk_ms: 60000, aht_hold_ms: null, aht_wrap_ms: 5000 }),
+      p('d2', { offered: 0, handled: 0, asa_ms: null, aht_talk_ms: null, aht_hold_ms: null, aht_wrap_ms: null })] },
+    { key: 'sales', points: [p('d1', { offered: 2, handled: 1, asa_ms: 30000, aht_talk_ms: 20000, aht_hold_ms: null, aht_wrap_ms: null }),
+      p('d2', { offered: 1, handled: 1, asa_ms: 4000, aht_talk_ms: 1000, aht_hold_ms: 1000, aht_wrap_ms: 1000 })] },
+  ],
+  totals: [{ key: 'billing', offered: 4, handled: 3 }, { key: 'sales', offered: 3, handled: 2 }],
+};
+
+test('counts add up across queues; averages are weighted by the contacts they average over', () => {
+  assert.deepEqual(sumPoints(report.series, 'offered'), [6, 1]);
+  assert.deepEqual(weightedPoints(report.series, 'handled', (x) => x.asa_ms), [(3 * 10000 + 30000) / 4, 4000]);
+  assert.equal(ahtMs(report.series[0].points[0]), 65000);
+  assert.equal(ahtMs(report.series[0].points[1]), null);
+  assert.deepEqual(weightedPoints(report.series, 'handled', ahtMs), [(3 * 65000 + 20000) / 4, 3000]);
+  assert.deepEqual(weightedPoints([{ key: 'x', points: [p('d1', { handled: 0, asa_ms: null })] }], 'handled', (x) => x.asa_ms), [null]);
+  assert.deepEqual(topKeys(report.totals, 'offered', 1), ['billing']);
+});
+
+test('an empty report: nothing counted anywhere', () => {
+  assert.equal(isEmptyReport({ totals: [] }), true);
+  assert.equal(isEmptyReport({ totals: [{ key: 'billing', offered: 0, handled: 0, asa_ms: null, service_level: null }] }), true);
+  assert.equal(isEmptyReport({ totals: [{ key: 'resolved', closed: 2 }] }), false);
+  assert.equal(isEmptyReport(report), false);
+});
