@@ -124,7 +124,7 @@ export function drawDispositions(report, canvas) {
       labels,
       datasets: keys.map((k, i) => ({
         label: k, data: byKey.get(k).points.map((p) => p.closed || 0), backgroundColor: PALETTE[i % PALETTE.length],
-        stack: 'closed',
+        stack: 'closed', maxBarThickness: 56,
       })),
     },
     options: options({ y: COUNT, stacked: true }),
