@@ -56,7 +56,7 @@ function line(label, data, i, dashed = false) {
 }
 
 const COUNT = { format: (v) => String(v), precision: 0 };
-const SECONDS = { format: (v) => (v == null ? '—' : fmtMs(v)), tick: (v) => `${Math.round(v / 100) / 10} s` };
+const SECONDS = { format: (v) => (v == null ? '—' : fmtMs(v)), tick: (v) => (v < 1000 ? `${v} ms` : `${Math.round(v / 100) / 10} s`) };
 const PERCENT = { format: (v) => (v == null ? '—' : fmtRatio(v)), max: 1 };
 
 /** What the subtitle of a chart says about the series drawn. */

@@ -47,19 +47,15 @@ async function start() {
   ui.app.hidden = false;
   document.title = 'Reports — Contact Gateway';
   ui.me.textContent = S.agent ? S.agent.name || S.agent.id : '';
-  if (Array.isArray(S.roles) && !S.roles.includes('supervisor') && !S.roles.includes('admin')) {
-    refuse('Reports are for supervisors and admins. Sign in with such an account to see them.');
-    return;
-  }
   ui.refused.hidden = true;
   ui.form.hidden = false;
   ui.flowSection.hidden = false;
   loadReport();
 }
 
-/** The gateway said no (403), or the roles say it would: say so instead of the report. */
+/** The gateway said no (403: not a supervisor or admin): its reason instead of the report. */
 function refuse(message) {
-  ui.refused.textContent = message;
+  ui.refused.textContent = `${message.charAt(0).toUpperCase()}${message.slice(1)}. Sign in with such an account to see them.`;
   ui.refused.hidden = false;
   for (const el of [ui.form, ui.results, ui.flowSection, ui.error, ui.empty]) el.hidden = true;
   ui.status.textContent = '';
@@ -69,9 +65,15 @@ function refuse(message) {
 
 function formQuery() {
   const f = ui.form.elements;
-  return {
-    from: f.from.value, to: f.to.value, interval: f.interval.value, by: f.by.value, queue: f.queue.value.trim(),
-  };
+  const by = f.by.value;
+  return { from: f.from.value, to: f.to.value, interval: f.interval.value, by, queue: by === 'queue' ? f.queue.value.trim() : '' };
+}
+
+/** The queue filter is for a report by queue (an agent's or a disposition's figures span every queue). */
+function syncQueueField() {
+  const f = ui.form.elements;
+  f.queue.disabled = f.by.value !== 'queue';
+  f.queue.placeholder = f.queue.disabled ? 'by queue only' : 'all queues';
 }
 
 function fillForm(q) {
@@ -82,6 +84,7 @@ function fillForm(q) {
   f.by.value = q.by;
   f.queue.value = q.queue;
   if (q.flow) ui.flowForm.elements.flow.value = q.flow;
+  syncQueueField();
   markPreset();
 }
 
@@ -142,7 +145,7 @@ async function loadReport() {
   try {
     const main = call(`/api/reports?${reportQuery(q)}`);
     [report, dispositions] = await Promise.all([
-      main, q.by === 'disposition' ? main : call(`/api/reports?${reportQuery({ ...q, by: 'disposition' })}`),
+      main, q.by === 'disposition' ? main : call(`/api/reports?${reportQuery({ ...q, by: 'disposition', queue: '' })}`),
     ]);
   } catch (err) {
     if (seq !== asked) return;
@@ -156,10 +159,10 @@ async function loadReport() {
     return;
   }
   if (seq !== asked) return;
-  render(report, dispositions);
+  render(report, dispositions, q.queue);
 }
 
-function render(report, dispositions) {
+function render(report, dispositions, queue) {
   ui.results.removeAttribute('aria-busy');
   ui.results.classList.remove('loading');
   if (report.by === 'queue') {
@@ -172,7 +175,7 @@ function render(report, dispositions) {
   ui.results.hidden = empty;
   ui.status.textContent = empty ? '' : `Showing ${span} (UTC), ${report.interval === 'hour' ? 'by hour' : 'by day'}, by ${report.by}.`;
   if (empty) {
-    ui.empty.textContent = `Nothing happened ${report.from === report.to ? 'on' : 'from'} ${span}${report.queue ? ` in queue ${report.queue}` : ''}. Choose another range or queue.`;
+    ui.empty.textContent = `Nothing happened ${report.from === report.to ? 'on' : 'from'} ${span}${queue ? ` in queue ${queue}` : ''}. Choose another range or queue.`;
     return;
   }
   const metrics = report.by !== 'disposition';
@@ -184,6 +187,7 @@ function render(report, dispositions) {
     for (const name of ['volume', 'service_level', 'speed']) clearChart(ui.canvases[name]);
   }
   drawDispositions(dispositions, ui.canvases.dispositions);
+  ui.subs.dispositions.textContent = queue ? '(all queues)' : '';
   ui.totalsTitle.textContent = metrics ? `Totals by ${report.by}` : 'Closed conversations by disposition';
   renderTotals(ui.totals, report);
   ui.dispositionSection.hidden = !metrics;
@@ -301,6 +305,7 @@ function boot() {
   fillForm(readQuery(location.search, todayUtc()));
   ui.form.addEventListener('submit', (e) => { e.preventDefault(); loadReport(); });
   ui.form.addEventListener('input', markPreset);
+  ui.form.elements.by.addEventListener('change', syncQueueField);
   for (const b of ui.form.querySelectorAll('[data-preset]')) {
     b.addEventListener('click', () => {
       const range = PRESETS[b.dataset.preset](todayUtc());

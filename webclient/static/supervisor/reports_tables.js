@@ -53,7 +53,7 @@ export function renderFlow(transitions, exits, data) {
     h('caption', { class: 'sr-only' }, `Transitions of flow ${data.flow}`),
     head('From step', 'To step', 'Sessions'),
     h('tbody', null, ...moves.map((t) => h('tr', { 'data-from': t.from, 'data-to': t.to },
-      h('td', null, t.from), h('td', null, t.to), cell('count', 'count', t.count)))),
+      h('td', null, t.from || '(start)'), h('td', null, t.to), cell('count', 'count', t.count)))),
   );
   if (!moves.length) transitions.tBodies[0].append(h('tr', null, h('td', { colSpan: 3, class: 'rp-none' }, 'No session took a step in this range.')));
   const left = [...(data.exits || [])].sort((a, b) => (b.hangups + b.agent_requests) - (a.hangups + a.agent_requests));
