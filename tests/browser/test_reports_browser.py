@@ -1,0 +1,274 @@
+"""The reports page (/supervisor/reports) in real Chromium, over data that real conversations produced.
+
+Three chats on a real node, driven through the customer and agent sockets: each is queued, assigned to alice,
+answered and closed with a disposition (resolved, follow-up, resolved); and a caller who hangs up in the IVR (a real
+WebRTC call). The node's rollups count them as they
+happen; a supervisor then signs in to the reports page: the totals table shows what GET /api/reports says (and
+what the chats were: 3 offered, 3 handled, 2 resolved, 1 follow-up), the charts are drawn (ink of their series'
+colours on the canvases), the CSV download holds the same figures, the page answers by agent, shows its empty
+and error states and a flow's paths, is used from the keyboard, has no serious axe violation and no CSP
+violation. An agent without the supervisor role is refused with the gateway's reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import os
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from tests.browser.test_csp_browser import WATCH, violations
+from tests.conftest import PASSWORDS, Clients
+from tests.support.axe import axe_violations, blocking, describe, install_axe
+from tests.support.caller import in_ivr
+from tests.support.clients import Agent
+from tests.support.servers import Node
+
+pytestmark = pytest.mark.browser
+
+# The series colours of reports_charts.js: the first (Offered; the first disposition) and the second.
+BLUE = (0x24, 0x56, 0xD3)
+RED = (0xC2, 0x35, 0x2B)
+
+INK = """
+([testid, rgb]) => {
+  const canvas = document.querySelector(`[data-testid=${testid}]`);
+  const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+  let n = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    if (data[i + 3] > 200 && Math.abs(data[i] - rgb[0]) < 8 && Math.abs(data[i + 1] - rgb[1]) < 8
+        && Math.abs(data[i + 2] - rgb[2]) < 8) n += 1;
+  }
+  return n;
+}
+"""
+
+# What a chart holds: its series' labels and the sum of each.
+SERIES = """
+(testid) => {
+  const chart = Chart.getChart(document.querySelector(`[data-testid=${testid}]`));
+  return chart.data.datasets.map((d) => [d.label, d.data.reduce((a, b) => a + (b || 0), 0)]);
+}
+"""
+
+
+async def served_chat(clients: Clients, alice: Agent, text: str, disposition: str) -> str:
+    """A customer writes, alice is assigned, answers and closes the conversation with a disposition."""
+    customer = clients.customer()
+    await customer.hello()
+    await customer.say(text)
+    cid = str((await alice.assigned(timeout=10))["id"])
+    await alice.say(cid, "Happy to help with that.")
+    await alice.send({"type": "close", "conversation_id": cid, "disposition": disposition})
+    await alice.expect("unassigned", lambda f: f["conversation_id"] == cid)
+    return cid
+
+
+async def report(node: Node, token: str, **params: str) -> dict[str, Any]:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(node.url + "/api/reports", params=params, headers={"Authorization": f"Bearer {token}"}) as r,
+    ):
+        body: dict[str, Any] = await r.json()
+        assert r.status == 200, body
+        return body
+
+
+async def counted(node: Node, token: str, params: dict[str, str], done: Any) -> dict[str, Any]:
+    """The report once the rollups have counted what happened (they follow the events a moment later)."""
+    async with asyncio.timeout(20):
+        while True:
+            body = await report(node, token, **params)
+            if done(body):
+                return body
+            await asyncio.sleep(0.1)
+
+
+async def flow_paths_when(node: Node, token: str, flow: str, span: dict[str, str], done: Any) -> dict[str, Any]:
+    async with asyncio.timeout(20), aiohttp.ClientSession() as http:
+        while True:
+            async with http.get(
+                f"{node.url}/api/reports/flows/{flow}", params=span, headers={"Authorization": f"Bearer {token}"}
+            ) as r:
+                body: dict[str, Any] = await r.json()
+                assert r.status == 200, body
+            if done(body):
+                return body
+            await asyncio.sleep(0.1)
+
+
+def total(body: dict[str, Any], metric: str) -> int:
+    return sum(int(t.get(metric) or 0) for t in body["totals"])
+
+
+async def sign_in(page: Page, agent_id: str) -> None:
+    await expect(page.locator("#login-form")).to_be_visible()
+    await page.fill("#login-agent", agent_id)
+    await page.fill("#login-password", PASSWORDS[agent_id])
+    await page.press("#login-password", "Enter")
+
+
+async def table_values(page: Page, testid: str) -> dict[str, dict[str, str]]:
+    """A table's figures as the page shows them: row key -> metric -> raw value (data-value)."""
+    rows: dict[str, dict[str, str]] = await page.evaluate(
+        """(testid) => Object.fromEntries([...document.querySelectorAll(`[data-testid=${testid}] tbody tr[data-key]`)]
+             .map((tr) => [tr.dataset.key, Object.fromEntries([...tr.querySelectorAll('td[data-metric]')]
+               .map((td) => [td.dataset.metric, td.dataset.value]))]))""",
+        testid,
+    )
+    return rows
+
+
+async def test_the_reports_page_shows_what_real_conversations_produced(
+    browser: Browser, node: Node, clients: Clients, tmp_path: Path
+) -> None:
+    alice = clients.agent("alice")
+    await alice.hello()
+    for text, disposition in (
+        ("Where is my order?", "resolved"),
+        ("Can I change my plan?", "follow-up"),
+        ("Is the tent waterproof?", "resolved"),
+    ):
+        await served_chat(clients, alice, text, disposition)
+    customer = clients.customer()
+    async with in_ivr(customer) as caller:  # a caller who hangs up in the IVR: the flow's paths
+        await caller.hangup()
+        await caller.status("ended")
+    token = await clients.agent("carol").login()
+    today = datetime.now(UTC).date()
+    span = {"from": (today - timedelta(days=1)).isoformat(), "to": today.isoformat()}
+    by_queue = await counted(node, token, {**span, "by": "queue"}, lambda b: total(b, "handled") >= 3)
+    by_disposition = await counted(node, token, {**span, "by": "disposition"}, lambda b: total(b, "closed") >= 3)
+    assert (total(by_queue, "offered"), total(by_queue, "handled"), total(by_queue, "abandoned")) == (3, 3, 0)
+    assert {t["key"]: t["closed"] for t in by_disposition["totals"] if t["closed"]} == {"resolved": 2, "follow-up": 1}
+    paths = await flow_paths_when(node, token, "default", span, lambda p: any(e["hangups"] for e in p["exits"]))
+    assert {"from": "", "to": "hello", "count": 1} in paths["transitions"]
+
+    ctx = await browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    await install_axe(ctx)
+    await ctx.add_init_script(WATCH)
+    page = await ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    shots = Path(os.environ.get("CG_SCREENSHOTS", tmp_path))
+    try:
+        await page.goto(node.url + f"/supervisor/reports?from={span['from']}&to={span['to']}")
+        await sign_in(page, "carol")
+
+        # the totals: every figure of every queue is the endpoint's, and the chats' own numbers are there
+        rows = page.locator("[data-testid=reports-totals] tbody tr[data-key]")
+        await expect(rows).to_have_count(len(by_queue["totals"]))
+        shown = await table_values(page, "reports-totals")
+        numbers = {key: {k: float(v) if v else None for k, v in figures.items()} for key, figures in shown.items()}
+        assert numbers == {t["key"]: {k: v for k, v in t.items() if k != "key"} for t in by_queue["totals"]}
+        assert sum(int(r["offered"]) for r in shown.values()) == 3
+        assert sum(int(r["handled"]) for r in shown.values()) == 3
+        busiest = max(by_queue["totals"], key=lambda t: t["offered"])["key"]
+        cells = page.locator(f"[data-testid=reports-totals] tr[data-key='{busiest}']")
+        await expect(cells.locator("td[data-metric=offered]")).to_have_text("3")
+        dispositions = await table_values(page, "reports-dispositions")
+        assert {k: v["closed"] for k, v in dispositions.items() if v["closed"] != "0"} == {
+            "resolved": "2",
+            "follow-up": "1",
+        }
+
+        # the charts hold the same figures and are drawn: the series' colours are on the canvases
+        assert dict(await page.evaluate(SERIES, "chart-volume")) == {"Offered": 3, "Handled": 3, "Abandoned": 0}
+        disp_series = dict(await page.evaluate(SERIES, "chart-dispositions"))
+        assert {k: v for k, v in disp_series.items() if v} == {"resolved": 2, "follow-up": 1}
+        assert await page.evaluate(INK, ["chart-volume", BLUE]) > 100
+        assert await page.evaluate(INK, ["chart-dispositions", BLUE]) > 300  # the resolved bar
+        assert await page.evaluate(INK, ["chart-dispositions", RED]) > 150  # the follow-up bar on it
+        assert await page.evaluate(INK, ["chart-service-level", BLUE]) > 20
+        await page.screenshot(path=str(shots / "reports-by-queue.png"), full_page=True)
+        found = await axe_violations(page)
+        assert blocking(found) == [], describe(found)
+
+        # the CSV download: one row per queue and day, with the same figures
+        async with page.expect_download() as info:
+            await page.click("[data-testid=reports-csv]")
+        download = await info.value
+        text = Path(await download.path()).read_text(encoding="utf-8")
+        csv_rows = list(csv.DictReader(io.StringIO(text)))
+        assert {"offered", "handled", "abandoned", "service_level", "asa_ms"} <= set(csv_rows[0])
+        assert len(csv_rows) == 2 * len(by_queue["totals"])  # two days
+        for key, figures in shown.items():
+            mine = [r for r in csv_rows if r.get("key", r.get("queue")) == key]
+            assert sum(int(r["offered"]) for r in mine) == int(figures["offered"])
+            assert sum(int(r["handled"]) for r in mine) == int(figures["handled"])
+        await expect(page.locator("[data-testid=reports-status]")).to_have_text(re.compile(r"^Downloaded .+\.csv\.$"))
+
+        # from the keyboard: group by agent, then Show
+        await page.focus("[data-testid=reports-by]")
+        await page.select_option("[data-testid=reports-by]", "agent")
+        await expect(page.locator("[data-testid=reports-queue]")).to_be_disabled()  # a filter of reports by queue
+        await page.keyboard.press("Tab")  # past the queue field: Show
+        assert await page.evaluate("document.activeElement.dataset.testid") == "reports-show"
+        await page.keyboard.press("Enter")
+        alice_row = page.locator("[data-testid=reports-totals] tr[data-key=alice]")
+        await expect(alice_row.locator("td[data-metric=handled]")).to_have_text("3")
+        assert "by=agent" in page.url
+
+        # the flow's paths: the caller's steps and where they hung up, as the endpoint has them
+        await page.fill("[data-testid=flow-name]", "default")
+        await page.press("[data-testid=flow-name]", "Enter")
+        await expect(page.locator("[data-testid=flow-status]")).to_have_text(re.compile("^Paths of default"))
+        moves = page.locator("[data-testid=flow-transitions] tbody tr[data-from]")
+        await expect(moves).to_have_count(len(paths["transitions"]))
+        start = page.locator("[data-testid=flow-transitions] tr[data-from=''][data-to=hello] td[data-metric=count]")
+        await expect(start).to_have_text("1")
+        exits = page.locator("[data-testid=flow-exits] tbody tr[data-node]")
+        await expect(exits).to_have_count(len(paths["exits"]))
+        hung_up = [e for e in paths["exits"] if e["hangups"]]
+        assert len(hung_up) == 1
+        await expect(
+            page.locator(f"[data-testid=flow-exits] tr[data-node='{hung_up[0]['node']}'] td[data-metric=hangups]")
+        ).to_have_text("1")
+        await page.screenshot(path=str(shots / "reports-by-agent-and-flow.png"), full_page=True)
+
+        # error states: a range the page refuses itself, and the gateway's own problem message
+        await page.fill("[data-testid=reports-from]", span["to"])
+        await page.fill("[data-testid=reports-to]", span["from"])
+        await page.click("[data-testid=reports-show]")
+        await expect(page.locator("[data-testid=reports-error]")).to_have_text(
+            "The last day comes before the first day."
+        )
+        assert await page.get_attribute("[data-testid=reports-to]", "aria-invalid") == "true"
+        # the empty state: a quiet week long ago
+        await page.fill("[data-testid=reports-from]", "2020-01-01")
+        await page.fill("[data-testid=reports-to]", "2020-01-07")
+        await page.click("[data-testid=reports-show]")
+        await expect(page.locator("[data-testid=reports-empty]")).to_contain_text("Nothing happened from 2020-01-01")
+        await expect(page.locator("[data-testid=reports-results]")).to_be_hidden()
+        await expect(page.locator("[data-testid=reports-error]")).to_be_hidden()
+        await page.screenshot(path=str(shots / "reports-empty.png"), full_page=True)
+
+        assert await violations(page) == []
+        assert errors == []
+    finally:
+        await ctx.close()
+
+
+async def test_an_agent_without_the_supervisor_role_is_refused(browser: Browser, node: Node) -> None:
+    ctx = await browser.new_context()
+    page = await ctx.new_page()
+    try:
+        await page.goto(node.url + "/supervisor/reports")
+        await sign_in(page, "alice")
+        # the gateway's problem JSON (403) says why, on the page
+        refused = "Reports are for supervisors and admins. Sign in with such an account to see them."
+        await expect(page.locator("[data-testid=reports-refused]")).to_have_text(refused)
+        await expect(page.locator("#rp-form")).to_be_hidden()
+        await page.click("[data-testid=reports-logout]")
+        await expect(page.locator("#login-form")).to_be_visible()
+    finally:
+        await ctx.close()
