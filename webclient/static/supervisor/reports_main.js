@@ -136,6 +136,7 @@ async function loadReport() {
   if (!q) return;
   history.replaceState(null, '', `${location.pathname}?${reportQuery(q, { flow: ui.flowForm.elements.flow.value.trim() })}`);
   const seq = ++asked;
+  if (!ui.flowResults.hidden) loadFlow(); // the paths shown follow the range
   ui.error.hidden = true;
   ui.status.textContent = 'Loading the report…';
   ui.results.setAttribute('aria-busy', 'true');
