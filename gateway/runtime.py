@@ -26,6 +26,7 @@ from gateway.config import Settings
 from gateway.contact.agents import ensure_demo_agents, load_agents
 from gateway.contact.attachment_files import LocalAttachmentFiles
 from gateway.contact.attachments import Attachments
+from gateway.contact.audit import AuditLog
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.canned import CannedResponses
 from gateway.contact.conversations import Conversations
@@ -38,7 +39,9 @@ from gateway.contact.wait_estimate import WaitEstimates
 from gateway.data_dir import prepare_data_dir, warn_if_readable
 from gateway.errors import ConfigError
 from gateway.flows.chat_bot import ChatBots
+from gateway.flows.live import LiveFlows
 from gateway.flows.speech import SpeechRecognition
+from gateway.flows.versions import FlowVersions
 from gateway.flows.webhooks import webhook_session
 from gateway.metrics import Metrics
 from gateway.ops.metrics import NodeMetrics
@@ -50,8 +53,9 @@ from gateway.protocol.bus import CallCaption, CallUpdate
 from gateway.store.bus import Bus
 from gateway.store.embedded_redis import EmbeddedRedis
 from gateway.store.event_log_store import EventLogStore
+from gateway.store.flow_store import FlowStore
 from gateway.store.rollup_store import RollupStore
-from gateway.store.store import Keys, Store
+from gateway.store.store import Keys, Store, StoreError
 from gateway.tasks import cancel_and_wait
 from gateway.wire.agents_watch import AgentsWatcher
 from gateway.wire.login_limits import LoginLimits
@@ -192,10 +196,10 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
     except AsrError as exc:
         raise ConfigError(exc.message, field="vosk_model") from None
     stack.push_async_callback(asyncio.to_thread, speech.close)  # last: after the calls, no listener uses it
-    flows = await asyncio.to_thread(FlowRegistry, settings.flows_dir or shipped_flows_dir(), check=speech.check)
-    for error in flows.errors:
+    flows_dir = settings.flows_dir or shipped_flows_dir()
+    flow_files = await asyncio.to_thread(FlowRegistry, flows_dir, check=speech.check)
+    for error in flow_files.errors:
         log.error("flow error: %s", error)
-    log.info("flows loaded: %s", ", ".join(flows.names()) or "none")
 
     embedded = None
     url = settings.redis_url
@@ -220,6 +224,15 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
     bus = Bus(redis)
     await bus.start(always=keys.agent_channel("__node__"))
     _on_stop(stack, bus.stop)
+
+    # flows: the published version of each flow, the same on every node; files with no versions imported
+    audit = AuditLog(store)
+    flows = LiveFlows(flows_dir, FlowStore(store), bus, flow_files)
+    await flows.start()
+    _on_stop(stack, flows.stop)
+    flow_versions = FlowVersions(flows, flows.store, check=speech.check, audit=audit)
+    await flow_versions.import_files()
+    log.info("flows in service: %s", ", ".join(f"{n} {flows.get(n).version}" for n in flows.names()) or "none")
 
     # the node's metrics (its own registry): passed to every service that counts something
     metrics = Metrics(settings.node_id)
@@ -347,6 +360,8 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
         directory=directory,
         queue_board=queue_board,
         flows=flows,
+        flow_versions=flow_versions,
+        audit=audit,
         calls=calls,
         speech=speech,
         agent_calls=agent_calls,
@@ -398,27 +413,30 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
     for started in (limits, services.retention, services.agents_watch, services.rollups, services.webhook_delivery):
         await started.start()
         _on_stop(stack, started.stop)
-    reloader = asyncio.create_task(_reload_flows(flows), name="flow-reloader")
+    reloader = asyncio.create_task(_reload_flows(flow_versions), name="flow-reloader")
     stack.push_async_callback(cancel_and_wait, reloader)
     return services
 
 
-async def _reload_flows(flows: FlowRegistry) -> None:
-    """Pick up edited flow files without a restart; a call in progress keeps the version it started with."""
-    reported: tuple[object, ...] = tuple(flows.errors)
+async def _reload_flows(versions: FlowVersions) -> None:
+    """Follow the flow files: a changed file becomes a new published version (gateway/flows/versions.py); a call in
+    progress keeps the version it started with. Also reads the live versions again, in case a publish announced on
+    the bus was missed."""
+    files = versions.live.files
+    reported: tuple[object, ...] = tuple(files.errors)
     while True:
         await asyncio.sleep(FLOW_RELOAD_SECONDS)
-        report = await asyncio.to_thread(flows.reload_if_changed)
-        if report.changed:
-            log.info(
-                "flows reloaded: %s; removed: %s",
-                ", ".join(report.loaded) or "none",
-                ", ".join(report.removed) or "none",
-            )
+        report = await asyncio.to_thread(files.reload_if_changed)
+        if report.loaded:
+            await versions.files_changed(report.loaded)
         if report.errors != reported:  # say it once, not every few seconds
             for error in report.errors:
-                log.error("flow not reloaded: %s", error)
+                log.error("flow file not loaded: %s", error)
             reported = report.errors
+        try:
+            await versions.live.refresh()
+        except StoreError as exc:
+            log.warning("flow versions not read: %s", exc)
 
 
 async def run_backfill(settings: Settings, first: date, last: date) -> int:

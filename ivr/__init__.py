@@ -15,6 +15,8 @@ Modules, in the order a flow travels through them:
 - ``actions``     what the interpreter asks the driver to do, and timeline Steps
 - ``matching``    which choice an answer picks; the digits in a typed or spoken number
 - ``interpreter`` Interpreter: the state machine from events to actions
+- ``graph``       the picture of a flow: nodes with their lines, transitions with what takes them
+- ``replay``      past sessions' recorded inputs fed to another version; which paths change
 - ``harness``     Session / run_call: a scripted driver for tests, simulator, benchmarks
 - ``simulator``   a text session with a flow
 - ``cli``         ``contact-gateway flows validate | simulate | schema``

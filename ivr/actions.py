@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 
 class StepKind(StrEnum):
@@ -175,6 +176,9 @@ class Step:
     node: str
     detail: str = ""
     flow: str = ""
+    #: The driver's events this step is the outcome of, as :func:`ivr.replay.event_record` writes them (the flow's
+    #: start, keys, words, no-inputs, webhook answers, ...): what a replay feeds a draft (ivr/replay.py).
+    inputs: tuple[dict[str, Any], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

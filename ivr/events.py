@@ -9,6 +9,7 @@ their expiry as events.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,3 +90,74 @@ class Disconnected:
 
 
 Event = PromptFinished | Digits | Text | Speech | NoInput | WebhookResult | QueueStatus | Disconnected
+
+
+#: How big a webhook answer may be to be kept whole on the timeline (bigger: kept as ``truncated``, not replayable).
+MAX_RECORDED_BODY = 8192
+
+
+def event_record(event: Event) -> dict[str, Any]:
+    """The event as a JSON object for the timeline (the ``inputs`` of a flow step), so a replay can feed it again
+    (:func:`event_from_record`). A webhook answer over :data:`MAX_RECORDED_BODY` is kept as ``truncated``."""
+    match event:
+        case Digits(digits):
+            return {"type": "digits", "digits": digits}
+        case Text(text):
+            return {"type": "text", "text": text}
+        case Speech(text, confidence, heard, reason):
+            return {"type": "speech", "text": text, "confidence": confidence, "heard": heard, "reason": reason}
+        case NoInput():
+            return {"type": "no_input"}
+        case WebhookResult(status, body, error):
+            try:
+                size = len(json.dumps(body, separators=(",", ":"), ensure_ascii=False))
+            except (TypeError, ValueError):
+                size = MAX_RECORDED_BODY + 1
+            if size > MAX_RECORDED_BODY:
+                return {"type": "webhook", "status": status, "error": error, "truncated": True}
+            return {"type": "webhook", "status": status, "body": body, "error": error}
+        case QueueStatus(agents, waiting, wait):
+            return {"type": "queue", "agents_available": agents, "waiting": waiting, "wait_seconds": wait}
+        case Disconnected():
+            return {"type": "hangup"}
+        case PromptFinished(prompt_id):
+            return {"type": "prompt_finished", "prompt_id": prompt_id}
+    raise TypeError(f"not an event: {event!r}")
+
+
+class NotReplayable(ValueError):
+    """A recorded input that cannot be fed again exactly (a webhook answer too big to keep, an unknown type)."""
+
+
+def event_from_record(record: dict[str, Any]) -> Event:
+    """The event :func:`event_record` wrote (a no-input is for whatever window is open when it is fed)."""
+    try:
+        match record["type"]:
+            case "digits":
+                return Digits(str(record["digits"]))
+            case "text":
+                return Text(str(record["text"]))
+            case "speech":
+                return Speech(
+                    str(record["text"]),
+                    float(record.get("confidence", 1.0)),
+                    str(record.get("heard", "")),
+                    str(record.get("reason", "")),
+                )
+            case "no_input":
+                return NoInput()
+            case "webhook":
+                if record.get("truncated"):
+                    raise NotReplayable("the webhook's answer was too big to keep on the timeline")
+                return WebhookResult(record.get("status"), record.get("body"), record.get("error"))
+            case "queue":
+                return QueueStatus(int(record["agents_available"]), int(record["waiting"]), record.get("wait_seconds"))
+            case "hangup":
+                return Disconnected()
+            case "prompt_finished":
+                return PromptFinished(str(record["prompt_id"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, NotReplayable):
+            raise
+        raise NotReplayable(f"a recorded input is malformed: {exc}") from None
+    raise NotReplayable(f"unknown recorded input {str(record.get('type'))[:40]!r}")

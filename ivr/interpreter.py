@@ -31,6 +31,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 from urllib.parse import urlsplit
 
 from . import readback, trust
@@ -54,7 +55,18 @@ from .actions import (
     StopPrompts,
 )
 from .conditions import scalar_text
-from .events import Digits, Disconnected, Event, NoInput, PromptFinished, QueueStatus, Speech, Text, WebhookResult
+from .events import (
+    Digits,
+    Disconnected,
+    Event,
+    NoInput,
+    PromptFinished,
+    QueueStatus,
+    Speech,
+    Text,
+    WebhookResult,
+    event_record,
+)
 from .hours import next_time
 from .matching import digits_of, match_key, match_known, match_text, spoken_phrases
 from .model import (
@@ -154,6 +166,7 @@ class Interpreter:
         self._confirming: str | None = None  # a gather's answer read back, waiting for yes or no
         self._steps = 0
         self._now: datetime | None = None
+        self._inputs: list[dict[str, Any]] = []  # events not yet on a step (ivr/replay.py feeds them again)
 
     # -- public ------------------------------------------------------------------------------------------------
 
@@ -193,6 +206,8 @@ class Interpreter:
         if self._waiting is not Waiting.NOTHING or self._node is not None:
             raise RuntimeError("the interpreter has already started")
         self._begin(now)
+        start = {"type": "start", "context": dict(self._context), "channel": self._channel.value}
+        self._inputs.append({**start, "version": self._flow.version})
         self._run(self._flow.start)
         return self._flush()
 
@@ -203,6 +218,8 @@ class Interpreter:
         self._begin(now)
         if self._waiting is Waiting.DONE:
             return []
+        if not isinstance(event, PromptFinished):  # prompts are acknowledged again by whoever replays
+            self._inputs.append(event_record(event))
         match event:
             case PromptFinished(prompt_id):
                 self._on_prompt_finished(prompt_id)
@@ -242,7 +259,8 @@ class Interpreter:
 
     def _step(self, kind: StepKind, detail: str = "") -> None:
         node = self._node.name if self._node is not None else ""
-        self._out.append(Step(kind, node, detail, self._flow.name))
+        inputs, self._inputs = tuple(self._inputs), []
+        self._out.append(Step(kind, node, detail, self._flow.name, inputs))
 
     def _finish(self, reason: str) -> None:
         self._waiting = Waiting.DONE

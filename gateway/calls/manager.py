@@ -34,6 +34,7 @@ from gateway.contact.limits import CallLimited, Limits
 from gateway.errors import BadRequest, Conflict, GatewayError, NotFound
 from gateway.flows.call_speech import CallSpeech
 from gateway.flows.captions import CaptionedHooks, Captions
+from gateway.flows.live import LiveFlows
 from gateway.flows.runner import FlowRunner
 from gateway.flows.speech import SpeechRecognition
 from gateway.flows.voice_channel import AudioFiles, VoiceChannel
@@ -47,7 +48,6 @@ from ivr.actions import Say
 from ivr.events import Digits, Disconnected
 from ivr.interpreter import Interpreter
 from ivr.model import Channel, Flow
-from ivr.registry import FlowRegistry
 from media.aiortc_patches import RtcPortsExhausted
 from media.bridge import Bridge
 from media.dtmf import GoertzelDetector
@@ -351,7 +351,7 @@ class CallManager:
         self,
         config: CallConfig,
         conversations: Conversations,
-        flows: FlowRegistry,
+        flows: LiveFlows,
         synthesizer: Synthesizer,
         http: aiohttp.ClientSession,
         publish: Publish,

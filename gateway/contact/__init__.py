@@ -3,6 +3,7 @@
 Modules:
 
 - ``agents``         The agents file: who may log in to the agent desk, with hashed passwords.
+- ``audit``          The audit log: who changed what, when, before and after (secrets never written).
 - ``attachment_files``  Where attachments' bytes live, behind one small interface (files under the data directory).
 - ``attachments``    Attachments: images and PDFs sent by the customer or the agent, as timeline events.
 - ``callbacks``      Callbacks: "we'll call you back, you keep your place".

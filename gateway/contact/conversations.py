@@ -456,6 +456,8 @@ class ConversationHooks:
         if str(step.kind) == "enter":  # path analytics (gateway/ops/rollup_rules.py): transitions between nodes
             data["from"] = self.last_node
             self.last_node = step.node
+        if step.inputs:  # what the step is the outcome of, as a replay feeds it again (ivr/replay.py)
+            data["inputs"] = list(step.inputs)
         await self.conversations.record(self.cid, EventType.IVR, data)
 
     async def set_vars(self, values: dict[str, str]) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 
 from gateway.contact.conversations import ConversationHooks, Conversations
+from gateway.flows.live import LiveFlows
 from gateway.flows.runner import FlowRunner
 from gateway.protocol.bus import EventAppended, Message
 from gateway.protocol.states import Author, EventType
@@ -26,7 +27,6 @@ from ivr.actions import Enqueue, Listen, Play, Say
 from ivr.events import Disconnected, Text
 from ivr.interpreter import Interpreter
 from ivr.model import Channel
-from ivr.registry import FlowRegistry
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class ChatBots:
     def __init__(
         self,
         flow_name: str | None,
-        flows: FlowRegistry,
+        flows: LiveFlows,
         conversations: Conversations,
         bus: Bus,
         keys: Keys,

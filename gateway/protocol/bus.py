@@ -35,6 +35,7 @@ class BusKind(StrEnum):
     FLUSH = "flush"
     RATED = "rated"
     CAPTION = "caption"
+    FLOW_PUBLISHED = "flow_published"
 
 
 class BadMessage(ValueError):
@@ -205,6 +206,16 @@ class Flush(Message):
     token: str
 
 
+@dataclass(frozen=True, slots=True)
+class FlowPublished(Message):
+    """On ``P:ch:flows``: a version of a flow was published (or rolled back to); every node puts it in service for
+    new calls and chats (gateway/flows/live.py). Sessions keep the version they started with."""
+
+    kind = BusKind.FLOW_PUBLISHED
+    name: str
+    version: str
+
+
 KINDS: dict[str, type[Message]] = {
     cls.kind: cls
     for cls in (
@@ -223,6 +234,7 @@ KINDS: dict[str, type[Message]] = {
         CallReply,
         Flush,
         CallCaption,
+        FlowPublished,
     )
 }
 

@@ -41,6 +41,8 @@ class ErrorCode(StrEnum):
     TIMELINE_FULL = "timeline_full"
     ALREADY_RATED = "already_rated"  # a conversation is rated once: a second rating is refused
     RTC_PORTS_EXHAUSTED = "rtc_ports_exhausted"  # media/aiortc_patches.py: no UDP port left for a call leg
+    BAD_FLOW = "bad_flow"  # a flow version that does not load, or may not be published (``errors`` lists why)
+    STALE_VERSION = "stale_version"  # a flow saved from a version that is no longer the newest (``current``, ``diff``)
     # limits
     RATE_LIMITED = "rate_limited"
     TOO_MANY_CONNECTIONS = "too_many_connections"

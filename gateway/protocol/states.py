@@ -9,6 +9,12 @@ from __future__ import annotations
 from enum import StrEnum
 
 
+class Role(StrEnum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
 class ConversationState(StrEnum):
     OPEN = "open"
     QUEUED = "queued"

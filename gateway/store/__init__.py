@@ -17,6 +17,8 @@ Modules:
 - ``index_store``      Reads of the conversation indexes (all, per customer, per word) and the canned responses.
 - ``event_log_store`` The event log (every conversation's events in one stream) read by consumer groups.
 - ``rollup_store``   Report counters per key and day (day, hour, quarter hour) and flow paths; applied once per entry.
+- ``flow_store``       Flow versions (immutable, by content hash), the newest and the published one of each flow.
+- ``audit_store``      The audit log's stream.
 - ``words``            The words of a text as the search index keeps them (pure).
 - ``bus``              Cross-node delivery: one Redis pub/sub connection per node, fanned out to local listeners.
 - ``embedded_redis``   A real Redis server for one gateway node when no ``REDIS_URL`` is given.

@@ -56,12 +56,19 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 | ``P:ru:flows`` | set | the flows that have path counters |
 | ``P:ru:applied`` | zset | event-log entry ids whose counters were applied, scored by their time (ms): an entry delivered again is not counted twice; kept a week |
 | ``P:events`` | stream | the event log: every timeline event of every conversation, added in the same script step (fields cid, event_id, type, data, ts, queue, agent_id), trimmed to about ``--event-log-max-entries``; read by consumer groups (gateway/store/event_log_store.py) |
+| ``P:audit`` | stream | the audit log: ``actor``, ``action``, ``target``, ``before``, ``after`` (JSON), capped (gateway/contact/audit.py) |
+| ``P:flows:head`` | hash | flow name -> its newest saved version id (a save names it as its parent: optimistic concurrency) |
+| ``P:flows:live`` | hash | flow name -> the published version id (what new calls and chats run) |
+| ``P:flows:updated`` | hash | flow name -> when a version of it was last saved or published (ms) |
+| ``P:flow:NAME:versions`` | hash | version id (content hash, 12 hex) -> JSON ``{yaml, author, at, message, parent}``; never changed |
+| ``P:flow:NAME:log`` | list | the flow's version ids in the order they were first saved (gateway/store/flow_store.py) |
 
 Pub/sub channels: ``P:ch:conv:ID`` (timeline events and typing of one
 conversation), ``P:ch:customer:ID`` (the customer moved to a new conversation),
 ``P:ch:agent:ID`` (assignments for one agent), ``P:ch:queue``
 (the waiting queue or agent presence changed), ``P:ch:node:NODE`` (agent call
-commands for the calls anchored on that node, and their replies).
+commands for the calls anchored on that node, and their replies), ``P:ch:flows`` (a flow version was
+published: every node puts it in service).
 """
 
 from __future__ import annotations
@@ -279,3 +286,29 @@ class Keys:
     @property
     def webhooks_fanout_lock(self) -> str:
         return f"{self.prefix}:webhooks:fanout"
+
+    @property
+    def audit(self) -> str:
+        return f"{self.prefix}:audit"
+
+    @property
+    def flows_head(self) -> str:
+        return f"{self.prefix}:flows:head"
+
+    @property
+    def flows_live(self) -> str:
+        return f"{self.prefix}:flows:live"
+
+    @property
+    def flows_updated(self) -> str:
+        return f"{self.prefix}:flows:updated"
+
+    def flow_versions(self, name: str) -> str:
+        return f"{self.prefix}:flow:{name}:versions"
+
+    def flow_log(self, name: str) -> str:
+        return f"{self.prefix}:flow:{name}:log"
+
+    @property
+    def flows_channel(self) -> str:
+        return f"{self.prefix}:ch:flows"

@@ -16,6 +16,7 @@ from gateway.calls.takeover import NodeWatch
 from gateway.config import Settings
 from gateway.contact.agents import AgentDirectory
 from gateway.contact.attachments import Attachments
+from gateway.contact.audit import AuditLog
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.canned import CannedResponses
 from gateway.contact.conversations import Conversations
@@ -25,7 +26,9 @@ from gateway.contact.presence import Presence
 from gateway.contact.queue_board import QueueBoard
 from gateway.contact.routing import Router
 from gateway.flows.chat_bot import ChatBots
+from gateway.flows.live import LiveFlows
 from gateway.flows.speech import SpeechRecognition
+from gateway.flows.versions import FlowVersions
 from gateway.ops.metrics import NodeMetrics
 from gateway.ops.retention import Retention
 from gateway.ops.rollups import Reports, RollupConsumer
@@ -39,7 +42,6 @@ from gateway.wire.login_limits import LoginLimits
 from gateway.wire.sessions import LoginSessions
 from gateway.wire.site_tokens import SiteKeys
 from gateway.wire.tokens import TokenSigner
-from ivr.registry import FlowRegistry
 
 
 @dataclass
@@ -54,7 +56,9 @@ class Services:
     signer: TokenSigner
     directory: AgentDirectory
     queue_board: QueueBoard
-    flows: FlowRegistry
+    flows: LiveFlows  # the published version of each flow (gateway/flows/live.py)
+    flow_versions: FlowVersions  # save, publish, diff, replay (gateway/flows/versions.py)
+    audit: AuditLog  # who changed what (gateway/contact/audit.py)
     calls: CallManager
     bots: ChatBots
     speech: SpeechRecognition

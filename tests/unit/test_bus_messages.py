@@ -30,6 +30,7 @@ SAMPLES: list[bus.Message] = [
     bus.CallReply("r1", False, error={"code": "not_found", "message": "no call"}),
     bus.Flush("f1"),
     bus.CallCaption("call-1", CaptionKind.SAID, "billing"),
+    bus.FlowPublished("default", "a5cdb764a2bf"),
 ]
 
 

@@ -17,6 +17,13 @@ export const DTMF_KEYS = "0123456789*#ABCD";
 export const REFRESH_GRACE_SECONDS = 300;
 export const CONTEXT_KEY_PATTERN = "^[a-z][a-z0-9_]{0,39}$";
 
+// gateway.protocol.states.Role
+export const Role = Object.freeze({
+  AGENT: "agent",
+  SUPERVISOR: "supervisor",
+  ADMIN: "admin",
+});
+
 // gateway.protocol.states.ConversationState
 export const ConversationState = Object.freeze({
   OPEN: "open",
@@ -167,6 +174,8 @@ export const ErrorCode = Object.freeze({
   TIMELINE_FULL: "timeline_full",
   ALREADY_RATED: "already_rated",
   RTC_PORTS_EXHAUSTED: "rtc_ports_exhausted",
+  BAD_FLOW: "bad_flow",
+  STALE_VERSION: "stale_version",
   RATE_LIMITED: "rate_limited",
   TOO_MANY_CONNECTIONS: "too_many_connections",
   LINES_BUSY: "lines_busy",

@@ -1,0 +1,126 @@
+"""The flows in service on this node: each flow's published version, the same on every node.
+
+Versions live in Redis (gateway/store/flow_store.py); publishing one sets the flow's live pointer and announces it
+on ``P:ch:flows`` in the same step, and every node loads it and puts it in service for new calls and chats. A
+:class:`~ivr.model.Flow` is immutable and a call or chat holds the object it started with (and the ``snapshot``
+its ``goto``\\ s resolve in), so sessions in progress finish on the version they started on.
+
+The flow directory stays a source: a flow with no versions in the store is imported from its file as its first
+published version (author ``file``), and while the node runs a file that changes (the editor's save) becomes a new
+published version through the same rules as the console's (gateway/flows/versions.py does that). A file that goes
+away takes nothing out of service: the store is what serves; ``flows pull`` writes the files back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import MappingProxyType
+
+from gateway.protocol.bus import FlowPublished, Message
+from gateway.store.bus import Bus
+from gateway.store.flow_store import FlowStore
+from gateway.tasks import Tasks
+from ivr.errors import FlowError, FlowErrors
+from ivr.loader import parse_flow
+from ivr.model import Flow
+from ivr.registry import FlowRegistry
+
+log = logging.getLogger(__name__)
+
+
+class LiveFlows:
+    """By name, the published version of every flow; ``get`` / ``snapshot`` as :class:`FlowRegistry` had them."""
+
+    def __init__(self, directory: Path, store: FlowStore, bus: Bus, files: FlowRegistry):
+        self.directory = directory
+        self.store = store
+        self.bus = bus
+        self.files = files  # the flow directory, followed (its errors are reported as today)
+        self._flows: dict[str, Flow] = {}
+        self._parsed: dict[tuple[str, str], Flow] = {}  # (name, version) -> flow: a version never changes
+        self._load_errors: list[FlowError] = []
+        self._lock = asyncio.Lock()
+        self._tasks = Tasks("flows", log)
+        self.changed: list[Callable[[str, Flow], None]] = []  # told when a flow's live version changes here
+
+    # ---------------------------------------------------------------- what the sessions read
+
+    def get(self, name: str) -> Flow:
+        """The version of flow ``name`` in service now; raises ``KeyError`` naming the known flows."""
+        try:
+            return self._flows[name]
+        except KeyError:
+            raise KeyError(f"no flow '{name}' is published (known: {', '.join(sorted(self._flows))})") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._flows
+
+    def names(self) -> list[str]:
+        return sorted(self._flows)
+
+    def snapshot(self) -> Mapping[str, Flow]:
+        """The flows in service now, frozen: give it to an Interpreter for its ``goto``\\ s."""
+        return MappingProxyType(dict(self._flows))
+
+    @property
+    def errors(self) -> list[FlowError]:
+        """Problems of the flow files (the published version stays in service) and of stored versions."""
+        return self.files.errors + self._load_errors
+
+    def parse(self, name: str, text: str) -> Flow:
+        """A flow's text as the loader reads it: errors name ``FLOWS_DIR/NAME.yaml`` and relative audio resolves
+        there (raises :class:`~ivr.errors.FlowErrors`)."""
+        return parse_flow(text, self.directory / f"{name}.yaml")
+
+    # ---------------------------------------------------------------- life
+
+    async def start(self) -> None:
+        await self.bus.subscribe(self.store.keys.flows_channel, self._on_bus, resync=self._resync)
+        await self.refresh()
+
+    async def stop(self) -> None:
+        await self.bus.unsubscribe(self.store.keys.flows_channel, self._on_bus)
+        await self._tasks.close()
+
+    def _on_bus(self, channel: str, message: Message) -> None:
+        if isinstance(message, FlowPublished):
+            self._tasks.spawn(self.refresh(), f"publish-{message.name}")
+
+    def _resync(self, channel: str) -> None:
+        self._tasks.spawn(self.refresh(), "resync")  # a publish may have been missed while the bus was down
+
+    async def refresh(self) -> list[str]:
+        """Read every flow's live version and put those that changed in service; the names that changed."""
+        async with self._lock:
+            live = await self.store.live()
+            changed: list[str] = []
+            errors: list[FlowError] = []
+            flows = dict(self._flows)
+            for name, vid in live.items():
+                current = flows.get(name)
+                if current is not None and current.version == vid:
+                    continue
+                flow = self._parsed.get((name, vid))
+                if flow is None:
+                    stored = await self.store.version(name, vid)
+                    if stored is None:
+                        errors.append(FlowError(name, None, None, f"published version {vid} is not stored"))
+                        continue
+                    try:
+                        flow = await asyncio.to_thread(self.parse, name, stored.yaml)
+                    except FlowErrors as exc:  # it loaded when it was saved: the audio files moved since
+                        errors.extend(exc.errors)
+                        continue
+                    self._parsed[(name, vid)] = flow
+                flows[name] = flow
+                changed.append(name)
+            self._flows = flows
+            self._load_errors = errors
+        for name in changed:
+            log.info("flow %s: version %s in service", name, flows[name].version)
+            for listener in self.changed:
+                listener(name, flows[name])
+        return changed

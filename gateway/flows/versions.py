@@ -1,0 +1,320 @@
+"""Flow versions: save (checked by the loader, optimistic), publish and roll back, diff, graph, files in and out.
+
+Rules:
+
+- Every save is an immutable version: its id is the hash of its text (12 hex, the loader's ``Flow.version``), with
+  its author, time, message and parent. A version that does not load is not saved: :class:`BadFlow` (400
+  ``bad_flow``) lists the loader's errors with their lines, the same ones ``flows validate`` prints.
+- A save names the version it was edited from (``parent``); when that is not the flow's newest any more, another
+  admin saved meanwhile: :class:`StaleVersion` (409 ``stale_version``) with the newest id and a diff from the
+  parent to it. Saving the newest version's text again changes nothing.
+- A draft (any saved version that is not live) never affects sessions. Publishing makes a version live for new
+  calls and chats on every node at once (gateway/flows/live.py); rollback is publishing an earlier id. A publish is
+  refused (``bad_flow``, with lines) when the version names a queue that does not exist, a speech word the
+  recognizer does not know, or a ``goto`` into a flow or entry that is not live (and when publishing it would break
+  another live flow's ``goto``).
+- Files: a flow with no versions is imported from the flow directory as published (author ``file``); while the
+  node runs, a changed file is saved and published the same way (``flows push`` does it from the command line).
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from gateway.contact.audit import AuditLog
+from gateway.errors import BadRequest, Conflict, NotFound
+from gateway.flows.live import LiveFlows
+from gateway.protocol.codes import ErrorCode
+from gateway.store.flow_store import FlowStore, StoredVersion
+from ivr.errors import FlowError, FlowErrors
+from ivr.graph import flow_graph
+from ivr.loader import FLOW_NAME_RE, check_references, read_flow_text
+from ivr.model import CallbackNode, Flow, QueueNode, QueueStatusNode
+
+log = logging.getLogger(__name__)
+
+FILE_AUTHOR = "file"
+MAX_FLOW_BYTES = 256 * 1024
+MAX_MESSAGE = 500
+
+
+class QueueCatalog(Protocol):
+    """The queues that exist (the queue objects of the console); None: any name will do (no queue objects)."""
+
+    async def names(self) -> set[str] | None: ...
+
+
+def error_dict(error: FlowError) -> dict[str, Any]:
+    return {"line": error.line, "column": None, "node": error.node, "code": error.code, "message": error.message}
+
+
+class BadFlow(BadRequest):
+    code = ErrorCode.BAD_FLOW
+
+    def __init__(self, message: str, errors: list[FlowError], *, field: str = "yaml"):
+        super().__init__(message, field=field)
+        self.errors = errors
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "errors": [error_dict(e) for e in self.errors]}
+
+
+class StaleVersion(Conflict):
+    code = ErrorCode.STALE_VERSION
+
+    def __init__(self, current: str, diff: str):
+        super().__init__(
+            f"another version ({current or 'none'}) was saved since yours was opened: "
+            "look at the diff, merge your change into it and save again",
+            field="parent",
+        )
+        self.current = current
+        self.diff = diff
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "current": self.current, "diff": self.diff}
+
+
+def unified_diff(old: str, new: str, old_label: str, new_label: str) -> str:
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=old_label, tofile=new_label
+    )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def check_name(name: str) -> str:
+    if not FLOW_NAME_RE.match(name) or len(name) > 64:
+        raise BadRequest("a flow name uses letters, digits, _ and - (at most 64)", field="name")
+    return name
+
+
+def static_queues(flow: Flow) -> list[tuple[str, int, str]]:
+    """(queue name, line, node) of every queue the flow names literally (a templated name is decided per call)."""
+    out: list[tuple[str, int, str]] = []
+    for node in flow.nodes.values():
+        if isinstance(node, (QueueNode, QueueStatusNode, CallbackNode)) and node.queue.is_static:
+            out.append((node.queue.render({}).strip(), node.line, node.name))
+    return out
+
+
+@dataclass(frozen=True)
+class Published:
+    name: str
+    version: str
+    before: str  # the version live before ('' for none)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class FlowVersions:
+    def __init__(
+        self,
+        live: LiveFlows,
+        store: FlowStore,
+        *,
+        check: Callable[[Flow], list[FlowError]] | None = None,
+        queues: QueueCatalog | None = None,
+        audit: AuditLog | None = None,
+        clock: Callable[[], int] = _now_ms,
+    ):
+        self.live = live
+        self.store = store
+        self.check = check  # the speech recognizer's check (unknown words, engines): at publish
+        self.queues = queues
+        self.audit = audit
+        self.clock = clock
+
+    # ---------------------------------------------------------------- reading
+
+    async def listing(self) -> list[dict[str, Any]]:
+        heads, live, updated = await self.store.pointers()
+        return [
+            {
+                "name": name,
+                "live_version": live.get(name),
+                "draft_version": heads[name] if heads.get(name) != live.get(name) else None,
+                "updated_at": updated.get(name, 0),
+            }
+            for name in sorted(heads.keys() | live.keys())
+        ]
+
+    async def detail(self, name: str) -> dict[str, Any]:
+        versions = await self.store.versions(check_name(name))
+        if not versions:
+            raise NotFound(f"no flow '{name}'", field="name")
+        heads, live, _ = await self.store.pointers()
+        return {
+            "name": name,
+            "live_version": live.get(name),
+            "head": heads.get(name),
+            "versions": [v.summary() for v in versions],
+        }
+
+    async def version(self, name: str, vid: str) -> StoredVersion:
+        found = await self.store.version(check_name(name), vid) if len(vid) <= 64 else None
+        if found is None:
+            raise NotFound(f"flow '{name}' has no version '{vid[:64]}'", field="version")
+        return found
+
+    async def diff(self, name: str, old: str, new: str) -> str:
+        a, b = await self.version(name, old), await self.version(name, new)
+        return unified_diff(a.yaml, b.yaml, f"{name}.yaml@{old}", f"{name}.yaml@{new}")
+
+    async def graph(self, name: str, vid: str) -> dict[str, Any]:
+        stored = await self.version(name, vid)
+        return flow_graph(self.parse(name, stored.yaml), stored.yaml)
+
+    def parse(self, name: str, text: str) -> Flow:
+        """Load ``text`` as flow ``name``; :class:`BadFlow` with every loader error."""
+        if len(text.encode("utf-8")) > MAX_FLOW_BYTES:
+            raise BadRequest(f"a flow is at most {MAX_FLOW_BYTES // 1024} KiB", field="yaml")
+        try:
+            return self.live.parse(name, text)
+        except FlowErrors as exc:
+            raise BadFlow(f"the flow does not load: {len(exc.errors)} error(s)", exc.errors) from None
+
+    def validate(self, name: str, text: str) -> dict[str, Any]:
+        """What the editor shows while typing: ``{"ok", "errors", "graph"}`` (the publish checks included that do
+        not need the store: speech words)."""
+        try:
+            flow = self.parse(name, text)
+        except BadFlow as exc:
+            return {"ok": False, "errors": [error_dict(e) for e in exc.errors], "graph": None}
+        problems = self.check(flow) if self.check is not None else []
+        return {"ok": not problems, "errors": [error_dict(e) for e in problems], "graph": flow_graph(flow, text)}
+
+    # ---------------------------------------------------------------- writing
+
+    async def save(self, name: str, text: str, *, parent: str, author: str, message: str = "") -> tuple[dict, bool]:
+        """Save a version; (its summary, whether it is new). BadFlow, StaleVersion."""
+        flow = self.parse(check_name(name), text)
+        now = self.clock()
+        version = StoredVersion(flow.version, text, author, now, message[:MAX_MESSAGE], parent)
+        saved = await self.store.save(name, parent, version, now=now)
+        if saved.status == "stale":
+            current = await self.store.version(name, saved.id) if saved.id else None
+            base = await self.store.version(name, parent) if parent else None
+            diff = unified_diff(
+                base.yaml if base is not None else "",
+                current.yaml if current is not None else "",
+                f"{name}.yaml@{parent or 'none'}",
+                f"{name}.yaml@{saved.id or 'none'}",
+            )
+            raise StaleVersion(saved.id, diff)
+        stored = await self.store.version(name, flow.version) or version
+        created = saved.status == "saved"
+        if created and self.audit is not None:
+            await self.audit.record(
+                author, "flow.save", f"flow:{name}", {"version": parent or None}, {**stored.summary(), "name": name}
+            )
+        return stored.summary(), created
+
+    async def publish_problems(self, name: str, flow: Flow, also: dict[str, Flow] | None = None) -> list[FlowError]:
+        """Why ``flow`` may not be published as ``name`` (``also``: flows being published with it)."""
+        problems = list(self.check(flow)) if self.check is not None else []
+        known = await self.queues.names() if self.queues is not None else None
+        if known is not None:
+            for queue, line, node in static_queues(flow):
+                if queue not in known:
+                    close = difflib.get_close_matches(queue, sorted(known), n=1)
+                    hint = f" (did you mean '{close[0]}'?)" if close else ""
+                    problems.append(
+                        FlowError(str(flow.source), line, node, f"queue '{queue}' does not exist{hint}", "queue")
+                    )
+        proposed = {**self.live.snapshot(), **(also or {}), name: flow}
+        for errors in check_references(proposed).values():
+            problems.extend(errors)
+        return sorted(problems, key=lambda e: (e.file, e.line or 0))
+
+    async def publish(self, name: str, vid: str, *, author: str, also: dict[str, Flow] | None = None) -> Published:
+        """Make a saved version live everywhere (BadFlow when the publish rules refuse it)."""
+        stored = await self.version(name, vid)
+        flow = self.parse(name, stored.yaml)
+        problems = await self.publish_problems(name, flow, also)
+        if problems:
+            raise BadFlow(f"version {vid} cannot be published: {len(problems)} problem(s)", problems, field="version")
+        status, before = await self.store.publish(name, vid, now=self.clock())
+        if status != "ok":
+            raise NotFound(f"flow '{name}' has no version '{vid}'", field="version")
+        await self.live.refresh()  # here at once; the other nodes on the bus message
+        if self.audit is not None and before != vid:
+            await self.audit.record(
+                author, "flow.publish", f"flow:{name}", {"version": before or None}, {"version": vid}
+            )
+        log.info("flow %s: %s published version %s (was %s)", name, author, vid, before or "none")
+        return Published(name, vid, before)
+
+    async def save_and_publish(
+        self, name: str, text: str, *, author: str, message: str, also: dict[str, Flow] | None = None
+    ) -> tuple[str, bool]:
+        """What a file (``flows push``, the file watch) does: save on top of the newest and publish; (version id,
+        whether the live version changed). BadFlow when it does not load or may not be published."""
+        for _ in range(3):  # another writer may move the head between reading it and saving
+            head = await self.store.head(name)
+            try:
+                summary, _ = await self.save(name, text, parent=head, author=author, message=message)
+                break
+            except StaleVersion:
+                continue
+        else:
+            raise Conflict(f"flow '{name}' keeps changing; try again", field="name")
+        live = (await self.store.live()).get(name)
+        if live == summary["id"]:
+            return summary["id"], False
+        await self.publish(name, summary["id"], author=author, also=also)
+        return summary["id"], True
+
+    async def publish_texts(self, texts: dict[str, str], *, author: str, message: str) -> dict[str, str]:
+        r"""Save and publish several flows together (their ``goto``\ s may name each other); by name, the version
+        published, or why not (a refused one is logged and left as it was)."""
+        parsed: dict[str, Flow] = {}
+        out: dict[str, str] = {}
+        for name, text in texts.items():
+            try:
+                parsed[name] = self.parse(check_name(name), text)
+            except BadRequest as exc:
+                why = "; ".join(str(e) for e in getattr(exc, "errors", [])) or exc.message
+                log.error("flow %s not published: %s", name, why)
+                out[name] = f"refused: {why}"
+        for name in parsed:
+            try:
+                vid, changed = await self.save_and_publish(
+                    name, texts[name], author=author, message=message.format(name=name), also=parsed
+                )
+            except (BadFlow, Conflict) as exc:
+                why = "; ".join(str(e) for e in getattr(exc, "errors", [])) or exc.message
+                log.error("flow %s not published: %s", name, why)
+                out[name] = f"refused: {why}"
+                continue
+            out[name] = f"published {vid}" if changed else f"unchanged {vid}"
+        return out
+
+    async def import_files(self) -> dict[str, str]:
+        """Flows of the directory with no version in the store yet become published versions (author ``file``)."""
+        heads, _, _ = await self.store.pointers()
+        texts: dict[str, str] = {}
+        for name in self.live.files.names():
+            if name not in heads:
+                texts[name] = read_flow_text(self.live.files.get(name).source)
+        if not texts:
+            return {}
+        done = await self.publish_texts(texts, author=FILE_AUTHOR, message="imported from {name}.yaml")
+        log.info("flows imported from %s: %s", self.live.files.directory, done)
+        return done
+
+    async def files_changed(self, names: tuple[str, ...]) -> dict[str, str]:
+        """Files the watch saw change: each becomes a new published version (a refused one is logged)."""
+        texts: dict[str, str] = {}
+        for name in names:
+            try:
+                texts[name] = read_flow_text(self.live.files.get(name).source)
+            except (FlowErrors, KeyError) as exc:
+                log.error("flow file %s not read: %s", name, exc)
+        return await self.publish_texts(texts, author=FILE_AUTHOR, message="{name}.yaml changed on disk")
