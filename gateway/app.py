@@ -18,6 +18,7 @@ from gateway.wire import (
     attachment_routes,
     customer_socket,
     desk_routes,
+    flow_routes,
     metrics_route,
     report_routes,
     webhook_routes,
@@ -47,6 +48,7 @@ def create_app(settings: Settings) -> web.Application:
     metrics_route.add_routes(app)
     report_routes.add_routes(app)
     webhook_routes.add_routes(app)
+    flow_routes.add_routes(app)
     api.register(app, _sockets())
     api.add_routes(app)  # last: /api/openapi.json describes every route registered through api.register
     return app

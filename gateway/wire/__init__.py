@@ -12,6 +12,7 @@ Modules:
 - ``connection``        What customer and agent sockets share: the frame loop, errors, ordered sending.
 - ``customer_socket``   The customer's WebSocket: hello with (or without) a token, messages, typing.
 - ``desk_routes``       The desk's HTTP API: conversation history and search, canned responses.
+- ``flow_routes``       The admin console's flow API: versions, validate, graph, publish and roll back, diff, replay.
 - ``metrics_route``     ``GET /metrics``: the node's Prometheus metrics, for the operator's scraper (token or loopback).
 - ``login_limits``      Login limits: counted before the password is checked, per (agent id, address), per address, per agent.
 - ``report_routes``     Historical reports and flow path analytics over HTTP (supervisors and admins), JSON or CSV.

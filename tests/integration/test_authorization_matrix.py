@@ -158,6 +158,8 @@ def route_rules(cid: str) -> dict[tuple[str, str], RouteRule]:
     supervisors = agents_only
     admins = {**agents_only, "carol": 403}  # nobody in this scene is an admin
     any_agent = {"anonymous": 401, "customer": 401, "alice": 200, "bob": 200, "carol": 200}
+    admins = {"anonymous": 401, "customer": 401, "alice": 403, "bob": 403, "carol": 403}
+    flow_read_missing = {"anonymous": 401, "customer": 401, "alice": 403, "bob": 403, "carol": 404}
     attachment_read = {"anonymous": 401, "customer": 404, "alice": 404, "bob": 404, "carol": 404}
     canned = {"title": "Greeting", "text": "Hello {{ customer.name | there }}"}
     return {
@@ -225,6 +227,31 @@ def route_rules(cid: str) -> dict[tuple[str, str], RouteRule]:
         ),
         ("OPTIONS", "/api/attachments/{cid}/{aid}/thumbnail"): RouteRule(
             f"/api/attachments/{cid}/a_none/thumbnail", dict.fromkeys(ROLES, 204)
+        ),
+        # flows (gateway/wire/flow_routes.py): admins write, supervisors read; nobody here is an admin (the admin's
+        # own writes are in tests/integration/test_flow_versions.py)
+        ("GET", "/api/admin/flows"): RouteRule("/api/admin/flows", supervisors),
+        ("GET", "/api/admin/flows/{name}"): RouteRule("/api/admin/flows/default", supervisors),
+        ("GET", "/api/admin/flows/{name}/versions/{vid}"): RouteRule(
+            "/api/admin/flows/default/versions/000000000000", flow_read_missing
+        ),
+        ("GET", "/api/admin/flows/{name}/versions/{vid}/graph"): RouteRule(
+            "/api/admin/flows/default/versions/000000000000/graph", flow_read_missing
+        ),
+        ("GET", "/api/admin/flows/{name}/diff"): RouteRule(
+            "/api/admin/flows/default/diff?from=000000000000&to=000000000000", flow_read_missing
+        ),
+        ("POST", "/api/admin/flows/validate"): RouteRule(
+            "/api/admin/flows/validate", supervisors, {"yaml": "start: a\nnodes: {}"}
+        ),
+        ("POST", "/api/admin/flows/{name}/versions"): RouteRule(
+            "/api/admin/flows/default/versions", admins, {"yaml": "start: a", "parent": ""}
+        ),
+        ("POST", "/api/admin/flows/{name}/publish"): RouteRule(
+            "/api/admin/flows/default/publish", admins, {"version": "000000000000"}
+        ),
+        ("POST", "/api/admin/flows/{name}/replay"): RouteRule(
+            "/api/admin/flows/default/replay", flow_read_missing, {"version": "000000000000"}
         ),
         ("POST", "/api/agent/refresh"): RouteRule(
             "/api/agent/refresh", {"anonymous": 401, "customer": 401, "alice": 200, "bob": 200, "carol": 200}

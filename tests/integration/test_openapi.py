@@ -230,6 +230,17 @@ async def _every_get(
     paths = f"/api/reports/flows/default?from={day}&to={day}"
     assert (await check.call("GET", "/api/reports/flows/{flow}", paths, carol))["flow"] == "default"
 
+    flows = "/api/admin/flows"  # a supervisor reads them (admins write)
+    listed = await check.call("GET", flows, flows, carol)
+    live = {f["name"]: f["live_version"] for f in listed["flows"]}["default"]
+    assert [v["author"] for v in (await check.call("GET", f"{flows}/{{name}}", f"{flows}/default", carol))["versions"]]
+    version = f"{flows}/default/versions/{live}"
+    assert (await check.call("GET", f"{flows}/{{name}}/versions/{{vid}}", version, carol))["id"] == live
+    graph = await check.call("GET", f"{flows}/{{name}}/versions/{{vid}}/graph", version + "/graph", carol)
+    assert graph["start"] in [n["id"] for n in graph["nodes"]]
+    diff = f"{flows}/default/diff?from={live}&to={live}"
+    assert (await check.call("GET", f"{flows}/{{name}}/diff", diff, carol))["diff"] == ""
+
     search = "/api/conversations"
     every = await check.call("GET", search, search, alice)
     assert [r["id"] for r in every["conversations"]] == [call_cid, cid, booked]

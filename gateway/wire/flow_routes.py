@@ -1,0 +1,340 @@
+"""The admin console's flow API: versions, validate, graph, publish and roll back, diff, replay.
+
+Writes need an admin's token (role ``admin``); supervisors may read (lists, versions, graphs, diffs). Every write is
+in the audit log (gateway/contact/audit.py). Rules: gateway/flows/versions.py; replay: gateway/flows/replays.py.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from gateway.contact.agents import Agent
+from gateway.errors import BadRequest, Forbidden
+from gateway.flows.replays import DEFAULT_SESSIONS, MAX_SESSIONS, Replays, parse_since
+from gateway.flows.versions import MAX_FLOW_BYTES, check_name
+from gateway.protocol.states import Role
+from gateway.wire import api
+from gateway.wire.api import AGENT, Answer, Body, Operation, Param, path_param, problems
+from gateway.wire.api_shapes import BOOL, INT, MS, STR, closed, nullable
+from gateway.wire.routes import agent_of, read_json
+from gateway.wire.services import SERVICES
+
+BODY_BYTES = MAX_FLOW_BYTES + 16 * 1024
+VERSION_RE = r"^[0-9a-f]{12}$"
+
+
+async def _caller(request: web.Request, *, write: bool) -> Agent:
+    agent = await agent_of(request)
+    if Role.ADMIN in agent.roles or (not write and Role.SUPERVISOR in agent.roles):
+        return agent
+    raise Forbidden("only admins change flows" if write else "only admins and supervisors read flows")
+
+
+def _text(body: dict[str, Any], name: str, *, required: bool = True, most: int = 500) -> str:
+    value = body.get(name, "")
+    if not isinstance(value, str) or (required and not value):
+        raise BadRequest(f"'{name}' is required text", field=name)
+    if len(value) > most:
+        raise BadRequest(f"'{name}' is over {most} characters", field=name)
+    return value
+
+
+async def flows(request: web.Request) -> web.Response:
+    await _caller(request, write=False)
+    return web.json_response({"flows": await request.app[SERVICES].flow_versions.listing()})
+
+
+async def flow(request: web.Request) -> web.Response:
+    await _caller(request, write=False)
+    return web.json_response(await request.app[SERVICES].flow_versions.detail(request.match_info["name"]))
+
+
+async def version(request: web.Request) -> web.Response:
+    await _caller(request, write=False)
+    found = await request.app[SERVICES].flow_versions.version(request.match_info["name"], request.match_info["vid"])
+    return web.json_response({**found.summary(), "yaml": found.yaml})
+
+
+async def graph(request: web.Request) -> web.Response:
+    await _caller(request, write=False)
+    versions = request.app[SERVICES].flow_versions
+    return web.json_response(await versions.graph(request.match_info["name"], request.match_info["vid"]))
+
+
+async def save(request: web.Request) -> web.Response:
+    agent = await _caller(request, write=True)
+    body = await read_json(request, BODY_BYTES)
+    summary, created = await request.app[SERVICES].flow_versions.save(
+        check_name(request.match_info["name"]),
+        _text(body, "yaml", most=MAX_FLOW_BYTES),
+        parent=_text(body, "parent", required=False, most=64),
+        author=agent.id,
+        message=_text(body, "message", required=False),
+    )
+    return web.json_response(summary, status=201 if created else 200)
+
+
+async def validate(request: web.Request) -> web.Response:
+    await _caller(request, write=False)
+    body = await read_json(request, BODY_BYTES)
+    name = check_name(_text(body, "name", required=False, most=64) or "flow")
+    return web.json_response(
+        request.app[SERVICES].flow_versions.validate(name, _text(body, "yaml", most=MAX_FLOW_BYTES))
+    )
+
+
+async def publish(request: web.Request) -> web.Response:
+    agent = await _caller(request, write=True)
+    body = await read_json(request)
+    name = check_name(request.match_info["name"])
+    done = await request.app[SERVICES].flow_versions.publish(name, _text(body, "version", most=64), author=agent.id)
+    return web.json_response({"name": done.name, "live_version": done.version, "previous": done.before or None})
+
+
+async def diff(request: web.Request) -> web.Response:
+    await _caller(request, write=False)
+    old, new = request.query.get("from", ""), request.query.get("to", "")
+    if not old or not new:
+        raise BadRequest("'from' and 'to' name two versions", field="from" if not old else "to")
+    versions = request.app[SERVICES].flow_versions
+    return web.json_response({"diff": await versions.diff(request.match_info["name"], old, new)})
+
+
+async def replay(request: web.Request) -> web.Response:
+    await _caller(request, write=False)
+    body = await read_json(request)
+    s = request.app[SERVICES]
+    since = parse_since(_text(body, "since", required=False, most=40) or "7d", datetime.now(UTC))
+    limit = body.get("limit", DEFAULT_SESSIONS)
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_SESSIONS:
+        raise BadRequest(f"'limit' is a whole number from 1 to {MAX_SESSIONS}", field="limit")
+    replays = Replays(s.store, s.flows, s.flow_versions)
+    result = await replays.replay(check_name(request.match_info["name"]), _text(body, "version", most=64), since, limit)
+    return web.json_response(result.as_dict())
+
+
+ERROR = closed(
+    {"line": nullable(INT), "column": nullable(INT), "node": nullable(STR), "code": STR, "message": STR},
+    description="One loader or publish problem, on its line (the same as `flows validate` prints).",
+)
+SUMMARY = {"id": STR, "author": STR, "at": MS, "message": STR, "parent": STR}
+VERSION = closed(SUMMARY, description="A saved version: content hash id, who, when, why, what it was edited from.")
+GRAPH = closed(
+    {
+        "start": STR,
+        "nodes": {
+            "type": "array",
+            "items": closed({"id": STR, "kind": STR, "line": INT, "end_line": INT, "label": STR}),
+        },
+        "edges": {"type": "array", "items": closed({"from": STR, "to": STR, "label": STR})},
+    },
+    description="Nodes with the lines they span; transitions labelled with what takes them.",
+)
+STEP = closed({"kind": STR, "node": STR, "detail": STR, "flow": STR})
+
+
+def operations() -> list[Operation]:
+    name = path_param("name", "the flow's name", r"^[A-Za-z0-9_-]{1,64}$")
+    vid = path_param("vid", "a version id (content hash, 12 hex)")
+    read = problems(401, 403, 404, s403="a token of an agent who is neither admin nor supervisor")
+    write = problems(400, 401, 403, 404, s403="a token of an agent who is no admin")
+    return [
+        Operation(
+            "GET",
+            "/api/admin/flows",
+            flows,
+            "Every flow with its live and newest draft version (admins; supervisors read)",
+            tag="flows",
+            auth=(AGENT,),
+            answers=(
+                Answer(
+                    200,
+                    "the flows",
+                    closed(
+                        {
+                            "flows": {
+                                "type": "array",
+                                "items": closed(
+                                    {
+                                        "name": STR,
+                                        "live_version": nullable(STR),
+                                        "draft_version": nullable(STR),
+                                        "updated_at": MS,
+                                    }
+                                ),
+                            }
+                        }
+                    ),
+                ),
+            ),
+            problems=problems(401, 403),
+        ),
+        Operation(
+            "POST",
+            "/api/admin/flows/validate",
+            validate,
+            "Check a flow's YAML as the loader and the publish rules would; its graph when it loads",
+            tag="flows",
+            auth=(AGENT,),
+            body=Body(
+                "the text; `name` is the flow's name (errors and relative audio)", closed({"yaml": STR}, {"name": STR})
+            ),
+            answers=(
+                Answer(
+                    200,
+                    "the verdict",
+                    closed({"ok": BOOL, "errors": {"type": "array", "items": ERROR}, "graph": nullable(GRAPH)}),
+                ),
+            ),
+            problems=problems(400, 401, 403),
+        ),
+        Operation(
+            "GET",
+            "/api/admin/flows/{name}",
+            flow,
+            "A flow's versions, oldest first, and which is live",
+            tag="flows",
+            auth=(AGENT,),
+            params=(name,),
+            answers=(
+                Answer(
+                    200,
+                    "the flow",
+                    closed(
+                        {
+                            "name": STR,
+                            "live_version": nullable(STR),
+                            "head": nullable(STR),
+                            "versions": {"type": "array", "items": VERSION},
+                        }
+                    ),
+                ),
+            ),
+            problems=read,
+        ),
+        Operation(
+            "POST",
+            "/api/admin/flows/{name}/versions",
+            save,
+            "Save a version (admins): refused whole when it does not load (400 bad_flow with every error's line) or "
+            "when another version was saved since `parent` (409 stale_version with `current` and a `diff`)",
+            tag="flows",
+            auth=(AGENT,),
+            params=(name,),
+            body=Body(
+                "`parent`: the version the text was edited from ('' for a new flow)",
+                closed({"yaml": STR}, {"message": STR, "parent": STR}),
+            ),
+            answers=(Answer(201, "saved", VERSION), Answer(200, "the same text as the newest: nothing saved", VERSION)),
+            problems={**write, 409: "stale_version: `current` is the newest version, `diff` what changed"},
+        ),
+        Operation(
+            "GET",
+            "/api/admin/flows/{name}/versions/{vid}",
+            version,
+            "One version's text",
+            tag="flows",
+            auth=(AGENT,),
+            params=(name, vid),
+            answers=(Answer(200, "the version", closed({**SUMMARY, "yaml": STR})),),
+            problems=read,
+        ),
+        Operation(
+            "GET",
+            "/api/admin/flows/{name}/versions/{vid}/graph",
+            graph,
+            "One version's graph, built from the loaded model",
+            tag="flows",
+            auth=(AGENT,),
+            params=(name, vid),
+            answers=(Answer(200, "the graph", GRAPH),),
+            problems=read,
+        ),
+        Operation(
+            "POST",
+            "/api/admin/flows/{name}/publish",
+            publish,
+            "Publish a version on every node for new calls and chats (admins); rollback = an earlier id",
+            tag="flows",
+            auth=(AGENT,),
+            params=(name,),
+            description="Refused (400 bad_flow) for a missing queue, an unknown speech word, or a goto to a flow or "
+            "entry that is not live. Sessions in progress keep the version they started with.",
+            body=Body("the version", closed({"version": STR})),
+            answers=(
+                Answer(
+                    200,
+                    "live",
+                    closed({"name": STR, "live_version": STR, "previous": nullable(STR)}),
+                ),
+            ),
+            problems=write,
+        ),
+        Operation(
+            "GET",
+            "/api/admin/flows/{name}/diff",
+            diff,
+            "The unified diff between two versions",
+            tag="flows",
+            auth=(AGENT,),
+            params=(
+                name,
+                Param("from", "query", "the older version", required=True),
+                Param("to", "query", "the newer version", required=True),
+            ),
+            answers=(Answer(200, "the diff", closed({"diff": STR})),),
+            problems=problems(400, 401, 403, 404),
+        ),
+        Operation(
+            "POST",
+            "/api/admin/flows/{name}/replay",
+            replay,
+            "Replay past sessions' inputs against a version: how many end the same way, which paths differ",
+            tag="flows",
+            auth=(AGENT,),
+            params=(name,),
+            description="Sessions recorded before flow steps kept their inputs (or with a webhook answer too big "
+            "to keep) are counted apart in `unreplayable`, not guessed at. Test runs are left out.",
+            body=Body(
+                "`since`: a span (7d, 12h, 30m) or an ISO time; `limit`: at most this many sessions",
+                closed({"version": STR}, {"since": STR, "limit": {**INT, "minimum": 1, "maximum": MAX_SESSIONS}}),
+            ),
+            answers=(
+                Answer(
+                    200,
+                    "the comparison",
+                    closed(
+                        {
+                            "sessions": INT,
+                            "same": INT,
+                            "differ": {
+                                "type": "array",
+                                "items": closed(
+                                    {
+                                        "cid": STR,
+                                        "old_version": STR,
+                                        "old_path": {"type": "array", "items": STR},
+                                        "new_path": {"type": "array", "items": STR},
+                                        "steps": {"type": "array", "items": STEP},
+                                    }
+                                ),
+                            },
+                            "unreplayable": INT,
+                            "unreplayable_sessions": {
+                                "type": "array",
+                                "items": closed({"cid": STR, "reason": STR}),
+                            },
+                        }
+                    ),
+                ),
+            ),
+            problems=problems(400, 401, 403, 404),
+        ),
+    ]
+
+
+def add_routes(app: web.Application) -> None:
+    api.register(app, operations())
