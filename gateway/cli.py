@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -27,6 +28,12 @@ from gateway.data_dir import private_mkdir
 from gateway.errors import ConfigError, GatewayError
 from ivr.errors import FlowError
 from ivr.model import Flow
+
+if TYPE_CHECKING:
+    from gateway.flows.live import LiveFlows
+    from gateway.flows.versions import FlowVersions
+    from gateway.store.store import Store
+    from ivr.registry import FlowRegistry
 
 log = logging.getLogger("gateway")
 
@@ -197,8 +204,140 @@ def _backfill(args: argparse.Namespace) -> int:
     return 0
 
 
+FLOW_STORE_COMMANDS = ("push", "pull", "replay")
+
+
+def flows_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="contact-gateway flows",
+        description="Flow versions in the gateway's store (the same --data-dir / --redis-url as serve, or their "
+        "environment variables): a running gateway sees a push at once.",
+    )
+    parser.add_argument("--data-dir", dest="data_dir", help=f"[env {BY_NAME['data_dir'].env}]")
+    parser.add_argument("--redis-url", dest="redis_url", help=f"[env {BY_NAME['redis_url'].env}]")
+    sub = parser.add_subparsers(dest="flows_command", required=True)
+    push = sub.add_parser("push", help="save and publish every changed flow file of DIR; prints what changed")
+    push.add_argument("directory", type=Path)
+    push.add_argument("--message", "-m", default="", help="the versions' message (default: pushed from DIR)")
+    pull = sub.add_parser("pull", help="write the live version of every flow into DIR (NAME.yaml)")
+    pull.add_argument("directory", type=Path)
+    replay = sub.add_parser(
+        "replay", help="replay past sessions of flow NAME against a version or a file; exit 1 when paths change"
+    )
+    replay.add_argument("name")
+    which = replay.add_mutually_exclusive_group(required=True)
+    which.add_argument("--version", help="a saved version id")
+    which.add_argument("--file", type=Path, help="a flow file not saved (a draft under review)")
+    replay.add_argument("--since", default="7d", help="a span (7d, 12h, 30m) or an ISO time (default 7d)")
+    replay.add_argument("--limit", type=int, default=2000, help="at most this many sessions (default 2000)")
+    return parser
+
+
+def _flows_command(argv: list[str]) -> str:
+    """The sub-command of ``flows`` (past ``--data-dir X`` / ``--redis-url Y``)."""
+    rest = list(argv)
+    while rest and rest[0] in ("--data-dir", "--redis-url"):
+        rest = rest[2:]
+    while rest and rest[0].startswith(("--data-dir=", "--redis-url=")):
+        rest = rest[1:]
+    return rest[0] if rest else ""
+
+
+async def _flows_store(argv: list[str]) -> int:
+    """``flows push | pull | replay`` against the store ``serve`` uses (an embedded Redis is reused if running)."""
+    from gateway import runtime
+    from gateway.flows.live import LiveFlows
+    from gateway.flows.versions import BadFlow, FlowVersions
+    from gateway.store.flow_store import FlowStore
+    from ivr.registry import FlowRegistry
+
+    args = flows_parser().parse_args(argv)
+    settings = from_sources({"data_dir": args.data_dir, "redis_url": args.redis_url}, os.environ)
+    async with runtime.store_only(settings) as (store, bus):
+        directory = Path(getattr(args, "directory", None) or settings.flows_dir or Path("."))
+        files = await asyncio.to_thread(FlowRegistry, directory if directory.is_dir() else Path("."))
+        live = LiveFlows(directory, FlowStore(store), bus, files)
+        await live.refresh()
+        versions = FlowVersions(live, live.store, check=_speech_check() if args.flows_command == "push" else None)
+        try:
+            if args.flows_command == "push":
+                return await _push(versions, files, args)
+            if args.flows_command == "pull":
+                return await _pull(live, directory)
+            return await _replay(store, live, versions, args)
+        except BadFlow as exc:
+            print(f"contact-gateway: {exc.message}", file=sys.stderr)
+            for error in exc.errors:
+                print(f"  {error}", file=sys.stderr)
+            return 2
+
+
+async def _push(versions: FlowVersions, files: FlowRegistry, args: argparse.Namespace) -> int:
+    from ivr.loader import read_flow_text
+
+    for error in files.errors:
+        print(f"{error}", file=sys.stderr)
+    texts = {name: read_flow_text(files.get(name).source) for name in files.names()}
+    message = args.message or f"pushed from {args.directory}"
+    done = await versions.publish_texts(texts, author=f"cli:{getpass.getuser()}", message=message)
+    for name, what in sorted(done.items()):
+        print(f"{name}: {what}")
+    return 2 if files.errors or any(w.startswith("refused") for w in done.values()) else 0
+
+
+async def _pull(live: LiveFlows, directory: Path) -> int:
+    if not directory.exists():
+        private_mkdir(directory)
+    for name, vid in sorted((await live.store.live()).items()):
+        stored = await live.store.version(name, vid)
+        if stored is None:
+            continue
+        path = directory / f"{name}.yaml"
+        if path.exists() and path.read_text(encoding="utf-8") == stored.yaml:
+            print(f"{name}: unchanged {vid}")
+            continue
+        tmp = path.with_suffix(".yaml.tmp")
+        tmp.write_text(stored.yaml, encoding="utf-8")
+        tmp.replace(path)
+        print(f"{name}: wrote {vid} ({stored.author}: {stored.message or 'no message'})")
+    return 0
+
+
+async def _replay(store: Store, live: LiveFlows, versions: FlowVersions, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from gateway.flows.replays import Replays, parse_since
+    from ivr.errors import FlowErrors
+    from ivr.loader import parse_flow, read_flow_text
+
+    since = parse_since(args.since, datetime.now(UTC))
+    replays = Replays(store, live, versions)
+    if args.file is not None:
+        try:
+            draft = parse_flow(read_flow_text(args.file), args.file.with_name(f"{args.name}.yaml"))
+        except FlowErrors as exc:
+            for error in exc.errors:
+                print(error, file=sys.stderr)
+            return 2
+        result = await replays.replay_flow(args.name, draft, since, args.limit)
+        label = str(args.file)
+    else:
+        result = await replays.replay(args.name, args.version, since, args.limit)
+        label = args.version
+    print(result.summary(args.name, label))
+    for d in result.differ:
+        print(f"  {d['cid']}: {' > '.join(d['old_path'])}  =>  {' > '.join(d['new_path'])}")
+    return 1 if result.differ else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["flows"] and _flows_command(argv[1:]) in FLOW_STORE_COMMANDS:
+        try:
+            return asyncio.run(_flows_store(argv[1:]))
+        except GatewayError as exc:
+            print(f"contact-gateway: {exc.message}", file=sys.stderr)
+            return 2
     if argv[:1] == ["flows"]:  # the flow tools have their own parser (ivr.cli), checked with our recognizer
         from ivr.cli import main as flows_main
 

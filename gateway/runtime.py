@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
 from pathlib import Path
 
@@ -452,6 +452,24 @@ async def run_backfill(settings: Settings, first: date, last: date) -> int:
         store = Store(redis, Keys(settings.key_prefix))
         db = RollupStore(store, retention_days=settings.rollup_retention_days)
         return await backfill(store, db, first, last, sl_threshold_ms=int(settings.service_level_seconds * 1000))
+    finally:
+        await redis.aclose()
+        if embedded is not None:
+            await embedded.stop()
+
+
+@contextlib.asynccontextmanager
+async def store_only(settings: Settings) -> AsyncIterator[tuple[Store, Bus]]:
+    """The store ``serve`` uses, for a command (``flows push``, ...): ``--redis-url``, else the data directory's
+    embedded Redis (the running one is reused; one started here is stopped after). The bus is not started."""
+    embedded = None
+    url = settings.redis_url
+    if not url:
+        embedded = EmbeddedRedis(settings.data_dir)
+        url = await embedded.start()
+    redis = aioredis.Redis.from_url(url)
+    try:
+        yield Store(redis, Keys(settings.key_prefix), max_timeline_events=settings.max_timeline_events), Bus(redis)
     finally:
         await redis.aclose()
         if embedded is not None:

@@ -18,6 +18,7 @@ from gateway.flows.live import LiveFlows
 from gateway.flows.versions import FlowVersions
 from gateway.store.index_store import ConversationIndex
 from gateway.store.store import Store
+from ivr.model import Flow
 from ivr.replay import Comparison, RecordedRun, compare, recorded_runs
 
 MAX_SESSIONS = 10_000
@@ -59,7 +60,10 @@ class Replays:
 
     async def replay(self, name: str, vid: str, since: datetime, limit: int = DEFAULT_SESSIONS) -> Comparison:
         stored = await self.versions.version(name, vid)
-        flow = self.versions.parse(name, stored.yaml)
+        return await self.replay_flow(name, self.versions.parse(name, stored.yaml), since, limit)
+
+    async def replay_flow(self, name: str, flow: Flow, since: datetime, limit: int = DEFAULT_SESSIONS) -> Comparison:
+        """Replay against a flow not saved (``flows replay NAME --file DRAFT.yaml`` in CI)."""
         runs = await self.runs(name, since, limit)
         others = {n: f for n, f in self.live.snapshot().items() if n != name}
         return await asyncio.to_thread(compare, flow, runs, others, limit=limit)
