@@ -102,6 +102,17 @@ def static_queues(flow: Flow) -> list[tuple[str, int, str]]:
     return out
 
 
+def queue_problems(flow: Flow, known: set[str]) -> list[FlowError]:
+    """The queues ``flow`` names that do not exist, on their lines, with "did you mean"."""
+    problems: list[FlowError] = []
+    for queue, line, node in static_queues(flow):
+        if queue not in known:
+            close = difflib.get_close_matches(queue, sorted(known), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            problems.append(FlowError(str(flow.source), line, node, f"queue '{queue}' does not exist{hint}", "queue"))
+    return problems
+
+
 @dataclass(frozen=True)
 class Published:
     name: str
@@ -221,13 +232,7 @@ class FlowVersions:
         problems = list(self.check(flow)) if self.check is not None else []
         known = await self.queues.names() if self.queues is not None else None
         if known is not None:
-            for queue, line, node in static_queues(flow):
-                if queue not in known:
-                    close = difflib.get_close_matches(queue, sorted(known), n=1)
-                    hint = f" (did you mean '{close[0]}'?)" if close else ""
-                    problems.append(
-                        FlowError(str(flow.source), line, node, f"queue '{queue}' does not exist{hint}", "queue")
-                    )
+            problems += queue_problems(flow, known)
         proposed = {**self.live.snapshot(), **(also or {}), name: flow}
         for errors in check_references(proposed).values():
             problems.extend(errors)
