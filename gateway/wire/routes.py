@@ -325,6 +325,14 @@ def operations() -> list[Operation]:
         ),
         Operation(
             "GET",
+            "/admin/flows",
+            _page("admin/flows.html"),
+            "The flow editor: flows, versions, graph, test console, replay (its data asks for the admin role)",
+            tag="pages",
+            answers=page,
+        ),
+        Operation(
+            "GET",
             "/widget.js",
             _widget(joined_widget()),
             'The customer widget: one script tag on any site (data-gateway="https://HOST")',

@@ -166,6 +166,7 @@ def route_rules(cid: str) -> dict[tuple[str, str], RouteRule]:
         ("GET", "/"): RouteRule("/", everyone),
         ("GET", "/agent"): RouteRule("/agent", everyone),
         ("GET", "/supervisor/reports"): RouteRule("/supervisor/reports", everyone),  # the page; its data asks a role
+        ("GET", "/admin/flows"): RouteRule("/admin/flows", everyone),  # the page; its data asks for the admin role
         ("GET", "/widget.js"): RouteRule("/widget.js", everyone),
         ("GET", "/static/"): RouteRule("/static/desk/main.js", everyone),
         ("GET", "/healthz"): RouteRule("/healthz", everyone),

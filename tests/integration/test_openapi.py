@@ -203,7 +203,17 @@ async def test_every_documented_get_answers_as_documented_with_real_data(api_cli
 async def _every_get(
     check: Checker, carol: str, alice: str, customer: str, cid: str, aid: str, booked: str, call_cid: str
 ) -> None:
-    for path in ("/", "/agent", "/supervisor/reports", "/widget.js", "/healthz", "/readyz", "/api/stats", "/metrics"):
+    for path in (
+        "/",
+        "/agent",
+        "/supervisor/reports",
+        "/admin/flows",
+        "/widget.js",
+        "/healthz",
+        "/readyz",
+        "/api/stats",
+        "/metrics",
+    ):
         await check.call("GET", path, path)
     await check.call("GET", "/static/{path}", "/static/desk/main.js")
     await check.call("GET", "/api/openapi.json", "/api/openapi.json")

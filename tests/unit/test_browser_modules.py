@@ -130,6 +130,21 @@ def test_the_reports_page_modules_resolve_and_never_assign_to_an_import() -> Non
     assert {"desk/auth.js", "desk/login_view.js"} <= names  # the desk's session, not a copy of it
 
 
+def test_the_flow_editor_modules_resolve_and_never_assign_to_an_import() -> None:
+    modules = module_order(STATIC_DIR / "admin" / "flows_main.js", one_scope=False)
+    names = {str(m.path.relative_to(STATIC_DIR)) for m in modules}
+    on_disk = {str(p.relative_to(STATIC_DIR)) for p in (STATIC_DIR / "admin").glob("flows*.js")}
+    assert on_disk <= names, f"flow editor modules nothing imports: {sorted(on_disk - names)}"
+    assert {"desk/auth.js", "desk/login_view.js", "shared/socket.js", "shared/rtc.js"} <= names  # not copies
+    # the vendored libraries are imported where they are used (dynamic imports of unchanged npm files)
+    editor = (STATIC_DIR / "admin" / "flows_editor.js").read_text(encoding="utf-8")
+    graph = (STATIC_DIR / "admin" / "flows_graph.js").read_text(encoding="utf-8")
+    assert "import('../vendor/highlightjs/core.min.js')" in editor and "import('../vendor/dagre/dagre.esm.js')" in graph
+    for vendored in ("highlightjs/core.min.js", "highlightjs/yaml.min.js", "dagre/dagre.esm.js"):
+        folder = (STATIC_DIR / "vendor" / vendored).parent
+        assert (folder / "LICENSE").is_file() and "npm pack" in (folder / "README.md").read_text(encoding="utf-8")
+
+
 def test_the_browser_protocol_constants_are_the_gateways() -> None:
     """What shared/protocol.js exports, as node reads it, is what gateway.protocol says."""
     script = "import * as p from './webclient/static/shared/protocol.js'; process.stdout.write(JSON.stringify(p))"

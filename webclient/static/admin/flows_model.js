@@ -1,0 +1,162 @@
+// The flow editor's pure parts (no DOM; webclient/tests/flows_model.test.mjs): lines of the YAML text, which graph
+// node holds a line, the unified diff as typed lines, the path analytics and replayed paths laid onto the graph's
+// edges, which version is the draft, and the replay's one-line summary.
+
+/** Start offsets of each line of `text` (line n, 1-based, starts at offsets[n - 1]). */
+export function lineStarts(text) {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+/** The 1-based line holding offset `at`. */
+export function lineAt(starts, at) {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= at) lo = mid; else hi = mid - 1;
+  }
+  return lo + 1;
+}
+
+/** [start, end) offsets of lines first..last (1-based, inclusive), without the last line's newline. */
+export function lineSpan(text, first, last) {
+  const starts = lineStarts(text);
+  const a = Math.max(1, Math.min(first, starts.length));
+  const b = Math.max(a, Math.min(last || first, starts.length));
+  const end = b < starts.length ? starts[b] - 1 : text.length;
+  return [starts[a - 1], end];
+}
+
+/** The graph node whose lines hold `line` (the narrowest when nested), or null. */
+export function nodeAtLine(graph, line) {
+  let best = null;
+  for (const n of (graph && graph.nodes) || []) {
+    const first = Number(n.line) || 0;
+    const last = Number(n.end_line) || first;
+    if (!first || line < first || line > last) continue;
+    if (!best || last - first < best.last - best.first) best = { id: n.id, first, last };
+  }
+  return best ? best.id : null;
+}
+
+/** A unified diff as lines {kind: 'meta'|'hunk'|'add'|'del'|'ctx', text}. */
+export function diffLines(unified) {
+  const out = [];
+  for (const text of String(unified || '').split('\n')) {
+    let kind = 'ctx';
+    if (text.startsWith('+++') || text.startsWith('---')) kind = 'meta';
+    else if (text.startsWith('@@')) kind = 'hunk';
+    else if (text.startsWith('+')) kind = 'add';
+    else if (text.startsWith('-')) kind = 'del';
+    out.push({ kind, text });
+  }
+  while (out.length && out[out.length - 1].text === '') out.pop();
+  return out;
+}
+
+export const START = '(start)'; // the drawn entry point: the flow's first node has a transition from it
+
+export const edgeKey = (from, to) => `${from}\u0000${to}`;
+
+/** GET /api/reports/flows/{flow} laid on the graph: {edges: Map(edgeKey -> count), hangups: Map(node -> n),
+ * agent: Map(node -> n), total: sessions entering the flow}. '' (the flow's start) becomes START. */
+export function pathCounts(report) {
+  const edges = new Map();
+  const hangups = new Map();
+  const agent = new Map();
+  let total = 0;
+  for (const t of (report && report.transitions) || []) {
+    const from = t.from ? String(t.from) : START;
+    const key = edgeKey(from, String(t.to));
+    const n = Number(t.count) || 0;
+    edges.set(key, (edges.get(key) || 0) + n);
+    if (from === START) total += n;
+  }
+  for (const x of (report && report.exits) || []) {
+    if (Number(x.hangups) > 0) hangups.set(String(x.node), Number(x.hangups));
+    if (Number(x.agent_requests) > 0) agent.set(String(x.node), Number(x.agent_requests));
+  }
+  return { edges, hangups, agent, total };
+}
+
+/** The edges a path of node ids walks (START first), as edge keys. */
+export function pathEdges(path) {
+  const keys = new Set();
+  const nodes = [START, ...(path || [])];
+  for (let i = 1; i < nodes.length; i += 1) keys.add(edgeKey(nodes[i - 1], nodes[i]));
+  return keys;
+}
+
+/** The draft of a flow (GET /api/admin/flows/{name}): the newest version when it is not the live one. */
+export function draftOf(flow) {
+  const versions = (flow && flow.versions) || [];
+  if (!versions.length) return null;
+  const newest = versions.reduce((a, b) => (Number(b.at) > Number(a.at) ? b : a));
+  return newest.id === flow.live_version ? null : newest.id;
+}
+
+/** Versions newest first. */
+export function newestFirst(versions) {
+  return [...(versions || [])].sort((a, b) => Number(b.at) - Number(a.at));
+}
+
+/** The newest version's id (a save's parent), or null for a flow with none. */
+export function newestId(flow) {
+  const v = newestFirst(flow && flow.versions)[0];
+  return v ? v.id : null;
+}
+
+/** POST .../replay's answer in one line: "1,240 sessions, 1,198 same, 42 differ". */
+export function replaySummary(result) {
+  const n = Number(result && result.sessions) || 0;
+  const differ = ((result && result.differ) || []).length;
+  const same = result && result.same != null ? Number(result.same) : n - differ;
+  const f = (x) => x.toLocaleString('en-US');
+  return `${f(n)} session${n === 1 ? '' : 's'}, ${f(same)} same, ${f(differ)} differ${differ === 1 ? 's' : ''}`;
+}
+
+/** Where two paths part: the index of the first node that differs (the shorter length when one is a prefix). */
+export function divergence(a, b) {
+  const x = a || [];
+  const y = b || [];
+  let i = 0;
+  while (i < x.length && i < y.length && x[i] === y[i]) i += 1;
+  return i;
+}
+
+/** An error of the loader (validate / save) in one line for the list: "Line 12: message". */
+export function errorText(e) {
+  const where = e.line ? `Line ${e.line}${e.column ? `:${e.column}` : ''}` : e.node ? `Node ${e.node}` : 'Flow';
+  return `${where}: ${e.message || e.code || 'invalid'}`;
+}
+
+/** Errors grouped by line (errors with no line are kept apart under 0). */
+export function errorsByLine(errors) {
+  const by = new Map();
+  for (const e of errors || []) {
+    const line = Number(e.line) || 0;
+    if (!by.has(line)) by.set(line, []);
+    by.get(line).push(e);
+  }
+  return by;
+}
+
+/** A version time (ms) for people: "2026-12-05 13:04" in their time zone. */
+export function when(ms) {
+  const d = new Date(Number(ms) || 0);
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+/** Calls `fn` once `ms` after the last of a burst of calls; `.cancel()` drops a pending one. */
+export function debounce(fn, ms, timers = globalThis) {
+  let timer = null;
+  const wrapped = (...args) => {
+    timers.clearTimeout(timer);
+    timer = timers.setTimeout(() => { timer = null; fn(...args); }, ms);
+  };
+  wrapped.cancel = () => { timers.clearTimeout(timer); timer = null; };
+  return wrapped;
+}

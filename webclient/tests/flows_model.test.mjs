@@ -1,0 +1,101 @@
+// node --test webclient/tests: the flow editor's pure parts (admin/flows_model.js).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import {
+  START, debounce, diffLines, divergence, draftOf, edgeKey, errorText, lineAt, lineSpan, lineStarts, newestId,
+  nodeAtLine, pathCounts, pathEdges, replaySummary,
+} from '../static/admin/flows_model.js';
+
+const TEXT = 'start: hello\nnodes:\n  hello:\n    type: say\n    next: menu\n  menu:\n    type: menu\n';
+const GRAPH = {
+  start: 'hello',
+  nodes: [
+    { id: 'hello', kind: 'say', line: 3, end_line: 5, label: 'hello' },
+    { id: 'menu', kind: 'menu', line: 6, end_line: 7, label: 'menu' },
+  ],
+  edges: [{ from: 'hello', to: 'menu', label: '' }],
+};
+
+test('lines: offsets, the line of an offset, and the span of lines', () => {
+  const starts = lineStarts(TEXT);
+  assert.deepEqual(starts.slice(0, 3), [0, 13, 20]);
+  assert.equal(lineAt(starts, 0), 1);
+  assert.equal(lineAt(starts, 13), 2);
+  assert.equal(lineAt(starts, 12), 1); // the newline belongs to its line
+  assert.equal(lineAt(starts, TEXT.length), starts.length);
+  const [a, b] = lineSpan(TEXT, 3, 5);
+  assert.equal(TEXT.slice(a, b), '  hello:\n    type: say\n    next: menu');
+  const [c, d] = lineSpan(TEXT, 99, 120); // past the end: the last line
+  assert.equal(TEXT.slice(c, d), '');
+});
+
+test('the node holding a line is the narrowest that spans it; none outside nodes', () => {
+  assert.equal(nodeAtLine(GRAPH, 4), 'hello');
+  assert.equal(nodeAtLine(GRAPH, 7), 'menu');
+  assert.equal(nodeAtLine(GRAPH, 1), null);
+  const nested = { nodes: [...GRAPH.nodes, { id: 'inner', line: 4, end_line: 4 }] };
+  assert.equal(nodeAtLine(nested, 4), 'inner');
+  assert.equal(nodeAtLine(null, 4), null);
+});
+
+test('a unified diff as typed lines', () => {
+  const lines = diffLines('--- a\n+++ b\n@@ -1,2 +1,2 @@\n start: hello\n-  x: 1\n+  x: 2\n');
+  assert.deepEqual(lines.map((l) => l.kind), ['meta', 'meta', 'hunk', 'ctx', 'del', 'add']);
+  assert.deepEqual(diffLines(''), []);
+});
+
+test('path analytics: transitions on edges (the start is START), hang-ups and hand-offs per node', () => {
+  const c = pathCounts({
+    transitions: [{ from: '', to: 'hello', count: 5 }, { from: 'hello', to: 'menu', count: 4 }, { from: 'hello', to: 'menu', count: 1 }],
+    exits: [{ node: 'menu', hangups: 2, agent_requests: 0 }, { node: 'billing', hangups: 0, agent_requests: 3 }],
+  });
+  assert.equal(c.edges.get(edgeKey(START, 'hello')), 5);
+  assert.equal(c.edges.get(edgeKey('hello', 'menu')), 5);
+  assert.equal(c.total, 5);
+  assert.deepEqual([...c.hangups], [['menu', 2]]);
+  assert.deepEqual([...c.agent], [['billing', 3]]);
+  assert.equal(pathCounts(null).edges.size, 0);
+});
+
+test('a path walks its edges from the start', () => {
+  assert.deepEqual([...pathEdges(['hello', 'menu'])], [edgeKey(START, 'hello'), edgeKey('hello', 'menu')]);
+  assert.equal(divergence(['a', 'b', 'c'], ['a', 'b', 'd']), 2);
+  assert.equal(divergence(['a'], ['a', 'b']), 1);
+});
+
+test('the draft is the newest version unless it is live; a save names the newest as its parent', () => {
+  const flow = { live_version: 'v1', versions: [{ id: 'v1', at: 1 }, { id: 'v3', at: 3 }, { id: 'v2', at: 2 }] };
+  assert.equal(draftOf(flow), 'v3');
+  assert.equal(newestId(flow), 'v3');
+  assert.equal(draftOf({ ...flow, live_version: 'v3' }), null);
+  assert.equal(draftOf({ versions: [] }), null);
+  assert.equal(newestId({ versions: [] }), null);
+});
+
+test('the replay summary and error lines read as people say them', () => {
+  assert.equal(replaySummary({ sessions: 1240, same: 1198, differ: new Array(42).fill({}) }), '1,240 sessions, 1,198 same, 42 differ');
+  assert.equal(replaySummary({ sessions: 1, same: 0, differ: [{}] }), '1 session, 0 same, 1 differs');
+  assert.equal(errorText({ line: 12, column: 3, message: 'unknown node' }), 'Line 12:3: unknown node');
+  assert.equal(errorText({ line: null, node: 'menu', code: 'bad' }), 'Node menu: bad');
+});
+
+test('debounce runs once after a burst, and cancel drops it', () => {
+  const pending = new Map();
+  let n = 0;
+  const timers = {
+    setTimeout: (fn) => { n += 1; pending.set(n, fn); return n; },
+    clearTimeout: (id) => pending.delete(id),
+  };
+  const seen = [];
+  const f = debounce((x) => seen.push(x), 100, timers);
+  f(1); f(2); f(3);
+  assert.equal(pending.size, 1);
+  const [id, fire] = [...pending][0];
+  pending.delete(id);
+  fire();
+  assert.deepEqual(seen, [3]);
+  f(4);
+  f.cancel();
+  assert.equal(pending.size, 0);
+});
