@@ -1,0 +1,355 @@
+"""The flow editor (/admin/flows) in real Chromium against a real node and its Flows REST API.
+
+An admin (dana) signs in with the desk's session. The graph shows every node of the test line's default flow
+(tests/flows/default.yaml, imported from the flow directory as its first published version) and clicking a node
+selects its lines in the editor, moving the caret highlights the node; an edit with an error shows the loader's
+message on its line and publishing is refused; the fixed text is saved as a draft, published, and rolled back; two
+admins saving from the same version: the second is refused with the message and the diff; a test chat into a
+draft follows the draft while a customer's chat keeps the live version; past sessions replayed against a draft that
+changes one menu choice show exactly the sessions that took it as differing. Keyboard, axe and CSP checks ride along;
+screenshots land in the test's tmp_path. An agent without the admin role is refused with the gateway's reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, expect
+
+from gateway.config import Settings
+from gateway.contact.agents import add_agent
+from ivr.loader import load_flow
+from tests.browser.test_csp_browser import WATCH, violations
+from tests.conftest import PASSWORDS, TEST_FLOWS, Clients, bounded
+from tests.support.axe import axe_violations, blocking, describe, install_axe
+from tests.support.servers import Node, start_node
+
+pytestmark = pytest.mark.browser
+
+ADMIN, ADMIN_PASSWORD = "dana", "dana-secret-4444"
+ADMIN2, ADMIN2_PASSWORD = "erin", "erin-secret-55555"
+LOGINS = {ADMIN: ADMIN_PASSWORD, ADMIN2: ADMIN2_PASSWORD, "alice": PASSWORDS["alice"]}
+DEFAULT = TEST_FLOWS / "default.yaml"
+
+
+@pytest.fixture
+async def admin_node(settings: Settings, tmp_path: Path) -> AsyncIterator[Node]:
+    """A node whose chats meet the default flow as a bot, with two admins and an agent."""
+    agents = tmp_path / "agents.toml"
+    add_agent(agents, ADMIN, "Dana Admin", ADMIN_PASSWORD, capacity=1, roles=("agent", "admin"))
+    add_agent(agents, ADMIN2, "Erin Admin", ADMIN2_PASSWORD, capacity=1, roles=("agent", "admin"))
+    add_agent(agents, "alice", "Alice Smith", PASSWORDS["alice"], capacity=2)
+    node = await start_node(replace(settings, agents_file=agents, chat_flow="default"))
+    yield node
+    await bounded(node.stop(), "stopping the admin node")
+
+
+async def open_editor(browser: Browser, node: Node, who: str = ADMIN) -> tuple[BrowserContext, Page]:
+    ctx = await browser.new_context(viewport={"width": 1280, "height": 1000})
+    await install_axe(ctx)
+    await ctx.add_init_script(WATCH)
+    page = await ctx.new_page()
+    await page.goto(node.url + "/admin/flows")
+    await expect(page.locator("#login-form")).to_be_visible()
+    await page.fill("#login-agent", who)
+    await page.fill("#login-password", LOGINS[who])
+    await page.press("#login-password", "Enter")
+    return ctx, page
+
+
+async def opened(page: Page, flow: str = "default") -> None:
+    await page.click(f"#flow-list a[data-flow={flow}]")
+    await expect(page.get_by_test_id("flow-title")).to_have_text(flow)
+    await expect(page.locator(".fg-node").first).to_be_visible()
+
+
+async def rest(node: Node, who: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(node.url + "/api/agent/login", json={"agent_id": who, "password": LOGINS[who]}) as r:
+            token = (await r.json())["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        async with http.request(method, node.url + path, json=body, headers=headers) as r:
+            return r.status, await r.json()
+
+
+async def live_version(node: Node) -> str:
+    status, body = await rest(node, ADMIN, "GET", "/api/admin/flows/default")
+    assert status == 200, body
+    return str(body["live_version"])
+
+
+async def selected(page: Page) -> str:
+    return str(
+        await page.evaluate(
+            "() => { const t = document.getElementById('fe-yaml'); return t.value.slice(t.selectionStart, t.selectionEnd); }"
+        )
+    )
+
+
+async def edit(page: Page, old: str, new: str) -> None:
+    """Select the first `old` in the editor and type `new` over it, as a person would."""
+    await page.evaluate(
+        "([old]) => { const t = document.getElementById('fe-yaml'); const at = t.value.indexOf(old);"
+        " if (at < 0) throw new Error('not in the text: ' + old); t.focus(); t.setSelectionRange(at, at + old.length); }",
+        [old],
+    )
+    await page.keyboard.type(new)
+
+
+def line_of(text: str, needle: str) -> int:
+    return text[: text.index(needle)].count("\n") + 1
+
+
+def node_lines(text: str, name: str) -> str:
+    """A node's block as the editor should select it: its name line to the last line indented under it."""
+    lines = text.split("\n")
+    first = next(i for i, line in enumerate(lines) if line.strip() == f"{name}:")
+    indent = len(lines[first]) - len(lines[first].lstrip())
+    last = first
+    for i in range(first + 1, len(lines)):
+        if lines[i].strip() and len(lines[i]) - len(lines[i].lstrip()) <= indent:
+            break
+        if lines[i].strip() and not lines[i].strip().startswith("#"):
+            last = i
+    return "\n".join(lines[first : last + 1])
+
+
+def has_class(name: str) -> re.Pattern[str]:
+    return re.compile(rf"(^|\s){name}(\s|$)")
+
+
+async def no_blocking_axe_or_csp(page: Page) -> None:
+    found = await axe_violations(page)
+    assert blocking(found) == [], describe(found)
+    assert await violations(page) == []
+
+
+async def test_the_graph_shows_every_node_and_selects_their_lines(
+    browser: Browser, admin_node: Node, tmp_path: Path
+) -> None:
+    ctx, page = await open_editor(browser, admin_node)
+    try:
+        await opened(page)
+        text = await page.input_value("#fe-yaml")
+        assert text == DEFAULT.read_text(encoding="utf-8")  # the file, imported as the first version
+        shipped = set(load_flow(DEFAULT).nodes)
+        await expect(page.locator(".fg-node")).to_have_count(len(shipped))
+        drawn = set(await page.locator(".fg-node").evaluate_all("els => els.map((e) => e.dataset.node)"))
+        assert drawn == shipped
+        assert await page.locator(".fg-edge").count() > len(shipped)  # transitions (and the start) are drawn
+        await page.screenshot(path=str(tmp_path / "flow-graph.png"), full_page=True)
+
+        await page.click(".fg-node[data-node=account]")
+        assert await selected(page) == node_lines(text, "account")
+        await expect(page.locator(".fg-node[data-node=account]")).to_have_class(has_class("fg-selected"))
+
+        # the caret moved into another node's lines: that node lights up
+        at = text.index("on_error: lookup_failed")
+        await page.evaluate(
+            "(at) => { const t = document.getElementById('fe-yaml'); t.focus(); t.setSelectionRange(at, at); }", at
+        )
+        await expect(page.locator(".fg-node[data-node=lookup]")).to_have_class(has_class("fg-selected"))
+        await expect(page.locator(".fg-node[data-node=account]")).not_to_have_class(has_class("fg-selected"))
+
+        # from the keyboard: Escape leaves the editor, Tab reaches the graph's nodes, Enter selects a node's lines
+        await page.keyboard.press("Escape")
+        await page.focus(".fg-node[data-node=menu]")
+        await page.keyboard.press("Enter")
+        assert await selected(page) == node_lines(text, "menu")
+        await no_blocking_axe_or_csp(page)
+    finally:
+        await ctx.close()
+
+
+async def test_an_error_on_its_line_refuses_publish_then_fix_save_publish_and_roll_back(
+    browser: Browser, admin_node: Node, tmp_path: Path
+) -> None:
+    original = await live_version(admin_node)
+    ctx, page = await open_editor(browser, admin_node)
+    try:
+        await opened(page)
+        text = await page.input_value("#fe-yaml")
+        line = line_of(text, "fallback: goodbye")
+        await edit(page, "fallback: goodbye", "fallback: goodby")
+        mark = page.locator(f".fe-mark-error[data-line='{line}']")
+        await expect(mark).to_contain_text("goodby")
+        await expect(page.get_by_test_id("errors")).to_contain_text(f"Line {line}")
+        await expect(page.get_by_test_id("validity")).to_contain_text("1 problem")
+        await page.screenshot(path=str(tmp_path / "flow-error.png"), full_page=True)
+
+        await page.click("[data-testid=publish]")
+        await expect(page.get_by_test_id("flow-status")).to_contain_text("Publish refused")
+        await page.fill("[data-testid=save-message]", "broken")
+        await page.click("[data-testid=save]")
+        await expect(page.get_by_test_id("flow-status")).to_contain_text("Not saved")
+        status, body = await rest(admin_node, ADMIN, "GET", "/api/admin/flows/default")
+        assert (body["live_version"], len(body["versions"])) == (original, 1)  # nothing half-saved
+
+        # the error's button in the list puts the caret on its line; fix it there
+        await page.click(f"[data-testid=errors] button[data-line='{line}']")
+        await edit(page, "fallback: goodby\n", "fallback: support\n")
+        await expect(page.get_by_test_id("validity")).to_have_text("— valid")
+        await expect(page.locator(".fe-mark-error")).to_have_count(0)
+        await page.fill("[data-testid=save-message]", "menu falls back to support")
+        await page.click("[data-testid=save]")
+        await expect(page.get_by_test_id("flow-status")).to_contain_text("Saved as version")
+        status, body = await rest(admin_node, ADMIN, "GET", "/api/admin/flows/default")
+        draft = next(v for v in body["versions"] if v["message"] == "menu falls back to support")
+        assert body["live_version"] == original and draft["parent"] == original and draft["author"] == ADMIN
+        row = page.locator(f"#fe-versions tr[data-version='{draft['id']}']")
+        await expect(row).to_contain_text("draft")
+
+        await page.click("[data-testid=publish]")
+        await expect(page.get_by_test_id("flow-status")).to_contain_text(f"Version {draft['id']} is live")
+        assert await live_version(admin_node) == draft["id"]
+        await expect(row).to_contain_text("live")
+
+        # the diff between the two versions
+        await page.select_option("[data-testid=diff-from]", original)
+        await page.select_option("[data-testid=diff-to]", draft["id"])
+        await page.click("[data-testid=diff-show]")
+        await expect(page.locator("#fe-diff .d-del")).to_contain_text("fallback: goodbye")
+        await expect(page.locator("#fe-diff .d-add")).to_contain_text("fallback: support")
+
+        # rollback: the first version is live again
+        await page.click(f"#fe-versions tr[data-version='{original}'] button:has-text('Roll back')")
+        await expect(page.get_by_test_id("flow-status")).to_contain_text(f"Version {original} is live")
+        assert await live_version(admin_node) == original
+        await page.screenshot(path=str(tmp_path / "flow-rolled-back.png"), full_page=True)
+        await no_blocking_axe_or_csp(page)
+    finally:
+        await ctx.close()
+
+
+async def test_two_admins_save_from_the_same_version_the_second_sees_the_diff(
+    browser: Browser, admin_node: Node, tmp_path: Path
+) -> None:
+    ctx1, first = await open_editor(browser, admin_node, ADMIN)
+    ctx2, second = await open_editor(browser, admin_node, ADMIN2)
+    try:
+        await opened(first)
+        await opened(second)
+        await edit(first, "Welcome to the test line.", "Welcome, said Dana.")
+        await first.fill("[data-testid=save-message]", "dana's greeting")
+        await first.click("[data-testid=save]")
+        await expect(first.get_by_test_id("flow-status")).to_contain_text("Saved as version")
+
+        await edit(second, "Goodbye.", "Bye from Erin.")
+        await second.fill("[data-testid=save-message]", "erin's goodbye")
+        await second.click("[data-testid=save]")
+        conflict = second.get_by_test_id("conflict")
+        await expect(conflict).to_be_visible()
+        await expect(conflict).to_contain_text("another version")
+        await expect(second.locator("#fe-conflict-diff")).to_contain_text("Welcome, said Dana.")
+        assert "Bye from Erin." in await second.input_value("#fe-yaml")  # the editor keeps their text
+        await second.screenshot(path=str(tmp_path / "flow-conflict.png"), full_page=True)
+        status, body = await rest(admin_node, ADMIN, "GET", "/api/admin/flows/default")
+        assert [v["message"] for v in body["versions"] if v["message"] == "erin's goodbye"] == []
+    finally:
+        await ctx1.close()
+        await ctx2.close()
+
+
+async def test_a_test_chat_into_a_draft_follows_the_draft(
+    browser: Browser, admin_node: Node, clients: Clients, tmp_path: Path
+) -> None:
+    ctx, page = await open_editor(browser, admin_node)
+    try:
+        await opened(page)
+        await edit(page, "Welcome to the test line.", "Welcome to the DRAFT line.")
+        await page.fill("[data-testid=save-message]", "draft greeting")
+        await page.click("[data-testid=save]")
+        await expect(page.get_by_test_id("flow-status")).to_contain_text("Saved as version")
+
+        await page.click("#tab-test")
+        await page.click("[data-testid=test-start]")
+        log = page.get_by_test_id("chat-log")
+        await expect(log.locator(".from-bot").first).to_have_text("Welcome to the DRAFT line.")
+        steps = page.get_by_test_id("test-steps")
+        await expect(steps.locator("li[data-node=menu]").first).to_be_visible()
+        await expect(page.locator(".fg-node[data-node=menu]")).to_have_class(has_class("fg-current"))
+        await page.fill("[data-testid=chat-input]", "billing")
+        await page.press("[data-testid=chat-input]", "Enter")
+        await expect(steps.locator("li[data-node=billing]").first).to_be_visible()
+        await expect(page.locator(".fg-node[data-node=billing]")).to_have_class(has_class("fg-current"))
+        await page.screenshot(path=str(tmp_path / "flow-test-chat.png"), full_page=True)
+
+        # a customer's chat meanwhile still meets the live version
+        customer = clients.customer()
+        await customer.hello()
+        await customer.say("hello")
+        bot = await customer.event("message", lambda e: e.get("author") == "bot", timeout=10)
+        assert bot["text"] == "Welcome to the test line."
+        await no_blocking_axe_or_csp(page)
+    finally:
+        await ctx.close()
+
+
+async def chat_through_menu(clients: Clients, answer: str) -> str:
+    """A customer meets the live bot and answers its menu; the conversation id."""
+    customer = clients.customer()
+    welcome = await customer.hello()
+    await customer.say("hello")
+    await customer.event("message", lambda e: e.get("author") == "bot" and "press" in e.get("text", ""), timeout=10)
+    await customer.say(answer)
+    await customer.event(
+        "message",
+        lambda e: e.get("author") == "bot" and e.get("text", "").startswith(("Connecting", "Support", "Enter")),
+        timeout=10,
+    )
+    return str(welcome.get("conversation_id") or welcome.get("conversation", {}).get("id") or "")
+
+
+async def test_replay_shows_the_sessions_that_took_the_changed_menu_choice(
+    browser: Browser, admin_node: Node, clients: Clients, tmp_path: Path
+) -> None:
+    for answer in ("billing", "support", "billing", "support", "3"):
+        await chat_through_menu(clients, answer)
+    ctx, page = await open_editor(browser, admin_node)
+    try:
+        await opened(page)
+        # the draft sends choice 2 (support) to goodbye instead of support
+        text = await page.input_value("#fe-yaml")
+        start = text.index("value: support")
+        at = text.index("next: support", start)
+        await page.evaluate(
+            "([a, b]) => { const t = document.getElementById('fe-yaml'); t.focus(); t.setSelectionRange(a, b); }",
+            [at, at + len("next: support")],
+        )
+        await page.keyboard.type("next: goodbye")
+        await page.fill("[data-testid=save-message]", "support goes to goodbye")
+        await page.click("[data-testid=save]")
+        await expect(page.get_by_test_id("flow-status")).to_contain_text("Saved as version")
+
+        await page.click("#tab-replay")
+        await page.click("[data-testid=replay-run]")
+        summary = page.get_by_test_id("replay-summary")
+        await expect(summary).to_contain_text("5 sessions, 3 same, 2 differ")
+        items = page.locator("[data-testid=replay-list] button")
+        await expect(items).to_have_count(2)
+        for text_of in await items.all_inner_texts():
+            assert "support" in text_of and "goodbye" in text_of
+        await items.first.click()
+        await expect(page.locator(".fg-node[data-node=goodbye]")).to_have_class(has_class("fg-current"))
+        await expect(page.get_by_test_id("replay-steps").locator("li").first).to_be_visible()
+        await page.screenshot(path=str(tmp_path / "flow-replay.png"), full_page=True)
+        await no_blocking_axe_or_csp(page)
+    finally:
+        await ctx.close()
+
+
+async def test_an_agent_is_refused_with_the_gateways_reason(browser: Browser, admin_node: Node) -> None:
+    ctx, page = await open_editor(browser, admin_node, "alice")
+    try:
+        refused = page.get_by_test_id("flows-refused")
+        await expect(refused).to_be_visible()
+        await expect(refused).to_contain_text("admin")
+        assert await page.locator(".fg-node").count() == 0
+    finally:
+        await ctx.close()
