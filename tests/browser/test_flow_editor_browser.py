@@ -65,7 +65,7 @@ async def open_editor(browser: Browser, node: Node, who: str = ADMIN) -> tuple[B
 
 async def opened(page: Page, flow: str = "default") -> None:
     await page.click(f"#flow-list a[data-flow={flow}]")
-    await expect(page.get_by_test_id("flow-title")).to_have_text(flow)
+    await expect(page.locator("#fe-flow")).to_have_attribute("data-open", re.compile(rf"^{flow}@"))
     await expect(page.locator(".fg-node").first).to_be_visible()
 
 

@@ -70,15 +70,19 @@ export function drawGraph(graph) {
     const p = g.node(n.id);
     const x = p.x - NODE_W / 2;
     const y = p.y - NODE_H / 2;
-    const lines = n.line ? ` (lines ${n.line}–${n.end_line || n.line})` : '';
+    const lines = n.line ? `, lines ${n.line} to ${n.end_line || n.line}` : '';
+    const idText = clip(n.id, 20);
+    const kindText = clip(n.label && n.label !== n.id ? `${n.kind} · ${n.label}` : n.kind, 24);
+    // the accessible name: an SVG <title> (also a tooltip), the visible text first, then its lines and hang-ups
     const node = el('g', {
-      class: `fg-node fg-kind-${String(n.kind || '').replace(/[^\w-]/g, '')}`, tabindex: 0, role: 'button',
-      'data-node': n.id, 'aria-label': `${n.id}, ${n.kind}${lines}`,
+      class: `fg-node fg-kind-${String(n.kind || '').replace(/[^\w-]/g, '')}`, tabindex: 0, role: 'button', 'data-node': n.id,
     }, nodes);
+    node.dataset.name = `${idText} ${kindText}${lines}`;
+    el('title', {}, node).textContent = node.dataset.name;
     el('rect', { x, y, width: NODE_W, height: NODE_H, rx: 6 }, node);
-    el('text', { x: p.x, y: y + 18, 'text-anchor': 'middle', class: 'fg-node-id' }, node).textContent = clip(n.id, 20);
-    el('text', { x: p.x, y: y + 34, 'text-anchor': 'middle', class: 'fg-node-kind' }, node).textContent = clip(n.label && n.label !== n.id ? `${n.kind} · ${n.label}` : n.kind, 24);
-    const badge = el('text', { x: x + NODE_W - 4, y: y + NODE_H + 13, 'text-anchor': 'end', class: 'fg-hangups' }, node);
+    el('text', { x: p.x, y: y + 18, 'text-anchor': 'middle', class: 'fg-node-id' }, node).textContent = idText;
+    el('text', { x: p.x, y: y + 34, 'text-anchor': 'middle', class: 'fg-node-kind' }, node).textContent = kindText;
+    const badge = el('text', { x: x + NODE_W - 4, y: y + NODE_H + 13, 'text-anchor': 'end', class: 'fg-hangups', 'aria-hidden': 'true' }, node);
     badge.dataset.count = '';
     node.addEventListener('click', () => gr.onSelect(n.id));
     node.addEventListener('keydown', (ev) => {
@@ -151,6 +155,7 @@ function paintCounts() {
     const badge = node.querySelector('.fg-hangups');
     badge.textContent = h ? `${h.toLocaleString('en-US')} hung up` : '';
     badge.dataset.count = h ? String(h) : '';
+    node.querySelector('title').textContent = `${node.dataset.name}${h ? `, ${badge.textContent}` : ''}`;
   }
 }
 

@@ -102,7 +102,10 @@ function renderList() {
 /** Open a flow: its versions, then the version asked for, else the draft, else the live one. */
 async function openFlow(name, versionId = null) {
   if (dirty(text()) && name !== F.name && !window.confirm('Leave this flow? Your unsaved changes will be lost.')) return;
+  F.opening += 1;
+  const mine = F.opening;
   const r = await call(flowPath(name));
+  if (mine !== F.opening) return; // another flow was asked for meanwhile
   if (!r.ok) { status(r.body.message, true); return; }
   F.name = name;
   F.flow = r.body;
@@ -111,7 +114,7 @@ async function openFlow(name, versionId = null) {
   $('fe-flow').hidden = false;
   $('fe-flow-title').textContent = name;
   const id = versionId || draftOf(F.flow) || F.flow.live_version || newestId(F.flow);
-  if (id) await openVersion(id);
+  if (id) await openVersion(id, mine);
   loadStats();
 }
 
@@ -124,9 +127,12 @@ async function refreshFlow() {
   renderBadge();
 }
 
-async function openVersion(id) {
-  if (dirty(text()) && id !== F.openId && !window.confirm('Open another version? Your unsaved changes will be lost.')) return;
+async function openVersion(id, opening = null) {
+  if (opening === null && dirty(text()) && id !== F.openId && !window.confirm('Open another version? Your unsaved changes will be lost.')) return;
+  F.opening += opening === null ? 1 : 0;
+  const mine = F.opening;
   const [v, g] = await Promise.all([call(`${flowPath(F.name)}/versions/${id}`), call(`${flowPath(F.name)}/versions/${id}/graph`)]);
+  if (mine !== F.opening) return; // another flow or version was asked for meanwhile
   if (!v.ok) { status(v.body.message, true); return; }
   F.openId = id;
   F.openYaml = v.body.yaml;
@@ -145,6 +151,7 @@ async function openVersion(id) {
   status(`Version ${id}${v.body.message ? ` — “${v.body.message}”` : ''} by ${v.body.author || 'unknown'}.`);
   testVersionChanged();
   replayVersionChanged();
+  $('fe-flow').dataset.open = `${F.name}@${id}`; // what the editor holds (tests wait for it)
 }
 
 function renderBadge() {
