@@ -28,6 +28,7 @@ from ivr.loader import load_flow
 from tests.browser.test_csp_browser import WATCH, violations
 from tests.conftest import PASSWORDS, TEST_FLOWS, Clients, bounded
 from tests.support.axe import axe_violations, blocking, describe, install_axe
+from tests.support.clients import Customer
 from tests.support.servers import Node, start_node
 
 pytestmark = pytest.mark.browser
@@ -291,30 +292,31 @@ async def test_a_test_chat_into_a_draft_follows_the_draft(
         await ctx.close()
 
 
-async def chat_through_menu(clients: Clients, answer: str) -> str:
-    """A customer meets the live bot and answers its menu; the conversation id."""
-    customer = clients.customer()
-    welcome = await customer.hello()
-    await customer.say("hello")
-    await customer.event("message", lambda e: e.get("author") == "bot" and "press" in e.get("text", ""), timeout=10)
-    await customer.say(answer)
-    await customer.event(
-        "message",
-        lambda e: e.get("author") == "bot" and e.get("text", "").startswith(("Connecting", "Support", "Enter")),
-        timeout=10,
-    )
-    return str(welcome.get("conversation_id") or welcome.get("conversation", {}).get("id") or "")
+async def chat_through_menu(url: str, answer: str) -> str:
+    """A customer meets the live bot and answers its menu (then leaves); the conversation id."""
+    customer = Customer(url)
+    try:
+        await customer.hello()
+        ack = await customer.say("hi")
+        await customer.event("message", lambda e: e["author"] == "bot" and "press 1" in e["text"], timeout=10)
+        await customer.say(answer)
+        await customer.event("message", lambda e: e["author"] == "bot" and "press 1" not in e["text"], timeout=10)
+        return str(ack["conversation_id"])
+    finally:
+        await customer.close()
 
 
 async def test_replay_shows_the_sessions_that_took_the_changed_menu_choice(
-    browser: Browser, admin_node: Node, clients: Clients, tmp_path: Path
+    browser: Browser, admin_node: Node, tmp_path: Path
 ) -> None:
-    for answer in ("billing", "support", "billing", "support", "3"):
-        await chat_through_menu(clients, answer)
+    took = {
+        answer: [await chat_through_menu(admin_node.url, answer) for _ in range(2)] for answer in ("billing", "support")
+    }
+    await chat_through_menu(admin_node.url, "3")
     ctx, page = await open_editor(browser, admin_node)
     try:
         await opened(page)
-        # the draft sends choice 2 (support) to goodbye instead of support
+        # the draft sends choice 2 (support) to goodbye instead of support; no one took the fallback
         text = await page.input_value("#fe-yaml")
         start = text.index("value: support")
         at = text.index("next: support", start)
@@ -323,6 +325,8 @@ async def test_replay_shows_the_sessions_that_took_the_changed_menu_choice(
             [at, at + len("next: support")],
         )
         await page.keyboard.type("next: goodbye")
+        await edit(page, "fallback: goodbye", "fallback: support")  # support stays reachable (the loader insists)
+        await expect(page.get_by_test_id("validity")).to_have_text("— valid")
         await page.fill("[data-testid=save-message]", "support goes to goodbye")
         await page.click("[data-testid=save]")
         await expect(page.get_by_test_id("flow-status")).to_contain_text("Saved as version")
@@ -333,6 +337,7 @@ async def test_replay_shows_the_sessions_that_took_the_changed_menu_choice(
         await expect(summary).to_contain_text("5 sessions, 3 same, 2 differ")
         items = page.locator("[data-testid=replay-list] button")
         await expect(items).to_have_count(2)
+        assert sorted(await items.evaluate_all("els => els.map((e) => e.dataset.cid)")) == sorted(took["support"])
         for text_of in await items.all_inner_texts():
             assert "support" in text_of and "goodbye" in text_of
         await items.first.click()

@@ -45,7 +45,13 @@ export function drawGraph(graph) {
   });
   dagre.layout(g);
   const { width, height } = g.graph();
-  const svg = el('svg', { viewBox: `0 0 ${Math.ceil(width)} ${Math.ceil(height)}`, width: Math.ceil(width), height: Math.ceil(height), role: 'group', 'aria-label': 'Flow graph' });
+  // shrunk to the pane's width when it is wider (down to 60 %: past that it scrolls, so labels stay readable)
+  const room = gr.host.clientWidth - 4;
+  const scale = room > 0 && width > room ? Math.max(0.6, room / width) : 1;
+  const svg = el('svg', {
+    viewBox: `0 0 ${Math.ceil(width)} ${Math.ceil(height)}`, width: Math.ceil(width * scale), height: Math.ceil(height * scale),
+    role: 'group', 'aria-label': 'Flow graph',
+  });
   const defs = el('defs', {}, svg);
   const marker = el('marker', { id: 'fg-arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 9, markerHeight: 9, markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse' }, defs);
   el('path', { d: 'M0,0 L10,5 L0,10 z', class: 'fg-arrowhead' }, marker);

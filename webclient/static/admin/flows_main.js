@@ -222,10 +222,12 @@ async function save(e) {
   $('fe-save-btn').disabled = false;
   $('fe-conflict').hidden = true;
   if (r.status === 409) {
-    $('fe-conflict-msg').textContent = `${r.body.message} Newest version: ${r.body.current || '?'}. Your text against it:`;
-    drawDiff($('fe-conflict-diff'), r.body.diff, 'Your text is the same as the newest version.');
+    const msg = r.body.message.charAt(0).toUpperCase() + r.body.message.slice(1);
+    $('fe-conflict-msg').textContent = `${msg}. What changed in ${r.body.current || 'it'} since the version you opened (your text stays in the editor):`;
+    drawDiff($('fe-conflict-diff'), r.body.diff, 'No difference in the text.');
     $('fe-conflict').hidden = false;
     status('Not saved: someone saved a newer version.', true);
+    await refreshFlow();
     return;
   }
   if (!r.ok) {
@@ -272,6 +274,7 @@ async function loadStats() {
   const from = new Date(to.getTime() - (days - 1) * 86400000);
   const day = (d) => d.toISOString().slice(0, 10);
   const r = await call(`/api/reports/flows/${encodeURIComponent(F.name)}?from=${day(from)}&to=${day(to)}`);
+  if (r.status === 404) { showCounts(null); note.textContent = 'This gateway keeps no path figures.'; return; }
   if (!r.ok) { showCounts(null); note.textContent = `No path figures: ${r.body.message}`; return; }
   const counts = pathCounts(r.body);
   if (!counts.edges.size && !counts.hangups.size) {
