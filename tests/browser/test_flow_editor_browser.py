@@ -12,9 +12,11 @@ screenshots land in the test's tmp_path. An agent without the admin role is refu
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -246,7 +248,7 @@ async def test_two_admins_save_from_the_same_version_the_second_sees_the_diff(
         await second.click("[data-testid=save]")
         conflict = second.get_by_test_id("conflict")
         await expect(conflict).to_be_visible()
-        await expect(conflict).to_contain_text("another version")
+        await expect(conflict).to_contain_text("Another version")
         await expect(second.locator("#fe-conflict-diff")).to_contain_text("Welcome, said Dana.")
         assert "Bye from Erin." in await second.input_value("#fe-yaml")  # the editor keeps their text
         await second.screenshot(path=str(tmp_path / "flow-conflict.png"), full_page=True)
@@ -306,6 +308,18 @@ async def chat_through_menu(url: str, answer: str) -> str:
         await customer.close()
 
 
+async def counted_paths(node: Node, sessions: int) -> None:
+    """Wait until the rollups counted `sessions` entries into the default flow (they follow the events shortly)."""
+    today = datetime.now(UTC).date().isoformat()
+    async with asyncio.timeout(20):
+        while True:
+            status, body = await rest(node, ADMIN, "GET", f"/api/reports/flows/default?from={today}&to={today}")
+            assert status == 200, body
+            if sum(t["count"] for t in body["transitions"] if not t["from"]) >= sessions:
+                return
+            await asyncio.sleep(0.1)
+
+
 async def test_replay_shows_the_sessions_that_took_the_changed_menu_choice(
     browser: Browser, admin_node: Node, tmp_path: Path
 ) -> None:
@@ -313,9 +327,16 @@ async def test_replay_shows_the_sessions_that_took_the_changed_menu_choice(
         answer: [await chat_through_menu(admin_node.url, answer) for _ in range(2)] for answer in ("billing", "support")
     }
     await chat_through_menu(admin_node.url, "3")
+    await counted_paths(admin_node, 5)
     ctx, page = await open_editor(browser, admin_node)
     try:
         await opened(page)
+        # the reports' path analytics on the edges: 5 sessions started, 2 took each of Billing and Support
+        start_edge = page.locator(".fg-edge[data-from='(start)'][data-to='hello'] .fg-count")
+        await expect(start_edge).to_have_attribute("data-count", "5")
+        billing = page.locator(".fg-edge[data-from='menu'][data-to='billing'] .fg-count")
+        await expect(billing).to_have_attribute("data-count", "2")
+        await expect(page.get_by_test_id("stats-note")).to_contain_text("5 sessions")
         # the draft sends choice 2 (support) to goodbye instead of support; no one took the fallback
         text = await page.input_value("#fe-yaml")
         start = text.index("value: support")
