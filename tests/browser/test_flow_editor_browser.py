@@ -37,7 +37,7 @@ pytestmark = pytest.mark.browser
 
 ADMIN, ADMIN_PASSWORD = "dana", "dana-secret-4444"
 ADMIN2, ADMIN2_PASSWORD = "erin", "erin-secret-55555"
-LOGINS = {ADMIN: ADMIN_PASSWORD, ADMIN2: ADMIN2_PASSWORD, "alice": PASSWORDS["alice"]}
+LOGINS = {ADMIN: ADMIN_PASSWORD, ADMIN2: ADMIN2_PASSWORD, "alice": PASSWORDS["alice"], "carol": PASSWORDS["carol"]}
 DEFAULT = TEST_FLOWS / "default.yaml"
 
 
@@ -48,6 +48,7 @@ async def admin_node(settings: Settings, tmp_path: Path) -> AsyncIterator[Node]:
     add_agent(agents, ADMIN, "Dana Admin", ADMIN_PASSWORD, capacity=1, roles=("agent", "admin"))
     add_agent(agents, ADMIN2, "Erin Admin", ADMIN2_PASSWORD, capacity=1, roles=("agent", "admin"))
     add_agent(agents, "alice", "Alice Smith", PASSWORDS["alice"], capacity=2)
+    add_agent(agents, "carol", "Carol White", PASSWORDS["carol"], capacity=1, roles=("agent", "supervisor"))
     node = await start_node(replace(settings, agents_file=agents, chat_flow="default"))
     yield node
     await bounded(node.stop(), "stopping the admin node")
@@ -370,12 +371,23 @@ async def test_replay_shows_the_sessions_that_took_the_changed_menu_choice(
         await ctx.close()
 
 
-async def test_an_agent_is_refused_with_the_gateways_reason(browser: Browser, admin_node: Node) -> None:
+async def test_an_agent_is_refused_and_a_supervisor_reads_only(browser: Browser, admin_node: Node) -> None:
     ctx, page = await open_editor(browser, admin_node, "alice")
     try:
         refused = page.get_by_test_id("flows-refused")
         await expect(refused).to_be_visible()
         await expect(refused).to_contain_text("admin")
         assert await page.locator(".fg-node").count() == 0
+    finally:
+        await ctx.close()
+    ctx, page = await open_editor(browser, admin_node, "carol")
+    try:
+        await opened(page)
+        await expect(page.locator("#fe-readonly")).to_be_visible()
+        await expect(page.get_by_test_id("save")).to_be_hidden()
+        assert await page.locator("#fe-yaml").get_attribute("readonly") is not None
+        assert await page.locator("#fe-versions button", has_text="Roll back").count() == 0
+        await page.click(".fg-node[data-node=menu]")  # reading: the graph still selects a node's lines
+        assert (await selected(page)).startswith("  menu:")
     finally:
         await ctx.close()
