@@ -15,7 +15,8 @@ Hold: the caller (side ``a``) hears music on hold looped from a file, the
 agent (side ``b``) hears silence, and neither side's audio crosses.
 
 Supervisors: a listener's player gets both sides mixed (:meth:`Bridge.listen`),
-and a whisper (:meth:`Bridge.whisper`) is mixed into what the agent hears only.
+a whisper (:meth:`Bridge.whisper`) is mixed into what the agent hears only, and a barge
+(:meth:`Bridge.barge`) into what both sides hear.
 """
 
 from __future__ import annotations
@@ -164,6 +165,17 @@ class Bridge:
         """Audio only the agent hears (a supervisor coaching), mixed with the caller."""
         if not self.closed:
             self.to_b.push(source, samples)
+
+    def barge(self, samples: Samples, source: str = "barge") -> None:
+        """Audio both sides hear (a supervisor who joined the call), mixed with what each hears of the other."""
+        if not self.closed:
+            self.to_a.push(source, samples)
+            self.to_b.push(source, samples)
+
+    def drop_source(self, source: str) -> None:
+        """Forget a whisper or barge source (the supervisor left or changed mode): neither side hears it."""
+        self.to_a.remove(source)
+        self.to_b.remove(source)
 
     def hold(self, music: Audio, packets: list[bytes] | None = None) -> None:
         """The caller hears ``music`` looped, the agent silence; no audio crosses until :meth:`resume`."""

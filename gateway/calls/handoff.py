@@ -160,7 +160,7 @@ class Monitor:
 
     agent_id: str
     leg: AudioLeg
-    mode: str  # "listen" or "whisper"
+    mode: str  # a MonitorMode: listen, whisper or barge
 
 
 @dataclass

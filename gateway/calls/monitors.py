@@ -1,10 +1,12 @@
-"""Supervisors on a connected call: listening silently, or whispering to the agent only.
+"""Supervisors on a connected call: listening silently, whispering to the agent only, or barging in.
 
 A supervisor joins with their softphone's offer (``call_monitor`` with an
 ``sdp``); the gateway answers with a leg of its own whose player hears both
 sides of the call mixed (:meth:`media.bridge.Bridge.listen`). In ``whisper``
 mode what the supervisor says is mixed into what the agent hears
-(:meth:`media.bridge.Bridge.whisper`), never into the caller's audio. A
+(:meth:`media.bridge.Bridge.whisper`), never into the caller's audio; in
+``barge`` mode into what both the caller and the agent hear
+(:meth:`media.bridge.Bridge.barge`): the supervisor is on the call. A
 ``call_monitor`` without ``sdp`` switches the mode; ``hangup`` from the
 supervisor ends only their leg. Every join and switch is on the timeline.
 """
@@ -53,7 +55,7 @@ class CallMonitors:
     async def monitor(self, supervisor: Agent, call_id: str, mode: str, offer_sdp: str | None) -> str | None:
         """Listen to (or whisper into) a connected call with the supervisor's softphone offer; with no
         offer, switch the mode of an existing monitor. Returns the SDP answer for a new monitor."""
-        if "supervisor" not in supervisor.roles:
+        if not supervisor.supervises:
             raise Forbidden("only supervisors can listen to calls", field="call_id")
         handoff = self.handoffs.get(call_id)
         if handoff is None or not handoff.state.bridged or handoff.bridge is None:
@@ -63,6 +65,8 @@ class CallMonitors:
             if current is None:
                 raise Conflict("you are not listening to this call", field="call_id", code=ErrorCode.NOT_MONITORING)
             current.mode = mode
+            if handoff.bridge is not None:  # what they said in the old mode is not heard in the new one
+                handoff.bridge.drop_source(_source(supervisor.id))
             await self._tell(handoff, supervisor.id, CallStatus.CONNECTED, mode)
         else:
             if current is not None:
@@ -103,8 +107,12 @@ class CallMonitors:
 
     def _hear(self, handoff: Handoff, sid: str, samples: Samples) -> None:
         monitor = handoff.monitors.get(sid)
-        if monitor is not None and monitor.mode == MonitorMode.WHISPER and handoff.bridge is not None:
-            handoff.bridge.whisper(samples, f"whisper-{sid}")
+        if monitor is None or handoff.bridge is None:
+            return
+        if monitor.mode == MonitorMode.WHISPER:
+            handoff.bridge.whisper(samples, _source(sid))
+        elif monitor.mode == MonitorMode.BARGE:
+            handoff.bridge.barge(samples, _source(sid))
 
     async def end(self, handoff: Handoff, sid: str, why: str) -> None:
         monitor = handoff.monitors.pop(sid, None)
@@ -115,7 +123,7 @@ class CallMonitors:
         )
         if handoff.bridge is not None:
             handoff.bridge.unlisten(monitor.leg.player)
-            handoff.bridge.to_b.remove(f"whisper-{sid}")
+            handoff.bridge.drop_source(_source(sid))
         self.legs.count_ended(monitor.leg.player)
         await monitor.leg.close()
         await self._tell(handoff, sid, CallStatus.ENDED, why)
@@ -133,3 +141,8 @@ class CallMonitors:
                 agent_id=sid,
             ),
         )
+
+
+def _source(sid: str) -> str:
+    """The bridge's name for what supervisor ``sid`` says (whispered or barged in)."""
+    return f"monitor-{sid}"

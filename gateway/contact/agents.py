@@ -28,6 +28,7 @@ from gateway.errors import ConfigError
 
 AGENT_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
 MAX_CAPACITY = 50
+SUPERVISOR_ROLES = ("supervisor", "admin")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,11 @@ class Agent:
     capacity: int = 3
     roles: tuple[str, ...] = ("agent",)
     skills: tuple[tuple[str, int], ...] = ()  # (skill, level 1-10), see gateway.contact.routing
+
+    @property
+    def supervises(self) -> bool:
+        """Supervisors and admins: the wallboard, listening to / whispering into / barging into calls."""
+        return any(role in SUPERVISOR_ROLES for role in self.roles)
 
 
 @dataclass(slots=True)

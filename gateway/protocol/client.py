@@ -50,7 +50,7 @@ class ClientFrame(StrEnum):
     CALL_DECLINE = "call_decline"  # agent: do not take the ringing call
     CALL_HOLD = "call_hold"  # agent: hold (true) or resume (false) the connected call
     CALL_TRANSFER = "call_transfer"  # agent: blind transfer of the connected call to a queue or an agent
-    CALL_MONITOR = "call_monitor"  # supervisor: listen to / whisper into a connected call (sdp: join)
+    CALL_MONITOR = "call_monitor"  # supervisor: listen to / whisper into / barge into a connected call (sdp: join)
     CALL_CONSULT = "call_consult"  # agent: warm transfer: start (agent_id) / complete / cancel
     CALL_INVITE = "call_invite"  # agent: ring the customer of a conversation in their browser
     CALLBACK_OUTCOME = "callback_outcome"  # agent: how a callback attempt went (reached / no_answer / wrong_number)
@@ -409,7 +409,9 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
         case ClientFrame.CALL_MONITOR:
             mode = _member(MonitorMode, obj.get("mode", MonitorMode.LISTEN))
             if mode is None:
-                raise BadRequest("'mode' must be 'listen' or 'whisper'", field="mode", code=ErrorCode.BAD_FIELD)
+                raise BadRequest(
+                    f"'mode' must be one of {', '.join(MonitorMode)}", field="mode", code=ErrorCode.BAD_FIELD
+                )
             offer = _offer(obj, required=False)
             return MonitorCall(call_id=_req(obj, "call_id", max_len=64), mode=mode, sdp=offer)
         case ClientFrame.CALL_CONSULT:

@@ -146,8 +146,11 @@ class AttemptOutcome(StrEnum):
 
 
 class MonitorMode(StrEnum):
-    LISTEN = "listen"
-    WHISPER = "whisper"
+    """How a supervisor is on a connected call (``call_monitor``): who hears them."""
+
+    LISTEN = "listen"  # nobody hears the supervisor
+    WHISPER = "whisper"  # the agent hears them, the caller does not
+    BARGE = "barge"  # both the caller and the agent hear them (the supervisor joins the call)
 
 
 class ConsultAction(StrEnum):

@@ -71,6 +71,21 @@ async def test_bridge_crosses_holds_and_lets_a_supervisor_listen_and_whisper() -
     assert caller.live is None and agent.live is None and supervisor.live is None
 
 
+async def test_a_barge_reaches_both_sides_until_its_source_is_dropped() -> None:
+    caller, agent = PromptPlayer(paced=False), PromptPlayer(paced=False)
+    bridge = Bridge(caller, agent)
+    bridge.barge(block(9), "monitor-carol")
+    bridge.from_a(block(100))
+    bridge.from_b(block(200))
+    assert (await next_block(agent))[0] == 109 and (await next_block(caller))[0] == 209
+    bridge.barge(block(9), "monitor-carol")
+    bridge.drop_source("monitor-carol")  # the supervisor left (or went back to listening)
+    bridge.from_a(block(100))
+    bridge.from_b(block(200))
+    assert (await next_block(agent))[0] == 100 and (await next_block(caller))[0] == 200
+    bridge.close()
+
+
 def test_a_standing_backlog_drains_block_by_block() -> None:
     live = LiveAudio(max_blocks=3, drain_window=5)
     live.push(np.concatenate([block(1), block(2)]))  # a burst leaves 2 blocks of delay behind

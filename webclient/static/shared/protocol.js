@@ -134,6 +134,7 @@ export const AttemptOutcome = Object.freeze({
 export const MonitorMode = Object.freeze({
   LISTEN: "listen",
   WHISPER: "whisper",
+  BARGE: "barge",
 });
 
 // gateway.protocol.states.ConsultAction
