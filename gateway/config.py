@@ -512,6 +512,18 @@ class Settings:
         parse=_number(float, 0, 86400, "a number from 0 to 86400"),
         help="after this wait, any agent may take a conversation whatever skills its queue needs (`0`: never)",
     )
+    wallboard_service_level_target: int = setting(
+        80,
+        env="CG_WALLBOARD_SERVICE_LEVEL_TARGET",
+        parse=_number(int, 1, 100, "a whole number from 1 to 100"),
+        help="the wallboard marks a queue whose service level today is below this percentage",
+    )
+    wallboard_wait_target_seconds: float = setting(
+        60.0,
+        env="CG_WALLBOARD_WAIT_TARGET_SECONDS",
+        parse=_number(float, 1, 86400, "a number from 1 to 86400"),
+        help="the wallboard marks a queue whose oldest waiting conversation has waited longer than this",
+    )
     calls_block_chats: bool = setting(
         True,
         env="CG_CALLS_BLOCK_CHATS",

@@ -49,6 +49,7 @@ from gateway.ops.retention import Retention
 from gateway.ops.rollups import Reports, RollupConsumer, backfill
 from gateway.ops.webhook_delivery import WebhookDelivery
 from gateway.ops.webhooks import Webhooks
+from gateway.ops.wallboard import Wallboard, thresholds_from
 from gateway.protocol.bus import CallCaption, CallUpdate
 from gateway.store.bus import Bus
 from gateway.store.embedded_redis import EmbeddedRedis
@@ -259,7 +260,14 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
         store, router, settings.dispositions, callbacks=callbacks, bot_first=bool(settings.chat_flow), metrics=metrics
     )
     queue_board = QueueBoard(bus, conversations, keys.queue_channel)
-    for service in (queue_board, router, callbacks, presence):
+    wallboard = Wallboard(
+        store,
+        bus,
+        router,
+        callbacks,
+        thresholds_from(settings.wallboard_service_level_target, settings.wallboard_wait_target_seconds),
+    )
+    for service in (queue_board, router, callbacks, presence, wallboard):
         await service.start()
         _on_stop(stack, service.stop)
 
@@ -282,7 +290,7 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
 
     opus = OpusPrompts()
     live_calls = LiveCalls()
-    anchors = CallAnchors(store, settings.node_id)
+    anchors = CallAnchors(store, settings.node_id, on_change=wallboard.local_change)
     agent_calls = AgentCalls(
         AgentLegs(ice_servers=list(settings.ice_servers), opus=opus, publish=publish_call, bus=bus, keys=keys),
         conversations,
@@ -359,6 +367,7 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
         signer=TokenSigner(await _shared_secret(store, settings, embedded=embedded is not None)),
         directory=directory,
         queue_board=queue_board,
+        wallboard=wallboard,
         flows=flows,
         flow_versions=flow_versions,
         audit=audit,

@@ -413,8 +413,7 @@ class AgentCalls:
         """Blind transfer: the caller holds (music) while the call rings ``to_agent``, or waits in ``queue``.
 
         The conversation (chat, IVR answers, notes) goes with it. A target agent who is not available is
-        refused before anything changes; if the hand-over still fails, the caller goes back to the queue.
-        """
+        refused before anything changes; if the hand-over still fails, the caller goes back to the queue."""
         handoff = self.handoffs.for_agent(agent, call_id)
         if not handoff.state.bridged:
             raise Conflict("the call is not connected", field="call_id", code=ErrorCode.NOT_CONNECTED)
@@ -568,6 +567,7 @@ class AgentCalls:
             "agent_id": handoff.agent_id,
             "consult_agent_id": consult.agent_id if consult is not None else "",
             "answered": "1" if handoff.answers else "0",
+            "answered_ms": str(handoff.answered_ms),
             "held": "1" if handoff.state is S.HELD else "0",
             "queued_ms": str(handoff.queued_ms),
             "routed": "1" if handoff.routed else "0",

@@ -42,8 +42,10 @@ RETRY_SECONDS = 1.0  # between two tries of the writes and ends Redis refused
 
 
 class CallAnchors:
-    def __init__(self, store: Store, node_id: str) -> None:
+    def __init__(self, store: Store, node_id: str, *, on_change: Callable[[], None] | None = None) -> None:
+        """``on_change``: told after every write that went through (the supervisors' wallboard follows)."""
         self.db = NodeStore(store)
+        self.on_change = on_change
         self.node_id = node_id
         self.max_events = store.max_timeline_events
         self._where: dict[str, Where] = {}  # call id -> where it stands now, for the calls of this node
@@ -70,6 +72,11 @@ class CallAnchors:
         await self.db.register_call(call_id, fields)
         self._where[call_id] = where
         self._written[call_id] = fields
+        self._changed()
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
 
     def moved(self, call_id: str) -> None:
         """The call's status or hand-off changed: its entry is brought up to date soon (in order)."""
@@ -102,6 +109,7 @@ class CallAnchors:
                     return
                 self._stale.discard(call_id)
                 self._written[call_id] = {**before, **changed}
+                self._changed()
                 if result == "gone":
                     return
         finally:
@@ -133,6 +141,7 @@ class CallAnchors:
         for _ in range(MOVED_RETRIES):
             result = await self.db.end_call(call_id, entry, data, now=at, max_events=self.max_events)
             if result != "moved":
+                self._changed()
                 return result
             found = await self.db.call(call_id)  # a write failed earlier: the stored agents are not the ones we had
             if found is None:

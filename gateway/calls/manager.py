@@ -434,6 +434,7 @@ class CallManager:
             "agent_id": "",
             "consult_agent_id": "",
             "answered": "0",
+            "answered_ms": "0",
             "held": "0",
             "queued_ms": "0",
             "ring_seconds": "0",

@@ -71,7 +71,7 @@ class Presence:
                 agent.id,
                 sid,
                 {"name": agent.name, "capacity": agent.capacity, "skills": format_skills(agent.skills)},
-                {"status": str(AgentStatus.AWAY), "idle_since": now_ms()},
+                {"status": str(AgentStatus.AWAY), "idle_since": now_ms(), "status_since": now_ms()},
                 expires_ms=now_ms() + SESSION_TTL_SECONDS * 1000,
             )
         except BaseException:
@@ -105,6 +105,8 @@ class Presence:
         """Available or away (``reason``: why, e.g. "break", or "missed_call" when the gateway sets it)."""
         previous = await self.store.agent_field(agent_id, "status")
         mapping = {"status": str(status), "away_reason": reason if status == AgentStatus.AWAY else ""}
+        if (previous or "") != status:  # since when (the supervisors' wallboard shows it)
+            mapping["status_since"] = str(now_ms())
         if status == AgentStatus.AVAILABLE and (previous or "") != AgentStatus.AVAILABLE:
             mapping["idle_since"] = str(now_ms())
         await self.store.update_agent(agent_id, mapping)
@@ -116,7 +118,12 @@ class Presence:
         ``until_ms``) or ``""``. Routing gives no new work while it lasts; every node sees it. ``owner``: the
         node whose call it is, for an activity only that node ends (ringing, on_call); if that node is lost,
         the node that takes it over ends the activity (gateway/calls/takeover.py)."""
-        fields = {"activity": activity, "activity_until": str(until_ms), "activity_node": owner}
+        fields = {
+            "activity": activity,
+            "activity_until": str(until_ms),
+            "activity_node": owner,
+            "activity_since": str(now_ms()),
+        }
         await self.store.update_agent(agent_id, fields)
         log.info("agent activity: %s", activity or "none", extra={"agent_id": agent_id})
         await self.activity_changed(agent_id)
@@ -131,6 +138,7 @@ class Presence:
         if await NodeStore(self.store).release_activity(agent_id, owner, activity, until_ms=until_ms) != "ok":
             log.info("agent activity not ours any more: left as it is", extra={"agent_id": agent_id})
             return False
+        await self.store.update_agent(agent_id, {"activity_since": str(now_ms())})
         log.info("agent activity: %s", activity or "none", extra={"agent_id": agent_id})
         await self.activity_changed(agent_id)
         return True

@@ -10,4 +10,5 @@ Modules:
 - ``webhooks``          Event webhooks: subscriptions (checked, stored in Redis), the payload of each event type, the signature.
 - ``webhook_delivery``  Event webhooks on the way out: the event log copied into per-conversation outboxes, posted in
   order, at least once, with retries and backoff, shared by every node.
+- ``wallboard``  Wallboard: the supervisors' live view (queues, agents, calls of every node), pushed on the agent socket.
 """

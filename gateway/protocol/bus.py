@@ -36,6 +36,7 @@ class BusKind(StrEnum):
     RATED = "rated"
     CAPTION = "caption"
     FLOW_PUBLISHED = "flow_published"
+    BOARD = "board"
 
 
 class BadMessage(ValueError):
@@ -128,6 +129,13 @@ class AgentsChanged(Message):
     """On the queue channel: an agent's availability changed."""
 
     kind = BusKind.AGENTS
+
+
+@dataclass(frozen=True, slots=True)
+class BoardChanged(Message):
+    """On the board channel: a live call moved on some node (the supervisors' wallboards read again)."""
+
+    kind = BusKind.BOARD
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +243,7 @@ KINDS: dict[str, type[Message]] = {
         Flush,
         CallCaption,
         FlowPublished,
+        BoardChanged,
     )
 }
 

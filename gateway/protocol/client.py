@@ -58,6 +58,7 @@ class ClientFrame(StrEnum):
     # the booked callback of a conversation they hold
     CALL_INVITE_DECLINE = "call_invite_decline"  # customer: do not take the agent's invitation to a call
     RATING = "rating"  # customer: rate a closed conversation of theirs (score 1-5, optional comment), once
+    WALLBOARD = "wallboard"  # supervisor: start (watch true) or stop (false) getting the wallboard frames
 
 
 # ---------------------------------------------------------------- frames
@@ -69,6 +70,7 @@ class Hello:
     last_event_id: str | None = None
     context: dict[str, str] = field(default_factory=dict)  # the browser's word: flow variables context.<key>
     customer_token: str | None = None  # signed by the site's backend: verified.<claim> (gateway/wire/site_tokens.py)
+    presence: bool = True  # agent: false for a page that only watches (the wallboard): no desk session, not online
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +183,11 @@ class RateConversation:
 
 
 @dataclass(frozen=True, slots=True)
+class WatchWallboard:
+    watch: bool
+
+
+@dataclass(frozen=True, slots=True)
 class TransferCall:
     call_id: str
     queue: str | None = None
@@ -208,6 +215,7 @@ Frame = (
     | CallbackOutcome
     | CancelCallback
     | RateConversation
+    | WatchWallboard
 )
 
 
@@ -323,6 +331,13 @@ def _offer(obj: dict[str, Any], *, required: bool) -> str | None:
     return sdp
 
 
+def _flag(obj: dict[str, Any], name: str, *, default: bool) -> bool:
+    value = obj.get(name, default)
+    if not isinstance(value, bool):
+        raise BadRequest(f"'{name}' must be true or false", field=name, code=ErrorCode.BAD_FIELD)
+    return value
+
+
 def _member(enum: type[_E], value: object) -> _E | None:
     """``value`` as a member of ``enum``, or None when it is not one of its strings."""
     return enum(value) if isinstance(value, str) and value in enum._value2member_map_ else None
@@ -351,6 +366,7 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
                 customer_token=_str(obj, "customer_token", max_len=4096, required=False)
                 if role == "customer"
                 else None,
+                presence=_flag(obj, "presence", default=True) if role == "agent" else True,
             )
         case ClientFrame.MESSAGE:
             return SendMessage(
@@ -441,6 +457,8 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
             return CancelCallback(callback_id=_req(obj, "callback_id", max_len=64))
         case ClientFrame.CALL_INVITE_DECLINE:
             return DeclineCallInvite(conversation_id=_req(obj, "conversation_id", max_len=64))
+        case ClientFrame.WALLBOARD:
+            return WatchWallboard(watch=_flag(obj, "watch", default=True))
         case ClientFrame.RATING:
             score = obj.get("score")
             # an integer, not a bool (True is an int in Python) nor 4.0: the browser sends the button's number

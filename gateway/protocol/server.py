@@ -32,6 +32,7 @@ class ServerFrame(StrEnum):
     CALL_ANSWER = "call_answer"
     CALL_STATUS = "call_status"
     CAPTION = "caption"
+    WALLBOARD = "wallboard"
 
 
 class CloseCode(IntEnum):
@@ -245,3 +246,18 @@ class Unassigned(Frame):
     type = ServerFrame.UNASSIGNED
     conversation_id: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Wallboard(Frame):
+    """To supervisors who watch it (``wallboard`` client frame): the whole center now, every node's state
+    (gateway/ops/wallboard.py; docs/protocol.md "Wallboard"). A snapshot, sent when something changed, at most
+    once a second; times are epoch ms (the page works out durations against ``at``)."""
+
+    type = ServerFrame.WALLBOARD
+    at: int
+    thresholds: JsonObject
+    totals: JsonObject
+    queues: list[JsonObject]
+    agents: list[JsonObject]
+    calls: list[JsonObject]

@@ -37,6 +37,15 @@ class AgentActivity(StrEnum):
     WRAP_UP = "wrap_up"  # after-call work, until ``activity_until``
 
 
+class BoardAgentState(StrEnum):
+    """An agent's state on the supervisors' wallboard (``wallboard`` frame), derived from status and activity."""
+
+    AVAILABLE = "available"  # available, no conversation and no call: the next one can go to them
+    BUSY = "busy"  # on a call, being rung, or with conversations
+    WRAP_UP = "wrap_up"  # after-call work
+    AWAY = "away"
+
+
 class Author(StrEnum):
     CUSTOMER = "customer"
     AGENT = "agent"

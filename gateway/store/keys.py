@@ -17,12 +17,12 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 | ``P:customer:ID:cids`` | hash | customer client message id -> ``conv/event`` id, across conversations |
 | ``P:customer:ID:convs`` | zset | the customer's conversations, scored by when each was created (ms) |
 | ``P:queue:NAME`` | zset | waiting conversations, scored by enqueue time (ms) |
-| ``P:agent:ID`` | hash | name, capacity, status, idle_since, activity, activity_until, activity_node (the node whose call the activity belongs to: cleared when that node is lost) |
+| ``P:agent:ID`` | hash | name, capacity, status, status_since, idle_since, activity, activity_since, activity_until, activity_node (the node whose call the activity belongs to: cleared when that node is lost) |
 | ``P:agent:ID:convs`` | set | conversations assigned to the agent |
 | ``P:agent:ID:sessions`` | zset | live desk connections (any node), scored by expiry (ms) |
 | ``P:agents`` | set | every agent id that ever connected |
 | ``P:secret:fingerprint`` | string | HMAC fingerprint of the signing secret (nodes with different ones are refused); the secret itself is never in Redis (``P:secret``: older versions only, migrated, gateway/wire/signing_secret.py) |
-| ``P:call:ID`` | hash | a live call (the call registry, gateway/calls/anchors.py): node, customer_id, conversation_id, status, state, agent_id, consult_agent_id, answered, queued_ms, routed (the call queued its conversation itself), started_ms, address; deleted when the call ends (or its node is taken over) |
+| ``P:call:ID`` | hash | a live call (the call registry, gateway/calls/anchors.py): node, customer_id, conversation_id, status, state, agent_id, consult_agent_id, answered, answered_ms, queued_ms, routed (the call queued its conversation itself), started_ms, address; deleted when the call ends (or its node is taken over) |
 | ``P:node:NODE:calls`` / ``P:customer:ID:calls`` / ``P:agent:ID:calls`` | set | the live calls a node holds / a customer has / an agent rings for, talks on or consults on |
 | ``P:nodes`` | set | the nodes that keep a heartbeat (a node leaves it when it stops cleanly, or when a survivor took it over) |
 | ``P:node:NODE:alive`` | string | a node's heartbeat: refreshed every second, expires after 5 s (gateway/calls/takeover.py) |
@@ -68,7 +68,8 @@ conversation), ``P:ch:customer:ID`` (the customer moved to a new conversation),
 ``P:ch:agent:ID`` (assignments for one agent), ``P:ch:queue``
 (the waiting queue or agent presence changed), ``P:ch:node:NODE`` (agent call
 commands for the calls anchored on that node, and their replies), ``P:ch:flows`` (a flow version was
-published: every node puts it in service).
+published: every node puts it in service), ``P:ch:board`` (a live call moved on some node: the supervisors'
+wallboards read again, gateway/ops/wallboard.py).
 """
 
 from __future__ import annotations
@@ -312,3 +313,7 @@ class Keys:
     @property
     def flows_channel(self) -> str:
         return f"{self.prefix}:ch:flows"
+
+    @property
+    def board_channel(self) -> str:
+        return f"{self.prefix}:ch:board"

@@ -137,6 +137,23 @@ class NodeStore:
         rows = await pipe.execute()
         return [(cid, {_s(a): _s(b) for a, b in raw.items()}) for cid, raw in zip(ids, rows, strict=True) if raw]
 
+    async def live_calls(self) -> list[tuple[str, dict[str, str]]]:
+        """Every live call of every node (the supervisors' wallboard), in three round trips."""
+        nodes = sorted(_s(n) for n in await self._redis.smembers(self.keys.nodes))
+        if not nodes:
+            return []
+        pipe = self._redis.pipeline(transaction=False)
+        for node in nodes:
+            pipe.smembers(self.keys.node_calls(node))
+        ids = sorted({_s(c) for members in await pipe.execute() for c in members})
+        if not ids:
+            return []
+        pipe = self._redis.pipeline(transaction=False)
+        for call_id in ids:
+            pipe.hgetall(self.keys.call(call_id))
+        rows = await pipe.execute()
+        return [(cid, {_s(a): _s(b) for a, b in raw.items()}) for cid, raw in zip(ids, rows, strict=True) if raw]
+
     async def calls_of_node(self, node_id: str) -> list[tuple[str, dict[str, str]]]:
         return await self._calls(self.keys.node_calls(node_id))
 

@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway.contact.agents import Agent
-from gateway.errors import GatewayError, Unauthorized
+from gateway.errors import Forbidden, GatewayError, Unauthorized
 from gateway.protocol import bus, client, server
 from gateway.protocol.client import parse_event_id
 from gateway.protocol.states import AgentStatus, Author, CallStatus, ConversationState
@@ -34,6 +34,7 @@ class AgentConnection(Connection):
         self._session_end: asyncio.TimerHandle | None = None  # closes the socket when the session expires
         self.assigned: set[str] = set()  # the conversations the desk was told are theirs (welcome, assigned)
         self.rings: dict[str, str] = {}  # call id -> conversation: told ringing for this agent last (no consults)
+        self.watching = False  # gets the wallboard (a supervisor asked for it)
 
     @property
     def me(self) -> Agent:
@@ -61,7 +62,8 @@ class AgentConnection(Connection):
             await self.send_error(exc)
             return False
         self.s.queue_board.watch(self._on_queue)
-        self.session = await self.s.presence.join(agent, alive=lambda: not self.ws.closed)
+        if hello.presence:  # a page that only watches (the wallboard) is no desk: not online, not routed to
+            self.session = await self.s.presence.join(agent, alive=lambda: not self.ws.closed)
         conversations = await self.s.conversations.assigned_to(agent.id)
         for conv in conversations:
             await self._follow(conv["id"])
@@ -83,6 +85,7 @@ class AgentConnection(Connection):
         if self._session_end is not None:
             self._session_end.cancel()
         self.s.queue_board.unwatch(self._on_queue)
+        self.s.wallboard.unwatch(self._on_wallboard)
         if self.agent is not None and self.session:
             if not await self.s.presence.leave(self.session, self.agent.id):
                 return  # Redis is down: presence removes the session once it is back (gateway/contact/presence.py)
@@ -208,6 +211,28 @@ class AgentConnection(Connection):
                 await conversations.invite_to_call(self.me.id, self.me.name, frame.conversation_id)
             case client.TransferCall():
                 await commands.run(self.me, "transfer", frame.call_id, queue=frame.queue, agent_id=frame.agent_id)
+            case client.WatchWallboard():
+                self._watch_wallboard(frame.watch)
+
+    def _watch_wallboard(self, watch: bool) -> None:
+        """Supervisors and admins: the wallboard frames from now on (the first one at once), or no more."""
+        if not self.me.supervises:
+            raise Forbidden("only supervisors and admins can watch the wallboard", field="type")
+        if watch and not self.watching:
+            self.watching = True
+            self.s.wallboard.watch(self._on_wallboard)
+        elif not watch and self.watching:
+            self.watching = False
+            self.s.wallboard.unwatch(self._on_wallboard)
+
+    def _on_wallboard(self, text: str) -> None:
+        """The node's snapshot, serialized once for every supervisor: sent as it is."""
+
+        async def step() -> None:
+            if self.watching:
+                await self.ws.send_str(text)
+
+        self.push(step)
 
     def _history_step(self, cid: str, after: str | None) -> Step:
         async def step() -> None:

@@ -34,6 +34,7 @@ from gateway.ops.retention import Retention
 from gateway.ops.rollups import Reports, RollupConsumer
 from gateway.ops.webhook_delivery import WebhookDelivery
 from gateway.ops.webhooks import Webhooks
+from gateway.ops.wallboard import Wallboard
 from gateway.store.bus import Bus
 from gateway.store.embedded_redis import EmbeddedRedis
 from gateway.store.store import Keys, Store
@@ -59,6 +60,7 @@ class Services:
     flows: LiveFlows  # the published version of each flow (gateway/flows/live.py)
     flow_versions: FlowVersions  # save, publish, diff, replay (gateway/flows/versions.py)
     audit: AuditLog  # who changed what (gateway/contact/audit.py)
+    wallboard: Wallboard  # the supervisors' live view of every node (gateway/ops/wallboard.py)
     calls: CallManager
     bots: ChatBots
     speech: SpeechRecognition

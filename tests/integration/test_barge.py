@@ -47,4 +47,3 @@ async def test_supervisor_barges_in_and_both_the_caller_and_the_agent_hear_them(
         await boss.close()
         await phone.close()
         await caller.close()
-

@@ -21,6 +21,7 @@ SAMPLES: list[bus.Message] = [
     bus.QueueChanged(),
     bus.AgentsChanged(),
     bus.PresenceChanged(),
+    bus.BoardChanged(),
     bus.Assigned("c1"),
     bus.Unassigned("c1", "closed"),
     bus.Rated("c1", {"id": "2-0", "type": "rating", "score": 4, "comment": "quick"}),

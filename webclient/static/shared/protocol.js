@@ -47,6 +47,14 @@ export const AgentActivity = Object.freeze({
   WRAP_UP: "wrap_up",
 });
 
+// gateway.protocol.states.BoardAgentState
+export const BoardAgentState = Object.freeze({
+  AVAILABLE: "available",
+  BUSY: "busy",
+  WRAP_UP: "wrap_up",
+  AWAY: "away",
+});
+
 // gateway.protocol.states.Author
 export const Author = Object.freeze({
   CUSTOMER: "customer",
@@ -210,6 +218,7 @@ export const ClientFrame = Object.freeze({
   CALLBACK_CANCEL: "callback_cancel",
   CALL_INVITE_DECLINE: "call_invite_decline",
   RATING: "rating",
+  WALLBOARD: "wallboard",
 });
 
 // gateway.protocol.server.ServerFrame
@@ -227,6 +236,7 @@ export const ServerFrame = Object.freeze({
   CALL_ANSWER: "call_answer",
   CALL_STATUS: "call_status",
   CAPTION: "caption",
+  WALLBOARD: "wallboard",
 });
 
 // gateway.protocol.server.CloseCode
