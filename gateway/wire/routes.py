@@ -333,6 +333,14 @@ def operations() -> list[Operation]:
         ),
         Operation(
             "GET",
+            "/supervisor",
+            _page("supervisor/wallboard.html"),
+            "The supervisors' wallboard (its data comes over /ws/agent, to supervisors and admins only)",
+            tag="pages",
+            answers=page,
+        ),
+        Operation(
+            "GET",
             "/widget.js",
             _widget(joined_widget()),
             'The customer widget: one script tag on any site (data-gateway="https://HOST")',

@@ -101,6 +101,10 @@ def frame_rules(s: Scene) -> dict[ClientFrame, list[tuple[Agent | Customer, Fram
         ClientFrame.CALLBACK_OUTCOME: [
             (s.bob, {"type": "callback_outcome", "callback_id": "cb_nothere", "outcome": "reached"}, "not_found")
         ],
+        ClientFrame.WALLBOARD: [  # supervisors and admins only (carol watches it in tests/integration/test_wallboard.py)
+            (s.bob, {"type": "wallboard", "watch": True}, "forbidden"),
+            (s.b, {"type": "wallboard", "watch": True}, "unknown_type"),
+        ],
         ClientFrame.RATING: [
             (s.b, {"type": "rating", "conversation_id": cid, "score": 1}, "forbidden"),
             (s.bob, {"type": "rating", "conversation_id": cid, "score": 1}, "unknown_type"),
@@ -167,6 +171,7 @@ def route_rules(cid: str) -> dict[tuple[str, str], RouteRule]:
         ("GET", "/agent"): RouteRule("/agent", everyone),
         ("GET", "/supervisor/reports"): RouteRule("/supervisor/reports", everyone),  # the page; its data asks a role
         ("GET", "/admin/flows"): RouteRule("/admin/flows", everyone),  # the page; its data asks for the admin role
+        ("GET", "/supervisor"): RouteRule("/supervisor", everyone),  # the page; its data only on a supervisor's socket
         ("GET", "/widget.js"): RouteRule("/widget.js", everyone),
         ("GET", "/static/"): RouteRule("/static/desk/main.js", everyone),
         ("GET", "/healthz"): RouteRule("/healthz", everyone),

@@ -145,6 +145,16 @@ def test_the_flow_editor_modules_resolve_and_never_assign_to_an_import() -> None
         assert (folder / "LICENSE").is_file() and "npm pack" in (folder / "README.md").read_text(encoding="utf-8")
 
 
+def test_the_wallboard_modules_resolve_and_share_the_desks_session_and_the_protocol() -> None:
+    modules = module_order(STATIC_DIR / "supervisor" / "main.js", one_scope=False)
+    names = {str(m.path.relative_to(STATIC_DIR)) for m in modules}
+    assert {"desk/auth.js", "desk/login_view.js", "shared/socket.js", "shared/protocol.js", "shared/rtc.js"} <= names
+    assert "desk/main.js" not in names  # the desk's page itself is not loaded
+    wallboard = ("main.js", "board.js", "format.js", "monitor.js")
+    on_disk = {f"supervisor/{name}" for name in wallboard if (STATIC_DIR / "supervisor" / name).exists()}
+    assert on_disk <= names, f"wallboard modules nothing imports: {sorted(on_disk - names)}"
+
+
 def test_the_browser_protocol_constants_are_the_gateways() -> None:
     """What shared/protocol.js exports, as node reads it, is what gateway.protocol says."""
     script = "import * as p from './webclient/static/shared/protocol.js'; process.stdout.write(JSON.stringify(p))"

@@ -1,0 +1,153 @@
+/*
+ * Contact Gateway — the supervisors' wallboard (served at /supervisor): the entry module.
+ *
+ * Signing in is the desk's (../desk/auth.js, ../desk/login_view.js: the same session and token in this tab's
+ * sessionStorage: from the desk, /supervisor opens signed in). Then the agent socket (/ws/agent, ../shared/socket.js) with a hello that
+ * takes no desk presence (`presence: false`) and a `wallboard` frame: the gateway pushes a `wallboard` snapshot
+ * at once and whenever the center changes (board.js renders it). Only supervisors and admins get it; anyone else
+ * is told so. Listen / whisper / barge: monitor.js. The wire protocol: docs/protocol.md "Wallboard".
+ *
+ * Modules: wallboard_format (pure: durations, thresholds), wallboard_board (the tables), wallboard_monitor (joining
+ * calls).
+ */
+
+import { CLOSE_SESSION_REVOKED, SIGNED_OUT, WELCOME_TIMEOUT } from '../desk/config.js';
+import { S } from '../desk/state.js';
+import { endSession, forgetSession, refreshToken, resumeSession, sessionHooks } from '../desk/auth.js';
+import { showLoginView, submitLogin } from '../desk/login_view.js';
+import { SignalingSocket } from '../shared/socket.js';
+import { initBoard, refreshButtons, render } from './wallboard_board.js';
+import { initMonitor, leave, monitor, monitoring, onAnswer, onError, onStatus } from './wallboard_monitor.js';
+
+const LARGE_KEY = 'cg.wallboard.large';
+const $ = (id) => document.getElementById(id);
+const state = { running: false, refused: false };
+
+function localFlag(key) {
+  try { return localStorage.getItem(key) === '1'; } catch (_) { return false; }
+}
+
+function setLocalFlag(key, on) {
+  try { localStorage.setItem(key, on ? '1' : '0'); } catch (_) { /* private mode: not remembered */ }
+}
+
+const sock = new SignalingSocket({
+  url: () => location.origin.replace(/^http/i, 'ws') + '/ws/agent',
+  hello: () => ({ type: 'hello', token: S.token, presence: false }),
+  onFrame,
+  onClose: (e) => {
+    if (e && e.code === CLOSE_SESSION_REVOKED) {
+      signOutLocally(SIGNED_OUT.session_revoked);
+      return false;
+    }
+    return true;
+  },
+  onChange: renderConnection,
+  enabled: () => state.running && !state.refused,
+  welcomeTimeout: WELCOME_TIMEOUT,
+});
+
+function onFrame(f) {
+  switch (f.type) {
+    case 'welcome':
+      sock.welcomed();
+      renderConnection();
+      sock.send({ type: 'wallboard', watch: true });
+      break;
+    case 'wallboard': render(f); break;
+    case 'call_answer': onAnswer(f); break;
+    case 'call_status': onStatus(f); break;
+    case 'error': frameError(f); break;
+    default: break;
+  }
+}
+
+function frameError(f) {
+  if (f.code === 'token_expired') {
+    refreshToken().then((ok) => { if (ok && state.running) sock.reconnectNow(); });
+    return;
+  }
+  if (f.code === 'session_revoked' || f.code === 'unauthorized') {
+    signOutLocally(SIGNED_OUT[f.code]);
+    return;
+  }
+  if (f.code === 'forbidden' && f.field === 'type') { // the wallboard frame refused: not a supervisor
+    state.refused = true;
+    sock.stop('refused');
+    const who = S.agent && S.agent.name ? S.agent.name : 'This account';
+    $('wb-refused').textContent = `${who} cannot see the wallboard: it is for supervisors and admins only. ` +
+      'Ask an admin for the supervisor role, or go back to the agent desk.';
+    $('wb-refused').hidden = false;
+    $('wb-live').hidden = true;
+    renderConnection();
+    return;
+  }
+  onError(f);
+}
+
+function renderConnection() {
+  const conn = $('wb-conn');
+  const up = sock.ready;
+  const text = state.refused ? 'Not allowed' : up ? 'Live' : sock.everFailed ? 'Reconnecting…' : 'Connecting…';
+  conn.dataset.state = state.refused ? 'refused' : up ? 'live' : 'connecting';
+  conn.textContent = text;
+}
+
+// ------------------------------------------------------------ sign in / out
+
+function loginView() {
+  return { view: $('login-view'), app: $('board'), agent: $('login-agent'), password: $('login-password'),
+    submit: $('login-submit'), error: $('login-error'), title: 'Wallboard — Contact Gateway' };
+}
+
+async function start() {
+  if (!(await resumeSession())) return; // signed out: the login is shown
+  state.running = true;
+  state.refused = false;
+  document.title = 'Wallboard — Contact Gateway';
+  $('login-view').hidden = true;
+  $('board').hidden = false;
+  $('wb-live').hidden = false;
+  $('wb-refused').hidden = true;
+  $('wb-me').textContent = S.agent && S.agent.name ? S.agent.name : '';
+  sock.connect();
+}
+
+/** The session is over (logged out here or elsewhere, expired): back to the login, nothing kept. */
+function signOutLocally(message) {
+  leave('');
+  state.running = false;
+  sock.stop('logout');
+  forgetSession();
+  showLoginView(loginView(), message);
+}
+
+function onLogout() {
+  endSession();
+  signOutLocally('');
+}
+
+// ------------------------------------------------------------ boot
+
+function setLarge(on) {
+  document.body.classList.toggle('wb-large', on);
+  $('wb-large').setAttribute('aria-pressed', String(on));
+  setLocalFlag(LARGE_KEY, on);
+}
+
+function boot() {
+  sessionHooks({ signedOut: (message) => signOutLocally(message) });
+  initBoard({ onMonitor: monitor, monitoring });
+  initMonitor({ send: (frame) => sock.send(frame), changed: refreshButtons });
+  $('login-form').addEventListener('submit', (e) => submitLogin(e, loginView(), start));
+  $('wb-logout').addEventListener('click', onLogout);
+  $('wb-large').addEventListener('click', () => setLarge(!document.body.classList.contains('wb-large')));
+  setLarge(localFlag(LARGE_KEY));
+  window.addEventListener('online', () => { if (state.running && !sock.ready) sock.reconnectNow(); });
+  window.Wallboard = { monitor: () => monitoring() && { ...monitoring(), pc: undefined, mic: undefined } };
+  if (S.token) start();
+  else showLoginView(loginView());
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', boot, { once: true });
+else boot();

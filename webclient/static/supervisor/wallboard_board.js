@@ -1,0 +1,214 @@
+// The wallboard's tables: one `wallboard` frame replaces what they show (rows kept by key, so focus and buttons
+// stay), and a tick every second moves the durations on from the frame's times.
+
+import { CALL_WORDS, STATE_WORDS, duration, expected, oldestWait, skew } from './wallboard_format.js';
+
+const W = { frame: null, skew: 0, onMonitor: () => {}, monitoring: () => null };
+
+function el(tag, attrs = {}, text = '') {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text) e.textContent = text;
+  return e;
+}
+
+/** Gateway time now (ms), from this browser's clock and the skew of the last frame. */
+export function gatewayNow() {
+  return Date.now() - W.skew;
+}
+
+/** onMonitor(callId, mode): a Listen / Whisper / Barge button; monitoring(): {callId, mode} being monitored. */
+export function initBoard({ onMonitor, monitoring }) {
+  W.onMonitor = onMonitor;
+  W.monitoring = monitoring;
+  setInterval(tick, 1000);
+}
+
+export function lastFrame() {
+  return W.frame;
+}
+
+/** Rows of tbody kept by key: made once, updated on every frame, removed when their key is gone, in order. */
+function sync(tbody, items, key, make, update) {
+  const seen = new Set();
+  const rows = new Map(Array.from(tbody.children, (tr) => [tr.dataset.key, tr]));
+  items.forEach((item, i) => {
+    const k = key(item);
+    seen.add(k);
+    let tr = rows.get(k);
+    if (!tr) {
+      tr = make(item);
+      tr.dataset.key = k;
+    }
+    update(tr, item);
+    if (tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] || null);
+  });
+  for (const [k, tr] of rows) if (!seen.has(k)) tr.remove();
+}
+
+function cells(tr, names) {
+  for (const name of names) {
+    const td = el('td', { 'data-col': name });
+    if (name !== 'queue' && name !== 'agent' && name !== 'state' && name !== 'call' && name !== 'status' &&
+        name !== 'actions') td.className = 'num';
+    tr.append(td);
+  }
+  return tr;
+}
+
+function cell(tr, name) {
+  return tr.querySelector(`[data-col="${name}"]`);
+}
+
+function set(td, text) {
+  if (td.textContent !== String(text)) td.textContent = String(text);
+}
+
+/** A time cell: its start is kept on it, the tick writes the duration. */
+function since(td, ms) {
+  td.dataset.since = ms == null ? '' : String(ms);
+  set(td, ms == null ? '—' : duration(gatewayNow() - ms));
+}
+
+const QUEUE_COLS = ['queue', 'waiting_chats', 'waiting_calls', 'oldest_wait', 'expected_wait', 'logged_in',
+  'available', 'busy', 'wrap_up', 'away', 'cb_scheduled', 'cb_pending'];
+
+function renderQueues(frame) {
+  const tbody = document.querySelector('[data-testid=wb-queues] tbody');
+  sync(tbody, frame.queues, (q) => q.queue, (q) => {
+    const tr = cells(el('tr', { 'data-testid': 'wb-queue', 'data-queue': q.queue }), QUEUE_COLS);
+    cell(tr, 'queue').replaceWith(el('th', { scope: 'row', 'data-col': 'queue' }));
+    return tr;
+  }, (tr, q) => {
+    set(cell(tr, 'queue'), q.queue);
+    set(cell(tr, 'waiting_chats'), q.waiting_chats);
+    set(cell(tr, 'waiting_calls'), q.waiting_calls);
+    cell(tr, 'oldest_wait').dataset.queued = q.oldest_queued_at == null ? '' : String(q.oldest_queued_at);
+    set(cell(tr, 'expected_wait'), expected(q.expected_wait_ms));
+    set(cell(tr, 'logged_in'), q.agents.logged_in);
+    for (const state of ['available', 'busy', 'wrap_up', 'away']) set(cell(tr, state), q.agents[state]);
+    set(cell(tr, 'cb_scheduled'), q.callbacks.scheduled);
+    set(cell(tr, 'cb_pending'), q.callbacks.pending);
+    oldest(tr, q);
+  });
+}
+
+/** The oldest wait cell: its duration, and over the target: the alert colour, an icon and words. */
+function oldest(tr, q) {
+  const td = cell(tr, 'oldest_wait');
+  const { ms, over } = oldestWait(q, gatewayNow(), W.frame && W.frame.thresholds);
+  td.classList.toggle('alert', over);
+  td.dataset.over = String(over);
+  const text = ms == null ? '—' : duration(ms);
+  if (td.dataset.text === text + over) return;
+  td.dataset.text = text + over;
+  td.replaceChildren(text);
+  if (over) td.append(el('span', { class: 'wb-flag', title: 'Over the wait target' }, ' ▲ over target'));
+}
+
+function renderAgents(frame) {
+  const tbody = document.querySelector('[data-testid=wb-agents] tbody');
+  sync(tbody, frame.agents, (a) => a.id, (a) => {
+    const tr = cells(el('tr', { 'data-testid': 'wb-agent', 'data-agent': a.id }), ['agent', 'state', 'for',
+      'conversations', 'call']);
+    cell(tr, 'agent').replaceWith(el('th', { scope: 'row', 'data-col': 'agent' }));
+    return tr;
+  }, (tr, a) => {
+    set(cell(tr, 'agent'), a.name);
+    const state = cell(tr, 'state');
+    state.dataset.state = a.state;
+    set(state, STATE_WORDS[a.state] + (a.away_reason ? ` (${a.away_reason})` : ''));
+    since(cell(tr, 'for'), a.since || null);
+    set(cell(tr, 'conversations'), `${a.conversations} / ${a.capacity}`);
+    const call = a.call ? `${CALL_WORDS[a.call.status] || a.call.status}` : '—';
+    set(cell(tr, 'call'), call);
+  });
+  document.getElementById('wb-agents-empty').hidden = frame.agents.length > 0;
+}
+
+function renderCalls(frame) {
+  const tbody = document.querySelector('[data-testid=wb-calls] tbody');
+  sync(tbody, frame.calls, (c) => c.call_id, (c) => {
+    const tr = cells(el('tr', { 'data-testid': 'wb-call', 'data-call': c.call_id }), ['queue', 'status', 'wait',
+      'agent', 'duration', 'actions']);
+    const actions = cell(tr, 'actions');
+    for (const [mode, label] of [['listen', 'Listen'], ['whisper', 'Whisper'], ['barge', 'Barge in']]) {
+      const b = el('button', { type: 'button', class: 'btn small', 'data-mode': mode, 'aria-pressed': 'false' }, label);
+      b.addEventListener('click', () => W.onMonitor(c.call_id, mode));
+      actions.append(b);
+    }
+    return tr;
+  }, (tr, c) => {
+    set(cell(tr, 'queue'), c.queue || '—');
+    tr.dataset.status = c.status;
+    set(cell(tr, 'status'), (CALL_WORDS[c.status] || c.status) + (c.held ? ' (on hold)' : ''));
+    const wait = cell(tr, 'wait');
+    if (c.queued_at && c.answered_at) {
+      wait.dataset.since = '';
+      set(wait, duration(c.answered_at - c.queued_at));
+    } else since(wait, c.queued_at);
+    set(cell(tr, 'agent'), c.agent_name || '—');
+    since(cell(tr, 'duration'), c.started_at || null);
+    buttons(tr, c);
+  });
+  document.getElementById('wb-calls-empty').hidden = frame.calls.length > 0;
+}
+
+/** Listen / Whisper / Barge: only on a connected call; the mode we are on is pressed. */
+export function buttons(tr, c) {
+  const mon = W.monitoring();
+  const mine = mon && mon.callId === c.call_id;
+  for (const b of tr.querySelectorAll('button[data-mode]')) {
+    b.disabled = c.status !== 'connected' && !mine;
+    b.setAttribute('aria-pressed', String(Boolean(mine && mon.mode === b.dataset.mode)));
+  }
+}
+
+export function refreshButtons() {
+  if (!W.frame) return;
+  const byId = new Map(W.frame.calls.map((c) => [c.call_id, c]));
+  for (const tr of document.querySelectorAll('[data-testid=wb-call]')) {
+    const c = byId.get(tr.dataset.key);
+    if (c) buttons(tr, c);
+  }
+}
+
+function renderTotals(frame) {
+  const t = frame.totals;
+  const tiles = [
+    ['waiting_chats', 'Chats waiting', t.waiting_chats], ['waiting_calls', 'Calls waiting', t.waiting_calls],
+    ['logged_in', 'Agents signed in', t.logged_in], ['available', 'Available', t.available],
+    ['busy', 'Busy', t.busy], ['wrap_up', 'After-call work', t.wrap_up], ['away', 'Away', t.away],
+  ];
+  const ul = document.querySelector('[data-testid=wb-totals]');
+  sync(ul, tiles, (x) => x[0], (x) => {
+    const li = el('li', { class: 'wb-tile', 'data-total': x[0] });
+    li.append(el('span', { class: 'wb-tile-n' }), el('span', { class: 'wb-tile-label' }, x[1]));
+    return li;
+  }, (li, x) => set(li.querySelector('.wb-tile-n'), x[2]));
+}
+
+/** A `wallboard` frame arrived: everything it says replaces what was shown. */
+export function render(frame) {
+  W.frame = frame;
+  W.skew = skew(frame.at, Date.now());
+  renderTotals(frame);
+  renderQueues(frame);
+  renderAgents(frame);
+  renderCalls(frame);
+  document.getElementById('wb-updated').textContent =
+    `Updated ${new Date(frame.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })}`;
+}
+
+function tick() {
+  if (!W.frame) return;
+  const now = gatewayNow();
+  for (const td of document.querySelectorAll('.wb [data-since]')) {
+    if (td.dataset.since) set(td, duration(now - Number(td.dataset.since)));
+  }
+  const byName = new Map(W.frame.queues.map((q) => [q.queue, q]));
+  for (const tr of document.querySelectorAll('[data-testid=wb-queue]')) {
+    const q = byName.get(tr.dataset.key);
+    if (q) oldest(tr, q);
+  }
+}

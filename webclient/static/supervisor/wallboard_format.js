@@ -1,0 +1,44 @@
+// The wallboard's pure parts: durations, states in words, thresholds (tested in webclient/tests/wallboard.test.mjs).
+
+/** "0:07", "4:05", "1:02:09" for a duration in ms ("—" for none). */
+export function duration(ms) {
+  if (ms == null || !Number.isFinite(ms)) return '—';
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/** An expected wait in words: "none" (an agent is free), "about 3 min", "under 1 min", "unknown". */
+export function expected(ms) {
+  if (ms == null) return 'unknown';
+  if (ms === 0) return 'none';
+  if (ms < 60000) return 'under 1 min';
+  return `about ${Math.ceil(ms / 60000)} min`;
+}
+
+export const STATE_WORDS = { available: 'Available', busy: 'Busy', wrap_up: 'After-call work', away: 'Away' };
+export const CALL_WORDS = { connecting: 'Connecting', ivr: 'In the IVR', waiting: 'Waiting', ringing: 'Ringing',
+  connected: 'Connected', ended: 'Ended' };
+export const MODE_WORDS = { listen: 'Listen', whisper: 'Whisper', barge: 'Barge in' };
+
+/** The wallboard frame's times are the gateway's: how far this browser's clock is ahead of it (ms). */
+export function skew(frameAt, localNow) {
+  return Number.isFinite(frameAt) ? localNow - frameAt : 0;
+}
+
+/** A queue's oldest wait against the target: {ms, over} (ms null when nothing waits). */
+export function oldestWait(queue, now, thresholds) {
+  if (!queue || queue.oldest_queued_at == null) return { ms: null, over: false };
+  const ms = Math.max(0, now - queue.oldest_queued_at);
+  const target = thresholds && Number(thresholds.oldest_wait_ms);
+  return { ms, over: target > 0 && ms > target };
+}
+
+/** A service level (0..1 or null) against the target: {text, under}. */
+export function serviceLevel(value, thresholds) {
+  if (value == null || !Number.isFinite(value)) return { text: '—', under: false };
+  const target = thresholds && Number(thresholds.service_level);
+  return { text: `${Math.round(value * 100)}%`, under: target > 0 && value < target };
+}

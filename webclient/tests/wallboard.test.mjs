@@ -1,0 +1,35 @@
+// node --test webclient/tests: the wallboard's durations, words and thresholds.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { duration, expected, oldestWait, serviceLevel, skew } from '../static/supervisor/wallboard_format.js';
+
+test('durations read as a clock', () => {
+  assert.equal(duration(7400), '0:07');
+  assert.equal(duration(245000), '4:05');
+  assert.equal(duration(3729000), '1:02:09');
+  assert.equal(duration(-5), '0:00');
+  assert.equal(duration(null), '—');
+});
+
+test('expected waits in words', () => {
+  assert.deepEqual([0, 30000, 61000, null].map(expected), ['none', 'under 1 min', 'about 2 min', 'unknown']);
+});
+
+test('the oldest wait is over its target only past it, and nothing waiting is never over', () => {
+  const thresholds = { oldest_wait_ms: 60000 };
+  assert.deepEqual(oldestWait({ oldest_queued_at: 1000 }, 61000, thresholds), { ms: 60000, over: false });
+  assert.deepEqual(oldestWait({ oldest_queued_at: 1000 }, 61001, thresholds), { ms: 60001, over: true });
+  assert.deepEqual(oldestWait({ oldest_queued_at: null }, 61001, thresholds), { ms: null, over: false });
+});
+
+test('a service level under its target is marked', () => {
+  assert.deepEqual(serviceLevel(0.79, { service_level: 0.8 }), { text: '79%', under: true });
+  assert.deepEqual(serviceLevel(0.8, { service_level: 0.8 }), { text: '80%', under: false });
+  assert.deepEqual(serviceLevel(null, { service_level: 0.8 }), { text: '—', under: false });
+});
+
+test('the clock skew is the browser ahead of the gateway', () => {
+  assert.equal(skew(1000, 1600), 600);
+  assert.equal(skew(undefined, 1600), 0);
+});
