@@ -1,0 +1,195 @@
+"""The supervisors' wallboard over the agent socket, across two nodes sharing one Redis.
+
+A supervisor watches on node one (a page that only watches: ``presence: false``); the agent, the chatting
+customer and the caller are on node two. Every change reaches the supervisor as a pushed ``wallboard`` frame:
+a chat waits, is assigned, closes; a call queues, rings, is answered. An agent without the supervisor role is
+refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from gateway.config import Settings
+from gateway.ops.wallboard import Facts, Thresholds, agent_state, compose
+from gateway.protocol.states import CallStatus
+from tests.conftest import Clients, bounded
+from tests.integration.test_agent_calls import queued_call
+from tests.support.clients import Agent
+from tests.support.servers import Node, start_node
+from tests.support.softphone import Softphone
+
+Frame = dict[str, Any]
+
+
+@pytest.fixture
+async def second(settings: Settings) -> AsyncIterator[Node]:
+    started = await start_node(settings)
+    yield started
+    await bounded(started.stop(), "stopping the second node")
+
+
+async def watch(agent: Agent) -> Frame:
+    """Sign in to watch only (no desk presence), ask for the wallboard: the first frame comes at once."""
+    await agent.login()
+    await agent.connect()
+    await agent.send({"type": "hello", "token": agent.token, "presence": False})
+    await agent.expect("welcome")
+    await agent.send({"type": "wallboard", "watch": True})
+    return await agent.expect("wallboard", timeout=10)
+
+
+def fresh(agent: Agent) -> None:
+    """Forget the wallboard frames received so far: the next one awaited comes after what the test does next."""
+    agent._unread = [f for f in agent._unread if f.get("type") != "wallboard"]
+
+
+async def board(agent: Agent, where: Callable[[Frame], bool]) -> Frame:
+    return await agent.expect("wallboard", where, timeout=10)
+
+
+def row(frame: Frame, kind: str, key: str, value: str) -> Frame | None:
+    return next((r for r in frame[kind] if r[key] == value), None)
+
+
+def queue(frame: Frame, name: str) -> Frame:
+    return row(frame, "queues", "queue", name) or {"waiting_chats": 0, "waiting_calls": 0, "agents": {}}
+
+
+def agent(frame: Frame, aid: str) -> Frame:
+    return row(frame, "agents", "id", aid) or {}
+
+
+async def test_a_supervisor_sees_every_nodes_chats_calls_and_agents_change_live(
+    clients: Clients, node: Node, second: Node
+) -> None:
+    carol = clients.agent("carol")  # supervisor, watching on node one
+    first = await watch(carol)
+    assert set(first) == {"type", "at", "thresholds", "totals", "queues", "agents", "calls"}
+    assert first["thresholds"] == {"service_level": 0.8, "oldest_wait_ms": 60_000}
+    assert agent(first, "carol") == {}  # watching makes nobody online
+
+    alice = clients.agent("alice", url=second.url)
+    fresh(carol)
+    await alice.hello(available=False)
+    seen = await board(carol, lambda f: agent(f, "alice").get("state") == "away")
+    assert seen["totals"]["logged_in"] == 1 and seen["totals"]["away"] == 1
+
+    # a chat waits (nobody available), is assigned, closes
+    customer = clients.customer(url=second.url)
+    await customer.hello()
+    fresh(carol)
+    ack = await customer.say("hello, is anyone there?")
+    seen = await board(carol, lambda f: queue(f, "default")["waiting_chats"] == 1)
+    assert seen["totals"]["waiting_chats"] == 1 and queue(seen, "default")["oldest_queued_at"] <= seen["at"]
+    assert queue(seen, "default")["agents"]["away"] == 1
+    fresh(carol)
+    await alice.send({"type": "status", "status": "available"})
+    await alice.assigned()
+    seen = await board(carol, lambda f: agent(f, "alice").get("conversations") == 1)
+    assert queue(seen, "default")["waiting_chats"] == 0 and agent(seen, "alice")["state"] == "busy"
+    fresh(carol)
+    await alice.send({"type": "close", "conversation_id": ack["conversation_id"], "disposition": "resolved"})
+    seen = await board(carol, lambda f: agent(f, "alice").get("conversations") == 0)
+    assert agent(seen, "alice")["state"] == "available"
+
+    # a call queues (alice away), rings her once she is available, and she answers
+    fresh(carol)
+    await alice.send({"type": "status", "status": "away"})
+    await board(carol, lambda f: agent(f, "alice").get("state") == "away")
+    caller = await queued_call(_on(clients, second))
+    phone = Softphone(alice)
+    try:
+        seen = await board(carol, lambda f: any(c["status"] == "waiting" for c in f["calls"]))
+        (call,) = seen["calls"]
+        assert call["queue"] == "billing" and call["conversation_id"] == caller.conversation_id
+        assert queue(seen, "billing")["waiting_calls"] == 1 and call["queued_at"] and not call["agent_id"]
+        fresh(carol)
+        await alice.send({"type": "status", "status": "available"})
+        await phone.answer((await phone.ringing())["call_id"])
+        seen = await board(carol, lambda f: any(c["status"] == CallStatus.CONNECTED for c in f["calls"]))
+        (call,) = seen["calls"]
+        assert call["agent_name"] == "Alice Smith" and call["answered_at"] >= call["queued_at"]
+        assert queue(seen, "billing")["waiting_calls"] == 0
+        assert agent(seen, "alice")["call"]["call_id"] == call["call_id"] and agent(seen, "alice")["state"] == "busy"
+    finally:
+        await phone.close()
+        await caller.close()
+    assert node.services.wallboard.sent >= 8 and second.services.wallboard.sent == 0  # nobody watches on two
+
+
+def _on(clients: Clients, where: Node) -> Clients:
+    """The test's clients, made on another node (closed with the others)."""
+    other = Clients(where.url)
+    other.made = clients.made
+    return other
+
+
+async def test_an_agent_without_the_supervisor_role_is_refused_the_wallboard(clients: Clients, node: Node) -> None:
+    bob = clients.agent("bob")
+    await bob.hello(available=False)
+    await bob.send({"type": "wallboard", "watch": True})
+    error = await bob.expect("error")
+    assert (error["code"], error["field"]) == ("forbidden", "type")
+    assert "supervisors" in error["message"]
+    assert not [f for f in await bob.quiet(1.5) if f["type"] == "wallboard"]
+    assert node.services.wallboard.sent == 0
+
+
+def test_agent_states_come_from_status_and_activity() -> None:
+    now = 100_000
+    assert agent_state({"status": "available", "status_since": "10", "idle_since": "20"}, 0, now) == ("available", 20)
+    assert agent_state({"status": "available", "idle_since": "20"}, 2, now) == ("busy", 20)
+    assert agent_state({"status": "away", "status_since": "30"}, 1, now) == ("away", 30)
+    on_call = {"status": "available", "activity": "on_call", "activity_since": "40"}
+    assert agent_state(on_call, 0, now) == ("busy", 40)
+    wrap = {"status": "available", "activity": "wrap_up", "activity_since": "50", "activity_until": str(now + 1)}
+    assert agent_state(wrap, 0, now) == ("wrap_up", 50)
+    assert agent_state({**wrap, "activity_until": str(now - 1)}, 0, now)[0] == "available"  # after-call work over
+
+
+def test_a_queue_counts_only_the_agents_who_can_take_it_and_its_callbacks() -> None:
+    facts = Facts(
+        now=10_000,
+        waiting=[("c1", 1_000), ("c2", 4_000), ("c3", 5_000)],
+        conversations={
+            "c1": {"queue": "spanish", "skills": "spanish:2"},
+            "c2": {"queue": "spanish", "skills": "spanish:2"},
+            "c3": {"queue": "default", "skills": ""},
+        },
+        agents=[
+            ("ana", {"name": "Ana", "status": "available", "skills": "spanish:3", "capacity": "2"}, 0, 1),
+            ("ben", {"name": "Ben", "status": "away", "skills": "", "capacity": "2"}, 0, 1),
+            ("cy", {"name": "Cy", "status": "available"}, 0, 0),  # no live desk: not on the board
+        ],
+        calls=[("k1", {"conversation_id": "c2", "status": "waiting", "queued_ms": "4000", "started_ms": "3000"})],
+        callbacks=[
+            {"conversation_id": "c9", "state": "scheduled", "queue": "spanish"},
+            {"conversation_id": "c3", "state": "queued", "queue": "default"},
+        ],
+        handle_times=[60_000],
+    )
+    frame = compose(facts, Thresholds()).as_dict()
+    spanish = row(frame, "queues", "queue", "spanish")
+    default = row(frame, "queues", "queue", "default")
+    assert spanish is not None and default is not None
+    assert (spanish["waiting_chats"], spanish["waiting_calls"], spanish["oldest_queued_at"]) == (1, 1, 1_000)
+    assert spanish["agents"] == {"logged_in": 1, "available": 1, "busy": 0, "wrap_up": 0, "away": 0}
+    assert spanish["callbacks"] == {"scheduled": 1, "pending": 0}
+    assert spanish["expected_wait_ms"] == 3 * 60_000  # 3rd in line, one agent, one handle time each
+    assert (default["waiting_chats"], default["callbacks"]) == (0, {"scheduled": 0, "pending": 1})  # c3: a callback
+    assert default["agents"]["logged_in"] == 2
+    assert [a["id"] for a in frame["agents"]] == ["ana", "ben"]
+    assert frame["totals"] == {
+        "waiting_chats": 1,
+        "waiting_calls": 1,
+        "logged_in": 2,
+        "available": 1,
+        "busy": 0,
+        "wrap_up": 0,
+        "away": 1,
+    }
+    assert [c["queue"] for c in frame["calls"]] == ["spanish"]
