@@ -265,7 +265,15 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
         bus,
         router,
         callbacks,
-        thresholds_from(settings.wallboard_service_level_target, settings.wallboard_wait_target_seconds),
+        thresholds_from(
+            settings.wallboard_service_level_target,
+            settings.wallboard_wait_target_seconds,
+            settings.service_level_seconds,
+        ),
+        reports=Reports(
+            RollupStore(store, retention_days=settings.rollup_retention_days),
+            sl_threshold_s=settings.service_level_seconds,
+        ),
     )
     for service in (queue_board, router, callbacks, presence, wallboard):
         await service.start()

@@ -25,11 +25,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.routing import DEFAULT_QUEUE, Router, Skills, is_busy, now_ms, parse_skills
 from gateway.contact.wait_estimate import HISTORY, estimate_wait_ms
+from gateway.ops.rollups import Reports
 from gateway.protocol import bus, server
 from gateway.protocol.states import AgentActivity, AgentStatus, BoardAgentState, CallbackState, CallStatus
 from gateway.store.bus import Bus
@@ -49,9 +51,14 @@ PENDING_CALLBACK = (CallbackState.QUEUED, CallbackState.RINGING, CallbackState.C
 class Thresholds:
     service_level: float = 0.8  # 0..1: a queue below it is marked
     oldest_wait_ms: int = 60_000  # a queue whose oldest waiting conversation waited longer is marked
+    service_level_seconds: float = 20.0  # answered within this counts inside the service level (the reports')
 
     def as_dict(self) -> dict[str, Any]:
-        return {"service_level": self.service_level, "oldest_wait_ms": self.oldest_wait_ms}
+        return {
+            "service_level": self.service_level,
+            "oldest_wait_ms": self.oldest_wait_ms,
+            "service_level_seconds": self.service_level_seconds,
+        }
 
 
 @dataclass(slots=True)
@@ -66,6 +73,8 @@ class Facts:
     callbacks: list[dict[str, Any]]  # open callbacks (Callbacks.listing)
     handle_times: list[int]
     queue_skills: dict[str, Skills] = field(default_factory=dict)  # remembered per queue (a queue empty now)
+    today_queues: dict[str, dict[str, Any]] = field(default_factory=dict)  # queue -> today's report totals
+    today_agents: dict[str, dict[str, Any]] = field(default_factory=dict)  # agent id -> today's report totals
 
 
 def agent_state(info: dict[str, str], active: int, now: int) -> tuple[BoardAgentState, int]:
@@ -107,6 +116,22 @@ def _queue_row(name: str) -> dict[str, Any]:
         "expected_wait_ms": None,
         "agents": {state: 0 for state in ("logged_in", *BoardAgentState)},
         "callbacks": {"scheduled": 0, "pending": 0},
+        "today": today({}),
+    }
+
+
+def today(totals: dict[str, Any]) -> dict[str, Any]:
+    """Today's (UTC) figures of a queue from its report totals (gateway/ops/rollups.py): offered, handled,
+    abandoned, service level (0..1 or None), average speed of answer and handle time (talk + hold + after-call
+    work) in ms (None before anything was handled)."""
+    parts = [totals.get(name) for name in ("aht_talk_ms", "aht_hold_ms", "aht_wrap_ms")]
+    return {
+        "offered": totals.get("offered", 0),
+        "handled": totals.get("handled", 0),
+        "abandoned": totals.get("abandoned", 0),
+        "service_level": totals.get("service_level"),
+        "asa_ms": totals.get("asa_ms"),
+        "aht_ms": round(sum(p for p in parts if p is not None)) if any(p is not None for p in parts) else None,
     }
 
 
@@ -117,7 +142,9 @@ def _queues(facts: Facts) -> dict[str, dict[str, Any]]:
     for conv in facts.conversations.values():
         if conv.get("queue"):
             facts.queue_skills[conv["queue"]] = _skills(conv.get("skills", ""))
-    queues = {name: _queue_row(name) for name in facts.queue_skills}
+    queues = {name: _queue_row(name) for name in (*facts.queue_skills, *facts.today_queues)}
+    for name, totals in facts.today_queues.items():
+        queues[name]["today"] = today(totals)
     for cid, queued_at in facts.waiting:
         if cid in pending_cb:  # a callback's turn in the queue: counted with the callbacks
             continue
@@ -150,6 +177,7 @@ def _agents(facts: Facts) -> list[dict[str, Any]]:
                 "conversations": active,
                 "capacity": _int(info.get("capacity")),
                 "call": None,
+                "handled_today": facts.today_agents.get(aid, {}).get("handled", 0),
                 "skills": _skills(info.get("skills", "")),  # (dropped before sending)
             }
         )
@@ -235,6 +263,7 @@ class Wallboard:
         callbacks: Callbacks,
         thresholds: Thresholds,
         *,
+        reports: Reports | None = None,
         interval: float = 1.0,
         sweep_seconds: float = 5.0,
         publish_gap: float = 0.2,
@@ -244,6 +273,7 @@ class Wallboard:
         self.router = router
         self.callbacks = callbacks
         self.thresholds = thresholds
+        self.reports = reports  # today's figures (None: the board shows the live state only)
         self.interval = interval
         self.sweep_seconds = sweep_seconds
         self.publish_gap = publish_gap
@@ -329,6 +359,7 @@ class Wallboard:
         conversations = {cid: {"queue": q or "", "skills": s or ""} for cid, (q, s) in zip(cids, rows, strict=True)}
         ids = await store.agent_ids()
         loads = await store.agent_loads(ids, now)
+        by_queue, by_agent = await self._today(now)
         return Facts(
             now=now,
             waiting=waiting,
@@ -338,7 +369,21 @@ class Wallboard:
             callbacks=await self.callbacks.listing(),
             handle_times=await store.handle_times(HISTORY),
             queue_skills=self._queue_skills,
+            today_queues=by_queue,
+            today_agents=by_agent,
         )
+
+    async def _today(self, now: int) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+        """Today's (UTC) report totals per queue and per agent, from the rollups (they follow the event log a
+        moment behind the live state: the next snapshot, at the latest the sweep, shows them)."""
+        if self.reports is None:
+            return {}, {}
+        day = datetime.fromtimestamp(now / 1000, UTC).date()
+        out = []
+        for by in ("queue", "agent"):
+            report = await self.reports.report(day, day, interval="day", by=by)
+            out.append({row["key"]: row for row in report["totals"]})
+        return out[0], out[1]
 
     async def snapshot(self) -> server.Wallboard:
         return compose(await self.facts(), self.thresholds)
@@ -380,5 +425,9 @@ class Wallboard:
             self.sent += 1
 
 
-def thresholds_from(service_level_percent: int, wait_target_seconds: float) -> Thresholds:
-    return Thresholds(service_level=service_level_percent / 100, oldest_wait_ms=int(wait_target_seconds * 1000))
+def thresholds_from(service_level_percent: int, wait_target_seconds: float, sl_seconds: float) -> Thresholds:
+    return Thresholds(
+        service_level=service_level_percent / 100,
+        oldest_wait_ms=int(wait_target_seconds * 1000),
+        service_level_seconds=sl_seconds,
+    )

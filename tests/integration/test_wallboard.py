@@ -51,6 +51,12 @@ async def board(agent: Agent, where: Callable[[Frame], bool]) -> Frame:
     return await agent.expect("wallboard", where, timeout=10)
 
 
+async def now_or_soon(agent: Agent, where: Callable[[Frame], bool]) -> Frame:
+    """The last wallboard frame received if it says so already, else the next one that does."""
+    last = [f for f in agent.seen if f.get("type") == "wallboard"][-1]
+    return last if where(last) else await board(agent, where)
+
+
 def row(frame: Frame, kind: str, key: str, value: str) -> Frame | None:
     return next((r for r in frame[kind] if r[key] == value), None)
 
@@ -69,7 +75,7 @@ async def test_a_supervisor_sees_every_nodes_chats_calls_and_agents_change_live(
     carol = clients.agent("carol")  # supervisor, watching on node one
     first = await watch(carol)
     assert set(first) == {"type", "at", "thresholds", "totals", "queues", "agents", "calls"}
-    assert first["thresholds"] == {"service_level": 0.8, "oldest_wait_ms": 60_000}
+    assert first["thresholds"] == {"service_level": 0.8, "oldest_wait_ms": 60_000, "service_level_seconds": 20}
     assert agent(first, "carol") == {}  # watching makes nobody online
 
     alice = clients.agent("alice", url=second.url)
@@ -95,6 +101,11 @@ async def test_a_supervisor_sees_every_nodes_chats_calls_and_agents_change_live(
     await alice.send({"type": "close", "conversation_id": ack["conversation_id"], "disposition": "resolved"})
     seen = await board(carol, lambda f: agent(f, "alice").get("conversations") == 0)
     assert agent(seen, "alice")["state"] == "available"
+    # today's figures follow from the rollups (a moment behind: at the latest the board's sweep shows them)
+    seen = await now_or_soon(carol, lambda f: queue(f, "default")["today"]["handled"] == 1)
+    assert queue(seen, "default")["today"]["offered"] == 1 and queue(seen, "default")["today"]["abandoned"] == 0
+    assert queue(seen, "default")["today"]["service_level"] == 1.0  # answered within 20 s
+    assert agent(seen, "alice")["handled_today"] == 1
 
     # a call queues (alice away), rings her once she is available, and she answers
     fresh(carol)
@@ -171,6 +182,19 @@ def test_a_queue_counts_only_the_agents_who_can_take_it_and_its_callbacks() -> N
             {"conversation_id": "c3", "state": "queued", "queue": "default"},
         ],
         handle_times=[60_000],
+        today_queues={
+            "spanish": {
+                "offered": 4,
+                "handled": 3,
+                "abandoned": 1,
+                "service_level": 0.6667,
+                "asa_ms": 12_000.0,
+                "aht_talk_ms": 100_000.0,
+                "aht_hold_ms": None,
+                "aht_wrap_ms": 20_000.0,
+            }
+        },
+        today_agents={"ana": {"handled": 3}},
     )
     frame = compose(facts, Thresholds()).as_dict()
     spanish = row(frame, "queues", "queue", "spanish")
@@ -182,7 +206,16 @@ def test_a_queue_counts_only_the_agents_who_can_take_it_and_its_callbacks() -> N
     assert spanish["expected_wait_ms"] == 3 * 60_000  # 3rd in line, one agent, one handle time each
     assert (default["waiting_chats"], default["callbacks"]) == (0, {"scheduled": 0, "pending": 1})  # c3: a callback
     assert default["agents"]["logged_in"] == 2
-    assert [a["id"] for a in frame["agents"]] == ["ana", "ben"]
+    assert spanish["today"] == {
+        "offered": 4,
+        "handled": 3,
+        "abandoned": 1,
+        "service_level": 0.6667,
+        "asa_ms": 12_000.0,
+        "aht_ms": 120_000,  # talk + hold + after-call work
+    }
+    assert default["today"]["offered"] == 0 and default["today"]["aht_ms"] is None
+    assert [(a["id"], a["handled_today"]) for a in frame["agents"]] == [("ana", 3), ("ben", 0)]
     assert frame["totals"] == {
         "waiting_chats": 1,
         "waiting_calls": 1,

@@ -1,7 +1,7 @@
 // The wallboard's tables: one `wallboard` frame replaces what they show (rows kept by key, so focus and buttons
 // stay), and a tick every second moves the durations on from the frame's times.
 
-import { CALL_WORDS, STATE_WORDS, duration, expected, oldestWait, skew } from './wallboard_format.js';
+import { CALL_WORDS, STATE_WORDS, duration, expected, oldestWait, serviceLevel, skew } from './wallboard_format.js';
 
 const W = { frame: null, skew: 0, onMonitor: () => {}, monitoring: () => null };
 
@@ -71,7 +71,8 @@ function since(td, ms) {
 }
 
 const QUEUE_COLS = ['queue', 'waiting_chats', 'waiting_calls', 'oldest_wait', 'expected_wait', 'logged_in',
-  'available', 'busy', 'wrap_up', 'away', 'cb_scheduled', 'cb_pending'];
+  'available', 'busy', 'wrap_up', 'away', 'cb_scheduled', 'cb_pending', 'offered', 'handled', 'abandoned',
+  'service_level', 'asa', 'aht'];
 
 function renderQueues(frame) {
   const tbody = document.querySelector('[data-testid=wb-queues] tbody');
@@ -89,8 +90,24 @@ function renderQueues(frame) {
     for (const state of ['available', 'busy', 'wrap_up', 'away']) set(cell(tr, state), q.agents[state]);
     set(cell(tr, 'cb_scheduled'), q.callbacks.scheduled);
     set(cell(tr, 'cb_pending'), q.callbacks.pending);
+    const today = q.today || {};
+    for (const name of ['offered', 'handled', 'abandoned']) set(cell(tr, name), today[name] ?? 0);
+    set(cell(tr, 'asa'), today.asa_ms == null ? '—' : duration(today.asa_ms));
+    set(cell(tr, 'aht'), today.aht_ms == null ? '—' : duration(today.aht_ms));
+    level(cell(tr, 'service_level'), today.service_level);
     oldest(tr, q);
   });
+}
+
+/** Today's service level: under the target, the alert colour, an icon and words. */
+function level(td, value) {
+  const { text, under } = serviceLevel(value, W.frame && W.frame.thresholds);
+  td.classList.toggle('alert', under);
+  td.dataset.under = String(under);
+  if (td.dataset.text === text + under) return;
+  td.dataset.text = text + under;
+  td.replaceChildren(text);
+  if (under) td.append(el('span', { class: 'wb-flag', title: 'Under the service level target' }, ' ▼ under target'));
 }
 
 /** The oldest wait cell: its duration, and over the target: the alert colour, an icon and words. */
@@ -110,7 +127,7 @@ function renderAgents(frame) {
   const tbody = document.querySelector('[data-testid=wb-agents] tbody');
   sync(tbody, frame.agents, (a) => a.id, (a) => {
     const tr = cells(el('tr', { 'data-testid': 'wb-agent', 'data-agent': a.id }), ['agent', 'state', 'for',
-      'conversations', 'call']);
+      'conversations', 'call', 'handled']);
     cell(tr, 'agent').replaceWith(el('th', { scope: 'row', 'data-col': 'agent' }));
     return tr;
   }, (tr, a) => {
@@ -122,6 +139,7 @@ function renderAgents(frame) {
     set(cell(tr, 'conversations'), `${a.conversations} / ${a.capacity}`);
     const call = a.call ? `${CALL_WORDS[a.call.status] || a.call.status}` : '—';
     set(cell(tr, 'call'), call);
+    set(cell(tr, 'handled'), a.handled_today ?? 0);
   });
   document.getElementById('wb-agents-empty').hidden = frame.agents.length > 0;
 }
