@@ -206,6 +206,7 @@ async def _every_get(
     for path in (
         "/",
         "/agent",
+        "/supervisor",
         "/supervisor/reports",
         "/admin/flows",
         "/widget.js",
