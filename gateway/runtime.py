@@ -47,9 +47,9 @@ from gateway.metrics import Metrics
 from gateway.ops.metrics import NodeMetrics
 from gateway.ops.retention import Retention
 from gateway.ops.rollups import Reports, RollupConsumer, backfill
+from gateway.ops.wallboard import Wallboard, thresholds_from
 from gateway.ops.webhook_delivery import WebhookDelivery
 from gateway.ops.webhooks import Webhooks
-from gateway.ops.wallboard import Wallboard, thresholds_from
 from gateway.protocol.bus import CallCaption, CallUpdate
 from gateway.store.bus import Bus
 from gateway.store.embedded_redis import EmbeddedRedis

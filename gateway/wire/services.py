@@ -32,9 +32,9 @@ from gateway.flows.versions import FlowVersions
 from gateway.ops.metrics import NodeMetrics
 from gateway.ops.retention import Retention
 from gateway.ops.rollups import Reports, RollupConsumer
+from gateway.ops.wallboard import Wallboard
 from gateway.ops.webhook_delivery import WebhookDelivery
 from gateway.ops.webhooks import Webhooks
-from gateway.ops.wallboard import Wallboard
 from gateway.store.bus import Bus
 from gateway.store.embedded_redis import EmbeddedRedis
 from gateway.store.store import Keys, Store
