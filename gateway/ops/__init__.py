@@ -1,14 +1,14 @@
-"""Running the center: jobs that look after the data (retention), the node's metrics, and later reports.
+"""Running the center: the data's upkeep, the node's metrics, reports, the live wallboard and event webhooks.
 
 Modules:
 
-- ``metrics``    NodeMetrics: what ``/metrics`` reads when scraped (live calls, queues in Redis, event-loop lag).
-- ``retention``  Retention: closed conversations older than ``--retention-days`` are deleted, with their recordings.
-- ``rollup_rules``  What each logged event adds to the report counters (pure), and the report's metrics from them.
-- ``rollups``   The rollup consumer (event log -> counters), the reports and path analytics, the backfill.
+- ``metrics``           NodeMetrics: what ``/metrics`` reads when scraped (live calls, queues in Redis, event-loop lag).
 - ``retention``         Retention: closed conversations older than ``--retention-days`` are deleted, with their recordings.
+- ``rollup_rules``      What each logged event adds to the report counters (pure), and the report's metrics from them.
+- ``rollups``           The rollup consumer (event log -> counters), the reports and path analytics, the backfill.
+- ``wallboard``         Wallboard: the supervisors' live view (queues, agents, calls of every node), pushed on the agent
+  socket.
 - ``webhooks``          Event webhooks: subscriptions (checked, stored in Redis), the payload of each event type, the signature.
 - ``webhook_delivery``  Event webhooks on the way out: the event log copied into per-conversation outboxes, posted in
   order, at least once, with retries and backoff, shared by every node.
-- ``wallboard``  Wallboard: the supervisors' live view (queues, agents, calls of every node), pushed on the agent socket.
 """
