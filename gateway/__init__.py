@@ -5,7 +5,7 @@ one above (``tests/unit/test_import_direction.py`` fails on a new back-edge)::
 
     app, cli, runtime     composition: builds the node's services in dependency order, starts and stops them
     wire/                 the edge: customer and agent sockets, HTTP routes, tokens, login sessions
-    ops/                  running the center: retention, the metrics' scrape side (reports, event webhooks to come)
+    ops/                  running the center: retention, metrics, report rollups, the wallboard, event webhooks
     calls/                voice calls: the call leg, the hand-off to an agent, hold, transfer, consult, monitor
     flows/                a flow on a channel: runner, chat bot, voice channel, speech, flow webhooks
     contact/              conversations, routing and queues, agents, presence, callbacks, limits
