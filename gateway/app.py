@@ -13,6 +13,7 @@ from gateway.config import Settings
 from gateway.protocol.server import CloseCode
 from gateway.store.store import StoreError
 from gateway.wire import (
+    admin_agents,
     agent_socket,
     api,
     attachment_routes,
@@ -49,6 +50,7 @@ def create_app(settings: Settings) -> web.Application:
     report_routes.add_routes(app)
     webhook_routes.add_routes(app)
     flow_routes.add_routes(app)
+    admin_agents.add_routes(app)
     api.register(app, _sockets())
     api.add_routes(app)  # last: /api/openapi.json describes every route registered through api.register
     return app

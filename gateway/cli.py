@@ -22,10 +22,9 @@ from aiohttp import web
 
 from gateway import logs
 from gateway.config import BY_NAME, SETTINGS, Settings, add_flags, flag_values, from_sources
-from gateway.contact.agents import add_agent, load_agents, remove_agent, set_password
-from gateway.contact.routing import parse_skills
-from gateway.data_dir import private_mkdir
-from gateway.errors import ConfigError, GatewayError
+from gateway.contact.agents_file import load_agents
+from gateway.contact.password_rules import weakness
+from gateway.errors import GatewayError
 from ivr.errors import FlowError
 from ivr.model import Flow
 
@@ -71,23 +70,44 @@ def build_parser() -> argparse.ArgumentParser:
         one = BY_NAME[name]
         fill.add_argument(one.flag, dest=name, default=None, help=f"as for serve ({one.env})")
 
-    agents = sub.add_parser("agents", help="manage the agents file")
+    agents = sub.add_parser(
+        "agents",
+        help="manage agents (list, add, passwd, remove, import, export) in the store the gateway uses",
+        description="Manage the agents in the store a gateway uses: give the same --data-dir (embedded Redis) or "
+        "--redis-url as `serve` (or their environment variables CG_DATA_DIR, REDIS_URL). A running gateway sees "
+        "each change at once, on every node.",
+    )
     agents_sub = agents.add_subparsers(dest="agents_command", required=True)
+
+    def store_flags(p: argparse.ArgumentParser) -> None:
+        for name in ("data_dir", "redis_url"):
+            each = BY_NAME[name]
+            p.add_argument(each.flag, dest=name, help=f"as for serve [env {each.env}]")
+
+    listing = agents_sub.add_parser("list", help="list the agents")
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
     add = agents_sub.add_parser("add", help="add an agent (asks for the password, stores only its hash)")
     add.add_argument("agent_id")
     add.add_argument("--name", help="display name (default: the id)")
     add.add_argument("--capacity", type=int, default=3, help="concurrent chats (default 3)")
-    add.add_argument("--supervisor", action="store_true", help="give the supervisor role")
+    add.add_argument("--roles", default="agent", help="comma-separated: agent, supervisor, admin (default agent)")
+    add.add_argument("--supervisor", action="store_true", help="also the supervisor role")
+    add.add_argument("--admin", action="store_true", help="also the admin role")
     add.add_argument("--skills", help="comma-separated skills with optional levels 1-10, e.g. billing:5,spanish")
-    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    add.add_argument("--file", default=None, help="agents file (default DATA_DIR/agents.toml)")
-    passwd = agents_sub.add_parser("passwd", help="set an agent's password (a running gateway ends their sessions)")
+    passwd = agents_sub.add_parser("passwd", help="set an agent's password (their sessions end at once)")
     passwd.add_argument("agent_id")
-    passwd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    passwd.add_argument("--file", default=None, help="agents file (default DATA_DIR/agents.toml)")
-    remove = agents_sub.add_parser("remove", help="remove an agent (a running gateway ends their sessions)")
+    for p in (add, passwd):
+        p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+        p.add_argument("--one-time", action="store_true", help="the agent must change it at their next login")
+    remove = agents_sub.add_parser("remove", help="remove an agent (their sessions end at once)")
     remove.add_argument("agent_id")
-    remove.add_argument("--file", default=None, help="agents file (default DATA_DIR/agents.toml)")
+    imports = agents_sub.add_parser("import", help="add the agents of an agents file (TOML, hashed passwords)")
+    imports.add_argument("file")
+    imports.add_argument("--replace", action="store_true", help="overwrite agents that exist (else: refused)")
+    export = agents_sub.add_parser("export", help="write every agent as an agents file (hashed passwords)")
+    export.add_argument("file", nargs="?", default="-", help="where (default: standard output)")
+    for p in (listing, add, passwd, remove, imports, export):
+        store_flags(p)
     check = agents_sub.add_parser("check", help="validate an agents file")
     check.add_argument("--file", default=None, help="agents file (default DATA_DIR/agents.toml)")
     return parser
@@ -95,11 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def banner(settings: Settings, password: str | None) -> str:
     """What a person who just started the gateway in a terminal needs: where to go, and how to sign in."""
+    from gateway.runtime import change_demo_password_command
+
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     base = f"http://{'[' + host + ']' if ':' in host else host}:{settings.port}"
-    sign_in = (
-        f"sign in as demo / {password}" if password is not None else f"agents and passwords: {settings.agents_path}"
-    )
+    sign_in = f"sign in as demo / {password}" if password is not None else "agents: contact-gateway agents list"
     lines = [
         "",
         "  Contact gateway is running.",
@@ -107,7 +127,7 @@ def banner(settings: Settings, password: str | None) -> str:
         f"    Agent desk      {base}/agent   ({sign_in})",
     ]
     if password is not None:
-        lines.append(f"    Change it       contact-gateway agents passwd demo --file {settings.agents_path}")
+        lines.append(f"    Change it       {change_demo_password_command(settings)}")
     lines += ["    Stop            Ctrl+C", ""]
     return "\n".join(lines)
 
@@ -115,6 +135,7 @@ def banner(settings: Settings, password: str | None) -> str:
 async def _serve(settings_flags: dict[str, str | None]) -> None:
     from gateway.app import create_app
     from gateway.runtime import first_run
+    from gateway.wire.services import SERVICES
 
     settings = from_sources(settings_flags, os.environ)
     logs.setup(settings.log_format)
@@ -126,10 +147,11 @@ async def _serve(settings_flags: dict[str, str | None]) -> None:
                 each.flag[2:],
                 each.env,
             )
-    password = first_run(settings)  # before start-up, so that the banner can show the demo password
+    first_run(settings)
     app = create_app(settings)
     runner = web.AppRunner(app, shutdown_timeout=5, access_log=None)
     await runner.setup()
+    password = app[SERVICES].demo_password  # set by the first start of an empty store
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
     log.info("listening on http://%s:%s (customer demo at /, agent desk at /agent)", settings.host, settings.port)
@@ -181,8 +203,9 @@ def _read_password(agent_id: str, from_stdin: bool) -> str | None:
         if password != getpass.getpass("again: "):
             print("passwords differ", file=sys.stderr)
             return None
-    if len(password) < 8:
-        print("password must have at least 8 characters", file=sys.stderr)
+    why = weakness(password, agent_id=agent_id)
+    if why is not None:
+        print(f"contact-gateway: {why}", file=sys.stderr)
         return None
     return password
 
@@ -352,30 +375,13 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_serve(flag_values(args)))
         elif args.command == "reports":
             return _backfill(args)
-        elif args.agents_command in ("add", "passwd"):
-            password = _read_password(args.agent_id, args.password_stdin)
-            if password is None:
-                return 2
-            path = _agents_file(args.file)
-            if args.agents_command == "passwd":
-                set_password(path, args.agent_id, password)
-                print(f"new password for '{args.agent_id}' in {path}; a running gateway ends their sessions")
-                return 0
-            private_mkdir(path.parent)  # usually the data directory: 0700 when it is new
-            roles = ("agent", "supervisor") if args.supervisor else ("agent",)
-            try:
-                skills = parse_skills(args.skills or "")
-            except ValueError as exc:
-                raise ConfigError(str(exc), field="skills") from None
-            agent = add_agent(path, args.agent_id, args.name or args.agent_id, password, args.capacity, roles, skills)
-            print(f"added agent '{agent.id}' to {path}")
-        elif args.agents_command == "remove":
-            path = _agents_file(args.file)
-            remove_agent(path, args.agent_id)
-            print(f"removed agent '{args.agent_id}' from {path}; a running gateway ends their sessions")
         elif args.agents_command == "check":
             path = _agents_file(args.file)
             print(f"{path}: {len(load_agents(path))} agents, all valid")
+        else:
+            from gateway.agents_cli import run
+
+            return asyncio.run(run(args, _read_password))
     except GatewayError as exc:
         print(f"contact-gateway: {exc.message}", file=sys.stderr)
         return 2

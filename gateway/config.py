@@ -258,7 +258,11 @@ class Settings:
     host: str = setting("127.0.0.1", env="CG_HOST", help="address to listen on (`0.0.0.0` to expose it)")
     port: int = setting(8080, env="CG_PORT", help="TCP port", parse=_number(int, 0, 65535, "a number from 0 to 65535"))
     data_dir: Path = setting(
-        Path("data"), env="CG_DATA_DIR", parse=_path, shown="`./data`", help="embedded Redis data (AOF), agents file"
+        Path("data"),
+        env="CG_DATA_DIR",
+        parse=_path,
+        shown="`./data`",
+        help="embedded Redis data (AOF), secrets, recordings",
     )
     redis_url: str | None = setting(
         None,
@@ -268,7 +272,18 @@ class Settings:
         "gateway",
     )
     agents_file: Path | None = setting(
-        None, env="CG_AGENTS_FILE", parse=_path, shown="`DATA_DIR/agents.toml`", help="who can log in"
+        None,
+        env="CG_AGENTS_FILE",
+        parse=_path,
+        shown="`DATA_DIR/agents.toml`",
+        help="agents imported once, at a start that finds no agent in the store (then `contact-gateway agents "
+        "import` / `export`)",
+    )
+    audit_max_entries: int = setting(
+        100_000,
+        env="CG_AUDIT_MAX_ENTRIES",
+        parse=_number(int, 100, 10_000_000, "a number from 100 to 10000000"),
+        help="the audit log keeps about this many newest entries",
     )
     secret: str | None = setting(
         None,

@@ -23,7 +23,7 @@ from gateway.calls.manager import CallConfig, CallManager, LiveCalls
 from gateway.calls.takeover import NODE_LOST, NodeWatch, Takeover
 from gateway.calls.transcripts import Transcripts
 from gateway.config import Settings
-from gateway.contact.agents import ensure_demo_agents, load_agents
+from gateway.contact.agents import AgentDirectory
 from gateway.contact.attachment_files import LocalAttachmentFiles
 from gateway.contact.attachments import Attachments
 from gateway.contact.audit import AuditLog
@@ -58,7 +58,7 @@ from gateway.store.flow_store import FlowStore
 from gateway.store.rollup_store import RollupStore
 from gateway.store.store import Keys, Store, StoreError
 from gateway.tasks import cancel_and_wait
-from gateway.wire.agents_watch import AgentsWatcher
+from gateway.wire.agent_admin import AgentAdmin
 from gateway.wire.login_limits import LoginLimits
 from gateway.wire.services import Services
 from gateway.wire.sessions import LoginSessions
@@ -129,19 +129,35 @@ def _rtc_port_range(settings: Settings) -> None:
             )
 
 
-def first_run(settings: Settings) -> str | None:
-    """The data directory made private, and on the first start an agents file with a ``demo`` agent: its new
-    password (logged too), else None. Idempotent: the CLI calls it before start-up to show the password."""
-    prepare_data_dir(settings.data_dir)  # 0700, and tightened if an older version left it wider
-    path = settings.agents_path
-    warn_if_readable(path)  # password hashes (in the data dir it was made 0600 just now)
-    password = ensure_demo_agents(path)
-    if password is not None:
+def first_run(settings: Settings) -> None:
+    """The data directory made private (tightened if an older version left it wider); idempotent."""
+    prepare_data_dir(settings.data_dir)
+    warn_if_readable(settings.agents_path)  # password hashes (an agents file to import)
+
+
+def change_demo_password_command(settings: Settings) -> str:
+    """The command that changes the demo's password in the store this node uses (the log and banner say it)."""
+    if settings.redis_url:
+        return "contact-gateway agents passwd demo (with this node's REDIS_URL)"
+    return f"contact-gateway agents passwd demo --data-dir {settings.data_dir.resolve()}"
+
+
+async def _seed_agents(admin: AgentAdmin, settings: Settings) -> str | None:
+    """An empty directory: the agents file's agents (the way earlier versions kept them), else a 'demo' admin
+    whose password is returned (and logged)."""
+    what, count, password = await admin.seed(settings.agents_path)
+    if what == "imported":
         log.warning(
-            "created %s with agent 'demo', password '%s' (change it: contact-gateway agents passwd demo --file %s)",
-            path,
+            "imported %d agents from %s into the store (the store is where agents live now: the file is not read "
+            "again; manage agents in /admin or with `contact-gateway agents`, export with `agents export`)",
+            count,
+            settings.agents_path,
+        )
+    elif what == "demo":
+        log.warning(
+            "created agent 'demo' (roles agent, supervisor, admin), password '%s' (change it: %s)",
             password,
-            path,
+            change_demo_password_command(settings),
         )
     return password
 
@@ -165,10 +181,9 @@ async def start(settings: Settings) -> Services:
     except UnsupportedAiortcVersion as exc:
         log.warning("aiortc's audio jitter buffer left at 80 ms: %s", exc)
     first_run(settings)
-    directory_path = settings.agents_path
     stack = contextlib.AsyncExitStack()
     try:
-        services = await _build(settings, directory_path, stack)
+        services = await _build(settings, stack)
     except BaseException:
         await stack.aclose()
         raise
@@ -188,9 +203,8 @@ def _on_stop(stack: contextlib.AsyncExitStack, step: Callable[[], Awaitable[obje
     stack.push_async_callback(quietly)
 
 
-async def _build(settings: Settings, directory_path: Path, stack: contextlib.AsyncExitStack) -> Services:
+async def _build(settings: Settings, stack: contextlib.AsyncExitStack) -> Services:
     """Each service is built after what it uses; each one started has its stop pushed on ``stack`` right away."""
-    directory = load_agents(directory_path)
     # Loads the speech models the flows use (once per process), so the first caller does not wait for them.
     try:
         speech = SpeechRecognition.configure(settings.vosk_model, settings.data_dir)
@@ -226,8 +240,12 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
     await bus.start(always=keys.agent_channel("__node__"))
     _on_stop(stack, bus.stop)
 
+    # the agents directory (every node's copy follows the store) and the audit log
+    directory = AgentDirectory(store, bus)
+    await directory.start()
+    _on_stop(stack, directory.stop)
+    audit = AuditLog(store, max_entries=settings.audit_max_entries)
     # flows: the published version of each flow, the same on every node; files with no versions imported
-    audit = AuditLog(store)
     flows = LiveFlows(flows_dir, FlowStore(store), bus, flow_files)
     await flows.start()
     _on_stop(stack, flows.stop)
@@ -360,8 +378,10 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
     await node_metrics.start()
     _on_stop(stack, node_metrics.stop)
 
-    # wire: sessions, tokens, the agents file
-    sessions = LoginSessions(store, bus, lifetime_seconds=settings.agent_token_hours * 3600)
+    # wire: sessions, tokens, managing agents
+    sessions = LoginSessions(store, bus, lifetime_seconds=settings.agent_token_hours * 3600, node_id=settings.node_id)
+    agent_admin = AgentAdmin(directory, sessions, audit)
+    demo_password = await _seed_agents(agent_admin, settings)
     attachment_files = LocalAttachmentFiles(settings.data_dir / "attachments")
     rollup_db = RollupStore(store, retention_days=settings.rollup_retention_days)
     services = Services(
@@ -390,7 +410,8 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
         limits=limits,
         sessions=sessions,
         login_limits=LoginLimits(store, limits.config.trusted_proxies),  # parsed once
-        agents_watch=AgentsWatcher(directory_path, directory, sessions),
+        agent_admin=agent_admin,
+        demo_password=demo_password,
         history=ConversationHistory(store, conversations),
         canned=CannedResponses(store),
         attachments=Attachments(
@@ -427,7 +448,7 @@ async def _build(settings: Settings, directory_path: Path, stack: contextlib.Asy
     )
     if settings.webhooks_file is not None:
         await services.webhooks.seed(settings.webhooks_file)
-    for started in (limits, services.retention, services.agents_watch, services.rollups, services.webhook_delivery):
+    for started in (limits, services.retention, services.rollups, services.webhook_delivery):
         await started.start()
         _on_stop(stack, started.stop)
     reloader = asyncio.create_task(_reload_flows(flow_versions), name="flow-reloader")

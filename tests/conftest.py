@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from gateway.config import Settings
-from gateway.contact.agents import add_agent
+from gateway.contact.agents_file import add_agent
 from tests.support.clients import Agent, Customer
 from tests.support.leaks import (  # noqa: F401 - autouse: a test leaving tasks, threads, sockets, peers fails
     no_leaked_tasks,

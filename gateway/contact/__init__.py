@@ -2,8 +2,9 @@
 
 Modules:
 
-- ``agents``         The agents file: who may log in to the agent desk, with hashed passwords.
-- ``audit``          The audit log: who changed what, when, before and after (secrets never written).
+- ``agents``         The agents directory in Redis: who may log in to the agent desk, with hashed passwords.
+- ``agents_file``    The agents file (TOML): the directory's import and export format.
+- ``audit``          The audit log: who changed what, when, before and after, never a secret.
 - ``attachment_files``  Where attachments' bytes live, behind one small interface (files under the data directory).
 - ``attachments``    Attachments: images and PDFs sent by the customer or the agent, as timeline events.
 - ``callbacks``      Callbacks: "we'll call you back, you keep your place".
@@ -13,6 +14,7 @@ Modules:
 - ``history``        The desk's history: a customer's earlier conversations, search, one conversation read whole.
 - ``limits``         Abuse limits: how much one customer, and one client address, may take.
 - ``passwords``      Password hashing with scrypt (standard library), in a self-describing format.
+- ``password_rules``  Which new passwords are refused: too short, or in the bundled list of breached ones.
 - ``presence``       Agent presence: which agents are connected (on any node), their status and load.
 - ``queue_board``    The waiting list every agent desk shows, computed once per node and shared.
 - ``sniff``          What a file really is, from its first bytes, and a file name that is safe to show.

@@ -1,34 +1,46 @@
-"""The agents file: who may log in to the agent desk, with hashed passwords.
+"""The agents directory: who may log in to the agent desk, with hashed passwords, kept in Redis.
 
-A TOML file with one ``[[agent]]`` table per agent::
+Every node and the CLI (``contact-gateway agents ...``) read and write the same directory (``P:accounts``,
+gateway/store/account_store.py), so an agent added, edited, disabled or removed anywhere counts everywhere at once,
+without a restart. Each node keeps a copy (:attr:`AgentDirectory.agents`) for the hot paths (an access token's
+agent, the desk's names); a change is announced on the bus (``P:ch:accounts``, :class:`~gateway.protocol.bus.
+AgentChanged`) and every node reads that agent again. A login and a token whose agent this node does not know yet
+read the store itself (:meth:`AgentDirectory.fetch`), so a login on node B right after an add on node A works even
+before the announcement arrives. Ending an agent's sessions (disabled, removed, new password) is the edge's
+part (gateway/wire/agent_admin.py); what is stored here never holds a plain-text password.
 
-    [[agent]]
-    id = "alice"
-    name = "Alice Smith"
-    password = "scrypt$16384$8$1$...$..."   # from `contact-gateway agents add`
-    capacity = 3                              # concurrent chats
-    roles = ["agent"]                         # or ["agent", "supervisor"]
-
-Plain-text passwords are refused: the file is read at start-up and a bad entry
-is a :class:`ConfigError` naming the file and the entry.
+The TOML file of earlier versions is an import/export now (gateway/contact/agents_file.py); an empty directory is
+seeded from it once at the first start (or gets a ``demo`` admin).
 """
 
 from __future__ import annotations
 
-import os
+import asyncio
+import json
+import logging
 import re
-import secrets
-import tomllib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from typing import Any
 
-from gateway.contact.passwords import hash_password, is_hash
-from gateway.contact.routing import parse_skills
-from gateway.errors import ConfigError
+from gateway.contact.routing import MAX_SKILL_LEVEL, parse_skills
+from gateway.errors import BadRequest, Conflict, NotFound
+from gateway.protocol.bus import AgentChanged, Message
+from gateway.protocol.codes import ErrorCode
+from gateway.protocol.states import Role
+from gateway.store.account_store import AccountStore
+from gateway.store.bus import Bus
+from gateway.store.store import Store, StoreError
+from gateway.tasks import cancel_and_wait
+
+log = logging.getLogger(__name__)
 
 AGENT_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
 MAX_CAPACITY = 50
-SUPERVISOR_ROLES = ("supervisor", "admin")
+MAX_NAME = 80
+MAX_SKILLS = 32
+SUPERVISOR_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+SWAP_ROUNDS = 20  # a compare-and-set that keeps losing to other writers gives up (409) after this many reads
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,155 +49,266 @@ class Agent:
     name: str
     password_hash: str
     capacity: int = 3
-    roles: tuple[str, ...] = ("agent",)
+    roles: tuple[str, ...] = (Role.AGENT,)
     skills: tuple[tuple[str, int], ...] = ()  # (skill, level 1-10), see gateway.contact.routing
+    disabled: bool = False  # an admin disabled the agent: no login, every session ended
+    must_change_password: bool = False  # a one-time password an admin set: changed before the next login
+    created_at: int = 0  # ms
+    updated_at: int = 0  # ms
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
 
     @property
     def supervises(self) -> bool:
         """Supervisors and admins: the wallboard, listening to / whispering into / barging into calls."""
         return any(role in SUPERVISOR_ROLES for role in self.roles)
 
+    def public(self) -> dict[str, Any]:
+        """What the admin API and the audit log show of the agent: everything but the password's hash."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "capacity": self.capacity,
+            "skills": dict(self.skills),
+            "roles": list(self.roles),
+            "disabled": self.disabled,
+            "must_change_password": self.must_change_password,
+        }
 
-@dataclass(slots=True)
+
+def to_json(agent: Agent) -> str:
+    data = agent.public()
+    del data["id"]
+    data.update(password=agent.password_hash, created_at=agent.created_at, updated_at=agent.updated_at)
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def from_json(agent_id: str, text: str) -> Agent:
+    data = json.loads(text)
+    return Agent(
+        id=agent_id,
+        name=str(data.get("name", agent_id)),
+        password_hash=str(data.get("password", "")),
+        capacity=int(data.get("capacity", 3)),
+        roles=tuple(str(r) for r in data.get("roles", [Role.AGENT])),
+        skills=tuple((str(k), int(v)) for k, v in dict(data.get("skills", {})).items()),
+        disabled=bool(data.get("disabled", False)),
+        must_change_password=bool(data.get("must_change_password", False)),
+        created_at=int(data.get("created_at", 0)),
+        updated_at=int(data.get("updated_at", 0)),
+    )
+
+
+# ---- the rules of each field (the admin API, the CLI and an imported file all go through these)
+
+
+def _bad(message: str, name: str) -> BadRequest:
+    return BadRequest(message, field=name, code=ErrorCode.BAD_FIELD)
+
+
+def check_id(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise BadRequest("'id' is required", field="id", code=ErrorCode.MISSING_FIELD)
+    if not AGENT_ID.match(value):
+        raise _bad("'id' is 1-32 of a-z 0-9 . _ - starting with a letter or digit", "id")
+    return value
+
+
+def check_name(value: object) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME:
+        raise _bad(f"'name' is a text of 1 to {MAX_NAME} characters", "name")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise _bad("'name' has a control character", "name")
+    return value.strip()
+
+
+def check_capacity(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CAPACITY:
+        raise _bad(f"'capacity' is a whole number from 1 to {MAX_CAPACITY}", "capacity")
+    return value
+
+
+def check_roles(value: object) -> tuple[str, ...]:
+    known = [r.value for r in Role]
+    if not isinstance(value, list) or not value or not all(isinstance(r, str) and r in known for r in value):
+        raise _bad(f"'roles' is a list of {', '.join(known)}", "roles")
+    return tuple(r for r in known if r in value)  # in a fixed order, each once
+
+
+def check_skills(value: object) -> tuple[tuple[str, int], ...]:
+    """``{"billing": 3}`` (the API), or ``["billing:3", "spanish"]`` / ``"billing:3,spanish"`` (files, the CLI)."""
+    try:
+        if isinstance(value, dict):
+            if not all(isinstance(v, int) and not isinstance(v, bool) for v in value.values()):
+                raise ValueError(f"'skills' levels are whole numbers from 1 to {MAX_SKILL_LEVEL}")
+            skills = parse_skills([f"{k}:{v}" for k, v in value.items()])
+        elif isinstance(value, str) or (isinstance(value, list) and all(isinstance(s, str) for s in value)):
+            skills = parse_skills(value)
+        else:
+            raise ValueError("'skills' is an object like {\"billing\": 3} (levels 1-10)")
+    except ValueError as exc:
+        raise _bad(str(exc), "skills") from None
+    if len(skills) > MAX_SKILLS or len({name for name, _ in skills}) != len(skills):
+        raise _bad(f"'skills' names each skill once, at most {MAX_SKILLS}", "skills")
+    return skills
+
+
+# ---- the directory
+
+
+@dataclass
 class AgentDirectory:
-    agents: dict[str, Agent] = field(default_factory=dict)
+    """The agents in Redis and this node's copy of them. ``bus`` None (the CLI): no copy is kept up to date, but
+    every change is still announced to the running nodes."""
+
+    store: Store | None = None
+    bus: Bus | None = None
+    agents: dict[str, Agent] = field(default_factory=dict)  # this node's copy, by id
+    _pending: set[str] = field(default_factory=set)
+    _everything: bool = False
+    _task: asyncio.Task[None] | None = None
+
+    @property
+    def db(self) -> AccountStore:
+        assert self.store is not None, "a directory without a store is a test's fixed list"
+        return AccountStore(self.store)
 
     def get(self, agent_id: str) -> Agent | None:
+        """This node's copy of the agent (None: unknown here; :meth:`lookup` asks the store)."""
         return self.agents.get(agent_id)
 
     def __len__(self) -> int:
         return len(self.agents)
 
+    # ---- reading
 
-def load_agents(path: Path) -> AgentDirectory:
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: agents file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    entries = raw.get("agent", [])
-    if not isinstance(entries, list):
-        raise ConfigError(f"{path}: 'agent' must be an array of tables ([[agent]])")
-    directory = AgentDirectory()
-    for index, entry in enumerate(entries, start=1):
-        where = f"{path}: agent #{index}"
-        if not isinstance(entry, dict):
-            raise ConfigError(f"{where}: must be a table")
-        agent_id = entry.get("id")
-        if not isinstance(agent_id, str) or not AGENT_ID.match(agent_id):
-            raise ConfigError(f"{where}: 'id' must match {AGENT_ID.pattern}", field="id")
-        where = f"{path}: agent '{agent_id}'"
-        if agent_id in directory.agents:
-            raise ConfigError(f"{where}: duplicate id", field="id")
-        password = entry.get("password")
-        if not isinstance(password, str) or not is_hash(password):
-            raise ConfigError(
-                f"{where}: 'password' must be a scrypt hash (make one with `contact-gateway agents add`)",
-                field="password",
-            )
-        capacity = entry.get("capacity", 3)
-        if not isinstance(capacity, int) or not 1 <= capacity <= MAX_CAPACITY:
-            raise ConfigError(f"{where}: 'capacity' must be an integer from 1 to {MAX_CAPACITY}", field="capacity")
-        name = entry.get("name", agent_id)
-        roles = entry.get("roles", ["agent"])
-        if not isinstance(name, str) or not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-            raise ConfigError(f"{where}: 'name' must be a string and 'roles' a list of strings")
-        raw_skills = entry.get("skills", [])
-        try:
-            if isinstance(raw_skills, dict):
-                skills = parse_skills([f"{k}:{v}" for k, v in raw_skills.items()])
-            elif isinstance(raw_skills, list) and all(isinstance(s, str) for s in raw_skills):
-                skills = parse_skills(raw_skills)
-            else:
-                raise ValueError(
-                    '\'skills\' must be a list like ["billing", "spanish:3"] or a table like {billing = 5}'
-                )
-        except ValueError as exc:
-            raise ConfigError(f"{where}: {exc}", field="skills") from None
-        directory.agents[agent_id] = Agent(agent_id, name, password, capacity, tuple(roles), skills)
-    return directory
+    async def load(self) -> None:
+        """Read the whole directory again into this node's copy."""
+        fresh = {aid: from_json(aid, text) for aid, text in (await self.db.all()).items()}
+        self.agents.clear()
+        self.agents.update(fresh)
+
+    async def fetch(self, agent_id: str) -> Agent | None:
+        """The agent as the store has it now (this node's copy follows)."""
+        text = await self.db.get(agent_id)
+        agent = from_json(agent_id, text) if text else None
+        if agent is None:
+            self.agents.pop(agent_id, None)
+        else:
+            self.agents[agent_id] = agent
+        return agent
+
+    async def lookup(self, agent_id: str) -> Agent | None:
+        """This node's copy, or the store's when this node does not know the agent yet."""
+        return self.agents.get(agent_id) or await self.fetch(agent_id)
+
+    async def listing(self) -> list[Agent]:
+        """Every agent, read from the store now, by id."""
+        await self.load()
+        return [self.agents[a] for a in sorted(self.agents)]
+
+    # ---- following the other nodes' changes
+
+    async def start(self) -> None:
+        await self.load()
+        if self.bus is not None:
+            await self.bus.subscribe(self.db.keys.accounts_channel, self._on_bus, self._on_resubscribed)
+
+    async def stop(self) -> None:
+        if self.bus is not None:
+            await self.bus.unsubscribe(self.db.keys.accounts_channel, self._on_bus)
+        await cancel_and_wait(self._task)
+        self._task = None
+
+    def _on_bus(self, channel: str, message: Message) -> None:
+        if isinstance(message, AgentChanged):
+            self._pending.add(message.agent_id)
+            self._kick()
+
+    def _on_resubscribed(self, channel: str) -> None:
+        """The channel is back after a Redis outage: anything may have changed meanwhile."""
+        self._everything = True
+        self._kick()
+
+    def _kick(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._refresh(), name="agents-directory")
+
+    async def _refresh(self) -> None:
+        while self._pending or self._everything:
+            ids, self._pending = self._pending, set()
+            everything, self._everything = self._everything, False
+            try:
+                if everything:
+                    await self.load()
+                for agent_id in ids:
+                    await self.fetch(agent_id)
+            except StoreError as exc:  # read again when the channel is back (resync)
+                log.warning("agents directory not refreshed: %s: %s", type(exc).__name__, exc)
+                return
+
+    async def _announce(self, agent_id: str) -> None:
+        if self.bus is not None:
+            await self.bus.publish(self.db.keys.accounts_channel, AgentChanged(agent_id))
+
+    # ---- writing (each write is announced to every node)
+
+    async def add(self, agent: Agent) -> Agent:
+        """Store a new agent; 409 ``conflict`` naming ``id`` when one with that id exists."""
+        if not await self.db.swap(agent.id, "", to_json(agent)):
+            raise Conflict(f"agent '{agent.id}' already exists", field="id")
+        self.agents[agent.id] = agent
+        await self._announce(agent.id)
+        return agent
+
+    async def change(self, agent_id: str, edit: Callable[[Agent], Agent]) -> tuple[Agent, Agent]:
+        """Apply ``edit`` to the agent as stored (compare-and-set: an edit made meanwhile is read and ``edit`` runs
+        again on it): (before, after). 404 naming ``id`` when there is no such agent."""
+        for _ in range(SWAP_ROUNDS):
+            text = await self.db.get(agent_id)
+            if not text:
+                raise NotFound(f"no agent '{agent_id}'", field="id")
+            before = from_json(agent_id, text)
+            after = edit(before)
+            if await self.db.swap(agent_id, text, to_json(after)):
+                self.agents[agent_id] = after
+                await self._announce(agent_id)
+                return before, after
+        raise Conflict(f"agent '{agent_id}' keeps changing; try again", field="id")
+
+    async def remove(self, agent_id: str) -> Agent:
+        """Take the agent out of the directory: what it was. 404 naming ``id`` when there is none."""
+        for _ in range(SWAP_ROUNDS):
+            text = await self.db.get(agent_id)
+            if not text:
+                raise NotFound(f"no agent '{agent_id}'", field="id")
+            if await self.db.swap(agent_id, text, ""):
+                self.agents.pop(agent_id, None)
+                await self._announce(agent_id)
+                return from_json(agent_id, text)
+        raise Conflict(f"agent '{agent_id}' keeps changing; try again", field="id")
+
+    async def seed(self, agents: Iterable[Agent]) -> int:
+        """The first agents of an empty directory, all at once: how many (0: it had agents, nothing written)."""
+        entries = {a.id: to_json(a) for a in agents}
+        stored = await self.db.seed(entries)
+        if stored > 0:
+            await self.load()
+        return max(stored, 0)
+
+    async def import_agents(self, agents: Iterable[Agent], *, replace_existing: bool) -> tuple[int, list[str]]:
+        """Store these agents, all or none: how many, and the ids that existed (refused unless
+        ``replace_existing``: then 409 naming ``id``, nothing written)."""
+        entries = {a.id: to_json(a) for a in agents}
+        stored, exists = await self.db.import_all(entries, replace=replace_existing)
+        if exists and not replace_existing:
+            raise Conflict(f"agents exist already: {', '.join(sorted(exists))} (--replace to overwrite)", field="id")
+        for agent_id in entries:
+            await self._announce(agent_id)
+        return stored, exists
 
 
-def _toml_str(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def render_agent(agent: Agent) -> str:
-    roles = ", ".join(_toml_str(r) for r in agent.roles)
-    skills = ", ".join(_toml_str(f"{name}:{level}") for name, level in agent.skills)
-    return (
-        f"\n[[agent]]\nid = {_toml_str(agent.id)}\nname = {_toml_str(agent.name)}\n"
-        f"password = {_toml_str(agent.password_hash)}\ncapacity = {agent.capacity}\nroles = [{roles}]\n"
-        + (f"skills = [{skills}]\n" if agent.skills else "")
-    )
-
-
-def add_agent(
-    path: Path,
-    agent_id: str,
-    name: str,
-    password: str,
-    capacity: int = 3,
-    roles: tuple[str, ...] = ("agent",),
-    skills: tuple[tuple[str, int], ...] = (),
-) -> Agent:
-    """Append an agent to the file (created if missing), atomically; the file stays valid."""
-    existing = load_agents(path) if path.exists() else AgentDirectory()
-    if agent_id in existing.agents:
-        raise ConfigError(f"{path}: agent '{agent_id}' already exists", field="id")
-    agent = Agent(agent_id, name, hash_password(password), capacity, roles, skills)
-    text = path.read_text(encoding="utf-8") if path.exists() else FILE_HEADER
-    _write(path, text + render_agent(agent))
-    return agent
-
-
-FILE_HEADER = "# Agents of the contact gateway\n"
-
-
-def _write(path: Path, text: str) -> None:
-    """Replace the agents file with ``text`` atomically, owner-only from the start, never with a bad file."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.unlink(missing_ok=True)  # one left by a crash may have other bits: start from a fresh 0600 file
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # password hashes: owner only, from the start
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text)
-    try:
-        load_agents(tmp)  # never replace a good file with a bad one
-    except ConfigError:
-        tmp.unlink(missing_ok=True)
-        raise
-    tmp.replace(path)
-
-
-def _rewrite(path: Path, agents: list[Agent]) -> None:
-    _write(path, FILE_HEADER + "".join(render_agent(a) for a in agents))
-
-
-def set_password(path: Path, agent_id: str, password: str) -> Agent:
-    """Give an agent a new password (its hash); a running gateway ends the agent's sessions when it sees it."""
-    directory = load_agents(path)
-    old = directory.get(agent_id)
-    if old is None:
-        raise ConfigError(f"{path}: no agent '{agent_id}'", field="id")
-    new = replace(old, password_hash=hash_password(password))
-    _rewrite(path, [new if a.id == agent_id else a for a in directory.agents.values()])
-    return new
-
-
-def remove_agent(path: Path, agent_id: str) -> None:
-    """Take an agent out of the file; a running gateway ends their sessions and refuses them from then on."""
-    directory = load_agents(path)
-    if agent_id not in directory.agents:
-        raise ConfigError(f"{path}: no agent '{agent_id}'", field="id")
-    _rewrite(path, [a for a in directory.agents.values() if a.id != agent_id])
-
-
-def ensure_demo_agents(path: Path) -> str | None:
-    """First run: create the file with one 'demo' agent; return its new password (else None)."""
-    if path.exists():
-        return None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    password = secrets.token_urlsafe(9)
-    add_agent(path, "demo", "Demo Agent", password, capacity=3, roles=("agent", "supervisor"))
-    return password
+def edited(agent: Agent, now_ms: int, **changes: Any) -> Agent:
+    """The agent with these fields changed and its ``updated_at`` set."""
+    return replace(agent, updated_at=now_ms, **changes)

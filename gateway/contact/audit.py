@@ -1,72 +1,92 @@
-"""The audit log: who changed what, when, with the state before and after (gateway/store/audit_store.py).
+"""The audit log: who changed what, when, and what it was before and after, for every admin write.
 
-Every admin write calls :meth:`AuditLog.record`. Secrets never reach it: a field named like a password hash, a
-secret or a token is written as ``***``.
+Kept in a Redis stream (``P:audit``, gateway/store/audit_store.py) capped near ``--audit-max-entries``; read
+newest first, a page at a time (``GET /api/admin/audit``). An entry never holds a secret: any value under a key
+that names one (``password``, ``password_hash``, ``secret``, ``token``, ...) is written as ``"***"``, at any depth,
+so a caller that passes a whole object cannot leak one by mistake.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from gateway.store.audit_store import AuditStore
 from gateway.store.store import Store
 
-SECRET_FIELDS = ("password", "password_hash", "secret", "webhook_secret", "token")
-KEEP = 10_000
+SECRET_KEY = re.compile(r"password|secret|token|hash|credential", re.IGNORECASE)
+HIDDEN = "***"
+MAX_LIMIT = 200
+SCAN_LIMIT = 5000  # a page filtered by target reads at most this many entries (then answers what it found)
+ENTRY_ID = re.compile(r"^\d{1,16}-\d{1,10}$")
 
 
-def _masked(value: Any) -> Any:
+def redact(value: Any) -> Any:
+    """``value`` with every secret-named key's value replaced by ``"***"`` (dicts and lists, at any depth)."""
     if isinstance(value, dict):
-        return {k: "***" if k in SECRET_FIELDS else _masked(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_masked(v) for v in value]
+        return {k: (HIDDEN if SECRET_KEY.search(str(k)) else redact(v)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
     return value
 
 
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    entries: list[dict[str, Any]]
+    next: str | None  # the cursor of the next (older) page
+
+
 class AuditLog:
-    def __init__(self, store: Store, *, keep: int = KEEP):
-        self._store = AuditStore(store)
-        self.keep = keep
+    def __init__(self, store: Store, *, max_entries: int = 100_000):
+        self.db = AuditStore(store)
+        self.max_entries = max_entries
 
     async def record(
         self, actor: str, action: str, target: str, before: dict[str, Any] | None, after: dict[str, Any] | None
     ) -> None:
-        await self._store.add(
-            {
-                "actor": actor,
-                "action": action,
-                "target": target,
-                "before": json.dumps(_masked(before), ensure_ascii=False),
-                "after": json.dumps(_masked(after), ensure_ascii=False),
-            },
-            keep=self.keep,
-        )
+        """Append an entry (``action`` like ``agent.add``, ``queue.update``, ``flow.publish``); secrets hidden."""
+        fields = {
+            "actor": actor,
+            "action": action,
+            "target": target,
+            "before": json.dumps(redact(before), separators=(",", ":"), ensure_ascii=False),
+            "after": json.dumps(redact(after), separators=(",", ":"), ensure_ascii=False),
+        }
+        await self.db.add(fields, max_entries=self.max_entries)
+
+    async def page(self, *, limit: int = 50, before: str | None = None, target: str = "") -> AuditPage:
+        """Up to ``limit`` entries older than the cursor ``before``, newest first, only ``target``'s if given."""
+        found: list[dict[str, Any]] = []
+        cursor, scanned = before, 0
+        batch = limit if not target else max(limit, 200)
+        while scanned < SCAN_LIMIT:
+            rows = await self.db.newest(before=cursor, count=batch)
+            for entry_id, fields in rows:
+                scanned += 1
+                cursor = entry_id
+                if not target or fields.get("target") == target:
+                    found.append(_entry(entry_id, fields))
+                    if len(found) == limit:
+                        return AuditPage(found, cursor)
+            if len(rows) < batch:
+                return AuditPage(found, None)
+        return AuditPage(found, cursor)
 
     async def entries(self, limit: int = 50, before: str | None = None, target: str = "") -> dict[str, Any]:
-        """Newest first: ``{"entries": [...], "next": cursor or None}``."""
-        out: list[dict[str, Any]] = []
-        cursor = before or "+"
-        while len(out) < limit:
-            rows = await self._store.newest(limit * 2, cursor)
-            if not rows:
-                cursor = ""
-                break
-            for entry_id, fields in rows:
-                cursor = entry_id
-                if target and fields.get("target") != target:
-                    continue
-                out.append(
-                    {
-                        "id": entry_id,
-                        "at": int(entry_id.split("-")[0]),
-                        "actor": fields.get("actor", ""),
-                        "action": fields.get("action", ""),
-                        "target": fields.get("target", ""),
-                        "before": json.loads(fields.get("before", "null")),
-                        "after": json.loads(fields.get("after", "null")),
-                    }
-                )
-                if len(out) == limit:
-                    break
-        return {"entries": out, "next": cursor if len(out) == limit and cursor else None}
+        """The page as the API answers it: ``{"entries": [...], "next": cursor or None}``."""
+        page = await self.page(limit=limit, before=before, target=target)
+        return {"entries": page.entries, "next": page.next}
+
+
+def _entry(entry_id: str, fields: dict[str, str]) -> dict[str, Any]:
+    return {
+        "id": entry_id,
+        "at": int(entry_id.partition("-")[0]),
+        "actor": fields.get("actor", ""),
+        "action": fields.get("action", ""),
+        "target": fields.get("target", ""),
+        "before": json.loads(fields.get("before") or "null"),
+        "after": json.loads(fields.get("after") or "null"),
+    }

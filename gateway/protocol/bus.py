@@ -37,6 +37,7 @@ class BusKind(StrEnum):
     CAPTION = "caption"
     FLOW_PUBLISHED = "flow_published"
     BOARD = "board"
+    AGENT_CHANGED = "agent_changed"
 
 
 class BadMessage(ValueError):
@@ -182,6 +183,15 @@ class SessionRevoked(Message):
 
 
 @dataclass(frozen=True, slots=True)
+class AgentChanged(Message):
+    """On the agents directory channel: this agent was added, edited, disabled, removed or given a password
+    (any node, or the CLI); every node reads it again from the store."""
+
+    kind = BusKind.AGENT_CHANGED
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class CallCommand(Message):
     """On a node's channel: run a desk's call command on the node that holds the call."""
 
@@ -244,6 +254,7 @@ KINDS: dict[str, type[Message]] = {
         CallCaption,
         FlowPublished,
         BoardChanged,
+        AgentChanged,
     )
 }
 

@@ -28,6 +28,9 @@ class ErrorCode(StrEnum):
     # state
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
+    WEAK_PASSWORD = "weak_password"  # under the minimum length, or in the bundled list of breached passwords
+    PASSWORD_CHANGE_REQUIRED = "password_change_required"  # a one-time password: change it before logging in
+    AGENT_DISABLED = "agent_disabled"  # an admin disabled the agent: the right password logs nobody in
     FLOW_MISSING = "flow_missing"
     ALREADY_ANSWERED = "already_answered"
     NOT_RINGING = "not_ringing"

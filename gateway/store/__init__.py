@@ -12,6 +12,8 @@ Modules:
 - ``limit_store``      Concurrent-call slots and failed-login buckets.
 - ``node_store``       Node heartbeats, the call registry (which node holds which call), takeover claims.
 - ``session_store``    Agents' login sessions.
+- ``account_store``    The agents directory (one hash of JSON, compare-and-set writes).
+- ``audit_store``      The audit log's stream.
 - ``retention_store``  The retention lock, the closed index, deleting a closed conversation.
 - ``webhook_store``    Event webhooks: subscriptions, per-conversation outboxes, leases, delivery logs, the fan-out.
 - ``index_store``      Reads of the conversation indexes (all, per customer, per word) and the canned responses.

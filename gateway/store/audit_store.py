@@ -1,4 +1,5 @@
-"""The audit log in Redis: one capped stream, ``P:audit`` (gateway/store/keys.py; rules: gateway/contact/audit.py)."""
+"""The audit log in Redis: the stream ``P:audit`` (what it records: gateway/contact/audit.py), capped near
+``--audit-max-entries`` (``MAXLEN ~``: Redis trims whole blocks, so a few more may stay)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ class AuditStore:
         self.keys = store.keys
         self._redis = store.redis
 
-    async def add(self, fields: dict[str, str], *, keep: int) -> str:
+    async def add(self, fields: dict[str, str], *, max_entries: int) -> str:
+        """Append an entry; its id (``ms-seq``: when it was written)."""
         values: dict[Any, Any] = dict(fields)
-        return _s(await self._redis.xadd(self.keys.audit, values, maxlen=keep, approximate=True))
+        entry_id = await self._redis.xadd(self.keys.audit, values, maxlen=max_entries, approximate=True)
+        return _s(entry_id)
 
-    async def newest(self, count: int, before: str = "+") -> list[tuple[str, dict[str, Any]]]:
-        """Up to ``count`` entries newest first, strictly older than ``before`` ('+': from the newest)."""
-        upper = before if before == "+" else f"({before}"
-        rows: list[Any] = await self._redis.xrevrange(self.keys.audit, upper, "-", count=count) or []
-        return [(_s(i), {_s(k): _s(v) for k, v in (f or {}).items()}) for i, f in rows]
+    async def newest(self, *, before: str | None, count: int) -> list[tuple[str, dict[str, str]]]:
+        """Up to ``count`` entries, newest first, older than the entry ``before`` (None: from the newest)."""
+        top = f"({before}" if before else "+"
+        rows: list[Any] = await self._redis.xrevrange(self.keys.audit, max=top, min="-", count=count) or []
+        return [(_s(entry_id), {_s(k): _s(v) for k, v in (values or {}).items()}) for entry_id, values in rows]

@@ -46,7 +46,7 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 | ``P:webhooks:fanout`` | string | the node copying the event log into the outboxes (expires if that node dies) (gateway/ops/webhook_delivery.py) |
 | ``P:rl:KIND:c:ID`` / ``P:rl:KIND:ip:ADDR`` | hash | token bucket (``t`` tokens, ``ts`` ms) of a customer / address, KIND ``msg``, ``conv`` or ``file`` (attachments) (expires when full) |
 | ``P:calls:c:ID`` / ``P:calls:ip:ADDR`` | zset | calls a customer / address holds (``customer/call``), scored by expiry (ms) (gateway/contact/limits.py) |
-| ``P:login:session:SID`` | hash | an agent's login session: ``agent_id``, ``created``, ``expires`` (epoch ms); expires with it (gateway/wire/sessions.py) |
+| ``P:login:session:SID`` | hash | an agent's login session: ``agent_id``, ``created``, ``expires`` (epoch ms), ``node`` (that logged it in), ``address`` (the client's); expires with it (gateway/wire/sessions.py) |
 | ``P:login:agent:ID`` | zset | the agent's login session ids scored by their expiry (ms) |
 | ``P:login:fail:pair:ID:ADDR`` / ``P:login:fail:ip:ADDR`` / ``P:login:fail:agent:ID`` | hash | failed logins (``n``, ``until`` ms) of an agent id from an address, of an address, of an agent id (gateway/wire/login_limits.py) |
 | ``P:login:known:ID`` | zset | addresses the agent logged in from, scored by the last success (ms) |
@@ -56,16 +56,18 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 | ``P:ru:flows`` | set | the flows that have path counters |
 | ``P:ru:applied`` | zset | event-log entry ids whose counters were applied, scored by their time (ms): an entry delivered again is not counted twice; kept a week |
 | ``P:events`` | stream | the event log: every timeline event of every conversation, added in the same script step (fields cid, event_id, type, data, ts, queue, agent_id), trimmed to about ``--event-log-max-entries``; read by consumer groups (gateway/store/event_log_store.py) |
-| ``P:audit`` | stream | the audit log: ``actor``, ``action``, ``target``, ``before``, ``after`` (JSON), capped (gateway/contact/audit.py) |
 | ``P:flows:head`` | hash | flow name -> its newest saved version id (a save names it as its parent: optimistic concurrency) |
 | ``P:flows:live`` | hash | flow name -> the published version id (what new calls and chats run) |
 | ``P:flows:updated`` | hash | flow name -> when a version of it was last saved or published (ms) |
 | ``P:flow:NAME:versions`` | hash | version id (content hash, 12 hex) -> JSON ``{yaml, author, at, message, parent}``; never changed |
 | ``P:flow:NAME:log`` | list | the flow's version ids in the order they were first saved (gateway/store/flow_store.py) |
+| ``P:accounts`` | hash | the agents directory: agent id -> JSON (name, password hash, capacity, roles, skills, disabled, must_change_password, created_at, updated_at) (gateway/contact/agents.py) |
+| ``P:audit`` | stream | the audit log: who did what to what, when, before/after (no secret), capped by ``--audit-max-entries`` (gateway/contact/audit.py) |
 
 Pub/sub channels: ``P:ch:conv:ID`` (timeline events and typing of one
 conversation), ``P:ch:customer:ID`` (the customer moved to a new conversation),
-``P:ch:agent:ID`` (assignments for one agent), ``P:ch:queue``
+``P:ch:agent:ID`` (assignments for one agent), ``P:ch:accounts`` (an agent of the directory changed: every node reads
+it again), ``P:ch:queue``
 (the waiting queue or agent presence changed), ``P:ch:node:NODE`` (agent call
 commands for the calls anchored on that node, and their replies), ``P:ch:flows`` (a flow version was
 published: every node puts it in service), ``P:ch:board`` (a live call moved on some node: the supervisors'
@@ -134,6 +136,14 @@ class Keys:
     @property
     def agents(self) -> str:
         return f"{self.prefix}:agents"
+
+    @property
+    def accounts(self) -> str:
+        return f"{self.prefix}:accounts"
+
+    @property
+    def accounts_channel(self) -> str:
+        return f"{self.prefix}:ch:accounts"
 
     @property
     def secret(self) -> str:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from gateway.store.store import Store, _s
 
 REVOKE_ROUNDS = 10  # revoking all of an agent's sessions reads the set again while logins keep adding to it
@@ -15,11 +17,20 @@ class SessionStore:
         self._revoke_one = store.scripts["revoke_session"]
         self._revoke_some = store.scripts["revoke_sessions"]
 
-    async def create(self, sid: str, agent_id: str, *, created_ms: int, expires_ms: int) -> None:
+    async def create(
+        self, sid: str, agent_id: str, *, created_ms: int, expires_ms: int, node: str = "", address: str = ""
+    ) -> None:
         """Store the session (expiring with it) and add it to the agent's set, dropping the ones that ended."""
         k = self.keys
         pipe = self._redis.pipeline(transaction=True)
-        pipe.hset(k.login_session(sid), mapping={"agent_id": agent_id, "created": created_ms, "expires": expires_ms})
+        fields: dict[Any, Any] = {
+            "agent_id": agent_id,
+            "created": created_ms,
+            "expires": expires_ms,
+            "node": node,
+            "address": address,
+        }
+        pipe.hset(k.login_session(sid), mapping=fields)
         pipe.pexpireat(k.login_session(sid), expires_ms)
         pipe.zremrangebyscore(k.login_sessions_of(agent_id), "-inf", created_ms)  # the ones that ended by themselves
         pipe.zadd(k.login_sessions_of(agent_id), {sid: expires_ms})
@@ -33,6 +44,13 @@ class SessionStore:
     async def live(self, agent_id: str, *, now_ms: int) -> list[str]:
         """Ids of the agent's sessions that have not expired (oldest first)."""
         return [_s(s) for s in await self._redis.zrangebyscore(self.keys.login_sessions_of(agent_id), now_ms, "+inf")]
+
+    async def details(self, sids: list[str]) -> list[dict[str, str]]:
+        """The fields of these sessions, in order (an empty dict for one that ended meanwhile)."""
+        pipe = self._redis.pipeline(transaction=False)
+        for sid in sids:
+            pipe.hgetall(self.keys.login_session(sid))
+        return [{_s(k): _s(v) for k, v in row.items()} for row in await pipe.execute()]
 
     async def revoke(self, sid: str) -> str:
         """End one session; its agent id, '' when it had already ended."""

@@ -8,7 +8,8 @@ Modules:
 - ``api_shapes``        The JSON Schemas of what the HTTP API sends and takes (the document's components).
 - ``agent_socket``      The agent desk's WebSocket: presence, the waiting queue, assigned conversations.
 - ``attachment_routes``  Attachments over HTTP: upload, download and thumbnails (the conversation's parties only).
-- ``agents_watch``      The agents file, followed while the gateway runs: a change takes effect without a restart.
+- ``admin_agents``      The admin API for agents and the audit log, and an agent's own password.
+- ``agent_admin``       Managing agents: every write to the directory with its sessions ended and its audit entry.
 - ``connection``        What customer and agent sockets share: the frame loop, errors, ordered sending.
 - ``customer_socket``   The customer's WebSocket: hello with (or without) a token, messages, typing.
 - ``desk_routes``       The desk's HTTP API: conversation history and search, canned responses.

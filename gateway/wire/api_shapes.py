@@ -14,7 +14,7 @@ from typing import Any
 
 from gateway.contact.canned import MAX_TEXT, MAX_TITLE, SHORTCUT
 from gateway.protocol.codes import NEVER_SENT, ErrorCode
-from gateway.protocol.states import CallbackState, CallStatus, ConversationState, EventType, MonitorMode
+from gateway.protocol.states import CallbackState, CallStatus, ConversationState, EventType, MonitorMode, Role
 
 Schema = dict[str, Any]
 
@@ -58,6 +58,59 @@ CALLBACK_PUBLIC: dict[str, Schema] = {
     "attempt": INT,
     "max_attempts": INT,
     "ring_until": {**INT, "description": "ms while ringing, else 0"},
+}
+
+SKILLS: Schema = {
+    "type": "object",
+    "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 10},
+    "description": 'skill -> level 1-10, e.g. {"billing": 3}',
+}
+ROLES: Schema = {"type": "array", "items": enum_of(Role), "minItems": 1}
+AGENT_FIELDS: dict[str, Schema] = {
+    "name": {**STR, "maxLength": 80},
+    "capacity": {**INT, "minimum": 1, "maximum": 50, "description": "concurrent chats"},
+    "skills": SKILLS,
+    "roles": ROLES,
+}
+PASSWORD: Schema = {**STR, "minLength": 10, "maxLength": 256, "description": "not in the bundled breached list"}
+ADMIN_SCHEMAS: dict[str, Schema] = {
+    "AdminAgent": closed(
+        {
+            "id": STR,
+            **AGENT_FIELDS,
+            "disabled": BOOL,
+            "must_change_password": BOOL,
+            "sessions": {
+                "type": "array",
+                "items": closed({"node": STR, "since": MS, "address": STR}),
+                "description": "the agent's live login sessions: the node that logged them in, when, from where",
+            },
+        }
+    ),
+    "AdminAgents": closed({"agents": {"type": "array", "items": ref("AdminAgent")}}),
+    "NewAgent": closed(
+        {"id": {**STR, "pattern": "^[a-z0-9][a-z0-9_.-]{0,31}$"}, "password": PASSWORD},
+        {**AGENT_FIELDS},
+        description="name defaults to the id, capacity to 3, skills to none, roles to [agent]",
+    ),
+    "AgentPatch": closed({}, {**AGENT_FIELDS, "disabled": BOOL}, description="only the fields to change"),
+    "OneTimePassword": closed({"password": PASSWORD}),
+    "OwnPassword": closed(
+        {"current": {**STR, "maxLength": 256}, "new": PASSWORD},
+        {"agent_id": {**STR, "description": "without a token only: the agent whose one-time password this is"}},
+    ),
+    "AuditEntry": closed(
+        {
+            "id": {**STR, "description": "the entry's id, also the cursor `before` of the next page"},
+            "at": MS,
+            "actor": {**STR, "description": "the agent id of who did it; `cli:USER` for the command line"},
+            "action": {**STR, "description": "e.g. agent.add, agent.remove, queue.update, flow.publish"},
+            "target": STR,
+            "before": {"description": "the object before (null: created); secrets shown as ***"},
+            "after": {"description": "the object after (null: removed); secrets shown as ***"},
+        }
+    ),
+    "AuditPage": closed({"entries": {"type": "array", "items": ref("AuditEntry")}, "next": nullable(STR)}),
 }
 
 SCHEMAS: dict[str, Schema] = {
@@ -197,4 +250,6 @@ SCHEMAS: dict[str, Schema] = {
     "LiveCalls": closed({"calls": {"type": "array", "items": ref("LiveCall")}}),
     "OpenCallbacks": closed({"callbacks": {"type": "array", "items": ref("OpenCallback")}}),
     "AttachmentStored": closed({"conversation_id": STR, "event_id": STR, "duplicate": BOOL}),
+    # ---- agents managed by admins (gateway/wire/admin_agents.py) and the audit log
+    **ADMIN_SCHEMAS,
 }

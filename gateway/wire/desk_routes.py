@@ -54,6 +54,9 @@ def _query(request: web.Request, allowed: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+query_params = _query  # the other route modules' way to the same checks (gateway/wire/admin_agents.py)
+
+
 def _identifier(params: dict[str, str], name: str) -> str:
     value = params.get(name, "").strip()
     if len(value) > MAX_ID_CHARS:

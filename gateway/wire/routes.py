@@ -108,15 +108,27 @@ async def login(request: web.Request) -> web.Response:
     agent_id, password = _field(body, "agent_id"), _field(body, "password")
     address = s.login_limits.address(request)
     await s.login_limits.attempt(agent_id, address)  # 429 with retry_after, before any hashing
-    agent = s.directory.get(agent_id)
+    agent = await s.directory.fetch(agent_id)  # the store's, not this node's copy: added a moment ago counts
     stored = agent.password_hash if agent is not None else _DUMMY_HASH  # unknown ids cost the same time
     ok = await asyncio.to_thread(verify_password, password, stored)
     if agent is None or not ok:
         log.info("failed login from %s", address, extra={"agent_id": agent_id})
         raise Unauthorized("unknown agent or wrong password", field="password")
     await s.login_limits.succeeded(agent.id, address)
+    if agent.disabled:
+        raise Forbidden("this agent is disabled; ask an admin", field="agent_id", code=ErrorCode.AGENT_DISABLED)
+    if agent.must_change_password:
+        raise Forbidden(
+            "this password was set for one use: choose your own (POST /api/agent/password), then log in",
+            field="password",
+            code=ErrorCode.PASSWORD_CHANGE_REQUIRED,
+        )
     now = time.time()
-    session = await s.sessions.create(agent.id, now=now)
+    session = await s.sessions.create(agent.id, now=now, address=address)
+    again = await s.directory.fetch(agent.id)  # removed, disabled or given a password while scrypt ran: undo
+    if again is None or again.disabled or again.password_hash != agent.password_hash:
+        await s.sessions.revoke(session.id, reason="revoked")
+        raise Unauthorized("unknown agent or wrong password", field="password")
     log.info("agent logged in from %s", address, extra={"agent_id": agent.id})
     return web.json_response(
         {
@@ -369,7 +381,15 @@ def operations() -> list[Operation]:
             description="Counted against the login limits before the password is checked (429 while backing off).",
             body=Body("the agent's credentials", ref("LoginRequest")),
             answers=(Answer(200, "logged in", ref("Login")),),
-            problems=problems(400, 401, 429, s401="unknown agent or wrong password"),
+            problems=problems(
+                400,
+                401,
+                403,
+                429,
+                s401="unknown agent or wrong password",
+                s403="right password, but `password_change_required` (a one-time password an admin set: change it "
+                "with POST /api/agent/password, then log in) or `agent_disabled`",
+            ),
         ),
         Operation(
             "POST",

@@ -38,7 +38,7 @@ from gateway.ops.webhooks import Webhooks
 from gateway.store.bus import Bus
 from gateway.store.embedded_redis import EmbeddedRedis
 from gateway.store.store import Keys, Store
-from gateway.wire.agents_watch import AgentsWatcher
+from gateway.wire.agent_admin import AgentAdmin
 from gateway.wire.login_limits import LoginLimits
 from gateway.wire.sessions import LoginSessions
 from gateway.wire.site_tokens import SiteKeys
@@ -55,11 +55,11 @@ class Services:
     presence: Presence
     conversations: Conversations
     signer: TokenSigner
-    directory: AgentDirectory
+    directory: AgentDirectory  # the agents, in Redis, with this node's copy (gateway/contact/agents.py)
     queue_board: QueueBoard
     flows: LiveFlows  # the published version of each flow (gateway/flows/live.py)
     flow_versions: FlowVersions  # save, publish, diff, replay (gateway/flows/versions.py)
-    audit: AuditLog  # who changed what (gateway/contact/audit.py)
+    audit: AuditLog  # who changed what (gateway/contact/audit.py); every admin write records into it
     wallboard: Wallboard  # the supervisors' live view of every node (gateway/ops/wallboard.py)
     calls: CallManager
     bots: ChatBots
@@ -72,7 +72,9 @@ class Services:
     retention: Retention  # deletes old closed conversations (gateway/ops/retention.py)
     sessions: LoginSessions  # agents' revocable login sessions (gateway/wire/sessions.py)
     login_limits: LoginLimits  # failed-login backoff, counted before the password check (gateway/wire/login_limits.py)
-    agents_watch: AgentsWatcher  # the agents file followed: added agents log in, removed ones lose their sessions
+    agent_admin: (
+        AgentAdmin  # the directory's writes with their sessions and audit entries (gateway/wire/agent_admin.py)
+    )
     history: ConversationHistory  # the desk's history and search over conversations (gateway/contact/history.py)
     canned: CannedResponses  # shared and personal canned responses (gateway/contact/canned.py)
     attachments: Attachments  # files sent in conversations (gateway/contact/attachments.py)
@@ -83,6 +85,7 @@ class Services:
     webhook_delivery: WebhookDelivery  # posts the event log to them (gateway/ops/webhook_delivery.py)
     node_watch: NodeWatch | None = None  # this node's heartbeat, and the takeover of dead nodes (calls/takeover.py)
     embedded: EmbeddedRedis | None = None
+    demo_password: str | None = None  # the first start's 'demo' admin's password (the terminal banner shows it)
     site_keys: SiteKeys = field(default_factory=lambda: SiteKeys(()))  # verify sites' customer tokens
     #: What stops the node: every service started, stopped in reverse order (gateway/runtime.py).
     stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)

@@ -16,7 +16,8 @@ routes, the desk socket's hello) checks that the session still exists. So:
 
 Not to be confused with presence's ``P:agent:ID:sessions`` (open desk connections, gateway/contact/presence.py).
 
-Redis keys: ``P:login:session:SID`` (hash ``agent_id``, ``created``, ``expires``; expires with the session) and
+Redis keys: ``P:login:session:SID`` (hash ``agent_id``, ``created``, ``expires``, ``node``, ``address``; expires with
+the session) and
 ``P:login:agent:ID`` (the agent's session ids scored by their expiry, for revoke_agent); gateway/store/keys.py.
 Their Redis operations: gateway/store/session_store.py.
 """
@@ -56,13 +57,14 @@ def revoked(message: str = "your session has ended (logged out, revoked or expir
 
 
 class LoginSessions:
-    def __init__(self, store: Store, bus: Bus, *, lifetime_seconds: float):
+    def __init__(self, store: Store, bus: Bus, *, lifetime_seconds: float, node_id: str = ""):
         self.db = SessionStore(store)
         self.keys = store.keys
         self.bus = bus
         self.lifetime_ms = int(lifetime_seconds * 1000)
+        self.node_id = node_id
 
-    async def create(self, agent_id: str, *, now: float) -> LoginSession:
+    async def create(self, agent_id: str, *, now: float, address: str = "") -> LoginSession:
         created = int(now * 1000)
         session = LoginSession(
             id=f"s_{secrets.token_urlsafe(18)}",
@@ -70,8 +72,32 @@ class LoginSessions:
             created_ms=created,
             expires_ms=created + self.lifetime_ms,
         )
-        await self.db.create(session.id, agent_id, created_ms=created, expires_ms=session.expires_ms)
+        await self.db.create(
+            session.id,
+            agent_id,
+            created_ms=created,
+            expires_ms=session.expires_ms,
+            node=self.node_id,
+            address=address,
+        )
         return session
+
+    async def listing(self, agent_id: str, *, now: float) -> list[dict[str, Any]]:
+        """Who is logged in where: the agent's live sessions, oldest first, ``{"node", "since" (ms), "address"}``."""
+        sids = await self.sessions_of(agent_id, now=now)
+        return [
+            {"node": row.get("node", ""), "since": int(row.get("created", 0)), "address": row.get("address", "")}
+            for row in await self.db.details(sids)
+            if row.get("agent_id") == agent_id
+        ]
+
+    async def revoke_others(self, agent_id: str, keep: str, *, reason: str, now: float) -> int:
+        """End every session of the agent but ``keep`` (their own password changed from that one)."""
+        ended = 0
+        for sid in await self.sessions_of(agent_id, now=now):
+            if sid != keep and await self.revoke(sid, reason=reason):
+                ended += 1
+        return ended
 
     async def check(self, sid: str, agent_id: str) -> LoginSession:
         """The live session ``sid`` of ``agent_id``, or Unauthorized ``session_revoked``."""
@@ -131,7 +157,9 @@ async def authenticate(
     """The agent and live session an access token stands for; Unauthorized (``token_expired``,
     ``session_revoked``, ...) otherwise. Every use of an agent token goes through here."""
     claims = signer.verify(token, AGENT, now=now, grace=grace)
-    agent = directory.get(claims.sub)
+    agent = await directory.lookup(claims.sub)  # this node's copy; the store's for an agent added a moment ago
     if agent is None:
         raise Unauthorized(f"agent '{claims.sub}' no longer exists", field="token")
+    if agent.disabled:
+        raise revoked("this agent is disabled")
     return agent, await sessions.check(claims.sid, agent.id)

@@ -46,7 +46,11 @@ async def test_real_serve_keeps_every_file_private(tmp_path: Path, loose_umask: 
     gw = GatewayProcess(data, "--log-format", "text")  # embedded Redis, generated secret, demo agent
     await gw.start()
     try:
-        password = next(line for line in gw.log.read_text().splitlines() if "agent 'demo', password" in line)
+        password = next(
+            line
+            for line in gw.log.read_text().splitlines()
+            if "agent 'demo' (roles agent, supervisor, admin), password" in line
+        )
         cust = Customer(gw.url)
         demo = Agent(gw.url, "demo", password.split("password '")[1].split("'")[0])
         try:
@@ -64,7 +68,7 @@ async def test_real_serve_keeps_every_file_private(tmp_path: Path, loose_umask: 
             assert mode(aof_dir) == 0o700
         assert aof and any(b"my card number is private" in p.read_bytes() for p in aof)
         assert mode(data) == 0o700
-        for path in [*aof, data / "redis.log", data / KEY_FILE, data / "agents.toml", old]:
+        for path in [*aof, data / "redis.log", data / KEY_FILE, old]:
             assert mode(path) == 0o600, f"{path.name} is {mode(path):04o}"
         assert mode(old.parent) == mode(old.parent.parent) == 0o700
         log = gw.log.read_text()
@@ -203,16 +207,21 @@ async def test_embedded_redis_on_loopback_tcp_requires_a_password(
         await embedded.stop()
 
 
-def test_agents_add_on_a_fresh_machine_creates_private_files(
+def test_the_agents_commands_keep_the_data_directory_and_an_export_private(
     tmp_path: Path, loose_umask: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`contact-gateway agents add` before the first start: the data directory and the file are private."""
+    """`contact-gateway agents add` with no node running (its own embedded Redis for the command's length) and
+    `agents export`: the data directory, the store's files and the exported file (password hashes) are private."""
     from gateway import cli
 
-    path = tmp_path / "data" / "agents.toml"
-    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password\n"))
-    assert cli.main(["agents", "add", "ann", "--password-stdin", "--file", str(path)]) == 0
-    assert mode(path.parent) == 0o700 and mode(path) == 0o600
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-passphrase\n"))
+    assert cli.main(["agents", "add", "ann", "--password-stdin", "--data-dir", str(data)]) == 0
+    out = tmp_path / "agents.toml"
+    assert cli.main(["agents", "export", str(out), "--data-dir", str(data)]) == 0
+    assert mode(data) == 0o700 and mode(out) == 0o600 and mode(data / "redis.log") == 0o600
+    assert "ann" in out.read_text() and "a-long-passphrase" not in out.read_text()
 
 
 async def test_a_configured_secret_makes_no_key_file_and_the_flag_is_warned_about(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import json
 import os
 import pty
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -96,16 +97,29 @@ async def test_in_a_terminal_the_first_start_shows_where_to_go_and_how_to_sign_i
         assert f"Customer demo   {gw.url}/" in out and f"Agent desk      {gw.url}/agent" in out
         password = re.search(r"sign in as demo / (\S+)\)", out)
         assert password is not None, out
-        assert f"contact-gateway agents passwd demo --file {data / 'agents.toml'}" in out
+        change = f"contact-gateway agents passwd demo --data-dir {data.resolve()}"
+        assert f"Change it       {change}" in out
         assert '{"ts"' not in out  # readable lines, not JSON
-        assert re.search(r"WARNING gateway\.runtime: created .*agents\.toml with agent 'demo'", out), out
+        assert re.search(r"WARNING gateway\.runtime: created agent 'demo' \(roles agent, supervisor, admin\)", out)
         assert await login(gw.url, "demo", password.group(1)) == 200
+        # the advice works, on the running gateway: the old password stops working at once, the new one logs in
+        done = subprocess.run(
+            [sys.executable, "-m", "gateway", *change.split()[1:], "--password-stdin"],
+            input="a-new-demo-passphrase\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert await login(gw.url, "demo", password.group(1)) == 401
+        assert await login(gw.url, "demo", "a-new-demo-passphrase") == 200
     finally:
         await gw.stop()
     again = TerminalGateway(data)  # the second start: no new password, and none shown
     try:
         await again.start()
-        assert f"agents and passwords: {data / 'agents.toml'}" in again.output
+        assert "agents: contact-gateway agents list" in again.output
         assert "sign in as demo" not in again.output and password.group(1) not in again.output
     finally:
         await again.stop()
@@ -120,5 +134,5 @@ async def test_without_a_terminal_it_writes_json_lines_only(tmp_path: Path) -> N
         await gw.stop()
     lines = [line for line in gw.log.read_text().splitlines() if line.strip()]
     records = [json.loads(line) for line in lines]  # every line is JSON: no banner in a collector's log
-    created = [r["msg"] for r in records if "with agent 'demo'" in r["msg"]]
+    created = [r["msg"] for r in records if "created agent 'demo'" in r["msg"]]
     assert len(created) == 1 and "agents passwd demo" in created[0]

@@ -251,6 +251,15 @@ async def _every_get(
     assert graph["start"] in [n["id"] for n in graph["nodes"]]
     diff = f"{flows}/default/diff?from={live}&to={live}"
     assert (await check.call("GET", f"{flows}/{{name}}/diff", diff, carol))["diff"] == ""
+    agents = await check.call("GET", "/api/admin/agents", "/api/admin/agents", carol)  # a supervisor reads
+    assert [(a["id"], len(a["sessions"]) > 0) for a in agents["agents"]] == [
+        ("alice", True),
+        ("bob", False),
+        ("carol", True),
+    ]
+    audit = await check.call("GET", "/api/admin/audit", "/api/admin/audit?limit=1&target=alice", carol)
+    assert [(e["actor"], e["action"]) for e in audit["entries"]] == [("system", "agent.import")]
+    await check.call("GET", "/api/admin/audit", "/api/admin/audit?limit=5&before=" + audit["next"], carol)
 
     search = "/api/conversations"
     every = await check.call("GET", search, search, alice)

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.contact.agents import add_agent, ensure_demo_agents, load_agents
+from gateway.contact.agents_file import add_agent, load_agents, render_agents
 from gateway.contact.passwords import hash_password, verify_password
 from gateway.errors import ConfigError
 
@@ -57,8 +57,10 @@ def test_broken_files_name_file_and_entry(tmp_path: Path, text: str, words: str)
     assert words in info.value.message and str(path) in info.value.message
 
 
-def test_demo_agent_created_once(tmp_path: Path) -> None:
+def test_an_export_loads_back_the_same(tmp_path: Path) -> None:
     path = tmp_path / "agents.toml"
-    password = ensure_demo_agents(path)
-    assert password and verify_password(password, load_agents(path).get("demo").password_hash)  # type: ignore[union-attr]
-    assert ensure_demo_agents(path) is None
+    add_agent(path, "alice", "Alice", "pw-123456", roles=("agent", "admin"), skills=(("billing", 5),))
+    agents = list(load_agents(path).values())
+    again = tmp_path / "again.toml"
+    again.write_text(render_agents(agents))
+    assert list(load_agents(again).values()) == agents

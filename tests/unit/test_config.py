@@ -25,6 +25,7 @@ GIVEN = {
     "data_dir": ("/var/lib/cg", Path("/var/lib/cg")),
     "redis_url": ("redis://r:6379/1", "redis://r:6379/1"),
     "agents_file": ("/etc/cg/agents.toml", Path("/etc/cg/agents.toml")),
+    "audit_max_entries": ("5000", 5000),
     "secret": (f"{SECRET},{'o' * 16}", f"{SECRET},{'o' * 16}"),
     "dispositions": (" done, , later ", ("done", "later")),
     "log_format": ("text", "text"),
@@ -72,6 +73,7 @@ GIVEN = {
 
 # (setting, text) refused, each naming the setting
 REFUSED = [
+    ("audit_max_entries", "10"),
     ("port", "65536"),
     ("port", "80.5"),
     ("port", "http"),

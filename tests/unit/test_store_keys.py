@@ -17,7 +17,7 @@ ROOT = Path(__file__).parents[2]
 GATEWAY = ROOT / "gateway"
 STORE = GATEWAY / "store"
 # The composition root builds the Redis client (pool, URL, closing it) and hands it to the store.
-MAY_IMPORT_REDIS = {GATEWAY / "runtime.py"}
+MAY_IMPORT_REDIS = {GATEWAY / "runtime.py", GATEWAY / "agents_cli.py"}
 
 _CALL = re.compile(r"redis\.p?call\(\s*'(?P<command>\w+)'\s*,")
 # commands whose every argument is a key, and those whose first two are; every other command's first argument is

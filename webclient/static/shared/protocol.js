@@ -39,6 +39,13 @@ export const AgentStatus = Object.freeze({
   AWAY: "away",
 });
 
+// gateway.protocol.states.Role
+export const Role = Object.freeze({
+  AGENT: "agent",
+  SUPERVISOR: "supervisor",
+  ADMIN: "admin",
+});
+
 // gateway.protocol.states.AgentActivity
 export const AgentActivity = Object.freeze({
   NONE: "",
@@ -170,6 +177,9 @@ export const ErrorCode = Object.freeze({
   FORBIDDEN: "forbidden",
   NOT_FOUND: "not_found",
   CONFLICT: "conflict",
+  WEAK_PASSWORD: "weak_password",
+  PASSWORD_CHANGE_REQUIRED: "password_change_required",
+  AGENT_DISABLED: "agent_disabled",
   FLOW_MISSING: "flow_missing",
   ALREADY_ANSWERED: "already_answered",
   NOT_RINGING: "not_ringing",
