@@ -54,6 +54,15 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def _skills(value: object) -> tuple[tuple[str, int], ...]:
+    """Skills as the API takes them: an object ``{"billing": 3}`` only."""
+    if not isinstance(value, dict):
+        raise BadRequest(
+            "'skills' is an object like {\"billing\": 3} (levels 1-10)", field="skills", code=ErrorCode.BAD_FIELD
+        )
+    return check_skills(value)
+
+
 def check_changes(body: dict[str, Any]) -> dict[str, Any]:
     """The fields of an edit, each checked (400 naming it); anything else in the body is refused."""
     unknown = sorted(set(body) - set(EDITABLE))
@@ -65,7 +74,7 @@ def check_changes(body: dict[str, Any]) -> dict[str, Any]:
     if "capacity" in body:
         changes["capacity"] = check_capacity(body["capacity"])
     if "skills" in body:
-        changes["skills"] = check_skills(body["skills"])
+        changes["skills"] = _skills(body["skills"])
     if "roles" in body:
         changes["roles"] = check_roles(body["roles"])
     if "disabled" in body:
@@ -101,7 +110,7 @@ class AgentAdmin:
             password_hash="",
             capacity=check_capacity(capacity),
             roles=check_roles([Role.AGENT.value] if roles is None else roles),
-            skills=check_skills({} if skills is None else skills),
+            skills=_skills({} if skills is None else skills),
             must_change_password=one_time,
             created_at=_now_ms(),
             updated_at=_now_ms(),

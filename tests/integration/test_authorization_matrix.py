@@ -259,6 +259,23 @@ def route_rules(cid: str) -> dict[tuple[str, str], RouteRule]:
         ("POST", "/api/admin/flows/{name}/replay"): RouteRule(
             "/api/admin/flows/default/replay", flow_read_missing, {"version": "000000000000"}
         ),
+        # agents and the audit log (gateway/wire/admin_agents.py): admins write (nobody here is one: their rights are
+        # tests/integration/test_admin_agents.py's), supervisors read; an agent's own password needs the current one
+        ("GET", "/api/admin/agents"): RouteRule("/api/admin/agents", supervisors),
+        ("GET", "/api/admin/audit"): RouteRule("/api/admin/audit", supervisors),
+        ("POST", "/api/admin/agents"): RouteRule(
+            "/api/admin/agents", admins, {"id": "zed", "password": "a-long-passphrase-1"}
+        ),
+        ("PATCH", "/api/admin/agents/{agent_id}"): RouteRule("/api/admin/agents/bob", admins, {"capacity": 1}),
+        ("DELETE", "/api/admin/agents/{agent_id}"): RouteRule("/api/admin/agents/bob", admins),
+        ("POST", "/api/admin/agents/{agent_id}/password"): RouteRule(
+            "/api/admin/agents/bob/password", admins, {"password": "a-long-passphrase-1"}
+        ),
+        ("POST", "/api/agent/password"): RouteRule(  # a wrong current password; without a token, no agent_id
+            "/api/agent/password",
+            {"anonymous": 400, "customer": 401, "alice": 401, "bob": 401, "carol": 401},
+            {"current": "not-her-password", "new": "a-long-passphrase-1"},
+        ),
         ("POST", "/api/agent/refresh"): RouteRule(
             "/api/agent/refresh", {"anonymous": 401, "customer": 401, "alice": 200, "bob": 200, "carol": 200}
         ),
