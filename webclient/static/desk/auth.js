@@ -5,7 +5,7 @@
 
 import { AGENT_KEY, REFRESH_RETRY, ROLES_KEY, SIGNED_OUT, TOKEN_EXP_KEY, TOKEN_KEY } from './config.js';
 import { S, storage } from './state.js';
-import { REFRESH_GRACE_SECONDS } from '../shared/protocol.js';
+import { ErrorCode, REFRESH_GRACE_SECONDS } from '../shared/protocol.js';
 
 const hooks = { token: () => {}, signedOut: () => {} };
 
@@ -15,8 +15,9 @@ export function sessionHooks({ token, signedOut }) {
   if (signedOut) hooks.signedOut = signedOut;
 }
 
-/** POST /api/agent/login: {ok: true} with the session stored, {wait: seconds} after too many failures, or
- * {message} saying why not (and {unreached: true} when no answer came). */
+/** POST /api/agent/login: {ok: true} with the session stored, {wait: seconds} after too many failures,
+ * {changePassword: true} for a one-time password (desk/password_change.js), or {message} saying why not (and
+ * {unreached: true} when no answer came). */
 export async function signIn(agentId, password) {
   let res;
   try {
@@ -32,6 +33,7 @@ export async function signIn(agentId, password) {
   let body = null;
   try { body = await res.json(); } catch (_) { body = null; }
   if (res.status === 429 && body && Number(body.retry_after) > 0) return { wait: Number(body.retry_after) };
+  if (res.status === 403 && body && body.code === ErrorCode.PASSWORD_CHANGE_REQUIRED) return { changePassword: true };
   if (!res.ok || !body || typeof body.token !== 'string') {
     let message = body && typeof body.message === 'string' && body.message ? body.message : null;
     if (!message) {

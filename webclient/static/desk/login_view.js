@@ -4,6 +4,7 @@
 // button, the alert line and the document title while signed out.
 
 import { signIn } from './auth.js';
+import { askNewPassword } from './password_change.js';
 
 let waitTimer = null;
 
@@ -58,6 +59,21 @@ export async function submitLogin(e, v, signedIn) {
   const result = await signIn(agentId, password);
   if (!result.unreached) v.password.value = '';
   if (result.wait) loginWait(v, result.wait);
+  else if (result.changePassword) changePassword(v, agentId, password);
   else if (!result.ok) showLoginView(v, result.message);
   else signedIn();
+}
+
+/** A one-time password: the page's change form (#password-form) if it has one, then sign in with the new one. */
+function changePassword(v, agentId, current) {
+  const $ = (id) => document.getElementById(id);
+  const form = $('password-form');
+  showLoginView(v, form ? '' : 'Your password was set for one use: change it in the agent desk, then sign in.');
+  if (!form) return;
+  const el = { form, login: v.password.form, next: $('password-new'), again: $('password-again'),
+    error: $('password-error'), submit: $('password-submit') };
+  askNewPassword(el, agentId, current, (chosen) => {
+    v.password.value = chosen;
+    v.password.form.requestSubmit();
+  });
 }
