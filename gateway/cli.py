@@ -24,7 +24,8 @@ from gateway import logs
 from gateway.config import BY_NAME, SETTINGS, Settings, add_flags, flag_values, from_sources
 from gateway.contact.agents_file import load_agents
 from gateway.contact.password_rules import weakness
-from gateway.errors import GatewayError
+from gateway.data_dir import private_mkdir
+from gateway.errors import ConfigError, GatewayError
 from ivr.errors import FlowError
 from ivr.model import Flow
 

@@ -28,14 +28,6 @@ class AgentStatus(StrEnum):
     AWAY = "away"
 
 
-class Role(StrEnum):
-    """What an agent may do: every agent has ``agent``; supervisors also watch and read; admins manage."""
-
-    AGENT = "agent"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
-
-
 class AgentActivity(StrEnum):
     """What an agent is doing with calls (agent info ``activity``); routing gives no new work meanwhile."""
 

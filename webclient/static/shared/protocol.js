@@ -39,13 +39,6 @@ export const AgentStatus = Object.freeze({
   AWAY: "away",
 });
 
-// gateway.protocol.states.Role
-export const Role = Object.freeze({
-  AGENT: "agent",
-  SUPERVISOR: "supervisor",
-  ADMIN: "admin",
-});
-
 // gateway.protocol.states.AgentActivity
 export const AgentActivity = Object.freeze({
   NONE: "",
