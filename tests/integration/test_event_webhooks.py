@@ -20,7 +20,7 @@ from aiohttp import web
 from jsonschema import Draft202012Validator
 
 from gateway.config import Settings
-from gateway.contact.agents import add_agent
+from gateway.contact.agents_file import add_agent
 from tests.conftest import PASSWORDS, Clients, bounded
 from tests.support.servers import Node, free_port, start_node
 

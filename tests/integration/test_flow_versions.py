@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 
 from gateway.config import Settings
-from gateway.contact.agents import add_agent
+from gateway.contact.agents_file import add_agent
 from gateway.protocol.states import CallStatus
 from tests.conftest import PASSWORDS, TEST_FLOWS, bounded
 from tests.support.caller import Caller
