@@ -29,7 +29,7 @@ from gateway.data_dir import prepare_data_dir
 from gateway.errors import BadRequest, ConfigError
 from gateway.protocol.states import Role
 from gateway.store.bus import Bus
-from gateway.store.embedded_redis import EmbeddedRedis
+from gateway.store.embedded_redis import MAX_SOCKET_PATH, EmbeddedRedis
 from gateway.store.store import Keys, Store
 from gateway.wire.agent_admin import AgentAdmin
 from gateway.wire.sessions import LoginSessions
@@ -50,6 +50,13 @@ async def connected(args: argparse.Namespace) -> AsyncIterator[AgentAdmin]:
         if not settings.data_dir.is_dir():
             raise ConfigError(
                 f"{settings.data_dir}: no such data directory (give the --data-dir or --redis-url of the gateway)",
+                field="data_dir",
+            )
+        if len(str(settings.data_dir.resolve() / "redis.sock")) > MAX_SOCKET_PATH:
+            # the node then runs its Redis on loopback TCP with a password of its own: not one we can find, and a
+            # second server on the same files would fight over them
+            raise ConfigError(
+                f"{settings.data_dir}: the path is too long for the embedded Redis' socket; give --redis-url",
                 field="data_dir",
             )
         prepare_data_dir(settings.data_dir)  # as serve does: 0700, tightened if it was left wider
