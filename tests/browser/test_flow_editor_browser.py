@@ -25,7 +25,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from gateway.config import Settings
-from gateway.contact.agents import add_agent
+from gateway.contact.agents_file import add_agent
 from ivr.loader import load_flow
 from tests.browser.test_csp_browser import WATCH, violations
 from tests.conftest import PASSWORDS, TEST_FLOWS, Clients, bounded
