@@ -21,6 +21,7 @@ from gateway.wire import (
     desk_routes,
     flow_routes,
     metrics_route,
+    queue_routes,
     report_routes,
     webhook_routes,
 )
@@ -51,6 +52,7 @@ def create_app(settings: Settings) -> web.Application:
     webhook_routes.add_routes(app)
     flow_routes.add_routes(app)
     admin_agents.add_routes(app)
+    queue_routes.add_routes(app)
     api.register(app, _sockets())
     api.add_routes(app)  # last: /api/openapi.json describes every route registered through api.register
     return app

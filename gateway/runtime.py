@@ -34,8 +34,10 @@ from gateway.contact.history import ConversationHistory
 from gateway.contact.limits import LimitConfig, Limits
 from gateway.contact.presence import Presence
 from gateway.contact.queue_board import QueueBoard
-from gateway.contact.routing import Router
+from gateway.contact.queues import QueueSettings
+from gateway.contact.routing import DEFAULT_QUEUE, Router
 from gateway.contact.wait_estimate import WaitEstimates
+from gateway.contact.widget_settings import WidgetConfig
 from gateway.data_dir import prepare_data_dir, warn_if_readable
 from gateway.errors import ConfigError
 from gateway.flows.chat_bot import ChatBots
@@ -245,11 +247,21 @@ async def _build(settings: Settings, stack: contextlib.AsyncExitStack) -> Servic
     await directory.start()
     _on_stop(stack, directory.stop)
     audit = AuditLog(store, max_entries=settings.audit_max_entries)
+    # queues as objects: made from the flows' names on a store that has none; from then on a flow must name one to
+    # be published (gateway/flows/versions.py asks names()); one a published flow names is not deleted
+    queues = QueueSettings(
+        store,
+        flow_users=lambda name: sorted(f.name for f in flows.snapshot().values() if name in f.queue_refs()),
+        flow_exists=lambda name: name in flows,
+        default_announce_seconds=int(settings.announce_seconds),
+        default_service_level_seconds=max(1, min(3600, round(settings.service_level_seconds))),
+    )
+    await queues.ensure({DEFAULT_QUEUE, *(q for f in flow_files.snapshot().values() for q in f.queue_refs())})
     # flows: the published version of each flow, the same on every node; files with no versions imported
     flows = LiveFlows(flows_dir, FlowStore(store), bus, flow_files)
     await flows.start()
     _on_stop(stack, flows.stop)
-    flow_versions = FlowVersions(flows, flows.store, check=speech.check, audit=audit)
+    flow_versions = FlowVersions(flows, flows.store, check=speech.check, queues=queues, audit=audit)
     await flow_versions.import_files()
     log.info("flows in service: %s", ", ".join(f"{n} {flows.get(n).version}" for n in flows.names()) or "none")
 
@@ -272,6 +284,7 @@ async def _build(settings: Settings, stack: contextlib.AsyncExitStack) -> Servic
         on_assigned=[callbacks.assigned],
         wake=routing_wake,
         metrics=metrics,
+        rules=queues.rules,
     )
     presence = Presence(store, router)
     conversations = Conversations(
@@ -443,6 +456,8 @@ async def _build(settings: Settings, stack: contextlib.AsyncExitStack) -> Servic
             attempts=settings.webhook_attempts,
             max_backoff_seconds=settings.webhook_max_backoff_seconds,
         ),
+        queues=queues,
+        widget=WidgetConfig(store),
         node_watch=watch,
         stack=stack,
     )

@@ -163,6 +163,9 @@ class RequestCallback:
     attempts: int = 3
     retry_after: float = 600.0
     expire_after: float = 86400.0
+    #: Which of attempts / retry_after / expire_after the flow set itself (the gateway takes the others from the
+    #: queue's callback policy).
+    explicit: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ class ErrorCode:
     BAD_URL = "bad_url"
     BAD_AUDIO = "bad_audio"
     UNKNOWN_FLOW = "unknown_flow"
+    UNKNOWN_QUEUE = "unknown_queue"  # a node names a queue the gateway does not have
     IO = "io"
     UNTRUSTED = "untrusted"  # unverified customer input decides routing or a URL (ivr/trust.py)
     SPEECH = "speech"  # the flow asks for speech recognition the gateway cannot give (engine, words)

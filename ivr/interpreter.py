@@ -67,7 +67,7 @@ from .events import (
     WebhookResult,
     event_record,
 )
-from .hours import next_time
+from .hours import Schedule, next_time
 from .matching import digits_of, match_key, match_known, match_text, spoken_phrases
 from .model import (
     ASAP,
@@ -144,8 +144,12 @@ class Interpreter:
         flows: Mapping[str, Flow] | None = None,
         conversation_id: str = "",
         max_steps: int = MAX_STEPS_WITHOUT_INPUT,
+        queue_hours: Mapping[str, Schedule | None] | None = None,
     ):
         self._flow = flow
+        #: The opening hours of the gateway's queues (None: a queue that is always open), for ``hours`` nodes
+        #: that name a queue; taken when the call or chat starts.
+        self._queue_hours: Mapping[str, Schedule | None] = dict(queue_hours or {})
         self._flows: dict[str, Flow] = dict(flows or {})
         self._flows[flow.name] = flow
         self._context: dict[str, str] = dict(context or {})
@@ -320,7 +324,12 @@ class Interpreter:
                 return node.otherwise
             case HoursNode():
                 assert self._now is not None
-                is_open, why = node.schedule.check(self._now)
+                schedule = node.schedule if node.schedule is not None else self._queue_hours.get(node.queue)
+                if schedule is None:
+                    is_open, why = True, f"queue {node.queue} has no opening hours"
+                else:
+                    is_open, why = schedule.check(self._now)
+                    why = f"queue {node.queue}, {why}" if node.queue else why
                 target = node.open if is_open else node.closed
                 self._step(StepKind.HOURS, f"{'open' if is_open else 'closed'} ({why}) -> {target}")
                 return target
@@ -555,6 +564,7 @@ class Interpreter:
                 node.attempts,
                 node.retry_after,
                 node.expire_after,
+                node.explicit,
             )
         )
         return True

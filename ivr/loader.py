@@ -20,7 +20,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -63,6 +63,7 @@ from .source import LineDict, LineList, parse_yaml
 from .template import NAME_RE, Template
 
 FLOW_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+QUEUE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 SKILL_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}(:([1-9]|10))?$")
 DTMF_KEYS = "0123456789*#"
 FLOW_SUFFIXES = (".yaml", ".yml")
@@ -400,13 +401,15 @@ class _FileLoader:
             attempts=r.integer("attempts", 3, 1, 10),
             retry_after=r.duration("retry_after", 600.0),
             expire_after=r.duration("expire_after", 86400.0),
+            explicit=frozenset(k for k in ("attempts", "retry_after", "expire_after") if k in r.raw),
+            queue_line=r.line("queue"),
         )
 
     def read_queue_status(self, r: NodeReader, base: dict[str, Any]) -> Node:
         queue = r.template("queue") or Template.parse("")
         if "queue" in r.raw and not queue.source.strip():
             self.error(r.line("queue"), r.name, "queue name is empty")
-        return QueueStatusNode(**base, queue=queue, next=r.target("next"))
+        return QueueStatusNode(**base, queue=queue, next=r.target("next"), queue_line=r.line("queue"))
 
     def read_skills(self, r: NodeReader) -> tuple[str, ...]:
         skills = r.strings("skills")
@@ -546,6 +549,28 @@ class _FileLoader:
 
     def read_hours(self, r: NodeReader, base: dict[str, Any]) -> Node:
         open_target, closed_target = r.target("open"), r.target("closed")
+        if "queue" in r.raw:  # the hours of a queue of the gateway (checked to exist by check_queues)
+            own = [k for k in ("timezone", "schedule", "holidays") if k in r.raw]
+            if own:
+                r.fail(
+                    own[0],
+                    f"an hours node takes either 'queue' (that queue's opening hours) or its own "
+                    f"'timezone' and 'schedule', not both ('{own[0]}' is given)",
+                    ErrorCode.SHAPE,
+                )
+            queue = r.text("queue") or ""
+            if not QUEUE_NAME_RE.match(queue):
+                r.fail("queue", f"queue {queue!r} must be a queue name (letters, digits, _ and -)")
+            return HoursNode(
+                **base, schedule=None, open=open_target, closed=closed_target, queue=queue, queue_line=r.line("queue")
+            )
+        for key in ("timezone", "schedule"):
+            if key not in r.raw:
+                raise SpecError(
+                    f"missing '{key}' in a hours node (or name a queue: 'queue: billing')",
+                    line=r.raw.line,
+                    code=ErrorCode.MISSING_KEY,
+                )
         schedule = parse_schedule(
             r.raw.get("timezone"),
             r.raw.get("schedule"),
@@ -590,6 +615,7 @@ class _FileLoader:
         return QueueNode(
             **base,
             queue=queue,
+            queue_line=r.line("queue"),
             priority=r.integer("priority", 0, -1000, 1000),
             skills=skills,
             prompts=r.prompts("prompt"),
@@ -701,6 +727,25 @@ def check_references(flows: Mapping[str, Flow], broken: Iterable[str] = ()) -> d
                     FlowError(str(flow.source), node.ref_line, node.name, message, ErrorCode.UNKNOWN_FLOW)
                 )
     return out
+
+
+def check_queues(flow: Flow, known: Collection[str]) -> list[FlowError]:
+    """Errors of nodes naming a queue (by a fixed name) that is not among ``known`` (the gateway's queues, given
+    as data: this package knows nothing of where queues live). A name built from ``{{ variables }}`` is checked
+    when it is used."""
+    errors = []
+    for name, (node, line) in flow.queue_refs().items():
+        if name not in known:
+            errors.append(
+                FlowError(
+                    str(flow.source),
+                    line,
+                    node,
+                    f"unknown queue '{name}'{_suggest(name, known)} (create it first, or fix the name)",
+                    ErrorCode.UNKNOWN_QUEUE,
+                )
+            )
+    return errors
 
 
 def resolve_references(flows: dict[str, Flow], broken: set[str]) -> list[FlowError]:

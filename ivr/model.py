@@ -206,6 +206,9 @@ class CallbackNode(MenuNode):
     retry_after: float = 600.0
     #: A callback not delivered this long after it was booked is closed as expired.
     expire_after: float = 86400.0
+    #: Which of attempts / retry_after / expire_after the file sets (the others come from the queue's policy).
+    explicit: frozenset[str] = frozenset()
+    queue_line: int = 0
 
     def targets(self) -> tuple[tuple[str, str], ...]:
         return super().targets() + (("next", self.next),)
@@ -240,10 +243,15 @@ class BranchNode(Node):
 
 @dataclass(frozen=True, kw_only=True)
 class HoursNode(Node):
+    """Open or closed now: by its own ``schedule``, or by the opening hours of the gateway's ``queue`` (then
+    ``schedule`` is None and the interpreter is given the queue's hours, see ``queue_hours``)."""
+
     kind = NodeKind.HOURS
-    schedule: Schedule
+    schedule: Schedule | None
     open: str
     closed: str
+    queue: str = ""
+    queue_line: int = 0
 
     def targets(self) -> tuple[tuple[str, str], ...]:
         return (("open", self.open), ("closed", self.closed))
@@ -267,6 +275,7 @@ class WebhookNode(Node):
 class QueueNode(Node):
     kind = NodeKind.QUEUE
     queue: Template
+    queue_line: int = 0
     priority: int = 0
     skills: tuple[str, ...] = ()
     prompts: tuple[Prompt, ...] = ()
@@ -284,6 +293,7 @@ class QueueStatusNode(Node):
     kind = NodeKind.QUEUE_STATUS
     queue: Template
     next: str
+    queue_line: int = 0
 
     def targets(self) -> tuple[tuple[str, str], ...]:
         return (("next", self.next),)
@@ -387,20 +397,39 @@ class Flow:
 
     def opening_hours(self) -> Schedule | None:
         """The line's opening hours as the widget shows them: the schedule of the ``hours`` node nearest to the
-        start (breadth first over every transition), or None when the flow has none."""
+        start (breadth first over every transition), or None when the flow has none (or that node reads a
+        queue's hours: see :meth:`hours_node`)."""
+        node = self.hours_node()
+        return node.schedule if node is not None else None
+
+    def hours_node(self) -> HoursNode | None:
+        """The ``hours`` node nearest to the start (breadth first over every transition), or None."""
         seen, frontier = {self.start}, [self.start]
         while frontier:
             later: list[str] = []
             for name in frontier:
                 node = self.nodes.get(name)
                 if isinstance(node, HoursNode):
-                    return node.schedule
+                    return node
                 for _, target in node.targets() if node is not None else ():
                     if target not in seen:
                         seen.add(target)
                         later.append(target)
             frontier = later
         return None
+
+    def queue_refs(self) -> dict[str, tuple[str, int]]:
+        """Queues this flow names by a fixed name (not a ``{{ variable }}``): name -> (node, line)."""
+        out: dict[str, tuple[str, int]] = {}
+        for node in self.nodes.values():
+            name, line = "", 0
+            if isinstance(node, (QueueNode, CallbackNode, QueueStatusNode)) and node.queue.is_static:
+                name, line = node.queue.source.strip(), node.queue_line or node.line
+            elif isinstance(node, HoursNode) and node.queue:
+                name, line = node.queue, node.queue_line or node.line
+            if name:
+                out.setdefault(name, (node.name, line))
+        return out
 
     def __repr__(self) -> str:
         return f"Flow({self.name!r}, version={self.version!r}, nodes={len(self.nodes)})"

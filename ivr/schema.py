@@ -146,8 +146,9 @@ NODE_PROPERTIES: dict[NodeKind, tuple[tuple[str, ...], dict[str, Schema]]] = {
         },
     ),
     NodeKind.HOURS: (
-        ("timezone", "schedule", "open", "closed"),
+        ("open", "closed"),
         {
+            "queue": _text("use this queue's opening hours (instead of timezone and schedule)"),
             "timezone": _text("IANA time zone, e.g. Europe/Paris"),
             "schedule": _ref("schedule"),
             "holidays": {"type": "array", "items": {"type": "string", "pattern": r"^(\d{4}-)?\d{2}-\d{2}$"}},

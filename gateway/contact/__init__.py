@@ -6,6 +6,7 @@ Modules:
 - ``agents_file``    The agents file (TOML): the directory's import and export format.
 - ``audit``          The audit log: who changed what, when, before and after, never a secret.
 - ``attachment_files``  Where attachments' bytes live, behind one small interface (files under the data directory).
+- ``audit``          The audit log: who changed what, when, before and after, in a capped stream.
 - ``attachments``    Attachments: images and PDFs sent by the customer or the agent, as timeline events.
 - ``callbacks``      Callbacks: "we'll call you back, you keep your place".
 - ``canned``         Canned responses: shared (supervisors) and personal, with variables the desk fills in.
@@ -16,8 +17,11 @@ Modules:
 - ``passwords``      Password hashing with scrypt (standard library), in a self-describing format.
 - ``password_rules``  Which new passwords are refused: too short, or in the bundled list of breached ones.
 - ``presence``       Agent presence: which agents are connected (on any node), their status and load.
+- ``queues``         Queues as objects: required skills, priority, service level, hold, maximum wait, callbacks, hours.
+- ``max_wait``       What happens to a conversation that waited its queue's maximum: overflow, callback, flow.
 - ``queue_board``    The waiting list every agent desk shows, computed once per node and shared.
 - ``sniff``          What a file really is, from its first bytes, and a file name that is safe to show.
 - ``routing``        Routing: priority first, then the longest-waiting conversation, to the longest-idle qualified agent.
+- ``widget_settings``  The widget's title, colours, greeting, launcher text, language and hours queue.
 - ``wait_estimate``  How long a waiting caller will wait: position in the queue and an estimate from recent handle times.
 """

@@ -21,7 +21,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from gateway.metrics import Metrics
@@ -151,6 +151,20 @@ def is_busy(info: dict[str, str], now: int, *, calls_block_chats: bool = True) -
 
 
 AssignedHook = Callable[[str, str], Awaitable[None]]  # (conversation id, agent id)
+#: What each queue adds to its conversations: queue name -> (required skills, priority) (gateway/contact/queues.py).
+QueueRules = Callable[[], Awaitable[Mapping[str, tuple[Skills, int]]]]
+
+
+def apply_rules(conv: Waiting, rules: Mapping[str, tuple[Skills, int]]) -> Waiting:
+    """A conversation as its queue's rules make it: the skills of both (the higher level where both name one)
+    and the queue's priority added to its own."""
+    rule = rules.get(conv.queue)
+    if rule is None:
+        return conv
+    need = dict(rule[0])
+    for name, level in conv.skills:
+        need[name] = max(level, need.get(name, 0))
+    return replace(conv, skills=tuple(sorted(need.items())), priority=conv.priority + rule[1])
 
 
 class Router:
@@ -165,7 +179,9 @@ class Router:
         on_assigned: Sequence[AssignedHook] = (),
         wake: asyncio.Event | None = None,
         metrics: Metrics | None = None,
+        rules: QueueRules | None = None,
     ):
+        self.rules = rules  # the queues' skills and priorities, read on every pass (None: the flows' alone)
         self.metrics = metrics if metrics is not None else Metrics()  # assignments counted (gateway/metrics.py)
         self.store = store
         self.queue = queue
@@ -235,10 +251,14 @@ class Router:
         details = await self.store.conversation_fields(
             [cid for cid, _ in rows], "priority", "skills", "preferred_agent", "queue"
         )
-        return [
+        out = [
             Waiting(cid, score, int(prio or "0"), _skills(skills or ""), preferred or "", queue or "")
             for (cid, score), (prio, skills, preferred, queue) in zip(rows, details, strict=True)
         ]
+        if self.rules is not None and out:
+            rules = await self.rules()
+            out = [apply_rules(w, rules) for w in out]
+        return out
 
     async def dispatch(self) -> int:
         """One routing pass; returns how many conversations were assigned."""

@@ -167,7 +167,9 @@ class CustomerWelcome(Frame):
     queue_position: int | None
     calls: list[JsonObject]
     callback: JsonObject | None
-    hours_open: bool | None  # open now by the line's opening hours (the chat flow's, else the voice flow's); None: none
+    hours_open: bool | None  # open now by the line's opening hours (the widget's hours queue, else the chat flow's,
+    # else the voice flow's); None: none
+    widget: JsonObject  # the admin's settings: title, colour, accent, greeting, launcher_text, language, hours_queue
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ Modules:
 - ``rollup_store``   Report counters per key and day (day, hour, quarter hour) and flow paths; applied once per entry.
 - ``flow_store``       Flow versions (immutable, by content hash), the newest and the published one of each flow.
 - ``audit_store``      The audit log's stream.
+- ``queue_store``    Queue settings, the widget's settings, the audit stream; moving a waiting conversation's queue.
 - ``words``            The words of a text as the search index keeps them (pure).
 - ``bus``              Cross-node delivery: one Redis pub/sub connection per node, fanned out to local listeners.
 - ``embedded_redis``   A real Redis server for one gateway node when no ``REDIS_URL`` is given.

@@ -63,6 +63,9 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 | ``P:flow:NAME:log`` | list | the flow's version ids in the order they were first saved (gateway/store/flow_store.py) |
 | ``P:accounts`` | hash | the agents directory: agent id -> JSON (name, password hash, capacity, roles, skills, disabled, must_change_password, created_at, updated_at) (gateway/contact/agents.py) |
 | ``P:audit`` | stream | the audit log: who did what to what, when, before/after (no secret), capped by ``--audit-max-entries`` (gateway/contact/audit.py) |
+| ``P:qcfg`` | hash | queue settings: queue name -> JSON (skills, priority, service level, announcements, music, maximum wait, callback policy, hours; gateway/contact/queues.py) |
+| ``P:qcfg:ver`` | hash | queue name -> the version of its settings (optimistic concurrency: a write names the version it saw) |
+| ``P:widget`` | string | the widget's settings (JSON: title, colours, greeting, launcher text, language, hours queue; gateway/contact/widget_settings.py) |
 
 Pub/sub channels: ``P:ch:conv:ID`` (timeline events and typing of one
 conversation), ``P:ch:customer:ID`` (the customer moved to a new conversation),
@@ -236,6 +239,22 @@ class Keys:
     def call_slots(self, who: str, ident: str) -> str:
         return f"{self.prefix}:calls:{who}:{ident}"
 
+    @property
+    def queue_settings(self) -> str:
+        return f"{self.prefix}:qcfg"
+
+    @property
+    def queue_versions(self) -> str:
+        return f"{self.prefix}:qcfg:ver"
+
+    @property
+    def widget_settings(self) -> str:
+        return f"{self.prefix}:widget"
+
+    @property
+    def audit(self) -> str:
+        return f"{self.prefix}:audit"
+
     def customer_channel(self, cust: str) -> str:
         return f"{self.prefix}:ch:customer:{cust}"
 
@@ -297,10 +316,6 @@ class Keys:
     @property
     def webhooks_fanout_lock(self) -> str:
         return f"{self.prefix}:webhooks:fanout"
-
-    @property
-    def audit(self) -> str:
-        return f"{self.prefix}:audit"
 
     @property
     def flows_head(self) -> str:

@@ -17,6 +17,7 @@ Modules:
 - ``metrics_route``     ``GET /metrics``: the node's Prometheus metrics, for the operator's scraper (token or loopback).
 - ``login_limits``      Login limits: counted before the password is checked, per (agent id, address), per address, per agent.
 - ``report_routes``     Historical reports and flow path analytics over HTTP (supervisors and admins), JSON or CSV.
+- ``queue_routes``      Queues and the widget's settings over HTTP (admins write, supervisors read; the widget's are public).
 - ``routes``            HTTP endpoints: pages and static files, agent login, health and readiness.
 - ``services``          What the edge's handlers reach: the node's services, typed, kept in the aiohttp app.
 - ``security_headers``  Security headers on every response (an ``on_response_prepare`` hook, so errors and static files get them too).

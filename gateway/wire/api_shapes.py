@@ -13,6 +13,8 @@ from enum import StrEnum
 from typing import Any
 
 from gateway.contact.canned import MAX_TEXT, MAX_TITLE, SHORTCUT
+from gateway.contact.queues import QUEUE_NAME, MaxWaitAction
+from gateway.contact.widget_settings import COLOUR
 from gateway.protocol.codes import NEVER_SENT, ErrorCode
 from gateway.protocol.states import CallbackState, CallStatus, ConversationState, EventType, MonitorMode, Role
 
@@ -253,3 +255,61 @@ SCHEMAS: dict[str, Schema] = {
     # ---- agents managed by admins (gateway/wire/admin_agents.py) and the audit log
     **ADMIN_SCHEMAS,
 }
+
+_SKILLS = {"type": "object", "additionalProperties": {**INT, "minimum": 1, "maximum": 10}}
+_HOURS = closed(
+    {"timezone": STR, "schedule": {"type": "object", "additionalProperties": STR}},
+    {"holidays": {"type": "array", "items": STR}},
+    "opening hours: an IANA time zone, days ('mon-fri', 'sat') to ranges ('09:00-17:00'), holidays "
+    "(YYYY-MM-DD or MM-DD)",
+)
+_QUEUE_FIELDS = {
+    "name": {**STR, "pattern": QUEUE_NAME.pattern},
+    "skills": _SKILLS,
+    "priority": {**INT, "minimum": -1000, "maximum": 1000, "description": "higher is routed first, across queues"},
+    "service_level_seconds": {**INT, "minimum": 1, "maximum": 3600},
+    "announce_seconds": {**INT, "minimum": 0, "maximum": 3600, "description": "0: no announcements to callers"},
+    "music": {**STR, "description": "'' (generated music) or a wav/mp3/ogg file of the flows directory"},
+    "max_wait_seconds": {**INT, "minimum": 0, "maximum": 86400, "description": "0: no maximum"},
+    "on_max_wait": closed({"action": enum_of(MaxWaitAction), "target": STR}),
+    "callback": closed(
+        {
+            "attempts": {**INT, "minimum": 1, "maximum": 10},
+            "spacing_seconds": {**INT, "minimum": 60, "maximum": 86400},
+            "expiry_hours": {"type": "number", "minimum": 1, "maximum": 720},
+        }
+    ),
+    "hours": nullable(_HOURS),
+}
+QUEUE_SHAPES: dict[str, Schema] = {
+    "Queue": closed({**_QUEUE_FIELDS, "version": INT}, description="A queue (gateway/contact/queues.py)."),
+    "QueueInput": {
+        **closed({}, {**_QUEUE_FIELDS, "version": {**INT, "description": "the version read (0: a new queue)"}}),
+        "description": "A queue; missing fields take their defaults.",
+    },
+    "QueueList": closed({"queues": {"type": "array", "items": ref("Queue")}}),
+    "WidgetSettings": closed(
+        {
+            "title": STR,
+            "colour": {**STR, "pattern": COLOUR.pattern},
+            "accent": {**STR, "pattern": COLOUR.pattern},
+            "greeting": STR,
+            "launcher_text": STR,
+            "language": STR,
+            "hours_queue": STR,
+        }
+    ),
+    "PublicWidgetSettings": closed(
+        {
+            "title": STR,
+            "colour": STR,
+            "accent": STR,
+            "greeting": STR,
+            "launcher_text": STR,
+            "language": STR,
+            "hours_queue": STR,
+            "hours_open": nullable(BOOL),
+        }
+    ),
+}
+SCHEMAS.update(QUEUE_SHAPES)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -19,6 +18,7 @@ from gateway.protocol.states import CUSTOMER_VISIBLE, Author, CallbackState, Cal
 from gateway.store.store import to_event
 from gateway.wire import tokens
 from gateway.wire.connection import Connection, Step, serve_socket
+from gateway.wire.queue_routes import line_hours_open
 from gateway.wire.services import SERVICES, Services
 from gateway.wire.site_tokens import VerifiedCustomer, is_verified_id, verified_customer_id
 
@@ -85,6 +85,7 @@ class CustomerConnection(Connection):
                 await self.subscribe(self.s.keys.queue_channel)
             if verified is not None and summary is not None and summary["state"] != ConversationState.CLOSED:
                 await self._record_verified(cid, verified.variables(), summary["context"])
+        widget = await self.s.widget.get()  # the admin's title, colours, greeting (gateway/contact/widget_settings.py)
         await self.send(
             server.CustomerWelcome(
                 token=token,
@@ -94,23 +95,13 @@ class CustomerConnection(Connection):
                 queue_position=position,
                 calls=await self.s.calls.calls_of_customer(self.customer_id),  # on every node (the call registry)
                 callback=await self.s.callbacks.of_conversation(cid) if cid else None,
-                hours_open=self._hours_open(),
+                hours_open=await line_hours_open(self.s, widget),
+                widget=widget.to_json(),
             )
         )
         if token_error is not None:  # said after the welcome: the customer chats on, unverified
             await self.send_error(token_error)
         return True
-
-    def _hours_open(self) -> bool | None:
-        """Whether the line is open now by its opening hours (the widget says "closed" instead of "we reply in a few
-        minutes"): the hours of the flow that answers chats, else of the one that answers calls; None without."""
-        flows = self.s.flows.snapshot()
-        for name in (self.s.settings.chat_flow, self.s.settings.voice_flow):
-            flow = flows.get(name) if name else None
-            schedule = flow.opening_hours() if flow is not None else None
-            if schedule is not None:
-                return schedule.check(datetime.now(UTC))[0]
-        return None
 
     def _verified(self, hello: client.Hello, now: float) -> tuple[VerifiedCustomer | None, GatewayError | None]:
         """The site's signed customer token, checked; a bad one is reported and the customer goes on unverified."""

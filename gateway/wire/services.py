@@ -24,7 +24,9 @@ from gateway.contact.history import ConversationHistory
 from gateway.contact.limits import Limits
 from gateway.contact.presence import Presence
 from gateway.contact.queue_board import QueueBoard
+from gateway.contact.queues import QueueSettings
 from gateway.contact.routing import Router
+from gateway.contact.widget_settings import WidgetConfig
 from gateway.flows.chat_bot import ChatBots
 from gateway.flows.live import LiveFlows
 from gateway.flows.speech import SpeechRecognition
@@ -83,6 +85,8 @@ class Services:
     rollups: RollupConsumer  # this node's consumer of the event log: counters as events happen
     webhooks: Webhooks  # event webhook subscriptions and their delivery logs (gateway/ops/webhooks.py)
     webhook_delivery: WebhookDelivery  # posts the event log to them (gateway/ops/webhook_delivery.py)
+    queues: QueueSettings  # queues as objects: skills, priority, hours, maximum wait (gateway/contact/queues.py)
+    widget: WidgetConfig  # the widget's title, colours, greeting, hours queue (gateway/contact/widget_settings.py)
     node_watch: NodeWatch | None = None  # this node's heartbeat, and the takeover of dead nodes (calls/takeover.py)
     embedded: EmbeddedRedis | None = None
     demo_password: str | None = None  # the first start's 'demo' admin's password (the terminal banner shows it)

@@ -215,6 +215,14 @@ def route_rules(cid: str) -> dict[tuple[str, str], RouteRule]:
         ("GET", "/api/webhooks/{id}/deliveries"): RouteRule(
             "/api/webhooks/wh_none/deliveries", {**supervisors, "carol": 404}
         ),
+        # queues and the widget's settings: admins write (no admin here: tests/integration/test_queues.py), supervisors
+        # read; the widget's settings as every widget sees them are public
+        ("GET", "/api/admin/queues"): RouteRule("/api/admin/queues", supervisors),
+        ("PUT", "/api/admin/queues/{name}"): RouteRule("/api/admin/queues/default", admins, {"version": 1}),
+        ("DELETE", "/api/admin/queues/{name}"): RouteRule("/api/admin/queues/default", admins),
+        ("GET", "/api/admin/widget"): RouteRule("/api/admin/widget", supervisors),
+        ("PUT", "/api/admin/widget"): RouteRule("/api/admin/widget", admins, {"title": "Hi"}),
+        ("GET", "/api/widget/settings"): RouteRule("/api/widget/settings", everyone),
         ("GET", "/api/callbacks"): RouteRule("/api/callbacks", agents_only),
         # attachments: a customer uploads into their own conversation, an agent into one assigned to them (an empty
         # body is then refused as a file); a file is read by its conversation's customer and agents, anyone else

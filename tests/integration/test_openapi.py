@@ -240,6 +240,12 @@ async def _every_get(
     assert report["from"] == day and all(len(s["points"]) == 24 for s in report["series"])
     paths = f"/api/reports/flows/default?from={day}&to={day}"
     assert (await check.call("GET", "/api/reports/flows/{flow}", paths, carol))["flow"] == "default"
+    queues = await check.call("GET", "/api/admin/queues", "/api/admin/queues", carol)  # made from the flows' names
+    assert {"default", "support"} <= {q["name"] for q in queues["queues"]}
+    widget = await check.call("GET", "/api/admin/widget", "/api/admin/widget", carol)
+    assert widget["title"] == "Contact us"
+    public = await check.call("GET", "/api/widget/settings", "/api/widget/settings")
+    assert public == {**widget, "hours_open": public["hours_open"]}
 
     flows = "/api/admin/flows"  # a supervisor reads them (admins write)
     listed = await check.call("GET", flows, flows, carol)

@@ -89,7 +89,18 @@ def test_an_asap_callback_is_booked_with_the_node_policy_then_the_flow_goes_on()
     s.feed(QueueStatus(0, 3, 400))
     s.feed(Digits("1"))
     assert booked(s) == [
-        RequestCallback("billing", None, "Call me back", 2, ("billing",), "+33 1 23 45 67 89", 2, 300.0, 8 * 3600.0)
+        RequestCallback(
+            "billing",
+            None,
+            "Call me back",
+            2,
+            ("billing",),
+            "+33 1 23 45 67 89",
+            2,
+            300.0,
+            8 * 3600.0,
+            frozenset({"attempts", "retry_after", "expire_after"}),  # the node sets them: the queue's policy yields
+        )
     ]
     assert Hangup("callback") in s.actions and s.done == Done("callback")
     assert "step callback offer: as soon as possible in billing, phone +33 1 23 45 67 89" in s.transcript

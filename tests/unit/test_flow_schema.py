@@ -178,8 +178,9 @@ KITCHEN_SINK = """\
         timezone: UTC
         schedule: {"mon-fri, sun": "09:00-17:00", sat: ["10:00-12:00"]}
         holidays: ["12-25", "2026-01-01"]
-        open: hook
+        open: queue_hours
         closed: hook
+      queue_hours: {type: hours, queue: q, open: hook, closed: hook}
       hook:
         type: webhook
         url: https://x.example/{{ a }}

@@ -1,0 +1,195 @@
+"""Queues and the widget's settings over HTTP: admins write, supervisors read; the widget's settings are also public.
+
+``PUT /api/admin/queues/{name}`` creates or replaces a queue; the body names the ``version`` it was read at (0 for a
+new queue): a stale one is refused with 409 ``stale_version`` and nothing changes. ``DELETE`` is refused (409
+``queue_in_use``) while a flow or another queue's overflow names it. Every write goes to the audit log.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from gateway.contact.agents import Agent
+from gateway.contact.queues import QUEUE_NAME, check_name, parse_queue
+from gateway.contact.widget_settings import WidgetSettings, parse_widget
+from gateway.errors import BadRequest, Forbidden
+from gateway.protocol.codes import ErrorCode
+from gateway.wire import api
+from gateway.wire.api import AGENT, Answer, Body, Operation, path_param, problems, ref
+from gateway.wire.routes import agent_of, read_json
+from gateway.wire.services import SERVICES, Services
+
+ADMIN = "admin"
+SUPERVISOR = "supervisor"
+
+
+async def _admin(request: web.Request, *, read: bool = False) -> Agent:
+    """The admin of the request (``read``: a supervisor too); 401 without a token, 403 without the role."""
+    agent = await agent_of(request)
+    if ADMIN in agent.roles or (read and SUPERVISOR in agent.roles):
+        return agent
+    raise Forbidden("admins only" if not read else "admins and supervisors only")
+
+
+def _name(request: web.Request) -> str:
+    try:
+        return check_name(request.match_info["name"])
+    except BadRequest:
+        raise BadRequest(
+            "a queue name is 1-40 letters, digits, _ or -", field="name", code=ErrorCode.BAD_FIELD
+        ) from None
+
+
+async def list_queues(request: web.Request) -> web.Response:
+    await _admin(request, read=True)
+    queues = await request.app[SERVICES].queues.all()
+    return web.json_response({"queues": [q.to_json() for q in queues]})
+
+
+async def put_queue(request: web.Request) -> web.Response:
+    admin = await _admin(request)
+    s = request.app[SERVICES]
+    queue = parse_queue(_name(request), await read_json(request))
+    before, after = await s.queues.put(queue)
+    await s.audit.record(
+        admin.id,
+        "queue.add" if before is None else "queue.update",
+        f"queue:{queue.name}",
+        before.to_json() if before is not None else None,
+        after.to_json(),
+    )
+    return web.json_response(after.to_json(), status=201 if before is None else 200)
+
+
+async def delete_queue(request: web.Request) -> web.Response:
+    admin = await _admin(request)
+    s = request.app[SERVICES]
+    gone = await s.queues.delete(_name(request))
+    await s.audit.record(admin.id, "queue.remove", f"queue:{gone.name}", gone.to_json(), None)
+    return web.Response(status=204)
+
+
+async def get_widget(request: web.Request) -> web.Response:
+    await _admin(request, read=True)
+    return web.json_response((await request.app[SERVICES].widget.get()).to_json())
+
+
+async def put_widget(request: web.Request) -> web.Response:
+    admin = await _admin(request)
+    s = request.app[SERVICES]
+    settings = parse_widget(await read_json(request))
+    if settings.hours_queue and await s.queues.get(settings.hours_queue) is None:
+        raise BadRequest(f"no queue '{settings.hours_queue}'", field="hours_queue", code=ErrorCode.BAD_FIELD)
+    before = await s.widget.get()
+    await s.widget.put(settings)
+    await s.audit.record(admin.id, "widget.update", "widget", before.to_json(), settings.to_json())
+    return web.json_response(settings.to_json())
+
+
+async def line_hours_open(s: Services, settings: WidgetSettings | None = None) -> bool | None:
+    """Whether the line is open now (the widget says "closed" instead of "we reply in a few minutes"): by the hours
+    of the widget's ``hours_queue``, else of the ``hours`` node nearest the start of the flow that answers chats,
+    else of the one that answers calls (its own schedule, or its queue's); None when nothing has hours."""
+    now = datetime.now(UTC)
+    settings = settings if settings is not None else await s.widget.get()
+    if settings.hours_queue:
+        queue = await s.queues.get(settings.hours_queue)
+        if queue is not None:
+            return queue.is_open(now)
+    flows = s.flows.snapshot()
+    for name in (s.settings.chat_flow, s.settings.voice_flow):
+        flow = flows.get(name) if name else None
+        node = flow.hours_node() if flow is not None else None
+        if node is None:
+            continue
+        if node.schedule is not None:
+            return node.schedule.check(now)[0]
+        queue = await s.queues.get(node.queue)
+        return queue.is_open(now) if queue is not None else None
+    return None
+
+
+async def public_widget(request: web.Request) -> web.Response:
+    """What every widget shows (no secret in it): for previews and for a widget that wants it before its socket."""
+    s = request.app[SERVICES]
+    settings = await s.widget.get()
+    body = {**settings.to_json(), "hours_open": await line_hours_open(s, settings)}
+    return web.json_response(body, headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "no-store"})
+
+
+def operations() -> list[Operation]:
+    name = path_param("name", "the queue's name", QUEUE_NAME.pattern)
+    read = problems(401, 403, s403="a token of an agent who is neither admin nor supervisor")
+    admin_only = "a token of an agent who is no admin"
+    return [
+        Operation(
+            "GET",
+            "/api/admin/queues",
+            list_queues,
+            "Every queue and its settings (admins; supervisors read-only)",
+            tag="admin",
+            auth=(AGENT,),
+            answers=(Answer(200, "the queues, by name", ref("QueueList")),),
+            problems=read,
+        ),
+        Operation(
+            "PUT",
+            "/api/admin/queues/{name}",
+            put_queue,
+            "Create or replace a queue (admins); `version` is the one read, 0 for a new queue",
+            tag="admin",
+            auth=(AGENT,),
+            params=(name,),
+            body=Body("the queue", ref("QueueInput")),
+            answers=(Answer(200, "replaced", ref("Queue")), Answer(201, "created", ref("Queue"))),
+            problems=problems(
+                400, 401, 403, 409, s403=admin_only, s409="`stale_version`: changed meanwhile (nothing was written)"
+            ),
+        ),
+        Operation(
+            "DELETE",
+            "/api/admin/queues/{name}",
+            delete_queue,
+            "Delete a queue no flow and no other queue names (admins)",
+            tag="admin",
+            auth=(AGENT,),
+            params=(name,),
+            answers=(Answer(204, "deleted"),),
+            problems=problems(400, 401, 403, 404, 409, s403=admin_only, s409="`queue_in_use`: named by a flow"),
+        ),
+        Operation(
+            "GET",
+            "/api/admin/widget",
+            get_widget,
+            "The widget's settings (admins; supervisors read-only)",
+            tag="admin",
+            auth=(AGENT,),
+            answers=(Answer(200, "the settings", ref("WidgetSettings")),),
+            problems=read,
+        ),
+        Operation(
+            "PUT",
+            "/api/admin/widget",
+            put_widget,
+            "Set the widget's settings (admins): every widget shows them from its next start",
+            tag="admin",
+            auth=(AGENT,),
+            body=Body("the settings; missing fields take their defaults", ref("WidgetSettings")),
+            answers=(Answer(200, "stored", ref("WidgetSettings")),),
+            problems=problems(400, 401, 403, s403=admin_only),
+        ),
+        Operation(
+            "GET",
+            "/api/widget/settings",
+            public_widget,
+            "What the widget shows: title, colours, greeting, launcher text, language, open now by the hours queue",
+            tag="widget",
+            answers=(Answer(200, "the settings (CORS: any origin)", ref("PublicWidgetSettings")),),
+        ),
+    ]
+
+
+def add_routes(app: web.Application) -> None:
+    api.register(app, operations())
