@@ -32,6 +32,7 @@ from gateway.contact.canned import CannedResponses
 from gateway.contact.conversations import Conversations
 from gateway.contact.history import ConversationHistory
 from gateway.contact.limits import LimitConfig, Limits
+from gateway.contact.max_wait import MaxWait
 from gateway.contact.presence import Presence
 from gateway.contact.queue_board import QueueBoard
 from gateway.contact.queues import QueueSettings
@@ -288,7 +289,13 @@ async def _build(settings: Settings, stack: contextlib.AsyncExitStack) -> Servic
     )
     presence = Presence(store, router)
     conversations = Conversations(
-        store, router, settings.dispositions, callbacks=callbacks, bot_first=bool(settings.chat_flow), metrics=metrics
+        store,
+        router,
+        settings.dispositions,
+        callbacks=callbacks,
+        bot_first=bool(settings.chat_flow),
+        metrics=metrics,
+        queues=queues,
     )
     queue_board = QueueBoard(bus, conversations, keys.queue_channel)
     wallboard = Wallboard(
@@ -320,6 +327,10 @@ async def _build(settings: Settings, stack: contextlib.AsyncExitStack) -> Servic
             field="chat_flow",
         )
     _on_stop(stack, bots.close_all)
+    # a queue's maximum wait: overflow, a callback, or a flow (chats run it as a bot on this node)
+    max_wait = MaxWait(store, queues, router.queue, callbacks=callbacks, run_flow=bots.start, wake_router=router.kick)
+    await max_wait.start()
+    _on_stop(stack, max_wait.stop)
 
     # calls: the agents' side first, then the calls that reach it, then the commands that reach both
     limits = Limits(store, LimitConfig.from_settings(settings))

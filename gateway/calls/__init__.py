@@ -7,6 +7,7 @@ Modules, each importing only the ones above it (the caller's side knows the agen
 - ``manager``      Voice calls from the browser: one aiortc leg per call, attached to the customer's conversation.
 - ``transcripts``  Live transcripts of agent calls: both sides, utterance by utterance, on the conversation's timeline.
 - ``handoff``      The hand-off state machine: waiting, ringing, connecting, connected, held, consulting, ended.
+- ``hold``         A caller on hold: announcements every ``announce_seconds`` of the queue they wait in.
 - ``legs``         What agent and supervisor legs share: answering a desk's offer, music on hold, frame counters.
 - ``consults``     Warm transfer: the agent consults another agent while the caller holds, then completes or cancels.
 - ``monitors``     Supervisors on a connected call: listening silently, or whispering to the agent only.

@@ -41,6 +41,7 @@ from typing import Any
 from gateway.calls.anchors import CallAnchors
 from gateway.calls.consults import Consults
 from gateway.calls.handoff import Handoff, HandoffEvent, Handoffs, HandoffState
+from gateway.calls.hold import announce_every, interval
 from gateway.calls.legs import AgentLegs
 from gateway.calls.manager import Call
 from gateway.calls.monitors import CallMonitors
@@ -682,11 +683,10 @@ class AgentCalls:
         )
 
     async def _announce_every(self, handoff: Handoff) -> None:
-        """While nobody answers: the caller's place and the expected wait, now and every ``announce_seconds``."""
-        while True:
-            if handoff.state is S.WAITING:
-                await self._announce(handoff)
-            await asyncio.sleep(self.announce_seconds)
+        """While nobody answers: the caller's place and the expected wait, every ``announce_seconds`` of its queue."""
+        cid, default = handoff.call.conversation_id, self.announce_seconds
+        wait = lambda: interval(self.conversations, cid, default)  # noqa: E731
+        await announce_every(lambda: handoff.state is S.WAITING, lambda: self._announce(handoff), wait)
 
     async def _announce(self, handoff: Handoff) -> None:
         assert self.waits is not None

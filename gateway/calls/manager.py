@@ -239,7 +239,12 @@ class Call:
         if self.ended.is_set():  # ended meanwhile: end() found no speech to close, so start none (no await below)
             return "ended"
         interp = Interpreter(
-            flow, context, channel=Channel.VOICE, flows=self.m.flows.snapshot(), conversation_id=self.conversation_id
+            flow,
+            context,
+            channel=Channel.VOICE,
+            flows=self.m.flows.snapshot(),
+            conversation_id=self.conversation_id,
+            queue_hours=await self.m.conversations.queue_hours(),
         )
         channel = self._voice_channel()
         hooks = CaptionedHooks(self.m.conversations, self.conversation_id, "voice", self.captions)

@@ -138,9 +138,11 @@ class Callbacks:
         attempts: int = 3,
         retry_after: float = 600.0,
         expire_after: float = 86400.0,
+        place_ms: int | None = None,
     ) -> str:
         """Book a callback for conversation ``cid``; returns its id. A callback still open on the conversation
-        is replaced (closed with outcome ``replaced``)."""
+        is replaced (closed with outcome ``replaced``). ``place_ms``: its place in line when it is queued (default:
+        when it falls due; a conversation that waited already keeps its place)."""
         conv = await self.store.conversation(cid)
         if conv is None:
             raise NotFound(f"conversation {cid} does not exist", field="conversation_id")
@@ -160,7 +162,7 @@ class Callbacks:
             "label": label[:100],
             "created_ms": now,
             "due_ms": due_ms,
-            "place_ms": due_ms,
+            "place_ms": due_ms if place_ms is None else min(place_ms, due_ms),
             "max_attempts": max(1, attempts),
             "retry_ms": int(retry_after * 1000),
             "expires_ms": expires_ms,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.contact.callbacks import Callbacks
+from gateway.contact.queues import QueueSettings
 from gateway.contact.routing import DEFAULT_QUEUE, Router, Skills, format_skills, now_ms, parse_skills
 from gateway.contact.wait_estimate import WaitEstimates, estimate_wait_ms
 from gateway.errors import Conflict, Forbidden, GatewayError, NotFound
@@ -23,6 +24,7 @@ from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import CUSTOMER_VISIBLE, AgentStatus, Author, ConversationState, EventType
 from gateway.store.store import Buckets, Store, to_event
 from ivr.events import QueueStatus
+from ivr.hours import Schedule
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,9 @@ class Conversations:
         callbacks: Callbacks | None = None,
         bot_first: bool = False,
         metrics: Metrics | None = None,
+        queues: QueueSettings | None = None,
     ):
+        self.queues = queues  # the queues' settings: callback policy, hours (None: the flows' own alone)
         self.metrics = metrics if metrics is not None else Metrics()  # messages counted (gateway/metrics.py)
         self.callbacks = callbacks  # callbacks booked in conversations (None: this gateway runs without them)
         self.bot_first = bot_first  # a chat bot greets new conversations; they wait for it instead of the queue
@@ -431,6 +435,10 @@ class Conversations:
             wait_ms = 0
         return QueueStatus(available, waiting, None if wait_ms is None else round(wait_ms / 1000))
 
+    async def queue_hours(self) -> dict[str, Schedule | None]:
+        """Each queue's opening hours, for flows' ``hours: {queue: NAME}`` nodes (read when a flow starts)."""
+        return await self.queues.hours() if self.queues is not None else {}
+
     async def _queue_changed(self) -> None:
         self.router.kick()
         await self.store.publish(self.store.keys.queue_channel, bus.QueueChanged())
@@ -470,6 +478,9 @@ class ConversationHooks:
                 "flow booked a callback but this gateway runs without callbacks", extra={"conversation_id": self.cid}
             )
             return
+        queue = await self.conversations.queues.get(action.queue) if self.conversations.queues is not None else None
+        explicit: frozenset[str] = getattr(action, "explicit", frozenset())
+        policy = queue.callback if queue is not None else None  # the queue's, where the flow sets none itself
         try:
             await callbacks.request(
                 self.cid,
@@ -479,9 +490,11 @@ class ConversationHooks:
                 priority=action.priority,
                 skills=format_skills(_skills_of(action, self.cid)),
                 phone=action.phone,
-                attempts=action.attempts,
-                retry_after=action.retry_after,
-                expire_after=action.expire_after,
+                attempts=policy.attempts if policy and "attempts" not in explicit else action.attempts,
+                retry_after=policy.spacing_seconds if policy and "retry_after" not in explicit else action.retry_after,
+                expire_after=(
+                    policy.expiry_hours * 3600 if policy and "expire_after" not in explicit else action.expire_after
+                ),
             )
         except GatewayError as exc:
             log.warning("callback not booked: %s", exc.message, extra={"conversation_id": self.cid})

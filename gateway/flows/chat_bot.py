@@ -116,13 +116,22 @@ class ChatBots:
     def enabled(self) -> bool:
         return bool(self.flow_name) and self.flow_name in self.flows.snapshot()
 
-    async def start(self, cid: str) -> None:
-        """Run the chat flow for a conversation just opened (state 'open')."""
-        if cid in self.bots or not self.flow_name:
-            return
-        flow = self.flows.get(self.flow_name)
+    async def start(self, cid: str, flow_name: str | None = None) -> bool:
+        """Run the chat flow (or ``flow_name``) for an open conversation (just opened, or taken out of its queue
+        by the queue's maximum wait); False if one runs already or there is no such flow."""
+        name = flow_name or self.flow_name
+        if cid in self.bots or not name or name not in self.flows:
+            return False
+        flow = self.flows.get(name)
         context = await self.conversations.context(cid)
-        interp = Interpreter(flow, context, channel=Channel.CHAT, flows=self.flows.snapshot(), conversation_id=cid)
+        interp = Interpreter(
+            flow,
+            context,
+            channel=Channel.CHAT,
+            flows=self.flows.snapshot(),
+            conversation_id=cid,
+            queue_hours=await self.conversations.queue_hours(),
+        )
         runner = FlowRunner(
             interp,
             ChatChannel(self.conversations, cid),
@@ -134,6 +143,7 @@ class ChatBots:
         self.bots[cid] = bot
         self._tasks.spawn(self._run(bot), cid)
         log.info("chat bot started with flow %s", flow.name, extra={"conversation_id": cid})
+        return True
 
     async def _run(self, bot: ChatBot) -> None:
         try:
