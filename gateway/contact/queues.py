@@ -108,9 +108,9 @@ class Queue:
             need[name] = max(level, need.get(name, 0))
         return tuple(sorted(need.items())), self.priority + priority
 
-    def is_open(self, now: Any) -> bool | None:
-        """Open at ``now`` (aware datetime) by its hours; None when it has none."""
-        return None if self.schedule is None else self.schedule.check(now)[0]
+    def is_open(self, now: Any) -> bool:
+        """Open at ``now`` (aware datetime) by its hours (a queue without hours is always open)."""
+        return True if self.schedule is None else self.schedule.check(now)[0]
 
 
 # ---------------------------------------------------------------- validation (a REST body -> a Queue)

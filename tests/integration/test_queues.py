@@ -1,0 +1,269 @@
+"""Queues as objects and the widget's settings on a real node: the REST API (versions, refusals, audit), a queue's
+maximum wait acting on a waiting chat and a waiting call, and its hours closing the widget."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import pytest
+
+from gateway.contact.agents import add_agent
+from gateway.protocol.states import CallStatus
+from gateway.runtime import FlowChecks
+from ivr.hours import DAYS
+from ivr.registry import FlowRegistry
+from tests.conftest import PASSWORDS, Clients
+from tests.support.caller import Caller
+from tests.support.clients import Agent
+from tests.support.servers import Node
+
+ADA = "ada-admin-secret-1"
+
+
+@pytest.fixture(scope="module")
+def agents_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The usual agents, and ada, an admin."""
+    path = tmp_path_factory.mktemp("agents") / "agents.toml"
+    add_agent(path, "alice", "Alice Smith", PASSWORDS["alice"], capacity=2)
+    add_agent(path, "carol", "Carol White", PASSWORDS["carol"], capacity=1, roles=("agent", "supervisor"))
+    add_agent(path, "ada", "Ada Admin", ADA, capacity=1, roles=("agent", "admin"))
+    return path
+
+
+async def _token(node: Node, who: str, password: str) -> str:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(node.url + "/api/agent/login", json={"agent_id": who, "password": password}) as r,
+    ):
+        assert r.status == 200, await r.text()
+        return str((await r.json())["token"])
+
+
+class Admin:
+    def __init__(self, node: Node, token: str):
+        self.node, self.token = node, token
+
+    async def call(self, method: str, path: str, body: Any = None, status: int = 200) -> Any:
+        async with aiohttp.ClientSession() as http:
+            headers = {"Authorization": f"Bearer {self.token}"}
+            async with http.request(method, self.node.url + path, json=body, headers=headers) as r:
+                text = await r.text()
+                assert r.status == status, (method, path, r.status, text)
+                return json.loads(text) if text else None
+
+    async def queue(self, name: str) -> dict[str, Any]:
+        listing = await self.call("GET", "/api/admin/queues")
+        return next(q for q in listing["queues"] if q["name"] == name)
+
+    async def put_queue(self, name: str, **changes: Any) -> dict[str, Any]:
+        current = await self.call("GET", "/api/admin/queues")
+        old = next((q for q in current["queues"] if q["name"] == name), {"version": 0})
+        body = {**old, **changes, "name": name}
+        return await self.call("PUT", f"/api/admin/queues/{name}", body, status=201 if old["version"] == 0 else 200)
+
+
+@pytest.fixture
+async def admin(node: Node) -> Admin:
+    return Admin(node, await _token(node, "ada", ADA))
+
+
+async def until(what: str, check: Callable[[], Awaitable[Any]], seconds: float = 15) -> Any:
+    """Wait for ``check()`` to return something true (generously bounded: no timed assertion)."""
+    async with asyncio.timeout(seconds):
+        while True:
+            found = await check()
+            if found:
+                return found
+            await asyncio.sleep(0.1)
+    raise AssertionError(what)
+
+
+async def test_queues_made_from_the_flows_then_edited_with_versions_stale_writes_refused_and_audited(
+    node: Node, admin: Admin
+) -> None:
+    listing = await admin.call("GET", "/api/admin/queues")
+    names = [q["name"] for q in listing["queues"]]
+    assert names == sorted(names) and {"default", "billing", "support"} <= set(names)  # the test flows' queues
+    billing = await admin.queue("billing")
+    assert (billing["version"], billing["skills"], billing["max_wait_seconds"]) == (1, {}, 0)
+
+    changed = await admin.call("PUT", "/api/admin/queues/billing", {**billing, "skills": {"billing": 2}, "priority": 5})
+    assert (changed["version"], changed["skills"], changed["priority"]) == (2, {"billing": 2}, 5)
+    stale = await admin.call("PUT", "/api/admin/queues/billing", {**billing, "priority": 9}, status=409)
+    assert (stale["code"], stale["field"]) == ("stale_version", "version")
+    assert (await admin.queue("billing"))["priority"] == 5  # the stale write changed nothing
+
+    bad = await admin.call("PUT", "/api/admin/queues/billing", {**changed, "priority": "high"}, status=400)
+    assert (bad["code"], bad["field"]) == ("bad_field", "priority")
+    bad = await admin.call(
+        "PUT", "/api/admin/queues/billing", {**changed, "hours": {"timezone": "Mars/Base", "schedule": {}}}, status=400
+    )
+    assert bad["field"] == "hours.timezone"
+    bad = await admin.call(
+        "PUT",
+        "/api/admin/queues/billing",
+        {**changed, "max_wait_seconds": 60, "on_max_wait": {"action": "overflow", "target": "nowhere"}},
+        status=400,
+    )
+    assert (bad["field"], bad["message"]) == ("on_max_wait.target", "overflow queue 'nowhere' does not exist")
+
+    in_use = await admin.call("DELETE", "/api/admin/queues/billing", status=409)
+    assert in_use["code"] == "queue_in_use" and "flow 'default'" in in_use["message"]
+    await admin.put_queue("spare")
+    await admin.call("DELETE", "/api/admin/queues/spare", status=204)
+    await admin.call("DELETE", "/api/admin/queues/spare", status=404)
+
+    carol = Admin(node, await _token(node, "carol", PASSWORDS["carol"]))
+    await carol.call("GET", "/api/admin/queues")  # supervisors read
+    await carol.call("PUT", "/api/admin/queues/billing", changed, status=403)  # and do not write
+
+    entries = await node.services.store.redis.xrange(node.services.keys.audit)
+    logged = [(f[b"actor"].decode(), f[b"action"].decode(), f[b"target"].decode()) for _, f in entries]
+    assert logged == [
+        ("ada", "queue.update", "queue:billing"),
+        ("ada", "queue.add", "queue:spare"),
+        ("ada", "queue.remove", "queue:spare"),
+    ]
+    first = entries[0][1]
+    assert json.loads(first[b"before"])["priority"] == 0 and json.loads(first[b"after"])["priority"] == 5
+
+
+async def test_a_queues_max_wait_overflows_a_waiting_chat_and_then_offers_it_a_callback(
+    node: Node, clients: Clients, admin: Admin
+) -> None:
+    await admin.put_queue("later", max_wait_seconds=1, on_max_wait={"action": "callback", "target": ""})
+    await admin.put_queue(
+        "default", max_wait_seconds=1, on_max_wait={"action": "overflow", "target": "later"}, priority=0
+    )
+    customer = clients.customer()
+    await customer.hello()
+    cid = (await customer.say("Is anyone there?"))["conversation_id"]  # nobody is available: it waits in default
+    store = node.services.store
+
+    async def state(reason: str) -> dict[str, Any] | None:
+        return next((e for e in await store.events(cid) if e.get("reason") == reason), None)
+
+    moved = await until("the chat overflows", lambda: state("max_wait_overflow"))
+    assert (moved["queue"], moved["from_queue"]) == ("later", "default")
+    booked = await customer.event("callback", lambda e: e.get("action") == "requested", timeout=15)
+    assert (booked["queue"], booked["asap"], booked["max_attempts"]) == ("later", True, 3)
+    conv = await store.conversation(cid)
+    assert conv is not None and conv["queue"] == "later"
+    states = [e.get("reason") for e in await store.events(cid) if e["type"] == "state"]
+    assert states[-2:] == ["max_wait_overflow", "max_wait_callback"]  # each once, though nodes sweep every second
+
+
+async def test_a_queues_max_wait_overflows_a_waiting_call_which_keeps_waiting(
+    node: Node, clients: Clients, admin: Admin
+) -> None:
+    await admin.put_queue("overflow")
+    await admin.put_queue("billing", max_wait_seconds=1, on_max_wait={"action": "overflow", "target": "overflow"})
+    customer = clients.customer()
+    await customer.hello()
+    caller = Caller(customer)
+    try:
+        await caller.dial()
+        await caller.status(CallStatus.IVR)
+        await caller.heard_prompt()
+        await caller.press("1")  # billing (tests/flows/default.yaml)
+        await caller.status(CallStatus.WAITING)
+        store = node.services.store
+
+        async def in_overflow() -> str | None:
+            cid = await store.customer_current(customer.customer_id)
+            conv = await store.conversation(cid) if cid else None
+            return cid if conv and conv["queue"] == "overflow" and conv["state"] == "queued" else None
+
+        cid = await until("the call's conversation moves to the overflow queue", in_overflow)
+        call = next(iter(node.services.calls.calls.values()))
+        assert (call.conversation_id, call.status) == (cid, CallStatus.WAITING)  # still on hold, in the new queue
+        alice = clients.agent("alice")
+        await alice.hello()
+        ring = await alice.expect("call_status", lambda f: f["status"] == "ringing" and f.get("agent_id") == "alice")
+        assert ring["conversation_id"] == cid  # routed from the queue it overflowed into
+    finally:
+        await caller.close()
+
+
+async def test_a_queues_hours_close_the_widget_and_its_settings_reach_the_widget(
+    node: Node, clients: Clients, admin: Admin
+) -> None:
+    tz = "Pacific/Auckland"
+    today = datetime.now(UTC).astimezone(ZoneInfo(tz)).weekday()
+    other = DAYS[(today + 3) % 7]  # open on another day only: closed now
+    await admin.put_queue("billing", hours={"timezone": tz, "schedule": {other: "09:00-17:00"}, "holidays": []})
+    settings = {
+        "title": "Acme help",
+        "colour": "#AA3300",
+        "accent": "#112233",
+        "greeting": "Hello! Ask us anything.",
+        "launcher_text": "Chat",
+        "language": "fr",
+        "hours_queue": "billing",
+    }
+    stored = await admin.call("PUT", "/api/admin/widget", settings)
+    assert stored == {**settings, "colour": "#aa3300"}
+    bad = await admin.call("PUT", "/api/admin/widget", {**settings, "colour": "red;x"}, status=400)
+    assert bad["field"] == "colour"
+    bad = await admin.call("PUT", "/api/admin/widget", {**settings, "hours_queue": "nope"}, status=400)
+    assert bad["field"] == "hours_queue"
+
+    customer = clients.customer()
+    welcome = await customer.hello()
+    assert (welcome["hours_open"], welcome["widget"]["title"], welcome["widget"]["colour"]) == (
+        False,
+        "Acme help",
+        "#aa3300",
+    )
+    async with aiohttp.ClientSession() as http, http.get(node.url + "/api/widget/settings") as r:
+        public = await r.json()
+    assert public == {**stored, "hours_open": False}
+
+    await admin.put_queue("billing", hours=None)  # always open now
+    again = clients.customer()
+    assert (await again.hello())["hours_open"] is True
+
+
+async def test_a_flow_naming_a_missing_queue_is_refused_with_its_line_until_the_queue_exists(
+    node: Node, admin: Admin, tmp_path: Path
+) -> None:
+    """The node's own check (gateway/runtime.py FlowChecks) over the queues in Redis, on a directory of flows."""
+    (tmp_path / "billing_line.yaml").write_text(
+        "start: q\nnodes:\n  q:\n    type: queue\n    queue: bilings\n    prompt: One moment.\n", encoding="utf-8"
+    )
+    checks = FlowChecks(lambda flow: [])
+    checks.queues = node.services.queues
+    flows = FlowRegistry(tmp_path, check=checks)
+    path = tmp_path / "billing_line.yaml"
+    assert [str(e) for e in flows.errors] == [
+        f"{path}:5: node 'q': unknown queue 'bilings' (did you mean 'billing'?) (create it first, or fix the name)"
+    ]
+    assert "billing_line" not in flows
+    await admin.put_queue("bilings")  # a new queue (any node): every flow is checked again at the next reload
+    assert node.services.queues.known >= {"bilings"}
+    flows.recheck()
+    flows.reload_if_changed()
+    assert ("billing_line" in flows, flows.errors) == (True, [])
+
+
+async def test_the_supervisor_cannot_write_the_widget_and_the_public_settings_need_no_token(
+    node: Node, clients: Clients
+) -> None:
+    carol = Agent(node.url, "carol", PASSWORDS["carol"])
+    clients.made.append(carol)
+    token = await carol.login()
+    async with aiohttp.ClientSession() as http:
+        async with http.put(
+            node.url + "/api/admin/widget", json={"title": "x"}, headers={"Authorization": f"Bearer {token}"}
+        ) as r:
+            assert r.status == 403
+        async with http.get(node.url + "/api/widget/settings") as r:
+            body = await r.json()
+    assert (body["title"], body["hours_open"], r.headers["Access-Control-Allow-Origin"]) == ("Contact us", None, "*")
