@@ -19,6 +19,7 @@ from typing import Any
 
 from .actions import Action, Done, Play, Say, describe
 from .events import Digits, Disconnected, Event, NoInput, PromptFinished, QueueStatus, Speech, Text, WebhookResult
+from .hours import Schedule
 from .interpreter import Interpreter
 from .model import Channel, Flow
 
@@ -82,8 +83,11 @@ class Session:
         flows: Mapping[str, Flow] | None = None,
         now: datetime = DEFAULT_NOW,
         conversation_id: str = "sim",
+        queue_hours: Mapping[str, Schedule | None] | None = None,
     ):
-        self.interpreter = Interpreter(flow, context, channel=channel, flows=flows, conversation_id=conversation_id)
+        self.interpreter = Interpreter(
+            flow, context, channel=channel, flows=flows, conversation_id=conversation_id, queue_hours=queue_hours
+        )
         self.now = now
         self.actions: list[Action] = []
         self.transcript: list[str] = []

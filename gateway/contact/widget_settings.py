@@ -51,8 +51,9 @@ def parse_widget(body: Any) -> WidgetSettings:
         if key not in known:
             raise _bad(f"unknown field '{key}' (known: {', '.join(known)})", key)
     values: dict[str, str] = {}
+    defaults = WidgetSettings().to_json()
     for key in known:
-        value = body.get(key, getattr(WidgetSettings, key))
+        value = body.get(key, defaults[key])
         if not isinstance(value, str):
             raise _bad(f"'{key}' must be text", key)
         values[key] = value.strip()
