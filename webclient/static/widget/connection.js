@@ -1,5 +1,6 @@
 // The customer socket (shared/socket.js) and what its frames mean: welcome, acks, events, queue, errors.
 
+import { applyAppearance } from './appearance.js';
 import { MAX_CONTEXT_VALUE_CHARS } from '../shared/protocol.js';
 import { SignalingSocket } from '../shared/socket.js';
 import { TEXT, TOKEN_KEY, WELCOME_TIMEOUT, WS_URL } from './config.js';
@@ -82,6 +83,7 @@ function onWelcome(f) {
   }
   W.customerId = f.customer_id || W.customerId;
   W.hoursOpen = typeof f.hours_open === 'boolean' ? f.hours_open : null;
+  applyAppearance(f.widget);   // the admin's title, colours, greeting, launcher text, language
   const events = Array.isArray(f.events) ? f.events.slice() : [];
   events.sort((a, b) => cmpId(a && a.id, b && b.id));
   for (const ev of events) handleEvent(ev, false);

@@ -23,7 +23,8 @@
  *
  * These modules are joined into the one classic script served at /widget.js (webclient/joiner.py): the
  * modules in import order in one function scope, widget.css inlined. Modules: config, storage, state,
- * template, panel, timeline, chat, attach, callback, call, callbar, captions (and caption_text), connection,
+ * template, panel, appearance (the admin's title, colours, greeting), timeline, chat, attach, callback, call,
+ * callbar, captions (and caption_text), connection,
  * rating (satisfaction question), tools (emoji picker, transcript download); the socket, ids, text, links, emoji,
  * transcript, upload and WebRTC helpers come from ../shared/.
  */

@@ -1,0 +1,53 @@
+"""The admin's widget settings in a real Chromium: the widget shows the configured title, colour, greeting and
+launcher text, on a site with a strict Content-Security-Policy, and says it is closed by its queue's hours."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from gateway.contact.queues import parse_queue
+from gateway.contact.widget_settings import parse_widget
+from ivr.hours import DAYS
+from tests.support.servers import Node
+
+pytestmark = pytest.mark.browser
+
+
+async def test_the_widget_shows_the_admins_title_colour_greeting_and_the_queues_closed_status(
+    browser: Browser, node: Node
+) -> None:
+    s = node.services
+    tz = "America/New_York"
+    other = DAYS[(datetime.now(UTC).astimezone(ZoneInfo(tz)).weekday() + 3) % 7]  # open another day: closed now
+    billing = await s.queues.get("billing")
+    assert billing is not None
+    closed = parse_queue("billing", {**billing.to_json(), "hours": {"timezone": tz, "schedule": {other: "09:00-17:00"}}})
+    await s.queues.put(closed)
+    await s.widget.put(
+        parse_widget(
+            {
+                "title": "Acme support",
+                "colour": "#7a1f5c",
+                "greeting": "Bonjour! Ask us about your order.",
+                "launcher_text": "Questions?",
+                "language": "fr",
+                "hours_queue": "billing",
+            }
+        )
+    )
+    page = await (await browser.new_context()).new_page()
+    await page.goto(node.url + "/")
+    await expect(page.get_by_test_id("cg-launcher-text")).to_have_text("Questions?")
+    launcher_colour = await page.get_by_test_id("cg-launcher").evaluate("b => getComputedStyle(b).backgroundColor")
+    assert launcher_colour == "rgb(122, 31, 92)"
+    await page.get_by_test_id("cg-launcher").click()
+    panel = page.get_by_test_id("cg-panel")
+    await expect(panel.locator("#cg-title")).to_have_text("Acme support")
+    await expect(panel.locator(".intro")).to_have_text("Bonjour! Ask us about your order.")
+    await expect(page.get_by_test_id("cg-status")).to_have_text("We\u2019re closed now. Leave us a message")
+    assert await panel.get_attribute("lang") == "fr"
+    await page.screenshot(path=str(node.services.settings.data_dir / "widget-settings.png"))  # to look at

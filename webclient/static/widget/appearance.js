@@ -1,0 +1,49 @@
+// The admin's widget settings (the welcome frame's `widget`, docs/protocol.md): title, colours, greeting, launcher
+// text, language. Colours go in as CSS custom properties through the CSSOM (a strict style-src allows it; no markup),
+// and only when they are #rrggbb; every text goes through textContent.
+
+import { ui } from './panel.js';
+
+const COLOUR = /^#[0-9a-fA-F]{6}$/;
+
+/** Black or white text, whichever reads better on `hex` (WCAG relative luminance). */
+export function inkFor(hex) {
+  const [r, g, b] = [1, 3, 5].map((i) => {
+    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  const lum = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  return (1.05 / (lum + 0.05)) >= ((lum + 0.05) / 0.05) ? '#ffffff' : '#111111';
+}
+
+export function applyAppearance(w) {
+  if (!ui.root || !w || typeof w !== 'object') return;
+  const box = ui.root.querySelector('.root');
+  const text = (v) => (typeof v === 'string' ? v.trim() : '');
+  if (text(w.title)) ui.root.querySelector('#cg-title').textContent = text(w.title);
+  if (COLOUR.test(w.colour || '')) {
+    box.style.setProperty('--cg-accent', w.colour);
+    box.style.setProperty('--cg-accent-ink', inkFor(w.colour));
+  }
+  if (COLOUR.test(w.accent || '')) box.style.setProperty('--cg-accent-strong', w.accent);
+  const intro = ui.root.querySelector('.intro');
+  if (intro && text(w.greeting)) {
+    intro.textContent = text(w.greeting);
+    intro.dataset.custom = '1';
+  }
+  let label = ui.root.querySelector('.launcher-text');
+  if (text(w.launcher_text)) {
+    if (!label) {
+      label = document.createElement('span');
+      label.className = 'launcher-text';
+      label.setAttribute('data-testid', 'cg-launcher-text');
+      label.setAttribute('aria-hidden', 'true'); // the launcher's own label says it to screen readers
+      ui.launcher.after(label);
+      label.addEventListener('click', () => ui.launcher.click());
+    }
+    label.textContent = text(w.launcher_text);
+  } else if (label) {
+    label.remove();
+  }
+  if (/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(w.language || '')) ui.panel.setAttribute('lang', w.language);
+}
