@@ -25,7 +25,9 @@ async def test_the_widget_shows_the_admins_title_colour_greeting_and_the_queues_
     other = DAYS[(datetime.now(UTC).astimezone(ZoneInfo(tz)).weekday() + 3) % 7]  # open another day: closed now
     billing = await s.queues.get("billing")
     assert billing is not None
-    closed = parse_queue("billing", {**billing.to_json(), "hours": {"timezone": tz, "schedule": {other: "09:00-17:00"}}})
+    closed = parse_queue(
+        "billing", {**billing.to_json(), "hours": {"timezone": tz, "schedule": {other: "09:00-17:00"}}}
+    )
     await s.queues.put(closed)
     await s.widget.put(
         parse_widget(

@@ -38,7 +38,7 @@ def test_frames_as_json() -> None:
         server.CallStatusFrame(
             "call-1", CallStatus.RINGING, "", conversation_id="c1", agent_id="a1", agent_name="", ring_seconds=20
         ),
-        server.CustomerWelcome("t", "u_1", None, [], None, [], None, hours_open=False),
+        server.CustomerWelcome("t", "u_1", None, [], None, [], None, hours_open=False, widget={"title": "Hi"}),
         server.Error(TooManyRequests("slow down", retry_after=3), client_id="m-1"),
         server.Error(TooManyRequests("slow down", code=ErrorCode.TIMELINE_FULL), call_id=""),
     ]
@@ -67,6 +67,7 @@ def test_frames_as_json() -> None:
             "calls": [],
             "callback": None,
             "hours_open": False,
+            "widget": {"title": "Hi"},
         },
         {"type": "error", "code": "rate_limited", "message": "slow down", "retry_after": 3, "client_id": "m-1"},
         {"type": "error", "code": "timeline_full", "message": "slow down"},
