@@ -458,6 +458,7 @@ async def _build(settings: Settings, stack: contextlib.AsyncExitStack) -> Servic
             rollup_db,
             settings.node_id,
             sl_threshold_ms=int(settings.service_level_seconds * 1000),
+            sl_by_queue=queues.service_levels_ms,
         ),
         webhooks=Webhooks(store, allow=settings.webhook_allow),
         webhook_delivery=WebhookDelivery(

@@ -285,7 +285,9 @@ class QueueSettings:
         flow_users: Callable[[str], list[str]] = lambda name: [],
         flow_exists: Callable[[str], bool] = lambda name: True,
         default_announce_seconds: int = 45,
+        default_service_level_seconds: int = 20,
     ):
+        self.default_service_level_seconds = default_service_level_seconds
         self.db = QueueStore(store)
         self.flow_users = flow_users
         self.flow_exists = flow_exists
@@ -306,6 +308,10 @@ class QueueSettings:
     async def rules(self) -> dict[str, tuple[Skills, int]]:
         """What routing adds to each queue's conversations: (required skills, priority) by queue name."""
         return {q.name: (q.required_skills, q.priority) for q in await self.all()}
+
+    async def service_levels_ms(self) -> dict[str, int]:
+        """Each queue's service-level threshold (ms), for the report counters (gateway/ops/rollups.py)."""
+        return {q.name: q.service_level_seconds * 1000 for q in await self.all()}
 
     async def hours(self) -> dict[str, Schedule | None]:
         """Each queue's opening hours (None: always open), for flows' ``hours: {queue: NAME}`` nodes."""
@@ -368,7 +374,13 @@ class QueueSettings:
             if not QUEUE_NAME.match(name):
                 continue
             ok, _ = await self.db.put(
-                name, Queue(name, announce_seconds=self.default_announce_seconds).body(), expected=0
+                name,
+                Queue(
+                    name,
+                    announce_seconds=self.default_announce_seconds,
+                    service_level_seconds=self.default_service_level_seconds,
+                ).body(),
+                expected=0,
             )
             if ok:
                 made.append(name)

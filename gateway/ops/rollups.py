@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -61,11 +61,15 @@ class RollupConsumer:
         *,
         sl_threshold_ms: int,
         block_ms: int = 1000,
+        sl_by_queue: Callable[[], Awaitable[Mapping[str, int]]] | None = None,
     ):
         self.events = events
         self.db = db
         self.node_id = node_id
-        self.sl_threshold_ms = sl_threshold_ms
+        self.sl_threshold_ms = sl_threshold_ms  # a queue without its own service level (sl_by_queue) takes this
+        self.sl_by_queue = (
+            sl_by_queue  # each queue's service level (ms), read once per batch (gateway/contact/queues.py)
+        )
         self.block_ms = block_ms
         self._task: asyncio.Task[None] | None = None
 
@@ -82,7 +86,8 @@ class RollupConsumer:
         entries = await self.events.read(GROUP, self.node_id, count=BATCH, block_ms=block_ms or self.block_ms)
         if not entries:
             return 0
-        changes = [change_of(e, count(e, sl_threshold_ms=self.sl_threshold_ms)) for e in entries]
+        by_queue = await self.sl_by_queue() if self.sl_by_queue is not None else {}
+        changes = [change_of(e, count(e, sl_threshold_ms=by_queue.get(e.queue, self.sl_threshold_ms))) for e in entries]
         await self.db.apply(changes)
         await self.events.ack(GROUP, [e.id for e in entries])
         return len(entries)
