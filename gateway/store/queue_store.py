@@ -12,6 +12,7 @@ from gateway.store.store import Store, _s, encode
 class QueueStore:
     def __init__(self, store: Store):
         self.keys = store.keys
+        self._store = store  # its event log's cap (the moves' events go to the event log too)
         self._redis = store.redis
         self._put = store.scripts["put_queue"]
         self._delete = store.scripts["delete_queue"]
@@ -71,8 +72,8 @@ class QueueStore:
             data["priority"] = priority
         return _s(
             await self._move(
-                [k.conv(cid), k.timeline(cid), k.queue(routing_queue), k.conv_channel(cid)],
-                [cid, now, encode(data), from_queue, to_queue, skills, priority],
+                [k.conv(cid), k.timeline(cid), k.queue(routing_queue), k.conv_channel(cid), k.event_log],
+                [cid, now, encode(data), from_queue, to_queue, skills, priority, self._store.event_log_max_entries],
             )
         )
 
@@ -83,8 +84,8 @@ class QueueStore:
         data = {"state": "open", "from_queue": from_queue, "reason": reason}
         return _s(
             await self._leave(
-                [k.conv(cid), k.timeline(cid), k.queue(routing_queue), k.conv_channel(cid)],
-                [cid, now, encode(data), from_queue],
+                [k.conv(cid), k.timeline(cid), k.queue(routing_queue), k.conv_channel(cid), k.event_log],
+                [cid, now, encode(data), from_queue, self._store.event_log_max_entries],
             )
         )
 

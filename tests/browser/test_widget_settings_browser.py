@@ -44,8 +44,8 @@ async def test_the_widget_shows_the_admins_title_colour_greeting_and_the_queues_
     page = await (await browser.new_context()).new_page()
     await page.goto(node.url + "/")
     await expect(page.get_by_test_id("cg-launcher-text")).to_have_text("Questions?")
-    launcher_colour = await page.get_by_test_id("cg-launcher").evaluate("b => getComputedStyle(b).backgroundColor")
-    assert launcher_colour == "rgb(122, 31, 92)"
+    # the configured colour (#7a1f5c), once the launcher's colour transition has run
+    await expect(page.get_by_test_id("cg-launcher")).to_have_css("background-color", "rgb(122, 31, 92)")
     await page.get_by_test_id("cg-launcher").click()
     panel = page.get_by_test_id("cg-panel")
     await expect(panel.locator("#cg-title")).to_have_text("Acme support")
