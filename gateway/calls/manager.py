@@ -236,6 +236,7 @@ class Call:
     async def _run_flow(self) -> str:
         flow = self.flow = self.m.flows.get(self.m.config.flow)
         context = await self.m.conversations.context(self.conversation_id)
+        queue_hours = await self.m.conversations.queue_hours()  # for hours nodes that name a queue
         if self.ended.is_set():  # ended meanwhile: end() found no speech to close, so start none (no await below)
             return "ended"
         interp = Interpreter(
@@ -244,7 +245,7 @@ class Call:
             channel=Channel.VOICE,
             flows=self.m.flows.snapshot(),
             conversation_id=self.conversation_id,
-            queue_hours=await self.m.conversations.queue_hours(),
+            queue_hours=queue_hours,
         )
         channel = self._voice_channel()
         hooks = CaptionedHooks(self.m.conversations, self.conversation_id, "voice", self.captions)
