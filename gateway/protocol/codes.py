@@ -43,11 +43,10 @@ class ErrorCode(StrEnum):
     CALLBACK_CLOSED = "callback_closed"
     TIMELINE_FULL = "timeline_full"
     ALREADY_RATED = "already_rated"  # a conversation is rated once: a second rating is refused
-    STALE_VERSION = "stale_version"  # an admin saved over a newer version (optimistic concurrency): 409
     QUEUE_IN_USE = "queue_in_use"  # a queue a flow (or another queue) still names cannot be deleted: 409
     RTC_PORTS_EXHAUSTED = "rtc_ports_exhausted"  # media/aiortc_patches.py: no UDP port left for a call leg
     BAD_FLOW = "bad_flow"  # a flow version that does not load, or may not be published (``errors`` lists why)
-    STALE_VERSION = "stale_version"  # a flow saved from a version that is no longer the newest (``current``, ``diff``)
+    STALE_VERSION = "stale_version"  # a flow or queue saved over a newer version (a flow's: ``current``, ``diff``)
     # limits
     RATE_LIMITED = "rate_limited"
     TOO_MANY_CONNECTIONS = "too_many_connections"

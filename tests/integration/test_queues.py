@@ -15,10 +15,9 @@ import aiohttp
 import pytest
 
 from gateway.contact.agents import add_agent
+from gateway.flows.versions import BadFlow
 from gateway.protocol.states import CallStatus
-from gateway.runtime import FlowChecks
 from ivr.hours import DAYS
-from ivr.registry import FlowRegistry
 from tests.conftest import PASSWORDS, Clients
 from tests.support.caller import Caller
 from tests.support.clients import Agent
@@ -124,15 +123,15 @@ async def test_queues_made_from_the_flows_then_edited_with_versions_stale_writes
     await carol.call("GET", "/api/admin/queues")  # supervisors read
     await carol.call("PUT", "/api/admin/queues/billing", changed, status=403)  # and do not write
 
-    entries = await node.services.store.redis.xrange(node.services.keys.audit)
-    logged = [(f[b"actor"].decode(), f[b"action"].decode(), f[b"target"].decode()) for _, f in entries]
+    entries = (await node.services.audit.entries(limit=20))["entries"][::-1]  # oldest first
+    logged = [(e["actor"], e["action"], e["target"]) for e in entries if e["target"].startswith("queue:")]
     assert logged == [
         ("ada", "queue.update", "queue:billing"),
         ("ada", "queue.add", "queue:spare"),
         ("ada", "queue.remove", "queue:spare"),
     ]
-    first = entries[0][1]
-    assert json.loads(first[b"before"])["priority"] == 0 and json.loads(first[b"after"])["priority"] == 5
+    first = next(e for e in entries if e["action"] == "queue.update")
+    assert (first["before"]["priority"], first["after"]["priority"]) == (0, 5)
 
 
 async def test_a_queues_max_wait_overflows_a_waiting_chat_and_then_offers_it_a_callback(
@@ -231,26 +230,21 @@ async def test_a_queues_hours_close_the_widget_and_its_settings_reach_the_widget
     assert (await again.hello())["hours_open"] is True
 
 
-async def test_a_flow_naming_a_missing_queue_is_refused_with_its_line_until_the_queue_exists(
-    node: Node, admin: Admin, tmp_path: Path
-) -> None:
-    """The node's own check (gateway/runtime.py FlowChecks) over the queues in Redis, on a directory of flows."""
-    (tmp_path / "billing_line.yaml").write_text(
-        "start: q\nnodes:\n  q:\n    type: queue\n    queue: bilings\n    prompt: One moment.\n", encoding="utf-8"
-    )
-    checks = FlowChecks(lambda flow: [])
-    checks.queues = node.services.queues
-    flows = FlowRegistry(tmp_path, check=checks)
-    path = tmp_path / "billing_line.yaml"
-    assert [str(e) for e in flows.errors] == [
-        f"{path}:5: node 'q': unknown queue 'bilings' (did you mean 'billing'?) (create it first, or fix the name)"
+async def test_a_flow_naming_a_missing_queue_is_refused_until_the_queue_exists(node: Node, admin: Admin) -> None:
+    """The flows' publish check (gateway/flows/versions.py) asks the queues in Redis."""
+    text = "start: q\nnodes:\n  q:\n    type: queue\n    queue: bilings\n    prompt: One moment.\n"
+    versions = node.services.flow_versions
+    with pytest.raises(BadFlow) as refused:
+        await versions.save_and_publish("billing_line", text, author="ada", message="new line")
+    assert [(e.line, e.message) for e in refused.value.errors] == [
+        (4, "queue 'bilings' does not exist (did you mean 'billing'?)")
     ]
-    assert "billing_line" not in flows
-    await admin.put_queue("bilings")  # a new queue (any node): every flow is checked again at the next reload
-    assert node.services.queues.known >= {"bilings"}
-    flows.recheck()
-    flows.reload_if_changed()
-    assert ("billing_line" in flows, flows.errors) == (True, [])
+    assert "billing_line" not in node.services.flows
+    await admin.put_queue("bilings")
+    await versions.save_and_publish("billing_line", text, author="ada", message="new line")
+    assert "billing_line" in node.services.flows
+    refused_delete = await admin.call("DELETE", "/api/admin/queues/bilings", status=409)
+    assert refused_delete["code"] == "queue_in_use" and "flow 'billing_line'" in refused_delete["message"]
 
 
 async def test_the_supervisor_cannot_write_the_widget_and_the_public_settings_need_no_token(

@@ -185,7 +185,6 @@ export const ErrorCode = Object.freeze({
   CALLBACK_CLOSED: "callback_closed",
   TIMELINE_FULL: "timeline_full",
   ALREADY_RATED: "already_rated",
-  STALE_VERSION: "stale_version",
   QUEUE_IN_USE: "queue_in_use",
   RTC_PORTS_EXHAUSTED: "rtc_ports_exhausted",
   BAD_FLOW: "bad_flow",
