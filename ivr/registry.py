@@ -91,12 +91,6 @@ class FlowRegistry:
         out = [e for state in self._files.values() for e in state.errors] + self._ref_errors
         return sorted(out, key=lambda e: (e.file, e.line or 0))
 
-    def recheck(self) -> None:
-        """Validate every file again at the next :meth:`reload_if_changed`, changed or not: what ``check`` looks at
-        changed (e.g. the gateway's queues: a flow refused for naming a missing queue loads once it exists)."""
-        for state in self._files.values():
-            state.signature, state.digest = (0, 0), ""
-
     def reload_if_changed(self) -> ReloadReport:
         """Look for added, changed and deleted flow files and put the valid changes in service."""
         if not self.directory.is_dir():
