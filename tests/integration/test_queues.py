@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 
-from gateway.contact.agents import add_agent
+from gateway.contact.agents_file import add_agent
 from gateway.flows.versions import BadFlow
 from gateway.protocol.states import CallStatus
 from ivr.hours import DAYS
