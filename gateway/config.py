@@ -156,6 +156,16 @@ def _paths_list(name: str, text: str) -> tuple[str, ...]:
     return _items(text, os.pathsep)
 
 
+_SPEECH_URL_RE = re.compile(r"^tcp://[^\s/:]+:\d{1,5}/?$")
+
+
+def _speech_url(name: str, text: str) -> str:
+    """A Wyoming speech server: ``tcp://host:port``."""
+    if not _SPEECH_URL_RE.match(text.strip()) or not 0 < int(text.strip().rstrip("/").rsplit(":", 1)[1]) < 65536:
+        raise ConfigError(f"{name.replace('_', ' ')} must look like tcp://host:10300, not {text!r}", field=name)
+    return text.strip()
+
+
 def _dispositions(name: str, text: str) -> tuple[str, ...]:
     codes = _items(text)
     if not codes:
@@ -569,6 +579,37 @@ class Settings:
         shown="unset",
         help="Vosk model directory or installed model name (several: `:`-separated, one per language); unset: "
         "English speech with pocketsphinx's bundled model",
+    )
+    asr_url: str | None = setting(
+        None,
+        env="CG_ASR_URL",
+        parse=_speech_url,
+        help="a Wyoming speech-to-text server (`tcp://host:10300`: wyoming-faster-whisper, or "
+        "`python -m media.wyoming_server`) that recognises callers' speech; the local engine answers when it fails",
+    )
+    asr_timeout_seconds: float = setting(
+        3.0,
+        env="CG_ASR_TIMEOUT_SECONDS",
+        parse=_number(float, 0.1, 60, "a number of seconds from 0.1 to 60"),
+        help="how long one utterance may take on the speech-to-text server before the local engine decodes it",
+    )
+    tts_url: str | None = setting(
+        None,
+        env="CG_TTS_URL",
+        parse=_speech_url,
+        help="a Wyoming text-to-speech server (`tcp://host:10200`: wyoming-piper, or `python -m "
+        "media.wyoming_server`) that speaks the prompts; espeak-ng speaks when it fails",
+    )
+    tts_voice: str | None = setting(
+        None,
+        env="CG_TTS_VOICE",
+        help="the voice the text-to-speech server speaks with (e.g. Piper's `en_US-lessac-medium`); unset: its default",
+    )
+    tts_timeout_seconds: float = setting(
+        10.0,
+        env="CG_TTS_TIMEOUT_SECONDS",
+        parse=_number(float, 0.1, 120, "a number of seconds from 0.1 to 120"),
+        help="how long one prompt may take on the text-to-speech server before espeak-ng speaks it",
     )
     # ---- not configurable: fixed here, set by tests
     key_prefix: str = "cg"

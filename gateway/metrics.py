@@ -156,6 +156,13 @@ class Metrics:
             buckets=(0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0),
             registry=r,
         )
+        self.speech_server_open = Gauge(
+            f"{PREFIX}_speech_server_breaker_open",
+            "1 while the circuit breaker of a Wyoming speech server (service asr or tts) is open or probing: the local engine "
+            "answers without asking it",
+            ["service"],
+            registry=r,
+        )
 
         # the node itself (gateway/ops/metrics.py)
         self.loop_lag = Histogram(
@@ -209,6 +216,10 @@ class Metrics:
         self.speech_decodes.labels(self._outcome(outcome)).inc()
         if seconds is not None:
             self.speech_decode_seconds.observe(seconds)
+
+    def speech_server_breaker(self, service: str, state: str) -> None:
+        """A speech server's circuit breaker changed state (``service`` ``asr`` or ``tts``)."""
+        self.speech_server_open.labels(self._kind(service)).set(0 if state == "closed" else 1)
 
     def queue_label(self, queue: str) -> str:
         """A queue's name as a label value (the scrape's queue gauges use the same bound as the counters)."""

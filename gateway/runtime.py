@@ -76,9 +76,11 @@ from media.aiortc_patches import (
     speed_up_aiortc,
 )
 from media.asr import AsrError
+from media.breaker import CircuitBreaker
 from media.errors import UnsupportedAiortcVersion
 from media.opus import OpusPrompts
 from media.tts import Synthesizer
+from media.wyoming_tts import WyomingTts
 
 log = logging.getLogger(__name__)
 
@@ -206,11 +208,31 @@ def _on_stop(stack: contextlib.AsyncExitStack, step: Callable[[], Awaitable[obje
     stack.push_async_callback(quietly)
 
 
+def remote_tts(settings: Settings, metrics: Metrics) -> WyomingTts | None:
+    """The Wyoming text-to-speech server the prompts come from (None: espeak-ng only)."""
+    if not settings.tts_url:
+        return None
+    breaker = CircuitBreaker(
+        f"tts {settings.tts_url}", on_change=lambda state: metrics.speech_server_breaker("tts", state)
+    )
+    return WyomingTts(
+        settings.tts_url, voice=settings.tts_voice, timeout_s=settings.tts_timeout_seconds, breaker=breaker
+    )
+
+
 async def _build(settings: Settings, stack: contextlib.AsyncExitStack) -> Services:
     """Each service is built after what it uses; each one started has its stop pushed on ``stack`` right away."""
+    # the node's metrics (its own registry): passed to every service that counts something
+    metrics = Metrics(settings.node_id)
     # Loads the speech models the flows use (once per process), so the first caller does not wait for them.
     try:
-        speech = SpeechRecognition.configure(settings.vosk_model, settings.data_dir)
+        speech = SpeechRecognition.configure(
+            settings.vosk_model,
+            settings.data_dir,
+            asr_url=settings.asr_url,
+            asr_timeout_s=settings.asr_timeout_seconds,
+            on_breaker=metrics.speech_server_breaker,
+        )
     except AsrError as exc:
         raise ConfigError(exc.message, field="vosk_model") from None
     stack.push_async_callback(asyncio.to_thread, speech.close)  # last: after the calls, no listener uses it
@@ -265,9 +287,6 @@ async def _build(settings: Settings, stack: contextlib.AsyncExitStack) -> Servic
     flow_versions = FlowVersions(flows, flows.store, check=speech.check, queues=queues, audit=audit)
     await flow_versions.import_files()
     log.info("flows in service: %s", ", ".join(f"{n} {flows.get(n).version}" for n in flows.names()) or "none")
-
-    # the node's metrics (its own registry): passed to every service that counts something
-    metrics = Metrics(settings.node_id)
 
     # contact: routing wakes up for callbacks that come due, and offers them when it assigns their conversation
     routing_wake = asyncio.Event()
@@ -361,7 +380,7 @@ async def _build(settings: Settings, stack: contextlib.AsyncExitStack) -> Servic
         CallConfig(ice_servers=list(settings.ice_servers), max_calls=settings.max_calls, flow=settings.voice_flow),
         conversations,
         flows,
-        Synthesizer(cache_dir=settings.data_dir / "tts-cache"),
+        Synthesizer(cache_dir=settings.data_dir / "tts-cache", remote=remote_tts(settings, metrics)),
         http,
         publish_call,
         speech,

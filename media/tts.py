@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,7 @@ import numpy as np
 from media.audio import Audio, resample
 from media.audiofile import read_wav, write_wav
 from media.errors import AudioFileError, TtsError
+from media.wyoming_tts import WyomingError, WyomingTts
 
 log = logging.getLogger(__name__)
 
@@ -234,13 +236,16 @@ class CacheStats:
 class Synthesizer:
     """Text to speech with a disk cache; share one per process (the engine is global anyway).
 
-    ``cache_dir`` None disables the cache (every call synthesises).
+    ``cache_dir`` None disables the cache (every call synthesises). ``remote``: a Wyoming TTS server
+    (:mod:`media.wyoming_tts`) that speaks the prompts; espeak-ng then only answers when the server has
+    failed (or its circuit breaker is open) and the prompt is not in the cache from an earlier answer.
     """
 
-    def __init__(self, cache_dir: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, cache_dir: str | os.PathLike[str] | None = None, *, remote: WyomingTts | None = None) -> None:
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self.remote = remote
         self.stats = CacheStats()
-        self._inflight: dict[str, asyncio.Future[Audio]] = {}
+        self._inflight: dict[str, asyncio.Future[Audio | None]] = {}
         self._version: str | None = None
 
     async def synthesize(self, text: str, voice: str = "en-us", rate_wpm: int = 160, sample_rate: int = 48000) -> Audio:
@@ -251,12 +256,23 @@ class Synthesizer:
         Concurrent requests for the same audio share one synthesis.
         """
         self._validate(text, rate_wpm, sample_rate)
+        if self.remote is not None:
+            key = cache_key(text, "", 0, sample_rate, self.remote.version)
+            served = await self._once(key, lambda: self._produce_remote(key, text, sample_rate))
+            if served is not None:
+                return served
         if self._version is None:
             self._version = await asyncio.to_thread(engine_version)  # loads espeak-ng once
         key = cache_key(text, voice, rate_wpm, sample_rate, self._version)
+        audio = await self._once(key, lambda: self._produce(key, text, voice, rate_wpm, sample_rate))
+        assert audio is not None
+        return audio
+
+    async def _once(self, key: str, produce: Callable[[], Awaitable[Audio | None]]) -> Audio | None:
+        """Concurrent requests for the same ``key`` share one ``produce()``."""
         pending = self._inflight.get(key)
         if pending is None:
-            pending = asyncio.ensure_future(self._produce(key, text, voice, rate_wpm, sample_rate))
+            pending = asyncio.ensure_future(produce())
             self._inflight[key] = pending
             pending.add_done_callback(lambda f: self._forget(key, f))
         return await asyncio.shield(pending)
@@ -265,7 +281,7 @@ class Synthesizer:
         """Where the entry for ``key`` lives (None without a cache)."""
         return self.cache_dir / f"{key}.wav" if self.cache_dir is not None else None
 
-    def _forget(self, key: str, fut: asyncio.Future[Audio]) -> None:
+    def _forget(self, key: str, fut: asyncio.Future[Audio | None]) -> None:
         self._inflight.pop(key, None)
         if not fut.cancelled():
             fut.exception()  # retrieved here so an error nobody awaited is not logged as "never retrieved"
@@ -279,6 +295,31 @@ class Synthesizer:
                 return cached
         self.stats.misses += 1
         return await asyncio.to_thread(_synthesize_and_store, path, text, voice, rate_wpm, sample_rate)
+
+    async def _produce_remote(self, key: str, text: str, sample_rate: int) -> Audio | None:
+        """The server's prompt (from the cache if it spoke it before), or None: espeak-ng speaks it."""
+        remote = self.remote
+        assert remote is not None
+        path = self.cache_file(key)
+        if path is not None:
+            cached = await asyncio.to_thread(_read_cached, path)
+            if cached is not None:
+                self.stats.hits += 1
+                return cached
+        if not remote.breaker.allow():
+            return None
+        try:
+            raw = await remote.synthesize(text)
+        except (OSError, TimeoutError, WyomingError) as exc:  # refused, timed out, reset, broken answer
+            reason = exc.message if isinstance(exc, WyomingError) else f"{type(exc).__name__}: {exc}"
+            remote.failed += 1
+            remote.breaker.failure(reason)
+            log.info("TTS server %s failed (%s): espeak-ng speaks %r", remote.url, reason, text[:60])
+            return None
+        remote.breaker.success()
+        remote.served += 1
+        self.stats.misses += 1
+        return await asyncio.to_thread(_resample_and_store, path, raw, sample_rate)
 
     @staticmethod
     def _validate(text: str, rate_wpm: int, sample_rate: int) -> None:
@@ -310,7 +351,10 @@ def _read_cached(path: Path) -> Audio | None:
 
 def _synthesize_and_store(path: Path | None, text: str, voice: str, rate_wpm: int, sample_rate: int) -> Audio:
     engine = _get_engine()
-    raw = Audio(engine.synthesize(text, voice, rate_wpm), engine.sample_rate)
+    return _resample_and_store(path, Audio(engine.synthesize(text, voice, rate_wpm), engine.sample_rate), sample_rate)
+
+
+def _resample_and_store(path: Path | None, raw: Audio, sample_rate: int) -> Audio:
     audio = resample(raw, sample_rate)
     if path is not None:
         for directory in [*reversed(path.parent.parents), path.parent]:  # every level 0700 (mkdir's mode is

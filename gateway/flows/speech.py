@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ivr.actions import Listen, ListenMode
@@ -31,6 +31,7 @@ from ivr.model import Channel, Confirm, Flow, GatherNode, MenuNode
 from ivr.readback import confirm_choices
 from media.asr import AsrError, Grammar, RecognitionPool, SpeechEngine, SpeechEngines, SpeechListener
 from media.asr.grammar import MAX_DIGITS, normalize
+from media.breaker import BreakerState, CircuitBreaker
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +55,28 @@ class SpeechRecognition:
 
     @classmethod
     def configure(
-        cls, vosk_models: Sequence[str], data_dir: str | os.PathLike[str] | Path, workers: int | None = None
+        cls,
+        vosk_models: Sequence[str],
+        data_dir: str | os.PathLike[str] | Path,
+        workers: int | None = None,
+        *,
+        asr_url: str | None = None,
+        asr_timeout_s: float | None = None,
+        on_breaker: Callable[[str, BreakerState], None] | None = None,
     ) -> SpeechRecognition:
-        """From the settings: Vosk model paths or installed names (may be empty), the data directory."""
-        return cls(SpeechEngines(vosk_models, data_dir=data_dir), RecognitionPool(workers))
+        """From the settings: Vosk model paths or installed names (may be empty), the data directory, and the
+        Wyoming speech server that recognises first (None: the local engine only); ``on_breaker("asr", state)``
+        is told when that server's circuit breaker opens or closes."""
+        breaker = None
+        if asr_url:
+            report = on_breaker
+            breaker = CircuitBreaker(
+                f"asr {asr_url}", on_change=(lambda state: report("asr", state)) if report is not None else None
+            )
+        engines = SpeechEngines(
+            vosk_models, data_dir=data_dir, asr_url=asr_url, asr_timeout_s=asr_timeout_s, asr_breaker=breaker
+        )
+        return cls(engines, RecognitionPool(workers))
 
     def engine_for(self, flow: Flow) -> SpeechEngine | None:
         """The shared engine this flow listens with (None: the flow takes keys only). Raises AsrError."""

@@ -12,6 +12,8 @@ heavy happens at import: Vosk and pocketsphinx load when an engine is made):
 - ``pool``: the bounded worker pool (one per process) and per-call serial lanes.
 - ``listener``: :class:`SpeechListener`, what a call uses per listening window.
 - ``selection``: :class:`SpeechEngines`, which engine a flow gets; :func:`default_engine`.
+- ``wyoming_engine``: a Wyoming speech server (Whisper, ...) in front of a local engine, which answers
+  when the server fails; transcripts are matched to the grammar here.
 - ``models``: the Vosk model catalogue, installer (resume, verify, atomic unpack) and resolution.
 - ``cli``: ``models list | install NAME | path NAME``.
 - ``errors``: :class:`AsrError` and its subclasses.

@@ -13,6 +13,12 @@ one, else pocketsphinx (English only). A flow that asks for something not
 configured fails at validation with an :class:`AsrError` saying what to
 configure, never at call time. Every choice is logged with the engine and
 model path.
+
+With ``asr_url`` (a Wyoming speech server, ``tcp://host:10300``) every
+engine handed out is a :class:`~media.asr.wyoming_engine.WyomingEngine` in
+front of the local one chosen as above: the server recognises, the local
+engine answers when it fails. One circuit breaker (``asr_breaker``) covers
+the server for every language.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from media.asr.engine import SpeechEngine
 from media.asr.errors import AsrError
 from media.asr.grammar import base_language
 from media.asr.models import resolve
+from media.breaker import CircuitBreaker
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +66,17 @@ class SpeechEngines:
         vosk_languages: Sequence[str | None] = (),
         data_dir: str | os.PathLike[str] | None = None,
         sphinx_pool_size: int | None = None,
+        asr_url: str | None = None,
+        asr_timeout_s: float | None = None,
+        asr_breaker: CircuitBreaker | None = None,
     ) -> None:
+        if asr_url:
+            from media.asr.wyoming_engine import parse_url
+
+            parse_url(asr_url)  # a bad URL fails at startup
+        self.asr_url = asr_url or None
+        self.asr_timeout_s = asr_timeout_s
+        self.asr_breaker = (asr_breaker or CircuitBreaker(f"asr {asr_url}")) if asr_url else None
         self._lock = threading.Lock()
         self._engines: dict[tuple[str, str], SpeechEngine] = {}
         self._sphinx_pool_size = sphinx_pool_size or os.cpu_count() or 1
@@ -121,6 +138,16 @@ class SpeechEngines:
         return found
 
     def _make(self, name: str, lang: str) -> SpeechEngine:
+        local = self._make_local(name, lang)
+        if self.asr_url is None:
+            return local
+        from media.asr.wyoming_engine import DEFAULT_TIMEOUT_S, WyomingEngine
+
+        return WyomingEngine(
+            self.asr_url, local, timeout_s=self.asr_timeout_s or DEFAULT_TIMEOUT_S, breaker=self.asr_breaker
+        )
+
+    def _make_local(self, name: str, lang: str) -> SpeechEngine:
         if name == VOSK:
             from media.asr.vosk_engine import VoskEngine
 
