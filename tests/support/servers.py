@@ -172,3 +172,47 @@ class GatewayProcess:
         code = self.proc.returncode
         self.proc = None
         return int(code or 0)
+
+
+class WyomingServer:
+    """``python -m media.wyoming_server`` (pocketsphinx ASR, espeak-ng TTS) as a real process on a loopback port.
+
+    :meth:`halt` kills it (a speech server that dies); :meth:`start` brings it back on the same port."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"tcp://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.dir = tempfile.TemporaryDirectory(prefix="cg-wyoming-")
+        self.log = Path(self.dir.name) / "server.log"
+
+    def start(self) -> None:
+        root = Path(__file__).resolve().parents[2]
+        with open(self.log, "ab") as logf:  # the child has its own copy of the descriptor
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "media.wyoming_server", "--uri", self.url, "--workers", "1"],
+                cwd=root,
+                stdout=logf,
+                stderr=logf,
+                preexec_fn=die_with_parent,
+            )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the Wyoming server did not start: {self.log.read_text()[-2000:]}") from None
+                time.sleep(0.05)
+
+    def halt(self) -> None:
+        """Kill the server (no goodbye to its clients)."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+    def stop(self) -> None:
+        self.halt()
+        self.dir.cleanup()

@@ -69,6 +69,11 @@ GIVEN = {
     "max_transcripts": ("3", 3),
     "agent_drop": ("end", "end"),
     "vosk_model": (f"a{os.pathsep} b", ("a", "b")),
+    "asr_url": ("tcp://gpu1.lan:10300", "tcp://gpu1.lan:10300"),
+    "asr_timeout_seconds": ("2.5", 2.5),
+    "tts_url": ("tcp://10.0.0.5:10200", "tcp://10.0.0.5:10200"),
+    "tts_voice": ("en_US-lessac-medium", "en_US-lessac-medium"),
+    "tts_timeout_seconds": ("20", 20.0),
 }
 
 # (setting, text) refused, each naming the setting
@@ -120,6 +125,11 @@ REFUSED = [
     ("rtc_addresses", "localhost"),
     ("rtc_port_range", "40000"),
     ("rtc_port_range", "80-90"),
+    ("asr_url", "http://gpu1:10300"),
+    ("asr_url", "tcp://gpu1"),
+    ("tts_url", "tcp://gpu1:70000"),
+    ("asr_timeout_seconds", "0"),
+    ("tts_timeout_seconds", "121"),
 ]
 
 
