@@ -158,9 +158,9 @@ class Metrics:
         )
         self.speech_server_open = Gauge(
             f"{PREFIX}_speech_server_breaker_open",
-            "1 while the circuit breaker of a Wyoming speech server (service asr or tts) is open or probing: the local engine "
+            "1 while the circuit breaker of a Wyoming speech server (kind asr or tts) is open or probing: the local engine "
             "answers without asking it",
-            ["service"],
+            ["kind"],
             registry=r,
         )
 
@@ -217,9 +217,9 @@ class Metrics:
         if seconds is not None:
             self.speech_decode_seconds.observe(seconds)
 
-    def speech_server_breaker(self, service: str, state: str) -> None:
-        """A speech server's circuit breaker changed state (``service`` ``asr`` or ``tts``)."""
-        self.speech_server_open.labels(self._kind(service)).set(0 if state == "closed" else 1)
+    def speech_server_breaker(self, kind: str, state: str) -> None:
+        """A speech server's circuit breaker changed state (``kind`` ``asr`` or ``tts``)."""
+        self.speech_server_open.labels(self._kind(kind)).set(0 if state == "closed" else 1)
 
     def queue_label(self, queue: str) -> str:
         """A queue's name as a label value (the scrape's queue gauges use the same bound as the counters)."""
