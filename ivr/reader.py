@@ -6,13 +6,15 @@ over a file finds all its errors. :mod:`ivr.loader` builds the nodes with it.
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
 from . import schema
 from .conditions import scalar_text
-from .errors import ErrorCode, SpecError
+from .errors import ErrorCode, FlowError, SpecError
 from .model import AUDIO_EXTENSIONS, Prompt
 from .source import LineDict, LineList
 from .template import NAME_RE, Template
@@ -35,6 +37,45 @@ class Reports(Protocol):
     def spec_error(self, exc: SpecError, line: int | None, node: str | None, prefix: str = "") -> None: ...
 
     def check_keys(self, raw: LineDict, allowed: Any, required: Any, node: str | None, what: str) -> None: ...
+
+
+def suggest(word: str, options: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the option closest to a misspelled ``word``, or ''."""
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+class FileReports:
+    """Where the readers of one flow file report: its errors, and the transitions its nodes make."""
+
+    def __init__(self, path: Path):
+        self.file = str(path)
+        self.base = path.parent.resolve()
+        self.errors: list[FlowError] = []
+        self.edges: dict[str, list[str]] = {}
+        self.target_refs: list[tuple[str, int, str, str]] = []  # (node, line, key, target)
+
+    def error(self, line: int | None, node: str | None, message: str, code: str = ErrorCode.BAD_VALUE) -> None:
+        self.errors.append(FlowError(self.file, line, node, message, code))
+
+    def spec_error(self, exc: SpecError, line: int | None, node: str | None, prefix: str = "") -> None:
+        self.error(exc.line or line, node, prefix + exc.message, exc.code)
+
+    def check_keys(
+        self, raw: LineDict, allowed: Iterable[str], required: Iterable[str], node: str | None, what: str
+    ) -> None:
+        allowed = list(allowed)
+        for key in raw:
+            if key not in allowed:
+                self.error(
+                    raw.line_of(key),
+                    node,
+                    f"unknown key '{key}' in {what}{suggest(key, allowed)}",
+                    ErrorCode.UNKNOWN_KEY,
+                )
+        for key in required:
+            if key not in raw:
+                self.error(raw.line, node, f"missing '{key}' in {what}", ErrorCode.MISSING_KEY)
 
 
 def parse_duration(value: object) -> float:
