@@ -44,6 +44,7 @@ class StepKind(StrEnum):
     NO_MATCH = "no_match"  # the input matched nothing / was invalid / low confidence
     FALLBACK = "fallback"  # retries used up
     SKIP = "skip"  # a question skipped because its variable is known
+    KEYS_ONLY = "keys_only"  # spoken answers failed too often: the question now takes keys only
     CONFIRM = "confirm"  # an answer read back (detail: "4271?"), then "4271 confirmed" or "4271 rejected"
     SET = "set"  # variable set (detail: "name=value")
     BRANCH = "branch"  # branch decision
@@ -112,6 +113,8 @@ class Listen:
     #: The answer will be read back and confirmed before it is taken, so a speech recognizer may accept it
     #: at its lower, confirmed operating point (``SpeechEngine.confirm_confidence``).
     confirm: bool = False
+    #: Listen for speech too (False: keys only, e.g. after repeated speech failures; chat ignores it).
+    speech: bool = True
 
 
 @dataclass(frozen=True)
@@ -231,6 +234,7 @@ def describe(action: Action) -> str:
                 what += f" term {action.terminator}" if action.terminator else ""
                 what += f" inter-digit {_seconds(action.inter_digit_timeout)}"
                 what += " confirm" if action.confirm else ""
+            what += "" if action.speech else " keys-only"
             return f"listen {action.listen_id}: {what} timeout {_seconds(action.no_input_timeout)}"
         case StopListening(lid):
             return f"stop-listening {lid}"

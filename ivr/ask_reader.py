@@ -15,6 +15,7 @@ from . import schema
 from .errors import ErrorCode, SpecError
 from .hours import parse_timezone
 from .model import (
+    SPEECH_FALLBACK_AFTER,
     CallbackNode,
     Channel,
     Choice,
@@ -25,8 +26,9 @@ from .model import (
     MenuNode,
     Node,
     Prompt,
+    SpeechFallback,
 )
-from .reader import FileReports, NodeReader
+from .reader import FileReports, NodeReader, suggest
 from .source import LineDict, LineList
 from .template import Template
 
@@ -46,6 +48,12 @@ class QuestionDefaults:
     min_confidence = 0.5
     no_input_prompts: tuple[Prompt, ...] = ()
     no_match_prompts: tuple[Prompt, ...] = ()
+    speech_fallback = SpeechFallback()
+
+
+#: ``speech_fallback: keys`` / ``none``, or a mapping with these keys.
+SPEECH_FALLBACK_WORDS = ("keys", "none")
+SPEECH_FALLBACK_KEYS = ("to", "after", "prompt")
 
 
 class QuestionReaders(FileReports):
@@ -63,19 +71,93 @@ class QuestionReaders(FileReports):
             self.error(r.line("skip_if_known"), r.name, "skip_if_known needs 'var' (the variable to look for)")
         if "known_prompt" in r.raw and not skip:
             self.error(r.line("known_prompt"), r.name, "known_prompt is only said with skip_if_known: true")
+        retries = r.integer("retries", d.retries, 0, 10)
+        fallback = self.read_speech_fallback(r, d.speech_fallback)
+        if "speech_fallback" in r.raw and fallback.after > retries:
+            r.fail(
+                "speech_fallback",
+                f"speech_fallback after {fallback.after} failed spoken answers, but retries is {retries}: the "
+                f"question would never switch to keys (lower 'after' or raise 'retries')",
+            )
         return InputSpec(
             var=var,
             fallback=r.target("fallback"),
             timeout=r.duration("timeout", d.timeout),
             chat_timeout=r.duration("chat_timeout", d.chat_timeout),
-            retries=r.integer("retries", d.retries, 0, 10),
+            retries=retries,
             no_input_prompts=r.prompts("no_input_prompt") or d.no_input_prompts,
             no_match_prompts=r.prompts("no_match_prompt") or d.no_match_prompts,
             speech=r.strings("speech"),
             min_confidence=r.number("min_confidence", d.min_confidence, 0.0, 1.0),
             skip_if_known=skip,
             known_prompts=r.prompts("known_prompt"),
+            reprompts=self.read_reprompts(r, "reprompts", "no_match_prompt", retries),
+            no_input_reprompts=self.read_reprompts(r, "no_input_prompts", "no_input_prompt", retries),
+            speech_fallback=fallback,
         )
+
+    def read_reprompts(self, r: NodeReader, key: str, single: str, retries: int) -> tuple[tuple[Prompt, ...], ...]:
+        """A list of prompts for the 1st, 2nd, ... retry (each entry a prompt or a list of prompts)."""
+        if key not in r.raw:
+            return ()
+        raw = r.raw[key]
+        after = "a no-match" if key == "reprompts" else "silence"
+        if not isinstance(raw, LineList) or not raw:
+            r.fail(
+                key,
+                f"'{key}' must be a list: what to say instead of the question after the 1st {after}, "
+                f'after the 2nd, ... (e.g. ["Sorry, I didn\'t get that. Press 1 for billing."])',
+                ErrorCode.SHAPE,
+            )
+            return ()
+        if single in r.raw:
+            r.fail(
+                key,
+                f"'{key}' and '{single}' both say what follows {after}: keep '{key}' (one entry per retry, "
+                f"said instead of the question) and drop '{single}'",
+                ErrorCode.DUPLICATE,
+            )
+        if len(raw) > retries:
+            r.fail(
+                key,
+                f"'{key}' has {len(raw)} entries but retries is {retries}: the last "
+                f"{'one is' if len(raw) - retries == 1 else f'{len(raw) - retries} are'} never said",
+            )
+        entries: list[tuple[Prompt, ...]] = []
+        for index, item in enumerate(raw):
+            line = raw.line_of(index)
+            items = list(enumerate(item)) if isinstance(item, LineList) else [(None, item)]
+            prompts = []
+            for sub, one in items:
+                at = item.line_of(sub) if isinstance(item, LineList) and sub is not None else line
+                prompt = r.prompt_item(one, at)
+                if prompt is not None:
+                    prompts.append(prompt)
+            if not items:
+                self.error(line, r.name, f"'{key}' entry {index + 1} is an empty list: say something")
+            entries.append(tuple(prompts))
+        return tuple(entries)
+
+    def read_speech_fallback(self, r: NodeReader, default: SpeechFallback) -> SpeechFallback:
+        """``speech_fallback``: ``keys`` (after 2 failed spoken answers), ``none``, or ``{after, prompt, to}``."""
+        if "speech_fallback" not in r.raw:
+            return default
+        raw = r.raw["speech_fallback"]
+        if isinstance(raw, str) and raw.strip().lower() in SPEECH_FALLBACK_WORDS:
+            return SpeechFallback() if raw.strip().lower() == "keys" else SpeechFallback(after=0)
+        if not isinstance(raw, LineDict):
+            r.fail(
+                "speech_fallback",
+                f"speech_fallback must be 'keys', 'none' or a mapping like {{after: 2, prompt: \"Please use your "
+                f'keypad. ..."}}, not {raw!r}{suggest(str(raw).lower(), SPEECH_FALLBACK_WORDS)}',
+            )
+            return default
+        self.check_keys(raw, SPEECH_FALLBACK_KEYS, (), r.name, "speech_fallback")
+        f = NodeReader(self, r.name, raw)
+        to = f.text("to")
+        if to is not None and to != "keys":
+            f.fail("to", f"speech_fallback can only go 'to: keys', not {to!r}{suggest(to, ('keys',))}")
+        return SpeechFallback(after=f.integer("after", SPEECH_FALLBACK_AFTER, 1, 10), prompts=f.prompts("prompt"))
 
     def read_gather(self, r: NodeReader, base: dict[str, Any]) -> Node:
         prompts = r.prompts("prompt", required=True)

@@ -181,6 +181,7 @@ class _FileLoader(QuestionReaders):
         d.min_confidence = r.number("min_confidence", d.min_confidence, 0.0, 1.0)
         d.no_input_prompts = r.prompts("no_input_prompt")
         d.no_match_prompts = r.prompts("no_match_prompt")
+        d.speech_fallback = self.read_speech_fallback(r, d.speech_fallback)
         engine = r.text("speech_engine")
         if engine is not None and engine.lower() not in SPEECH_ENGINES:
             r.fail(

@@ -85,7 +85,11 @@ class Machine:
         self._playing: dict[str, bool] = {}  # voice prompts not yet finished: id -> barge_in
         self._continuation: Continuation | None = None
         self._listen_id: str | None = None
-        self._failures = 0
+        self._failures = 0  # of the question asked now: every no-match and no-input
+        self._no_matches = 0
+        self._no_inputs = 0
+        self._speech_failures = 0  # spoken answers that could not be used
+        self._keys_only = False  # speech is off for the question asked now (too many speech failures)
         self._digits = ""
         self._confirming: str | None = None  # a gather's answer read back, waiting for yes or no
         self._steps = 0

@@ -94,6 +94,20 @@ class DigitsSpec:
     inter_digit_timeout: float = 3.0
 
 
+#: ``speech_fallback`` when a node and the flow's defaults say nothing: keys only after 2 failed spoken answers.
+SPEECH_FALLBACK_AFTER = 2
+
+
+@dataclass(frozen=True)
+class SpeechFallback:
+    """After ``after`` spoken answers to one question failed (not understood, no choice, a wrong number), the
+    question takes keys only: speech recognition is off for it and ``prompts`` (empty: a generated one that lists
+    the keys) replace the question. ``after`` 0: never."""
+
+    after: int = SPEECH_FALLBACK_AFTER
+    prompts: tuple[Prompt, ...] = ()
+
+
 @dataclass(frozen=True)
 class InputSpec:
     """What ``menu`` and ``gather`` share: the variable they set, timeouts, retries and the fallback."""
@@ -109,6 +123,11 @@ class InputSpec:
     min_confidence: float = 0.5
     skip_if_known: bool = False
     known_prompts: tuple[Prompt, ...] = ()
+    #: Said instead of the question after the 1st, 2nd, ... no-match (the last one again after that).
+    reprompts: tuple[tuple[Prompt, ...], ...] = ()
+    #: The same after the 1st, 2nd, ... silence.
+    no_input_reprompts: tuple[tuple[Prompt, ...], ...] = ()
+    speech_fallback: SpeechFallback = field(default_factory=SpeechFallback)
 
 
 @dataclass(frozen=True, kw_only=True)

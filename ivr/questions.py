@@ -7,7 +7,7 @@ answer is taken or the retries are used up.
 
 from __future__ import annotations
 
-from . import readback
+from . import readback, reprompts
 from .actions import (
     Listen,
     ListenChoice,
@@ -64,8 +64,8 @@ class Questions(Machine):
             self._play(spec.known_prompts)
             picked = choice
             return self._after_prompts(lambda: self._take_choice(node, picked))
-        self._failures = 0
-        self._ask(node, ())
+        self._begin_question()
+        self._ask(node, node.prompts)
         return None
 
     def _enter_gather(self, node: GatherNode) -> str | None:
@@ -76,12 +76,17 @@ class Questions(Machine):
             self._play(spec.known_prompts)
             nxt = node.next
             return self._after_prompts(lambda: nxt)
-        self._failures = 0
-        self._ask(node, ())
+        self._begin_question()
+        self._ask(node, node.prompts)
         return None
 
-    def _ask(self, node: MenuNode | GatherNode, extra: tuple[Prompt, ...]) -> None:
-        self._play(extra + node.prompts)
+    def _begin_question(self) -> None:
+        self._failures = self._no_matches = self._no_inputs = self._speech_failures = 0
+        self._keys_only = False
+
+    def _ask(self, node: MenuNode | GatherNode, prompts: tuple[Prompt, ...]) -> None:
+        """Say ``prompts`` (the question, or what replaces it on a retry) and listen for the answer."""
+        self._play(prompts)
         self._digits = ""
         self._confirming = None
         spec = node.input
@@ -96,6 +101,7 @@ class Questions(Machine):
                     timeout,
                     choices=choices,
                     speech_hints=spoken_phrases(offered, spec.speech),
+                    speech=not self._keys_only,
                 )
             )
         else:
@@ -111,6 +117,7 @@ class Questions(Machine):
                     inter_digit_timeout=d.inter_digit_timeout,
                     speech_hints=spec.speech,
                     confirm=node.confirm is not Confirm.NEVER,
+                    speech=not self._keys_only,
                 )
             )
         self._waiting = Waiting.INPUT
@@ -128,7 +135,11 @@ class Questions(Machine):
         self._play(readback.prompts(node))
         listen_id, timeout = self._open_listen(node)
         choices, phrases = readback.listen_choices(self._flow.defaults.recognition_language)
-        self._out.append(Listen(listen_id, ListenMode.MENU, timeout, choices=choices, speech_hints=phrases))
+        self._out.append(
+            Listen(
+                listen_id, ListenMode.MENU, timeout, choices=choices, speech_hints=phrases, speech=not self._keys_only
+            )
+        )
         self._waiting = Waiting.INPUT
 
     def _confirm_input(self, node: GatherNode, event: Digits | Text | Speech) -> None:
@@ -139,10 +150,11 @@ class Questions(Machine):
         self._close_listen()
         self._confirming = None
         if said is None:
-            self._retry(node, StepKind.NO_MATCH, f"no yes or no to {value}")
-        elif said == "no":
+            self._retry(node, StepKind.NO_MATCH, f"no yes or no to {value}", spoken=isinstance(event, Speech))
+        elif said == "no":  # a misheard number is a speech failure (confirm: speech reads back spoken ones only)
+            spoken_value = node.confirm is Confirm.SPEECH or isinstance(event, Speech)
             self._step(StepKind.CONFIRM, f"{value} rejected")
-            self._retry(node, StepKind.NO_MATCH, f"the caller said {value} is wrong")
+            self._retry(node, StepKind.NO_MATCH, f"the caller said {value} is wrong", spoken=spoken_value)
         else:
             self._step(StepKind.CONFIRM, f"{value} confirmed")
             self._take_gathered(node, value)
@@ -190,7 +202,8 @@ class Questions(Machine):
         )
         return True
 
-    def _retry(self, node: MenuNode | GatherNode, kind: StepKind, why: str) -> None:
+    def _retry(self, node: MenuNode | GatherNode, kind: StepKind, why: str, *, spoken: bool = False) -> None:
+        """Ask again after a no-match or no-input (``spoken``: a spoken answer failed), or take the fallback."""
         spec = node.input
         self._failures += 1
         self._step(kind, f"{why} (attempt {self._failures} of {spec.retries + 1})")
@@ -198,7 +211,23 @@ class Questions(Machine):
             self._step(StepKind.FALLBACK, f"-> {spec.fallback}")
             self._run(spec.fallback)
             return
-        self._ask(node, spec.no_input_prompts if kind is StepKind.NO_INPUT else spec.no_match_prompts)
+        voice = self._channel is Channel.VOICE
+        generated = reprompts.generates(self._flow)
+        choices = self._choices(node) if isinstance(node, MenuNode) else ()
+        self._speech_failures += spoken
+        after = spec.speech_fallback.after
+        if voice and self._flow.defaults.speech_enabled and 0 < after <= self._speech_failures:
+            if not self._keys_only:
+                self._keys_only = True
+                self._step(StepKind.KEYS_ONLY, f"after {self._speech_failures} failed spoken answers")
+            self._ask(node, reprompts.keys_prompts(node, choices, generated=generated))
+            return
+        if kind is StepKind.NO_MATCH:
+            self._no_matches += 1
+        else:
+            self._no_inputs += 1
+        count = self._no_matches if kind is StepKind.NO_MATCH else self._no_inputs
+        self._ask(node, reprompts.retry_prompts(node, kind, count, choices, voice=voice, generated=generated))
 
     def _on_input(self, event: Digits | Text | Speech) -> None:
         node = self._node
@@ -207,6 +236,9 @@ class Questions(Machine):
             return
         if any(not barge_in for barge_in in self._playing.values()):
             self._step(StepKind.IGNORED, f"{describe_input(event)} (a prompt without barge-in is playing)")
+            return
+        if self._keys_only and isinstance(event, Speech):  # a late result of a window opened before the switch
+            self._step(StepKind.IGNORED, f"{describe_input(event)} (keys only now)")
             return
         if isinstance(event, Digits):
             keys = "".join(k for k in event.digits.upper() if k in DTMF_KEYS)
@@ -228,12 +260,12 @@ class Questions(Machine):
             self._step(StepKind.INPUT, describe_input(event))
             self._close_listen()
             self._confirming = None
-            self._retry(node, StepKind.NO_MATCH, "speech not understood")
+            self._retry(node, StepKind.NO_MATCH, "speech not understood", spoken=True)
         elif isinstance(event, Speech) and event.confidence < gate:
             self._step(StepKind.INPUT, describe_input(event))
             self._close_listen()
             self._confirming = None
-            self._retry(node, StepKind.NO_MATCH, f"confidence below {gate:.2f}")
+            self._retry(node, StepKind.NO_MATCH, f"confidence below {gate:.2f}", spoken=True)
         elif isinstance(node, GatherNode) and self._confirming is not None:
             self._confirm_input(node, event)
         elif isinstance(node, MenuNode):
@@ -247,7 +279,7 @@ class Questions(Machine):
         self._step(StepKind.INPUT, describe_input(event))
         self._close_listen()
         if choice is None:
-            self._retry(node, StepKind.NO_MATCH, "no choice matches")
+            self._retry(node, StepKind.NO_MATCH, "no choice matches", spoken=isinstance(event, Speech))
         else:
             self._run(self._take_choice(node, choice))  # None: the flow failed booking a callback
 
@@ -277,7 +309,8 @@ class Questions(Machine):
         self._digits = ""
         if not spec.min_digits <= len(value) <= spec.max_digits:
             got = f"{len(value)} digit{'' if len(value) == 1 else 's'}" if value else "no digits"
-            self._retry(node, StepKind.NO_MATCH, f"{got}, expected {spec.min_digits} to {spec.max_digits}")
+            expected = f"{got}, expected {spec.min_digits} to {spec.max_digits}"
+            self._retry(node, StepKind.NO_MATCH, expected, spoken=spoken)
             return
         if readback.reads_back(node, spoken=spoken):
             self._ask_confirmation(node, value)

@@ -51,6 +51,28 @@ COMMON_PROPERTIES: dict[str, Schema] = {
     },
 }
 
+_REPROMPTS: Schema = {
+    "type": "array",
+    "minItems": 1,
+    "items": {"anyOf": [_ref("prompt_item"), {"type": "array", "minItems": 1, "items": _ref("prompt_item")}]},
+}
+_SPEECH_FALLBACK: Schema = {
+    "description": "after repeated failed spoken answers (default 2) a voice question takes keys only: 'keys' "
+    "(the default), 'none' (never), or {after: N, prompt: what to say instead of the question}",
+    "anyOf": [
+        {"enum": ["keys", "none"]},
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "to": {"const": "keys"},
+                "after": {"type": "integer", "minimum": 1, "maximum": 10},
+                "prompt": _PROMPT,
+            },
+        },
+    ],
+}
+
 _ASK: dict[str, Schema] = {
     "prompt": _PROMPT,
     "var": {**_ref("var_name"), "description": "the context variable this node sets"},
@@ -62,8 +84,18 @@ _ASK: dict[str, Schema] = {
         "maximum": 10,
         "description": "re-asks after a no-input or no-match before the fallback (default 2)",
     },
-    "no_input_prompt": _PROMPT,
-    "no_match_prompt": _PROMPT,
+    "no_input_prompt": {**_PROMPT, "description": "said before the question again after silence"},
+    "no_match_prompt": {**_PROMPT, "description": "said before the question again after a no-match"},
+    "reprompts": {
+        **_REPROMPTS,
+        "description": "said instead of the question after the 1st, 2nd, ... no-match (the last one again after "
+        "that); replaces no_match_prompt. Default: an apology and the question, then (voice menus) the list of keys",
+    },
+    "no_input_prompts": {
+        **_REPROMPTS,
+        "description": "said instead of the question after the 1st, 2nd, ... silence; replaces no_input_prompt",
+    },
+    "speech_fallback": _SPEECH_FALLBACK,
     "fallback": {**_NODE, "description": "where to go when the retries are used up"},
     "speech": {"type": "array", "items": {"type": "string"}, "description": "speech recognition hints"},
     "min_confidence": {
@@ -251,6 +283,7 @@ DEFAULTS_PROPERTIES: dict[str, Schema] = {
     "min_confidence": {"type": "number", "minimum": 0, "maximum": 1},
     "no_input_prompt": _PROMPT,
     "no_match_prompt": _PROMPT,
+    "speech_fallback": _SPEECH_FALLBACK,
 }
 
 PROMPT_PROPERTIES: dict[str, Schema] = {

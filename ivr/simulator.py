@@ -160,11 +160,15 @@ def _format_listen(listen: Listen, channel: Channel) -> str:
     if listen.mode is ListenMode.MENU:
         if channel is Channel.CHAT:
             return "buttons: " + " ".join(f"[{c.label}]" for c in listen.choices)
+        keys = " ".join(c.key for c in listen.choices)
+        if not listen.speech:
+            return f"(listening: keys {keys} only: speech is off for this question)"
         words = ", ".join(listen.speech_hints[:8])
-        return f"(listening: keys {' '.join(c.key for c in listen.choices)} or words like {words})"
+        return f"(listening: keys {keys} or words like {words})"
     if channel is Channel.CHAT:
         return f"(waiting for a number of {listen.min_digits} to {listen.max_digits} digits)"
     end = f", end with {listen.terminator}" if listen.terminator else ""
+    end += "; keys only: speech is off for this question" if not listen.speech else ""
     timeout = f"{listen.no_input_timeout:g}s" if listen.no_input_timeout else "none"
     return f"(listening: {listen.min_digits} to {listen.max_digits} digits{end}; timeout {timeout})"
 

@@ -37,7 +37,10 @@ log = logging.getLogger(__name__)
 
 
 def grammar_for(listen: Listen) -> Grammar | None:
-    """What the caller may say in this window: the menu's phrases, or a spoken number (plus any hints)."""
+    """What the caller may say in this window: the menu's phrases, or a spoken number (plus any hints); None:
+    nothing (keys only)."""
+    if not listen.speech:
+        return None
     if listen.mode is ListenMode.MENU:
         return Grammar.of(listen.speech_hints) if listen.speech_hints else None
     low = max(1, listen.min_digits)

@@ -124,7 +124,7 @@ KITCHEN_SINK = """\
     start: say
     defaults: {voice: v, language: en, rate: 1.1, timeout: 5s, inter_digit_timeout: 2, chat_timeout: 5m,
                retries: 1, min_confidence: 0.4, no_input_prompt: "?", no_match_prompt: ["??", {chat: "???"}],
-               speech_engine: pocketsphinx, speech_language: en}
+               speech_engine: pocketsphinx, speech_language: en, speech_fallback: keys}
     nodes:
       say: {type: say, description: d, entry: true, prompt: "hi {{ a }}", next: play}
       play: {type: play, file: beep.wav, chat: "(beep)", barge_in: false, next: gather}
@@ -164,7 +164,36 @@ KITCHEN_SINK = """\
         known_prompt: kp
         choices:
           - {key: 1, label: L, value: v, words: [w], only: voice, next: set}
-          - {key: "#", next: set}
+          - {key: "#", next: again}
+        fallback: set
+      again:
+        type: menu
+        prompt: m
+        retries: 2
+        reprompts: ["r1", ["r2", {say: r3}]]
+        no_input_prompts: [n1]
+        speech_fallback: {to: keys, after: 1, prompt: "Press 1."}
+        choices: [{key: 1, next: ask2}]
+        fallback: set
+      ask2:
+        type: gather
+        prompt: a
+        var: acct2
+        reprompts: [r]
+        no_input_prompts: [n]
+        speech_fallback: none
+        next: offer2
+        fallback: set
+      offer2:
+        type: callback
+        queue: q
+        prompt: p
+        retries: 2
+        reprompts: [r]
+        no_input_prompts: [n]
+        speech_fallback: keys
+        choices: [{key: 1, when: asap}]
+        next: set
         fallback: set
       set: {type: set, vars: {a: "1", b: 2, c: true}, next: branch}
       branch:
