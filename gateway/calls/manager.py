@@ -35,8 +35,9 @@ from gateway.errors import BadRequest, Conflict, GatewayError, NotFound
 from gateway.flows.call_speech import CallSpeech
 from gateway.flows.captions import CaptionedHooks, Captions
 from gateway.flows.live import LiveFlows
-from gateway.flows.runner import FlowRunner
+from gateway.flows.runner import FlowHooks, FlowRunner
 from gateway.flows.speech import SpeechRecognition
+from gateway.flows.test_runs import TEST_QUEUED, TestHooks, TestRun
 from gateway.flows.voice_channel import AudioFiles, VoiceChannel
 from gateway.metrics import Metrics
 from gateway.protocol.bus import CallCaption, CallUpdate
@@ -113,8 +114,11 @@ class CallConfig:
 
 
 class Call:
-    def __init__(self, call_id: str, customer_id: str, conversation_id: str, manager: CallManager):
+    def __init__(
+        self, call_id: str, customer_id: str, conversation_id: str, manager: CallManager, test: TestRun | None = None
+    ):
         self.id = call_id
+        self.test = test  # an admin's test call into that flow version (gateway/flows/test_runs.py); None: live
         self.customer_id = customer_id
         self.conversation_id = conversation_id
         self.m = manager
@@ -181,12 +185,14 @@ class Call:
             if not await self.leg.wait_connected(self.m.config.connect_timeout):
                 await self.end("ice_timeout")
                 return
-            if await self._straight_to_agent():
+            if self.test is None and await self._straight_to_agent():
                 await self.ended.wait()
                 return
             await self.set_status(CallStatus.IVR)
             reason = await self._run_flow()
-            if reason == "queued" and self.m.agents is not None and not self.ended.is_set():
+            if reason == "queued" and self.test is not None and not self.ended.is_set():
+                await self._test_queued()  # a test call never reaches agents
+            elif reason == "queued" and self.m.agents is not None and not self.ended.is_set():
                 await self.m.agents.waiting(self, routed=True)
             elif reason != "queued" and not self.ended.is_set():
                 await self.end(reason)
@@ -233,22 +239,37 @@ class Call:
         await self.m.agents.waiting(self, callback_agent=callback_agent)
         return True
 
+    async def _test_queued(self) -> None:
+        """A test call's flow reached a queue node: the caller hears that a customer would wait there, then the
+        call ends (reason ``test_queued``); the timeline has the same as a system line (TestHooks)."""
+        queue = self.channel.enqueued_action.queue if self.channel and self.channel.enqueued_action else ""
+        if self.channel is not None:
+            text = f"This test call would now wait in queue {queue} for an agent. The test ends here."
+            done = await self.channel.say(Say("test-queued", text, voice=None))
+            if done is not None:
+                await done
+        await self.end(TEST_QUEUED)
+
     async def _run_flow(self) -> str:
-        flow = self.flow = self.m.flows.get(self.m.config.flow)
+        test = self.test
+        flow = self.flow = test.flow if test is not None else self.m.flows.get(self.m.config.flow)
         context = await self.m.conversations.context(self.conversation_id)
         queue_hours = await self.m.conversations.queue_hours()  # for hours nodes that name a queue
         if self.ended.is_set():  # ended meanwhile: end() found no speech to close, so start none (no await below)
             return "ended"
+        flows = test.flows(self.m.flows.snapshot()) if test is not None else self.m.flows.snapshot()
         interp = Interpreter(
             flow,
             context,
             channel=Channel.VOICE,
-            flows=self.m.flows.snapshot(),
+            flows=flows,
             conversation_id=self.conversation_id,
             queue_hours=queue_hours,
         )
         channel = self._voice_channel()
-        hooks = CaptionedHooks(self.m.conversations, self.conversation_id, "voice", self.captions)
+        hooks: FlowHooks = CaptionedHooks(self.m.conversations, self.conversation_id, "voice", self.captions)
+        if test is not None:
+            hooks = TestHooks(hooks, self.m.conversations, self.conversation_id, chat=False)
         self.runner = runner = FlowRunner(interp, channel, hooks, self.m.http, metrics=self.m.metrics)
         listener = self.m.speech.listener(flow, self.id) if self.m.speech is not None else None
         if listener is not None:
@@ -261,9 +282,10 @@ class Call:
                 metrics=self.m.metrics,
             )
         log.info(
-            "call in flow %s (version %s), speech: %s",
+            "call in flow %s (version %s%s), speech: %s",
             flow.name,
             flow.version,
+            ", a test call" if test is not None else "",
             f"{listener.engine.name} {listener.engine.language}" if listener is not None else "off",
             extra={"conversation_id": self.conversation_id},
         )
@@ -410,9 +432,10 @@ class CallManager:
         self.totals["late_frames"] += player.stats.late_frames
         self.totals["skipped_frames"] += player.stats.skipped_frames
 
-    def check_offer(self, call_id: str, offer_sdp: str) -> None:
-        """Refuse early (before any conversation is opened) a call this node cannot take or an unusable offer."""
-        self.check_capacity(call_id)
+    def check_offer(self, call_id: str, offer_sdp: str, *, test: bool = False) -> None:
+        """Refuse early (before any conversation is opened) a call this node cannot take or an unusable offer
+        (``test``: an admin's test call, which needs no live voice flow)."""
+        self.check_capacity(call_id, test=test)
         try:
             check_offer(offer_sdp)
         except BadOffer as exc:
@@ -473,15 +496,15 @@ class CallManager:
         except GatewayError as exc:  # a full or closed timeline
             log.info("call end not recorded: %s", exc.message, extra=extra)
 
-    def check_capacity(self, call_id: str) -> None:
+    def check_capacity(self, call_id: str, *, test: bool = False) -> None:
         """Refuse early (before anything is created) a call this node cannot take."""
         try:
-            self._check_capacity(call_id)
+            self._check_capacity(call_id, test)
         except GatewayError as exc:
             self.metrics.call_refused(exc.code)
             raise
 
-    def _check_capacity(self, call_id: str) -> None:
+    def _check_capacity(self, call_id: str, test: bool) -> None:
         if self.closing:
             raise LinesBusy("We are restarting. Please call again in a moment.")
         if call_id in self.calls:
@@ -491,7 +514,7 @@ class CallManager:
                 "All our lines are busy right now. Please keep chatting with us here, "
                 "or try calling again in a few minutes."
             )
-        if self.config.flow not in self.flows.snapshot():
+        if not test and self.config.flow not in self.flows.snapshot():
             raise NotFound(f"the voice flow '{self.config.flow}' is not loaded", code=ErrorCode.FLOW_MISSING)
 
     async def reserve(self, call_id: str, customer_id: str, address: str) -> None:
@@ -524,10 +547,13 @@ class CallManager:
         except StoreError as exc:
             log.warning("call slot of %s not released (it expires by itself): %s", call_id, exc)
 
-    async def start(self, customer_id: str, cid: str, call_id: str, offer_sdp: str) -> tuple[Call, str]:
-        """Accept a call into conversation ``cid``: returns it and the SDP answer; it runs on in its own task."""
-        self.check_capacity(call_id)
-        call = Call(call_id, customer_id, cid, self)
+    async def start(
+        self, customer_id: str, cid: str, call_id: str, offer_sdp: str, *, test: TestRun | None = None
+    ) -> tuple[Call, str]:
+        """Accept a call into conversation ``cid``: returns it and the SDP answer; it runs on in its own task
+        (``test``: an admin's test call into that flow version)."""
+        self.check_capacity(call_id, test=test is not None)
+        call = Call(call_id, customer_id, cid, self, test)
         self.calls[call_id] = call
         try:
             answer = await call.accept(offer_sdp)

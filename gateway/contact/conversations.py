@@ -29,8 +29,20 @@ from ivr.hours import Schedule
 log = logging.getLogger(__name__)
 
 
+TEST_PREFIX = "t_"  # a test run's conversation (gateway/flows/test_runs.py): never queued, counted nor posted out
+
+
 def new_conversation_id() -> str:
     return "c_" + secrets.token_hex(8)
+
+
+def new_test_conversation_id() -> str:
+    return TEST_PREFIX + secrets.token_hex(8)
+
+
+def is_test_conversation(cid: str) -> bool:
+    """A test run's conversation: reports, event webhooks and routing leave it out (by its id alone)."""
+    return cid.startswith(TEST_PREFIX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,10 +116,14 @@ class Conversations:
     async def current_for_customer(self, customer_id: str) -> str | None:
         return await self.store.customer_current(customer_id)
 
-    async def history(self, cid: str, after: str | None = None, *, for_customer: bool) -> list[dict[str, Any]]:
+    async def history(
+        self, cid: str, after: str | None = None, *, for_customer: bool, steps: bool = False
+    ) -> list[dict[str, Any]]:
+        """The timeline after ``after``; ``for_customer``: what the customer sees of it (``steps``: and the flow's
+        ``ivr`` steps, for a test run's console)."""
         events = await self.store.events(cid, after)
         if for_customer:
-            events = [customer_view(e) for e in events if e["type"] in CUSTOMER_VISIBLE]
+            events = [customer_view(e) for e in events if customer_visible(e["type"], steps=steps)]
         return events
 
     async def queue_position(self, cid: str) -> int | None:
@@ -386,6 +402,32 @@ class Conversations:
             await self.store.publish(self.store.keys.customer_channel(customer_id), bus.Follow(cid))
         return cid, created
 
+    async def open_test(self, customer_id: str, context: dict[str, str]) -> tuple[str, bool]:
+        """The test customer's open conversation, or a new test run conversation (``t_...``, state 'open', never
+        queued: gateway/flows/test_runs.py); whether it was opened now. An admin's test is not rate limited."""
+        opened = await self.store.open_conversation(
+            customer_id, new_test_conversation_id(), self.queue, now=self.clock(), context=context, queued=False
+        )
+        if opened.created:
+            log.info("test run conversation opened", extra={"conversation_id": opened.conversation_id})
+        return opened.conversation_id, opened.created
+
+    async def test_message(self, customer_id: str, cid: str, client_id: str, text: str) -> Stored:
+        """The admin's message in their test run's conversation, once per client id; a run that ended takes none
+        (Conflict: a new test starts a new run)."""
+        data = {"author": Author.CUSTOMER, "text": text, "client_id": client_id}
+        conv_id, event_id, status = await self.store.append(
+            cid,
+            EventType.MESSAGE,
+            data,
+            now=self.clock(),
+            client_id=client_id,
+            client_ids_key=self.store.keys.customer_client_ids(customer_id),
+        )
+        if status not in ("ok", "duplicate"):
+            raise Conflict("this test run has ended: start a new test", field="conversation_id")
+        return Stored(conv_id, event_id, duplicate=status == "duplicate", state=ConversationState.OPEN)
+
     async def record(self, cid: str, typ: EventType, data: dict[str, Any]) -> str:
         """Append a system event (call started, IVR step, ...) to the timeline; returns its id."""
         _, event_id, status = await self.store.append(cid, typ, data, now=self.clock())
@@ -400,7 +442,11 @@ class Conversations:
             raise NotFound(f"conversation {cid} does not exist", field="conversation_id")
 
     async def enqueue(self, cid: str, queue_name: str, *, skills: Skills = (), priority: int = 0) -> bool:
-        """Hand an open conversation to routing; False if it was not open (already queued or assigned)."""
+        """Hand an open conversation to routing; False if it was not open (already queued or assigned), or is a
+        test run's (those never reach agents)."""
+        if is_test_conversation(cid):
+            log.warning("a test run's conversation is never queued (%s)", queue_name, extra={"conversation_id": cid})
+            return False
         result = await self.store.enqueue(
             cid, self.queue, queue_name, now=self.clock(), skills=format_skills(skills), priority=priority
         )
@@ -530,6 +576,11 @@ def _rating(conv: dict[str, str]) -> dict[str, Any] | None:
         "comment": conv.get("rating_comment", ""),
         "rated_at": int(conv["rated_at"]),
     }
+
+
+def customer_visible(typ: str, *, steps: bool = False) -> bool:
+    """Whether a customer sees events of type ``typ`` (``steps``: a test run's console also sees ``ivr`` steps)."""
+    return typ in CUSTOMER_VISIBLE or (steps and typ == EventType.IVR)
 
 
 def customer_view(event: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ Modules:
 - ``replays``        Replay of past sessions' timelines against a flow version (ivr/replay.py over the store).
 - ``runner``         Runs an IVR / bot flow for one conversation: executes the interpreter's actions on a channel.
 - ``speech``         Speech recognition for the IVR: which engine a flow gets, each listening window's grammar, the flow check.
+- ``test_runs``      Test runs of any flow version from the console: a ``t_`` conversation that reaches no agent, report or webhook.
 - ``voice_channel``  A call as a flow channel: prompts become audio on the caller's outgoing track.
 - ``versions``       Flow versions: save (checked, optimistic), publish and roll back, diff, graph; files pushed and pulled.
 - ``webhooks``       Flow webhooks: the HTTP client flows call out with, what it may reach, and how its requests are signed.

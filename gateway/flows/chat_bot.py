@@ -17,12 +17,13 @@ import aiohttp
 
 from gateway.contact.conversations import ConversationHooks, Conversations
 from gateway.flows.live import LiveFlows
-from gateway.flows.runner import FlowRunner
+from gateway.flows.runner import FlowHooks, FlowRunner
+from gateway.flows.test_runs import TestHooks, TestRun
 from gateway.protocol.bus import EventAppended, Message
 from gateway.protocol.states import Author, EventType
 from gateway.store.bus import Bus
 from gateway.store.store import Keys
-from gateway.tasks import Tasks
+from gateway.tasks import Tasks, cancel_and_wait
 from ivr.actions import Enqueue, Listen, Play, Say
 from ivr.events import Disconnected, Text
 from ivr.interpreter import Interpreter
@@ -111,39 +112,51 @@ class ChatBots:
         self.http = http
         self.bots: dict[str, ChatBot] = {}
         self._tasks = Tasks("chatbot", log)  # one per bot, named chatbot-<conversation id>
+        self._runs: dict[str, asyncio.Task[None]] = {}  # each bot's task, by conversation (stop one)
 
     @property
     def enabled(self) -> bool:
         return bool(self.flow_name) and self.flow_name in self.flows.snapshot()
 
-    async def start(self, cid: str, flow_name: str | None = None) -> bool:
+    async def start(self, cid: str, flow_name: str | None = None, test: TestRun | None = None) -> bool:
         """Run the chat flow (or ``flow_name``) for an open conversation (just opened, or taken out of its queue
-        by the queue's maximum wait); False if one runs already or there is no such flow."""
-        name = flow_name or self.flow_name
-        if cid in self.bots or not name or name not in self.flows:
+        by the queue's maximum wait); False if one runs already or there is no such flow. ``test``: the version of
+        an admin's test run instead (gateway/flows/test_runs.py)."""
+        name = flow_name or self.flow_name or ""
+        if cid in self.bots or (test is None and (not name or name not in self.flows)):
             return False
-        flow = self.flows.get(name)
+        flow = test.flow if test is not None else self.flows.get(name)
+        flows = test.flows(self.flows.snapshot()) if test is not None else self.flows.snapshot()
         context = await self.conversations.context(cid)
         interp = Interpreter(
             flow,
             context,
             channel=Channel.CHAT,
-            flows=self.flows.snapshot(),
+            flows=flows,
             conversation_id=cid,
             queue_hours=await self.conversations.queue_hours(),
         )
+        hooks: FlowHooks = ConversationHooks(self.conversations, cid, "chat")
+        if test is not None:
+            hooks = TestHooks(hooks, self.conversations, cid, chat=True)
         runner = FlowRunner(
-            interp,
-            ChatChannel(self.conversations, cid),
-            ConversationHooks(self.conversations, cid, "chat"),
-            self.http,
-            metrics=self.conversations.metrics,
+            interp, ChatChannel(self.conversations, cid), hooks, self.http, metrics=self.conversations.metrics
         )
         bot = ChatBot(cid, runner, self.bus, self.keys)
         self.bots[cid] = bot
-        self._tasks.spawn(self._run(bot), cid)
-        log.info("chat bot started with flow %s", flow.name, extra={"conversation_id": cid})
+        self._runs[cid] = self._tasks.spawn(self._run(bot), cid)
+        log.info(
+            "chat bot started with flow %s (version %s%s)",
+            flow.name,
+            flow.version,
+            ", a test run" if test is not None else "",
+            extra={"conversation_id": cid},
+        )
         return True
+
+    async def stop(self, cid: str) -> None:
+        """Stop the bot of ``cid`` where it is (a test call takes over the test run's conversation)."""
+        await cancel_and_wait(self._runs.get(cid))
 
     async def _run(self, bot: ChatBot) -> None:
         try:
@@ -156,6 +169,7 @@ class ChatBots:
             await self.conversations.enqueue(bot.cid, "default")
         finally:
             self.bots.pop(bot.cid, None)
+            self._runs.pop(bot.cid, None)
 
     async def close_all(self) -> None:
         await self._tasks.close()

@@ -34,6 +34,8 @@ The metrics, for both channels (a *call* is a conversation with a ``call_started
   without ever waiting for an agent (no ``queued``).
 - **dispositions**: ``closed`` counted by its disposition (dimension ``disposition``, metric ``closed``).
 
+A test run's conversation (an admin trying a flow version from the console, id ``t_...``) counts in nothing.
+
 Path analytics per flow and day (``ivr`` steps): a **transition** ``from`` -> ``node`` on each ``enter`` step ('' is
 the flow's start); an **exit** where the caller or customer hung up (``hangup`` step the interpreter writes for a
 disconnect) or asked for an agent (``queue`` step), at that node.
@@ -45,6 +47,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.contact.conversations import is_test_conversation
 from gateway.protocol.states import EventType
 from gateway.store.event_log_store import LoggedEvent
 
@@ -244,7 +247,10 @@ _RULES: dict[str, Callable[[_Tally, dict[str, Any]], None]] = {
 
 
 def count(event: LoggedEvent, *, sl_threshold_ms: int) -> Counted:
-    """The counters one logged event adds (see the module's definitions)."""
+    """The counters one logged event adds (see the module's definitions); none for a test run's conversation
+    (gateway/flows/test_runs.py: an admin trying a flow version is no customer)."""
+    if is_test_conversation(event.cid):
+        return Counted(event_time(event))
     tally = _Tally(event, sl_threshold_ms)
     rule = _RULES.get(event.type)
     if rule is not None:

@@ -5,7 +5,7 @@ Two jobs run on every node (:class:`WebhookDelivery`, started and stopped by the
 1. **Fan-out** (one node at a time, the holder of ``P:webhooks:fanout``): reads the event log (the Redis stream
    every timeline append writes, gateway/store/event_log_store.py) in the consumer group ``webhooks`` under its
    node id, turns each entry into the payload of every enabled subscription that wants it
-   (gateway/ops/webhooks.py), and in one script step appends each payload to that subscription's **outbox for the
+   (gateway/ops/webhooks.py; none for an admin's test run, a ``t_`` conversation), and in one script step appends each payload to that subscription's **outbox for the
    conversation** (``P:webhook:SUB:conv:CID``, a list), marks the outbox due, and acknowledges the entries
    (``webhook_fanout-3.lua``). The step runs only for the lock's holder and only for a batch that is every entry of
    the group still pending up to its newest one: a node that read entries and then died (or stalled past the
@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from gateway import __version__
+from gateway.contact.conversations import is_test_conversation
 from gateway.flows.webhooks import guarded_session, refused_in
 from gateway.ops.webhooks import (
     EVENT_ID_HEADER,
@@ -191,6 +192,8 @@ class WebhookDelivery:
         subs = [Subscription.loads(doc) for doc in (await self.db.subscriptions()).values()] if batch else []
         deliveries: list[tuple[Outbox, str]] = []
         for event in batch:
+            if is_test_conversation(event.cid):
+                continue  # an admin's test run of a flow (gateway/flows/test_runs.py) is nobody's business outside
             kind = webhook_event(event.type, event.data)
             targets = [sub for sub in subs if sub.wants(kind, event.ts)] if kind is not None else []
             if kind is not None and targets:

@@ -7,11 +7,12 @@ protocol is described in ``docs/protocol.md``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from gateway.errors import BadRequest
+from gateway.errors import BadRequest, Unauthorized
 from gateway.json_input import check_text, loads_object
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.limits import (
@@ -34,6 +35,8 @@ from media.sdp_offer import BadOffer, check_offer
 
 _E = TypeVar("_E", bound=StrEnum)
 _DTMF_KEYS = frozenset(DTMF_KEYS)
+_FLOW_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # ivr/loader.py FLOW_NAME_RE, at most 64 (gateway/flows/versions.py)
+_VERSION_ID = re.compile(r"[0-9a-f]{12}")  # a version's content hash (ivr Flow.version)
 
 
 class ClientFrame(StrEnum):
@@ -61,7 +64,27 @@ class ClientFrame(StrEnum):
     WALLBOARD = "wallboard"  # supervisor: start (watch true) or stop (false) getting the wallboard frames
 
 
+class TestChannel(StrEnum):
+    """What a test run of a flow is: the chat bot (the default), or a test call only (no chat bot greets first)."""
+
+    __test__ = False  # not a pytest test class (tests import it)
+
+    CHAT = "chat"
+    VOICE = "voice"
+
+
 # ---------------------------------------------------------------- frames
+
+
+@dataclass(frozen=True, slots=True)
+class TestFlow:
+    """A test run's flow version (the flow console): ``test_flow`` of a customer ``hello`` or ``call_offer``."""
+
+    __test__ = False
+
+    name: str
+    version: str
+    channel: TestChannel = TestChannel.CHAT
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +94,8 @@ class Hello:
     context: dict[str, str] = field(default_factory=dict)  # the browser's word: flow variables context.<key>
     customer_token: str | None = None  # signed by the site's backend: verified.<claim> (gateway/wire/site_tokens.py)
     presence: bool = True  # agent: false for a page that only watches (the wallboard): no desk session, not online
+    test_flow: TestFlow | None = None  # a test run (customer socket): needs an admin's access token in admin_token
+    admin_token: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +141,7 @@ class CloseConversation:
 class CallOffer:
     call_id: str
     sdp: str
+    test_flow: TestFlow | None = None  # a test call: only on a test run's socket, naming its hello's version
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,6 +364,46 @@ def _flag(obj: dict[str, Any], name: str, *, default: bool) -> bool:
     return value
 
 
+def _test_flow(obj: dict[str, Any]) -> TestFlow | None:
+    """``test_flow``: ``{"name", "version", "channel"?}`` naming a flow version to run as a test (checked against the
+    store, and the sender's admin token, by the customer socket)."""
+    value = obj.get("test_flow")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise BadRequest("'test_flow' must be an object {name, version}", field="test_flow", code=ErrorCode.BAD_FIELD)
+    name, version = value.get("name"), value.get("version")
+    if not isinstance(name, str) or not _FLOW_NAME.fullmatch(name):
+        raise BadRequest(
+            "'test_flow.name' is a flow name (1-64 letters, digits, _ or -)",
+            field="test_flow",
+            code=ErrorCode.BAD_FIELD,
+        )
+    if not isinstance(version, str) or not _VERSION_ID.fullmatch(version):
+        raise BadRequest(
+            "'test_flow.version' is a version id (12 hex digits)", field="test_flow", code=ErrorCode.BAD_FIELD
+        )
+    channel = _member(TestChannel, value.get("channel", TestChannel.CHAT))
+    if channel is None:
+        raise BadRequest("'test_flow.channel' must be 'chat' or 'voice'", field="test_flow", code=ErrorCode.BAD_FIELD)
+    return TestFlow(name, version, channel)
+
+
+def _test_hello(obj: dict[str, Any]) -> tuple[TestFlow | None, str | None]:
+    """A customer hello's test run and the admin token it comes with: one without the other is refused."""
+    test_flow = _test_flow(obj)
+    admin_token = _str(obj, "admin_token", max_len=2048, required=False)
+    if test_flow is not None and admin_token is None:
+        raise Unauthorized(
+            "a test run ('test_flow') needs an admin's access token in 'admin_token'", field="admin_token"
+        )
+    if test_flow is None and admin_token is not None:
+        raise BadRequest(
+            "'admin_token' is only for a test run ('test_flow')", field="admin_token", code=ErrorCode.BAD_FIELD
+        )
+    return test_flow, admin_token
+
+
 def _member(enum: type[_E], value: object) -> _E | None:
     """``value`` as a member of ``enum``, or None when it is not one of its strings."""
     return enum(value) if isinstance(value, str) and value in enum._value2member_map_ else None
@@ -359,6 +425,7 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
 
     match frame_type:
         case ClientFrame.HELLO:
+            test_flow, admin_token = _test_hello(obj) if role == "customer" else (None, None)
             return Hello(
                 token=_str(obj, "token", max_len=2048, required=False),
                 last_event_id=_event_id(obj, "last_event_id"),
@@ -367,6 +434,8 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
                 if role == "customer"
                 else None,
                 presence=_flag(obj, "presence", default=True) if role == "agent" else True,
+                test_flow=test_flow,
+                admin_token=admin_token,
             )
         case ClientFrame.MESSAGE:
             return SendMessage(
@@ -407,7 +476,11 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
         case ClientFrame.CALL_OFFER:
             sdp = _offer(obj, required=True)
             assert sdp is not None
-            return CallOffer(call_id=_req(obj, "call_id", max_len=64), sdp=sdp)
+            return CallOffer(
+                call_id=_req(obj, "call_id", max_len=64),
+                sdp=sdp,
+                test_flow=_test_flow(obj) if role == "customer" else None,
+            )
         case ClientFrame.DTMF:
             digits = _req(obj, "digits", max_len=MAX_DTMF_DIGITS)
             if not set(digits) <= _DTMF_KEYS:

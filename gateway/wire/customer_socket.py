@@ -5,21 +5,25 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
-from gateway.calls.manager import LinesBusy
+from gateway.calls.manager import Call, LinesBusy
 from gateway.client_ip import client_ip, limit_key
-from gateway.contact.conversations import customer_view
-from gateway.errors import Conflict, GatewayError, NotFound, Unauthorized
+from gateway.contact.conversations import customer_view, customer_visible
+from gateway.errors import BadRequest, Conflict, Forbidden, GatewayError, NotFound, Unauthorized
+from gateway.flows.test_runs import TestRun, load_test_run
 from gateway.protocol import bus, client, server
-from gateway.protocol.states import CUSTOMER_VISIBLE, Author, CallbackState, CallStatus, ConversationState, EventType
-from gateway.store.store import to_event
+from gateway.protocol.client import TestChannel
+from gateway.protocol.states import Author, CallbackState, CallStatus, ConversationState, EventType, Role
+from gateway.store.store import StoreError, to_event
 from gateway.wire import tokens
-from gateway.wire.connection import Connection, Step, serve_socket
+from gateway.wire.connection import Connection, Step, serve_socket, store_unavailable
 from gateway.wire.queue_routes import line_hours_open
 from gateway.wire.services import SERVICES, Services
+from gateway.wire.sessions import authenticate
 from gateway.wire.site_tokens import VerifiedCustomer, is_verified_id, verified_customer_id
 
 log = logging.getLogger(__name__)
@@ -39,8 +43,123 @@ class CustomerConnection(Connection):
         self.followed: str | None = None  # whose channel this connection listens to
         self.context: dict[str, str] = {}
         self._last_typing = 0.0
+        self.test: TestRun | None = None  # an admin's test run of a flow version (hello with test_flow)
+
+    # ---------------------------------------------------------------- test runs (the flow console)
+
+    async def hello(self) -> client.Hello | None:
+        """The first frame; a test run's hello is admitted only with an admin's access token. A refused one is
+        answered with an error frame (field ``admin_token`` or ``test_flow``) and the socket stays open for another
+        hello, as for any hello that does not parse."""
+        while True:
+            frame = await super().hello()
+            if frame is None or frame.test_flow is None:
+                return frame
+            try:
+                self.test = await self._admit_test(frame.test_flow, frame.admin_token)
+                return frame
+            except GatewayError as exc:
+                await self.send_error(exc)
+            except StoreError as exc:
+                await self.send_error(store_unavailable(exc, "a test run's hello", self.log_extra))
+                await self.ws.close(code=server.CloseCode.STORE_UNAVAILABLE, message=b"store unavailable")
+                return None
+            if self.ws.closed:
+                return None
+
+    async def _admit_test(self, test_flow: client.TestFlow, admin_token: str | None) -> TestRun:
+        s = self.s
+        try:
+            agent, _ = await authenticate(
+                admin_token, signer=s.signer, sessions=s.sessions, directory=s.directory, now=time.time()
+            )
+        except Unauthorized as exc:  # the same refusal as the desk's, about this frame's field
+            raise Unauthorized(exc.message, field="admin_token", code=exc.code) from None
+        if Role.ADMIN not in agent.roles:
+            raise Forbidden("only admins run test flows", field="test_flow")
+        run = await load_test_run(s.flow_versions, test_flow.name, test_flow.version, agent.id, test_flow.channel)
+        log.info("test run of %s by %s", run.mark, agent.id, extra={"agent_id": agent.id})
+        return run
+
+    async def _start_test(self, hello: client.Hello, run: TestRun) -> bool:
+        """A test run's socket: a throwaway customer, and a new test conversation (never anyone's current one) in
+        which the chat bot runs the version at once (not for ``channel`` voice: a test call runs it)."""
+        self.customer_id = "test_" + secrets.token_hex(8)
+        self.log_extra = {"customer_id": self.customer_id, "agent_id": run.admin}
+        self.context = run.context({f"context.{key}": value for key, value in hello.context.items()})
+        await self.subscribe(self.s.keys.customer_channel(self.customer_id))
+        cid, _ = await self.s.conversations.open_test(self.customer_id, self.context)
+        self.conversation_id = self.followed = cid
+        await self.subscribe(self.s.keys.conv_channel(cid))
+        events = await self.s.conversations.history(cid, for_customer=True, steps=True)
+        for e in events:
+            self.mark_sent(cid, e["id"])
+        widget = await self.s.widget.get()
+        await self.send(
+            server.CustomerWelcome(
+                token="",  # a test run is not resumed: a new hello starts a new one
+                customer_id=self.customer_id,
+                conversation=_public(await self.s.conversations.summary(cid)),
+                events=events,
+                queue_position=None,
+                calls=[],
+                callback=None,
+                hours_open=await self._test_hours_open(run),
+                widget=widget.to_json(),
+            )
+        )
+        if run.channel == TestChannel.CHAT:
+            await self.s.bots.start(cid, test=run)
+        return True
+
+    async def _test_hours_open(self, run: TestRun) -> bool | None:
+        """Whether the tested version's line is open now: its ``hours`` node nearest the start (its own schedule, or
+        its queue's); None without one."""
+        node = run.flow.hours_node()
+        if node is None:
+            return None
+        if node.schedule is not None:
+            return node.schedule.check(datetime.now(UTC))[0]
+        queue = await self.s.queues.get(node.queue)
+        return queue.is_open(datetime.now(UTC)) if queue is not None else None
+
+    async def _test_call(self, frame: client.CallOffer, run: TestRun) -> tuple[Call, str]:
+        """A test call into the run's version, in its conversation (or a new test conversation when that one
+        ended). A chat bot running there stops: the call runs the flow from its start."""
+        if frame.test_flow is not None and not run.same(frame.test_flow.name, frame.test_flow.version):
+            raise BadRequest(f"this test socket runs {run.mark}: a test call runs the same version", field="test_flow")
+        self.s.calls.check_offer(frame.call_id, frame.sdp, test=True)
+        await self.s.calls.reserve(frame.call_id, self.customer_id, self.address)  # CallLimit
+        try:
+            cid, _ = await self.s.conversations.open_test(self.customer_id, self.context)
+            await self.subscribe(self.s.keys.conv_channel(cid))  # before the answer: no call status is missed
+            await self.s.bots.stop(cid)
+            return await self.s.calls.start(self.customer_id, cid, frame.call_id, frame.sdp, test=run)
+        except BaseException:
+            await self.s.calls.unreserve(frame.call_id)  # no call took it
+            raise
+
+    async def _test_message(self, frame: client.SendMessage) -> None:
+        """The admin writes as the customer would, into the test run's conversation only (never a new one)."""
+        if self.conversation_id is None:
+            raise Conflict("this test run has ended: start a new test", field="conversation_id")
+        stored = await self.s.conversations.test_message(
+            self.customer_id, self.conversation_id, frame.client_id, frame.text
+        )
+        self.push(server.Ack(frame.client_id, stored.event_id, stored.conversation_id))
+
+    async def stop(self) -> None:
+        """A test run ends with its socket: its calls end and its conversation closes (its chat bot with it)."""
+        if self.test is None or not self.customer_id:
+            return
+        for live in self.s.calls.live_calls(self.customer_id):
+            await self.s.calls.get(live["call_id"], self.customer_id).end("caller_hangup")
+        if self.conversation_id is not None:
+            await self.s.conversations.close_without_agent(self.conversation_id, "test_ended")
 
     async def start(self, hello: client.Hello) -> bool:
+        if self.test is not None:
+            return await self._start_test(hello, self.test)
         now = time.time()
         ttl = self.s.settings.customer_token_days * 86400
         verified, token_error = self._verified(hello, now)
@@ -125,6 +244,8 @@ class CustomerConnection(Connection):
 
     async def handle(self, frame: client.Frame) -> None:
         match frame:
+            case client.SendMessage() if self.test is not None:
+                await self._test_message(frame)
             case client.SendMessage():
                 stored = await self.s.conversations.customer_message(  # over a limit: rate_limited, nothing stored
                     self.customer_id,
@@ -209,18 +330,15 @@ class CustomerConnection(Connection):
             )
 
     async def _call_offer(self, frame: client.CallOffer) -> None:
+        if frame.test_flow is not None and self.test is None:
+            raise Forbidden(
+                "a test call needs a test run's socket (a hello with test_flow and an admin's token)", field="test_flow"
+            )
         try:
-            self.s.calls.check_offer(frame.call_id, frame.sdp)
-            await self.s.calls.reserve(frame.call_id, self.customer_id, self.address)  # CallLimit
-            try:
-                cid, _ = await self.s.conversations.open_for_flow(  # over the new-conversation rate: refused
-                    self.customer_id, self.context, self.s.limits.buckets(self.customer_id, self.address)
-                )
-                await self.subscribe(self.s.keys.conv_channel(cid))  # before the answer: no call status is missed
-                call, answer = await self.s.calls.start(self.customer_id, cid, frame.call_id, frame.sdp)
-            except BaseException:
-                await self.s.calls.unreserve(frame.call_id)  # no call took it
-                raise
+            if self.test is not None:
+                call, answer = await self._test_call(frame, self.test)
+            else:
+                call, answer = await self._customer_call(frame)
         except LinesBusy as exc:
             self.push(server.CallStatusFrame(frame.call_id, CallStatus.ENDED, exc.code, message=exc.message))
             return
@@ -229,6 +347,20 @@ class CustomerConnection(Connection):
             self.push(self._follow(call.conversation_id))
         self.push(server.CallAnswer(call.id, answer, conversation_id=call.conversation_id))
         self.push(server.CallStatusFrame(call.id, call.status, ""))
+
+    async def _customer_call(self, frame: client.CallOffer) -> tuple[Call, str]:
+        """A customer's call: into their open conversation (or a new one), running the live voice flow."""
+        self.s.calls.check_offer(frame.call_id, frame.sdp)
+        await self.s.calls.reserve(frame.call_id, self.customer_id, self.address)  # CallLimit
+        try:
+            cid, _ = await self.s.conversations.open_for_flow(  # over the new-conversation rate: refused
+                self.customer_id, self.context, self.s.limits.buckets(self.customer_id, self.address)
+            )
+            await self.subscribe(self.s.keys.conv_channel(cid))  # before the answer: no call status is missed
+            return await self.s.calls.start(self.customer_id, cid, frame.call_id, frame.sdp)
+        except BaseException:
+            await self.s.calls.unreserve(frame.call_id)  # no call took it
+            raise
 
     def _follow(self, cid: str) -> Step:
         """Follow the customer into a new conversation: subscribe first, then send its history."""
@@ -242,7 +374,8 @@ class CustomerConnection(Connection):
             if old is not None and old != cid:
                 await self.unsubscribe(self.s.keys.conv_channel(old))
             await self.subscribe(self.s.keys.queue_channel)
-            await self.send_fresh(cid, await self.s.conversations.history(cid, for_customer=True))
+            history = await self.s.conversations.history(cid, for_customer=True, steps=self.test is not None)
+            await self.send_fresh(cid, history)
             await self._position_step(cid)()
 
         return step
@@ -257,7 +390,9 @@ class CustomerConnection(Connection):
             return 0
         if self.followed is None:
             return 0
-        missed = await self.s.conversations.history(self.followed, self.watermark(self.followed), for_customer=True)
+        missed = await self.s.conversations.history(
+            self.followed, self.watermark(self.followed), for_customer=True, steps=self.test is not None
+        )
         sent = await self.send_fresh(self.followed, missed)
         if any(e["type"] in (EventType.ASSIGNED, EventType.CLOSED) for e in sent):
             await self.unsubscribe(self.s.keys.queue_channel)  # what on_bus does for these events live
@@ -272,7 +407,7 @@ class CustomerConnection(Connection):
                     self.push(self._position_step(cid))
                 elif message.type in (EventType.ASSIGNED, EventType.CLOSED):
                     self.push(lambda: self.unsubscribe(self.s.keys.queue_channel))
-                if message.type not in CUSTOMER_VISIBLE:
+                if not customer_visible(message.type, steps=self.test is not None):
                     return
                 event = customer_view(to_event(cid, message.id, message.type, message.data))
                 self.push(server.Event(cid, event))

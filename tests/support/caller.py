@@ -77,11 +77,13 @@ class Caller:
         await self.pc.setLocalDescription(await self.pc.createOffer())
         return str(self.pc.localDescription.sdp)
 
-    async def dial(self) -> dict[str, Any]:
-        """Offer a call on the customer's socket; returns the call_answer frame."""
+    async def dial(self, **extra: Any) -> dict[str, Any]:
+        """Offer a call on the customer's socket (``extra``: more fields of the offer, e.g. ``test_flow``); returns
+        the call_answer frame."""
         await self.make_offer()
         self.dialed_at = asyncio.get_running_loop().time()
-        await self.customer.send({"type": "call_offer", "call_id": self.call_id, "sdp": self.pc.localDescription.sdp})
+        offer = {"type": "call_offer", "call_id": self.call_id, "sdp": self.pc.localDescription.sdp, **extra}
+        await self.customer.send(offer)
         answer = await self.customer.expect(
             ("call_answer", "error"), lambda f: f.get("call_id", self.call_id) == self.call_id, timeout=15
         )
