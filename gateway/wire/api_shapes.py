@@ -115,6 +115,11 @@ ADMIN_SCHEMAS: dict[str, Schema] = {
     "AuditPage": closed({"entries": {"type": "array", "items": ref("AuditEntry")}, "next": nullable(STR)}),
 }
 
+FLOW_ERROR = closed(
+    {"line": nullable(INT), "column": nullable(INT), "node": nullable(STR), "code": STR, "message": STR},
+    description="One loader or publish problem, on its line (the same as `flows validate` prints).",
+)
+
 SCHEMAS: dict[str, Schema] = {
     "ErrorCode": enum_of(
         [c for c in ErrorCode if c not in NEVER_SENT], "gateway/protocol/codes.py; docs/protocol.md 'Error codes'"
@@ -125,6 +130,13 @@ SCHEMAS: dict[str, Schema] = {
             "field": {**STR, "description": "the input at fault (a body field, a query parameter, `token`)"},
             "retry_after": {**INT, "minimum": 0, "description": "seconds (rate_limited, store_unavailable)"},
             "request_id": {**STR, "description": "internal: the log holds the traceback under this id"},
+            "errors": {
+                "type": "array",
+                "items": FLOW_ERROR,
+                "description": "bad_flow: every loader or publish error of the flow, on its line",
+            },
+            "current": {**STR, "description": "stale_version: the flow's newest version id ('' for none)"},
+            "diff": {**STR, "description": "stale_version: unified diff from the version edited to the newest"},
         },
         "Every error answer (the problem_json middleware of gateway/wire/routes.py).",
     ),

@@ -18,7 +18,7 @@ from gateway.flows.versions import MAX_FLOW_BYTES, check_name
 from gateway.protocol.states import Role
 from gateway.wire import api
 from gateway.wire.api import AGENT, Answer, Body, Operation, Param, path_param, problems
-from gateway.wire.api_shapes import BOOL, INT, MS, STR, closed, nullable
+from gateway.wire.api_shapes import BOOL, FLOW_ERROR, INT, MS, STR, closed, nullable
 from gateway.wire.routes import agent_of, read_json
 from gateway.wire.services import SERVICES
 
@@ -116,10 +116,7 @@ async def replay(request: web.Request) -> web.Response:
     return web.json_response(result.as_dict())
 
 
-ERROR = closed(
-    {"line": nullable(INT), "column": nullable(INT), "node": nullable(STR), "code": STR, "message": STR},
-    description="One loader or publish problem, on its line (the same as `flows validate` prints).",
-)
+ERROR = FLOW_ERROR
 SUMMARY = {"id": STR, "author": STR, "at": MS, "message": STR, "parent": STR}
 VERSION = closed(SUMMARY, description="A saved version: content hash id, who, when, why, what it was edited from.")
 GRAPH = closed(

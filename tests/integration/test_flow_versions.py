@@ -17,6 +17,7 @@ from gateway.config import Settings
 from gateway.contact.agents_file import add_agent
 from gateway.protocol.states import CallStatus
 from tests.conftest import PASSWORDS, TEST_FLOWS, bounded
+from tests.integration.test_event_webhooks import conforms
 from tests.support.caller import Caller
 from tests.support.clients import Customer
 from tests.support.servers import Node, start_node
@@ -124,6 +125,7 @@ async def test_save_refusals_publish_and_rollback(admin_node: tuple[Node, Admin]
     assert (refused["errors"][0]["line"], refused["errors"][0]["node"]) == (14, "hello")
     assert {e["code"] for e in refused["errors"][1:]} == {"unreachable"}  # what 'flows validate' says too
     assert "did you mean 'menu'" in refused["errors"][0]["message"]
+    await conforms(node, "POST", "/api/admin/flows/{name}/versions", 400, refused)  # Problem with its errors
     assert [v["id"] for v in (await admin.call("GET", "/api/admin/flows/default"))["versions"]] == [first]
 
     mine = await admin.call(
@@ -134,6 +136,7 @@ async def test_save_refusals_publish_and_rollback(admin_node: tuple[Node, Admin]
     )
     assert (theirs["code"], theirs["current"]) == ("stale_version", mine["id"])
     assert "-    reason: support_closed\n+    reason: support_moved\n" in theirs["diff"]
+    await conforms(node, "POST", "/api/admin/flows/{name}/versions", 409, theirs)  # Problem with current and diff
     assert await admin.live() == first  # a draft changes nothing live
     cid = await _chat(node.url, "support")
     assert await _hangup_reason(node, cid) == "support_closed"

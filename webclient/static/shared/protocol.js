@@ -225,6 +225,12 @@ export const ClientFrame = Object.freeze({
   WALLBOARD: "wallboard",
 });
 
+// gateway.protocol.client.TestChannel
+export const TestChannel = Object.freeze({
+  CHAT: "chat",
+  VOICE: "voice",
+});
+
 // gateway.protocol.server.ServerFrame
 export const ServerFrame = Object.freeze({
   WELCOME: "welcome",
