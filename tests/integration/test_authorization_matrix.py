@@ -45,6 +45,8 @@ class Scene:
     phone_sdp: str = ""  # an offer bob could send to take alice's call
 
 
+TEST_FLOW = {"name": "default", "version": "0123456789ab"}  # a test run's flow version (customer socket)
+
 # ---------------------------------------------------------------- socket frames
 # frame type -> list of (who sends it, the frame, the error code it must get). Every ClientFrame has a row.
 
@@ -70,7 +72,11 @@ def frame_rules(s: Scene) -> dict[ClientFrame, list[tuple[Agent | Customer, Fram
             (s.bob, {"type": "close", "conversation_id": cid, "disposition": "resolved"}, "forbidden"),
             (s.b, {"type": "close", "conversation_id": cid, "disposition": "resolved"}, "unknown_type"),
         ],
-        ClientFrame.CALL_OFFER: [(s.bob, {"type": "call_offer", "call_id": call, "sdp": s.phone_sdp}, "not_ringing")],
+        ClientFrame.CALL_OFFER: [
+            (s.bob, {"type": "call_offer", "call_id": call, "sdp": s.phone_sdp}, "not_ringing"),
+            # a test call (the flow console) only on a test run's socket, which only an admin opens
+            (s.b, {"type": "call_offer", "call_id": "t1", "sdp": s.phone_sdp, "test_flow": TEST_FLOW}, "forbidden"),
+        ],
         ClientFrame.DTMF: [
             (s.b, {"type": "dtmf", "call_id": call, "digits": "1"}, "not_found"),
             (s.bob, {"type": "dtmf", "call_id": call, "digits": "1"}, "unknown_type"),
@@ -389,6 +395,23 @@ async def _check_hellos(s: Scene, clients: Clients) -> None:
         (lambda: clients.agent("bob"), {"type": "hello", "token": None}, "unauthorized"),  # anonymous
         (lambda: clients.customer(), {"type": "hello", "token": s.alice.token}, "unauthorized"),  # agent token
         (lambda: clients.customer(), {"type": "hello", "token": s.a.token[:-4] + "AAAA"}, "unauthorized"),
+        # a test run of a flow version needs an admin's access token: not a customer's, nor a non-admin agent's
+        (lambda: clients.customer(), {"type": "hello", "token": s.a.token, "test_flow": TEST_FLOW}, "unauthorized"),
+        (
+            lambda: clients.customer(),
+            {"type": "hello", "admin_token": s.a.token, "test_flow": TEST_FLOW},
+            "unauthorized",
+        ),
+        (
+            lambda: clients.customer(),
+            {"type": "hello", "admin_token": s.alice.token, "test_flow": TEST_FLOW},
+            "forbidden",
+        ),
+        (
+            lambda: clients.customer(),
+            {"type": "hello", "admin_token": s.carol.token, "test_flow": TEST_FLOW},
+            "forbidden",
+        ),
     ]
     for make, hello, code in cases:
         answer = await first_answer(make, hello)

@@ -200,3 +200,100 @@ async def test_a_test_chat_into_a_draft_follows_it_and_reaches_no_agent_report_o
 
 async def _async(value: Any) -> Any:
     return value
+
+
+async def test_a_test_call_into_a_draft_follows_it_and_never_rings_an_agent(admin_node: Node, on_node: Clients) -> None:
+    node, clients = admin_node, on_node
+    token = await login(node, ADMIN, ADMIN_PASSWORD)
+    alice = clients.agent("alice")
+    await alice.hello()  # available: a call handed to routing would ring her
+    live, version = await draft(node, token, SUPPORT_MOVED)
+    assert node.services.flows.get("default").version == live != version
+    callers: list[Caller] = []
+    try:
+        # the console's shape: the hello names the version (its chat bot greets), then the call names it too
+        console = clients.customer()
+        welcome = await open_test_run(console, {"admin_token": token, "test_flow": run_of(version)})
+        test_cid = welcome["conversation"]["id"]
+        await console.event("message", lambda e: e["author"] == "bot", timeout=10)
+        caller = Caller(console)
+        callers.append(caller)
+        answer = await caller.dial(test_flow=run_of(version))
+        assert answer["conversation_id"] == test_cid
+        await caller.status(CallStatus.IVR)
+        await caller.heard_prompt()
+        await console.event("ivr", lambda e: (e["channel"], e["kind"], e["node"]) == ("voice", "enter", "menu"))
+        await caller.press("2")
+        ended = await caller.status(CallStatus.ENDED)
+        assert ended["reason"] == "support_moved"  # the draft's; the live version says support_closed
+        await console.event("ivr", lambda e: (e["channel"], e["node"]) == ("voice", "support"))
+        assert test_cid not in node.services.bots.bots  # the chat bot stopped when the call took over
+        steps = [e for e in await node.services.store.events(test_cid) if e["type"] == "ivr"]
+        started = next(e["ts"] for e in await node.services.store.events(test_cid) if e["type"] == "call_started")
+        assert not [e for e in steps if e["channel"] == "chat" and e["ts"] > started]
+
+        # a test call only (channel voice: no bot greets), into the billing queue: it reaches no agent
+        voice = clients.customer()
+        welcome = await open_test_run(voice, {"admin_token": token, "test_flow": run_of(version, channel="voice")})
+        assert welcome["type"] == "welcome", welcome
+        caller = Caller(voice)
+        callers.append(caller)
+        await caller.dial()  # on a test run's socket every call is a test call
+        await caller.status(CallStatus.IVR)
+        await caller.heard_prompt()
+        await caller.press("1")
+        await voice.event("ivr", lambda e: (e["kind"], e["node"]) == ("enter", "billing"), timeout=10)
+        said = await voice.event("message", lambda e: e["author"] == "system", timeout=10)
+        assert "a caller would wait in queue 'billing'" in said["text"]
+        ended = await caller.status(CallStatus.ENDED, timeout=30)
+        assert ended["reason"] == "test_queued"
+        assert not [f for f in voice.seen if f.get("type") == "event" and f["event"].get("author") == "bot"]
+        await alice.quiet(0.3)
+        rang = [f for f in alice.seen if f.get("type") in ("call_status", "assigned") or f.get("waiting")]
+        assert not rang, rang
+        assert await node.services.router.waiting(10) == []
+    finally:
+        for caller in callers:
+            await caller.close()
+
+
+async def test_a_customer_or_an_agent_who_is_no_admin_cannot_open_a_test_run_and_the_socket_stays_open(
+    admin_node: Node, on_node: Clients
+) -> None:
+    node, clients = admin_node, on_node
+    token = await login(node, ADMIN, ADMIN_PASSWORD)
+    _, version = await draft(node, token, DRAFT_GREETING)
+    other = clients.customer()
+    await other.hello()
+    carol = await login(node, "carol", PASSWORDS["carol"])  # a supervisor, no admin
+    customer = clients.customer()
+    await customer.connect()
+    refusals = [
+        ({"test_flow": run_of(version)}, "unauthorized", "admin_token"),
+        ({"test_flow": run_of(version), "token": other.token}, "unauthorized", "admin_token"),
+        ({"test_flow": run_of(version), "admin_token": other.token}, "unauthorized", "admin_token"),
+        ({"test_flow": run_of(version), "admin_token": carol}, "forbidden", "test_flow"),
+        ({"test_flow": run_of("0123456789ab"), "admin_token": token}, "not_found", "test_flow"),
+        ({"test_flow": {"name": "default", "version": "live"}, "admin_token": token}, "bad_field", "test_flow"),
+        ({"admin_token": token}, "bad_field", "admin_token"),
+    ]
+    for frame, code, field in refusals:
+        await customer.send({"type": "hello", "token": None, **frame})
+        got = await customer.expect(("welcome", "error"), timeout=10)
+        assert (got["type"], got.get("code"), got.get("field")) == ("error", code, field), (frame, got)
+    # still open: an ordinary hello is welcomed, and it is an ordinary customer's socket
+    await customer.send({"type": "hello", "token": None})
+    welcome = await customer.expect("welcome", timeout=10)
+    assert welcome["token"] and not welcome["customer_id"].startswith("test_")
+    caller = Caller(customer)
+    try:
+        await caller.make_offer()
+        offer = {"type": "call_offer", "call_id": caller.call_id, "sdp": caller.pc.localDescription.sdp}
+        await customer.send({**offer, "test_flow": run_of(version)})
+        refused = await customer.expect("error", timeout=10)
+        assert (refused["code"], refused["field"], refused["call_id"]) == ("forbidden", "test_flow", caller.call_id)
+    finally:
+        await caller.close()
+    ack = await customer.say("hello")
+    assert not ack["conversation_id"].startswith("t_")
+    assert node.services.calls.live_calls(customer.customer_id) == []

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from gateway import json_input
-from gateway.errors import BadRequest
+from gateway.errors import BadRequest, GatewayError
 from gateway.protocol import client
 from gateway.protocol.client import CloseConversation, Hello, SendMessage, SetStatus, Typing
 from gateway.protocol.states import AgentStatus
@@ -239,3 +239,42 @@ def test_mutated_offers_never_escape_the_check() -> None:
         except BadOffer as exc:
             outcomes[exc.code] = outcomes.get(exc.code, 0) + 1
     assert set(outcomes) <= {"ok", "bad_sdp", "no_audio"} and outcomes["bad_sdp"] > 1000 and outcomes["ok"] > 100
+
+
+def test_a_test_runs_hello_and_call_offer() -> None:
+    """The flow console's test run: ``test_flow`` with an admin's token in ``admin_token`` (customer socket only)."""
+    run = {"name": "default", "version": "0123456789ab"}
+    hello = client.parse({"type": "hello", "token": None, "admin_token": "a.b", "test_flow": run}, role="customer")
+    assert hello == Hello(token=None, test_flow=client.TestFlow("default", "0123456789ab"), admin_token="a.b")
+    voice = client.parse(
+        {"type": "hello", "token": None, "admin_token": "a.b", "test_flow": {**run, "channel": "voice"}},
+        role="customer",
+    )
+    assert isinstance(voice, Hello) and voice.test_flow == client.TestFlow("default", "0123456789ab", "voice")
+    offer = client.parse({"type": "call_offer", "call_id": "c1", "sdp": GOOD_OFFER, "test_flow": run}, role="customer")
+    assert offer == client.CallOffer("c1", GOOD_OFFER, client.TestFlow("default", "0123456789ab"))
+    # the desk's socket has no test runs: the fields are not read there
+    agent = client.parse({"type": "hello", "token": "t", "admin_token": "a.b", "test_flow": run}, role="agent")
+    assert agent == Hello(token="t")
+
+
+@pytest.mark.parametrize(
+    "extra, code, field",
+    [
+        ({"test_flow": {"name": "default", "version": "0123456789ab"}}, "unauthorized", "admin_token"),
+        ({"admin_token": "a.b"}, "bad_field", "admin_token"),
+        ({"admin_token": "a.b", "test_flow": "default"}, "bad_field", "test_flow"),
+        ({"admin_token": "a.b", "test_flow": {"name": "a b", "version": "0123456789ab"}}, "bad_field", "test_flow"),
+        ({"admin_token": "a.b", "test_flow": {"name": "default", "version": "live"}}, "bad_field", "test_flow"),
+        (
+            {"admin_token": "a.b", "test_flow": {"name": "default", "version": "0123456789ab", "channel": "sms"}},
+            "bad_field",
+            "test_flow",
+        ),
+        ({"admin_token": 5, "test_flow": {"name": "default", "version": "0123456789ab"}}, "bad_field", "admin_token"),
+    ],
+)
+def test_a_bad_test_run_hello_is_refused_naming_its_field(extra: dict, code: str, field: str) -> None:  # type: ignore[type-arg]
+    with pytest.raises(GatewayError) as refused:
+        client.parse({"type": "hello", "token": None, **extra}, role="customer")
+    assert (refused.value.code, refused.value.field) == (code, field)

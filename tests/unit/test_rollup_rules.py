@@ -129,3 +129,20 @@ def test_a_replayed_timeline_has_the_queue_and_agent_of_each_moment() -> None:
         ("closed", "billing", ""),
     ]
     assert isinstance(count(replay("c1", events, default_queue="d")[2], sl_threshold_ms=0).increments[0], Increment)
+
+
+def test_a_test_runs_conversation_counts_in_nothing() -> None:
+    """An admin's test run of a flow version (gateway/flows/test_runs.py, a ``t_`` conversation) is no customer."""
+    events = [
+        ev("ivr", {"kind": "enter", "node": "menu", "from": "", "flow": "default"}),
+        ev("closed", {"agent_id": "", "disposition": "test_queued", "queued_wait_ms": 0}),
+        ev("call_ended", {"ivr": True, "reason": "test_queued"}),
+    ]
+    for e in events:
+        real = count(e, sl_threshold_ms=20_000)
+        test = count(
+            LoggedEvent(e.id, "t_0123456789abcdef", e.event_id, e.type, e.data, e.ts, e.queue, ""),
+            sl_threshold_ms=20_000,
+        )
+        assert real.increments or real.paths  # the same event of a customer's conversation counts
+        assert (test.at_ms, test.increments, test.paths) == (real.at_ms, (), ())
