@@ -28,7 +28,7 @@ from gateway.config import Settings
 from gateway.contact.agents_file import add_agent
 from ivr.loader import load_flow
 from tests.browser.test_csp_browser import WATCH, violations
-from tests.conftest import PASSWORDS, TEST_FLOWS, Clients, bounded
+from tests.conftest import PASSWORDS, TEST_FLOWS, bounded
 from tests.support.axe import axe_violations, blocking, describe, install_axe
 from tests.support.clients import Customer
 from tests.support.servers import Node, start_node
@@ -260,10 +260,9 @@ async def test_two_admins_save_from_the_same_version_the_second_sees_the_diff(
         await ctx2.close()
 
 
-async def test_a_test_chat_into_a_draft_follows_the_draft(
-    browser: Browser, admin_node: Node, clients: Clients, tmp_path: Path
-) -> None:
+async def test_a_test_chat_into_a_draft_follows_the_draft(browser: Browser, admin_node: Node, tmp_path: Path) -> None:
     ctx, page = await open_editor(browser, admin_node)
+    customer = Customer(admin_node.url)  # of this node (the clients fixture starts a node of its own, without the bot)
     try:
         await opened(page)
         await edit(page, "Welcome to the test line.", "Welcome to the DRAFT line.")
@@ -285,13 +284,13 @@ async def test_a_test_chat_into_a_draft_follows_the_draft(
         await page.screenshot(path=str(tmp_path / "flow-test-chat.png"), full_page=True)
 
         # a customer's chat meanwhile still meets the live version
-        customer = clients.customer()
         await customer.hello()
         await customer.say("hello")
         bot = await customer.event("message", lambda e: e.get("author") == "bot", timeout=10)
         assert bot["text"] == "Welcome to the test line."
         await no_blocking_axe_or_csp(page)
     finally:
+        await customer.close()
         await ctx.close()
 
 

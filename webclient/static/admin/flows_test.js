@@ -46,7 +46,9 @@ export function testVersionChanged() {
 }
 
 function hello() {
-  return { type: 'hello', token: null, context: { page: location.href }, admin_token: S.token, test_flow: { name: F.name, version: T.run.version } };
+  // channel 'voice': a test call only (no chat bot greets before the call runs the flow)
+  const testFlow = { name: F.name, version: T.run.version, channel: T.run.call ? 'voice' : 'chat' };
+  return { type: 'hello', token: null, context: { page: location.href }, admin_token: S.token, test_flow: testFlow };
 }
 
 function begin(withCall) {
