@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from gateway.config import Settings
-from gateway.contact.agents import add_agent
+from gateway.contact.agents_file import add_agent
 from gateway.protocol.states import CallStatus
 from tests.conftest import PASSWORDS, TEST_FLOWS, Clients, bounded
 from tests.integration.test_event_webhooks import Receiver
