@@ -102,7 +102,7 @@ function onFrame(f) {
     case 'event': onEvent(f.event); break;
     case 'call_answer': onAnswer(f); break;
     case 'call_status': onCallStatus(f); break;
-    case 'error': line('system', `Refused: ${f.message || f.code}`); if (f.field === 'test_flow' || f.code === 'forbidden') end(); break;
+    case 'error': line('system', `Refused: ${f.message || f.code}`); if (f.field === 'test_flow' || f.field === 'admin_token' || f.code === 'forbidden') end(); break;
     default: break;
   }
 }
