@@ -152,6 +152,27 @@ def _ip_addresses(name: str, text: str) -> tuple[str, ...]:
     return addresses
 
 
+def _ip_address(name: str, text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text.strip()))
+    except ValueError:
+        raise ConfigError(f"{name.replace('_', ' ')} must be one IP address, not {text!r}", field=name) from None
+
+
+def _turn_urls(name: str, text: str) -> tuple[str, ...]:
+    urls = _items(text)
+    for url in urls:
+        if not url.startswith(("turn:", "turns:")):
+            raise ConfigError(f"TURN URL '{url}' must start with turn: or turns:", field=name)
+    return urls
+
+
+def _turn_secret(name: str, text: str) -> str:
+    if len(text) < 16:
+        raise ConfigError("turn secret must be at least 16 characters", field=name)
+    return text
+
+
 def _paths_list(name: str, text: str) -> tuple[str, ...]:
     return _items(text, os.pathsep)
 
@@ -504,6 +525,35 @@ class Settings:
         help="UDP ports call legs bind, e.g. `40000-40999` (open them in the firewall); about two per concurrent "
         "call with an agent; when all are taken a new call ends at once with `rtc_ports_exhausted` and an "
         "error in the log",
+    )
+    rtc_public_address: str | None = setting(
+        None,
+        env="CG_RTC_PUBLIC_ADDRESS",
+        parse=_ip_address,
+        help="behind 1:1 NAT (a cloud VM whose public IP is not on an interface): call legs also offer this address "
+        "with each host candidate's port (give the private one to `--rtc-addresses`; no STUN needed)",
+    )
+    turn_urls: tuple[str, ...] = setting(
+        (),
+        env="CG_TURN_URLS",
+        parse=_turn_urls,
+        help="comma-separated `turn:`/`turns:` URLs of a TURN server sharing `--turn-secret`; pages (in their "
+        'welcome) and call legs get credentials made per socket and per leg (see "TURN")',
+    )
+    turn_secret: str | None = setting(
+        None,
+        env="CG_TURN_SECRET",
+        parse=_turn_secret,
+        secret=True,
+        help="the TURN server's shared secret (coturn `static-auth-secret`, at least 16 characters): TURN REST API "
+        "credentials, username `expiry:id`, password base64(HMAC-SHA1(secret, username))",
+    )
+    turn_ttl_seconds: int = setting(
+        86400,
+        env="CG_TURN_TTL_SECONDS",
+        parse=_number(int, 60, 7 * 86400, "a whole number of seconds from 60 to 604800"),
+        help="how long TURN credentials stay valid from when they are made (outlive the longest call: the TURN "
+        "server checks them again when an allocation is refreshed)",
     )
     # ---- agents and calls
     ring_seconds: float = setting(

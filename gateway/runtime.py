@@ -71,6 +71,7 @@ from gateway.wire.tokens import TokenSigner
 from ivr.registry import FlowRegistry
 from media.aiortc_patches import (
     close_late_candidate_sockets,
+    map_public_address,
     restrict_port_range,
     shorten_audio_jitter_buffer,
     speed_up_aiortc,
@@ -78,6 +79,7 @@ from media.aiortc_patches import (
 from media.asr import AsrError
 from media.breaker import CircuitBreaker
 from media.errors import UnsupportedAiortcVersion
+from media.ice import IceConfig, TurnCredentials
 from media.opus import OpusPrompts
 from media.tts import Synthesizer
 from media.wyoming_tts import WyomingTts
@@ -109,6 +111,19 @@ def restrict_host_addresses(addresses: tuple[str, ...]) -> None:
     chosen = list(addresses)
     aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: list(chosen)
     log.info("call legs use host addresses %s", ", ".join(chosen))
+
+
+def ice_config(settings: Settings) -> IceConfig:
+    """The call legs' and pages' ICE servers: ``--ice-servers`` and TURN REST API credentials (``--turn-urls`` with
+    ``--turn-secret``: both or neither)."""
+    if bool(settings.turn_urls) != bool(settings.turn_secret):
+        missing = "turn_secret" if settings.turn_urls else "turn_urls"
+        raise ConfigError("--turn-urls and --turn-secret go together: give both or neither", field=missing)
+    turn = None
+    if settings.turn_urls and settings.turn_secret:
+        turn = TurnCredentials(settings.turn_secret, settings.turn_urls, settings.turn_ttl_seconds)
+        log.info("TURN credentials for %s, valid %d s", ", ".join(settings.turn_urls), settings.turn_ttl_seconds)
+    return IceConfig(urls=settings.ice_servers, turn=turn)
 
 
 def _rtc_port_range(settings: Settings) -> None:
@@ -173,6 +188,15 @@ async def start(settings: Settings) -> Services:
     if settings.rtc_addresses:
         restrict_host_addresses(settings.rtc_addresses)
     _rtc_port_range(settings)
+    ice_config(settings)  # a half TURN configuration stops the start here
+    try:
+        map_public_address(settings.rtc_public_address)
+    except UnsupportedAiortcVersion as exc:
+        raise ConfigError(
+            f"--rtc-public-address cannot be applied: {exc.message}", field="rtc_public_address"
+        ) from None
+    if settings.rtc_public_address:
+        log.info("call legs also offer %s (1:1 NAT) with each host candidate's port", settings.rtc_public_address)
     try:
         close_late_candidate_sockets()  # a leg closed while aioice binds its candidates leaves no socket open
     except UnsupportedAiortcVersion as exc:
@@ -358,10 +382,11 @@ async def _build(settings: Settings, stack: contextlib.AsyncExitStack) -> Servic
         await bus.publish(keys.conv_channel(cid), message)
 
     opus = OpusPrompts()
+    ice = ice_config(settings)
     live_calls = LiveCalls()
     anchors = CallAnchors(store, settings.node_id, on_change=wallboard.local_change)
     agent_calls = AgentCalls(
-        AgentLegs(ice_servers=list(settings.ice_servers), opus=opus, publish=publish_call, bus=bus, keys=keys),
+        AgentLegs(ice=ice, opus=opus, publish=publish_call, bus=bus, keys=keys),
         conversations,
         presence,
         live_calls,
@@ -377,7 +402,7 @@ async def _build(settings: Settings, stack: contextlib.AsyncExitStack) -> Servic
         wrap_up_seconds=settings.wrap_up_seconds,
     )
     calls = CallManager(
-        CallConfig(ice_servers=list(settings.ice_servers), max_calls=settings.max_calls, flow=settings.voice_flow),
+        CallConfig(ice=ice, max_calls=settings.max_calls, flow=settings.voice_flow),
         conversations,
         flows,
         Synthesizer(cache_dir=settings.data_dir / "tts-cache", remote=remote_tts(settings, metrics)),

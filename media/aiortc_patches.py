@@ -19,6 +19,8 @@ buffers.
 aioice binds ICE host candidates to any free UDP port; a firewall in front of the gateway needs a known
 range. :func:`restrict_port_range` keeps call legs' sockets inside one (``--rtc-port-range``).
 
+Behind 1:1 NAT, :func:`map_public_address` makes call legs offer the public address too (``--rtc-public-address``).
+
 aioice adds the sockets it binds for a component's candidates to its connection only once gathering returns;
 a peer connection closed in between keeps them open until the garbage collector finds them.
 :func:`close_late_candidate_sockets` closes them when gathering returns on a closing connection.
@@ -40,6 +42,7 @@ from typing import Any
 import aioice
 import aioice.ice
 import numpy as np
+from aioice.candidate import candidate_foundation, candidate_priority
 from aiortc import rtcrtpreceiver, rtp
 from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rtcrtpsender import RTCRtpSender
@@ -208,11 +211,68 @@ def ports_outside_range() -> Iterator[None]:
         _exempt.reset(marker)
 
 
+# ---------------------------------------------------------------- public address behind 1:1 NAT
+
+_public_address: str | None = None
+
+
+def map_public_address(address: str | None) -> None:
+    """Call legs offer ``address`` beside each host candidate of the same IP version, with the host candidate's
+    port (process-wide; ``None``: no mapping).
+
+    For a gateway behind 1:1 NAT (a cloud VM whose public IP is not on an interface, every port forwarded as is):
+    the candidate is what STUN would have found, a server-reflexive one whose related address is the host
+    candidate, without asking a STUN server. aioice pairs only its sockets' own candidates, so the mapped one
+    changes the SDP, not where checks are sent from; the remote's checks to it reach the host socket through
+    the NAT. Test callers inside :func:`ports_outside_range` get no mapping.
+
+    Raises :class:`UnsupportedAiortcVersion` when aioice's gathering no longer matches (see
+    :func:`close_late_candidate_sockets`).
+    """
+    global _public_address
+    if address is not None:
+        ipaddress.ip_address(address)  # ValueError for nonsense
+    close_late_candidate_sockets()
+    _public_address = address
+
+
+def _mapped(candidates: list[aioice.Candidate], public: str) -> list[aioice.Candidate]:
+    version = ipaddress.ip_address(public).version
+    out = []
+    for c in candidates:
+        if c.type != "host" or c.host == public or ipaddress.ip_address(c.host.split("%")[0]).version != version:
+            continue
+        out.append(
+            aioice.Candidate(
+                foundation=candidate_foundation("srflx", "udp", c.host),
+                component=c.component,
+                transport=c.transport,
+                priority=candidate_priority(c.component, "srflx"),
+                host=public,
+                port=c.port,
+                type="srflx",
+                related_address=c.host,
+                related_port=c.port,
+            )
+        )
+    return out
+
+
 async def _get_component_candidates(
     self: aioice.ice.Connection, component: int, addresses: list[str], timeout: int = 5
 ) -> list[aioice.Candidate]:
+    if _exempt.get():
+        return await _gather_closing_late_sockets(self, component, addresses, timeout)
+    public = _public_address
+    candidates = await _gather_in_range(self, component, addresses, timeout)
+    return candidates + _mapped(candidates, public) if public is not None else candidates
+
+
+async def _gather_in_range(
+    self: aioice.ice.Connection, component: int, addresses: list[str], timeout: int
+) -> list[aioice.Candidate]:
     chosen = _port_range
-    if chosen is None or _exempt.get():
+    if chosen is None:
         return await _gather_closing_late_sockets(self, component, addresses, timeout)
     loop = asyncio.get_running_loop()
     if not isinstance(getattr(loop, "create_datagram_endpoint", None), _RangeBinder):

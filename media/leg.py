@@ -22,10 +22,11 @@ from typing import Any
 import av
 import numpy as np
 import numpy.typing as npt
-from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from media.audio import FrameConverter
+from media.ice import IceServer
 from media.player import PromptPlayer
 from media.sdp_offer import NEGOTIATION_ERRORS, BadOffer, check_offer
 from media.telephone_event import enable_telephone_events
@@ -41,7 +42,7 @@ class AudioLeg:
         *,
         on_audio: Callable[[Samples], None],
         on_closed: Callable[[str], None],
-        ice_servers: list[str] | None = None,
+        ice_servers: list[IceServer] | None = None,
         opus_silence: bytes | None = None,
         on_digit: Callable[[str], None] | None = None,
         name: str = "leg",
@@ -51,7 +52,7 @@ class AudioLeg:
         self._on_closed = on_closed
         self._on_digit = on_digit
         self._opus_silence = opus_silence
-        config = RTCConfiguration(iceServers=[RTCIceServer(urls=u) for u in ice_servers or []])
+        config = RTCConfiguration(iceServers=[server.rtc() for server in ice_servers or []])
         self.pc = RTCPeerConnection(config)
         self.player = PromptPlayer()  # replaced in accept() by a packet-sending one when Opus is offered
         self.connected = asyncio.Event()

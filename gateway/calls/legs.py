@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 
 from gateway.calls.handoff import Handoff
@@ -21,6 +22,7 @@ from gateway.store.bus import Bus
 from gateway.store.store import Keys
 from media.aiortc_patches import RtcPortsExhausted
 from media.audio import Audio
+from media.ice import IceConfig
 from media.leg import AudioLeg, BadOffer, Samples, check_offer
 from media.music import hold_music
 from media.opus import OpusPrompts
@@ -35,14 +37,14 @@ class AgentLegs:
     def __init__(
         self,
         *,
-        ice_servers: list[str],
+        ice: IceConfig,
         opus: OpusPrompts,
         publish: Publish,
         bus: Bus,
         keys: Keys,
         music: Audio | None = None,
     ) -> None:
-        self.ice_servers = ice_servers
+        self.ice = ice
         self.opus = opus
         self.publish = publish
         self.bus = bus
@@ -75,7 +77,7 @@ class AgentLegs:
         leg: AudioLeg = AudioLeg(
             on_audio=lambda samples: on_audio(leg, samples),
             on_closed=closed,
-            ice_servers=self.ice_servers,
+            ice_servers=self.ice.for_leg(name, time.time()),
             opus_silence=self.opus.silence if packets else None,
             name=name,
         )

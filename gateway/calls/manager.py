@@ -52,6 +52,7 @@ from ivr.model import Channel, Flow
 from media.aiortc_patches import RtcPortsExhausted
 from media.bridge import Bridge
 from media.dtmf import GoertzelDetector
+from media.ice import IceConfig
 from media.leg import AudioLeg, BadOffer, Samples, check_offer
 from media.opus import OpusPrompts
 from media.player import PromptPlayer
@@ -106,7 +107,7 @@ def status_message(
 
 @dataclass
 class CallConfig:
-    ice_servers: list[str] = field(default_factory=list)
+    ice: IceConfig = field(default_factory=IceConfig)  # STUN / TURN for the call legs (a fresh TURN pair each)
     max_calls: int = 50
     flow: str = "default"
     voice: str = "en-us"
@@ -126,7 +127,7 @@ class Call:
         self.leg = AudioLeg(
             on_audio=self._hear,
             on_closed=self._leg_closed,
-            ice_servers=manager.config.ice_servers,
+            ice_servers=manager.config.ice.for_leg(f"call-{call_id}", time.time()),
             opus_silence=manager.opus.silence,
             on_digit=lambda digit: self.on_digit(digit, "rfc4733"),
             name=f"call-{call_id}",

@@ -170,6 +170,7 @@ class CustomerWelcome(Frame):
     hours_open: bool | None  # open now by the line's opening hours (the widget's hours queue, else the chat flow's,
     # else the voice flow's); None: none
     widget: JsonObject  # the admin's settings: title, colour, accent, greeting, launcher_text, language, hours_queue
+    ice_servers: list[JsonObject] | None = None  # with --turn-urls: a TURN server and credentials made for this socket
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +205,7 @@ class AgentWelcome(Frame):
     roles: list[str]
     dispositions: list[str]
     agent_names: dict[str, str]  # every agent's display name by id: the desk shows names, not ids
+    ice_servers: list[JsonObject] | None = None  # with --turn-urls: a TURN server and credentials made for this socket
 
 
 @dataclass(frozen=True, slots=True)

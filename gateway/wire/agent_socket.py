@@ -77,6 +77,7 @@ class AgentConnection(Connection):
                 roles=list(agent.roles),
                 dispositions=list(self.s.settings.dispositions),
                 agent_names={a.id: a.name for a in self.s.directory.agents.values()},
+                ice_servers=self.s.calls.config.ice.for_page(f"agent-{agent.id}", time.time()),
             )
         )
         return True

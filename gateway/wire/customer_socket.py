@@ -216,6 +216,7 @@ class CustomerConnection(Connection):
                 callback=await self.s.callbacks.of_conversation(cid) if cid else None,
                 hours_open=await line_hours_open(self.s, widget),
                 widget=widget.to_json(),
+                ice_servers=self.s.calls.config.ice.for_page(f"customer-{self.customer_id}", time.time()),
             )
         )
         if token_error is not None:  # said after the welcome: the customer chats on, unverified

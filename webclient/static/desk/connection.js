@@ -4,6 +4,7 @@
 import { AGENT_KEY, CLOSE_SESSION_REVOKED, SIGNED_OUT, TYPING_SHOW, WELCOME_TIMEOUT } from './config.js';
 import { S, ensureConv, saveDraftsSoon, saveOutbox, storage, updateSummary } from './state.js';
 import { SignalingSocket } from '../shared/socket.js';
+import { setWelcomeIce } from '../shared/rtc.js';
 import { customerLabel, toast } from './dom.js';
 import { alertAgent } from './notify.js';
 import { callbackAfter, renderCallbackPanel, renderComposerState, renderConnection, renderContext, renderConvList, renderDispositions, renderHeader, renderMain, renderPresence, renderQueue, renderTypingPreview } from './conversations.js';
@@ -75,6 +76,7 @@ function resendPending(conv) {
 
 function onWelcome(f) {
   sock.welcomed();
+  setWelcomeIce(f.ice_servers); // a TURN server and credentials made for this socket (--turn-urls)
   if (f.agent) {
     S.agent = f.agent;
     storage.set(AGENT_KEY, JSON.stringify(S.agent));

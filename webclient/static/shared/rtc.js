@@ -12,6 +12,22 @@ export function iceServers(script) {
   }
 }
 
+// The TURN server and credentials of the last welcome (the gateway makes them per socket with --turn-urls).
+let welcomeIce = [];
+
+/** Keep the welcome's ice_servers (absent or not a list: none). */
+export function setWelcomeIce(list) {
+  welcomeIce = Array.isArray(list) ? list.filter((s) => s && typeof s === 'object' && s.urls) : [];
+}
+
+/** The RTCPeerConnection configuration: the tag's ICE servers, then the welcome's TURN server;
+ *  data-ice-transport-policy="relay" on the tag makes the page use relayed candidates only (hides its address). */
+export function rtcConfig(script) {
+  const config = { iceServers: [...iceServers(script), ...welcomeIce] };
+  if (script && script.getAttribute('data-ice-transport-policy') === 'relay') config.iceTransportPolicy = 'relay';
+  return config;
+}
+
 /** Resolves when ICE gathering is complete, or after maxMs (the offer then carries what was found). */
 export function iceGathered(pc, maxMs) {
   if (pc.iceGatheringState === 'complete') return Promise.resolve();

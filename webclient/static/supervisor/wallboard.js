@@ -16,6 +16,7 @@ import { S } from '../desk/state.js';
 import { endSession, forgetSession, refreshToken, resumeSession, sessionHooks } from '../desk/auth.js';
 import { showLoginView, submitLogin } from '../desk/login_view.js';
 import { SignalingSocket } from '../shared/socket.js';
+import { setWelcomeIce } from '../shared/rtc.js';
 import { initBoard, refreshButtons, render } from './wallboard_board.js';
 import { initMonitor, leave, monitor, monitoring, onAnswer, onError, onStatus } from './wallboard_monitor.js';
 
@@ -51,6 +52,7 @@ function onFrame(f) {
   switch (f.type) {
     case 'welcome':
       sock.welcomed();
+      setWelcomeIce(f.ice_servers);
       renderConnection();
       sock.send({ type: 'wallboard', watch: true });
       break;

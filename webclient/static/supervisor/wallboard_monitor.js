@@ -2,7 +2,7 @@
 // (`call_monitor` with our offer; the same frame without one switches the mode; `hangup` leaves). The microphone
 // is on only while whispering or barging in.
 
-import { AGENT_MIC, canCall, iceServers, offerWithMic } from '../shared/rtc.js';
+import { AGENT_MIC, canCall, rtcConfig, offerWithMic } from '../shared/rtc.js';
 import { MAX_SDP_CHARS } from '../shared/protocol.js';
 import { MODE_WORDS } from './wallboard_format.js';
 
@@ -70,7 +70,7 @@ export async function monitor(callId, mode) {
   m.phase = 'joining';
   show(m, `${MODE_WORDS[mode]}: joining the call…`);
   try {
-    m.pc = new RTCPeerConnection({ iceServers: iceServers(SCRIPT) });
+    m.pc = new RTCPeerConnection(rtcConfig(SCRIPT));
     m.pc.addEventListener('track', (e) => play(m, e));
     m.pc.addEventListener('connectionstatechange', () => {
       const state = m.pc && m.pc.connectionState;

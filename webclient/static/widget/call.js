@@ -2,7 +2,7 @@
 // -> the gateway's answer. Media never depends on the socket: a reconnect during a call leaves the call alone.
 
 import { CALL_ANSWER_WAIT, CALL_ENDED_SHOW, CALL_ICE_WAIT, CALL_SOCKET_WAIT, CALL_TEXT, DTMF_DURATION, DTMF_GAP, HANGUP_GRACE, SCRIPT } from './config.js';
-import { CUSTOMER_MIC, canCall, iceServers, micErrorReason, offerWithMic } from '../shared/rtc.js';
+import { CUSTOMER_MIC, canCall, rtcConfig, micErrorReason, offerWithMic } from '../shared/rtc.js';
 import { INTERRUPTED_REASONS, reconcileCall, wasInterrupted } from '../shared/callstate.js';
 import { MAX_SDP_CHARS } from '../shared/protocol.js';
 import { W } from './state.js';
@@ -104,7 +104,7 @@ export async function startCall() {
   c.phase = 'gathering';
   renderCall();
   try {
-    const pc = new RTCPeerConnection({ iceServers: iceServers(SCRIPT) });
+    const pc = new RTCPeerConnection(rtcConfig(SCRIPT));
     c.pc = pc;
     pc.addEventListener('track', (e) => playRemote(c, e));
     pc.addEventListener('connectionstatechange', () => onPeerState(c));

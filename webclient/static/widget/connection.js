@@ -3,6 +3,7 @@
 import { applyAppearance } from './appearance.js';
 import { MAX_CONTEXT_VALUE_CHARS } from '../shared/protocol.js';
 import { SignalingSocket } from '../shared/socket.js';
+import { setWelcomeIce } from '../shared/rtc.js';
 import { TEXT, TOKEN_KEY, WELCOME_TIMEOUT, WS_URL } from './config.js';
 import { W, bubbles, rateLimited, removeFromOutbox, saveNow, saveSoon } from './state.js';
 import { clearHistory, handleEvent, markDelivered, markFailed, renderPending } from './timeline.js';
@@ -76,6 +77,7 @@ function onWelcome(f) {
     }
   }
   sock.welcomed();
+  setWelcomeIce(f.ice_servers); // a TURN server and credentials made for this socket (--turn-urls)
   W.forceFullHistory = false;
   if (typeof f.token === 'string' && f.token) {
     W.token = f.token;

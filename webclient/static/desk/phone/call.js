@@ -1,7 +1,7 @@
 // Accept (microphone, our own non-trickle offer as call_offer, the gateway's call_answer) and the call's
 // controls: mute, hold, hang up.
 
-import { AGENT_MIC, canCall, iceServers, offerWithMic } from '../../shared/rtc.js';
+import { AGENT_MIC, canCall, rtcConfig, offerWithMic } from '../../shared/rtc.js';
 import { ANSWER_WAIT, HANGUP_OFFLINE_WAIT, HANGUP_WAIT, HOLD_WAIT, ICE_WAIT, SCRIPT, SOCKET_WAIT, TEXT, micProblem } from './config.js';
 import { MAX_SDP_CHARS } from '../../shared/protocol.js';
 import { P, desk, ui } from './state.js';
@@ -68,7 +68,7 @@ export async function accept() {
   c.phase = 'gathering';
   render();
   try {
-    const pc = new RTCPeerConnection({ iceServers: iceServers(SCRIPT) });
+    const pc = new RTCPeerConnection(rtcConfig(SCRIPT));
     c.pc = pc;
     pc.addEventListener('track', (e) => playRemote(c, e));
     pc.addEventListener('connectionstatechange', () => onPeerState(c));

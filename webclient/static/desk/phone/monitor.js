@@ -1,6 +1,6 @@
 // Supervisors listen in or whisper with a separate peer connection (call_monitor).
 
-import { AGENT_MIC, canCall, iceServers, offerWithMic } from '../../shared/rtc.js';
+import { AGENT_MIC, canCall, rtcConfig, offerWithMic } from '../../shared/rtc.js';
 import { ANSWER_WAIT, ICE_WAIT, MONITOR_LEAVE_GRACE, SCRIPT, SOCKET_WAIT, TEXT, micProblem } from './config.js';
 import { MAX_SDP_CHARS } from '../../shared/protocol.js';
 import { P, desk, ui } from './state.js';
@@ -46,7 +46,7 @@ export async function joinMonitor(callId, mode) {
   m.phase = 'gathering';
   renderLive();
   try {
-    const pc = new RTCPeerConnection({ iceServers: iceServers(SCRIPT) });
+    const pc = new RTCPeerConnection(rtcConfig(SCRIPT));
     m.pc = pc;
     pc.addEventListener('track', (e) => playMonitor(m, e));
     pc.addEventListener('connectionstatechange', () => onMonitorPeer(m));
