@@ -89,16 +89,27 @@ function renderCallTimer() {
 /** For tests and diagnostics: what the browser receives (inbound-rtp audio). */
 export async function callStats() {
   const c = W.call;
-  const out = { inboundAudioLevel: 0, bytesReceived: 0, packetsReceived: 0,
+  const out = { inboundAudioLevel: 0, bytesReceived: 0, packetsReceived: 0, packetsSent: 0,
+    localCandidateType: null, remoteCandidateType: null, // of the selected pair: 'host', 'srflx', 'relay', ...
     connectionState: c && c.pc ? c.pc.connectionState : 'closed' };
   if (!c || !c.pc || c.pc.connectionState === 'closed') return out;
   const report = await c.pc.getStats();
+  let pairId = null;
   report.forEach((s) => {
+    if (s.type === 'transport' && s.selectedCandidatePairId) pairId = s.selectedCandidatePairId;
+    if (s.type === 'outbound-rtp' && (s.kind || s.mediaType) === 'audio') out.packetsSent += Number(s.packetsSent) || 0;
     if (s.type !== 'inbound-rtp' || (s.kind || s.mediaType) !== 'audio') return;
     out.inboundAudioLevel = Math.max(out.inboundAudioLevel, Number(s.audioLevel) || 0);
     out.bytesReceived += Number(s.bytesReceived) || 0;
     out.packetsReceived += Number(s.packetsReceived) || 0;
   });
+  const pair = pairId ? report.get(pairId) : null;
+  if (pair) {
+    const local = report.get(pair.localCandidateId);
+    const remote = report.get(pair.remoteCandidateId);
+    out.localCandidateType = local ? local.candidateType : null;
+    out.remoteCandidateType = remote ? remote.candidateType : null;
+  }
   return out;
 }
 

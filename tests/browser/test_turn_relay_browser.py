@@ -1,0 +1,122 @@
+"""A call through a real TURN server: Debian's coturn on 127.0.0.1 with the TURN REST API shared secret.
+
+The widget page runs in real Chromium (fake microphone) with ``data-ice-transport-policy="relay"`` set on its script
+tag before the call: the browser may use relayed candidates only, so the call connects through coturn or not at all. The TURN
+server and its credentials reach the page in the socket's welcome (made by the gateway from ``--turn-secret``),
+never from the page's HTML.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, WebSocket
+
+from gateway.config import Settings
+from media.ice import username_expiry, valid_at
+from tests.browser.test_call_browser import call_into_ivr, eventually, live_calls, open_widget
+from tests.conftest import bounded
+from tests.support.servers import Node, start_node
+from tests.support.turn import TurnServer, allocations
+
+pytestmark = pytest.mark.browser
+
+TTL = 600
+
+
+@pytest.fixture
+def turn_server() -> Iterator[TurnServer]:
+    server = TurnServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def turn_node(settings: Settings, turn_server: TurnServer) -> AsyncIterator[Node]:
+    node = await start_node(
+        replace(settings, turn_urls=(turn_server.url,), turn_secret=turn_server.secret, turn_ttl_seconds=TTL)
+    )
+    try:
+        yield node
+    finally:
+        await bounded(node.stop(), "stopping the gateway node")
+
+
+RELAY_ONLY = "document.querySelector('script[src=\"/widget.js\"]').setAttribute('data-ice-transport-policy', 'relay')"
+
+
+async def gateway_leg_stats(node: Node, call_id: str) -> dict[str, Any]:
+    """What the gateway's leg of the call received and which remote candidate its nominated pair uses."""
+    leg = node.services.calls.calls[call_id].leg
+    packets = 0
+    for stats in (await leg.pc.getStats()).values():
+        if stats.type == "inbound-rtp":
+            packets += stats.packetsReceived
+    connection = leg.pc.getTransceivers()[0].sender.transport.transport._connection
+    nominated = connection._nominated.get(1)
+    remote = nominated.remote_candidate if nominated is not None else None
+    return {"packets": packets, "remote_type": remote.type if remote else None}
+
+
+async def test_a_relay_only_browser_call_connects_and_audio_flows_both_ways_through_coturn(
+    mic_browser: Browser, turn_node: Node, turn_server: TurnServer
+) -> None:
+    ctx = await mic_browser.new_context()
+    errors: list[str] = []
+    welcomes: list[dict[str, Any]] = []
+    try:
+
+        def on_socket(ws: WebSocket) -> None:
+            def received(payload: str | bytes) -> None:
+                frame = json.loads(payload)
+                if frame.get("type") == "welcome":
+                    welcomes.append(frame)
+
+            ws.on("framereceived", received)
+
+        ctx.on("page", lambda p: p.on("websocket", on_socket))
+        page = await open_widget(ctx, turn_node, errors)
+        # the page's own option, read when a call starts (as if the site had written it on the widget's tag)
+        await page.evaluate(RELAY_ONLY)
+
+        # the welcome carried a TURN server with credentials made for this customer, valid TTL seconds
+        assert welcomes, "no welcome frame seen"
+        (server,) = welcomes[0]["ice_servers"]
+        assert server["urls"] == [turn_server.url]
+        assert server["username"].endswith(":customer-" + welcomes[0]["customer_id"])
+        expires = username_expiry(server["username"])
+        assert valid_at(turn_server.secret, server["username"], server["credential"], expires)
+        assert turn_server.secret not in await page.content()
+
+        _, call = await call_into_ivr(page)  # connected: the IVR answers
+        stats = await eventually(
+            lambda: page.evaluate("window.ContactGateway._callStats()"),
+            lambda s: s["packetsReceived"] > 50 and s["inboundAudioLevel"] > 0 and s["packetsSent"] > 50,
+            "the browser's audio both ways",
+            timeout=20,
+        )
+        assert stats["connectionState"] == "connected"
+        assert stats["localCandidateType"] == "relay", stats  # the browser's side of the pair is coturn's relay
+        leg = await eventually(
+            lambda: gateway_leg_stats(turn_node, call["id"]),
+            lambda s: s["packets"] > 50,
+            "the microphone's packets at the gateway",
+            timeout=20,
+        )
+        assert leg["remote_type"] == "relay", leg  # the gateway's leg talks to the browser's relayed address
+        log = turn_server.log_text()
+        assert allocations(log), log[-3000:]
+        assert "CREATE_PERMISSION processed, success" in log or "CHANNEL_BIND processed, success" in log
+
+        await page.click("[data-testid=cg-hangup]")
+        await eventually(lambda: live_calls(turn_node), lambda calls: calls == {}, "live calls after hang-up")
+        assert errors == []
+    finally:
+        await ctx.close()
