@@ -44,6 +44,7 @@ def test_issue_makes_expiry_colon_id_valid_for_the_ttl() -> None:
 def test_each_issue_is_fresh_and_a_later_one_expires_later() -> None:
     turn = TurnCredentials(SECRET, ("turn:t:3478",), ttl_seconds=60)
     first, later = turn.issue("agent-a", NOW), turn.issue("agent-a", NOW + 30)
+    assert first.username is not None and later.username is not None
     assert username_expiry(later.username) - username_expiry(first.username) == 30
     assert first.credential != later.credential
 
