@@ -31,6 +31,8 @@ NUMBER_WORDS = {
     "hash": "#",
     "pound": "#",
 }
+#: "double five" is 55, "triple oh" 000 (typed or spoken).
+REPEAT_WORDS = {"double": 2, "triple": 3}
 _WORD_RE = re.compile(r"[\w*#']+")
 _SEPARATORS_RE = re.compile(r"[\s\-.,/()]+")
 
@@ -94,21 +96,31 @@ def match_known(choices: Sequence[Choice], value: str) -> Choice | None:
 
 
 def digits_of(text: str, *, terminator: str = "") -> str | None:
-    """The keys in a typed or spoken number: ``"12 34#"`` -> ``"1234"``, ``"one two"`` -> ``"12"``.
+    """The keys in a typed or spoken number: ``"12 34#"`` -> ``"1234"``, ``"one two"`` -> ``"12"``,
+    ``"double five oh one"`` -> ``"5501"``.
 
-    None when the text holds anything else than digits, number words and separators.
+    None when the text holds anything else than digits, number words, "double" / "triple" before a
+    digit, and separators.
     """
     compact = _SEPARATORS_RE.sub(" ", text.strip().lower()).strip()
     if terminator and compact.endswith(terminator):
         compact = compact[:-1].strip()
     out: list[str] = []
+    times = 1
     for token in compact.split():
+        if token in REPEAT_WORDS and times == 1:
+            times = REPEAT_WORDS[token]
+            continue
         if token.isdigit() and token.isascii():
-            out.append(token)
+            digit = token
         elif token in NUMBER_WORDS and NUMBER_WORDS[token] not in "#":
-            out.append(NUMBER_WORDS[token])
-        elif set(token) <= set("0123456789*"):
-            out.append(token)
+            digit = NUMBER_WORDS[token]
+        elif set(token) <= set("0123456789*") and times == 1:
+            digit = token
         else:
             return None
-    return "".join(out) or None
+        if times > 1 and len(digit) != 1:
+            return None  # "double 55": not a way to say a number
+        out.append(digit * times)
+        times = 1
+    return "".join(out) if out and times == 1 else None

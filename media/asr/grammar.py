@@ -10,9 +10,18 @@ count as a no-match, never as a route.
 
 Phrases are normalised (:func:`normalize`): lower case, punctuation except
 apostrophes dropped, whitespace collapsed. Digit words are per language
-(:data:`DIGIT_WORDS`); the first entries of each table are the words put
-into grammars, the aliases after them are only understood when an engine
-outputs them.
+(:data:`DIGIT_WORDS`: English "zero" and "oh", Korean 영 and 공 all say 0),
+and so are the repeat words that say one digit several times
+(:data:`DIGIT_REPEATS`: "double five" is 55, "triple seven" 777).
+
+A spoken number's length is counted in digits, not words: with
+``min_digits == max_digits == 4`` "double five one two" (four words) and
+"five five one two" are both 5512. :meth:`Grammar.digit_graph` is the
+digit strings as a finite-state graph that counts that way, for engines
+that take one (pocketsphinx); it lets the decoder end on *fewer* digits
+than ``min_digits`` (a competing path that :meth:`Grammar.match` rejects),
+so three spoken digits in a 4-digit window are a no-match instead of being
+forced onto four, and never lets it go past ``max_digits``.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from media.asr.errors import AsrError
 DIGIT_WORDS: dict[str, dict[str, str]] = {
     "en": {
         "zero": "0",
+        "oh": "0",
         "one": "1",
         "two": "2",
         "three": "3",
@@ -52,10 +62,8 @@ DIGIT_WORDS: dict[str, dict[str, str]] = {
         "구": "9",
     },
 }
-#: Words understood as digits when an engine outputs them, but not put into grammars.
-#: "oh" is left out of English grammars on purpose: on the test audio pocketsphinx inserted it
-#: between other digits (and for "no") far more often than anyone says it.
-DIGIT_ALIASES: dict[str, dict[str, str]] = {"en": {"oh": "0"}}
+#: Words that repeat the digit word after them: "double five" is 55. Korean callers say every digit.
+DIGIT_REPEATS: dict[str, dict[str, int]] = {"en": {"double": 2, "triple": 3}}
 
 MAX_DIGITS = 32
 _PUNCT_RE = re.compile(r"[^\w' ]+")
@@ -77,15 +85,28 @@ def digit_words(language: str) -> dict[str, str]:
     return DIGIT_WORDS.get(base_language(language), {})
 
 
+def digit_repeats(language: str) -> dict[str, int]:
+    """The repeat words ("double": 2) of ``language`` (empty when it has none)."""
+    return DIGIT_REPEATS.get(base_language(language), {})
+
+
 def digits_of(words: Sequence[str], language: str) -> str | None:
-    """``["one", "two"]`` -> ``"12"``; None when any word is not a digit word of ``language``."""
-    table = {**digit_words(language), **DIGIT_ALIASES.get(base_language(language), {})}
+    """``["one", "two"]`` -> ``"12"``, ``["double", "five"]`` -> ``"55"``; None when the words are not a number.
+
+    A repeat word must be followed by a digit word ("double" alone, "double double five": None).
+    """
+    table, repeats = digit_words(language), digit_repeats(language)
     out: list[str] = []
+    times = 1
     for word in words:
-        if word not in table:
+        if word in repeats and times == 1:
+            times = repeats[word]
+        elif word in table:
+            out.append(table[word] * times)
+            times = 1
+        else:
             return None
-        out.append(table[word])
-    return "".join(out) if out else None
+    return "".join(out) if out and times == 1 else None
 
 
 @dataclass(frozen=True)
@@ -145,7 +166,7 @@ class Grammar:
             for word in phrase.split():
                 out.setdefault(word, None)
         if self.digits:
-            for word in digit_words(language):
+            for word in [*digit_words(language), *digit_repeats(language)]:
                 out.setdefault(word, None)
         return list(out)
 
@@ -171,8 +192,68 @@ class Grammar:
             return None
         if text in self.phrases:
             return Match(text, digits_of(words, language))
-        if self.digits and self.min_digits <= len(words) <= self.max_digits:
+        if self.digits:
             digits = digits_of(words, language)
-            if digits is not None:
+            if digits is not None and self.min_digits <= len(digits) <= self.max_digits:
                 return Match(text, digits)
         return None
+
+    def digit_graph(self, language: str) -> DigitGraph:
+        """This grammar's phrases and digit strings as a graph (see :class:`DigitGraph`); needs ``digits``."""
+        if not self.digits:
+            raise AsrError("the grammar has no digit strings", code="asr_bad_grammar")
+        words = list(digit_words(language))
+        if not words:
+            raise AsrError(f"no digit words for language {language!r}", code="asr_bad_grammar")
+        repeats = digit_repeats(language)
+        arcs: list[tuple[int, int, str | None]] = []
+        top = self.max_digits
+        final = top + 1
+        # state i: i digits said so far; a digit word moves one on, "double" + digit two, "triple" + digit three
+        state = final + 1
+        for i in range(top):
+            arcs += [(i, i + 1, w) for w in words]
+            for repeat, times in repeats.items():
+                if i + times <= top:
+                    arcs.append((i, state, repeat))
+                    arcs += [(state, i + times, w) for w in words]
+                    state += 1
+        # fewer digits than asked may end the utterance too (Grammar.match rejects them): a competitor
+        arcs += [(i, final, None) for i in range(1, top + 1)]
+        for phrase in self.phrases:  # each phrase its own path from start to final
+            chain = phrase.split()
+            stops = [0, *range(state, state + len(chain) - 1), final]
+            state += len(chain) - 1
+            arcs += [(stops[k], stops[k + 1], w) for k, w in enumerate(chain)]
+        return DigitGraph(state, 0, final, tuple(arcs))
+
+
+@dataclass(frozen=True)
+class DigitGraph:
+    """Spoken digit strings as a finite-state graph: ``arcs`` are (from, to, word), word None for an empty move.
+
+    States ``0..max_digits`` count the digits said; ``final`` is reached from any of them but 0, and
+    by each phrase's own path from ``start``.
+    """
+
+    n_states: int
+    start: int
+    final: int
+    arcs: tuple[tuple[int, int, str | None], ...]
+
+    def accepts(self, words: Sequence[str]) -> bool:
+        """Whether some path from start to final says exactly ``words`` (for tests)."""
+        here = self._closure({self.start})
+        for word in words:
+            here = self._closure({b for a, b, w in self.arcs if a in here and w == word})
+        return self.final in here
+
+    def _closure(self, states: set[int]) -> set[int]:
+        out, todo = set(states), list(states)
+        while todo:
+            s = todo.pop()
+            for a, b, w in self.arcs:
+                if a == s and w is None and b not in out:
+                    out.add(b)
+                    todo.append(b)
+        return out

@@ -129,7 +129,7 @@ import logging
 import math
 import queue
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -140,7 +140,7 @@ import pocketsphinx
 
 from media.asr.engine import SAMPLE_RATE, Partial, Result, Word
 from media.asr.errors import AsrError
-from media.asr.grammar import Grammar, digit_words, normalize
+from media.asr.grammar import Grammar, normalize
 from media.asr.loudness import (
     FRAME_SAMPLES,
     SPEECH_PERCENTILE,
@@ -176,26 +176,46 @@ _FILLER_PREFIXES = ("<", "[", "+", "(")  # <sil>, [NOISE], +SPN+, (NULL) transit
 
 
 def jsgf(grammar: Grammar, language: str = "en") -> str:
-    """The JSGF text for ``grammar``: its phrases, and a ``min..max`` digit string if asked for."""
-    rules: list[str] = []
-    top: list[str] = []
-    if grammar.phrases:
-        alternatives = " | ".join(f"( {p} )" if " " in p else p for p in grammar.phrases)
-        rules.append(f"<phrase> = {alternatives};")
-        top.append("<phrase>")
+    """The JSGF text for a grammar of phrases only (digit strings go through :func:`fsg`)."""
     if grammar.digits:
-        words = list(digit_words(language))
-        if not words:
-            raise AsrError(f"no digit words for language {language!r}", code="asr_bad_grammar")
-        rules.append(f"<digit> = {' | '.join(words)};")
-        optional = ""
-        for _ in range(grammar.max_digits - grammar.min_digits):
-            optional = f"[ <digit> {optional}]" if optional else "[ <digit> ]"
-        body = " ".join(["<digit>"] * grammar.min_digits) + (f" {optional}" if optional else "")
-        rules.append(f"<digits> = {body};")
-        top.append("<digits>")
-    lines = ["#JSGF V1.0;", "grammar asr;", f"public <utterance> = {' | '.join(top)};", *rules]
-    return "\n".join(lines) + "\n"
+        raise AsrError("a digit grammar is a finite-state grammar: use fsg()", code="asr_bad_grammar")
+    alternatives = " | ".join(f"( {p} )" if " " in p else p for p in grammar.phrases)
+    return f"#JSGF V1.0;\ngrammar asr;\npublic <utterance> = <phrase>;\n<phrase> = {alternatives};\n"
+
+
+def fsg(grammar: Grammar, language: str = "en") -> str:
+    """pocketsphinx's FSG text for a grammar with digit strings (:meth:`Grammar.digit_graph`).
+
+    A finite-state grammar, not JSGF, because a spoken number's length counts digits and "double
+    five" is two of them: JSGF would have to spell out every mix of words per length. Every state
+    shares its probability evenly among its ways on, as pocketsphinx does for JSGF alternatives.
+    """
+    graph = grammar.digit_graph(language)
+    out = Counter(a for a, _, _ in graph.arcs)
+    lines = [
+        "FSG_BEGIN asr",
+        f"NUM_STATES {graph.n_states}",
+        f"START_STATE {graph.start}",
+        f"FINAL_STATE {graph.final}",
+    ]
+    lines += [f"TRANSITION {a} {b} {1 / out[a]:.6g}{'' if w is None else ' ' + w}" for a, b, w in graph.arcs]
+    return "\n".join([*lines, "FSG_END"]) + "\n"
+
+
+def _fsg_transitions(text: str) -> tuple[int, int, list[tuple[int, int, float] | tuple[int, int, float, str]]]:
+    """(start, final, transitions) of :func:`fsg` text, as ``Decoder.create_fsg`` takes them."""
+    start = final = 0
+    transitions: list[tuple[int, int, float] | tuple[int, int, float, str]] = []
+    for line in text.splitlines():
+        parts = line.split()
+        if parts[:1] == ["START_STATE"]:
+            start = int(parts[1])
+        elif parts[:1] == ["FINAL_STATE"]:
+            final = int(parts[1])
+        elif parts[:1] == ["TRANSITION"]:
+            a, b, prob = int(parts[1]), int(parts[2]), float(parts[3])
+            transitions.append((a, b, prob, parts[4]) if len(parts) > 4 else (a, b, prob))
+    return start, final, transitions
 
 
 def snr_db(pcm: bytes) -> float:
@@ -235,11 +255,16 @@ class _Pooled:
     counter: int = 0
 
     def activate(self, grammar_text: str) -> None:
+        """Search with ``grammar_text`` (:func:`jsgf` or :func:`fsg` text), made once per decoder."""
         name = self.searches.get(grammar_text)
         if name is None:
             self.counter += 1
             name = f"g{self.counter}"
-            self.decoder.add_jsgf_string(name, grammar_text)
+            if grammar_text.startswith("FSG_BEGIN"):
+                start, final, transitions = _fsg_transitions(grammar_text)
+                self.decoder.add_fsg(name, self.decoder.create_fsg(name, start, final, transitions))
+            else:
+                self.decoder.add_jsgf_string(name, grammar_text)
             self.searches[grammar_text] = name
             if len(self.searches) > MAX_SEARCHES_PER_DECODER:
                 _, old = self.searches.popitem(last=False)
@@ -399,7 +424,7 @@ class SphinxEngine:
         )
 
     def usable_grammar(self, grammar: Grammar) -> tuple[Grammar, str]:
-        """``grammar`` without phrases holding unknown words, and its JSGF text."""
+        """``grammar`` without phrases holding unknown words, and its JSGF (phrases) or FSG (digits) text."""
         unknown = self.unknown_words(grammar.words(self.language))
         usable = grammar.without(unknown)
         if unknown:
@@ -410,7 +435,7 @@ class SphinxEngine:
             raise AsrError(
                 f"no grammar phrase is left once the unknown words {unknown} are removed", code="asr_unknown_words"
             )
-        return usable, jsgf(usable, self.language)
+        return usable, (fsg if usable.digits else jsgf)(usable, self.language)
 
     def _run(self, pcm: bytes, grammar_text: str) -> _Decoded:
         """One grammar search over ``pcm`` on a pooled decoder (blocks: CPU, GIL held inside pocketsphinx)."""

@@ -79,7 +79,7 @@ import vosk
 
 from media.asr.engine import SAMPLE_RATE, Partial, Result, Word
 from media.asr.errors import AsrError, ModelNotFoundError
-from media.asr.grammar import Grammar, base_language, digit_words, normalize
+from media.asr.grammar import Grammar, base_language, digit_repeats, digit_words, normalize
 from media.asr.loudness import loud_frames
 from media.asr.models import looks_like_vosk_model
 
@@ -216,7 +216,10 @@ class VoskEngine:
             )
         phrases = list(usable.phrases)
         if usable.digits:
-            phrases += [w for w in digit_words(self.language) if w not in unknown]
+            # Kaldi strings the phrases together in any order and number, so a digit string's length (and
+            # "double five") can only be checked on the result: Grammar.match counts the digits.
+            spoken = [*digit_words(self.language), *digit_repeats(self.language)]
+            phrases += [w for w in spoken if w not in unknown and w not in phrases]
         own = set(usable.words(self.language))
         phrases += [w for w in self.garbage if w not in own]
         return json.dumps(phrases, ensure_ascii=False), usable

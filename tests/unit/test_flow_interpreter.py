@@ -454,6 +454,23 @@ def test_gather_collects_keys_until_the_terminator() -> None:
             ["step input ask: speech 'four seven one one' (0.90)", "set account=4711"],
         ),
         (
+            [text("double five oh one")],
+            "chat",
+            ["step input ask: text 'double five oh one'", "set account=5501"],
+        ),
+        (
+            [text("triple 12"), text("double")],
+            "chat",
+            [
+                "step input ask: text 'triple 12'",
+                "step no_match ask: no digits, expected 4 to 6 (attempt 1 of 2)",
+                "say p2: That is not an account number.",
+                "step input ask: text 'double'",
+                "step no_match ask: no digits, expected 4 to 6 (attempt 2 of 2)",
+                "step fallback ask: -> agent",
+            ],
+        ),
+        (
             [speech("4711", 0.2), speech("oh 4 1 1", 0.7)],
             "voice",
             [
