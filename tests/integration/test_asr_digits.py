@@ -1,0 +1,107 @@
+"""Spoken numbers on real audio through SpeechListener: "oh" for zero, "double five", exact lengths.
+
+Human voice: Allison Smith's prompt recordings (Debian asterisk-core-sounds-en-wav, read in
+place, spliced by tests/support/prompt_voice.py; ``o`` in a string is zero said as "oh"). Synthetic
+voices: espeak-ng. Decoding is deterministic (seeded comfort noise, frames fed unpaced), so the
+lists below are exact outcomes measured on this code, asserted with a little room.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from media.asr.grammar import Grammar
+from media.asr.harness import ListenTrace, listen
+from media.asr.listener import Recognized, SpeechListener
+from media.asr.pool import RecognitionPool
+from media.asr.sphinx_engine import SphinxEngine
+from media.tts import Synthesizer
+from tests.support import prompt_voice
+
+PIN = Grammar.of([], digits=True, min_digits=4, max_digits=4)
+SEVEN = Grammar.of([], digits=True, min_digits=7, max_digits=7)
+
+
+@pytest.fixture(scope="module")
+def engine() -> SphinxEngine:
+    return SphinxEngine(pool_size=2)
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[RecognitionPool]:
+    p = RecognitionPool()
+    yield p
+    p.shutdown()
+
+
+@pytest.fixture(scope="module")
+def human() -> None:
+    missing = prompt_voice.ensure_installed()
+    if missing:
+        pytest.skip(missing)
+
+
+async def decode(engine: SphinxEngine, pool: RecognitionPool, grammar: Grammar, audio) -> ListenTrace:  # type: ignore[no-untyped-def]
+    listener = SpeechListener(engine, pool, label="digits")
+    try:
+        return await listen(listener, grammar, audio)
+    finally:
+        await listener.close()
+
+
+def digits(trace: ListenTrace) -> str | None:
+    return trace.outcome.result.digits if isinstance(trace.outcome, Recognized) else None
+
+
+async def test_oh_is_zero_in_a_human_voice(human: None, engine: SphinxEngine, pool: RecognitionPool) -> None:
+    """Before "oh" was a grammar word none of these was right, and four were read as other numbers (9o51 -> 9451)."""
+    said = ("9o51", "3o17", "1o24", "2oo8", "73o5", "4o4o")
+    got = {s: digits(await decode(engine, pool, PIN, prompt_voice.spoken_number(s))) for s in said}
+    print(f"\n'oh' strings, exact 4-digit grammar: {got}")
+    right = [s for s, d in got.items() if d == s.replace("o", "0")]
+    assert got["9o51"] == "9051"
+    assert len(right) >= 5, got
+    assert all(d is None or d == s.replace("o", "0") for s, d in got.items()), got  # no wrong number
+
+
+async def test_an_exact_length_grammar_refuses_short_strings_and_never_inserts(
+    human: None, engine: SphinxEngine, pool: RecognitionPool
+) -> None:
+    """Three digits in a 4-digit window: a no-match, where the old grammar forced a fourth (123 -> 1238)."""
+    for said in ("123", "905", "468", "777"):
+        trace = await decode(engine, pool, PIN, prompt_voice.spoken_number(said))
+        assert not isinstance(trace.outcome, Recognized), (said, trace.outcome)
+    five = await decode(engine, pool, PIN, prompt_voice.spoken_number("1o24"))
+    assert digits(five) == "1024"  # four said, four taken: no fifth digit inserted
+
+
+async def test_seven_digit_strings_in_a_seven_digit_grammar(
+    human: None, engine: SphinxEngine, pool: RecognitionPool
+) -> None:
+    """Exactly seven: with "oh" (old: 555o123 -> 5555123, 9o7o351 no match) and without."""
+    said = ("555o123", "9o7o351", "3141592", "7788123")
+    got = {s: digits(await decode(engine, pool, SEVEN, prompt_voice.spoken_number(s))) for s in said}
+    print(f"\n7-digit strings, exact 7-digit grammar: {got}")
+    assert got == {s: s.replace("o", "0") for s in said}
+
+
+@pytest.mark.parametrize(
+    ("text", "grammar", "expect"),
+    [
+        ("double five", Grammar.of([], digits=True, min_digits=2, max_digits=2), "55"),
+        ("double five one two", PIN, "5512"),
+    ],
+)
+async def test_double_five_is_55(
+    engine: SphinxEngine, pool: RecognitionPool, tmp_path: Path, text: str, grammar: Grammar, expect: str
+) -> None:
+    synth = Synthesizer(cache_dir=tmp_path)
+    got = {}
+    for voice in ("en-us", "en-gb", "en-us+m3"):
+        audio = (await synth.synthesize(text, voice=voice, rate_wpm=160)).samples
+        got[voice] = digits(await decode(engine, pool, grammar, audio))
+    print(f"\n{text!r}: {got}")
+    assert list(got.values()) == [expect] * 3, got
