@@ -3,7 +3,21 @@
 No English Vosk model can be installed everywhere, so when none is
 configured the gateway recognises English with the acoustic model, the
 CMU dictionary and a JSGF grammar built from the listening window's phrases
-(:func:`jsgf`). No language model is loaded (``lm=None``).
+(:func:`jsgf`), or for a spoken number a finite-state grammar (:func:`fsg`)
+whose states count digits: "oh" and "zero" both say 0, "double five" is two
+digits, the decoder can never go past ``max_digits`` and may end on fewer
+than ``min_digits`` (a no-match, not a forced extra digit). No language model
+is loaded (``lm=None``).
+
+**Spoken digits** (the prompt voice of asterisk-core-sounds-en-wav, spliced,
+exact-length grammars; see tests/integration/test_asr_digits.py): 4-digit
+strings with "oh" 0/8 right before (four read as other numbers: "nine oh five
+one" -> 9451), 6/8 with "oh" in the grammar; 7-digit strings with "oh" in a
+7-digit grammar 2/10 -> 4/10; three digits in a 4-digit grammar: 3 of 5 taken
+as wrong 4-digit numbers before (123 -> 1238), 1 of 5 now. In a 1-8 digit
+grammar "oh" gets inserted ("three eight oh oh oh four one seven"): such
+strings are rejected, but ask for an exact length. This voice's "six" is
+heard as "eight" and "five" alone as "nine": the acoustic model, not the grammar.
 
 **Decoding per utterance, not per chunk.** pocketsphinx's en-us model uses
 *batch* cepstral mean normalisation; fed in 100 ms pieces it must guess the
@@ -420,7 +434,7 @@ class SphinxEngine:
         free = "; free decoding for transcripts with en-us.lm.bin" if self.free_pool is not None else ""
         return (
             f"pocketsphinx en model {self.model_path} dictionary {self.dictionary.name} "
-            f"(JSGF grammars, up to {self.pool.size} decoders of about 27 MB{free})"
+            f"(JSGF / FSG grammars, up to {self.pool.size} decoders of about 27 MB{free})"
         )
 
     def usable_grammar(self, grammar: Grammar) -> tuple[Grammar, str]:
