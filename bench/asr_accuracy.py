@@ -466,6 +466,10 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
     print(f"\n{sum(r['trials'] for r in result['rows'])} trials in {result['seconds']} s; wrote {out}")
+    if "sphinx" in split(args.engines) and not args.quick:  # its own table: spoken digits in a human voice
+        from bench import asr_digits
+
+        asr_digits.main()
 
 
 if __name__ == "__main__":
