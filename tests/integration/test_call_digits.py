@@ -64,4 +64,6 @@ async def test_nine_oh_five_one_is_taken_as_9051(recordings: None, digits_node: 
 
 async def ivr_steps(node: Node, cid: str) -> list[tuple[str, str, str]]:
     async with asyncio.timeout(10):
-        return [(e["kind"], e["node"], e["detail"]) for e in await node.services.store.events(cid) if e["type"] == "ivr"]
+        return [
+            (e["kind"], e["node"], e["detail"]) for e in await node.services.store.events(cid) if e["type"] == "ivr"
+        ]
