@@ -62,6 +62,8 @@ DIGIT_WORDS: dict[str, dict[str, str]] = {
         "구": "9",
     },
 }
+#: Digit words a number of a range of lengths may not end on (see :meth:`Grammar.digit_graph`).
+DIGIT_NOT_LAST: dict[str, set[str]] = {"en": {"oh"}}
 #: Words that repeat the digit word after them: "double five" is 55. Korean callers say every digit.
 DIGIT_REPEATS: dict[str, dict[str, int]] = {"en": {"double": 2, "triple": 3}}
 
@@ -205,19 +207,13 @@ class Grammar:
         words = list(digit_words(language))
         if not words:
             raise AsrError(f"no digit words for language {language!r}", code="asr_bad_grammar")
-        repeats = digit_repeats(language)
-        arcs: list[tuple[int, int, str | None]] = []
         top = self.max_digits
         final = top + 1
-        # state i: i digits said so far; a digit word moves one on, "double" + digit two, "triple" + digit three
-        state = final + 1
-        for i in range(top):
-            arcs += [(i, i + 1, w) for w in words]
-            for repeat, times in repeats.items():
-                if i + times <= top:
-                    arcs.append((i, state, repeat))
-                    arcs += [(state, i + times, w) for w in words]
-                    state += 1
+        # In a range (min < max) a word of DIGIT_NOT_LAST ("oh") leads to a copy of the next state that cannot end
+        # the number: noise after the last digit was decoded as a trailing "oh" (another digit, where the range
+        # allows it). An exact length cannot grow, so there "oh" may come last.
+        not_last = DIGIT_NOT_LAST.get(base_language(language), set()) if self.min_digits < self.max_digits else set()
+        arcs, state = _digit_arcs(words, digit_repeats(language), not_last, top, final + 1)
         # fewer digits than asked may end the utterance too (Grammar.match rejects them): a competitor
         arcs += [(i, final, None) for i in range(1, top + 1)]
         for phrase in self.phrases:  # each phrase its own path from start to final
@@ -226,6 +222,38 @@ class Grammar:
             state += len(chain) - 1
             arcs += [(stops[k], stops[k + 1], w) for k, w in enumerate(chain)]
         return DigitGraph(state, 0, final, tuple(arcs))
+
+
+def _digit_arcs(
+    words: list[str], repeats: dict[str, int], not_last: set[str], top: int, state: int
+) -> tuple[list[tuple[int, int, str | None]], int]:
+    """The arcs between the counting states ``0..top`` of :meth:`Grammar.digit_graph`, extra states from ``state``.
+
+    State i: i digits said so far; a digit word moves one on, "double" + a digit two, "triple" + a digit three.
+    A word of ``not_last`` leads to a copy of the next state without the way out. Returns (arcs, next free state).
+    """
+    inter: dict[tuple[int, str], int] = {}  # after "double" at state i
+    for i in range(top):
+        for repeat, times in repeats.items():
+            if i + times <= top:
+                inter[i, repeat] = state
+                state += 1
+    shadow: dict[int, int] = {}
+    for j in range(1, top) if not_last else ():
+        shadow[j] = state
+        state += 1
+    arcs: list[tuple[int, int, str | None]] = []
+    for i in range(top):
+        for source in (i, shadow[i]) if i in shadow else (i,):
+            for w in words:
+                if w not in not_last:
+                    arcs.append((source, i + 1, w))
+                elif i + 1 in shadow:
+                    arcs.append((source, shadow[i + 1], w))
+            arcs += [(source, inter[i, r], r) for r in repeats if (i, r) in inter]
+    for (i, repeat), middle in inter.items():
+        arcs += [(middle, i + repeats[repeat], w) for w in words]
+    return arcs, state
 
 
 @dataclass(frozen=True)

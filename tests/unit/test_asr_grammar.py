@@ -107,6 +107,22 @@ def test_base_language() -> None:
     assert [base_language(x) for x in ("en-US", "en_us", "KO", "ko")] == ["en", "en", "ko", "ko"]
 
 
+def said(text: str) -> list[str]:
+    return text.split()
+
+
+def test_oh_may_end_an_exact_length_number_but_not_a_range() -> None:
+    """A trailing "oh" in a 4-8 digit window was noise (a read-back of 12340 for "one two three four")."""
+    exact = Grammar.of([], digits=True, min_digits=4, max_digits=4).digit_graph("en")
+    ranged = Grammar.of([], digits=True, min_digits=4, max_digits=8).digit_graph("en")
+    assert exact.accepts(said("five six nine oh"))
+    assert not ranged.accepts(said("one two three four oh"))
+    assert ranged.accepts(said("one two three four oh one")) and ranged.accepts(said("nine oh five one"))
+    assert ranged.accepts(said("five six nine double oh"))  # said on purpose
+    assert ranged.accepts(said("one two three four five six seven zero"))
+    assert not ranged.accepts(said("one two three four five six seven oh"))
+
+
 def test_jsgf_for_phrases_and_fsg_for_digits() -> None:
     assert jsgf(Grammar.of(["billing", "talk to agent"])) == (
         "#JSGF V1.0;\ngrammar asr;\npublic <utterance> = <phrase>;\n<phrase> = billing | ( talk to agent );\n"
