@@ -161,7 +161,7 @@ async def test_server_answers_then_fallback_then_breaker_opens_and_closes(wyomin
     clock = Clock()
     states: list[BreakerState] = []
     breaker = CircuitBreaker("asr test", failures=2, pause_s=30, clock=clock, on_change=states.append)
-    engine = WyomingEngine(wyoming.url, SphinxEngine(1), timeout_s=2.0, breaker=breaker)
+    engine = WyomingEngine(wyoming.url, SphinxEngine(1), timeout_s=8.0, breaker=breaker)  # a loaded CI decodes slowly
     billing = utterance(await speak("billing"))
 
     first = await asyncio.to_thread(decode, engine, billing)
