@@ -185,6 +185,12 @@ MAX_SEARCHES_PER_DECODER = 32
 #: gate 3.0 % menu and 2.8 % digit misroutes at 10 dB SNR, 0-1.4 % in clean and telephone-band audio).
 CLEAN_SNR_DB = 30.0
 CLEAN_BONUS = 0.05
+#: Decisions (see "Garbage competitor" in the module docstring): ``garbage`` (the default) re-decodes a menu
+#: answer against the GARBAGE_WORDS commonest English words; ``two-view`` is the earlier comfort-noise agreement,
+#: kept to measure against (``./bin/bench asr`` runs both).
+GARBAGE, TWO_VIEW = "garbage", "two-view"
+DECISIONS = (GARBAGE, TWO_VIEW)
+GARBAGE_WORDS = 3000
 
 _FILLER_PREFIXES = ("<", "[", "+", "(")  # <sil>, [NOISE], +SPN+, (NULL) transitions
 
@@ -230,6 +236,15 @@ def _fsg_transitions(text: str) -> tuple[int, int, list[tuple[int, int, float] |
             a, b, prob = int(parts[1]), int(parts[2]), float(parts[3])
             transitions.append((a, b, prob, parts[4]) if len(parts) > 4 else (a, b, prob))
     return start, final, transitions
+
+
+def garbage_jsgf(grammar: Grammar, words: Iterable[str]) -> str:
+    """The grammar's phrases against one garbage word: ``public <utterance> = <phrase> | <garbage>;``."""
+    alternatives = " | ".join(f"( {p} )" if " " in p else p for p in grammar.phrases)
+    return (
+        "#JSGF V1.0;\ngrammar garbage;\npublic <utterance> = <phrase> | <garbage>;\n"
+        f"<phrase> = {alternatives};\n<garbage> = {' | '.join(words)};\n"
+    )
 
 
 def snr_db(pcm: bytes) -> float:
@@ -362,7 +377,13 @@ class SphinxEngine:
         model_dir: Path | None = None,
         dictionary: Path | None = None,
         max_audio_ms: int = 30_000,
+        decision: str = GARBAGE,
     ) -> None:
+        if decision not in DECISIONS:
+            raise ValueError(f"decision must be one of {DECISIONS}, got {decision!r}")
+        self.decision = decision
+        self._garbage: dict[str, str] = {}  # grammar JSGF text -> its garbage JSGF text
+        self._garbage_lock = threading.Lock()
         self.model_path = Path(model_dir or pocketsphinx.get_model_path("en-us/en-us")).resolve()
         self.dictionary = Path(dictionary or pocketsphinx.get_model_path("en-us/cmudict-en-us.dict")).resolve()
         if not (self.model_path / "mdef").is_file() or not self.dictionary.is_file():
@@ -477,6 +498,34 @@ class SphinxEngine:
         )
         return _Decoded(words, n_frames)
 
+    def _garbage_text(self, grammar: Grammar, grammar_text: str) -> str:
+        """The garbage JSGF for ``grammar`` (cached): common words that are not grammar words nor sound like one."""
+        with self._garbage_lock:
+            found = self._garbage.get(grammar_text)
+        if found is not None:
+            return found
+        from media.asr.garbage_words import WORDS
+
+        mine = set(grammar.words(self.language))
+        with self.pool.borrow() as item:
+            sounds = {item.decoder.lookup_word(w) for w in mine}
+            chosen: list[str] = []
+            for word in WORDS:
+                if word in mine:
+                    continue
+                pron = item.decoder.lookup_word(word)
+                if pron is None or pron in sounds:
+                    continue
+                chosen.append(word)
+                if len(chosen) >= GARBAGE_WORDS:
+                    break
+        text = garbage_jsgf(grammar, chosen)
+        with self._garbage_lock:
+            self._garbage[grammar_text] = text
+            if len(self._garbage) > MAX_SEARCHES_PER_DECODER:
+                self._garbage.pop(next(iter(self._garbage)))
+        return text
+
     def _confidence(self, pcm: bytes, decoded: _Decoded) -> tuple[float, float, float]:
         """(confidence, coverage, fit) of a decode of ``pcm``."""
         n = decoded.n_frames
@@ -504,7 +553,14 @@ class SphinxEngine:
             return Result.nothing(heard, tuple(Word(t, 0.0) for t in texts))
         confidence, coverage, fit = self._confidence(audio, first)
         check = "-"
-        if confidence > 0.0:
+        if confidence > 0.0 and self.decision == GARBAGE and grammar.phrases and match.digits is None:
+            rival = self._run(audio, self._garbage_text(grammar, grammar_text))
+            if rival.texts != texts:
+                check = "garbage " + (" ".join(rival.texts) or "(nothing)")
+                confidence = 0.0
+            else:
+                check = "beats garbage"
+        elif confidence > 0.0 and (self.decision == TWO_VIEW or match.digits is not None):
             again = with_noise_floor(pcm, CHECK_FLOOR_BELOW_SPEECH_DB, CHECK_FLOOR_SEED)
             second = self._run(again, grammar_text)
             if second.texts != texts:
