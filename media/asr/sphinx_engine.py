@@ -247,6 +247,20 @@ def garbage_jsgf(grammar: Grammar, words: Iterable[str]) -> str:
     )
 
 
+def _phone_distance(a: tuple[str, ...], b: tuple[str, ...]) -> int:
+    """Edit distance between two phone strings (a garbage word one phone away from a menu word, "building"
+    for "billing", is left out: it would take the menu word's own answers)."""
+    if abs(len(a) - len(b)) > 1:
+        return 2
+    prev = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        cur = [i]
+        for j, y in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
+        prev = cur
+    return prev[-1]
+
+
 def snr_db(pcm: bytes) -> float:
     """How far the utterance's speech level is above its own background, in dB (before any comfort noise)."""
     levels = frame_levels(pcm)
@@ -508,13 +522,13 @@ class SphinxEngine:
 
         mine = set(grammar.words(self.language))
         with self.pool.borrow() as item:
-            sounds = {item.decoder.lookup_word(w) for w in mine}
+            sounds = [tuple(p.split()) for p in (item.decoder.lookup_word(w) for w in mine) if p]
             chosen: list[str] = []
             for word in WORDS:
                 if word in mine:
                     continue
                 pron = item.decoder.lookup_word(word)
-                if pron is None or pron in sounds:
+                if pron is None or any(_phone_distance(tuple(pron.split()), s) <= 1 for s in sounds):
                     continue
                 chosen.append(word)
                 if len(chosen) >= GARBAGE_WORDS:
