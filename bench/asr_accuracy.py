@@ -45,6 +45,8 @@ The JSON (``bench/results/asr_accuracy.json``) lists every misroute and no-match
     ./bin/bench asr                      # everything: 2000 trials, about a minute on 2 cores
     ./bin/bench asr --quick              # smoke run: fewer voices, rates and phrases
     ./bin/bench asr --engines sphinx --conditions clean,phone --rates 160
+    ./bin/bench asr --set human          # real human speech (Debian's asterisk-core-sounds-en-wav), see bench/asr_human.py
+    ./bin/bench asr --set espeak,human   # both sets
 """
 
 from __future__ import annotations
@@ -448,12 +450,32 @@ def main() -> None:
     )
     parser.add_argument("--rates", default=",".join(map(str, RATES)), help="speaking rates in words per minute")
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 voices, 1 rate, fewer phrases")
+    parser.add_argument(
+        "--set", default="espeak", help="comma-separated: espeak (synthetic voices), human (bench/asr_human.py)"
+    )
     parser.add_argument("--out", type=Path, help="JSON results (default bench/results/asr_accuracy[_quick].json)")
     args = parser.parse_args()
     for value, allowed, what in ((args.engines, ENGINES, "engine"), (args.conditions, CONDITIONS, "condition")):
         bad = [v for v in split(value) if v not in allowed]
         if bad or not split(value):
             parser.error(f"unknown {what} {', '.join(bad) or '(none)'}: use {', '.join(allowed)}")
+    sets = split(args.set)
+    if "human" in sets:
+        from bench.asr_human import CONDITIONS as HUMAN_CONDITIONS
+        from bench.asr_human import print_human, run_human
+
+        wanted = [c for c in split(args.conditions) if c in HUMAN_CONDITIONS]
+        human = asyncio.run(
+            run_human(wanted if args.conditions != ",".join(CONDITIONS) else list(HUMAN_CONDITIONS), args.quick)
+        )
+        print()
+        print_human(human)
+        out = RESULTS / ("asr_human_quick.json" if args.quick else "asr_human.json")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(human, indent=2, ensure_ascii=False))
+        print(f"wrote {out}")
+        if "espeak" not in sets:
+            return
     result = asyncio.run(run(args))
     print()
     print_table(result["rows"])

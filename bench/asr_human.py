@@ -1,0 +1,171 @@
+"""``./bin/bench asr --set human``: the menu decisions on real human speech, before and after, in one table.
+
+The items come from :mod:`bench.human_set` (Debian's asterisk-core-sounds-en-wav, read in place; installed
+with apt-get when missing). Every item plays through a fresh :class:`~media.asr.listener.SpeechListener` as
+in a call (500 ms lead, the recording, 2 s tail, at 48 kHz), once with the earlier decision
+(``two-view``: a second decode with other comfort noise must agree) and once with the current one
+(``garbage``: the menu answer must also beat the 3000 commonest English words), in the same run.
+
+Rows: decision x task family (menu, oog-near, oog-far, phrases, digits4, digits4-oh, digits7, digits7-oh,
+digits-phrases) x condition (clean, phone, snr20, snr10, quiet = 30 dB quieter) x part (fit / held-out: the
+thresholds were fitted on ``fit``; report on ``held-out``). Columns: correct / no-match / misroute %, decode
+time p50/p95 (end of speech detected -> outcome) and whole turn-taking time p50/p95 (end of the recording ->
+outcome: the VAD's trailing silence plus the decode; the prompt's own start-up is not in it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import time
+from typing import Any
+
+import numpy as np
+
+from bench.asr_accuracy import RATE, Samples, active_dbfs, pct, telephone, to_int16
+from bench.human_set import MENUS, SOURCE, HumanItem, ensure_installed, human_items
+from media.asr.grammar import Grammar
+from media.asr.harness import ListenTrace, listen
+from media.asr.listener import Recognized, SpeechListener
+from media.asr.pool import RecognitionPool
+from media.asr.sphinx_engine import DECISIONS, SphinxEngine
+
+CONDITIONS = ("clean", "phone", "snr20", "snr10", "quiet")
+LEAD_MS, TAIL_MS = 500, 2000
+
+
+def family(task: str) -> str:
+    if task.startswith("digits"):
+        return "digits-phrases" if task.endswith("phrases") else task
+    for k in ("oog-near", "oog-far", "phrases"):
+        if task.endswith(k):
+            return k
+    return "menu"
+
+
+def grammar_of(item: HumanItem) -> Grammar:
+    if item.menu.startswith("digits"):
+        n = 4 if item.menu == "digits4" else 7
+        return Grammar.of([], digits=True, min_digits=n, max_digits=n)
+    return Grammar.of(MENUS[item.menu][0])
+
+
+def condition_of(audio: Samples, condition: str, key: str) -> Samples:
+    """The utterance (unpadded) under ``condition``; the listener pads it with silence, noise covers the speech."""
+    if condition == "phone":
+        return telephone(audio)
+    if condition == "quiet":
+        return to_int16(audio.astype(np.float64) * 10 ** (-30 / 20))
+    if condition.startswith("snr"):
+        import zlib
+
+        rng = np.random.default_rng(zlib.crc32(f"{condition}|{key}".encode()))
+        pad = np.zeros(RATE * 3 // 10, np.int16)
+        x = np.concatenate([pad, audio, pad]).astype(np.float64)
+        level = active_dbfs(audio)
+        return to_int16(x + rng.normal(0.0, 32768 * 10 ** ((level - int(condition[3:])) / 20), len(x)))
+    return audio
+
+
+def outcome(item: HumanItem, trace: ListenTrace, grammar: Grammar) -> str:
+    out = trace.outcome
+    if not isinstance(out, Recognized):
+        return "no_match"
+    got = out.result.digits if grammar.digits else out.result.text
+    return "correct" if item.expect is not None and got == item.expect else "misroute"
+
+
+async def run_human(conditions: list[str], quick: bool) -> dict[str, Any]:
+    ensure_installed()
+    print(SOURCE, flush=True)
+    items = human_items()
+    if quick:
+        items = [i for k, i in enumerate(items) if family(i.task) in ("menu", "oog-near") or k % 4 == 0]
+    engines = {d: SphinxEngine(pool_size=1, decision=d) for d in DECISIONS}
+    pool = RecognitionPool()
+    rows: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    started = time.perf_counter()
+    try:
+        for condition in conditions:
+            t0 = time.perf_counter()
+            for item in items:
+                grammar = grammar_of(item)
+                audio = await asyncio.to_thread(condition_of, item.audio, condition, item.label)
+                for decision, engine in engines.items():
+                    listener = SpeechListener(engine, pool, label=f"bench-human-{decision}")
+                    try:
+                        trace = await listen(listener, grammar, audio, lead_ms=LEAD_MS, tail_ms=TAIL_MS)
+                    finally:
+                        await listener.close()
+                    key = (decision, family(item.task), condition, item.part)
+                    row = rows.setdefault(
+                        key,
+                        {
+                            "n": 0,
+                            "decode_ms": [],
+                            "turn_ms": [],
+                            "examples": [],
+                            **{k: 0 for k in ("correct", "no_match", "misroute")},
+                        },
+                    )
+                    result = outcome(item, trace, grammar)
+                    row["n"] += 1
+                    row[result] += 1
+                    if result == "misroute" and len(row["examples"]) < 6:
+                        out = trace.outcome
+                        assert isinstance(out, Recognized)
+                        row["examples"].append(f"{item.label!r} -> {out.result.text!r} ({out.result.confidence:.2f})")
+                    if trace.speech_ended is not None and trace.decision_seconds is not None:
+                        end_of_audio = trace.audio_start_ms + len(audio) * 1000 // RATE
+                        row["decode_ms"].append(trace.decision_seconds * 1000)
+                        row["turn_ms"].append(trace.speech_ended.at_ms - end_of_audio + trace.decision_seconds * 1000)
+            print(
+                f"  human {condition}: {len(items)} items x {len(engines)} decisions in "
+                f"{time.perf_counter() - t0:.1f} s",
+                flush=True,
+            )
+    finally:
+        pool.shutdown()
+    out_rows = []
+    for (decision, fam, condition, part), r in sorted(
+        rows.items(), key=lambda kv: (kv[0][3], kv[0][1], kv[0][2], kv[0][0])
+    ):
+        n = r["n"]
+        out_rows.append(
+            {
+                "decision": decision,
+                "task": fam,
+                "condition": condition,
+                "part": part,
+                "trials": n,
+                "correct_pct": round(100 * r["correct"] / n, 1),
+                "no_match_pct": round(100 * r["no_match"] / n, 1),
+                "misroute_pct": round(100 * r["misroute"] / n, 1),
+                "decode_ms": {"p50": pct(r["decode_ms"], 50), "p95": pct(r["decode_ms"], 95)},
+                "turn_ms": {"p50": pct(r["turn_ms"], 50), "p95": pct(r["turn_ms"], 95)},
+                "misroutes": r["examples"],
+            }
+        )
+    return {"source": SOURCE, "seconds": round(time.perf_counter() - started, 1), "rows": out_rows}
+
+
+def print_human(result: dict[str, Any]) -> None:
+    head = (
+        f"{'part':8s} {'task':14s} {'condition':9s} {'decision':9s} {'n':>4s} {'correct':>8s} {'no-match':>8s} "
+        f"{'misroute':>8s} {'decode p50/p95':>15s} {'turn p50/p95':>13s}"
+    )
+    print(head)
+    print("-" * len(head))
+    for r in result["rows"]:
+        d, t = r["decode_ms"], r["turn_ms"]
+        print(
+            f"{r['part']:8s} {r['task']:14s} {r['condition']:9s} {r['decision']:9s} {r['trials']:4d} "
+            f"{r['correct_pct']:7.1f}% {r['no_match_pct']:7.1f}% {r['misroute_pct']:7.1f}% "
+            f"{d['p50']!s:>7s}/{d['p95']!s:<7s} {t['p50']!s:>6s}/{t['p95']!s:<6s}"
+        )
+    print(f"human set: {result['source']}")
+    counts = collections.Counter(r["decision"] for r in result["rows"])
+    print(
+        f"decisions: {', '.join(counts)}; targets on held-out: menu >= 90 % correct clean/phone, "
+        "oog and phrases misroute <= 2 %, digits misroute <= 5 %"
+    )
