@@ -33,6 +33,8 @@ from .errors import ErrorCode, FlowError, FlowErrors, SpecError
 from .hours import parse_schedule
 from .model import (
     SPEECH_ENGINES,
+    SPEECH_NORMAL,
+    SPEECH_STRICTNESS,
     BranchNode,
     Case,
     Flow,
@@ -190,12 +192,21 @@ class _FileLoader(QuestionReaders):
                 f"{_suggest(engine.lower(), SPEECH_ENGINES)}",
             )
             engine = None
+        strictness = r.text("speech_strictness")
+        if strictness is not None and strictness.lower() not in SPEECH_STRICTNESS:
+            r.fail(
+                "speech_strictness",
+                f"speech_strictness must be one of {', '.join(SPEECH_STRICTNESS)}, not {strictness!r}"
+                f"{_suggest(strictness.lower(), SPEECH_STRICTNESS)}",
+            )
+            strictness = None
         return VoiceDefaults(
             voice=r.text("voice"),
             language=r.text("language"),
             rate=r.number("rate", 1.0, 0.1, 4.0),
             speech_engine=engine.lower() if engine else None,
             speech_language=r.text("speech_language"),
+            speech_strictness=strictness.lower() if strictness else SPEECH_NORMAL,
             line=line,
         )
 

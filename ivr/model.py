@@ -368,6 +368,10 @@ NODE_CLASSES: Mapping[NodeKind, type[Node]] = {
 #: ``speech_engine: none``: the flow takes keys (and chat text) only.
 SPEECH_OFF = "none"
 SPEECH_ENGINES = ("vosk", "pocketsphinx", SPEECH_OFF)
+#: ``speech_strictness``: ``normal`` (the engine's default decision) or ``strict`` (pocketsphinx: a menu answer must
+#: also beat the commonest English words; fewer words outside the menu routed, more menu words rejected, slower).
+SPEECH_NORMAL, SPEECH_STRICT = "normal", "strict"
+SPEECH_STRICTNESS = (SPEECH_NORMAL, SPEECH_STRICT)
 
 
 @dataclass(frozen=True)
@@ -382,12 +386,18 @@ class VoiceDefaults:
     speech_engine: str | None = None
     #: Language callers speak (base code, e.g. ``en``, ``ko``); None: ``language``, else the gateway's default.
     speech_language: str | None = None
+    #: ``strict``: menus ask the engine for its stricter decision (see SPEECH_STRICTNESS).
+    speech_strictness: str = SPEECH_NORMAL
     #: Line of the ``defaults`` mapping (0 when the flow has none), for errors about these settings.
     line: int = 0
 
     @property
     def speech_enabled(self) -> bool:
         return self.speech_engine != SPEECH_OFF
+
+    @property
+    def speech_strict(self) -> bool:
+        return self.speech_strictness == SPEECH_STRICT
 
     @property
     def recognition_language(self) -> str | None:

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .model import SPEECH_ENGINES, NodeKind
+from .model import SPEECH_ENGINES, SPEECH_STRICTNESS, NodeKind
 
 SCHEMA_PATH = Path(__file__).with_name("flow.schema.json")
 
@@ -276,6 +276,10 @@ DEFAULTS_PROPERTIES: dict[str, Schema] = {
         "description": "pin a speech recognizer; 'none': keys only (default: what the gateway has)",
     },
     "speech_language": _text("language callers speak, e.g. en, ko (default: 'language')"),
+    "speech_strictness": {
+        "enum": list(SPEECH_STRICTNESS),
+        "description": "'strict': fewer words outside a menu routed, more menu words rejected, slower (default: normal)",
+    },
     "timeout": _DURATION,
     "inter_digit_timeout": _DURATION,
     "chat_timeout": _DURATION,

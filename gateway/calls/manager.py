@@ -281,6 +281,7 @@ class Call:
                 on_reopen=runner.rearm_no_input,
                 conversation_id=self.conversation_id,
                 metrics=self.m.metrics,
+                strict=flow.defaults.speech_strict,
             )
         log.info(
             "call in flow %s (version %s%s), speech: %s",

@@ -48,8 +48,10 @@ class CallSpeech:
         sample_rate: int = 48000,
         conversation_id: str = "",
         metrics: Metrics | None = None,
+        strict: bool = False,
     ) -> None:
         self.listener = listener
+        self._strict = strict  # the flow's speech_strictness: strict
         self.metrics = metrics if metrics is not None else Metrics()
         self._speech_ended: float | None = None  # monotonic time the VAD heard the answer end (decode latency)
         self._post = post
@@ -79,7 +81,7 @@ class CallSpeech:
 
     def listen(self, action: Listen) -> None:
         """Open a window for this ``Listen`` (replacing any open one); nothing to say for it: no window."""
-        grammar = grammar_for(action)
+        grammar = grammar_for(action, strict=self._strict)
         if grammar is None:
             self.stop_listening()
             return

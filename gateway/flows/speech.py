@@ -36,16 +36,16 @@ from media.breaker import BreakerState, CircuitBreaker
 log = logging.getLogger(__name__)
 
 
-def grammar_for(listen: Listen) -> Grammar | None:
+def grammar_for(listen: Listen, *, strict: bool = False) -> Grammar | None:
     """What the caller may say in this window: the menu's phrases, or a spoken number (plus any hints); None:
-    nothing (keys only)."""
+    nothing (keys only). ``strict``: the flow's ``speech_strictness: strict`` (the engine's stricter decision)."""
     if not listen.speech:
         return None
     if listen.mode is ListenMode.MENU:
-        return Grammar.of(listen.speech_hints) if listen.speech_hints else None
+        return Grammar.of(listen.speech_hints, strict=strict) if listen.speech_hints else None
     low = max(1, listen.min_digits)
     high = max(low, min(listen.max_digits, MAX_DIGITS))
-    return Grammar.of(listen.speech_hints, digits=True, min_digits=low, max_digits=high)
+    return Grammar.of(listen.speech_hints, digits=True, min_digits=low, max_digits=high, strict=strict)
 
 
 class SpeechRecognition:

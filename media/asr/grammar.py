@@ -127,12 +127,16 @@ class Grammar:
     allows any sequence of ``min_digits`` to ``max_digits`` digit words of
     the engine's language (a spoken account number); a phrase that happens
     to be one digit word (a menu key "one") is matched as that phrase.
+    ``strict`` asks the engine for its stricter menu decision where it has one
+    (pocketsphinx: the garbage competitor, fewer words outside the menu routed,
+    more menu words rejected and slower; a flow's ``speech_strictness: strict``).
     """
 
     phrases: tuple[str, ...] = ()
     digits: bool = False
     min_digits: int = 1
     max_digits: int = 16
+    strict: bool = False
 
     def __post_init__(self) -> None:
         if not self.phrases and not self.digits:
@@ -151,7 +155,13 @@ class Grammar:
 
     @classmethod
     def of(
-        cls, phrases: Iterable[str] = (), *, digits: bool = False, min_digits: int = 1, max_digits: int = 16
+        cls,
+        phrases: Iterable[str] = (),
+        *,
+        digits: bool = False,
+        min_digits: int = 1,
+        max_digits: int = 16,
+        strict: bool = False,
     ) -> Grammar:
         """Normalise, drop empties and duplicates (first spelling wins, order kept)."""
         seen: dict[str, None] = {}
@@ -159,7 +169,7 @@ class Grammar:
             text = normalize(phrase)
             if text:
                 seen.setdefault(text, None)
-        return cls(tuple(seen), digits, min_digits, max_digits)
+        return cls(tuple(seen), digits, min_digits, max_digits, strict)
 
     def words(self, language: str) -> list[str]:
         """Every distinct word the engine must know: phrase words, then digit words if ``digits``."""
@@ -185,7 +195,7 @@ class Grammar:
         kept = tuple(p for p in self.phrases if not bad & set(p.split()))
         if not kept and not self.digits:
             return None
-        return Grammar(kept, self.digits, self.min_digits, self.max_digits)
+        return Grammar(kept, self.digits, self.min_digits, self.max_digits, self.strict)
 
     def match(self, words: Sequence[str], language: str) -> Match | None:
         """The phrase or digit string ``words`` is *exactly*, else None (out of grammar)."""

@@ -206,6 +206,11 @@ def test_error_codes_and_fields(tmp_path: Path) -> None:
             "start: a\ndefaults:\n  speech_engine: pocketsfinx\nnodes:\n  a: {type: hangup}\n",
             "3: speech_engine must be one of vosk, pocketsphinx, none, not 'pocketsfinx' (did you mean 'pocketsphinx'?)",
         ),
+        # a strictness that does not exist
+        (
+            "start: a\ndefaults:\n  speech_strictness: stricter\nnodes:\n  a: {type: hangup}\n",
+            "3: speech_strictness must be one of normal, strict, not 'stricter' (did you mean 'strict'?)",
+        ),
         # duplicate node names, which YAML alone would silently merge
         (
             "start: a\nnodes:\n  a: {type: hangup}\n  a: {type: hangup}\n",

@@ -114,6 +114,18 @@ def test_grammar_of_a_menu_and_of_a_spoken_number() -> None:
     assert wide is not None and (wide.min_digits, wide.max_digits) == (1, 32)
 
 
+def test_a_strict_flow_asks_for_the_strict_decision_in_every_window() -> None:
+    assert not flow_of(menu_flow()).defaults.speech_strict
+    strict = flow_of(menu_flow(defaults=", speech_strictness: Strict"))
+    assert strict.defaults.speech_strict
+    menu = Listen("l1", ListenMode.MENU, 5.0, speech_hints=("billing",))
+    assert grammar_for(menu, strict=strict.defaults.speech_strict) == Grammar.of(["billing"], strict=True)
+    digits = Listen("l2", ListenMode.DIGITS, 5.0, max_digits=4, min_digits=4)
+    got = grammar_for(digits, strict=True)
+    assert got is not None and got.strict
+    assert grammar_for(menu) == Grammar.of(["billing"], strict=False)
+
+
 def test_registry_refuses_a_flow_the_recognizer_cannot_hear_and_takes_the_fix(
     speech: SpeechRecognition, tmp_path: Path
 ) -> None:
