@@ -2,9 +2,10 @@
 
 The items come from :mod:`bench.human_set` (Debian's asterisk-core-sounds-en-wav, read in place; installed
 with apt-get when missing). Every item plays through a fresh :class:`~media.asr.listener.SpeechListener` as
-in a call (500 ms lead, the recording, 2 s tail, at 48 kHz), once with the earlier decision
-(``two-view``: a second decode with other comfort noise must agree) and once with the current one
-(``garbage``: the menu answer must also beat the 3000 commonest English words), in the same run.
+in a call (500 ms lead, the recording, 2 s tail, at 48 kHz), once with each menu decision of
+:data:`~media.asr.sphinx_engine.DECISIONS`, in the same run: ``two-view`` (the default: a second decode with
+other comfort noise must agree), ``garbage`` (a flow's ``speech_strictness: strict``: the menu answer must also
+beat the 3000 commonest English words) and ``banded`` (that garbage search only under confidence 0.7).
 
 Rows: decision x task family (menu, oog-near, oog-far, phrases, digits4, digits4-oh, digits7, digits7-oh,
 digits-phrases) x condition (clean, phone, snr20, snr10, quiet = 30 dB quieter) x part (fit / held-out: the
