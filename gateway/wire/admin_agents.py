@@ -20,31 +20,17 @@ from aiohttp import web
 
 from gateway.contact.agents import Agent
 from gateway.contact.audit import ENTRY_ID, MAX_LIMIT
-from gateway.errors import BadRequest, Forbidden, Unauthorized
+from gateway.errors import BadRequest
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import Role
 from gateway.wire import api
 from gateway.wire.api import AGENT, Answer, Body, Operation, Param, path_param, problems, ref
 from gateway.wire.desk_routes import query_params
-from gateway.wire.routes import read_json
+from gateway.wire.routes import agent_with_role, read_json
 from gateway.wire.services import SERVICES
 from gateway.wire.sessions import authenticate
 
 AGENT_PATTERN = "^[a-z0-9][a-z0-9_.-]{0,31}$"
-
-
-async def _caller(request: web.Request, *, read_only: bool) -> Agent:
-    """The agent whose token comes with the request: an admin, or (``read_only``) a supervisor; else 403."""
-    s = request.app[SERVICES]
-    header = request.headers.get("Authorization", "")
-    if not header.lower().startswith("bearer "):
-        raise Unauthorized("an agent token is required", field="token")
-    agent, _ = await authenticate(
-        header[7:].strip(), signer=s.signer, sessions=s.sessions, directory=s.directory, now=time.time()
-    )
-    if agent.has(Role.ADMIN) or (read_only and agent.has(Role.SUPERVISOR)):
-        return agent
-    raise Forbidden("only admins may do this" + (" (supervisors may read)" if read_only else ""))
 
 
 async def _shown(request: web.Request, agent: Agent) -> dict[str, Any]:
@@ -53,14 +39,14 @@ async def _shown(request: web.Request, agent: Agent) -> dict[str, Any]:
 
 
 async def list_agents(request: web.Request) -> web.Response:
-    await _caller(request, read_only=True)
+    await agent_with_role(request, Role.ADMIN, Role.SUPERVISOR, doing="read the agents")
     query_params(request, ())
     agents = await request.app[SERVICES].directory.listing()
     return web.json_response({"agents": [await _shown(request, a) for a in agents]})
 
 
 async def add_agent(request: web.Request) -> web.Response:
-    admin = await _caller(request, read_only=False)
+    admin = await agent_with_role(request, Role.ADMIN, doing="manage agents")
     body = await read_json(request)
     allowed = {"id", "name", "password", "capacity", "skills", "roles"}
     unknown = sorted(set(body) - allowed)
@@ -79,7 +65,7 @@ async def add_agent(request: web.Request) -> web.Response:
 
 
 async def update_agent(request: web.Request) -> web.Response:
-    admin = await _caller(request, read_only=False)
+    admin = await agent_with_role(request, Role.ADMIN, doing="manage agents")
     agent_id = request.match_info["agent_id"]
     body = await read_json(request)
     if agent_id == admin.id and (
@@ -91,7 +77,7 @@ async def update_agent(request: web.Request) -> web.Response:
 
 
 async def remove_agent(request: web.Request) -> web.Response:
-    admin = await _caller(request, read_only=False)
+    admin = await agent_with_role(request, Role.ADMIN, doing="manage agents")
     agent_id = request.match_info["agent_id"]
     if agent_id == admin.id:
         raise BadRequest("an admin cannot remove themselves", field="id", code=ErrorCode.BAD_FIELD)
@@ -100,7 +86,7 @@ async def remove_agent(request: web.Request) -> web.Response:
 
 
 async def reset_password(request: web.Request) -> web.Response:
-    admin = await _caller(request, read_only=False)
+    admin = await agent_with_role(request, Role.ADMIN, doing="manage agents")
     body = await read_json(request)
     if set(body) - {"password"}:
         raise BadRequest("only 'password' is taken", field=sorted(set(body) - {"password"})[0][:40])
@@ -138,7 +124,7 @@ async def change_own_password(request: web.Request) -> web.Response:
 
 
 async def audit(request: web.Request) -> web.Response:
-    await _caller(request, read_only=True)
+    await agent_with_role(request, Role.ADMIN, Role.SUPERVISOR, doing="read the audit log")
     params = query_params(request, ("limit", "before", "target"))
     limit_text = params.get("limit", "50")
     if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:

@@ -11,26 +11,18 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.contact.agents import Agent
-from gateway.errors import BadRequest, Forbidden
+from gateway.errors import BadRequest
 from gateway.flows.replays import DEFAULT_SESSIONS, MAX_SESSIONS, Replays, parse_since
 from gateway.flows.versions import MAX_FLOW_BYTES, check_name
 from gateway.protocol.states import Role
 from gateway.wire import api
 from gateway.wire.api import AGENT, Answer, Body, Operation, Param, path_param, problems
 from gateway.wire.api_shapes import BOOL, FLOW_ERROR, INT, MS, STR, closed, nullable
-from gateway.wire.routes import agent_of, read_json
+from gateway.wire.routes import agent_with_role, read_json
 from gateway.wire.services import SERVICES
 
 BODY_BYTES = MAX_FLOW_BYTES + 16 * 1024
 VERSION_RE = r"^[0-9a-f]{12}$"
-
-
-async def _caller(request: web.Request, *, write: bool) -> Agent:
-    agent = await agent_of(request)
-    if Role.ADMIN in agent.roles or (not write and Role.SUPERVISOR in agent.roles):
-        return agent
-    raise Forbidden("only admins change flows" if write else "only admins and supervisors read flows")
 
 
 def _text(body: dict[str, Any], name: str, *, required: bool = True, most: int = 500) -> str:
@@ -43,29 +35,29 @@ def _text(body: dict[str, Any], name: str, *, required: bool = True, most: int =
 
 
 async def flows(request: web.Request) -> web.Response:
-    await _caller(request, write=False)
+    await agent_with_role(request, Role.ADMIN, Role.SUPERVISOR, doing="read flows")
     return web.json_response({"flows": await request.app[SERVICES].flow_versions.listing()})
 
 
 async def flow(request: web.Request) -> web.Response:
-    await _caller(request, write=False)
+    await agent_with_role(request, Role.ADMIN, Role.SUPERVISOR, doing="read flows")
     return web.json_response(await request.app[SERVICES].flow_versions.detail(request.match_info["name"]))
 
 
 async def version(request: web.Request) -> web.Response:
-    await _caller(request, write=False)
+    await agent_with_role(request, Role.ADMIN, Role.SUPERVISOR, doing="read flows")
     found = await request.app[SERVICES].flow_versions.version(request.match_info["name"], request.match_info["vid"])
     return web.json_response({**found.summary(), "yaml": found.yaml})
 
 
 async def graph(request: web.Request) -> web.Response:
-    await _caller(request, write=False)
+    await agent_with_role(request, Role.ADMIN, Role.SUPERVISOR, doing="read flows")
     versions = request.app[SERVICES].flow_versions
     return web.json_response(await versions.graph(request.match_info["name"], request.match_info["vid"]))
 
 
 async def save(request: web.Request) -> web.Response:
-    agent = await _caller(request, write=True)
+    agent = await agent_with_role(request, Role.ADMIN, doing="change flows")
     body = await read_json(request, BODY_BYTES)
     summary, created = await request.app[SERVICES].flow_versions.save(
         check_name(request.match_info["name"]),
@@ -78,7 +70,7 @@ async def save(request: web.Request) -> web.Response:
 
 
 async def validate(request: web.Request) -> web.Response:
-    await _caller(request, write=False)
+    await agent_with_role(request, Role.ADMIN, Role.SUPERVISOR, doing="read flows")
     body = await read_json(request, BODY_BYTES)
     name = check_name(_text(body, "name", required=False, most=64) or "flow")
     return web.json_response(
@@ -87,7 +79,7 @@ async def validate(request: web.Request) -> web.Response:
 
 
 async def publish(request: web.Request) -> web.Response:
-    agent = await _caller(request, write=True)
+    agent = await agent_with_role(request, Role.ADMIN, doing="change flows")
     body = await read_json(request)
     name = check_name(request.match_info["name"])
     done = await request.app[SERVICES].flow_versions.publish(name, _text(body, "version", most=64), author=agent.id)
@@ -95,7 +87,7 @@ async def publish(request: web.Request) -> web.Response:
 
 
 async def diff(request: web.Request) -> web.Response:
-    await _caller(request, write=False)
+    await agent_with_role(request, Role.ADMIN, Role.SUPERVISOR, doing="read flows")
     old, new = request.query.get("from", ""), request.query.get("to", "")
     if not old or not new:
         raise BadRequest("'from' and 'to' name two versions", field="from" if not old else "to")
@@ -104,7 +96,7 @@ async def diff(request: web.Request) -> web.Response:
 
 
 async def replay(request: web.Request) -> web.Response:
-    await _caller(request, write=False)
+    await agent_with_role(request, Role.ADMIN, Role.SUPERVISOR, doing="read flows")
     body = await read_json(request)
     s = request.app[SERVICES]
     since = parse_since(_text(body, "since", required=False, most=40) or "7d", datetime.now(UTC))

@@ -11,26 +11,15 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from gateway.contact.agents import Agent
 from gateway.contact.queues import QUEUE_NAME, check_name, parse_queue
 from gateway.contact.widget_settings import WidgetSettings, parse_widget
-from gateway.errors import BadRequest, Forbidden
+from gateway.errors import BadRequest
 from gateway.protocol.codes import ErrorCode
+from gateway.protocol.states import Role
 from gateway.wire import api
 from gateway.wire.api import AGENT, Answer, Body, Operation, path_param, problems, ref
-from gateway.wire.routes import agent_of, read_json
+from gateway.wire.routes import agent_with_role, read_json
 from gateway.wire.services import SERVICES, Services
-
-ADMIN = "admin"
-SUPERVISOR = "supervisor"
-
-
-async def _admin(request: web.Request, *, read: bool = False) -> Agent:
-    """The admin of the request (``read``: a supervisor too); 401 without a token, 403 without the role."""
-    agent = await agent_of(request)
-    if ADMIN in agent.roles or (read and SUPERVISOR in agent.roles):
-        return agent
-    raise Forbidden("admins only" if not read else "admins and supervisors only")
 
 
 def _name(request: web.Request) -> str:
@@ -43,13 +32,13 @@ def _name(request: web.Request) -> str:
 
 
 async def list_queues(request: web.Request) -> web.Response:
-    await _admin(request, read=True)
+    await agent_with_role(request, Role.ADMIN, Role.SUPERVISOR, doing="read the queues")
     queues = await request.app[SERVICES].queues.all()
     return web.json_response({"queues": [q.to_json() for q in queues]})
 
 
 async def put_queue(request: web.Request) -> web.Response:
-    admin = await _admin(request)
+    admin = await agent_with_role(request, Role.ADMIN, doing="change the queues")
     s = request.app[SERVICES]
     queue = parse_queue(_name(request), await read_json(request))
     before, after = await s.queues.put(queue)
@@ -64,7 +53,7 @@ async def put_queue(request: web.Request) -> web.Response:
 
 
 async def delete_queue(request: web.Request) -> web.Response:
-    admin = await _admin(request)
+    admin = await agent_with_role(request, Role.ADMIN, doing="change the queues")
     s = request.app[SERVICES]
     gone = await s.queues.delete(_name(request))
     await s.audit.record(admin.id, "queue.remove", f"queue:{gone.name}", gone.to_json(), None)
@@ -72,12 +61,12 @@ async def delete_queue(request: web.Request) -> web.Response:
 
 
 async def get_widget(request: web.Request) -> web.Response:
-    await _admin(request, read=True)
+    await agent_with_role(request, Role.ADMIN, Role.SUPERVISOR, doing="read the widget settings")
     return web.json_response((await request.app[SERVICES].widget.get()).to_json())
 
 
 async def put_widget(request: web.Request) -> web.Response:
-    admin = await _admin(request)
+    admin = await agent_with_role(request, Role.ADMIN, doing="change the widget settings")
     s = request.app[SERVICES]
     settings = parse_widget(await read_json(request))
     if settings.hours_queue and await s.queues.get(settings.hours_queue) is None:

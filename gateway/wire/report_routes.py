@@ -15,19 +15,19 @@ from datetime import date
 from aiohttp import web
 
 from gateway.contact.agents import Agent
-from gateway.errors import BadRequest, Forbidden
+from gateway.errors import BadRequest
 from gateway.ops.rollups import MAX_DAYS, csv_rows
 from gateway.protocol.codes import ErrorCode
+from gateway.protocol.states import Role
 from gateway.wire import api
 from gateway.wire.api import AGENT, Answer, Operation, Param, path_param, problems
 from gateway.wire.api_shapes import Schema, closed, enum_of
 from gateway.wire.desk_routes import _identifier, _query
-from gateway.wire.routes import agent_of
+from gateway.wire.routes import agent_with_role
 from gateway.wire.services import SERVICES
 
 REPORT_PARAMS = ("from", "to", "interval", "by", "queue", "format", "token")
 FLOW_PARAMS = ("from", "to", "token")
-READERS = frozenset({"supervisor", "admin"})
 
 
 def _bad(name: str, text: str) -> BadRequest:
@@ -35,10 +35,7 @@ def _bad(name: str, text: str) -> BadRequest:
 
 
 async def _reader(request: web.Request) -> Agent:
-    agent = await agent_of(request)
-    if not READERS & set(agent.roles):
-        raise Forbidden("reports are for supervisors and admins")
-    return agent
+    return await agent_with_role(request, Role.SUPERVISOR, Role.ADMIN, doing="read reports")
 
 
 def _day(params: dict[str, str], name: str) -> date:

@@ -32,6 +32,7 @@ from gateway.errors import (
 from gateway.json_input import check_text, loads_object
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.limits import REFRESH_GRACE_SECONDS
+from gateway.protocol.states import Role
 from gateway.store.store import StoreError
 from gateway.wire import api, security_headers
 from gateway.wire.api import AGENT, AGENT_QUERY, Answer, Body, Operation, Param, path_param, problems, ref
@@ -190,20 +191,32 @@ async def _agent_of(request: web.Request) -> Agent:
 agent_of = _agent_of  # the other route modules' way to the agent of a request (gateway/wire/desk_routes.py)
 
 
+def _plural(role: Role) -> str:
+    return f"{role.value}s"
+
+
+async def agent_with_role(request: web.Request, *roles: Role, doing: str = "do this") -> Agent:
+    """The agent of the request's token if they hold one of ``roles`` (read from the directory now: a role taken
+    away counts at once). 401 without a live token; 403 naming the roles it takes, e.g. "only admins and
+    supervisors may read flows (your roles: agent)". Every route's role check is this one."""
+    assert roles, "name the roles that may"
+    agent = await _agent_of(request)
+    if any(agent.has(role) for role in roles):
+        return agent
+    names = " and ".join(_plural(r) for r in roles)
+    raise Forbidden(f"only {names} may {doing} (your roles: {', '.join(agent.roles) or 'none'})")
+
+
 async def live_calls(request: web.Request) -> web.Response:
     """Supervisors: the calls connected to agents on this node (to listen in)."""
-    agent = await _agent_of(request)
-    if "supervisor" not in agent.roles:
-        raise Forbidden("only supervisors can list calls")
+    await agent_with_role(request, Role.SUPERVISOR, doing="list the live calls")
     calls = request.app[SERVICES].agent_calls.monitors.listing()
     return web.json_response({"calls": calls})
 
 
 async def open_callbacks(request: web.Request) -> web.Response:
     """Supervisors: every callback not closed yet (all nodes), soonest due first."""
-    agent = await _agent_of(request)
-    if "supervisor" not in agent.roles:
-        raise Forbidden("only supervisors can list callbacks")
+    await agent_with_role(request, Role.SUPERVISOR, doing="list the callbacks")
     return web.json_response({"callbacks": await request.app[SERVICES].callbacks.listing()})
 
 

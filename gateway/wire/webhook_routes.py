@@ -12,35 +12,18 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.contact.agents import Agent
-from gateway.errors import BadRequest, Forbidden
+from gateway.errors import BadRequest
 from gateway.ops.webhook_delivery import LOG_CAP
 from gateway.ops.webhooks import MAX_DESCRIPTION_CHARS, MAX_URL_CHARS, SECRET_CHARS, WebhookEvent
 from gateway.protocol.codes import ErrorCode
+from gateway.protocol.states import Role
 from gateway.wire import api
 from gateway.wire.api import AGENT, Answer, Body, Operation, Param, path_param, problems
 from gateway.wire.api_shapes import BOOL, INT, MS, STR, Schema, closed, enum_of, nullable, ref
-from gateway.wire.routes import agent_of, read_json
+from gateway.wire.routes import agent_with_role, read_json
 from gateway.wire.services import SERVICES
 
-ADMIN = "admin"
 log = logging.getLogger(__name__)
-
-READERS = frozenset({ADMIN, "supervisor"})
-
-
-async def _reader(request: web.Request) -> Agent:
-    agent = await agent_of(request)
-    if not READERS & set(agent.roles):
-        raise Forbidden("only admins and supervisors see webhook subscriptions")
-    return agent
-
-
-async def _admin(request: web.Request) -> Agent:
-    agent = await agent_of(request)
-    if ADMIN not in agent.roles:
-        raise Forbidden("only admins manage webhook subscriptions")
-    return agent
 
 
 def _limit(request: web.Request) -> int:
@@ -55,14 +38,14 @@ def _limit(request: web.Request) -> int:
 
 async def listing(request: web.Request) -> web.Response:
     """GET /api/webhooks: every subscription (no secrets)."""
-    await _reader(request)
+    await agent_with_role(request, Role.ADMIN, Role.SUPERVISOR, doing="read webhook subscriptions")
     subs = await request.app[SERVICES].webhooks.listing()
     return web.json_response({"webhooks": [s.public() for s in subs]})
 
 
 async def create(request: web.Request) -> web.Response:
     """POST /api/webhooks: a new subscription; 201 with it and its secret (shown this once)."""
-    agent = await _admin(request)
+    agent = await agent_with_role(request, Role.ADMIN, doing="manage webhook subscriptions")
     sub = await request.app[SERVICES].webhooks.create(await read_json(request))
     log.info("webhook %s created", sub.id, extra={"agent_id": agent.id})
     return web.json_response({"webhook": sub.public(), "secret": sub.secret}, status=201)
@@ -70,7 +53,7 @@ async def create(request: web.Request) -> web.Response:
 
 async def update(request: web.Request) -> web.Response:
     """PATCH /api/webhooks/{id}: change any of url, secret, events, enabled, description."""
-    agent = await _admin(request)
+    agent = await agent_with_role(request, Role.ADMIN, doing="manage webhook subscriptions")
     body: dict[str, Any] = await read_json(request)
     sub = await request.app[SERVICES].webhooks.update(request.match_info["id"], body)
     log.info("webhook %s updated", sub.id, extra={"agent_id": agent.id})
@@ -82,7 +65,7 @@ async def update(request: web.Request) -> web.Response:
 
 async def delete(request: web.Request) -> web.Response:
     """DELETE /api/webhooks/{id}: the subscription, its delivery log, and (as they fall due) its outboxes."""
-    agent = await _admin(request)
+    agent = await agent_with_role(request, Role.ADMIN, doing="manage webhook subscriptions")
     await request.app[SERVICES].webhooks.delete(request.match_info["id"])
     log.info("webhook %s deleted", request.match_info["id"], extra={"agent_id": agent.id})
     return web.json_response({"status": "deleted"})
@@ -90,7 +73,7 @@ async def delete(request: web.Request) -> web.Response:
 
 async def deliveries(request: web.Request) -> web.Response:
     """GET /api/webhooks/{id}/deliveries: the latest attempts, newest first (capped)."""
-    await _reader(request)
+    await agent_with_role(request, Role.ADMIN, Role.SUPERVISOR, doing="read webhook subscriptions")
     limit = _limit(request)
     found = await request.app[SERVICES].webhooks.deliveries(request.match_info["id"], limit)
     return web.json_response({"deliveries": found})
