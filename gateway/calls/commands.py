@@ -49,10 +49,22 @@ class CallCommands:
 
     async def start(self) -> None:
         await self.bus.subscribe(self.keys.node_channel(self.node_id), self._on_message)
+        self.directory.watch(self._on_agent_changed)
 
     async def stop(self) -> None:
+        self.directory.unwatch(self._on_agent_changed)
         await self.bus.unsubscribe(self.keys.node_channel(self.node_id), self._on_message)
         await self._tasks.close()
+
+    def _on_agent_changed(self, agent_id: str) -> None:
+        """An agent changed anywhere (this node's directory read them again): a supervisor who may no longer listen
+        (role taken away, disabled, removed) leaves every call of this node they listen to, whisper or barge into,
+        at once (an open leg is not asked again otherwise)."""
+        agent = self.directory.get(agent_id)
+        if agent is not None and agent.supervises and not agent.disabled:
+            return
+        if any(agent_id in h.monitors for h in self.agent_calls.handoffs.values()):
+            self._tasks.spawn(self.agent_calls.monitors.end_all_of(agent_id, "role_removed"), f"unmonitor-{agent_id}")
 
     async def run(self, agent: Agent, op: str, call_id: str, **args: Any) -> Any:
         """Do ``op`` on the call where it lives; returns its result (an SDP answer for accept / monitor)."""

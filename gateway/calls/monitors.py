@@ -97,6 +97,16 @@ class CallMonitors:
         )
         return answer if offer_sdp is not None else None
 
+    async def end_all_of(self, sid: str, why: str) -> int:
+        """End every monitor of supervisor ``sid`` on this node's calls (their role was taken away, or they were
+        disabled or removed): how many."""
+        ended = 0
+        for handoff in list(self.handoffs.values()):
+            if sid in handoff.monitors:
+                await self.end(handoff, sid, why)
+                ended += 1
+        return ended
+
     async def _connect(self, handoff: Handoff, sid: str, leg: AudioLeg) -> None:
         if not await leg.wait_connected(MONITOR_CONNECT_SECONDS):
             await self.end(handoff, sid, "ice_timeout")

@@ -168,6 +168,7 @@ class AgentDirectory:
     _pending: set[str] = field(default_factory=set)
     _everything: bool = False
     _task: asyncio.Task[None] | None = None
+    _watchers: list[Callable[[str], None]] = field(default_factory=list)
 
     @property
     def db(self) -> AccountStore:
@@ -221,6 +222,20 @@ class AgentDirectory:
         await cancel_and_wait(self._task)
         self._task = None
 
+    def watch(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(agent_id)`` whenever this node has read an agent again after a change (added, edited,
+        disabled, removed: :meth:`get` answers the new state, None once removed), whichever node made it."""
+        self._watchers.append(listener)
+
+    def unwatch(self, listener: Callable[[str], None]) -> None:
+        if listener in self._watchers:
+            self._watchers.remove(listener)
+
+    def _tell(self, agent_ids: Iterable[str]) -> None:
+        for agent_id in sorted(agent_ids):
+            for listener in list(self._watchers):
+                listener(agent_id)
+
     def _on_bus(self, channel: str, message: Message) -> None:
         if isinstance(message, AgentChanged):
             self._pending.add(message.agent_id)
@@ -240,13 +255,17 @@ class AgentDirectory:
             ids, self._pending = self._pending, set()
             everything, self._everything = self._everything, False
             try:
-                if everything:
+                if everything:  # every agent read again: every one may have changed
+                    before = set(self.agents)
                     await self.load()
-                for agent_id in ids:
-                    await self.fetch(agent_id)
+                    ids |= before | set(self.agents)
+                else:
+                    for agent_id in ids:
+                        await self.fetch(agent_id)
             except StoreError as exc:  # read again when the channel is back (resync)
                 log.warning("agents directory not refreshed: %s: %s", type(exc).__name__, exc)
                 return
+            self._tell(ids)
 
     async def _announce(self, agent_id: str) -> None:
         if self.bus is not None:

@@ -4,6 +4,10 @@
   gateway/contact/password_rules.py and hashed; an id that exists is 409 naming ``id``.
 - **disable / remove**: the directory first (no new login from then on, on any node: a login reads the store),
   then every login session of the agent ends on every node (their desks close at once, their tokens refused).
+- **roles taken away** (an edit whose roles lack one the agent had): their sessions end the same way. An open desk
+  was given what its roles allowed (the wallboard, listening in) and its page shows what the login answered; a new
+  login gets both right. Every node also ends the calls' monitors of a supervisor who lost the role
+  (gateway/calls/commands.py), which a closed desk would not end by itself.
 - **reset password** (an admin): a one-time password: stored with ``must_change_password``, the agent's sessions
   end, and their next login answers 403 ``password_change_required`` until they change it
   (:meth:`AgentAdmin.change_own`).
@@ -128,6 +132,8 @@ class AgentAdmin:
         before, after = await self.directory.change(agent_id, lambda a: edited(a, _now_ms(), **changes))
         if after.disabled:
             await self.sessions.revoke_agent(agent_id, reason="agent_disabled")
+        elif set(before.roles) - set(after.roles):
+            await self.sessions.revoke_agent(agent_id, reason="roles_changed")
         action = "agent.update"
         if before.disabled != after.disabled:
             action = "agent.disable" if after.disabled else "agent.enable"

@@ -38,8 +38,10 @@ class AgentConnection(Connection):
 
     @property
     def me(self) -> Agent:
+        """The agent as this node's directory has them now (roles taken away count before the revocation that
+        follows reaches the socket), or as they logged in if the directory has dropped them."""
         assert self.agent is not None
-        return self.agent
+        return self.s.directory.get(self.agent.id) or self.agent
 
     async def start(self, hello: client.Hello) -> bool:
         s = self.s
@@ -230,6 +232,9 @@ class AgentConnection(Connection):
         """The node's snapshot, serialized once for every supervisor: sent as it is."""
 
         async def step() -> None:
+            if self.watching and not self.me.supervises:  # the role was taken away meanwhile
+                self.watching = False
+                self.s.wallboard.unwatch(self._on_wallboard)
             if self.watching:
                 await self.ws.send_str(text)
 
@@ -309,13 +314,16 @@ class AgentConnection(Connection):
                 self.push(self._revoked_step(message.reason))
 
     def _revoked_step(self, reason: str) -> Step:
-        """The login session was revoked (logout on any node, password change, agent removed): say so, then close
+        """The login session was revoked (logout on any node, password change, roles taken away, agent disabled or
+        removed): say so, then close
         with a code the desk does not reconnect on (it shows the login screen)."""
 
         async def step() -> None:
-            why = {"logout": "you logged out", "expired": "your session has expired"}.get(
-                reason, "your session was revoked"
-            )
+            why = {
+                "logout": "you logged out",
+                "expired": "your session has expired",
+                "roles_changed": "an admin changed your roles",
+            }.get(reason, "your session was revoked")
             await self.send_error(revoked(f"{why}; log in again"))
             await self.ws.close(code=server.CloseCode.SESSION_REVOKED, message=b"session revoked")
 

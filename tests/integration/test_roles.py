@@ -1,7 +1,14 @@
-"""Roles: one check for every route (gateway/wire/routes.py agent_with_role)."""
+"""Roles: one check for every route (gateway/wire/routes.py agent_with_role), and a role taken away counts at once.
+
+Two real nodes share one Redis. Alice (an agent) answers a real call on node A; Carol, a supervisor, watches the
+wallboard and listens to that call from node A; Ada, an admin, takes Carol's supervisor role away on node B. Carol's
+desk is told and closed at once (a new login gets her new roles), her listening leg on node A ends (no node keeps a
+supervisor on a call after the role is gone), and with a fresh token the wallboard and listening in are refused.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -13,8 +20,11 @@ import pytest
 
 from gateway.config import Settings
 from gateway.contact.agents_file import add_agent
-from tests.conftest import PASSWORDS, bounded
+from tests.conftest import PASSWORDS, Clients, bounded
+from tests.integration.test_agent_calls import queued_call
+from tests.integration.test_login import expect_revoked
 from tests.support.servers import Node, start_node
+from tests.support.softphone import Softphone
 
 ADA = "ada-admin-passphrase"
 
@@ -87,3 +97,59 @@ async def test_every_route_refuses_a_missing_role_the_same_way_naming_the_roles_
             method,
             path,
         )
+
+
+async def test_a_supervisor_whose_role_is_taken_away_loses_the_wallboard_and_the_call_they_listen_to_at_once(
+    nodes: tuple[Node, Node],
+) -> None:
+    node_a, node_b = nodes
+    clients = Clients(node_a.url)
+    alice, carol = clients.agent("alice"), clients.agent("carol")
+    phone, boss = Softphone(alice), Softphone(carol)
+    caller = None
+    try:
+        await alice.hello()
+        await carol.hello(available=False)
+        await carol.send({"type": "wallboard", "watch": True})
+        await carol.expect("wallboard", timeout=10)
+        caller = await queued_call(clients)
+        await phone.answer((await phone.ringing())["call_id"])
+        await boss.monitor(phone.call_id, "listen")
+        handoff = node_a.services.agent_calls.handoffs[phone.call_id]
+        assert "carol" in handoff.monitors
+
+        ada = await token_of(node_b, "ada", ADA)
+        status, edited = await call(node_b, ada, "PATCH", "/api/admin/agents/carol", {"roles": ["agent"]})
+        assert (status, edited["roles"]) == (200, ["agent"])
+
+        await expect_revoked(carol)  # the desk is told, then closed: no wallboard frame after this
+        async with asyncio.timeout(10):  # node A ends her leg (the change reached it over the bus)
+            while "carol" in handoff.monitors:
+                await asyncio.sleep(0.05)
+        assert phone.call_id in node_a.services.agent_calls.handoffs  # the call itself goes on
+        listened = [e for e in await node_a.services.store.events(caller.conversation_id)]
+        assert [e["type"] for e in listened].count("call_monitored") == 1
+
+        again = clients.agent("carol")  # a new login: her roles as they are now
+        welcome = await again.hello(available=False)
+        assert welcome["roles"] == ["agent"]
+        await again.send({"type": "wallboard", "watch": True})
+        refused = await again.expect("error", timeout=10)
+        assert (refused["code"], refused["field"]) == ("forbidden", "type")
+        late = Softphone(again)
+        try:
+            await again.send(
+                {"type": "call_monitor", "call_id": phone.call_id, "mode": "listen", "sdp": await late.offer()}
+            )
+            refused = await again.expect("error", timeout=10)
+            assert refused["code"] == "forbidden"
+        finally:
+            await late.close()
+        assert "carol" not in handoff.monitors
+        assert not [f for f in await again.quiet(0.5) if f.get("type") == "wallboard"]
+    finally:
+        await boss.close()
+        await phone.close()
+        if caller is not None:
+            await caller.close()
+        await bounded(clients.close(), "closing the clients")
