@@ -52,6 +52,7 @@ from gateway.ops.webhooks import (
     occurred_at,
     payload,
     signature,
+    url_origin,
     webhook_event,
 )
 from gateway.store.event_log_store import EventLogStore
@@ -351,7 +352,7 @@ class WebhookDelivery:
                 if 200 <= status < 300:
                     return Attempt(status, "", took())
                 if 300 <= status < 400:
-                    where = response.headers.get("Location", "")[:200]
+                    where = url_origin(response.headers.get("Location", "")[:2048])  # supervisors read the log
                     return Attempt(status, f"redirect to {where!r} not followed", took())
                 return Attempt(status, f"HTTP {status}", took())
         except TimeoutError:

@@ -148,11 +148,14 @@ class Subscription:
         """Whether an event of ``kind`` that happened at ``at_ms`` goes to this subscription (not before it existed)."""
         return self.enabled and kind in self.events and at_ms >= self.created_ms
 
-    def public(self) -> dict[str, Any]:
-        """What the REST API shows: everything but the secret."""
+    def public(self, *, full_url: bool = True) -> dict[str, Any]:
+        """What the REST API shows: everything but the secret; with ``full_url`` False (supervisors, the audit
+        log) the URL only as far as its host (:func:`url_origin`): its path and query often hold a credential."""
         out = asdict(self)
         del out["secret"]
         out["events"] = list(self.events)
+        if not full_url:
+            out["url"] = url_origin(self.url)
         return out
 
     def dumps(self) -> str:
@@ -164,6 +167,23 @@ class Subscription:
         known = set(WebhookEvent.__members__.values())
         raw["events"] = tuple(WebhookEvent(e) for e in raw.get("events", ()) if e in known)
         return cls(**{k: v for k, v in raw.items() if k in cls.__dataclass_fields__})
+
+
+def url_origin(url: str) -> str:
+    """``scheme://host[:port]/…``: a URL as far as it may be shown to those who may not see it whole (a path or
+    query like Slack's, Zapier's or ``?token=`` is a credential)."""
+    try:
+        return str(URL(url).origin()) + "/…"
+    except ValueError:
+        return "…"
+
+
+def url_host(url: str) -> str:
+    """The host of a URL alone, for log lines."""
+    try:
+        return URL(url).host or "?"
+    except ValueError:
+        return "?"
 
 
 def new_secret() -> str:
@@ -295,7 +315,7 @@ class Webhooks:
         )
         if not await self.db.create(sub.id, sub.dumps()):
             raise GatewayError("webhook id collision; try again")
-        log.info("webhook subscription %s created for %s: %s", sub.id, sub.url, ", ".join(sub.events))
+        log.info("webhook subscription %s created for host %s: %s", sub.id, url_host(sub.url), ", ".join(sub.events))
         return sub
 
     async def update(self, sub_id: str, body: dict[str, Any]) -> Subscription:

@@ -1,8 +1,10 @@
 """Event webhook subscriptions over REST (rules: gateway/ops/webhooks.py; the wire format: docs/webhooks.md).
 
 Every route takes an agent's access token (``Authorization: Bearer``). Admins (an agent whose roles hold ``admin``)
-create, update and delete subscriptions; admins and supervisors read them and their delivery logs. No answer ever
-holds a secret but the one to the write that set it (a generated one is shown only there).
+create, update and delete subscriptions, each write recorded in the audit log (``webhook.create`` / ``.update`` /
+``.delete``, the URL only as far as its host, never the secret); admins and supervisors read them and their delivery
+logs, supervisors each URL only as far as its host (a path or query is often a credential). No answer ever holds a
+secret but the one to the write that set it (a generated one is shown only there).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from aiohttp import web
 
 from gateway.errors import BadRequest
 from gateway.ops.webhook_delivery import LOG_CAP
-from gateway.ops.webhooks import MAX_DESCRIPTION_CHARS, MAX_URL_CHARS, SECRET_CHARS, WebhookEvent
+from gateway.ops.webhooks import MAX_DESCRIPTION_CHARS, MAX_URL_CHARS, SECRET_CHARS, Subscription, WebhookEvent
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import Role
 from gateway.wire import api
@@ -37,16 +39,27 @@ def _limit(request: web.Request) -> int:
 
 
 async def listing(request: web.Request) -> web.Response:
-    """GET /api/webhooks: every subscription (no secrets)."""
-    await agent_with_role(request, Role.ADMIN, Role.SUPERVISOR, doing="read webhook subscriptions")
+    """GET /api/webhooks: every subscription (no secrets; supervisors see each URL only as far as its host)."""
+    agent = await agent_with_role(request, Role.ADMIN, Role.SUPERVISOR, doing="read webhook subscriptions")
     subs = await request.app[SERVICES].webhooks.listing()
-    return web.json_response({"webhooks": [s.public() for s in subs]})
+    return web.json_response({"webhooks": [s.public(full_url=agent.has(Role.ADMIN)) for s in subs]})
+
+
+def _audited(sub: Subscription, *, secret_set: bool = False) -> dict[str, Any]:
+    """A subscription as the audit log keeps it: its URL only as far as its host (supervisors read the audit log),
+    never its secret (``secret`` says only that one was set: the audit log writes ``***``)."""
+    shown = sub.public(full_url=False)
+    if secret_set:
+        shown["secret"] = "set"
+    return shown
 
 
 async def create(request: web.Request) -> web.Response:
     """POST /api/webhooks: a new subscription; 201 with it and its secret (shown this once)."""
     agent = await agent_with_role(request, Role.ADMIN, doing="manage webhook subscriptions")
-    sub = await request.app[SERVICES].webhooks.create(await read_json(request))
+    s = request.app[SERVICES]
+    sub = await s.webhooks.create(await read_json(request))
+    await s.audit.record(agent.id, "webhook.create", sub.id, None, _audited(sub, secret_set=True))
     log.info("webhook %s created", sub.id, extra={"agent_id": agent.id})
     return web.json_response({"webhook": sub.public(), "secret": sub.secret}, status=201)
 
@@ -54,8 +67,13 @@ async def create(request: web.Request) -> web.Response:
 async def update(request: web.Request) -> web.Response:
     """PATCH /api/webhooks/{id}: change any of url, secret, events, enabled, description."""
     agent = await agent_with_role(request, Role.ADMIN, doing="manage webhook subscriptions")
+    s = request.app[SERVICES]
     body: dict[str, Any] = await read_json(request)
-    sub = await request.app[SERVICES].webhooks.update(request.match_info["id"], body)
+    before = await s.webhooks.get(request.match_info["id"])
+    sub = await s.webhooks.update(request.match_info["id"], body)
+    await s.audit.record(
+        agent.id, "webhook.update", sub.id, _audited(before), _audited(sub, secret_set="secret" in body)
+    )
     log.info("webhook %s updated", sub.id, extra={"agent_id": agent.id})
     out: dict[str, Any] = {"webhook": sub.public()}
     if "secret" in body:
@@ -64,10 +82,14 @@ async def update(request: web.Request) -> web.Response:
 
 
 async def delete(request: web.Request) -> web.Response:
-    """DELETE /api/webhooks/{id}: the subscription, its delivery log, and (as they fall due) its outboxes."""
+    """DELETE /api/webhooks/{id}: the subscription and its delivery log; its queued deliveries are dropped as each
+    outbox comes up (none is sent: the subscription is gone)."""
     agent = await agent_with_role(request, Role.ADMIN, doing="manage webhook subscriptions")
-    await request.app[SERVICES].webhooks.delete(request.match_info["id"])
-    log.info("webhook %s deleted", request.match_info["id"], extra={"agent_id": agent.id})
+    s = request.app[SERVICES]
+    before = await s.webhooks.get(request.match_info["id"])
+    await s.webhooks.delete(before.id)
+    await s.audit.record(agent.id, "webhook.delete", before.id, _audited(before), None)
+    log.info("webhook %s deleted", before.id, extra={"agent_id": agent.id})
     return web.json_response({"status": "deleted"})
 
 
@@ -85,7 +107,7 @@ EVENTS: Schema = {"type": "array", "items": enum_of(WebhookEvent), "minItems": 1
 WEBHOOK: Schema = closed(
     {
         "id": STR,
-        "url": STR,
+        "url": {**STR, "description": "admins: the whole URL; supervisors: only scheme://host[:port]/…"},
         "events": EVENTS,
         "enabled": BOOL,
         "description": STR,

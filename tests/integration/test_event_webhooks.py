@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -348,14 +349,17 @@ async def _refused(node: Node, sub_id: str) -> list[dict[str, Any]] | None:
 
 
 async def test_subscriptions_are_managed_by_admins_read_by_supervisors_and_bad_input_names_the_field(
-    settings: Settings, receiver: Receiver
+    settings: Settings, receiver: Receiver, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO)
     node = await start_node(fast(settings))
     try:
         admin = await login(node.url, ADMIN, ADMIN_PASSWORD)
         supervisor = await login(node.url, "carol", PASSWORDS["carol"])
         agent = await login(node.url, "alice", PASSWORDS["alice"])
-        good = {"url": receiver.url, "events": ["call.ended"], "description": "CRM"}
+        credential = "tok-0123456789abcdef"  # like Slack's or Zapier's URLs: the URL is the credential
+        url = f"{receiver.url}?token={credential}"
+        good = {"url": url, "events": ["call.ended"], "description": "CRM"}
         assert (await api(node, "POST", "/api/webhooks", supervisor, good))[0] == 403
         assert (await api(node, "POST", "/api/webhooks", agent, good))[0] == 403
         assert (await api(node, "GET", "/api/webhooks", agent))[0] == 403
@@ -364,14 +368,16 @@ async def test_subscriptions_are_managed_by_admins_read_by_supervisors_and_bad_i
         await conforms(node, "POST", "/api/webhooks", 201, created)
         sub = created["webhook"]
         assert {k: sub[k] for k in ("url", "events", "enabled", "description")} == {
-            "url": receiver.url,
+            "url": url,
             "events": ["call.ended"],
             "enabled": True,
             "description": "CRM",
         }
-        status, listed = await api(node, "GET", "/api/webhooks", supervisor)
-        assert status == 200 and listed["webhooks"] == [sub] and "secret" not in json.dumps(listed)
+        status, listed = await api(node, "GET", "/api/webhooks", supervisor)  # the URL only as far as its host
+        assert status == 200 and listed["webhooks"] == [{**sub, "url": f"http://127.0.0.1:{receiver.port}/…"}]
+        assert "secret" not in json.dumps(listed) and credential not in json.dumps(listed)
         await conforms(node, "GET", "/api/webhooks", 200, listed)
+        assert (await api(node, "GET", "/api/webhooks", admin)) == (200, {"webhooks": [sub]})  # admins: all of it
         assert (await api(node, "GET", f"/api/webhooks/{sub['id']}/deliveries", supervisor)) == (
             200,
             {"deliveries": []},
@@ -400,6 +406,19 @@ async def test_subscriptions_are_managed_by_admins_read_by_supervisors_and_bad_i
         assert (await api(node, "DELETE", f"/api/webhooks/{sub['id']}", admin)) == (200, {"status": "deleted"})
         assert (await api(node, "DELETE", f"/api/webhooks/{sub['id']}", admin))[0] == 404
         assert (await api(node, "GET", "/api/webhooks", admin)) == (200, {"webhooks": []})
+        # every write audited (supervisors read the audit log too): no secret, the URL only as far as its host
+        status, audit = await api(node, "GET", f"/api/admin/audit?target={sub['id']}", supervisor)
+        assert status == 200
+        entries = [(e["actor"], e["action"], e["before"], e["after"]) for e in reversed(audit["entries"])]
+        shown = {**sub, "url": f"http://127.0.0.1:{receiver.port}/…"}
+        disabled = {**shown, "enabled": False, "updated_ms": changed["webhook"]["updated_ms"]}
+        assert entries == [
+            (ADMIN, "webhook.create", None, {**shown, "secret": "***"}),
+            (ADMIN, "webhook.update", shown, disabled),
+            (ADMIN, "webhook.delete", disabled, None),
+        ]
+        assert credential not in json.dumps(audit) and created["secret"] not in json.dumps(audit)
+        assert credential not in caplog.text and created["secret"] not in caplog.text  # logs name the host only
     finally:
         await bounded(node.stop(), "stopping the node")
 

@@ -20,6 +20,8 @@ from gateway.ops.webhooks import (
     parse_fields,
     payload,
     signature,
+    url_host,
+    url_origin,
     webhook_event,
 )
 from gateway.protocol.states import EventType
@@ -193,3 +195,11 @@ def test_the_seed_file(tmp_path: Path) -> None:
     path.write_text('[[webhook]]\nurl = "https://crm.example.com/h"\nsecret = "0123456789abcdef"\nevents = []\n')
     with pytest.raises(ConfigError, match="'id' must be"):
         load_seed(path)
+
+
+def test_a_url_is_shown_only_as_far_as_its_host_to_those_who_may_not_see_it_whole() -> None:
+    assert url_origin("https://hooks.slack.com/services/T0/B0/XXXX") == "https://hooks.slack.com/…"
+    assert url_origin("http://127.0.0.1:8080/hooks?token=abc") == "http://127.0.0.1:8080/…"
+    assert url_origin("http://[::1]:9/x") == "http://[::1]:9/…"
+    assert url_origin("/relative/location?token=abc") == "…"
+    assert url_host("https://crm.example.com/h?k=1") == "crm.example.com"
