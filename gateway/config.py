@@ -399,12 +399,26 @@ class Settings:
         help="event webhook subscriptions (TOML `[[webhook]]` tables) created or replaced at start; admins manage "
         'them at `/api/webhooks` too (see "Webhooks")',
     )
+    webhook_retry_hours: float = setting(
+        72.0,
+        env="CG_WEBHOOK_RETRY_HOURS",
+        parse=_number(float, 0.001, 720, "a number of hours from 0.001 to 720"),
+        help="how long an event webhook delivery is retried after its first failure before it is given up (logged, "
+        "counted in `contact_gateway_event_webhook_gave_up_total`) and the conversation's next event goes",
+    )
     webhook_attempts: int = setting(
-        8,
+        0,
         env="CG_WEBHOOK_ATTEMPTS",
-        parse=_number(int, 1, 100, "a whole number from 1 to 100"),
-        help="attempts at one event webhook delivery before it is given up (logged) and the conversation's next "
-        "event goes",
+        parse=_number(int, 0, 100_000, "a whole number from 0 (no limit) to 100000"),
+        help="also give an event webhook delivery up after this many attempts; `0`: only `--webhook-retry-hours` "
+        "limits it",
+    )
+    webhook_outbox_max: int = setting(
+        1000,
+        env="CG_WEBHOOK_OUTBOX_MAX",
+        parse=_number(int, 10, 1_000_000, "a whole number from 10 to 1000000"),
+        help="event webhook payloads waiting per subscription and conversation (a receiver that is down); beyond, "
+        "the oldest waiting ones are dropped (logged, counted in `contact_gateway_event_webhook_dropped_total`)",
     )
     webhook_max_backoff_seconds: float = setting(
         300.0,

@@ -144,6 +144,23 @@ class Metrics:
             ["kind"],
             registry=r,
         )
+        # event webhooks (gateway/ops/webhook_delivery.py); their outbox backlog is read at scrape time
+        self.event_webhook_deliveries = Counter(
+            f"{PREFIX}_event_webhook_deliveries",
+            "Event webhook delivery attempts this node made, by outcome (delivered, retry, gave_up)",
+            ["outcome"],
+            registry=r,
+        )
+        self.event_webhook_gave_up = Counter(
+            f"{PREFIX}_event_webhook_gave_up",
+            "Event webhook events given up after --webhook-retry-hours of failed attempts (never delivered)",
+            registry=r,
+        )
+        self.event_webhook_dropped = Counter(
+            f"{PREFIX}_event_webhook_dropped",
+            "Event webhook payloads dropped before any attempt: their outbox held --webhook-outbox-max already",
+            registry=r,
+        )
         self.speech_decodes = Counter(
             f"{PREFIX}_speech_decodes",
             "Spoken answers decoded, by outcome (recognized, or why they did not match)",
@@ -182,6 +199,7 @@ class Metrics:
             (self.calls_refused, ("lines_busy", "call_limit")),
             (self.callbacks_finished, ("reached", "no_answer", "expired", "cancelled")),
             (self.webhook_errors, WEBHOOK_ERRORS),
+            (self.event_webhook_deliveries, ("delivered", "retry", "gave_up")),
         ):
             for each in values:
                 metric.labels(each)

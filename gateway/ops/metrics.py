@@ -8,7 +8,7 @@
   frame counters (``late`` frames: sent more than 20 ms behind their time);
 - the queues and callbacks every node shares, read from Redis at most once a :data:`CACHE_SECONDS` (several
   scrapers, or a scrape storm, cost one read): waiting conversations and the oldest wait per queue, open
-  callbacks by state. When Redis does not answer the scrape still succeeds, without those gauges, and
+  callbacks by state, event webhook outboxes with something left to deliver. When Redis does not answer the scrape still succeeds, without those gauges, and
   ``contact_gateway_scrape_store_errors_total`` counts it;
 - a sampler task (started and stopped with the node) that measures the event loop's lag (how late a sleep of
   :data:`SAMPLE_SECONDS` wakes up) and shares the process's CPU time equally among the live calls: the per-call
@@ -36,6 +36,7 @@ from gateway.contact.callbacks import Callbacks
 from gateway.metrics import PREFIX, Metrics
 from gateway.protocol.states import CallStatus
 from gateway.store.store import Store, StoreError
+from gateway.store.webhook_store import WebhookStore
 from gateway.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class SharedState:
     waiting: dict[str, int] = field(default_factory=dict)  # queue -> conversations waiting
     oldest_ms: dict[str, int] = field(default_factory=dict)  # queue -> when its longest-waiting one was queued
     callbacks: dict[str, int] = field(default_factory=dict)  # state -> open callbacks
+    webhook_outboxes: int = 0  # event webhook outboxes holding something to deliver
     now_ms: int = 0
 
 
@@ -123,6 +125,11 @@ def _shared(state: SharedState | None, metrics: Metrics, seen: set[str]) -> Iter
     for state_name, count in sorted(state.callbacks.items()):
         callbacks.add_metric([state_name], count)
     yield callbacks
+    yield _gauge(
+        "event_webhook_outbox_due",
+        "Event webhook outboxes (a subscription and a conversation; every node's) holding events not delivered yet",
+        state.webhook_outboxes,
+    )
 
 
 class NodeMetrics:
@@ -195,6 +202,7 @@ class NodeMetrics:
             since = int(queued_at) if queued_at else place
             state.oldest_ms[name] = min(state.oldest_ms.get(name, since), since)
         state.callbacks = await self.callbacks.db.counts()
+        state.webhook_outboxes = await WebhookStore(self.store).due_count()
         return state
 
     async def _sample(self) -> None:

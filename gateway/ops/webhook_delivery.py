@@ -7,7 +7,9 @@ Two jobs run on every node (:class:`WebhookDelivery`, started and stopped by the
    node id, turns each entry into the payload of every enabled subscription that wants it
    (gateway/ops/webhooks.py; none for an admin's test run, a ``t_`` conversation), and in one script step appends each payload to that subscription's **outbox for the
    conversation** (``P:webhook:SUB:conv:CID``, a list), marks the outbox due, and acknowledges the entries
-   (``webhook_fanout-3.lua``). The step runs only for the lock's holder and only for a batch that is every entry of
+   (``webhook_fanout-3.lua``; an outbox over ``--webhook-outbox-max`` loses its oldest payloads, logged and
+   counted in ``contact_gateway_event_webhook_dropped_total``: a receiver down for days costs bounded memory).
+   The step runs only for the lock's holder and only for a batch that is every entry of
    the group still pending up to its newest one: a node that read entries and then died (or stalled past the
    lock's expiry) leaves them pending, and the next holder first claims them (XAUTOCLAIM) and copies them before
    anything newer, so outboxes get their payloads in log order. Copying is cheap (one script per 100 entries);
@@ -18,7 +20,9 @@ Two jobs run on every node (:class:`WebhookDelivery`, started and stopped by the
    events arrive in order, and a failing one holds back only its own conversation's later events for that
    subscription. ``webhook_settle-5.lua`` records the outcome under the lease: a 2xx pops the head (the next is due
    at once); a failure keeps it, due again after an exponential backoff with jitter (:func:`backoff`), until
-   ``--webhook-attempts`` failed, when it is given up (logged) and the next one goes. Every attempt is written to the
+   ``--webhook-retry-hours`` have passed since its first failed attempt (or ``--webhook-attempts`` failed, when
+   set), when it is given up (logged, counted in ``contact_gateway_event_webhook_gave_up_total``) and the next one
+   goes. The last retry is made when that time is up, not a backoff after it. Every attempt is written to the
    subscription's delivery log (``P:webhook:SUB:log``, capped).
 
 A node that dies mid-delivery holds leases that run out after :data:`LEASE_SECONDS` (longer than a request may
@@ -43,6 +47,7 @@ import aiohttp
 from gateway import __version__
 from gateway.contact.conversations import is_test_conversation
 from gateway.flows.webhooks import guarded_session, refused_in
+from gateway.metrics import Metrics
 from gateway.ops.webhooks import (
     EVENT_ID_HEADER,
     EVENT_TYPE_HEADER,
@@ -104,8 +109,11 @@ class WebhookDelivery:
         *,
         node_id: str,
         allow: Iterable[str] = (),
-        attempts: int = 8,
+        retry_seconds: float = 72 * 3600.0,
+        attempts: int = 0,
         max_backoff_seconds: float = 300.0,
+        outbox_max: int = 1000,
+        metrics: Metrics | None = None,
         clock: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
         lease_seconds: float = LEASE_SECONDS,
@@ -117,8 +125,11 @@ class WebhookDelivery:
         self.events = EventLogStore.of(store)
         self.node_id = node_id
         self.allow = tuple(allow)
-        self.attempts = attempts
+        self.retry_ms = int(retry_seconds * 1000)  # how long a head is retried after its first failure
+        self.attempts = attempts  # 0: no limit on the count
         self.max_backoff_seconds = max_backoff_seconds
+        self.outbox_max = outbox_max
+        self.metrics = metrics
         self.clock = clock
         self.rand = rand
         self.lease_seconds = lease_seconds
@@ -200,9 +211,23 @@ class WebhookDelivery:
             if kind is not None and targets:
                 body = payload(event, kind)
                 deliveries += [(Outbox(sub.id, event.cid), body) for sub in targets]
-        result = await self.db.fan_out(
-            self.token, GROUP, now=self.now_ms(), lock_ms=LOCK_MS, ids=[e.id for e in batch], deliveries=deliveries
+        result, dropped = await self.db.fan_out(
+            self.token,
+            GROUP,
+            now=self.now_ms(),
+            lock_ms=LOCK_MS,
+            ids=[e.id for e in batch],
+            deliveries=deliveries,
+            outbox_max=self.outbox_max,
         )
+        if dropped:
+            log.warning(
+                "webhook fan-out: %d waiting payloads dropped: their outboxes held %d already (receiver down?)",
+                dropped,
+                self.outbox_max,
+            )
+            if self.metrics is not None:
+                self.metrics.event_webhook_dropped.inc(dropped)
         if result == "gap":  # entries another node read are still pending: make them ours, copy them first
             log.info("webhook fan-out: older entries pending elsewhere; claiming them")
             await self._claim_pending()
@@ -277,24 +302,32 @@ class WebhookDelivery:
             return await self.db.settle(outbox, token=self.token, outcome="delivered", now=self.now_ms())
         body = json.loads(head.payload)
         event_id = str(body["id"])
-        failed = head.failed if head.failed_event == event_id else 0
+        same = head.failed_event == event_id
+        failed = head.failed if same else 0
         attempt = await self.post(sub, head.payload.encode(), event_id, str(body["type"]))
         number = failed + 1
+        now = self.now_ms()
+        first_failed = head.first_failed_ms if same and failed and head.first_failed_ms else now
+        give_up_at = first_failed + self.retry_ms
         if attempt.delivered:
             outcome = "delivered"
-        elif number >= self.attempts:
+        elif now >= give_up_at or (self.attempts and number >= self.attempts):
             outcome = "gave_up"
             log.warning(
-                "webhook %s gave up on event %s after %d attempts: %s",
+                "webhook %s gave up on event %s after %d attempts in %.1f h: %s",
                 sub.id,
                 event_id,
                 number,
+                (now - first_failed) / 3_600_000,
                 attempt.error,
                 extra={"conversation_id": outbox.conversation},
             )
+            if self.metrics is not None:
+                self.metrics.event_webhook_gave_up.inc()
         else:
             outcome = "retry"
-        now = self.now_ms()
+        if self.metrics is not None:
+            self.metrics.event_webhook_deliveries.labels(outcome).inc()
         entry = {
             "time": occurred_at(now),
             "event_id": event_id,
@@ -307,7 +340,7 @@ class WebhookDelivery:
             "outcome": outcome,
             "node": self.node_id,
         }
-        retry_at = now + int(backoff(number, self.max_backoff_seconds, self.rand) * 1000)
+        retry_at = min(now + int(backoff(number, self.max_backoff_seconds, self.rand) * 1000), give_up_at)
         result = await self.db.settle(
             outbox,
             token=self.token,
@@ -316,6 +349,7 @@ class WebhookDelivery:
             now=now,
             retry_at=retry_at,
             failed=number,
+            first_failed_ms=first_failed,
             entry=json.dumps(entry, separators=(",", ":")),
             log_cap=LOG_CAP,
         )

@@ -38,11 +38,11 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 | ``P:closed:indexed`` | string | set once conversations closed before ``P:closed`` existed were indexed |
 | ``P:retention:lock`` | string | the node running a retention pass (expires) |
 | ``P:webhooks`` | hash | event webhook subscriptions: id -> JSON (url, secret, events, enabled, description, created_ms, updated_ms) (gateway/ops/webhooks.py) |
-| ``P:webhook:ID:conv:CID`` | list | a subscription's outbox for one conversation: payloads (JSON) waiting to be delivered, oldest first |
+| ``P:webhook:ID:conv:CID`` | list | a subscription's outbox for one conversation: payloads (JSON) waiting to be delivered, oldest first, at most ``--webhook-outbox-max`` (the oldest go) |
 | ``P:webhook:ID:log`` | list | a subscription's latest delivery attempts (JSON), newest first, capped |
 | ``P:webhooks:due`` | zset | outboxes (``SUBSCRIPTION CONVERSATION``) with a payload to deliver, scored by when (ms); a claimed one by when its lease ends |
 | ``P:webhooks:leases`` | hash | outbox -> the lease token of the node delivering its head now |
-| ``P:webhooks:attempts`` | hash | outbox -> ``EVENT_LOG_ID ATTEMPTS``: failed attempts of its head so far |
+| ``P:webhooks:attempts`` | hash | outbox -> ``EVENT_LOG_ID ATTEMPTS FIRST_FAILED_MS``: failed attempts of its head so far, since when |
 | ``P:webhooks:fanout`` | string | the node copying the event log into the outboxes (expires if that node dies) (gateway/ops/webhook_delivery.py) |
 | ``P:rl:KIND:c:ID`` / ``P:rl:KIND:ip:ADDR`` | hash | token bucket (``t`` tokens, ``ts`` ms) of a customer / address, KIND ``msg``, ``conv`` or ``file`` (attachments) (expires when full) |
 | ``P:calls:c:ID`` / ``P:calls:ip:ADDR`` | zset | calls a customer / address holds (``customer/call``), scored by expiry (ms) (gateway/contact/limits.py) |

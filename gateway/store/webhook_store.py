@@ -31,11 +31,12 @@ class Outbox:
 @dataclass(frozen=True, slots=True)
 class Head:
     """The payload an outbox delivers next, and the failed attempts recorded on the outbox: of which event (the
-    head's, unless it left meanwhile) and how many."""
+    head's, unless it left meanwhile), how many, and since when."""
 
     payload: str
     failed_event: str
     failed: int
+    first_failed_ms: int = 0  # when the first of those failed attempts was made (0: none, or an older record)
 
 
 class WebhookStore:
@@ -128,16 +129,19 @@ class WebhookStore:
         lock_ms: int,
         ids: Sequence[str],
         deliveries: Sequence[tuple[Outbox, str]],
-    ) -> str:
-        """Append each payload to its outbox and acknowledge ``ids`` (ascending), in one step
-        (webhook_fanout-3.lua): 'ok', 'lost' (the lock is not ``owner``'s) or 'gap' (claim pending entries first)."""
+        outbox_max: int = 1000,
+    ) -> tuple[str, int]:
+        """Append each payload to its outbox (an outbox over ``outbox_max`` loses its oldest) and acknowledge ``ids``
+        (ascending), in one step (webhook_fanout-3.lua): ('ok', payloads dropped), or ('lost', 0) when the lock is
+        not ``owner``'s, ('gap', 0) when pending entries must be claimed first."""
         k = self.keys
-        args: list[str | int] = [owner, group, now, lock_ms, len(ids), *ids]
+        args: list[str | int] = [owner, group, now, lock_ms, outbox_max, len(ids), *ids]
         for outbox, payload in deliveries:
             args += [outbox.member, payload]
         keys = [k.webhooks_fanout_lock, k.event_log, k.webhooks_due]
         keys += [k.webhook_outbox(o.subscription, o.conversation) for o, _ in deliveries]
-        return _s(await self._fan_out(keys, args))
+        status, dropped = await self._fan_out(keys, args)
+        return _s(status), int(dropped)
 
     # ---------------------------------------------------------------- delivery
 
@@ -154,8 +158,8 @@ class WebhookStore:
         payload, record = await pipe.execute()
         if payload is None:
             return None
-        event_id, _, count = _s(record or "").partition(" ")
-        return Head(_s(payload), event_id, int(count) if count.isdigit() else 0)
+        event_id, count, since = (_s(record or "").split(" ") + ["", ""])[:3]
+        return Head(_s(payload), event_id, int(count) if count.isdigit() else 0, int(since) if since.isdigit() else 0)
 
     async def settle(
         self,
@@ -167,6 +171,7 @@ class WebhookStore:
         now: int,
         retry_at: int = 0,
         failed: int = 0,
+        first_failed_ms: int = 0,
         entry: str = "",
         log_cap: int = 200,
     ) -> str:
@@ -180,8 +185,17 @@ class WebhookStore:
             k.webhook_outbox(outbox.subscription, outbox.conversation),
             k.webhook_log(outbox.subscription),
         ]
-        args: list[Any] = [outbox.member, token, outcome, event_id, now, retry_at, f"{event_id} {failed}"]
+        record = f"{event_id} {failed} {first_failed_ms}"  # the attempts so far at the head (webhook_settle-5.lua)
+        args: list[Any] = [outbox.member, token, outcome, event_id, now, retry_at, record]
         return _s(await self._settle(keys, [*args, entry, log_cap]))
+
+    async def due_count(self) -> int:
+        """How many outboxes hold something to deliver (due now, later, or leased): the backlog, for /metrics."""
+        return int(await self._redis.zcard(self.keys.webhooks_due))
+
+    async def leases(self) -> dict[str, str]:
+        """Outboxes leased now -> the lease's token: for tests and diagnostics."""
+        return {_s(k): _s(v) for k, v in (await self._redis.hgetall(self.keys.webhooks_leases)).items()}
 
     async def due(self) -> dict[str, float]:
         """Every outbox with something to deliver -> when (ms): for tests and diagnostics."""

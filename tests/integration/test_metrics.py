@@ -163,6 +163,9 @@ async def test_a_chat_and_a_call_through_the_ivr_move_the_counters(clients: Clie
     assert value(after, "contact_gateway_agent_legs", kind="agent") == 0
     assert value(after, "contact_gateway_event_loop_lag_seconds_count") > 0
     assert sum(value(after, "contact_gateway_callbacks", state=s) for s in ("scheduled", "queued", "delivering")) == 1
+    for name in ("outbox_due", "gave_up_total", "dropped_total"):  # exposed (at 0: no subscription, nothing waits)
+        assert after[(f"contact_gateway_event_webhook_{name}", ())] == 0
+    assert after[("contact_gateway_event_webhook_deliveries_total", (("outcome", "gave_up"),))] == 0
 
     # no label holds an id: not the ids of this test's customers, conversations, call and agents, nor any id-like
     ids = {chat.customer_id, customer.customer_id, conv["id"], caller.conversation_id, caller.call_id, "alice"}

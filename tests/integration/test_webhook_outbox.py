@@ -10,12 +10,15 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from gateway.metrics import Metrics
 from gateway.ops.webhook_delivery import GROUP, WebhookDelivery
 from gateway.ops.webhooks import Webhooks
 from gateway.store.event_log_store import EventLogStore
@@ -113,7 +116,7 @@ async def test_entries_a_dead_node_read_are_claimed_by_the_next_lock_holder_and_
     assert await outbox_texts(store, outbox) == ["m1", "m2", "m3"]
     await live.fan_out_once()
     assert await outbox_texts(store, outbox) == ["m1", "m2", "m3", "m4", "m5"]
-    assert await live.db.fan_out("not-the-holder", GROUP, now=0, lock_ms=1000, ids=[], deliveries=[]) == "lost"
+    assert await live.db.fan_out("not-the-holder", GROUP, now=0, lock_ms=1000, ids=[], deliveries=[]) == ("lost", 0)
     info = await store.redis.xinfo_groups(store.keys.event_log)
     assert [(g["name"], g["pending"]) for g in info] == [(GROUP.encode(), 0)]
 
@@ -152,3 +155,132 @@ async def _received(receiver: list[dict[str, Any]]) -> bool:
 
 async def _nothing_due(delivery: WebhookDelivery) -> bool:
     return await delivery.db.due() == {}
+
+
+# ---------------------------------------------------------------- retrying by time (an injected clock)
+
+
+class Clock:
+    """The delivery's time: moved by the test, never by waiting."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@asynccontextmanager
+async def flaky_receiver(accepts: Callable[[], bool]) -> AsyncIterator[tuple[str, list[tuple[str, bool]]]]:
+    """A receiver answering 503 until ``accepts()``: (its URL, every request's text and whether it was accepted)."""
+    seen: list[tuple[str, bool]] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        ok = accepts()
+        seen.append((json.loads(await request.read())["data"]["text"], ok))
+        return web.Response(status=204 if ok else 503)
+
+    app = web.Application()
+    app.router.add_post("/hooks", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}/hooks", seen
+    finally:
+        await runner.cleanup()
+
+
+async def run_clock_until(delivery: WebhookDelivery, clock: Clock, done: Callable[[], bool]) -> None:
+    """Let the node's own loops deliver; whenever nothing is leased or in flight, move the clock to the next outbox
+    that falls due (a retry's backoff passes in no time). Returns when ``done()`` or when nothing is left to do."""
+    await until("the fan-out copied the events", delivery.db.due)
+    async with asyncio.timeout(60):
+        while not done():
+            leases = await _leases(delivery)
+            due = await delivery.db.due()
+            if not leases and not delivery.in_flight and not await _leases(delivery):
+                if not due:
+                    return  # settled: everything delivered or given up
+                clock.now = max(clock.now, min(due.values()) / 1000)
+            await asyncio.sleep(0.02)
+
+
+async def test_a_receiver_down_for_ten_minutes_still_gets_every_event_in_order(store: Store) -> None:
+    clock = Clock()
+    back_at = clock.now + 600
+    async with flaky_receiver(lambda: clock.now >= back_at) as (url, seen):
+        await subscribe(store, url)
+        for text in ("m1", "m2", "m3"):
+            await log_event(store, "c_9", text)
+        delivery = WebhookDelivery(
+            store,
+            node_id="solo",
+            allow=ALLOW,
+            clock=clock,
+            rand=lambda: 1.0,
+            max_backoff_seconds=300,
+            poll_seconds=0.02,
+        )
+        await delivery.start()
+        try:
+            await run_clock_until(delivery, clock, lambda: sum(ok for _, ok in seen) == 3 or len(seen) > 50)
+        finally:
+            await delivery.stop()
+    assert [text for text, ok in seen if ok] == ["m1", "m2", "m3"]  # every event, in order, none given up
+    failed = [text for text, ok in seen if not ok]
+    assert set(failed) == {"m1"} and len(failed) > 8  # 1, 2, 4, ... 256 s: ten minutes take nine failures
+
+
+async def test_an_event_is_given_up_when_the_retry_time_is_up_counted_and_the_next_goes(store: Store) -> None:
+    clock = Clock()
+    async with flaky_receiver(lambda: False) as (url, seen):
+        sub_id = await subscribe(store, url)
+        m1 = await log_event(store, "c_8", "m1")
+        await log_event(store, "c_8", "m2")
+        metrics = Metrics("test")
+        delivery = WebhookDelivery(
+            store,
+            node_id="solo",
+            allow=ALLOW,
+            clock=clock,
+            rand=lambda: 1.0,
+            retry_seconds=3600,
+            max_backoff_seconds=300,
+            poll_seconds=0.02,
+            metrics=metrics,
+        )
+        await delivery.start()
+        try:
+            await run_clock_until(delivery, clock, lambda: any(text == "m2" for text, _ in seen))
+        finally:
+            await delivery.stop()
+    log = [json.loads(e) for e in reversed(await delivery.db.deliveries(sub_id, 200))]
+    tries = [e for e in log if e["event_id"] == m1]
+    assert len(tries) == sum(text == "m1" for text, _ in seen) > 8  # more than the old fixed 8 attempts
+    assert [e["outcome"] for e in tries] == ["retry"] * (len(tries) - 1) + ["gave_up"]
+    assert _ms(tries[-1]["time"]) - _ms(tries[0]["time"]) == 3_600_000  # the last try when the hour is up, not later
+    assert metrics.registry.get_sample_value("contact_gateway_event_webhook_gave_up_total") == 1
+    gave_up = {"outcome": "gave_up"}
+    assert metrics.registry.get_sample_value("contact_gateway_event_webhook_deliveries_total", gave_up) == 1
+
+
+async def test_an_outbox_keeps_at_most_its_maximum_dropping_the_oldest_and_counting_them(store: Store) -> None:
+    sub_id = await subscribe(store, "http://127.0.0.1:9/hooks")
+    for n in range(1, 6):
+        await log_event(store, "c_7", f"m{n}")
+    metrics = Metrics("test")
+    delivery = WebhookDelivery(store, node_id="solo", outbox_max=3, metrics=metrics)
+    assert await delivery.fan_out_once() is True
+    assert await outbox_texts(store, Outbox(sub_id, "c_7")) == ["m3", "m4", "m5"]
+    assert metrics.registry.get_sample_value("contact_gateway_event_webhook_dropped_total") == 2
+
+
+async def _leases(delivery: WebhookDelivery) -> dict[bytes, bytes]:
+    store = delivery.db
+    return await store._redis.hgetall(store.keys.webhooks_leases)  # type: ignore[no-any-return]
+
+
+def _ms(iso: str) -> int:
+    return int(datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp() * 1000)

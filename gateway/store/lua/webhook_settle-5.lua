@@ -1,7 +1,7 @@
 -- Record how the delivery of an outbox's head went, and what the outbox does next (gateway/ops/webhook_delivery.py).
 -- KEYS: due outboxes (zset), leases (hash), attempts (hash), the outbox (list), the subscription's delivery log (list)
 -- ARGV: outbox member, lease token, outcome, the head's event log id, now (ms), retry at (ms), attempts record
---       ('EVENT_LOG_ID N'), delivery log entry (JSON, '' none), delivery log cap
+--       ('EVENT_LOG_ID N FIRST_FAILED_MS'), delivery log entry (JSON, '' none), delivery log cap
 -- Outcomes: 'delivered' / 'gave_up': the head leaves the outbox; 'retry': it stays, due again at 'retry at';
 -- 'release': it stays, due now (the node stops); 'drop': the whole outbox goes (subscription deleted or disabled).
 -- The log entry is written whatever the lease; the rest only under the caller's lease: returns the outcome, or
