@@ -179,6 +179,13 @@ async def chat(clients: Clients, texts: list[str]) -> str:
     return cid
 
 
+async def settled(node: Node) -> bool:
+    """Nothing left to deliver, on any node: no outbox due (now or later) and none leased (no request in flight).
+    A delivery counted after this would be a duplicate nothing could cause any more."""
+    db = node.services.webhook_delivery.db
+    return await db.due() == {} and await db.leases() == {}
+
+
 def in_log_order(bodies: list[dict[str, Any]]) -> bool:
     keys = [tuple(int(p) for p in b["id"].split("-")) for b in bodies]
     return keys == sorted(keys)
@@ -197,7 +204,7 @@ async def test_each_event_is_delivered_once_in_order_signed_after_two_failures(
         sub_id = await subscribe(node, receiver.url)
         cid = await chat(clients, ["one", "two", "three"])
         got = await until("four events accepted", lambda: len(receiver.accepted(cid)) >= 4 and receiver.accepted(cid))
-        await asyncio.sleep(0.5)  # a duplicate would arrive by now
+        await until("nothing left to deliver", lambda: settled(node))  # no duplicate can come after this
         accepted = receiver.accepted(cid)
         assert [(b["type"], b["data"].get("text")) for b in accepted] == [
             ("conversation.opened", None),
@@ -285,8 +292,8 @@ async def test_a_node_stopped_mid_retry_leaves_the_rest_to_another_node_and_noth
         clients = Clients(second.url)
         cid_after = await chat(clients, ["after the restart"])
         await until("both conversations delivered", lambda: len(receiver.accepted()) == 4)
-        await asyncio.sleep(0.5)
-        assert len({b["id"] for b in receiver.accepted()}) == 4  # once each
+        await until("nothing left to deliver", lambda: settled(second))  # no duplicate can come after this
+        assert len(receiver.accepted()) == len({b["id"] for b in receiver.accepted()}) == 4  # once each
         for conversation in (cid, cid_after):  # in order per conversation (conversations do not wait for each other)
             assert [b["type"] for b in receiver.accepted(conversation)] == ["conversation.opened", "message.created"]
         log = await deliveries(second, sub_id)
