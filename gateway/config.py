@@ -495,8 +495,15 @@ class Settings:
         2_000_000,
         env="CG_EVENT_LOG_MAX_ENTRIES",
         parse=_number(int, 1000, 1_000_000_000, "a whole number from 1000 to 1000000000"),
-        help="entries the event log (every conversation's events, read by the rollups and webhooks) keeps, about; "
-        "older ones are trimmed",
+        help="entries the event log (every conversation's events, read by the rollups and webhooks) keeps at most, "
+        "about: a backstop (it is trimmed by time, `--event-log-keep-hours`, and by retention)",
+    )
+    event_log_keep_hours: float = setting(
+        24.0,
+        env="CG_EVENT_LOG_KEEP_HOURS",
+        parse=_number(float, 0.1, 8760, "a number of hours from 0.1 to 8760"),
+        help="event log entries older than this are removed (hourly) once the rollups and webhooks have handled "
+        "them; past `--retention-days` they go whatever those readers",
     )
     service_level_seconds: float = setting(
         20.0,

@@ -493,6 +493,7 @@ async def _build(settings: Settings, stack: contextlib.AsyncExitStack) -> Servic
             retention_days=settings.retention_days,
             recordings=settings.data_dir / "recordings",
             attachments=attachment_files,
+            event_log_keep_hours=settings.event_log_keep_hours,
         ),
         bots=bots,
         metrics=node_metrics,

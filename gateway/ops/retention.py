@@ -12,7 +12,14 @@ runs a pass every :data:`RUN_SECONDS`:
    callbacks its timeline names, and its attachments (``DATA_DIR/attachments/<conversation>/``, through the
    :class:`~gateway.contact.attachment_files.AttachmentFiles` store). Conversations closed before the index existed
    are indexed once. Attachment folders of conversations that are gone (deleted while a node was down) go too.
-2. **Files** (every node, its own data directory): ``DATA_DIR/recordings/<conversation>/`` whose newest
+2. **The event log** (``P:events``, same node, same lock): the events every timeline append also writes there
+   (message text, transcripts, callback phone numbers) for the report counters and the webhooks. Entries older than
+   ``--event-log-keep-hours`` go once every consumer group has handled them (a group that is behind keeps what it
+   still needs); and, when retention is on, every entry older than the retention cutoff (plus
+   :data:`CLOCK_MARGIN_MS` for the nodes' clocks against Redis's, which numbers the entries) goes whatever the
+   groups: a deleted conversation leaves nothing there (a group that had not read them is named in a warning).
+   This part runs with retention off too (``--retention-days 0``): the log is a way through, not a store.
+3. **Files** (every node, its own data directory): ``DATA_DIR/recordings/<conversation>/`` whose newest
    file is older than the cutoff and whose conversation is gone or closed.
 
 Every deletion is logged. Time is an input (``clock``, seconds), so tests move it instead of waiting.
@@ -31,6 +38,7 @@ from pathlib import Path
 
 from gateway.contact.attachment_files import AttachmentFiles
 from gateway.protocol.states import ConversationState, EventType
+from gateway.store.event_log_store import EventLogStore
 from gateway.store.retention_store import RetentionStore
 from gateway.store.store import Store, StoreError
 from gateway.tasks import cancel_and_wait
@@ -42,6 +50,7 @@ FIRST_RUN_SECONDS = 60.0  # the first one shortly after the node starts
 LOCK_SECONDS = 600.0  # a pass holds the lock at most this long (it expires if the node dies)
 BATCH = 200
 MAX_BATCHES = 50  # at most 10,000 conversations per pass; the next pass goes on
+CLOCK_MARGIN_MS = 60_000  # event log ids are Redis's time, ``updated_at`` a node's: retention's cut reaches past both
 
 
 @dataclass
@@ -52,6 +61,7 @@ class RetentionReport:
     recordings: list[str] = field(default_factory=list)  # conversation ids whose recordings were deleted
     attachments: list[str] = field(default_factory=list)  # conversation ids whose attachments were deleted
     indexed: int = 0  # older closed conversations indexed this pass
+    event_log_trimmed: int = 0  # event log entries removed (kept time passed, or past retention)
 
 
 class Retention:
@@ -65,6 +75,7 @@ class Retention:
         clock: Callable[[], float] = time.time,
         run_seconds: float = RUN_SECONDS,
         first_run_seconds: float = FIRST_RUN_SECONDS,
+        event_log_keep_hours: float = 24.0,
     ):
         self.store = store
         self.retention_days = retention_days
@@ -74,6 +85,8 @@ class Retention:
         self.run_seconds = run_seconds
         self.first_run_seconds = first_run_seconds
         self.db = RetentionStore(store)
+        self.events = EventLogStore.of(store)
+        self.event_log_keep_ms = int(event_log_keep_hours * 3_600_000)
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -83,26 +96,22 @@ class Retention:
     # ---------------------------------------------------------------- one pass
 
     async def run_once(self) -> RetentionReport:
-        """Delete what is older than the retention period now (per ``clock``)."""
-        cutoff = int((self.clock() - self.retention_days * 86400) * 1000)
+        """Delete what is older than the retention period now (per ``clock``), and trim the event log (even with
+        retention off)."""
+        now_ms = int(self.clock() * 1000)
+        cutoff = now_ms - int(self.retention_days * 86400 * 1000)
         report = RetentionReport(cutoff)
         owner = secrets.token_hex(8)
         if await self.db.lock(owner, ms=int(LOCK_SECONDS * 1000)):
             report.ran_redis = True
             try:
-                report.indexed = await self._index_closed()
-                for _ in range(MAX_BATCHES):
-                    batch = await self.db.closed_before(cutoff, BATCH)
-                    for cid in batch:
-                        if await self.delete_conversation(cid, cutoff) == "deleted":
-                            report.conversations.append(cid)
-                            if self.attachments is not None and await self.attachments.delete_conversation(cid):
-                                report.attachments.append(cid)
-                    if len(batch) < BATCH:
-                        break
-                report.attachments += await self._sweep_attachments()
+                if self.enabled:
+                    await self._delete_conversations(cutoff, report)
+                report.event_log_trimmed = await self._trim_event_log(now_ms, cutoff)
             finally:
                 await self.db.unlock(owner)
+        if not self.enabled:
+            return report
         report.recordings = await self._sweep_recordings(cutoff)
         if report.conversations or report.recordings:
             log.info(
@@ -112,6 +121,36 @@ class Retention:
                 time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(cutoff / 1000)),
             )
         return report
+
+    async def _delete_conversations(self, cutoff: int, report: RetentionReport) -> None:
+        report.indexed = await self._index_closed()
+        for _ in range(MAX_BATCHES):
+            batch = await self.db.closed_before(cutoff, BATCH)
+            for cid in batch:
+                if await self.delete_conversation(cid, cutoff) == "deleted":
+                    report.conversations.append(cid)
+                    if self.attachments is not None and await self.attachments.delete_conversation(cid):
+                        report.attachments.append(cid)
+            if len(batch) < BATCH:
+                break
+        report.attachments += await self._sweep_attachments()
+
+    async def _trim_event_log(self, now_ms: int, cutoff: int) -> int:
+        """Entries past ``--event-log-keep-hours`` that every group has handled; with retention on, every entry
+        older than the cutoff whatever the groups (a deleted conversation's events go with it)."""
+        trimmed, _ = await self.events.trim(now_ms - self.event_log_keep_ms, behind_groups=True)
+        if self.enabled:
+            past, lost = await self.events.trim(cutoff + CLOCK_MARGIN_MS, behind_groups=False)
+            trimmed += past
+            if lost:
+                log.warning(
+                    "retention: event log entries older than the retention period removed before the %s "
+                    "consumer group(s) handled them (a node down that long?)",
+                    ", ".join(lost),
+                )
+        if trimmed:
+            log.info("retention: %d event log entries removed", trimmed)
+        return trimmed
 
     async def delete_conversation(self, cid: str, cutoff: int) -> str:
         """Delete a conversation closed and unchanged since ``cutoff`` (ms) and every key only it owns:
@@ -174,8 +213,8 @@ class Retention:
     # ---------------------------------------------------------------- the job
 
     async def start(self) -> None:
-        if self.enabled:
-            self._task = asyncio.create_task(self._loop(), name="retention")
+        """The hourly pass; with retention off (``retention_days`` 0) it still trims the event log."""
+        self._task = asyncio.create_task(self._loop(), name="retention")
 
     async def stop(self) -> None:
         await cancel_and_wait(self._task)

@@ -4,7 +4,12 @@ Each timeline append (``lua/includes/append.lua``) adds the event here in the sa
 conversation's queue and agent at that moment, so a reader never misses an event and never sees one the timeline
 does not hold. Readers are consumer groups (``rollups``, ``webhooks``), one consumer per node: :meth:`read` gives a
 consumer its own pending entries first (read before, not acknowledged: the node stopped or failed in between), then
-new ones; :meth:`ack` acknowledges what was handled. The stream is trimmed to about ``--event-log-max-entries``.
+new ones; :meth:`ack` acknowledges what was handled.
+
+The log is a way between the timelines and their readers, not a store: it holds message text, transcripts and phone
+numbers, so it must not outlive what retention keeps. :meth:`trim` cuts it by time (``XTRIM MINID``): behind the
+groups' progress (an entry a group has not handled yet stays), or, for retention, regardless of them. Each append
+also trims it to about ``--event-log-max-entries``, a backstop against a reader that never comes back.
 """
 
 from __future__ import annotations
@@ -82,6 +87,50 @@ class EventLogStore:
 
     async def length(self) -> int:
         return int(await self._redis.xlen(self.key))
+
+    async def progress(self) -> dict[str, str]:
+        """Per consumer group, the oldest entry it may still need: its oldest pending one (read, not acknowledged),
+        else its last delivered one (every entry after it is still to be read)."""
+        out: dict[str, str] = {}
+        try:
+            groups = await self._redis.xinfo_groups(self.key)
+        except ResponseError as exc:
+            if "no such key" in str(exc).lower():
+                return out
+            raise
+        for info in groups:
+            name = _s(info["name"])
+            oldest = _s(info["last-delivered-id"])
+            if int(info["pending"]) > 0:
+                summary = await self._redis.xpending(self.key, name)
+                if summary.get("min") is not None:
+                    oldest = min(oldest, _s(summary["min"]), key=_id_key)
+            out[name] = oldest
+        return out
+
+    async def trim(self, before_ms: int, *, behind_groups: bool) -> tuple[int, list[str]]:
+        """Remove the entries older than ``before_ms`` (their ids' time): with ``behind_groups``, none a consumer group
+        still needs (:meth:`progress`). (how many went, the groups that lost entries they had not handled: only
+        retention's cut, ``behind_groups`` False, takes those too)."""
+        threshold = f"{max(0, before_ms)}-0"
+        progress = await self.progress()
+        lost: list[str] = []
+        if behind_groups:
+            threshold = min([threshold, *progress.values()], key=_id_key)
+        else:
+            for group, oldest in sorted(progress.items()):
+                unread = await self._redis.xrange(self.key, min=f"({oldest}", max=f"({threshold}", count=1)
+                pending = await self._redis.xpending_range(self.key, group, min="-", max=f"({threshold}", count=1)
+                if unread or pending:
+                    lost.append(group)
+        if _id_key(threshold) == (0, 0):
+            return 0, []
+        return int(await self._redis.xtrim(self.key, minid=threshold, approximate=False)), lost
+
+
+def _id_key(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms or 0), int(seq or 0)
 
 
 def _events(reply: Any) -> tuple[list[LoggedEvent], list[str]]:

@@ -8,9 +8,15 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+import redis.asyncio as aioredis
+
 from gateway.contact.routing import now_ms
 from gateway.ops.retention import Retention
 from gateway.protocol.states import EventType
+from gateway.store.event_log_store import EventLogStore
+from gateway.store.keys import Keys
+from gateway.store.store import Store
 from tests.conftest import Clients
 from tests.support.servers import Node
 
@@ -132,3 +138,67 @@ async def test_conversations_closed_before_the_index_existed_are_found(clients: 
     report = await Retention(s.store, retention_days=1, recordings=Path("/nonexistent"), clock=lambda: 4e9).run_once()
     assert report.indexed == 1 and report.conversations == [cid]
     assert await s.store.conversation(cid) is None
+
+
+# ---------------------------------------------------------------- the event log
+
+
+async def logged_cids(store: Store) -> list[str]:
+    return [e.cid for e in await EventLogStore.of(store).range(count=100_000)]
+
+
+async def test_a_conversation_deleted_by_retention_leaves_nothing_in_the_event_log(
+    clients: Clients, node: Node, caplog: pytest.LogCaptureFixture
+) -> None:
+    s = node.services
+    old = clients.customer()
+    await old.hello()
+    old_cid = (await old.say("my card number is in here"))["conversation_id"]
+    await s.conversations.close_without_agent(old_cid, "resolved")
+    old_closed_at = int((await s.store.conversation(old_cid) or {})["updated_at"])
+    assert old_cid in await logged_cids(s.store)
+    events = EventLogStore.of(s.store)
+    await events.ensure_group("laggard", start="0")  # a reader that never read anything: retention wins over it
+    cutoff = old_closed_at + 1
+    later = await s.store.redis.xadd(
+        s.keys.event_log, {"cid": "c_later", "type": "message"}, id=f"{cutoff + 120_000}-0"
+    )
+
+    retention = Retention(
+        s.store, retention_days=365, recordings=Path("/nonexistent"), clock=lambda: cutoff / 1000 + 365 * DAY
+    )
+    report = await retention.run_once()
+    assert report.conversations == [old_cid]
+    assert old_cid not in await logged_cids(s.store)  # old code: its message text stayed in P:events
+    assert report.event_log_trimmed > 0
+    assert [e.id for e in await events.range()] == [later.decode()]  # newer than the cutoff and its margin: kept
+    assert "laggard" in caplog.text
+
+
+async def test_the_event_log_is_trimmed_by_time_behind_what_its_readers_still_need(
+    redis_url: str, tmp_path: Path
+) -> None:
+    client = aioredis.Redis.from_url(redis_url)
+    store = Store(client, Keys("trim"))
+    try:
+        events = EventLogStore.of(store)
+        now = int(time.time() * 1000)
+        ids = {}
+        for name, ago_min in (("c_3h", 180), ("c_2h", 120), ("c_30m", 30)):
+            entry = {"cid": name, "type": "message", "data": "{}", "ts": str(now - ago_min * 60_000)}
+            ids[name] = (await client.xadd(store.keys.event_log, entry, id=f"{now - ago_min * 60_000}-0")).decode()
+        await events.ensure_group("slow", start="0")
+        assert [e.cid for e in await events.read("slow", "n1", count=1, block_ms=10)] == ["c_3h"]  # pending
+        retention = Retention(
+            store, retention_days=0, recordings=tmp_path, clock=lambda: now / 1000, event_log_keep_hours=1
+        )
+        assert (await retention.run_once()).event_log_trimmed == 0  # c_3h is read, not handled: all stay
+        await events.ack("slow", [ids["c_3h"]])
+        assert (await retention.run_once()).event_log_trimmed == 0  # c_2h not read yet; c_3h is where "slow" is
+        handled = await events.read("slow", "n1", count=10, block_ms=10)
+        await events.ack("slow", [e.id for e in handled])
+        report = await retention.run_once()  # everything handled: what is over an hour old goes
+        assert report.event_log_trimmed == 2 and [e.cid for e in await events.range()] == ["c_30m"]
+    finally:
+        await client.delete(store.keys.event_log)
+        await store.aclose()
