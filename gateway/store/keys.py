@@ -55,7 +55,7 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 | ``P:ru:flow:FLOW:DAY`` | hash | path analytics of a flow on one UTC day: ``t|FROM|TO`` transitions, ``h|NODE`` hang-ups, ``a|NODE`` agent requests (expires like the counters) |
 | ``P:ru:flows`` | set | the flows that have path counters |
 | ``P:ru:applied`` | zset | event-log entry ids whose counters were applied, scored by their time (ms): an entry delivered again is not counted twice; kept a week |
-| ``P:events`` | stream | the event log: every timeline event of every conversation, added in the same script step (fields cid, event_id, type, data, ts, queue, agent_id), trimmed to about ``--event-log-max-entries``; read by consumer groups (gateway/store/event_log_store.py) |
+| ``P:events`` | stream | the event log: every timeline event of every conversation, added in the same script step (fields cid, event_id, type, data, ts, queue, agent_id), trimmed to about ``--event-log-max-entries``; read by consumer groups (gateway/store/event_log_store.py); trimmed by time behind the groups' progress and at the retention cutoff (gateway/ops/retention.py) |
 | ``P:flows:head`` | hash | flow name -> its newest saved version id (a save names it as its parent: optimistic concurrency) |
 | ``P:flows:live`` | hash | flow name -> the published version id (what new calls and chats run) |
 | ``P:flows:updated`` | hash | flow name -> when a version of it was last saved or published (ms) |
