@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from gateway.flows.live import LiveFlows
     from gateway.flows.versions import FlowVersions
     from gateway.store.store import Store
+    from gateway.wire.services import Services
     from ivr.registry import FlowRegistry
 
 log = logging.getLogger("gateway")
@@ -133,13 +134,17 @@ def banner(settings: Settings, password: str | None) -> str:
     return "\n".join(lines)
 
 
-async def _serve(settings_flags: dict[str, str | None]) -> None:
+async def _serve(settings_flags: dict[str, str | None], argv: list[str]) -> int:
     from gateway.app import create_app
     from gateway.runtime import first_run
     from gateway.wire.services import SERVICES
+    from gateway.workers import Supervisor, worker_number
 
     settings = from_sources(settings_flags, os.environ)
-    logs.setup(settings.log_format)
+    worker = worker_number()
+    logs.setup(settings.log_format, worker=worker)
+    if settings.workers > 1 and worker is None:
+        return await Supervisor(settings, argv).run()
     for each in SETTINGS:
         if each.secret and settings_flags.get(each.name) is not None:
             log.warning(
@@ -153,18 +158,46 @@ async def _serve(settings_flags: dict[str, str | None]) -> None:
     runner = web.AppRunner(app, shutdown_timeout=5, access_log=None)
     await runner.setup()
     password = app[SERVICES].demo_password  # set by the first start of an empty store
-    site = web.TCPSite(runner, settings.host, settings.port)
+    site = web.TCPSite(runner, settings.host, settings.port, reuse_port=worker is not None)  # workers share it
     await site.start()
     log.info("listening on http://%s:%s (customer demo at /, agent desk at /agent)", settings.host, settings.port)
-    if sys.stderr.isatty():  # a person started it; a log collector gets the JSON lines only
+    if sys.stderr.isatty() and (worker in (None, 0) or password is not None):  # a person started it
         print(banner(settings, password), file=sys.stderr, flush=True)
-    stop = asyncio.Event()
+    signals: asyncio.Queue[signal.Signals] = asyncio.Queue()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+        loop.add_signal_handler(sig, signals.put_nowait, sig)
+    if await signals.get() == signal.SIGTERM and settings.drain_seconds > 0:
+        await drain(app[SERVICES], settings.drain_seconds, signals)
     log.info("shutting down")
     await runner.cleanup()
+    return 0
+
+
+DRAIN_POLL_SECONDS = 0.2
+
+
+async def drain(services: Services, seconds: float, signals: asyncio.Queue[signal.Signals]) -> None:
+    """SIGTERM: take no new call or chat (``/readyz`` 503 ``draining``) and wait until this node's calls have ended,
+    for at most ``seconds`` or until a second signal; then the shutdown ends the rest (``gateway_shutdown``)."""
+    from gateway.tasks import cancel_and_wait
+
+    calls = services.calls.calls
+    services.calls.admission.drain()
+    log.info("draining: no new calls or chats; %d calls in progress get up to %.0f s", len(calls), seconds)
+
+    async def calls_ended() -> None:
+        while calls:
+            await asyncio.sleep(DRAIN_POLL_SECONDS)
+
+    ended = asyncio.ensure_future(calls_ended())
+    again = asyncio.ensure_future(signals.get())
+    try:
+        await asyncio.wait({ended, again}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        await cancel_and_wait(ended, again)
+    if calls:
+        log.info("drain over: ending the %d calls still in progress", len(calls))
 
 
 def _speech_check() -> Callable[[Flow], list[FlowError]] | None:
@@ -373,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "serve":
-            asyncio.run(_serve(flag_values(args)))
+            return asyncio.run(_serve(flag_values(args), argv[1:]))
         elif args.command == "reports":
             return _backfill(args)
         elif args.agents_command == "check":

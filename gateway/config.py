@@ -288,6 +288,22 @@ class Settings:
     # ---- where it listens and keeps its data
     host: str = setting("127.0.0.1", env="CG_HOST", help="address to listen on (`0.0.0.0` to expose it)")
     port: int = setting(8080, env="CG_PORT", help="TCP port", parse=_number(int, 0, 65535, "a number from 0 to 65535"))
+    workers: int = setting(
+        1,
+        factory=_cores,
+        env="CG_WORKERS",
+        parse=_number(int, 1, 256, "a whole number from 1 to 256"),
+        shown="cores",
+        help="node processes serving the one port (SO_REUSEPORT, Linux), each a full node with its own node id, "
+        "sharing the Redis; one that dies is restarted and its calls taken over (docs/deploy.md)",
+    )
+    drain_seconds: float = setting(
+        30.0,
+        env="CG_DRAIN_SECONDS",
+        parse=_number(float, 0, 86400, "a number from 0 to 86400"),
+        help="on SIGTERM the node takes no new call or chat (`/readyz` 503 `draining`) and lets calls in progress "
+        "finish for up to this long, then ends the rest and closes the sockets (1012: clients reconnect elsewhere)",
+    )
     data_dir: Path = setting(
         Path("data"),
         env="CG_DATA_DIR",
@@ -433,6 +449,14 @@ class Settings:
         env="CG_MAX_CALLS",
         parse=_number(int, 0, 1_000_000, "a whole number >= 0"),
         help='concurrent calls on this node; beyond it callers hear "all lines busy"',
+    )
+    admission_max_lag_ms: float = setting(
+        25.0,
+        env="CG_ADMISSION_MAX_LAG_MS",
+        parse=_number(float, 1, 10_000, "0 or a number from 1 to 10000", zero_too=True),
+        help='a new call hears "all lines busy" (and is offered the chat) while this node\'s event loop runs '
+        "late by more than this on average over the last second (one more call would make prompts late); "
+        "`/readyz` answers 503 `full` meanwhile; 0: only `--max-calls`",
     )
     limit_calls_per_customer: int = setting(
         1,

@@ -11,7 +11,7 @@ import logging
 import sys
 import time
 
-CONTEXT_KEYS = ("conversation_id", "agent_id", "customer_id", "node", "code")
+CONTEXT_KEYS = ("conversation_id", "agent_id", "customer_id", "node", "code", "worker")
 
 
 class JsonFormatter(logging.Formatter):
@@ -48,10 +48,24 @@ class TextFormatter(logging.Formatter):
         return f"{head} [{ids}]{newline}{rest}"
 
 
-def setup(fmt: str = "json", level: int = logging.INFO) -> None:
+class _Worker(logging.Filter):
+    """Marks every line with the worker that wrote it (``serve --workers N``: gateway/workers.py)."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__()
+        self.number = number
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.worker = self.number
+        return True
+
+
+def setup(fmt: str = "json", level: int = logging.INFO, *, worker: int | None = None) -> None:
     """Log to standard error as ``json`` lines, ``text``, or ``auto``: text on a terminal (a person reads it),
-    JSON otherwise (a log collector does)."""
+    JSON otherwise (a log collector does). ``worker``: every line says this worker number."""
     handler = logging.StreamHandler(sys.stderr)
+    if worker is not None:
+        handler.addFilter(_Worker(worker))
     if fmt == "auto":
         fmt = "text" if sys.stderr.isatty() else "json"
     if fmt == "json":

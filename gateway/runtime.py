@@ -15,6 +15,7 @@ from pathlib import Path
 
 import redis.asyncio as aioredis
 
+from gateway.calls.admission import Admission
 from gateway.calls.agent_calls import AgentCalls
 from gateway.calls.anchors import CallAnchors
 from gateway.calls.commands import CallCommands
@@ -384,6 +385,7 @@ async def _build(settings: Settings, stack: contextlib.AsyncExitStack) -> Servic
     opus = OpusPrompts()
     ice = ice_config(settings)
     live_calls = LiveCalls()
+    admission = Admission(settings.admission_max_lag_ms)  # fed by the metrics sampler, read by calls and /readyz
     anchors = CallAnchors(store, settings.node_id, on_change=wallboard.local_change)
     agent_calls = AgentCalls(
         AgentLegs(ice=ice, opus=opus, publish=publish_call, bus=bus, keys=keys),
@@ -416,6 +418,7 @@ async def _build(settings: Settings, stack: contextlib.AsyncExitStack) -> Servic
         opus=opus,
         registry=anchors,
         metrics=metrics,
+        admission=admission,
     )
     # every node's heartbeat and the watch over the others: stopped after the calls ended (pushed first)
     watch = NodeWatch(
@@ -441,7 +444,13 @@ async def _build(settings: Settings, stack: contextlib.AsyncExitStack) -> Servic
     await call_commands.start()
     _on_stop(stack, call_commands.stop)
     node_metrics = NodeMetrics(
-        metrics, store=store, routing_queue=router.queue, calls=calls, agent_calls=agent_calls, callbacks=callbacks
+        metrics,
+        store=store,
+        routing_queue=router.queue,
+        calls=calls,
+        agent_calls=agent_calls,
+        callbacks=callbacks,
+        admission=admission,
     )
     await node_metrics.start()
     _on_stop(stack, node_metrics.stop)

@@ -3,6 +3,7 @@
 Modules, each importing only the ones above it (the caller's side knows the agents' side only as the small
 ``CallAgents`` protocol it is given at construction):
 
+- ``admission``    Whether the node takes one more call: refused while its event loop runs late, or it drains.
 - ``anchors``      The call registry: which node holds each call and where it stands, for commands and welcomes.
 - ``manager``      Voice calls from the browser: one aiortc leg per call, attached to the customer's conversation.
 - ``transcripts``  Live transcripts of agent calls: both sides, utterance by utterance, on the conversation's timeline.

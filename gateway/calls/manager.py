@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 import aiohttp
 
+from gateway.calls.admission import Admission, Load
 from gateway.calls.anchors import CallAnchors
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.conversations import Conversations
@@ -394,8 +395,10 @@ class CallManager:
         opus: OpusPrompts | None = None,
         registry: CallAnchors | None = None,
         metrics: Metrics | None = None,
+        admission: Admission | None = None,
     ):
         self.config = config
+        self.admission = admission if admission is not None else Admission(0)  # by load, and the drain
         self.metrics = metrics if metrics is not None else Metrics()  # the node's (gateway/metrics.py)
         self.speech = speech
         self.agents = agents  # waiting calls ring agents (None: calls never reach one)
@@ -507,11 +510,14 @@ class CallManager:
             raise
 
     def _check_capacity(self, call_id: str, test: bool) -> None:
-        if self.closing:
+        load = self.admission.state
+        if self.closing or load == Load.DRAINING:
             raise LinesBusy("We are restarting. Please call again in a moment.")
         if call_id in self.calls:
             raise Conflict(f"call {call_id} already exists", field="call_id")
-        if len(self.calls) >= self.config.max_calls:
+        if len(self.calls) >= self.config.max_calls or load == Load.FULL:
+            if load == Load.FULL:
+                log.warning("call refused: the event loop runs %.0f ms late", 1000 * self.admission.lag_s)
             raise LinesBusy(
                 "All our lines are busy right now. Please keep chatting with us here, "
                 "or try calling again in a few minutes."

@@ -15,7 +15,8 @@
   CPU figure (gateway/metrics.py, ``call_cpu``). One process runs every call on one event loop plus codec and
   speech threads, so a call's own CPU cannot be measured apart; the equal share is exact for the total and fair
   between calls of one kind, and ``rate(process_cpu_seconds_total) / rate(contact_gateway_call_seconds_total)``
-  gives the same figure over any range in PromQL.
+  gives the same figure over any range in PromQL. Each lag sample also goes to the node's admission
+  (gateway/calls/admission.py): new calls are refused while the loop runs late.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from prometheus_client import GCCollector, PlatformCollector, ProcessCollector, 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from gateway.calls.admission import Admission
 from gateway.calls.agent_calls import AgentCalls
 from gateway.calls.manager import CallManager
 from gateway.contact.callbacks import Callbacks
@@ -144,6 +146,7 @@ class NodeMetrics:
         calls: CallManager,
         agent_calls: AgentCalls,
         callbacks: Callbacks,
+        admission: Admission | None = None,
         sample_seconds: float = SAMPLE_SECONDS,
         cache_seconds: float = CACHE_SECONDS,
     ) -> None:
@@ -153,6 +156,7 @@ class NodeMetrics:
         self.calls = calls
         self.agent_calls = agent_calls
         self.callbacks = callbacks
+        self.admission = admission  # fed each lag sample: it refuses calls while the loop runs late
         self.sample_seconds = sample_seconds
         self.cache_seconds = cache_seconds
         self.shared: SharedState | None = None
@@ -212,7 +216,10 @@ class NodeMetrics:
             began = loop.time()
             await asyncio.sleep(self.sample_seconds)
             woke = loop.time()
-            self.recorder.loop_lag.observe(max(0.0, woke - began - self.sample_seconds))
+            lag = max(0.0, woke - began - self.sample_seconds)
+            self.recorder.loop_lag.observe(lag)
+            if self.admission is not None:
+                self.admission.observe(lag)
             now_cpu = time.process_time()
             self.recorder.share_cpu(now_cpu - cpu, len(self.calls.calls), woke - began)
             cpu = now_cpu

@@ -142,8 +142,12 @@ SCHEMAS: dict[str, Schema] = {
     ),
     "Status": closed({"status": STR}),
     "Ready": closed(
-        {"status": enum_of(["ready", "unavailable"])},
-        {"redis": {**STR, "description": "loopback or supervisors"}, "node": {**STR, "description": "likewise"}},
+        {"status": enum_of(["ready", "unavailable", "draining", "full"])},
+        {
+            "redis": {**STR, "description": "loopback or supervisors"},
+            "node": {**STR, "description": "likewise"},
+            "loop_lag_ms": {**INT, "description": "likewise, when full or draining: the event loop's mean lag"},
+        },
     ),
     "Stats": closed(
         {

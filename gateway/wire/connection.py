@@ -365,7 +365,8 @@ async def serve_socket(
     """Accept a WebSocket, run its connection, and keep it in the app's registry while open.
 
     An address with ``--limit-connections-per-ip`` sockets open on this node is refused before the upgrade:
-    HTTP 429 with ``Retry-After`` and problem JSON (code ``too_many_connections``)."""
+    HTTP 429 with ``Retry-After`` and problem JSON (code ``too_many_connections``). A draining node (SIGTERM)
+    accepts the upgrade and closes at once with 1012: the client reconnects, through the load balancer, elsewhere."""
     limits = request.app[SERVICES].limits
     address = limit_key(client_ip(request, limits.config.trusted_proxies))
     if not limits.open_connection(address):
@@ -384,6 +385,9 @@ async def serve_socket(
     try:
         ws = web.WebSocketResponse(max_msg_size=MAX_WS_MESSAGE, heartbeat=25)
         await ws.prepare(request)
+        if request.app[SERVICES].calls.admission.draining:  # stopping: the client reconnects to another node
+            await ws.close(code=server.CloseCode.RESTARTING, message=b"draining")
+            return ws
         sockets = request.app[SOCKETS]
         conn = make(ws)
         sockets.add(conn)

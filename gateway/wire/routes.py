@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway.calls.admission import Load
 from gateway.client_ip import client_ip
 from gateway.contact.agents import Agent
 from gateway.contact.history import may_play_recording
@@ -251,9 +252,17 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Ready when Redis answers. Strangers get the status only; loopback and supervisors also the details."""
+    """Ready when Redis answers and the node takes calls: 503 ``unavailable`` (Redis down), ``draining`` (stopping)
+    or ``full`` (its event loop runs late: gateway/calls/admission.py). Strangers get the status only; loopback
+    and supervisors also the details."""
     s = request.app[SERVICES]
     details = await _may_see_node_details(request)
+    load = s.calls.admission.state
+    if load != Load.READY:
+        body: dict[str, object] = {"status": str(load)}
+        if details:
+            body |= {"node": s.settings.node_id, "loop_lag_ms": round(1000 * s.calls.admission.lag_s)}
+        return web.json_response(body, status=503)
     try:
         async with asyncio.timeout(2):
             await s.store.ping()
@@ -437,12 +446,17 @@ def operations() -> list[Operation]:
             "GET",
             "/readyz",
             readyz,
-            "Readiness: Redis answers",
+            "Readiness: Redis answers and the node takes new calls and chats",
             tag="health",
             auth=(AGENT,),
             auth_optional=True,
-            description="Strangers get the status only; loopback and a supervisor's token also `redis` and `node`.",
-            answers=(Answer(200, "ready", ref("Ready")), Answer(503, "Redis does not answer", ref("Ready"))),
+            description="Strangers get the status only; loopback and a supervisor's token also `redis` and `node` "
+            "(and `loop_lag_ms` when full). 503 `unavailable`: Redis does not answer (down); `draining`: the node "
+            "stops (SIGTERM) and takes nothing new; `full`: its event loop runs late, new calls are refused.",
+            answers=(
+                Answer(200, "ready", ref("Ready")),
+                Answer(503, "unavailable (Redis does not answer), draining, or full", ref("Ready")),
+            ),
             problem_json=False,
         ),
         Operation(

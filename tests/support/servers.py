@@ -116,6 +116,10 @@ async def start_node(settings: Settings, port: int | None = None) -> Node:
     return Node(runner, f"http://127.0.0.1:{port}")
 
 
+#: A test's node is one process that stops at once unless the test asks for workers or a drain.
+SINGLE_NODE = {"CG_WORKERS": "1", "CG_DRAIN_SECONDS": "0"}
+
+
 class GatewayProcess:
     """The real ``contact-gateway serve`` command in a child process (for restart tests)."""
 
@@ -124,7 +128,7 @@ class GatewayProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.extra = extra
-        self.env = {**os.environ, **(env or {})}
+        self.env = {**os.environ, **SINGLE_NODE, **(env or {})}
         self.proc: asyncio.subprocess.Process | None = None
         self.log = data_dir.parent / f"gateway-{self.port}.log"
 

@@ -17,7 +17,10 @@ GATEWAY = ROOT / "gateway"
 
 # Highest first. A module's layer is the one with the longest entry its dotted name starts with.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("composition", ("gateway.app", "gateway.cli", "gateway.agents_cli", "gateway.runtime", "gateway.__main__")),
+    (
+        "composition",
+        ("gateway.app", "gateway.cli", "gateway.agents_cli", "gateway.runtime", "gateway.workers", "gateway.__main__"),
+    ),
     ("wire", ("gateway.wire",)),
     ("ops", ("gateway.ops",)),
     ("calls", ("gateway.calls",)),

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { CloseCode } from '../static/shared/protocol.js';
-import { BACKOFF_MAX, BACKOFF_MIN, MAX_ATTEMPT, STORE_RETRY, SignalingSocket, backoffDelay } from '../static/shared/socket.js';
+import { BACKOFF_MAX, BACKOFF_MIN, MAX_ATTEMPT, RESTART_RETRY, STORE_RETRY, SignalingSocket, backoffDelay } from '../static/shared/socket.js';
 
 /** setTimeout / clearTimeout on a clock that moves only when told to. */
 function manualClock() {
@@ -135,6 +135,20 @@ test('hellos refused while the store is down are retried soon, without growing t
   assert.equal(log.filter((e) => e[0] === 'down').length, 21);
   last().drop();                      // any other loss: the backoff goes on from where it was
   assert.equal(clock.pending()[0], 750);
+});
+
+test('a node closing for a restart or a drain (1012): reconnect at once, the backoff not grown', () => {
+  const { sock, clock, last } = setup({ welcomeTimeout: 1e9 });
+  sock.connect();
+  for (let i = 0; i < 3; i++) { last().drop(); clock.advance(clock.pending()[0]); }  // attempt 3: 3000 ms next
+  last().open();
+  last().drop(CloseCode.RESTARTING);
+  assert.equal(clock.pending()[0], RESTART_RETRY * 0.75);    // random() = 0.5 in [RESTART_RETRY/2, RESTART_RETRY)
+  assert.ok(RESTART_RETRY <= 250);
+  assert.equal(sock.attempt, 3);
+  const made = ScriptedSocket.made.length;
+  clock.advance(RESTART_RETRY);
+  assert.equal(ScriptedSocket.made.length, made + 1);
 });
 
 test('no welcome within welcomeTimeout: the socket is closed and retried', () => {

@@ -2,7 +2,8 @@
 // expected within welcomeTimeout, and on any loss a reconnect after an exponential backoff with jitter.
 // A close with CloseCode.STORE_UNAVAILABLE (the gateway's Redis is down for a moment: nothing is wrong with
 // this client) is retried after STORE_RETRY, jittered, without growing the backoff: the page is back as soon
-// as Redis is, not after the backoff a long outage would have built up.
+// as Redis is, not after the backoff a long outage would have built up. A close with CloseCode.RESTARTING (the
+// node stops or drains: another node takes this client) is retried after RESTART_RETRY, jittered, likewise.
 // The socket owns reconnection; the page owns what the frames mean (and what is resent after a welcome).
 
 import { CloseCode } from './protocol.js';
@@ -11,11 +12,19 @@ export const BACKOFF_MIN = 500;
 export const BACKOFF_MAX = 15000;
 export const MAX_ATTEMPT = 16;
 export const STORE_RETRY = 1000;   // after a hello refused with store_unavailable: in [STORE_RETRY/2, STORE_RETRY)
+export const RESTART_RETRY = 200;  // after a node closed for a restart or a drain: in [RESTART_RETRY/2, RESTART_RETRY)
 
 /** The wait before reconnect number attempt+1: base = min(max, min * 2^attempt), jitter in [base/2, base). */
 export function backoffDelay(attempt, random = Math.random, min = BACKOFF_MIN, max = BACKOFF_MAX) {
   const base = Math.min(max, min * 2 ** attempt);
   return base / 2 + random() * (base / 2);
+}
+
+/** How soon (ms, jittered) to reconnect after this close, when it says nothing is wrong with this client; else null. */
+function soonAfter(e) {
+  if (e && e.code === CloseCode.STORE_UNAVAILABLE) return STORE_RETRY;
+  if (e && e.code === CloseCode.RESTARTING) return RESTART_RETRY;
+  return null;
 }
 
 export class SignalingSocket {
@@ -74,7 +83,7 @@ export class SignalingSocket {
       this.ready = false;
       this.everFailed = true;
       this.onDown(e);
-      this.scheduleReconnect(e && e.code === CloseCode.STORE_UNAVAILABLE ? STORE_RETRY : null);
+      this.scheduleReconnect(soonAfter(e));
     };
     sock.onerror = () => { /* onclose follows */ };
   }
