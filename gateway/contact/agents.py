@@ -212,9 +212,11 @@ class AgentDirectory:
     # ---- following the other nodes' changes
 
     async def start(self) -> None:
-        await self.load()
+        # subscribed first: a change another node makes while this one reads (nodes starting together, one
+        # seeding the empty directory) is announced to it, not lost between the read and the subscription
         if self.bus is not None:
             await self.bus.subscribe(self.db.keys.accounts_channel, self._on_bus, self._on_resubscribed)
+        await self.load()
 
     async def stop(self) -> None:
         if self.bus is not None:
@@ -314,6 +316,8 @@ class AgentDirectory:
         stored = await self.db.seed(entries)
         if stored > 0:
             await self.load()
+            for agent_id in entries:  # nodes started beside this one (workers) read them too
+                await self._announce(agent_id)
         return max(stored, 0)
 
     async def import_agents(self, agents: Iterable[Agent], *, replace_existing: bool) -> tuple[int, list[str]]:

@@ -1,0 +1,146 @@
+"""``serve --workers 2``: two real node processes on one port, sharing the embedded Redis the parent started.
+
+The real command in a child process (gateway/workers.py), real aiortc callers and softphones on loopback. The
+kernel spreads new connections over the workers (SO_REUSEPORT); a test does not steer it: it opens customers until
+calls sit on both workers (the call registry in Redis says which node holds each), then bridges each to the same
+agent, so at least one call, its chat and its agent are on different workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+import aiohttp
+import redis.asyncio as aioredis
+
+from gateway.protocol.states import CallStatus
+from gateway.store.keys import Keys
+from tests.conftest import PASSWORDS, TEST_FLOWS
+from tests.support.caller import Caller
+from tests.support.clients import Agent, Customer
+from tests.support.servers import GatewayProcess
+from tests.support.softphone import Softphone
+
+KEYS = Keys("cg")
+TRIES = 16  # customers opened at most to find calls on both workers (each lands on one at random: 2 * 2**-16)
+
+
+def workers(tmp_path: Path, agents_file: Path) -> GatewayProcess:
+    return GatewayProcess(
+        tmp_path / "data",
+        *("--agents-file", str(agents_file), "--flows-dir", str(TEST_FLOWS), "--wrap-up-seconds", "0"),
+        *("--secret", "test-secret-0123456789abcdef", "--log-format", "text", "--rtc-addresses", "127.0.0.1"),
+        env={"CG_WORKERS": "2"},
+    )
+
+
+async def serving_nodes(url: str, count: int, seconds: float = 60) -> set[str]:
+    """The node ids answering /readyz on ``url`` (each request a new connection) once ``count`` differ."""
+    seen: set[str] = set()
+    async with asyncio.timeout(seconds):
+        while len(seen) < count:
+            async with aiohttp.ClientSession() as http, http.get(url + "/readyz") as r:
+                if r.status == 200:
+                    seen.add((await r.json())["node"])
+            await asyncio.sleep(0.05)
+    return seen
+
+
+def embedded_redis(gw: GatewayProcess) -> aioredis.Redis:
+    return aioredis.Redis(unix_socket_path=str(gw.data_dir / "redis.sock"), decode_responses=True)
+
+
+async def test_workers_share_a_port_and_calls_chats_and_an_agent_work_across_them(
+    tmp_path: Path, agents_file: Path
+) -> None:
+    gw = workers(tmp_path, agents_file)
+    await gw.start()
+    db = embedded_redis(gw)
+    alice = Agent(gw.url, "alice", PASSWORDS["alice"])
+    customers: list[Customer] = []
+    callers: list[Caller] = []
+    phones: list[Softphone] = []
+    try:
+        nodes = await serving_nodes(gw.url, 2)
+        assert len(nodes) == 2 and await db.smembers(KEYS.nodes) >= nodes  # both nodes of the one Redis
+        await alice.hello()
+        on: dict[str, Caller] = {}  # node -> a call it holds
+        for _ in range(TRIES):
+            customer = Customer(gw.url)
+            customers.append(customer)
+            await customer.hello()
+            caller = Caller(customer)
+            callers.append(caller)
+            await caller.dial()
+            await caller.status(CallStatus.IVR)
+            node = await db.hget(KEYS.call(caller.call_id), "node")
+            if node in on:  # that worker has one already
+                await caller.hangup()
+                continue
+            on[node] = caller
+            if len(on) == 2:
+                break
+        assert set(on) == nodes
+        for node, caller in on.items():  # the agent's socket is on one worker: one of these crosses over
+            await caller.heard_prompt()
+            await caller.press("1")
+            phone = Softphone(alice)
+            phones.append(phone)
+            assert (await phone.ringing())["call_id"] == caller.call_id
+            await phone.answer(caller.call_id)
+            await caller.status(CallStatus.CONNECTED)
+            await caller.customer.say(f"still here on {node}")  # the conversation is the agent's now
+            await alice.event("message", lambda e, n=node: e["text"] == f"still here on {n}", timeout=15)
+            await alice.say(caller.conversation_id, f"hello {node}")
+            await caller.customer.event("message", lambda e, n=node: e["text"] == f"hello {n}", timeout=15)
+            await caller.hangup()
+            await caller.status(CallStatus.ENDED)
+    finally:
+        for closing in (*callers, *phones):
+            await closing.close()
+        for client in (*customers, alice):
+            await client.close()
+        await db.aclose()
+        assert await gw.stop() == 0
+
+
+async def test_a_killed_worker_is_restarted_and_its_calls_taken_over(tmp_path: Path, agents_file: Path) -> None:
+    gw = workers(tmp_path, agents_file)
+    await gw.start()
+    db = embedded_redis(gw)
+    customers: list[Customer] = []
+    callers: list[Caller] = []
+    try:
+        first = await serving_nodes(gw.url, 2)
+        customer = Customer(gw.url)
+        customers.append(customer)
+        await customer.hello()
+        caller = Caller(customer)
+        callers.append(caller)
+        await caller.dial()
+        await caller.status(CallStatus.IVR)
+        victim = await db.hget(KEYS.call(caller.call_id), "node")
+        assert victim in first
+        os.kill(int(victim.split("-")[1]), signal.SIGKILL)  # node ids are node-PID-random
+
+        async with asyncio.timeout(60):  # taken over by the surviving worker: the call leaves the registry
+            while await db.exists(KEYS.call(caller.call_id)) or not await db.exists(KEYS.node_lost(victim)):
+                await asyncio.sleep(0.2)
+        now = await serving_nodes(gw.url, 2, seconds=90)  # the parent started a new worker on the port
+        assert victim not in now and len(now & first) == 1
+        again = Customer(gw.url)
+        customers.append(again)
+        await again.hello()
+        assert gw.proc is not None and gw.proc.returncode is None
+        log = gw.log.read_text()
+        assert "worker" in log and "restarting it in" in log
+    finally:
+        for closing in callers:
+            await closing.close()
+        for client in customers:
+            await client.close()
+        await db.aclose()
+        assert await gw.stop() == 0
