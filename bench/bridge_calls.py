@@ -53,7 +53,8 @@ from aiortc import RTCConfiguration, RTCPeerConnection
 
 from bench.chat_load import cpu_seconds, pct, wait_ready
 from bench.ivr_calls import codec_floor, pin_loopback
-from gateway.contact.agents import Agent, render_agent
+from gateway.contact.agents import Agent
+from gateway.contact.agents_file import render_agent
 from gateway.contact.passwords import hash_password
 from media.aiortc_patches import speed_up_aiortc
 from media.audio import Audio

@@ -38,7 +38,8 @@ from typing import Any
 import aiohttp
 import redis.asyncio as aioredis
 
-from gateway.contact.agents import Agent, render_agent
+from gateway.contact.agents import Agent
+from gateway.contact.agents_file import render_agent
 from gateway.contact.passwords import hash_password
 from tests.support.servers import RedisServer, free_port
 

@@ -1,9 +1,9 @@
-"""IVR calls held by aiortc callers: calls per core, late frames, and offer -> first prompt audio.
+"""IVR calls held by aiortc callers: calls per machine at 1 and N workers, late frames, offer -> first prompt audio.
 
-Starts a Redis and one gateway node (child process, the benchmark flow in
-bench/flows keeps callers in a menu), then for each step of concurrent calls
-(e.g. 5, 10, 20) dials that many aiortc callers over loopback, holds them for
-``--seconds`` while prompts play and DTMF detection runs, and reports:
+Starts a Redis and the gateway (child process, ``--workers W`` for each W of ``--workers``, the benchmark flow in
+bench/flows keeps callers in a menu), then for each step of concurrent calls (e.g. 5, 10, 20) has
+``--generators`` load-generator processes (this module with ``--generate``) dial that many aiortc callers over
+loopback between them, hold them for ``--seconds`` while prompts play and DTMF detection runs, and reports:
 
 - gateway CPU per call (ms of CPU per second of call) and the calls per core it implies
 - late outgoing frames (produced more than 20 ms after their due time), in %
@@ -11,10 +11,16 @@ bench/flows keeps callers in a menu), then for each step of concurrent calls
 - the codec floor measured in the same run: PyAV Opus decode + encode of the same audio,
   per 20 ms frame, as ms CPU per call-second, and the ratio of the gateway's cost to it
 
-The callers run in this process on the same 2 cores, so the gateway shares
-the machine with its load; the report shows both processes' CPU.
+- whether the step is VALID (bench/loadgen.py): each generator received >= 95 % of the frames its calls
+  should have (50 a second each), had every call up before the window opened, and used < 85 % of a core; an
+  invalid step reports no capacity (its figures are the generator's limit, not the gateway's)
+- calls per machine at each worker count: the most concurrent calls of a valid step with < 1 % late frames and
+  every call admitted (admission by load refuses calls while a worker's loop runs late), and the ratio N : 1
 
-    ./bin/bench ivr --steps 5,10,20 --seconds 15
+The generators run on the same machine as the gateway (on a 2-core machine they compete with it for CPU: a step
+the gateway could carry may be invalid because its load could not be generated there).
+
+    ./bin/bench ivr --steps 5,10,20 --seconds 15 --workers 1,2
 """
 
 from __future__ import annotations
@@ -35,7 +41,9 @@ import aiohttp
 import av
 import numpy as np
 
-from bench.chat_load import cpu_seconds, pct, wait_ready
+from bench.chat_load import pct, wait_ready
+from bench.loadgen import FRAMES_PER_SECOND, kept_up, report, spawn, stats_of_every_node, summed, tree_cpu, until
+from media.aiortc_patches import speed_up_aiortc
 from media.audio import rms_dbfs
 from media.tts import Synthesizer
 from tests.support.caller import Caller
@@ -75,22 +83,27 @@ async def codec_floor(seconds: float = 5.0) -> float:
     return 1000 * cpu / (len(packets) * 0.02)
 
 
-async def one_caller(base: str, stop: asyncio.Event, result: dict[str, Any]) -> None:
+async def one_caller(base: str, stop: asyncio.Event, result: dict[str, Any], callers: list[Caller]) -> None:
     customer = Customer(base)
-    await customer.hello()
     caller = Caller(customer)
+    caller.call_id = f"{caller.call_id}-{os.getpid()}"  # unique across the generator processes
     try:
+        await customer.hello()
         t0 = time.perf_counter()
         await caller.dial()
+        callers.append(caller)
+        result["up"] = True
+        checked = 0
         while not stop.is_set():
             samples = caller.heard
-            for i in range(0, len(samples) - 960 + 1, 960):
+            for i in range(checked, len(samples) - 960 + 1, 960):
                 if rms_dbfs(samples[i : i + 960]) > -45:
                     result.setdefault("first_audio_ms", (time.perf_counter() - t0) * 1000)
                     break
+            checked = max(checked, len(samples) - len(samples) % 960)
             if "first_audio_ms" in result:
                 break
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.1)
         await stop.wait()
         await caller.hangup()
     except Exception as exc:  # a failed caller is reported, not fatal to the run
@@ -100,99 +113,160 @@ async def one_caller(base: str, stop: asyncio.Event, result: dict[str, Any]) -> 
         await customer.close()
 
 
-async def step(base: str, pid: int, calls: int, seconds: float) -> dict[str, Any]:
-    async with aiohttp.ClientSession() as http:
-        stop = asyncio.Event()
-        results: list[dict[str, Any]] = [{} for _ in range(calls)]
-        tasks = []
-        for i in range(calls):
-            tasks.append(asyncio.create_task(one_caller(base, stop, results[i])))
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(3)  # every caller connected and in the menu
-        gw0, own0, t0 = cpu_seconds(pid), time.process_time(), time.perf_counter()
-        async with http.get(base + "/api/stats") as r:
-            mid = (await r.json())["calls"]
-        await asyncio.sleep(seconds)
-        elapsed = time.perf_counter() - t0
-        gw_cpu, own_cpu = cpu_seconds(pid) - gw0, time.process_time() - own0
-        async with http.get(base + "/api/stats") as r:
-            after = (await r.json())["calls"]
-        active = after["active_calls"]
-        stop.set()
-        await asyncio.gather(*tasks)
-    sent = after["frames_sent"] - mid["frames_sent"]
-    late = after["late_frames"] - mid["late_frames"]
-    first = [r["first_audio_ms"] for r in results if "first_audio_ms" in r]
+def frames_heard(callers: list[Caller]) -> int:
+    return sum(len(c.heard) for c in callers) // 960
+
+
+async def generate(base: str, calls: int, seconds: float, start_at: float) -> dict[str, Any]:
+    """A load generator process: ``calls`` callers, measured from ``start_at`` (epoch) for ``seconds``."""
+    pin_loopback()
+    speed_up_aiortc()  # the callers' legs as cheap as the gateway's
+    stop = asyncio.Event()
+    results: list[dict[str, Any]] = [{} for _ in range(calls)]
+    callers: list[Caller] = []
+    tasks = []
+    for i in range(calls):
+        tasks.append(asyncio.create_task(one_caller(base, stop, results[i], callers)))
+        await asyncio.sleep(0.05)
+    await until(start_at)
+    late_start = len(callers) < calls
+    f0, c0, t0 = frames_heard(callers), time.process_time(), time.perf_counter()
+    await until(start_at + seconds)
+    f1, c1, t1 = frames_heard(callers), time.process_time(), time.perf_counter()
+    stop.set()
+    await asyncio.gather(*tasks)
     return {
         "calls": calls,
-        "active_during_measure": active,
-        "seconds": round(elapsed, 1),
-        "gateway_cpu_ms_per_call_second": round(1000 * gw_cpu / elapsed / max(active, 1), 1),
-        "gateway_cpu_percent": round(100 * gw_cpu / elapsed, 1),
-        "callers_cpu_percent": round(100 * own_cpu / elapsed, 1),
-        "late_frames_percent": round(100 * late / max(sent, 1), 3),
-        "frames_sent": sent,
-        "first_prompt_ms_p50": round(pct(first, 50), 1),
-        "first_prompt_ms_p95": round(pct(first, 95), 1),
+        "window_s": t1 - t0,
+        "cpu_s": c1 - c0,
+        "frames_expected": int(len(callers) * (t1 - t0) * FRAMES_PER_SECOND),
+        "frames_received": f1 - f0,
+        "late_start": late_start,
+        "first_audio_ms": [r["first_audio_ms"] for r in results if "first_audio_ms" in r],
         "errors": [r["error"] for r in results if "error" in r][:3],
     }
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
-    pin_loopback()
-    tmp = Path(tempfile.mkdtemp(prefix="cg-bench-ivr-"))
-    redis = RedisServer()
-    redis.start()
-    port = free_port()
-    with open(tmp / "gateway.log", "wb") as log:  # the gateway has its own copy of the descriptor
-        proc = subprocess.Popen(
+def split(calls: int, parts: int) -> list[int]:
+    return [n for n in (calls // parts + (1 if i < calls % parts else 0) for i in range(parts)) if n]
+
+
+async def step(base: str, pid: int, calls: int, seconds: float, generators: int, nodes: int) -> dict[str, Any]:
+    shares = split(calls, generators)
+    start_at = time.time() + 6 + 0.06 * max(shares)  # the generators start Python, then dial 20 a second each
+    procs = [
+        spawn(
+            "bench.ivr_calls",
+            ["--base", base, "--calls", str(n), "--seconds", str(seconds), "--start-at", str(start_at)],
+        )
+        for n in shares
+    ]
+    try:
+        await until(start_at)
+        gw0, t0 = tree_cpu(pid), time.perf_counter()
+        mid = summed(await stats_of_every_node(base, nodes))
+        await until(start_at + seconds)
+        elapsed = time.perf_counter() - t0
+        gw_cpu = tree_cpu(pid) - gw0
+        after = summed(await stats_of_every_node(base, nodes))
+        gens = [await asyncio.to_thread(report, p, 120 + seconds) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    active = after["active_calls"]
+    sent = after["frames_sent"] - mid["frames_sent"]
+    late = after["late_frames"] - mid["late_frames"]
+    first = [ms for g in gens for ms in g.get("first_audio_ms", [])]
+    invalid = [f"generator {i}: {why}" for i, g in enumerate(gens) for why in kept_up(g)]
+    return {
+        "calls": calls,
+        "active_during_measure": active,
+        "seconds": round(elapsed, 1),
+        "valid": not invalid,
+        "invalid_because": invalid,
+        "gateway_cpu_ms_per_call_second": round(1000 * gw_cpu / elapsed / max(active, 1), 1),
+        "gateway_cpu_percent": round(100 * gw_cpu / elapsed, 1),
+        "generators_cpu_percent": [round(100 * g.get("cpu_s", 0) / max(g.get("window_s", 1), 1e-9), 1) for g in gens],
+        "frames_received_percent": round(
+            100
+            * sum(g.get("frames_received", 0) for g in gens)
+            / max(1, sum(g.get("frames_expected", 0) for g in gens)),
+            1,
+        ),
+        "late_frames_percent": round(100 * late / max(sent, 1), 3),
+        "frames_sent": sent,
+        "first_prompt_ms_p50": round(pct(first, 50), 1),
+        "first_prompt_ms_p95": round(pct(first, 95), 1),
+        "errors": [e for g in gens for e in g.get("errors", [])][:3],
+    }
+
+
+def start_gateway(tmp: Path, port: int, redis_url: str, workers: int) -> subprocess.Popen[bytes]:
+    with open(tmp / f"gateway-{workers}.log", "wb") as log:  # the gateway has its own copy of the descriptor
+        return subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "gateway",
                 "serve",
-                "--port",
-                str(port),
-                "--redis-url",
-                redis.url,
-                "--flows-dir",
-                str(FLOWS),
-                "--data-dir",
-                str(tmp / "data"),
-                "--log-format",
-                "text",
-                "--max-calls",
-                "500",
-                "--rtc-addresses",
-                "127.0.0.1",
+                *("--port", str(port), "--redis-url", redis_url, "--flows-dir", str(FLOWS)),
+                *("--data-dir", str(tmp / "data"), "--log-format", "text", "--max-calls", "500"),
+                *("--rtc-addresses", "127.0.0.1", "--workers", str(workers), "--drain-seconds", "0"),
             ],
             stdout=subprocess.DEVNULL,
             stderr=log,
             env=dict(os.environ),
         )
-    base = f"http://127.0.0.1:{port}"
-    out: dict[str, Any] = {"steps": []}
-    try:
-        async with aiohttp.ClientSession() as http:
-            await wait_ready(http, base)
-        out["codec_floor_ms_per_call_second"] = round(await codec_floor(), 2)
-        for calls in args.steps:
-            result = await step(base, proc.pid, calls, args.seconds)
-            result["ratio_to_codec_floor"] = round(
-                result["gateway_cpu_ms_per_call_second"] / out["codec_floor_ms_per_call_second"], 1
-            )
-            out["steps"].append(result)
-            print(json.dumps(result), flush=True)
-            await asyncio.sleep(2)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        redis.stop()
-    ok = [s for s in out["steps"] if s["late_frames_percent"] < 1.0 and not s["errors"]]
-    if ok:
-        best = max(ok, key=lambda s: s["calls"])
-        out["calls_per_core_estimate"] = round(1000 / best["gateway_cpu_ms_per_call_second"], 1)
-        out["most_calls_under_1pct_late"] = best["calls"]
+
+
+def capacity(steps: list[dict[str, Any]]) -> int | None:
+    """The most calls of a valid step that every call got in and < 1 % of frames went out late (None: none)."""
+    ok = [
+        s
+        for s in steps
+        if s["valid"]
+        and s["late_frames_percent"] < 1.0
+        and s["active_during_measure"] >= s["calls"]
+        and not s["errors"]
+    ]
+    return max((s["calls"] for s in ok), default=None)
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    tmp = Path(tempfile.mkdtemp(prefix="cg-bench-ivr-"))
+    out: dict[str, Any] = {"cores": os.cpu_count(), "generators": args.generators, "by_workers": {}}
+    out["codec_floor_ms_per_call_second"] = round(await codec_floor(), 2)
+    for workers in args.workers:
+        redis = RedisServer()
+        redis.start()
+        port = free_port()
+        proc = start_gateway(tmp, port, redis.url, workers)
+        base = f"http://127.0.0.1:{port}"
+        steps: list[dict[str, Any]] = []
+        try:
+            async with aiohttp.ClientSession() as http:
+                await wait_ready(http, base, seconds=90)
+            await stats_of_every_node(base, workers)  # every worker up
+            for calls in args.steps:
+                result = await step(base, proc.pid, calls, args.seconds, args.generators, workers)
+                result["workers"] = workers
+                result["ratio_to_codec_floor"] = round(
+                    result["gateway_cpu_ms_per_call_second"] / out["codec_floor_ms_per_call_second"], 1
+                )
+                steps.append(result)
+                print(json.dumps(result), flush=True)
+                await asyncio.sleep(2)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+            redis.stop()
+        out["by_workers"][str(workers)] = {"steps": steps, "calls_per_machine": capacity(steps)}
+    caps = {w: v["calls_per_machine"] for w, v in out["by_workers"].items()}
+    one, most = caps.get("1"), caps.get(str(max(args.workers)))
+    if one and most and max(args.workers) > 1:
+        out["speedup"] = round(most / one, 2)
     return out
 
 
@@ -200,27 +274,39 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", default="5,10,20", help="comma-separated concurrent call counts")
     parser.add_argument("--seconds", type=float, default=15.0, help="measured seconds per step")
+    parser.add_argument("--workers", default=f"1,{os.cpu_count() or 1}", help="gateway worker counts to compare")
+    parser.add_argument("--generators", type=int, default=2, help="load-generator processes per step")
     parser.add_argument("--json", type=Path, help="also write the result to this file")
+    parser.add_argument("--generate", action="store_true", help=argparse.SUPPRESS)  # a load generator (internal)
+    parser.add_argument("--base", help=argparse.SUPPRESS)
+    parser.add_argument("--calls", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--start-at", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.generate:
+        print(json.dumps(asyncio.run(generate(args.base, args.calls, args.seconds, args.start_at))), flush=True)
+        return
     args.steps = [int(s) for s in args.steps.split(",") if s.strip()]
+    args.workers = sorted({int(w) for w in args.workers.split(",") if w.strip()})
     out = asyncio.run(run(args))
     print(f"\nIVR calls (benchmark flow), codec floor {out['codec_floor_ms_per_call_second']} ms CPU per call-second")
     print(
-        f"{'calls':>6} {'gw ms/call-s':>13} {'x floor':>8} {'gw CPU%':>8} {'callers CPU%':>13} "
-        f"{'late %':>7} {'1st audio p50':>14} {'p95':>7}"
+        f"{'workers':>7} {'calls':>6} {'valid':>6} {'gw ms/call-s':>13} {'x floor':>8} {'gw CPU%':>8} "
+        f"{'gen CPU%':>12} {'recv %':>7} {'late %':>7} {'1st audio p50':>14} {'p95':>7}"
     )
-    for s in out["steps"]:
-        print(
-            f"{s['calls']:>6} {s['gateway_cpu_ms_per_call_second']:>13} {s['ratio_to_codec_floor']:>8} "
-            f"{s['gateway_cpu_percent']:>8} {s['callers_cpu_percent']:>13} {s['late_frames_percent']:>7} "
-            f"{s['first_prompt_ms_p50']:>14} {s['first_prompt_ms_p95']:>7}"
-            + (f"  errors {s['errors']}" if s["errors"] else "")
-        )
-    if "calls_per_core_estimate" in out:
-        print(
-            f"calls per core (gateway CPU, at {out['most_calls_under_1pct_late']} calls with < 1% late frames): "
-            f"{out['calls_per_core_estimate']}"
-        )
+    for workers, each in out["by_workers"].items():
+        for s in each["steps"]:
+            print(
+                f"{workers:>7} {s['calls']:>6} {'yes' if s['valid'] else 'NO':>6} "
+                f"{s['gateway_cpu_ms_per_call_second']:>13} {s['ratio_to_codec_floor']:>8} "
+                f"{s['gateway_cpu_percent']:>8} {','.join(map(str, s['generators_cpu_percent'])):>12} "
+                f"{s['frames_received_percent']:>7} {s['late_frames_percent']:>7} "
+                f"{s['first_prompt_ms_p50']:>14} {s['first_prompt_ms_p95']:>7}"
+                + (f"  invalid: {'; '.join(s['invalid_because'])}" if s["invalid_because"] else "")
+                + (f"  errors {s['errors']}" if s["errors"] else "")
+            )
+        print(f"calls per machine at {workers} workers (valid, < 1% late, all admitted): {each['calls_per_machine']}")
+    if "speedup" in out:
+        print(f"{max(args.workers)} workers : 1 worker = {out['speedup']}x")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, indent=2))
