@@ -451,7 +451,7 @@ class Settings:
         help='concurrent calls on this node; beyond it callers hear "all lines busy"',
     )
     admission_max_lag_ms: float = setting(
-        25.0,
+        50.0,
         env="CG_ADMISSION_MAX_LAG_MS",
         parse=_number(float, 1, 10_000, "0 or a number from 1 to 10000", zero_too=True),
         help='a new call hears "all lines busy" (and is offered the chat) while this node\'s event loop runs '
