@@ -53,6 +53,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection
 
 from bench.chat_load import cpu_seconds, pct, wait_ready
 from bench.ivr_calls import codec_floor, pin_loopback
+from bench.loadgen import FRAMES_PER_SECOND, kept_up
 from gateway.contact.agents import Agent
 from gateway.contact.agents_file import render_agent
 from gateway.contact.passwords import hash_password
@@ -310,8 +311,20 @@ async def step(base: str, pid: int, index: int, calls: int, args: argparse.Names
     sent = after["frames_sent"] - before["frames_sent"]
     active = len(detectors)
     gw_ms = 1000 * gw_cpu / elapsed / max(active, 1)
+    # did the clients keep up? (bench/loadgen.py; they share this process with the baseline pairs)
+    invalid = kept_up(
+        {
+            "window_s": elapsed,
+            "cpu_s": own_cpu,
+            "frames_expected": int(2 * active * elapsed * FRAMES_PER_SECOND),
+            "frames_received": sum(n for _, n in to_caller) + sum(n for _, n in to_agent),
+            "errors": [f"{calls - active} of {calls} calls not connected"] if active < calls else [],
+        }
+    )
     return {
         "calls": calls,
+        "valid": not invalid,
+        "invalid_because": invalid,
         "connected": active,
         "active_calls_reported": after["active_calls"],
         "setup_seconds": round(setup_s, 1),
@@ -460,6 +473,7 @@ def main() -> None:
             f"{d['p50']:>6} / {d['p99']:<5} {a['p50']:>5} / {a['p99']:<5} {b['n']:>4}"
             + (f"  lost {b['lost']}" if b["lost"] else "")
             + (f"  errors {s['errors']}" if s["errors"] else "")
+            + (f"  INVALID (no capacity): {'; '.join(s['invalid_because'])}" if s["invalid_because"] else "")
         )
     print(
         f"CPU in % of one core ({100 * out['cores']} % = all {out['cores']} cores busy); others = Redis and "
