@@ -153,7 +153,7 @@ def split(calls: int, parts: int) -> list[int]:
 
 async def step(base: str, pid: int, calls: int, seconds: float, generators: int, nodes: int) -> dict[str, Any]:
     shares = split(calls, generators)
-    start_at = time.time() + 6 + 0.06 * max(shares)  # the generators start Python, then dial 20 a second each
+    start_at = time.time() + 10 + 0.25 * max(shares)  # the generators start Python, then dial (slow when busy)
     procs = [
         spawn(
             "bench.ivr_calls",
