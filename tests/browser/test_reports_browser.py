@@ -140,6 +140,7 @@ async def test_the_reports_page_shows_what_real_conversations_produced(
         await served_chat(clients, alice, text, disposition)
     customer = clients.customer()
     async with in_ivr(customer) as caller:  # a caller who hangs up in the IVR: the flow's paths
+        await caller.heard_prompt()  # the flow has started (a hang-up before its first step leaves no path)
         await caller.hangup()
         await caller.status("ended")
     token = await clients.agent("carol").login()
@@ -265,7 +266,7 @@ async def test_an_agent_without_the_supervisor_role_is_refused(browser: Browser,
         await page.goto(node.url + "/supervisor/reports")
         await sign_in(page, "alice")
         # the gateway's problem JSON (403) says why, on the page
-        refused = "Reports are for supervisors and admins. Sign in with such an account to see them."
+        refused = "Only supervisors and admins may read reports (your roles: agent). Sign in with such an account to see them."
         await expect(page.locator("[data-testid=reports-refused]")).to_have_text(refused)
         await expect(page.locator("#rp-form")).to_be_hidden()
         await page.click("[data-testid=reports-logout]")
