@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
@@ -33,11 +33,12 @@ log = logging.getLogger(__name__)
 SHUTDOWN_FLUSH_SECONDS = 3.0  # at most this long for the calls' 'ended' to reach this node's sockets
 
 
-def create_app(settings: Settings) -> web.Application:
+def create_app(settings: Settings, *, clock: Callable[[], int] | None = None) -> web.Application:
+    """The node's application; ``clock``: the services' time in ms (gateway/runtime.py; tests inject one)."""
     app = web.Application(middlewares=[pages.problem_json], client_max_size=64 * 1024)
 
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
-        app[SERVICES] = await runtime.start(settings)
+        app[SERVICES] = await runtime.start(settings, clock=clock)
         yield
         await runtime.stop(app[SERVICES])
 

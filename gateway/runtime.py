@@ -37,7 +37,7 @@ from gateway.contact.max_wait import MaxWait
 from gateway.contact.presence import Presence
 from gateway.contact.queue_board import QueueBoard
 from gateway.contact.queues import QueueSettings
-from gateway.contact.routing import DEFAULT_QUEUE, Router
+from gateway.contact.routing import DEFAULT_QUEUE, Router, now_ms
 from gateway.contact.wait_estimate import WaitEstimates
 from gateway.contact.widget_settings import WidgetConfig
 from gateway.data_dir import prepare_data_dir, warn_if_readable
@@ -183,9 +183,11 @@ async def _seed_agents(admin: AgentAdmin, settings: Settings) -> str | None:
     return password
 
 
-async def start(settings: Settings) -> Services:
+async def start(settings: Settings, *, clock: Callable[[], int] | None = None) -> Services:
     """Build the node's services in dependency order and start them; every service started is stopped by
-    :func:`stop` in reverse order, and at once if a later one fails to start."""
+    :func:`stop` in reverse order, and at once if a later one fails to start. ``clock`` (ms since the epoch): the
+    time conversations' events, calls' waits and answers and the wallboard's day are taken from (tests inject
+    one; None: the real time)."""
     if settings.rtc_addresses:
         restrict_host_addresses(settings.rtc_addresses)
     _rtc_port_range(settings)
@@ -213,7 +215,7 @@ async def start(settings: Settings) -> Services:
     first_run(settings)
     stack = contextlib.AsyncExitStack()
     try:
-        services = await _build(settings, stack)
+        services = await _build(settings, stack, clock or now_ms)
     except BaseException:
         await stack.aclose()
         raise
@@ -245,7 +247,7 @@ def remote_tts(settings: Settings, metrics: Metrics) -> WyomingTts | None:
     )
 
 
-async def _build(settings: Settings, stack: contextlib.AsyncExitStack) -> Services:
+async def _build(settings: Settings, stack: contextlib.AsyncExitStack, clock: Callable[[], int]) -> Services:
     """Each service is built after what it uses; each one started has its stop pushed on ``stack`` right away."""
     # the node's metrics (its own registry): passed to every service that counts something
     metrics = Metrics(settings.node_id)
@@ -340,6 +342,7 @@ async def _build(settings: Settings, stack: contextlib.AsyncExitStack) -> Servic
         bot_first=bool(settings.chat_flow),
         metrics=metrics,
         queues=queues,
+        clock=clock,
     )
     queue_board = QueueBoard(bus, conversations, keys.queue_channel)
     wallboard = Wallboard(
@@ -356,6 +359,7 @@ async def _build(settings: Settings, stack: contextlib.AsyncExitStack) -> Servic
             RollupStore(store, retention_days=settings.rollup_retention_days),
             sl_threshold_s=settings.service_level_seconds,
         ),
+        clock=clock,
     )
     for service in (queue_board, router, callbacks, presence, wallboard):
         await service.start()
@@ -402,6 +406,7 @@ async def _build(settings: Settings, stack: contextlib.AsyncExitStack) -> Servic
         waits=WaitEstimates(store),
         announce_seconds=settings.announce_seconds,
         wrap_up_seconds=settings.wrap_up_seconds,
+        clock=clock,
     )
     calls = CallManager(
         CallConfig(ice=ice, max_calls=settings.max_calls, flow=settings.voice_flow),

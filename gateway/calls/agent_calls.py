@@ -106,6 +106,7 @@ class AgentCalls:
         waits: WaitEstimates | None = None,
         announce_seconds: float = ANNOUNCE_SECONDS,
         wrap_up_seconds: float = WRAP_UP_SECONDS,
+        clock: Callable[[], int] = now_ms,
     ) -> None:
         if agent_drop not in ("requeue", "end"):
             raise ValueError(f"agent_drop must be 'requeue' or 'end', not {agent_drop!r}")
@@ -126,7 +127,7 @@ class AgentCalls:
         self.announce_seconds = announce_seconds  # 0: no position / wait announcements
         self.wrap_up_seconds = wrap_up_seconds  # after-call work before routing offers new work
         self.connect_seconds = AGENT_CONNECT_SECONDS  # an answering leg that is not up by then counts as lost
-        self.clock: Callable[[], int] = now_ms  # ms: when a call waits, is answered, held, ends (tests move it)
+        self.clock = clock  # ms: when a call waits, is answered, held, ends (tests inject one)
         self.handoffs = Handoffs(live_calls)  # call id -> handoff
         self.monitors = CallMonitors(legs, self.handoffs, conversations)  # supervisors listening in
         self.consults = Consults(

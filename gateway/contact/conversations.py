@@ -66,6 +66,7 @@ class Conversations:
         bot_first: bool = False,
         metrics: Metrics | None = None,
         queues: QueueSettings | None = None,
+        clock: Callable[[], int] = now_ms,
     ):
         self.queues = queues  # the queues' settings: callback policy, hours (None: the flows' own alone)
         self.metrics = metrics if metrics is not None else Metrics()  # messages counted (gateway/metrics.py)
@@ -75,7 +76,7 @@ class Conversations:
         self.router = router
         self.dispositions = dispositions
         self.queue = queue
-        self.clock: Callable[[], int] = now_ms  # ms: the time events are written at (tests move it)
+        self.clock = clock  # ms: the time events are written at (tests inject one)
 
     # ---------------------------------------------------------------- reading
 

@@ -267,6 +267,7 @@ class Wallboard:
         interval: float = 1.0,
         sweep_seconds: float = 5.0,
         publish_gap: float = 0.2,
+        clock: Callable[[], int] = now_ms,
     ) -> None:
         self.store = store
         self.bus = bus_
@@ -277,6 +278,7 @@ class Wallboard:
         self.interval = interval
         self.sweep_seconds = sweep_seconds
         self.publish_gap = publish_gap
+        self.clock = clock  # ms: the snapshot's time and today's day
         self.nodes = NodeStore(store)
         self._watchers: set[Watcher] = set()
         self._dirty = asyncio.Event()
@@ -350,7 +352,7 @@ class Wallboard:
 
     async def facts(self) -> Facts:
         store = self.store
-        now = now_ms()
+        now = self.clock()
         waiting = await store.waiting(self.router.queue, MAX_WAITING)
         calls = await self.nodes.live_calls()
         cids = list(dict.fromkeys([cid for cid, _ in waiting] + [c.get("conversation_id", "") for _, c in calls]))

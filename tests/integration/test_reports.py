@@ -1,25 +1,41 @@
 """Reports from real conversations and calls on a real node: the rollup consumer counts the event log as it happens,
-time comes from injected clocks (the conversations' and the calls'), the REST endpoint answers JSON and CSV, and the
-backfill rebuilds the same counters from the timelines."""
+time comes from a clock given to the node (its conversations', calls' and wallboard's), the REST endpoint answers
+JSON and CSV, and the backfill rebuilds the same counters from the timelines."""
 
 from __future__ import annotations
 
 import asyncio
 import csv
 import io
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
+import pytest
 
+from gateway.config import Settings
 from gateway.contact.routing import now_ms
 from gateway.ops.rollups import backfill
 from gateway.protocol.states import CallStatus
 from gateway.store.rollup_store import RollupStore, day_name
-from tests.conftest import Clients
+from tests.conftest import Clients, bounded
 from tests.integration.test_agent_calls import queued_call
-from tests.support.servers import Node
+from tests.support.servers import Clock, Node, start_node
 from tests.support.softphone import Softphone
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def node(settings: Settings, clock: Clock) -> AsyncIterator[Node]:
+    """The node with its services on ``clock`` (the real time until a test sets it)."""
+    started = await start_node(settings, clock=clock)
+    yield started
+    await bounded(started.stop(), "stopping the gateway node")
 
 
 async def get(node: Node, token: str, path: str, **params: str) -> tuple[int, Any, Any]:
@@ -48,14 +64,15 @@ def today() -> str:
     return datetime.now(UTC).date().isoformat()
 
 
-async def test_a_chat_closed_while_waiting_30_s_counts_as_abandoned_after_30_s(clients: Clients, node: Node) -> None:
+async def test_a_chat_closed_while_waiting_30_s_counts_as_abandoned_after_30_s(
+    clients: Clients, node: Node, clock: Clock
+) -> None:
     conversations = node.services.conversations
-    t0 = now_ms()
-    conversations.clock = lambda: t0
+    t0 = clock.ms = now_ms()
     cust = clients.customer()
     await cust.hello()
     cid = (await cust.say("anyone there?"))["conversation_id"]  # nobody online: it waits in the queue
-    conversations.clock = lambda: t0 + 30_000
+    clock.ms = t0 + 30_000
     await conversations.close_without_agent(cid, "bot:hangup")  # the bot gave up on it 30 s later
     carol = await clients.agent("carol").login()
     day = today()
@@ -84,21 +101,21 @@ async def test_the_counting_goes_on_after_redis_came_back_empty(clients: Clients
     assert total(report, "default")["offered"] == 1
 
 
-async def test_a_call_answered_after_25_s_is_outside_a_20_s_service_level(clients: Clients, node: Node) -> None:
+async def test_a_call_answered_after_25_s_is_outside_a_20_s_service_level(
+    clients: Clients, node: Node, clock: Clock
+) -> None:
     assert node.services.settings.service_level_seconds == 20
-    agent_calls = node.services.agent_calls
-    t0 = now_ms()
-    agent_calls.clock = lambda: t0
+    t0 = clock.ms = now_ms()
     alice = clients.agent("alice")
     await alice.hello()
     caller = await queued_call(clients)  # waits in 'billing' from t0
     phone = Softphone(alice)
     try:
         ring = await phone.ringing()
-        agent_calls.clock = lambda: t0 + 25_000
+        clock.ms = t0 + 25_000
         await phone.answer(ring["call_id"])
         await caller.status(CallStatus.CONNECTED)
-        agent_calls.clock = lambda: t0 + 85_000  # a minute of talk
+        clock.ms = t0 + 85_000  # a minute of talk
         await caller.hangup()
         await phone.status(CallStatus.ENDED)
     finally:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -106,10 +107,22 @@ class Node:
         await self.runner.cleanup()
 
 
-async def start_node(settings: Settings, port: int | None = None) -> Node:
+class Clock:
+    """Milliseconds since the epoch a node's services see (``start_node(clock=...)``): the real time until a test
+    sets ``ms`` (then that, until it sets it again, or back to None)."""
+
+    def __init__(self, ms: int | None = None) -> None:
+        self.ms = ms
+
+    def __call__(self) -> int:
+        return int(time.time() * 1000) if self.ms is None else self.ms
+
+
+async def start_node(settings: Settings, port: int | None = None, *, clock: Callable[[], int] | None = None) -> Node:
+    """A node on ``port`` (a free one by default); ``clock``: its services' time (e.g. a :class:`Clock`)."""
     port = port or free_port()
     settings = replace(settings, host="127.0.0.1", port=port)
-    runner = web.AppRunner(create_app(settings), shutdown_timeout=2, access_log=None)
+    runner = web.AppRunner(create_app(settings, clock=clock), shutdown_timeout=2, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
