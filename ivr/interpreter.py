@@ -201,9 +201,8 @@ class Interpreter(Questions):
                 self._play(node.prompts)
                 return self._after_prompts(lambda: self._enqueue(node))
             case QueueStatusNode():
-                queue = self._render(node.queue).strip()
-                if not queue:
-                    self._fail(f"queue name {node.queue.source!r} is empty")
+                queue = self._queue_name(node.queue)
+                if queue is None:
                     return None
                 self._out.append(CheckQueue(queue))
                 self._waiting = Waiting.QUEUE
@@ -229,9 +228,8 @@ class Interpreter(Questions):
         self._finish(reason)
 
     def _enqueue(self, node: QueueNode) -> None:
-        queue = self._render(node.queue).strip()
-        if not queue:
-            self._fail(f"queue name {node.queue.source!r} is empty")
+        queue = self._queue_name(node.queue)
+        if queue is None:
             return
         self._step(StepKind.QUEUE, queue)
         self._out.append(Enqueue(queue, node.priority, node.skills, dict(self._context), node.record, node.transcribe))

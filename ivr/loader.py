@@ -32,6 +32,7 @@ from .conditions import parse_condition, scalar_text
 from .errors import ErrorCode, FlowError, FlowErrors, SpecError
 from .hours import parse_schedule
 from .model import (
+    QUEUE_NAME_RE,
     SPEECH_ENGINES,
     SPEECH_NORMAL,
     SPEECH_STRICTNESS,
@@ -59,7 +60,6 @@ from .source import LineDict, LineList, parse_yaml
 from .template import NAME_RE, Template
 
 FLOW_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
-QUEUE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 FLOW_SUFFIXES = (".yaml", ".yml")
 
 

@@ -28,6 +28,7 @@ from .actions import (
 )
 from .hours import Schedule
 from .model import (
+    QUEUE_NAME_RE,
     Channel,
     Flow,
     Node,
@@ -138,6 +139,21 @@ class Machine:
 
     def _render(self, template: Template) -> str:
         return template.render(self._scope())
+
+    def _queue_name(self, template: Template) -> str | None:
+        """The queue a node names, rendered (a template may take it from what the caller said); a name outside the
+        rule (ivr/model.py QUEUE_NAME_RE) fails the flow: it would become a report key, a wallboard row, a CSV cell."""
+        queue = self._render(template).strip()
+        if not queue:
+            self._fail(f"queue name {template.source!r} is empty")
+            return None
+        if not QUEUE_NAME_RE.match(queue):
+            self._fail(
+                f"queue name {queue[:60]!r} (from {template.source!r}) is not a queue name: letters, digits, _ and -, "
+                "at most 40"
+            )
+            return None
+        return queue
 
     def _run(self, target: str | None) -> None:
         """Enter nodes until one waits for an event or the flow ends."""

@@ -12,6 +12,7 @@ absolute.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -21,6 +22,10 @@ from typing import ClassVar
 from .conditions import Condition
 from .hours import Schedule
 from .template import Template
+
+# A queue's name, written in a flow or rendered from a template at run time (gateway/contact/queues.py keeps it too):
+# it becomes a report key, a wallboard row and a CSV cell, so nothing else gets through.
+QUEUE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
 
 class NodeKind(StrEnum):

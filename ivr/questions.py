@@ -177,9 +177,8 @@ class Questions(Machine):
         return choice.next
 
     def _book_callback(self, node: CallbackNode, choice: Choice, when: str) -> bool:
-        queue = self._render(node.queue).strip()
-        if not queue:
-            self._fail(f"queue name {node.queue.source!r} is empty")
+        queue = self._queue_name(node.queue)
+        if queue is None:
             return False
         assert self._now is not None
         due = None if when == ASAP else next_time(self._now, when, node.timezone)

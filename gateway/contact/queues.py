@@ -35,10 +35,11 @@ from gateway.store.queue_store import QueueStore
 from gateway.store.store import Store
 from ivr.errors import SpecError
 from ivr.hours import Schedule, parse_schedule
+from ivr.model import QUEUE_NAME_RE
 
 log = logging.getLogger(__name__)
 
-QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+QUEUE_NAME = QUEUE_NAME_RE  # the flows' rule (ivr/model.py): letters, digits, _ and -, at most 40
 MUSIC_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}\.(wav|mp3|ogg)$")
 MAX_QUEUES = 200
 

