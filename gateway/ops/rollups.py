@@ -28,7 +28,7 @@ from gateway.store.event_log_store import EventLogStore, LoggedEvent
 from gateway.store.index_store import ConversationIndex
 from gateway.store.rollup_store import Change, RollupStore, day_of, days_between
 from gateway.store.store import Store, StoreError
-from gateway.tasks import cancel_and_wait
+from gateway.tasks import Tasks
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ BATCH = 200
 CLAIM_IDLE_MS = 60_000  # a node's unacknowledged entries this old are taken over (it stopped or died)
 CLAIM_EVERY_SECONDS = 30.0
 RETRY_SECONDS = 1.0
+MAX_FAILURES = 3  # an entry whose counters Redis refused this often is set aside
 
 
 def change_of(entry: LoggedEvent, counted: Counted) -> Change:
@@ -51,7 +52,12 @@ def change_of(entry: LoggedEvent, counted: Counted) -> Change:
 
 
 class RollupConsumer:
-    """This node's consumer of the event log's ``rollups`` group."""
+    """This node's consumer of the event log's ``rollups`` group.
+
+    One bad entry never stops the counting: an entry that cannot be counted (its data is not an object, a rule
+    fails on it) is logged with its id and set aside at once (``P:ru:dead``, acknowledged); one whose counters
+    Redis refuses is retried with its batch and set aside after :data:`MAX_FAILURES` refusals. Any other failure
+    is logged with its traceback and the loop goes on after :data:`RETRY_SECONDS`."""
 
     def __init__(
         self,
@@ -71,15 +77,16 @@ class RollupConsumer:
             sl_by_queue  # each queue's service level (ms), read once per batch (gateway/contact/queues.py)
         )
         self.block_ms = block_ms
-        self._task: asyncio.Task[None] | None = None
+        self._tasks = Tasks("rollups", log)
+        self._failures: dict[str, int] = {}  # entry id -> refusals so far (this node)
+        self.set_aside = 0  # entries set aside by this node
 
     async def start(self) -> None:
         await self.events.ensure_group(GROUP)
-        self._task = asyncio.create_task(self._run(), name="rollups")
+        self._tasks.spawn(self._run(), "consumer")
 
     async def stop(self) -> None:
-        await cancel_and_wait(self._task)
-        self._task = None
+        await self._tasks.close()
 
     async def run_once(self, *, block_ms: int | None = None) -> int:
         """Read, count and acknowledge one batch; returns how many entries it held."""
@@ -87,10 +94,42 @@ class RollupConsumer:
         if not entries:
             return 0
         by_queue = await self.sl_by_queue() if self.sl_by_queue is not None else {}
-        changes = [change_of(e, count(e, sl_threshold_ms=by_queue.get(e.queue, self.sl_threshold_ms))) for e in entries]
-        await self.db.apply(changes)
+        counted: list[tuple[LoggedEvent, Change]] = []
+        for e in entries:
+            if e.problem:
+                log.error(
+                    "rollups: event-log entry %s (%s, conversation %s) set aside: %s", e.id, e.type, e.cid, e.problem
+                )
+                await self._set_aside(e, e.problem)
+                continue
+            try:
+                c = count(e, sl_threshold_ms=by_queue.get(e.queue, self.sl_threshold_ms))
+                counted.append((e, change_of(e, c)))
+            except Exception as exc:  # a malformed entry or a rule's bug: logged, set aside, the others counted
+                log.exception("rollups: event-log entry %s (%s, conversation %s) not counted", e.id, e.type, e.cid)
+                await self._set_aside(e, f"{type(exc).__name__}: {exc}")
+        refused = None
+        for (e, _), result in zip(counted, await self.db.apply_each([c for _, c in counted]), strict=True):
+            if not isinstance(result, Exception):
+                self._failures.pop(e.id, None)
+                continue
+            tries = self._failures[e.id] = self._failures.get(e.id, 0) + 1
+            log.error(
+                "rollups: counters of entry %s (%s) refused (%d of %d): %s", e.id, e.type, tries, MAX_FAILURES, result
+            )
+            if tries >= MAX_FAILURES:
+                self._failures.pop(e.id, None)
+                await self._set_aside(e, f"{type(result).__name__}: {result}")
+            elif refused is None:
+                refused = result
+        if refused is not None:  # not acknowledged: read again (what was applied is not counted twice)
+            raise refused
         await self.events.ack(GROUP, [e.id for e in entries])
         return len(entries)
+
+    async def _set_aside(self, entry: LoggedEvent, error: str) -> None:
+        self.set_aside += 1
+        await self.db.dead_letter(entry.id, entry.cid, entry.type, error)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -106,6 +145,9 @@ class RollupConsumer:
                 await asyncio.sleep(RETRY_SECONDS)
                 if "NOGROUP" in str(exc):  # a Redis that came back empty: count its new event log from the start
                     await self._ensure_group()
+            except Exception:  # a bug: logged with its traceback; the counting goes on
+                log.exception("rollups: batch failed")
+                await asyncio.sleep(RETRY_SECONDS)
 
     async def _ensure_group(self) -> None:
         try:

@@ -35,6 +35,7 @@ class LoggedEvent:
     ts: int  # the event's time (ms since the epoch)
     queue: str  # the conversation's queue at that moment ('' none)
     agent_id: str  # the conversation's agent at that moment ('' none)
+    problem: str = ""  # why the entry cannot be read as an event ('' it can): its data is not a JSON object
 
 
 class EventLogStore:
@@ -147,16 +148,29 @@ def _events(reply: Any) -> tuple[list[LoggedEvent], list[str]]:
 
 
 def _event(eid: Any, fields: dict[bytes, bytes]) -> LoggedEvent:
+    """One entry; one that is not an event as the scripts write it (data not a JSON object, a time not a number)
+    comes with its ``problem`` and empty data, so a reader can set it aside instead of stopping on it."""
     f = {_s(k): _s(v) for k, v in fields.items()}
+    problem = ""
+    try:
+        data = json.loads(f.get("data") or "{}")
+    except ValueError as exc:
+        data, problem = {}, f"data is not JSON: {exc}"
+    if not isinstance(data, dict):
+        data, problem = {}, f"data is a JSON {type(data).__name__}, not an object"
+    ts = f.get("ts") or "0"
+    if not ts.isdigit():
+        ts, problem = "0", problem or f"ts {ts[:40]!r} is not a number"
     return LoggedEvent(
         id=_s(eid),
         cid=f.get("cid", ""),
         event_id=f.get("event_id", ""),
         type=f.get("type", ""),
-        data=json.loads(f.get("data") or "{}"),
-        ts=int(f.get("ts") or 0),
+        data=data,
+        ts=int(ts),
         queue=f.get("queue", ""),
         agent_id=f.get("agent_id", ""),
+        problem=problem,
     )
 
 

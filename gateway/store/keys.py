@@ -54,6 +54,7 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 | ``P:ru:DIM:keys`` | set | the keys of a dimension that have counters |
 | ``P:ru:flow:FLOW:DAY`` | hash | path analytics of a flow on one UTC day: ``t|FROM|TO`` transitions, ``h|NODE`` hang-ups, ``a|NODE`` agent requests (expires like the counters) |
 | ``P:ru:flows`` | set | the flows that have path counters |
+| ``P:ru:dead`` | stream | event-log entries the rollups set aside (unreadable, or refused ``MAX_FAILURES`` times): fields id, cid, type, error; capped at about 1,000 |
 | ``P:ru:applied`` | zset | event-log entry ids whose counters were applied, scored by their time (ms): an entry delivered again is not counted twice; kept a week |
 | ``P:events`` | stream | the event log: every timeline event of every conversation, added in the same script step (fields cid, event_id, type, data, ts, queue, agent_id), trimmed to about ``--event-log-max-entries``; read by consumer groups (gateway/store/event_log_store.py); trimmed by time behind the groups' progress and at the retention cutoff (gateway/ops/retention.py) |
 | ``P:flows:head`` | hash | flow name -> its newest saved version id (a save names it as its parent: optimistic concurrency) |
@@ -278,6 +279,10 @@ class Keys:
     @property
     def rollup_flows(self) -> str:
         return f"{self.prefix}:ru:flows"
+
+    @property
+    def rollups_dead(self) -> str:
+        return f"{self.prefix}:ru:dead"
 
     @property
     def rollups_applied(self) -> str:

@@ -22,6 +22,7 @@ APPLIED_KEEP_MS = 7 * DAY_MS  # an entry is not delivered again after a week (it
 
 
 READ_CHUNK = 300
+DEAD_KEEP = 1000  # entries set aside kept (P:ru:dead)
 
 
 def _pairs(text: bytes | str) -> dict[str, int]:
@@ -90,20 +91,44 @@ class RollupStore:
         return (at_ms // DAY_MS + 1) * DAY_MS + self.retention_ms
 
     async def apply(self, changes: Iterable[Change]) -> int:
-        """Apply each change once (by its entry id), in one round trip; returns how many were new."""
+        """Apply each change once (by its entry id), in one round trip; returns how many were new. The first
+        change Redis refused raises (after the others were applied)."""
+        results = await self.apply_each(changes)
+        for r in results:
+            if isinstance(r, Exception):
+                raise r
+        return sum(int(r) for r in results)
+
+    async def apply_each(self, changes: Iterable[Change]) -> list[int | Exception]:
+        """Apply each change once (by its entry id), in one round trip: per change 1 (applied), 0 (applied before)
+        or the error Redis answered for it (a WRONGTYPE key...; the others are applied all the same). A Redis that
+        does not answer raises."""
         pipe = self._redis.pipeline(transaction=False)
-        queued = 0
+        out: list[int | Exception] = []
+        queued: list[int] = []
         for change in changes:
             keys, args = self._writes(change)
+            out.append(0)
             if not args:
                 continue
             header = [change.entry_id, str(change.entry_ms), str(change.entry_ms - APPLIED_KEEP_MS)]
             header.append(str(self._expire_at(change.at_ms)))
             await self._apply.queue(pipe, [self.keys.rollups_applied, *keys], [*header, *args])
-            queued += 1
+            queued.append(len(out) - 1)
         if not queued:
-            return 0
-        return sum(int(r) for r in await pipe.execute())
+            return out
+        for i, r in zip(queued, await pipe.execute(raise_on_error=False), strict=True):
+            out[i] = r if isinstance(r, Exception) else int(r)
+        return out
+
+    async def dead_letter(self, entry_id: str, cid: str, typ: str, error: str) -> None:
+        """Keep an entry the rollups set aside (``P:ru:dead``, the last 1,000 or so) for whoever looks into it."""
+        fields = {"id": entry_id, "cid": cid, "type": typ, "error": error[:500]}
+        await self._redis.xadd(self.keys.rollups_dead, fields, maxlen=DEAD_KEEP, approximate=True)
+
+    async def dead_letters(self) -> list[dict[str, str]]:
+        rows = await self._redis.xrange(self.keys.rollups_dead)
+        return [{_s(k): _s(v) for k, v in fields.items()} for _, fields in rows]
 
     async def add(self, changes: Iterable[Change]) -> None:
         """Add the changes' counters (the backfill: no applied set), in one round trip."""

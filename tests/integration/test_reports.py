@@ -19,6 +19,7 @@ from gateway.contact.routing import now_ms
 from gateway.ops.rollups import backfill
 from gateway.protocol.states import CallStatus
 from gateway.store.rollup_store import RollupStore, day_name
+from gateway.store.store import _s
 from tests.conftest import Clients, bounded
 from tests.integration.test_agent_calls import queued_call
 from tests.support.servers import Clock, Node, start_node
@@ -85,6 +86,52 @@ async def test_a_chat_closed_while_waiting_30_s_counts_as_abandoned_after_30_s(
         node, carol, lambda r: r["totals"], **{"from": day, "to": day, "by": "disposition"}
     )
     assert by_disposition["totals"] == [{"key": "bot:hangup", "closed": 1}]
+
+
+async def test_an_event_log_entry_that_is_not_an_event_is_set_aside_and_the_counting_goes_on(
+    clients: Clients, node: Node, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An entry whose data is not an object (written by hand, or by an older or broken writer) stopped the
+    consumer (on every node in turn, as each claimed it): now it is logged by id, kept in P:ru:dead, and a chat
+    after it still counts."""
+    store = node.services.store
+    bad_id = _s(await store.redis.xadd(store.keys.event_log, {"cid": "c-bad", "type": "state", "data": "[]"}))
+    cust = clients.customer()
+    await cust.hello()
+    await cust.say("counted all the same?")
+    carol = await clients.agent("carol").login()
+    day = today()
+    report = await totals_when(node, carol, lambda r: total(r, "default").get("offered"), **{"from": day, "to": day})
+    assert total(report, "default")["offered"] == 1
+    assert bad_id in caplog.text and "not an object" in caplog.text
+    dead = await RollupStore(store).dead_letters()
+    assert [(d["id"], d["cid"]) for d in dead] == [(bad_id, "c-bad")]
+
+
+async def test_an_entry_whose_counters_redis_refuses_is_set_aside_after_three_tries(
+    clients: Clients, node: Node
+) -> None:
+    """A counter hash that is not a hash (WRONGTYPE): the entries that touch it are tried again, then set aside;
+    the consumer does not stop, and counts what comes after the key is repaired."""
+    store = node.services.store
+    day = today()
+    blocker = store.keys.rollup("queue", "default", day.replace("-", ""))[0]
+    await store.redis.set(blocker, "not a hash")
+    cust = clients.customer()
+    await cust.hello()
+    await cust.say("refused")
+    db = RollupStore(store)
+    async with asyncio.timeout(20):
+        while not any(d["type"] == "state" for d in await db.dead_letters()):
+            await asyncio.sleep(0.1)
+    assert all("WRONGTYPE" in d["error"] for d in await db.dead_letters())
+    await store.redis.delete(blocker)
+    later = clients.customer()
+    await later.hello()
+    await later.say("counted")
+    carol = await clients.agent("carol").login()
+    report = await totals_when(node, carol, lambda r: total(r, "default").get("offered"), **{"from": day, "to": day})
+    assert total(report, "default")["offered"] == 1  # the refused one was set aside, the later one counted
 
 
 async def test_the_counting_goes_on_after_redis_came_back_empty(clients: Clients, node: Node) -> None:
