@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from datetime import UTC, date, datetime, timedelta
 
 from gateway.store.store import Store, _s
@@ -93,11 +94,12 @@ class RollupStore:
     async def apply(self, changes: Iterable[Change]) -> int:
         """Apply each change once (by its entry id), in one round trip; returns how many were new. The first
         change Redis refused raises (after the others were applied)."""
-        results = await self.apply_each(changes)
-        for r in results:
+        applied = 0
+        for r in await self.apply_each(changes):
             if isinstance(r, Exception):
                 raise r
-        return sum(int(r) for r in results)
+            applied += r
+        return applied
 
     async def apply_each(self, changes: Iterable[Change]) -> list[int | Exception]:
         """Apply each change once (by its entry id), in one round trip: per change 1 (applied), 0 (applied before)
@@ -123,11 +125,11 @@ class RollupStore:
 
     async def dead_letter(self, entry_id: str, cid: str, typ: str, error: str) -> None:
         """Keep an entry the rollups set aside (``P:ru:dead``, the last 1,000 or so) for whoever looks into it."""
-        fields = {"id": entry_id, "cid": cid, "type": typ, "error": error[:500]}
+        fields: dict[Any, Any] = {"id": entry_id, "cid": cid, "type": typ, "error": error[:500]}
         await self._redis.xadd(self.keys.rollups_dead, fields, maxlen=DEAD_KEEP, approximate=True)
 
     async def dead_letters(self) -> list[dict[str, str]]:
-        rows = await self._redis.xrange(self.keys.rollups_dead)
+        rows: list[tuple[Any, dict[Any, Any]]] = await self._redis.xrange(self.keys.rollups_dead)  # type: ignore[assignment]
         return [{_s(k): _s(v) for k, v in fields.items()} for _, fields in rows]
 
     async def add(self, changes: Iterable[Change]) -> None:
