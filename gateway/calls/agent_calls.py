@@ -148,9 +148,11 @@ class AgentCalls:
         """The call waits for an agent: music on hold, and ring the agent as soon as routing assigns one.
         ``routed``: the flow queued its conversation (not straight to the chat's agent). ``callback_agent``: the
         call answers that agent's callback; their desk is told to connect at once."""
+        now = self.clock()
         handoff = Handoff(
             call,
-            queued_ms=self.clock(),
+            queued_ms=now,
+            offered_ms=now,
             tasks=Tasks(f"handoff-{call.id}", log),
             callback_agent=callback_agent,
             routed=routed,
@@ -179,14 +181,16 @@ class AgentCalls:
         if handoff is None:
             return {}
         facts = self._end_facts(handoff)
-        abandoned = handoff.answers == 0 and not handoff.state.answered  # hung up before any agent answered
+        # hung up while waiting for an agent (first in line, or again after a transfer or a lost agent): the report
+        # counts it abandoned only if its offer was still open (gateway/store/lua/includes/append.lua)
+        abandoned = not handoff.state.answered
         handoff.to(E.END)
         await self._let_go(handoff)
         taken = await self._taken_over(call)  # the node that took this one over freed its agents, decided its
         if taken:  # conversation and wrote its end: only the media here is closed
             log.warning("call ended after another node took it over", extra={"conversation_id": call.conversation_id})
         if abandoned and not taken:
-            waited = self.clock() - handoff.queued_ms
+            waited = self.clock() - handoff.offered_ms
             log.info("call abandoned after %d ms in the queue", waited, extra={"conversation_id": call.conversation_id})
             await self._record(
                 call,
@@ -205,10 +209,7 @@ class AgentCalls:
     def _end_facts(self, handoff: Handoff) -> dict[str, Any]:
         facts: dict[str, Any] = {"queued": True}
         if handoff.state.bridged and handoff.answered_ms:
-            now = self.clock()
-            held = handoff.held_ms + (now - handoff.held_since_ms if handoff.state is S.HELD else 0)
-            talk = max(0, now - handoff.answered_ms - held)
-            facts.update(agent_id=handoff.agent_id, talk_ms=talk, hold_ms=held)
+            facts.update(agent_id=handoff.agent_id, **handoff.talk_facts(self.clock()))
         return facts
 
     async def _let_go(self, handoff: Handoff) -> None:
@@ -346,7 +347,7 @@ class AgentCalls:
         handoff.bridge = call.bridge = Bridge(call.player, leg.player)
         handoff.to(E.CONNECT)
         handoff.answered_ms = self.clock()
-        handoff.held_ms = 0
+        handoff.held_ms = 0  # (the previous agent's talk and hold went into their transfer or lost event)
         handoff.answers += 1
         action = call.channel.enqueued_action if call.channel is not None else None
         if action is not None and action.record and self.recordings is not None:
@@ -366,7 +367,7 @@ class AgentCalls:
                 "call_id": call.id,
                 "agent_id": handoff.agent_id,
                 "agent_name": handoff.agent_name,
-                "wait_ms": handoff.answered_ms - handoff.queued_ms,
+                "wait_ms": handoff.answered_ms - handoff.offered_ms,  # in its current queue
                 "answer": handoff.answers,  # 1: first answered (a dropped or transferred call is answered again)
             },
         )
@@ -437,11 +438,14 @@ class AgentCalls:
             target_name = info["name"]
             if not handoff.state.bridged or handoff.agent_id != agent.id:  # lost or ended meanwhile
                 raise Conflict("the call is not connected", field="call_id", code=ErrorCode.NOT_CONNECTED)
+        talk = handoff.talk_facts(self.clock())  # the transferring agent's part (the report's handle time)
         agent_id = self._release(handoff, E.TRANSFER)  # nothing treats the call as this agent's any more
+        if to_agent is None:
+            handoff.offered_ms = self.clock()  # offered to the new queue: its wait counts from now
         await self.conversations.record(
             call.conversation_id,
             EventType.CALL_TRANSFERRED,
-            {"call_id": call_id, "agent_id": agent.id, "to_agent_id": to_agent or "", "to_queue": queue or ""},
+            {"call_id": call_id, "agent_id": agent.id, "to_agent_id": to_agent or "", "to_queue": queue or "", **talk},
         )
         await self._disconnect(handoff, agent_id)
         await self._say(call, TRANSFER_PROMPT, wait=False)
@@ -601,11 +605,14 @@ class AgentCalls:
         if handoff.leg is not leg or not handoff.state.answered or handoff.call.ended.is_set():
             return  # another leg's, or the call already let go of this one (transferred, ended) and is closing it
         call = handoff.call
+        talk = handoff.talk_facts(self.clock()) if handoff.state.bridged else {}  # the lost agent's part
         agent_id = self._release(handoff, E.LOSE)
         log.warning("agent leg lost (%s)", why, extra={"conversation_id": call.conversation_id, "agent_id": agent_id})
         await self._disconnect(handoff, agent_id)
         await self.conversations.record(
-            call.conversation_id, EventType.CALL_AGENT_LOST, {"call_id": call.id, "agent_id": agent_id, "reason": why}
+            call.conversation_id,
+            EventType.CALL_AGENT_LOST,
+            {"call_id": call.id, "agent_id": agent_id, "reason": why, **talk},
         )
         if self.agent_drop == "end":
             await self._say(call, LOST_AGENT_END_PROMPT)

@@ -177,6 +177,7 @@ class Consults:
         call = handoff.call
         # Switch the call over before the first await: whatever happens to the first agent's desk or leg
         # from here on (their socket closing on 'unassigned') no longer concerns this call.
+        talk = handoff.talk_facts(now_ms())  # the first agent's part (the report's handle time)
         handoff.to(E.COMPLETE)
         old_leg, old_bridge, first_answered = handoff.leg, handoff.bridge, handoff.answered_ms
         taps = list(old_bridge.taps) if old_bridge is not None else []
@@ -186,7 +187,7 @@ class Consults:
         handoff.leg, handoff.agent_id, handoff.agent_name = consult.leg, consult.agent_id, consult.agent_name
         handoff.bridge = call.bridge = Bridge(call.player, consult.leg.player)
         handoff.bridge.taps.extend(taps)
-        handoff.answered_ms = now_ms()
+        handoff.answered_ms, handoff.held_ms = now_ms(), 0
         try:
             await self.conversations.transfer(call.conversation_id, agent.id, consult.agent_id, consult.agent_name)
         except Conflict as exc:  # the call is theirs already; the chat side stays with the first agent
@@ -198,7 +199,14 @@ class Consults:
         await self.conversations.record(
             call.conversation_id,
             EventType.CALL_TRANSFERRED,
-            {"call_id": call_id, "agent_id": agent.id, "to_agent_id": consult.agent_id, "to_queue": "", "warm": True},
+            {
+                "call_id": call_id,
+                "agent_id": agent.id,
+                "to_agent_id": consult.agent_id,
+                "to_queue": "",
+                "warm": True,
+                **talk,
+            },
         )
         if self.waits is not None and first_answered:
             try:

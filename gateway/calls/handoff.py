@@ -178,6 +178,7 @@ class Handoff:
     answered_ms: int = 0
     held_ms: int = 0  # on hold since the answer, holds that ended (ms)
     held_since_ms: int = 0  # when the hold going on began
+    offered_ms: int = 0  # when it entered its current queue (queued_ms, or when transferred to another queue)
     recorder: StereoRecorder | None = None
     answers: int = 0  # agents who answered so far (a re-queued call is answered again)
     announced: list[str] = field(default_factory=list)  # position / wait announcements played
@@ -194,6 +195,14 @@ class Handoff:
     tasks: Tasks = field(default_factory=lambda: Tasks("handoff", log))  # ring timers, leg set-up, announcements
     #: Told after every step (and :meth:`touched`): the call registry follows (gateway/calls/anchors.py).
     on_move: Callable[[Handoff], None] | None = None
+
+    def talk_facts(self, now: int) -> dict[str, int]:
+        """The current agent's part so far: ``talk_ms`` (from their answer, holds left out) and ``hold_ms`` ({}
+        before an answer). Read before the state moves on (a hold going on counts up to ``now``)."""
+        if not self.answered_ms:
+            return {}
+        held = self.held_ms + (now - self.held_since_ms if self.state is HandoffState.HELD else 0)
+        return {"talk_ms": max(0, now - self.answered_ms - held), "hold_ms": held}
 
     def to(self, event: HandoffEvent) -> HandoffState:
         """Take the step (IllegalTransition if the state does not allow it); returns the new state."""

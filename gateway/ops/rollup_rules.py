@@ -12,17 +12,22 @@ The metrics, for both channels (a *call* is a conversation with a ``call_started
   callback that comes due (reason ``callback``) or when it is transferred to another queue (the event names the
   ``queue``). A call or chat put back after a missed ring or a lost agent is not offered again.
 - **handled**: a chat is handled when routing assigns it to an agent (``assigned``, not a transfer between agents,
-  ``voice`` false); a call when an agent answers it (``call_answered``, its first answer: ``answer`` 1).
+  ``voice`` false); a call when an agent answers it (``call_answered``). At most once per offer (:func:`offer_step`):
+  a chat that becomes a call, or a chat's callback answered by a call, is handled once (its chat's assignment); a
+  call transferred to another queue is handled there when answered again; one answered again after a missed ring
+  or a lost agent is not handled twice.
   **wait** (for **ASA**, the average speed of answer): the ``wait_ms`` of those events (since it was queued).
   **service level**: the share of handled contacts whose wait was at most ``--service-level-seconds`` (the threshold
   when the event was counted).
-- **abandoned** (and **abandoned wait**): a call whose caller hung up before an agent answered (``call_abandoned``,
-  its ``wait_ms``); a chat closed while it still waited in the queue (by the bot, or abandoned when its node was lost:
-  ``closed`` with ``queued_wait_ms`` and ``voice`` false).
+- **abandoned** (and **abandoned wait**): a call whose caller hung up while waiting for an agent (``call_abandoned``,
+  its ``wait_ms`` in its current queue); a chat closed while it still waited in the queue (by the bot, or abandoned
+  when its node was lost: ``closed`` with ``queued_wait_ms`` and ``voice`` false). Only while its offer is open: a
+  caller who hangs up while the chat's own agent rings, or after an agent had the call, is not counted.
 - **callbacks booked / reached / unreachable**: ``callback`` events ``requested``; ``closed`` with outcome
   ``reached``; ``closed`` with outcome ``unreachable`` (its attempts used up).
-- **AHT** (average handle time) of calls: **talk** and **hold** from ``call_ended`` of a call an agent was on at the
-  end (``talk_ms``: from the answer, holds left out; ``hold_ms``), per such call; **wrap-up** from ``closed`` of a
+- **AHT** (average handle time) of calls: **talk** and **hold** per agent's part of a call (``talk_ms``: from their
+  answer, holds left out; ``hold_ms``): from ``call_ended`` for the agent on it at the end, from ``call_transferred``
+  and ``call_agent_lost`` for an agent who handed it on or dropped (in the queue the call was in then); **wrap-up** from ``closed`` of a
   conversation whose call an agent talked on (``wrap_ms``: from that call's end to the agent's close, the after-call
   work), per such close.
 - **chat first response** (``first_response_ms`` of ``closed``: the customer's first message to the first agent
@@ -155,24 +160,71 @@ class _Tally:
             self.add("in_sl", agent=agent)
 
 
+OFFER_EVENTS = frozenset({"assigned", "call_answered", "call_abandoned", "closed"})
+
+
+def offers(typ: str, d: dict[str, Any]) -> bool:
+    """Whether the event offers the conversation to a queue (``offered``)."""
+    return typ == "state" and d.get("state") == "queued" and (d.get("reason") in (None, "", "callback") or "queue" in d)
+
+
+def takes_offer(typ: str, d: dict[str, Any]) -> bool:
+    """Whether the event ends an open offer: handled (a chat assigned, not by a transfer nor with a call in it; a
+    call answered) or abandoned (a call hung up while waiting; a chat closed while waiting)."""
+    if typ == "assigned":
+        return not d.get("transferred_from") and not d.get("voice")
+    if typ == "closed":
+        return "queued_wait_ms" in d and not d.get("voice")
+    return typ in ("call_answered", "call_abandoned")
+
+
+def offer_step(is_open: bool, typ: str, d: dict[str, Any]) -> tuple[bool, bool | None]:
+    """(the conversation's offer after the event, what the event took: True the open offer, False none, None not an
+    event that takes one). The event log has the same rule in Redis (gateway/store/lua/includes/append.lua), the
+    backfill follows it here (:func:`replay`)."""
+    if offers(typ, d):
+        return True, None
+    if typ not in OFFER_EVENTS:
+        return is_open, None
+    if takes_offer(typ, d):
+        return False, is_open
+    return (False if typ == "closed" else is_open), None
+
+
+def _took(t: _Tally, legacy: bool) -> bool:
+    """The event counts as handled / abandoned: it took the open offer (``legacy``: logged before offers were
+    followed, the rule of then)."""
+    return legacy if t.event.offer is None else t.event.offer
+
+
 def _state(t: _Tally, d: dict[str, Any]) -> None:
-    if d.get("state") == "queued" and (d.get("reason") in (None, "callback") or "queue" in d):
+    if offers(EventType.STATE, d):
         t.add("offered", queue=str(d.get("queue") or t.event.queue))
 
 
 def _assigned(t: _Tally, d: dict[str, Any]) -> None:
-    if not d.get("transferred_from") and not d.get("voice"):
+    if _took(t, takes_offer(EventType.ASSIGNED, d)):
         t.handled(_ms(d.get("wait_ms")), str(d.get("agent_id") or t.event.agent_id))
 
 
 def _answered(t: _Tally, d: dict[str, Any]) -> None:
-    if _ms(d.get("answer", 1)) == 1:
+    if _took(t, _ms(d.get("answer", 1)) == 1):
         t.handled(_ms(d.get("wait_ms")), str(d.get("agent_id") or t.event.agent_id))
 
 
 def _abandoned(t: _Tally, d: dict[str, Any]) -> None:
-    t.add("abandoned")
-    t.add("abandoned_wait_ms", _ms(d.get("wait_ms")))
+    if _took(t, True):
+        t.add("abandoned")
+        t.add("abandoned_wait_ms", _ms(d.get("wait_ms")))
+
+
+def _talked(t: _Tally, d: dict[str, Any]) -> None:
+    """An agent's part of a call ended: they transferred it or their leg was lost (the call goes on)."""
+    if "talk_ms" in d:
+        agent = str(d.get("agent_id") or "")
+        t.add("talked", agent=agent)
+        t.add("talk_ms", _ms(d.get("talk_ms")), agent=agent)
+        t.add("hold_ms", _ms(d.get("hold_ms")), agent=agent)
 
 
 def _started(t: _Tally, d: dict[str, Any]) -> None:
@@ -207,7 +259,7 @@ def _closed(t: _Tally, d: dict[str, Any]) -> None:
     disposition = str(d.get("disposition") or "")
     if disposition:
         t.out.append(Increment("disposition", disposition, "closed"))
-    if "queued_wait_ms" in d and not d.get("voice"):
+    if _took(t, "queued_wait_ms" in d and not d.get("voice")):
         t.add("abandoned")
         t.add("abandoned_wait_ms", _ms(d.get("queued_wait_ms")))
     if "wrap_ms" in d and agent:
@@ -240,6 +292,8 @@ _RULES: dict[str, Callable[[_Tally, dict[str, Any]], None]] = {
     EventType.CALL_ABANDONED: _abandoned,
     EventType.CALL_STARTED: _started,
     EventType.CALL_ENDED: _ended,
+    EventType.CALL_TRANSFERRED: _talked,
+    EventType.CALL_AGENT_LOST: _talked,
     EventType.CALLBACK: _callback,
     EventType.CLOSED: _closed,
     EventType.IVR: _ivr,
@@ -312,11 +366,12 @@ def summed(rows: Iterable[Mapping[str, int]]) -> dict[str, int]:
 def replay(cid: str, events: list[dict[str, Any]], *, default_queue: str) -> list[LoggedEvent]:
     """A conversation's timeline (``Store.events``) as the event log had it: each event with the conversation's queue
     and agent at that moment, followed from the events themselves (a conversation starts in ``default_queue``)."""
-    queue, agent = default_queue, ""
+    queue, agent, is_open = default_queue, "", False
     out: list[LoggedEvent] = []
     for e in events:
         typ = e["type"]
         data = {k: v for k, v in e.items() if k not in ("id", "type", "ts", "conversation_id")}
+        is_open, took = offer_step(is_open, str(typ), data)
         if typ == EventType.STATE:
             if data.get("queue"):
                 queue = str(data["queue"])
@@ -334,6 +389,7 @@ def replay(cid: str, events: list[dict[str, Any]], *, default_queue: str) -> lis
                 ts=int(e["ts"]),
                 queue=queue,
                 agent_id=agent,
+                offer=took,
             )
         )
     return out

@@ -36,6 +36,8 @@ class LoggedEvent:
     queue: str  # the conversation's queue at that moment ('' none)
     agent_id: str  # the conversation's agent at that moment ('' none)
     problem: str = ""  # why the entry cannot be read as an event ('' it can): its data is not a JSON object
+    offer: bool | None = None  # the event took the conversation's open offer (None: not such an event, or logged
+    # before offers were followed: lua/includes/append.lua)
 
 
 class EventLogStore:
@@ -171,6 +173,7 @@ def _event(eid: Any, fields: dict[bytes, bytes]) -> LoggedEvent:
         queue=f.get("queue", ""),
         agent_id=f.get("agent_id", ""),
         problem=problem,
+        offer={"1": True, "0": False}.get(f.get("offer", "")),
     )
 
 

@@ -22,6 +22,7 @@ from gateway.store.rollup_store import RollupStore, day_name
 from gateway.store.store import _s
 from tests.conftest import Clients, bounded
 from tests.integration.test_agent_calls import queued_call
+from tests.support.caller import Caller
 from tests.support.servers import Clock, Node, start_node
 from tests.support.softphone import Softphone
 
@@ -281,3 +282,101 @@ def test_the_backfill_command_runs_on_the_redis_it_is_given(redis_url: str, caps
     assert main(["reports", "backfill", "--redis-url", redis_url, "--from", "2026-01-01", "--to", "2026-01-03"]) == 0
     assert "2026-01-01 .. 2026-01-03 rebuilt from 0 events" in capsys.readouterr().out
     assert main(["reports", "backfill", "--redis-url", redis_url, "--from", "2026-01-03", "--to", "2026-01-01"]) == 2
+
+
+async def test_a_chat_that_becomes_a_call_is_offered_once_and_handled_once(clients: Clients, node: Node) -> None:
+    """The customer chatting with alice presses Call: alice rings (no queue), the caller hangs up while she rings,
+    calls again, and she answers. One offer (the chat's), handled once (the chat's assignment), never abandoned."""
+    alice = clients.agent("alice")
+    await alice.hello()
+    customer = clients.customer()
+    await customer.hello()
+    await customer.say("can we talk?")
+    cid = (await alice.assigned())["id"]
+    phone = Softphone(alice)
+    try:
+        first = Caller(customer)
+        try:
+            await first.dial()
+            await phone.ringing()
+            await first.hangup()  # while alice's desk rings
+            async with asyncio.timeout(15):
+                while not any(e["type"] == "call_abandoned" for e in await node.services.store.events(cid)):
+                    await asyncio.sleep(0.05)
+        finally:
+            await first.close()
+        second = Caller(customer)
+        try:
+            await second.dial()
+            await phone.answer((await phone.ringing())["call_id"])
+            await second.status(CallStatus.CONNECTED)
+            await second.hangup()
+            await phone.status(CallStatus.ENDED)
+        finally:
+            await second.close()
+    finally:
+        await phone.close()
+    kinds = [e["type"] for e in await node.services.store.events(cid)]
+    assert kinds.count("call_answered") == 1 and kinds.count("call_abandoned") == 1
+    carol = await clients.agent("carol").login()
+    day = today()
+    report = await totals_when(
+        node, carol, lambda r: total(r, "default").get("aht_talk_ms") is not None, **{"from": day, "to": day}
+    )
+    row = total(report, "default")
+    assert (row["offered"], row["handled"], row["abandoned"]) == (1, 1, 0), row
+    assert row["escalations"] == 2
+
+
+async def test_a_call_transferred_from_billing_to_support_is_handled_in_each_with_each_agents_talk_time(
+    clients: Clients, node: Node, clock: Clock
+) -> None:
+    alice, bob = clients.agent("alice"), clients.agent("bob")
+    await alice.hello()
+    await bob.hello(available=False)
+    t0 = clock.ms = now_ms()
+    caller = await queued_call(clients)  # waits in 'billing' from t0
+    alice_phone, bob_phone = Softphone(alice), Softphone(bob)
+    try:
+        ring = await alice_phone.ringing()
+        clock.ms = t0 + 5_000
+        await alice_phone.answer(ring["call_id"])
+        await caller.status(CallStatus.CONNECTED)
+        await bob.send({"type": "status", "status": "available"})
+        await bob.expect("agent", lambda f: f["agent"]["status"] == "available")
+        clock.ms = t0 + 65_000  # a minute with alice
+        await alice.send({"type": "call_transfer", "call_id": ring["call_id"], "queue": "support"})
+        ring = await bob_phone.ringing()
+        clock.ms = t0 + 68_000  # 3 s in support
+        await bob_phone.answer(ring["call_id"])
+        await caller.status(CallStatus.CONNECTED)
+        clock.ms = t0 + 98_000  # half a minute with bob
+        await caller.hangup()
+        await bob_phone.status(CallStatus.ENDED)
+    finally:
+        await alice_phone.close()
+        await bob_phone.close()
+        await caller.close()
+    carol = await clients.agent("carol").login()
+    day = today()
+    report = await totals_when(
+        node, carol, lambda r: total(r, "support").get("aht_talk_ms") is not None, **{"from": day, "to": day}
+    )
+    billing, support = total(report, "billing"), total(report, "support")
+    assert (billing["offered"], billing["handled"], billing["abandoned"]) == (1, 1, 0), billing
+    assert (support["offered"], support["handled"], support["abandoned"]) == (1, 1, 0), support
+    assert billing["asa_ms"] == 5_000 and support["asa_ms"] == 3_000
+    assert billing["aht_talk_ms"] == 60_000 and support["aht_talk_ms"] == 30_000
+    by_agent = await totals_when(
+        node, carol, lambda r: total(r, "bob").get("aht_talk_ms") is not None, **{"from": day, "to": day, "by": "agent"}
+    )
+    assert total(by_agent, "alice")["aht_talk_ms"] == 60_000 and total(by_agent, "alice")["handled"] == 1
+    assert total(by_agent, "bob")["aht_talk_ms"] == 30_000 and total(by_agent, "bob")["handled"] == 1
+    # the backfill follows the same offers from the timeline
+    store = node.services.store
+    await node.services.rollups.stop()
+    date_ = datetime.now(UTC).date()
+    await backfill(store, RollupStore(store), date_, date_, sl_threshold_ms=20_000)
+    status, again, _ = await get(node, carol, "/api/reports", **{"from": day, "to": day})
+    assert status == 200 and total(again, "billing") == billing and total(again, "support") == support
+

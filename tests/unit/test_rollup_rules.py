@@ -169,3 +169,117 @@ def test_no_csv_cell_of_a_report_reads_as_a_formula() -> None:
         "a=b",
     ]
     assert all(r[1:] == ["2026-03-01T00:00:00Z", "3"] for r in rows[1:])
+
+
+# ---------------------------------------------------------------- handled / abandoned at most once per offer
+
+
+def timeline(*steps: tuple[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"id": f"{T + i}-0", "type": typ, "ts": T + i, **data} for i, (typ, data) in enumerate(steps)]
+
+
+def totals(*steps: tuple[str, dict[str, Any]]) -> dict[tuple[str, str, str], int]:
+    """What a conversation's whole timeline adds up to, each event with the offer the event log gives it."""
+    out: dict[tuple[str, str, str], int] = {}
+    for e in replay("c1", timeline(("opened", {}), *steps), default_queue="default"):
+        for i in count(e, sl_threshold_ms=20_000).increments:
+            out[(i.dim, i.key, i.counter)] = out.get((i.dim, i.key, i.counter), 0) + i.amount
+    return out
+
+
+def row(got: dict[tuple[str, str, str], int], dim: str, key: str) -> dict[str, int]:
+    return {c: n for (d, k, c), n in got.items() if (d, k) == (dim, key) and c in ("offered", "handled", "abandoned")}
+
+
+QUEUED = ("state", {"state": "queued", "queue": "billing"})
+CHAT_TAKEN = ("assigned", {"agent_id": "alice", "wait_ms": 4000, "voice": False})
+CALL_RINGS = ("assigned", {"agent_id": "alice", "wait_ms": 4000, "voice": True})
+ANSWERED = ("call_answered", {"agent_id": "alice", "wait_ms": 5000, "answer": 1})
+STARTED = ("call_started", {"channel": "voice", "escalated": True})
+
+
+def test_a_chat_that_becomes_a_call_is_handled_once() -> None:
+    got = totals(
+        QUEUED, CHAT_TAKEN, STARTED, ANSWERED, ("call_ended", {"agent_id": "alice", "talk_ms": 9, "hold_ms": 0})
+    )
+    assert row(got, "queue", "billing") == {"offered": 1, "handled": 1}
+    assert row(got, "agent", "alice") == {"handled": 1}
+
+
+def test_a_caller_who_hangs_up_while_the_chats_agent_rings_did_not_abandon_a_queue() -> None:
+    got = totals(QUEUED, CHAT_TAKEN, STARTED, ("call_abandoned", {"wait_ms": 3000, "ringing_agent_id": "alice"}))
+    assert row(got, "queue", "billing") == {"offered": 1, "handled": 1}
+
+
+def test_a_chats_callback_answered_by_a_call_is_handled_once() -> None:
+    got = totals(
+        ("state", {"state": "open"}),
+        ("state", {"state": "queued", "reason": "callback", "queue": "billing"}),
+        CHAT_TAKEN,
+        ("call_started", {"channel": "voice"}),
+        ANSWERED,
+    )
+    assert row(got, "queue", "billing") == {"offered": 1, "handled": 1}
+
+
+def test_a_call_answered_after_a_missed_ring_or_a_lost_agent_is_handled_once_and_never_abandoned() -> None:
+    missed = ("state", {"state": "queued", "reason": "call_no_answer", "agent_id": "bob"})
+    lost = ("state", {"state": "queued", "reason": "call_agent_lost", "agent_id": "alice"})
+    got = totals(QUEUED, CALL_RINGS, missed, CALL_RINGS, ANSWERED, lost, ("call_abandoned", {"wait_ms": 70_000}))
+    assert row(got, "queue", "billing") == {"offered": 1, "handled": 1}
+    got = totals(QUEUED, CALL_RINGS, missed, ("call_abandoned", {"wait_ms": 70_000}))
+    assert row(got, "queue", "billing") == {"offered": 1, "abandoned": 1}  # never answered: abandoned once
+
+
+def test_a_call_transferred_to_another_queue_is_handled_there_and_both_agents_talk_times_count() -> None:
+    got = totals(
+        QUEUED,
+        CALL_RINGS,
+        ANSWERED,
+        ("call_transferred", {"agent_id": "alice", "to_queue": "sales", "talk_ms": 60_000, "hold_ms": 5000}),
+        ("state", {"state": "queued", "reason": "transferred", "queue": "sales", "agent_id": "alice"}),
+        ("assigned", {"agent_id": "bob", "wait_ms": 2000, "voice": True}),
+        ("call_answered", {"agent_id": "bob", "wait_ms": 3000, "answer": 2}),
+        ("call_ended", {"agent_id": "bob", "talk_ms": 30_000, "hold_ms": 0, "queued": True}),
+    )
+    assert row(got, "queue", "billing") == {"offered": 1, "handled": 1}
+    assert row(got, "queue", "sales") == {"offered": 1, "handled": 1}
+    assert got[("queue", "sales", "wait_ms")] == 3000  # the wait in sales
+    assert (got[("agent", "alice", "talked")], got[("agent", "alice", "talk_ms")]) == (1, 60_000)
+    assert got[("agent", "alice", "hold_ms")] == 5000 and got[("queue", "billing", "talk_ms")] == 60_000
+    assert (got[("agent", "bob", "talked")], got[("agent", "bob", "talk_ms")]) == (1, 30_000)
+    assert got[("queue", "sales", "talk_ms")] == 30_000
+
+
+def test_a_call_transferred_to_another_queue_and_hung_up_there_is_abandoned_there() -> None:
+    got = totals(
+        QUEUED,
+        CALL_RINGS,
+        ANSWERED,
+        ("call_transferred", {"agent_id": "alice", "to_queue": "sales", "talk_ms": 1000, "hold_ms": 0}),
+        ("state", {"state": "queued", "reason": "transferred", "queue": "sales", "agent_id": "alice"}),
+        ("call_abandoned", {"wait_ms": 7000}),
+    )
+    assert row(got, "queue", "billing") == {"offered": 1, "handled": 1}
+    assert row(got, "queue", "sales") == {"offered": 1, "abandoned": 1}
+    assert got[("queue", "sales", "abandoned_wait_ms")] == 7000
+
+
+def test_a_chat_closed_while_waiting_is_abandoned_once_and_a_lost_agents_talk_counts() -> None:
+    got = totals(QUEUED, ("closed", {"agent_id": "", "disposition": "x", "queued_wait_ms": 30_000, "voice": False}))
+    assert row(got, "queue", "billing") == {"offered": 1, "abandoned": 1}
+    got = totals(
+        QUEUED, CALL_RINGS, ANSWERED, ("call_agent_lost", {"agent_id": "alice", "talk_ms": 8000, "hold_ms": 0})
+    )
+    assert got[("agent", "alice", "talk_ms")] == 8000
+
+
+def test_the_event_logs_offer_decides_and_entries_from_before_keep_the_old_rule() -> None:
+    answered_again = {"agent_id": "bob", "wait_ms": 1, "answer": 2}
+    took = LoggedEvent(f"{T}-0", "c1", f"{T}-0", "call_answered", answered_again, T, "sales", "", offer=True)
+    assert ("queue", "sales", "handled", 1) in counters(took)
+    none = LoggedEvent(
+        f"{T}-0", "c1", f"{T}-0", "call_answered", {"agent_id": "bob", "answer": 1}, T, "b", "", offer=False
+    )
+    assert counters(none) == set()
+    assert counters(ev("call_answered", answered_again)) == set()  # logged before offers: answer 2 is not handled

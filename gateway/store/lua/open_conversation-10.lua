@@ -25,7 +25,7 @@ end
 if not opens then return {current, 0, state} end
 local queued = ARGV[9] == 'queued'
 redis.call('HSET', KEYS[2], 'id', ARGV[1], 'customer_id', ARGV[2], 'state', ARGV[9], 'queue', ARGV[3],
-           'agent_id', '', 'created_at', ARGV[4], 'updated_at', ARGV[4], 'queued_at', queued and ARGV[4] or '',
+           'agent_id', '', 'created_at', ARGV[4], 'updated_at', ARGV[4], 'queued_at', queued and ARGV[4] or '', 'offer', '0',
            'preferred_agent', redis.call('HGET', KEYS[1], 'last_agent') or '')
 local ctx = cjson.decode(ARGV[7])
 for k, v in pairs(ctx) do redis.call('HSET', KEYS[3], k, v) end
