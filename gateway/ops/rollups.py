@@ -17,13 +17,16 @@ rules: it clears those days first, so running it twice gives the same counters.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from gateway.contact.routing import DEFAULT_QUEUE
+from gateway.errors import BadRequest
 from gateway.ops.rollup_rules import COUNTERS, METRICS, Counted, count, replay, report_point, summed
+from gateway.protocol.codes import ErrorCode
 from gateway.store.event_log_store import EventLogStore, LoggedEvent
 from gateway.store.index_store import ConversationIndex
 from gateway.store.rollup_store import Change, RollupStore, day_of, days_between
@@ -35,6 +38,9 @@ log = logging.getLogger(__name__)
 GROUP = "rollups"
 MAX_DAYS = 90
 BATCH = 200
+MAX_POINTS = 20_000  # keys x intervals in one report (a 90-day hourly report: 9 keys)
+MAX_READ = 50_000  # day hashes read for one report (keys of the dimension x days)
+SLICE_KEYS = 4  # series computed between two turns of the event loop
 CLAIM_IDLE_MS = 60_000  # a node's unacknowledged entries this old are taken over (it stopped or died)
 CLAIM_EVERY_SECONDS = 30.0
 RETRY_SECONDS = 1.0
@@ -164,27 +170,57 @@ def iso(d: date, hour: int = 0) -> str:
 
 
 class Reports:
+    """Reports from the day and hour hashes (module docstring). One report's work is bounded: at most
+    :data:`MAX_READ` day hashes read to find the keys with something in the range, and at most :data:`MAX_POINTS`
+    points (keys with something x intervals) in the answer; beyond, a 400 names the parameter to change. Reading,
+    computing and (in the route) encoding go in slices with the event loop free in between (calls' audio goes on)."""
+
     def __init__(self, db: RollupStore, *, sl_threshold_s: float):
         self.db = db
         self.sl_threshold_s = sl_threshold_s
 
     async def report(self, first: date, last: date, *, interval: str, by: str, queue: str = "") -> dict[str, Any]:
         """The report of whole UTC days ``first``..``last`` (see the module docstring); ``queue``: that queue only
-        (with ``by`` queue)."""
+        (with ``by`` queue). Raises BadRequest (field ``to`` or ``interval``) for a report over the bounds."""
         days = days_between(first, last)
         keys = [queue] if queue else await self.db.dimension_keys(by)
+        if len(keys) * len(days) > MAX_READ:
+            most = max(1, MAX_READ // max(1, len(keys)))
+            raise BadRequest(
+                f"{len(keys)} {by} keys x {len(days)} days is more than {MAX_READ:,} day counters to read: "
+                f"choose at most {most} days ('to')",
+                field="to",
+                code=ErrorCode.BAD_FIELD,
+            )
+        day_rows = await self.db.days(by, keys, days)
+        kept = [
+            (k, rows)
+            for k, rows in zip(keys, day_rows, strict=True)
+            if queue or any(v for r in rows for v in r.values())
+        ]
+        per_key = len(days) * (24 if interval == "hour" else 1)
+        if len(kept) * per_key > MAX_POINTS:
+            by_day_fits = interval == "hour" and len(kept) * len(days) <= MAX_POINTS
+            most = max(1, MAX_POINTS // max(1, len(kept) * (per_key // len(days))))
+            raise BadRequest(
+                f"{len(kept)} {by} keys x {per_key} {interval}s is {len(kept) * per_key:,} points, more than "
+                f"{MAX_POINTS:,} in one report: "
+                + ("choose interval=day or " if by_day_fits else "choose ")
+                + f"at most {most} days ('to')"
+                + (", or one queue" if by == "queue" and not queue else ""),
+                field="interval" if by_day_fits else "to",
+                code=ErrorCode.BAD_FIELD,
+            )
         by_disposition = by == "disposition"
-        if interval == "day":
-            rows = await self.db.days(by, keys, days)
-            per_key = [[(iso(d), row) for d, row in zip(days, key_rows, strict=True)] for key_rows in rows]
-        else:
-            rows = await self.db.hours(by, keys, days)
-            per_key = [_hours(days, key_rows) for key_rows in rows]
         series, totals = [], []
-        for key, points in zip(keys, per_key, strict=True):
+        if interval == "hour":
+            hour_rows = await self.db.hours(by, [k for k, _ in kept], days)
+        for n, (key, rows) in enumerate(kept):
+            if interval == "day":
+                points = [(iso(d), row) for d, row in zip(days, rows, strict=True)]
+            else:
+                points = _hours(days, hour_rows[n])
             total = summed(row for _, row in points)
-            if not any(total.values()) and not queue:
-                continue  # a key with nothing in the range
             series.append(
                 {
                     "key": key,
@@ -194,6 +230,8 @@ class Reports:
                 }
             )
             totals.append({"key": key, **report_point(total, by_disposition=by_disposition)})
+            if n % SLICE_KEYS == SLICE_KEYS - 1:
+                await asyncio.sleep(0)  # the event loop runs between slices
         return {
             "from": first.isoformat(),
             "to": last.isoformat(),
@@ -248,14 +286,29 @@ def csv_cell(text: str) -> str:
 
 def csv_rows(report: dict[str, Any]) -> list[list[str]]:
     """The report as CSV rows: a header, then one row per (key, interval start); no cell reads as a formula."""
+    return [row for part in csv_parts(report) for row in part]
+
+
+def csv_parts(report: dict[str, Any]) -> Iterator[list[list[str]]]:
+    """:func:`csv_rows` in parts: the header, then the rows of each series (written one part at a time)."""
     names = ["closed"] if report["by"] == "disposition" else list(METRICS)
-    rows = [["key", "start", *names]]
+    yield [["key", "start", *names]]
     for series in report["series"]:
         key = csv_cell(str(series["key"]))
+        rows = []
         for point in series["points"]:
             values = ("" if point[n] is None else csv_cell(str(point[n])) for n in names)
             rows.append([key, csv_cell(str(point["start"])), *values])
-    return rows
+        yield rows
+
+
+def json_parts(report: dict[str, Any]) -> Iterator[str]:
+    """The report's JSON text in parts (one per series): the same text as ``json.dumps(report)`` compactly."""
+    head = {k: v for k, v in report.items() if k not in ("series", "totals")}
+    yield json.dumps(head, separators=(",", ":"))[:-1] + ',"series":['
+    for n, series in enumerate(report["series"]):
+        yield ("," if n else "") + json.dumps(series, separators=(",", ":"))
+    yield '],"totals":' + json.dumps(report["totals"], separators=(",", ":")) + "}"
 
 
 # ---------------------------------------------------------------- the backfill

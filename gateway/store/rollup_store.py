@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from gateway.store.store import Store, _s
 
@@ -22,7 +22,9 @@ DAY_MS = 86_400_000
 APPLIED_KEEP_MS = 7 * DAY_MS  # an entry is not delivered again after a week (its node's pending list is claimed)
 
 
-READ_CHUNK = 300
+READ_CHUNK = 300  # day hashes per script call
+HOUR_CHUNK = 24  # hour hashes per script call (each up to 24 x the counters)
+CHUNKS_PER_TRIP = 4  # script calls per round trip (parsed before the next one)
 DEAD_KEEP = 1000  # entries set aside kept (P:ru:dead)
 
 
@@ -179,10 +181,15 @@ class RollupStore:
     ) -> list[list[dict[str, int]]]:
         names = [day_name(d) for d in days]
         wanted = [self.keys.rollup(dim, key, name)[which] for key in keys for name in names]
-        pipe = self._redis.pipeline(transaction=False)
-        for i in range(0, len(wanted), READ_CHUNK):  # a script call holds Redis briefly: a few hundred hashes each
-            await self._read_hashes.queue(pipe, wanted[i : i + READ_CHUNK])
-        rows = [_pairs(text) for chunk in await pipe.execute() for text in chunk]
+        # a script call holds Redis briefly (a few hundred day hashes, a few dozen hour hashes); each round trip
+        # is parsed before the next is sent, so the event loop runs in between
+        chunk = READ_CHUNK if which == 0 else HOUR_CHUNK
+        rows: list[dict[str, int]] = []
+        for start in range(0, len(wanted), chunk * CHUNKS_PER_TRIP):
+            pipe = self._redis.pipeline(transaction=False)
+            for i in range(start, min(len(wanted), start + chunk * CHUNKS_PER_TRIP), chunk):
+                await self._read_hashes.queue(pipe, wanted[i : i + chunk])
+            rows += [_pairs(text) for part in await pipe.execute() for text in part]
         return [rows[i * len(names) : (i + 1) * len(names)] for i in range(len(keys))]
 
     async def flow_paths(self, flow: str, days: Sequence[date]) -> dict[str, int]:

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from gateway.contact.agents import Agent
 from gateway.errors import BadRequest
-from gateway.ops.rollups import MAX_DAYS, csv_rows
+from gateway.ops.rollups import MAX_DAYS, MAX_POINTS, MAX_READ, csv_parts, json_parts
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import Role
 from gateway.wire import api
@@ -66,7 +66,7 @@ def _choice(params: dict[str, str], name: str, choices: tuple[str, ...]) -> str:
     return value
 
 
-async def report(request: web.Request) -> web.Response:
+async def report(request: web.Request) -> web.StreamResponse:
     """GET /api/reports: see the module docstring."""
     await _reader(request)
     params = _query(request, REPORT_PARAMS)
@@ -78,17 +78,25 @@ async def report(request: web.Request) -> web.Response:
     if queue and by != "queue":
         raise _bad("queue", "'queue' filters a report by queue (by=queue)")
     body = await request.app[SERVICES].reports.report(first, last, interval=interval, by=by, queue=queue)
+    # written a series at a time (the event loop runs between them; no second copy of a large report in memory)
+    response = web.StreamResponse()
+    response.content_type = "application/json" if fmt == "json" else "text/csv"
+    response.charset = "utf-8"
+    if fmt == "csv":
+        name = f"report-{by}-{interval}-{first.isoformat()}-{last.isoformat()}.csv"
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.enable_compression()
+    await response.prepare(request)
     if fmt == "json":
-        return web.json_response(body)
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(csv_rows(body))
-    name = f"report-{by}-{interval}-{first.isoformat()}-{last.isoformat()}.csv"
-    return web.Response(
-        text=out.getvalue(),
-        content_type="text/csv",
-        charset="utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+        for text in json_parts(body):
+            await response.write(text.encode())
+    else:
+        for rows in csv_parts(body):
+            out = io.StringIO()
+            csv.writer(out, lineterminator="\r\n").writerows(rows)
+            await response.write(out.getvalue().encode())
+    await response.write_eof()
+    return response
 
 
 async def flow_paths(request: web.Request) -> web.Response:
@@ -149,7 +157,11 @@ _RANGE = (
     Param("to", "query", f"the last UTC day, YYYY-MM-DD (at most {MAX_DAYS} days in all)", _DAY, required=True),
 )
 _PROBLEMS = problems(
-    400, 401, 403, s400="a bad, unknown or repeated parameter (`field` names it)", s403="not a supervisor or admin"
+    400,
+    401,
+    403,
+    s400="a bad, unknown or repeated parameter, or a report over the bounds (`field` names it)",
+    s403="not a supervisor or admin",
 )
 
 
@@ -163,7 +175,9 @@ def operations() -> list[Operation]:
             tag="reports",
             auth=(AGENT,),
             description="Supervisors and admins. Every interval of the range is in each series (zeros where nothing "
-            "happened). Definitions: docs/reports.md.",
+            f"happened). At most {MAX_POINTS:,} points (keys with something in the range x intervals) and "
+            f"{MAX_READ:,} day counters read per report: beyond, a 400 names `interval` or `to`. Definitions: "
+            "docs/reports.md.",
             params=(
                 *_RANGE,
                 Param("interval", "query", "the points' interval", enum_of(["day", "hour"])),

@@ -18,7 +18,7 @@ from gateway.config import Settings
 from gateway.contact.routing import now_ms
 from gateway.ops.rollups import backfill
 from gateway.protocol.states import CallStatus
-from gateway.store.rollup_store import RollupStore, day_name
+from gateway.store.rollup_store import Change, RollupStore, day_name
 from gateway.store.store import _s
 from tests.conftest import Clients, bounded
 from tests.integration.test_agent_calls import queued_call
@@ -379,4 +379,32 @@ async def test_a_call_transferred_from_billing_to_support_is_handled_in_each_wit
     await backfill(store, RollupStore(store), date_, date_, sl_threshold_ms=20_000)
     status, again, _ = await get(node, carol, "/api/reports", **{"from": day, "to": day})
     assert status == 200 and total(again, "billing") == billing and total(again, "support") == support
+
+
+async def test_a_report_over_the_bounds_is_a_400_naming_what_to_change(clients: Clients, node: Node) -> None:
+    """Hourly over 90 days for every key was built and encoded on the event loop (seconds of CPU, a node's calls
+    frozen): the points (keys with something in the range x intervals) and the day counters read are bounded."""
+    store = node.services.store
+    db = RollupStore(store)
+    last = datetime.now(UTC).date()
+    at = int(datetime(last.year, last.month, last.day, 12, tzinfo=UTC).timestamp() * 1000)
+    await db.add([Change("", at, at, [("queue", f"q{i}", "offered", 1) for i in range(10)])])
+    await store.redis.sadd(store.keys.rollup_keys("queue"), *[f"idle{i}" for i in range(20)])  # nothing in range
+    carol = await clients.agent("carol").login()
+
+    def span(days: int) -> dict[str, str]:
+        return {"from": (last - timedelta(days=days - 1)).isoformat(), "to": last.isoformat()}
+
+    status, problem, _ = await get(node, carol, "/api/reports", interval="hour", **span(90))  # 10 x 2160 points
+    assert status == 400 and problem["field"] == "interval", problem
+    assert "21,600 points" in problem["message"] and "interval=day" in problem["message"]
+    status, body, _ = await get(node, carol, "/api/reports", interval="hour", **span(83))  # 10 x 1992: allowed
+    assert status == 200 and len(body["series"]) == 10 and len(body["series"][0]["points"]) == 83 * 24
+    status, text, _ = await get(node, carol, "/api/reports", interval="hour", format="csv", **span(83))
+    assert status == 200 and len(text.splitlines()) == 1 + 10 * 83 * 24
+    status, body, _ = await get(node, carol, "/api/reports", **span(90))  # by day: 900 points
+    assert status == 200 and sum(t["offered"] for t in body["totals"]) == 10
+    await store.redis.sadd(store.keys.rollup_keys("agent"), *[f"agent{i}" for i in range(600)])
+    status, problem, _ = await get(node, carol, "/api/reports", by="agent", **span(90))  # 54,000 day counters
+    assert status == 400 and problem["field"] == "to" and "at most 83 days" in problem["message"], problem
 
