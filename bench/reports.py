@@ -87,7 +87,7 @@ async def fill(redis: aioredis.Redis, keys: Keys, first: date, days: int) -> int
             pipe = redis.pipeline(transaction=False)
             for n in range(days):
                 day = day_name(first + timedelta(days=n))
-                total_key, hours_key, _ = keys.rollup(dim, name, day)
+                total_key, hours_key = keys.rollup(dim, name, day)
                 if dim == "disposition":
                     pipe.hset(total_key, mapping={"closed": rng.randint(0, 200)})
                     fields += 1

@@ -43,6 +43,7 @@ MAX_READ = 50_000  # day hashes read for one report (keys of the dimension x day
 SLICE_KEYS = 4  # series computed between two turns of the event loop
 CLAIM_IDLE_MS = 60_000  # a node's unacknowledged entries this old are taken over (it stopped or died)
 CLAIM_EVERY_SECONDS = 30.0
+IDLE_CONSUMER_MS = 3_600_000  # a consumer (node) with nothing pending, unseen for an hour, leaves the group
 RETRY_SECONDS = 1.0
 MAX_FAILURES = 3  # an entry whose counters Redis refused this often is set aside
 
@@ -74,8 +75,10 @@ class RollupConsumer:
         sl_threshold_ms: int,
         block_ms: int = 1000,
         sl_by_queue: Callable[[], Awaitable[Mapping[str, int]]] | None = None,
+        idle_consumer_ms: int = IDLE_CONSUMER_MS,
     ):
         self.events = events
+        self.idle_consumer_ms = idle_consumer_ms
         self.db = db
         self.node_id = node_id
         self.sl_threshold_ms = sl_threshold_ms  # a queue without its own service level (sl_by_queue) takes this
@@ -133,6 +136,15 @@ class RollupConsumer:
         await self.events.ack(GROUP, [e.id for e in entries])
         return len(entries)
 
+    async def housekeeping(self) -> None:
+        """Every :data:`CLAIM_EVERY_SECONDS`: take over what a stopped node left pending, forget consumers (nodes)
+        gone for :data:`IDLE_CONSUMER_MS`, and forget applied ids the group cannot deliver again."""
+        await self.events.claim(GROUP, self.node_id, min_idle_ms=CLAIM_IDLE_MS, count=BATCH)
+        await self.events.forget_idle_consumers(GROUP, self.node_id, self.idle_consumer_ms)
+        since = await self.events.redeliverable_from_ms(GROUP)
+        if since is not None:
+            await self.db.prune_applied(since)
+
     async def _set_aside(self, entry: LoggedEvent, error: str) -> None:
         self.set_aside += 1
         await self.db.dead_letter(entry.id, entry.cid, entry.type, error)
@@ -144,7 +156,7 @@ class RollupConsumer:
             try:
                 if loop.time() - claimed_at > CLAIM_EVERY_SECONDS:
                     claimed_at = loop.time()
-                    await self.events.claim(GROUP, self.node_id, min_idle_ms=CLAIM_IDLE_MS, count=BATCH)
+                    await self.housekeeping()
                 await self.run_once()
             except (StoreError, OSError) as exc:
                 log.warning("rollups paused: %s", exc)

@@ -81,6 +81,29 @@ class EventLogStore:
         if ids:
             await self._redis.xack(self.key, group, *ids)
 
+    async def forget_idle_consumers(self, group: str, consumer: str, idle_ms: int) -> list[str]:
+        """Remove from ``group`` the consumers (other than ``consumer``) with nothing pending, idle over ``idle_ms``
+        (node ids are new per process: without this the group would list every node that ever ran)."""
+        gone = []
+        for info in await self._redis.xinfo_consumers(self.key, group):
+            name = _s(info["name"])
+            if name != consumer and int(info["pending"]) == 0 and int(info["idle"]) > idle_ms:
+                await self._redis.xgroup_delconsumer(self.key, group, name)
+                gone.append(name)
+        return gone
+
+    async def redeliverable_from_ms(self, group: str) -> int | None:
+        """The time (ms) of the oldest entry ``group`` may still deliver again: its oldest pending entry (read, not
+        acknowledged), else its last delivered one (acknowledged entries are never delivered again, entries after
+        it were never read). None: the group does not exist."""
+        summary = await self._redis.xpending(self.key, group)
+        if summary and int(summary.get("pending") or 0):
+            return _ms_of(_s(summary["min"]))
+        for info in await self._redis.xinfo_groups(self.key):
+            if _s(info["name"]) == group:
+                return _ms_of(_s(info["last-delivered-id"]))
+        return None
+
     async def range(self, start: str = "-", end: str = "+", count: int = 1000) -> list[LoggedEvent]:
         """Entries from ``start`` to ``end`` (ids, inclusive), oldest first."""
         rows: list[tuple[bytes, dict[bytes, bytes]]] = await self._redis.xrange(  # type: ignore[assignment]
@@ -175,6 +198,11 @@ def _event(eid: Any, fields: dict[bytes, bytes]) -> LoggedEvent:
         problem=problem,
         offer={"1": True, "0": False}.get(f.get("offer", "")),
     )
+
+
+def _ms_of(entry_id: str) -> int:
+    head = entry_id.split("-", 1)[0]
+    return int(head) if head.isdigit() else 0
 
 
 def _s(value: Any) -> str:

@@ -1,8 +1,8 @@
 """Report counters in Redis (the rules: gateway/ops/rollup_rules.py; keys ``P:ru:...`` in gateway/store/keys.py).
 
-One key of a dimension (a queue, an agent, a disposition) has three hashes per UTC day: the day's totals (field:
-the counter), per hour (``HH|counter``) and per quarter hour (``NN|counter``); a report by day reads the first, by
-hour the second, so a 90-day report reads 90 small hashes per key. Flows have one path hash per day.
+One key of a dimension (a queue, an agent, a disposition) has two hashes per UTC day: the day's totals (field:
+the counter) and per hour (``HH|counter``); a report by day reads the first, by hour the second, so a 90-day report
+reads 90 small hashes per key. (Quarter-hour hashes ``:q`` were written until nothing read them: those left expire.) Flows have one path hash per day.
 
 Live counting goes through :meth:`RollupStore.apply` (one script per event-log entry, pipelined: the counters and
 the entry's id in the applied set in one step, so an entry delivered twice is counted once). The backfill clears
@@ -68,7 +68,6 @@ class RollupStore:
         day = day_of(change.at_ms)
         when = datetime.fromtimestamp(change.at_ms / 1000, UTC)
         hour = f"{when.hour:02d}|"
-        quarter = f"{when.hour * 4 + when.minute // 15:02d}|"
         keys: list[str] = []
         index: dict[str, int] = {}
         args: list[str] = []
@@ -80,15 +79,21 @@ class RollupStore:
             return str(index[key])
 
         for dim, key, counter, amount in change.counters:
-            total, hours, quarters = k.rollup(dim, key, day)
+            total, hours = k.rollup(dim, key, day)
             args += ["h", at(total), counter, str(amount)]
             args += ["h", at(hours), hour + counter, str(amount)]
-            args += ["h", at(quarters), quarter + counter, str(amount)]
             args += ["s", at(k.rollup_keys(dim)), key, ""]
         for flow, name, amount in change.paths:
             args += ["h", at(k.flow_paths(flow, day)), name, str(amount)]
             args += ["s", at(k.rollup_flows), flow, ""]
         return keys, args
+
+    async def prune_applied(self, before_ms: int) -> int:
+        """Forget applied entry ids older than ``before_ms`` (the event log delivers none of them again)."""
+        return int(await self._redis.zremrangebyscore(self.keys.rollups_applied, "-inf", f"({before_ms}"))
+
+    async def applied_count(self) -> int:
+        return int(await self._redis.zcard(self.keys.rollups_applied))
 
     def _expire_at(self, at_ms: int) -> int:
         return (at_ms // DAY_MS + 1) * DAY_MS + self.retention_ms
@@ -157,7 +162,7 @@ class RollupStore:
         for dim in ("queue", "agent", "disposition"):
             for key in await self.dimension_keys(dim):
                 for d in days:
-                    pipe.unlink(*k.rollup(dim, key, day_name(d)))
+                    pipe.unlink(*k.rollup(dim, key, day_name(d)), k.rollup_quarters(dim, key, day_name(d)))
         for flow in sorted(_s(f) for f in await self._redis.smembers(k.rollup_flows)):
             for d in days:
                 pipe.unlink(k.flow_paths(flow, day_name(d)))

@@ -408,3 +408,50 @@ async def test_a_report_over_the_bounds_is_a_400_naming_what_to_change(clients: 
     status, problem, _ = await get(node, carol, "/api/reports", by="agent", **span(90))  # 54,000 day counters
     assert status == 400 and problem["field"] == "to" and "at most 83 days" in problem["message"], problem
 
+
+async def test_counting_writes_day_and_hour_hashes_only_and_housekeeping_keeps_the_applied_set_small(
+    redis_url: str,
+) -> None:
+    """The quarter-hour hashes nobody read were 77 % of the rollups' memory; the applied set kept a week of ids;
+    the group kept every node that ever ran. Now: no ':q' hash; applied ids only while the group may deliver
+    them again; consumers gone for the idle time leave the group (the real scripts on a real Redis)."""
+    import redis.asyncio as aioredis
+
+    from gateway.ops.rollups import GROUP, RollupConsumer
+    from gateway.store.event_log_store import EventLogStore
+    from gateway.store.store import Keys, Store
+
+    redis = aioredis.Redis.from_url(redis_url)
+    keys = Keys("t")
+    store = Store(redis, keys)
+    try:
+        events = EventLogStore(redis, keys)
+        db = RollupStore(store)
+        node = RollupConsumer(events, db, "node-b", sl_threshold_ms=20_000, block_ms=10, idle_consumer_ms=0)
+        await events.ensure_group(GROUP)
+        now = now_ms()
+        for i in range(3):
+            await store.open_conversation(f"cust{i}", f"c{i}", "support", now=now + i, context={})
+        await events.read(GROUP, "node-a", count=1, block_ms=10)  # a node that read one entry and died
+        await redis.xgroup_createconsumer(keys.event_log, GROUP, "node-gone")  # one that left nothing pending
+        while await node.run_once(block_ms=10):
+            pass
+        assert await db.applied_count() >= 3
+        assert [k async for k in redis.scan_iter(match="t:ru:*:q")] == []
+        assert [k async for k in redis.scan_iter(match="t:ru:queue:support:*:h")] != []
+        await node.housekeeping()  # (node-a's entry is taken over only after CLAIM_IDLE_MS)
+        names = {_s(c["name"]) for c in await redis.xinfo_consumers(keys.event_log, GROUP)}
+        assert "node-gone" not in names and "node-a" in names  # node-a still holds a pending entry
+        pending = await redis.xpending(keys.event_log, GROUP)
+        kept = await redis.zrange(keys.rollups_applied, 0, -1, withscores=True)
+        assert kept and all(score >= int(_s(pending["min"]).split("-")[0]) for _, score in kept)
+        await events.ack(GROUP, [_s(pending["min"])])  # node-a's entry done (by whoever claims it)
+        await node.housekeeping()
+        (group,) = [g for g in await redis.xinfo_groups(keys.event_log) if _s(g["name"]) == GROUP]
+        last_ms = int(_s(group["last-delivered-id"]).split("-")[0])
+        kept = await redis.zrange(keys.rollups_applied, 0, -1, withscores=True)
+        assert all(score == last_ms for _, score in kept)  # none can be delivered again: only the last ms is kept
+        names = {_s(c["name"]) for c in await redis.xinfo_consumers(keys.event_log, GROUP)}
+        assert names == {"node-b"}
+    finally:
+        await redis.aclose()
