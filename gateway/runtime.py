@@ -360,6 +360,7 @@ async def _build(settings: Settings, stack: contextlib.AsyncExitStack, clock: Ca
             sl_threshold_s=settings.service_level_seconds,
         ),
         clock=clock,
+        service_levels=queues.service_levels_ms,
     )
     for service in (queue_board, router, callbacks, presence, wallboard):
         await service.start()

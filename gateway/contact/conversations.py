@@ -320,7 +320,8 @@ class Conversations:
     async def _close_facts(self, cid: str, now: int) -> dict[str, Any]:
         """What the ``closed`` event tells of the conversation for reports (gateway/ops/rollup_rules.py):
         ``resolution_ms`` (opened to closed); ``first_response_ms`` (the customer's first message to the first agent
-        message after it); ``wrap_ms`` (the end of its last call an agent talked on to the close: after-call work).
+        message after it); ``wrap_ms`` (the end of its last call an agent talked on to the close: after-call work);
+        ``handle_ms`` (its last assignment to the close: a chat's handle time).
         The close script adds ``voice`` and, when it was still waiting, ``queued_wait_ms``."""
         events = await self.store.events(cid)
         facts: dict[str, Any] = {}
@@ -335,6 +336,9 @@ class Conversations:
         talked = [e["ts"] for e in events if e["type"] == EventType.CALL_ENDED and "talk_ms" in e]
         if talked:
             facts["wrap_ms"] = max(0, now - talked[-1])
+        assigned = [e["ts"] for e in events if e["type"] == EventType.ASSIGNED]
+        if assigned:
+            facts["handle_ms"] = max(0, now - assigned[-1])  # with its (last) agent: a chat's handle time
         return facts
 
     async def has_chat(self, cid: str) -> bool:

@@ -31,8 +31,9 @@ The metrics, for both channels (a *call* is a conversation with a ``call_started
   conversation whose call an agent talked on (``wrap_ms``: from that call's end to the agent's close, the after-call
   work), per such close.
 - **chat first response** (``first_response_ms`` of ``closed``: the customer's first message to the first agent
-  message after it) and **chat resolution** (``resolution_ms``: opened to closed) of chats an agent closed; counted
-  when the conversation closes.
+  message after it), **chat resolution** (``resolution_ms``: opened to closed) and **chat handle time**
+  (``handle_ms``: its last assignment to the close, ``aht_chat_ms``) of chats an agent closed; counted when the
+  conversation closes.
 - **escalations**: a call started in a conversation where the customer had chatted (``call_started`` with
   ``escalated``).
 - **IVR sessions**: calls that ran the voice flow (``call_ended`` with ``ivr``); **IVR contained**: those that ended
@@ -78,6 +79,8 @@ COUNTERS = (
     "first_response_ms",
     "resolved",
     "resolution_ms",
+    "chatted",  # chats an agent closed with a handle time
+    "chat_handle_ms",
     "escalations",
     "ivr_sessions",
     "ivr_contained",
@@ -99,6 +102,7 @@ METRICS = (
     "aht_wrap_ms",
     "chat_first_response_ms",
     "chat_resolution_ms",
+    "aht_chat_ms",
     "escalations",
     "ivr_sessions",
     "ivr_contained",
@@ -267,10 +271,10 @@ def _closed(t: _Tally, d: dict[str, Any]) -> None:
         t.add("wrap_ms", _ms(d.get("wrap_ms")), agent=agent)
     if not agent or d.get("voice"):
         return
-    for counter, n in (("first_response_ms", "responded"), ("resolution_ms", "resolved")):
+    for counter, n in (("first_response_ms", "responded"), ("resolution_ms", "resolved"), ("handle_ms", "chatted")):
         if counter in d:
             t.add(n, agent=agent)
-            t.add(counter, _ms(d.get(counter)), agent=agent)
+            t.add("chat_handle_ms" if counter == "handle_ms" else counter, _ms(d.get(counter)), agent=agent)
 
 
 def _ivr(t: _Tally, d: dict[str, Any]) -> None:
@@ -346,6 +350,7 @@ def report_point(c: Mapping[str, int], *, by_disposition: bool = False) -> dict[
         "aht_wrap_ms": avg("wrap_ms", "wrapped"),
         "chat_first_response_ms": avg("first_response_ms", "responded"),
         "chat_resolution_ms": avg("resolution_ms", "resolved"),
+        "aht_chat_ms": avg("chat_handle_ms", "chatted"),
         "escalations": int(c.get("escalations", 0)),
         "ivr_sessions": int(c.get("ivr_sessions", 0)),
         "ivr_contained": int(c.get("ivr_contained", 0)),

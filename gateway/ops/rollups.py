@@ -249,6 +249,7 @@ class Reports:
             "to": last.isoformat(),
             "interval": interval,
             "by": by,
+            "zone": "UTC",  # the days and hours are UTC's (the counters are kept per UTC day and hour)
             "sl_threshold_s": self.sl_threshold_s,
             "series": series,
             "totals": totals,

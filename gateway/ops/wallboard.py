@@ -23,7 +23,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -45,19 +45,21 @@ Watcher = Callable[[str], None]  # gets the frame's JSON text
 MAX_CALL_ROWS = 500  # the call list shows this many (waiting first); the totals count them all
 MAX_WAITING = 5000  # conversations read from the routing queue per snapshot
 PENDING_CALLBACK = (CallbackState.QUEUED, CallbackState.RINGING, CallbackState.CONNECTING)
+TODAY_ZONE = "UTC"  # "today" is the reports' UTC day (their counters are kept per UTC day and hour)
 
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
     service_level: float = 0.8  # 0..1: a queue below it is marked
     oldest_wait_ms: int = 60_000  # a queue whose oldest waiting conversation waited longer is marked
-    service_level_seconds: float = 20.0  # answered within this counts inside the service level (the reports')
+    service_level_seconds: float = 20.0  # a queue without its own threshold (each queue's: today.service_level_seconds)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "service_level": self.service_level,
             "oldest_wait_ms": self.oldest_wait_ms,
             "service_level_seconds": self.service_level_seconds,
+            "today_zone": TODAY_ZONE,
         }
 
 
@@ -75,6 +77,8 @@ class Facts:
     queue_skills: dict[str, Skills] = field(default_factory=dict)  # remembered per queue (a queue empty now)
     today_queues: dict[str, dict[str, Any]] = field(default_factory=dict)  # queue -> today's report totals
     today_agents: dict[str, dict[str, Any]] = field(default_factory=dict)  # agent id -> today's report totals
+    service_levels_ms: dict[str, int] = field(default_factory=dict)  # each queue's service level threshold (ms)
+    default_service_level_ms: int = 20_000
 
 
 def agent_state(info: dict[str, str], active: int, now: int) -> tuple[BoardAgentState, int]:
@@ -107,7 +111,8 @@ def _int(value: str | None) -> int:
         return 0
 
 
-def _queue_row(name: str) -> dict[str, Any]:
+def _queue_row(name: str, facts: Facts | None = None) -> dict[str, Any]:
+    sl_ms = facts.service_levels_ms.get(name, facts.default_service_level_ms) if facts is not None else 20_000
     return {
         "queue": name,
         "waiting_chats": 0,
@@ -116,22 +121,26 @@ def _queue_row(name: str) -> dict[str, Any]:
         "expected_wait_ms": None,
         "agents": {state: 0 for state in ("logged_in", *BoardAgentState)},
         "callbacks": {"scheduled": 0, "pending": 0},
-        "today": today({}),
+        "today": today({}, sl_ms),
     }
 
 
-def today(totals: dict[str, Any]) -> dict[str, Any]:
+def today(totals: dict[str, Any], service_level_ms: int = 20_000) -> dict[str, Any]:
     """Today's (UTC) figures of a queue from its report totals (gateway/ops/rollups.py): offered, handled,
-    abandoned, service level (0..1 or None), average speed of answer and handle time (talk + hold + after-call
-    work) in ms (None before anything was handled)."""
+    abandoned, service level (0..1 or None) within the queue's own threshold (``service_level_seconds``), average
+    speed of answer, handle time of calls (``aht_ms``: talk + hold + after-call work) and of chats
+    (``aht_chat_ms``: assignment to close), in ms (None before any was handled)."""
     parts = [totals.get(name) for name in ("aht_talk_ms", "aht_hold_ms", "aht_wrap_ms")]
+    chat = totals.get("aht_chat_ms")
     return {
         "offered": totals.get("offered", 0),
         "handled": totals.get("handled", 0),
         "abandoned": totals.get("abandoned", 0),
         "service_level": totals.get("service_level"),
+        "service_level_seconds": round(service_level_ms / 1000, 3),
         "asa_ms": totals.get("asa_ms"),
         "aht_ms": round(sum(p for p in parts if p is not None)) if any(p is not None for p in parts) else None,
+        "aht_chat_ms": round(chat) if chat is not None else None,
     }
 
 
@@ -142,20 +151,21 @@ def _queues(facts: Facts) -> dict[str, dict[str, Any]]:
     for conv in facts.conversations.values():
         if conv.get("queue"):
             facts.queue_skills[conv["queue"]] = _skills(conv.get("skills", ""))
-    queues = {name: _queue_row(name) for name in (*facts.queue_skills, *facts.today_queues)}
-    for name, totals in facts.today_queues.items():
-        queues[name]["today"] = today(totals)
+    queues = {name: _queue_row(name, facts) for name in (*facts.queue_skills, *facts.today_queues)}
+    for name, row in queues.items():
+        sl_ms = facts.service_levels_ms.get(name, facts.default_service_level_ms)
+        row["today"] = today(facts.today_queues.get(name, {}), sl_ms)
     for cid, queued_at in facts.waiting:
         if cid in pending_cb:  # a callback's turn in the queue: counted with the callbacks
             continue
         name = facts.conversations.get(cid, {}).get("queue") or DEFAULT_QUEUE
-        row = queues.setdefault(name, _queue_row(name))
+        row = queues.setdefault(name, _queue_row(name, facts))
         row["waiting_calls" if cid in calls else "waiting_chats"] += 1
         if row["oldest_queued_at"] is None or queued_at < row["oldest_queued_at"]:
             row["oldest_queued_at"] = queued_at
     for cb in facts.callbacks:
         name = cb.get("queue") or DEFAULT_QUEUE
-        row = queues.setdefault(name, _queue_row(name))
+        row = queues.setdefault(name, _queue_row(name, facts))
         row["callbacks"]["scheduled" if cb["state"] == CallbackState.SCHEDULED else "pending"] += 1
     return queues
 
@@ -268,6 +278,7 @@ class Wallboard:
         sweep_seconds: float = 5.0,
         publish_gap: float = 0.2,
         clock: Callable[[], int] = now_ms,
+        service_levels: Callable[[], Awaitable[Mapping[str, int]]] | None = None,
     ) -> None:
         self.store = store
         self.bus = bus_
@@ -279,6 +290,7 @@ class Wallboard:
         self.sweep_seconds = sweep_seconds
         self.publish_gap = publish_gap
         self.clock = clock  # ms: the snapshot's time and today's day
+        self.service_levels = service_levels  # each queue's service level threshold, ms (gateway/contact/queues.py)
         self.nodes = NodeStore(store)
         self._watchers: set[Watcher] = set()
         self._dirty = asyncio.Event()
@@ -373,6 +385,8 @@ class Wallboard:
             queue_skills=self._queue_skills,
             today_queues=by_queue,
             today_agents=by_agent,
+            service_levels_ms=dict(await self.service_levels()) if self.service_levels is not None else {},
+            default_service_level_ms=int(self.thresholds.service_level_seconds * 1000),
         )
 
     async def _today(self, now: int) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:

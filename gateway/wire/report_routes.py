@@ -118,6 +118,7 @@ REPORT: Schema = closed(
         "to": {"type": "string", "format": "date"},
         "interval": enum_of(["day", "hour"]),
         "by": enum_of(["queue", "agent", "disposition"]),
+        "zone": {"const": "UTC", "description": "the time zone of the days and hours (always UTC)"},
         "sl_threshold_s": {"type": "number"},
         "series": {
             "type": "array",
@@ -131,7 +132,7 @@ REPORT: Schema = closed(
         "totals": {"type": "array", "items": {**_METRICS, "properties": {"key": {"type": "string"}}}},
     },
     description="offered, handled, abandoned, abandoned_wait_ms_avg, callbacks_booked / reached / unreachable, "
-    "service_level, asa_ms, aht_talk_ms / hold_ms / wrap_ms, chat_first_response_ms, chat_resolution_ms, "
+    "service_level, asa_ms, aht_talk_ms / hold_ms / wrap_ms, chat_first_response_ms, chat_resolution_ms, aht_chat_ms, "
     "escalations, ivr_sessions, ivr_contained per key and interval (by disposition: closed)",
 )
 FLOW_PATHS: Schema = closed(

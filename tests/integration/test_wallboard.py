@@ -75,7 +75,12 @@ async def test_a_supervisor_sees_every_nodes_chats_calls_and_agents_change_live(
     carol = clients.agent("carol")  # supervisor, watching on node one
     first = await watch(carol)
     assert set(first) == {"type", "at", "thresholds", "totals", "queues", "agents", "calls"}
-    assert first["thresholds"] == {"service_level": 0.8, "oldest_wait_ms": 60_000, "service_level_seconds": 20}
+    assert first["thresholds"] == {
+        "service_level": 0.8,
+        "oldest_wait_ms": 60_000,
+        "service_level_seconds": 20,
+        "today_zone": "UTC",
+    }
     assert agent(first, "carol") == {}  # watching makes nobody online
 
     alice = clients.agent("alice", url=second.url)
@@ -192,9 +197,11 @@ def test_a_queue_counts_only_the_agents_who_can_take_it_and_its_callbacks() -> N
                 "aht_talk_ms": 100_000.0,
                 "aht_hold_ms": None,
                 "aht_wrap_ms": 20_000.0,
-            }
+            },
+            "default": {"offered": 2, "handled": 2, "aht_chat_ms": 95_000.0, "aht_talk_ms": None},
         },
         today_agents={"ana": {"handled": 3}},
+        service_levels_ms={"spanish": 45_000},  # its own threshold; default takes the setting's
     )
     frame = compose(facts, Thresholds()).as_dict()
     spanish = row(frame, "queues", "queue", "spanish")
@@ -211,10 +218,13 @@ def test_a_queue_counts_only_the_agents_who_can_take_it_and_its_callbacks() -> N
         "handled": 3,
         "abandoned": 1,
         "service_level": 0.6667,
+        "service_level_seconds": 45.0,  # the queue's own threshold
         "asa_ms": 12_000.0,
         "aht_ms": 120_000,  # talk + hold + after-call work
+        "aht_chat_ms": None,
     }
-    assert default["today"]["offered"] == 0 and default["today"]["aht_ms"] is None
+    assert default["today"]["service_level_seconds"] == 20.0  # no threshold of its own: the setting's
+    assert default["today"]["aht_ms"] is None and default["today"]["aht_chat_ms"] == 95_000  # a chat-only queue
     assert [(a["id"], a["handled_today"]) for a in frame["agents"]] == [("ana", 3), ("ben", 0)]
     assert frame["totals"] == {
         "waiting_chats": 1,

@@ -77,6 +77,9 @@ def test_handle_times_chat_times_callbacks_escalations_and_ivr() -> None:
         )
     )
     assert {("agent", "alice", "first_response_ms", 4000), ("queue", "billing", "resolved", 1)} <= chat
+    handled_chat = counters(ev("closed", {"agent_id": "alice", "disposition": "ok", "handle_ms": 95_000}))
+    assert {("queue", "billing", "chatted", 1), ("agent", "alice", "chat_handle_ms", 95_000)} <= handled_chat
+    assert report_point({"chatted": 2, "chat_handle_ms": 190_000})["aht_chat_ms"] == 95_000
     wrap = counters(ev("closed", {"agent_id": "alice", "disposition": "resolved", "wrap_ms": 12_000, "voice": True}))
     assert ("agent", "alice", "wrap_ms", 12_000) in wrap and not any(c == "resolved" for _, _, c, _ in wrap)
     assert counters(ev("callback", {"action": "requested", "queue": "sales"})) == {

@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { duration, expected, oldestWait, serviceLevel, skew } from '../static/supervisor/wallboard_format.js';
+import {
+  duration, expected, handleTime, oldestWait, serviceLevel, skew,
+} from '../static/supervisor/wallboard_format.js';
 
 test('durations read as a clock', () => {
   assert.equal(duration(7400), '0:07');
@@ -32,4 +34,11 @@ test('a service level under its target is marked', () => {
 test('the clock skew is the browser ahead of the gateway', () => {
   assert.equal(skew(1000, 1600), 600);
   assert.equal(skew(undefined, 1600), 0);
+});
+
+test('a chat-only queue has a handle time too, a mixed one both', () => {
+  assert.equal(handleTime({ aht_ms: null, aht_chat_ms: 125000 }).text, 'chat 2:05');
+  assert.equal(handleTime({ aht_ms: 245000, aht_chat_ms: null }).text, '4:05');
+  assert.equal(handleTime({ aht_ms: 245000, aht_chat_ms: 125000 }).text, '4:05 · chat 2:05');
+  assert.deepEqual(handleTime({}), { text: '—', title: '' });
 });

@@ -1,7 +1,9 @@
 // The wallboard's tables: one `wallboard` frame replaces what they show (rows kept by key, so focus and buttons
 // stay), and a tick every second moves the durations on from the frame's times.
 
-import { CALL_WORDS, STATE_WORDS, duration, expected, oldestWait, serviceLevel, skew } from './wallboard_format.js';
+import {
+  CALL_WORDS, STATE_WORDS, duration, expected, handleTime, oldestWait, serviceLevel, skew,
+} from './wallboard_format.js';
 
 const W = { frame: null, skew: 0, onMonitor: () => {}, monitoring: () => null };
 
@@ -93,8 +95,12 @@ function renderQueues(frame) {
     const today = q.today || {};
     for (const name of ['offered', 'handled', 'abandoned']) set(cell(tr, name), today[name] ?? 0);
     set(cell(tr, 'asa'), today.asa_ms == null ? '—' : duration(today.asa_ms));
-    set(cell(tr, 'aht'), today.aht_ms == null ? '—' : duration(today.aht_ms));
+    const aht = handleTime(today);
+    set(cell(tr, 'aht'), aht.text);
+    cell(tr, 'aht').title = aht.title;
     level(cell(tr, 'service_level'), today.service_level);
+    cell(tr, 'service_level').title = today.service_level_seconds == null ? ''
+      : `Share answered within ${today.service_level_seconds} s (this queue's threshold), today (UTC day)`;
     oldest(tr, q);
   });
 }

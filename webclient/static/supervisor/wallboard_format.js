@@ -42,3 +42,14 @@ export function serviceLevel(value, thresholds) {
   const target = thresholds && Number(thresholds.service_level);
   return { text: `${Math.round(value * 100)}%`, under: target > 0 && value < target };
 }
+
+/** Today's average handle time in words: calls' (talk + hold + after-call work) and chats' (assignment to close),
+ * whichever the queue had: {text, title}. */
+export function handleTime(today) {
+  const call = today && today.aht_ms != null ? duration(today.aht_ms) : null;
+  const chat = today && today.aht_chat_ms != null ? duration(today.aht_chat_ms) : null;
+  if (call && chat) return { text: `${call} · chat ${chat}`, title: 'Calls: talk, hold and after-call work; chats: from assignment to close' };
+  if (call) return { text: call, title: 'Calls: talk, hold and after-call work' };
+  if (chat) return { text: `chat ${chat}`, title: 'Chats: from assignment to close' };
+  return { text: '—', title: '' };
+}
