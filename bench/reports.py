@@ -29,12 +29,20 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from bench.chat_load import pct
 from gateway.ops.rollups import Reports, RollupConsumer, json_parts
 from gateway.store.event_log_store import EventLogStore
 from gateway.store.rollup_store import RollupStore, day_name
 from gateway.store.store import Keys, Store
 from tests.support.servers import RedisServer
+
+
+def pct(values: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank); bench/chat_load.py's, kept here: that module no longer imports."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))], 1)
+
 
 COUNTERS = (
     "offered",
