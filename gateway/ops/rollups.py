@@ -40,7 +40,7 @@ MAX_DAYS = 90
 BATCH = 200
 MAX_POINTS = 20_000  # keys x intervals in one report (a 90-day hourly report: 9 keys)
 MAX_READ = 50_000  # day hashes read for one report (keys of the dimension x days)
-SLICE_KEYS = 4  # series computed between two turns of the event loop
+SLICE_POINTS = 200  # points computed (or encoded) between two turns of the event loop
 CLAIM_IDLE_MS = 60_000  # a node's unacknowledged entries this old are taken over (it stopped or died)
 CLAIM_EVERY_SECONDS = 30.0
 IDLE_CONSUMER_MS = 3_600_000  # a consumer (node) with nothing pending, unseen for an hour, leaves the group
@@ -227,23 +227,21 @@ class Reports:
         series, totals = [], []
         if interval == "hour":
             hour_rows = await self.db.hours(by, [k for k, _ in kept], days)
+        done = 0
         for n, (key, rows) in enumerate(kept):
             if interval == "day":
                 points = [(iso(d), row) for d, row in zip(days, rows, strict=True)]
             else:
                 points = _hours(days, hour_rows[n])
             total = summed(row for _, row in points)
-            series.append(
-                {
-                    "key": key,
-                    "points": [
-                        {"start": start, **report_point(row, by_disposition=by_disposition)} for start, row in points
-                    ],
-                }
-            )
+            out: list[dict[str, Any]] = []
+            for start, row in points:
+                out.append({"start": start, **report_point(row, by_disposition=by_disposition)})
+                done += 1
+                if done % SLICE_POINTS == 0:
+                    await asyncio.sleep(0)  # the event loop runs between slices
+            series.append({"key": key, "points": out})
             totals.append({"key": key, **report_point(total, by_disposition=by_disposition)})
-            if n % SLICE_KEYS == SLICE_KEYS - 1:
-                await asyncio.sleep(0)  # the event loop runs between slices
         return {
             "from": first.isoformat(),
             "to": last.isoformat(),
@@ -303,25 +301,33 @@ def csv_rows(report: dict[str, Any]) -> list[list[str]]:
 
 
 def csv_parts(report: dict[str, Any]) -> Iterator[list[list[str]]]:
-    """:func:`csv_rows` in parts: the header, then the rows of each series (written one part at a time)."""
+    """:func:`csv_rows` in parts: the header, then at most :data:`SLICE_POINTS` rows each (written one at a time)."""
     names = ["closed"] if report["by"] == "disposition" else list(METRICS)
     yield [["key", "start", *names]]
     for series in report["series"]:
         key = csv_cell(str(series["key"]))
-        rows = []
-        for point in series["points"]:
-            values = ("" if point[n] is None else csv_cell(str(point[n])) for n in names)
-            rows.append([key, csv_cell(str(point["start"])), *values])
-        yield rows
+        points = series["points"]
+        for i in range(0, len(points), SLICE_POINTS):
+            rows = []
+            for point in points[i : i + SLICE_POINTS]:
+                values = ("" if point[n] is None else csv_cell(str(point[n])) for n in names)
+                rows.append([key, csv_cell(str(point["start"])), *values])
+            yield rows
 
 
 def json_parts(report: dict[str, Any]) -> Iterator[str]:
-    """The report's JSON text in parts (one per series): the same text as ``json.dumps(report)`` compactly."""
+    """The report's JSON text in parts (at most :data:`SLICE_POINTS` points each): the same text as
+    ``json.dumps(report)`` compactly."""
     head = {k: v for k, v in report.items() if k not in ("series", "totals")}
-    yield json.dumps(head, separators=(",", ":"))[:-1] + ',"series":['
+    compact = (",", ":")
+    yield json.dumps(head, separators=compact)[:-1] + ',"series":['
     for n, series in enumerate(report["series"]):
-        yield ("," if n else "") + json.dumps(series, separators=(",", ":"))
-    yield '],"totals":' + json.dumps(report["totals"], separators=(",", ":")) + "}"
+        points = series["points"]
+        yield ("," if n else "") + '{"key":' + json.dumps(series["key"]) + ',"points":['
+        for i in range(0, len(points), SLICE_POINTS):
+            yield ("," if i else "") + json.dumps(points[i : i + SLICE_POINTS], separators=compact)[1:-1]
+        yield "]}"
+    yield '],"totals":' + json.dumps(report["totals"], separators=compact) + "}"
 
 
 # ---------------------------------------------------------------- the backfill

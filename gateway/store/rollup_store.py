@@ -23,8 +23,8 @@ APPLIED_KEEP_MS = 7 * DAY_MS  # an entry is not delivered again after a week (it
 
 
 READ_CHUNK = 300  # day hashes per script call
-HOUR_CHUNK = 24  # hour hashes per script call (each up to 24 x the counters)
-CHUNKS_PER_TRIP = 4  # script calls per round trip (parsed before the next one)
+HOUR_CHUNK = 12  # hour hashes per script call (each up to 24 x the counters)
+CHUNKS_PER_TRIP = 2  # script calls per round trip (parsed before the next one)
 DEAD_KEEP = 1000  # entries set aside kept (P:ru:dead)
 
 
