@@ -25,7 +25,7 @@ from typing import Any
 
 from gateway.contact.routing import DEFAULT_QUEUE
 from gateway.errors import BadRequest
-from gateway.ops.rollup_rules import COUNTERS, METRICS, Counted, count, replay, report_point, summed
+from gateway.ops.rollup_rules import COUNTERS, METRICS, Counted, count, replay, report_point
 from gateway.protocol.codes import ErrorCode
 from gateway.store.event_log_store import EventLogStore, LoggedEvent
 from gateway.store.index_store import ConversationIndex
@@ -229,17 +229,16 @@ class Reports:
             hour_rows = await self.db.hours(by, [k for k, _ in kept], days)
         done = 0
         for n, (key, rows) in enumerate(kept):
-            if interval == "day":
-                points = [(iso(d), row) for d, row in zip(days, rows, strict=True)]
-            else:
-                points = _hours(days, hour_rows[n])
-            total = summed(row for _, row in points)
+            total: dict[str, int] = {}
             out: list[dict[str, Any]] = []
-            for start, row in points:
-                out.append({"start": start, **report_point(row, by_disposition=by_disposition)})
-                done += 1
-                if done % SLICE_POINTS == 0:
-                    await asyncio.sleep(0)  # the event loop runs between slices
+            for d, row in zip(days, rows if interval == "day" else hour_rows[n], strict=True):
+                for start, counters in [(iso(d), row)] if interval == "day" else _day_hours(d, row):
+                    for name, value in counters.items():
+                        total[name] = total.get(name, 0) + value
+                    out.append({"start": start, **report_point(counters, by_disposition=by_disposition)})
+                    done += 1
+                    if done % SLICE_POINTS == 0:
+                        await asyncio.sleep(0)  # the event loop runs between slices
             series.append({"key": key, "points": out})
             totals.append({"key": key, **report_point(total, by_disposition=by_disposition)})
         return {
@@ -276,15 +275,13 @@ class Reports:
         }
 
 
-def _hours(days: list[date], key_rows: list[dict[str, int]]) -> list[tuple[str, dict[str, int]]]:
-    points: list[tuple[str, dict[str, int]]] = []
-    for d, row in zip(days, key_rows, strict=True):
-        by_hour: list[dict[str, int]] = [{} for _ in range(24)]
-        for field, value in row.items():
-            hour, _, counter = field.partition("|")
-            by_hour[int(hour)][counter] = value
-        points += [(iso(d, h), by_hour[h]) for h in range(24)]
-    return points
+def _day_hours(d: date, row: dict[str, int]) -> list[tuple[str, dict[str, int]]]:
+    """One day's hour hash (``HH|counter``) as its 24 points."""
+    by_hour: list[dict[str, int]] = [{} for _ in range(24)]
+    for field, value in row.items():
+        hour, _, counter = field.partition("|")
+        by_hour[int(hour)][counter] = value
+    return [(iso(d, h), by_hour[h]) for h in range(24)]
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet takes a cell starting so for a formula
