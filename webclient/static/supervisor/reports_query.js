@@ -91,6 +91,7 @@ export const METRICS = [
   ['aht_wrap_ms', 'Avg wrap-up', 'ms'],
   ['chat_first_response_ms', 'Chat first response', 'ms'],
   ['chat_resolution_ms', 'Chat resolution', 'ms'],
+  ['aht_chat_ms', 'Chat handle time', 'ms'],
   ['callbacks_booked', 'Callbacks booked', 'count'],
   ['callbacks_reached', 'Callbacks reached', 'count'],
   ['callbacks_unreachable', 'Callbacks unreachable', 'count'],
