@@ -351,6 +351,16 @@ def operations() -> list[Operation]:
         Operation("GET", "/agent", _page("agent.html"), "The agent desk", tag="pages", answers=page),
         Operation(
             "GET",
+            "/admin",
+            _page("admin/admin.html"),
+            "The admin console: agents, queues, widget settings, event webhooks, audit log",
+            tag="pages",
+            description="The page is public; its data comes from /api/admin/... and /api/webhooks (admins edit, "
+            "supervisors read).",
+            answers=page,
+        ),
+        Operation(
+            "GET",
             "/supervisor/reports",
             _page("supervisor/reports.html"),
             "The reports page (its data, GET /api/reports, is for supervisors and admins)",

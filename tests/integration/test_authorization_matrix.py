@@ -175,6 +175,7 @@ def route_rules(cid: str) -> dict[tuple[str, str], RouteRule]:
     return {
         ("GET", "/"): RouteRule("/", everyone),
         ("GET", "/agent"): RouteRule("/agent", everyone),
+        ("GET", "/admin"): RouteRule("/admin", everyone),  # the page; its data asks for a role
         ("GET", "/supervisor/reports"): RouteRule("/supervisor/reports", everyone),  # the page; its data asks a role
         ("GET", "/admin/flows"): RouteRule("/admin/flows", everyone),  # the page; its data asks for the admin role
         ("GET", "/supervisor"): RouteRule("/supervisor", everyone),  # the page; its data only on a supervisor's socket

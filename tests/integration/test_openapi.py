@@ -208,6 +208,7 @@ async def _every_get(
         "/agent",
         "/supervisor",
         "/supervisor/reports",
+        "/admin",
         "/admin/flows",
         "/widget.js",
         "/healthz",

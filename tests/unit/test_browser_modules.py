@@ -122,6 +122,19 @@ def test_the_desk_modules_resolve_and_never_assign_to_an_import() -> None:
     assert on_disk <= names, f"desk modules nothing imports: {sorted(on_disk - names)}"
 
 
+def test_the_admin_console_modules_resolve_and_never_assign_to_an_import() -> None:
+    modules = module_order(STATIC_DIR / "admin" / "console_main.js", one_scope=False)
+    names = {str(m.path.relative_to(STATIC_DIR)) for m in modules}
+    frame = {
+        str(m.path.relative_to(STATIC_DIR))
+        for m in module_order(STATIC_DIR / "admin" / "console_preview.js", one_scope=False)
+    }
+    on_disk = {str(p.relative_to(STATIC_DIR)) for p in (STATIC_DIR / "admin").glob("console_*.js")}
+    assert on_disk <= names | frame, f"console modules nothing imports: {sorted(on_disk - names - frame)}"
+    assert {"desk/auth.js", "desk/login_view.js"} <= names  # the desk's session, not a copy of it
+    assert {"widget/panel.js", "widget/state.js"} <= frame  # the preview is the widget's own rendering
+
+
 def test_the_reports_page_modules_resolve_and_never_assign_to_an_import() -> None:
     modules = module_order(STATIC_DIR / "supervisor" / "reports_main.js", one_scope=False)
     names = {str(m.path.relative_to(STATIC_DIR)) for m in modules}

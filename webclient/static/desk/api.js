@@ -1,5 +1,5 @@
 // The desk's HTTP API with the agent's access token (docs/protocol.md "HTTP"): JSON in, JSON out; a refusal
-// throws an Error carrying the gateway's message and the field it names.
+// throws an Error carrying the gateway's message, code and the field it names.
 
 import { S } from './state.js';
 
@@ -15,6 +15,8 @@ export async function api(path, { method = 'GET', body, params } = {}) {
     const err = new Error((data && data.message) || `HTTP ${res.status}`);
     err.status = res.status;
     err.field = data && data.field;
+    err.code = data && data.code;
+    err.body = data;   // the whole problem (a 409's current version and diff, ...)
     throw err;
   }
   return data;

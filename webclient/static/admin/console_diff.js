@@ -1,0 +1,44 @@
+// The audit log's compact diff: what an entry's `before` and `after` differ in, field by field (nested objects by
+// dotted paths, lists and scalars whole). Pure, tested by node (webclient/tests/console_diff.test.mjs).
+
+function isObject(v) {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function flatten(value, prefix, out) {
+  if (isObject(value) && Object.keys(value).length) {
+    for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+  } else if (prefix) {
+    out.set(prefix, value);
+  }
+  return out;
+}
+
+/** [{path, kind: 'added'|'removed'|'changed', from, to}] sorted by path; a created thing (no before) lists its
+ * fields as added, a removed one (no after) as removed. Equal values are left out. */
+export function diffEntries(before, after) {
+  const a = flatten(isObject(before) ? before : {}, '', new Map());
+  const b = flatten(isObject(after) ? after : {}, '', new Map());
+  const paths = [...new Set([...a.keys(), ...b.keys()])].sort();
+  const out = [];
+  for (const path of paths) {
+    const had = a.has(path);
+    const has = b.has(path);
+    if (had && has && JSON.stringify(a.get(path)) === JSON.stringify(b.get(path))) continue;
+    out.push({ path, kind: had && has ? 'changed' : has ? 'added' : 'removed', from: a.get(path), to: b.get(path) });
+  }
+  return out;
+}
+
+/** A value as one short line: strings bare, the rest as JSON, long ones cut. */
+export function valueText(value, max = 80) {
+  const text = value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** One change as a line of text: "capacity: 2 → 3", "+ skills.billing: 3", "− music: hold.wav". */
+export function changeText(c) {
+  if (c.kind === 'added') return `+ ${c.path}: ${valueText(c.to)}`;
+  if (c.kind === 'removed') return `− ${c.path}: ${valueText(c.from)}`;
+  return `${c.path}: ${valueText(c.from)} → ${valueText(c.to)}`;
+}

@@ -1,0 +1,46 @@
+// The widget preview's frame (a srcdoc <iframe> of the widget settings page, console_widget.js): the real widget,
+// mounted by its own modules (widget/panel.js) with its own style (widget/widget.css, which /widget.js inlines),
+// open, never connected, and inert (a picture: nothing in it takes focus or sends). The console posts the settings
+// as typed ({type: 'cg-preview', settings, closed}); they are applied the way the widget applies the gateway's.
+
+import { buildDom, renderStatus, ui } from '../widget/panel.js';
+import { W } from '../widget/state.js';
+import { sock } from '../widget/connection.js';
+
+async function mount() {
+  buildDom();
+  const css = await (await fetch('/static/widget/widget.css', { cache: 'no-cache' })).text();
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(css);
+  ui.root.adoptedStyleSheets = [sheet];
+  document.body.inert = true;
+  sock.ready = true; // a preview never connects; its status line reads as a connected widget's would
+  W.isOpen = true;
+  ui.panel.hidden = false;
+  ui.launcher.setAttribute('aria-expanded', 'true');
+  renderStatus();
+  window.addEventListener('message', (e) => {
+    if (e.origin !== location.origin || e.source !== window.parent || !e.data || e.data.type !== 'cg-preview') return;
+    show(e.data.settings || {}, Boolean(e.data.closed));
+  });
+  window.parent.postMessage({ type: 'cg-preview-ready' }, location.origin);
+}
+
+function show(settings, closed) {
+  W.hoursOpen = closed ? false : settings.hours_queue ? true : null;
+  applySettings(settings);
+  renderStatus();
+  document.documentElement.dataset.shown = JSON.stringify({ ...settings, closed }); // what the frame shows (tests)
+}
+
+/** Until the widget applies settings itself: the title, colours, greeting and language on its own elements. */
+function applySettings(s) {
+  const root = ui.root.querySelector('.root');
+  if (s.colour) root.style.setProperty('--cg-accent', s.colour);
+  if (s.accent) root.style.setProperty('--cg-accent-strong', s.accent);
+  ui.root.querySelector('#cg-title').textContent = s.title || 'Contact us';
+  if (s.greeting) ui.root.querySelector('.intro').textContent = s.greeting;
+  if (s.language) root.setAttribute('lang', s.language);
+}
+
+mount();
