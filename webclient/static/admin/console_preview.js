@@ -20,10 +20,10 @@ async function mount() {
   ui.launcher.setAttribute('aria-expanded', 'true');
   renderStatus();
   window.addEventListener('message', (e) => {
-    if (e.origin !== location.origin || e.source !== window.parent || !e.data || e.data.type !== 'cg-preview') return;
+    if (e.origin !== window.origin || e.source !== window.parent || !e.data || e.data.type !== 'cg-preview') return;
     show(e.data.settings || {}, Boolean(e.data.closed));
   });
-  window.parent.postMessage({ type: 'cg-preview-ready' }, location.origin);
+  window.parent.postMessage({ type: 'cg-preview-ready' }, window.origin); // about:srcdoc: its location has no origin, the document has the console's
 }
 
 function show(settings, closed) {
