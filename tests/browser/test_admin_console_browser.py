@@ -1,0 +1,270 @@
+"""The admin console (/admin) in real Chromium against a real node's admin REST.
+
+An admin signs in, adds an agent (a weak password first: the refusal shows next to the password field; the agent
+then exists for the gateway), changes a queue's service level, edits the widget settings (the preview, the
+widget's own rendering, follows the form before saving; the saved settings are what the gateway serves), creates
+an event webhook (its secret shown once) and finds each of those actions in the audit log, filtered by target. A
+supervisor sees the same pages without one edit control; an agent is refused with a message. Every view is used
+from the keyboard, has no serious axe violation and no CSP violation; screenshots at 1,280 px are written to
+$CG_SCREENSHOTS (or the test's tmp dir).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, expect
+
+from gateway.config import Settings
+from gateway.contact.agents import add_agent
+from tests.browser.test_csp_browser import WATCH, violations
+from tests.conftest import PASSWORDS, bounded
+from tests.support.axe import axe_violations, blocking, describe, install_axe
+from tests.support.servers import Node, start_node
+
+pytestmark = pytest.mark.browser
+
+ADMIN_PASSWORD = "dana-admin-secret-9"
+NEW_PASSWORD = "erin-7-long-passphrase"
+VIEWS = ("agents", "queues", "widget", "webhooks", "audit")
+
+
+@pytest.fixture
+async def console_node(settings: Settings, tmp_path: Path) -> AsyncIterator[Node]:
+    """A node whose agents are the test's (alice, bob, carol the supervisor) and dana, an admin; webhooks may post
+    to loopback."""
+    agents = tmp_path / "agents.toml"
+    add_agent(agents, "alice", "Alice Smith", PASSWORDS["alice"], capacity=2)
+    add_agent(agents, "carol", "Carol White", PASSWORDS["carol"], capacity=1, roles=("agent", "supervisor"))
+    add_agent(agents, "dana", "Dana Admin", ADMIN_PASSWORD, capacity=1, roles=("agent", "supervisor", "admin"))
+    node = await start_node(replace(settings, agents_file=agents, webhook_allow=("127.0.0.1",)))
+    yield node
+    await bounded(node.stop(), "stopping the gateway node")
+
+
+async def rest(node: Node, token: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(method, node.url + path, json=body, headers={"Authorization": f"Bearer {token}"}) as r,
+    ):
+        return r.status, (await r.json() if r.content_type == "application/json" else None)
+
+
+async def login_token(node: Node, agent_id: str, password: str) -> str:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(node.url + "/api/agent/login", json={"agent_id": agent_id, "password": password}) as r,
+    ):
+        body = await r.json()
+        assert r.status == 200, body
+        return str(body["token"])
+
+
+#: Each section's content once loaded (for a supervisor too).
+LOADED = {
+    "agents": "[data-testid=cs-agents]",
+    "queues": "[data-testid=cs-queues]",
+    "widget": "[data-testid=cs-widget-form] [name=title]",
+    "webhooks": "#view-webhooks .cs-status",
+    "audit": "[data-testid=cs-audit]",
+}
+#: What an edit control is called (buttons' accessible names).
+EDIT = re.compile(r"^(Add|Edit|Delete|Remove|Disable|Enable|Reset|Save|Undo)")
+
+
+async def new_page(browser: Browser) -> tuple[BrowserContext, Page, list[str]]:
+    """A 1,280 px page watched for CSP violations, with axe-core; and the page errors it throws."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    await context.add_init_script(WATCH)
+    await install_axe(context)
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return context, page, errors
+
+
+async def sign_in(page: Page, node: Node, agent_id: str, password: str) -> None:
+    await page.goto(node.url + "/admin")
+    await expect(page.locator("#login-form")).to_be_visible()
+    await page.fill("#login-agent", agent_id)
+    await page.fill("#login-password", password)
+    await page.press("#login-password", "Enter")
+    await expect(page.locator("#console")).to_be_visible()
+
+
+async def open_view(page: Page, view: str) -> None:
+    """Go to a section from the keyboard: focus its nav link and press Enter."""
+    await page.focus(f".cs-nav a[data-view={view}]")
+    await page.keyboard.press("Enter")
+    await expect(page.locator(f"#view-{view}")).to_be_visible()
+    await expect(page.locator(f".cs-nav a[data-view={view}]")).to_have_attribute("aria-current", "page")
+
+
+async def checked(page: Page, errors: list[str], shots: Path, name: str) -> None:
+    """No serious axe violation, no CSP violation, no page error; a screenshot to look at."""
+    found = await axe_violations(page)
+    assert blocking(found) == [], describe(found)
+    assert await violations(page) == []
+    assert errors == []
+    await page.screenshot(path=str(shots / f"admin-{name}.png"), full_page=True)
+
+
+def screenshots(tmp_path: Path) -> Path:
+    shots = Path(os.environ.get("CG_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    return shots
+
+
+async def test_an_admin_manages_agents_queues_widget_and_webhooks_and_finds_it_all_in_the_audit_log(
+    browser: Browser, console_node: Node, tmp_path: Path
+) -> None:
+    node = console_node
+    shots = screenshots(tmp_path)
+    context, page, errors = await new_page(browser)
+    await sign_in(page, node, "dana", ADMIN_PASSWORD)
+    admin = await login_token(node, "dana", ADMIN_PASSWORD)
+
+    # ---- agents: a weak password is refused next to its field; then erin is added and exists for the gateway
+    table = page.locator("[data-testid=cs-agents]")
+    await expect(table.locator("tr[data-agent=carol]")).to_contain_text("supervisor")
+    await checked(page, errors, shots, "agents")
+    await page.focus("[data-testid=cs-agent-add]")
+    await page.keyboard.press("Enter")
+    dialog = page.locator("[data-testid=cs-agent-dialog]")
+    await expect(dialog.locator("[name=id]")).to_be_focused()
+    await page.keyboard.type("erin")
+    await dialog.locator("[name=name]").fill("Erin Brown")
+    await dialog.locator("[name=password]").fill("short")
+    await dialog.get_by_role("button", name="Add skill").click()
+    await dialog.get_by_label("Skill 1 name").fill("billing")
+    await dialog.get_by_label("Skill 1 level").fill("4")
+    await dialog.locator("[type=submit]").click()
+    password_error = dialog.locator("[data-field=password] .cs-field-error")
+    await expect(password_error).to_be_visible()
+    await expect(dialog.locator("[name=password]")).to_have_attribute("aria-invalid", "true")
+    await expect(dialog.locator("[name=password]")).to_be_focused()
+    await checked(page, errors, shots, "agent-refused")
+    await dialog.locator("[name=password]").fill(NEW_PASSWORD)
+    await page.keyboard.press("Enter")
+    await expect(dialog).to_have_count(0)
+    await expect(table.locator("tr[data-agent=erin]")).to_contain_text("billing (4)")
+    status, listed = await rest(node, admin, "GET", "/api/admin/agents")
+    erin = next(a for a in listed["agents"] if a["id"] == "erin")
+    assert (erin["name"], erin["skills"]) == ("Erin Brown", {"billing": 4})
+
+    # ---- queues: billing's service level to 45 s
+    await open_view(page, "queues")
+    await page.get_by_role("button", name="Edit queue billing").click()
+    qdialog = page.locator("[data-testid=cs-queue-dialog]")
+    await qdialog.locator("[name=service_level_seconds]").fill("45")
+    await checked(page, errors, shots, "queue-edit")
+    await qdialog.locator("[type=submit]").click()
+    await expect(qdialog).to_have_count(0)
+    await expect(page.locator("tr[data-queue=billing] [data-testid=cs-queue-sl]")).to_have_text("45 s")
+    _, queues = await rest(node, admin, "GET", "/api/admin/queues")
+    assert next(q for q in queues["queues"] if q["name"] == "billing")["service_level_seconds"] == 45
+
+    # ---- widget: the preview follows the form before it is saved; saved, the gateway serves it
+    await open_view(page, "widget")
+    form = page.locator("[data-testid=cs-widget-form]")
+    frame = page.frame_locator("[data-testid=cs-widget-preview]")
+    await expect(frame.locator("#cg-widget")).to_have_count(1)
+    await form.locator("[name=title]").fill("Acme help desk")
+    await form.locator("[name=greeting]").fill("Hello from Acme! Ask us anything.")
+    await form.locator("[name=colour]").fill("#7a1fa2")
+    await expect(frame.locator("#cg-title")).to_have_text("Acme help desk")
+    await expect(frame.locator(".intro")).to_contain_text("Hello from Acme!")
+    launcher_bg = await frame.locator("[data-testid=cg-launcher]").evaluate(
+        "(el) => getComputedStyle(el).backgroundColor"
+    )
+    assert launcher_bg == "rgb(122, 31, 162)"
+    await page.get_by_label("Show it outside opening hours").check()
+    await expect(frame.locator("[data-testid=cg-status]")).to_have_attribute("data-state", "online")
+    closed_text = await frame.locator("[data-testid=cg-status]").inner_text()
+    assert "closed" in closed_text.lower()
+    await checked(page, errors, shots, "widget")
+    await page.click("[data-testid=cs-widget-save]")
+    await expect(page.locator("#notice")).to_contain_text("saved")
+    _, widget = await rest(node, admin, "GET", "/api/admin/widget")
+    assert (widget["title"], widget["colour"]) == ("Acme help desk", "#7a1fa2")
+
+    # ---- webhooks: one to a loopback receiver, its secret shown once
+    await open_view(page, "webhooks")
+    await page.click("[data-testid=cs-webhook-add]")
+    wdialog = page.locator("[data-testid=cs-webhook-dialog]")
+    await wdialog.locator("[name=url]").fill("http://127.0.0.1:9/hooks/crm")
+    await wdialog.locator("[name=description]").fill("CRM")
+    await wdialog.get_by_label("message.created").check()
+    await wdialog.locator("[type=submit]").click()
+    secret = page.locator("[data-testid=cs-webhook-secret]")
+    await expect(secret).to_be_visible()
+    assert len(await secret.input_value()) >= 16
+    await checked(page, errors, shots, "webhook-secret")
+    await page.keyboard.press("Escape")
+    await expect(page.locator("[data-testid=cs-webhooks] tbody tr")).to_have_count(1)
+    await expect(page.locator("[data-testid=cs-webhooks]")).to_contain_text("message.created")
+    await page.get_by_role("button", name="Delivery log of http://127.0.0.1:9/hooks/crm").click()
+    await expect(page.locator(".cs-log")).to_contain_text("No delivery yet")
+
+    # ---- the audit log: each action, newest first; filtered by target
+    await open_view(page, "audit")
+    audit = page.locator("[data-testid=cs-audit]")
+    for action, target in (("agent.add", "erin"), ("queue.update", "billing"), ("widget.update", "")):
+        row = audit.locator(f"tr[data-action='{action}']")
+        await expect(row.first).to_be_visible()
+        if target:
+            await expect(row.first).to_contain_text(target)
+    actions = await audit.locator("tbody tr").evaluate_all("(rows) => rows.map((r) => r.dataset.action)")
+    assert actions.index("queue.update") < actions.index("agent.add")  # newest first
+    assert any(a.startswith("webhook.") for a in actions), actions
+    queue_row = audit.locator("tr[data-action='queue.update']").first
+    await expect(queue_row).to_contain_text("service_level_seconds: 20 → 45")
+    await expect(audit.locator("tr[data-action='agent.add']").first).not_to_contain_text(NEW_PASSWORD)
+    await page.fill("[data-testid=cs-audit-target]", "erin")
+    await page.press("[data-testid=cs-audit-target]", "Enter")
+    await expect(audit.locator("tbody tr")).to_have_count(1)
+    await expect(audit.locator("tbody tr")).to_contain_text("agent.add")
+    await checked(page, errors, shots, "audit")
+    await context.close()
+
+
+async def test_a_supervisor_sees_no_edit_control_and_an_agent_is_refused(
+    browser: Browser, console_node: Node, tmp_path: Path
+) -> None:
+    node = console_node
+    shots = screenshots(tmp_path)
+    context, page, errors = await new_page(browser)
+    await sign_in(page, node, "carol", PASSWORDS["carol"])
+    await expect(page.locator("[data-testid=cs-mode]")).to_have_text("Read only (supervisor)")
+    await expect(page.locator("[data-testid=cs-agents] tr[data-agent=dana]")).to_be_visible()
+    for view in VIEWS:
+        await open_view(page, view)
+        section = page.locator(f"#view-{view}")
+        await expect(page.locator(LOADED[view])).to_be_visible()
+        await expect(page.locator(LOADED[view])).not_to_have_text(re.compile("Loading"))
+        edits = section.get_by_role("button", name=EDIT)
+        assert await edits.count() == 0, await edits.all_inner_texts()
+        await checked(page, errors, shots, f"supervisor-{view}")
+    await open_view(page, "widget")
+    assert await page.locator("[data-testid=cs-widget-save]").count() == 0
+    await expect(page.locator("[data-testid=cs-widget-form] [name=title]")).to_have_attribute("readonly", "")
+    await open_view(page, "queues")
+    await page.get_by_role("button", name="Details of queue billing").click()
+    qdialog = page.locator("[data-testid=cs-queue-dialog]")
+    await expect(qdialog.locator("[name=service_level_seconds]")).to_be_disabled()
+    await page.keyboard.press("Escape")
+    await context.close()
+
+    context, page, errors = await new_page(browser)
+    await sign_in(page, node, "alice", PASSWORDS["alice"])
+    await expect(page.locator("[data-testid=cs-refused]")).to_contain_text("for admins")
+    await expect(page.locator("#view-agents")).to_be_hidden()
+    await checked(page, errors, shots, "agent-refused")
+    await context.close()
