@@ -210,7 +210,7 @@ async def test_an_admin_manages_agents_queues_widget_and_webhooks_and_finds_it_a
     await page.keyboard.press("Escape")
     await expect(page.locator("[data-testid=cs-webhooks] tbody tr")).to_have_count(1)
     await expect(page.locator("[data-testid=cs-webhooks]")).to_contain_text("message.created")
-    await page.get_by_role("button", name="Delivery log of http://127.0.0.1:9/hooks/crm").click()
+    await page.get_by_role("button", name="Deliveries of http://127.0.0.1:9/hooks/crm").click()
     await expect(page.locator(".cs-log")).to_contain_text("No delivery yet")
 
     # ---- the audit log: each action, newest first; filtered by target

@@ -55,7 +55,7 @@ export function createAgentsView(section, ctx) {
     const label = a.name || a.id;
     return h('div', { class: 'cs-actions' },
       h('button', { type: 'button', class: 'btn small', 'aria-label': `Edit ${label}`, onclick: () => editDialog(a) }, 'Edit'),
-      h('button', { type: 'button', class: 'btn small', 'aria-label': `Reset the password of ${label}`,
+      h('button', { type: 'button', class: 'btn small', 'aria-label': `Reset password of ${label}`,
         onclick: () => passwordDialog(a) }, 'Reset password'),
       h('button', { type: 'button', class: 'btn small', 'aria-label': `${a.disabled ? 'Enable' : 'Disable'} ${label}`,
         onclick: () => setDisabled(a, !a.disabled) }, a.disabled ? 'Enable' : 'Disable'),

@@ -188,7 +188,7 @@ export function noticeDialog(title, ...body) {
 /** A table with a caption and column headers; rows are arrays of cells (a node or text; a {th: text} cell is a
  * row header). */
 export function table(caption, headers, rows, { testid } = {}) {
-  return h('div', { class: 'cs-scroll', tabindex: '0', role: 'region', 'aria-label': caption },
+  return h('div', { class: 'cs-scroll', tabindex: '0', role: 'region', 'aria-label': `${caption} (table)` },
     h('table', { class: 'cs-table', dataset: { testid: testid || '' } },
       h('caption', { class: 'sr-only' }, caption),
       h('thead', {}, h('tr', {}, headers.map((t) => h('th', { scope: 'col' }, t)))),

@@ -50,7 +50,7 @@ export function createWebhooksView(section, ctx) {
         w.description || '',
         timeText(w.updated_ms || w.created_ms),
         h('div', { class: 'cs-actions' },
-          h('button', { type: 'button', class: 'btn small', 'aria-label': `Delivery log of ${w.url}`, onclick: () => showLog(w) }, 'Deliveries'),
+          h('button', { type: 'button', class: 'btn small', 'aria-label': `Deliveries of ${w.url}`, onclick: () => showLog(w) }, 'Deliveries'),
           ctx.editable && h('button', { type: 'button', class: 'btn small', 'aria-label': `Edit webhook ${w.url}`, onclick: () => editDialog(w) }, 'Edit'),
           ctx.editable && h('button', { type: 'button', class: 'btn small danger', 'aria-label': `Delete webhook ${w.url}`, onclick: () => remove(w) }, 'Delete')),
       ],
