@@ -23,7 +23,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from gateway.config import Settings
-from gateway.contact.agents import add_agent
+from gateway.contact.agents_file import add_agent
 from tests.browser.test_csp_browser import WATCH, violations
 from tests.conftest import PASSWORDS, bounded
 from tests.support.axe import axe_violations, blocking, describe, install_axe
@@ -181,10 +181,7 @@ async def test_an_admin_manages_agents_queues_widget_and_webhooks_and_finds_it_a
     await form.locator("[name=colour]").fill("#7a1fa2")
     await expect(frame.locator("#cg-title")).to_have_text("Acme help desk")
     await expect(frame.locator(".intro")).to_contain_text("Hello from Acme!")
-    launcher_bg = await frame.locator("[data-testid=cg-launcher]").evaluate(
-        "(el) => getComputedStyle(el).backgroundColor"
-    )
-    assert launcher_bg == "rgb(122, 31, 162)"
+    await expect(frame.locator("[data-testid=cg-launcher]")).to_have_css("background-color", "rgb(122, 31, 162)")
     await page.get_by_label("Show it outside opening hours").check()
     await expect(frame.locator("[data-testid=cg-status]")).to_have_attribute("data-state", "online")
     closed_text = await frame.locator("[data-testid=cg-status]").inner_text()

@@ -6,6 +6,7 @@
 import { buildDom, renderStatus, ui } from '../widget/panel.js';
 import { W } from '../widget/state.js';
 import { sock } from '../widget/connection.js';
+import { applyAppearance } from '../widget/appearance.js';
 
 async function mount() {
   buildDom();
@@ -28,19 +29,9 @@ async function mount() {
 
 function show(settings, closed) {
   W.hoursOpen = closed ? false : settings.hours_queue ? true : null;
-  applySettings(settings);
+  applyAppearance(settings);
   renderStatus();
   document.documentElement.dataset.shown = JSON.stringify({ ...settings, closed }); // what the frame shows (tests)
-}
-
-/** Until the widget applies settings itself: the title, colours, greeting and language on its own elements. */
-function applySettings(s) {
-  const root = ui.root.querySelector('.root');
-  if (s.colour) root.style.setProperty('--cg-accent', s.colour);
-  if (s.accent) root.style.setProperty('--cg-accent-strong', s.accent);
-  ui.root.querySelector('#cg-title').textContent = s.title || 'Contact us';
-  if (s.greeting) ui.root.querySelector('.intro').textContent = s.greeting;
-  if (s.language) root.setAttribute('lang', s.language);
 }
 
 mount();
