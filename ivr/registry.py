@@ -57,7 +57,37 @@ class _FileState:
     errors: list[FlowError] = field(default_factory=list)
 
 
-class FlowRegistry:
+class FlowsByName:
+    """What a session reads of the flows in service (``self._flows``, by name): a flow, the names, a snapshot.
+
+    :class:`FlowRegistry` (from a directory) and gateway/flows/live.py (from the store) both are one.
+    """
+
+    _flows: dict[str, Flow]
+
+    def _where(self) -> str:
+        """How a missing flow's error says where it looked, after "no flow 'NAME'"."""
+        raise NotImplementedError
+
+    def get(self, name: str) -> Flow:
+        """The version of flow ``name`` in service now; raises ``KeyError`` naming the known flows."""
+        try:
+            return self._flows[name]
+        except KeyError:
+            raise KeyError(f"no flow '{name}' {self._where()} (known: {', '.join(sorted(self._flows))})") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._flows
+
+    def names(self) -> list[str]:
+        return sorted(self._flows)
+
+    def snapshot(self) -> Mapping[str, Flow]:
+        """The flows in service now, frozen: give it to an Interpreter for its ``goto``\\ s."""
+        return MappingProxyType(dict(self._flows))
+
+
+class FlowRegistry(FlowsByName):
     """All valid flows of a directory, by name (the file name without ``.yaml``)."""
 
     def __init__(self, directory: str | Path, *, check: Callable[[Flow], list[FlowError]] | None = None):
@@ -68,22 +98,8 @@ class FlowRegistry:
         self._ref_errors: list[FlowError] = []
         self.reload_if_changed()
 
-    def get(self, name: str) -> Flow:
-        """The version of flow ``name`` in service; raises ``KeyError`` naming the known flows."""
-        try:
-            return self._flows[name]
-        except KeyError:
-            raise KeyError(f"no flow '{name}' in {self.directory} (known: {', '.join(sorted(self._flows))})") from None
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._flows
-
-    def names(self) -> list[str]:
-        return sorted(self._flows)
-
-    def snapshot(self) -> Mapping[str, Flow]:
-        """The flows in service now, frozen: give it to an Interpreter for its ``goto``s."""
-        return MappingProxyType(dict(self._flows))
+    def _where(self) -> str:
+        return f"in {self.directory}"
 
     @property
     def errors(self) -> list[FlowError]:

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
-from types import MappingProxyType
 
 from gateway.protocol.bus import FlowPublished, Message
 from gateway.store.bus import Bus
@@ -26,13 +25,13 @@ from gateway.tasks import Tasks
 from ivr.errors import FlowError, FlowErrors
 from ivr.loader import parse_flow
 from ivr.model import Flow
-from ivr.registry import FlowRegistry
+from ivr.registry import FlowRegistry, FlowsByName
 
 log = logging.getLogger(__name__)
 
 
-class LiveFlows:
-    """By name, the published version of every flow; ``get`` / ``snapshot`` as :class:`FlowRegistry` had them."""
+class LiveFlows(FlowsByName):
+    """By name, the published version of every flow; ``get`` / ``snapshot`` as :class:`FlowRegistry` has them."""
 
     def __init__(self, directory: Path, store: FlowStore, bus: Bus, files: FlowRegistry):
         self.directory = directory
@@ -48,22 +47,8 @@ class LiveFlows:
 
     # ---------------------------------------------------------------- what the sessions read
 
-    def get(self, name: str) -> Flow:
-        """The version of flow ``name`` in service now; raises ``KeyError`` naming the known flows."""
-        try:
-            return self._flows[name]
-        except KeyError:
-            raise KeyError(f"no flow '{name}' is published (known: {', '.join(sorted(self._flows))})") from None
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._flows
-
-    def names(self) -> list[str]:
-        return sorted(self._flows)
-
-    def snapshot(self) -> Mapping[str, Flow]:
-        """The flows in service now, frozen: give it to an Interpreter for its ``goto``\\ s."""
-        return MappingProxyType(dict(self._flows))
+    def _where(self) -> str:
+        return "is published"
 
     @property
     def errors(self) -> list[FlowError]:
