@@ -128,7 +128,10 @@ class NodeStore:
         return _s(node) if node is not None else None
 
     async def _calls(self, index: str) -> list[tuple[str, dict[str, str]]]:
-        ids = sorted(_s(c) for c in await self._redis.smembers(index))
+        return await self._call_rows(sorted(_s(c) for c in await self._redis.smembers(index)))
+
+    async def _call_rows(self, ids: list[str]) -> list[tuple[str, dict[str, str]]]:
+        """These calls' entries in one round trip (an id whose entry is gone is left out)."""
         if not ids:
             return []
         pipe = self._redis.pipeline(transaction=False)
@@ -145,14 +148,7 @@ class NodeStore:
         pipe = self._redis.pipeline(transaction=False)
         for node in nodes:
             pipe.smembers(self.keys.node_calls(node))
-        ids = sorted({_s(c) for members in await pipe.execute() for c in members})
-        if not ids:
-            return []
-        pipe = self._redis.pipeline(transaction=False)
-        for call_id in ids:
-            pipe.hgetall(self.keys.call(call_id))
-        rows = await pipe.execute()
-        return [(cid, {_s(a): _s(b) for a, b in raw.items()}) for cid, raw in zip(ids, rows, strict=True) if raw]
+        return await self._call_rows(sorted({_s(c) for members in await pipe.execute() for c in members}))
 
     async def calls_of_node(self, node_id: str) -> list[tuple[str, dict[str, str]]]:
         return await self._calls(self.keys.node_calls(node_id))
