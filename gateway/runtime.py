@@ -570,20 +570,9 @@ async def _reload_flows(versions: FlowVersions) -> None:
 async def run_backfill(settings: Settings, first: date, last: date) -> int:
     """``contact-gateway reports backfill``: rebuild the report counters of days ``first``..``last`` from the stored
     timelines (the Redis of ``--redis-url``, or the embedded one of ``--data-dir``); returns the events counted."""
-    embedded = None
-    url = settings.redis_url
-    if not url:
-        embedded = EmbeddedRedis(settings.data_dir)
-        url = await embedded.start()
-    redis = aioredis.Redis.from_url(url)
-    try:
-        store = Store(redis, Keys(settings.key_prefix))
+    async with store_only(settings) as (store, _bus):
         db = RollupStore(store, retention_days=settings.rollup_retention_days)
         return await backfill(store, db, first, last, sl_threshold_ms=int(settings.service_level_seconds * 1000))
-    finally:
-        await redis.aclose()
-        if embedded is not None:
-            await embedded.stop()
 
 
 @contextlib.asynccontextmanager
