@@ -67,27 +67,20 @@ def _sockets() -> list[api.Operation]:
         api.Answer(429, "too many sockets from this address (too_many_connections)", api.ref("Problem")),
     )
     said = "The token (if any) comes in the first frame, `hello`, never in the URL."
-    return [
-        api.Operation(
-            "GET",
+    sockets = (
+        (
             "/ws/customer",
             customer_socket.handler,
             "The customer's WebSocket (the widget)",
-            tag="sockets",
-            description=said + " A customer token, or a website's signed customer token (site token), goes there.",
-            answers=upgrade,
-            problem_json=False,
+            " A customer token, or a website's signed customer token (site token), goes there.",
         ),
+        ("/ws/agent", agent_socket.handler, "The agent desk's WebSocket", " An agent's access token goes there."),
+    )
+    return [
         api.Operation(
-            "GET",
-            "/ws/agent",
-            agent_socket.handler,
-            "The agent desk's WebSocket",
-            tag="sockets",
-            description=said + " An agent's access token goes there.",
-            answers=upgrade,
-            problem_json=False,
-        ),
+            "GET", path, handler, summary, tag="sockets", description=said + token, answers=upgrade, problem_json=False
+        )
+        for path, handler, summary, token in sockets
     ]
 
 

@@ -220,29 +220,29 @@ def operations() -> list[Operation]:
             answers=(Answer(200, "stored (or a duplicate of a stored one)", ref("AttachmentStored"), headers=cors),),
             problems=problems(400, 401, 403, 409, 429, s409="the conversation's attachments are full, or it is closed"),
         ),
-        Operation(
-            "GET",
-            PREFIX + "/{cid}/{aid}",
-            _download(thumbnail=False),
-            "Download a file",
-            tag="attachments",
-            auth=who,
-            params=ids,
-            answers=(file,),
-            problems=read_problems,
-        ),
-        Operation(
-            "GET",
-            PREFIX + "/{cid}/{aid}/thumbnail",
-            _download(thumbnail=True),
-            "An image's thumbnail (JPEG, or PNG with transparency; at most 320 px a side); a PDF has none (404)",
-            tag="attachments",
-            auth=who,
-            params=ids,
-            answers=(file,),
-            problems=read_problems,
-        ),
     ]
+    downloads = (
+        ("", False, "Download a file"),
+        (
+            "/thumbnail",
+            True,
+            "An image's thumbnail (JPEG, or PNG with transparency; at most 320 px a side); a PDF has none (404)",
+        ),
+    )
+    for suffix, thumbnail, summary in downloads:
+        out.append(
+            Operation(
+                "GET",
+                PREFIX + "/{cid}/{aid}" + suffix,
+                _download(thumbnail=thumbnail),
+                summary,
+                tag="attachments",
+                auth=who,
+                params=ids,
+                answers=(file,),
+                problems=read_problems,
+            )
+        )
     for path, params in ((PREFIX, ()), (PREFIX + "/{cid}/{aid}", ids), (PREFIX + "/{cid}/{aid}/thumbnail", ids)):
         out.append(
             Operation(

@@ -213,27 +213,24 @@ def operations() -> list[Operation]:
     ]
     for scope, who in (("shared", "supervisors only"), ("personal", "the agent's own set")):
         over = "a supervisor's token is needed" if scope == "shared" else PROBLEM_STATUSES[403]
+        path, same = f"/api/canned/{scope}/{{shortcut}}", {"tag": "canned", "auth": (AGENT,), "params": (shortcut,)}
         out += [
             Operation(
                 "PUT",
-                f"/api/canned/{scope}/{{shortcut}}",
+                path,
                 _canned_write(scope, delete=False),
                 f"Store a {scope} canned response ({who})",
-                tag="canned",
-                auth=(AGENT,),
-                params=(shortcut,),
+                **same,
                 body=Body("the response; variables {{ customer.name | fallback }} ...", ref("CannedInput")),
                 answers=(Answer(200, "stored", ref("Canned")),),
                 problems=problems(400, 401, 403, 409, s403=over, s409="the set is full"),
             ),
             Operation(
                 "DELETE",
-                f"/api/canned/{scope}/{{shortcut}}",
+                path,
                 _canned_write(scope, delete=True),
                 f"Delete a {scope} canned response ({who})",
-                tag="canned",
-                auth=(AGENT,),
-                params=(shortcut,),
+                **same,
                 answers=(Answer(200, "deleted", ref("Status")),),
                 problems=problems(400, 401, 403, 404, s403=over),
             ),

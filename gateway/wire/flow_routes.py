@@ -125,19 +125,22 @@ GRAPH = closed(
 STEP = closed({"kind": STR, "node": STR, "detail": STR, "flow": STR})
 
 
+def flow_op(method: str, path: str, handler: api.Handler, summary: str, **more: Any) -> Operation:
+    """An operation of this API: tag ``flows``, an agent's token (the handler checks the role)."""
+    return Operation(method, path, handler, summary, tag="flows", auth=(AGENT,), **more)
+
+
 def operations() -> list[Operation]:
     name = path_param("name", "the flow's name", r"^[A-Za-z0-9_-]{1,64}$")
     vid = path_param("vid", "a version id (content hash, 12 hex)")
     read = problems(401, 403, 404, s403="a token of an agent who is neither admin nor supervisor")
     write = problems(400, 401, 403, 404, s403="a token of an agent who is no admin")
     return [
-        Operation(
+        flow_op(
             "GET",
             "/api/admin/flows",
             flows,
             "Every flow with its live and newest draft version (admins; supervisors read)",
-            tag="flows",
-            auth=(AGENT,),
             answers=(
                 Answer(
                     200,
@@ -161,13 +164,11 @@ def operations() -> list[Operation]:
             ),
             problems=problems(401, 403),
         ),
-        Operation(
+        flow_op(
             "POST",
             "/api/admin/flows/validate",
             validate,
             "Check a flow's YAML as the loader and the publish rules would; its graph when it loads",
-            tag="flows",
-            auth=(AGENT,),
             body=Body(
                 "the text; `name` is the flow's name (errors and relative audio)", closed({"yaml": STR}, {"name": STR})
             ),
@@ -180,13 +181,11 @@ def operations() -> list[Operation]:
             ),
             problems=problems(400, 401, 403),
         ),
-        Operation(
+        flow_op(
             "GET",
             "/api/admin/flows/{name}",
             flow,
             "A flow's versions, oldest first, and which is live",
-            tag="flows",
-            auth=(AGENT,),
             params=(name,),
             answers=(
                 Answer(
@@ -204,14 +203,12 @@ def operations() -> list[Operation]:
             ),
             problems=read,
         ),
-        Operation(
+        flow_op(
             "POST",
             "/api/admin/flows/{name}/versions",
             save,
             "Save a version (admins): refused whole when it does not load (400 bad_flow with every error's line) or "
             "when another version was saved since `parent` (409 stale_version with `current` and a `diff`)",
-            tag="flows",
-            auth=(AGENT,),
             params=(name,),
             body=Body(
                 "`parent`: the version the text was edited from ('' for a new flow)",
@@ -220,35 +217,29 @@ def operations() -> list[Operation]:
             answers=(Answer(201, "saved", VERSION), Answer(200, "the same text as the newest: nothing saved", VERSION)),
             problems={**write, 409: "stale_version: `current` is the newest version, `diff` what changed"},
         ),
-        Operation(
+        flow_op(
             "GET",
             "/api/admin/flows/{name}/versions/{vid}",
             version,
             "One version's text",
-            tag="flows",
-            auth=(AGENT,),
             params=(name, vid),
             answers=(Answer(200, "the version", closed({**SUMMARY, "yaml": STR})),),
             problems=read,
         ),
-        Operation(
+        flow_op(
             "GET",
             "/api/admin/flows/{name}/versions/{vid}/graph",
             graph,
             "One version's graph, built from the loaded model",
-            tag="flows",
-            auth=(AGENT,),
             params=(name, vid),
             answers=(Answer(200, "the graph", GRAPH),),
             problems=read,
         ),
-        Operation(
+        flow_op(
             "POST",
             "/api/admin/flows/{name}/publish",
             publish,
             "Publish a version on every node for new calls and chats (admins); rollback = an earlier id",
-            tag="flows",
-            auth=(AGENT,),
             params=(name,),
             description="Refused (400 bad_flow) for a missing queue, an unknown speech word, or a goto to a flow or "
             "entry that is not live. Sessions in progress keep the version they started with.",
@@ -262,13 +253,11 @@ def operations() -> list[Operation]:
             ),
             problems=write,
         ),
-        Operation(
+        flow_op(
             "GET",
             "/api/admin/flows/{name}/diff",
             diff,
             "The unified diff between two versions",
-            tag="flows",
-            auth=(AGENT,),
             params=(
                 name,
                 Param("from", "query", "the older version", required=True),
@@ -277,13 +266,11 @@ def operations() -> list[Operation]:
             answers=(Answer(200, "the diff", closed({"diff": STR})),),
             problems=problems(400, 401, 403, 404),
         ),
-        Operation(
+        flow_op(
             "POST",
             "/api/admin/flows/{name}/replay",
             replay,
             "Replay past sessions' inputs against a version: how many end the same way, which paths differ",
-            tag="flows",
-            auth=(AGENT,),
             params=(name,),
             description="Sessions recorded before flow steps kept their inputs (or with a webhook answer too big "
             "to keep) are counted apart in `unreplayable`, not guessed at. Test runs are left out.",
