@@ -13,7 +13,7 @@
 
 import { S } from '../desk/state.js';
 import { endSession, forgetSession, resumeSession, sessionHooks } from '../desk/auth.js';
-import { showLoginView, submitLogin } from '../desk/login_view.js';
+import { renderLoginForm, showLoginView, submitLogin } from '../desk/login_view.js';
 import { F, call, dirty, flowPath } from './flows_state.js';
 import { debounce, draftOf, newestId, nodeAtLine, pathCounts } from './flows_model.js';
 import { cursorLine, initEditor, loadHighlighter, markNode, renderErrorList, selectLines, setText, showErrors, text } from './flows_editor.js';
@@ -309,6 +309,7 @@ function initTabs() {
 }
 
 function wire() {
+  renderLoginForm($('login-view'));
   $('login-form').addEventListener('submit', (e) => submitLogin(e, loginView(), start));
   $('logout').addEventListener('click', () => { endSession(); signedOut(); });
   initEditor({ frame: $('fe-frame'), area: $('fe-yaml'), hl: $('fe-hl'), gutter: $('fe-gutter'), marks: $('fe-marks') }, { onInput, onCursor });

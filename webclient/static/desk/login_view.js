@@ -1,5 +1,6 @@
-// The sign-in form of the desk and the supervisor pages: its messages, the countdown after too many failed
-// sign-ins, and the submit that signs in (desk/auth.js). `v` names the page's elements:
+// The sign-in form of the desk and the supervisor and admin pages: its markup (renderLoginForm, the one copy every
+// page builds into its <main id="login-view" data-heading="...">), its messages, the countdown after too many
+// failed sign-ins, and the submit that signs in (desk/auth.js). `v` names the page's elements:
 // {view, app, agent, password, submit, error, title}: the login view, the page it hides, the two fields, the
 // button, the alert line and the document title while signed out.
 
@@ -7,6 +8,31 @@ import { signIn } from './auth.js';
 import { askNewPassword } from './password_change.js';
 
 let waitTimer = null;
+
+const FORM = `
+  <div class="brand">
+    <span class="brand-mark" aria-hidden="true">CG</span>
+    <span class="brand-name">Contact Gateway</span>
+  </div>
+  <h1></h1>
+  <label for="login-agent">Agent ID</label>
+  <input id="login-agent" name="agent_id" autocomplete="username" autocapitalize="off" spellcheck="false" required>
+  <label for="login-password">Password</label>
+  <input id="login-password" name="password" type="password" autocomplete="current-password" required>
+  <p id="login-error" class="login-error" role="alert" hidden></p>
+  <button id="login-submit" type="submit" class="btn primary wide">Sign in</button>`;
+
+/** Build the sign-in form (#login-form) as the first child of `view`; its heading is `view.dataset.heading`. */
+export function renderLoginForm(view) {
+  const form = document.createElement('form');
+  form.id = 'login-form';
+  form.className = 'login-card';
+  form.noValidate = true;
+  form.innerHTML = FORM; // static markup only
+  form.querySelector('h1').textContent = view.dataset.heading || 'Sign in';
+  view.prepend(form);
+  return form;
+}
 
 export function showLoginView(v, message) {
   clearInterval(waitTimer);

@@ -39,12 +39,14 @@ import { initSearch } from './search.js';
 import { setupContextDrawer } from './drawer.js';
 import { emojiPicker } from '../shared/emoji.js';
 import { initAttach } from './attach.js';
+import { renderLoginForm } from './login_view.js';
 
 // ------------------------------------------------------------ boot
 
 export let phone = null;   // the softphone (phone/main.js), created at boot
 
 function boot() {
+  renderLoginForm($('#login-view'));
   Object.assign(ui, {
     loginView: $('#login-view'),
     loginForm: $('#login-form'),

@@ -14,7 +14,7 @@
 import { S } from '../desk/state.js';
 import { api } from '../desk/api.js';
 import { endSession, forgetSession, refreshToken, resumeSession, sessionHooks } from '../desk/auth.js';
-import { showLoginView, submitLogin } from '../desk/login_view.js';
+import { renderLoginForm, showLoginView, submitLogin } from '../desk/login_view.js';
 import { PRESETS, isEmptyReport, presetOf, rangeProblem, readQuery, reportQuery, todayUtc } from './reports_query.js';
 import { clearChart, drawDispositions, drawMetrics } from './reports_charts.js';
 import { renderDispositions, renderFlow, renderTotals } from './reports_tables.js';
@@ -268,6 +268,7 @@ async function loadFlow() {
 // ------------------------------------------------------------ boot
 
 function boot() {
+  renderLoginForm($('#login-view'));
   Object.assign(ui, {
     login: $('#login-view'),
     app: $('#reports'),

@@ -14,7 +14,7 @@
 import { CLOSE_SESSION_REVOKED, SIGNED_OUT, WELCOME_TIMEOUT } from '../desk/config.js';
 import { S } from '../desk/state.js';
 import { endSession, forgetSession, refreshToken, resumeSession, sessionHooks } from '../desk/auth.js';
-import { showLoginView, submitLogin } from '../desk/login_view.js';
+import { renderLoginForm, showLoginView, submitLogin } from '../desk/login_view.js';
 import { SignalingSocket } from '../shared/socket.js';
 import { setWelcomeIce } from '../shared/rtc.js';
 import { initBoard, refreshButtons, render } from './wallboard_board.js';
@@ -138,6 +138,7 @@ function setLarge(on) {
 }
 
 function boot() {
+  renderLoginForm($('login-view'));
   sessionHooks({ signedOut: (message) => signOutLocally(message) });
   initBoard({ onMonitor: monitor, monitoring });
   initMonitor({ send: (frame) => sock.send(frame), changed: refreshButtons });
