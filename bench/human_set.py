@@ -29,30 +29,22 @@ no held-out out-of-grammar word was seen while fitting.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 
 from media.audio import Audio, resample
 from media.audiofile import read_wav
+from tests.support import prompt_voice
+from tests.support.prompt_voice import PACKAGE, RATE, SOUNDS, Samples, splice, trim
 
-PACKAGE = "asterisk-core-sounds-en-wav"
-SOUNDS = Path("/usr/share/asterisk/sounds/en_US_f_Allison")
 COPYRIGHT = Path(f"/usr/share/doc/{PACKAGE}/copyright")
 SOURCE = (
     f"Debian package {PACKAGE} (Allison Smith's IVR prompt voice, en-US, 8 kHz; from downloads.asterisk.org; "
     f"licence CC-BY-SA 3.0, see {COPYRIGHT}), read in place from {SOUNDS}"
 )
-RATE = 48000
-
-Samples = npt.NDArray[np.int16]
 
 DAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")  # digits/day-0..6
 MONTHS = (
@@ -153,26 +145,11 @@ PINS7 = ("5551234", "8675309", "2024680", "9130572", "4406118", "3097251")
 
 
 def ensure_installed() -> None:
-    """Install the Debian package when its recordings are missing (as root), else say how; raises on failure."""
-    if (SOUNDS / "digits" / "1.wav").is_file():
-        return
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        raise SystemExit(f"the human speech set needs Debian's {PACKAGE}: sudo apt-get install {PACKAGE}")
-    print(f"installing Debian's {PACKAGE} for the human speech set ...", file=sys.stderr, flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, stdout=subprocess.DEVNULL)
-    subprocess.run(["apt-get", "install", "-y", "-qq", PACKAGE], check=True, env=env, stdout=subprocess.DEVNULL)
-
-
-def _trim(x: Samples, rate: int) -> Samples:
-    """The recording without its leading and trailing silence (10 ms blocks under -45 dBFS or 40 dB under the peak)."""
-    n = rate // 100
-    blocks = x[: len(x) // n * n].astype(np.float64).reshape(-1, n)
-    db = 10 * np.log10(np.mean(blocks * blocks, axis=1) / 32768.0**2 + 1e-12)
-    loud = np.flatnonzero(db > max(-45.0, db.max() - 40.0))
-    if len(loud) == 0:
-        return x
-    return x[loud[0] * n : (loud[-1] + 1) * n]
+    """Install the Debian package when its recordings are missing (as root, tests/support/prompt_voice.py), else
+    say how: raises SystemExit."""
+    missing = prompt_voice.ensure_installed()
+    if missing:
+        raise SystemExit(f"the human speech set: {missing}")
 
 
 _cache: dict[str, Samples] = {}
@@ -183,7 +160,8 @@ def recording(name: str) -> Samples:
     found = _cache.get(name)
     if found is None:
         audio = read_wav(SOUNDS / f"{name}.wav")
-        trimmed = Audio(_trim(audio.samples, audio.sample_rate), audio.sample_rate)
+        # without the leading and trailing silence: 10 ms blocks under -45 dBFS or 40 dB under the peak
+        trimmed = Audio(trim(audio.samples, audio.sample_rate, 40.0, floor_dbfs=-45.0), audio.sample_rate)
         found = _cache[name] = resample(trimmed, RATE).samples
     return found
 
@@ -206,15 +184,9 @@ def word_file(word: str) -> str:
 def spliced(pin: str, oh: bool, seed: int) -> tuple[str, Samples]:
     """A digit string spliced from single digit recordings with 40-140 ms gaps; ``oh``: zeros said "oh"."""
     rng = np.random.default_rng(seed)
-    parts: list[Samples] = []
-    spoken: list[str] = []
-    for i, d in enumerate(pin):
-        name = "digits/oh" if d == "0" and oh else f"digits/{d}"
-        spoken.append("oh" if d == "0" and oh else d)
-        if i:
-            parts.append(np.zeros(int(RATE * rng.uniform(0.04, 0.14)), dtype=np.int16))
-        parts.append(recording(name))
-    return " ".join(spoken), np.concatenate(parts)
+    spoken = ["oh" if d == "0" and oh else d for d in pin]
+    gaps = [int(RATE * rng.uniform(0.04, 0.14)) for _ in pin[1:]]
+    return " ".join(spoken), splice((recording(f"digits/{w}") for w in spoken), gaps)
 
 
 def split_of(key: str) -> str:

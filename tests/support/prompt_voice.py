@@ -6,6 +6,8 @@ per digit (``digits/0.wav`` "zero" ... ``digits/9.wav``) and ``digits/oh.wav``
 ("oh"), 8 kHz 16-bit mono. :func:`spoken_number` splices them into a number
 the way a caller reads one out: each word trimmed to its sound, a short pause
 between words. The voice is the telephone band already (8 kHz recordings).
+bench/human_set.py reads the same package through this module (:data:`SOUNDS`,
+:func:`ensure_installed`, :func:`trim`, :func:`splice`).
 
 :func:`ensure_installed` installs the package when the tests run as root (as
 ``./bin/test`` installs chromium), else the tests that need it are skipped.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -48,22 +51,36 @@ def ensure_installed() -> str | None:
     return None
 
 
-def trimmed(path: Path) -> Samples:
-    """The recording at 48 kHz, cut to where its sound starts and ends."""
-    x = load_audio(path, RATE).samples
-    n = RATE // 100
+def trim(x: Samples, rate: int, below_peak_db: float = TRIM_DB, floor_dbfs: float | None = None) -> Samples:
+    """``x`` cut to where its sound starts and ends: the 10 ms blocks within ``below_peak_db`` of the loudest one
+    (and over ``floor_dbfs``, if given); ``x`` itself when no block is."""
+    n = rate // 100
     blocks = x[: len(x) // n * n].astype(np.float64).reshape(-1, n)
     level = 10 * np.log10(np.mean(blocks * blocks, axis=1) / 32768.0**2 + 1e-12)
-    loud = np.flatnonzero(level > level.max() - TRIM_DB)
+    threshold = level.max() - below_peak_db
+    loud = np.flatnonzero(level > (threshold if floor_dbfs is None else max(floor_dbfs, threshold)))
+    if len(loud) == 0:
+        return x
     return x[loud[0] * n : (loud[-1] + 1) * n]
+
+
+def trimmed(path: Path) -> Samples:
+    """The recording at 48 kHz, cut to where its sound starts and ends."""
+    return trim(load_audio(path, RATE).samples, RATE)
+
+
+def splice(words: Iterable[Samples], gaps: Iterable[int]) -> Samples:
+    """The words one after another, ``gaps`` samples of silence between each two (one gap fewer than words)."""
+    parts: list[Samples] = []
+    gap = iter(gaps)
+    for i, word in enumerate(words):
+        if i:
+            parts.append(np.zeros(next(gap), np.int16))
+        parts.append(word)
+    return np.concatenate(parts)
 
 
 def spoken_number(digits: str, gap_ms: int = 80) -> Samples:
     """``"9o51"`` -> "nine oh five one" in the prompt voice, ``gap_ms`` of silence between words."""
-    gap = np.zeros(RATE * gap_ms // 1000, np.int16)
-    parts: list[Samples] = []
-    for i, d in enumerate(digits):
-        if i:
-            parts.append(gap)
-        parts.append(trimmed(SOUNDS / FILES[d]))
-    return np.concatenate(parts)
+    gap = RATE * gap_ms // 1000
+    return splice((trimmed(SOUNDS / FILES[d]) for d in digits), (gap for _ in digits))
