@@ -8,7 +8,6 @@ lists below are exact outcomes measured on this code, asserted with a little roo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,26 +25,14 @@ SEVEN = Grammar.of([], digits=True, min_digits=7, max_digits=7)
 
 
 @pytest.fixture(scope="module")
-def engine() -> SphinxEngine:
-    return SphinxEngine(pool_size=2)
-
-
-@pytest.fixture(scope="module")
-def pool() -> Iterator[RecognitionPool]:
-    p = RecognitionPool()
-    yield p
-    p.shutdown()
-
-
-@pytest.fixture(scope="module")
 def human() -> None:
     missing = prompt_voice.ensure_installed()
     if missing:
         pytest.skip(missing)
 
 
-async def decode(engine: SphinxEngine, pool: RecognitionPool, grammar: Grammar, audio) -> ListenTrace:  # type: ignore[no-untyped-def]
-    listener = SpeechListener(engine, pool, label="digits")
+async def decode(sphinx: SphinxEngine, pool: RecognitionPool, grammar: Grammar, audio) -> ListenTrace:  # type: ignore[no-untyped-def]
+    listener = SpeechListener(sphinx, pool, label="digits")
     try:
         return await listen(listener, grammar, audio)
     finally:
@@ -56,10 +43,10 @@ def digits(trace: ListenTrace) -> str | None:
     return trace.outcome.result.digits if isinstance(trace.outcome, Recognized) else None
 
 
-async def test_oh_is_zero_in_a_human_voice(human: None, engine: SphinxEngine, pool: RecognitionPool) -> None:
+async def test_oh_is_zero_in_a_human_voice(human: None, sphinx: SphinxEngine, pool: RecognitionPool) -> None:
     """Before "oh" was a grammar word none of these was right, and four were read as other numbers (9o51 -> 9451)."""
     said = ("9o51", "3o17", "1o24", "2oo8", "73o5", "4o4o")
-    got = {s: digits(await decode(engine, pool, PIN, prompt_voice.spoken_number(s))) for s in said}
+    got = {s: digits(await decode(sphinx, pool, PIN, prompt_voice.spoken_number(s))) for s in said}
     print(f"\n'oh' strings, exact 4-digit grammar: {got}")
     right = [s for s, d in got.items() if d == s.replace("o", "0")]
     assert got["9o51"] == "9051"
@@ -68,22 +55,22 @@ async def test_oh_is_zero_in_a_human_voice(human: None, engine: SphinxEngine, po
 
 
 async def test_an_exact_length_grammar_refuses_short_strings_and_never_inserts(
-    human: None, engine: SphinxEngine, pool: RecognitionPool
+    human: None, sphinx: SphinxEngine, pool: RecognitionPool
 ) -> None:
     """Three digits in a 4-digit window: a no-match, where the old grammar forced a fourth (123 -> 1238)."""
     for said in ("123", "905", "468", "777"):
-        trace = await decode(engine, pool, PIN, prompt_voice.spoken_number(said))
+        trace = await decode(sphinx, pool, PIN, prompt_voice.spoken_number(said))
         assert not isinstance(trace.outcome, Recognized), (said, trace.outcome)
-    five = await decode(engine, pool, PIN, prompt_voice.spoken_number("1o24"))
+    five = await decode(sphinx, pool, PIN, prompt_voice.spoken_number("1o24"))
     assert digits(five) == "1024"  # four said, four taken: no fifth digit inserted
 
 
 async def test_seven_digit_strings_in_a_seven_digit_grammar(
-    human: None, engine: SphinxEngine, pool: RecognitionPool
+    human: None, sphinx: SphinxEngine, pool: RecognitionPool
 ) -> None:
     """Exactly seven: with "oh" (old: 555o123 -> 5555123, 9o7o351 no match) and without."""
     said = ("555o123", "9o7o351", "3141592", "7788123")
-    got = {s: digits(await decode(engine, pool, SEVEN, prompt_voice.spoken_number(s))) for s in said}
+    got = {s: digits(await decode(sphinx, pool, SEVEN, prompt_voice.spoken_number(s))) for s in said}
     print(f"\n7-digit strings, exact 7-digit grammar: {got}")
     assert got == {s: s.replace("o", "0") for s in said}
 
@@ -96,12 +83,12 @@ async def test_seven_digit_strings_in_a_seven_digit_grammar(
     ],
 )
 async def test_double_five_is_55(
-    engine: SphinxEngine, pool: RecognitionPool, tmp_path: Path, text: str, grammar: Grammar, expect: str
+    sphinx: SphinxEngine, pool: RecognitionPool, tmp_path: Path, text: str, grammar: Grammar, expect: str
 ) -> None:
     synth = Synthesizer(cache_dir=tmp_path)
     got = {}
     for voice in ("en-us", "en-gb", "en-us+m3"):
         audio = (await synth.synthesize(text, voice=voice, rate_wpm=160)).samples
-        got[voice] = digits(await decode(engine, pool, grammar, audio))
+        got[voice] = digits(await decode(sphinx, pool, grammar, audio))
     print(f"\n{text!r}: {got}")
     assert list(got.values()) == [expect] * 3, got

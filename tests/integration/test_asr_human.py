@@ -9,8 +9,6 @@ in a days menu, "today" in a months menu, "echo" in a NATO menu) are no-matches 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from bench.human_set import MENUS, ensure_installed, recording, word_file
@@ -33,13 +31,6 @@ def sounds() -> None:
 @pytest.fixture(scope="module")
 def engine() -> SphinxEngine:
     return SphinxEngine(pool_size=1)  # the default decision; strictness comes with each window's grammar
-
-
-@pytest.fixture(scope="module")
-def pool() -> Iterator[RecognitionPool]:
-    p = RecognitionPool()
-    yield p
-    p.shutdown()
 
 
 async def heard(engine: SphinxEngine, pool: RecognitionPool, menu: str, word: str, *, strict: bool) -> str:

@@ -12,8 +12,6 @@ What is asserted strictly: nothing in grammar is ever routed to a
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -37,23 +35,6 @@ PINS = ("1234", "5690", "7788", "3017", "2468", "9051")
 DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
-@pytest.fixture(scope="module")
-def engine() -> SphinxEngine:
-    return SphinxEngine(pool_size=2)
-
-
-@pytest.fixture(scope="module")
-def pool() -> Iterator[RecognitionPool]:
-    p = RecognitionPool()
-    yield p
-    p.shutdown()
-
-
-@pytest.fixture(scope="module")
-def tts(tmp_path_factory: pytest.TempPathFactory) -> Synthesizer:
-    return Synthesizer(cache_dir=Path(tmp_path_factory.mktemp("tts")))
-
-
 def table(title: str, rows: dict[str, dict[str, str]]) -> str:
     cols = sorted({c for r in rows.values() for c in r}, key=list(VOICES + ("en-us+m3",)).index)
     lines = [title, f"{'':22s}" + "".join(f"{c:>24s}" for c in cols)]
@@ -71,9 +52,9 @@ def cell(outcome: object) -> str:
 
 
 async def test_menu_words_and_yes_no_across_voices(
-    engine: SphinxEngine, pool: RecognitionPool, tts: Synthesizer
+    sphinx: SphinxEngine, pool: RecognitionPool, tts: Synthesizer
 ) -> None:
-    listener = SpeechListener(engine, pool, label="sphinx-words")
+    listener = SpeechListener(sphinx, pool, label="sphinx-words")
     rows: dict[str, dict[str, str]] = {}
     right = wrong = 0
     try:
@@ -91,8 +72,8 @@ async def test_menu_words_and_yes_no_across_voices(
     assert right >= 13  # measured 15/15 here; earlier runs (other grammars) missed 'no' or 'billing' as no-matches
 
 
-async def test_digit_string(engine: SphinxEngine, pool: RecognitionPool, tts: Synthesizer) -> None:
-    listener = SpeechListener(engine, pool, label="sphinx-digits")
+async def test_digit_string(sphinx: SphinxEngine, pool: RecognitionPool, tts: Synthesizer) -> None:
+    listener = SpeechListener(sphinx, pool, label="sphinx-digits")
     results = {}
     try:
         for voice in ("en-us", "en-us+f3", "en-us+m3"):
@@ -111,8 +92,8 @@ async def test_digit_string(engine: SphinxEngine, pool: RecognitionPool, tts: Sy
     assert digits.count("1234") >= 2 and all(d == "1234" for d in digits)
 
 
-async def test_silence_is_no_input(engine: SphinxEngine, pool: RecognitionPool) -> None:
-    listener = SpeechListener(engine, pool)
+async def test_silence_is_no_input(sphinx: SphinxEngine, pool: RecognitionPool) -> None:
+    listener = SpeechListener(sphinx, pool)
     try:
         trace = await listen(listener, MENU, silence(6000), lead_ms=0, tail_ms=0)
     finally:
@@ -121,8 +102,8 @@ async def test_silence_is_no_input(engine: SphinxEngine, pool: RecognitionPool) 
 
 
 @pytest.mark.parametrize("grammar", [MENU, YES_NO, PIN], ids=["menu", "yes-no", "pin"])
-async def test_noise_never_routes(engine: SphinxEngine, pool: RecognitionPool, grammar: Grammar) -> None:
-    listener = SpeechListener(engine, pool)
+async def test_noise_never_routes(sphinx: SphinxEngine, pool: RecognitionPool, grammar: Grammar) -> None:
+    listener = SpeechListener(sphinx, pool)
     outcomes = []
     try:
         for dbfs in (-50, -40, -30, -20, -10):
@@ -135,9 +116,9 @@ async def test_noise_never_routes(engine: SphinxEngine, pool: RecognitionPool, g
 
 
 async def test_out_of_grammar_speech_is_rarely_routed(
-    engine: SphinxEngine, pool: RecognitionPool, tts: Synthesizer
+    sphinx: SphinxEngine, pool: RecognitionPool, tts: Synthesizer
 ) -> None:
-    listener = SpeechListener(engine, pool, label="sphinx-oog")
+    listener = SpeechListener(sphinx, pool, label="sphinx-oog")
     rows: dict[str, dict[str, str]] = {}
     routed = 0
     try:
@@ -154,9 +135,9 @@ async def test_out_of_grammar_speech_is_rarely_routed(
     assert routed <= 1
 
 
-async def test_repeatable_across_windows(engine: SphinxEngine, pool: RecognitionPool, tts: Synthesizer) -> None:
+async def test_repeatable_across_windows(sphinx: SphinxEngine, pool: RecognitionPool, tts: Synthesizer) -> None:
     """CMN is reset per utterance: the same audio gives the same confidence in any order."""
-    listener = SpeechListener(engine, pool)
+    listener = SpeechListener(sphinx, pool)
     audio = (await tts.synthesize("support", voice="en-gb")).samples
     try:
         first = (await listen(listener, MENU, audio)).outcome
@@ -169,12 +150,12 @@ async def test_repeatable_across_windows(engine: SphinxEngine, pool: Recognition
     assert np.isclose(first.result.confidence, again.result.confidence)  # type: ignore[union-attr]
 
 
-async def test_segment_scores_are_on_the_scale_the_confidence_assumes(engine: SphinxEngine, tts: Synthesizer) -> None:
+async def test_segment_scores_are_on_the_scale_the_confidence_assumes(sphinx: SphinxEngine, tts: Synthesizer) -> None:
     """The confidence reads word acoustic scores on the path score's scale (after SEGMENT_SCORE_SHIFT)."""
     audio = resample(await tts.synthesize("billing", voice="en-us"), 16000)
     pcm = np.concatenate([np.zeros(4800, np.int16), audio.samples, np.zeros(8000, np.int16)]).tobytes()
-    _, text = engine.usable_grammar(MENU)
-    with engine.pool.borrow() as item:
+    _, text = sphinx.usable_grammar(MENU)
+    with sphinx.pool.borrow() as item:
         item.activate(text)
         item.decoder.start_utt()
         item.decoder.process_raw(pcm, full_utt=True)
@@ -193,10 +174,10 @@ def spoken(pin: str) -> str:
 
 
 async def test_digit_strings_are_right_or_rejected(
-    engine: SphinxEngine, pool: RecognitionPool, tts: Synthesizer
+    sphinx: SphinxEngine, pool: RecognitionPool, tts: Synthesizer
 ) -> None:
     """Six 4-digit strings in the en-us voice: never a wrong number (a misroute), mostly the right one."""
-    listener = SpeechListener(engine, pool, label="sphinx-pins")
+    listener = SpeechListener(sphinx, pool, label="sphinx-pins")
     cells: dict[str, str] = {}
     right = wrong = 0
     try:
@@ -217,14 +198,14 @@ async def test_digit_strings_are_right_or_rejected(
 
 @pytest.mark.parametrize("snr_db", [20, 10])
 async def test_steady_noise_under_the_speech(
-    engine: SphinxEngine, pool: RecognitionPool, tts: Synthesizer, snr_db: int
+    sphinx: SphinxEngine, pool: RecognitionPool, tts: Synthesizer, snr_db: int
 ) -> None:
     """White noise under the whole window, ``snr_db`` under the speech: the right word is still recognised.
 
     The loudness coverage used to count noise frames as speech (anything within 35 dB of the loudest
     frame), so every right answer covered a third of the "speech" and was rejected: 0 % recognised.
     """
-    listener = SpeechListener(engine, pool, label=f"sphinx-snr{snr_db}")
+    listener = SpeechListener(sphinx, pool, label=f"sphinx-snr{snr_db}")
     outcomes: dict[str, str] = {}
     right = routed_oog = 0
     try:
@@ -251,15 +232,15 @@ async def test_steady_noise_under_the_speech(
 
 
 async def test_the_second_view_must_agree(
-    engine: SphinxEngine, tts: Synthesizer, monkeypatch: pytest.MonkeyPatch
+    sphinx: SphinxEngine, tts: Synthesizer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A right answer is accepted only when the decode with other comfort noise gives the same words."""
     audio = resample(await tts.synthesize("billing", voice="en-us"), 16000).samples
     pcm = np.concatenate([np.zeros(4800, np.int16), audio, np.zeros(11200, np.int16)]).tobytes()
-    recognizer = engine.recognizer(MENU)
+    recognizer = sphinx.recognizer(MENU)
     recognizer.accept(pcm)
     agreed = recognizer.final()
-    assert agreed.text == "billing" and agreed.confidence >= engine.min_confidence
+    assert agreed.text == "billing" and agreed.confidence >= sphinx.min_confidence
 
     real = sphinx_engine.with_noise_floor
 
@@ -284,11 +265,11 @@ def test_confidence_calibration() -> None:
 
 
 async def test_free_dictation_for_transcripts_with_the_bundled_language_model(
-    engine: SphinxEngine, pool: RecognitionPool, tts: Synthesizer
+    sphinx: SphinxEngine, pool: RecognitionPool, tts: Synthesizer
 ) -> None:
     """No grammar (a live transcript): the en-us LM dictates. Synthetic speech is far from what the model was
     trained on, so the words are asserted loosely: most of what was said, nothing from silence."""
-    listener = SpeechListener(engine, pool, label="sphinx-free")
+    listener = SpeechListener(sphinx, pool, label="sphinx-free")
     said = "i would like to talk to someone about my account"
     try:
         trace = await listen(
@@ -303,17 +284,17 @@ async def test_free_dictation_for_transcripts_with_the_bundled_language_model(
     assert len(set(heard) & set(said.split())) >= 4
     assert 0.5 <= trace.outcome.result.confidence <= 1.0
     assert quiet.kinds() == ["NoInputTimeout"]
-    assert engine.free_pool is not None and engine.free_pool.made == 1
+    assert sphinx.free_pool is not None and sphinx.free_pool.made == 1
 
 
 async def test_a_quiet_line_adds_the_clean_bonus_and_a_noisy_one_does_not(
-    engine: SphinxEngine, tts: Synthesizer, monkeypatch: pytest.MonkeyPatch
+    sphinx: SphinxEngine, tts: Synthesizer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    grammar, text = engine.usable_grammar(MENU)
+    grammar, text = sphinx.usable_grammar(MENU)
 
     def decode(pcm: np.ndarray, bonus: float) -> tuple[str, float]:
         monkeypatch.setattr(sphinx_engine, "CLEAN_BONUS", bonus)
-        result = engine.decode(pcm.tobytes(), grammar, text)
+        result = sphinx.decode(pcm.tobytes(), grammar, text)
         return result.text, result.confidence
 
     tried = []

@@ -12,7 +12,6 @@ import gc
 import statistics
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -57,25 +56,8 @@ def onset_ms(samples: np.ndarray, rate: int = 48000, threshold_dbfs: float = -40
 
 
 @pytest.fixture(scope="module")
-def pool() -> Iterator[RecognitionPool]:
-    p = RecognitionPool()
-    yield p
-    p.shutdown()
-
-
-@pytest.fixture(scope="module")
-def sphinx() -> SphinxEngine:
-    return SphinxEngine(pool_size=2)
-
-
-@pytest.fixture(scope="module")
 def ko() -> VoskEngine:
     return VoskEngine(KO_MODEL)
-
-
-@pytest.fixture(scope="module")
-def tts(tmp_path_factory: pytest.TempPathFactory) -> Synthesizer:
-    return Synthesizer(cache_dir=Path(tmp_path_factory.mktemp("tts")))
 
 
 async def test_vad_decision_latency(sphinx: SphinxEngine, pool: RecognitionPool, tts: Synthesizer) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -28,18 +27,6 @@ VOICES = ("ko", "ko+f3", "ko+m3")
 @pytest.fixture(scope="module")
 def engine() -> VoskEngine:
     return VoskEngine(KO_MODEL)
-
-
-@pytest.fixture(scope="module")
-def pool() -> Iterator[RecognitionPool]:
-    p = RecognitionPool()
-    yield p
-    p.shutdown()
-
-
-@pytest.fixture(scope="module")
-def tts(tmp_path_factory: pytest.TempPathFactory) -> Synthesizer:
-    return Synthesizer(cache_dir=Path(tmp_path_factory.mktemp("tts")))
 
 
 async def test_yes_and_no_in_a_grammar(engine: VoskEngine, pool: RecognitionPool, tts: Synthesizer) -> None:
