@@ -213,7 +213,8 @@ def operations() -> list[Operation]:
     ]
     for scope, who in (("shared", "supervisors only"), ("personal", "the agent's own set")):
         over = "a supervisor's token is needed" if scope == "shared" else PROBLEM_STATUSES[403]
-        path, same = f"/api/canned/{scope}/{{shortcut}}", {"tag": "canned", "auth": (AGENT,), "params": (shortcut,)}
+        path = f"/api/canned/{scope}/{{shortcut}}"
+        same: dict[str, Any] = {"tag": "canned", "auth": (AGENT,), "params": (shortcut,)}
         out += [
             Operation(
                 "PUT",
