@@ -12,7 +12,7 @@
 
 import { S } from '../desk/state.js';
 import { endSession, forgetSession, resumeSession, sessionHooks } from '../desk/auth.js';
-import { showLoginView, submitLogin } from '../desk/login_view.js';
+import { renderLoginForm, showLoginView, submitLogin } from '../desk/login_view.js';
 import { createAgentsView } from './console_agents.js';
 import { createQueuesView } from './console_queues.js';
 import { createWidgetView } from './console_widget.js';
@@ -110,6 +110,7 @@ function route() {
 }
 
 function boot() {
+  renderLoginForm($('#login-view'));
   Object.assign(ui, {
     login: $('#login-view'), app: $('#console'), me: $('#me'), mode: $('#mode'), refused: $('#refused'),
     notice: $('#notice'), nav: $('.cs-nav'),
