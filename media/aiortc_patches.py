@@ -342,3 +342,73 @@ def bind_in_range(address: str, port_range: tuple[int, int]) -> socket.socket:
         f"no free UDP port for a call leg on {address}: all {size} ports of the RTC port "
         f"range {first}-{last} are in use (widen --rtc-port-range or lower --max-calls)"
     )
+
+
+# ---------------------------------------------------------------- relaying a receiver's packets (media.bridge)
+
+_JITTER_BUFFER_ATTR = "_RTCRtpReceiver__jitter_buffer"
+
+
+class PacketRelay:
+    """One audio receiver's packets, taken before aiortc's jitter buffer (the bridge relays them untouched).
+
+    aiortc hands every depayloaded RTP packet of a receiver to its jitter buffer, which releases frames to
+    the decoder thread. :func:`relay_point` puts this object in the buffer's place. With a ``sink``, each
+    packet of ``payload_type`` (the negotiated Opus) goes to it the moment it arrives (no buffering, no
+    decode); ``decode`` says whether the packet also goes on to the buffer and the decoder (a tap listens).
+    Without a sink everything goes to the buffer as before. Other payload types (comfort noise, a codec
+    switch) always take aiortc's path. When decoding starts again the buffer starts empty (a stale one
+    would wait for sequence numbers long gone).
+    """
+
+    def __init__(self, inner: JitterBuffer, payload_type: int) -> None:
+        self.inner = inner
+        self.payload_type = payload_type
+        self.sink: Callable[[rtp.RtpPacket], None] | None = None
+        self._decode = True
+        self.relayed = 0  # packets handed to the sink
+        self.buffered = 0  # packets handed to the jitter buffer (and on to the decoder)
+
+    @property
+    def capacity(self) -> int:
+        return self.inner.capacity
+
+    @property
+    def decode(self) -> bool:
+        return self._decode
+
+    @decode.setter
+    def decode(self, on: bool) -> None:
+        if on and not self._decode:
+            self.inner = type(self.inner)(self.inner.capacity, self.inner._prefetch)
+        self._decode = on
+
+    def add(self, packet: rtp.RtpPacket) -> tuple[bool, Any]:
+        if self.sink is not None and packet.payload_type == self.payload_type:
+            self.relayed += 1
+            self.sink(packet)
+            if not self._decode:
+                return False, None
+        self.buffered += 1
+        return self.inner.add(packet)
+
+
+def relay_point(receiver: rtcrtpreceiver.RTCRtpReceiver, payload_type: int) -> PacketRelay:
+    """Put a :class:`PacketRelay` between ``receiver`` and its jitter buffer (once per receiver; returns it).
+
+    Raises :class:`UnsupportedAiortcVersion` when aiortc's receiver no longer hands packets to
+    ``self.__jitter_buffer.add`` in ``_handle_rtp_packet``.
+    """
+    code = rtcrtpreceiver.RTCRtpReceiver._handle_rtp_packet.__code__
+    current = getattr(receiver, _JITTER_BUFFER_ATTR, None)
+    if _JITTER_BUFFER_ATTR not in code.co_names or "add" not in code.co_names or current is None:
+        raise UnsupportedAiortcVersion(
+            "aiortc's RTCRtpReceiver no longer feeds self.__jitter_buffer.add(packet); review relay_point in "
+            "media/aiortc_patches.py"
+        )
+    if isinstance(current, PacketRelay):
+        current.payload_type = payload_type
+        return current
+    relay = PacketRelay(current, payload_type)
+    setattr(receiver, _JITTER_BUFFER_ATTR, relay)
+    return relay

@@ -17,6 +17,16 @@ agent (side ``b``) hears silence, and neither side's audio crosses.
 Supervisors: a listener's player gets both sides mixed (:meth:`Bridge.listen`),
 a whisper (:meth:`Bridge.whisper`) is mixed into what the agent hears only, and a barge
 (:meth:`Bridge.barge`) into what both sides hear.
+
+Relay: when both legs send Opus packets (their :class:`~media.aiortc_patches.PacketRelay` is given), and
+nothing has to change what a side hears (no hold, no whisper, barge or consultation), each received packet
+goes to the other leg's sender the moment it arrives, untouched: no jitter buffer, no decode, no 20 ms
+tick, no second encode (an SFU's forwarding). A tap (recording, transcript) or a listening supervisor
+only adds decoding beside the relay: the packets also go on to the leg's decoder, and the decoded audio
+reaches them, not the other side. Hold, whisper and barge switch to the decoding path (the players go
+back to their clock and mix); it switches back when they end. RTP sequence numbers are the sender's own
+and timestamps continue across every switch (:meth:`media.player.PromptPlayer.start_relay`).
+:attr:`Bridge.mode` says which path is on.
 """
 
 from __future__ import annotations
@@ -24,10 +34,12 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from media.aiortc_patches import PacketRelay
 from media.audio import Audio
 from media.player import SAMPLES_PER_FRAME, PlaybackOutcome, PromptPlayer
 
@@ -114,21 +126,91 @@ class Mix:
             source.clear()
 
 
-class Bridge:
-    """Side ``a`` (the caller) and side ``b`` (the agent), each with its outgoing player."""
+RELAY = "relay"  # packets forwarded as they arrive, nothing decoded
+RELAY_AND_TAP = "relay+tap"  # forwarded, and decoded beside for taps and listeners
+DECODE = "decode"  # decoded, mixed, re-encoded on each player's clock
 
-    def __init__(self, a: PromptPlayer, b: PromptPlayer, *, max_blocks: int = 3) -> None:
+
+class Bridge:
+    """Side ``a`` (the caller) and side ``b`` (the agent), each with its outgoing player.
+
+    ``relays``: the legs' :attr:`~media.leg.AudioLeg.relay` points (a's, b's); without both (or when either
+    player sends frames rather than packets) the bridge always decodes.
+    """
+
+    def __init__(
+        self,
+        a: PromptPlayer,
+        b: PromptPlayer,
+        *,
+        max_blocks: int = 3,
+        relays: tuple[PacketRelay | None, PacketRelay | None] = (None, None),
+    ) -> None:
         self.a = a
         self.b = b
         self.to_a = Mix(max_blocks, "b")
         self.to_b = Mix(max_blocks, "a")
         a.live = self.to_a
         b.live = self.to_b
-        self.taps: list[Tap] = []
+        self._taps: list[Tap] = []
         self.listeners: dict[PromptPlayer, Mix] = {}
         self._max_blocks = max_blocks
         self._hold: asyncio.Future[PlaybackOutcome] | None = None
         self.closed = False
+        self._relays = relays
+        self.mode = ""  # RELAY, RELAY_AND_TAP or DECODE (set below)
+        self.decoded = 0  # decoded 20 ms frames that reached the bridge (either side)
+        self.switches = 0  # changes of mode after the first
+        self._refresh()
+
+    # -- which path -------------------------------------------------------------------------------
+
+    @property
+    def can_relay(self) -> bool:
+        ra, rb = self._relays
+        return ra is not None and rb is not None and self.a.sends_packets and self.b.sends_packets
+
+    def _wanted(self) -> str:
+        if self.closed or not self.can_relay:
+            return DECODE
+        mixing = self._hold is not None or set(self.to_a.sources) - {"b"} or set(self.to_b.sources) - {"a"}
+        if mixing:
+            return DECODE
+        return RELAY_AND_TAP if self._taps or self.listeners else RELAY
+
+    def _refresh(self) -> None:
+        """Put the path in line with what needs the audio now (after every change that may alter it)."""
+        mode = self._wanted()
+        if mode == self.mode:
+            return
+        if self.mode:
+            self.switches += 1
+        self.mode = mode
+        ra, rb = self._relays
+        relaying = mode != DECODE
+        if relaying:
+            self.to_a.clear()
+            self.to_b.clear()
+            self.a.start_relay()
+            self.b.start_relay()
+        else:
+            self.a.stop_relay()
+            self.b.stop_relay()
+        for relay, to in ((ra, self.b), (rb, self.a)):
+            if relay is None:
+                continue
+            relay.sink = _forward(to) if relaying else None
+            relay.decode = mode != RELAY
+
+    def add_tap(self, tap: Tap) -> None:
+        """``tap`` sees both sides' decoded audio from now on (decoding starts beside a relay)."""
+        self._taps.append(tap)
+        self._refresh()
+
+    @property
+    def taps(self) -> tuple[Tap, ...]:
+        """What sees the decoded audio (add one with :meth:`add_tap`)."""
+        return tuple(self._taps)
 
     @property
     def held(self) -> bool:
@@ -136,46 +218,57 @@ class Bridge:
 
     def from_a(self, samples: Samples) -> None:
         """The caller's audio (call it with every decoded frame of leg ``a``)."""
-        for tap in self.taps:
+        self.decoded += 1
+        for tap in self._taps:
             tap("a", samples)
         for mix in self.listeners.values():
             mix.push("a", samples)
-        if self._hold is None and not self.closed:
+        if self._hold is None and not self.closed and self.mode == DECODE:
             self.to_b.push("a", samples)
 
     def from_b(self, samples: Samples) -> None:
         """The agent's audio."""
-        for tap in self.taps:
+        self.decoded += 1
+        for tap in self._taps:
             tap("b", samples)
         for mix in self.listeners.values():
             mix.push("b", samples)
-        if self._hold is None and not self.closed:
+        if self._hold is None and not self.closed and self.mode == DECODE:
             self.to_a.push("b", samples)
 
     def listen(self, player: PromptPlayer) -> None:
         """``player`` (a supervisor's) hears both sides mixed, neither side hears it."""
         mix = self.listeners[player] = Mix(self._max_blocks, "a", "b")
         player.live = mix
+        self._refresh()
 
     def unlisten(self, player: PromptPlayer) -> None:
         if self.listeners.pop(player, None) is not None and player.live is not None:
             player.live = None
+        self._refresh()
 
     def whisper(self, samples: Samples, source: str = "whisper") -> None:
         """Audio only the agent hears (a supervisor coaching), mixed with the caller."""
         if not self.closed:
+            fresh = source not in self.to_b.sources
             self.to_b.push(source, samples)
+            if fresh:
+                self._refresh()
 
     def barge(self, samples: Samples, source: str = "barge") -> None:
         """Audio both sides hear (a supervisor who joined the call), mixed with what each hears of the other."""
         if not self.closed:
+            fresh = source not in self.to_a.sources or source not in self.to_b.sources
             self.to_a.push(source, samples)
             self.to_b.push(source, samples)
+            if fresh:
+                self._refresh()
 
     def drop_source(self, source: str) -> None:
         """Forget a whisper or barge source (the supervisor left or changed mode): neither side hears it."""
         self.to_a.remove(source)
         self.to_b.remove(source)
+        self._refresh()
 
     def hold(self, music: Audio, packets: list[bytes] | None = None) -> None:
         """The caller hears ``music`` looped, the agent silence; no audio crosses until :meth:`resume`."""
@@ -184,20 +277,32 @@ class Bridge:
         self.to_a.clear()
         self.to_b.clear()
         self._hold = self.a.loop(music, HOLD_PROMPT, packets)
+        self._refresh()
 
     def resume(self) -> None:
         if self._hold is None:
             return
         self._hold = None
         self.a.cancel_prompt(HOLD_PROMPT)
+        self._refresh()
 
     def close(self) -> None:
         """Unhook both players (they go back to prompts and silence)."""
         self.resume()
         self.closed = True
+        self._refresh()  # the legs decode for themselves again (prompts, speech, digits)
         if self.a.live is self.to_a:
             self.a.live = None
         if self.b.live is self.to_b:
             self.b.live = None
         for player in list(self.listeners):
             self.unlisten(player)
+
+
+def _forward(player: PromptPlayer) -> Callable[[Any], None]:
+    """A relay sink: each received RTP packet to ``player``'s sender, as it is."""
+
+    def forward(packet: Any) -> None:
+        player.relay(packet.timestamp, packet.payload)
+
+    return forward

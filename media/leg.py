@@ -9,7 +9,9 @@ called once with why the connection went away (``ice_failed`` or
 ``connection_closed``); the owner decides what that means for the call.
 
 Both the customer's call and an agent's softphone are legs; a
-:class:`~media.bridge.Bridge` joins two of them.
+:class:`~media.bridge.Bridge` joins two of them. A leg that sends Opus
+packets has a :attr:`AudioLeg.relay` (:class:`~media.aiortc_patches.PacketRelay`)
+through which the bridge takes its received packets before any decoding.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy.typing as npt
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from media.aiortc_patches import PacketRelay, relay_point
 from media.audio import FrameConverter
 from media.ice import IceServer
 from media.player import PromptPlayer
@@ -62,6 +65,9 @@ class AudioLeg:
         self._negotiating = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closing: asyncio.Task[None] | None = None
+        #: The received Opus packets, before aiortc's jitter buffer (set once answered, if both sides use Opus).
+        self.relay: PacketRelay | None = None
+        self.frames_decoded = 0  # frames aiortc decoded and this leg handed to on_audio
 
     async def accept(self, offer_sdp: str) -> str:
         """Answer the remote's offer (non-trickle: the answer carries every candidate). Raises BadOffer."""
@@ -104,7 +110,19 @@ class AudioLeg:
         except NEGOTIATION_ERRORS as exc:
             raise BadOffer(f"no answer to this SDP offer: {type(exc).__name__}: {exc}"[:300]) from None
         await self.pc.setLocalDescription(answer)
+        if self.player.sends_packets:
+            self._relay_point()
         return self.pc.localDescription.sdp
+
+    def _relay_point(self) -> None:
+        for transceiver in self.pc.getTransceivers():
+            if transceiver.kind != "audio":
+                continue
+            negotiated = transceiver._codecs  # aiortc keeps the negotiated codecs there, preferred first
+            opus = [c for c in negotiated if c.mimeType.lower() == "audio/opus" and c.clockRate == 48000]
+            if opus and negotiated[0] is opus[0] and opus[0].payloadType is not None:
+                self.relay = relay_point(transceiver.receiver, opus[0].payloadType)
+            return
 
     async def wait_connected(self, timeout: float) -> bool:
         try:
@@ -121,6 +139,7 @@ class AudioLeg:
             except MediaStreamError:
                 return
             assert isinstance(frame, av.AudioFrame)
+            self.frames_decoded += 1
             self._on_audio(converter.convert(frame))
 
     def _spawn(self, coro: Any, name: str) -> None:

@@ -41,6 +41,9 @@ SAMPLES_PER_FRAME = 960
 TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
 #: Behind schedule by more than this, the player skips ahead instead of bursting frames.
 MAX_LAG = 0.200
+#: Relayed packets waiting for the sender beyond this many: the oldest are dropped (no delay builds up).
+RELAY_BACKLOG = 4
+_TS_MASK = 0xFFFFFFFF
 
 _SILENCE = bytes(SAMPLES_PER_FRAME * 2)
 
@@ -70,6 +73,8 @@ class PlayerStats:
     late_frames: int = 0
     max_lateness_ms: float = 0.0
     skipped_frames: int = 0  # 20 ms slots skipped after falling more than MAX_LAG behind
+    relayed: int = 0  # packets sent as relayed from the other leg (counted in frames_sent too)
+    relay_dropped: int = 0  # relayed packets dropped because the sender fell RELAY_BACKLOG behind
 
 
 class _Prompt:
@@ -246,22 +251,84 @@ class PromptPlayer(MediaStreamTrack):
         #: Bridged audio (media.bridge.LiveAudio) sent whenever no prompt is playing; None: silence.
         self.live: LiveSource | None = None
         self._live_encoder: OpusStream | None = None
+        # relay mode (media.bridge): the other leg's Opus packets, sent the moment they arrive
+        self._relay: deque[tuple[int, bytes]] | None = None
+        self._relay_wake = asyncio.Event()
+        self._relay_offset: int | None = None  # RTP timestamp in -> pts out
+        self._pts_base = 0  # pts of slot 0 of the paced clock (moves when relaying ends)
+        self._last_pts: int | None = None
+        self._last_sent = 0.0  # clock() when the last packet or frame was returned
 
     # -- control (delegates to the queue) --------------------------------------------------
 
     def play(self, audio: Audio, prompt_id: str, packets: list[bytes] | None = None) -> asyncio.Future[PlaybackOutcome]:
         """Queue a 48 kHz prompt (with its Opus ``packets`` when sending packets); resolves "finished" or "stopped"."""
-        return self.queue.play(audio, prompt_id, packets)
+        future = self.queue.play(audio, prompt_id, packets)
+        self._relay_wake.set()  # a relaying sender goes back to the clock for it
+        return future
 
     def loop(
         self, audio: Audio, prompt_id: str = "music-on-hold", packets: list[bytes] | None = None
     ) -> asyncio.Future[PlaybackOutcome]:
         """Repeat ``audio`` until :meth:`stop` (music on hold)."""
-        return self.queue.loop(audio, prompt_id, packets)
+        future = self.queue.loop(audio, prompt_id, packets)
+        self._relay_wake.set()
+        return future
 
     @property
     def sends_packets(self) -> bool:
         return self._opus_silence is not None
+
+    # -- relay mode ---------------------------------------------------------------------------
+
+    @property
+    def relaying(self) -> bool:
+        return self._relay is not None
+
+    def start_relay(self) -> None:
+        """Send the packets given to :meth:`relay` as they come, instead of the paced 20 ms clock (packet
+        senders only). Prompts still take precedence (paced) while they play. RTP timestamps stay continuous:
+        the first relayed packet follows the last one sent, and later ones keep the remote's spacing."""
+        if self._opus_silence is None:
+            raise ValueError("only a player that sends Opus packets can relay")
+        if self._relay is None:
+            self._relay = deque()
+            self._relay_offset = None
+
+    def stop_relay(self) -> None:
+        """Back to the paced clock (bridged audio from ``live``), continuing from the last relayed timestamp."""
+        if self._relay is None:
+            return
+        self._relay = None
+        self._relay_wake.set()
+        if self._last_pts is not None:  # the paced clock restarts where relaying left off
+            self._pts_base = self._last_pts
+            self._start, self._slot = self._last_sent, 0
+
+    def relay(self, timestamp: int, payload: bytes) -> None:
+        """One packet of the other leg (its RTP timestamp, its Opus payload) to send as it is."""
+        if self._relay is None:
+            return
+        self._relay.append((timestamp, payload))
+        while len(self._relay) > RELAY_BACKLOG:
+            self._relay.popleft()
+            self.stats.relay_dropped += 1
+        self._relay_wake.set()
+
+    async def _next_relayed(self) -> tuple[int, bytes] | None:
+        """The next relayed packet, or None when relaying stopped or a prompt came meanwhile."""
+        while self._relay is not None and self.queue.idle and self.readyState == "live":
+            if self._relay:
+                return self._relay.popleft()
+            self._relay_wake.clear()
+            await self._relay_wake.wait()
+        return None
+
+    def _sent(self, pts: int) -> int:
+        self._last_pts = pts & _TS_MASK
+        self._last_sent = self._clock()
+        self.stats.frames_sent += 1
+        return self._last_pts
 
     def stop(self) -> PromptProgress | None:  # type: ignore[override]
         """Barge-in: silence from the very next frame; the current and queued prompts resolve "stopped".
@@ -285,6 +352,7 @@ class PromptPlayer(MediaStreamTrack):
         """End the track (``MediaStreamTrack.stop``): pending prompts resolve "stopped", recv() raises."""
         self.queue.stop()
         super().stop()
+        self._relay_wake.set()
 
     @property
     def current(self) -> PromptProgress | None:
@@ -296,12 +364,30 @@ class PromptPlayer(MediaStreamTrack):
     async def recv(self) -> AudioFrame | Packet:  # type: ignore[override]
         if self.readyState != "live":
             raise MediaStreamError
+        if self._relay is not None and self.queue.idle:
+            relayed = await self._next_relayed()
+            if self.readyState != "live":
+                raise MediaStreamError
+            if relayed is not None:
+                timestamp, payload = relayed
+                if self._relay_offset is None:  # the first relayed packet follows the last one sent
+                    after = self._last_pts + SAMPLES_PER_FRAME if self._last_pts is not None else 0
+                    self._relay_offset = after - timestamp
+                packet = Packet(payload)
+                packet.pts = self._sent(timestamp + self._relay_offset)
+                packet.time_base = TIME_BASE
+                self.stats.relayed += 1
+                return packet
+            if self._relay is not None:  # a prompt interrupts relaying: it plays on the clock from now
+                self.stop_relay()
+                self._relay, self._relay_offset = deque(), None
         if self._paced:
             await self._wait_for_slot()
         else:
             self._slot = self._slot + 1 if self._start is not None else 0
             self._start = 0.0
             await asyncio.sleep(0)  # an unpaced consumer must still let the loop run
+        pts = self._pts_base + self._slot * SAMPLES_PER_FRAME
         block = self.queue.next_block()  # read after the wait: a stop during it silences this frame
         live = self.live.pull() if block is None and self.live is not None else None
         if self._opus_silence is not None:
@@ -312,16 +398,14 @@ class PromptPlayer(MediaStreamTrack):
                     self._live_encoder = OpusStream()
                 payload = self._live_encoder.encode(live)
             packet = Packet(payload or self._opus_silence)
-            packet.pts = self._slot * SAMPLES_PER_FRAME
+            packet.pts = self._sent(pts)
             packet.time_base = TIME_BASE
-            self.stats.frames_sent += 1
             return packet
         frame = AudioFrame(format="s16", layout="mono", samples=SAMPLES_PER_FRAME)
         frame.planes[0].update(block if block is not None else live if live is not None else _SILENCE)
         frame.sample_rate = SAMPLE_RATE
         frame.time_base = TIME_BASE
-        frame.pts = self._slot * SAMPLES_PER_FRAME
-        self.stats.frames_sent += 1
+        frame.pts = self._sent(pts)
         return frame
 
     async def _wait_for_slot(self) -> None:

@@ -344,7 +344,7 @@ class AgentCalls:
             return
         call = handoff.call
         call.player.stop()  # music on hold (and any announcement) ends
-        handoff.bridge = call.bridge = Bridge(call.player, leg.player)
+        handoff.bridge = call.bridge = Bridge(call.player, leg.player, relays=(call.leg.relay, leg.relay))
         handoff.to(E.CONNECT)
         handoff.answered_ms = self.clock()
         handoff.held_ms = 0  # (the previous agent's talk and hold went into their transfer or lost event)
@@ -353,13 +353,13 @@ class AgentCalls:
         if action is not None and action.record and self.recordings is not None:
             name = f"{call.id}-{handoff.answers}.ogg"
             handoff.recorder = StereoRecorder(self.recordings / call.conversation_id / name)
-            handoff.bridge.taps.append(handoff.recorder)
+            handoff.bridge.add_tap(handoff.recorder)
         if action is not None and action.transcribe and self.transcripts is not None and handoff.transcript is None:
             handoff.transcript = await self.transcripts.start(
                 self._speech_engine(call), self._recorder_of(call), call.id
             )
             if handoff.transcript is not None and handoff.bridge is not None:
-                handoff.bridge.taps.append(handoff.transcript)
+                handoff.bridge.add_tap(handoff.transcript)
         await self.conversations.record(
             call.conversation_id,
             EventType.CALL_ANSWERED,

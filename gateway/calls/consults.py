@@ -185,8 +185,11 @@ class Consults:
         if old_bridge is not None:
             old_bridge.close()
         handoff.leg, handoff.agent_id, handoff.agent_name = consult.leg, consult.agent_id, consult.agent_name
-        handoff.bridge = call.bridge = Bridge(call.player, consult.leg.player)
-        handoff.bridge.taps.extend(taps)
+        handoff.bridge = call.bridge = Bridge(
+            call.player, consult.leg.player, relays=(call.leg.relay, consult.leg.relay)
+        )
+        for tap in taps:
+            handoff.bridge.add_tap(tap)
         handoff.answered_ms, handoff.held_ms = now_ms(), 0
         try:
             await self.conversations.transfer(call.conversation_id, agent.id, consult.agent_id, consult.agent_name)
