@@ -600,6 +600,15 @@ class Settings:
         help="how long TURN credentials stay valid from when they are made (outlive the longest call: the TURN "
         "server checks them again when an allocation is refreshed)",
     )
+    bridge_relay: bool = setting(
+        True,
+        env="CG_BRIDGE_RELAY",
+        parse=_yes_no,
+        choices=("true", "false"),
+        help="a call bridged to an agent forwards the Opus packets of each side untouched while nothing needs the "
+        "audio (no hold, whisper, barge or consultation; recording, transcripts and listening supervisors decode "
+        "beside it); `false`: always decode, mix and re-encode (more CPU and latency; for comparison)",
+    )
     # ---- agents and calls
     ring_seconds: float = setting(
         20.0,

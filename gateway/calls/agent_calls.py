@@ -344,7 +344,7 @@ class AgentCalls:
             return
         call = handoff.call
         call.player.stop()  # music on hold (and any announcement) ends
-        handoff.bridge = call.bridge = Bridge(call.player, leg.player, relays=(call.leg.relay, leg.relay))
+        handoff.bridge = call.bridge = Bridge(call.player, leg.player, relays=self.legs.relays(call.leg, leg))
         handoff.to(E.CONNECT)
         handoff.answered_ms = self.clock()
         handoff.held_ms = 0  # (the previous agent's talk and hold went into their transfer or lost event)

@@ -186,7 +186,7 @@ class Consults:
             old_bridge.close()
         handoff.leg, handoff.agent_id, handoff.agent_name = consult.leg, consult.agent_id, consult.agent_name
         handoff.bridge = call.bridge = Bridge(
-            call.player, consult.leg.player, relays=(call.leg.relay, consult.leg.relay)
+            call.player, consult.leg.player, relays=self.legs.relays(call.leg, consult.leg)
         )
         for tap in taps:
             handoff.bridge.add_tap(tap)

@@ -20,7 +20,7 @@ from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import CallStatus
 from gateway.store.bus import Bus
 from gateway.store.store import Keys
-from media.aiortc_patches import RtcPortsExhausted
+from media.aiortc_patches import PacketRelay, RtcPortsExhausted
 from media.audio import Audio
 from media.ice import IceConfig
 from media.leg import AudioLeg, BadOffer, Samples, check_offer
@@ -43,8 +43,10 @@ class AgentLegs:
         bus: Bus,
         keys: Keys,
         music: Audio | None = None,
+        relay: bool = True,
     ) -> None:
         self.ice = ice
+        self.relay = relay  # bridges relay Opus packets while nothing needs the audio (--bridge-relay)
         self.opus = opus
         self.publish = publish
         self.bus = bus
@@ -96,6 +98,10 @@ class AgentLegs:
                 ) from None
             raise
         return leg, answer
+
+    def relays(self, caller: AudioLeg, agent: AudioLeg) -> tuple[PacketRelay | None, PacketRelay | None]:
+        """The relay points a :class:`~media.bridge.Bridge` of these two legs uses (none: it always decodes)."""
+        return (caller.relay, agent.relay) if self.relay else (None, None)
 
     def count_ended(self, player: PromptPlayer) -> None:
         """Keep a closed leg's frame counters."""

@@ -95,3 +95,61 @@ def test_a_standing_backlog_drains_block_by_block() -> None:
     assert live.dropped == 2  # one block per quiet window, not all at once
     live.push(block(99))
     assert level(live.pull()) == 99 and live.pull() is None  # no delay left: what arrives goes out next
+
+
+async def test_relayed_packets_keep_rtp_timestamps_continuous_across_every_switch() -> None:
+    """The sender's timestamps (packet pts) run on without a jump or a step back through paced -> relay ->
+    paced -> relay; relayed packets keep the remote's spacing (a lost packet stays a gap)."""
+    player = PromptPlayer(paced=False, opus_silence=b"\xf8\xff\xfe")
+    pts = [(await player.recv()).pts for _ in range(3)]
+    player.start_relay()
+    for ts, payload in ((123456, b"x"), (123456 + 960, b"y"), (123456 + 3 * 960, b"z")):  # one lost between
+        player.relay(ts, payload)
+    relayed = [await player.recv() for _ in range(3)]
+    assert [bytes(p) for p in relayed] == [b"x", b"y", b"z"]
+    pts += [p.pts for p in relayed]
+    player.stop_relay()
+    pts += [(await player.recv()).pts for _ in range(2)]
+    player.start_relay()
+    player.relay(2**32 - 480, b"w")  # the remote's timestamp wraps: ours does not jump
+    player.relay(480, b"v")
+    pts += [(await player.recv()).pts for _ in range(2)]
+    assert pts == [0, 960, 1920, 2880, 3840, 5760, 6720, 7680, 8640, 9600]
+    assert player.stats.relayed == 5 and player.stats.frames_sent == 10
+
+
+async def test_the_bridge_relays_packets_untouched_and_decodes_only_what_a_tap_or_hold_needs() -> None:
+    from aiortc.jitterbuffer import JitterBuffer
+    from aiortc.rtp import RtpPacket
+
+    from media.aiortc_patches import PacketRelay
+    from media.bridge import DECODE, RELAY, RELAY_AND_TAP
+
+    silence = b"\xf8\xff\xfe"
+    caller, agent, supervisor = (PromptPlayer(paced=False, opus_silence=silence) for _ in range(3))
+    ra, rb = PacketRelay(JitterBuffer(16, 1), 111), PacketRelay(JitterBuffer(16, 1), 111)
+    bridge = Bridge(caller, agent, relays=(ra, rb))
+    assert bridge.mode == RELAY and caller.relaying and agent.relaying
+
+    def packet(seq: int, payload: bytes, pt: int = 111) -> RtpPacket:
+        p = RtpPacket(payload_type=pt, sequence_number=seq, timestamp=seq * 960, payload=payload)
+        p._data = payload  # type: ignore[attr-defined]  # aiortc depayloads before the jitter buffer
+        return p
+
+    assert ra.add(packet(1, b"hello")) == (False, None)  # nothing for the decoder
+    assert bytes(await agent.recv()) == b"hello" and (ra.relayed, ra.buffered) == (1, 0)
+    assert ra.add(packet(2, b"\x00", pt=13))[1] is None and ra.buffered == 1  # not Opus: aiortc's path
+    bridge.add_tap(lambda side, samples: None)
+    assert bridge.mode == RELAY_AND_TAP and ra.decode
+    for seq in (3, 4, 5):
+        ra.add(packet(seq, b"p%d" % seq))
+    assert ra.relayed == 4 and ra.buffered == 4  # relayed and buffered for decoding beside
+    bridge.listen(supervisor)
+    bridge.unlisten(supervisor)
+    assert bridge.mode == RELAY_AND_TAP
+    bridge.hold(hold_music())
+    assert bridge.mode == DECODE and ra.sink is None and not caller.relaying
+    bridge.resume()
+    assert bridge.mode == RELAY_AND_TAP and caller.relaying and bridge.switches == 3
+    bridge.close()
+    assert bridge.mode == DECODE and ra.sink is None and ra.decode and not agent.relaying
