@@ -21,6 +21,10 @@ range. :func:`restrict_port_range` keeps call legs' sockets inside one (``--rtc-
 
 Behind 1:1 NAT, :func:`map_public_address` makes call legs offer the public address too (``--rtc-public-address``).
 
+A bridge relays Opus packets between two legs without decoding them: :func:`relay_point` puts a
+:class:`PacketRelay` in the place of one receiver's jitter buffer (per receiver, version-checked), so each
+depayloaded packet can go to the other leg's sender as it arrives, to the buffer and decoder, or both.
+
 aioice adds the sockets it binds for a component's candidates to its connection only once gathering returns;
 a peer connection closed in between keeps them open until the garbage collector finds them.
 :func:`close_late_candidate_sockets` closes them when gathering returns on a closing connection.

@@ -26,7 +26,9 @@ only adds decoding beside the relay: the packets also go on to the leg's decoder
 reaches them, not the other side. Hold, whisper and barge switch to the decoding path (the players go
 back to their clock and mix); it switches back when they end. RTP sequence numbers are the sender's own
 and timestamps continue across every switch (:meth:`media.player.PromptPlayer.start_relay`).
-:attr:`Bridge.mode` says which path is on.
+:attr:`Bridge.mode` says which path is on. While only relaying, neither leg decodes: what a leg's owner
+does with decoded audio (the caller's in-band DTMF detector and speech detection) hears nothing until a
+switch; RFC 4733 key presses are separate packets and still arrive.
 """
 
 from __future__ import annotations
