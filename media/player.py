@@ -369,11 +369,11 @@ class PromptPlayer(MediaStreamTrack):
             if self.readyState != "live":
                 raise MediaStreamError
             if relayed is not None:
-                timestamp, payload = relayed
+                timestamp, opus = relayed
                 if self._relay_offset is None:  # the first relayed packet follows the last one sent
                     after = self._last_pts + SAMPLES_PER_FRAME if self._last_pts is not None else 0
                     self._relay_offset = after - timestamp
-                packet = Packet(payload)
+                packet = Packet(opus)
                 packet.pts = self._sent(timestamp + self._relay_offset)
                 packet.time_base = TIME_BASE
                 self.stats.relayed += 1

@@ -68,6 +68,7 @@ GIVEN = {
     "turn_urls": ("turn:10.0.0.5:3478,turns:t.example:5349", ("turn:10.0.0.5:3478", "turns:t.example:5349")),
     "turn_secret": (SECRET, SECRET),
     "turn_ttl_seconds": ("600", 600),
+    "bridge_relay": ("false", False),
     "ring_seconds": ("1", 1.0),
     "callback_ring_seconds": ("3600", 3600.0),
     "announce_seconds": ("0", 0.0),
