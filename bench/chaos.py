@@ -52,7 +52,8 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from bench.chat_load import pct, wait_ready
 from bench.ivr_calls import pin_loopback
-from gateway.contact.agents import Agent, render_agent
+from gateway.contact.agents import Agent
+from gateway.contact.agents_file import render_agent
 from gateway.contact.passwords import hash_password
 from gateway.store.embedded_redis import redis_server_binary
 from gateway.store.keys import Keys

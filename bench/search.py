@@ -22,10 +22,8 @@ from gateway.store.keys import Keys
 from gateway.store.store import Store
 from tests.support.servers import RedisServer
 
-N = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
 
-
-async def main() -> None:
+async def main(N: int) -> None:  # noqa: N803 - the N of the docstring
     server = RedisServer()
     server.start()
     try:
@@ -100,4 +98,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000))

@@ -31,7 +31,8 @@ import aiohttp
 import redis.asyncio as aioredis
 
 from bench.chat_load import SECRET, Load, address, cpu_seconds, pct, wait_ready
-from gateway.contact.agents import Agent, render_agent
+from gateway.contact.agents import Agent
+from gateway.contact.agents_file import render_agent
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.passwords import hash_password
 from gateway.contact.routing import Router
