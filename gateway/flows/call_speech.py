@@ -14,6 +14,11 @@ too long). If the flow is still listening after that (the answer came during
 a prompt that cannot be interrupted, so the interpreter ignored it), the
 window reopens.
 
+Each question has a hard maximum for one answer (:func:`max_answer_ms`): a
+menu word or a phrase is said in a few seconds, a number takes longer the more
+digits it may have; anything longer is a no-match, so a caller on a line the
+VAD keeps hearing as speech waits seconds, not the listener's 10 s default.
+
 The clock is the call's own audio: milliseconds of audio fed, so VAD times
 do not depend on how late the event loop is.
 """
@@ -35,6 +40,20 @@ from ivr.events import Event, Speech
 from media.asr import NoMatch, Recognized, SpeechEnded, SpeechListener, SpeechStarted
 
 log = logging.getLogger(__name__)
+
+#: The longest answer to a menu (a word or a short phrase), and to a spoken number: a base plus per digit.
+MENU_MAX_ANSWER_MS = 5_000
+DIGITS_MAX_ANSWER_BASE_MS = 2_000
+DIGITS_MAX_ANSWER_PER_DIGIT_MS = 750
+MAX_ANSWER_MS = 10_000
+
+
+def max_answer_ms(action: Listen) -> int:
+    """The hard maximum of one spoken answer to this question (ms from its onset)."""
+    if action.mode is ListenMode.MENU:
+        return MENU_MAX_ANSWER_MS
+    per_digit = DIGITS_MAX_ANSWER_BASE_MS + DIGITS_MAX_ANSWER_PER_DIGIT_MS * max(1, action.max_digits)
+    return min(MAX_ANSWER_MS, max(MENU_MAX_ANSWER_MS, per_digit))
 
 
 class CallSpeech:
@@ -89,7 +108,9 @@ class CallSpeech:
         # The flow runner owns the no-input timer. An answer the flow reads back is taken at the engine's
         # confirmed operating point: the caller's "yes" is the last gate.
         threshold = self.listener.engine.confirm_confidence if action.confirm else None
-        self.listener.start(self.now_ms, grammar, no_input_ms=None, min_confidence=threshold)
+        self.listener.start(
+            self.now_ms, grammar, no_input_ms=None, min_confidence=threshold, max_speech_ms=max_answer_ms(action)
+        )
 
     def stop_listening(self, listen_id: str | None = None) -> None:
         if self._listen is not None and listen_id in (None, self._listen.listen_id):
@@ -104,6 +125,8 @@ class CallSpeech:
                 log.error("speech recognition failed: %s", exc, extra=self._extra)
                 self.stop_listening()
                 continue
+            if isinstance(event, SpeechEnded) and self._speech_ended is None:  # ended early, from a decode
+                self._speech_ended = time.monotonic()
             listen = self._listen
             if listen is None or not isinstance(event, (Recognized, NoMatch)):
                 continue

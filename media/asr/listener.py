@@ -18,7 +18,18 @@ and runs until its terminal event:
 3. All recognizer work (creating it, ``accept``, ``final``, ``reset``)
    runs in this call's :class:`~media.asr.pool.SerialLane` of the shared
    :class:`~media.asr.pool.RecognitionPool`, never on the event loop.
-4. Every window ends with exactly one terminal event:
+4. **Early end.** After ``early_silence_ms`` (250 ms) of a pause the
+   listener decodes what it has (:class:`~media.asr.vad.SpeechPaused`).
+   If that is a complete, confident answer (:func:`complete`: a menu phrase
+   no longer phrase starts with, or a digit string of ``max_digits``) and
+   the caller has not spoken since, the utterance ends there
+   (``SpeechEnded`` reason ``early``) instead of after the whole
+   ``trailing_silence_ms`` (700 ms). Otherwise the window goes on; the
+   recognizer then no longer holds the utterance (``final`` consumed it),
+   so the next decode replays the window's audio (kept by the listener,
+   bounded by ``max_speech_ms``) into it: the outcome at the full trailing
+   silence is the one the listener would have had without the early try.
+5. Every window ends with exactly one terminal event:
    :class:`Recognized` (in grammar, confidence >= ``min_confidence``),
    :class:`NoMatch` (empty, out of grammar, low confidence, or longer than
    ``max_speech_ms``: the flow should re-prompt, never route) or
@@ -60,6 +71,7 @@ from media.asr.vad import (
     FrameClassifier,
     NoInputTimeout,
     SpeechEnded,
+    SpeechPaused,
     SpeechStarted,
     UseSettings,
     VadEvent,
@@ -102,6 +114,19 @@ class NoMatch:
 ListenerEvent = SpeechStarted | SpeechEnded | NoInputTimeout | PartialText | Recognized | NoMatch
 #: The events that end a window (exactly one per window).
 TERMINAL_EVENTS = (Recognized, NoMatch, NoInputTimeout)
+
+
+def complete(grammar: Grammar | None, result: Result) -> bool:
+    """Whether ``result`` is a whole answer the caller cannot be about to extend (early end allowed).
+
+    A phrase is complete unless a longer allowed phrase starts with it ("sales" when "sales support"
+    is allowed too); a digit string only at the grammar's ``max_digits``. Free dictation never is.
+    """
+    if grammar is None or not result.in_grammar:
+        return False
+    if result.text in grammar.phrases:
+        return not any(p.startswith(result.text + " ") for p in grammar.phrases)
+    return grammar.digits and result.digits is not None and len(result.digits) >= grammar.max_digits
 
 
 def judge(result: Result, min_confidence: float) -> Recognized | NoMatch:
@@ -147,6 +172,9 @@ class SpeechListener:
         self._open = False
         self._speaking = False
         self._window_min_confidence = self.min_confidence
+        self._grammar: Grammar | None = None
+        self._audio = bytearray()  # everything given to the recognizer this window (for a replay)
+        self._stale = False  # the recognizer's utterance was consumed by an early try: replay before decoding
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.Queue[ListenerEvent | BaseException] = asyncio.Queue()
         self._closed = False
@@ -168,8 +196,12 @@ class SpeechListener:
         *,
         no_input_ms: int | None | UseSettings = FROM_SETTINGS,
         min_confidence: float | None = None,
+        max_speech_ms: int | None = None,
     ) -> None:
-        """Open a listening window at ``now_ms`` for ``grammar`` (closing any open one)."""
+        """Open a listening window at ``now_ms`` for ``grammar`` (closing any open one).
+
+        ``max_speech_ms``: this question's hard maximum for an utterance (default: the settings').
+        """
         if self._closed:
             raise RuntimeError("the speech listener is closed")
         self._loop = asyncio.get_running_loop()
@@ -179,6 +211,9 @@ class SpeechListener:
         self._open = True
         self._speaking = False
         self._window_min_confidence = self.min_confidence if min_confidence is None else min_confidence
+        self._grammar = grammar
+        self._audio.clear()
+        self._stale = False
         self._pending.clear()
         self._chunk.clear()
         self._preroll.clear()
@@ -191,7 +226,7 @@ class SpeechListener:
         while not self._queue.empty():  # leftovers of an earlier window
             self._queue.get_nowait()
         self._classifier.reset()  # a fresh noise estimate per window (see FrameClassifier)
-        self._endpointer.start(now_ms, no_input_ms)
+        self._endpointer.start(now_ms, no_input_ms, max_speech_ms)
         self._job(self._prepare, grammar)
         log.debug("listener %s window %d opened at %d ms", self.label, self._window, now_ms)
 
@@ -222,7 +257,10 @@ class SpeechListener:
             else:
                 self._preroll.append((t, frame))
             for event in self._endpointer.frame(speech, t):
-                events.append(self._on_vad(event))
+                if isinstance(event, SpeechPaused):
+                    self._try_early(event)
+                else:
+                    events.append(self._on_vad(event))
         return events
 
     def poll(self, now_ms: int) -> list[ListenerEvent]:
@@ -244,6 +282,7 @@ class SpeechListener:
             return
         self._open = False
         self._speaking = False
+        self._audio.clear()
         self._endpointer.stop()
         self._window += 1  # anything still running for the old window is dropped on delivery
         self._job(self._reset)
@@ -273,7 +312,7 @@ class SpeechListener:
             first = event.onset_ms - self.settings.pre_roll_ms
             audio = b"".join(frame for t, frame in self._preroll if t >= first)
             self._preroll.clear()
-            self._job(self._accept, audio)
+            self._give(audio)
             log.debug("listener %s: speech started at %d ms (onset %d)", self.label, event.at_ms, event.onset_ms)
         elif isinstance(event, SpeechEnded):
             self._speaking = False
@@ -281,9 +320,10 @@ class SpeechListener:
             self._post(self._window, event)
             if event.reason is EndReason.SILENCE:
                 self._send_chunk()
-                self._job(self._finish, self._window_min_confidence)
+                self._job(self._finish, self._window_min_confidence, self._replay())
             else:
                 self._chunk.clear()
+                self._audio.clear()
                 self._job(self._reset)
                 self._post(self._window, NoMatch(NoMatchReason.MAX_DURATION))
             return event
@@ -292,8 +332,47 @@ class SpeechListener:
 
     def _send_chunk(self) -> None:
         if self._chunk:
-            self._job(self._accept, bytes(self._chunk))
+            self._give(bytes(self._chunk))
             self._chunk.clear()
+
+    def _give(self, audio: bytes) -> None:
+        """Audio of the utterance for the recognizer (kept for a replay; held back once it is stale)."""
+        self._audio += audio
+        if not self._stale:
+            self._job(self._accept, audio)
+
+    def _replay(self) -> bytes | None:
+        """The window's audio when the recognizer must be fed it again before a decode, else None.
+
+        Either way the recognizer's utterance is consumed by the decode that follows: stale from now on.
+        """
+        replay = bytes(self._audio) if self._stale else None
+        self._stale = True
+        return replay
+
+    def _try_early(self, paused: SpeechPaused) -> None:
+        """A short pause: decode what there is, and end here if that is a complete, confident answer."""
+        if self._grammar is None or self.settings.early_silence_ms is None:
+            return
+        self._send_chunk()
+        self._job(self._early, self._window_min_confidence, self._replay(), paused)
+
+    def _early_outcome(self, window: int, paused: SpeechPaused, outcome: Recognized | NoMatch) -> None:
+        """Back on the event loop: end the utterance if the caller is still in the same pause."""
+        if window != self._window or not self._open:
+            return
+        if not isinstance(outcome, Recognized) or not complete(self._grammar, outcome.result):
+            return
+        at = self._frame_t if self._frame_t is not None else paused.at_ms
+        ended = self._endpointer.end_early(paused.speech_end_ms, max(at, paused.at_ms))
+        if ended is None:
+            return  # the caller spoke again: the window goes on
+        self._speaking = False
+        self._chunk.clear()
+        self._audio.clear()
+        log.debug("listener %s: speech ended early at %d ms", self.label, ended.at_ms)
+        self._post(window, ended)
+        self._post(window, outcome)
 
     def _job(self, fn: Callable[..., None], *args: Any) -> None:
         self._lane.submit(self._guarded, self._window, fn, *args)
@@ -331,10 +410,27 @@ class SpeechListener:
         if partial is not None and partial.text:
             self._post_threadsafe(window, PartialText(partial.text))
 
-    def _finish(self, window: int, min_confidence: float) -> None:
+    def _decode(self, replay: bytes | None) -> Result | None:
         if self._recognizer is None:
+            return None
+        if replay is not None:
+            self._recognizer.reset()
+            self._recognizer.accept(replay)
+        return self._recognizer.final()
+
+    def _early(self, window: int, min_confidence: float, replay: bytes | None, paused: SpeechPaused) -> None:
+        result = self._decode(replay)
+        if result is None:
             return
-        result = self._recognizer.final()
+        outcome = judge(result, min_confidence)
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._early_outcome, window, paused, outcome)
+
+    def _finish(self, window: int, min_confidence: float, replay: bytes | None = None) -> None:
+        result = self._decode(replay)
+        if result is None:
+            return
         outcome = judge(result, min_confidence)
         log.info(
             "listener %s: %s %r confidence %.2f (heard %r) by %s %s",

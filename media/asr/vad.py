@@ -3,7 +3,13 @@
 Two pieces, both free of clocks and asyncio:
 
 * :class:`FrameClassifier` wraps webrtcvad: one 10/20/30 ms frame of
-  16 kHz mono s16le in, "speech or not" out (about 10 us per frame).
+  16 kHz mono s16le in, "speech or not" out (about 10 us per frame). A frame
+  is speech only if webrtcvad says so *and* it is ``noise_margin_db`` louder
+  than the line's noise floor (:class:`NoiseFloor`: the quietest frame of
+  the last ``noise_window_ms``). webrtcvad alone calls steady noise speech
+  (white noise 10 dB under the speech kept windows open until their
+  maximum); steady noise sits at its own floor, so the gate turns it into
+  silence and the utterance ends.
 * :class:`Endpointer` is the state machine ``idle -> speaking -> ended``
   driven by those flags and by the frame timestamps the caller passes in:
 
@@ -16,6 +22,11 @@ Two pieces, both free of clocks and asyncio:
   - ``speaking``: ``trailing_silence_ms`` of consecutive non-speech frames
     end it with :class:`SpeechEnded` reason ``silence``; speech lasting
     ``max_speech_ms`` from the onset ends it with reason ``max_duration``.
+    After ``early_silence_ms`` of a pause :class:`SpeechPaused` is returned
+    once: the listener decodes what it has, and if that is a complete,
+    confident answer it ends the utterance there with
+    :meth:`Endpointer.end_early` (reason ``early``), provided no speech came
+    since (the pause is named by ``SpeechPaused.speech_end_ms``).
   - ``ended``: everything is ignored until :meth:`Endpointer.start`.
 
 Timestamps are integer milliseconds on whatever clock the caller uses
@@ -28,6 +39,7 @@ from collections import deque
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 
+import numpy as np
 import webrtcvad
 
 from media.asr.engine import SAMPLE_RATE
@@ -53,6 +65,7 @@ class VadState(StrEnum):
 
 class EndReason(StrEnum):
     SILENCE = "silence"
+    EARLY = "early"  # a short pause after a complete, confident answer (see Endpointer.end_early)
     MAX_DURATION = "max_duration"
 
 
@@ -68,6 +81,8 @@ class VadSettings:
     start_window_ms: int = 200
     #: Consecutive non-speech that ends an utterance.
     trailing_silence_ms: int = 700
+    #: A pause this long lets a complete, confident answer end the utterance early (None: never).
+    early_silence_ms: int | None = 250
     #: Longest utterance, from its onset.
     max_speech_ms: int = 10_000
     #: No speech this long after the window opens (or after :meth:`Endpointer.arm_no_input`): no-input.
@@ -75,6 +90,10 @@ class VadSettings:
     no_input_ms: int | None = 5_000
     #: Audio kept from before the speech decision so the first syllable reaches the recognizer.
     pre_roll_ms: int = 300
+    #: A speech frame must be this much louder than the noise floor (None: webrtcvad alone).
+    noise_margin_db: float | None = 6.0
+    #: The noise floor is the quietest frame of this much recent audio.
+    noise_window_ms: int = 1500
 
     def __post_init__(self) -> None:
         if self.aggressiveness not in (0, 1, 2, 3):
@@ -90,6 +109,12 @@ class VadSettings:
             raise ValueError("VAD no_input_ms must be positive or None")
         if self.pre_roll_ms < 0:
             raise ValueError("VAD pre_roll_ms must not be negative")
+        if self.early_silence_ms is not None and not self.frame_ms <= self.early_silence_ms < self.trailing_silence_ms:
+            raise ValueError("VAD early_silence_ms must be at least one frame and under trailing_silence_ms")
+        if self.noise_margin_db is not None and self.noise_margin_db < 0:
+            raise ValueError("VAD noise_margin_db must not be negative")
+        if self.noise_window_ms < self.frame_ms:
+            raise ValueError(f"VAD noise_window_ms must be at least one frame ({self.frame_ms} ms)")
 
     @property
     def frame_samples(self) -> int:
@@ -115,13 +140,55 @@ class SpeechEnded:
 
 
 @dataclass(frozen=True)
+class SpeechPaused:
+    """``early_silence_ms`` of pause at ``at_ms`` after speech that ended at ``speech_end_ms`` (once per pause)."""
+
+    at_ms: int
+    speech_end_ms: int
+
+
+@dataclass(frozen=True)
 class NoInputTimeout:
     """No speech started before the no-input deadline."""
 
     at_ms: int
 
 
-VadEvent = SpeechStarted | SpeechEnded | NoInputTimeout
+VadEvent = SpeechStarted | SpeechPaused | SpeechEnded | NoInputTimeout
+
+
+class NoiseFloor:
+    """The line's background level: the quietest frame (dBFS) of the last ``window_frames`` frames.
+
+    A sliding minimum (monotonic deque), so a step up in the background is learned one window
+    later and a step down at once. Speech never stays loud for a whole window (there are gaps
+    between words and syllables), so the floor stays near the background while the caller talks.
+    """
+
+    def __init__(self, window_frames: int) -> None:
+        self.window_frames = window_frames
+        self._n = 0
+        self._mins: deque[tuple[int, float]] = deque()  # (frame number, level), levels increasing
+
+    def reset(self) -> None:
+        self._n = 0
+        self._mins.clear()
+
+    def add(self, level_db: float) -> float:
+        """Take one frame's level; returns the floor including it."""
+        while self._mins and self._mins[-1][1] >= level_db:
+            self._mins.pop()
+        self._mins.append((self._n, level_db))
+        while self._mins[0][0] <= self._n - self.window_frames:
+            self._mins.popleft()
+        self._n += 1
+        return self._mins[0][1]
+
+
+def frame_level_db(frame: bytes) -> float:
+    """The level of one s16le frame in dBFS (digital silence: -120)."""
+    x = np.frombuffer(frame, dtype=np.int16).astype(np.float64)
+    return float(10.0 * np.log10(np.mean(x * x) / (32768.0 * 32768.0) + 1e-12)) if len(x) else -120.0
 
 
 class FrameClassifier:
@@ -132,23 +199,37 @@ class FrameClassifier:
     speech for seconds (the window then ran to ``max_speech_ms`` with no result), where a fresh
     classifier settled within the first frames. :meth:`reset` starts afresh; the listener calls it
     at the start of every window.
+
+    The noise-floor gate (``noise_margin_db``) is forgotten by :meth:`reset` too: a window's floor
+    is learned from its own first frames (the caller's line while the question plays).
     """
 
     def __init__(self, settings: VadSettings) -> None:
         self.settings = settings
         self._vad = webrtcvad.Vad(settings.aggressiveness)
         self._bytes = settings.frame_samples * 2
+        self._floor = NoiseFloor(max(1, settings.noise_window_ms // settings.frame_ms))
+        #: The last frame's level and the floor it was judged against (dBFS), for logs and tests.
+        self.level_db = -120.0
+        self.floor_db = -120.0
 
     def reset(self) -> None:
         """Forget the noise estimate: the next frame is classified as by a new classifier."""
         self._vad = webrtcvad.Vad(self.settings.aggressiveness)
+        self._floor.reset()
 
     def is_speech(self, frame: bytes) -> bool:
         if len(frame) != self._bytes:
             raise ValueError(
                 f"VAD frame must be {self._bytes} bytes ({self.settings.frame_ms} ms at 16 kHz), got {len(frame)}"
             )
-        return bool(self._vad.is_speech(frame, SAMPLE_RATE))
+        voiced = bool(self._vad.is_speech(frame, SAMPLE_RATE))  # always run: webrtcvad learns from every frame
+        margin = self.settings.noise_margin_db
+        if margin is None:
+            return voiced
+        self.level_db = frame_level_db(frame)
+        self.floor_db = self._floor.add(self.level_db)
+        return voiced and self.level_db >= self.floor_db + margin
 
 
 class Endpointer:
@@ -162,12 +243,23 @@ class Endpointer:
         self._onset = 0
         self._last_speech_end = 0
         self._silence_ms = 0
+        self._paused = False  # SpeechPaused returned for the current pause
+        self._max_ms = settings.max_speech_ms
 
-    def start(self, at_ms: int, no_input_ms: int | None | UseSettings = FROM_SETTINGS) -> None:
-        """Open a window at ``at_ms``; ``no_input_ms`` None = no timer (default: the settings' value)."""
+    def start(
+        self, at_ms: int, no_input_ms: int | None | UseSettings = FROM_SETTINGS, max_speech_ms: int | None = None
+    ) -> None:
+        """Open a window at ``at_ms``; ``no_input_ms`` None = no timer (default: the settings' value).
+
+        ``max_speech_ms`` is this window's hard maximum (default: the settings' value).
+        """
         self.state = VadState.IDLE
         self._window.clear()
         self._silence_ms = 0
+        self._paused = False
+        self._max_ms = (
+            self.settings.max_speech_ms if max_speech_ms is None else max(max_speech_ms, self.settings.frame_ms)
+        )
         timeout = self.settings.no_input_ms if no_input_ms is FROM_SETTINGS else no_input_ms
         self._no_input_at = None if timeout is None else at_ms + timeout
 
@@ -178,6 +270,16 @@ class Endpointer:
     def stop(self) -> None:
         """End the window without an event (the answer came another way, e.g. DTMF)."""
         self.state = VadState.ENDED
+
+    def end_early(self, speech_end_ms: int, at_ms: int) -> SpeechEnded | None:
+        """End the utterance in the pause after ``speech_end_ms`` (a :class:`SpeechPaused`'s), at ``at_ms``.
+
+        None when that pause is over (the caller spoke again) or the window already ended.
+        """
+        if self.state is not VadState.SPEAKING or self._last_speech_end != speech_end_ms or self._silence_ms == 0:
+            return None
+        self.state = VadState.ENDED
+        return SpeechEnded(at_ms, EndReason.EARLY, self._last_speech_end - self._onset)
 
     def frame(self, speech: bool, at_ms: int) -> list[VadEvent]:
         """One frame starting at ``at_ms``, flagged ``speech``; returns the events it caused."""
@@ -193,7 +295,7 @@ class Endpointer:
         if self.state is VadState.IDLE and self._no_input_at is not None and now_ms >= self._no_input_at:
             self.state = VadState.ENDED
             return [NoInputTimeout(now_ms)]
-        if self.state is VadState.SPEAKING and now_ms - self._onset >= self.settings.max_speech_ms:
+        if self.state is VadState.SPEAKING and now_ms - self._onset >= self._max_ms:
             self.state = VadState.ENDED
             return [SpeechEnded(now_ms, EndReason.MAX_DURATION, self._last_speech_end - self._onset)]
         return []
@@ -221,12 +323,16 @@ class Endpointer:
         if speech:
             self._silence_ms = 0
             self._last_speech_end = end
+            self._paused = False
         else:
             self._silence_ms += s.frame_ms
         if self._silence_ms >= s.trailing_silence_ms:
             self.state = VadState.ENDED
             return [SpeechEnded(end, EndReason.SILENCE, self._last_speech_end - self._onset)]
-        if end - self._onset >= s.max_speech_ms:
+        if end - self._onset >= self._max_ms:
             self.state = VadState.ENDED
             return [SpeechEnded(end, EndReason.MAX_DURATION, self._last_speech_end - self._onset)]
+        if s.early_silence_ms is not None and not self._paused and self._silence_ms >= s.early_silence_ms:
+            self._paused = True
+            return [SpeechPaused(end, self._last_speech_end)]
         return []

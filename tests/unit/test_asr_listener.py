@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,12 +14,21 @@ import pytest
 from media.asr.engine import Partial, Result, SpeechEngine, Word
 from media.asr.grammar import Grammar
 from media.asr.harness import listen, silence, voiced_tone, white_noise
-from media.asr.listener import NoMatch, NoMatchReason, PartialText, Recognized, SpeechListener, judge
+from media.asr.listener import (
+    NoMatch,
+    NoMatchReason,
+    PartialText,
+    Recognized,
+    SpeechListener,
+    complete,
+    judge,
+)
 from media.asr.pool import RecognitionPool
 from media.asr.vad import EndReason, NoInputTimeout, SpeechEnded, SpeechStarted, VadSettings
 
 GRAMMAR = Grammar.of(["billing", "support"])
-VAD = VadSettings(no_input_ms=3000, max_speech_ms=2000)
+VAD = VadSettings(no_input_ms=3000, max_speech_ms=2000, early_silence_ms=None)
+EARLY = VadSettings(no_input_ms=3000, max_speech_ms=2000)  # the default early end after a 250 ms pause
 
 
 class ScriptedRecognizer:
@@ -141,7 +151,7 @@ async def test_speech_started_comes_from_the_deciding_feed_call(make) -> None:  
     # completes it (the resampler's few samples of delay put its last samples in the chunk starting at 620).
     assert returned == {
         620: [SpeechStarted(at_ms=620, onset_ms=500)],
-        1920: [SpeechEnded(at_ms=1920, reason=EndReason.SILENCE, speech_ms=720)],
+        1820: [SpeechEnded(at_ms=1820, reason=EndReason.SILENCE, speech_ms=620)],
     }
 
 
@@ -160,8 +170,8 @@ async def test_pre_roll_reaches_the_recognizer(make) -> None:  # type: ignore[no
     first_sound = int(np.argmax(np.abs(audio) > 100))
     # 300 ms of pre-roll (4800 samples at 16 kHz) before the onset, give or take the resampler's delay
     assert 4780 <= first_sound <= 4820
-    # pre-roll + 600 ms of tone (+120 ms VAD hangover) + 700 ms trailing silence, nothing of the lead before it
-    assert len(audio) == pytest.approx(16 * (300 + 720 + 700), abs=16 * 20)
+    # pre-roll + 600 ms of tone + 700 ms trailing silence, nothing of the lead before it
+    assert len(audio) == pytest.approx(16 * (300 + 620 + 700), abs=16 * 20)
 
 
 @pytest.mark.parametrize(
@@ -188,7 +198,8 @@ async def test_per_window_min_confidence(make) -> None:  # type: ignore[no-untyp
 
 async def test_too_long_is_a_no_match_without_decoding(make) -> None:  # type: ignore[no-untyped-def]
     engine = ScriptedEngine(BILLING)
-    trace = await listen(make(engine), GRAMMAR, voiced_tone(3000))
+    # webrtcvad alone: to the noise-floor gate a 3 s steady tone is a steady background, not speech
+    trace = await listen(make(engine, vad=replace(VAD, noise_margin_db=None)), GRAMMAR, voiced_tone(3000))
     assert without_partials(trace.kinds()) == ["SpeechStarted", "SpeechEnded", "NoMatch"]
     assert trace.speech_ended == SpeechEnded(at_ms=2500, reason=EndReason.MAX_DURATION, speech_ms=2000)
     assert trace.outcome == NoMatch(NoMatchReason.MAX_DURATION)
@@ -256,3 +267,81 @@ async def test_a_louder_background_in_the_next_window_is_not_speech(make) -> Non
         assert trace.outcome == Recognized(BILLING)
         assert trace.speech_started is not None and 980 <= trace.speech_started.onset_ms <= 1020
         assert trace.speech_ended is not None and trace.speech_ended.reason is EndReason.SILENCE
+
+
+# ----- early end: a short pause after a complete, confident answer --------------------------------------------
+
+
+def feed_all(listener: SpeechListener, audio: np.ndarray, start_ms: int = 0) -> list[object]:
+    return [e for i in range(0, len(audio) - 959, 960) for e in listener.feed(audio[i : i + 960], start_ms + i // 48)]
+
+
+async def events_until_outcome(listener: SpeechListener) -> list[object]:
+    out: list[object] = []
+    async with asyncio.timeout(5):
+        while not isinstance(out[-1] if out else None, (Recognized, NoMatch, NoInputTimeout)):
+            out.append(await listener.next_event())
+    return [e for e in out if not isinstance(e, PartialText)]
+
+
+async def test_a_complete_confident_answer_ends_after_a_short_pause(make) -> None:  # type: ignore[no-untyped-def]
+    engine = ScriptedEngine(BILLING)
+    listener = make(engine, vad=EARLY)
+    listener.start(0, GRAMMAR)
+    # 600 ms of speech, then only 300 ms of silence: less than the 700 ms trailing silence
+    assert [type(e) for e in feed_all(listener, np.concatenate([silence(500), voiced_tone(600), silence(300)]))] == [
+        SpeechStarted
+    ]
+    events = await events_until_outcome(listener)
+    assert events[1:] == [SpeechEnded(at_ms=1380, reason=EndReason.EARLY, speech_ms=620), Recognized(BILLING)]
+    assert not listener.listening and engine.finals == 1
+    # the recognizer got pre-roll + speech + the 260 ms pause (13 frames), no more
+    assert len(engine.heard[0]) == pytest.approx(2 * 16 * (300 + 600 + 260), abs=2 * 16 * 20)
+
+
+async def test_speech_after_the_pause_goes_on_and_the_whole_answer_is_decoded(make) -> None:  # type: ignore[no-untyped-def]
+    engine = ScriptedEngine(BILLING)
+    listener = make(engine, vad=replace(EARLY, max_speech_ms=5000))
+    listener.start(0, GRAMMAR)
+    feed_all(listener, np.concatenate([silence(500), voiced_tone(600), silence(300)]))
+    # the caller goes on before the early decode is back: that decode is dropped
+    feed_all(listener, np.concatenate([voiced_tone(400), silence(900)]), start_ms=1400)
+    events = await events_until_outcome(listener)
+    assert events[1:] == [SpeechEnded(at_ms=2520, reason=EndReason.SILENCE, speech_ms=1320), Recognized(BILLING)]
+    # the final decode replayed the whole window: pre-roll, both parts, the pause and 700 ms of trailing silence
+    assert len(engine.heard[-1]) == pytest.approx(2 * 16 * (300 + 1320 + 700), abs=2 * 16 * 40)
+
+
+@pytest.mark.parametrize(
+    "grammar, answer",
+    [
+        (Grammar.of(["sales", "sales support"]), Result("sales", 0.9, (Word("sales", 0.9),), "sales")),
+        (Grammar.of([], digits=True, min_digits=2, max_digits=4), Result("one two", 0.9, (), "one two", "12")),
+        (GRAMMAR, Result("billing", 0.3, (Word("billing", 0.3),), "billing")),  # not confident
+    ],
+)
+async def test_an_answer_that_may_go_on_or_is_unsure_waits_for_the_trailing_silence(  # type: ignore[no-untyped-def]
+    make, grammar: Grammar, answer: Result
+) -> None:
+    engine = ScriptedEngine(answer)
+    listener = make(engine, vad=EARLY)
+    listener.start(0, grammar)
+    feed_all(listener, np.concatenate([silence(500), voiced_tone(600), silence(300)]))
+    while engine.finals == 0:  # the early decode ran ...
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)
+    assert listener.listening  # ... and did not end the window
+    ended = feed_all(listener, silence(500), start_ms=1400)
+    assert ended == [SpeechEnded(at_ms=1820, reason=EndReason.SILENCE, speech_ms=620)]
+    assert (await events_until_outcome(listener))[-1] == judge(answer, 0.5)
+
+
+def test_complete_answers() -> None:
+    digits = Grammar.of(["operator"], digits=True, min_digits=2, max_digits=4)
+    assert complete(GRAMMAR, BILLING)
+    assert not complete(None, BILLING)
+    assert not complete(Grammar.of(["billing", "billing question"]), BILLING)
+    assert complete(digits, Result("one two three four", 0.9, (), "", "1234"))
+    assert not complete(digits, Result("one two three", 0.9, (), "", "123"))
+    assert complete(digits, Result("operator", 0.9, (), "operator"))
+    assert not complete(GRAMMAR, Result.nothing("hello"))

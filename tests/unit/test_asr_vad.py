@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -11,7 +13,9 @@ from media.asr.vad import (
     EndReason,
     FrameClassifier,
     NoInputTimeout,
+    NoiseFloor,
     SpeechEnded,
+    SpeechPaused,
     SpeechStarted,
     VadEvent,
     VadSettings,
@@ -19,8 +23,16 @@ from media.asr.vad import (
 )
 
 S = VadSettings(
-    frame_ms=20, min_speech_ms=120, start_window_ms=200, trailing_silence_ms=700, max_speech_ms=3000, no_input_ms=5000
+    frame_ms=20,
+    min_speech_ms=120,
+    start_window_ms=200,
+    trailing_silence_ms=700,
+    max_speech_ms=3000,
+    no_input_ms=5000,
+    early_silence_ms=None,
 )
+#: webrtcvad alone, without the noise-floor gate.
+WEBRTC = replace(S, noise_margin_db=None)
 
 
 def run(pattern: str, settings: VadSettings = S, start_ms: int = 0, **start: int | None) -> list[VadEvent]:
@@ -113,6 +125,34 @@ def test_advance_fires_timers_when_the_audio_stalls() -> None:
     assert ep.advance(3000) == [SpeechEnded(3000, EndReason.MAX_DURATION, 200)]
 
 
+def test_a_pause_is_reported_once_and_may_end_the_utterance_early() -> None:
+    settings = replace(S, early_silence_ms=240)
+    ep = Endpointer(settings)
+    ep.start(0)
+    events = [e for i, flag in enumerate("0" * 10 + "1" * 20 + "0" * 15) for e in ep.frame(flag == "1", i * 20)]
+    # speech 200-600 ms; 240 ms of pause at 840: reported once, with the end of the speech it follows
+    assert events == [SpeechStarted(at_ms=320, onset_ms=200), SpeechPaused(at_ms=840, speech_end_ms=600)]
+    assert ep.end_early(600, 900) == SpeechEnded(900, EndReason.EARLY, 400)
+    assert ep.state is VadState.ENDED and ep.end_early(600, 900) is None
+
+
+def test_speech_after_the_pause_cancels_the_early_end() -> None:
+    ep = Endpointer(replace(S, early_silence_ms=240))
+    ep.start(0)
+    pattern = "0" * 10 + "1" * 20 + "0" * 13 + "1" * 10 + "0" * 13
+    events = [e for i, flag in enumerate(pattern) for e in ep.frame(flag == "1", i * 20)]
+    assert events[1:] == [SpeechPaused(at_ms=840, speech_end_ms=600), SpeechPaused(at_ms=1300, speech_end_ms=1060)]
+    assert ep.end_early(600, 1320) is None  # the caller spoke after that pause
+    assert ep.end_early(1060, 1320) == SpeechEnded(1320, EndReason.EARLY, 860)
+
+
+def test_the_hard_maximum_can_be_set_per_window() -> None:
+    ep = Endpointer(S)
+    ep.start(0, max_speech_ms=1000)
+    events = [e for i in range(100) for e in ep.frame(True, i * 20)]
+    assert events[-1] == SpeechEnded(at_ms=1000, reason=EndReason.MAX_DURATION, speech_ms=1000)
+
+
 def test_stop_ends_silently() -> None:
     ep = Endpointer(S)
     ep.start(0)
@@ -129,6 +169,10 @@ def test_stop_ends_silently() -> None:
         {"trailing_silence_ms": 5},
         {"no_input_ms": 0},
         {"pre_roll_ms": -1},
+        {"early_silence_ms": 700},
+        {"early_silence_ms": 5},
+        {"noise_margin_db": -1},
+        {"noise_window_ms": 5},
     ],
 )
 def test_settings_are_validated(bad: dict[str, int]) -> None:
@@ -153,13 +197,17 @@ def classify_and_run(signal: np.ndarray, settings: VadSettings = S) -> tuple[str
 
 def test_webrtcvad_on_a_voiced_burst_between_silences() -> None:
     signal = np.concatenate([silence(500, 16000), voiced_tone(500, rate=16000), silence(1500, 16000)])
-    flags, events = classify_and_run(signal)
+    flags, events = classify_and_run(signal, WEBRTC)
     # Flagged from the first frame of the burst, plus webrtcvad's own 120 ms hangover after it.
     assert flags == "0" * 25 + "1" * 31 + "0" * 69
     assert events == [
         SpeechStarted(at_ms=620, onset_ms=500),
         SpeechEnded(at_ms=1820, reason=EndReason.SILENCE, speech_ms=620),
     ]
+    # The noise-floor gate cuts the hangover: the silence after the burst is at the floor, not above it.
+    flags, events = classify_and_run(signal)
+    assert flags == "0" * 25 + "1" * 25 + "0" * 75
+    assert events[1] == SpeechEnded(at_ms=1700, reason=EndReason.SILENCE, speech_ms=500)
 
 
 def test_webrtcvad_digital_silence_and_a_click_are_not_speech() -> None:
@@ -179,18 +227,42 @@ def test_two_bursts_close_together_are_one_utterance() -> None:
             silence(1500, 16000),
         ]
     )
-    _, events = classify_and_run(signal)
+    _, events = classify_and_run(signal, WEBRTC)
     assert [type(e) for e in events] == [SpeechStarted, SpeechEnded]
     # bursts at 500-800 and 1200-1500 ms; flags run 120 ms past the second; then 700 ms of silence.
     assert events[1] == SpeechEnded(at_ms=2320, reason=EndReason.SILENCE, speech_ms=1120)
+    _, events = classify_and_run(signal)  # with the gate: no hangover
+    assert events[1] == SpeechEnded(at_ms=2200, reason=EndReason.SILENCE, speech_ms=1000)
 
 
-def test_quiet_white_noise_is_not_speech_but_loud_noise_is() -> None:
+def test_quiet_white_noise_is_not_speech_loud_noise_only_to_webrtcvad_alone() -> None:
     _, quiet = classify_and_run(white_noise(6000, -50, rate=16000))
     assert quiet == [NoInputTimeout(at_ms=5000)]
-    _, loud = classify_and_run(white_noise(6000, -15, rate=16000))
+    _, loud = classify_and_run(white_noise(6000, -15, rate=16000), WEBRTC)
     assert [type(e) for e in loud] == [SpeechStarted, SpeechEnded]
     assert loud[1].reason is EndReason.MAX_DURATION  # type: ignore[union-attr]
+    # Steady noise sits at its own floor: never speech through the gate.
+    flags, gated = classify_and_run(white_noise(6000, -15, rate=16000))
+    assert flags.count("1") == 0 and gated == [NoInputTimeout(at_ms=5000)]
+
+
+def test_a_word_in_steady_loud_noise_ends_by_silence_not_at_the_maximum() -> None:
+    """Noise 10 dB under a loud voice: webrtcvad alone hears speech to the maximum; the gate ends the word."""
+    noise = white_noise(5000, -22, rate=16000, seed=4).astype(np.int32)
+    word = np.concatenate([silence(1000, 16000), voiced_tone(500, dbfs=-12, rate=16000), silence(3500, 16000)])
+    signal = np.clip(noise + word, -32768, 32767).astype(np.int16)
+    _, alone = classify_and_run(signal, WEBRTC)
+    assert [type(e) for e in alone] == [SpeechStarted, SpeechEnded]
+    assert alone[1].reason is EndReason.MAX_DURATION  # type: ignore[union-attr]
+    _, gated = classify_and_run(signal)
+    assert [type(e) for e in gated] == [SpeechStarted, SpeechEnded]
+    assert gated[0] == SpeechStarted(at_ms=1120, onset_ms=1000)
+    assert gated[1].reason is EndReason.SILENCE and gated[1].at_ms <= 1500 + 700 + 40  # type: ignore[union-attr]
+
+
+def test_noise_floor_is_a_sliding_minimum() -> None:
+    floor = NoiseFloor(window_frames=3)
+    assert [floor.add(x) for x in (-40, -50, -30, -30, -30, -60, -20)] == [-40, -50, -50, -50, -30, -60, -60]
 
 
 def test_classifier_checks_the_frame_size() -> None:
@@ -202,12 +274,12 @@ def test_reset_forgets_the_learned_background() -> None:
     """After 3 s of a quiet line, noise 20 dB louder is all 'speech' to webrtcvad; after reset it is not."""
 
     def flags(classifier: FrameClassifier, signal: np.ndarray) -> str:
-        n = S.frame_samples
+        n = WEBRTC.frame_samples
         return "".join(
             "1" if classifier.is_speech(signal[i * n : (i + 1) * n].tobytes()) else "0" for i in range(len(signal) // n)
         )
 
-    classifier = FrameClassifier(S)
+    classifier = FrameClassifier(WEBRTC)
     louder = white_noise(2000, -40, rate=16000, seed=2)
     assert flags(classifier, white_noise(3000, -60, rate=16000, seed=1)).count("1") <= 5
     assert flags(classifier, louder).count("1") >= 90  # of 100 frames: a learned quiet floor
