@@ -12,14 +12,16 @@ loopback. Each waits until the menu has ended (0.6 s of silence), thinks
 cut right after the last non-silent sample) and listens for the reply.
 Answers whose speech ended within the ``--seconds`` measured window count:
 
-- end of speech -> next prompt p50/p95: from the last non-silent sample the
-  caller sent to the arrival of the first audible frame of the reply (the
-  confirmation). Raw, and minus the VAD's configured trailing silence
-  (``VadSettings.trailing_silence_ms``, 700 ms): that second figure is the
-  gateway's reaction from its end-of-speech decision, the one the issue's
-  target (< 400 ms p95) is about. Also minus an estimate of where the VAD
-  really decides (webrtcvad on the clean utterance offline: the trailing
-  silence plus its own hangover of 0-110 ms).
+- end of speech -> next prompt p50/p95, the *whole* turn-taking time the
+  caller lives: from the last non-silent sample the caller sent to the
+  arrival of the first audible frame of the reply (the confirmation). The
+  target is p95 < 600 ms. Also, as the bench reported it before, that figure
+  minus the VAD's configured trailing silence (``trailing_silence_ms``,
+  700 ms), which hid the wait for it; with the early end (a complete,
+  confident answer ends after a 250 ms pause) most answers no longer wait
+  for the whole trailing silence, so that column can go negative. Also
+  minus an estimate of where the VAD decides without the early end
+  (webrtcvad and the noise-floor gate on the clean utterance offline).
 - end of speech -> the menu's 'input' step stored in Redis (VAD + decoding, no playback), p50/p95
 - recognition: the 'input' step of the menu on the conversation timeline
   ("speech 'billing' (0.87)") names the word said: correct %; no-match %
@@ -419,7 +421,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "rate_wpm": RATE_WPM,
             "vad_trailing_silence_ms": TRAILING_MS,
             "seconds": args.seconds,
-            "target": "after_vad_ms_p95 < 400",
+            "target": "reply_ms_p95 < 600 (whole: end of speech -> next prompt heard)",
         },
         "steps": [],
     }
@@ -461,9 +463,10 @@ def report(out: dict[str, Any]) -> None:
         f"gateway AND the callers; codec floor {out['codec_floor_ms_per_call_second']} ms CPU per call-second"
     )
     print(
-        f"reply: caller's end of speech -> first sound of the next prompt heard (ms); -VAD: minus the configured "
-        f"{TRAILING_MS} ms trailing silence (target: -VAD p95 < 400); dec: minus where webrtcvad ends the clean "
-        f"utterance offline (trailing silence + its hangover, est.); input: end of speech -> 'input' step stored"
+        f"reply: the whole turn-taking time, caller's end of speech -> first sound of the next prompt heard (ms; "
+        f"target p95 < 600); -VAD: minus the configured {TRAILING_MS} ms trailing silence (what the bench used to "
+        f"report); dec: minus where the VAD ends the clean utterance offline without an early end (est.); "
+        f"input: end of speech -> 'input' step stored"
     )
     print(
         f"{'calls':>5} {'ans':>4} {'ok%':>5} {'nom%':>5} {'mis%':>5} {'reply p50':>9} {'p95':>6} "

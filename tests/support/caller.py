@@ -55,11 +55,11 @@ def sound_segments(samples: np.ndarray, min_gap_ms: int = 200) -> list[tuple[flo
 
 
 class Caller:
-    def __init__(self, customer: Customer):
+    def __init__(self, customer: Customer, mic: PromptPlayer | None = None):
         self.customer = customer
         self.call_id = f"call-{next(_ids)}"
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        self.mic = PromptPlayer()
+        self.mic = mic if mic is not None else PromptPlayer()
         self.events: TelephoneEvents = enable_telephone_events(self.pc)
         self.recorder: TrackRecorder | None = None
         self.conversation_id = ""
@@ -149,10 +149,10 @@ class Caller:
 
 
 @asynccontextmanager
-async def in_ivr(customer: Customer) -> AsyncIterator[Caller]:
+async def in_ivr(customer: Customer, mic: PromptPlayer | None = None) -> AsyncIterator[Caller]:
     """A customer who dialled and is in the IVR (call status 'ivr'); the call leg is closed afterwards."""
     await customer.hello()
-    caller = Caller(customer)
+    caller = Caller(customer, mic)
     try:
         await caller.dial()
         await caller.status("ivr")
