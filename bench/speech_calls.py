@@ -18,7 +18,7 @@ Answers whose speech ended within the ``--seconds`` measured window count:
   target is p95 < 600 ms. Also, as the bench reported it before, that figure
   minus the VAD's configured trailing silence (``trailing_silence_ms``,
   700 ms), which hid the wait for it; with the early end (a complete,
-  confident answer ends after a 250 ms pause) most answers no longer wait
+  confident answer ends after a pause of about 320 ms) most answers no longer wait
   for the whole trailing silence, so that column can go negative. Also
   minus an estimate of where the VAD decides without the early end
   (webrtcvad and the noise-floor gate on the clean utterance offline).

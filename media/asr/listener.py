@@ -18,7 +18,8 @@ and runs until its terminal event:
 3. All recognizer work (creating it, ``accept``, ``final``, ``reset``)
    runs in this call's :class:`~media.asr.pool.SerialLane` of the shared
    :class:`~media.asr.pool.RecognitionPool`, never on the event loop.
-4. **Early end.** After ``early_silence_ms`` (250 ms) of a pause the
+4. **Early end.** After ``early_silence_ms`` (200 ms, counted after the
+   VAD's 120 ms hangover) of a pause the
    listener decodes what it has (:class:`~media.asr.vad.SpeechPaused`).
    If that is a complete, confident answer (:func:`complete`: a menu phrase
    no longer phrase starts with, or a digit string of ``max_digits``) and

@@ -4,7 +4,7 @@ A real aiortc caller on loopback speaks espeak-ng audio to the test line's
 menu (pocketsphinx en-us, the default engine). Both tests are about the audio,
 not the clock:
 
-* The early end: after "billing" the caller's microphone sends 450 ms of
+* The early end: after "billing" the caller's microphone sends 500 ms of
   silence and then *nothing at all* (no RTP) until it hears the reply. The
   gateway's endpointing runs on the caller's audio (milliseconds of samples
   received), so without an early end it can never see the 700 ms of
@@ -38,7 +38,7 @@ from tests.support.servers import Node
 
 SR = 48000
 BLOCK = 960
-PAUSE_MS = 450  # what the caller sends after its speech before it goes quiet: under the trailing silence
+PAUSE_MS = 500  # what the caller sends after its speech before it goes quiet: under the trailing silence
 VOICE_DBFS = -6.0
 NOISE_DBFS = -16.0  # 10 dB under the voice; webrtcvad alone calls this speech after the codec (-20 it did not)
 
@@ -123,7 +123,7 @@ async def test_a_menu_answer_ends_on_a_pause_shorter_than_the_trailing_silence( 
         assert sent == "finished"
         asked = caller.recorded_seconds()
         try:
-            # what the caller hears next, while its microphone has sent nothing after those 450 ms
+            # what the caller hears next, while its microphone has sent nothing after those 500 ms
             await caller.heard_prompt(after=asked - 0.1, timeout=20)
             assert mic.held, "the microphone was released before the reply"
         finally:

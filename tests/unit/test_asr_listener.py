@@ -28,7 +28,7 @@ from media.asr.vad import EndReason, NoInputTimeout, SpeechEnded, SpeechStarted,
 
 GRAMMAR = Grammar.of(["billing", "support"])
 VAD = VadSettings(no_input_ms=3000, max_speech_ms=2000, early_silence_ms=None)
-EARLY = VadSettings(no_input_ms=3000, max_speech_ms=2000)  # the default early end after a 250 ms pause
+EARLY = VadSettings(no_input_ms=3000, max_speech_ms=2000)  # the default early end: 120 ms hangover + 200 ms
 
 
 class ScriptedRecognizer:
@@ -151,7 +151,7 @@ async def test_speech_started_comes_from_the_deciding_feed_call(make) -> None:  
     # completes it (the resampler's few samples of delay put its last samples in the chunk starting at 620).
     assert returned == {
         620: [SpeechStarted(at_ms=620, onset_ms=500)],
-        1820: [SpeechEnded(at_ms=1820, reason=EndReason.SILENCE, speech_ms=620)],
+        1920: [SpeechEnded(at_ms=1920, reason=EndReason.SILENCE, speech_ms=720)],
     }
 
 
@@ -170,8 +170,8 @@ async def test_pre_roll_reaches_the_recognizer(make) -> None:  # type: ignore[no
     first_sound = int(np.argmax(np.abs(audio) > 100))
     # 300 ms of pre-roll (4800 samples at 16 kHz) before the onset, give or take the resampler's delay
     assert 4780 <= first_sound <= 4820
-    # pre-roll + 600 ms of tone + 700 ms trailing silence, nothing of the lead before it
-    assert len(audio) == pytest.approx(16 * (300 + 620 + 700), abs=16 * 20)
+    # pre-roll + 600 ms of tone (+120 ms VAD hangover) + 700 ms trailing silence, nothing of the lead before it
+    assert len(audio) == pytest.approx(16 * (300 + 720 + 700), abs=16 * 20)
 
 
 @pytest.mark.parametrize(
@@ -288,28 +288,28 @@ async def test_a_complete_confident_answer_ends_after_a_short_pause(make) -> Non
     engine = ScriptedEngine(BILLING)
     listener = make(engine, vad=EARLY)
     listener.start(0, GRAMMAR)
-    # 600 ms of speech, then only 300 ms of silence: less than the 700 ms trailing silence
-    assert [type(e) for e in feed_all(listener, np.concatenate([silence(500), voiced_tone(600), silence(300)]))] == [
+    # 600 ms of speech, then only 400 ms of silence: less than the 700 ms trailing silence
+    assert [type(e) for e in feed_all(listener, np.concatenate([silence(500), voiced_tone(600), silence(400)]))] == [
         SpeechStarted
     ]
     events = await events_until_outcome(listener)
-    assert events[1:] == [SpeechEnded(at_ms=1380, reason=EndReason.EARLY, speech_ms=620), Recognized(BILLING)]
+    assert events[1:] == [SpeechEnded(at_ms=1480, reason=EndReason.EARLY, speech_ms=720), Recognized(BILLING)]
     assert not listener.listening and engine.finals == 1
-    # the recognizer got pre-roll + speech + the 260 ms pause (13 frames), no more
-    assert len(engine.heard[0]) == pytest.approx(2 * 16 * (300 + 600 + 260), abs=2 * 16 * 20)
+    # the recognizer got pre-roll + speech + webrtcvad's hangover + the 200 ms pause, no more
+    assert len(engine.heard[0]) == pytest.approx(2 * 16 * (300 + 600 + 120 + 200), abs=2 * 16 * 20)
 
 
 async def test_speech_after_the_pause_goes_on_and_the_whole_answer_is_decoded(make) -> None:  # type: ignore[no-untyped-def]
     engine = ScriptedEngine(BILLING)
     listener = make(engine, vad=replace(EARLY, max_speech_ms=5000))
     listener.start(0, GRAMMAR)
-    feed_all(listener, np.concatenate([silence(500), voiced_tone(600), silence(300)]))
+    feed_all(listener, np.concatenate([silence(500), voiced_tone(600), silence(400)]))
     # the caller goes on before the early decode is back: that decode is dropped
-    feed_all(listener, np.concatenate([voiced_tone(400), silence(900)]), start_ms=1400)
+    feed_all(listener, np.concatenate([voiced_tone(400), silence(900)]), start_ms=1500)
     events = await events_until_outcome(listener)
-    assert events[1:] == [SpeechEnded(at_ms=2520, reason=EndReason.SILENCE, speech_ms=1320), Recognized(BILLING)]
+    assert events[1:] == [SpeechEnded(at_ms=2720, reason=EndReason.SILENCE, speech_ms=1520), Recognized(BILLING)]
     # the final decode replayed the whole window: pre-roll, both parts, the pause and 700 ms of trailing silence
-    assert len(engine.heard[-1]) == pytest.approx(2 * 16 * (300 + 1320 + 700), abs=2 * 16 * 40)
+    assert len(engine.heard[-1]) == pytest.approx(2 * 16 * (300 + 1520 + 700), abs=2 * 16 * 40)
 
 
 @pytest.mark.parametrize(
@@ -326,13 +326,14 @@ async def test_an_answer_that_may_go_on_or_is_unsure_waits_for_the_trailing_sile
     engine = ScriptedEngine(answer)
     listener = make(engine, vad=EARLY)
     listener.start(0, grammar)
-    feed_all(listener, np.concatenate([silence(500), voiced_tone(600), silence(300)]))
-    while engine.finals == 0:  # the early decode ran ...
-        await asyncio.sleep(0.01)
+    feed_all(listener, np.concatenate([silence(500), voiced_tone(600), silence(400)]))
+    async with asyncio.timeout(5):
+        while engine.finals == 0:  # the early decode ran ...
+            await asyncio.sleep(0.01)
     await asyncio.sleep(0.05)
     assert listener.listening  # ... and did not end the window
-    ended = feed_all(listener, silence(500), start_ms=1400)
-    assert ended == [SpeechEnded(at_ms=1820, reason=EndReason.SILENCE, speech_ms=620)]
+    ended = feed_all(listener, silence(500), start_ms=1500)
+    assert ended == [SpeechEnded(at_ms=1920, reason=EndReason.SILENCE, speech_ms=720)]
     assert (await events_until_outcome(listener))[-1] == judge(answer, 0.5)
 
 
