@@ -101,8 +101,7 @@ class VadSettings:
     #: After a frame over the floor, webrtcvad alone decides for this long (its own hangover, kept).
     noise_hangover_ms: int = 120
     #: The gate only works on a noisy line, a floor above this (dBFS). On a quiet line webrtcvad alone
-    #: decides, as before: gated there, a marginal "support" in calls fell from 0.55 to 0.47 (the windows
-    #: changed a little), and webrtcvad only takes white noise for speech from about -20 dBFS.
+    #: decides, exactly as before (webrtcvad only takes white noise for speech from about -20 dBFS).
     noise_gate_above_dbfs: float = -55.0
 
     def __post_init__(self) -> None:
