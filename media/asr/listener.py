@@ -75,7 +75,6 @@ from media.asr.vad import (
     SpeechPaused,
     SpeechStarted,
     UseSettings,
-    VadEvent,
     VadSettings,
     VadState,
 )
@@ -268,7 +267,7 @@ class SpeechListener:
         """Fire timers when no audio arrives (the call's audio stalled)."""
         if not self.listening:
             return []
-        return [self._on_vad(e) for e in self._endpointer.advance(now_ms)]
+        return [self._on_vad(e) for e in self._endpointer.advance(now_ms) if not isinstance(e, SpeechPaused)]
 
     async def next_event(self) -> ListenerEvent:
         """The next event of the current window (raises what a recognizer job raised)."""
@@ -307,7 +306,7 @@ class SpeechListener:
         frame.pts = None  # swresample must not try to honour timing
         return b"".join(bytes(f.to_ndarray().reshape(-1).tobytes()) for f in self._resampler.resample(frame))
 
-    def _on_vad(self, event: VadEvent) -> ListenerEvent:
+    def _on_vad(self, event: SpeechStarted | SpeechEnded | NoInputTimeout) -> ListenerEvent:
         if isinstance(event, SpeechStarted):
             self._speaking = True
             first = event.onset_ms - self.settings.pre_roll_ms
