@@ -33,7 +33,7 @@ from media.audio import Audio
 from media.player import PromptPlayer
 from media.tts import Synthesizer
 from tests.conftest import Clients
-from tests.support.caller import in_ivr
+from tests.support.caller import Caller, in_ivr, sound_segments
 from tests.support.servers import Node
 
 SR = 48000
@@ -106,6 +106,16 @@ class NoisyMic(PromptPlayer):
         self.live = line
 
 
+async def menu_over(caller: Caller, quiet_s: float = 1.0) -> None:
+    """Wait until the greeting and the whole menu were heard: sound, then ``quiet_s`` of silence."""
+    async with asyncio.timeout(20):
+        while True:
+            segments = sound_segments(caller.heard)
+            if len(segments) >= 2 and caller.recorded_seconds() - segments[-1][1] >= quiet_s:
+                return
+            await asyncio.sleep(0.05)
+
+
 async def ivr_steps(node: Node, cid: str) -> list[tuple[str, str, str]]:
     return [(e["kind"], e["node"], e["detail"]) for e in await node.services.store.events(cid) if e["type"] == "ivr"]
 
@@ -116,15 +126,14 @@ async def test_a_menu_answer_ends_on_a_pause_shorter_than_the_trailing_silence( 
     assert VadSettings().trailing_silence_ms > PAUSE_MS
     mic = HoldingMic()
     async with in_ivr(clients.customer(), mic) as caller:
-        await caller.heard_prompt()  # the greeting
-        await caller.heard_prompt(after=caller.recorded_seconds())  # the whole menu
+        await menu_over(caller)
         speech = await speak("billing")
+        asked = caller.recorded_seconds()
         sent = await mic.say_then_hold(Audio(np.concatenate([speech, np.zeros(SR * PAUSE_MS // 1000, np.int16)]), SR))
         assert sent == "finished"
-        asked = caller.recorded_seconds()
         try:
             # what the caller hears next, while its microphone has sent nothing after those 500 ms
-            await caller.heard_prompt(after=asked - 0.1, timeout=20)
+            await caller.heard_prompt(after=asked, timeout=20)
             assert mic.held, "the microphone was released before the reply"
         finally:
             mic.release()
