@@ -242,7 +242,7 @@ class WebhookDelivery:
         claimed = await self.db.claim_pending(GROUP, self.node_id)
         if claimed:
             log.info("webhook fan-out: claimed %d event log entries another node had read but not copied", claimed)
-        await self.db.forget_idle_consumers(GROUP, self.node_id, IDLE_CONSUMER_MS)
+        await self.events.forget_idle_consumers(GROUP, self.node_id, IDLE_CONSUMER_MS)
 
     # ---------------------------------------------------------------- delivery
 

@@ -109,17 +109,6 @@ class WebhookStore:
             if start == "0-0":
                 return claimed
 
-    async def forget_idle_consumers(self, group: str, consumer: str, idle_ms: int) -> list[str]:
-        """Remove from ``group`` the consumers (other than ``consumer``) with nothing pending, idle over ``idle_ms``
-        (node ids are new per process: without this the group would list every node that ever ran)."""
-        gone = []
-        for info in await self._redis.xinfo_consumers(self.keys.event_log, group):
-            name = _s(info["name"])
-            if name != consumer and int(info["pending"]) == 0 and int(info["idle"]) > idle_ms:
-                await self._redis.xgroup_delconsumer(self.keys.event_log, group, name)
-                gone.append(name)
-        return gone
-
     async def fan_out(
         self,
         owner: str,
