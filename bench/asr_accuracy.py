@@ -47,6 +47,7 @@ The JSON (``bench/results/asr_accuracy.json``) lists every misroute and no-match
     ./bin/bench asr --engines sphinx --conditions clean,phone --rates 160
     ./bin/bench asr --set human          # real human speech (Debian's asterisk-core-sounds-en-wav), see bench/asr_human.py
     ./bin/bench asr --set espeak,human   # both sets
+    ./bin/bench asr --vad webrtc,silero  # the speech detectors side by side, both sets (bench/asr_vad.py)
 """
 
 from __future__ import annotations
@@ -454,7 +455,15 @@ def main() -> None:
         "--set", default="espeak", help="comma-separated: espeak (synthetic voices), human (bench/asr_human.py)"
     )
     parser.add_argument("--out", type=Path, help="JSON results (default bench/results/asr_accuracy[_quick].json)")
+    parser.add_argument(
+        "--vad", help="comma-separated webrtc, silero: compare the speech detectors instead (bench/asr_vad.py)"
+    )
     args = parser.parse_args()
+    if args.vad:
+        from bench import asr_vad
+
+        asr_vad.main(args, split)
+        return
     for value, allowed, what in ((args.engines, ENGINES, "engine"), (args.conditions, CONDITIONS, "condition")):
         bad = [v for v in split(value) if v not in allowed]
         if bad or not split(value):

@@ -684,6 +684,14 @@ class Settings:
         help="Vosk model directory or installed model name (several: `:`-separated, one per language); unset: "
         "English speech with pocketsphinx's bundled model",
     )
+    vad: str = setting(
+        "webrtc",
+        env="CG_VAD",
+        parse=_one_of("webrtc", "silero"),
+        choices=("webrtc", "silero"),
+        help="the speech detector that finds where a caller's answer starts and ends: `webrtc` (webrtcvad gated "
+        "by the line's noise floor) or `silero` (Silero's neural VAD; more CPU per call, see bench asr --vad)",
+    )
     asr_url: str | None = setting(
         None,
         env="CG_ASR_URL",

@@ -259,6 +259,7 @@ async def _build(settings: Settings, stack: contextlib.AsyncExitStack, clock: Ca
             asr_url=settings.asr_url,
             asr_timeout_s=settings.asr_timeout_seconds,
             on_breaker=metrics.speech_server_breaker,
+            vad=settings.vad,
         )
     except AsrError as exc:
         raise ConfigError(exc.message, field="vosk_model") from None

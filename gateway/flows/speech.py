@@ -29,8 +29,9 @@ from ivr.errors import ErrorCode, FlowError
 from ivr.matching import spoken_phrases
 from ivr.model import Channel, Confirm, Flow, GatherNode, MenuNode
 from ivr.readback import confirm_choices
-from media.asr import AsrError, Grammar, RecognitionPool, SpeechEngine, SpeechEngines, SpeechListener
+from media.asr import AsrError, Grammar, RecognitionPool, SpeechEngine, SpeechEngines, SpeechListener, VadKind
 from media.asr.grammar import MAX_DIGITS, normalize
+from media.asr.silero_vad import MODELS
 from media.breaker import BreakerState, CircuitBreaker
 
 log = logging.getLogger(__name__)
@@ -51,9 +52,10 @@ def grammar_for(listen: Listen, *, strict: bool = False) -> Grammar | None:
 class SpeechRecognition:
     """The node's engines and worker pool. ``engine_for`` and ``check`` may block (model loading)."""
 
-    def __init__(self, engines: SpeechEngines, pool: RecognitionPool) -> None:
+    def __init__(self, engines: SpeechEngines, pool: RecognitionPool, vad: VadKind = VadKind.WEBRTC) -> None:
         self.engines = engines
         self.pool = pool
+        self.vad = vad  # the speech detector every listener uses (setting ``vad``)
         self._by_pins: dict[tuple[str | None, str | None], SpeechEngine] = {}  # logged once per flow pins
 
     @classmethod
@@ -66,10 +68,12 @@ class SpeechRecognition:
         asr_url: str | None = None,
         asr_timeout_s: float | None = None,
         on_breaker: Callable[[str, BreakerState], None] | None = None,
+        vad: str = VadKind.WEBRTC,
     ) -> SpeechRecognition:
-        """From the settings: Vosk model paths or installed names (may be empty), the data directory, and the
-        Wyoming speech server that recognises first (None: the local engine only); ``on_breaker("asr", state)``
-        is told when that server's circuit breaker opens or closes."""
+        """From the settings: Vosk model paths or installed names (may be empty), the data directory, the
+        Wyoming speech server that recognises first (None: the local engine only) and the speech detector
+        (``vad``: webrtc or silero; Silero's model is loaded here once); ``on_breaker("asr", state)`` is told
+        when that server's circuit breaker opens or closes."""
         breaker = None
         if asr_url:
             report = on_breaker
@@ -79,7 +83,10 @@ class SpeechRecognition:
         engines = SpeechEngines(
             vosk_models, data_dir=data_dir, asr_url=asr_url, asr_timeout_s=asr_timeout_s, asr_breaker=breaker
         )
-        return cls(engines, RecognitionPool(workers))
+        kind = VadKind(vad)
+        if kind is VadKind.SILERO:
+            MODELS.warm()
+        return cls(engines, RecognitionPool(workers), kind)
 
     def engine_for(self, flow: Flow) -> SpeechEngine | None:
         """The shared engine this flow listens with (None: the flow takes keys only). Raises AsrError."""
@@ -98,7 +105,7 @@ class SpeechRecognition:
         except AsrError as exc:  # checked when the flow was loaded; only a changed configuration gets here
             log.error("flow %s: no speech recognition: %s", flow.name, exc.message)
             return None
-        return None if engine is None else SpeechListener(engine, self.pool, label=label)
+        return None if engine is None else SpeechListener(engine, self.pool, detector=self.vad, label=label)
 
     def check(self, flow: Flow) -> list[FlowError]:
         """Problems that make ``flow`` unusable for speech on this node (empty: fine). Blocks on a first load."""

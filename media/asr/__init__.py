@@ -9,6 +9,7 @@ heavy happens at import: Vosk and pocketsphinx load when an engine is made):
 - ``sphinx_engine``: the offline English default, pocketsphinx en-us with JSGF grammars and a decoder pool.
 - ``loudness``: frame levels, noise floor, loud (speech) frames and comfort noise, for the confidences.
 - ``vad``: webrtcvad frame classifier (reset every window) and the pure endpointing state machine.
+- ``silero_vad``: Silero's neural VAD behind the same classifier interface (``--vad silero``), :class:`VadKind`.
 - ``pool``: the bounded worker pool (one per process) and per-call serial lanes.
 - ``listener``: :class:`SpeechListener`, what a call uses per listening window.
 - ``selection``: :class:`SpeechEngines`, which engine a flow gets; :func:`default_engine`.
@@ -25,6 +26,7 @@ from media.asr.grammar import Grammar
 from media.asr.listener import NoMatch, NoMatchReason, PartialText, Recognized, SpeechListener
 from media.asr.pool import RecognitionPool
 from media.asr.selection import SpeechEngines, default_engine
+from media.asr.silero_vad import VadKind
 from media.asr.vad import EndReason, NoInputTimeout, SpeechEnded, SpeechStarted, VadSettings
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "SpeechEngines",
     "SpeechListener",
     "SpeechStarted",
+    "VadKind",
     "VadSettings",
     "Word",
     "default_engine",

@@ -65,11 +65,11 @@ import numpy.typing as npt
 from media.asr.engine import SAMPLE_RATE, Recognizer, Result, SpeechEngine
 from media.asr.grammar import Grammar
 from media.asr.pool import RecognitionPool
+from media.asr.silero_vad import VadKind, classifier_for
 from media.asr.vad import (
     FROM_SETTINGS,
     Endpointer,
     EndReason,
-    FrameClassifier,
     NoInputTimeout,
     SpeechEnded,
     SpeechPaused,
@@ -139,7 +139,10 @@ def judge(result: Result, min_confidence: float) -> Recognized | NoMatch:
 
 
 class SpeechListener:
-    """Per-call listening: see the module docstring. ``min_confidence`` defaults to the engine's."""
+    """Per-call listening: see the module docstring. ``min_confidence`` defaults to the engine's.
+
+    ``detector`` flags the frames: webrtcvad with its noise-floor gate, or Silero (media/asr/silero_vad.py).
+    """
 
     def __init__(
         self,
@@ -148,6 +151,7 @@ class SpeechListener:
         *,
         min_confidence: float | None = None,
         vad: VadSettings | None = None,
+        detector: VadKind = VadKind.WEBRTC,
         input_rate: int = 48000,
         chunk_ms: int = 100,
         label: str = "",
@@ -158,7 +162,7 @@ class SpeechListener:
         self.input_rate = input_rate
         self.label = label
         self._lane = pool.lane()
-        self._classifier = FrameClassifier(self.settings)
+        self._classifier = classifier_for(detector, self.settings)
         self._endpointer = Endpointer(self.settings)
         self._resampler: av.AudioResampler | None = None
         self._frame_bytes = self.settings.frame_samples * 2
@@ -225,7 +229,7 @@ class SpeechListener:
         )
         while not self._queue.empty():  # leftovers of an earlier window
             self._queue.get_nowait()
-        self._classifier.reset()  # a fresh noise estimate per window (see FrameClassifier)
+        self._classifier.reset()  # a fresh noise estimate per window (see vad.FrameClassifier)
         self._endpointer.start(now_ms, no_input_ms, max_speech_ms)
         self._job(self._prepare, grammar)
         log.debug("listener %s window %d opened at %d ms", self.label, self._window, now_ms)
@@ -293,6 +297,7 @@ class SpeechListener:
             return
         self.stop()
         self._closed = True
+        self._classifier.close()
         await asyncio.wrap_future(self._lane.submit(self._release))
 
     # ----- internals (event loop) ------------------------------------------------------------------

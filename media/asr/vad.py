@@ -232,6 +232,9 @@ class FrameClassifier:
         self._floor.reset()
         self._since_loud = self._hangover_frames + 1
 
+    def close(self) -> None:
+        """Nothing to release (the same interface as :class:`~media.asr.silero_vad.SileroClassifier`)."""
+
     def is_speech(self, frame: bytes) -> bool:
         if len(frame) != self._bytes:
             raise ValueError(
