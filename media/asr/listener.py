@@ -6,8 +6,8 @@ and runs until its terminal event:
 
 1. The call's decoded audio (48 kHz mono int16, any chunk size, usually
    20 ms) goes to :meth:`~SpeechListener.feed`, which resamples it to 16 kHz
-   (PyAV, ``pts`` cleared) and runs webrtcvad and the
-   :class:`~media.asr.vad.Endpointer` on it: cheap, on the event loop.
+   (PyAV, ``pts`` cleared) and runs the speech detector (webrtcvad, or Silero:
+   ``detector``) and the :class:`~media.asr.vad.Endpointer` on it, on the event loop.
    Outside a window ``feed`` does nothing at all.
 2. Until speech starts, audio only fills a small pre-roll ring
    (``pre_roll_ms``); the recognizer sees nothing, so silence costs no
@@ -162,6 +162,7 @@ class SpeechListener:
         self.input_rate = input_rate
         self.label = label
         self._lane = pool.lane()
+        self.detector = detector
         self._classifier = classifier_for(detector, self.settings)
         self._endpointer = Endpointer(self.settings)
         self._resampler: av.AudioResampler | None = None

@@ -16,7 +16,7 @@ from gateway.flows.speech import SpeechRecognition, grammar_for
 from ivr.actions import Listen, ListenMode
 from ivr.errors import ErrorCode
 from ivr.registry import FlowRegistry
-from media.asr import Grammar
+from media.asr import Grammar, VadKind
 from tests.unit.flowkit import flow_of
 
 MENU = """\
@@ -44,6 +44,21 @@ def speech(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SpeechRecogniti
     made = SpeechRecognition.configure([], tmp_path_factory.mktemp("data"), workers=1)
     yield made
     made.close()
+
+
+async def test_the_vad_setting_picks_every_listeners_speech_detector(speech: SpeechRecognition, tmp_path: Path) -> None:
+    flow = flow_of(menu_flow())
+    silero = SpeechRecognition.configure([], tmp_path, workers=1, vad="silero")
+    try:
+        for made, kind in ((speech, VadKind.WEBRTC), (silero, VadKind.SILERO)):
+            listener = made.listener(flow, "test")
+            assert listener is not None
+            try:
+                assert listener.detector is kind
+            finally:
+                await listener.close()
+    finally:
+        silero.close()
 
 
 def test_known_words_pass(speech: SpeechRecognition) -> None:
