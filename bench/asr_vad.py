@@ -23,7 +23,8 @@ Two parts, per (set, condition, detector):
 - **Recognition** through a fresh :class:`~media.asr.listener.SpeechListener` per window (pocketsphinx,
   the default decision, 2 s tail): menu words correct / misroute, out-of-grammar misroute (espeak
   phrases, human near words), digit strings correct / misroute, and the turn time p50/p95 (end of the
-  utterance's sound -> outcome: the trailing silence the detector needed plus the decode).
+  utterance's sound -> outcome: the trailing silence the detector needed plus the decode; windows that ran
+  to the maximum are left out of it, they are the ``never`` column).
 
 CPU: process time inside the detector per second of audio it classified (one call's listening costs
 that per second while its window is open), measured on the endpointing part.
@@ -52,7 +53,16 @@ from media.asr.listener import Recognized, SpeechListener
 from media.asr.pool import RecognitionPool
 from media.asr.silero_vad import VadKind, classifier_for
 from media.asr.sphinx_engine import SphinxEngine
-from media.asr.vad import Endpointer, EndReason, NoInputTimeout, SpeechEnded, SpeechStarted, VadSettings
+from media.asr.vad import (
+    Endpointer,
+    EndReason,
+    NoInputTimeout,
+    SpeechEnded,
+    SpeechPaused,
+    SpeechStarted,
+    VadEvent,
+    VadSettings,
+)
 from media.audio import Audio, resample
 
 CONDITIONS = ("clean", "phone", "snr20", "snr10", "babble10")
@@ -155,7 +165,7 @@ class Noises:
         return to_int16(self.noise(condition, n, reference_dbfs - snr, f"alone-{seed}"))
 
 
-def endpoint(kind: VadKind, audio16: Samples, settings: VadSettings) -> tuple[list[Any], float, float]:
+def endpoint(kind: VadKind, audio16: Samples, settings: VadSettings) -> tuple[list[VadEvent], float, float]:
     """The detector and the Endpointer over a 16 kHz window (stops at the first end).
 
     Returns the events, the CPU seconds inside the detector and the seconds of audio it classified.
@@ -163,16 +173,15 @@ def endpoint(kind: VadKind, audio16: Samples, settings: VadSettings) -> tuple[li
     classifier = classifier_for(kind, settings)
     endpointer = Endpointer(settings)
     endpointer.start(0)
-    n, events, cpu, frames = settings.frame_samples, [], 0.0, 0
+    events: list[VadEvent] = []
+    n, cpu, frames = settings.frame_samples, 0.0, 0
     try:
         for i in range(0, len(audio16) - n + 1, n):
             frames += 1
             t0 = time.process_time()
             speech = classifier.is_speech(audio16[i : i + n].tobytes())
             cpu += time.process_time() - t0
-            for event in endpointer.frame(speech, i * 1000 // 16000):
-                if isinstance(event, (SpeechStarted, SpeechEnded, NoInputTimeout)):
-                    events.append(event)
+            events += [e for e in endpointer.frame(speech, i * 1000 // 16000) if not isinstance(e, SpeechPaused)]
             if any(isinstance(e, (SpeechEnded, NoInputTimeout)) for e in events):
                 break
         events += endpointer.advance(len(audio16) * 1000 // 16000 + 3_600_000)
@@ -181,7 +190,7 @@ def endpoint(kind: VadKind, audio16: Samples, settings: VadSettings) -> tuple[li
     return events, cpu, frames * settings.frame_ms / 1000
 
 
-def score_endpoint(cell: Cell, events: list[Any], span: tuple[int, int], cpu: float, fed_s: float) -> None:
+def score_endpoint(cell: Cell, events: list[VadEvent], span: tuple[int, int], cpu: float, fed_s: float) -> None:
     cell.n += 1
     cell.cpu_s += cpu
     cell.audio_s += fed_s
@@ -284,8 +293,9 @@ async def run_vad(kinds: list[VadKind], conditions: list[str], sets: list[str], 
                     finally:
                         await listener.close()
                     turn = None
-                    if trace.speech_ended is not None and trace.decision_seconds is not None:
-                        turn = trace.speech_ended.at_ms - (LEAD_MS + span[1]) + trace.decision_seconds * 1000
+                    ended = trace.speech_ended
+                    if ended is not None and ended.reason is not EndReason.MAX_DURATION and trace.decision_seconds:
+                        turn = ended.at_ms - (LEAD_MS + span[1]) + trace.decision_seconds * 1000
                     count(cell, item, trace.outcome, turn)
             for s in sets:
                 for seed in range(NOISE_ONLY_WINDOWS // (2 if quick else 1)):
@@ -302,7 +312,7 @@ async def run_vad(kinds: list[VadKind], conditions: list[str], sets: list[str], 
     finally:
         pool.shutdown()
     rows = [row_json(s, c, k, cell) for (s, c, k), cell in cells.items()]
-    cpu = {
+    cpu_ms = {
         k: round(
             1000
             * sum(cell.cpu_s for (_, _, kk), cell in cells.items() if kk == k)
@@ -320,7 +330,7 @@ async def run_vad(kinds: list[VadKind], conditions: list[str], sets: list[str], 
         },
         "human_source": SOURCE if "human" in sets else None,
         "settings": {"trailing_silence_ms": settings.trailing_silence_ms, "max_speech_ms": settings.max_speech_ms},
-        "cpu_ms_per_call_second": cpu,
+        "cpu_ms_per_call_second": cpu_ms,
         "seconds": round(time.perf_counter() - started, 1),
         "rows": rows,
     }
