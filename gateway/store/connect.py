@@ -1,0 +1,188 @@
+"""Redis clients built from the settings, in one place: every client of a node or a command comes from :func:`client`.
+
+Three ways to a Redis:
+
+- ``--redis-url``: ``redis://`` (TCP), ``rediss://`` (TLS), ``unix://`` (a socket); user and password in the URL
+  (or ``--redis-username`` / ``--redis-password`` when the URL has none);
+- ``--redis-sentinel host:port,... --redis-master NAME``: the Sentinels name the master, and every new connection
+  asks them again, so after a failover the clients reconnect to the new master (redis-py's ``SentinelConnectionPool``;
+  the bus's pub/sub connection comes from the same pool). TLS when ``--redis-ca-file`` is given (to the Sentinels
+  and the master), ``--redis-sentinel-password`` for Sentinels that ask for one;
+- neither: the embedded server's URL (gateway/store/embedded_redis.py), given by the caller.
+
+A failover looks like a short outage to the rest of the gateway: requests meanwhile fail with a StoreError (answered
+``store_unavailable``, retried by the clients) and the bus replays what its channels missed. Passwords are never
+logged: :func:`describe` names the server without them.
+
+:func:`reach` is the first round trip of a start: a TLS certificate the CA file does not vouch for, or a refused
+password, is a ConfigError there (a clear start-up error), not a retry loop.
+"""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any
+from urllib.parse import urlsplit
+
+import redis.asyncio as aioredis
+from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
+from redis.exceptions import AuthenticationError, ResponseError
+
+from gateway.config import Settings
+from gateway.errors import ConfigError
+
+POOL_SIZE = 64  # a node's connections to Redis at most; callers beyond it wait for a free one
+POOL_WAIT_SECONDS = 10  # ... this long, then fail (StoreError)
+HEALTH_CHECK_SECONDS = 30  # a connection idle this long is checked (PING) before it is used again
+
+
+class BlockingSentinelPool(SentinelConnectionPool, aioredis.BlockingConnectionPool):
+    """The Sentinel's pool, bounded like the URL's: a caller beyond ``max_connections`` waits for a free connection
+    instead of failing. Closing it closes the Sentinel clients too (the node's client owns both)."""
+
+    async def aclose(self) -> None:
+        try:
+            await super().aclose()
+        finally:
+            await self.sentinel_manager.aclose()
+
+
+def external(settings: Settings) -> bool:
+    """True when the settings name a Redis (a URL or Sentinels); False: the node runs the embedded one."""
+    return bool(settings.redis_url or settings.redis_sentinel)
+
+
+def check(settings: Settings) -> None:
+    """Refuse contradictory Redis settings (before anything starts)."""
+    if settings.redis_url and settings.redis_sentinel:
+        raise ConfigError(
+            "--redis-url and --redis-sentinel exclude each other: Sentinel names the master itself",
+            field="redis_sentinel",
+        )
+    for name in ("redis_ca_file", "redis_cert_file", "redis_key_file"):
+        path = getattr(settings, name)
+        if path is not None and not path.is_file():
+            raise ConfigError(f"--{name.replace('_', '-')} {path}: no such file", field=name)
+    if settings.redis_key_file is not None and settings.redis_cert_file is None:
+        raise ConfigError("--redis-key-file goes with --redis-cert-file", field="redis_key_file")
+    url = settings.redis_url
+    if url and urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError("--redis-url must start with redis://, rediss:// or unix://", field="redis_url")
+    if settings.redis_ca_file is not None and url and not url.startswith("rediss://"):
+        raise ConfigError("--redis-ca-file is for TLS: use a rediss:// URL", field="redis_ca_file")
+
+
+def describe(settings: Settings, url: str | None = None) -> str:
+    """Where the client goes, for a log line: never a password."""
+    if settings.redis_sentinel:
+        sentinels = ",".join(f"{host}:{port}" for host, port in settings.redis_sentinel)
+        tls = " over TLS" if settings.redis_ca_file is not None else ""
+        return f"the master '{settings.redis_master}' of the Sentinels {sentinels}{tls}"
+    parts = urlsplit(url or settings.redis_url or "")
+    if parts.scheme == "unix":
+        return f"unix://{parts.path}"
+    host = parts.hostname or "localhost"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def _tls(settings: Settings) -> dict[str, Any]:
+    """The TLS options of a connection (for a rediss:// URL, or every connection under Sentinel)."""
+    options: dict[str, Any] = {}
+    if settings.redis_ca_file is not None:
+        options["ssl_ca_certs"] = str(settings.redis_ca_file)
+    if settings.redis_cert_file is not None:
+        options["ssl_certfile"] = str(settings.redis_cert_file)
+        options["ssl_keyfile"] = str(settings.redis_key_file or settings.redis_cert_file)
+    return options
+
+
+def _auth(settings: Settings) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if settings.redis_username:
+        options["username"] = settings.redis_username
+    if settings.redis_password:
+        options["password"] = settings.redis_password
+    return options
+
+
+def client(settings: Settings, url: str | None = None, *, pool_size: int = POOL_SIZE) -> aioredis.Redis:
+    """A client of the Redis the settings name (``url``: the embedded server's, when they name none). Closing it
+    (``aclose``) closes its pool and, under Sentinel, the Sentinel clients."""
+    check(settings)
+    if settings.redis_sentinel:
+        tls = _tls(settings)
+        on_tls = {"ssl": True, **tls} if settings.redis_ca_file is not None else {}
+        sentinel_options: dict[str, Any] = {"socket_timeout": 2.0, "socket_connect_timeout": 2.0, **on_tls}
+        if settings.redis_sentinel_password:
+            sentinel_options["password"] = settings.redis_sentinel_password
+        sentinel = Sentinel(list(settings.redis_sentinel), sentinel_kwargs=sentinel_options)
+        return sentinel.master_for(
+            settings.redis_master,
+            connection_pool_class=BlockingSentinelPool,
+            max_connections=pool_size,
+            timeout=POOL_WAIT_SECONDS,
+            health_check_interval=HEALTH_CHECK_SECONDS,
+            **_auth(settings),
+            **on_tls,
+        )
+    target = url or settings.redis_url
+    if not target:
+        raise ConfigError("no Redis: give --redis-url or --redis-sentinel", field="redis_url")
+    extra: dict[str, Any] = {}
+    if target.startswith("rediss://"):
+        extra.update(_tls(settings))
+    parts = urlsplit(target)
+    if settings.redis_password and not parts.password:
+        extra.update(_auth(settings))
+    pool = aioredis.BlockingConnectionPool.from_url(
+        target,
+        max_connections=pool_size,
+        timeout=POOL_WAIT_SECONDS,
+        health_check_interval=HEALTH_CHECK_SECONDS,
+        **extra,
+    )
+    return aioredis.Redis.from_pool(pool)  # closing the client closes the pool and its connections
+
+
+def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+async def reach(redis: aioredis.Redis, settings: Settings, url: str | None = None) -> None:
+    """The first round trip (PING): a certificate not signed by the CA, a refused password or an unknown Sentinel
+    master is a ConfigError naming the setting to fix; Redis merely unreachable propagates (StoreError / OSError)."""
+    where = describe(settings, url)
+    try:
+        await redis.ping()
+    except AuthenticationError as exc:
+        raise ConfigError(
+            f"Redis at {where} refused the credentials ({exc}): check the URL's user and password, or "
+            "--redis-username / --redis-password",
+            field="redis_password",
+        ) from None
+    except ResponseError as exc:
+        if "NOAUTH" in str(exc) or "WRONGPASS" in str(exc):
+            raise ConfigError(
+                f"Redis at {where} wants a password ({exc}): give it in the URL or --redis-password",
+                field="redis_password",
+            ) from None
+        raise
+    except (aioredis.ConnectionError, OSError) as exc:
+        failure = _tls_failure(exc)
+        if failure is None:
+            raise
+        if isinstance(failure, ssl.SSLCertVerificationError):
+            reason = f"certificate verify failed: {failure.verify_message}"
+        else:
+            reason = str(failure.reason or failure)
+        raise ConfigError(
+            f"TLS to Redis at {where} failed: {reason} (is --redis-ca-file the CA that signed the server's "
+            "certificate?)",
+            field="redis_ca_file",
+        ) from None

@@ -1,0 +1,55 @@
+"""The Redis settings a node is given (gateway/store/connect.py): contradictions refused before anything starts,
+and the server named in logs without its password."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.config import from_sources
+from gateway.errors import ConfigError
+from gateway.store import connect
+
+
+def settings(**flags: str):  # type: ignore[no-untyped-def]
+    return from_sources(flags, {})
+
+
+def test_a_log_line_names_the_server_without_its_password() -> None:
+    url = "rediss://gateway:s3cret-pass@redis.example:6380/2"
+    assert connect.describe(settings(redis_url=url)) == "rediss://redis.example:6380/2"
+    sentinel = settings(redis_sentinel="10.0.0.1:26379,10.0.0.2:26379", redis_password="s3cret-pass")
+    text = connect.describe(sentinel)
+    assert "s3cret" not in text and "10.0.0.2:26379" in text and "'mymaster'" in text
+
+
+def test_external_is_a_url_or_sentinels() -> None:
+    assert not connect.external(settings())
+    assert connect.external(settings(redis_url="redis://127.0.0.1:6379/0"))
+    assert connect.external(settings(redis_sentinel="127.0.0.1:26379"))
+
+
+@pytest.mark.parametrize(
+    ("flags", "field"),
+    [
+        ({"redis_url": "redis://r:6379/0", "redis_sentinel": "s:26379"}, "redis_sentinel"),
+        ({"redis_url": "http://r:6379/0"}, "redis_url"),
+        ({"redis_url": "redis://r:6379/0", "redis_ca_file": "CA"}, "redis_ca_file"),
+        ({"redis_url": "rediss://r:6379/0", "redis_ca_file": "/nowhere/ca.pem"}, "redis_ca_file"),
+        (
+            {"redis_url": "rediss://r:6379/0", "redis_cert_file": "CA", "redis_key_file": "/nowhere/key.pem"},
+            "redis_key_file",
+        ),
+        ({"redis_url": "rediss://r:6379/0", "redis_key_file": "CA"}, "redis_key_file"),
+    ],
+)
+def test_contradictory_settings_are_refused_before_anything_starts(
+    flags: dict[str, str], field: str, tmp_path: Path
+) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    given = {k: str(ca) if v == "CA" else v for k, v in flags.items()}
+    with pytest.raises(ConfigError) as caught:
+        connect.check(settings(**given))
+    assert caught.value.field == field
