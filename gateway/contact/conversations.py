@@ -194,6 +194,7 @@ class Conversations:
         cids_key = self.store.keys.customer_client_ids(customer_id)
         seen, current = await self.store.customer_message_lookup(customer_id, client_id)
         if seen is not None:
+            await self.store.durable()  # a retry after a refused wait: acknowledged only once replicas have it
             return Stored(seen[0], seen[1], duplicate=True)
         for _ in range(3):  # the conversation may close between open and append: open anew
             opened = await self.store.open_conversation(
@@ -226,6 +227,7 @@ class Conversations:
             if status == "ok" and typ == EventType.MESSAGE:
                 self.metrics.message(Author.CUSTOMER)
             if status in ("ok", "duplicate"):
+                await self.store.durable()  # with --redis-durable-replicas: a failover keeps what is acknowledged
                 return Stored(conv_id, event_id, duplicate=status == "duplicate", state=opened.state, opened=created)
         raise Conflict("the conversation kept closing; try again")
 
@@ -246,6 +248,7 @@ class Conversations:
             raise Conflict(f"message not stored: {status.replace('_', ' ')}", field="conversation_id")
         if status == "ok" and not note:
             self.metrics.message(Author.AGENT)
+        await self.store.durable()
         return Stored(conv_id, event_id, duplicate=status == "duplicate")
 
     async def close(self, agent_id: str, cid: str, disposition: str) -> None:

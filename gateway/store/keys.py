@@ -76,7 +76,8 @@ it again), ``P:ch:queue``
 (the waiting queue or agent presence changed), ``P:ch:node:NODE`` (agent call
 commands for the calls anchored on that node, and their replies), ``P:ch:flows`` (a flow version was
 published: every node puts it in service), ``P:ch:board`` (a live call moved on some node: the supervisors'
-wallboards read again, gateway/ops/wallboard.py).
+wallboards read again, gateway/ops/wallboard.py), ``P:ch:durable`` (nobody listens: an empty publish there is
+the write a durability ``WAIT`` counts replicas for, ``Store.durable``).
 """
 
 from __future__ import annotations
@@ -352,3 +353,7 @@ class Keys:
     @property
     def board_channel(self) -> str:
         return f"{self.prefix}:ch:board"
+
+    @property
+    def durable_channel(self) -> str:
+        return f"{self.prefix}:ch:durable"

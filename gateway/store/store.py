@@ -47,9 +47,13 @@ from gateway.store.words import MAX_WORDS_PER_CONVERSATION, words
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Buckets", "Keys", "Opened", "Store", "StoreError", "encode", "rate_limited", "to_event"]
+__all__ = ["Buckets", "Keys", "NotDurable", "Opened", "Store", "StoreError", "encode", "rate_limited", "to_event"]
 
 StoreError = RedisError  # what a store operation raises when Redis fails (unreachable, timed out, refused)
+
+
+class NotDurable(RedisError):
+    """Fewer Redis replicas than ``--redis-durable-replicas`` confirmed a write in time (a StoreError: try again)."""
 
 
 EVENT_LOG_MAX_ENTRIES = 2_000_000  # the default of ``--event-log-max-entries``
@@ -80,8 +84,12 @@ class Store:
         *,
         max_timeline_events: int = 0,
         event_log_max_entries: int = EVENT_LOG_MAX_ENTRIES,
+        durable_replicas: int = 0,
+        durable_wait_ms: int = 1000,
     ):
         self.redis = redis
+        self.durable_replicas = durable_replicas  # :meth:`durable` waits for this many replicas (0: it does not)
+        self.durable_wait_ms = durable_wait_ms
         self.keys = keys
         self.max_timeline_events = max_timeline_events  # 0: no cap
         self.event_log_max_entries = event_log_max_entries  # the event log is trimmed to about this many
@@ -541,6 +549,27 @@ class Store:
     async def publish(self, channel: str, message: Message) -> None:
         """Publish a bus message on a channel (gateway/store/bus.py delivers it on every node)."""
         await self.redis.publish(channel, message.to_json())
+
+    async def durable(self) -> None:
+        """Return once ``durable_replicas`` replicas have every write acknowledged so far (what a failover to one of
+        them keeps); NotDurable (a StoreError: the sender tries again, the same client id stores nothing twice) when
+        fewer confirm within ``durable_wait_ms``. Nothing to wait for when ``durable_replicas`` is 0.
+
+        ``WAIT`` counts the replicas that reached the last write *of its connection*: a pipeline runs an empty
+        PUBLISH (propagated to the replicas like any write) and then ``WAIT`` on one connection, so it covers the
+        caller's writes before it whatever connection they used (replication is one stream), and a duplicate the
+        caller only read as well."""
+        if not self.durable_replicas:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.publish(self.keys.durable_channel, "")
+        pipe.execute_command("WAIT", self.durable_replicas, self.durable_wait_ms)
+        _, confirmed = await pipe.execute()
+        if int(confirmed) < self.durable_replicas:
+            raise NotDurable(
+                f"{confirmed} of the {self.durable_replicas} Redis replicas confirmed the write within "
+                f"{self.durable_wait_ms} ms"
+            )
 
     async def ping(self) -> None:
         """Raises StoreError (or OSError / TimeoutError) when Redis does not answer."""

@@ -56,6 +56,7 @@ class Side:
     ws: aiohttp.ClientWebSocketResponse
     session: aiohttp.ClientSession
     frames: list[dict[str, Any]] = field(default_factory=list)
+    arrived: list[float] = field(default_factory=list)  # when each frame came (time.monotonic())
     acked: dict[str, tuple[str, str]] = field(default_factory=dict)  # client id -> (conversation id, event id)
     errors: Counter[str] = field(default_factory=Counter)
     closed: str = ""  # why the socket ended (the test clients must not need to reconnect)
@@ -76,6 +77,7 @@ class Side:
                 return
             frame = msg.json()
             self.frames.append(frame)
+            self.arrived.append(time.monotonic())
             cid = frame.get("client_id")
             if frame["type"] in ("ack", "error") and cid in self._waiting and not self._waiting[cid].done():
                 self._waiting[cid].set_result(frame)

@@ -1,0 +1,328 @@
+"""Real Redis deployments for the high-availability tests, on loopback, from Debian's ``redis-server`` and
+``redis-sentinel`` (7.0; ``bin/test`` installs them):
+
+- :class:`SentinelSet`: one master, its replicas and three Sentinels (down after 1 s, a short failover timeout);
+  :meth:`SentinelSet.kill_master` SIGKILLs the master, :meth:`SentinelSet.wait_for_new_master` waits for the
+  Sentinels to promote a replica;
+- :class:`TlsRedis`: a server that speaks only TLS (``--tls-port``, ``--port 0``), with a password, its certificate
+  signed by a CA generated here (:func:`make_ca`);
+- :class:`RedisClusterSet`: three masters in cluster mode, joined with ``redis-cli --cluster create``.
+
+Every class starts its processes in :meth:`start` and stops them all (SIGTERM, then waited for) in :meth:`stop`,
+which a fixture calls in a ``finally``; a start that fails stops what it had started.
+"""
+
+from __future__ import annotations
+
+import datetime
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from gateway.store.embedded_redis import die_with_parent
+from tests.support.servers import free_port
+
+WITHIN = 30.0  # generous bound for a server or a failover
+
+
+def debian_binary(name: str) -> str:
+    path = shutil.which(name, path="/usr/bin:/usr/local/bin")
+    if path is None:
+        pytest.fail(f"Debian's {name} is not installed; bin/test installs it when run as root (apt-get install {name})")
+    return path
+
+
+def wait_until(what: str, check: Callable[[], bool], within: float = WITHIN) -> None:
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            if check():
+                return
+        except (redis.RedisError, OSError):
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {within} s")
+        time.sleep(0.05)
+
+
+class Processes:
+    """Child processes started by one deployment, stopped together (in reverse order)."""
+
+    def __init__(self, prefix: str) -> None:
+        self.dir = tempfile.TemporaryDirectory(prefix=prefix)
+        self.root = Path(self.dir.name)
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
+        with open(self.root / f"{name}.log", "ab") as logf:  # the child keeps its own copy of the descriptor
+            proc = subprocess.Popen(argv, stdout=logf, stderr=logf, cwd=self.root, preexec_fn=die_with_parent)
+        self.procs[name] = proc
+        return proc
+
+    def kill(self, name: str) -> None:
+        proc = self.procs.pop(name)
+        proc.kill()
+        proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        for name in reversed(list(self.procs)):
+            proc = self.procs.pop(name)
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+        self.dir.cleanup()
+
+    def log(self, name: str) -> str:
+        path = self.root / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+def _ping(port: int, **options: object) -> bool:
+    client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1, **options)  # type: ignore[arg-type]
+    try:
+        return bool(client.ping())
+    finally:
+        client.close()
+
+
+def _server_args(port: int, directory: Path) -> list[str]:
+    return ["--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory), "--save", "", "--appendonly", "no"]
+
+
+class SentinelSet:
+    """A master, ``replicas`` replicas and three Sentinels watching it as ``name`` (quorum 2)."""
+
+    def __init__(self, name: str = "cg", replicas: int = 2) -> None:
+        self.name = name
+        self.processes = Processes("cg-sentinel-")
+        self.ports = {"redis-0": free_port(), **{f"redis-{n + 1}": free_port() for n in range(replicas)}}
+        self.sentinel_ports = [free_port() for _ in range(3)]
+        self.master = "redis-0"
+
+    @property
+    def sentinels(self) -> str:
+        """The value of ``--redis-sentinel``."""
+        return ",".join(f"127.0.0.1:{port}" for port in self.sentinel_ports)
+
+    def start(self) -> None:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
+        server = debian_binary("redis-server")
+        master_port = self.ports["redis-0"]
+        for name, port in self.ports.items():
+            directory = self.processes.root / name
+            directory.mkdir()
+            follow = [] if name == "redis-0" else ["--replicaof", "127.0.0.1", str(master_port)]
+            self.processes.spawn(name, [server, *_server_args(port, directory), *follow])
+        for port in self.ports.values():
+            wait_until(f"redis on {port}", lambda port=port: _ping(port))
+        wait_until("the replicas in sync", lambda: self._synced_replicas(master_port) == len(self.ports) - 1)
+        sentinel = debian_binary("redis-sentinel")
+        for n, port in enumerate(self.sentinel_ports):
+            conf = self.processes.root / f"sentinel-{n}.conf"  # a Sentinel rewrites its own configuration file
+            conf.write_text(
+                f"port {port}\nbind 127.0.0.1\ndir {self.processes.root}\n"
+                f"sentinel monitor {self.name} 127.0.0.1 {master_port} 2\n"
+                f"sentinel down-after-milliseconds {self.name} 1000\n"
+                f"sentinel failover-timeout {self.name} 5000\n"
+                f"sentinel parallel-syncs {self.name} 1\n"
+            )
+            self.processes.spawn(f"sentinel-{n}", [sentinel, str(conf)])
+        for port in self.sentinel_ports:  # each knows the master, its replicas and the two other Sentinels
+            wait_until(f"sentinel {port} ready", lambda port=port: self._sentinel_ready(port))
+
+    def _synced_replicas(self, port: int) -> int:
+        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1)
+        try:
+            info = client.info("replication")
+            return sum(1 for key, value in info.items() if key.startswith("slave") and value.get("state") == "online")
+        finally:
+            client.close()
+
+    def _sentinel_ready(self, port: int) -> bool:
+        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1, decode_responses=True)
+        try:
+            replicas = client.execute_command("SENTINEL", "REPLICAS", self.name)
+            others = client.execute_command("SENTINEL", "SENTINELS", self.name)
+            return len(replicas) == len(self.ports) - 1 and len(others) == len(self.sentinel_ports) - 1
+        finally:
+            client.close()
+
+    def master_port(self) -> int:
+        """The master's port as the first Sentinel that answers names it."""
+        for port in self.sentinel_ports:
+            client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1, decode_responses=True)
+            try:
+                _host, master = client.execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", self.name)
+                return int(master)
+            except (redis.RedisError, OSError):
+                continue
+            finally:
+                client.close()
+        raise AssertionError("no Sentinel answers")
+
+    def client(self) -> redis.Redis:
+        """A client of the current master."""
+        return redis.Redis(host="127.0.0.1", port=self.master_port(), decode_responses=True)
+
+    def kill_master(self) -> int:
+        """SIGKILL the master (no goodbye to anyone); returns its port."""
+        port = self.ports[self.master]
+        self.processes.kill(self.master)
+        return port
+
+    def pause_replicas(self, paused: bool) -> None:
+        """SIGSTOP (``paused``) or SIGCONT every replica: a stopped one confirms no write."""
+        for name, proc in self.processes.procs.items():
+            if name.startswith("redis-") and name != self.master:
+                proc.send_signal(signal.SIGSTOP if paused else signal.SIGCONT)
+
+    def wait_for_new_master(self, old_port: int) -> int:
+        """Wait until every Sentinel names a promoted replica that answers as a master; returns its port."""
+
+        def promoted() -> bool:
+            ports = set()
+            for port in self.sentinel_ports:
+                client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1, decode_responses=True)
+                try:
+                    ports.add(int(client.execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", self.name)[1]))
+                finally:
+                    client.close()
+            if len(ports) != 1 or old_port in ports:
+                return False
+            client = redis.Redis(host="127.0.0.1", port=ports.pop(), socket_timeout=1, decode_responses=True)
+            try:
+                return client.info("replication")["role"] == "master"
+            finally:
+                client.close()
+
+        wait_until("a replica promoted by the Sentinels", promoted)
+        port = self.master_port()
+        self.master = next(name for name, p in self.ports.items() if p == port)
+        return port
+
+    def stop(self) -> None:
+        self.processes.stop()
+
+
+@dataclass(frozen=True)
+class Ca:
+    cert: Path
+    key: ec.EllipticCurvePrivateKey
+    certificate: x509.Certificate
+
+
+def make_ca(directory: Path, name: str) -> Ca:
+    """A self-signed CA (written to ``directory/name.pem``)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"test CA {name}")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+        )  # keyCertSign, cRLSign
+        .sign(key, hashes.SHA256())
+    )
+    path = directory / f"{name}.pem"
+    path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return Ca(path, key, certificate)
+
+
+def make_server_cert(ca: Ca, directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 / localhost signed by ``ca``: (certificate file, key file)."""
+    import ipaddress
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(ca.key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "server.pem", directory / "server.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    key_path.chmod(0o600)
+    return cert_path, key_path
+
+
+class TlsRedis:
+    """redis-server answering only TLS on a loopback port (no plain port), with ``password``; its certificate is
+    signed by :attr:`ca` (a CA made here)."""
+
+    def __init__(self, password: str) -> None:
+        self.password = password
+        self.processes = Processes("cg-redis-tls-")
+        self.port = free_port()
+        self.ca = make_ca(self.processes.root, "ca")
+
+    def url(self, password: str | None = None) -> str:
+        return f"rediss://:{password or self.password}@127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        cert, key = make_server_cert(self.ca, self.processes.root)
+        argv = [
+            debian_binary("redis-server"),
+            *_server_args(0, self.processes.root),
+            "--tls-port",
+            str(self.port),
+            "--tls-cert-file",
+            str(cert),
+            "--tls-key-file",
+            str(key),
+            "--tls-ca-cert-file",
+            str(self.ca.cert),
+            "--tls-auth-clients",
+            "no",
+            "--requirepass",
+            self.password,
+        ]
+        self.processes.spawn("redis", argv)
+        options = {"ssl": True, "ssl_ca_certs": str(self.ca.cert), "password": self.password}
+        try:
+            wait_until("redis over TLS", lambda: _ping(self.port, **options))
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        self.processes.stop()
