@@ -63,7 +63,7 @@ async def connected(args: argparse.Namespace) -> AsyncIterator[AgentAdmin]:
         embedded = EmbeddedRedis(settings.data_dir)
         url = await embedded.start()  # the running node's server if there is one (then not stopped by us)
     redis = redis_connect.client(settings, url)
-    store = Store(redis, Keys(settings.key_prefix))
+    store = Store(redis, Keys(redis_connect.key_prefix(settings)))
     bus = Bus(redis)  # only to announce changes and revocations to the running nodes
     try:
         await redis_connect.reach(redis, settings, url)

@@ -379,6 +379,13 @@ class Settings:
         parse=_path,
         help="TLS to Redis: the private key of `--redis-cert-file` (PEM; unset: in the certificate file)",
     )
+    redis_cluster: bool = setting(
+        False,
+        env="CG_REDIS_CLUSTER",
+        parse=_yes_no,
+        help="`--redis-url` is a Redis Cluster (a managed cluster-mode endpoint): every key carries one hash tag, "
+        "`{cg}:...`, so every script touches one slot (no sharding: one slot holds everything; docs/deploy.md)",
+    )
     redis_durable_replicas: int = setting(
         0,
         env="CG_REDIS_DURABLE_REPLICAS",

@@ -278,7 +278,7 @@ async def _build(settings: Settings, stack: contextlib.AsyncExitStack, clock: Ca
         url = await embedded.start()
     # A bounded pool that makes callers wait for a free connection instead of failing under load.
     redis = redis_connect.client(settings, url)
-    keys = Keys(settings.key_prefix)
+    keys = Keys(redis_connect.key_prefix(settings))
     store = Store(
         redis,
         keys,
@@ -589,7 +589,10 @@ async def store_only(settings: Settings) -> AsyncIterator[tuple[Store, Bus]]:
         url = await embedded.start()
     redis = redis_connect.client(settings, url)
     try:
-        yield Store(redis, Keys(settings.key_prefix), max_timeline_events=settings.max_timeline_events), Bus(redis)
+        yield (
+            Store(redis, Keys(redis_connect.key_prefix(settings)), max_timeline_events=settings.max_timeline_events),
+            Bus(redis),
+        )
     finally:
         await redis.aclose()
         if embedded is not None:

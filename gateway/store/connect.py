@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.exceptions import AuthenticationError, ResponseError
 
@@ -68,12 +69,31 @@ def check(settings: Settings) -> None:
     url = settings.redis_url
     if url and urlsplit(url).scheme not in ("redis", "rediss", "unix"):
         raise ConfigError("--redis-url must start with redis://, rediss:// or unix://", field="redis_url")
+    if settings.redis_cluster and not url:
+        raise ConfigError("--redis-cluster needs --redis-url (a node or the cluster's endpoint)", field="redis_cluster")
+    if settings.redis_cluster and settings.redis_durable_replicas:
+        raise ConfigError(
+            "--redis-durable-replicas is not available with --redis-cluster (WAIT counts one node's replicas; the "
+            "managed cluster's own durability applies)",
+            field="redis_durable_replicas",
+        )
+    if url and urlsplit(url).scheme == "unix" and settings.redis_cluster:
+        raise ConfigError("--redis-cluster needs a redis:// or rediss:// URL", field="redis_cluster")
     if settings.redis_ca_file is not None and url and not url.startswith("rediss://"):
         raise ConfigError("--redis-ca-file is for TLS: use a rediss:// URL", field="redis_ca_file")
 
 
+def key_prefix(settings: Settings) -> str:
+    """The prefix of every key (gateway/store/keys.py): in cluster mode one hash tag, ``{cg}``, so that every key
+    of the deployment is in one slot and every script, which touches many keys, runs on one node."""
+    return f"{{{settings.key_prefix}}}" if settings.redis_cluster else settings.key_prefix
+
+
 def describe(settings: Settings, url: str | None = None) -> str:
     """Where the client goes, for a log line: never a password."""
+    if settings.redis_cluster:
+        parts = urlsplit(url or settings.redis_url or "")
+        return f"the Redis Cluster of {parts.scheme}://{parts.hostname}:{parts.port or 6379}"
     if settings.redis_sentinel:
         sentinels = ",".join(f"{host}:{port}" for host, port in settings.redis_sentinel)
         tls = " over TLS" if settings.redis_ca_file is not None else ""
@@ -135,6 +155,8 @@ def client(settings: Settings, url: str | None = None, *, pool_size: int = POOL_
     parts = urlsplit(target)
     if settings.redis_password and not parts.password:
         extra.update(_auth(settings))
+    if settings.redis_cluster:  # every key in one slot: the node that owns it runs everything
+        return RedisCluster.from_url(target, **extra)  # type: ignore[return-value]
     pool = aioredis.BlockingConnectionPool.from_url(
         target,
         max_connections=pool_size,

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import ClusterPipeline
 
 LUA_DIR = Path(__file__).parent / "lua"
 INCLUDES_DIR = LUA_DIR / "includes"
@@ -77,6 +78,7 @@ class Script:
     def __init__(self, redis: aioredis.Redis, source: ScriptSource):
         self.name = source.name
         self.keys = source.keys
+        self._text = source.text
         self._script = redis.register_script(source.text)
 
     async def __call__(self, keys: Sequence[str], args: Sequence[Arg] = ()) -> Any:
@@ -88,6 +90,9 @@ class Script:
         """Run it as part of a pipeline (its result comes with the pipeline's; a forgotten script is loaded first)."""
         if len(keys) < self.keys:
             raise ValueError(f"script {self.name} takes {self.keys} keys, got {len(keys)}")
+        if isinstance(pipe, ClusterPipeline):  # which loads no script first (NOSCRIPT): EVAL, the text each time
+            pipe.eval(self._text, len(keys), *keys, *args)
+            return
         await self._script(keys=list(keys), args=list(args), client=pipe)
 
 

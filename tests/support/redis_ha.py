@@ -326,3 +326,72 @@ class TlsRedis:
 
     def stop(self) -> None:
         self.processes.stop()
+
+
+def cluster_port() -> int:
+    """A free port whose cluster bus port (10000 above it) is free and valid too."""
+    import socket
+
+    for _ in range(200):
+        port = free_port()
+        if port + 10000 > 65535:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port + 10000))
+            except OSError:
+                continue
+        return port
+    raise AssertionError("no free port pair for a cluster node")
+
+
+class RedisClusterSet:
+    """Three masters in cluster mode (no replicas: the cluster's own failover is not what is tested here), their
+    16384 slots spread by ``redis-cli --cluster create``."""
+
+    def __init__(self, masters: int = 3) -> None:
+        self.processes = Processes("cg-cluster-")
+        self.ports = [cluster_port() for _ in range(masters)]
+
+    @property
+    def url(self) -> str:
+        """A URL naming one node (a cluster client discovers the others)."""
+        return f"redis://127.0.0.1:{self.ports[0]}/0"
+
+    def start(self) -> None:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
+        server = debian_binary("redis-server")
+        for n, port in enumerate(self.ports):
+            directory = self.processes.root / f"node-{n}"
+            directory.mkdir()
+            argv = [*_server_args(port, directory), "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
+            self.processes.spawn(f"node-{n}", [server, *argv, "--cluster-node-timeout", "2000"])
+        for port in self.ports:
+            wait_until(f"redis on {port}", lambda port=port: _ping(port))
+        subprocess.run(
+            [debian_binary("redis-cli"), "--cluster", "create", *(f"127.0.0.1:{p}" for p in self.ports)]
+            + ["--cluster-replicas", "0", "--cluster-yes"],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        wait_until("the cluster", lambda: all(self._state(port) == "ok" for port in self.ports))
+
+    def _state(self, port: int) -> str:
+        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1, decode_responses=True)
+        try:
+            return str(client.execute_command("CLUSTER", "INFO")).split("cluster_state:")[1].split()[0]
+        finally:
+            client.close()
+
+    def client(self) -> redis.RedisCluster:
+        return redis.RedisCluster(host="127.0.0.1", port=self.ports[0], decode_responses=True)
+
+    def stop(self) -> None:
+        self.processes.stop()

@@ -34,6 +34,7 @@ GIVEN = {
     "redis_ca_file": ("/etc/cg/ca.pem", Path("/etc/cg/ca.pem")),
     "redis_cert_file": ("/etc/cg/client.pem", Path("/etc/cg/client.pem")),
     "redis_key_file": ("/etc/cg/client.key", Path("/etc/cg/client.key")),
+    "redis_cluster": ("yes", True),
     "redis_durable_replicas": ("1", 1),
     "redis_durable_wait_ms": ("250", 250),
     "agents_file": ("/etc/cg/agents.toml", Path("/etc/cg/agents.toml")),
