@@ -69,6 +69,12 @@ def check(settings: Settings) -> None:
     url = settings.redis_url
     if url and urlsplit(url).scheme not in ("redis", "rediss", "unix"):
         raise ConfigError("--redis-url must start with redis://, rediss:// or unix://", field="redis_url")
+    if settings.redis_durable_replicas and not external(settings):
+        raise ConfigError(
+            "--redis-durable-replicas needs a Redis with replicas (--redis-sentinel or --redis-url): the embedded "
+            "one has none, and no message would ever be acknowledged",
+            field="redis_durable_replicas",
+        )
     if settings.redis_cluster and not url:
         raise ConfigError("--redis-cluster needs --redis-url (a node or the cluster's endpoint)", field="redis_cluster")
     if settings.redis_cluster and settings.redis_durable_replicas:

@@ -35,6 +35,13 @@ def test_external_is_a_url_or_sentinels() -> None:
     [
         ({"redis_url": "redis://r:6379/0", "redis_sentinel": "s:26379"}, "redis_sentinel"),
         ({"redis_url": "http://r:6379/0"}, "redis_url"),
+        ({"redis_durable_replicas": "1"}, "redis_durable_replicas"),
+        (
+            {"redis_url": "redis://r:6379/0", "redis_cluster": "yes", "redis_durable_replicas": "1"},
+            "redis_durable_replicas",
+        ),
+        ({"redis_cluster": "yes"}, "redis_cluster"),
+        ({"redis_url": "unix:///run/redis.sock", "redis_cluster": "yes"}, "redis_cluster"),
         ({"redis_url": "redis://r:6379/0", "redis_ca_file": "CA"}, "redis_ca_file"),
         ({"redis_url": "rediss://r:6379/0", "redis_ca_file": "/nowhere/ca.pem"}, "redis_ca_file"),
         (
@@ -53,3 +60,8 @@ def test_contradictory_settings_are_refused_before_anything_starts(
     with pytest.raises(ConfigError) as caught:
         connect.check(settings(**given))
     assert caught.value.field == field
+
+
+def test_cluster_mode_puts_every_key_in_one_slot() -> None:
+    assert connect.key_prefix(settings()) == "cg"
+    assert connect.key_prefix(settings(redis_url="redis://r:6379", redis_cluster="yes")) == "{cg}"
