@@ -28,7 +28,9 @@ def tls_redis() -> Iterator[TlsRedis]:
         server.stop()
 
 
-def tls_node(tmp_path: Path, name: str, agents_file: Path, url: str, ca_file: Path) -> GatewayProcess:
+def tls_node(
+    tmp_path: Path, name: str, agents_file: Path, url: str, ca_file: Path, env: dict[str, str] | None = None
+) -> GatewayProcess:
     return GatewayProcess(
         tmp_path / name,
         "--redis-url",
@@ -39,12 +41,19 @@ def tls_node(tmp_path: Path, name: str, agents_file: Path, url: str, ca_file: Pa
         str(agents_file),
         "--log-format",
         "text",
-        env={"CG_SECRET": "test-secret-0123456789abcdef"},
+        env={"CG_SECRET": "test-secret-0123456789abcdef", **(env or {})},
     )
 
 
-async def test_a_node_chats_over_tls_with_a_password(tmp_path: Path, agents_file: Path, tls_redis: TlsRedis) -> None:
-    gw = tls_node(tmp_path, "node", agents_file, tls_redis.url(), tls_redis.ca.cert)
+@pytest.mark.parametrize("password_in", ["url", "environment"])
+async def test_a_node_chats_over_tls_with_a_password(
+    tmp_path: Path, agents_file: Path, tls_redis: TlsRedis, password_in: str
+) -> None:
+    if password_in == "url":
+        gw = tls_node(tmp_path, "node", agents_file, tls_redis.url(), tls_redis.ca.cert)
+    else:  # CG_REDIS_PASSWORD for a URL without one
+        url = f"rediss://127.0.0.1:{tls_redis.port}/0"
+        gw = tls_node(tmp_path, "node", agents_file, url, tls_redis.ca.cert, env={"CG_REDIS_PASSWORD": PASSWORD})
     sides: list[Side] = []
     try:
         await gw.start()
