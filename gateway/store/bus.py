@@ -25,6 +25,7 @@ import secrets
 from collections.abc import Callable
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -50,6 +51,10 @@ class Bus:
         self._stopping = False
         self._always = ""
         self._lost = False  # the reader lost the pub/sub connection and is reconnecting it (it alone does)
+        # a cluster's pub/sub connection belongs to one node, which a failover may have replaced for good: after a
+        # loss the reader opens a new one (on the node that owns the channels' slot now) instead of retrying it
+        self._renew = isinstance(redis, RedisCluster)
+        self._stale = False  # the pub/sub must be opened anew before it is read again
 
     async def start(self, always: str) -> None:
         """Start reading; ``always`` is a channel kept subscribed for the node's lifetime."""
@@ -178,6 +183,8 @@ class Bus:
         backoff = 0.1
         while not self._stopping:
             try:
+                if self._stale:
+                    await self._renew_pubsub()
                 msg = await self._pubsub.get_message(ignore_subscribe_messages=False, timeout=1.0)
             except asyncio.CancelledError:
                 raise
@@ -185,6 +192,7 @@ class Bus:
                 if not self._lost:
                     log.warning("pub/sub connection lost (%s); reconnecting", exc)
                 self._lost = True
+                self._stale = self._renew
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, RECONNECT_MAX_SECONDS)
                 continue
@@ -199,6 +207,20 @@ class Bus:
                 await self._confirm(channel)
             elif msg["type"] == "message":
                 self._dispatch(channel, msg["data"])
+
+    async def _renew_pubsub(self) -> None:
+        """A new pub/sub connection (cluster mode), subscribed to every channel listened to: each is confirmed
+        again, and its listeners catch up (:meth:`_resubscribed`). Raises (the old one stays closed) when the
+        cluster cannot take it yet."""
+        async with self._lock:
+            old, self._pubsub = self._pubsub, self._redis.pubsub()
+            try:
+                await old.aclose()
+            except (RedisError, OSError) as exc:  # its node is gone: nothing to say goodbye to
+                log.info("closing the old pub/sub connection: %s", exc)
+            await self._pubsub.subscribe(self._always, *self._listeners)
+            self._stale = False
+            log.info("pub/sub connection opened anew for %d channels", len(self._listeners) + 1)
 
     async def _confirm(self, channel: str) -> None:
         fut = self._confirmed.get(channel)

@@ -1,11 +1,15 @@
 """Cluster mode (``--redis-cluster``) against a real Redis Cluster of three masters on loopback
 (tests/support/redis_ha.py): every key of the deployment carries the hash tag ``{cg}``, so all of them are in
 one slot, on one node, and every script (which touches many keys at once) runs there. A real node process chats
-end to end on it; a script given keys of two slots is refused by the cluster (what the hash tag avoids).
+end to end on it; a script given keys of two slots is refused by the cluster (what the hash tag avoids); when the
+cluster fails over the shard that holds everything, chats resume on its promoted replica (the bus opens its
+pub/sub connection anew there: a cluster pub/sub connection belongs to one node).
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +18,9 @@ import redis
 
 from gateway.store.keys import Keys
 from gateway.store.scripts import sources
-from tests.integration.test_redis_outage import Side, agent_side, open_side
+from gateway.tasks import cancel_and_wait
+from tests.integration.test_redis_outage import Side, agent_side, chat, event_key, messages, open_side
+from tests.integration.test_redis_sentinel import first_delivery_after
 from tests.support.redis_ha import RedisClusterSet
 from tests.support.servers import GatewayProcess
 
@@ -29,8 +35,8 @@ def cluster() -> Iterator[RedisClusterSet]:
         deployment.stop()
 
 
-async def test_a_node_chats_on_a_redis_cluster(tmp_path: Path, agents_file: Path, cluster: RedisClusterSet) -> None:
-    gw = GatewayProcess(
+def cluster_node(tmp_path: Path, agents_file: Path, cluster: RedisClusterSet) -> GatewayProcess:
+    return GatewayProcess(
         tmp_path / "node",
         "--redis-url",
         cluster.url,
@@ -40,8 +46,14 @@ async def test_a_node_chats_on_a_redis_cluster(tmp_path: Path, agents_file: Path
         str(agents_file),
         "--log-format",
         "text",
+        "--limit-messages-per-minute",
+        "6000",
         env={"CG_SECRET": "test-secret-0123456789abcdef"},
     )
+
+
+async def test_a_node_chats_on_a_redis_cluster(tmp_path: Path, agents_file: Path, cluster: RedisClusterSet) -> None:
+    gw = cluster_node(tmp_path, agents_file, cluster)
     sides: list[Side] = []
     try:
         await gw.start()
@@ -102,3 +114,65 @@ def test_a_script_given_keys_of_two_slots_is_refused_by_the_cluster(cluster: Red
                 node.close()
     finally:
         cluster_client.close()
+
+
+async def test_chats_resume_after_the_cluster_fails_over_the_shard_that_holds_everything(
+    tmp_path: Path, agents_file: Path
+) -> None:
+    """Three masters with a replica each; the master of ``{cg}``'s slot is SIGKILLed under chat traffic: the
+    cluster promotes its replica and the chats resume on it (messages refused meanwhile are sent again)."""
+    deployment = RedisClusterSet(replicas=1)
+    deployment.start()
+    gw = cluster_node(tmp_path, agents_file, deployment)
+    sides: list[Side] = []
+    traffic: list[asyncio.Task[None]] = []
+    stop = asyncio.Event()
+    try:
+        await gw.start()
+        alice = await agent_side(gw, "alice")
+        sides.append(alice)
+        customer = await open_side("customer", gw.url.replace("http", "ws") + "/ws/customer", {"type": "hello"})
+        sides.append(customer)
+        await customer.send_message({"type": "message", "client_id": "customer-first", "text": "hello"})
+        await alice.wait_for("the chat", lambda: alice.first("assigned"))
+        cid = customer.acked["customer-first"][0]
+        traffic = [asyncio.create_task(chat(customer, stop)), asyncio.create_task(chat(alice, stop, cid))]
+        await asyncio.sleep(2)
+        old_port = deployment.kill_owner("{cg}")
+        killed_at, killed_ms = time.monotonic(), int(time.time() * 1000)
+        await asyncio.to_thread(deployment.wait_for_new_owner, "{cg}", old_port)
+        promoted_after = time.monotonic() - killed_at
+        acked = {side.name: len(side.acked) for side in sides}
+        await asyncio.sleep(4)
+        stop.set()
+        await asyncio.gather(*traffic)
+        assert all(len(side.acked) > acked[side.name] for side in sides), "chats did not resume"
+        assert [(s.name, s.closed) for s in sides if s.closed] == [], "a client had to reconnect"
+        later = {  # acknowledged after the failover: delivered live to the other side
+            side.name: {e for c, (conv, e) in side.acked.items() if int(event_key(e).split("-")[0]) > killed_ms}
+            for side in sides
+        }
+        for sender, receiver, author in ((customer, alice, "customer"), (alice, customer, "agent")):
+            await receiver.wait_for(
+                f"{sender.name}'s messages after the failover",
+                lambda sender=sender, receiver=receiver, author=author: (
+                    later[sender.name] <= set(messages(receiver, cid, author))
+                ),
+            )
+        print(
+            f"cluster failover: replica promoted {promoted_after:.2f} s after the kill; first message delivered "
+            f"again {first_delivery_after(sides, killed_at, killed_ms):.2f} s after it"
+        )
+    finally:
+        stop.set()
+        for task in traffic:
+            await cancel_and_wait(task)
+        for side in sides:
+            await side.close()
+        if gw.proc is not None:
+            await gw.stop()
+        deployment.stop()
+    text = gw.log.read_text()
+    at = max(text.find("Traceback"), text.find("Error handling request"))
+    assert at < 0, text[max(0, at - 1000) : at + 4000]
+    assert "pub/sub connection opened anew" in text  # on the promoted replica, not the dead master

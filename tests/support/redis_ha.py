@@ -6,7 +6,8 @@
   Sentinels to promote a replica;
 - :class:`TlsRedis`: a server that speaks only TLS (``--tls-port``, ``--port 0``), with a password, its certificate
   signed by a CA generated here (:func:`make_ca`);
-- :class:`RedisClusterSet`: three masters in cluster mode, joined with ``redis-cli --cluster create``.
+- :class:`RedisClusterSet`: three masters in cluster mode (and replicas if asked), joined with
+  ``redis-cli --cluster create``; :meth:`RedisClusterSet.kill_owner` SIGKILLs the master of a key's slot.
 
 Every class starts its processes in :meth:`start` and stops them all (SIGTERM, then waited for) in :meth:`stop`,
 which a fixture calls in a ``finally``; a start that fails stops what it had started.
@@ -346,12 +347,13 @@ def cluster_port() -> int:
 
 
 class RedisClusterSet:
-    """Three masters in cluster mode (no replicas: the cluster's own failover is not what is tested here), their
-    16384 slots spread by ``redis-cli --cluster create``."""
+    """``masters`` masters in cluster mode, each with ``replicas`` replicas, their 16384 slots spread by
+    ``redis-cli --cluster create`` (a node failure is noticed after 2 s: ``cluster-node-timeout``)."""
 
-    def __init__(self, masters: int = 3) -> None:
+    def __init__(self, masters: int = 3, replicas: int = 0) -> None:
         self.processes = Processes("cg-cluster-")
-        self.ports = [cluster_port() for _ in range(masters)]
+        self.replicas = replicas  # per master
+        self.ports = [cluster_port() for _ in range(masters * (1 + replicas))]
 
     @property
     def url(self) -> str:
@@ -376,12 +378,22 @@ class RedisClusterSet:
             wait_until(f"redis on {port}", lambda port=port: _ping(port))
         subprocess.run(
             [debian_binary("redis-cli"), "--cluster", "create", *(f"127.0.0.1:{p}" for p in self.ports)]
-            + ["--cluster-replicas", "0", "--cluster-yes"],
+            + ["--cluster-replicas", str(self.replicas), "--cluster-yes"],
             check=True,
             capture_output=True,
             timeout=60,
         )
         wait_until("the cluster", lambda: all(self._state(port) == "ok" for port in self.ports))
+        if self.replicas:
+            wait_until("the replicas in sync", lambda: all(self._replica_ready(port) for port in self.ports))
+
+    def _replica_ready(self, port: int) -> bool:
+        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1, decode_responses=True)
+        try:
+            info = client.info("replication")
+            return info["role"] == "master" or info.get("master_link_status") == "up"
+        finally:
+            client.close()
 
     def _state(self, port: int) -> str:
         client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1, decode_responses=True)
@@ -392,6 +404,39 @@ class RedisClusterSet:
 
     def client(self) -> redis.RedisCluster:
         return redis.RedisCluster(host="127.0.0.1", port=self.ports[0], decode_responses=True)
+
+    def kill_owner(self, key: str) -> int:
+        """SIGKILL the master that owns ``key``'s slot; returns its port."""
+        client = self.client()
+        try:
+            port = int(client.get_node_from_key(key).port)
+        finally:
+            client.close()
+        self.processes.kill(f"node-{self.ports.index(port)}")
+        return port
+
+    def wait_for_new_owner(self, key: str, old_port: int) -> int:
+        """Wait until a surviving node reports a new master for ``key``'s slot; returns its port."""
+        found: list[int] = []
+
+        def promoted() -> bool:
+            for port in self.ports:
+                if port == old_port:
+                    continue
+                client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1, decode_responses=True)
+                try:
+                    slot = int(client.execute_command("CLUSTER", "KEYSLOT", key))
+                    for start, end, master, *_ in client.execute_command("CLUSTER", "SLOTS"):
+                        if start <= slot <= end and int(master[1]) != old_port:
+                            found.append(int(master[1]))
+                            return True
+                    return False
+                finally:
+                    client.close()
+            return False
+
+        wait_until("a replica promoted by the cluster", promoted)
+        return found[-1]
 
     def stop(self) -> None:
         self.processes.stop()
