@@ -190,3 +190,48 @@ async def test_a_message_is_acknowledged_only_once_a_replica_has_it(
             await side.close()
         if gw.proc is not None:
             await gw.stop()
+
+
+async def test_a_node_chats_through_sentinels_and_a_master_that_want_passwords(
+    tmp_path: Path, agents_file: Path
+) -> None:
+    """AUTH under Sentinel: the Sentinels have a password of their own (``--redis-sentinel-password``), the master
+    and replicas another (``--redis-password``, from the environment); neither reaches the log."""
+    deployment = SentinelSet(password="master-pass-6d1e0b", sentinel_password="sentinel-pass-93ac4f")
+    deployment.start()
+    gw = GatewayProcess(
+        tmp_path / "node",
+        "--redis-sentinel",
+        deployment.sentinels,
+        "--redis-master",
+        deployment.name,
+        "--agents-file",
+        str(agents_file),
+        "--log-format",
+        "text",
+        env={
+            "CG_SECRET": "test-secret-0123456789abcdef",
+            "CG_REDIS_PASSWORD": "master-pass-6d1e0b",
+            "CG_REDIS_SENTINEL_PASSWORD": "sentinel-pass-93ac4f",
+        },
+    )
+    sides: list[Side] = []
+    try:
+        await gw.start()
+        alice = await agent_side(gw, "alice")
+        sides.append(alice)
+        customer = await open_side("customer", gw.url.replace("http", "ws") + "/ws/customer", {"type": "hello"})
+        sides.append(customer)
+        await customer.send_message({"type": "message", "client_id": "c1", "text": "hello"})
+        await alice.wait_for("the chat", lambda: alice.first("assigned"))
+        cid = customer.acked["c1"][0]
+        assert event_key(customer.acked["c1"][1]) in timeline_ids(deployment, cid)
+    finally:
+        for side in sides:
+            await side.close()
+        if gw.proc is not None:
+            await gw.stop()
+        deployment.stop()
+    text = gw.log.read_text()
+    assert "master-pass" not in text and "sentinel-pass" not in text
+    assert "Redis: the master 'cg' of the Sentinels 127.0.0.1:" in text

@@ -106,10 +106,16 @@ def _server_args(port: int, directory: Path) -> list[str]:
 
 
 class SentinelSet:
-    """A master, ``replicas`` replicas and three Sentinels watching it as ``name`` (quorum 2)."""
+    """A master, ``replicas`` replicas and three Sentinels watching it as ``name`` (quorum 2). ``password``: the
+    servers' (``requirepass``, ``masterauth``; the Sentinels' ``auth-pass``); ``sentinel_password``: the
+    Sentinels' own (``requirepass`` in sentinel.conf)."""
 
-    def __init__(self, name: str = "cg", replicas: int = 2) -> None:
+    def __init__(
+        self, name: str = "cg", replicas: int = 2, password: str | None = None, sentinel_password: str | None = None
+    ) -> None:
         self.name = name
+        self.password = password
+        self.sentinel_password = sentinel_password
         self.processes = Processes("cg-sentinel-")
         self.ports = {"redis-0": free_port(), **{f"redis-{n + 1}": free_port() for n in range(replicas)}}
         self.sentinel_ports = [free_port() for _ in range(3)]
@@ -134,9 +140,10 @@ class SentinelSet:
             directory = self.processes.root / name
             directory.mkdir()
             follow = [] if name == "redis-0" else ["--replicaof", "127.0.0.1", str(master_port)]
-            self.processes.spawn(name, [server, *_server_args(port, directory), *follow])
+            auth = ["--requirepass", self.password, "--masterauth", self.password] if self.password else []
+            self.processes.spawn(name, [server, *_server_args(port, directory), *follow, *auth])
         for port in self.ports.values():
-            wait_until(f"redis on {port}", lambda port=port: _ping(port))
+            wait_until(f"redis on {port}", lambda port=port: _ping(port, password=self.password))
         wait_until("the replicas in sync", lambda: self._synced_replicas(master_port) == len(self.ports) - 1)
         sentinel = debian_binary("redis-sentinel")
         for n, port in enumerate(self.sentinel_ports):
@@ -147,21 +154,33 @@ class SentinelSet:
                 f"sentinel down-after-milliseconds {self.name} 1000\n"
                 f"sentinel failover-timeout {self.name} 5000\n"
                 f"sentinel parallel-syncs {self.name} 1\n"
+                + (f"sentinel auth-pass {self.name} {self.password}\n" if self.password else "")
+                + (f"requirepass {self.sentinel_password}\n" if self.sentinel_password else "")
             )
             self.processes.spawn(f"sentinel-{n}", [sentinel, str(conf)])
         for port in self.sentinel_ports:  # each knows the master, its replicas and the two other Sentinels
             wait_until(f"sentinel {port} ready", lambda port=port: self._sentinel_ready(port))
 
     def _synced_replicas(self, port: int) -> int:
-        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1)
+        client = self._server(port, decode=False)
         try:
             info = client.info("replication")
             return sum(1 for key, value in info.items() if key.startswith("slave") and value.get("state") == "online")
         finally:
             client.close()
 
+    def _server(self, port: int, *, decode: bool = True) -> redis.Redis:
+        return redis.Redis(
+            host="127.0.0.1", port=port, socket_timeout=1, decode_responses=decode, password=self.password
+        )
+
+    def _sentinel(self, port: int) -> redis.Redis:
+        return redis.Redis(
+            host="127.0.0.1", port=port, socket_timeout=1, decode_responses=True, password=self.sentinel_password
+        )
+
     def _sentinel_ready(self, port: int) -> bool:
-        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1, decode_responses=True)
+        client = self._sentinel(port)
         try:
             replicas = client.execute_command("SENTINEL", "REPLICAS", self.name)
             others = client.execute_command("SENTINEL", "SENTINELS", self.name)
@@ -172,7 +191,7 @@ class SentinelSet:
     def master_port(self) -> int:
         """The master's port as the first Sentinel that answers names it."""
         for port in self.sentinel_ports:
-            client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1, decode_responses=True)
+            client = self._sentinel(port)
             try:
                 _host, master = client.execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", self.name)
                 return int(master)
@@ -184,7 +203,7 @@ class SentinelSet:
 
     def client(self) -> redis.Redis:
         """A client of the current master."""
-        return redis.Redis(host="127.0.0.1", port=self.master_port(), decode_responses=True)
+        return redis.Redis(host="127.0.0.1", port=self.master_port(), decode_responses=True, password=self.password)
 
     def kill_master(self) -> int:
         """SIGKILL the master (no goodbye to anyone); returns its port."""
@@ -204,14 +223,14 @@ class SentinelSet:
         def promoted() -> bool:
             ports = set()
             for port in self.sentinel_ports:
-                client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1, decode_responses=True)
+                client = self._sentinel(port)
                 try:
                     ports.add(int(client.execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", self.name)[1]))
                 finally:
                     client.close()
             if len(ports) != 1 or old_port in ports:
                 return False
-            client = redis.Redis(host="127.0.0.1", port=ports.pop(), socket_timeout=1, decode_responses=True)
+            client = self._server(ports.pop())
             try:
                 return client.info("replication")["role"] == "master"
             finally:
