@@ -79,6 +79,7 @@ class Supervisor:
 
     async def run(self) -> int:
         check(self.settings)
+        redis_connect.check(self.settings)  # contradictory Redis settings: refused once, not by every worker
         first_run(self.settings)
         env = dict(os.environ)
         embedded = None
