@@ -11,7 +11,9 @@ Redis going away (stopped, restarted, a dropped connection): whatever is publish
 connection is down is lost to it. The reader reconnects (redis-py subscribes every channel again) and, for each
 channel confirmed again, calls the ``resync`` callback its listeners gave *before* it dispatches any later message
 on that channel: a listener reads what it missed from the store (gateway/wire/connection.py replays the
-timelines) and the live messages that follow come after it, in order.
+timelines) and the live messages that follow come after it, in order. On a Redis Cluster (cluster mode) the pub/sub
+connection belongs to one node, which a failover may replace for good: after a loss the reader opens a new one
+(where the channels' slot is now) and subscribes every channel there, with the same catching up.
 
 Leaving never fails on Redis: the listener is gone locally at once; a channel Redis could not be told to drop is
 dropped when it is confirmed again with nobody listening.
