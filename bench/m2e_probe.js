@@ -1,7 +1,7 @@
 // Mouth-to-ear probe (bench/mouth_to_ear.py): injected into a page with Playwright's add_init_script.
 //
 // - The page's microphone is a generated signal: getUserMedia returns a clone of a MediaStreamAudioDestinationNode
-//   track playing coded clicks (12 ms of one of 8 tones, one every SPACING ms, codes in turn), so a lost or
+//   track playing coded clicks (12 ms of one of 16 tones, one every SPACING ms, codes in turn), so a lost or
 //   doubled click is counted, never taken for its neighbour. A second generator ("direct") feeds the direct
 //   RTCPeerConnection pair the bench makes between two pages.
 // - Every sent track (the generator's own track) and every received track (each RTCPeerConnection's 'track') is read
@@ -13,7 +13,7 @@
   const SPACING = 200; // ms between clicks
   const CLICK_MS = 12;
   const AMPLITUDE = 0.3; // about -10 dBFS
-  const FREQS = [500, 1100, 1600, 1900, 2300, 2700, 3100, 3500]; // no DTMF frequency among them
+  const FREQS = Array.from({ length: 16 }, (_, k) => 500 + 250 * k); // 16 codes: a 3.2 s cycle
   const THRESHOLD = 0.3 * AMPLITUDE; // a sample this loud starts a click ...
   const QUIET_US = 80000; // ... after this long without one
   const CODE_SAMPLES = 384; // 8 ms read for the tone, starting 1 ms after the onset

@@ -2,7 +2,7 @@
 
 One Chromium process holds two pages: the customer's widget page and the agent's desk. Each page's microphone is
 a generated signal (bench/m2e_probe.js, injected before the page's own scripts: ``getUserMedia`` returns a
-WebAudio track playing coded clicks, 12 ms of one of 8 tones every 200 ms, so a lost or doubled click is counted,
+WebAudio track playing coded clicks, 12 ms of one of 16 tones every 200 ms, so a lost or doubled click is counted,
 never taken for its neighbour). The customer calls from the widget, presses 1, the desk rings and the agent
 accepts: a bridged call through a real gateway node (child process, the flow in bench/flows_bridge). Beside it,
 the same two pages hold a direct RTCPeerConnection between them (same browser, same codec: Opus), with their own
@@ -164,7 +164,7 @@ async def measure(customer: Page, desk: Page, seconds: float, lines: tuple[str, 
     await asyncio.sleep(seconds)
     t1 = await clock_us(customer)
     after = {(line, d): await inbound(pages[d][1], line) for line in lines for d in pages}
-    await asyncio.sleep(1.0)  # the window's last clicks arrive
+    await asyncio.sleep(2.0)  # the window's last clicks arrive (up to half a code cycle late: 1.6 s)
     out: dict[str, Any] = {}
     for line in lines:
         out[line] = {}
@@ -230,6 +230,13 @@ async def accept(desk: Page, customer: Page) -> None:
 # ---- the benchmark
 
 
+async def call_ended(customer: Page, desk: Page) -> str:
+    """Why the measured call is no longer up on both pages ('' while it is)."""
+    widget = await customer.locator("[data-testid=cg-callbar]").get_attribute("data-status")
+    agent = await desk.locator("[data-testid=cg-call-bar]").get_attribute("data-status")
+    return "" if widget == agent == "connected" else f"the measured call ended (widget {widget}, desk {agent})"
+
+
 def percentiles(values: list[float]) -> dict[str, float]:
     return {f"p{p}": round(pct(values, p), 1) for p in (50, 95, 99)}
 
@@ -245,6 +252,16 @@ def summary(figures: dict[str, Any]) -> dict[str, Any]:
             "direct_ms": d,
             "added_ms": {k: round(g[k] - d[k], 1) for k in g},
             "receiver": {"gateway": gw["receiver"], "direct": direct["receiver"]},
+            # where the added time goes: the far side's jitter buffer (mean over the window, getStats), and the
+            # rest (p50 - buffer: capture, encode, the network path and the gateway, decode, playout pull)
+            "added_split_ms": {
+                "jitter_buffer": round(gw["receiver"]["jitter_buffer_ms"] - direct["receiver"]["jitter_buffer_ms"], 1),
+                "path_p50": round(
+                    (g["p50"] - gw["receiver"]["jitter_buffer_ms"])
+                    - (d["p50"] - direct["receiver"]["jitter_buffer_ms"]),
+                    1,
+                ),
+            },
             "clicks": {
                 line: {k: f[k] for k in ("sent", "lost", "doubled", "stray")} | {"timed": len(f["ms"])}
                 for line, f in (("gateway", gw), ("direct", direct))
@@ -253,7 +270,9 @@ def summary(figures: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def start_gateway(port: int, redis_url: str, tmp: Path, flow: str, relay: bool) -> subprocess.Popen[bytes]:
+def start_gateway(
+    port: int, redis_url: str, tmp: Path, flow: str, relay: bool, workers: int
+) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.update({"CG_LIMIT_CALLS_PER_IP": "1000", "CG_ADMISSION_MAX_LAG_MS": "0"})  # every caller is on loopback
     with open(tmp / f"gateway-{flow}-{'relay' if relay else 'decode'}.log", "wb") as log:
@@ -261,7 +280,8 @@ def start_gateway(port: int, redis_url: str, tmp: Path, flow: str, relay: bool) 
             [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--redis-url", redis_url]
             + ["--flows-dir", str(FLOWS), "--voice-flow", flow, "--agents-file", str(tmp / "agents.toml")]
             + ["--data-dir", str(tmp / "data"), "--log-format", "text", "--max-calls", "500"]
-            + ["--rtc-addresses", "127.0.0.1", "--bridge-relay", "true" if relay else "false"],
+            + ["--rtc-addresses", "127.0.0.1", "--bridge-relay", "true" if relay else "false"]
+            + ["--workers", str(workers)],
             stdout=subprocess.DEVNULL,
             stderr=log,
             env=env,
@@ -338,11 +358,16 @@ async def run_mode(browser: Browser, mode: str, args: argparse.Namespace, tmp: P
     redis = RedisServer()
     redis.start()
     port = free_port()
-    proc = start_gateway(port, redis.url, tmp, flow, relay)
+    proc = start_gateway(port, redis.url, tmp, flow, relay, args.workers)
     base = f"http://127.0.0.1:{port}"
     generators = Generators(base, args.background_calls, args.calls_per_generator)
     contexts: list[BrowserContext] = []
-    out: dict[str, Any] = {"flow": flow, "bridge_relay": relay, "background_calls": args.background_calls}
+    out: dict[str, Any] = {
+        "flow": flow,
+        "bridge_relay": relay,
+        "workers": args.workers,
+        "background_calls": args.background_calls,
+    }
     try:
         async with aiohttp.ClientSession() as http:
             await wait_ready(http, base, seconds=30)
@@ -356,11 +381,14 @@ async def run_mode(browser: Browser, mode: str, args: argparse.Namespace, tmp: P
         await connect_direct(customer, desk)
         await asyncio.sleep(args.warmup)
         await generators.say("measure")
-        cpu0, wall0 = tree_cpu(proc.pid), time.monotonic()
+        cpu0, wall0, load0 = tree_cpu(proc.pid), time.monotonic(), os.getloadavg()[0]
         figures = await measure(customer, desk, args.seconds)
         gw_cpu = (tree_cpu(proc.pid) - cpu0) / (time.monotonic() - wall0)
         reports = await generators.reports()
         invalid = [f"generator {i}: {why}" for i, r in enumerate(reports) for why in kept_up(r)]
+        ended = await call_ended(customer, desk)
+        if ended:
+            invalid.append(ended)
         out.update(
             {
                 "valid": not invalid,
@@ -370,11 +398,13 @@ async def run_mode(browser: Browser, mode: str, args: argparse.Namespace, tmp: P
                 "generators_cpu_percent": [
                     round(100 * r.get("cpu_s", 0) / max(r.get("window_s", 1), 1e-9)) for r in reports
                 ],
-                "load_average": os.getloadavg(),
+                "load_average": [round(load0, 1), round(os.getloadavg()[0], 1)],  # 1-minute, before / after
                 **summary(figures),
             }
         )
-        await customer.click("[data-testid=cg-hangup]")
+        hangup = customer.locator("[data-testid=cg-hangup]")
+        if await hangup.is_visible():
+            await hangup.click()
     finally:
         for ctx in contexts:
             await ctx.close()
@@ -415,10 +445,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 async def generate(args: argparse.Namespace) -> None:
     """``--count`` bridged calls: agents bg-a<first..> answer, callers dial and press 1; both talk all along."""
-    from bench.bridge_calls import AGENT_AUDIO, CALLER_AUDIO, PATTERN, answer, dial, late_frames
+    from bench.bridge_calls import AGENT_AUDIO, CALLER_AUDIO, PATTERN, TimedMic, answer, late_frames
     from bench.ivr_calls import pin_loopback
     from media.aiortc_patches import speed_up_aiortc
+    from tests.support.caller import Caller
     from tests.support.clients import Agent as AgentClient
+    from tests.support.clients import Customer
 
     pin_loopback()
     speed_up_aiortc()
@@ -429,10 +461,21 @@ async def generate(args: argparse.Namespace) -> None:
         await asyncio.gather(*(a.hello() for a in agents))
         answering = [asyncio.create_task(answer(a)) for a in agents]
         for _ in range(args.count):
+            customer = Customer(args.base)
+            await customer.hello()
+            caller = Caller(customer, TimedMic())
+            caller.call_id = f"{caller.call_id}-{os.getpid()}"  # unique across the generator processes
             try:
-                callers.append(await dial(args.base))
-            except RuntimeError as exc:
-                errors.append(f"caller: {exc}")
+                await caller.dial()
+                await caller.status("ivr")
+                await caller.heard_prompt()
+                await caller.press("1")
+                await caller.status("connected", timeout=90)
+                callers.append(caller)
+            except (AssertionError, TimeoutError, RuntimeError) as exc:
+                errors.append(f"caller: {exc!r}")
+                await caller.close()
+                await customer.close()
         for result in await asyncio.gather(*answering, return_exceptions=True):
             if isinstance(result, BaseException):
                 errors.append(f"agent: {result!r}")
@@ -492,9 +535,19 @@ def print_table(out: dict[str, Any]) -> None:
                 f"{c['timed']:>5} ({c['lost']}/{c['doubled']}/{c['stray']})"
                 + (f"  direct lost {d['clicks']['direct']['lost']}" if d["clicks"]["direct"]["lost"] else "")
             )
+        for direction in DIRECTIONS:
+            r, split = m[direction]["receiver"], m[direction]["added_split_ms"]
+            print(
+                f"{'':>6} {direction:>18} far side's jitter buffer direct {r['direct']['jitter_buffer_ms']} / gateway "
+                f"{r['gateway']['jitter_buffer_ms']} ms (arrival jitter {r['direct']['arrival_jitter_ms']} / "
+                f"{r['gateway']['arrival_jitter_ms']} ms, concealed {r['direct']['concealed_percent']} / "
+                f"{r['gateway']['concealed_percent']} %): added = buffer {split['jitter_buffer']:+} + path "
+                f"{split['path_p50']:+} ms (p50)"
+            )
         print(
             f"{'':>6} gateway CPU {m['gateway_cpu_percent']}% of a core with {m['background_calls']} other bridged "
-            f"calls; generators {m['generators_cpu_percent']}% ; load average {m['load_average']}"
+            f"calls; generators {m['generators_cpu_percent']}% of a core; 1-min load average before / after "
+            f"{' / '.join(f'{x:.1f}' for x in m['load_average'])}"
             + (f"  INVALID: {'; '.join(m['invalid_because'])}" if m["invalid_because"] else "")
         )
     print("targets (issue 18): added p95 < 15 ms relaying, < 30 ms when a tap forces decoding")
@@ -506,6 +559,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=40.0, help="measured seconds per mode")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of talk before measuring")
     parser.add_argument("--background-calls", type=int, default=9, help="other bridged calls loading the gateway")
+    parser.add_argument("--workers", type=int, default=1, help="gateway worker processes (1: every call on one loop)")
     parser.add_argument("--calls-per-generator", type=int, default=3, help="background calls per generator process")
     parser.add_argument("--json", type=Path, default=RESULTS / "mouth_to_ear.json", help="write the result here")
     parser.add_argument("--generate", action="store_true", help=argparse.SUPPRESS)
