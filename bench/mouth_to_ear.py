@@ -45,9 +45,11 @@ from typing import Any
 
 import aiohttp
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import Error as PlaywrightError
 
 from bench.chat_load import pct, wait_ready
-from bench.loadgen import FRAMES_PER_SECOND, kept_up, tree_cpu
+from bench.loadgen import FRAMES_PER_SECOND, kept_up, tree, tree_cpu
+from bench.m2e_capture import LoopbackCapture, residence, udp_ports
 
 HERE = Path(__file__).resolve().parent
 PROBE = (HERE / "m2e_probe.js").read_text()
@@ -59,6 +61,7 @@ EARLY_US = 5_000  # a click may be seen up to 5 ms "before" it was sent (codec p
 #: What each mode runs: (flow, --bridge-relay), as in bench/bridge_calls.py
 MODES = {"relay": ("default", True), "tap": ("recorded", True), "decode": ("default", False)}
 DIRECTIONS = ("customer_to_agent", "agent_to_customer")
+MAX_LOST = 0.05  # more clicks lost than this: the percentiles of those timed do not describe the line
 
 
 # ---- the measurement, in two pages that carry bench/m2e_probe.js (also used by tests/browser)
@@ -381,11 +384,34 @@ async def run_mode(browser: Browser, mode: str, args: argparse.Namespace, tmp: P
         await connect_direct(customer, desk)
         await asyncio.sleep(args.warmup)
         await generators.say("measure")
+        capture = None
+        if args.residence:
+            gateway_ports = udp_ports(tree(proc.pid))
+            generator_ports = udp_ports([pid for g in generators.procs for pid in tree(g.pid)])
+            capture = LoopbackCapture(gateway_ports).start()
         cpu0, wall0, load0 = tree_cpu(proc.pid), time.monotonic(), os.getloadavg()[0]
-        figures = await measure(customer, desk, args.seconds)
+        try:
+            figures = await measure(customer, desk, args.seconds)
+        finally:
+            if capture is not None:
+                capture.stop()
+        if capture is not None:
+            inside = residence(capture.packets, gateway_ports, generator_ports)
+            out["gateway_residence"] = {
+                "legs": inside["legs"],
+                "directions": [
+                    {"paired": d["paired"], "incoming": d["incoming"], **percentiles(d["ms"])}
+                    for d in inside["directions"]
+                ],
+            }
         gw_cpu = (tree_cpu(proc.pid) - cpu0) / (time.monotonic() - wall0)
         reports = await generators.reports()
         invalid = [f"generator {i}: {why}" for i, r in enumerate(reports) for why in kept_up(r)]
+        for line in ("gw", "direct"):
+            for direction in DIRECTIONS:
+                f = figures[line][direction]
+                if f["sent"] == 0 or f["lost"] > MAX_LOST * f["sent"]:
+                    invalid.append(f"{line} {direction}: {f['lost']} of {f['sent']} clicks lost (or > 1.6 s late)")
         ended = await call_ended(customer, desk)
         if ended:
             invalid.append(ended)
@@ -433,7 +459,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         try:
             out["chromium"] = browser.version
             for mode in args.modes:
-                out["modes"][mode] = await run_mode(browser, mode, args, tmp)
+                try:
+                    out["modes"][mode] = await run_mode(browser, mode, args, tmp)
+                except (PlaywrightError, RuntimeError, TimeoutError, AssertionError) as exc:  # reported, not hidden
+                    out["modes"][mode] = {"valid": False, "error": f"{exc!r}"[:2000]}
                 print(json.dumps({"mode": mode, **out["modes"][mode]}), flush=True)
         finally:
             await browser.close()
@@ -525,6 +554,9 @@ def print_table(out: dict[str, Any]) -> None:
         f"{'mode':>6} {'direction':>18} {'direct p50/p95/p99':>20} {'gateway p50/p95/p99':>21} {'added p50/p95/p99':>19} {'clicks (lost/doubled/stray)':>28}"
     )
     for mode, m in out["modes"].items():
+        if "error" in m:
+            print(f"{mode:>6} FAILED: {m['error'][:300]}")
+            continue
         for direction in DIRECTIONS:
             d = m[direction]
             row = [d["direct_ms"], d["gateway_ms"], d["added_ms"]]
@@ -544,6 +576,11 @@ def print_table(out: dict[str, Any]) -> None:
                 f"{r['gateway']['concealed_percent']} %): added = buffer {split['jitter_buffer']:+} + path "
                 f"{split['path_p50']:+} ms (p50)"
             )
+        for d in m.get("gateway_residence", {}).get("directions", []):
+            print(
+                f"{'':>6} inside the gateway, per RTP packet (lo capture): p50/p95/p99 {d['p50']}/{d['p95']}/{d['p99']} "
+                f"ms, {d['paired']} of {d['incoming']} incoming packets paired with their outgoing one"
+            )
         print(
             f"{'':>6} gateway CPU {m['gateway_cpu_percent']}% of a core with {m['background_calls']} other bridged "
             f"calls; generators {m['generators_cpu_percent']}% of a core; 1-min load average before / after "
@@ -560,6 +597,11 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of talk before measuring")
     parser.add_argument("--background-calls", type=int, default=9, help="other bridged calls loading the gateway")
     parser.add_argument("--workers", type=int, default=1, help="gateway worker processes (1: every call on one loop)")
+    parser.add_argument(
+        "--residence",
+        action="store_true",
+        help="also time each relayed RTP packet inside the gateway (raw socket on lo: root only; bench/m2e_capture.py)",
+    )
     parser.add_argument("--calls-per-generator", type=int, default=3, help="background calls per generator process")
     parser.add_argument("--json", type=Path, default=RESULTS / "mouth_to_ear.json", help="write the result here")
     parser.add_argument("--generate", action="store_true", help=argparse.SUPPRESS)
