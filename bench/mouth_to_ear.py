@@ -16,8 +16,11 @@ them cancels in gateway - direct). The onset is the first sample over a threshol
 tone (8 ms read after the onset) names it. WebAudio output timestamps are not used (they glitch by 10-30 ms).
 
 Reported per mode, one way, p50/p95/p99 in ms for customer -> agent and agent -> customer: direct, through the
-gateway, and the gateway's added latency (gateway - direct, per percentile); clicks lost / doubled / stray.
-Modes (a fresh node and Redis each): ``relay`` (Opus packets forwarded untouched), ``tap`` (relayed, and decoded
+gateway, and the gateway's added latency (gateway - direct, per percentile); clicks lost / doubled / stray (a
+line that lost > 5 % makes the mode INVALID: its percentiles would describe only the clicks that made it). Where
+the added time goes: each receiver's jitter buffer over the window (getStats), the rest being the path; with
+``--residence`` (root) also each relayed RTP packet's time inside the gateway (bench/m2e_capture.py).
+Modes (a fresh node and Redis each, ``--workers 1`` unless told): ``relay`` (Opus packets forwarded untouched), ``tap`` (relayed, and decoded
 beside for the recording: the recorded flow), ``decode`` (``--bridge-relay false``: decode, re-encode on the
 player's clock). Targets (issue 18): added p95 < 15 ms relaying, < 30 ms when a tap forces decoding.
 
@@ -25,7 +28,7 @@ While measuring, ``--background-calls`` other bridged calls (default 9: the meas
 gateway: aiortc callers and agents talking both ways, in their own generator processes (``--generate``, at most
 ``--calls-per-generator`` calls each), each judged by bench/loadgen.py's ``kept_up`` (frames received, its CPU).
 
-    ./bin/bench m2e [--modes relay,tap,decode] [--seconds 40] [--background-calls 9]
+    ./bin/bench m2e [--modes relay,tap,decode] [--seconds 40] [--background-calls 9] [--residence]
 """
 
 from __future__ import annotations
