@@ -295,45 +295,50 @@ def start_gateway(
 
 
 class Generators:
-    """Background bridged calls in their own processes; each prints a ready line, then its window's report."""
+    """Background bridged calls in their own processes; each prints a ready line, then its window's report.
+
+    Their stdout is read all along (a reader task per process keeps the JSON lines): a pipe left full would stop
+    a generator's event loop, and 30 s later the gateway would end its calls (ICE consent)."""
 
     def __init__(self, base: str, calls: int, per_process: int) -> None:
         self.base, self.calls, self.per = base, calls, max(1, per_process)
         self.procs: list[asyncio.subprocess.Process] = []
+        self.lines: list[asyncio.Queue[dict[str, Any]]] = []
+        self.readers: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         for first in range(0, self.calls, self.per):
             count = min(self.per, self.calls - first)
-            self.procs.append(
-                await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    "-m",
-                    "bench.mouth_to_ear",
-                    "--generate",
-                    "--base",
-                    self.base,
-                    "--first",
-                    str(first),
-                    "--count",
-                    str(count),
-                    stdin=asyncio.subprocess.PIPE,
-                    stdout=asyncio.subprocess.PIPE,
-                    stderr=asyncio.subprocess.DEVNULL,
-                )
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bench.mouth_to_ear",
+                "--generate",
+                "--base",
+                self.base,
+                "--first",
+                str(first),
+                "--count",
+                str(count),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.DEVNULL,
             )
-        lines = await asyncio.wait_for(asyncio.gather(*(self._line(p) for p in self.procs)), timeout=240)
+            self.procs.append(proc)
+            self.lines.append(asyncio.Queue())
+            self.readers.append(asyncio.create_task(self._read(proc, self.lines[-1])))
+        lines = await asyncio.wait_for(asyncio.gather(*(q.get() for q in self.lines)), timeout=240)
         bad = [line for line in lines if not line.get("ready")]
         if bad:
             raise RuntimeError(f"background calls did not all connect: {bad}")
 
-    async def _line(self, proc: asyncio.subprocess.Process) -> dict[str, Any]:
+    @staticmethod
+    async def _read(proc: asyncio.subprocess.Process, lines: asyncio.Queue[dict[str, Any]]) -> None:
         assert proc.stdout is not None
-        while True:
-            raw = await proc.stdout.readline()
-            if not raw:
-                return {"errors": [f"generator exited with {await proc.wait()}"]}
+        while raw := await proc.stdout.readline():
             if raw.startswith(b"{"):
-                return dict(json.loads(raw))
+                lines.put_nowait(dict(json.loads(raw)))
+        lines.put_nowait({"errors": [f"generator exited with {await proc.wait()}"]})
 
     async def say(self, word: str) -> None:
         for proc in self.procs:
@@ -343,7 +348,7 @@ class Generators:
 
     async def reports(self) -> list[dict[str, Any]]:
         await self.say("stop")
-        return list(await asyncio.wait_for(asyncio.gather(*(self._line(p) for p in self.procs)), timeout=120))
+        return list(await asyncio.wait_for(asyncio.gather(*(q.get() for q in self.lines)), timeout=120))
 
     async def stop(self) -> None:
         for proc in self.procs:
@@ -355,6 +360,9 @@ class Generators:
                 except TimeoutError:
                     proc.kill()
                     await proc.wait()
+        for task in self.readers:
+            task.cancel()
+        await asyncio.gather(*self.readers, return_exceptions=True)
 
 
 async def run_mode(browser: Browser, mode: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
