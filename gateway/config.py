@@ -691,6 +691,15 @@ class Settings:
         "audio (no hold, whisper, barge or consultation; recording, transcripts and listening supervisors decode "
         "beside it); `false`: always decode, mix and re-encode (more CPU and latency; for comparison)",
     )
+    bridge_inband_dtmf: bool = setting(
+        False,
+        env="CG_BRIDGE_INBAND_DTMF",
+        parse=_yes_no,
+        choices=("true", "false"),
+        help="while a call is bridged to an agent, detect DTMF tones in the caller's audio: a relaying bridge then "
+        "decodes the caller's direction beside the relay (one Opus decode per call; the forwarded packets and "
+        "the agent's side are untouched). Keypad and RFC 4733 key presses arrive either way",
+    )
     # ---- agents and calls
     ring_seconds: float = setting(
         20.0,

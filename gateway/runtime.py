@@ -395,7 +395,15 @@ async def _build(settings: Settings, stack: contextlib.AsyncExitStack, clock: Ca
     admission = Admission(settings.admission_max_lag_ms)  # fed by the metrics sampler, read by calls and /readyz
     anchors = CallAnchors(store, settings.node_id, on_change=wallboard.local_change)
     agent_calls = AgentCalls(
-        AgentLegs(ice=ice, opus=opus, publish=publish_call, bus=bus, keys=keys, relay=settings.bridge_relay),
+        AgentLegs(
+            ice=ice,
+            opus=opus,
+            publish=publish_call,
+            bus=bus,
+            keys=keys,
+            relay=settings.bridge_relay,
+            inband_dtmf=settings.bridge_inband_dtmf,
+        ),
         conversations,
         presence,
         live_calls,

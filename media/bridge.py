@@ -21,14 +21,18 @@ a whisper (:meth:`Bridge.whisper`) is mixed into what the agent hears only, and 
 Relay: when both legs send Opus packets (their :class:`~media.aiortc_patches.PacketRelay` is given), and
 nothing has to change what a side hears (no hold, no whisper, barge or consultation), each received packet
 goes to the other leg's sender the moment it arrives, untouched: no jitter buffer, no decode, no 20 ms
-tick, no second encode (an SFU's forwarding). A tap (recording, transcript) or a listening supervisor
-only adds decoding beside the relay: the packets also go on to the leg's decoder, and the decoded audio
-reaches them, not the other side. Hold, whisper and barge switch to the decoding path (the players go
-back to their clock and mix); it switches back when they end. RTP sequence numbers are the sender's own
-and timestamps continue across every switch (:meth:`media.player.PromptPlayer.start_relay`).
-:attr:`Bridge.mode` says which path is on. While only relaying, neither leg decodes: what a leg's owner
-does with decoded audio (the caller's in-band DTMF detector and speech detection) hears nothing until a
-switch; RFC 4733 key presses are separate packets and still arrive.
+tick, no second encode (an SFU's forwarding). A tap or a listening supervisor only adds decoding beside
+the relay, on the directions it listens to: the packets of that side also go on to its leg's decoder, and
+the decoded audio reaches the tap, not the other side (the forwarded packets, and so what the other side
+hears and when, do not change). A tap names its sides (:meth:`Bridge.add_tap`): the recording and the live
+transcript take both, the caller's in-band DTMF detector (``--bridge-inband-dtmf``) only ``a``, so the
+agent's direction stays undecoded for it; a listening supervisor hears both. Hold, whisper and barge
+switch to the decoding path (the players go back to their clock and mix); it switches back when they
+end. RTP sequence numbers are the sender's own and timestamps continue across every switch
+(:meth:`media.player.PromptPlayer.start_relay`). :attr:`Bridge.mode` says which path is on and
+:attr:`Bridge.decoding` which sides are decoded. A side nothing decodes is deaf to everything else that
+reads its leg's decoded audio (while only relaying, the caller's in-band DTMF and speech detection hear
+nothing); RFC 4733 key presses are separate packets taken before the relay and always arrive.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ BLOCK_BYTES = SAMPLES_PER_FRAME * 2
 HOLD_PROMPT = "music-on-hold"
 #: A tap sees every block that crosses or would cross: (side "a" or "b", 48 kHz mono int16 samples).
 Tap = Callable[[str, Samples], None]
+SIDES = "ab"  # a tap of both sides (the caller "a", the agent "b")
 
 
 class LiveAudio:
@@ -154,7 +159,7 @@ class Bridge:
         self.to_b = Mix(max_blocks, "a")
         a.live = self.to_a
         b.live = self.to_b
-        self._taps: list[Tap] = []
+        self._taps: list[tuple[Tap, str]] = []  # (tap, the sides it sees)
         self.listeners: dict[PromptPlayer, Mix] = {}
         self._max_blocks = max_blocks
         self._hold: asyncio.Future[PlaybackOutcome] | None = None
@@ -178,40 +183,68 @@ class Bridge:
         mixing = self._hold is not None or set(self.to_a.sources) - {"b"} or set(self.to_b.sources) - {"a"}
         if mixing:
             return DECODE
-        return RELAY_AND_TAP if self._taps or self.listeners else RELAY
+        return RELAY_AND_TAP if self._tapped_sides() else RELAY
+
+    def _tapped_sides(self) -> str:
+        """The sides something listens to beside the relay: taps by their sides, supervisors both."""
+        wanted = set("".join(sides for _, sides in self._taps))
+        if self.listeners:
+            wanted |= set(SIDES)
+        return "".join(side for side in SIDES if side in wanted)
+
+    @property
+    def decoding(self) -> str:
+        """The sides whose audio is decoded now ("ab", "a", "b" or "": only relayed)."""
+        if self.mode == DECODE:
+            return SIDES
+        return self._tapped_sides() if self.mode == RELAY_AND_TAP else ""
 
     def _refresh(self) -> None:
         """Put the path in line with what needs the audio now (after every change that may alter it)."""
         mode = self._wanted()
-        if mode == self.mode:
-            return
-        if self.mode:
-            self.switches += 1
-        self.mode = mode
         ra, rb = self._relays
-        relaying = mode != DECODE
-        if relaying:
-            self.to_a.clear()
-            self.to_b.clear()
-            self.a.start_relay()
-            self.b.start_relay()
-        else:
-            self.a.stop_relay()
-            self.b.stop_relay()
-        for relay, to in ((ra, self.b), (rb, self.a)):
-            if relay is None:
-                continue
-            relay.sink = _forward(to) if relaying else None
-            relay.decode = mode != RELAY
+        if mode != self.mode:
+            if self.mode:
+                self.switches += 1
+            self.mode = mode
+            relaying = mode != DECODE
+            if relaying:
+                self.to_a.clear()
+                self.to_b.clear()
+                self.a.start_relay()
+                self.b.start_relay()
+            else:
+                self.a.stop_relay()
+                self.b.stop_relay()
+            for relay, to in ((ra, self.b), (rb, self.a)):
+                if relay is not None:
+                    relay.sink = _forward(to) if relaying else None
+        decoding = self.decoding  # a relayed side goes on to its decoder only when a tap listens to it
+        for relay, side in ((ra, "a"), (rb, "b")):
+            if relay is not None:
+                relay.decode = side in decoding
 
-    def add_tap(self, tap: Tap) -> None:
-        """``tap`` sees both sides' decoded audio from now on (decoding starts beside a relay)."""
-        self._taps.append(tap)
+    def add_tap(self, tap: Tap, sides: str = SIDES) -> None:
+        """``tap`` sees the decoded audio of ``sides`` ("ab": both, "a": the caller's, "b": the agent's) from
+        now on (decoding of those sides starts beside a relay)."""
+        if not sides or set(sides) - set(SIDES):
+            raise ValueError(f"a tap's sides are 'a', 'b' or 'ab', not {sides!r}")
+        self._taps.append((tap, sides))
+        self._refresh()
+
+    def remove_tap(self, tap: Tap) -> None:
+        """``tap`` sees nothing more (a side no other tap listens to stops being decoded beside a relay)."""
+        self._taps = [(t, sides) for t, sides in self._taps if t != tap]
         self._refresh()
 
     @property
     def taps(self) -> tuple[Tap, ...]:
         """What sees the decoded audio (add one with :meth:`add_tap`)."""
+        return tuple(tap for tap, _ in self._taps)
+
+    @property
+    def tapped(self) -> tuple[tuple[Tap, str], ...]:
+        """Each tap with the sides it sees (what a bridge replacing this one takes over)."""
         return tuple(self._taps)
 
     @property
@@ -221,8 +254,9 @@ class Bridge:
     def from_a(self, samples: Samples) -> None:
         """The caller's audio (call it with every decoded frame of leg ``a``)."""
         self.decoded += 1
-        for tap in self._taps:
-            tap("a", samples)
+        for tap, sides in self._taps:
+            if "a" in sides:
+                tap("a", samples)
         for mix in self.listeners.values():
             mix.push("a", samples)
         if self._hold is None and not self.closed and self.mode == DECODE:
@@ -231,8 +265,9 @@ class Bridge:
     def from_b(self, samples: Samples) -> None:
         """The agent's audio."""
         self.decoded += 1
-        for tap in self._taps:
-            tap("b", samples)
+        for tap, sides in self._taps:
+            if "b" in sides:
+                tap("b", samples)
         for mix in self.listeners.values():
             mix.push("b", samples)
         if self._hold is None and not self.closed and self.mode == DECODE:

@@ -10,6 +10,7 @@ Modules, each importing only the ones above it (the caller's side knows the agen
 - ``handoff``      The hand-off state machine: waiting, ringing, connecting, connected, held, consulting, ended.
 - ``hold``         A caller on hold: announcements every ``announce_seconds`` of the queue they wait in.
 - ``legs``         What agent and supervisor legs share: answering a desk's offer, music on hold, frame counters.
+- ``taps``         What listens to a bridged call beside the agent: the recording and the live transcript.
 - ``consults``     Warm transfer: the agent consults another agent while the caller holds, then completes or cancels.
 - ``monitors``     Supervisors on a connected call: listening silently, or whispering to the agent only.
 - ``agent_calls``  Agents answer calls: ring the assigned agent, connect their softphone, bridge, hold, hang up.

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ from gateway.calls.hold import announce_every, interval
 from gateway.calls.legs import AgentLegs
 from gateway.calls.manager import Call
 from gateway.calls.monitors import CallMonitors
+from gateway.calls.taps import CallTaps
 from gateway.calls.transcripts import Transcripts
 from gateway.contact.agents import Agent
 from gateway.contact.callbacks import Callbacks
@@ -67,11 +68,8 @@ from gateway.protocol.states import (
 from gateway.store.store import StoreError
 from gateway.tasks import Tasks
 from ivr.actions import Say
-from media.asr import AsrError, SpeechEngine
-from media.bridge import Bridge
 from media.leg import AudioLeg
 from media.player import PromptPlayer
-from media.recorder import StereoRecorder
 
 log = logging.getLogger(__name__)
 
@@ -118,11 +116,10 @@ class AgentCalls:
         self.anchors = anchors  # the call registry: which node holds each call, where it stands (None: not kept)
         self.node_id = anchors.node_id if anchors is not None else ""  # owns the agents' ringing / on_call
         self.callbacks = callbacks  # a call may be a callback being delivered (None: no callbacks)
-        self.speech = speech
-        self.transcripts = transcripts  # live transcripts, opt-in per queue (None: off)
+        # the recording and the live transcript (opt-in per queue) of bridged calls
+        self.taps = CallTaps(self._record, speech=speech, transcripts=transcripts, recordings=recordings)
         self.ring_seconds = ring_seconds
         self.agent_drop = agent_drop
-        self.recordings = recordings  # where recorded calls go (None: recording is off on this node)
         self.waits = waits
         self.announce_seconds = announce_seconds  # 0: no position / wait announcements
         self.wrap_up_seconds = wrap_up_seconds  # after-call work before routing offers new work
@@ -344,22 +341,12 @@ class AgentCalls:
             return
         call = handoff.call
         call.player.stop()  # music on hold (and any announcement) ends
-        handoff.bridge = call.bridge = Bridge(call.player, leg.player, relays=self.legs.relays(call.leg, leg))
+        handoff.bridge = call.bridge = self.legs.bridge(call, leg)
         handoff.to(E.CONNECT)
         handoff.answered_ms = self.clock()
         handoff.held_ms = 0  # (the previous agent's talk and hold went into their transfer or lost event)
         handoff.answers += 1
-        action = call.channel.enqueued_action if call.channel is not None else None
-        if action is not None and action.record and self.recordings is not None:
-            name = f"{call.id}-{handoff.answers}.ogg"
-            handoff.recorder = StereoRecorder(self.recordings / call.conversation_id / name)
-            handoff.bridge.add_tap(handoff.recorder)
-        if action is not None and action.transcribe and self.transcripts is not None and handoff.transcript is None:
-            handoff.transcript = await self.transcripts.start(
-                self._speech_engine(call), self._recorder_of(call), call.id
-            )
-            if handoff.transcript is not None and handoff.bridge is not None:
-                handoff.bridge.add_tap(handoff.transcript)
+        await self.taps.start(handoff)
         await self.conversations.record(
             call.conversation_id,
             EventType.CALL_ANSWERED,
@@ -479,20 +466,6 @@ class AgentCalls:
             return
         handoff = self.handoffs.for_agent(agent, call_id)
         await handoff.call.end("agent_hangup")
-
-    def _speech_engine(self, call: Call) -> SpeechEngine | None:
-        if self.speech is None or call.flow is None:
-            return None
-        try:
-            return self.speech.engine_for(call.flow)
-        except AsrError:
-            return None
-
-    def _recorder_of(self, call: Call) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
-        async def record(typ: str, data: dict[str, Any]) -> None:
-            await self._record(call, EventType(typ), data)
-
-        return record
 
     async def _record(self, call: Call, typ: EventType, data: dict[str, Any]) -> None:
         """On the timeline if it still takes it (a full or closed one does not: logged, the call goes on)."""
@@ -654,9 +627,7 @@ class AgentCalls:
             await self.presence.release_activity(agent_id, self.node_id, AgentActivity.NONE)
         for sid in list(handoff.monitors):
             await self.monitors.end(handoff, sid, "call_ended")
-        transcript, handoff.transcript = handoff.transcript, None
-        if transcript is not None and self.transcripts is not None:
-            await self.transcripts.stop(transcript)
+        await self.taps.stop_transcript(handoff)
         if handoff.bridge is not None:
             handoff.bridge.close()
             handoff.bridge = handoff.call.bridge = None
@@ -664,31 +635,7 @@ class AgentCalls:
         if leg is not None:
             self.legs.count_ended(leg.player)
             await leg.close()
-        recorder, handoff.recorder = handoff.recorder, None
-        if recorder is not None:
-            await self._finish_recording(handoff, recorder, agent_id)
-
-    async def _finish_recording(self, handoff: Handoff, recorder: StereoRecorder, agent_id: str) -> None:
-        call = handoff.call
-        try:
-            path = await asyncio.to_thread(recorder.close)
-        except Exception:  # a failed recording must not break the call's cleanup
-            log.exception("recording failed", extra={"conversation_id": call.conversation_id})
-            return
-        if path is None:
-            return
-        await self._record(
-            call,
-            EventType.RECORDING,
-            {
-                "call_id": call.id,
-                "agent_id": agent_id,
-                "file": path.name,
-                "url": f"/api/recordings/{call.conversation_id}/{path.name}",
-                "duration_ms": recorder.duration_ms,
-                "bytes": path.stat().st_size,
-            },
-        )
+        await self.taps.finish_recording(handoff, agent_id)
 
     async def _announce_every(self, handoff: Handoff) -> None:
         """While nobody answers: the caller's place and the expected wait, every ``announce_seconds`` of its queue."""

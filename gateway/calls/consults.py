@@ -30,7 +30,7 @@ from gateway.protocol.bus import CallUpdate
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import AgentActivity, AgentStatus, CallStatus, EventType
 from gateway.store.store import StoreError
-from media.bridge import Bridge, Mix
+from media.bridge import Mix
 from media.leg import AudioLeg, Samples
 
 log = logging.getLogger(__name__)
@@ -180,16 +180,11 @@ class Consults:
         talk = handoff.talk_facts(now_ms())  # the first agent's part (the report's handle time)
         handoff.to(E.COMPLETE)
         old_leg, old_bridge, first_answered = handoff.leg, handoff.bridge, handoff.answered_ms
-        taps = list(old_bridge.taps) if old_bridge is not None else []
         handoff.consult, handoff.consult_mix = None, None
         if old_bridge is not None:
             old_bridge.close()
         handoff.leg, handoff.agent_id, handoff.agent_name = consult.leg, consult.agent_id, consult.agent_name
-        handoff.bridge = call.bridge = Bridge(
-            call.player, consult.leg.player, relays=self.legs.relays(call.leg, consult.leg)
-        )
-        for tap in taps:
-            handoff.bridge.add_tap(tap)
+        handoff.bridge = call.bridge = self.legs.bridge(call, consult.leg, replacing=old_bridge)
         handoff.answered_ms, handoff.held_ms = now_ms(), 0
         try:
             await self.conversations.transfer(call.conversation_id, agent.id, consult.agent_id, consult.agent_name)

@@ -22,6 +22,7 @@ from gateway.store.bus import Bus
 from gateway.store.store import Keys
 from media.aiortc_patches import PacketRelay, RtcPortsExhausted
 from media.audio import Audio
+from media.bridge import Bridge
 from media.ice import IceConfig
 from media.leg import AudioLeg, BadOffer, Samples, check_offer
 from media.music import hold_music
@@ -44,9 +45,11 @@ class AgentLegs:
         keys: Keys,
         music: Audio | None = None,
         relay: bool = True,
+        inband_dtmf: bool = False,
     ) -> None:
         self.ice = ice
         self.relay = relay  # bridges relay Opus packets while nothing needs the audio (--bridge-relay)
+        self.inband_dtmf = inband_dtmf  # bridged callers' tones are detected (--bridge-inband-dtmf)
         self.opus = opus
         self.publish = publish
         self.bus = bus
@@ -102,6 +105,18 @@ class AgentLegs:
     def relays(self, caller: AudioLeg, agent: AudioLeg) -> tuple[PacketRelay | None, PacketRelay | None]:
         """The relay points a :class:`~media.bridge.Bridge` of these two legs uses (none: it always decodes)."""
         return (caller.relay, agent.relay) if self.relay else (None, None)
+
+    def bridge(self, call: Call, leg: AudioLeg, *, replacing: Bridge | None = None) -> Bridge:
+        """The caller's leg bridged to ``leg`` (an agent's), relaying when it can. The taps of the bridge it
+        replaces (a warm transfer) carry over; a first bridge gets the caller's in-band DTMF detector as a tap
+        of the caller's side when ``--bridge-inband-dtmf`` is on (relaying, that side is then decoded beside)."""
+        bridge = Bridge(call.player, leg.player, relays=self.relays(call.leg, leg))
+        if replacing is not None:
+            for tap, sides in replacing.tapped:
+                bridge.add_tap(tap, sides)
+        elif self.inband_dtmf:
+            bridge.add_tap(call.detect_digits, "a")
+        return bridge
 
     def count_ended(self, player: PromptPlayer) -> None:
         """Keep a closed leg's frame counters."""

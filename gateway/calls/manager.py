@@ -308,13 +308,20 @@ class Call:
             self.runner.post(Digits(digit))
 
     def _hear(self, samples: Samples) -> None:
-        """Every 20 ms of the caller's audio: in-band DTMF, speech, and the agent when one is connected."""
-        for digit in self.detector.feed(samples):
-            self.on_digit(digit, "inband")
+        """Every 20 ms of the caller's audio: in-band DTMF, speech, and the agent when one is connected.
+        Bridged, the DTMF detector is one of the bridge's taps (``--bridge-inband-dtmf``), or off: a relaying
+        bridge decodes the caller's audio only for what taps it."""
+        if self.bridge is None:
+            self.detect_digits("a", samples)
         if self.speech is not None:
             self.speech.feed(samples)
         if self.bridge is not None:
             self.bridge.from_a(samples)
+
+    def detect_digits(self, side: str, samples: Samples) -> None:
+        """In-band DTMF in the caller's audio (a :data:`media.bridge.Tap` of the caller's side ``a``)."""
+        for digit in self.detector.feed(samples):
+            self.on_digit(digit, "inband")
 
     async def _caption(self, kind: CaptionKind, text: str) -> None:
         await self.m.publish_caption(self, kind, text)

@@ -645,9 +645,9 @@ async def test_live_transcript_of_both_sides_or_none_when_slots_are_busy(setting
         finally:
             await phone.close()
             await caller.close()
-        assert node.services.agent_calls.transcripts is not None
+        assert node.services.agent_calls.taps.transcripts is not None
         async with asyncio.timeout(5):
-            while node.services.agent_calls.transcripts.active:
+            while node.services.agent_calls.taps.transcripts.active:
                 await asyncio.sleep(0.1)
     finally:
         await clients.close()

@@ -80,6 +80,7 @@ GIVEN = {
     "turn_secret": (SECRET, SECRET),
     "turn_ttl_seconds": ("600", 600),
     "bridge_relay": ("false", False),
+    "bridge_inband_dtmf": ("true", True),
     "ring_seconds": ("1", 1.0),
     "callback_ring_seconds": ("3600", 3600.0),
     "announce_seconds": ("0", 0.0),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from media.bridge import Bridge, LiveAudio, Mix
 from media.music import hold_music
@@ -153,3 +154,40 @@ async def test_the_bridge_relays_packets_untouched_and_decodes_only_what_a_tap_o
     assert bridge.mode == RELAY_AND_TAP and caller.relaying and bridge.switches == 3
     bridge.close()
     assert bridge.mode == DECODE and ra.sink is None and ra.decode and not agent.relaying
+
+
+async def test_a_tap_of_the_callers_side_decodes_only_that_side_beside_the_relay() -> None:
+    """The in-band DTMF tap ("a") decodes the caller's packets while they are still relayed; the agent's side
+    is decoded only once a tap of both sides (a recording) comes, and stops again when that tap goes."""
+    from aiortc.jitterbuffer import JitterBuffer
+
+    from media.aiortc_patches import PacketRelay
+    from media.bridge import RELAY, RELAY_AND_TAP
+
+    silence = b"\xf8\xff\xfe"
+    caller, agent = (PromptPlayer(paced=False, opus_silence=silence) for _ in range(2))
+    ra, rb = PacketRelay(JitterBuffer(16, 1), 111), PacketRelay(JitterBuffer(16, 1), 111)
+    bridge = Bridge(caller, agent, relays=(ra, rb))
+    seen: list[tuple[str, str]] = []
+    digits = lambda side, samples: seen.append(("digits", side))  # noqa: E731
+    recording = lambda side, samples: seen.append(("recording", side))  # noqa: E731
+    bridge.add_tap(digits, "a")
+    assert (bridge.mode, bridge.decoding, ra.decode, rb.decode) == (RELAY_AND_TAP, "a", True, False)
+    assert ra.sink is not None and rb.sink is not None and caller.relaying and agent.relaying
+    bridge.add_tap(recording)
+    assert (bridge.decoding, ra.decode, rb.decode, bridge.switches) == (
+        "ab",
+        True,
+        True,
+        1,
+    )  # no switch of path: decoding added beside
+    bridge.from_a(block(1))
+    bridge.from_b(block(2))
+    assert seen == [("digits", "a"), ("recording", "a"), ("recording", "b")]
+    assert bridge.tapped == ((digits, "a"), (recording, "ab"))
+    bridge.remove_tap(recording)
+    assert (bridge.mode, bridge.decoding, ra.decode, rb.decode) == (RELAY_AND_TAP, "a", True, False)
+    bridge.remove_tap(digits)
+    assert (bridge.mode, bridge.decoding, ra.decode, rb.decode) == (RELAY, "", False, False)
+    with pytest.raises(ValueError):
+        bridge.add_tap(digits, "c")

@@ -1,0 +1,107 @@
+"""What listens to a bridged call's audio beside the caller and the agent: the recording and the live transcript.
+
+Both are taps of both sides (:meth:`media.bridge.Bridge.add_tap`), asked for by the queue the call waited in
+(its flow's ``record`` and ``transcribe``); the caller's in-band DTMF detector is a tap of the caller's side
+only, added with the bridge itself (:meth:`gateway.calls.legs.AgentLegs.bridge`, ``--bridge-inband-dtmf``).
+A relaying bridge decodes a side only while a tap listens to it; the forwarded packets never change.
+:class:`CallTaps` starts them when an agent's leg is bridged and finishes them when the agent side closes: the
+transcript stops, the recording is written and put on the conversation's timeline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from gateway.calls.handoff import Handoff
+from gateway.calls.manager import Call
+from gateway.calls.transcripts import Transcripts
+from gateway.flows.speech import SpeechRecognition
+from gateway.protocol.states import EventType
+from media.asr import AsrError, SpeechEngine
+from media.recorder import StereoRecorder
+
+log = logging.getLogger(__name__)
+
+#: Puts an event on the call's timeline (a full or closed one does not take it: logged, the call goes on).
+Record = Callable[[Call, EventType, dict[str, Any]], Awaitable[None]]
+
+
+class CallTaps:
+    def __init__(
+        self,
+        record: Record,
+        *,
+        speech: SpeechRecognition | None = None,
+        transcripts: Transcripts | None = None,
+        recordings: Path | None = None,
+    ) -> None:
+        self._record = record
+        self.speech = speech
+        self.transcripts = transcripts  # live transcripts, opt-in per queue (None: off)
+        self.recordings = recordings  # where recorded calls go (None: recording is off on this node)
+
+    async def start(self, handoff: Handoff) -> None:
+        """The call was just bridged to an agent: record it and transcribe it if its queue says so."""
+        call = handoff.call
+        action = call.channel.enqueued_action if call.channel is not None else None
+        if action is None or handoff.bridge is None:
+            return
+        if action.record and self.recordings is not None:
+            name = f"{call.id}-{handoff.answers}.ogg"
+            handoff.recorder = StereoRecorder(self.recordings / call.conversation_id / name)
+            handoff.bridge.add_tap(handoff.recorder)
+        if action.transcribe and self.transcripts is not None and handoff.transcript is None:
+            handoff.transcript = await self.transcripts.start(
+                self._speech_engine(call), self._recorder_of(call), call.id
+            )
+            if handoff.transcript is not None and handoff.bridge is not None:
+                handoff.bridge.add_tap(handoff.transcript)
+
+    async def stop_transcript(self, handoff: Handoff) -> None:
+        transcript, handoff.transcript = handoff.transcript, None
+        if transcript is not None and self.transcripts is not None:
+            await self.transcripts.stop(transcript)
+
+    async def finish_recording(self, handoff: Handoff, agent_id: str) -> None:
+        """Write the recording of the agent's part (if any) and put it on the timeline."""
+        recorder, handoff.recorder = handoff.recorder, None
+        if recorder is None:
+            return
+        call = handoff.call
+        try:
+            path = await asyncio.to_thread(recorder.close)
+        except Exception:  # a failed recording must not break the call's cleanup
+            log.exception("recording failed", extra={"conversation_id": call.conversation_id})
+            return
+        if path is None:
+            return
+        await self._record(
+            call,
+            EventType.RECORDING,
+            {
+                "call_id": call.id,
+                "agent_id": agent_id,
+                "file": path.name,
+                "url": f"/api/recordings/{call.conversation_id}/{path.name}",
+                "duration_ms": recorder.duration_ms,
+                "bytes": path.stat().st_size,
+            },
+        )
+
+    def _speech_engine(self, call: Call) -> SpeechEngine | None:
+        if self.speech is None or call.flow is None:
+            return None
+        try:
+            return self.speech.engine_for(call.flow)
+        except AsrError:
+            return None
+
+    def _recorder_of(self, call: Call) -> Callable[[str, dict[str, Any]], Awaitable[None]]:
+        async def record(typ: str, data: dict[str, Any]) -> None:
+            await self._record(call, EventType(typ), data)
+
+        return record
