@@ -682,6 +682,13 @@ class Settings:
         help="how long TURN credentials stay valid from when they are made (outlive the longest call: the TURN "
         "server checks them again when an allocation is refreshed)",
     )
+    turn_call_seconds: int = setting(
+        4 * 3600,
+        env="CG_TURN_CALL_SECONDS",
+        parse=_number(int, 60, 7 * 86400, "a whole number of seconds from 60 to 604800"),
+        help="how long the TURN credentials made for one call (`call_ice`) stay valid: the longest call (a call "
+        "relayed through TURN past it loses its relay when the allocation is next refreshed)",
+    )
     bridge_relay: bool = setting(
         True,
         env="CG_BRIDGE_RELAY",

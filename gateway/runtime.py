@@ -120,7 +120,9 @@ def ice_config(settings: Settings) -> IceConfig:
         raise ConfigError("--turn-urls and --turn-secret go together: give both or neither", field=missing)
     turn = None
     if settings.turn_urls and settings.turn_secret:
-        turn = TurnCredentials(settings.turn_secret, settings.turn_urls, settings.turn_ttl_seconds)
+        turn = TurnCredentials(
+            settings.turn_secret, settings.turn_urls, settings.turn_ttl_seconds, settings.turn_call_seconds
+        )
         log.info("TURN credentials for %s, valid %d s", ", ".join(settings.turn_urls), settings.turn_ttl_seconds)
     return IceConfig(urls=settings.ice_servers, turn=turn)
 

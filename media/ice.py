@@ -3,8 +3,9 @@
 A TURN server (coturn with ``use-auth-secret`` / ``static-auth-secret``, and most others) shares one secret
 with the gateway and accepts any username of the form ``expiry:id`` whose password is
 ``base64(HMAC-SHA1(secret, username))``, until ``expiry`` (Unix seconds) has passed
-(draft-uberti-behave-turn-rest). The gateway makes a fresh pair for each welcome it sends and for each of its own
-call legs, so no page ever holds a lasting password; a stolen pair stops working at its expiry.
+(draft-uberti-behave-turn-rest). The gateway makes a fresh pair for each welcome it sends, for each call a page
+is about to offer (``call_ice``: bound to that call, valid for the longest call) and for each of its own call legs,
+so no page ever holds a lasting password; a stolen pair stops working at its expiry.
 
 Pure: the time is an argument (no clock read here), so the format and the expiry are unit-tested.
 """
@@ -67,10 +68,12 @@ class TurnCredentials:
     secret: str
     urls: tuple[str, ...]
     ttl_seconds: int
+    call_ttl_seconds: int = 4 * 3600  # a pair made for one call: the longest call
 
-    def issue(self, user: str, now: float) -> IceServer:
-        """A TURN server entry for ``user`` (a customer, an agent, a call leg), valid ``ttl_seconds`` from ``now``."""
-        username = turn_username(int(now) + self.ttl_seconds, user)
+    def issue(self, user: str, now: float, ttl_seconds: int | None = None) -> IceServer:
+        """A TURN server entry for ``user`` (a customer, an agent, a call leg), valid ``ttl_seconds`` (the
+        socket's lifetime unless given) from ``now``."""
+        username = turn_username(int(now) + (self.ttl_seconds if ttl_seconds is None else ttl_seconds), user)
         return IceServer(urls=self.urls, username=username, credential=turn_password(self.secret, username))
 
 
@@ -97,6 +100,14 @@ class IceConfig:
         if self.turn is not None:
             out.append(self.turn.issue(f"gateway-{name}", now))
         return out
+
+    def for_call(self, user: str, call_id: str, now: float) -> list[dict[str, Any]]:
+        """What a page's ``call_ice`` carries for the call ``call_id`` it is about to offer: a TURN entry bound to
+        that call and ``user`` (``expiry:call-ID-user``), valid for the longest call (``call_ttl_seconds``);
+        [] without ``--turn-urls``."""
+        if self.turn is None:
+            return []
+        return [self.turn.issue(f"call-{call_id}-{user}", now, self.turn.call_ttl_seconds).to_json()]
 
     def for_page(self, user: str, now: float) -> list[dict[str, Any]] | None:
         """What a page's welcome carries: a TURN entry for ``user`` (None without ``--turn-urls``: the page keeps

@@ -47,6 +47,7 @@ class ClientFrame(StrEnum):
     STATUS = "status"
     OPEN = "open"
     CLOSE = "close"
+    CALL_ICE = "call_ice"  # ICE servers (TURN credentials) for the call the client is about to offer
     CALL_OFFER = "call_offer"
     DTMF = "dtmf"
     HANGUP = "hangup"
@@ -145,6 +146,11 @@ class CallOffer:
 
 
 @dataclass(frozen=True, slots=True)
+class CallIceRequest:
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class SendDtmf:
     call_id: str
     digits: str
@@ -230,6 +236,7 @@ Frame = (
     | CloseConversation
     | CallOffer
     | SendDtmf
+    | CallIceRequest
     | HangupCall
     | DeclineCall
     | HoldCall
@@ -332,6 +339,7 @@ _CUSTOMER_FRAMES = {
     ClientFrame.HELLO,
     ClientFrame.MESSAGE,
     ClientFrame.TYPING,
+    ClientFrame.CALL_ICE,
     ClientFrame.CALL_OFFER,
     ClientFrame.DTMF,
     ClientFrame.HANGUP,
@@ -481,6 +489,8 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
                 sdp=sdp,
                 test_flow=_test_flow(obj) if role == "customer" else None,
             )
+        case ClientFrame.CALL_ICE:
+            return CallIceRequest(call_id=_req(obj, "call_id", max_len=64))
         case ClientFrame.DTMF:
             digits = _req(obj, "digits", max_len=MAX_DTMF_DIGITS)
             if not set(digits) <= _DTMF_KEYS:

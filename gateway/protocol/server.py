@@ -29,6 +29,7 @@ class ServerFrame(StrEnum):
     AGENT = "agent"
     ASSIGNED = "assigned"
     UNASSIGNED = "unassigned"
+    CALL_ICE = "call_ice"
     CALL_ANSWER = "call_answer"
     CALL_STATUS = "call_status"
     CAPTION = "caption"
@@ -112,6 +113,16 @@ class Error(Frame):
         if self.call_id:
             out["call_id"] = self.call_id
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class CallIce(Frame):
+    """ICE servers for the call this socket is about to offer (its ``call_ice``): with --turn-urls a TURN server
+    and credentials made for that call, valid for the longest call; [] without."""
+
+    type = ServerFrame.CALL_ICE
+    call_id: str
+    ice_servers: list[JsonObject]
 
 
 @dataclass(frozen=True, slots=True)

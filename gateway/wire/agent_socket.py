@@ -191,6 +191,9 @@ class AgentConnection(Connection):
             case client.CloseConversation():
                 await conversations.close(self.me.id, frame.conversation_id, frame.disposition)
                 await self.s.agent_calls.wrap_up_done(self.me.id)
+            case client.CallIceRequest():  # before an accept's or a monitor's offer: a TURN pair bound to the call
+                ice = self.s.calls.config.ice.for_call(f"agent-{self.me.id}", frame.call_id, time.time())
+                self.push(server.CallIce(frame.call_id, ice))
             case client.CallOffer():  # calls may live on another node: see gateway/calls/commands.py
                 answer = await commands.run(self.me, "accept", frame.call_id, sdp=frame.sdp)
                 self.push(server.CallAnswer(frame.call_id, answer))

@@ -263,7 +263,7 @@ class CustomerConnection(Connection):
                     self.conversation_id = stored.conversation_id
                     self.push(self._follow(stored.conversation_id))
                 self.push(server.Ack(frame.client_id, stored.event_id, stored.conversation_id))
-            case client.CallOffer():
+            case client.CallIceRequest() | client.CallOffer():
                 await self._call_offer(frame)
             case client.SendDtmf():
                 call = self.s.calls.get(frame.call_id, self.customer_id)
@@ -330,7 +330,11 @@ class CustomerConnection(Connection):
                 extra={"conversation_id": cid},
             )
 
-    async def _call_offer(self, frame: client.CallOffer) -> None:
+    async def _call_offer(self, frame: client.CallOffer | client.CallIceRequest) -> None:
+        if isinstance(frame, client.CallIceRequest):  # before its offer: a TURN pair bound to this call
+            ice = self.s.calls.config.ice.for_call(f"customer-{self.customer_id}", frame.call_id, time.time())
+            self.push(server.CallIce(frame.call_id, ice))
+            return
         if frame.test_flow is not None and self.test is None:
             raise Forbidden(
                 "a test call needs a test run's socket (a hello with test_flow and an admin's token)", field="test_flow"

@@ -2,7 +2,8 @@
 
 The widget page runs in real Chromium (fake microphone) with ``data-ice-transport-policy="relay"`` set on its script
 tag before the call: the browser may use relayed candidates only, so the call connects through coturn or not at all. The TURN
-server and its credentials reach the page in the socket's welcome (made by the gateway from ``--turn-secret``),
+server and its credentials reach the page in the socket's welcome and, for the call itself, in the ``call_ice`` frame
+the widget asks for before its offer (a pair bound to that call; both made by the gateway from ``--turn-secret``),
 never from the page's HTML.
 """
 
@@ -26,6 +27,7 @@ from tests.support.turn import TurnServer, allocations
 pytestmark = pytest.mark.browser
 
 TTL = 600
+CALL_TTL = 300
 
 
 @pytest.fixture
@@ -41,7 +43,13 @@ def turn_server() -> Iterator[TurnServer]:
 @pytest.fixture
 async def turn_node(settings: Settings, turn_server: TurnServer) -> AsyncIterator[Node]:
     node = await start_node(
-        replace(settings, turn_urls=(turn_server.url,), turn_secret=turn_server.secret, turn_ttl_seconds=TTL)
+        replace(
+            settings,
+            turn_urls=(turn_server.url,),
+            turn_secret=turn_server.secret,
+            turn_ttl_seconds=TTL,
+            turn_call_seconds=CALL_TTL,
+        )
     )
     try:
         yield node
@@ -71,6 +79,7 @@ async def test_a_relay_only_browser_call_connects_and_audio_flows_both_ways_thro
     ctx = await mic_browser.new_context()
     errors: list[str] = []
     welcomes: list[dict[str, Any]] = []
+    call_ices: list[dict[str, Any]] = []
     try:
 
         def on_socket(ws: WebSocket) -> None:
@@ -78,6 +87,8 @@ async def test_a_relay_only_browser_call_connects_and_audio_flows_both_ways_thro
                 frame = json.loads(payload)
                 if frame.get("type") == "welcome":
                     welcomes.append(frame)
+                elif frame.get("type") == "call_ice":
+                    call_ices.append(frame)
 
             ws.on("framereceived", received)
 
@@ -96,6 +107,12 @@ async def test_a_relay_only_browser_call_connects_and_audio_flows_both_ways_thro
         assert turn_server.secret not in await page.content()
 
         _, call = await call_into_ivr(page)  # connected: the IVR answers
+        # the call's own pair, asked for before the offer: bound to this call, valid --turn-call-seconds
+        (asked,) = call_ices
+        (call_server,) = asked["ice_servers"]
+        assert asked["call_id"] == call["id"]
+        assert call_server["username"].endswith(f":call-{call['id']}-customer-{welcomes[0]['customer_id']}")
+        assert username_expiry(call_server["username"]) < expires  # the longest call, not the page's lifetime
         stats = await eventually(
             lambda: page.evaluate("window.ContactGateway._callStats()"),
             lambda s: s["packetsReceived"] > 50 and s["inboundAudioLevel"] > 0 and s["packetsSent"] > 50,
@@ -113,6 +130,7 @@ async def test_a_relay_only_browser_call_connects_and_audio_flows_both_ways_thro
         assert leg["remote_type"] == "relay", leg  # the gateway's leg talks to the browser's relayed address
         log = turn_server.log_text()
         assert allocations(log), log[-3000:]
+        assert f":call-{call['id']}-customer-" in log, log[-3000:]  # the browser allocated with the call's pair
         assert "CREATE_PERMISSION processed, success" in log or "CHANNEL_BIND processed, success" in log
 
         await page.click("[data-testid=cg-hangup]")

@@ -8,6 +8,7 @@ Real aiortc peers on loopback; the test callers live in the gateway's process, s
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -81,12 +82,60 @@ async def test_welcomes_carry_fresh_turn_credentials_and_legs_allocate_on_the_tu
         await bounded(node.stop(), "stopping the node")
 
 
+async def test_each_call_gets_a_turn_pair_of_its_own_valid_for_the_longest_call(
+    settings: Settings, turn_server: TurnServer
+) -> None:
+    """Two calls on one customer socket and one on an agent's: each ``call_ice`` a username bound to its call
+    and its asker, expiring ``--turn-call-seconds`` after it was made (not the socket's ``--turn-ttl-seconds``)."""
+    node = await start_node(
+        replace(
+            settings,
+            turn_urls=(turn_server.url,),
+            turn_secret=turn_server.secret,
+            turn_ttl_seconds=86400,
+            turn_call_seconds=900,
+        )
+    )
+    clients = Clients(node.url)
+    try:
+        customer = clients.customer()
+        welcome = await customer.hello()
+        pairs = []
+        for call_id in ("call-one", "call-two"):
+            before = int(time.time())
+            await customer.send({"type": "call_ice", "call_id": call_id})
+            frame = await customer.expect("call_ice", lambda f, c=call_id: f["call_id"] == c)  # type: ignore[misc]
+            (server,) = frame["ice_servers"]
+            expires = username_expiry(server["username"])
+            assert server["urls"] == [turn_server.url]
+            assert server["username"] == f"{expires}:call-{call_id}-customer-{welcome['customer_id']}"
+            assert before + 900 <= expires <= int(time.time()) + 900  # the call's lifetime, not the socket's
+            assert valid_at(turn_server.secret, server["username"], server["credential"], expires)
+            assert not valid_at(turn_server.secret, server["username"], server["credential"], expires + 1)
+            pairs.append(server)
+        assert pairs[0]["username"] != pairs[1]["username"] and pairs[0]["credential"] != pairs[1]["credential"]
+        assert all(p["username"] != welcome["ice_servers"][0]["username"] for p in pairs)
+
+        agent = clients.agent("alice")
+        await agent.hello()
+        await agent.send({"type": "call_ice", "call_id": "call-one"})
+        (desk,) = (await agent.expect("call_ice", lambda f: f["call_id"] == "call-one"))["ice_servers"]
+        assert desk["username"].endswith(":call-call-one-agent-alice")
+        assert username_expiry(desk["username"]) <= int(time.time()) + 900
+    finally:
+        await bounded(clients.close(), "closing the clients")
+        await bounded(node.stop(), "stopping the node")
+
+
 async def test_without_turn_the_welcome_carries_no_ice_servers(settings: Settings) -> None:
     node = await start_node(settings)
     clients = Clients(node.url)
     try:
-        welcome = await clients.customer().hello()
+        customer = clients.customer()
+        welcome = await customer.hello()
         assert "ice_servers" not in welcome  # the page keeps its data-ice-servers
+        await customer.send({"type": "call_ice", "call_id": "call-one"})
+        assert (await customer.expect("call_ice"))["ice_servers"] == []  # nothing to add to them
     finally:
         await bounded(clients.close(), "closing the clients")
         await bounded(node.stop(), "stopping the node")

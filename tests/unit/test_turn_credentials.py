@@ -66,6 +66,14 @@ def test_legs_get_stun_urls_and_a_fresh_turn_pair_pages_only_the_turn_pair() -> 
     assert turn.rtc().username == turn.username and turn.rtc().credential == turn.credential
     (page,) = ice.for_page("customer-c1", NOW) or []
     assert page["username"] == f"{int(NOW) + 600}:customer-c1" and page["urls"] == ["turn:t:3478"]
+    assert plain.for_call("customer-c1", "call-1", NOW) == []
+    calls = IceConfig(turn=TurnCredentials(SECRET, ("turn:t:3478",), 86400, call_ttl_seconds=900))
+    (one,) = calls.for_call("customer-c1", "call-1", NOW)
+    (two,) = calls.for_call("customer-c1", "call:2", NOW)  # ':' would end coturn's expiry early: replaced
+    assert one["username"] == f"{int(NOW) + 900}:call-call-1-customer-c1"
+    assert two["username"] == f"{int(NOW) + 900}:call-call_2-customer-c1" and two["credential"] != one["credential"]
+    assert valid_at(SECRET, one["username"], one["credential"], int(NOW) + 900)
+    assert not valid_at(SECRET, one["username"], one["credential"], int(NOW) + 901)
 
 
 def test_settings_parse_and_go_together() -> None:

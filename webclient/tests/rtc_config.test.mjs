@@ -1,7 +1,7 @@
 // rtcConfig: the script tag's ICE servers, then the welcome's TURN server; relay-only on request.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rtcConfig, setWelcomeIce } from '../static/shared/rtc.js';
+import { askCallIce, rtcConfig, setWelcomeIce, takeCallIce } from '../static/shared/rtc.js';
 
 function tag(attrs) {
   return { getAttribute: (name) => (name in attrs ? attrs[name] : null) };
@@ -20,4 +20,26 @@ test("the welcome's TURN server follows the tag's; relay-only when the tag asks"
   assert.deepEqual(rtcConfig(script), { iceServers: [{ urls: 'stun:s:3478' }, turn], iceTransportPolicy: 'relay' });
   setWelcomeIce('not a list');
   assert.deepEqual(rtcConfig(tag({ 'data-ice-transport-policy': 'all' })), { iceServers: [] });
+});
+
+test("a call's own TURN pair (call_ice) takes the welcome's place for that call", async () => {
+  const socketPair = { urls: ['turn:t:3478'], username: '1700000000:customer-c1', credential: 'x' };
+  const callPair = { urls: ['turn:t:3478'], username: '1700000000:call-k1-customer-c1', credential: 'y' };
+  setWelcomeIce([socketPair]);
+  const sent = [];
+  const asked = askCallIce((f) => { sent.push(f); return true; }, 'k1', 5000);
+  assert.deepEqual(sent, [{ type: 'call_ice', call_id: 'k1' }]);
+  takeCallIce({ type: 'call_ice', call_id: 'other', ice_servers: [socketPair] }); // not ours: still waiting
+  takeCallIce({ type: 'call_ice', call_id: 'k1', ice_servers: [callPair, null] });
+  const got = await asked;
+  assert.deepEqual(got, [callPair]);
+  assert.deepEqual(rtcConfig(null, got), { iceServers: [callPair] });
+  assert.deepEqual(rtcConfig(null, []), { iceServers: [socketPair] }); // an empty answer: the welcome's
+  // not sent (socket down), or never answered: null at once / after the wait, and the welcome's pair is used
+  assert.equal(await askCallIce(() => false, 'k2', 5000), null);
+  assert.equal(await askCallIce(() => true, 'k3', 10), null);
+  setWelcomeIce(undefined); // no TURN on this gateway: nothing is asked
+  const none = [];
+  assert.equal(await askCallIce((f) => { none.push(f); return true; }, 'k4', 5000), null);
+  assert.deepEqual(none, []);
 });

@@ -4,7 +4,7 @@
 import { AGENT_KEY, CLOSE_SESSION_REVOKED, SIGNED_OUT, TYPING_SHOW, WELCOME_TIMEOUT } from './config.js';
 import { S, ensureConv, saveDraftsSoon, saveOutbox, storage, updateSummary } from './state.js';
 import { SignalingSocket } from '../shared/socket.js';
-import { setWelcomeIce } from '../shared/rtc.js';
+import { setWelcomeIce, takeCallIce } from '../shared/rtc.js';
 import { customerLabel, toast } from './dom.js';
 import { alertAgent } from './notify.js';
 import { callbackAfter, renderCallbackPanel, renderComposerState, renderConnection, renderContext, renderConvList, renderDispositions, renderHeader, renderMain, renderPresence, renderQueue, renderTypingPreview } from './conversations.js';
@@ -52,6 +52,7 @@ function onFrame(f) {
     case 'event': onEvent(f); break;
     case 'typing': onTyping(f); break;
     case 'call_status': onCallStatus(f); break;
+    case 'call_ice': takeCallIce(f); break;
     case 'call_answer': if (phone) phone.onCallAnswer(f); break;
     case 'ack': onAck(f); break;
     case 'error': onError(f); break;

@@ -20,10 +20,39 @@ export function setWelcomeIce(list) {
   welcomeIce = Array.isArray(list) ? list.filter((s) => s && typeof s === 'object' && s.urls) : [];
 }
 
-/** The RTCPeerConnection configuration: the tag's ICE servers, then the welcome's TURN server;
- *  data-ice-transport-policy="relay" on the tag makes the page use relayed candidates only (hides its address). */
-export function rtcConfig(script) {
-  const config = { iceServers: [...iceServers(script), ...welcomeIce] };
+// call id -> resolve(list) of a call_ice asked and not answered yet.
+const askedIce = new Map();
+
+/** A call_ice frame: the TURN server and credentials made for one call (resolves whoever asked for them). */
+export function takeCallIce(f) {
+  const resolve = f && askedIce.get(f.call_id);
+  if (!resolve) return;
+  askedIce.delete(f.call_id);
+  resolve(Array.isArray(f.ice_servers) ? f.ice_servers.filter((s) => s && typeof s === 'object' && s.urls) : []);
+}
+
+/** Ask the gateway (send: the socket's send) for a TURN pair bound to the call callId, before making its offer.
+ *  Resolves with the list, or null at once when the welcome carried no TURN server (the gateway has none), when
+ *  the frame could not be sent, or after maxMs without an answer (the welcome's pair is used then). */
+export function askCallIce(send, callId, maxMs) {
+  if (!welcomeIce.length) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => { askedIce.delete(callId); resolve(null); }, maxMs);
+    askedIce.set(callId, (list) => { clearTimeout(timer); resolve(list); });
+    if (!send({ type: 'call_ice', call_id: callId })) {
+      clearTimeout(timer);
+      askedIce.delete(callId);
+      resolve(null);
+    }
+  });
+}
+
+/** The RTCPeerConnection configuration: the tag's ICE servers, then the TURN server made for this call (callIce,
+ *  from askCallIce) or else the welcome's; data-ice-transport-policy="relay" on the tag makes the page use relayed
+ *  candidates only (hides its address). */
+export function rtcConfig(script, callIce = null) {
+  const turn = Array.isArray(callIce) && callIce.length ? callIce : welcomeIce;
+  const config = { iceServers: [...iceServers(script), ...turn] };
   if (script && script.getAttribute('data-ice-transport-policy') === 'relay') config.iceTransportPolicy = 'relay';
   return config;
 }

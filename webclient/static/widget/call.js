@@ -1,8 +1,8 @@
 // Voice calls from the browser: microphone -> RTCPeerConnection -> one non-trickle offer over the customer socket
 // -> the gateway's answer. Media never depends on the socket: a reconnect during a call leaves the call alone.
 
-import { CALL_ANSWER_WAIT, CALL_ENDED_SHOW, CALL_ICE_WAIT, CALL_SOCKET_WAIT, CALL_TEXT, DTMF_DURATION, DTMF_GAP, HANGUP_GRACE, SCRIPT } from './config.js';
-import { CUSTOMER_MIC, canCall, rtcConfig, micErrorReason, offerWithMic } from '../shared/rtc.js';
+import { CALL_ANSWER_WAIT, CALL_ENDED_SHOW, CALL_ICE_WAIT, CALL_SOCKET_WAIT, CALL_TEXT, CALL_TURN_WAIT, DTMF_DURATION, DTMF_GAP, HANGUP_GRACE, SCRIPT } from './config.js';
+import { CUSTOMER_MIC, askCallIce, canCall, rtcConfig, micErrorReason, offerWithMic } from '../shared/rtc.js';
 import { INTERRUPTED_REASONS, reconcileCall, wasInterrupted } from '../shared/callstate.js';
 import { MAX_SDP_CHARS } from '../shared/protocol.js';
 import { W } from './state.js';
@@ -89,6 +89,7 @@ export async function startCall() {
     endCall(c, 'unsupported');
     return;
   }
+  const ice = askCallIce(sendFrame, c.id, CALL_TURN_WAIT); // a TURN pair for this call, while the mic is asked for
   let mic;
   try {
     mic = await navigator.mediaDevices.getUserMedia(CUSTOMER_MIC);
@@ -96,6 +97,7 @@ export async function startCall() {
     endCall(c, micErrorReason(err));
     return;
   }
+  const callIce = await ice;
   if (!callLive(c)) { // hung up while the browser asked for the microphone
     for (const t of mic.getTracks()) t.stop();
     return;
@@ -104,7 +106,7 @@ export async function startCall() {
   c.phase = 'gathering';
   renderCall();
   try {
-    const pc = new RTCPeerConnection(rtcConfig(SCRIPT));
+    const pc = new RTCPeerConnection(rtcConfig(SCRIPT, callIce));
     c.pc = pc;
     pc.addEventListener('track', (e) => playRemote(c, e));
     pc.addEventListener('connectionstatechange', () => onPeerState(c));

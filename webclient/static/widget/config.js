@@ -27,6 +27,7 @@ export const TYPING_SHOW = 6000;
 export const FLASH_MS = 4000;
 export const WELCOME_TIMEOUT = 10000;
 export const CALL_ICE_WAIT = 3000;         // cap on ICE gathering before the (non-trickle) offer goes
+export const CALL_TURN_WAIT = 2000;        // at most this long for the call's own TURN pair (call_ice), else the welcome's
 export const CALL_SOCKET_WAIT = 10000;     // the offer waits this long for the socket to be ready
 export const CALL_ANSWER_WAIT = 20000;     // no call_answer by then: give up
 export const HANGUP_GRACE = 1500;          // after our hangup frame, media stops at the gateway's "ended" or this

@@ -3,7 +3,7 @@
 import { applyAppearance } from './appearance.js';
 import { MAX_CONTEXT_VALUE_CHARS } from '../shared/protocol.js';
 import { SignalingSocket } from '../shared/socket.js';
-import { setWelcomeIce } from '../shared/rtc.js';
+import { setWelcomeIce, takeCallIce } from '../shared/rtc.js';
 import { TEXT, TOKEN_KEY, WELCOME_TIMEOUT, WS_URL } from './config.js';
 import { W, bubbles, rateLimited, removeFromOutbox, saveNow, saveSoon } from './state.js';
 import { clearHistory, handleEvent, markDelivered, markFailed, renderPending } from './timeline.js';
@@ -56,6 +56,7 @@ function onFrame(f) {
       else hideTyping();
       break;
     case 'queue': onQueue(f); break;
+    case 'call_ice': takeCallIce(f); break;
     case 'call_answer': onCallAnswer(f); break;
     case 'call_status': onCallStatus(f); break;
     case 'caption': onCaption(f); break;

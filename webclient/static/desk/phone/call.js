@@ -1,8 +1,8 @@
 // Accept (microphone, our own non-trickle offer as call_offer, the gateway's call_answer) and the call's
 // controls: mute, hold, hang up.
 
-import { AGENT_MIC, canCall, rtcConfig, offerWithMic } from '../../shared/rtc.js';
-import { ANSWER_WAIT, HANGUP_OFFLINE_WAIT, HANGUP_WAIT, HOLD_WAIT, ICE_WAIT, SCRIPT, SOCKET_WAIT, TEXT, micProblem } from './config.js';
+import { AGENT_MIC, askCallIce, canCall, rtcConfig, offerWithMic } from '../../shared/rtc.js';
+import { ANSWER_WAIT, HANGUP_OFFLINE_WAIT, HANGUP_WAIT, HOLD_WAIT, ICE_WAIT, SCRIPT, SOCKET_WAIT, TEXT, TURN_WAIT, micProblem } from './config.js';
 import { MAX_SDP_CHARS } from '../../shared/protocol.js';
 import { P, desk, ui } from './state.js';
 import { canControl, closeTransferPanel, finish, release } from './transfer.js';
@@ -53,6 +53,7 @@ export async function accept() {
     failAccept(c, TEXT.unsupported);
     return;
   }
+  const ice = askCallIce((f) => desk.send(f), c.id, TURN_WAIT); // a TURN pair for this call, while the mic is asked for
   let mic;
   try {
     mic = await navigator.mediaDevices.getUserMedia(AGENT_MIC);
@@ -60,6 +61,7 @@ export async function accept() {
     failAccept(c, micProblem(err));
     return;
   }
+  const callIce = await ice;
   if (!live(c)) {
     for (const t of mic.getTracks()) t.stop();
     return;
@@ -68,7 +70,7 @@ export async function accept() {
   c.phase = 'gathering';
   render();
   try {
-    const pc = new RTCPeerConnection(rtcConfig(SCRIPT));
+    const pc = new RTCPeerConnection(rtcConfig(SCRIPT, callIce));
     c.pc = pc;
     pc.addEventListener('track', (e) => playRemote(c, e));
     pc.addEventListener('connectionstatechange', () => onPeerState(c));

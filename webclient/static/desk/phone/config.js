@@ -5,6 +5,7 @@ import { micErrorReason } from '../../shared/rtc.js';
 // The desk's module script; data-ice-servers='[{"urls": "stun:..."}]' on it sets ICE servers.
 export const SCRIPT = document.querySelector('script[src$="/desk/main.js"]');
 export const ICE_WAIT = 3000;            // at most this long for ICE gathering (the offer carries what was found)
+export const TURN_WAIT = 2000;           // at most this long for the call's own TURN pair (call_ice), else the welcome's
 export const SOCKET_WAIT = 8000;         // a reconnecting socket gets this long before an accept gives up
 export const ANSWER_WAIT = 15000;        // call_offer -> call_answer
 export const HANGUP_WAIT = 5000;         // after "hangup", wait this long for "ended" before closing the media
