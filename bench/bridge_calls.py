@@ -23,7 +23,9 @@ the agent's 700 ms of 600 Hz and 200 ms silence. Reported per step:
   Relaying (``--modes relay``), the gateway forwards each Opus packet as it arrives (no jitter buffer,
   no tick, no second encode); decoding (``--modes decode``: the node runs with ``--bridge-relay false``)
   adds its receive jitter buffer (1 packet), the other leg's 20 ms player tick, its LiveAudio queue and
-  an Opus encode; ``tap`` relays and decodes beside it for the recording (the recorded flow)
+  an Opus encode; ``tap`` relays and decodes both sides beside it for the recording (the recorded flow);
+  ``dtmf`` relays and decodes only the caller's side beside it for the in-band DTMF detector
+  (``--bridge-inband-dtmf``)
 - the codec floor in the same run (PyAV Opus decode + encode per 20 ms frame, one leg, see
   bench/ivr_calls.py) and the ratio gateway CPU per bridged call / (2 legs x floor)
 
@@ -54,9 +56,9 @@ import aiohttp
 import numpy as np
 from aiortc import RTCConfiguration, RTCPeerConnection
 
-from bench.chat_load import cpu_seconds, pct, wait_ready
+from bench.chat_load import pct, wait_ready
 from bench.ivr_calls import codec_floor, pin_loopback
-from bench.loadgen import FRAMES_PER_SECOND, kept_up
+from bench.loadgen import FRAMES_PER_SECOND, kept_up, tree_cpu
 from gateway.contact.agents import Agent
 from gateway.contact.agents_file import render_agent
 from gateway.contact.passwords import hash_password
@@ -276,12 +278,12 @@ async def step(base: str, pid: int, index: int, calls: int, args: argparse.Names
         async with aiohttp.ClientSession() as http:
             async with http.get(base + "/api/stats") as r:
                 before = (await r.json())["calls"]
-            gw0, own0, machine0 = cpu_seconds(pid), time.process_time(), machine_cpu_seconds()
+            gw0, own0, machine0 = tree_cpu(pid), time.process_time(), machine_cpu_seconds()
             t0, p0 = time.monotonic(), time.perf_counter()
             await asyncio.sleep(args.seconds)
             elapsed = time.perf_counter() - p0
             t1 = time.monotonic()
-            gw_cpu, own_cpu = cpu_seconds(pid) - gw0, time.process_time() - own0
+            gw_cpu, own_cpu = tree_cpu(pid) - gw0, time.process_time() - own0
             machine = machine_cpu_seconds() - machine0
             async with http.get(base + "/api/stats") as r:
                 after = (await r.json())["calls"]
@@ -333,7 +335,7 @@ async def step(base: str, pid: int, index: int, calls: int, args: argparse.Names
         "setup_seconds": round(setup_s, 1),
         "seconds": round(elapsed, 1),
         "gateway_cpu_ms_per_call_second": round(gw_ms, 1),
-        "calls_per_core": round(1000 / gw_ms, 1),
+        "calls_per_core": round(1000 / gw_ms, 1) if gw_ms else 0,
         "gateway_cpu_percent": round(100 * gw_cpu / elapsed, 1),
         "clients_cpu_percent": round(100 * own_cpu / elapsed, 1),
         "machine_cpu_percent": round(100 * machine / elapsed, 1),  # of one core; 100 x cores = saturated
@@ -368,8 +370,10 @@ async def step(base: str, pid: int, index: int, calls: int, args: argparse.Names
     }
 
 
-def start_gateway(port: int, redis_url: str, tmp: Path, flow: str, relay: bool = True) -> subprocess.Popen[bytes]:
-    with open(tmp / f"gateway-{flow}-{'relay' if relay else 'decode'}.log", "wb") as log:
+def start_gateway(
+    port: int, redis_url: str, tmp: Path, flow: str, relay: bool = True, inband: bool = False
+) -> subprocess.Popen[bytes]:
+    with open(tmp / f"gateway-{flow}-{'relay' if relay else 'decode'}{'-inband' if inband else ''}.log", "wb") as log:
         return subprocess.Popen(
             [
                 sys.executable,
@@ -396,6 +400,10 @@ def start_gateway(port: int, redis_url: str, tmp: Path, flow: str, relay: bool =
                 "127.0.0.1",
                 "--bridge-relay",
                 "true" if relay else "false",
+                "--bridge-inband-dtmf",
+                "true" if inband else "false",
+                "--workers",
+                "1",  # one process: its CPU and its /api/stats are the whole gateway's
             ],
             stdout=subprocess.DEVNULL,
             stderr=log,
@@ -403,9 +411,15 @@ def start_gateway(port: int, redis_url: str, tmp: Path, flow: str, relay: bool =
         )
 
 
-#: What each mode runs: (flow, --bridge-relay). relay: packets forwarded untouched; tap: relayed and decoded
+#: What each mode runs: (flow, --bridge-relay, --bridge-inband-dtmf). relay: packets forwarded untouched; dtmf:
+#: relayed, the caller's side decoded beside for the in-band DTMF detector; tap: relayed and both sides decoded
 #: beside for the recording; decode: --bridge-relay false (decode, mix, re-encode on the player's clock).
-MODES = {"relay": ("default", True), "tap": ("recorded", True), "decode": ("default", False)}
+MODES = {
+    "relay": ("default", True, False),
+    "dtmf": ("default", True, True),
+    "tap": ("recorded", True, False),
+    "decode": ("default", False, False),
+}
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -429,20 +443,20 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     floor = out["codec_floor_ms_per_leg_second"]
     for mode in args.modes:
-        flow, relay = MODES[mode]
+        flow, relay, inband = MODES[mode]
         redis = RedisServer()  # a fresh Redis and node per mode: the same agents log in again
         redis.start()
         port = free_port()
-        proc = start_gateway(port, redis.url, tmp, flow, relay)
+        proc = start_gateway(port, redis.url, tmp, flow, relay, inband)
         base = f"http://127.0.0.1:{port}"
-        result: dict[str, Any] = {"flow": flow, "bridge_relay": relay, "steps": []}
+        result: dict[str, Any] = {"flow": flow, "bridge_relay": relay, "bridge_inband_dtmf": inband, "steps": []}
         out["modes"][mode] = result
         try:
             async with aiohttp.ClientSession() as http:
                 await wait_ready(http, base)
-            idle0 = cpu_seconds(proc.pid)
+            idle0 = tree_cpu(proc.pid)
             await asyncio.sleep(3)
-            result["gateway_idle_cpu_percent"] = round(100 * (cpu_seconds(proc.pid) - idle0) / 3, 1)
+            result["gateway_idle_cpu_percent"] = round(100 * (tree_cpu(proc.pid) - idle0) / 3, 1)
             for index, calls in enumerate(args.steps):
                 got = await step(base, proc.pid, index, calls, args)
                 got["ratio_to_1_leg_floor"] = round(got["gateway_cpu_ms_per_call_second"] / floor, 2)
@@ -466,8 +480,9 @@ def main() -> None:
     parser.add_argument(
         "--modes",
         default="relay,decode",
-        help="comma-separated, run one after the other: relay (packets forwarded), tap (relayed, recorded: "
-        "decoded beside), decode (--bridge-relay false)",
+        help="comma-separated, run one after the other: relay (packets forwarded), dtmf (relayed, the caller's "
+        "side decoded beside for in-band DTMF: --bridge-inband-dtmf), tap (relayed, recorded: both sides decoded "
+        "beside), decode (--bridge-relay false)",
     )
     parser.add_argument("--record", action="store_true", help="same as --modes tap (kept for old command lines)")
     parser.add_argument("--json", type=Path, default=RESULTS / "bridge_calls.json", help="write the result here")
