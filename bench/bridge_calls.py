@@ -29,13 +29,19 @@ the agent's 700 ms of 600 Hz and 200 ms silence. Reported per step:
 - the codec floor in the same run (PyAV Opus decode + encode per 20 ms frame, one leg, see
   bench/ivr_calls.py) and the ratio gateway CPU per bridged call / (2 legs x floor)
 
-The clients (callers, softphones, baseline pairs) run in this process on the same 2 cores as the
-gateway, with the numpy audio-level patch the gateway uses (media.aiortc_patches); the report shows
-both processes' CPU and everything else's (Redis, other processes).
+The callers and the agents' softphones run in ``--generators`` load-generator processes per step
+(bench/bridge_load.py, bench/loadgen.py: each its share of callers and agents, routing pairs them across
+processes; one monotonic clock pairs a burst with its onset), with the numpy audio-level patch the gateway
+uses (media.aiortc_patches). A step is VALID only if every generator kept up (frames received as scheduled,
+its CPU under 85 % of a core, calls up before the window) and every call was bridged and talking; an
+invalid step reports no capacity. The baseline pairs run in this process, in the same window. The
+gateway's CPU is its whole process tree's (``--workers N``: the parent and every worker), its frame
+counters are summed over every worker.
 
-Each mode runs against its own fresh node and Redis, one after the other (default: relay, then decode).
+Each mode runs against its own fresh node and Redis for each ``--workers`` count, one after the other
+(default: relay, then decode, one worker).
 
-    ./bin/bench bridge --steps 2,5,10 --seconds 20 [--modes relay,tap,decode]
+    ./bin/bench bridge --steps 2,5,10 --seconds 20 [--modes relay,dtmf,tap,decode] [--workers 1,2]
 """
 
 from __future__ import annotations
@@ -57,8 +63,8 @@ import numpy as np
 from aiortc import RTCConfiguration, RTCPeerConnection
 
 from bench.chat_load import pct, wait_ready
-from bench.ivr_calls import codec_floor, pin_loopback
-from bench.loadgen import FRAMES_PER_SECOND, kept_up, tree_cpu
+from bench.ivr_calls import codec_floor, pin_loopback, split
+from bench.loadgen import kept_up, report, spawn, stats_of_every_node, summed, tree_cpu, until
 from gateway.contact.agents import Agent
 from gateway.contact.agents_file import render_agent
 from gateway.contact.passwords import hash_password
@@ -204,11 +210,13 @@ class DirectPair:
         await asyncio.gather(self.a.close(), self.b.close())
 
 
-async def dial(base: str) -> Caller:
-    """A caller who dials, hears the greeting, presses 1 and is connected to an agent."""
+async def dial(base: str, suffix: str = "") -> Caller:
+    """A caller who dials, hears the greeting, presses 1 and is connected to an agent (``suffix``: on the call
+    id, unique across the generator processes)."""
     customer = Customer(base)
     await customer.hello()
     caller = Caller(customer)
+    caller.call_id += suffix
     caller.mic = TimedMic()
     try:
         await caller.dial()
@@ -236,144 +244,120 @@ async def answer(agent: AgentClient) -> tuple[str, Softphone]:
     return ring["conversation_id"], phone
 
 
-async def step(base: str, pid: int, index: int, calls: int, args: argparse.Namespace) -> dict[str, Any]:
-    errors: list[str] = []
-    agents = [AgentClient(base, f"s{index}-a{i:03d}", PASSWORD) for i in range(calls)]
+async def step(base: str, pid: int, index: int, calls: int, args: argparse.Namespace, nodes: int) -> dict[str, Any]:
+    """One step: ``calls`` bridged calls held by ``--generators`` load-generator processes (bench/bridge_load.py),
+    the baseline pairs in this process, the gateway's CPU over its process tree, counters from every worker."""
+    shares = split(calls, args.generators)
+    firsts = [sum(shares[:k]) for k in range(len(shares))]
+    # the generators start Python, log in, dial and are answered (slow on a busy machine), then talk for warmup
+    start_at = time.time() + 15 + 0.4 * max(shares) + args.warmup
+    procs = [
+        spawn(
+            "bench.bridge_load",
+            [
+                *("--base", base, "--step", str(index), "--first-agent", str(first), "--calls", str(n)),
+                *("--seconds", str(args.seconds), "--start-at", str(start_at)),
+            ],
+        )
+        for first, n in zip(firsts, shares, strict=True)
+    ]
     pairs = [DirectPair() for _ in range(args.baseline_pairs)]
-    callers: list[Caller] = []
-    phones: dict[str, Softphone] = {}
-    t_setup = time.perf_counter()
+    gens: list[dict[str, Any]] = []
     try:
-        await asyncio.gather(*(a.hello() for a in agents))
         await asyncio.gather(*(p.start() for p in pairs))
-        answering = [asyncio.create_task(answer(a)) for a in agents]
-        dialing = []
-        for _ in range(calls):
-            dialing.append(asyncio.create_task(dial(base)))
-            await asyncio.sleep(0.1)
-        for result in await asyncio.gather(*dialing, return_exceptions=True):
-            if isinstance(result, BaseException):
-                errors.append(f"caller: {result!r}")
-            else:
-                callers.append(result)
-        done, pending = await asyncio.wait(answering, timeout=10)
-        for task in pending:  # agents never rung (a caller failed): their phones close on cancel
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        for task in done:
-            if task.exception() is not None:
-                errors.append(f"agent: {task.exception()!r}")
-            else:
-                conversation_id, phone = task.result()
-                phones[conversation_id] = phone
-        setup_s = time.perf_counter() - t_setup
-        detectors = {}
-        for caller in callers:
-            caller.mic.loop(CALLER_AUDIO, PATTERN)
-            peer = phones.get(caller.conversation_id)
-            if peer is not None and peer.recorder is not None:
-                peer.mic.loop(AGENT_AUDIO, "agent")
-                detectors[caller.conversation_id] = listen(peer.recorder)
-        await asyncio.sleep(args.warmup)
-        async with aiohttp.ClientSession() as http:
-            async with http.get(base + "/api/stats") as r:
-                before = (await r.json())["calls"]
-            gw0, own0, machine0 = tree_cpu(pid), time.process_time(), machine_cpu_seconds()
-            t0, p0 = time.monotonic(), time.perf_counter()
-            await asyncio.sleep(args.seconds)
-            elapsed = time.perf_counter() - p0
-            t1 = time.monotonic()
-            gw_cpu, own_cpu = tree_cpu(pid) - gw0, time.process_time() - own0
-            machine = machine_cpu_seconds() - machine0
-            async with http.get(base + "/api/stats") as r:
-                after = (await r.json())["calls"]
+        await until(start_at)
+        before = summed(await stats_of_every_node(base, nodes))
+        gw0, own0, machine0 = tree_cpu(pid), time.process_time(), machine_cpu_seconds()
+        t0, p0 = time.monotonic(), time.perf_counter()
+        await until(start_at + args.seconds)
+        elapsed = time.perf_counter() - p0
+        t1 = time.monotonic()
+        gw_cpu, own_cpu = tree_cpu(pid) - gw0, time.process_time() - own0
+        machine = machine_cpu_seconds() - machine0
+        after = summed(await stats_of_every_node(base, nodes))
         await asyncio.sleep(0.7)  # the last bursts of the window arrive
+        base_ms: list[float] = []
+        base_lost = 0
+        for pair in pairs:
+            got, miss = latencies(pair.mic.bursts, pair.detector.onsets if pair.detector else [], t0, t1)
+            base_ms += got
+            base_lost += miss
     finally:
-        await asyncio.gather(*(c.hangup() for c in callers), return_exceptions=True)
-        await asyncio.gather(
-            *(p.close() for p in phones.values()),
-            *(c.close() for c in callers),
-            *(p.close() for p in pairs),
-            return_exceptions=True,
-        )
-        await asyncio.gather(
-            *(c.customer.close() for c in callers), *(a.close() for a in agents), return_exceptions=True
-        )
+        await asyncio.gather(*(p.close() for p in pairs), return_exceptions=True)
+        try:
+            gens = [await asyncio.to_thread(report, proc, 120 + args.seconds) for proc in procs]
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+    bursts = {cid: b for g in gens for cid, b in g.get("bursts", {}).items()}
+    onsets = {cid: o for g in gens for cid, o in g.get("onsets", {}).items()}
     bridged: list[float] = []
-    base_ms: list[float] = []
-    lost = base_lost = 0
-    for caller in callers:
-        if caller.conversation_id in detectors and isinstance(caller.mic, TimedMic):
-            got, miss = latencies(caller.mic.bursts, detectors[caller.conversation_id].onsets, t0, t1)
+    lost = 0
+    for cid, sent_at in bursts.items():  # a caller of one process, its agent maybe in another: one clock
+        if cid in onsets:
+            got, miss = latencies(sent_at, onsets[cid], t0, t1)
             bridged += got
             lost += miss
-    for pair in pairs:
-        got, miss = latencies(pair.mic.bursts, pair.detector.onsets if pair.detector else [], t0, t1)
-        base_ms += got
-        base_lost += miss
-    to_caller = [late_frames(c.recorder, t0, t1) for c in callers]
-    to_agent = [late_frames(p.recorder, t0, t1) for p in phones.values()]
+    active = len(set(bursts) & set(onsets))
     sent = after["frames_sent"] - before["frames_sent"]
-    active = len(detectors)
     gw_ms = 1000 * gw_cpu / elapsed / max(active, 1)
-    # did the clients keep up? (bench/loadgen.py; they share this process with the baseline pairs)
-    invalid = kept_up(
-        {
-            "window_s": elapsed,
-            "cpu_s": own_cpu,
-            "frames_expected": int(2 * active * elapsed * FRAMES_PER_SECOND),
-            "frames_received": sum(n for _, n in to_caller) + sum(n for _, n in to_agent),
-            "errors": [f"{calls - active} of {calls} calls not connected"] if active < calls else [],
-        }
-    )
+    invalid = [f"generator {k}: {why}" for k, g in enumerate(gens) for why in kept_up(g)]
+    if active < calls:
+        invalid.append(f"{calls - active} of {calls} calls not bridged and talking")
+    late_caller = [sum(g.get("late_to_caller", [0, 0])[k] for g in gens) for k in (0, 1)]
+    late_agent = [sum(g.get("late_to_agent", [0, 0])[k] for g in gens) for k in (0, 1)]
     return {
         "calls": calls,
+        "workers": nodes,
         "valid": not invalid,
         "invalid_because": invalid,
         "connected": active,
         "active_calls_reported": after["active_calls"],
-        "setup_seconds": round(setup_s, 1),
         "seconds": round(elapsed, 1),
         "gateway_cpu_ms_per_call_second": round(gw_ms, 1),
         "calls_per_core": round(1000 / gw_ms, 1) if gw_ms else 0,
         "gateway_cpu_percent": round(100 * gw_cpu / elapsed, 1),
-        "clients_cpu_percent": round(100 * own_cpu / elapsed, 1),
+        "generators_cpu_percent": [round(100 * g.get("cpu_s", 0) / max(g.get("window_s", 1), 1e-9), 1) for g in gens],
+        "clients_cpu_percent": round(100 * own_cpu / elapsed, 1),  # this process: the baseline pairs
         "machine_cpu_percent": round(100 * machine / elapsed, 1),  # of one core; 100 x cores = saturated
-        "others_cpu_percent": round(100 * (machine - gw_cpu - own_cpu) / elapsed, 1),  # Redis, anything else
+        "others_cpu_percent": round(
+            100 * (machine - gw_cpu - own_cpu - sum(g.get("cpu_s", 0) for g in gens)) / elapsed, 1
+        ),  # Redis, anything else
         "late_frames_percent": round(100 * (after["late_frames"] - before["late_frames"]) / max(sent, 1), 3),
         "frames_sent": sent,
         "skipped_frames": after["skipped_frames"] - before["skipped_frames"],
         "client_view_late_percent": {
-            "to_caller": round(100 * sum(x for x, _ in to_caller) / max(sum(n for _, n in to_caller), 1), 2),
-            "to_agent": round(100 * sum(x for x, _ in to_agent) / max(sum(n for _, n in to_agent), 1), 2),
+            "to_caller": round(100 * late_caller[0] / max(late_caller[1], 1), 2),
+            "to_agent": round(100 * late_agent[0] / max(late_agent[1], 1), 2),
         },
-        "bridge_ms": {
-            "p50": round(pct(bridged, 50), 1),
-            "p95": round(pct(bridged, 95), 1),
-            "p99": round(pct(bridged, 99), 1),
-            "n": len(bridged),
-            "lost": lost,
-        },
-        "baseline_ms": {
-            "p50": round(pct(base_ms, 50), 1),
-            "p95": round(pct(base_ms, 95), 1),
-            "p99": round(pct(base_ms, 99), 1),
-            "n": len(base_ms),
-            "lost": base_lost,
-        },
+        "bridge_ms": _spread(bridged, lost),
+        "baseline_ms": _spread(base_ms, base_lost),
         "added_ms": {
             "p50": round(pct(bridged, 50) - pct(base_ms, 50), 1),
             "p95": round(pct(bridged, 95) - pct(base_ms, 95), 1),
             "p99": round(pct(bridged, 99) - pct(base_ms, 99), 1),
         },
-        "errors": errors[:3],
+        "errors": [e for g in gens for e in g.get("errors", [])][:3],
+    }
+
+
+def _spread(ms: list[float], lost: int) -> dict[str, Any]:
+    return {
+        "p50": round(pct(ms, 50), 1),
+        "p95": round(pct(ms, 95), 1),
+        "p99": round(pct(ms, 99), 1),
+        "n": len(ms),
+        "lost": lost,
     }
 
 
 def start_gateway(
-    port: int, redis_url: str, tmp: Path, flow: str, relay: bool = True, inband: bool = False
+    port: int, redis_url: str, tmp: Path, flow: str, relay: bool = True, inband: bool = False, workers: int = 1
 ) -> subprocess.Popen[bytes]:
-    with open(tmp / f"gateway-{flow}-{'relay' if relay else 'decode'}{'-inband' if inband else ''}.log", "wb") as log:
+    name = f"gateway-{flow}-{'relay' if relay else 'decode'}{'-inband' if inband else ''}-w{workers}.log"
+    with open(tmp / name, "wb") as log:
         return subprocess.Popen(
             [
                 sys.executable,
@@ -402,8 +386,8 @@ def start_gateway(
                 "true" if relay else "false",
                 "--bridge-inband-dtmf",
                 "true" if inband else "false",
-                "--workers",
-                "1",  # one process: its CPU and its /api/stats are the whole gateway's
+                *("--workers", str(workers), "--drain-seconds", "0"),
+                *("--limit-calls-per-ip", "100000"),  # every caller comes from 127.0.0.1
             ],
             stdout=subprocess.DEVNULL,
             stderr=log,
@@ -444,30 +428,32 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     floor = out["codec_floor_ms_per_leg_second"]
     for mode in args.modes:
         flow, relay, inband = MODES[mode]
-        redis = RedisServer()  # a fresh Redis and node per mode: the same agents log in again
-        redis.start()
-        port = free_port()
-        proc = start_gateway(port, redis.url, tmp, flow, relay, inband)
-        base = f"http://127.0.0.1:{port}"
         result: dict[str, Any] = {"flow": flow, "bridge_relay": relay, "bridge_inband_dtmf": inband, "steps": []}
         out["modes"][mode] = result
-        try:
-            async with aiohttp.ClientSession() as http:
-                await wait_ready(http, base)
-            idle0 = tree_cpu(proc.pid)
-            await asyncio.sleep(3)
-            result["gateway_idle_cpu_percent"] = round(100 * (tree_cpu(proc.pid) - idle0) / 3, 1)
-            for index, calls in enumerate(args.steps):
-                got = await step(base, proc.pid, index, calls, args)
-                got["ratio_to_1_leg_floor"] = round(got["gateway_cpu_ms_per_call_second"] / floor, 2)
-                got["ratio_to_2_leg_floor"] = round(got["gateway_cpu_ms_per_call_second"] / (2 * floor), 2)
-                result["steps"].append(got)
-                print(json.dumps({"mode": mode, **got}), flush=True)
-                await asyncio.sleep(2)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-            redis.stop()
+        for workers in args.workers:
+            redis = RedisServer()  # a fresh Redis and node per mode and worker count: the same agents log in again
+            redis.start()
+            port = free_port()
+            proc = start_gateway(port, redis.url, tmp, flow, relay, inband, workers)
+            base = f"http://127.0.0.1:{port}"
+            try:
+                async with aiohttp.ClientSession() as http:
+                    await wait_ready(http, base)
+                await stats_of_every_node(base, workers)  # every worker up
+                idle0 = tree_cpu(proc.pid)
+                await asyncio.sleep(3)
+                result[f"gateway_idle_cpu_percent_w{workers}"] = round(100 * (tree_cpu(proc.pid) - idle0) / 3, 1)
+                for index, calls in enumerate(args.steps):
+                    got = await step(base, proc.pid, index, calls, args, workers)
+                    got["ratio_to_1_leg_floor"] = round(got["gateway_cpu_ms_per_call_second"] / floor, 2)
+                    got["ratio_to_2_leg_floor"] = round(got["gateway_cpu_ms_per_call_second"] / (2 * floor), 2)
+                    result["steps"].append(got)
+                    print(json.dumps({"mode": mode, **got}), flush=True)
+                    await asyncio.sleep(2)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+                redis.stop()
     return out
 
 
@@ -477,6 +463,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per step")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of talk before measuring")
     parser.add_argument("--baseline-pairs", type=int, default=2, help="direct aiortc pairs beside each step")
+    parser.add_argument("--generators", type=int, default=2, help="load-generator processes per step (callers+agents)")
+    parser.add_argument("--workers", default="1", help="comma-separated gateway worker counts, each its own run")
     parser.add_argument(
         "--modes",
         default="relay,decode",
@@ -488,6 +476,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=RESULTS / "bridge_calls.json", help="write the result here")
     args = parser.parse_args()
     args.steps = [int(s) for s in args.steps.split(",") if s.strip()]
+    args.workers = sorted({int(w) for w in args.workers.split(",") if w.strip()})
     args.modes = ["tap"] if args.record else [m.strip() for m in args.modes.split(",") if m.strip()]
     unknown = [m for m in args.modes if m not in MODES]
     if unknown:
@@ -496,21 +485,23 @@ def main() -> None:
     floor = out["codec_floor_ms_per_leg_second"]
     print(
         f"\nBridged calls on {out['cores']} cores (a shared machine: other processes' load shows in others%); "
-        f"the clients run in this process on the same cores. Codec floor {floor} ms CPU per leg-second "
-        f"(x2 legs = {2 * floor:.1f}); baseline: {args.baseline_pairs} direct aiortc pairs beside each step."
+        f"callers and agents run in {args.generators} load-generator processes per step, the baseline's "
+        f"{args.baseline_pairs} direct aiortc pairs in this one. Codec floor {floor} ms CPU per leg-second "
+        f"(x2 legs = {2 * floor:.1f})."
     )
     print(
-        f"{'mode':>6} {'calls':>5} {'gw ms/call-s':>12} {'x 1 floor':>9} {'calls/core':>10} {'gw CPU%':>7} "
-        f"{'clients%':>8} {'others%':>7} {'late %':>6} {'bridge p50/p95':>14} {'direct p50/p95':>14} "
+        f"{'mode':>6} {'w':>2} {'calls':>5} {'valid':>5} {'gw ms/call-s':>12} {'x 1 floor':>9} {'calls/core':>10} "
+        f"{'gw CPU%':>7} {'gen CPU%':>11} {'others%':>7} {'late %':>6} {'bridge p50/p95':>14} {'direct p50/p95':>14} "
         f"{'added p50/p95':>13} {'n':>4}"
     )
     for mode, result in out["modes"].items():
         for s in result["steps"]:
             b, d, a = s["bridge_ms"], s["baseline_ms"], s["added_ms"]
             print(
-                f"{mode:>6} {s['connected']:>5} {s['gateway_cpu_ms_per_call_second']:>12} "
-                f"{s['ratio_to_1_leg_floor']:>9} {s['calls_per_core']:>10} {s['gateway_cpu_percent']:>7} "
-                f"{s['clients_cpu_percent']:>8} {s['others_cpu_percent']:>7} {s['late_frames_percent']:>6} "
+                f"{mode:>6} {s['workers']:>2} {s['connected']:>5} {'yes' if s['valid'] else 'NO':>5} "
+                f"{s['gateway_cpu_ms_per_call_second']:>12} {s['ratio_to_1_leg_floor']:>9} {s['calls_per_core']:>10} "
+                f"{s['gateway_cpu_percent']:>7} {'/'.join(str(c) for c in s['generators_cpu_percent']):>11} "
+                f"{s['others_cpu_percent']:>7} {s['late_frames_percent']:>6} "
                 f"{b['p50']:>6} / {b['p95']:<5} {d['p50']:>6} / {d['p95']:<5} {a['p50']:>5} / {a['p95']:<5} "
                 f"{b['n']:>4}"
                 + (f"  lost {b['lost']}" if b["lost"] else "")

@@ -1,0 +1,122 @@
+"""A load-generator process of ``bench bridge``: its share of the bridged calls, callers and agents both.
+
+``python -m bench.bridge_load --base URL --step K --first-agent I --calls N --seconds S --start-at EPOCH`` logs in
+agents ``sK-aI`` .. ``sK-a(I+N-1)`` (their softphones answer whatever rings for them: routing may hand one of this
+process's callers to another process's agent), dials N callers who press 1, and once the calls are up both sides
+talk (bench/bridge_calls.py's CALLER_AUDIO and AGENT_AUDIO). From ``start_at`` for ``seconds`` it measures its own
+CPU and the frames its callers and softphones received, then prints one JSON line (bench/loadgen.py): besides
+what :func:`bench.loadgen.kept_up` judges, the monotonic times each caller's bursts went to its sender and each
+softphone heard them, by conversation id. ``time.monotonic()`` is one clock for every process of the machine
+(CLOCK_MONOTONIC), so bench/bridge_calls.py pairs a burst of one process with its onset in another.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import time
+from typing import Any
+
+from bench.bridge_calls import AGENT_AUDIO, CALLER_AUDIO, PASSWORD, PATTERN, answer, dial, late_frames, listen
+from bench.ivr_calls import pin_loopback
+from bench.loadgen import FRAMES_PER_SECOND, until
+from media.aiortc_patches import speed_up_aiortc
+from tests.support.caller import Caller
+from tests.support.clients import Agent as AgentClient
+from tests.support.softphone import Softphone
+
+SETTLE = 0.7  # seconds after the window for its last bursts to arrive (latencies() looks 600 ms ahead)
+
+
+async def generate(base: str, step: int, first: int, calls: int, seconds: float, start_at: float) -> dict[str, Any]:
+    pin_loopback()
+    speed_up_aiortc()  # the clients' legs as cheap as the gateway's
+    agents = [AgentClient(base, f"s{step}-a{first + i:03d}", PASSWORD) for i in range(calls)]
+    callers: list[Caller] = []
+    phones: dict[str, Softphone] = {}
+    errors: list[str] = []
+    answering: list[asyncio.Task[tuple[str, Softphone]]] = []
+    try:
+        await asyncio.gather(*(a.hello() for a in agents))
+        answering = [asyncio.create_task(answer(a)) for a in agents]
+        dialing = []
+        for _ in range(calls):
+            dialing.append(asyncio.create_task(dial(base, suffix=f"-{os.getpid()}")))
+            await asyncio.sleep(0.1)
+        for result in await asyncio.gather(*dialing, return_exceptions=True):
+            if isinstance(result, BaseException):
+                errors.append(f"caller: {result!r}")
+            else:
+                callers.append(result)
+        # an agent of this process may ring for another process's caller: wait until just before the window
+        done, pending = await asyncio.wait(answering, timeout=max(1.0, start_at - time.time() - 1.0))
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for task in done:
+            if task.exception() is not None:
+                errors.append(f"agent: {task.exception()!r}")
+            else:
+                conversation_id, phone = task.result()
+                phones[conversation_id] = phone
+        for caller in callers:
+            caller.mic.loop(CALLER_AUDIO, PATTERN)
+        detectors = {}
+        for cid, phone in phones.items():
+            phone.mic.loop(AGENT_AUDIO, "agent")
+            if phone.recorder is not None:
+                detectors[cid] = listen(phone.recorder)
+        late_start = time.time() > start_at or len(callers) < calls or len(phones) < calls
+        await until(start_at)
+        c0, t0 = time.process_time(), time.monotonic()
+        await until(start_at + seconds)
+        c1, t1 = time.process_time(), time.monotonic()
+        await asyncio.sleep(SETTLE)
+        to_caller = [late_frames(c.recorder, t0, t1) for c in callers]
+        to_agent = [late_frames(p.recorder, t0, t1) for p in phones.values()]
+        return {
+            "calls": calls,
+            "window_s": t1 - t0,
+            "cpu_s": c1 - c0,
+            "frames_expected": int((len(callers) + len(phones)) * (t1 - t0) * FRAMES_PER_SECOND),
+            "frames_received": sum(n for _, n in to_caller) + sum(n for _, n in to_agent),
+            "late_to_caller": [sum(x for x, _ in to_caller), sum(n for _, n in to_caller)],
+            "late_to_agent": [sum(x for x, _ in to_agent), sum(n for _, n in to_agent)],
+            "late_start": late_start,
+            "callers": len(callers),
+            "answered": len(phones),
+            "bursts": {c.conversation_id: c.mic.bursts for c in callers if hasattr(c.mic, "bursts")},
+            "onsets": {cid: d.onsets for cid, d in detectors.items()},
+            "errors": errors[:3],
+        }
+    finally:
+        for task in answering:
+            task.cancel()
+        await asyncio.gather(*answering, return_exceptions=True)
+        await asyncio.gather(*(c.hangup() for c in callers), return_exceptions=True)
+        await asyncio.gather(
+            *(p.close() for p in phones.values()), *(c.close() for c in callers), return_exceptions=True
+        )
+        await asyncio.gather(
+            *(c.customer.close() for c in callers), *(a.close() for a in agents), return_exceptions=True
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--generate", action="store_true", help="(bench/loadgen.py spawns generators with it)")
+    parser.add_argument("--base", required=True)
+    parser.add_argument("--step", type=int, required=True)
+    parser.add_argument("--first-agent", type=int, required=True)
+    parser.add_argument("--calls", type=int, required=True)
+    parser.add_argument("--seconds", type=float, required=True)
+    parser.add_argument("--start-at", type=float, required=True)
+    args = parser.parse_args()
+    out = asyncio.run(generate(args.base, args.step, args.first_agent, args.calls, args.seconds, args.start_at))
+    print(json.dumps(out), flush=True)
+
+
+if __name__ == "__main__":
+    main()
