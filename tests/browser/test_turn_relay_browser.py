@@ -15,11 +15,12 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, WebSocket
+from playwright.async_api import Browser, WebSocket, expect
 
 from gateway.config import Settings
 from media.ice import username_expiry, valid_at
-from tests.browser.test_call_browser import call_into_ivr, eventually, live_calls, open_widget
+from tests.browser.test_call_browser import call_into_ivr, eventually, ivr_steps, live_calls, open_widget
+from tests.browser.test_chat_browser import agent_login
 from tests.conftest import bounded
 from tests.support.servers import Node, start_node
 from tests.support.turn import TurnServer, allocations
@@ -58,11 +59,16 @@ async def turn_node(settings: Settings, turn_server: TurnServer) -> AsyncIterato
 
 
 RELAY_ONLY = "document.querySelector('script[src=\"/widget.js\"]').setAttribute('data-ice-transport-policy', 'relay')"
+DESK_RELAY_ONLY = (
+    "document.querySelector('script[src$=\"/desk/main.js\"]').setAttribute('data-ice-transport-policy', 'relay')"
+)
 
 
-async def gateway_leg_stats(node: Node, call_id: str) -> dict[str, Any]:
-    """What the gateway's leg of the call received and which remote candidate its nominated pair uses."""
-    leg = node.services.calls.calls[call_id].leg
+async def gateway_leg_stats(node: Node, call_id: str, agent: bool = False) -> dict[str, Any]:
+    """What the gateway's leg of the call (or of its agent) received and which remote candidate its nominated pair
+    uses."""
+    leg = node.services.agent_calls.handoffs[call_id].leg if agent else node.services.calls.calls[call_id].leg
+    assert leg is not None
     packets = 0
     for stats in (await leg.pc.getStats()).values():
         if stats.type == "inbound-rtp":
@@ -85,7 +91,7 @@ async def test_a_relay_only_browser_call_connects_and_audio_flows_both_ways_thro
         def on_socket(ws: WebSocket) -> None:
             def received(payload: str | bytes) -> None:
                 frame = json.loads(payload)
-                if frame.get("type") == "welcome":
+                if frame.get("type") == "welcome" and "customer_id" in frame:  # the widget's (not the desk's)
                     welcomes.append(frame)
                 elif frame.get("type") == "call_ice":
                     call_ices.append(frame)
@@ -93,6 +99,9 @@ async def test_a_relay_only_browser_call_connects_and_audio_flows_both_ways_thro
             ws.on("framereceived", received)
 
         ctx.on("page", lambda p: p.on("websocket", on_socket))
+        desk = await ctx.new_page()  # the agent's desk, relay-only too, answers the call below
+        await agent_login(desk, turn_node, "alice")
+        await desk.evaluate(DESK_RELAY_ONLY)
         page = await open_widget(ctx, turn_node, errors)
         # the page's own option, read when a call starts (as if the site had written it on the widget's tag)
         await page.evaluate(RELAY_ONLY)
@@ -107,6 +116,14 @@ async def test_a_relay_only_browser_call_connects_and_audio_flows_both_ways_thro
         assert turn_server.secret not in await page.content()
 
         _, call = await call_into_ivr(page)  # connected: the IVR answers
+        await eventually(  # the menu, then 1 (billing): the call waits for alice with music on hold
+            lambda: ivr_steps(turn_node, call["conversation_id"]),
+            lambda steps: any(s[:2] == ("prompt", "menu") for s in steps),
+            "the menu prompt",
+            timeout=15,
+        )
+        await page.click("[data-testid=cg-keypad-toggle]")
+        await page.click("[data-testid=cg-key-1]")
         # the call's own pair, asked for before the offer: bound to this call, valid --turn-call-seconds
         (asked,) = call_ices
         (call_server,) = asked["ice_servers"]
@@ -132,6 +149,26 @@ async def test_a_relay_only_browser_call_connects_and_audio_flows_both_ways_thro
         assert allocations(log), log[-3000:]
         assert f":call-{call['id']}-customer-" in log, log[-3000:]  # the browser allocated with the call's pair
         assert "CREATE_PERMISSION processed, success" in log or "CHANNEL_BIND processed, success" in log
+
+        # the caller pressed 1 (billing): the desk answers, relay-only, with a pair made for it and this call
+        await expect(desk.locator("[data-testid=cg-ring-banner]")).to_be_visible(timeout=20000)
+        await desk.click("[data-testid=cg-accept]")
+        await expect(desk.locator("[data-testid=cg-call-bar]")).to_have_attribute(
+            "data-status", "connected", timeout=20000
+        )
+        desk_asked = [f for f in call_ices if f is not asked]
+        assert len(desk_asked) == 1 and desk_asked[0]["call_id"] == call["id"]
+        (desk_server,) = desk_asked[0]["ice_servers"]
+        assert desk_server["username"].endswith(f":call-{call['id']}-agent-alice")
+        assert desk_server["username"] != call_server["username"]
+        agent_leg = await eventually(
+            lambda: gateway_leg_stats(turn_node, call["id"], agent=True),
+            lambda s: s["packets"] > 50,
+            "the desk's packets at the gateway",
+            timeout=20,
+        )
+        assert agent_leg["remote_type"] == "relay", agent_leg  # the desk's side of its leg is coturn's relay
+        assert f":call-{call['id']}-agent-alice" in turn_server.log_text()
 
         await page.click("[data-testid=cg-hangup]")
         await eventually(lambda: live_calls(turn_node), lambda calls: calls == {}, "live calls after hang-up")
