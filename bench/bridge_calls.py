@@ -438,7 +438,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             base = f"http://127.0.0.1:{port}"
             try:
                 async with aiohttp.ClientSession() as http:
-                    await wait_ready(http, base)
+                    await wait_ready(http, base, seconds=90)  # a busy machine starts it slowly
                 await stats_of_every_node(base, workers)  # every worker up
                 idle0 = tree_cpu(proc.pid)
                 await asyncio.sleep(3)
