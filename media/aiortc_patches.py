@@ -359,7 +359,10 @@ class PacketRelay:
     aiortc hands every depayloaded RTP packet of a receiver to its jitter buffer, which releases frames to
     the decoder thread. :func:`relay_point` puts this object in the buffer's place. With a ``sink``, each
     packet of ``payload_type`` (the negotiated Opus) goes to it the moment it arrives (no buffering, no
-    decode); ``decode`` says whether the packet also goes on to the buffer and the decoder (a tap listens).
+    decode); ``decode`` says whether the packet is also decoded (a tap listens): by ``beside`` when the
+    owner gave one (the leg decodes it at once, in arrival order, without aiortc's jitter buffer and decoder
+    thread: a lost packet is a gap in what the tap hears, never in what the other side hears), else it goes
+    on to the buffer and aiortc's decoder.
     Without a sink everything goes to the buffer as before. Other payload types (comfort noise, a codec
     switch) always take aiortc's path. When decoding starts again the buffer starts empty (a stale one
     would wait for sequence numbers long gone).
@@ -369,8 +372,10 @@ class PacketRelay:
         self.inner = inner
         self.payload_type = payload_type
         self.sink: Callable[[rtp.RtpPacket], None] | None = None
+        self.beside: Callable[[rtp.RtpPacket], None] | None = None  # decodes a relayed packet for the taps
         self._decode = True
         self.relayed = 0  # packets handed to the sink
+        self.decoded_beside = 0  # relayed packets handed to ``beside``
         self.buffered = 0  # packets handed to the jitter buffer (and on to the decoder)
 
     @property
@@ -391,6 +396,10 @@ class PacketRelay:
         if self.sink is not None and packet.payload_type == self.payload_type:
             self.relayed += 1
             self.sink(packet)
+            if self._decode and self.beside is not None:
+                self.decoded_beside += 1
+                self.beside(packet)
+                return False, None
             if not self._decode:
                 return False, None
         self.buffered += 1

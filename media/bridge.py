@@ -22,9 +22,10 @@ Relay: when both legs send Opus packets (their :class:`~media.aiortc_patches.Pac
 nothing has to change what a side hears (no hold, no whisper, barge or consultation), each received packet
 goes to the other leg's sender the moment it arrives, untouched: no jitter buffer, no decode, no 20 ms
 tick, no second encode (an SFU's forwarding). A tap or a listening supervisor only adds decoding beside
-the relay, on the directions it listens to: the packets of that side also go on to its leg's decoder, and
-the decoded audio reaches the tap, not the other side (the forwarded packets, and so what the other side
-hears and when, do not change). A tap names its sides (:meth:`Bridge.add_tap`): the recording and the live
+the relay, on the directions it listens to: the leg decodes each packet of that side as it is relayed
+(:meth:`media.leg.AudioLeg._decode_beside`: no jitter buffer, no decoder thread), and the decoded audio
+reaches the tap, not the other side (the forwarded packets, and so what the other side hears and when, do
+not change). A tap names its sides (:meth:`Bridge.add_tap`): the recording and the live
 transcript take both, the caller's in-band DTMF detector (``--bridge-inband-dtmf``) only ``a``, so the
 agent's direction stays undecoded for it; a listening supervisor hears both. Hold, whisper and barge
 switch to the decoding path (the players go back to their clock and mix); it switches back when they

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +36,7 @@ from media.sdp_offer import NEGOTIATION_ERRORS, BadOffer, check_offer
 from media.telephone_event import enable_telephone_events
 
 Samples = npt.NDArray[np.int16]
+log = logging.getLogger(__name__)
 
 __all__ = ["AudioLeg", "BadOffer", "Samples", "check_offer"]
 
@@ -67,7 +69,9 @@ class AudioLeg:
         self._closing: asyncio.Task[None] | None = None
         #: The received Opus packets, before aiortc's jitter buffer (set once answered, if both sides use Opus).
         self.relay: PacketRelay | None = None
-        self.frames_decoded = 0  # frames aiortc decoded and this leg handed to on_audio
+        self.frames_decoded = 0  # frames decoded (by aiortc, or beside a relay) and handed to on_audio
+        self._beside: Any = None  # the Opus decoder of relayed packets (made when first needed)
+        self._beside_converter = FrameConverter(48000)
 
     async def accept(self, offer_sdp: str) -> str:
         """Answer the remote's offer (non-trickle: the answer carries every candidate). Raises BadOffer."""
@@ -112,6 +116,8 @@ class AudioLeg:
         await self.pc.setLocalDescription(answer)
         if self.player.sends_packets:
             self._relay_point()
+        if self.relay is not None:
+            self.relay.beside = self._decode_beside
         return self.pc.localDescription.sdp
 
     def _relay_point(self) -> None:
@@ -130,6 +136,25 @@ class AudioLeg:
         except TimeoutError:
             return False
         return True
+
+    def _decode_beside(self, packet: Any) -> None:
+        """A relayed Opus packet, decoded at once for the taps (the bridge relays and something listens): no
+        jitter buffer, no decoder thread, no hop back to the event loop per frame; packets out of order or
+        lost are decoded as they come (the forwarded ones are untouched)."""
+        if self._beside is None:
+            self._beside = av.CodecContext.create("libopus", "r")
+            self._beside.format = "s16"
+            self._beside.layout = "stereo"
+            self._beside.sample_rate = 48000
+        try:
+            frames = self._beside.decode(av.Packet(packet.payload))
+        except av.FFmpegError as exc:  # a corrupt packet: the taps hear a gap (its relayed copy went on)
+            log.debug("%s: relayed packet not decoded beside: %s", self.name, exc)
+            return
+        for frame in frames:
+            assert isinstance(frame, av.AudioFrame)
+            self.frames_decoded += 1
+            self._on_audio(self._beside_converter.convert(frame))
 
     async def _drain(self, track: MediaStreamTrack) -> None:
         converter = FrameConverter(48000)

@@ -160,6 +160,7 @@ async def test_a_tap_of_the_callers_side_decodes_only_that_side_beside_the_relay
     """The in-band DTMF tap ("a") decodes the caller's packets while they are still relayed; the agent's side
     is decoded only once a tap of both sides (a recording) comes, and stops again when that tap goes."""
     from aiortc.jitterbuffer import JitterBuffer
+    from aiortc.rtp import RtpPacket
 
     from media.aiortc_patches import PacketRelay
     from media.bridge import RELAY, RELAY_AND_TAP
@@ -187,7 +188,16 @@ async def test_a_tap_of_the_callers_side_decodes_only_that_side_beside_the_relay
     assert bridge.tapped == ((digits, "a"), (recording, "ab"))
     bridge.remove_tap(recording)
     assert (bridge.mode, bridge.decoding, ra.decode, rb.decode) == (RELAY_AND_TAP, "a", True, False)
+    # the leg's decoder beside the relay (media/leg.py) takes a tapped side's packets, not aiortc's buffer
+    beside: list[bytes] = []
+    ra.beside = lambda p: beside.append(p.payload)
+    p = RtpPacket(payload_type=111, sequence_number=7, timestamp=7 * 960, payload=b"tone")
+    p._data = p.payload  # type: ignore[attr-defined]  # aiortc depayloads before the jitter buffer
+    assert ra.add(p) == (False, None) and beside == [b"tone"] and (ra.buffered, ra.decoded_beside) == (0, 1)
+    assert bytes(await agent.recv()) == b"tone"  # and it was forwarded untouched all the same
     bridge.remove_tap(digits)
     assert (bridge.mode, bridge.decoding, ra.decode, rb.decode) == (RELAY, "", False, False)
+    ra.add(p)
+    assert beside == [b"tone"]  # nothing taps the caller's side now: relayed only
     with pytest.raises(ValueError):
         bridge.add_tap(digits, "c")
