@@ -18,18 +18,27 @@ and runs until its terminal event:
 3. All recognizer work (creating it, ``accept``, ``final``, ``reset``)
    runs in this call's :class:`~media.asr.pool.SerialLane` of the shared
    :class:`~media.asr.pool.RecognitionPool`, never on the event loop.
-4. **Early end.** After ``early_silence_ms`` (200 ms, counted after the
-   VAD's 120 ms hangover) of a pause the
-   listener decodes what it has (:class:`~media.asr.vad.SpeechPaused`).
-   If that is a complete, confident answer (:func:`complete`: a menu phrase
-   no longer phrase starts with, or a digit string of ``max_digits``) and
-   the caller has not spoken since, the utterance ends there
-   (``SpeechEnded`` reason ``early``) instead of after the whole
-   ``trailing_silence_ms`` (700 ms). Otherwise the window goes on; the
-   recognizer then no longer holds the utterance (``final`` consumed it),
-   so the next decode replays the window's audio (kept by the listener,
-   bounded by ``max_speech_ms``) into it: the outcome at the full trailing
-   silence is the one the listener would have had without the early try.
+4. **Early end, decoded speculatively.** A short pause (``speculate_ms``,
+   100 ms counted after the VAD's 120 ms hangover) starts a decode of what
+   was said *while the silence keeps being measured*. That decode is given
+   the audio padded to the whole ``trailing_silence_ms`` (700 ms) with the
+   pause's own audio repeated, so it sees exactly what the decode at the
+   end of the trailing silence would see if the caller stays quiet: the
+   early end never changes an outcome, it only brings it sooner (decoding a
+   shorter tail moved marginal confidences by up to 0.05 either way). Once
+   the pause reaches ``early_silence_ms`` (200 ms, :class:`~media.asr.vad.SpeechPaused`)
+   and that result is back, the utterance ends there (``SpeechEnded``
+   reason ``early``) if the result is *complete* (:func:`complete`: a menu
+   phrase no longer phrase starts with, or a digit string of
+   ``max_digits``) and either confident (:class:`Recognized`) or within
+   :data:`EARLY_NO_MATCH_MARGIN` under the threshold (a :class:`NoMatch`
+   ``low_confidence``: VoiceXML's ``completetimeout``, which applies to
+   any complete grammar match, confident or not). If the caller speaks
+   again the speculative result is dropped; the recognizer then no longer
+   holds the utterance (``final`` consumed it), so the next decode replays
+   the window's audio (kept by the listener, bounded by ``max_speech_ms``).
+   If the silence runs to ``trailing_silence_ms`` with no speech since the
+   speculation, its result *is* the outcome (no second decode).
 5. Every window ends with exactly one terminal event:
    :class:`Recognized` (in grammar, confidence >= ``min_confidence``),
    :class:`NoMatch` (empty, out of grammar, low confidence, or longer than
@@ -52,6 +61,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -111,6 +121,54 @@ class NoMatch:
     result: Result | None = None
 
 
+#: A complete answer this close under the window's threshold ends early too, as a no-match (see the module docstring).
+EARLY_NO_MATCH_MARGIN = 0.1
+
+
+@dataclass
+class DecodeTimes:
+    """One decode job, monotonic seconds: submitted to the call's lane, started by a worker, done."""
+
+    queued: float
+    started: float | None = None
+    done: float | None = None
+
+
+@dataclass
+class TurnTimes:
+    """Where one window's answer spent its time (monotonic seconds, comparable across processes on a host).
+
+    ``speculated``: the speculative decode was submitted; ``paused``: the pause reached ``early_silence_ms``;
+    ``ended``: the utterance was declared over (``early`` or not); ``decode``: the decode whose result became
+    the outcome (``reused``: the speculative one served the full trailing silence); ``outcome``: the terminal
+    event was queued on the event loop. Filled by the listener; the call adds what follows (flow, prompt).
+    """
+
+    speculated: float | None = None
+    paused: float | None = None
+    ended: float | None = None
+    early: bool = False
+    reused: bool = False
+    decode: DecodeTimes | None = None
+    outcome: float | None = None
+    speculations: int = 0  # speculative decodes started this window (more than one: the caller went on)
+
+    def as_dict(self) -> dict[str, float | bool | int | None]:
+        d = self.decode
+        return {
+            "speculated": self.speculated,
+            "paused": self.paused,
+            "ended": self.ended,
+            "early": self.early,
+            "reused": self.reused,
+            "decode_queued": d.queued if d else None,
+            "decode_started": d.started if d else None,
+            "decode_done": d.done if d else None,
+            "outcome": self.outcome,
+            "speculations": self.speculations,
+        }
+
+
 ListenerEvent = SpeechStarted | SpeechEnded | NoInputTimeout | PartialText | Recognized | NoMatch
 #: The events that end a window (exactly one per window).
 TERMINAL_EVENTS = (Recognized, NoMatch, NoInputTimeout)
@@ -154,6 +212,7 @@ class SpeechListener:
         detector: VadKind = VadKind.WEBRTC,
         input_rate: int = 48000,
         chunk_ms: int = 100,
+        speculate_ms: int | None = 100,
         label: str = "",
     ) -> None:
         self.engine = engine
@@ -161,6 +220,9 @@ class SpeechListener:
         self.min_confidence = engine.min_confidence if min_confidence is None else min_confidence
         self.input_rate = input_rate
         self.label = label
+        #: Consecutive silence (after the VAD's hangover) that starts the speculative decode; None or at least
+        #: ``early_silence_ms``: decode when the pause reaches ``early_silence_ms`` (no speculation).
+        self.speculate_ms = speculate_ms
         self._lane = pool.lane()
         self.detector = detector
         self._classifier = classifier_for(detector, self.settings)
@@ -180,11 +242,19 @@ class SpeechListener:
         self._grammar: Grammar | None = None
         self._audio = bytearray()  # everything given to the recognizer this window (for a replay)
         self._stale = False  # the recognizer's utterance was consumed by an early try: replay before decoding
+        self._onset_ms = 0
+        self._last_speech_end = 0  # end of the last speech frame (as the endpointer counts it)
+        self._quiet_ms = 0  # consecutive non-speech while speaking
+        self._spec_key: int | None = None  # the pause (its speech end) a speculative decode was started for
+        self._spec_outcome: tuple[int, Recognized | NoMatch, DecodeTimes] | None = None  # its result, when back
+        self._paused_key: int | None = None  # the pause that reached early_silence_ms
+        self.turn = TurnTimes()  # this window's timings (a new object per window)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.Queue[ListenerEvent | BaseException] = asyncio.Queue()
         self._closed = False
         # Touched only by lane jobs (one at a time).
         self._recognizer: Recognizer | None = None
+        self._spec_result: tuple[int, int, Recognized | NoMatch] | None = None  # (window, pause, outcome)
         log.info("speech listener %s: %s", label or "-", engine.describe())
 
     # ----- event loop side -------------------------------------------------------------------------
@@ -219,6 +289,9 @@ class SpeechListener:
         self._grammar = grammar
         self._audio.clear()
         self._stale = False
+        self._spec_key = self._paused_key = self._spec_outcome = None
+        self._quiet_ms = 0
+        self.turn = TurnTimes()
         self._pending.clear()
         self._chunk.clear()
         self._preroll.clear()
@@ -259,11 +332,12 @@ class SpeechListener:
                 self._chunk += frame
                 if len(self._chunk) >= self._chunk_bytes:
                     self._send_chunk()
+                self._count_silence(speech, t + self.settings.frame_ms)
             else:
                 self._preroll.append((t, frame))
             for event in self._endpointer.frame(speech, t):
                 if isinstance(event, SpeechPaused):
-                    self._try_early(event)
+                    self._on_pause(event)
                 else:
                     events.append(self._on_vad(event))
         return events
@@ -315,6 +389,9 @@ class SpeechListener:
     def _on_vad(self, event: SpeechStarted | SpeechEnded | NoInputTimeout) -> ListenerEvent:
         if isinstance(event, SpeechStarted):
             self._speaking = True
+            self._onset_ms = event.onset_ms
+            self._last_speech_end = event.at_ms
+            self._quiet_ms = 0
             first = event.onset_ms - self.settings.pre_roll_ms
             audio = b"".join(frame for t, frame in self._preroll if t >= first)
             self._preroll.clear()
@@ -322,11 +399,15 @@ class SpeechListener:
             log.debug("listener %s: speech started at %d ms (onset %d)", self.label, event.at_ms, event.onset_ms)
         elif isinstance(event, SpeechEnded):
             self._speaking = False
+            self.turn.ended = time.monotonic()
             log.debug("listener %s: speech ended at %d ms (%s)", self.label, event.at_ms, event.reason)
             self._post(self._window, event)
             if event.reason is EndReason.SILENCE:
                 self._send_chunk()
-                self._job(self._finish, self._window_min_confidence, self._replay())
+                # No speech since the speculative decode started: its result is this outcome (same audio).
+                key = self._onset_ms + event.speech_ms
+                reuse = key if self._spec_key == key else None
+                self._job(self._finish, self._window_min_confidence, self._replay(), reuse, self._times())
             else:
                 self._chunk.clear()
                 self._audio.clear()
@@ -356,29 +437,88 @@ class SpeechListener:
         self._stale = True
         return replay
 
-    def _try_early(self, paused: SpeechPaused) -> None:
-        """A short pause: decode what there is, and end here if that is a complete, confident answer."""
-        if self._grammar is None or self.settings.early_silence_ms is None:
+    def _count_silence(self, speech: bool, frame_end: int) -> None:
+        """Track the pause the endpointer counts; start the speculative decode when it reaches ``speculate_ms``."""
+        if speech:
+            self._last_speech_end = frame_end
+            self._quiet_ms = 0
+            return
+        self._quiet_ms += self.settings.frame_ms
+        early = self.settings.early_silence_ms
+        if self.speculate_ms is not None and early is not None and self._quiet_ms == self.speculate_ms < early:
+            self._speculate()
+
+    def _speculate(self) -> None:
+        """Decode what was said, padded to the whole trailing silence, while the pause goes on."""
+        if self._grammar is None or self.settings.early_silence_ms is None or self._spec_key == self._last_speech_end:
             return
         self._send_chunk()
-        self._job(self._early, self._window_min_confidence, self._replay(), paused)
+        self._spec_key = self._last_speech_end
+        self._spec_outcome = None
+        self.turn.speculated = time.monotonic()
+        self.turn.speculations += 1
+        pad = self._padding(self.settings.trailing_silence_ms - self._quiet_ms)
+        self._job(self._early, self._window_min_confidence, self._replay(), self._spec_key, pad, self._times())
 
-    def _early_outcome(self, window: int, paused: SpeechPaused, outcome: Recognized | NoMatch) -> None:
-        """Back on the event loop: end the utterance if the caller is still in the same pause."""
-        if window != self._window or not self._open:
+    def _padding(self, ms: int) -> bytes:
+        """``ms`` of the pause's own audio (the line's background), repeated: what the rest of the silence sounds like."""
+        want = max(ms, 0) * SAMPLE_RATE // 1000 * 2
+        quiet = bytes(self._audio[len(self._audio) - min(self._quiet_ms * SAMPLE_RATE // 1000 * 2, len(self._audio)) :])
+        if not want:
+            return b""
+        if not quiet:
+            return bytes(want)
+        return (quiet * (want // len(quiet) + 1))[:want]
+
+    def _on_pause(self, paused: SpeechPaused) -> None:
+        """The pause reached ``early_silence_ms``: end now if the speculative result allows it (else when it comes)."""
+        if self._grammar is None or self.settings.early_silence_ms is None:
             return
-        if not isinstance(outcome, Recognized) or not complete(self._grammar, outcome.result):
+        self.turn.paused = time.monotonic()
+        self._paused_key = paused.speech_end_ms
+        if self._spec_key != paused.speech_end_ms:  # no speculation for this pause (speculate_ms off or missed)
+            self._last_speech_end = paused.speech_end_ms
+            self._speculate()
+        self._maybe_end_early()
+
+    def _early_outcome(self, window: int, key: int, outcome: Recognized | NoMatch, times: DecodeTimes) -> None:
+        """Back on the event loop: keep the speculative result; end now if the pause is long enough already."""
+        if window != self._window or not self._open or key != self._spec_key:
             return
-        at = self._frame_t if self._frame_t is not None else paused.at_ms
-        ended = self._endpointer.end_early(paused.speech_end_ms, max(at, paused.at_ms))
+        self._spec_outcome = (key, outcome, times)
+        self._maybe_end_early()
+
+    def _ends_early(self, outcome: Recognized | NoMatch) -> bool:
+        if isinstance(outcome, Recognized):
+            return complete(self._grammar, outcome.result)
+        result = outcome.result
+        return (
+            outcome.reason is NoMatchReason.LOW_CONFIDENCE
+            and result is not None
+            and result.confidence >= self._window_min_confidence - EARLY_NO_MATCH_MARGIN
+            and complete(self._grammar, result)
+        )
+
+    def _maybe_end_early(self) -> None:
+        spec = self._spec_outcome
+        if spec is None or self._paused_key != spec[0] or not self._ends_early(spec[1]):
+            return
+        key, outcome, times = spec
+        at = self._frame_t if self._frame_t is not None else key
+        ended = self._endpointer.end_early(key, at)
         if ended is None:
             return  # the caller spoke again: the window goes on
         self._speaking = False
         self._chunk.clear()
         self._audio.clear()
+        now = time.monotonic()
+        self.turn.ended, self.turn.early, self.turn.decode, self.turn.outcome = now, True, times, now
         log.debug("listener %s: speech ended early at %d ms", self.label, ended.at_ms)
-        self._post(window, ended)
-        self._post(window, outcome)
+        self._post(self._window, ended)
+        self._post(self._window, outcome)
+
+    def _times(self) -> DecodeTimes:
+        return DecodeTimes(time.monotonic())
 
     def _job(self, fn: Callable[..., None], *args: Any) -> None:
         self._lane.submit(self._guarded, self._window, fn, *args)
@@ -386,6 +526,11 @@ class SpeechListener:
     def _post(self, window: int, item: ListenerEvent | BaseException) -> None:
         if window == self._window:
             self._queue.put_nowait(item)
+
+    def _post_outcome(self, window: int, outcome: Recognized | NoMatch, times: DecodeTimes, reused: bool) -> None:
+        if window == self._window:
+            self.turn.decode, self.turn.reused, self.turn.outcome = times, reused, time.monotonic()
+            self._queue.put_nowait(outcome)
 
     def _post_threadsafe(self, window: int, item: ListenerEvent | BaseException) -> None:
         loop = self._loop
@@ -416,31 +561,66 @@ class SpeechListener:
         if partial is not None and partial.text:
             self._post_threadsafe(window, PartialText(partial.text))
 
-    def _decode(self, replay: bytes | None) -> Result | None:
+    def _decode(self, replay: bytes | None, pad: bytes = b"") -> Result | None:
         if self._recognizer is None:
             return None
         if replay is not None:
             self._recognizer.reset()
             self._recognizer.accept(replay)
+        if pad:
+            self._recognizer.accept(pad)
         return self._recognizer.final()
 
-    def _early(self, window: int, min_confidence: float, replay: bytes | None, paused: SpeechPaused) -> None:
-        result = self._decode(replay)
+    def _early(
+        self, window: int, min_confidence: float, replay: bytes | None, key: int, pad: bytes, times: DecodeTimes
+    ) -> None:
+        times.started = time.monotonic()
+        result = self._decode(replay, pad)
+        times.done = time.monotonic()
         if result is None:
             return
         outcome = judge(result, min_confidence)
+        self._spec_result = (window, key, outcome)
+        self._log(outcome, result, "speculative ")
         loop = self._loop
         if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._early_outcome, window, paused, outcome)
+            loop.call_soon_threadsafe(self._early_outcome, window, key, outcome, times)
 
-    def _finish(self, window: int, min_confidence: float, replay: bytes | None = None) -> None:
+    def _finish(
+        self,
+        window: int,
+        min_confidence: float,
+        replay: bytes | None = None,
+        reuse: int | None = None,
+        times: DecodeTimes | None = None,
+    ) -> None:
+        times = times or DecodeTimes(time.monotonic())
+        spec = self._spec_result
+        if reuse is not None and spec is not None and spec[:2] == (window, reuse):
+            times.started = times.done = time.monotonic()
+            self._post_outcome_threadsafe(window, spec[2], times, True)
+            return
+        times.started = time.monotonic()
         result = self._decode(replay)
+        times.done = time.monotonic()
         if result is None:
             return
         outcome = judge(result, min_confidence)
+        self._log(outcome, result, "")
+        self._post_outcome_threadsafe(window, outcome, times, False)
+
+    def _post_outcome_threadsafe(
+        self, window: int, outcome: Recognized | NoMatch, times: DecodeTimes, reused: bool
+    ) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._post_outcome, window, outcome, times, reused)
+
+    def _log(self, outcome: Recognized | NoMatch, result: Result, what: str) -> None:
         log.info(
-            "listener %s: %s %r confidence %.2f (heard %r) by %s %s",
+            "listener %s: %s%s %r confidence %.2f (heard %r) by %s %s",
             self.label,
+            what,
             "recognized" if isinstance(outcome, Recognized) else f"no-match ({outcome.reason})",
             result.text,
             result.confidence,
@@ -448,7 +628,6 @@ class SpeechListener:
             self.engine.name,
             self.engine.language,
         )
-        self._post_threadsafe(window, outcome)
 
     def _reset(self, window: int) -> None:
         if self._recognizer is not None:

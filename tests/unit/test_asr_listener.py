@@ -295,8 +295,9 @@ async def test_a_complete_confident_answer_ends_after_a_short_pause(make) -> Non
     events = await events_until_outcome(listener)
     assert events[1:] == [SpeechEnded(at_ms=1480, reason=EndReason.EARLY, speech_ms=720), Recognized(BILLING)]
     assert not listener.listening and engine.finals == 1
-    # the recognizer got pre-roll + speech + webrtcvad's hangover + the 200 ms pause, no more
-    assert len(engine.heard[0]) == pytest.approx(2 * 16 * (300 + 600 + 120 + 200), abs=2 * 16 * 20)
+    # the recognizer got pre-roll + speech + webrtcvad's hangover + the pause so far, padded with that pause's own
+    # audio to the whole 700 ms trailing silence: what the decode at the end of the trailing silence would get
+    assert len(engine.heard[0]) == pytest.approx(2 * 16 * (300 + 600 + 120 + 700), abs=2 * 16 * 20)
 
 
 async def test_speech_after_the_pause_goes_on_and_the_whole_answer_is_decoded(make) -> None:  # type: ignore[no-untyped-def]
@@ -335,6 +336,75 @@ async def test_an_answer_that_may_go_on_or_is_unsure_waits_for_the_trailing_sile
     ended = feed_all(listener, silence(500), start_ms=1500)
     assert ended == [SpeechEnded(at_ms=1920, reason=EndReason.SILENCE, speech_ms=720)]
     assert (await events_until_outcome(listener))[-1] == judge(answer, 0.5)
+
+
+async def wait_finals(engine: ScriptedEngine, n: int) -> None:
+    async with asyncio.timeout(5):
+        while engine.finals < n:
+            await asyncio.sleep(0.01)
+
+
+async def test_the_decode_starts_during_the_pause_and_the_answer_ends_when_the_pause_is_long_enough(  # type: ignore[no-untyped-def]
+    make,
+) -> None:
+    engine = ScriptedEngine(BILLING)
+    listener = make(engine, vad=EARLY)
+    listener.start(0, GRAMMAR)
+    # speech, webrtcvad's 120 ms hangover, then 100 ms of the pause: the speculative decode runs already ...
+    feed_all(listener, np.concatenate([silence(500), voiced_tone(600), silence(240)]))
+    await wait_finals(engine, 1)
+    await asyncio.sleep(0.05)
+    assert listener.listening  # ... but a 100 ms pause does not end an answer
+    assert len(engine.heard[0]) == pytest.approx(2 * 16 * (300 + 600 + 120 + 700), abs=2 * 16 * 20)  # padded
+    # the pause reaches 200 ms: the result is already there, the answer ends on that very frame
+    ended = feed_all(listener, silence(160), start_ms=1340)
+    assert [type(e) for e in ended] == []  # (the early end is an event of next_event, not of feed)
+    events = await events_until_outcome(listener)
+    assert [type(e) for e in events] == [SpeechStarted, SpeechEnded, Recognized]
+    assert events[1].reason is EndReason.EARLY and events[1].at_ms <= 1480
+    assert engine.finals == 1 and listener.turn.early and listener.turn.speculated is not None
+
+
+async def test_speech_resumed_after_the_speculative_decode_is_not_cut_off(make) -> None:  # type: ignore[no-untyped-def]
+    engine = ScriptedEngine(BILLING)
+    listener = make(engine, vad=replace(EARLY, max_speech_ms=5000))
+    listener.start(0, GRAMMAR)
+    feed_all(listener, np.concatenate([silence(500), voiced_tone(600), silence(260)]))
+    await wait_finals(engine, 1)  # decoded "billing" during a 120 ms pause ...
+    feed_all(listener, np.concatenate([voiced_tone(400), silence(900)]), start_ms=1360)  # ... then spoke on
+    events = await events_until_outcome(listener)
+    assert [type(e) for e in events] == [SpeechStarted, SpeechEnded, Recognized]
+    assert events[1].reason is not EndReason.EARLY
+    # the outcome is a decode of the whole answer (replayed: pre-roll, both parts, the pauses)
+    assert len(engine.heard[-1]) >= 2 * 16 * (300 + 600 + 260 + 400)
+
+
+async def test_a_complete_answer_just_under_the_threshold_ends_early_as_a_no_match(make) -> None:  # type: ignore[no-untyped-def]
+    marginal = Result("billing", 0.45, (Word("billing", 0.45),), "billing")
+    engine = ScriptedEngine(marginal)
+    listener = make(engine, vad=EARLY)
+    listener.start(0, GRAMMAR)
+    feed_all(listener, np.concatenate([silence(500), voiced_tone(600), silence(400)]))
+    events = await events_until_outcome(listener)
+    assert events[1:] == [
+        SpeechEnded(at_ms=events[1].at_ms, reason=EndReason.EARLY, speech_ms=720),
+        NoMatch(NoMatchReason.LOW_CONFIDENCE, marginal),
+    ]
+    assert engine.finals == 1
+
+
+async def test_the_speculative_result_is_the_outcome_at_the_end_of_the_trailing_silence(make) -> None:  # type: ignore[no-untyped-def]
+    engine = ScriptedEngine(Result("billing", 0.3, (Word("billing", 0.3),), "billing"))  # too unsure to end early
+    listener = make(engine, vad=EARLY)
+    listener.start(0, GRAMMAR)
+    feed_all(listener, np.concatenate([silence(500), voiced_tone(600), silence(400)]))
+    await wait_finals(engine, 1)
+    assert feed_all(listener, silence(500), start_ms=1500) == [
+        SpeechEnded(at_ms=1920, reason=EndReason.SILENCE, speech_ms=720)
+    ]
+    events = await events_until_outcome(listener)
+    assert events[-1] == NoMatch(NoMatchReason.LOW_CONFIDENCE, engine.answer)  # type: ignore[arg-type]
+    assert engine.finals == 1 and listener.turn.reused  # no second decode of the same audio
 
 
 def test_complete_answers() -> None:
