@@ -32,6 +32,18 @@ Answers whose speech ended within the ``--seconds`` measured window count:
   processes: a busy machine skews the run)
 - gateway RSS at start, idle after the warm-up call (model, prompts, codecs
   loaded), the peak during each step, and per call beyond that baseline
+- where the turn-taking time goes, per stage (p50/p95, ms after the caller's
+  end of speech), from the gateway's ``speech turn`` log lines (monotonic
+  times, one clock for every process of the host): the speculative decode
+  starts (a 100 ms pause after the VAD's hangover), the pause reaches the early
+  end's 200 ms, the utterance is declared over, the decode whose result was
+  used (queued, started, done: queue wait and decode time, both views), the
+  outcome on the event loop, the answer handed to the flow, the next prompt
+  queued on the player (flow step: timeline, variables, TTS cache, Opus), and
+  heard by the caller (player slot, network, the caller's jitter buffer)
+
+The gateway runs as one node process (``--workers 1``, one event loop: the
+case the 5-call target is about); ``--workers N`` measures N.
 
 The callers run in this process on the same 2 cores as the gateway (whose
 decoding pool has one thread per core), so the latency includes the load
@@ -263,6 +275,81 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+STAGES = (
+    ("speculated", "speculative decode started"),
+    ("paused", "pause reached the early end's 200 ms"),
+    ("ended", "utterance declared over"),
+    ("decode_queued", "decode used: queued"),
+    ("decode_started", "decode used: started"),
+    ("decode_done", "decode used: done"),
+    ("outcome", "outcome on the event loop"),
+    ("posted", "answer handed to the flow"),
+    ("prompt", "next prompt queued on the player"),
+)
+
+
+def turn_traces(log: Path) -> dict[str, list[dict[str, Any]]]:
+    """The gateway's ``speech turn {json}`` lines (gateway/flows/call_speech.py), per conversation, in order."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    decoder = json.JSONDecoder()
+    for line in log.read_text(errors="replace").splitlines():
+        if "speech turn {" not in line:
+            continue
+        trace, _ = decoder.raw_decode(line.split("speech turn ", 1)[1])
+        out.setdefault(str(trace.get("conversation_id")), []).append(trace)
+    return out
+
+
+def attach_traces(result: dict[str, Any], traces: dict[str, list[dict[str, Any]]]) -> None:
+    """Give each answer the turn trace that ended after its end of speech and before the next answer's."""
+    turns = traces.get(str(result.get("conversation_id")), [])
+    answers = result.get("answers", [])
+    for i, a in enumerate(answers):
+        until = answers[i + 1]["end"] if i + 1 < len(answers) else math.inf
+        found = next((t for t in turns if t.get("ended") is not None and a["end"] <= t["ended"] < until), None)
+        if found is not None:
+            a["trace"] = found
+
+
+def stage_summary(answers: list[dict[str, Any]]) -> dict[str, Any]:
+    """p50/p95 ms after the caller's end of speech per stage, and the durations between them."""
+    traced = [a for a in answers if "trace" in a]
+    out: dict[str, Any] = {"traced": len(traced)}
+
+    def after_end(key: str) -> list[float]:
+        return [(a["trace"][key] - a["end"]) * 1000 for a in traced if a["trace"].get(key) is not None]
+
+    for key, _ in STAGES:
+        values = after_end(key)
+        out[key] = {"n": len(values), "p50": round(pct(values, 50), 1), "p95": round(pct(values, 95), 1)}
+    heard = [a["reply_ms"] for a in traced if a["reply_ms"] is not None]
+    out["heard"] = {"n": len(heard), "p50": round(pct(heard, 50), 1), "p95": round(pct(heard, 95), 1)}
+
+    def span(a: dict[str, Any], start: str, end: str) -> float | None:
+        t = a["trace"]
+        if end == "heard":
+            return (
+                None if a["reply_ms"] is None or t.get(start) is None else a["reply_ms"] - (t[start] - a["end"]) * 1000
+            )
+        return None if t.get(start) is None or t.get(end) is None else (t[end] - t[start]) * 1000
+
+    for name, start, end in (
+        ("queue_wait", "decode_queued", "decode_started"),
+        ("decode", "decode_started", "decode_done"),
+        ("ended_to_outcome", "ended", "outcome"),
+        ("flow_step", "posted", "prompt"),
+        ("prompt_to_heard", "prompt", "heard"),
+    ):
+        values = [v for a in traced if (v := span(a, start, end)) is not None]
+        out[name] = {"n": len(values), "p50": round(pct(values, 50), 1), "p95": round(pct(values, 95), 1)}
+    out["early_pct"] = round(100 * sum(1 for a in traced if a["trace"].get("early")) / max(len(traced), 1), 1)
+    out["reused_pct"] = round(100 * sum(1 for a in traced if a["trace"].get("reused")) / max(len(traced), 1), 1)
+    out["speculations_per_answer"] = round(
+        sum(a["trace"].get("speculations", 0) for a in traced) / max(len(traced), 1), 2
+    )
+    return out
+
+
 async def api_stats(http: aiohttp.ClientSession, base: str) -> dict[str, int]:
     async with http.get(base + "/api/stats") as r:
         return dict((await r.json())["calls"])
@@ -308,6 +395,7 @@ async def step(
     utterances: dict[tuple[str, str], Utterance],
     redis: aioredis.Redis,
     http: aiohttp.ClientSession,
+    log: Path,
 ) -> dict[str, Any]:
     stop = asyncio.Event()
     results: list[dict[str, Any]] = [{} for _ in range(calls)]
@@ -329,6 +417,9 @@ async def step(
     stop.set()
     await asyncio.gather(*tasks)
     await asyncio.gather(*(judge(redis, r) for r in results))
+    traces = turn_traces(log)
+    for r in results:
+        attach_traces(r, traces)
     answers = [a for r in results for a in r.get("answers", []) if t0 <= a["end"] < t1]
     active = after["active_calls"]
     sent, late = after["frames_sent"] - mid["frames_sent"], after["late_frames"] - mid["late_frames"]
@@ -340,6 +431,7 @@ async def step(
         "active_during_measure": active,
         "seconds": round(elapsed, 1),
         **summary(answers),
+        "stages": stage_summary(answers),
         "gateway_cpu_ms_per_call_second": round(gw_ms, 1),
         "calls_per_core": round(1000 / max(gw_ms, 1e-9), 1),
         "gateway_cpu_percent": round(100 * gw_cpu / elapsed, 1),
@@ -368,7 +460,7 @@ def engine_line(log: Path) -> str:
     return "unknown"
 
 
-def start_gateway(port: int, redis_url: str, tmp: Path) -> subprocess.Popen[bytes]:
+def start_gateway(port: int, redis_url: str, tmp: Path, workers: int = 1) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k != "VOSK_MODEL"}  # the default engine: pocketsphinx
     with open(tmp / "gateway.log", "wb") as log:
         return subprocess.Popen(
@@ -391,6 +483,10 @@ def start_gateway(port: int, redis_url: str, tmp: Path) -> subprocess.Popen[byte
                 "500",
                 "--rtc-addresses",
                 "127.0.0.1",
+                "--workers",
+                str(workers),
+                "--admission-max-lag-ms",  # a loaded machine's event-loop lag must not turn the bench's calls away
+                "0",
             ],
             stdout=subprocess.DEVNULL,
             stderr=log,
@@ -405,7 +501,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     redis_server = RedisServer()
     redis_server.start()
     port = free_port()
-    proc = start_gateway(port, redis_server.url, tmp)
+    proc = start_gateway(port, redis_server.url, tmp, args.workers)
     base = f"http://127.0.0.1:{port}"
     out: dict[str, Any] = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -421,6 +517,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "rate_wpm": RATE_WPM,
             "vad_trailing_silence_ms": TRAILING_MS,
             "seconds": args.seconds,
+            "workers": args.workers,
+            "load_average_at_start": os.getloadavg(),
             "target": "reply_ms_p95 < 600 (whole: end of speech -> next prompt heard)",
         },
         "steps": [],
@@ -440,7 +538,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             out["engine"] = engine_line(tmp / "gateway.log")
             out["codec_floor_ms_per_call_second"] = round(await codec_floor(), 2)
             for calls in args.steps:
-                result = await step(base, proc.pid, calls, args.seconds, utterances, redis, http)
+                result = await step(base, proc.pid, calls, args.seconds, utterances, redis, http, tmp / "gateway.log")
+                result["load_average_after"] = os.getloadavg()
                 result["rss_mb_per_call"] = round((result["rss_mb_peak"] - rss_idle) / calls, 2)
                 result["ratio_to_codec_floor"] = round(
                     result["gateway_cpu_ms_per_call_second"] / out["codec_floor_ms_per_call_second"], 1
@@ -487,6 +586,24 @@ def report(out: dict[str, Any]) -> None:
         f"warm-up call, {out['rss_mb_idle_at_end']} MB idle at the end; MB/call = (peak in step - idle after "
         f"warm-up) / calls"
     )
+    print(
+        "where the time goes: ms after the caller's end of speech, p50 / p95 (from the gateway's 'speech turn' "
+        "traces); then durations"
+    )
+    for s in out["steps"]:
+        st = s["stages"]
+        cells = [f"{label} {st[key]['p50']}/{st[key]['p95']}" for key, label in STAGES if st[key]["n"]]
+        cells.append(f"heard {st['heard']['p50']}/{st['heard']['p95']}")
+        print(
+            f"  {s['calls']} calls ({st['traced']} traced, load {s['load_average_after'][0]:.1f}): " + "; ".join(cells)
+        )
+        spans = ("queue_wait", "decode", "ended_to_outcome", "flow_step", "prompt_to_heard")
+        print(
+            "    "
+            + "; ".join(f"{k} {st[k]['p50']}/{st[k]['p95']}" for k in spans)
+            + f"; ended early {st['early_pct']} %, speculative result reused {st['reused_pct']} %, "
+            f"speculative decodes per answer {st['speculations_per_answer']}"
+        )
     for s in out["steps"]:
         if s["misheard"]:
             print(f"  {s['calls']} calls, not correct: " + "; ".join(s["misheard"]))
@@ -496,6 +613,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", default="5,10,20", help="comma-separated concurrent call counts")
     parser.add_argument("--seconds", type=float, default=30.0, help="measured seconds per step")
+    parser.add_argument("--workers", type=int, default=1, help="gateway node processes (default 1: one event loop)")
     parser.add_argument("--json", type=Path, default=RESULTS / "speech_calls.json", help="write the result here")
     args = parser.parse_args()
     args.steps = [int(s) for s in args.steps.split(",") if s.strip()]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import weakref
 from collections import OrderedDict
 from fractions import Fraction
 
@@ -64,6 +65,7 @@ class OpusPrompts:
         self._cache: OrderedDict[str, list[bytes]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        self._known: weakref.WeakKeyDictionary[Audio, str] = weakref.WeakKeyDictionary()  # audio -> its key
         self.hits = 0
         self.misses = 0
         self.silence = encode_blocks(bytes(SAMPLES_PER_BLOCK * 2 * 3))[-1]  # a settled silent packet
@@ -75,6 +77,7 @@ class OpusPrompts:
         pcm = np.ascontiguousarray(audio.samples, dtype="<i2").tobytes()
         key = hashlib.sha1(pcm).hexdigest()
         with self._lock:
+            self._known[audio] = key
             found = self._cache.get(key)
             if found is not None:
                 self._cache.move_to_end(key)
@@ -91,6 +94,18 @@ class OpusPrompts:
                     _, dropped = self._cache.popitem(last=False)
                     self._bytes -= sum(len(p) for p in dropped)
         return packets
+
+    def ready(self, audio: Audio) -> list[bytes] | None:
+        """The packets of this very ``audio`` object if :meth:`packets` encoded it and they are still cached, else
+        None. Cheap (no hashing): the event loop asks before handing :meth:`packets` to a thread, so a prompt that
+        is played again (the TTS cache hands out the same object) starts without a thread hop."""
+        with self._lock:
+            key = self._known.get(audio)
+            found = self._cache.get(key) if key is not None else None
+            if found is not None:
+                self._cache.move_to_end(key)  # type: ignore[arg-type]
+                self.hits += 1
+            return found
 
 
 class OpusStream:

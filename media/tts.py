@@ -11,6 +11,11 @@ with PyAV to the rate asked for (48 kHz for WebRTC prompts) and keeps the
 result in a disk cache keyed by everything that changes the audio, so the
 same prompt is synthesised once per deployment, not once per call.
 
+The most recently used prompts (up to ``memory_bytes``) are also kept in
+memory: a prompt played again comes back at once, without a disk read in a
+worker thread (on a busy node that hop cost tens of milliseconds of the
+caller's wait for the next prompt after an answer).
+
 espeak-ng is not bit-exact from call to call inside one process: some
 generator state (pitch flutter) carries over from the previous utterance, so
 the same text comes out a few samples longer or shorter each time (the
@@ -27,6 +32,7 @@ import json
 import logging
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -241,10 +247,19 @@ class Synthesizer:
     failed (or its circuit breaker is open) and the prompt is not in the cache from an earlier answer.
     """
 
-    def __init__(self, cache_dir: str | os.PathLike[str] | None = None, *, remote: WyomingTts | None = None) -> None:
+    def __init__(
+        self,
+        cache_dir: str | os.PathLike[str] | None = None,
+        *,
+        remote: WyomingTts | None = None,
+        memory_bytes: int = 64 * 1024 * 1024,
+    ) -> None:
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.remote = remote
         self.stats = CacheStats()
+        self.memory_bytes = memory_bytes
+        self._memory: OrderedDict[str, Audio] = OrderedDict()  # the last prompts served, least recently used first
+        self._memory_used = 0
         self._inflight: dict[str, asyncio.Future[Audio | None]] = {}
         self._version: str | None = None
 
@@ -258,14 +273,34 @@ class Synthesizer:
         self._validate(text, rate_wpm, sample_rate)
         if self.remote is not None:
             key = cache_key(text, "", 0, sample_rate, self.remote.version)
-            served = await self._once(key, lambda: self._produce_remote(key, text, sample_rate))
+            served = self._remembered(key) or await self._once(
+                key, lambda: self._produce_remote(key, text, sample_rate)
+            )
             if served is not None:
-                return served
+                return self._remember(key, served)
         if self._version is None:
             self._version = await asyncio.to_thread(engine_version)  # loads espeak-ng once
         key = cache_key(text, voice, rate_wpm, sample_rate, self._version)
-        audio = await self._once(key, lambda: self._produce(key, text, voice, rate_wpm, sample_rate))
+        audio = self._remembered(key) or await self._once(
+            key, lambda: self._produce(key, text, voice, rate_wpm, sample_rate)
+        )
         assert audio is not None
+        return self._remember(key, audio)
+
+    def _remembered(self, key: str) -> Audio | None:
+        audio = self._memory.get(key)
+        if audio is not None:
+            self._memory.move_to_end(key)
+            self.stats.hits += 1
+        return audio
+
+    def _remember(self, key: str, audio: Audio) -> Audio:
+        if key not in self._memory:
+            self._memory[key] = audio
+            self._memory_used += audio.samples.nbytes
+            while self._memory_used > self.memory_bytes and self._memory:
+                _, dropped = self._memory.popitem(last=False)
+                self._memory_used -= dropped.samples.nbytes
         return audio
 
     async def _once(self, key: str, produce: Callable[[], Awaitable[Audio | None]]) -> Audio | None:

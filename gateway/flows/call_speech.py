@@ -21,11 +21,20 @@ VAD keeps hearing as speech waits seconds, not the listener's 10 s default.
 
 The clock is the call's own audio: milliseconds of audio fed, so VAD times
 do not depend on how late the event loop is.
+
+**Turn trace.** For every answer the call logs one line ``speech turn {json}``
+when the next prompt is queued on the player: the listener's
+:class:`~media.asr.listener.TurnTimes` (speculative decode, pause, end of the
+utterance, the decode's queue wait and run, the outcome on the event loop),
+when the answer went to the flow (``posted``) and when its next prompt was
+queued (``prompt``), all monotonic seconds (one clock for every process of the
+host: ``bench speech`` lines them up with the caller's own end of speech).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -80,6 +89,8 @@ class CallSpeech:
         self._samples = 0
         self._listen: Listen | None = None
         self._extra = {"conversation_id": conversation_id}
+        self._conversation_id = conversation_id
+        self._trace: dict[str, object] | None = None  # the last answer's turn, until its next prompt is queued
         self._pump = asyncio.create_task(self._run(), name=f"speech-{listener.label}")
 
     @property
@@ -131,6 +142,11 @@ class CallSpeech:
             if listen is None or not isinstance(event, (Recognized, NoMatch)):
                 continue
             ended, self._speech_ended = self._speech_ended, None
+            self._trace = {
+                "conversation_id": self._conversation_id,
+                "kind": "recognized" if isinstance(event, Recognized) else str(event.reason),
+                **self.listener.turn.as_dict(),
+            }
             self.metrics.speech_decoded(
                 "recognized" if isinstance(event, Recognized) else str(event.reason),
                 None if ended is None else time.monotonic() - ended,
@@ -149,9 +165,17 @@ class CallSpeech:
                         reason=str(event.reason),
                     )
                 )
+            self._trace["posted"] = time.monotonic()
             if self._listen is listen:  # still listening for the same node: reopen the window
                 self.listen(listen)
                 self._on_reopen()
+
+    def prompt_queued(self) -> None:
+        """The call queued a prompt: the first one after an answer ends that answer's turn trace (logged)."""
+        trace, self._trace = self._trace, None
+        if trace is not None:
+            trace["prompt"] = time.monotonic()
+            log.info("speech turn %s", json.dumps(trace), extra=self._extra)
 
     async def close(self) -> None:
         """Stop listening, end the pump, release the recognizer."""

@@ -92,9 +92,14 @@ class VoiceChannel:
         return await self._queue(await self.files.get(action.path), action.prompt_id, action.barge_in, action.text)
 
     async def _queue(self, audio: Audio, prompt_id: str, barge_in: bool, text: str) -> asyncio.Future[PlaybackOutcome]:
-        # Encoded once per distinct prompt (a cache hit for every later caller), off the event loop.
-        packets = await asyncio.to_thread(self.opus.packets, audio) if self.player.sends_packets else None
+        # Encoded once per distinct prompt (a cache hit for every later caller), off the event loop; a prompt played
+        # before starts without the thread hop (the next prompt after an answer: the caller is waiting for it).
+        packets = None
+        if self.player.sends_packets:
+            packets = self.opus.ready(audio) or await asyncio.to_thread(self.opus.packets, audio)
         playing = self.player.play(audio, prompt_id, packets)
+        if self.speech is not None:
+            self.speech.prompt_queued()  # ends the turn trace of an answer (gateway/flows/call_speech.py)
         if self.captions is not None:
             self.captions.prompt_queued(text, playing)
         return self._queued(playing, barge_in)

@@ -461,14 +461,22 @@ class SpeechListener:
         self._job(self._early, self._window_min_confidence, self._replay(), self._spec_key, pad, self._times())
 
     def _padding(self, ms: int) -> bytes:
-        """``ms`` of the pause's own audio (the line's background), repeated: what the rest of the silence sounds like."""
+        """``ms`` of what the rest of the silence will sound like: the quietest frame of the pause, repeated.
+
+        The line's background, not digital silence (on a noisy line zeros would move the decoder's noise floor);
+        the quietest frame, not the whole pause: its first frames still carry the tail of the last word.
+        """
         want = max(ms, 0) * SAMPLE_RATE // 1000 * 2
-        quiet = bytes(self._audio[len(self._audio) - min(self._quiet_ms * SAMPLE_RATE // 1000 * 2, len(self._audio)) :])
         if not want:
             return b""
-        if not quiet:
+        fb = self._frame_bytes
+        quiet_bytes = min(self._quiet_ms * SAMPLE_RATE // 1000 * 2, len(self._audio)) // fb * fb
+        if not quiet_bytes:
             return bytes(want)
-        return (quiet * (want // len(quiet) + 1))[:want]
+        frames = np.frombuffer(bytes(self._audio[-quiet_bytes:]), dtype=np.int16).reshape(-1, fb // 2)  # a copy
+        energy = (frames.astype(np.float64) ** 2).sum(axis=1)
+        quietest = frames[int(np.argmin(energy))].tobytes()
+        return (quietest * (want // fb + 1))[:want]
 
     def _on_pause(self, paused: SpeechPaused) -> None:
         """The pause reached ``early_silence_ms``: end now if the speculative result allows it (else when it comes)."""

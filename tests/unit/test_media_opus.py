@@ -48,3 +48,12 @@ def test_cache_is_bounded() -> None:
     for hz in (300, 400, 500, 600):
         cache.packets(tone(0.5, hz))
     assert cache._bytes <= 4000 or len(cache._cache) == 1
+
+
+def test_a_prompt_object_encoded_before_is_ready_without_hashing_or_a_thread() -> None:
+    cache = OpusPrompts()
+    audio = tone(0.2)
+    assert cache.ready(audio) is None  # never encoded: the caller hands packets() to a thread
+    first = cache.packets(audio)
+    assert cache.ready(audio) is first
+    assert cache.ready(tone(0.2)) is None  # the same samples in another object: only packets() knows it

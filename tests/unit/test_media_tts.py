@@ -203,3 +203,16 @@ async def test_synthesis_runs_off_the_event_loop() -> None:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert ticks > 0
+
+
+async def test_a_prompt_played_again_comes_from_memory_not_the_disk(tmp_path: Path) -> None:
+    synth = Synthesizer(tmp_path)
+    first = await synth.synthesize("for sales, press three")
+    for entry in tmp_path.iterdir():  # the disk cache is gone: only the memory can answer now
+        entry.unlink()
+    again = await synth.synthesize("for sales, press three")
+    assert again is first and (synth.stats.hits, synth.stats.misses) == (1, 1)
+    small = Synthesizer(tmp_path, memory_bytes=first.samples.nbytes)  # room for one prompt only
+    one = await small.synthesize("for sales, press three")
+    await small.synthesize("for support, press two")
+    assert await small.synthesize("for sales, press three") is not one  # the older one left the memory
