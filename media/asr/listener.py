@@ -38,7 +38,9 @@ and runs until its terminal event:
    holds the utterance (``final`` consumed it), so the next decode replays
    the window's audio (kept by the listener, bounded by ``max_speech_ms``).
    If the silence runs to ``trailing_silence_ms`` with no speech since the
-   speculation, its result *is* the outcome (no second decode).
+   speculation and sounds exactly like the padding (digital silence), the
+   speculative result *is* the outcome (the decoder's input was the same
+   bytes); otherwise the whole window is decoded as before.
 5. Every window ends with exactly one terminal event:
    :class:`Recognized` (in grammar, confidence >= ``min_confidence``),
    :class:`NoMatch` (empty, out of grammar, low confidence, or longer than
@@ -248,6 +250,8 @@ class SpeechListener:
         self._spec_key: int | None = None  # the pause (its speech end) a speculative decode was started for
         self._spec_outcome: tuple[int, Recognized | NoMatch, DecodeTimes] | None = None  # its result, when back
         self._paused_key: int | None = None  # the pause that reached early_silence_ms
+        self._spec_pad = b""  # the padding the speculative decode got, and where in the window's audio it began
+        self._spec_at = 0
         self.turn = TurnTimes()  # this window's timings (a new object per window)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.Queue[ListenerEvent | BaseException] = asyncio.Queue()
@@ -405,8 +409,11 @@ class SpeechListener:
             if event.reason is EndReason.SILENCE:
                 self._send_chunk()
                 # No speech since the speculative decode started: its result is this outcome (same audio).
+                # (The rest of the silence must be byte for byte the padding it was decoded with: then the decoder's
+                # input was the same, and so is its result. Digital silence is; a noisy line's background is not.)
                 key = self._onset_ms + event.speech_ms
-                reuse = key if self._spec_key == key else None
+                same = self._spec_key == key and self._audio[self._spec_at :] == self._spec_pad
+                reuse = key if same else None
                 self._job(self._finish, self._window_min_confidence, self._replay(), reuse, self._times())
             else:
                 self._chunk.clear()
@@ -458,6 +465,7 @@ class SpeechListener:
         self.turn.speculated = time.monotonic()
         self.turn.speculations += 1
         pad = self._padding(self.settings.trailing_silence_ms - self._quiet_ms)
+        self._spec_pad, self._spec_at = pad, len(self._audio)
         self._job(self._early, self._window_min_confidence, self._replay(), self._spec_key, pad, self._times())
 
     def _padding(self, ms: int) -> bytes:

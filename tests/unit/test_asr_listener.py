@@ -407,6 +407,21 @@ async def test_the_speculative_result_is_the_outcome_at_the_end_of_the_trailing_
     assert engine.finals == 1 and listener.turn.reused  # no second decode of the same audio
 
 
+async def test_on_a_noisy_line_the_end_of_the_trailing_silence_is_decoded_again(make) -> None:  # type: ignore[no-untyped-def]
+    engine = ScriptedEngine(Result("billing", 0.3, (Word("billing", 0.3),), "billing"))
+    listener = make(engine, vad=EARLY)
+    listener.start(0, GRAMMAR)
+    line = white_noise(3000, -60.0, seed=3)  # a quiet hiss: never speech, never twice the same 20 ms
+    feed_all(listener, np.concatenate([silence(500), voiced_tone(600) + line[: 48 * 600], line[: 48 * 400]]))
+    await wait_finals(engine, 1)
+    feed_all(listener, line[48 * 1000 : 48 * 1500], start_ms=1500)
+    events = await events_until_outcome(listener)
+    assert events[-1] == NoMatch(NoMatchReason.LOW_CONFIDENCE, engine.answer)  # type: ignore[arg-type]
+    # the padding was the pause's quietest frame, not this hiss: the whole window was decoded again, as it was
+    assert engine.finals == 2 and not listener.turn.reused
+    assert len(engine.heard[-1]) == pytest.approx(2 * 16 * (300 + 600 + 120 + 700), abs=2 * 16 * 40)
+
+
 def test_complete_answers() -> None:
     digits = Grammar.of(["operator"], digits=True, min_digits=2, max_digits=4)
     assert complete(GRAMMAR, BILLING)
