@@ -790,6 +790,16 @@ class Settings:
         help="the speech detector that finds where a caller's answer starts and ends: `webrtc` (webrtcvad gated "
         "by the line's noise floor) or `silero` (Silero's neural VAD; more CPU per call, see bench asr --vad)",
     )
+    asr_processes: int = setting(
+        1,
+        factory=_cores,
+        env="CG_ASR_PROCESSES",
+        parse=_number(int, 0, 256, "a whole number from 0 to 256"),
+        shown="cores",
+        help="worker processes for pocketsphinx's grammar searches (each about 100 MB; a search holds Python's "
+        "lock, so in a thread it stalls the calls' audio and the caller's wait for the next prompt: "
+        "media/asr/sphinx_procs.py); 0: threads of the node process",
+    )
     asr_url: str | None = setting(
         None,
         env="CG_ASR_URL",

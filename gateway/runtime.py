@@ -258,6 +258,7 @@ async def _build(settings: Settings, stack: contextlib.AsyncExitStack, clock: Ca
         speech = SpeechRecognition.configure(
             settings.vosk_model,
             settings.data_dir,
+            processes=settings.asr_processes,
             asr_url=settings.asr_url,
             asr_timeout_s=settings.asr_timeout_seconds,
             on_breaker=metrics.speech_server_breaker,

@@ -68,6 +68,8 @@ def settings(redis_url: str, agents_file: Path, tmp_path: Path) -> Settings:
         # admission by load is off: a loaded test machine's event-loop lag must not turn test calls away
         # (tests/integration/test_admission.py turns it on)
         admission_max_lag_ms=0,
+        # pocketsphinx decodes in threads (seconds to start worker processes per node; test_asr_processes.py runs them)
+        asr_processes=0,
     )
 
 

@@ -65,15 +65,17 @@ class SpeechRecognition:
         data_dir: str | os.PathLike[str] | Path,
         workers: int | None = None,
         *,
+        processes: int = 0,
         asr_url: str | None = None,
         asr_timeout_s: float | None = None,
         on_breaker: Callable[[str, BreakerState], None] | None = None,
         vad: str = VadKind.WEBRTC,
     ) -> SpeechRecognition:
-        """From the settings: Vosk model paths or installed names (may be empty), the data directory, the
-        Wyoming speech server that recognises first (None: the local engine only) and the speech detector
-        (``vad``: webrtc or silero; Silero's model is loaded here once); ``on_breaker("asr", state)`` is told
-        when that server's circuit breaker opens or closes."""
+        """From the settings: Vosk model paths or installed names (may be empty), the data directory, pocketsphinx's
+        decoding processes (0: threads of this process, media/asr/sphinx_procs.py), the Wyoming speech server that
+        recognises first (None: the local engine only) and the speech detector (``vad``: webrtc or silero; Silero's
+        model is loaded here once); ``on_breaker("asr", state)`` is told when that server's circuit breaker opens
+        or closes."""
         breaker = None
         if asr_url:
             report = on_breaker
@@ -81,7 +83,12 @@ class SpeechRecognition:
                 f"asr {asr_url}", on_change=(lambda state: report("asr", state)) if report is not None else None
             )
         engines = SpeechEngines(
-            vosk_models, data_dir=data_dir, asr_url=asr_url, asr_timeout_s=asr_timeout_s, asr_breaker=breaker
+            vosk_models,
+            data_dir=data_dir,
+            sphinx_processes=processes,
+            asr_url=asr_url,
+            asr_timeout_s=asr_timeout_s,
+            asr_breaker=breaker,
         )
         kind = VadKind(vad)
         if kind is VadKind.SILERO:
@@ -171,3 +178,4 @@ class SpeechRecognition:
 
     def close(self) -> None:
         self.pool.shutdown()
+        self.engines.close()

@@ -56,7 +56,9 @@ class SpeechEngines:
     (``DATA_DIR/models/NAME``), e.g. from ``VOSK_MODEL`` split on
     ``os.pathsep``; each one's language comes from its name unless
     ``vosk_languages`` gives it (same order). ``sphinx_pool_size``: at most
-    this many pocketsphinx decoders (default: the CPU count).
+    this many pocketsphinx decoders (default: the CPU count);
+    ``sphinx_processes``: run pocketsphinx's grammar searches in that many
+    worker processes instead (media/asr/sphinx_procs.py; :meth:`close` stops them).
     """
 
     def __init__(
@@ -66,6 +68,7 @@ class SpeechEngines:
         vosk_languages: Sequence[str | None] = (),
         data_dir: str | os.PathLike[str] | None = None,
         sphinx_pool_size: int | None = None,
+        sphinx_processes: int = 0,
         asr_url: str | None = None,
         asr_timeout_s: float | None = None,
         asr_breaker: CircuitBreaker | None = None,
@@ -80,6 +83,7 @@ class SpeechEngines:
         self._lock = threading.Lock()
         self._engines: dict[tuple[str, str], SpeechEngine] = {}
         self._sphinx_pool_size = sphinx_pool_size or os.cpu_count() or 1
+        self._sphinx_processes = sphinx_processes
         self.vosk_paths: dict[str, Path] = {}
         for i, model in enumerate(vosk_models):
             path = resolve(model, data_dir)
@@ -152,9 +156,26 @@ class SpeechEngines:
             from media.asr.vosk_engine import VoskEngine
 
             return VoskEngine(self.vosk_paths[lang], lang)
+        if self._sphinx_processes > 0:
+            from media.asr.sphinx_procs import SphinxProcessEngine
+
+            return SphinxProcessEngine(self._sphinx_processes)
         from media.asr.sphinx_engine import SphinxEngine
 
         return SphinxEngine(self._sphinx_pool_size)
+
+    def close(self) -> None:
+        """Stop what the engines run beside this process (pocketsphinx's decoding processes)."""
+        if self._sphinx_processes <= 0:
+            return
+        from media.asr.sphinx_procs import SphinxProcessEngine
+
+        with self._lock:
+            engines = list(self._engines.values())
+        for engine in engines:
+            local = getattr(engine, "fallback", engine)  # a Wyoming engine's local fallback
+            if isinstance(local, SphinxProcessEngine):
+                local.close()
 
 
 def default_engine(
