@@ -275,6 +275,18 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def children_rss_mb(pid: int) -> float:
+    """RSS of the node's child processes (pocketsphinx's decoding processes, --asr-processes)."""
+    total = 0.0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                total += rss_mb(int(child))
+            except OSError:  # gone meanwhile
+                pass
+    return total
+
+
 STAGES = (
     ("speculated", "speculative decode started"),
     ("paused", "pause reached the early end's 200 ms"),
@@ -535,6 +547,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             out["warmup"] = summary(warm.get("answers", [])) | {"error": warm.get("error")}
             await asyncio.sleep(2)
             out["rss_mb_idle_after_warmup"] = rss_idle = round(rss_mb(proc.pid), 1)
+            out["decoder_processes_rss_mb"] = round(children_rss_mb(proc.pid), 1)
             out["engine"] = engine_line(tmp / "gateway.log")
             out["codec_floor_ms_per_call_second"] = round(await codec_floor(), 2)
             for calls in args.steps:
@@ -584,7 +597,7 @@ def report(out: dict[str, Any]) -> None:
     print(
         f"gateway RSS: {out['rss_mb_start']} MB at start, {out['rss_mb_idle_after_warmup']} MB idle after the "
         f"warm-up call, {out['rss_mb_idle_at_end']} MB idle at the end; MB/call = (peak in step - idle after "
-        f"warm-up) / calls"
+        f"warm-up) / calls; decoding processes {out.get('decoder_processes_rss_mb', 0)} MB more"
     )
     print(
         "where the time goes: ms after the caller's end of speech, p50 / p95 (from the gateway's 'speech turn' "
