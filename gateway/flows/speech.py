@@ -93,7 +93,9 @@ class SpeechRecognition:
         kind = VadKind(vad)
         if kind is VadKind.SILERO:
             MODELS.warm()
-        return cls(engines, RecognitionPool(workers), kind)
+        # With decoding processes a lane's thread only waits for its process: one more thread per process, so the
+        # other calls' cheap jobs (audio for their recognizer, a new window) never wait behind those waits.
+        return cls(engines, RecognitionPool(workers or (os.cpu_count() or 1) + max(processes, 0)), kind)
 
     def engine_for(self, flow: Flow) -> SpeechEngine | None:
         """The shared engine this flow listens with (None: the flow takes keys only). Raises AsrError."""
