@@ -22,10 +22,12 @@ and runs until its terminal event:
    100 ms counted after the VAD's 120 ms hangover) starts a decode of what
    was said *while the silence keeps being measured*. That decode is given
    the audio padded to the whole ``trailing_silence_ms`` (700 ms) with the
-   pause's own audio repeated, so it sees exactly what the decode at the
-   end of the trailing silence would see if the caller stays quiet: the
-   early end never changes an outcome, it only brings it sooner (decoding a
-   shorter tail moved marginal confidences by up to 0.05 either way). Once
+   pause's quietest frame repeated (the line's background), so it sees what
+   the decode at the end of the trailing silence would see if the caller
+   stays quiet (byte for byte on a digitally silent line): the early end
+   does not change an outcome, it brings it sooner (the old early decode of
+   a 320 ms tail moved confidences by up to 0.06 either way: "billing"
+   0.85 early against 0.80 at the full silence). Once
    the pause reaches ``early_silence_ms`` (200 ms, :class:`~media.asr.vad.SpeechPaused`)
    and that result is back, the utterance ends there (``SpeechEnded``
    reason ``early``) if the result is *complete* (:func:`complete`: a menu
