@@ -7,6 +7,7 @@ heavy happens at import: Vosk and pocketsphinx load when an engine is made):
 - ``engine``: the :class:`SpeechEngine` / :class:`Recognizer` protocols, :class:`Result`, :class:`Partial`.
 - ``vosk_engine``: Vosk behind that interface (model cache, grammar JSON, garbage words, second view).
 - ``sphinx_engine``: the offline English default, pocketsphinx en-us with JSGF grammars and a decoder pool.
+- ``sphinx_procs``: the same engine with its grammar searches in worker processes (a search holds the GIL).
 - ``loudness``: frame levels, noise floor, loud (speech) frames and comfort noise, for the confidences.
 - ``vad``: webrtcvad frame classifier (reset every window) and the pure endpointing state machine.
 - ``silero_vad``: Silero's neural VAD behind the same classifier interface (``--vad silero``), :class:`VadKind`.
