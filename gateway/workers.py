@@ -71,7 +71,9 @@ class Supervisor:
 
     def __init__(self, settings: Settings, argv: list[str]) -> None:
         self.settings = settings
-        self.argv = [*argv, "--workers", "1"]  # the last occurrence of a flag wins
+        # the last occurrence of a flag wins; the machine's speech decoding processes are shared out among workers
+        share = max(1, settings.asr_processes // settings.workers) if settings.asr_processes > 0 else 0
+        self.argv = [*argv, "--workers", "1", "--asr-processes", str(share)]
         self.procs: dict[int, asyncio.subprocess.Process] = {}
         self.stopping = asyncio.Event()
         self.status = 0
