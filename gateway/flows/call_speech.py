@@ -88,6 +88,7 @@ class CallSpeech:
         self._rate = sample_rate
         self._samples = 0
         self._listen: Listen | None = None
+        self._closed = False  # the call ended: its flow may still be on its way to a Listen it will never hear
         self._extra = {"conversation_id": conversation_id}
         self._conversation_id = conversation_id
         self._trace: dict[str, object] | None = None  # the last answer's turn, until its next prompt is queued
@@ -111,6 +112,8 @@ class CallSpeech:
 
     def listen(self, action: Listen) -> None:
         """Open a window for this ``Listen`` (replacing any open one); nothing to say for it: no window."""
+        if self._closed:  # the call's end closed the listener while its runner was still executing a step
+            return
         grammar = grammar_for(action, strict=self._strict)
         if grammar is None:
             self.stop_listening()
@@ -178,7 +181,8 @@ class CallSpeech:
             log.info("speech turn %s", json.dumps(trace), extra=self._extra)
 
     async def close(self) -> None:
-        """Stop listening, end the pump, release the recognizer."""
+        """Stop listening, end the pump, release the recognizer; a later :meth:`listen` opens nothing."""
+        self._closed = True
         self._listen = None
         self._pump.cancel()
         await asyncio.gather(self._pump, return_exceptions=True)

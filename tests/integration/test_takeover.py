@@ -330,10 +330,11 @@ async def test_a_clean_stop_is_not_taken_over(
             )
 
         await until(indexed_for_a1, "the registry lists the call for a1")
-        second, _ = await desk(survivor.url, "a1")  # a second desk of the agent lists the call (from the registry)
+        second, second_phone = await desk(survivor.url, "a1")  # a second desk lists the call (from the registry)
         try:
             assert [c["call_id"] for c in second.welcome["calls"]] == [phone.call_id]
         finally:
+            await second_phone.close()
             await second.close()
         node_id = (await s.store.redis.hget(s.keys.call(phone.call_id), "node") or b"").decode()
         assert await node.stop() == 0
