@@ -454,6 +454,12 @@ def main() -> None:
     parser.add_argument(
         "--set", default="espeak", help="comma-separated: espeak (synthetic voices), human (bench/asr_human.py)"
     )
+    parser.add_argument(
+        "--decisions",
+        default="",
+        help="human set: comma-separated pocketsphinx decisions to compare (default: the old and the new default)",
+    )
+    parser.add_argument("--parts", default="fit,held-out", help="human set: fit, held-out or both")
     parser.add_argument("--out", type=Path, help="JSON results (default bench/results/asr_accuracy[_quick].json)")
     parser.add_argument(
         "--vad", help="comma-separated webrtc, silero: compare the speech detectors instead (bench/asr_vad.py)"
@@ -464,18 +470,28 @@ def main() -> None:
 
         asr_vad.main(args, split)
         return
-    for value, allowed, what in ((args.engines, ENGINES, "engine"), (args.conditions, CONDITIONS, "condition")):
+    conditions = (*CONDITIONS, "quiet") if "human" in split(args.set) else CONDITIONS  # quiet: the human set only
+    for value, allowed, what in ((args.engines, ENGINES, "engine"), (args.conditions, conditions, "condition")):
         bad = [v for v in split(value) if v not in allowed]
         if bad or not split(value):
             parser.error(f"unknown {what} {', '.join(bad) or '(none)'}: use {', '.join(allowed)}")
     sets = split(args.set)
     if "human" in sets:
+        from bench.asr_human import BEFORE_AFTER, print_human, run_human
         from bench.asr_human import CONDITIONS as HUMAN_CONDITIONS
-        from bench.asr_human import print_human, run_human
+        from media.asr.sphinx_decision import DECISIONS
 
         wanted = [c for c in split(args.conditions) if c in HUMAN_CONDITIONS]
+        decisions = tuple(split(args.decisions)) or BEFORE_AFTER
+        if bad := [d for d in decisions if d not in DECISIONS]:
+            parser.error(f"unknown decision {', '.join(bad)}: use {', '.join(DECISIONS)}")
         human = asyncio.run(
-            run_human(wanted if args.conditions != ",".join(CONDITIONS) else list(HUMAN_CONDITIONS), args.quick)
+            run_human(
+                wanted if args.conditions != ",".join(CONDITIONS) else list(HUMAN_CONDITIONS),
+                args.quick,
+                decisions,
+                tuple(split(args.parts)),
+            )
         )
         print()
         print_human(human)

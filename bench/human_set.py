@@ -114,7 +114,62 @@ SINGLE = {
     "minutes": "minutes",
     "seconds": "seconds",
     "hours": "hours",
+    "spy-agent": "agent",
+    "digits/billion": "billion",
+    "digits/oclock": "o'clock",
+    "vm-password": "password",
 }
+TEENS = ("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
+TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+#: Single words of the newer menus (file -> word); every recording is one word, 0.3-1.2 s.
+MORE = {
+    **{f"digits/{n}": w for n, w in enumerate(TEENS, start=10)},
+    **{f"digits/{10 * n}": w for n, w in enumerate(TENS, start=2)},
+    "activated": "activated",
+    "enabled": "enabled",
+    "disabled": "disabled",
+    "cancelled": "cancelled",
+    "removed": "removed",
+    "added": "added",
+    "de-activated": "deactivated",
+    "vm-saved": "saved",
+    "vm-deleted": "deleted",
+    "vm-received": "received",
+    "dictate/paused": "paused",
+    "dictate/pause": "pause",
+    "dictate/record": "record",
+    "dictate/playback": "playback",
+    "vm-message": "message",
+    "vm-messages": "messages",
+    "vm-INBOX": "new",
+    "vm-Old": "old",
+    "vm-Work": "work",
+    "vm-Family": "family",
+    "vm-Friends": "friends",
+    "vm-Urgent": "urgent",
+    "vm-no": "no",
+    "vm-first": "first",
+    "vm-last": "last",
+    "vm-for": "for",
+    "your": "your",
+    "with": "with",
+    "digits/star": "star",
+    "digits/pound": "pound",
+    "letters/dash": "dash",
+    "letters/dot": "dot",
+    "letters/plus": "plus",
+    "digits/minus": "minus",
+    "letters/slash": "slash",
+    "letters/space": "space",
+    "letters/asterisk": "asterisk",
+    "letters/dollar": "dollar",
+    "letters/equals": "equals",
+    "letters/zed": "zed",
+    "uppercase": "uppercase",
+    "lowercase": "lowercase",
+}
+#: Letters said alone ("letters/a" is "ay"): far out-of-grammar words, short ones.
+LETTERS = {f"letters/{c}": f"letter {c}" for c in "abcdefghijklmnopqrstuvwxyz"}
 #: Whole prompts: phrases that must never route in a menu.
 PHRASES = {
     "please-try-again": "please try again",
@@ -129,6 +184,18 @@ PHRASES = {
     "vm-goodbye": "goodbye (vm)",
     "queue-thankyou": "thank you for your patience",
     "all-circuits-busy-now": "all circuits are busy now",
+    "vm-nobodyavail": "nobody is available",
+    "conf-getpin": "please enter the conference pin",
+    "demo-thanks": "thank you for trying the demo",
+    "vm-login": "comedian mail, mailbox?",
+    "call-forwarding": "call forwarding",
+    "do-not-disturb": "do not disturb",
+    "speed-dial": "speed dial",
+    "call-waiting": "call waiting",
+    "check-number-dial-again": "please check the number and dial again",
+    "vm-reachoper": "to reach an operator",
+    "vm-nonumber": "I am afraid I do not know that number",
+    "privacy-thankyou": "thank you",
 }
 #: The menus: name -> (grammar words, near out-of-grammar words).
 MENUS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -139,9 +206,31 @@ MENUS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("alpha", "bravo", "charlie", "delta", "tango"),
         tuple(w for w in NATO.values() if w not in {"alpha", "bravo", "charlie", "delta", "tango"}),
     ),
+    "tens": (
+        ("ten", "twenty", "thirty", "forty", "fifty"),
+        ("eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "sixty", "seventy", "eighty", "ninety"),
+    ),
+    "status": (
+        ("activated", "enabled", "disabled", "cancelled", "removed"),
+        ("deactivated", "added", "saved", "deleted", "received", "paused"),
+    ),
+    "folders": (("new", "old", "work", "family", "friends", "urgent"), ("no", "first", "last", "for", "your", "with")),
+    "symbols": (
+        ("star", "pound", "dash", "dot", "plus"),
+        ("minus", "slash", "space", "asterisk", "dollar", "equals", "zed"),
+    ),
+    "dictate": (("record", "playback", "pause", "message", "password"), ("paused", "messages", "received", "saved")),
+    "late-months": (MONTHS[6:], (*MONTHS[:6], "today", "tomorrow")),
 }
-PINS4 = ("1234", "5690", "7788", "3017", "2468", "9051", "4815", "6203", "8642", "1357", "2090", "7401")
-PINS7 = ("5551234", "8675309", "2024680", "9130572", "4406118", "3097251")
+PINS4 = (
+    "1234", "5690", "7788", "3017", "2468", "9051", "4815", "6203", "8642", "1357", "2090", "7401",
+    "3960", "5172", "8806", "4539", "1025", "6748", "9383", "2701", "5046", "7219", "3508", "6694",
+    "1180", "8427", "4062", "9735", "2356", "7930", "6015", "3842",
+)  # fmt: skip
+PINS7 = (
+    "5551234", "8675309", "2024680", "9130572", "4406118", "3097251",
+    "6170394", "2859016", "7403825", "1968407", "5320769", "8046153",
+)  # fmt: skip
 
 
 def ensure_installed() -> None:
@@ -175,9 +264,10 @@ def word_file(word: str) -> str:
     for letter, nato in NATO.items():
         if nato == word:
             return f"phonetic/{letter}_p"
-    for name, w in SINGLE.items():
-        if w == word:
-            return name
+    for table in (SINGLE, MORE, LETTERS):
+        for name, w in table.items():
+            if w == word:
+                return name
     raise KeyError(word)
 
 
@@ -204,6 +294,23 @@ class HumanItem:
     part: str  # "fit" or "held-out"
 
 
+def _far_words(sources: tuple[str, ...], words: tuple[str, ...], near: tuple[str, ...]) -> list[str]:
+    """The far out-of-grammar words of a menu from its ``sources`` (none of its own or its near words)."""
+    out: list[str] = []
+    for source in sources:
+        if source == "days":
+            out += DAYS
+        elif source == "months":
+            out += MONTHS
+        elif source == "letters":
+            out += LETTERS.values()
+        elif source == "nato":
+            out += NATO.values()
+        else:
+            out += SINGLE.values()
+    return [w for w in out if w not in words and w not in near]
+
+
 def human_items() -> list[HumanItem]:
     """Every item of the human set (both parts)."""
     items: list[HumanItem] = []
@@ -212,6 +319,12 @@ def human_items() -> list[HumanItem]:
         "months": ("days", "nato", "single"),
         "nato": ("months", "single"),
         "words": ("days", "nato"),
+        "tens": ("days", "letters"),
+        "status": ("months", "single", "letters"),
+        "folders": ("nato", "letters"),
+        "symbols": ("days", "single"),
+        "dictate": ("nato", "months", "letters"),
+        "late-months": ("nato", "letters"),
     }
     for menu, (words, near) in MENUS.items():
         for w in words:
@@ -219,16 +332,7 @@ def human_items() -> list[HumanItem]:
             items.append(HumanItem(menu, menu, w, recording(word_file(w)), w, split_of(w)))
         for w in near:
             items.append(HumanItem(f"{menu}-oog-near", menu, w, recording(word_file(w)), None, split_of(w)))
-        far_words: list[str] = []
-        for source in far[menu]:
-            if source == "days":
-                far_words += DAYS
-            elif source == "months":
-                far_words += [m for m in MONTHS if m not in near]
-            elif source == "nato":
-                far_words += [n for n in NATO.values() if n not in words and n not in near]
-            else:
-                far_words += [w for w in SINGLE.values() if w not in near and w not in words]
+        far_words = _far_words(far[menu], words, near)
         for w in dict.fromkeys(far_words):
             items.append(HumanItem(f"{menu}-oog-far", menu, w, recording(word_file(w)), None, split_of(w)))
         for name, text in PHRASES.items():

@@ -47,24 +47,11 @@ confidence is 0. Marginal hypotheses flip under that perturbation (on the
 bench: all the wrong digit strings of clean audio, e.g. "nine zero five
 one" heard as 1051), right ones almost never do.
 
-**Garbage competitor** (opt-in: a flow's ``speech_strictness: strict``, i.e. :attr:`Grammar.strict
-<media.asr.grammar.Grammar.strict>`, or ``decision="garbage"``; menu answers only, digit strings keep the two
-views). Measured on real human speech (``./bin/bench asr --set human``, Debian's asterisk-core-sounds-en-wav),
-the two views routed 16-22 % of out-of-grammar single words near the menu ("march" -> monday, "echo" ->
-tango, "today" -> may). A menu answer that passes the confidence gate is decoded once more with a grammar
-where the menu phrases compete with one word of the GARBAGE_WORDS (3000) commonest English words of the
-wheel's language model (:mod:`media.asr.garbage_words`; words that sound like a menu word, or are one phone
-away from one, left out); if a garbage word wins, the confidence is 0. Held-out human words, clean: near
-out-of-grammar words routed 21.9 % -> 0 %, far ones 4.5 % both, but menu words right 84.6 % -> 61.5 % and
-the decode p50 67 -> 634 ms; on espeak-ng voices "billing" and "sales" often lose to "really", "wheel". That
-is why it is not the default. ``decision="banded"`` (measured, see the README's bench section) runs the
-garbage search only when the two views agreed on a confidence under GARBAGE_BAND (0.7: every out-of-grammar
-word the two views routed on the fit part of the human set, clean, scored 0.51-0.64; right menu words
-0.55-0.94). Candidates measured and not kept: agreement across window offsets (start +40 ms,
-end -200 ms) changed nothing against out-of-grammar words; a garbage *loop* (up to 3 words) took the menu
-words themselves ("monday" -> "than day") and cost 1-2 s; JSGF weights on the garbage branch (1 to 1e-6)
-moved nothing; a fit margin between the garbage word and the menu word did not separate human
-out-of-grammar words from espeak menu words.
+**Menu decisions** (:mod:`media.asr.sphinx_decision`, which records what was measured): the default,
+``runner-up``, takes a menu answer that the two views agreed on only when its fit is good (at least SURE_FIT,
+-19) or it beats the best *other* menu phrase by MIN_MARGIN (4 score units per frame) in a second search
+without it; ``two-view`` (the old default), ``garbage`` (a flow's ``speech_strictness: strict``) and
+``banded`` stay selectable for the bench.
 
 **Confidence** (of the first view; calibrated on ``./bin/bench asr``,
 espeak-ng voices en-us, en-gb, en-us+f3, en-us+m3 at 130-190 wpm, clean,
@@ -182,6 +169,21 @@ from media.asr.loudness import (
     noise_floor,
     with_noise_floor,
 )
+from media.asr.sphinx_decision import (
+    BANDED,
+    DECISIONS,
+    DEFAULT_DECISION,
+    GARBAGE,
+    GARBAGE_BAND,
+    GARBAGE_WORDS,
+    MIN_MARGIN,
+    RUNNER_UP,
+    SURE_FIT,
+    garbage_jsgf,
+    phone_distance,
+    runner_up_margin,
+    runner_up_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -204,16 +206,6 @@ MAX_SEARCHES_PER_DECODER = 32
 #: gate 3.0 % menu and 2.8 % digit misroutes at 10 dB SNR, 0-1.4 % in clean and telephone-band audio).
 CLEAN_SNR_DB = 30.0
 CLEAN_BONUS = 0.05
-#: Decisions (see "Garbage competitor" in the module docstring): ``two-view`` (the default) is the comfort-noise
-#: agreement; ``garbage`` (what a flow's ``speech_strictness: strict`` asks for, per window with
-#: :attr:`Grammar.strict <media.asr.grammar.Grammar.strict>`) re-decodes a menu answer against the GARBAGE_WORDS
-#: commonest English words instead; ``banded`` runs that garbage check only after the two views agreed on a
-#: confidence under GARBAGE_BAND. ``./bin/bench asr --set human`` runs all three.
-TWO_VIEW, GARBAGE, BANDED = "two-view", "garbage", "banded"
-DECISIONS = (TWO_VIEW, GARBAGE, BANDED)
-GARBAGE_WORDS = 3000
-GARBAGE_BAND = 0.7
-
 _FILLER_PREFIXES = ("<", "[", "+", "(")  # <sil>, [NOISE], +SPN+, (NULL) transitions
 
 
@@ -260,29 +252,6 @@ def _fsg_transitions(text: str) -> tuple[int, int, list[tuple[int, int, float] |
     return start, final, transitions
 
 
-def garbage_jsgf(grammar: Grammar, words: Iterable[str]) -> str:
-    """The grammar's phrases against one garbage word: ``public <utterance> = <phrase> | <garbage>;``."""
-    alternatives = " | ".join(f"( {p} )" if " " in p else p for p in grammar.phrases)
-    return (
-        "#JSGF V1.0;\ngrammar garbage;\npublic <utterance> = <phrase> | <garbage>;\n"
-        f"<phrase> = {alternatives};\n<garbage> = {' | '.join(words)};\n"
-    )
-
-
-def _phone_distance(a: tuple[str, ...], b: tuple[str, ...]) -> int:
-    """Edit distance between two phone strings (a garbage word one phone away from a menu word, "building"
-    for "billing", is left out: it would take the menu word's own answers)."""
-    if abs(len(a) - len(b)) > 1:
-        return 2
-    prev = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        cur = [i]
-        for j, y in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
-        prev = cur
-    return prev[-1]
-
-
 def snr_db(pcm: bytes) -> float:
     """How far the utterance's speech level is above its own background, in dB (before any comfort noise)."""
     levels = frame_levels(pcm)
@@ -306,6 +275,7 @@ class _Decoded:
 
     words: tuple[tuple[str, int, int, float], ...]  # (word, first frame, last frame, acoustic score)
     n_frames: int
+    score: float = -math.inf  # the whole path's score (language weights, silences included), decoder units
 
     @property
     def texts(self) -> list[str]:
@@ -413,7 +383,7 @@ class SphinxEngine:
         model_dir: Path | None = None,
         dictionary: Path | None = None,
         max_audio_ms: int = 30_000,
-        decision: str = TWO_VIEW,
+        decision: str = DEFAULT_DECISION,
     ) -> None:
         if decision not in DECISIONS:
             raise ValueError(f"decision must be one of {DECISIONS}, got {decision!r}")
@@ -522,6 +492,8 @@ class SphinxEngine:
             segments = list(d.seg() or []) if hyp is not None else []
             n_frames = d.n_frames()
             logbase = math.log(float(d.config["logbase"]))
+        # hyp().score comes back as logbase ** score; a path too poor to represent is -inf
+        score = math.log(hyp.score) / logbase if hyp is not None and hyp.score > 0 else -math.inf
         words = tuple(
             (
                 s.word,
@@ -532,7 +504,7 @@ class SphinxEngine:
             for s in segments
             if not s.word.startswith(_FILLER_PREFIXES)
         )
-        return _Decoded(words, n_frames)
+        return _Decoded(words, n_frames, score)
 
     def _garbage_text(self, grammar: Grammar, grammar_text: str) -> str:
         """The garbage JSGF for ``grammar`` (cached): common words that are not grammar words nor sound like one."""
@@ -550,7 +522,7 @@ class SphinxEngine:
                 if word in mine:
                     continue
                 pron = item.decoder.lookup_word(word)
-                if pron is None or any(_phone_distance(tuple(pron.split()), s) <= 1 for s in sounds):
+                if pron is None or any(phone_distance(tuple(pron.split()), s) <= 1 for s in sounds):
                     continue
                 chosen.append(word)
                 if len(chosen) >= GARBAGE_WORDS:
@@ -614,6 +586,12 @@ class SphinxEngine:
                 check = "agrees"
                 if menu_answer and self.decision == BANDED and confidence < GARBAGE_BAND:
                     confidence, check = self._against_garbage(audio, grammar, grammar_text, texts, confidence)
+                elif self.decision == RUNNER_UP and fit < SURE_FIT and not grammar.digits and len(grammar.phrases) > 1:
+                    runner = self._run(audio, runner_up_text(grammar, match.text))
+                    margin = runner_up_margin(first.score, runner.score, first.n_frames)
+                    check = f"agrees, runner-up {' '.join(runner.texts) or '(nothing)'} margin {margin:.1f}"
+                    if margin < MIN_MARGIN:
+                        confidence = 0.0
         log.debug(
             "pocketsphinx %r coverage %.2f fit %.1f second view %s confidence %.2f",
             heard,

@@ -1,10 +1,13 @@
 """Menu decisions on real human speech: Allison Smith's prompt voice from Debian's asterisk-core-sounds-en-wav.
 
 The recordings are read in place (``./bin/test`` installs the package, see bench/human_set.py for the
-licence). Through the real listener (48 kHz frames, webrtcvad, 16 kHz resampling, the worker pool), with the
-default engine: single words outside the menu that the default two-view decision routes ("march" -> monday
-in a days menu, "today" in a months menu, "echo" in a NATO menu) are no-matches in a strict window (a flow's
-``speech_strictness: strict``: the garbage competitor), and menu words are recognised both ways.
+licence). Through the real listener (48 kHz frames, webrtcvad, 16 kHz resampling, the worker pool): single
+words outside the menu that the old default decision (``two-view``) routes ("march" -> monday in a days menu,
+"today" in a months menu, "echo" in a NATO menu) are no-matches in a strict window (a flow's
+``speech_strictness: strict``: the garbage competitor); the default decision now (``runner-up``, see
+media/asr/sphinx_decision.py) rejects near out-of-grammar words that two-view routed ("august" -> friday,
+"for" -> old); and menu words are recognised by every decision, also those whose fit is too poor to be taken
+without the runner-up search ("thursday" in a days menu).
 """
 
 from __future__ import annotations
@@ -16,11 +19,16 @@ from media.asr.grammar import Grammar
 from media.asr.harness import listen
 from media.asr.listener import Recognized, SpeechListener
 from media.asr.pool import RecognitionPool
+from media.asr.sphinx_decision import DEFAULT_DECISION, RUNNER_UP, TWO_VIEW
 from media.asr.sphinx_engine import SphinxEngine
 
 #: (menu, out-of-grammar word) that the default two-view decision routes on this audio (measured).
 ROUTED_BEFORE = (("days", "march"), ("days", "september"), ("months", "today"), ("nato", "echo"), ("nato", "papa"))
 IN_GRAMMAR = (("days", "monday"), ("days", "friday"), ("nato", "tango"), ("months", "april"))
+#: (menu, out-of-grammar word) that two-view routes and the runner-up margin rejects (measured, fit part).
+REJECTED_NOW = (("days", "august"), ("days", "september"), ("nato", "echo"), ("folders", "for"))
+#: Menu words whose fit is under SURE_FIT: they stand only by their margin over the runner-up.
+BY_MARGIN = (("days", "thursday"),)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -33,7 +41,12 @@ def engine() -> SphinxEngine:
     return SphinxEngine(pool_size=1)  # the default decision; strictness comes with each window's grammar
 
 
-async def heard(engine: SphinxEngine, pool: RecognitionPool, menu: str, word: str, *, strict: bool) -> str:
+@pytest.fixture(scope="module")
+def two_view() -> SphinxEngine:
+    return SphinxEngine(pool_size=1, decision=TWO_VIEW)  # the default before the runner-up margin
+
+
+async def heard(engine: SphinxEngine, pool: RecognitionPool, menu: str, word: str, *, strict: bool = False) -> str:
     listener = SpeechListener(engine, pool, label="test-human")
     try:
         trace = await listen(listener, Grammar.of(MENUS[menu][0], strict=strict), recording(word_file(word)))
@@ -44,13 +57,31 @@ async def heard(engine: SphinxEngine, pool: RecognitionPool, menu: str, word: st
 
 
 @pytest.mark.parametrize(("menu", "word"), ROUTED_BEFORE)
-async def test_a_strict_window_does_not_route_words_the_default_routes(
-    engine: SphinxEngine, pool: RecognitionPool, menu: str, word: str
+async def test_a_strict_window_does_not_route_words_two_view_routes(
+    engine: SphinxEngine, two_view: SphinxEngine, pool: RecognitionPool, menu: str, word: str
 ) -> None:
-    assert await heard(engine, pool, menu, word, strict=False), (
-        f"the default no longer routes {word!r}: pick one it does"
-    )
+    assert await heard(two_view, pool, menu, word), f"two-view no longer routes {word!r}: pick one it does"
     assert await heard(engine, pool, menu, word, strict=True) == ""
+
+
+def test_the_runner_up_margin_is_the_default(engine: SphinxEngine) -> None:
+    assert DEFAULT_DECISION == RUNNER_UP and engine.decision == RUNNER_UP
+
+
+@pytest.mark.parametrize(("menu", "word"), REJECTED_NOW)
+async def test_the_default_rejects_near_words_that_two_view_routed(
+    engine: SphinxEngine, two_view: SphinxEngine, pool: RecognitionPool, menu: str, word: str
+) -> None:
+    assert await heard(two_view, pool, menu, word), f"two-view no longer routes {word!r}: pick one it does"
+    assert await heard(engine, pool, menu, word) == ""
+
+
+@pytest.mark.parametrize(("menu", "word"), BY_MARGIN)
+async def test_menu_words_with_a_poor_fit_stand_by_their_margin(
+    engine: SphinxEngine, two_view: SphinxEngine, pool: RecognitionPool, menu: str, word: str
+) -> None:
+    assert await heard(two_view, pool, menu, word) == word
+    assert await heard(engine, pool, menu, word) == word
 
 
 @pytest.mark.parametrize(("menu", "word"), IN_GRAMMAR)

@@ -1,0 +1,111 @@
+"""How pocketsphinx decides that a decoded menu answer stands (:mod:`media.asr.sphinx_engine` runs them).
+
+Every decision starts from the first view's confidence (coverage and fit) and, except ``garbage``, the second
+view (another comfort noise must decode the same words). Measured on real human speech (``./bin/bench asr --set
+human``: Allison Smith's prompt voice from Debian's asterisk-core-sounds-en-wav, 11 menus, near and far
+out-of-grammar single words, whole prompts, spliced digit strings; thresholds fitted on the ``fit`` part, the
+README reports the ``held-out`` part).
+
+**Runner-up margin** (``runner-up``, the default). A JSGF search always ends on some menu phrase, so an
+out-of-grammar word is forced onto the phrase it is least unlike ("march" -> monday, "oscar" -> alpha); the two
+views agree on it as often as on a right word, and its fit overlaps the right words' (human, clean: right
+menu words -8 to -26, routed out-of-grammar words -19 to -25). What differs is the competition among the menu's
+own phrases: a right word beats every other phrase by far, a forced one wins narrowly ("august" -> friday
+over monday by 0.0 score units per frame, "echo" -> tango over alpha by 0.6; right words 1-24, most over 4).
+So an agreed menu answer whose fit is under SURE_FIT (-19) is decoded once more with a grammar of the *other*
+phrases over the same audio, and stands only when its path score beats that runner-up's by MIN_MARGIN (4)
+per frame of the window. A fit of SURE_FIT or better is taken as before (no extra search: about half of
+the right answers). On the fit part (clean and telephone band), near out-of-grammar words routed 10/56 ->
+3/56, menu words right 34/40 -> 33/40 and the one menu word routed wrongly ("star" -> dot) rejected. Digit
+strings keep the two views: their wrong readings here are this voice's "six" heard as "eight", which wins
+its own slot by a wide margin (per-digit margins against the other nine digits over the digit's frames were
+measured: the wrong "eight" of 4406118 -> 4408118 won by 9.7 per frame, while right strings had digits won by
+under 2), so a digit margin would reject right strings before wrong ones.
+
+Candidates measured for this and not kept: a likelihood ratio against pocketsphinx's allphone decode (the
+phone loop with the wheel's phone LM: 270-680 ms per utterance, 10-20x the grammar search, and its phones
+were mostly wrong on this voice: "sunday" as TH AE N AO); keyword spotting of the winning phrase (kws, whose
+detection score is the same phone-loop normalisation: 100-200 ms, and right and forced words both scored
+0.79-0.90); a free decode against a unigram LM of the 3000 garbage words plus the menu words (a lexical tree,
+about 1 s under load: it split right words into common ones, "wednesday" -> "when day", "thursday" -> "very
+known"); per-phone scores from a forced alignment (the routed words fit phone by phone: "sunday" aligned to
+monday at -8 to -21 per phone).
+
+**Garbage competitor** (opt-in: a flow's ``speech_strictness: strict``, i.e. :attr:`Grammar.strict
+<media.asr.grammar.Grammar.strict>`, or ``decision="garbage"``; menu answers only, digit strings keep the two
+views). Measured on real human speech (``./bin/bench asr --set human``, Debian's asterisk-core-sounds-en-wav),
+the two views routed 16-22 % of out-of-grammar single words near the menu ("march" -> monday, "echo" ->
+tango, "today" -> may). A menu answer that passes the confidence gate is decoded once more with a grammar
+where the menu phrases compete with one word of the GARBAGE_WORDS (3000) commonest English words of the
+wheel's language model (:mod:`media.asr.garbage_words`; words that sound like a menu word, or are one phone
+away from one, left out); if a garbage word wins, the confidence is 0. Held-out human words, clean: near
+out-of-grammar words routed 21.9 % -> 0 %, far ones 4.5 % both, but menu words right 84.6 % -> 61.5 % and
+the decode p50 67 -> 634 ms; on espeak-ng voices "billing" and "sales" often lose to "really", "wheel". That
+is why it is not the default. ``decision="banded"`` (measured, see the README's bench section) runs the
+garbage search only when the two views agreed on a confidence under GARBAGE_BAND (0.7: every out-of-grammar
+word the two views routed on the fit part of the human set, clean, scored 0.51-0.64; right menu words
+0.55-0.94). Candidates measured and not kept: agreement across window offsets (start +40 ms,
+end -200 ms) changed nothing against out-of-grammar words; a garbage *loop* (up to 3 words) took the menu
+words themselves ("monday" -> "than day") and cost 1-2 s; JSGF weights on the garbage branch (1 to 1e-6)
+moved nothing; a fit margin between the garbage word and the menu word did not separate human
+out-of-grammar words from espeak menu words.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from media.asr.grammar import Grammar
+
+#: Decisions: ``runner-up`` (the default, above); ``two-view`` (the comfort-noise agreement alone, the default
+#: before); ``garbage`` (what a flow's ``speech_strictness: strict`` asks for, per window with
+#: :attr:`Grammar.strict <media.asr.grammar.Grammar.strict>`) re-decodes a menu answer against the GARBAGE_WORDS
+#: commonest English words instead; ``banded`` runs that garbage check only after the two views agreed on a
+#: confidence under GARBAGE_BAND. ``./bin/bench asr --set human --decisions ...`` compares them.
+RUNNER_UP, TWO_VIEW, GARBAGE, BANDED = "runner-up", "two-view", "garbage", "banded"
+DECISIONS = (RUNNER_UP, TWO_VIEW, GARBAGE, BANDED)
+DEFAULT_DECISION = RUNNER_UP
+GARBAGE_WORDS = 3000
+GARBAGE_BAND = 0.7
+#: ``runner-up``: an agreed menu answer with a fit (mean acoustic score per frame of its words) of at least
+#: SURE_FIT stands; under it, its path must beat the best other phrase's by MIN_MARGIN per frame of the window.
+SURE_FIT = -19.0
+MIN_MARGIN = 4.0
+
+
+def runner_up_text(grammar: Grammar, winner: str) -> str:
+    """The JSGF of ``grammar``'s phrases without ``winner`` (the grammar must hold at least two phrases)."""
+    others = [p for p in grammar.phrases if p != winner]
+    alternatives = " | ".join(f"( {p} )" if " " in p else p for p in others)
+    return f"#JSGF V1.0;\ngrammar runner;\npublic <utterance> = <phrase>;\n<phrase> = {alternatives};\n"
+
+
+def runner_up_margin(best: float, runner: float, n_frames: int) -> float:
+    """How far the winning path's score is over the runner-up's, per frame (inf when no other path exists)."""
+    if runner == -math.inf:
+        return math.inf
+    return (best - runner) / max(n_frames, 1)
+
+
+def garbage_jsgf(grammar: Grammar, words: Iterable[str]) -> str:
+    """The grammar's phrases against one garbage word: ``public <utterance> = <phrase> | <garbage>;``."""
+    alternatives = " | ".join(f"( {p} )" if " " in p else p for p in grammar.phrases)
+    return (
+        "#JSGF V1.0;\ngrammar garbage;\npublic <utterance> = <phrase> | <garbage>;\n"
+        f"<phrase> = {alternatives};\n<garbage> = {' | '.join(words)};\n"
+    )
+
+
+def phone_distance(a: tuple[str, ...], b: tuple[str, ...]) -> int:
+    """Edit distance between two phone strings (a garbage word one phone away from a menu word, "building"
+    for "billing", is left out: it would take the menu word's own answers)."""
+    if abs(len(a) - len(b)) > 1:
+        return 2
+    prev = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        cur = [i]
+        for j, y in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
+        prev = cur
+    return prev[-1]
