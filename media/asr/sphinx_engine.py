@@ -47,11 +47,11 @@ confidence is 0. Marginal hypotheses flip under that perturbation (on the
 bench: all the wrong digit strings of clean audio, e.g. "nine zero five
 one" heard as 1051), right ones almost never do.
 
-**Menu decisions** (:mod:`media.asr.sphinx_decision`, which records what was measured): the default,
-``runner-up``, takes a menu answer that the two views agreed on only when its fit is good (at least SURE_FIT,
--19) or it beats the best *other* menu phrase by MIN_MARGIN (4 score units per frame) in a second search
-without it; ``two-view`` (the old default), ``garbage`` (a flow's ``speech_strictness: strict``) and
-``banded`` stay selectable for the bench.
+**Menu decisions** (:mod:`media.asr.sphinx_decision`, which records what was measured): ``two-view`` (the
+default: the two views above), ``garbage`` (a flow's ``speech_strictness: strict``: the menu answer must also
+beat the 3000 commonest English words), ``banded`` and ``runner-up`` (an agreed menu answer with a fit under
+SURE_FIT must beat the best *other* menu phrase by MIN_MARGIN per frame in one more search: fewer words outside
+the menu routed, but on held-out human speech too many menu words lost to be the default).
 
 **Confidence** (of the first view; calibrated on ``./bin/bench asr``,
 espeak-ng voices en-us, en-gb, en-us+f3, en-us+m3 at 130-190 wpm, clean,
@@ -131,7 +131,8 @@ fit did.
 2 s each, this 2-core machine): 18 ms per utterance before (9 ms per second
 of audio), 30 ms now (15 ms per second): the comfort noise makes the search
 a little wider and most in-grammar results get the second decode (p95 31 ->
-61 ms). ``process_raw`` holds the GIL while it runs: other threads, the event
+61 ms). The ``runner-up`` decision adds one more search of the menu's other
+phrases, only for agreed menu answers with a fit under SURE_FIT. ``process_raw`` holds the GIL while it runs: other threads, the event
 loop included, wait that long, in one or two stretches per utterance. If
 that ever matters, move the decoder pool into worker processes; the
 interface stays the same.
