@@ -17,6 +17,12 @@ What the set holds (:func:`human_trials`), every item at 48 kHz:
   out-of-grammar words, days and NATO words far ones.
 - ``nato`` menu: [alpha, bravo, charlie, delta, tango]; the other NATO words
   are near, months far.
+- ``tens`` [ten, twenty ... fifty] (near: eleven-sixteen, sixty-ninety), ``status`` [activated, enabled,
+  disabled, cancelled, removed] (near: deactivated, added, saved, ...), ``folders`` [new, old, work, family,
+  friends, urgent] (near: no, first, last, for, your, with), ``symbols`` [star, pound, dash, dot, plus]
+  (near: minus, slash, space, ...), ``dictate`` [record, playback, pause, message, password] and
+  ``late-months`` [july ... december]: single-word recordings of the same voice (:data:`MORE`); far words
+  include the spoken letters (``letters/a`` ...).
 - ``phrases``: whole prompts ("please try again", "one moment please") in
   every menu grammar: must not route.
 - ``digits4`` / ``digits4-oh`` / ``digits7``: digit strings spliced from
