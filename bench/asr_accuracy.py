@@ -457,7 +457,7 @@ def main() -> None:
     parser.add_argument(
         "--decisions",
         default="",
-        help="human set: comma-separated pocketsphinx decisions to compare (default: the old and the new default)",
+        help="human set: comma-separated pocketsphinx decisions to compare (default: two-view,runner-up)",
     )
     parser.add_argument("--parts", default="fit,held-out", help="human set: fit, held-out or both")
     parser.add_argument("--out", type=Path, help="JSON results (default bench/results/asr_accuracy[_quick].json)")
