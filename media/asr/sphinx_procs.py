@@ -31,7 +31,8 @@ from typing import Any
 
 from media.asr.engine import Result
 from media.asr.grammar import Grammar
-from media.asr.sphinx_engine import TWO_VIEW, SphinxEngine
+from media.asr.sphinx_decision import TWO_VIEW
+from media.asr.sphinx_engine import SphinxEngine
 
 log = logging.getLogger(__name__)
 
