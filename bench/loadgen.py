@@ -24,11 +24,15 @@ from typing import Any
 
 import aiohttp
 
-from bench.chat_load import cpu_seconds
-
 MAX_GENERATOR_CPU = 0.85  # of one core
 MIN_FRAMES = 0.95  # of the frames the schedule says should have arrived
 FRAMES_PER_SECOND = 50  # 20 ms audio frames
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) of process ``pid`` so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def tree(pid: int) -> list[int]:

@@ -1,9 +1,12 @@
 """The waiting list every agent desk shows, computed once per node and shared.
 
 Any change to the queue or to agent presence is announced on the queue
-channel. The board coalesces those announcements (at most one recomputation
-per ``interval``), reads the waiting list once, and hands the same list to
-every agent connection on this node, only when it differs from the last one.
+channel. The board coalesces the queue's announcements (at most one
+recomputation per ``interval``; presence does not change the list), reads the
+waiting list once, and hands the same list to every agent connection on this
+node whose last list differs. A desk's welcome takes the board's list too
+(:meth:`QueueBoard.current`): a shift of desks logging in at once reads the
+queue once, not once per desk.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gateway.contact.conversations import Conversations
-from gateway.protocol.bus import Message
+from gateway.protocol.bus import AgentsChanged, Message
 from gateway.store.bus import Bus
 from gateway.store.store import StoreError
 from gateway.tasks import cancel_and_wait
@@ -30,9 +33,13 @@ class QueueBoard:
         self.conversations = conversations
         self.channel = channel
         self.interval = interval
-        self._watchers: set[Watcher] = set()
+        #: each watcher and the list it was last given (None: none yet; :meth:`current` gives it its first)
+        self._watchers: dict[Watcher, list[dict[str, Any]] | None] = {}
         self._task: asyncio.Task[None] | None = None
-        self._last: list[dict[str, Any]] | None = None
+        self._gen = 0  # counts the announced changes
+        self._last: list[dict[str, Any]] | None = None  # the newest list read, and the count when its read began
+        self._last_gen = -1
+        self._lock = asyncio.Lock()  # one read for every desk that asks at once (:meth:`current`)
 
     async def start(self) -> None:
         await self.bus.subscribe(self.channel, self._on_bus, self._on_resubscribed)
@@ -42,34 +49,68 @@ class QueueBoard:
         await cancel_and_wait(self._task)
 
     def watch(self, watcher: Watcher) -> None:
-        self._watchers.add(watcher)
+        self._watchers[watcher] = None
 
     def unwatch(self, watcher: Watcher) -> None:
-        self._watchers.discard(watcher)
+        self._watchers.pop(watcher, None)
+
+    async def current(self, watcher: Watcher) -> list[dict[str, Any]]:
+        """The waiting list for a desk that watches (its welcome): the board's newest list when it was read after
+        every change announced so far, otherwise one read that every desk asking meanwhile shares (a few hundred
+        desks logging in at once read the queue once, not once each). A change announced after that read reaches
+        the desk with the next refresh, as any change does."""
+        wanted = self._gen
+        if self._last is None or self._last_gen < wanted:
+            async with self._lock:
+                if self._last is None or self._last_gen < wanted:
+                    gen = self._gen
+                    self._keep(await self.conversations.waiting(), gen)
+        waiting, gen = self._last, self._last_gen
+        assert waiting is not None
+        if watcher in self._watchers:
+            self._watchers[watcher] = waiting
+        if gen != self._gen:
+            self._schedule()
+        return waiting
+
+    def _keep(self, waiting: list[dict[str, Any]], gen: int) -> None:
+        if gen >= self._last_gen:
+            self._last, self._last_gen = waiting, gen
 
     def _on_resubscribed(self, channel: str) -> None:
         """The channel is back after a Redis outage: the queue may have changed meanwhile."""
         self._kick()
 
     def _on_bus(self, channel: str, message: Message) -> None:
-        self._kick()
+        if not isinstance(message, AgentsChanged):  # agents come and go (presence): the waiting list is the same
+            self._kick()
 
     def _kick(self) -> None:
+        self._gen += 1
+        self._schedule()
+
+    def _schedule(self) -> None:
         if self._watchers and (self._task is None or self._task.done()):
             self._task = asyncio.get_running_loop().create_task(self._refresh(), name="queue-board")
 
     async def _refresh(self) -> None:
-        await asyncio.sleep(self.interval)
-        try:
-            waiting = await self.conversations.waiting()
-        except StoreError as exc:  # Redis down: read again when its channel is back (resync)
-            log.warning("could not read the waiting queue: %s: %s", type(exc).__name__, exc)
-            return
-        except Exception:
-            log.exception("could not read the waiting queue")
-            return
-        if waiting == self._last:
-            return
-        self._last = waiting
-        for watcher in list(self._watchers):
-            watcher(waiting)
+        """Read the list (at most once per ``interval``) and hand it to every watcher that has another one; read
+        again while changes were announced during a read."""
+        while True:
+            await asyncio.sleep(self.interval)
+            gen = self._gen
+            try:
+                waiting = await self.conversations.waiting()
+            except StoreError as exc:  # Redis down: read again when its channel is back (resync)
+                log.warning("could not read the waiting queue: %s: %s", type(exc).__name__, exc)
+                return
+            except Exception:
+                log.exception("could not read the waiting queue")
+                return
+            self._keep(waiting, gen)
+            for watcher, given in list(self._watchers.items()):
+                if given is not None and given != waiting:
+                    self._watchers[watcher] = waiting
+                    watcher(waiting)
+            if gen == self._gen or not self._watchers:
+                return

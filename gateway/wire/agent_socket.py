@@ -74,7 +74,7 @@ class AgentConnection(Connection):
             server.AgentWelcome(
                 agent=await self.s.presence.info(agent.id),
                 conversations=conversations,
-                queue=await self.s.conversations.waiting(),
+                queue=await self.s.queue_board.current(self._on_queue),
                 calls=await self.s.agent_calls.calls_of(agent.id),  # on every node (the call registry)
                 roles=list(agent.roles),
                 dispositions=list(self.s.settings.dispositions),

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import aiohttp
+import redis.asyncio as aioredis
 
 from gateway.config import Settings
 from tests.conftest import Clients
@@ -140,3 +141,33 @@ async def test_gateway_restart_keeps_conversations_and_tokens(tmp_path: Path, ag
     finally:
         if gw.proc is not None:
             await gw.stop()
+
+
+async def test_desks_opening_at_once_share_one_read_of_the_waiting_list(clients: Clients, redis_url: str) -> None:
+    """Desks logging in together (a shift starting) read the waiting list once between them, not once each (each
+    read is a few round trips per waiting conversation); each desk still has the list in its welcome, and a
+    change after it arrives as a queue frame."""
+    first = clients.customer()
+    await first.hello()
+    one = (await first.say("one"))["conversation_id"]
+    redis = aioredis.Redis.from_url(redis_url)
+    try:
+        before = await timeline_reads(redis)
+        desks = [clients.agent(name) for name in ("alice", "bob", "carol") * 3]
+        welcomes = await asyncio.gather(*(desk.hello(available=False) for desk in desks))
+        reads = await timeline_reads(redis) - before
+    finally:
+        await redis.aclose()
+    assert all([w["id"] for w in welcome["queue"]] == [one] for welcome in welcomes)
+    assert reads < len(desks) // 2, f"{reads} reads of the waiting conversation for {len(desks)} desks"
+    second = clients.customer()
+    await second.hello()
+    two = (await second.say("two"))["conversation_id"]
+    for desk in desks:
+        await desk.expect("queue", lambda f: [w["id"] for w in f["waiting"]] == [one, two])
+
+
+async def timeline_reads(redis: aioredis.Redis) -> int:
+    """How many XREVRANGE Redis has run: a waiting list reads each waiting conversation's last message with one."""
+    stats = await redis.info("commandstats")
+    return int(stats.get("cmdstat_xrevrange", {}).get("calls", 0))
