@@ -40,7 +40,7 @@ from typing import Any
 import aiohttp
 import redis.asyncio as aioredis
 
-from bench.loadgen import MIN_FRAMES, cpu_seconds, kept_up, report, stats_of_every_node, tree_cpu, until
+from bench.loadgen import MIN_FRAMES, cpu_seconds, kept_up, report, stats_of_every_node, tree, tree_cpu, until
 from gateway.contact.agents import Agent
 from gateway.contact.agents_file import render_agent
 from gateway.contact.passwords import hash_password
@@ -290,6 +290,23 @@ def shares(n: int, parts: int) -> list[tuple[int, int]]:
     return out
 
 
+def profile(args: argparse.Namespace, pid: int, name: str) -> list[subprocess.Popen[bytes]]:
+    """py-spy (``--py-spy``, from PyPI) sampling every process of the gateway's tree over the window: one flame
+    graph input (``--format raw``: collapsed stacks) per process in ``--profile-dir``."""
+    args.profile_dir.mkdir(parents=True, exist_ok=True)
+    return [
+        subprocess.Popen(
+            [
+                *(args.py_spy, "record", "--pid", str(one), "--duration", str(int(args.seconds))),
+                *("--format", "raw", "--nonblocking", "-o", str(args.profile_dir / f"{name}-{one}.txt")),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for one in tree(pid)
+    ]
+
+
 def judge(gen: dict[str, Any]) -> list[str]:
     """Why a chat generator's window does not count (empty: it kept up): :func:`bench.loadgen.kept_up`'s rules,
     with messages sent on schedule in place of frames received."""
@@ -314,6 +331,7 @@ async def step(
         tmp, redis.url, agents, args.capacity, workers, LIMITS_OFF if args.limits_off else [], src
     )
     gens: list[dict[str, Any]] = []
+    spies: list[subprocess.Popen[bytes]] = []
     try:
         async with aiohttp.ClientSession() as session:
             await wait_ready(session, base, 60)
@@ -337,12 +355,13 @@ async def step(
         try:
             await until(start_at)
             gw0, redis0, t0 = tree_cpu(proc.pid), cpu_seconds(redis.proc.pid), time.perf_counter()
+            spies = profile(args, proc.pid, f"{conversations}-{workers}") if args.profile_dir else []
             await until(start_at + args.seconds)
             elapsed = time.perf_counter() - t0
             gw_cpu, redis_cpu = tree_cpu(proc.pid) - gw0, cpu_seconds(redis.proc.pid) - redis0
             gens = [await asyncio.to_thread(report, p, 120 + args.seconds) for p in procs]
         finally:
-            for p in procs:
+            for p in [*procs, *spies]:
                 if p.poll() is None:
                     p.kill()
                     p.wait()
@@ -526,6 +545,8 @@ def main() -> None:
     parser.add_argument("--login-agents", type=int, default=500, help="agents logging in for the assignment steps")
     parser.add_argument("--assign-timeout", type=float, default=120.0)
     parser.add_argument("--no-load", action="store_true", help="only the assignment steps")
+    parser.add_argument("--profile-dir", type=Path, help="sample the gateway with py-spy over each window")
+    parser.add_argument("--py-spy", default="py-spy", help="the py-spy command (pip install py-spy)")
     parser.add_argument("--json", type=Path, help="also write the result to this file")
     args = parser.parse_args()
     args.steps = [] if args.no_load else ([args.conversations] if args.conversations else _ints(args.steps))

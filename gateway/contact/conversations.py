@@ -131,6 +131,10 @@ class Conversations:
         rank = await self.store.queue_rank(self.queue, cid)
         return None if rank is None else rank + 1
 
+    async def queue_positions(self, cids: list[str]) -> list[int | None]:
+        """:meth:`queue_position` of each of ``cids``, in one round trip."""
+        return [None if rank is None else rank + 1 for rank in await self.store.queue_ranks(self.queue, cids)]
+
     async def waiting(self, limit: int = 50) -> list[dict[str, Any]]:
         out = []
         for cid in await self.router.waiting(limit):

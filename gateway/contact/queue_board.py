@@ -7,6 +7,11 @@ waiting list once, and hands the same list to every agent connection on this
 node whose last list differs. A desk's welcome takes the board's list too
 (:meth:`QueueBoard.current`): a shift of desks logging in at once reads the
 queue once, not once per desk.
+
+The board also tells each waiting customer on this node their new place when the queue changes
+(:meth:`QueueBoard.watch_position`): one pipelined read of every watched conversation's rank per refresh, and a
+frame only to those whose place moved. (A socket that read its own rank on every change of the queue made
+N waiting customers cost N round trips per change: N squared to drain the queue.)
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from gateway.tasks import cancel_and_wait
 log = logging.getLogger(__name__)
 
 Watcher = Callable[[list[dict[str, Any]]], None]
+#: told a waiting conversation's new place in the queue: (conversation id, position from 1)
+PositionWatcher = Callable[[str, int], None]
 
 
 class QueueBoard:
@@ -40,6 +47,8 @@ class QueueBoard:
         self._last: list[dict[str, Any]] | None = None  # the newest list read, and the count when its read began
         self._last_gen = -1
         self._lock = asyncio.Lock()  # one read for every desk that asks at once (:meth:`current`)
+        #: waiting conversations on this node -> each watcher and the position it was last told (None: not yet)
+        self._positions: dict[str, dict[PositionWatcher, int | None]] = {}
 
     async def start(self) -> None:
         await self.bus.subscribe(self.channel, self._on_bus, self._on_resubscribed)
@@ -53,6 +62,17 @@ class QueueBoard:
 
     def unwatch(self, watcher: Watcher) -> None:
         self._watchers.pop(watcher, None)
+
+    def watch_position(self, cid: str, watcher: PositionWatcher, position: int | None = None) -> None:
+        """Tell ``watcher`` the place of ``cid`` whenever the queue changes it (``position``: what it knows)."""
+        self._positions.setdefault(cid, {})[watcher] = position
+
+    def unwatch_position(self, cid: str, watcher: PositionWatcher) -> None:
+        watchers = self._positions.get(cid)
+        if watchers is not None:
+            watchers.pop(watcher, None)
+            if not watchers:
+                del self._positions[cid]
 
     async def current(self, watcher: Watcher) -> list[dict[str, Any]]:
         """The waiting list for a desk that watches (its welcome): the board's newest list when it was read after
@@ -90,27 +110,41 @@ class QueueBoard:
         self._schedule()
 
     def _schedule(self) -> None:
-        if self._watchers and (self._task is None or self._task.done()):
+        if (self._watchers or self._positions) and (self._task is None or self._task.done()):
             self._task = asyncio.get_running_loop().create_task(self._refresh(), name="queue-board")
 
     async def _refresh(self) -> None:
-        """Read the list (at most once per ``interval``) and hand it to every watcher that has another one; read
-        again while changes were announced during a read."""
+        """Read the list (at most once per ``interval``) and hand it to every watcher that has another one, and the
+        watched conversations' places; read again while changes were announced during a read."""
         while True:
             await asyncio.sleep(self.interval)
             gen = self._gen
             try:
-                waiting = await self.conversations.waiting()
+                if self._watchers:
+                    waiting = await self.conversations.waiting()
+                    self._keep(waiting, gen)
+                    for watcher, given in list(self._watchers.items()):
+                        if given is not None and given != waiting:
+                            self._watchers[watcher] = waiting
+                            watcher(waiting)
+                if self._positions:
+                    await self._tell_positions()
             except StoreError as exc:  # Redis down: read again when its channel is back (resync)
                 log.warning("could not read the waiting queue: %s: %s", type(exc).__name__, exc)
                 return
             except Exception:
                 log.exception("could not read the waiting queue")
                 return
-            self._keep(waiting, gen)
-            for watcher, given in list(self._watchers.items()):
-                if given is not None and given != waiting:
-                    self._watchers[watcher] = waiting
-                    watcher(waiting)
-            if gen == self._gen or not self._watchers:
+            if gen == self._gen or not (self._watchers or self._positions):
                 return
+
+    async def _tell_positions(self) -> None:
+        cids = list(self._positions)
+        for cid, position in zip(cids, await self.conversations.queue_positions(cids), strict=True):
+            watchers = self._positions.get(cid)
+            if position is None or watchers is None:  # no longer waiting (its socket stops watching), or gone
+                continue
+            for watcher, told in list(watchers.items()):
+                if told != position:
+                    watchers[watcher] = position
+                    watcher(cid, position)

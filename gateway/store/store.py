@@ -427,6 +427,13 @@ class Store:
         rank = await self.redis.zrank(self.keys.queue(queue), cid)
         return int(rank) if rank is not None else None  # type: ignore[arg-type]
 
+    async def queue_ranks(self, queue: str, cids: list[str]) -> list[int | None]:
+        """:meth:`queue_rank` of each of ``cids``, in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        for cid in cids:
+            pipe.zrank(self.keys.queue(queue), cid)
+        return [int(rank) if rank is not None else None for rank in await pipe.execute()]
+
     async def waiting(self, queue: str, limit: int) -> list[tuple[str, int]]:
         """The first ``limit`` conversations waiting in the routing queue, with their place (ms), first first."""
         rows: list[tuple[bytes, float]] = await self.redis.zrange(  # type: ignore[assignment]

@@ -150,6 +150,8 @@ class CustomerConnection(Connection):
 
     async def stop(self) -> None:
         """A test run ends with its socket: its calls end and its conversation closes (its chat bot with it)."""
+        if self.followed is not None:
+            self.s.queue_board.unwatch_position(self.followed, self._on_position)
         if self.test is None or not self.customer_id:
             return
         for live in self.s.calls.live_calls(self.customer_id):
@@ -201,7 +203,7 @@ class CustomerConnection(Connection):
             if hello.last_event_id:
                 self.mark_sent(cid, hello.last_event_id)
             if summary is not None and summary["state"] == ConversationState.QUEUED:
-                await self.subscribe(self.s.keys.queue_channel)
+                self.s.queue_board.watch_position(cid, self._on_position, position)
             if verified is not None and summary is not None and summary["state"] != ConversationState.CLOSED:
                 await self._record_verified(cid, verified.variables(), summary["context"])
         widget = await self.s.widget.get()  # the admin's title, colours, greeting (gateway/contact/widget_settings.py)
@@ -378,7 +380,8 @@ class CustomerConnection(Connection):
             await self.subscribe(self.s.keys.conv_channel(cid))
             if old is not None and old != cid:
                 await self.unsubscribe(self.s.keys.conv_channel(old))
-            await self.subscribe(self.s.keys.queue_channel)
+                self.s.queue_board.unwatch_position(old, self._on_position)
+            self.s.queue_board.watch_position(cid, self._on_position)
             history = await self.s.conversations.history(cid, for_customer=True, steps=self.test is not None)
             await self.send_fresh(cid, history)
             await self._position_step(cid)()
@@ -400,7 +403,7 @@ class CustomerConnection(Connection):
         )
         sent = await self.send_fresh(self.followed, missed)
         if any(e["type"] in (EventType.ASSIGNED, EventType.CLOSED) for e in sent):
-            await self.unsubscribe(self.s.keys.queue_channel)  # what on_bus does for these events live
+            self.s.queue_board.unwatch_position(self.followed, self._on_position)  # as on_bus does for these live
         await self._position_step(self.followed)()
         return len(sent)
 
@@ -411,7 +414,7 @@ class CustomerConnection(Connection):
                 if message.type == EventType.STATE:
                     self.push(self._position_step(cid))
                 elif message.type in (EventType.ASSIGNED, EventType.CLOSED):
-                    self.push(lambda: self.unsubscribe(self.s.keys.queue_channel))
+                    self.s.queue_board.unwatch_position(cid, self._on_position)
                 if not customer_visible(message.type, steps=self.test is not None):
                     return
                 event = customer_view(to_event(cid, message.id, message.type, message.data))
@@ -428,8 +431,11 @@ class CustomerConnection(Connection):
                 self.push(server.Caption(message.call_id, message.caption, message.text))
             case bus.Follow() if message.conversation_id != self.followed:
                 self.push(self._follow(message.conversation_id))
-            case bus.QueueChanged() if self.conversation_id:
-                self.push(self._position_step(self.conversation_id))
+
+    def _on_position(self, cid: str, position: int) -> None:
+        """The queue board's word that the customer's place moved (gateway/contact/queue_board.py)."""
+        if cid == self.conversation_id:
+            self.push(server.QueuePosition(cid, position))
 
     def _position_step(self, cid: str) -> Step:
         async def step() -> None:

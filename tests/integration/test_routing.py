@@ -9,6 +9,7 @@ import aiohttp
 import redis.asyncio as aioredis
 
 from gateway.config import Settings
+from gateway.protocol import bus
 from tests.conftest import Clients
 from tests.support.servers import GatewayProcess, Node, start_node
 
@@ -169,5 +170,38 @@ async def test_desks_opening_at_once_share_one_read_of_the_waiting_list(clients:
 
 async def timeline_reads(redis: aioredis.Redis) -> int:
     """How many XREVRANGE Redis has run: a waiting list reads each waiting conversation's last message with one."""
+    return await commands(redis, "xrevrange")
+
+
+async def test_a_change_of_the_queue_costs_one_read_of_the_waiting_places_not_one_per_customer(
+    clients: Clients, node: Node, redis_url: str
+) -> None:
+    """Every change of the queue may move every waiting customer: the node reads their places together (one
+    pipelined read per refresh, the changes of a burst coalesced), not one round trip per customer per change
+    (N waiting customers cost N squared reads to drain). Each still hears its new place."""
+    customers = [clients.customer() for _ in range(6)]
+    for i, customer in enumerate(customers):
+        await customer.hello()
+        await customer.say(f"number {i}")
+        await customer.expect("queue", lambda f, i=i: f["position"] == i + 1)
+    redis = aioredis.Redis.from_url(redis_url)
+    try:
+        before = await commands(redis, "zrank")
+        s = node.services
+        for _ in range(20):  # a burst of changes (conversations queued or assigned elsewhere)
+            await s.store.publish(s.keys.queue_channel, bus.QueueChanged())
+        carol = clients.agent("carol")  # capacity 1: takes the first, the others move up
+        await carol.hello()
+        assert (await carol.assigned())["customer_id"] == customers[0].customer_id
+        for i, customer in enumerate(customers[1:]):
+            await customer.expect("queue", lambda f, i=i: f["position"] == i + 1)
+        reads = await commands(redis, "zrank") - before
+    finally:
+        await redis.aclose()
+    assert reads < 21 * len(customers) // 2, f"{reads} reads of a place for {len(customers)} customers, 21 changes"
+
+
+async def commands(redis: aioredis.Redis, name: str) -> int:
+    """How many times Redis has run the command ``name``."""
     stats = await redis.info("commandstats")
-    return int(stats.get("cmdstat_xrevrange", {}).get("calls", 0))
+    return int(stats.get(f"cmdstat_{name}", {}).get("calls", 0))
