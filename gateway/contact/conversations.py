@@ -169,16 +169,39 @@ class Conversations:
     # ---------------------------------------------------------------- writing
 
     async def customer_message(
-        self, customer_id: str, client_id: str, text: str, context: dict[str, str], buckets: Buckets | None = None
+        self,
+        customer_id: str,
+        client_id: str,
+        text: str,
+        context: dict[str, str],
+        buckets: Buckets | None = None,
+        *,
+        current: str | None = None,
     ) -> Stored:
         """Store a customer's message exactly once per client id, opening a conversation if needed (with
         ``bot_first`` one that waits for the chat bot, which the caller starts when ``opened``).
 
+        ``current``: the conversation the customer's socket follows; while it is their open one the message goes
+        into it in one round trip (otherwise, or without it, the usual three: look up, open, append).
+
         ``buckets``: the rate limits it counts against (gateway/contact/limits.py); over one, TooManyRequests and
         nothing is stored."""
-        return await self.customer_event(
-            customer_id, client_id, EventType.MESSAGE, {"author": Author.CUSTOMER, "text": text}, context, buckets
-        )
+        data = {"author": Author.CUSTOMER, "text": text}
+        if current:  # the common case in one round trip: a message into the open conversation the socket follows
+            conv_id, event_id, status, state = await self.store.customer_append(
+                customer_id,
+                current,
+                EventType.MESSAGE,
+                {**data, "client_id": client_id},
+                now=self.clock(),
+                client_id=client_id,
+                buckets=buckets,
+            )
+            if status in ("ok", "duplicate"):
+                if status == "ok":
+                    self.metrics.message(Author.CUSTOMER)
+                return Stored(conv_id, event_id, duplicate=status == "duplicate", state=state)
+        return await self.customer_event(customer_id, client_id, EventType.MESSAGE, data, context, buckets)
 
     async def customer_event(
         self,
@@ -238,9 +261,7 @@ class Conversations:
     async def agent_message(
         self, agent_id: str, agent_name: str, cid: str, client_id: str, text: str, *, note: bool = False
     ) -> Stored:
-        conv = await self.require_agent(agent_id, cid)
-        if conv.get("state") == ConversationState.CLOSED and not note:
-            raise Conflict("the conversation is closed", field="conversation_id")
+        # One round trip: the append script checks what require_agent and the closed check would read first.
         typ = EventType.NOTE if note else EventType.MESSAGE
         data: dict[str, Any] = {"text": text, "client_id": client_id, "agent_id": agent_id, "agent_name": agent_name}
         if not note:
@@ -248,6 +269,12 @@ class Conversations:
         conv_id, event_id, status = await self.store.append(
             cid, typ, data, now=self.clock(), client_id=client_id, required_agent=agent_id
         )
+        if status == "not_found":
+            raise NotFound(f"conversation {cid} does not exist", field="conversation_id")
+        if status == "not_assigned":
+            raise Forbidden("this conversation is not assigned to you", field="conversation_id")
+        if status == "closed":
+            raise Conflict("the conversation is closed", field="conversation_id")
         if status not in ("ok", "duplicate"):
             raise Conflict(f"message not stored: {status.replace('_', ' ')}", field="conversation_id")
         if status == "ok" and not note:

@@ -95,6 +95,7 @@ class Store:
         self.event_log_max_entries = event_log_max_entries  # the event log is trimmed to about this many
         self.scripts = Scripts(redis)  # every script, loaded once per node, run by SHA
         self._append = self.scripts["append"]
+        self._customer_append = self.scripts["customer_append"]
         self._open = self.scripts["open_conversation"]
         self._assign = self.scripts["assign"]
         self._close = self.scripts["close"]
@@ -141,6 +142,47 @@ class Store:
             raise _timeline_full(cid)
         conv_id, _, event_id = _s(ref).rpartition("/")
         return conv_id or cid, event_id, _s(status)
+
+    async def customer_append(
+        self,
+        customer_id: str,
+        cid: str,
+        typ: str,
+        data: dict[str, Any],
+        *,
+        now: int,
+        client_id: str,
+        buckets: Buckets | None = None,
+    ) -> tuple[str, str, str, str]:
+        """A customer's event into ``cid``, their current conversation as the caller knows it, in one round trip:
+        (conversation id, event id, status, the conversation's state before it). Status 'ok' or 'duplicate' (stored
+        before under ``client_id``: its ids), 'moved' or 'closed' (nothing done: open one the usual way,
+        :meth:`open_conversation` then :meth:`append`). With ``buckets`` a message token is taken (over a limit:
+        TooManyRequests, nothing stored); a full timeline raises Conflict ``timeline_full``."""
+        k = self.keys
+        found = words(data.get("text")) if typ in _INDEXED else []
+        keys = [
+            k.customer(customer_id),
+            k.conv(cid),
+            k.timeline(cid),
+            k.customer_client_ids(customer_id),
+            k.conv_channel(cid),
+            k.event_log,
+            k.conv_words(cid),
+        ]
+        args: list[str | int | float] = [client_id, typ, encode(data), now, cid, self.max_timeline_events]
+        args += [MAX_WORDS_PER_CONVERSATION, self.event_log_max_entries, "1" if buckets is not None else "0"]
+        if buckets is not None:
+            keys += buckets.keys[:2]
+            args += buckets.rates[:4]
+        result = await self._customer_append([*keys, *(k.word(w) for w in found)], [*args, *found])
+        status = _s(result[1])
+        if status == "limited":
+            raise rate_limited(int(result[2]), int(result[3]))
+        if status == "timeline_full":
+            raise _timeline_full(cid)
+        conv_id, _, event_id = _s(result[0]).rpartition("/")
+        return conv_id or cid, event_id, status, _s(result[2]) if status == "ok" else ""
 
     async def seen_client_id(self, client_ids_key: str, client_id: str) -> tuple[str, str] | None:
         ref = await self.redis.hget(client_ids_key, client_id)

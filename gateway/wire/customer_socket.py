@@ -256,6 +256,7 @@ class CustomerConnection(Connection):
                     frame.text,
                     self.context,
                     self.s.limits.buckets(self.customer_id, self.address),
+                    current=self.conversation_id,
                 )
                 if stored.opened and self.s.conversations.bot_first:
                     await self.s.bots.start(stored.conversation_id)  # greets after the first message (not answered)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
+import redis.asyncio as aioredis
 
 from gateway.errors import Forbidden
+from gateway.store.scripts import sources
 from tests.conftest import Clients
 from tests.support.servers import Node
 
@@ -177,3 +181,47 @@ async def test_token_used_on_another_customers_conversation_is_refused(clients: 
         await node.services.conversations.require_customer(two.customer_id, ack1["conversation_id"])
     texts = [e.get("text") for e in await node.services.store.events(conv["id"])]
     assert "intrusion" not in texts
+
+
+async def test_a_message_into_the_open_conversation_is_one_script_call(
+    clients: Clients, node: Node, redis_url: str
+) -> None:
+    """The customer's socket knows the conversation it follows: a message into it while it is open is stored in one
+    round trip (one script: the current conversation checked, the rate limit taken, the event appended), not three
+    (look up, open, append). A resent message is still stored once, and after a close the next message opens a
+    new conversation the usual way."""
+    alice = clients.agent("alice")
+    await alice.hello()
+    cust = clients.customer()
+    await cust.hello()
+    cid = (await cust.say("first"))["conversation_id"]
+    conv = await alice.assigned()
+    shas = {hashlib.sha1(sources()[name].text.encode()).hexdigest(): name for name in MESSAGE_SCRIPTS}
+    redis = aioredis.Redis.from_url(redis_url)
+    runs: list[str] = []
+    try:
+        async with redis.monitor() as monitor:
+            for i in range(3):
+                assert (await cust.say(f"more {i}", client_id=f"m{i}"))["conversation_id"] == cid
+            await cust.send({"type": "message", "client_id": "m2", "text": "more 2"})  # resent: its ack again
+            await cust.expect("ack", lambda f: f["client_id"] == "m2")
+            async with aioredis.Redis.from_url(redis_url) as other:
+                await other.echo("the messages are in")
+            while "the messages are in" not in (command := (await monitor.next_command())["command"]):
+                words = command.split()
+                if words[0].upper() == "EVALSHA" and words[1] in shas:
+                    runs.append(shas[words[1]])
+    finally:
+        await redis.aclose()
+    assert set(runs) == {"customer_append"} and len(runs) >= 4, runs  # (a first run may be refused: NOSCRIPT)
+    texts = [e["text"] for e in await node.services.store.events(cid) if e["type"] == "message"]
+    assert texts == ["first", "more 0", "more 1", "more 2"]
+
+    await alice.send({"type": "close", "conversation_id": conv["id"], "disposition": "resolved"})
+    await cust.event("closed")
+    again = await cust.say("a new question")
+    assert again["conversation_id"] != cid
+
+
+#: the scripts a customer's message may run
+MESSAGE_SCRIPTS = ("customer_append", "open_conversation", "append")
