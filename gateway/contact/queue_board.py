@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,10 @@ from gateway.store.store import StoreError
 from gateway.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
+
+#: Places are read at most this often (a drain of thousands moves every place on each assignment; a place a second
+#: late is still right, and one read covers every change meanwhile).
+POSITIONS_SECONDS = 1.0
 
 Watcher = Callable[[list[dict[str, Any]]], None]
 #: told a waiting conversation's new place in the queue: (conversation id, position from 1)
@@ -49,6 +54,9 @@ class QueueBoard:
         self._lock = asyncio.Lock()  # one read for every desk that asks at once (:meth:`current`)
         #: waiting conversations on this node -> each watcher and the position it was last told (None: not yet)
         self._positions: dict[str, dict[PositionWatcher, int | None]] = {}
+        self._positions_at = 0.0  # monotonic time of the last read of the places
+        self._list_gen = -1  # the change count when the last read of the list began
+        self._positions_gen = -1  # the change count when it began
 
     async def start(self) -> None:
         await self.bus.subscribe(self.channel, self._on_bus, self._on_resubscribed)
@@ -115,19 +123,23 @@ class QueueBoard:
 
     async def _refresh(self) -> None:
         """Read the list (at most once per ``interval``) and hand it to every watcher that has another one, and the
-        watched conversations' places; read again while changes were announced during a read."""
+        watched conversations' places (at most once per :data:`POSITIONS_SECONDS`); again while changes were
+        announced since a read."""
         while True:
             await asyncio.sleep(self.interval)
             gen = self._gen
             try:
-                if self._watchers:
+                if self._watchers and self._list_gen != gen:
+                    self._list_gen = gen
                     waiting = await self.conversations.waiting()
                     self._keep(waiting, gen)
                     for watcher, given in list(self._watchers.items()):
                         if given is not None and given != waiting:
                             self._watchers[watcher] = waiting
                             watcher(waiting)
-                if self._positions:
+                due = time.monotonic() - self._positions_at >= POSITIONS_SECONDS
+                if self._positions and self._positions_gen != gen and due:
+                    self._positions_at, self._positions_gen = time.monotonic(), gen
                     await self._tell_positions()
             except StoreError as exc:  # Redis down: read again when its channel is back (resync)
                 log.warning("could not read the waiting queue: %s: %s", type(exc).__name__, exc)
@@ -135,7 +147,9 @@ class QueueBoard:
             except Exception:
                 log.exception("could not read the waiting queue")
                 return
-            if gen == self._gen or not (self._watchers or self._positions):
+            list_told = not self._watchers or self._list_gen == self._gen
+            places_told = not self._positions or self._positions_gen == self._gen
+            if list_told and places_told:
                 return
 
     async def _tell_positions(self) -> None:
