@@ -153,7 +153,7 @@ class Generator:
                 seq += 1
                 now = time.monotonic()
                 await ws.send_json({"type": "message", "client_id": f"c{index}-{seq}", "text": f"t={now!r}"})
-                if self.in_window(due):
+                if self.in_window(now):  # by when it went (a receipt counts by the same stamp)
                     self.sent += 1
             await stop.wait()
         finally:

@@ -280,6 +280,19 @@ def spawn_generator(args: list[str]) -> subprocess.Popen[bytes]:
     )
 
 
+async def every_worker_up(base: str, workers: int, seconds: float = 60.0) -> None:
+    """Wait until each of the ``workers`` answers (a busy machine starts the second one seconds later)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            await stats_of_every_node(base, workers)
+            return
+        except RuntimeError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(1)
+
+
 def shares(n: int, parts: int) -> list[tuple[int, int]]:
     """(first index, count) of each of ``parts`` slices of ``range(n)``."""
     out, first = [], 0
@@ -335,9 +348,9 @@ async def step(
     try:
         async with aiohttp.ClientSession() as session:
             await wait_ready(session, base, 60)
-        await stats_of_every_node(base, workers)
+        await every_worker_up(base, workers)
         k = min(args.generators, max(1, conversations))
-        start_at = time.time() + 10 + conversations / 400  # Python starts, then ~1,000 connections a second
+        start_at = time.time() + 15 + conversations / 100  # Python starts, connects, all assigned (a busy machine)
         procs = []
         ids = agent_ids(agents)
         for i, (first, count) in enumerate(shares(conversations, k)):
@@ -470,7 +483,7 @@ async def assignment_step(
     try:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
             await wait_ready(session, base, 60)
-            await stats_of_every_node(base, args.workers[-1])
+            await every_worker_up(base, args.workers[-1])
             for first, count in shares(waiting, args.generators):
                 procs.append(
                     spawn_generator(["--base", base, "--first", str(first), "--customers", str(count), "--hold"])
