@@ -200,6 +200,7 @@ class Conversations:
             if status in ("ok", "duplicate"):
                 if status == "ok":
                     self.metrics.message(Author.CUSTOMER)
+                await self.store.durable()  # with --redis-durable-replicas: a failover keeps what is acknowledged
                 return Stored(conv_id, event_id, duplicate=status == "duplicate", state=state)
         return await self.customer_event(customer_id, client_id, EventType.MESSAGE, data, context, buckets)
 
