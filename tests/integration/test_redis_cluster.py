@@ -19,7 +19,14 @@ import redis
 from gateway.store.keys import Keys
 from gateway.store.scripts import sources
 from gateway.tasks import cancel_and_wait
-from tests.integration.test_redis_outage import Side, agent_side, chat, event_key, messages, open_side
+from tests.integration.test_redis_outage import (
+    Side,
+    agent_answers,
+    chat,
+    event_key,
+    first_chat,
+    messages,
+)
 from tests.integration.test_redis_sentinel import first_delivery_after
 from tests.support.redis_ha import RedisClusterSet
 from tests.support.servers import GatewayProcess
@@ -57,18 +64,8 @@ async def test_a_node_chats_on_a_redis_cluster(tmp_path: Path, agents_file: Path
     sides: list[Side] = []
     try:
         await gw.start()
-        alice = await agent_side(gw, "alice")
-        sides.append(alice)
-        customer = await open_side("customer", gw.url.replace("http", "ws") + "/ws/customer", {"type": "hello"})
-        sides.append(customer)
-        await customer.send_message({"type": "message", "client_id": "c1", "text": "hello cluster"})
-        await alice.wait_for("the chat", lambda: alice.first("assigned"))
-        cid = customer.acked["c1"][0]
-        await alice.send_message({"type": "message", "client_id": "a1", "conversation_id": cid, "text": "hi"})
-        await customer.wait_for(
-            "the agent's answer",
-            lambda: any(e["type"] == "message" and e.get("author") == "agent" for e in customer.events()),
-        )
+        alice, customer, cid = await first_chat(gw, sides, "hello cluster")
+        await agent_answers(alice, customer, cid)
     finally:
         for side in sides:
             await side.close()
@@ -129,13 +126,7 @@ async def test_chats_resume_after_the_cluster_fails_over_the_shard_that_holds_ev
     stop = asyncio.Event()
     try:
         await gw.start()
-        alice = await agent_side(gw, "alice")
-        sides.append(alice)
-        customer = await open_side("customer", gw.url.replace("http", "ws") + "/ws/customer", {"type": "hello"})
-        sides.append(customer)
-        await customer.send_message({"type": "message", "client_id": "customer-first", "text": "hello"})
-        await alice.wait_for("the chat", lambda: alice.first("assigned"))
-        cid = customer.acked["customer-first"][0]
+        alice, customer, cid = await first_chat(gw, sides, "hello", "customer-first")
         traffic = [asyncio.create_task(chat(customer, stop)), asyncio.create_task(chat(alice, stop, cid))]
         await asyncio.sleep(2)
         old_port = deployment.kill_owner("{cg}")

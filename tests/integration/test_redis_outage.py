@@ -143,6 +143,27 @@ async def agent_side(gw: GatewayProcess, agent_id: str) -> Side:
     return side
 
 
+async def first_chat(gw: GatewayProcess, sides: list[Side], text: str, client_id: str = "c1") -> tuple[Side, Side, str]:
+    """Alice signs in, a customer says ``text`` and alice is assigned the chat: (alice, customer, conversation id).
+    Each side is added to ``sides`` as it opens, so the caller's ``finally`` closes it."""
+    alice = await agent_side(gw, "alice")
+    sides.append(alice)
+    customer = await open_side("customer", gw.url.replace("http", "ws") + "/ws/customer", {"type": "hello"})
+    sides.append(customer)
+    await customer.send_message({"type": "message", "client_id": client_id, "text": text})
+    await alice.wait_for("the chat", lambda: alice.first("assigned"))
+    return alice, customer, customer.acked[client_id][0]
+
+
+async def agent_answers(alice: Side, customer: Side, cid: str) -> None:
+    """Alice answers in ``cid`` and the customer receives it live."""
+    await alice.send_message({"type": "message", "client_id": "a1", "conversation_id": cid, "text": "hi"})
+    await customer.wait_for(
+        "the agent's answer",
+        lambda: any(e["type"] == "message" and e.get("author") == "agent" for e in customer.events()),
+    )
+
+
 @pytest.fixture
 async def outage_redis() -> AsyncIterator[RedisServer]:
     server = RedisServer(persist=True)

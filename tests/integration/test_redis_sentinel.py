@@ -22,7 +22,15 @@ import pytest
 
 from gateway.store.keys import Keys
 from gateway.tasks import cancel_and_wait
-from tests.integration.test_redis_outage import Side, agent_side, chat, check_delivered, event_key, open_side
+from tests.integration.test_redis_outage import (
+    Side,
+    agent_side,
+    chat,
+    check_delivered,
+    event_key,
+    first_chat,
+    open_side,
+)
 from tests.support.redis_ha import SentinelSet
 from tests.support.servers import GatewayProcess
 
@@ -218,13 +226,7 @@ async def test_a_node_chats_through_sentinels_and_a_master_that_want_passwords(
     sides: list[Side] = []
     try:
         await gw.start()
-        alice = await agent_side(gw, "alice")
-        sides.append(alice)
-        customer = await open_side("customer", gw.url.replace("http", "ws") + "/ws/customer", {"type": "hello"})
-        sides.append(customer)
-        await customer.send_message({"type": "message", "client_id": "c1", "text": "hello"})
-        await alice.wait_for("the chat", lambda: alice.first("assigned"))
-        cid = customer.acked["c1"][0]
+        alice, customer, cid = await first_chat(gw, sides, "hello")
         assert event_key(customer.acked["c1"][1]) in timeline_ids(deployment, cid)
     finally:
         for side in sides:

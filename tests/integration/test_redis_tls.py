@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_redis_outage import Side, agent_side, open_side
+from tests.integration.test_redis_outage import Side, agent_answers, first_chat
 from tests.support.redis_ha import TlsRedis, make_ca
 from tests.support.servers import GatewayProcess
 
@@ -57,18 +57,8 @@ async def test_a_node_chats_over_tls_with_a_password(
     sides: list[Side] = []
     try:
         await gw.start()
-        alice = await agent_side(gw, "alice")
-        sides.append(alice)
-        customer = await open_side("customer", gw.url.replace("http", "ws") + "/ws/customer", {"type": "hello"})
-        sides.append(customer)
-        await customer.send_message({"type": "message", "client_id": "c1", "text": "hello over TLS"})
-        await alice.wait_for("the chat", lambda: alice.first("assigned"))
-        cid = customer.acked["c1"][0]
-        await alice.send_message({"type": "message", "client_id": "a1", "conversation_id": cid, "text": "hi"})
-        await customer.wait_for(
-            "the agent's answer",
-            lambda: any(e["type"] == "message" and e.get("author") == "agent" for e in customer.events()),
-        )
+        alice, customer, cid = await first_chat(gw, sides, "hello over TLS")
+        await agent_answers(alice, customer, cid)
     finally:
         for side in sides:
             await side.close()
