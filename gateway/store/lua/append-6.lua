@@ -10,6 +10,7 @@
 -- A word goes into its index (scored by the conversation's creation, for search paging) unless the conversation
 -- already holds the maximum of distinct words (gateway/store/words.py).
 --@include append
+--@include index_words
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'', 'not_found'} end
 if ARGV[5] ~= '' and redis.call('HGET', KEYS[1], 'agent_id') ~= ARGV[5] then return {'', 'not_assigned'} end
@@ -24,18 +25,5 @@ if ARGV[1] ~= '' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[6] .. '/' .. id)
 if ARGV[2] == 'message' then redis.call('HINCRBY', KEYS[1], 'messages', 1) end
 if ARGV[2] == 'call_started' then redis.call('HINCRBY', KEYS[1], 'calls', 1) end
 if ARGV[2] == 'attachment' then redis.call('HINCRBY', KEYS[1], 'attachments', 1) end
-if #KEYS > 6 then
-  local created = redis.call('HGET', KEYS[1], 'created_at') or ARGV[4]
-  local room = tonumber(ARGV[8]) - redis.call('SCARD', KEYS[6])
-  for i = 7, #KEYS do
-    local word = ARGV[10 + i - 7]
-    if redis.call('SISMEMBER', KEYS[6], word) == 1 then
-      redis.call('ZADD', KEYS[i], created, ARGV[6])
-    elseif room > 0 then
-      redis.call('SADD', KEYS[6], word)
-      redis.call('ZADD', KEYS[i], created, ARGV[6])
-      room = room - 1
-    end
-  end
-end
+if #KEYS > 6 then index_words(KEYS[1], KEYS[6], 7, 10, ARGV[8], ARGV[6], ARGV[4]) end
 return {ARGV[6] .. '/' .. id, 'ok'}

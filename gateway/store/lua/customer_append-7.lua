@@ -10,6 +10,7 @@
 -- {'', 'closed'} (it is closed or gone: the caller opens one the usual way); {'', 'limited', wait ms, bucket};
 -- {'', 'timeline_full'}.
 --@include append
+--@include index_words
 --@include take_tokens
 if (redis.call('HGET', KEYS[1], 'current') or '') ~= ARGV[5] then return {'', 'moved'} end
 local existing = redis.call('HGET', KEYS[4], ARGV[1])
@@ -26,18 +27,5 @@ if tonumber(ARGV[6]) > 0 and redis.call('XLEN', KEYS[3]) >= tonumber(ARGV[6]) th
 local id = append(KEYS[3], KEYS[2], KEYS[5], ARGV[2], ARGV[3], ARGV[4], KEYS[6], ARGV[5], ARGV[8])
 redis.call('HSET', KEYS[4], ARGV[1], ARGV[5] .. '/' .. id)
 if ARGV[2] == 'message' then redis.call('HINCRBY', KEYS[2], 'messages', 1) end
-if #KEYS >= kw then
-  local created = redis.call('HGET', KEYS[2], 'created_at') or ARGV[4]
-  local room = tonumber(ARGV[7]) - redis.call('SCARD', KEYS[7])
-  for i = kw, #KEYS do
-    local word = ARGV[aw + i - kw]
-    if redis.call('SISMEMBER', KEYS[7], word) == 1 then
-      redis.call('ZADD', KEYS[i], created, ARGV[5])
-    elseif room > 0 then
-      redis.call('SADD', KEYS[7], word)
-      redis.call('ZADD', KEYS[i], created, ARGV[5])
-      room = room - 1
-    end
-  end
-end
+if #KEYS >= kw then index_words(KEYS[2], KEYS[7], kw, aw, ARGV[7], ARGV[5], ARGV[4]) end
 return {ARGV[5] .. '/' .. id, 'ok', state}
