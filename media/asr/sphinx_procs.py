@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -39,8 +41,21 @@ log = logging.getLogger(__name__)
 _worker_engine: SphinxEngine | None = None  # one per worker process
 
 
-def _start_worker(decision: str, max_audio_ms: int, model_dir: str, dictionary: str) -> None:
+#: How often a decoding process checks that the node that started it is still there (seconds).
+PARENT_CHECK_SECONDS = 1.0
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A decoding process ends once the node that started it is gone (it was killed, or a worker died and was
+    restarted): orphaned, it would hold its ~100 MB and its model for ever, since nothing else ever ends it."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
+
+
+def _start_worker(decision: str, max_audio_ms: int, model_dir: str, dictionary: str, parent: int) -> None:
     global _worker_engine
+    threading.Thread(target=_exit_with_parent, args=(parent,), name="exit-with-parent", daemon=True).start()
     _worker_engine = SphinxEngine(
         1, model_dir=Path(model_dir), dictionary=Path(dictionary), max_audio_ms=max_audio_ms, decision=decision
     )
@@ -70,7 +85,7 @@ class SphinxProcessEngine(SphinxEngine):
             processes,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(decision, max_audio_ms, str(self.model_path), str(self.dictionary)),
+            initargs=(decision, max_audio_ms, str(self.model_path), str(self.dictionary), os.getpid()),
         )
         try:
             for future in [self._executor.submit(_ready) for _ in range(processes)]:

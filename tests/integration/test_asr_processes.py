@@ -10,9 +10,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import numpy as np
+import psutil
 import pytest
 
 from media.asr.grammar import Grammar
@@ -95,3 +98,30 @@ def test_the_node_s_engines_stop_their_processes() -> None:
     engines.close()
     assert set(multiprocessing.active_children()) <= others
     assert not isinstance(SpeechEngines().get(), SphinxProcessEngine)  # 0 (the default here): threads
+
+
+def test_decoding_processes_end_when_their_node_is_killed() -> None:
+    """A node SIGKILLed (or a worker that died) must not leave its decoding processes behind: they found the
+    orphans of a killed node still running 35 minutes later, 100 MB each, before they checked for their parent."""
+    script = (
+        "import os, sys, time\n"
+        "from media.asr.sphinx_procs import SphinxProcessEngine\n"
+        "engine = SphinxProcessEngine(2)\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    node = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert node.stdout is not None and node.stdout.readline().strip() == "ready"
+        children = psutil.Process(node.pid).children(recursive=True)
+        decoders = [c for c in children if "spawn_main" in " ".join(c.cmdline())]
+        assert len(decoders) == 2, [c.cmdline() for c in children]
+    finally:
+        node.kill()
+        node.wait()
+        if node.stdout is not None:
+            node.stdout.close()
+    _, alive = psutil.wait_procs(children, timeout=30)
+    for proc in alive:  # the failure: reap them so the suite does not keep them either
+        proc.kill()
+    assert [p.pid for p in alive if p in decoders] == []
