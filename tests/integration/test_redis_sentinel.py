@@ -134,8 +134,8 @@ async def test_a_sentinel_failover_pauses_chats_and_loses_nothing_acknowledged(
         # ... and reached the other side live, once, in order
         for cust in customers:
             cid = cust.acked[f"{cust.name}-first"][0]
-            await check_delivered(cust, alice, cid, "customer")
-            await check_delivered(alice, cust, cid, "agent")
+            await check_delivered(cust, alice, cid, "customer", failover=True)
+            await check_delivered(alice, cust, cid, "agent", failover=True)
 
         refused = sum(sum(s.errors.values()) for s in sides)
         resumed = first_delivery_after(sides, killed_at, killed_ms)
