@@ -33,12 +33,15 @@ log = logging.getLogger(__name__)
 SHUTDOWN_FLUSH_SECONDS = 3.0  # at most this long for the calls' 'ended' to reach this node's sockets
 
 
-def create_app(settings: Settings, *, clock: Callable[[], int] | None = None) -> web.Application:
-    """The node's application; ``clock``: the services' time in ms (gateway/runtime.py; tests inject one)."""
+def create_app(
+    settings: Settings, *, clock: Callable[[], int] | None = None, seed_agents: bool = True
+) -> web.Application:
+    """The node's application; ``clock``: the services' time in ms (gateway/runtime.py; tests inject one);
+    ``seed_agents``: this node fills an empty store's agents (of ``serve --workers N``, worker 0 only)."""
     app = web.Application(middlewares=[pages.problem_json], client_max_size=64 * 1024)
 
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
-        app[SERVICES] = await runtime.start(settings, clock=clock)
+        app[SERVICES] = await runtime.start(settings, clock=clock, seed_agents=seed_agents)
         yield
         await runtime.stop(app[SERVICES])
 

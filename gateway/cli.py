@@ -154,14 +154,15 @@ async def _serve(settings_flags: dict[str, str | None], argv: list[str]) -> int:
                 each.env,
             )
     first_run(settings)
-    app = create_app(settings)
+    app = create_app(settings, seed_agents=worker in (None, 0))
     runner = web.AppRunner(app, shutdown_timeout=5, access_log=None)
     await runner.setup()
     password = app[SERVICES].demo_password  # set by the first start of an empty store
     site = web.TCPSite(runner, settings.host, settings.port, reuse_port=worker is not None)  # workers share it
     await site.start()
     log.info("listening on http://%s:%s (customer demo at /, agent desk at /agent)", settings.host, settings.port)
-    if sys.stderr.isatty() and (worker in (None, 0) or password is not None):  # a person started it
+    # a person started it: one banner, from the node that seeded an empty store (worker 0 of several)
+    if sys.stderr.isatty() and worker in (None, 0):
         print(banner(settings, password), file=sys.stderr, flush=True)
     signals: asyncio.Queue[signal.Signals] = asyncio.Queue()
     loop = asyncio.get_running_loop()

@@ -185,11 +185,13 @@ async def _seed_agents(admin: AgentAdmin, settings: Settings) -> str | None:
     return password
 
 
-async def start(settings: Settings, *, clock: Callable[[], int] | None = None) -> Services:
+async def start(settings: Settings, *, clock: Callable[[], int] | None = None, seed_agents: bool = True) -> Services:
     """Build the node's services in dependency order and start them; every service started is stopped by
     :func:`stop` in reverse order, and at once if a later one fails to start. ``clock`` (ms since the epoch): the
     time conversations' events, calls' waits and answers and the wallboard's day are taken from (tests inject
-    one; None: the real time)."""
+    one; None: the real time). ``seed_agents``: an empty store gets its agents (the agents file's, or a 'demo'
+    admin whose password :attr:`Services.demo_password` holds) from this node; of several workers only worker 0
+    seeds, so that the one banner a person sees in the terminal is the one that knows the password."""
     if settings.rtc_addresses:
         restrict_host_addresses(settings.rtc_addresses)
     _rtc_port_range(settings)
@@ -217,7 +219,7 @@ async def start(settings: Settings, *, clock: Callable[[], int] | None = None) -
     first_run(settings)
     stack = contextlib.AsyncExitStack()
     try:
-        services = await _build(settings, stack, clock or now_ms)
+        services = await _build(settings, stack, clock or now_ms, seed_agents=seed_agents)
     except BaseException:
         await stack.aclose()
         raise
@@ -249,7 +251,9 @@ def remote_tts(settings: Settings, metrics: Metrics) -> WyomingTts | None:
     )
 
 
-async def _build(settings: Settings, stack: contextlib.AsyncExitStack, clock: Callable[[], int]) -> Services:
+async def _build(
+    settings: Settings, stack: contextlib.AsyncExitStack, clock: Callable[[], int], *, seed_agents: bool
+) -> Services:
     """Each service is built after what it uses; each one started has its stop pushed on ``stack`` right away."""
     # the node's metrics (its own registry): passed to every service that counts something
     metrics = Metrics(settings.node_id)
@@ -477,7 +481,7 @@ async def _build(settings: Settings, stack: contextlib.AsyncExitStack, clock: Ca
     # wire: sessions, tokens, managing agents
     sessions = LoginSessions(store, bus, lifetime_seconds=settings.agent_token_hours * 3600, node_id=settings.node_id)
     agent_admin = AgentAdmin(directory, sessions, audit)
-    demo_password = await _seed_agents(agent_admin, settings)
+    demo_password = await _seed_agents(agent_admin, settings) if seed_agents else None
     attachment_files = LocalAttachmentFiles(settings.data_dir / "attachments")
     rollup_db = RollupStore(store, retention_days=settings.rollup_retention_days)
     services = Services(
