@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.contact.conversations import Conversations
+from gateway.contact.conversations import Conversations, is_test_conversation
 from gateway.errors import BadRequest, NotFound
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import ConversationState, EventType
@@ -123,7 +123,8 @@ class ConversationHistory:
             for entry, row, ok in zip(fresh, rows, holds, strict=True):
                 scanned += 1
                 last = entry
-                if row is not None and ok and _matches(row, q):
+                # an admin's test run (gateway/flows/test_runs.py) is no customer's conversation: never listed
+                if row is not None and ok and not is_test_conversation(entry.cid) and _matches(row, q):
                     found.append(await self._result(entry.cid, row))
                     full = len(found) >= q.limit
                     if full:

@@ -194,6 +194,12 @@ async def test_a_test_chat_into_a_draft_follows_it_and_reaches_no_agent_report_o
         assert not await node.services.store.redis.exists(node.services.keys.webhook_outbox(sub_id, test_cid))
         await alice.quiet(0.2)
         assert not [f for f in alice.seen if test_cid in json.dumps(f)]  # never offered to an agent
+        # the desk's history lists the customer's conversation, not the test run (neither by its words)
+        listed = await api(node, "GET", "/api/conversations", token)
+        assert real_cid in [c["id"] for c in listed["conversations"]]
+        assert not [c for c in listed["conversations"] if c["id"].startswith("t_")]
+        found = await api(node, "GET", "/api/conversations?q=billing", token)
+        assert not [c for c in found["conversations"] if c["id"].startswith("t_")]
     finally:
         await receiver.stop()
 
