@@ -13,9 +13,10 @@ one above (``tests/unit/test_import_direction.py`` fails on a new back-edge)::
     flows/                a flow on a channel: runner, chat bot, voice channel, speech, flow webhooks
     contact/              conversations, routing and queues, agents, presence, callbacks, limits
     store/                Redis: key layout, atomic operations, the cross-node bus, the embedded server
-    config, logs, tasks, data_dir, client_ip, metrics
-                          settings, logging, task ownership, the data directory, client addresses, the node's
-                          Prometheus metrics (defined once, recorded into by every layer)
+    config, setting, logs, tasks, data_dir, client_ip, metrics
+                          settings (the table; how one is declared and parsed), logging, task ownership, the data
+                          directory, client addresses, the node's Prometheus metrics (defined once, recorded into
+                          by every layer)
     protocol/, json_input, errors
                           the vocabulary every layer shares: frames both ways, bus messages, states, event
                           types, error codes and the error hierarchy, limits; the browser's protocol.js is

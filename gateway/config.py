@@ -1,282 +1,47 @@
 """Settings of one gateway node: command-line flags over environment variables over defaults.
 
 Each setting an operator can change is declared once, as a field of :class:`Settings` made with
-:func:`setting`: its default, environment variable, help text and how its text is parsed and
-checked. From these declarations come the ``serve`` flags (:func:`add_flags`, used by gateway/cli.py),
-the reading of flags and environment (:func:`from_sources`) and the README's configuration table
-(:func:`markdown_table`; ``python -m gateway.config README.md`` rewrites it, and
+:func:`~gateway.setting.setting`: its default, environment variable, help text and how its text is parsed and
+checked (the parsers are in gateway/setting.py). From these declarations come the ``serve`` flags
+(:func:`add_flags`, used by gateway/cli.py), the reading of flags and environment (:func:`from_sources`) and the
+README's configuration table (:func:`markdown_table`; ``python -m gateway.config README.md`` rewrites it, and
 tests/unit/test_config.py fails when the README and the declarations differ).
 """
 
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
-import re
 import secrets
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, TypeVar
-
-from gateway.errors import ConfigError
-
-T = TypeVar("T")
-
-Parse = Callable[[str, str], object]
-"""(setting name, text of a flag or environment variable) -> the typed value; raises ConfigError."""
-
-
-@dataclass(frozen=True, slots=True)
-class Setting:
-    """One configurable setting: a field of :class:`Settings`, a ``serve`` flag and an environment variable."""
-
-    name: str
-    env: str
-    help: str  # Markdown: the README's "what" column; --help shows it without backticks
-    parse: Parse
-    default: str  # the default as the README and --help say it (Markdown)
-    choices: tuple[str, ...] = ()  # argparse refuses anything else
-    secret: bool = False  # a value on the command line is visible to every local user: warn
-
-    @property
-    def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
-
-
-def setting(
-    default: T,
-    *,
-    env: str,
-    help: str,
-    parse: Parse | None = None,
-    shown: str | None = None,
-    choices: tuple[str, ...] = (),
-    secret: bool = False,
-    factory: Callable[[], T] | None = None,
-) -> T:
-    """A field of :class:`Settings` that is also a flag and an environment variable.
-
-    ``shown``: the default as the documentation says it (Markdown); derived from ``default`` when
-    it reads well as a literal. ``parse``: text -> value (default: the text itself). ``factory``:
-    the default is computed per instance (``default`` is then only its type's example).
-    """
-    declared = {
-        "env": env,
-        "help": help,
-        "parse": parse or _text,
-        "default": shown or _shown(default),
-        "choices": choices,
-        "secret": secret,
-    }
-    if factory is not None:
-        return field(default_factory=factory, metadata={"setting": declared})
-    return field(default=default, metadata={"setting": declared})
-
-
-def _shown(default: object) -> str:
-    if default is None:
-        return "unset"
-    if isinstance(default, tuple):
-        return f"`{','.join(map(str, default))}`" if default else "none"
-    if isinstance(default, bool):
-        return f"`{str(default).lower()}`"
-    if isinstance(default, float) and default.is_integer():
-        return f"`{int(default)}`"
-    return f"`{default}`"
-
-
-# ---- parsers: (name, text) -> value
-
-
-def _text(name: str, text: str) -> str:
-    return text
-
-
-def _path(name: str, text: str) -> Path:
-    return Path(text)
-
-
-def _number(convert: type[int | float], low: float, high: float, wording: str, *, zero_too: bool = False) -> Parse:
-    """A whole number (``int``) or a number (``float``) from ``low`` to ``high``; ``zero_too``: 0 as well."""
-
-    def parse(name: str, text: str) -> int | float:
-        try:
-            value = convert(text)
-        except ValueError:
-            value = None
-        if value is None or not (low <= value <= high or (zero_too and value == 0)):
-            raise ConfigError(f"{name.replace('_', ' ')} must be {wording}, not {text!r}", field=name)
-        return value
-
-    return parse
-
-
-def _one_of(*words: str) -> Parse:
-    def parse(name: str, text: str) -> str:
-        if text not in words:
-            raise ConfigError(f"{name.replace('_', ' ')} must be " + " or ".join(f"'{w}'" for w in words), field=name)
-        return text
-
-    return parse
-
-
-def _yes_no(name: str, text: str) -> bool:
-    word = text.strip().lower()
-    if word not in ("true", "false", "1", "0", "yes", "no"):
-        raise ConfigError(f"{name.replace('_', ' ')} must be true or false", field=name)
-    return word in ("true", "1", "yes")
-
-
-def _items(text: str, separator: str = ",") -> tuple[str, ...]:
-    return tuple(item.strip() for item in text.split(separator) if item.strip())
-
-
-def _ice_servers(name: str, text: str) -> tuple[str, ...]:
-    urls = _items(text)
-    for url in urls:
-        if not url.startswith(("stun:", "turn:", "turns:")):
-            raise ConfigError(f"ICE server '{url}' must start with stun:, turn: or turns:", field=name)
-    return urls
-
-
-def _ip_addresses(name: str, text: str) -> tuple[str, ...]:
-    addresses = _items(text)
-    for address in addresses:
-        try:
-            ipaddress.ip_address(address)
-        except ValueError:
-            raise ConfigError(f"'{address}' is not an IP address", field=name) from None
-    return addresses
-
-
-def _ip_address(name: str, text: str) -> str:
-    try:
-        return str(ipaddress.ip_address(text.strip()))
-    except ValueError:
-        raise ConfigError(f"{name.replace('_', ' ')} must be one IP address, not {text!r}", field=name) from None
-
-
-def _host_ports(name: str, text: str) -> tuple[tuple[str, int], ...]:
-    found = []
-    for item in _items(text):
-        host, _, port = item.rpartition(":")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ConfigError(f"'{item}' is not host:port", field=name)
-        found.append((host.strip("[]"), int(port)))
-    return tuple(found)
-
-
-def _turn_urls(name: str, text: str) -> tuple[str, ...]:
-    urls = _items(text)
-    for url in urls:
-        if not url.startswith(("turn:", "turns:")):
-            raise ConfigError(f"TURN URL '{url}' must start with turn: or turns:", field=name)
-    return urls
-
-
-def _turn_secret(name: str, text: str) -> str:
-    if len(text) < 16:
-        raise ConfigError("turn secret must be at least 16 characters", field=name)
-    return text
-
-
-def _paths_list(name: str, text: str) -> tuple[str, ...]:
-    return _items(text, os.pathsep)
-
-
-_SPEECH_URL_RE = re.compile(r"^tcp://[^\s/:]+:\d{1,5}/?$")
-
-
-def _speech_url(name: str, text: str) -> str:
-    """A Wyoming speech server: ``tcp://host:port``."""
-    if not _SPEECH_URL_RE.match(text.strip()) or not 0 < int(text.strip().rstrip("/").rsplit(":", 1)[1]) < 65536:
-        raise ConfigError(f"{name.replace('_', ' ')} must look like tcp://host:10300, not {text!r}", field=name)
-    return text.strip()
-
-
-def _dispositions(name: str, text: str) -> tuple[str, ...]:
-    codes = _items(text)
-    if not codes:
-        raise ConfigError("dispositions must name at least one code", field=name)
-    return codes
-
-
-def _secret(name: str, text: str) -> str:
-    if any(len(part.strip()) < 16 for part in text.split(",")):
-        raise ConfigError(
-            "secret must be at least 16 characters (several, comma-separated, while rotating: "
-            "the first signs, all verify)",
-            field=name,
-        )
-    return text
-
-
-def _metrics_token(name: str, text: str) -> str:
-    if len(text) < 16 or not text.isprintable() or " " in text:
-        raise ConfigError("metrics token must be at least 16 printable characters without spaces", field=name)
-    return text
-
-
-def _webhook_secret(name: str, text: str) -> str:
-    if len(text) < 16:
-        raise ConfigError("webhook secret must be at least 16 characters", field=name)
-    return text
-
-
-_HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
-
-
-def _hosts_or_cidrs(*, cidrs_only: bool) -> Parse:
-    """'host,10.0.0.0/8,::1' -> its entries; an address or CIDR must parse, a host name must look like one."""
-
-    def parse(name: str, text: str) -> tuple[str, ...]:
-        out = []
-        for entry in (e.strip().lower() for e in text.split(",")):
-            if not entry:
-                continue
-            try:
-                ipaddress.ip_network(entry, strict=False)
-            except ValueError:
-                if cidrs_only or not _HOST_NAME.fullmatch(entry):
-                    wanted = "an IP address or CIDR" if cidrs_only else "a host name, an IP address or a CIDR"
-                    raise ConfigError(f"{name.replace('_', ' ')}: '{entry}' is not {wanted}", field=name) from None
-            out.append(entry)
-        return tuple(out)
-
-    return parse
-
-
-def _site_keys(name: str, text: str) -> tuple[tuple[str, str], ...]:
-    """'shop=SECRET,blog=SECRET2' (or one SECRET, key id 'default') -> ((kid, secret), ...)."""
-    out: list[tuple[str, str]] = []
-    for entry in (e.strip() for e in text.split(",")):
-        if not entry:
-            continue
-        kid, sep, secret = entry.partition("=")
-        if not sep:
-            kid, secret = "default", entry
-        if not kid or any(k == kid for k, _ in out):
-            raise ConfigError(f"site keys: key id '{kid}' is empty or given twice", field=name)
-        if len(secret) < 32:
-            raise ConfigError(f"site keys: the secret of '{kid}' must be at least 32 characters", field=name)
-        out.append((kid, secret))
-    return tuple(out)
-
-
-def _port_range(name: str, text: str) -> tuple[int, int]:
-    low, sep, high = text.strip().partition("-")
-    try:
-        first, last = int(low), int(high if sep else low)
-    except ValueError:
-        first = last = -1
-    if not (1024 <= first <= last <= 65535) or last - first < 1:
-        raise ConfigError(
-            f"rtc port range must be like 40000-40999 (two ports at least, 1024-65535), not {text!r}", field=name
-        )
-    return first, last
+from typing import Any
+
+from gateway.setting import (
+    Setting,
+    as_path,
+    dispositions,
+    host_ports,
+    hosts_or_cidrs,
+    ice_servers,
+    ip_address,
+    ip_addresses,
+    metrics_token,
+    number,
+    one_of,
+    paths_list,
+    port_range,
+    secret_text,
+    setting,
+    site_keys,
+    speech_url,
+    turn_secret,
+    turn_urls,
+    webhook_secret,
+    yes_no,
+)
 
 
 def _cores() -> int:
@@ -297,12 +62,12 @@ class Settings:
 
     # ---- where it listens and keeps its data
     host: str = setting("127.0.0.1", env="CG_HOST", help="address to listen on (`0.0.0.0` to expose it)")
-    port: int = setting(8080, env="CG_PORT", help="TCP port", parse=_number(int, 0, 65535, "a number from 0 to 65535"))
+    port: int = setting(8080, env="CG_PORT", help="TCP port", parse=number(int, 0, 65535, "a number from 0 to 65535"))
     workers: int = setting(
         1,
         factory=_cores,
         env="CG_WORKERS",
-        parse=_number(int, 1, 256, "a whole number from 1 to 256"),
+        parse=number(int, 1, 256, "a whole number from 1 to 256"),
         shown="cores",
         help="node processes serving the one port (SO_REUSEPORT, Linux), each a full node with its own node id, "
         "sharing the Redis; one that dies is restarted and its calls taken over (docs/deploy.md)",
@@ -310,14 +75,14 @@ class Settings:
     drain_seconds: float = setting(
         30.0,
         env="CG_DRAIN_SECONDS",
-        parse=_number(float, 0, 86400, "a number from 0 to 86400"),
+        parse=number(float, 0, 86400, "a number from 0 to 86400"),
         help="on SIGTERM the node takes no new call or chat (`/readyz` 503 `draining`) and lets calls in progress "
         "finish for up to this long, then ends the rest and closes the sockets (1012: clients reconnect elsewhere)",
     )
     data_dir: Path = setting(
         Path("data"),
         env="CG_DATA_DIR",
-        parse=_path,
+        parse=as_path,
         shown="`./data`",
         help="embedded Redis data (AOF), secrets, recordings",
     )
@@ -332,7 +97,7 @@ class Settings:
     redis_sentinel: tuple[tuple[str, int], ...] = setting(
         (),
         env="CG_REDIS_SENTINEL",
-        parse=_host_ports,
+        parse=host_ports,
         shown="unset",
         help="Redis Sentinels (`host:port,host:port,...`): the gateway asks them for the master of `--redis-master` and "
         "follows a failover (instead of `--redis-url`)",
@@ -363,33 +128,33 @@ class Settings:
     redis_ca_file: Path | None = setting(
         None,
         env="CG_REDIS_CA_FILE",
-        parse=_path,
+        parse=as_path,
         help="TLS to Redis: the CA certificate(s) (PEM) its certificate must chain to; turns TLS on under Sentinel "
         "(with `--redis-url`: `rediss://`); unset: the system's CAs",
     )
     redis_cert_file: Path | None = setting(
         None,
         env="CG_REDIS_CERT_FILE",
-        parse=_path,
+        parse=as_path,
         help="TLS to Redis: this client's certificate (PEM), for a server that asks for one (`tls-auth-clients`)",
     )
     redis_key_file: Path | None = setting(
         None,
         env="CG_REDIS_KEY_FILE",
-        parse=_path,
+        parse=as_path,
         help="TLS to Redis: the private key of `--redis-cert-file` (PEM; unset: in the certificate file)",
     )
     redis_cluster: bool = setting(
         False,
         env="CG_REDIS_CLUSTER",
-        parse=_yes_no,
+        parse=yes_no,
         help="`--redis-url` is a Redis Cluster (a managed cluster-mode endpoint): every key carries one hash tag, "
         "`{cg}:...`, so every script touches one slot (no sharding: one slot holds everything; docs/deploy.md)",
     )
     redis_durable_replicas: int = setting(
         0,
         env="CG_REDIS_DURABLE_REPLICAS",
-        parse=_number(int, 0, 16, "a number of replicas from 0 to 16"),
+        parse=number(int, 0, 16, "a number of replicas from 0 to 16"),
         help="a chat message is acknowledged only once this many Redis replicas have it (`WAIT`): what a "
         "failover then cannot lose; fewer within `--redis-durable-wait-ms` and the sender is told to send again. "
         "0: acknowledged when the master has it",
@@ -397,13 +162,13 @@ class Settings:
     redis_durable_wait_ms: int = setting(
         1000,
         env="CG_REDIS_DURABLE_WAIT_MS",
-        parse=_number(int, 1, 60_000, "a number of milliseconds from 1 to 60000"),
+        parse=number(int, 1, 60_000, "a number of milliseconds from 1 to 60000"),
         help="how long a message waits for `--redis-durable-replicas` replicas before the sender is told to try again",
     )
     agents_file: Path | None = setting(
         None,
         env="CG_AGENTS_FILE",
-        parse=_path,
+        parse=as_path,
         shown="`DATA_DIR/agents.toml`",
         help="agents imported once, at a start that finds no agent in the store (then `contact-gateway agents "
         "import` / `export`)",
@@ -411,13 +176,13 @@ class Settings:
     audit_max_entries: int = setting(
         100_000,
         env="CG_AUDIT_MAX_ENTRIES",
-        parse=_number(int, 100, 10_000_000, "a number from 100 to 10000000"),
+        parse=number(int, 100, 10_000_000, "a number from 100 to 10000000"),
         help="the audit log keeps about this many newest entries",
     )
     secret: str | None = setting(
         None,
         env="CG_SECRET",
-        parse=_secret,
+        parse=secret_text,
         shown="generated",
         secret=True,
         help="token signing secret (at least 16 characters; `new,old` while rotating: the first signs, all verify); "
@@ -425,18 +190,18 @@ class Settings:
         '(see "Security")',
     )
     dispositions: tuple[str, ...] = setting(
-        DEFAULT_DISPOSITIONS, env="CG_DISPOSITIONS", parse=_dispositions, help="codes agents close conversations with"
+        DEFAULT_DISPOSITIONS, env="CG_DISPOSITIONS", parse=dispositions, help="codes agents close conversations with"
     )
     log_format: str = setting(
         "auto",
         env="CG_LOG_FORMAT",
-        parse=_one_of("auto", "json", "text"),
+        parse=one_of("auto", "json", "text"),
         choices=("auto", "json", "text"),
         help="`json` lines, readable `text`, or `auto`: text on a terminal, JSON otherwise",
     )
     # ---- flows
     flows_dir: Path | None = setting(
-        None, env="CG_FLOWS_DIR", parse=_path, shown="shipped `ivr/flows`", help="directory of flow YAML files"
+        None, env="CG_FLOWS_DIR", parse=as_path, shown="shipped `ivr/flows`", help="directory of flow YAML files"
     )
     voice_flow: str = setting("default", env="CG_VOICE_FLOW", help="the flow that answers calls")
     chat_flow: str | None = setting(
@@ -448,7 +213,7 @@ class Settings:
     site_keys: tuple[tuple[str, str], ...] = setting(
         (),
         env="CG_SITE_KEYS",
-        parse=_site_keys,
+        parse=site_keys,
         secret=True,
         help='secrets sites sign verified customer tokens with: `kid=secret,...` (or one secret); see "Verified '
         'customers"',
@@ -456,28 +221,28 @@ class Settings:
     trusted_proxies: tuple[str, ...] = setting(
         (),
         env="CG_TRUSTED_PROXIES",
-        parse=_hosts_or_cidrs(cidrs_only=True),
+        parse=hosts_or_cidrs(cidrs_only=True),
         help="CIDRs of your reverse proxies: only from these is `X-Forwarded-For` believed when limits key on the "
         "client's address",
     )
     agent_access_minutes: float = setting(
         15.0,
         env="CG_AGENT_ACCESS_MINUTES",
-        parse=_number(float, 1, 1440, "a number from 1 to 1440"),
+        parse=number(float, 1, 1440, "a number from 1 to 1440"),
         help="how long an agent's access token lives; the open desk refreshes it, a logout or revoked session ends "
         'it on every node (see "Agent logins")',
     )
     webhook_allow: tuple[str, ...] = setting(
         (),
         env="CG_WEBHOOK_ALLOW",
-        parse=_hosts_or_cidrs(cidrs_only=False),
+        parse=hosts_or_cidrs(cidrs_only=False),
         help="comma-separated host names and CIDRs flow webhooks may reach although they are loopback, private, "
         "link-local, etc. (default: public addresses only; checked at connect time, after DNS)",
     )
     webhook_secret: str | None = setting(
         None,
         env="CG_WEBHOOK_SECRET",
-        parse=_webhook_secret,
+        parse=webhook_secret,
         secret=True,
         help="key of the `X-Gateway-Signature` HMAC-SHA256 header on every webhook request (scheme and a verifier "
         "in `ivr/flows/README.md`); unset: unsigned",
@@ -485,7 +250,7 @@ class Settings:
     metrics_token: str | None = setting(
         None,
         env="CG_METRICS_TOKEN",
-        parse=_metrics_token,
+        parse=metrics_token,
         secret=True,
         help="bearer token Prometheus sends to scrape `/metrics` (`Authorization: Bearer ...`, from any address); "
         "unset: `/metrics` answers loopback clients only",
@@ -493,35 +258,35 @@ class Settings:
     webhooks_file: Path | None = setting(
         None,
         env="CG_WEBHOOKS_FILE",
-        parse=_path,
+        parse=as_path,
         help="event webhook subscriptions (TOML `[[webhook]]` tables) created or replaced at start; admins manage "
         'them at `/api/webhooks` too (see "Webhooks")',
     )
     webhook_retry_hours: float = setting(
         72.0,
         env="CG_WEBHOOK_RETRY_HOURS",
-        parse=_number(float, 0.001, 720, "a number of hours from 0.001 to 720"),
+        parse=number(float, 0.001, 720, "a number of hours from 0.001 to 720"),
         help="how long an event webhook delivery is retried after its first failure before it is given up (logged, "
         "counted in `contact_gateway_event_webhook_gave_up_total`) and the conversation's next event goes",
     )
     webhook_attempts: int = setting(
         0,
         env="CG_WEBHOOK_ATTEMPTS",
-        parse=_number(int, 0, 100_000, "a whole number from 0 (no limit) to 100000"),
+        parse=number(int, 0, 100_000, "a whole number from 0 (no limit) to 100000"),
         help="also give an event webhook delivery up after this many attempts; `0`: only `--webhook-retry-hours` "
         "limits it",
     )
     webhook_outbox_max: int = setting(
         1000,
         env="CG_WEBHOOK_OUTBOX_MAX",
-        parse=_number(int, 10, 1_000_000, "a whole number from 10 to 1000000"),
+        parse=number(int, 10, 1_000_000, "a whole number from 10 to 1000000"),
         help="event webhook payloads waiting per subscription and conversation (a receiver that is down); beyond, "
         "the oldest waiting ones are dropped (logged, counted in `contact_gateway_event_webhook_dropped_total`)",
     )
     webhook_max_backoff_seconds: float = setting(
         300.0,
         env="CG_WEBHOOK_MAX_BACKOFF_SECONDS",
-        parse=_number(float, 0.1, 86400, "a number from 0.1 to 86400"),
+        parse=number(float, 0.1, 86400, "a number from 0.1 to 86400"),
         help="the longest wait between two attempts at an event webhook delivery (1, 2, 4, ... s with jitter, up to "
         "this)",
     )
@@ -529,13 +294,13 @@ class Settings:
     max_calls: int = setting(
         50,
         env="CG_MAX_CALLS",
-        parse=_number(int, 0, 1_000_000, "a whole number >= 0"),
+        parse=number(int, 0, 1_000_000, "a whole number >= 0"),
         help='concurrent calls on this node; beyond it callers hear "all lines busy"',
     )
     admission_max_lag_ms: float = setting(
         50.0,
         env="CG_ADMISSION_MAX_LAG_MS",
-        parse=_number(float, 1, 10_000, "0 or a number from 1 to 10000", zero_too=True),
+        parse=number(float, 1, 10_000, "0 or a number from 1 to 10000", zero_too=True),
         help='a new call hears "all lines busy" (and is offered the chat) while this node\'s event loop runs '
         "late by more than this on average over the last second (one more call would make prompts late); "
         "`/readyz` answers 503 `full` meanwhile; 0: only `--max-calls`",
@@ -543,90 +308,90 @@ class Settings:
     limit_calls_per_customer: int = setting(
         1,
         env="CG_LIMIT_CALLS_PER_CUSTOMER",
-        parse=_number(int, 1, 1000, "a whole number from 1 to 1000"),
+        parse=number(int, 1, 1000, "a whole number from 1 to 1000"),
         help="concurrent calls one customer may hold (all nodes); beyond it the call ends with `call_limit`",
     )
     limit_calls_per_ip: int = setting(
         5,
         env="CG_LIMIT_CALLS_PER_IP",
-        parse=_number(int, 1, 100_000, "a whole number from 1 to 100000"),
+        parse=number(int, 1, 100_000, "a whole number from 1 to 100000"),
         help="concurrent calls from one client address (all nodes)",
     )
     limit_messages_per_minute: int = setting(
         30,
         env="CG_LIMIT_MESSAGES_PER_MINUTE",
-        parse=_number(int, 1, 100_000, "a whole number from 1 to 100000"),
+        parse=number(int, 1, 100_000, "a whole number from 1 to 100000"),
         help="messages a customer may send per minute (bursts up to that many); an address 10x; beyond: "
         "`rate_limited` with `retry_after`",
     )
     limit_conversations_per_hour: int = setting(
         20,
         env="CG_LIMIT_CONVERSATIONS_PER_HOUR",
-        parse=_number(int, 1, 100_000, "a whole number from 1 to 100000"),
+        parse=number(int, 1, 100_000, "a whole number from 1 to 100000"),
         help="new conversations per customer per hour; an address 10x",
     )
     limit_attachments_per_hour: int = setting(
         20,
         env="CG_LIMIT_ATTACHMENTS_PER_HOUR",
-        parse=_number(int, 1, 100_000, "a whole number from 1 to 100000"),
+        parse=number(int, 1, 100_000, "a whole number from 1 to 100000"),
         help="files a customer may upload per hour (bursts up to that many); an address 10x; beyond: "
         "`rate_limited` with `retry_after`",
     )
     attachment_max_mb: float = setting(
         10.0,
         env="CG_ATTACHMENT_MAX_MB",
-        parse=_number(float, 0.01, 100, "a number of megabytes from 0.01 to 100"),
+        parse=number(float, 0.01, 100, "a number of megabytes from 0.01 to 100"),
         help="the largest attachment (image or PDF) a customer or an agent may upload, in MB",
     )
     attachments_per_conversation: int = setting(
         50,
         env="CG_ATTACHMENTS_PER_CONVERSATION",
-        parse=_number(int, 0, 10_000, "a whole number from 0 (no attachments) to 10000"),
+        parse=number(int, 0, 10_000, "a whole number from 0 (no attachments) to 10000"),
         help="attachments one conversation may hold (both sides together); `0` turns uploads off",
     )
     limit_connections_per_ip: int = setting(
         50,
         env="CG_LIMIT_CONNECTIONS_PER_IP",
-        parse=_number(int, 1, 1_000_000, "a whole number from 1 to 1000000"),
+        parse=number(int, 1, 1_000_000, "a whole number from 1 to 1000000"),
         help="open WebSockets from one address on one node; beyond: HTTP 429 before the upgrade",
     )
     max_timeline_events: int = setting(
         5000,
         env="CG_MAX_TIMELINE_EVENTS",
-        parse=_number(int, 100, 10_000_000, "a whole number from 100 to 10000000"),
+        parse=number(int, 100, 10_000_000, "a whole number from 100 to 10000000"),
         help="events one conversation may hold; beyond: `timeline_full` (it can still be closed; the next message "
         "opens a new one)",
     )
     event_log_max_entries: int = setting(
         2_000_000,
         env="CG_EVENT_LOG_MAX_ENTRIES",
-        parse=_number(int, 1000, 1_000_000_000, "a whole number from 1000 to 1000000000"),
+        parse=number(int, 1000, 1_000_000_000, "a whole number from 1000 to 1000000000"),
         help="entries the event log (every conversation's events, read by the rollups and webhooks) keeps at most, "
         "about: a backstop (it is trimmed by time, `--event-log-keep-hours`, and by retention)",
     )
     event_log_keep_hours: float = setting(
         24.0,
         env="CG_EVENT_LOG_KEEP_HOURS",
-        parse=_number(float, 0.1, 8760, "a number of hours from 0.1 to 8760"),
+        parse=number(float, 0.1, 8760, "a number of hours from 0.1 to 8760"),
         help="event log entries older than this are removed (hourly) once the rollups and webhooks have handled "
         "them; past `--retention-days` they go whatever those readers",
     )
     service_level_seconds: float = setting(
         20.0,
         env="CG_SERVICE_LEVEL_SECONDS",
-        parse=_number(float, 1, 3600, "a number of seconds from 1 to 3600"),
+        parse=number(float, 1, 3600, "a number of seconds from 1 to 3600"),
         help="a contact answered (call) or assigned (chat) within this wait counts inside the service level in reports",
     )
     rollup_retention_days: float = setting(
         400.0,
         env="CG_ROLLUP_RETENTION_DAYS",
-        parse=_number(float, 1, 36500, "a number of days from 1 to 36500"),
+        parse=number(float, 1, 36500, "a number of days from 1 to 36500"),
         help="report counters (per queue, agent, disposition and flow, per day / hour / 15 minutes) are kept this long",
     )
     retention_days: float = setting(
         365.0,
         env="CG_RETENTION_DAYS",
-        parse=_number(float, 0, 36500, "a number of days from 0 (keep forever) to 36500"),
+        parse=number(float, 0, 36500, "a number of days from 0 (keep forever) to 36500"),
         help="closed conversations (timeline, transcripts, context, callbacks) and their recordings are deleted "
         "this long after their last change, by an hourly job; `0`: keep forever",
     )
@@ -634,20 +399,20 @@ class Settings:
     ice_servers: tuple[str, ...] = setting(
         (),
         env="CG_ICE_SERVERS",
-        parse=_ice_servers,
+        parse=ice_servers,
         help="comma-separated `stun:`/`turn:` URLs for call legs (none needed on a LAN)",
     )
     rtc_addresses: tuple[str, ...] = setting(
         (),
         env="CG_RTC_ADDRESSES",
-        parse=_ip_addresses,
+        parse=ip_addresses,
         shown="all interfaces",
         help="local IPs call legs offer as ICE host candidates",
     )
     rtc_port_range: tuple[int, int] | None = setting(
         None,
         env="CG_RTC_PORT_RANGE",
-        parse=_port_range,
+        parse=port_range,
         shown="any port",
         help="UDP ports call legs bind, e.g. `40000-40999` (open them in the firewall); about two per concurrent "
         "call with an agent; when all are taken a new call ends at once with `rtc_ports_exhausted` and an "
@@ -656,21 +421,21 @@ class Settings:
     rtc_public_address: str | None = setting(
         None,
         env="CG_RTC_PUBLIC_ADDRESS",
-        parse=_ip_address,
+        parse=ip_address,
         help="behind 1:1 NAT (a cloud VM whose public IP is not on an interface): call legs also offer this address "
         "with each host candidate's port (give the private one to `--rtc-addresses`; no STUN needed)",
     )
     turn_urls: tuple[str, ...] = setting(
         (),
         env="CG_TURN_URLS",
-        parse=_turn_urls,
+        parse=turn_urls,
         help="comma-separated `turn:`/`turns:` URLs of a TURN server sharing `--turn-secret`; pages (in their "
         'welcome) and call legs get credentials made per socket and per leg (see "TURN")',
     )
     turn_secret: str | None = setting(
         None,
         env="CG_TURN_SECRET",
-        parse=_turn_secret,
+        parse=turn_secret,
         secret=True,
         help="the TURN server's shared secret (coturn `static-auth-secret`, at least 16 characters): TURN REST API "
         "credentials, username `expiry:id`, password base64(HMAC-SHA1(secret, username))",
@@ -678,21 +443,21 @@ class Settings:
     turn_ttl_seconds: int = setting(
         86400,
         env="CG_TURN_TTL_SECONDS",
-        parse=_number(int, 60, 7 * 86400, "a whole number of seconds from 60 to 604800"),
+        parse=number(int, 60, 7 * 86400, "a whole number of seconds from 60 to 604800"),
         help="how long TURN credentials stay valid from when they are made (outlive the longest call: the TURN "
         "server checks them again when an allocation is refreshed)",
     )
     turn_call_seconds: int = setting(
         4 * 3600,
         env="CG_TURN_CALL_SECONDS",
-        parse=_number(int, 60, 7 * 86400, "a whole number of seconds from 60 to 604800"),
+        parse=number(int, 60, 7 * 86400, "a whole number of seconds from 60 to 604800"),
         help="how long the TURN credentials made for one call (`call_ice`) stay valid: the longest call (a call "
         "relayed through TURN past it loses its relay when the allocation is next refreshed)",
     )
     bridge_relay: bool = setting(
         True,
         env="CG_BRIDGE_RELAY",
-        parse=_yes_no,
+        parse=yes_no,
         choices=("true", "false"),
         help="a call bridged to an agent forwards the Opus packets of each side untouched while nothing needs the "
         "audio (no hold, whisper, barge or consultation; recording, transcripts and listening supervisors decode "
@@ -701,7 +466,7 @@ class Settings:
     bridge_inband_dtmf: bool = setting(
         False,
         env="CG_BRIDGE_INBAND_DTMF",
-        parse=_yes_no,
+        parse=yes_no,
         choices=("true", "false"),
         help="while a call is bridged to an agent, detect DTMF tones in the caller's audio: a relaying bridge then "
         "decodes the caller's direction beside the relay (one Opus decode per call; the forwarded packets and "
@@ -711,50 +476,50 @@ class Settings:
     ring_seconds: float = setting(
         20.0,
         env="CG_RING_SECONDS",
-        parse=_number(float, 1, 300, "a number from 1 to 300"),
+        parse=number(float, 1, 300, "a number from 1 to 300"),
         help="how long an agent's softphone rings before the call goes back to the queue",
     )
     callback_ring_seconds: float = setting(
         60.0,
         env="CG_CALLBACK_RING_SECONDS",
-        parse=_number(float, 1, 3600, "a number from 1 to 3600"),
+        parse=number(float, 1, 3600, "a number from 1 to 3600"),
         help="how long a callback rings the customer's browser before the attempt counts as no answer (a callback "
         "with a phone number waits for the agent's outcome instead)",
     )
     announce_seconds: float = setting(
         45.0,
         env="CG_ANNOUNCE_SECONDS",
-        parse=_number(float, 5, 3600, "0 or a number from 5 to 3600", zero_too=True),
+        parse=number(float, 5, 3600, "0 or a number from 5 to 3600", zero_too=True),
         help="how often a waiting caller hears their place and expected wait (`0`: never)",
     )
     wrap_up_seconds: float = setting(
         60.0,
         env="CG_WRAP_UP_SECONDS",
-        parse=_number(float, 0, 86400, "a number from 0 to 86400"),
+        parse=number(float, 0, 86400, "a number from 0 to 86400"),
         help="after-call work: no new work routed to the agent for this long (or until they close the conversation)",
     )
     skill_overflow_seconds: float = setting(
         90.0,
         env="CG_SKILL_OVERFLOW_SECONDS",
-        parse=_number(float, 0, 86400, "a number from 0 to 86400"),
+        parse=number(float, 0, 86400, "a number from 0 to 86400"),
         help="after this wait, any agent may take a conversation whatever skills its queue needs (`0`: never)",
     )
     wallboard_service_level_target: int = setting(
         80,
         env="CG_WALLBOARD_SERVICE_LEVEL_TARGET",
-        parse=_number(int, 1, 100, "a whole number from 1 to 100"),
+        parse=number(int, 1, 100, "a whole number from 1 to 100"),
         help="the wallboard marks a queue whose service level today is below this percentage",
     )
     wallboard_wait_target_seconds: float = setting(
         60.0,
         env="CG_WALLBOARD_WAIT_TARGET_SECONDS",
-        parse=_number(float, 1, 86400, "a number from 1 to 86400"),
+        parse=number(float, 1, 86400, "a number from 1 to 86400"),
         help="the wallboard marks a queue whose oldest waiting conversation has waited longer than this",
     )
     calls_block_chats: bool = setting(
         True,
         env="CG_CALLS_BLOCK_CHATS",
-        parse=_yes_no,
+        parse=yes_no,
         choices=("true", "false"),
         help="an agent on a call takes no new chats; `false`: chats up to capacity beside the call",
     )
@@ -762,7 +527,7 @@ class Settings:
         1,
         factory=_cores,
         env="CG_MAX_TRANSCRIPTS",
-        parse=_number(int, 0, 10_000, "a whole number >= 0"),
+        parse=number(int, 0, 10_000, "a whole number >= 0"),
         shown="cores",
         help="agent calls transcribed live at once (queue nodes with `transcribe: true`); beyond it a call goes on "
         "without a transcript",
@@ -770,14 +535,14 @@ class Settings:
     agent_drop: str = setting(
         "requeue",
         env="CG_AGENT_DROP",
-        parse=_one_of("requeue", "end"),
+        parse=one_of("requeue", "end"),
         choices=("requeue", "end"),
         help="when an agent's call leg drops: `requeue` the caller or `end` the call",
     )
     vosk_model: tuple[str, ...] = setting(
         (),
         env="VOSK_MODEL",
-        parse=_paths_list,
+        parse=paths_list,
         shown="unset",
         help="Vosk model directory or installed model name (several: `:`-separated, one per language); unset: "
         "English speech with pocketsphinx's bundled model",
@@ -785,7 +550,7 @@ class Settings:
     vad: str = setting(
         "webrtc",
         env="CG_VAD",
-        parse=_one_of("webrtc", "silero"),
+        parse=one_of("webrtc", "silero"),
         choices=("webrtc", "silero"),
         help="the speech detector that finds where a caller's answer starts and ends: `webrtc` (webrtcvad gated "
         "by the line's noise floor) or `silero` (Silero's neural VAD; more CPU per call, see bench asr --vad)",
@@ -794,7 +559,7 @@ class Settings:
         1,
         factory=_cores,
         env="CG_ASR_PROCESSES",
-        parse=_number(int, 0, 256, "a whole number from 0 to 256"),
+        parse=number(int, 0, 256, "a whole number from 0 to 256"),
         shown="cores",
         help="worker processes for pocketsphinx's grammar searches, shared out among `--workers` (each about "
         "100 MB; a search holds Python's "
@@ -804,20 +569,20 @@ class Settings:
     asr_url: str | None = setting(
         None,
         env="CG_ASR_URL",
-        parse=_speech_url,
+        parse=speech_url,
         help="a Wyoming speech-to-text server (`tcp://host:10300`: wyoming-faster-whisper, or "
         "`python -m media.wyoming_server`) that recognises callers' speech; the local engine answers when it fails",
     )
     asr_timeout_seconds: float = setting(
         3.0,
         env="CG_ASR_TIMEOUT_SECONDS",
-        parse=_number(float, 0.1, 60, "a number of seconds from 0.1 to 60"),
+        parse=number(float, 0.1, 60, "a number of seconds from 0.1 to 60"),
         help="how long one utterance may take on the speech-to-text server before the local engine decodes it",
     )
     tts_url: str | None = setting(
         None,
         env="CG_TTS_URL",
-        parse=_speech_url,
+        parse=speech_url,
         help="a Wyoming text-to-speech server (`tcp://host:10200`: wyoming-piper, or `python -m "
         "media.wyoming_server`) that speaks the prompts; espeak-ng speaks when it fails",
     )
@@ -829,7 +594,7 @@ class Settings:
     tts_timeout_seconds: float = setting(
         10.0,
         env="CG_TTS_TIMEOUT_SECONDS",
-        parse=_number(float, 0.1, 120, "a number of seconds from 0.1 to 120"),
+        parse=number(float, 0.1, 120, "a number of seconds from 0.1 to 120"),
         help="how long one prompt may take on the text-to-speech server before espeak-ng speaks it",
     )
     # ---- not configurable: fixed here, set by tests

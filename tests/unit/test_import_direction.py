@@ -31,6 +31,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "base",
         (
             "gateway.config",
+            "gateway.setting",
             "gateway.logs",
             "gateway.tasks",
             "gateway.data_dir",
