@@ -14,9 +14,10 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from ivr.registry import FlowRegistry
 
 log = logging.getLogger("gateway")
+BACKFILL_SETTINGS = ("data_dir", "redis_url", "service_level_seconds", "rollup_retention_days", "center_timezone")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,9 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
         "backfill",
         help="rebuild the report counters of a range of days from the stored timelines (clears those days first)",
     )
-    fill.add_argument("--from", dest="first", help="first UTC day YYYY-MM-DD (default: 90 days before --to)")
-    fill.add_argument("--to", dest="last", help="last UTC day YYYY-MM-DD (default: today)")
-    for name in ("data_dir", "redis_url", "service_level_seconds", "rollup_retention_days"):
+    fill.add_argument("--from", dest="first", help="first day YYYY-MM-DD (default: 90 days before --to)")
+    fill.add_argument("--to", dest="last", help="last day YYYY-MM-DD (default: today), days of --center-timezone")
+    for name in BACKFILL_SETTINGS:
         one = BY_NAME[name]
         fill.add_argument(one.flag, dest=name, default=None, help=f"as for serve ({one.env})")
 
@@ -248,10 +250,10 @@ def _read_password(agent_id: str, from_stdin: bool) -> str | None:
 def _backfill(args: argparse.Namespace) -> int:
     from gateway.runtime import run_backfill
 
-    names = ("data_dir", "redis_url", "service_level_seconds", "rollup_retention_days")
-    settings = from_sources({n: getattr(args, n) for n in names if getattr(args, n) is not None}, os.environ)
+    given = {n: getattr(args, n) for n in BACKFILL_SETTINGS if getattr(args, n) is not None}
+    settings = from_sources(given, os.environ)
     try:
-        last = date.fromisoformat(args.last) if args.last else datetime.now(UTC).date()
+        last = date.fromisoformat(args.last) if args.last else datetime.now(ZoneInfo(settings.center_timezone)).date()
         first = date.fromisoformat(args.first) if args.first else last - timedelta(days=89)
     except ValueError as exc:
         raise ConfigError(f"--from / --to: {exc}", field="from") from None

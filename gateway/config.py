@@ -37,6 +37,7 @@ from gateway.setting import (
     setting,
     site_keys,
     speech_url,
+    time_zone,
     turn_secret,
     turn_urls,
     webhook_secret,
@@ -381,6 +382,13 @@ class Settings:
         env="CG_SERVICE_LEVEL_SECONDS",
         parse=number(float, 1, 3600, "a number of seconds from 1 to 3600"),
         help="a contact answered (call) or assigned (chat) within this wait counts inside the service level in reports",
+    )
+    center_timezone: str = setting(
+        "UTC",
+        env="CG_CENTER_TIMEZONE",
+        parse=time_zone,
+        help="the center's IANA time zone (`America/New_York`): report days and hours and the wallboard's today are "
+        "its local ones; counters kept before a change stay in the old zone's days (`reports backfill` rebuilds them)",
     )
     rollup_retention_days: float = setting(
         400.0,

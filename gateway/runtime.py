@@ -363,9 +363,10 @@ async def _build(
             settings.wallboard_service_level_target,
             settings.wallboard_wait_target_seconds,
             settings.service_level_seconds,
+            settings.center_timezone,
         ),
         reports=Reports(
-            RollupStore(store, retention_days=settings.rollup_retention_days),
+            RollupStore(store, retention_days=settings.rollup_retention_days, zone=settings.center_timezone),
             sl_threshold_s=settings.service_level_seconds,
         ),
         clock=clock,
@@ -483,7 +484,7 @@ async def _build(
     agent_admin = AgentAdmin(directory, sessions, audit)
     demo_password = await _seed_agents(agent_admin, settings) if seed_agents else None
     attachment_files = LocalAttachmentFiles(settings.data_dir / "attachments")
-    rollup_db = RollupStore(store, retention_days=settings.rollup_retention_days)
+    rollup_db = RollupStore(store, retention_days=settings.rollup_retention_days, zone=settings.center_timezone)
     services = Services(
         settings=settings,
         keys=keys,
@@ -586,9 +587,10 @@ async def _reload_flows(versions: FlowVersions) -> None:
 
 async def run_backfill(settings: Settings, first: date, last: date) -> int:
     """``contact-gateway reports backfill``: rebuild the report counters of days ``first``..``last`` from the stored
-    timelines (the Redis of ``--redis-url``, or the embedded one of ``--data-dir``); returns the events counted."""
+    timelines (the Redis of ``--redis-url``, or the embedded one of ``--data-dir``), in the days and hours of
+    ``--center-timezone``; returns the events counted."""
     async with store_only(settings) as (store, _bus):
-        db = RollupStore(store, retention_days=settings.rollup_retention_days)
+        db = RollupStore(store, retention_days=settings.rollup_retention_days, zone=settings.center_timezone)
         return await backfill(store, db, first, last, sl_threshold_ms=int(settings.service_level_seconds * 1000))
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway.errors import ConfigError
 
@@ -258,6 +259,22 @@ def site_keys(name: str, text: str) -> tuple[tuple[str, str], ...]:
             raise ConfigError(f"site keys: the secret of '{kid}' must be at least 32 characters", field=name)
         out.append((kid, secret))
     return tuple(out)
+
+
+def time_zone(name: str, text: str) -> str:
+    """An IANA time zone name (``America/New_York``, ``Asia/Kolkata``, ``UTC``), known to zoneinfo (the system's
+    tzdata, else the ``tzdata`` package)."""
+    zone = text.strip()
+    try:
+        if not zone:
+            raise ValueError(zone)
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{name.replace('_', ' ')} must be an IANA time zone such as America/New_York or UTC, not {text!r}",
+            field=name,
+        ) from None
+    return zone
 
 
 def port_range(name: str, text: str) -> tuple[int, int]:

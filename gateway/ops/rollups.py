@@ -6,12 +6,17 @@ turns each into counter increments with the pure :func:`gateway.ops.rollup_rules
 entry's id in one script (an entry applied before is skipped: exactly once), then acknowledges them. Entries a
 stopped node read and never acknowledged are claimed by another node after :data:`CLAIM_IDLE_MS`.
 
-**Reports.** :class:`Reports` answers a range of whole UTC days (at most :data:`MAX_DAYS`) by day or by hour,
-per queue, agent or disposition, from the day and hour hashes (gateway/store/rollup_store.py): a 90-day report
-by day reads 90 small hashes per key. Every interval of the range is in the answer (zeros where nothing happened).
+**Reports.** :class:`Reports` answers a range of whole days of the center's time zone (``--center-timezone``; at
+most :data:`MAX_DAYS`) by day or by local hour, per queue, agent or disposition, from the day and hour hashes
+(gateway/store/rollup_store.py): a 90-day report by day reads 90 small hashes per key. Every interval of the range
+is in the answer (zeros where nothing happened); each point's ``start`` is local time with its UTC offset
+(``2026-12-05T14:00:00-05:00``; ``...Z`` in UTC). Daylight saving time: a day has the hours its clock shows, 23 on
+the day the clock skips an hour (no point for it: it never happened) and 24 on the day it repeats one (the repeated
+hour's point holds both of its hours, its ``start`` the first one's offset).
 
-**Backfill.** :func:`backfill` rebuilds the counters of a range of days from the stored timelines, through the same
-rules: it clears those days first, so running it twice gives the same counters.
+**Backfill.** :func:`backfill` rebuilds the counters of a range of days (local midnight to local midnight) from the
+stored timelines, through the same rules: it clears those days first, so running it twice gives the same counters.
+After a change of the center's time zone it moves those days' counters into the new zone's days and hours.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from gateway.contact.routing import DEFAULT_QUEUE
 from gateway.errors import BadRequest
@@ -29,7 +35,7 @@ from gateway.ops.rollup_rules import COUNTERS, METRICS, Counted, count, replay, 
 from gateway.protocol.codes import ErrorCode
 from gateway.store.event_log_store import EventLogStore, LoggedEvent
 from gateway.store.index_store import ConversationIndex
-from gateway.store.rollup_store import Change, RollupStore, day_of, days_between
+from gateway.store.rollup_store import Change, RollupStore, day_of, day_start_ms, days_between
 from gateway.store.store import Store, StoreError
 from gateway.tasks import Tasks
 
@@ -177,8 +183,41 @@ class RollupConsumer:
 # ---------------------------------------------------------------- reports
 
 
-def iso(d: date, hour: int = 0) -> str:
-    return f"{d.isoformat()}T{hour:02d}:00:00Z"
+def local_start(d: date, hour: int, zone: ZoneInfo) -> str | None:
+    """When local hour ``hour`` of day ``d`` starts in ``zone``, as ISO 8601 with its UTC offset (``Z`` in UTC);
+    None for an hour the clock skips (DST beginning; one skipped in part starts where the clock goes on); a
+    repeated hour (DST ending) starts at its first occurrence."""
+    if zone.key == "UTC":
+        return f"{d.isoformat()}T{hour:02d}:00:00Z"
+    real = datetime(d.year, d.month, d.day, hour, tzinfo=zone).astimezone(UTC).astimezone(zone)
+    return real.isoformat() if (real.date(), real.hour) == (d, hour) else None
+
+
+def day_start(d: date, zone: ZoneInfo) -> str:
+    """When day ``d`` starts in ``zone`` (ISO 8601 with its UTC offset, ``Z`` in UTC): its midnight, or the first
+    time its clock shows where midnight is skipped."""
+    if zone.key == "UTC":
+        return f"{d.isoformat()}T00:00:00Z"
+    return datetime(d.year, d.month, d.day, tzinfo=zone).astimezone(UTC).astimezone(zone).isoformat()
+
+
+def day_hours(d: date, row: dict[str, int], zone: ZoneInfo) -> list[tuple[str, dict[str, int]]]:
+    """One day's hour hash (``HH|counter``) as a point per local hour its clock shows (module docstring: 23, 24 or
+    25 hours of time in 23 or 24 points)."""
+    by_hour: list[dict[str, int]] = [{} for _ in range(24)]
+    for field, value in row.items():
+        hour, _, counter = field.partition("|")
+        by_hour[int(hour)][counter] = value
+    out: list[tuple[str, dict[str, int]]] = []
+    carry: dict[str, int] = {}  # a skipped hour's counters (never counted so; from counters of another zone)
+    for h in range(24):
+        for name, value in carry.items():
+            by_hour[h][name] = by_hour[h].get(name, 0) + value
+        start = local_start(d, h, zone)
+        carry = by_hour[h] if start is None else {}
+        if start is not None:
+            out.append((start, by_hour[h]))
+    return out
 
 
 class Reports:
@@ -191,8 +230,17 @@ class Reports:
         self.db = db
         self.sl_threshold_s = sl_threshold_s
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """The center's time zone: the reports' days and hours."""
+        return self.db.zone
+
+    def today(self, ms: int) -> date:
+        """The center's day at the instant ``ms``."""
+        return datetime.fromtimestamp(ms / 1000, self.zone).date()
+
     async def report(self, first: date, last: date, *, interval: str, by: str, queue: str = "") -> dict[str, Any]:
-        """The report of whole UTC days ``first``..``last`` (see the module docstring); ``queue``: that queue only
+        """The report of whole local days ``first``..``last`` (see the module docstring); ``queue``: that queue only
         (with ``by`` queue). Raises BadRequest (field ``to`` or ``interval``) for a report over the bounds."""
         days = days_between(first, last)
         keys = [queue] if queue else await self.db.dimension_keys(by)
@@ -232,7 +280,8 @@ class Reports:
             total: dict[str, int] = {}
             out: list[dict[str, Any]] = []
             for d, row in zip(days, rows if interval == "day" else hour_rows[n], strict=True):
-                for start, counters in [(iso(d), row)] if interval == "day" else _day_hours(d, row):
+                points = [(day_start(d, self.zone), row)] if interval == "day" else day_hours(d, row, self.zone)
+                for start, counters in points:
                     for name, value in counters.items():
                         total[name] = total.get(name, 0) + value
                     out.append({"start": start, **report_point(counters, by_disposition=by_disposition)})
@@ -246,7 +295,7 @@ class Reports:
             "to": last.isoformat(),
             "interval": interval,
             "by": by,
-            "zone": "UTC",  # the days and hours are UTC's (the counters are kept per UTC day and hour)
+            "zone": self.zone.key,  # the center's days and hours (the counters are kept per local day and hour)
             "sl_threshold_s": self.sl_threshold_s,
             "series": series,
             "totals": totals,
@@ -273,15 +322,6 @@ class Reports:
             "transitions": transitions,
             "exits": sorted(exits.values(), key=lambda e: e["node"]),
         }
-
-
-def _day_hours(d: date, row: dict[str, int]) -> list[tuple[str, dict[str, int]]]:
-    """One day's hour hash (``HH|counter``) as its 24 points."""
-    by_hour: list[dict[str, int]] = [{} for _ in range(24)]
-    for field, value in row.items():
-        hour, _, counter = field.partition("|")
-        by_hour[int(hour)][counter] = value
-    return [(iso(d, h), by_hour[h]) for h in range(24)]
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet takes a cell starting so for a formula
@@ -340,10 +380,11 @@ async def backfill(
     default_queue: str = DEFAULT_QUEUE,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Rebuild the counters of days ``first``..``last`` from the stored timelines; returns the events counted.
-    Conversations created up to a year before ``first`` are read (one open that long is not seen)."""
-    start_ms = _ms(first)
-    end_ms = _ms(last + timedelta(days=1))
+    """Rebuild the counters of days ``first``..``last`` (days of ``db``'s time zone, the center's) from the stored
+    timelines; returns the events counted. Conversations created up to a year before ``first`` are read (one open
+    that long is not seen)."""
+    start_ms = day_start_ms(first, db.zone)
+    end_ms = day_start_ms(last + timedelta(days=1), db.zone)
     days = days_between(first, last)
     await db.clear(days)
     index = ConversationIndex(store)
@@ -363,8 +404,16 @@ async def backfill(
     return counted
 
 
-def _ms(d: date) -> int:
-    return int(datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp() * 1000)
-
-
-__all__ = ["COUNTERS", "GROUP", "MAX_DAYS", "Reports", "RollupConsumer", "backfill", "csv_rows", "day_of"]
+__all__ = [
+    "COUNTERS",
+    "GROUP",
+    "MAX_DAYS",
+    "Reports",
+    "RollupConsumer",
+    "backfill",
+    "csv_rows",
+    "day_hours",
+    "day_of",
+    "day_start",
+    "local_start",
+]

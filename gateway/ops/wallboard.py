@@ -25,7 +25,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from gateway.contact.callbacks import Callbacks
@@ -45,7 +44,6 @@ Watcher = Callable[[str], None]  # gets the frame's JSON text
 MAX_CALL_ROWS = 500  # the call list shows this many (waiting first); the totals count them all
 MAX_WAITING = 5000  # conversations read from the routing queue per snapshot
 PENDING_CALLBACK = (CallbackState.QUEUED, CallbackState.RINGING, CallbackState.CONNECTING)
-TODAY_ZONE = "UTC"  # "today" is the reports' UTC day (their counters are kept per UTC day and hour)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +51,14 @@ class Thresholds:
     service_level: float = 0.8  # 0..1: a queue below it is marked
     oldest_wait_ms: int = 60_000  # a queue whose oldest waiting conversation waited longer is marked
     service_level_seconds: float = 20.0  # a queue without its own threshold (each queue's: today.service_level_seconds)
+    today_zone: str = "UTC"  # "today" is the center's day (--center-timezone), as the reports' counters are kept
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "service_level": self.service_level,
             "oldest_wait_ms": self.oldest_wait_ms,
             "service_level_seconds": self.service_level_seconds,
-            "today_zone": TODAY_ZONE,
+            "today_zone": self.today_zone,
         }
 
 
@@ -126,7 +125,7 @@ def _queue_row(name: str, facts: Facts | None = None) -> dict[str, Any]:
 
 
 def today(totals: dict[str, Any], service_level_ms: int = 20_000) -> dict[str, Any]:
-    """Today's (UTC) figures of a queue from its report totals (gateway/ops/rollups.py): offered, handled,
+    """Today's (the center's day) figures of a queue from its report totals (gateway/ops/rollups.py): offered, handled,
     abandoned, service level (0..1 or None) within the queue's own threshold (``service_level_seconds``), average
     speed of answer, handle time of calls (``aht_ms``: talk + hold + after-call work) and of chats
     (``aht_chat_ms``: assignment to close), in ms (None before any was handled)."""
@@ -390,11 +389,12 @@ class Wallboard:
         )
 
     async def _today(self, now: int) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-        """Today's (UTC) report totals per queue and per agent, from the rollups (they follow the event log a
-        moment behind the live state: the next snapshot, at the latest the sweep, shows them)."""
+        """Today's (the center's day, in its time zone) report totals per queue and per agent, from the rollups (they
+        follow the event log a moment behind the live state: the next snapshot, at the latest the sweep, shows
+        them)."""
         if self.reports is None:
             return {}, {}
-        day = datetime.fromtimestamp(now / 1000, UTC).date()
+        day = self.reports.today(now)
         out = []
         for by in ("queue", "agent"):
             report = await self.reports.report(day, day, interval="day", by=by)
@@ -441,9 +441,12 @@ class Wallboard:
             self.sent += 1
 
 
-def thresholds_from(service_level_percent: int, wait_target_seconds: float, sl_seconds: float) -> Thresholds:
+def thresholds_from(
+    service_level_percent: int, wait_target_seconds: float, sl_seconds: float, zone: str = "UTC"
+) -> Thresholds:
     return Thresholds(
         service_level=service_level_percent / 100,
         oldest_wait_ms=int(wait_target_seconds * 1000),
         service_level_seconds=sl_seconds,
+        today_zone=zone,
     )

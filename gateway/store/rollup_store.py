@@ -1,8 +1,10 @@
 """Report counters in Redis (the rules: gateway/ops/rollup_rules.py; keys ``P:ru:...`` in gateway/store/keys.py).
 
-One key of a dimension (a queue, an agent, a disposition) has two hashes per UTC day: the day's totals (field:
-the counter) and per hour (``HH|counter``); a report by day reads the first, by hour the second, so a 90-day report
-reads 90 small hashes per key. (Quarter-hour hashes ``:q`` were written until nothing read them: those left expire.) Flows have one path hash per day.
+One key of a dimension (a queue, an agent, a disposition) has two hashes per day of the center's time zone
+(``--center-timezone``; :func:`local_slot`): the day's totals (field: the counter) and per local hour (``HH|counter``);
+a report by day reads the first, by hour the second, so a 90-day report reads 90 small hashes per key. A day of 23
+or 25 hours (daylight saving time) has the hours its clock shows: the skipped hour has no field, the repeated one's
+two hours are counted in one ``HH``. (Quarter-hour hashes ``:q`` were written until nothing read them: those left expire.) Flows have one path hash per day.
 
 Live counting goes through :meth:`RollupStore.apply` (one script per event-log entry, pipelined: the counters and
 the entry's id in the applied set in one step, so an entry delivered twice is counted once). The backfill clears
@@ -15,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from gateway.store.store import Store, _s
 
@@ -34,8 +37,22 @@ def _pairs(text: bytes | str) -> dict[str, int]:
     return {parts[i]: int(parts[i + 1]) for i in range(0, len(parts) - 1, 2)}
 
 
-def day_of(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y%m%d")
+def local_slot(ms: int, zone: ZoneInfo) -> tuple[str, int]:
+    """The local day (``YYYYMMDD``) and local hour (0..23) of the instant ``ms`` in ``zone``: exact in any zone,
+    also one a half or quarter hour off UTC; both hours of a repeated hour (DST ending) give the same hour."""
+    when = datetime.fromtimestamp(ms / 1000, zone)
+    return when.strftime("%Y%m%d"), when.hour
+
+
+def day_of(ms: int, zone: ZoneInfo | None = None) -> str:
+    """The day (``YYYYMMDD``) of the instant ``ms`` in ``zone`` (UTC by default)."""
+    return datetime.fromtimestamp(ms / 1000, zone or UTC).strftime("%Y%m%d")
+
+
+def day_start_ms(d: date, zone: ZoneInfo) -> int:
+    """The first instant (ms) of the local day ``d`` in ``zone``: its midnight, or where the clock starts the day
+    when midnight is skipped (a zone whose DST begins at 00:00)."""
+    return int(datetime(d.year, d.month, d.day, tzinfo=zone).astimezone(UTC).timestamp() * 1000)
 
 
 def day_name(d: date) -> str:
@@ -55,8 +72,9 @@ class Change:
 
 
 class RollupStore:
-    def __init__(self, store: Store, *, retention_days: float = 400):
+    def __init__(self, store: Store, *, retention_days: float = 400, zone: str = "UTC"):
         self.keys = store.keys
+        self.zone = ZoneInfo(zone)  # the center's time zone: the days and hours counted in (``--center-timezone``)
         self._redis = store.redis
         self._apply = store.scripts["apply_rollup"]
         self._read_hashes = store.scripts["read_hashes"]
@@ -65,9 +83,8 @@ class RollupStore:
     def _writes(self, change: Change) -> tuple[list[str], list[str]]:
         """(KEYS after the applied set, ARGV changes) of :class:`Change` for apply_rollup."""
         k = self.keys
-        day = day_of(change.at_ms)
-        when = datetime.fromtimestamp(change.at_ms / 1000, UTC)
-        hour = f"{when.hour:02d}|"
+        day, local_hour = local_slot(change.at_ms, self.zone)
+        hour = f"{local_hour:02d}|"
         keys: list[str] = []
         index: dict[str, int] = {}
         args: list[str] = []

@@ -1,9 +1,10 @@
 """Historical reports over HTTP (supervisors and admins; the counters: gateway/ops/rollups.py).
 
 ``GET /api/reports?from=YYYY-MM-DD&to=YYYY-MM-DD[&interval=day|hour][&by=queue|agent|disposition][&queue=NAME]
-[&format=csv]``: whole UTC days, at most 90; JSON (``series`` of points for every interval, ``totals``) or CSV (one
-row per key and interval start). ``GET /api/reports/flows/{flow}?from=&to=``: a flow's path analytics. A bad
-parameter is a 400 problem naming it.
+[&format=csv]``: whole days of the center's time zone (``--center-timezone``), at most 90; JSON (``series`` of points
+for every interval, ``totals``) or CSV (one row per key and interval start). ``GET /api/reports/flows/{flow}?from=&to=``:
+a flow's path analytics. ``GET /api/reports/zone``: the center's time zone and today's date there (the reports page
+asks it before its first report, for its presets). A bad parameter is a 400 problem naming it.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ async def report(request: web.Request) -> web.StreamResponse:
 
 
 async def flow_paths(request: web.Request) -> web.Response:
-    """GET /api/reports/flows/{flow}: path analytics of a flow over whole UTC days."""
+    """GET /api/reports/flows/{flow}: path analytics of a flow over whole days (the center's)."""
     await _reader(request)
     params = _query(request, FLOW_PARAMS)
     first, last = _range(params)
@@ -108,6 +109,15 @@ async def flow_paths(request: web.Request) -> web.Response:
     if not flow or len(flow) > 128:
         raise _bad("flow", "'flow' is a flow's name (at most 128 characters)")
     return web.json_response(await request.app[SERVICES].reports.flow(flow, first, last))
+
+
+async def zone(request: web.Request) -> web.Response:
+    """GET /api/reports/zone: the center's time zone and its date now."""
+    await _reader(request)
+    _query(request, ("token",))
+    services = request.app[SERVICES]
+    now = services.wallboard.clock()  # the node's clock (a test's, in tests)
+    return web.json_response({"zone": services.reports.zone.key, "today": services.reports.today(now).isoformat()})
 
 
 _NUMBER: Schema = {"anyOf": [{"type": "number"}, {"type": "null"}]}
@@ -118,7 +128,7 @@ REPORT: Schema = closed(
         "to": {"type": "string", "format": "date"},
         "interval": enum_of(["day", "hour"]),
         "by": enum_of(["queue", "agent", "disposition"]),
-        "zone": {"const": "UTC", "description": "the time zone of the days and hours (always UTC)"},
+        "zone": {"type": "string", "description": "the center's IANA time zone: the days and hours are its own"},
         "sl_threshold_s": {"type": "number"},
         "series": {
             "type": "array",
@@ -152,10 +162,16 @@ FLOW_PATHS: Schema = closed(
         },
     }
 )
+ZONE: Schema = closed(
+    {
+        "zone": {"type": "string", "description": "the center's IANA time zone (`--center-timezone`)"},
+        "today": {"type": "string", "format": "date", "description": "the center's date now"},
+    }
+)
 _DAY = {"type": "string", "format": "date"}
 _RANGE = (
-    Param("from", "query", "the first UTC day, YYYY-MM-DD", _DAY, required=True),
-    Param("to", "query", f"the last UTC day, YYYY-MM-DD (at most {MAX_DAYS} days in all)", _DAY, required=True),
+    Param("from", "query", "the first day (the center's), YYYY-MM-DD", _DAY, required=True),
+    Param("to", "query", f"the last day, YYYY-MM-DD (at most {MAX_DAYS} days in all)", _DAY, required=True),
 )
 _PROBLEMS = problems(
     400,
@@ -175,8 +191,10 @@ def operations() -> list[Operation]:
             "Historical report by queue, agent or disposition, by day or hour, from the rollups",
             tag="reports",
             auth=(AGENT,),
-            description="Supervisors and admins. Every interval of the range is in each series (zeros where nothing "
-            f"happened). At most {MAX_POINTS:,} points (keys with something in the range x intervals) and "
+            description="Supervisors and admins. Days and hours are the center's (`--center-timezone`, `zone` in "
+            "the answer); each point's `start` is local time with its UTC offset. Every interval of the range is in "
+            "each series (zeros where nothing happened; a day has the hours its clock shows: 23 or 24 points "
+            f"when daylight saving time begins or ends). At most {MAX_POINTS:,} points (keys with something in the range x intervals) and "
             f"{MAX_READ:,} day counters read per report: beyond, a 400 names `interval` or `to`. Definitions: "
             "docs/reports.md.",
             params=(
@@ -202,6 +220,18 @@ def operations() -> list[Operation]:
             params=(path_param("flow", "the flow's name"), *_RANGE),
             answers=(Answer(200, "the flow's paths", FLOW_PATHS),),
             problems=_PROBLEMS,
+        ),
+        Operation(
+            "GET",
+            "/api/reports/zone",
+            zone,
+            "The center's time zone and today's date there (the reports' days)",
+            tag="reports",
+            auth=(AGENT,),
+            description="Supervisors and admins. The reports page asks it before its first report (its presets: "
+            "today, yesterday, the last 7 or 30 days, are the center's).",
+            answers=(Answer(200, "the zone", ZONE),),
+            problems=problems(401, 403, s403="not a supervisor or admin"),
         ),
     ]
 

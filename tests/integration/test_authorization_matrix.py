@@ -211,6 +211,7 @@ def route_rules(cid: str) -> dict[tuple[str, str], RouteRule]:
         ("DELETE", "/api/canned/personal/{shortcut}"): RouteRule("/api/canned/personal/hi", any_agent),
         ("GET", "/api/calls"): RouteRule("/api/calls", agents_only),
         ("GET", "/api/reports"): RouteRule("/api/reports?from=2026-01-01&to=2026-01-02", supervisors),
+        ("GET", "/api/reports/zone"): RouteRule("/api/reports/zone", supervisors),
         ("GET", "/api/reports/flows/{flow}"): RouteRule(
             "/api/reports/flows/support?from=2026-01-01&to=2026-01-02", supervisors
         ),

@@ -239,6 +239,7 @@ async def _every_get(
     day = datetime.now(UTC).date().isoformat()
     report = await check.call("GET", "/api/reports", f"/api/reports?from={day}&to={day}&interval=hour", carol)
     assert report["from"] == day and all(len(s["points"]) == 24 for s in report["series"])
+    assert (await check.call("GET", "/api/reports/zone", "/api/reports/zone", carol)) == {"zone": "UTC", "today": day}
     paths = f"/api/reports/flows/default?from={day}&to={day}"
     assert (await check.call("GET", "/api/reports/flows/{flow}", paths, carol))["flow"] == "default"
     queues = await check.call("GET", "/api/admin/queues", "/api/admin/queues", carol)  # made from the flows' names

@@ -4,11 +4,28 @@ import { test } from 'node:test';
 
 import {
   PRESETS, ahtMs, fmtMs, fmtRatio, intervalLabel, isEmptyReport, presetOf, rangeProblem, readQuery, reportQuery,
-  sumPoints, todayUtc, topKeys, weightedPoints,
+  sumPoints, todayIn, topKeys, weightedPoints,
 } from '../static/supervisor/reports_query.js';
 
-test('presets are UTC days ending today, across month and year ends', () => {
-  assert.equal(todayUtc(new Date('2026-12-05T23:30:00-05:00')), '2026-12-06');
+test("today is the center's date in its time zone, whatever this browser's own", () => {
+  const at = new Date('2026-12-05T03:30:00Z');
+  assert.equal(todayIn('UTC', at), '2026-12-05');
+  assert.equal(todayIn('America/New_York', at), '2026-12-04'); // 22:30 the evening before
+  assert.equal(todayIn('Asia/Kolkata', at), '2026-12-05'); // 09:00
+  assert.equal(todayIn('Asia/Kolkata', new Date('2026-12-05T18:29:59Z')), '2026-12-05'); // 23:59:59
+  assert.equal(todayIn('Asia/Kolkata', new Date('2026-12-05T18:30:00Z')), '2026-12-06'); // midnight at :30 UTC
+  assert.equal(todayIn('Pacific/Kiritimati', new Date('2026-12-31T10:00:00Z')), '2027-01-01'); // UTC+14: a new year
+  // daylight saving time: New York's midnight is 05:00 UTC in winter, 04:00 in summer
+  assert.equal(todayIn('America/New_York', new Date('2026-03-08T04:59:59Z')), '2026-03-07');
+  assert.equal(todayIn('America/New_York', new Date('2026-03-08T05:00:00Z')), '2026-03-08');
+  assert.equal(todayIn('America/New_York', new Date('2026-11-01T03:59:59Z')), '2026-10-31');
+  assert.equal(todayIn('America/New_York', new Date('2026-11-01T04:00:00Z')), '2026-11-01');
+  assert.equal(todayIn('Mars/Olympus_Mons', at), null); // a zone this browser does not know: the gateway's date
+  // the presets in New York at 22:30 on Dec 4 (03:30 UTC on Dec 5): today is the 4th, yesterday the 3rd
+  assert.deepEqual(PRESETS.yesterday(todayIn('America/New_York', at)), { from: '2026-12-03', to: '2026-12-03' });
+});
+
+test('presets are days ending today, across month and year ends', () => {
   assert.deepEqual(PRESETS.today('2026-12-05'), { from: '2026-12-05', to: '2026-12-05' });
   assert.deepEqual(PRESETS.yesterday('2027-01-01'), { from: '2026-12-31', to: '2026-12-31' });
   assert.deepEqual(PRESETS.last7('2026-03-03'), { from: '2026-02-25', to: '2026-03-03' });
@@ -48,6 +65,12 @@ test('figures as people read them', () => {
   assert.equal(fmtRatio(null), '—');
   assert.equal(intervalLabel('2026-12-03T00:00:00Z', 'day'), 'Dec 3');
   assert.equal(intervalLabel('2026-12-03T14:00:00Z', 'hour'), 'Dec 3 14:00');
+  // a center's local time with its offset, read as written (not in this browser's zone)
+  assert.equal(intervalLabel('2026-12-03T00:00:00-05:00', 'day'), 'Dec 3');
+  assert.equal(intervalLabel('2026-12-03T22:00:00-05:00', 'hour'), 'Dec 3 22:00');
+  assert.equal(intervalLabel('2026-12-05T09:00:00+05:30', 'hour'), 'Dec 5 09:00');
+  assert.equal(intervalLabel('2026-11-01T01:00:00-04:00', 'hour'), 'Nov 1 01:00');
+  assert.equal(intervalLabel('not a time', 'hour'), 'not a time');
 });
 
 const p = (start, m) => ({ start, ...m });

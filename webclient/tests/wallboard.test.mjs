@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  duration, expected, handleTime, oldestWait, serviceLevel, skew,
+  duration, expected, handleTime, oldestWait, serviceLevel, skew, todayZone,
 } from '../static/supervisor/wallboard_format.js';
 
 test('durations read as a clock', () => {
@@ -41,4 +41,11 @@ test('a chat-only queue has a handle time too, a mixed one both', () => {
   assert.equal(handleTime({ aht_ms: 245000, aht_chat_ms: null }).text, '4:05');
   assert.equal(handleTime({ aht_ms: 245000, aht_chat_ms: 125000 }).text, '4:05 · chat 2:05');
   assert.deepEqual(handleTime({}), { text: '—', title: '' });
+});
+
+test("today is the center's day: the frame names its zone", () => {
+  assert.equal(todayZone({ today_zone: 'America/New_York' }), 'America/New_York');
+  assert.equal(todayZone({ today_zone: 'UTC' }), 'UTC');
+  assert.equal(todayZone({}), 'UTC');
+  assert.equal(todayZone(null), 'UTC');
 });

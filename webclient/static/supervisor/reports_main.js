@@ -7,7 +7,9 @@
  * chosen range, interval, grouping and queue (docs/reports.md), draws the charts (reports_charts.js, Chart.js) and
  * the totals (reports_tables.js), and downloads the same report as CSV (format=csv). A second request by
  * disposition feeds the stacked bar of dispositions. GET /api/reports/flows/{flow} gives a flow's paths. The
- * report asked for is kept in the page's address, so a reload or a shared link shows the same report.
+ * report asked for is kept in the page's address, so a reload or a shared link shows the same report. Days and hours
+ * are the center's (its time zone, --center-timezone): GET /api/reports/zone, asked once before the first report,
+ * names it, and "today" (the presets, the default range) is computed in it.
  * Modules: reports_query (pure: ranges, query, formats, sums), reports_charts, reports_tables.
  */
 
@@ -15,7 +17,7 @@ import { S } from '../desk/state.js';
 import { api } from '../desk/api.js';
 import { endSession, forgetSession, refreshToken, resumeSession, sessionHooks } from '../desk/auth.js';
 import { renderLoginForm, showLoginView, submitLogin } from '../desk/login_view.js';
-import { PRESETS, isEmptyReport, presetOf, rangeProblem, readQuery, reportQuery, todayUtc } from './reports_query.js';
+import { PRESETS, isEmptyReport, presetOf, rangeProblem, readQuery, reportQuery, todayIn } from './reports_query.js';
 import { clearChart, drawDispositions, drawMetrics } from './reports_charts.js';
 import { renderDispositions, renderFlow, renderTotals } from './reports_tables.js';
 
@@ -24,6 +26,12 @@ const ui = {};
 const queues = new Set(); // queue names seen in reports by queue: the queue field's suggestions
 let asked = 0; // the newest report request: an older answer arriving late is not drawn
 let askedFlow = 0;
+const center = { zone: '', today: '' }; // GET /api/reports/zone: the center's time zone and its date then
+
+/** The center's date now (from the gateway's answer when this browser does not know the zone). */
+function today() {
+  return todayIn(center.zone) || center.today;
+}
 
 sessionHooks({ signedOut: (message) => signedOut(message) });
 
@@ -48,6 +56,8 @@ async function start() {
   document.title = 'Reports — Contact Gateway';
   ui.me.textContent = S.agent ? S.agent.name || S.agent.id : '';
   ui.refused.hidden = true;
+  if (!(await loadZone())) return;
+  fillForm(readQuery(location.search, today()));
   ui.form.hidden = false;
   ui.flowSection.hidden = false;
   loadReport();
@@ -59,6 +69,22 @@ function refuse(message) {
   ui.refused.hidden = false;
   for (const el of [ui.form, ui.results, ui.flowSection, ui.error, ui.empty]) el.hidden = true;
   ui.status.textContent = '';
+}
+
+/** The center's time zone, before the first report (the presets are its days): false when it could not be read. */
+async function loadZone() {
+  if (center.zone) return true;
+  let answer;
+  try {
+    answer = await call('/api/reports/zone');
+  } catch (err) {
+    if (err.status === 403) refuse(err.message);
+    else if (err.status !== 401) showError(ui.error, `The reports could not be opened: ${problemText(err)}`);
+    return false;
+  }
+  Object.assign(center, { zone: answer.zone, today: answer.today });
+  for (const el of document.querySelectorAll('[data-zone]')) el.textContent = answer.zone;
+  return true;
 }
 
 // ------------------------------------------------------------ the form
@@ -90,7 +116,7 @@ function fillForm(q) {
 
 function markPreset() {
   const f = ui.form.elements;
-  const preset = presetOf(f.from.value, f.to.value, todayUtc());
+  const preset = presetOf(f.from.value, f.to.value, today());
   for (const b of ui.form.querySelectorAll('[data-preset]')) b.setAttribute('aria-pressed', String(b.dataset.preset === preset));
 }
 
@@ -174,7 +200,7 @@ function render(report, dispositions, queue) {
   const empty = isEmptyReport(report) && isEmptyReport(dispositions);
   ui.empty.hidden = !empty;
   ui.results.hidden = empty;
-  ui.status.textContent = empty ? '' : `Showing ${span} (UTC), ${report.interval === 'hour' ? 'by hour' : 'by day'}, by ${report.by}.`;
+  ui.status.textContent = empty ? '' : `Showing ${span} (${report.zone}), ${report.interval === 'hour' ? 'by hour' : 'by day'}, by ${report.by}.`;
   if (empty) {
     ui.empty.textContent = `Nothing happened ${report.from === report.to ? 'on' : 'from'} ${span}${queue ? ` in queue ${queue}` : ''}. Choose another range or queue.`;
     return;
@@ -262,7 +288,7 @@ async function loadFlow() {
   if (seq !== askedFlow) return;
   renderFlow(ui.transitions, ui.exits, data);
   ui.flowResults.hidden = false;
-  ui.flowStatus.textContent = `Paths of ${data.flow}, ${data.from} to ${data.to} (UTC).`;
+  ui.flowStatus.textContent = `Paths of ${data.flow}, ${data.from} to ${data.to} (${center.zone}).`;
 }
 
 // ------------------------------------------------------------ boot
@@ -304,13 +330,12 @@ function boot() {
     endSession();
     signedOut();
   });
-  fillForm(readQuery(location.search, todayUtc()));
   ui.form.addEventListener('submit', (e) => { e.preventDefault(); loadReport(); });
   ui.form.addEventListener('input', markPreset);
   ui.form.elements.by.addEventListener('change', syncQueueField);
   for (const b of ui.form.querySelectorAll('[data-preset]')) {
     b.addEventListener('click', () => {
-      const range = PRESETS[b.dataset.preset](todayUtc());
+      const range = PRESETS[b.dataset.preset](today());
       ui.form.elements.from.value = range.from;
       ui.form.elements.to.value = range.to;
       markPreset();

@@ -6,9 +6,18 @@ export const MAX_DAYS = 90;
 const DAY_MS = 86400000;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-/** Today's date in UTC (the reports' days are UTC days), as YYYY-MM-DD. */
-export function todayUtc(now = new Date()) {
-  return now.toISOString().slice(0, 10);
+/** Today's date in the center's time zone (an IANA name: the reports' days are its days), as YYYY-MM-DD; null
+ * when this browser does not know the zone. */
+export function todayIn(zone, now = new Date()) {
+  let parts;
+  try {
+    parts = new Intl.DateTimeFormat('en-US', { timeZone: zone || 'UTC', year: 'numeric', month: '2-digit', day: '2-digit' })
+      .formatToParts(now);
+  } catch (_) {
+    return null; // RangeError: a zone this browser's time zone data lacks
+  }
+  const part = (type) => parts.find((p) => p.type === type).value;
+  return `${part('year')}-${part('month')}-${part('day')}`;
 }
 
 function parseDate(s) {
@@ -129,12 +138,16 @@ export function fmtMetric(kind, v) {
   return kind === 'ms' ? fmtMs(v) : kind === 'ratio' ? fmtRatio(v) : fmtCount(v);
 }
 
-/** An interval's label on a chart's axis: "Dec 3" by day, "Dec 3 14:00" by hour (UTC). */
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const LOCAL_START = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/;
+
+/** An interval's label on a chart's axis: "Dec 3" by day, "Dec 3 14:00" by hour, in the center's time: a point's
+ * start is its local time with its offset ("2026-12-03T14:00:00-05:00"; "...Z" in UTC), read as written. */
 export function intervalLabel(start, interval) {
-  const d = new Date(start);
-  if (Number.isNaN(d.getTime())) return String(start);
-  const day = `${d.toLocaleString('en', { month: 'short', timeZone: 'UTC' })} ${d.getUTCDate()}`;
-  return interval === 'hour' ? `${day} ${String(d.getUTCHours()).padStart(2, '0')}:00` : day;
+  const m = LOCAL_START.exec(String(start));
+  if (!m || !MONTHS[Number(m[2]) - 1]) return String(start);
+  const day = `${MONTHS[Number(m[2]) - 1]} ${Number(m[3])}`;
+  return interval === 'hour' ? `${day} ${m[4]}:${m[5]}` : day;
 }
 
 // ------------------------------------------------------------ across keys

@@ -2,7 +2,7 @@
 // stay), and a tick every second moves the durations on from the frame's times.
 
 import {
-  CALL_WORDS, STATE_WORDS, duration, expected, handleTime, oldestWait, serviceLevel, skew,
+  CALL_WORDS, STATE_WORDS, duration, expected, handleTime, oldestWait, serviceLevel, skew, todayZone,
 } from './wallboard_format.js';
 
 const W = { frame: null, skew: 0, onMonitor: () => {}, monitoring: () => null };
@@ -100,7 +100,7 @@ function renderQueues(frame) {
     cell(tr, 'aht').title = aht.title;
     level(cell(tr, 'service_level'), today.service_level);
     cell(tr, 'service_level').title = today.service_level_seconds == null ? ''
-      : `Share answered within ${today.service_level_seconds} s (this queue's threshold), today (UTC day)`;
+      : `Share answered within ${today.service_level_seconds} s (this queue's threshold), today (${todayZone(frame.thresholds)})`;
     oldest(tr, q);
   });
 }
@@ -218,6 +218,8 @@ export function render(frame) {
   W.skew = skew(frame.at, Date.now());
   renderTotals(frame);
   renderQueues(frame);
+  const zone = document.querySelector('.wb-zone');
+  if (zone) set(zone, `(${todayZone(frame.thresholds)})`);
   renderAgents(frame);
   renderCalls(frame);
   document.getElementById('wb-updated').textContent =

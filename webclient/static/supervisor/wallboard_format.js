@@ -1,5 +1,11 @@
 // The wallboard's pure parts: durations, states in words, thresholds (tested in webclient/tests/wallboard.test.mjs).
 
+/** The time zone "today" is the day of (the center's: the frame's thresholds.today_zone), "UTC" when unsaid. */
+export function todayZone(thresholds) {
+  const zone = thresholds && thresholds.today_zone;
+  return typeof zone === 'string' && zone ? zone : 'UTC';
+}
+
 /** "0:07", "4:05", "1:02:09" for a duration in ms ("—" for none). */
 export function duration(ms) {
   if (ms == null || !Number.isFinite(ms)) return '—';
