@@ -201,19 +201,23 @@ def day_start(d: date, zone: ZoneInfo) -> str:
     return datetime(d.year, d.month, d.day, tzinfo=zone).astimezone(UTC).astimezone(zone).isoformat()
 
 
-def day_hours(d: date, row: dict[str, int], zone: ZoneInfo) -> list[tuple[str, dict[str, int]]]:
-    """One day's hour hash (``HH|counter``) as a point per local hour its clock shows (module docstring: 23, 24 or
-    25 hours of time in 23 or 24 points)."""
+def hour_starts(d: date, zone: ZoneInfo) -> list[str | None]:
+    """The start of each local hour 0..23 of day ``d`` in ``zone`` (:func:`local_start`; None: the clock skips it)."""
+    return [local_start(d, h, zone) for h in range(24)]
+
+
+def day_hours(row: dict[str, int], starts: list[str | None]) -> list[tuple[str, dict[str, int]]]:
+    """One day's hour hash (``HH|counter``) as a point per local hour its clock shows (``starts``:
+    :func:`hour_starts`; the module docstring: 23, 24 or 25 hours of time in 23 or 24 points)."""
     by_hour: list[dict[str, int]] = [{} for _ in range(24)]
     for field, value in row.items():
         hour, _, counter = field.partition("|")
         by_hour[int(hour)][counter] = value
     out: list[tuple[str, dict[str, int]]] = []
     carry: dict[str, int] = {}  # a skipped hour's counters (never counted so; from counters of another zone)
-    for h in range(24):
+    for h, start in enumerate(starts):
         for name, value in carry.items():
             by_hour[h][name] = by_hour[h].get(name, 0) + value
-        start = local_start(d, h, zone)
         carry = by_hour[h] if start is None else {}
         if start is not None:
             out.append((start, by_hour[h]))
@@ -275,12 +279,13 @@ class Reports:
         series, totals = [], []
         if interval == "hour":
             hour_rows = await self.db.hours(by, [k for k, _ in kept], days)
+            starts = {d: hour_starts(d, self.zone) for d in days}  # once per report, not per key
         done = 0
         for n, (key, rows) in enumerate(kept):
             total: dict[str, int] = {}
             out: list[dict[str, Any]] = []
             for d, row in zip(days, rows if interval == "day" else hour_rows[n], strict=True):
-                points = [(day_start(d, self.zone), row)] if interval == "day" else day_hours(d, row, self.zone)
+                points = [(day_start(d, self.zone), row)] if interval == "day" else day_hours(row, starts[d])
                 for start, counters in points:
                     for name, value in counters.items():
                         total[name] = total.get(name, 0) + value

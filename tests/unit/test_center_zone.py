@@ -11,7 +11,7 @@ import pytest
 
 from gateway.config import from_sources
 from gateway.errors import ConfigError
-from gateway.ops.rollups import day_hours, day_start, local_start
+from gateway.ops.rollups import day_hours, day_start, hour_starts, local_start
 from gateway.store.rollup_store import day_start_ms, local_slot
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -39,7 +39,7 @@ def test_the_day_the_clock_skips_an_hour_has_23_hours_and_no_point_for_the_skipp
     assert local_slot(ms("2026-03-08T07:00:00+00:00"), NEW_YORK) == ("20260308", 3)
     first, next_day = day_start_ms(date(2026, 3, 8), NEW_YORK), day_start_ms(date(2026, 3, 9), NEW_YORK)
     assert first == ms("2026-03-08T05:00:00+00:00") and next_day - first == 23 * HOUR_MS
-    points = day_hours(date(2026, 3, 8), {"01|offered": 2, "03|offered": 5}, NEW_YORK)
+    points = day_hours({"01|offered": 2, "03|offered": 5}, hour_starts(date(2026, 3, 8), NEW_YORK))
     assert len(points) == 23
     starts = [start for start, _ in points]
     assert starts[:4] == [
@@ -52,7 +52,7 @@ def test_the_day_the_clock_skips_an_hour_has_23_hours_and_no_point_for_the_skipp
     assert [c.get("offered", 0) for _, c in points[:3]] == [0, 2, 5]
     assert local_start(date(2026, 3, 8), 2, NEW_YORK) is None
     # counters of another zone's hours (before a change of zone) in the skipped hour go to where the clock went on
-    carried = day_hours(date(2026, 3, 8), {"02|offered": 1, "03|offered": 5}, NEW_YORK)
+    carried = day_hours({"02|offered": 1, "03|offered": 5}, hour_starts(date(2026, 3, 8), NEW_YORK))
     assert carried[2] == ("2026-03-08T03:00:00-04:00", {"offered": 6})
 
 
@@ -63,7 +63,7 @@ def test_the_day_the_clock_repeats_an_hour_has_25_hours_and_its_repeated_hour_ho
     assert local_slot(ms("2026-11-01T07:00:00+00:00"), NEW_YORK) == ("20261101", 2)
     first, next_day = day_start_ms(date(2026, 11, 1), NEW_YORK), day_start_ms(date(2026, 11, 2), NEW_YORK)
     assert first == ms("2026-11-01T04:00:00+00:00") and next_day - first == 25 * HOUR_MS
-    points = day_hours(date(2026, 11, 1), {"01|offered": 2, "02|offered": 1}, NEW_YORK)
+    points = day_hours({"01|offered": 2, "02|offered": 1}, hour_starts(date(2026, 11, 1), NEW_YORK))
     assert len(points) == 24
     assert points[1] == ("2026-11-01T01:00:00-04:00", {"offered": 2})  # the first 01:00's offset, both hours' counts
     assert points[2] == ("2026-11-01T02:00:00-05:00", {"offered": 1})
@@ -74,7 +74,9 @@ def test_the_day_the_clock_repeats_an_hour_has_25_hours_and_its_repeated_hour_ho
 def test_a_utc_center_reads_as_before_and_a_half_hour_zone_has_its_offset() -> None:
     utc = ZoneInfo("UTC")
     assert day_start(date(2026, 12, 5), utc) == "2026-12-05T00:00:00Z"
-    assert [s for s, _ in day_hours(date(2026, 12, 5), {}, utc)] == [f"2026-12-05T{h:02d}:00:00Z" for h in range(24)]
+    assert [s for s, _ in day_hours({}, hour_starts(date(2026, 12, 5), utc))] == [
+        f"2026-12-05T{h:02d}:00:00Z" for h in range(24)
+    ]
     assert day_start_ms(date(2026, 12, 5), utc) == ms("2026-12-05T00:00:00+00:00")
     assert day_start(date(2026, 12, 5), KOLKATA) == "2026-12-05T00:00:00+05:30"
     assert day_start_ms(date(2026, 12, 5), KOLKATA) == ms("2026-12-04T18:30:00+00:00")
