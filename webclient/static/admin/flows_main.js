@@ -21,6 +21,7 @@ import { drawGraph, graphNode, initGraph, loadLayout, selectNode, showCounts } f
 import { drawDiff, initVersions, renderVersions } from './flows_versions.js';
 import { initTest, testVersionChanged } from './flows_test.js';
 import { initReplay, replayVersionChanged } from './flows_replay.js';
+import { addDays, todayIn } from '../supervisor/reports_query.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -266,14 +267,20 @@ async function publish(id) {
 
 // ------------------------------------------------------------ path analytics
 
+let center = null; // GET /api/reports/zone: the path figures' days are the center's (its time zone)
+
 async function loadStats() {
   const days = Number($('fe-stats-days').value);
   const note = $('fe-stats-note');
   if (!days || !F.name) { showCounts(null); note.textContent = ''; return; }
-  const to = new Date();
-  const from = new Date(to.getTime() - (days - 1) * 86400000);
-  const day = (d) => d.toISOString().slice(0, 10);
-  const r = await call(`/api/reports/flows/${encodeURIComponent(F.name)}?from=${day(from)}&to=${day(to)}`);
+  if (!center) {
+    const z = await call('/api/reports/zone');
+    if (!z.ok) { showCounts(null); note.textContent = `No path figures: ${z.body.message}`; return; }
+    center = z.body;
+  }
+  const to = todayIn(center.zone) || center.today;
+  const from = addDays(to, -(days - 1));
+  const r = await call(`/api/reports/flows/${encodeURIComponent(F.name)}?from=${from}&to=${to}`);
   if (r.status === 404) { showCounts(null); note.textContent = 'This gateway keeps no path figures.'; return; }
   if (!r.ok) { showCounts(null); note.textContent = `No path figures: ${r.body.message}`; return; }
   const counts = pathCounts(r.body);
@@ -283,7 +290,7 @@ async function loadStats() {
     return;
   }
   showCounts(counts);
-  note.textContent = `${counts.total.toLocaleString('en-US')} session${counts.total === 1 ? '' : 's'} (UTC ${day(from)} – ${day(to)}): how many took each transition, and where callers hung up.`;
+  note.textContent = `${counts.total.toLocaleString('en-US')} session${counts.total === 1 ? '' : 's'} (${from} – ${to}, ${center.zone}): how many took each transition, and where callers hung up.`;
 }
 
 // ------------------------------------------------------------ tabs (arrow keys move between them)
