@@ -204,3 +204,37 @@ def day_totals(report: dict[str, Any], key: str) -> dict[date, int]:
     """date -> offered of the days that offered something."""
     (series,) = [s for s in report["series"] if s["key"] == key]
     return {date.fromisoformat(p["start"][:10]): p["offered"] for p in series["points"] if p["offered"]}
+
+
+async def test_daylight_saving_days_in_new_york_have_23_and_24_points_on_a_real_redis(redis_url: str) -> None:
+    """Counters written at real instants of New York's DST days and read back as a report by hour: 2026-03-08 has no
+    02:00 (23 points), 2026-11-01's 01:00 point holds both of its hours (24 points for 25 hours)."""
+    import redis.asyncio as aioredis
+
+    from gateway.ops.rollups import Reports
+    from gateway.store.rollup_store import Change, RollupStore
+    from gateway.store.store import Keys
+
+    redis = aioredis.Redis.from_url(redis_url)
+    try:
+        db = RollupStore(Store(redis, Keys("t")), zone="America/New_York")
+        instants = [
+            "2026-03-08T06:30:00+00:00",  # 01:30 EST
+            "2026-03-08T07:30:00+00:00",  # 03:30 EDT (the clock went from 01:59:59 to 03:00)
+            "2026-11-01T05:30:00+00:00",  # 01:30 EDT
+            "2026-11-01T06:30:00+00:00",  # 01:30 EST (the same hour again)
+            "2026-11-01T07:30:00+00:00",  # 02:30 EST
+        ]
+        await db.add([Change("", ms(t), ms(t), [("queue", "billing", "offered", 1)]) for t in instants])
+        reports = Reports(db, sl_threshold_s=20)
+        spring = await reports.report(date(2026, 3, 8), date(2026, 3, 8), interval="hour", by="queue")
+        assert spring["zone"] == "America/New_York" and len(spring["series"][0]["points"]) == 23
+        assert hour_points(spring) == {"2026-03-08T01:00:00-05:00": 1, "2026-03-08T03:00:00-04:00": 1}
+        autumn = await reports.report(date(2026, 11, 1), date(2026, 11, 1), interval="hour", by="queue")
+        assert len(autumn["series"][0]["points"]) == 24
+        assert hour_points(autumn) == {"2026-11-01T01:00:00-04:00": 2, "2026-11-01T02:00:00-05:00": 1}
+        by_day = await reports.report(date(2026, 3, 7), date(2026, 11, 1), interval="day", by="queue")
+        assert by_day["totals"][0]["offered"] == 5
+        assert by_day["series"][0]["points"][-1]["start"] == "2026-11-01T00:00:00-04:00"
+    finally:
+        await redis.aclose()
