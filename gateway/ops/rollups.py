@@ -420,5 +420,6 @@ __all__ = [
     "day_hours",
     "day_of",
     "day_start",
+    "hour_starts",
     "local_start",
 ]

@@ -194,7 +194,8 @@ def operations() -> list[Operation]:
             description="Supervisors and admins. Days and hours are the center's (`--center-timezone`, `zone` in "
             "the answer); each point's `start` is local time with its UTC offset. Every interval of the range is in "
             "each series (zeros where nothing happened; a day has the hours its clock shows: 23 or 24 points "
-            f"when daylight saving time begins or ends). At most {MAX_POINTS:,} points (keys with something in the range x intervals) and "
+            f"when daylight saving time begins or ends). At most {MAX_POINTS:,} points (keys with something in the "
+            f"range x intervals) and "
             f"{MAX_READ:,} day counters read per report: beyond, a 400 names `interval` or `to`. Definitions: "
             "docs/reports.md.",
             params=(
@@ -231,7 +232,13 @@ def operations() -> list[Operation]:
             description="Supervisors and admins. The reports page asks it before its first report (its presets: "
             "today, yesterday, the last 7 or 30 days, are the center's).",
             answers=(Answer(200, "the zone", ZONE),),
-            problems=problems(401, 403, s403="not a supervisor or admin"),
+            problems=problems(
+                400,
+                401,
+                403,
+                s400="an unknown or repeated parameter (`field` names it)",
+                s403="not a supervisor or admin",
+            ),
         ),
     ]
 
