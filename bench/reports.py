@@ -14,7 +14,9 @@ Then the consumer: N conversations written through the real scripts (open, assig
 events each) and the event log drained by :class:`~gateway.ops.rollups.RollupConsumer` (batches of 200): wall time
 and this process's CPU per event.
 
-    ./bin/bench reports [--days 365] [--runs 30] [--conversations 2000]
+    ./bin/bench reports [--days 365] [--runs 30] [--conversations 2000] [--zone America/New_York]
+
+``--zone``: the center's time zone (``--center-timezone``) the reports and the consumer use (UTC by default).
 """
 
 from __future__ import annotations
@@ -159,13 +161,13 @@ async def loop_lag(reports: Reports, runs: int, **kw: Any) -> dict[str, Any]:
     }
 
 
-async def consumer_cost(url: str, conversations: int) -> dict[str, Any]:
+async def consumer_cost(url: str, conversations: int, zone: str = "UTC") -> dict[str, Any]:
     redis = aioredis.Redis.from_url(url)
     await redis.flushall()
     keys = Keys("bench")
     store = Store(redis, keys)
     events = EventLogStore(redis, keys)
-    consumer = RollupConsumer(events, RollupStore(store), "bench-node", sl_threshold_ms=20_000, block_ms=10)
+    consumer = RollupConsumer(events, RollupStore(store, zone=zone), "bench-node", sl_threshold_ms=20_000, block_ms=10)
     await events.ensure_group("rollups")
     now = int(time.time() * 1000)
     await store.agent_joined(
@@ -194,7 +196,7 @@ async def consumer_cost(url: str, conversations: int) -> dict[str, Any]:
     }
 
 
-async def main(days: int, runs: int, conversations: int) -> dict[str, Any]:
+async def main(days: int, runs: int, conversations: int, zone: str = "UTC") -> dict[str, Any]:
     server = RedisServer()
     server.start()
     try:
@@ -207,10 +209,11 @@ async def main(days: int, runs: int, conversations: int) -> dict[str, Any]:
         fields = await fill(redis, keys, first, days)
         fill_s = time.perf_counter() - t0
         memory = (await redis.info("memory"))["used_memory"]
-        reports = Reports(RollupStore(store), sl_threshold_s=20)
+        reports = Reports(RollupStore(store, zone=zone), sl_threshold_s=20)
         span = {"first": last - timedelta(days=89), "last": last}
         span41 = {"first": last - timedelta(days=40), "last": last}
         result: dict[str, Any] = {
+            "zone": zone,
             "days_of_data": days,
             "hash_fields": fields,
             "fill_s": round(fill_s, 1),
@@ -226,7 +229,7 @@ async def main(days: int, runs: int, conversations: int) -> dict[str, Any]:
             ),
         }
         await redis.aclose()
-        result["consumer"] = await consumer_cost(server.url, conversations)
+        result["consumer"] = await consumer_cost(server.url, conversations, zone)
         return result
     finally:
         server.stop()
@@ -237,5 +240,6 @@ if __name__ == "__main__":
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--conversations", type=int, default=2000)
+    parser.add_argument("--zone", default="UTC", help="the center's time zone (IANA name)")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(main(args.days, args.runs, args.conversations)), indent=2))
+    print(json.dumps(asyncio.run(main(args.days, args.runs, args.conversations, args.zone)), indent=2))
