@@ -106,6 +106,8 @@ class CustomerConnection(Connection):
                 callback=None,
                 hours_open=await self._test_hours_open(run),
                 widget=widget.to_json(),
+                # the socket's TURN pair: the console's test call then asks for one of its own (call_ice)
+                ice_servers=self.s.calls.config.ice.for_page(f"customer-{self.customer_id}", time.time()),
             )
         )
         if run.channel == TestChannel.CHAT:

@@ -10,17 +10,21 @@ never from the page's HTML.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.async_api import Browser, WebSocket, expect
 
 from gateway.config import Settings
+from gateway.contact.agents_file import add_agent
 from media.ice import username_expiry, valid_at
 from tests.browser.test_call_browser import call_into_ivr, eventually, ivr_steps, live_calls, open_widget
 from tests.browser.test_chat_browser import agent_login
+from tests.browser.test_flow_editor_browser import ADMIN, LOGINS, open_editor, opened
 from tests.conftest import bounded
 from tests.support.servers import Node, start_node
 from tests.support.turn import TurnServer, allocations
@@ -64,10 +68,13 @@ DESK_RELAY_ONLY = (
 )
 
 
-async def gateway_leg_stats(node: Node, call_id: str, agent: bool = False) -> dict[str, Any]:
-    """What the gateway's leg of the call (or of its agent) received and which remote candidate its nominated pair
-    uses."""
-    leg = node.services.agent_calls.handoffs[call_id].leg if agent else node.services.calls.calls[call_id].leg
+async def gateway_leg_stats(node: Node, call_id: str, agent: bool = False, monitor: str = "") -> dict[str, Any]:
+    """What the gateway's leg of the call (or of its agent, or of the supervisor ``monitor`` listening to it)
+    received and which remote candidate its nominated pair uses."""
+    if monitor:
+        leg = node.services.agent_calls.handoffs[call_id].monitors[monitor].leg
+    else:
+        leg = node.services.agent_calls.handoffs[call_id].leg if agent else node.services.calls.calls[call_id].leg
     assert leg is not None
     packets = 0
     for stats in (await leg.pc.getStats()).values():
@@ -83,6 +90,7 @@ async def test_a_relay_only_browser_call_connects_and_audio_flows_both_ways_thro
     mic_browser: Browser, turn_node: Node, turn_server: TurnServer
 ) -> None:
     ctx = await mic_browser.new_context()
+    carol_ctx = await mic_browser.new_context()
     errors: list[str] = []
     welcomes: list[dict[str, Any]] = []
     call_ices: list[dict[str, Any]] = []
@@ -170,8 +178,115 @@ async def test_a_relay_only_browser_call_connects_and_audio_flows_both_ways_thro
         assert agent_leg["remote_type"] == "relay", agent_leg  # the desk's side of its leg is coturn's relay
         assert f":call-{call['id']}-agent-alice" in turn_server.log_text()
 
+        # carol (a supervisor), relay-only too, listens in: her monitor gets a pair of its own for this call
+        carol_frames: list[dict[str, Any]] = []
+        carol_ctx.on(
+            "page",
+            lambda p: p.on(
+                "websocket", lambda ws: ws.on("framereceived", lambda f: carol_frames.append(json.loads(f)))
+            ),
+        )
+        carol = await carol_ctx.new_page()
+        carol.on("pageerror", lambda exc: errors.append(f"carol: {exc}"))
+        await agent_login(carol, turn_node, "carol")
+        await carol.evaluate(DESK_RELAY_ONLY)
+        await carol.click("[data-testid=live-calls-toggle]")
+        row = carol.locator(f"[data-testid=live-call][data-call-id='{call['id']}']")
+        await expect(row).to_have_attribute("data-status", "connected", timeout=20000)
+        await row.locator("[data-testid=live-call-listen]").click()
+        await expect(carol.locator("[data-testid=cg-monitor-bar]")).to_have_attribute(
+            "data-phase", "connected", timeout=20000
+        )
+        (carol_welcome,) = [f for f in carol_frames if f.get("type") == "welcome"]
+        (carol_socket_server,) = carol_welcome["ice_servers"]
+        (carol_asked,) = [f for f in carol_frames if f.get("type") == "call_ice"]
+        assert carol_asked["call_id"] == call["id"]
+        (monitor_server,) = carol_asked["ice_servers"]
+        assert monitor_server["username"].endswith(f":call-{call['id']}-agent-carol")
+        assert username_expiry(monitor_server["username"]) < username_expiry(carol_socket_server["username"])
+        others = {server["username"], call_server["username"], desk_server["username"], carol_socket_server["username"]}
+        assert monitor_server["username"] not in others
+        monitor_leg = await eventually(
+            lambda: gateway_leg_stats(turn_node, call["id"], monitor="carol"),
+            lambda s: s["remote_type"] is not None,
+            "the supervisor's leg's nominated pair",
+            timeout=20,
+        )
+        assert monitor_leg["remote_type"] == "relay", monitor_leg  # carol's side of her leg is coturn's relay
+        assert f":call-{call['id']}-agent-carol" in turn_server.log_text()  # she allocated with the monitor's pair
+
         await page.click("[data-testid=cg-hangup]")
         await eventually(lambda: live_calls(turn_node), lambda calls: calls == {}, "live calls after hang-up")
         assert errors == []
+    finally:
+        await carol_ctx.close()
+        await ctx.close()
+
+
+@pytest.fixture
+async def turn_admin_node(settings: Settings, turn_server: TurnServer, tmp_path: Path) -> AsyncIterator[Node]:
+    agents = tmp_path / "agents.toml"
+    add_agent(agents, ADMIN, "Dana Admin", LOGINS[ADMIN], capacity=1, roles=("agent", "admin"))
+    node = await start_node(
+        replace(
+            settings,
+            agents_file=agents,
+            turn_urls=(turn_server.url,),
+            turn_secret=turn_server.secret,
+            turn_ttl_seconds=TTL,
+            turn_call_seconds=CALL_TTL,
+        )
+    )
+    try:
+        yield node
+    finally:
+        await bounded(node.stop(), "stopping the gateway node")
+
+
+FLOWS_RELAY_ONLY = (
+    "document.querySelector('script[src$=\"/admin/flows_main.js\"]').setAttribute('data-ice-transport-policy', 'relay')"
+)
+
+
+async def test_a_relay_only_test_call_from_the_flow_console_gets_its_own_pair_and_goes_through_coturn(
+    mic_browser: Browser, turn_admin_node: Node, turn_server: TurnServer
+) -> None:
+    node = turn_admin_node
+    ctx, page = await open_editor(mic_browser, node)
+    frames: list[dict[str, Any]] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(json.loads(f))))
+    try:
+        await opened(page)
+        await page.evaluate(FLOWS_RELAY_ONLY)
+        await page.click("#tab-test")
+        await page.click("[data-testid=call-start]")
+        steps = page.get_by_test_id("test-steps")
+        await expect(steps.locator("li[data-node=menu][data-kind=enter]").first).to_be_visible(timeout=20_000)
+
+        # the test socket's welcome carried a pair for it; the test call asked for one bound to it before its offer
+        (welcome,) = [f for f in frames if f.get("type") == "welcome"]
+        (socket_server,) = welcome["ice_servers"]
+        assert socket_server["username"].endswith(":customer-" + welcome["customer_id"])
+        (asked,) = [f for f in frames if f.get("type") == "call_ice"]
+        call_id = asked["call_id"]
+        (call_server,) = asked["ice_servers"]
+        assert call_server["urls"] == [turn_server.url]
+        assert call_server["username"].endswith(f":call-{call_id}-customer-{welcome['customer_id']}")
+        assert call_server["username"] != socket_server["username"]
+        assert username_expiry(call_server["username"]) < username_expiry(socket_server["username"])
+        assert valid_at(turn_server.secret, call_server["username"], call_server["credential"], time.time())
+
+        # relay-only: the gateway's leg talks to the browser's relayed address, allocated with the call's pair
+        leg = await eventually(
+            lambda: gateway_leg_stats(node, call_id),
+            lambda s: s["packets"] > 50,
+            "the test call's microphone packets at the gateway",
+            timeout=20,
+        )
+        assert leg["remote_type"] == "relay", leg
+        assert f":call-{call_id}-customer-{welcome['customer_id']}" in turn_server.log_text()
+
+        await page.click("#fe-test-stop")
+        await eventually(lambda: live_calls(node), lambda calls: calls == {}, "live calls after the test ended")
     finally:
         await ctx.close()

@@ -6,13 +6,16 @@
 
 import { S } from '../desk/state.js';
 import { SignalingSocket } from '../shared/socket.js';
-import { CUSTOMER_MIC, canCall, micErrorReason, offerWithMic } from '../shared/rtc.js';
+import { CUSTOMER_MIC, askCallIce, canCall, micErrorReason, offerWithMic, rtcConfig, setWelcomeIce, takeCallIce } from '../shared/rtc.js';
 import { newClientId } from '../shared/ids.js';
 import { F } from './flows_state.js';
 import { showPath } from './flows_graph.js';
 
 const $ = (id) => document.getElementById(id);
 const CALL_ICE_WAIT = 2000;
+const TURN_WAIT = 2000; // at most this long for the test call's own TURN pair (call_ice), else the welcome's
+// The page's module script: data-ice-servers / data-ice-transport-policy on it as on the widget's tag.
+const SCRIPT = document.querySelector('script[src$="/admin/flows_main.js"]');
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
 const T = { sock: null, run: null, path: [], seen: new Set(), call: null };
 
@@ -94,12 +97,14 @@ function onFrame(f) {
   switch (f.type) {
     case 'welcome':
       T.sock.welcomed();
+      setWelcomeIce(f.ice_servers); // a TURN server and credentials made for this socket (--turn-urls)
       if (f.conversation_id || f.conversation) T.run.cid = f.conversation_id || (f.conversation && f.conversation.id);
       if (Array.isArray(f.events)) f.events.forEach(onEvent);
       if (T.run.call && !T.call) placeCall();
       else if (!T.run.call) { $('fe-chat-input').disabled = false; $('fe-chat-send').disabled = false; line('system', 'Connected. Write as the customer would.'); }
       break;
     case 'event': onEvent(f.event); break;
+    case 'call_ice': takeCallIce(f); break;
     case 'call_answer': onAnswer(f); break;
     case 'call_status': onCallStatus(f); break;
     case 'error': line('system', `Refused: ${f.message || f.code}`); if (f.field === 'test_flow' || f.field === 'admin_token' || f.code === 'forbidden') end(); break;
@@ -151,14 +156,17 @@ function sendText() {
 async function placeCall() {
   const c = { id: newClientId('call-'), pc: null, mic: null };
   T.call = c;
+  // a TURN pair bound to this test call (call_ice), asked for while the microphone starts
+  const ice = askCallIce((f) => Boolean(T.sock && T.sock.send(f)), c.id, TURN_WAIT);
   try {
     c.mic = await navigator.mediaDevices.getUserMedia(CUSTOMER_MIC);
   } catch (err) {
     end(`No microphone for the test call (${micErrorReason(err)}).`);
     return;
   }
+  const callIce = await ice;
   if (T.call !== c) { c.mic.getTracks().forEach((t) => t.stop()); return; }
-  c.pc = new RTCPeerConnection({ iceServers: [] });
+  c.pc = new RTCPeerConnection(rtcConfig(SCRIPT, callIce));
   c.pc.addEventListener('track', (e) => { $('fe-call-audio').srcObject = e.streams[0] || new MediaStream([e.track]); });
   await offerWithMic(c.pc, c.mic, CALL_ICE_WAIT);
   if (T.call !== c) return;

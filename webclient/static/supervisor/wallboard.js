@@ -16,7 +16,7 @@ import { S } from '../desk/state.js';
 import { endSession, forgetSession, refreshToken, resumeSession, sessionHooks } from '../desk/auth.js';
 import { renderLoginForm, showLoginView, submitLogin } from '../desk/login_view.js';
 import { SignalingSocket } from '../shared/socket.js';
-import { setWelcomeIce } from '../shared/rtc.js';
+import { setWelcomeIce, takeCallIce } from '../shared/rtc.js';
 import { initBoard, refreshButtons, render } from './wallboard_board.js';
 import { initMonitor, leave, monitor, monitoring, onAnswer, onError, onStatus } from './wallboard_monitor.js';
 
@@ -57,6 +57,7 @@ function onFrame(f) {
       sock.send({ type: 'wallboard', watch: true });
       break;
     case 'wallboard': render(f); break;
+    case 'call_ice': takeCallIce(f); break;
     case 'call_answer': onAnswer(f); break;
     case 'call_status': onStatus(f); break;
     case 'error': frameError(f); break;

@@ -2,11 +2,12 @@
 // (`call_monitor` with our offer; the same frame without one switches the mode; `hangup` leaves). The microphone
 // is on only while whispering or barging in.
 
-import { AGENT_MIC, canCall, rtcConfig, offerWithMic } from '../shared/rtc.js';
+import { AGENT_MIC, askCallIce, canCall, rtcConfig, offerWithMic } from '../shared/rtc.js';
 import { MAX_SDP_CHARS } from '../shared/protocol.js';
 import { MODE_WORDS } from './wallboard_format.js';
 
 const ICE_WAIT = 3000;
+const TURN_WAIT = 2000; // at most this long for the monitor's own TURN pair (call_ice), else the welcome's
 const ANSWER_WAIT = 15000;
 const SCRIPT = document.querySelector('script[src$="/supervisor/wallboard.js"]');
 
@@ -60,17 +61,19 @@ export async function monitor(callId, mode) {
   M.mon = m;
   show(m, `${MODE_WORDS[mode]}: waiting for the microphone…`);
   if (!canCall()) return end(m, 'Listening in needs a browser with microphone support on a secure (https) page.');
+  const ice = askCallIce(M.send, callId, TURN_WAIT); // a TURN pair bound to this call and us, while the mic starts
   try {
     m.mic = await navigator.mediaDevices.getUserMedia(AGENT_MIC);
   } catch (_) {
     return end(m, 'The microphone could not be started; allow it for this site and try again.');
   }
+  const callIce = await ice;
   if (M.mon !== m) return release(m);
   micFor(m);
   m.phase = 'joining';
   show(m, `${MODE_WORDS[mode]}: joining the call…`);
   try {
-    m.pc = new RTCPeerConnection(rtcConfig(SCRIPT));
+    m.pc = new RTCPeerConnection(rtcConfig(SCRIPT, callIce));
     m.pc.addEventListener('track', (e) => play(m, e));
     m.pc.addEventListener('connectionstatechange', () => {
       const state = m.pc && m.pc.connectionState;

@@ -1,7 +1,7 @@
 // Supervisors listen in or whisper with a separate peer connection (call_monitor).
 
-import { AGENT_MIC, canCall, rtcConfig, offerWithMic } from '../../shared/rtc.js';
-import { ANSWER_WAIT, ICE_WAIT, MONITOR_LEAVE_GRACE, SCRIPT, SOCKET_WAIT, TEXT, micProblem } from './config.js';
+import { AGENT_MIC, askCallIce, canCall, rtcConfig, offerWithMic } from '../../shared/rtc.js';
+import { ANSWER_WAIT, ICE_WAIT, MONITOR_LEAVE_GRACE, SCRIPT, SOCKET_WAIT, TEXT, TURN_WAIT, micProblem } from './config.js';
 import { MAX_SDP_CHARS } from '../../shared/protocol.js';
 import { P, desk, ui } from './state.js';
 import { board, monLive, renderLive, schedulePoll } from './supervisor.js';
@@ -30,6 +30,8 @@ export async function joinMonitor(callId, mode) {
     endMonitor(m, TEXT.unsupported);
     return;
   }
+  // a TURN pair for this monitor (call_ice: bound to the call and us), asked for while the mic is
+  const ice = askCallIce((f) => desk.send(f), callId, TURN_WAIT);
   let mic;
   try {
     mic = await navigator.mediaDevices.getUserMedia(AGENT_MIC);
@@ -37,6 +39,7 @@ export async function joinMonitor(callId, mode) {
     endMonitor(m, micProblem(err));
     return;
   }
+  const callIce = await ice;
   if (!monLive(m)) {
     for (const t of mic.getTracks()) t.stop();
     return;
@@ -46,7 +49,7 @@ export async function joinMonitor(callId, mode) {
   m.phase = 'gathering';
   renderLive();
   try {
-    const pc = new RTCPeerConnection(rtcConfig(SCRIPT));
+    const pc = new RTCPeerConnection(rtcConfig(SCRIPT, callIce));
     m.pc = pc;
     pc.addEventListener('track', (e) => playMonitor(m, e));
     pc.addEventListener('connectionstatechange', () => onMonitorPeer(m));
