@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from functools import partial
 
@@ -73,6 +74,14 @@ class SpeechService:
         if grammar is None:
             return result.text
         return result.text if isinstance(judge(result, self.engine.min_confidence), Recognized) else ""
+
+    def warm(self) -> float:
+        """Decode a moment of silence once, so the engine's first decoder is made (and its model read) before the
+        port is open: a client's first request then takes what any request takes, not the model's load too (a
+        loaded machine took longer than a client's deadline over it). The seconds it took."""
+        started = time.monotonic()
+        self.transcribe(bytes(SAMPLE_RATE // 10 * 2), Grammar.of([], digits=True, min_digits=1, max_digits=1))
+        return time.monotonic() - started
 
     def info(self) -> Info:
         attribution = Attribution(name="contact gateway", url="")
@@ -196,7 +205,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AsrError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
-    asyncio.run(serve(args.uri, SpeechService(engine, args.voice)))
+    service = SpeechService(engine, args.voice)
+    log.info("speech engine ready in %.2f s", service.warm())
+    asyncio.run(serve(args.uri, service))
     return 0
 
 
