@@ -4,6 +4,7 @@ floods, sockets per address, the timeline cap."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -183,25 +184,33 @@ async def test_message_flood_is_rate_limited_and_nothing_beyond_the_limit_is_sto
 ) -> None:
     cust = clients.customer()
     await cust.hello()
-    ids = [f"flood-{i}" for i in range(40)]
+    ids = [f"flood-{i}" for i in range(60)]
+    started = time.monotonic()
     for cid in ids:
         await cust.send({"type": "message", "client_id": cid, "text": f"spam {cid}"})
     answers: dict[str, dict[str, Any]] = {}
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(60):
         while len(answers) < len(ids):
             frame = await cust.expect(("ack", "error"), lambda f: f.get("client_id") in ids)
             answers[frame["client_id"]] = frame
+    took = time.monotonic() - started
     acked = [i for i in ids if answers[i]["type"] == "ack"]
     refused = [answers[i] for i in ids if answers[i]["type"] == "error"]
-    assert acked == ids[:30]  # the default: 30 a minute, as a burst
+    # judged by tokens, not by how fast the flood went: the default is 30 a minute as a burst, and the bucket
+    # earns one token back every 2 s, so a flood that took longer (a busy machine) may pass one more per 2 s
+    assert acked[:30] == ids[:30]
+    assert len(acked) <= 30 + int(took / 2.0), (len(acked), took)
+    assert refused, took
     assert {(e["code"], 1 <= e["retry_after"] <= 3) for e in refused} == {("rate_limited", True)}
     assert "too fast" in refused[0]["message"]
     cid = answers[ids[0]]["conversation_id"]
     stored = [e["client_id"] for e in await node.services.store.events(cid) if e["type"] == "message"]
-    assert stored == ids[:30]
-    # the refused messages were not remembered either: once the bucket refills, the same id is stored
-    await asyncio.sleep(refused[0]["retry_after"])
-    assert (await cust.say("spam again", client_id=ids[30]))["conversation_id"] == cid
+    assert stored == acked
+    # the refused messages were not remembered either: once the bucket refills, the same id is stored (the last
+    # refusal's wait, and 2 s for each token a later message took)
+    last = ids.index(refused[-1]["client_id"])
+    await asyncio.sleep(refused[-1]["retry_after"] + 2 * len([i for i in acked if ids.index(i) > last]))
+    assert (await cust.say("spam again", client_id=refused[0]["client_id"]))["conversation_id"] == cid
 
 
 async def test_messages_per_address_across_customers(settings: Settings) -> None:
