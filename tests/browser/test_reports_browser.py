@@ -243,7 +243,7 @@ async def test_the_reports_page_shows_what_real_conversations_produced(
         await expect(page.locator("[data-testid=reports-error]")).to_have_text(
             "The last day comes before the first day."
         )
-        assert await page.get_attribute("[data-testid=reports-to]", "aria-invalid") == "true"
+        await expect(page.locator("[data-testid=reports-to]")).to_have_attribute("aria-invalid", "true")
         # the empty state: a quiet week long ago
         await page.fill("[data-testid=reports-from]", "2020-01-01")
         await page.fill("[data-testid=reports-to]", "2020-01-07")

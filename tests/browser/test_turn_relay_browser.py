@@ -153,7 +153,7 @@ async def test_a_relay_only_browser_call_connects_and_audio_flows_both_ways_thro
             timeout=20,
         )
         assert leg["remote_type"] == "relay", leg  # the gateway's leg talks to the browser's relayed address
-        log = turn_server.log_text()
+        log = await turn_server.logged("ALLOCATE processed, success", f":call-{call['id']}-customer-")
         assert allocations(log), log[-3000:]
         assert f":call-{call['id']}-customer-" in log, log[-3000:]  # the browser allocated with the call's pair
         assert "CREATE_PERMISSION processed, success" in log or "CHANNEL_BIND processed, success" in log
@@ -176,7 +176,7 @@ async def test_a_relay_only_browser_call_connects_and_audio_flows_both_ways_thro
             timeout=20,
         )
         assert agent_leg["remote_type"] == "relay", agent_leg  # the desk's side of its leg is coturn's relay
-        assert f":call-{call['id']}-agent-alice" in turn_server.log_text()
+        await turn_server.logged(f":call-{call['id']}-agent-alice")
 
         # carol (a supervisor), relay-only too, listens in: her monitor gets a pair of its own for this call
         carol_frames: list[dict[str, Any]] = []
@@ -213,7 +213,7 @@ async def test_a_relay_only_browser_call_connects_and_audio_flows_both_ways_thro
             timeout=20,
         )
         assert monitor_leg["remote_type"] == "relay", monitor_leg  # carol's side of her leg is coturn's relay
-        assert f":call-{call['id']}-agent-carol" in turn_server.log_text()  # she allocated with the monitor's pair
+        await turn_server.logged(f":call-{call['id']}-agent-carol")  # she allocated with the monitor's pair
 
         await page.click("[data-testid=cg-hangup]")
         await eventually(lambda: live_calls(turn_node), lambda calls: calls == {}, "live calls after hang-up")
@@ -284,7 +284,7 @@ async def test_a_relay_only_test_call_from_the_flow_console_gets_its_own_pair_an
             timeout=20,
         )
         assert leg["remote_type"] == "relay", leg
-        assert f":call-{call_id}-customer-{welcome['customer_id']}" in turn_server.log_text()
+        await turn_server.logged(f":call-{call_id}-customer-{welcome['customer_id']}")
 
         await page.click("#fe-test-stop")
         await eventually(lambda: live_calls(node), lambda calls: calls == {}, "live calls after the test ended")

@@ -51,5 +51,5 @@ async def test_the_widget_shows_the_admins_title_colour_greeting_and_the_queues_
     await expect(panel.locator("#cg-title")).to_have_text("Acme support")
     await expect(panel.locator(".intro")).to_have_text("Bonjour! Ask us about your order.")
     await expect(page.get_by_test_id("cg-status")).to_have_text("We\u2019re closed now. Leave us a message")
-    assert await panel.get_attribute("lang") == "fr"
+    await expect(panel).to_have_attribute("lang", "fr")
     await page.screenshot(path=str(node.services.settings.data_dir / "widget-settings.png"))  # to look at

@@ -71,7 +71,7 @@ async def test_welcomes_carry_fresh_turn_credentials_and_legs_allocate_on_the_tu
             answer = await caller.dial()
         types = {kind for _, _, kind, _, _ in CANDIDATE.findall(str(answer["sdp"]))}
         assert types == {"host", "relay"}, answer["sdp"]
-        log = turn_server.log_text()
+        log = await turn_server.logged("ALLOCATE processed, success", ":gateway-call-")
         assert allocations(log) and ":gateway-call-" in log, log[-2000:]
         await caller.status("ivr")
         await caller.heard_prompt()

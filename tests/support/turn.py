@@ -7,6 +7,7 @@ read (allocations, permissions, channel binds) and is stopped (SIGTERM, then wai
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import shutil
 import socket
@@ -90,6 +91,19 @@ class TurnServer:
     def log_text(self) -> str:
         """coturn's log so far (its standard output)."""
         return self.log.read_text(errors="replace")
+
+    async def logged(self, *texts: str, timeout: float = 20.0) -> str:
+        """The log once it holds every one of ``texts``: coturn is another process, and its line about what it did
+        lands a moment after a peer saw the result (a loaded machine read the log before it was written)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            log = self.log_text()
+            if all(text in log for text in texts):
+                return log
+            if time.monotonic() > deadline:
+                missing = [text for text in texts if text not in log]
+                raise AssertionError(f"coturn did not log {missing} within {timeout} s:\n{log[-3000:]}")
+            await asyncio.sleep(0.1)
 
     def stop(self) -> None:
         if self.proc is not None:
