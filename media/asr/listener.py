@@ -286,8 +286,7 @@ class SpeechListener:
         if self._closed:
             raise RuntimeError("the speech listener is closed")
         self._loop = asyncio.get_running_loop()
-        if self._open:
-            self.stop()
+        self._close_window()  # the new window's _prepare resets the recognizer (one reset per window)
         self._window += 1
         self._open = True
         self._speaking = False
@@ -363,14 +362,19 @@ class SpeechListener:
 
     def stop(self) -> None:
         """Close the window now, without an outcome (the answer came as DTMF, the flow moved on)."""
+        if self._close_window():
+            self._job(self._reset)
+
+    def _close_window(self) -> bool:
+        """Close the open window (False: none was open); the recognizer is reset by the caller's next job."""
         if not self._open:
-            return
+            return False
         self._open = False
         self._speaking = False
         self._audio.clear()
         self._endpointer.stop()
         self._window += 1  # anything still running for the old window is dropped on delivery
-        self._job(self._reset)
+        return True
 
     async def close(self) -> None:
         """Stop, wait for this call's recognizer work to finish, and release the recognizer."""
@@ -558,7 +562,7 @@ class SpeechListener:
     # ----- internals (worker threads, one job at a time per listener) ------------------------------
 
     def _guarded(self, window: int, fn: Callable[..., None], *args: Any) -> None:
-        if window != self._window and fn is not self._reset:
+        if window != self._window and fn != self._reset:  # == : each self._reset is a new bound method object
             return  # the window was stopped or replaced: skip its work
         try:
             fn(window, *args)
