@@ -30,7 +30,7 @@ export async function joinMonitor(callId, mode) {
     endMonitor(m, TEXT.unsupported);
     return;
   }
-  // a TURN pair for this monitor (call_ice: bound to the call and us), asked for while the mic is
+  // a TURN pair for this monitor (call_ice: bound to the call and us), asked for while the mic starts
   const ice = askCallIce((f) => desk.send(f), callId, TURN_WAIT);
   let mic;
   try {
