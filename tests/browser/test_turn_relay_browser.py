@@ -25,6 +25,7 @@ from media.ice import username_expiry, valid_at
 from tests.browser.test_call_browser import call_into_ivr, eventually, ivr_steps, live_calls, open_widget
 from tests.browser.test_chat_browser import agent_login
 from tests.browser.test_flow_editor_browser import ADMIN, LOGINS, open_editor, opened
+from tests.browser.test_wallboard_browser import sign_in
 from tests.conftest import bounded
 from tests.support.servers import Node, start_node
 from tests.support.turn import TurnServer, allocations
@@ -63,6 +64,10 @@ async def turn_node(settings: Settings, turn_server: TurnServer) -> AsyncIterato
 
 
 RELAY_ONLY = "document.querySelector('script[src=\"/widget.js\"]').setAttribute('data-ice-transport-policy', 'relay')"
+WALLBOARD_RELAY_ONLY = (
+    "document.querySelector('script[src$=\"/supervisor/wallboard.js\"]')"
+    ".setAttribute('data-ice-transport-policy', 'relay')"
+)
 DESK_RELAY_ONLY = (
     "document.querySelector('script[src$=\"/desk/main.js\"]').setAttribute('data-ice-transport-policy', 'relay')"
 )
@@ -84,6 +89,11 @@ async def gateway_leg_stats(node: Node, call_id: str, agent: bool = False, monit
     nominated = connection._nominated.get(1)
     remote = nominated.remote_candidate if nominated is not None else None
     return {"packets": packets, "remote_type": remote.type if remote else None}
+
+
+async def monitors_of(node: Node, call_id: str) -> set[str]:
+    handoff = node.services.agent_calls.handoffs.get(call_id)
+    return set() if handoff is None else set(handoff.monitors)
 
 
 async def test_a_relay_only_browser_call_connects_and_audio_flows_both_ways_through_coturn(
@@ -214,6 +224,32 @@ async def test_a_relay_only_browser_call_connects_and_audio_flows_both_ways_thro
         )
         assert monitor_leg["remote_type"] == "relay", monitor_leg  # carol's side of her leg is coturn's relay
         await turn_server.logged(f":call-{call['id']}-agent-carol")  # she allocated with the monitor's pair
+
+        # she leaves, and listens again from the wallboard (relay-only): that monitor asks a pair of its own too
+        await row.locator("[data-testid=live-call-leave]").click()
+        await eventually(
+            lambda: monitors_of(turn_node, call["id"]), lambda m: m == set(), "carol's desk leg on the gateway"
+        )
+        board = await carol_ctx.new_page()
+        board.on("pageerror", lambda exc: errors.append(f"carol's wallboard: {exc}"))
+        await sign_in(board, turn_node, "carol")
+        await expect(board.locator("[data-testid=wb-conn]")).to_have_text("Live")
+        await board.evaluate(WALLBOARD_RELAY_ONLY)
+        asked_before = len([f for f in carol_frames if f.get("type") == "call_ice"])
+        await board.locator(f"[data-testid=wb-call][data-call='{call['id']}'] button[data-mode=listen]").click()
+        await expect(board.locator("[data-testid=wb-monitor]")).to_contain_text("nobody hears you", timeout=20000)
+        asked = [f for f in carol_frames if f.get("type") == "call_ice"][asked_before:]
+        assert [f["call_id"] for f in asked] == [call["id"]]
+        (board_server,) = asked[0]["ice_servers"]
+        assert board_server["username"].endswith(f":call-{call['id']}-agent-carol")
+        board_leg = await eventually(
+            lambda: gateway_leg_stats(turn_node, call["id"], monitor="carol"),
+            lambda s: s["remote_type"] is not None,
+            "the wallboard's leg's nominated pair",
+            timeout=20,
+        )
+        assert board_leg["remote_type"] == "relay", board_leg
+        await turn_server.logged(board_server["username"])  # allocated with the wallboard monitor's own pair
 
         await page.click("[data-testid=cg-hangup]")
         await eventually(lambda: live_calls(turn_node), lambda calls: calls == {}, "live calls after hang-up")
