@@ -216,18 +216,26 @@ async def test_message_flood_is_rate_limited_and_nothing_beyond_the_limit_is_sto
 
 async def test_messages_per_address_across_customers(settings: Settings) -> None:
     async with node_with(settings, trusted_proxies=PROXY, limit_messages_per_minute=2) as (node, clients):
-        crowd = [from_address(clients.customer(), "203.0.113.9") for _ in range(11)]
+        crowd: list[Customer] = []
         results: list[str] = []
-        for c in crowd:  # 2 each is within the customer's limit; the address may send 10 x 2
+        started = time.monotonic()
+        while "error" not in results and len(crowd) < 20:  # customers until the address is refused
+            c = from_address(clients.customer(), "203.0.113.9")
+            crowd.append(c)
             await c.hello()
-            for _ in range(2):
+            for _ in range(2):  # 2 each is within the customer's limit; the address may send 10 x 2
                 client_id = f"{len(results)}"
                 await c.send({"type": "message", "client_id": client_id, "text": "hi"})
                 got = await c.expect(("ack", "error"), partial(answers_to, client_id))
                 results.append(got["type"])
-        assert results == ["ack"] * 20 + ["error"] * 2
+        took = time.monotonic() - started
+        # judged by tokens, not by how fast the crowd went: the address's burst of 20, and one more per 3 s it took
+        # (its bucket earns a token back every 3 s: a loaded machine can take that long for 11 customers)
+        assert results[:20] == ["ack"] * 20, results
+        assert results.count("ack") <= 20 + int(took / 3.0), (results, took)
         assert crowd[-1].seen[-1]["code"] == "rate_limited"
-        assert len(await conversations_in_redis(node)) == 10
+        opened = sum(1 for first in results[::2] if first == "ack")  # a customer's first message opens theirs
+        assert len(await conversations_in_redis(node)) == opened
         other = from_address(clients.customer(), "198.51.100.20")  # another address is not affected
         await other.hello()
         await other.say("hello")
