@@ -223,6 +223,15 @@ class Callbacks:
             return None
         return public(cb)
 
+    async def open_ones(self, cb_ids: list[str]) -> dict[str, dict[str, Any] | None]:
+        """:meth:`of_conversation` for callbacks whose ids are known, in one round trip: id -> public view, None
+        where closed or gone."""
+        found = await self.db.many(cb_ids)
+        return {
+            cb_id: public(cb) if cb and cb.get("state") != CallbackState.CLOSED else None
+            for cb_id, cb in zip(cb_ids, found, strict=True)
+        }
+
     async def listing(self, limit: int = 500) -> list[dict[str, Any]]:
         """Open callbacks with their conversation and customer, soonest due first (supervisors' view)."""
         out = []

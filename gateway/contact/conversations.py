@@ -88,31 +88,47 @@ class Conversations:
         """The variables collected so far (what the flows and the site told us)."""
         return await self.store.context(cid)
 
-    async def summary(self, cid: str) -> dict[str, Any] | None:
-        conv = await self.store.conversation(cid)
-        if conv is None:
-            return None
-        agent_id = conv.get("agent_id") or None
-        agent_name = None
-        if agent_id:
-            agent_name = await self.store.agent_name(agent_id) or agent_id
-        last = await self.store.last_event(cid, EventType.MESSAGE)
-        return {
-            "id": cid,
-            "customer_id": conv.get("customer_id"),
-            "state": conv.get("state"),
-            "queue": conv.get("queue"),
-            "agent_id": agent_id,
-            "agent_name": agent_name,
-            "created_at": int(conv.get("created_at") or 0),
-            "updated_at": int(conv.get("updated_at") or 0),
-            "queued_at": int(conv["queued_at"]) if conv.get("queued_at") else None,
-            "context": await self.store.context(cid),
-            "last_text": last["text"] if last else None,
-            "calls": int(conv.get("calls") or 0),  # voice calls in it (a call-only conversation has no last_text)
-            "callback": await self.callbacks.of_conversation(cid) if self.callbacks is not None else None,
-            "rating": _rating(conv),
-        }
+    async def summary(self, cid: str, *, names: dict[str, str] | None = None) -> dict[str, Any] | None:
+        """What a desk shows of a conversation (None: there is none); ``names``: agent names the caller knows."""
+        return (await self.summaries([cid], names=names))[0]
+
+    async def summaries(self, cids: list[str], *, names: dict[str, str] | None = None) -> list[dict[str, Any] | None]:
+        """:meth:`summary` of each of ``cids`` in at most three round trips whatever their number (the
+        conversations, then the names of their agents not in ``names`` and their callbacks)."""
+        rows = await self.store.summary_rows(cids, EventType.MESSAGE)
+        known = dict(names or {})
+        unknown = sorted({a for conv, _, _ in rows if conv and (a := conv.get("agent_id")) and a not in known})
+        for aid, name in zip(unknown, await self.store.agent_names(unknown), strict=True):
+            known[aid] = name or aid
+        cb_ids = [conv.get("callback_id", "") if conv else "" for conv, _, _ in rows]
+        callbacks: dict[str, dict[str, Any] | None] = {}
+        if self.callbacks is not None and any(cb_ids):
+            callbacks = await self.callbacks.open_ones([c for c in cb_ids if c])
+        out: list[dict[str, Any] | None] = []
+        for cid, (conv, ctx, last), cb_id in zip(cids, rows, cb_ids, strict=True):
+            if conv is None:
+                out.append(None)
+                continue
+            agent_id = conv.get("agent_id") or None
+            out.append(
+                {
+                    "id": cid,
+                    "customer_id": conv.get("customer_id"),
+                    "state": conv.get("state"),
+                    "queue": conv.get("queue"),
+                    "agent_id": agent_id,
+                    "agent_name": known[agent_id] if agent_id else None,
+                    "created_at": int(conv.get("created_at") or 0),
+                    "updated_at": int(conv.get("updated_at") or 0),
+                    "queued_at": int(conv["queued_at"]) if conv.get("queued_at") else None,
+                    "context": ctx,
+                    "last_text": last["text"] if last else None,
+                    "calls": int(conv.get("calls") or 0),  # voice calls in it (a call-only one has no last_text)
+                    "callback": callbacks.get(cb_id) if cb_id else None,
+                    "rating": _rating(conv),
+                }
+            )
+        return out
 
     async def current_for_customer(self, customer_id: str) -> str | None:
         return await self.store.customer_current(customer_id)
@@ -136,16 +152,11 @@ class Conversations:
         return [None if rank is None else rank + 1 for rank in await self.store.queue_ranks(self.queue, cids)]
 
     async def waiting(self, limit: int = 50) -> list[dict[str, Any]]:
-        out = []
-        for cid in await self.router.waiting(limit):
-            summary = await self.summary(cid)
-            if summary is not None:
-                out.append(summary)
-        return out
+        return [s for s in await self.summaries(await self.router.waiting(limit)) if s is not None]
 
     async def assigned_to(self, agent_id: str) -> list[dict[str, Any]]:
         ids = await self.store.agent_conversations(agent_id)
-        summaries = [await self.summary(cid) for cid in ids]
+        summaries = await self.summaries(ids)
         return sorted((s for s in summaries if s is not None), key=lambda s: s["created_at"])
 
     # ---------------------------------------------------------------- access

@@ -261,26 +261,32 @@ class Router:
         return out
 
     async def dispatch(self) -> int:
-        """One routing pass; returns how many conversations were assigned."""
+        """One routing pass; returns how many conversations were assigned.
+
+        The plan's assignments are committed in one script, in the plan's order, up to the first the world no
+        longer allows (an agent went away, a conversation was taken meanwhile): the rest of the plan assumed it, so
+        another pass plans again."""
         waiting = await self.waiting_details()
         if not waiting:
             return 0
         now = now_ms()
-        assigned = 0
         queues = {w.id: w.queue for w in waiting}
-        for conv_id, agent in plan(waiting, await self.agent_loads(now), now, overflow_ms=self.overflow_ms):
-            result = await self.store.assign(conv_id, self.queue, agent.id, agent.name, now=now)
-            if result == "ok":
-                assigned += 1
-                self.metrics.assigned(queues.get(conv_id, ""))
-                log.info("assigned to %s", agent.id, extra={"conversation_id": conv_id, "agent_id": agent.id})
-                for hook in self.on_assigned:  # before the agent is told, so their desk sees the result
-                    await hook(conv_id, agent.id)
-                await self.store.publish(self.store.keys.agent_channel(agent.id), bus.Assigned(conv_id))
-            else:  # the world changed since the plan was made; the next pass sees it
-                log.info("assignment to %s skipped: %s", agent.id, result, extra={"conversation_id": conv_id})
-                self.kick()
-                break
-        if assigned:
-            await self.store.publish(self.store.keys.queue_channel, bus.QueueChanged())
-        return assigned
+        pairs = plan(waiting, await self.agent_loads(now), now, overflow_ms=self.overflow_ms)
+        if not pairs:
+            return 0
+        done, why = await self.store.assign_many(
+            self.queue, [(conv_id, agent.id, agent.name) for conv_id, agent in pairs], now=now
+        )
+        for conv_id, agent in pairs[:done]:
+            self.metrics.assigned(queues.get(conv_id, ""))
+            log.info("assigned to %s", agent.id, extra={"conversation_id": conv_id, "agent_id": agent.id})
+        for hook in self.on_assigned:  # before the agents are told, so their desks see the result; at once
+            await asyncio.gather(*(hook(conv_id, agent.id) for conv_id, agent in pairs[:done]))
+        if done < len(pairs):  # the world changed since the plan was made; the next pass sees it
+            conv_id, agent = pairs[done]
+            log.info("assignment to %s skipped: %s", agent.id, why, extra={"conversation_id": conv_id})
+            self.kick()
+        if done:
+            told = [(self.store.keys.agent_channel(agent.id), bus.Assigned(cid)) for cid, agent in pairs[:done]]
+            await self.store.publish_many([*told, (self.store.keys.queue_channel, bus.QueueChanged())])
+        return done

@@ -257,7 +257,8 @@ class AgentConnection(Connection):
         async def step() -> None:
             await self._follow(cid)
             self.assigned.add(cid)
-            await self.send(server.Assigned(await self.s.conversations.summary(cid)))
+            known = {self.me.id: self.me.name}  # the agent it went to: no read of their name
+            await self.send(server.Assigned(await self.s.conversations.summary(cid, names=known)))
             await self._send_agent_info()
 
         return step
@@ -275,7 +276,12 @@ class AgentConnection(Connection):
         await self.send(server.AgentInfo(await self.s.presence.info(self.me.id)))
 
     def _on_queue(self, waiting: list[dict[str, Any]]) -> None:
-        self.push(server.Waiting(waiting))
+        text = self.s.queue_board.frame_text(waiting)  # the same text for every desk
+
+        async def step() -> None:
+            await self.ws.send_str(text)
+
+        self.push(step)
 
     def on_bus(self, channel: str, message: bus.Message) -> None:
         mine = channel == self.s.keys.agent_channel(self.me.id)

@@ -1,0 +1,25 @@
+--@include append
+-- Assign a conversation only if it still waits and the agent is available, online and has room (assign-8.lua,
+-- and each pair of assign_many-8.lua). conv, tl, queue, agent, convs, sessions, chan, log: the keys the calling
+-- script was given in KEYS; cid, aid, now, data (JSON), log_max: its arguments.
+-- The event's data gets ``wait_ms`` (since it was queued) and ``voice`` (the conversation has a call).
+-- Returns 'ok', 'not_queued', 'agent_unavailable', 'agent_offline' or 'agent_full'.
+local function assign_one(conv, tl, queue, agent, convs, sessions, chan, log, cid, aid, now, data, log_max)
+  if redis.call('HGET', conv, 'state') ~= 'queued' then return 'not_queued' end
+  if not redis.call('ZSCORE', queue, cid) then return 'not_queued' end
+  if redis.call('HGET', agent, 'status') ~= 'available' then return 'agent_unavailable' end
+  if redis.call('ZCOUNT', sessions, now, '+inf') == 0 then return 'agent_offline' end
+  local capacity = tonumber(redis.call('HGET', agent, 'capacity') or '0')
+  if redis.call('SCARD', convs) >= capacity then return 'agent_full' end
+  redis.call('ZREM', queue, cid)
+  redis.call('SADD', convs, cid)
+  redis.call('HSET', agent, 'idle_since', now)
+  -- for reports: how long it waited, and whether it is a call (a call is handled when answered, not assigned)
+  local event = cjson.decode(data)
+  local f = redis.call('HMGET', conv, 'queued_at', 'calls')
+  event.wait_ms = math.max(0, tonumber(now) - (tonumber(f[1]) or tonumber(now)))
+  event.voice = (tonumber(f[2]) or 0) > 0
+  redis.call('HSET', conv, 'state', 'assigned', 'agent_id', aid, 'queued_at', '')
+  append(tl, conv, chan, 'assigned', cjson.encode(event), now, log, cid, log_max)
+  return 'ok'
+end
