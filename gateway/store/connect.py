@@ -20,26 +20,102 @@ password, is a ConfigError there (a clear start-up error), not a retry loop.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
+import time
+from collections import deque
 from typing import Any
 from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.exceptions import AuthenticationError, ResponseError
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from gateway.config import Settings
 from gateway.errors import ConfigError
 
-POOL_SIZE = 64  # a node's connections to Redis at most; callers beyond it wait for a free one
-POOL_WAIT_SECONDS = 10  # ... this long, then fail (StoreError)
+POOL_SIZE = 64  # a node's connections to Redis at most; callers beyond it wait in line for a free one
+#: A caller in line fails (StoreError) only when no connection came free for this long: Redis is not answering.
+#: A line that moves, however long, is a busy node or Redis: it waits (slower, not an error).
+POOL_STALL_SECONDS = 10.0
 HEALTH_CHECK_SECONDS = 30  # a connection idle this long is checked (PING) before it is used again
 
 
-class BlockingSentinelPool(SentinelConnectionPool, aioredis.BlockingConnectionPool):
-    """The Sentinel's pool, bounded like the URL's: a caller beyond ``max_connections`` waits for a free connection
-    instead of failing. Closing it closes the Sentinel clients too (the node's client owns both)."""
+class FairLine(aioredis.BlockingConnectionPool):
+    """A bounded pool whose callers beyond ``max_connections`` wait in line, first come first served, and fail only
+    when the line stops moving.
+
+    redis-py's blocking pool wakes one waiter when a connection is released, but a caller arriving meanwhile may
+    take it first, and the woken waiter goes back to the end of the line: under a burst larger than the pool some
+    requests waited its whole 10 s timeout while later ones passed, and failed ``store_unavailable`` for a Redis
+    that was merely busy. Here a released connection is handed to the first in line at once (nobody can take it
+    in between), and a caller gives up only after ``timeout`` seconds in which no connection came free (a Redis
+    that does not answer); a Redis that refuses connections fails each caller at once, as before."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._line: deque[asyncio.Future[AbstractConnection]] = deque()
+        self._freed_at = time.monotonic()  # when a connection last came free (or the pool was made)
+
+    async def get_connection(self, command_name: Any = None, *keys: Any, **options: Any) -> AbstractConnection:
+        self._serve_line()
+        if not self._line and self.can_get_connection():
+            connection = self.get_available_connection()
+        else:
+            connection = await self._wait_in_line()
+        try:
+            await self.ensure_connection(connection)
+        except BaseException:
+            await self.release(connection)
+            raise
+        return connection
+
+    async def _wait_in_line(self) -> AbstractConnection:
+        turn: asyncio.Future[AbstractConnection] = asyncio.get_running_loop().create_future()
+        self._line.append(turn)
+        stall = self.timeout
+        try:
+            while True:
+                tick = 1.0 if stall is None else min(1.0, stall)
+                try:
+                    return await asyncio.wait_for(asyncio.shield(turn), tick)
+                except TimeoutError:
+                    self._serve_line()  # a pool reset (a failover) frees connections without a release
+                    if turn.done():
+                        return turn.result()
+                    if stall is not None and time.monotonic() - self._freed_at >= stall:
+                        raise RedisConnectionError(
+                            f"no Redis connection came free in {stall:g} s ({self.max_connections} in use): "
+                            "Redis is not answering"
+                        ) from None
+        except BaseException:
+            if turn.done() and not turn.cancelled():  # handed a connection as it gave up: pass it on
+                await self.release(turn.result())
+            else:
+                turn.cancel()
+            raise
+
+    def _serve_line(self) -> None:
+        """Hand free connections to the callers in line, first first (synchronous: nobody takes one in between)."""
+        while self._line and self.can_get_connection():
+            turn = self._line.popleft()
+            if not turn.done():  # not given up meanwhile
+                turn.set_result(self.get_available_connection())
+
+    async def release(self, connection: AbstractConnection) -> None:
+        try:
+            await super().release(connection)
+        finally:
+            self._freed_at = time.monotonic()
+            self._serve_line()
+
+
+class BlockingSentinelPool(SentinelConnectionPool, FairLine):
+    """The Sentinel's pool, bounded like the URL's: a caller beyond ``max_connections`` waits in line for a free
+    connection instead of failing. Closing it closes the Sentinel clients too (the node's client owns both)."""
 
     async def aclose(self) -> None:
         try:
@@ -132,9 +208,12 @@ def _auth(settings: Settings) -> dict[str, Any]:
     return options
 
 
-def client(settings: Settings, url: str | None = None, *, pool_size: int = POOL_SIZE) -> aioredis.Redis:
+def client(
+    settings: Settings, url: str | None = None, *, pool_size: int = POOL_SIZE, stall_seconds: float = POOL_STALL_SECONDS
+) -> aioredis.Redis:
     """A client of the Redis the settings name (``url``: the embedded server's, when they name none). Closing it
-    (``aclose``) closes its pool and, under Sentinel, the Sentinel clients."""
+    (``aclose``) closes its pool and, under Sentinel, the Sentinel clients. Callers beyond ``pool_size`` wait in
+    line (:class:`FairLine`), failing when no connection came free for ``stall_seconds``."""
     check(settings)
     if settings.redis_sentinel:
         tls = _tls(settings)
@@ -147,7 +226,7 @@ def client(settings: Settings, url: str | None = None, *, pool_size: int = POOL_
             settings.redis_master,
             connection_pool_class=BlockingSentinelPool,
             max_connections=pool_size,
-            timeout=POOL_WAIT_SECONDS,
+            timeout=stall_seconds,
             health_check_interval=HEALTH_CHECK_SECONDS,
             **_auth(settings),
             **on_tls,
@@ -163,10 +242,10 @@ def client(settings: Settings, url: str | None = None, *, pool_size: int = POOL_
         extra.update(_auth(settings))
     if settings.redis_cluster:  # every key in one slot: the node that owns it runs everything
         return RedisCluster.from_url(target, **extra)  # type: ignore[return-value]
-    pool = aioredis.BlockingConnectionPool.from_url(
+    pool = FairLine.from_url(
         target,
         max_connections=pool_size,
-        timeout=POOL_WAIT_SECONDS,
+        timeout=stall_seconds,
         health_check_interval=HEALTH_CHECK_SECONDS,
         **extra,
     )

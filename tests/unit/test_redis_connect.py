@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from redis.asyncio.sentinel import SentinelManagedConnection
 
 from gateway.config import from_sources
 from gateway.errors import ConfigError
@@ -65,3 +66,14 @@ def test_contradictory_settings_are_refused_before_anything_starts(
 def test_cluster_mode_puts_every_key_in_one_slot() -> None:
     assert connect.key_prefix(settings()) == "cg"
     assert connect.key_prefix(settings(redis_url="redis://r:6379", redis_cluster="yes")) == "{cg}"
+
+
+def test_both_pools_wait_in_line_and_sentinel_keeps_its_connections() -> None:
+    """The URL's pool and the Sentinel's are both the fair line (callers beyond the pool served in turn, failing only
+    when the line stalls); under Sentinel the connections still ask the Sentinels where the master is."""
+    url_pool = connect.client(settings(redis_url="redis://127.0.0.1:6379/0")).connection_pool
+    sentinel_pool = connect.client(settings(redis_sentinel="127.0.0.1:26379")).connection_pool
+    for pool in (url_pool, sentinel_pool):
+        assert isinstance(pool, connect.FairLine)
+        assert pool.max_connections == connect.POOL_SIZE and pool.timeout == connect.POOL_STALL_SECONDS
+    assert sentinel_pool.connection_class is SentinelManagedConnection
