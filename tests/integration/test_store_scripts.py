@@ -111,3 +111,32 @@ async def test_finishing_a_callback_whose_conversation_changed_agent_meanwhile_c
     assert await r.smembers(k.agent_convs("alice")) == set()
     assert await r.hget(k.conv("c1"), "state") == b"open"
     assert await r.hget(k.callback("cb1"), "state") == b"scheduled"
+
+
+async def test_a_routing_pass_commits_its_plan_in_order_up_to_the_first_the_world_no_longer_allows(
+    store: Store,
+) -> None:
+    """assign_many: the plan's assignments in one script, each checked as assign's, in order; at the first that
+    fails nothing after it is done (the plan assumed it), and the reason is returned."""
+    k, r = store.keys, store.redis
+    for i, cid in enumerate(("c1", "c2", "c3", "c4")):
+        await r.hset(k.conv(cid), mapping={"state": "queued", "queued_at": 1000 + i})
+        await r.zadd(k.queue("default"), {cid: 1000 + i})
+    for aid, status in (("alice", "available"), ("bob", "away")):
+        await r.hset(k.agent(aid), mapping={"status": status, "capacity": 2, "name": aid.title()})
+        await r.zadd(k.agent_sessions(aid), {f"s-{aid}": 10**13})
+    plan = [("c1", "alice", "Alice"), ("c2", "alice", "Alice"), ("c3", "bob", "Bob"), ("c4", "alice", "Alice")]
+    assert await store.assign_many("default", plan, now=5000) == (2, "agent_unavailable")
+    assert [(await store.conversation(c) or {}).get("state") for c in ("c1", "c2", "c3", "c4")] == [
+        "assigned",
+        "assigned",
+        "queued",
+        "queued",
+    ]
+    assert await store.agent_conversations("alice") == ["c1", "c2"]
+    assert [cid for cid, _ in await store.waiting("default", 10)] == ["c3", "c4"]
+    assigned = [e for e in await store.events("c2") if e["type"] == "assigned"]
+    assert assigned[0]["agent_name"] == "Alice" and assigned[0]["wait_ms"] == 3999
+    # alice is full now: one more is refused as assign refuses it
+    assert await store.assign_many("default", [("c4", "alice", "Alice")], now=5001) == (0, "agent_full")
+    assert await store.assign_many("default", [], now=5002) == (0, "")
