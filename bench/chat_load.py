@@ -495,6 +495,7 @@ async def assignment_step(
             await asyncio.sleep(2)  # the queue settles (the customers' sockets idle)
             queued = int(await flush.zcard(queue))  # all of them, or as many as got in before the deadline
             load = Load(base, agent_ids(agents), queued)
+            spies = profile(args, proc.pid, f"assign-{waiting}") if args.profile_dir else []
             gw0, t0 = tree_cpu(proc.pid), time.perf_counter()
             tasks = [asyncio.create_task(load.agent(session, a)) for a in load.agent_ids]
             done = True
@@ -508,6 +509,8 @@ async def assignment_step(
             for ws in load.agent_ws.values():
                 await ws.close()
             await asyncio.gather(*tasks, return_exceptions=True)
+            for spy in spies:
+                spy.wait()
     finally:
         for p in procs:
             p.terminate()

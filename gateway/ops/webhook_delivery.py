@@ -12,7 +12,8 @@ Two jobs run on every node (:class:`WebhookDelivery`, started and stopped by the
    The step runs only for the lock's holder and only for a batch that is every entry of
    the group still pending up to its newest one: a node that read entries and then died (or stalled past the
    lock's expiry) leaves them pending, and the next holder first claims them (XAUTOCLAIM) and copies them before
-   anything newer, so outboxes get their payloads in log order. Copying is cheap (one script per 100 entries);
+   anything newer, so outboxes get their payloads in log order. With no subscription at all the holder moves the
+   group to the end of the log without reading it (``webhook_skip-3.lua``, the check and the move in one step). Copying is cheap (one script per 100 entries);
    the slow part, HTTP, is shared:
 2. **Delivery** (every node): leases due outboxes (``webhook_claim-2.lua``: the outbox's score in ``P:webhooks:due``
    moves to the lease's end, its token is recorded) and posts each one's **head**, signed, with the event log id as
@@ -200,6 +201,9 @@ class WebhookDelivery:
             return False
         if held == "taken":
             await self._claim_pending()
+        if await self.db.skip_unsubscribed(self.token, GROUP):  # nobody subscribed: no event is read back
+            await asyncio.sleep(READ_BLOCK_MS / 1000)  # as long as a read finding nothing would block
+            return True
         batch = await self.events.read(GROUP, self.node_id, count=READ_COUNT, block_ms=READ_BLOCK_MS)
         subs = [Subscription.loads(doc) for doc in (await self.db.subscriptions()).values()] if batch else []
         deliveries: list[tuple[Outbox, str]] = []

@@ -47,6 +47,7 @@ class WebhookStore:
         self._take_lock = store.scripts["take_lock"]
         self._release_lock = store.scripts["release_lock"]
         self._fan_out = store.scripts["webhook_fanout"]
+        self._skip = store.scripts["webhook_skip"]
         self._claim = store.scripts["webhook_claim"]
         self._settle = store.scripts["webhook_settle"]
 
@@ -108,6 +109,12 @@ class WebhookStore:
             claimed += len(reply[1])
             if start == "0-0":
                 return claimed
+
+    async def skip_unsubscribed(self, owner: str, group: str) -> bool:
+        """With no subscription and nothing pending, move ``group`` to the end of the event log unread (in one step
+        with the check, webhook_skip-3.lua); whether it did (False: read the log as usual)."""
+        k = self.keys
+        return _s(await self._skip([k.webhooks_fanout_lock, k.event_log, k.webhooks], [owner, group])) == "skipped"
 
     async def fan_out(
         self,

@@ -284,3 +284,27 @@ async def _leases(delivery: WebhookDelivery) -> dict[bytes, bytes]:
 
 def _ms(iso: str) -> int:
     return int(datetime.strptime(iso, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp() * 1000)
+
+
+async def test_with_no_subscription_the_fan_out_reads_no_event_back_and_later_events_still_go_out(
+    store: Store,
+) -> None:
+    """Nobody subscribed: the fan-out moves the group past the log without reading it (every event read back cost
+    a reply per event for nothing). The check and the skip are one step, so an event logged once a subscription
+    exists is copied to it."""
+    last = [await log_event(store, "c_9", f"early {n}") for n in range(50)][-1]
+    delivery = WebhookDelivery(store, node_id="solo")
+    before = await _commands(store, "xreadgroup")
+    assert await delivery.fan_out_once() is True
+    assert await _commands(store, "xreadgroup") == before, "the fan-out read the log with nobody subscribed"
+    (group,) = await store.redis.xinfo_groups(store.keys.event_log)
+    assert group["last-delivered-id"].decode() == last and group["pending"] == 0
+    sub_id = await subscribe(store, "http://127.0.0.1:9/hooks")
+    await log_event(store, "c_9", "after")
+    assert await delivery.fan_out_once() is True
+    assert await outbox_texts(store, Outbox(sub_id, "c_9")) == ["after"]
+
+
+async def _commands(store: Store, name: str) -> int:
+    stats = await store.redis.info("commandstats")
+    return int(stats.get(f"cmdstat_{name}", {}).get("calls", 0))

@@ -23,6 +23,7 @@ _CALL = re.compile(r"redis\.p?call\(\s*'(?P<command>\w+)'\s*,")
 # commands whose every argument is a key, and those whose first two are; every other command's first argument is
 ALL_KEYS = {"DEL", "UNLINK", "EXISTS", "TOUCH", "MGET", "SINTER", "SUNION", "SDIFF"}
 TWO_KEYS = {"SMOVE", "RENAME", "RENAMENX", "RPOPLPUSH", "LMOVE", "COPY", "SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"}
+SECOND_KEY = {"XGROUP", "XINFO"}  # a subcommand first ('SETID'), then the key
 _FROM_KEYS = re.compile(r"^KEYS\[[^\]]+\]$")
 _LOCALS = re.compile(r"^\s*local\s+(?P<names>[\w\s,]+?)\s*=\s*(?P<values>.+)$", re.MULTILINE)
 _PARAMS = re.compile(r"local function \w+\((?P<params>[^)]*)\)")
@@ -134,6 +135,9 @@ def key_arguments(text: str) -> list[str]:
     for m in _CALL.finditer(text):
         args = _arguments(text, m.end())
         command = m["command"].upper()
+        if command in SECOND_KEY:
+            found += args[1:2]
+            continue
         found += args if command in ALL_KEYS else args[:2] if command in TWO_KEYS else args[:1]
     return found
 
