@@ -35,6 +35,13 @@ log = logging.getLogger(__name__)
 #: Places are read at most this often (a drain of thousands moves every place on each assignment; a place a second
 #: late is still right, and one read covers every change meanwhile).
 POSITIONS_SECONDS = 1.0
+#: ... and a node tells about this many places a second at most: with 5,000 waiting on it, every place every 5 s
+#: (each assignment of a drain moved every place: a frame to every waiting customer per second, so the cost of an
+#: assignment grew with the queue).
+POSITIONS_PER_SECOND = 1000
+#: While changes keep coming (a drain, a shift logging in), the list goes to the desks at most this often: each
+#: refresh is the same 50 summaries to every desk on the node.
+BUSY_SECONDS = 1.0
 
 Watcher = Callable[[list[dict[str, Any]]], None]
 #: told a waiting conversation's new place in the queue: (conversation id, position from 1)
@@ -134,22 +141,31 @@ class QueueBoard:
             self._task = asyncio.get_running_loop().create_task(self._refresh(), name="queue-board")
 
     async def _refresh(self) -> None:
-        """Read the list (at most once per ``interval``) and hand it to every watcher that has another one, and the
-        watched conversations' places (at most once per :data:`POSITIONS_SECONDS`); again while changes were
-        announced since a read."""
+        """Read the list (``interval`` after a change, then at most once per :data:`BUSY_SECONDS` while changes keep
+        coming) and hand it to every watcher that has another one, and the watched conversations' places (at most
+        once per :data:`POSITIONS_SECONDS`, less often for thousands: :data:`POSITIONS_PER_SECOND`); again while
+        changes were announced since a read."""
+        pause = self.interval
         while True:
-            await asyncio.sleep(self.interval)
+            await asyncio.sleep(pause)
+            pause = max(self.interval, BUSY_SECONDS)  # changes kept coming while the last read ran
             gen = self._gen
             try:
                 if self._watchers and self._list_gen != gen:
                     self._list_gen = gen
                     waiting = await self.conversations.waiting()
                     self._keep(waiting, gen)
+                    same: dict[int, bool] = {}  # per list given out (most desks had the same one): compared once
                     for watcher, given in list(self._watchers.items()):
-                        if given is not None and given != waiting:
+                        if given is None:
+                            continue
+                        if id(given) not in same:
+                            same[id(given)] = given == waiting
+                        if not same[id(given)]:
                             self._watchers[watcher] = waiting
                             watcher(waiting)
-                due = time.monotonic() - self._positions_at >= POSITIONS_SECONDS
+                every = max(POSITIONS_SECONDS, len(self._positions) / POSITIONS_PER_SECOND)
+                due = time.monotonic() - self._positions_at >= every
                 if self._positions and self._positions_gen != gen and due:
                     self._positions_at, self._positions_gen = time.monotonic(), gen
                     await self._tell_positions()

@@ -18,6 +18,7 @@ once never assign a conversation twice or overfill an agent.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import logging
 import re
 import time
@@ -76,6 +77,8 @@ class AgentLoad:
         return self.online and self.status == AgentStatus.AVAILABLE and self.active < self.capacity and not self.busy
 
     def qualifies(self, needs: Skills) -> bool:
+        if not needs:
+            return True
         have = dict(self.skills)
         return all(have.get(name, 0) >= level for name, level in needs)
 
@@ -108,19 +111,33 @@ def plan(
     is preferred when free and qualified; otherwise the longest-idle agent is taken.
     """
     loads = {a.id: a for a in agents}
+    # the eligible agents, longest idle first (ties by id): the first qualified one is choose_agent's choice
+    free = sorted((a for a in loads.values() if a.eligible), key=_idle_order)
+    by_id = {a.id: a for a in free}
     pairs: list[tuple[str, AgentLoad]] = []
     for conv in sorted(waiting, key=lambda w: (-w.priority, w.queued_at, w.id)):
-        free = [a for a in loads.values() if a.eligible]
         if not free:
             break
         overflowed = overflow_ms is not None and now - conv.queued_at >= overflow_ms
-        qualified = [a for a in free if overflowed or a.qualifies(conv.skills)]
-        agent = next((a for a in qualified if a.id == conv.preferred), None) or choose_agent(qualified)
+        preferred = by_id.get(conv.preferred) if conv.preferred else None
+        if preferred is not None and (overflowed or preferred.qualifies(conv.skills)):
+            agent: AgentLoad | None = preferred
+        else:
+            agent = next((a for a in free if overflowed or a.qualifies(conv.skills)), None)
         if agent is None:
             continue
         pairs.append((conv.id, agent))
-        loads[agent.id] = replace(agent, active=agent.active + 1, idle_since=now)
+        free.remove(agent)
+        del by_id[agent.id]
+        given = replace(agent, active=agent.active + 1, idle_since=now)
+        if given.eligible:
+            bisect.insort(free, given, key=_idle_order)
+            by_id[given.id] = given
     return pairs
+
+
+def _idle_order(agent: AgentLoad) -> tuple[int, str]:
+    return agent.idle_since, agent.id
 
 
 def now_ms() -> int:

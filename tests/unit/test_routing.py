@@ -1,3 +1,6 @@
+import random
+from dataclasses import replace
+
 import pytest
 
 from gateway.contact.routing import AgentLoad, Waiting, choose_agent, is_busy, parse_skills, plan
@@ -113,3 +116,61 @@ def test_a_returning_customer_goes_to_their_last_agent_when_free_and_qualified()
     needs = Waiting("c1", skills=parse_skills("spanish"), preferred="bo")
     assert plan([needs], [agent("amy", 10, skills="spanish"), agents[1]], now=100)[0][1].id == "amy"
     assert plan([Waiting("c1", preferred="gone")], agents, now=100)[0][1].id == "amy"
+
+
+def one_by_one(
+    waiting: list[Waiting], agents: list[AgentLoad], now: int, overflow_ms: int | None
+) -> list[tuple[str, str]]:
+    """The plan as first written: every agent looked at again for each conversation (the rules, without an index)."""
+    loads = {a.id: a for a in agents}
+    pairs = []
+    for conv in sorted(waiting, key=lambda w: (-w.priority, w.queued_at, w.id)):
+        free = [a for a in loads.values() if a.eligible]
+        if not free:
+            break
+        overflowed = overflow_ms is not None and now - conv.queued_at >= overflow_ms
+        qualified = [a for a in free if overflowed or a.qualifies(conv.skills)]
+        found = next((a for a in qualified if a.id == conv.preferred), None) or choose_agent(qualified)
+        if found is None:
+            continue
+        pairs.append((conv.id, found.id))
+        loads[found.id] = replace(found, active=found.active + 1, idle_since=now)
+    return pairs
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_the_indexed_plan_makes_the_same_choices_as_looking_at_every_agent(seed: int) -> None:
+    """plan keeps its free agents in idle order instead of filtering every agent for each conversation: the same
+    pairs, over random skills, levels, priorities, preferred agents, capacities, ties and overflow."""
+    rnd = random.Random(seed)
+    names = ["billing", "spanish", "tech"]
+
+    def skills(most: int) -> str:
+        return ",".join(f"{n}:{rnd.randint(1, 4)}" for n in rnd.sample(names, rnd.randint(0, most)))
+
+    agents = [
+        agent(
+            f"a{i}",
+            rnd.choice([0, 5, 10, 10, 20]),
+            active=rnd.randint(0, 2),
+            capacity=rnd.randint(0, 3),
+            status=rnd.choice([AgentStatus.AVAILABLE] * 4 + [AgentStatus.AWAY]),
+            online=rnd.random() > 0.1,
+            skills=skills(3),
+            busy=rnd.random() < 0.1,
+        )
+        for i in range(rnd.randint(0, 12))
+    ]
+    waiting = [
+        Waiting(
+            f"c{i}",
+            queued_at=rnd.randint(0, 50),
+            priority=rnd.choice([0, 0, 1, 5]),
+            skills=parse_skills(skills(2)),
+            preferred=rnd.choice(["", "", f"a{rnd.randint(0, 12)}"]),
+        )
+        for i in range(rnd.randint(0, 30))
+    ]
+    overflow = rnd.choice([None, 30])
+    got = [(cid, a.id) for cid, a in plan(waiting, agents, 100, overflow_ms=overflow)]
+    assert got == one_by_one(waiting, agents, 100, overflow)
