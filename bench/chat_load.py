@@ -18,7 +18,9 @@ worktree of main): before and after in the same run conditions.
 
 ``--waiting 500,5000`` (with ``--no-load``: only this) measures assignment: that many conversations wait with
 nobody online (customers held open by the generators), then ``--login-agents`` agents log in at once and go
-available; it reports the time until all are assigned and the gateway's CPU per assignment (the logins included).
+available; it reports the time until all are assigned and the gateway's CPU per assignment (the logins included;
+with ``--login-first`` the agents log in, away, before the window opens and all go available at once: the
+assignments alone).
 
     ./bin/bench chat --steps 1000,2000,5000,10000 --workers 1,2
     ./bin/bench chat --no-load --waiting 500,5000 --login-agents 500
@@ -128,6 +130,10 @@ class Load:
         self.assigned = 0
         self.all_assigned = asyncio.Event()
         self.agent_ws: dict[str, aiohttp.ClientWebSocketResponse] = {}
+        #: ``--login-first``: each agent logs in and waits (away) until ``go`` is set, then goes available
+        self.go: asyncio.Event | None = None
+        self.logged_in = 0
+        self.all_logged_in = asyncio.Event()
 
     async def login(self, session: aiohttp.ClientSession, agent_id: str) -> str:
         """A real agent login (the desk's): a token with a live session."""
@@ -153,6 +159,15 @@ class Load:
         self.agent_ws[agent_id] = ws
         token = await self.login(session, agent_id)
         await ws.send_json({"type": "hello", "token": token})
+        if self.go is not None:
+            await ws.send_json({"type": "status", "status": "away"})
+            async for msg in ws:
+                if json.loads(msg.data)["type"] == "welcome":
+                    break
+            self.logged_in += 1
+            if self.logged_in == len(self.agent_ids):
+                self.all_logged_in.set()
+            await self.go.wait()
         await ws.send_json({"type": "status", "status": "available"})
         n = 0
         async for msg in ws:
@@ -495,9 +510,17 @@ async def assignment_step(
             await asyncio.sleep(2)  # the queue settles (the customers' sockets idle)
             queued = int(await flush.zcard(queue))  # all of them, or as many as got in before the deadline
             load = Load(base, agent_ids(agents), queued)
+            tasks = []
+            if args.login_first:  # every agent logged in (away) first: the window is the assignments alone
+                load.go = asyncio.Event()
+                tasks = [asyncio.create_task(load.agent(session, a)) for a in load.agent_ids]
+                await asyncio.wait_for(load.all_logged_in.wait(), timeout=args.assign_timeout)
             spies = profile(args, proc.pid, f"assign-{waiting}") if args.profile_dir else []
             gw0, t0 = tree_cpu(proc.pid), time.perf_counter()
-            tasks = [asyncio.create_task(load.agent(session, a)) for a in load.agent_ids]
+            if load.go is not None:
+                load.go.set()
+            else:
+                tasks = [asyncio.create_task(load.agent(session, a)) for a in load.agent_ids]
             done = True
             try:
                 await asyncio.wait_for(load.all_assigned.wait(), timeout=args.assign_timeout)
@@ -533,13 +556,14 @@ async def assignment_step(
         "seconds_to_assign_all": round(elapsed, 2) if done else None,
         "gateway_cpu_s": round(gw_cpu, 2),
         "gateway_cpu_ms_per_assignment": round(1000 * gw_cpu / max(1, load.assigned), 2),
+        "logins_in_window": not args.login_first,
         "load_average": os.getloadavg(),
     }
     print(
         f"[assignment, {src or 'this'}] {queued} of {waiting} waiting, {agents} agents log in ({result['workers']} workers): "
         f"{'all assigned in ' + str(result['seconds_to_assign_all']) + ' s' if done else 'NOT all assigned'} "
         f"({load.assigned} assigned, {left} left), gateway {result['gateway_cpu_ms_per_assignment']} ms CPU per "
-        f"assignment (agents' logins included), load {' '.join(f'{x:.1f}' for x in result['load_average'])}",
+        f"assignment ({'logins before the window' if args.login_first else 'the logins included'}), load {' '.join(f'{x:.1f}' for x in result['load_average'])}",
         flush=True,
     )
     return result
@@ -561,6 +585,11 @@ def main() -> None:
     parser.add_argument("--login-agents", type=int, default=500, help="agents logging in for the assignment steps")
     parser.add_argument("--assign-timeout", type=float, default=120.0)
     parser.add_argument("--no-load", action="store_true", help="only the assignment steps")
+    parser.add_argument(
+        "--login-first",
+        action="store_true",
+        help="assignment steps: the agents log in (away) before the window, then all go available at once",
+    )
     parser.add_argument("--profile-dir", type=Path, help="sample the gateway with py-spy over each window")
     parser.add_argument("--py-spy", default="py-spy", help="the py-spy command (pip install py-spy)")
     parser.add_argument("--json", type=Path, help="also write the result to this file")

@@ -80,17 +80,16 @@ class FairLine(aioredis.BlockingConnectionPool):
         try:
             while True:
                 tick = 1.0 if stall is None else min(1.0, stall)
-                try:
-                    return await asyncio.wait_for(asyncio.shield(turn), tick)
-                except TimeoutError:
+                await asyncio.wait((turn,), timeout=tick)  # (does not cancel the turn when the tick runs out)
+                if not turn.done():
                     self._serve_line()  # a pool reset (a failover) frees connections without a release
-                    if turn.done():
-                        return turn.result()
-                    if stall is not None and time.monotonic() - self._freed_at >= stall:
-                        raise RedisConnectionError(
-                            f"no Redis connection came free in {stall:g} s ({self.max_connections} in use): "
-                            "Redis is not answering"
-                        ) from None
+                if turn.done():
+                    return turn.result()
+                if stall is not None and time.monotonic() - self._freed_at >= stall:
+                    raise RedisConnectionError(
+                        f"no Redis connection came free in {stall:g} s ({self.max_connections} in use): "
+                        "Redis is not answering"
+                    ) from None
         except BaseException:
             if turn.done() and not turn.cancelled():  # handed a connection as it gave up: pass it on
                 await self.release(turn.result())
