@@ -95,39 +95,44 @@ class Conversations:
     async def summaries(self, cids: list[str], *, names: dict[str, str] | None = None) -> list[dict[str, Any] | None]:
         """:meth:`summary` of each of ``cids`` in at most three round trips whatever their number (the
         conversations, then the names of their agents not in ``names`` and their callbacks)."""
+        return [summary for summary, _ in await self.summaries_and_newest(cids, names=names)]
+
+    async def summaries_and_newest(
+        self, cids: list[str], *, names: dict[str, str] | None = None
+    ) -> list[tuple[dict[str, Any] | None, str | None]]:
+        """:meth:`summaries`, each with the id of the conversation's newest event (None: none), read with it."""
         rows = await self.store.summary_rows(cids, EventType.MESSAGE)
         known = dict(names or {})
-        unknown = sorted({a for conv, _, _ in rows if conv and (a := conv.get("agent_id")) and a not in known})
+        unknown = sorted({a for conv, *_ in rows if conv and (a := conv.get("agent_id")) and a not in known})
         for aid, name in zip(unknown, await self.store.agent_names(unknown), strict=True):
             known[aid] = name or aid
-        cb_ids = [conv.get("callback_id", "") if conv else "" for conv, _, _ in rows]
+        cb_ids = [conv.get("callback_id", "") if conv else "" for conv, *_ in rows]
         callbacks: dict[str, dict[str, Any] | None] = {}
         if self.callbacks is not None and any(cb_ids):
             callbacks = await self.callbacks.open_ones([c for c in cb_ids if c])
-        out: list[dict[str, Any] | None] = []
-        for cid, (conv, ctx, last), cb_id in zip(cids, rows, cb_ids, strict=True):
+        out: list[tuple[dict[str, Any] | None, str | None]] = []
+        for cid, (conv, ctx, last, newest), cb_id in zip(cids, rows, cb_ids, strict=True):
             if conv is None:
-                out.append(None)
+                out.append((None, newest))
                 continue
             agent_id = conv.get("agent_id") or None
-            out.append(
-                {
-                    "id": cid,
-                    "customer_id": conv.get("customer_id"),
-                    "state": conv.get("state"),
-                    "queue": conv.get("queue"),
-                    "agent_id": agent_id,
-                    "agent_name": known[agent_id] if agent_id else None,
-                    "created_at": int(conv.get("created_at") or 0),
-                    "updated_at": int(conv.get("updated_at") or 0),
-                    "queued_at": int(conv["queued_at"]) if conv.get("queued_at") else None,
-                    "context": ctx,
-                    "last_text": last["text"] if last else None,
-                    "calls": int(conv.get("calls") or 0),  # voice calls in it (a call-only one has no last_text)
-                    "callback": callbacks.get(cb_id) if cb_id else None,
-                    "rating": _rating(conv),
-                }
-            )
+            summary = {
+                "id": cid,
+                "customer_id": conv.get("customer_id"),
+                "state": conv.get("state"),
+                "queue": conv.get("queue"),
+                "agent_id": agent_id,
+                "agent_name": known[agent_id] if agent_id else None,
+                "created_at": int(conv.get("created_at") or 0),
+                "updated_at": int(conv.get("updated_at") or 0),
+                "queued_at": int(conv["queued_at"]) if conv.get("queued_at") else None,
+                "context": ctx,
+                "last_text": last["text"] if last else None,
+                "calls": int(conv.get("calls") or 0),  # voice calls in it (a call-only one has no last_text)
+                "callback": callbacks.get(cb_id) if cb_id else None,
+                "rating": _rating(conv),
+            }
+            out.append((summary, newest))
         return out
 
     async def current_for_customer(self, customer_id: str) -> str | None:

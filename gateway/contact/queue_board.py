@@ -35,10 +35,10 @@ log = logging.getLogger(__name__)
 #: Places are read at most this often (a drain of thousands moves every place on each assignment; a place a second
 #: late is still right, and one read covers every change meanwhile).
 POSITIONS_SECONDS = 1.0
-#: ... and a node tells about this many places a second at most: with 5,000 waiting on it, every place every 5 s
+#: ... and a node tells about this many places a second at most: with 5,000 waiting on it, every place every 10 s
 #: (each assignment of a drain moved every place: a frame to every waiting customer per second, so the cost of an
 #: assignment grew with the queue).
-POSITIONS_PER_SECOND = 1000
+POSITIONS_PER_SECOND = 500
 #: While changes keep coming (a drain, a shift logging in), the list goes to the desks at most this often: each
 #: refresh is the same 50 summaries to every desk on the node.
 BUSY_SECONDS = 1.0

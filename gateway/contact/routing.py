@@ -34,6 +34,9 @@ from gateway.tasks import cancel_and_wait
 log = logging.getLogger(__name__)
 
 DEFAULT_QUEUE = "default"
+#: A routing pass reads the first this many waiting conversations (and every agent) and plans for them; while it
+#: assigns some and more wait behind them, the next pass follows at once.
+PASS_SIZE = 500
 MAX_SKILL_LEVEL = 10
 SKILL_RE = re.compile(r"^([A-Za-z0-9_-]{1,40})(?::([0-9]{1,2}))?$")
 
@@ -197,7 +200,9 @@ class Router:
         wake: asyncio.Event | None = None,
         metrics: Metrics | None = None,
         rules: QueueRules | None = None,
+        pass_size: int = PASS_SIZE,
     ):
+        self.pass_size = pass_size  # waiting conversations a pass reads and plans for
         self.rules = rules  # the queues' skills and priorities, read on every pass (None: the flows' alone)
         self.metrics = metrics if metrics is not None else Metrics()  # assignments counted (gateway/metrics.py)
         self.store = store
@@ -283,7 +288,7 @@ class Router:
         The plan's assignments are committed in one script, in the plan's order, up to the first the world no
         longer allows (an agent went away, a conversation was taken meanwhile): the rest of the plan assumed it, so
         another pass plans again."""
-        waiting = await self.waiting_details()
+        waiting = await self.waiting_details(self.pass_size)
         if not waiting:
             return 0
         now = now_ms()
@@ -302,6 +307,10 @@ class Router:
         if done < len(pairs):  # the world changed since the plan was made; the next pass sees it
             conv_id, agent = pairs[done]
             log.info("assignment to %s skipped: %s", agent.id, why, extra={"conversation_id": conv_id})
+            self.kick()
+        if (
+            done and len(waiting) == self.pass_size
+        ):  # more wait behind the ones read: the next pass at once, not in a second
             self.kick()
         if done:
             told = [(self.store.keys.agent_channel(agent.id), bus.Assigned(cid)) for cid, agent in pairs[:done]]

@@ -472,9 +472,9 @@ class Store:
 
     async def summary_rows(
         self, cids: list[str], typ: str
-    ) -> list[tuple[dict[str, str] | None, dict[str, str], dict[str, Any] | None]]:
-        """For each conversation, in one round trip: its hash (None: gone), its context and its newest event of type
-        ``typ`` among the last 50 (what a desk's summary shows)."""
+    ) -> list[tuple[dict[str, str] | None, dict[str, str], dict[str, Any] | None, str | None]]:
+        """For each conversation, in one round trip: its hash (None: gone), its context, its newest event of type
+        ``typ`` among the last 50 (what a desk's summary shows) and the id of its newest event (None: none)."""
         if not cids:
             return []
         k = self.keys
@@ -484,7 +484,7 @@ class Store:
             pipe.hgetall(k.ctx(cid))
             pipe.xrevrange(k.timeline(cid), count=50)
         rows = await pipe.execute()
-        out: list[tuple[dict[str, str] | None, dict[str, str], dict[str, Any] | None]] = []
+        out: list[tuple[dict[str, str] | None, dict[str, str], dict[str, Any] | None, str | None]] = []
         for i, cid in enumerate(cids):
             conv, ctx, timeline = rows[3 * i], rows[3 * i + 1], rows[3 * i + 2]
             last = next(
@@ -495,6 +495,7 @@ class Store:
                     {_s(a): _s(b) for a, b in conv.items()} if conv else None,
                     {_s(a): _s(b) for a, b in ctx.items()},
                     last,
+                    _s(timeline[0][0]) if timeline else None,
                 )
             )
         return out

@@ -255,10 +255,17 @@ class AgentConnection(Connection):
 
     def _assigned_step(self, cid: str) -> Step:
         async def step() -> None:
-            await self._follow(cid)
+            # as _follow does, with the newest event's id read with the summary (one round trip for both)
+            channel = self.s.keys.conv_channel(cid)
+            followed = channel in self.channels
+            await self.subscribe(channel)
             self.assigned.add(cid)
             known = {self.me.id: self.me.name}  # the agent it went to: no read of their name
-            await self.send(server.Assigned(await self.s.conversations.summary(cid, names=known)))
+            ((summary, newest),) = await self.s.conversations.summaries_and_newest([cid], names=known)
+            last = parse_event_id(newest or "")
+            if not followed and last is not None:
+                self.replay_from[cid] = last
+            await self.send(server.Assigned(summary))
             await self._send_agent_info()
 
         return step
