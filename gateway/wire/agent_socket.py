@@ -35,6 +35,7 @@ class AgentConnection(Connection):
         self.assigned: set[str] = set()  # the conversations the desk was told are theirs (welcome, assigned)
         self.rings: dict[str, str] = {}  # call id -> conversation: told ringing for this agent last (no consults)
         self.watching = False  # gets the wallboard (a supervisor asked for it)
+        self._assigning: list[str] = []  # given to this agent, a step to tell the desk queued (one for all of them)
 
     @property
     def me(self) -> Agent:
@@ -255,20 +256,37 @@ class AgentConnection(Connection):
 
     def _assigned_step(self, cid: str) -> Step:
         async def step() -> None:
-            # as _follow does, with the newest event's id read with the summary (one round trip for both)
-            channel = self.s.keys.conv_channel(cid)
-            followed = channel in self.channels
-            await self.subscribe(channel)
-            self.assigned.add(cid)
-            known = {self.me.id: self.me.name}  # the agent it went to: no read of their name
-            ((summary, newest),) = await self.s.conversations.summaries_and_newest([cid], names=known)
-            last = parse_event_id(newest or "")
-            if not followed and last is not None:
-                self.replay_from[cid] = last
-            await self.send(server.Assigned(summary))
-            await self._send_agent_info()
+            await self._tell_assigned([cid])
 
         return step
+
+    def _on_assigned(self, cid: str) -> None:
+        """A conversation given to this agent: told together with the others given before the step runs (a routing
+        pass gives an agent several at once): one read of their summaries, one ``agent_info``."""
+        if not self._assigning:
+            self.push(self._assigned_batch)
+        self._assigning.append(cid)
+
+    async def _assigned_batch(self) -> None:
+        cids, self._assigning = self._assigning, []
+        await self._tell_assigned(cids)
+
+    async def _tell_assigned(self, cids: list[str]) -> None:
+        # as _follow does, with each newest event's id read with the summaries (one round trip for all)
+        fresh = []
+        for cid in cids:
+            channel = self.s.keys.conv_channel(cid)
+            fresh.append(channel not in self.channels)
+            await self.subscribe(channel)
+            self.assigned.add(cid)
+        known = {self.me.id: self.me.name}  # the agent they went to: no read of their name
+        rows = await self.s.conversations.summaries_and_newest(cids, names=known)
+        for cid, was_new, (summary, newest) in zip(cids, fresh, rows, strict=True):
+            last = parse_event_id(newest or "")
+            if was_new and last is not None:
+                self.replay_from[cid] = last
+            await self.send(server.Assigned(summary))
+        await self._send_agent_info()
 
     def _unassigned_step(self, cid: str, reason: str) -> Step:
         async def step() -> None:
@@ -321,7 +339,7 @@ class AgentConnection(Connection):
             case bus.PresenceChanged() if mine:
                 self.push(self._send_agent_info)
             case bus.Assigned() if mine:
-                self.push(self._assigned_step(message.conversation_id))
+                self._on_assigned(message.conversation_id)
             case bus.Unassigned() if mine:
                 self.push(self._unassigned_step(message.conversation_id, message.reason))
             case bus.Rated() if mine:  # a conversation they closed, rated by its customer afterwards

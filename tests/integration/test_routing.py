@@ -205,3 +205,25 @@ async def commands(redis: aioredis.Redis, name: str) -> int:
     """How many times Redis has run the command ``name``."""
     stats = await redis.info("commandstats")
     return int(stats.get(f"cmdstat_{name}", {}).get("calls", 0))
+
+
+async def test_conversations_given_in_one_pass_reach_the_desk_each_with_its_summary(clients: Clients) -> None:
+    """A pass gives alice both waiting conversations at once; her desk tells them together (one read of the
+    summaries): each assigned frame has its own conversation's last message and her name, and the agent frame
+    after them counts both. The agent is subscribed to both: their next messages arrive live."""
+    customers = [clients.customer() for _ in range(2)]
+    ids = []
+    for i, customer in enumerate(customers):
+        await customer.hello()
+        ids.append((await customer.say(f"question {i}"))["conversation_id"])
+    alice = clients.agent("alice")  # capacity 2
+    await alice.hello()
+    got = {c["id"]: c for c in [await alice.assigned(), await alice.assigned()]}
+    assert sorted(got) == sorted(ids)
+    for i, cid in enumerate(ids):
+        assert got[cid]["last_text"] == f"question {i}" and got[cid]["agent_name"] == "Alice Smith"
+        assert got[cid]["state"] == "assigned"
+    await alice.expect("agent", lambda f: f["agent"]["active"] == 2)
+    for i, customer in enumerate(customers):
+        await customer.say(f"more {i}")
+        await alice.expect("event", lambda f, i=i: f["event"].get("text") == f"more {i}")
