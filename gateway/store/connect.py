@@ -48,12 +48,13 @@ class FairLine(aioredis.BlockingConnectionPool):
     """A bounded pool whose callers beyond ``max_connections`` wait in line, first come first served, and fail only
     when the line stops moving.
 
-    redis-py's blocking pool wakes one waiter when a connection is released, but a caller arriving meanwhile may
-    take it first, and the woken waiter goes back to the end of the line: under a burst larger than the pool some
-    requests waited its whole 10 s timeout while later ones passed, and failed ``store_unavailable`` for a Redis
-    that was merely busy. Here a released connection is handed to the first in line at once (nobody can take it
-    in between), and a caller gives up only after ``timeout`` seconds in which no connection came free (a Redis
-    that does not answer); a Redis that refuses connections fails each caller at once, as before."""
+    redis-py's blocking pool fails a caller that waited ``timeout`` seconds however fast the line moved: under a
+    burst larger than the pool a merely busy node or Redis turned into ``store_unavailable`` errors after 10 s (a
+    burst of 200 slow commands through 4 connections with a 0.5 s timeout: 180 failed). Here a caller gives up only
+    after ``timeout`` seconds in which no connection came free (a Redis that does not answer); a Redis that refuses
+    connections still fails each caller at once. A released connection is handed to the first in line directly
+    (nobody can take it in between); redis-py's condition served a steady overload in arrival order too, in a
+    measurement (1,500 callers through 4 connections), so the order is kept, not improved."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
