@@ -293,7 +293,8 @@ class Router:
             return 0
         now = now_ms()
         queues = {w.id: w.queue for w in waiting}
-        pairs = plan(waiting, await self.agent_loads(now), now, overflow_ms=self.overflow_ms)
+        agents = await self.agent_loads(now)
+        pairs = plan(waiting, agents, now, overflow_ms=self.overflow_ms)
         if not pairs:
             return 0
         done, why = await self.store.assign_many(
@@ -308,10 +309,9 @@ class Router:
             conv_id, agent = pairs[done]
             log.info("assignment to %s skipped: %s", agent.id, why, extra={"conversation_id": conv_id})
             self.kick()
-        if (
-            done and len(waiting) == self.pass_size
-        ):  # more wait behind the ones read: the next pass at once, not in a second
-            self.kick()
+        spare = sum(a.capacity - a.active for a in agents if a.eligible) - done
+        if done == len(pairs) and spare > 0 and len(waiting) == self.pass_size:
+            self.kick()  # room left and more waiting behind the ones read: the next pass at once, not in a second
         if done:
             told = [(self.store.keys.agent_channel(agent.id), bus.Assigned(cid)) for cid, agent in pairs[:done]]
             await self.store.publish_many([*told, (self.store.keys.queue_channel, bus.QueueChanged())])
