@@ -304,7 +304,10 @@ class Router:
             self.metrics.assigned(queues.get(conv_id, ""))
             log.info("assigned to %s", agent.id, extra={"conversation_id": conv_id, "agent_id": agent.id})
         for hook in self.on_assigned:  # before the agents are told, so their desks see the result; at once
-            await asyncio.gather(*(hook(conv_id, agent.id) for conv_id, agent in pairs[:done]))
+            ran = await asyncio.gather(*(hook(cid, agent.id) for cid, agent in pairs[:done]), return_exceptions=True)
+            failed = next((r for r in ran if isinstance(r, BaseException)), None)
+            if failed is not None:  # every hook has ended (none left running unowned): the pass fails as before
+                raise failed
         if done < len(pairs):  # the world changed since the plan was made; the next pass sees it
             conv_id, agent = pairs[done]
             log.info("assignment to %s skipped: %s", agent.id, why, extra={"conversation_id": conv_id})
