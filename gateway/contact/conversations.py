@@ -22,6 +22,7 @@ from gateway.metrics import Metrics
 from gateway.protocol import bus
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import CUSTOMER_VISIBLE, AgentStatus, Author, ConversationState, EventType
+from gateway.store.desk_store import DeskStore
 from gateway.store.store import Buckets, Store, to_event
 from ivr.events import QueueStatus
 from ivr.hours import Schedule
@@ -73,6 +74,7 @@ class Conversations:
         self.callbacks = callbacks  # callbacks booked in conversations (None: this gateway runs without them)
         self.bot_first = bot_first  # a chat bot greets new conversations; they wait for it instead of the queue
         self.store = store
+        self.desk_reads = DeskStore(store)  # summaries of many conversations in one round trip
         self.router = router
         self.dispositions = dispositions
         self.queue = queue
@@ -101,10 +103,10 @@ class Conversations:
         self, cids: list[str], *, names: dict[str, str] | None = None
     ) -> list[tuple[dict[str, Any] | None, str | None]]:
         """:meth:`summaries`, each with the id of the conversation's newest event (None: none), read with it."""
-        rows = await self.store.summary_rows(cids, EventType.MESSAGE)
+        rows = await self.desk_reads.summary_rows(cids, EventType.MESSAGE)
         known = dict(names or {})
         unknown = sorted({a for conv, *_ in rows if conv and (a := conv.get("agent_id")) and a not in known})
-        for aid, name in zip(unknown, await self.store.agent_names(unknown), strict=True):
+        for aid, name in zip(unknown, await self.desk_reads.agent_names(unknown), strict=True):
             known[aid] = name or aid
         cb_ids = [conv.get("callback_id", "") if conv else "" for conv, *_ in rows]
         callbacks: dict[str, dict[str, Any] | None] = {}

@@ -17,6 +17,7 @@ Modules:
 - ``audit_store``      The audit log's stream.
 - ``retention_store``  The retention lock, the closed index, deleting a closed conversation.
 - ``webhook_store``    Event webhooks: subscriptions, per-conversation outboxes, leases, delivery logs, the fan-out.
+- ``desk_store``       The desk's batched reads: conversation summaries and agent names, one round trip each.
 - ``index_store``      Reads of the conversation indexes (all, per customer, per word) and the canned responses.
 - ``event_log_store`` The event log (every conversation's events in one stream) read by consumer groups.
 - ``rollup_store``   Report counters per key and day (day, hour, quarter hour) and flow paths; applied once per entry.

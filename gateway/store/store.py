@@ -470,45 +470,6 @@ class Store:
                 return to_event(cid, _s(eid), typ, _s(fields[b"data"]))
         return None
 
-    async def summary_rows(
-        self, cids: list[str], typ: str
-    ) -> list[tuple[dict[str, str] | None, dict[str, str], dict[str, Any] | None, str | None]]:
-        """For each conversation, in one round trip: its hash (None: gone), its context, its newest event of type
-        ``typ`` among the last 50 (what a desk's summary shows) and the id of its newest event (None: none)."""
-        if not cids:
-            return []
-        k = self.keys
-        pipe = self.redis.pipeline(transaction=False)
-        for cid in cids:
-            pipe.hgetall(k.conv(cid))
-            pipe.hgetall(k.ctx(cid))
-            pipe.xrevrange(k.timeline(cid), count=50)
-        rows = await pipe.execute()
-        out: list[tuple[dict[str, str] | None, dict[str, str], dict[str, Any] | None, str | None]] = []
-        for i, cid in enumerate(cids):
-            conv, ctx, timeline = rows[3 * i], rows[3 * i + 1], rows[3 * i + 2]
-            last = next(
-                (to_event(cid, _s(eid), typ, _s(f[b"data"])) for eid, f in timeline if _s(f[b"type"]) == typ), None
-            )
-            out.append(
-                (
-                    {_s(a): _s(b) for a, b in conv.items()} if conv else None,
-                    {_s(a): _s(b) for a, b in ctx.items()},
-                    last,
-                    _s(timeline[0][0]) if timeline else None,
-                )
-            )
-        return out
-
-    async def agent_names(self, agent_ids: list[str]) -> list[str | None]:
-        """Each agent's name (None: unknown), in one round trip."""
-        if not agent_ids:
-            return []
-        pipe = self.redis.pipeline(transaction=False)
-        for aid in agent_ids:
-            pipe.hget(self.keys.agent(aid), "name")
-        return [_s(n) if n is not None else None for n in await pipe.execute()]
-
     # ---------------------------------------------------------------- conversations: reads and small writes
 
     async def customer_current(self, customer_id: str) -> str | None:
