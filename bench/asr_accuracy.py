@@ -45,7 +45,7 @@ The JSON (``bench/results/asr_accuracy.json``) lists every misroute and no-match
     ./bin/bench asr                      # everything: 2000 trials, about a minute on 2 cores
     ./bin/bench asr --quick              # smoke run: fewer voices, rates and phrases
     ./bin/bench asr --engines sphinx --conditions clean,phone --rates 160
-    ./bin/bench asr --set human          # real human speech (Debian's asterisk-core-sounds-en-wav), see bench/asr_human.py
+    ./bin/bench asr --set human          # real human speech (Debian's asterisk-core-sounds-en-g722/-wav), bench/asr_human.py
     ./bin/bench asr --set espeak,human   # both sets
     ./bin/bench asr --vad webrtc,silero  # the speech detectors side by side, both sets (bench/asr_vad.py)
 """
@@ -460,6 +460,7 @@ def main() -> None:
         help="human set: comma-separated pocketsphinx decisions to compare (default: two-view,runner-up)",
     )
     parser.add_argument("--parts", default="fit,held-out", help="human set: fit, held-out or both")
+    parser.add_argument("--tasks", default="", help="human set: comma-separated task families (default: all)")
     parser.add_argument("--out", type=Path, help="JSON results (default bench/results/asr_accuracy[_quick].json)")
     parser.add_argument(
         "--vad", help="comma-separated webrtc, silero: compare the speech detectors instead (bench/asr_vad.py)"
@@ -470,18 +471,23 @@ def main() -> None:
 
         asr_vad.main(args, split)
         return
-    conditions = (*CONDITIONS, "quiet") if "human" in split(args.set) else CONDITIONS  # quiet: the human set only
+    if "human" in split(args.set):  # quiet and the 8 kHz narrow* conditions: the human set only
+        from bench.asr_human import ALL_CONDITIONS
+
+        conditions = tuple(dict.fromkeys((*CONDITIONS, *ALL_CONDITIONS)))
+    else:
+        conditions = CONDITIONS
     for value, allowed, what in ((args.engines, ENGINES, "engine"), (args.conditions, conditions, "condition")):
         bad = [v for v in split(value) if v not in allowed]
         if bad or not split(value):
             parser.error(f"unknown {what} {', '.join(bad) or '(none)'}: use {', '.join(allowed)}")
     sets = split(args.set)
     if "human" in sets:
-        from bench.asr_human import BEFORE_AFTER, print_human, run_human
+        from bench.asr_human import BEFORE_AFTER, FAMILIES, print_human, run_human
         from bench.asr_human import CONDITIONS as HUMAN_CONDITIONS
         from media.asr.sphinx_decision import DECISIONS
 
-        wanted = [c for c in split(args.conditions) if c in HUMAN_CONDITIONS]
+        wanted = [c for c in split(args.conditions) if c in ALL_CONDITIONS]
         decisions = tuple(split(args.decisions)) or BEFORE_AFTER
         if bad := [d for d in decisions if d not in DECISIONS]:
             parser.error(f"unknown decision {', '.join(bad)}: use {', '.join(DECISIONS)}")
@@ -491,6 +497,7 @@ def main() -> None:
                 args.quick,
                 decisions,
                 tuple(split(args.parts)),
+                tuple(split(args.tasks)) or FAMILIES,
             )
         )
         print()

@@ -1,7 +1,8 @@
 """``./bin/bench asr --set human``: the menu decisions on real human speech, before and after, in one table.
 
-The items come from :mod:`bench.human_set` (Debian's asterisk-core-sounds-en-wav, read in place; installed
-with apt-get when missing). Every item plays through a fresh :class:`~media.asr.listener.SpeechListener` as
+The items come from :mod:`bench.human_set` (Debian's asterisk-core-sounds-en-g722 and -en-wav, read in place;
+installed with apt-get when missing): every item in the wideband (16 kHz G.722) and the telephone-band (8 kHz
+WAV) recording of the same prompt. Every item plays through a fresh :class:`~media.asr.listener.SpeechListener` as
 in a call (500 ms lead, the recording, 2 s tail, at 48 kHz), once with each compared decision of
 :data:`~media.asr.sphinx_decision.DECISIONS`, in the same run: by default ``two-view`` (the old default: a second
 decode with other comfort noise must agree, the default) and ``runner-up`` (a menu answer with a poor fit
@@ -10,7 +11,12 @@ must also beat the best other menu phrase; measured, not the default); ``--decis
 fitted on.
 
 Rows: decision x task family (menu, oog-near, oog-far, phrases, digits4, digits4-oh, digits7, digits7-oh,
-digits-phrases) x condition (clean, phone, snr20, snr10, quiet = 30 dB quieter) x part (fit / held-out: the
+digits-phrases) x condition x part. Conditions (:data:`CONDITIONS` by default): ``clean`` (the wideband
+recordings: a WebRTC caller), ``phone`` (the real 8 kHz recordings, band-passed 300-3400 Hz: a telephone
+caller), ``snr20`` / ``snr10`` (white noise that many dB under the wideband speech), ``quiet`` (wideband,
+30 dB quieter); ``narrow``, ``narrow-snr20``, ``narrow-snr10``, ``narrow-quiet`` are the same on the 8 kHz
+recordings (``narrow`` is what the ``clean`` rows were before the wideband set: :data:`NARROW_CONDITIONS`).
+``--tasks`` keeps some task families only. Part (fit / held-out: the
 thresholds were fitted on ``fit``; report on ``held-out``). Columns: correct / no-match / misroute %, decode
 time p50/p95 (end of speech detected -> outcome) and whole turn-taking time p50/p95 (end of the recording ->
 outcome: the VAD's trailing silence plus the decode; the prompt's own start-up is not in it).
@@ -35,6 +41,20 @@ from media.asr.sphinx_decision import DEFAULT_DECISION, RUNNER_UP, TWO_VIEW
 from media.asr.sphinx_engine import SphinxEngine
 
 CONDITIONS = ("clean", "phone", "snr20", "snr10", "quiet")
+#: The same on the 8 kHz recordings (``narrow`` = the ``clean`` rows before the wideband source).
+NARROW_CONDITIONS = ("narrow", "narrow-snr20", "narrow-snr10", "narrow-quiet")
+ALL_CONDITIONS = (*CONDITIONS, *NARROW_CONDITIONS)
+FAMILIES = (
+    "menu",
+    "oog-near",
+    "oog-far",
+    "phrases",
+    "digits4",
+    "digits4-oh",
+    "digits7",
+    "digits7-oh",
+    "digits-phrases",
+)
 #: The decisions a run compares by default: the engine's default and the candidate measured against it.
 #: ``--decisions`` picks others from :data:`~media.asr.sphinx_decision.DECISIONS` (``garbage`` costs about 15x).
 BEFORE_AFTER = tuple(dict.fromkeys((DEFAULT_DECISION, TWO_VIEW, RUNNER_UP)))
@@ -58,8 +78,14 @@ def grammar_of(item: HumanItem) -> Grammar:
     return Grammar.of(MENUS[item.menu][0])
 
 
+def source_of(item: HumanItem, condition: str) -> Samples:
+    """The recording a condition starts from: the 8 kHz one for ``phone`` and ``narrow*``, else the wideband one."""
+    return item.narrow if condition == "phone" or condition.startswith("narrow") else item.audio
+
+
 def condition_of(audio: Samples, condition: str, key: str) -> Samples:
     """The utterance (unpadded) under ``condition``; the listener pads it with silence, noise covers the speech."""
+    condition = condition.removeprefix("narrow-").removeprefix("narrow")
     if condition == "phone":
         return telephone(audio)
     if condition == "quiet":
@@ -84,14 +110,18 @@ def outcome(item: HumanItem, trace: ListenTrace, grammar: Grammar) -> str:
 
 
 async def run_human(
-    conditions: list[str], quick: bool, decisions: tuple[str, ...] = BEFORE_AFTER, parts: tuple[str, ...] = PARTS
+    conditions: list[str],
+    quick: bool,
+    decisions: tuple[str, ...] = BEFORE_AFTER,
+    parts: tuple[str, ...] = PARTS,
+    families: tuple[str, ...] = FAMILIES,
 ) -> dict[str, Any]:
     ensure_installed()
     print(SOURCE, flush=True)
     items = human_items()
     if quick:
         items = [i for k, i in enumerate(items) if family(i.task) in ("menu", "oog-near") or k % 4 == 0]
-    items = [i for i in items if i.part in parts]
+    items = [i for i in items if i.part in parts and family(i.task) in families]
     engines = {d: SphinxEngine(pool_size=1, decision=d) for d in decisions}
     pool = RecognitionPool()
     rows: dict[tuple[str, str, str, str], dict[str, Any]] = {}
@@ -101,7 +131,7 @@ async def run_human(
             t0 = time.perf_counter()
             for item in items:
                 grammar = grammar_of(item)
-                audio = await asyncio.to_thread(condition_of, item.audio, condition, item.label)
+                audio = await asyncio.to_thread(condition_of, source_of(item, condition), condition, item.label)
                 for decision, engine in engines.items():
                     listener = SpeechListener(engine, pool, label=f"bench-human-{decision}")
                     try:

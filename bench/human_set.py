@@ -1,11 +1,17 @@
-"""A calibration set of real human speech: Debian's ``asterisk-core-sounds-en-wav``, read in place.
+"""A calibration set of real human speech: Debian's ``asterisk-core-sounds-en-g722`` and ``-en-wav``, read in place.
 
-The recordings are Allison Smith's professional IVR prompt voice (8 kHz mono
-WAV, en-US), packaged by Debian from downloads.asterisk.org under CC-BY-SA 3.0
-(``/usr/share/doc/asterisk-core-sounds-en-wav/copyright``). They are read where
-the package puts them (:data:`SOUNDS`), never copied into this repository:
-``./bin/bench asr`` and the tests install the package with apt-get when it is
-missing (:func:`ensure_installed`, like ``./bin/test`` installs chromium).
+The recordings are Allison Smith's professional IVR prompt voice (en-US),
+packaged by Debian from downloads.asterisk.org under CC-BY-SA 3.0
+(``/usr/share/doc/asterisk-core-sounds-en-g722/copyright``, the same file as the
+wav package's). Every prompt comes twice: 16 kHz G.722 (``-en-g722``, the
+*wideband* source: what a WebRTC caller's Opus audio carries and the band
+pocketsphinx's en-us model was trained on) and 8 kHz WAV (``-en-wav``, the
+*telephone band*: real 8 kHz recordings). Every item holds both
+(:attr:`HumanItem.audio` wideband, :attr:`HumanItem.narrow`), cut and spliced
+the same way. They are read where the packages put them (:data:`SOUNDS`),
+never copied into this repository: ``./bin/bench asr`` and the tests install
+the packages with apt-get when missing (:func:`ensure_installed`, like
+``./bin/test`` installs chromium).
 
 What the set holds (:func:`human_trials`), every item at 48 kHz:
 
@@ -42,14 +48,25 @@ from pathlib import Path
 import numpy as np
 
 from media.audio import Audio, resample
-from media.audiofile import read_wav
 from tests.support import prompt_voice
-from tests.support.prompt_voice import PACKAGE, RATE, SOUNDS, Samples, splice, trim
+from tests.support.prompt_voice import (
+    NARROW,
+    PACKAGE,
+    RATE,
+    SOUNDS,
+    WIDE,
+    WIDE_PACKAGE,
+    Samples,
+    recording_audio,
+    splice,
+    trim,
+)
 
-COPYRIGHT = Path(f"/usr/share/doc/{PACKAGE}/copyright")
+COPYRIGHT = Path(f"/usr/share/doc/{WIDE_PACKAGE}/copyright")
 SOURCE = (
-    f"Debian package {PACKAGE} (Allison Smith's IVR prompt voice, en-US, 8 kHz; from downloads.asterisk.org; "
-    f"licence CC-BY-SA 3.0, see {COPYRIGHT}), read in place from {SOUNDS}"
+    f"Debian packages {WIDE_PACKAGE} (wideband: 16 kHz G.722) and {PACKAGE} (telephone band: 8 kHz WAV), "
+    f"Allison Smith's IVR prompt voice, en-US, from downloads.asterisk.org; licence CC-BY-SA 3.0, see {COPYRIGHT}; "
+    f"read in place from {SOUNDS}"
 )
 
 DAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")  # digits/day-0..6
@@ -240,24 +257,24 @@ PINS7 = (
 
 
 def ensure_installed() -> None:
-    """Install the Debian package when its recordings are missing (as root, tests/support/prompt_voice.py), else
-    say how: raises SystemExit."""
-    missing = prompt_voice.ensure_installed()
+    """Install both Debian packages when their recordings are missing (as root, tests/support/prompt_voice.py),
+    else say how: raises SystemExit."""
+    missing = prompt_voice.ensure_installed(wide=True)
     if missing:
         raise SystemExit(f"the human speech set: {missing}")
 
 
-_cache: dict[str, Samples] = {}
+_cache: dict[tuple[str, str], Samples] = {}
 
 
-def recording(name: str) -> Samples:
-    """``digits/day-1`` -> that recording, trimmed, at 48 kHz."""
-    found = _cache.get(name)
+def recording(name: str, band: str = NARROW) -> Samples:
+    """``digits/day-1`` -> that recording (``band``: the 8 kHz wav or the 16 kHz G.722), trimmed, at 48 kHz."""
+    found = _cache.get((name, band))
     if found is None:
-        audio = read_wav(SOUNDS / f"{name}.wav")
+        audio = recording_audio(name, band)
         # without the leading and trailing silence: 10 ms blocks under -45 dBFS or 40 dB under the peak
         trimmed = Audio(trim(audio.samples, audio.sample_rate, 40.0, floor_dbfs=-45.0), audio.sample_rate)
-        found = _cache[name] = resample(trimmed, RATE).samples
+        found = _cache[(name, band)] = resample(trimmed, RATE).samples
     return found
 
 
@@ -277,12 +294,12 @@ def word_file(word: str) -> str:
     raise KeyError(word)
 
 
-def spliced(pin: str, oh: bool, seed: int) -> tuple[str, Samples]:
+def spliced(pin: str, oh: bool, seed: int, band: str = NARROW) -> tuple[str, Samples]:
     """A digit string spliced from single digit recordings with 40-140 ms gaps; ``oh``: zeros said "oh"."""
     rng = np.random.default_rng(seed)
     spoken = ["oh" if d == "0" and oh else d for d in pin]
     gaps = [int(RATE * rng.uniform(0.04, 0.14)) for _ in pin[1:]]
-    return " ".join(spoken), splice((recording(f"digits/{w}") for w in spoken), gaps)
+    return " ".join(spoken), splice((recording(f"digits/{w}", band) for w in spoken), gaps)
 
 
 def split_of(key: str) -> str:
@@ -295,9 +312,10 @@ class HumanItem:
     task: str  # e.g. "days", "days-oog-near", "days-phrases", "digits4-oh"
     menu: str  # the menu name, or "digits4" / "digits7"
     label: str
-    audio: Samples
+    audio: Samples  # wideband: from the 16 kHz G.722 recording
     expect: str | None  # the word or digit string that is right; None: must not route
     part: str  # "fit" or "held-out"
+    narrow: Samples  # the same from the 8 kHz wav (the telephone band), cut and spliced the same way
 
 
 def _far_words(sources: tuple[str, ...], words: tuple[str, ...], near: tuple[str, ...]) -> list[str]:
@@ -335,21 +353,27 @@ def human_items() -> list[HumanItem]:
     for menu, (words, near) in MENUS.items():
         for w in words:
             # in-grammar: one take per word; the part alternates by a hash of menu and word
-            items.append(HumanItem(menu, menu, w, recording(word_file(w)), w, split_of(w)))
+            items.append(_item(menu, menu, w, word_file(w), w, split_of(w)))
         for w in near:
-            items.append(HumanItem(f"{menu}-oog-near", menu, w, recording(word_file(w)), None, split_of(w)))
+            items.append(_item(f"{menu}-oog-near", menu, w, word_file(w), None, split_of(w)))
         far_words = _far_words(far[menu], words, near)
         for w in dict.fromkeys(far_words):
-            items.append(HumanItem(f"{menu}-oog-far", menu, w, recording(word_file(w)), None, split_of(w)))
+            items.append(_item(f"{menu}-oog-far", menu, w, word_file(w), None, split_of(w)))
         for name, text in PHRASES.items():
-            items.append(HumanItem(f"{menu}-phrases", menu, text, recording(name), None, split_of(name)))
+            items.append(_item(f"{menu}-phrases", menu, text, name, None, split_of(name)))
     for pins, task in ((PINS4, "digits4"), (PINS7, "digits7")):
         for pin in pins:
             for oh in (False, True):
                 if oh and "0" not in pin:
                     continue
-                spoken, audio = spliced(pin, oh, zlib.crc32(f"{pin}|{oh}".encode()))
-                items.append(HumanItem(f"{task}-oh" if oh else task, task, spoken, audio, pin, split_of(pin)))
+                seed = zlib.crc32(f"{pin}|{oh}".encode())
+                spoken, audio = spliced(pin, oh, seed, WIDE)
+                _, narrow = spliced(pin, oh, seed, NARROW)
+                items.append(HumanItem(f"{task}-oh" if oh else task, task, spoken, audio, pin, split_of(pin), narrow))
         for name, text in list(PHRASES.items())[:6]:
-            items.append(HumanItem(f"{task}-phrases", task, text, recording(name), None, split_of(name)))
+            items.append(_item(f"{task}-phrases", task, text, name, None, split_of(name)))
     return items
+
+
+def _item(task: str, menu: str, label: str, name: str, expect: str | None, part: str) -> HumanItem:
+    return HumanItem(task, menu, label, recording(name, WIDE), expect, part, recording(name, NARROW))
