@@ -63,6 +63,35 @@ def with_noise_floor(pcm: bytes, below_speech_db: float, seed: int = 0) -> bytes
     return np.clip(np.round(x), -32768, 32767).astype(np.int16).tobytes()
 
 
+#: Wideband audio: the share of the loud frames' energy above WIDEBAND_HZ is at least WIDEBAND_SHARE_DB (in dB of
+#: the whole). Allison Smith's 16 kHz recordings (23 words, prompts, digits): -38 to -12 dB ("no" -38, "hello" -28);
+#: her 8 kHz ones, upsampled: -62 to -46 (the resampler's leakage), and band-passed 300-3400 Hz: under -51.
+WIDEBAND_HZ = 4200.0
+WIDEBAND_SHARE_DB = -42.0
+
+
+def high_band_db(pcm: bytes) -> float:
+    """How much of the speech's energy (its loud frames) lies above :data:`WIDEBAND_HZ`, in dB of the whole
+    (-120 when there is none: audio that went through the 8 kHz telephone band)."""
+    x = np.frombuffer(pcm, dtype=np.int16).astype(np.float64)
+    usable = len(x) // FRAME_SAMPLES
+    if usable == 0:
+        return -120.0
+    loud = loud_frames(pcm, usable)
+    frames = x[: usable * FRAME_SAMPLES].reshape(usable, FRAME_SAMPLES)[loud]
+    if len(frames) == 0:
+        return -120.0
+    power = np.abs(np.fft.rfft(frames * np.hanning(FRAME_SAMPLES), axis=1)) ** 2
+    freqs = np.fft.rfftfreq(FRAME_SAMPLES, 1 / SAMPLE_RATE)
+    total = float(power.sum())
+    return 10.0 * math.log10(float(power[:, freqs > WIDEBAND_HZ].sum()) / total + 1e-12) if total > 0 else -120.0
+
+
+def is_wideband(pcm: bytes) -> bool:
+    """Whether the speech in ``pcm`` carries the band above 4 kHz (a wideband caller, not the telephone band)."""
+    return high_band_db(pcm) >= WIDEBAND_SHARE_DB
+
+
 def loud_frames(pcm: bytes, n_frames: int) -> npt.NDArray[np.bool_]:
     """Which 10 ms frames are speech by loudness: :data:`LOUD_ABOVE_FLOOR_DB` over the noise floor.
 
