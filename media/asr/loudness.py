@@ -42,13 +42,18 @@ def noise_floor(levels: npt.NDArray[np.float64]) -> float:
     return float(np.percentile(levels, FLOOR_PERCENTILE)) if len(levels) else -120.0
 
 
-def with_noise_floor(pcm: bytes, below_speech_db: float, seed: int = 0) -> bytes:
-    """``pcm`` with white noise added so that its floor is at least ``below_speech_db`` under its speech level.
+def with_noise_floor(
+    pcm: bytes, below_speech_db: float, seed: int = 0, high_band_below_db: float | None = None
+) -> bytes:
+    """``pcm`` with noise added so that its floor is at least ``below_speech_db`` under its speech level.
 
     Acoustic models are trained on recordings that always have a background; on digital silence
     or a very quiet line pocketsphinx's batch CMN and silence frames go wrong (see
     :mod:`media.asr.sphinx_engine`). Audio whose floor is already that high (a noisy line) is
-    returned unchanged. The noise is seeded, so the same audio always gets the same noise.
+    returned unchanged. The noise is seeded, so the same audio always gets the same noise. It is
+    white, or with ``high_band_below_db`` (wideband speech) its band above :data:`WIDEBAND_HZ` is only
+    that far under the speech level (the whole noise keeps the level asked for): white noise 30 dB
+    under the speech buries the fricatives' 4-8 kHz band ("six" heard as "eight").
     """
     levels = frame_levels(pcm)
     if len(levels) == 0:
@@ -59,7 +64,14 @@ def with_noise_floor(pcm: bytes, below_speech_db: float, seed: int = 0) -> bytes
         return pcm
     x = np.frombuffer(pcm, dtype=np.int16).astype(np.float64)
     sigma = 32768.0 * math.sqrt(10.0 ** (target / 10.0) - 10.0 ** (floor / 10.0))
-    x = x + np.random.default_rng(seed).normal(0.0, sigma, len(x))
+    noise = np.random.default_rng(seed).normal(0.0, 1.0, len(x))
+    if high_band_below_db is not None and high_band_below_db > below_speech_db:
+        spectrum = np.fft.rfft(noise)
+        high = np.fft.rfftfreq(len(noise), 1 / SAMPLE_RATE) > WIDEBAND_HZ
+        spectrum[high] *= 10.0 ** ((below_speech_db - high_band_below_db) / 20.0)
+        noise = np.fft.irfft(spectrum, len(noise))
+        noise /= max(float(np.std(noise)), 1e-12)
+    x = x + sigma * noise
     return np.clip(np.round(x), -32768, 32767).astype(np.int16).tobytes()
 
 

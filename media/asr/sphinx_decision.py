@@ -53,6 +53,22 @@ end -200 ms) changed nothing against out-of-grammar words; a garbage *loop* (up 
 words themselves ("monday" -> "than day") and cost 1-2 s; JSGF weights on the garbage branch (1 to 1e-6)
 moved nothing; a fit margin between the garbage word and the menu word did not separate human
 out-of-grammar words from espeak menu words.
+
+**The telephone band** (8 kHz audio; measured on the 71 spliced digit strings of the human set's 8 kHz
+recordings, first view right, before: 33/71, every wrong one a "six" heard as "eight"). The same strings from the
+voice's 16 kHz recordings are all right once the comfort noise leaves the 4-8 kHz band alone (71/71: see
+"Wideband" in :mod:`media.asr.sphinx_engine`), so the confusion is the missing fricative band, and nothing tried
+on 8 kHz audio brought it back: the feature front end for band-limited audio (``-upperf`` 3800, 4000 with
+``-nfilt`` 20, 5000, ``-lowerf`` 200; set on the decoder after ``feat.params`` is read, which otherwise
+overrides them: 0/71, 2/71, 10/71: the model was trained on 25 filters up to 6800 Hz); decoder weights (``-lw``
+10 with ``-wip`` 0.01: 29/71, ``-wip`` 0.05 33/71, ``-pip`` 0.5 34/71; no effect on the "six"); ``remove_noise``
+off 33/71; comfort noise 24-50 dB under the speech (29/48, 29, 28, 21 of the 4-digit ones; none: 10/48);
+pronunciations of "six" without the fricatives the band lost (``IH K S``, ``IH K``, ``S IH K``): 36/71, the
+other sixes still "eight"; the 0-4 kHz spectrum mirrored into 4-8 kHz at -6, -12, -20 dB (a crude bandwidth
+extension): 31, 34, 33/71; trimming the recordings at their noise floor instead of -45 dBFS (the 8 kHz "six"
+loses its /s/ at -45 to -53 dBFS to the old trim): 4-digit wrong 25 -> 29 %. What would: an 8 kHz acoustic model
+(CMU ships ``cmusphinx-en-us-8khz-5.2``, not in the wheel), or confirming numbers with "six"/"eight" by keys
+or read-back on telephone-band calls.
 """
 
 from __future__ import annotations

@@ -199,11 +199,11 @@ SEGMENT_SCORE_SHIFT = 0
 FLOOR_BELOW_SPEECH_DB = 30.0
 CHECK_FLOOR_BELOW_SPEECH_DB = 24.0
 FLOOR_SEED, CHECK_FLOOR_SEED = 0, 2
-#: The same for wideband speech (:func:`~media.asr.loudness.is_wideband`: energy above 4 kHz, a WebRTC caller):
-#: white noise 30 dB under the speech buries the fricatives' 4-8 kHz band ("six" heard as "eight"); see
-#: "Wideband" in the module docstring.
-WIDE_FLOOR_BELOW_SPEECH_DB = 50.0
-WIDE_CHECK_FLOOR_BELOW_SPEECH_DB = 40.0
+#: Wideband speech (:func:`~media.asr.loudness.is_wideband`: energy above 4.2 kHz, a WebRTC caller) gets the same
+#: comfort noise below 4.2 kHz but only this far under the speech above it (first view, second view): white noise
+#: 30 dB under the speech buries the fricatives' 4-8 kHz band ("six" heard as "eight"); see "Wideband" above.
+WIDE_HIGH_BAND_BELOW_SPEECH_DB = 50.0
+WIDE_CHECK_HIGH_BAND_BELOW_SPEECH_DB = 40.0
 #: Confidence 0.5 (the default threshold) is coverage COVERAGE_AT_HALF with fit FIT_AT_HALF.
 COVERAGE_AT_HALF, COVERAGE_SPAN = 0.70, 0.60
 FIT_AT_HALF, FIT_SPAN = -25.0, 30.0
@@ -567,12 +567,10 @@ class SphinxEngine:
     def decode(self, pcm: bytes, grammar: Grammar, grammar_text: str) -> Result:
         """One utterance, start to end: two views that must agree (see the module docstring)."""
         wide = is_wideband(pcm)
-        floor, check_floor = (
-            (WIDE_FLOOR_BELOW_SPEECH_DB, WIDE_CHECK_FLOOR_BELOW_SPEECH_DB)
-            if wide
-            else (FLOOR_BELOW_SPEECH_DB, CHECK_FLOOR_BELOW_SPEECH_DB)
+        high, check_high = (
+            (WIDE_HIGH_BAND_BELOW_SPEECH_DB, WIDE_CHECK_HIGH_BAND_BELOW_SPEECH_DB) if wide else (None, None)
         )
-        audio = with_noise_floor(pcm, floor, FLOOR_SEED)
+        audio = with_noise_floor(pcm, FLOOR_BELOW_SPEECH_DB, FLOOR_SEED, high)
         first = self._run(audio, grammar_text)
         if not first.words:
             return Result.nothing()
@@ -590,7 +588,7 @@ class SphinxEngine:
         if confidence > 0.0 and garbage_first:
             confidence, check = self._against_garbage(audio, grammar, grammar_text, texts, confidence)
         elif confidence > 0.0:
-            again = with_noise_floor(pcm, check_floor, CHECK_FLOOR_SEED)
+            again = with_noise_floor(pcm, CHECK_FLOOR_BELOW_SPEECH_DB, CHECK_FLOOR_SEED, check_high)
             second = self._run(again, grammar_text)
             if second.texts != texts:
                 check = " ".join(second.texts) or "(nothing)"
