@@ -5,8 +5,8 @@ Debian ships Allison Smith's prompts twice: 8 kHz WAV (asterisk-core-sounds-en-w
 (tests/support/prompt_voice.py). pocketsphinx's en-us model is a 16 kHz model and a WebRTC caller's Opus audio
 is wideband: on the 8 kHz recordings every string with a "six" was read as another number ("6203" -> 8203,
 "2468" -> 2488), on the 16 kHz ones they are right once the comfort noise no longer buries the 4-8 kHz band
-(media/asr/sphinx_engine.py, "Wideband": with the old floor 30 dB under the speech, "2468" -> 2488 and
-"3960" -> 3980 in the wideband audio too). Through the real listener and engine.
+(media/asr/sphinx_engine.py, "Wideband": with the old white noise 30 dB under the speech, "2468" -> 2488 and
+"3960" -> 3980 in the wideband audio too, "6203" and "8642" no-matches). Through the real listener and engine.
 """
 
 from __future__ import annotations

@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 
 from media.asr.harness import silence, voiced_tone, white_noise
-from media.asr.loudness import FRAME_SAMPLES, frame_levels, loud_frames, noise_floor, with_noise_floor
+from media.asr.loudness import (
+    FRAME_SAMPLES,
+    WIDEBAND_HZ,
+    frame_levels,
+    high_band_db,
+    is_wideband,
+    loud_frames,
+    noise_floor,
+    with_noise_floor,
+)
 
 RATE = 16000
 
@@ -74,3 +83,31 @@ def test_comfort_noise_leaves_a_line_that_is_already_noisy_alone() -> None:
     ).tobytes()  # floor about 20 dB under the speech
     assert with_noise_floor(noisy, 30.0) == noisy
     assert with_noise_floor(b"", 30.0) == b""
+
+
+def band_db(pcm16k: bytes, above: bool) -> float:
+    """The power of ``pcm16k`` above (or below) WIDEBAND_HZ, in dB."""
+    x = np.frombuffer(pcm16k, dtype=np.int16).astype(np.float64)
+    power = np.abs(np.fft.rfft(x)) ** 2
+    high = np.fft.rfftfreq(len(x), 1 / RATE) > WIDEBAND_HZ
+    return float(10 * np.log10(power[high if above else ~high].sum()))
+
+
+def test_wideband_comfort_noise_keeps_its_level_but_spares_the_band_above_4_khz() -> None:
+    window = pcm(silence(500, RATE), voiced_tone(600, dbfs=-12, rate=RATE), silence(900, RATE))
+    white = with_noise_floor(window, 30.0, seed=1)
+    shaped = with_noise_floor(window, 30.0, seed=1, high_band_below_db=50.0)
+    # the same floor in level (what the confidences measure) ...
+    assert noise_floor(frame_levels(shaped)) == pytest.approx(noise_floor(frame_levels(white)), abs=1.5)
+    # ... but 20 dB less noise above 4.2 kHz (the tone has no energy there: all of it is noise)
+    assert band_db(white, above=True) - band_db(shaped, above=True) == pytest.approx(20.0 - 2.5, abs=2.0)
+    assert with_noise_floor(window, 30.0, seed=1, high_band_below_db=50.0) == shaped  # seeded
+
+
+def test_wideband_is_speech_with_energy_above_4_khz() -> None:
+    narrow = pcm(silence(300, RATE), voiced_tone(600, dbfs=-12, rate=RATE), silence(300, RATE))
+    hiss = white_noise(200, -30, rate=RATE, seed=3)  # a fricative-like burst: flat up to 8 kHz
+    wide = pcm(silence(300, RATE), voiced_tone(600, dbfs=-12, rate=RATE), hiss, silence(300, RATE))
+    assert high_band_db(narrow) < -60 and not is_wideband(narrow)
+    assert is_wideband(wide)
+    assert high_band_db(b"") == -120.0
