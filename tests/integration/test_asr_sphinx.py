@@ -244,10 +244,12 @@ async def test_the_second_view_must_agree(
 
     real = sphinx_engine.with_noise_floor
 
-    def deaf_second_view(pcm16k: bytes, below_speech_db: float, seed: int = 0) -> bytes:
+    def deaf_second_view(
+        pcm16k: bytes, below_speech_db: float, seed: int = 0, high_band_below_db: float | None = None
+    ) -> bytes:
         if below_speech_db == CHECK_FLOOR_BELOW_SPEECH_DB:
             return bytes(len(pcm16k))  # the second view hears nothing: it cannot agree
-        return real(pcm16k, below_speech_db, seed)
+        return real(pcm16k, below_speech_db, seed, high_band_below_db)
 
     monkeypatch.setattr(sphinx_engine, "with_noise_floor", deaf_second_view)
     recognizer.accept(pcm)
