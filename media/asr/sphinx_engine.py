@@ -53,7 +53,10 @@ window) the noise frames then count as speech for the coverage and menu words fe
 36/30 dB misrouted more digit strings (fit part, clean: 1 of 8 "oh" strings). Held-out human set, clean
 wideband, two views: 4-digit strings 44 -> 100 % right (misroute 19 -> 0 %), with "oh" 38 -> 75 % (13 -> 0 %),
 7 digits 29 -> 100 % (14 -> 0 %), menu words 91 -> 91 %; see README's speech table. The telephone band (8 kHz)
-keeps its "six" -> "eight": what was tried for it is in :mod:`media.asr.sphinx_decision`.
+keeps its "six" -> "eight" (what was tried for it is in :mod:`media.asr.sphinx_decision`), so there a digit
+string with an "eight" is capped at NARROW_UNSURE_CAP: a no-match, or read back in a ``confirm`` gather (chosen
+on the fit part over capping "eight" and "nine": held-out 8 kHz strings read as a different number 38-71 % -> 0 %,
+right 14-56 % -> 14-38 %).
 
 **Two views.** An in-grammar result with a confidence above 0 is decoded a
 second time with other comfort noise (floor 24 dB under the speech, another
@@ -228,6 +231,11 @@ MAX_SEARCHES_PER_DECODER = 32
 #: gate 3.0 % menu and 2.8 % digit misroutes at 10 dB SNR, 0-1.4 % in clean and telephone-band audio).
 CLEAN_SNR_DB = 30.0
 CLEAN_BONUS = 0.05
+#: Telephone-band (not wideband) digit strings holding one of these digits are capped at NARROW_UNSURE_CAP: under
+#: min_confidence (a no-match), over confirm_confidence (a read-back gather still reads them back). On 8 kHz audio
+#: "six" is heard as "eight" with as high a confidence as a right string (0.62-0.76); see "Wideband" above.
+NARROW_UNSURE_DIGITS = "8"
+NARROW_UNSURE_CAP = 0.45
 _FILLER_PREFIXES = ("<", "[", "+", "(")  # <sil>, [NOISE], +SPN+, (NULL) transitions
 
 
@@ -618,6 +626,8 @@ class SphinxEngine:
                     check = f"agrees, runner-up {' '.join(runner.texts) or '(nothing)'} margin {margin:.1f}"
                     if margin < MIN_MARGIN:
                         confidence = 0.0
+        if not wide and match.digits and any(d in NARROW_UNSURE_DIGITS for d in match.digits):
+            confidence = min(confidence, NARROW_UNSURE_CAP)
         log.debug(
             "pocketsphinx %r %s coverage %.2f fit %.1f second view %s confidence %.2f",
             heard,

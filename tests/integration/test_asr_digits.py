@@ -68,11 +68,12 @@ async def test_an_exact_length_grammar_refuses_short_strings_and_never_inserts(
 async def test_seven_digit_strings_in_a_seven_digit_grammar(
     human: None, sphinx: SphinxEngine, pool: RecognitionPool
 ) -> None:
-    """Exactly seven: with "oh" (old: 555o123 -> 5555123, 9o7o351 no match) and without."""
+    """Exactly seven: with "oh" (old: 555o123 -> 5555123, 9o7o351 no match) and without. These recordings are 8 kHz:
+    a string with an "eight" is a no-match there (the telephone band hears "six" as "eight": NARROW_UNSURE_DIGITS)."""
     said = ("555o123", "9o7o351", "3141592", "7788123")
     got = {s: digits(await decode(sphinx, pool, SEVEN, prompt_voice.spoken_number(s))) for s in said}
     print(f"\n7-digit strings, exact 7-digit grammar: {got}")
-    assert got == {s: s.replace("o", "0") for s in said}
+    assert got == {s: None if "8" in s else s.replace("o", "0") for s in said}
 
 
 @pytest.mark.parametrize(
