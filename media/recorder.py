@@ -9,6 +9,14 @@ silence first. Stereo frames are written as soon as both channels have them
 (or one has waited ``max_skew_ms`` for the other), encoded by PyAV as Opus in
 Ogg (``.ogg``, about 64 kb/s) or as 16-bit PCM WAV (``.wav``).
 
+The encoding and writing happen in the recorder's own writer thread, never on the event loop that relays
+every call's packets (an Opus encode and a file write per 20 ms frame, or a file system that stalls, would delay
+every packet of every call on the node). The tap only stamps each block with its arrival time and puts it on a
+bounded queue (``queue_blocks``, 5 s of both sides by default); when the writer has fallen that far behind, a
+block is dropped rather than the loop blocked: counted (:attr:`StereoRecorder.blocks_dropped`), logged, and
+replaced by silence of its length, so what follows stays in time. :meth:`close` drains the queue and joins the
+thread (call it off the event loop).
+
 Writes go to ``PATH.part`` and the file is renamed to ``PATH`` by
 :meth:`close`, so a recording is either complete or absent, never half there.
 A recording is private: the file is created 0600 and missing directories 0700.
@@ -16,7 +24,10 @@ A recording is private: the file is created 0600 and missing directories 0700.
 
 from __future__ import annotations
 
+import logging
 import os
+import queue
+import threading
 import time
 from collections.abc import Callable
 from fractions import Fraction
@@ -25,6 +36,7 @@ from pathlib import Path
 import av
 import numpy as np
 import numpy.typing as npt
+from av.container import OutputContainer
 
 from media.errors import MediaError
 
@@ -32,7 +44,12 @@ SAMPLE_RATE = 48000
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
 FRAME = 960
+QUEUE_BLOCKS = 500  # 5 s of both sides' 20 ms blocks waiting for the writer
 Samples = npt.NDArray[np.int16]
+#: A queued block: channel, arrival time (the clock's), samples, samples dropped on that channel just before it
+#: (placed by its arrival time, so the dropped ones become silence)
+Block = tuple[int, float, Samples, int]
+log = logging.getLogger(__name__)
 
 
 class RecordingError(MediaError):
@@ -55,7 +72,12 @@ def _private_dirs(directory: Path) -> None:
 
 class StereoRecorder:
     def __init__(
-        self, path: str | os.PathLike[str], *, clock: Callable[[], float] = time.monotonic, max_skew_ms: int = 200
+        self,
+        path: str | os.PathLike[str],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_skew_ms: int = 200,
+        queue_blocks: int = QUEUE_BLOCKS,
     ) -> None:
         self.path = Path(path)
         suffix = self.path.suffix.lower()
@@ -66,37 +88,94 @@ class StereoRecorder:
         # Created 0600 before PyAV opens it (opening an existing file for writing keeps its mode).
         os.close(os.open(self._part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE))
         os.chmod(self._part, PRIVATE_FILE)
+        self._ogg = suffix == ".ogg"
         self._clock = clock
         self._start = clock()
         self._skew = max_skew_ms * SAMPLE_RATE // 1000
+        # the tap's side (the event loop's thread)
+        self._queue: queue.Queue[Block | None] = queue.Queue(maxsize=queue_blocks)
+        self._gap = [0, 0]  # samples dropped on each channel since its last block queued
+        self._dropped_at = [0.0, 0.0]  # when each channel's last dropped block arrived
+        self.blocks_dropped = 0
+        self.closed = False
+        # the writer's side (its thread only, until close() joined it)
         self._pending: list[list[Samples]] = [[], []]
         self._pending_len = [0, 0]
         self._received = [0, 0]  # samples placed on each channel since the start (padding included)
         self.frames_written = 0
-        self._container = av.open(str(self._part), "w", format="ogg" if suffix == ".ogg" else "wav")
-        codec = "libopus" if suffix == ".ogg" else "pcm_s16le"
-        stream = self._container.add_stream(codec, rate=SAMPLE_RATE, layout="stereo")
-        assert isinstance(stream, av.AudioStream)
-        self._stream: av.AudioStream = stream
-        if suffix == ".ogg":
-            self._stream.bit_rate = 64000
         self._pts = 0
-        self.closed = False
+        self._error: BaseException | None = None
+        self._writer = threading.Thread(target=self._write, name=f"recorder-{self.path.name}", daemon=True)
+        self._writer.start()
 
     @property
     def duration_ms(self) -> int:
         return self.frames_written * 1000 // SAMPLE_RATE
 
     def __call__(self, side: str, samples: Samples) -> None:
-        """The bridge tap: ``side`` "a" (caller, left) or "b" (agent, right)."""
+        """The bridge tap: ``side`` "a" (caller, left) or "b" (agent, right). Never blocks: a block the writer has
+        no room for is dropped (and becomes silence of its length in the file)."""
         if self.closed:
             return
         ch = 0 if side == "a" else 1
-        due = int((self._clock() - self._start) * SAMPLE_RATE) - len(samples)
-        if due - self._received[ch] > self._skew:  # this side paused: fill the gap with silence
-            self._add(ch, np.zeros(due - self._received[ch], np.int16))
-        self._add(ch, np.asarray(samples, dtype=np.int16).reshape(-1))
-        self._flush()
+        block = np.array(samples, dtype=np.int16).reshape(-1)  # a copy: the caller may reuse its buffer
+        at = self._clock()
+        try:
+            self._queue.put_nowait((ch, at, block, self._gap[ch]))
+        except queue.Full:
+            self._gap[ch] += len(block)
+            self._dropped_at[ch] = at
+            self.blocks_dropped += 1
+            if self.blocks_dropped == 1:
+                log.warning(
+                    "recording %s: the writer fell behind, blocks dropped (silence in the file)", self.path.name
+                )
+            return
+        self._gap[ch] = 0
+
+    # ---- the writer thread
+
+    def _write(self) -> None:
+        ended = False
+        try:
+            # Through a Python file object, not FFmpeg's own file I/O: a write that blocks (a stalled file system)
+            # then blocks without the GIL, and the event loop's thread goes on (FFmpeg writing the trailer itself
+            # would hold the GIL while it waits, freezing the whole process).
+            with open(self._part, "wb") as file:
+                container = av.open(file, "w", format="ogg" if self._ogg else "wav")
+                try:
+                    stream = container.add_stream(
+                        "libopus" if self._ogg else "pcm_s16le", rate=SAMPLE_RATE, layout="stereo"
+                    )
+                    assert isinstance(stream, av.AudioStream)
+                    if self._ogg:
+                        stream.bit_rate = 64000
+                    while (item := self._queue.get()) is not None:
+                        self._place(container, stream, *item)
+                    ended = True
+                    if self._pending_len[0] or self._pending_len[1]:
+                        self._flush(container, stream, final=True)
+                    for packet in stream.encode(None):
+                        container.mux(packet)
+                finally:
+                    container.close()
+        except (OSError, av.FFmpegError) as exc:  # the file system failed: close() raises it
+            self._error = exc
+            log.warning("recording %s failed: %s", self.path.name, exc)
+        while not ended:  # after a failure: take what is queued until close() says the end (never blocks the tap)
+            ended = self._queue.get() is None
+
+    def _place(
+        self, container: OutputContainer, stream: av.AudioStream, ch: int, at: float, samples: Samples, gap: int
+    ) -> None:
+        due = int((at - self._start) * SAMPLE_RATE) - len(samples)
+        behind = due - self._received[ch]
+        # this side paused, or blocks of it were dropped just before this one: fill the gap with silence (up to
+        # where the clock says this block belongs: the other side's lead may have padded this one already)
+        if behind > self._skew or (gap and behind > 0):
+            self._add(ch, np.zeros(behind, np.int16))
+        self._add(ch, samples)
+        self._flush(container, stream)
 
     def _add(self, ch: int, samples: Samples) -> None:
         self._pending[ch].append(samples)
@@ -110,7 +189,7 @@ class StereoRecorder:
         self._pending_len[ch] = len(rest)
         return head
 
-    def _flush(self, final: bool = False) -> None:
+    def _flush(self, container: OutputContainer, stream: av.AudioStream, final: bool = False) -> None:
         lead, lag = (0, 1) if self._pending_len[0] >= self._pending_len[1] else (1, 0)
         if self._pending_len[lead] - self._pending_len[lag] > self._skew or final:
             missing = self._pending_len[lead] - self._pending_len[lag]
@@ -128,22 +207,31 @@ class StereoRecorder:
             frame.sample_rate = SAMPLE_RATE
             frame.pts, frame.time_base = self._pts, Fraction(1, SAMPLE_RATE)
             self._pts += len(chunk) // 2
-            for packet in self._stream.encode(frame):
-                self._container.mux(packet)
+            for packet in stream.encode(frame):
+                container.mux(packet)
         self.frames_written += n
 
     def close(self) -> Path | None:
-        """Write what is pending, finish the file, and move it into place; None if nothing was recorded."""
+        """Write what is queued and pending, finish the file, and move it into place; None if nothing was recorded.
+        Blocks until the writer is done: call it off the event loop."""
         if self.closed:
+            self._writer.join()
             return self.path if self.path.exists() else None
         self.closed = True
-        try:
-            if self._pending_len[0] or self._pending_len[1]:
-                self._flush(final=True)
-            for packet in self._stream.encode(None):
-                self._container.mux(packet)
-        finally:
-            self._container.close()
+        for ch, gap in enumerate(self._gap):  # blocks dropped at the end: silence up to the last one's time
+            if gap:
+                self._queue.put((ch, self._dropped_at[ch], np.zeros(0, np.int16), gap))
+        self._queue.put(None)  # waits for room while the writer catches up
+        self._writer.join()
+        if self.blocks_dropped:
+            log.warning(
+                "recording %s: %d blocks dropped (%d ms of silence instead)",
+                self.path.name,
+                self.blocks_dropped,
+                self.blocks_dropped * 20,
+            )
+        if self._error is not None:
+            raise RecordingError(f"recording {self.path.name} failed: {self._error}") from self._error
         if self.frames_written == 0:
             self._part.unlink(missing_ok=True)
             return None

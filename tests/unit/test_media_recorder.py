@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import av
@@ -13,6 +18,7 @@ import pytest
 from media.recorder import RecordingError, StereoRecorder
 
 RATE = 48000
+F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux
 BLOCK = 960
 
 
@@ -96,3 +102,87 @@ def test_a_recording_is_private(tmp_path: Path, suffix: str) -> None:
     assert path is not None and stat.S_IMODE(path.stat().st_mode) == 0o600
     for directory in (tmp_path / "recordings", tmp_path / "recordings" / "c_1"):
         assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+
+
+#: Reads the pipe only when told on stdin (or after a generous bound: the process that should tell it may be frozen),
+#: into a file; prints whether it was told.
+DRAIN = """
+import select, sys
+told = bool(select.select([sys.stdin], [], [], 30)[0])
+with open(sys.argv[1], "rb") as pipe, open(sys.argv[2], "wb") as out:
+    while chunk := pipe.read(65536):
+        out.write(chunk)
+print("told" if told else "not told")
+"""
+
+
+def test_the_event_loop_serves_while_the_recording_cannot_be_written(tmp_path: Path) -> None:
+    """The file is a pipe nobody reads yet (a file system that stalls): the tap still returns at once, the loop
+    keeps serving, blocks the writer has no room for are dropped and counted, and once the file system moves
+    again the recording is a valid stereo Ogg/Opus as long as the audio fed (the dropped blocks silent).
+
+    The pipe is drained by another process, told to start once every block was fed: the old recorder encoded
+    and wrote on the tap's thread (the loop's), and FFmpeg's blocked write held the GIL, freezing this whole
+    process until that process gave up waiting."""
+    part, written = tmp_path / "stalled.ogg.part", tmp_path / "written.ogg"
+    os.mkfifo(part, 0o600)
+    idle_reader = os.open(part, os.O_RDONLY | os.O_NONBLOCK)  # so opening for writing does not wait; never read
+    fcntl.fcntl(idle_reader, F_SETPIPE_SZ, 4096)  # the smallest pipe: the writer stalls after a few seconds of audio
+    drainer = subprocess.Popen(
+        [sys.executable, "-c", DRAIN, str(part), str(written)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    now = [0.0]
+    rec: StereoRecorder | None = None
+
+    async def feed_with_a_heartbeat(rec: StereoRecorder) -> int:
+        ticks = 0
+
+        async def heartbeat() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0)
+
+        beating = asyncio.create_task(heartbeat())
+        try:
+            for i in range(500):  # 10 s of both sides, as fast as the loop goes
+                now[0] = (i + 1) * 0.02
+                rec("a", tone(440, i))
+                rec("b", tone(1000, i))
+                await asyncio.sleep(0)
+        finally:
+            beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beating
+        return ticks
+
+    try:
+        rec = StereoRecorder(tmp_path / "stalled.ogg", clock=lambda: now[0], queue_blocks=50)
+        ticks = asyncio.run(feed_with_a_heartbeat(rec))
+        dropped = rec.blocks_dropped
+        assert drainer.stdin is not None
+        drainer.stdin.write(b"go\n")  # only now is the pipe read
+        drainer.stdin.close()
+        path = rec.close()
+        assert drainer.stdout is not None
+        verdict = drainer.stdout.read()  # it has written the file and ended
+    finally:
+        if rec is not None and not rec.closed:
+            drainer.kill()
+            rec.close()
+        drainer.kill()
+        drainer.wait()
+        for pipe in (drainer.stdin, drainer.stdout):
+            if pipe is not None:
+                pipe.close()
+        os.close(idle_reader)
+    assert verdict.strip() == b"told", "the event loop froze while the recording could not be written"
+    assert ticks >= 500 and dropped > 0
+    assert path == tmp_path / "stalled.ogg"
+    with av.open(str(written)) as container:
+        stream = container.streams.audio[0]
+        assert stream.codec_context.name == "opus" and stream.channels == 2
+    pcm = read(written)
+    assert abs(pcm.shape[1] - 10 * RATE) < RATE // 10  # the dropped blocks are silence in their place
+    assert rec.duration_ms == pytest.approx(10_000, abs=100)
+    assert abs(peak_hz(pcm[0][RATE // 4 : RATE * 3 // 4]) - 440) < 10
