@@ -28,6 +28,7 @@ changes (assign, requeue, transfer, close) still go through, so a full conversat
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
@@ -35,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError
 
 from gateway.errors import Conflict, TooManyRequests
@@ -310,6 +312,9 @@ class Store:
     async def publish_many(self, messages: list[tuple[str, Message]]) -> None:
         """:meth:`publish` of each (channel, message), in one round trip."""
         if not messages:
+            return
+        if isinstance(self.redis, RedisCluster):  # redis-py refuses PUBLISH in a cluster pipeline: side by side
+            await asyncio.gather(*(self.redis.publish(channel, message.to_json()) for channel, message in messages))
             return
         pipe = self.redis.pipeline(transaction=False)
         for channel, message in messages:
