@@ -46,17 +46,20 @@ def turn_server() -> Iterator[TurnServer]:
         server.stop()
 
 
+def with_turn(settings: Settings, turn_server: TurnServer) -> Settings:
+    """The node's settings with the real coturn as its TURN server (REST credentials, short lifetimes)."""
+    return replace(
+        settings,
+        turn_urls=(turn_server.url,),
+        turn_secret=turn_server.secret,
+        turn_ttl_seconds=TTL,
+        turn_call_seconds=CALL_TTL,
+    )
+
+
 @pytest.fixture
 async def turn_node(settings: Settings, turn_server: TurnServer) -> AsyncIterator[Node]:
-    node = await start_node(
-        replace(
-            settings,
-            turn_urls=(turn_server.url,),
-            turn_secret=turn_server.secret,
-            turn_ttl_seconds=TTL,
-            turn_call_seconds=CALL_TTL,
-        )
-    )
+    node = await start_node(with_turn(settings, turn_server))
     try:
         yield node
     finally:
@@ -263,16 +266,7 @@ async def test_a_relay_only_browser_call_connects_and_audio_flows_both_ways_thro
 async def turn_admin_node(settings: Settings, turn_server: TurnServer, tmp_path: Path) -> AsyncIterator[Node]:
     agents = tmp_path / "agents.toml"
     add_agent(agents, ADMIN, "Dana Admin", LOGINS[ADMIN], capacity=1, roles=("agent", "admin"))
-    node = await start_node(
-        replace(
-            settings,
-            agents_file=agents,
-            turn_urls=(turn_server.url,),
-            turn_secret=turn_server.secret,
-            turn_ttl_seconds=TTL,
-            turn_call_seconds=CALL_TTL,
-        )
-    )
+    node = await start_node(replace(with_turn(settings, turn_server), agents_file=agents))
     try:
         yield node
     finally:
