@@ -292,9 +292,7 @@ def _bound_receive_buffers(protocols: list[Any]) -> None:
     """
     for protocol in protocols:
         transport = getattr(protocol, "transport", None)
-        # a TURN allocation's protocol has aioice's TurnTransport (no socket of its own: its TURN client's); a
-        # closed one was closed meanwhile (see close_late_candidate_sockets)
-        if not isinstance(transport, asyncio.BaseTransport) or transport.is_closing():
+        if transport is None or transport.is_closing():  # closed meanwhile (see close_late_candidate_sockets)
             continue
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.type == socket.SOCK_DGRAM:
