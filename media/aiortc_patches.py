@@ -262,41 +262,14 @@ def _mapped(candidates: list[aioice.Candidate], public: str) -> list[aioice.Cand
     return out
 
 
-#: SO_RCVBUF asked for on a call leg's sockets (Linux doubles it: 32 KiB of kernel memory, some 25-40 small RTP
-#: datagrams, about half a second of one leg). See :func:`_bound_receive_buffers`.
-LEG_RECEIVE_BUFFER = 16384
-
-
 async def _get_component_candidates(
     self: aioice.ice.Connection, component: int, addresses: list[str], timeout: int = 5
 ) -> list[aioice.Candidate]:
     if _exempt.get():
         return await _gather_closing_late_sockets(self, component, addresses, timeout)
     public = _public_address
-    held = list(self._protocols)
     candidates = await _gather_in_range(self, component, addresses, timeout)
-    _bound_receive_buffers([p for p in self._protocols if not any(p is h for h in held)])
     return candidates + _mapped(candidates, public) if public is not None else candidates
-
-
-def _bound_receive_buffers(protocols: list[Any]) -> None:
-    """A call leg's UDP sockets hold at most :data:`LEG_RECEIVE_BUFFER` of unread datagrams (the default is
-    some 200 KiB: seconds of one leg's packets).
-
-    When the node's event loop falls behind its sockets (a saturated machine, every call decoded for a tap),
-    a large buffer lets each socket's backlog grow into seconds of stale audio that never drains, and the
-    ICE consent answers queued behind it reach aioice past its 0.5 s window: after 30 s of that the call
-    ends "Consent to send expired". A small one drops the oldest-to-be audio in the kernel instead (what a
-    late packet would become at the far jitter buffer anyway), keeps the queueing delay of what gets through
-    (consent answers included) under about half a second, and sheds the loop's load until it catches up.
-    """
-    for protocol in protocols:
-        transport = getattr(protocol, "transport", None)
-        if transport is None or transport.is_closing():  # closed meanwhile (see close_late_candidate_sockets)
-            continue
-        sock = transport.get_extra_info("socket")
-        if sock is not None and sock.type == socket.SOCK_DGRAM:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, LEG_RECEIVE_BUFFER)
 
 
 async def _gather_in_range(

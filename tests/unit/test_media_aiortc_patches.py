@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -166,30 +165,3 @@ def test_close_late_sockets_refuses_when_aioice_changed(monkeypatch: pytest.Monk
     monkeypatch.setattr(aioice.ice.Connection, "close", close)
     with pytest.raises(UnsupportedAiortcVersion, match="_closing"):
         aiortc_patches.close_late_candidate_sockets()
-
-
-async def test_a_call_legs_sockets_hold_a_bounded_backlog(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A call leg's UDP sockets get a small receive buffer (a loop that falls behind its sockets loses old audio
-    in the kernel instead of queueing seconds of it in front of the ICE consent answers); test callers'
-    sockets (``ports_outside_range``) keep the system's default."""
-    monkeypatch.setattr(
-        aioice.ice.Connection, "get_component_candidates", aioice.ice.Connection.get_component_candidates
-    )  # put back afterwards
-    aiortc_patches.close_late_candidate_sockets()
-
-    async def receive_buffers() -> list[int]:
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        try:
-            pc.addTransceiver("audio")
-            await pc.setLocalDescription(await pc.createOffer())
-            connection = pc.getTransceivers()[0].sender.transport.transport.iceGatherer._connection
-            socks = [p.transport.get_extra_info("socket") for p in connection._protocols]
-            return [s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) for s in socks]
-        finally:
-            await pc.close()
-
-    leg = await receive_buffers()
-    with aiortc_patches.ports_outside_range():
-        caller = await receive_buffers()
-    assert leg and all(size <= 2 * aiortc_patches.LEG_RECEIVE_BUFFER for size in leg)
-    assert caller and all(size > 2 * aiortc_patches.LEG_RECEIVE_BUFFER for size in caller)
