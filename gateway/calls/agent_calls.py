@@ -613,29 +613,33 @@ class AgentCalls:
         whose state already moved on (waiting again, or ended); ``agent_id`` is the agent it had. The agent's
         activity ends only if this node still owns it (a node that took this one over may have freed them, and
         they may be on another call now); ``agent_side`` False: nothing about the agents is written at all."""
-        if handoff.consult is not None:
-            await self.consults.cancel(handoff, "call_ended")
-        if handoff.ring is not None:
-            handoff.ring.cancel()
-            handoff.ring = None
-        if handoff.bridge is not None and agent_side:
-            await self.add_handle_time(handoff)
-        if agent_id and (handoff.bridge is not None or handoff.leg is not None):
-            until = now_ms() + self.wrap_up_ms
-            await self.presence.release_activity(agent_id, self.node_id, AgentActivity.WRAP_UP, until_ms=until)
-        elif agent_id:
-            await self.presence.release_activity(agent_id, self.node_id, AgentActivity.NONE)
-        for sid in list(handoff.monitors):
-            await self.monitors.end(handoff, sid, "call_ended")
-        await self.taps.stop_transcript(handoff)
-        if handoff.bridge is not None:
-            handoff.bridge.close()
-            handoff.bridge = handoff.call.bridge = None
-        leg, handoff.leg = handoff.leg, None
-        if leg is not None:
-            self.legs.count_ended(leg.player)
-            await leg.close()
-        await self.taps.finish_recording(handoff, agent_id)
+        # the recording is written whatever fails before it (a node stopping with Redis gone, a leg that fails to
+        # close): its writer thread would wait for close() for good and the file would stay a .part
+        try:
+            if handoff.consult is not None:
+                await self.consults.cancel(handoff, "call_ended")
+            if handoff.ring is not None:
+                handoff.ring.cancel()
+                handoff.ring = None
+            if handoff.bridge is not None and agent_side:
+                await self.add_handle_time(handoff)
+            if agent_id and (handoff.bridge is not None or handoff.leg is not None):
+                until = now_ms() + self.wrap_up_ms
+                await self.presence.release_activity(agent_id, self.node_id, AgentActivity.WRAP_UP, until_ms=until)
+            elif agent_id:
+                await self.presence.release_activity(agent_id, self.node_id, AgentActivity.NONE)
+            for sid in list(handoff.monitors):
+                await self.monitors.end(handoff, sid, "call_ended")
+            await self.taps.stop_transcript(handoff)
+            if handoff.bridge is not None:
+                handoff.bridge.close()
+                handoff.bridge = handoff.call.bridge = None
+            leg, handoff.leg = handoff.leg, None
+            if leg is not None:
+                self.legs.count_ended(leg.player)
+                await leg.close()
+        finally:
+            await self.taps.finish_recording(handoff, agent_id)
 
     async def _announce_every(self, handoff: Handoff) -> None:
         """While nobody answers: the caller's place and the expected wait, every ``announce_seconds`` of its queue."""
