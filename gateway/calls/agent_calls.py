@@ -178,28 +178,35 @@ class AgentCalls:
         if handoff is None:
             return {}
         facts = self._end_facts(handoff)
-        # hung up while waiting for an agent (first in line, or again after a transfer or a lost agent): the report
-        # counts it abandoned only if its offer was still open (gateway/store/lua/includes/append.lua)
-        abandoned = not handoff.state.answered
-        handoff.to(E.END)
-        await self._let_go(handoff)
-        taken = await self._taken_over(call)  # the node that took this one over freed its agents, decided its
-        if taken:  # conversation and wrote its end: only the media here is closed
-            log.warning("call ended after another node took it over", extra={"conversation_id": call.conversation_id})
-        if abandoned and not taken:
-            waited = self.clock() - handoff.offered_ms
-            log.info("call abandoned after %d ms in the queue", waited, extra={"conversation_id": call.conversation_id})
-            await self._record(
-                call,
-                EventType.CALL_ABANDONED,
-                {
-                    "call_id": call.id,
-                    "wait_ms": waited,
-                    "reason": call.end_reason,
-                    "ringing_agent_id": handoff.agent_id,
-                },
-            )
-        await self._disconnect(handoff, "" if taken else handoff.agent_id, agent_side=not taken)
+        try:
+            # hung up while waiting for an agent (first in line, or again after a transfer or a lost agent): the report
+            # counts it abandoned only if its offer was still open (gateway/store/lua/includes/append.lua)
+            abandoned = not handoff.state.answered
+            handoff.to(E.END)
+            await self._let_go(handoff)
+            taken = await self._taken_over(call)  # the node that took this one over freed its agents, decided its
+            if taken:  # conversation and wrote its end: only the media here is closed
+                log.warning(
+                    "call ended after another node took it over", extra={"conversation_id": call.conversation_id}
+                )
+            if abandoned and not taken:
+                waited = self.clock() - handoff.offered_ms
+                log.info(
+                    "call abandoned after %d ms in the queue", waited, extra={"conversation_id": call.conversation_id}
+                )
+                await self._record(
+                    call,
+                    EventType.CALL_ABANDONED,
+                    {
+                        "call_id": call.id,
+                        "wait_ms": waited,
+                        "reason": call.end_reason,
+                        "ringing_agent_id": handoff.agent_id,
+                    },
+                )
+            await self._disconnect(handoff, "" if taken else handoff.agent_id, agent_side=not taken)
+        finally:  # a recording is closed even when the release failed or the node's stop cancelled it
+            await self.taps.finish_recording(handoff, handoff.agent_id)
         await handoff.tasks.close()
         return facts
 
