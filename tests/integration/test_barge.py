@@ -13,8 +13,8 @@ from collections.abc import Callable
 import numpy as np
 
 from tests.conftest import Clients
-from tests.integration.test_agent_calls import hears, queued_call, strongest_hz, tone
 from tests.support.caller import SAMPLE_RATE
+from tests.support.queue_calls import hears, queued_call, strongest_hz, tone
 from tests.support.servers import Node
 from tests.support.softphone import Softphone
 

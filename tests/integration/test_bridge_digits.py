@@ -20,8 +20,8 @@ from gateway.config import Settings
 from gateway.protocol.states import CallStatus
 from media.bridge import RELAY, RELAY_AND_TAP
 from tests.conftest import TEST_FLOWS, Clients, bounded
-from tests.integration.test_agent_calls import hears, queued_call, tone
 from tests.support.caller import Caller
+from tests.support.queue_calls import hears, queued_call, tone
 from tests.support.servers import Node, start_node
 from tests.support.softphone import Softphone
 

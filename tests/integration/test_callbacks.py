@@ -18,9 +18,9 @@ from gateway.config import Settings
 from gateway.contact.routing import now_ms
 from gateway.protocol.states import CallStatus
 from tests.conftest import Clients, bounded
-from tests.integration.test_agent_calls import hears, tone
 from tests.support.caller import Caller
 from tests.support.clients import Customer
+from tests.support.queue_calls import hears, tone
 from tests.support.servers import Node, start_node
 from tests.support.softphone import Softphone
 

@@ -13,8 +13,8 @@ import pytest
 from gateway.config import Settings
 from gateway.protocol.states import CallStatus
 from tests.conftest import Clients, bounded
-from tests.integration.test_agent_calls import hears, tone
 from tests.support.caller import Caller
+from tests.support.queue_calls import hears, tone
 from tests.support.servers import Node, start_node
 from tests.support.softphone import Softphone
 

@@ -21,8 +21,8 @@ from gateway.protocol.states import CallStatus
 from gateway.store.rollup_store import Change, RollupStore, day_name
 from gateway.store.store import _s
 from tests.conftest import Clients, bounded
-from tests.integration.test_agent_calls import queued_call
 from tests.support.caller import Caller
+from tests.support.queue_calls import queued_call
 from tests.support.servers import Clock, Node, start_node
 from tests.support.softphone import Softphone
 

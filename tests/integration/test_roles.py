@@ -21,8 +21,8 @@ import pytest
 from gateway.config import Settings
 from gateway.contact.agents_file import add_agent
 from tests.conftest import PASSWORDS, Clients, bounded
-from tests.integration.test_agent_calls import queued_call
 from tests.integration.test_login import expect_revoked
+from tests.support.queue_calls import queued_call
 from tests.support.servers import Node, start_node
 from tests.support.softphone import Softphone
 

@@ -17,8 +17,8 @@ from gateway.config import Settings
 from gateway.ops.wallboard import Facts, Thresholds, agent_state, compose
 from gateway.protocol.states import CallStatus
 from tests.conftest import Clients, bounded
-from tests.integration.test_agent_calls import queued_call
 from tests.support.clients import Agent
+from tests.support.queue_calls import queued_call
 from tests.support.servers import Node, start_node
 from tests.support.softphone import Softphone
 
