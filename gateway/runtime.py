@@ -463,6 +463,7 @@ async def _build(
     await watch.start()
     _on_stop(stack, watch.stop)
     _on_stop(stack, anchors.stop)
+    _on_stop(stack, agent_calls.stop)  # (after the calls ended: the stack runs backwards)
     _on_stop(stack, calls.close_all)
     call_commands = CallCommands(agent_calls, anchors, bus, keys, directory)
     await call_commands.start()

@@ -139,6 +139,10 @@ class AgentCalls:
             owner=self.node_id,
         )
 
+    async def stop(self) -> None:
+        """The node stops, after its calls ended: what their ends left running (recordings being written)."""
+        await self.taps.stop()
+
     # ---------------------------------------------------------------- the call's side
 
     async def waiting(self, call: Call, *, callback_agent: str = "", routed: bool = False) -> None:

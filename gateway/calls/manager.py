@@ -143,6 +143,7 @@ class Call:
         self._status = CallStatus.CONNECTING
         self.ended = asyncio.Event()
         self.end_reason = ""
+        self._ending: asyncio.Task[None] | None = None  # the one run of _end(), whoever asked first
         self.digits_heard: list[tuple[str, str]] = []  # (digit, source): keypad / rfc4733 / inband
         self.bridge: Bridge | None = None  # set while an agent is connected (gateway/calls/agent_calls.py)
         self.captions = Captions(self._caption, self.tasks)  # the prompts' text and the answers, for the widget
@@ -331,11 +332,26 @@ class Call:
         await self.m.publish_status(self, status, reason)
 
     async def end(self, reason: str) -> None:
-        """End the call once: stop the flow, close media, record it. Safe to call from anywhere."""
-        if self.ended.is_set():
-            return
-        self.ended.set()
-        self.end_reason = reason
+        """End the call once: stop the flow, close media, record it. Safe to call from anywhere, and as often as
+        wanted: the first call starts the ending (``reason``) in a task of its own and every call waits for it.
+
+        A task of its own because whoever asks may be cancelled meanwhile (an agent's socket handler that the
+        server's shutdown cancels, a hand-off task the ending itself closes): cut in the middle, an ending left
+        the call half released for good (its hand-off, recording and agent never let go). A failure of the
+        ending is logged there, not raised here."""
+        if self._ending is None:
+            self.ended.set()
+            self.end_reason = reason
+            self._ending = asyncio.get_running_loop().create_task(self._end(reason), name=f"call-{self.id}-end")
+            self._ending.add_done_callback(self._ended)
+        if asyncio.current_task() is not self._ending:  # (a step of the ending that ends the call: it is ending)
+            await asyncio.wait({self._ending})  # cancelling this wait leaves the ending running
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("the call's end failed", exc_info=exc, extra={"conversation_id": self.conversation_id})
+
+    async def _end(self, reason: str) -> None:
         try:
             if self.runner is not None:
                 self.runner.post(Disconnected())
@@ -374,8 +390,10 @@ class Call:
             self.m.forget(self)
 
     async def wait_ended(self) -> None:
-        """After :meth:`end` was called: wait for an end still running in another task (the one the leg's close
-        started) and for every task of the call (a failed one is logged by its owner)."""
+        """After :meth:`end` was called: wait for the ending and for every task of the call (a failed one is
+        logged by its owner)."""
+        if self._ending is not None:
+            await asyncio.wait({self._ending})
         await self.tasks.wait()
 
 

@@ -21,8 +21,9 @@ from gateway.calls.manager import Call
 from gateway.calls.transcripts import Transcripts
 from gateway.flows.speech import SpeechRecognition
 from gateway.protocol.states import EventType
+from gateway.tasks import Tasks
 from media.asr import AsrError, SpeechEngine
-from media.recorder import StereoRecorder
+from media.recorder import RecordingError, StereoRecorder
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class CallTaps:
         self.speech = speech
         self.transcripts = transcripts  # live transcripts, opt-in per queue (None: off)
         self.recordings = recordings  # where recorded calls go (None: recording is off on this node)
+        self._finishing = Tasks("recordings", log)  # recordings being written after their agent side closed
 
     async def start(self, handoff: Handoff) -> None:
         """The call was just bridged to an agent: record it and transcribe it if its queue says so."""
@@ -55,11 +57,15 @@ class CallTaps:
             handoff.recorder = StereoRecorder(self.recordings / call.conversation_id / name)
             handoff.bridge.add_tap(handoff.recorder)
         if action.transcribe and self.transcripts is not None and handoff.transcript is None:
-            handoff.transcript = await self.transcripts.start(
-                self._speech_engine(call), self._recorder_of(call), call.id
-            )
-            if handoff.transcript is not None and handoff.bridge is not None:
-                handoff.bridge.add_tap(handoff.transcript)
+            bridge = handoff.bridge
+            transcript = await self.transcripts.start(self._speech_engine(call), self._recorder_of(call), call.id)
+            if transcript is None:
+                return
+            if handoff.bridge is not bridge:  # the agent side closed while it started: nobody would stop it
+                await self.transcripts.stop(transcript)
+                return
+            handoff.transcript = transcript
+            bridge.add_tap(transcript)
 
     async def stop_transcript(self, handoff: Handoff) -> None:
         transcript, handoff.transcript = handoff.transcript, None
@@ -67,14 +73,22 @@ class CallTaps:
             await self.transcripts.stop(transcript)
 
     async def finish_recording(self, handoff: Handoff, agent_id: str) -> None:
-        """Write the recording of the agent's part (if any) and put it on the timeline."""
+        """Write the recording of the agent's part (if any) and put it on the timeline.
+
+        In a task of this node's recordings, waited for here: the caller may be cancelled meanwhile (a hand-off
+        task that the call's end closes while the agent's leg was being let go), and a cancelled
+        ``to_thread(close)`` that no worker had picked up yet never runs at all, leaving the file a ``.part``, its
+        writer thread waiting for good and the timeline without the recording. :meth:`stop` waits for them."""
         recorder, handoff.recorder = handoff.recorder, None
         if recorder is None:
             return
-        call = handoff.call
+        done = self._finishing.spawn(self._finish(handoff.call, recorder, agent_id), f"finish-{recorder.path.name}")
+        await asyncio.wait({done})  # cancelling this wait leaves the recording to be finished
+
+    async def _finish(self, call: Call, recorder: StereoRecorder, agent_id: str) -> None:
         try:
             path = await asyncio.to_thread(recorder.close)
-        except Exception:  # a failed recording must not break the call's cleanup
+        except (RecordingError, OSError):  # a failed recording must not break the call's cleanup
             log.exception("recording failed", extra={"conversation_id": call.conversation_id})
             return
         if path is None:
@@ -91,6 +105,11 @@ class CallTaps:
                 "bytes": path.stat().st_size,
             },
         )
+
+    async def stop(self) -> None:
+        """The node stops (after its calls ended): the recordings still being written are finished."""
+        await self._finishing.wait()
+        await self._finishing.close()
 
     def _speech_engine(self, call: Call) -> SpeechEngine | None:
         if self.speech is None or call.flow is None:

@@ -209,6 +209,39 @@ async def test_agent_hangs_up(clients: Clients, node: Node) -> None:
         await caller.close()
 
 
+async def test_an_end_whose_asker_is_cancelled_still_releases_the_call_its_agent_and_its_recording(
+    clients: Clients, node: Node
+) -> None:
+    """Whoever ends a call may be cancelled meanwhile (an agent's socket handler that the server's shutdown
+    cancels): the ending goes on by itself. Cut at its first await, it left the call half ended for good: no
+    'ended' for the caller, the hand-off and its recording (a writer thread) never let go, the agent on the call."""
+    alice = clients.agent("alice")
+    await alice.hello()
+    caller = await queued_call(clients)
+    phone = Softphone(alice)
+    try:
+        await phone.answer((await phone.ringing())["call_id"], wait_connected=True)
+        await caller.status(CallStatus.CONNECTED)
+        call = node.services.calls.calls[phone.call_id]
+        assert node.services.agent_calls.handoffs[phone.call_id].recorder is not None
+        asker = asyncio.create_task(call.end("agent_hangup"))
+        await asyncio.sleep(0)  # the ending has started
+        asker.cancel()
+        await asyncio.gather(asker, return_exceptions=True)
+        ended = await caller.status(CallStatus.ENDED)
+        assert ended["reason"] == "agent_hangup"
+        recording = await alice.event("recording", timeout=10)
+        assert recording["call_id"] == phone.call_id
+        assert (
+            phone.call_id not in node.services.agent_calls.handoffs and phone.call_id not in node.services.calls.calls
+        )
+        info = await node.services.presence.info("alice")
+        assert info["activity"] == "wrap_up"
+    finally:
+        await phone.close()
+        await caller.close()
+
+
 async def test_agent_tab_closes_mid_call_and_the_caller_is_queued_again(clients: Clients, node: Node) -> None:
     alice = clients.agent("alice")
     await alice.hello()
