@@ -9,6 +9,7 @@ import os
 import stat
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import av
@@ -186,3 +187,24 @@ def test_the_event_loop_serves_while_the_recording_cannot_be_written(tmp_path: P
     assert abs(pcm.shape[1] - 10 * RATE) < RATE // 10  # the dropped blocks are silence in their place
     assert rec.duration_ms == pytest.approx(10_000, abs=100)
     assert abs(peak_hz(pcm[0][RATE // 4 : RATE * 3 // 4]) - 440) < 10
+
+
+def test_handing_blocks_over_wakes_no_thread(tmp_path: Path) -> None:
+    """The tap runs on the event loop for every recorded block: a hand-over is an append to the queue, never a
+    notify that wakes the writer (the futex call and the woken writer's demand for the GIL cost the loop more than
+    the hand-over; see the module's docstring). The writer polls, so it never waits on the queue's condition."""
+    rec = StereoRecorder(tmp_path / "call.wav")
+    try:
+        for i in range(40):
+            rec("a", tone(440, i))
+            rec("b", tone(660, i))
+        for _ in range(500):  # the writer took every batch (bounded wait)
+            if rec._queue.empty() and rec.frames_written >= 30 * BLOCK:
+                break
+            threading.Event().wait(0.01)
+        assert rec._queue.empty()
+        for _ in range(30):  # and then waits for more without a waiter on the queue's condition
+            assert not rec._queue.not_empty._waiters  # type: ignore[attr-defined]
+            threading.Event().wait(0.01)
+    finally:
+        rec.close()
