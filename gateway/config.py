@@ -303,7 +303,8 @@ class Settings:
         env="CG_ADMISSION_MAX_LAG_MS",
         parse=number(float, 1, 10_000, "0 or a number from 1 to 10000", zero_too=True),
         help='a new call hears "all lines busy" (and is offered the chat) while this node\'s event loop runs '
-        "late by more than this on average over the last second (one more call would make prompts late); "
+        "late by more than this, the median over the last 2 s (one more call would make prompts late; one stall, "
+        "such as the node's own start-up, is not load); "
         "`/readyz` answers 503 `full` meanwhile; 0: only `--max-calls`",
     )
     limit_calls_per_customer: int = setting(

@@ -223,6 +223,7 @@ async def start(settings: Settings, *, clock: Callable[[], int] | None = None, s
     except BaseException:
         await stack.aclose()
         raise
+    services.calls.admission.serving()  # the start-up's own work (models, flows, seeding) was not load
     log.info("gateway services started with %d agents", len(services.directory), extra={"node": settings.node_id})
     return services
 

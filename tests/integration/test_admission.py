@@ -15,6 +15,7 @@ from dataclasses import replace
 import aiohttp
 import pytest
 
+from gateway.calls.admission import WINDOW
 from gateway.config import Settings
 from gateway.protocol.states import CallStatus
 from gateway.tasks import cancel_and_wait
@@ -25,10 +26,10 @@ from tests.support.servers import Node, start_node
 BLOCK_SECONDS = 0.2  # each slice the loop is held: the sampler's sleeps wake up to this late
 
 
-async def hog(stop: asyncio.Event) -> None:
+async def hog(stop: asyncio.Event, block: float = BLOCK_SECONDS) -> None:
     """Hold the event loop most of the time, as a CPU-bound step on it would."""
     while not stop.is_set():
-        time.sleep(BLOCK_SECONDS)
+        time.sleep(block)
         await asyncio.sleep(0.005)
 
 
@@ -44,6 +45,32 @@ async def until_status(url: str, wanted: str, seconds: float = 30) -> dict[str, 
             if body["status"] == wanted:
                 return body
             await asyncio.sleep(0.1)
+
+
+async def stall(seconds: float) -> None:
+    """Hold the event loop once, as a first call's import or a model loaded on first use does."""
+    time.sleep(seconds)
+
+
+async def until_sampled(node: Node, at_least_s: float) -> None:
+    """Wait until the node's own sampler has measured a lag of ``at_least_s`` (the stall reached admission)."""
+    admission = node.services.calls.admission
+    async with asyncio.timeout(30):
+        while not any(lag >= at_least_s for lag in admission.samples):
+            await asyncio.sleep(0.05)
+
+
+async def samples_taken(node: Node, count: int) -> None:
+    """Wait until the node's sampler has measured the loop's lag ``count`` more times."""
+    registry = node.services.metrics.recorder.registry
+
+    def taken() -> float:
+        return registry.get_sample_value("contact_gateway_event_loop_lag_seconds_count") or 0
+
+    before = taken()
+    async with asyncio.timeout(30):
+        while taken() < before + count:
+            await asyncio.sleep(0.05)
 
 
 @pytest.fixture
@@ -93,4 +120,62 @@ async def test_a_saturated_loop_refuses_new_calls_and_readyz_says_full(loaded_no
         await cancel_and_wait(load)
         await refused.close()
         await admitted.close()
+        await bounded(clients.close(), "closing the test clients")
+
+
+async def test_a_node_whose_start_up_held_its_loop_takes_calls_at_once(settings: Settings) -> None:
+    """The start-up's own work (here: the loop held while the node starts) is not load: the node serves ready."""
+    stop = asyncio.Event()
+    # each step of the start-up that waits (Redis, a thread) waits for a 0.5 s slice too: the start-up after the
+    # node's sampler began lasts several of its windows, all of them late
+    load = asyncio.create_task(hog(stop, 0.5), name="test-start-up-hog")
+    node = None
+    clients = None
+    caller = None
+    try:
+        node = await start_node(replace(settings, admission_max_lag_ms=25))
+        stop.set()
+        await cancel_and_wait(load)
+        load = None
+        # three on-time samples since: a window of the last four would hold the start-up's lag still
+        await samples_taken(node, 3)
+        assert await readiness(node.url) == (
+            200,
+            {"status": "ready", "redis": "ok", "node": node.services.settings.node_id},
+        )
+        clients = Clients(node.url)
+        caller = Caller(clients.customer())
+        await caller.customer.hello()
+        await caller.dial()
+        await caller.status(CallStatus.IVR)
+        assert len(node.services.calls.calls) == 1
+    finally:
+        stop.set()
+        await cancel_and_wait(load)
+        if caller is not None:
+            await caller.close()
+        if clients is not None:
+            await bounded(clients.close(), "closing the test clients")
+        if node is not None:
+            await bounded(node.stop(), "stopping the gateway node")
+
+
+async def test_one_stall_of_the_loop_refuses_no_call(loaded_node: Node) -> None:
+    """One long stall, then on time again: the node stays ready and takes the next call."""
+    clients = Clients(loaded_node.url)
+    caller = Caller(clients.customer())
+    try:
+        await caller.customer.hello()
+        async with asyncio.timeout(30):  # serving for a whole window: the node judges its lag
+            while len(loaded_node.services.calls.admission.samples) < WINDOW:
+                await asyncio.sleep(0.05)
+        await stall(0.6)  # the sampler's sleep (0.25 s) began before it: it wakes 0.35-0.6 s late
+        await until_sampled(loaded_node, 0.3)
+        code, body = await readiness(loaded_node.url)
+        assert (code, body["status"]) == (200, "ready")
+        await caller.dial()
+        await caller.status(CallStatus.IVR)
+        assert len(loaded_node.services.calls.calls) == 1
+    finally:
+        await caller.close()
         await bounded(clients.close(), "closing the test clients")
