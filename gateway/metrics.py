@@ -181,6 +181,14 @@ class Metrics:
             registry=r,
         )
 
+        # recordings (gateway/calls/taps.py)
+        self.recording_dropped = Counter(
+            f"{PREFIX}_recording_dropped_seconds",
+            "Seconds of recorded calls written as silence: the recorder's writer fell behind and its blocks were "
+            "dropped (each recording's own figure is its timeline event's dropped_ms)",
+            registry=r,
+        )
+
         # the node itself (gateway/ops/metrics.py)
         self.loop_lag = Histogram(
             f"{PREFIX}_event_loop_lag_seconds",

@@ -427,6 +427,7 @@ async def _build(
         announce_seconds=settings.announce_seconds,
         wrap_up_seconds=settings.wrap_up_seconds,
         clock=clock,
+        metrics=metrics,
     )
     calls = CallManager(
         CallConfig(ice=ice, max_calls=settings.max_calls, flow=settings.voice_flow),

@@ -17,8 +17,8 @@ never wakes the writer: the writer looks at the queue every ``WRITER_POLL`` seco
 the loop (a condition's notify per hand-over) cost the loop more than the hand-over itself: the futex call, and the
 woken writer then asking for the GIL while the loop has packets waiting in its sockets; with ten recorded calls the
 loop spent about 9 % of its GIL time in that notify. When the writer has fallen that far behind, the blocks are
-dropped rather than the loop blocked: counted (:attr:`StereoRecorder.blocks_dropped`), logged, and
-replaced by silence of its length, so what follows stays in time. :meth:`close` drains the queue and joins the
+dropped rather than the loop blocked: counted (:attr:`StereoRecorder.blocks_dropped`, and the time they held,
+:attr:`StereoRecorder.dropped_ms`), logged, and replaced by silence of its length, so what follows stays in time. :meth:`close` drains the queue and joins the
 thread (call it off the event loop).
 
 Writes go to ``PATH.part`` and the file is renamed to ``PATH`` by
@@ -104,6 +104,7 @@ class StereoRecorder:
         self._gap = [0, 0]  # samples dropped on each channel since its last block queued
         self._dropped_at = [0.0, 0.0]  # when each channel's last dropped block arrived
         self.blocks_dropped = 0
+        self._samples_dropped = [0, 0]  # on each channel, since the start
         self.closed = False
         # the writer's side (its thread only, until close() joined it)
         self._pending: list[list[Samples]] = [[], []]
@@ -118,6 +119,11 @@ class StereoRecorder:
     @property
     def duration_ms(self) -> int:
         return self.frames_written * 1000 // SAMPLE_RATE
+
+    @property
+    def dropped_ms(self) -> int:
+        """How much of the call is silence in the file because its blocks were dropped (the side that lost more)."""
+        return max(self._samples_dropped) * 1000 // SAMPLE_RATE
 
     def __call__(self, side: str, samples: Samples) -> None:
         """The bridge tap: ``side`` "a" (caller, left) or "b" (agent, right). Never blocks: a block the writer has
@@ -139,6 +145,7 @@ class StereoRecorder:
             for ch, at, block, gap in batch:
                 self._gap[ch] += gap + len(block)
                 self._dropped_at[ch] = at
+                self._samples_dropped[ch] += len(block)
             if not self.blocks_dropped:
                 log.warning(
                     "recording %s: the writer fell behind, blocks dropped (silence in the file)", self.path.name

@@ -55,6 +55,7 @@ from gateway.contact.routing import now_ms
 from gateway.contact.wait_estimate import WaitEstimates, announcement, estimate_wait_ms
 from gateway.errors import BadRequest, Conflict, GatewayError
 from gateway.flows.speech import SpeechRecognition
+from gateway.metrics import Metrics
 from gateway.protocol.bus import CallUpdate, EventAppended, Message
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import (
@@ -105,6 +106,7 @@ class AgentCalls:
         announce_seconds: float = ANNOUNCE_SECONDS,
         wrap_up_seconds: float = WRAP_UP_SECONDS,
         clock: Callable[[], int] = now_ms,
+        metrics: Metrics | None = None,
     ) -> None:
         if agent_drop not in ("requeue", "end"):
             raise ValueError(f"agent_drop must be 'requeue' or 'end', not {agent_drop!r}")
@@ -117,7 +119,9 @@ class AgentCalls:
         self.node_id = anchors.node_id if anchors is not None else ""  # owns the agents' ringing / on_call
         self.callbacks = callbacks  # a call may be a callback being delivered (None: no callbacks)
         # the recording and the live transcript (opt-in per queue) of bridged calls
-        self.taps = CallTaps(self._record, speech=speech, transcripts=transcripts, recordings=recordings)
+        self.taps = CallTaps(
+            self._record, speech=speech, transcripts=transcripts, recordings=recordings, metrics=metrics
+        )
         self.ring_seconds = ring_seconds
         self.agent_drop = agent_drop
         self.waits = waits

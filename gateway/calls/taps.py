@@ -20,6 +20,7 @@ from gateway.calls.handoff import Handoff
 from gateway.calls.manager import Call
 from gateway.calls.transcripts import Transcripts
 from gateway.flows.speech import SpeechRecognition
+from gateway.metrics import Metrics
 from gateway.protocol.states import EventType
 from gateway.tasks import Tasks
 from media.asr import AsrError, SpeechEngine
@@ -39,8 +40,10 @@ class CallTaps:
         speech: SpeechRecognition | None = None,
         transcripts: Transcripts | None = None,
         recordings: Path | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._record = record
+        self.metrics = metrics  # counts the seconds of recordings lost to a writer that fell behind
         self.speech = speech
         self.transcripts = transcripts  # live transcripts, opt-in per queue (None: off)
         self.recordings = recordings  # where recorded calls go (None: recording is off on this node)
@@ -91,6 +94,9 @@ class CallTaps:
         except (RecordingError, OSError):  # a failed recording must not break the call's cleanup
             log.exception("recording failed", extra={"conversation_id": call.conversation_id})
             return
+        finally:
+            if self.metrics is not None and recorder.dropped_ms:
+                self.metrics.recording_dropped.inc(recorder.dropped_ms / 1000)
         if path is None:
             return
         await self._record(
@@ -103,6 +109,9 @@ class CallTaps:
                 "url": f"/api/recordings/{call.conversation_id}/{path.name}",
                 "duration_ms": recorder.duration_ms,
                 "bytes": path.stat().st_size,
+                # blocks the writer fell too far behind to take: silence in the file instead (the desk says so)
+                "blocks_dropped": recorder.blocks_dropped,
+                "dropped_ms": recorder.dropped_ms,
             },
         )
 

@@ -77,7 +77,7 @@ class EventType(StrEnum):
     CALL_MONITORED = "call_monitored"  # a supervisor listens or whispers: agent_id (the supervisor), mode
     CALL_TRANSFERRED = "call_transferred"  # blind transfer: agent_id, to_agent_id or to_queue
     TRANSCRIPT = "transcript"  # one utterance of a live transcript: side, text, confidence, start/end
-    RECORDING = "recording"  # a recorded call's file: call_id, file, url, duration_ms, bytes
+    RECORDING = "recording"  # a call's file: call_id, file, url, duration_ms, bytes, blocks_dropped, dropped_ms
     CALLBACK = "callback"  # a callback's life: action requested / queued / attempt / outcome / closed
     CALL_INVITE = "call_invite"  # an agent invites the customer to a voice call: agent_name, ring_until
     CALL_INVITE_DECLINED = "call_invite_declined"  # the customer declined that invitation: invite_id

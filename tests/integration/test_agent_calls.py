@@ -98,6 +98,7 @@ async def test_agent_answers_and_both_sides_hear_each_other(clients: Clients, no
         # the billing queue records: one stereo file, the caller on the left and the agent on the right
         recording = await alice.event("recording", timeout=10)
         assert recording["duration_ms"] > 1000 and recording["agent_id"] == "alice"
+        assert recording["blocks_dropped"] >= 0 and 0 <= recording["dropped_ms"] <= recording["duration_ms"]
         await check_recording(node, clients, recording["url"], alice.token)
     finally:
         await phone.close()

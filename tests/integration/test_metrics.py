@@ -88,6 +88,7 @@ async def test_a_chat_and_a_call_through_the_ivr_move_the_counters(clients: Clie
     before = await scrape(node)
     assert value(before, "contact_gateway_node_info", node=node.services.settings.node_id, version="0.1.0") == 1
     assert value(before, "process_cpu_seconds_total") > 0  # the process collector is on the node's registry
+    assert value(before, "contact_gateway_recording_dropped_seconds_total") == 0  # scraped before any recording
 
     # a chat: the customer writes while no agent is there (it waits in the default queue), then alice comes
     chat = clients.customer()

@@ -69,7 +69,9 @@ function systemText(ev) {
     case 'call_agent_lost': return `Call connection to ${nameOf(ev.agent_id) || 'the agent'} lost · ${String(ev.reason || '').replace(/_/g, ' ')}`;
     case 'recording': {
       const s = Math.floor((Number(ev.duration_ms) || 0) / 1000);
-      return `Call recording · ${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+      // the recorder's writer fell behind: that much of the call is silence in the file
+      const lost = Number(ev.dropped_ms) > 0 ? ` · ${Math.max(1, Math.round(ev.dropped_ms / 1000))} s of audio lost` : '';
+      return `Call recording · ${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}${lost}`;
     }
     case 'transcript':
       if (ev.unavailable) return `No live transcript: ${ev.unavailable}`;
