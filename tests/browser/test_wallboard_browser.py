@@ -3,7 +3,8 @@ waits, is assigned and closes, and a call queues and is answered (the agent, the
 protocol clients and aiortc peers); every number changes live on the page (waited for on the DOM, never
 slept for). Then the supervisor barges into the call from the page. axe-core finds nothing serious, in the
 normal and the large mode; screenshots of both at 1,280 px. An agent without the role is told the page is
-not for them.
+not for them. The "Updated" time is the center's clock (--center-timezone), named when the browser's zone reads
+otherwise.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import os
 import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import Browser, Page, expect
@@ -162,3 +165,36 @@ async def test_an_agent_without_the_role_is_told_the_wallboard_is_not_for_them(b
         await expect(page.locator("#wb-live")).to_be_hidden()
     finally:
         await ctx.close()
+
+
+CENTER = "Asia/Kolkata"  # +05:30 all year: no browser zone of the test reads the same by chance
+
+
+@pytest.fixture
+async def center_node(settings: Settings) -> AsyncIterator[Node]:
+    started = await start_node(replace(settings, center_timezone=CENTER))
+    yield started
+    await bounded(started.stop(), "stopping the gateway node")
+
+
+async def test_the_updated_time_is_the_centers_clock_named_when_the_browser_is_elsewhere(
+    browser: Browser, center_node: Node, tmp_path: Path
+) -> None:
+    for here, named in (("America/New_York", True), (CENTER, False)):
+        ctx = await browser.new_context(viewport={"width": 1280, "height": 800}, timezone_id=here, locale="en-GB")
+        try:
+            page = await ctx.new_page()
+            await sign_in(page, center_node, "carol")
+            await expect(page.locator("[data-testid=wb-conn]")).to_have_text("Live")
+            updated = page.locator("[data-testid=wb-updated]")
+            await expect(updated).to_have_text(re.compile(r"^Updated \d\d:\d\d:\d\d( Asia/Kolkata)?$"))
+            text = await updated.inner_text()
+            assert text.endswith(f" {CENTER}") == named, (here, text)
+            h, m, sec = (int(x) for x in text.split()[1].split(":"))
+            now = datetime.now(ZoneInfo(CENTER))
+            apart = abs((h * 3600 + m * 60 + sec) - (now.hour * 3600 + now.minute * 60 + now.second))
+            assert min(apart, 86400 - apart) < 600, f"{text!r} is not the center's time ({now:%H:%M:%S})"
+            if named:
+                await shot(page, tmp_path, "wallboard-center-clock.png")
+        finally:
+            await ctx.close()

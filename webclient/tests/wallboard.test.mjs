@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  duration, expected, handleTime, oldestWait, serviceLevel, skew, todayZone,
+  centerClock, duration, expected, handleTime, oldestWait, serviceLevel, skew, todayZone,
 } from '../static/supervisor/wallboard_format.js';
 
 test('durations read as a clock', () => {
@@ -48,4 +48,13 @@ test("today is the center's day: the frame names its zone", () => {
   assert.equal(todayZone({ today_zone: 'UTC' }), 'UTC');
   assert.equal(todayZone({}), 'UTC');
   assert.equal(todayZone(null), 'UTC');
+});
+
+test("the wallboard's clock is the center's, named when this browser's reads otherwise", () => {
+  const at = Date.UTC(2026, 0, 15, 9, 5, 7); // 09:05:07 UTC: 14:35:07 in Kolkata, 04:05:07 in New York
+  assert.equal(centerClock(at, 'Asia/Kolkata', 'en-GB', 'America/New_York'), '14:35:07 Asia/Kolkata');
+  assert.equal(centerClock(at, 'Asia/Kolkata', 'en-GB', 'Asia/Kolkata'), '14:35:07');
+  assert.equal(centerClock(at, 'UTC', 'en-GB', 'Etc/UTC'), '09:05:07'); // one clock, two names
+  assert.equal(centerClock(at, 'UTC', 'en-GB', 'America/New_York'), '09:05:07 UTC');
+  assert.equal(centerClock(at, 'Mars/Olympus', 'en-GB', 'America/New_York'), "04:05:07 (this computer's time)");
 });

@@ -2,7 +2,7 @@
 // stay), and a tick every second moves the durations on from the frame's times.
 
 import {
-  CALL_WORDS, STATE_WORDS, duration, expected, handleTime, oldestWait, serviceLevel, skew, todayZone,
+  CALL_WORDS, STATE_WORDS, centerClock, duration, expected, handleTime, oldestWait, serviceLevel, skew, todayZone,
 } from './wallboard_format.js';
 
 const W = { frame: null, skew: 0, onMonitor: () => {}, monitoring: () => null };
@@ -222,8 +222,8 @@ export function render(frame) {
   if (zone) set(zone, `(${todayZone(frame.thresholds)})`);
   renderAgents(frame);
   renderCalls(frame);
-  document.getElementById('wb-updated').textContent =
-    `Updated ${new Date(frame.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })}`;
+  // the center's clock (its time zone, --center-timezone), as "today" is its day
+  document.getElementById('wb-updated').textContent = `Updated ${centerClock(frame.at, todayZone(frame.thresholds))}`;
 }
 
 function tick() {

@@ -6,6 +6,24 @@ export function todayZone(thresholds) {
   return typeof zone === 'string' && zone ? zone : 'UTC';
 }
 
+const CLOCK = { hour: '2-digit', minute: '2-digit', second: '2-digit' };
+
+/** A time of day (ms since the epoch) on the center's clock, in its time zone (an IANA name), followed by the
+ * zone's name when this browser's clock reads otherwise at that moment (a supervisor in another zone, a wall
+ * screen set to UTC); this browser's own time, said so, when it does not know the zone. `locales`: the browser's
+ * by default; `here`: this browser's zone (tests pass one). */
+export function centerClock(ms, zone, locales = [], here = undefined) {
+  const when = new Date(ms);
+  const local = new Intl.DateTimeFormat(locales, { ...CLOCK, timeZone: here }).format(when);
+  let center;
+  try {
+    center = new Intl.DateTimeFormat(locales, { ...CLOCK, timeZone: zone }).format(when);
+  } catch {
+    return `${local} (this computer's time)`; // RangeError: a zone this browser's time zone data lacks
+  }
+  return center === local ? center : `${center} ${zone}`;
+}
+
 /** "0:07", "4:05", "1:02:09" for a duration in ms ("—" for none). */
 export function duration(ms) {
   if (ms == null || !Number.isFinite(ms)) return '—';
