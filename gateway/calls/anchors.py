@@ -156,6 +156,10 @@ class CallAnchors:
             return False
         return await self.db.call_node(call_id) != self.node_id
 
+    async def entry(self, call_id: str) -> dict[str, str] | None:
+        """The call's registry entry as every node sees it (None: no live call of that id)."""
+        return await self.db.call(call_id)
+
     async def node_of(self, call_id: str) -> str | None:
         """The node holding the call, if any node does."""
         return await self.db.call_node(call_id)

@@ -17,8 +17,9 @@ from typing import Any
 
 from gateway.calls.agent_calls import AgentCalls
 from gateway.calls.anchors import CallAnchors
+from gateway.calls.handoff import HandoffState
 from gateway.contact.agents import Agent, AgentDirectory
-from gateway.errors import GatewayError, InternalError, NotFound
+from gateway.errors import Forbidden, GatewayError, InternalError, NotFound
 from gateway.protocol.bus import CallCommand, CallReply, Message
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import ConsultAction
@@ -65,6 +66,33 @@ class CallCommands:
             return
         if any(agent_id in h.monitors for h in self.agent_calls.handoffs.values()):
             self._tasks.spawn(self.agent_calls.monitors.end_all_of(agent_id, "role_removed"), f"unmonitor-{agent_id}")
+
+    async def check_ice(self, agent: Agent, call_id: str) -> None:
+        """A TURN pair (``call_ice``) only for a call the agent is about to send audio into: one that rings for
+        them or that they are on (a consulted colleague included), or a supervisor's connected call to listen to,
+        whisper or barge into; else Forbidden ``not_your_call`` (any agent could mint relay credentials for any
+        call id). The call's state is this node's when it holds the call, the call registry's otherwise."""
+        handoff = self.agent_calls.handoffs.get(call_id)
+        if handoff is not None:
+            state, first, consultant = (
+                handoff.state,
+                handoff.agent_id,
+                handoff.consult.agent_id if handoff.consult is not None else "",
+            )
+        else:
+            entry = await self.anchors.entry(call_id) or {}
+            try:
+                state = HandoffState(entry.get("state", ""))
+            except ValueError:  # no such call, or one not waiting for an agent yet (its IVR): nobody's to join
+                state = HandoffState.ENDED
+            first, consultant = entry.get("agent_id", ""), entry.get("consult_agent_id", "")
+        if may_join(agent, state, first, consultant):
+            return
+        raise Forbidden(
+            f"call {call_id} does not ring for you, is not yours and is not one you may listen to",
+            field="call_id",
+            code=ErrorCode.NOT_YOUR_CALL,
+        )
 
     async def run(self, agent: Agent, op: str, call_id: str, **args: Any) -> Any:
         """Do ``op`` on the call where it lives; returns its result (an SDP answer for accept / monitor)."""
@@ -145,3 +173,14 @@ class CallCommands:
             internal = InternalError.logged(exc, log, f"call command {message.op[:40]!a}")
             reply = CallReply(message.id, ok=False, error=internal.to_dict())
         await self.bus.publish(self.keys.node_channel(message.reply_to), reply)
+
+
+def may_join(agent: Agent, state: HandoffState, first: str, consultant: str) -> bool:
+    """Whether ``agent`` may bring audio to a call in ``state`` whose agent is ``first`` (ringing for them or on
+    it) and whose consulted colleague is ``consultant``: theirs while it rings for them or they are on it, a
+    supervisor's while it is bridged (listen, whisper, barge)."""
+    if state.has_agent and agent.id == first:
+        return True
+    if state.consulting and agent.id == consultant:
+        return True
+    return agent.supervises and state.bridged

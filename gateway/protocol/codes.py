@@ -37,6 +37,7 @@ class ErrorCode(StrEnum):
     NOT_CONNECTED = "not_connected"
     ALREADY_MONITORING = "already_monitoring"
     NOT_MONITORING = "not_monitoring"
+    NOT_YOUR_CALL = "not_your_call"  # call_ice for a call that neither rings for the agent nor is theirs to join
     NOT_CONSULTING = "not_consulting"
     CONSULT_BUSY = "consult_busy"
     TRANSFER_REFUSED = "transfer_refused"

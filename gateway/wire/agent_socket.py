@@ -193,6 +193,7 @@ class AgentConnection(Connection):
                 await conversations.close(self.me.id, frame.conversation_id, frame.disposition)
                 await self.s.agent_calls.wrap_up_done(self.me.id)
             case client.CallIceRequest():  # before an accept's or a monitor's offer: a TURN pair bound to the call
+                await commands.check_ice(self.me, frame.call_id)  # a call that rings for them, theirs, or to listen to
                 ice = self.s.calls.config.ice.for_call(f"agent-{self.me.id}", frame.call_id, time.time())
                 self.push(server.CallIce(frame.call_id, ice))
             case client.CallOffer():  # calls may live on another node: see gateway/calls/commands.py

@@ -72,8 +72,12 @@ def frame_rules(s: Scene) -> dict[ClientFrame, list[tuple[Agent | Customer, Fram
             (s.bob, {"type": "close", "conversation_id": cid, "disposition": "resolved"}, "forbidden"),
             (s.b, {"type": "close", "conversation_id": cid, "disposition": "resolved"}, "unknown_type"),
         ],
-        # any socket may ask: the pair is bound to the asker and the call id, and opens no call, nobody else's
-        ClientFrame.CALL_ICE: [(s.b, {"type": "call_ice"}, "missing_field")],
+        # a customer asks before its own new call (the pair is bound to it and the call id); an agent only for a
+        # call that rings for them or is theirs (a supervisor: a connected one)
+        ClientFrame.CALL_ICE: [
+            (s.b, {"type": "call_ice"}, "missing_field"),
+            (s.bob, {"type": "call_ice", "call_id": call}, "not_your_call"),
+        ],
         ClientFrame.CALL_OFFER: [
             (s.bob, {"type": "call_offer", "call_id": call, "sdp": s.phone_sdp}, "not_ringing"),
             # a test call (the flow console) only on a test run's socket, which only an admin opens

@@ -19,7 +19,9 @@ from media.aiortc_patches import map_public_address, ports_outside_range
 from media.ice import username_expiry, valid_at
 from tests.conftest import Clients, bounded
 from tests.support.caller import Caller
+from tests.support.queue_calls import queued_call
 from tests.support.servers import start_node
+from tests.support.softphone import Softphone
 from tests.support.turn import TurnServer, allocations
 
 CANDIDATE = re.compile(r"^a=candidate:\S+ \d+ udp \d+ (\S+) (\d+) typ (\w+)(?: raddr (\S+) rport (\d+))?", re.MULTILINE)
@@ -85,7 +87,7 @@ async def test_welcomes_carry_fresh_turn_credentials_and_legs_allocate_on_the_tu
 async def test_each_call_gets_a_turn_pair_of_its_own_valid_for_the_longest_call(
     settings: Settings, turn_server: TurnServer
 ) -> None:
-    """Two calls on one customer socket and one on an agent's: each ``call_ice`` a username bound to its call
+    """Two calls on one customer socket and one ringing for an agent: each ``call_ice`` a username bound to its call
     and its asker, expiring ``--turn-call-seconds`` after it was made (not the socket's ``--turn-ttl-seconds``)."""
     node = await start_node(
         replace(
@@ -97,6 +99,8 @@ async def test_each_call_gets_a_turn_pair_of_its_own_valid_for_the_longest_call(
         )
     )
     clients = Clients(node.url)
+    caller: Caller | None = None
+    phone: Softphone | None = None
     try:
         customer = clients.customer()
         welcome = await customer.hello()
@@ -116,13 +120,25 @@ async def test_each_call_gets_a_turn_pair_of_its_own_valid_for_the_longest_call(
         assert pairs[0]["username"] != pairs[1]["username"] and pairs[0]["credential"] != pairs[1]["credential"]
         assert all(p["username"] != welcome["ice_servers"][0]["username"] for p in pairs)
 
+        # an agent gets one for a call that rings for them (not for any call id: not_your_call)
         agent = clients.agent("alice")
-        await agent.hello()
+        await agent.hello(available=False)
         await agent.send({"type": "call_ice", "call_id": "call-one"})
-        (desk,) = (await agent.expect("call_ice", lambda f: f["call_id"] == "call-one"))["ice_servers"]
-        assert desk["username"].endswith(":call-call-one-agent-alice")
+        assert (await agent.expect("error"))["code"] == "not_your_call"
+        with ports_outside_range():
+            caller = await queued_call(clients)
+        phone = Softphone(agent)
+        await agent.send({"type": "status", "status": "available"})
+        ringing = (await phone.ringing())["call_id"]
+        await agent.send({"type": "call_ice", "call_id": ringing})
+        (desk,) = (await agent.expect("call_ice", lambda f: f["call_id"] == ringing))["ice_servers"]
+        assert desk["username"].endswith(f":call-{ringing}-agent-alice")
         assert username_expiry(desk["username"]) <= int(time.time()) + 900
     finally:
+        if phone is not None:
+            await phone.close()
+        if caller is not None:
+            await caller.close()
         await bounded(clients.close(), "closing the clients")
         await bounded(node.stop(), "stopping the node")
 

@@ -179,6 +179,7 @@ export const ErrorCode = Object.freeze({
   NOT_CONNECTED: "not_connected",
   ALREADY_MONITORING: "already_monitoring",
   NOT_MONITORING: "not_monitoring",
+  NOT_YOUR_CALL: "not_your_call",
   NOT_CONSULTING: "not_consulting",
   CONSULT_BUSY: "consult_busy",
   TRANSFER_REFUSED: "transfer_refused",
