@@ -18,8 +18,8 @@ the loop (a condition's notify per hand-over) cost the loop more than the hand-o
 woken writer then asking for the GIL while the loop has packets waiting in its sockets; with ten recorded calls the
 loop spent about 9 % of its GIL time in that notify. When the writer has fallen that far behind, the blocks are
 dropped rather than the loop blocked: counted (:attr:`StereoRecorder.blocks_dropped`, and the time they held,
-:attr:`StereoRecorder.dropped_ms`), logged, and replaced by silence of its length, so what follows stays in time. :meth:`close` drains the queue and joins the
-thread (call it off the event loop).
+:attr:`StereoRecorder.dropped_ms`), logged, and replaced by silence of its length, so what follows stays in time.
+:meth:`close` drains the queue and joins the thread (call it off the event loop).
 
 Writes go to ``PATH.part`` and the file is renamed to ``PATH`` by
 :meth:`close`, so a recording is either complete or absent, never half there.
