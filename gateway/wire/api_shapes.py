@@ -146,7 +146,10 @@ SCHEMAS: dict[str, Schema] = {
         {
             "redis": {**STR, "description": "loopback or supervisors"},
             "node": {**STR, "description": "likewise"},
-            "loop_lag_ms": {**INT, "description": "likewise, when full or draining: the event loop's mean lag"},
+            "loop_lag_ms": {
+                **INT,
+                "description": "likewise, when full or draining: the event loop's lag (median of the last 2 s)",
+            },
         },
     ),
     "Stats": closed(
