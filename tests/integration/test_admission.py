@@ -128,10 +128,10 @@ async def test_a_node_whose_start_up_held_its_loop_takes_calls_at_once(settings:
     stop = asyncio.Event()
     # each step of the start-up that waits (Redis, a thread) waits for a 0.5 s slice too: the start-up after the
     # node's sampler began lasts several of its windows, all of them late
-    load = asyncio.create_task(hog(stop, 0.5), name="test-start-up-hog")
-    node = None
-    clients = None
-    caller = None
+    load: asyncio.Task[None] | None = asyncio.create_task(hog(stop, 0.5), name="test-start-up-hog")
+    node: Node | None = None
+    clients: Clients | None = None
+    caller: Caller | None = None
     try:
         node = await start_node(replace(settings, admission_max_lag_ms=25))
         stop.set()
