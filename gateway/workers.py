@@ -31,7 +31,7 @@ from gateway.config import BY_NAME, Settings
 from gateway.errors import ConfigError
 from gateway.runtime import first_run
 from gateway.store import connect as redis_connect
-from gateway.store.embedded_redis import EmbeddedRedis, die_with_parent
+from gateway.store.embedded_redis import EmbeddedRedis, dies_with_parent
 from gateway.tasks import Tasks
 
 log = logging.getLogger(__name__)
@@ -121,14 +121,9 @@ class Supervisor:
         while not self.stopping.is_set():
             began = time.monotonic()
             proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "gateway",
-                "serve",
-                *self.argv,
+                *dies_with_parent([sys.executable, "-m", "gateway", "serve", *self.argv]),
                 env={**env, WORKER_ENV: str(number)},
                 stdin=asyncio.subprocess.DEVNULL,
-                preexec_fn=die_with_parent,
             )
             self.procs[number] = proc
             log.info("worker %d started (pid %d)", number, proc.pid)

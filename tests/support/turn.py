@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.store.embedded_redis import die_with_parent
+from gateway.store.embedded_redis import dies_with_parent
 from tests.support.servers import free_port
 
 
@@ -58,28 +58,29 @@ class TurnServer:
     def start(self) -> None:
         logf = open(self.log, "ab")  # noqa: SIM115 - the child keeps its own copy of the descriptor
         self.proc = subprocess.Popen(
-            [
-                turnserver_binary(),
-                "-n",  # no configuration file: only these options (not /etc/turnserver.conf)
-                "--listening-ip=127.0.0.1",
-                f"--listening-port={self.port}",
-                "--relay-ip=127.0.0.1",
-                "--allow-loopback-peers",
-                "--use-auth-secret",
-                f"--static-auth-secret={self.secret}",
-                "--realm=contact-gateway.test",
-                "--fingerprint",
-                "--no-tls",
-                "--no-dtls",
-                "--no-cli",
-                "--log-file=stdout",
-                f"--db={Path(self.dir.name) / 'turndb'}",
-                f"--pidfile={Path(self.dir.name) / 'turn.pid'}",
-                "--verbose",
-            ],
+            dies_with_parent(
+                [
+                    turnserver_binary(),
+                    "-n",  # no configuration file: only these options (not /etc/turnserver.conf)
+                    "--listening-ip=127.0.0.1",
+                    f"--listening-port={self.port}",
+                    "--relay-ip=127.0.0.1",
+                    "--allow-loopback-peers",
+                    "--use-auth-secret",
+                    f"--static-auth-secret={self.secret}",
+                    "--realm=contact-gateway.test",
+                    "--fingerprint",
+                    "--no-tls",
+                    "--no-dtls",
+                    "--no-cli",
+                    "--log-file=stdout",
+                    f"--db={Path(self.dir.name) / 'turndb'}",
+                    f"--pidfile={Path(self.dir.name) / 'turn.pid'}",
+                    "--verbose",
+                ]
+            ),
             stdout=logf,
             stderr=subprocess.STDOUT,
-            preexec_fn=die_with_parent,
         )
         logf.close()
         deadline = time.monotonic() + 15
