@@ -48,7 +48,9 @@ def test_a_child_dies_when_its_parent_is_killed() -> None:
         try:
             assert parent.stdout is not None
             child = int(parent.stdout.readline())
-            os.kill(child, 0)  # alive
+            deadline = time.monotonic() + 10  # setpriv set the signal once it ran the command (sleep)
+            while Path(f"/proc/{child}/comm").read_text().strip() != "sleep" and time.monotonic() < deadline:
+                time.sleep(0.01)
         finally:
             parent.kill()
             parent.wait()
