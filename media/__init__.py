@@ -9,6 +9,7 @@ Modules (each one concept; none imports ``gateway`` or ``ivr``):
 - ``dtmf``: Goertzel tone detector, tone generator, RFC 4733 payloads and de-duplication.
 - ``telephone_event``: negotiate and intercept RFC 4733 telephone-event on one aiortc connection.
 - ``aiortc_patches``: opt-in, version-checked speed-ups of aiortc hot paths.
+- ``direct_send``: an aiortc sender that also sends a relayed packet at once, from the receive path.
 - ``loopback``: two in-process peers and a track recorder, for tests and benchmarks.
 - ``opus``: prompts encoded to Opus once and sent as packets.
 - ``asr``: streaming speech recognition (Vosk, pocketsphinx en-us default), VAD endpointing, model installer.

@@ -21,7 +21,11 @@ a whisper (:meth:`Bridge.whisper`) is mixed into what the agent hears only, and 
 Relay: when both legs send Opus packets (their :class:`~media.aiortc_patches.PacketRelay` is given), and
 nothing has to change what a side hears (no hold, no whisper, barge or consultation), each received packet
 goes to the other leg's sender the moment it arrives, untouched: no jitter buffer, no decode, no 20 ms
-tick, no second encode (an SFU's forwarding). A tap or a listening supervisor only adds decoding beside
+tick, no second encode (an SFU's forwarding). It leaves from the receive path itself: the other leg's
+sender is a :class:`~media.direct_send.DirectSender` whose ``send_now`` numbers, protects and sends it
+there and then (:meth:`media.player.PromptPlayer.relay`), without waking that sender's task (one event-loop
+iteration fewer between arrival and departure); the task keeps sending whatever the player makes on its
+own clock (prompts, mixed audio, music on hold), in the same RTP stream. A tap or a listening supervisor only adds decoding beside
 the relay, on the directions it listens to: the leg decodes each packet of that side as it is relayed
 (:meth:`media.leg.AudioLeg._decode_beside`: no jitter buffer, no decoder thread), and the decoded audio
 reaches the tap, not the other side (the forwarded packets, and so what the other side hears and when, do

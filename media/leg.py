@@ -11,13 +11,16 @@ called once with why the connection went away (``ice_failed`` or
 Both the customer's call and an agent's softphone are legs; a
 :class:`~media.bridge.Bridge` joins two of them. A leg that sends Opus
 packets has a :attr:`AudioLeg.relay` (:class:`~media.aiortc_patches.PacketRelay`)
-through which the bridge takes its received packets before any decoding.
+through which the bridge takes its received packets before any decoding, and its sender is a
+:class:`~media.direct_send.DirectSender`, so that the packets relayed to it leave from the other
+leg's receive path instead of waking its sender task.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -25,18 +28,26 @@ from typing import Any
 import av
 import numpy as np
 import numpy.typing as npt
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from media.aiortc_patches import PacketRelay, relay_point
 from media.audio import FrameConverter
+from media.direct_send import direct_sender
+from media.errors import UnsupportedAiortcVersion
 from media.ice import IceServer
-from media.player import PromptPlayer
+from media.player import PromptPlayer, SendNow
 from media.sdp_offer import NEGOTIATION_ERRORS, BadOffer, check_offer
 from media.telephone_event import enable_telephone_events
 
 Samples = npt.NDArray[np.int16]
 log = logging.getLogger(__name__)
+
+
+@functools.cache
+def _warn_once(message: str) -> None:
+    log.warning("%s", message)
+
 
 __all__ = ["AudioLeg", "BadOffer", "Samples", "beside_decoder", "check_offer"]
 
@@ -117,12 +128,14 @@ class AudioLeg:
             raise BadOffer(f"the SDP offer could not be used: {type(exc).__name__}: {exc}"[:300]) from None
         if not any(t.kind == "audio" for t in self.pc.getTransceivers()):
             raise BadOffer("the offer has no audio", code="no_audio")
+        audio = [t for t in self.pc.getTransceivers() if t.kind == "audio"]
         if self._opus_silence is not None and "opus/48000" in offer_sdp.lower():
-            self.player = PromptPlayer(opus_silence=self._opus_silence)  # aiortc answers Opus first when offered
-        for transceiver in self.pc.getTransceivers():
-            if transceiver.kind == "audio":
-                transceiver.sender.replaceTrack(self.player)
-                transceiver.direction = "sendrecv"
+            # aiortc answers Opus first when offered; relayed packets leave from the receive path when it can
+            send_now = self._direct_send(audio[0].sender) if len(audio) == 1 else None
+            self.player = PromptPlayer(opus_silence=self._opus_silence, send_now=send_now)
+        for transceiver in audio:
+            transceiver.sender.replaceTrack(self.player)
+            transceiver.direction = "sendrecv"
         try:
             answer = await self.pc.createAnswer()
         except NEGOTIATION_ERRORS as exc:
@@ -133,6 +146,14 @@ class AudioLeg:
         if self.relay is not None:
             self.relay.beside = self._decode_beside
         return self.pc.localDescription.sdp
+
+    def _direct_send(self, sender: RTCRtpSender) -> SendNow | None:
+        """The sender's :meth:`~media.direct_send.DirectSender.send_now` (None on an aiortc it does not know)."""
+        try:
+            return direct_sender(sender).send_now
+        except UnsupportedAiortcVersion as exc:
+            _warn_once(exc.message)
+            return None
 
     def _relay_point(self) -> None:
         for transceiver in self.pc.getTransceivers():

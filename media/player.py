@@ -35,6 +35,11 @@ class LiveSource(Protocol):
         """The next 20 ms block (1,920 bytes of 48 kHz mono s16), or None."""
 
 
+class SendNow(Protocol):
+    def __call__(self, timestamp: int, payload: bytes) -> bool:
+        """Send one Opus packet (``timestamp``: its pts, 48 kHz) at once; False if it cannot be sent from here."""
+
+
 SAMPLE_RATE = 48000
 PTIME = 0.020
 SAMPLES_PER_FRAME = 960
@@ -75,6 +80,7 @@ class PlayerStats:
     skipped_frames: int = 0  # 20 ms slots skipped after falling more than MAX_LAG behind
     relayed: int = 0  # packets sent as relayed from the other leg (counted in frames_sent too)
     relay_dropped: int = 0  # relayed packets dropped because the sender fell RELAY_BACKLOG behind
+    relayed_at_once: int = 0  # relayed packets sent from the receive path (``send_now``), counted in relayed too
 
 
 class _Prompt:
@@ -236,10 +242,19 @@ class PromptPlayer(MediaStreamTrack):
     kind = "audio"
 
     def __init__(
-        self, *, paced: bool = True, clock: Callable[[], float] = time.monotonic, opus_silence: bytes | None = None
+        self,
+        *,
+        paced: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+        opus_silence: bytes | None = None,
+        send_now: SendNow | None = None,
     ) -> None:
         """``opus_silence``: send Opus packets instead of frames (the negotiated codec must be Opus);
-        prompts then need their ``packets``, and this packet fills the gaps."""
+        prompts then need their ``packets``, and this packet fills the gaps.
+
+        ``send_now``: the sender's way to send one packet at once (:meth:`media.direct_send.DirectSender.send_now`):
+        relayed packets then leave from :meth:`relay` itself, in the receive path, instead of waking the
+        sender's task to collect them from :meth:`recv`."""
         super().__init__()
         self.queue = PromptQueue()
         self._opus_silence = opus_silence
@@ -254,6 +269,8 @@ class PromptPlayer(MediaStreamTrack):
         # relay mode (media.bridge): the other leg's Opus packets, sent the moment they arrive
         self._relay: deque[tuple[int, bytes]] | None = None
         self._relay_wake = asyncio.Event()
+        self._send_now = send_now
+        self._parked = False  # the sender's task waits in recv() for relayed packets (nothing else in flight)
         self._relay_offset: int | None = None  # RTP timestamp in -> pts out
         self._pts_base = 0  # pts of slot 0 of the paced clock (moves when relaying ends)
         self._last_pts: int | None = None
@@ -306,9 +323,26 @@ class PromptPlayer(MediaStreamTrack):
             self._start, self._slot = self._last_sent, 0
 
     def relay(self, timestamp: int, payload: bytes) -> None:
-        """One packet of the other leg (its RTP timestamp, its Opus payload) to send as it is."""
+        """One packet of the other leg (its RTP timestamp, its Opus payload) to send as it is.
+
+        With ``send_now`` it leaves at once, from here, once the sender's task has settled into waiting for
+        relayed packets (so a paced frame it was still making cannot follow a relayed one) and while nothing
+        waits before it; otherwise it is queued for the sender's task (one loop iteration later)."""
         if self._relay is None:
             return
+        if (
+            self._send_now is not None
+            and self._parked
+            and not self._relay
+            and self.queue.idle
+            and self.readyState == "live"
+        ):
+            pts = self._relayed_pts(timestamp)
+            if self._send_now(pts, payload):
+                self._sent(pts)
+                self.stats.relayed += 1
+                self.stats.relayed_at_once += 1
+                return
         self._relay.append((timestamp, payload))
         while len(self._relay) > RELAY_BACKLOG:
             self._relay.popleft()
@@ -321,8 +355,20 @@ class PromptPlayer(MediaStreamTrack):
             if self._relay:
                 return self._relay.popleft()
             self._relay_wake.clear()
-            await self._relay_wake.wait()
+            self._parked = True
+            try:
+                await self._relay_wake.wait()
+            finally:
+                self._parked = False
         return None
+
+    def _relayed_pts(self, timestamp: int) -> int:
+        """The pts of a relayed packet: the first one follows the last packet sent, later ones keep the remote's
+        spacing."""
+        if self._relay_offset is None:
+            after = self._last_pts + SAMPLES_PER_FRAME if self._last_pts is not None else 0
+            self._relay_offset = after - timestamp
+        return (timestamp + self._relay_offset) & _TS_MASK
 
     def _sent(self, pts: int) -> int:
         self._last_pts = pts & _TS_MASK
@@ -370,11 +416,8 @@ class PromptPlayer(MediaStreamTrack):
                 raise MediaStreamError
             if relayed is not None:
                 timestamp, opus = relayed
-                if self._relay_offset is None:  # the first relayed packet follows the last one sent
-                    after = self._last_pts + SAMPLES_PER_FRAME if self._last_pts is not None else 0
-                    self._relay_offset = after - timestamp
                 packet = Packet(opus)
-                packet.pts = self._sent(timestamp + self._relay_offset)
+                packet.pts = self._sent(self._relayed_pts(timestamp))
                 packet.time_base = TIME_BASE
                 self.stats.relayed += 1
                 return packet

@@ -10,8 +10,10 @@ path (music to the caller) and resuming relays again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import aioice.ice
 import numpy as np
@@ -20,6 +22,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from media.audio import Audio
 from media.bridge import DECODE, RELAY, RELAY_AND_TAP, Bridge
+from media.direct_send import DirectSender
 from media.leg import AudioLeg
 from media.loopback import TrackRecorder, loopback_only_host
 from media.music import hold_music
@@ -204,3 +207,81 @@ async def test_a_whisper_switches_to_the_decoding_path_and_back(call: tuple[End,
     )
     bridge.drop_source("monitor-s1")
     assert bridge.mode == RELAY
+
+
+@dataclass
+class Sent:
+    """An RTP packet a gateway leg put on its socket: its header fields and the task that sent it."""
+
+    payload_type: int
+    sequence: int
+    timestamp: int
+    task: asyncio.Task[Any] | None
+
+
+@contextmanager
+def sent_rtp(leg: AudioLeg) -> Iterator[list[Sent]]:
+    """Every RTP packet ``leg`` sends from now on, seen on its UDP socket (aiortc's and aioice's code, and ours,
+    run unchanged; the socket's transport is observed, the RTP header is in the clear under SRTP)."""
+    dtls = leg.pc.getTransceivers()[0].sender.transport
+    socket_transport = dtls.transport._connection._nominated[1].protocol.transport
+    sent: list[Sent] = []
+    original = socket_transport.sendto
+
+    def sendto(data: bytes, addr: Any = None) -> None:
+        if len(data) >= 12 and data[0] >> 6 == 2 and not 72 <= data[1] & 0x7F <= 76:  # RTP, not RTCP
+            sequence, timestamp = int.from_bytes(data[2:4], "big"), int.from_bytes(data[4:8], "big")
+            sent.append(Sent(data[1] & 0x7F, sequence, timestamp, asyncio.current_task()))
+        original(data, addr)
+
+    socket_transport.sendto = sendto
+    try:
+        yield sent
+    finally:
+        del socket_transport.sendto
+
+
+async def test_relayed_packets_leave_from_the_receive_path_and_the_stream_numbers_on_across_hold(
+    call: tuple[End, End, Bridge, OpusPrompts],
+) -> None:
+    """A packet relayed to the agent is sent by the task that received it from the caller (the caller leg's
+    DTLS receive loop), in the same step: never by the agent leg's sender task, which used to be woken for it
+    one loop iteration later. What the caller hears through relay -> hold (music on the sender's clock) ->
+    relay is one RTP stream: consecutive sequence numbers (no gap a jitter buffer takes for loss), timestamps
+    always forward, and the sender's stats count every packet."""
+    caller, agent, bridge, opus = call
+    await wait_for(lambda: agent.hears(CALLER_HZ) and caller.hears(AGENT_HZ), "relaying first")
+    receiving = caller.leg.pc.getTransceivers()[0].receiver.transport._task  # the caller leg's receive loop
+    agent_sender = agent.leg.pc.getTransceivers()[0].sender
+    caller_sender = caller.leg.pc.getTransceivers()[0].sender
+    assert caller.leg.relay is not None
+    opus_pt = caller.leg.relay.payload_type
+    counted = (await caller_sender.getStats()).get("outbound-rtp_" + str(id(caller_sender)))
+    assert counted is not None
+    sent_before = counted.packetsSent
+    with sent_rtp(agent.leg) as to_agent, sent_rtp(caller.leg) as to_caller:
+        await wait_for(lambda: sum(p.payload_type == opus_pt for p in to_agent) >= 50, "50 packets relayed")
+        relayed = [p for p in to_agent if p.payload_type == opus_pt]
+        assert all(p.task is receiving for p in relayed), {getattr(p.task, "get_name", str)() for p in relayed}
+        assert agent.leg.player.stats.relayed_at_once >= len(relayed)
+        assert isinstance(agent_sender, DirectSender) and agent_sender.sent_now >= len(relayed)
+
+        music = hold_music()
+        bridge.hold(music, await asyncio.to_thread(opus.packets, music))
+        held_at = len(to_caller)
+        await wait_for(lambda: len(to_caller) > held_at + 25, "half a second of music on hold")
+        bridge.resume()
+        resumed_at = len(to_caller)
+        await wait_for(
+            lambda: len(to_caller) > resumed_at + 25 and caller.hears(AGENT_HZ, after=caller.heard - RATE // 5),
+            "relaying again after the hold",
+        )
+        stream = list(to_caller)
+    assert {p.payload_type for p in stream} == {opus_pt}
+    assert any(p.task is not receiving for p in stream[held_at:resumed_at])  # the music: the sender's own task
+    for before, after in zip(stream, stream[1:], strict=False):
+        assert (after.sequence - before.sequence) % 2**16 == 1, (before, after)
+        assert 0 < (after.timestamp - before.timestamp) % 2**32 < RATE, (before, after)
+    counted = (await caller_sender.getStats()).get("outbound-rtp_" + str(id(caller_sender)))
+    # getStats() runs without yielding to the loop: the counts bracket exactly what the socket saw
+    assert counted is not None and counted.packetsSent == sent_before + len(stream)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from fractions import Fraction
 
 import av
@@ -122,6 +123,44 @@ async def test_relayed_packets_keep_rtp_timestamps_continuous_across_every_switc
     pts += [(await player.recv()).pts for _ in range(2)]
     assert pts == [0, 960, 1920, 2880, 3840, 5760, 6720, 7680, 8640, 9600]
     assert player.stats.relayed == 5 and player.stats.frames_sent == 10
+
+
+async def test_relayed_packets_go_out_at_once_once_the_sender_waits_and_the_stream_stays_in_order() -> None:
+    """With the sender's ``send_now``, a relayed packet leaves from ``relay()`` itself, but only once the sender's
+    task waits in ``recv()`` for relayed packets: what it was still making (a paced frame, packets queued before)
+    goes first. The pts run on through every switch, and the waiting task is not woken for packets sent at once."""
+    out: list[tuple[str, int, bytes]] = []  # in the order they leave: (how, pts, payload)
+
+    def send_now(timestamp: int, payload: bytes) -> bool:
+        out.append(("now", timestamp, payload))
+        return True
+
+    player = PromptPlayer(paced=False, opus_silence=b"\xf8\xff\xfe", send_now=send_now)
+
+    async def from_the_task() -> None:
+        packet = await player.recv()
+        out.append(("task", packet.pts, bytes(packet)))
+
+    await from_the_task()  # a paced frame (silence)
+    player.start_relay()
+    player.relay(5000, b"x")  # the task is not waiting yet: queued for it
+    await from_the_task()
+    task = asyncio.ensure_future(from_the_task())
+    await asyncio.sleep(0)  # the task now waits for relayed packets
+    player.relay(5960, b"y")
+    player.relay(7880, b"z")  # one lost in between: a gap of one frame, as relayed
+    await asyncio.sleep(0)
+    assert not task.done()  # not woken for them
+    player.stop_relay()
+    await task  # woken by the switch: a paced frame follows the last one sent at once
+    assert out == [
+        ("task", 0, b"\xf8\xff\xfe"),
+        ("task", 960, b"x"),
+        ("now", 1920, b"y"),
+        ("now", 3840, b"z"),
+        ("task", 4800, b"\xf8\xff\xfe"),
+    ]
+    assert (player.stats.relayed, player.stats.relayed_at_once, player.stats.frames_sent) == (3, 2, 5)
 
 
 async def test_the_bridge_relays_packets_untouched_and_decodes_only_what_a_tap_or_hold_needs() -> None:
