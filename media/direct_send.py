@@ -56,7 +56,7 @@ log = logging.getLogger(__name__)
 KNOWN_SOURCES = {
     "RTCRtpSender._run_rtp": {"ff597a1d554cb373"},  # aiortc 1.16.0
     "RTCDtlsTransport._send_rtp": {"763b02bceb0b0ab9"},  # aiortc 1.16.0
-    "Connection.send": {"8f91d54578f0ca74"},  # aioice 0.10
+    "Connection.send": {"8f91d54578f0ca74"},  # aioice 0.13.0
     "Connection.sendto": {"bf162ec03bdce2cc"},
     "StunProtocol.send_data": {"8bfbce074a897482"},
 }
