@@ -43,13 +43,12 @@ from media.telephone_event import enable_telephone_events
 Samples = npt.NDArray[np.int16]
 log = logging.getLogger(__name__)
 
+__all__ = ["AudioLeg", "BadOffer", "Samples", "beside_decoder", "check_offer"]
+
 
 @functools.cache
 def _warn_once(message: str) -> None:
     log.warning("%s", message)
-
-
-__all__ = ["AudioLeg", "BadOffer", "Samples", "beside_decoder", "check_offer"]
 
 
 def beside_decoder() -> Any:
