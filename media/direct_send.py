@@ -16,7 +16,7 @@ one packet built and sent right away, from the receive path of the other leg. Bo
   the last RTP timestamp and its NTP time) and goes into the history NACKs retransmit from;
 - the send itself is aiortc's ``RTCDtlsTransport._send_rtp`` (SRTP, its transport counters), run to its end
   at once: with aioice's ``StunProtocol`` (every candidate pair aioice makes, TURN-relayed ones included:
-  their ``sendto`` only queues) that coroutine never suspends. :meth:`~DirectSender.send_now` checks the pair
+  their ``sendto`` only schedules the send) that coroutine never suspends. :meth:`~DirectSender.send_now` checks the pair
   first and answers False when it cannot send this way; the caller then hands the packet to the track as
   before.
 
