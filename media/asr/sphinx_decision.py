@@ -77,17 +77,34 @@ import math
 from collections.abc import Iterable
 
 from media.asr.grammar import Grammar
+from media.asr.sphinx_decoys import DecoyRule
 
 #: Decisions: ``two-view`` (the default: the comfort-noise agreement alone); ``runner-up`` (above: measured,
 #: not the default); ``garbage`` (what a flow's ``speech_strictness: strict`` asks for, per window with
 #: :attr:`Grammar.strict <media.asr.grammar.Grammar.strict>`) re-decodes a menu answer against the GARBAGE_WORDS
 #: commonest English words instead; ``banded`` runs that garbage check only after the two views agreed on a
 #: confidence under GARBAGE_BAND. ``./bin/bench asr --set human --decisions ...`` compares them.
-RUNNER_UP, TWO_VIEW, GARBAGE, BANDED = "runner-up", "two-view", "garbage", "banded"
-DECISIONS = (RUNNER_UP, TWO_VIEW, GARBAGE, BANDED)
+RUNNER_UP, TWO_VIEW, GARBAGE, BANDED, DECOYS, END_VIEW = (
+    "runner-up",
+    "two-view",
+    "garbage",
+    "banded",
+    "decoys",
+    "end-view",
+)
+DECISIONS = (RUNNER_UP, TWO_VIEW, GARBAGE, BANDED, DECOYS, END_VIEW)
 DEFAULT_DECISION = TWO_VIEW
 GARBAGE_WORDS = 3000
 GARBAGE_BAND = 0.7
+#: ``decoys`` (near decoys, :mod:`media.asr.sphinx_decoys`; measured, not the default): an agreed menu answer with a
+#: confidence under DECOY_BAND is decoded once more against the dictionary words DECOY_RULE picks; a decoy that wins
+#: makes it a no-match. Both chosen on the fit part of the human set (see "Near decoys" above).
+DECOY_RULE = DecoyRule(min_distance=1, max_distance=2, per_word=30, syllable_slack=0)
+DECOY_BAND = 0.65
+#: ``end-view`` (measured, not the default): an agreed menu answer is decoded a third time over the window without its
+#: last END_CUT_MS (trailing silence: the cepstral mean and the loud-frame share move); it must hear the same words,
+#: and the answer's confidence becomes the lower of the two (see "Window offsets" above).
+END_CUT_MS = 100
 #: ``runner-up``: an agreed menu answer with a fit (mean acoustic score per frame of its words) of at least
 #: SURE_FIT stands; under it, its path must beat the best other phrase's by MIN_MARGIN per frame of the window.
 SURE_FIT = -19.0

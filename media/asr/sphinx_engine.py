@@ -58,18 +58,13 @@ string with an "eight" is capped at NARROW_UNSURE_CAP: a no-match, or read back 
 on the fit part over capping "eight" and "nine": held-out 8 kHz strings read as a different number 38-71 % -> 0 %,
 right 14-56 % -> 14-38 %).
 
-**Two views.** An in-grammar result with a confidence above 0 is decoded a
-second time with other comfort noise (floor 24 dB under the speech, another
-seed) and only stands if that decode gives the same words; otherwise its
-confidence is 0. Marginal hypotheses flip under that perturbation (on the
-bench: all the wrong digit strings of clean audio, e.g. "nine zero five
-one" heard as 1051), right ones almost never do.
+**Two views.** An in-grammar result with a confidence above 0 is decoded a second time with other comfort noise
+(floor 24 dB under the speech, another seed) and only stands if that decode gives the same words; otherwise its
+confidence is 0. Marginal hypotheses flip under that perturbation (on the bench: all the wrong digit strings of
+clean audio, e.g. "nine zero five one" heard as 1051), right ones almost never do.
 
-**Menu decisions** (:mod:`media.asr.sphinx_decision`, which records what was measured): ``two-view`` (the
-default: the two views above), ``garbage`` (a flow's ``speech_strictness: strict``: the menu answer must also
-beat the 3000 commonest English words), ``banded`` and ``runner-up`` (an agreed menu answer with a fit under
-SURE_FIT must beat the best *other* menu phrase by MIN_MARGIN per frame in one more search: fewer words outside
-the menu routed, but on held-out human speech too many menu words lost to be the default).
+**Menu decisions** (:mod:`media.asr.sphinx_decision` records what each measured): ``two-view`` (the default),
+``garbage`` (a flow's ``speech_strictness: strict``), ``banded``, ``runner-up`` and ``decoys`` (near decoys).
 
 **Confidence** (of the first view; calibrated on ``./bin/bench asr``,
 espeak-ng voices en-us, en-gb, en-us+f3, en-us+m3 at 130-190 wpm, clean,
@@ -113,25 +108,18 @@ Digit strings stay the weak spot: right strings fit worse than right menu
 words, so half of them are rejected to keep wrong numbers out. Constrain
 the length, read the number back (below), or prefer DTMF.
 
-**Read-back** (:attr:`SphinxEngine.confirm_confidence`, 0.2). A gather with
-``confirm`` reads the answer back and takes it only on the caller's yes, so
-a wrong number costs a turn instead of a wrong account; such a window is
-judged at 0.2 instead of 0.5 (the two views must still agree).
-``./bin/bench asr`` rows ``digits4-readback``, right / wrong 4-digit strings
-read back, clean, phone band, 20 dB, 10 dB: 88/0, 28/32, 86/0, 61/32 %
-(taken at 0.5: 51/0, 15/1, 44/0, 28/1); out-of-grammar speech read back
-as a number: 1-3 %. So on a quiet line most spoken numbers now get
-through with one yes, while on a bad line a third of the read-backs are
-wrong and cost the caller a "no" (never a wrong account). On five voices
-the threshold was never fitted to (en-us+m1, en-us+f2, en-gb-x-rp, en-029,
-en-us+m5; measured offline on their windows): 74/3 % clean. What limits digits is the
-decoding itself, not the gate: the first view is right on 94 % of clean
-bench strings but 87 % on the other five voices ("nine" heard as "one" at
-190 wpm, "six" as "three"); wider beams, ``topn`` 8, other word insertion
-or silence penalties and majority votes over five perturbed views moved
-that by at most 4 points. Perturbed second views (5 ms later, 5 % slower or
-faster) were also measured as extra checks: wrong strings mostly survive
-them, and they cost right ones 2-5 points.
+**Read-back** (:attr:`SphinxEngine.confirm_confidence`, 0.2). A gather with ``confirm`` reads the answer back and
+takes it only on the caller's yes, so a wrong number costs a turn instead of a wrong account; such a window is
+judged at 0.2 instead of 0.5 (the two views must still agree). ``./bin/bench asr`` rows ``digits4-readback``, right
+/ wrong 4-digit strings read back, clean, phone band, 20 dB, 10 dB: 88/0, 28/32, 86/0, 61/32 % (taken at 0.5: 51/0,
+15/1, 44/0, 28/1); out-of-grammar speech read back as a number: 1-3 %. So on a quiet line most spoken numbers now
+get through with one yes, while on a bad line a third of the read-backs are wrong and cost the caller a "no" (never
+a wrong account). On five voices the threshold was never fitted to (en-us+m1, en-us+f2, en-gb-x-rp, en-029,
+en-us+m5; measured offline on their windows): 74/3 % clean. What limits digits is the decoding itself, not the gate:
+the first view is right on 94 % of clean bench strings but 87 % on the other five voices ("nine" heard as "one" at
+190 wpm, "six" as "three"); wider beams, ``topn`` 8, other word insertion or silence penalties and majority votes
+over five perturbed views moved that by at most 4 points. Perturbed second views (5 ms later, 5 % slower or faster)
+were also measured as extra checks: wrong strings mostly survive them, and they cost right ones 2-5 points.
 
 **Tried and not kept** (measured on the same bench audio): a garbage loop
 in the grammar competing with the phrases, as phones (39 one-phone words,
@@ -145,21 +133,17 @@ no hypothesis; a phone-loop likelihood ratio and phone durations from a
 forced alignment did not separate right from forced words better than the
 fit did.
 
-**Cost.** Measured on the 1713 bench windows that reach the decoder (about
-2 s each, this 2-core machine): 18 ms per utterance before (9 ms per second
-of audio), 30 ms now (15 ms per second): the comfort noise makes the search
-a little wider and most in-grammar results get the second decode (p95 31 ->
-61 ms). The ``runner-up`` decision adds one more search of the menu's other
-phrases, only for agreed menu answers with a fit under SURE_FIT. ``process_raw`` holds the GIL while it runs: other threads, the event
-loop included, wait that long, in one or two stretches per utterance. If
-that ever matters, move the decoder pool into worker processes; the
-interface stays the same.
+**Cost.** Measured on the 1713 bench windows that reach the decoder (about 2 s each, this 2-core machine): 18 ms per
+utterance before (9 ms per second of audio), 30 ms now (15 ms per second): the comfort noise makes the search a
+little wider and most in-grammar results get the second decode (p95 31 -> 61 ms). ``runner-up``, ``banded`` and
+``decoys`` add one more search for some agreed menu answers. ``process_raw`` holds the GIL while it runs: other
+threads, the event loop included, wait that long, in one or two stretches per utterance
+(:mod:`media.asr.sphinx_procs` moves the searches into worker processes).
 
-**Memory.** One decoder without a language model is about 27 MB RSS (92 MB
-with the default ``en-us.lm.bin``, which we never load). Decoders are not
-thread-safe and are not tied to calls: :class:`DecoderPool` keeps at most
-``pool_size`` (default: the CPU count, the number of decodes that can run
-at once), made on demand and lent out for one decode.
+**Memory.** One decoder without a language model is about 27 MB RSS (92 MB with the default ``en-us.lm.bin``, which
+we never load). Decoders are not thread-safe and are not tied to calls: :class:`DecoderPool` keeps at most
+``pool_size`` (default: the CPU count, the number of decodes that can run at once), made on demand and lent out for
+one decode.
 """
 
 from __future__ import annotations
@@ -192,7 +176,12 @@ from media.asr.loudness import (
 from media.asr.sphinx_decision import (
     BANDED,
     DECISIONS,
+    DECOY_BAND,
+    DECOY_RULE,
+    DECOYS,
     DEFAULT_DECISION,
+    END_CUT_MS,
+    END_VIEW,
     GARBAGE,
     GARBAGE_BAND,
     GARBAGE_WORDS,
@@ -204,6 +193,7 @@ from media.asr.sphinx_decision import (
     runner_up_margin,
     runner_up_text,
 )
+from media.asr.sphinx_decoys import Decoys
 
 log = logging.getLogger(__name__)
 
@@ -429,6 +419,7 @@ class SphinxEngine:
             )
         self.max_audio_ms = max_audio_ms
         self.pool = DecoderPool(pool_size, self.model_path, self.dictionary)
+        self._decoys = Decoys(self.dictionary, DECOY_RULE)
         # Free decoding (live transcripts) with the wheel's en-us LM: its own decoders (about 92 MB each),
         # made only when a transcript first needs one.
         lm = Path(pocketsphinx.get_model_path("en-us/en-us.lm.bin"))
@@ -603,8 +594,8 @@ class SphinxEngine:
         if match is None:
             return Result.nothing(heard, tuple(Word(t, 0.0) for t in texts))
         confidence, coverage, fit = self._confidence(audio, first)
-        if confidence > 0.0 and snr_db(pcm) >= CLEAN_SNR_DB:
-            confidence = min(1.0, confidence + CLEAN_BONUS)
+        bonus = CLEAN_BONUS if confidence > 0.0 and snr_db(pcm) >= CLEAN_SNR_DB else 0.0
+        confidence = min(1.0, confidence + bonus)
         check = "-"
         menu_answer = bool(grammar.phrases) and match.digits is None
         garbage_first = menu_answer and (grammar.strict or self.decision == GARBAGE)
@@ -620,6 +611,16 @@ class SphinxEngine:
                 check = "agrees"
                 if menu_answer and self.decision == BANDED and confidence < GARBAGE_BAND:
                     confidence, check = self._against_garbage(audio, grammar, grammar_text, texts, confidence)
+                elif menu_answer and self.decision == END_VIEW:  # a third view: the window's end END_CUT_MS earlier
+                    end = max(len(pcm) - END_CUT_MS * 32, len(pcm) // 2)
+                    cut = with_noise_floor(pcm[:end], FLOOR_BELOW_SPEECH_DB, FLOOR_SEED, high)
+                    third = self._run(cut, grammar_text)
+                    again = min(1.0, self._confidence(cut, third)[0] + bonus)
+                    confidence = min(confidence, again) if third.texts == texts else 0.0
+                    check = f"agrees, end view {' '.join(third.texts) or '(nothing)'}: {confidence:.2f}"
+                elif menu_answer and self.decision == DECOYS and confidence < DECOY_BAND:
+                    rival = self._run(audio, self._decoys.jsgf(grammar.phrases))
+                    confidence, check = self._decoys.check(rival.texts, texts, confidence)
                 elif self.decision == RUNNER_UP and fit < SURE_FIT and not grammar.digits and len(grammar.phrases) > 1:
                     runner = self._run(audio, runner_up_text(grammar, match.text))
                     margin = runner_up_margin(first.score, runner.score, first.n_frames)
