@@ -7,19 +7,22 @@ words outside the menu that the default decision (``two-view``) routes ("march" 
 ``speech_strictness: strict``: the garbage competitor); the ``runner-up`` decision (see
 media/asr/sphinx_decision.py; measured, not the default) rejects near out-of-grammar words that two-view
 routes ("august" -> friday, "for" -> old); and menu words are recognised by every decision, also those whose
-fit is too poor to be taken without the runner-up search ("thursday" in a days menu).
+fit is too poor to be taken without the runner-up search ("thursday" in a days menu). The ``decoys`` decision
+(media/asr/sphinx_decoys.py; measured, not the default) rejects held-out near words that two-view routes in their
+wideband recordings ("golf" -> tango, "paused" -> pause: a dictionary word a phone or two from the menu word won) and
+still takes menu words, also one whose decoy won with a confidence over DECOY_BAND ("monday", "mundane" won).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from bench.human_set import MENUS, ensure_installed, recording, word_file
+from bench.human_set import MENUS, WIDE, ensure_installed, recording, word_file
 from media.asr.grammar import Grammar
 from media.asr.harness import listen
 from media.asr.listener import Recognized, SpeechListener
 from media.asr.pool import RecognitionPool
-from media.asr.sphinx_decision import DEFAULT_DECISION, RUNNER_UP, TWO_VIEW
+from media.asr.sphinx_decision import DECOYS, DEFAULT_DECISION, RUNNER_UP, TWO_VIEW
 from media.asr.sphinx_engine import SphinxEngine
 
 #: (menu, out-of-grammar word) that the default two-view decision routes on this audio (measured).
@@ -29,6 +32,11 @@ IN_GRAMMAR = (("days", "monday"), ("days", "friday"), ("nato", "tango"), ("month
 REJECTED_NOW = (("days", "august"), ("days", "september"), ("nato", "echo"), ("folders", "for"))
 #: Menu words whose fit is under SURE_FIT: they stand only by their margin over the runner-up.
 BY_MARGIN = (("days", "thursday"),)
+#: (menu, held-out out-of-grammar word) that two-view routes and near decoys reject (wideband recordings, measured).
+DECOYED = (("nato", "golf"), ("nato", "november"), ("dictate", "paused"), ("symbols", "equals"))
+#: Menu words the decoys decision still takes (wideband): "monday" loses to the decoy "mundane" at a confidence over
+#: DECOY_BAND, so it stands; the others beat their decoys.
+DECOYS_KEEP = (("days", "monday"), ("nato", "tango"), ("months", "april"), ("dictate", "pause"))
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -51,10 +59,18 @@ def runner_up() -> SphinxEngine:
     return SphinxEngine(pool_size=1, decision=RUNNER_UP)
 
 
-async def heard(engine: SphinxEngine, pool: RecognitionPool, menu: str, word: str, *, strict: bool = False) -> str:
+@pytest.fixture(scope="module")
+def decoys() -> SphinxEngine:
+    return SphinxEngine(pool_size=1, decision=DECOYS)
+
+
+async def heard(
+    engine: SphinxEngine, pool: RecognitionPool, menu: str, word: str, *, strict: bool = False, wide: bool = False
+) -> str:
     listener = SpeechListener(engine, pool, label="test-human")
+    audio = recording(word_file(word), WIDE) if wide else recording(word_file(word))
     try:
-        trace = await listen(listener, Grammar.of(MENUS[menu][0], strict=strict), recording(word_file(word)))
+        trace = await listen(listener, Grammar.of(MENUS[menu][0], strict=strict), audio)
     finally:
         await listener.close()
     out = trace.outcome
@@ -95,3 +111,16 @@ async def test_menu_words_are_recognised(
     engine: SphinxEngine, pool: RecognitionPool, menu: str, word: str, strict: bool
 ) -> None:
     assert await heard(engine, pool, menu, word, strict=strict) == word
+
+
+@pytest.mark.parametrize(("menu", "word"), DECOYED)
+async def test_near_decoys_reject_held_out_words_two_view_routes(
+    decoys: SphinxEngine, two_view: SphinxEngine, pool: RecognitionPool, menu: str, word: str
+) -> None:
+    assert await heard(two_view, pool, menu, word, wide=True), f"two-view no longer routes {word!r}: pick one it does"
+    assert await heard(decoys, pool, menu, word, wide=True) == ""
+
+
+@pytest.mark.parametrize(("menu", "word"), DECOYS_KEEP)
+async def test_near_decoys_keep_menu_words(decoys: SphinxEngine, pool: RecognitionPool, menu: str, word: str) -> None:
+    assert await heard(decoys, pool, menu, word, wide=True) == word
