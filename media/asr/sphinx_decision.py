@@ -35,6 +35,47 @@ about 1 s under load: it split right words into common ones, "wednesday" -> "whe
 known"); per-phone scores from a forced alignment (the routed words fit phone by phone: "sunday" aligned to
 monday at -8 to -21 per phone).
 
+**Near decoys** (``decoys``; measured, *not* the default: :mod:`media.asr.sphinx_decoys`). The 3000 commonest
+words took the menu words too; near decoys compete only where the confusion is: for each menu word, the words of the
+wheel's cmudict-en-us one or two phones from it with as many vowels (DECOY_RULE: the 30 nearest, commonest first),
+never a menu word, a word that sounds like one, its plural or possessive, or another form of its stem ("enable" for
+"enabled", "activating" for "activated": without that rule they took their menu word's own answers). An agreed menu
+answer is decoded once more with the menu's phrases and its decoys in one JSGF; a decoy that wins makes it a
+no-match. Alone (every agreed answer checked) that is the garbage trade-off again: on the fit part menu words right
+90 -> 75 % (clean) and 85 -> 60 % (phone), near words routed 0 / 18 -> 0 %, far 14 / 11 -> 2.5 / 1.5 % ("monday"
+-> "mundane", "may" -> "main", "thirty" -> "thirteen", "pound" -> "town": the acoustic model prefers a neighbour of
+this voice's own menu words as often as of the words outside the menu). Tuned on the fit part: 10, 30, 100, 300
+decoys per word (more decoys: fewer words outside routed, more menu words lost, the search 33 -> 109 ms p50),
+distance 1 only, 2 only, 1-2, syllables +-1 (no better); what separates is the two views' confidence: the
+decoy check runs only under DECOY_BAND (0.65: menu answers the decoys took scored 0.57-1.0, routed words outside the
+menu mostly 0.50-0.65). Fit part, two-view -> decoys (clean / phone): menu right 90 / 85 -> 90 / 80 %, near words
+routed 0 / 17.9 -> 0 / 7.1 %, far 14.2 / 11.2 -> 5.1 / 4.6 %. Held-out (``./bin/bench asr --set human --decisions
+two-view,end-view,decoys``, load 2-9): menu right 91.4 / 77.1 -> 82.9 / 74.3 % (3 of 35 clean lost: "march" ->
+"mars'", "dot" -> "downed", "forty" -> "fourteen"), near routed 18.0 / 19.7 -> 6.6 / 11.5 %, far 9.5 / 8.7 -> 5.1
+/ 5.1 %, whole prompts 1.8 / 2.7 -> 0.9 / 1.8 %; decode p50 38 -> 42 ms, p95 77 -> 172 ms (clean menu words). The
+best trade-off measured so far, but it loses menu words, so not the default. Also measured and not kept: a
+finite-state grammar giving the decoys a share of the start state's probability (0.5 down to 5e-6: the contrast with
+a garbage model's score, with a penalty on its branch, is the classic isolated-word rejection, e.g. Torrecilla et al.,
+Eurospeech 1995, "Rejection techniques based on context independent subword units"): the rows moved by at most one
+word, pocketsphinx's grammar probabilities weigh little against the acoustic scores; the winning decoy's acoustic fit
+per frame against the menu word's (a margin on it): the decoys that win do so with a *worse* fit per frame (their
+shorter segments leave frames to silence), right and forced answers alike, so no margin separates them.
+
+**Window offsets** (``end-view``; measured, not the default). The issue saw a third of digit windows change outcome
+when the window moved. For single menu words the words decoded hardly move: of the 231 answers two-view routed (menu
+words and words outside the menu, fit and held-out, clean and phone), the window's start 40 or 80 ms later, its end
+100 ms earlier, or both, changed the words of one ("hotel" -> tango became delta with the start 40 ms later). Their
+confidences move a little, so ``end-view`` decodes the window without its last END_CUT_MS (trailing silence: the
+cepstral mean and the loud-frame share change) as a third view that must hear the same words, and takes the lower
+confidence (clean bonus included). Held-out, two-view -> end-view (clean / phone): menu right 91.4 / 77.1 -> 91.4 /
+77.1 %, near routed 18.0 / 19.7 -> 14.8 / 18.0 %, far 9.5 / 8.7 -> 8.7 / 8.0 %, prompts unchanged; fit part: menu
+unchanged, far 14.2 / 11.2 -> 13.7 / 10.2 %, near unchanged. One more search per agreed menu answer (decode p50
++10-25 ms). Requiring the start-moved views too (40 and 80 ms, all five) rejected more (held-out near 11.5 / 16.4 %)
+but lost a menu word on the fit part (phone 85 -> 80 %). What the views reject is mostly a confidence just over the
+threshold: without CLEAN_BONUS, held-out near words routed 18.0 / 19.7 -> 9.8 / 16.4 %, far 9.5 / 8.7 -> 8.4 / 5.8 %,
+but menu words 85 -> 80 % (fit, phone) and 77.1 -> 74.3 % (held-out, phone); the bonus was fitted on the espeak set
+(menu words 94 -> 97 %).
+
 **Garbage competitor** (opt-in: a flow's ``speech_strictness: strict``, i.e. :attr:`Grammar.strict
 <media.asr.grammar.Grammar.strict>`, or ``decision="garbage"``; menu answers only, digit strings keep the two
 views). Measured on real human speech (``./bin/bench asr --set human``, Debian's asterisk-core-sounds-en-wav),
@@ -83,7 +124,9 @@ from media.asr.sphinx_decoys import DecoyRule
 #: not the default); ``garbage`` (what a flow's ``speech_strictness: strict`` asks for, per window with
 #: :attr:`Grammar.strict <media.asr.grammar.Grammar.strict>`) re-decodes a menu answer against the GARBAGE_WORDS
 #: commonest English words instead; ``banded`` runs that garbage check only after the two views agreed on a
-#: confidence under GARBAGE_BAND. ``./bin/bench asr --set human --decisions ...`` compares them.
+#: confidence under GARBAGE_BAND; ``decoys`` (near decoys) and ``end-view`` (a third view without the window's
+#: last END_CUT_MS) are above, measured and not the default. ``./bin/bench asr --set human --decisions ...``
+#: compares them.
 RUNNER_UP, TWO_VIEW, GARBAGE, BANDED, DECOYS, END_VIEW = (
     "runner-up",
     "two-view",
