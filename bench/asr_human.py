@@ -7,7 +7,8 @@ in a call (500 ms lead, the recording, 2 s tail, at 48 kHz), once with each comp
 :data:`~media.asr.sphinx_decision.DECISIONS`, in the same run: by default ``two-view`` (the old default: a second
 decode with other comfort noise must agree, the default) and ``runner-up`` (a menu answer with a poor fit
 must also beat the best other menu phrase; measured, not the default); ``--decisions garbage,banded`` adds the strict garbage competitor
-(about 15x the decode time) and its banded variant. ``--parts held-out`` skips the part the thresholds were
+(about 15x the decode time) and its banded variant, ``decoys`` (near decoys from the dictionary) and ``end-view`` (a
+third view without the window's last 100 ms) the two measured against out-of-grammar single words. ``--parts held-out`` skips the part the thresholds were
 fitted on.
 
 Rows: decision x task family (menu, oog-near, oog-far, phrases, digits4, digits4-oh, digits7, digits7-oh,

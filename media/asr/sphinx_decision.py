@@ -47,7 +47,7 @@ no-match. Alone (every agreed answer checked) that is the garbage trade-off agai
 this voice's own menu words as often as of the words outside the menu). Tuned on the fit part: 10, 30, 100, 300
 decoys per word (more decoys: fewer words outside routed, more menu words lost, the search 33 -> 109 ms p50),
 distance 1 only, 2 only, 1-2, syllables +-1 (no better); what separates is the two views' confidence: the
-decoy check runs only under DECOY_BAND (0.65: menu answers the decoys took scored 0.57-1.0, routed words outside the
+decoy check runs only under DECOY_BAND (0.65: menu answers the decoys took scored 0.55-1.0, routed words outside the
 menu mostly 0.50-0.65). Fit part, two-view -> decoys (clean / phone): menu right 90 / 85 -> 90 / 80 %, near words
 routed 0 / 17.9 -> 0 / 7.1 %, far 14.2 / 11.2 -> 5.1 / 4.6 %. Held-out (``./bin/bench asr --set human --decisions
 two-view,end-view,decoys``, load 2-9): menu right 91.4 / 77.1 -> 82.9 / 74.3 % (3 of 35 clean lost: "march" ->
