@@ -615,8 +615,8 @@ class SphinxEngine:
                     end = max(len(pcm) - END_CUT_MS * 32, len(pcm) // 2)
                     cut = with_noise_floor(pcm[:end], FLOOR_BELOW_SPEECH_DB, FLOOR_SEED, high)
                     third = self._run(cut, grammar_text)
-                    again = min(1.0, self._confidence(cut, third)[0] + bonus)
-                    confidence = min(confidence, again) if third.texts == texts else 0.0
+                    shorter = min(1.0, self._confidence(cut, third)[0] + bonus)
+                    confidence = min(confidence, shorter) if third.texts == texts else 0.0
                     check = f"agrees, end view {' '.join(third.texts) or '(nothing)'}: {confidence:.2f}"
                 elif menu_answer and self.decision == DECOYS and confidence < DECOY_BAND:
                     rival = self._run(audio, self._decoys.jsgf(grammar.phrases))
