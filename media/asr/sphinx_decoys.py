@@ -42,38 +42,57 @@ class DecoyRule:
 
 @dataclass(frozen=True, eq=False)
 class Lexicon:
-    """A pronunciation dictionary as arrays, for distances to every entry at once."""
+    """A pronunciation dictionary as arrays, for distances to every entry at once (about 25 MB for cmudict-en-us)."""
 
-    words: tuple[str, ...]  # one per pronunciation (a word with variants appears once per variant)
-    codes: npt.NDArray[np.int16]  # phone ids, padded with -1
-    lengths: npt.NDArray[np.int16]
-    vowels: npt.NDArray[np.int16]
-    prons: dict[str, tuple[Phones, ...]]  # word -> its pronunciations
-    phone_ids: dict[str, int]
+    words: tuple[str, ...]  # one per pronunciation (a word's variants are on consecutive rows)
+    codes: npt.NDArray[np.int8]  # phone ids, padded with -1
+    lengths: npt.NDArray[np.int8]
+    vowels: npt.NDArray[np.int8]
+    first_row: dict[str, int]  # word -> its first row
+    phones: tuple[str, ...]  # phone id -> phone
+
+    @functools.cached_property
+    def phone_ids(self) -> dict[str, int]:
+        return {p: k for k, p in enumerate(self.phones)}
+
+    def prons(self, word: str) -> tuple[Phones, ...]:
+        """The pronunciations of ``word`` (none when the dictionary does not have it)."""
+        row = self.first_row.get(word)
+        out: list[Phones] = []
+        while row is not None and row < len(self.words) and self.words[row] == word:
+            out.append(tuple(self.phones[c] for c in self.codes[row, : self.lengths[row]]))
+            row += 1
+        return tuple(out)
 
 
 @functools.cache
 def lexicon(path: Path) -> Lexicon:
     """A CMU-format dictionary (``word(2)`` lines are variants) as a :class:`Lexicon` (cached per path)."""
-    prons: dict[str, list[Phones]] = {}
+    ids: dict[str, int] = {}
+    words: list[str] = []
+    rows: list[list[int]] = []
     with path.open(encoding="utf-8") as f:
         for line in f:
             parts = line.split()
             if len(parts) >= 2:
-                prons.setdefault(parts[0].split("(", 1)[0], []).append(tuple(parts[1:]))
-    ids: dict[str, int] = {}
-    entries = [(w, p) for w, ps in prons.items() for p in ps]
-    width = max(len(p) for _, p in entries)
-    codes = np.full((len(entries), width), -1, np.int16)
-    for k, (_, p) in enumerate(entries):
-        codes[k, : len(p)] = [ids.setdefault(x, len(ids)) for x in p]
+                words.append(parts[0].split("(", 1)[0])
+                rows.append([ids.setdefault(x, len(ids)) for x in parts[1:]])
+    order = sorted(range(len(words)), key=lambda k: (words[k], k))  # a word's variants on consecutive rows
+    codes = np.full((len(rows), max(map(len, rows))), -1, np.int8)
+    for k, row in enumerate(order):
+        codes[k, : len(rows[row])] = rows[row]
+    vowel_ids = [ids[v] for v in VOWELS if v in ids]
+    lengths = (codes >= 0).sum(axis=1).astype(np.int8)
+    first_row: dict[str, int] = {}
+    for k, row in enumerate(order):
+        first_row.setdefault(words[row], k)
     return Lexicon(
-        tuple(w for w, _ in entries),
+        tuple(words[row] for row in order),
         codes,
-        np.array([len(p) for _, p in entries], np.int16),
-        np.array([syllables(p) for _, p in entries], np.int16),
-        {w: tuple(p) for w, p in prons.items()},
-        ids,
+        lengths,
+        np.isin(codes, vowel_ids).sum(axis=1).astype(np.int8),
+        first_row,
+        tuple(sorted(ids, key=ids.__getitem__)),
     )
 
 
@@ -90,7 +109,7 @@ def distances(lex: Lexicon, target: Phones, max_distance: int, syllable_slack: i
     )
     if not len(rows) or n == 0:
         return {}
-    want = np.array([lex.phone_ids.get(p, -2) for p in target], np.int16)
+    want = np.array([lex.phone_ids.get(p, -2) for p in target], np.int8)
     cand = lex.codes[rows, : n + max_distance] if lex.codes.shape[1] >= n + max_distance else lex.codes[rows]
     lengths = lex.lengths[rows]
     prev = np.tile(np.arange(n + 1, dtype=np.int16), (len(rows), 1))
@@ -135,12 +154,12 @@ def near_words(words: Sequence[str], lex: Lexicon, rule: DecoyRule) -> dict[str,
     from media.asr.garbage_words import WORDS
 
     common = {w: k for k, w in enumerate(WORDS)}
-    own = {p for w in words for p in lex.prons.get(w, ())}
+    own = {p for w in words for p in lex.prons(w)}
     stems = {stem(w) for w in words}
     out: dict[str, list[str]] = {}
     for word in words:
         best: dict[str, int] = {}
-        for target in lex.prons.get(word, ()):
+        for target in lex.prons(word):
             for row, d in distances(lex, target, rule.max_distance, rule.syllable_slack).items():
                 other = lex.words[row]
                 if d < rule.min_distance or other in best and best[other] <= d:
@@ -153,7 +172,7 @@ def near_words(words: Sequence[str], lex: Lexicon, rule: DecoyRule) -> dict[str,
             and _plain(o)
             and stem(o) not in stems
             and not any(o.startswith(w) or w.startswith(o) for w in words)
-            and not any(p in own or any(_inflection(p, q) for q in own) for p in lex.prons[o])
+            and not any(p in own or any(_inflection(p, q) for q in own) for p in lex.prons(o))
         ]
         out[word] = [o for *_, o in sorted(chosen)[: rule.per_word]]
     return out
@@ -189,11 +208,14 @@ def decoy_jsgf(phrases: Sequence[str], decoys: Sequence[str]) -> str:
 class Decoys:
     """The ``decoys`` decision's competing search per grammar (its JSGF text, made once and kept)."""
 
-    def __init__(self, dictionary: Path, rule: DecoyRule) -> None:
+    def __init__(self, dictionary: Path, rule: DecoyRule, *, load: bool = False) -> None:
+        """``load``: read the dictionary now (about a second), not on the first check."""
         self.dictionary = dictionary
         self.rule = rule
         self._texts: dict[tuple[str, ...], str] = {}
         self._lock = threading.Lock()
+        if load:
+            lexicon(dictionary)
 
     def jsgf(self, phrases: Sequence[str]) -> str:
         """The menu's phrases against their decoys (:func:`decoy_jsgf`)."""

@@ -419,7 +419,7 @@ class SphinxEngine:
             )
         self.max_audio_ms = max_audio_ms
         self.pool = DecoderPool(pool_size, self.model_path, self.dictionary)
-        self._decoys = Decoys(self.dictionary, DECOY_RULE)
+        self._decoys = Decoys(self.dictionary, DECOY_RULE, load=decision == DECOYS)
         # Free decoding (live transcripts) with the wheel's en-us LM: its own decoders (about 92 MB each),
         # made only when a transcript first needs one.
         lm = Path(pocketsphinx.get_model_path("en-us/en-us.lm.bin"))

@@ -48,18 +48,16 @@ def edit_distance(a: tuple[str, ...], b: tuple[str, ...]) -> int:
 
 @pytest.mark.parametrize("word", ["monday", "tango", "new", "activated", "family"])
 def test_distances_are_the_phone_edit_distance(lex: Lexicon, word: str) -> None:
-    target = lex.prons[word][0]
+    target = lex.prons(word)[0]
     found = distances(lex, target, 2, 0)
     assert found, "no entry within two phones"
     for row, d in found.items():
-        entry = tuple(lex.codes[row][: lex.lengths[row]].tolist())
-        phones = {v: k for k, v in lex.phone_ids.items()}
-        pron = tuple(phones[c] for c in entry)
+        pron = tuple(lex.phones[c] for c in lex.codes[row][: lex.lengths[row]])
         assert d == edit_distance(pron, target) <= 2 and syllables(pron) == syllables(target)
     # and nothing within two phones (with as many syllables) is missed, on a sample of the dictionary
     rng = random.Random(0)
     for row in rng.sample(range(len(lex.words)), 3000):
-        pron = lex.prons[lex.words[row]][0]
+        pron = tuple(lex.phones[c] for c in lex.codes[row][: lex.lengths[row]])
         if syllables(pron) == syllables(target) and edit_distance(pron, target) <= 2:
             assert any(lex.words[r] == lex.words[row] for r in found), lex.words[row]
 
@@ -67,13 +65,13 @@ def test_distances_are_the_phone_edit_distance(lex: Lexicon, word: str) -> None:
 def test_decoys_are_other_words_near_the_menu_words(lex: Lexicon) -> None:
     near = near_words(DAYS, lex, DECOY_RULE)
     assert set(near) == set(DAYS)
-    own = {p for w in DAYS for p in lex.prons[w]}
+    own = {p for w in DAYS for p in lex.prons(w)}
     for word, decoys in near.items():
         assert 0 < len(decoys) <= DECOY_RULE.per_word
         for decoy in decoys:
             assert decoy not in DAYS and not decoy.startswith(word) and stem(decoy) != stem(word)
-            assert not any(p in own for p in lex.prons[decoy]), f"{decoy} sounds like a menu word"
-            d = min(edit_distance(p, q) for p in lex.prons[decoy] for q in lex.prons[word])
+            assert not any(p in own for p in lex.prons(decoy)), f"{decoy} sounds like a menu word"
+            d = min(edit_distance(p, q) for p in lex.prons(decoy) for q in lex.prons(word))
             assert DECOY_RULE.min_distance <= d <= DECOY_RULE.max_distance
     assert "mondays" not in near["monday"] and "monday's" not in near["monday"]
     assert "someday" in near["sunday"]  # S AH M D EY: one phone from sunday
