@@ -64,7 +64,7 @@ confidence is 0. Marginal hypotheses flip under that perturbation (on the bench:
 clean audio, e.g. "nine zero five one" heard as 1051), right ones almost never do.
 
 **Menu decisions** (:mod:`media.asr.sphinx_decision` records what each measured): ``two-view`` (the default),
-``garbage`` (a flow's ``speech_strictness: strict``), ``banded``, ``runner-up`` and ``decoys`` (near decoys).
+``garbage`` (a flow's ``speech_strictness: strict``), ``banded``, ``runner-up``, ``decoys`` and ``end-view``.
 
 **Confidence** (of the first view; calibrated on ``./bin/bench asr``,
 espeak-ng voices en-us, en-gb, en-us+f3, en-us+m3 at 130-190 wpm, clean,
