@@ -35,38 +35,37 @@ about 1 s under load: it split right words into common ones, "wednesday" -> "whe
 known"); per-phone scores from a forced alignment (the routed words fit phone by phone: "sunday" aligned to
 monday at -8 to -21 per phone).
 
-**Near decoys** (``decoys``; measured, *not* the default: :mod:`media.asr.sphinx_decoys`). The 3000 commonest
-words took the menu words too; near decoys compete only where the confusion is: for each menu word, the words of the
+**Near decoys** (``decoys``; measured, *not* the default: :mod:`media.asr.sphinx_decoys`). The 3000 commonest words
+took the menu words too; near decoys compete only where the confusion is: for each menu word, the words of the
 wheel's cmudict-en-us one or two phones from it with as many vowels (DECOY_RULE: the 30 nearest, commonest first),
 never a menu word, a word that sounds like one, its plural or possessive, or another form of its stem ("enable" for
 "enabled", "activating" for "activated": without that rule they took their menu word's own answers). An agreed menu
 answer is decoded once more with the menu's phrases and its decoys in one JSGF; a decoy that wins makes it a
 no-match. Alone (every agreed answer checked) that is the garbage trade-off again: on the fit part menu words right
-90 -> 75 % (clean) and 85 -> 60 % (phone), near words routed 0 / 18 -> 0 %, far 14 / 11 -> 2.5 / 1.5 % ("monday"
--> "mundane", "may" -> "main", "thirty" -> "thirteen", "pound" -> "town": the acoustic model prefers a neighbour of
+90 -> 75 % (clean) and 85 -> 60 % (phone), near words routed 0 / 18 -> 0 %, far 14 / 11 -> 2.5 / 1.5 % ("monday" ->
+"mundane", "may" -> "main", "thirty" -> "thirteen", "pound" -> "town": the acoustic model prefers a neighbour of
 this voice's own menu words as often as of the words outside the menu). Tuned on the fit part: 10, 30, 100, 300
 decoys per word (more decoys: fewer words outside routed, more menu words lost, the search 33 -> 109 ms p50),
-distance 1 only, 2 only, 1-2, syllables +-1 (no better); what separates is the two views' confidence: the
-decoy check runs only under DECOY_BAND (0.65: menu answers the decoys took scored 0.55-1.0, routed words outside the
-menu mostly 0.50-0.65). Fit part, two-view -> decoys (clean / phone): menu right 90 / 85 -> 90 / 80 %, near words
-routed 0 / 17.9 -> 0 / 7.1 %, far 14.2 / 11.2 -> 5.1 / 4.6 %. Held-out (``./bin/bench asr --set human --decisions
+distance 1 only, 2 only, 1-2, syllables +-1 (no better); what separates is the two views' confidence: the decoy
+check runs only under DECOY_BAND (0.65: menu answers the decoys took scored 0.55-1.0, routed words outside the menu
+mostly 0.50-0.65). Fit part, two-view -> decoys (clean / phone): menu right 90 / 85 -> 90 / 80 %, near words routed
+0 / 17.9 -> 0 / 7.1 %, far 14.2 / 11.2 -> 5.1 / 4.6 %. Held-out (``./bin/bench asr --set human --decisions
 two-view,end-view,decoys``, load 2-9): menu right 91.4 / 77.1 -> 82.9 / 74.3 % (3 of 35 clean lost: "march" ->
-"mars'", "dot" -> "downed", "forty" -> "fourteen"), near routed 18.0 / 19.7 -> 6.6 / 11.5 %, far 9.5 / 8.7 -> 5.1
-/ 5.1 %, whole prompts 1.8 / 2.7 -> 0.9 / 1.8 %; decode p50 38 -> 42 ms, p95 77 -> 172 ms (clean menu words); at
-20 dB / quiet: menu right 80.0 / 82.9 -> 68.6 / 80.0 %, near routed 13.1 / 14.8 -> 6.6 / 8.2 %, far 9.5 / 7.3 -> 4.7 /
-2.2 %. The
-best trade-off measured so far, but it loses menu words, so not the default. Also measured and not kept: a
+"mars'", "dot" -> "downed", "forty" -> "fourteen"), near routed 18.0 / 19.7 -> 6.6 / 11.5 %, far 9.5 / 8.7 -> 5.1 /
+5.1 %, whole prompts 1.8 / 2.7 -> 0.9 / 1.8 %; decode p50 38 -> 42 ms, p95 77 -> 172 ms (clean menu words); at 20 dB
+/ quiet: menu right 80.0 / 82.9 -> 68.6 / 80.0 %, near routed 13.1 / 14.8 -> 6.6 / 8.2 %, far 9.5 / 7.3 -> 4.7 / 2.2
+%. The best trade-off measured so far, but it loses menu words, so not the default. Also measured and not kept: a
 finite-state grammar giving the decoys a share of the start state's probability (0.5 down to 5e-6: the contrast with
-a garbage model's score, with a penalty on its branch, is the classic isolated-word rejection, e.g. Torrecilla et al.,
-Eurospeech 1995, "Rejection techniques based on context independent subword units"): the rows moved by at most one
-word, pocketsphinx's grammar probabilities weigh little against the acoustic scores; the winning decoy's acoustic fit
-per frame against the menu word's (a margin on it): the decoys that win do so with a *worse* fit per frame (their
-shorter segments leave frames to silence), right and forced answers alike, so no margin separates them; only common decoys (the
-near words among the 3200 of :mod:`media.asr.garbage_words`: "money", "today" for monday): on the fit part no menu
-word lost (phone 85 % kept) but far words routed 7.6 / 6.1 % instead of 5.1 / 4.6 %; held-out menu right 85.7 / 74.3
-%, near routed 11.5 / 11.5 %, far 5.8 / 5.8 % (another point of the same trade-off); the decoy
-having to win on the second view's audio too (the decoys that take menu words win there as well: held-out clean menu
-words 82.9 % either way, near words routed 6.6 -> 8.2 %).
+a garbage model's score, with a penalty on its branch, is the classic isolated-word rejection, e.g. Torrecilla et
+al., Eurospeech 1995, "Rejection techniques based on context independent subword units"): the rows moved by at most
+one word, pocketsphinx's grammar probabilities weigh little against the acoustic scores; the winning decoy's
+acoustic fit per frame against the menu word's (a margin on it): the decoys that win do so with a *worse* fit per
+frame (their shorter segments leave frames to silence), right and forced answers alike, so no margin separates them;
+only common decoys (the near words among the 3200 of :mod:`media.asr.garbage_words`: "money", "today" for monday):
+on the fit part no menu word lost (phone 85 % kept) but far words routed 7.6 / 6.1 % instead of 5.1 / 4.6 %;
+held-out menu right 85.7 / 74.3 %, near routed 11.5 / 11.5 %, far 5.8 / 5.8 % (another point of the same trade-off);
+the decoy having to win on the second view's audio too (the decoys that take menu words win there as well: held-out
+clean menu words 82.9 % either way, near words routed 6.6 -> 8.2 %).
 
 **Window offsets** (``end-view``; measured, not the default). The issue saw a third of digit windows change outcome
 when the window moved. For single menu words the words decoded hardly move: of the 231 answers two-view routed (menu
@@ -77,12 +76,12 @@ cepstral mean and the loud-frame share change) as a third view that must hear th
 confidence (clean bonus included). Held-out, two-view -> end-view (clean / phone): menu right 91.4 / 77.1 -> 91.4 /
 77.1 %, near routed 18.0 / 19.7 -> 14.8 / 18.0 %, far 9.5 / 8.7 -> 8.7 / 8.0 %, prompts unchanged; fit part: menu
 unchanged, far 14.2 / 11.2 -> 13.7 / 10.2 %, near unchanged; at 20 dB / quiet (held-out): menu and near words
-unchanged, far 9.5 / 7.3 -> 8.7 / 6.9 %. One more search per agreed menu answer (decode p50
-+10-25 ms). Requiring the start-moved views too (40 and 80 ms, all five) rejected more (held-out near 11.5 / 16.4 %)
-but lost a menu word on the fit part (phone 85 -> 80 %). What the views reject is mostly a confidence just over the
-threshold: without CLEAN_BONUS, held-out near words routed 18.0 / 19.7 -> 9.8 / 16.4 %, far 9.5 / 8.7 -> 8.4 / 5.8 %,
-but menu words 85 -> 80 % (fit, phone) and 77.1 -> 74.3 % (held-out, phone); the bonus was fitted on the espeak set
-(menu words 94 -> 97 %).
+unchanged, far 9.5 / 7.3 -> 8.7 / 6.9 %. One more search per agreed menu answer (decode p50 +10-25 ms). Requiring
+the start-moved views too (40 and 80 ms, all five) rejected more (held-out near 11.5 / 16.4 %) but lost a menu word
+on the fit part (phone 85 -> 80 %). What the views reject is mostly a confidence just over the threshold: without
+CLEAN_BONUS, held-out near words routed 18.0 / 19.7 -> 9.8 / 16.4 %, far 9.5 / 8.7 -> 8.4 / 5.8 %, but menu words 85
+-> 80 % (fit, phone) and 77.1 -> 74.3 % (held-out, phone); the bonus was fitted on the espeak set (menu words 94 ->
+97 %).
 
 **Garbage competitor** (opt-in: a flow's ``speech_strictness: strict``, i.e. :attr:`Grammar.strict
 <media.asr.grammar.Grammar.strict>`, or ``decision="garbage"``; menu answers only, digit strings keep the two
