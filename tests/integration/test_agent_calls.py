@@ -225,6 +225,8 @@ async def test_an_end_whose_asker_is_cancelled_still_releases_the_call_its_agent
         await caller.status(CallStatus.CONNECTED)
         call = node.services.calls.calls[phone.call_id]
         assert node.services.agent_calls.handoffs[phone.call_id].recorder is not None
+        caller.mic.play(tone(440), "caller-tone")
+        await hears(lambda: phone.heard, 440)  # the bridge carries audio: the recording has something to write
         asker = asyncio.create_task(call.end("agent_hangup"))
         await asyncio.sleep(0)  # the ending has started
         asker.cancel()
