@@ -266,6 +266,7 @@ def make_ca(directory: Path, name: str) -> Ca:
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(
             x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
         )  # keyCertSign, cRLSign
@@ -294,6 +295,8 @@ def make_server_cert(ca: Ca, directory: Path) -> tuple[Path, Path]:
             x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False,
         )
+        # Python 3.13 verifies strictly (VERIFY_X509_STRICT): a certificate a CA signed names that CA's key
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
         .sign(ca.key, hashes.SHA256())
     )
     cert_path, key_path = directory / "server.pem", directory / "server.key"
