@@ -71,6 +71,19 @@ async def test_the_ivr_session_is_one_line_that_expands_to_its_steps(mic_browser
         await summary.focus()
         await agent.keyboard.press("Enter")
         await expect(choice).to_be_hidden()
+
+        # a step redrawing the line between the click and its 'toggle' event (which the browser queues): the line
+        # on screen was built from the state before the click; it must still open as the agent asked
+        await agent.evaluate(
+            """() => {
+                const line = document.querySelector('[data-testid=timeline] [data-testid=ivr-trace]');
+                line.querySelector('.trace-summary').click();
+                const redrawn = line.cloneNode(true);
+                redrawn.querySelector('details').open = false;
+                line.replaceWith(redrawn);
+            }"""
+        )
+        await expect(choice).to_be_visible()
         await customer.click("[data-testid=cg-hangup]")
         await eventually(lambda: live_calls(node), lambda calls: calls == {}, "live calls after hang-up")
         assert errors == []

@@ -178,19 +178,26 @@ function linked(tag, cls, text) {
 
 // ------------------------------------------------------------ the IVR / bot trace: one line per session
 
-const openTraces = new WeakMap();   // conv -> ids of the sessions the agent expanded (kept across re-renders)
+// conversation id -> ids of the sessions the agent expanded, kept across re-renders and across a refreshed
+// conversation object (the desk may replace the object; the id stays)
+const openTraces = new Map();
 
 function makeTraceEl(conv, session) {
-  const opened = openTraces.get(conv);
+  const opened = openTraces.get(conv.id);
   const details = h('details', { class: 'trace', open: !!(opened && opened.has(session.id)) },
     h('summary', { class: 'trace-summary', title: `${session.steps.length} steps: show them` },
       `${traceSummary(session)} · ${fmtClock(session.steps[0].ts)}`),
     h('ol', { class: 'trace-steps', 'aria-label': 'Steps' }, ...session.steps.map(makeEventEl)));
   details.addEventListener('toggle', () => {
-    const ids = openTraces.get(conv) || new Set();
+    const ids = openTraces.get(conv.id) || new Set();
     if (details.open) ids.add(session.id);
     else ids.delete(session.id);
-    openTraces.set(conv, ids);
+    openTraces.set(conv.id, ids);
+    // 'toggle' is queued after the click: a step that arrived in between redrew the line from the old state,
+    // so the line now on screen takes the state the agent chose
+    const shown = findByEventId(session.id);
+    const live = shown && shown.querySelector('details.trace');
+    if (live && live !== details && live.open !== details.open) live.open = details.open;
   });
   return h('li', {
     class: 'tl-item tl-sys tl-trace',
