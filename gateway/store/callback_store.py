@@ -39,10 +39,10 @@ class CallbackStore:
         """The hashes of ``cb_ids`` (empty where gone), in one round trip."""
         if not cb_ids:
             return []
-        pipe = self._redis.pipeline(transaction=False)
-        for cb_id in cb_ids:
-            pipe.hgetall(self.keys.callback(cb_id))
-        return [{_s(a): _s(b) for a, b in raw.items()} for raw in await pipe.execute()]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for cb_id in cb_ids:
+                pipe.hgetall(self.keys.callback(cb_id))
+            return [{_s(a): _s(b) for a, b in raw.items()} for raw in await pipe.execute()]
 
     async def of_conversation(self, cid: str) -> str | None:
         """The id of the conversation's latest callback (maybe closed), or None."""
@@ -57,11 +57,11 @@ class CallbackStore:
         """Open callbacks by state, from the indexes in one round trip: ``scheduled`` (waiting for their time),
         ``queued`` (their conversation waits for an agent) and ``delivering`` (the rest of the open ones: an
         attempt ringing, connecting, or an agent dialling the number)."""
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.zcard(self.keys.callbacks_open)
-        pipe.zcard(self.keys.callbacks_due)
-        pipe.scard(self.keys.callbacks_queued)
-        opened, scheduled, queued = (int(n) for n in await pipe.execute())
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zcard(self.keys.callbacks_open)
+            pipe.zcard(self.keys.callbacks_due)
+            pipe.scard(self.keys.callbacks_queued)
+            opened, scheduled, queued = (int(n) for n in await pipe.execute())
         return {"scheduled": scheduled, "queued": queued, "delivering": max(0, opened - scheduled - queued)}
 
     async def _until(self, index: str, now: int, limit: int) -> list[str]:
@@ -96,10 +96,10 @@ class CallbackStore:
         """The conversation of each callback ('' where gone), in one round trip."""
         if not cb_ids:
             return []
-        pipe = self._redis.pipeline(transaction=False)
-        for cb_id in cb_ids:
-            pipe.hget(self.keys.callback(cb_id), "conversation_id")
-        return [_s(c) if c is not None else "" for c in await pipe.execute()]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for cb_id in cb_ids:
+                pipe.hget(self.keys.callback(cb_id), "conversation_id")
+            return [_s(c) if c is not None else "" for c in await pipe.execute()]
 
     # ---------------------------------------------------------------- the scripts
 

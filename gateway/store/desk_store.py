@@ -21,12 +21,12 @@ class DeskStore:
         if not cids:
             return []
         k = self._keys
-        pipe = self._redis.pipeline(transaction=False)
-        for cid in cids:
-            pipe.hgetall(k.conv(cid))
-            pipe.hgetall(k.ctx(cid))
-            pipe.xrevrange(k.timeline(cid), count=50)
-        rows = await pipe.execute()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for cid in cids:
+                pipe.hgetall(k.conv(cid))
+                pipe.hgetall(k.ctx(cid))
+                pipe.xrevrange(k.timeline(cid), count=50)
+            rows = await pipe.execute()
         out: list[tuple[dict[str, str] | None, dict[str, str], dict[str, Any] | None, str | None]] = []
         for i, cid in enumerate(cids):
             conv, ctx, timeline = rows[3 * i], rows[3 * i + 1], rows[3 * i + 2]
@@ -47,7 +47,7 @@ class DeskStore:
         """Each agent's name (None: unknown), in one round trip."""
         if not agent_ids:
             return []
-        pipe = self._redis.pipeline(transaction=False)
-        for aid in agent_ids:
-            pipe.hget(self._keys.agent(aid), "name")
-        return [_s(n) if n is not None else None for n in await pipe.execute()]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for aid in agent_ids:
+                pipe.hget(self._keys.agent(aid), "name")
+            return [_s(n) if n is not None else None for n in await pipe.execute()]

@@ -90,11 +90,11 @@ class FlowStore:
     async def pointers(self) -> tuple[dict[str, str], dict[str, str], dict[str, int]]:
         """Every flow's head, live version and last change (ms), by name."""
         k = self.keys
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.hgetall(k.flows_head)
-        pipe.hgetall(k.flows_live)
-        pipe.hgetall(k.flows_updated)
-        heads, live, updated = await pipe.execute()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(k.flows_head)
+            pipe.hgetall(k.flows_live)
+            pipe.hgetall(k.flows_updated)
+            heads, live, updated = await pipe.execute()
         return (
             {_s(n): _s(v) for n, v in heads.items()},
             {_s(n): _s(v) for n, v in live.items()},

@@ -53,10 +53,10 @@ class ConversationIndex:
 
     async def sizes(self, words: list[str]) -> list[int]:
         """How many conversations hold each word."""
-        pipe = self._redis.pipeline(transaction=False)
-        for w in words:
-            pipe.zcard(self.keys.word(w))
-        return [int(n) for n in await pipe.execute()]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for w in words:
+                pipe.zcard(self.keys.word(w))
+            return [int(n) for n in await pipe.execute()]
 
     async def newest_first(
         self, kind: SourceKind, value: str, *, upper: float, lower: float, offset: int, count: int
@@ -82,20 +82,20 @@ class ConversationIndex:
             cids = sorted(_s(c) for c in await self._redis.smembers(self.keys.agent_convs(value)))
         else:
             cids = [_s(c) for c in await self._redis.zrange(self.keys.queue(value), 0, -1)]
-        pipe = self._redis.pipeline(transaction=False)
-        for cid in cids:
-            pipe.hget(self.keys.conv(cid), "created_at")
-        created = await pipe.execute() if cids else []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for cid in cids:
+                pipe.hget(self.keys.conv(cid), "created_at")
+            created = await pipe.execute() if cids else []
         entries = [Entry(cid, int(_s(ms))) for cid, ms in zip(cids, created, strict=True) if ms is not None]
         return sorted(entries, key=lambda e: (e.score, e.cid), reverse=True)
 
     async def rows(self, cids: list[str]) -> list[dict[str, str] | None]:
         """Each conversation's summary fields and the name the site vouched for (None: the conversation is gone)."""
-        pipe = self._redis.pipeline(transaction=False)
-        for cid in cids:
-            pipe.hmget(self.keys.conv(cid), *ROW_FIELDS)
-            pipe.hget(self.keys.ctx(cid), "verified.name")
-        raw = await pipe.execute()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for cid in cids:
+                pipe.hmget(self.keys.conv(cid), *ROW_FIELDS)
+                pipe.hget(self.keys.ctx(cid), "verified.name")
+            raw = await pipe.execute()
         out: list[dict[str, str] | None] = []
         for i in range(len(cids)):
             values, name = raw[2 * i], raw[2 * i + 1]
@@ -112,11 +112,11 @@ class ConversationIndex:
         """For each conversation, whether every one of ``words`` is indexed for it."""
         if not words or not cids:
             return [True] * len(cids)
-        pipe = self._redis.pipeline(transaction=False)
-        for cid in cids:
-            for w in words:
-                pipe.zscore(self.keys.word(w), cid)
-        raw = await pipe.execute()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for cid in cids:
+                for w in words:
+                    pipe.zscore(self.keys.word(w), cid)
+            raw = await pipe.execute()
         n = len(words)
         return [all(v is not None for v in raw[i * n : (i + 1) * n]) for i in range(len(cids))]
 

@@ -48,19 +48,19 @@ class LimitStore:
         return _s(await self._acquire(list(slot_keys), [now, expires, member, customer_limit, address_limit]))
 
     async def release_call_slot(self, slot_keys: tuple[str, str], member: str) -> None:
-        pipe = self._redis.pipeline(transaction=True)
-        for key in slot_keys:
-            pipe.zrem(key, member)
-        await pipe.execute()
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for key in slot_keys:
+                pipe.zrem(key, member)
+            await pipe.execute()
 
     async def refresh_call_slots(self, slots: Iterable[tuple[tuple[str, str], str]], *, expires: int) -> None:
         """Keep the slots (keys, member) from expiring until ``expires`` (ms); one round trip."""
-        pipe = self._redis.pipeline(transaction=False)
-        for slot_keys, member in slots:
-            for key in slot_keys:
-                pipe.zadd(key, {member: expires}, xx=True)
-                pipe.pexpireat(key, expires)
-        await pipe.execute()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for slot_keys, member in slots:
+                for key in slot_keys:
+                    pipe.zadd(key, {member: expires}, xx=True)
+                    pipe.pexpireat(key, expires)
+            await pipe.execute()
 
     # ---------------------------------------------------------------- failed logins
 

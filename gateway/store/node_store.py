@@ -44,10 +44,10 @@ class NodeStore:
         nodes = sorted(_s(n) for n in await self._redis.smembers(self.keys.nodes))
         if not nodes:
             return []
-        pipe = self._redis.pipeline(transaction=False)
-        for node in nodes:
-            pipe.exists(self.keys.node_alive(node))
-        return [node for node, alive in zip(nodes, await pipe.execute(), strict=True) if not alive]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for node in nodes:
+                pipe.exists(self.keys.node_alive(node))
+            return [node for node, alive in zip(nodes, await pipe.execute(), strict=True) if not alive]
 
     async def claim(self, dead: str, claimant: str, *, lease_ms: int, lost_ms: int) -> str:
         """'ok' (the claimant takes ``dead`` over; ``dead`` is marked lost for ``lost_ms``), 'gone', 'alive' or
@@ -72,13 +72,13 @@ class NodeStore:
     async def register_call(self, call_id: str, fields: dict[str, str]) -> None:
         """A live call (``fields`` name its node, customer, conversation, agents), with its index entries."""
         k = self.keys
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.hset(k.call(call_id), mapping=fields)  # type: ignore[arg-type]
-        pipe.sadd(k.node_calls(fields["node"]), call_id)
-        pipe.sadd(k.customer_calls(fields["customer_id"]), call_id)
-        for agent in {fields.get("agent_id", ""), fields.get("consult_agent_id", "")} - {""}:
-            pipe.sadd(k.agent_calls(agent), call_id)
-        await pipe.execute()
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(k.call(call_id), mapping=fields)  # type: ignore[arg-type]
+            pipe.sadd(k.node_calls(fields["node"]), call_id)
+            pipe.sadd(k.customer_calls(fields["customer_id"]), call_id)
+            for agent in {fields.get("agent_id", ""), fields.get("consult_agent_id", "")} - {""}:
+                pipe.sadd(k.agent_calls(agent), call_id)
+            await pipe.execute()
 
     async def update_call(
         self, call_id: str, fields: dict[str, str], *, leave: Iterable[str] = (), join: Iterable[str] = ()
@@ -134,10 +134,10 @@ class NodeStore:
         """These calls' entries in one round trip (an id whose entry is gone is left out)."""
         if not ids:
             return []
-        pipe = self._redis.pipeline(transaction=False)
-        for call_id in ids:
-            pipe.hgetall(self.keys.call(call_id))
-        rows = await pipe.execute()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for call_id in ids:
+                pipe.hgetall(self.keys.call(call_id))
+            rows = await pipe.execute()
         return [(cid, {_s(a): _s(b) for a, b in raw.items()}) for cid, raw in zip(ids, rows, strict=True) if raw]
 
     async def live_calls(self) -> list[tuple[str, dict[str, str]]]:
@@ -145,10 +145,10 @@ class NodeStore:
         nodes = sorted(_s(n) for n in await self._redis.smembers(self.keys.nodes))
         if not nodes:
             return []
-        pipe = self._redis.pipeline(transaction=False)
-        for node in nodes:
-            pipe.smembers(self.keys.node_calls(node))
-        return await self._call_rows(sorted({_s(c) for members in await pipe.execute() for c in members}))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for node in nodes:
+                pipe.smembers(self.keys.node_calls(node))
+            return await self._call_rows(sorted({_s(c) for members in await pipe.execute() for c in members}))
 
     async def calls_of_node(self, node_id: str) -> list[tuple[str, dict[str, str]]]:
         return await self._calls(self.keys.node_calls(node_id))
@@ -173,10 +173,10 @@ class NodeStore:
         """(agent id, activity) of the agents whose call activity ``node_id`` set."""
         if not agent_ids:
             return []
-        pipe = self._redis.pipeline(transaction=False)
-        for aid in agent_ids:
-            pipe.hmget(self.keys.agent(aid), "activity_node", "activity")
-        rows = await pipe.execute()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for aid in agent_ids:
+                pipe.hmget(self.keys.agent(aid), "activity_node", "activity")
+            rows = await pipe.execute()
         return [
             (aid, _s(activity or b""))
             for aid, (owner, activity) in zip(agent_ids, rows, strict=True)

@@ -23,18 +23,18 @@ class QueueStore:
 
     async def all(self) -> dict[str, tuple[dict[str, Any], int]]:
         """Every queue's settings (as stored) and version, by name."""
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.hgetall(self.keys.queue_settings)
-        pipe.hgetall(self.keys.queue_versions)
-        raw, versions = await pipe.execute()
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hgetall(self.keys.queue_settings)
+            pipe.hgetall(self.keys.queue_versions)
+            raw, versions = await pipe.execute()
         ver = {_s(k): int(v) for k, v in versions.items()}
         return {_s(k): (json.loads(_s(v)), ver.get(_s(k), 1)) for k, v in raw.items()}
 
     async def get(self, name: str) -> tuple[dict[str, Any], int] | None:
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.hget(self.keys.queue_settings, name)
-        pipe.hget(self.keys.queue_versions, name)
-        raw, version = await pipe.execute()
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hget(self.keys.queue_settings, name)
+            pipe.hget(self.keys.queue_versions, name)
+            raw, version = await pipe.execute()
         return None if raw is None else (json.loads(_s(raw)), int(version or 1))
 
     async def put(self, name: str, data: dict[str, Any], *, expected: int) -> tuple[bool, int]:

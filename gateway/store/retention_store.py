@@ -64,14 +64,14 @@ class RetentionStore:
         if not cb_ids:
             return
         k = self.keys
-        pipe = self._redis.pipeline(transaction=False)
-        for cb_id in cb_ids:
-            pipe.delete(k.callback(cb_id))
-            pipe.zrem(k.callbacks_due, cb_id)
-            pipe.zrem(k.callbacks_open, cb_id)
-            pipe.zrem(k.callbacks_ringing, cb_id)
-            pipe.srem(k.callbacks_queued, cb_id)
-        await pipe.execute()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for cb_id in cb_ids:
+                pipe.delete(k.callback(cb_id))
+                pipe.zrem(k.callbacks_due, cb_id)
+                pipe.zrem(k.callbacks_open, cb_id)
+                pipe.zrem(k.callbacks_ringing, cb_id)
+                pipe.srem(k.callbacks_queued, cb_id)
+            await pipe.execute()
 
     async def forget_client_ids(self, customer_id: str, cid: str) -> None:
         """The customer's client-id entries that point into ``cid``."""
@@ -89,10 +89,10 @@ class RetentionStore:
         found = 0
         async for chunk in _chunks(redis.scan_iter(match=prefix + "*", count=batch, _type="hash"), batch):
             ids = [rest for rest in (_s(key)[len(prefix) :] for key in chunk) if ":" not in rest]
-            pipe = redis.pipeline(transaction=False)
-            for cid in ids:
-                pipe.hmget(k.conv(cid), "state", "updated_at")
-            rows = await pipe.execute() if ids else []
+            async with redis.pipeline(transaction=False) as pipe:
+                for cid in ids:
+                    pipe.hmget(k.conv(cid), "state", "updated_at")
+                rows = await pipe.execute() if ids else []
             closed = {
                 cid: int(_s(at))
                 for cid, (state, at) in zip(ids, rows, strict=True)

@@ -129,22 +129,22 @@ class RollupStore:
         """Apply each change once (by its entry id), in one round trip: per change 1 (applied), 0 (applied before)
         or the error Redis answered for it (a WRONGTYPE key...; the others are applied all the same). A Redis that
         does not answer raises."""
-        pipe = self._redis.pipeline(transaction=False)
-        out: list[int | Exception] = []
-        queued: list[int] = []
-        for change in changes:
-            keys, args = self._writes(change)
-            out.append(0)
-            if not args:
-                continue
-            header = [change.entry_id, str(change.entry_ms), str(change.entry_ms - APPLIED_KEEP_MS)]
-            header.append(str(self._expire_at(change.at_ms)))
-            await self._apply.queue(pipe, [self.keys.rollups_applied, *keys], [*header, *args])
-            queued.append(len(out) - 1)
-        if not queued:
-            return out
-        for i, r in zip(queued, await pipe.execute(raise_on_error=False), strict=True):
-            out[i] = r if isinstance(r, Exception) else int(r)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            out: list[int | Exception] = []
+            queued: list[int] = []
+            for change in changes:
+                keys, args = self._writes(change)
+                out.append(0)
+                if not args:
+                    continue
+                header = [change.entry_id, str(change.entry_ms), str(change.entry_ms - APPLIED_KEEP_MS)]
+                header.append(str(self._expire_at(change.at_ms)))
+                await self._apply.queue(pipe, [self.keys.rollups_applied, *keys], [*header, *args])
+                queued.append(len(out) - 1)
+            if not queued:
+                return out
+            for i, r in zip(queued, await pipe.execute(raise_on_error=False), strict=True):
+                out[i] = r if isinstance(r, Exception) else int(r)
         return out
 
     async def dead_letter(self, entry_id: str, cid: str, typ: str, error: str) -> None:
@@ -158,32 +158,32 @@ class RollupStore:
 
     async def add(self, changes: Iterable[Change]) -> None:
         """Add the changes' counters (the backfill: no applied set), in one round trip."""
-        pipe = self._redis.pipeline(transaction=False)
-        for change in changes:
-            keys, args = self._writes(change)
-            expire = self._expire_at(change.at_ms)
-            for i in range(0, len(args), 4):
-                op, n, field, amount = args[i : i + 4]
-                key = keys[int(n) - 2]
-                if op == "h":
-                    pipe.hincrby(key, field, int(amount))
-                    pipe.pexpireat(key, expire)
-                else:
-                    pipe.sadd(key, field)
-        await pipe.execute()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for change in changes:
+                keys, args = self._writes(change)
+                expire = self._expire_at(change.at_ms)
+                for i in range(0, len(args), 4):
+                    op, n, field, amount = args[i : i + 4]
+                    key = keys[int(n) - 2]
+                    if op == "h":
+                        pipe.hincrby(key, field, int(amount))
+                        pipe.pexpireat(key, expire)
+                    else:
+                        pipe.sadd(key, field)
+            await pipe.execute()
 
     async def clear(self, days: Sequence[date]) -> None:
         """Delete every counter and path hash of these days."""
         k = self.keys
-        pipe = self._redis.pipeline(transaction=False)
-        for dim in ("queue", "agent", "disposition"):
-            for key in await self.dimension_keys(dim):
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for dim in ("queue", "agent", "disposition"):
+                for key in await self.dimension_keys(dim):
+                    for d in days:
+                        pipe.unlink(*k.rollup(dim, key, day_name(d)), k.rollup_quarters(dim, key, day_name(d)))
+            for flow in sorted(_s(f) for f in await self._redis.smembers(k.rollup_flows)):
                 for d in days:
-                    pipe.unlink(*k.rollup(dim, key, day_name(d)), k.rollup_quarters(dim, key, day_name(d)))
-        for flow in sorted(_s(f) for f in await self._redis.smembers(k.rollup_flows)):
-            for d in days:
-                pipe.unlink(k.flow_paths(flow, day_name(d)))
-        await pipe.execute()
+                    pipe.unlink(k.flow_paths(flow, day_name(d)))
+            await pipe.execute()
 
     # ---------------------------------------------------------------- reading
 
@@ -208,22 +208,22 @@ class RollupStore:
         chunk = READ_CHUNK if which == 0 else HOUR_CHUNK
         rows: list[dict[str, int]] = []
         for start in range(0, len(wanted), chunk * CHUNKS_PER_TRIP):
-            pipe = self._redis.pipeline(transaction=False)
-            for i in range(start, min(len(wanted), start + chunk * CHUNKS_PER_TRIP), chunk):
-                await self._read_hashes.queue(pipe, wanted[i : i + chunk])
-            rows += [_pairs(text) for part in await pipe.execute() for text in part]
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for i in range(start, min(len(wanted), start + chunk * CHUNKS_PER_TRIP), chunk):
+                    await self._read_hashes.queue(pipe, wanted[i : i + chunk])
+                rows += [_pairs(text) for part in await pipe.execute() for text in part]
         return [rows[i * len(names) : (i + 1) * len(names)] for i in range(len(keys))]
 
     async def flow_paths(self, flow: str, days: Sequence[date]) -> dict[str, int]:
         """A flow's path counters summed over the days."""
-        pipe = self._redis.pipeline(transaction=False)
-        for d in days:
-            pipe.hgetall(self.keys.flow_paths(flow, day_name(d)))
-        total: dict[str, int] = {}
-        for row in await pipe.execute():
-            for f, v in row.items():
-                name = _s(f)
-                total[name] = total.get(name, 0) + int(v)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for d in days:
+                pipe.hgetall(self.keys.flow_paths(flow, day_name(d)))
+            total: dict[str, int] = {}
+            for row in await pipe.execute():
+                for f, v in row.items():
+                    name = _s(f)
+                    total[name] = total.get(name, 0) + int(v)
         return total
 
 

@@ -22,20 +22,22 @@ class SessionStore:
     ) -> None:
         """Store the session (expiring with it) and add it to the agent's set, dropping the ones that ended."""
         k = self.keys
-        pipe = self._redis.pipeline(transaction=True)
-        fields: dict[Any, Any] = {
-            "agent_id": agent_id,
-            "created": created_ms,
-            "expires": expires_ms,
-            "node": node,
-            "address": address,
-        }
-        pipe.hset(k.login_session(sid), mapping=fields)
-        pipe.pexpireat(k.login_session(sid), expires_ms)
-        pipe.zremrangebyscore(k.login_sessions_of(agent_id), "-inf", created_ms)  # the ones that ended by themselves
-        pipe.zadd(k.login_sessions_of(agent_id), {sid: expires_ms})
-        pipe.pexpireat(k.login_sessions_of(agent_id), expires_ms)  # the newest lives longest
-        await pipe.execute()
+        async with self._redis.pipeline(transaction=True) as pipe:
+            fields: dict[Any, Any] = {
+                "agent_id": agent_id,
+                "created": created_ms,
+                "expires": expires_ms,
+                "node": node,
+                "address": address,
+            }
+            pipe.hset(k.login_session(sid), mapping=fields)
+            pipe.pexpireat(k.login_session(sid), expires_ms)
+            pipe.zremrangebyscore(
+                k.login_sessions_of(agent_id), "-inf", created_ms
+            )  # the ones that ended by themselves
+            pipe.zadd(k.login_sessions_of(agent_id), {sid: expires_ms})
+            pipe.pexpireat(k.login_sessions_of(agent_id), expires_ms)  # the newest lives longest
+            await pipe.execute()
 
     async def get(self, sid: str) -> dict[str, str]:
         """The session's fields (empty when it ended)."""
@@ -47,10 +49,10 @@ class SessionStore:
 
     async def details(self, sids: list[str]) -> list[dict[str, str]]:
         """The fields of these sessions, in order (an empty dict for one that ended meanwhile)."""
-        pipe = self._redis.pipeline(transaction=False)
-        for sid in sids:
-            pipe.hgetall(self.keys.login_session(sid))
-        return [{_s(k): _s(v) for k, v in row.items()} for row in await pipe.execute()]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for sid in sids:
+                pipe.hgetall(self.keys.login_session(sid))
+            return [{_s(k): _s(v) for k, v in row.items()} for row in await pipe.execute()]
 
     async def revoke(self, sid: str) -> str:
         """End one session; its agent id, '' when it had already ended."""

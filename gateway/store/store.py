@@ -201,10 +201,10 @@ class Store:
         """In one round trip: where the customer's message ``client_id`` was stored before (conversation id, event
         id; None if not), and the customer's current conversation (a hint for :meth:`open_conversation`)."""
         k = self.keys
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.hget(k.customer_client_ids(customer_id), client_id)
-        pipe.hget(k.customer(customer_id), "current")
-        ref, current = await pipe.execute()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hget(k.customer_client_ids(customer_id), client_id)
+            pipe.hget(k.customer(customer_id), "current")
+            ref, current = await pipe.execute()
         if ref is None:
             return None, _s(current) if current is not None else None
         conv_id, _, event_id = _s(ref).rpartition("/")
@@ -316,10 +316,10 @@ class Store:
         if isinstance(self.redis, RedisCluster):  # redis-py refuses PUBLISH in a cluster pipeline: side by side
             await asyncio.gather(*(self.redis.publish(channel, message.to_json()) for channel, message in messages))
             return
-        pipe = self.redis.pipeline(transaction=False)
-        for channel, message in messages:
-            pipe.publish(channel, message.to_json())
-        await pipe.execute()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for channel, message in messages:
+                pipe.publish(channel, message.to_json())
+            await pipe.execute()
 
     async def requeue(
         self, cid: str, routing_queue: str, agent_id: str, reason: str, *, score: int, now: int, queue_name: str = ""
@@ -490,10 +490,10 @@ class Store:
         """``fields`` of each conversation (None where missing), in one round trip."""
         if not cids:
             return []
-        pipe = self.redis.pipeline(transaction=False)
-        for cid in cids:
-            pipe.hmget(self.keys.conv(cid), *fields)
-        return [[_s(v) if v is not None else None for v in row] for row in await pipe.execute()]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for cid in cids:
+                pipe.hmget(self.keys.conv(cid), *fields)
+            return [[_s(v) if v is not None else None for v in row] for row in await pipe.execute()]
 
     async def queue_rank(self, queue: str, cid: str) -> int | None:
         """0 for the next conversation of the routing queue; None if ``cid`` does not wait in it."""
@@ -506,10 +506,10 @@ class Store:
         if len(cids) >= RANKS_BY_RANGE:
             order = {_s(c): i for i, c in enumerate(await self.redis.zrange(self.keys.queue(queue), 0, -1))}
             return [order.get(cid) for cid in cids]
-        pipe = self.redis.pipeline(transaction=False)
-        for cid in cids:
-            pipe.zrank(self.keys.queue(queue), cid)
-        return [int(rank) if rank is not None else None for rank in await pipe.execute()]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for cid in cids:
+                pipe.zrank(self.keys.queue(queue), cid)
+            return [int(rank) if rank is not None else None for rank in await pipe.execute()]
 
     async def waiting(self, queue: str, limit: int) -> list[tuple[str, int]]:
         """The first ``limit`` conversations waiting in the routing queue, with their place (ms), first first."""
@@ -538,13 +538,13 @@ class Store:
         """A desk connection ``sid`` opened: the agent's ``fields`` set, ``defaults`` where unset, the connection
         live until ``expires_ms``; in one transaction."""
         k = self.keys
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.sadd(k.agents, agent_id)
-        pipe.hset(k.agent(agent_id), mapping=fields)  # type: ignore[arg-type]
-        for name, value in defaults.items():
-            pipe.hsetnx(k.agent(agent_id), name, value)
-        pipe.zadd(k.agent_sessions(agent_id), {sid: expires_ms})
-        await pipe.execute()
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.sadd(k.agents, agent_id)
+            pipe.hset(k.agent(agent_id), mapping=fields)  # type: ignore[arg-type]
+            for name, value in defaults.items():
+                pipe.hsetnx(k.agent(agent_id), name, value)
+            pipe.zadd(k.agent_sessions(agent_id), {sid: expires_ms})
+            await pipe.execute()
 
     async def agent_left(self, agent_id: str, sid: str) -> None:
         """The desk connection ``sid`` closed."""
@@ -552,11 +552,11 @@ class Store:
 
     async def refresh_agent_sessions(self, sessions: dict[str, str], *, expires_ms: int, now: int) -> None:
         """Keep this node's desk connections (session id -> agent id) live until ``expires_ms``; drop expired ones."""
-        pipe = self.redis.pipeline(transaction=False)
-        for sid, aid in sessions.items():
-            pipe.zadd(self.keys.agent_sessions(aid), {sid: expires_ms})
-            pipe.zremrangebyscore(self.keys.agent_sessions(aid), "-inf", now)
-        await pipe.execute()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for sid, aid in sessions.items():
+                pipe.zadd(self.keys.agent_sessions(aid), {sid: expires_ms})
+                pipe.zremrangebyscore(self.keys.agent_sessions(aid), "-inf", now)
+            await pipe.execute()
 
     async def agent_field(self, agent_id: str, name: str) -> str | None:
         value = await self.redis.hget(self.keys.agent(agent_id), name)
@@ -571,12 +571,12 @@ class Store:
         if not agent_ids:
             return []
         k = self.keys
-        pipe = self.redis.pipeline(transaction=False)
-        for aid in agent_ids:
-            pipe.hgetall(k.agent(aid))
-            pipe.scard(k.agent_convs(aid))
-            pipe.zcount(k.agent_sessions(aid), now, "+inf")
-        rows = await pipe.execute()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for aid in agent_ids:
+                pipe.hgetall(k.agent(aid))
+                pipe.scard(k.agent_convs(aid))
+                pipe.zcount(k.agent_sessions(aid), now, "+inf")
+            rows = await pipe.execute()
         return [
             ({_s(a): _s(b) for a, b in rows[3 * i].items()}, int(rows[3 * i + 1]), int(rows[3 * i + 2]))
             for i in range(len(agent_ids))
@@ -587,19 +587,19 @@ class Store:
         ids = await self.agent_ids()
         if not ids:
             return 0
-        pipe = self.redis.pipeline(transaction=False)
-        for aid in ids:
-            pipe.zcount(self.keys.agent_sessions(aid), now, "+inf")
-        return sum(1 for n in await pipe.execute() if n)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for aid in ids:
+                pipe.zcount(self.keys.agent_sessions(aid), now, "+inf")
+            return sum(1 for n in await pipe.execute() if n)
 
     # ---------------------------------------------------------------- calls
 
     async def add_handle_time(self, ms: int, *, keep: int) -> None:
         """An answered call's handle time; the latest ``keep`` are kept."""
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.lpush(self.keys.handle_times, max(0, ms))
-        pipe.ltrim(self.keys.handle_times, 0, keep - 1)
-        await pipe.execute()
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.lpush(self.keys.handle_times, max(0, ms))
+            pipe.ltrim(self.keys.handle_times, 0, keep - 1)
+            await pipe.execute()
 
     async def handle_times(self, count: int) -> list[int]:
         """The latest ``count`` handle times (ms), newest first."""
@@ -645,10 +645,10 @@ class Store:
         caller only read as well."""
         if not self.durable_replicas:
             return
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.publish(self.keys.durable_channel, "")
-        pipe.execute_command("WAIT", self.durable_replicas, self.durable_wait_ms)
-        _, confirmed = await pipe.execute()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.publish(self.keys.durable_channel, "")
+            pipe.execute_command("WAIT", self.durable_replicas, self.durable_wait_ms)
+            _, confirmed = await pipe.execute()
         if int(confirmed) < self.durable_replicas:
             raise NotDurable(
                 f"{confirmed} of the {self.durable_replicas} Redis replicas confirmed the write within "

@@ -78,10 +78,10 @@ class WebhookStore:
 
     async def delete(self, sub_id: str) -> bool:
         """Delete a subscription and its delivery log (its outboxes go as each falls due: nobody to deliver to)."""
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.hdel(self.keys.webhooks, sub_id)
-        pipe.delete(self.keys.webhook_log(sub_id))
-        deleted, _ = await pipe.execute()
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hdel(self.keys.webhooks, sub_id)
+            pipe.delete(self.keys.webhook_log(sub_id))
+            deleted, _ = await pipe.execute()
         return bool(deleted)
 
     async def deliveries(self, sub_id: str, limit: int) -> list[str]:
@@ -148,10 +148,10 @@ class WebhookStore:
 
     async def head(self, outbox: Outbox) -> Head | None:
         """The outbox's next payload and its failed attempts so far (None: the outbox is empty)."""
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.lindex(self.keys.webhook_outbox(outbox.subscription, outbox.conversation), 0)
-        pipe.hget(self.keys.webhooks_attempts, outbox.member)
-        payload, record = await pipe.execute()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.lindex(self.keys.webhook_outbox(outbox.subscription, outbox.conversation), 0)
+            pipe.hget(self.keys.webhooks_attempts, outbox.member)
+            payload, record = await pipe.execute()
         if payload is None:
             return None
         event_id, count, since = (_s(record or "").split(" ") + ["", ""])[:3]

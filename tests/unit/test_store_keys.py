@@ -239,3 +239,34 @@ def test_every_key_the_table_builds_is_in_the_documented_key_table() -> None:
     )
     assert missing == [], "add these to the key table in gateway/store/keys.py"
     assert not _in_table("P:nowhere:\x00", table)
+
+
+def _loose_pipelines(source: str) -> list[int]:
+    """Lines of ``.pipeline(...)`` calls that are not an ``async with`` block's context (which always gives the
+    pipeline's connection back; ``execute`` alone does not when loading the pipeline's scripts fails)."""
+    tree = ast.parse(source)
+    managed = {
+        id(item.context_expr) for node in ast.walk(tree) if isinstance(node, ast.AsyncWith) for item in node.items
+    }
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "pipeline"
+        and id(node) not in managed
+    ]
+
+
+def test_every_pipeline_is_an_async_with_block() -> None:
+    loose = {
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in GATEWAY.rglob("*.py")
+        for line in _loose_pipelines(path.read_text(encoding="utf-8"))
+    }
+    assert not loose, f"use 'async with redis.pipeline(...) as pipe:' (it releases the connection): {sorted(loose)}"
+
+
+def test_the_pipeline_check_sees_a_loose_pipeline() -> None:
+    assert _loose_pipelines("async def f(r):\n    p = r.pipeline()\n    await p.execute()\n") == [2]
+    assert _loose_pipelines("async def f(r):\n    async with r.pipeline() as p:\n        await p.execute()\n") == []
