@@ -8,7 +8,7 @@ digit and one for "oh", spliced into numbers with 80 ms between words
 Each string is decoded by pocketsphinx twice on the same window (500 ms lead, the number,
 700 ms tail, 16 kHz): *before* with the grammar the gateway built until now (JSGF of the ten
 digit words "zero" to "nine", ``min..max`` of them), *after* with today's grammar
-(:func:`media.asr.sphinx_engine.fsg`: "oh" and "double" / "triple" too, never more than
+(:func:`media.asr.sphinx_search.fsg`: "oh" and "double" / "triple" too, never more than
 ``max_digits``, fewer ones a competing no-match). Taken at the engine's ``min_confidence``
 (0.5) and, for a read-back gather, at ``confirm_confidence`` (0.2).
 
@@ -35,7 +35,8 @@ from typing import Any
 import numpy as np
 
 from media.asr.grammar import Grammar
-from media.asr.sphinx_engine import SphinxEngine, fsg
+from media.asr.sphinx_engine import SphinxEngine
+from media.asr.sphinx_search import fsg
 from media.audio import Audio, resample
 
 CONDITIONS = ("clean", "snr20", "snr10")

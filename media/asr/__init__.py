@@ -6,7 +6,9 @@ heavy happens at import: Vosk and pocketsphinx load when an engine is made):
 - ``grammar``: :class:`Grammar` (allowed phrases, digit strings) and exact matching of results.
 - ``engine``: the :class:`SpeechEngine` / :class:`Recognizer` protocols, :class:`Result`, :class:`Partial`.
 - ``vosk_engine``: Vosk behind that interface (model cache, grammar JSON, garbage words, second view).
-- ``sphinx_engine``: the offline English default, pocketsphinx en-us with JSGF grammars and a decoder pool.
+- ``sphinx_engine``: the offline English default, pocketsphinx en-us: comfort noise, views, confidence, decisions.
+- ``sphinx_search``: its grammar texts (JSGF, digit FSG), the decoder pool and one grammar search.
+- ``sphinx_decision``, ``sphinx_decoys``: the menu decisions it can take and what each measured; near decoys.
 - ``sphinx_procs``: the same engine with its grammar searches in worker processes (a search holds the GIL).
 - ``loudness``: frame levels, noise floor, loud (speech) frames and comfort noise, for the confidences.
 - ``vad``: webrtcvad frame classifier (reset every window) and the pure endpointing state machine.

@@ -1,35 +1,9 @@
 """The offline English default: pocketsphinx 5 with the en-us model bundled in its wheel.
 
-No English Vosk model can be installed everywhere, so when none is
-configured the gateway recognises English with the acoustic model, the
-CMU dictionary and a JSGF grammar built from the listening window's phrases
-(:func:`jsgf`), or for a spoken number a finite-state grammar (:func:`fsg`)
-whose states count digits: "oh" and "zero" both say 0, "double five" is two
-digits, the decoder can never go past ``max_digits`` and may end on fewer
-than ``min_digits`` (a no-match, not a forced extra digit). No language model
-is loaded (``lm=None``).
-
-**Spoken digits** (the prompt voice of asterisk-core-sounds-en-wav, spliced,
-exact-length grammars; see tests/integration/test_asr_digits.py): 4-digit
-strings with "oh" 0/8 right before (four read as other numbers: "nine oh five
-one" -> 9451), 6/8 with "oh" in the grammar; 7-digit strings with "oh" in a
-7-digit grammar 2/10 -> 4/10; three digits in a 4-digit grammar: 3 of 5 taken
-as wrong 4-digit numbers before (123 -> 1238), 1 of 5 now. In a 1-8 digit
-grammar "oh" gets inserted ("three eight oh oh oh four one seven"): such
-strings are rejected, but ask for an exact length. This voice's "six" is
-heard as "eight" and "five" alone as "nine": the acoustic model, not the grammar.
-
-**Decoding per utterance, not per chunk.** pocketsphinx's en-us model uses
-*batch* cepstral mean normalisation; fed in 100 ms pieces it must guess the
-mean, and accuracy collapsed on the test audio (menu words 8/20 right
-instead of 18/20). So :class:`SphinxRecognizer` keeps the window's audio (bounded by
-``max_audio_ms``) and decodes it in :meth:`~SphinxRecognizer.final` with
-``process_raw(full_utt=True)``: no partial hypotheses, and the whole cost
-falls after the end of speech. Before every decode the CMN is set back to
-the model's initial value and the feature front end is re-initialised
-(``reinit_feat``: the model's ``feat.params`` turn on ``remove_noise``,
-whose noise estimate otherwise carries over from the previous utterance on
-that decoder), so results do not depend on the previous caller.
+No English Vosk model can be installed everywhere, so when none is configured the gateway recognises English
+with the acoustic model, the CMU dictionary and a grammar built from the listening window's phrases (JSGF) or
+digit strings (a finite-state grammar), searched over the whole utterance: :mod:`media.asr.sphinx_search`. This
+module decides from those searches: comfort noise, views, confidence, decisions.
 
 **Comfort noise.** The model was trained on recordings that always have a
 background. On the listener's windows (digital silence around the speech,
@@ -140,22 +114,16 @@ little wider and most in-grammar results get the second decode (p95 31 -> 61 ms)
 threads, the event loop included, wait that long, in one or two stretches per utterance
 (:mod:`media.asr.sphinx_procs` moves the searches into worker processes).
 
-**Memory.** One decoder without a language model is about 27 MB RSS (92 MB with the default ``en-us.lm.bin``, which
-we never load). Decoders are not thread-safe and are not tied to calls: :class:`DecoderPool` keeps at most
-``pool_size`` (default: the CPU count, the number of decodes that can run at once), made on demand and lent out for
-one decode.
+**Searches** (:mod:`media.asr.sphinx_search`): the grammar texts (:func:`jsgf`, :func:`fsg`, spoken digits), decoding
+per utterance, not per chunk, and the pooled decoders (:class:`DecoderPool`, memory) are described there.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import queue
 import threading
-from collections import Counter, OrderedDict
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -194,13 +162,18 @@ from media.asr.sphinx_decision import (
     runner_up_text,
 )
 from media.asr.sphinx_decoys import Decoys
+from media.asr.sphinx_search import (
+    FILLER_PREFIXES,
+    MAX_SEARCHES_PER_DECODER,
+    Decoded,
+    DecoderPool,
+    fsg,
+    jsgf,
+    search,
+)
 
 log = logging.getLogger(__name__)
 
-#: Word segment acoustic scores from the FSG search (``bestpath=False``, what we run) are in the same
-#: units as the path score. With ``bestpath=True`` they come from the lattice unshifted, 2**10 times
-#: larger (SENSCR_SHIFT): that case would need a shift of 10. A test checks the scale on real audio.
-SEGMENT_SCORE_SHIFT = 0
 #: Comfort noise (:func:`~media.asr.loudness.with_noise_floor`): the floor is raised to this many dB
 #: under the speech level for the first view, and to CHECK_FLOOR_BELOW_SPEECH_DB (another noise
 #: seed) for the second view, which must decode to the same words.
@@ -215,7 +188,6 @@ WIDE_CHECK_HIGH_BAND_BELOW_SPEECH_DB = 40.0
 #: Confidence 0.5 (the default threshold) is coverage COVERAGE_AT_HALF with fit FIT_AT_HALF.
 COVERAGE_AT_HALF, COVERAGE_SPAN = 0.70, 0.60
 FIT_AT_HALF, FIT_SPAN = -25.0, 30.0
-MAX_SEARCHES_PER_DECODER = 32
 #: An utterance whose own background is this far under its speech (a quiet line) gets CLEAN_BONUS added to an
 #: agreed confidence: out-of-grammar speech only ever passed the 0.45-0.50 band in noise (bench asr: at a 0.45
 #: gate 3.0 % menu and 2.8 % digit misroutes at 10 dB SNR, 0-1.4 % in clean and telephone-band audio).
@@ -226,50 +198,6 @@ CLEAN_BONUS = 0.05
 #: "six" is heard as "eight" with as high a confidence as a right string (0.62-0.76); see "Wideband" above.
 NARROW_UNSURE_DIGITS = "8"
 NARROW_UNSURE_CAP = 0.45
-_FILLER_PREFIXES = ("<", "[", "+", "(")  # <sil>, [NOISE], +SPN+, (NULL) transitions
-
-
-def jsgf(grammar: Grammar, language: str = "en") -> str:
-    """The JSGF text for a grammar of phrases only (digit strings go through :func:`fsg`)."""
-    if grammar.digits:
-        raise AsrError("a digit grammar is a finite-state grammar: use fsg()", code="asr_bad_grammar")
-    alternatives = " | ".join(f"( {p} )" if " " in p else p for p in grammar.phrases)
-    return f"#JSGF V1.0;\ngrammar asr;\npublic <utterance> = <phrase>;\n<phrase> = {alternatives};\n"
-
-
-def fsg(grammar: Grammar, language: str = "en") -> str:
-    """pocketsphinx's FSG text for a grammar with digit strings (:meth:`Grammar.digit_graph`).
-
-    A finite-state grammar, not JSGF, because a spoken number's length counts digits and "double
-    five" is two of them: JSGF would have to spell out every mix of words per length. Every state
-    shares its probability evenly among its ways on, as pocketsphinx does for JSGF alternatives.
-    """
-    graph = grammar.digit_graph(language)
-    out = Counter(a for a, _, _ in graph.arcs)
-    lines = [
-        "FSG_BEGIN asr",
-        f"NUM_STATES {graph.n_states}",
-        f"START_STATE {graph.start}",
-        f"FINAL_STATE {graph.final}",
-    ]
-    lines += [f"TRANSITION {a} {b} {1 / out[a]:.6g}{'' if w is None else ' ' + w}" for a, b, w in graph.arcs]
-    return "\n".join([*lines, "FSG_END"]) + "\n"
-
-
-def _fsg_transitions(text: str) -> tuple[int, int, list[tuple[int, int, float] | tuple[int, int, float, str]]]:
-    """(start, final, transitions) of :func:`fsg` text, as ``Decoder.create_fsg`` takes them."""
-    start = final = 0
-    transitions: list[tuple[int, int, float] | tuple[int, int, float, str]] = []
-    for line in text.splitlines():
-        parts = line.split()
-        if parts[:1] == ["START_STATE"]:
-            start = int(parts[1])
-        elif parts[:1] == ["FINAL_STATE"]:
-            final = int(parts[1])
-        elif parts[:1] == ["TRANSITION"]:
-            a, b, prob = int(parts[1]), int(parts[2]), float(parts[3])
-            transitions.append((a, b, prob, parts[4]) if len(parts) > 4 else (a, b, prob))
-    return start, final, transitions
 
 
 def snr_db(pcm: bytes) -> float:
@@ -287,103 +215,6 @@ def _clip01(x: float) -> float:
 def confidence_from(coverage: float, fit: float) -> float:
     """The calibrated mapping described in the module docstring: 0.5 at coverage 0.70 with fit -25."""
     return _clip01(min(0.5 + (coverage - COVERAGE_AT_HALF) / COVERAGE_SPAN, 0.5 + (fit - FIT_AT_HALF) / FIT_SPAN))
-
-
-@dataclass(frozen=True)
-class _Decoded:
-    """One grammar decode: the words (fillers left out) with frames and acoustic scores."""
-
-    words: tuple[tuple[str, int, int, float], ...]  # (word, first frame, last frame, acoustic score)
-    n_frames: int
-    score: float = -math.inf  # the whole path's score (language weights, silences included), decoder units
-
-    @property
-    def texts(self) -> list[str]:
-        return [w.split("(")[0] for w, _, _, _ in self.words]  # "zero(2)" is an alternate pronunciation
-
-
-@dataclass
-class _Pooled:
-    decoder: pocketsphinx.Decoder
-    initial_cmn: str
-    searches: OrderedDict[str, str] = field(default_factory=OrderedDict)  # jsgf text -> search name
-    counter: int = 0
-
-    def activate(self, grammar_text: str) -> None:
-        """Search with ``grammar_text`` (:func:`jsgf` or :func:`fsg` text), made once per decoder."""
-        name = self.searches.get(grammar_text)
-        if name is None:
-            self.counter += 1
-            name = f"g{self.counter}"
-            if grammar_text.startswith("FSG_BEGIN"):
-                start, final, transitions = _fsg_transitions(grammar_text)
-                self.decoder.add_fsg(name, self.decoder.create_fsg(name, start, final, transitions))
-            else:
-                self.decoder.add_jsgf_string(name, grammar_text)
-            self.searches[grammar_text] = name
-            if len(self.searches) > MAX_SEARCHES_PER_DECODER:
-                _, old = self.searches.popitem(last=False)
-                self.decoder.remove_search(old)
-        else:
-            self.searches.move_to_end(grammar_text)
-        self.decoder.activate_search(name)
-
-
-class DecoderPool:
-    """At most ``size`` decoders, made on first need, each lent to one thread at a time."""
-
-    def __init__(self, size: int, hmm: Path, dictionary: Path, lm: Path | None = None) -> None:
-        if size < 1:
-            raise ValueError("DecoderPool size must be at least 1")
-        self.size = size
-        self._hmm, self._dict, self._lm = hmm, dictionary, lm
-        self._idle: queue.LifoQueue[_Pooled] = queue.LifoQueue()
-        self._lock = threading.Lock()
-        self._made = 0
-
-    @property
-    def made(self) -> int:
-        """How many decoders exist (each about 27 MB)."""
-        return self._made
-
-    def _make(self) -> _Pooled:
-        try:
-            decoder = pocketsphinx.Decoder(
-                hmm=str(self._hmm),
-                dict=str(self._dict),
-                lm=str(self._lm) if self._lm is not None else None,
-                loglevel="FATAL",
-                bestpath=False,
-            )
-        except (RuntimeError, ValueError) as exc:
-            raise AsrError(
-                f"pocketsphinx cannot load the model at {self._hmm}: {exc}", code="asr_model_load_failed"
-            ) from exc
-        return _Pooled(decoder, decoder.get_cmn())
-
-    @contextmanager
-    def borrow(self) -> Iterator[_Pooled]:
-        """A decoder for the duration of the block; waits when all ``size`` are lent out."""
-        try:
-            item = self._idle.get_nowait()
-        except queue.Empty:
-            with self._lock:
-                make = self._made < self.size
-                if make:
-                    self._made += 1
-            if make:
-                try:
-                    item = self._make()
-                except BaseException:
-                    with self._lock:
-                        self._made -= 1
-                    raise
-            else:
-                item = self._idle.get()
-        try:
-            yield item
-        finally:
-            self._idle.put(item)
 
 
 class SphinxEngine:
@@ -466,7 +297,7 @@ class SphinxEngine:
         words = [
             (s.word.split("(")[0], s.start_frame, s.end_frame)
             for s in segments
-            if not s.word.startswith(_FILLER_PREFIXES)
+            if not s.word.startswith(FILLER_PREFIXES)
         ]
         if not words:
             return Result.nothing()
@@ -499,33 +330,9 @@ class SphinxEngine:
             )
         return usable, (fsg if usable.digits else jsgf)(usable, self.language)
 
-    def _run(self, pcm: bytes, grammar_text: str) -> _Decoded:
-        """One grammar search over ``pcm`` on a pooled decoder (blocks: CPU, GIL held inside pocketsphinx)."""
-        with self.pool.borrow() as item:
-            d = item.decoder
-            item.activate(grammar_text)
-            d.reinit_feat()  # the noise-removal estimate (remove_noise, from feat.params) is per decoder
-            d.set_cmn(item.initial_cmn)
-            d.start_utt()
-            d.process_raw(pcm, full_utt=True)
-            d.end_utt()
-            hyp = d.hyp()
-            segments = list(d.seg() or []) if hyp is not None else []
-            n_frames = d.n_frames()
-            logbase = math.log(float(d.config["logbase"]))
-        # hyp().score comes back as logbase ** score; a path too poor to represent is -inf
-        score = math.log(hyp.score) / logbase if hyp is not None and hyp.score > 0 else -math.inf
-        words = tuple(
-            (
-                s.word,
-                s.start_frame,
-                s.end_frame,
-                ((math.log(s.ascore) / logbase) if s.ascore > 0 else -math.inf) / (1 << SEGMENT_SCORE_SHIFT),
-            )
-            for s in segments
-            if not s.word.startswith(_FILLER_PREFIXES)
-        )
-        return _Decoded(words, n_frames, score)
+    def _run(self, pcm: bytes, grammar_text: str) -> Decoded:
+        """One grammar search over ``pcm`` on a pooled decoder (:func:`~media.asr.sphinx_search.search`)."""
+        return search(self.pool, pcm, grammar_text)
 
     def _garbage_text(self, grammar: Grammar, grammar_text: str) -> str:
         """The garbage JSGF for ``grammar`` (cached): common words that are not grammar words nor sound like one."""
@@ -564,7 +371,7 @@ class SphinxEngine:
             return 0.0, "garbage " + (" ".join(rival.texts) or "(nothing)")
         return confidence, "beats garbage"
 
-    def _confidence(self, pcm: bytes, decoded: _Decoded) -> tuple[float, float, float]:
+    def _confidence(self, pcm: bytes, decoded: Decoded) -> tuple[float, float, float]:
         """(confidence, coverage, fit) of a decode of ``pcm``."""
         n = decoded.n_frames
         loud = loud_frames(pcm, n)

@@ -21,7 +21,8 @@ from media.asr.grammar import Grammar
 from media.asr.harness import listen, silence, white_noise
 from media.asr.listener import NoMatch, Recognized, SpeechListener
 from media.asr.pool import RecognitionPool
-from media.asr.sphinx_engine import CHECK_FLOOR_BELOW_SPEECH_DB, SEGMENT_SCORE_SHIFT, SphinxEngine, confidence_from
+from media.asr.sphinx_engine import CHECK_FLOOR_BELOW_SPEECH_DB, SphinxEngine, confidence_from
+from media.asr.sphinx_search import SEGMENT_SCORE_SHIFT
 from media.asr.vad import NoInputTimeout
 from media.audio import resample
 from media.tts import Synthesizer
