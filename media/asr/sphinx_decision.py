@@ -123,6 +123,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from media.asr.grammar import Grammar
 from media.asr.sphinx_decoys import DecoyRule
@@ -134,15 +135,16 @@ from media.asr.sphinx_decoys import DecoyRule
 #: confidence under GARBAGE_BAND; ``decoys`` (near decoys) and ``end-view`` (a third view without the window's
 #: last END_CUT_MS) are above, measured and not the default. ``./bin/bench asr --set human --decisions ...``
 #: compares them.
-RUNNER_UP, TWO_VIEW, GARBAGE, BANDED, DECOYS, END_VIEW = (
+RUNNER_UP, TWO_VIEW, GARBAGE, BANDED, DECOYS, END_VIEW, FITTED = (
     "runner-up",
     "two-view",
     "garbage",
     "banded",
     "decoys",
     "end-view",
+    "fitted",
 )
-DECISIONS = (RUNNER_UP, TWO_VIEW, GARBAGE, BANDED, DECOYS, END_VIEW)
+DECISIONS = (RUNNER_UP, TWO_VIEW, GARBAGE, BANDED, DECOYS, END_VIEW, FITTED)
 DEFAULT_DECISION = TWO_VIEW
 GARBAGE_WORDS = 3000
 GARBAGE_BAND = 0.7
@@ -159,6 +161,25 @@ END_CUT_MS = 100
 #: SURE_FIT stands; under it, its path must beat the best other phrase's by MIN_MARGIN per frame of the window.
 SURE_FIT = -19.0
 MIN_MARGIN = 4.0
+
+
+@dataclass(frozen=True)
+class Gate:
+    """How ``fitted`` judges a menu answer the two views agreed on, in one band (wideband or telephone band)."""
+
+    bonus: float  # added to the confidence on a quiet line (the utterance's background CLEAN_SNR_DB under its speech)
+    threshold: float  # the confidence it needs; reported shifted by 0.5 - threshold, so min_confidence 0.5 applies
+    end_view: bool  # a third view without the window's last END_CUT_MS must agree; the lower confidence counts
+    decoy_band: float  # under this confidence (bonus in) the near decoys' search must hear the same words (0: never)
+
+    def reported(self, confidence: float) -> float:
+        """The confidence the engine reports for ``confidence`` (0 stays 0: a rejection)."""
+        return 0.0 if confidence <= 0.0 else min(1.0, max(0.0, confidence + 0.5 - self.threshold))
+
+
+#: ``fitted``: the gates refitted on the fit part of the human set, per band (see "Refitted gates" above).
+FITTED_WIDE = Gate(bonus=0.0, threshold=0.5, end_view=True, decoy_band=0.0)
+FITTED_NARROW = Gate(bonus=0.05, threshold=0.5, end_view=False, decoy_band=0.0)
 
 
 def runner_up_text(grammar: Grammar, winner: str) -> str:

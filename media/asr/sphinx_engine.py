@@ -150,12 +150,16 @@ from media.asr.sphinx_decision import (
     DEFAULT_DECISION,
     END_CUT_MS,
     END_VIEW,
+    FITTED,
+    FITTED_NARROW,
+    FITTED_WIDE,
     GARBAGE,
     GARBAGE_BAND,
     GARBAGE_WORDS,
     MIN_MARGIN,
     RUNNER_UP,
     SURE_FIT,
+    Gate,
     garbage_jsgf,
     phone_distance,
     runner_up_margin,
@@ -217,6 +221,21 @@ def confidence_from(coverage: float, fit: float) -> float:
     return _clip01(min(0.5 + (coverage - COVERAGE_AT_HALF) / COVERAGE_SPAN, 0.5 + (fit - FIT_AT_HALF) / FIT_SPAN))
 
 
+def measure(pcm: bytes, decoded: Decoded) -> tuple[float, float, float]:
+    """(confidence, coverage, fit) of a decode of ``pcm`` (the module docstring's "Confidence")."""
+    n = decoded.n_frames
+    loud = loud_frames(pcm, n)
+    spanned = np.zeros(n, dtype=bool)
+    total, frames = 0.0, 0
+    for _, start, end, score in decoded.words:
+        spanned[start : end + 1] = True
+        total += score
+        frames += end - start + 1
+    coverage = float((spanned & loud).sum()) / max(int(loud.sum()), 1)
+    fit = total / max(frames, 1)
+    return confidence_from(coverage, fit), coverage, fit
+
+
 class SphinxEngine:
     """pocketsphinx en-us from the wheel; thread-safe (decoders come from the pool)."""
 
@@ -250,7 +269,8 @@ class SphinxEngine:
             )
         self.max_audio_ms = max_audio_ms
         self.pool = DecoderPool(pool_size, self.model_path, self.dictionary)
-        self._decoys = Decoys(self.dictionary, DECOY_RULE, load=decision == DECOYS)
+        fitted_decoys = decision == FITTED and (FITTED_WIDE.decoy_band > 0 or FITTED_NARROW.decoy_band > 0)
+        self._decoys = Decoys(self.dictionary, DECOY_RULE, load=decision == DECOYS or fitted_decoys)
         # Free decoding (live transcripts) with the wheel's en-us LM: its own decoders (about 92 MB each),
         # made only when a transcript first needs one.
         lm = Path(pocketsphinx.get_model_path("en-us/en-us.lm.bin"))
@@ -372,18 +392,49 @@ class SphinxEngine:
         return confidence, "beats garbage"
 
     def _confidence(self, pcm: bytes, decoded: Decoded) -> tuple[float, float, float]:
-        """(confidence, coverage, fit) of a decode of ``pcm``."""
-        n = decoded.n_frames
-        loud = loud_frames(pcm, n)
-        spanned = np.zeros(n, dtype=bool)
-        total, frames = 0.0, 0
-        for _, start, end, score in decoded.words:
-            spanned[start : end + 1] = True
-            total += score
-            frames += end - start + 1
-        coverage = float((spanned & loud).sum()) / max(int(loud.sum()), 1)
-        fit = total / max(frames, 1)
-        return confidence_from(coverage, fit), coverage, fit
+        """(confidence, coverage, fit) of a decode of ``pcm`` (:func:`measure`)."""
+        return measure(pcm, decoded)
+
+    def end_view(self, pcm: bytes, grammar_text: str, high_band_below_db: float | None) -> tuple[list[str], float]:
+        """The words and the (first-view) confidence of the window without its last END_CUT_MS: a third view."""
+        end = max(len(pcm) - END_CUT_MS * 32, len(pcm) // 2)
+        cut = with_noise_floor(pcm[:end], FLOOR_BELOW_SPEECH_DB, FLOOR_SEED, high_band_below_db)
+        third = self._run(cut, grammar_text)
+        return third.texts, measure(cut, third)[0]
+
+    def decoy_winner(self, audio: bytes, grammar: Grammar) -> list[str]:
+        """What wins when the menu's phrases compete with their near decoys over ``audio`` (comfort noise in)."""
+        return self._run(audio, self._decoys.jsgf(grammar.phrases)).texts
+
+    def _gated(
+        self,
+        pcm: bytes,
+        audio: bytes,
+        grammar: Grammar,
+        grammar_text: str,
+        texts: list[str],
+        first: float,
+        gate: Gate,
+        *,
+        clean: bool,
+        high: float | None,
+    ) -> tuple[float, str]:
+        """(confidence, what the checks saw) of an agreed menu answer under ``gate`` (``fitted``): ``first`` is the
+        first view's confidence without the clean bonus, ``audio`` the first view's audio (comfort noise in),
+        ``high`` its high band's level (wideband speech), ``clean`` whether the line is quiet (the bonus)."""
+        confidence, check = first, "agrees"
+        if gate.end_view:
+            third, shorter = self.end_view(pcm, grammar_text, high)
+            check += f", end view {' '.join(third) or '(nothing)'} {shorter:.2f}"
+            if third != texts:
+                return 0.0, check
+            confidence = min(confidence, shorter)
+        if clean:
+            confidence = min(1.0, confidence + gate.bonus)
+        if confidence < gate.decoy_band:
+            confidence, seen = self._decoys.check(self.decoy_winner(audio, grammar), texts, confidence)
+            check += ", " + seen
+        return gate.reported(confidence), check + f", {confidence:.2f} against {gate.threshold:.2f}"
 
     def decode(self, pcm: bytes, grammar: Grammar, grammar_text: str) -> Result:
         """One utterance, start to end: two views that must agree (see the module docstring)."""
@@ -401,7 +452,8 @@ class SphinxEngine:
         if match is None:
             return Result.nothing(heard, tuple(Word(t, 0.0) for t in texts))
         confidence, coverage, fit = self._confidence(audio, first)
-        bonus = CLEAN_BONUS if confidence > 0.0 and snr_db(pcm) >= CLEAN_SNR_DB else 0.0
+        clean = snr_db(pcm) >= CLEAN_SNR_DB
+        bonus = CLEAN_BONUS if confidence > 0.0 and clean else 0.0
         confidence = min(1.0, confidence + bonus)
         check = "-"
         menu_answer = bool(grammar.phrases) and match.digits is None
@@ -419,15 +471,16 @@ class SphinxEngine:
                 if menu_answer and self.decision == BANDED and confidence < GARBAGE_BAND:
                     confidence, check = self._against_garbage(audio, grammar, grammar_text, texts, confidence)
                 elif menu_answer and self.decision == END_VIEW:  # a third view: the window's end END_CUT_MS earlier
-                    end = max(len(pcm) - END_CUT_MS * 32, len(pcm) // 2)
-                    cut = with_noise_floor(pcm[:end], FLOOR_BELOW_SPEECH_DB, FLOOR_SEED, high)
-                    third = self._run(cut, grammar_text)
-                    shorter = min(1.0, self._confidence(cut, third)[0] + bonus)
-                    confidence = min(confidence, shorter) if third.texts == texts else 0.0
-                    check = f"agrees, end view {' '.join(third.texts) or '(nothing)'}: {confidence:.2f}"
+                    third, shorter = self.end_view(pcm, grammar_text, high)
+                    confidence = min(confidence, min(1.0, shorter + bonus)) if third == texts else 0.0
+                    check = f"agrees, end view {' '.join(third) or '(nothing)'}: {confidence:.2f}"
+                elif menu_answer and self.decision == FITTED:
+                    gate = FITTED_WIDE if wide else FITTED_NARROW
+                    confidence, check = self._gated(
+                        pcm, audio, grammar, grammar_text, texts, confidence - bonus, gate, clean=clean, high=high
+                    )
                 elif menu_answer and self.decision == DECOYS and confidence < DECOY_BAND:
-                    rival = self._run(audio, self._decoys.jsgf(grammar.phrases))
-                    confidence, check = self._decoys.check(rival.texts, texts, confidence)
+                    confidence, check = self._decoys.check(self.decoy_winner(audio, grammar), texts, confidence)
                 elif self.decision == RUNNER_UP and fit < SURE_FIT and not grammar.digits and len(grammar.phrases) > 1:
                     runner = self._run(audio, runner_up_text(grammar, match.text))
                     margin = runner_up_margin(first.score, runner.score, first.n_frames)

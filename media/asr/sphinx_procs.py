@@ -33,7 +33,7 @@ from typing import Any
 
 from media.asr.engine import Result
 from media.asr.grammar import Grammar
-from media.asr.sphinx_decision import TWO_VIEW
+from media.asr.sphinx_decision import DEFAULT_DECISION
 from media.asr.sphinx_engine import SphinxEngine
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,9 @@ def _decode(pcm: bytes, grammar: Grammar, grammar_text: str) -> Result:
 class SphinxProcessEngine(SphinxEngine):
     """pocketsphinx en-us with grammar searches in ``processes`` worker processes (see the module docstring)."""
 
-    def __init__(self, processes: int, *, decision: str = TWO_VIEW, max_audio_ms: int = 30_000, **kw: Any) -> None:
+    def __init__(
+        self, processes: int, *, decision: str = DEFAULT_DECISION, max_audio_ms: int = 30_000, **kw: Any
+    ) -> None:
         if processes < 1:
             raise ValueError("SphinxProcessEngine needs at least one process")
         super().__init__(1, decision=decision, max_audio_ms=max_audio_ms, **kw)  # here: lookups only
