@@ -174,7 +174,7 @@ class Gate:
 
     def reported(self, confidence: float) -> float:
         """The confidence the engine reports for ``confidence`` (0 stays 0: a rejection)."""
-        return 0.0 if confidence <= 0.0 else min(1.0, max(0.0, confidence + 0.5 - self.threshold))
+        return 0.0 if confidence <= 0.0 else min(1.0, max(0.0, round(confidence + 0.5 - self.threshold, 9)))
 
 
 #: ``fitted``: the gates refitted on the fit part of the human set, per band (see "Refitted gates" above).

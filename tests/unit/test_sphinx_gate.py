@@ -10,7 +10,7 @@ def test_a_gate_reports_its_threshold_as_the_engines_half() -> None:
     assert gate.reported(0.56) == 0.5
     assert gate.reported(0.55) < 0.5 < gate.reported(0.57)
     assert gate.reported(0.0) == 0.0  # a rejection stays one, whatever the shift
-    assert gate.reported(1.0) == 1.0
+    assert gate.reported(1.0) == 0.94  # every confidence moves by the same shift
 
 
 def test_a_lower_threshold_never_turns_a_rejection_into_an_answer() -> None:
