@@ -61,6 +61,7 @@ from media.asr.sphinx_engine import (
     CLEAN_SNR_DB,
     FLOOR_BELOW_SPEECH_DB,
     FLOOR_SEED,
+    NARROW_TOPN,
     WIDE_HIGH_BAND_BELOW_SPEECH_DB,
     SphinxEngine,
     snr_db,
@@ -96,8 +97,8 @@ class _Lines(logging.Handler):
 class ViewsEngine(SphinxEngine):
     """``two-view`` that also decodes the end view and the decoys' search for every agreed menu answer."""
 
-    def __init__(self) -> None:
-        super().__init__(1, decision=TWO_VIEW)
+    def __init__(self, narrow_topn: int = NARROW_TOPN) -> None:
+        super().__init__(1, decision=TWO_VIEW, narrow_topn=narrow_topn)
         self.seen: dict[int, tuple[Result, Views]] = {}
 
     def decode(self, pcm: bytes, grammar: Grammar, grammar_text: str) -> Result:
@@ -107,21 +108,24 @@ class ViewsEngine(SphinxEngine):
             high = WIDE_HIGH_BAND_BELOW_SPEECH_DB if wide else None
             clean = snr_db(pcm) >= CLEAN_SNR_DB
             texts = result.heard.split()
-            end, end_conf = self.end_view(pcm, grammar_text, high)
-            rival = self.decoy_winner(with_noise_floor(pcm, FLOOR_BELOW_SPEECH_DB, FLOOR_SEED, high), grammar)
+            end, end_conf = self.end_view(pcm, grammar_text, wide)
+            rival = self.decoy_winner(with_noise_floor(pcm, FLOOR_BELOW_SPEECH_DB, FLOOR_SEED, high), grammar, wide)
             first = result.confidence - (CLEAN_BONUS if clean else 0.0)
             self.seen[id(result)] = (result, Views(first, clean, wide, end == texts, end_conf, rival == texts))
         return result
 
 
 async def collect(
-    conditions: list[str], parts: tuple[str, ...], families: tuple[str, ...], limit: int = 0
+    conditions: list[str], parts: tuple[str, ...], families: tuple[str, ...], limit: int = 0, narrow_topn: int = 0
 ) -> list[dict[str, Any]]:
+    """Every item under every condition through the listener; ``narrow_topn``: the telephone band's ``-topn``
+    (0: the engine's; another value is recorded in the condition's name, e.g. ``phone/topn8``)."""
     ensure_installed()
     items = [i for i in human_items() if i.part in parts and family(i.task) in families]
     if limit:
         items = items[:: max(1, len(items) // limit)][:limit]
-    engine = ViewsEngine()
+    engine = ViewsEngine(narrow_topn or NARROW_TOPN)
+    suffix = f"/topn{narrow_topn}" if narrow_topn and narrow_topn != NARROW_TOPN else ""
     pool = RecognitionPool(1)
     lines = _Lines()
     engine_log = logging.getLogger("media.asr.sphinx_engine")
@@ -146,7 +150,7 @@ async def collect(
                 engine.seen.clear()
                 out.append(
                     {
-                        "condition": condition,
+                        "condition": condition + suffix,
                         "part": item.part,
                         "family": family(item.task),
                         "menu": item.menu,
@@ -206,7 +210,7 @@ OOG = ("oog-near", "oog-far", "phrases")
 
 
 def band_of(condition: str) -> str:
-    return "narrow" if condition == "phone" or condition.startswith("narrow") else "wide"
+    return "narrow" if condition.split("/")[0] == "phone" or condition.startswith("narrow") else "wide"
 
 
 def score(records: list[dict[str, Any]], setting: Gate) -> dict[tuple[str, str, str], collections.Counter[str]]:
@@ -286,7 +290,7 @@ def fit(records: list[dict[str, Any]], fit_on: dict[str, list[str]]) -> dict[str
     report: dict[str, Any] = {}
     for band in ("wide", "narrow"):
         mine = [c for c in conditions if band_of(c) == band]
-        on = [c for c in fit_on[band] if c in mine]
+        on = [c for c in mine if c.split("/")[0] in fit_on[band]]
         if not on:
             continue
         chosen = choose([r for r in records if r["condition"] in on], on)
@@ -306,7 +310,8 @@ def main() -> None:
     parser.add_argument("--conditions", default="clean,phone")
     parser.add_argument("--tasks", default=",".join(MENU_FAMILIES))
     parser.add_argument("--parts", default=",".join(PARTS))
-    parser.add_argument("--load", type=Path, help="fit from records collected before (no decoding)")
+    parser.add_argument("--load", type=Path, nargs="+", help="fit from records collected before (no decoding)")
+    parser.add_argument("--narrow-topn", type=int, default=0, help="the telephone band's -topn (default: the engine's)")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--limit", type=int, default=0, help="smoke run: about this many items per condition")
     parser.add_argument("--fit-wide", default="clean", help="conditions the wideband gate is fitted on")
@@ -314,7 +319,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if args.load:
-        records = json.loads(args.load.read_text())
+        records = [r for path in args.load for r in json.loads(path.read_text())]
     else:
         tasks = tuple(t for t in args.tasks.split(",") if t)
         if bad := [t for t in tasks if t not in FAMILIES]:

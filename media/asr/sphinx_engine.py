@@ -167,6 +167,7 @@ from media.asr.sphinx_decision import (
 )
 from media.asr.sphinx_decoys import Decoys
 from media.asr.sphinx_search import (
+    DEFAULT_TOPN,
     FILLER_PREFIXES,
     MAX_SEARCHES_PER_DECODER,
     Decoded,
@@ -202,6 +203,9 @@ CLEAN_BONUS = 0.05
 #: "six" is heard as "eight" with as high a confidence as a right string (0.62-0.76); see "Wideband" above.
 NARROW_UNSURE_DIGITS = "8"
 NARROW_UNSURE_CAP = 0.45
+#: pocketsphinx's ``-topn`` for telephone-band (not wideband) utterances; see "The telephone band" in
+#: :mod:`media.asr.sphinx_decision`.
+NARROW_TOPN = DEFAULT_TOPN
 
 
 def snr_db(pcm: bytes) -> float:
@@ -254,7 +258,10 @@ class SphinxEngine:
         dictionary: Path | None = None,
         max_audio_ms: int = 30_000,
         decision: str = DEFAULT_DECISION,
+        narrow_topn: int = NARROW_TOPN,
     ) -> None:
+        """``narrow_topn``: pocketsphinx's ``-topn`` for telephone-band audio (see "The telephone band" in
+        :mod:`media.asr.sphinx_decision`); such audio gets decoders of its own when it differs from the default."""
         if decision not in DECISIONS:
             raise ValueError(f"decision must be one of {DECISIONS}, got {decision!r}")
         self.decision = decision
@@ -269,6 +276,11 @@ class SphinxEngine:
             )
         self.max_audio_ms = max_audio_ms
         self.pool = DecoderPool(pool_size, self.model_path, self.dictionary)
+        self.narrow_pool = (
+            self.pool
+            if narrow_topn == DEFAULT_TOPN
+            else DecoderPool(pool_size, self.model_path, self.dictionary, topn=narrow_topn)
+        )
         fitted_decoys = decision == FITTED and (FITTED_WIDE.decoy_band > 0 or FITTED_NARROW.decoy_band > 0)
         self._decoys = Decoys(self.dictionary, DECOY_RULE, load=decision == DECOYS or fitted_decoys)
         # Free decoding (live transcripts) with the wheel's en-us LM: its own decoders (about 92 MB each),
@@ -350,9 +362,10 @@ class SphinxEngine:
             )
         return usable, (fsg if usable.digits else jsgf)(usable, self.language)
 
-    def _run(self, pcm: bytes, grammar_text: str) -> Decoded:
-        """One grammar search over ``pcm`` on a pooled decoder (:func:`~media.asr.sphinx_search.search`)."""
-        return search(self.pool, pcm, grammar_text)
+    def _run(self, pcm: bytes, grammar_text: str, wide: bool = True) -> Decoded:
+        """One grammar search over ``pcm`` on a pooled decoder (:func:`~media.asr.sphinx_search.search`); ``wide``
+        False: a telephone-band utterance (its own decoders when NARROW_TOPN differs)."""
+        return search(self.pool if wide else self.narrow_pool, pcm, grammar_text)
 
     def _garbage_text(self, grammar: Grammar, grammar_text: str) -> str:
         """The garbage JSGF for ``grammar`` (cached): common words that are not grammar words nor sound like one."""
@@ -383,10 +396,10 @@ class SphinxEngine:
         return text
 
     def _against_garbage(
-        self, audio: bytes, grammar: Grammar, grammar_text: str, texts: list[str], confidence: float
+        self, audio: bytes, grammar: Grammar, grammar_text: str, texts: list[str], confidence: float, wide: bool
     ) -> tuple[float, str]:
         """(confidence, what the check saw): 0 when a common English word beats the menu answer ``texts``."""
-        rival = self._run(audio, self._garbage_text(grammar, grammar_text))
+        rival = self._run(audio, self._garbage_text(grammar, grammar_text), wide)
         if rival.texts != texts:
             return 0.0, "garbage " + (" ".join(rival.texts) or "(nothing)")
         return confidence, "beats garbage"
@@ -395,16 +408,17 @@ class SphinxEngine:
         """(confidence, coverage, fit) of a decode of ``pcm`` (:func:`measure`)."""
         return measure(pcm, decoded)
 
-    def end_view(self, pcm: bytes, grammar_text: str, high_band_below_db: float | None) -> tuple[list[str], float]:
+    def end_view(self, pcm: bytes, grammar_text: str, wide: bool) -> tuple[list[str], float]:
         """The words and the (first-view) confidence of the window without its last END_CUT_MS: a third view."""
         end = max(len(pcm) - END_CUT_MS * 32, len(pcm) // 2)
-        cut = with_noise_floor(pcm[:end], FLOOR_BELOW_SPEECH_DB, FLOOR_SEED, high_band_below_db)
-        third = self._run(cut, grammar_text)
+        high = WIDE_HIGH_BAND_BELOW_SPEECH_DB if wide else None
+        cut = with_noise_floor(pcm[:end], FLOOR_BELOW_SPEECH_DB, FLOOR_SEED, high)
+        third = self._run(cut, grammar_text, wide)
         return third.texts, measure(cut, third)[0]
 
-    def decoy_winner(self, audio: bytes, grammar: Grammar) -> list[str]:
+    def decoy_winner(self, audio: bytes, grammar: Grammar, wide: bool) -> list[str]:
         """What wins when the menu's phrases compete with their near decoys over ``audio`` (comfort noise in)."""
-        return self._run(audio, self._decoys.jsgf(grammar.phrases)).texts
+        return self._run(audio, self._decoys.jsgf(grammar.phrases), wide).texts
 
     def _gated(
         self,
@@ -417,14 +431,14 @@ class SphinxEngine:
         gate: Gate,
         *,
         clean: bool,
-        high: float | None,
+        wide: bool,
     ) -> tuple[float, str]:
         """(confidence, what the checks saw) of an agreed menu answer under ``gate`` (``fitted``): ``first`` is the
         first view's confidence without the clean bonus, ``audio`` the first view's audio (comfort noise in),
-        ``high`` its high band's level (wideband speech), ``clean`` whether the line is quiet (the bonus)."""
+        ``wide`` whether it is wideband speech, ``clean`` whether the line is quiet (the bonus)."""
         confidence, check = first, "agrees"
         if gate.end_view:
-            third, shorter = self.end_view(pcm, grammar_text, high)
+            third, shorter = self.end_view(pcm, grammar_text, wide)
             check += f", end view {' '.join(third) or '(nothing)'} {shorter:.2f}"
             if third != texts:
                 return 0.0, check
@@ -432,7 +446,7 @@ class SphinxEngine:
         if clean:
             confidence = min(1.0, confidence + gate.bonus)
         if confidence < gate.decoy_band:
-            confidence, seen = self._decoys.check(self.decoy_winner(audio, grammar), texts, confidence)
+            confidence, seen = self._decoys.check(self.decoy_winner(audio, grammar, wide), texts, confidence)
             check += ", " + seen
         return gate.reported(confidence), check + f", {confidence:.2f} against {gate.threshold:.2f}"
 
@@ -443,7 +457,7 @@ class SphinxEngine:
             (WIDE_HIGH_BAND_BELOW_SPEECH_DB, WIDE_CHECK_HIGH_BAND_BELOW_SPEECH_DB) if wide else (None, None)
         )
         audio = with_noise_floor(pcm, FLOOR_BELOW_SPEECH_DB, FLOOR_SEED, high)
-        first = self._run(audio, grammar_text)
+        first = self._run(audio, grammar_text, wide)
         if not first.words:
             return Result.nothing()
         texts = first.texts
@@ -459,30 +473,30 @@ class SphinxEngine:
         menu_answer = bool(grammar.phrases) and match.digits is None
         garbage_first = menu_answer and (grammar.strict or self.decision == GARBAGE)
         if confidence > 0.0 and garbage_first:
-            confidence, check = self._against_garbage(audio, grammar, grammar_text, texts, confidence)
+            confidence, check = self._against_garbage(audio, grammar, grammar_text, texts, confidence, wide)
         elif confidence > 0.0:
             again = with_noise_floor(pcm, CHECK_FLOOR_BELOW_SPEECH_DB, CHECK_FLOOR_SEED, check_high)
-            second = self._run(again, grammar_text)
+            second = self._run(again, grammar_text, wide)
             if second.texts != texts:
                 check = " ".join(second.texts) or "(nothing)"
                 confidence = 0.0
             else:
                 check = "agrees"
                 if menu_answer and self.decision == BANDED and confidence < GARBAGE_BAND:
-                    confidence, check = self._against_garbage(audio, grammar, grammar_text, texts, confidence)
+                    confidence, check = self._against_garbage(audio, grammar, grammar_text, texts, confidence, wide)
                 elif menu_answer and self.decision == END_VIEW:  # a third view: the window's end END_CUT_MS earlier
-                    third, shorter = self.end_view(pcm, grammar_text, high)
+                    third, shorter = self.end_view(pcm, grammar_text, wide)
                     confidence = min(confidence, min(1.0, shorter + bonus)) if third == texts else 0.0
                     check = f"agrees, end view {' '.join(third) or '(nothing)'}: {confidence:.2f}"
                 elif menu_answer and self.decision == FITTED:
                     gate = FITTED_WIDE if wide else FITTED_NARROW
                     confidence, check = self._gated(
-                        pcm, audio, grammar, grammar_text, texts, confidence - bonus, gate, clean=clean, high=high
+                        pcm, audio, grammar, grammar_text, texts, confidence - bonus, gate, clean=clean, wide=wide
                     )
                 elif menu_answer and self.decision == DECOYS and confidence < DECOY_BAND:
-                    confidence, check = self._decoys.check(self.decoy_winner(audio, grammar), texts, confidence)
+                    confidence, check = self._decoys.check(self.decoy_winner(audio, grammar, wide), texts, confidence)
                 elif self.decision == RUNNER_UP and fit < SURE_FIT and not grammar.digits and len(grammar.phrases) > 1:
-                    runner = self._run(audio, runner_up_text(grammar, match.text))
+                    runner = self._run(audio, runner_up_text(grammar, match.text), wide)
                     margin = runner_up_margin(first.score, runner.score, first.n_frames)
                     check = f"agrees, runner-up {' '.join(runner.texts) or '(nothing)'} margin {margin:.1f}"
                     if margin < MIN_MARGIN:

@@ -57,6 +57,8 @@ from media.asr.grammar import Grammar
 SEGMENT_SCORE_SHIFT = 0
 
 MAX_SEARCHES_PER_DECODER = 32
+#: pocketsphinx's ``-topn`` (Gaussians per codebook scored per frame) when none is given.
+DEFAULT_TOPN = 4
 
 FILLER_PREFIXES = ("<", "[", "+", "(")  # <sil>, [NOISE], +SPN+, (NULL) transitions
 
@@ -147,10 +149,15 @@ class Pooled:
 class DecoderPool:
     """At most ``size`` decoders, made on first need, each lent to one thread at a time."""
 
-    def __init__(self, size: int, hmm: Path, dictionary: Path, lm: Path | None = None) -> None:
+    def __init__(
+        self, size: int, hmm: Path, dictionary: Path, lm: Path | None = None, *, topn: int | None = None
+    ) -> None:
+        """``topn``: how many Gaussians of each codebook score a frame (pocketsphinx's ``-topn``; None: its default,
+        DEFAULT_TOPN)."""
         if size < 1:
             raise ValueError("DecoderPool size must be at least 1")
         self.size = size
+        self.topn = topn
         self._hmm, self._dict, self._lm = hmm, dictionary, lm
         self._idle: queue.LifoQueue[Pooled] = queue.LifoQueue()
         self._lock = threading.Lock()
@@ -169,6 +176,7 @@ class DecoderPool:
                 lm=str(self._lm) if self._lm is not None else None,
                 loglevel="FATAL",
                 bestpath=False,
+                **({} if self.topn is None else {"topn": self.topn}),
             )
         except (RuntimeError, ValueError) as exc:
             raise AsrError(
