@@ -324,7 +324,9 @@ def main() -> None:
         tasks = tuple(t for t in args.tasks.split(",") if t)
         if bad := [t for t in tasks if t not in FAMILIES]:
             parser.error(f"unknown task family {bad}")
-        records = asyncio.run(collect(args.conditions.split(","), tuple(args.parts.split(",")), tasks, args.limit))
+        records = asyncio.run(
+            collect(args.conditions.split(","), tuple(args.parts.split(",")), tasks, args.limit, args.narrow_topn)
+        )
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(records, indent=1))
         print(f"wrote {args.out}")
