@@ -265,17 +265,23 @@ def routed(s: dict[str, Any]) -> int:
     return sum(v[f][0] for v in s.values() for f in OOG) + sum(v["menu_misroute"][0] for v in s.values())
 
 
-def choose(records: list[dict[str, Any]], conditions: list[str]) -> dict[str, list[Gate]]:
-    """On the fit part of ``conditions``: ``keep`` = no menu word lost against two-view in any condition, then the
-    fewest routed; ``gain`` = the most menu words right with no more routed than two-view, then the fewest routed."""
-    base = summary(score(records, TWO_VIEW_GATE), "fit", conditions)
+def choose(records: list[dict[str, Any]], condition: str) -> dict[str, list[Gate]]:
+    """On the fit part of ``condition`` (e.g. ``phone/topn8``) against two-view on its base condition (``phone``):
+    ``keep`` = no menu word lost, then the fewest routed (menu words routed wrongly count too); ``gain`` = the most
+    menu words right with no more routed, then the fewest routed. Ties go to the cheaper gate."""
+    base_condition = condition.split("/")[0]
+    base = summary(
+        score([r for r in records if r["condition"] == base_condition], TWO_VIEW_GATE), "fit", [base_condition]
+    )
+    base_right, base_routed = menu_right(base), routed(base)
+    mine = [r for r in records if r["condition"] == condition]
     keep, gain = [], []
     for setting in grid():
-        s = summary(score(records, setting), "fit", conditions)
+        s = summary(score(mine, setting), "fit", [condition])
         cost = (setting.end_view, setting.decoy_band, abs(setting.threshold - 0.5), -setting.bonus)
-        if all(s[c]["menu_right"][0] >= base[c]["menu_right"][0] for c in conditions):
+        if menu_right(s) >= base_right:
             keep.append(((routed(s), -menu_right(s), *cost), setting))
-        if routed(s) <= routed(base):
+        if routed(s) <= base_routed:
             gain.append(((-menu_right(s), routed(s), *cost), setting))
     return {
         "keep": [x for _, x in sorted(keep, key=lambda k: k[0])[:8]],
@@ -284,23 +290,23 @@ def choose(records: list[dict[str, Any]], conditions: list[str]) -> dict[str, li
 
 
 def fit(records: list[dict[str, Any]], fit_on: dict[str, list[str]]) -> dict[str, Any]:
+    """Per condition fitted on (``clean``; ``phone``, ``phone/topn8``, ...): the gates each rule picks on the fit
+    part, with two-view, end-view, decoys and two-view without the bonus, on both parts of that condition."""
     conditions = list(dict.fromkeys(r["condition"] for r in records))
-    drift = sum(1 for r in records if (r["two_view"] != "no_match") != accepts(TWO_VIEW_GATE, r["views"]))
-    print(f"{len(records)} records; two-view replayed from the views differs on {drift}")
+    drift = [r for r in records if (r["two_view"] != "no_match") != accepts(TWO_VIEW_GATE, r["views"])]
+    print(f"{len(records)} records; two-view replayed from the views differs on {len(drift)}")
     report: dict[str, Any] = {}
-    for band in ("wide", "narrow"):
-        mine = [c for c in conditions if band_of(c) == band]
-        on = [c for c in mine if c.split("/")[0] in fit_on[band]]
-        if not on:
+    for condition in conditions:
+        if condition.split("/")[0] not in fit_on[band_of(condition)]:
             continue
-        chosen = choose([r for r in records if r["condition"] in on], on)
-        report[band] = {}
+        chosen = choose(records, condition)
+        report[condition] = {}
         for rule, settings in chosen.items():
-            print(f"\n{band} band, rule {rule!r} (fitted on {', '.join(on)}):")
+            print(f"\n{condition}, rule {rule!r}:")
             for setting in dict.fromkeys([*NAMED.values(), *settings]):
                 for part in PARTS:
-                    s = summary(score(records, setting), part, mine)
-                    report[band].setdefault(name(setting), {})[part] = s
+                    s = summary(score(records, setting), part, [condition])
+                    report[condition].setdefault(name(setting), {})[part] = s
                     print(f"  {part:8s} {name(setting):52s} {fmt(s)}")
     return report
 

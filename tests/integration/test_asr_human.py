@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import pytest
 
+from bench.asr_accuracy import telephone
 from bench.human_set import MENUS, WIDE, ensure_installed, recording, word_file
 from media.asr.grammar import Grammar
 from media.asr.harness import listen
@@ -75,10 +76,21 @@ def end_view() -> SphinxEngine:
 
 
 async def heard(
-    engine: SphinxEngine, pool: RecognitionPool, menu: str, word: str, *, strict: bool = False, wide: bool = False
+    engine: SphinxEngine,
+    pool: RecognitionPool,
+    menu: str,
+    word: str,
+    *,
+    strict: bool = False,
+    wide: bool = False,
+    phone: bool = False,
 ) -> str:
+    """What ``engine`` routes ``word`` to in ``menu`` ("" for a no-match): the 8 kHz recording, or its 16 kHz one
+    (``wide``), or the 8 kHz one band-passed 300-3400 Hz as the bench's ``phone`` condition (``phone``)."""
     listener = SpeechListener(engine, pool, label="test-human")
     audio = recording(word_file(word), WIDE) if wide else recording(word_file(word))
+    if phone:
+        audio = telephone(audio)
     try:
         trace = await listen(listener, Grammar.of(MENUS[menu][0], strict=strict), audio)
     finally:
