@@ -61,11 +61,11 @@ from media.asr.sphinx_engine import (
     CLEAN_SNR_DB,
     FLOOR_BELOW_SPEECH_DB,
     FLOOR_SEED,
-    NARROW_TOPN,
     WIDE_HIGH_BAND_BELOW_SPEECH_DB,
     SphinxEngine,
     snr_db,
 )
+from media.asr.sphinx_search import DEFAULT_TOPN
 
 MENU_FAMILIES = ("menu", "oog-near", "oog-far", "phrases")
 OUT = RESULTS / "asr_refit.json"
@@ -97,7 +97,7 @@ class _Lines(logging.Handler):
 class ViewsEngine(SphinxEngine):
     """``two-view`` that also decodes the end view and the decoys' search for every agreed menu answer."""
 
-    def __init__(self, narrow_topn: int = NARROW_TOPN) -> None:
+    def __init__(self, narrow_topn: int = DEFAULT_TOPN) -> None:
         super().__init__(1, decision=TWO_VIEW, narrow_topn=narrow_topn)
         self.seen: dict[int, tuple[Result, Views]] = {}
 
@@ -119,13 +119,14 @@ async def collect(
     conditions: list[str], parts: tuple[str, ...], families: tuple[str, ...], limit: int = 0, narrow_topn: int = 0
 ) -> list[dict[str, Any]]:
     """Every item under every condition through the listener; ``narrow_topn``: the telephone band's ``-topn``
-    (0: the engine's; another value is recorded in the condition's name, e.g. ``phone/topn8``)."""
+    (0: pocketsphinx's default, as two-view; another value is recorded in the condition's name, e.g.
+    ``phone/topn8``)."""
     ensure_installed()
     items = [i for i in human_items() if i.part in parts and family(i.task) in families]
     if limit:
         items = items[:: max(1, len(items) // limit)][:limit]
-    engine = ViewsEngine(narrow_topn or NARROW_TOPN)
-    suffix = f"/topn{narrow_topn}" if narrow_topn and narrow_topn != NARROW_TOPN else ""
+    engine = ViewsEngine(narrow_topn or DEFAULT_TOPN)
+    suffix = f"/topn{narrow_topn}" if narrow_topn and narrow_topn != DEFAULT_TOPN else ""
     pool = RecognitionPool(1)
     lines = _Lines()
     engine_log = logging.getLogger("media.asr.sphinx_engine")
@@ -317,7 +318,9 @@ def main() -> None:
     parser.add_argument("--tasks", default=",".join(MENU_FAMILIES))
     parser.add_argument("--parts", default=",".join(PARTS))
     parser.add_argument("--load", type=Path, nargs="+", help="fit from records collected before (no decoding)")
-    parser.add_argument("--narrow-topn", type=int, default=0, help="the telephone band's -topn (default: the engine's)")
+    parser.add_argument(
+        "--narrow-topn", type=int, default=0, help="the telephone band's -topn (default: pocketsphinx's 4)"
+    )
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--limit", type=int, default=0, help="smoke run: about this many items per condition")
     parser.add_argument("--fit-wide", default="clean", help="conditions the wideband gate is fitted on")

@@ -169,7 +169,7 @@ RUNNER_UP, TWO_VIEW, GARBAGE, BANDED, DECOYS, END_VIEW, FITTED = (
     "fitted",
 )
 DECISIONS = (RUNNER_UP, TWO_VIEW, GARBAGE, BANDED, DECOYS, END_VIEW, FITTED)
-DEFAULT_DECISION = TWO_VIEW
+DEFAULT_DECISION = FITTED
 GARBAGE_WORDS = 3000
 GARBAGE_BAND = 0.7
 #: ``decoys`` (near decoys, :mod:`media.asr.sphinx_decoys`; measured, not the default): an agreed menu answer with a
@@ -203,7 +203,7 @@ class Gate:
 
 #: ``fitted``: the gates refitted on the fit part of the human set, per band (see "Refitted gates" above).
 FITTED_WIDE = Gate(bonus=0.0, threshold=0.5, end_view=True, decoy_band=0.0)
-FITTED_NARROW = Gate(bonus=0.05, threshold=0.5, end_view=False, decoy_band=0.0)
+FITTED_NARROW = Gate(bonus=0.0, threshold=0.51, end_view=True, decoy_band=0.58)
 
 
 def runner_up_text(grammar: Grammar, winner: str) -> str:

@@ -205,7 +205,7 @@ NARROW_UNSURE_DIGITS = "8"
 NARROW_UNSURE_CAP = 0.45
 #: pocketsphinx's ``-topn`` for telephone-band (not wideband) utterances; see "The telephone band" in
 #: :mod:`media.asr.sphinx_decision`.
-NARROW_TOPN = DEFAULT_TOPN
+NARROW_TOPN = 8
 
 
 def snr_db(pcm: bytes) -> float:
@@ -249,6 +249,9 @@ class SphinxEngine:
     min_confidence = 0.5
     #: For answers read back to the caller (a gather with ``confirm``), see "Read-back" in the module docstring.
     confirm_confidence = 0.2
+    #: Read the dictionary for the near decoys when the engine is made, if its decision uses them (about a second
+    #: and 46 MB; otherwise on the first check). An engine whose searches run elsewhere does not.
+    preload_decoys = True
 
     def __init__(
         self,
@@ -258,10 +261,11 @@ class SphinxEngine:
         dictionary: Path | None = None,
         max_audio_ms: int = 30_000,
         decision: str = DEFAULT_DECISION,
-        narrow_topn: int = NARROW_TOPN,
+        narrow_topn: int | None = None,
     ) -> None:
-        """``narrow_topn``: pocketsphinx's ``-topn`` for telephone-band audio (see "The telephone band" in
-        :mod:`media.asr.sphinx_decision`); such audio gets decoders of its own when it differs from the default."""
+        """``narrow_topn``: pocketsphinx's ``-topn`` for telephone-band phrase searches (None: NARROW_TOPN for
+        ``fitted``, pocketsphinx's default for the other decisions; see "The telephone band" in
+        :mod:`media.asr.sphinx_decision`); such searches get decoders of their own when it is not the default."""
         if decision not in DECISIONS:
             raise ValueError(f"decision must be one of {DECISIONS}, got {decision!r}")
         self.decision = decision
@@ -276,13 +280,17 @@ class SphinxEngine:
             )
         self.max_audio_ms = max_audio_ms
         self.pool = DecoderPool(pool_size, self.model_path, self.dictionary)
+        if narrow_topn is None:
+            narrow_topn = NARROW_TOPN if decision == FITTED else DEFAULT_TOPN
         self.narrow_pool = (
             self.pool
             if narrow_topn == DEFAULT_TOPN
             else DecoderPool(pool_size, self.model_path, self.dictionary, topn=narrow_topn)
         )
         fitted_decoys = decision == FITTED and (FITTED_WIDE.decoy_band > 0 or FITTED_NARROW.decoy_band > 0)
-        self._decoys = Decoys(self.dictionary, DECOY_RULE, load=decision == DECOYS or fitted_decoys)
+        self._decoys = Decoys(
+            self.dictionary, DECOY_RULE, load=self.preload_decoys and (decision == DECOYS or fitted_decoys)
+        )
         # Free decoding (live transcripts) with the wheel's en-us LM: its own decoders (about 92 MB each),
         # made only when a transcript first needs one.
         lm = Path(pocketsphinx.get_model_path("en-us/en-us.lm.bin"))
@@ -364,7 +372,7 @@ class SphinxEngine:
 
     def _run(self, pcm: bytes, grammar_text: str, wide: bool = True) -> Decoded:
         """One grammar search over ``pcm`` on a pooled decoder (:func:`~media.asr.sphinx_search.search`); ``wide``
-        False: a telephone-band utterance (its own decoders when NARROW_TOPN differs)."""
+        False: a telephone-band phrase search (on ``narrow_pool``)."""
         return search(self.pool if wide else self.narrow_pool, pcm, grammar_text)
 
     def _garbage_text(self, grammar: Grammar, grammar_text: str) -> str:
@@ -457,7 +465,7 @@ class SphinxEngine:
             (WIDE_HIGH_BAND_BELOW_SPEECH_DB, WIDE_CHECK_HIGH_BAND_BELOW_SPEECH_DB) if wide else (None, None)
         )
         audio = with_noise_floor(pcm, FLOOR_BELOW_SPEECH_DB, FLOOR_SEED, high)
-        first = self._run(audio, grammar_text, wide)
+        first = self._run(audio, grammar_text, wide or grammar.digits)  # digit strings: the default -topn
         if not first.words:
             return Result.nothing()
         texts = first.texts
@@ -476,7 +484,7 @@ class SphinxEngine:
             confidence, check = self._against_garbage(audio, grammar, grammar_text, texts, confidence, wide)
         elif confidence > 0.0:
             again = with_noise_floor(pcm, CHECK_FLOOR_BELOW_SPEECH_DB, CHECK_FLOOR_SEED, check_high)
-            second = self._run(again, grammar_text, wide)
+            second = self._run(again, grammar_text, wide or grammar.digits)
             if second.texts != texts:
                 check = " ".join(second.texts) or "(nothing)"
                 confidence = 0.0

@@ -61,6 +61,9 @@ def _start_worker(decision: str, max_audio_ms: int, model_dir: str, dictionary: 
     )
     with _worker_engine.pool.borrow():  # load the model now, not on the first answer
         pass
+    if _worker_engine.narrow_pool is not _worker_engine.pool:  # the telephone band's decoder (NARROW_TOPN) too
+        with _worker_engine.narrow_pool.borrow():
+            pass
 
 
 def _ready() -> bool:
@@ -74,6 +77,8 @@ def _decode(pcm: bytes, grammar: Grammar, grammar_text: str) -> Result:
 
 class SphinxProcessEngine(SphinxEngine):
     """pocketsphinx en-us with grammar searches in ``processes`` worker processes (see the module docstring)."""
+
+    preload_decoys = False  # this process only looks words up; every worker reads the dictionary when it starts
 
     def __init__(
         self, processes: int, *, decision: str = DEFAULT_DECISION, max_audio_ms: int = 30_000, **kw: Any
