@@ -37,8 +37,10 @@ right 14-56 % -> 14-38 %).
 confidence is 0. Marginal hypotheses flip under that perturbation (on the bench: all the wrong digit strings of
 clean audio, e.g. "nine zero five one" heard as 1051), right ones almost never do.
 
-**Menu decisions** (:mod:`media.asr.sphinx_decision` records what each measured): ``two-view`` (the default),
-``garbage`` (a flow's ``speech_strictness: strict``), ``banded``, ``runner-up``, ``decoys`` and ``end-view``.
+**Menu decisions** (:mod:`media.asr.sphinx_decision` records what each measured): ``fitted`` (the default: per
+band, wideband or telephone band, a refitted gate over the two views: no clean bonus, an end view, and on the
+telephone band ``-topn`` 8 and the near decoys under 0.58), ``two-view`` (the default before), ``garbage`` (a
+flow's ``speech_strictness: strict``), ``banded``, ``runner-up``, ``decoys`` and ``end-view``.
 
 **Confidence** (of the first view; calibrated on ``./bin/bench asr``,
 espeak-ng voices en-us, en-gb, en-us+f3, en-us+m3 at 130-190 wpm, clean,
@@ -64,7 +66,8 @@ useless for rejection (an out-of-grammar "hello there" came out as
 ``confidence = clip(min(0.5 + (coverage - 0.70) / 0.60, 0.5 + (fit + 25) / 30))``,
 so 0.5 (:attr:`SphinxEngine.min_confidence`) is coverage 0.70 with fit -25.
 On a quiet line (the utterance's own background 30 dB or more under its
-speech) an agreed confidence gets +0.05 (CLEAN_BONUS): the out-of-grammar
+speech) an agreed confidence gets +0.05 (CLEAN_BONUS; ``fitted``, the default, keeps it for digit strings only:
+see "Refitted gates" in :mod:`media.asr.sphinx_decision`): the out-of-grammar
 answers that scored 0.45-0.50 only did so in noise. With it, clean / phone:
 menu 97/0, 53/0 %; yes/no 100/0, 100/0 %; 4-digit strings 53/0, 17/1.4 %;
 the noisy conditions unchanged. Without it (the figures below):
