@@ -457,7 +457,7 @@ def main() -> None:
     parser.add_argument(
         "--decisions",
         default="",
-        help="human set: comma-separated pocketsphinx decisions to compare (default: two-view,runner-up)",
+        help="human set: comma-separated pocketsphinx decisions to compare (default: fitted,two-view,runner-up)",
     )
     parser.add_argument("--parts", default="fit,held-out", help="human set: fit, held-out or both")
     parser.add_argument("--tasks", default="", help="human set: comma-separated task families (default: all)")

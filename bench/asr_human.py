@@ -4,8 +4,9 @@ The items come from :mod:`bench.human_set` (Debian's asterisk-core-sounds-en-g72
 installed with apt-get when missing): every item in the wideband (16 kHz G.722) and the telephone-band (8 kHz
 WAV) recording of the same prompt. Every item plays through a fresh :class:`~media.asr.listener.SpeechListener` as
 in a call (500 ms lead, the recording, 2 s tail, at 48 kHz), once with each compared decision of
-:data:`~media.asr.sphinx_decision.DECISIONS`, in the same run: by default ``two-view`` (the old default: a second
-decode with other comfort noise must agree, the default) and ``runner-up`` (a menu answer with a poor fit
+:data:`~media.asr.sphinx_decision.DECISIONS`, in the same run: by default ``fitted`` (the default: refitted gates
+per band, see media/asr/sphinx_decision.py and ``python -m bench.asr_refit``), ``two-view`` (the default before it:
+a second decode with other comfort noise must agree) and ``runner-up`` (a menu answer with a poor fit
 must also beat the best other menu phrase; measured, not the default); ``--decisions garbage,banded`` adds the strict garbage competitor
 (about 15x the decode time) and its banded variant, ``decoys`` (near decoys from the dictionary) and ``end-view`` (a
 third view without the window's last 100 ms) the two measured against out-of-grammar single words. ``--parts held-out`` skips the part the thresholds were
