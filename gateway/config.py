@@ -571,7 +571,7 @@ class Settings:
         parse=number(int, 0, 256, "a whole number from 0 to 256"),
         shown="cores",
         help="worker processes for pocketsphinx's grammar searches, shared out among `--workers` (each about "
-        "170 MB with the default decision's telephone-band decoder and dictionary; a search holds Python's "
+        "160 MB with the default decision's telephone-band decoder and dictionary; a search holds Python's "
         "lock, so in a thread it stalls the calls' audio and the caller's wait for the next prompt: "
         "media/asr/sphinx_procs.py); 0: threads of the node process",
     )
