@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web_app
 
 from gateway.config import Settings
 from gateway.contact.agents_file import add_agent
@@ -71,6 +72,18 @@ def settings(redis_url: str, agents_file: Path, tmp_path: Path) -> Settings:
         # pocketsphinx decodes in threads (seconds to start worker processes per node; test_asr_processes.py runs them)
         asr_processes=0,
     )
+
+
+@pytest.fixture(autouse=True)
+def forget_stopped_apps() -> Iterator[None]:
+    """aiohttp caches each request's middleware chain per (handler, application) in an LRU of 1,024 entries
+    (``web_app._cached_build_middleware``), which keeps a stopped node's whole application alive: its services,
+    caches, Redis clients. A production process runs one application; a test process starts hundreds, and its memory
+    grew by about 37 MB per test that ran a node (6.5 GB per xdist worker over the suite) until this was cleared."""
+    yield
+    cached = getattr(web_app, "_cached_build_middleware", None)
+    if cached is not None:  # (a later aiohttp may cache differently: then this frees nothing)
+        cached.cache_clear()
 
 
 @pytest.fixture(autouse=True)
