@@ -100,6 +100,8 @@ SR, BLOCK = 48000, 960
 LOUD_DBFS = -45.0  # a received 20 ms frame louder than this is prompt audio
 NON_SILENT = 64  # |sample| above this is speech (about -54 dBFS)
 QUIET_S = 0.6  # silence after sound that means "the menu is over: answer now"
+#: A step is INVALID when the callers (in the bench's own process) used more of a core than this.
+MAX_CALLERS_CPU_PERCENT = 85
 REPLY_TIMEOUT_S = 8.0
 TRAILING_MS = VadSettings().trailing_silence_ms
 SPOKEN = re.compile(r"speech '([^']*)'")
@@ -455,7 +457,17 @@ async def step(
     mic_sent = sum(r.get("mic_frames", (0, 0))[0] for r in results)
     mic_late = sum(r.get("mic_frames", (0, 0))[1] for r in results)
     gw_ms = 1000 * gw_cpu / elapsed / max(active, 1)
+    errors = [r["error"] for r in results if "error" in r]
+    callers_cpu = 100 * own_cpu / elapsed
+    # the callers run in this process: a step they could not keep up with measures them, not the gateway
+    invalid = [
+        *([f"{calls - active} of {calls} calls not up"] if active < calls else []),
+        *([f"{len(errors)} callers failed"] if errors else []),
+        *([f"the callers used {callers_cpu:.0f} % of a core"] if callers_cpu > MAX_CALLERS_CPU_PERCENT else []),
+        *([f"{100 * mic_late / mic_sent:.1f} % of the callers' frames late"] if mic_late > 0.01 * mic_sent else []),
+    ]
     return {
+        "invalid": invalid,
         "calls": calls,
         "active_during_measure": active,
         "seconds": round(elapsed, 1),
@@ -464,13 +476,13 @@ async def step(
         "gateway_cpu_ms_per_call_second": round(gw_ms, 1),
         "calls_per_core": round(1000 / max(gw_ms, 1e-9), 1),
         "gateway_cpu_percent": round(100 * gw_cpu / elapsed, 1),
-        "callers_cpu_percent": round(100 * own_cpu / elapsed, 1),
+        "callers_cpu_percent": round(callers_cpu, 1),
         "other_cpu_percent": round(100 * others / elapsed, 1),
         "late_frames_percent": round(100 * late / max(sent, 1), 3),
         "frames_sent": sent,
         "callers_mic_late_frames_percent": round(100 * mic_late / max(mic_sent, 1), 3),
         "rss_mb_peak": round(rss_peak, 1),
-        "errors": [r["error"] for r in results if "error" in r][:3],
+        "errors": errors[:3],
     }
 
 
@@ -611,7 +623,9 @@ def report(out: dict[str, Any]) -> None:
             f"{s['after_vad_decision_est_ms_p95']:>7} {s['input_step_ms_p50']:>9} {s['input_step_ms_p95']:>6} "
             f"{s['gateway_cpu_ms_per_call_second']:>12} {s['calls_per_core']:>10} {s['gateway_cpu_percent']:>7} "
             f"{s['callers_cpu_percent']:>8} {s['other_cpu_percent']:>6} {s['late_frames_percent']:>6} {s['rss_mb_peak']:>7} "
-            f"{s['rss_mb_per_call']:>7}" + (f"  errors {s['errors']}" if s["errors"] else "")
+            f"{s['rss_mb_per_call']:>7}"
+            + (f"  errors {s['errors']}" if s["errors"] else "")
+            + (f"  INVALID: {'; '.join(s['invalid'])}" if s.get("invalid") else "")
         )
     print(
         f"gateway RSS: {out['rss_mb_start']} MB at start, {out['rss_mb_idle_after_warmup']} MB idle after the "
