@@ -339,6 +339,12 @@ class Settings:
         help="files a customer may upload per hour (bursts up to that many); an address 10x; beyond: "
         "`rate_limited` with `retry_after`",
     )
+    limit_call_ice_per_hour: int = setting(
+        20,
+        env="CG_LIMIT_CALL_ICE_PER_HOUR",
+        parse=number(int, 1, 100_000, "a whole number from 1 to 100000"),
+        help="TURN pairs (`call_ice`) a customer may get per hour, one a call (bursts that many); an address 10x",
+    )
     attachment_max_mb: float = setting(
         10.0,
         env="CG_ATTACHMENT_MAX_MB",

@@ -13,6 +13,9 @@ The widget is a public door, so what one client can take is bounded:
   opens one; a call that opens a conversation takes only those, in the same script.
 * **attachments**: a token bucket per customer and per address (``--limit-attachments-per-hour``, an address
   10x), taken before an upload's body is read (gateway/wire/attachment_routes.py).
+* **TURN pairs** (``call_ice`` on the customer socket, with ``--turn-urls``): a token bucket per customer and per
+  address (``--limit-call-ice-per-hour``, an address 10x). The pair is asked for before its call exists, so it
+  cannot be tied to a call the customer holds: without this any visitor could mint relay credentials at will.
 * **concurrent calls** per customer and per address: a sorted set of the calls each holds, scored by when
   the entry expires. A node refreshes the entries of its live calls every :data:`CALL_REFRESH_SECONDS`;
   an entry of a node that died expires after :data:`CALL_SLOT_SECONDS` and stops counting. Taking a slot
@@ -67,6 +70,7 @@ class LimitConfig:
     connections_per_ip: int
     trusted_proxies: tuple[Network, ...] = ()
     attachments_per_hour: int = 20
+    call_ice_per_hour: int = 20
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LimitConfig:
@@ -78,6 +82,7 @@ class LimitConfig:
             connections_per_ip=settings.limit_connections_per_ip,
             trusted_proxies=parse_networks(settings.trusted_proxies),
             attachments_per_hour=settings.limit_attachments_per_hour,
+            call_ice_per_hour=settings.limit_call_ice_per_hour,
         )
 
 
@@ -131,16 +136,35 @@ class Limits:
     async def take_attachment(self, customer_id: str, address: str) -> None:
         """One upload of a customer (``file`` buckets of the customer and the address, an address 10x); over
         either, TooManyRequests with ``retry_after`` and nothing taken."""
-        per_ms = 3_600_000 / self.config.attachments_per_hour
-        cap = self.config.attachments_per_hour
-        wait, _ = await self.db.take_token(
-            (self.keys.rate_bucket("file", "c", customer_id), self.keys.rate_bucket("file", "ip", address)),
-            (cap, per_ms, cap * ADDRESS_FACTOR, per_ms / ADDRESS_FACTOR),
+        await self._take_hourly("file", self.config.attachments_per_hour, customer_id, address, "Too many files")
+
+    async def take_call_ice(self, customer_id: str, address: str) -> None:
+        """One TURN pair (``call_ice``) of a customer socket (``ice`` buckets of the customer and the address, an
+        address 10x); over either, TooManyRequests (field ``call_id``) with ``retry_after`` and nothing taken."""
+        await self._take_hourly(
+            "ice", self.config.call_ice_per_hour, customer_id, address, "Too many call set-ups", field="call_id"
+        )
+
+    async def _take_hourly(
+        self, kind: str, per_hour: int, customer_id: str, address: str, what: str, field: str | None = None
+    ) -> None:
+        """A token from the ``kind`` buckets of the customer (``per_hour``, bursts that many) and the address (10x)."""
+        per_ms = 3_600_000 / per_hour
+        wait, which = await self.db.take_token(
+            (self.keys.rate_bucket(kind, "c", customer_id), self.keys.rate_bucket(kind, "ip", address)),
+            (per_hour, per_ms, per_hour * ADDRESS_FACTOR, per_ms / ADDRESS_FACTOR),
             now=self._now_ms(),
         )
         if wait > 0:
             retry_after = max(1, math.ceil(wait / 1000))
-            raise TooManyRequests(f"Too many files; try again in {retry_after} s", retry_after=retry_after)
+            log.info(
+                "%s refused: the %s is over %d per hour",
+                kind,
+                "customer" if which == 0 else "address",
+                per_hour if which == 0 else per_hour * ADDRESS_FACTOR,
+                extra={"customer_id": customer_id},
+            )
+            raise TooManyRequests(f"{what}; try again in {retry_after} s", field=field, retry_after=retry_after)
 
     # ---------------------------------------------------------------- concurrent calls
 

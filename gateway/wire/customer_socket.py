@@ -337,7 +337,10 @@ class CustomerConnection(Connection):
 
     async def _call_offer(self, frame: client.CallOffer | client.CallIceRequest) -> None:
         if isinstance(frame, client.CallIceRequest):  # before its offer: a TURN pair bound to this call
-            ice = self.s.calls.config.ice.for_call(f"customer-{self.customer_id}", frame.call_id, time.time())
+            ice_config = self.s.calls.config.ice
+            if ice_config.turn is not None:  # asked before the call exists: counted, or anyone could mint pairs
+                await self.s.limits.take_call_ice(self.customer_id, self.address)  # over: rate_limited, call_id
+            ice = ice_config.for_call(f"customer-{self.customer_id}", frame.call_id, time.time())
             self.push(server.CallIce(frame.call_id, ice))
             return
         if frame.test_flow is not None and self.test is None:

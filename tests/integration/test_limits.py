@@ -278,6 +278,40 @@ async def test_new_conversations_are_rate_limited_per_customer_and_per_address(s
             await caller.close()
 
 
+async def ask_ice(customer: Customer, call_id: str) -> dict[str, Any]:
+    """The answer to a customer's ``call_ice``: its call_ice frame, or the error frame naming this call."""
+    await customer.send({"type": "call_ice", "call_id": call_id})
+    return await customer.expect(("call_ice", "error"), lambda f: f.get("call_id") == call_id)
+
+
+async def test_turn_pairs_are_rate_limited_per_customer_and_per_address(settings: Settings) -> None:
+    """``call_ice`` is asked before its call exists (any call id), so each TURN pair is counted: per customer over
+    all their sockets, and per address (10x) over fresh customers; refused with ``rate_limited`` and no pair."""
+    turn = {"turn_urls": ("turn:127.0.0.1:3478",), "turn_secret": "s" * 24}  # pairs are made, no TURN server needed
+    async with node_with(settings, trusted_proxies=PROXY, limit_call_ice_per_hour=2, **turn) as (node, clients):
+        cust = from_address(clients.customer(), "203.0.113.80")
+        await cust.hello()
+        assert [(await ask_ice(cust, f"call-{n}"))["type"] for n in range(2)] == ["call_ice"] * 2
+        refused = await ask_ice(cust, "call-2")
+        assert (refused["type"], refused["code"], refused["field"]) == ("error", "rate_limited", "call_id")
+        assert refused["retry_after"] > 60  # the bucket earns one back every 30 minutes
+        other_tab = from_address(clients.customer(token=cust.token), "198.51.100.30")  # the same customer elsewhere
+        await other_tab.hello()
+        assert (await ask_ice(other_tab, "call-3"))["code"] == "rate_limited"
+        # fresh customers from the address: it may take 10 x 2 (the first customer's 2 count), then refused
+        answers = []
+        for n in range(10):
+            fresh = from_address(clients.customer(), "203.0.113.80")
+            await fresh.hello()
+            answers += [(await ask_ice(fresh, f"fresh-{n}-{k}"))["type"] for k in range(2)]
+            await fresh.close()
+        assert answers == ["call_ice"] * 18 + ["error"] * 2, answers
+        elsewhere = from_address(clients.customer(), "198.51.100.31")  # another address is not affected
+        await elsewhere.hello()
+        (pair,) = (await ask_ice(elsewhere, "call-x"))["ice_servers"]
+        assert pair["username"].endswith(f":call-call-x-customer-{elsewhere.customer_id}")
+
+
 # ---------------------------------------------------------------- sockets
 
 

@@ -1,7 +1,7 @@
 // rtcConfig: the script tag's ICE servers, then the welcome's TURN server; relay-only on request.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { askCallIce, rtcConfig, setWelcomeIce, takeCallIce } from '../static/shared/rtc.js';
+import { askCallIce, refusedCallIce, rtcConfig, setWelcomeIce, takeCallIce } from '../static/shared/rtc.js';
 
 function tag(attrs) {
   return { getAttribute: (name) => (name in attrs ? attrs[name] : null) };
@@ -42,4 +42,16 @@ test("a call's own TURN pair (call_ice) takes the welcome's place for that call"
   const none = [];
   assert.equal(await askCallIce((f) => { none.push(f); return true; }, 'k4', 5000), null);
   assert.deepEqual(none, []);
+});
+
+test('a refused call_ice (rate_limited) answers the asker at once: the call goes on with the welcome pair', async () => {
+  setWelcomeIce([{ urls: ['turn:t:3478'], username: '1700000000:customer-c1', credential: 'x' }]);
+  const asked = askCallIce(() => true, 'k5', 60000);
+  const refusal = { type: 'error', code: 'rate_limited', field: 'call_id', retry_after: 1700 };
+  assert.equal(refusedCallIce({ ...refusal, call_id: 'other' }), false); // not ours: still waiting
+  assert.equal(refusedCallIce({ type: 'error', code: 'rate_limited', client_id: 'm1' }), false); // a message's
+  assert.equal(refusedCallIce({ ...refusal, call_id: 'k5' }), true);
+  assert.equal(await asked, null); // at once, not after the 60 s wait
+  assert.equal(refusedCallIce({ ...refusal, call_id: 'k5' }), false); // answered once
+  setWelcomeIce(undefined);
 });

@@ -6,7 +6,7 @@
 
 import { S } from '../desk/state.js';
 import { SignalingSocket } from '../shared/socket.js';
-import { CUSTOMER_MIC, askCallIce, canCall, micErrorReason, offerWithMic, rtcConfig, setWelcomeIce, takeCallIce } from '../shared/rtc.js';
+import { CUSTOMER_MIC, askCallIce, canCall, micErrorReason, offerWithMic, refusedCallIce, rtcConfig, setWelcomeIce, takeCallIce } from '../shared/rtc.js';
 import { newClientId } from '../shared/ids.js';
 import { F } from './flows_state.js';
 import { showPath } from './flows_graph.js';
@@ -107,7 +107,7 @@ function onFrame(f) {
     case 'call_ice': takeCallIce(f); break;
     case 'call_answer': onAnswer(f); break;
     case 'call_status': onCallStatus(f); break;
-    case 'error': line('system', `Refused: ${f.message || f.code}`); if (f.field === 'test_flow' || f.field === 'admin_token' || f.code === 'forbidden') end(); break;
+    case 'error': refusedCallIce(f); line('system', `Refused: ${f.message || f.code}`); if (f.field === 'test_flow' || f.field === 'admin_token' || f.code === 'forbidden') end(); break;
     default: break;
   }
 }

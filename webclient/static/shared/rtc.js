@@ -31,9 +31,21 @@ export function takeCallIce(f) {
   resolve(Array.isArray(f.ice_servers) ? f.ice_servers.filter((s) => s && typeof s === 'object' && s.urls) : []);
 }
 
+/** An error frame answering a call_ice still waited for (rate_limited: the customer or the address asked for too
+ *  many TURN pairs): the pair will not come, so the asker goes on with the welcome's at once (resolves null).
+ *  True if it answered one of ours (nothing to show: the call goes on). */
+export function refusedCallIce(f) {
+  const resolve = f && f.field === 'call_id' && typeof f.call_id === 'string' && askedIce.get(f.call_id);
+  if (!resolve) return false;
+  askedIce.delete(f.call_id);
+  resolve(null);
+  return true;
+}
+
 /** Ask the gateway (send: the socket's send) for a TURN pair bound to the call callId, before making its offer.
  *  Resolves with the list, or null at once when the welcome carried no TURN server (the gateway has none), when
- *  the frame could not be sent, or after maxMs without an answer (the welcome's pair is used then). */
+ *  the frame could not be sent or was refused (refusedCallIce), or after maxMs without an answer (the welcome's
+ *  pair is used then). */
 export function askCallIce(send, callId, maxMs) {
   if (!welcomeIce.length) return Promise.resolve(null);
   return new Promise((resolve) => {

@@ -3,7 +3,7 @@
 import { applyAppearance } from './appearance.js';
 import { MAX_CONTEXT_VALUE_CHARS } from '../shared/protocol.js';
 import { SignalingSocket } from '../shared/socket.js';
-import { setWelcomeIce, takeCallIce } from '../shared/rtc.js';
+import { refusedCallIce, setWelcomeIce, takeCallIce } from '../shared/rtc.js';
 import { TEXT, TOKEN_KEY, WELCOME_TIMEOUT, WS_URL } from './config.js';
 import { W, bubbles, rateLimited, removeFromOutbox, saveNow, saveSoon } from './state.js';
 import { clearHistory, handleEvent, markDelivered, markFailed, renderPending } from './timeline.js';
@@ -193,6 +193,7 @@ function onError(f) {
     onRateLimited(f);
     return;
   }
+  if (refusedCallIce(f)) return; // no TURN pair of its own (too many asked): the call uses the welcome's
   if (onCallError(f)) return;
   if (onRatingError(f)) return;
   if (typeof f.client_id === 'string' && f.client_id) markFailed(f.client_id, f.message);
