@@ -82,6 +82,13 @@ class PlayerStats:
     relay_dropped: int = 0  # relayed packets dropped because the sender fell RELAY_BACKLOG behind
     relayed_at_once: int = 0  # relayed packets sent from the receive path (``send_now``), counted in relayed too
 
+    def counts(self) -> dict[str, int]:
+        """The counters a node sums over its legs (:data:`FRAME_COUNTERS`: ``/api/stats``, ``/metrics``)."""
+        return {name: getattr(self, name) for name in FRAME_COUNTERS}
+
+
+FRAME_COUNTERS = ("frames_sent", "late_frames", "skipped_frames", "relayed", "relay_dropped", "relayed_at_once")
+
 
 class _Prompt:
     __slots__ = ("future", "looping", "packets", "pcm", "position", "prompt_id")

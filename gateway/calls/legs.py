@@ -27,11 +27,9 @@ from media.ice import IceConfig
 from media.leg import AudioLeg, BadOffer, Samples, check_offer
 from media.music import hold_music
 from media.opus import OpusPrompts
-from media.player import PromptPlayer
+from media.player import FRAME_COUNTERS, PromptPlayer
 
 log = logging.getLogger(__name__)
-
-FRAME_COUNTERS = ("frames_sent", "late_frames", "skipped_frames")
 
 
 class AgentLegs:
@@ -120,17 +118,15 @@ class AgentLegs:
 
     def count_ended(self, player: PromptPlayer) -> None:
         """Keep a closed leg's frame counters."""
-        self.ended["frames_sent"] += player.stats.frames_sent
-        self.ended["late_frames"] += player.stats.late_frames
-        self.ended["skipped_frames"] += player.stats.skipped_frames
+        for name, count in player.stats.counts().items():
+            self.ended[name] += count
 
     def frame_stats(self, live: list[PromptPlayer]) -> dict[str, int]:
         """The counters of the closed legs plus those of ``live`` ones."""
         out = dict(self.ended)
         for player in live:
-            out["frames_sent"] += player.stats.frames_sent
-            out["late_frames"] += player.stats.late_frames
-            out["skipped_frames"] += player.stats.skipped_frames
+            for name, count in player.stats.counts().items():
+                out[name] += count
         return out
 
     async def hold_packets(self, call: Call) -> list[bytes] | None:

@@ -56,7 +56,7 @@ from media.dtmf import GoertzelDetector
 from media.ice import IceConfig
 from media.leg import AudioLeg, BadOffer, Samples, check_offer
 from media.opus import OpusPrompts
-from media.player import PromptPlayer
+from media.player import FRAME_COUNTERS, PromptPlayer
 from media.tts import Synthesizer
 
 log = logging.getLogger(__name__)
@@ -440,17 +440,17 @@ class CallManager:
         self.registry = registry  # every node's live calls in Redis (None: this node's only, nothing written)
         self._addresses: dict[str, str] = {}  # call id -> the caller's address, from reserve() to start()
         self._runs: set[asyncio.Task[None]] = set()  # each call's run(), until it returns
-        self.totals = {"calls": 0, "frames_sent": 0, "late_frames": 0, "skipped_frames": 0}
+        self.totals = {"calls": 0, **dict.fromkeys(FRAME_COUNTERS, 0)}
         self.closing = False  # the node is shutting down: no new call (close_all)
 
     def stats(self) -> dict[str, int]:
-        """Counters over ended and live calls: outgoing frames, late ones (> 20 ms behind), skipped ones."""
+        """Counters over ended and live calls: outgoing frames, late ones (> 20 ms behind), skipped ones, and the
+        packets relayed between bridged legs (sent from the receive path at once, dropped behind)."""
         out = dict(self.totals)
         out["active_calls"] = len(self.calls)
         for player in [call.player for call in self.calls.values()]:
-            out["frames_sent"] += player.stats.frames_sent
-            out["late_frames"] += player.stats.late_frames
-            out["skipped_frames"] += player.stats.skipped_frames
+            for name, count in player.stats.counts().items():
+                out[name] += count
         if self.agents is not None:
             for name, count in self.agents.frame_stats().items():
                 out[name] += count
@@ -458,9 +458,8 @@ class CallManager:
 
     def count_ended(self, player: PromptPlayer) -> None:
         """Keep an ended leg's frame counters in the totals."""
-        self.totals["frames_sent"] += player.stats.frames_sent
-        self.totals["late_frames"] += player.stats.late_frames
-        self.totals["skipped_frames"] += player.stats.skipped_frames
+        for name, count in player.stats.counts().items():
+            self.totals[name] += count
 
     def check_offer(self, call_id: str, offer_sdp: str, *, test: bool = False) -> None:
         """Refuse early (before any conversation is opened) a call this node cannot take or an unusable offer

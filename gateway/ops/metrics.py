@@ -4,8 +4,9 @@
 
 - the process, platform and garbage-collector collectors of ``prometheus_client``, on the node's registry;
 - a collector of what is live on this node, read when scraped (never counted up and down, so never wrong after
-  a missed decrement): calls, calls in the IVR, bridged calls, agent legs by kind, and the prompt players'
-  frame counters (``late`` frames: sent more than 20 ms behind their time);
+  a missed decrement): calls, calls in the IVR, bridged calls, agent legs by kind, the prompt players'
+  frame counters (``late`` frames: sent more than 20 ms behind their time) and their relayed-packet counters
+  (relayed, of those sent at once from the receive path, dropped);
 - the queues and callbacks every node shares, read from Redis at most once a :data:`CACHE_SECONDS` (several
   scrapers, or a scrape storm, cost one read): waiting conversations and the oldest wait per queue, open
   callbacks by state, event webhook outboxes with something left to deliver. When Redis does not answer the scrape still succeeds, without those gauges, and
@@ -92,6 +93,16 @@ class _LiveCollector(Collector):
             ("skipped_frames", "Frames skipped to catch up after the sender fell behind"),
         ):
             yield CounterMetricFamily(f"{PREFIX}_prompt_{name}", what, value=frames.get(name, 0))
+        for key, name, what in (
+            ("relayed", "bridge_relayed_packets", "Opus packets relayed untouched between bridged legs"),
+            (
+                "relayed_at_once",
+                "bridge_relayed_at_once",
+                "Relayed packets sent from the receive path at once (the others waited for the leg's sender task)",
+            ),
+            ("relay_dropped", "bridge_relay_dropped", "Relayed packets dropped because the sending leg fell behind"),
+        ):
+            yield CounterMetricFamily(f"{PREFIX}_{name}", what, value=frames.get(key, 0))
         yield from _shared(o.shared, o.recorder, o.queues_seen)
 
 

@@ -149,6 +149,14 @@ async def test_a_chat_and_a_call_through_the_ivr_move_the_counters(clients: Clie
         assert moved(before, bridged, "contact_gateway_speech_decodes_total", outcome="recognized") == 1
         assert moved(before, bridged, "contact_gateway_speech_decode_seconds_count") == 1
         assert value(bridged, "contact_gateway_prompt_frames_sent_total") > 50  # the greeting and the menu
+        # the bridge relays Opus packets untouched (--bridge-relay), most from the receive path at once
+        relaying = await until(
+            node,
+            lambda s: value(s, "contact_gateway_bridge_relayed_at_once_total") >= 25,
+            "half a second of packets relayed at once",
+        )
+        assert value(relaying, "contact_gateway_bridge_relayed_packets_total") >= 25
+        assert ("contact_gateway_bridge_relay_dropped_total", ()) in relaying  # exposed (0 unless a leg fell behind)
         await asyncio.sleep(1.0)  # a call of a second at least has a CPU figure
         await caller.hangup()
         await caller.status(CallStatus.ENDED)
