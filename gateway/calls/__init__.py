@@ -13,7 +13,8 @@ Modules, each importing only the ones above it (the caller's side knows the agen
 - ``taps``         What listens to a bridged call beside the agent: the recording and the live transcript.
 - ``consults``     Warm transfer: the agent consults another agent while the caller holds, then completes or cancels.
 - ``monitors``     Supervisors on a connected call: listening silently, or whispering to the agent only.
-- ``agent_calls``  Agents answer calls: ring the assigned agent, connect their softphone, bridge, hold, hang up.
+- ``ringing``      A call waits for an agent: music on hold, announcements, ring the assigned agent, ring-no-answer.
+- ``agent_calls``  Agents answer calls: connect their softphone, bridge, hold, transfer, hang up, a lost agent.
 - ``commands``     An agent's call commands reach the node the call is anchored on, whichever node the desk is on.
 - ``takeover``     Node heartbeats; a survivor ends a dead node's calls once, frees its agents, tells the sockets.
 """

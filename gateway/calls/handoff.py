@@ -20,7 +20,7 @@ The life of a hand-off, in short (:data:`TRANSITIONS` is the whole table)::
     any -> ENDED                                                end
 
 The timers (ring-no-answer, the agent's leg coming up) and the media stay in
-:mod:`gateway.calls.agent_calls` and :mod:`gateway.calls.consults`; this module
+:mod:`gateway.calls.ringing`, :mod:`gateway.calls.agent_calls` and :mod:`gateway.calls.consults`; this module
 only decides whether a step is allowed and where it leads.
 """
 

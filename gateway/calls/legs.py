@@ -1,7 +1,7 @@
 """What the agent and supervisor legs of this node share: answering a desk's offer, music on hold, frame counters,
 and telling a call's sockets or one agent's desk where the call stands.
 
-Used by the hand-off (:mod:`gateway.calls.agent_calls`), warm transfers
+Used by the hand-off (:mod:`gateway.calls.ringing`, :mod:`gateway.calls.agent_calls`), warm transfers
 (:mod:`gateway.calls.consults`) and supervisors (:mod:`gateway.calls.monitors`).
 """
 

@@ -1,0 +1,244 @@
+"""A call waits for an agent: music on hold and announcements, ring the assigned agent, ring-no-answer.
+
+When the IVR hands a call to routing, the caller hears music on hold (and, every ``announce_seconds`` of their
+queue, their place and the expected wait) and the call waits for its conversation to be assigned (routing is the
+same as for chats: the longest-idle available agent with room). The assigned agent's desk then *rings*
+(``call_status`` ``ringing`` with the agent's id) for ``ring_seconds``. On decline, no answer, or a desk gone for
+longer than :data:`RECONNECT_GRACE_SECONDS`, the agent is set *away* (so routing does not hand them the next call
+at once) and the conversation goes back into the queue at its first enqueue time, ahead of everyone who came later
+(ring-no-answer).
+
+What happens once the agent answers (the bridge, hold, transfer, a lost agent, the end) is
+:mod:`gateway.calls.agent_calls`, which owns a :class:`Ringing` and the hand-offs both share.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from gateway.calls.anchors import CallAnchors
+from gateway.calls.handoff import Handoff, HandoffEvent, Handoffs, HandoffState
+from gateway.calls.hold import announce_every, interval
+from gateway.calls.legs import AgentLegs
+from gateway.calls.manager import Call
+from gateway.contact.conversations import Conversations
+from gateway.contact.presence import Presence
+from gateway.contact.wait_estimate import WaitEstimates, announcement, estimate_wait_ms
+from gateway.protocol.bus import CallUpdate, EventAppended, Message
+from gateway.protocol.states import AgentActivity, AgentStatus, CallStatus, ConversationState, EventType, RingReason
+from gateway.store.store import StoreError
+from gateway.tasks import Tasks
+from ivr.actions import Say
+
+log = logging.getLogger(__name__)
+
+RING_SECONDS = 20.0
+ANNOUNCE_SECONDS = 45.0
+RECONNECT_GRACE_SECONDS = 5.0
+
+S = HandoffState
+E = HandoffEvent
+
+
+class Ringing:
+    """Calls of this node waiting for an agent, and the agent's desk ringing for one (``handoffs``: shared with
+    :class:`~gateway.calls.agent_calls.AgentCalls`)."""
+
+    def __init__(
+        self,
+        legs: AgentLegs,
+        conversations: Conversations,
+        presence: Presence,
+        handoffs: Handoffs,
+        *,
+        anchors: CallAnchors | None,
+        ring_seconds: float,
+        waits: WaitEstimates | None,
+        announce_seconds: float,
+        clock: Callable[[], int],
+    ) -> None:
+        self.legs = legs
+        self.conversations = conversations
+        self.presence = presence
+        self.bus = legs.bus
+        self.keys = legs.keys
+        self.handoffs = handoffs
+        self.anchors = anchors  # the call registry (None: not kept)
+        self.node_id = anchors.node_id if anchors is not None else ""  # owns the agents' ringing
+        self.ring_seconds = ring_seconds
+        self.waits = waits
+        self.announce_seconds = announce_seconds  # 0: no position / wait announcements
+        self.clock = clock  # ms
+
+    async def waiting(self, call: Call, *, callback_agent: str = "", routed: bool = False) -> None:
+        """The call waits for an agent: music on hold, and ring the agent as soon as routing assigns one.
+        ``routed``: the flow queued its conversation (not straight to the chat's agent). ``callback_agent``: the
+        call answers that agent's callback; their desk is told to connect at once."""
+        now = self.clock()
+        handoff = Handoff(
+            call,
+            queued_ms=now,
+            offered_ms=now,
+            tasks=Tasks(f"handoff-{call.id}", log),
+            callback_agent=callback_agent,
+            routed=routed,
+            on_move=self._moved,
+        )
+        self.handoffs[call.id] = handoff
+        self._moved(handoff)  # the registry shows it waiting (desks on other nodes find it through the registry)
+        await self.legs.play_hold_music(call)
+        if self.waits is not None and self.announce_seconds > 0:
+            handoff.tasks.spawn(self._announce_every(handoff), "announce")
+        await self.bus.subscribe(self.keys.conv_channel(call.conversation_id), self._on_conversation)
+        if handoff.state is S.ENDED:  # the call ended meanwhile: undo what its end ran too early to see
+            await self.let_go(handoff)
+            return
+        conv = await self.conversations.get(call.conversation_id)
+        if conv is not None and conv.get("state") == ConversationState.ASSIGNED and conv.get("agent_id"):
+            # assigned before we listened: ring now
+            handoff.tasks.spawn(self._ring(handoff, conv["agent_id"], conv.get("agent_name", "")), "ring")
+
+    async def let_go(self, handoff: Handoff) -> None:
+        """The call no longer waits for an agent: assignments of its conversation no longer ring for it (its
+        registry entry goes when the call ends, gateway/calls/manager.py)."""
+        call = handoff.call
+        try:
+            await self.bus.unsubscribe(self.keys.conv_channel(call.conversation_id), self._on_conversation)
+        except StoreError as exc:
+            log.warning(
+                "conversation channel not unsubscribed: %s", exc, extra={"conversation_id": call.conversation_id}
+            )
+
+    def _on_conversation(self, channel: str, message: Message) -> None:
+        if not isinstance(message, EventAppended) or message.type != EventType.ASSIGNED:
+            return
+        cid = channel.rsplit(":", 1)[1]
+        for handoff in self.handoffs.values():
+            if handoff.call.conversation_id == cid and handoff.state is S.WAITING:
+                data = message.data
+                handoff.tasks.spawn(
+                    self._ring(handoff, str(data.get("agent_id", "")), str(data.get("agent_name", ""))), "ring"
+                )
+
+    async def _ring(self, handoff: Handoff, agent_id: str, agent_name: str) -> None:
+        if not agent_id or handoff.state is not S.WAITING:
+            return
+        handoff.to(E.RING)
+        handoff.agent_id = agent_id
+        handoff.agent_name = agent_name or (await self.presence.info(agent_id))["name"]
+        if not handoff.rings_for(agent_id) or handoff.call.ended.is_set():
+            return
+        call = handoff.call
+        log.info("ringing agent %s", agent_id, extra={"conversation_id": call.conversation_id})
+        await self.presence.set_activity(agent_id, AgentActivity.RINGING, owner=self.node_id)
+        # On the agent's own channel: their desk may not follow the conversation yet (just assigned).
+        call.status = CallStatus.RINGING
+        # The agent who holds the callback the caller answered took the task already: their desk connects at once
+        # (the ring timer below still guards a desk that cannot).
+        reason = RingReason.CALLBACK if agent_id == handoff.callback_agent else ""
+        await self.legs.tell_agent(
+            agent_id,
+            CallUpdate(
+                call.id,
+                CallStatus.RINGING,
+                reason,
+                conversation_id=call.conversation_id,
+                agent_id=agent_id,
+                agent_name=handoff.agent_name,
+                ring_seconds=self.ring_seconds,
+            ),
+        )
+
+        async def no_answer() -> None:
+            await asyncio.sleep(self.ring_seconds)
+            await self.missed(handoff, "no_answer")
+
+        handoff.ring = handoff.tasks.spawn(no_answer(), "ring-no-answer")
+
+    async def missed(self, handoff: Handoff, reason: str) -> None:
+        """Ring-no-answer or decline: the agent goes away, the call goes back to the head of the queue."""
+        agent_id = handoff.agent_id
+        if handoff.state is not S.RINGING:
+            return
+        handoff.routed = True  # the conversation goes back to the queue below
+        handoff.to(E.MISS)
+        if handoff.ring is not None and handoff.ring is not asyncio.current_task():
+            handoff.ring.cancel()
+        handoff.ring = None
+        handoff.agent_id = handoff.agent_name = ""
+        call = handoff.call
+        if await taken_over(self.anchors, call):  # (a ring timer after a stall) the agent and conversation moved on
+            log.warning(
+                "ring of a call another node took over ended here; nothing written", extra={"agent_id": agent_id}
+            )
+            return
+        log.info("agent %s missed the call (%s)", agent_id, reason, extra={"conversation_id": call.conversation_id})
+        await self.presence.set_status(agent_id, AgentStatus.AWAY, "missed_call")  # not offered it again
+        await self.presence.release_activity(agent_id, self.node_id, AgentActivity.NONE)
+        await self.conversations.record(
+            call.conversation_id, EventType.CALL_MISSED, {"call_id": call.id, "agent_id": agent_id, "reason": reason}
+        )
+        # The missed agent's desk hears it on their own channel, before the conversation leaves them.
+        await self.legs.tell_agent(
+            agent_id,
+            CallUpdate(
+                call.id, CallStatus.WAITING, reason, conversation_id=call.conversation_id, agent_id="", agent_name=""
+            ),
+        )
+        await self.legs.status(handoff, CallStatus.WAITING, reason)
+        await self.conversations.requeue(call.conversation_id, agent_id, f"call_{reason}", score=handoff.queued_ms)
+
+    async def agent_gone(self, agent_id: str) -> None:
+        """The agent's last desk connection closed: a call ringing for them is missed unless the desk is back
+        within ``RECONNECT_GRACE_SECONDS`` (a live leg stays whatever happens to the socket)."""
+        for handoff in list(self.handoffs.values()):
+            if handoff.agent_id == agent_id and handoff.state is S.RINGING:
+                handoff.tasks.spawn(self._missed_unless_back(handoff, agent_id), "missed-unless-back")
+
+    async def _missed_unless_back(self, handoff: Handoff, agent_id: str) -> None:
+        await asyncio.sleep(RECONNECT_GRACE_SECONDS)
+        if (
+            handoff.agent_id == agent_id
+            and handoff.state is S.RINGING
+            and (await self.presence.info(agent_id))["status"] == AgentStatus.OFFLINE
+        ):
+            await self.missed(handoff, "agent_disconnected")
+
+    def _moved(self, handoff: Handoff) -> None:
+        if self.anchors is not None:
+            self.anchors.moved(handoff.call.id)
+
+    async def _announce_every(self, handoff: Handoff) -> None:
+        """While nobody answers: the caller's place and the expected wait, every ``announce_seconds`` of its queue."""
+        cid, default = handoff.call.conversation_id, self.announce_seconds
+        wait = lambda: interval(self.conversations, cid, default)  # noqa: E731
+        await announce_every(lambda: handoff.state is S.WAITING, lambda: self._announce(handoff), wait)
+
+    async def _announce(self, handoff: Handoff) -> None:
+        assert self.waits is not None
+        call = handoff.call
+        position = await self.conversations.queue_position(call.conversation_id)
+        if not position or call.channel is None:
+            return
+        wait = estimate_wait_ms(position, await self.waits.agents_online(), await self.waits.handle_times())
+        text = announcement(position, wait)
+        handoff.announced.append(text)
+        call.player.cancel_prompt("music-on-hold")  # whatever is still playing (the queue prompt) finishes
+        done = await call.channel.say(Say(f"position-{len(handoff.announced)}", text))
+        if done is not None:
+            await done
+        if handoff.state in (S.WAITING, S.RINGING) and not call.ended.is_set():
+            await self.legs.play_hold_music(call)
+
+
+async def taken_over(anchors: CallAnchors | None, call: Call) -> bool:
+    """Whether a node that took this one over ended the call already (a Redis error: no, as before)."""
+    if anchors is None:
+        return False
+    try:
+        return await anchors.taken_over(call.id)
+    except StoreError as exc:
+        log.warning("call registry not read: %s", exc, extra={"conversation_id": call.conversation_id})
+        return False
