@@ -116,6 +116,21 @@ async def pubsub_baseline(url: str, samples: int = 2000) -> list[float]:
     return out
 
 
+async def redis_calls(url: str) -> dict[str, int]:
+    """Redis's calls per command so far (commandstats: a script's own commands count too, beside its ``evalsha``)."""
+    client = aioredis.Redis.from_url(url)
+    try:
+        stats = await client.info("commandstats")
+    finally:
+        await client.aclose()
+    out = {}
+    for name, v in stats.items():
+        cmd = name.removeprefix("cmdstat_").split("|")[0]
+        if isinstance(v, dict):
+            out[cmd] = int(v.get("calls", 0))
+    return out
+
+
 class Load:
     def __init__(self, base: str, agents: list[str], conversations: int):
         self.base = base
@@ -382,11 +397,13 @@ async def step(
             )
         try:
             await until(start_at)
+            calls0 = await redis_calls(redis.url)
             gw0, redis0, t0 = tree_cpu(proc.pid), cpu_seconds(redis.proc.pid), time.perf_counter()
             spies = profile(args, proc.pid, f"{conversations}-{workers}") if args.profile_dir else []
             await until(start_at + args.seconds)
             elapsed = time.perf_counter() - t0
             gw_cpu, redis_cpu = tree_cpu(proc.pid) - gw0, cpu_seconds(redis.proc.pid) - redis0
+            calls = {k: v - calls0.get(k, 0) for k, v in (await redis_calls(redis.url)).items()}
             gens = [await asyncio.to_thread(report, p, 120 + args.seconds) for p in procs]
         finally:
             for p in [*procs, *spies]:
@@ -420,6 +437,11 @@ async def step(
         "gateway_cpu_percent": round(100 * gw_cpu / elapsed, 1),
         "gateway_cpu_ms_per_message": round(1000 * gw_cpu / max(1, delivered), 3),
         "redis_cpu_percent": round(100 * redis_cpu / elapsed, 1),
+        # every command Redis ran (a script's own included), per message delivered, and the most frequent ones
+        "redis_commands_per_message": round(sum(calls.values()) / max(1, delivered), 2),
+        "redis_commands_top": {
+            k: round(v / max(1, delivered), 3) for k, v in sorted(calls.items(), key=lambda kv: -kv[1])[:6] if v
+        },
         "generators_cpu_percent": [round(100 * g.get("cpu_s", 0) / max(g.get("window_s", 1), 1e-9), 1) for g in gens],
         "errors": [e for g in gens for e in g.get("errors", [])][:3],
     }
@@ -471,7 +493,7 @@ def print_step(s: dict[str, Any]) -> None:
         f"{'valid' if s['valid'] else 'INVALID'}  delivered {s['delivered_percent']}% "
         f"({s['messages_per_second']}/s)  p50 {lat['p50']:.1f} p95 {lat['p95']:.1f} p99 {lat['p99']:.1f} ms  "
         f"gateway {s['gateway_cpu_ms_per_message']:.3f} ms CPU/message ({s['gateway_cpu_percent']}% of a core), "
-        f"redis {s['redis_cpu_percent']}%, generators {s['generators_cpu_percent']}%, "
+        f"redis {s['redis_cpu_percent']}% ({s.get('redis_commands_per_message')} commands/message), generators {s['generators_cpu_percent']}%, "
         f"load {' '.join(f'{x:.1f}' for x in s['load_average'])}",
         flush=True,
     )

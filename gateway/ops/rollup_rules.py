@@ -304,6 +304,11 @@ _RULES: dict[str, Callable[[_Tally, dict[str, Any]], None]] = {
 }
 
 
+def counted_type(typ: str) -> bool:
+    """Whether events of type ``typ`` can add counters (messages, notes, typing... never do)."""
+    return typ in _RULES
+
+
 def count(event: LoggedEvent, *, sl_threshold_ms: int) -> Counted:
     """The counters one logged event adds (see the module's definitions); none for a test run's conversation
     (gateway/flows/test_runs.py: an admin trying a flow version is no customer)."""

@@ -5,6 +5,11 @@
 turns each into counter increments with the pure :func:`gateway.ops.rollup_rules.count`, applies them with the
 entry's id in one script (an entry applied before is skipped: exactly once), then acknowledges them. Entries a
 stopped node read and never acknowledged are claimed by another node after :data:`CLAIM_IDLE_MS`.
+A batch costs the same few round trips whatever it holds, and every chat message is an entry (counting nothing):
+once it has caught up (a batch short of :data:`BATCH`) the consumer waits :data:`PACE_SECONDS` before reading
+again, so under a steady flow of messages it reads them by the hundred, not one by one (the counters are at most
+that much behind); it reads its own pending entries only when it may have some (at the start, after a batch that
+failed, after claiming), and the queues' service levels only for a batch holding an event that counts.
 
 **Reports.** :class:`Reports` answers a range of whole days of the center's time zone (``--center-timezone``; at
 most :data:`MAX_DAYS`) by day or by local hour, per queue, agent or disposition, from the day and hour hashes
@@ -31,7 +36,7 @@ from zoneinfo import ZoneInfo
 
 from gateway.contact.routing import DEFAULT_QUEUE
 from gateway.errors import BadRequest
-from gateway.ops.rollup_rules import COUNTERS, METRICS, Counted, count, replay, report_point
+from gateway.ops.rollup_rules import COUNTERS, METRICS, Counted, count, counted_type, replay, report_point
 from gateway.protocol.codes import ErrorCode
 from gateway.store.event_log_store import EventLogStore, LoggedEvent
 from gateway.store.index_store import ConversationIndex
@@ -44,6 +49,7 @@ log = logging.getLogger(__name__)
 GROUP = "rollups"
 MAX_DAYS = 90
 BATCH = 200
+PACE_SECONDS = 0.25  # a consumer that caught up waits this long before reading again (batches, not single entries)
 MAX_POINTS = 20_000  # keys x intervals in one report (a 90-day hourly report: 9 keys)
 MAX_READ = 50_000  # day hashes read for one report (keys of the dimension x days)
 SLICE_POINTS = 200  # points computed (or encoded) between two turns of the event loop
@@ -82,6 +88,7 @@ class RollupConsumer:
         block_ms: int = 1000,
         sl_by_queue: Callable[[], Awaitable[Mapping[str, int]]] | None = None,
         idle_consumer_ms: int = IDLE_CONSUMER_MS,
+        pace_seconds: float = PACE_SECONDS,
     ):
         self.events = events
         self.idle_consumer_ms = idle_consumer_ms
@@ -95,6 +102,8 @@ class RollupConsumer:
         self._tasks = Tasks("rollups", log)
         self._failures: dict[str, int] = {}  # entry id -> refusals so far (this node)
         self.set_aside = 0  # entries set aside by this node
+        self.pace_seconds = pace_seconds
+        self._maybe_pending = True  # it may hold entries read and not acknowledged (read them first)
 
     async def start(self) -> None:
         await self.events.ensure_group(GROUP)
@@ -105,10 +114,20 @@ class RollupConsumer:
 
     async def run_once(self, *, block_ms: int | None = None) -> int:
         """Read, count and acknowledge one batch; returns how many entries it held."""
-        entries = await self.events.read(GROUP, self.node_id, count=BATCH, block_ms=block_ms or self.block_ms)
+        try:
+            entries = await self.events.read(
+                GROUP, self.node_id, count=BATCH, block_ms=block_ms or self.block_ms, pending=self._maybe_pending
+            )
+        except BaseException:  # Redis may have handed out entries whose reply was lost: they are pending now
+            self._maybe_pending = True
+            raise
         if not entries:
+            self._maybe_pending = False
             return 0
-        by_queue = await self.sl_by_queue() if self.sl_by_queue is not None else {}
+        self._maybe_pending = True  # until they are acknowledged (a failure below leaves them pending)
+        by_queue: Mapping[str, int] = {}
+        if self.sl_by_queue is not None and any(counted_type(e.type) for e in entries):  # not for messages only
+            by_queue = await self.sl_by_queue()
         counted: list[tuple[LoggedEvent, Change]] = []
         for e in entries:
             if e.problem:
@@ -140,12 +159,14 @@ class RollupConsumer:
         if refused is not None:  # not acknowledged: read again (what was applied is not counted twice)
             raise refused
         await self.events.ack(GROUP, [e.id for e in entries])
+        self._maybe_pending = False
         return len(entries)
 
     async def housekeeping(self) -> None:
         """Every :data:`CLAIM_EVERY_SECONDS`: take over what a stopped node left pending, forget consumers (nodes)
         gone for :data:`IDLE_CONSUMER_MS`, and forget applied ids the group cannot deliver again."""
-        await self.events.claim(GROUP, self.node_id, min_idle_ms=CLAIM_IDLE_MS, count=BATCH)
+        if await self.events.claim(GROUP, self.node_id, min_idle_ms=CLAIM_IDLE_MS, count=BATCH):
+            self._maybe_pending = True  # another node's entries are this one's pending ones now
         await self.events.forget_idle_consumers(GROUP, self.node_id, self.idle_consumer_ms)
         since = await self.events.redeliverable_from_ms(GROUP)
         if since is not None:
@@ -163,7 +184,8 @@ class RollupConsumer:
                 if loop.time() - claimed_at > CLAIM_EVERY_SECONDS:
                     claimed_at = loop.time()
                     await self.housekeeping()
-                await self.run_once()
+                if await self.run_once() < BATCH and self.pace_seconds > 0:
+                    await asyncio.sleep(self.pace_seconds)  # caught up: let the next batch gather
             except (StoreError, OSError) as exc:
                 log.warning("rollups paused: %s", exc)
                 await asyncio.sleep(RETRY_SECONDS)

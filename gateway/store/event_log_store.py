@@ -58,15 +58,19 @@ class EventLogStore:
             if "BUSYGROUP" not in str(exc):
                 raise
 
-    async def read(self, group: str, consumer: str, *, count: int = 100, block_ms: int = 1000) -> list[LoggedEvent]:
+    async def read(
+        self, group: str, consumer: str, *, count: int = 100, block_ms: int = 1000, pending: bool = True
+    ) -> list[LoggedEvent]:
         """The consumer's own pending entries (read before, not acknowledged) if it has any, else new ones
-        (waiting up to ``block_ms`` for them). A StoreError propagates."""
-        pending = await self._redis.xreadgroup(group, consumer, {self.key: "0"}, count=count)
-        events, trimmed = _events(pending)
-        if trimmed:  # pending entries the stream no longer holds (trimmed): nothing left to handle
-            await self.ack(group, trimmed)
-        if events or trimmed:
-            return events
+        (waiting up to ``block_ms`` for them). ``pending=False``: the caller knows it has none (it acknowledged
+        all it read and claimed nothing since): new ones only, one round trip. A StoreError propagates."""
+        if pending:
+            mine = await self._redis.xreadgroup(group, consumer, {self.key: "0"}, count=count)
+            events, trimmed = _events(mine)
+            if trimmed:  # pending entries the stream no longer holds (trimmed): nothing left to handle
+                await self.ack(group, trimmed)
+            if events or trimmed:
+                return events
         fresh = await self._redis.xreadgroup(group, consumer, {self.key: ">"}, count=count, block=block_ms)
         return _events(fresh)[0]
 
