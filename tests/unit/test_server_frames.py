@@ -73,3 +73,16 @@ def test_frames_as_json() -> None:
         {"type": "error", "code": "timeline_full", "message": "slow down"},
     ]
     assert list(frames[0].as_dict()) == ["type", "client_id", "event_id", "conversation_id"]
+
+
+def test_a_frame_leaves_as_compact_utf8_json_and_what_orjson_refuses_as_json_did_it() -> None:
+    """Frames are encoded by orjson (a frame per message and socket: ``json.dumps`` was the largest JSON cost of a
+    message): the same JSON value, text in UTF-8 as it is (no ``\\u`` escapes), compact. What orjson does not take
+    (a key that is not a string, an integer past 64 bits, a lone surrogate) still leaves, as ``json.dumps`` made it."""
+    event = {"id": "1-0", "type": "message", "author": "customer", "text": "café ☕ 😀\n\u2028", "n": 1.5}
+    frame = server.Event("c1", event)
+    raw = server.encode(frame.as_dict())
+    assert json.loads(raw) == frame.as_dict()
+    assert "café ☕ 😀".encode() in raw and b"\\u" not in raw and b": " not in raw
+    for odd in ({1: "int key"}, {"big": 2**70}, {"lone": "\ud800"}):
+        assert server.encode(odd) == json.dumps(odd, separators=(",", ":")).encode("ascii")
