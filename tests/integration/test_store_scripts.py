@@ -140,3 +140,64 @@ async def test_a_routing_pass_commits_its_plan_in_order_up_to_the_first_the_worl
     # alice is full now: one more is refused as assign refuses it
     assert await store.assign_many("default", [("c4", "alice", "Alice")], now=5001) == (0, "agent_full")
     assert await store.assign_many("default", [], now=5002) == (0, "")
+
+
+async def _connections_received(store: Store) -> int:
+    return int((await store.redis.info("stats"))["total_connections_received"])
+
+
+async def test_messages_stored_at_once_go_to_redis_in_one_pipeline_each_with_its_own_reply(store: Store) -> None:
+    """A chat message's script is its one Redis call, and under load many are called at once: each took a pooled
+    connection of its own (50 messages at once: 50 connections, 50 writes, 50 waits for a reply). Now the calls
+    of one pass of the event loop go together: one connection, and every caller still gets its own reply, its own
+    error (a broken timeline fails its message only), and a script Redis forgot is loaded again."""
+    import asyncio
+
+    from redis.exceptions import ResponseError
+
+    await store.open_conversation("cust", "c1", "support", now=1000, context={})
+    await store.open_conversation("other", "c2", "support", now=1000, context={})
+    await store.redis.delete(store.keys.timeline("c2"))
+    await store.redis.set(store.keys.timeline("c2"), "not a stream")  # its message fails, in the same pass
+    await store.append("c1", "message", {"text": "warm-up"}, now=1001)  # the pool has a connection
+    before = await _connections_received(store)
+    n = 50
+    results = await asyncio.gather(
+        *(store.append("c1", "message", {"text": f"m{i}"}, now=1002 + i, client_id=f"m{i}") for i in range(n)),
+        store.append("c2", "message", {"text": "broken"}, now=1002),
+        return_exceptions=True,
+    )
+    assert await _connections_received(store) - before <= 1  # one at a time: 50
+    *stored, broken = results
+    assert isinstance(broken, ResponseError) and "WRONGTYPE" in str(broken)
+    assert all(not isinstance(r, BaseException) and r[2] == "ok" for r in stored), stored[:3]
+    assert len({r[1] for r in stored if not isinstance(r, BaseException)}) == n  # each its own event id
+    texts = [e["text"] for e in await store.events("c1") if e["type"] == "message"]
+    assert sorted(texts[1:]) == sorted(f"m{i}" for i in range(n))
+    # the same again once Redis forgot its scripts (restarted): every message stored, once
+    await store.redis.script_flush()
+    again = await asyncio.gather(
+        *(store.append("c1", "message", {"text": f"m{i}"}, now=2000 + i, client_id=f"r{i}") for i in range(n))
+    )
+    assert all(r[2] == "ok" for r in again)
+    assert len([e for e in await store.events("c1") if e["type"] == "message"]) == 1 + 2 * n
+
+
+async def test_a_batch_whose_first_caller_is_cancelled_still_stores_the_others(store: Store) -> None:
+    """The first call of a pass sends the batch; cancelled before it did, the others go in a new batch (and a
+    caller cancelled before its batch went is left out of it)."""
+    import asyncio
+
+    await store.open_conversation("cust", "c1", "support", now=1000, context={})
+    calls = [
+        asyncio.create_task(store.append("c1", "message", {"text": f"m{i}"}, now=1001 + i, client_id=f"m{i}"))
+        for i in range(4)
+    ]
+    await asyncio.sleep(0)  # every call has joined the pass's batch; the first leads it
+    calls[0].cancel()
+    calls[2].cancel()
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    assert isinstance(results[0], asyncio.CancelledError) and isinstance(results[2], asyncio.CancelledError)
+    assert results[1][2] == "ok" and results[3][2] == "ok"  # type: ignore[index]
+    texts = [e["text"] for e in await store.events("c1") if e["type"] == "message"]
+    assert sorted(texts) == ["m1", "m3"]
