@@ -145,7 +145,10 @@ class Batch:
         self._waiting: list[_Call] = []
 
     async def run(self, script: Script, keys: list[str], args: list[Arg]) -> Any:
-        call = _Call(script, keys, args, asyncio.get_running_loop().create_future())
+        loop = asyncio.get_running_loop()
+        if self._waiting and self._waiting[0].reply.get_loop() is not loop:
+            self._waiting = []  # left by a leader whose event loop was closed under it: nobody sends those
+        call = _Call(script, keys, args, loop.create_future())
         self._waiting.append(call)
         if len(self._waiting) > 1:  # the pass's leader sends it
             try:
