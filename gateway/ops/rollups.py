@@ -136,6 +136,8 @@ class RollupConsumer:
                 )
                 await self._set_aside(e, e.problem)
                 continue
+            if not counted_type(e.type):  # a message, a note...: nothing to count, acknowledged with the batch
+                continue
             try:
                 c = count(e, sl_threshold_ms=by_queue.get(e.queue, self.sl_threshold_ms))
                 counted.append((e, change_of(e, c)))
