@@ -256,8 +256,10 @@ class SphinxEngine:
     #: For answers read back to the caller (a gather with ``confirm``), see "Read-back" in the module docstring.
     confirm_confidence = 0.2
     #: Read the dictionary for the near decoys when the engine is made, if its decision uses them (about a second
-    #: and 46 MB; otherwise on the first check). An engine whose searches run elsewhere does not.
-    preload_decoys = True
+    #: of CPU and 46 MB; otherwise on the first answer that needs them). Only the decoding worker processes do
+    #: (sphinx_procs, at their start, off the node's way): an engine made in the node's own process would hold up
+    #: every node's start by that second (the test suite's gateway processes: about two minutes of it in all).
+    preload_decoys = False
 
     def __init__(
         self,

@@ -53,10 +53,16 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(0)
 
 
+class _WorkerEngine(SphinxEngine):
+    """A decoding worker's engine: it reads the decoys' dictionary as it starts, not on the first answer."""
+
+    preload_decoys = True
+
+
 def _start_worker(decision: str, max_audio_ms: int, model_dir: str, dictionary: str, parent: int) -> None:
     global _worker_engine
     threading.Thread(target=_exit_with_parent, args=(parent,), name="exit-with-parent", daemon=True).start()
-    _worker_engine = SphinxEngine(
+    _worker_engine = _WorkerEngine(
         1, model_dir=Path(model_dir), dictionary=Path(dictionary), max_audio_ms=max_audio_ms, decision=decision
     )
     with _worker_engine.pool.borrow():  # load the model now, not on the first answer
@@ -78,7 +84,7 @@ def _decode(pcm: bytes, grammar: Grammar, grammar_text: str) -> Result:
 class SphinxProcessEngine(SphinxEngine):
     """pocketsphinx en-us with grammar searches in ``processes`` worker processes (see the module docstring)."""
 
-    preload_decoys = False  # this process only looks words up; every worker reads the dictionary when it starts
+    # (preload_decoys stays False: this process only looks words up; every worker reads the dictionary as it starts)
 
     def __init__(
         self, processes: int, *, decision: str = DEFAULT_DECISION, max_audio_ms: int = 30_000, **kw: Any

@@ -83,7 +83,11 @@ async def test_log_out_ends_the_session_on_the_gateway(browser: Browser, node: N
     page = await (await browser.new_context()).new_page()
     await agent_login(page, node, "alice")
     token = await token_of(page)
-    await page.click("#logout")
+    # the page shows the login at once and tells the gateway in the background (a keepalive request): wait for
+    # the gateway's answer before asking with the old token (asking first raced it, and won once in a CI run)
+    async with page.expect_response(lambda r: r.url.endswith("/api/agent/logout")) as logged_out:
+        await page.click("#logout")
+    assert (await logged_out.value).ok
     await expect(page.locator("#login-view")).to_be_visible()
     r = await page.request.post(node.url + "/api/agent/refresh", headers={"Authorization": f"Bearer {token}"})
     assert r.status == 401 and (await r.json())["code"] == "session_revoked"
