@@ -4,8 +4,8 @@ the line, as long as it moves; ``store_unavailable`` (a StoreError) still comes 
 connections, and to the callers in line when Redis stops answering.
 
 Each burst's commands are BLPOPs on an empty list with a 50 ms timeout: each holds its connection 50 ms without
-keeping Redis busy, so a burst of 200 through 4 connections takes about 2.5 s, five times the line's stall bound
-(0.5 s here): redis-py's own pool failed every caller that waited longer than its timeout."""
+keeping Redis busy, so a burst of 300 through 4 connections takes about 3.75 s, nearly four times the line's stall
+bound (1 s here): redis-py's own pool failed every caller that waited longer than its timeout."""
 
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ from gateway.store.store import StoreError
 from tests.support.servers import RedisServer
 
 POOL = 4
-STALL = 0.5  # seconds without a connection coming free before a caller in line gives up
+STALL = 1.0  # seconds without a connection coming free before a caller in line gives up (0.5 failed on a loaded CI)
 HOLD = 0.05  # each command holds its connection this long
-BURST = 200
+BURST = 300  # 300 x 50 ms through 4 connections: at least 3.75 s, well past twice the stall bound
 WITHIN = 60.0  # a generous bound for a burst or a failure to finish
 
 
