@@ -13,7 +13,7 @@ one above (``tests/unit/test_import_direction.py`` fails on a new back-edge)::
     flows/                a flow on a channel: runner, chat bot, voice channel, speech, flow webhooks
     contact/              conversations, routing and queues, agents, presence, callbacks, limits
     store/                Redis: key layout, atomic operations, the cross-node bus, the embedded server
-    config, setting, logs, tasks, data_dir, client_ip, metrics
+    config, config_table, setting, logs, tasks, data_dir, client_ip, metrics
                           settings (the table; how one is declared and parsed), logging, task ownership, the data
                           directory, client addresses, the node's Prometheus metrics (defined once, recorded into
                           by every layer)

@@ -4,8 +4,8 @@ Each setting an operator can change is declared once, as a field of :class:`Sett
 :func:`~gateway.setting.setting`: its default, environment variable, help text and how its text is parsed and
 checked (the parsers are in gateway/setting.py). From these declarations come the ``serve`` flags
 (:func:`add_flags`, used by gateway/cli.py), the reading of flags and environment (:func:`from_sources`) and the
-README's configuration table (:func:`markdown_table`; ``python -m gateway.config README.md`` rewrites it, and
-tests/unit/test_config.py fails when the README and the declarations differ).
+README's configuration table (gateway/config_table.py; ``python -m gateway.config_table README.md`` rewrites it,
+and tests/unit/test_config.py fails when the README and the declarations differ).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -664,37 +663,3 @@ def flag_values(args: argparse.Namespace) -> dict[str, str | None]:
 
 def _plain(markdown: str) -> str:
     return markdown.replace("`", "").replace("%", "%%")  # argparse formats help with %
-
-
-# ---- the README's configuration table
-
-TABLE_HEADER = "| flag | environment | default | what |\n|---|---|---|---|\n"
-
-
-def markdown_table() -> str:
-    """The README's table of settings, header included, one line per setting."""
-    return TABLE_HEADER + "".join(f"| `{s.flag}` | `{s.env}` | {s.default} | {s.help} |\n" for s in SETTINGS)
-
-
-def readme_table(readme: str) -> str:
-    """The settings table as it stands in ``readme``: from its header to the first line not in the table."""
-    start = readme.index(TABLE_HEADER)
-    end = start + len(TABLE_HEADER)
-    while readme.startswith("|", end):
-        end = readme.index("\n", end) + 1
-    return readme[start:end]
-
-
-def main(argv: list[str]) -> int:
-    """``python -m gateway.config README.md``: rewrite the README's settings table from the declarations."""
-    if len(argv) != 1:
-        print("usage: python -m gateway.config README.md", file=sys.stderr)
-        return 2
-    path = Path(argv[0])
-    readme = path.read_text(encoding="utf-8")
-    path.write_text(readme.replace(readme_table(readme), markdown_table()), encoding="utf-8")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from gateway.cli import build_parser
-from gateway.config import SETTINGS, Settings, from_sources, markdown_table, readme_table
+from gateway.config import SETTINGS, Settings, from_sources
+from gateway.config_table import markdown_table, readme_table
 from gateway.errors import ConfigError
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -190,7 +191,7 @@ def test_the_readme_table_is_the_declarations() -> None:
         )
     )
     assert table == markdown_table(), (
-        f"README's settings table differs; run: python -m gateway.config README.md\n{diff}"
+        f"README's settings table differs; run: python -m gateway.config_table README.md\n{diff}"
     )
 
 

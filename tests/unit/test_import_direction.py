@@ -31,6 +31,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "base",
         (
             "gateway.config",
+            "gateway.config_table",
             "gateway.setting",
             "gateway.logs",
             "gateway.tasks",
