@@ -284,12 +284,28 @@ async def reach(redis: aioredis.Redis, settings: Settings, url: str | None = Non
         failure = _tls_failure(exc)
         if failure is None:
             raise
-        if isinstance(failure, ssl.SSLCertVerificationError):
-            reason = f"certificate verify failed: {failure.verify_message}"
-        else:
-            reason = str(failure.reason or failure)
-        raise ConfigError(
-            f"TLS to Redis at {where} failed: {reason} (is --redis-ca-file the CA that signed the server's "
-            "certificate?)",
-            field="redis_ca_file",
-        ) from None
+        raise ConfigError(f"TLS to Redis at {where} failed: {tls_refusal(failure)}", field="redis_ca_file") from None
+
+
+#: OpenSSL 3's verify codes (x509_vfy.h: X509_V_ERR_PATHLEN_INVALID_FOR_NON_CA 80 ..
+#: X509_V_ERR_EC_KEY_EXPLICIT_PARAMS 94) of RFC 5280's rules checked only under ``VERIFY_X509_STRICT``, which
+#: Python 3.13's default context sets: a certificate without an Authority or Subject Key Identifier, a CA whose
+#: basicConstraints is not critical or that has no keyUsage, extensions in a version 1 certificate, ... The chain
+#: was built up to the CA file's certificate: the certificates are at fault, not the choice of CA file.
+STRICT_VERIFY_CODES = frozenset(range(80, 95))
+
+
+def tls_refusal(failure: ssl.SSLError) -> str:
+    """What a TLS failure to Redis says, and what to fix: the CA file when the chain did not verify, the
+    certificates themselves when the chain verified but breaks a rule of strict verification (Python 3.13)."""
+    if not isinstance(failure, ssl.SSLCertVerificationError):
+        return f"{failure.reason or failure} (is --redis-ca-file the CA that signed the server's certificate?)"
+    reason = f"certificate verify failed: {failure.verify_message}"
+    if failure.verify_code in STRICT_VERIFY_CODES:
+        return (
+            f"{reason}. The server's certificate chains to --redis-ca-file, but a certificate of that chain (the "
+            "server's or the CA's) breaks a rule of strict verification (RFC 5280, VERIFY_X509_STRICT, the default "
+            "from Python 3.13): re-issue it with the extensions docs/deploy.md lists (check with `openssl verify "
+            "-x509_strict -CAfile CA.pem SERVER.pem`)"
+        )
+    return f"{reason} (is --redis-ca-file the CA that signed the server's certificate?)"
