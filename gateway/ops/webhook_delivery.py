@@ -13,8 +13,14 @@ Two jobs run on every node (:class:`WebhookDelivery`, started and stopped by the
    the group still pending up to its newest one: a node that read entries and then died (or stalled past the
    lock's expiry) leaves them pending, and the next holder first claims them (XAUTOCLAIM) and copies them before
    anything newer, so outboxes get their payloads in log order. With no subscription at all the holder moves the
-   group to the end of the log without reading it (``webhook_skip-3.lua``, the check and the move in one step). Copying is cheap (one script per 100 entries);
-   the slow part, HTTP, is shared:
+   group to the end of the log without reading it (``webhook_skip-3.lua``, the check and the move in one step).
+   Copying is cheap (one script per batch of up to :data:`READ_COUNT` entries), so it is paced like the rollups'
+   consumer: once caught up (a batch short of :data:`READ_COUNT`) the holder waits :data:`PACE_SECONDS` before
+   reading again, so a steady flow of events is copied by the batch, not one by one, and no payload waits longer
+   than that pace for its copy; it reads its own pending entries (one round trip more) only when it may hold some
+   (at the start, after a claim, after a step that failed or found a gap). Pacing changes nothing about order or
+   loss: the lock (:data:`LOCK_MS`, longer than the pace) and the step's checks are the same. The slow part, HTTP,
+   is shared:
 2. **Delivery** (every node): leases due outboxes (``webhook_claim-2.lua``: the outbox's score in ``P:webhooks:due``
    moves to the lease's end, its token is recorded) and posts each one's **head**, signed, with the event log id as
    idempotency key (``X-Gateway-Event-Id``). Only the head of an outbox is ever in flight, so one conversation's
@@ -72,6 +78,7 @@ GROUP = "webhooks"
 LOCK_MS = 10_000  # the fan-out lock: renewed every batch (a read blocks at most READ_BLOCK_MS)
 READ_BLOCK_MS = 1_000
 READ_COUNT = 100
+PACE_SECONDS = 0.25  # a fan-out that caught up (a batch short of READ_COUNT) waits this long before reading again
 IDLE_CONSUMER_MS = 3_600_000  # a consumer (node) with nothing pending, unseen for an hour, leaves the group
 LEASE_SECONDS = 30.0  # > REQUEST_SECONDS: a live node's lease never runs out under it
 REQUEST_SECONDS = 10.0
@@ -121,6 +128,7 @@ class WebhookDelivery:
         request_seconds: float = REQUEST_SECONDS,
         poll_seconds: float = POLL_SECONDS,
         concurrency: int = CONCURRENCY,
+        pace_seconds: float = PACE_SECONDS,
     ):
         self.db = WebhookStore(store)
         self.events = EventLogStore.of(store)
@@ -137,6 +145,10 @@ class WebhookDelivery:
         self.request_seconds = request_seconds
         self.poll_seconds = poll_seconds
         self.concurrency = concurrency
+        self.pace_seconds = pace_seconds
+        self.copied = 0  # fan-out batches this node copied (each one script step, whatever it held)
+        self._short = True  # the last batch read was short of READ_COUNT: caught up with the log
+        self._maybe_pending = True  # the group may hold entries this node read and did not copy: read those first
         self.token = f"{node_id}/{secrets.token_hex(4)}"  # this process's fan-out lock and leases
         self.tasks = Tasks("webhook", log)
         self.in_flight: set[Outbox] = set()
@@ -185,6 +197,8 @@ class WebhookDelivery:
             try:
                 if not await self.fan_out_once():
                     await asyncio.sleep(self.poll_seconds * 2)  # another node copies
+                elif self._short and self.pace_seconds > 0:
+                    await asyncio.sleep(self.pace_seconds)  # caught up: let the next batch gather
             except StoreError as exc:  # Redis down or restarting: try again shortly (no traceback)
                 log.warning("webhook fan-out paused: %s: %s", type(exc).__name__, exc)
                 await asyncio.sleep(ERROR_PAUSE_SECONDS)
@@ -202,9 +216,18 @@ class WebhookDelivery:
         if held == "taken":
             await self._claim_pending()
         if await self.db.skip_unsubscribed(self.token, GROUP):  # nobody subscribed: no event is read back
+            self._short = False  # (no pace: the skip waited)
             await asyncio.sleep(READ_BLOCK_MS / 1000)  # as long as a read finding nothing would block
             return True
-        batch = await self.events.read(GROUP, self.node_id, count=READ_COUNT, block_ms=READ_BLOCK_MS)
+        try:
+            batch = await self.events.read(
+                GROUP, self.node_id, count=READ_COUNT, block_ms=READ_BLOCK_MS, pending=self._maybe_pending
+            )
+        except BaseException:  # Redis may have handed out entries whose reply was lost: they are pending now
+            self._maybe_pending = True
+            raise
+        self._short = len(batch) < READ_COUNT
+        self._maybe_pending = bool(batch)  # until the step below acknowledged them (it may fail, or find a gap)
         subs = [Subscription.loads(doc) for doc in (await self.db.subscriptions()).values()] if batch else []
         deliveries: list[tuple[Outbox, str]] = []
         for event in batch:
@@ -224,6 +247,9 @@ class WebhookDelivery:
             deliveries=deliveries,
             outbox_max=self.outbox_max,
         )
+        if result == "ok":
+            self._maybe_pending = False
+            self.copied += 1
         if dropped:
             log.warning(
                 "webhook fan-out: %d waiting payloads dropped: their outboxes held %d already (receiver down?)",
@@ -243,6 +269,7 @@ class WebhookDelivery:
         return True
 
     async def _claim_pending(self) -> None:
+        self._maybe_pending = True  # whatever is claimed (and anything read before) is read first
         claimed = await self.db.claim_pending(GROUP, self.node_id)
         if claimed:
             log.info("webhook fan-out: claimed %d event log entries another node had read but not copied", claimed)

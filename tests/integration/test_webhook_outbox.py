@@ -149,6 +149,47 @@ async def test_a_lease_of_a_dead_node_runs_out_and_another_node_delivers_the_sam
         await live.stop()
 
 
+async def xreadgroup_calls(store: Store) -> int:
+    """XREADGROUP commands Redis ran so far (its own counter: every read of the event log, pending or new)."""
+    stats = await store.redis.info("commandstats")
+    return int(stats.get("cmdstat_xreadgroup", {}).get("calls", 0))
+
+
+async def test_a_steady_flow_is_copied_by_the_batch_and_a_dead_nodes_entries_are_delivered_once_in_order(
+    store: Store, receiver: list[dict[str, Any]]
+) -> None:
+    """Events arriving one by one (every 25 ms) while the fan-out keeps up: it reads them by the batch (it waits
+    PACE_SECONDS once caught up), not one read per event as before (two: its pending entries, then new ones). A
+    node that read the first entries and died holding the lock: the next holder copies those first; the receiver
+    gets every event once, in order."""
+    url = receiver.pop()["url"]
+    await subscribe(store, url)
+    sent = [await log_event(store, "c_9", f"m{n}") for n in range(5)]
+    ghost = WebhookDelivery(store, node_id="ghost")
+    assert await ghost.db.take_fanout_lock(ghost.token, 500) == "taken"
+    assert len(await ghost.events.read(GROUP, "ghost", block_ms=10)) == 5  # ... and the node dies here
+    reads_before = await xreadgroup_calls(store)
+    live = WebhookDelivery(store, node_id="live", allow=ALLOW, poll_seconds=0.1)
+    await live.start()
+    try:
+        for n in range(5, 45):
+            sent.append(await log_event(store, "c_9", f"m{n}"))
+            await asyncio.sleep(0.025)
+        await until("every event delivered", lambda: _received_all(receiver, len(sent)))
+        reads = await xreadgroup_calls(store) - reads_before
+        await until("nothing left due", lambda: _nothing_due(live))
+    finally:
+        await live.stop()
+    assert [r["id"] for r in receiver] == sent  # once each, in the log's order
+    assert [r["body"]["data"]["text"] for r in receiver] == [f"m{n}" for n in range(45)]
+    assert reads < 20, f"{reads} reads of the event log for 40 events arriving one by one"
+    assert live.copied < 20
+
+
+async def _received_all(receiver: list[dict[str, Any]], n: int) -> bool:
+    return len(receiver) >= n
+
+
 async def _received(receiver: list[dict[str, Any]]) -> bool:
     return bool(receiver)
 
