@@ -3,9 +3,10 @@
 A TURN server (coturn with ``use-auth-secret`` / ``static-auth-secret``, and most others) shares one secret
 with the gateway and accepts any username of the form ``expiry:id`` whose password is
 ``base64(HMAC-SHA1(secret, username))``, until ``expiry`` (Unix seconds) has passed
-(draft-uberti-behave-turn-rest). The gateway makes a fresh pair for each welcome it sends, for each call a page
-is about to offer (``call_ice``: bound to that call, valid for the longest call) and for each of its own call legs,
-so no page ever holds a lasting password; a stolen pair stops working at its expiry.
+(draft-uberti-behave-turn-rest). The gateway makes a pair for a page's welcome (a customer's is kept and given
+again while half its lifetime is left: gateway/contact/limits.py), for each call a page is about to offer
+(``call_ice``: bound to that call, valid for the longest call) and for each of its own call legs, so no page ever
+holds a lasting password; a stolen pair stops working at its expiry.
 
 Pure: the time is an argument (no clock read here), so the format and the expiry are unit-tested.
 """
@@ -74,6 +75,10 @@ class TurnCredentials:
         """A TURN server entry for ``user`` (a customer, an agent, a call leg), valid ``ttl_seconds`` (the
         socket's lifetime unless given) from ``now``."""
         username = turn_username(int(now) + (self.ttl_seconds if ttl_seconds is None else ttl_seconds), user)
+        return self.pair(username)
+
+    def pair(self, username: str) -> IceServer:
+        """The TURN server entry of a username made before (its password is the secret's HMAC of it)."""
         return IceServer(urls=self.urls, username=username, credential=turn_password(self.secret, username))
 
 

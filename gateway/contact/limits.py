@@ -13,9 +13,12 @@ The widget is a public door, so what one client can take is bounded:
   opens one; a call that opens a conversation takes only those, in the same script.
 * **attachments**: a token bucket per customer and per address (``--limit-attachments-per-hour``, an address
   10x), taken before an upload's body is read (gateway/wire/attachment_routes.py).
-* **TURN pairs** (``call_ice`` on the customer socket, with ``--turn-urls``): a token bucket per customer and per
-  address (``--limit-call-ice-per-hour``, an address 10x). The pair is asked for before its call exists, so it
-  cannot be tied to a call the customer holds: without this any visitor could mint relay credentials at will.
+* **TURN pairs** (with ``--turn-urls``): a token bucket per customer and per address (``--limit-call-ice-per-hour``,
+  an address 10x), taken by ``call_ice`` on the customer socket and by a welcome's new pair. A ``call_ice`` pair
+  is asked for before its call exists, so it cannot be tied to a call the customer holds, and a welcome is sent
+  to any socket: without the buckets any visitor could mint relay credentials at will (open sockets in a loop).
+  A welcome gives back the pair the customer already holds (``P:turn:c:ID``) while half its lifetime is left, so
+  a customer's reconnects and tabs cost nothing; beyond the buckets the welcome carries no pair (chat goes on).
 * **concurrent calls** per customer and per address: a sorted set of the calls each holds, scored by when
   the entry expires. A node refreshes the entries of its live calls every :data:`CALL_REFRESH_SECONDS`;
   an entry of a node that died expires after :data:`CALL_SLOT_SECONDS` and stops counting. Taking a slot
@@ -43,6 +46,7 @@ from gateway.errors import Conflict, TooManyRequests
 from gateway.store.limit_store import LimitStore
 from gateway.store.store import Buckets, Store, StoreError
 from gateway.tasks import cancel_and_wait
+from media.ice import IceServer, TurnCredentials, turn_username
 
 log = logging.getLogger(__name__)
 
@@ -145,16 +149,51 @@ class Limits:
             "ice", self.config.call_ice_per_hour, customer_id, address, "Too many call set-ups", field="call_id"
         )
 
+    async def welcome_turn(self, customer_id: str, address: str, turn: TurnCredentials) -> IceServer | None:
+        """The TURN pair of a customer's welcome: the one the customer already holds (from any socket, on any node)
+        while at least half its lifetime is left, so reconnecting and opening tabs mint nothing; else a new pair
+        for a token of the ``ice`` buckets ``call_ice`` takes from (the customer's and the address', 10x); None
+        when either is empty (the welcome then carries no pair; a call asks ``call_ice``, itself counted)."""
+        now = self._now_ms()
+        expires = now // 1000 + turn.ttl_seconds
+        bucket_keys, rates = self._hourly("ice", self.config.call_ice_per_hour, customer_id, address)
+        name, _, wait, which = await self.db.welcome_turn_pair(
+            customer_id,
+            bucket_keys,
+            rates,
+            now=now,
+            keep_ms=turn.ttl_seconds * 1000 // 2,
+            username=turn_username(expires, f"customer-{customer_id}"),
+            expires=expires * 1000,
+        )
+        if name is None:
+            log.info(
+                "welcome without a TURN pair: the %s took its %d pairs this hour (next in %d s)",
+                "customer" if which == 0 else "address",
+                self.config.call_ice_per_hour * (1 if which == 0 else ADDRESS_FACTOR),
+                math.ceil(wait / 1000),
+                extra={"customer_id": customer_id},
+            )
+            return None
+        return turn.pair(name)
+
+    def _hourly(
+        self, kind: str, per_hour: int, customer_id: str, address: str
+    ) -> tuple[tuple[str, str], tuple[float, float, float, float]]:
+        """The ``kind`` buckets of the customer (``per_hour``, bursts that many) and the address (10x), and their
+        (capacity, ms per token) each."""
+        per_ms = 3_600_000 / per_hour
+        return (
+            (self.keys.rate_bucket(kind, "c", customer_id), self.keys.rate_bucket(kind, "ip", address)),
+            (per_hour, per_ms, per_hour * ADDRESS_FACTOR, per_ms / ADDRESS_FACTOR),
+        )
+
     async def _take_hourly(
         self, kind: str, per_hour: int, customer_id: str, address: str, what: str, field: str | None = None
     ) -> None:
         """A token from the ``kind`` buckets of the customer (``per_hour``, bursts that many) and the address (10x)."""
-        per_ms = 3_600_000 / per_hour
-        wait, which = await self.db.take_token(
-            (self.keys.rate_bucket(kind, "c", customer_id), self.keys.rate_bucket(kind, "ip", address)),
-            (per_hour, per_ms, per_hour * ADDRESS_FACTOR, per_ms / ADDRESS_FACTOR),
-            now=self._now_ms(),
-        )
+        bucket_keys, rates = self._hourly(kind, per_hour, customer_id, address)
+        wait, which = await self.db.take_token(bucket_keys, rates, now=self._now_ms())
         if wait > 0:
             retry_after = max(1, math.ceil(wait / 1000))
             log.info(

@@ -19,6 +19,7 @@ class LimitStore:
         self._attempt = store.scripts["login_attempt"]
         self._succeeded = store.scripts["login_succeeded"]
         self._take = store.scripts["take_tokens"]
+        self._turn_pair = store.scripts["welcome_turn_pair"]
 
     # ---------------------------------------------------------------- token buckets of one kind
 
@@ -27,6 +28,25 @@ class LimitStore:
         wait, which bucket is short: 0 the customer's, 1 the address')."""
         wait, which = await self._take(list(bucket_keys), [*rates, now])
         return int(wait), int(which)
+
+    async def welcome_turn_pair(
+        self,
+        customer_id: str,
+        bucket_keys: tuple[str, str],
+        rates: Sequence[float],
+        *,
+        now: int,
+        keep_ms: int,
+        username: str,
+        expires: int,
+    ) -> tuple[str | None, bool, int, int]:
+        """The TURN username of a customer's welcome (see welcome_turn_pair-3.lua): (the held one while ``keep_ms``
+        of it are left, else ``username`` for a token from both buckets; None when refused, new or held, ms to
+        wait, which bucket is short: 0 the customer's, 1 the address')."""
+        name, new, wait, which = await self._turn_pair(
+            [self.keys.turn_pair(customer_id), *bucket_keys], [*rates, now, keep_ms, username, expires]
+        )
+        return (_s(name) or None), bool(int(new)), int(wait), int(which)
 
     # ---------------------------------------------------------------- concurrent calls
 

@@ -220,12 +220,22 @@ class CustomerConnection(Connection):
                 callback=await self.s.callbacks.of_conversation(cid) if cid else None,
                 hours_open=await line_hours_open(self.s, widget),
                 widget=widget.to_json(),
-                ice_servers=self.s.calls.config.ice.for_page(f"customer-{self.customer_id}", time.time()),
+                ice_servers=await self._welcome_ice(),
             )
         )
         if token_error is not None:  # said after the welcome: the customer chats on, unverified
             await self.send_error(token_error)
         return True
+
+    async def _welcome_ice(self) -> list[dict[str, Any]] | None:
+        """The welcome's TURN pair (``--turn-urls``): the one the customer holds, else a new one if the hourly
+        budget allows (gateway/contact/limits.py). ``[]`` when it does not: the page knows the gateway has TURN
+        and asks ``call_ice`` for a call (counted too); None without TURN."""
+        turn = self.s.calls.config.ice.turn
+        if turn is None:
+            return None
+        pair = await self.s.limits.welcome_turn(self.customer_id, self.address, turn)
+        return [] if pair is None else [pair.to_json()]
 
     def _verified(self, hello: client.Hello, now: float) -> tuple[VerifiedCustomer | None, GatewayError | None]:
         """The site's signed customer token, checked; a bad one is reported and the customer goes on unverified."""

@@ -18,6 +18,7 @@ import pytest
 from gateway.config import Settings
 from gateway.contact.limits import CALL_SLOT_SECONDS, CallLimited, Limits
 from gateway.protocol.states import CallStatus
+from media.ice import username_expiry
 from tests.conftest import Clients, bounded
 from tests.support.caller import Caller
 from tests.support.clients import Customer
@@ -284,32 +285,71 @@ async def ask_ice(customer: Customer, call_id: str) -> dict[str, Any]:
     return await customer.expect(("call_ice", "error"), lambda f: f.get("call_id") == call_id)
 
 
+TURN = {"turn_urls": ("turn:127.0.0.1:3478",), "turn_secret": "s" * 24}  # pairs are made, no TURN server needed
+
+
 async def test_turn_pairs_are_rate_limited_per_customer_and_per_address(settings: Settings) -> None:
-    """``call_ice`` is asked before its call exists (any call id), so each TURN pair is counted: per customer over
-    all their sockets, and per address (10x) over fresh customers; refused with ``rate_limited`` and no pair."""
-    turn = {"turn_urls": ("turn:127.0.0.1:3478",), "turn_secret": "s" * 24}  # pairs are made, no TURN server needed
-    async with node_with(settings, trusted_proxies=PROXY, limit_call_ice_per_hour=2, **turn) as (node, clients):
+    """``call_ice`` is asked before its call exists (any call id), and a welcome goes to any socket, so each new TURN
+    pair takes a token of the ``ice`` buckets: per customer over all their sockets, per address (10x) over fresh
+    customers. Beyond, ``call_ice`` is refused with ``rate_limited`` and no pair, and a welcome carries an empty
+    ``ice_servers`` (no pair; chat goes on). A welcome to a customer who holds a pair gives it again, for nothing."""
+    async with node_with(settings, trusted_proxies=PROXY, limit_call_ice_per_hour=2, **TURN) as (node, clients):
         cust = from_address(clients.customer(), "203.0.113.80")
-        await cust.hello()
-        assert [(await ask_ice(cust, f"call-{n}"))["type"] for n in range(2)] == ["call_ice"] * 2
-        refused = await ask_ice(cust, "call-2")
+        (pair,) = (await cust.hello())["ice_servers"]  # a new pair: the customer's first token
+        assert (await ask_ice(cust, "call-0"))["type"] == "call_ice"  # the second
+        refused = await ask_ice(cust, "call-1")
         assert (refused["type"], refused["code"], refused["field"]) == ("error", "rate_limited", "call_id")
         assert refused["retry_after"] > 60  # the bucket earns one back every 30 minutes
         other_tab = from_address(clients.customer(token=cust.token), "198.51.100.30")  # the same customer elsewhere
-        await other_tab.hello()
+        assert (await other_tab.hello())["ice_servers"] == [pair]  # the pair it holds: no token needed
         assert (await ask_ice(other_tab, "call-3"))["code"] == "rate_limited"
-        # fresh customers from the address: it may take 10 x 2 (the first customer's 2 count), then refused
-        answers = []
-        for n in range(10):
+        # fresh customers from the address: it may take 10 x 2 pairs (the first customer's 2 count): a welcome's
+        # and a call's each, then the welcomes carry none and call_ice is refused; chat is not affected
+        seen = []
+        for n in range(11):
             fresh = from_address(clients.customer(), "203.0.113.80")
-            await fresh.hello()
-            answers += [(await ask_ice(fresh, f"fresh-{n}-{k}"))["type"] for k in range(2)]
+            welcome = await fresh.hello()
+            seen.append((len(welcome["ice_servers"]), (await ask_ice(fresh, f"fresh-{n}"))["type"]))
+            if not welcome["ice_servers"]:
+                assert (await fresh.say(f"still chatting {n}"))["type"] == "ack"
             await fresh.close()
-        assert answers == ["call_ice"] * 18 + ["error"] * 2, answers
+        assert seen == [(1, "call_ice")] * 9 + [(0, "error")] * 2, seen
         elsewhere = from_address(clients.customer(), "198.51.100.31")  # another address is not affected
-        await elsewhere.hello()
+        assert len((await elsewhere.hello())["ice_servers"]) == 1
         (pair,) = (await ask_ice(elsewhere, "call-x"))["ice_servers"]
         assert pair["username"].endswith(f":call-call-x-customer-{elsewhere.customer_id}")
+
+
+async def test_a_welcome_gives_back_the_pair_the_customer_holds_until_half_of_it_is_left(settings: Settings) -> None:
+    """Reconnecting (any node: the pair is in Redis) gets the same TURN pair and takes no token; once less than half
+    its lifetime is left the next welcome brings a new pair (a token), valid ``--turn-ttl-seconds`` from then."""
+    ttl = 3600
+    changes = {"turn_ttl_seconds": ttl, "limit_call_ice_per_hour": 3, **TURN}
+    async with node_with(settings, trusted_proxies=PROXY, **changes) as (node, clients):
+        cust = from_address(clients.customer(), "203.0.113.90")
+        first = (await cust.hello())["ice_servers"]
+        for address in ("203.0.113.90", "198.51.100.90", "203.0.113.90"):  # reconnects, tabs, another network
+            again = from_address(clients.customer(token=cust.token), address)
+            assert (await again.hello())["ice_servers"] == first
+            await again.close()
+        (pair,) = first
+        made_at = username_expiry(pair["username"]) - ttl
+        # time moves: the node's limits and another node's (a pair any node made is the one every node gives)
+        other_node = Limits(node.services.store, node.services.limits.config, clock=lambda: made_at + ttl / 2 - 1)
+        turn = node.services.calls.config.ice.turn
+        assert turn is not None
+        held = await other_node.welcome_turn(cust.customer_id, "192.0.2.78", turn)
+        assert held is not None and held.to_json() == pair
+        later = Limits(node.services.store, node.services.limits.config, clock=lambda: made_at + ttl / 2 + 1)
+        renewed = await later.welcome_turn(cust.customer_id, "192.0.2.77", turn)
+        assert renewed is not None and renewed.username == f"{made_at + ttl // 2 + 1 + ttl}:customer-{cust.customer_id}"
+        assert renewed.to_json() != pair
+        # the held pair took no token from its address' bucket, the new one took one (of 3 x 10)
+        redis, keys = node.services.store.redis, node.services.keys
+        assert await redis.exists(keys.rate_bucket("ice", "ip", "192.0.2.78")) == 0
+        assert float(await redis.hget(keys.rate_bucket("ice", "ip", "192.0.2.77"), "t")) == 29
+        again = from_address(clients.customer(token=cust.token), "203.0.113.90")
+        assert (await again.hello())["ice_servers"] == [renewed.to_json()]  # the new one is held now, on every node
 
 
 # ---------------------------------------------------------------- sockets

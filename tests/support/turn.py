@@ -47,8 +47,10 @@ def stun_binding_answered(port: int, timeout: float = 0.2) -> bool:
 class TurnServer:
     """coturn with ``use-auth-secret`` / ``static-auth-secret`` on a loopback port."""
 
-    def __init__(self, secret: str | None = None) -> None:
+    def __init__(self, secret: str | None = None, options: tuple[str, ...] = ()) -> None:
+        """``options``: more coturn options (``--user-quota=2``)."""
         self.secret = secret or secrets.token_hex(16)
+        self.options = options
         self.dir = tempfile.TemporaryDirectory(prefix="cg-turn-")
         self.port = free_port()
         self.url = f"turn:127.0.0.1:{self.port}"
@@ -77,6 +79,7 @@ class TurnServer:
                     f"--db={Path(self.dir.name) / 'turndb'}",
                     f"--pidfile={Path(self.dir.name) / 'turn.pid'}",
                     "--verbose",
+                    *self.options,
                 ]
             ),
             stdout=logf,

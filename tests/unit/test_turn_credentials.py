@@ -38,6 +38,7 @@ def test_issue_makes_expiry_colon_id_valid_for_the_ttl() -> None:
     assert valid_at(SECRET, server.username, server.credential, int(NOW) + 3600)
     assert not valid_at(SECRET, server.username, server.credential, int(NOW) + 3601)  # expired
     assert not valid_at("another-secret-16chars", server.username, server.credential, NOW)
+    assert turn.pair(server.username) == server  # a pair made before, given again (a customer's welcome pair)
     assert not valid_at(SECRET, "1800000000:customer-c_1", server.credential, NOW)  # a longer expiry: other password
 
 

@@ -55,3 +55,18 @@ test('a refused call_ice (rate_limited) answers the asker at once: the call goes
   assert.equal(refusedCallIce({ ...refusal, call_id: 'k5' }), false); // answered once
   setWelcomeIce(undefined);
 });
+
+test("a welcome with an empty ice_servers (the hourly TURN budget spent): a call still asks for its own pair", async () => {
+  setWelcomeIce([]);
+  const sent = [];
+  const asked = askCallIce((f) => { sent.push(f); return true; }, 'k6', 5000);
+  assert.deepEqual(sent, [{ type: 'call_ice', call_id: 'k6' }]);
+  const callPair = { urls: ['turn:t:3478'], username: '1700000000:call-k6-customer-c1', credential: 'z' };
+  takeCallIce({ type: 'call_ice', call_id: 'k6', ice_servers: [callPair] });
+  assert.deepEqual(rtcConfig(null, await asked), { iceServers: [callPair] });
+  // refused too: the call goes on without TURN
+  const refused = askCallIce(() => true, 'k7', 60000);
+  refusedCallIce({ type: 'error', code: 'rate_limited', field: 'call_id', call_id: 'k7', retry_after: 60 });
+  assert.deepEqual(rtcConfig(null, await refused), { iceServers: [] });
+  setWelcomeIce(undefined);
+});

@@ -14,10 +14,14 @@ export function iceServers(script) {
 
 // The TURN server and credentials of the last welcome (the gateway makes them per socket with --turn-urls).
 let welcomeIce = [];
+// The welcome carried ice_servers at all: the gateway has TURN (an empty list: no pair for this socket now, the
+// customer's hourly budget is spent; a call still asks for its own with call_ice).
+let turnOffered = false;
 
 /** Keep the welcome's ice_servers (absent or not a list: none). */
 export function setWelcomeIce(list) {
-  welcomeIce = Array.isArray(list) ? list.filter((s) => s && typeof s === 'object' && s.urls) : [];
+  turnOffered = Array.isArray(list);
+  welcomeIce = turnOffered ? list.filter((s) => s && typeof s === 'object' && s.urls) : [];
 }
 
 // call id -> resolve(list) of a call_ice asked and not answered yet.
@@ -43,11 +47,11 @@ export function refusedCallIce(f) {
 }
 
 /** Ask the gateway (send: the socket's send) for a TURN pair bound to the call callId, before making its offer.
- *  Resolves with the list, or null at once when the welcome carried no TURN server (the gateway has none), when
+ *  Resolves with the list, or null at once when the welcome carried no ice_servers (the gateway has no TURN), when
  *  the frame could not be sent or was refused (refusedCallIce), or after maxMs without an answer (the welcome's
  *  pair is used then). */
 export function askCallIce(send, callId, maxMs) {
-  if (!welcomeIce.length) return Promise.resolve(null);
+  if (!turnOffered) return Promise.resolve(null);
   return new Promise((resolve) => {
     const timer = setTimeout(() => { askedIce.delete(callId); resolve(null); }, maxMs);
     askedIce.set(callId, (list) => { clearTimeout(timer); resolve(list); });
