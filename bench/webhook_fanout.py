@@ -113,6 +113,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "rate_per_s": args.rate,
         "payloads_received": posts[0] - posts_before,
         "redis_commands_per_message": round(total / args.messages, 2),
+        "event_log_reads_per_message": round(grown.get("xreadgroup", 0) / args.messages, 3),
         "top_commands_per_message": {
             k: round(v / args.messages, 2) for k, v in sorted(grown.items(), key=lambda kv: -kv[1])[:8] if v
         },
