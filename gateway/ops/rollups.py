@@ -161,7 +161,7 @@ class RollupConsumer:
         if refused is not None:  # not acknowledged: read again (what was applied is not counted twice)
             raise refused
         await self.events.ack(GROUP, [e.id for e in entries])
-        self._maybe_pending = False
+        self._maybe_pending = len(entries) >= BATCH  # a full batch may have been a page of more pending entries
         return len(entries)
 
     async def housekeeping(self) -> None:

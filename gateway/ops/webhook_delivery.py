@@ -18,7 +18,8 @@ Two jobs run on every node (:class:`WebhookDelivery`, started and stopped by the
    consumer: once caught up (a batch short of :data:`READ_COUNT`) the holder waits :data:`PACE_SECONDS` before
    reading again, so a steady flow of events is copied by the batch, not one by one, and no payload waits longer
    than that pace for its copy; it reads its own pending entries (one round trip more) only when it may hold some
-   (at the start, after a claim, after a step that failed or found a gap). Pacing changes nothing about order or
+   (at the start, after a claim, after a step that failed or found a gap, after a full batch: a claim can leave
+   more than one batch pending). Pacing changes nothing about order or
    loss: the lock (:data:`LOCK_MS`, longer than the pace) and the step's checks are the same. The slow part, HTTP,
    is shared:
 2. **Delivery** (every node): leases due outboxes (``webhook_claim-2.lua``: the outbox's score in ``P:webhooks:due``
@@ -247,8 +248,8 @@ class WebhookDelivery:
             deliveries=deliveries,
             outbox_max=self.outbox_max,
         )
-        if result == "ok":
-            self._maybe_pending = False
+        if result == "ok":  # acknowledged; a full batch may have been a page of more pending entries (after a claim)
+            self._maybe_pending = not self._short
             self.copied += 1
         if dropped:
             log.warning(
@@ -261,6 +262,7 @@ class WebhookDelivery:
         if result == "gap":  # entries another node read are still pending: make them ours, copy them first
             log.info("webhook fan-out: older entries pending elsewhere; claiming them")
             await self._claim_pending()
+            self._short = False  # the claimed entries are read at once, not after the pace
         elif result == "lost":
             log.info("webhook fan-out: the lock passed to another node mid-batch; it copies the batch")
             return False

@@ -64,13 +64,14 @@ class EventLogStore:
         """The consumer's own pending entries (read before, not acknowledged) if it has any, else new ones
         (waiting up to ``block_ms`` for them). ``pending=False``: the caller knows it has none (it acknowledged
         all it read and claimed nothing since): new ones only, one round trip. A StoreError propagates."""
-        if pending:
+        while pending:
             mine = await self._redis.xreadgroup(group, consumer, {self.key: "0"}, count=count)
             events, trimmed = _events(mine)
             if trimmed:  # pending entries the stream no longer holds (trimmed): nothing left to handle
                 await self.ack(group, trimmed)
-            if events or trimmed:
+            if events:
                 return events
+            pending = bool(trimmed)  # a page of trimmed entries only: acknowledged; the next page may hold more
         fresh = await self._redis.xreadgroup(group, consumer, {self.key: ">"}, count=count, block=block_ms)
         return _events(fresh)[0]
 

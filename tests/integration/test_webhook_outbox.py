@@ -349,3 +349,25 @@ async def test_with_no_subscription_the_fan_out_reads_no_event_back_and_later_ev
 async def _commands(store: Store, name: str) -> int:
     stats = await store.redis.info("commandstats")
     return int(stats.get(f"cmdstat_{name}", {}).get("calls", 0))
+
+
+async def test_more_than_a_batch_left_pending_by_a_dead_node_is_all_delivered_on_a_quiet_log(
+    store: Store, receiver: list[dict[str, Any]]
+) -> None:
+    """A node read 150 entries (two batches) and died holding the lock; nothing new comes. The next holder claims
+    them and copies every one, in order: a full batch of pending entries means more may be pending (the first fix
+    read the next batch only from new entries, and 50 waited for the next event to arrive)."""
+    url = receiver.pop()["url"]
+    await subscribe(store, url)
+    sent = [await log_event(store, "c_8", f"m{n}") for n in range(150)]
+    ghost = WebhookDelivery(store, node_id="ghost")
+    assert await ghost.db.take_fanout_lock(ghost.token, 500) == "taken"
+    assert len(await ghost.events.read(GROUP, "ghost", block_ms=10)) == 100
+    assert len(await ghost.events.read(GROUP, "ghost", block_ms=10, pending=False)) == 50  # ... and it dies
+    live = WebhookDelivery(store, node_id="live", allow=ALLOW, poll_seconds=0.1)
+    await live.start()
+    try:
+        await until("every event delivered", lambda: _received_all(receiver, len(sent)), seconds=20)
+    finally:
+        await live.stop()
+    assert [r["id"] for r in receiver] == sent  # once each, in the log's order
