@@ -342,9 +342,10 @@ class Settings:
         20,
         env="CG_LIMIT_CALL_ICE_PER_HOUR",
         parse=number(int, 1, 100_000, "a whole number from 1 to 100000"),
-        help="new TURN pairs a customer may get per hour (bursts that many), one a call (`call_ice`) and one a "
-        "welcome that needs a new pair (a customer's pair is given again while half its `--turn-ttl-seconds` is "
-        "left); an address 10x; beyond: `call_ice` refused, welcomes without a pair (`ice_servers: []`)",
+        help="new TURN pairs a customer may get per hour (bursts that many): for calls (`call_ice`), and as many, "
+        "counted apart, for welcomes that need a new pair (a customer's pair is given again while half its "
+        "`--turn-ttl-seconds` is left); an address 10x; beyond: `call_ice` refused, welcomes without a pair "
+        "(`ice_servers: []`)",
     )
     attachment_max_mb: float = setting(
         10.0,

@@ -13,12 +13,14 @@ The widget is a public door, so what one client can take is bounded:
   opens one; a call that opens a conversation takes only those, in the same script.
 * **attachments**: a token bucket per customer and per address (``--limit-attachments-per-hour``, an address
   10x), taken before an upload's body is read (gateway/wire/attachment_routes.py).
-* **TURN pairs** (with ``--turn-urls``): a token bucket per customer and per address (``--limit-call-ice-per-hour``,
-  an address 10x), taken by ``call_ice`` on the customer socket and by a welcome's new pair. A ``call_ice`` pair
-  is asked for before its call exists, so it cannot be tied to a call the customer holds, and a welcome is sent
-  to any socket: without the buckets any visitor could mint relay credentials at will (open sockets in a loop).
-  A welcome gives back the pair the customer already holds (``P:turn:c:ID``) while half its lifetime is left, so
-  a customer's reconnects and tabs cost nothing; beyond the buckets the welcome carries no pair (chat goes on).
+* **TURN pairs** (with ``--turn-urls``): token buckets per customer and per address (``--limit-call-ice-per-hour``,
+  an address 10x): ``ice`` taken by ``call_ice`` on the customer socket, ``icew`` by a welcome's new pair (the same
+  rates, counted apart, so that new visitors behind one address, an office or a carrier NAT, never spend the
+  budget of its calls). A ``call_ice`` pair is asked for before its call exists, so it cannot be tied to a call the
+  customer holds, and a welcome is sent to any socket: without the buckets any visitor could mint relay
+  credentials at will (open sockets in a loop). A welcome gives back the pair the customer already holds
+  (``P:turn:c:ID``) while half its lifetime is left, so a customer's reconnects and tabs cost nothing; beyond the
+  buckets the welcome carries no pair (chat goes on).
 * **concurrent calls** per customer and per address: a sorted set of the calls each holds, scored by when
   the entry expires. A node refreshes the entries of its live calls every :data:`CALL_REFRESH_SECONDS`;
   an entry of a node that died expires after :data:`CALL_SLOT_SECONDS` and stops counting. Taking a slot
@@ -152,11 +154,12 @@ class Limits:
     async def welcome_turn(self, customer_id: str, address: str, turn: TurnCredentials) -> IceServer | None:
         """The TURN pair of a customer's welcome: the one the customer already holds (from any socket, on any node)
         while at least half its lifetime is left, so reconnecting and opening tabs mint nothing; else a new pair
-        for a token of the ``ice`` buckets ``call_ice`` takes from (the customer's and the address', 10x); None
-        when either is empty (the welcome then carries no pair; a call asks ``call_ice``, itself counted)."""
+        for a token of the ``icew`` buckets (the customer's and the address', 10x; the rates of ``call_ice``'s
+        ``ice`` buckets, counted apart); None when either is empty (the welcome then carries no pair; a call asks
+        ``call_ice``, itself counted)."""
         now = self._now_ms()
         expires = now // 1000 + turn.ttl_seconds
-        bucket_keys, rates = self._hourly("ice", self.config.call_ice_per_hour, customer_id, address)
+        bucket_keys, rates = self._hourly("icew", self.config.call_ice_per_hour, customer_id, address)
         name, _, wait, which = await self.db.welcome_turn_pair(
             customer_id,
             bucket_keys,

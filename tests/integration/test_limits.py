@@ -290,30 +290,40 @@ TURN = {"turn_urls": ("turn:127.0.0.1:3478",), "turn_secret": "s" * 24}  # pairs
 
 async def test_turn_pairs_are_rate_limited_per_customer_and_per_address(settings: Settings) -> None:
     """``call_ice`` is asked before its call exists (any call id), and a welcome goes to any socket, so each new TURN
-    pair takes a token of the ``ice`` buckets: per customer over all their sockets, per address (10x) over fresh
-    customers. Beyond, ``call_ice`` is refused with ``rate_limited`` and no pair, and a welcome carries an empty
-    ``ice_servers`` (no pair; chat goes on). A welcome to a customer who holds a pair gives it again, for nothing."""
+    pair takes a token: calls from the ``ice`` buckets, welcomes from the ``icew`` ones (the same rates, counted
+    apart: new visitors behind one address never spend its calls' budget), per customer over all their sockets,
+    per address (10x) over fresh customers. Beyond, ``call_ice`` is refused with ``rate_limited`` and no pair, and
+    a welcome carries an empty ``ice_servers`` (no pair; chat goes on). A welcome to a customer who holds a pair
+    gives it again, for nothing."""
+    address = "203.0.113.80"
     async with node_with(settings, trusted_proxies=PROXY, limit_call_ice_per_hour=2, **TURN) as (node, clients):
-        cust = from_address(clients.customer(), "203.0.113.80")
-        (pair,) = (await cust.hello())["ice_servers"]  # a new pair: the customer's first token
-        assert (await ask_ice(cust, "call-0"))["type"] == "call_ice"  # the second
-        refused = await ask_ice(cust, "call-1")
+        cust = from_address(clients.customer(), address)
+        (pair,) = (await cust.hello())["ice_servers"]  # a new pair: a welcome token
+        assert [(await ask_ice(cust, f"call-{n}"))["type"] for n in range(2)] == ["call_ice"] * 2  # two call tokens
+        refused = await ask_ice(cust, "call-2")
         assert (refused["type"], refused["code"], refused["field"]) == ("error", "rate_limited", "call_id")
         assert refused["retry_after"] > 60  # the bucket earns one back every 30 minutes
         other_tab = from_address(clients.customer(token=cust.token), "198.51.100.30")  # the same customer elsewhere
         assert (await other_tab.hello())["ice_servers"] == [pair]  # the pair it holds: no token needed
         assert (await ask_ice(other_tab, "call-3"))["code"] == "rate_limited"
-        # fresh customers from the address: it may take 10 x 2 pairs (the first customer's 2 count): a welcome's
-        # and a call's each, then the welcomes carry none and call_ice is refused; chat is not affected
-        seen = []
-        for n in range(11):
-            fresh = from_address(clients.customer(), "203.0.113.80")
-            welcome = await fresh.hello()
-            seen.append((len(welcome["ice_servers"]), (await ask_ice(fresh, f"fresh-{n}"))["type"]))
-            if not welcome["ice_servers"]:
-                assert (await fresh.say(f"still chatting {n}"))["type"] == "ack"
+        # fresh customers from the address: 10 x 2 welcome pairs (the first customer's counts), then welcomes
+        # carry none; chat is not affected, and calls still get theirs from the address' own 10 x 2 (the first
+        # customer's 2 count) until those are spent too
+        welcomes = []
+        for _ in range(20):
+            fresh = from_address(clients.customer(), address)
+            welcomes.append(len((await fresh.hello())["ice_servers"]))
             await fresh.close()
-        assert seen == [(1, "call_ice")] * 9 + [(0, "error")] * 2, seen
+        assert welcomes == [1] * 19 + [0], welcomes
+        calls = []
+        for n in range(19):
+            fresh = from_address(clients.customer(), address)
+            assert (await fresh.hello())["ice_servers"] == []
+            if n == 0:
+                assert (await fresh.say("still chatting"))["type"] == "ack"
+            calls.append((await ask_ice(fresh, f"fresh-{n}"))["type"])
+            await fresh.close()
+        assert calls == ["call_ice"] * 18 + ["error"], calls
         elsewhere = from_address(clients.customer(), "198.51.100.31")  # another address is not affected
         assert len((await elsewhere.hello())["ice_servers"]) == 1
         (pair,) = (await ask_ice(elsewhere, "call-x"))["ice_servers"]
@@ -346,8 +356,8 @@ async def test_a_welcome_gives_back_the_pair_the_customer_holds_until_half_of_it
         assert renewed.to_json() != pair
         # the held pair took no token from its address' bucket, the new one took one (of 3 x 10)
         redis, keys = node.services.store.redis, node.services.keys
-        assert await redis.exists(keys.rate_bucket("ice", "ip", "192.0.2.78")) == 0
-        assert float(await redis.hget(keys.rate_bucket("ice", "ip", "192.0.2.77"), "t")) == 29
+        assert await redis.exists(keys.rate_bucket("icew", "ip", "192.0.2.78")) == 0
+        assert float(await redis.hget(keys.rate_bucket("icew", "ip", "192.0.2.77"), "t")) == 29
         again = from_address(clients.customer(token=cust.token), "203.0.113.90")
         assert (await again.hello())["ice_servers"] == [renewed.to_json()]  # the new one is held now, on every node
 
