@@ -284,28 +284,51 @@ async def reach(redis: aioredis.Redis, settings: Settings, url: str | None = Non
         failure = _tls_failure(exc)
         if failure is None:
             raise
-        raise ConfigError(f"TLS to Redis at {where} failed: {tls_refusal(failure)}", field="redis_ca_file") from None
+        raise ConfigError(
+            f"TLS to Redis at {where} failed: {tls_refusal(failure, settings.redis_ca_file is not None)}",
+            field="redis_ca_file",
+        ) from None
 
 
-#: OpenSSL 3's verify codes (x509_vfy.h: X509_V_ERR_PATHLEN_INVALID_FOR_NON_CA 80 ..
-#: X509_V_ERR_EC_KEY_EXPLICIT_PARAMS 94) of RFC 5280's rules checked only under ``VERIFY_X509_STRICT``, which
-#: Python 3.13's default context sets: a certificate without an Authority or Subject Key Identifier, a CA whose
-#: basicConstraints is not critical or that has no keyUsage, extensions in a version 1 certificate, ... The chain
-#: was built up to the CA file's certificate: the certificates are at fault, not the choice of CA file.
-STRICT_VERIFY_CODES = frozenset(range(80, 95))
+#: OpenSSL 3's verify codes (x509_vfy.h, "errors in case a check in X509_V_FLAG_X509_STRICT mode fails": 78, and
+#: X509_V_ERR_PATHLEN_INVALID_FOR_NON_CA 80 .. X509_V_ERR_EC_KEY_EXPLICIT_PARAMS 94; 79, an invalid CA, is also
+#: reported without strict mode, so it keeps the CA question) of RFC 5280's rules checked only under
+#: ``VERIFY_X509_STRICT``, which Python 3.13's default context sets: a certificate without an Authority or Subject
+#: Key Identifier, a CA whose basicConstraints is not critical or that has no keyUsage, extensions in a version 1
+#: certificate, ... The chain was built up to a trusted CA: the certificates are at fault, not the choice of CA.
+STRICT_VERIFY_CODES = frozenset({78, *range(80, 95)})
+
+#: Verify failures where the chain verified but the certificate itself does not fit (x509_vfy.h): what to fix.
+CERTIFICATE_VERIFY_HINTS = {
+    9: "the server's certificate is not valid yet (is this machine's clock right?)",
+    10: "the server's certificate has expired: renew it",
+    62: "the server's certificate does not name the host of --redis-url (its subjectAltName)",
+    64: "the server's certificate does not name the address of --redis-url (its subjectAltName)",
+}
 
 
-def tls_refusal(failure: ssl.SSLError) -> str:
-    """What a TLS failure to Redis says, and what to fix: the CA file when the chain did not verify, the
-    certificates themselves when the chain verified but breaks a rule of strict verification (Python 3.13)."""
+def tls_refusal(failure: ssl.SSLError, ca_file: bool = True) -> str:
+    """What a TLS failure to Redis says, and what to fix: the CA when the chain did not verify; the certificates
+    themselves when the chain verified but breaks a rule of strict verification (Python 3.13), has expired or does
+    not name the host. ``ca_file``: whether ``--redis-ca-file`` was given (else the system's CAs are the trusted
+    ones)."""
+    ca = "--redis-ca-file" if ca_file else "the system's trusted CAs"
+    question = (
+        "(is --redis-ca-file the CA that signed the server's certificate?)"
+        if ca_file
+        else "(does a CA the system trusts sign the server's certificate? if not, give it with --redis-ca-file)"
+    )
     if not isinstance(failure, ssl.SSLCertVerificationError):
-        return f"{failure.reason or failure} (is --redis-ca-file the CA that signed the server's certificate?)"
+        return f"{failure.reason or failure} {question}"
     reason = f"certificate verify failed: {failure.verify_message}"
     if failure.verify_code in STRICT_VERIFY_CODES:
         return (
-            f"{reason}. The server's certificate chains to --redis-ca-file, but a certificate of that chain (the "
-            "server's or the CA's) breaks a rule of strict verification (RFC 5280, VERIFY_X509_STRICT, the default "
-            "from Python 3.13): re-issue it with the extensions docs/deploy.md lists (check with `openssl verify "
-            "-x509_strict -CAfile CA.pem SERVER.pem`)"
+            f"{reason}. The server's certificate chains to {ca}, but a certificate of that chain (the server's or "
+            "the CA's) breaks a rule of strict verification (RFC 5280, VERIFY_X509_STRICT, the default from Python "
+            "3.13): re-issue it with the extensions docs/deploy.md lists (check with `openssl verify -x509_strict "
+            "-CAfile CA.pem SERVER.pem`)"
         )
-    return f"{reason} (is --redis-ca-file the CA that signed the server's certificate?)"
+    hint = CERTIFICATE_VERIFY_HINTS.get(failure.verify_code)
+    if hint is not None:
+        return f"{reason}: {hint}"
+    return f"{reason} {question}"

@@ -67,7 +67,8 @@ async def test_speech_during_the_menu_cuts_the_prompt_and_routes(clients: Client
         # menu's pauses between sentences (about 0.3 s) are bridged, as the caller may start in one (on a loaded
         # machine the second above runs late); the caller's word and the decision leave a longer gap before the
         # next prompt
-        menu_began = min(start for start, _ in sound_segments(caller.heard) if start >= menu_start)
+        menu_began = min((start for start, _ in sound_segments(caller.heard) if start >= menu_start), default=None)
+        assert menu_began is not None, "no menu heard after the greeting"
         after_greeting = caller.heard[int(menu_began * SAMPLE_RATE) :]
         menu_end = menu_began + sound_segments(after_greeting, min_gap_ms=500)[0][1]
         assert menu_began <= spoke_at < menu_end + 0.4, "the menu was not playing when the caller spoke"

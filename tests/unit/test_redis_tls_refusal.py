@@ -25,11 +25,13 @@ from gateway.store import connect
 from tests.support.redis_ha import Ca, make_ca
 
 
-def server_cert(ca: Ca, directory: Path, *, key_identifier: bool) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 signed by ``ca``; without ``key_identifier`` it has no Authority Key Identifier
+def server_cert(
+    ca: Ca, directory: Path, *, key_identifier: bool, address: str = "127.0.0.1", expired: bool = False
+) -> tuple[Path, Path]:
+    """A certificate for ``address`` signed by ``ca``; without ``key_identifier`` it has no Authority Key Identifier
     (an old ``openssl x509 -req`` recipe): fine for Python 3.11's default verification, refused by 3.13's."""
     key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.UTC)
+    now = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=3 if expired else 0)
     builder = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
@@ -38,7 +40,7 @@ def server_cert(ca: Ca, directory: Path, *, key_identifier: bool) -> tuple[Path,
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(address))]), False)
     )
     if key_identifier:
         builder = builder.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), False)
@@ -98,3 +100,21 @@ async def test_a_certificate_of_another_ca_still_points_at_the_ca_file(ca: Ca, t
     assert "certificate verify failed" in error.message
     assert "is --redis-ca-file the CA that signed the server's certificate?" in error.message
     assert "VERIFY_X509_STRICT" not in error.message
+
+
+async def test_a_certificate_for_another_address_or_expired_is_named_not_the_ca_file(ca: Ca, tmp_path: Path) -> None:
+    error = await refusal(ca.cert, server_cert(ca, tmp_path, key_identifier=True, address="127.0.0.2"))
+    assert "does not name the address of --redis-url" in error.message, error.message
+    assert "is --redis-ca-file the CA" not in error.message
+    error = await refusal(ca.cert, server_cert(ca, tmp_path, key_identifier=True, expired=True))
+    assert "has expired: renew it" in error.message, error.message
+    assert "is --redis-ca-file the CA" not in error.message
+
+
+def test_without_a_ca_file_the_system_cas_are_named() -> None:
+    refused = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    refused.verify_code, refused.verify_message = 20, "unable to get local issuer certificate"
+    assert "does a CA the system trusts sign" in connect.tls_refusal(refused, ca_file=False)
+    assert "--redis-ca-file the CA" in connect.tls_refusal(refused, ca_file=True)
+    refused.verify_code, refused.verify_message = 85, "Missing Authority Key Identifier"
+    assert "chains to the system's trusted CAs" in connect.tls_refusal(refused, ca_file=False)
