@@ -7,7 +7,9 @@ loop. Recognition is the default engine: pocketsphinx en-us from its wheel
 (VOSK_MODEL unset). A warm-up call answers each word once (prompts
 synthesised and cached, codecs and recognizers created), then for each step
 of concurrent calls (e.g. 5, 10, 20) that many aiortc callers dial over
-loopback. Each waits until the menu has ended (0.6 s of silence), thinks
+loopback from load-generator processes of their own (bench/speech_gen.py, at
+most ``--calls-per-generator`` callers each, reporting back their answers and
+their CPU). Each waits until the menu has ended (0.6 s of silence), thinks
 0.3-1.5 s, plays espeak-ng speech of one of the words (four voices, 160 wpm,
 cut right after the last non-silent sample) and listens for the reply.
 Answers whose speech ended within the ``--seconds`` measured window count:
@@ -26,10 +28,12 @@ Answers whose speech ended within the ``--seconds`` measured window count:
 - recognition: the 'input' step of the menu on the conversation timeline
   ("speech 'billing' (0.87)") names the word said: correct %; no-match %
   (the flow re-prompts); misroute % (another word); no-reply % (nothing heard within 8 s)
-- gateway CPU per call (ms CPU per call-second, decoding threads included),
-  calls per core, late outgoing frames % (/api/stats); the callers' CPU, their
-  own late microphone frames, and the CPU of everything else (Redis, other
-  processes: a busy machine skews the run)
+- gateway CPU per call (ms CPU per call-second of its whole process tree:
+  the node, its decoding processes, with ``--workers N`` the parent and every
+  worker), calls per core, late outgoing frames % (/api/stats of every worker);
+  each generator's CPU, the frames its callers received, their own late
+  microphone frames, and the CPU of everything else (Redis, the bench's own
+  process, other processes: a busy machine skews the run)
 - gateway RSS at start, idle after the warm-up call (model, prompts, codecs
   loaded), the peak during each step, and per call beyond that baseline
 - where the turn-taking time goes, per stage (p50/p95, ms after the caller's
@@ -45,9 +49,15 @@ Answers whose speech ended within the ``--seconds`` measured window count:
 The gateway runs as one node process (``--workers 1``, one event loop: the
 case the 5-call target is about); ``--workers N`` measures N.
 
-The callers run in this process on the same 2 cores as the gateway (whose
-decoding pool has one thread per core), so the latency includes the load
-generator's own scheduling; the report shows both processes' CPU. Both media
+A step is judged before it reports anything (bench/loadgen.py, as bench ivr's
+steps are): it is INVALID when a call did not come up (by the gateway's count at
+the window's end, or a generator's when the window opened), a caller failed, a
+generator used more than 85 % of a core or received under 95 % of the frames
+its calls should have (50 a second each), or more than 1 % of its callers'
+microphone frames went out late: what such a step measured is the load
+generator, not the gateway. The generators run on the same cores as the
+gateway (whose decoding pool has one process per core), so a valid step's
+latency still includes their competition for the CPU. Both media
 directions also include aiortc's audio jitter buffer (it holds 4 packets: 80 ms
 each way on loopback), the gateway's receiving leg and the caller's.
 
@@ -63,199 +73,36 @@ import json
 import math
 import os
 import platform
-import random
 import re
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import numpy as np
-import numpy.typing as npt
 import redis.asyncio as aioredis
 
 from bench.chat_load import cpu_seconds, pct, wait_ready
-from bench.ivr_calls import codec_floor, pin_loopback
-from media.asr.vad import Endpointer, FrameClassifier, SpeechEnded, VadSettings
-from media.audio import Audio, resample, rms_dbfs
-from media.player import PromptPlayer
-from media.tts import Synthesizer
-from tests.support.caller import Caller
-from tests.support.clients import Customer
+from bench.ivr_calls import codec_floor, pin_loopback, split
+from bench.loadgen import kept_up, spawn, stats_of_every_node, summed, tree_cpu, until
+from bench.loadgen import report as generator_report
+from bench.speech_gen import DIAL_GAP_S, RATE_WPM, VOICES, WORDS, one_caller, prepare_speech
+from media.asr.vad import VadSettings
 from tests.support.servers import RedisServer, free_port
 
 HERE = Path(__file__).resolve().parent
 FLOWS = HERE / "flows_speech"
 RESULTS = HERE / "results"
-TTS_CACHE = RESULTS / "tts-cache"  # shared with bench/asr_accuracy.py: the same audio on every run
-WORDS = ("billing", "support", "sales")
-VOICES = ("en-us", "en-gb", "en-us+m3", "en-us+f3")
-RATE_WPM = 160
-SR, BLOCK = 48000, 960
-LOUD_DBFS = -45.0  # a received 20 ms frame louder than this is prompt audio
-NON_SILENT = 64  # |sample| above this is speech (about -54 dBFS)
-QUIET_S = 0.6  # silence after sound that means "the menu is over: answer now"
-#: A step is INVALID when the callers (in the bench's own process) used more of a core than this.
-MAX_CALLERS_CPU_PERCENT = 85
-REPLY_TIMEOUT_S = 8.0
+#: A step is INVALID when more than this share of the callers' own microphone frames went out late (a generator
+#: that cannot send on time measures itself); its CPU (loadgen.MAX_GENERATOR_CPU) and frames received
+#: (loadgen.MIN_FRAMES) are judged by loadgen.kept_up.
+MAX_LATE_MIC = 0.01
+CALLS_PER_GENERATOR = 8  # about 4.5 % of a core per caller: 8 callers use about a third of one
 TRAILING_MS = VadSettings().trailing_silence_ms
 SPOKEN = re.compile(r"speech '([^']*)'")
-
-
-@dataclass(frozen=True)
-class Utterance:
-    word: str
-    voice: str
-    audio: Audio  # ends at its last non-silent sample
-    tail_s: float  # where that sample sits inside the last 20 ms block sent
-    vad_end_ms: float  # webrtcvad on this clean audio decides "ended" this long after that sample
-
-
-def utterance(word: str, voice: str, audio: Audio) -> Utterance:
-    loud = np.nonzero(np.abs(audio.samples.astype(np.int32)) > NON_SILENT)[0]
-    end = int(loud[-1]) + 1
-    speech = audio.samples[:end]
-    return Utterance(word, voice, Audio(speech, SR), ((end - 1) % BLOCK) / SR, offline_vad_end_ms(speech))
-
-
-def offline_vad_end_ms(speech: npt.NDArray[np.int16]) -> float:
-    """Where the gateway's VAD (default settings) ends this utterance, from its last non-silent sample:
-    the configured trailing silence plus webrtcvad's own hangover (estimate: no codec, fresh VAD)."""
-    settings, lead = VadSettings(), SR // 2
-    pcm = resample(
-        Audio(np.concatenate([np.zeros(lead, np.int16), speech, np.zeros(2 * SR, np.int16)]), SR), 16000
-    ).samples
-    vad, endpointer, n = FrameClassifier(settings), Endpointer(settings), settings.frame_samples
-    endpointer.start(0, None)
-    for i in range(0, len(pcm) - n + 1, n):
-        for event in endpointer.frame(vad.is_speech(pcm[i : i + n].tobytes()), i * 1000 // 16000):
-            if isinstance(event, SpeechEnded):
-                return event.at_ms - (lead + len(speech)) * 1000 / SR
-    return math.nan
-
-
-class Mic(PromptPlayer):
-    """The caller's microphone: notes when the last block of the watched utterance went to the sender."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.watch: asyncio.Future[Any] | None = None
-        self.last_block_at = 0.0
-
-    async def recv(self) -> Any:
-        frame = await super().recv()
-        if self.watch is not None and self.watch.done():  # resolved by the block just returned
-            self.last_block_at = time.monotonic()
-            self.watch = None
-        return frame
-
-
-class Ears:
-    """Fed every frame the caller receives: when sound was last heard, and the first sound after a mark."""
-
-    def __init__(self) -> None:
-        self.last_loud = 0.0
-        self.mark = math.inf
-        self.reply_at: float | None = None
-        self.reply = asyncio.Event()
-
-    def feed(self, samples: npt.NDArray[np.int16]) -> None:
-        if len(samples) and rms_dbfs(samples) > LOUD_DBFS:
-            now = time.monotonic()
-            self.last_loud = now
-            if self.reply_at is None and now > self.mark:
-                self.reply_at = now
-                self.reply.set()
-
-    def expect_reply(self, after: float) -> None:
-        self.mark, self.reply_at = after, None
-        self.reply.clear()
-
-    async def prompt_over(self, since: float) -> None:
-        """Sound heard after ``since``, then QUIET_S of silence."""
-        while not (self.last_loud > since and time.monotonic() - self.last_loud >= QUIET_S):
-            await asyncio.sleep(0.05)
-
-
-async def keep_reading(customer: Customer, done: asyncio.Event) -> None:
-    """Read (and drop) the caller's frames until ``done``: reading is what answers the gateway's pings."""
-    while not done.is_set() and customer.ws is not None and not customer.ws.closed:
-        await customer.quiet(0.5)
-
-
-async def one_caller(
-    base: str,
-    idx: int,
-    utterances: dict[tuple[str, str], Utterance],
-    stop: asyncio.Event,
-    result: dict[str, Any],
-    limit: int | None = None,
-) -> None:
-    """Dial, then answer the menu until ``stop`` (or ``limit`` answers); answers go to ``result``."""
-    rng = random.Random(idx)
-    customer = Customer(base)
-    await customer.hello()
-    caller = Caller(customer)
-    mic = caller.mic = Mic()  # before dial(): the offer sends this track
-    ears = Ears()
-    answers: list[dict[str, Any]] = result.setdefault("answers", [])
-    done = asyncio.Event()
-    reading: asyncio.Task[None] | None = None
-    try:
-        await caller.dial()
-        assert caller.recorder is not None
-        caller.recorder.on_samples = ears.feed
-        result["conversation_id"] = caller.conversation_id
-        # read the socket all along, as a browser does: the gateway's heartbeat (a ping every 25 s) closes a socket
-        # that never answers, and a caller that only sent closed it within the step ("Cannot write to closing
-        # transport" at its hang-up)
-        reading = asyncio.create_task(keep_reading(customer, done))
-        since, n = 0.0, idx
-        while not stop.is_set() and (limit is None or len(answers) < limit):
-            await asyncio.wait_for(ears.prompt_over(since), 30)  # the menu (or a re-prompt) ended
-            await asyncio.sleep(rng.uniform(0.3, 1.5))
-            if stop.is_set():
-                break
-            u = utterances[WORDS[n % len(WORDS)], VOICES[(n // len(WORDS) + idx) % len(VOICES)]]
-            n += 1
-            ears.expect_reply(time.monotonic())
-            mic.watch = mic.play(u.audio, f"answer-{n}")
-            await mic.watch
-            end = mic.last_block_at + u.tail_s
-            wall_end = time.time() - (time.monotonic() - end)
-            try:
-                await asyncio.wait_for(ears.reply.wait(), REPLY_TIMEOUT_S)
-            except TimeoutError:
-                pass
-            reply = ears.reply_at
-            answers.append(
-                {
-                    "word": u.word,
-                    "voice": u.voice,
-                    "end": end,
-                    "wall_end": wall_end,
-                    "vad_end_ms": u.vad_end_ms,
-                    "reply_ms": None if reply is None else (reply - end) * 1000,
-                }
-            )
-            since = end
-        result["mic_frames"] = (mic.stats.frames_sent, mic.stats.late_frames)
-        done.set()
-        await reading
-        await caller.hangup()
-    except Exception as exc:  # noqa: BLE001 - a failed caller is reported, not fatal to the run
-        result["error"] = repr(exc)
-    finally:
-        done.set()
-        if reading is not None:
-            await reading
-        await caller.close()
-        await customer.close()
 
 
 async def judge(redis: aioredis.Redis, result: dict[str, Any]) -> None:
@@ -294,15 +141,38 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            out += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:  # the thread ended meanwhile
+            continue
+    return out
+
+
+def nodes(pid: int, workers: int) -> list[int]:
+    """The gateway's node processes: ``pid`` itself, or with ``--workers N`` the workers its parent started."""
+    return [pid] if workers == 1 else children(pid)
+
+
+def nodes_rss_mb(pid: int, workers: int) -> float:
+    return sum(rss_mb(n) for n in nodes(pid, workers))
+
+
+def nodes_cpu(pid: int, workers: int) -> float:
+    """CPU seconds of the node processes alone (not their decoding processes: the figure earlier runs reported)."""
+    return sum(cpu_seconds(n) for n in nodes(pid, workers))
+
+
 def children_rss_mb(pid: int) -> float:
     """RSS of the node's child processes (pocketsphinx's decoding processes, --asr-processes)."""
     total = 0.0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            try:
-                total += rss_mb(int(child))
-            except OSError:  # gone meanwhile
-                pass
+    for child in children(pid):
+        try:
+            total += rss_mb(child)
+        except OSError:  # gone meanwhile
+            pass
     return total
 
 
@@ -381,11 +251,6 @@ def stage_summary(answers: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-async def api_stats(http: aiohttp.ClientSession, base: str) -> dict[str, int]:
-    async with http.get(base + "/api/stats") as r:
-        return dict((await r.json())["calls"])
-
-
 def summary(answers: list[dict[str, Any]]) -> dict[str, Any]:
     n = max(len(answers), 1)
     replies = [a["reply_ms"] for a in answers if a["reply_ms"] is not None]
@@ -418,56 +283,112 @@ def summary(answers: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def generator_invalid(gen: dict[str, Any]) -> list[str]:
+    """Why one generator's callers do not count (empty: they kept up): :func:`bench.loadgen.kept_up`'s rules (its
+    CPU, the frames its callers received, every call up when the window opened), a caller that failed, and more
+    than :data:`MAX_LATE_MIC` of its callers' microphone frames sent late."""
+    why = kept_up({k: v for k, v in gen.items() if k != "errors"})
+    if gen.get("failed"):
+        why.append(f"{gen['failed']} callers failed: {gen.get('errors', [])[:2]}")
+    elif gen.get("errors"):  # the process itself failed (bench.loadgen.report: no report)
+        why.append(f"errors: {gen['errors'][:2]}")
+    sent, late = gen.get("mic_frames_sent", 0), gen.get("mic_late_frames", 0)
+    if late > MAX_LATE_MIC * sent:
+        why.append(f"{100 * late / max(sent, 1):.1f} % of the callers' frames late")
+    return why
+
+
+def step_invalid(calls: int, active: int, gens: list[dict[str, Any]]) -> list[str]:
+    """Why a step reports no figures for the gateway (empty: valid): calls the gateway did not hold during the
+    window (``active``, from /api/stats), and every generator that did not keep up."""
+    return [
+        *([f"{calls - active} of {calls} calls not up"] if active < calls else []),
+        *(f"generator {i}: {why}" for i, g in enumerate(gens) for why in generator_invalid(g)),
+    ]
+
+
+def merge(
+    gens: list[dict[str, Any]], t0: float, t1: float
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    """Every generator's callers, the answers whose speech ended in ``[t0, t1)`` (monotonic: one clock for every
+    process of the host), and the generators' own figures."""
+    callers = [c for g in gens for c in g.get("callers", [])]
+    answers = [a for c in callers for a in c.get("answers", []) if t0 <= a["end"] < t1]
+    mic_sent = sum(g.get("mic_frames_sent", 0) for g in gens)
+    mic_late = sum(g.get("mic_late_frames", 0) for g in gens)
+    figures = {
+        "generators": len(gens),
+        "callers_cpu_percent": [round(100 * g.get("cpu_s", 0) / max(g.get("window_s", 1), 1e-9), 1) for g in gens],
+        "frames_received_percent": round(
+            100
+            * sum(g.get("frames_received", 0) for g in gens)
+            / max(1, sum(g.get("frames_expected", 0) for g in gens)),
+            1,
+        ),
+        "callers_mic_late_frames_percent": round(100 * mic_late / max(mic_sent, 1), 3),
+        "callers_failed": sum(g.get("failed", 0) for g in gens),
+        "errors": [e for g in gens for e in g.get("errors", [])][:3],
+    }
+    return callers, answers, figures
+
+
 async def step(
     base: str,
     pid: int,
     calls: int,
     seconds: float,
-    utterances: dict[tuple[str, str], Utterance],
+    per_generator: int,
+    workers: int,
     redis: aioredis.Redis,
-    http: aiohttp.ClientSession,
     log: Path,
 ) -> dict[str, Any]:
-    stop = asyncio.Event()
-    results: list[dict[str, Any]] = [{} for _ in range(calls)]
-    tasks = []
-    for i in range(calls):
-        tasks.append(asyncio.create_task(one_caller(base, i, utterances, stop, results[i])))
-        await asyncio.sleep(0.1)
-    await asyncio.sleep(3)  # every caller connected, the first ones already answering
-    gw0, own0, all0, t0 = cpu_seconds(pid), time.process_time(), machine_busy_seconds(), time.monotonic()
-    mid = await api_stats(http, base)
-    rss_peak = 0.0
-    while time.monotonic() - t0 < seconds:
-        await asyncio.sleep(min(1.0, seconds - (time.monotonic() - t0)))
-        rss_peak = max(rss_peak, rss_mb(pid))
-    t1 = time.monotonic()
-    gw_cpu, own_cpu, elapsed = cpu_seconds(pid) - gw0, time.process_time() - own0, t1 - t0
-    others = machine_busy_seconds() - all0 - gw_cpu - own_cpu  # Redis, and anything else on the machine
-    after = await api_stats(http, base)
-    stop.set()
-    await asyncio.gather(*tasks)
-    await asyncio.gather(*(judge(redis, r) for r in results))
+    shares = split(calls, -(-calls // per_generator))
+    firsts = [sum(shares[:i]) for i in range(len(shares))]
+    # the generators start Python and read the speech (seconds on a busy machine); then, over all of them, one call
+    # every 0.1 s in the order of the callers' indices, as when they ran in this process; the window opens 3 s
+    # after the last dial (every caller connected, the first ones already answering)
+    dial_at = time.time() + 10
+    start_at = dial_at + DIAL_GAP_S * calls + 3
+    procs = [
+        spawn(
+            "bench.speech_gen",
+            [
+                *("--base", base, "--first", str(first), "--calls", str(n)),
+                *("--seconds", str(seconds), "--start-at", str(start_at), "--dial-at", str(dial_at)),
+            ],
+        )
+        for first, n in zip(firsts, shares, strict=True)
+    ]
+    try:
+        await until(start_at)
+        gw0, node0, all0, t0 = tree_cpu(pid), nodes_cpu(pid, workers), machine_busy_seconds(), time.monotonic()
+        mid = summed(await stats_of_every_node(base, workers))
+        rss_peak = 0.0
+        while (left := start_at + seconds - time.time()) > 0:
+            await asyncio.sleep(min(1.0, left))
+            rss_peak = max(rss_peak, nodes_rss_mb(pid, workers))
+        t1 = time.monotonic()
+        gw_cpu, node_cpu, elapsed = tree_cpu(pid) - gw0, nodes_cpu(pid, workers) - node0, t1 - t0
+        busy = machine_busy_seconds() - all0
+        after = summed(await stats_of_every_node(base, workers))
+        gens = [await asyncio.to_thread(generator_report, p, 120 + seconds) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    callers, answers, figures = merge(gens, t0, t1)
+    await asyncio.gather(*(judge(redis, r) for r in callers))
     traces = turn_traces(log)
-    for r in results:
+    for r in callers:
         attach_traces(r, traces)
-    answers = [a for r in results for a in r.get("answers", []) if t0 <= a["end"] < t1]
     active = after["active_calls"]
     sent, late = after["frames_sent"] - mid["frames_sent"], after["late_frames"] - mid["late_frames"]
-    mic_sent = sum(r.get("mic_frames", (0, 0))[0] for r in results)
-    mic_late = sum(r.get("mic_frames", (0, 0))[1] for r in results)
     gw_ms = 1000 * gw_cpu / elapsed / max(active, 1)
-    errors = [r["error"] for r in results if "error" in r]
-    callers_cpu = 100 * own_cpu / elapsed
-    # the callers run in this process: a step they could not keep up with measures them, not the gateway
-    invalid = [
-        *([f"{calls - active} of {calls} calls not up"] if active < calls else []),
-        *([f"{len(errors)} callers failed"] if errors else []),
-        *([f"the callers used {callers_cpu:.0f} % of a core"] if callers_cpu > MAX_CALLERS_CPU_PERCENT else []),
-        *([f"{100 * mic_late / mic_sent:.1f} % of the callers' frames late"] if mic_late > 0.01 * mic_sent else []),
-    ]
+    # Redis, the bench's own process, and anything else on the machine
+    others = busy - gw_cpu - sum(g.get("cpu_s", 0) for g in gens)
     return {
-        "invalid": invalid,
+        "invalid": step_invalid(calls, active, gens),
         "calls": calls,
         "active_during_measure": active,
         "seconds": round(elapsed, 1),
@@ -476,20 +397,12 @@ async def step(
         "gateway_cpu_ms_per_call_second": round(gw_ms, 1),
         "calls_per_core": round(1000 / max(gw_ms, 1e-9), 1),
         "gateway_cpu_percent": round(100 * gw_cpu / elapsed, 1),
-        "callers_cpu_percent": round(callers_cpu, 1),
+        "gateway_nodes_cpu_percent": round(100 * node_cpu / elapsed, 1),
         "other_cpu_percent": round(100 * others / elapsed, 1),
         "late_frames_percent": round(100 * late / max(sent, 1), 3),
         "frames_sent": sent,
-        "callers_mic_late_frames_percent": round(100 * mic_late / max(mic_sent, 1), 3),
         "rss_mb_peak": round(rss_peak, 1),
-        "errors": errors[:3],
-    }
-
-
-async def prepare_speech() -> dict[tuple[str, str], Utterance]:
-    synth = Synthesizer(cache_dir=TTS_CACHE)
-    return {
-        (w, v): utterance(w, v, await synth.synthesize(w, voice=v, rate_wpm=RATE_WPM)) for w in WORDS for v in VOICES
+        **figures,
     }
 
 
@@ -552,7 +465,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "cpu_count": os.cpu_count(),
             "platform": platform.platform(),
             "python": platform.python_version(),
-            "note": "callers run on the same cores as the gateway",
+            "note": "callers run in generator processes on the same cores as the gateway",
         },
         "settings": {
             "words": WORDS,
@@ -561,6 +474,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "vad_trailing_silence_ms": TRAILING_MS,
             "seconds": args.seconds,
             "workers": args.workers,
+            "calls_per_generator": args.calls_per_generator,
             "load_average_at_start": os.getloadavg(),
             "target": "reply_ms_p95 < 600 (whole: end of speech -> next prompt heard)",
         },
@@ -570,28 +484,37 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         async with aiohttp.ClientSession() as http:
             await wait_ready(http, base, seconds=60)
-            await asyncio.sleep(1)
-            out["rss_mb_start"] = round(rss_mb(proc.pid), 1)
-            warm: dict[str, Any] = {}
-            await one_caller(base, 0, utterances, asyncio.Event(), warm, limit=len(WORDS))
-            await judge(redis, warm)
-            out["warmup"] = summary(warm.get("answers", [])) | {"error": warm.get("error")}
+        await stats_of_every_node(base, args.workers)  # every worker up
+        await asyncio.sleep(1)
+        out["rss_mb_start"] = round(nodes_rss_mb(proc.pid, args.workers), 1)
+        # one warm-up caller in this process (not measured); with workers, more at once so that each worker likely
+        # gets one (the kernel picks the worker of a connection)
+        warm: list[dict[str, Any]] = [{} for _ in range(2 * args.workers - 1)]
+        await asyncio.gather(
+            *(one_caller(base, i, utterances, asyncio.Event(), w, limit=len(WORDS)) for i, w in enumerate(warm))
+        )
+        await asyncio.gather(*(judge(redis, w) for w in warm))
+        out["warmup"] = summary([a for w in warm for a in w.get("answers", [])]) | {
+            "error": [w["error"] for w in warm if "error" in w]
+        }
+        await asyncio.sleep(2)
+        out["rss_mb_idle_after_warmup"] = rss_idle = round(nodes_rss_mb(proc.pid, args.workers), 1)
+        out["decoder_processes_rss_mb"] = round(sum(children_rss_mb(n) for n in nodes(proc.pid, args.workers)), 1)
+        out["engine"] = engine_line(tmp / "gateway.log")
+        out["codec_floor_ms_per_call_second"] = round(await codec_floor(), 2)
+        for calls in args.steps:
+            result = await step(
+                base, proc.pid, calls, args.seconds, args.calls_per_generator, args.workers, redis, tmp / "gateway.log"
+            )
+            result["load_average_after"] = os.getloadavg()
+            result["rss_mb_per_call"] = round((result["rss_mb_peak"] - rss_idle) / calls, 2)
+            result["ratio_to_codec_floor"] = round(
+                result["gateway_cpu_ms_per_call_second"] / out["codec_floor_ms_per_call_second"], 1
+            )
+            out["steps"].append(result)
+            print(json.dumps({k: v for k, v in result.items() if k != "misheard"}), flush=True)
             await asyncio.sleep(2)
-            out["rss_mb_idle_after_warmup"] = rss_idle = round(rss_mb(proc.pid), 1)
-            out["decoder_processes_rss_mb"] = round(children_rss_mb(proc.pid), 1)
-            out["engine"] = engine_line(tmp / "gateway.log")
-            out["codec_floor_ms_per_call_second"] = round(await codec_floor(), 2)
-            for calls in args.steps:
-                result = await step(base, proc.pid, calls, args.seconds, utterances, redis, http, tmp / "gateway.log")
-                result["load_average_after"] = os.getloadavg()
-                result["rss_mb_per_call"] = round((result["rss_mb_peak"] - rss_idle) / calls, 2)
-                result["ratio_to_codec_floor"] = round(
-                    result["gateway_cpu_ms_per_call_second"] / out["codec_floor_ms_per_call_second"], 1
-                )
-                out["steps"].append(result)
-                print(json.dumps({k: v for k, v in result.items() if k != "misheard"}), flush=True)
-                await asyncio.sleep(2)
-            out["rss_mb_idle_at_end"] = round(rss_mb(proc.pid), 1)
+        out["rss_mb_idle_at_end"] = round(nodes_rss_mb(proc.pid, args.workers), 1)
     finally:
         await redis.aclose()
         proc.terminate()
@@ -600,21 +523,26 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def report(out: dict[str, Any]) -> None:
+def print_report(out: dict[str, Any]) -> None:
     print(
         f"\nCallers answering by voice ({out['engine']}); {out['machine']['cpu_count']} cores shared by the "
-        f"gateway AND the callers; codec floor {out['codec_floor_ms_per_call_second']} ms CPU per call-second"
+        f"gateway ({out['settings']['workers']} workers) AND the callers (at most "
+        f"{out['settings']['calls_per_generator']} per generator process); codec floor "
+        f"{out['codec_floor_ms_per_call_second']} ms CPU per call-second"
     )
     print(
         f"reply: the whole turn-taking time, caller's end of speech -> first sound of the next prompt heard (ms; "
         f"target p95 < 600); -VAD: minus the configured {TRAILING_MS} ms trailing silence (what the bench used to "
         f"report); dec: minus where the VAD ends the clean utterance offline without an early end (est.); "
-        f"input: end of speech -> 'input' step stored"
+        f"input: end of speech -> 'input' step stored; gw: the gateway's process tree (decoding processes "
+        f"included; nodes%: its node processes alone); callers%: each generator's CPU; recv%: frames the callers "
+        f"received of those due"
     )
     print(
         f"{'calls':>5} {'ans':>4} {'ok%':>5} {'nom%':>5} {'mis%':>5} {'reply p50':>9} {'p95':>6} "
         f"{'-VAD p50':>8} {'p95':>6} {'dec p95':>7} {'input p50':>9} {'p95':>6} {'gw ms/call-s':>12} "
-        f"{'calls/core':>10} {'gw CPU%':>7} {'callers%':>8} {'other%':>6} {'late%':>6} {'RSS MB':>7} {'MB/call':>7}"
+        f"{'calls/core':>10} {'gw CPU%':>7} {'nodes%':>6} {'callers%':>14} {'recv%':>5} {'other%':>6} {'late%':>6} "
+        f"{'RSS MB':>7} {'MB/call':>7}"
     )
     for s in out["steps"]:
         print(
@@ -622,8 +550,9 @@ def report(out: dict[str, Any]) -> None:
             f"{s['reply_ms_p50']:>9} {s['reply_ms_p95']:>6} {s['after_vad_ms_p50']:>8} {s['after_vad_ms_p95']:>6} "
             f"{s['after_vad_decision_est_ms_p95']:>7} {s['input_step_ms_p50']:>9} {s['input_step_ms_p95']:>6} "
             f"{s['gateway_cpu_ms_per_call_second']:>12} {s['calls_per_core']:>10} {s['gateway_cpu_percent']:>7} "
-            f"{s['callers_cpu_percent']:>8} {s['other_cpu_percent']:>6} {s['late_frames_percent']:>6} {s['rss_mb_peak']:>7} "
-            f"{s['rss_mb_per_call']:>7}"
+            f"{s['gateway_nodes_cpu_percent']:>6} {','.join(map(str, s['callers_cpu_percent'])):>14} "
+            f"{s['frames_received_percent']:>5} {s['other_cpu_percent']:>6} {s['late_frames_percent']:>6} "
+            f"{s['rss_mb_peak']:>7} {s['rss_mb_per_call']:>7}"
             + (f"  errors {s['errors']}" if s["errors"] else "")
             + (f"  INVALID: {'; '.join(s['invalid'])}" if s.get("invalid") else "")
         )
@@ -660,11 +589,17 @@ def main() -> None:
     parser.add_argument("--steps", default="5,10,20", help="comma-separated concurrent call counts")
     parser.add_argument("--seconds", type=float, default=30.0, help="measured seconds per step")
     parser.add_argument("--workers", type=int, default=1, help="gateway node processes (default 1: one event loop)")
+    parser.add_argument(
+        "--calls-per-generator",
+        type=int,
+        default=CALLS_PER_GENERATOR,
+        help="the most callers one load-generator process holds (a step of N calls runs ceil(N / this) of them)",
+    )
     parser.add_argument("--json", type=Path, default=RESULTS / "speech_calls.json", help="write the result here")
     args = parser.parse_args()
     args.steps = [int(s) for s in args.steps.split(",") if s.strip()]
     out = asyncio.run(run(args))
-    report(out)
+    print_report(out)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(out, indent=2))
 
