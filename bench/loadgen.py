@@ -92,7 +92,14 @@ def spawn(module: str, args: list[str]) -> subprocess.Popen[bytes]:
 
 
 def report(proc: subprocess.Popen[bytes], timeout: float) -> dict[str, Any]:
-    out, _ = proc.communicate(timeout=timeout)
+    """A generator's JSON report; one that did not report within ``timeout`` seconds is killed and reported as
+    failed (its step is then INVALID), never left to stop the benchmark."""
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return {"errors": [f"generator did not report within {timeout:.0f} s"], "cpu_s": 0, "window_s": 1}
     lines = [line for line in out.decode().splitlines() if line.startswith("{")]
     if not lines:
         return {"errors": [f"generator exited with {proc.returncode} and no report"], "cpu_s": 0, "window_s": 1}

@@ -85,7 +85,7 @@ from typing import Any
 import aiohttp
 import redis.asyncio as aioredis
 
-from bench.chat_load import cpu_seconds, pct, wait_ready
+from bench.chat_load import cpu_seconds, every_worker_up, pct, wait_ready
 from bench.ivr_calls import codec_floor, pin_loopback, split
 from bench.loadgen import kept_up, spawn, stats_of_every_node, summed, tree_cpu, until
 from bench.loadgen import report as generator_report
@@ -439,6 +439,7 @@ def start_gateway(port: int, redis_url: str, tmp: Path, workers: int = 1) -> sub
                 "127.0.0.1",
                 "--workers",
                 str(workers),
+                *("--drain-seconds", "0"),  # calls still up at the end are ended at once
                 "--admission-max-lag-ms",  # a loaded machine's event-loop lag must not turn the bench's calls away
                 "0",
                 *("--limit-calls-per-ip", "100000"),  # every caller comes from 127.0.0.1 (the default 5 refused the
@@ -484,7 +485,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         async with aiohttp.ClientSession() as http:
             await wait_ready(http, base, seconds=60)
-        await stats_of_every_node(base, args.workers)  # every worker up
+        await every_worker_up(base, args.workers)  # a busy machine starts the second one seconds later
         await asyncio.sleep(1)
         out["rss_mb_start"] = round(nodes_rss_mb(proc.pid, args.workers), 1)
         # one warm-up caller in this process (not measured); with workers, more at once so that each worker likely

@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import random
 import time
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ NON_SILENT = 64  # |sample| above this is speech (about -54 dBFS)
 QUIET_S = 0.6  # silence after sound that means "the menu is over: answer now"
 REPLY_TIMEOUT_S = 8.0
 DIAL_GAP_S = 0.1  # between two callers' dials in one process
+STOP_GRACE_S = 60.0  # after the window: the answers in flight finish, the callers hang up
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,7 @@ async def one_caller(
     rng = random.Random(idx)
     customer = Customer(base)
     caller = Caller(customer)
+    caller.call_id = f"{caller.call_id}-{os.getpid()}"  # unique across the generator processes
     mic = caller.mic = Mic()  # before dial(): the offer sends this track
     ears = ears if ears is not None else Ears()
     answers: list[dict[str, Any]] = result.setdefault("answers", [])
@@ -237,7 +240,15 @@ async def generate(
     await until(start_at + seconds)
     heard1, c1, t1 = sum(e.samples for e in ears), time.process_time(), time.monotonic()
     stop.set()
-    await asyncio.gather(*tasks)
+    # a caller finishes the answer it is in (the reply waited up to REPLY_TIMEOUT_S, the menu up to 30 s); one that
+    # is still in it long after (its track no longer pulled: the answer never ends) is ended and counted as failed
+    _, late = await asyncio.wait(tasks, timeout=STOP_GRACE_S)
+    for task in late:
+        task.cancel()
+    await asyncio.gather(*late, return_exceptions=True)
+    for task, result in zip(tasks, results, strict=True):
+        if task in late:
+            result.setdefault("error", f"still answering {STOP_GRACE_S:.0f} s after the window")
     mic = [r.get("mic_frames", (0, 0)) for r in results]
     failed = [r["error"] for r in results if "error" in r]
     return {
