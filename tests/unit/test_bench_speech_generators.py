@@ -5,11 +5,13 @@ a call not up, a failed caller, a generator over 85 % of a core or short of the 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 
-from bench.loadgen import FRAMES_PER_SECOND
+from bench.loadgen import FRAMES_PER_SECOND, report
 from bench.speech_calls import merge, step_invalid, summary
 
 T0, T1 = 1000.0, 1030.0  # the measured window, monotonic seconds
@@ -114,3 +116,13 @@ def test_a_generator_that_printed_no_report_makes_the_step_invalid() -> None:
     gens = [generator(0, [[1001.0]] * 8, 400.0), lost]
     assert step_invalid(8, 8, gens) == ["generator 1: errors: ['generator exited with 1 and no report']"]
     assert merge(gens, T0, T1)[2]["errors"] == ["generator exited with 1 and no report"]
+
+
+def test_a_generator_that_never_reports_is_killed_and_fails_its_step() -> None:
+    stuck = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], stdout=subprocess.PIPE)
+    lost = report(stuck, timeout=1.0)
+    assert (lost, stuck.returncode) == (
+        {"errors": ["generator did not report within 1 s"], "cpu_s": 0, "window_s": 1},
+        -9,
+    )
+    assert step_invalid(1, 1, [lost]) == ["generator 0: errors: ['generator did not report within 1 s']"]
