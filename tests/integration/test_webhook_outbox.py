@@ -120,6 +120,14 @@ async def test_entries_a_dead_node_read_are_claimed_by_the_next_lock_holder_and_
     info = await store.redis.xinfo_groups(store.keys.event_log)
     assert [(g["name"], g["pending"]) for g in info] == [(GROUP.encode(), 0)]
 
+    # a node that lost the lock read m6, and nothing comes after it: the holder's empty batch finds it pending,
+    # claims it and copies it (it used to wait for the next event)
+    await log_event(store, "c_1", "m6")
+    assert [e.data["text"] for e in await stale.read(GROUP, "stale", block_ms=10)] == ["m6"]
+    await live.fan_out_once()  # an empty batch: 'gap', m6 claimed
+    await live.fan_out_once()
+    assert await outbox_texts(store, outbox) == ["m1", "m2", "m3", "m4", "m5", "m6"]
+
 
 async def test_a_lease_of_a_dead_node_runs_out_and_another_node_delivers_the_same_event(
     store: Store, receiver: list[dict[str, Any]]

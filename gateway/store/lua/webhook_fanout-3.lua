@@ -7,7 +7,9 @@
 -- ARGV: lock token, consumer group, now (ms), lock ms, outbox max, n, the batch's n event log ids (ascending), then
 --       per delivery: its outbox member ('SUBSCRIPTION CONVERSATION') and its payload (JSON)
 -- Returns {status, payloads dropped}: status 'ok'; 'lost' when the lock is not the caller's, 'gap' when the group's
--- pending entries up to the batch's newest are not exactly the batch (claim them first); nothing is done then.
+-- pending entries up to the batch's newest are not exactly the batch, or, for an empty batch, when any entry is
+-- pending (a node that lost the lock read it: claim them first, or they would wait for the next event); nothing is
+-- done then.
 local lock, log, due = KEYS[1], KEYS[2], KEYS[3]
 if redis.call('GET', lock) ~= ARGV[1] then return {'lost', 0} end
 local cap = tonumber(ARGV[5])
@@ -31,6 +33,8 @@ if n > 0 then
     i = i + 1
   end
   redis.call('XACK', log, ARGV[2], unpack(ARGV, 7, 6 + n))
+elseif tonumber(redis.call('XPENDING', log, ARGV[2])[1]) > 0 then
+  return {'gap', 0}
 end
 redis.call('PEXPIRE', lock, ARGV[4])
 return {'ok', dropped}
