@@ -277,28 +277,32 @@ def make_ca(directory: Path, name: str) -> Ca:
     return Ca(path, key, certificate)
 
 
-def make_server_cert(ca: Ca, directory: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 / localhost signed by ``ca``: (certificate file, key file)."""
+def make_server_cert(
+    ca: Ca, directory: Path, *, address: str = "127.0.0.1", key_identifier: bool = True, expired: bool = False
+) -> tuple[Path, Path]:
+    """A certificate for ``address`` / localhost signed by ``ca``: (certificate file, key file). Without
+    ``key_identifier`` it has no Authority Key Identifier (an old ``openssl x509 -req`` recipe: fine for Python
+    3.11's default verification, refused by 3.13's); ``expired``: its validity ended two days ago."""
     import ipaddress
 
     key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
+    now = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=3 if expired else 0)
+    builder = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, address)]))
         .issuer_name(ca.certificate.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address(address))]),
             critical=False,
         )
-        # Python 3.13 verifies strictly (VERIFY_X509_STRICT): a certificate a CA signed names that CA's key
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
-        .sign(ca.key, hashes.SHA256())
     )
+    if key_identifier:  # Python 3.13 verifies strictly (VERIFY_X509_STRICT): a certificate a CA signed names its key
+        builder = builder.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), False)
+    certificate = builder.sign(ca.key, hashes.SHA256())
     cert_path, key_path = directory / "server.pem", directory / "server.key"
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(

@@ -6,50 +6,17 @@ vouches for, but made without the extensions strict verification demands, points
 from __future__ import annotations
 
 import asyncio
-import datetime
-import ipaddress
 import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from gateway.config import from_sources
 from gateway.errors import ConfigError
 from gateway.store import connect
-from tests.support.redis_ha import Ca, make_ca
-
-
-def server_cert(
-    ca: Ca, directory: Path, *, key_identifier: bool, address: str = "127.0.0.1", expired: bool = False
-) -> tuple[Path, Path]:
-    """A certificate for ``address`` signed by ``ca``; without ``key_identifier`` it has no Authority Key Identifier
-    (an old ``openssl x509 -req`` recipe): fine for Python 3.11's default verification, refused by 3.13's."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=3 if expired else 0)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-        .issuer_name(ca.certificate.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(address))]), False)
-    )
-    if key_identifier:
-        builder = builder.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), False)
-    cert_path, key_path = directory / "server.pem", directory / "server.key"
-    cert_path.write_bytes(builder.sign(ca.key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_path, key_path
+from tests.support.redis_ha import Ca, make_ca, make_server_cert
 
 
 async def refusal(ca_file: Path, cert: tuple[Path, Path]) -> ConfigError:
@@ -86,7 +53,7 @@ async def ca(tmp_path: Path) -> AsyncIterator[Ca]:
 
 
 async def test_a_certificate_without_the_strict_extensions_is_named_not_the_ca_file(ca: Ca, tmp_path: Path) -> None:
-    error = await refusal(ca.cert, server_cert(ca, tmp_path, key_identifier=False))
+    error = await refusal(ca.cert, make_server_cert(ca, tmp_path, key_identifier=False))
     assert error.field == "redis_ca_file"
     assert "Missing Authority Key Identifier" in error.message
     assert "is --redis-ca-file the CA" not in error.message, error.message  # the CA file is the right one
@@ -96,17 +63,17 @@ async def test_a_certificate_without_the_strict_extensions_is_named_not_the_ca_f
 
 async def test_a_certificate_of_another_ca_still_points_at_the_ca_file(ca: Ca, tmp_path: Path) -> None:
     other = make_ca(tmp_path, "other")
-    error = await refusal(other.cert, server_cert(ca, tmp_path, key_identifier=True))
+    error = await refusal(other.cert, make_server_cert(ca, tmp_path, key_identifier=True))
     assert "certificate verify failed" in error.message
     assert "is --redis-ca-file the CA that signed the server's certificate?" in error.message
     assert "VERIFY_X509_STRICT" not in error.message
 
 
 async def test_a_certificate_for_another_address_or_expired_is_named_not_the_ca_file(ca: Ca, tmp_path: Path) -> None:
-    error = await refusal(ca.cert, server_cert(ca, tmp_path, key_identifier=True, address="127.0.0.2"))
+    error = await refusal(ca.cert, make_server_cert(ca, tmp_path, key_identifier=True, address="127.0.0.2"))
     assert "does not name the address of --redis-url" in error.message, error.message
     assert "is --redis-ca-file the CA" not in error.message
-    error = await refusal(ca.cert, server_cert(ca, tmp_path, key_identifier=True, expired=True))
+    error = await refusal(ca.cert, make_server_cert(ca, tmp_path, key_identifier=True, expired=True))
     assert "has expired: renew it" in error.message, error.message
     assert "is --redis-ca-file the CA" not in error.message
 
