@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import Counter
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from pathlib import Path
@@ -27,21 +28,24 @@ TEST_FLOWS = Path(__file__).resolve().parent / "flows"
 PASSWORDS = {"alice": "alice-secret-1", "bob": "bob-secret-22", "carol": "carol-secret-333"}
 
 #: The order the test files start in (bin/test runs xdist with ``--no-loadscope-reorder``, so this is the order
-#: files are handed to workers): integration, then browser files (few tests of 2-35 s each), most tests first,
-#: and the many quick unit tests last, to fill the run's end evenly. xdist's own order (most tests first, whatever
-#: they are) ran the unit files first and left a worker alone with a long integration file at the end.
-SLOW_KINDS_FIRST = ("tests/integration/", "tests/browser/", "tests/")
+#: files are handed to workers): integration and browser files (few tests of 2-35 s each) taken in turn, most tests
+#: first, and the many quick unit tests last, to fill the run's end evenly. xdist's own order (most tests first,
+#: whatever they are) ran the unit files first and left a worker alone with a long integration file at the end;
+#: all the integration files first, then all the browser ones, ran three Chromiums at once (load 17 on 2 cores:
+#: two browser audio tests failed).
+SLOW_KINDS = ("tests/integration/", "tests/browser/")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    files = Counter(item.nodeid.split("::")[0] for item in items)
-
-    def rank(item: pytest.Item) -> tuple[int, int, str]:
-        path = item.nodeid.split("::")[0]
-        kind = next((i for i, prefix in enumerate(SLOW_KINDS_FIRST) if path.startswith(prefix)), len(SLOW_KINDS_FIRST))
-        return kind, -files[path], path
-
-    items.sort(key=rank)  # stable: a file's own tests keep their order
+    counts = Counter(item.nodeid.split("::")[0] for item in items)
+    by_kind: list[list[str]] = [[] for _ in SLOW_KINDS]
+    rest = []
+    for path in sorted(counts, key=lambda path: (-counts[path], path)):
+        kind = next((i for i, prefix in enumerate(SLOW_KINDS) if path.startswith(prefix)), None)
+        (rest if kind is None else by_kind[kind]).append(path)
+    taken_in_turn = [path for group in itertools.zip_longest(*by_kind) for path in group if path is not None]
+    position = {path: n for n, path in enumerate(taken_in_turn + rest)}
+    items.sort(key=lambda item: position[item.nodeid.split("::")[0]])  # stable: a file's tests keep their order
 
 
 @pytest.fixture(scope="session")

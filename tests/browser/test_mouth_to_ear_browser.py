@@ -21,9 +21,9 @@ from tests.support.servers import Node
 pytestmark = pytest.mark.browser
 
 
-def heard(figures: dict) -> bool:
-    """Most clicks sent in the window were found on the far side, each once, and nothing else was."""
-    return figures["sent"] >= 8 and len(figures["ms"]) >= 0.8 * figures["sent"] and figures["stray"] == 0
+def heard(figures: dict, strays: int = 0) -> bool:
+    """Most clicks sent in the window were found on the far side, each once, and at most ``strays`` others were."""
+    return figures["sent"] >= 8 and len(figures["ms"]) >= 0.8 * figures["sent"] and figures["stray"] <= strays
 
 
 async def test_clicks_are_timed_both_ways_through_the_gateway_and_directly(browser: Browser, node: Node) -> None:
@@ -44,7 +44,10 @@ async def test_clicks_are_timed_both_ways_through_the_gateway_and_directly(brows
             for direction in ("customer_to_agent", "agent_to_customer"):
                 got = both[line][direction]
                 print(line, direction, {k: got[k] for k in ("sent", "lost", "doubled", "stray")}, got["ms"][:5])
-                assert heard(got), (line, direction, got)
+                # the browser's own direct pair is the baseline, not the product: on a loaded machine its audio
+                # (time-stretched by the receiver) once held a click of a wrong code (a CI failure); the gateway's
+                # line must have none
+                assert heard(got, strays=1 if line == "direct" else 0), (line, direction, got)
                 assert all(ms > 0 for ms in got["ms"]), (line, direction, got["ms"])
         assert both["gw"]["customer_to_agent"]["receiver"]["jitter_buffer_ms"] > 0
 
