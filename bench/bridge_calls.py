@@ -64,7 +64,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection
 
 from bench.chat_load import pct, wait_ready
 from bench.ivr_calls import codec_floor, pin_loopback, split
-from bench.loadgen import kept_up, report, spawn, stats_of_every_node, summed, tree_cpu, until
+from bench.loadgen import kept_up, kill_left, report, spawn, stats_of_every_node, summed, tree_cpu, until
 from gateway.contact.agents import Agent
 from gateway.contact.agents_file import render_agent
 from gateway.contact.passwords import hash_password
@@ -287,10 +287,7 @@ async def step(base: str, pid: int, index: int, calls: int, args: argparse.Names
         try:
             gens = [await asyncio.to_thread(report, proc, 120 + args.seconds) for proc in procs]
         finally:
-            for proc in procs:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
+            kill_left(procs)
     bursts = {cid: b for g in gens for cid, b in g.get("bursts", {}).items()}
     onsets = {cid: o for g in gens for cid, o in g.get("onsets", {}).items()}
     bridged: list[float] = []

@@ -42,7 +42,17 @@ from typing import Any
 import aiohttp
 import redis.asyncio as aioredis
 
-from bench.loadgen import MIN_FRAMES, cpu_seconds, kept_up, report, stats_of_every_node, tree, tree_cpu, until
+from bench.loadgen import (
+    MIN_FRAMES,
+    cpu_seconds,
+    kept_up,
+    kill_left,
+    report,
+    stats_of_every_node,
+    tree,
+    tree_cpu,
+    until,
+)
 from gateway.contact.agents import Agent
 from gateway.contact.agents_file import render_agent
 from gateway.contact.passwords import hash_password
@@ -406,10 +416,7 @@ async def step(
             calls = {k: v - calls0.get(k, 0) for k, v in (await redis_calls(redis.url)).items()}
             gens = [await asyncio.to_thread(report, p, 120 + args.seconds) for p in procs]
         finally:
-            for p in [*procs, *spies]:
-                if p.poll() is None:
-                    p.kill()
-                    p.wait()
+            kill_left([*procs, *spies])
     finally:
         stop_gateway(proc)
     to_agent = [v for g in gens for v in g.get("to_agent_ms", [])]

@@ -42,7 +42,17 @@ import av
 import numpy as np
 
 from bench.chat_load import pct, wait_ready
-from bench.loadgen import FRAMES_PER_SECOND, kept_up, report, spawn, stats_of_every_node, summed, tree_cpu, until
+from bench.loadgen import (
+    FRAMES_PER_SECOND,
+    kept_up,
+    kill_left,
+    report,
+    spawn,
+    stats_of_every_node,
+    summed,
+    tree_cpu,
+    until,
+)
 from media.aiortc_patches import speed_up_aiortc
 from media.audio import rms_dbfs
 from media.tts import Synthesizer
@@ -171,10 +181,7 @@ async def step(base: str, pid: int, calls: int, seconds: float, generators: int,
         after = summed(await stats_of_every_node(base, nodes))
         gens = [await asyncio.to_thread(report, p, 120 + seconds) for p in procs]
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+        kill_left(procs)
     active = after["active_calls"]
     sent = after["frames_sent"] - mid["frames_sent"]
     late = after["late_frames"] - mid["late_frames"]

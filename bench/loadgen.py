@@ -19,6 +19,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,14 @@ def report(proc: subprocess.Popen[bytes], timeout: float) -> dict[str, Any]:
     if not lines:
         return {"errors": [f"generator exited with {proc.returncode} and no report"], "cpu_s": 0, "window_s": 1}
     return dict(json.loads(lines[-1]))
+
+
+def kill_left(procs: Iterable[subprocess.Popen[bytes]]) -> None:
+    """Kill (and reap) the processes still running: generators a step gave up on, or left by a failure."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def kept_up(gen: dict[str, Any]) -> list[str]:

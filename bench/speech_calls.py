@@ -87,7 +87,7 @@ import redis.asyncio as aioredis
 
 from bench.chat_load import cpu_seconds, every_worker_up, pct, wait_ready
 from bench.ivr_calls import codec_floor, pin_loopback, split
-from bench.loadgen import kept_up, spawn, stats_of_every_node, summed, tree_cpu, until
+from bench.loadgen import kept_up, kill_left, spawn, stats_of_every_node, summed, tree_cpu, until
 from bench.loadgen import report as generator_report
 from bench.speech_gen import DIAL_GAP_S, RATE_WPM, VOICES, WORDS, one_caller, prepare_speech
 from media.asr.vad import VadSettings
@@ -373,10 +373,7 @@ async def step(
         after = summed(await stats_of_every_node(base, workers))
         gens = [await asyncio.to_thread(generator_report, p, 120 + seconds) for p in procs]
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+        kill_left(procs)
     callers, answers, figures = merge(gens, t0, t1)
     await asyncio.gather(*(judge(redis, r) for r in callers))
     traces = turn_traces(log)
