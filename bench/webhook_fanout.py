@@ -30,7 +30,8 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from gateway.config import Settings
-from tests.support.servers import RedisServer, free_port, start_node
+from tests.support.http_receiver import serve_posts
+from tests.support.servers import RedisServer, start_node
 
 
 async def command_calls(redis: aioredis.Redis) -> dict[str, int]:
@@ -53,12 +54,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         arrived.setdefault(str(body["data"].get("text")), time.perf_counter())
         return web.Response(status=204)
 
-    app = web.Application()
-    app.router.add_post("/hooks", handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    hooks_url, runner = await serve_posts("/hooks", handle)
 
     redis_server = RedisServer()
     redis_server.start()
@@ -78,9 +74,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     sent: dict[str, float] = {}
     try:
         for _ in range(args.subscriptions):
-            await node.services.webhooks.create(
-                {"url": f"http://127.0.0.1:{port}/hooks", "events": ["message.created"]}
-            )
+            await node.services.webhooks.create({"url": hooks_url, "events": ["message.created"]})
         conv = node.services.conversations
         cids = []
         for i in range(args.conversations):

@@ -25,7 +25,7 @@ from gateway.store.event_log_store import EventLogStore
 from gateway.store.keys import Keys
 from gateway.store.store import Store
 from gateway.store.webhook_store import Outbox
-from tests.support.servers import free_port
+from tests.support.http_receiver import serve_posts
 
 ALLOW = ("127.0.0.1",)
 
@@ -47,13 +47,8 @@ async def receiver() -> AsyncIterator[list[dict[str, Any]]]:
         seen.append({"id": request.headers["X-Gateway-Event-Id"], "body": json.loads(await request.read())})
         return web.Response(status=204)
 
-    app = web.Application()
-    app.router.add_post("/hooks", handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    seen.append({"url": f"http://127.0.0.1:{port}/hooks"})
+    url, runner = await serve_posts("/hooks", handle)
+    seen.append({"url": url})
     yield seen
     await runner.cleanup()
 
@@ -229,14 +224,9 @@ async def flaky_receiver(accepts: Callable[[], bool]) -> AsyncIterator[tuple[str
         seen.append((json.loads(await request.read())["data"]["text"], ok))
         return web.Response(status=204 if ok else 503)
 
-    app = web.Application()
-    app.router.add_post("/hooks", handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    url, runner = await serve_posts("/hooks", handle)
     try:
-        yield f"http://127.0.0.1:{port}/hooks", seen
+        yield url, seen
     finally:
         await runner.cleanup()
 
