@@ -29,6 +29,7 @@ from gateway.data_dir import private_mkdir
 from gateway.errors import ConfigError, GatewayError
 from ivr.errors import FlowError
 from ivr.model import Flow
+from media import event_loop as node_loop
 
 if TYPE_CHECKING:
     from gateway.flows.live import LiveFlows
@@ -409,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "serve":
-            return asyncio.run(_serve(flag_values(args), argv[1:]))
+            return node_loop.run(_serve(flag_values(args), argv[1:]))
         elif args.command == "reports":
             return _backfill(args)
         elif args.agents_command == "check":

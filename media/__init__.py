@@ -13,5 +13,6 @@ Modules (each one concept; none imports ``gateway`` or ``ivr``):
 - ``loopback``: two in-process peers and a track recorder, for tests and benchmarks.
 - ``opus``: prompts encoded to Opus once and sent as packets.
 - ``asr``: streaming speech recognition (Vosk, pocketsphinx en-us default), VAD endpointing, model installer.
+- ``event_loop``: the node's event loop: asyncio's, reading each UDP socket empty per wake-up.
 - ``errors``: ``MediaError`` (``code`` + ``message``) and its subclasses.
 """

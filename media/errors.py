@@ -45,6 +45,12 @@ class TelephoneEventError(MediaError):
     code = "telephone_event_error"
 
 
+class UnsupportedPython(MediaError):
+    """This Python's asyncio lacks an internal this package relies on."""
+
+    code = "unsupported_python"
+
+
 class UnsupportedAiortcVersion(MediaError):
     """The installed aiortc lacks an internal this package relies on."""
 

@@ -14,6 +14,7 @@ from aiohttp import web_app
 
 from gateway.config import Settings
 from gateway.contact.agents_file import add_agent
+from media.event_loop import NodeEventLoop
 from tests.support.clients import Agent, Customer
 from tests.support.leaks import (  # noqa: F401 - autouse: a test leaving tasks, threads, sockets, peers fails
     no_leaked_tasks,
@@ -46,6 +47,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     taken_in_turn = [path for group in itertools.zip_longest(*by_kind) for path in group if path is not None]
     position = {path: n for n, path in enumerate(taken_in_turn + rest)}
     items.sort(key=lambda item: position[item.nodeid.split("::")[0]])  # stable: a file's tests keep their order
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Any]:
+    """Every async test runs on the loop ``contact-gateway serve`` runs on (it reads UDP sockets empty per wake-up)."""
+    return {"node_loop": NodeEventLoop}
 
 
 @pytest.fixture(scope="session")
