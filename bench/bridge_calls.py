@@ -68,6 +68,7 @@ from bench.loadgen import kept_up, kill_left, report, spawn, stats_of_every_node
 from gateway.contact.agents import Agent
 from gateway.contact.agents_file import render_agent
 from gateway.contact.passwords import hash_password
+from media import event_loop as node_loop
 from media.aiortc_patches import speed_up_aiortc
 from media.audio import Audio
 from media.loopback import TrackRecorder, connect
@@ -478,7 +479,7 @@ def main() -> None:
     unknown = [m for m in args.modes if m not in MODES]
     if unknown:
         parser.error(f"unknown mode(s) {unknown}; choose from {sorted(MODES)}")
-    out = asyncio.run(run(args))
+    out = node_loop.run(run(args))
     floor = out["codec_floor_ms_per_leg_second"]
     print(
         f"\nBridged calls on {out['cores']} cores (a shared machine: other processes' load shows in others%); "

@@ -22,6 +22,7 @@ from typing import Any
 from bench.bridge_calls import AGENT_AUDIO, CALLER_AUDIO, PASSWORD, PATTERN, answer, dial, late_frames, listen
 from bench.ivr_calls import pin_loopback
 from bench.loadgen import FRAMES_PER_SECOND, until
+from media import event_loop as node_loop
 from media.aiortc_patches import speed_up_aiortc
 from tests.support.caller import Caller
 from tests.support.clients import Agent as AgentClient
@@ -114,7 +115,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--start-at", type=float, required=True)
     args = parser.parse_args()
-    out = asyncio.run(generate(args.base, args.step, args.first_agent, args.calls, args.seconds, args.start_at))
+    out = node_loop.run(generate(args.base, args.step, args.first_agent, args.calls, args.seconds, args.start_at))
     print(json.dumps(out), flush=True)
 
 

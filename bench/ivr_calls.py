@@ -53,6 +53,7 @@ from bench.loadgen import (
     tree_cpu,
     until,
 )
+from media import event_loop as node_loop
 from media.aiortc_patches import speed_up_aiortc
 from media.audio import rms_dbfs
 from media.tts import Synthesizer
@@ -291,7 +292,7 @@ def main() -> None:
     parser.add_argument("--start-at", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate:
-        print(json.dumps(asyncio.run(generate(args.base, args.calls, args.seconds, args.start_at))), flush=True)
+        print(json.dumps(node_loop.run(generate(args.base, args.calls, args.seconds, args.start_at))), flush=True)
         return
     args.steps = [int(s) for s in args.steps.split(",") if s.strip()]
     args.workers = sorted({int(w) for w in args.workers.split(",") if w.strip()})

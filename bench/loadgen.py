@@ -2,7 +2,9 @@
 
 - The load runs in its own processes (``python -m bench.<module> --generate ...``), never in the process that
   measures the gateway; each one prints one JSON line: what it sent and received in the measured window, and
-  its own CPU over that window.
+  its own CPU over that window. Generators run on the node's event loop (:mod:`media.event_loop`): they read
+  each socket empty per wake-up, as a browser does, so a busy generator does not queue its peers' packets
+  one iteration at a time.
 - :func:`kept_up` judges a generator: it received at least :data:`MIN_FRAMES` of the frames the schedule says
   (50 per second per call), it started its calls before the window opened, it had no errors, and its CPU stayed
   under :data:`MAX_GENERATOR_CPU` of one core (a generator near a full core delays its own frames: what it

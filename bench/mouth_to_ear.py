@@ -53,6 +53,7 @@ from playwright.async_api import Error as PlaywrightError
 from bench.chat_load import pct, wait_ready
 from bench.loadgen import FRAMES_PER_SECOND, kept_up, tree, tree_cpu
 from bench.m2e_capture import LoopbackCapture, residence, udp_ports
+from media import event_loop as node_loop
 
 HERE = Path(__file__).resolve().parent
 PROBE = (HERE / "m2e_probe.js").read_text()
@@ -629,7 +630,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate:
-        asyncio.run(generate(args))
+        node_loop.run(generate(args))
         return
     args.modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     unknown = [m for m in args.modes if m not in MODES]

@@ -35,6 +35,7 @@ import numpy.typing as npt
 
 from bench.ivr_calls import pin_loopback
 from bench.loadgen import FRAMES_PER_SECOND, until
+from media import event_loop as node_loop
 from media.asr.vad import Endpointer, FrameClassifier, SpeechEnded, VadSettings
 from media.audio import Audio, resample, rms_dbfs
 from media.player import PromptPlayer
@@ -278,7 +279,7 @@ def main() -> None:
     parser.add_argument("--start-at", type=float, required=True, help="the measured window's start (epoch)")
     parser.add_argument("--dial-at", type=float, required=True, help="when caller 0 of the step dials (epoch)")
     args = parser.parse_args()
-    result = asyncio.run(generate(args.base, args.first, args.calls, args.seconds, args.start_at, args.dial_at))
+    result = node_loop.run(generate(args.base, args.first, args.calls, args.seconds, args.start_at, args.dial_at))
     print(json.dumps(result), flush=True)
 
 
