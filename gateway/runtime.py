@@ -80,6 +80,7 @@ from media.aiortc_patches import (
 )
 from media.asr import AsrError
 from media.breaker import CircuitBreaker
+from media.consent import patient_consent
 from media.errors import UnsupportedAiortcVersion
 from media.ice import IceConfig, TurnCredentials
 from media.opus import OpusPrompts
@@ -216,6 +217,10 @@ async def start(settings: Settings, *, clock: Callable[[], int] | None = None, s
         shorten_audio_jitter_buffer()  # 20 ms instead of 80 ms of receive buffering per leg
     except UnsupportedAiortcVersion as exc:
         log.warning("aiortc's audio jitter buffer left at 80 ms: %s", exc)
+    try:
+        patient_consent()  # RFC 7675: consent lasts 30 s after the last answer, however late (aioice: 0.5 s each)
+    except UnsupportedAiortcVersion as exc:
+        log.warning("aioice's consent checks left as they are (a 0.5 s answer each): %s", exc)
     first_run(settings)
     stack = contextlib.AsyncExitStack()
     try:

@@ -165,3 +165,21 @@ def test_close_late_sockets_refuses_when_aioice_changed(monkeypatch: pytest.Monk
     monkeypatch.setattr(aioice.ice.Connection, "close", close)
     with pytest.raises(UnsupportedAiortcVersion, match="_closing"):
         aiortc_patches.close_late_candidate_sockets()
+
+
+def test_patient_consent_is_installed_once_and_restored() -> None:
+    import aioice.ice
+
+    from media.consent import ORIGINAL_QUERY_CONSENT, is_patient, patient_consent, query_consent, restore_consent
+
+    was = aioice.ice.Connection.query_consent
+    try:
+        restore_consent()
+        assert not is_patient() and aioice.ice.Connection.query_consent is ORIGINAL_QUERY_CONSENT
+        patient_consent()
+        patient_consent()  # idempotent
+        assert is_patient() and aioice.ice.Connection.query_consent is query_consent
+        restore_consent()
+        assert aioice.ice.Connection.query_consent is ORIGINAL_QUERY_CONSENT
+    finally:
+        aioice.ice.Connection.query_consent = was  # type: ignore[method-assign]
