@@ -63,17 +63,23 @@ def tree_cpu(pid: int) -> float:
     return total
 
 
-async def stats_of_every_node(base: str, nodes: int, tries: int = 400) -> dict[str, dict[str, Any]]:
-    """``/api/stats`` of each of ``nodes`` workers behind one port: node id -> its call counters."""
+async def stats_of_every_node(base: str, nodes: int, within: float = 60.0) -> dict[str, dict[str, Any]]:
+    """``/api/stats`` of each of ``nodes`` workers behind one port: node id -> its call counters.
+
+    Asked anew (a new connection each time: the kernel spreads them over the workers) until every worker has
+    answered; a worker still loading its models answers later, so this waits up to ``within`` seconds.
+    """
     seen: dict[str, dict[str, Any]] = {}
-    for _ in range(tries):
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
         connector = aiohttp.TCPConnector(force_close=True)
         async with aiohttp.ClientSession(connector=connector) as http, http.get(base + "/api/stats") as r:
             body = await r.json()
         seen[body["node"]] = body["calls"]
         if len(seen) >= nodes:
             return seen
-    raise RuntimeError(f"only {len(seen)} of {nodes} workers answered /api/stats")
+        await asyncio.sleep(0.02)
+    raise RuntimeError(f"only {len(seen)} of {nodes} workers answered /api/stats within {within:.0f} s")
 
 
 def summed(stats: dict[str, dict[str, Any]]) -> dict[str, int]:
