@@ -64,11 +64,12 @@ class DrainingDatagramTransport(_Transport):  # type: ignore[misc]
     _protocol: asyncio.DatagramProtocol
     _conn_lost: int
     _closing: bool
+    _paused: bool
     max_size: int
 
     def _read_ready(self) -> None:
         for _ in range(READS_PER_WAKEUP):
-            if self._conn_lost or self._closing:  # closed by the protocol while reading: read no more
+            if self._conn_lost or self._closing or self._paused:  # closed or paused by the protocol: read no more
                 return
             try:
                 data, addr = self._sock.recvfrom(self.max_size)

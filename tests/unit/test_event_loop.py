@@ -23,6 +23,7 @@ class Receiver(asyncio.DatagramProtocol):
         self.errors: list[OSError] = []
         self.transport: Any = None  # asyncio's selector datagram transport
         self.close_after: int | None = None
+        self.pause_after: int | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
@@ -31,6 +32,8 @@ class Receiver(asyncio.DatagramProtocol):
         self.got.append(data)
         if self.close_after is not None and len(self.got) >= self.close_after:
             self.transport.close()
+        if self.pause_after is not None and len(self.got) == self.pause_after:
+            self.transport.pause_reading()
 
     def error_received(self, exc: OSError) -> None:
         self.errors.append(exc)
@@ -108,6 +111,21 @@ async def test_closing_the_transport_while_reading_stops_the_reads(
     for _ in range(5):
         await asyncio.sleep(0)
     assert receiver.got == [b"0", b"1", b"2"]
+
+
+async def test_pausing_reading_while_reading_stops_the_reads_until_resumed(
+    endpoint: tuple[Receiver, tuple[str, int], socket.socket],
+) -> None:
+    receiver, address, sender = endpoint
+    receiver.pause_after = 3
+    for n in range(10):
+        sender.sendto(b"%d" % n, address)
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert receiver.got == [b"0", b"1", b"2"]  # as asyncio's: pause_reading() takes the socket off the selector
+    receiver.transport.resume_reading()
+    assert await reads_per_iteration(receiver, 10) == [7]
+    assert receiver.got == [b"%d" % n for n in range(10)]
 
 
 async def test_an_icmp_error_goes_to_the_protocol_and_reading_goes_on() -> None:
