@@ -6,17 +6,20 @@ unanswered in that time. So a path whose round trip stays over 0.5 s for
 about 30 s loses the call although every check is answered and audio flows:
 a mobile uplink with a full buffer (bufferbloat: 1-2 s round trips while the
 phone uploads), a satellite hop, or a peer whose event loop runs late.
-RFC 7675 (section 5.1) lets consent expire 30 s after the last *response*,
-however late, and says a response may answer an earlier request.
+RFC 7675 (section 5.1) sends each consent request once, with a new
+transaction id, and lets consent expire 30 s after the last *response*:
+a response may answer an earlier request.
 
 :func:`patient_consent` replaces ``aioice.ice.Connection.query_consent``
-(process-wide, idempotent): the same 4-6 s rhythm, each check retransmitted
-like a connectivity check (at 0, 0.5 and 1.5 s, so an answer up to
-:data:`CHECK_WINDOW` seconds late counts), and the connection closed only
-when no check has been answered for :data:`CONSENT_EXPIRY` seconds. A peer
-that is gone still loses consent within 30-40 s; a slow one keeps it.
+(process-wide, idempotent) with that: the same 4-6 s rhythm, each request sent
+once and left waiting for its answer (in its protocol's ``transactions``,
+where aioice routes responses by transaction id) until the expiry, any
+authenticated answer renewing consent, and the connection closed when none
+came for :data:`CONSENT_EXPIRY` seconds (noticed at the next check: 30-36 s
+after the last answer). This covers the gateway's side of a call; the
+browser at the other end keeps its own consent.
 ``tests/integration/test_ice_consent.py`` runs two aioice connections
-through a UDP relay that delays every packet by 1 s each way.
+through a UDP relay that delays every packet by 2 s each way.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Callable
 from typing import Any
 
 import aioice.ice
@@ -33,52 +37,87 @@ from media.errors import UnsupportedAiortcVersion
 
 log = logging.getLogger(__name__)
 
-#: Consent expires this long after the last answered check (RFC 7675: 30 s).
+#: Consent expires this long after the last answered request (RFC 7675: 30 s).
 CONSENT_EXPIRY = 30.0
-#: Retransmissions of one check (aioice's RTO doubles from 0.5 s: sent at 0, 0.5, 1.5 s).
-CHECK_RETRANSMISSIONS = 2
-#: How late an answer to a check may come and still count: the check's last timer (0.5 + 1 + 2 s).
-CHECK_WINDOW = 3.5
 
 ORIGINAL_QUERY_CONSENT = aioice.ice.Connection.query_consent
 
 
 def _check_supported() -> None:
-    needed = ("_nominated", "build_request", "remote_password", "close")
-    code = ORIGINAL_QUERY_CONSENT.__code__
-    missing = [name for name in needed if name not in code.co_names]
-    if missing or not hasattr(aioice.ice, "CONSENT_INTERVAL") or not hasattr(stun, "TransactionError"):
-        raise UnsupportedAiortcVersion(
-            f"aioice's Connection.query_consent changed (no {', '.join(missing) or 'CONSENT_INTERVAL'}); "
-            "review media/consent.py"
-        )
+    """What the replacement relies on in aioice, checked when it is installed (not on a call's first check)."""
+    needs = {
+        "Connection.query_consent uses _nominated, build_request, remote_password, close": {
+            "_nominated",
+            "build_request",
+            "remote_password",
+            "close",
+        }
+        <= set(ORIGINAL_QUERY_CONSENT.__code__.co_names),
+        "Connection.connect starts query_consent": "query_consent" in aioice.ice.Connection.connect.__code__.co_names,
+        "Connection.close cancels _query_consent_task": "_query_consent_task"
+        in aioice.ice.Connection.close.__code__.co_names,
+        "StunProtocol keeps transactions by id": "transactions" in aioice.ice.StunProtocol.__init__.__code__.co_names,
+        "StunProtocol routes responses to transactions[id].response_received": {
+            "transactions",
+            "response_received",
+        }
+        <= set(aioice.ice.StunProtocol.datagram_received.__code__.co_names),
+        "StunProtocol.send_stun": callable(getattr(aioice.ice.StunProtocol, "send_stun", None)),
+        "aioice.ice.CONSENT_INTERVAL": isinstance(getattr(aioice.ice, "CONSENT_INTERVAL", None), int | float),
+    }
+    missing = [what for what, ok in needs.items() if not ok]
+    if missing:
+        raise UnsupportedAiortcVersion(f"aioice changed ({'; '.join(missing)}): review media/consent.py")
+
+
+class _Request:
+    """One consent request waiting for its answer where aioice routes responses (``protocol.transactions``)."""
+
+    def __init__(self, key: bytes, answered: Callable[[], None]) -> None:
+        self._key = key
+        self._answered = answered
+
+    def response_received(self, message: stun.Message, addr: tuple[str, int]) -> None:
+        # an error response (or one not signed with the peer's password) renews nothing
+        if message.message_class == stun.Class.RESPONSE and message.check_message_integrity(self._key):
+            self._answered()
 
 
 async def query_consent(self: Any) -> None:
-    """Check consent every 4-6 s; close once no check was answered for CONSENT_EXPIRY seconds (RFC 7675)."""
+    """Send a consent request every 4-6 s; close once none was answered for CONSENT_EXPIRY seconds (RFC 7675)."""
     assert self.remote_password is not None  # as aioice: checks start once connect() has the remote password
     loop = asyncio.get_running_loop()
+    key = self.remote_password.encode("utf8")
     answered_at = loop.time()
-    while True:
-        await asyncio.sleep(aioice.ice.CONSENT_INTERVAL * (0.8 + 0.4 * random.random()))
-        for pair in list(self._nominated.values()):
-            request = self.build_request(pair, nominate=False)
-            try:
-                await pair.protocol.request(
-                    request,
-                    pair.remote_addr,
-                    integrity_key=self.remote_password.encode("utf8"),
-                    retransmissions=CHECK_RETRANSMISSIONS,
-                )
-            except stun.TransactionError:
-                continue  # unanswered (or refused) this time: only the time since the last answer counts
-            answered_at = loop.time()
-        silent = loop.time() - answered_at
-        if silent >= CONSENT_EXPIRY:
-            log.info("ICE consent expired: no check answered for %.1f s", silent)
-            self._query_consent_task = None  # as aioice: close() must not cancel the task it runs in
-            await self.close()
-            return
+    waiting: list[tuple[Any, bytes, float]] = []  # (protocol, transaction id, sent at)
+
+    def answered() -> None:
+        nonlocal answered_at
+        answered_at = loop.time()
+
+    try:
+        while True:
+            await asyncio.sleep(aioice.ice.CONSENT_INTERVAL * (0.8 + 0.4 * random.random()))
+            now = loop.time()
+            for protocol, transaction_id, sent_at in waiting:
+                if now - sent_at >= CONSENT_EXPIRY:  # an answer this late renews nothing any more
+                    protocol.transactions.pop(transaction_id, None)
+            waiting = [entry for entry in waiting if now - entry[2] < CONSENT_EXPIRY]
+            silent = now - answered_at
+            if silent >= CONSENT_EXPIRY:
+                log.info("%s Consent to send expired: no request answered for %.1f s", self, silent)
+                self._query_consent_task = None  # as aioice: close() must not cancel the task it runs in
+                await self.close()
+                return
+            for pair in list(self._nominated.values()):
+                request = self.build_request(pair, nominate=False)
+                request.add_message_integrity(key)
+                pair.protocol.transactions[request.transaction_id] = _Request(key, answered)
+                waiting.append((pair.protocol, request.transaction_id, now))
+                pair.protocol.send_stun(request, pair.remote_addr)  # once: RFC 7675 retransmits nothing
+    finally:
+        for protocol, transaction_id, _ in waiting:
+            protocol.transactions.pop(transaction_id, None)
 
 
 def patient_consent() -> None:

@@ -5,10 +5,12 @@ asyncio's selector loop reads one datagram per socket per loop iteration
 receives 50 packets a second, so once one iteration takes longer than 20 ms
 (many legs, a decode, another process on the core) every leg's socket gains a
 packet per iteration that it never catches up on, even when the CPU has room:
-the queue only grows. Measured (``bench bridge --modes tap``, 16 calls): the
-node's sockets held 8 MB (some 8 s of audio each), the peers' ICE consent checks
-waited in the same queues past aioice's 0.5 s, and every leg ended "Consent to
-send expired" about 60 s in.
+the queue only grows. Measured: ``bench speech --steps 30`` on a loaded 2-core
+machine, the node's sockets held 13 MB (seconds of audio each), the peers' ICE
+consent checks waited in the same queues past aioice's 0.5 s, and all 30 calls
+ended "Consent to send expired"; ``bench bridge --modes tap --steps 16``, 3.4-3.8
+MB and 1-3 legs lost that way (README, "A node under load keeps up with its
+sockets").
 
 :class:`NodeEventLoop` reads up to :data:`READS_PER_WAKEUP` datagrams per
 wake-up, as libuv (and so uvloop and Node.js) does, so a socket drains at the

@@ -1,8 +1,8 @@
 """ICE consent on a slow path: two aioice connections through a UDP relay on loopback that delays or drops packets.
 
-A round trip of 2 s (1 s each way, a mobile uplink with a full buffer) keeps consent: every check is answered,
-only late. A path that stops carrying anything loses it within RFC 7675's 30 s plus one check. Real timers (the
-consent clock is aioice's 4-6 s rhythm and the 30 s expiry): the test takes about 45 s.
+A round trip of 4 s (2 s each way: a mobile uplink with a full buffer, at its worst) keeps consent: every request
+is answered, only late. A path that stops carrying anything loses it within RFC 7675's 30 s plus one check. Real
+timers (the consent clock is aioice's 4-6 s rhythm and the 30 s expiry): the test takes about 40 s.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import aioice
+import aioice.ice
 import pytest
 
-from media.consent import CHECK_WINDOW, CONSENT_EXPIRY, is_patient, patient_consent, restore_consent
+from media.consent import CONSENT_EXPIRY, is_patient, patient_consent
 
 Address = tuple[str, int]
 
@@ -82,9 +83,10 @@ class Relay:
 
 @pytest.fixture
 def patient() -> Iterator[None]:
+    was = aioice.ice.Connection.query_consent
     patient_consent()
     yield
-    restore_consent()
+    aioice.ice.Connection.query_consent = was  # type: ignore[method-assign]
 
 
 @asynccontextmanager
@@ -142,7 +144,7 @@ async def test_a_slow_path_keeps_consent_and_a_cut_one_loses_it(patient: None) -
         async with pair_through(slow) as (a, b), pair_through(dead) as (c, d):
             await exchange(a, b, 2)
             await exchange(c, d, 2)
-            slow.delay = 1.0  # a 2 s round trip from now on: four times what aioice gives a consent check
+            slow.delay = 2.0  # a 4 s round trip from now on: eight times what aioice gives a consent check
             dead.cut = True
             loop = asyncio.get_running_loop()
             cut_at = loop.time()
@@ -150,8 +152,8 @@ async def test_a_slow_path_keeps_consent_and_a_cut_one_loses_it(patient: None) -
                 name: asyncio.create_task(closed_at(conn)) for name, conn in zip("abcd", (a, b, c, d), strict=True)
             }
             # the last answer came up to one check interval (6 s) before the cut; the close comes at the first check
-            # that ends CONSENT_EXPIRY after it, one interval and one unanswered check's window later at most
-            earliest, latest = CONSENT_EXPIRY - 6 - 1, CONSENT_EXPIRY + 6 + CHECK_WINDOW + 1
+            # CONSENT_EXPIRY after it, at most one interval later
+            earliest, latest = CONSENT_EXPIRY - 6 - 1, CONSENT_EXPIRY + 6 + 1
             try:
                 await asyncio.wait(watchers.values(), timeout=latest + 1)
                 ended = {name: watch.result() - cut_at for name, watch in watchers.items() if watch.done()}
@@ -162,7 +164,7 @@ async def test_a_slow_path_keeps_consent_and_a_cut_one_loses_it(patient: None) -
             # aioice's own checks close the slow pair about 30-36 s in; these must not
             assert "a" not in ended and "b" not in ended, f"the slow path lost consent: {ended}"
             assert set(ended) == {"c", "d"} and all(earliest <= t <= latest for t in ended.values()), ended
-            await exchange(a, b, 3)  # and it still carries data
+            await exchange(a, b, 5)  # and it still carries data
             assert slow.forwarded > 0
     finally:
         slow.close()
