@@ -363,8 +363,10 @@ class PacketRelay:
     owner gave one (the leg decodes it at once, in arrival order, without aiortc's jitter buffer and decoder
     thread: a lost packet is a gap in what the tap hears, never in what the other side hears), else it goes
     on to the buffer and aiortc's decoder.
-    Without a sink everything goes to the buffer as before. Other payload types (comfort noise, a codec
-    switch) always take aiortc's path. When decoding starts again the buffer starts empty (a stale one
+    Without a sink, each packet is decoded by ``beside`` when the owner gave one (a leg the IVR listens to
+    decodes its packets as they arrive, on the event loop: aiortc's buffer would hold each 20 ms more and its
+    decoder thread hand every frame back to the loop with a wake-up), else it goes to the buffer as before.
+    Other payload types (comfort noise, a codec switch) always take aiortc's path. When decoding starts again the buffer starts empty (a stale one
     would wait for sequence numbers long gone).
     """
 
@@ -393,14 +395,15 @@ class PacketRelay:
         self._decode = on
 
     def add(self, packet: rtp.RtpPacket) -> tuple[bool, Any]:
-        if self.sink is not None and packet.payload_type == self.payload_type:
-            self.relayed += 1
-            self.sink(packet)
-            if self._decode and self.beside is not None:
+        if packet.payload_type == self.payload_type:
+            if self.sink is not None:
+                self.relayed += 1
+                self.sink(packet)
+                if not self._decode:
+                    return False, None
+            if self.beside is not None:  # relayed and tapped, or not relayed at all (an IVR leg, a held call)
                 self.decoded_beside += 1
                 self.beside(packet)
-                return False, None
-            if not self._decode:
                 return False, None
         self.buffered += 1
         return self.inner.add(packet)

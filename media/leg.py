@@ -172,9 +172,10 @@ class AudioLeg:
         return True
 
     def _decode_beside(self, packet: Any) -> None:
-        """A relayed Opus packet, decoded at once for the taps (the bridge relays and something listens): no
-        jitter buffer, no decoder thread, no hop back to the event loop per frame; packets out of order or
-        lost are decoded as they come (the forwarded ones are untouched)."""
+        """An Opus packet, decoded at once for ``on_audio``: every packet while nothing relays this leg (the IVR
+        listens, a call on hold), a relayed one when something taps it (a recording, in-band DTMF). No jitter
+        buffer, no decoder thread, no hop back to the event loop per frame; packets out of order or lost are
+        decoded as they come (the forwarded ones are untouched)."""
         if self._beside is None:
             self._beside = beside_decoder()
         try:
