@@ -76,7 +76,6 @@ import platform
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -89,6 +88,7 @@ from bench.chat_load import cpu_seconds, every_worker_up, pct, wait_ready
 from bench.ivr_calls import codec_floor, pin_loopback, split
 from bench.loadgen import kept_up, kill_left, spawn, stats_of_every_node, summed, tree_cpu, until
 from bench.loadgen import report as generator_report
+from bench.run_folder import add_keep_logs, run_folder
 from bench.speech_gen import DIAL_GAP_S, RATE_WPM, VOICES, WORDS, one_caller, prepare_speech
 from media.asr.vad import VadSettings
 from tests.support.servers import RedisServer, free_port
@@ -448,10 +448,9 @@ def start_gateway(port: int, redis_url: str, tmp: Path, workers: int = 1) -> sub
         )
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
+async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     pin_loopback()
     utterances = await prepare_speech()
-    tmp = Path(tempfile.mkdtemp(prefix="cg-bench-speech-"))
     redis_server = RedisServer()
     redis_server.start()
     port = free_port()
@@ -594,9 +593,11 @@ def main() -> None:
         help="the most callers one load-generator process holds (a step of N calls runs ceil(N / this) of them)",
     )
     parser.add_argument("--json", type=Path, default=RESULTS / "speech_calls.json", help="write the result here")
+    add_keep_logs(parser)
     args = parser.parse_args()
     args.steps = [int(s) for s in args.steps.split(",") if s.strip()]
-    out = asyncio.run(run(args))
+    with run_folder("speech", args.keep_logs) as tmp:
+        out = asyncio.run(run(args, tmp))
     print_report(out)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(out, indent=2))
