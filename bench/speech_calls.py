@@ -78,6 +78,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -189,15 +190,27 @@ STAGES = (
 )
 
 
-def turn_traces(log: Path) -> dict[str, list[dict[str, Any]]]:
-    """The gateway's ``speech turn {json}`` lines (gateway/flows/call_speech.py), per conversation, in order."""
-    out: dict[str, list[dict[str, Any]]] = {}
-    decoder = json.JSONDecoder()
+GATEWAY_LOG_FORMAT = "json"  # the gateway's log lines, read by log_messages
+
+
+def log_messages(log: Path) -> Iterator[str]:
+    """The messages of the gateway's log (``--log-format json``: one record a line, its context ids in fields of
+    their own; a text line ends with them, ``... [conversation_id=c_...]``, and a value read from its tail took
+    them along). Lines that are no record (a library's own output on stderr) are not the gateway's messages."""
     for line in log.read_text(errors="replace").splitlines():
-        if "speech turn {" not in line:
+        if not line.startswith("{"):
             continue
-        trace, _ = decoder.raw_decode(line.split("speech turn ", 1)[1])
-        out.setdefault(str(trace.get("conversation_id")), []).append(trace)
+        record = json.loads(line)
+        yield str(record["msg"])
+
+
+def turn_traces(log: Path) -> dict[str, list[dict[str, Any]]]:
+    """The gateway's ``speech turn {json}`` messages (gateway/flows/call_speech.py), per conversation, in order."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for msg in log_messages(log):
+        if msg.startswith("speech turn {"):
+            trace = json.loads(msg.removeprefix("speech turn "))
+            out.setdefault(str(trace.get("conversation_id")), []).append(trace)
     return out
 
 
@@ -404,10 +417,10 @@ async def step(
 
 
 def engine_line(log: Path) -> str:
-    """What the gateway said it listens with ("... speech: pocketsphinx en ...")."""
-    for line in log.read_text(errors="replace").splitlines():
-        if "call in flow" in line and "speech:" in line:
-            return line.split("speech:", 1)[1].strip()
+    """What the gateway said it listens with (``call in flow ..., speech: pocketsphinx en``)."""
+    for msg in log_messages(log):
+        if msg.startswith("call in flow") and "speech:" in msg:
+            return msg.split("speech:", 1)[1].strip()
     return "unknown"
 
 
@@ -429,7 +442,7 @@ def start_gateway(port: int, redis_url: str, tmp: Path, workers: int = 1) -> sub
                 "--data-dir",
                 str(tmp / "data"),
                 "--log-format",
-                "text",
+                GATEWAY_LOG_FORMAT,
                 "--max-calls",
                 "500",
                 "--rtc-addresses",
