@@ -53,7 +53,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -65,6 +64,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection
 from bench.chat_load import pct, wait_ready
 from bench.ivr_calls import codec_floor, pin_loopback, split
 from bench.loadgen import kept_up, kill_left, report, spawn, stats_of_every_node, summed, tree_cpu, until
+from bench.run_folder import add_keep_logs, run_folder
 from gateway.contact.agents import Agent
 from gateway.contact.agents_file import render_agent
 from gateway.contact.passwords import hash_password
@@ -404,10 +404,9 @@ MODES = {
 }
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
+async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     pin_loopback()
     speed_up_aiortc()
-    tmp = Path(tempfile.mkdtemp(prefix="cg-bench-bridge-"))
     cheap = hash_password(PASSWORD, n=2**10)
     (tmp / "agents.toml").write_text(
         "".join(
@@ -472,6 +471,7 @@ def main() -> None:
     )
     parser.add_argument("--record", action="store_true", help="same as --modes tap (kept for old command lines)")
     parser.add_argument("--json", type=Path, default=RESULTS / "bridge_calls.json", help="write the result here")
+    add_keep_logs(parser)
     args = parser.parse_args()
     args.steps = [int(s) for s in args.steps.split(",") if s.strip()]
     args.workers = sorted({int(w) for w in args.workers.split(",") if w.strip()})
@@ -479,7 +479,8 @@ def main() -> None:
     unknown = [m for m in args.modes if m not in MODES]
     if unknown:
         parser.error(f"unknown mode(s) {unknown}; choose from {sorted(MODES)}")
-    out = node_loop.run(run(args))
+    with run_folder("bridge", args.keep_logs) as tmp:
+        out = node_loop.run(run(args, tmp))
     floor = out["codec_floor_ms_per_leg_second"]
     print(
         f"\nBridged calls on {out['cores']} cores (a shared machine: other processes' load shows in others%); "

@@ -53,6 +53,7 @@ from bench.loadgen import (
     tree_cpu,
     until,
 )
+from bench.run_folder import add_keep_logs, run_folder
 from gateway.contact.agents import Agent
 from gateway.contact.agents_file import render_agent
 from gateway.contact.passwords import hash_password
@@ -372,14 +373,14 @@ def judge(gen: dict[str, Any]) -> list[str]:
 
 
 async def step(
-    args: argparse.Namespace, redis: RedisServer, conversations: int, workers: int, src: Path | None
+    args: argparse.Namespace, redis: RedisServer, conversations: int, workers: int, src: Path | None, folder: Path
 ) -> dict[str, Any]:
     """One load step: a fresh Redis content and gateway, ``conversations`` customers over the generators."""
     flush = aioredis.Redis.from_url(redis.url)
     await flush.flushall()
     await flush.aclose()
     agents = args.agents or -(-conversations // args.capacity)
-    tmp = Path(tempfile.mkdtemp(prefix="cg-bench-chat-"))
+    tmp = Path(tempfile.mkdtemp(prefix=f"chat-{conversations}-", dir=folder))
     proc, base = start_gateway(
         tmp, redis.url, agents, args.capacity, workers, LIMITS_OFF if args.limits_off else [], src
     )
@@ -459,7 +460,8 @@ def meets_target(s: dict[str, Any]) -> bool:
     return bool(s["valid"] and s["delivered_percent"] >= 99 and s["latency_ms"]["p99"] < 100 and not s["errors"])
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
+async def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    """Every step's gateway works in a folder of its own inside the run's ``folder``."""
     redis_server = RedisServer()
     redis_server.start()
     out: dict[str, Any] = {"cores": os.cpu_count(), "load_average_before": os.getloadavg(), "runs": []}
@@ -472,14 +474,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         out["assignment"] = []
         for label, src in codes:
             for waiting in args.waiting:
-                result = await assignment_step(args, redis_server, waiting, src)
+                result = await assignment_step(args, redis_server, waiting, src, folder)
                 result["code"] = label
                 out["assignment"].append(result)
         for label, src in codes:
             for workers in args.workers:
                 steps = []
                 for conversations in args.steps:
-                    result = await step(args, redis_server, conversations, workers, src)
+                    result = await step(args, redis_server, conversations, workers, src, folder)
                     result["code"] = label
                     result["load_average"] = os.getloadavg()
                     print_step(result)
@@ -514,14 +516,14 @@ def print_step(s: dict[str, Any]) -> None:
 
 
 async def assignment_step(
-    args: argparse.Namespace, redis: RedisServer, waiting: int, src: Path | None
+    args: argparse.Namespace, redis: RedisServer, waiting: int, src: Path | None, folder: Path
 ) -> dict[str, Any]:
     """``waiting`` conversations queued with nobody online, then ``--login-agents`` agents log in at once: the time
     until all are assigned, and the gateway's CPU per assignment."""
     flush = aioredis.Redis.from_url(redis.url)
     await flush.flushall()
     agents = args.login_agents
-    tmp = Path(tempfile.mkdtemp(prefix="cg-bench-assign-"))
+    tmp = Path(tempfile.mkdtemp(prefix=f"assign-{waiting}-", dir=folder))
     proc, base = start_gateway(tmp, redis.url, agents, args.capacity, args.workers[-1], LIMITS_OFF, src)
     procs = []
     try:
@@ -622,6 +624,7 @@ def main() -> None:
     parser.add_argument("--profile-dir", type=Path, help="sample the gateway with py-spy over each window")
     parser.add_argument("--py-spy", default="py-spy", help="the py-spy command (pip install py-spy)")
     parser.add_argument("--json", type=Path, help="also write the result to this file")
+    add_keep_logs(parser)
     args = parser.parse_args()
     args.steps = [] if args.no_load else ([args.conversations] if args.conversations else _ints(args.steps))
     args.workers = _ints(args.workers)
@@ -630,7 +633,8 @@ def main() -> None:
         parser.error("agents x capacity must cover the conversations")
     if args.waiting and args.login_agents * args.capacity < max(args.waiting):
         parser.error("--login-agents x --capacity must cover the waiting conversations")
-    result = asyncio.run(run(args))
+    with run_folder("chat", args.keep_logs) as folder:
+        result = asyncio.run(run(args, folder))
     for each in result["runs"]:
         print(f"[{each['code']}] workers {each['workers']}: conversations at p99 < 100 ms (valid): {each['capacity']}")
     if args.json:

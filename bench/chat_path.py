@@ -19,13 +19,13 @@ import argparse
 import asyncio
 import inspect
 import json
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
 
+from bench.run_folder import add_keep_logs, run_folder
 from gateway.config import Settings
 from gateway.contact.agents import Agent
 from gateway.contact.agents_file import render_agent
@@ -38,10 +38,9 @@ async def commands(redis: aioredis.Redis) -> int:
     return sum(int(v.get("calls", 0)) for v in stats.values() if isinstance(v, dict))
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
+async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     redis_server = RedisServer()
     redis_server.start()
-    tmp = Path(tempfile.mkdtemp(prefix="cg-bench-path-"))
     (tmp / "agents.toml").write_text(render_agent(Agent("a0", "Agent", hash_password("x", n=2**10), capacity=50)))
     settings = Settings(
         data_dir=tmp / "data",
@@ -103,9 +102,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--runs", type=int, default=3, help="repeat, report each (the lowest CPU is the cost)")
+    add_keep_logs(parser)
     args = parser.parse_args()
     for _ in range(args.runs):
-        print(json.dumps(asyncio.run(run(args))), flush=True)
+        with run_folder("path", args.keep_logs) as tmp:
+            print(json.dumps(asyncio.run(run(args, tmp))), flush=True)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -53,6 +52,7 @@ from bench.loadgen import (
     tree_cpu,
     until,
 )
+from bench.run_folder import add_keep_logs, run_folder
 from media import event_loop as node_loop
 from media.aiortc_patches import speed_up_aiortc
 from media.audio import rms_dbfs
@@ -243,8 +243,7 @@ def capacity(steps: list[dict[str, Any]]) -> int | None:
     return max((s["calls"] for s in ok), default=None)
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
-    tmp = Path(tempfile.mkdtemp(prefix="cg-bench-ivr-"))
+async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     out: dict[str, Any] = {"cores": os.cpu_count(), "generators": args.generators, "by_workers": {}}
     out["codec_floor_ms_per_call_second"] = round(await codec_floor(), 2)
     for workers in args.workers:
@@ -290,13 +289,15 @@ def main() -> None:
     parser.add_argument("--base", help=argparse.SUPPRESS)
     parser.add_argument("--calls", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--start-at", type=float, help=argparse.SUPPRESS)
+    add_keep_logs(parser)
     args = parser.parse_args()
     if args.generate:
         print(json.dumps(node_loop.run(generate(args.base, args.calls, args.seconds, args.start_at))), flush=True)
         return
     args.steps = [int(s) for s in args.steps.split(",") if s.strip()]
     args.workers = sorted({int(w) for w in args.workers.split(",") if w.strip()})
-    out = asyncio.run(run(args))
+    with run_folder("ivr", args.keep_logs) as tmp:
+        out = asyncio.run(run(args, tmp))
     print(f"\nIVR calls (benchmark flow), codec floor {out['codec_floor_ms_per_call_second']} ms CPU per call-second")
     print(
         f"{'workers':>7} {'calls':>6} {'valid':>6} {'gw ms/call-s':>13} {'x floor':>8} {'gw CPU%':>8} "

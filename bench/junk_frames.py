@@ -21,7 +21,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from typing import Any
 import aiohttp
 
 from bench.chat_load import SECRET, cpu_seconds, wait_ready
+from bench.run_folder import add_keep_logs, run_folder
 from gateway.errors import BadRequest
 from gateway.protocol import client
 from tests.support.junk import Junk
@@ -123,8 +123,7 @@ def start_gateway(tmp: Path, redis_url: str, port: int, sockets: int) -> subproc
         )
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
-    tmp = Path(tempfile.mkdtemp(prefix="cg-bench-junk-"))
+async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     redis_server = RedisServer()
     redis_server.start()
     port = free_port()
@@ -174,8 +173,10 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=32, help="frames in flight per socket")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, help="also write the result to this file")
+    add_keep_logs(parser)
     args = parser.parse_args()
-    result = asyncio.run(run(args))
+    with run_folder("junk", args.keep_logs) as tmp:
+        result = asyncio.run(run(args, tmp))
     print(
         f"junk frames: {result['sockets']} customer sockets, window {result['window']}, {result['seconds']} s measured"
     )

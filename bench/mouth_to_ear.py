@@ -41,7 +41,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -53,6 +52,7 @@ from playwright.async_api import Error as PlaywrightError
 from bench.chat_load import pct, wait_ready
 from bench.loadgen import FRAMES_PER_SECOND, kept_up, tree, tree_cpu
 from bench.m2e_capture import LoopbackCapture, residence, udp_ports
+from bench.run_folder import add_keep_logs, run_folder
 from media import event_loop as node_loop
 
 HERE = Path(__file__).resolve().parent
@@ -459,13 +459,12 @@ async def run_mode(browser: Browser, mode: str, args: argparse.Namespace, tmp: P
     return out
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
+async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     from gateway.contact.agents import Agent
     from gateway.contact.agents_file import render_agent
     from gateway.contact.passwords import hash_password
     from tests.browser.conftest import CHROMIUM_FLAGS, chromium_path
 
-    tmp = Path(tempfile.mkdtemp(prefix="cg-bench-m2e-"))
     cheap = hash_password(PASSWORD, n=2**10)
     agents = [Agent(f"bg-a{i:03d}", f"Agent {i}", cheap, capacity=1) for i in range(args.background_calls)]
     (tmp / "agents.toml").write_text(
@@ -628,6 +627,7 @@ def main() -> None:
     parser.add_argument("--base", help=argparse.SUPPRESS)
     parser.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
+    add_keep_logs(parser)
     args = parser.parse_args()
     if args.generate:
         node_loop.run(generate(args))
@@ -636,7 +636,8 @@ def main() -> None:
     unknown = [m for m in args.modes if m not in MODES]
     if unknown:
         parser.error(f"unknown mode(s) {unknown}; choose from {sorted(MODES)}")
-    out = asyncio.run(run(args))
+    with run_folder("m2e", args.keep_logs) as tmp:
+        out = asyncio.run(run(args, tmp))
     print_table(out)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(out, indent=2))

@@ -76,9 +76,9 @@ import platform
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +89,7 @@ from bench.chat_load import cpu_seconds, every_worker_up, pct, wait_ready
 from bench.ivr_calls import codec_floor, pin_loopback, split
 from bench.loadgen import kept_up, kill_left, spawn, stats_of_every_node, summed, tree_cpu, until
 from bench.loadgen import report as generator_report
+from bench.run_folder import add_keep_logs, run_folder
 from bench.speech_gen import DIAL_GAP_S, RATE_WPM, VOICES, WORDS, one_caller, prepare_speech
 from media.asr.vad import VadSettings
 from tests.support.servers import RedisServer, free_port
@@ -189,15 +190,27 @@ STAGES = (
 )
 
 
-def turn_traces(log: Path) -> dict[str, list[dict[str, Any]]]:
-    """The gateway's ``speech turn {json}`` lines (gateway/flows/call_speech.py), per conversation, in order."""
-    out: dict[str, list[dict[str, Any]]] = {}
-    decoder = json.JSONDecoder()
+GATEWAY_LOG_FORMAT = "json"  # the gateway's log lines, read by log_messages
+
+
+def log_messages(log: Path) -> Iterator[str]:
+    """The messages of the gateway's log (``--log-format json``: one record a line, its context ids in fields of
+    their own; a text line ends with them, ``... [conversation_id=c_...]``, and a value read from its tail took
+    them along). Lines that are no record (a library's own output on stderr) are not the gateway's messages."""
     for line in log.read_text(errors="replace").splitlines():
-        if "speech turn {" not in line:
+        if not line.startswith("{"):
             continue
-        trace, _ = decoder.raw_decode(line.split("speech turn ", 1)[1])
-        out.setdefault(str(trace.get("conversation_id")), []).append(trace)
+        record = json.loads(line)
+        yield str(record["msg"])
+
+
+def turn_traces(log: Path) -> dict[str, list[dict[str, Any]]]:
+    """The gateway's ``speech turn {json}`` messages (gateway/flows/call_speech.py), per conversation, in order."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for msg in log_messages(log):
+        if msg.startswith("speech turn {"):
+            trace = json.loads(msg.removeprefix("speech turn "))
+            out.setdefault(str(trace.get("conversation_id")), []).append(trace)
     return out
 
 
@@ -404,10 +417,10 @@ async def step(
 
 
 def engine_line(log: Path) -> str:
-    """What the gateway said it listens with ("... speech: pocketsphinx en ...")."""
-    for line in log.read_text(errors="replace").splitlines():
-        if "call in flow" in line and "speech:" in line:
-            return line.split("speech:", 1)[1].strip()
+    """What the gateway said it listens with (``call in flow ..., speech: pocketsphinx en``)."""
+    for msg in log_messages(log):
+        if msg.startswith("call in flow") and "speech:" in msg:
+            return msg.split("speech:", 1)[1].strip()
     return "unknown"
 
 
@@ -429,7 +442,7 @@ def start_gateway(port: int, redis_url: str, tmp: Path, workers: int = 1) -> sub
                 "--data-dir",
                 str(tmp / "data"),
                 "--log-format",
-                "text",
+                GATEWAY_LOG_FORMAT,
                 "--max-calls",
                 "500",
                 "--rtc-addresses",
@@ -448,10 +461,9 @@ def start_gateway(port: int, redis_url: str, tmp: Path, workers: int = 1) -> sub
         )
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
+async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     pin_loopback()
     utterances = await prepare_speech()
-    tmp = Path(tempfile.mkdtemp(prefix="cg-bench-speech-"))
     redis_server = RedisServer()
     redis_server.start()
     port = free_port()
@@ -594,9 +606,11 @@ def main() -> None:
         help="the most callers one load-generator process holds (a step of N calls runs ceil(N / this) of them)",
     )
     parser.add_argument("--json", type=Path, default=RESULTS / "speech_calls.json", help="write the result here")
+    add_keep_logs(parser)
     args = parser.parse_args()
     args.steps = [int(s) for s in args.steps.split(",") if s.strip()]
-    out = asyncio.run(run(args))
+    with run_folder("speech", args.keep_logs) as tmp:
+        out = asyncio.run(run(args, tmp))
     print_report(out)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(out, indent=2))

@@ -22,7 +22,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ import aiohttp
 import redis.asyncio as aioredis
 
 from bench.chat_load import SECRET, Load, address, cpu_seconds, pct, wait_ready
+from bench.run_folder import add_keep_logs, run_folder
 from gateway.contact.agents import Agent
 from gateway.contact.agents_file import render_agent
 from gateway.contact.callbacks import Callbacks
@@ -135,10 +135,9 @@ async def snapshot_cost(url: str, n: int) -> dict[str, float]:
     return {"wall_p50": round(pct(walls, 50), 1), "cpu_p50": round(pct(cpus, 50), 1), "bytes": size}
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
+async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     redis_server = RedisServer()
     redis_server.start()
-    tmp = Path(tempfile.mkdtemp(prefix="cg-bench-wallboard-"))
     agents = [f"agent{i:03d}" for i in range(args.agents)]
     supervisors = [f"sup{i:02d}" for i in range(args.supervisors)]
     cheap = hash_password("bench", n=2**10)
@@ -233,8 +232,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="each measuring window")
     parser.add_argument("--snapshots", type=int, default=30, help="snapshots timed in this process at the end")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    add_keep_logs(parser)
     args = parser.parse_args()
-    result = asyncio.run(run(args))
+    with run_folder("wallboard", args.keep_logs) as tmp:
+        result = asyncio.run(run(args, tmp))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2))

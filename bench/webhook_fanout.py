@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from bench.run_folder import add_keep_logs, run_folder
 from gateway.config import Settings
 from tests.support.http_receiver import serve_posts
 from tests.support.servers import RedisServer, start_node
@@ -44,7 +44,7 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
+async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     arrived: dict[str, float] = {}  # message text -> when the receiver got it (perf_counter)
     posts = [0]
 
@@ -58,7 +58,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
     redis_server = RedisServer()
     redis_server.start()
-    tmp = Path(tempfile.mkdtemp(prefix="cg-bench-webhooks-"))
     settings = Settings(
         data_dir=tmp / "data",
         redis_url=redis_server.url,
@@ -141,9 +140,11 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=20)
     parser.add_argument("--subscriptions", type=int, default=1)
     parser.add_argument("--runs", type=int, default=1)
+    add_keep_logs(parser)
     args = parser.parse_args()
     for _ in range(args.runs):
-        print(json.dumps(asyncio.run(run(args))), flush=True)
+        with run_folder("webhooks", args.keep_logs) as tmp:
+            print(json.dumps(asyncio.run(run(args, tmp))), flush=True)
 
 
 if __name__ == "__main__":

@@ -344,8 +344,8 @@ class Settings:
         parse=number(int, 1, 100_000, "a whole number from 1 to 100000"),
         help="new TURN pairs a customer may get per hour (bursts that many): for calls (`call_ice`), and as many, "
         "counted apart, for welcomes that need a new pair (a customer's pair is given again while half its "
-        "`--turn-ttl-seconds` is left); an address 10x; beyond: `call_ice` refused, welcomes without a pair "
-        "(`ice_servers: []`)",
+        "`--turn-ttl-seconds` is left); an address 10x; an agent's welcomes as many new pairs (the agent's own, no "
+        "address bucket); beyond: `call_ice` refused, welcomes without a pair (`ice_servers: []`)",
     )
     attachment_max_mb: float = setting(
         10.0,

@@ -3,8 +3,8 @@
 A TURN server (coturn with ``use-auth-secret`` / ``static-auth-secret``, and most others) shares one secret
 with the gateway and accepts any username of the form ``expiry:id`` whose password is
 ``base64(HMAC-SHA1(secret, username))``, until ``expiry`` (Unix seconds) has passed
-(draft-uberti-behave-turn-rest). The gateway makes a pair for a page's welcome (a customer's is kept and given
-again while half its lifetime is left: gateway/contact/limits.py), for each call a page is about to offer
+(draft-uberti-behave-turn-rest). The gateway makes a pair for a page's welcome (a customer's or an agent's, kept
+and given again while half its lifetime is left: gateway/contact/limits.py), for each call a page is about to offer
 (``call_ice``: bound to that call, valid for the longest call) and for each of its own call legs, so no page ever
 holds a lasting password; a stolen pair stops working at its expiry.
 
@@ -113,10 +113,3 @@ class IceConfig:
         if self.turn is None:
             return []
         return [self.turn.issue(f"call-{call_id}-{user}", now, self.turn.call_ttl_seconds).to_json()]
-
-    def for_page(self, user: str, now: float) -> list[dict[str, Any]] | None:
-        """What a page's welcome carries: a TURN entry for ``user`` (None without ``--turn-urls``: the page keeps
-        its ``data-ice-servers``)."""
-        if self.turn is None:
-            return None
-        return [self.turn.issue(user, now).to_json()]

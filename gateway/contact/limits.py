@@ -20,7 +20,8 @@ The widget is a public door, so what one client can take is bounded:
   customer holds, and a welcome is sent to any socket: without the buckets any visitor could mint relay
   credentials at will (open sockets in a loop). A welcome gives back the pair the customer already holds
   (``P:turn:c:ID``) while half its lifetime is left, so a customer's reconnects and tabs cost nothing; beyond the
-  buckets the welcome carries no pair (chat goes on).
+  buckets the welcome carries no pair (chat goes on). An agent's welcomes (the desk, an admin's test runs) are kept
+  the same way (``P:turn:a:ID``), a new pair for a token of the agent's own ``icew`` bucket (no address bucket).
 * **concurrent calls** per customer and per address: a sorted set of the calls each holds, scored by when
   the entry expires. A node refreshes the entries of its live calls every :data:`CALL_REFRESH_SECONDS`;
   an entry of a node that died expires after :data:`CALL_SLOT_SECONDS` and stops counting. Taking a slot
@@ -157,25 +158,50 @@ class Limits:
         for a token of the ``icew`` buckets (the customer's and the address', 10x; the rates of ``call_ice``'s
         ``ice`` buckets, counted apart); None when either is empty (the welcome then carries no pair; a call asks
         ``call_ice``, itself counted)."""
+        bucket_keys, rates = self._hourly("icew", self.config.call_ice_per_hour, customer_id, address)
+        return await self._welcome_pair(("c", customer_id), f"customer-{customer_id}", bucket_keys, rates, turn)
+
+    async def agent_welcome_turn(self, agent_id: str, turn: TurnCredentials) -> IceServer | None:
+        """The TURN pair of an agent's welcome (their desk's sockets, and an admin's test runs): kept as a
+        customer's is (``P:turn:a:ID``, given again while half its lifetime is left), a new one for a token of the
+        agent's own ``icew`` bucket (``--limit-call-ice-per-hour``, bursts that many); None when it is empty (the
+        desk asks ``call_ice`` for each call, bound to a call that rings for them). No address bucket: agents
+        are accounts an admin made, and a contact centre's desks share one office address (a desk reloaded in a
+        loop is bounded by its agent's bucket)."""
+        per_hour = self.config.call_ice_per_hour
+        bucket = self.keys.rate_bucket("icew", "a", agent_id)
+        return await self._welcome_pair(
+            ("a", agent_id), f"agent-{agent_id}", (bucket,), (per_hour, 3_600_000 / per_hour, 0, 0), turn
+        )
+
+    async def _welcome_pair(
+        self,
+        holder: tuple[str, str],
+        user: str,
+        bucket_keys: tuple[str, ...],
+        rates: tuple[float, float, float, float],
+        turn: TurnCredentials,
+    ) -> IceServer | None:
+        """The pair held by ``holder`` (``c`` or ``a``, and its id) while half its lifetime is left, else a new one
+        for ``user`` for a token of each of ``bucket_keys``; None when one is empty."""
         now = self._now_ms()
         expires = now // 1000 + turn.ttl_seconds
-        bucket_keys, rates = self._hourly("icew", self.config.call_ice_per_hour, customer_id, address)
         name, _, wait, which = await self.db.welcome_turn_pair(
-            customer_id,
+            self.keys.turn_pair(*holder),
             bucket_keys,
             rates,
             now=now,
             keep_ms=turn.ttl_seconds * 1000 // 2,
-            username=turn_username(expires, f"customer-{customer_id}"),
+            username=turn_username(expires, user),
             expires=expires * 1000,
         )
         if name is None:
             log.info(
                 "welcome without a TURN pair: the %s took its %d pairs this hour (next in %d s)",
-                "customer" if which == 0 else "address",
-                self.config.call_ice_per_hour * (1 if which == 0 else ADDRESS_FACTOR),
+                "address" if which == 1 else user.split("-", 1)[0],
+                self.config.call_ice_per_hour * (ADDRESS_FACTOR if which == 1 else 1),
                 math.ceil(wait / 1000),
-                extra={"customer_id": customer_id},
+                extra={"customer_id" if holder[0] == "c" else "agent_id": holder[1]},
             )
             return None
         return turn.pair(name)

@@ -45,7 +45,8 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 | ``P:webhooks:attempts`` | hash | outbox -> ``EVENT_LOG_ID ATTEMPTS FIRST_FAILED_MS``: failed attempts of its head so far, since when |
 | ``P:webhooks:fanout`` | string | the node copying the event log into the outboxes (expires if that node dies) (gateway/ops/webhook_delivery.py) |
 | ``P:rl:KIND:c:ID`` / ``P:rl:KIND:ip:ADDR`` | hash | token bucket (``t`` tokens, ``ts`` ms) of a customer / address, KIND ``msg``, ``conv``, ``file`` (attachments) ``ice`` (TURN pairs of ``call_ice``) or ``icew`` (a welcome's new TURN pair) (expires when full) |
-| ``P:turn:c:ID`` | string | the TURN username (``expiry:customer-ID``) of the pair the customer's welcomes carry: given again on a reconnect while half its lifetime is left, then replaced (a new pair takes an ``icew`` token); expires with the pair (gateway/contact/limits.py) |
+| ``P:rl:icew:a:ID`` | hash | token bucket of an agent's new welcome TURN pairs (desk and test-run sockets; no address bucket) (expires when full) |
+| ``P:turn:c:ID`` / ``P:turn:a:ID`` | string | the TURN username (``expiry:customer-ID`` / ``expiry:agent-ID``) of the pair the customer's / agent's welcomes carry (an agent's: the desk's and their test runs'): given again on a reconnect while half its lifetime is left, then replaced (a new pair takes an ``icew`` token); expires with the pair (gateway/contact/limits.py) |
 | ``P:calls:c:ID`` / ``P:calls:ip:ADDR`` | zset | calls a customer / address holds (``customer/call``), scored by expiry (ms) (gateway/contact/limits.py) |
 | ``P:login:session:SID`` | hash | an agent's login session: ``agent_id``, ``created``, ``expires`` (epoch ms), ``node`` (that logged it in), ``address`` (the client's); expires with it (gateway/wire/sessions.py) |
 | ``P:login:agent:ID`` | zset | the agent's login session ids scored by their expiry (ms) |
@@ -240,8 +241,9 @@ class Keys:
     def rate_bucket(self, kind: str, who: str, ident: str) -> str:
         return f"{self.prefix}:rl:{kind}:{who}:{ident}"
 
-    def turn_pair(self, customer_id: str) -> str:
-        return f"{self.prefix}:turn:c:{customer_id}"
+    def turn_pair(self, who: str, ident: str) -> str:
+        """``who``: ``c`` a customer, ``a`` an agent."""
+        return f"{self.prefix}:turn:{who}:{ident}"
 
     def call_slots(self, who: str, ident: str) -> str:
         return f"{self.prefix}:calls:{who}:{ident}"

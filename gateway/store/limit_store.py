@@ -31,8 +31,8 @@ class LimitStore:
 
     async def welcome_turn_pair(
         self,
-        customer_id: str,
-        bucket_keys: tuple[str, str],
+        pair_key: str,
+        bucket_keys: Sequence[str],
         rates: Sequence[float],
         *,
         now: int,
@@ -40,11 +40,12 @@ class LimitStore:
         username: str,
         expires: int,
     ) -> tuple[str | None, bool, int, int]:
-        """The TURN username of a customer's welcome (see welcome_turn_pair-3.lua): (the held one while ``keep_ms``
-        of it are left, else ``username`` for a token from both buckets; None when refused, new or held, ms to
-        wait, which bucket is short: 0 the customer's, 1 the address')."""
+        """The TURN username of a welcome (see welcome_turn_pair-2.lua): (the one held in ``pair_key`` while
+        ``keep_ms`` of it are left, else ``username`` for a token from every bucket of ``bucket_keys`` (the
+        holder's, and a customer's address'); None when refused, new or held, ms to wait, which bucket is short:
+        0 the holder's, 1 the address')."""
         name, new, wait, which = await self._turn_pair(
-            [self.keys.turn_pair(customer_id), *bucket_keys], [*rates, now, keep_ms, username, expires]
+            [pair_key, *bucket_keys], [*rates, now, keep_ms, username, expires]
         )
         return (_s(name) or None), bool(int(new)), int(wait), int(which)
 

@@ -25,5 +25,6 @@ Modules:
 - ``signing_secret``    Where the token signing secret comes from (never from Redis' plain values).
 - ``site_tokens``       Verified customers: a token the website's backend signs to vouch for who the customer is.
 - ``tokens``            Signed, expiring bearer tokens for customers and agents.
+- ``welcome_ice``       The TURN pair a welcome carries: the one its holder (a customer, an agent) holds, else a budgeted new one.
 - ``webhook_routes``    Event webhook subscriptions over REST: admins write them, supervisors read them and their delivery logs.
 """

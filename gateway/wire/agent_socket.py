@@ -18,6 +18,7 @@ from gateway.store.store import StoreError, to_event
 from gateway.wire.connection import Connection, Step, serve_socket
 from gateway.wire.services import SERVICES, Services
 from gateway.wire.sessions import LoginSession, authenticate, revoked
+from gateway.wire.welcome_ice import agent_welcome_ice
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ class AgentConnection(Connection):
                 roles=list(agent.roles),
                 dispositions=list(self.s.settings.dispositions),
                 agent_names={a.id: a.name for a in self.s.directory.agents.values()},
-                ice_servers=self.s.calls.config.ice.for_page(f"agent-{agent.id}", time.time()),
+                ice_servers=await agent_welcome_ice(self.s, agent.id),
             )
         )
         return True

@@ -25,6 +25,7 @@ from gateway.wire.queue_routes import line_hours_open
 from gateway.wire.services import SERVICES, Services
 from gateway.wire.sessions import authenticate
 from gateway.wire.site_tokens import VerifiedCustomer, is_verified_id, verified_customer_id
+from gateway.wire.welcome_ice import agent_welcome_ice, customer_welcome_ice
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +107,8 @@ class CustomerConnection(Connection):
                 callback=None,
                 hours_open=await self._test_hours_open(run),
                 widget=widget.to_json(),
-                # the socket's TURN pair: the console's test call then asks for one of its own (call_ice)
-                ice_servers=self.s.calls.config.ice.for_page(f"customer-{self.customer_id}", time.time()),
+                # the admin's TURN pair (kept, as their desk's): the console's test call asks for one of its own
+                ice_servers=await agent_welcome_ice(self.s, run.admin),
             )
         )
         if run.channel == TestChannel.CHAT:
@@ -220,22 +221,12 @@ class CustomerConnection(Connection):
                 callback=await self.s.callbacks.of_conversation(cid) if cid else None,
                 hours_open=await line_hours_open(self.s, widget),
                 widget=widget.to_json(),
-                ice_servers=await self._welcome_ice(),
+                ice_servers=await customer_welcome_ice(self.s, self.customer_id, self.address),
             )
         )
         if token_error is not None:  # said after the welcome: the customer chats on, unverified
             await self.send_error(token_error)
         return True
-
-    async def _welcome_ice(self) -> list[dict[str, Any]] | None:
-        """The welcome's TURN pair (``--turn-urls``): the one the customer holds, else a new one if the hourly
-        budget allows (gateway/contact/limits.py). ``[]`` when it does not: the page knows the gateway has TURN
-        and asks ``call_ice`` for a call (counted too); None without TURN."""
-        turn = self.s.calls.config.ice.turn
-        if turn is None:
-            return None
-        pair = await self.s.limits.welcome_turn(self.customer_id, self.address, turn)
-        return [] if pair is None else [pair.to_json()]
 
     def _verified(self, hello: client.Hello, now: float) -> tuple[VerifiedCustomer | None, GatewayError | None]:
         """The site's signed customer token, checked; a bad one is reported and the customer goes on unverified."""

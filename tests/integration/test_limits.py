@@ -16,12 +16,13 @@ import aiohttp
 import pytest
 
 from gateway.config import Settings
+from gateway.contact.agents_file import add_agent
 from gateway.contact.limits import CALL_SLOT_SECONDS, CallLimited, Limits
 from gateway.protocol.states import CallStatus
 from media.ice import username_expiry
-from tests.conftest import Clients, bounded
+from tests.conftest import PASSWORDS, Clients, bounded
 from tests.support.caller import Caller
-from tests.support.clients import Customer
+from tests.support.clients import Agent, Customer
 from tests.support.servers import Node, start_node
 
 PROXY = ("127.0.0.1/32",)  # the tests' own connections count as a trusted proxy: X-Forwarded-For names the client
@@ -360,6 +361,57 @@ async def test_a_welcome_gives_back_the_pair_the_customer_holds_until_half_of_it
         assert float(await redis.hget(keys.rate_bucket("icew", "ip", "192.0.2.77"), "t")) == 29
         again = from_address(clients.customer(token=cust.token), "203.0.113.90")
         assert (await again.hello())["ice_servers"] == [renewed.to_json()]  # the new one is held now, on every node
+
+
+async def test_an_agents_welcomes_give_back_the_pair_they_hold_and_new_pairs_are_budgeted(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """An agent's desk sockets (any number, any login, any node) and an admin's test runs get the pair the agent
+    holds while half its lifetime is left; a new pair takes a token of the agent's own ``icew`` bucket (no address
+    bucket), and beyond it the welcome carries no pair (``[]``). The old code made a fresh pair for every socket:
+    reloading the desk in a loop collected relay credentials without limit."""
+    ttl, now = 3600, time.time()
+    agents = tmp_path / "agents.toml"
+    add_agent(agents, "alice", "Alice Smith", PASSWORDS["alice"], capacity=2)
+    add_agent(agents, "bob", "Bob Jones", PASSWORDS["bob"], capacity=2)
+    add_agent(agents, "dora", "Dora Admin", "dora-admin-secret-1", capacity=1, roles=("agent", "admin"))
+    changes = {"agents_file": agents, "turn_ttl_seconds": ttl, "limit_call_ice_per_hour": 1, **TURN}
+    async with node_with(settings, trusted_proxies=PROXY, **changes) as (node, clients):
+        turn, config = node.services.calls.config.ice.turn, node.services.limits.config
+        assert turn is not None
+
+        def at(seconds: float) -> Limits:  # a node whose clock says ``seconds`` (the pair is in Redis: any node)
+            return Limits(node.services.store, config, clock=lambda: seconds)
+
+        # desks reloaded, from two logins and two addresses: one pair, the first one (made 100 s ago), no new token
+        made = await at(now - 100).agent_welcome_turn("alice", turn)
+        assert made is not None and made.username == f"{int(now - 100) + ttl}:agent-alice"
+        desks = [clients.agent("alice") for _ in range(3)]
+        desks[1].token = await desks[0].login()  # a second socket of one login; the third logs in again
+        welcomes = [(await desk.hello(available=False))["ice_servers"] for desk in desks]
+        assert welcomes == [[made.to_json()]] * 3
+        # an admin's desk and test run: one pair (the admin's)
+        dora = Agent(node.url, "dora", "dora-admin-secret-1")
+        clients.made.append(dora)
+        (desk,) = (await dora.hello(available=False))["ice_servers"]
+        assert desk["username"].endswith(":agent-dora")
+        console = clients.customer()
+        await console.connect()
+        run = {"name": "default", "version": node.services.flows.get("default").version, "channel": "voice"}
+        await console.send({"type": "hello", "token": None, "admin_token": dora.token, "test_flow": run})
+        assert (await console.expect("welcome", timeout=10))["ice_servers"] == [desk]
+
+        # the budget: bob's one token an hour went on a pair made 1,900 s ago; with less than half of it left, the
+        # next welcome needs a new pair and the bucket has earned back 0.53 of a token: no pair
+        old = await at(now - 1900).agent_welcome_turn("bob", turn)
+        assert old is not None
+        bob = clients.agent("bob")
+        assert (await bob.hello(available=False))["ice_servers"] == []
+        assert (await at(now + 1800).agent_welcome_turn("bob", turn)) is not None  # 3,700 s on: a token, a pair
+        # the agents' own buckets, no address': agents are accounts, and an office's desks share one address
+        redis, keys = node.services.store.redis, node.services.keys
+        buckets = sorted(k.decode() for k in await redis.keys(keys.rate_bucket("icew", "*", "*")))
+        assert buckets == [keys.rate_bucket("icew", "a", agent) for agent in ("alice", "bob", "dora")]
 
 
 # ---------------------------------------------------------------- sockets

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bench.loadgen import FRAMES_PER_SECOND, report
-from bench.speech_calls import merge, step_invalid, summary
+from bench.speech_calls import engine_line, merge, step_invalid, summary, turn_traces
 
 T0, T1 = 1000.0, 1030.0  # the measured window, monotonic seconds
 
@@ -126,3 +127,29 @@ def test_a_generator_that_never_reports_is_killed_and_fails_its_step() -> None:
         -9,
     )
     assert step_invalid(1, 1, [lost]) == ["generator 0: errors: ['generator did not report within 1 s']"]
+
+
+def test_the_engine_and_the_turn_traces_are_read_from_the_messages_not_the_lines_context(tmp_path: Path) -> None:
+    """The gateway logs as the bench starts it (``GATEWAY_LOG_FORMAT``, a worker's number on every line), with a
+    conversation's id as context and a library's own output between: the engine is what the message says (it was
+    'pocketsphinx en [conversation_id=c_1 worker=1]' from the text line's tail), and each turn trace is its
+    conversation's."""
+    script = """
+import json, logging, sys
+from bench.speech_calls import GATEWAY_LOG_FORMAT
+from gateway import logs
+logs.setup(GATEWAY_LOG_FORMAT, worker=1)
+log = logging.getLogger("gateway.calls.manager")
+print("INFO: pocketsphinx.c(123): a library's own line", file=sys.stderr)
+log.info("call in flow %s (version %s%s), speech: %s", "default", "4e8a", "", "pocketsphinx en",
+         extra={"conversation_id": "c_1"})
+trace = {"conversation_id": "c_1", "ended": 2.5}
+logging.getLogger("gateway.flows.call_speech").info("speech turn %s", json.dumps(trace), extra={"conversation_id": "c_1"})
+"""
+    log = tmp_path / "gateway.log"
+    with open(log, "wb") as out:
+        subprocess.run(
+            [sys.executable, "-c", script], stderr=out, check=True, timeout=60, cwd=Path(__file__).parents[2]
+        )
+    assert engine_line(log) == "pocketsphinx en"
+    assert turn_traces(log) == {"c_1": [{"conversation_id": "c_1", "ended": 2.5}]}

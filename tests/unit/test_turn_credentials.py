@@ -60,13 +60,13 @@ def test_usernames_without_an_expiry_are_refused() -> None:
 def test_legs_get_stun_urls_and_a_fresh_turn_pair_pages_only_the_turn_pair() -> None:
     plain = IceConfig(urls=("stun:s:3478",))
     assert plain.for_leg("call-1", NOW) == [IceServer(urls=("stun:s:3478",))]
-    assert plain.for_page("customer-c1", NOW) is None  # the page keeps its data-ice-servers
     ice = IceConfig(urls=("stun:s:3478",), turn=TurnCredentials(SECRET, ("turn:t:3478",), 600))
     stun, turn = ice.for_leg("call-1", NOW)
     assert stun.username is None and turn.username == f"{int(NOW) + 600}:gateway-call-1"
     assert turn.rtc().username == turn.username and turn.rtc().credential == turn.credential
-    (page,) = ice.for_page("customer-c1", NOW) or []
-    assert page["username"] == f"{int(NOW) + 600}:customer-c1" and page["urls"] == ["turn:t:3478"]
+    assert ice.turn is not None
+    page = ice.turn.pair(f"{int(NOW) + 600}:customer-c1").to_json()  # a welcome's pair (kept: contact/limits.py)
+    assert page["urls"] == ["turn:t:3478"] and page["credential"] == turn_password(SECRET, page["username"])
     assert plain.for_call("customer-c1", "call-1", NOW) == []
     calls = IceConfig(turn=TurnCredentials(SECRET, ("turn:t:3478",), 86400, call_ttl_seconds=900))
     (one,) = calls.for_call("customer-c1", "call-1", NOW)

@@ -15,7 +15,7 @@ export function iceServers(script) {
 // The TURN server and credentials of the last welcome (the gateway makes them per socket with --turn-urls).
 let welcomeIce = [];
 // The welcome carried ice_servers at all: the gateway has TURN (an empty list: no pair for this socket now, the
-// customer's hourly budget is spent; a call still asks for its own with call_ice).
+// customer's or agent's hourly budget is spent; a call still asks for its own with call_ice).
 let turnOffered = false;
 
 /** Keep the welcome's ice_servers (absent or not a list: none). */

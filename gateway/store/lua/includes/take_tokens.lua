@@ -1,10 +1,15 @@
 -- Token buckets (gateway/contact/limits.py): take one token from each chosen bucket, or from none.
 -- KEYS[kb .. kb+3]: message bucket of the customer, of the address, conversation bucket of the customer, of the
 -- address; ARGV[ab .. ab+7]: (capacity, ms per token) of each. ``msgs``: take the message tokens; ``opens``: the
--- conversation tokens. Returns 0, -1 when taken, else the ms until it would be and which bucket (0-3) is short.
-local function take_tokens(kb, ab, now, msgs, opens)
+-- conversation tokens. ``alone`` (optional): the first bucket only, of one holder with no address bucket (an
+-- agent's welcome TURN pair; KEYS[kb + 1] is not read). Returns 0, -1 when taken, else the ms until it would be and
+-- which bucket (0-3) is short.
+local function take_tokens(kb, ab, now, msgs, opens, alone)
   local chosen = {}
-  if msgs then chosen[#chosen + 1] = 0; chosen[#chosen + 1] = 1 end
+  if msgs then
+    chosen[#chosen + 1] = 0
+    if not alone then chosen[#chosen + 1] = 1 end
+  end
   if opens then chosen[#chosen + 1] = 2; chosen[#chosen + 1] = 3 end
   local levels, wait, which = {}, 0, -1
   for _, i in ipairs(chosen) do
