@@ -278,3 +278,22 @@ def test_relayed_packets_are_decoded_beside_as_mono() -> None:
     freqs = np.fft.rfftfreq(len(samples), 1 / 48000)
     both = [spectrum[np.argmin(np.abs(freqs - hz))] for hz in (440, 1000)]
     assert min(both) > 0.3 * max(both)  # both channels are in the mono mix
+
+
+def test_a_leg_nothing_relays_decodes_its_packets_beside_not_through_aiortcs_buffer() -> None:
+    """An IVR leg (no bridge) or a held call: each Opus packet goes to the leg's decoder at once; other payload
+    types (comfort noise, a codec switch) still take aiortc's jitter buffer and decoder."""
+    from aiortc.jitterbuffer import JitterBuffer
+    from aiortc.rtp import RtpPacket
+
+    from media.aiortc_patches import PacketRelay
+
+    relay = PacketRelay(JitterBuffer(16, 1), 111)
+    beside: list[bytes] = []
+    relay.beside = lambda p: beside.append(p.payload)
+    for seq, pt in ((1, 111), (2, 111), (3, 13)):
+        p = RtpPacket(payload_type=pt, sequence_number=seq, timestamp=seq * 960, payload=b"p%d" % seq)
+        p._data = p.payload  # type: ignore[attr-defined]  # aiortc depayloads before the jitter buffer
+        relay.add(p)
+    assert beside == [b"p1", b"p2"]
+    assert (relay.decoded_beside, relay.buffered, relay.relayed) == (2, 1, 0)
