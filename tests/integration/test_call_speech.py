@@ -40,7 +40,7 @@ async def ivr_steps(node: Node, cid: str) -> list[tuple[str, str, str]]:
 
 
 async def test_caller_says_billing_and_is_queued_for_billing(clients: Clients, node: Node, speak) -> None:  # type: ignore[no-untyped-def]
-    async with in_ivr(clients.customer()) as caller:
+    async with in_ivr(clients.customer(), store=node.services.store) as caller:
         await caller.heard_prompt()  # the greeting
         await caller.heard_prompt(after=caller.recorded_seconds())  # the whole menu
         await caller.say(await speak("billing"))
@@ -53,7 +53,7 @@ async def test_caller_says_billing_and_is_queued_for_billing(clients: Clients, n
 
 async def test_speech_during_the_menu_cuts_the_prompt_and_routes(clients: Clients, node: Node, speak) -> None:  # type: ignore[no-untyped-def]
     full_menu = await speak_menu_duration(node)
-    async with in_ivr(clients.customer()) as caller:
+    async with in_ivr(clients.customer(), store=node.services.store) as caller:
         await caller.heard_prompt()  # the greeting
         menu_start = caller.recorded_seconds()
         while not caller.heard_prompt_started(after=menu_start):
@@ -85,7 +85,7 @@ async def speak_menu_duration(node: Node) -> float:
 
 
 async def test_out_of_grammar_speech_and_noise_reprompt_instead_of_routing(clients: Clients, node: Node, speak) -> None:  # type: ignore[no-untyped-def]
-    async with in_ivr(clients.customer()) as caller:
+    async with in_ivr(clients.customer(), store=node.services.store) as caller:
         await caller.heard_prompt()
         await caller.heard_prompt(after=caller.recorded_seconds())
         await caller.say(await speak("what is the weather like"))
@@ -105,7 +105,7 @@ async def test_out_of_grammar_speech_and_noise_reprompt_instead_of_routing(clien
 
 
 async def test_spoken_account_number_is_read_back_and_taken_on_yes(clients: Clients, node: Node, speak) -> None:  # type: ignore[no-untyped-def]
-    async with in_ivr(clients.customer()) as caller:
+    async with in_ivr(clients.customer(), store=node.services.store) as caller:
         await caller.heard_prompt()
         await caller.heard_prompt(after=caller.recorded_seconds())
         await caller.press("3")
@@ -130,7 +130,7 @@ async def test_spoken_account_number_is_read_back_and_taken_on_yes(clients: Clie
 
 
 async def test_a_number_the_caller_says_is_wrong_is_asked_again(clients: Clients, node: Node, speak) -> None:  # type: ignore[no-untyped-def]
-    async with in_ivr(clients.customer()) as caller:
+    async with in_ivr(clients.customer(), store=node.services.store) as caller:
         await caller.heard_prompt()
         await caller.heard_prompt(after=caller.recorded_seconds())
         await caller.press("3")
@@ -172,7 +172,7 @@ async def test_korean_caller_answers_by_voice_with_vosk(
 ) -> None:
     clients = Clients(korean_node.url)
     try:
-        async with in_ivr(clients.customer()) as caller:
+        async with in_ivr(clients.customer(), store=korean_node.services.store) as caller:
             await caller.heard_prompt()  # the question, in Korean
             await caller.say(await speak(answer, voice="ko"))
             ended = await caller.status(CallStatus.ENDED, timeout=20)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,11 +23,13 @@ from typing import Any
 import numpy as np
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
+from gateway.store.store import Store, StoreError
 from media.audio import Audio, rms_dbfs
 from media.dtmf import dtmf_sequence
 from media.loopback import TrackRecorder
 from media.player import PromptPlayer
 from media.telephone_event import TelephoneEvents, enable_telephone_events
+from tests.support.call_trace import Did, LogTail, describe, gateway_log
 from tests.support.clients import Customer
 
 SAMPLE_RATE = 48000
@@ -55,8 +58,22 @@ def sound_segments(samples: np.ndarray, min_gap_ms: int = 200) -> list[tuple[flo
 
 
 class Caller:
-    def __init__(self, customer: Customer, mic: PromptPlayer | None = None):
+    """``store`` (the gateway's) and ``log`` (:func:`~tests.support.call_trace.gateway_log`): a wait for a prompt
+    that times out tells the conversation's timeline and the gateway's log lines beside what the caller heard."""
+
+    def __init__(
+        self,
+        customer: Customer,
+        mic: PromptPlayer | None = None,
+        *,
+        store: Store | None = None,
+        log: LogTail | None = None,
+    ):
         self.customer = customer
+        self.store = store
+        self.log = log
+        self.did: list[Did] = []  # keys pressed and speech said, at seconds of the recording
+        self.began = time.time()
         self.call_id = f"call-{next(_ids)}"
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.mic = mic if mic is not None else PromptPlayer()
@@ -94,9 +111,13 @@ class Caller:
         return answer
 
     async def status(self, wanted: str, timeout: float = 15) -> dict[str, Any]:
-        frame = await self.customer.expect(
-            "call_status", lambda f: f["call_id"] == self.call_id and f["status"] == wanted, timeout=timeout
-        )
+        try:
+            frame = await self.customer.expect(
+                "call_status", lambda f: f["call_id"] == self.call_id and f["status"] == wanted, timeout=timeout
+            )
+        except TimeoutError:
+            told = await self.account()
+            raise TimeoutError(f"no call status {wanted!r} within {timeout} s\n{told}") from None
         self.statuses.append(frame["status"])
         return frame
 
@@ -106,12 +127,40 @@ class Caller:
 
     async def heard_prompt(self, after: float = 0.0, timeout: float = 15) -> tuple[float, float]:
         """Wait for a stretch of sound that starts after ``after`` seconds of recording and ends in silence."""
-        async with asyncio.timeout(timeout):
-            while True:
-                for start, end in sound_segments(self.heard):
-                    if start >= after and end < len(self.heard) / SAMPLE_RATE - 0.25:
-                        return start, end
-                await asyncio.sleep(0.05)
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    for start, end in sound_segments(self.heard):
+                        if start >= after and end < len(self.heard) / SAMPLE_RATE - 0.25:
+                            return start, end
+                    await asyncio.sleep(0.05)
+        except TimeoutError:
+            told = await self.account()
+            # a prompt that began just before ``after`` (a late wait) is the usual mistake: say so
+            near = [(s, e) for s, e in sound_segments(self.heard) if s < after <= e + 0.25]
+            note = f" (the sound at {near[0][0]:.2f}-{near[0][1]:.2f} began before it: not counted)" if near else ""
+            raise TimeoutError(
+                f"no prompt began after {after:.2f} s of recording and ended within {timeout} s{note}\n{told}"
+            ) from None
+
+    async def account(self) -> str:
+        """What this call heard and did, and (when known) what the gateway did: for a failure message."""
+        events: list[dict[str, Any]] | str | None = None
+        if self.store is not None and self.conversation_id:
+            try:
+                events = await self.store.events(self.conversation_id)
+            except StoreError as exc:  # a test of a store outage: the message still tells the rest
+                events = f"not readable ({exc})"
+        return describe(
+            segments=sound_segments(self.heard),
+            recorded=self.recorded_seconds(),
+            did=self.did,
+            frames=self.recorder.frames if self.recorder is not None else [],
+            sample_rate=SAMPLE_RATE,
+            events=events,
+            log=self.log,
+            since=self.began,
+        )
 
     def heard_prompt_started(self, after: float) -> bool:
         """Sound (a prompt) started after ``after`` seconds of recording."""
@@ -125,6 +174,7 @@ class Caller:
         return len(self.heard) / SAMPLE_RATE
 
     async def press(self, digits: str, how: str = "keypad") -> None:
+        self.did.append(Did(self.recorded_seconds(), f"pressed {digits} ({how})"))
         if how == "keypad":
             await self.customer.send({"type": "dtmf", "call_id": self.call_id, "digits": digits})
         elif how == "rfc4733":
@@ -136,7 +186,9 @@ class Caller:
             raise ValueError(how)
 
     async def say(self, audio: Audio) -> None:
+        self.did.append(Did(self.recorded_seconds(), f"says {audio.duration:.2f} s of speech"))
         await self.mic.play(audio, "speech")
+        self.did.append(Did(self.recorded_seconds(), "has said it"))
 
     async def hangup(self) -> None:
         await self.customer.send({"type": "hangup", "call_id": self.call_id})
@@ -149,13 +201,19 @@ class Caller:
 
 
 @asynccontextmanager
-async def in_ivr(customer: Customer, mic: PromptPlayer | None = None) -> AsyncIterator[Caller]:
-    """A customer who dialled and is in the IVR (call status 'ivr'); the call leg is closed afterwards."""
+async def in_ivr(
+    customer: Customer, mic: PromptPlayer | None = None, *, store: Store | None = None
+) -> AsyncIterator[Caller]:
+    """A customer who dialled and is in the IVR (call status 'ivr'); the call leg is closed afterwards.
+
+    ``store``: the gateway's, for the conversation's timeline in a timed-out wait's message (with the gateway's
+    log lines, collected while the call is up)."""
     await customer.hello()
-    caller = Caller(customer, mic)
-    try:
-        await caller.dial()
-        await caller.status("ivr")
-        yield caller
-    finally:
-        await caller.close()
+    with gateway_log() as log:
+        caller = Caller(customer, mic, store=store, log=log)
+        try:
+            await caller.dial()
+            await caller.status("ivr")
+            yield caller
+        finally:
+            await caller.close()
