@@ -35,6 +35,10 @@ from tests.support.clients import Customer
 SAMPLE_RATE = 48000
 BLOCK = 960  # 20 ms
 LOUD_DBFS = -45.0
+#: A gap that bridges the pauses between a prompt's sentences (espeak-ng: about 0.3 s) but not the silence after it.
+WHOLE_PROMPT_GAP_MS = 500
+#: How much longer than its ``timeout`` (seconds of audio) a wait for a prompt may take on the clock.
+WALL_CLOCK_FACTOR = 3
 _ids = itertools.count(1)
 
 
@@ -125,23 +129,40 @@ class Caller:
     def heard(self) -> np.ndarray:
         return self.recorder.samples if self.recorder is not None else np.zeros(0, dtype=np.int16)
 
-    async def heard_prompt(self, after: float = 0.0, timeout: float = 15) -> tuple[float, float]:
-        """Wait for a stretch of sound that starts after ``after`` seconds of recording and ends in silence."""
-        try:
-            async with asyncio.timeout(timeout):
-                while True:
-                    for start, end in sound_segments(self.heard):
-                        if start >= after and end < len(self.heard) / SAMPLE_RATE - 0.25:
-                            return start, end
-                    await asyncio.sleep(0.05)
-        except TimeoutError:
-            told = await self.account()
-            # a prompt that began just before ``after`` (a late wait) is the usual mistake: say so
-            near = [(s, e) for s, e in sound_segments(self.heard) if s < after <= e + 0.25]
-            note = f" (the sound at {near[0][0]:.2f}-{near[0][1]:.2f} began before it: not counted)" if near else ""
-            raise TimeoutError(
-                f"no prompt began after {after:.2f} s of recording and ended within {timeout} s{note}\n{told}"
-            ) from None
+    async def heard_prompt(self, after: float = 0.0, timeout: float = 15, min_gap_ms: int = 200) -> tuple[float, float]:
+        """Wait for a stretch of sound that starts after ``after`` seconds of recording and ends in silence.
+
+        It starts where sound follows 200 ms of silence; from there, pauses shorter than ``min_gap_ms`` belong to
+        it. espeak-ng pauses about 0.3 s between sentences, so the default returns after a prompt's first sentence,
+        :data:`WHOLE_PROMPT_GAP_MS` after the whole prompt.
+
+        ``timeout`` counts seconds of the call's audio heard meanwhile, not of the clock: the caller and the gateway
+        share one event loop here, and on a loaded machine the gateway's audio runs slower than real time (its
+        player skips the 20 ms slots a late loop missed); :data:`WALL_CLOCK_FACTOR` times ``timeout`` of the clock
+        bounds the wait when the audio stops altogether.
+        """
+        quiet = max(0.25, min_gap_ms / 1000)  # the silence that must follow (the end is not a sentence pause)
+        waited_from = self.recorded_seconds()
+        loop = asyncio.get_running_loop()
+        waited_since = loop.time()
+        give_up = waited_since + timeout * WALL_CLOCK_FACTOR
+        while self.recorded_seconds() - waited_from < timeout and loop.time() < give_up:
+            heard = self.heard
+            start = next((s for s, _ in sound_segments(heard) if s >= after), None)
+            if start is not None:
+                end = start + sound_segments(heard[round(start * SAMPLE_RATE) :], min_gap_ms)[0][1]
+                if end < len(heard) / SAMPLE_RATE - quiet:
+                    return start, end
+            await asyncio.sleep(0.05)
+        told = await self.account()
+        # a prompt that began just before ``after`` (a late wait) is the usual mistake: say so
+        near = [(s, e) for s, e in sound_segments(self.heard) if s < after <= e + quiet]
+        note = f" (the sound at {near[0][0]:.2f}-{near[0][1]:.2f} began before it: not counted)" if near else ""
+        raise TimeoutError(
+            f"no prompt began after {after:.2f} s of recording and ended (pauses under {min_gap_ms} ms bridged)"
+            f" in {self.recorded_seconds() - waited_from:.1f} s of the call's audio"
+            f" ({loop.time() - waited_since:.1f} s of the clock){note}\n{told}"
+        )
 
     async def account(self) -> str:
         """What this call heard and did, and (when known) what the gateway did: for a failure message."""
