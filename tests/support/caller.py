@@ -39,6 +39,8 @@ LOUD_DBFS = -45.0
 WHOLE_PROMPT_GAP_MS = 500
 #: How much longer than its ``timeout`` (seconds of audio) a wait for a prompt may take on the clock.
 WALL_CLOCK_FACTOR = 3
+#: Seconds of the clock without a frame after which a wait for a prompt takes it that no audio will come.
+AUDIO_STOPPED_S = 10.0
 _ids = itertools.count(1)
 
 
@@ -139,14 +141,14 @@ class Caller:
         ``timeout`` counts seconds of the call's audio heard meanwhile, not of the clock: the caller and the gateway
         share one event loop here, and on a loaded machine the gateway's audio runs slower than real time (its
         player skips the 20 ms slots a late loop missed); :data:`WALL_CLOCK_FACTOR` times ``timeout`` of the clock
-        bounds the wait when the audio stops altogether.
+        bounds the wait, and :data:`AUDIO_STOPPED_S` without a frame ends it (the gateway hung up).
         """
         quiet = max(0.25, min_gap_ms / 1000)  # the silence that must follow (the end is not a sentence pause)
         waited_from = self.recorded_seconds()
         loop = asyncio.get_running_loop()
         waited_since = loop.time()
         give_up = waited_since + timeout * WALL_CLOCK_FACTOR
-        while self.recorded_seconds() - waited_from < timeout and loop.time() < give_up:
+        while self.recorded_seconds() - waited_from < timeout and loop.time() < give_up and not self.audio_stopped():
             heard = self.heard
             start = next((s for s, _ in sound_segments(heard) if s >= after), None)
             if start is not None:
@@ -182,6 +184,11 @@ class Caller:
             log=self.log,
             since=self.began,
         )
+
+    def audio_stopped(self) -> bool:
+        """No frame of the gateway's audio came for :data:`AUDIO_STOPPED_S` (the call ended, or its audio stopped)."""
+        frames = self.recorder.frames if self.recorder is not None else []
+        return bool(frames) and time.monotonic() - frames[-1].arrived > AUDIO_STOPPED_S
 
     def heard_prompt_started(self, after: float) -> bool:
         """Sound (a prompt) started after ``after`` seconds of recording."""
