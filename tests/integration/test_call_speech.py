@@ -18,7 +18,7 @@ from gateway.protocol.states import CallStatus
 from media.audio import Audio
 from media.tts import Synthesizer
 from tests.conftest import Clients, bounded
-from tests.support.caller import SAMPLE_RATE, in_ivr, sound_segments
+from tests.support.caller import SAMPLE_RATE, WHOLE_PROMPT_GAP_MS, Caller, in_ivr, sound_segments
 from tests.support.servers import Node, start_node
 
 KOREAN_FLOWS = Path(__file__).resolve().parents[1] / "flows_ko"
@@ -39,10 +39,27 @@ async def ivr_steps(node: Node, cid: str) -> list[tuple[str, str, str]]:
     return [(e["kind"], e["node"], e["detail"]) for e in await node.services.store.events(cid) if e["type"] == "ivr"]
 
 
+async def heard_the_menu(caller: Caller) -> None:
+    """The greeting, then the whole menu: the caller answers once it is over.
+
+    Each wait starts from where the sound before it ended, not from the time the wait began: on a loaded machine a
+    wait can return late, in the middle of the next prompt, which then began before it and never counted.
+    """
+    greeting = await caller.heard_prompt()
+    await caller.heard_prompt(after=greeting[1] + 0.02, min_gap_ms=WHOLE_PROMPT_GAP_MS)
+
+
+async def asked_for_the_account(caller: Caller) -> None:
+    """Key 3 once the menu is over, then the whole account question ("Enter your account number ...")."""
+    await heard_the_menu(caller)
+    pressed = caller.recorded_seconds()  # before the key: the question cannot begin earlier
+    await caller.press("3")
+    await caller.heard_prompt(after=pressed, min_gap_ms=WHOLE_PROMPT_GAP_MS)
+
+
 async def test_caller_says_billing_and_is_queued_for_billing(clients: Clients, node: Node, speak) -> None:  # type: ignore[no-untyped-def]
-    async with in_ivr(clients.customer()) as caller:
-        await caller.heard_prompt()  # the greeting
-        await caller.heard_prompt(after=caller.recorded_seconds())  # the whole menu
+    async with in_ivr(clients.customer(), store=node.services.store) as caller:
+        await heard_the_menu(caller)
         await caller.say(await speak("billing"))
         await caller.status(CallStatus.WAITING)
         conv = await node.services.store.conversation(caller.conversation_id)
@@ -53,7 +70,7 @@ async def test_caller_says_billing_and_is_queued_for_billing(clients: Clients, n
 
 async def test_speech_during_the_menu_cuts_the_prompt_and_routes(clients: Clients, node: Node, speak) -> None:  # type: ignore[no-untyped-def]
     full_menu = await speak_menu_duration(node)
-    async with in_ivr(clients.customer()) as caller:
+    async with in_ivr(clients.customer(), store=node.services.store) as caller:
         await caller.heard_prompt()  # the greeting
         menu_start = caller.recorded_seconds()
         while not caller.heard_prompt_started(after=menu_start):
@@ -85,9 +102,9 @@ async def speak_menu_duration(node: Node) -> float:
 
 
 async def test_out_of_grammar_speech_and_noise_reprompt_instead_of_routing(clients: Clients, node: Node, speak) -> None:  # type: ignore[no-untyped-def]
-    async with in_ivr(clients.customer()) as caller:
-        await caller.heard_prompt()
-        await caller.heard_prompt(after=caller.recorded_seconds())
+    async with in_ivr(clients.customer(), store=node.services.store) as caller:
+        await heard_the_menu(caller)
+        said = caller.recorded_seconds()
         await caller.say(await speak("what is the weather like"))
         steps: list[tuple[str, str, str]] = []
         async with asyncio.timeout(15):
@@ -96,8 +113,8 @@ async def test_out_of_grammar_speech_and_noise_reprompt_instead_of_routing(clien
                 steps = await ivr_steps(node, caller.conversation_id)
         assert not any(k == "choice" for k, _, _ in steps), steps
         assert any(k == "input" and d.startswith("speech not understood") for k, _, d in steps), steps
-        # the re-prompt ("That is not an option." + menu), then a valid answer still routes
-        await caller.heard_prompt(after=caller.recorded_seconds())
+        # the whole re-prompt ("That is not an option." + menu), then a valid answer still routes
+        await caller.heard_prompt(after=said, min_gap_ms=WHOLE_PROMPT_GAP_MS)
         await caller.say(await speak("billing"))
         await caller.status(CallStatus.WAITING)
         conv = await node.services.store.conversation(caller.conversation_id)
@@ -105,14 +122,12 @@ async def test_out_of_grammar_speech_and_noise_reprompt_instead_of_routing(clien
 
 
 async def test_spoken_account_number_is_read_back_and_taken_on_yes(clients: Clients, node: Node, speak) -> None:  # type: ignore[no-untyped-def]
-    async with in_ivr(clients.customer()) as caller:
-        await caller.heard_prompt()
-        await caller.heard_prompt(after=caller.recorded_seconds())
-        await caller.press("3")
-        await caller.heard_prompt(after=caller.recorded_seconds())  # "Enter your account number ..."
+    async with in_ivr(clients.customer(), store=node.services.store) as caller:
+        await asked_for_the_account(caller)
         asked = caller.recorded_seconds()
         await caller.say(await speak("one two three four"))
-        await caller.heard_prompt(after=asked + 0.5)  # "I heard 1 2 3 4. Is that right? ..."
+        # the whole read-back, its four sentences ("I heard 1 2 3 4. Is that right? Say yes ... Say no ...")
+        await caller.heard_prompt(after=asked + 0.5, min_gap_ms=WHOLE_PROMPT_GAP_MS)
         steps = await ivr_steps(node, caller.conversation_id)
         assert ("confirm", "account", "1234?") in steps, steps
         assert "account" not in await node.services.store.context(caller.conversation_id)  # not before the yes
@@ -130,23 +145,29 @@ async def test_spoken_account_number_is_read_back_and_taken_on_yes(clients: Clie
 
 
 async def test_a_number_the_caller_says_is_wrong_is_asked_again(clients: Clients, node: Node, speak) -> None:  # type: ignore[no-untyped-def]
-    async with in_ivr(clients.customer()) as caller:
-        await caller.heard_prompt()
-        await caller.heard_prompt(after=caller.recorded_seconds())
-        await caller.press("3")
-        await caller.heard_prompt(after=caller.recorded_seconds())
+    async with in_ivr(clients.customer(), store=node.services.store) as caller:
+        await asked_for_the_account(caller)
         asked = caller.recorded_seconds()
         await caller.say(await speak("one two three four"))
-        await caller.heard_prompt(after=asked + 0.5)  # the read-back
-        again = caller.recorded_seconds()
+        # the whole read-back (four sentences 0.3 s apart): all the caller hears after its "no" then answers it.
+        # (Waiting for the first sentence only, the "no" cut the read-back, and what was left of it, cut, was taken
+        # for the question asked again.)
+        await caller.heard_prompt(after=asked + 0.5, min_gap_ms=WHOLE_PROMPT_GAP_MS)
+        answered = caller.recorded_seconds()
         await caller.say(await speak("no"))
-        await caller.heard_prompt(after=again + 0.3)  # the account question again
+        await caller.heard_prompt(after=answered)  # the account question again
         await caller.press("7788#")  # keys: taken as pressed, no read-back
         await caller.status(CallStatus.ENDED, timeout=20)
         assert (await node.services.store.context(caller.conversation_id))["account"] == "7788"
         steps = await ivr_steps(node, caller.conversation_id)
         assert [d for k, n, d in steps if n == "account" and k == "confirm"] == ["1234?", "1234 rejected"], steps
         assert ("no_match", "account", "the caller said 1234 is wrong (attempt 1 of 2)") in steps, steps
+        # asked again because of the "no", not by the no-input timer after it
+        after_no = steps[steps.index(("confirm", "account", "1234 rejected")) :]
+        assert [d for k, _, d in after_no if k in ("prompt", "no_input")][:2] == [
+            "That is not an option.",
+            "Enter your account number and then the hash key.",
+        ], steps
 
 
 def steps_detail(steps: list[tuple[str, str, str]], prefix: str) -> str:
@@ -172,7 +193,7 @@ async def test_korean_caller_answers_by_voice_with_vosk(
 ) -> None:
     clients = Clients(korean_node.url)
     try:
-        async with in_ivr(clients.customer()) as caller:
+        async with in_ivr(clients.customer(), store=korean_node.services.store) as caller:
             await caller.heard_prompt()  # the question, in Korean
             await caller.say(await speak(answer, voice="ko"))
             ended = await caller.status(CallStatus.ENDED, timeout=20)
