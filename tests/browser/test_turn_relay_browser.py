@@ -236,7 +236,9 @@ async def test_a_relay_only_browser_call_connects_and_audio_flows_both_ways_thro
         board = await carol_ctx.new_page()
         board.on("pageerror", lambda exc: errors.append(f"carol's wallboard: {exc}"))
         await sign_in(board, turn_node, "carol")
-        await expect(board.locator("[data-testid=wb-conn]")).to_have_text("Live")
+        await expect(board.locator("[data-testid=wb-conn]")).to_have_text(
+            "Live", timeout=15_000
+        )  # loaded CI: >5 s seen
         await board.evaluate(WALLBOARD_RELAY_ONLY)
         asked_before = len([f for f in carol_frames if f.get("type") == "call_ice"])
         await board.locator(f"[data-testid=wb-call][data-call='{call['id']}'] button[data-mode=listen]").click()
