@@ -176,6 +176,8 @@ class AudioLeg:
         listens, a call on hold), a relayed one when something taps it (a recording, in-band DTMF). No jitter
         buffer, no decoder thread, no hop back to the event loop per frame; packets out of order or lost are
         decoded as they come (the forwarded ones are untouched)."""
+        if not packet.payload:  # no Opus packet (aiortc lets empty payloads through): PyAV would end the stream
+            return
         if self._beside is None:
             self._beside = beside_decoder()
         try:

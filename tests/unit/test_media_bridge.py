@@ -297,3 +297,34 @@ def test_a_leg_nothing_relays_decodes_its_packets_beside_not_through_aiortcs_buf
         relay.add(p)
     assert beside == [b"p1", b"p2"]
     assert (relay.decoded_beside, relay.buffered, relay.relayed) == (2, 1, 0)
+
+
+async def test_a_packet_without_payload_does_not_end_the_decoding_beside() -> None:
+    """aiortc hands an RTP packet with an empty payload (padding only) on as it is. Given to PyAV, an empty packet
+    ends the stream (the decoder is flushed: every later packet raised EOFError, logged at debug), so the leg
+    heard nothing more for the rest of the call: its IVR deaf, or the other side in a decoding bridge."""
+    from aiortc.jitterbuffer import JitterBuffer
+    from aiortc.rtp import RtpPacket
+
+    from media.aiortc_patches import PacketRelay
+    from media.leg import AudioLeg
+
+    encoder = av.CodecContext.create("libopus", "w")
+    encoder.sample_rate, encoder.layout, encoder.format, encoder.bit_rate = 48000, "mono", "s16", 32000
+    encoder.open()
+    payloads = []
+    for i in range(4):
+        frame = av.AudioFrame.from_ndarray(block(1000).reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate, frame.pts, frame.time_base = 48000, i * SAMPLES_PER_FRAME, Fraction(1, 48000)
+        payloads += [bytes(p) for p in encoder.encode(frame)]
+    assert len(payloads) >= 3
+    heard: list[np.ndarray] = []
+    leg = AudioLeg(on_audio=heard.append, on_closed=lambda why: None, name="empty")
+    relay = PacketRelay(JitterBuffer(16, 4), 111)
+    relay.beside = leg._decode_beside  # as AudioLeg.accept() sets it on a leg that answered Opus
+    try:
+        for seq, payload in enumerate((payloads[0], b"", *payloads[1:])):
+            relay.add(RtpPacket(payload_type=111, sequence_number=seq, timestamp=seq * 960, payload=payload))
+        assert leg.frames_decoded == len(heard) == len(payloads)  # was 1: nothing after the empty packet
+    finally:
+        await leg.close()
