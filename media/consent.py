@@ -63,6 +63,7 @@ def _check_supported() -> None:
         }
         <= set(aioice.ice.StunProtocol.datagram_received.__code__.co_names),
         "StunProtocol.send_stun": callable(getattr(aioice.ice.StunProtocol, "send_stun", None)),
+        "stun.Message.check_message_integrity": callable(getattr(stun.Message, "check_message_integrity", None)),
         "aioice.ice.CONSENT_INTERVAL": isinstance(getattr(aioice.ice, "CONSENT_INTERVAL", None), int | float),
     }
     missing = [what for what, ok in needs.items() if not ok]

@@ -183,3 +183,22 @@ def test_patient_consent_is_installed_once_and_restored() -> None:
         assert aioice.ice.Connection.query_consent is ORIGINAL_QUERY_CONSENT
     finally:
         aioice.ice.Connection.query_consent = was  # type: ignore[method-assign]
+
+
+def test_patient_consent_refuses_an_aioice_that_cannot_check_a_responses_integrity(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """aioice up to 0.10 (which ``aiortc>=1.9`` allows) checks MESSAGE-INTEGRITY in ``parse_message(data, key)``
+    and its Message has no ``check_message_integrity``: installed there, every consent answer raised AttributeError
+    in ``datagram_received`` and renewed nothing, so every call ended 30-36 s in."""
+    from aioice import stun
+
+    from media.consent import patient_consent
+
+    monkeypatch.delattr(stun.Message, "check_message_integrity")
+    was = aioice.ice.Connection.query_consent
+    try:
+        with pytest.raises(UnsupportedAiortcVersion, match="check_message_integrity"):
+            patient_consent()
+    finally:
+        aioice.ice.Connection.query_consent = was  # type: ignore[method-assign]
