@@ -366,8 +366,8 @@ class PacketRelay:
     Without a sink, each packet is decoded by ``beside`` when the owner gave one (a leg the IVR listens to
     decodes its packets as they arrive, on the event loop: aiortc's buffer would hold each 20 ms more and its
     decoder thread hand every frame back to the loop with a wake-up), else it goes to the buffer as before.
-    Other payload types (comfort noise, a codec switch) always take aiortc's path. When decoding starts again the buffer starts empty (a stale one
-    would wait for sequence numbers long gone).
+    Other payload types (a codec other than the negotiated Opus) take aiortc's path. When decoding starts
+    again the buffer starts empty (a stale one would wait for sequence numbers long gone).
     """
 
     def __init__(self, inner: JitterBuffer, payload_type: int) -> None:
@@ -377,7 +377,7 @@ class PacketRelay:
         self.beside: Callable[[rtp.RtpPacket], None] | None = None  # decodes a relayed packet for the taps
         self._decode = True
         self.relayed = 0  # packets handed to the sink
-        self.decoded_beside = 0  # relayed packets handed to ``beside``
+        self.decoded_beside = 0  # packets handed to ``beside`` (relayed and tapped, or not relayed)
         self.buffered = 0  # packets handed to the jitter buffer (and on to the decoder)
 
     @property

@@ -94,6 +94,7 @@ class AudioLeg:
         #: The received Opus packets, before aiortc's jitter buffer (set once answered, if both sides use Opus).
         self.relay: PacketRelay | None = None
         self.frames_decoded = 0  # frames decoded (by aiortc, or beside a relay) and handed to on_audio
+        self.listener_errors = 0  # frames decoded beside whose on_audio raised (the first one is logged)
         self._beside: Any = None  # the Opus decoder of relayed packets (made when first needed)
         self._beside_converter = FrameConverter(48000)
 
@@ -188,7 +189,17 @@ class AudioLeg:
         for frame in frames:
             assert isinstance(frame, av.AudioFrame)
             self.frames_decoded += 1
-            self._on_audio(self._beside_converter.convert(frame))  # mono s16 48 kHz: a copy-free view
+            try:
+                self._on_audio(self._beside_converter.convert(frame))  # mono s16 48 kHz: a copy-free view
+            except Exception:  # a bug in what listens (VAD, recognizer, a tap): raised here, inside aiortc's
+                # receive loop, it would close the DTLS transport and end the call as "connection_closed"
+                self.listener_errors += 1
+                if self.listener_errors == 1:
+                    log.exception(
+                        "%s: what listens to this leg failed; its frame is dropped, the call goes on "
+                        "(later failures are counted in listener_errors)",
+                        self.name,
+                    )
 
     async def _drain(self, track: MediaStreamTrack) -> None:
         converter = FrameConverter(48000)

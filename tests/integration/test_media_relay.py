@@ -285,3 +285,28 @@ async def test_relayed_packets_leave_from_the_receive_path_and_the_stream_number
     counted = (await caller_sender.getStats()).get("outbound-rtp_" + str(id(caller_sender)))
     # getStats() runs without yielding to the loop: the counts bracket exactly what the socket saw
     assert counted is not None and counted.packetsSent == sent_before + len(stream)
+
+
+async def test_a_listener_that_raises_loses_its_frames_not_the_call(caplog: pytest.LogCaptureFixture) -> None:
+    """A leg nothing relays decodes beside, inside aiortc's receive loop: a bug in what listens (the VAD, the
+    recognizer) is logged once and counted, and the call stays connected and heard."""
+    opus = OpusPrompts()
+    end = await dial(opus, CALLER_HZ, name="ivr")
+    heard = 0
+
+    def hear(samples: np.ndarray) -> None:
+        nonlocal heard
+        heard += 1
+        if heard % 10 == 0:
+            raise RuntimeError("a bug in what listens")
+
+    end.on_audio = hear
+    try:
+        await wait_for(lambda: end.leg.listener_errors >= 3, "the listener failed three times")
+        await wait_for(lambda: heard >= 40, "frames keep reaching the listener")
+        assert end.leg.pc.connectionState == "connected"
+        failed = [r for r in caplog.records if "what listens to this leg failed" in r.getMessage()]
+        assert len(failed) == 1 and failed[0].exc_info is not None  # once, with its traceback
+    finally:
+        await end.leg.close()
+        await end.peer.close()

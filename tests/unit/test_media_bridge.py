@@ -282,7 +282,7 @@ def test_relayed_packets_are_decoded_beside_as_mono() -> None:
 
 def test_a_leg_nothing_relays_decodes_its_packets_beside_not_through_aiortcs_buffer() -> None:
     """An IVR leg (no bridge) or a held call: each Opus packet goes to the leg's decoder at once; other payload
-    types (comfort noise, a codec switch) still take aiortc's jitter buffer and decoder."""
+    types (a codec other than the negotiated Opus) still take aiortc's jitter buffer and decoder."""
     from aiortc.jitterbuffer import JitterBuffer
     from aiortc.rtp import RtpPacket
 

@@ -12,7 +12,8 @@ export function iceServers(script) {
   }
 }
 
-// The TURN server and credentials of the last welcome (the gateway makes them per socket with --turn-urls).
+// The TURN server and credentials of the last welcome (with --turn-urls: the pair the customer or agent holds,
+// a new one while their hourly budget allows).
 let welcomeIce = [];
 // The welcome carried ice_servers at all: the gateway has TURN (an empty list: no pair for this socket now, the
 // customer's or agent's hourly budget is spent; a call still asks for its own with call_ice).
