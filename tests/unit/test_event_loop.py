@@ -101,15 +101,20 @@ def test_asyncios_own_loop_reads_one_datagram_per_wake_up() -> None:
         plain.close()
 
 
+async def send_ten_and_run_the_loop(sender: socket.socket, address: tuple[str, int]) -> None:
+    """Queue datagrams 0..9 at ``address``, then let the loop run a few iterations (reads up to 32 a wake-up)."""
+    for n in range(10):
+        sender.sendto(b"%d" % n, address)
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
 async def test_closing_the_transport_while_reading_stops_the_reads(
     endpoint: tuple[Receiver, tuple[str, int], socket.socket],
 ) -> None:
     receiver, address, sender = endpoint
     receiver.close_after = 3
-    for n in range(10):
-        sender.sendto(b"%d" % n, address)
-    for _ in range(5):
-        await asyncio.sleep(0)
+    await send_ten_and_run_the_loop(sender, address)
     assert receiver.got == [b"0", b"1", b"2"]
 
 
@@ -118,10 +123,7 @@ async def test_pausing_reading_while_reading_stops_the_reads_until_resumed(
 ) -> None:
     receiver, address, sender = endpoint
     receiver.pause_after = 3
-    for n in range(10):
-        sender.sendto(b"%d" % n, address)
-    for _ in range(5):
-        await asyncio.sleep(0)
+    await send_ten_and_run_the_loop(sender, address)
     assert receiver.got == [b"0", b"1", b"2"]  # as asyncio's: pause_reading() takes the socket off the selector
     receiver.transport.resume_reading()
     assert await reads_per_iteration(receiver, 10) == [7]
