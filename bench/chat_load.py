@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -346,12 +347,13 @@ def shares(n: int, parts: int) -> list[tuple[int, int]]:
 
 def profile(args: argparse.Namespace, pid: int, name: str) -> list[subprocess.Popen[bytes]]:
     """py-spy (``--py-spy``, from PyPI) sampling every process of the gateway's tree over the window: one flame
-    graph input (``--format raw``: collapsed stacks) per process in ``--profile-dir``."""
+    graph input (``--format raw``: collapsed stacks) per process in ``--profile-dir``. ``--gil`` samples only the
+    thread holding the GIL: on a busy machine the default sampling also counts time spent waiting for a core."""
     args.profile_dir.mkdir(parents=True, exist_ok=True)
     return [
         subprocess.Popen(
             [
-                *(args.py_spy, "record", "--pid", str(one), "--duration", str(int(args.seconds))),
+                *(args.py_spy, "record", "--gil", "--pid", str(one), "--duration", str(int(args.seconds))),
                 *("--format", "raw", "--nonblocking", "-o", str(args.profile_dir / f"{name}-{one}.txt")),
             ],
             stdout=subprocess.DEVNULL,
@@ -622,7 +624,11 @@ def main() -> None:
         help="assignment steps: the agents log in (away) before the window, then all go available at once",
     )
     parser.add_argument("--profile-dir", type=Path, help="sample the gateway with py-spy over each window")
-    parser.add_argument("--py-spy", default="py-spy", help="the py-spy command (pip install py-spy)")
+    parser.add_argument(
+        "--py-spy",
+        default=shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy"),
+        help="the py-spy command (pip install py-spy; default: on PATH, else beside this Python)",
+    )
     parser.add_argument("--json", type=Path, help="also write the result to this file")
     add_keep_logs(parser)
     args = parser.parse_args()
