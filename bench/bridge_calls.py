@@ -233,9 +233,9 @@ async def dial(base: str, suffix: str = "") -> Caller:
     return caller
 
 
-async def answer(agent: AgentClient) -> tuple[str, Softphone]:
-    """The agent's softphone: wait for our ringing, answer; returns (conversation id, phone)."""
-    phone = Softphone(agent)
+async def answer(agent: AgentClient, kind: type[Softphone] = Softphone) -> tuple[str, Softphone]:
+    """The agent's softphone (a ``kind``): wait for our ringing, answer; returns (conversation id, phone)."""
+    phone = kind(agent)
     try:
         ring = await phone.ringing(timeout=90)
         await phone.answer(ring["call_id"])

@@ -41,6 +41,7 @@ import av
 import numpy as np
 
 from bench.chat_load import pct, wait_ready
+from bench.light_peers import LightCaller
 from bench.loadgen import (
     FRAMES_PER_SECOND,
     kept_up,
@@ -94,26 +95,33 @@ async def codec_floor(seconds: float = 5.0) -> float:
     return 1000 * cpu / (len(packets) * 0.02)
 
 
-async def one_caller(base: str, stop: asyncio.Event, result: dict[str, Any], callers: list[Caller]) -> None:
+async def one_caller(
+    base: str, light: bool, stop: asyncio.Event, result: dict[str, Any], callers: list[Caller]
+) -> None:
     customer = Customer(base)
-    caller = Caller(customer)
+    caller = LightCaller(customer) if light else Caller(customer)
     caller.call_id = f"{caller.call_id}-{os.getpid()}"  # unique across the generator processes
     try:
         await customer.hello()
-        t0 = time.perf_counter()
+        t0 = asyncio.get_running_loop().time()
         await caller.dial()
         callers.append(caller)
         result["up"] = True
         checked = 0
         while not stop.is_set():
-            samples = caller.heard
-            for i in range(checked, len(samples) - 960 + 1, 960):
-                if rms_dbfs(samples[i : i + 960]) > -45:
-                    result.setdefault("first_audio_ms", (time.perf_counter() - t0) * 1000)
+            if isinstance(caller, LightCaller):
+                if caller.counter is not None and caller.counter.first_loud_at is not None:
+                    result["first_audio_ms"] = (caller.counter.first_loud_at - t0) * 1000
                     break
-            checked = max(checked, len(samples) - len(samples) % 960)
-            if "first_audio_ms" in result:
-                break
+            else:
+                samples = caller.heard
+                for i in range(checked, len(samples) - 960 + 1, 960):
+                    if rms_dbfs(samples[i : i + 960]) > -45:
+                        result.setdefault("first_audio_ms", (asyncio.get_running_loop().time() - t0) * 1000)
+                        break
+                checked = max(checked, len(samples) - len(samples) % 960)
+                if "first_audio_ms" in result:
+                    break
             await asyncio.sleep(0.1)
         await stop.wait()
         await caller.hangup()
@@ -125,11 +133,16 @@ async def one_caller(base: str, stop: asyncio.Event, result: dict[str, Any], cal
 
 
 def frames_heard(callers: list[Caller]) -> int:
-    return sum(len(c.heard) for c in callers) // 960
+    """20 ms frames received: counted packets (a LightCaller), else the recorded samples."""
+    return sum(
+        (c.counter.packets if c.counter is not None else 0) if isinstance(c, LightCaller) else len(c.heard) // 960
+        for c in callers
+    )
 
 
-async def generate(base: str, calls: int, seconds: float, start_at: float) -> dict[str, Any]:
-    """A load generator process: ``calls`` callers, measured from ``start_at`` (epoch) for ``seconds``."""
+async def generate(base: str, calls: int, seconds: float, start_at: float, light: bool) -> dict[str, Any]:
+    """A load generator process: ``calls`` callers (:class:`LightCaller` when ``light``), measured from
+    ``start_at`` (epoch) for ``seconds``."""
     pin_loopback()
     speed_up_aiortc()  # the callers' legs as cheap as the gateway's
     stop = asyncio.Event()
@@ -137,7 +150,7 @@ async def generate(base: str, calls: int, seconds: float, start_at: float) -> di
     callers: list[Caller] = []
     tasks = []
     for i in range(calls):
-        tasks.append(asyncio.create_task(one_caller(base, stop, results[i], callers)))
+        tasks.append(asyncio.create_task(one_caller(base, light, stop, results[i], callers)))
         await asyncio.sleep(0.05)
     await until(start_at)
     late_start = len(callers) < calls
@@ -162,13 +175,18 @@ def split(calls: int, parts: int) -> list[int]:
     return [n for n in (calls // parts + (1 if i < calls % parts else 0) for i in range(parts)) if n]
 
 
-async def step(base: str, pid: int, calls: int, seconds: float, generators: int, nodes: int) -> dict[str, Any]:
+async def step(
+    base: str, pid: int, calls: int, seconds: float, generators: int, nodes: int, callers: str
+) -> dict[str, Any]:
     shares = split(calls, generators)
     start_at = time.time() + 10 + 0.25 * max(shares)  # the generators start Python, then dial (slow when busy)
     procs = [
         spawn(
             "bench.ivr_calls",
-            ["--base", base, "--calls", str(n), "--seconds", str(seconds), "--start-at", str(start_at)],
+            [
+                *("--base", base, "--calls", str(n), "--seconds", str(seconds), "--start-at", str(start_at)),
+                *("--callers", callers),
+            ],
         )
         for n in shares
     ]
@@ -183,7 +201,7 @@ async def step(base: str, pid: int, calls: int, seconds: float, generators: int,
         gens = [await asyncio.to_thread(report, p, 120 + seconds) for p in procs]
     finally:
         kill_left(procs)
-    active = after["active_calls"]
+    active = mid["active_calls"]  # as the window opened: at its end the generators are hanging up
     sent = after["frames_sent"] - mid["frames_sent"]
     late = after["late_frames"] - mid["late_frames"]
     first = [ms for g in gens for ms in g.get("first_audio_ms", [])]
@@ -222,7 +240,9 @@ def start_gateway(tmp: Path, port: int, redis_url: str, workers: int) -> subproc
                 *("--port", str(port), "--redis-url", redis_url, "--flows-dir", str(FLOWS)),
                 *("--data-dir", str(tmp / "data"), "--log-format", "text", "--max-calls", "500"),
                 *("--rtc-addresses", "127.0.0.1", "--workers", str(workers), "--drain-seconds", "0"),
-                *("--limit-calls-per-ip", "100000"),  # every caller comes from 127.0.0.1
+                # every caller comes from 127.0.0.1
+                *("--limit-calls-per-ip", "100000", "--limit-connections-per-ip", "1000000"),
+                *("--limit-conversations-per-hour", "100000"),
             ],
             stdout=subprocess.DEVNULL,
             stderr=log,
@@ -244,7 +264,12 @@ def capacity(steps: list[dict[str, Any]]) -> int | None:
 
 
 async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    out: dict[str, Any] = {"cores": os.cpu_count(), "generators": args.generators, "by_workers": {}}
+    out: dict[str, Any] = {
+        "cores": os.cpu_count(),
+        "generators": args.generators,
+        "callers": args.callers,
+        "by_workers": {},
+    }
     out["codec_floor_ms_per_call_second"] = round(await codec_floor(), 2)
     for workers in args.workers:
         redis = RedisServer()
@@ -258,7 +283,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 await wait_ready(http, base, seconds=90)
             await stats_of_every_node(base, workers)  # every worker up
             for calls in args.steps:
-                result = await step(base, proc.pid, calls, args.seconds, args.generators, workers)
+                result = await step(base, proc.pid, calls, args.seconds, args.generators, workers, args.callers)
                 result["workers"] = workers
                 result["ratio_to_codec_floor"] = round(
                     result["gateway_cpu_ms_per_call_second"] / out["codec_floor_ms_per_call_second"], 1
@@ -284,6 +309,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0, help="measured seconds per step")
     parser.add_argument("--workers", default=f"1,{os.cpu_count() or 1}", help="gateway worker counts to compare")
     parser.add_argument("--generators", type=int, default=2, help="load-generator processes per step")
+    parser.add_argument(
+        "--callers",
+        choices=("light", "aiortc"),
+        default="light",
+        help="light: bench/light_peers.py (the wire's work only); aiortc: tests' Caller (encodes, decodes, records)",
+    )
     parser.add_argument("--json", type=Path, help="also write the result to this file")
     parser.add_argument("--generate", action="store_true", help=argparse.SUPPRESS)  # a load generator (internal)
     parser.add_argument("--base", help=argparse.SUPPRESS)
@@ -292,13 +323,21 @@ def main() -> None:
     add_keep_logs(parser)
     args = parser.parse_args()
     if args.generate:
-        print(json.dumps(node_loop.run(generate(args.base, args.calls, args.seconds, args.start_at))), flush=True)
+        print(
+            json.dumps(
+                node_loop.run(generate(args.base, args.calls, args.seconds, args.start_at, args.callers == "light"))
+            ),
+            flush=True,
+        )
         return
     args.steps = [int(s) for s in args.steps.split(",") if s.strip()]
     args.workers = sorted({int(w) for w in args.workers.split(",") if w.strip()})
     with run_folder("ivr", args.keep_logs) as tmp:
         out = asyncio.run(run(args, tmp))
-    print(f"\nIVR calls (benchmark flow), codec floor {out['codec_floor_ms_per_call_second']} ms CPU per call-second")
+    print(
+        f"\nIVR calls (benchmark flow), {args.callers} callers, codec floor "
+        f"{out['codec_floor_ms_per_call_second']} ms CPU per call-second"
+    )
     print(
         f"{'workers':>7} {'calls':>6} {'valid':>6} {'gw ms/call-s':>13} {'x floor':>8} {'gw CPU%':>8} "
         f"{'gen CPU%':>12} {'recv %':>7} {'late %':>7} {'1st audio p50':>14} {'p95':>7}"

@@ -25,8 +25,11 @@ beside for the recording: the recorded flow), ``decode`` (``--bridge-relay false
 player's clock). Targets (issue 18): added p95 < 15 ms relaying, < 30 ms when a tap forces decoding.
 
 While measuring, ``--background-calls`` other bridged calls (default 9: the measured call is the 10th) load the
-gateway: aiortc callers and agents talking both ways, in their own generator processes (``--generate``, at most
+gateway: callers and agents talking both ways, in their own generator processes (``--generate``, at most
 ``--calls-per-generator`` calls each), each judged by bench/loadgen.py's ``kept_up`` (frames received, its CPU).
+They are bench/light_peers.py's peers (``--callers light``: aiortc on the wire, Opus packets encoded once, packets
+received counted, not decoded), so that the machine is left to the gateway and the browser; ``--callers aiortc``
+runs the tests' peers, which encode and decode every frame (about three times the CPU).
 
     ./bin/bench m2e [--modes relay,tap,decode] [--seconds 40] [--background-calls 9] [--residence]
 """
@@ -307,8 +310,8 @@ class Generators:
     Their stdout is read all along (a reader task per process keeps the JSON lines): a pipe left full would stop
     a generator's event loop, and 30 s later the gateway would end its calls (ICE consent)."""
 
-    def __init__(self, base: str, calls: int, per_process: int) -> None:
-        self.base, self.calls, self.per = base, calls, max(1, per_process)
+    def __init__(self, base: str, calls: int, per_process: int, callers: str) -> None:
+        self.base, self.calls, self.per, self.callers = base, calls, max(1, per_process), callers
         self.procs: list[asyncio.subprocess.Process] = []
         self.lines: list[asyncio.Queue[dict[str, Any]]] = []
         self.readers: list[asyncio.Task[None]] = []
@@ -327,6 +330,8 @@ class Generators:
                 str(first),
                 "--count",
                 str(count),
+                "--callers",
+                self.callers,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.DEVNULL,
@@ -381,13 +386,14 @@ async def run_mode(browser: Browser, mode: str, args: argparse.Namespace, tmp: P
     port = free_port()
     proc = start_gateway(port, redis.url, tmp, flow, relay, args.workers)
     base = f"http://127.0.0.1:{port}"
-    generators = Generators(base, args.background_calls, args.calls_per_generator)
+    generators = Generators(base, args.background_calls, args.calls_per_generator, args.callers)
     contexts: list[BrowserContext] = []
     out: dict[str, Any] = {
         "flow": flow,
         "bridge_relay": relay,
         "workers": args.workers,
         "background_calls": args.background_calls,
+        "background_callers": args.callers,
     }
     try:
         async with aiohttp.ClientSession() as http:
@@ -490,31 +496,44 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
 
 async def generate(args: argparse.Namespace) -> None:
-    """``--count`` bridged calls: agents bg-a<first..> answer, callers dial and press 1; both talk all along."""
+    """``--count`` bridged calls: agents bg-a<first..> answer, callers dial and press 1; both talk all along.
+
+    ``--callers light`` (the default): bench/light_peers.py's peers, which send Opus packets encoded once and count
+    what they receive (about a third of the CPU of the aiortc peers of ``--callers aiortc``, which encode and
+    decode every frame and record what they hear)."""
     from bench.bridge_calls import AGENT_AUDIO, CALLER_AUDIO, PATTERN, TimedMic, answer, late_frames
     from bench.ivr_calls import pin_loopback
+    from bench.light_peers import LightCaller, LightSoftphone, PacketCounter, packets_of
     from media.aiortc_patches import speed_up_aiortc
     from tests.support.caller import Caller
     from tests.support.clients import Agent as AgentClient
     from tests.support.clients import Customer
+    from tests.support.softphone import Softphone
 
     pin_loopback()
     speed_up_aiortc()
+    light = args.callers == "light"
     loop = asyncio.get_running_loop()
     agents = [AgentClient(args.base, f"bg-a{i:03d}", PASSWORD) for i in range(args.first, args.first + args.count)]
-    callers, phones, errors = [], [], []
+    callers: list[Caller] = []
+    phones: list[Softphone] = []
+    errors: list[str] = []
     try:
         await asyncio.gather(*(a.hello() for a in agents))
-        answering = [asyncio.create_task(answer(a)) for a in agents]
+        answering = [asyncio.create_task(answer(a, LightSoftphone if light else Softphone)) for a in agents]
         for _ in range(args.count):
             customer = Customer(args.base)
             await customer.hello()
-            caller = Caller(customer, TimedMic())
+            caller = LightCaller(customer) if light else Caller(customer, TimedMic())
             caller.call_id = f"{caller.call_id}-{os.getpid()}"  # unique across the generator processes
             try:
                 await caller.dial()
                 await caller.status("ivr")
-                await caller.heard_prompt()
+                if isinstance(caller, LightCaller):
+                    assert caller.counter is not None
+                    await caller.counter.prompt_heard()
+                else:
+                    await caller.heard_prompt()
                 await caller.press("1")
                 await caller.status("connected", timeout=90)
                 callers.append(caller)
@@ -527,21 +546,28 @@ async def generate(args: argparse.Namespace) -> None:
                 errors.append(f"agent: {result!r}")
             else:
                 phones.append(result[1])
+        caller_packets = packets_of(CALLER_AUDIO) if light else None
+        agent_packets = packets_of(AGENT_AUDIO) if light else None
+        counters = [p.counter for p in [*callers, *phones] if isinstance(p, (LightCaller, LightSoftphone))]
         for caller in callers:
-            caller.mic.loop(CALLER_AUDIO, PATTERN)
+            caller.mic.loop(CALLER_AUDIO, PATTERN, caller_packets)
         for phone in phones:
-            phone.mic.loop(AGENT_AUDIO, "agent")
+            phone.mic.loop(AGENT_AUDIO, "agent", agent_packets)
         ready = len(callers) == len(phones) == args.count
         print(json.dumps({"ready": ready, "connected": len(callers), "errors": errors[:2]}), flush=True)
         word = ""
         while word not in ("measure", "stop"):
             word = (await loop.run_in_executor(None, sys.stdin.readline)).strip() or "stop"
         t0, cpu0 = time.monotonic(), time.process_time()
+        counted0 = sum(c.packets for c in counters if isinstance(c, PacketCounter))
         while word != "stop":
             word = (await loop.run_in_executor(None, sys.stdin.readline)).strip() or "stop"
         t1, cpu = time.monotonic(), time.process_time() - cpu0
-        recorders = [c.recorder for c in callers] + [p.recorder for p in phones]
-        received = sum(late_frames(r, t0, t1)[1] for r in recorders)
+        if light:
+            received = sum(c.packets for c in counters if isinstance(c, PacketCounter)) - counted0
+        else:
+            recorders = [c.recorder for c in callers] + [p.recorder for p in phones]
+            received = sum(late_frames(r, t0, t1)[1] for r in recorders)
         print(
             json.dumps(
                 {
@@ -622,6 +648,12 @@ def main() -> None:
         help="also time each relayed RTP packet inside the gateway (raw socket on lo: root only; bench/m2e_capture.py)",
     )
     parser.add_argument("--calls-per-generator", type=int, default=3, help="background calls per generator process")
+    parser.add_argument(
+        "--callers",
+        choices=("light", "aiortc"),
+        default="light",
+        help="background peers: light (bench/light_peers.py: packets encoded once, counted) or aiortc (tests' peers)",
+    )
     parser.add_argument("--json", type=Path, default=RESULTS / "mouth_to_ear.json", help="write the result here")
     parser.add_argument("--generate", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--base", help=argparse.SUPPRESS)

@@ -392,7 +392,7 @@ async def step(
     traces = turn_traces(log)
     for r in callers:
         attach_traces(r, traces)
-    active = after["active_calls"]
+    active = mid["active_calls"]  # as the window opened: at its end the generators are hanging up
     sent, late = after["frames_sent"] - mid["frames_sent"], after["late_frames"] - mid["late_frames"]
     gw_ms = 1000 * gw_cpu / elapsed / max(active, 1)
     # Redis, the bench's own process, and anything else on the machine

@@ -22,10 +22,10 @@ from tests.support.clients import Agent
 
 
 class Softphone:
-    def __init__(self, agent: Agent):
+    def __init__(self, agent: Agent, mic: PromptPlayer | None = None):
         self.agent = agent
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        self.mic = PromptPlayer()
+        self.mic = mic if mic is not None else PromptPlayer()
         self.recorder: TrackRecorder | None = None
         self.call_id = ""
 
