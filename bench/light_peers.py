@@ -15,10 +15,13 @@ own cheap paths:
   (:class:`media.player.PromptPlayer` in packet mode, as the gateway's legs send prompts and silence): silence, or
   audio looped with ``mic.loop(audio, id, packets=packets_of(audio))``; no encoder runs per frame;
 - they count the Opus packets they receive in the receive path (:class:`PacketCounter`, through
-  :func:`media.aiortc_patches.relay_point` as the gateway's IVR legs take theirs) and decode them (libopus, on the
-  loop) only until the first prompt has been heard: no jitter buffer, no decoder thread, nothing kept.
+  :func:`media.aiortc_patches.relay_point` as the gateway's IVR legs take theirs); a caller decodes them (libopus,
+  on the loop) only until it has heard the first prompt, a softphone not at all: no jitter buffer, no decoder
+  thread, nothing kept.
 
-What the gateway receives is an Opus stream like a :class:`Caller`'s, decoded and listened to the same way.
+What they send is mono Opus at the gateway's prompt settings (media/opus.py), as a browser sends a microphone by
+default (mono unless the answer asks ``stereo=1``); aiortc's own encoder sends stereo at 96 kb/s, which costs a
+decoder more (the gateway's decoding for a tap, ``bench m2e --modes tap``).
 """
 
 from __future__ import annotations
@@ -52,11 +55,12 @@ def packets_of(audio: Audio) -> list[bytes]:
 
 
 class PacketCounter:
-    """The Opus packets a peer connection receives, counted as they arrive; decoded only until the first stretch of
-    sound has ended (the first prompt: loud frames, then ``gap_ms`` of quiet), as :meth:`Caller.heard_prompt` tells
-    it, so that a caller can press a key once the greeting is over."""
+    """The Opus packets a peer connection receives, counted as they arrive. With ``decode`` they are also decoded
+    until the first stretch of sound has ended (the first prompt: loud frames, then ``gap_ms`` of quiet), as
+    :meth:`Caller.heard_prompt` tells it, so that a caller can press a key once the greeting is over; without,
+    nothing is decoded (an agent waits for no prompt)."""
 
-    def __init__(self, pc: RTCPeerConnection, gap_ms: int = 200):
+    def __init__(self, pc: RTCPeerConnection, *, decode: bool = True, gap_ms: int = 200):
         """Install on ``pc`` once its answer is set (the negotiated Opus is known) and before RTP flows."""
         audio = [t for t in pc.getTransceivers() if t.kind == "audio"]
         if not audio:
@@ -65,6 +69,7 @@ class PacketCounter:
         if not opus or opus[0] is None:
             raise AssertionError("the gateway did not answer Opus")
         self.packets = 0
+        self.decode = decode
         self.first_loud_at: float | None = None  # loop time of the first frame that decoded loud
         self.prompt_end_at: float | None = None  # loop time that stretch of sound was found over
         self._gap_frames = max(1, gap_ms // 20)
@@ -74,7 +79,7 @@ class PacketCounter:
 
     def _on_packet(self, packet: Any) -> None:
         self.packets += 1
-        if self.prompt_end_at is not None or not packet.payload:
+        if not self.decode or self.prompt_end_at is not None or not packet.payload:
             return
         if self._decoder is None:
             self._decoder = beside_decoder()
@@ -147,6 +152,6 @@ class LightSoftphone(Softphone):
 
     async def answer(self, call_id: str, *, wait_connected: bool = True) -> None:
         await super().answer(call_id, wait_connected=False)
-        self.counter = PacketCounter(self.pc)
+        self.counter = PacketCounter(self.pc, decode=False)
         if wait_connected:
             await self.status("connected")

@@ -35,7 +35,6 @@ async def test_a_light_caller_hears_the_greeting_counts_packets_and_its_tones_ar
         await caller.status("ivr")
         assert caller.counter is not None
         loud_at = await caller.counter.loud(timeout=15)
-        assert loud_at >= caller.dialed_at
         await caller.counter.prompt_heard(timeout=15)
         assert caller.counter.prompt_end_at is not None and caller.counter.prompt_end_at > loud_at + 0.5
         # one Opus packet per 20 ms from the gateway's player; none counted twice (a loaded loop may skip some)
@@ -63,6 +62,7 @@ async def test_a_light_softphone_answers_and_counts_the_callers_audio(clients: C
         ring = await phone.ringing(timeout=30)
         await phone.answer(ring["call_id"])
         await caller.status("connected")
+        assert phone.counter is not None and not phone.counter.decode  # an agent counts, decodes nothing
         assert 25 <= await packets_per_second(phone) <= 55  # the caller's stream, bridged to the agent
         assert 25 <= await packets_per_second(caller) <= 55  # and the agent's, back
     finally:
