@@ -126,7 +126,11 @@ async def one_caller(
         await stop.wait()
         await caller.hangup()
     except Exception as exc:  # a failed caller is reported, not fatal to the run
-        result["error"] = repr(exc)
+        busy = [f for f in customer.seen if f.get("type") == "call_status" and f.get("reason") == "lines_busy"]
+        if busy:  # refused by admission: "all lines busy" (the caller waited for an answer that never came)
+            result["refused"] = True
+        else:
+            result["error"] = repr(exc)
     finally:
         await caller.close()
         await customer.close()
@@ -140,7 +144,9 @@ def frames_heard(callers: list[Caller]) -> int:
     )
 
 
-async def generate(base: str, calls: int, seconds: float, start_at: float, light: bool) -> dict[str, Any]:
+async def generate(
+    base: str, calls: int, seconds: float, start_at: float, light: bool, dial_gap: float = 0.05
+) -> dict[str, Any]:
     """A load generator process: ``calls`` callers (:class:`LightCaller` when ``light``), measured from
     ``start_at`` (epoch) for ``seconds``."""
     pin_loopback()
@@ -151,7 +157,7 @@ async def generate(base: str, calls: int, seconds: float, start_at: float, light
     tasks = []
     for i in range(calls):
         tasks.append(asyncio.create_task(one_caller(base, light, stop, results[i], callers)))
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(dial_gap)
     await until(start_at)
     late_start = len(callers) < calls
     f0, c0, t0 = frames_heard(callers), time.process_time(), time.perf_counter()
@@ -168,6 +174,7 @@ async def generate(base: str, calls: int, seconds: float, start_at: float, light
         "late_start": late_start,
         "first_audio_ms": [r["first_audio_ms"] for r in results if "first_audio_ms" in r],
         "errors": [r["error"] for r in results if "error" in r][:3],
+        "refused": sum(1 for r in results if r.get("refused")),
     }
 
 
@@ -176,16 +183,17 @@ def split(calls: int, parts: int) -> list[int]:
 
 
 async def step(
-    base: str, pid: int, calls: int, seconds: float, generators: int, nodes: int, callers: str
+    base: str, pid: int, calls: int, seconds: float, generators: int, nodes: int, callers: str, dial_gap: float
 ) -> dict[str, Any]:
     shares = split(calls, generators)
-    start_at = time.time() + 10 + 0.25 * max(shares)  # the generators start Python, then dial (slow when busy)
+    # the generators start Python, then dial one call every dial_gap (slow when busy)
+    start_at = time.time() + 10 + max(0.25, dial_gap + 0.2) * max(shares)
     procs = [
         spawn(
             "bench.ivr_calls",
             [
                 *("--base", base, "--calls", str(n), "--seconds", str(seconds), "--start-at", str(start_at)),
-                *("--callers", callers),
+                *("--callers", callers, "--dial-gap", str(dial_gap)),
             ],
         )
         for n in shares
@@ -226,6 +234,7 @@ async def step(
         "first_prompt_ms_p50": round(pct(first, 50), 1),
         "first_prompt_ms_p95": round(pct(first, 95), 1),
         "errors": [e for g in gens for e in g.get("errors", [])][:3],
+        "refused": sum(g.get("refused", 0) for g in gens),
     }
 
 
@@ -283,7 +292,9 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 await wait_ready(http, base, seconds=90)
             await stats_of_every_node(base, workers)  # every worker up
             for calls in args.steps:
-                result = await step(base, proc.pid, calls, args.seconds, args.generators, workers, args.callers)
+                result = await step(
+                    base, proc.pid, calls, args.seconds, args.generators, workers, args.callers, args.dial_gap
+                )
                 result["workers"] = workers
                 result["ratio_to_codec_floor"] = round(
                     result["gateway_cpu_ms_per_call_second"] / out["codec_floor_ms_per_call_second"], 1
@@ -315,6 +326,12 @@ def main() -> None:
         default="light",
         help="light: bench/light_peers.py (the wire's work only); aiortc: tests' Caller (encodes, decodes, records)",
     )
+    parser.add_argument(
+        "--dial-gap",
+        type=float,
+        default=0.05,
+        help="seconds between two calls of one generator (calls arriving at a pace admission can follow)",
+    )
     parser.add_argument("--json", type=Path, help="also write the result to this file")
     parser.add_argument("--generate", action="store_true", help=argparse.SUPPRESS)  # a load generator (internal)
     parser.add_argument("--base", help=argparse.SUPPRESS)
@@ -325,7 +342,9 @@ def main() -> None:
     if args.generate:
         print(
             json.dumps(
-                node_loop.run(generate(args.base, args.calls, args.seconds, args.start_at, args.callers == "light"))
+                node_loop.run(
+                    generate(args.base, args.calls, args.seconds, args.start_at, args.callers == "light", args.dial_gap)
+                )
             ),
             flush=True,
         )
@@ -352,6 +371,7 @@ def main() -> None:
                 f"{s['first_prompt_ms_p50']:>14} {s['first_prompt_ms_p95']:>7}"
                 + (f"  invalid: {'; '.join(s['invalid_because'])}" if s["invalid_because"] else "")
                 + (f"  errors {s['errors']}" if s["errors"] else "")
+                + (f"  refused {s['refused']} (all lines busy)" if s.get("refused") else "")
             )
         print(f"calls per machine at {workers} workers (valid, < 1% late, all admitted): {each['calls_per_machine']}")
     if "speedup" in out:

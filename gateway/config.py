@@ -306,6 +306,14 @@ class Settings:
         "such as the node's own start-up, is not load); "
         "`/readyz` answers 503 `full` meanwhile; 0: only `--max-calls`",
     )
+    admission_max_late_percent: float = setting(
+        2.0,
+        env="CG_ADMISSION_MAX_LATE_PERCENT",
+        parse=number(float, 0.1, 100, "0 or a number from 0.1 to 100", zero_too=True),
+        help='a new call hears "all lines busy" (and is offered the chat) while more than this share of the frames '
+        "this node sent over the last 2 s went out more than 20 ms late (its calls already sound choppy; one stall "
+        "is not load); `/readyz` answers 503 `full` meanwhile; 0: off",
+    )
     limit_calls_per_customer: int = setting(
         1,
         env="CG_LIMIT_CALLS_PER_CUSTOMER",

@@ -406,7 +406,8 @@ async def _build(
     opus = OpusPrompts()
     ice = ice_config(settings)
     live_calls = LiveCalls()
-    admission = Admission(settings.admission_max_lag_ms)  # fed by the metrics sampler, read by calls and /readyz
+    # fed by the metrics sampler, read by calls and /readyz
+    admission = Admission(settings.admission_max_lag_ms, settings.admission_max_late_percent)
     anchors = CallAnchors(store, settings.node_id, on_change=wallboard.local_change)
     agent_calls = AgentCalls(
         AgentLegs(

@@ -94,9 +94,10 @@ def settings(redis_url: str, agents_file: Path, tmp_path: Path) -> Settings:
         secret="test-secret-0123456789abcdef",
         log_format="text",
         flows_dir=TEST_FLOWS,
-        # admission by load is off: a loaded test machine's event-loop lag must not turn test calls away
-        # (tests/integration/test_admission.py turns it on)
+        # admission by load is off: a loaded test machine's event-loop lag or late frames must not turn test calls
+        # away (tests/integration/test_admission.py turns them on)
         admission_max_lag_ms=0,
+        admission_max_late_percent=0,
         # pocketsphinx decodes in threads (seconds to start worker processes per node; test_asr_processes.py runs them)
         asr_processes=0,
     )

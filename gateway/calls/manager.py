@@ -541,7 +541,7 @@ class CallManager:
             raise Conflict(f"call {call_id} already exists", field="call_id")
         if len(self.calls) >= self.config.max_calls or load == Load.FULL:
             if load == Load.FULL:
-                log.warning("call refused: the event loop runs %.0f ms late", 1000 * self.admission.lag_s)
+                log.warning("call refused: %s", self.admission.why_full())
             raise LinesBusy(
                 "All our lines are busy right now. Please keep chatting with us here, "
                 "or try calling again in a few minutes."

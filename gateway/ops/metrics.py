@@ -231,6 +231,8 @@ class NodeMetrics:
             self.recorder.loop_lag.observe(lag)
             if self.admission is not None:
                 self.admission.observe(lag)
+                frames = self.calls.stats()
+                self.admission.observe_frames(frames["frames_sent"], frames["late_frames"])
             now_cpu = time.process_time()
             self.recorder.share_cpu(now_cpu - cpu, len(self.calls.calls), woke - began)
             cpu = now_cpu

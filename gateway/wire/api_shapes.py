@@ -150,6 +150,10 @@ SCHEMAS: dict[str, Schema] = {
                 **INT,
                 "description": "likewise, when full or draining: the event loop's lag (median of the last 2 s)",
             },
+            "late_frames_percent": {
+                "type": "number",
+                "description": "likewise: the share of the frames sent over the last 2 s that went out late",
+            },
         },
     ),
     "Stats": closed(

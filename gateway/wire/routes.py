@@ -253,7 +253,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     """Ready when Redis answers and the node takes calls: 503 ``unavailable`` (Redis down), ``draining`` (stopping)
-    or ``full`` (its event loop runs late: gateway/calls/admission.py). Strangers get the status only; loopback
+    or ``full`` (its event loop runs late, or its frames go out late: gateway/calls/admission.py). Strangers get the status only; loopback
     and supervisors also the details."""
     s = request.app[SERVICES]
     details = await _may_see_node_details(request)
@@ -261,7 +261,12 @@ async def readyz(request: web.Request) -> web.Response:
     if load != Load.READY:
         body: dict[str, object] = {"status": str(load)}
         if details:
-            body |= {"node": s.settings.node_id, "loop_lag_ms": round(1000 * s.calls.admission.lag_s)}
+            admission = s.calls.admission
+            body |= {
+                "node": s.settings.node_id,
+                "loop_lag_ms": round(1000 * admission.lag_s),
+                "late_frames_percent": round(100 * admission.late_share, 1),
+            }
         return web.json_response(body, status=503)
     try:
         async with asyncio.timeout(2):
@@ -461,8 +466,9 @@ def operations() -> list[Operation]:
             auth=(AGENT,),
             auth_optional=True,
             description="Strangers get the status only; loopback and a supervisor's token also `redis` and `node` "
-            "(and `loop_lag_ms` when full). 503 `unavailable`: Redis does not answer (down); `draining`: the node "
-            "stops (SIGTERM) and takes nothing new; `full`: its event loop runs late, new calls are refused.",
+            "(and `loop_lag_ms`, `late_frames_percent` when full). 503 `unavailable`: Redis does not answer (down); "
+            "`draining`: the node stops (SIGTERM) and takes nothing new; `full`: its event loop runs late or its "
+            "calls' frames go out late, new calls are refused.",
             answers=(
                 Answer(200, "ready", ref("Ready")),
                 Answer(503, "unavailable (Redis does not answer), draining, or full", ref("Ready")),

@@ -179,3 +179,44 @@ async def test_one_stall_of_the_loop_refuses_no_call(loaded_node: Node) -> None:
     finally:
         await caller.close()
         await bounded(clients.close(), "closing the test clients")
+
+
+async def test_a_node_whose_frames_go_out_late_refuses_new_calls(settings: Settings) -> None:
+    """The lag rule off, the late-frame rule on: two calls in the IVR, the loop held 30 ms of every 40 (late in
+    bursts, never long enough for the player to skip frames), and a new call hears "all lines busy"; on time again,
+    the node takes calls."""
+    node = await start_node(replace(settings, admission_max_lag_ms=0, admission_max_late_percent=2))
+    clients = Clients(node.url)
+    stop = asyncio.Event()
+    load: asyncio.Task[None] | None = None
+    callers = [Caller(clients.customer()) for _ in range(3)]
+    try:
+        for caller in callers:
+            await caller.customer.hello()
+        for caller in callers[:2]:
+            await caller.dial()
+            await caller.status(CallStatus.IVR)
+        assert (await readiness(node.url))[1]["status"] == "ready"
+
+        load = asyncio.create_task(hog(stop, block=0.03), name="test-loop-hog")
+        body = await until_status(node.url, "full")
+        assert body["late_frames_percent"] > 2  # type: ignore[operator]
+        refused = callers[2]
+        await refused.customer.send(
+            {"type": "call_offer", "call_id": refused.call_id, "sdp": await refused.make_offer()}
+        )
+        status = await refused.customer.expect("call_status", timeout=30)
+        assert (status["status"], status["reason"]) == ("ended", "lines_busy")
+        assert len(node.services.calls.calls) == 2
+
+        stop.set()
+        await cancel_and_wait(load)
+        load = None
+        await until_status(node.url, "ready")
+    finally:
+        stop.set()
+        await cancel_and_wait(load)
+        for caller in callers:
+            await caller.close()
+        await bounded(clients.close(), "closing the test clients")
+        await bounded(node.stop(), "stopping the gateway node")

@@ -131,8 +131,14 @@ async def start_node(settings: Settings, port: int | None = None, *, clock: Call
 
 
 #: A test's node is one process that stops at once unless the test asks for workers or a drain, and takes every
-#: call whatever its event-loop lag (a loaded test machine is not a full gateway).
-SINGLE_NODE = {"CG_WORKERS": "1", "CG_DRAIN_SECONDS": "0", "CG_ADMISSION_MAX_LAG_MS": "0", "CG_ASR_PROCESSES": "0"}
+#: call whatever its event-loop lag or late frames (a loaded test machine is not a full gateway).
+SINGLE_NODE = {
+    "CG_WORKERS": "1",
+    "CG_DRAIN_SECONDS": "0",
+    "CG_ADMISSION_MAX_LAG_MS": "0",
+    "CG_ADMISSION_MAX_LATE_PERCENT": "0",
+    "CG_ASR_PROCESSES": "0",
+}
 
 
 class GatewayProcess:

@@ -68,3 +68,59 @@ def test_a_draining_node_says_so_whatever_its_lag_and_zero_turns_the_lag_off() -
     for _ in range(WINDOW):
         off.observe(LATE)
     assert off.state == Load.READY
+
+
+# -- late frames (--admission-max-late-percent)
+
+FRAMES_PER_SAMPLE = 250  # 50 calls' frames in 0.25 s
+
+
+def frames_node(max_late_percent: float = 2.0) -> Admission:
+    admission = Admission(0, max_late_percent)  # the lag rule off: only frames decide
+    admission.serving()
+    return admission
+
+
+def feed(admission: Admission, late_per_sample: list[int], sent: int = FRAMES_PER_SAMPLE) -> list[Load]:
+    """Counters as the sampler reads them (running totals), ``late_per_sample[i]`` late frames in sample i."""
+    total_sent, total_late = admission.frames[-1] if admission.frames else (10_000, 300)  # a node's totals so far
+    states = []
+    for late in late_per_sample:
+        total_sent, total_late = total_sent + sent, total_late + late
+        admission.observe_frames(total_sent, total_late)
+        states.append(admission.state)
+    return states
+
+
+def test_frames_late_in_bursts_make_the_node_full_though_the_lag_median_is_low() -> None:
+    # what bench ivr saw at 50 calls on one worker: late frames every second or third sample, none in between
+    admission = frames_node()
+    for _ in range(WINDOW):
+        admission.observe(ON_TIME)  # the sampler's own sleeps fall between the bursts
+    states = feed(admission, [0, 30, 0, 0, 33, 0, 15, 0, 0, 29])
+    assert states[-1] == Load.FULL and admission.lag_s == ON_TIME
+    assert admission.late_share == (33 + 15 + 29) / (WINDOW * FRAMES_PER_SAMPLE)  # the window: the last 8 samples
+    assert "% of its frames went out late" in admission.why_full()
+
+
+def test_one_stall_makes_many_frames_late_at_once_and_is_not_load() -> None:
+    admission = frames_node()
+    states = feed(admission, [0] * WINDOW + [200, 50] + [0] * WINDOW)  # a 300 ms stall across two samples
+    assert Load.FULL not in states
+
+
+def test_late_frames_under_the_limit_or_too_few_frames_are_not_load() -> None:
+    admission = frames_node(max_late_percent=2.0)
+    assert Load.FULL not in feed(admission, [4] * (2 * WINDOW))  # 1.6 % late: choppy for nobody
+    few = frames_node()
+    assert Load.FULL not in feed(few, [5] * (2 * WINDOW), sent=10)  # half late, but 80 frames in 2 s: no calls
+    assert few.late_share == 0.0
+
+
+def test_a_node_full_on_late_frames_takes_calls_again_once_they_are_on_time() -> None:
+    admission = frames_node()
+    states = feed(admission, [20] * WINDOW + [0] * (WINDOW + 1))
+    assert states[WINDOW - 1] == Load.FULL and states[-1] == Load.READY
+    zero = Admission(0, 0)  # 0: the rule off
+    zero.serving()
+    assert Load.FULL not in feed(zero, [200] * (2 * WINDOW))
