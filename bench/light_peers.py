@@ -118,6 +118,14 @@ class PacketCounter:
             await asyncio.sleep(0.05)
 
 
+async def microphone_offer(pc: RTCPeerConnection, mic: PromptPlayer) -> str:
+    """A browser's offer (one audio track, the microphone); what comes back is counted, not recorded: no
+    ``on("track")`` recorder, unlike the tests' peers."""
+    pc.addTrack(mic)
+    await pc.setLocalDescription(await pc.createOffer())
+    return str(pc.localDescription.sdp)
+
+
 class LightCaller(Caller):
     """A caller whose only work is the wire's (module docstring); ``counter`` once dialled (``heard`` stays empty)."""
 
@@ -126,10 +134,7 @@ class LightCaller(Caller):
         self.counter: PacketCounter | None = None
 
     async def make_offer(self) -> str:
-        """The browser's offer (one audio track); what comes back is counted, not recorded."""
-        self.pc.addTrack(self.mic)
-        await self.pc.setLocalDescription(await self.pc.createOffer())
-        return str(self.pc.localDescription.sdp)
+        return await microphone_offer(self.pc, self.mic)
 
     async def dial(self, **extra: Any) -> dict[str, Any]:
         answer = await super().dial(**extra)
@@ -146,9 +151,7 @@ class LightSoftphone(Softphone):
         self.counter: PacketCounter | None = None
 
     async def offer(self) -> str:
-        self.pc.addTrack(self.mic)
-        await self.pc.setLocalDescription(await self.pc.createOffer())
-        return str(self.pc.localDescription.sdp)
+        return await microphone_offer(self.pc, self.mic)
 
     async def answer(self, call_id: str, *, wait_connected: bool = True) -> None:
         await super().answer(call_id, wait_connected=False)
