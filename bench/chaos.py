@@ -115,6 +115,8 @@ class Node:
             *("--wrap-up-seconds", "1", "--announce-seconds", "0", "--trusted-proxies", "127.0.0.1/32"),
             *("--limit-connections-per-ip", "1000000", "--limit-messages-per-minute", "100000"),
             *("--limit-conversations-per-hour", "100000", "--limit-calls-per-ip", "100000"),
+            # failover is measured here, not admission: a node's late frames must not turn calls away
+            *("--admission-max-late-percent", "0", "--admission-max-loop-cpu-percent", "0"),
         ]
         self.proc: subprocess.Popen[bytes] | None = None
         self.up = False

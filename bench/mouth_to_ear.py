@@ -292,6 +292,7 @@ def start_gateway(
     env = dict(os.environ)
     # every caller is on loopback; the browser's load must not turn the measured call away
     env.update({"CG_LIMIT_CALLS_PER_IP": "1000", "CG_ADMISSION_MAX_LAG_MS": "0", "CG_ADMISSION_MAX_LATE_PERCENT": "0"})
+    env["CG_ADMISSION_MAX_LOOP_CPU_PERCENT"] = "0"
     with open(tmp / f"gateway-{flow}-{'relay' if relay else 'decode'}.log", "wb") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--redis-url", redis_url]

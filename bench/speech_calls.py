@@ -452,6 +452,7 @@ def start_gateway(port: int, redis_url: str, tmp: Path, workers: int = 1) -> sub
                 *("--drain-seconds", "0"),  # calls still up at the end are ended at once
                 # a loaded machine's event-loop lag or late frames must not turn the bench's calls away
                 *("--admission-max-lag-ms", "0", "--admission-max-late-percent", "0"),
+                *("--admission-max-loop-cpu-percent", "0"),
                 *("--limit-calls-per-ip", "100000"),  # every caller comes from 127.0.0.1 (the default 5 refused the
                 # sixth caller on: steps above 5 calls measured 5)
             ],

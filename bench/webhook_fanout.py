@@ -65,6 +65,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         log_format="text",
         admission_max_lag_ms=0,
         admission_max_late_percent=0,
+        admission_max_loop_cpu_percent=0,
         limit_messages_per_minute=100000,
         limit_conversations_per_hour=100000,
         webhook_allow=("127.0.0.1",),

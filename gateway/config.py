@@ -314,6 +314,14 @@ class Settings:
         "this node sent over the last 2 s went out more than 20 ms late (its calls already sound choppy; one stall "
         "is not load); `/readyz` answers 503 `full` meanwhile; 0: off",
     )
+    admission_max_loop_cpu_percent: float = setting(
+        90.0,
+        env="CG_ADMISSION_MAX_LOOP_CPU_PERCENT",
+        parse=number(float, 10, 100, "0 or a number from 10 to 100", zero_too=True),
+        help='a new call hears "all lines busy" (and is offered the chat) while this node\'s event loop used more '
+        "than this share of a core over the last 2 s (its calls all run on that one thread: one more would make "
+        "frames late); `/readyz` answers 503 `full` meanwhile; 0: off",
+    )
     limit_calls_per_customer: int = setting(
         1,
         env="CG_LIMIT_CALLS_PER_CUSTOMER",

@@ -407,7 +407,9 @@ async def _build(
     ice = ice_config(settings)
     live_calls = LiveCalls()
     # fed by the metrics sampler, read by calls and /readyz
-    admission = Admission(settings.admission_max_lag_ms, settings.admission_max_late_percent)
+    admission = Admission(
+        settings.admission_max_lag_ms, settings.admission_max_late_percent, settings.admission_max_loop_cpu_percent
+    )
     anchors = CallAnchors(store, settings.node_id, on_change=wallboard.local_change)
     agent_calls = AgentCalls(
         AgentLegs(

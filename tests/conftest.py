@@ -98,6 +98,7 @@ def settings(redis_url: str, agents_file: Path, tmp_path: Path) -> Settings:
         # away (tests/integration/test_admission.py turns them on)
         admission_max_lag_ms=0,
         admission_max_late_percent=0,
+        admission_max_loop_cpu_percent=0,
         # pocketsphinx decodes in threads (seconds to start worker processes per node; test_asr_processes.py runs them)
         asr_processes=0,
     )

@@ -25,11 +25,21 @@ signal: a worker's calls run on its one loop, so a worker out of CPU shows as la
 **Late frames**, the second signal (``--admission-max-late-percent``). The lag's median misses a loop that is late
 in bursts: a worker at one core with 50 IVR calls (``bench ivr``) sent 9-35 % of its frames more than 20 ms late while
 the sampler's median lag was about 2 ms (its sleeps mostly fell between the bursts). The sampler also feeds the
-node's frame counters (:meth:`Admission.observe_frames`: frames sent and frames late, every call's); the node is
-full while more than the limit of the frames it sent over the window went out late, counted once the window holds
-:data:`MIN_FRAMES` (one call's 2 seconds) and only when the late frames fell in at least :data:`MIN_LATE_SAMPLES` of
-its samples: one stall (a first call's lazy import, a garbage collection) makes every call's frames of that moment
-late at once, in one or two samples, and is not load, while a loop that cannot keep up is late again and again.
+node's frame counters (:meth:`Admission.observe_frames`: frames due on the clock and frames late, every live
+track's: :meth:`gateway.calls.manager.CallManager.clocked_frames`); the node is full while more than the limit of
+the frames due over the window went out late, counted once the window holds :data:`MIN_FRAMES` (one call's 2
+seconds) and only when at least :data:`MIN_LATE_SAMPLES` of its samples were each late over the limit: one stall
+(a first call's lazy import, a garbage collection) makes every call's frames of that moment late at once, in one or
+two samples, and is not load, even on a busy node whose every sample has a few late frames; a loop that cannot keep
+up is late again and again.
+
+**The loop's CPU**, the third (``--admission-max-loop-cpu-percent``). Late frames say the calls already sound choppy;
+admission should refuse the call that would make them so. A worker's calls all run on its event loop's thread, so
+that thread's CPU over the window (the sampler reads ``time.thread_time()`` on it: codecs or recognizers in other
+threads are not counted) says how close the loop is to a full core: ``bench ivr``, one worker, 40 calls at 85 % of
+a core with 0.5-1.7 % of the frames late, 50 calls at 94-97 % with 9-35 % late. The node is full while the share is
+over the limit (a whole window taken; one stall of 0.3 s adds 15 points to it and is over in 2 s). A worker that
+cannot get its core (other processes on the machine) stays under the limit and is caught by its late frames.
 
 Draining (SIGTERM, gateway/cli.py): :meth:`Admission.drain` makes the node refuse every new call and chat
 socket, for good; ``/readyz`` then answers 503 ``draining`` so a load balancer sends new traffic elsewhere.
@@ -43,7 +53,7 @@ from statistics import median
 
 WINDOW = 8  # samples whose median is the lag (the sampler takes one every 0.25 s: the last 2 seconds)
 MIN_FRAMES = 100  # frames sent over the window before their late share says anything (one call's 2 seconds)
-MIN_LATE_SAMPLES = 3  # samples of the window with late frames: fewer is one stall, not load
+MIN_LATE_SAMPLES = 3  # samples of the window each late over the limit: fewer is one stall, not load
 
 
 class Load(StrEnum):
@@ -57,9 +67,14 @@ class Load(StrEnum):
 class Admission:
     """The node's admission state: lag samples in, ``ready`` / ``full`` / ``draining`` out."""
 
-    def __init__(self, max_lag_ms: float, max_late_percent: float = 0.0, window: int = WINDOW) -> None:
+    def __init__(
+        self, max_lag_ms: float, max_late_percent: float = 0.0, max_loop_cpu_percent: float = 0.0, window: int = WINDOW
+    ) -> None:
         self.max_lag_s = max_lag_ms / 1000
         self.max_late_share = max_late_percent / 100
+        self.max_loop_cpu_share = max_loop_cpu_percent / 100
+        # (clock seconds, the loop thread's CPU seconds) as each sample was taken: window + 1 span the window
+        self.cpu: deque[tuple[float, float]] = deque(maxlen=window + 1)
         self.samples: deque[float] = deque(maxlen=window)
         # (frames sent, frames late) as each sample was taken: window + 1 of them span the window
         self.frames: deque[tuple[int, int]] = deque(maxlen=window + 1)
@@ -71,6 +86,7 @@ class Admission:
         self.started = True
         self.samples.clear()
         self.frames.clear()
+        self.cpu.clear()
 
     def observe(self, lag_s: float) -> None:
         """One lag sample (seconds a sleep woke up late); ignored while the node is still starting."""
@@ -82,6 +98,19 @@ class Admission:
         if self.started:
             self.frames.append((sent, late))
 
+    def observe_loop_cpu(self, at_s: float, cpu_s: float) -> None:
+        """The loop thread's CPU seconds so far (``time.thread_time()`` on it) at clock time ``at_s``."""
+        if self.started:
+            self.cpu.append((at_s, cpu_s))
+
+    @property
+    def loop_cpu_share(self) -> float:
+        """The loop thread's CPU over the window, as a share of the clock (0 before a whole window)."""
+        if len(self.cpu) < (self.cpu.maxlen or 0):
+            return 0.0
+        (at0, cpu0), (at1, cpu1) = self.cpu[0], self.cpu[-1]
+        return (cpu1 - cpu0) / (at1 - at0) if at1 > at0 else 0.0
+
     @property
     def lag_s(self) -> float:
         """The median lag over the window (0 before the first sample)."""
@@ -89,13 +118,16 @@ class Admission:
 
     @property
     def late_share(self) -> float:
-        """The share of the frames sent over the window that went out late (0 with fewer than MIN_FRAMES, or
-        with late frames in fewer than MIN_LATE_SAMPLES of its samples: one stall)."""
+        """The share of the frames sent over the window that went out late (0 with fewer than MIN_FRAMES, or when
+        fewer than MIN_LATE_SAMPLES of its samples were each late over the limit: one stall on a node whose frames
+        are otherwise on time, or a few late ones in every sample of a busy but healthy node)."""
         if len(self.frames) < 2:
             return 0.0
         (sent0, late0), (sent1, late1) = self.frames[0], self.frames[-1]
         pairs = list(self.frames)
-        late_samples = sum(1 for (_, a), (_, b) in zip(pairs, pairs[1:], strict=False) if b > a)
+        late_samples = sum(
+            1 for (s0, l0), (s1, l1) in zip(pairs, pairs[1:], strict=False) if l1 - l0 > self.max_late_share * (s1 - s0)
+        )
         if sent1 - sent0 < MIN_FRAMES or late_samples < MIN_LATE_SAMPLES:
             return 0.0
         return (late1 - late0) / (sent1 - sent0)
@@ -108,13 +140,16 @@ class Admission:
             return Load.FULL
         if self.max_late_share > 0 and self.late_share > self.max_late_share:
             return Load.FULL
+        if self.max_loop_cpu_share > 0 and self.loop_cpu_share > self.max_loop_cpu_share:
+            return Load.FULL
         return Load.READY
 
     def why_full(self) -> str:
         """What made the node full, for the log line of a refused call."""
         return (
             f"the event loop runs {1000 * self.lag_s:.0f} ms late (median), "
-            f"{100 * self.late_share:.1f} % of its frames went out late over the last 2 s"
+            f"{100 * self.late_share:.1f} % of its frames went out late over the last 2 s, "
+            f"its thread used {100 * self.loop_cpu_share:.0f} % of a core"
         )
 
     def drain(self) -> None:

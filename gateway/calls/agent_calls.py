@@ -377,12 +377,16 @@ class AgentCalls:
 
     def frame_stats(self) -> dict[str, int]:
         """Outgoing frame counters of the agent, consultant and supervisor legs of this node, ended and live."""
+        return self.legs.frame_stats(self.live_players())
+
+    def live_players(self) -> list[PromptPlayer]:
+        """The outgoing tracks of this node's live agent, consultant and supervisor legs."""
         players: list[PromptPlayer] = [h.leg.player for h in self.handoffs.values() if h.leg is not None]
         for h in self.handoffs.values():
             players += [m.leg.player for m in h.monitors.values()]
             if h.consult is not None and h.consult.leg is not None:
                 players.append(h.consult.leg.player)
-        return self.legs.frame_stats(players)
+        return players
 
     @property
     def wrap_up_ms(self) -> int:

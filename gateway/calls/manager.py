@@ -91,6 +91,9 @@ class CallAgents(Protocol):
     def frame_stats(self) -> dict[str, int]:
         """Outgoing frame counters of the agent and supervisor legs, ended and live."""
 
+    def live_players(self) -> list[PromptPlayer]:
+        """The outgoing tracks of the live agent-side legs (agents, consultants, supervisors)."""
+
     def where(self, call: Call) -> dict[str, str]:
         """Where the call stands on the agent side (its hand-off), for the call registry; {} before the queue."""
 
@@ -442,6 +445,9 @@ class CallManager:
         self._runs: set[asyncio.Task[None]] = set()  # each call's run(), until it returns
         self.totals = {"calls": 0, **dict.fromkeys(FRAME_COUNTERS, 0)}
         self.closing = False  # the node is shutting down: no new call (close_all)
+        # clocked_frames(): each live track's (due, late) as last read, and the node's sums of what changed since
+        self._clocked: dict[PromptPlayer, tuple[int, int]] = {}
+        self._clocked_totals = (0, 0)
 
     def stats(self) -> dict[str, int]:
         """Counters over ended and live calls: outgoing frames, late ones (> 20 ms behind), skipped ones, and the
@@ -455,6 +461,27 @@ class CallManager:
             for name, count in self.agents.frame_stats().items():
                 out[name] += count
         return out
+
+    def clocked_frames(self) -> tuple[int, int]:
+        """Frames due on the 20 ms clock of this node's live tracks, and those that went out late, since the node
+        started: always growing (admission by late frames differences two reads). Relayed packets are not on the
+        clock (never late) and are left out; skipped slots are due and late. Each track counts from the first read
+        that finds it: a leg that comes or goes between two reads adds what changed while both saw it, never its
+        whole life at once (``stats()`` moves ended legs into its totals some awaits after they leave the live
+        sets, so its sums can dip)."""
+        live = [call.player for call in self.calls.values()]
+        if self.agents is not None:
+            live += self.agents.live_players()
+        due_sum, late_sum = self._clocked_totals
+        seen: dict[PromptPlayer, tuple[int, int]] = {}
+        for player in live:
+            s = player.stats
+            due, late = s.frames_sent - s.relayed + s.skipped_frames, s.late_frames + s.skipped_frames
+            was_due, was_late = self._clocked.get(player, (due, late))
+            due_sum, late_sum = due_sum + due - was_due, late_sum + late - was_late
+            seen[player] = (due, late)
+        self._clocked, self._clocked_totals = seen, (due_sum, late_sum)
+        return due_sum, late_sum
 
     def count_ended(self, player: PromptPlayer) -> None:
         """Keep an ended leg's frame counters in the totals."""

@@ -145,6 +145,15 @@ def _shared(state: SharedState | None, metrics: Metrics, seen: set[str]) -> Iter
     )
 
 
+def _sampler_ended(task: asyncio.Task[None]) -> None:
+    """The sampler runs until the node stops it; if it fails, lag and load stop reaching admission: say so."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error(
+            "the metrics sampler failed: loop lag, late frames and loop CPU no longer reach admission or /metrics",
+            exc_info=task.exception(),
+        )
+
+
 class NodeMetrics:
     """The node's metrics as ``/metrics`` serves them; :meth:`start` / :meth:`stop` run the sampler."""
 
@@ -182,6 +191,7 @@ class NodeMetrics:
 
     async def start(self) -> None:
         self._sampler = asyncio.create_task(self._sample(), name="metrics-sampler")
+        self._sampler.add_done_callback(_sampler_ended)
 
     async def stop(self) -> None:
         await cancel_and_wait(self._sampler)
@@ -231,8 +241,8 @@ class NodeMetrics:
             self.recorder.loop_lag.observe(lag)
             if self.admission is not None:
                 self.admission.observe(lag)
-                frames = self.calls.stats()
-                self.admission.observe_frames(frames["frames_sent"], frames["late_frames"])
+                self.admission.observe_frames(*self.calls.clocked_frames())
+                self.admission.observe_loop_cpu(woke, time.thread_time())  # this task runs on the loop's thread
             now_cpu = time.process_time()
             self.recorder.share_cpu(now_cpu - cpu, len(self.calls.calls), woke - began)
             cpu = now_cpu

@@ -154,6 +154,10 @@ SCHEMAS: dict[str, Schema] = {
                 "type": "number",
                 "description": "likewise: the share of the frames sent over the last 2 s that went out late",
             },
+            "loop_cpu_percent": {
+                **INT,
+                "description": "likewise: the event loop thread's CPU over the last 2 s, in % of a core",
+            },
         },
     ),
     "Stats": closed(

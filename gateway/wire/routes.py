@@ -266,6 +266,7 @@ async def readyz(request: web.Request) -> web.Response:
                 "node": s.settings.node_id,
                 "loop_lag_ms": round(1000 * admission.lag_s),
                 "late_frames_percent": round(100 * admission.late_share, 1),
+                "loop_cpu_percent": round(100 * admission.loop_cpu_share),
             }
         return web.json_response(body, status=503)
     try:
@@ -466,9 +467,9 @@ def operations() -> list[Operation]:
             auth=(AGENT,),
             auth_optional=True,
             description="Strangers get the status only; loopback and a supervisor's token also `redis` and `node` "
-            "(and `loop_lag_ms`, `late_frames_percent` when full). 503 `unavailable`: Redis does not answer (down); "
-            "`draining`: the node stops (SIGTERM) and takes nothing new; `full`: its event loop runs late or its "
-            "calls' frames go out late, new calls are refused.",
+            "(and `loop_lag_ms`, `late_frames_percent`, `loop_cpu_percent` when full or draining). 503 `unavailable`: Redis "
+            "does not answer (down); `draining`: the node stops (SIGTERM) and takes nothing new; `full`: its event "
+            "loop runs late, its calls' frames go out late or its loop uses its core, new calls are refused.",
             answers=(
                 Answer(200, "ready", ref("Ready")),
                 Answer(503, "unavailable (Redis does not answer), draining, or full", ref("Ready")),

@@ -196,7 +196,7 @@ async def test_a_node_whose_frames_go_out_late_refuses_new_calls(settings: Setti
         for caller in callers[:2]:
             await caller.dial()
             await caller.status(CallStatus.IVR)
-        assert (await readiness(node.url))[1]["status"] == "ready"
+        await until_status(node.url, "ready")  # a loaded test machine may have made a dialling moment late
 
         load = asyncio.create_task(hog(stop, block=0.03), name="test-loop-hog")
         body = await until_status(node.url, "full")
@@ -218,5 +218,50 @@ async def test_a_node_whose_frames_go_out_late_refuses_new_calls(settings: Setti
         await cancel_and_wait(load)
         for caller in callers:
             await caller.close()
+        await bounded(clients.close(), "closing the test clients")
+        await bounded(node.stop(), "stopping the gateway node")
+
+
+async def cpu_hog(stop: asyncio.Event, block: float = 0.1) -> None:
+    """Keep the event loop's thread computing most of the time (a CPU-bound step, not a sleep)."""
+    while not stop.is_set():
+        until = time.perf_counter() + block
+        while time.perf_counter() < until:
+            pass
+        await asyncio.sleep(0.005)
+
+
+async def test_a_loop_using_its_core_refuses_new_calls_before_frames_go_late(settings: Settings) -> None:
+    """The loop-CPU rule alone (a low limit: on a loaded test machine the thread may not get a whole core): the
+    node's own thread computing most of the time makes it full, and a new call hears "all lines busy"."""
+    node = await start_node(
+        replace(settings, admission_max_lag_ms=0, admission_max_late_percent=0, admission_max_loop_cpu_percent=25)
+    )
+    clients = Clients(node.url)
+    stop = asyncio.Event()
+    load: asyncio.Task[None] | None = None
+    caller = Caller(clients.customer())
+    try:
+        await caller.customer.hello()
+        async with asyncio.timeout(30):  # a whole window of samples: the rule judges
+            while len(node.services.calls.admission.cpu) < WINDOW + 1:
+                await asyncio.sleep(0.05)
+        await until_status(node.url, "ready")  # an idle loop: a few % of a core
+
+        load = asyncio.create_task(cpu_hog(stop), name="test-cpu-hog")
+        body = await until_status(node.url, "full")
+        assert body["loop_cpu_percent"] > 25  # type: ignore[operator]
+        await caller.customer.send({"type": "call_offer", "call_id": caller.call_id, "sdp": await caller.make_offer()})
+        status = await caller.customer.expect("call_status", timeout=30)
+        assert (status["status"], status["reason"]) == ("ended", "lines_busy")
+
+        stop.set()
+        await cancel_and_wait(load)
+        load = None
+        await until_status(node.url, "ready")
+    finally:
+        stop.set()
+        await cancel_and_wait(load)
+        await caller.close()
         await bounded(clients.close(), "closing the test clients")
         await bounded(node.stop(), "stopping the gateway node")

@@ -107,6 +107,9 @@ def test_one_stall_makes_many_frames_late_at_once_and_is_not_load() -> None:
     admission = frames_node()
     states = feed(admission, [0] * WINDOW + [200, 50] + [0] * WINDOW)  # a 300 ms stall across two samples
     assert Load.FULL not in states
+    busy = frames_node()  # a busy, healthy node: a few late frames in every sample (0.8 %), then one stall
+    states = feed(busy, [2] * WINDOW + [80, 40] + [2] * WINDOW)
+    assert Load.FULL not in states
 
 
 def test_late_frames_under_the_limit_or_too_few_frames_are_not_load() -> None:
@@ -124,3 +127,41 @@ def test_a_node_full_on_late_frames_takes_calls_again_once_they_are_on_time() ->
     zero = Admission(0, 0)  # 0: the rule off
     zero.serving()
     assert Load.FULL not in feed(zero, [200] * (2 * WINDOW))
+
+
+# -- the loop thread's CPU (--admission-max-loop-cpu-percent)
+
+
+def cpu_node(max_percent: float = 90) -> Admission:
+    admission = Admission(0, 0, max_percent)  # the other rules off
+    admission.serving()
+    return admission
+
+
+def feed_cpu(admission: Admission, busy: list[float], tick: float = 0.25) -> list[Load]:
+    """The loop thread busy ``busy[i]`` of sample i's ``tick`` seconds (running totals, as the sampler reads them)."""
+    at, cpu = admission.cpu[-1] if admission.cpu else (100.0, 40.0)
+    states = []
+    for share in busy:
+        at, cpu = at + tick, cpu + share * tick
+        admission.observe_loop_cpu(at, cpu)
+        states.append(admission.state)
+    return states
+
+
+def test_a_loop_near_a_full_core_is_full_before_its_frames_go_late() -> None:
+    admission = cpu_node()
+    states = feed_cpu(admission, [0.5] * (WINDOW + 1) + [0.95] * (WINDOW + 1))
+    assert states[WINDOW] == Load.READY and states[-1] == Load.FULL
+    assert round(admission.loop_cpu_share, 2) == 0.95
+    assert "its thread used 95 % of a core" in admission.why_full()
+
+
+def test_the_loop_cpu_rule_needs_a_whole_window_and_forgets_one_stall() -> None:
+    admission = cpu_node()
+    assert feed_cpu(admission, [1.0] * WINDOW) == [Load.READY] * WINDOW  # serving for less than a window
+    steady = cpu_node()
+    states = feed_cpu(steady, [0.6] * (WINDOW + 1) + [1.0] + [0.6] * WINDOW)  # one busy sample: 0.65 over 2 s
+    assert Load.FULL not in states
+    off = cpu_node(0)
+    assert Load.FULL not in feed_cpu(off, [1.0] * (2 * WINDOW))
