@@ -252,6 +252,7 @@ class Consults:
             handoff.bridge.to_b.remove(CONSULT_SOURCE)
             handoff.bridge.resume()
         if consult.leg is not None:
+            self.legs.count_ended(consult.leg.player)  # its frames stay in the node's counters (/metrics)
             await consult.leg.close()
         await self.presence.set_activity(consult.agent_id, AgentActivity.NONE)
         await self.legs.tell_agent(
