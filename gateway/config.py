@@ -315,7 +315,7 @@ class Settings:
         "is not load); `/readyz` answers 503 `full` meanwhile; 0: off",
     )
     admission_max_loop_cpu_percent: float = setting(
-        90.0,
+        85.0,
         env="CG_ADMISSION_MAX_LOOP_CPU_PERCENT",
         parse=number(float, 10, 100, "0 or a number from 10 to 100", zero_too=True),
         help='a new call hears "all lines busy" (and is offered the chat) while this node\'s event loop used more '
