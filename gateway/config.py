@@ -311,16 +311,16 @@ class Settings:
         env="CG_ADMISSION_MAX_LATE_PERCENT",
         parse=number(float, 0.1, 100, "0 or a number from 0.1 to 100", zero_too=True),
         help='a new call hears "all lines busy" (and is offered the chat) while more than this share of the frames '
-        "this node sent over the last 2 s went out more than 20 ms late (its calls already sound choppy; one stall "
-        "is not load); `/readyz` answers 503 `full` meanwhile; 0: off",
+        "due on this node's calls over the last 2 s went out more than 20 ms late (its calls already sound "
+        "choppy; one stall is not load); `/readyz` answers 503 `full` meanwhile; 0: off",
     )
     admission_max_loop_cpu_percent: float = setting(
         85.0,
         env="CG_ADMISSION_MAX_LOOP_CPU_PERCENT",
         parse=number(float, 10, 100, "0 or a number from 10 to 100", zero_too=True),
         help='a new call hears "all lines busy" (and is offered the chat) while this node\'s event loop used more '
-        "than this share of a core over the last 2 s (its calls all run on that one thread: one more would make "
-        "frames late); `/readyz` answers 503 `full` meanwhile; 0: off",
+        "than this share of a core over the last 2 s with calls on it (they all run on that one thread: one more "
+        "would make frames late); `/readyz` answers 503 `full` meanwhile; 0: off",
     )
     limit_calls_per_customer: int = setting(
         1,

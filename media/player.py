@@ -431,6 +431,11 @@ class PromptPlayer(MediaStreamTrack):
             if self._relay is not None:  # a prompt interrupts relaying: it plays on the clock from now
                 self.stop_relay()
                 self._relay, self._relay_offset = deque(), None
+        elif self._relay is not None and self._relay_offset is not None:
+            # the same, for a prompt queued while the sender was between two packets (not waiting for one): the
+            # clock of before relaying would count every slot of the relayed stretch as skipped
+            self.stop_relay()
+            self._relay, self._relay_offset = deque(), None
         if self._paced:
             await self._wait_for_slot()
         else:

@@ -39,8 +39,10 @@ that thread's CPU over the window (the sampler reads ``time.thread_time()`` on i
 threads are not counted) says how close the loop is to a full core: ``bench ivr``, one worker, 40 calls at 85 % of
 a core with 0.5-1.7 % of the frames late, 50 calls at 94-97 % with 9-35 % late; a limit of 90 % let 46 calls in at
 6 % late, 85 % (the default) 34-42 at 0.4-2.8 %. The node is full while the share is
-over the limit (a whole window taken; one stall of 0.3 s adds 15 points to it and is over in 2 s). A worker that
-cannot get its core (other processes on the machine) stays under the limit and is caught by its late frames.
+over the limit (a whole window taken; one stall of 0.3 s adds 15 points to it and is over in 2 s) and it carries at
+least one call: a node busy with chats alone is not full (``/readyz`` 503 would send its new chats elsewhere, and a
+single node's to nowhere). A worker that cannot get its core (other processes on the machine) stays under the
+limit and is caught by its late frames.
 
 Draining (SIGTERM, gateway/cli.py): :meth:`Admission.drain` makes the node refuse every new call and chat
 socket, for good; ``/readyz`` then answers 503 ``draining`` so a load balancer sends new traffic elsewhere.
@@ -76,6 +78,7 @@ class Admission:
         self.max_loop_cpu_share = max_loop_cpu_percent / 100
         # (clock seconds, the loop thread's CPU seconds) as each sample was taken: window + 1 span the window
         self.cpu: deque[tuple[float, float]] = deque(maxlen=window + 1)
+        self.calls = 0  # calls on the node at the last CPU sample: without any, its CPU turns nobody away
         self.samples: deque[float] = deque(maxlen=window)
         # (frames sent, frames late) as each sample was taken: window + 1 of them span the window
         self.frames: deque[tuple[int, int]] = deque(maxlen=window + 1)
@@ -99,10 +102,12 @@ class Admission:
         if self.started:
             self.frames.append((sent, late))
 
-    def observe_loop_cpu(self, at_s: float, cpu_s: float) -> None:
-        """The loop thread's CPU seconds so far (``time.thread_time()`` on it) at clock time ``at_s``."""
+    def observe_loop_cpu(self, at_s: float, cpu_s: float, calls: int) -> None:
+        """The loop thread's CPU seconds so far (``time.thread_time()`` on it) at clock time ``at_s``, with
+        ``calls`` calls on the node."""
         if self.started:
             self.cpu.append((at_s, cpu_s))
+            self.calls = calls
 
     @property
     def loop_cpu_share(self) -> float:
@@ -141,7 +146,7 @@ class Admission:
             return Load.FULL
         if self.max_late_share > 0 and self.late_share > self.max_late_share:
             return Load.FULL
-        if self.max_loop_cpu_share > 0 and self.loop_cpu_share > self.max_loop_cpu_share:
+        if self.max_loop_cpu_share > 0 and self.calls > 0 and self.loop_cpu_share > self.max_loop_cpu_share:
             return Load.FULL
         return Load.READY
 

@@ -145,15 +145,6 @@ def _shared(state: SharedState | None, metrics: Metrics, seen: set[str]) -> Iter
     )
 
 
-def _sampler_ended(task: asyncio.Task[None]) -> None:
-    """The sampler runs until the node stops it; if it fails, lag and load stop reaching admission: say so."""
-    if not task.cancelled() and task.exception() is not None:
-        log.error(
-            "the metrics sampler failed: loop lag, late frames and loop CPU no longer reach admission or /metrics",
-            exc_info=task.exception(),
-        )
-
-
 class NodeMetrics:
     """The node's metrics as ``/metrics`` serves them; :meth:`start` / :meth:`stop` run the sampler."""
 
@@ -191,11 +182,23 @@ class NodeMetrics:
 
     async def start(self) -> None:
         self._sampler = asyncio.create_task(self._sample(), name="metrics-sampler")
-        self._sampler.add_done_callback(_sampler_ended)
+        self._sampler.add_done_callback(self._sampler_ended)
 
     async def stop(self) -> None:
         await cancel_and_wait(self._sampler)
         self._sampler = None
+
+    def _sampler_ended(self, task: asyncio.Task[None]) -> None:
+        """The sampler runs until the node stops it. If it fails, say so, and let admission forget its windows (a
+        full node would stay full, with nothing left to tell it otherwise)."""
+        if task.cancelled() or task.exception() is None:
+            return
+        log.error(
+            "the metrics sampler failed: loop lag, late frames and loop CPU no longer reach admission or /metrics",
+            exc_info=task.exception(),
+        )
+        if self.admission is not None:
+            self.admission.serving()
 
     async def exposition(self) -> bytes:
         """The text a scrape gets (Prometheus text format 0.0.4), the shared state read first if it is stale."""
@@ -242,7 +245,8 @@ class NodeMetrics:
             if self.admission is not None:
                 self.admission.observe(lag)
                 self.admission.observe_frames(*self.calls.clocked_frames())
-                self.admission.observe_loop_cpu(woke, time.thread_time())  # this task runs on the loop's thread
+                # this task runs on the loop's thread: its thread_time is the loop's
+                self.admission.observe_loop_cpu(woke, time.thread_time(), len(self.calls.calls))
             now_cpu = time.process_time()
             self.recorder.share_cpu(now_cpu - cpu, len(self.calls.calls), woke - began)
             cpu = now_cpu

@@ -152,7 +152,7 @@ SCHEMAS: dict[str, Schema] = {
             },
             "late_frames_percent": {
                 "type": "number",
-                "description": "likewise: the share of the frames sent over the last 2 s that went out late",
+                "description": "likewise: the share of the frames due over the last 2 s that went out late",
             },
             "loop_cpu_percent": {
                 **INT,

@@ -253,7 +253,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     """Ready when Redis answers and the node takes calls: 503 ``unavailable`` (Redis down), ``draining`` (stopping)
-    or ``full`` (its event loop runs late, or its frames go out late: gateway/calls/admission.py). Strangers get the status only; loopback
+    or ``full`` (its event loop runs late, its frames go out late, or its loop uses its core with calls on it:
+    gateway/calls/admission.py). Strangers get the status only; loopback
     and supervisors also the details."""
     s = request.app[SERVICES]
     details = await _may_see_node_details(request)

@@ -232,16 +232,21 @@ async def cpu_hog(stop: asyncio.Event, block: float = 0.1) -> None:
 
 
 async def test_a_loop_using_its_core_refuses_new_calls_before_frames_go_late(settings: Settings) -> None:
-    """The loop-CPU rule alone (a low limit: on a loaded test machine the thread may not get a whole core): the
-    node's own thread computing most of the time makes it full, and a new call hears "all lines busy"."""
+    """The loop-CPU rule alone (a low limit: on a loaded test machine the thread may not get a whole core): with a
+    call on the node, its own thread computing most of the time makes it full, and a new call hears "all lines
+    busy"."""
     node = await start_node(
         replace(settings, admission_max_lag_ms=0, admission_max_late_percent=0, admission_max_loop_cpu_percent=25)
     )
     clients = Clients(node.url)
     stop = asyncio.Event()
     load: asyncio.Task[None] | None = None
+    admitted = Caller(clients.customer())
     caller = Caller(clients.customer())
     try:
+        await admitted.customer.hello()
+        await admitted.dial()
+        await admitted.status(CallStatus.IVR)  # a node without calls is never full by its CPU
         await caller.customer.hello()
         async with asyncio.timeout(30):  # a whole window of samples: the rule judges
             while len(node.services.calls.admission.cpu) < WINDOW + 1:
@@ -263,5 +268,6 @@ async def test_a_loop_using_its_core_refuses_new_calls_before_frames_go_late(set
         stop.set()
         await cancel_and_wait(load)
         await caller.close()
+        await admitted.close()
         await bounded(clients.close(), "closing the test clients")
         await bounded(node.stop(), "stopping the gateway node")

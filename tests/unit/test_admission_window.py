@@ -138,13 +138,13 @@ def cpu_node(max_percent: float = 90) -> Admission:
     return admission
 
 
-def feed_cpu(admission: Admission, busy: list[float], tick: float = 0.25) -> list[Load]:
+def feed_cpu(admission: Admission, busy: list[float], tick: float = 0.25, calls: int = 40) -> list[Load]:
     """The loop thread busy ``busy[i]`` of sample i's ``tick`` seconds (running totals, as the sampler reads them)."""
     at, cpu = admission.cpu[-1] if admission.cpu else (100.0, 40.0)
     states = []
     for share in busy:
         at, cpu = at + tick, cpu + share * tick
-        admission.observe_loop_cpu(at, cpu)
+        admission.observe_loop_cpu(at, cpu, calls)
         states.append(admission.state)
     return states
 
@@ -165,3 +165,9 @@ def test_the_loop_cpu_rule_needs_a_whole_window_and_forgets_one_stall() -> None:
     assert Load.FULL not in states
     off = cpu_node(0)
     assert Load.FULL not in feed_cpu(off, [1.0] * (2 * WINDOW))
+
+
+def test_a_loop_busy_without_calls_is_not_full_by_its_cpu() -> None:
+    admission = cpu_node()
+    assert Load.FULL not in feed_cpu(admission, [0.97] * (2 * WINDOW), calls=0)  # chats alone: new chats still come
+    assert feed_cpu(admission, [0.97], calls=1) == [Load.FULL]  # one call on it: the next would be late

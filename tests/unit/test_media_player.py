@@ -242,3 +242,23 @@ async def test_track_recorder_drains_and_collects() -> None:
     player.end()
     ended = TrackRecorder(player).start()  # an ended track: the recorder finishes by itself
     await asyncio.wait_for(ended._task, 1)  # type: ignore[arg-type]
+
+
+async def test_a_prompt_queued_between_two_relayed_packets_plays_on_a_fresh_clock() -> None:
+    """Hold music queued on a relaying player while its sender is between two ``recv()`` calls (not parked): the
+    paced clock restarts where relaying left off, so the relayed minute is not counted as skipped, late slots."""
+    now = [0.0]
+    player = PromptPlayer(opus_silence=b"\xf8\xff\xfe", clock=lambda: now[0])
+    for _ in range(5):  # paced frames before the bridge
+        await player.recv()
+        now[0] += 0.02
+    player.start_relay()
+    for i in range(3000):  # a minute of relayed packets, each collected by recv (no send_now)
+        player.relay(1000 + 960 * i, b"x")
+        await player.recv()
+        now[0] += 0.02
+    player.loop(Audio(np.zeros(960 * 50, dtype=np.int16), 48000), "music-on-hold")
+    await player.recv()
+    await player.recv()
+    assert (player.stats.skipped_frames, player.stats.late_frames) == (0, 0)
+    assert player.stats.max_lateness_ms < 100
