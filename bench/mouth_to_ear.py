@@ -287,14 +287,16 @@ def summary(figures: dict[str, Any]) -> dict[str, Any]:
 
 
 def start_gateway(
-    port: int, redis_url: str, tmp: Path, flow: str, relay: bool, workers: int
+    port: int, redis_url: str, tmp: Path, flow: str, relay: bool, workers: int, nice: int = 0
 ) -> subprocess.Popen[bytes]:
+    """The gateway under test; ``nice``: its scheduling niceness (negative: ahead of the browser and the generators
+    on the machine's cores, as a deployment may give a media server; needs root)."""
     env = dict(os.environ)
     # every caller is on loopback; the browser's load must not turn the measured call away
     env.update({"CG_LIMIT_CALLS_PER_IP": "1000", "CG_ADMISSION_MAX_LAG_MS": "0", "CG_ADMISSION_MAX_LATE_PERCENT": "0"})
     env["CG_ADMISSION_MAX_LOOP_CPU_PERCENT"] = "0"
     with open(tmp / f"gateway-{flow}-{'relay' if relay else 'decode'}.log", "wb") as log:
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--redis-url", redis_url]
             + ["--flows-dir", str(FLOWS), "--voice-flow", flow, "--agents-file", str(tmp / "agents.toml")]
             + ["--data-dir", str(tmp / "data"), "--log-format", "text", "--max-calls", "500"]
@@ -304,6 +306,9 @@ def start_gateway(
             stderr=log,
             env=env,
         )
+    if nice:  # the gateway starts its workers and threads later: they inherit it
+        os.setpriority(os.PRIO_PROCESS, proc.pid, nice)
+    return proc
 
 
 class Generators:
@@ -386,7 +391,7 @@ async def run_mode(browser: Browser, mode: str, args: argparse.Namespace, tmp: P
     redis = RedisServer()
     redis.start()
     port = free_port()
-    proc = start_gateway(port, redis.url, tmp, flow, relay, args.workers)
+    proc = start_gateway(port, redis.url, tmp, flow, relay, args.workers, args.gateway_nice)
     base = f"http://127.0.0.1:{port}"
     generators = Generators(base, args.background_calls, args.calls_per_generator, args.callers)
     contexts: list[BrowserContext] = []
@@ -396,6 +401,7 @@ async def run_mode(browser: Browser, mode: str, args: argparse.Namespace, tmp: P
         "workers": args.workers,
         "background_calls": args.background_calls,
         "background_callers": args.callers,
+        "gateway_nice": args.gateway_nice,
     }
     try:
         async with aiohttp.ClientSession() as http:
@@ -650,6 +656,12 @@ def main() -> None:
         help="also time each relayed RTP packet inside the gateway (raw socket on lo: root only; bench/m2e_capture.py)",
     )
     parser.add_argument("--calls-per-generator", type=int, default=3, help="background calls per generator process")
+    parser.add_argument(
+        "--gateway-nice",
+        type=int,
+        default=0,
+        help="the gateway's niceness, e.g. -5: scheduled ahead of the browser and the generators (root only)",
+    )
     parser.add_argument(
         "--callers",
         choices=("light", "aiortc"),
