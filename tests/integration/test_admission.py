@@ -181,6 +181,13 @@ async def test_one_stall_of_the_loop_refuses_no_call(loaded_node: Node) -> None:
         await bounded(clients.close(), "closing the test clients")
 
 
+async def hears_lines_busy(caller: Caller) -> None:
+    """``caller`` offers a call and is told "all lines busy" (the call ends at once)."""
+    await caller.customer.send({"type": "call_offer", "call_id": caller.call_id, "sdp": await caller.make_offer()})
+    status = await caller.customer.expect("call_status", timeout=30)
+    assert (status["status"], status["reason"]) == ("ended", "lines_busy")
+
+
 async def test_a_node_whose_frames_go_out_late_refuses_new_calls(settings: Settings) -> None:
     """The lag rule off, the late-frame rule on: two calls in the IVR, the loop held 30 ms of every 40 (late in
     bursts, never long enough for the player to skip frames), and a new call hears "all lines busy"; on time again,
@@ -202,11 +209,7 @@ async def test_a_node_whose_frames_go_out_late_refuses_new_calls(settings: Setti
         body = await until_status(node.url, "full")
         assert body["late_frames_percent"] > 2  # type: ignore[operator]
         refused = callers[2]
-        await refused.customer.send(
-            {"type": "call_offer", "call_id": refused.call_id, "sdp": await refused.make_offer()}
-        )
-        status = await refused.customer.expect("call_status", timeout=30)
-        assert (status["status"], status["reason"]) == ("ended", "lines_busy")
+        await hears_lines_busy(refused)
         assert len(node.services.calls.calls) == 2
 
         stop.set()
@@ -256,9 +259,7 @@ async def test_a_loop_using_its_core_refuses_new_calls_before_frames_go_late(set
         load = asyncio.create_task(cpu_hog(stop), name="test-cpu-hog")
         body = await until_status(node.url, "full")
         assert body["loop_cpu_percent"] > 25  # type: ignore[operator]
-        await caller.customer.send({"type": "call_offer", "call_id": caller.call_id, "sdp": await caller.make_offer()})
-        status = await caller.customer.expect("call_status", timeout=30)
-        assert (status["status"], status["reason"]) == ("ended", "lines_busy")
+        await hears_lines_busy(caller)
 
         stop.set()
         await cancel_and_wait(load)
