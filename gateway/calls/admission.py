@@ -36,8 +36,8 @@ up is late again and again.
 **The loop's CPU**, the third (``--admission-max-loop-cpu-percent``). Late frames say the calls already sound choppy;
 admission should refuse the call that would make them so. A worker's calls all run on its event loop's thread, so
 that thread's CPU over the window (the sampler reads ``time.thread_time()`` on it: codecs or recognizers in other
-threads are not counted) says how close the loop is to a full core: ``bench ivr``, one worker, 40 calls at 85 % of
-a core with 0.5-1.7 % of the frames late, 50 calls at 94-97 % with 9-35 % late; a limit of 90 % let 46 calls in at
+threads are not counted) says how close the loop is to a full core: ``bench ivr``, one worker, 40 calls with the
+whole gateway at 85 % of a core and 0.5-1.7 % of the frames late, 50 calls at 94-97 % with 9-35 % late; a limit of 90 % let 46 calls in at
 6 % late, 85 % (the default) 34-42 at 0.4-2.8 %. The node is full while the share is
 over the limit (a whole window taken; one stall of 0.3 s adds 15 points to it and is over in 2 s) and it carries at
 least one call: a node busy with chats alone is not full (``/readyz`` 503 would send its new chats elsewhere, and a
