@@ -556,7 +556,9 @@ async def generate(args: argparse.Namespace) -> None:
                 phones.append(result[1])
         caller_packets = packets_of(CALLER_AUDIO) if light else None
         agent_packets = packets_of(AGENT_AUDIO) if light else None
-        counters = [p.counter for p in [*callers, *phones] if isinstance(p, (LightCaller, LightSoftphone))]
+        counters: list[PacketCounter] = [
+            c for p in [*callers, *phones] if isinstance(p, (LightCaller, LightSoftphone)) and (c := p.counter)
+        ]
         for caller in callers:
             caller.mic.loop(CALLER_AUDIO, PATTERN, caller_packets)
         for phone in phones:
@@ -567,12 +569,12 @@ async def generate(args: argparse.Namespace) -> None:
         while word not in ("measure", "stop"):
             word = (await loop.run_in_executor(None, sys.stdin.readline)).strip() or "stop"
         t0, cpu0 = time.monotonic(), time.process_time()
-        counted0 = sum(c.packets for c in counters if isinstance(c, PacketCounter))
+        counted0 = sum(c.packets for c in counters)
         while word != "stop":
             word = (await loop.run_in_executor(None, sys.stdin.readline)).strip() or "stop"
         t1, cpu = time.monotonic(), time.process_time() - cpu0
         if light:
-            received = sum(c.packets for c in counters if isinstance(c, PacketCounter)) - counted0
+            received = sum(c.packets for c in counters) - counted0
         else:
             recorders = [c.recorder for c in callers] + [p.recorder for p in phones]
             received = sum(late_frames(r, t0, t1)[1] for r in recorders)

@@ -429,13 +429,11 @@ class PromptPlayer(MediaStreamTrack):
                 self.stats.relayed += 1
                 return packet
             if self._relay is not None:  # a prompt interrupts relaying: it plays on the clock from now
-                self.stop_relay()
-                self._relay, self._relay_offset = deque(), None
+                self._prompt_interrupts_relay()
         elif self._relay is not None and self._relay_offset is not None:
             # the same, for a prompt queued while the sender was between two packets (not waiting for one): the
             # clock of before relaying would count every slot of the relayed stretch as skipped
-            self.stop_relay()
-            self._relay, self._relay_offset = deque(), None
+            self._prompt_interrupts_relay()
         if self._paced:
             await self._wait_for_slot()
         else:
@@ -462,6 +460,11 @@ class PromptPlayer(MediaStreamTrack):
         frame.time_base = TIME_BASE
         frame.pts = self._sent(pts)
         return frame
+
+    def _prompt_interrupts_relay(self) -> None:
+        """A prompt plays on the paced clock, restarted where relaying left off; relaying resumes after it."""
+        self.stop_relay()
+        self._relay, self._relay_offset = deque(), None
 
     async def _wait_for_slot(self) -> None:
         now = self._clock()

@@ -80,7 +80,7 @@ class Admission:
         self.cpu: deque[tuple[float, float]] = deque(maxlen=window + 1)
         self.calls = 0  # calls on the node at the last CPU sample: without any, its CPU turns nobody away
         self.samples: deque[float] = deque(maxlen=window)
-        # (frames sent, frames late) as each sample was taken: window + 1 of them span the window
+        # (frames due, frames late) as each sample was taken: window + 1 of them span the window
         self.frames: deque[tuple[int, int]] = deque(maxlen=window + 1)
         self.draining = False
         self.started = False  # the node serves: its start-up is over (samples before are not load)
@@ -98,7 +98,7 @@ class Admission:
             self.samples.append(lag_s)
 
     def observe_frames(self, sent: int, late: int) -> None:
-        """The node's frame counters (totals since it started, every call's) as a sample is taken."""
+        """The node's frames due and late so far (``CallManager.clocked_frames``) as a sample is taken."""
         if self.started:
             self.frames.append((sent, late))
 
@@ -124,7 +124,7 @@ class Admission:
 
     @property
     def late_share(self) -> float:
-        """The share of the frames sent over the window that went out late (0 with fewer than MIN_FRAMES, or when
+        """The share of the frames due over the window that went out late (0 with fewer than MIN_FRAMES, or when
         fewer than MIN_LATE_SAMPLES of its samples were each late over the limit: one stall on a node whose frames
         are otherwise on time, or a few late ones in every sample of a busy but healthy node)."""
         if len(self.frames) < 2:
