@@ -5,6 +5,7 @@ Real parts: Redis, a gateway node, aiortc callers and softphones.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -123,6 +124,7 @@ async def test_a_returning_customer_is_routed_to_their_last_agent(clients: Clien
     await customer.say("first question")
     first = (await alice.assigned())["id"]
     await bob.hello()
+    await asyncio.sleep(0.01)  # idle times are in ms: bob's must come before alice's, not in the same ms
     await alice.send({"type": "close", "conversation_id": first, "disposition": node.services.settings.dispositions[0]})
     await alice.expect("unassigned")
     # alice was just given work back (closing frees her), bob has been idle longer: bob would be next in line
