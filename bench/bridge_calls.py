@@ -54,6 +54,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection
 
 from bench.chat_load import pct, wait_ready
 from bench.ivr_calls import codec_floor, pin_loopback, split
+from bench.light_peers import OPUS_SILENCE, LightCaller, PacketCounter, packets_of
 from bench.loadgen import kept_up, kill_left, report, spawn, stats_of_every_node, summed, tree_cpu, until
 from bench.run_folder import add_keep_logs, run_folder
 from gateway.contact.agents import Agent
@@ -109,10 +111,11 @@ AGENT_AUDIO = Audio(np.concatenate([tone(600, 700), silence(200)]), RATE)
 
 
 class TimedMic(PromptPlayer):
-    """A microphone that notes (monotonic) when the first frame of each 1 kHz burst goes to the sender."""
+    """A microphone that notes (monotonic) when the first frame of each 1 kHz burst goes to the sender
+    (``opus_silence``: it sends Opus packets, a light peer's microphone; see bench/light_peers.py)."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, opus_silence: bytes | None = None) -> None:
+        super().__init__(opus_silence=opus_silence)
         self.bursts: list[float] = []
 
     async def recv(self):  # type: ignore[no-untyped-def]
@@ -124,15 +127,16 @@ class TimedMic(PromptPlayer):
 
 
 class OnsetDetector:
-    """``TrackRecorder.on_samples``: times the start of each 1 kHz burst (after >= 300 ms without one)."""
+    """Times the start of each 1 kHz burst (after >= 300 ms without one) in what a peer hears: fed by a
+    ``TrackRecorder`` (:func:`listen`: frames after aiortc's jitter buffer and decoder) or by a light peer's
+    :class:`bench.light_peers.PacketCounter` (``on_audio``: each packet decoded as it arrives)."""
 
-    def __init__(self, recorder: TrackRecorder) -> None:
-        self.recorder = recorder
+    def __init__(self) -> None:
         self.onsets: list[float] = []
         self._last = -1.0
 
-    def __call__(self, mono: np.ndarray) -> None:
-        arrived = self.recorder.frames[-1].arrived
+    def feed(self, arrived: float, mono: np.ndarray) -> None:
+        """``mono``: 48 kHz samples whose first one arrived (monotonic) at ``arrived``."""
         for k in range(len(mono) // SUB):
             if 2 * abs(np.dot(mono[k * SUB : (k + 1) * SUB], KERNEL)) / SUB > THRESHOLD:
                 t = arrived + k * SUB / RATE  # sample k*SUB plays k*SUB/RATE after the frame's arrival
@@ -142,8 +146,8 @@ class OnsetDetector:
 
 
 def listen(recorder: TrackRecorder) -> OnsetDetector:
-    detector = OnsetDetector(recorder)
-    recorder.on_samples = detector
+    detector = OnsetDetector()
+    recorder.on_samples = lambda mono: detector.feed(recorder.frames[-1].arrived, mono)
     return detector
 
 
@@ -162,14 +166,22 @@ def latencies(sent: list[float], onsets: list[float], t0: float, t1: float) -> t
 
 
 def late_frames(recorder: TrackRecorder | None, t0: float, t1: float) -> tuple[int, int]:
-    """Frames received in [t0, t1) more than 20 ms behind their RTP schedule (vs the earliest one)."""
-    frames = [f for f in (recorder.frames if recorder else []) if t0 <= f.arrived < t1 and f.pts is not None]
-    if len(frames) < 10:
-        return 0, len(frames)
-    pts = np.array([f.pts or 0 for f in frames], dtype=np.int64)
+    """Frames a recorder received in [t0, t1) more than 20 ms behind their RTP schedule (vs the earliest one),
+    and how many it received then."""
+    frames = recorder.frames if recorder else []
+    return late_arrivals([(f.arrived, f.pts) for f in frames if f.pts is not None], t0, t1)
+
+
+def late_arrivals(arrivals: list[tuple[float, int]] | None, t0: float, t1: float) -> tuple[int, int]:
+    """Of (monotonic arrival, RTP timestamp at 48 kHz) pairs, those in [t0, t1) more than 20 ms behind their
+    schedule (vs the earliest one), and how many arrived then."""
+    window = [(at, ts) for at, ts in arrivals or [] if t0 <= at < t1]
+    if len(window) < 10:
+        return 0, len(window)
+    pts = np.array([ts for _, ts in window], dtype=np.int64)
     pts = (pts - pts[0]) % 2**32
-    offset = np.array([f.arrived for f in frames]) - pts / RATE
-    return int((offset - offset.min() > 0.020).sum()), len(frames)
+    offset = np.array([at for at, _ in window]) - pts / RATE
+    return int((offset - offset.min() > 0.020).sum()), len(window)
 
 
 def machine_cpu_seconds() -> float:
@@ -179,18 +191,30 @@ def machine_cpu_seconds() -> float:
 
 
 class DirectPair:
-    """The baseline: two aiortc peers on loopback, no gateway, the same audio both ways."""
+    """The baseline: two peers on loopback, no gateway, the same audio both ways, heard the way the step's callers
+    and agents hear it: ``light`` (bench/light_peers.py: Opus packets sent as encoded once, the far side decodes
+    each packet as it arrives) or aiortc's own path (encoder, jitter buffer, decoder thread, recorder)."""
 
-    def __init__(self) -> None:
+    def __init__(self, light: bool = False) -> None:
         config = RTCConfiguration(iceServers=[])
+        self.light = light
         self.a, self.b = RTCPeerConnection(config), RTCPeerConnection(config)
-        self.mic, self.other_mic = TimedMic(), PromptPlayer()
+        silence = OPUS_SILENCE if light else None
+        self.mic, self.other_mic = TimedMic(silence), PromptPlayer(opus_silence=silence)
         self.recorders: list[TrackRecorder] = []
         self.detector: OnsetDetector | None = None
 
     async def start(self) -> None:
         self.a.addTrack(self.mic)
         self.b.addTrack(self.other_mic)
+        if self.light:
+            await connect(self.a, self.b)
+            self.detector = OnsetDetector()
+            PacketCounter(self.a, decode=False)  # counted only: nothing decoded, nothing buffered
+            PacketCounter(self.b, decode=False, on_audio=self.detector.feed)
+            self.mic.loop(CALLER_AUDIO, PATTERN, packets_of(CALLER_AUDIO))
+            self.other_mic.loop(AGENT_AUDIO, "agent", packets_of(AGENT_AUDIO))
+            return
         self.a.on("track", lambda track: self.recorders.append(TrackRecorder(track).start()))
 
         @self.b.on("track")
@@ -211,18 +235,24 @@ class DirectPair:
         await asyncio.gather(self.a.close(), self.b.close())
 
 
-async def dial(base: str, suffix: str = "") -> Caller:
+async def dial(base: str, suffix: str = "", light: bool = False) -> Caller:
     """A caller who dials, hears the greeting, presses 1 and is connected to an agent (``suffix``: on the call
-    id, unique across the generator processes)."""
+    id, unique across the generator processes; ``light``: a :class:`bench.light_peers.LightCaller`, keeping its
+    packets' arrival times)."""
     customer = Customer(base)
     await customer.hello()
-    caller = Caller(customer)
+    caller: Caller = (
+        LightCaller(customer, TimedMic(OPUS_SILENCE), arrivals=True) if light else Caller(customer, TimedMic())
+    )
     caller.call_id += suffix
-    caller.mic = TimedMic()
     try:
         await caller.dial()
         await caller.status("ivr")
-        await caller.heard_prompt()
+        if isinstance(caller, LightCaller):
+            assert caller.counter is not None  # set by dial()
+            await caller.counter.prompt_heard()
+        else:
+            await caller.heard_prompt()
         await caller.press("1")
         await caller.status("connected", timeout=60)
     except Exception as exc:
@@ -233,8 +263,8 @@ async def dial(base: str, suffix: str = "") -> Caller:
     return caller
 
 
-async def answer(agent: AgentClient, kind: type[Softphone] = Softphone) -> tuple[str, Softphone]:
-    """The agent's softphone (a ``kind``): wait for our ringing, answer; returns (conversation id, phone)."""
+async def answer(agent: AgentClient, kind: Callable[[AgentClient], Softphone] = Softphone) -> tuple[str, Softphone]:
+    """The agent's softphone (``kind(agent)``): wait for our ringing, answer; returns (conversation id, phone)."""
     phone = kind(agent)
     try:
         ring = await phone.ringing(timeout=90)
@@ -257,12 +287,12 @@ async def step(base: str, pid: int, index: int, calls: int, args: argparse.Names
             "bench.bridge_load",
             [
                 *("--base", base, "--step", str(index), "--first-agent", str(first), "--calls", str(n)),
-                *("--seconds", str(args.seconds), "--start-at", str(start_at)),
+                *("--seconds", str(args.seconds), "--start-at", str(start_at), "--callers", args.callers),
             ],
         )
         for first, n in zip(firsts, shares, strict=True)
     ]
-    pairs = [DirectPair() for _ in range(args.baseline_pairs)]
+    pairs = [DirectPair(light=args.callers == "light") for _ in range(args.baseline_pairs)]
     gens: list[dict[str, Any]] = []
     try:
         await asyncio.gather(*(p.start() for p in pairs))
@@ -385,13 +415,31 @@ def start_gateway(
                 "--bridge-inband-dtmf",
                 "true" if inband else "false",
                 *("--workers", str(workers), "--drain-seconds", "0"),
-                *("--limit-calls-per-ip", "100000"),  # every caller comes from 127.0.0.1
+                # every caller and agent comes from 127.0.0.1
+                *("--limit-calls-per-ip", "100000", "--limit-connections-per-ip", "1000000"),
+                *("--limit-conversations-per-hour", "100000"),
             ],
             stdout=subprocess.DEVNULL,
             stderr=log,
             # steps past what the machine holds are measured, not refused (the lag rule stays: it always did)
             env={**os.environ, "CG_ADMISSION_MAX_LATE_PERCENT": "0", "CG_ADMISSION_MAX_LOOP_CPU_PERCENT": "0"},
         )
+
+
+def capacity(steps: list[dict[str, Any]]) -> int | None:
+    """The most calls of a valid step (every call bridged and talking) whose frames were on time: under 1 % of
+    the gateway's clocked frames late, and under 1 % of the frames each side received more than 20 ms behind
+    their schedule (relayed packets are on no clock of the gateway's: what a relay's delay does, the peers
+    see). None: no step qualified."""
+    ok = [
+        s
+        for s in steps
+        if s["valid"]
+        and s["late_frames_percent"] < 1.0
+        and max(s["client_view_late_percent"].values()) < 1.0
+        and s["connected"] >= s["calls"]
+    ]
+    return max((s["calls"] for s in ok), default=None)
 
 
 #: What each mode runs: (flow, --bridge-relay, --bridge-inband-dtmf). relay: packets forwarded untouched; dtmf:
@@ -420,6 +468,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         "cores": os.cpu_count(),
         "gateway_logs": str(tmp),
         "baseline_pairs": args.baseline_pairs,
+        "callers": args.callers,
         "codec_floor_ms_per_leg_second": round(await codec_floor(), 2),
         "modes": {},
     }
@@ -452,6 +501,12 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 proc.terminate()
                 proc.wait(timeout=30)
                 redis.stop()
+            result.setdefault("calls_per_machine", {})[str(workers)] = capacity(
+                [s for s in result["steps"] if s["workers"] == workers]
+            )
+        by = result["calls_per_machine"]
+        if len(by) > 1 and by.get("1") and by.get(str(max(args.workers))):
+            result["speedup"] = round(by[str(max(args.workers))] / by["1"], 2)
     return out
 
 
@@ -463,6 +518,14 @@ def main() -> None:
     parser.add_argument("--baseline-pairs", type=int, default=2, help="direct aiortc pairs beside each step")
     parser.add_argument("--generators", type=int, default=2, help="load-generator processes per step (callers+agents)")
     parser.add_argument("--workers", default="1", help="comma-separated gateway worker counts, each its own run")
+    parser.add_argument(
+        "--callers",
+        choices=("light", "aiortc"),
+        default="light",
+        help="light: bench/light_peers.py (Opus packets encoded once; the agent decodes each packet as it arrives to "
+        "time the bursts; the baseline pairs likewise); aiortc: tests' Caller and Softphone (encode every frame, "
+        "jitter buffer, decoder thread, recorder)",
+    )
     parser.add_argument(
         "--modes",
         default="relay,decode",
@@ -490,27 +553,36 @@ def main() -> None:
         f"(x2 legs = {2 * floor:.1f})."
     )
     print(
-        f"{'mode':>6} {'w':>2} {'calls':>5} {'valid':>5} {'gw ms/call-s':>12} {'x 1 floor':>9} {'calls/core':>10} "
-        f"{'gw CPU%':>7} {'gen CPU%':>11} {'others%':>7} {'late %':>6} {'bridge p50/p95':>14} {'direct p50/p95':>14} "
-        f"{'added p50/p95':>13} {'n':>4}"
+        f"{'mode':>6} {'w':>2} {'calls':>5} {'up':>3} {'valid':>5} {'gw ms/call-s':>12} {'x 1 floor':>9} "
+        f"{'calls/core':>10} {'gw CPU%':>7} {'gen CPU%':>11} {'machine%':>8} {'late %':>6} {'heard late %':>12} "
+        f"{'bridge p50/p95':>14} {'direct p50/p95':>14} {'added p50/p95':>13} {'n':>4}"
     )
     for mode, result in out["modes"].items():
         for s in result["steps"]:
             b, d, a = s["bridge_ms"], s["baseline_ms"], s["added_ms"]
+            heard = f"{s['client_view_late_percent']['to_caller']}/{s['client_view_late_percent']['to_agent']}"
             print(
-                f"{mode:>6} {s['workers']:>2} {s['connected']:>5} {'yes' if s['valid'] else 'NO':>5} "
+                f"{mode:>6} {s['workers']:>2} {s['calls']:>5} {s['connected']:>3} {'yes' if s['valid'] else 'NO':>5} "
                 f"{s['gateway_cpu_ms_per_call_second']:>12} {s['ratio_to_1_leg_floor']:>9} {s['calls_per_core']:>10} "
                 f"{s['gateway_cpu_percent']:>7} {'/'.join(str(c) for c in s['generators_cpu_percent']):>11} "
-                f"{s['others_cpu_percent']:>7} {s['late_frames_percent']:>6} "
+                f"{s['machine_cpu_percent']:>8} {s['late_frames_percent']:>6} {heard:>12} "
                 f"{b['p50']:>6} / {b['p95']:<5} {d['p50']:>6} / {d['p95']:<5} {a['p50']:>5} / {a['p95']:<5} "
                 f"{b['n']:>4}"
                 + (f"  lost {b['lost']}" if b["lost"] else "")
                 + (f"  errors {s['errors']}" if s["errors"] else "")
                 + (f"  INVALID (no capacity): {'; '.join(s['invalid_because'])}" if s.get("invalid_because") else "")
             )
+        for workers, calls in result.get("calls_per_machine", {}).items():
+            print(
+                f"{mode}: bridged calls per machine at {workers} worker(s) (valid, all bridged, < 1% of frames late at "
+                f"the gateway and as heard each way): {calls if calls is not None else 'none'}"
+            )
+        if "speedup" in result:
+            print(f"{mode}: {max(args.workers)} workers : 1 worker = {result['speedup']}x")
     print(
         f"CPU in % of one core ({100 * out['cores']} % = all {out['cores']} cores busy); others = Redis and "
-        "every other process on the machine (a busy machine skews the run)"
+        "every other process on the machine (a busy machine skews the run); heard late: frames reaching the caller / "
+        "the agent more than 20 ms behind their schedule"
     )
     print(
         "latency in ms, one way, caller -> agent (burst handed to the caller's sender -> onset in the agent's "

@@ -3,7 +3,9 @@
 ``python -m bench.bridge_load --base URL --step K --first-agent I --calls N --seconds S --start-at EPOCH`` logs in
 agents ``sK-aI`` .. ``sK-a(I+N-1)`` (their softphones answer whatever rings for them: routing may hand one of this
 process's callers to another process's agent), dials N callers who press 1, and once the calls are up both sides
-talk (bench/bridge_calls.py's CALLER_AUDIO and AGENT_AUDIO). From ``start_at`` for ``seconds`` it measures its own
+talk (bench/bridge_calls.py's CALLER_AUDIO and AGENT_AUDIO); ``--callers light`` (the default) makes them
+bench/light_peers.py's peers (Opus packets encoded once; an agent decodes each packet as it arrives, to time the
+bursts, a caller only until the greeting ended), ``aiortc`` the tests' peers. From ``start_at`` for ``seconds`` it measures its own
 CPU and the frames its callers and softphones received, then prints one JSON line (bench/loadgen.py): besides
 what :func:`bench.loadgen.kept_up` judges, the monotonic times each caller's bursts went to its sender and each
 softphone heard them, by conversation id. ``time.monotonic()`` is one clock for every process of the machine
@@ -19,8 +21,20 @@ import os
 import time
 from typing import Any
 
-from bench.bridge_calls import AGENT_AUDIO, CALLER_AUDIO, PASSWORD, PATTERN, answer, dial, late_frames, listen
+from bench.bridge_calls import (
+    AGENT_AUDIO,
+    CALLER_AUDIO,
+    PASSWORD,
+    PATTERN,
+    OnsetDetector,
+    answer,
+    dial,
+    late_arrivals,
+    late_frames,
+    listen,
+)
 from bench.ivr_calls import pin_loopback
+from bench.light_peers import LightCaller, LightSoftphone, packets_of
 from bench.loadgen import FRAMES_PER_SECOND, until
 from media import event_loop as node_loop
 from media.aiortc_patches import speed_up_aiortc
@@ -31,7 +45,11 @@ from tests.support.softphone import Softphone
 SETTLE = 0.7  # seconds after the window for its last bursts to arrive (latencies() looks 600 ms ahead)
 
 
-async def generate(base: str, step: int, first: int, calls: int, seconds: float, start_at: float) -> dict[str, Any]:
+async def generate(
+    base: str, step: int, first: int, calls: int, seconds: float, start_at: float, light: bool = True
+) -> dict[str, Any]:
+    """``light``: bench/light_peers.py's peers (the agent decodes each packet as it arrives to time the bursts),
+    else the tests' aiortc peers (encode every frame, jitter buffer, decoder thread, recorder)."""
     pin_loopback()
     speed_up_aiortc()  # the clients' legs as cheap as the gateway's
     agents = [AgentClient(base, f"s{step}-a{first + i:03d}", PASSWORD) for i in range(calls)]
@@ -39,12 +57,17 @@ async def generate(base: str, step: int, first: int, calls: int, seconds: float,
     phones: dict[str, Softphone] = {}
     errors: list[str] = []
     answering: list[asyncio.Task[tuple[str, Softphone]]] = []
+    heard_by: dict[str, OnsetDetector] = {}  # agent id -> what its light softphone hears
+
+    def light_phone(agent: AgentClient) -> Softphone:
+        return LightSoftphone(agent, on_audio=heard_by.setdefault(agent.agent_id, OnsetDetector()).feed, arrivals=True)
+
     try:
         await asyncio.gather(*(a.hello() for a in agents))
-        answering = [asyncio.create_task(answer(a)) for a in agents]
+        answering = [asyncio.create_task(answer(a, light_phone if light else Softphone)) for a in agents]
         dialing = []
         for _ in range(calls):
-            dialing.append(asyncio.create_task(dial(base, suffix=f"-{os.getpid()}")))
+            dialing.append(asyncio.create_task(dial(base, suffix=f"-{os.getpid()}", light=light)))
             await asyncio.sleep(0.1)
         for result in await asyncio.gather(*dialing, return_exceptions=True):
             if isinstance(result, BaseException):
@@ -62,21 +85,25 @@ async def generate(base: str, step: int, first: int, calls: int, seconds: float,
             else:
                 conversation_id, phone = task.result()
                 phones[conversation_id] = phone
+        caller_packets = packets_of(CALLER_AUDIO) if light else None
+        agent_packets = packets_of(AGENT_AUDIO) if light else None
         for caller in callers:
-            caller.mic.loop(CALLER_AUDIO, PATTERN)
+            caller.mic.loop(CALLER_AUDIO, PATTERN, caller_packets)
         detectors = {}
         for cid, phone in phones.items():
-            phone.mic.loop(AGENT_AUDIO, "agent")
+            phone.mic.loop(AGENT_AUDIO, "agent", agent_packets)
             if phone.recorder is not None:
                 detectors[cid] = listen(phone.recorder)
+            elif phone.agent.agent_id in heard_by:
+                detectors[cid] = heard_by[phone.agent.agent_id]
         late_start = time.time() > start_at or len(callers) < calls or len(phones) < calls
         await until(start_at)
         c0, t0 = time.process_time(), time.monotonic()
         await until(start_at + seconds)
         c1, t1 = time.process_time(), time.monotonic()
         await asyncio.sleep(SETTLE)
-        to_caller = [late_frames(c.recorder, t0, t1) for c in callers]
-        to_agent = [late_frames(p.recorder, t0, t1) for p in phones.values()]
+        to_caller = [heard_late(c, t0, t1) for c in callers]
+        to_agent = [heard_late(p, t0, t1) for p in phones.values()]
         return {
             "calls": calls,
             "window_s": t1 - t0,
@@ -105,6 +132,13 @@ async def generate(base: str, step: int, first: int, calls: int, seconds: float,
         )
 
 
+def heard_late(peer: Caller | Softphone, t0: float, t1: float) -> tuple[int, int]:
+    """Frames ``peer`` received in [t0, t1) more than 20 ms behind their schedule, and how many it received."""
+    if isinstance(peer, (LightCaller, LightSoftphone)):
+        return late_arrivals(peer.counter.arrivals if peer.counter is not None else None, t0, t1)
+    return late_frames(peer.recorder, t0, t1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--generate", action="store_true", help="(bench/loadgen.py spawns generators with it)")
@@ -114,8 +148,13 @@ def main() -> None:
     parser.add_argument("--calls", type=int, required=True)
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--start-at", type=float, required=True)
+    parser.add_argument("--callers", choices=("light", "aiortc"), default="light")
     args = parser.parse_args()
-    out = node_loop.run(generate(args.base, args.step, args.first_agent, args.calls, args.seconds, args.start_at))
+    out = node_loop.run(
+        generate(
+            args.base, args.step, args.first_agent, args.calls, args.seconds, args.start_at, args.callers == "light"
+        )
+    )
     print(json.dumps(out), flush=True)
 
 

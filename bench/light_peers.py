@@ -16,8 +16,8 @@ own cheap paths:
   audio looped with ``mic.loop(audio, id, packets=packets_of(audio))``; no encoder runs per frame;
 - they count the Opus packets they receive in the receive path (:class:`PacketCounter`, through
   :func:`media.aiortc_patches.relay_point` as the gateway's IVR legs take theirs); a caller decodes them (libopus,
-  on the loop) only until it has heard the first prompt, a softphone not at all: no jitter buffer, no decoder
-  thread, nothing kept.
+  on the loop) only until it has heard the first prompt, a softphone not at all unless a listener times what it
+  hears (``on_audio``: ``bench bridge``'s burst onsets): no jitter buffer, no decoder thread, nothing kept.
 
 What they send is mono Opus at the gateway's prompt settings (media/opus.py), as a browser sends a microphone by
 default (mono unless the answer asks ``stereo=1``); aiortc's own encoder sends stereo at 96 kb/s, which costs a
@@ -27,6 +27,7 @@ decoder more (the gateway's decoding for a tap, ``bench m2e --modes tap``).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -60,8 +61,22 @@ class PacketCounter:
     :meth:`Caller.heard_prompt` tells it, so that a caller can press a key once the greeting is over; without,
     nothing is decoded (an agent waits for no prompt)."""
 
-    def __init__(self, pc: RTCPeerConnection, *, decode: bool = True, gap_ms: int = 200):
-        """Install on ``pc`` once its answer is set (the negotiated Opus is known) and before RTP flows."""
+    def __init__(
+        self,
+        pc: RTCPeerConnection,
+        *,
+        decode: bool = True,
+        gap_ms: int = 200,
+        on_audio: Callable[[float, np.ndarray], object] | None = None,
+        arrivals: bool = False,
+    ):
+        """Install on ``pc`` once its answer is set (the negotiated Opus is known) and before RTP flows.
+
+        ``on_audio``: every packet is decoded, for as long as the call lasts, and handed over as (monotonic time
+        it arrived, its mono s16 samples): a listener that times what it hears (bench bridge's burst onsets).
+        ``arrivals``: keep (monotonic time, RTP timestamp) of every packet in :attr:`arrivals`, to tell how far
+        behind their schedule packets arrived.
+        """
         audio = [t for t in pc.getTransceivers() if t.kind == "audio"]
         if not audio:
             raise AssertionError("the call has no audio transceiver")
@@ -70,6 +85,8 @@ class PacketCounter:
             raise AssertionError("the gateway did not answer Opus")
         self.packets = 0
         self.decode = decode
+        self.on_audio = on_audio
+        self.arrivals: list[tuple[float, int]] | None = [] if arrivals else None
         self.first_loud_at: float | None = None  # loop time of the first frame that decoded loud
         self.prompt_end_at: float | None = None  # loop time that stretch of sound was found over
         self._gap_frames = max(1, gap_ms // 20)
@@ -79,7 +96,11 @@ class PacketCounter:
 
     def _on_packet(self, packet: Any) -> None:
         self.packets += 1
-        if not self.decode or self.prompt_end_at is not None or not packet.payload:
+        arrived = time.monotonic()
+        if self.arrivals is not None:
+            self.arrivals.append((arrived, packet.timestamp))
+        finding = self.decode and self.prompt_end_at is None
+        if not (finding or self.on_audio is not None) or not packet.payload:
             return
         if self._decoder is None:
             self._decoder = beside_decoder()
@@ -89,16 +110,25 @@ class PacketCounter:
             return
         for frame in frames:
             samples = np.frombuffer(memoryview(frame.planes[0]), dtype=np.int16)[: frame.samples]
-            loud = rms_dbfs(samples) > LOUD_DBFS
-            if self.first_loud_at is None:
-                if loud:
-                    self.first_loud_at = asyncio.get_running_loop().time()
-                continue
-            self._quiet = 0 if loud else self._quiet + 1
-            if self._quiet >= self._gap_frames:
-                self.prompt_end_at = asyncio.get_running_loop().time()
-                self._decoder = None  # nothing is decoded from here on
-                return
+            if self.on_audio is not None:
+                self.on_audio(arrived, samples)
+            if finding:
+                finding = not self._prompt_over(samples)
+        if not finding and self.on_audio is None:
+            self._decoder = None  # nothing is decoded from here on
+
+    def _prompt_over(self, samples: np.ndarray) -> bool:
+        """Follow the first stretch of sound; True once it has ended (``gap_ms`` of quiet after it)."""
+        loud = rms_dbfs(samples) > LOUD_DBFS
+        if self.first_loud_at is None:
+            if loud:
+                self.first_loud_at = asyncio.get_running_loop().time()
+            return False
+        self._quiet = 0 if loud else self._quiet + 1
+        if self._quiet >= self._gap_frames:
+            self.prompt_end_at = asyncio.get_running_loop().time()
+            return True
+        return False
 
     async def loud(self, timeout: float = 15) -> float:
         """Wait until something loud arrived (a prompt began); returns the loop time it did."""
@@ -127,10 +157,15 @@ async def microphone_offer(pc: RTCPeerConnection, mic: PromptPlayer) -> str:
 
 
 class LightCaller(Caller):
-    """A caller whose only work is the wire's (module docstring); ``counter`` once dialled (``heard`` stays empty)."""
+    """A caller whose only work is the wire's (module docstring); ``counter`` once dialled (``heard`` stays empty).
+    ``mic``: a player that sends packets (``opus_silence``), e.g. one that times what it sends; ``arrivals``: see
+    :class:`PacketCounter`."""
 
-    def __init__(self, customer: Customer):
-        super().__init__(customer, PromptPlayer(opus_silence=OPUS_SILENCE))
+    def __init__(self, customer: Customer, mic: PromptPlayer | None = None, *, arrivals: bool = False):
+        super().__init__(customer, mic if mic is not None else PromptPlayer(opus_silence=OPUS_SILENCE))
+        if not self.mic.sends_packets:
+            raise ValueError("a light caller's microphone sends Opus packets (PromptPlayer(opus_silence=...))")
+        self._arrivals = arrivals
         self.counter: PacketCounter | None = None
 
     async def make_offer(self) -> str:
@@ -138,16 +173,29 @@ class LightCaller(Caller):
 
     async def dial(self, **extra: Any) -> dict[str, Any]:
         answer = await super().dial(**extra)
-        self.counter = PacketCounter(self.pc)  # ICE and DTLS start after the answer: no RTP has arrived yet
+        # ICE and DTLS start after the answer: no RTP has arrived yet
+        self.counter = PacketCounter(self.pc, arrivals=self._arrivals)
         return answer
 
 
 class LightSoftphone(Softphone):
     """An agent's softphone whose only work is the wire's (module docstring); ``counter`` once answered (``heard``
-    stays empty)."""
+    stays empty). ``mic``, ``on_audio`` and ``arrivals``: as for :class:`LightCaller` and :class:`PacketCounter`
+    (with ``on_audio`` every packet is decoded)."""
 
-    def __init__(self, agent: Agent):
-        super().__init__(agent, PromptPlayer(opus_silence=OPUS_SILENCE))
+    def __init__(
+        self,
+        agent: Agent,
+        mic: PromptPlayer | None = None,
+        *,
+        on_audio: Callable[[float, np.ndarray], object] | None = None,
+        arrivals: bool = False,
+    ):
+        super().__init__(agent, mic if mic is not None else PromptPlayer(opus_silence=OPUS_SILENCE))
+        if not self.mic.sends_packets:
+            raise ValueError("a light softphone's microphone sends Opus packets (PromptPlayer(opus_silence=...))")
+        self._on_audio = on_audio
+        self._arrivals = arrivals
         self.counter: PacketCounter | None = None
 
     async def offer(self) -> str:
@@ -155,6 +203,6 @@ class LightSoftphone(Softphone):
 
     async def answer(self, call_id: str, *, wait_connected: bool = True) -> None:
         await super().answer(call_id, wait_connected=False)
-        self.counter = PacketCounter(self.pc, decode=False)
+        self.counter = PacketCounter(self.pc, decode=False, on_audio=self._on_audio, arrivals=self._arrivals)
         if wait_connected:
             await self.status("connected")

@@ -1,11 +1,14 @@
 """The benches' light peers (bench/light_peers.py) against a real node: what they count is what the gateway sent,
-and what they send is audio the gateway hears (a key pressed as in-band tones ends the call in the test flow)."""
+what they send is audio the gateway hears (a key pressed as in-band tones ends the call in the test flow), and a
+listening softphone times the bursts a caller sends through the bridge (bench bridge's latency)."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 
-from bench.light_peers import LightCaller, LightSoftphone, packets_of
+from bench.bridge_calls import CALLER_AUDIO, PATTERN, OnsetDetector, TimedMic, late_arrivals, latencies
+from bench.light_peers import OPUS_SILENCE, LightCaller, LightSoftphone, packets_of
 from media.audio import Audio
 from media.dtmf import dtmf_sequence
 from tests.conftest import Clients
@@ -65,6 +68,44 @@ async def test_a_light_softphone_answers_and_counts_the_callers_audio(clients: C
         assert phone.counter is not None and not phone.counter.decode  # an agent counts, decodes nothing
         assert 25 <= await packets_per_second(phone) <= 55  # the caller's stream, bridged to the agent
         assert 25 <= await packets_per_second(caller) <= 55  # and the agent's, back
+    finally:
+        await phone.close()
+        await caller.close()
+
+
+async def test_a_listening_light_softphone_times_every_burst_the_caller_sends(clients: Clients, node: Node) -> None:
+    """bench bridge's measurement: the caller's microphone notes when each 1 kHz burst goes to its sender, the
+    agent's light softphone decodes every packet as it arrives and finds each burst's onset."""
+    detector = OnsetDetector()
+    agent = clients.agent("alice")
+    await agent.hello()
+    customer = clients.customer()
+    await customer.hello()
+    mic = TimedMic(OPUS_SILENCE)
+    caller = LightCaller(customer, mic, arrivals=True)
+    phone = LightSoftphone(agent, on_audio=detector.feed, arrivals=True)
+    try:
+        await caller.dial()
+        assert caller.counter is not None
+        await caller.counter.prompt_heard(timeout=15)
+        await caller.press("1")
+        ring = await phone.ringing(timeout=30)
+        await phone.answer(ring["call_id"])
+        await caller.status("connected")
+        t0 = time.monotonic()
+        mic.loop(CALLER_AUDIO, PATTERN, packets_of(CALLER_AUDIO))  # a burst a second
+        await asyncio.sleep(4.5)
+        t1 = time.monotonic()
+        await asyncio.sleep(0.7)  # the last burst arrives
+        took, lost = latencies(mic.bursts, detector.onsets, t0, t1)
+        assert lost == 0 and len(took) >= 3, (took, lost, mic.bursts, detector.onsets)
+        # one onset per burst (none from the 440 Hz tone between them), each after its burst left, within a call's
+        # one-way time on loopback
+        unpaired = [o for o in detector.onsets if not any(0 < o - b < 0.25 for b in mic.bursts)]
+        assert not unpaired, (detector.onsets, mic.bursts)
+        assert all(0 < ms < 250 for ms in took), took
+        late, received = late_arrivals(phone.counter.arrivals if phone.counter else None, t0, t1)
+        assert 0.8 * 50 * (t1 - t0) <= received <= 50 * (t1 - t0) + 2 and late <= received
     finally:
         await phone.close()
         await caller.close()
