@@ -275,7 +275,9 @@ async def answer(agent: AgentClient, kind: Callable[[AgentClient], Softphone] = 
     return ring["conversation_id"], phone
 
 
-async def step(base: str, pid: int, index: int, calls: int, args: argparse.Namespace, nodes: int) -> dict[str, Any]:
+async def step(
+    base: str, pid: int, index: int, calls: int, args: argparse.Namespace, nodes: int, tmp: Path
+) -> dict[str, Any]:
     """One step: ``calls`` bridged calls held by ``--generators`` load-generator processes (bench/bridge_load.py),
     the baseline pairs in this process, the gateway's CPU over its process tree, counters from every worker."""
     shares = split(calls, args.generators)
@@ -289,8 +291,9 @@ async def step(base: str, pid: int, index: int, calls: int, args: argparse.Names
                 *("--base", base, "--step", str(index), "--first-agent", str(first), "--calls", str(n)),
                 *("--seconds", str(args.seconds), "--start-at", str(start_at), "--callers", args.callers),
             ],
+            tmp / f"generator-w{nodes}-s{index}-{k}.log",
         )
-        for first, n in zip(firsts, shares, strict=True)
+        for k, (first, n) in enumerate(zip(firsts, shares, strict=True))
     ]
     pairs = [DirectPair(light=args.callers == "light") for _ in range(args.baseline_pairs)]
     gens: list[dict[str, Any]] = []
@@ -491,7 +494,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 await asyncio.sleep(3)
                 result[f"gateway_idle_cpu_percent_w{workers}"] = round(100 * (tree_cpu(proc.pid) - idle0) / 3, 1)
                 for index, calls in enumerate(args.steps):
-                    got = await step(base, proc.pid, index, calls, args, workers)
+                    got = await step(base, proc.pid, index, calls, args, workers, tmp)
                     got["ratio_to_1_leg_floor"] = round(got["gateway_cpu_ms_per_call_second"] / floor, 2)
                     got["ratio_to_2_leg_floor"] = round(got["gateway_cpu_ms_per_call_second"] / (2 * floor), 2)
                     result["steps"].append(got)

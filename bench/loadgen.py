@@ -90,14 +90,23 @@ def summed(stats: dict[str, dict[str, Any]]) -> dict[str, int]:
     return out
 
 
-def spawn(module: str, args: list[str]) -> subprocess.Popen[bytes]:
-    """A generator process: ``python -m module --generate args`` (its last stdout line is its JSON report)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", module, "--generate", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=dict(os.environ),
-    )
+def spawn(module: str, args: list[str], log: Path | None = None) -> subprocess.Popen[bytes]:
+    """A generator process: ``python -m module --generate args`` (its last stdout line is its JSON report); its
+    standard error goes to ``log`` (a file in the run's folder: a generator that dies says why there)."""
+    if log is None:
+        return subprocess.Popen(
+            [sys.executable, "-m", module, "--generate", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=dict(os.environ),
+        )
+    with open(log, "ab") as err:  # the child has its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", module, "--generate", *args],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            env=dict(os.environ),
+        )
 
 
 def report(proc: subprocess.Popen[bytes], timeout: float) -> dict[str, Any]:
