@@ -16,8 +16,9 @@ the agent's 700 ms of 600 Hz and 200 ms silence. Reported per step:
   per direction: frames reaching the caller / the agent > 20 ms behind their RTP schedule (the
   earliest frame of the window is the reference), which includes this process's own scheduling delays
 - added one-way latency of the bridge: when the burst's first frame is handed to the sender
-  (``PromptPlayer.recv`` returns it) -> when the agent's ``TrackRecorder`` gets the first frame with
-  1 kHz energy (5 ms resolution inside the frame), p50/p95/p99; the BASELINE is the same measurement
+  (``PromptPlayer.recv`` returns it) -> when the agent hears the first frame with 1 kHz energy (5 ms
+  resolution inside the frame; light peers: the packet's arrival, aiortc peers: the ``TrackRecorder``'s
+  frame after aiortc's jitter buffer), p50/p95/p99; the BASELINE is the same measurement
   over ``--baseline-pairs`` pairs of aiortc peers connected directly on loopback (no gateway), run in
   the same step beside the calls, so both see the same machine load; added = bridge - baseline.
   Relaying (``--modes relay``), the gateway forwards each Opus packet as it arrives (no jitter buffer,
@@ -32,7 +33,14 @@ the agent's 700 ms of 600 Hz and 200 ms silence. Reported per step:
 The callers and the agents' softphones run in ``--generators`` load-generator processes per step
 (bench/bridge_load.py, bench/loadgen.py: each its share of callers and agents, routing pairs them across
 processes; one monotonic clock pairs a burst with its onset), with the numpy audio-level patch the gateway
-uses (media.aiortc_patches). A step is VALID only if every generator kept up (frames received as scheduled,
+uses (media.aiortc_patches). ``--callers light`` (the default) makes them bench/light_peers.py's peers: the
+microphones send Opus packets encoded once, an agent's softphone decodes each packet as it arrives (no
+jitter buffer) to time the bursts, a caller decodes only the greeting; the baseline pairs send and hear the
+same way, so the added latency compares like with like. ``--callers aiortc``: the tests' peers (an encoder per
+frame, aiortc's jitter buffer and decoder thread, a recorder), about three times the CPU. Capacity ("bridged
+calls per machine", per ``--workers``): the most calls of a valid step with every call bridged, under 1 % of
+the gateway's clocked frames late and under 1 % of the frames each side heard more than 20 ms behind their
+schedule. A step is VALID only if every generator kept up (frames received as scheduled,
 its CPU under 85 % of a core, calls up before the window) and every call was bridged and talking; an
 invalid step reports no capacity. The baseline pairs run in this process, in the same window. The
 gateway's CPU is its whole process tree's (``--workers N``: the parent and every worker), its frame
