@@ -118,7 +118,7 @@ class DirectSender(RTCRtpSender):
             return True
         packet = self._packet(codec, uint32_add(self._timestamp_origin, timestamp), payload, marker=1)
         try:
-            done = _run_at_once(self.transport._send_rtp(self._serialized(packet)))
+            done = run_at_once(self.transport._send_rtp(self._serialized(packet)))
         except ConnectionError:  # the connection closed: aiortc's loop ends on the same error
             return True
         if not done:
@@ -185,7 +185,7 @@ class DirectSender(RTCRtpSender):
         getattr(self, _P + "rtp_exited").set()
 
 
-def _run_at_once(coro: Coroutine[Any, Any, None]) -> bool:
+def run_at_once(coro: Coroutine[Any, Any, None]) -> bool:
     """Run ``coro`` to its end now if it does not suspend (True); if it does, close it (False)."""
     try:
         coro.send(None)

@@ -33,6 +33,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from media.aiortc_patches import PacketRelay, relay_point
 from media.audio import FrameConverter
+from media.direct_receive import direct_receive
 from media.direct_send import direct_sender
 from media.errors import UnsupportedAiortcVersion
 from media.ice import IceServer
@@ -116,6 +117,7 @@ class AudioLeg:
         async def on_state() -> None:
             state = self.pc.connectionState
             if state == "connected":
+                self._receive_at_once()
                 self.connected.set()
             elif state in ("failed", "closed") and not self._closed:
                 self._closed = True
@@ -154,6 +156,15 @@ class AudioLeg:
         except UnsupportedAiortcVersion as exc:
             _warn_once(exc.message)
             return None
+
+    def _receive_at_once(self) -> None:
+        """Received SRTP packets handled as the socket is read, not by aiortc's task (media/direct_receive.py)."""
+        for transport in {id(t.receiver.transport): t.receiver.transport for t in self.pc.getTransceivers()}.values():
+            try:
+                direct_receive(transport)
+            except UnsupportedAiortcVersion as exc:
+                _warn_once(exc.message)
+                return
 
     def _relay_point(self) -> None:
         for transceiver in self.pc.getTransceivers():

@@ -22,6 +22,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from media.audio import Audio
 from media.bridge import DECODE, RELAY, RELAY_AND_TAP, Bridge
+from media.direct_receive import DirectReceive
 from media.direct_send import DirectSender
 from media.leg import AudioLeg
 from media.loopback import TrackRecorder, loopback_only_host
@@ -244,9 +245,10 @@ def sent_rtp(leg: AudioLeg) -> Iterator[list[Sent]]:
 async def test_relayed_packets_leave_from_the_receive_path_and_the_stream_numbers_on_across_hold(
     call: tuple[End, End, Bridge, OpusPrompts],
 ) -> None:
-    """A packet relayed to the agent is sent by the task that received it from the caller (the caller leg's
-    DTLS receive loop), in the same step: never by the agent leg's sender task, which used to be woken for it
-    one loop iteration later. What the caller hears through relay -> hold (music on the sender's clock) ->
+    """A packet relayed to the agent is sent from the receive path of the caller leg, in the step that read it:
+    the datagram callback that read the caller's socket (media/direct_receive.py: no task), or the caller leg's
+    DTLS receive loop for a packet that went through aioice's queue; never by the agent leg's sender task,
+    which used to be woken for it one loop iteration later. What the caller hears through relay -> hold (music on the sender's clock) ->
     relay is one RTP stream: consecutive sequence numbers (no gap a jitter buffer takes for loss), timestamps
     always forward, and the sender's stats count every packet."""
     caller, agent, bridge, opus = call
@@ -262,7 +264,10 @@ async def test_relayed_packets_leave_from_the_receive_path_and_the_stream_number
     with sent_rtp(agent.leg) as to_agent, sent_rtp(caller.leg) as to_caller:
         await wait_for(lambda: sum(p.payload_type == opus_pt for p in to_agent) >= 50, "50 packets relayed")
         relayed = [p for p in to_agent if p.payload_type == opus_pt]
-        assert all(p.task is receiving for p in relayed), {getattr(p.task, "get_name", str)() for p in relayed}
+        assert all(p.task in (None, receiving) for p in relayed), {getattr(p.task, "get_name", str)() for p in relayed}
+        at_once = caller.leg.pc.getTransceivers()[0].receiver.transport.transport._connection.data_received.__self__
+        assert isinstance(at_once, DirectReceive) and at_once.on and at_once.handled >= len(relayed) // 2
+        assert any(p.task is None for p in relayed)  # read and relayed in the socket's callback
         assert agent.leg.player.stats.relayed_at_once >= len(relayed)
         assert isinstance(agent_sender, DirectSender) and agent_sender.sent_now >= len(relayed)
 
@@ -278,7 +283,7 @@ async def test_relayed_packets_leave_from_the_receive_path_and_the_stream_number
         )
         stream = list(to_caller)
     assert {p.payload_type for p in stream} == {opus_pt}
-    assert any(p.task is not receiving for p in stream[held_at:resumed_at])  # the music: the sender's own task
+    assert any(p.task not in (None, receiving) for p in stream[held_at:resumed_at])  # the music: the sender's task
     for before, after in zip(stream, stream[1:], strict=False):
         assert (after.sequence - before.sequence) % 2**16 == 1, (before, after)
         assert 0 < (after.timestamp - before.timestamp) % 2**32 < RATE, (before, after)
