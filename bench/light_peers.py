@@ -15,9 +15,10 @@ own cheap paths:
   (:class:`media.player.PromptPlayer` in packet mode, as the gateway's legs send prompts and silence): silence, or
   audio looped with ``mic.loop(audio, id, packets=packets_of(audio))``; no encoder runs per frame;
 - they count the Opus packets they receive in the receive path (:class:`PacketCounter`, through
-  :func:`media.aiortc_patches.relay_point` as the gateway's IVR legs take theirs); a caller decodes them (libopus,
-  on the loop) only until it has heard the first prompt, a softphone not at all unless a listener times what it
-  hears (``on_audio``: ``bench bridge``'s burst onsets): no jitter buffer, no decoder thread, nothing kept.
+  :func:`media.aiortc_patches.relay_point` and :func:`media.direct_receive.direct_receive`, in the socket's
+  callback, as the gateway's IVR legs take theirs); a caller decodes them (libopus, on the loop) only until it
+  has heard the first prompt, a softphone not at all unless a listener times what it hears (``on_audio``:
+  ``bench bridge``'s burst onsets): no jitter buffer, no decoder thread, nothing kept.
 
 What they send is mono Opus at the gateway's prompt settings (media/opus.py), as a browser sends a microphone by
 default (mono unless the answer asks ``stereo=1``); aiortc's own encoder sends stereo at 96 kb/s, which costs a
@@ -37,6 +38,8 @@ from aiortc import RTCPeerConnection
 
 from media.aiortc_patches import relay_point
 from media.audio import Audio, rms_dbfs
+from media.direct_receive import direct_receive
+from media.errors import UnsupportedAiortcVersion
 from media.leg import beside_decoder
 from media.opus import SAMPLE_RATE, SAMPLES_PER_BLOCK, encode_blocks
 from media.player import PromptPlayer
@@ -93,6 +96,10 @@ class PacketCounter:
         self._quiet = 0  # quiet frames in a row since the last loud one
         self._decoder: Any = None
         relay_point(audio[0].receiver, opus[0]).beside = self._on_packet
+        try:  # counted in the socket's callback, as the gateway's legs take theirs (media/direct_receive.py)
+            direct_receive(audio[0].receiver.transport)
+        except UnsupportedAiortcVersion:  # another aiortc: aiortc's receive task hands them over, as before
+            pass
 
     def _on_packet(self, packet: Any) -> None:
         self.packets += 1

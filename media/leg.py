@@ -202,8 +202,9 @@ class AudioLeg:
             self.frames_decoded += 1
             try:
                 self._on_audio(self._beside_converter.convert(frame))  # mono s16 48 kHz: a copy-free view
-            except Exception:  # a bug in what listens (VAD, recognizer, a tap): raised here, inside aiortc's
-                # receive loop, it would close the DTLS transport and end the call as "connection_closed"
+            except Exception:  # a bug in what listens (VAD, recognizer, a tap): raised here, in the receive path
+                # (the socket's callback, media/direct_receive.py, or aiortc's receive loop after it), it would
+                # close the DTLS transport and end the call as "connection_closed"
                 self.listener_errors += 1
                 if self.listener_errors == 1:
                     log.exception(
