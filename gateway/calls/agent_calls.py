@@ -189,10 +189,33 @@ class AgentCalls:
                     },
                 )
             await self._disconnect(handoff, "" if taken else handoff.agent_id, agent_side=not taken)
+            if abandoned and not taken:  # nobody may be behind its conversation now: queued for nobody, or rung
+                await self._caller_gone(handoff)
         finally:  # a recording is closed even when the release failed or the node's stop cancelled it
             await self.taps.finish_recording(handoff, handoff.agent_id)
         await handoff.tasks.close()
         return facts
+
+    async def _caller_gone(self, handoff: Handoff) -> None:
+        """The conversation of a call that ended while waiting for an agent: :meth:`Conversations.caller_gone`
+        (a call-only one is closed ``abandoned``, one with chat stays in the queue for the chat)."""
+        call = handoff.call
+        try:
+            after = await self.conversations.caller_gone(
+                call.conversation_id,
+                routed=handoff.routed,
+                score=handoff.offered_ms or now_ms(),
+                reason="call_abandoned",
+            )
+        except GatewayError as exc:
+            log.warning(
+                "conversation of an abandoned call left as it was: %s",
+                exc.message,
+                extra={"conversation_id": call.conversation_id},
+            )
+            return
+        if after:
+            log.info("conversation of an abandoned call: %s", after, extra={"conversation_id": call.conversation_id})
 
     def _end_facts(self, handoff: Handoff) -> dict[str, Any]:
         facts: dict[str, Any] = {"queued": True}

@@ -64,7 +64,7 @@ from gateway.contact.presence import Presence
 from gateway.contact.routing import now_ms
 from gateway.errors import GatewayError
 from gateway.protocol.bus import CallUpdate, Message
-from gateway.protocol.states import AgentActivity, CallEndReason, CallStatus, ConversationState
+from gateway.protocol.states import AgentActivity, CallEndReason, CallStatus
 from gateway.store.node_store import NodeStore
 from gateway.store.store import Store, StoreError
 from gateway.tasks import cancel_and_wait
@@ -189,29 +189,17 @@ class Takeover:
         log.info("lost call %s ended (it was %s)", call_id, entry.get("state") or entry.get("status"), extra=extra)
 
     async def _conversation_after(self, cid: str, entry: dict[str, str], report: TakeoverReport) -> None:
-        """The rule of the module docstring (5.)."""
-        conv = await self.conversations.get(cid)
-        if conv is None:
-            return
-        agent = conv.get("agent_id", "")
-        # assigned for the call (ringing its agent, or handed to one just before the node died): taken back, but
-        # only if the call routed it (not a chat's or a callback's agent it went straight to: it stays theirs)
-        take_back = (
-            conv.get("state") == ConversationState.ASSIGNED
-            and bool(agent)
-            and entry.get("state") in UNANSWERED
-            and entry.get("routed", "1") == "1"
+        """The rule of the module docstring (5.), :meth:`Conversations.caller_gone`'s: taken back from an agent only
+        for a call not answered that routed it itself."""
+        after = await self.conversations.caller_gone(
+            cid,
+            routed=entry.get("state") in UNANSWERED and entry.get("routed", "1") == "1",
+            score=int(entry.get("queued_ms") or 0) or now_ms(),
+            reason="call_node_lost",
         )
-        if conv.get("state") != ConversationState.QUEUED and not take_back:
-            return
-        if await self.conversations.has_chat(cid):
-            if take_back:
-                await self.conversations.requeue(
-                    cid, agent, "call_node_lost", score=int(entry.get("queued_ms") or 0) or now_ms()
-                )
+        if after == "requeued":
             report.requeued.append(cid)
-            return
-        if await self.conversations.abandon(cid, agent if take_back else "", "call_node_lost"):
+        elif after == "closed":
             report.closed.append(cid)
 
     async def _free_agents(self, dead: str, report: TakeoverReport) -> None:

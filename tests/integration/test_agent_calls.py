@@ -307,6 +307,54 @@ async def test_waiting_caller_hears_place_and_wait_from_recent_handle_times(anno
         await clients.close()
 
 
+async def closed_for(node: Node, cid: str) -> dict[str, str]:
+    async with asyncio.timeout(10):
+        while (conv := await node.services.store.conversation(cid)) is None or conv["state"] != "closed":
+            await asyncio.sleep(0.05)
+    return conv
+
+
+async def test_a_call_only_caller_who_hangs_up_in_the_queue_leaves_no_conversation_for_an_agent(
+    clients: Clients, node: Node
+) -> None:
+    """Nobody is behind a call-only conversation once its caller hung up: it is closed ``abandoned``, not left in
+    the queue for the next agent who becomes available."""
+    alice = clients.agent("alice")
+    await alice.hello(available=False)
+    caller = await queued_call(clients)
+    try:
+        await caller.hangup()
+        await caller.status(CallStatus.ENDED)
+        conv = await closed_for(node, caller.conversation_id)
+        assert conv["disposition"] == "abandoned"
+        await alice.send({"type": "status", "status": "available"})
+        await alice.expect("agent", lambda f: f["agent"]["status"] == "available")
+        with pytest.raises(TimeoutError):
+            await alice.assigned(timeout=1.5)
+    finally:
+        await caller.close()
+
+
+async def test_a_call_only_caller_who_hangs_up_while_the_agent_rings_is_taken_from_the_agent(
+    clients: Clients, node: Node
+) -> None:
+    alice = clients.agent("alice")
+    await alice.hello()
+    caller = await queued_call(clients)
+    phone = Softphone(alice)
+    try:
+        await phone.ringing()
+        await caller.hangup()
+        await caller.status(CallStatus.ENDED)
+        conv = await closed_for(node, caller.conversation_id)
+        assert conv["disposition"] == "abandoned"
+        gone = await alice.expect("unassigned", lambda f: f["conversation_id"] == caller.conversation_id)
+        assert gone["reason"] == "call_abandoned"
+    finally:
+        await phone.close()
+        await caller.close()
+
+
 async def test_blind_transfer_to_an_agent_and_to_a_queue(clients: Clients, node: Node) -> None:
     alice, bob = clients.agent("alice"), clients.agent("bob")
     await alice.hello()
