@@ -11,13 +11,16 @@ looked at. A call leg receives 50 packets a second; a bridged call's two legs 10
 :func:`direct_receive` gives one DTLS transport a shorter way: an SRTP packet (not SRTCP) that arrives while
 the connection's queue is empty is handled in the datagram callback itself (:class:`DirectReceive`): the same
 counters, the same SRTP session, aiortc's own ``_handle_rtp_data`` run to its end at once. That coroutine
-never suspends for audio: what it awaits is the receiver's RTCP feedback (REMB and NACK are video's; a PLI
-after a jump in sequence numbers), and sending RTCP is ``RTCDtlsTransport._send_rtp``, which does not suspend
-on aioice's pairs (media/direct_send.py relies on the same). Everything else goes to the queue as before:
-DTLS records (the handshake, its retransmissions, the close), SRTCP, and any packet that arrives while earlier
-ones still wait there, so nothing is reordered. Should a packet's handling ever suspend or raise, that
-transport goes back to the queue for good (logged once), and aiortc's task handles what follows as it always
-did.
+never suspends for audio: what it awaits is the receiver's RTCP feedback (REMB, NACK and PLI are video's), and
+sending RTCP is ``RTCDtlsTransport._send_rtp``, which does not suspend on aioice's pairs (media/direct_send.py
+relies on the same). Everything else goes to the queue as before: DTLS records (the handshake, its
+retransmissions, the close), SRTCP, any packet that arrives while earlier ones still wait in the queue, and
+every packet until DTLS says its handshake is over (aiortc's task reads through a timer until then, holding a
+packet it took for a few loop passes), so nothing is reordered. A packet SRTP refuses (replayed, forged, over
+1500 bytes) is dropped, as aiortc drops what it refuses (an oversized one ends the call on aiortc's path).
+Should a packet's handling ever suspend or raise, that packet is dropped and the transport goes back to the
+queue for good (logged): aiortc's task handles what follows as it always did, and ends the transport on the
+next failure as aiortc would.
 
 The code this relies on is checked by a hash of its source (aiortc 1.16.0, aioice 0.13.0); on another version
 :func:`direct_receive` raises :class:`~media.errors.UnsupportedAiortcVersion` and packets take aiortc's task.
@@ -47,10 +50,18 @@ log = logging.getLogger(__name__)
 #: sha256 (first 16 hex digits) of the source of what this module copies or relies on, as written against.
 KNOWN_SOURCES = {
     "RTCDtlsTransport._recv_next": {"998076720c05aa13"},  # aiortc 1.16.0: what a packet goes through
+    "RTCDtlsTransport.__run": {"24d63d929a104e16"},  # each item handled in the step that takes it
+    "RTCDtlsTransport.start": {"3b3522667fe0a3da"},  # CONNECTED only once the SRTP sessions exist
     "RTCDtlsTransport._handle_rtp_data": {"5def9061cc3da1f6"},
     "RTCRtpReceiver._handle_rtp_packet": {"4e54983d021a6336"},  # its awaits: RTCP feedback only
+    "RTCRtpReceiver._send_rtcp": {"9f0bc9f6a8ddb289"},  # that feedback: sent without suspending
+    "RTCDtlsTransport._send_rtp": {"763b02bceb0b0ab9"},
     "Connection.data_received": {"5631b17fab717d6b"},  # aioice 0.13.0: the queue
     "Connection.recvfrom": {"676acc01e4a9a9da"},
+    "Connection.send": {"8f91d54578f0ca74"},
+    "Connection.sendto": {"bf162ec03bdce2cc"},
+    "StunProtocol.datagram_received": {"ff4c8b910d45fb3a"},  # calls data_received for what is not STUN
+    "StunProtocol.send_data": {"8bfbce074a897482"},
 }
 _D = "_RTCDtlsTransport__"  # aiortc's private attributes of the DTLS transport (name-mangled)
 
@@ -58,10 +69,18 @@ _D = "_RTCDtlsTransport__"  # aiortc's private attributes of the DTLS transport 
 def _relied_on() -> Iterator[Any]:
     yield from (
         RTCDtlsTransport._recv_next,
+        RTCDtlsTransport._RTCDtlsTransport__run,  # type: ignore[attr-defined]
+        RTCDtlsTransport.start,
         RTCDtlsTransport._handle_rtp_data,
         RTCRtpReceiver._handle_rtp_packet,
+        RTCRtpReceiver._send_rtcp,
+        RTCDtlsTransport._send_rtp,
         aioice.ice.Connection.data_received,
         aioice.ice.Connection.recvfrom,
+        aioice.ice.Connection.send,
+        aioice.ice.Connection.sendto,
+        aioice.ice.StunProtocol.datagram_received,
+        aioice.ice.StunProtocol.send_data,
     )
 
 
@@ -69,7 +88,11 @@ def _relied_on() -> Iterator[Any]:
 def _unsupported() -> str | None:
     """Why this module cannot run on the installed aiortc/aioice, or None."""
     for func in _relied_on():
-        digest = hashlib.sha256(inspect.getsource(func).encode()).hexdigest()[:16]
+        try:
+            source = inspect.getsource(func)
+        except (OSError, TypeError):  # installed without its sources: nothing to check against
+            return f"the source of {func.__module__}.{func.__qualname__} cannot be read"
+        digest = hashlib.sha256(source.encode()).hexdigest()[:16]
         if digest not in KNOWN_SOURCES.get(func.__qualname__, set()):
             return f"{func.__module__}.{func.__qualname__} is not the code media/direct_receive.py was written against"
     return None
@@ -94,6 +117,9 @@ class DirectReceive:
             and not is_rtcp(data)
             and dtls._state == State.CONNECTED
             and dtls._rx_srtp is not None
+            # the task reads through a timer until DTLS says the handshake is over (DTLS 1.3's last flight): it
+            # may then hold a packet taken from the queue for a few loop passes, and one handled here would pass it
+            and getattr(dtls, _D + "handshake_done")
             and self.connection._queue.empty()  # nothing earlier waits: handling this now reorders nothing
         ):
             self.queued(data, component)
@@ -104,7 +130,7 @@ class DirectReceive:
         arrival_time_ms = clock.current_ms()
         try:
             plain = dtls._rx_srtp.unprotect(data)
-        except pylibsrtp.Error:  # aiortc drops it too (a replayed or forged packet)
+        except (pylibsrtp.Error, ValueError):  # replayed, forged, or longer than SRTP takes (1500 bytes): dropped
             return
         self.handled += 1
         try:
@@ -113,7 +139,7 @@ class DirectReceive:
             self.on = False
             log.exception("handling a received packet at once failed; this call's packets take aiortc's task")
             return
-        if not done:  # the rest of this packet's handling is lost (a receiver statistic at most)
+        if not done:  # the rest of this packet's handling is lost
             self.on = False
             log.error(
                 "a received packet's handling suspended (aiortc changed?); this call's packets take aiortc's task"

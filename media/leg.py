@@ -117,8 +117,8 @@ class AudioLeg:
         async def on_state() -> None:
             state = self.pc.connectionState
             if state == "connected":
-                self._receive_at_once()
                 self.connected.set()
+                self._receive_at_once()
             elif state in ("failed", "closed") and not self._closed:
                 self._closed = True
                 self._on_closed("ice_failed" if state == "failed" else "connection_closed")
@@ -202,9 +202,9 @@ class AudioLeg:
             self.frames_decoded += 1
             try:
                 self._on_audio(self._beside_converter.convert(frame))  # mono s16 48 kHz: a copy-free view
-            except Exception:  # a bug in what listens (VAD, recognizer, a tap): raised here, in the receive path
-                # (the socket's callback, media/direct_receive.py, or aiortc's receive loop after it), it would
-                # close the DTLS transport and end the call as "connection_closed"
+            except Exception:  # a bug in what listens (VAD, recognizer, a tap): raised in aiortc's receive loop
+                # it would close the DTLS transport and end the call as "connection_closed" (in the socket's
+                # callback, media/direct_receive.py, it would send the call's packets back to that loop)
                 self.listener_errors += 1
                 if self.listener_errors == 1:
                     log.exception(

@@ -115,6 +115,34 @@ async def test_rtcp_still_reaches_aiortcs_task(pair: Pair) -> None:
     assert handler.handled > 0
 
 
+async def test_what_is_handled_at_once_and_what_is_left_to_aiortcs_task(pair: Pair) -> None:
+    """Decided per datagram, in the callback: nothing between the lines below lets the loop run, so the live
+    packets of the pair cannot interleave."""
+    handler = direct_receive(pair.dtls)
+    dtls, queue = pair.dtls, pair.dtls.transport._connection._queue
+    junk = b"\x80\x6f" + bytes(98)  # shaped like RTP, not a packet of this SRTP session
+    await until(queue.empty, "nothing waiting for aiortc's task")
+    packets, octets, handled = dtls._RTCDtlsTransport__rx_packets, dtls._RTCDtlsTransport__rx_bytes, handler.handled
+    handler.data_received(junk, 1)  # taken here, counted as aiortc counts it; SRTP refuses it: dropped
+    assert queue.qsize() == 0 and handler.handled == handled and handler.on
+    assert dtls._RTCDtlsTransport__rx_packets == packets + 1 and dtls._RTCDtlsTransport__rx_bytes == octets + 100
+    handler.data_received(b"\x80" + bytes(1599), 1)  # longer than SRTP takes: dropped, the call goes on
+    assert queue.qsize() == 0 and handler.on
+    handler.data_received(bytes([0x80, 200]) + bytes(26), 1)  # SRTCP (a sender report): aiortc's task
+    assert queue.qsize() == 1
+    handler.data_received(junk, 1)  # something waits before it: behind it, in the queue
+    assert queue.qsize() == 2
+    await until(queue.empty, "aiortc's task took them")
+    dtls._RTCDtlsTransport__handshake_done = False  # aiortc's task still reads through DTLS's timer
+    try:
+        handler.data_received(junk, 1)
+        assert queue.qsize() == 1
+    finally:
+        dtls._RTCDtlsTransport__handshake_done = True
+    await until(queue.empty, "aiortc's task took it")
+    assert handler.on and pair.b.connectionState == "connected"
+
+
 @pytest.mark.parametrize("failure", ["raises", "suspends"])
 async def test_a_packet_that_fails_at_once_sends_the_transport_back_to_aiortcs_task(
     pair: Pair, failure: str, caplog: pytest.LogCaptureFixture
