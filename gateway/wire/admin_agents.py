@@ -48,10 +48,15 @@ async def list_agents(request: web.Request) -> web.Response:
 async def add_agent(request: web.Request) -> web.Response:
     admin = await agent_with_role(request, Role.ADMIN, doing="manage agents")
     body = await read_json(request)
-    allowed = {"id", "name", "password", "capacity", "skills", "roles"}
+    allowed = {"id", "name", "password", "capacity", "skills", "roles", "must_change_password"}
     unknown = sorted(set(body) - allowed)
     if unknown:
         raise BadRequest(f"unknown field '{unknown[0][:40]}'", field=unknown[0][:40], code=ErrorCode.BAD_FIELD)
+    one_time = body.get("must_change_password", True)  # an admin's password for someone else: one-time
+    if not isinstance(one_time, bool):
+        raise BadRequest(
+            "'must_change_password' must be true or false", field="must_change_password", code=ErrorCode.BAD_FIELD
+        )
     agent = await request.app[SERVICES].agent_admin.add(
         admin.id,
         agent_id=body.get("id"),
@@ -60,6 +65,7 @@ async def add_agent(request: web.Request) -> web.Response:
         capacity=body.get("capacity", 3),
         skills=body.get("skills"),
         roles=body.get("roles"),
+        one_time=one_time,
     )
     return web.json_response(await _shown(request, agent), status=201)
 
@@ -158,7 +164,8 @@ def operations() -> list[Operation]:
             "POST",
             "/api/admin/agents",
             add_agent,
-            "Admins: add an agent; they can log in at once on every node",
+            "Admins: add an agent; they can log in at once on every node (with a one-time password by default: the "
+            "first login must change it)",
             tag="admin",
             auth=(AGENT,),
             body=Body("the new agent", ref("NewAgent")),

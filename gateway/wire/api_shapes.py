@@ -92,8 +92,15 @@ ADMIN_SCHEMAS: dict[str, Schema] = {
     "AdminAgents": closed({"agents": {"type": "array", "items": ref("AdminAgent")}}),
     "NewAgent": closed(
         {"id": {**STR, "pattern": "^[a-z0-9][a-z0-9_.-]{0,31}$"}, "password": PASSWORD},
-        {**AGENT_FIELDS},
-        description="name defaults to the id, capacity to 3, skills to none, roles to [agent]",
+        {
+            **AGENT_FIELDS,
+            "must_change_password": {
+                **BOOL,
+                "description": "the password is one-time: the agent's first login must change it (default true)",
+            },
+        },
+        description="name defaults to the id, capacity to 3, skills to none, roles to [agent]; the password is a "
+        "one-time password unless must_change_password is false",
     ),
     "AgentPatch": closed({}, {**AGENT_FIELDS, "disabled": BOOL}, description="only the fields to change"),
     "OneTimePassword": closed({"password": PASSWORD}),

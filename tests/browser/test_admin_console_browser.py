@@ -151,13 +151,24 @@ async def test_an_admin_manages_agents_queues_widget_and_webhooks_and_finds_it_a
     await expect(dialog.locator("[name=password]")).to_have_attribute("aria-invalid", "true")
     await expect(dialog.locator("[name=password]")).to_be_focused()
     await checked(page, errors, shots, "agent-refused")
+    # two levels for one skill: refused at the skills, nothing merged or saved
+    await dialog.get_by_role("button", name="Add skill").click()
+    await dialog.get_by_label("Skill 2 name").fill("billing")
+    await dialog.get_by_label("Skill 2 level").fill("2")
     await dialog.locator("[name=password]").fill(NEW_PASSWORD)
+    await page.keyboard.press("Enter")
+    await expect(dialog.locator("[data-field=skills] .cs-field-error")).to_contain_text("listed twice")
+    _, listed = await rest(node, admin, "GET", "/api/admin/agents")
+    assert "erin" not in {a["id"] for a in listed["agents"]}
+    await dialog.get_by_role("button", name="Remove skill 2").click()
+    await dialog.locator("[name=password]").focus()
     await page.keyboard.press("Enter")
     await expect(dialog).to_have_count(0)
     await expect(table.locator("tr[data-agent=erin]")).to_contain_text("billing (4)")
     status, listed = await rest(node, admin, "GET", "/api/admin/agents")
     erin = next(a for a in listed["agents"] if a["id"] == "erin")
-    assert (erin["name"], erin["skills"]) == ("Erin Brown", {"billing": 4})
+    # the password the admin chose is one-time, as the form says: erin chooses her own at first sign-in
+    assert (erin["name"], erin["skills"], erin["must_change_password"]) == ("Erin Brown", {"billing": 4}, True)
 
     # ---- queues: billing's service level to 45 s
     await open_view(page, "queues")
@@ -170,6 +181,24 @@ async def test_an_admin_manages_agents_queues_widget_and_webhooks_and_finds_it_a
     await expect(page.locator("tr[data-queue=billing] [data-testid=cs-queue-sl]")).to_have_text("45 s")
     _, queues = await rest(node, admin, "GET", "/api/admin/queues")
     assert next(q for q in queues["queues"] if q["name"] == "billing")["service_level_seconds"] == 45
+    # a new queue under a name that exists is refused at its name (twice: nothing of billing changes); another
+    # name is added from the same form
+    await page.click("[data-testid=cs-queue-add]")
+    await qdialog.locator("[name=name]").fill("billing")
+    await qdialog.locator("[name=priority]").fill("42")
+    for _ in range(2):
+        await qdialog.locator("[type=submit]").click()
+        await expect(qdialog.locator("[data-field=name] .cs-field-error")).to_contain_text("already exists")
+        await expect(qdialog.locator("[name=priority]")).to_have_value("42")  # what was typed stays
+    _, again = await rest(node, admin, "GET", "/api/admin/queues")
+    assert next(q for q in again["queues"] if q["name"] == "billing") == next(
+        q for q in queues["queues"] if q["name"] == "billing"
+    )
+    await qdialog.locator("[name=name]").fill("returns")
+    await qdialog.locator("[type=submit]").click()
+    await expect(qdialog).to_have_count(0)
+    _, queues = await rest(node, admin, "GET", "/api/admin/queues")
+    assert next(q for q in queues["queues"] if q["name"] == "returns")["priority"] == 42
 
     # ---- widget: the preview follows the form before it is saved; saved, the gateway serves it
     await open_view(page, "widget")

@@ -68,7 +68,21 @@ async def test_an_agent_added_on_one_node_logs_in_on_the_other_at_once_and_is_re
     async with aiohttp.ClientSession() as http:
         admin = Api(http, node_a, await token(http, node_a, "ada", ADA))
         new = {"id": "dave", "name": "Dave Doe", "password": "dave-first-passphrase", "skills": {"billing": 4}}
-        status, dave = await admin.call("POST", "/api/admin/agents", {**new, "capacity": 2})
+        # by default an admin's password for someone else is one-time: the first login must change it
+        status, fred = await admin.call("POST", "/api/admin/agents", {"id": "fred", "password": "fred-one-time-pass"})
+        assert (status, fred["must_change_password"]) == (201, True)
+        refused = await login(http, node_b, "fred", "fred-one-time-pass", "192.0.2.9")
+        assert (refused.status, refused.body["code"]) == (403, "password_change_required")
+        status, problem = await admin.call(
+            "POST",
+            "/api/admin/agents",
+            {"id": "gus", **{"password": "gus-first-passphrase", "must_change_password": "no"}},
+        )
+        assert (status, problem["field"]) == (400, "must_change_password")
+        # dave's is his own to keep (an operator who handed it over in person)
+        status, dave = await admin.call(
+            "POST", "/api/admin/agents", {**new, "capacity": 2, "must_change_password": False}
+        )
         assert status == 201, dave
         assert (dave["id"], dave["capacity"], dave["skills"], dave["roles"], dave["sessions"]) == (
             "dave",

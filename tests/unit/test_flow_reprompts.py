@@ -228,3 +228,27 @@ def test_the_simulator_shows_the_escalation_of_the_shipped_flow() -> None:
         "   (queued to 'sales', priority 0)",
         "== done: queued",
     ]
+
+
+def test_the_shipped_flows_never_tell_a_chat_customer_to_press_or_say() -> None:
+    """A prompt the chat also shows (a plain string) must not speak of keys or speech: the shipped flows give such
+    prompts a ``chat:`` text (a user test found "enter it followed by the hash key" in the chat)."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    phone_words = re.compile(r"\b(press|keypad|hash key|say it|say billing)\b", re.IGNORECASE)
+    found = []
+    for path in sorted((Path(__file__).resolve().parents[2] / "ivr" / "flows").glob("*.yaml")):
+        nodes = (yaml.safe_load(path.read_text()) or {}).get("nodes", {})
+        for name, node in nodes.items():
+            if node.get("only") == "voice":
+                continue
+            for key in ("prompt", "reprompts", "no_input_prompts"):
+                value = node.get(key)
+                for one in value if isinstance(value, list) else [value]:
+                    if isinstance(one, str) and phone_words.search(one):
+                        found.append(f"{path.name} {name}.{key}: {one!r}")
+    # no_input_prompts are voice-only (a chat has no silence to answer); the rest is shown in the chat too
+    assert [f for f in found if ".no_input_prompts" not in f] == []

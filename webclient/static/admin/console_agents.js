@@ -126,7 +126,8 @@ export function createAgentsView(section, ctx) {
           await call(`/api/admin/agents/${enc(a.id)}`, { method: 'PATCH', body: value });
         }
         await load();
-        ctx.notify(adding ? `${value.id} was added and can sign in now.` : `${a.id} was saved.`);
+        ctx.notify(adding ? `${value.id} was added: they sign in with this password once, then choose their own.`
+          : `${a.id} was saved.`);
         return true;
       },
     });
@@ -179,7 +180,12 @@ export function skillRows(skills, { legend = 'Skills', name = 'skills' } = {}) {
       const out = {};
       for (const row of list.children) {
         const [skill, level] = row.querySelectorAll('input');
-        if (skill.value.trim()) out[skill.value.trim()] = Number(level.value);
+        const key = skill.value.trim();
+        if (!key) continue;
+        if (Object.hasOwn(out, key)) {  // two levels for one skill: the admin says which, nothing is merged
+          throw Object.assign(new Error(`Skill ${key} is listed twice: keep one row for it.`), { status: 400, field: name });
+        }
+        out[key] = Number(level.value);
       }
       return out;
     },

@@ -107,6 +107,12 @@ export function createQueuesView(section, ctx) {
           await call(`/api/admin/queues/${enc(value.name)}`, { method: 'PUT', body: value });
         } catch (err) {
           if (err.code !== 'stale_version') throw err;
+          if (adding) {
+            // A new queue is written only if none has the name: this one exists (nothing was written). The form
+            // keeps what was typed, so another name can be tried at once.
+            throw Object.assign(new Error(`A queue named ${value.name} already exists: choose another name, `
+              + 'or close this and edit that queue.'), { status: 409, field: 'name' });
+          }
           // Saved by someone else since this form was filled: show theirs, say so, let the admin redo the change.
           const latest = (await fetchQueues()).find((x) => x.name === value.name);
           if (latest) { shown = structuredClone(latest); fill(); }
