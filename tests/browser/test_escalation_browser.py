@@ -48,11 +48,16 @@ async def test_a_chat_with_an_agent_becomes_a_call_to_that_agent_and_the_chat_go
         await expect(banner).to_be_visible(timeout=15000)
         await expect(banner).to_have_attribute("data-conversation-id", cid)
         await expect(panel).to_have_attribute("data-conversation-id", cid)
+        # the customer is calling their agent, not waiting in a queue (a user test saw "You are in the queue")
+        status = customer.locator("[data-testid=cg-status]")
+        await expect(customer.locator("[data-testid=cg-callbar]")).to_contain_text("Calling")
+        await expect(status).not_to_contain_text(re.compile("queue", re.IGNORECASE))
         await agent.click("[data-testid=cg-accept]")
         await expect(agent.locator("[data-testid=cg-call-bar]")).to_have_attribute(
             "data-status", "connected", timeout=15000
         )
         await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute("data-status", "connected")
+        await expect(status).not_to_contain_text(re.compile("queue", re.IGNORECASE))
         await eventually(lambda: agent_stats(agent), lambda s: s["inboundAudioLevel"] > 0, "the agent's inbound level")
         await eventually(
             lambda: peak_level(lambda: customer_stats(customer), 0.6),

@@ -2,19 +2,10 @@
 // text, language. Colours go in as CSS custom properties through the CSSOM (a strict style-src allows it; no markup),
 // and only when they are #rrggbb; every text goes through textContent.
 
+import { inkFor, textOnWhite } from './colours.js';
 import { ui } from './panel.js';
 
 const COLOUR = /^#[0-9a-fA-F]{6}$/;
-
-/** Black or white text, whichever reads better on `hex` (WCAG relative luminance). */
-export function inkFor(hex) {
-  const [r, g, b] = [1, 3, 5].map((i) => {
-    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
-    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-  });
-  const lum = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-  return (1.05 / (lum + 0.05)) >= ((lum + 0.05) / 0.05) ? '#ffffff' : '#111111';
-}
 
 export function applyAppearance(w) {
   if (!ui.root || !w || typeof w !== 'object') return;
@@ -24,6 +15,7 @@ export function applyAppearance(w) {
   if (COLOUR.test(w.colour || '')) {
     box.style.setProperty('--cg-accent', w.colour);
     box.style.setProperty('--cg-accent-ink', inkFor(w.colour));
+    box.style.setProperty('--cg-accent-text', textOnWhite(w.colour));
   }
   if (COLOUR.test(w.accent || '')) box.style.setProperty('--cg-accent-strong', w.accent);
   const intro = ui.root.querySelector('.intro');

@@ -69,6 +69,7 @@ export async function startCall() {
     reason: '',
     message: '',
     reconnecting: false,         // the peer connection is 'disconnected' (ICE may recover)
+    toOwnAgent: false,           // waiting for the agent of the chat it came from (status reason 'your_agent')
     conversationId: null,
     pc: null,
     mic: null,
@@ -195,7 +196,8 @@ export function onCallStatus(f) {
   if (c.status === 'ended' || typeof f.status !== 'string') return;
   c.status = f.status;
   c.held = f.status === 'connected' && f.reason === 'held'; // the agent put the caller on hold (music plays)
-  if (f.status === 'waiting' && W.conv.state === 'assigned') { // the ringing agent missed it: back in line
+  if (f.status === 'waiting') c.toOwnAgent = f.reason === 'your_agent'; // from a chat: its agent rings, no queue
+  if (f.status === 'waiting' && !c.toOwnAgent && W.conv.state === 'assigned') { // the ringing agent missed it: back in line
     W.conv.state = 'queued';
     W.conv.agentName = null;
   } else if (f.status === 'ringing' && typeof f.agent_name === 'string' && f.agent_name) {

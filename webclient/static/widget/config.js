@@ -93,6 +93,7 @@ export const CALL_TEXT = {
   ringing: 'Ringing…',
   ivr: 'In the menu (IVR)',
   waiting: 'Waiting for an agent',
+  toOwnAgent: (name) => (name ? `Calling ${name}…` : 'Calling your agent…'), // a call from a chat with an agent
   connected: 'Connected',
   held: 'On hold — please stay on the line',
   mic: 'Waiting for the microphone…',
