@@ -430,8 +430,8 @@ class Conversations:
         log.info("conversation closed: abandoned (%s)", reason, extra={"conversation_id": cid})
         if self.callbacks is not None:
             await self.callbacks.conversation_closed(cid)
-        if agent_id:
-            await self.store.publish(self.store.keys.agent_channel(agent_id), bus.Unassigned(cid, reason))
+        if agent_id:  # closed, not back in the queue: the desk reads a reason "call_..." as "back in the queue"
+            await self.store.publish(self.store.keys.agent_channel(agent_id), bus.Unassigned(cid, "abandoned"))
         await self._queue_changed()
         return True
 

@@ -284,12 +284,18 @@ async def test_the_agent_sees_the_ivr_path_and_the_call_status(mic_browser: Brow
         badge = agent.locator("[data-testid=call-badge]")
         await expect(badge).to_have_text("On a call: ringing")  # alice is available: her softphone rings
 
-        await customer.click("[data-testid=cg-hangup]")
-        await expect(badge).to_have_text("Call ended")
-        await expect(timeline.locator(".tl-item[data-type=call_ended]")).to_contain_text("caller hung up")
         shots = os.environ.get("CG_SCREENSHOT_DIR")
         if shots:
             await agent.screenshot(path=str(Path(shots) / "agent-ivr-path.png"))
+        # the caller hangs up while alice's phone rings: nobody is behind this call-only conversation any more, so
+        # it leaves her (closed "abandoned"), and the desk says why
+        await customer.click("[data-testid=cg-hangup]")
+        await expect(agent.get_by_role("status").filter(has_text="no longer waiting")).to_have_count(1)
+        await expect(agent.locator("#conv-state")).to_have_attribute("data-state", "closed")  # not "back in queue"
+        conv = await node.services.store.conversation(cid)
+        assert conv is not None and (conv["state"], conv["disposition"]) == ("closed", "abandoned")
+        ended = [e for e in await node.services.store.events(cid) if e["type"] == "call_ended"]
+        assert ended and ended[0]["reason"] == "caller_hangup"
         assert errors == []
     finally:
         await agent_ctx.close()
