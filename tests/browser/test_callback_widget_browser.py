@@ -285,6 +285,8 @@ async def test_an_invitation_to_a_call_rings_until_declined_and_a_reload_does_no
         await expect(agent.locator("[data-testid=timeline] .tl-item[data-type=call_invite_declined]")).to_contain_text(
             "The customer declined the call"
         )
+        # the desk's notice follows: no "browser is ringing" left up after the decline
+        await expect(agent.locator("#toast")).to_have_text("The customer declined the call")
         await customer.reload()
         await expect(customer.locator(".cg-msg[data-author=system]", has_text="invites you")).to_have_count(1)
         await expect(customer.locator("[data-testid=cg-status]")).to_contain_text("Alice")

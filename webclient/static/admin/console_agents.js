@@ -93,8 +93,8 @@ export function createAgentsView(section, ctx) {
     const roles = new Set(a ? a.roles || [] : ['agent']);
     const skills = skillRows(a ? a.skills : {});
     const fields = [
-      adding ? field('Agent ID', input('id', { required: true, maxlength: 64 }), { hint: 'Used to sign in; cannot be changed later.' }).wrap : null,
-      field('Name', input('name', { required: true, value: a ? a.name || '' : '', maxlength: 100, spellcheck: 'true' })).wrap,
+      adding ? field('Agent ID', input('id', { required: true, maxlength: 32 }), { hint: 'Used to sign in; cannot be changed later.' }).wrap : null,
+      field('Name', input('name', { required: true, value: a ? a.name || '' : '', maxlength: 80, spellcheck: 'true' })).wrap,
       adding ? field('Password', input('password', { type: 'password', required: true, autocomplete: 'new-password' }),
         { hint: `At least ${MIN_PASSWORD} characters, not a common one. The agent changes it at first sign-in.` }).wrap : null,
       field('Capacity', input('capacity', { type: 'number', min: 1, max: 50, step: 1, required: true, value: a ? a.capacity : 2 }),
@@ -163,7 +163,7 @@ export function skillRows(skills, { legend = 'Skills', name = 'skills' } = {}) {
   const list = h('div', { class: 'cs-rows' });
   const addRow = (skill = '', level = 1) => {
     const n = list.children.length + 1;
-    const nameIn = input('skill', { value: skill, 'aria-label': `Skill ${n} name`, placeholder: 'billing', maxlength: 64 });
+    const nameIn = input('skill', { value: skill, 'aria-label': `Skill ${n} name`, placeholder: 'billing', maxlength: 40 });
     const levelIn = input('level', { type: 'number', min: 1, max: 10, step: 1, value: level, 'aria-label': `Skill ${n} level` });
     const row = h('div', { class: 'cs-row' }, nameIn, levelIn,
       h('button', { type: 'button', class: 'btn small ghost', 'aria-label': `Remove skill ${n}`,

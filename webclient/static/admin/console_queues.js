@@ -166,7 +166,7 @@ function queueForm(q, adding, readOnly) {
   const cb = q.callback || NEW_QUEUE.callback;
   const element = h('div', { class: 'cs-form-grid' },
     group('Queue', 'queue',
-      field('Name', input('name', { value: q.name, required: true, readonly: !adding || readOnly, maxlength: 64 }),
+      field('Name', input('name', { value: q.name, required: true, readonly: !adding || readOnly, maxlength: 40 }),
         { hint: adding ? 'Flows book into the queue by this name.' : 'The name cannot be changed.' }).wrap,
       num('priority', 'Priority', q.priority, { min: -1000, max: 1000 }, 'Higher is served first when agents are shared.'),
       num('service_level_seconds', 'Service level (seconds)', q.service_level_seconds, { min: 1, max: 3600 },

@@ -220,6 +220,9 @@ function onEvent(f) {
   }
   const isNew = applyEvent(conv, ev, true);
   if (!isNew) return;
+  if (S.selected === id && ev.type === 'call_invite_declined') {
+    toast('The customer declined the call'); // in place of "The customer's browser is ringing"
+  }
   if (S.selected === id) {
     renderHeader();
     renderContext();
