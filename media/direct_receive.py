@@ -29,8 +29,6 @@ The code this relies on is checked by a hash of its source (aiortc 1.16.0, aioic
 from __future__ import annotations
 
 import functools
-import hashlib
-import inspect
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -44,6 +42,7 @@ from aiortc.rtp import is_rtcp
 
 from media.direct_send import run_at_once
 from media.errors import UnsupportedAiortcVersion
+from media.source_check import unsupported
 
 log = logging.getLogger(__name__)
 
@@ -87,15 +86,7 @@ def _relied_on() -> Iterator[Any]:
 @functools.cache
 def _unsupported() -> str | None:
     """Why this module cannot run on the installed aiortc/aioice, or None."""
-    for func in _relied_on():
-        try:
-            source = inspect.getsource(func)
-        except (OSError, TypeError):  # installed without its sources: nothing to check against
-            return f"the source of {func.__module__}.{func.__qualname__} cannot be read"
-        digest = hashlib.sha256(source.encode()).hexdigest()[:16]
-        if digest not in KNOWN_SOURCES.get(func.__qualname__, set()):
-            return f"{func.__module__}.{func.__qualname__} is not the code media/direct_receive.py was written against"
-    return None
+    return unsupported(_relied_on(), KNOWN_SOURCES, "media/direct_receive.py")
 
 
 class DirectReceive:

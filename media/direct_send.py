@@ -32,8 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import hashlib
-import inspect
 import logging
 import traceback
 from collections.abc import Coroutine, Iterator
@@ -49,6 +47,7 @@ from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket
 from aiortc.utils import random32, uint16_add, uint32_add
 
 from media.errors import UnsupportedAiortcVersion
+from media.source_check import unsupported
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +75,7 @@ def _relied_on() -> Iterator[Any]:
 @functools.cache
 def _unsupported() -> str | None:
     """Why this module cannot run on the installed aiortc/aioice, or None."""
-    for func in _relied_on():
-        digest = hashlib.sha256(inspect.getsource(func).encode()).hexdigest()[:16]
-        if digest not in KNOWN_SOURCES.get(func.__qualname__, set()):
-            return f"{func.__module__}.{func.__qualname__} is not the code media/direct_send.py was written against"
-    return None
+    return unsupported(_relied_on(), KNOWN_SOURCES, "media/direct_send.py")
 
 
 class DirectSender(RTCRtpSender):
