@@ -189,7 +189,9 @@ class AgentCalls:
                     },
                 )
             await self._disconnect(handoff, "" if taken else handoff.agent_id, agent_side=not taken)
-            if abandoned and not taken:  # nobody may be behind its conversation now: queued for nobody, or rung
+            # nobody may be behind its conversation now (queued for nobody, or ringing an agent); not so for a call
+            # ended because its agent dropped (--agent-drop end): that agent keeps the conversation, as after any call
+            if abandoned and not taken and call.end_reason != "agent_lost":
                 await self._caller_gone(handoff)
         finally:  # a recording is closed even when the release failed or the node's stop cancelled it
             await self.taps.finish_recording(handoff, handoff.agent_id)
@@ -207,10 +209,10 @@ class AgentCalls:
                 score=handoff.offered_ms or now_ms(),
                 reason="call_abandoned",
             )
-        except GatewayError as exc:
+        except (GatewayError, StoreError) as exc:
             log.warning(
                 "conversation of an abandoned call left as it was: %s",
-                exc.message,
+                exc,
                 extra={"conversation_id": call.conversation_id},
             )
             return

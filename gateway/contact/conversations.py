@@ -400,24 +400,31 @@ class Conversations:
 
     async def caller_gone(self, cid: str, *, routed: bool, score: int, reason: str) -> str:
         """A call that waited for an agent ended unanswered (its caller hung up, or was lost with their node): the
-        conversation it leaves may have nobody behind it. If it has chat messages the customer may still be in the
-        chat: it stays in the queue, or goes back there at ``score`` from the agent routing assigned it to while
-        the call rang (only if the call ``routed`` it: a chat's or a callback's agent it went straight to keeps
-        it). Otherwise it is closed with disposition ``abandoned``, from the queue or from that agent: never a
-        queued conversation, or one assigned to an agent, with nobody behind it. Returns ``requeued`` (in the
-        queue), ``closed``, or '' (nothing to do: it was neither waiting nor ringing for this call)."""
-        conv = await self.get(cid)
-        if conv is None:
-            return ""
-        agent = conv.get("agent_id", "")
-        take_back = conv.get("state") == ConversationState.ASSIGNED and bool(agent) and routed
-        if conv.get("state") != ConversationState.QUEUED and not take_back:
-            return ""
-        if await self.has_chat(cid):
-            if take_back:
-                await self.requeue(cid, agent, reason, score=score)
-            return "requeued"
-        return "closed" if await self.abandon(cid, agent if take_back else "", reason) else ""
+        conversation it leaves may have nobody behind it. If the customer may still be there (chat messages in it,
+        or a callback booked for it) it stays in the queue, or goes back there at ``score`` from the agent routing
+        assigned it to while the call rang (only if the call ``routed`` it: a chat's or a callback's agent it went
+        straight to keeps it). Otherwise it is closed with disposition ``abandoned``, from the queue or from that
+        agent: never a queued conversation, or one assigned to an agent, with nobody behind it. Routing may assign
+        it meanwhile: then it is read again (a few times). Returns ``requeued`` (in the queue), ``closed``, or ''
+        (nothing to do: it was neither waiting nor ringing for this call)."""
+        for _ in range(3):
+            conv = await self.get(cid)
+            if conv is None:
+                return ""
+            agent = conv.get("agent_id", "")
+            take_back = conv.get("state") == ConversationState.ASSIGNED and bool(agent) and routed
+            if conv.get("state") != ConversationState.QUEUED and not take_back:
+                return ""
+            if await self.has_chat(cid) or await self._callback_open(cid):
+                if not take_back or await self.requeue(cid, agent, reason, score=score):
+                    return "requeued"
+            elif await self.abandon(cid, agent if take_back else "", reason):
+                return "closed"
+        return ""
+
+    async def _callback_open(self, cid: str) -> bool:
+        """A callback is booked for the conversation (someone expects to be called back)."""
+        return self.callbacks is not None and await self.callbacks.of_conversation(cid) is not None
 
     async def abandon(self, cid: str, agent_id: str, reason: str) -> bool:
         """Close a conversation nobody is behind any more (its caller hung up or was lost with their node), taking it from

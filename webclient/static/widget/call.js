@@ -219,6 +219,9 @@ export function onWelcomeCalls(listed) {
     endCall(c, verdict.reason);
   } else if (verdict.action === 'restore' && verdict.status && verdict.status !== c.status) {
     c.status = verdict.status;
+    // calling the chat's agent only while the conversation is still theirs (a ring missed while the socket was
+    // away put it back in the queue)
+    c.toOwnAgent = c.toOwnAgent && W.conv.state === 'assigned';
     renderCall();
   }
 }
