@@ -36,7 +36,7 @@ export function toDate(v) {
 
 export function fmtClock(v) {
   const d = toDate(v);
-  return d ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : '';
+  return d ? d.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' }) : ''; // 1:04 PM or 13:04, as the locale writes it
 }
 
 export function fmtFull(v) {

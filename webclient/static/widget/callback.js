@@ -16,7 +16,7 @@ let ringExpiry = null;
 export let ringTone = null;
 
 function clockText(ms) {
-  return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return new Date(ms).toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' });
 }
 
 export function onCallbackEvent(ev, live) {

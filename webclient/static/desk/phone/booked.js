@@ -41,7 +41,7 @@ export function clearBooked() {
 function when(cb) {
   const due = Number(cb.due_ms) || 0;
   if (cb.state !== 'scheduled' || !due) return '';
-  return new Date(due).toLocaleString([], { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+  return new Date(due).toLocaleString([], { weekday: 'short', day: 'numeric', month: 'short', hour: 'numeric', minute: '2-digit' });
 }
 
 export function renderBooked() {

@@ -137,7 +137,8 @@ function renderBar() {
     if (P.wrap.reason === 'transferred' && P.wrap.to) why = `Transferred to ${P.wrap.to}`;
     ui.status.textContent = TEXT.wrapup;
     ui.hint.hidden = false;
-    ui.hint.textContent = `${why}${P.wrap.durationMs ? ` after ${callTimeText(P.wrap.durationMs)}` : ''}. ` +
+    // talk time (from the answer): the timeline's "Call ended · m:ss" counts the whole call, the IVR and the wait too
+    ui.hint.textContent = `${why}${P.wrap.durationMs ? ` after ${callTimeText(P.wrap.durationMs)} of talk` : ''}. ` +
       (P.wrap.reason === 'transferred' ? 'The conversation is theirs now; press Done when you are ready.' : TEXT.wrapupHint);
   } else {
     ui.status.textContent = P.notice.text;
