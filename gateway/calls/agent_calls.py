@@ -200,7 +200,7 @@ class AgentCalls:
 
     async def _caller_gone(self, handoff: Handoff) -> None:
         """The conversation of a call that ended while waiting for an agent: :meth:`Conversations.caller_gone`
-        (a call-only one is closed ``abandoned``, one with chat stays in the queue for the chat)."""
+        (closed ``abandoned`` unless the customer may still be behind it: chat messages, a booked callback)."""
         call = handoff.call
         try:
             after = await self.conversations.caller_gone(
