@@ -206,7 +206,7 @@ class AgentCalls:
             after = await self.conversations.caller_gone(
                 call.conversation_id,
                 routed=handoff.routed,
-                score=handoff.offered_ms or now_ms(),
+                score=handoff.queued_ms or now_ms(),  # its place in the queue, as every requeue of a call keeps it
                 reason="call_abandoned",
             )
         except (GatewayError, StoreError) as exc:
