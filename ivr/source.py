@@ -199,12 +199,27 @@ def _syntax_error(exc: yaml.MarkedYAMLError) -> tuple[int | None, str]:
     return at if at is not None else opened, problem
 
 
+def _unprintable(text: str, exc: yaml.reader.ReaderError) -> str:
+    """What to tell the author of a flow holding a character YAML refuses (a control character, pasted in)."""
+    line_start = text.rfind("\n", 0, exc.position) + 1
+    column = exc.position - line_start + 1
+    return (
+        f"YAML syntax error: character U+{exc.character:04X} in column {column} is not allowed in YAML (a control or "
+        "unprintable character): remove it (it often comes with text pasted from another program)"
+    )
+
+
 def parse_yaml(text: str) -> tuple[Any, list[SpecError]]:
     """Parse one YAML document; returns the data and the problems found (duplicate keys).
 
     Raises :class:`SpecError` with the line for a YAML syntax error.
     """
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # it reads the whole text first, refusing characters YAML does not allow
+    except yaml.reader.ReaderError as exc:
+        raise SpecError(
+            _unprintable(text, exc), line=text.count("\n", 0, exc.position) + 1, code=ErrorCode.YAML
+        ) from None
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:

@@ -181,6 +181,11 @@ def test_error_codes_and_fields(tmp_path: Path) -> None:
             "indent with spaces, the same number for keys of the same level",
         ),
         ("start: a\nnodes:\n\ta: {type: hangup}\n", "3: YAML syntax error: a tab character: indent with spaces"),
+        (  # a control character pasted into a prompt: refused before parsing, with its line and column
+            "start: a\nnodes:\n  a: {type: say, prompt: \"Hi\u0091\", next: b}\n  b: {type: hangup}\n",
+            "3: YAML syntax error: character U+0091 in column 29 is not allowed in YAML (a control or unprintable "
+            "character): remove it (it often comes with text pasted from another program)",
+        ),
         # an unknown node type with nothing close lists the valid ones
         (
             "start: a\nnodes:\n  a: {type: banana}\n",
