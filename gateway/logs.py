@@ -11,6 +11,8 @@ import logging
 import sys
 import time
 
+from aiohttp.http_exceptions import HttpProcessingError
+
 CONTEXT_KEYS = ("conversation_id", "agent_id", "customer_id", "node", "code", "worker")
 
 
@@ -60,6 +62,25 @@ class _Worker(logging.Filter):
         return True
 
 
+class _ClientsBadRequests(logging.Filter):
+    """aiohttp logs a request it could not parse (a header with a NUL, a line too long: the client's mistake,
+    answered 400) at ERROR with a traceback; anybody on the internet can send one, so it is one INFO line here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg, record.args = (
+                f"%s: answered {exc.code}: %s",
+                (
+                    record.getMessage(),
+                    " ".join(str(exc.message).split())[:200],
+                ),
+            )
+            record.exc_info = record.exc_text = None
+        return True
+
+
 def setup(fmt: str = "json", level: int = logging.INFO, *, worker: int | None = None) -> None:
     """Log to standard error as ``json`` lines, ``text``, or ``auto``: text on a terminal (a person reads it),
     JSON otherwise (a log collector does). ``worker``: every line says this worker number."""
@@ -76,3 +97,6 @@ def setup(fmt: str = "json", level: int = logging.INFO, *, worker: int | None = 
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    server = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, _ClientsBadRequests) for f in server.filters):
+        server.addFilter(_ClientsBadRequests())

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
 
-from gateway.logs import JsonFormatter, TextFormatter
+import pytest
+from aiohttp import web
+
+from gateway.logs import JsonFormatter, TextFormatter, setup
 
 
 def _line(formatter: logging.Formatter, **extra: str) -> str:
@@ -28,3 +32,45 @@ def test_text_lines_name_the_agent_like_json_lines_do() -> None:
     assert _line(TextFormatter(), agent_id="demo").endswith("failed login from 192.0.2.7 [agent_id=demo]")
     assert json.loads(_line(JsonFormatter(), agent_id="demo"))["agent_id"] == "demo"
     assert _line(TextFormatter()).endswith("failed login from 192.0.2.7")
+
+
+async def test_a_request_aiohttp_cannot_parse_is_one_info_line_not_an_error_with_a_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A real aiohttp server on loopback gets a header holding a NUL byte (what a fuzzer or a scanner sends): it
+    answers 400, and the log says so in one INFO line; a handler's own failure is still an ERROR with its trace."""
+
+    async def broken(request: web.Request) -> web.Response:
+        raise RuntimeError("a bug")
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    setup("json")
+    app = web.Application()
+    app.router.add_get("/broken", broken)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        port = runner.addresses[0][1]
+        for request in (
+            b"GET / HTTP/1.1\r\nHost: x\r\nX-Probe: \x00\r\n\r\n",
+            b"GET /broken HTTP/1.1\r\nHost: x\r\n\r\n",
+        ):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(request)
+            status = await reader.readline()
+            writer.close()
+            assert status.split()[1] in (b"400", b"500"), status
+        await asyncio.sleep(0.05)
+    finally:
+        await runner.cleanup()
+        root.handlers[:], _ = saved[0], root.setLevel(saved[1])
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    server = [line for line in lines if line["logger"] == "aiohttp.server"]
+    assert len(server) == 2, lines
+    bad_request, bug = server
+    assert bad_request["level"] == "info" and "exc" not in bad_request, bad_request
+    assert "answered 400" in bad_request["msg"] and "Invalid header value char" in bad_request["msg"], bad_request
+    assert bug["level"] == "error" and "RuntimeError: a bug" in bug["exc"], bug
