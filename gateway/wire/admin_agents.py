@@ -24,6 +24,7 @@ from gateway.errors import BadRequest
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import Role
 from gateway.wire import api
+from gateway.wire.agent_admin import check_changes
 from gateway.wire.api import AGENT, Answer, Body, Operation, Param, path_param, problems, ref
 from gateway.wire.desk_routes import query_params
 from gateway.wire.routes import agent_with_role, read_json
@@ -74,8 +75,9 @@ async def update_agent(request: web.Request) -> web.Response:
     admin = await agent_with_role(request, Role.ADMIN, doing="manage agents")
     agent_id = request.match_info["agent_id"]
     body = await read_json(request)
+    changes = check_changes(body)  # every field checked first (400 naming it), then what the edit would do
     if agent_id == admin.id and (
-        body.get("disabled") is True or Role.ADMIN.value not in body.get("roles", [Role.ADMIN])
+        changes.get("disabled") is True or Role.ADMIN.value not in changes.get("roles", (Role.ADMIN.value,))
     ):
         raise BadRequest("an admin cannot disable themselves or drop their own admin role", field="disabled")
     agent = await request.app[SERVICES].agent_admin.update(admin.id, agent_id, body)

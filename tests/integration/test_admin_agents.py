@@ -152,6 +152,11 @@ async def test_bad_input_names_the_field_and_saves_nothing(nodes: tuple[Node, No
         got, problem = await admin.call("POST", "/api/admin/agents/bob/password", {"password": "qwertyuiop"})
         assert (got, problem["code"], problem["field"]) == (400, "weak_password", "password")
         assert (await admin.call("PATCH", "/api/admin/agents/ada", {"disabled": True}))[0] == 400  # not oneself
+        for body, field in (({"roles": None}, "roles"), ({"roles": "admin"}, "roles"), ({"name": ""}, "name")):
+            got, problem = await admin.call("PATCH", "/api/admin/agents/ada", body)  # checked before the self-rule
+            assert (got, problem["code"], problem["field"]) == (400, "bad_field", field), (body, problem)
+        got, problem = await admin.call("PATCH", "/api/admin/agents/ada", {"roles": ["agent"]})
+        assert (got, problem["field"]) == (400, "disabled"), problem  # an admin keeps their own admin role
         assert await admin.call("GET", "/api/admin/agents") == (200, before)  # nothing half-saved
         assert await admin.call("GET", "/api/admin/audit") == (200, audit_before)  # nothing recorded
         assert (await login(http, node_a, "bob", PASSWORDS["bob"], "192.0.2.2")).status == 200  # bob untouched
