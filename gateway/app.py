@@ -10,6 +10,7 @@ from aiohttp import web
 
 from gateway import runtime
 from gateway.config import Settings
+from gateway.logs import quiet_clients_bad_requests
 from gateway.protocol.server import CloseCode
 from gateway.store.store import StoreError
 from gateway.wire import (
@@ -39,6 +40,7 @@ def create_app(
     """The node's application; ``clock``: the services' time in ms (gateway/runtime.py; tests inject one);
     ``seed_agents``: this node fills an empty store's agents (of ``serve --workers N``, worker 0 only)."""
     app = web.Application(middlewares=[pages.problem_json], client_max_size=64 * 1024)
+    quiet_clients_bad_requests()  # anybody can send a malformed request: not an error of ours
 
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         app[SERVICES] = await runtime.start(settings, clock=clock, seed_agents=seed_agents)

@@ -69,14 +69,10 @@ class _ClientsBadRequests(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
         if isinstance(exc, HttpProcessingError):
+            remote = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
             record.levelno, record.levelname = logging.INFO, "INFO"
-            record.msg, record.args = (
-                f"%s: answered {exc.code}: %s",
-                (
-                    record.getMessage(),
-                    " ".join(str(exc.message).split())[:200],
-                ),
-            )
+            record.msg = "a request from %s that could not be parsed, answered %s: %s"
+            record.args = (remote, exc.code, " ".join(str(exc.message).split())[:200])
             record.exc_info = record.exc_text = None
         return True
 
@@ -97,6 +93,11 @@ def setup(fmt: str = "json", level: int = logging.INFO, *, worker: int | None = 
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+def quiet_clients_bad_requests() -> None:
+    """Log a request aiohttp could not parse as one INFO line (:class:`_ClientsBadRequests`); once per process,
+    by whatever builds an application that serves HTTP."""
     server = logging.getLogger("aiohttp.server")
     if not any(isinstance(f, _ClientsBadRequests) for f in server.filters):
         server.addFilter(_ClientsBadRequests())

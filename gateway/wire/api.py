@@ -115,6 +115,7 @@ class Answer:
     schema: Schema | None = None
     media_type: str = "application/json"
     headers: Mapping[str, str] = field(default_factory=dict)  # header name -> description
+    alternatives: Mapping[str, Schema] = field(default_factory=dict)  # other media types it may come as -> schema
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +172,7 @@ def _answer(a: Answer) -> Schema:
     out: Schema = {"description": a.description}
     if a.schema is not None:
         out["content"] = {a.media_type: {"schema": a.schema}}
+        out["content"].update({media: {"schema": schema} for media, schema in a.alternatives.items()})
     if a.headers:
         out["headers"] = {name: {"description": d, "schema": {"type": "string"}} for name, d in a.headers.items()}
     return out

@@ -206,7 +206,12 @@ def operations() -> list[Operation]:
                 Param("format", "query", "csv: one row per key and interval start", enum_of(["json", "csv"])),
             ),
             answers=(
-                Answer(200, "the report (with format=csv: text/csv, a header row, then the same figures)", REPORT),
+                Answer(
+                    200,
+                    "the report (with format=csv: text/csv, a header row, then the same figures)",
+                    REPORT,
+                    alternatives={"text/csv": {"type": "string"}},
+                ),
             ),
             problems=_PROBLEMS,
         ),

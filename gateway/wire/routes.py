@@ -408,7 +408,15 @@ def operations() -> list[Operation]:
             "The rest of webclient/static/ (desk and shared modules, styles); nothing outside it",
             tag="pages",
             params=(path_param("path", "a file under webclient/static/"),),
-            answers=(Answer(200, "the file", {"type": "string"}, "application/octet-stream"),),
+            answers=(
+                Answer(200, "the file", {"type": "string"}, "application/octet-stream"),
+                Answer(
+                    404,
+                    "no such file under webclient/static/ (an empty body)",
+                    {"type": "string", "maxLength": 0},
+                    "application/octet-stream",
+                ),
+            ),
             problem_json=False,
         ),
         Operation(
