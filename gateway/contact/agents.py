@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from gateway.contact.routing import MAX_SKILL_LEVEL, parse_skills
+from gateway.contact.routing import MAX_SKILL_LEVEL, parse_skills, skill_problem
 from gateway.errors import BadRequest, Conflict, NotFound
 from gateway.protocol.bus import AgentChanged, Message
 from gateway.protocol.codes import ErrorCode
@@ -137,16 +137,31 @@ def check_roles(value: object) -> tuple[str, ...]:
 
 
 def check_skills(value: object) -> tuple[tuple[str, int], ...]:
-    """``{"billing": 3}`` (the API), or ``["billing:3", "spanish"]`` / ``"billing:3,spanish"`` (files, the CLI)."""
+    """``{"billing": 3}`` (the API), or ``["billing:3", "spanish"]`` / ``"billing:3,spanish"`` (files, the CLI).
+
+    The API's object is checked entry by entry in the admin form's words (a skill's name, its level:
+    :func:`skill_problem`, field ``skills.<name>``); the texts in their own ``name:level`` words."""
+    if isinstance(value, dict):
+        for name, level in value.items():
+            if problem := skill_problem(name, level):
+                raise _bad(problem, f"skills.{str(name)[:40]}")
+        lower: dict[str, str] = {}
+        for name in value:
+            if name.lower() in lower:
+                raise _bad(
+                    f"skill {name!r} is listed twice (as {lower[name.lower()]!r}; names are not case-sensitive): "
+                    "keep one row for it",
+                    f"skills.{name}",
+                )
+            lower[name.lower()] = name
+        if len(value) > MAX_SKILLS:
+            raise _bad(f"'skills' names at most {MAX_SKILLS} skills", "skills")
+        return tuple((name.lower(), level) for name, level in value.items())
     try:
-        if isinstance(value, dict):
-            if not all(isinstance(v, int) and not isinstance(v, bool) for v in value.values()):
-                raise ValueError(f"'skills' levels are whole numbers from 1 to {MAX_SKILL_LEVEL}")
-            skills = parse_skills([f"{k}:{v}" for k, v in value.items()])
-        elif isinstance(value, str) or (isinstance(value, list) and all(isinstance(s, str) for s in value)):
+        if isinstance(value, str) or (isinstance(value, list) and all(isinstance(s, str) for s in value)):
             skills = parse_skills(value)
         else:
-            raise ValueError("'skills' is an object like {\"billing\": 3} (levels 1-10)")
+            raise ValueError(f"'skills' is an object like {{\"billing\": 3}} (levels 1-{MAX_SKILL_LEVEL})")
     except ValueError as exc:
         raise _bad(str(exc), "skills") from None
     if len(skills) > MAX_SKILLS or len({name for name, _ in skills}) != len(skills):

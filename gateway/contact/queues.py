@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from gateway.contact.routing import MAX_SKILL_LEVEL, SKILL_RE, Skills
+from gateway.contact.routing import Skills, skill_problem
 from gateway.errors import BadRequest, Conflict, NotFound
 from gateway.protocol.codes import ErrorCode
 from gateway.store.queue_store import QueueStore
@@ -162,13 +162,8 @@ def _skills(raw: Any) -> dict[str, int]:
         raise _bad("'skills' is an object of skill names to levels, e.g. {\"billing\": 2}", "skills")
     out: dict[str, int] = {}
     for name, level in raw.items():
-        found = SKILL_RE.match(name) if isinstance(name, str) else None
-        if found is None or found.group(2) is not None:
-            raise _bad(f"skill {name!r} must be 1-40 letters, digits, _ or -", f"skills.{name}")
-        if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= MAX_SKILL_LEVEL:
-            raise _bad(
-                f"the level of skill '{name}' must be a whole number from 1 to {MAX_SKILL_LEVEL}", f"skills.{name}"
-            )
+        if problem := skill_problem(name, level):  # in the admin form's words: the skill, its name or its level
+            raise _bad(problem, f"skills.{str(name)[:40]}")
         out[name.lower()] = level
     return dict(sorted(out.items()))
 

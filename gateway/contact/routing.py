@@ -59,6 +59,20 @@ def parse_skills(text: str | Sequence[str]) -> Skills:
     return tuple(out)
 
 
+SKILL_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
+def skill_problem(name: object, level: object) -> str | None:
+    """What is wrong with one skill of an object ``{name: level}`` (the admin API's, an agent's or a queue's), or
+    None. The words are the admin console's form (gateway's webclient/static/admin/console_agents.js), where a skill
+    is a row with a name field and a level field: the skill, then the field and its rule."""
+    if not isinstance(name, str) or not SKILL_NAME_RE.match(name):
+        return f"skill {str(name)[:40]!r}: the name is 1 to 40 letters, digits, _ or - (no spaces)"
+    if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= MAX_SKILL_LEVEL:
+        return f"skill {name!r}: the level is a whole number from 1 to {MAX_SKILL_LEVEL}"
+    return None
+
+
 def format_skills(skills: Skills) -> str:
     return ",".join(f"{name}:{level}" for name, level in skills)
 

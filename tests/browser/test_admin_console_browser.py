@@ -157,7 +157,11 @@ async def test_an_admin_manages_agents_queues_widget_and_webhooks_and_finds_it_a
     await dialog.get_by_label("Skill 2 level").fill("2")
     await dialog.locator("[name=password]").fill(NEW_PASSWORD)
     await page.keyboard.press("Enter")
-    await expect(dialog.locator("[data-field=skills] .cs-field-error")).to_contain_text("listed twice")
+    second = dialog.get_by_label("Skill 2 name")
+    await expect(second).to_have_attribute("aria-invalid", "true")
+    await expect(second).to_have_accessible_description(
+        "Skill 2 name: billing is listed twice (as skill 1): keep one row for it."
+    )
     _, listed = await rest(node, admin, "GET", "/api/admin/agents")
     assert "erin" not in {a["id"] for a in listed["agents"]}
     await dialog.get_by_role("button", name="Remove skill 2").click()
@@ -295,3 +299,100 @@ async def test_a_supervisor_sees_no_edit_control_and_an_agent_is_refused(
     await expect(page.locator("#view-agents")).to_be_hidden()
     await checked(page, errors, shots, "agent-refused")
     await context.close()
+
+
+async def test_the_agent_form_shows_every_fields_problem_at_once_each_next_to_its_field(
+    browser: Browser, console_node: Node, tmp_path: Path
+) -> None:
+    """One submit of a form wrong everywhere: every field's problem is shown, each tied to its field (aria-invalid,
+    aria-describedby: its accessible description), the first one focused, the form's top line saying how many;
+    nothing is sent. Skill rows are named as the form shows them ("Skill 2 level"), renumbered when one goes."""
+    node = console_node
+    shots = screenshots(tmp_path)
+    context, page, errors = await new_page(browser)
+    admin = await login_token(node, "dana", ADMIN_PASSWORD)
+    posted: list[str] = []
+    page.on("request", lambda r: posted.append(r.url) if r.method == "POST" and "/api/admin/agents" in r.url else None)
+    try:
+        await sign_in(page, node, "dana", ADMIN_PASSWORD)
+        await page.click("[data-testid=cs-agent-add]")
+        dialog = page.locator("[data-testid=cs-agent-dialog]")
+        await dialog.locator("[name=id]").fill("Not An Id")
+        await dialog.locator("[name=password]").fill("short")
+        await dialog.locator("[name=capacity]").fill("0")
+        await dialog.get_by_label("Agent", exact=True).uncheck()
+        for n, (skill, level) in enumerate((("spare", "1"), ("bill ing", "4"), ("sales", "11"), ("Sales", "2")), 1):
+            await dialog.get_by_role("button", name="Add skill").click()
+            await dialog.get_by_label(f"Skill {n} name").fill(skill)
+            await dialog.get_by_label(f"Skill {n} level").fill(level)
+        await dialog.get_by_role("button", name="Remove skill 1").click()  # the others move up: 1, 2, 3
+        await dialog.locator("[type=submit]").click()
+
+        expected = {
+            dialog.locator(
+                "[name=id]"
+            ): "Agent ID: 1 to 32 of a-z, 0-9, dot, _ and -, starting with a letter or digit.",
+            dialog.locator("[name=name]"): "Name is required.",
+            dialog.locator("[name=password]"): "Password: at least 10 characters.",
+            dialog.locator("[name=capacity]"): "Capacity: a whole number from 1 to 50.",
+            dialog.get_by_label("Skill 1 name"): "Skill 1 name: 1 to 40 letters, digits, _ or - (no spaces).",
+            dialog.get_by_label("Skill 2 level"): "Skill 2 level: a whole number from 1 to 10.",
+            dialog.get_by_label(
+                "Skill 3 name"
+            ): "Skill 3 name: Sales is listed twice (as skill 2): keep one row for it.",
+        }
+        for control, message in expected.items():
+            await expect(control).to_have_attribute("aria-invalid", "true")
+            await expect(control).to_have_accessible_description(re.compile(re.escape(message)))
+            error_id = (await control.get_attribute("aria-describedby") or "").split()[0]
+            await expect(page.locator(f"[id='{error_id}']")).to_be_visible()  # shown next to it, not only read
+        for fine in ("Skill 1 level", "Skill 2 name", "Skill 3 level"):
+            await expect(dialog.get_by_label(fine)).not_to_have_attribute("aria-invalid", "true")
+        roles = dialog.locator("[data-field=roles] > .cs-field-error")
+        await expect(roles).to_have_text("Roles: choose at least one.")
+        await expect(dialog.locator("[data-field=roles]")).to_have_accessible_description("Roles: choose at least one.")
+        await expect(dialog.locator(".cs-form-error")).to_have_text("Fix the 8 problems marked below.")
+        await expect(dialog.locator("[name=id]")).to_be_focused()
+        await checked(page, errors, shots, "agent-every-problem")
+        assert posted == []  # nothing sent
+
+        # fixed in one go: the agent is added
+        await dialog.locator("[name=id]").fill("fay")
+        await dialog.locator("[name=name]").fill("Fay Lee")
+        await dialog.locator("[name=password]").fill("fay-first-passphrase-7")
+        await dialog.locator("[name=capacity]").fill("2")
+        await dialog.get_by_label("Agent", exact=True).check()
+        await dialog.get_by_label("Skill 1 name").fill("billing")
+        await dialog.get_by_label("Skill 2 level").fill("3")
+        await dialog.get_by_role("button", name="Remove skill 3").click()
+        await dialog.locator("[type=submit]").click()
+        await expect(dialog).to_have_count(0)
+        _, listed = await rest(node, admin, "GET", "/api/admin/agents")
+        fay = next(a for a in listed["agents"] if a["id"] == "fay")
+        assert (fay["name"], fay["capacity"], fay["skills"]) == ("Fay Lee", 2, {"billing": 4, "sales": 3})
+
+        # what only the gateway knows still shows next to its field: an ID that is taken
+        await page.click("[data-testid=cs-agent-add]")
+        await dialog.locator("[name=id]").fill("alice")
+        await dialog.locator("[name=name]").fill("Another Alice")
+        await dialog.locator("[name=password]").fill("alice-two-passphrase-7")
+        await dialog.locator("[type=submit]").click()
+        await expect(dialog.locator("[name=id]")).to_have_attribute("aria-invalid", "true")
+        await expect(dialog.locator("[data-field=id] .cs-field-error")).to_contain_text("alice")
+        await expect(dialog.locator(".cs-form-error")).to_be_hidden()
+        await dialog.get_by_role("button", name="Cancel").click()
+
+        # a queue's skill rows say the same
+        await open_view(page, "queues")
+        await page.get_by_role("button", name="Edit queue billing").click()
+        queue = page.locator("[data-testid=cs-queue-dialog]")
+        await queue.get_by_role("button", name="Add skill").click()
+        await queue.get_by_label("Skill 1 name").fill("billing")
+        await queue.get_by_label("Skill 1 level").fill("12")
+        await queue.locator("[type=submit]").click()
+        level = queue.get_by_label("Skill 1 level")
+        await expect(level).to_have_attribute("aria-invalid", "true")
+        await expect(level).to_have_accessible_description("Skill 1 level: a whole number from 1 to 10.")
+        await expect(level).to_be_focused()
+    finally:
+        await context.close()

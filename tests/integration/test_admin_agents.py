@@ -134,7 +134,7 @@ async def test_bad_input_names_the_field_and_saves_nothing(nodes: tuple[Node, No
             ({**good, "id": "alice"}, 409, "conflict", "id"),
             ({**good, "password": "short-pw"}, 400, "weak_password", "password"),
             ({**good, "password": "password1234"}, 400, "weak_password", "password"),  # in the breached list
-            ({**good, "skills": {"billing": 11}}, 400, "bad_field", "skills"),
+            ({**good, "skills": {"billing": 11}}, 400, "bad_field", "skills.billing"),
             ({**good, "skills": ["billing"]}, 400, "bad_field", "skills"),
             ({**good, "roles": ["agent", "root"]}, 400, "bad_field", "roles"),
             ({**good, "capacity": 0}, 400, "bad_field", "capacity"),
@@ -146,7 +146,7 @@ async def test_bad_input_names_the_field_and_saves_nothing(nodes: tuple[Node, No
             got, problem = await admin.call("POST", "/api/admin/agents", body)
             assert "code" in problem, (body, problem)
             assert (got, problem["code"], problem["field"]) == (status, code, field), body
-        for body, field in (({"skills": {"x": 0}}, "skills"), ({"disabled": "yes"}, "disabled"), ({"pw": 1}, "pw")):
+        for body, field in (({"skills": {"x": 0}}, "skills.x"), ({"disabled": "yes"}, "disabled"), ({"pw": 1}, "pw")):
             got, problem = await admin.call("PATCH", "/api/admin/agents/bob", body)
             assert (got, problem["field"]) == (400, field)
         got, problem = await admin.call("POST", "/api/admin/agents/bob/password", {"password": "qwertyuiop"})

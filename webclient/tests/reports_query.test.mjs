@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  PRESETS, ahtMs, fmtMs, fmtRatio, intervalLabel, isEmptyReport, presetOf, rangeProblem, readQuery, reportQuery,
-  sumPoints, todayIn, topKeys, weightedPoints,
+  METRICS, PRESETS, ahtMs, fmtMs, fmtRatio, intervalLabel, isEmptyReport, presetOf, rangeProblem, readQuery, reportQuery,
+  metricGroups, sumPoints, todayIn, topKeys, weightedPoints,
 } from '../static/supervisor/reports_query.js';
 
 test("today is the center's date in its time zone, whatever this browser's own", () => {
@@ -55,13 +55,13 @@ test("the page's address reads back into the query it was made from", () => {
 
 test('figures as people read them', () => {
   assert.equal(fmtMs(null), '—');
-  assert.equal(fmtMs(850), '850 ms');
-  assert.equal(fmtMs(12500), '13 s');
-  assert.equal(fmtMs(9400), '9.4 s');
-  assert.equal(fmtMs(185000), '3 min 05 s');
-  assert.equal(fmtMs(3720000), '1 h 02 min');
-  assert.equal(fmtRatio(0.875), '87.5 %');
-  assert.equal(fmtRatio(1), '100 %');
+  assert.equal(fmtMs(850), '850\u00a0ms');
+  assert.equal(fmtMs(12500), '13\u00a0s');
+  assert.equal(fmtMs(9400), '9.4\u00a0s');
+  assert.equal(fmtMs(185000), '3\u00a0min 05\u00a0s');
+  assert.equal(fmtMs(3720000), '1\u00a0h 02\u00a0min');
+  assert.equal(fmtRatio(0.875), '87.5\u00a0%');
+  assert.equal(fmtRatio(1), '100\u00a0%');
   assert.equal(fmtRatio(null), '—');
   assert.equal(intervalLabel('2026-12-03T00:00:00Z', 'day'), 'Dec 3');
   assert.equal(intervalLabel('2026-12-03T14:00:00Z', 'hour'), 'Dec 3 14:00');
@@ -99,4 +99,15 @@ test('an empty report: nothing counted anywhere', () => {
   assert.equal(isEmptyReport({ totals: [{ key: 'billing', offered: 0, handled: 0, asa_ms: null, service_level: null }] }), true);
   assert.equal(isEmptyReport({ totals: [{ key: 'resolved', closed: 2 }] }), false);
   assert.equal(isEmptyReport(report), false);
+});
+
+test("the totals table's headers: each metric's group once over its consecutive columns, every column under one", () => {
+  const groups = metricGroups();
+  assert.deepEqual(groups.map((g) => g.group), ['Contacts', 'Calls (avg)', 'Chats (avg)', 'Callbacks', 'Escalated', 'IVR']);
+  assert.equal(groups.reduce((n, g) => n + g.span, 0), METRICS.length);
+  assert.deepEqual(metricGroups([['a', 'A', 'count', 'A', 'x'], ['b', 'B', 'count', 'B', 'y'], ['c', 'C', 'count', 'C', 'x']]),
+    [{ group: 'x', span: 1 }, { group: 'y', span: 1 }, { group: 'x', span: 1 }]);  // apart: two headers
+  for (const [name, label, kind, short, group] of METRICS) {
+    assert.ok(label && short && group && ['count', 'ms', 'ratio'].includes(kind), name);
+  }
 });

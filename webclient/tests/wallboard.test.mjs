@@ -15,7 +15,7 @@ test('durations read as a clock', () => {
 });
 
 test('expected waits in words', () => {
-  assert.deepEqual([0, 30000, 61000, null].map(expected), ['none', 'under 1 min', 'about 2 min', 'unknown']);
+  assert.deepEqual([0, 30000, 61000, null].map(expected), ['none', 'under 1\u00a0min', 'about 2\u00a0min', 'unknown']);
 });
 
 test('the oldest wait is over its target only past it, and nothing waiting is never over', () => {

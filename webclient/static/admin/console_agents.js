@@ -4,11 +4,22 @@
 
 import { call, enc } from './console_api.js';
 import {
-  confirmDialog, field, formDialog, group, h, input, newId, noticeDialog, problemText, table, timeText,
+  confirmDialog, field, formDialog, group, h, input, invalid, newId, noticeDialog, problemText, table, timeText,
 } from './console_dom.js';
 
 export const ROLES = [['agent', 'Agent'], ['supervisor', 'Supervisor'], ['admin', 'Admin']];
+// the gateway's rules (gateway/contact/agents.py, routing.py): the form checks them all before sending, so an admin
+// sees every field's problem at once; the gateway checks them again (and what only it knows: a taken ID, a breached
+// password)
 const MIN_PASSWORD = 10;
+const AGENT_ID = /^[a-z0-9][a-z0-9_.-]{0,31}$/;
+const MAX_NAME = 80;
+const MAX_CAPACITY = 50;
+const SKILL_NAME = /^[A-Za-z0-9_-]{1,40}$/;
+const MAX_SKILL_LEVEL = 10;
+const MAX_SKILLS = 32;  // an agent's (a queue's are not counted)
+
+const wholeIn = (text, min, max) => /^\s*\d+\s*$/.test(text) && Number(text) >= min && Number(text) <= max;
 
 export function createAgentsView(section, ctx) {
   const body = h('div', { class: 'cs-view-body' });
@@ -91,7 +102,7 @@ export function createAgentsView(section, ctx) {
   function editDialog(a) {
     const adding = !a;
     const roles = new Set(a ? a.roles || [] : ['agent']);
-    const skills = skillRows(a ? a.skills : {});
+    const skills = skillRows(a ? a.skills : {}, { most: MAX_SKILLS });
     const fields = [
       adding ? field('Agent ID', input('id', { required: true, maxlength: 32 }), { hint: 'Used to sign in; cannot be changed later.' }).wrap : null,
       field('Name', input('name', { required: true, value: a ? a.name || '' : '', maxlength: 80, spellcheck: 'true' })).wrap,
@@ -113,6 +124,8 @@ export function createAgentsView(section, ctx) {
       testid: 'cs-agent-dialog',
       onSubmit: async (form) => {
         const f = form.elements;
+        const problems = agentProblems(form, adding).concat(skills.problems());
+        if (problems.length) throw invalid(problems);
         const value = {
           name: f.namedItem('name').value.trim(),
           capacity: Number(f.capacity.value),
@@ -131,6 +144,29 @@ export function createAgentsView(section, ctx) {
         return true;
       },
     });
+  }
+
+  /** Every field of the agent form that the gateway would refuse, each with its message (as the form names it). */
+  function agentProblems(form, adding) {
+    const f = form.elements;
+    const out = [];
+    const check = (ok, control, message) => { if (!ok) out.push({ control, message }); };
+    if (adding) {
+      const id = f.namedItem('id');
+      check(id.value.trim() !== '', id, 'Agent ID is required.');
+      check(id.value.trim() === '' || AGENT_ID.test(id.value.trim()), id,
+        'Agent ID: 1 to 32 of a-z, 0-9, dot, _ and -, starting with a letter or digit.');
+    }
+    const name = f.namedItem('name');
+    check(name.value.trim() !== '', name, 'Name is required.');
+    check(name.value.length <= MAX_NAME, name, `Name: at most ${MAX_NAME} characters.`);
+    check(!/[\u0000-\u001f\u007f]/.test(name.value), name, 'Name: no control characters.');
+    if (adding) {
+      check(f.password.value.length >= MIN_PASSWORD, f.password, `Password: at least ${MIN_PASSWORD} characters.`);
+    }
+    check(wholeIn(f.capacity.value, 1, MAX_CAPACITY), f.capacity, `Capacity: a whole number from 1 to ${MAX_CAPACITY}.`);
+    if (!form.querySelector('input[name=role]:checked')) out.push({ field: 'roles', message: 'Roles: choose at least one.' });
+    return out;
   }
 
   function passwordDialog(a) {
@@ -158,34 +194,76 @@ export function createAgentsView(section, ctx) {
   };
 }
 
-/** Skills as rows of name + level, with add and remove: {element, value() -> {name: level}}. */
-export function skillRows(skills, { legend = 'Skills', name = 'skills' } = {}) {
+/** Skills as rows of name + level, with add and remove: {element, problems() -> [{control, message}], value() ->
+ * {name: level}}. Rows are numbered as they stand (removing one renumbers the rest): "Skill 2 name", "Skill 2 level";
+ * each input has its own error line under its row, and a problem names the row and the field so. */
+export function skillRows(skills, { legend = 'Skills', name = 'skills', most = Infinity } = {}) {
   const list = h('div', { class: 'cs-rows' });
+  const inputs = (entry) => entry.querySelectorAll('input');
+  const renumber = () => {
+    Array.from(list.children).forEach((entry, i) => {
+      const [skill, level] = inputs(entry);
+      skill.setAttribute('aria-label', `Skill ${i + 1} name`);
+      level.setAttribute('aria-label', `Skill ${i + 1} level`);
+      entry.querySelector('button').setAttribute('aria-label', `Remove skill ${i + 1}`);
+    });
+  };
+  const errorFor = (control, stem) => {
+    const error = h('p', { class: 'cs-field-error', id: newId(stem), hidden: true });
+    control.setAttribute('aria-describedby', error.id);
+    return error;
+  };
   const addRow = (skill = '', level = 1) => {
-    const n = list.children.length + 1;
-    const nameIn = input('skill', { value: skill, 'aria-label': `Skill ${n} name`, placeholder: 'billing', maxlength: 40 });
-    const levelIn = input('level', { type: 'number', min: 1, max: 10, step: 1, value: level, 'aria-label': `Skill ${n} level` });
-    const row = h('div', { class: 'cs-row' }, nameIn, levelIn,
-      h('button', { type: 'button', class: 'btn small ghost', 'aria-label': `Remove skill ${n}`,
-        onclick: () => { row.remove(); addButton.focus(); } }, 'Remove'));
-    list.append(row);
+    const nameIn = input('skill', { value: skill, placeholder: 'billing', maxlength: 40 });
+    const levelIn = input('level', { type: 'number', min: 1, max: MAX_SKILL_LEVEL, step: 1, value: level });
+    const entry = h('div', { class: 'cs-row-entry' },
+      h('div', { class: 'cs-row' }, nameIn, levelIn,
+        h('button', { type: 'button', class: 'btn small ghost',
+          onclick: () => { entry.remove(); renumber(); addButton.focus(); } }, 'Remove')),
+      errorFor(nameIn, 'skill-name-error'), errorFor(levelIn, 'skill-level-error'));
+    list.append(entry);
+    renumber();
     return nameIn;
   };
   for (const [skill, level] of Object.entries(skills || {})) addRow(skill, level);
   const addButton = h('button', { type: 'button', class: 'btn small', onclick: () => addRow().focus() }, 'Add skill');
-  const element = group(legend, name, h('p', { class: 'cs-hint' }, 'Each skill with a level from 1 to 10.'), list, addButton);
+  const element = group(legend, name, h('p', { class: 'cs-hint' }, `Each skill with a level from 1 to ${MAX_SKILL_LEVEL}.`),
+    list, addButton);
+
+  /** Every row's problems at once (a row without a name is left out, as value() leaves it). */
+  function problems() {
+    const out = [];
+    const seen = new Map();  // name (any case: the gateway's are lower case) -> the row that has it
+    for (const entry of list.children) {
+      const [skill, level] = inputs(entry);
+      const key = skill.value.trim();
+      if (!key) continue;
+      const row = skill.getAttribute('aria-label').replace(/ name$/, '');
+      if (!SKILL_NAME.test(key)) {
+        out.push({ control: skill, message: `${row} name: 1 to 40 letters, digits, _ or - (no spaces).` });
+      } else if (seen.has(key.toLowerCase())) {
+        out.push({ control: skill, message: `${row} name: ${key} is listed twice (as ${seen.get(key.toLowerCase())}): keep one row for it.` });
+      } else {
+        seen.set(key.toLowerCase(), row.toLowerCase());
+      }
+      if (!wholeIn(level.value, 1, MAX_SKILL_LEVEL)) {
+        out.push({ control: level, message: `${row} level: a whole number from 1 to ${MAX_SKILL_LEVEL}.` });
+      }
+    }
+    if (seen.size > most) out.push({ field: name, message: `At most ${most} skills.` });
+    return out;
+  }
+
   return {
     element,
+    problems,
     value() {
+      const found = problems();
+      if (found.length) throw invalid(found);  // two levels for one skill: the admin says which, nothing is merged
       const out = {};
-      for (const row of list.children) {
-        const [skill, level] = row.querySelectorAll('input');
-        const key = skill.value.trim();
-        if (!key) continue;
-        if (Object.hasOwn(out, key)) {  // two levels for one skill: the admin says which, nothing is merged
-          throw Object.assign(new Error(`Skill ${key} is listed twice: keep one row for it.`), { status: 400, field: name });
-        }
-        out[key] = Number(level.value);
+      for (const entry of list.children) {
+        const [skill, level] = inputs(entry);
+        if (skill.value.trim()) out[skill.value.trim()] = Number(level.value);
       }
       return out;
     },

@@ -88,26 +88,64 @@ function findField(form, name) {
   return null;
 }
 
+/** The error line of a control: the first .cs-field-error its aria-describedby names (field() and the skill rows
+ * make one per control). */
+function errorLine(control) {
+  const root = control.getRootNode();
+  for (const id of (control.getAttribute('aria-describedby') || '').split(/\s+/)) {
+    const el = id && root.getElementById ? root.getElementById(id) : null;
+    if (el && el.classList.contains('cs-field-error')) return el;
+  }
+  return null;
+}
+
+/** Where a problem goes: {control, error line, invalid: whether the control is marked aria-invalid}, or null. */
+function placeOf(form, problem) {
+  if (problem.control) return { control: problem.control, error: errorLine(problem.control), invalid: true };
+  const holder = problem.field ? findField(form, problem.field) : null;
+  if (!holder) return null;
+  const group = holder.matches('fieldset');
+  const control = group ? holder.querySelector('input, select, textarea, button') : holder.querySelector('input, select, textarea');
+  return { control, error: holder.querySelector(':scope > .cs-field-error'), invalid: !group };
+}
+
+/** A form's problems all at once, each next to its field: [{field, message}] (a field's name, as a refusal names
+ * it) or [{control, message}] (an input with its own error line); its control marked aria-invalid (a group's error
+ * is under its legend), the first one focused; with more than one, the form's top line (an alert) says how many.
+ * One with no place in the form goes to the top line. */
+export function showProblems(form, problems) {
+  const top = form.querySelector('.cs-form-error');
+  const loose = [];
+  let first = null;
+  for (const problem of problems) {
+    const place = placeOf(form, problem);
+    if (!place || !place.error) {
+      loose.push(problem.message);
+      continue;
+    }
+    const error = place.error;
+    error.textContent = error.hidden ? problem.message : `${error.textContent} ${problem.message}`;
+    error.hidden = false;
+    if (place.control && place.invalid) place.control.setAttribute('aria-invalid', 'true');
+    first = first || place.control;
+  }
+  if (loose.length || problems.length > 1) {
+    const count = problems.length - loose.length;
+    top.textContent = [...loose, count > 1 ? `Fix the ${count} problems marked below.` : ''].filter(Boolean).join(' ');
+    top.hidden = false;
+  }
+  if (first) first.focus();
+  else if (!top.hidden) top.focus();
+}
+
 /** A refusal (problem JSON) shown in the form: next to the field it names, focused; else at the form's top. */
 export function showProblem(form, err) {
-  const message = problemText(err);
-  const holder = err && err.field ? findField(form, err.field) : null;
-  if (holder) {
-    const error = holder.querySelector(':scope > .cs-field-error');
-    error.textContent = message;
-    error.hidden = false;
-    const control = holder.matches('fieldset') ? holder.querySelector('input, select, textarea, button')
-      : holder.querySelector('input, select, textarea');
-    if (control) {
-      if (!holder.matches('fieldset')) control.setAttribute('aria-invalid', 'true');
-      control.focus();
-    }
-    return;
-  }
-  const top = form.querySelector('.cs-form-error');
-  top.textContent = message;
-  top.hidden = false;
-  top.focus();
+  showProblems(form, [{ field: err && err.field, message: problemText(err) }]);
+}
+
+/** What a form's own checks found, to throw from a dialog's onSubmit: formDialog shows every one (showProblems). */
+export function invalid(problems) {
+  return Object.assign(new Error(problems.map((p) => p.message).join(' ')), { status: 400, problems });
 }
 
 export function problemText(err) {
@@ -124,7 +162,7 @@ export function formError() {
 // ------------------------------------------------------------ dialogs
 
 /** A modal dialog holding a form: `onSubmit(form)` resolves to true to close it; a throw is shown in the form
- * (showProblem). Returns the dialog (already open). */
+ * (showProblem; every one of an invalid(problems)'s, showProblems). Returns the dialog (already open). */
 export function formDialog({ title, body, submitLabel, onSubmit, danger = false, wide = false, testid }) {
   const titleId = newId('dialog-title');
   const submit = h('button', { type: 'submit', class: `btn ${danger ? 'danger' : 'primary'}` }, submitLabel);
@@ -142,7 +180,8 @@ export function formDialog({ title, body, submitLabel, onSubmit, danger = false,
     try {
       if (await onSubmit(form)) dialog.close();
     } catch (err) {
-      showProblem(form, err);
+      if (err && Array.isArray(err.problems)) showProblems(form, err.problems);
+      else showProblem(form, err);
     } finally {
       submit.disabled = false;
     }

@@ -87,47 +87,63 @@ export function reportQuery(q, extra = {}) {
 
 // ------------------------------------------------------------ metrics
 
-/** The metrics of a report by queue or agent, in the order of the totals table: [name, label, kind]. */
+/** The metrics of a report by queue or agent, in the order of the totals table: [name, label, kind, short, group].
+ * `label` says it whole (charts, the headers' abbr titles); `short` heads its column in the totals table, under its
+ * `group` (consecutive metrics of one group share a header), so 18 columns fit a 1,366 px laptop screen. */
 export const METRICS = [
-  ['offered', 'Offered', 'count'],
-  ['handled', 'Handled', 'count'],
-  ['abandoned', 'Abandoned', 'count'],
-  ['abandoned_wait_ms_avg', 'Avg wait before abandoning', 'ms'],
-  ['service_level', 'Service level', 'ratio'],
-  ['asa_ms', 'Avg speed of answer', 'ms'],
-  ['aht_talk_ms', 'Avg talk', 'ms'],
-  ['aht_hold_ms', 'Avg hold', 'ms'],
-  ['aht_wrap_ms', 'Avg wrap-up', 'ms'],
-  ['chat_first_response_ms', 'Chat first response', 'ms'],
-  ['chat_resolution_ms', 'Chat resolution', 'ms'],
-  ['aht_chat_ms', 'Chat handle time', 'ms'],
-  ['callbacks_booked', 'Callbacks booked', 'count'],
-  ['callbacks_reached', 'Callbacks reached', 'count'],
-  ['callbacks_unreachable', 'Callbacks unreachable', 'count'],
-  ['escalations', 'Escalations chat → voice', 'count'],
-  ['ivr_sessions', 'IVR sessions', 'count'],
-  ['ivr_contained', 'IVR contained', 'count'],
+  ['offered', 'Offered', 'count', 'Offered', 'Contacts'],
+  ['handled', 'Handled', 'count', 'Handled', 'Contacts'],
+  ['abandoned', 'Abandoned', 'count', 'Abandoned', 'Contacts'],
+  ['abandoned_wait_ms_avg', 'Avg wait before abandoning', 'ms', 'Avg wait to abandon', 'Contacts'],
+  ['service_level', 'Service level', 'ratio', 'Service level', 'Contacts'],
+  ['asa_ms', 'Avg speed of answer', 'ms', 'ASA', 'Contacts'],
+  ['aht_talk_ms', 'Avg talk', 'ms', 'Talk', 'Calls (avg)'],
+  ['aht_hold_ms', 'Avg hold', 'ms', 'Hold', 'Calls (avg)'],
+  ['aht_wrap_ms', 'Avg wrap-up', 'ms', 'Wrap-up', 'Calls (avg)'],
+  ['chat_first_response_ms', 'Chat first response', 'ms', 'First reply', 'Chats (avg)'],
+  ['chat_resolution_ms', 'Chat resolution', 'ms', 'Resolution', 'Chats (avg)'],
+  ['aht_chat_ms', 'Chat handle time', 'ms', 'Handle time', 'Chats (avg)'],
+  ['callbacks_booked', 'Callbacks booked', 'count', 'Booked', 'Callbacks'],
+  ['callbacks_reached', 'Callbacks reached', 'count', 'Reached', 'Callbacks'],
+  ['callbacks_unreachable', 'Callbacks unreachable', 'count', 'Not reached', 'Callbacks'],
+  ['escalations', 'Escalations chat → voice', 'count', 'Chat → voice', 'Escalated'],
+  ['ivr_sessions', 'IVR sessions', 'count', 'Sessions', 'IVR'],
+  ['ivr_contained', 'IVR contained', 'count', 'Contained', 'IVR'],
 ];
+
+/** The metrics' groups in table order: [{group, span}] (a header over `span` consecutive columns). */
+export function metricGroups(metrics = METRICS) {
+  const out = [];
+  for (const [, , , , group] of metrics) {
+    const last = out[out.length - 1];
+    if (last && last.group === group) last.span += 1;
+    else out.push({ group, span: 1 });
+  }
+  return out;
+}
 
 const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
 
-/** A duration in ms as people read it: "850 ms", "12.5 s", "3 min 05 s", "1 h 02 min"; "—" for none. */
+const NB = '\u00a0'; // a number and its unit never apart: a narrow cell wraps between "3 min" and "05 s"
+
+/** A duration in ms as people read it: "850 ms", "12.5 s", "3 min 05 s", "1 h 02 min" (no-break spaces between a
+ * number and its unit); "—" for none. */
 export function fmtMs(ms) {
   if (!isNum(ms)) return '—';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 1000) return `${Math.round(ms)}${NB}ms`;
   const s = ms / 1000;
-  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
+  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)}${NB}s`;
   const whole = Math.round(s);
   const m = Math.floor(whole / 60);
-  if (m < 60) return `${m} min ${String(whole % 60).padStart(2, '0')} s`;
-  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
+  if (m < 60) return `${m}${NB}min ${String(whole % 60).padStart(2, '0')}${NB}s`;
+  return `${Math.floor(m / 60)}${NB}h ${String(m % 60).padStart(2, '0')}${NB}min`;
 }
 
-/** A share 0..1 as a percentage ("87.5 %", "100 %"); "—" for none. */
+/** A share 0..1 as a percentage ("87.5 %", "100 %", a no-break space before the sign); "—" for none. */
 export function fmtRatio(x) {
   if (!isNum(x)) return '—';
   const pct = Math.round(x * 1000) / 10;
-  return `${pct} %`;
+  return `${pct}${NB}%`;
 }
 
 export function fmtCount(n) {

@@ -3,7 +3,7 @@
 // name and raw value (data-metric, data-value) beside the text people read.
 
 import { h } from '../desk/dom.js';
-import { METRICS, fmtMetric } from './reports_query.js';
+import { METRICS, fmtMetric, metricGroups } from './reports_query.js';
 
 const KEY_HEADER = { queue: 'Queue', agent: 'Agent', disposition: 'Disposition' };
 
@@ -15,21 +15,41 @@ function cell(metric, kind, value) {
   return h('td', { 'data-metric': metric, 'data-value': value == null ? '' : String(value) }, fmtMetric(kind, value));
 }
 
-function row(key, ...cells) {
-  return h('tr', { 'data-key': key }, h('th', { scope: 'row' }, key === '' ? '(none)' : key), ...cells);
+/** A key that may wrap after each - _ . and @ (a queue's or an agent's id: up to 40 characters without a space),
+ * so a long one takes two lines of a narrow column instead of widening the table. */
+function breakable(key) {
+  const out = [];
+  for (const part of String(key).split(/(?<=[-_.@])/)) out.push(part, h('wbr'));
+  return out;
 }
 
-/** The totals of a report by queue or agent, busiest first: one row per key, one column per metric. */
+function row(key, ...cells) {
+  return h('tr', { 'data-key': key }, h('th', { scope: 'row' }, ...(key === '' ? ['(none)'] : breakable(key))), ...cells);
+}
+
+/** A column's header: its short name, and its whole meaning in an abbr's title where the short one says less. */
+function metricHead(short, label) {
+  return h('th', { scope: 'col' }, short === label ? short : h('abbr', { title: label }, short));
+}
+
+/** The totals of a report by queue or agent, busiest first: one row per key, one column per metric, the metrics'
+ * columns under their group's header (two header rows). */
 export function renderTotals(table, report) {
   if (report.by === 'disposition') {
     renderDispositions(table, report);
     return;
   }
-  const labels = METRICS.map(([name, label]) => (name === 'service_level' ? `${label} (≤ ${report.sl_threshold_s} s)` : label));
   const rows = [...report.totals].sort((a, b) => (b.offered || 0) - (a.offered || 0) || String(a.key).localeCompare(b.key));
+  const heads = METRICS.map(([name, label, , short]) => (name === 'service_level'
+    ? metricHead(`SL ≤ ${report.sl_threshold_s} s`, `${label}: the share answered within ${report.sl_threshold_s} s`)
+    : metricHead(short, label)));
   table.replaceChildren(
     h('caption', { class: 'sr-only' }, `Totals by ${report.by}, ${report.from} to ${report.to}`),
-    head(KEY_HEADER[report.by] || 'Key', ...labels),
+    h('colgroup', { span: 1 }), ...metricGroups().map(({ span }) => h('colgroup', { span })),
+    h('thead', null,
+      h('tr', null, h('th', { scope: 'col', rowSpan: 2 }, KEY_HEADER[report.by] || 'Key'),
+        ...metricGroups().map(({ group, span }) => h('th', { scope: 'colgroup', colSpan: span, class: 'rp-group' }, group))),
+      h('tr', null, ...heads)),
     h('tbody', null, ...rows.map((t) => row(t.key, ...METRICS.map(([name, , kind]) => cell(name, kind, t[name]))))),
   );
 }

@@ -66,6 +66,15 @@ function set(td, text) {
   if (td.textContent !== String(text)) td.textContent = String(text);
 }
 
+/** A name that may wrap after each - and _ (a queue's: up to 40 characters without a space), so a long one takes
+ * two lines of a narrow column instead of widening the table. */
+function breakable(td, name) {
+  const text = String(name);
+  if (td.textContent === text) return;
+  td.replaceChildren();
+  for (const part of text.split(/(?<=[-_])/)) td.append(part, el('wbr'));
+}
+
 /** A time cell: its start is kept on it, the tick writes the duration. */
 function since(td, ms) {
   td.dataset.since = ms == null ? '' : String(ms);
@@ -83,7 +92,7 @@ function renderQueues(frame) {
     cell(tr, 'queue').replaceWith(el('th', { scope: 'row', 'data-col': 'queue' }));
     return tr;
   }, (tr, q) => {
-    set(cell(tr, 'queue'), q.queue);
+    breakable(cell(tr, 'queue'), q.queue);
     set(cell(tr, 'waiting_chats'), q.waiting_chats);
     set(cell(tr, 'waiting_calls'), q.waiting_calls);
     cell(tr, 'oldest_wait').dataset.queued = q.oldest_queued_at == null ? '' : String(q.oldest_queued_at);

@@ -34,12 +34,13 @@ export function duration(ms) {
   return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
-/** An expected wait in words: "none" (an agent is free), "about 3 min", "under 1 min", "unknown". */
+/** An expected wait in words: "none" (an agent is free), "about 3 min", "under 1 min", "unknown"; a number and its
+ * unit never apart (a no-break space: the cell may wrap to "about" over "3 min" in a narrow column). */
 export function expected(ms) {
   if (ms == null) return 'unknown';
   if (ms === 0) return 'none';
-  if (ms < 60000) return 'under 1 min';
-  return `about ${Math.ceil(ms / 60000)} min`;
+  if (ms < 60000) return 'under 1\u00a0min';
+  return `about ${Math.ceil(ms / 60000)}\u00a0min`;
 }
 
 export const STATE_WORDS = { available: 'Available', busy: 'Busy', wrap_up: 'After-call work', away: 'Away' };

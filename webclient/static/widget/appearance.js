@@ -3,9 +3,26 @@
 // and only when they are #rrggbb; every text goes through textContent.
 
 import { inkFor, textOnWhite } from './colours.js';
+import { widgetDirection } from './direction.js';
 import { ui } from './panel.js';
 
 const COLOUR = /^#[0-9a-fA-F]{6}$/;
+const looks = { language: '', watching: false };   // the admin's widget language, once the welcome said it
+
+/** The widget's own root reads right to left for a right-to-left language (direction.js: the host page's, else the
+ * visitor's, or the admin's widget language); the host page's elements are never touched. Follows a page that
+ * changes its language later (a site's language switch). */
+export function applyDirection() {
+  if (!ui.root) return;
+  const visitor = (navigator.languages && navigator.languages[0]) || navigator.language || '';
+  const dir = widgetDirection({ page: document.documentElement.getAttribute('lang') || '', visitor, setting: looks.language });
+  const box = ui.root.querySelector('.root');
+  if (box.getAttribute('dir') !== dir) box.setAttribute('dir', dir);
+  if (!looks.watching && typeof MutationObserver === 'function') {
+    looks.watching = true;
+    new MutationObserver(applyDirection).observe(document.documentElement, { attributes: true, attributeFilter: ['lang'] });
+  }
+}
 
 export function applyAppearance(w) {
   if (!ui.root || !w || typeof w !== 'object') return;
@@ -37,5 +54,9 @@ export function applyAppearance(w) {
   } else if (label) {
     label.remove();
   }
-  if (/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(w.language || '')) ui.panel.setAttribute('lang', w.language);
+  if (/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(w.language || '')) {
+    ui.panel.setAttribute('lang', w.language);
+    looks.language = w.language;
+  }
+  applyDirection();
 }

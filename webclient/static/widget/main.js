@@ -23,7 +23,8 @@
  *
  * These modules are joined into the one classic script served at /widget.js (webclient/joiner.py): the
  * modules in import order in one function scope, widget.css inlined. Modules: config, storage, state,
- * template, panel, appearance (the admin's title, colours, greeting), timeline, chat, attach, callback, call,
+ * template, panel, appearance (the admin's title, colours, greeting; the direction, from direction.js), timeline,
+ * chat, attach, callback, call,
  * callbar, captions (and caption_text), connection,
  * rating (satisfaction question), tools (emoji picker, transcript download); the socket, ids, text, links, emoji,
  * transcript, upload and WebRTC helpers come from ../shared/.
@@ -39,12 +40,14 @@ import { ringTone } from './callback.js';
 import { sessionGet, store } from './storage.js';
 import { sock } from './connection.js';
 import { mountAttach } from './attach.js';
+import { applyDirection } from './appearance.js';
 
 // ------------------------------------------------------------ boot
 
 function boot() {
   loadState();
   buildDom();
+  applyDirection();   // right to left for an Arabic, Hebrew, Persian, Urdu... page or visitor, before the first paint
   mountAttach();
   for (const ev of W.cache) handleEvent(ev, false, true);
   for (const entry of W.outbox.slice()) {

@@ -115,10 +115,21 @@ export function buildDom() {
   document.body.appendChild(host);
 }
 
+const INPUT_MAX = 140;   // px: the message box grows with its text up to this (then it scrolls)...
+const INPUT_MIN = 40;
+const LIST_MIN = 120;    // ...and never past what leaves the message list this much on a short panel
+
+/** The message box fits its text (up to a cap that keeps the list usable); a list that was at its bottom (the latest
+ * message in view) stays there as the box grows and the list gets shorter. */
 export function autoGrow() {
   const el = ui.input;
+  const list = ui.scroll;
+  const stick = nearBottom();
+  const room = list.clientHeight + el.offsetHeight - LIST_MIN;   // 0 while the panel is closed: measured on open
   el.style.height = 'auto';
-  el.style.height = Math.min(el.scrollHeight + 2, 140) + 'px';
+  const fit = el.scrollHeight + 2;
+  el.style.height = Math.max(INPUT_MIN, Math.min(fit, INPUT_MAX, room > 0 ? room : INPUT_MAX)) + 'px';
+  if (stick) list.scrollTop = list.scrollHeight;
 }
 
 export function open() {
@@ -130,6 +141,7 @@ export function open() {
   W.unread = 0;
   renderBadge();
   sessionSet(OPEN_KEY, '1');
+  if (ui.input.value) autoGrow();   // a draft kept over a reload was sized while the panel was closed
   scrollToBottom(true);
   setTimeout(() => { try { ui.input.focus({ preventScroll: true }); } catch (_) { ui.input.focus(); } }, 0);
 }

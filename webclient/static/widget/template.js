@@ -82,7 +82,7 @@ export const TEMPLATE = `
   <form class="composer" novalidate>
     <button class="attach" type="button" data-testid="cg-attach" aria-label="Attach an image or a PDF" title="Attach a file">${ICON_CLIP}</button>
     <input type="file" data-testid="cg-file" tabindex="-1" aria-hidden="true" hidden multiple>
-    <textarea data-testid="cg-input" rows="1" placeholder="Write a message…" aria-label="Message"></textarea>
+    <textarea data-testid="cg-input" rows="1" dir="auto" placeholder="Write a message…" aria-label="Message"></textarea>
     <button class="emoji" type="button" data-testid="cg-emoji" aria-label="Insert emoji" title="Emoji"><span aria-hidden="true">☺</span></button>
     <button class="send" type="submit" data-testid="cg-send" aria-label="Send message">${ICON_SEND}</button>
   </form>
