@@ -182,7 +182,7 @@ def test_error_codes_and_fields(tmp_path: Path) -> None:
         ),
         ("start: a\nnodes:\n\ta: {type: hangup}\n", "3: YAML syntax error: a tab character: indent with spaces"),
         (  # a control character pasted into a prompt: refused before parsing, with its line and column
-            "start: a\nnodes:\n  a: {type: say, prompt: \"Hi\u0091\", next: b}\n  b: {type: hangup}\n",
+            'start: a\nnodes:\n  a: {type: say, prompt: "Hi\u0091", next: b}\n  b: {type: hangup}\n',
             "3: YAML syntax error: character U+0091 in column 29 is not allowed in YAML (a control or unprintable "
             "character): remove it (it often comes with text pasted from another program)",
         ),
