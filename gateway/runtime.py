@@ -492,7 +492,7 @@ async def _build(
 
     # wire: sessions, tokens, managing agents
     sessions = LoginSessions(store, bus, lifetime_seconds=settings.agent_token_hours * 3600, node_id=settings.node_id)
-    agent_admin = AgentAdmin(directory, sessions, audit)
+    agent_admin = AgentAdmin(directory, sessions, audit, release=conversations.release_agent)
     demo_password = await _seed_agents(agent_admin, settings) if seed_agents else None
     attachment_files = LocalAttachmentFiles(settings.data_dir / "attachments")
     rollup_db = RollupStore(store, retention_days=settings.rollup_retention_days, zone=settings.center_timezone)

@@ -370,6 +370,32 @@ class Conversations:
         await self._queue_changed()
         return True
 
+    async def release_agent(self, agent_id: str, reason: str) -> list[str]:
+        """The agent has left for good (logged out of their last session, disabled, removed): every chat still
+        assigned to them goes back to the queue at the place it had before it was assigned, so a customer in
+        mid-conversation is not left writing to nobody. A conversation with a call in progress stays: the call's
+        own ending decides it (its agent leg drops with the desk). Returns the ids put back."""
+        back: list[str] = []
+        for cid in await self.store.agent_conversations(agent_id):
+            events = await self.store.events(cid)
+            started = [e["ts"] for e in events if e["type"] == EventType.CALL_STARTED]
+            ended = [e["ts"] for e in events if e["type"] == EventType.CALL_ENDED]
+            if len(started) > len(ended):
+                continue  # a call in progress
+            assigned = [e for e in events if e["type"] == EventType.ASSIGNED]
+            now = self.clock()
+            place = assigned[-1]["ts"] - int(assigned[-1].get("wait_ms") or 0) if assigned else now
+            if await self.requeue(cid, agent_id, reason, score=min(place, now)):
+                back.append(cid)
+        if back:
+            log.info(
+                "%d conversations back in the queue: their agent left (%s)",
+                len(back),
+                reason,
+                extra={"agent_id": agent_id},
+            )
+        return back
+
     async def _close_facts(self, cid: str, now: int) -> dict[str, Any]:
         """What the ``closed`` event tells of the conversation for reports (gateway/ops/rollup_rules.py):
         ``resolution_ms`` (opened to closed); ``first_response_ms`` (the customer's first message to the first agent

@@ -25,7 +25,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -88,11 +88,19 @@ def check_changes(body: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
+Release = Callable[[str, str], Awaitable[list[str]]]  # (agent id, reason) -> the chats put back in the queue
+
+
 class AgentAdmin:
-    def __init__(self, directory: AgentDirectory, sessions: LoginSessions, audit: AuditLog):
+    def __init__(
+        self, directory: AgentDirectory, sessions: LoginSessions, audit: AuditLog, release: Release | None = None
+    ):
         self.directory = directory
         self.sessions = sessions
         self.audit = audit
+        # a node's :meth:`Conversations.release_agent`: a disabled or removed agent's chats go back to the queue
+        # (None: the ``agents`` command, which runs no routing; their chats wait for an admin to move them)
+        self.release = release
 
     async def add(
         self,
@@ -132,6 +140,8 @@ class AgentAdmin:
         before, after = await self.directory.change(agent_id, lambda a: edited(a, _now_ms(), **changes))
         if after.disabled:
             await self.sessions.revoke_agent(agent_id, reason="agent_disabled")
+            if self.release is not None and not before.disabled:
+                await self.release(agent_id, "agent_disabled")
         elif set(before.roles) - set(after.roles):
             await self.sessions.revoke_agent(agent_id, reason="roles_changed")
         action = "agent.update"
@@ -144,6 +154,8 @@ class AgentAdmin:
         """Take the agent out of the directory, then end their sessions on every node."""
         before = await self.directory.remove(agent_id)
         await self.sessions.revoke_agent(agent_id, reason="agent_removed")
+        if self.release is not None:
+            await self.release(agent_id, "agent_removed")
         await self.audit.record(actor, "agent.remove", agent_id, before.public(), None)
         log.info("agent removed by %s", actor, extra={"agent_id": agent_id})
         return before

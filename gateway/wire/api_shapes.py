@@ -148,6 +148,16 @@ SCHEMAS: dict[str, Schema] = {
         "Every error answer (the problem_json middleware of gateway/wire/routes.py).",
     ),
     "Status": closed({"status": STR}),
+    "LoggedOut": closed(
+        {
+            "status": enum_of(["logged_out"]),
+            "requeued": {
+                **INT,
+                "description": "chats put back in the queue: this was the agent's last login session, and a chat "
+                "still assigned to them (no call in progress) goes back at the place it had",
+            },
+        }
+    ),
     "Ready": closed(
         {"status": enum_of(["ready", "unavailable", "draining", "full"])},
         {

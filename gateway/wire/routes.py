@@ -154,9 +154,12 @@ async def logout(request: web.Request) -> web.Response:
     """Revoke the token's login session on every node (its desk sockets close at once). A token past its
     expiry still logs out: it is genuine, and ending its session early only helps."""
     s = request.app[SERVICES]
-    _, session = await _authenticated(request, now=time.time(), grace=math.inf)
+    agent, session = await _authenticated(request, now=time.time(), grace=math.inf)
     await s.sessions.revoke(session.id, reason="logout")
-    return web.json_response({"status": "logged_out"})
+    requeued: list[str] = []
+    if not await s.sessions.sessions_of(agent.id, now=time.time()):  # their last login: nobody answers their chats
+        requeued = await s.conversations.release_agent(agent.id, "agent_logged_out")
+    return web.json_response({"status": "logged_out", "requeued": len(requeued)})
 
 
 RECORDING_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}\.(ogg|wav)$")
@@ -455,7 +458,9 @@ def operations() -> list[Operation]:
             "End the token's login session on every node (its desk sockets close at once)",
             tag="agents",
             auth=(AGENT,),
-            answers=(Answer(200, "logged out", ref("Status")),),
+            description="When it was the agent's last login session, the chats still assigned to them go back to "
+            "the queue (`requeued`), so no customer writes to nobody.",
+            answers=(Answer(200, "logged out", ref("LoggedOut")),),
             problems=problems(401),
         ),
         Operation(

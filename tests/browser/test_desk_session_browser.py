@@ -12,6 +12,7 @@ from playwright.async_api import Browser, Page, expect
 
 from gateway.config import Settings
 from tests.browser.test_chat_browser import agent_login
+from tests.support.clients import Customer
 from tests.support.servers import Node, start_node
 
 pytestmark = pytest.mark.browser
@@ -122,3 +123,33 @@ async def test_after_too_many_failed_sign_ins_the_desk_counts_down_with_sign_in_
     await expect(page.locator("#login-submit")).to_be_disabled()
     await expect(error).to_have_text("You can sign in again now.", timeout=10_000)
     await expect(page.locator("#login-submit")).to_be_enabled()
+
+
+async def test_log_out_with_a_chat_open_asks_first_and_the_chat_goes_back_to_the_queue(
+    browser: Browser, node: Node
+) -> None:
+    page = await (await browser.new_context()).new_page()
+    await agent_login(page, node, "alice")
+    customer = Customer(node.url)
+    try:
+        await customer.hello()
+        await customer.say("my parcel is lost")
+        await expect(page.locator(".conv-item")).to_have_count(1)
+        await page.click("#logout")
+        ask = page.locator("[data-testid=leave-confirm]")
+        await expect(ask).to_be_visible()
+        await expect(ask).to_contain_text("You have an open chat. It goes back to the queue for another agent")
+        await expect(page.locator("[data-testid=leave-confirm-stay]")).to_be_focused()
+        await page.keyboard.press("Enter")  # "Stay signed in": nothing happens
+        await expect(ask).to_be_hidden()
+        await expect(page.locator("#logout")).to_be_focused()
+        await expect(page.locator("#login-view")).to_be_hidden()
+        await page.click("#logout")
+        async with page.expect_response(lambda r: r.url.endswith("/api/agent/logout")) as logged_out:
+            await page.click("[data-testid=leave-confirm-go]")
+        assert (await logged_out.value).ok  # (a keepalive request: Chromium keeps no body of it to read)
+        await expect(page.locator("#login-view")).to_be_visible()
+        position = await customer.expect("queue")  # the customer is told their place again
+        assert position["position"] == 1
+    finally:
+        await customer.close()

@@ -10,6 +10,7 @@ import { sock } from './connection.js';
 import { stopTyping } from './composer.js';
 import { endSession, forgetSession, resumeSession, sessionHooks } from './auth.js';
 import { showLoginView, submitLogin } from './login_view.js';
+import { confirmLeave } from './leave_confirm.js';
 
 sessionHooks({ token: () => refreshRecordingUrls(), signedOut: (message) => logout(message) });
 
@@ -66,10 +67,14 @@ async function applyRoles() {
   } catch (_) { /* no panel this time */ }
 }
 
-/** The Log out button: end the session on the gateway (every tab and node of it), then show the login. */
+/** The Log out button: end the session on the gateway (every tab and node of it), then show the login; with chats
+ * still open, only once the agent confirms (they go back to the queue). */
 export function signOut() {
-  endSession();
-  logout();
+  const open = Array.from(S.convs.values()).filter((c) => !c.closed).length;
+  confirmLeave(open, () => {
+    endSession();
+    logout();
+  }, ui.logout);
 }
 
 export function logout(message) {

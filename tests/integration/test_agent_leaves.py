@@ -1,0 +1,114 @@
+"""An agent who leaves for good does not strand their customers: on a real node, a chat assigned to an agent who
+logs out of their last login session, or whom an admin disables or removes, goes back to the queue at the place it
+had (the customer is told their place), and the next agent gets it with its history. Logging out of one of two
+login sessions, or a desk that merely drops (a reload, a network blip), leaves the chat with its agent."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from gateway.config import Settings
+from gateway.contact.agents_file import add_agent
+from tests.conftest import Clients, bounded
+from tests.integration.test_admin_agents import Api, token
+from tests.support.clients import Agent, Customer
+from tests.support.servers import Node, start_node
+
+ADMIN = "ada-admin-passphrase"
+
+
+@pytest.fixture
+async def node(settings: Settings, agents_file: Path, tmp_path: Path) -> AsyncIterator[Node]:
+    path = tmp_path / "agents.toml"
+    path.write_bytes(agents_file.read_bytes())
+    add_agent(path, "ada", "Ada Admin", ADMIN, roles=("agent", "admin"))
+    one = await start_node(replace(settings, agents_file=path))
+    yield one
+    await bounded(one.stop(), "stopping the node")
+
+
+async def chatting(clients: Clients) -> tuple[Customer, Agent, Agent, str]:
+    """A customer chatting with alice; bob signed in but away."""
+    bob = clients.agent("bob")
+    await bob.hello(available=False)
+    alice = clients.agent("alice")
+    await alice.hello()
+    customer = clients.customer()
+    await customer.hello()
+    await customer.say("my order never came")
+    conv = await alice.assigned()
+    await alice.say(conv["id"], "let me look")
+    await customer.event("message", lambda e: e["text"] == "let me look")
+    return customer, alice, bob, conv["id"]
+
+
+async def logout(http: aiohttp.ClientSession, node: Node, access: str) -> dict[str, object]:
+    async with http.post(node.url + "/api/agent/logout", headers={"Authorization": f"Bearer {access}"}) as r:
+        assert r.status == 200
+        body: dict[str, object] = await r.json()
+        return body
+
+
+async def state(api: Api, cid: str) -> tuple[str, str]:
+    status, conv = await api.call("GET", f"/api/conversations/{cid}")
+    assert status == 200, conv
+    return conv["conversation"]["state"], conv["conversation"].get("agent_id") or ""
+
+
+async def the_next_agent_takes_it_over(customer: Customer, bob: Agent, cid: str) -> None:
+    position = await customer.expect("queue", lambda f: f["conversation_id"] == cid)
+    assert position["position"] == 1
+    await bob.send({"type": "status", "status": "available"})
+    conv = await bob.assigned()
+    assert conv["id"] == cid
+    await customer.say("still there?")
+    message = await bob.event("message", lambda e: e["text"] == "still there?")
+    assert message["author"] == "customer"
+
+
+async def test_a_chat_goes_back_to_the_queue_when_its_agent_logs_out(node: Node, clients: Clients) -> None:
+    customer, alice, bob, cid = await chatting(clients)
+    async with aiohttp.ClientSession() as http:
+        admin = Api(http, node, await token(http, node, "ada", ADMIN))
+        assert await state(admin, cid) == ("assigned", "alice")
+        assert await logout(http, node, alice.token) == {"status": "logged_out", "requeued": 1}
+        assert await state(admin, cid) == ("queued", "")
+        await the_next_agent_takes_it_over(customer, bob, cid)
+        assert await state(admin, cid) == ("assigned", "bob")
+
+
+async def test_logging_out_of_one_of_two_logins_or_a_dropped_desk_keeps_the_chat(node: Node, clients: Clients) -> None:
+    customer, alice, _, cid = await chatting(clients)
+    other_login = clients.agent("alice")
+    await other_login.login()  # alice is also signed in on another computer
+    async with aiohttp.ClientSession() as http:
+        admin = Api(http, node, await token(http, node, "ada", ADMIN))
+        assert await logout(http, node, other_login.token) == {"status": "logged_out", "requeued": 0}
+        await alice.drop()  # her desk's connection drops (a reload): she comes back to it
+        assert await state(admin, cid) == ("assigned", "alice")
+        back = clients.agent("alice")
+        back.token = alice.token
+        welcome = await back.hello(available=False)
+        assert cid in [c["id"] for c in welcome["conversations"]]
+        await customer.say("hello again")
+        await back.event("message", lambda e: e["text"] == "hello again")
+
+
+@pytest.mark.parametrize("how", ["disable", "remove"])
+async def test_a_chat_goes_back_to_the_queue_when_an_admin_disables_or_removes_its_agent(
+    node: Node, clients: Clients, how: str
+) -> None:
+    customer, _, bob, cid = await chatting(clients)
+    async with aiohttp.ClientSession() as http:
+        admin = Api(http, node, await token(http, node, "ada", ADMIN))
+        if how == "disable":
+            assert (await admin.call("PATCH", "/api/admin/agents/alice", {"disabled": True}))[0] == 200
+        else:
+            assert (await admin.call("DELETE", "/api/admin/agents/alice"))[0] == 204
+        assert await state(admin, cid) == ("queued", "")
+        await the_next_agent_takes_it_over(customer, bob, cid)
