@@ -353,8 +353,9 @@ class AgentCalls:
                 raise Conflict("the call is not connected", field="call_id", code=ErrorCode.NOT_CONNECTED)
         talk = handoff.talk_facts(self.clock())  # the transferring agent's part (the report's handle time)
         agent_id = self._release(handoff, E.TRANSFER)  # nothing treats the call as this agent's any more
-        if to_agent is None:
-            handoff.offered_ms = self.clock()  # offered to the new queue: its wait counts from now
+        # offered anew (to the new queue, or to the agent it goes to): its wait counts from now, so the next answer's
+        # wait is the caller's wait since the transfer, not the first agent's talk with it
+        handoff.offered_ms = self.clock()
         await self.conversations.record(
             call.conversation_id,
             EventType.CALL_TRANSFERRED,

@@ -178,7 +178,7 @@ class Handoff:
     answered_ms: int = 0
     held_ms: int = 0  # on hold since the answer, holds that ended (ms)
     held_since_ms: int = 0  # when the hold going on began
-    offered_ms: int = 0  # when it entered its current queue (queued_ms, or when transferred to another queue)
+    offered_ms: int = 0  # when it was last offered: queued (queued_ms), or transferred (to a queue or an agent)
     recorder: StereoRecorder | None = None
     answers: int = 0  # agents who answered so far (a re-queued call is answered again)
     announced: list[str] = field(default_factory=list)  # position / wait announcements played

@@ -63,6 +63,7 @@ class ClientFrame(StrEnum):
     CALL_INVITE_DECLINE = "call_invite_decline"  # customer: do not take the agent's invitation to a call
     RATING = "rating"  # customer: rate a closed conversation of theirs (score 1-5, optional comment), once
     WALLBOARD = "wallboard"  # supervisor: start (watch true) or stop (false) getting the wallboard frames
+    WRAP_UP_DONE = "wrap_up_done"  # agent: after-call work is over (a call they handed on: nothing to close)
 
 
 class TestChannel(StrEnum):
@@ -220,6 +221,11 @@ class WatchWallboard:
 
 
 @dataclass(frozen=True, slots=True)
+class WrapUpDone:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
 class TransferCall:
     call_id: str
     queue: str | None = None
@@ -249,6 +255,7 @@ Frame = (
     | CancelCallback
     | RateConversation
     | WatchWallboard
+    | WrapUpDone
 )
 
 
@@ -542,6 +549,8 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
             return DeclineCallInvite(conversation_id=_req(obj, "conversation_id", max_len=64))
         case ClientFrame.WALLBOARD:
             return WatchWallboard(watch=_flag(obj, "watch", default=True))
+        case ClientFrame.WRAP_UP_DONE:
+            return WrapUpDone()
         case ClientFrame.RATING:
             score = obj.get("score")
             # an integer, not a bool (True is an int in Python) nor 4.0: the browser sends the button's number

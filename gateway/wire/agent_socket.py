@@ -222,6 +222,8 @@ class AgentConnection(Connection):
                 await commands.run(self.me, "transfer", frame.call_id, queue=frame.queue, agent_id=frame.agent_id)
             case client.WatchWallboard():
                 self._watch_wallboard(frame.watch)
+            case client.WrapUpDone():  # "Done" after a call handed on: nothing of theirs to close ends it
+                await self.s.agent_calls.wrap_up_done(self.me.id)
 
     def _watch_wallboard(self, watch: bool) -> None:
         """Supervisors and admins: the wallboard frames from now on (the first one at once), or no more."""

@@ -335,8 +335,11 @@ async def test_an_unanswered_ring_goes_back_then_the_caller_hangs_up_during_the_
         assert (await desk_call(agent))["wrapup"] == {"conversation_id": cid, "reason": "caller_hangup"}
         conv = await node.services.store.conversation(cid)
         assert conv is not None and conv["state"] == "assigned" and conv["agent_id"] == "alice"
+        await expect(agent.locator("[data-testid=agent-status]")).to_have_text(re.compile("after-call", re.I))
         await agent.click("[data-testid=cg-wrap-done]")
         await expect(bar).to_be_hidden()
+        # Done ends after-call work on the gateway too (not only the bar): routing may give the agent work again
+        await expect(agent.locator("[data-testid=agent-status]")).to_have_text("available")
         assert errors == []
     finally:
         await agent_ctx.close()

@@ -373,13 +373,23 @@ async def test_blind_transfer_to_an_agent_and_to_a_queue(clients: Clients, node:
         # bob available: the call rings bob, who answers and talks with the caller
         await bob.send({"type": "status", "status": "available"})
         await bob.expect("agent", lambda f: f["agent"]["status"] == "available")
+        await asyncio.sleep(1.5)  # alice talks with the caller a while: none of it is bob's wait
         await alice.send({"type": "call_transfer", "call_id": call_id, "agent_id": "bob"})
         assert (await alice.expect("unassigned"))["reason"] == "transferred"
         ring = await bob_phone.ringing()
         assert ring["call_id"] == call_id
+        transferred = await node.services.store.events(caller.conversation_id)
         await bob_phone.answer(call_id)
         bob_phone.mic.play(tone(1000), "bob")
         await hears(lambda: caller.heard, 1000)
+        answers = [e for e in await node.services.store.events(caller.conversation_id) if e["type"] == "call_answered"]
+        assert [a["agent_id"] for a in answers] == ["alice", "bob"]
+        since_transfer = answers[1]["ts"] - next(e["ts"] for e in transferred if e["type"] == "call_transferred")
+        assert 0 <= answers[1]["wait_ms"] <= since_transfer + 50, (answers[1], since_transfer)
+        # after-call work after a transfer: the conversation is bob's, so alice ends it herself ("Done")
+        assert (await alice.expect("agent", lambda f: f["agent"]["activity"] == "wrap_up"))["agent"]["activity_until"]
+        await alice.send({"type": "wrap_up_done"})
+        await alice.expect("agent", lambda f: f["agent"]["activity"] == "")
         conv = await node.services.store.conversation(caller.conversation_id)
         assert conv is not None and conv["agent_id"] == "bob"
         # bob sends it on to the support queue; with every agent away it waits there

@@ -225,6 +225,7 @@ export const ClientFrame = Object.freeze({
   CALL_INVITE_DECLINE: "call_invite_decline",
   RATING: "rating",
   WALLBOARD: "wallboard",
+  WRAP_UP_DONE: "wrap_up_done",
 });
 
 // gateway.protocol.client.TestChannel

@@ -24,6 +24,7 @@
  * calls panel), monitor (listen in, whisper).
  */
 
+import { ClientFrame } from '../../shared/protocol.js';
 import { P, desk, ui } from './state.js';
 import { accept, hangUp, toggleHold, toggleMute } from './call.js';
 import { board, closeLivePanel, monitorState, openLivePanel, setSupervisor } from './supervisor.js';
@@ -130,7 +131,10 @@ export function createSoftphone(hooks) {
   ui.hold.addEventListener('click', toggleHold);
   ui.hangup.addEventListener('click', hangUp);
   ui.done.addEventListener('click', () => {
-    if (P.wrap) endWrapUp();
+    if (P.wrap) {
+      desk.send({ type: ClientFrame.WRAP_UP_DONE }); // after-call work is over: routing may give them work again
+      endWrapUp();
+    }
     else { P.notice = null; render(); stopTickingIfIdle(); }
   });
   ui.who.addEventListener('click', () => { if (ui.who.dataset.conversationId) desk.open(ui.who.dataset.conversationId); });
