@@ -248,7 +248,7 @@ class QuestionReaders(FileReports):
     def read_skills(self, r: NodeReader) -> tuple[str, ...]:
         skills = r.strings("skills")
         for skill in skills:
-            if not SKILL_RE.match(skill):
+            if not SKILL_RE.fullmatch(skill):
                 r.fail("skills", f"skill {skill!r} must be 'name' or 'name:level' (level 1-10), e.g. billing:3")
         return skills
 

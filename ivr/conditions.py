@@ -168,7 +168,7 @@ def parse_condition(raw: object, line: int | None = None) -> Condition:
             unknown[0],
         )
     var = raw.get("var")
-    if not isinstance(var, str) or not NAME_RE.match(var):
+    if not isinstance(var, str) or not NAME_RE.fullmatch(var):
         raise _fail("a condition needs 'var: name' (lower_case letters, digits, _ or .)", raw, line, "var")
     ops = [k for k in raw if k in COMPARISONS]
     if len(ops) != 1:

@@ -282,7 +282,7 @@ class Interpreter(Questions):
         for name, value in raw_vars.items() if isinstance(raw_vars, dict) else ():
             if (
                 isinstance(name, str)
-                and NAME_RE.match(name)
+                and NAME_RE.fullmatch(name)
                 and not trust.reserved(name)
                 and isinstance(value, (str, int, float, bool))
             ):

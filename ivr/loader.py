@@ -106,7 +106,7 @@ class _FileLoader(QuestionReaders):
 
     def load(self) -> Flow | None:
         name = self.path.stem
-        if not FLOW_NAME_RE.match(name):
+        if not FLOW_NAME_RE.fullmatch(name):
             self.error(None, None, f"flow file name '{name}' must use only letters, digits, _ and -")
         try:
             data, problems = parse_yaml(self.text)
@@ -130,7 +130,7 @@ class _FileLoader(QuestionReaders):
         elif isinstance(raw_nodes, LineDict):
             for node_name, raw in raw_nodes.items():
                 line = raw_nodes.line_of(node_name)
-                if not NODE_NAME_RE.match(node_name):
+                if not NODE_NAME_RE.fullmatch(node_name):
                     self.error(line, node_name, "node names use letters, digits, _ and -, and start with a letter")
                     continue
                 if not isinstance(raw, LineDict):
@@ -267,7 +267,7 @@ class _FileLoader(QuestionReaders):
         elif isinstance(raw, LineDict):
             for var, value in raw.items():
                 line = raw.line_of(var)
-                if not NAME_RE.match(var):
+                if not NAME_RE.fullmatch(var):
                     self.error(line, r.name, f"bad variable name '{var}' (use lower_case letters, digits, _ or .)")
                 elif trust.reserved(var):
                     self.error(
@@ -317,7 +317,7 @@ class _FileLoader(QuestionReaders):
                     ErrorCode.SHAPE,
                 )
             queue = r.text("queue") or ""
-            if not QUEUE_NAME_RE.match(queue):
+            if not QUEUE_NAME_RE.fullmatch(queue):
                 r.fail("queue", f"queue {queue!r} must be a queue name (letters, digits, _ and -)")
             return HoursNode(
                 **base, schedule=None, open=open_target, closed=closed_target, queue=queue, queue_line=r.line("queue")
@@ -384,7 +384,7 @@ class _FileLoader(QuestionReaders):
     def read_goto(self, r: NodeReader, base: dict[str, Any]) -> Node:
         ref = r.text("flow") or ""
         flow, _, node = ref.partition("#")
-        if "flow" in r.raw and (not FLOW_NAME_RE.match(flow) or (node and not NODE_NAME_RE.match(node))):
+        if "flow" in r.raw and (not FLOW_NAME_RE.fullmatch(flow) or (node and not NODE_NAME_RE.fullmatch(node))):
             self.error(r.line("flow"), r.name, f"flow {ref!r} must be 'name' or 'name#node'")
         nxt = r.target("next") if "next" in r.raw else None
         return GotoNode(**base, flow=flow, node=node or None, next=nxt, ref_line=r.line("flow"))

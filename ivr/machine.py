@@ -147,7 +147,7 @@ class Machine:
         if not queue:
             self._fail(f"queue name {template.source!r} is empty")
             return None
-        if not QUEUE_NAME_RE.match(queue):
+        if not QUEUE_NAME_RE.fullmatch(queue):
             self._fail(
                 f"queue name {queue[:60]!r} (from {template.source!r}) is not a queue name: letters, digits, _ and -, "
                 "at most 40"

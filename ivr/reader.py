@@ -169,7 +169,7 @@ class NodeReader:
         value = self.raw.get(key)
         if value is None:
             return None
-        if not isinstance(value, str) or not NAME_RE.match(value):
+        if not isinstance(value, str) or not NAME_RE.fullmatch(value):
             self.fail(key, f"bad variable name {value!r} (use lower_case letters, digits, _ or .)")
             return None
         if reserved(value):
@@ -185,7 +185,7 @@ class NodeReader:
         value = self.raw.get(key)
         if value is None:
             return ""
-        if not isinstance(value, str) or not NODE_NAME_RE.match(value):
+        if not isinstance(value, str) or not NODE_NAME_RE.fullmatch(value):
             self.fail(key, f"'{key}' must name a node")
             return ""
         self.loader.target_refs.append((self.name or "", self.line(key), key, value))

@@ -199,13 +199,19 @@ def _syntax_error(exc: yaml.MarkedYAMLError) -> tuple[int | None, str]:
     return at if at is not None else opened, problem
 
 
-def _unprintable(text: str, exc: yaml.reader.ReaderError) -> str:
-    """What to tell the author of a flow holding a character YAML refuses (a control character, pasted in)."""
-    line_start = text.rfind("\n", 0, exc.position) + 1
-    column = exc.position - line_start + 1
-    return (
+_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")  # what PyYAML counts as the end of a line
+
+
+def _unprintable(text: str, exc: yaml.reader.ReaderError) -> SpecError:
+    """The error for a flow holding a character YAML refuses (a control character, pasted in), at its line and
+    column as PyYAML counts lines (a CR, NEL or LS ends one too)."""
+    breaks = list(_LINE_BREAK.finditer(text, 0, exc.position))
+    column = exc.position - (breaks[-1].end() if breaks else 0) + 1
+    return SpecError(
         f"YAML syntax error: character U+{exc.character:04X} in column {column} is not allowed in YAML (a control or "
-        "unprintable character): remove it (it often comes with text pasted from another program)"
+        "unprintable character): remove it (it often comes with text pasted from another program)",
+        line=len(breaks) + 1,
+        code=ErrorCode.YAML,
     )
 
 
@@ -217,9 +223,7 @@ def parse_yaml(text: str) -> tuple[Any, list[SpecError]]:
     try:
         loader = _Loader(text)  # it reads the whole text first, refusing characters YAML does not allow
     except yaml.reader.ReaderError as exc:
-        raise SpecError(
-            _unprintable(text, exc), line=text.count("\n", 0, exc.position) + 1, code=ErrorCode.YAML
-        ) from None
+        raise _unprintable(text, exc) from None
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from gateway.contact.routing import MAX_SKILL_LEVEL, parse_skills, skill_problem
+from gateway.contact.routing import MAX_SKILL_LEVEL, parse_skills, skills_object_problem
 from gateway.errors import BadRequest, Conflict, NotFound
 from gateway.protocol.bus import AgentChanged, Message
 from gateway.protocol.codes import ErrorCode
@@ -110,7 +110,7 @@ def _bad(message: str, name: str) -> BadRequest:
 def check_id(value: object) -> str:
     if not isinstance(value, str) or not value:
         raise BadRequest("'id' is required", field="id", code=ErrorCode.MISSING_FIELD)
-    if not AGENT_ID.match(value):
+    if not AGENT_ID.fullmatch(value):
         raise _bad("'id' is 1-32 of a-z 0-9 . _ - starting with a letter or digit", "id")
     return value
 
@@ -142,18 +142,8 @@ def check_skills(value: object) -> tuple[tuple[str, int], ...]:
     The API's object is checked entry by entry in the admin form's words (a skill's name, its level:
     :func:`skill_problem`, field ``skills.<name>``); the texts in their own ``name:level`` words."""
     if isinstance(value, dict):
-        for name, level in value.items():
-            if problem := skill_problem(name, level):
-                raise _bad(problem, f"skills.{str(name)[:40]}")
-        lower: dict[str, str] = {}
-        for name in value:
-            if name.lower() in lower:
-                raise _bad(
-                    f"skill {name!r} is listed twice (as {lower[name.lower()]!r}; names are not case-sensitive): "
-                    "keep one row for it",
-                    f"skills.{name}",
-                )
-            lower[name.lower()] = name
+        if found := skills_object_problem(value):
+            raise _bad(*found)
         if len(value) > MAX_SKILLS:
             raise _bad(f"'skills' names at most {MAX_SKILLS} skills", "skills")
         return tuple((name.lower(), level) for name, level in value.items())

@@ -55,7 +55,7 @@ def load_agents(path: Path) -> dict[str, Agent]:
         if not isinstance(entry, dict):
             raise ConfigError(f"{where}: must be a table")
         agent_id = entry.get("id")
-        if not isinstance(agent_id, str) or not AGENT_ID.match(agent_id):
+        if not isinstance(agent_id, str) or not AGENT_ID.fullmatch(agent_id):
             raise ConfigError(f"{where}: 'id' must match {AGENT_ID.pattern}", field="id")
         where = f"{path}: agent '{agent_id}'"
         if agent_id in agents:

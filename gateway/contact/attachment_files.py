@@ -48,7 +48,7 @@ class AttachmentFiles(Protocol):
 
 def _check(*ids: str) -> None:
     for ident in ids:
-        if not ID_RE.match(ident):
+        if not ID_RE.fullmatch(ident):
             raise ValueError(f"not an id: {ident[:40]!r}")
 
 
@@ -108,7 +108,7 @@ class LocalAttachmentFiles:
             if not self.root.is_dir():
                 return []
             return sorted(
-                p.name for p in self.root.iterdir() if p.is_dir() and not p.is_symlink() and ID_RE.match(p.name)
+                p.name for p in self.root.iterdir() if p.is_dir() and not p.is_symlink() and ID_RE.fullmatch(p.name)
             )
 
         return await asyncio.to_thread(listing)

@@ -220,7 +220,7 @@ class Attachments:
         """The file (or an image's thumbnail) with its type and name; NotFound when there is none. Who may read it
         is the caller's check (gateway/wire/attachment_routes.py)."""
         missing = NotFound("no such attachment", field="attachment_id")
-        if not ID_RE.match(cid) or not ID_RE.match(attachment_id):
+        if not ID_RE.fullmatch(cid) or not ID_RE.fullmatch(attachment_id):
             raise missing
         raw_meta = await self.files.read(cid, attachment_id, META)
         if raw_meta is None:

@@ -42,7 +42,7 @@ class CannedInput:
 
 
 def check_shortcut(shortcut: str) -> str:
-    if not SHORTCUT.match(shortcut):
+    if not SHORTCUT.fullmatch(shortcut):
         raise BadRequest(
             "'shortcut' is 1-32 lower-case letters, digits, '-' or '_', starting with a letter or digit",
             field="shortcut",

@@ -57,7 +57,7 @@ class Cursor:
 
     @classmethod
     def parse(cls, text: str) -> Cursor:
-        m = _CURSOR.match(text)
+        m = _CURSOR.fullmatch(text)
         if m is None:
             raise BadRequest("'cursor' is not a cursor this gateway gave", field="cursor", code=ErrorCode.BAD_FIELD)
         return cls(int(m["score"]), m["cid"])

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from gateway.contact.routing import Skills, skill_problem
+from gateway.contact.routing import Skills, skills_object_problem
 from gateway.errors import BadRequest, Conflict, NotFound
 from gateway.protocol.codes import ErrorCode
 from gateway.store.queue_store import QueueStore
@@ -150,7 +150,7 @@ def _int(body: Mapping[str, Any], name: str, default: int, low: int, high: int, 
 
 
 def check_name(name: str) -> str:
-    if not isinstance(name, str) or not QUEUE_NAME.match(name):
+    if not isinstance(name, str) or not QUEUE_NAME.fullmatch(name):
         raise _bad("a queue name is 1-40 letters, digits, _ or -", "name")
     return name
 
@@ -160,12 +160,9 @@ def _skills(raw: Any) -> dict[str, int]:
         return {}
     if not isinstance(raw, dict):
         raise _bad("'skills' is an object of skill names to levels, e.g. {\"billing\": 2}", "skills")
-    out: dict[str, int] = {}
-    for name, level in raw.items():
-        if problem := skill_problem(name, level):  # in the admin form's words: the skill, its name or its level
-            raise _bad(problem, f"skills.{str(name)[:40]}")
-        out[name.lower()] = level
-    return dict(sorted(out.items()))
+    if found := skills_object_problem(raw):  # in the admin form's words: the skill, its name or its level
+        raise _bad(*found)
+    return dict(sorted((name.lower(), level) for name, level in raw.items()))
 
 
 def parse_hours(raw: Any, where: str = "hours") -> tuple[dict[str, Any] | None, Schedule | None]:
@@ -200,7 +197,7 @@ def _on_max_wait(name: str, body: Mapping[str, Any]) -> tuple[MaxWaitAction, str
         what = "queue" if action == MaxWaitAction.OVERFLOW else "flow"
         raise _bad(f"'on_max_wait.target' names the {what}", "on_max_wait.target")
     if action == MaxWaitAction.OVERFLOW:
-        if not QUEUE_NAME.match(target):
+        if not QUEUE_NAME.fullmatch(target):
             raise _bad(f"'on_max_wait.target' {target!r} is not a queue name", "on_max_wait.target")
         if target == name:
             raise _bad("a queue cannot overflow into itself", "on_max_wait.target")
@@ -231,7 +228,7 @@ def parse_queue(name: str, body: Any) -> Queue:
     if "name" in body and body["name"] != name:
         raise _bad(f"'name' ({body['name']!r}) differs from the queue in the path ('{name}')", "name")
     music = body.get("music", "")
-    if not isinstance(music, str) or (music and not MUSIC_NAME.match(music)):
+    if not isinstance(music, str) or (music and not MUSIC_NAME.fullmatch(music)):
         raise _bad("'music' is '' (the generated music) or a .wav, .mp3 or .ogg file name", "music")
     announce = _int(body, "announce_seconds", 45, 0, 3600)
     action, target = _on_max_wait(name, body)
@@ -318,7 +315,7 @@ class QueueSettings:
         return self.known
 
     async def get(self, name: str) -> Queue | None:
-        row = await self.db.get(name) if QUEUE_NAME.match(name or "") else None
+        row = await self.db.get(name) if QUEUE_NAME.fullmatch(name or "") else None
         return None if row is None else _stored(name, *row)
 
     async def require(self, name: str) -> Queue:
@@ -367,7 +364,7 @@ class QueueSettings:
             return []
         made = []
         for name in sorted(set(names)):
-            if not QUEUE_NAME.match(name):
+            if not QUEUE_NAME.fullmatch(name):
                 continue
             ok, _ = await self.db.put(
                 name,

@@ -24,6 +24,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from gateway.metrics import Metrics
 from gateway.protocol import bus
@@ -51,7 +52,7 @@ def parse_skills(text: str | Sequence[str]) -> Skills:
     items = [s.strip() for s in (text.split(",") if isinstance(text, str) else text) if s.strip()]
     out: list[tuple[str, int]] = []
     for item in items:
-        found = SKILL_RE.match(item)
+        found = SKILL_RE.fullmatch(item)
         level = int(found.group(2) or 1) if found else 0
         if found is None or not 1 <= level <= MAX_SKILL_LEVEL:
             raise ValueError(f"skill {item!r} is not 'name' or 'name:level' (level 1-{MAX_SKILL_LEVEL})")
@@ -66,10 +67,30 @@ def skill_problem(name: object, level: object) -> str | None:
     """What is wrong with one skill of an object ``{name: level}`` (the admin API's, an agent's or a queue's), or
     None. The words are the admin console's form (gateway's webclient/static/admin/console_agents.js), where a skill
     is a row with a name field and a level field: the skill, then the field and its rule."""
-    if not isinstance(name, str) or not SKILL_NAME_RE.match(name):
+    if not isinstance(name, str) or not SKILL_NAME_RE.fullmatch(name):
         return f"skill {str(name)[:40]!r}: the name is 1 to 40 letters, digits, _ or - (no spaces)"
     if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= MAX_SKILL_LEVEL:
         return f"skill {name!r}: the level is a whole number from 1 to {MAX_SKILL_LEVEL}"
+    return None
+
+
+def skills_object_problem(value: dict[Any, Any]) -> tuple[str, str] | None:
+    """(what is wrong, the field) with skills as the admin API takes them, ``{name: level}``, or None: a skill's name
+    or level (:func:`skill_problem`; field ``skills.<name>``, or ``skills`` for a name that is not one, so the field
+    never repeats hostile text), or one skill twice in another case (names are not case-sensitive). Agents and
+    queues both."""
+    seen: dict[str, str] = {}
+    for name, level in value.items():
+        if problem := skill_problem(name, level):
+            valid = isinstance(name, str) and SKILL_NAME_RE.fullmatch(name) is not None
+            return problem, f"skills.{name}" if valid else "skills"
+        if name.lower() in seen:
+            return (
+                f"skill {name!r} is listed twice (as {seen[name.lower()]!r}; names are not case-sensitive): "
+                "keep one row for it",
+                f"skills.{name}",
+            )
+        seen[name.lower()] = name
     return None
 
 

@@ -64,12 +64,12 @@ def parse_widget(body: Any) -> WidgetSettings:
     if not values["title"]:
         raise _bad("'title' must not be empty", "title")
     for key in ("colour", "accent"):
-        if not COLOUR.match(values[key]):
+        if not COLOUR.fullmatch(values[key]):
             raise _bad(f"'{key}' must be a colour like #1f6f4a", key)
         values[key] = values[key].lower()
-    if not LANGUAGE.match(values["language"]):
+    if not LANGUAGE.fullmatch(values["language"]):
         raise _bad("'language' must be a language tag like en, fr or pt-BR", "language")
-    if values["hours_queue"] and not QUEUE_NAME.match(values["hours_queue"]):
+    if values["hours_queue"] and not QUEUE_NAME.fullmatch(values["hours_queue"]):
         raise _bad("'hours_queue' is a queue name or ''", "hours_queue")
     return WidgetSettings(**values)
 

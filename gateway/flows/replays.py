@@ -31,7 +31,7 @@ TEST_MARK = "test_flow"  # a test run's start context carries it (gateway/wire/c
 def parse_since(value: str, now: datetime) -> datetime:
     """``7d``, ``12h``, ``30m``, ``2w`` before ``now``, or an ISO 8601 time (UTC when it names no zone)."""
     value = value.strip()
-    span = _SPAN.match(value)
+    span = _SPAN.fullmatch(value)
     if span:
         return now - timedelta(**{_UNITS[span[2]]: int(span[1])})
     try:

@@ -88,7 +88,7 @@ def unified_diff(old: str, new: str, old_label: str, new_label: str) -> str:
 
 
 def check_name(name: str) -> str:
-    if not FLOW_NAME_RE.match(name) or len(name) > 64:
+    if not FLOW_NAME_RE.fullmatch(name) or len(name) > 64:
         raise BadRequest("a flow name uses letters, digits, _ and - (at most 64)", field="name")
     return name
 

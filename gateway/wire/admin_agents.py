@@ -76,10 +76,10 @@ async def update_agent(request: web.Request) -> web.Response:
     agent_id = request.match_info["agent_id"]
     body = await read_json(request)
     changes = check_changes(body)  # every field checked first (400 naming it), then what the edit would do
-    if agent_id == admin.id and (
-        changes.get("disabled") is True or Role.ADMIN.value not in changes.get("roles", (Role.ADMIN.value,))
-    ):
-        raise BadRequest("an admin cannot disable themselves or drop their own admin role", field="disabled")
+    if agent_id == admin.id and changes.get("disabled") is True:
+        raise BadRequest("an admin cannot disable themselves", field="disabled")
+    if agent_id == admin.id and Role.ADMIN.value not in changes.get("roles", (Role.ADMIN.value,)):
+        raise BadRequest("an admin cannot drop their own admin role", field="roles")
     agent = await request.app[SERVICES].agent_admin.update(admin.id, agent_id, body)
     return web.json_response(await _shown(request, agent))
 
@@ -138,7 +138,7 @@ async def audit(request: web.Request) -> web.Response:
     if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
         raise BadRequest(f"'limit' is a whole number from 1 to {MAX_LIMIT}", field="limit", code=ErrorCode.BAD_FIELD)
     before = params.get("before") or None
-    if before is not None and not ENTRY_ID.match(before):
+    if before is not None and not ENTRY_ID.fullmatch(before):
         raise BadRequest("'before' is a cursor from an earlier page's 'next'", field="before", code=ErrorCode.BAD_FIELD)
     target = params.get("target", "")
     if len(target) > 128:

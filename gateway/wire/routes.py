@@ -229,7 +229,7 @@ async def recording(request: web.Request) -> web.FileResponse:
     s = request.app[SERVICES]
     agent = await _agent_of(request)
     cid, name = request.match_info["cid"], request.match_info["name"]
-    if not RECORDING_NAME_RE.match(name) or not RECORDING_NAME_RE.match(cid + ".ogg"):
+    if not RECORDING_NAME_RE.fullmatch(name) or not RECORDING_NAME_RE.fullmatch(cid + ".ogg"):
         raise NotFound("no such recording", field="name")
     conv = await s.store.conversation(cid)
     if conv is None:

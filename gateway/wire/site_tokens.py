@@ -132,7 +132,7 @@ class SiteKeys:
             raise _fail(f"has {len(claims)} claims; the limit is {MAX_CLAIMS}")
         out: dict[str, str] = {}
         for name, value in claims.items():
-            if not CLAIM_NAME.match(name):
+            if not CLAIM_NAME.fullmatch(name):
                 raise _fail(f"claim name {name[:40]!r} must be lower_case letters, digits and _")
             out[name] = _claim_text(name, value)
         if not out.get("sub"):

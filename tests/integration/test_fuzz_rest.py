@@ -29,6 +29,7 @@ from tests.integration.test_admin_agents import token
 from tests.integration.test_fuzz_protocol import LogTrap
 from tests.support.servers import Node, start_node
 
+ROOT = Path(__file__).resolve().parents[2]
 SEED = int(os.environ.get("FUZZ_SEED", "20261206"))
 EXAMPLES = 25  # per operation and phase
 ADMIN = "ada-admin-passphrase"
@@ -62,11 +63,21 @@ async def test_rest_fuzz(admin_node: Node, tmp_path: Path) -> None:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             cwd=tmp_path,
+            env={
+                **os.environ,
+                "SCHEMATHESIS_HOOKS": "tests.support.fuzz_rest_hooks",
+                "CG_FUZZ_ADMIN": "ada",
+                "PYTHONPATH": str(ROOT),
+            },
         )
         out, _ = await fuzzer.communicate()
         report = out.decode(errors="replace")
         assert fuzzer.returncode == 0, report[-6000:]
         assert "API Operations" in report and "Tested: 0" not in report, report[-3000:]
+        # the run was authorised to its end (a revoked token's 401s pass as documented and would hide the rest)
+        auth = {"Authorization": f"Bearer {access}"}
+        async with aiohttp.ClientSession() as http, http.get(admin_node.url + "/api/admin/agents", headers=auth) as r:
+            assert r.status == 200, await r.text()
     finally:
         logging.getLogger().removeHandler(trap)
     assert not trap.bad, trap.summary()

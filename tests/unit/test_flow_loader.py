@@ -186,6 +186,11 @@ def test_error_codes_and_fields(tmp_path: Path) -> None:
             "3: YAML syntax error: character U+0091 in column 29 is not allowed in YAML (a control or unprintable "
             "character): remove it (it often comes with text pasted from another program)",
         ),
+        (  # the same in a file whose lines end with CR alone: its line and column as PyYAML counts them
+            'start: a\rnodes:\r  a: {type: say, prompt: "Hi\u0091", next: b}\r  b: {type: hangup}\r',
+            "3: YAML syntax error: character U+0091 in column 29 is not allowed in YAML (a control or unprintable "
+            "character): remove it (it often comes with text pasted from another program)",
+        ),
         # an unknown node type with nothing close lists the valid ones
         (
             "start: a\nnodes:\n  a: {type: banana}\n",

@@ -28,12 +28,14 @@ def queue_refusal(skills: object) -> BadRequest:
 @pytest.mark.parametrize(
     ("skills", "field", "words"),
     [
-        (
+        (  # a name that is not one: the field is the skills, never the hostile text itself
             {"bill ing": 2},
-            "skills.bill ing",
+            "skills",
             "skill 'bill ing': the name is 1 to 40 letters, digits, _ or - (no spaces)",
         ),
-        ({"billing:3": 1}, "skills.billing:3", "skill 'billing:3': the name is 1 to 40 letters, digits, _ or -"),
+        ({"billing:3": 1}, "skills", "skill 'billing:3': the name is 1 to 40 letters, digits, _ or -"),
+        ({"billing\n": 2}, "skills", "skill 'billing\\n': the name is 1 to 40 letters"),  # not before a newline
+        ({"a\u202e": 2}, "skills", "skill 'a\\u202e': the name is"),
         ({"billing": 11}, "skills.billing", "skill 'billing': the level is a whole number from 1 to 10"),
         ({"billing": 0}, "skills.billing", "skill 'billing': the level is a whole number from 1 to 10"),
         ({"billing": "3"}, "skills.billing", "skill 'billing': the level is a whole number from 1 to 10"),
@@ -50,9 +52,9 @@ def test_an_agents_and_a_queues_skill_are_refused_in_the_forms_words(
 
 
 def test_one_skill_twice_in_any_case_is_refused_naming_both() -> None:
-    refusal = agent_refusal({"billing": 2, "Billing": 3})
-    assert refusal.field == "skills.Billing"
-    assert refusal.message.startswith("skill 'Billing' is listed twice (as 'billing'")
+    for refusal in (agent_refusal({"billing": 2, "Billing": 3}), queue_refusal({"billing": 2, "Billing": 3})):
+        assert refusal.field == "skills.Billing"
+        assert refusal.message.startswith("skill 'Billing' is listed twice (as 'billing'")
 
 
 def test_the_texts_of_the_file_and_the_cli_keep_their_own_words() -> None:
