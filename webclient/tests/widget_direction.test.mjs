@@ -4,12 +4,13 @@ import { test } from 'node:test';
 
 import { isRtlLocale, widgetDirection } from '../static/widget/direction.js';
 
-test('right-to-left languages and scripts, whatever their region or case', () => {
+test('right-to-left languages and scripts, whatever their region, case or extensions', () => {
   for (const tag of ['ar', 'ar-EG', 'AR', 'he', 'he-IL', 'iw', 'fa', 'fa-IR', 'ur', 'ur-PK', 'ps', 'ckb', 'yi',
-    'pa-Arab', 'az-arab-IR', 'ar_SA']) {
+    'ks', 'mzn', 'lrc', 'pa-Arab', 'az-arab-IR', 'ar_SA', 'ar-u-nu-latn', 'fa-IR-u-nu-latn', 'he-x-test']) {
     assert.equal(isRtlLocale(tag), true, tag);
   }
-  for (const tag of ['en', 'en-US', 'fr', 'de-CH', 'ar-Latn', 'zh-Hant-TW', 'ja', 'hi', 'tr']) {
+  for (const tag of ['en', 'en-US', 'fr', 'de-CH', 'ar-Latn', 'zh-Hant-TW', 'ja', 'hi', 'tr', 'en-US-u-nu-arab',
+    'en-x-arab', 'zh-yue-Hant']) {
     assert.equal(isRtlLocale(tag), false, tag);
   }
 });
@@ -20,11 +21,10 @@ test('a hostile or empty value is left to right', () => {
   }
 });
 
-test("the host page's language decides, the visitor's only on a page that declares none, the admin's setting too", () => {
-  assert.equal(widgetDirection({ page: 'ar', visitor: 'en-US', setting: 'en' }), 'rtl');
-  assert.equal(widgetDirection({ page: '', visitor: 'ar', setting: 'en' }), 'rtl');
-  assert.equal(widgetDirection({ page: 'en', visitor: 'ar', setting: 'en' }), 'ltr');  // an English page
-  assert.equal(widgetDirection({ page: 'en', visitor: 'en', setting: 'he' }), 'rtl');  // a Hebrew widget
-  assert.equal(widgetDirection({ page: 'fr', visitor: 'fr', setting: 'en' }), 'ltr');
-  assert.equal(widgetDirection(), 'ltr');
+test("the layout follows the admin's widget language only", () => {
+  assert.equal(widgetDirection('ar'), 'rtl');
+  assert.equal(widgetDirection('he-IL'), 'rtl');
+  assert.equal(widgetDirection('en'), 'ltr');
+  assert.equal(widgetDirection(''), 'ltr');
+  assert.equal(widgetDirection(undefined), 'ltr');
 });

@@ -7,28 +7,26 @@ import { widgetDirection } from './direction.js';
 import { ui } from './panel.js';
 
 const COLOUR = /^#[0-9a-fA-F]{6}$/;
-const looks = { language: '', watching: false };   // the admin's widget language, once the welcome said it
+const looks = { language: '' };   // the admin's widget language, once the welcome said it
 
-/** The widget's own root reads right to left for a right-to-left language (direction.js: the host page's, else the
- * visitor's, or the admin's widget language); the host page's elements are never touched. Follows a page that
- * changes its language later (a site's language switch). */
+/** The widget's own root reads right to left when the admin's widget language is written so (direction.js); the
+ * host page's elements are never touched. */
 export function applyDirection() {
   if (!ui.root) return;
-  const visitor = (navigator.languages && navigator.languages[0]) || navigator.language || '';
-  const dir = widgetDirection({ page: document.documentElement.getAttribute('lang') || '', visitor, setting: looks.language });
+  const dir = widgetDirection(looks.language);
   const box = ui.root.querySelector('.root');
   if (box.getAttribute('dir') !== dir) box.setAttribute('dir', dir);
-  if (!looks.watching && typeof MutationObserver === 'function') {
-    looks.watching = true;
-    new MutationObserver(applyDirection).observe(document.documentElement, { attributes: true, attributeFilter: ['lang'] });
-  }
 }
 
 export function applyAppearance(w) {
   if (!ui.root || !w || typeof w !== 'object') return;
   const box = ui.root.querySelector('.root');
   const text = (v) => (typeof v === 'string' ? v.trim() : '');
-  if (text(w.title)) ui.root.querySelector('#cg-title').textContent = text(w.title);
+  if (text(w.title)) {
+    const title = ui.root.querySelector('#cg-title');
+    title.textContent = text(w.title);
+    title.dir = 'auto'; // the admin's words read in their own direction whatever the layout's
+  }
   if (COLOUR.test(w.colour || '')) {
     box.style.setProperty('--cg-accent', w.colour);
     box.style.setProperty('--cg-accent-ink', inkFor(w.colour));
@@ -38,6 +36,7 @@ export function applyAppearance(w) {
   const intro = ui.root.querySelector('.intro');
   if (intro && text(w.greeting)) {
     intro.textContent = text(w.greeting);
+    intro.dir = 'auto';
     intro.dataset.custom = '1';
   }
   let label = ui.root.querySelector('.launcher-text');
@@ -51,6 +50,7 @@ export function applyAppearance(w) {
       label.addEventListener('click', () => ui.launcher.click());
     }
     label.textContent = text(w.launcher_text);
+    label.dir = 'auto';
   } else if (label) {
     label.remove();
   }

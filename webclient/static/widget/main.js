@@ -47,7 +47,7 @@ import { applyDirection } from './appearance.js';
 function boot() {
   loadState();
   buildDom();
-  applyDirection();   // right to left for an Arabic, Hebrew, Persian, Urdu... page or visitor, before the first paint
+  applyDirection();   // the widget language's direction (direction.js), before the first paint
   mountAttach();
   for (const ev of W.cache) handleEvent(ev, false, true);
   for (const entry of W.outbox.slice()) {

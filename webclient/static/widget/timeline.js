@@ -60,6 +60,7 @@ function makeBubble(author, text) {
   const el = document.createElement('div');
   el.className = 'cg-msg';
   el.dataset.author = author;
+  el.dir = 'auto'; // each message reads in its own direction (Arabic in an English widget, and the other way)
   setLinkedText(el, text);   // text nodes, and its http(s) URLs as safe links: never HTML
   return el;
 }
@@ -98,6 +99,7 @@ export function renderSystem(ev, text) {
   const el = document.createElement('div');
   el.className = 'cg-msg';
   el.dataset.author = 'system';
+  el.dir = 'auto';
   el.dataset.status = 'sent';
   el.dataset.eventId = ev.id;
   el.title = formatTime(ev.ts);
