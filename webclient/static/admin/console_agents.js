@@ -159,10 +159,10 @@ export function createAgentsView(section, ctx) {
     }
     const name = f.namedItem('name');
     check(name.value.trim() !== '', name, 'Name is required.');
-    check(name.value.length <= MAX_NAME, name, `Name: at most ${MAX_NAME} characters.`);
+    check([...name.value.trim()].length <= MAX_NAME, name, `Name: at most ${MAX_NAME} characters.`); // as the gateway counts: code points
     check(!/[\u0000-\u001f\u007f]/.test(name.value), name, 'Name: no control characters.');
     if (adding) {
-      check(f.password.value.length >= MIN_PASSWORD, f.password, `Password: at least ${MIN_PASSWORD} characters.`);
+      check([...f.password.value].length >= MIN_PASSWORD, f.password, `Password: at least ${MIN_PASSWORD} characters.`);
     }
     check(wholeIn(f.capacity.value, 1, MAX_CAPACITY), f.capacity, `Capacity: a whole number from 1 to ${MAX_CAPACITY}.`);
     if (!form.querySelector('input[name=role]:checked')) out.push({ field: 'roles', message: 'Roles: choose at least one.' });
