@@ -381,6 +381,8 @@ async def test_the_agent_form_shows_every_fields_problem_at_once_each_next_to_it
         await expect(dialog.locator("[data-field=id] .cs-field-error")).to_contain_text("alice")
         await expect(dialog.locator(".cs-form-error")).to_be_hidden()
         await dialog.get_by_role("button", name="Cancel").click()
+        await expect(dialog).to_have_count(0)  # closed, its focus handed back, before the keyboard goes elsewhere
+        await expect(page.locator("[data-testid=cs-agent-add]")).to_be_focused()
 
         # a queue's skill rows say the same
         await open_view(page, "queues")
