@@ -191,14 +191,14 @@ class FlowVersions:
         except FlowErrors as exc:
             raise BadFlow(f"the flow does not load: {len(exc.errors)} error(s)", exc.errors) from None
 
-    def validate(self, name: str, text: str) -> dict[str, Any]:
-        """What the editor shows while typing: ``{"ok", "errors", "graph"}`` (the publish checks included that do
-        not need the store: speech words)."""
+    async def validate(self, name: str, text: str) -> dict[str, Any]:
+        """What the editor shows while typing: ``{"ok", "errors", "graph"}``, every publish check included (speech
+        words, queues that exist, other flows it names), so "valid" means it can be published."""
         try:
             flow = self.parse(name, text)
         except BadFlow as exc:
             return {"ok": False, "errors": [error_dict(e) for e in exc.errors], "graph": None}
-        problems = self.check(flow) if self.check is not None else []
+        problems = await self.publish_problems(name, flow)
         return {"ok": not problems, "errors": [error_dict(e) for e in problems], "graph": flow_graph(flow, text)}
 
     # ---------------------------------------------------------------- writing

@@ -74,7 +74,7 @@ async def validate(request: web.Request) -> web.Response:
     body = await read_json(request, BODY_BYTES)
     name = check_name(_text(body, "name", required=False, most=64) or "flow")
     return web.json_response(
-        request.app[SERVICES].flow_versions.validate(name, _text(body, "yaml", most=MAX_FLOW_BYTES))
+        await request.app[SERVICES].flow_versions.validate(name, _text(body, "yaml", most=MAX_FLOW_BYTES))
     )
 
 

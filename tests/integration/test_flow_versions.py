@@ -250,3 +250,25 @@ async def test_replay_reports_exactly_the_sessions_that_took_the_changed_choice(
         assert (d["old_path"][-1], d["new_path"][-1]) == ("support", "goodbye")
         assert d["old_version"] == first
     assert await admin.live() == first  # replay publishes nothing
+
+
+async def test_the_editors_check_says_valid_only_for_what_can_be_published(admin_node: tuple[Node, Admin]) -> None:
+    """A queue that does not exist used to pass the editor's check ("valid") and only publishing refused it."""
+    node, admin = admin_node
+    typo = ORIGINAL.replace("    queue: billing\n", "    queue: billingg\n", 1)
+    checked = await admin.call("POST", "/api/admin/flows/validate", {"name": "default", "yaml": typo})
+    assert checked["ok"] is False and checked["graph"] is not None, checked
+    (problem,) = checked["errors"]
+    assert (
+        problem["line"] == 63
+        and problem["node"] == "billing"
+        and "queue 'billingg' does not exist" in problem["message"]
+    ), problem
+    assert "did you mean 'billing'" in problem["message"]
+    saved = await admin.call(
+        "POST", "/api/admin/flows/default/versions", {"yaml": typo, "parent": await admin.live()}, 201
+    )
+    refused = await admin.call("POST", "/api/admin/flows/default/publish", {"version": saved["id"]}, status=400)
+    assert [e["message"] for e in refused["errors"]] == [problem["message"]]  # the same words both ways
+    fine = await admin.call("POST", "/api/admin/flows/validate", {"name": "default", "yaml": ORIGINAL})
+    assert (fine["ok"], fine["errors"]) == (True, [])
