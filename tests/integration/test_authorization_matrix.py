@@ -129,6 +129,9 @@ def frame_rules(s: Scene) -> dict[ClientFrame, list[tuple[Agent | Customer, Fram
             (s.b, {"type": "callback_cancel", "callback_id": "cb_nothere"}, "not_found"),
             (s.bob, {"type": "callback_cancel", "callback_id": "cb_nothere"}, "not_found"),
         ],
+        ClientFrame.WRAP_UP_DONE: [  # an agent's own after-call work: it names nobody else's anything
+            (s.b, {"type": "wrap_up_done"}, "unknown_type"),
+        ],
     }
 
 
