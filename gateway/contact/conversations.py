@@ -382,10 +382,7 @@ class Conversations:
             ended = [e["ts"] for e in events if e["type"] == EventType.CALL_ENDED]
             if len(started) > len(ended):
                 continue  # a call in progress
-            assigned = [e for e in events if e["type"] == EventType.ASSIGNED]
-            now = self.clock()
-            place = assigned[-1]["ts"] - int(assigned[-1].get("wait_ms") or 0) if assigned else now
-            if await self.requeue(cid, agent_id, reason, score=min(place, now)):
+            if await self.requeue(cid, agent_id, reason, score=self._place(events)):
                 back.append(cid)
         if back:
             log.info(
@@ -395,6 +392,38 @@ class Conversations:
                 extra={"agent_id": agent_id},
             )
         return back
+
+    def _place(self, events: list[dict[str, Any]]) -> int:
+        """The place in the queue a conversation had before its (last) assignment: when it was queued."""
+        assigned = [e for e in events if e["type"] == EventType.ASSIGNED]
+        now = self.clock()
+        return min(now, assigned[-1]["ts"] - int(assigned[-1].get("wait_ms") or 0)) if assigned else now
+
+    async def transfer_chat(
+        self, agent_id: str, cid: str, *, to_agent: str = "", to_name: str = "", queue: str = ""
+    ) -> None:
+        """The agent hands a chat of theirs to another agent (who must be available, online and have room) or to a
+        queue (where it waits at the place it had). A conversation with a call in progress is refused: the call's
+        own transfer moves both. Conflict ``transfer_refused`` naming why; nothing changes then."""
+        conv = await self.require_agent(agent_id, cid)
+        if conv.get("state") != ConversationState.ASSIGNED:
+            raise Conflict("the conversation is not assigned to you", field="conversation_id")
+        events = await self.store.events(cid)
+        started = sum(1 for e in events if e["type"] == EventType.CALL_STARTED)
+        if started > sum(1 for e in events if e["type"] == EventType.CALL_ENDED):
+            raise Conflict(
+                "a call is in progress in this conversation: transfer the call (it takes the chat with it)",
+                field="conversation_id",
+                code=ErrorCode.TRANSFER_REFUSED,
+            )
+        if to_agent:
+            await self.transfer(cid, agent_id, to_agent, to_name)
+            return
+        known = await self.queues.names() if self.queues is not None else None
+        if known is not None and queue not in known:
+            raise Conflict(f"there is no queue '{queue}'", field="queue", code=ErrorCode.TRANSFER_REFUSED)
+        if not await self.requeue(cid, agent_id, "transferred", score=self._place(events), queue_name=queue):
+            raise Conflict("the conversation is not assigned to you", field="conversation_id")
 
     async def _close_facts(self, cid: str, now: int) -> dict[str, Any]:
         """What the ``closed`` event tells of the conversation for reports (gateway/ops/rollup_rules.py):

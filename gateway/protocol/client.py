@@ -64,6 +64,7 @@ class ClientFrame(StrEnum):
     RATING = "rating"  # customer: rate a closed conversation of theirs (score 1-5, optional comment), once
     WALLBOARD = "wallboard"  # supervisor: start (watch true) or stop (false) getting the wallboard frames
     WRAP_UP_DONE = "wrap_up_done"  # agent: after-call work is over (a call they handed on: nothing to close)
+    TRANSFER = "transfer"  # agent: hand a chat (no call in progress) to another agent or to a queue
 
 
 class TestChannel(StrEnum):
@@ -226,6 +227,13 @@ class WrapUpDone:
 
 
 @dataclass(frozen=True, slots=True)
+class TransferChat:
+    conversation_id: str
+    queue: str | None = None
+    agent_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TransferCall:
     call_id: str
     queue: str | None = None
@@ -256,6 +264,7 @@ Frame = (
     | RateConversation
     | WatchWallboard
     | WrapUpDone
+    | TransferChat
 )
 
 
@@ -551,6 +560,14 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
             return WatchWallboard(watch=_flag(obj, "watch", default=True))
         case ClientFrame.WRAP_UP_DONE:
             return WrapUpDone()
+        case ClientFrame.TRANSFER:
+            queue = _str(obj, "queue", max_len=64, required=False)
+            agent_id = _str(obj, "agent_id", max_len=64, required=False)
+            if (queue is None) == (agent_id is None):
+                raise BadRequest("give exactly one of 'queue' or 'agent_id'", field="queue", code=ErrorCode.BAD_FIELD)
+            return TransferChat(
+                conversation_id=_req(obj, "conversation_id", max_len=64), queue=queue, agent_id=agent_id
+            )
         case ClientFrame.RATING:
             score = obj.get("score")
             # an integer, not a bool (True is an int in Python) nor 4.0: the browser sends the button's number

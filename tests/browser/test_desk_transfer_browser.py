@@ -26,6 +26,7 @@ from tests.browser.conftest import LaunchWithMic
 from tests.browser.test_call_browser import eventually, open_widget
 from tests.browser.test_softphone_browser import agent_stats, peak_level, queue_a_call, write_agent_voice
 from tests.conftest import PASSWORDS
+from tests.support.clients import Customer
 from tests.support.servers import Node
 
 pytestmark = pytest.mark.browser
@@ -274,3 +275,48 @@ async def test_warm_transfer_declined_cancelled_then_completed_gives_the_colleag
     finally:
         for ctx in (alice_ctx, bob_ctx, customer_ctx):
             await ctx.close()
+
+
+async def test_a_chat_is_handed_to_a_colleague_from_the_desk_and_a_refusal_says_why(
+    browser: Browser, node: Node
+) -> None:
+    """A chat, no call: alice's Transfer asks to whom; an agent that does not exist is refused in the dialog, which
+    stays open; Bob, picked by name, gets the chat with its history, and alice's copy is read-only."""
+    errors: list[str] = []
+    alice_ctx = await browser.new_context(viewport=VIEWPORT)
+    bob_ctx = await browser.new_context(viewport=VIEWPORT)
+    customer = Customer(node.url)
+    try:
+        bob = await desk_login(bob_ctx, node, "bob", errors, available=False)
+        alice = await desk_login(alice_ctx, node, "alice", errors, available=True)
+        await customer.hello()
+        await customer.say("can someone check my refund?")
+        item = alice.locator(".conv-item")
+        await expect(item).to_have_count(1)
+        await item.click()
+        await bob.click("[data-testid=status-available]")
+        await alice.click("[data-testid=transfer-chat]")
+        dialog = alice.locator("[data-testid=chat-transfer]")
+        await expect(dialog).to_be_visible()
+        target = alice.locator("[data-testid=chat-transfer-target]")
+        await expect(target).to_be_focused()
+        await target.fill("zed")
+        await alice.click("[data-testid=chat-transfer-go]")
+        await expect(alice.locator("[data-testid=chat-transfer-error]")).to_contain_text("there is no agent 'zed'")
+        await expect(target).to_have_attribute("aria-invalid", "true")
+        await expect(dialog).to_be_visible()
+        await target.fill("Bob Jones (bob)")  # as the list offers him
+        await alice.click("[data-testid=chat-transfer-go]")
+        await expect(dialog).to_be_hidden()
+        await expect(alice.locator("#conv-state")).to_have_text("transferred")
+        await expect(alice.locator("[data-testid=transfer-chat]")).to_be_disabled()
+        await expect(bob.locator(".conv-item")).to_have_count(1)
+        await bob.locator(".conv-item").click()
+        await expect(bob.locator("[data-testid=timeline]")).to_contain_text("can someone check my refund?")
+        await customer.say("thanks Bob")
+        await expect(bob.locator("[data-testid=timeline]")).to_contain_text("thanks Bob")
+        assert errors == []
+    finally:
+        await customer.close()
+        await alice_ctx.close()
+        await bob_ctx.close()

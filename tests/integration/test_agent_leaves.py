@@ -112,3 +112,42 @@ async def test_a_chat_goes_back_to_the_queue_when_an_admin_disables_or_removes_i
             assert (await admin.call("DELETE", "/api/admin/agents/alice"))[0] == 204
         assert await state(admin, cid) == ("queued", "")
         await the_next_agent_takes_it_over(customer, bob, cid)
+
+
+async def test_an_agent_hands_a_chat_to_a_colleague_or_to_a_queue_and_is_told_why_when_it_cannot_be(
+    node: Node, clients: Clients
+) -> None:
+    customer, alice, bob, cid = await chatting(clients)
+    refusals = [
+        ({"agent_id": "alice"}, "bad_field", "that is you"),
+        ({"agent_id": "zed"}, "transfer_refused", "there is no agent 'zed'"),
+        ({"agent_id": "bob"}, "transfer_refused", "bob is away, not available"),
+        ({"queue": "nowhere"}, "transfer_refused", "there is no queue 'nowhere'"),
+        ({"queue": "support", "agent_id": "bob"}, "bad_field", "give exactly one"),
+    ]
+    for target, code, words in refusals:
+        await alice.send({"type": "transfer", "conversation_id": cid, **target})
+        error = await alice.expect("error")
+        assert (error["code"], words in error["message"]) == (code, True), error
+    async with aiohttp.ClientSession() as http:
+        admin = Api(http, node, await token(http, node, "ada", ADMIN))
+        assert await state(admin, cid) == ("assigned", "alice")  # nothing changed
+
+        await bob.send({"type": "status", "status": "available"})
+        await bob.expect("agent", lambda f: f["agent"]["status"] == "available")
+        await alice.send({"type": "transfer", "conversation_id": cid, "agent_id": "bob"})
+        assert (await alice.expect("unassigned"))["reason"] == "transferred"
+        assert (await bob.assigned())["id"] == cid
+        told = await customer.event("assigned", lambda e: e.get("agent_name") == "Bob Jones")
+        assert told["agent_name"] == "Bob Jones"
+        await customer.say("hi Bob")
+        await bob.event("message", lambda e: e["text"] == "hi Bob")
+
+        await bob.send({"type": "status", "status": "away"})  # nobody to route it to: it waits in support
+        await bob.expect("agent", lambda f: f["agent"]["status"] == "away")
+        await bob.send({"type": "transfer", "conversation_id": cid, "queue": "support"})
+        assert (await bob.expect("unassigned"))["reason"] == "transferred"
+        assert await state(admin, cid) == ("queued", "")
+        status, conv = await admin.call("GET", f"/api/conversations/{cid}")
+        assert conv["conversation"]["queue"] == "support"
+        await customer.expect("queue", lambda f: f["conversation_id"] == cid)

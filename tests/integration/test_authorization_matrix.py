@@ -132,6 +132,11 @@ def frame_rules(s: Scene) -> dict[ClientFrame, list[tuple[Agent | Customer, Fram
         ClientFrame.WRAP_UP_DONE: [  # an agent's own after-call work: it names nobody else's anything
             (s.b, {"type": "wrap_up_done"}, "unknown_type"),
         ],
+        ClientFrame.TRANSFER: [  # alice's chat: bob cannot hand it to himself, nor to a queue
+            (s.bob, {"type": "transfer", "conversation_id": cid, "agent_id": "carol"}, "forbidden"),
+            (s.bob, {"type": "transfer", "conversation_id": cid, "queue": "support"}, "forbidden"),
+            (s.b, {"type": "transfer", "conversation_id": cid, "queue": "support"}, "unknown_type"),
+        ],
     }
 
 

@@ -14,6 +14,7 @@ import { refreshToken } from './auth.js';
 import { onComposerInput, select, stopTyping, typing } from './composer.js';
 import { phone } from './main.js';
 import { upsertEventEl, upsertPendingEl } from './timeline.js';
+import { onTransferError, onTransferred } from './chat_transfer.js';
 
 // ------------------------------------------------------------ connection
 
@@ -155,6 +156,7 @@ function onAssigned(f) {
 }
 
 function onUnassigned(f) {
+  if (f.reason === 'transferred') onTransferred(f.conversation_id);
   if (phone) phone.onUnassigned(f.conversation_id, f.reason || '');
   const conv = S.convs.get(f.conversation_id);
   if (!conv) return;
@@ -293,6 +295,7 @@ function onError(f) {
     logout(SIGNED_OUT[f.code]);
     return;
   }
+  if (onTransferError(f)) return; // a chat's transfer, refused: said in its dialog
   if (phone && phone.onError(f)) return; // about a call (call_id, sdp, hold)
   if (f.code === 'store_unavailable' && typeof f.client_id === 'string' && f.client_id) {
     const [conv, p] = findPending(f.client_id, f.conversation_id);

@@ -226,6 +226,8 @@ export function renderHeader() {
   // Invite to call: only in an open conversation of ours without a call going on.
   const onCall = !ui.callBadge.hidden && ui.callBadge.dataset.status !== 'ended';
   ui.inviteCall.disabled = conv.closed || !!conv.returned || onCall;
+  // Transfer a chat: the same; with a call going on, the softphone's transfer moves the call and the chat together
+  ui.transferChat.disabled = conv.closed || !!conv.returned || onCall;
 }
 
 const CALL_BADGE = { connecting: 'On a call: connecting', ringing: 'On a call: ringing', ivr: 'On a call: in IVR',

@@ -40,6 +40,7 @@ import { setupContextDrawer } from './drawer.js';
 import { emojiPicker } from '../shared/emoji.js';
 import { initAttach } from './attach.js';
 import { renderLoginForm } from './login_view.js';
+import { openChatTransfer } from './chat_transfer.js';
 
 // ------------------------------------------------------------ boot
 
@@ -114,6 +115,10 @@ function boot() {
   ui.callBadge = h('span', { class: 'call-badge', 'data-testid': 'call-badge', hidden: true });
   ui.convState.after(ui.callBadge);
   ui.inviteCall = document.getElementById('invite-call');
+  ui.transferChat = document.getElementById('transfer-chat');
+  ui.transferChat.addEventListener('click', () => {
+    if (S.selected) openChatTransfer(S.selected, send, ui.transferChat);
+  });
   ui.callbackPanel = document.getElementById('callback-panel');
   ui.callbackText = document.getElementById('callback-text');
   ui.callbackActions = document.getElementById('callback-actions');

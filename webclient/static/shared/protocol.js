@@ -226,6 +226,7 @@ export const ClientFrame = Object.freeze({
   RATING: "rating",
   WALLBOARD: "wallboard",
   WRAP_UP_DONE: "wrap_up_done",
+  TRANSFER: "transfer",
 });
 
 // gateway.protocol.client.TestChannel

@@ -1,0 +1,110 @@
+// Handing a chat to a colleague or to a queue (the conversation header's Transfer; frame `transfer`,
+// docs/protocol.md). A chat with a call going on is moved by the call's own transfer instead (the softphone's).
+// The gateway answers an accepted transfer with `unassigned` (reason transferred), a refused one with an error frame
+// naming why (transfer_refused, bad_field): shown in the dialog, which stays open to try another target.
+
+import { h } from './dom.js';
+import { S } from './state.js';
+
+let dialog = null;
+let pending = null; // { conversationId } while a transfer request waits for its answer
+
+/** The agents a chat can be handed to, for the datalist: everyone but oneself, by name (pure: no DOM). */
+export function transferTargets(names, me) {
+  return Object.entries(names || {})
+    .filter(([id]) => id && id !== me)
+    .map(([id, name]) => ({ id, label: name && name !== id ? `${name} (${id})` : id }))
+    .sort((a, b) => a.label.localeCompare(b.label));
+}
+
+/** The frame for what the agent typed: an agent id (or "Name (id)" picked from the list) or a queue name. */
+export function transferFrame(conversationId, kind, typed) {
+  const text = String(typed || '').trim();
+  const picked = /\(([^()\s]+)\)$/.exec(text);
+  const value = kind === 'agent' && picked ? picked[1] : text;
+  if (!value) return null;
+  return kind === 'queue'
+    ? { type: 'transfer', conversation_id: conversationId, queue: value }
+    : { type: 'transfer', conversation_id: conversationId, agent_id: value };
+}
+
+function ensureDialog(send) {
+  if (dialog) return dialog;
+  const title = h('h2', { id: 'chat-transfer-title', text: 'Transfer this chat' });
+  const toAgent = h('input', { type: 'radio', name: 'kind', value: 'agent', id: 'chat-transfer-agent', checked: true });
+  const toQueue = h('input', { type: 'radio', name: 'kind', value: 'queue', id: 'chat-transfer-queue' });
+  const kinds = h('fieldset', { class: 'chat-transfer-kinds' }, h('legend', { text: 'To' }),
+    h('label', { htmlFor: 'chat-transfer-agent' }, toAgent, ' an agent'),
+    h('label', { htmlFor: 'chat-transfer-queue' }, toQueue, ' a queue'));
+  const target = h('input', { type: 'text', id: 'chat-transfer-target', 'data-testid': 'chat-transfer-target',
+    autocomplete: 'off', maxLength: 80, required: true, 'aria-describedby': 'chat-transfer-error' });
+  target.setAttribute('list', 'chat-transfer-agents'); // (a read-only property: the attribute only)
+  const label = h('label', { htmlFor: 'chat-transfer-target', id: 'chat-transfer-target-label', text: 'Agent' });
+  const options = h('datalist', { id: 'chat-transfer-agents' });
+  const error = h('p', { id: 'chat-transfer-error', class: 'cs-field-error', 'data-testid': 'chat-transfer-error',
+    role: 'alert' });
+  const cancel = h('button', { type: 'button', class: 'btn', text: 'Cancel' });
+  const go = h('button', { type: 'submit', class: 'btn primary', 'data-testid': 'chat-transfer-go', text: 'Transfer' });
+  const form = h('form', { method: 'dialog' }, title, kinds, label, target, options, error,
+    h('div', { class: 'leave-confirm-actions' }, cancel, go));
+  dialog = h('dialog', { class: 'leave-confirm chat-transfer', 'data-testid': 'chat-transfer',
+    'aria-labelledby': 'chat-transfer-title' }, form);
+  const kindNow = () => (toQueue.checked ? 'queue' : 'agent');
+  kinds.addEventListener('change', () => {
+    label.textContent = kindNow() === 'queue' ? 'Queue' : 'Agent';
+    if (kindNow() === 'queue') target.removeAttribute('list');
+    else target.setAttribute('list', 'chat-transfer-agents');
+    target.focus();
+  });
+  cancel.addEventListener('click', () => dialog.close());
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const frame = transferFrame(dialog.dataset.conversationId, kindNow(), target.value);
+    if (!frame) { showError(kindNow() === 'queue' ? 'Type a queue name.' : 'Type or pick an agent.'); return; }
+    error.textContent = '';
+    target.removeAttribute('aria-invalid');
+    if (send(frame)) pending = { conversationId: frame.conversation_id };
+    else showError('Not connected: try again in a moment.');
+  });
+  dialog.addEventListener('close', () => { pending = null; });
+  document.body.append(dialog);
+  return dialog;
+}
+
+function showError(message) {
+  if (!dialog) return;
+  dialog.querySelector('[data-testid=chat-transfer-error]').textContent = message;
+  const target = dialog.querySelector('[data-testid=chat-transfer-target]');
+  target.setAttribute('aria-invalid', 'true');
+  target.focus();
+}
+
+/** Open the dialog for the selected conversation. */
+export function openChatTransfer(conversationId, send, returnFocus) {
+  const d = ensureDialog(send);
+  d.dataset.conversationId = conversationId;
+  const options = d.querySelector('datalist');
+  options.replaceChildren(...transferTargets(S.agentNames, S.agent && S.agent.id)
+    .map((t) => h('option', { value: t.label })));
+  d.querySelector('[data-testid=chat-transfer-error]').textContent = '';
+  const target = d.querySelector('[data-testid=chat-transfer-target]');
+  target.value = '';
+  target.removeAttribute('aria-invalid');
+  if (returnFocus) d.addEventListener('close', () => returnFocus.focus(), { once: true });
+  d.showModal();
+  target.focus();
+}
+
+/** An error frame while a transfer waits for its answer: shown in the dialog (true: handled here). */
+export function onTransferError(f) {
+  if (!pending || !dialog || !dialog.open) return false;
+  if (!['transfer_refused', 'bad_field', 'forbidden', 'not_found', 'conflict'].includes(f.code)) return false;
+  pending = null;
+  showError(f.message || f.code);
+  return true;
+}
+
+/** The chat left this agent (unassigned): the transfer went through. */
+export function onTransferred(conversationId) {
+  if (pending && pending.conversationId === conversationId && dialog && dialog.open) dialog.close();
+}
