@@ -53,6 +53,7 @@ def _node_id() -> str:
 
 
 DEFAULT_DISPOSITIONS = ("resolved", "follow-up", "no-response", "spam")
+MIN_ANNOUNCE_SECONDS = 5  # a waiting caller's announcements (the setting's and each queue's): 0 (never) or this and more
 
 
 @dataclass(frozen=True, slots=True)
@@ -522,7 +523,7 @@ class Settings:
     announce_seconds: float = setting(
         45.0,
         env="CG_ANNOUNCE_SECONDS",
-        parse=number(float, 5, 3600, "0 or a number from 5 to 3600", zero_too=True),
+        parse=number(float, MIN_ANNOUNCE_SECONDS, 3600, "0 or a number from 5 to 3600", zero_too=True),
         help="how often a waiting caller hears their place and expected wait (`0`: never)",
     )
     wrap_up_seconds: float = setting(

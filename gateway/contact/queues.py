@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from gateway.config import MIN_ANNOUNCE_SECONDS
 from gateway.contact.routing import Skills, skills_object_problem
 from gateway.errors import BadRequest, Conflict, NotFound
 from gateway.protocol.codes import ErrorCode
@@ -219,7 +220,7 @@ def _callback(cb: Any) -> CallbackPolicy:
     )
 
 
-def parse_queue(name: str, body: Any) -> Queue:
+def parse_queue(name: str, body: Any, *, writing: bool = True) -> Queue:
     """A queue from a REST body (``name`` from the path); BadRequest naming the first bad field."""
     check_name(name)
     if not isinstance(body, dict):
@@ -231,6 +232,12 @@ def parse_queue(name: str, body: Any) -> Queue:
     if not isinstance(music, str) or (music and not MUSIC_NAME.fullmatch(music)):
         raise _bad("'music' is '' (the generated music) or a .wav, .mp3 or .ogg file name", "music")
     announce = _int(body, "announce_seconds", 45, 0, 3600)
+    if writing and 0 < announce < MIN_ANNOUNCE_SECONDS:  # (one stored before the rule still loads)
+        raise _bad(
+            f"'announce_seconds' is 0 (never) or from {MIN_ANNOUNCE_SECONDS} to 3600: an announcement takes a few "
+            "seconds itself",
+            "announce_seconds",
+        )
     action, target = _on_max_wait(name, body)
     max_wait = _int(body, "max_wait_seconds", 0, 0, 86400)
     if action != MaxWaitAction.NONE and max_wait == 0:
@@ -258,7 +265,7 @@ def parse_queue(name: str, body: Any) -> Queue:
 
 def _stored(name: str, body: dict[str, Any], version: int) -> Queue | None:
     try:
-        return replace(parse_queue(name, {**body, "version": 0}), version=version)
+        return replace(parse_queue(name, {**body, "version": 0}, writing=False), version=version)
     except BadRequest as exc:  # written by a newer version, or by hand: leave it out, say so
         log.warning("queue '%s' in Redis is not valid here (%s: %s); ignored", name, exc.field, exc.message)
         return None

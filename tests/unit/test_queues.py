@@ -77,6 +77,8 @@ def test_a_full_queue_round_trips_and_missing_fields_take_the_defaults() -> None
         ({"hours": {"timezone": "UTC", "schedule": {"mon": "09:00-17:00"}, "holidays": ["31-12"]}}, "hours.holidays"),
         ({"hours": "always"}, "hours"),
         ({"version": -1}, "version"),
+        ({"announce_seconds": 1}, "announce_seconds"),  # 0 (never) or 5 and more, as --announce-seconds
+        ({"announce_seconds": 4}, "announce_seconds"),
     ],
 )
 def test_a_bad_field_is_refused_by_name(body: dict[str, Any], field: str) -> None:
@@ -85,8 +87,13 @@ def test_a_bad_field_is_refused_by_name(body: dict[str, Any], field: str) -> Non
     assert caught.value.field == field, caught.value.message
 
 
+def test_announcements_take_the_settings_rule_and_a_queue_stored_before_it_still_loads() -> None:
+    assert [parse_queue("billing", {"announce_seconds": n}).announce_seconds for n in (0, 5, 3600)] == [0, 5, 3600]
+    assert parse_queue("billing", {"announce_seconds": 3}, writing=False).announce_seconds == 3
+
+
 def test_bad_queue_names_are_refused() -> None:
-    for name in ("", "a b", "x" * 41, "../x"):
+    for name in ("", "a b", "x" * 41, "../x", "vip\n"):
         with pytest.raises(BadRequest):
             parse_queue(name, {})
 

@@ -172,7 +172,7 @@ function queueForm(q, adding, readOnly) {
       num('service_level_seconds', 'Service level (seconds)', q.service_level_seconds, { min: 1, max: 3600 },
         'Answered within this counts as in service level.'),
       num('announce_seconds', 'Announcement interval (seconds)', q.announce_seconds, { min: 0, max: 3600 },
-        'How often callers hear their place: 0 (never) or 10 and more.'),
+        'How often callers hear their place: 0 (never) or 5 and more.'),
       field('Music on hold', input('music', { value: q.music || '', placeholder: 'hold.wav' }),
         { hint: 'A .wav, .mp3 or .ogg file in the flows directory; empty: the generated music.' }).wrap),
     skills.element,
