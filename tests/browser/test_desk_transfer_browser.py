@@ -140,6 +140,11 @@ async def test_supervisor_listens_in_then_a_blind_transfer_rings_the_colleague(
         await expect(bar).to_have_attribute("data-status", "connected")
         await expect(alice.locator("[data-testid=cg-transfer-panel]")).to_be_visible()  # fix the target, try again
         await shot(alice, "agent-transfer-refused")
+        # the suggestions are her colleagues by id, never a target the gateway refused ("bobx")
+        await alice.click("[data-testid=cg-transfer-toggle]")
+        await alice.click("[data-testid=cg-transfer-toggle]")
+        offered = await alice.locator("#cg-transfer-suggestions option").evaluate_all("os => os.map(o => o.value)")
+        assert "bobx" not in offered and {"bob", "carol"} <= set(offered) and "alice" not in offered, offered
 
         # bob available: the transfer goes through, alice is in after-call work, bob's desk rings
         await bob.click("[data-testid=status-available]")

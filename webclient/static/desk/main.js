@@ -95,6 +95,7 @@ function boot() {
     isReady: () => sock.ready,
     me: () => S.agent,
     nameOf, // an agent's display name by id
+    agentIds: () => Object.keys(S.agentNames).filter((id) => !S.agent || id !== S.agent.id), // colleagues, for transfers
     conversation: (id) => S.convs.get(id) || null,
     label: (id) => {
       const conv = S.convs.get(id);

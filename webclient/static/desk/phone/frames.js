@@ -2,7 +2,7 @@
 
 import { CONSULT_END, HANGUP_WAIT, TEXT } from './config.js';
 import { P, desk } from './state.js';
-import { endRequest, endWrapUp, finish, openTransferPanel, showError } from './transfer.js';
+import { endRequest, endWrapUp, finish, openTransferPanel, rememberTarget, showError } from './transfer.js';
 import { accept, failAccept } from './call.js';
 import { leaveMonitor, monitorAnswer, monitorError } from './monitor.js';
 import { live, ringer, say, setNotice, startRinging, stopRinging, stopTickingIfIdle } from './ringing.js';
@@ -69,6 +69,7 @@ function onConsultStep(c, reason) {
   if (reason === 'consult_ringing' || reason === 'consulting') {
     if (!c.consult) c.consult = { agentId: '', state: 'requested' }; // started in another tab
     if (c.consult.state !== 'completing') c.consult.state = reason === 'consulting' ? 'connected' : 'ringing';
+    if (c.consult.agentId) rememberTarget(c.consult.agentId); // the gateway took it: the colleague's desk rings
     endRequest(c);
     return;
   }

@@ -53,7 +53,8 @@ function recentTargets() {
   }
 }
 
-function rememberTarget(target) {
+/** A target the gateway took (a transfer or a consultation that went through): offered first next time. */
+export function rememberTarget(target) {
   const list = [target, ...recentTargets().filter((x) => x !== target)].slice(0, 8);
   try { sessionStorage.setItem(RECENT_KEY, JSON.stringify(list)); } catch (_) { /* ignore */ }
 }
@@ -64,9 +65,14 @@ export function transferKind() {
 
 export function openTransferPanel(focus) {
   if (!ui.transferPanel || !live(P.call) || P.call.role !== 'agent') return;
-  ui.transferSuggest.replaceChildren(...recentTargets().map((t) => {
+  // the targets that went through before first, then every colleague (the desk knows their ids and names)
+  const recent = recentTargets();
+  const colleagues = (desk.agentIds ? desk.agentIds() : []).filter((id) => !recent.includes(id)).sort();
+  ui.transferSuggest.replaceChildren(...[...recent, ...colleagues].map((t) => {
     const o = document.createElement('option');
     o.value = t;
+    const name = desk.nameOf ? desk.nameOf(t) : '';
+    if (name && name !== t) o.label = name;
     return o;
   }));
   if (ui.transferTarget.dataset.call !== P.call.id) { // a new call: not the last call's target ("bob" -> "boba")
@@ -102,7 +108,6 @@ export function transfer() {
     showError(c, 'Not connected to the gateway — try again in a moment.');
     return;
   }
-  rememberTarget(target);
   c.error = null;
   c.transfer = { kind, target };
   startRequest(c, 'transfer');
@@ -125,7 +130,6 @@ export function consult() {
     showError(c, 'Not connected to the gateway — try again in a moment.');
     return;
   }
-  rememberTarget(target);
   c.error = null;
   c.consult = { agentId: target, state: 'requested' };
   startRequest(c, 'consult_start');
@@ -158,6 +162,7 @@ export function finish(c, reason) {
   clearTimeout(c.requestTimer);
   if (reason === 'transferred' && !c.transferredTo) {
     c.transferredTo = c.consult ? c.consult.agentId : c.transfer ? targetText(c.transfer) : '';
+    if (c.transfer) rememberTarget(c.transfer.target); // it went through: offered first next time
   }
   c.consult = null;
   c.transfer = null;
