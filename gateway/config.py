@@ -53,7 +53,9 @@ def _node_id() -> str:
 
 
 DEFAULT_DISPOSITIONS = ("resolved", "follow-up", "no-response", "spam")
-MIN_ANNOUNCE_SECONDS = 5  # a waiting caller's announcements (the setting's and each queue's): 0 (never) or this and more
+MIN_ANNOUNCE_SECONDS = (
+    5  # a waiting caller's announcements (the setting's and each queue's): 0 (never) or this and more
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -361,7 +361,7 @@ class AgentCalls:
             EventType.CALL_TRANSFERRED,
             {"call_id": call_id, "agent_id": agent.id, "to_agent_id": to_agent or "", "to_queue": queue or "", **talk},
         )
-        await self._disconnect(handoff, agent_id)
+        await self._disconnect(handoff, agent_id, why="call_transferred")
         await self._say(call, TRANSFER_PROMPT, wait=False)
         await self.legs.play_hold_music(call)
         moved = False
@@ -514,11 +514,14 @@ class AgentCalls:
         handoff.agent_id = handoff.agent_name = ""
         return agent_id
 
-    async def _disconnect(self, handoff: Handoff, agent_id: str, *, agent_side: bool = True) -> None:
+    async def _disconnect(
+        self, handoff: Handoff, agent_id: str, *, agent_side: bool = True, why: str = "call_ended"
+    ) -> None:
         """Close the agent side (consultation, ring, bridge, leg, supervisors, transcript, recording) of a call
         whose state already moved on (waiting again, or ended); ``agent_id`` is the agent it had. The agent's
         activity ends only if this node still owns it (a node that took this one over may have freed them, and
-        they may be on another call now); ``agent_side`` False: nothing about the agents is written at all."""
+        they may be on another call now); ``agent_side`` False: nothing about the agents is written at all. ``why``
+        is what listening supervisors are told (``call_transferred``: the call goes on with someone else)."""
         # the recording is written whatever fails before it (a node stopping with Redis gone, a leg that fails to
         # close): its writer thread would wait for close() for good and the file would stay a .part
         try:
@@ -534,8 +537,8 @@ class AgentCalls:
                 await self.presence.release_activity(agent_id, self.node_id, AgentActivity.WRAP_UP, until_ms=until)
             elif agent_id:
                 await self.presence.release_activity(agent_id, self.node_id, AgentActivity.NONE)
-            for sid in list(handoff.monitors):
-                await self.monitors.end(handoff, sid, "call_ended")
+            for sid in list(handoff.monitors):  # (``why``: what their desk says: the call ended, or moved on)
+                await self.monitors.end(handoff, sid, why)
             await self.taps.stop_transcript(handoff)
             if handoff.bridge is not None:
                 handoff.bridge.close()

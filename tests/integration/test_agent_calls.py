@@ -356,11 +356,12 @@ async def test_a_call_only_caller_who_hangs_up_while_the_agent_rings_is_taken_fr
 
 
 async def test_blind_transfer_to_an_agent_and_to_a_queue(clients: Clients, node: Node) -> None:
-    alice, bob = clients.agent("alice"), clients.agent("bob")
+    alice, bob, carol = clients.agent("alice"), clients.agent("bob"), clients.agent("carol")
     await alice.hello()
     await bob.hello(available=False)
+    await carol.hello(available=False)
     caller = await queued_call(clients)
-    alice_phone, bob_phone = Softphone(alice), Softphone(bob)
+    alice_phone, bob_phone, spy = Softphone(alice), Softphone(bob), Softphone(carol)
     try:
         await alice_phone.answer((await alice_phone.ringing())["call_id"])
         call_id = alice_phone.call_id
@@ -373,9 +374,13 @@ async def test_blind_transfer_to_an_agent_and_to_a_queue(clients: Clients, node:
         # bob available: the call rings bob, who answers and talks with the caller
         await bob.send({"type": "status", "status": "available"})
         await bob.expect("agent", lambda f: f["agent"]["status"] == "available")
+        await spy.monitor(call_id, "listen")  # carol, a supervisor, listens in
         await asyncio.sleep(1.5)  # alice talks with the caller a while: none of it is bob's wait
         await alice.send({"type": "call_transfer", "call_id": call_id, "agent_id": "bob"})
         assert (await alice.expect("unassigned"))["reason"] == "transferred"
+        # carol's listening ends with the reason: the call goes on with bob, it did not end
+        left = await carol.expect("call_status", lambda f: f.get("monitor") and f["status"] == "ended")
+        assert left["reason"] == "call_transferred", left
         ring = await bob_phone.ringing()
         assert ring["call_id"] == call_id
         transferred = await node.services.store.events(caller.conversation_id)
@@ -412,6 +417,7 @@ async def test_blind_transfer_to_an_agent_and_to_a_queue(clients: Clients, node:
         ]
         assert moves == [("alice", "bob", ""), ("bob", "", "support")]
     finally:
+        await spy.close()
         await alice_phone.close()
         await bob_phone.close()
         await caller.close()

@@ -11,7 +11,8 @@ const TURN_WAIT = 2000; // at most this long for the monitor's own TURN pair (ca
 const ANSWER_WAIT = 15000;
 const SCRIPT = document.querySelector('script[src$="/supervisor/wallboard.js"]');
 
-const M = { send: () => false, changed: () => {}, mon: null };
+const M = { send: () => false, changed: () => {}, mon: null, hideTimer: null };
+const ENDED_SHOWN_MS = 10000; // how long "The call ended." stays under the wallboard
 
 export function initMonitor({ send, changed }) {
   M.send = send;
@@ -116,7 +117,10 @@ export function onAnswer(f) {
 export function onStatus(f) {
   const m = monitoring();
   if (!m || f.call_id !== m.callId || !f.monitor) return;
-  if (f.status === 'ended') end(m, f.reason === 'hangup' ? 'You left the call.' : 'The call ended.');
+  if (f.status !== 'ended') return;
+  end(m, f.reason === 'hangup' ? 'You left the call.'
+    : f.reason === 'call_transferred' ? 'The call was transferred: you stopped listening. Listen again from its row.'
+      : 'The call ended.');
 }
 
 /** An error frame while joining: the join failed with its message. */
@@ -139,6 +143,10 @@ function end(m, text) {
   m.phase = 'ended';
   release(m);
   show(m, text);
+  clearTimeout(M.hideTimer);
+  M.hideTimer = setTimeout(() => { // said for a while, then out of the way (not for minutes)
+    if (M.mon === m) document.getElementById('wb-monitor').hidden = true;
+  }, ENDED_SHOWN_MS);
 }
 
 function release(m) {
