@@ -377,6 +377,7 @@ async def _build(
         ),
         clock=clock,
         service_levels=queues.service_levels_ms,
+        defined_queues=queues.skills_by_queue,
     )
     for service in (queue_board, router, callbacks, presence, wallboard):
         await service.start()

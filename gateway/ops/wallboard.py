@@ -91,9 +91,11 @@ def agent_state(info: dict[str, str], active: int, now: int) -> tuple[BoardAgent
         return BoardAgentState.WRAP_UP, since_activity or since_status
     if info.get("status") != AgentStatus.AVAILABLE:
         return BoardAgentState.AWAY, since_status
-    # available: since they became available, got work or freed capacity (and since a call activity ended)
+    # available: since they became available, got work or freed capacity (and since a call activity ended); busy
+    # only once every chat they can hold is taken (one of two: routing still gives them the next)
     since = max(since_status, int(info.get("idle_since") or 0), since_activity)
-    return (BoardAgentState.BUSY if active else BoardAgentState.AVAILABLE), since
+    full = active >= _int(info.get("capacity"))
+    return (BoardAgentState.BUSY if active and full else BoardAgentState.AVAILABLE), since
 
 
 def _skills(text: str) -> Skills:
@@ -205,10 +207,11 @@ def _staff(queues: dict[str, dict[str, Any]], agents: list[dict[str, Any]], fact
                 counts["logged_in"] += 1
                 counts[agent["state"]] += 1
         waiting = row["waiting_chats"] + row["waiting_calls"]
+        serving = counts["logged_in"] - counts[BoardAgentState.AWAY]  # away agents take nothing: no estimate on them
         if counts[BoardAgentState.AVAILABLE] and not waiting:
             row["expected_wait_ms"] = 0
-        elif counts["logged_in"]:
-            row["expected_wait_ms"] = estimate_wait_ms(waiting + 1, counts["logged_in"], facts.handle_times)
+        elif serving:
+            row["expected_wait_ms"] = estimate_wait_ms(waiting + 1, serving, facts.handle_times)
 
 
 def _calls(facts: Facts, agents: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -278,6 +281,7 @@ class Wallboard:
         publish_gap: float = 0.2,
         clock: Callable[[], int] = now_ms,
         service_levels: Callable[[], Awaitable[Mapping[str, int]]] | None = None,
+        defined_queues: Callable[[], Awaitable[Mapping[str, Skills]]] | None = None,
     ) -> None:
         self.store = store
         self.bus = bus_
@@ -290,6 +294,7 @@ class Wallboard:
         self.publish_gap = publish_gap
         self.clock = clock  # ms: the snapshot's time and today's day
         self.service_levels = service_levels  # each queue's service level threshold, ms (gateway/contact/queues.py)
+        self.defined_queues = defined_queues  # every defined queue's skills: a row each, traffic or not
         self.nodes = NodeStore(store)
         self._watchers: set[Watcher] = set()
         self._dirty = asyncio.Event()
@@ -373,6 +378,9 @@ class Wallboard:
         ids = await store.agent_ids()
         loads = await store.agent_loads(ids, now)
         by_queue, by_agent = await self._today(now)
+        if self.defined_queues is not None:  # an idle queue has its row too (its skills: who could take its work)
+            for name, skills in (await self.defined_queues()).items():
+                self._queue_skills.setdefault(name, skills)
         return Facts(
             now=now,
             waiting=waiting,

@@ -40,8 +40,8 @@ class AgentActivity(StrEnum):
 class BoardAgentState(StrEnum):
     """An agent's state on the supervisors' wallboard (``wallboard`` frame), derived from status and activity."""
 
-    AVAILABLE = "available"  # available, no conversation and no call: the next one can go to them
-    BUSY = "busy"  # on a call, being rung, or with conversations
+    AVAILABLE = "available"  # available, not on a call and with room for a chat: the next one can go to them
+    BUSY = "busy"  # on a call, being rung, or holding as many conversations as they can
     WRAP_UP = "wrap_up"  # after-call work
     AWAY = "away"
 

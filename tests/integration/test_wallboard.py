@@ -101,7 +101,8 @@ async def test_a_supervisor_sees_every_nodes_chats_calls_and_agents_change_live(
     await alice.send({"type": "status", "status": "available"})
     await alice.assigned()
     seen = await board(carol, lambda f: agent(f, "alice").get("conversations") == 1)
-    assert queue(seen, "default")["waiting_chats"] == 0 and agent(seen, "alice")["state"] == "busy"
+    # one chat of her two: still available for the next one (busy only when full or on a call)
+    assert queue(seen, "default")["waiting_chats"] == 0 and agent(seen, "alice")["state"] == "available"
     fresh(carol)
     await alice.send({"type": "close", "conversation_id": ack["conversation_id"], "disposition": "resolved"})
     seen = await board(carol, lambda f: agent(f, "alice").get("conversations") == 0)
@@ -159,12 +160,33 @@ def test_agent_states_come_from_status_and_activity() -> None:
     now = 100_000
     assert agent_state({"status": "available", "status_since": "10", "idle_since": "20"}, 0, now) == ("available", 20)
     assert agent_state({"status": "available", "idle_since": "20"}, 2, now) == ("busy", 20)
+    # one chat of two: routing still gives them the next, so they count as available (not busy)
+    assert agent_state({"status": "available", "idle_since": "20", "capacity": "2"}, 1, now) == ("available", 20)
+    assert agent_state({"status": "available", "idle_since": "20", "capacity": "2"}, 2, now) == ("busy", 20)
     assert agent_state({"status": "away", "status_since": "30"}, 1, now) == ("away", 30)
     on_call = {"status": "available", "activity": "on_call", "activity_since": "40"}
     assert agent_state(on_call, 0, now) == ("busy", 40)
     wrap = {"status": "available", "activity": "wrap_up", "activity_since": "50", "activity_until": str(now + 1)}
     assert agent_state(wrap, 0, now) == ("wrap_up", 50)
     assert agent_state({**wrap, "activity_until": str(now - 1)}, 0, now)[0] == "available"  # after-call work over
+
+
+def test_every_defined_queue_has_a_row_and_nobody_serving_means_no_expected_wait() -> None:
+    facts = Facts(
+        now=10_000,
+        waiting=[("c1", 1_000)],
+        conversations={"c1": {"queue": "billing", "skills": ""}},
+        agents=[("ben", {"name": "Ben", "status": "away", "skills": "", "capacity": "2"}, 0, 1)],
+        calls=[],
+        callbacks=[],
+        queue_skills={"billing": (), "vip": (("vip", 1),)},  # defined queues: vip has nothing in it
+        handle_times=[60_000],
+    )
+    frame = compose(facts, Thresholds()).as_dict()
+    vip, billing = row(frame, "queues", "queue", "vip"), row(frame, "queues", "queue", "billing")
+    assert vip is not None and (vip["waiting_chats"], vip["waiting_calls"]) == (0, 0)
+    assert billing is not None and billing["agents"]["away"] == 1
+    assert billing["expected_wait_ms"] is None  # the only agent is away: no promise of "under 1 min"
 
 
 def test_a_queue_counts_only_the_agents_who_can_take_it_and_its_callbacks() -> None:
