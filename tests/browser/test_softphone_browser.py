@@ -142,6 +142,8 @@ async def test_agent_answers_a_call_both_hear_each_other_and_the_agent_hangs_up(
         await expect(bar).to_have_attribute("data-status", "connected", timeout=15000)
         await expect(agent.locator("[data-testid=cg-call-status]")).to_have_text("Connected")
         await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute("data-status", "connected")
+        # the IVR's and the queue's captions ("Connecting you to billing.") are over once the agent is on
+        await expect(customer.locator("[data-testid=cg-captions] .caption")).to_have_count(0)
         await expect(agent.locator("[data-testid=agent-status]")).to_have_text("On a call")  # not "Available"
         assert (await desk_call(agent))["ringTone"] is False
 

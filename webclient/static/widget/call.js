@@ -7,6 +7,7 @@ import { INTERRUPTED_REASONS, reconcileCall, wasInterrupted } from '../shared/ca
 import { MAX_SDP_CHARS } from '../shared/protocol.js';
 import { W } from './state.js';
 import { dismissCallbar, keyClick, renderCall } from './callbar.js';
+import { clearCaptions } from './captions.js';
 import { newClientId } from '../shared/ids.js';
 import { sendFrame } from './chat.js';
 import { renderStatus, setFlash, ui } from './panel.js';
@@ -194,6 +195,7 @@ export function onCallStatus(f) {
     return;
   }
   if (c.status === 'ended' || typeof f.status !== 'string') return;
+  if (f.status === 'connected' && c.status !== 'connected') clearCaptions(); // the agent is on: old prompts are over
   c.status = f.status;
   c.held = f.status === 'connected' && f.reason === 'held'; // the agent put the caller on hold (music plays)
   if (f.status === 'waiting') c.toOwnAgent = f.reason === 'your_agent'; // from a chat: its agent rings, no queue

@@ -29,6 +29,13 @@ export function onCaption(f) {
   renderCaptions();
 }
 
+/** An agent came on the line: what the IVR and the queue said before ("Connecting you to your agent.") is over. */
+export function clearCaptions() {
+  CC.lines = [];
+  if (ui.captions) ui.captions.replaceChildren();
+  renderCaptions();
+}
+
 export function toggleCaptions() {
   CC.on = !CC.on;
   store.set(CAPTIONS_KEY, CC.on ? 'on' : 'off');
