@@ -37,6 +37,7 @@ pytestmark = pytest.mark.browser
 # The series colours of reports_charts.js: the first (Offered; the first disposition) and the second.
 BLUE = (0x24, 0x56, 0xD3)
 RED = (0xC2, 0x35, 0x2B)
+GREEN = (0x15, 0x80, 0x3D)
 
 INK = """
 ([testid, rgb]) => {
@@ -191,6 +192,8 @@ async def test_the_reports_page_shows_what_real_conversations_produced(
         disp_series = dict(await page.evaluate(SERIES, "chart-dispositions"))
         assert {k: v for k, v in disp_series.items() if v} == {"resolved": 2, "follow-up": 1}
         assert await page.evaluate(INK, ["chart-volume", BLUE]) > 100
+        # handled equals offered here: its dashed line is drawn over offered's wide one, both visible
+        assert await page.evaluate(INK, ["chart-volume", GREEN]) > 50
         assert await page.evaluate(INK, ["chart-dispositions", BLUE]) > 300  # the resolved bar
         assert await page.evaluate(INK, ["chart-dispositions", RED]) > 150  # the follow-up bar on it
         assert await page.evaluate(INK, ["chart-service-level", BLUE]) > 20

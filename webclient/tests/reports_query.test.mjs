@@ -55,7 +55,9 @@ test("the page's address reads back into the query it was made from", () => {
 
 test('figures as people read them', () => {
   assert.equal(fmtMs(null), '—');
-  assert.equal(fmtMs(850), '850\u00a0ms');
+  assert.equal(fmtMs(850), '<\u00a01\u00a0s');
+  assert.equal(fmtMs(4), '<\u00a01\u00a0s');
+  assert.equal(fmtMs(0), '0\u00a0s');
   assert.equal(fmtMs(12500), '13\u00a0s');
   assert.equal(fmtMs(9400), '9.4\u00a0s');
   assert.equal(fmtMs(185000), '3\u00a0min 05\u00a0s');

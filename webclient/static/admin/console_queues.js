@@ -73,7 +73,8 @@ export function createQueuesView(section, ctx) {
 
   async function remove(q) {
     const ok = await confirmDialog(`Delete queue ${q.name}?`,
-      `Queue ${q.name} is deleted. A published flow that books into it keeps it from being deleted.`, 'Delete queue');
+      `This deletes queue ${q.name} and its settings. A queue that a published flow sends callers to cannot be deleted.`,
+      'Delete queue');
     if (!ok) return;
     try {
       await call(`/api/admin/queues/${enc(q.name)}`, { method: 'DELETE' });

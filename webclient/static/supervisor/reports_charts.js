@@ -47,11 +47,12 @@ function options({ y, stacked = false }) {
   };
 }
 
-function line(label, data, i, dashed = false) {
+function line(label, data, i, dashed = false, wide = false) {
   const color = PALETTE[i % PALETTE.length];
   return {
-    label, data, borderColor: color, backgroundColor: color, borderWidth: 2, pointRadius: data.length > 60 ? 0 : 2,
-    borderDash: dashed ? [6, 4] : undefined, spanGaps: true, tension: 0,
+    label, data, borderColor: color, backgroundColor: color, borderWidth: wide ? 5 : 2,
+    pointRadius: data.length > 60 ? 0 : wide ? 4 : 2, borderDash: dashed ? [6, 4] : undefined, spanGaps: true,
+    tension: 0, order: wide ? 1 : 0, // (Chart.js draws a higher order first: a wide line goes under the others)
   };
 }
 
@@ -77,8 +78,9 @@ export function drawMetrics(report, canvases) {
     data: {
       labels,
       datasets: [
-        line('Offered', sumPoints(series, 'offered'), 0),
-        line('Handled', sumPoints(series, 'handled'), 2),
+        // offered drawn wide under a dashed handled: when every contact was handled the two still both show
+        line('Offered', sumPoints(series, 'offered'), 0, false, true),
+        line('Handled', sumPoints(series, 'handled'), 2, true),
         line('Abandoned', sumPoints(series, 'abandoned'), 1),
       ],
     },

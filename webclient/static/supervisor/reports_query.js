@@ -130,7 +130,7 @@ const NB = '\u00a0'; // a number and its unit never apart: a narrow cell wraps b
  * number and its unit); "—" for none. */
 export function fmtMs(ms) {
   if (!isNum(ms)) return '—';
-  if (ms < 1000) return `${Math.round(ms)}${NB}ms`;
+  if (ms < 1000) return ms <= 0 ? `0${NB}s` : `<${NB}1${NB}s`; // a wait of 4 ms is "under a second" to a supervisor
   const s = ms / 1000;
   if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)}${NB}s`;
   const whole = Math.round(s);
