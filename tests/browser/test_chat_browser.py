@@ -184,3 +184,21 @@ async def test_a_half_typed_message_survives_a_reload(browser: Browser, node: No
     if not await customer.locator("[data-testid=cg-panel]").is_visible():
         await customer.click("[data-testid=cg-launcher]")
     await expect(customer.locator("[data-testid=cg-input]")).to_have_value("")
+
+
+async def test_a_closed_conversation_says_so_without_the_green_online_dot(browser: Browser, node: Node) -> None:
+    agent = await (await browser.new_context()).new_page()
+    await agent_login(agent, node, "alice")
+    customer = await (await browser.new_context()).new_page()
+    await customer.goto(node.url + "/")
+    await customer.click("[data-testid=cg-launcher]")
+    await customer.fill("[data-testid=cg-input]", "Is my order shipped?")
+    await customer.click("[data-testid=cg-send]")
+    status = customer.locator("[data-testid=cg-status]")
+    await expect(status).to_have_attribute("data-state", "online")
+    await agent.locator("[data-testid=conversations] .conv-item").first.click()
+    await agent.click("[data-testid=close]")
+    await expect(status).to_have_text("This conversation was closed")
+    await expect(status).to_have_attribute("data-state", "closed")  # a grey dot: nobody on the other side now
+    await agent.context.close()
+    await customer.context.close()

@@ -195,7 +195,10 @@ export function renderStatus() {
     state = offline ? 'offline' : 'connecting';
   } else {
     state = 'online';
-    if (W.conv.state === 'closed') text = TEXT.closed;
+    if (W.conv.state === 'closed') { // connected, but nobody is on the other side of this conversation any more
+      text = TEXT.closed;
+      state = 'closed';
+    }
     else if (W.conv.state === 'assigned' && callLive(W.call)) {
       // a call with the agent: say where it is, not "chatting" while their phone still rings
       text = W.call.status !== 'connected' ? TEXT.connectingTo(W.conv.agentName)
