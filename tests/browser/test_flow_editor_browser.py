@@ -208,11 +208,13 @@ async def test_an_error_on_its_line_refuses_publish_then_fix_save_publish_and_ro
         assert body["live_version"] == original and draft["parent"] == original and draft["author"] == ADMIN
         row = page.locator(f"#fe-versions tr[data-version='{draft['id']}']")
         await expect(row).to_contain_text("draft")
+        await expect(page.get_by_test_id("test-what")).to_contain_text(f"version {draft['id']} (not live)")
 
         await page.click("[data-testid=publish]")
         await expect(page.get_by_test_id("flow-status")).to_contain_text(f"Version {draft['id']} is live")
         assert await live_version(admin_node) == draft["id"]
         await expect(row).to_contain_text("live")
+        await expect(page.get_by_test_id("test-what")).to_contain_text(f"version {draft['id']} (live)")
 
         # the diff between the two versions
         await page.select_option("[data-testid=diff-from]", original)

@@ -20,7 +20,8 @@ from aiohttp import web
 from playwright.async_api import Browser, Page, expect
 
 from gateway.contact.widget_settings import WidgetSettings
-from tests.support.servers import Node, free_port
+from tests.support.http_receiver import serve_pages
+from tests.support.servers import Node
 
 pytestmark = pytest.mark.browser
 
@@ -36,14 +37,8 @@ async def site(node: Node) -> AsyncIterator[str]:
 <script src="{node.url}/widget.js" data-gateway="{node.url}"></script>"""
         return web.Response(text=body, content_type="text/html")
 
-    app = web.Application()
-    app.router.add_get("/page", page)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    async with serve_pages({"/page": page}) as origin:
+        yield origin
 
 
 async def until(page: Page, script: str, ok: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import { debounce, draftOf, newestId, nodeAtLine, pathCounts } from './flows_mod
 import { cursorLine, initEditor, loadHighlighter, markNode, renderErrorList, selectLines, setText, showErrors, text } from './flows_editor.js';
 import { drawGraph, graphNode, initGraph, loadLayout, selectNode, showCounts } from './flows_graph.js';
 import { drawDiff, initVersions, renderVersions } from './flows_versions.js';
-import { initTest, testVersionChanged } from './flows_test.js';
+import { initTest, renderTestWhat, testVersionChanged } from './flows_test.js';
 import { initReplay, replayVersionChanged } from './flows_replay.js';
 import { addDays, todayIn } from '../supervisor/reports_query.js';
 
@@ -126,6 +126,7 @@ async function refreshFlow() {
   if (list.ok) { F.flows = list.body.flows || []; renderList(); }
   renderVersions();
   renderBadge();
+  renderTestWhat(); // "(not live)" until it is published, "(live)" after; a test in progress goes on
 }
 
 async function openVersion(id, opening = null) {

@@ -40,6 +40,11 @@ export function initTest() {
 /** The open version changed: the console now runs that one (a run in progress ends). */
 export function testVersionChanged() {
   if (T.run) end('The open version changed: test ended.');
+  renderTestWhat();
+}
+
+/** What the console runs: the open version, and whether it is the live one (again after a publish or rollback). */
+export function renderTestWhat() {
   const live = F.flow && F.openId === F.flow.live_version;
   $('fe-test-what').textContent = F.openId
     ? `Runs ${F.name} version ${F.openId} (${live ? 'live' : 'not live'}) as a test: nothing reaches agents' queues or reports.`

@@ -58,6 +58,7 @@ export const TEXT = {
   monitorConnecting: 'Joining the call…',
   monitorFailed: 'Could not join the call.',
   monitorDropped: 'You are no longer listening: the call ended or the connection dropped.',
+  monitorTransferred: 'The call was transferred: you stopped listening. Listen again from the live calls.',
 };
 
 /** What the first agent sees when a consultation ends without the hand-over (call_status reasons). */

@@ -4,16 +4,23 @@ import { CONSULT_END, HANGUP_WAIT, TEXT } from './config.js';
 import { P, desk } from './state.js';
 import { endRequest, endWrapUp, finish, openTransferPanel, rememberTarget, showError } from './transfer.js';
 import { accept, failAccept } from './call.js';
-import { leaveMonitor, monitorAnswer, monitorError } from './monitor.js';
+import { endMonitor, leaveMonitor, monitorAnswer, monitorError } from './monitor.js';
 import { live, ringer, say, setNotice, startRinging, stopRinging, stopTickingIfIdle } from './ringing.js';
 import { reconcileCall } from '../../shared/callstate.js';
 import { render, renderBanner } from './render.js';
-import { setSupervisor } from './supervisor.js';
+import { monLive, setSupervisor } from './supervisor.js';
 
 // ------------------------------------------------------------ frames from the desk
 
 export function onCallStatus(f) {
   if (!f || typeof f.status !== 'string' || !f.call_id) return;
+  if (f.monitor) { // our own listening leg (a supervisor): ended, and why
+    const m = P.mon;
+    if (f.status === 'ended' && monLive(m) && m.callId === f.call_id && f.reason !== 'supervisor_hangup') {
+      endMonitor(m, f.reason === 'call_transferred' ? TEXT.monitorTransferred : TEXT.monitorDropped);
+    }
+    return;
+  }
   const me = desk.me();
   if (f.status === 'ringing') {
     if (!me || f.agent_id !== me.id) return;
