@@ -10,6 +10,7 @@ from playwright.async_api import Browser, Page, expect
 
 from gateway.config import Settings
 from tests.conftest import PASSWORDS
+from tests.support.clients import Agent
 from tests.support.servers import Node, free_port, start_node
 
 pytestmark = pytest.mark.browser
@@ -202,3 +203,38 @@ async def test_a_closed_conversation_says_so_without_the_green_online_dot(browse
     await expect(status).to_have_attribute("data-state", "closed")  # a grey dot: nobody on the other side now
     await agent.context.close()
     await customer.context.close()
+
+
+async def test_a_returning_customer_sees_how_many_agent_messages_came_while_they_were_away(
+    browser: Browser, node: Node
+) -> None:
+    agent = Agent(node.url, "alice", PASSWORDS["alice"])
+    ctx = await browser.new_context()
+    try:
+        await agent.hello()
+        page = await ctx.new_page()
+        await page.goto(node.url + "/")
+        await page.click("[data-testid=cg-launcher]")
+        await page.fill("[data-testid=cg-input]", "Where is my refund?")
+        await page.click("[data-testid=cg-send]")
+        cid = (await agent.assigned())["id"]
+        await agent.say(cid, "Let me check.")
+        await expect(page.locator(".cg-msg[data-author=agent]", has_text="Let me check.")).to_be_visible()  # read
+        await page.close()  # the customer leaves the site
+        await agent.say(cid, "Your refund left today.")
+        await agent.say(cid, "It takes 3 days.")
+
+        page = await ctx.new_page()  # and comes back later
+        await page.goto(node.url + "/")
+        launcher = page.get_by_test_id("cg-launcher")
+        badge = page.locator("#cg-widget >> .badge")
+        await expect(badge).to_have_text("2")  # what came while they were away, not what they read
+        await expect(launcher).to_have_attribute("aria-label", "Open chat (2 new messages)")
+        await launcher.click()
+        await expect(badge).to_be_hidden()
+        await page.reload()
+        await expect(page.locator(".cg-msg[data-author=agent]", has_text="It takes 3 days.")).to_have_count(1)
+        await expect(badge).to_be_hidden()  # read now: not counted again on the next visit
+    finally:
+        await ctx.close()
+        await agent.close()

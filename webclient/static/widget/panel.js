@@ -2,7 +2,7 @@
 
 import { FLASH_MS, OPEN_KEY, TEXT } from './config.js';
 import { CSS, TEMPLATE } from './template.js';
-import { W } from './state.js';
+import { W, saveSoon } from './state.js';
 import { answerIncoming, cancelCallback, declineIncoming } from './callback.js';
 import { dismissCallbar } from './callbar.js';
 import { toggleCaptions } from './captions.js';
@@ -140,6 +140,7 @@ export function open() {
   ui.launcher.setAttribute('aria-label', 'Close chat');
   W.unread = 0;
   renderBadge();
+  if (W.lastEventId) { W.seenId = W.lastEventId; saveSoon(); } // read now, also for the next visit
   sessionSet(OPEN_KEY, '1');
   if (ui.input.value) autoGrow();   // a draft kept over a reload was sized while the panel was closed
   scrollToBottom(true);

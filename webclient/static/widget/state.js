@@ -24,6 +24,7 @@ export const W = {
   flashText: '',
   flashTimer: null,
   unread: 0,
+  seenId: null,               // the last event shown with the panel open (kept): newer agent messages are unread
   isOpen: false,
   call: null,                 // the current call, or the last one (status 'ended'); see call.js
   callHideTimer: null,
@@ -48,6 +49,7 @@ export function loadState() {
   if (W.token && st.token === W.token) {
     W.customerId = st.customer_id || null;
     W.conv.id = st.conversation_id || null;
+    if (typeof st.seen === 'string') W.seenId = st.seen;
     if (Array.isArray(st.events)) {
       W.cache = st.events.filter((e) => e && typeof e.id === 'string').sort((a, b) => cmpId(a.id, b.id));
     }
@@ -89,12 +91,18 @@ export function saveNow() {
     }
   }
   const last = events.length ? events[events.length - 1].id : W.lastEventId;
+  if (W.isOpen && W.lastEventId) W.seenId = W.lastEventId; // shown with the panel open: read
+  let seen = W.seenId;
+  if (stored && stored.token === W.token && typeof stored.seen === 'string' && (!seen || cmpId(stored.seen, seen) > 0)) {
+    seen = stored.seen; // another tab showed more
+  }
   const st = {
     v: 1,
     token: W.token,
     customer_id: W.customerId,
     conversation_id: W.conv.id,
     last_event_id: last,
+    seen,
     events,
     outbox: box,
   };

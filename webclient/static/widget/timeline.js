@@ -163,6 +163,11 @@ export function clearHistory() {
   W.conv = { id: null, state: null, agentName: null, queuePos: null };
 }
 
+/** An event newer than the last one the customer saw with the panel open (on an earlier visit too). */
+function unseen(id) {
+  return !!W.seenId && cmpId(id, W.seenId) > 0;
+}
+
 /** One timeline event (customer-visible). Rendered at most once per id / client_id. */
 export function handleEvent(ev, live, fromCache) {
   if (!ev || typeof ev !== 'object' || typeof ev.id !== 'string') return;
@@ -208,7 +213,7 @@ export function handleEvent(ev, live, fromCache) {
         if (ev.agent_name) W.conv.agentName = ev.agent_name;
         hideTyping();
       }
-      if (live && author !== 'customer' && !W.isOpen) {
+      if (author !== 'customer' && !W.isOpen && (live || unseen(ev.id))) { // live, or came while nobody looked
         W.unread++;
         renderBadge();
       }
@@ -227,7 +232,7 @@ export function handleEvent(ev, live, fromCache) {
       el.title = formatTime(ev.ts) + (el.dataset.name ? ' · ' + el.dataset.name : '');
       el.appendChild(attachmentContent(ev));
       insertOrdered(el);
-      if (live && who !== 'customer' && !W.isOpen) { W.unread++; renderBadge(); }
+      if (who !== 'customer' && !W.isOpen && (live || unseen(ev.id))) { W.unread++; renderBadge(); }
       break;
     }
     case 'assigned':
