@@ -394,10 +394,11 @@ class Conversations:
         return back
 
     def _place(self, events: list[dict[str, Any]]) -> int:
-        """The place in the queue a conversation had before its (last) assignment: when it was queued."""
-        assigned = [e for e in events if e["type"] == EventType.ASSIGNED]
+        """The place in the queue a conversation had before routing last gave it to an agent: when it was queued (a
+        hand-over between agents keeps it: its ``assigned`` event has no ``wait_ms``)."""
+        routed = [e for e in events if e["type"] == EventType.ASSIGNED and "wait_ms" in e]
         now = self.clock()
-        return min(now, assigned[-1]["ts"] - int(assigned[-1].get("wait_ms") or 0)) if assigned else now
+        return min(now, routed[-1]["ts"] - int(routed[-1]["wait_ms"] or 0)) if routed else now
 
     async def transfer_chat(
         self, agent_id: str, cid: str, *, to_agent: str = "", to_name: str = "", queue: str = ""

@@ -143,11 +143,15 @@ async def test_an_agent_hands_a_chat_to_a_colleague_or_to_a_queue_and_is_told_wh
         await customer.say("hi Bob")
         await bob.event("message", lambda e: e["text"] == "hi Bob")
 
-        await bob.send({"type": "status", "status": "away"})  # nobody to route it to: it waits in support
-        await bob.expect("agent", lambda f: f["agent"]["status"] == "away")
+        for desk in (alice, bob):  # nobody to route it to: it waits in support
+            await desk.send({"type": "status", "status": "away"})
+            await desk.expect("agent", lambda f: f["agent"]["status"] == "away")
         await bob.send({"type": "transfer", "conversation_id": cid, "queue": "support"})
         assert (await bob.expect("unassigned"))["reason"] == "transferred"
         assert await state(admin, cid) == ("queued", "")
         status, conv = await admin.call("GET", f"/api/conversations/{cid}")
         assert conv["conversation"]["queue"] == "support"
+        # at the place it had when it first waited, not behind everyone who came during the chat and its hand-over
+        first_wait = next(e for e in conv["events"] if e["type"] == "assigned" and "wait_ms" in e)
+        assert conv["conversation"]["queued_at"] == first_wait["ts"] - first_wait["wait_ms"], conv["conversation"]
         await customer.expect("queue", lambda f: f["conversation_id"] == cid)
