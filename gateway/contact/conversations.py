@@ -55,6 +55,12 @@ class Stored:
     opened: bool = False  # the message opened the conversation
 
 
+def _call_in_progress(events: list[dict[str, Any]]) -> bool:
+    """A call of the conversation has started and not ended (by its timeline)."""
+    started = sum(1 for e in events if e["type"] == EventType.CALL_STARTED)
+    return started > sum(1 for e in events if e["type"] == EventType.CALL_ENDED)
+
+
 class Conversations:
     def __init__(
         self,
@@ -378,10 +384,8 @@ class Conversations:
         back: list[str] = []
         for cid in await self.store.agent_conversations(agent_id):
             events = await self.store.events(cid)
-            started = [e["ts"] for e in events if e["type"] == EventType.CALL_STARTED]
-            ended = [e["ts"] for e in events if e["type"] == EventType.CALL_ENDED]
-            if len(started) > len(ended):
-                continue  # a call in progress
+            if _call_in_progress(events):
+                continue
             if await self.requeue(cid, agent_id, reason, score=self._place(events)):
                 back.append(cid)
         if back:
@@ -410,8 +414,7 @@ class Conversations:
         if conv.get("state") != ConversationState.ASSIGNED:
             raise Conflict("the conversation is not assigned to you", field="conversation_id")
         events = await self.store.events(cid)
-        started = sum(1 for e in events if e["type"] == EventType.CALL_STARTED)
-        if started > sum(1 for e in events if e["type"] == EventType.CALL_ENDED):
+        if _call_in_progress(events):
             raise Conflict(
                 "a call is in progress in this conversation: transfer the call (it takes the chat with it)",
                 field="conversation_id",
