@@ -11,7 +11,7 @@ one above (``tests/unit/test_import_direction.py`` fails on a new back-edge)::
     ops/                  running the center: retention, metrics, report rollups, the wallboard, event webhooks
     calls/                voice calls: the call leg, the hand-off to an agent, hold, transfer, consult, monitor
     flows/                a flow on a channel: runner, chat bot, voice channel, speech, flow webhooks
-    contact/              conversations, routing and queues, agents, presence, callbacks, limits
+    contact/              conversations, routing and queues, agents, presence, callbacks, limits, hand-overs
     store/                Redis: key layout, atomic operations, the cross-node bus, the embedded server
     config, config_table, setting, logs, tasks, data_dir, client_ip, metrics
                           settings (the table; how one is declared and parsed), logging, task ownership, the data

@@ -31,6 +31,7 @@ from gateway.contact.audit import AuditLog
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.canned import CannedResponses
 from gateway.contact.conversations import Conversations
+from gateway.contact.handover import Handover
 from gateway.contact.history import ConversationHistory
 from gateway.contact.limits import LimitConfig, Limits
 from gateway.contact.max_wait import MaxWait
@@ -493,7 +494,8 @@ async def _build(
 
     # wire: sessions, tokens, managing agents
     sessions = LoginSessions(store, bus, lifetime_seconds=settings.agent_token_hours * 3600, node_id=settings.node_id)
-    agent_admin = AgentAdmin(directory, sessions, audit, release=conversations.release_agent)
+    handover = Handover(conversations)
+    agent_admin = AgentAdmin(directory, sessions, audit, release=handover.release_agent)
     demo_password = await _seed_agents(agent_admin, settings) if seed_agents else None
     attachment_files = LocalAttachmentFiles(settings.data_dir / "attachments")
     rollup_db = RollupStore(store, retention_days=settings.rollup_retention_days, zone=settings.center_timezone)
@@ -505,6 +507,7 @@ async def _build(
         router=router,
         presence=presence,
         conversations=conversations,
+        handover=handover,
         signer=TokenSigner(await _shared_secret(store, settings, embedded=embedded is not None)),
         directory=directory,
         queue_board=queue_board,

@@ -55,12 +55,6 @@ class Stored:
     opened: bool = False  # the message opened the conversation
 
 
-def _call_in_progress(events: list[dict[str, Any]]) -> bool:
-    """A call of the conversation has started and not ended (by its timeline)."""
-    started = sum(1 for e in events if e["type"] == EventType.CALL_STARTED)
-    return started > sum(1 for e in events if e["type"] == EventType.CALL_ENDED)
-
-
 class Conversations:
     def __init__(
         self,
@@ -375,59 +369,6 @@ class Conversations:
         self.router.kick()
         await self._queue_changed()
         return True
-
-    async def release_agent(self, agent_id: str, reason: str) -> list[str]:
-        """The agent has left for good (logged out of their last session, disabled, removed): every chat still
-        assigned to them goes back to the queue at the place it had before it was assigned, so a customer in
-        mid-conversation is not left writing to nobody. A conversation with a call in progress stays: the call's
-        own ending decides it (its agent leg drops with the desk). Returns the ids put back."""
-        back: list[str] = []
-        for cid in await self.store.agent_conversations(agent_id):
-            events = await self.store.events(cid)
-            if _call_in_progress(events):
-                continue
-            if await self.requeue(cid, agent_id, reason, score=self._place(events)):
-                back.append(cid)
-        if back:
-            log.info(
-                "%d conversations back in the queue: their agent left (%s)",
-                len(back),
-                reason,
-                extra={"agent_id": agent_id},
-            )
-        return back
-
-    def _place(self, events: list[dict[str, Any]]) -> int:
-        """The place in the queue a conversation had before routing last gave it to an agent: when it was queued (a
-        hand-over between agents keeps it: its ``assigned`` event has no ``wait_ms``)."""
-        routed = [e for e in events if e["type"] == EventType.ASSIGNED and "wait_ms" in e]
-        now = self.clock()
-        return min(now, routed[-1]["ts"] - int(routed[-1]["wait_ms"] or 0)) if routed else now
-
-    async def transfer_chat(
-        self, agent_id: str, cid: str, *, to_agent: str = "", to_name: str = "", queue: str = ""
-    ) -> None:
-        """The agent hands a chat of theirs to another agent (who must be available, online and have room) or to a
-        queue (where it waits at the place it had). A conversation with a call in progress is refused: the call's
-        own transfer moves both. Conflict ``transfer_refused`` naming why; nothing changes then."""
-        conv = await self.require_agent(agent_id, cid)
-        if conv.get("state") != ConversationState.ASSIGNED:
-            raise Conflict("the conversation is not assigned to you", field="conversation_id")
-        events = await self.store.events(cid)
-        if _call_in_progress(events):
-            raise Conflict(
-                "a call is in progress in this conversation: transfer the call (it takes the chat with it)",
-                field="conversation_id",
-                code=ErrorCode.TRANSFER_REFUSED,
-            )
-        if to_agent:
-            await self.transfer(cid, agent_id, to_agent, to_name)
-            return
-        known = await self.queues.names() if self.queues is not None else None
-        if known is not None and queue not in known:
-            raise Conflict(f"there is no queue '{queue}'", field="queue", code=ErrorCode.TRANSFER_REFUSED)
-        if not await self.requeue(cid, agent_id, "transferred", score=self._place(events), queue_name=queue):
-            raise Conflict("the conversation is not assigned to you", field="conversation_id")
 
     async def _close_facts(self, cid: str, now: int) -> dict[str, Any]:
         """What the ``closed`` event tells of the conversation for reports (gateway/ops/rollup_rules.py):

@@ -98,7 +98,7 @@ class AgentAdmin:
         self.directory = directory
         self.sessions = sessions
         self.audit = audit
-        # a node's :meth:`Conversations.release_agent`: a disabled or removed agent's chats go back to the queue
+        # a node's :meth:`Handover.release_agent`: a disabled or removed agent's chats go back to the queue
         # (None: the ``agents`` command, which runs no routing; their chats wait for an admin to move them)
         self.release = release
 

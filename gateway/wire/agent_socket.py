@@ -229,7 +229,7 @@ class AgentConnection(Connection):
             case client.TransferChat():
                 await conversations.require_agent(self.me.id, frame.conversation_id)  # theirs, before anything else
                 name = await self._transfer_target(frame.agent_id) if frame.agent_id is not None else ""
-                await conversations.transfer_chat(
+                await self.s.handover.transfer_chat(
                     self.me.id,
                     frame.conversation_id,
                     to_agent=frame.agent_id or "",

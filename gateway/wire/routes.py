@@ -158,7 +158,7 @@ async def logout(request: web.Request) -> web.Response:
     await s.sessions.revoke(session.id, reason="logout")
     requeued: list[str] = []
     if not await s.sessions.sessions_of(agent.id, now=time.time()):  # their last login: nobody answers their chats
-        requeued = await s.conversations.release_agent(agent.id, "agent_logged_out")
+        requeued = await s.handover.release_agent(agent.id, "agent_logged_out")
     return web.json_response({"status": "logged_out", "requeued": len(requeued)})
 
 

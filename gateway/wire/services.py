@@ -20,6 +20,7 @@ from gateway.contact.audit import AuditLog
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.canned import CannedResponses
 from gateway.contact.conversations import Conversations
+from gateway.contact.handover import Handover
 from gateway.contact.history import ConversationHistory
 from gateway.contact.limits import Limits
 from gateway.contact.presence import Presence
@@ -56,6 +57,7 @@ class Services:
     router: Router
     presence: Presence
     conversations: Conversations
+    handover: Handover  # chats handed to a colleague or a queue, and those of an agent who left (contact/handover.py)
     signer: TokenSigner
     directory: AgentDirectory  # the agents, in Redis, with this node's copy (gateway/contact/agents.py)
     queue_board: QueueBoard

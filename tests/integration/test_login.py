@@ -206,7 +206,7 @@ async def test_logout_on_one_node_closes_the_desk_on_another_at_once(
     untouched = await desk(node_b, "alice", other)
     try:
         out = await post(http, node_a, "/api/agent/logout", token)
-        assert (out.status, out.body) == (200, {"status": "logged_out"})
+        assert (out.status, out.body) == (200, {"status": "logged_out", "requeued": 0})  # no chat was open
         await asyncio.gather(expect_revoked(on_b), expect_revoked(on_a))  # pushed: not waiting for a token expiry
         for node in (node_a, node_b):
             r = await get(http, node, "/api/callbacks", token)

@@ -1,0 +1,83 @@
+"""Handing chats over: an agent passes a chat to a colleague or to a queue, and an agent who leaves for good (logged
+out of their last session, disabled, removed) leaves nobody writing to no one: their chats go back to the queue.
+
+Both keep a conversation's place in the queue: when it first waited, before routing gave it to an agent (a hand-over
+between agents does not move it). A conversation with a call in progress is left to the call: the call's transfer
+takes the chat with it, and an agent leg that drops with the desk decides the call's fate (gateway/calls/).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from gateway.contact.conversations import Conversations
+from gateway.errors import Conflict
+from gateway.protocol.codes import ErrorCode
+from gateway.protocol.states import ConversationState, EventType
+
+log = logging.getLogger(__name__)
+
+
+def call_in_progress(events: list[dict[str, Any]]) -> bool:
+    """A call of the conversation has started and not ended (by its timeline)."""
+    started = sum(1 for e in events if e["type"] == EventType.CALL_STARTED)
+    return started > sum(1 for e in events if e["type"] == EventType.CALL_ENDED)
+
+
+def place_in_queue(events: list[dict[str, Any]], now: int) -> int:
+    """When the conversation first waited before routing last gave it to an agent (its ``assigned`` event carries
+    ``wait_ms``; a hand-over's does not); ``now`` if routing never did."""
+    routed = [e for e in events if e["type"] == EventType.ASSIGNED and "wait_ms" in e]
+    return min(now, routed[-1]["ts"] - int(routed[-1]["wait_ms"] or 0)) if routed else now
+
+
+class Handover:
+    def __init__(self, conversations: Conversations):
+        self.conversations = conversations
+
+    async def release_agent(self, agent_id: str, reason: str) -> list[str]:
+        """Every chat still assigned to ``agent_id`` (no call in progress) back to the queue at its place, the
+        customer told their place (the queue board): the ids put back."""
+        conv = self.conversations
+        back: list[str] = []
+        for cid in await conv.store.agent_conversations(agent_id):
+            events = await conv.store.events(cid)
+            if call_in_progress(events):
+                continue
+            if await conv.requeue(cid, agent_id, reason, score=place_in_queue(events, conv.clock())):
+                back.append(cid)
+        if back:
+            log.info(
+                "%d conversations back in the queue: their agent left (%s)",
+                len(back),
+                reason,
+                extra={"agent_id": agent_id},
+            )
+        return back
+
+    async def transfer_chat(
+        self, agent_id: str, cid: str, *, to_agent: str = "", to_name: str = "", queue: str = ""
+    ) -> None:
+        """The agent hands a chat of theirs to another agent (who must be available, online and have room) or to a
+        queue; Conflict ``transfer_refused`` naming why (nothing changes then)."""
+        conv = self.conversations
+        current = await conv.require_agent(agent_id, cid)
+        if current.get("state") != ConversationState.ASSIGNED:
+            raise Conflict("the conversation is not assigned to you", field="conversation_id")
+        events = await conv.store.events(cid)
+        if call_in_progress(events):
+            raise Conflict(
+                "a call is in progress in this conversation: transfer the call (it takes the chat with it)",
+                field="conversation_id",
+                code=ErrorCode.TRANSFER_REFUSED,
+            )
+        if to_agent:
+            await conv.transfer(cid, agent_id, to_agent, to_name)
+            return
+        known = await conv.queues.names() if conv.queues is not None else None
+        if known is not None and queue not in known:
+            raise Conflict(f"there is no queue '{queue}'", field="queue", code=ErrorCode.TRANSFER_REFUSED)
+        place = place_in_queue(events, conv.clock())
+        if not await conv.requeue(cid, agent_id, "transferred", score=place, queue_name=queue):
+            raise Conflict("the conversation is not assigned to you", field="conversation_id")
