@@ -494,7 +494,7 @@ async def _build(
 
     # wire: sessions, tokens, managing agents
     sessions = LoginSessions(store, bus, lifetime_seconds=settings.agent_token_hours * 3600, node_id=settings.node_id)
-    handover = Handover(conversations)
+    handover = Handover(conversations, presence)
     agent_admin = AgentAdmin(directory, sessions, audit, release=handover.release_agent)
     demo_password = await _seed_agents(agent_admin, settings) if seed_agents else None
     attachment_files = LocalAttachmentFiles(settings.data_dir / "attachments")

@@ -12,9 +12,10 @@ import logging
 from typing import Any
 
 from gateway.contact.conversations import Conversations
+from gateway.contact.presence import Presence
 from gateway.errors import Conflict
 from gateway.protocol.codes import ErrorCode
-from gateway.protocol.states import ConversationState, EventType
+from gateway.protocol.states import AgentStatus, ConversationState, EventType
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +34,18 @@ def place_in_queue(events: list[dict[str, Any]], now: int) -> int:
 
 
 class Handover:
-    def __init__(self, conversations: Conversations):
+    def __init__(self, conversations: Conversations, presence: Presence):
         self.conversations = conversations
+        self.presence = presence
 
     async def release_agent(self, agent_id: str, reason: str) -> list[str]:
         """Every chat still assigned to ``agent_id`` (no call in progress) back to the queue at its place, the
-        customer told their place (the queue board): the ids put back."""
+        customer told their place (the queue board): the ids put back. The agent is set away first: their desks
+        close a moment later (the session's revocation travels over the bus), and routing must not hand the chats
+        straight back to them meanwhile (a removed agent has no status to set: routing skips them already)."""
         conv = self.conversations
+        if reason != "agent_removed":
+            await self.presence.set_status(agent_id, AgentStatus.AWAY, reason)
         back: list[str] = []
         for cid in await conv.store.agent_conversations(agent_id):
             events = await conv.store.events(cid)

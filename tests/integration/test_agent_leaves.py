@@ -78,6 +78,8 @@ async def test_a_chat_goes_back_to_the_queue_when_its_agent_logs_out(node: Node,
         assert await state(admin, cid) == ("assigned", "alice")
         assert await logout(http, node, alice.token) == {"status": "logged_out", "requeued": 1}
         assert await state(admin, cid) == ("queued", "")
+        # set away before the requeue: routing never hands it back to her while her desk is still closing
+        assert await node.services.store.agent_field("alice", "status") == "away"
         await the_next_agent_takes_it_over(customer, bob, cid)
         assert await state(admin, cid) == ("assigned", "bob")
 
