@@ -1,5 +1,5 @@
 """Handing chats over: an agent passes a chat to a colleague or to a queue, and an agent who leaves for good (logged
-out of their last session, disabled, removed) leaves nobody writing to no one: their chats go back to the queue.
+out with no other desk open, disabled, removed) leaves nobody writing to no one: their chats go back to the queue.
 
 Both keep a conversation's place in the queue: when it first waited, before routing gave it to an agent (a hand-over
 between agents does not move it). A conversation with a call in progress is left to the call: the call's transfer

@@ -62,9 +62,10 @@ class Presence:
             await self.leave(sid, aid)
         await self._retry_leaves()  # once more; what Redis still refuses expires on its own
 
-    async def join(self, agent: Agent, *, alive: Alive) -> str:
-        """A desk connection opened: register the session, kept while ``alive()``; returns its id."""
-        sid = secrets.token_hex(8)
+    async def join(self, agent: Agent, *, alive: Alive, login: str = "") -> str:
+        """A desk connection opened: register the session, kept while ``alive()``; returns its id (which starts
+        with ``login``, the login session it belongs to, so that a logout can tell its own desks from others)."""
+        sid = f"{login}.{secrets.token_hex(8)}" if login else secrets.token_hex(8)
         self._sessions[sid] = (agent.id, alive)
         try:
             await self.store.agent_joined(
@@ -100,6 +101,12 @@ class Presence:
             self._wake.set()
             return False
         return True
+
+    async def desks_elsewhere(self, agent_id: str, login: str) -> bool:
+        """The agent has a live desk connection of another login session than ``login`` (another browser or tab
+        still signed in and open): a logout of ``login`` does not mean they left."""
+        live = await self.store.live_agent_sessions(agent_id, now_ms())
+        return any(not sid.startswith(f"{login}.") for sid in live)
 
     async def set_status(self, agent_id: str, status: AgentStatus, reason: str = "") -> None:
         """Available or away (``reason``: why, e.g. "break", or "missed_call" when the gateway sets it)."""

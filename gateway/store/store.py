@@ -546,6 +546,10 @@ class Store:
             pipe.zadd(k.agent_sessions(agent_id), {sid: expires_ms})
             await pipe.execute()
 
+    async def live_agent_sessions(self, agent_id: str, now: int) -> list[str]:
+        """The agent's desk connections (presence sessions) that have not expired."""
+        return [_s(m) for m in await self.redis.zrangebyscore(self.keys.agent_sessions(agent_id), now, "+inf")]
+
     async def agent_left(self, agent_id: str, sid: str) -> None:
         """The desk connection ``sid`` closed."""
         await self.redis.zrem(self.keys.agent_sessions(agent_id), sid)

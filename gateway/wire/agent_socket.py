@@ -69,7 +69,7 @@ class AgentConnection(Connection):
             return False
         self.s.queue_board.watch(self._on_queue)
         if hello.presence:  # a page that only watches (the wallboard) is no desk: not online, not routed to
-            self.session = await self.s.presence.join(agent, alive=lambda: not self.ws.closed)
+            self.session = await self.s.presence.join(agent, alive=lambda: not self.ws.closed, login=login.id)
         conversations = await self.s.conversations.assigned_to(agent.id)
         for conv in conversations:
             await self._follow(conv["id"])

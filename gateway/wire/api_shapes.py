@@ -153,8 +153,8 @@ SCHEMAS: dict[str, Schema] = {
             "status": enum_of(["logged_out"]),
             "requeued": {
                 **INT,
-                "description": "chats put back in the queue: this was the agent's last login session, and a chat "
-                "still assigned to them (no call in progress) goes back at the place it had",
+                "description": "chats put back in the queue: no other desk of the agent was open, and a chat still "
+                "assigned to them (no call in progress) goes back at the place it had",
             },
         }
     ),

@@ -157,7 +157,9 @@ async def logout(request: web.Request) -> web.Response:
     agent, session = await _authenticated(request, now=time.time(), grace=math.inf)
     await s.sessions.revoke(session.id, reason="logout")
     requeued: list[str] = []
-    if not await s.sessions.sessions_of(agent.id, now=time.time()):  # their last login: nobody answers their chats
+    # no desk of theirs open elsewhere (another browser or tab): nobody would answer their chats. (Not "their last
+    # login session": each tab is one, and a tab closed without logging out leaves a live one behind for hours.)
+    if not await s.presence.desks_elsewhere(agent.id, session.id):
         requeued = await s.handover.release_agent(agent.id, "agent_logged_out")
     return web.json_response({"status": "logged_out", "requeued": len(requeued)})
 
@@ -458,8 +460,8 @@ def operations() -> list[Operation]:
             "End the token's login session on every node (its desk sockets close at once)",
             tag="agents",
             auth=(AGENT,),
-            description="When it was the agent's last login session, the chats still assigned to them go back to "
-            "the queue (`requeued`), so no customer writes to nobody.",
+            description="When no other desk of the agent is open (another tab or browser), the chats still assigned "
+            "to them go back to the queue (`requeued`), so no customer writes to nobody.",
             answers=(Answer(200, "logged out", ref("LoggedOut")),),
             problems=problems(401),
         ),

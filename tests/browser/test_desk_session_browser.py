@@ -138,7 +138,9 @@ async def test_log_out_with_a_chat_open_asks_first_and_the_chat_goes_back_to_the
         await page.click("#logout")
         ask = page.locator("[data-testid=leave-confirm]")
         await expect(ask).to_be_visible()
-        await expect(ask).to_contain_text("You have an open chat. It goes back to the queue for another agent")
+        await expect(ask).to_contain_text(
+            "You have an open chat. Unless your desk is open in another tab or browser, it"
+        )
         await expect(page.locator("[data-testid=leave-confirm-stay]")).to_be_focused()
         await page.keyboard.press("Enter")  # "Stay signed in": nothing happens
         await expect(ask).to_be_hidden()

@@ -73,6 +73,7 @@ async def the_next_agent_takes_it_over(customer: Customer, bob: Agent, cid: str)
 
 async def test_a_chat_goes_back_to_the_queue_when_its_agent_logs_out(node: Node, clients: Clients) -> None:
     customer, alice, bob, cid = await chatting(clients)
+    await clients.agent("alice").login()  # a tab closed without logging out: a login session, and no desk
     async with aiohttp.ClientSession() as http:
         admin = Api(http, node, await token(http, node, "ada", ADMIN))
         assert await state(admin, cid) == ("assigned", "alice")
@@ -84,10 +85,12 @@ async def test_a_chat_goes_back_to_the_queue_when_its_agent_logs_out(node: Node,
         assert await state(admin, cid) == ("assigned", "bob")
 
 
-async def test_logging_out_of_one_of_two_logins_or_a_dropped_desk_keeps_the_chat(node: Node, clients: Clients) -> None:
+async def test_logging_out_where_another_desk_of_theirs_is_open_or_a_dropped_desk_keeps_the_chat(
+    node: Node, clients: Clients
+) -> None:
     customer, alice, _, cid = await chatting(clients)
     other_login = clients.agent("alice")
-    await other_login.login()  # alice is also signed in on another computer
+    await other_login.login()  # alice signs in on another computer too; her first desk stays open
     async with aiohttp.ClientSession() as http:
         admin = Api(http, node, await token(http, node, "ada", ADMIN))
         assert await logout(http, node, other_login.token) == {"status": "logged_out", "requeued": 0}

@@ -25,7 +25,8 @@ function ensureDialog() {
 export function leaveText(open) {
   const chats = open === 1 ? 'an open chat' : `${open} open chats`;
   const them = open === 1 ? 'It goes' : 'They go';
-  return `You have ${chats}. ${them} back to the queue for another agent, and the customer keeps their place.`;
+  return `You have ${chats}. Unless your desk is open in another tab or browser, ${them.toLowerCase()} back to the queue `
+    + 'for another agent, and the customer keeps their place.';
 }
 
 /** ``onLeave`` at once with no open chat; otherwise after the agent confirms (Esc or "Stay signed in": nothing). */
