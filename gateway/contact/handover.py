@@ -1,9 +1,11 @@
 """Handing chats over: an agent passes a chat to a colleague or to a queue, and an agent who leaves for good (logged
 out with no other desk open, disabled, removed) leaves nobody writing to no one: their chats go back to the queue.
 
-Both keep a conversation's place in the queue: when it first waited, before routing gave it to an agent (a hand-over
-between agents does not move it). A conversation with a call in progress is left to the call: the call's transfer
-takes the chat with it, and an agent leg that drops with the desk decides the call's fate (gateway/calls/).
+A chat passed to a queue is a new arrival there (its wait, skills overflow and maximum wait count from now, and the
+queue's reports count it as offered); the chats of an agent who left keep their place in line: when they first
+waited, before routing gave them to the agent (a hand-over between agents does not move it). A conversation with a
+call in progress is left to the call: the call's transfer takes the chat with it, and an agent leg that drops with
+the desk decides the call's fate (gateway/calls/).
 """
 
 from __future__ import annotations
@@ -84,6 +86,6 @@ class Handover:
         known = await conv.queues.names() if conv.queues is not None else None
         if known is not None and queue not in known:
             raise Conflict(f"there is no queue '{queue}'", field="queue", code=ErrorCode.TRANSFER_REFUSED)
-        place = place_in_queue(events, conv.clock())
-        if not await conv.requeue(cid, agent_id, "transferred", score=place, queue_name=queue):
+        # a new arrival in that queue: at the back, its timers from now (the module's docstring)
+        if not await conv.requeue(cid, agent_id, "transferred", score=conv.clock(), queue_name=queue):
             raise Conflict("the conversation is not assigned to you", field="conversation_id")

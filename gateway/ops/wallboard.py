@@ -379,8 +379,10 @@ class Wallboard:
         loads = await store.agent_loads(ids, now)
         by_queue, by_agent = await self._today(now)
         if self.defined_queues is not None:  # an idle queue has its row too (its skills: who could take its work)
-            for name, skills in (await self.defined_queues()).items():
-                self._queue_skills.setdefault(name, skills)
+            defined = await self.defined_queues()
+            for name in [n for n in self._queue_skills if n not in defined]:  # deleted since: no row of its own
+                del self._queue_skills[name]  # (one with something in it today still has one, from that)
+            self._queue_skills.update(defined)  # as the admin set them now
         return Facts(
             now=now,
             waiting=waiting,

@@ -236,6 +236,7 @@ class AgentConnection(Connection):
                     to_name=name,
                     queue=frame.queue or "",
                 )
+                await self.s.agent_calls.wrap_up_done(self.me.id)  # handed on, as a close: their after-call work ends
 
     async def _transfer_target(self, agent_id: str) -> str:
         """The display name of the agent a chat is handed to, once they can take it; else the reason, as a call's
@@ -245,10 +246,9 @@ class AgentConnection(Connection):
         if not await self.s.presence.known(agent_id):
             raise Conflict(no_such_agent(agent_id), field="agent_id", code=ErrorCode.TRANSFER_REFUSED)
         info = await self.s.presence.info(agent_id)
-        if info["status"] != AgentStatus.AVAILABLE:
-            raise Conflict(
-                f"{agent_id} is {info['status']}, not available", field="agent_id", code=ErrorCode.TRANSFER_REFUSED
-            )
+        if info["status"] != AgentStatus.AVAILABLE or info["activity"]:  # ringing, on a call, after-call work
+            doing = info["activity"].replace("_", " ") if info["status"] == AgentStatus.AVAILABLE else info["status"]
+            raise Conflict(f"{agent_id} is {doing}, not available", field="agent_id", code=ErrorCode.TRANSFER_REFUSED)
         return str(info["name"])
 
     def _watch_wallboard(self, watch: bool) -> None:

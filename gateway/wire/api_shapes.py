@@ -312,7 +312,12 @@ _QUEUE_FIELDS = {
     "skills": _SKILLS,
     "priority": {**INT, "minimum": -1000, "maximum": 1000, "description": "higher is routed first, across queues"},
     "service_level_seconds": {**INT, "minimum": 1, "maximum": 3600},
-    "announce_seconds": {**INT, "minimum": 0, "maximum": 3600, "description": "0: no announcements to callers"},
+    "announce_seconds": {
+        **INT,
+        "minimum": 0,
+        "maximum": 3600,
+        "description": "0: no announcements to callers; otherwise 5 to 3600 (an announcement takes a few seconds)",
+    },
     "music": {**STR, "description": "'' (generated music) or a wav/mp3/ogg file of the flows directory"},
     "max_wait_seconds": {**INT, "minimum": 0, "maximum": 86400, "description": "0: no maximum"},
     "on_max_wait": closed({"action": enum_of(MaxWaitAction), "target": STR}),

@@ -37,7 +37,7 @@ function ensureDialog(send) {
     h('label', { htmlFor: 'chat-transfer-agent' }, toAgent, ' an agent'),
     h('label', { htmlFor: 'chat-transfer-queue' }, toQueue, ' a queue'));
   const target = h('input', { type: 'text', id: 'chat-transfer-target', 'data-testid': 'chat-transfer-target',
-    autocomplete: 'off', maxLength: 80, required: true, 'aria-describedby': 'chat-transfer-error' });
+    autocomplete: 'off', maxLength: 64, 'aria-describedby': 'chat-transfer-error' });
   target.setAttribute('list', 'chat-transfer-agents'); // (a read-only property: the attribute only)
   const label = h('label', { htmlFor: 'chat-transfer-target', id: 'chat-transfer-target-label', text: 'Agent' });
   const options = h('datalist', { id: 'chat-transfer-agents' });
@@ -61,18 +61,22 @@ function ensureDialog(send) {
     e.preventDefault();
     const frame = transferFrame(dialog.dataset.conversationId, kindNow(), target.value);
     if (!frame) { showError(kindNow() === 'queue' ? 'Type a queue name.' : 'Type or pick an agent.'); return; }
+    if (pending) return; // one at a time: its answer first
     error.textContent = '';
     target.removeAttribute('aria-invalid');
-    if (send(frame)) pending = { conversationId: frame.conversation_id };
-    else showError('Not connected: try again in a moment.');
+    if (send(frame)) {
+      pending = { conversationId: frame.conversation_id };
+      go.disabled = true;
+    } else showError('Not connected: try again in a moment.');
   });
-  dialog.addEventListener('close', () => { pending = null; });
+  dialog.addEventListener('close', () => { pending = null; go.disabled = false; });
   document.body.append(dialog);
   return dialog;
 }
 
 function showError(message) {
   if (!dialog) return;
+  dialog.querySelector('[data-testid=chat-transfer-go]').disabled = false; // fix the target, try again
   dialog.querySelector('[data-testid=chat-transfer-error]').textContent = message;
   const target = dialog.querySelector('[data-testid=chat-transfer-target]');
   target.setAttribute('aria-invalid', 'true');
@@ -98,7 +102,9 @@ export function openChatTransfer(conversationId, send, returnFocus) {
 /** An error frame while a transfer waits for its answer: shown in the dialog (true: handled here). */
 export function onTransferError(f) {
   if (!pending || !dialog || !dialog.open) return false;
-  if (!['transfer_refused', 'bad_field', 'forbidden', 'not_found', 'conflict'].includes(f.code)) return false;
+  if (f.call_id || f.client_id) return false; // the softphone's, or a message's: not ours
+  if (!['transfer_refused', 'bad_field', 'forbidden', 'not_found', 'conflict', 'store_unavailable', 'rate_limited']
+    .includes(f.code)) return false;
   pending = null;
   showError(f.message || f.code);
   return true;
@@ -106,5 +112,5 @@ export function onTransferError(f) {
 
 /** The chat left this agent (unassigned): the transfer went through. */
 export function onTransferred(conversationId) {
-  if (pending && pending.conversationId === conversationId && dialog && dialog.open) dialog.close();
+  if (dialog && dialog.open && dialog.dataset.conversationId === conversationId) dialog.close();
 }

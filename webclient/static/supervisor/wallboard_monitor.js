@@ -118,7 +118,7 @@ export function onStatus(f) {
   const m = monitoring();
   if (!m || f.call_id !== m.callId || !f.monitor) return;
   if (f.status !== 'ended') return;
-  end(m, f.reason === 'hangup' ? 'You left the call.'
+  end(m, f.reason === 'supervisor_hangup' || f.reason === 'hangup' ? 'You left the call.'
     : f.reason === 'call_transferred' ? 'The call was transferred: you stopped listening. Listen again from its row.'
       : 'The call ended.');
 }
