@@ -25,6 +25,7 @@ from gateway.contact.routing import Router, format_skills, is_busy, now_ms
 from gateway.protocol import bus
 from gateway.protocol.states import AgentActivity, AgentStatus
 from gateway.store.node_store import NodeStore
+from gateway.store.presence_store import PresenceStore
 from gateway.store.store import Store, StoreError
 from gateway.tasks import cancel_and_wait
 
@@ -45,6 +46,7 @@ def no_such_agent(agent_id: str) -> str:
 class Presence:
     def __init__(self, store: Store, router: Router):
         self.store = store
+        self.db = PresenceStore(store)  # the desk connections
         self.router = router
         self._sessions: dict[str, tuple[str, Alive]] = {}  # session id -> (agent id, its socket is open), here
         self._leaving: dict[str, str] = {}  # session id -> agent id: left, but Redis could not be told yet
@@ -68,7 +70,7 @@ class Presence:
         sid = f"{login}.{secrets.token_hex(8)}" if login else secrets.token_hex(8)
         self._sessions[sid] = (agent.id, alive)
         try:
-            await self.store.agent_joined(
+            await self.db.agent_joined(
                 agent.id,
                 sid,
                 {"name": agent.name, "capacity": agent.capacity, "skills": format_skills(agent.skills)},
@@ -87,7 +89,7 @@ class Presence:
         self._sessions.pop(sid, None)
         try:
             async with self._lock:
-                await self.store.agent_left(agent_id, sid)
+                await self.db.agent_left(agent_id, sid)
             self._leaving.pop(sid, None)
             await self._changed()
         except StoreError as exc:
@@ -105,7 +107,7 @@ class Presence:
     async def desks_elsewhere(self, agent_id: str, login: str) -> bool:
         """The agent has a live desk connection of another login session than ``login`` (another browser or tab
         still signed in and open): a logout of ``login`` does not mean they left."""
-        live = await self.store.live_agent_sessions(agent_id, now_ms())
+        live = await self.db.live_agent_sessions(agent_id, now_ms())
         return any(not sid.startswith(f"{login}.") for sid in live)
 
     async def set_status(self, agent_id: str, status: AgentStatus, reason: str = "") -> None:
@@ -214,7 +216,7 @@ class Presence:
         try:
             async with self._lock:
                 live = {sid: aid for sid, (aid, _) in self._sessions.items()}
-                await self.store.refresh_agent_sessions(
+                await self.db.refresh_agent_sessions(
                     live, expires_ms=now_ms() + SESSION_TTL_SECONDS * 1000, now=now_ms()
                 )
         except StoreError as exc:  # the next round tries again; sessions live SESSION_TTL_SECONDS meanwhile

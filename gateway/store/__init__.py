@@ -12,6 +12,7 @@ Modules:
 - ``callback_store``   Callbacks' hashes, indexes and transitions.
 - ``limit_store``      Concurrent-call slots and failed-login buckets.
 - ``node_store``       Node heartbeats, the call registry (which node holds which call), takeover claims.
+- ``presence_store``   Agents' desk connections (presence sessions): one sorted set per agent, scored by expiry.
 - ``session_store``    Agents' login sessions.
 - ``account_store``    The agents directory (one hash of JSON, compare-and-set writes).
 - ``audit_store``      The audit log's stream.

@@ -532,36 +532,6 @@ class Store:
         """Every agent that ever connected, sorted."""
         return sorted(_s(a) for a in await self.redis.smembers(self.keys.agents))
 
-    async def agent_joined(
-        self, agent_id: str, sid: str, fields: dict[str, str | int], defaults: dict[str, str | int], *, expires_ms: int
-    ) -> None:
-        """A desk connection ``sid`` opened: the agent's ``fields`` set, ``defaults`` where unset, the connection
-        live until ``expires_ms``; in one transaction."""
-        k = self.keys
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.sadd(k.agents, agent_id)
-            pipe.hset(k.agent(agent_id), mapping=fields)  # type: ignore[arg-type]
-            for name, value in defaults.items():
-                pipe.hsetnx(k.agent(agent_id), name, value)
-            pipe.zadd(k.agent_sessions(agent_id), {sid: expires_ms})
-            await pipe.execute()
-
-    async def live_agent_sessions(self, agent_id: str, now: int) -> list[str]:
-        """The agent's desk connections (presence sessions) that have not expired."""
-        return [_s(m) for m in await self.redis.zrangebyscore(self.keys.agent_sessions(agent_id), now, "+inf")]
-
-    async def agent_left(self, agent_id: str, sid: str) -> None:
-        """The desk connection ``sid`` closed."""
-        await self.redis.zrem(self.keys.agent_sessions(agent_id), sid)
-
-    async def refresh_agent_sessions(self, sessions: dict[str, str], *, expires_ms: int, now: int) -> None:
-        """Keep this node's desk connections (session id -> agent id) live until ``expires_ms``; drop expired ones."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for sid, aid in sessions.items():
-                pipe.zadd(self.keys.agent_sessions(aid), {sid: expires_ms})
-                pipe.zremrangebyscore(self.keys.agent_sessions(aid), "-inf", now)
-            await pipe.execute()
-
     async def agent_field(self, agent_id: str, name: str) -> str | None:
         value = await self.redis.hget(self.keys.agent(agent_id), name)
         return _s(value) if value is not None else None
