@@ -1,5 +1,6 @@
 // Small helpers: elements, dates and names, the toast, the beep.
 
+import { clockTime } from '../shared/clock.js';
 import { TOAST_MS } from './config.js';
 import { ui } from './state.js';
 
@@ -36,7 +37,7 @@ export function toDate(v) {
 
 export function fmtClock(v) {
   const d = toDate(v);
-  return d ? d.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' }) : ''; // 1:04 PM or 13:04, as the locale writes it
+  return d ? clockTime(d) : ''; // 1:04 PM or 13:04, as the locale writes it
 }
 
 export function fmtFull(v) {

@@ -1,5 +1,6 @@
 // Callbacks and call invitations: the pending-callback line, the incoming-call banner, its ring and notification.
 
+import { clockTime } from '../shared/clock.js';
 import { DECLINED_INVITE_KEY, TEXT } from './config.js';
 import { W } from './state.js';
 import { callLive, startCall } from './call.js';
@@ -16,7 +17,7 @@ let ringExpiry = null;
 export let ringTone = null;
 
 function clockText(ms) {
-  return new Date(ms).toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' });
+  return clockTime(new Date(ms));
 }
 
 export function onCallbackEvent(ev, live) {

@@ -1,6 +1,7 @@
 // Supervisors: the callbacks booked and not done yet (GET /api/callbacks, every node), in the Live calls panel.
 // A callback booked for later belongs to no agent until it falls due; this is where it can be seen before.
 
+import { hourStyle } from '../../shared/clock.js';
 import { desk, ui } from './state.js';
 
 export const booked = { callbacks: [], error: '', loading: false };
@@ -41,7 +42,7 @@ export function clearBooked() {
 function when(cb) {
   const due = Number(cb.due_ms) || 0;
   if (cb.state !== 'scheduled' || !due) return '';
-  return new Date(due).toLocaleString([], { weekday: 'short', day: 'numeric', month: 'short', hour: 'numeric', minute: '2-digit' });
+  return new Date(due).toLocaleString([], { weekday: 'short', day: 'numeric', month: 'short', hour: hourStyle(), minute: '2-digit' });
 }
 
 export function renderBooked() {
