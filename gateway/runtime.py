@@ -377,8 +377,7 @@ async def _build(
             sl_threshold_s=settings.service_level_seconds,
         ),
         clock=clock,
-        service_levels=queues.service_levels_ms,
-        defined_queues=queues.skills_by_queue,
+        queues=queues.all,
     )
     for service in (queue_board, router, callbacks, presence, wallboard):
         await service.start()

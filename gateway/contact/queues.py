@@ -313,10 +313,6 @@ class QueueSettings:
         """Each queue's service-level threshold (ms), for the report counters (gateway/ops/rollups.py)."""
         return {q.name: q.service_level_seconds * 1000 for q in await self.all()}
 
-    async def skills_by_queue(self) -> dict[str, Skills]:
-        """Each defined queue's required skills (the wallboard: a queue with nothing in it still has its row)."""
-        return {q.name: q.required_skills for q in await self.all()}
-
     async def hours(self) -> dict[str, Schedule | None]:
         """Each queue's opening hours (None: always open), for flows' ``hours: {queue: NAME}`` nodes."""
         return {q.name: q.schedule for q in await self.all()}

@@ -23,11 +23,12 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.contact.callbacks import Callbacks
+from gateway.contact.queues import Queue
 from gateway.contact.routing import DEFAULT_QUEUE, Router, Skills, is_busy, now_ms, parse_skills
 from gateway.contact.wait_estimate import HISTORY, estimate_wait_ms
 from gateway.ops.rollups import Reports
@@ -280,8 +281,7 @@ class Wallboard:
         sweep_seconds: float = 5.0,
         publish_gap: float = 0.2,
         clock: Callable[[], int] = now_ms,
-        service_levels: Callable[[], Awaitable[Mapping[str, int]]] | None = None,
-        defined_queues: Callable[[], Awaitable[Mapping[str, Skills]]] | None = None,
+        queues: Callable[[], Awaitable[Sequence[Queue]]] | None = None,
     ) -> None:
         self.store = store
         self.bus = bus_
@@ -293,8 +293,8 @@ class Wallboard:
         self.sweep_seconds = sweep_seconds
         self.publish_gap = publish_gap
         self.clock = clock  # ms: the snapshot's time and today's day
-        self.service_levels = service_levels  # each queue's service level threshold, ms (gateway/contact/queues.py)
-        self.defined_queues = defined_queues  # every defined queue's skills: a row each, traffic or not
+        # the defined queues (gateway/contact/queues.py): each one's row, traffic or not, its skills and service level
+        self.queues = queues
         self.nodes = NodeStore(store)
         self._watchers: set[Watcher] = set()
         self._dirty = asyncio.Event()
@@ -378,8 +378,9 @@ class Wallboard:
         ids = await store.agent_ids()
         loads = await store.agent_loads(ids, now)
         by_queue, by_agent = await self._today(now)
-        if self.defined_queues is not None:  # an idle queue has its row too (its skills: who could take its work)
-            defined = await self.defined_queues()
+        queues = await self.queues() if self.queues is not None else None  # one read for both uses below
+        if queues is not None:  # an idle queue has its row too (its skills: who could take its work)
+            defined = {q.name: q.required_skills for q in queues}
             for name in [n for n in self._queue_skills if n not in defined]:  # deleted since: no row of its own
                 del self._queue_skills[name]  # (one with something in it today still has one, from that)
             self._queue_skills.update(defined)  # as the admin set them now
@@ -394,7 +395,7 @@ class Wallboard:
             queue_skills=self._queue_skills,
             today_queues=by_queue,
             today_agents=by_agent,
-            service_levels_ms=dict(await self.service_levels()) if self.service_levels is not None else {},
+            service_levels_ms={q.name: q.service_level_seconds * 1000 for q in queues or ()},
             default_service_level_ms=int(self.thresholds.service_level_seconds * 1000),
         )
 
