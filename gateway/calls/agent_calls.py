@@ -46,10 +46,10 @@ from gateway.calls.transcripts import Transcripts
 from gateway.contact.agents import Agent
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.conversations import Conversations
-from gateway.contact.presence import Presence, no_such_agent
+from gateway.contact.presence import Presence
 from gateway.contact.routing import now_ms
 from gateway.contact.wait_estimate import WaitEstimates
-from gateway.errors import BadRequest, Conflict, GatewayError
+from gateway.errors import Conflict, GatewayError
 from gateway.flows.speech import SpeechRecognition
 from gateway.metrics import Metrics
 from gateway.protocol.codes import ErrorCode
@@ -336,19 +336,7 @@ class AgentCalls:
         call = handoff.call
         target_name = ""
         if to_agent is not None:
-            if to_agent == agent.id:
-                raise BadRequest("that is you", field="agent_id", code=ErrorCode.BAD_FIELD)
-            if not await self.presence.known(to_agent):
-                raise Conflict(no_such_agent(to_agent), field="agent_id", code=ErrorCode.TRANSFER_REFUSED)
-            info = await self.presence.info(to_agent)
-            if info["status"] != AgentStatus.AVAILABLE or info["activity"]:
-                doing = (
-                    info["activity"].replace("_", " ") if info["status"] == AgentStatus.AVAILABLE else info["status"]
-                )
-                raise Conflict(
-                    f"{to_agent} is {doing}, not available", field="agent_id", code=ErrorCode.TRANSFER_REFUSED
-                )
-            target_name = info["name"]
+            target_name = await self.presence.transfer_target(agent.id, to_agent)
             if not handoff.state.bridged or handoff.agent_id != agent.id:  # lost or ended meanwhile
                 raise Conflict("the call is not connected", field="call_id", code=ErrorCode.NOT_CONNECTED)
         talk = handoff.talk_facts(self.clock())  # the transferring agent's part (the report's handle time)

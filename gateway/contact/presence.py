@@ -22,7 +22,9 @@ from typing import Any
 
 from gateway.contact.agents import Agent
 from gateway.contact.routing import Router, format_skills, is_busy, now_ms
+from gateway.errors import BadRequest, Conflict
 from gateway.protocol import bus
+from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import AgentActivity, AgentStatus
 from gateway.store.node_store import NodeStore
 from gateway.store.presence_store import PresenceStore
@@ -109,6 +111,20 @@ class Presence:
         still signed in and open): a logout of ``login`` does not mean they left."""
         live = await self.db.live_agent_sessions(agent_id, now_ms())
         return any(not sid.startswith(f"{login}.") for sid in live)
+
+    async def transfer_target(self, from_id: str, to_id: str) -> str:
+        """The display name of the agent a call or a chat is handed to, once they can take it: BadRequest for oneself,
+        Conflict ``transfer_refused`` naming why otherwise (no such agent; away, offline, ringing, on a call, in
+        after-call work)."""
+        if to_id == from_id:
+            raise BadRequest("that is you", field="agent_id", code=ErrorCode.BAD_FIELD)
+        if not await self.known(to_id):
+            raise Conflict(no_such_agent(to_id), field="agent_id", code=ErrorCode.TRANSFER_REFUSED)
+        info = await self.info(to_id)
+        if info["status"] != AgentStatus.AVAILABLE or info["activity"]:
+            doing = info["activity"].replace("_", " ") if info["status"] == AgentStatus.AVAILABLE else info["status"]
+            raise Conflict(f"{to_id} is {doing}, not available", field="agent_id", code=ErrorCode.TRANSFER_REFUSED)
+        return str(info["name"])
 
     async def set_status(self, agent_id: str, status: AgentStatus, reason: str = "") -> None:
         """Available or away (``reason``: why, e.g. "break", or "missed_call" when the gateway sets it)."""

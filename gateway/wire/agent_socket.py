@@ -10,11 +10,9 @@ from typing import Any
 from aiohttp import web
 
 from gateway.contact.agents import Agent
-from gateway.contact.presence import no_such_agent
-from gateway.errors import BadRequest, Conflict, Forbidden, GatewayError, Unauthorized
+from gateway.errors import Forbidden, GatewayError, Unauthorized
 from gateway.protocol import bus, client, server
 from gateway.protocol.client import parse_event_id
-from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import AgentStatus, Author, CallStatus, ConversationState
 from gateway.store.store import StoreError, to_event
 from gateway.wire.connection import Connection, Step, serve_socket
@@ -228,7 +226,9 @@ class AgentConnection(Connection):
                 await self.s.agent_calls.wrap_up_done(self.me.id)
             case client.TransferChat():
                 await conversations.require_agent(self.me.id, frame.conversation_id)  # theirs, before anything else
-                name = await self._transfer_target(frame.agent_id) if frame.agent_id is not None else ""
+                name = (
+                    "" if frame.agent_id is None else await self.s.presence.transfer_target(self.me.id, frame.agent_id)
+                )
                 await self.s.handover.transfer_chat(
                     self.me.id,
                     frame.conversation_id,
@@ -237,19 +237,6 @@ class AgentConnection(Connection):
                     queue=frame.queue or "",
                 )
                 await self.s.agent_calls.wrap_up_done(self.me.id)  # handed on, as a close: their after-call work ends
-
-    async def _transfer_target(self, agent_id: str) -> str:
-        """The display name of the agent a chat is handed to, once they can take it; else the reason, as a call's
-        transfer says it (transfer_refused naming the agent)."""
-        if agent_id == self.me.id:
-            raise BadRequest("that is you", field="agent_id", code=ErrorCode.BAD_FIELD)
-        if not await self.s.presence.known(agent_id):
-            raise Conflict(no_such_agent(agent_id), field="agent_id", code=ErrorCode.TRANSFER_REFUSED)
-        info = await self.s.presence.info(agent_id)
-        if info["status"] != AgentStatus.AVAILABLE or info["activity"]:  # ringing, on a call, after-call work
-            doing = info["activity"].replace("_", " ") if info["status"] == AgentStatus.AVAILABLE else info["status"]
-            raise Conflict(f"{agent_id} is {doing}, not available", field="agent_id", code=ErrorCode.TRANSFER_REFUSED)
-        return str(info["name"])
 
     def _watch_wallboard(self, watch: bool) -> None:
         """Supervisors and admins: the wallboard frames from now on (the first one at once), or no more."""
