@@ -258,7 +258,8 @@ async def test_a_loop_using_its_core_refuses_new_calls_before_frames_go_late(set
 
         load = asyncio.create_task(cpu_hog(stop), name="test-cpu-hog")
         body = await until_status(node.url, "full")
-        assert body["loop_cpu_percent"] > 25  # type: ignore[operator]
+        # the answer rounds: 25.3 % of a core is above the limit and reads 25
+        assert body["loop_cpu_percent"] >= 25  # type: ignore[operator]
         await hears_lines_busy(caller)
 
         stop.set()
