@@ -540,6 +540,14 @@ class Settings:
         parse=number(float, 0, 86400, "a number from 0 to 86400"),
         help="after this wait, any agent may take a conversation whatever skills its queue needs (`0`: never)",
     )
+    agent_gone_seconds: float = setting(
+        180.0,
+        env="CG_AGENT_GONE_SECONDS",
+        parse=number(float, 10, 86400, "0 or a number from 10 to 86400", zero_too=True),
+        help="an agent's chats go back to the queue (at their place; the agent is set away) once no desk of theirs "
+        "has been open this long: a laptop shut or a browser closed without logging out; a logout, a disable or a "
+        "removal releases them at once (`0`: an absent agent keeps their chats)",
+    )
     wallboard_service_level_target: int = setting(
         80,
         env="CG_WALLBOARD_SERVICE_LEVEL_TARGET",

@@ -24,6 +24,7 @@ from gateway.calls.manager import CallConfig, CallManager, LiveCalls
 from gateway.calls.takeover import NODE_LOST, NodeWatch, Takeover
 from gateway.calls.transcripts import Transcripts
 from gateway.config import Settings
+from gateway.contact.absent_agents import AbsentAgents
 from gateway.contact.agents import AgentDirectory
 from gateway.contact.attachment_files import LocalAttachmentFiles
 from gateway.contact.attachments import Attachments
@@ -495,6 +496,12 @@ async def _build(
     sessions = LoginSessions(store, bus, lifetime_seconds=settings.agent_token_hours * 3600, node_id=settings.node_id)
     handover = Handover(conversations, presence)
     agent_admin = AgentAdmin(directory, sessions, audit, release=handover.release_agent)
+    # agents who left without logging out (or removed by the ``agents`` command): their chats back in the queue
+    absent_agents = AbsentAgents(
+        store, handover.release_agent, directory.fetch, gone_seconds=settings.agent_gone_seconds
+    )
+    await absent_agents.start()
+    _on_stop(stack, absent_agents.stop)
     demo_password = await _seed_agents(agent_admin, settings) if seed_agents else None
     attachment_files = LocalAttachmentFiles(settings.data_dir / "attachments")
     rollup_db = RollupStore(store, retention_days=settings.rollup_retention_days, zone=settings.center_timezone)

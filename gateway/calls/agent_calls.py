@@ -365,6 +365,8 @@ class AgentCalls:
                 )
         if not moved:
             handoff.routed = True
+            if to_agent is None:  # a new arrival in that queue: at the back, its timers from now (as a chat's)
+                handoff.queued_ms = handoff.offered_ms
             await self.conversations.requeue(
                 call.conversation_id, agent.id, "transferred", score=handoff.queued_ms, queue_name=queue or ""
             )

@@ -2,9 +2,9 @@
 
 Modules:
 
+- ``absent_agents``  Agents who left without saying so (desk closed for minutes, disabled elsewhere): chats requeued.
 - ``agents``         The agents directory in Redis: who may log in to the agent desk, with hashed passwords.
 - ``agents_file``    The agents file (TOML): the directory's import and export format.
-- ``audit``          The audit log: who changed what, when, before and after, never a secret.
 - ``attachment_files``  Where attachments' bytes live, behind one small interface (files under the data directory).
 - ``audit``          The audit log: who changed what, when, before and after, in a capped stream.
 - ``attachments``    Attachments: images and PDFs sent by the customer or the agent, as timeline events.

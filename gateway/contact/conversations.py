@@ -356,11 +356,14 @@ class Conversations:
             await self.store.publish(self.store.keys.agent_channel(conv["agent_id"]), bus.Rated(cid, event))
         return event
 
-    async def requeue(self, cid: str, agent_id: str, reason: str, *, score: int, queue_name: str = "") -> bool:
+    async def requeue(
+        self, cid: str, agent_id: str, reason: str, *, score: int, queue_name: str = "", since: int = 0
+    ) -> bool:
         """Take ``cid`` back from ``agent_id`` (a missed, declined or dropped call, a transfer to a queue) and
-        queue it at ``score``, in ``queue_name`` if given."""
+        queue it at ``score``, in ``queue_name`` if given; its queue's maximum wait counts from ``since`` if given
+        (else from its place, ``score``, or when it last changed queue)."""
         result = await self.store.requeue(
-            cid, self.queue, agent_id, reason, score=score, now=self.clock(), queue_name=queue_name
+            cid, self.queue, agent_id, reason, score=score, now=self.clock(), queue_name=queue_name, since=since
         )
         if result != "ok":
             return False

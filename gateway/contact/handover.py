@@ -3,7 +3,8 @@ out with no other desk open, disabled, removed) leaves nobody writing to no one:
 
 A chat passed to a queue is a new arrival there (its wait, skills overflow and maximum wait count from now, and the
 queue's reports count it as offered); the chats of an agent who left keep their place in line: when they first
-waited, before routing gave them to the agent (a hand-over between agents does not move it). A conversation with a
+waited, before routing gave them to the agent (a hand-over between agents does not move it), but the queue's maximum
+wait counts from their return (a customer who was being served is not sent a callback or a bot at once). A conversation with a
 call in progress is left to the call: the call's transfer takes the chat with it, and an agent leg that drops with
 the desk decides the call's fate (gateway/calls/).
 """
@@ -53,7 +54,8 @@ class Handover:
             events = await conv.store.events(cid)
             if call_in_progress(events):
                 continue
-            if await conv.requeue(cid, agent_id, reason, score=place_in_queue(events, conv.clock())):
+            now = conv.clock()
+            if await conv.requeue(cid, agent_id, reason, score=place_in_queue(events, now), since=now):
                 back.append(cid)
         if back:
             log.info(

@@ -91,7 +91,7 @@ class Presence:
         self._sessions.pop(sid, None)
         try:
             async with self._lock:
-                await self.db.agent_left(agent_id, sid)
+                await self.db.agent_left(agent_id, sid, now_ms())
             self._leaving.pop(sid, None)
             await self._changed()
         except StoreError as exc:

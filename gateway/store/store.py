@@ -322,10 +322,19 @@ class Store:
             await pipe.execute()
 
     async def requeue(
-        self, cid: str, routing_queue: str, agent_id: str, reason: str, *, score: int, now: int, queue_name: str = ""
+        self,
+        cid: str,
+        routing_queue: str,
+        agent_id: str,
+        reason: str,
+        *,
+        score: int,
+        now: int,
+        queue_name: str = "",
+        since: int = 0,
     ) -> str:
-        """Unassign from ``agent_id`` and queue again at ``score`` (in ``queue_name`` if given): 'ok' or
-        'not_assigned'."""
+        """Unassign from ``agent_id`` and queue again at ``score`` (in ``queue_name`` if given; its maximum wait
+        counting from ``since`` if given): 'ok' or 'not_assigned'."""
         k = self.keys
         data = {
             "state": "queued",
@@ -343,7 +352,7 @@ class Store:
                     k.conv_channel(cid),
                     k.event_log,
                 ],
-                [cid, agent_id, now, encode(data), score, queue_name, self.event_log_max_entries],
+                [cid, agent_id, now, encode(data), score, queue_name, self.event_log_max_entries, since],
             )
         )
 

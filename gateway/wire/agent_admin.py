@@ -99,7 +99,8 @@ class AgentAdmin:
         self.sessions = sessions
         self.audit = audit
         # a node's :meth:`Handover.release_agent`: a disabled or removed agent's chats go back to the queue
-        # (None: the ``agents`` command, which runs no routing; their chats wait for an admin to move them)
+        # (None: the ``agents`` command, which runs no routing; the nodes' sweep of absent agents releases them
+        # within seconds, gateway/contact/absent_agents.py)
         self.release = release
 
     async def add(

@@ -406,6 +406,8 @@ async def test_blind_transfer_to_an_agent_and_to_a_queue(clients: Clients, node:
         assert waiting["reason"] == "transferred"
         conv = await node.services.store.conversation(caller.conversation_id)
         assert conv is not None and (conv["state"], conv["queue"]) == ("queued", "support")
+        # a new arrival in support: at the back of the line, its skills overflow and maximum wait from the transfer
+        assert int(conv["queued_at"]) >= answers[-1]["ts"], (conv["queued_at"], answers[-1])
         # the desks' queue shows it as a voice call, not as a chat with "No message yet"
         queue = await bob.expect("queue", lambda f: any(w["id"] == caller.conversation_id for w in f["waiting"]))
         (waiting_conv,) = [w for w in queue["waiting"] if w["id"] == caller.conversation_id]

@@ -5,6 +5,7 @@ login sessions, or a desk that merely drops (a reload, a network blip), leaves t
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -16,6 +17,7 @@ from gateway.config import Settings
 from gateway.contact.agents_file import add_agent
 from tests.conftest import Clients, bounded
 from tests.integration.test_admin_agents import Api, token
+from tests.integration.test_agents_cli import cli
 from tests.support.clients import Agent, Customer
 from tests.support.servers import Node, start_node
 
@@ -160,3 +162,91 @@ async def test_an_agent_hands_a_chat_to_a_colleague_or_to_a_queue_and_is_told_wh
         first_wait = next(e for e in conv["events"] if e["type"] == "assigned" and "wait_ms" in e)
         assert conv["conversation"]["queued_at"] > first_wait["ts"], conv["conversation"]
         await customer.expect("queue", lambda f: f["conversation_id"] == cid)
+
+
+@pytest.fixture
+async def quick_node(settings: Settings, agents_file: Path, tmp_path: Path) -> AsyncIterator[Node]:
+    """A node on which an agent with no desk open for 2 s has left (``--agent-gone-seconds``)."""
+    path = tmp_path / "agents.toml"
+    path.write_bytes(agents_file.read_bytes())
+    add_agent(path, "ada", "Ada Admin", ADMIN, roles=("agent", "admin"))
+    one = await start_node(replace(settings, agents_file=path, agent_gone_seconds=GONE_SECONDS))
+    yield one
+    await bounded(one.stop(), "stopping the node")
+
+
+GONE_SECONDS = 2.0
+
+
+async def until_state(api: Api, cid: str, wanted: tuple[str, str], seconds: float = 15) -> float:
+    """Wait for the conversation's (state, agent); the seconds it took."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    async with asyncio.timeout(seconds):
+        while await state(api, cid) != wanted:
+            await asyncio.sleep(0.1)
+    return loop.time() - start
+
+
+async def test_an_agent_whose_desk_stays_closed_loses_their_chats_to_the_queue_and_is_set_away(
+    quick_node: Node, clients: Clients
+) -> None:
+    """A desk closed without logging out (a laptop shut): the chat stays with its agent while they may come back,
+    then goes back to the queue at its place; its queue's maximum wait counts from then (not from its first wait);
+    the agent is away when they return."""
+    node = quick_node
+    customer, alice, bob, cid = await chatting(clients)
+    async with aiohttp.ClientSession() as http:
+        admin = Api(http, node, await token(http, node, "ada", ADMIN))
+        await alice.drop()
+        closed = node.services.conversations.clock()
+        await asyncio.sleep(GONE_SECONDS / 2)
+        assert await state(admin, cid) == ("assigned", "alice")  # she may be back any moment
+        took = await until_state(admin, cid, ("queued", ""))
+        assert took >= GONE_SECONDS / 2 - 0.2, took
+        status, conv = await admin.call("GET", f"/api/conversations/{cid}")
+        first_wait = next(e for e in conv["events"] if e["type"] == "assigned" and "wait_ms" in e)
+        assert conv["conversation"]["queued_at"] <= first_wait["ts"]  # its place in line is kept
+        since = await node.services.store.conversation_fields([cid], "queue_since")
+        assert int(since[0][0] or 0) >= closed + GONE_SECONDS * 1000  # the maximum wait counts from its return
+        assert await node.services.store.agent_field("alice", "status") == "away"
+        await the_next_agent_takes_it_over(customer, bob, cid)
+
+        back = clients.agent("alice")
+        back.token = alice.token
+        welcome = await back.hello(available=False)
+        assert welcome["conversations"] == []
+        assert welcome["agent"]["status"] == "away"
+
+
+async def test_a_desk_back_in_time_keeps_its_chat(quick_node: Node, clients: Clients) -> None:
+    node = quick_node
+    customer, alice, _, cid = await chatting(clients)
+    async with aiohttp.ClientSession() as http:
+        admin = Api(http, node, await token(http, node, "ada", ADMIN))
+        for _ in range(3):  # three reloads, each under the limit: more than the limit in all
+            await alice.drop()
+            await asyncio.sleep(GONE_SECONDS * 0.6)
+            back = clients.agent("alice")
+            back.token = alice.token
+            await back.hello(available=False)
+            alice = back
+        await asyncio.sleep(GONE_SECONDS)  # a whole limit with the desk open
+        assert await state(admin, cid) == ("assigned", "alice")
+        await customer.say("still with me?")
+        await alice.event("message", lambda e: e["text"] == "still with me?")
+
+
+async def test_an_agent_removed_with_the_agents_command_loses_their_chats_to_the_queue(
+    quick_node: Node, clients: Clients, settings: Settings
+) -> None:
+    """The command runs no routing: the nodes' sweep puts the chat back, though her desk closed only now."""
+    node = quick_node
+    customer, _, bob, cid = await chatting(clients)
+    async with aiohttp.ClientSession() as http:
+        admin = Api(http, node, await token(http, node, "ada", ADMIN))
+        done = await cli("remove", "alice", "--redis-url", str(settings.redis_url))
+        assert done.returncode == 0, done.stderr
+        took = await until_state(admin, cid, ("queued", ""))
+        assert took < GONE_SECONDS, took  # not the absence limit: at once
+        await the_next_agent_takes_it_over(customer, bob, cid)
