@@ -39,6 +39,14 @@ LEAVE_RETRY_SECONDS = 0.5
 
 Alive = Callable[[], bool]
 
+# what an available agent is doing that keeps a transfer from them, as a refusal says it
+DOING = {
+    AgentActivity.NONE: "available",
+    AgentActivity.RINGING: "ringing",
+    AgentActivity.ON_CALL: "on a call",
+    AgentActivity.WRAP_UP: "in after-call work",
+}
+
 
 def no_such_agent(agent_id: str) -> str:
     """What an agent is told who names an agent id nobody has signed in with (a typo, most likely)."""
@@ -122,7 +130,7 @@ class Presence:
             raise Conflict(no_such_agent(to_id), field="agent_id", code=ErrorCode.TRANSFER_REFUSED)
         info = await self.info(to_id)
         if info["status"] != AgentStatus.AVAILABLE or info["activity"]:
-            doing = info["activity"].replace("_", " ") if info["status"] == AgentStatus.AVAILABLE else info["status"]
+            doing = DOING[AgentActivity(info["activity"])] if info["status"] == AgentStatus.AVAILABLE else info["status"]
             raise Conflict(f"{to_id} is {doing}, not available", field="agent_id", code=ErrorCode.TRANSFER_REFUSED)
         return str(info["name"])
 

@@ -15,11 +15,14 @@ import pytest
 
 from gateway.config import Settings
 from gateway.contact.agents_file import add_agent
+from gateway.protocol.states import CallStatus
 from tests.conftest import Clients, bounded
 from tests.integration.test_admin_agents import Api, token
 from tests.integration.test_agents_cli import cli
 from tests.support.clients import Agent, Customer
+from tests.support.queue_calls import queued_call
 from tests.support.servers import Node, start_node
+from tests.support.softphone import Softphone
 
 ADMIN = "ada-admin-passphrase"
 
@@ -250,3 +253,40 @@ async def test_an_agent_removed_with_the_agents_command_loses_their_chats_to_the
         took = await until_state(admin, cid, ("queued", ""))
         assert took < GONE_SECONDS, took  # not the absence limit: at once
         await the_next_agent_takes_it_over(customer, bob, cid)
+
+
+async def test_a_chat_is_not_handed_to_a_colleague_on_a_call_or_in_after_call_work(
+    node: Node, clients: Clients
+) -> None:
+    bob = clients.agent("bob")
+    await bob.hello()
+    alice = clients.agent("alice")
+    await alice.hello(available=False)
+    caller = await queued_call(clients)
+    phone = Softphone(bob)
+    try:
+        await phone.answer((await phone.ringing())["call_id"])
+        await alice.send({"type": "status", "status": "available"})
+        customer = clients.customer()
+        await customer.hello()
+        await customer.say("can someone help?")
+        cid = (await alice.assigned())["id"]
+
+        async def refused(words: str) -> None:
+            await alice.send({"type": "transfer", "conversation_id": cid, "agent_id": "bob"})
+            error = await alice.expect("error")
+            assert (error["code"], error["message"]) == ("transfer_refused", f"bob is {words}, not available")
+
+        await refused("on a call")
+        await caller.hangup()
+        await phone.status(CallStatus.ENDED)
+        await bob.expect("agent", lambda f: f["agent"]["activity"] == "wrap_up")
+        await refused("in after-call work")
+        await bob.send({"type": "wrap_up_done"})
+        await bob.expect("agent", lambda f: f["agent"]["activity"] == "")
+        await alice.send({"type": "transfer", "conversation_id": cid, "agent_id": "bob"})
+        assert (await alice.expect("unassigned"))["conversation_id"] == cid
+        await bob.expect("assigned", lambda f: f["conversation"]["id"] == cid)
+    finally:
+        await phone.close()
+        await caller.close()
