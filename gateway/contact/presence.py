@@ -130,7 +130,9 @@ class Presence:
             raise Conflict(no_such_agent(to_id), field="agent_id", code=ErrorCode.TRANSFER_REFUSED)
         info = await self.info(to_id)
         if info["status"] != AgentStatus.AVAILABLE or info["activity"]:
-            doing = DOING[AgentActivity(info["activity"])] if info["status"] == AgentStatus.AVAILABLE else info["status"]
+            doing = (
+                DOING[AgentActivity(info["activity"])] if info["status"] == AgentStatus.AVAILABLE else info["status"]
+            )
             raise Conflict(f"{to_id} is {doing}, not available", field="agent_id", code=ErrorCode.TRANSFER_REFUSED)
         return str(info["name"])
 
