@@ -420,10 +420,15 @@ class AgentCalls:
                     extra={"conversation_id": handoff.call.conversation_id},
                 )
 
-    async def wrap_up_done(self, agent_id: str) -> None:
-        """The agent closed a conversation: after-call work is over if that is what they were doing."""
-        if (await self.presence.info(agent_id))["activity"] == AgentActivity.WRAP_UP:
-            await self.presence.set_activity(agent_id, AgentActivity.NONE)
+    async def wrap_up_done(self, agent_id: str, conversation: str = "") -> None:
+        """After-call work is over if that is what the agent was doing: they pressed Done (no ``conversation``), or
+        closed or handed on the conversation it is for (closing another chat meanwhile leaves it running)."""
+        if (await self.presence.info(agent_id))["activity"] != AgentActivity.WRAP_UP:
+            return
+        for_conversation = await self.presence.store.agent_field(agent_id, "activity_conversation")
+        if conversation and for_conversation and conversation != for_conversation:
+            return
+        await self.presence.set_activity(agent_id, AgentActivity.NONE)
 
     async def agent_gone(self, agent_id: str) -> None:
         """The agent's last desk connection closed: a call ringing for them is missed unless the desk is back soon
@@ -524,7 +529,13 @@ class AgentCalls:
                 await self.add_handle_time(handoff)
             if agent_id and (handoff.bridge is not None or handoff.leg is not None):
                 until = now_ms() + self.wrap_up_ms
-                await self.presence.release_activity(agent_id, self.node_id, AgentActivity.WRAP_UP, until_ms=until)
+                await self.presence.release_activity(
+                    agent_id,
+                    self.node_id,
+                    AgentActivity.WRAP_UP,
+                    until_ms=until,
+                    conversation=handoff.call.conversation_id,
+                )
             elif agent_id:
                 await self.presence.release_activity(agent_id, self.node_id, AgentActivity.NONE)
             for sid in list(handoff.monitors):  # (``why``: what their desk says: the call ended, or moved on)

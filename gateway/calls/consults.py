@@ -215,7 +215,9 @@ class Consults:
                     exc,
                     extra={"conversation_id": call.conversation_id},
                 )
-        await self.presence.set_activity(agent.id, AgentActivity.WRAP_UP, until_ms=now_ms() + self.wrap_up_ms)
+        await self.presence.set_activity(
+            agent.id, AgentActivity.WRAP_UP, until_ms=now_ms() + self.wrap_up_ms, conversation=call.conversation_id
+        )
         if old_leg is not None:
             self.legs.count_ended(old_leg.player)
             await old_leg.close()

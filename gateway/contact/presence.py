@@ -148,32 +148,41 @@ class Presence:
         log.info("agent is %s", status, extra={"agent_id": agent_id})
         await self._changed()
 
-    async def set_activity(self, agent_id: str, activity: AgentActivity, *, until_ms: int = 0, owner: str = "") -> None:
+    async def set_activity(
+        self, agent_id: str, activity: AgentActivity, *, until_ms: int = 0, owner: str = "", conversation: str = ""
+    ) -> None:
         """What the agent is doing beyond their status: ``ringing``, ``on_call``, ``wrap_up`` (until
         ``until_ms``) or ``""``. Routing gives no new work while it lasts; every node sees it. ``owner``: the
         node whose call it is, for an activity only that node ends (ringing, on_call); if that node is lost,
-        the node that takes it over ends the activity (gateway/calls/takeover.py)."""
+        the node that takes it over ends the activity (gateway/calls/takeover.py). ``conversation``: the one
+        after-call work is for (closing it ends the work; closing another chat does not)."""
         fields = {
             "activity": activity,
             "activity_until": str(until_ms),
             "activity_node": owner,
             "activity_since": str(now_ms()),
+            "activity_conversation": conversation,
         }
         await self.store.update_agent(agent_id, fields)
         log.info("agent activity: %s", activity or "none", extra={"agent_id": agent_id})
         await self.activity_changed(agent_id)
 
-    async def release_activity(self, agent_id: str, owner: str, activity: AgentActivity, *, until_ms: int = 0) -> bool:
-        """End a call activity (ringing, on_call) that node ``owner`` set, to ``activity``: only if that node still
-        owns it (a node that took ``owner`` over freed the agent, who may be on another node's call now); False
-        if not. ``owner`` '' (no call registry): set as :meth:`set_activity` does."""
+    async def release_activity(
+        self, agent_id: str, owner: str, activity: AgentActivity, *, until_ms: int = 0, conversation: str = ""
+    ) -> bool:
+        """End a call activity (ringing, on_call) that node ``owner`` set, to ``activity`` (for ``conversation``, as
+        :meth:`set_activity`): only if that node still owns it (a node that took ``owner`` over freed the agent, who
+        may be on another node's call now); False if not. ``owner`` '' (no call registry): set as
+        :meth:`set_activity` does."""
         if not owner:
-            await self.set_activity(agent_id, activity, until_ms=until_ms)
+            await self.set_activity(agent_id, activity, until_ms=until_ms, conversation=conversation)
             return True
         if await NodeStore(self.store).release_activity(agent_id, owner, activity, until_ms=until_ms) != "ok":
             log.info("agent activity not ours any more: left as it is", extra={"agent_id": agent_id})
             return False
-        await self.store.update_agent(agent_id, {"activity_since": str(now_ms())})
+        await self.store.update_agent(
+            agent_id, {"activity_since": str(now_ms()), "activity_conversation": conversation}
+        )
         log.info("agent activity: %s", activity or "none", extra={"agent_id": agent_id})
         await self.activity_changed(agent_id)
         return True

@@ -17,7 +17,7 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 | ``P:customer:ID:cids`` | hash | customer client message id -> ``conv/event`` id, across conversations |
 | ``P:customer:ID:convs`` | zset | the customer's conversations, scored by when each was created (ms) |
 | ``P:queue:NAME`` | zset | waiting conversations, scored by enqueue time (ms) |
-| ``P:agent:ID`` | hash | name, capacity, status, status_since, idle_since, activity, activity_since, activity_until, activity_node (the node whose call the activity belongs to: cleared when that node is lost), desk_left_ms (when a desk of theirs last closed) |
+| ``P:agent:ID`` | hash | name, capacity, status, status_since, idle_since, activity, activity_since, activity_until, activity_node (the node whose call the activity belongs to: cleared when that node is lost), activity_conversation (the conversation after-call work is for), desk_left_ms (when a desk of theirs last closed) |
 | ``P:agent:ID:convs`` | set | conversations assigned to the agent |
 | ``P:agent:ID:sessions`` | zset | live desk connections (any node), scored by expiry (ms) |
 | ``P:agents`` | set | every agent id that ever connected |

@@ -192,7 +192,7 @@ class AgentConnection(Connection):
                 )
             case client.CloseConversation():
                 await conversations.close(self.me.id, frame.conversation_id, frame.disposition)
-                await self.s.agent_calls.wrap_up_done(self.me.id)
+                await self.s.agent_calls.wrap_up_done(self.me.id, frame.conversation_id)
             case client.CallIceRequest():  # before an accept's or a monitor's offer: a TURN pair bound to the call
                 await commands.check_ice(self.me, frame.call_id)  # a call that rings for them, theirs, or to listen to
                 ice = self.s.calls.config.ice.for_call(f"agent-{self.me.id}", frame.call_id, time.time())
@@ -236,7 +236,8 @@ class AgentConnection(Connection):
                     to_name=name,
                     queue=frame.queue or "",
                 )
-                await self.s.agent_calls.wrap_up_done(self.me.id)  # handed on, as a close: their after-call work ends
+                # handed on, as a close: the after-call work for it ends
+                await self.s.agent_calls.wrap_up_done(self.me.id, frame.conversation_id)
 
     def _watch_wallboard(self, watch: bool) -> None:
         """Supervisors and admins: the wallboard frames from now on (the first one at once), or no more."""

@@ -444,6 +444,10 @@ async def test_skills_route_to_the_qualified_agent(clients: Clients, node: Node)
 async def test_an_agent_on_a_call_or_in_wrap_up_gets_no_new_work(clients: Clients, node: Node) -> None:
     alice = clients.agent("alice")  # capacity 2: room for a chat besides the call
     await alice.hello()
+    earlier = clients.customer()  # a chat of alice's before the call
+    await earlier.hello()
+    await earlier.say("a question from before")
+    earlier_id = (await alice.assigned())["id"]
     caller = await queued_call(clients)
     phone = Softphone(alice)
     try:
@@ -458,8 +462,12 @@ async def test_an_agent_on_a_call_or_in_wrap_up_gets_no_new_work(clients: Client
         await caller.hangup()
         wrap = await alice.expect("agent", lambda f: f["agent"]["activity"] == "wrap_up")
         assert wrap["agent"]["activity_until"] > 0
+        # closing another chat meanwhile does not end the call's after-call work (room or not)
+        await alice.send({"type": "close", "conversation_id": earlier_id, "disposition": "resolved"})
+        await alice.expect("unassigned", lambda f: f["conversation_id"] == earlier_id)
         await asyncio.sleep(1.2)
         assert (await node.services.store.conversation(conv["id"]))["state"] == "queued"  # type: ignore[index]
+        assert (await node.services.presence.info("alice"))["activity"] == "wrap_up"
         # closing the call's conversation ends after-call work: the chat comes to alice
         await alice.send({"type": "close", "conversation_id": caller.conversation_id, "disposition": "resolved"})
         assigned = await alice.expect("assigned", lambda f: f["conversation"]["id"] == conv["id"], timeout=5)
