@@ -7,6 +7,7 @@ middleware; handlers raise :class:`~gateway.errors.GatewayError`.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import math
 import re
@@ -60,7 +61,9 @@ async def problem_json(request: web.Request, handler: Any) -> web.StreamResponse
         return web.json_response(
             exc.to_dict(), status=exc.http_status, headers={"Retry-After": str(retry)} if retry else None
         )
-    except web.HTTPException:
+    except web.HTTPException as exc:
+        if exc.status == 404 and request.path.startswith("/static/"):
+            return no_such_static_file()  # ("../" and other paths outside it too: one shape)
         raise
     except StoreError as exc:  # Redis down or restarting: not a bug, no traceback; the client tries again
         log.warning("store unavailable in %s %s: %s: %s", request.method, request.path, type(exc).__name__, exc)
@@ -72,8 +75,15 @@ async def problem_json(request: web.Request, handler: Any) -> web.StreamResponse
         if isinstance(exc, ConnectionResetError) and (request.transport is None or request.transport.is_closing()):
             log.info("client went away during %s %s", request.method, request.path)
             raise web.HTTPBadRequest() from None  # nobody reads it; aiohttp closes quietly
+        if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:  # a static file's name from the URL,
+            return no_such_static_file()  # longer than the file system's names: no such file
         internal = InternalError.logged(exc, log, f"{request.method} {request.path}")
         return web.json_response(internal.to_dict(), status=internal.http_status)
+
+
+def no_such_static_file() -> web.Response:
+    """What /static answers for a file it does not have: 404 with an empty body (as aiohttp's file response does)."""
+    return web.Response(status=404, content_type="application/octet-stream")
 
 
 async def read_json(request: web.Request, max_bytes: int = 16 * 1024) -> dict[str, Any]:

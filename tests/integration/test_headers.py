@@ -102,10 +102,14 @@ async def test_static_serves_browser_files_only_and_everything_the_pages_load(no
             "/static/__pycache__/__init__.cpython-311.pyc",
             "/static/",
             "/static/../../gateway/app.py",
+            "/static/" + "a" * 300,  # longer than a file name may be: no such file (was a 500)
+            "/static/desk/" + "%CC%BA" * 200 + ".js",
         ):
             async with s.get(node.url + path) as r:
                 assert r.status in (403, 404), path
                 assert "STATIC_DIR" not in await r.text()
+                if r.status == 404 and r.url.path.startswith("/static/"):  # as the API document says
+                    assert (r.content_type, await r.read()) == ("application/octet-stream", b""), path
         loaded: set[str] = set()
         for page in ("/", "/agent"):
             async with s.get(node.url + page) as r:
