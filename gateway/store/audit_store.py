@@ -21,6 +21,8 @@ class AuditStore:
 
     async def newest(self, *, before: str | None, count: int) -> list[tuple[str, dict[str, str]]]:
         """Up to ``count`` entries, newest first, older than the entry ``before`` (None: from the newest)."""
+        if before is not None and not any(int(part) for part in before.split("-")):
+            return []  # nothing is older than 0-0, the first id there can be (Redis refuses the range)
         top = f"({before}" if before else "+"
         rows: list[Any] = await self._redis.xrevrange(self.keys.audit, max=top, min="-", count=count) or []
         return [(_s(entry_id), {_s(k): _s(v) for k, v in (values or {}).items()}) for entry_id, values in rows]

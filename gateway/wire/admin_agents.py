@@ -243,8 +243,18 @@ def operations() -> list[Operation]:
             tag="admin",
             auth=(AGENT,),
             params=(
-                Param("limit", "query", f"entries per page, 1-{MAX_LIMIT} (default 50)"),
-                Param("before", "query", "the `next` of the previous page"),
+                Param(
+                    "limit",
+                    "query",
+                    f"entries per page, 1-{MAX_LIMIT} (default 50)",
+                    {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                ),
+                Param(
+                    "before",
+                    "query",
+                    "the `next` of the previous page",
+                    {"type": "string", "pattern": ENTRY_ID.pattern},
+                ),
                 Param("target", "query", "only the entries about this (an agent id, a queue or flow name)"),
             ),
             answers=(Answer(200, "a page of entries", ref("AuditPage")),),

@@ -260,8 +260,8 @@ def operations() -> list[Operation]:
             "The unified diff between two versions",
             params=(
                 name,
-                Param("from", "query", "the older version", required=True),
-                Param("to", "query", "the newer version", required=True),
+                Param("from", "query", "the older version", {"type": "string", "pattern": VERSION_RE}, required=True),
+                Param("to", "query", "the newer version", {"type": "string", "pattern": VERSION_RE}, required=True),
             ),
             answers=(Answer(200, "the diff", closed({"diff": STR})),),
             problems=problems(400, 401, 403, 404),
