@@ -8,6 +8,7 @@ them) and turns store results into :mod:`gateway.errors`.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -31,6 +32,9 @@ log = logging.getLogger(__name__)
 
 
 TEST_PREFIX = "t_"  # a test run's conversation (gateway/flows/test_runs.py): never queued, counted nor posted out
+
+
+CONVERSATION_ID = re.compile(r"^[ct]_[0-9a-f]{16}$")  # what the two below make (an API document's pattern)
 
 
 def new_conversation_id() -> str:

@@ -28,6 +28,7 @@ from aiohttp import web
 from gateway.client_ip import client_ip, limit_key
 from gateway.contact.agents import Agent
 from gateway.contact.attachments import Download, too_large
+from gateway.contact.conversations import CONVERSATION_ID
 from gateway.errors import BadRequest, NotFound, Unauthorized
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.limits import MAX_CLIENT_ID_CHARS
@@ -184,7 +185,10 @@ async def _cors(request: web.Request, response: web.StreamResponse) -> None:
 def operations() -> list[Operation]:
     """The attachment routes, described (gateway/wire/api.py)."""
     who = (CUSTOMER, AGENT)
-    ids = (path_param("cid", "the conversation id"), path_param("aid", "the attachment id (its event's)"))
+    ids = (
+        path_param("cid", "the conversation id", CONVERSATION_ID.pattern),
+        path_param("aid", "the attachment id (its event's)"),
+    )
     cors = {"Access-Control-Allow-Origin": "*"}
     file = Answer(
         200,

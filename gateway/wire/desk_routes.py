@@ -16,6 +16,7 @@ from aiohttp import web
 
 from gateway.contact.agents import Agent
 from gateway.contact.canned import SHORTCUT, check_shortcut, parse_canned
+from gateway.contact.conversations import CONVERSATION_ID
 from gateway.contact.history import CURSOR_PATTERN, MAX_LIMIT, SEARCH_COSTS, Cursor, SearchQuery
 from gateway.errors import BadRequest, Forbidden, NotFound
 from gateway.json_input import check_text
@@ -196,7 +197,7 @@ def operations() -> list[Operation]:
             "One conversation whole, read-only: its summary and every event (notes too)",
             tag="conversations",
             auth=(AGENT,),
-            params=(path_param("cid", "the conversation id"),),
+            params=(path_param("cid", "the conversation id", CONVERSATION_ID.pattern),),
             answers=(Answer(200, "the conversation", ref("Conversation")),),
             problems=problems(401, 404),
         ),

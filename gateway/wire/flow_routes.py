@@ -132,7 +132,7 @@ def flow_op(method: str, path: str, handler: api.Handler, summary: str, **more: 
 
 def operations() -> list[Operation]:
     name = path_param("name", "the flow's name", r"^[A-Za-z0-9_-]{1,64}$")
-    vid = path_param("vid", "a version id (content hash, 12 hex)")
+    vid = path_param("vid", "a version id (content hash, 12 hex)", VERSION_RE)
     read = problems(400, 401, 403, 404, s403="a token of an agent who is neither admin nor supervisor")
     write = problems(400, 401, 403, 404, s403="a token of an agent who is no admin")
     return [

@@ -223,7 +223,7 @@ def operations() -> list[Operation]:
             tag="reports",
             auth=(AGENT,),
             description="Supervisors and admins.",
-            params=(path_param("flow", "the flow's name"), *_RANGE),
+            params=(path_param("flow", "the flow's name", r"^[A-Za-z0-9_-]{1,64}$"), *_RANGE),
             answers=(Answer(200, "the flow's paths", FLOW_PATHS),),
             problems=_PROBLEMS,
         ),

@@ -19,6 +19,7 @@ from aiohttp import web
 from gateway.calls.admission import Load
 from gateway.client_ip import client_ip
 from gateway.contact.agents import Agent
+from gateway.contact.conversations import CONVERSATION_ID
 from gateway.contact.history import may_play_recording
 from gateway.contact.passwords import hash_password, verify_password
 from gateway.errors import (
@@ -522,7 +523,7 @@ def operations() -> list[Operation]:
             tag="calls",
             auth=(AGENT, AGENT_QUERY),
             params=(
-                path_param("cid", "the conversation id"),
+                path_param("cid", "the conversation id", CONVERSATION_ID.pattern),
                 path_param("name", "the file (a recording event's `file`)", RECORDING_NAME_RE.pattern),
                 token_param,
             ),

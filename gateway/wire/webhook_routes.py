@@ -142,7 +142,7 @@ DELIVERY: Schema = closed(
     },
     description="One delivery attempt.",
 )
-_ID = path_param("id", "the subscription's id")
+_ID = path_param("id", "the subscription's id (`wh_` and 16 hex, or a seed file's name)", r"^[A-Za-z0-9_-]{1,64}$")
 _ADMINS = "an admin's token is needed"
 _READERS = "an admin's or a supervisor's token is needed"
 
