@@ -543,7 +543,7 @@ class Settings:
     agent_gone_seconds: float = setting(
         180.0,
         env="CG_AGENT_GONE_SECONDS",
-        parse=number(float, 10, 86400, "0 or a number from 10 to 86400", zero_too=True),
+        parse=number(float, 30, 86400, "0 or a number from 30 to 86400", zero_too=True),
         help="an agent's chats go back to the queue (at their place; the agent is set away) once no desk of theirs "
         "has been open this long: a laptop shut or a browser closed without logging out; a logout, a disable or a "
         "removal releases them at once (`0`: an absent agent keeps their chats)",

@@ -498,7 +498,7 @@ async def _build(
     agent_admin = AgentAdmin(directory, sessions, audit, release=handover.release_agent)
     # agents who left without logging out (or removed by the ``agents`` command): their chats back in the queue
     absent_agents = AbsentAgents(
-        store, handover.release_agent, directory.fetch, gone_seconds=settings.agent_gone_seconds
+        store, handover.release_agent, directory.lookup, gone_seconds=settings.agent_gone_seconds
     )
     await absent_agents.start()
     _on_stop(stack, absent_agents.stop)

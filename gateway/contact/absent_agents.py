@@ -13,7 +13,14 @@ once act once) the agents holding chats are checked:
   their chats go back, and they are set away (they come back to their desk away, not to a flood of chats).
 
 A desk that drops for a moment (a reload, a network blip) keeps its chats: the clock starts when the last desk
-closed and stops as soon as one opens. Chats with a call in progress stay with the call.
+closed and stops as soon as one opens. Chats with a call in progress stay with the call; a call's conversation whose
+call is over is closed (gateway/contact/handover.py).
+
+Redis keeps a desk's expiry where its node last refreshed it: while Redis is down, or the node restarts, nobody can,
+and when it is back every desk looks closed since then. So the expiries alone never decide: this node must also have
+seen the agent without a desk itself, sweep after sweep, for ``CONFIRM_SECONDS`` (the whole limit when that is
+shorter; longer than a node's presence heartbeat and a desk's reconnection), counting again from zero after a sweep
+that could not read Redis and after its own start. Just before a release the agent's desks are read once more.
 """
 
 from __future__ import annotations
@@ -24,16 +31,17 @@ from collections.abc import Awaitable, Callable
 
 from gateway.contact.agents import Agent
 from gateway.contact.routing import now_ms
-from gateway.store.presence_store import PresenceStore
+from gateway.store.presence_store import DeskAbsence, PresenceStore
 from gateway.store.store import Store, StoreError
 from gateway.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 15.0
+CONFIRM_SECONDS = 30.0
 
 Release = Callable[[str, str], Awaitable[list[str]]]  # (agent id, reason) -> the chats put back in the queue
-Fetch = Callable[[str], Awaitable[Agent | None]]  # the agent as the directory has it now
+Lookup = Callable[[str], Awaitable[Agent | None]]  # the agent as the directory has it (this node's copy)
 
 
 class AbsentAgents:
@@ -41,7 +49,7 @@ class AbsentAgents:
         self,
         store: Store,
         release: Release,
-        fetch: Fetch,
+        lookup: Lookup,
         *,
         gone_seconds: float,
         sweep_seconds: float = SWEEP_SECONDS,
@@ -50,11 +58,14 @@ class AbsentAgents:
         self.store = store
         self.db = PresenceStore(store)
         self.release = release
-        self.fetch = fetch
+        self.lookup = lookup
         self.gone_ms = int(gone_seconds * 1000)  # 0: an absent agent keeps their chats
+        self.confirm_ms = min(self.gone_ms, int(CONFIRM_SECONDS * 1000))
         # a few sweeps per limit: released within a quarter of it after it passed
         self.sweep_seconds = min(sweep_seconds, gone_seconds / 4) if gone_seconds else sweep_seconds
         self.clock = clock
+        self._absent: dict[str, int] = {}  # agent id -> since when this node has seen them without a desk
+        self._done: dict[str, int] = {}  # agent id -> their chats when last released (not again for the same)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -71,35 +82,66 @@ class AbsentAgents:
                 await self.sweep()
             except StoreError as exc:  # Redis down: the next sweep tries again
                 log.warning("absent-agents sweep failed: %s: %s", type(exc).__name__, exc)
-            except Exception:  # a bug: logged with its traceback; the sweeps go on
-                log.exception("absent-agents sweep failed")
 
     async def sweep(self) -> dict[str, list[str]]:
-        """Release the chats of every agent who left (above): agent id -> the conversations put back."""
+        """Release the chats of every agent who left (above): agent id -> the conversations put back. A StoreError
+        (Redis down) forgets every absence seen so far: what was seen before says nothing of after (the docstring)."""
+        try:
+            return await self._sweep()
+        except StoreError:
+            self._absent.clear()
+            raise
+
+    async def _sweep(self) -> dict[str, list[str]]:
         now = self.clock()
         released: dict[str, list[str]] = {}
         for seen in await self.db.absences(await self.store.agent_ids(), now):
-            if not seen.chats:
+            aid = seen.agent_id
+            if seen.live or not seen.chats:
+                self._absent.pop(aid, None)
+                self._done.pop(aid, None)
                 continue
-            agent = await self.fetch(seen.agent_id)
-            if agent is None or agent.disabled:
-                reason = "agent_removed" if agent is None else "agent_disabled"
-            elif not self.gone_ms or seen.live:
-                continue
-            elif not seen.last_seen_ms:
-                await self.db.absent_from(seen.agent_id, now)  # from now on
-                continue
-            elif now - seen.last_seen_ms < self.gone_ms:
-                continue
-            else:
-                reason = "agent_absent"
-                log.info(
-                    "no desk of the agent's open for %d s (the limit is %d s): their chats go back to the queue",
-                    (now - seen.last_seen_ms) // 1000,
-                    self.gone_ms // 1000,
-                    extra={"agent_id": seen.agent_id},
-                )
-            back = await self.release(seen.agent_id, reason)
-            if back:
-                released[seen.agent_id] = back
-        return released
+            since = self._absent.setdefault(aid, now)
+            if self._done.get(aid) == seen.chats:
+                continue  # what is left stays with them (a call in progress): nothing new to do
+            try:
+                reason = await self._why_release(seen, now - since, now)
+                if reason:
+                    released[aid] = await self._release(aid, reason)
+            except StoreError:
+                raise
+            except Exception:  # a bug about one agent: logged with its traceback; the others are still swept
+                log.exception("absent-agents sweep failed for an agent", extra={"agent_id": aid})
+        return {aid: back for aid, back in released.items() if back}
+
+    async def _why_release(self, seen: DeskAbsence, watched_ms: int, now: int) -> str:
+        """Why the agent's chats go back now ('' if they do not)."""
+        agent = await self.lookup(seen.agent_id)
+        if agent is None:
+            return "agent_removed"
+        if agent.disabled:
+            return "agent_disabled"
+        if not self.gone_ms:
+            return ""
+        if not seen.last_seen_ms:
+            await self.db.absent_from(seen.agent_id, now)  # nothing on record (the data predates it): from now on
+            return ""
+        if now - seen.last_seen_ms < self.gone_ms or watched_ms < self.confirm_ms:
+            return ""
+        return "agent_absent"
+
+    async def _release(self, aid: str, reason: str) -> list[str]:
+        (fresh,) = await self.db.absences([aid], self.clock())
+        if fresh.live:  # a desk of theirs opened just now
+            return []
+        if reason == "agent_absent":
+            log.info(
+                "no desk of the agent's open for %d s (the limit is %d s): their chats go back to the queue",
+                (self.clock() - fresh.last_seen_ms) // 1000,
+                self.gone_ms // 1000,
+                extra={"agent_id": aid},
+            )
+        back = await self.release(aid, reason)
+        (left,) = await self.db.absences([aid], self.clock())
+        self._done[aid] = left.chats  # what stays with them (a call in progress): not released again and again
+        return back

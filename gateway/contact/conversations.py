@@ -305,8 +305,10 @@ class Conversations:
         await self.store.durable()
         return Stored(conv_id, event_id, duplicate=status == "duplicate")
 
-    async def close(self, agent_id: str, cid: str, disposition: str) -> None:
-        if disposition not in self.dispositions:
+    async def close(self, agent_id: str, cid: str, disposition: str, *, system: bool = False) -> None:
+        """The agent closes their conversation with one of the center's dispositions (``system``: the gateway closes
+        it for them with a disposition of its own, e.g. ``agent_left``)."""
+        if not system and disposition not in self.dispositions:
             raise Conflict(
                 f"unknown disposition '{disposition}'; use one of {', '.join(self.dispositions)}",
                 field="disposition",

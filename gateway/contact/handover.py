@@ -4,13 +4,16 @@ out with no other desk open, disabled, removed) leaves nobody writing to no one:
 A chat passed to a queue is a new arrival there (its wait, skills overflow and maximum wait count from now, and the
 queue's reports count it as offered); the chats of an agent who left keep their place in line: when they first
 waited, before routing gave them to the agent (a hand-over between agents does not move it), but the queue's maximum
-wait counts from their return (a customer who was being served is not sent a callback or a bot at once). A conversation with a
+wait counts from their return (a customer who was being served is not sent a callback or a bot at once). A call's
+conversation whose call is over (nobody wrote in it, no callback is booked: nobody waits for an answer) is closed
+with the disposition ``agent_left`` instead: the queue is never given a conversation with nobody behind it. A conversation with a
 call in progress is left to the call: the call's transfer takes the chat with it, and an agent leg that drops with
 the desk decides the call's fate (gateway/calls/).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -21,6 +24,8 @@ from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import AgentStatus, ConversationState, EventType
 
 log = logging.getLogger(__name__)
+
+AGENT_LEFT = "agent_left"  # the disposition of a call's conversation its agent left without closing
 
 
 def call_in_progress(events: list[dict[str, Any]]) -> bool:
@@ -54,6 +59,10 @@ class Handover:
             events = await conv.store.events(cid)
             if call_in_progress(events):
                 continue
+            if not await self._someone_behind(cid, events):  # a call's, the call over: nobody waits for an answer
+                with contextlib.suppress(Conflict):  # (closed or moved meanwhile)
+                    await conv.close(agent_id, cid, AGENT_LEFT, system=True)
+                continue
             now = conv.clock()
             if await conv.requeue(cid, agent_id, reason, score=place_in_queue(events, now), since=now):
                 back.append(cid)
@@ -65,6 +74,13 @@ class Handover:
                 extra={"agent_id": agent_id},
             )
         return back
+
+    async def _someone_behind(self, cid: str, events: list[dict[str, Any]]) -> bool:
+        """A customer may be waiting in the conversation: they wrote in it, or a callback is booked for it."""
+        if any(e["type"] == EventType.MESSAGE for e in events):
+            return True
+        callbacks = self.conversations.callbacks
+        return callbacks is not None and await callbacks.of_conversation(cid) is not None
 
     async def transfer_chat(
         self, agent_id: str, cid: str, *, to_agent: str = "", to_name: str = "", queue: str = ""

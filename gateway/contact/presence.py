@@ -40,7 +40,7 @@ LEAVE_RETRY_SECONDS = 0.5
 Alive = Callable[[], bool]
 
 # what an available agent is doing that keeps a transfer from them, as a refusal says it
-DOING = {
+DOING: dict[str, str] = {
     AgentActivity.NONE: "available",
     AgentActivity.RINGING: "ringing",
     AgentActivity.ON_CALL: "on a call",
@@ -131,7 +131,9 @@ class Presence:
         info = await self.info(to_id)
         if info["status"] != AgentStatus.AVAILABLE or info["activity"]:
             doing = (
-                DOING[AgentActivity(info["activity"])] if info["status"] == AgentStatus.AVAILABLE else info["status"]
+                DOING.get(info["activity"], info["activity"])
+                if info["status"] == AgentStatus.AVAILABLE
+                else info["status"]
             )
             raise Conflict(f"{to_id} is {doing}, not available", field="agent_id", code=ErrorCode.TRANSFER_REFUSED)
         return str(info["name"])
@@ -177,12 +179,13 @@ class Presence:
         if not owner:
             await self.set_activity(agent_id, activity, until_ms=until_ms, conversation=conversation)
             return True
-        if await NodeStore(self.store).release_activity(agent_id, owner, activity, until_ms=until_ms) != "ok":
+        released = await NodeStore(self.store).release_activity(
+            agent_id, owner, activity, until_ms=until_ms, conversation=conversation
+        )
+        if released != "ok":
             log.info("agent activity not ours any more: left as it is", extra={"agent_id": agent_id})
             return False
-        await self.store.update_agent(
-            agent_id, {"activity_since": str(now_ms()), "activity_conversation": conversation}
-        )
+        await self.store.update_agent(agent_id, {"activity_since": str(now_ms())})
         log.info("agent activity: %s", activity or "none", extra={"agent_id": agent_id})
         await self.activity_changed(agent_id)
         return True

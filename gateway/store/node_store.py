@@ -183,6 +183,10 @@ class NodeStore:
             if owner is not None and _s(owner) == node_id
         ]
 
-    async def release_activity(self, agent_id: str, node_id: str, activity: str, *, until_ms: int) -> str:
+    async def release_activity(
+        self, agent_id: str, node_id: str, activity: str, *, until_ms: int, conversation: str = ""
+    ) -> str:
         """'ok', or 'moved' (another node owns the agent's activity now)."""
-        return _s(await self._release_activity([self.keys.agent(agent_id)], [node_id, activity, until_ms]))
+        return _s(
+            await self._release_activity([self.keys.agent(agent_id)], [node_id, activity, until_ms, conversation])
+        )

@@ -54,7 +54,8 @@ async def problem_json(request: web.Request, handler: Any) -> web.StreamResponse
     """The one place HTTP errors take their shape: a GatewayError is its problem JSON; a Redis failure is 503
     ``store_unavailable`` with ``Retry-After`` (a warning, no traceback); any other exception (a bug) is logged once
     with its traceback and a request id, and answered 500 ``internal`` with that id.
-    aiohttp's own HTTP exceptions (404, 405, ...) pass; cancellation is never caught."""
+    aiohttp's own HTTP exceptions (404, 405, ...) pass, but /static answers every file it does not have (a name
+    outside it, or longer than a file name may be) with its one empty 404; cancellation is never caught."""
     try:
         return await handler(request)
     except GatewayError as exc:
@@ -76,8 +77,8 @@ async def problem_json(request: web.Request, handler: Any) -> web.StreamResponse
         if isinstance(exc, ConnectionResetError) and (request.transport is None or request.transport.is_closing()):
             log.info("client went away during %s %s", request.method, request.path)
             raise web.HTTPBadRequest() from None  # nobody reads it; aiohttp closes quietly
-        if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:  # a static file's name from the URL,
-            return no_such_static_file()  # longer than the file system's names: no such file
+        if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG and request.path.startswith("/static/"):
+            return no_such_static_file()  # a file name from the URL longer than the file system's: no such file
         internal = InternalError.logged(exc, log, f"{request.method} {request.path}")
         return web.json_response(internal.to_dict(), status=internal.http_status)
 

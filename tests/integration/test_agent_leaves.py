@@ -290,3 +290,27 @@ async def test_a_chat_is_not_handed_to_a_colleague_on_a_call_or_in_after_call_wo
     finally:
         await phone.close()
         await caller.close()
+
+
+async def test_a_call_s_conversation_left_by_its_agent_is_closed_not_queued(quick_node: Node, clients: Clients) -> None:
+    """Nobody waits for an answer in a call's conversation once the call is over: the queue is not given it."""
+    node = quick_node
+    alice = clients.agent("alice")
+    await alice.hello()
+    caller = await queued_call(clients)
+    phone = Softphone(alice)
+    try:
+        await phone.answer((await phone.ringing())["call_id"])
+        await caller.hangup()
+        await phone.status(CallStatus.ENDED)
+    finally:
+        await phone.close()
+        await caller.close()
+    cid = caller.conversation_id
+    async with aiohttp.ClientSession() as http:
+        admin = Api(http, node, await token(http, node, "ada", ADMIN))
+        assert await state(admin, cid) == ("assigned", "alice")
+        await alice.drop()  # she shuts her laptop without closing it
+        await until_state(admin, cid, ("closed", "alice"))
+        status, conv = await admin.call("GET", f"/api/conversations/{cid}")
+        assert conv["conversation"]["disposition"] == "agent_left"

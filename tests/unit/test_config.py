@@ -133,7 +133,7 @@ REFUSED = [
     ("announce_seconds", "4"),
     ("wrap_up_seconds", "-1"),
     ("skill_overflow_seconds", "86401"),
-    ("agent_gone_seconds", "5"),
+    ("agent_gone_seconds", "29"),
     ("wallboard_service_level_target", "0"),
     ("wallboard_wait_target_seconds", "0"),
     ("agent_access_minutes", "0"),

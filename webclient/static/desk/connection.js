@@ -167,7 +167,9 @@ function onUnassigned(f) {
   const transferred = reason === 'transferred' || reason === 'call_transferred'; // to an agent / to a queue
   // A callback attempt that ended without the customer: callback_no_answer (its next attempt routes it again),
   // callback_declined / callback_cancelled / ... (the callback is over).
-  conv.returned = transferred ? 'transferred' : /^call_/.test(reason) ? 'queue'
+  // The agent left (agent_absent: no desk of theirs open for minutes; agent_logged_out / _disabled / _removed):
+  // back to the queue too.
+  conv.returned = transferred ? 'transferred' : /^(call|agent)_/.test(reason) ? 'queue'
     : reason === 'callback_no_answer' ? 'callback' : /^callback_/.test(reason) ? 'released' : '';
   conv.returnedReason = reason;
   conv.summary.state = conv.returned === 'queue' || reason === 'call_transferred' ? 'queued'

@@ -269,7 +269,9 @@ export function renderComposerState() {
   ui.closeBtn.textContent = conv && S.closing === conv.id ? 'Closing…' : 'Close';
   ui.readonly.hidden = !conv || !conv.closed;
   ui.readonly.textContent = !conv || !conv.returned ? 'This conversation is closed. It is read-only.'
-    : conv.returned === 'queue' ? 'The call was not taken, so this conversation went back to the queue. It is read-only here.'
+    : conv.returned === 'queue' && /^agent_/.test(conv.returnedReason || '')
+      ? 'Your desk was closed too long (or you signed out), so this conversation went back to the queue. It is read-only here.'
+      : conv.returned === 'queue' ? 'The call was not taken, so this conversation went back to the queue. It is read-only here.'
       : conv.returned === 'callback' ? 'The customer was not reached; the callback will try again later. It is read-only here.'
         : conv.returned === 'released' ? `The callback ended (${String(conv.returnedReason || '').replace(/^callback_/, '')
           .replace(/_/g, ' ')}), so this conversation is no longer yours. It is read-only here.`
