@@ -49,6 +49,15 @@ STR: Schema = {"type": "string"}
 INT: Schema = {"type": "integer"}
 MS: Schema = {"type": "integer", "minimum": 0, "description": "milliseconds since the epoch"}
 BOOL: Schema = {"type": "boolean"}
+WIDGET_FIELDS: dict[str, Schema] = {
+    "title": STR,
+    "colour": {**STR, "pattern": COLOUR.pattern},
+    "accent": {**STR, "pattern": COLOUR.pattern},
+    "greeting": STR,
+    "launcher_text": STR,
+    "language": STR,
+    "hours_queue": STR,
+}
 
 CALLBACK_PUBLIC: dict[str, Schema] = {
     "id": STR,
@@ -337,17 +346,8 @@ QUEUE_SHAPES: dict[str, Schema] = {
         "description": "A queue; missing fields take their defaults.",
     },
     "QueueList": closed({"queues": {"type": "array", "items": ref("Queue")}}),
-    "WidgetSettings": closed(
-        {
-            "title": STR,
-            "colour": {**STR, "pattern": COLOUR.pattern},
-            "accent": {**STR, "pattern": COLOUR.pattern},
-            "greeting": STR,
-            "launcher_text": STR,
-            "language": STR,
-            "hours_queue": STR,
-        }
-    ),
+    "WidgetSettings": closed(WIDGET_FIELDS),
+    "WidgetSettingsInput": closed({}, WIDGET_FIELDS, "the settings; a field left out takes its default"),
     "PublicWidgetSettings": closed(
         {
             "title": STR,

@@ -218,11 +218,25 @@ def operations() -> list[Operation]:
                     {"type": "string", "maxLength": MAX_CLIENT_ID_CHARS},
                     required=True,
                 ),
-                Param("conversation_id", "query", "agents: the conversation (required for them)"),
+                Param(
+                    "conversation_id",
+                    "query",
+                    "agents: the conversation (required for them)",
+                    {"type": "string", "pattern": CONVERSATION_ID.pattern},
+                ),
             ),
             body=Body("the file: PNG, JPEG, WebP, GIF or PDF", {"type": "string"}, "application/octet-stream"),
             answers=(Answer(200, "stored (or a duplicate of a stored one)", ref("AttachmentStored"), headers=cors),),
-            problems=problems(400, 401, 403, 409, 429, s409="the conversation's attachments are full, or it is closed"),
+            problems=problems(
+                400,
+                401,
+                403,
+                404,
+                409,
+                429,
+                s404="an agent's `conversation_id` names no conversation",
+                s409="the conversation's attachments are full, or it is closed",
+            ),
         ),
     ]
     downloads = (

@@ -165,7 +165,7 @@ def operations() -> list[Operation]:
             "Set the widget's settings (admins): every widget shows them from its next start",
             tag="admin",
             auth=(AGENT,),
-            body=Body("the settings; missing fields take their defaults", ref("WidgetSettings")),
+            body=Body("the settings; missing fields take their defaults", ref("WidgetSettingsInput")),
             answers=(Answer(200, "stored", ref("WidgetSettings")),),
             problems=problems(400, 401, 403, s403=admin_only),
         ),

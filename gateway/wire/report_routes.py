@@ -26,6 +26,7 @@ from gateway.wire.api_shapes import Schema, closed, enum_of
 from gateway.wire.desk_routes import _identifier, _query
 from gateway.wire.routes import agent_with_role
 from gateway.wire.services import SERVICES
+from ivr.loader import FLOW_NAME_RE
 
 REPORT_PARAMS = ("from", "to", "interval", "by", "queue", "format", "token")
 FLOW_PARAMS = ("from", "to", "token")
@@ -106,8 +107,8 @@ async def flow_paths(request: web.Request) -> web.Response:
     params = _query(request, FLOW_PARAMS)
     first, last = _range(params)
     flow = request.match_info["flow"]
-    if not flow or len(flow) > 128:
-        raise _bad("flow", "'flow' is a flow's name (at most 128 characters)")
+    if not FLOW_NAME_RE.fullmatch(flow) or len(flow) > 64:
+        raise _bad("flow", "'flow' is a flow's name: 1-64 letters, digits, - and _")
     return web.json_response(await request.app[SERVICES].reports.flow(flow, first, last))
 
 

@@ -242,6 +242,8 @@ async def _every_get(
     assert (await check.call("GET", "/api/reports/zone", "/api/reports/zone", carol)) == {"zone": "UTC", "today": day}
     paths = f"/api/reports/flows/default?from={day}&to={day}"
     assert (await check.call("GET", "/api/reports/flows/{flow}", paths, carol))["flow"] == "default"
+    odd = f"/api/reports/flows/%C2%84?from={day}&to={day}"  # not a flow's name (was a report of it, echoing it)
+    assert (await check.call("GET", "/api/reports/flows/{flow}", odd, carol, status=400))["field"] == "flow"
     queues = await check.call("GET", "/api/admin/queues", "/api/admin/queues", carol)  # made from the flows' names
     assert {"default", "support"} <= {q["name"] for q in queues["queues"]}
     widget = await check.call("GET", "/api/admin/widget", "/api/admin/widget", carol)
