@@ -375,9 +375,12 @@ async def test_a_supervisor_sees_a_callback_booked_for_later_before_it_falls_due
         await expect(row).to_have_attribute("data-state", "scheduled", timeout=10000)
         await expect(row).to_have_attribute("data-conversation-id", cid)
         at = due.astimezone(ZoneInfo(TIMEZONE)).strftime("%H:%M")
-        await expect(row).to_contain_text("Call me at 8 AM")
+        await expect(row.locator(".live-call-title")).to_contain_text("Callback by phone · ")
         await expect(row).to_contain_text(at)
-        await expect(row).to_contain_text("booked · queue support · customer u_bookedla · phone +1 555 0199")
+        await expect(row).to_contain_text(
+            "booked · chose “Call me at 8 AM” · queue support · customer u_bookedla · phone +1 555 0199"
+            " · not tried yet (up to 3 attempts)"
+        )
         await expect(carol.locator("[data-testid=booked-callbacks-empty]")).to_be_hidden()
 
         await node.services.callbacks.cancel("u_bookedlater", cb_id)  # the customer cancels it

@@ -45,6 +45,12 @@ function when(cb) {
   return new Date(due).toLocaleString([], { weekday: 'short', day: 'numeric', month: 'short', hour: hourStyle(), minute: '2-digit' });
 }
 
+/** "not tried yet (up to 3 attempts)", then "attempt 2 of 3". */
+export function attemptText(cb) {
+  const most = cb.max_attempts || 1;
+  return cb.attempt ? `attempt ${cb.attempt} of ${most}` : `not tried yet (up to ${most} attempt${most === 1 ? '' : 's'})`;
+}
+
 export function renderBooked() {
   if (!ui.bookedList) return;
   ui.bookedList.replaceChildren(...booked.callbacks.map((cb) => {
@@ -56,12 +62,13 @@ export function renderBooked() {
     li.dataset.state = String(cb.state || '');
     const title = document.createElement('span');
     title.className = 'live-call-title';
-    title.textContent = `${cb.label || 'Callback'}${when(cb) ? ` · ${when(cb)}` : ''}`;
+    // the flow's button the customer pressed ("Yes, call me back") says nothing here: the title is what it is
+    title.textContent = `Callback${cb.phone ? ' by phone' : ''}${when(cb) ? ` · ${when(cb)}` : ''}`;
     const meta = document.createElement('span');
     meta.className = 'live-call-meta';
-    meta.textContent = [STATE[cb.state] || cb.state, cb.queue ? `queue ${cb.queue}` : '',
+    meta.textContent = [STATE[cb.state] || cb.state, cb.label ? `chose “${cb.label}”` : '', cb.queue ? `queue ${cb.queue}` : '',
       cb.customer_id ? `customer ${String(cb.customer_id).slice(0, 10)}` : '', cb.phone ? `phone ${cb.phone}` : '',
-      cb.agent_id ? `with ${cb.agent_id}` : '', `attempt ${cb.attempt || 0} of ${cb.max_attempts || 1}`]
+      cb.agent_id ? `with ${cb.agent_id}` : '', attemptText(cb)]
       .filter(Boolean).join(' · ');
     li.append(title, meta);
     return li;
