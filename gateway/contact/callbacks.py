@@ -325,7 +325,18 @@ class Callbacks:
             await self.finish(cb["id"], "conversation_closed", "keep")
 
     async def record_outcome(self, agent_id: str, cb_id: str, outcome: AttemptOutcome) -> str:
-        """The agent's word on an attempt: reached, no_answer (retry or unreachable) or wrong_number."""
+        """The agent's word on an attempt: reached, no_answer (retry or unreachable) or wrong_number. A callback
+        without a phone number rings the customer's browser: it is reached when they answer (the gateway records
+        it), so the agent's word is only ``no_answer`` (give this attempt up)."""
+        cb = await self.get(cb_id)
+        if cb is not None and cb.get("agent_id") == agent_id and not cb.get("phone"):
+            if outcome != AttemptOutcome.NO_ANSWER:
+                raise Conflict(
+                    "this callback rings the customer's browser (there is no number to dial): it is reached when "
+                    "they answer; 'no_answer' gives this attempt up",
+                    field="outcome",
+                    code=ErrorCode.BAD_FIELD,
+                )
         mode = "retry" if outcome == AttemptOutcome.NO_ANSWER else "keep"
         result = await self.finish(cb_id, outcome, mode, agent_id=agent_id, only="ringing,connecting")
         if result == "not_found":

@@ -135,7 +135,10 @@ async def test_a_callback_booked_on_a_chat_rings_the_widget_and_the_answer_reach
         await expect(agent.locator("[data-testid=callback-text]")).to_have_text(
             "Callback “Call me back”: ringing the customer's browser · attempt 1 of 3"
         )
-        await expect(agent.locator("[data-testid=callback-reached]")).to_be_visible()
+        # no number to dial: "reached" is the customer answering, not the agent's word; they may give it up
+        await expect(agent.locator("[data-testid=callback-no-answer]")).to_be_visible()
+        await expect(agent.locator("[data-testid=callback-reached]")).to_be_hidden()
+        await expect(agent.locator("[data-testid=callback-wrong-number]")).to_be_hidden()
         await expect(agent.locator("[data-testid=invite-call]")).to_be_enabled()
 
         # the widget rings: banner, ring tone, a notification (the page has no focus); the pending line is gone
@@ -324,6 +327,8 @@ async def test_no_answer_at_the_desk_schedules_the_next_attempt_and_the_widget_s
             "Callback “Mobile”: ringing the customer's browser · attempt 1 of 2 · phone +47 555 0101"
         )
         await expect(customer.locator("[data-testid=cg-incoming]")).to_be_visible()
+        await expect(agent.locator("[data-testid=callback-reached]")).to_be_visible()  # a number to dial
+        await expect(agent.locator("[data-testid=callback-wrong-number]")).to_be_visible()
 
         # the agent dialled the number, nobody answered: the next attempt is in 30 minutes
         await agent.click("[data-testid=callback-no-answer]")

@@ -276,6 +276,30 @@ async def test_a_phone_callback_waits_for_the_agents_outcome(cb_clients: Clients
     assert conv is not None and conv["agent_id"] == "alice"
 
 
+async def test_a_browser_callback_is_reached_only_when_the_customer_answers(cb_clients: Clients, cb_node: Node) -> None:
+    """No number to dial: the agent cannot record "reached" (or "wrong number") while the browser rings unanswered;
+    they may give the attempt up."""
+    services = cb_node.services
+    services.callbacks.clock = Clock()
+    alice = cb_clients.agent("alice")
+    await alice.hello()
+    customer = cb_clients.customer()
+    await customer.hello()
+    cid = await open_conversation(cb_node, customer)
+    cb_id = await services.callbacks.request(cid, queue="support", due=None, label="Call me back")
+    await services.callbacks.sweep()
+    assert (await alice.assigned())["callback"]["phone"] == ""
+    for outcome in ("reached", "wrong_number"):
+        await alice.send({"type": "callback_outcome", "callback_id": cb_id, "outcome": outcome})
+        refused = await alice.expect("error")
+        assert (refused["code"], refused["field"]) == ("bad_field", "outcome"), refused
+        assert "reached when they answer" in refused["message"]
+    assert (await services.callbacks.get(cb_id))["state"] == "ringing"  # type: ignore[index]
+    await alice.send({"type": "callback_outcome", "callback_id": cb_id, "outcome": "no_answer"})
+    outcome = await customer.event("callback", lambda e: e["action"] == "outcome")
+    assert outcome["outcome"] == "no_answer"
+
+
 async def test_an_undelivered_callback_expires(cb_clients: Clients, cb_node: Node) -> None:
     services = cb_node.services
     clock = services.callbacks.clock = Clock()

@@ -186,6 +186,11 @@ export function renderCallbackPanel() {
   ui.callbackText.textContent = `Callback${cb.label ? ` “${cb.label}”` : ''}: ${CALLBACK_STATE[cb.state] || cb.state}${when}` +
     ` · ${attempts}${phone}`;
   ui.callbackActions.hidden = !(cb.state === 'ringing' || cb.state === 'connecting');
+  // no number to dial: the browser call is "reached" when the customer answers (the gateway says so); the agent
+  // may only give the attempt up
+  for (const b of ui.callbackActions.querySelectorAll('[data-outcome]')) {
+    b.hidden = !cb.phone && b.dataset.outcome !== 'no_answer';
+  }
   // booked for later (the customer wrote meanwhile): the agent keeps it (it rings for them when due) or cancels it
   ui.callbackPendingActions.hidden = !(cb.state === 'scheduled' || cb.state === 'queued');
   for (const b of ui.callbackPanel.querySelectorAll('button')) b.disabled = cb.sending === true;
