@@ -329,14 +329,14 @@ class Callbacks:
         without a phone number rings the customer's browser: it is reached when they answer (the gateway records
         it), so the agent's word is only ``no_answer`` (give this attempt up)."""
         cb = await self.get(cb_id)
-        if cb is not None and cb.get("agent_id") == agent_id and not cb.get("phone"):
-            if outcome != AttemptOutcome.NO_ANSWER:
-                raise Conflict(
-                    "this callback rings the customer's browser (there is no number to dial): it is reached when "
-                    "they answer; 'no_answer' gives this attempt up",
-                    field="outcome",
-                    code=ErrorCode.BAD_FIELD,
-                )
+        browser = cb is not None and cb.get("agent_id") == agent_id and not cb.get("phone")
+        if browser and outcome != AttemptOutcome.NO_ANSWER:
+            raise Conflict(
+                "this callback rings the customer's browser (there is no number to dial): it is reached when "
+                "they answer; 'no_answer' gives this attempt up",
+                field="outcome",
+                code=ErrorCode.BAD_FIELD,
+            )
         mode = "retry" if outcome == AttemptOutcome.NO_ANSWER else "keep"
         result = await self.finish(cb_id, outcome, mode, agent_id=agent_id, only="ringing,connecting")
         if result == "not_found":
