@@ -56,6 +56,7 @@ from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import (
     AgentActivity,
     AgentStatus,
+    CallEndReason,
     CallStatus,
     EventType,
 )
@@ -163,7 +164,8 @@ class AgentCalls:
         try:
             # hung up while waiting for an agent (first in line, or again after a transfer or a lost agent): the report
             # counts it abandoned only if its offer was still open (gateway/store/lua/includes/append.lua)
-            abandoned = not handoff.state.answered
+            # (a call its chat's agent declined was not abandoned: the caller was told and chats on)
+            abandoned = not handoff.state.answered and call.end_reason != CallEndReason.AGENT_DECLINED
             handoff.to(E.END)
             await self.ringing.let_go(handoff)
             taken = await taken_over(
@@ -297,6 +299,9 @@ class AgentCalls:
         handoff = self.handoffs.for_agent(agent, call_id)
         if handoff.state is not S.RINGING:
             raise Conflict("the call was already answered", field="call_id", code=ErrorCode.ALREADY_ANSWERED)
+        if not handoff.routed:  # placed from this agent's own chat: they cannot talk now, the chat stays theirs
+            await self.ringing.declined_by_chat_agent(handoff)
+            return
         await self.ringing.missed(handoff, "declined")
 
     async def hold(self, agent: Agent, call_id: str, on: bool) -> None:

@@ -27,7 +27,15 @@ from gateway.contact.conversations import Conversations
 from gateway.contact.presence import Presence
 from gateway.contact.wait_estimate import WaitEstimates, announcement, estimate_wait_ms
 from gateway.protocol.bus import CallUpdate, EventAppended, Message
-from gateway.protocol.states import AgentActivity, AgentStatus, CallStatus, ConversationState, EventType, RingReason
+from gateway.protocol.states import (
+    AgentActivity,
+    AgentStatus,
+    CallEndReason,
+    CallStatus,
+    ConversationState,
+    EventType,
+    RingReason,
+)
 from gateway.store.store import StoreError
 from gateway.tasks import Tasks
 from ivr.actions import Say
@@ -137,7 +145,11 @@ class Ringing:
         call.status = CallStatus.RINGING
         # The agent who holds the callback the caller answered took the task already: their desk connects at once
         # (the ring timer below still guards a desk that cannot).
-        reason = RingReason.CALLBACK if agent_id == handoff.callback_agent else ""
+        reason = (
+            RingReason.CALLBACK
+            if agent_id == handoff.callback_agent
+            else (RingReason.OWN_CHAT if not handoff.routed else "")
+        )
         await self.legs.tell_agent(
             agent_id,
             CallUpdate(
@@ -189,6 +201,19 @@ class Ringing:
         )
         await self.legs.status(handoff, CallStatus.WAITING, reason)
         await self.conversations.requeue(call.conversation_id, agent_id, f"call_{reason}", score=handoff.queued_ms)
+
+    async def declined_by_chat_agent(self, handoff: Handoff) -> None:
+        """The agent of the chat the call was placed from declined it: they cannot talk now, and the chat goes on
+        with them (a decline is no reason to hand the customer to someone else, nor to set the agent away). The
+        call ends; the caller is told why (``agent_declined``)."""
+        agent_id, call = handoff.agent_id, handoff.call
+        log.info("the chat's agent declined the call", extra={"conversation_id": call.conversation_id})
+        await self.conversations.record(
+            call.conversation_id,
+            EventType.CALL_MISSED,
+            {"call_id": call.id, "agent_id": agent_id, "reason": "declined"},
+        )
+        await call.end(CallEndReason.AGENT_DECLINED)
 
     async def agent_gone(self, agent_id: str) -> None:
         """The agent's last desk connection closed: a call ringing for them is missed unless the desk is back

@@ -122,12 +122,14 @@ class CallEndReason(StrEnum):
 
     GATEWAY_SHUTDOWN = "gateway_shutdown"  # the node holding the call stopped (SIGTERM): ended before sockets closed
     NODE_LOST = "node_lost"  # the node holding the call died; a surviving node ended it (takeover)
+    AGENT_DECLINED = "agent_declined"  # the agent of the chat it was placed from cannot talk now: the chat goes on
 
 
 class RingReason(StrEnum):
     """Why an agent's desk rings: the ``reason`` of a ``call_status`` ``ringing`` ("" for a call routing assigned)."""
 
     CALLBACK = "callback"  # the customer answered the callback this agent holds: the desk connects at once
+    OWN_CHAT = "own_chat"  # the customer of the agent's own chat calls from it: declining leaves the chat theirs
 
 
 class CaptionKind(StrEnum):

@@ -62,6 +62,39 @@ async def test_a_customer_chatting_with_an_agent_presses_call_and_that_agent_rin
         await caller.close()
 
 
+async def test_the_chat_s_agent_declining_the_call_keeps_the_chat_and_tells_the_customer(
+    clients: Clients, node: Node
+) -> None:
+    """A decline from the agent of the chat says "not now": the call ends with a reason the widget explains, the
+    conversation stays theirs (the customer's next message reaches them), and they stay available."""
+    alice = clients.agent("alice")
+    await alice.hello()
+    customer = clients.customer()
+    await customer.hello()
+    await customer.say("can I call you?")
+    cid = (await alice.assigned())["id"]
+    caller = Caller(customer)
+    phone = Softphone(alice)
+    try:
+        await caller.dial()
+        ring = await phone.ringing()
+        assert ring["reason"] == "own_chat"
+        await alice.send({"type": "call_decline", "call_id": ring["call_id"]})
+        ended = await caller.status(CallStatus.ENDED)
+        assert ended["reason"] == "agent_declined"
+        await customer.say("ok, by chat then")
+        message = await alice.event("message", lambda e: e["text"] == "ok, by chat then")
+        assert message["conversation_id"] == cid
+        conv = await node.services.store.conversation(cid)
+        assert conv is not None and (conv["state"], conv["agent_id"]) == ("assigned", "alice")
+        assert (await node.services.presence.info("alice"))["status"] == "available"
+        kinds = [e["type"] for e in await node.services.store.events(cid)]
+        assert "call_missed" in kinds and "call_abandoned" not in kinds
+    finally:
+        await phone.close()
+        await caller.close()
+
+
 @pytest.fixture
 async def bot_node(settings: Settings) -> AsyncIterator[Node]:
     started = await start_node(replace(settings, chat_flow="default"))

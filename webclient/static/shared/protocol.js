@@ -108,11 +108,13 @@ export const CallStatus = Object.freeze({
 export const CallEndReason = Object.freeze({
   GATEWAY_SHUTDOWN: "gateway_shutdown",
   NODE_LOST: "node_lost",
+  AGENT_DECLINED: "agent_declined",
 });
 
 // gateway.protocol.states.RingReason
 export const RingReason = Object.freeze({
   CALLBACK: "callback",
+  OWN_CHAT: "own_chat",
 });
 
 // gateway.protocol.states.CaptionKind

@@ -43,6 +43,7 @@ export const TEXT = {
   dropped: 'The call connection dropped. The caller went back to the queue.',
   missed: 'Missed call — it went back to the queue and your status is now Away.',
   declined: 'Call declined — it went back to the queue and your status is now Away.',
+  declinedOwnChat: 'Call declined — the customer was told you can\'t talk now; the chat stays with you.',
   elsewhere: 'The call was answered in another tab.',
   ringGone: 'The caller is no longer waiting for you.',
   consultRing: 'Consultation request',

@@ -100,6 +100,7 @@ export function startRinging(f) {
     fromName: consult ? String(f.from_agent_name || f.from_agent_id || 'A colleague') : '',
     fromId: consult ? String(f.from_agent_id || '') : '',
     auto,
+    ownChat: f.reason === RingReason.OWN_CHAT, // from our own chat: declining leaves the chat with us
   };
   if (!live(P.call) && !auto) ringer.start();
   // the IVR path shows in the conversation panel; a consultation's conversation is only ours once handed over
@@ -127,5 +128,5 @@ export function decline() {
     render();
     return;
   }
-  stopRinging(consult ? TEXT.consultDeclined : TEXT.declined);
+  stopRinging(consult ? TEXT.consultDeclined : P.ring.ownChat ? TEXT.declinedOwnChat : TEXT.declined);
 }
