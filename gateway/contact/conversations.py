@@ -318,7 +318,7 @@ class Conversations:
         conv = await self.store.conversation(cid)
         queue = conv.get("queue", self.queue) if conv else self.queue
         now = self.clock()
-        facts = await self._close_facts(cid, now)
+        facts = await self._close_facts(cid, now, agent_id)
         result = await self.store.close(cid, queue, agent_id, disposition, now=now, facts=facts)
         if result == "closed":
             raise Conflict("the conversation is already closed", field="conversation_id")
@@ -379,10 +379,12 @@ class Conversations:
         await self._queue_changed()
         return True
 
-    async def _close_facts(self, cid: str, now: int) -> dict[str, Any]:
+    async def _close_facts(self, cid: str, now: int, closer: str = "") -> dict[str, Any]:
         """What the ``closed`` event tells of the conversation for reports (gateway/ops/rollup_rules.py):
         ``resolution_ms`` (opened to closed); ``first_response_ms`` (the customer's first message to the first agent
-        message after it); ``wrap_ms`` (the end of its last call an agent talked on to the close: after-call work);
+        message after it); ``wrap_ms`` (the end of its last call an agent talked on to the close: after-call work,
+        only when ``closer`` is that agent and it stayed theirs since: none for a colleague it went to, or after it
+        waited in the queue again);
         ``handle_ms`` (its last assignment to the close: a chat's handle time).
         The close script adds ``voice`` and, when it was still waiting, ``queued_wait_ms``."""
         events = await self.store.events(cid)
@@ -395,9 +397,11 @@ class Conversations:
             reply = next((e["ts"] for e in messages if e.get("author") == Author.AGENT and e["ts"] >= asked), None)
             if reply is not None:
                 facts["first_response_ms"] = reply - asked
-        talked = [e["ts"] for e in events if e["type"] == EventType.CALL_ENDED and "talk_ms" in e]
-        if talked:
-            facts["wrap_ms"] = max(0, now - talked[-1])
+        talked = [e for e in events if e["type"] == EventType.CALL_ENDED and "talk_ms" in e]
+        if talked and closer and talked[-1].get("agent_id") == closer:
+            since = talked[-1]["ts"]
+            if not any(e["type"] == EventType.ASSIGNED and e["ts"] > since for e in events):
+                facts["wrap_ms"] = max(0, now - since)
         assigned = [e["ts"] for e in events if e["type"] == EventType.ASSIGNED]
         if assigned:
             facts["handle_ms"] = max(0, now - assigned[-1])  # with its (last) agent: a chat's handle time

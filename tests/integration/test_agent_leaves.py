@@ -314,3 +314,46 @@ async def test_a_call_s_conversation_left_by_its_agent_is_closed_not_queued(quic
         await until_state(admin, cid, ("closed", "alice"))
         status, conv = await admin.call("GET", f"/api/conversations/{cid}")
         assert conv["conversation"]["disposition"] == "agent_left"
+
+
+async def test_after_call_work_is_counted_for_the_agent_who_talked_and_kept_the_conversation(
+    node: Node, clients: Clients
+) -> None:
+    """The report's wrap-up (``wrap_ms`` of the ``closed`` event): from the call's end to its agent's close; none
+    when a colleague the conversation was handed to closes it."""
+    alice, bob = clients.agent("alice"), clients.agent("bob")
+    await alice.hello()
+    await bob.hello(available=False)
+
+    async def talked_call() -> str:
+        caller = await queued_call(clients)
+        phone = Softphone(alice)
+        try:
+            await phone.answer((await phone.ringing())["call_id"])
+            await caller.hangup()
+            await phone.status(CallStatus.ENDED)
+        finally:
+            await phone.close()
+            await caller.close()
+        await alice.send({"type": "wrap_up_done"})
+        return caller.conversation_id
+
+    async def closed_facts(cid: str) -> dict[str, object]:
+        async with asyncio.timeout(10):
+            while True:
+                closed = [e for e in await node.services.store.events(cid) if e["type"] == "closed"]
+                if closed:
+                    return closed[-1]
+                await asyncio.sleep(0.05)
+
+    kept = await talked_call()
+    await alice.send({"type": "close", "conversation_id": kept, "disposition": "resolved"})
+    assert (await closed_facts(kept))["wrap_ms"] >= 0  # type: ignore[operator]
+
+    handed = await talked_call()
+    await bob.send({"type": "status", "status": "available"})
+    await bob.expect("agent", lambda f: f["agent"]["status"] == "available")
+    await alice.send({"type": "transfer", "conversation_id": handed, "agent_id": "bob"})
+    await bob.expect("assigned", lambda f: f["conversation"]["id"] == handed)
+    await bob.send({"type": "close", "conversation_id": handed, "disposition": "resolved"})
+    assert "wrap_ms" not in await closed_facts(handed)  # bob talked on no call of it
