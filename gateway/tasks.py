@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -73,3 +73,41 @@ class Tasks:
         self.closed = True
         current = asyncio.current_task()
         await cancel_and_wait(*[t for t in self._tasks if t is not current])
+
+
+class Every:
+    """One task that runs ``work`` every ``seconds`` from :meth:`start` to :meth:`stop` (a sweep). A failure of
+    one round is logged and the next round runs: ``expected`` exceptions (Redis down) as a warning, any other (a
+    bug) with its traceback."""
+
+    def __init__(
+        self,
+        seconds: float,
+        work: Callable[[], Awaitable[Any]],
+        name: str,
+        logger: logging.Logger,
+        expected: tuple[type[BaseException], ...] = (),
+    ) -> None:
+        self.seconds = seconds
+        self.work = work
+        self.name = name
+        self.log = logger
+        self.expected = expected
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def stop(self) -> None:
+        await cancel_and_wait(self._task)
+        self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.seconds)
+            try:
+                await self.work()
+            except self.expected as exc:  # the next round tries again
+                self.log.warning("%s failed: %s: %s", self.name, type(exc).__name__, exc)
+            except Exception:  # a bug: logged with its traceback; the rounds go on
+                self.log.exception("%s failed", self.name)

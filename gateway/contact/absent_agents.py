@@ -25,7 +25,6 @@ that could not read Redis and after its own start. Just before a release the age
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -33,7 +32,7 @@ from gateway.contact.agents import Agent
 from gateway.contact.routing import now_ms
 from gateway.store.presence_store import DeskAbsence, PresenceStore
 from gateway.store.store import Store, StoreError
-from gateway.tasks import cancel_and_wait
+from gateway.tasks import Every
 
 log = logging.getLogger(__name__)
 
@@ -66,22 +65,13 @@ class AbsentAgents:
         self.clock = clock
         self._absent: dict[str, int] = {}  # agent id -> since when this node has seen them without a desk
         self._done: dict[str, int] = {}  # agent id -> their chats when last released (not again for the same)
-        self._task: asyncio.Task[None] | None = None
+        self._every = Every(self.sweep_seconds, self.sweep, "absent-agents sweep", log, expected=(StoreError,))
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="absent-agents")
+        await self._every.start()
 
     async def stop(self) -> None:
-        await cancel_and_wait(self._task)
-        self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.sweep_seconds)
-            try:
-                await self.sweep()
-            except StoreError as exc:  # Redis down: the next sweep tries again
-                log.warning("absent-agents sweep failed: %s: %s", type(exc).__name__, exc)
+        await self._every.stop()
 
     async def sweep(self) -> dict[str, list[str]]:
         """Release the chats of every agent who left (above): agent id -> the conversations put back. A StoreError

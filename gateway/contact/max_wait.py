@@ -16,7 +16,6 @@ once).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from gateway.protocol import bus
 from gateway.store.node_store import NodeStore
 from gateway.store.queue_store import QueueStore
 from gateway.store.store import Store, StoreError
-from gateway.tasks import cancel_and_wait
+from gateway.tasks import Every
 
 log = logging.getLogger(__name__)
 
@@ -72,27 +71,14 @@ class MaxWait:
         self.wake_router = wake_router
         self.clock = clock
         self.sweep_seconds = sweep_seconds
-        self._task: asyncio.Task[None] | None = None
         self._told: set[str] = set()  # calls whose queue's action does not apply to calls (logged once)
+        self._every = Every(sweep_seconds, self.sweep, "max-wait sweep", log, expected=(StoreError,))
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="max-wait")
+        await self._every.start()
 
     async def stop(self) -> None:
-        await cancel_and_wait(self._task)
-        self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.sweep_seconds)
-            try:
-                await self.sweep()
-            except asyncio.CancelledError:
-                raise
-            except StoreError as exc:  # Redis down: the next sweep tries again
-                log.warning("max-wait sweep failed: %s: %s", type(exc).__name__, exc)
-            except Exception:
-                log.exception("max-wait sweep failed")
+        await self._every.stop()
 
     async def overdue(self, now: int) -> list[Overdue]:
         queues = {q.name: q for q in await self.queues.all() if q.max_wait_seconds and q.on_max_wait != "none"}
