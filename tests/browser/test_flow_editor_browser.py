@@ -392,3 +392,36 @@ async def test_an_agent_is_refused_and_a_supervisor_reads_only(browser: Browser,
         assert (await selected(page)).startswith("  menu:")
     finally:
         await ctx.close()
+
+
+async def test_a_node_pair_joined_by_two_transitions_shows_its_count_once(
+    browser: Browser, admin_node: Node, tmp_path: Path
+) -> None:
+    """The reports count from node to node: with the fallback also going to billing, menu -> billing has two
+    edges, and the two sessions that went there are shown once for both, not 2x on each."""
+    for _ in range(2):
+        await chat_through_menu(admin_node.url, "billing")
+    await counted_paths(admin_node, 2)
+    ctx, page = await open_editor(browser, admin_node)
+    try:
+        await opened(page)
+        await expect(page.locator(".fg-edge[data-from='menu'][data-to='billing'] .fg-count")).to_have_attribute(
+            "data-count", "2"
+        )
+        await edit(page, "fallback: goodbye", "fallback: billing")
+        await expect(page.get_by_test_id("validity")).to_have_text("— valid")
+        pair = page.locator(".fg-edge[data-from='menu'][data-to='billing']")
+        await expect(pair).to_have_count(2)
+        counts = pair.locator(".fg-count")
+        await expect(counts).to_have_text(["2× (both routes)", ""])
+        assert await counts.evaluate_all("els => els.map((e) => e.dataset.count)") == ["2", ""]
+        for i in range(2):
+            await expect(pair.nth(i)).to_have_class(has_class("fg-shared"))
+            assert await pair.nth(i).locator("path").evaluate("p => p.style.strokeWidth") == ""
+        assert "not which transition" in await pair.first.locator("title").text_content()
+        # a pair with one edge keeps its own count and width
+        start_edge = page.locator(".fg-edge[data-from='(start)'][data-to='hello']")
+        await expect(start_edge.locator(".fg-count")).to_have_text("2×")
+        await page.locator("#fe-graph").screenshot(path=str(tmp_path / "flow-shared-pair.png"))
+    finally:
+        await ctx.close()

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  START, debounce, diffLines, divergence, draftOf, edgeKey, errorText, lineAt, lineSpan, lineStarts, newestId,
-  nodeAtLine, pathCounts, pathEdges, replaySummary,
+  START, debounce, diffLines, divergence, draftOf, edgeCountLabels, edgeKey, errorText, lineAt, lineSpan, lineStarts,
+  newestId, nodeAtLine, pathCounts, pathEdges, replaySummary,
 } from '../static/admin/flows_model.js';
 
 const TEXT = 'start: hello\nnodes:\n  hello:\n    type: say\n    next: menu\n  menu:\n    type: menu\n';
@@ -98,4 +98,18 @@ test('debounce runs once after a burst, and cancel drops it', () => {
   f(4);
   f.cancel();
   assert.equal(pending.size, 0);
+});
+
+test('path counts on edges: a node pair joined by two transitions shows its count once, for both', () => {
+  const keys = [edgeKey(START, 'menu'), edgeKey('menu', 'billing'), edgeKey('menu', 'support'), edgeKey('menu', 'billing')];
+  const edges = new Map([[edgeKey(START, 'menu'), 12], [edgeKey('menu', 'billing'), 12]]);
+  assert.deepEqual(edgeCountLabels(keys, edges), [
+    { count: 12, text: '12×', routes: 1, first: true },
+    { count: 12, text: '12× (both routes)', routes: 2, first: true },
+    { count: 0, text: '', routes: 1, first: true },
+    { count: 12, text: '', routes: 2, first: false },
+  ]);
+  const three = [edgeKey('a', 'b'), edgeKey('a', 'b'), edgeKey('a', 'b')];
+  assert.equal(edgeCountLabels(three, new Map([[edgeKey('a', 'b'), 1500]]))[0].text, '1,500× (all 3 routes)');
+  assert.deepEqual(edgeCountLabels(three, null).map((x) => x.text), ['', '', '']);
 });

@@ -160,3 +160,22 @@ export function debounce(fn, ms, timers = globalThis) {
   wrapped.cancel = () => { timers.clearTimeout(timer); timer = null; };
   return wrapped;
 }
+
+/** The path counts laid on the drawn edges (`keys`: their edge keys in drawing order; `edges`: pathCounts().edges).
+ * The reports count node to node, not which transition was taken: where several transitions join the same two
+ * nodes (a menu choice and the fallback), the pair's count is shown once, on the first of them, saying it is all
+ * of theirs, and the others show none. Per edge: {count (the pair's), text, routes (edges of the pair), first}. */
+export function edgeCountLabels(keys, edges) {
+  const routes = new Map();
+  for (const k of keys) routes.set(k, (routes.get(k) || 0) + 1);
+  const labelled = new Set();
+  return keys.map((k) => {
+    const count = (edges && edges.get(k)) || 0;
+    const n = routes.get(k);
+    const first = !labelled.has(k);
+    labelled.add(k);
+    let text = '';
+    if (count && first) text = n > 1 ? `${count.toLocaleString('en-US')}× (${n === 2 ? 'both' : `all ${n}`} routes)` : `${count.toLocaleString('en-US')}×`;
+    return { count, text, routes: n, first };
+  });
+}
