@@ -425,3 +425,34 @@ async def test_a_node_pair_joined_by_two_transitions_shows_its_count_once(
         await page.locator("#fe-graph").screenshot(path=str(tmp_path / "flow-shared-pair.png"))
     finally:
         await ctx.close()
+
+
+async def test_a_refused_text_clears_the_old_problems_and_graph(
+    browser: Browser, admin_node: Node, tmp_path: Path
+) -> None:
+    ctx, page = await open_editor(browser, admin_node)
+    try:
+        await opened(page)
+        text = await page.input_value("#fe-yaml")
+        await edit(page, "next: menu", "next: menuu")
+        await expect(page.get_by_test_id("errors")).to_contain_text("menuu")
+        huge = text.replace("Welcome to the test line.", "Welcome. " * 32_000)  # about 280 KB
+        await page.fill("#fe-yaml", huge)
+        kb = -(-len(huge.encode()) // 1024)
+        said = f"This flow is too large: {kb} KB, the limit is 256 KB."
+        await expect(page.get_by_test_id("validity")).to_have_text(f"— {said}")
+        await expect(page.get_by_test_id("errors")).to_have_text(f"Flow: {said}")
+        await expect(page.get_by_test_id("graph-empty")).to_contain_text("too large")
+        assert await page.locator(".fg-node").count() == 0
+        await page.screenshot(path=str(tmp_path / "flow-too-large.png"))
+        await page.click("[data-testid=save]")
+        await expect(page.get_by_test_id("flow-status")).to_have_text(f"Not saved: {said}")
+        await page.fill("#fe-yaml", "")
+        await expect(page.get_by_test_id("validity")).to_have_text("— The flow is empty.")
+        await expect(page.get_by_test_id("errors")).to_have_text("Flow: The flow is empty.")
+        await page.fill("#fe-yaml", text)  # a good text brings its graph back
+        await expect(page.get_by_test_id("validity")).to_have_text("— valid")
+        await expect(page.locator(".fg-node[data-node=menu]")).to_be_visible()
+        await expect(page.get_by_test_id("errors")).to_have_text("")
+    finally:
+        await ctx.close()

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 
 import {
   START, debounce, diffLines, divergence, draftOf, edgeCountLabels, edgeKey, errorText, lineAt, lineSpan, lineStarts,
-  newestId, nodeAtLine, pathCounts, pathEdges, replaySummary,
+  newestId, nodeAtLine, pathCounts, pathEdges, refusalText, replaySummary,
 } from '../static/admin/flows_model.js';
 
 const TEXT = 'start: hello\nnodes:\n  hello:\n    type: say\n    next: menu\n  menu:\n    type: menu\n';
@@ -112,4 +112,14 @@ test('path counts on edges: a node pair joined by two transitions shows its coun
   const three = [edgeKey('a', 'b'), edgeKey('a', 'b'), edgeKey('a', 'b')];
   assert.equal(edgeCountLabels(three, new Map([[edgeKey('a', 'b'), 1500]]))[0].text, '1,500× (all 3 routes)');
   assert.deepEqual(edgeCountLabels(three, null).map((x) => x.text), ['', '', '']);
+});
+
+test('a refused validation reads in words: too large, empty, or the message', () => {
+  const big = 'x'.repeat(280 * 1024);
+  assert.equal(refusalText({ code: 'frame_too_large', message: 'body is over 278528 bytes' }, big),
+    'This flow is too large: 280 KB, the limit is 256 KB.');
+  assert.equal(refusalText({ code: 'bad_request', field: 'yaml', message: "'yaml' is over 262144 characters" }, 'x'.repeat(262145)),
+    'This flow is too large: 257 KB, the limit is 256 KB.');
+  assert.equal(refusalText({ code: 'bad_request', field: 'yaml', message: "'yaml' is required text" }, ''), 'The flow is empty.');
+  assert.equal(refusalText({ message: 'not signed in' }, 'a: 1'), 'Not signed in.');
 });

@@ -107,6 +107,17 @@ function clip(s, n) {
   return t.length > n ? `${t.slice(0, n - 1)}…` : t;
 }
 
+/** No graph for the editor's text (it was refused unread): `why` in its place, no old picture. */
+export function clearGraph(why) {
+  gr.graph = null;
+  gr.svg = null;
+  const p = document.createElement('p');
+  p.className = 'fe-muted fe-small fe-graph-empty';
+  p.dataset.testid = 'graph-empty';
+  p.textContent = why;
+  gr.host.replaceChildren(p);
+}
+
 export function graphNode(id) {
   return gr.graph ? gr.graph.nodes.find((n) => n.id === id) || null : null;
 }

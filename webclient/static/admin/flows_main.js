@@ -15,9 +15,9 @@ import { S } from '../desk/state.js';
 import { endSession, forgetSession, resumeSession, sessionHooks } from '../desk/auth.js';
 import { renderLoginForm, showLoginView, submitLogin } from '../desk/login_view.js';
 import { F, call, dirty, flowPath } from './flows_state.js';
-import { debounce, draftOf, newestId, nodeAtLine, pathCounts } from './flows_model.js';
+import { debounce, draftOf, newestId, nodeAtLine, pathCounts, refusalText } from './flows_model.js';
 import { cursorLine, initEditor, loadHighlighter, markNode, renderErrorList, selectLines, setText, showErrors, text } from './flows_editor.js';
-import { drawGraph, graphNode, initGraph, loadLayout, selectNode, showCounts } from './flows_graph.js';
+import { clearGraph, drawGraph, graphNode, initGraph, loadLayout, selectNode, showCounts } from './flows_graph.js';
 import { drawDiff, initVersions, renderVersions } from './flows_versions.js';
 import { initTest, renderTestWhat, testVersionChanged } from './flows_test.js';
 import { initReplay, replayVersionChanged } from './flows_replay.js';
@@ -179,13 +179,23 @@ async function validate(value) {
   const mine = F.validating;
   const r = await call('/api/admin/flows/validate', { method: 'POST', body: { yaml: value } });
   if (mine !== F.validating) return; // a newer edit's answer counts
-  if (!r.ok) { $('fe-valid').textContent = `— ${r.body.message}`; return; }
+  if (!r.ok) { refused(r.body, value); return; }
   setErrors(r.body.errors || []);
   if (r.body.graph) {
     F.graph = r.body.graph;
     drawGraph(F.graph);
     onCursor(cursorLine());
   }
+}
+
+/** The text was not even checked (too large, empty): none of the last text's problems or graph stay shown. */
+function refused(body, value) {
+  const why = refusalText(body, value);
+  setErrors([{ code: body.code || 'refused', message: why }]);
+  $('fe-valid').textContent = `— ${why}`;
+  F.graph = null;
+  clearGraph(`No graph: ${why.charAt(0).toLowerCase()}${why.slice(1)}`);
+  markNode(null, null);
 }
 
 function setErrors(errors) {
@@ -234,7 +244,8 @@ async function save(e) {
   }
   if (!r.ok) {
     if (Array.isArray(r.body.errors)) setErrors(r.body.errors);
-    status(`Not saved: ${r.body.message}`, true);
+    else if (r.status === 400 && (r.body.field === 'yaml' || r.body.code === 'frame_too_large')) refused(r.body, yaml);
+    status(`Not saved: ${Array.isArray(r.body.errors) ? r.body.message : refusalText(r.body, yaml)}`, true);
     return;
   }
   F.openId = r.body.id;

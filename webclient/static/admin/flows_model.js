@@ -179,3 +179,18 @@ export function edgeCountLabels(keys, edges) {
     return { count, text, routes: n, first };
   });
 }
+
+export const FLOW_MAX_BYTES = 256 * 1024; // gateway/flows/versions.py MAX_FLOW_BYTES
+
+/** A refused validate / save ({code, field, message} of the problem JSON) in words about the editor's `text`:
+ * too large (the text over the flow limit, or the request body over the gateway's), empty, or the message. */
+export function refusalText(body, text) {
+  const b = body || {};
+  const message = String(b.message || 'The gateway refused the text.');
+  const bytes = new TextEncoder().encode(String(text || '')).length;
+  if (b.code === 'frame_too_large' || (b.field === 'yaml' && / is over /.test(message)) || bytes > FLOW_MAX_BYTES) {
+    return `This flow is too large: ${Math.ceil(bytes / 1024).toLocaleString('en-US')} KB, the limit is ${FLOW_MAX_BYTES / 1024} KB.`;
+  }
+  if (b.field === 'yaml' && / is required/.test(message)) return 'The flow is empty.';
+  return `${message.charAt(0).toUpperCase()}${message.slice(1)}.`.replace(/\.\.$/, '.');
+}
