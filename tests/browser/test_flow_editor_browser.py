@@ -390,6 +390,10 @@ async def test_an_agent_is_refused_and_a_supervisor_reads_only(browser: Browser,
         assert await page.locator("#fe-versions button", has_text="Roll back").count() == 0
         await page.click(".fg-node[data-node=menu]")  # reading: the graph still selects a node's lines
         assert (await selected(page)).startswith("  menu:")
+        await page.click("#tab-test")
+        await expect(page.get_by_test_id("test-start")).to_be_disabled()
+        await expect(page.get_by_test_id("test-why")).to_have_text("Only admins can run tests.")
+        await expect(page.get_by_test_id("test-start")).to_have_accessible_description("Only admins can run tests.")
     finally:
         await ctx.close()
 
