@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  START, debounce, diffLines, divergence, draftOf, edgeCountLabels, edgeKey, errorText, lineAt, lineSpan, lineStarts,
-  newestId, nodeAtLine, pathCounts, pathEdges, refusalText, replaySummary,
+  START, debounce, diffLines, divergence, draftOf, edgeCountLabels, edgeKey, errorText, flowNameProblem, lineAt,
+  lineSpan, lineStarts, newestId, nodeAtLine, pathCounts, pathEdges, refusalText, replaySummary, starterFlow,
 } from '../static/admin/flows_model.js';
 
 const TEXT = 'start: hello\nnodes:\n  hello:\n    type: say\n    next: menu\n  menu:\n    type: menu\n';
@@ -112,6 +112,20 @@ test('path counts on edges: a node pair joined by two transitions shows its coun
   const three = [edgeKey('a', 'b'), edgeKey('a', 'b'), edgeKey('a', 'b')];
   assert.equal(edgeCountLabels(three, new Map([[edgeKey('a', 'b'), 1500]]))[0].text, '1,500× (all 3 routes)');
   assert.deepEqual(edgeCountLabels(three, null).map((x) => x.text), ['', '', '']);
+});
+
+test('a new flow name follows the server rule; the starter text names it', () => {
+  assert.equal(flowNameProblem('after_hours-2'), null);
+  assert.equal(flowNameProblem(''), 'Give the flow a name.');
+  assert.match(flowNameProblem('two words'), /Latin letters/);
+  assert.match(flowNameProblem('תפריט'), /Latin letters/);
+  assert.equal(flowNameProblem('x'.repeat(64)), null);
+  assert.match(flowNameProblem('x'.repeat(65)), /at most 64 characters \(this one has 65\)/);
+  assert.equal(flowNameProblem('sales', ['default', 'sales']), 'There is a flow named sales already.');
+  const text = starterFlow('sales', 'support');
+  assert.match(text, /^# sales: a new flow/);
+  assert.match(text, /queue: support/);
+  assert.match(starterFlow('sales'), /type: hangup/);
 });
 
 test('a refused validation reads in words: too large, empty, or the message', () => {

@@ -180,6 +180,39 @@ export function edgeCountLabels(keys, edges) {
   });
 }
 
+export const FLOW_NAME_MAX = 64;
+
+/** What is wrong with a new flow's name, in words, or null: the server's rule (gateway/flows/versions.py
+ * check_name): letters A-Z a-z, digits, _ and -, 1 to 64 of them; and not a flow that exists. */
+export function flowNameProblem(name, existing = []) {
+  const n = String(name || '');
+  if (!n.trim()) return 'Give the flow a name.';
+  if (n.length > FLOW_NAME_MAX) return `A flow name is at most ${FLOW_NAME_MAX} characters (this one has ${n.length}).`;
+  if (!/^[A-Za-z0-9_-]+$/.test(n)) return 'A flow name uses Latin letters (A-Z, a-z), digits, _ and - only (no spaces).';
+  if (existing.includes(n)) return `There is a flow named ${n} already.`;
+  return null;
+}
+
+/** A new flow's first text: a greeting, then the conversation goes to `queue` (an existing queue), or, with no
+ * queue, a goodbye. It loads as it is (the editor shows its graph at once) and is there to be changed. */
+export function starterFlow(name, queue = null) {
+  const end = queue
+    ? ['  agents:', '    type: queue', `    queue: ${queue}`, '    prompt: "Connecting you to an agent."']
+    : ['  agents:', '    type: hangup', '    prompt: "Goodbye."'];
+  return [
+    `# ${name}: a new flow. Change it, save a version, then publish it (README, "Writing a flow").`,
+    `description: ${name}`,
+    'start: welcome',
+    'nodes:',
+    '  welcome:',
+    '    type: say',
+    '    prompt: "Hello, thank you for contacting us."',
+    '    next: agents',
+    ...end,
+    '',
+  ].join('\n');
+}
+
 export const FLOW_MAX_BYTES = 256 * 1024; // gateway/flows/versions.py MAX_FLOW_BYTES
 
 /** A refused validate / save ({code, field, message} of the problem JSON) in words about the editor's `text`:
