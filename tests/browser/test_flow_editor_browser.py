@@ -488,6 +488,12 @@ async def test_a_new_flow_and_an_address_naming_no_flow(browser: Browser, admin_
         await page.screenshot(path=str(tmp_path / "flow-missing-supervisor.png"), full_page=True)
     finally:
         await ctx.close()
+    ctx, page = await open_editor(browser, admin_node, "carol", path="/admin/flows?flow=")  # names none: the first
+    try:
+        await expect(page.locator("#fe-flow")).to_have_attribute("data-open", re.compile(r"^callback@"))
+        await expect(page.get_by_test_id("flow-missing")).to_be_hidden()
+    finally:
+        await ctx.close()
 
 
 async def test_a_refused_text_clears_the_old_problems_and_graph(

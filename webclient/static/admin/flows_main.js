@@ -73,7 +73,7 @@ async function loadFlows() {
   renderNewFlow();
   const wanted = new URLSearchParams(location.search).get('flow');
   // a flow the address names that is not there is said so, never replaced by another flow
-  if (wanted !== null && !F.flows.some((f) => f.name === wanted)) { showMissing(wanted); return; }
+  if (wanted && !F.flows.some((f) => f.name === wanted)) { showMissing(wanted); return; }
   const first = F.flows.find((f) => f.name === wanted) || F.flows[0];
   if (first) await openFlow(first.name);
 }
