@@ -131,7 +131,11 @@ class _FileLoader(QuestionReaders):
             for node_name, raw in raw_nodes.items():
                 line = raw_nodes.line_of(node_name)
                 if not NODE_NAME_RE.fullmatch(node_name):
-                    self.error(line, node_name, "node names use letters, digits, _ and -, and start with a letter")
+                    self.error(
+                        line,
+                        node_name,
+                        "node names use Latin letters (A-Z, a-z), digits, _ and -, and start with a Latin letter or _",
+                    )
                     continue
                 if not isinstance(raw, LineDict):
                     self.error(line, node_name, "a node is a mapping with a 'type'", ErrorCode.SHAPE)

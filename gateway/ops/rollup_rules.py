@@ -331,10 +331,20 @@ def _ms(value: Any) -> int:
 # ---------------------------------------------------------------- from counters to the report's metrics
 
 
-def report_point(c: Mapping[str, int], *, by_disposition: bool = False) -> dict[str, int | float | None]:
-    """The report's metrics from summed raw counters (None where there is nothing to divide)."""
+# metrics counted per queue only (no agent has them: a conversation offered, abandoned or through the voice flow
+# had no agent yet, a callback is booked for a queue): by agent they are None, not a 0 that reads as "none"
+NOT_BY_AGENT = ("offered", "abandoned", "abandoned_wait_ms_avg", "callbacks_booked", "ivr_sessions", "ivr_contained")
+
+
+def report_point(
+    c: Mapping[str, int], *, by_disposition: bool = False, by_agent: bool = False
+) -> dict[str, int | float | None]:
+    """The report's metrics from summed raw counters (None where there is nothing to divide, and by agent for the
+    metrics no agent has: :data:`NOT_BY_AGENT`)."""
     if by_disposition:
         return {"closed": int(c.get("closed", 0))}
+    if by_agent:
+        return {**report_point(c), **dict.fromkeys(NOT_BY_AGENT)}
 
     def avg(total: str, n: str) -> float | None:
         return round(c.get(total, 0) / c[n], 1) if c.get(n) else None

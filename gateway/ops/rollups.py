@@ -299,7 +299,7 @@ class Reports:
                 field="interval" if by_day_fits else "to",
                 code=ErrorCode.BAD_FIELD,
             )
-        by_disposition = by == "disposition"
+        by_disposition, by_agent = by == "disposition", by == "agent"
         series, totals = [], []
         if interval == "hour":
             hour_rows = await self.db.hours(by, [k for k, _ in kept], days)
@@ -313,12 +313,14 @@ class Reports:
                 for start, counters in points:
                     for name, value in counters.items():
                         total[name] = total.get(name, 0) + value
-                    out.append({"start": start, **report_point(counters, by_disposition=by_disposition)})
+                    out.append(
+                        {"start": start, **report_point(counters, by_disposition=by_disposition, by_agent=by_agent)}
+                    )
                     done += 1
                     if done % SLICE_POINTS == 0:
                         await asyncio.sleep(0)  # the event loop runs between slices
             series.append({"key": key, "points": out})
-            totals.append({"key": key, **report_point(total, by_disposition=by_disposition)})
+            totals.append({"key": key, **report_point(total, by_disposition=by_disposition, by_agent=by_agent)})
         return {
             "from": first.isoformat(),
             "to": last.isoformat(),

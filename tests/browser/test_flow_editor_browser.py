@@ -54,12 +54,14 @@ async def admin_node(settings: Settings, tmp_path: Path) -> AsyncIterator[Node]:
     await bounded(node.stop(), "stopping the admin node")
 
 
-async def open_editor(browser: Browser, node: Node, who: str = ADMIN) -> tuple[BrowserContext, Page]:
+async def open_editor(
+    browser: Browser, node: Node, who: str = ADMIN, path: str = "/admin/flows"
+) -> tuple[BrowserContext, Page]:
     ctx = await browser.new_context(viewport={"width": 1280, "height": 1000})
     await install_axe(ctx)
     await ctx.add_init_script(WATCH)
     page = await ctx.new_page()
-    await page.goto(node.url + "/admin/flows")
+    await page.goto(node.url + path)
     await expect(page.locator("#login-form")).to_be_visible()
     await page.fill("#login-agent", who)
     await page.fill("#login-password", LOGINS[who])
@@ -390,5 +392,136 @@ async def test_an_agent_is_refused_and_a_supervisor_reads_only(browser: Browser,
         assert await page.locator("#fe-versions button", has_text="Roll back").count() == 0
         await page.click(".fg-node[data-node=menu]")  # reading: the graph still selects a node's lines
         assert (await selected(page)).startswith("  menu:")
+        await page.click("#tab-test")
+        await expect(page.get_by_test_id("test-start")).to_be_disabled()
+        await expect(page.get_by_test_id("test-why")).to_have_text("Only admins can run tests.")
+        await expect(page.get_by_test_id("test-start")).to_have_accessible_description("Only admins can run tests.")
+        await expect(page.get_by_test_id("new-flow")).to_be_hidden()
+    finally:
+        await ctx.close()
+
+
+async def test_a_node_pair_joined_by_two_transitions_shows_its_count_once(
+    browser: Browser, admin_node: Node, tmp_path: Path
+) -> None:
+    """The reports count from node to node: with the fallback also going to billing, menu -> billing has two
+    edges, and the two sessions that went there are shown once for both, not 2x on each."""
+    for _ in range(2):
+        await chat_through_menu(admin_node.url, "billing")
+    await counted_paths(admin_node, 2)
+    ctx, page = await open_editor(browser, admin_node)
+    try:
+        await opened(page)
+        await expect(page.locator(".fg-edge[data-from='menu'][data-to='billing'] .fg-count")).to_have_attribute(
+            "data-count", "2"
+        )
+        await edit(page, "fallback: goodbye", "fallback: billing")
+        await expect(page.get_by_test_id("validity")).to_have_text("— valid")
+        pair = page.locator(".fg-edge[data-from='menu'][data-to='billing']")
+        await expect(pair).to_have_count(2)
+        counts = pair.locator(".fg-count")
+        await expect(counts).to_have_text(["2× (both routes)", ""])
+        assert await counts.evaluate_all("els => els.map((e) => e.dataset.count)") == ["2", ""]
+        for i in range(2):
+            await expect(pair.nth(i)).to_have_class(has_class("fg-shared"))
+            assert await pair.nth(i).locator("path").evaluate("p => p.style.strokeWidth") == ""
+        assert "not which transition" in await pair.first.locator("title").text_content()
+        # a pair with one edge keeps its own count and width
+        start_edge = page.locator(".fg-edge[data-from='(start)'][data-to='hello']")
+        await expect(start_edge.locator(".fg-count")).to_have_text("2×")
+        await page.locator("#fe-graph").screenshot(path=str(tmp_path / "flow-shared-pair.png"))
+    finally:
+        await ctx.close()
+
+
+async def test_a_new_flow_and_an_address_naming_no_flow(browser: Browser, admin_node: Node, tmp_path: Path) -> None:
+    ctx, page = await open_editor(browser, admin_node, path="/admin/flows?flow=sales_line")
+    try:
+        missing = page.get_by_test_id("flow-missing")
+        await expect(missing).to_contain_text("There is no flow named “sales_line”.")
+        await expect(page.locator("#fe-flow")).to_be_hidden()  # no other flow is opened in its place
+        assert await page.locator("#fe-flow").get_attribute("data-open") is None
+        await page.screenshot(path=str(tmp_path / "flow-missing-admin.png"), full_page=True)
+        # New flow: the name is checked as the server checks it
+        await page.click("[data-testid=new-flow]")
+        for bad, said in (
+            ("two words", "Latin letters"),
+            ("default", "There is a flow named default already."),
+            ("x" * 65, "at most 64 characters"),
+        ):
+            await page.fill("[data-testid=new-flow-name]", bad)
+            await page.click("[data-testid=new-flow-create]")
+            await expect(page.get_by_test_id("new-flow-error")).to_contain_text(said)
+        await page.click("#fe-new-cancel")
+        # the offer creates the flow the address names: a starter text as its first version, opened
+        await page.click("[data-testid=missing-create]")
+        await expect(page.locator("#fe-flow")).to_have_attribute("data-open", re.compile(r"^sales_line@"))
+        await expect(missing).to_be_hidden()
+        await expect(page.get_by_test_id("flow-title")).to_have_text("sales_line")
+        await expect(page.locator(".fg-node[data-node=welcome]")).to_be_visible()
+        await expect(page.locator("#flow-list a[data-flow=sales_line]")).to_have_attribute("aria-current", "page")
+        await expect(page.get_by_test_id("flow-status")).to_contain_text("Created the flow sales_line")
+        status, body = await rest(admin_node, ADMIN, "GET", "/api/admin/flows/sales_line")
+        assert status == 200 and len(body["versions"]) == 1 and body["live_version"] is None, body
+        _, v = await rest(admin_node, ADMIN, "GET", f"/api/admin/flows/sales_line/versions/{body['versions'][0]['id']}")
+        assert v["yaml"] == await page.input_value("#fe-yaml")
+        assert (await rest(admin_node, ADMIN, "POST", "/api/admin/flows/validate", {"yaml": v["yaml"]}))[1][
+            "errors"
+        ] == []
+        # and from the list's button
+        await page.click("[data-testid=new-flow]")
+        await page.fill("[data-testid=new-flow-name]", "night-2")
+        await page.press("[data-testid=new-flow-name]", "Enter")
+        await expect(page.locator("#fe-flow")).to_have_attribute("data-open", re.compile(r"^night-2@"))
+        assert page.url.endswith("/admin/flows?flow=night-2")
+        await page.screenshot(path=str(tmp_path / "flow-created.png"), full_page=True)
+        await no_blocking_axe_or_csp(page)
+    finally:
+        await ctx.close()
+    # a supervisor reads only: told the flow is not there, offered no create
+    ctx, page = await open_editor(browser, admin_node, "carol", path="/admin/flows?flow=does-not-exist")
+    try:
+        await expect(page.get_by_test_id("flow-missing")).to_contain_text("There is no flow named “does-not-exist”.")
+        await expect(page.get_by_test_id("missing-create")).to_be_hidden()
+        await expect(page.get_by_test_id("new-flow")).to_be_hidden()
+        await expect(page.locator("#fe-flow")).to_be_hidden()
+        await page.screenshot(path=str(tmp_path / "flow-missing-supervisor.png"), full_page=True)
+    finally:
+        await ctx.close()
+    ctx, page = await open_editor(browser, admin_node, "carol", path="/admin/flows?flow=")  # names none: the first
+    try:
+        await expect(page.locator("#fe-flow")).to_have_attribute("data-open", re.compile(r"^callback@"))
+        await expect(page.get_by_test_id("flow-missing")).to_be_hidden()
+    finally:
+        await ctx.close()
+
+
+async def test_a_refused_text_clears_the_old_problems_and_graph(
+    browser: Browser, admin_node: Node, tmp_path: Path
+) -> None:
+    ctx, page = await open_editor(browser, admin_node)
+    try:
+        await opened(page)
+        text = await page.input_value("#fe-yaml")
+        await edit(page, "next: menu", "next: menuu")
+        await expect(page.get_by_test_id("errors")).to_contain_text("menuu")
+        huge = text.replace("Welcome to the test line.", "Welcome. " * 32_000)  # about 280 KB
+        await page.fill("#fe-yaml", huge)
+        kb = -(-len(huge.encode()) // 1024)
+        said = f"This flow is too large: {kb} KB, the limit is 256 KB."
+        await expect(page.get_by_test_id("validity")).to_have_text(f"— {said}")
+        await expect(page.get_by_test_id("errors")).to_have_text(f"Flow: {said}")
+        await expect(page.get_by_test_id("graph-empty")).to_contain_text("too large")
+        assert await page.locator(".fg-node").count() == 0
+        await page.screenshot(path=str(tmp_path / "flow-too-large.png"))
+        await page.click("[data-testid=save]")
+        await expect(page.get_by_test_id("flow-status")).to_have_text(f"Not saved: {said}")
+        await page.fill("#fe-yaml", "")
+        await expect(page.get_by_test_id("validity")).to_have_text("— The flow is empty.")
+        await expect(page.get_by_test_id("errors")).to_have_text("Flow: The flow is empty.")
+        await page.fill("#fe-yaml", text)  # a good text brings its graph back
+        await expect(page.get_by_test_id("validity")).to_have_text("— valid")
+        await expect(page.locator(".fg-node[data-node=menu]")).to_be_visible()
+        await expect(page.get_by_test_id("errors")).to_have_text("")
     finally:
         await ctx.close()

@@ -225,6 +225,19 @@ async def test_the_reports_page_shows_what_real_conversations_produced(
         alice_row = page.locator("[data-testid=reports-totals] tr[data-key=alice]")
         await expect(alice_row.locator("td[data-metric=handled]")).to_have_text("3")
         assert "by=agent" in page.url
+        # offered is counted per queue only: an agent's row has no figure there ("—", saying why), never 0
+        for metric in ("offered", "abandoned", "callbacks_booked", "ivr_sessions"):
+            none = alice_row.locator(f"td[data-metric={metric}]")
+            await expect(none).to_have_text("—")
+            await expect(none).to_have_attribute("title", re.compile("^Counted per queue only"))
+        await expect(alice_row.locator("td[data-metric=handled]")).not_to_have_attribute("title", re.compile("."))
+        await expect(page.locator("[data-sub=volume]")).to_contain_text("handled only")
+        await page.screenshot(path=str(shots / "reports-by-agent.png"), full_page=True)
+        async with page.expect_download() as info:
+            await page.click("[data-testid=reports-csv]")
+        agent_rows = list(csv.DictReader(io.StringIO(Path(await (await info.value).path()).read_text("utf-8"))))
+        assert {(r["offered"], r["ivr_sessions"]) for r in agent_rows} == {("", "")}
+        assert sum(int(r["handled"]) for r in agent_rows if r["key"] == "alice") == 3
 
         # the flow's paths: the caller's steps and where they hung up, as the endpoint has them
         await page.fill("[data-testid=flow-name]", "default")

@@ -181,6 +181,11 @@ async def test_a_call_answered_after_25_s_is_outside_a_20_s_service_level(
     assert row["ivr_sessions"] == 1 and row["ivr_contained"] == 0  # it asked for an agent
     by_agent = await totals_when(node, carol, lambda r: r["totals"], **{"from": day, "to": day, "by": "agent"})
     assert total(by_agent, "alice")["handled"] == 1 and total(by_agent, "alice")["service_level"] == 0.0
+    assert total(by_agent, "alice")["offered"] is None  # offered is counted per queue only: no agent has a figure
+    status, text, _ = await get(node, carol, "/api/reports", format="csv", **{"from": day, "to": day, "by": "agent"})
+    header, *rows = list(csv.reader(io.StringIO(text)))
+    alice = dict(zip(header, next(r for r in rows if r[0] == "alice"), strict=True))
+    assert status == 200 and (alice["offered"], alice["ivr_sessions"], alice["handled"]) == ("", "", "1")
     # the flow's path: where callers went from the greeting, and that this one asked for an agent at 'billing'
     status, paths, _ = await get(node, carol, "/api/reports/flows/default", **{"from": day, "to": day})
     assert status == 200 and paths["flow"] == "default"

@@ -331,6 +331,12 @@ def test_error_codes_and_fields(tmp_path: Path) -> None:
             "start: p\nnodes:\n  p:\n    type: say\n    prompt: [{play: x.flac}]\n    next: p\n",
             "5: node 'p': audio file 'x.flac' must be a .wav, .mp3 or .ogg file",
         ),
+        # a node name in another script: Hebrew letters are letters, but not the Latin ones a node name takes
+        (
+            "start: a\nnodes:\n  a: {type: goto, flow: x}\n  תפריט: {type: hangup}\n",
+            "4: node 'תפריט': node names use Latin letters (A-Z, a-z), digits, _ and -, and start with a "
+            "Latin letter or _",
+        ),
         # goto syntax
         (
             "start: g\nnodes:\n  g: {type: goto, flow: 'a#b#c'}\n",

@@ -115,6 +115,23 @@ def test_the_metrics_divide_only_where_there_is_something() -> None:
     assert report_point({"closed": 3}, by_disposition=True) == {"closed": 3}
 
 
+def test_by_agent_the_metrics_no_agent_has_are_none_not_zero() -> None:
+    """Offered, abandoned, callbacks booked and IVR sessions are counted per queue only: an agent's row has no
+    figure for them (a 0 beside their handled contacts would say they were offered nothing)."""
+    counters = {"handled": 5, "in_sl": 5, "wait_ms": 10_000, "callbacks_reached": 1, "escalations": 1}
+    by_queue, by_agent = report_point(counters), report_point(counters, by_agent=True)
+    assert {k for k, v in by_agent.items() if by_queue[k] != v} == {
+        "offered",
+        "abandoned",
+        "callbacks_booked",
+        "ivr_sessions",
+        "ivr_contained",
+    }
+    assert [by_agent[k] for k in ("offered", "abandoned", "abandoned_wait_ms_avg", "callbacks_booked")] == [None] * 4
+    assert [by_agent[k] for k in ("ivr_sessions", "ivr_contained")] == [None, None]
+    assert (by_agent["handled"], by_agent["service_level"], by_agent["callbacks_reached"]) == (5, 1.0, 1)
+
+
 def test_a_replayed_timeline_has_the_queue_and_agent_of_each_moment() -> None:
     events = [
         {"id": f"{T}-0", "type": "opened", "ts": T, "customer_id": "x"},

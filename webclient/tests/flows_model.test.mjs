@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  START, debounce, diffLines, divergence, draftOf, edgeKey, errorText, lineAt, lineSpan, lineStarts, newestId,
-  nodeAtLine, pathCounts, pathEdges, replaySummary,
+  START, debounce, diffLines, divergence, draftOf, edgeCountLabels, edgeKey, errorText, flowNameProblem, lineAt,
+  lineSpan, lineStarts, newestId, nodeAtLine, pathCounts, pathEdges, refusalText, replaySummary, starterFlow,
 } from '../static/admin/flows_model.js';
 
 const TEXT = 'start: hello\nnodes:\n  hello:\n    type: say\n    next: menu\n  menu:\n    type: menu\n';
@@ -98,4 +98,42 @@ test('debounce runs once after a burst, and cancel drops it', () => {
   f(4);
   f.cancel();
   assert.equal(pending.size, 0);
+});
+
+test('path counts on edges: a node pair joined by two transitions shows its count once, for both', () => {
+  const keys = [edgeKey(START, 'menu'), edgeKey('menu', 'billing'), edgeKey('menu', 'support'), edgeKey('menu', 'billing')];
+  const edges = new Map([[edgeKey(START, 'menu'), 12], [edgeKey('menu', 'billing'), 12]]);
+  assert.deepEqual(edgeCountLabels(keys, edges), [
+    { count: 12, text: '12×', routes: 1, first: true },
+    { count: 12, text: '12× (both routes)', routes: 2, first: true },
+    { count: 0, text: '', routes: 1, first: true },
+    { count: 12, text: '', routes: 2, first: false },
+  ]);
+  const three = [edgeKey('a', 'b'), edgeKey('a', 'b'), edgeKey('a', 'b')];
+  assert.equal(edgeCountLabels(three, new Map([[edgeKey('a', 'b'), 1500]]))[0].text, '1,500× (all 3 routes)');
+  assert.deepEqual(edgeCountLabels(three, null).map((x) => x.text), ['', '', '']);
+});
+
+test('a new flow name follows the server rule; the starter text names it', () => {
+  assert.equal(flowNameProblem('after_hours-2'), null);
+  assert.equal(flowNameProblem(''), 'Give the flow a name.');
+  assert.match(flowNameProblem('two words'), /Latin letters/);
+  assert.match(flowNameProblem('תפריט'), /Latin letters/);
+  assert.equal(flowNameProblem('x'.repeat(64)), null);
+  assert.match(flowNameProblem('x'.repeat(65)), /at most 64 characters \(this one has 65\)/);
+  assert.equal(flowNameProblem('sales', ['default', 'sales']), 'There is a flow named sales already.');
+  const text = starterFlow('sales', 'support');
+  assert.match(text, /^# sales: a new flow/);
+  assert.match(text, /queue: support/);
+  assert.match(starterFlow('sales'), /type: hangup/);
+});
+
+test('a refused validation reads in words: too large, empty, or the message', () => {
+  const big = 'x'.repeat(280 * 1024);
+  assert.equal(refusalText({ code: 'frame_too_large', message: 'body is over 278528 bytes' }, big),
+    'This flow is too large: 280 KB, the limit is 256 KB.');
+  assert.equal(refusalText({ code: 'bad_request', field: 'yaml', message: "'yaml' is over 262144 characters" }, 'x'.repeat(262145)),
+    'This flow is too large: 257 KB, the limit is 256 KB.');
+  assert.equal(refusalText({ code: 'bad_request', field: 'yaml', message: "'yaml' is required text" }, ''), 'The flow is empty.');
+  assert.equal(refusalText({ message: 'not signed in' }, 'a: 1'), 'Not signed in.');
 });

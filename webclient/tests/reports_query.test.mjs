@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  METRICS, PRESETS, ahtMs, fmtMs, fmtRatio, intervalLabel, isEmptyReport, presetOf, rangeProblem, readQuery, reportQuery,
-  metricGroups, sumPoints, todayIn, topKeys, weightedPoints,
+  ahtMs, fmtMetric, fmtMs, fmtRatio, hasFigures, intervalLabel, isEmptyReport, metricGroups, METRICS, noFigureWhy, presetOf,
+  PRESETS, rangeProblem, rankMetric, readQuery, reportQuery, sumPoints, todayIn, topKeys, weightedPoints,
 } from '../static/supervisor/reports_query.js';
 
 test("today is the center's date in its time zone, whatever this browser's own", () => {
@@ -112,4 +112,23 @@ test("the totals table's headers: each metric's group once over its consecutive 
   for (const [name, label, kind, short, group] of METRICS) {
     assert.ok(label && short && group && ['count', 'ms', 'ratio'].includes(kind), name);
   }
+});
+
+test('by agent, the metrics counted per queue only have no figure and say why; agents rank by handled', () => {
+  assert.match(noFigureWhy('agent', 'offered'), /^Counted per queue only/);
+  for (const name of ['abandoned', 'callbacks_booked', 'ivr_sessions', 'ivr_contained']) assert.notEqual(noFigureWhy('agent', name), '');
+  assert.equal(noFigureWhy('agent', 'handled'), '');
+  assert.equal(noFigureWhy('queue', 'offered'), '');
+  assert.equal(rankMetric('agent'), 'handled');
+  assert.equal(rankMetric('queue'), 'offered');
+  const series = [{ key: 'alice', points: [{ offered: null, handled: 3 }, { offered: null, handled: 0 }] }];
+  assert.equal(hasFigures(series, 'offered'), false);
+  assert.equal(hasFigures(series, 'handled'), true);
+  assert.equal(fmtMetric('count', null), '—');
+});
+
+test('the IVR column names what it counts: calls through the voice flow, not chat-bot sessions', () => {
+  const [, label, , short, group] = METRICS.find(([name]) => name === 'ivr_sessions');
+  assert.equal(`${group} ${short}`, 'IVR Calls');
+  assert.match(label, /^IVR calls: calls that ran the voice flow \(chats through a bot flow are not counted\)$/);
 });

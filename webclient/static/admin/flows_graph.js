@@ -4,7 +4,7 @@
 // have data, how many sessions took each transition and how many hung up at each node. A path (a test run's
 // steps, a replayed session) is drawn over it.
 
-import { START, edgeKey, pathEdges } from './flows_model.js';
+import { START, edgeCountLabels, edgeKey, pathEdges } from './flows_model.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const NODE_W = 150;
@@ -107,6 +107,17 @@ function clip(s, n) {
   return t.length > n ? `${t.slice(0, n - 1)}…` : t;
 }
 
+/** No graph for the editor's text (it was refused unread): `why` in its place, no old picture. */
+export function clearGraph(why) {
+  gr.graph = null;
+  gr.svg = null;
+  const p = document.createElement('p');
+  p.className = 'fe-muted fe-small fe-graph-empty';
+  p.dataset.testid = 'graph-empty';
+  p.textContent = why;
+  gr.host.replaceChildren(p);
+}
+
 export function graphNode(id) {
   return gr.graph ? gr.graph.nodes.find((n) => n.id === id) || null : null;
 }
@@ -148,14 +159,24 @@ function paintCounts() {
   if (!gr.svg) return;
   const c = gr.counts;
   const max = c ? Math.max(1, ...c.edges.values()) : 1;
-  for (const g of gr.svg.querySelectorAll('.fg-edge')) {
-    const n = c ? c.edges.get(g.dataset.key) || 0 : 0;
+  const groups = [...gr.svg.querySelectorAll('.fg-edge')];
+  // a node pair's count once, on the first of its edges: the reports do not say which transition was taken
+  const labels = edgeCountLabels(groups.map((g) => g.dataset.key), c ? c.edges : null);
+  groups.forEach((g, i) => {
+    const { count: n, text, routes, first } = labels[i];
     const t = g.querySelector('.fg-count');
-    t.textContent = n ? `${n.toLocaleString('en-US')}×` : '';
-    t.dataset.count = c ? String(n) : '';
-    g.querySelector('path').style.strokeWidth = c && n ? String(1.5 + (4 * n) / max) : '';
+    t.textContent = c ? text : '';
+    t.dataset.count = c && first ? String(n) : '';
+    const shared = Boolean(c) && routes > 1 && n > 0;
+    const tip = g.querySelector('title') || el('title', {}, g);
+    tip.textContent = shared
+      ? `${n.toLocaleString('en-US')}× from ${g.dataset.from} to ${g.dataset.to} by any of its ${routes} transitions: the reports count from node to node, not which transition was taken`
+      : '';
+    // one pair's count is not each edge's: its edges are drawn alike (fg-shared), never each as thick as the pair
+    g.querySelector('path').style.strokeWidth = c && n && !shared ? String(1.5 + (4 * n) / max) : '';
+    g.classList.toggle('fg-shared', shared);
     g.classList.toggle('fg-unused', Boolean(c) && !n);
-  }
+  });
   for (const node of gr.svg.querySelectorAll('.fg-node')) {
     const h = c ? c.hangups.get(node.dataset.node) || 0 : 0;
     const badge = node.querySelector('.fg-hangups');

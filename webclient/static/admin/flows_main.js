@@ -15,9 +15,10 @@ import { S } from '../desk/state.js';
 import { endSession, forgetSession, resumeSession, sessionHooks } from '../desk/auth.js';
 import { renderLoginForm, showLoginView, submitLogin } from '../desk/login_view.js';
 import { F, call, dirty, flowPath } from './flows_state.js';
-import { debounce, draftOf, newestId, nodeAtLine, pathCounts } from './flows_model.js';
+import { debounce, draftOf, newestId, nodeAtLine, pathCounts, refusalText } from './flows_model.js';
 import { cursorLine, initEditor, loadHighlighter, markNode, renderErrorList, selectLines, setText, showErrors, text } from './flows_editor.js';
-import { drawGraph, graphNode, initGraph, loadLayout, selectNode, showCounts } from './flows_graph.js';
+import { clearGraph, drawGraph, graphNode, initGraph, loadLayout, selectNode, showCounts } from './flows_graph.js';
+import { hideMissing, initNewFlow, renderNewFlow, showMissing } from './flows_new.js';
 import { drawDiff, initVersions, renderVersions } from './flows_versions.js';
 import { initTest, renderTestWhat, testVersionChanged } from './flows_test.js';
 import { initReplay, replayVersionChanged } from './flows_replay.js';
@@ -69,9 +70,21 @@ async function loadFlows() {
   if (!r.ok) { status(r.body.message, true); return; }
   F.flows = r.body.flows || [];
   renderList();
+  renderNewFlow();
   const wanted = new URLSearchParams(location.search).get('flow');
+  // a flow the address names that is not there is said so, never replaced by another flow
+  if (wanted && !F.flows.some((f) => f.name === wanted)) { showMissing(wanted); return; }
   const first = F.flows.find((f) => f.name === wanted) || F.flows[0];
   if (first) await openFlow(first.name);
+}
+
+/** A new flow was saved (flows_new.js): list it and open it, its address in the bar. */
+async function created(name) {
+  const list = await call('/api/admin/flows');
+  if (list.ok) { F.flows = list.body.flows || []; renderList(); }
+  history.replaceState(null, '', `/admin/flows?flow=${encodeURIComponent(name)}`);
+  await openFlow(name);
+  if (F.name === name) status(`Created the flow ${name} with a starter text as its first version (not live until it is published).`);
 }
 
 function renderList() {
@@ -111,6 +124,7 @@ async function openFlow(name, versionId = null) {
   F.name = name;
   F.flow = r.body;
   renderList();
+  hideMissing();
   $('fe-pick').hidden = true;
   $('fe-flow').hidden = false;
   $('fe-flow-title').textContent = name;
@@ -179,13 +193,23 @@ async function validate(value) {
   const mine = F.validating;
   const r = await call('/api/admin/flows/validate', { method: 'POST', body: { yaml: value } });
   if (mine !== F.validating) return; // a newer edit's answer counts
-  if (!r.ok) { $('fe-valid').textContent = `— ${r.body.message}`; return; }
+  if (!r.ok) { refused(r.body, value); return; }
   setErrors(r.body.errors || []);
   if (r.body.graph) {
     F.graph = r.body.graph;
     drawGraph(F.graph);
     onCursor(cursorLine());
   }
+}
+
+/** The text was not even checked (too large, empty): none of the last text's problems or graph stay shown. */
+function refused(body, value) {
+  const why = refusalText(body, value);
+  setErrors([{ code: body.code || 'refused', message: why }]);
+  $('fe-valid').textContent = `— ${why}`;
+  F.graph = null;
+  clearGraph(`No graph: ${why.charAt(0).toLowerCase()}${why.slice(1)}`);
+  markNode(null, null);
 }
 
 function setErrors(errors) {
@@ -234,7 +258,8 @@ async function save(e) {
   }
   if (!r.ok) {
     if (Array.isArray(r.body.errors)) setErrors(r.body.errors);
-    status(`Not saved: ${r.body.message}`, true);
+    else if (r.status === 400 && (r.body.field === 'yaml' || r.body.code === 'frame_too_large')) refused(r.body, yaml);
+    status(`Not saved: ${Array.isArray(r.body.errors) ? r.body.message : refusalText(r.body, yaml)}`, true);
     return;
   }
   F.openId = r.body.id;
@@ -325,6 +350,7 @@ function wire() {
   initVersions({ open: (id) => openVersion(id), publish });
   initTest();
   initReplay();
+  initNewFlow({ created });
   initTabs();
   $('fe-save').addEventListener('submit', save);
   $('fe-publish').addEventListener('click', () => publish(F.openId));

@@ -160,3 +160,70 @@ export function debounce(fn, ms, timers = globalThis) {
   wrapped.cancel = () => { timers.clearTimeout(timer); timer = null; };
   return wrapped;
 }
+
+/** The path counts laid on the drawn edges (`keys`: their edge keys in drawing order; `edges`: pathCounts().edges).
+ * The reports count node to node, not which transition was taken: where several transitions join the same two
+ * nodes (a menu choice and the fallback), the pair's count is shown once, on the first of them, saying it is all
+ * of theirs, and the others show none. Per edge: {count (the pair's), text, routes (edges of the pair), first}. */
+export function edgeCountLabels(keys, edges) {
+  const routes = new Map();
+  for (const k of keys) routes.set(k, (routes.get(k) || 0) + 1);
+  const labelled = new Set();
+  return keys.map((k) => {
+    const count = (edges && edges.get(k)) || 0;
+    const n = routes.get(k);
+    const first = !labelled.has(k);
+    labelled.add(k);
+    let text = '';
+    if (count && first) text = n > 1 ? `${count.toLocaleString('en-US')}× (${n === 2 ? 'both' : `all ${n}`} routes)` : `${count.toLocaleString('en-US')}×`;
+    return { count, text, routes: n, first };
+  });
+}
+
+export const FLOW_NAME_MAX = 64;
+
+/** What is wrong with a new flow's name, in words, or null: the server's rule (gateway/flows/versions.py
+ * check_name): letters A-Z a-z, digits, _ and -, 1 to 64 of them; and not a flow that exists. */
+export function flowNameProblem(name, existing = []) {
+  const n = String(name || '');
+  if (!n.trim()) return 'Give the flow a name.';
+  if (n.length > FLOW_NAME_MAX) return `A flow name is at most ${FLOW_NAME_MAX} characters (this one has ${n.length}).`;
+  if (!/^[A-Za-z0-9_-]+$/.test(n)) return 'A flow name uses Latin letters (A-Z, a-z), digits, _ and - only (no spaces).';
+  if (existing.includes(n)) return `There is a flow named ${n} already.`;
+  return null;
+}
+
+/** A new flow's first text: a greeting, then the conversation goes to `queue` (an existing queue), or, with no
+ * queue, a goodbye. It loads as it is (the editor shows its graph at once) and is there to be changed. */
+export function starterFlow(name, queue = null) {
+  const end = queue
+    ? ['  agents:', '    type: queue', `    queue: ${queue}`, '    prompt: "Connecting you to an agent."']
+    : ['  agents:', '    type: hangup', '    prompt: "Goodbye."'];
+  return [
+    `# ${name}: a new flow. Change it, save a version, then publish it (README, "Writing a flow").`,
+    `description: ${name}`,
+    'start: welcome',
+    'nodes:',
+    '  welcome:',
+    '    type: say',
+    '    prompt: "Hello, thank you for contacting us."',
+    '    next: agents',
+    ...end,
+    '',
+  ].join('\n');
+}
+
+export const FLOW_MAX_BYTES = 256 * 1024; // gateway/flows/versions.py MAX_FLOW_BYTES
+
+/** A refused validate / save ({code, field, message} of the problem JSON) in words about the editor's `text`:
+ * too large (the text over the flow limit, or the request body over the gateway's), empty, or the message. */
+export function refusalText(body, text) {
+  const b = body || {};
+  const message = String(b.message || 'The gateway refused the text.');
+  const bytes = new TextEncoder().encode(String(text || '')).length;
+  if (b.code === 'frame_too_large' || (b.field === 'yaml' && / is over /.test(message)) || bytes > FLOW_MAX_BYTES) {
+    return `This flow is too large: ${Math.ceil(bytes / 1024).toLocaleString('en-US')} KB, the limit is ${FLOW_MAX_BYTES / 1024} KB.`;
+  }
+  if (b.field === 'yaml' && / is required/.test(message)) return 'The flow is empty.';
+  return `${message.charAt(0).toUpperCase()}${message.slice(1)}.`.replace(/\.\.$/, '.');
+}

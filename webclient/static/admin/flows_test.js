@@ -49,6 +49,7 @@ export function renderTestWhat() {
   $('fe-test-what').textContent = F.openId
     ? `Runs ${F.name} version ${F.openId} (${live ? 'live' : 'not live'}) as a test: nothing reaches agents' queues or reports.`
     : '';
+  $('fe-test-why').hidden = F.admin; // a supervisor reads flows only: the buttons say why they are off
   $('fe-test-start').disabled = !F.openId || !F.admin;
   $('fe-call-start').disabled = !F.openId || !F.admin || !canCall();
 }

@@ -2,7 +2,7 @@
 // UMD build, deferred before this module, and it sets globalThis.Chart). Each canvas keeps one chart, replaced when
 // the report changes. No animation: a report is read, not watched, and a test sees the finished drawing.
 
-import { ahtMs, fmtMs, fmtRatio, intervalLabel, starts, sumPoints, topKeys, weightedPoints } from './reports_query.js';
+import { ahtMs, fmtMs, fmtRatio, hasFigures, intervalLabel, rankMetric, starts, sumPoints, topKeys, weightedPoints } from './reports_query.js';
 
 const Chart = globalThis.Chart;
 
@@ -79,14 +79,15 @@ export function drawMetrics(report, canvases) {
       labels,
       datasets: [
         // offered drawn wide under a dashed handled: when every contact was handled the two still both show
-        line('Offered', sumPoints(series, 'offered'), 0, false, true),
+        // by agent there are no offered or abandoned figures (counted per queue only): no line, not a line at 0
+        ...(hasFigures(series, 'offered') ? [line('Offered', sumPoints(series, 'offered'), 0, false, true)] : []),
         line('Handled', sumPoints(series, 'handled'), 2, true),
-        line('Abandoned', sumPoints(series, 'abandoned'), 1),
+        ...(hasFigures(series, 'abandoned') ? [line('Abandoned', sumPoints(series, 'abandoned'), 1)] : []),
       ],
     },
     options: options({ y: COUNT }),
   });
-  const keys = topKeys(report.totals, 'offered', MAX_LINES);
+  const keys = topKeys(report.totals, rankMetric(report.by), MAX_LINES);
   const byKey = new Map(series.map((s) => [s.key, s]));
   draw(canvases.service_level, {
     type: 'line',
@@ -109,7 +110,7 @@ export function drawMetrics(report, canvases) {
   });
   const all = across(report);
   return {
-    volume: `(${all})`,
+    volume: hasFigures(series, 'offered') ? `(${all})` : `(${all}; handled only: offered and abandoned are counted per queue)`,
     service_level: `(answered within ${report.sl_threshold_s} s; ${across(report, keys)})`,
     speed: `(${all}, weighted by contacts handled)`,
   };

@@ -107,9 +107,28 @@ export const METRICS = [
   ['callbacks_reached', 'Callbacks reached', 'count', 'Reached', 'Callbacks'],
   ['callbacks_unreachable', 'Callbacks unreachable', 'count', 'Not reached', 'Callbacks'],
   ['escalations', 'Escalations chat → voice', 'count', 'Chat → voice', 'Escalated'],
-  ['ivr_sessions', 'IVR sessions', 'count', 'Sessions', 'IVR'],
-  ['ivr_contained', 'IVR contained', 'count', 'Contained', 'IVR'],
+  ['ivr_sessions', 'IVR calls: calls that ran the voice flow (chats through a bot flow are not counted)', 'count', 'Calls', 'IVR'],
+  ['ivr_contained', 'IVR contained: calls that ended without waiting for an agent', 'count', 'Contained', 'IVR'],
 ];
+
+/** The metrics counted per queue only (gateway/ops/rollup_rules.py NOT_BY_AGENT): by agent the report has no
+ * figure for them (null), shown "—" with this reason in its title, never 0. */
+export const NOT_BY_AGENT = new Set(['offered', 'abandoned', 'abandoned_wait_ms_avg', 'callbacks_booked', 'ivr_sessions', 'ivr_contained']);
+
+/** Why a cell of a report `by` has no figure for `metric`, or '' (then "—" means nothing to count or divide). */
+export function noFigureWhy(by, metric) {
+  return by === 'agent' && NOT_BY_AGENT.has(metric)
+    ? 'Counted per queue only: a contact is offered, abandoned, booked a callback or ran the voice flow before any agent had it. See the report by queue.'
+    : '';
+}
+
+/** The metric that ranks a report's keys (busiest first): offered, or by agent (who have none) handled. */
+export const rankMetric = (by) => (by === 'agent' ? 'handled' : 'offered');
+
+/** Whether any point of `series` has a figure for `metric` (by agent, offered and abandoned have none). */
+export function hasFigures(series, metric) {
+  return (series || []).some((s) => s.points.some((p) => isNum(p[metric])));
+}
 
 /** The metrics' groups in table order: [{group, span}] (a header over `span` consecutive columns). */
 export function metricGroups(metrics = METRICS) {

@@ -3,7 +3,7 @@
 // name and raw value (data-metric, data-value) beside the text people read.
 
 import { h } from '../desk/dom.js';
-import { METRICS, fmtMetric, metricGroups } from './reports_query.js';
+import { METRICS, fmtMetric, metricGroups, noFigureWhy, rankMetric } from './reports_query.js';
 
 const KEY_HEADER = { queue: 'Queue', agent: 'Agent', disposition: 'Disposition' };
 
@@ -11,8 +11,10 @@ function head(...labels) {
   return h('thead', null, h('tr', null, ...labels.map((l) => h('th', { scope: 'col' }, l))));
 }
 
-function cell(metric, kind, value) {
-  return h('td', { 'data-metric': metric, 'data-value': value == null ? '' : String(value) }, fmtMetric(kind, value));
+function cell(metric, kind, value, why = '') {
+  const attrs = { 'data-metric': metric, 'data-value': value == null ? '' : String(value) };
+  if (value == null && why) attrs.title = why; // "—": no figure exists for this key, not zero
+  return h('td', attrs, fmtMetric(kind, value));
 }
 
 /** A key that may wrap after each - _ . and @ (a queue's or an agent's id: up to 40 characters without a space),
@@ -39,7 +41,8 @@ export function renderTotals(table, report) {
     renderDispositions(table, report);
     return;
   }
-  const rows = [...report.totals].sort((a, b) => (b.offered || 0) - (a.offered || 0) || String(a.key).localeCompare(b.key));
+  const rank = rankMetric(report.by);
+  const rows = [...report.totals].sort((a, b) => (b[rank] || 0) - (a[rank] || 0) || String(a.key).localeCompare(b.key));
   const heads = METRICS.map(([name, label, , short]) => (name === 'service_level'
     ? metricHead(`SL ≤ ${report.sl_threshold_s} s`, `${label}: the share answered within ${report.sl_threshold_s} s`)
     : metricHead(short, label)));
@@ -50,7 +53,7 @@ export function renderTotals(table, report) {
       h('tr', null, h('th', { scope: 'col', rowSpan: 2 }, KEY_HEADER[report.by] || 'Key'),
         ...metricGroups().map(({ group, span }) => h('th', { scope: 'colgroup', colSpan: span, class: 'rp-group' }, group))),
       h('tr', null, ...heads)),
-    h('tbody', null, ...rows.map((t) => row(t.key, ...METRICS.map(([name, , kind]) => cell(name, kind, t[name]))))),
+    h('tbody', null, ...rows.map((t) => row(t.key, ...METRICS.map(([name, , kind]) => cell(name, kind, t[name], noFigureWhy(report.by, name)))))),
   );
 }
 
