@@ -49,6 +49,7 @@ export function buildDom() {
     typingText: $('.typing-text'),
     form: $('.composer'),
     input: $('[data-testid=cg-input]'),
+    limit: $('[data-testid=cg-limit]'),
     send: $('[data-testid=cg-send]'),
     call: $('[data-testid=cg-call]'),
     callbar: $('[data-testid=cg-callbar]'),
