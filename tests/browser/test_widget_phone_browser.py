@@ -1,8 +1,9 @@
 """The widget on a phone, in real Chromium (tests/support's demo shop, the one-tag embed): the open panel covers the
 screen in portrait (375x667) and in landscape (667x375) and is modal there (aria-modal, Tab goes round inside it,
 never on to the hidden page behind), floating and not modal on a larger screen (Tab goes on to the page). In
-landscape the head, call bar and composer are compact so the conversation keeps room for several lines. Set
-CG_SCREENSHOTS to a folder to keep the screenshots."""
+landscape the head, call bar and composer are compact so the conversation keeps room for several lines. The
+launcher's text (an admin may write 40 characters) is shown whole. Set CG_SCREENSHOTS to a folder to keep the
+screenshots."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
+from gateway.contact.widget_settings import WidgetSettings
 from tests.browser.test_call_browser import call_into_ivr
 from tests.browser.test_chat_browser import shots_dir
 from tests.support.servers import Node
@@ -151,6 +153,32 @@ async def test_in_landscape_the_panel_is_full_screen_and_the_conversation_keeps_
         assert chat["listHeight"] >= 9 * chat["lineHeight"], chat  # several messages readable
         assert call["listHeight"] >= 6 * call["lineHeight"], call  # with the call bar and its captions
         assert keypad["listHeight"] >= 2 * keypad["lineHeight"], keypad  # the keypad open: still some
+        assert errors == []
+    finally:
+        await ctx.close()
+
+
+async def test_a_long_launcher_text_is_shown_whole_on_a_phone(browser: Browser, node: Node, tmp_path: Path) -> None:
+    """Old code: "Chat with us 😀 right n…" (one line, cut with an ellipsis at 220 px)."""
+    words = "Chat with us 😀 right now, we're online!"
+    assert len(words) <= 40
+    await node.services.widget.put(WidgetSettings(launcher_text=words))
+    errors: list[str] = []
+    ctx, page = await phone(browser, PHONE, errors)
+    try:
+        await page.goto(node.url + "/")
+        label = page.get_by_test_id("cg-launcher-text")
+        await expect(label).to_have_text(words)
+        await page.screenshot(path=str(shots_dir(tmp_path) / "phone-launcher-text.png"))
+        fit = await page.evaluate("""() => {
+          const root = document.querySelector('#cg-widget').shadowRoot;
+          const el = root.querySelector('[data-testid=cg-launcher-text]');
+          const r = el.getBoundingClientRect(), l = root.querySelector('.launcher').getBoundingClientRect();
+          return { whole: el.scrollWidth <= el.clientWidth && el.scrollHeight <= el.clientHeight,
+                   inside: r.left >= 0 && r.right <= innerWidth && r.top >= 0 && r.bottom <= innerHeight,
+                   clear: r.right <= l.left || r.left >= l.right };
+        }""")
+        assert fit == {"whole": True, "inside": True, "clear": True}, fit
         assert errors == []
     finally:
         await ctx.close()
