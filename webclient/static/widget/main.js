@@ -33,7 +33,7 @@
 import { DRAFT_KEY, OPEN_KEY, TOKEN_KEY } from './config.js';
 import { W, bubbles, loadState, resolved, saveNow, saveTimer } from './state.js';
 import { autoGrow, buildDom, close, open, renderStatus, ui } from './panel.js';
-import { callState, callStats, onPageHide } from './callbar.js';
+import { callState, callStats, onBeforeUnload, onPageHide } from './callbar.js';
 import { captionsState } from './captions.js';
 import { clearHistory, handleEvent, renderPending } from './timeline.js';
 import { ringTone } from './callback.js';
@@ -69,6 +69,7 @@ function boot() {
     sock.dropOffline();
     renderStatus();
   });
+  window.addEventListener('beforeunload', onBeforeUnload);
   window.addEventListener('pagehide', () => {
     onPageHide();
     if (saveTimer) saveNow();
