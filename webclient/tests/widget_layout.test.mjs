@@ -16,16 +16,18 @@ test('Tab goes round inside a modal panel: from the last to the first, Shift+Tab
   assert.equal(tabTarget(0, -1, false), -1);
 });
 
-test('full screen on a phone in either orientation and in a short window, floating otherwise', () => {
+test('full screen on a phone in either orientation, floating otherwise (a short desktop window too)', () => {
   const win = (width, height) => ({
     matchMedia: (query) => {
       assert.equal(query, FULL_SCREEN_MEDIA);
-      return { matches: width <= 480 || height <= 500 };
+      return { matches: width <= 480 || (height <= 500 && width <= 950) };
     },
   });
   assert.equal(currentLayout(win(375, 667)), 'full');
   assert.equal(currentLayout(win(667, 375)), 'full');
   assert.equal(currentLayout(win(1280, 800)), 'float');
   assert.equal(currentLayout(win(800, 600)), 'float');
+  assert.equal(currentLayout(win(932, 430)), 'full');    // a large phone in landscape
+  assert.equal(currentLayout(win(1280, 480)), 'float');  // a desktop window made short
   assert.equal(currentLayout({}), 'float');   // no matchMedia
 });

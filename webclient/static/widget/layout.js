@@ -1,9 +1,9 @@
 // The panel's two layouts: floating over the page (the page stays visible and usable beside it) and full screen on
-// a phone or a short window (portrait up to 480 px wide, landscape up to 500 px high), where the page behind is
-// hidden: there the panel is modal (aria-modal, and Tab goes round inside it instead of on to the hidden page).
+// a phone (portrait up to 480 px wide; landscape up to 500 px high and 950 wide: a desktop window that short stays
+// floating, the page beside it), where the page behind is hidden: there the panel is modal (aria-modal, and Tab goes round inside it instead of on to the hidden page).
 // The CSS reads the layout from the root's data-layout (widget.css), so this query is the only place it is decided.
 
-export const FULL_SCREEN_MEDIA = '(max-width: 480px), (max-height: 500px)';
+export const FULL_SCREEN_MEDIA = '(max-width: 480px), (max-height: 500px) and (max-width: 950px)';
 
 /** The layout for this window: 'full' or 'float' (a browser without matchMedia: floating, as before). */
 export function currentLayout(win) {
