@@ -97,7 +97,7 @@ export function buildDom() {
       submit();
     }
   });
-  ui.input.addEventListener('input', () => { autoGrow(); onDraftInput(); });
+  ui.input.addEventListener('input', () => { onDraftInput(); autoGrow(); });   // the length note first: the box fits what is left
   ui.call.addEventListener('click', () => { startCall(); });
   ui.hangup.addEventListener('click', hangUp);
   ui.mute.addEventListener('click', toggleMute);
