@@ -158,18 +158,22 @@ async def test_in_landscape_the_panel_is_full_screen_and_the_conversation_keeps_
         await ctx.close()
 
 
-async def test_a_long_launcher_text_is_shown_whole_on_a_phone(browser: Browser, node: Node, tmp_path: Path) -> None:
-    """Old code: "Chat with us 😀 right n…" (one line, cut with an ellipsis at 220 px)."""
+@pytest.mark.parametrize("language", ["en", "ar"])
+async def test_a_long_launcher_text_is_shown_whole_on_a_phone(
+    browser: Browser, node: Node, tmp_path: Path, language: str
+) -> None:
+    """Old code: "Chat with us 😀 right n…" (one line, cut with an ellipsis at 220 px); in an Arabic widget (the
+    launcher on the left) the English text was placed from the right edge, over the launcher."""
     words = "Chat with us 😀 right now, we're online!"
     assert len(words) <= 40
-    await node.services.widget.put(WidgetSettings(launcher_text=words))
+    await node.services.widget.put(WidgetSettings(launcher_text=words, language=language))
     errors: list[str] = []
     ctx, page = await phone(browser, PHONE, errors)
     try:
         await page.goto(node.url + "/")
         label = page.get_by_test_id("cg-launcher-text")
         await expect(label).to_have_text(words)
-        await page.screenshot(path=str(shots_dir(tmp_path) / "phone-launcher-text.png"))
+        await page.screenshot(path=str(shots_dir(tmp_path) / f"phone-launcher-text-{language}.png"))
         fit = await page.evaluate("""() => {
           const root = document.querySelector('#cg-widget').shadowRoot;
           const el = root.querySelector('[data-testid=cg-launcher-text]');
@@ -179,6 +183,8 @@ async def test_a_long_launcher_text_is_shown_whole_on_a_phone(browser: Browser, 
                    clear: r.right <= l.left || r.left >= l.right };
         }""")
         assert fit == {"whole": True, "inside": True, "clear": True}, fit
+        await page.get_by_test_id("cg-launcher-text").click()  # a click on the text opens the chat too
+        await expect(page.get_by_test_id("cg-panel")).to_be_visible()
         assert errors == []
     finally:
         await ctx.close()
