@@ -27,7 +27,7 @@ from gateway.contact.attachment_files import ID_RE, META, THUMB, AttachmentFiles
 from gateway.contact.conversations import Conversations, Stored
 from gateway.contact.images import BadImage, inspect_image
 from gateway.contact.routing import now_ms
-from gateway.contact.sniff import SNIFF_BYTES, MediaType, display_name, sniff
+from gateway.contact.sniff import SNIFF_BYTES, MediaType, claimed_type, display_name, sniff
 from gateway.errors import BadRequest, Conflict, NotFound
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import Author, ConversationState, EventType
@@ -97,6 +97,13 @@ class Attachments:
             raise too_large(self.max_bytes)
         media_type = sniff(data[:SNIFF_BYTES])
         if media_type is None:
+            claimed = claimed_type(raw_name)
+            if claimed is not None:  # "fake.pdf" holding a web page: its name is not the problem, its content is
+                raise BadRequest(
+                    f"the file is not a valid {claimed.label} (its content is something else)",
+                    field="file",
+                    code=ErrorCode.BAD_FIELD,
+                )
             raise BadRequest(
                 "only images (PNG, JPEG, WebP, GIF) and PDF files can be sent", field="file", code=ErrorCode.BAD_FIELD
             )

@@ -30,6 +30,23 @@ class MediaType(StrEnum):
     def extension(self) -> str:
         return {"image/jpeg": ".jpg", "application/pdf": ".pdf"}.get(self.value, "." + self.value.split("/")[1])
 
+    @property
+    def label(self) -> str:
+        """What a person calls it: "PDF", "PNG image"."""
+        return {"image/jpeg": "JPEG image", "image/webp": "WebP image", "application/pdf": "PDF"}.get(
+            self.value, self.value.split("/")[1].upper() + " image"
+        )
+
+
+_EXTENSIONS = {".png": MediaType.PNG, ".jpg": MediaType.JPEG, ".jpeg": MediaType.JPEG, ".webp": MediaType.WEBP}
+_EXTENSIONS |= {".gif": MediaType.GIF, ".pdf": MediaType.PDF}
+
+
+def claimed_type(name: str) -> MediaType | None:
+    """The type a file's name claims by its extension (only to word a refusal: the content decides)."""
+    ext = name.rsplit(".", 1)[-1].lower().strip() if "." in name else ""
+    return _EXTENSIONS.get("." + ext)
+
 
 def sniff(head: bytes) -> MediaType | None:
     """The type the content's magic bytes say, or None for anything not taken."""

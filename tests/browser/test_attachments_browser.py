@@ -211,7 +211,7 @@ async def test_a_file_lying_about_its_type_is_refused_in_both_apps(browser: Brow
     await agent.set_input_files("[data-testid=attach-input]", payload("report.pdf", "application/pdf", files.EXE))
     line = agent.locator("[data-testid=timeline] [data-testid=upload][data-status=failed]")
     await expect(line).to_contain_text("report.pdf was not sent")
-    await expect(line).to_contain_text("only images (PNG, JPEG, WebP, GIF) and PDF files")
+    await expect(line).to_contain_text("the file is not a valid PDF (its content is something else).")
     await shoot(customer, "widget-refused")
     await shoot(agent, "desk-refused")
     cid = await customer.evaluate("window.ContactGateway.state().conversation_id")

@@ -7,10 +7,11 @@ node whose welcome does not list the call.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Dialog, expect
 
 from gateway.protocol.states import CallEndReason, CallStatus
 from tests.browser.test_call_browser import call_into_ivr, call_state, eventually, open_widget
@@ -78,6 +79,39 @@ async def test_an_ended_frame_for_a_lost_node_offers_to_call_again(mic_browser: 
         second = await call_state(page)
         assert second["id"] != first["id"] and second["id"] in node.services.calls.calls
         await expect(again).to_be_hidden()
+        assert errors == []
+    finally:
+        await ctx.close()
+
+
+async def test_leaving_the_page_during_a_call_asks_first_and_not_after_it(mic_browser: Browser, node: Node) -> None:
+    """A call cannot follow the customer to the next page: before, a click on another link ended it at once
+    ("Caller hung up"), and the customer could not rejoin. Now the browser asks; staying keeps the call."""
+    ctx = await mic_browser.new_context()
+    errors: list[str] = []
+    try:
+        page = await open_widget(ctx, node, errors)
+        asked: list[str] = []
+
+        async def stay(dialog: Dialog) -> None:
+            asked.append(dialog.type)
+            await dialog.dismiss()
+
+        page.on("dialog", stay)
+        bar, call = await call_into_ivr(page)
+        await page.close(run_before_unload=True)
+        await eventually(lambda: asyncio.sleep(0, asked), bool, "the browser asks before leaving")
+        assert asked == ["beforeunload"]
+        assert not page.is_closed()
+        await page.wait_for_timeout(500)
+        assert (await call_state(page))["status"] == CallStatus.IVR  # stayed: the call goes on
+        await expect(bar).to_have_attribute("data-status", CallStatus.IVR)
+
+        await page.click("[data-testid=cg-hangup]")
+        await expect(bar).to_have_attribute("data-status", CallStatus.ENDED)
+        await page.close(run_before_unload=True)  # no call: it just closes
+        await eventually(lambda: asyncio.sleep(0, page.is_closed()), bool, "the page closed")
+        assert asked == ["beforeunload"]
         assert errors == []
     finally:
         await ctx.close()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, expect
@@ -14,6 +16,11 @@ from tests.support.clients import Agent
 from tests.support.servers import Node, free_port, start_node
 
 pytestmark = pytest.mark.browser
+
+
+def shots_dir(tmp_path: Path) -> Path:
+    """Where a test keeps its screenshots: CG_SCREENSHOTS when set (to look at them), else the test's own folder."""
+    return Path(os.environ.get("CG_SCREENSHOTS", tmp_path))
 
 
 async def agent_login(page: Page, node: Node, agent_id: str) -> None:
@@ -238,3 +245,47 @@ async def test_a_returning_customer_sees_how_many_agent_messages_came_while_they
     finally:
         await ctx.close()
         await agent.close()
+
+
+async def test_a_message_over_the_limit_stays_in_the_box_with_the_reason_and_is_never_sent(
+    browser: Browser, node: Node, tmp_path: Path
+) -> None:
+    """Old code: 4500 characters were sent, failed as "Not delivered" and the box was emptied: the text was lost.
+    Characters are counted as the gateway counts them (code points): 3990 emoji are 7980 UTF-16 units, and go."""
+    ctx = await browser.new_context()
+    try:
+        page = await ctx.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        await page.goto(node.url + "/")
+        await page.click("[data-testid=cg-launcher]")
+        await expect(page.locator("[data-testid=cg-status]")).to_contain_text("We typically reply")
+        box, note = page.locator("[data-testid=cg-input]"), page.locator("[data-testid=cg-limit]")
+        await box.fill("x" * 3000)
+        await expect(note).to_be_hidden()
+        await box.fill("x" * 3600)
+        await expect(note).to_have_text("3600 / 4000 characters")
+        await box.fill("x" * 4500)
+        await expect(note).to_have_text(
+            "Your message is 4500 characters; the limit is 4000 — shorten it or send it in parts."
+        )
+        await page.click("[data-testid=cg-send]")
+        await expect(note).to_have_attribute("role", "alert")
+        await expect(box).to_have_value("x" * 4500)  # kept, to shorten or split
+        await expect(box).to_have_attribute("aria-invalid", "true")
+        await box.press("Enter")
+        await expect(box).to_have_value("x" * 4500)
+        await expect(page.locator(".cg-msg[data-author=customer]")).to_have_count(0)
+        assert await page.evaluate("window.ContactGateway.state().outbox") == 0
+        await page.screenshot(path=str(shots_dir(tmp_path) / "widget-over-the-limit.png"))
+
+        await box.fill("😀" * 3990)
+        await expect(note).to_have_text("3990 / 4000 characters")
+        await page.click("[data-testid=cg-send]")
+        sent = page.locator(".cg-msg[data-author=customer]")
+        await expect(sent).to_have_attribute("data-status", "sent")
+        await expect(box).to_have_value("")
+        await expect(note).to_be_hidden()
+        assert errors == []
+    finally:
+        await ctx.close()

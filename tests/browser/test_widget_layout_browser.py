@@ -117,6 +117,11 @@ async def test_an_arabic_or_hebrew_widget_reads_right_to_left_and_an_english_mes
         assert g["hostDir"] is None and g["bodyDirection"] == "ltr", g  # the host page is not the widget's
         assert mirrored(g), g
         assert g["mineDirection"] == "ltr", g  # "?" at its end, not at its start
+        # the widget's own English counter reads in its own direction: "3700 / 4000 characters", not reordered
+        await page.get_by_test_id("cg-input").fill("x" * 3700)
+        note = page.get_by_test_id("cg-limit")
+        await expect(note).to_have_text("3700 / 4000 characters")
+        assert await note.evaluate("(el) => getComputedStyle(el).direction") == "ltr"
     finally:
         await page.context.close()
 

@@ -123,9 +123,27 @@ async def test_attachments_both_ways_live_in_history_and_downloaded_by_both_part
 
 async def test_files_that_lie_about_their_type_are_refused_and_nothing_is_kept(clients: Clients, node: Node) -> None:
     cust, alice, cid = await chatting(clients)
-    for data, name in ((HTML, "cat.png"), (EXE, "invoice.pdf"), (FAKE_PNG, "photo.png"), (b"GIF89a" + HTML, "a.gif")):
+    said = []
+    for data, name in (
+        (HTML, "cat.png"),
+        (EXE, "invoice.pdf"),
+        (HTML, "fake.PDF"),
+        (HTML, "notes.docx"),
+        (FAKE_PNG, "photo.png"),
+        (b"GIF89a" + HTML, "a.gif"),
+    ):
         status, body, _ = await upload(node, cust.token, data, name)
         assert status == 400 and body["field"] == "file", (name, body)
+        said.append(body["message"])
+    # a name that claims a type the content is not: the content is wrong, not the kind of file
+    assert said == [
+        "the file is not a valid PNG image (its content is something else)",
+        "the file is not a valid PDF (its content is something else)",
+        "the file is not a valid PDF (its content is something else)",
+        "only images (PNG, JPEG, WebP, GIF) and PDF files can be sent",
+        "the file is not a valid PNG image",
+        "the image is 8508x28516 pixels, over the 40-megapixel limit",  # GIF's size field read from "<!do..."
+    ]
     status, body, _ = await upload(node, alice.token, EXE, "tool.jpg", conversation_id=cid)
     assert status == 400 and body["field"] == "file"
     await cust.say("still here")

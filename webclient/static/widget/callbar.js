@@ -127,6 +127,14 @@ export function callState() {
   };
 }
 
+/** About to leave the page (a link, a reload, the tab closed) while a call is live: the call cannot follow to the
+ * next page and ends, so the browser asks first ("Leave site?"). */
+export function onBeforeUnload(e) {
+  if (!callLive(W.call)) return;
+  e.preventDefault();
+  e.returnValue = '';   // older browsers ask only when this is set
+}
+
 /** Leaving the page: tell the gateway now (the socket dies with the page) and free the microphone. */
 export function onPageHide() {
   const c = W.call;

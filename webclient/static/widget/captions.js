@@ -27,6 +27,7 @@ export function onCaption(f) {
   ui.captions.append(lineEl(line));
   while (ui.captions.childElementCount > CC.lines.length) ui.captions.firstElementChild.remove();
   renderCaptions();
+  ui.captions.scrollTop = ui.captions.scrollHeight;   // the latest line in view where the box is short (landscape)
 }
 
 /** An agent came on the line: what the IVR and the queue said before ("Connecting you to your agent.") is over. */

@@ -1,12 +1,13 @@
 // Chat: the agent's typing indicator, our typing frames, and sending a message through the outbox.
 
-import { MAX_DRAFT_CHARS, MAX_FRAME_BYTES, MAX_TEXT_CHARS } from '../shared/protocol.js';
+import { MAX_DRAFT_CHARS, MAX_FRAME_BYTES } from '../shared/protocol.js';
 import { DRAFT_KEY, TEXT, TYPING_IDLE, TYPING_SHOW, TYPING_THROTTLE } from './config.js';
 import { sessionSet } from './storage.js';
 import { W, saveNow } from './state.js';
-import { autoGrow, scrollToBottom, setFlash, ui } from './panel.js';
-import { byteLength, clip, codePoints } from '../shared/text.js';
-import { markFailed, renderPending } from './timeline.js';
+import { autoGrow, scrollToBottom, ui } from './panel.js';
+import { byteLength, clip } from '../shared/text.js';
+import { lengthNote } from './length.js';
+import { renderPending } from './timeline.js';
 import { newClientId } from '../shared/ids.js';
 import { sock } from './connection.js';
 
@@ -35,6 +36,7 @@ let typingIdle = null;
 
 export function onDraftInput() {
   const text = ui.input.value;
+  renderLimit(false);
   sessionSet(DRAFT_KEY, text); // a reload (or a crash of the tab's page) does not lose a half-typed message
   if (!text.trim()) { stopTyping(); return; }
   typingDirty = true;
@@ -78,24 +80,44 @@ function stopTyping() {
 export function submit() {
   const text = ui.input.value;
   if (!text.trim()) return;
+  const frame = { type: 'message', client_id: newClientId('m-'), text };
+  if (lengthNote(text).over || byteLength(JSON.stringify(frame)) > MAX_FRAME_BYTES) {
+    // The gateway would refuse it: say so here and keep what the customer wrote in the box to shorten or split.
+    renderLimit(true);
+    ui.input.focus();
+    return;
+  }
   stopTyping();
   ui.input.value = '';
   sessionSet(DRAFT_KEY, '');
+  renderLimit(false);
   autoGrow();
-  const entry = { client_id: newClientId('m-'), text, ts: Date.now() };
-  const frame = { type: 'message', client_id: entry.client_id, text };
-  const tooLong = codePoints(text) > MAX_TEXT_CHARS || byteLength(JSON.stringify(frame)) > MAX_FRAME_BYTES;
+  const entry = { client_id: frame.client_id, text, ts: Date.now() };
   renderPending(entry);
   scrollToBottom(true);
-  if (tooLong) {
-    // The gateway would refuse it anyway; fail it here so it never sits in the outbox.
-    markFailed(entry.client_id, TEXT.tooLong);
-    setFlash(TEXT.tooLong);
-    return;
-  }
   W.outbox.push(entry);
   saveNow();
   if (sock.ready) sendFrame(frame);
+}
+
+/** The note above the message box: a counter near the limit, the reason over it (an alert when a send was refused). */
+export function renderLimit(refused) {
+  const note = lengthNote(ui.input.value);
+  const text = note.text || (refused ? TEXT.tooLong : '');
+  const over = note.over || refused;
+  ui.limit.hidden = !text;
+  ui.limit.dataset.over = over ? 'true' : 'false';
+  if (refused) ui.limit.textContent = '';   // the same words again are announced again
+  ui.limit.textContent = text;
+  if (refused) ui.limit.setAttribute('role', 'alert');
+  else if (!over) ui.limit.removeAttribute('role');
+  if (over) {
+    ui.input.setAttribute('aria-invalid', 'true');
+    ui.input.setAttribute('aria-describedby', 'cg-limit');
+  } else {
+    ui.input.removeAttribute('aria-invalid');
+    ui.input.removeAttribute('aria-describedby');
+  }
 }
 
 export function sendFrame(obj) {

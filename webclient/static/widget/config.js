@@ -1,6 +1,5 @@
 // The widget's settings: where the gateway is (the script tag), storage keys, timings, and every sentence shown.
 
-import { MAX_TEXT_CHARS } from '../shared/protocol.js';
 import { callTimeText } from '../shared/text.js';
 
 // ------------------------------------------------------------ configuration
@@ -53,7 +52,7 @@ export const TEXT = {
   closedLine: 'This conversation was closed',
   newConversation: 'New conversation',
   typing: (name) => `${name || 'Agent'} is typing…`,
-  tooLong: `Message is too long (at most ${MAX_TEXT_CHARS} characters)`,
+  tooLong: 'Your message is too long to send — shorten it or send it in parts.',   // over the frame's bytes (rare)
   rateLimited: (s) => `Sending shortly (${s >= 120 ? `${Math.ceil(s / 60)} min` : `${s} s`})…`,   // over the message limit: resent by itself
   storeUnavailable: 'Sending shortly…',   // the gateway's store was down for a moment: resent by itself
   callStarted: 'Call started',

@@ -24,7 +24,7 @@
  * These modules are joined into the one classic script served at /widget.js (webclient/joiner.py): the
  * modules in import order in one function scope, widget.css inlined. Modules: config, storage, state,
  * template, panel, appearance (the admin's title, colours, greeting; the direction, from direction.js), timeline,
- * chat, attach, callback, call,
+ * chat (and length: a message's limit), attach, callback, call,
  * callbar, captions (and caption_text), connection,
  * rating (satisfaction question), tools (emoji picker, transcript download); the socket, ids, text, links, emoji,
  * transcript, upload and WebRTC helpers come from ../shared/.
@@ -33,13 +33,14 @@
 import { DRAFT_KEY, OPEN_KEY, TOKEN_KEY } from './config.js';
 import { W, bubbles, loadState, resolved, saveNow, saveTimer } from './state.js';
 import { autoGrow, buildDom, close, open, renderStatus, ui } from './panel.js';
-import { callState, callStats, onPageHide } from './callbar.js';
+import { callState, callStats, onBeforeUnload, onPageHide } from './callbar.js';
 import { captionsState } from './captions.js';
 import { clearHistory, handleEvent, renderPending } from './timeline.js';
 import { ringTone } from './callback.js';
 import { sessionGet, store } from './storage.js';
 import { sock } from './connection.js';
 import { mountAttach } from './attach.js';
+import { renderLimit } from './chat.js';
 import { applyDirection } from './appearance.js';
 
 // ------------------------------------------------------------ boot
@@ -56,7 +57,7 @@ function boot() {
   }
   W.outbox = W.outbox.filter((e) => !resolved.has(e.client_id));
   const draft = sessionGet(DRAFT_KEY);
-  if (draft) { ui.input.value = draft; autoGrow(); } // the message being written before a reload
+  if (draft) { ui.input.value = draft; autoGrow(); renderLimit(false); } // the message being written before a reload
   renderStatus();
   if (sessionGet(OPEN_KEY) === '1') open();
 
@@ -68,6 +69,7 @@ function boot() {
     sock.dropOffline();
     renderStatus();
   });
+  window.addEventListener('beforeunload', onBeforeUnload);
   window.addEventListener('pagehide', () => {
     onPageHide();
     if (saveTimer) saveNow();

@@ -11,6 +11,7 @@ import { onDraftInput, submit } from './chat.js';
 import { sessionSet } from './storage.js';
 import { sock } from './connection.js';
 import { setupTools } from './tools.js';
+import { FULL_SCREEN_MEDIA, currentLayout, tabTarget } from './layout.js';
 
 export const ui = {};   // the widget's elements, once mounted (buildDom); ui.root is the shadow root
 
@@ -49,6 +50,7 @@ export function buildDom() {
     typingText: $('.typing-text'),
     form: $('.composer'),
     input: $('[data-testid=cg-input]'),
+    limit: $('[data-testid=cg-limit]'),
     send: $('[data-testid=cg-send]'),
     call: $('[data-testid=cg-call]'),
     callbar: $('[data-testid=cg-callbar]'),
@@ -85,7 +87,9 @@ export function buildDom() {
   ui.close.addEventListener('click', () => close(true));
   ui.panel.addEventListener('keydown', (e) => {
     if (e.key === 'Escape') { e.preventDefault(); close(true); }
+    else if (e.key === 'Tab' && modal()) trapTab(e);
   });
+  watchLayout(host);
   ui.form.addEventListener('submit', (e) => { e.preventDefault(); submit(); });
   ui.input.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
@@ -93,7 +97,7 @@ export function buildDom() {
       submit();
     }
   });
-  ui.input.addEventListener('input', () => { autoGrow(); onDraftInput(); });
+  ui.input.addEventListener('input', () => { onDraftInput(); autoGrow(); });   // the length note first: the box fits what is left
   ui.call.addEventListener('click', () => { startCall(); });
   ui.hangup.addEventListener('click', hangUp);
   ui.mute.addEventListener('click', toggleMute);
@@ -113,6 +117,50 @@ export function buildDom() {
   });
   setupTools();
   document.body.appendChild(host);
+}
+
+// ------------------------------------------------------------ layout: floating, or full screen and modal
+
+/** The panel's layout follows the window (layout.js): a phone turned, a window resized. While it is full screen
+ * and open, focus that lands on the hidden page behind it comes back into the panel. */
+function watchLayout(host) {
+  applyLayout();
+  try {
+    window.matchMedia(FULL_SCREEN_MEDIA).addEventListener('change', applyLayout);
+  } catch (_) { /* no matchMedia: always floating */ }
+  document.addEventListener('focusin', (e) => {
+    if (modal() && e.target !== host) focusInPanel(false);
+  });
+}
+
+function applyLayout() {
+  const full = currentLayout(window) === 'full';
+  ui.root.querySelector('.root').dataset.layout = full ? 'full' : 'float';
+  ui.panel.setAttribute('aria-modal', full && W.isOpen ? 'true' : 'false');
+}
+
+/** The panel covers the page (open, full screen): the page behind is out of reach. */
+function modal() {
+  return W.isOpen && ui.root.querySelector('.root').dataset.layout === 'full';
+}
+
+function tabbable() {
+  return Array.from(ui.panel.querySelectorAll('a[href], button, textarea, input, select, [tabindex]')).filter((el) =>
+    !el.disabled && el.tabIndex >= 0 && el.getClientRects().length > 0);
+}
+
+function focusInPanel(back) {
+  const items = tabbable();
+  const at = tabTarget(items.length, -1, back);
+  if (at >= 0) items[at].focus();
+}
+
+function trapTab(e) {
+  const items = tabbable();
+  const at = tabTarget(items.length, items.indexOf(ui.root.activeElement), e.shiftKey);
+  if (at < 0) return;
+  e.preventDefault();
+  items[at].focus();
 }
 
 const INPUT_MAX = 140;   // px: the message box grows with its text up to this (then it scrolls)...
@@ -138,6 +186,7 @@ export function open() {
   ui.panel.hidden = false;
   ui.launcher.setAttribute('aria-expanded', 'true');
   ui.launcher.setAttribute('aria-label', 'Close chat');
+  applyLayout();
   W.unread = 0;
   renderBadge();
   if (W.lastEventId) { W.seenId = W.lastEventId; saveSoon(); } // read now, also for the next visit
@@ -153,6 +202,7 @@ export function close(returnFocus) {
   ui.panel.hidden = true;
   ui.launcher.setAttribute('aria-expanded', 'false');
   ui.launcher.setAttribute('aria-label', 'Open chat');
+  applyLayout();
   sessionSet(OPEN_KEY, '0');
   if (returnFocus) ui.launcher.focus();
 }

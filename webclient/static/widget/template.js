@@ -79,6 +79,7 @@ export const TEMPLATE = `
     <div class="messages" data-testid="cg-messages" role="log" aria-live="polite" aria-label="Conversation"></div>
   </div>
   <div class="typing" data-testid="cg-typing" aria-live="polite" hidden><span class="dots" aria-hidden="true"><i></i><i></i><i></i></span><span class="typing-text"></span></div>
+  <p class="limit" id="cg-limit" data-testid="cg-limit" dir="auto" hidden></p>
   <form class="composer" novalidate>
     <button class="attach" type="button" data-testid="cg-attach" aria-label="Attach an image or a PDF" title="Attach a file">${ICON_CLIP}</button>
     <input type="file" data-testid="cg-file" tabindex="-1" aria-hidden="true" hidden multiple>
