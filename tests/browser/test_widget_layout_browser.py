@@ -126,6 +126,22 @@ async def test_an_arabic_or_hebrew_widget_reads_right_to_left_and_an_english_mes
         await page.context.close()
 
 
+async def test_the_built_in_english_greeting_reads_left_to_right_in_an_arabic_widget(
+    browser: Browser, site: str, node: Node
+) -> None:
+    """No greeting of the admin's: the widget's own "Hi there!" keeps its "!" at its end in a mirrored widget."""
+    await node.services.widget.put(WidgetSettings(language="ar"))
+    page, g = await open_and_say(browser, site + "/page", "ar", "hello")
+    try:
+        assert g["dir"] == "rtl", g
+        direction = await page.evaluate(
+            "() => getComputedStyle(document.querySelector('#cg-widget').shadowRoot.querySelector('.intro')).direction"
+        )
+        assert direction == "ltr"
+    finally:
+        await page.context.close()
+
+
 @pytest.mark.parametrize(("path", "locale"), [("/page?lang=ar", "ar"), ("/page", "ar"), ("/page?lang=he", "he-IL")])
 async def test_an_english_widget_stays_left_to_right_on_an_arabic_page_and_an_arabic_message_reads_right_to_left(
     browser: Browser, site: str, path: str, locale: str

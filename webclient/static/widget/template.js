@@ -75,7 +75,7 @@ export const TEMPLATE = `
     <button type="button" class="cb-cancel" data-testid="cg-callback-cancel">Cancel</button>
   </div>
   <div class="scroll" tabindex="0">
-    <div class="intro"><strong>Hi there!</strong>Ask us anything — a member of our team will reply right here.</div>
+    <div class="intro" dir="auto"><strong>Hi there!</strong>Ask us anything — a member of our team will reply right here.</div>
     <div class="messages" data-testid="cg-messages" role="log" aria-live="polite" aria-label="Conversation"></div>
   </div>
   <div class="typing" data-testid="cg-typing" aria-live="polite" hidden><span class="dots" aria-hidden="true"><i></i><i></i><i></i></span><span class="typing-text"></span></div>
