@@ -2,16 +2,11 @@
 
 import { S, nameOf, ui } from './state.js';
 import { cmpId } from '../shared/ids.js';
-import { fmtClock, fmtFull, h } from './dom.js';
+import { fmtClock, fmtFull, h, partNodes } from './dom.js';
 import { setLinkedText } from '../shared/links.js';
 import { traceSessions, traceSummary } from './ivr_trace.js';
 import { attachmentItem } from './attach.js';
 import { authorName, metaLine, plain, systemText } from './event_text.js';
-
-/** A line's parts as nodes: our words as text, what someone typed or named in a <bdi> (event_text.js). */
-function partNodes(parts) {
-  return parts.map((p) => (typeof p === 'string' ? p : h('bdi', { text: p.user })));
-}
 
 // ------------------------------------------------------------ rendering: timeline
 

@@ -4,50 +4,41 @@ import { ENDED_REASON, TEXT } from './config.js';
 import { P, desk, ui } from './state.js';
 import { callTimeText } from '../../shared/text.js';
 import { canControl, closeTransferPanel, targetText, transferKind } from './transfer.js';
-import { live, stopRinging, stopTickingIfIdle } from './ringing.js';
+import { giveFocusBack, live, stopRinging, stopTickingIfIdle } from './ringing.js';
+import { ringPath } from './ring_path.js';
+import { plain } from '../event_text.js';
+import { partNodes } from '../dom.js';
 
 // ------------------------------------------------------------ rendering
 
-/** What the caller did before ringing us: the IVR steps of the current call, then the queue. */
+/** What the caller did before ringing us (ring_path.js), from the conversation's events the desk holds. */
 function ivrPath(conversationId) {
   const conv = desk.conversation(conversationId);
   if (!conv) return [];
   const events = Array.from(conv.events.values()).sort((a, b) => (a.ts || 0) - (b.ts || 0));
-  let steps = [];
-  for (const ev of events) {
-    if (ev.type === 'call_started') steps = [];
-    if (ev.type !== 'ivr') continue;
-    const detail = ev.detail == null ? '' : String(ev.detail);
-    if (ev.kind === 'choice') {
-      steps = steps.filter((st) => st.node !== ev.node); // the choice says what the keys meant
-      steps.push({ node: ev.node, text: `Chose ${detail}` });
-    } else if (ev.kind === 'input' && ev.node) {
-      steps.push({ node: ev.node, text: `${ev.node}: ${detail}` });
-    } else if (ev.kind === 'queue') {
-      steps.push({ node: ev.node, text: `Queue: ${detail}` });
-    }
-  }
-  steps = steps.map((st) => st.text);
-  const last = conv.summary && conv.summary.last_text;
-  if (last) steps.push(`Last message: “${last.length > 80 ? last.slice(0, 79) + '…' : last}”`);
-  return steps;
+  return ringPath(events, conv.summary);
 }
 
 export function renderBanner() {
   if (!ui.banner) return;
   // the call bar says "Connecting…" (also for an answered callback, accepted at once unless that failed)
   const accepting = !!P.ring && ((live(P.call) && P.call.id === P.ring.callId) || (P.ring.auto && !P.ring.error));
+  const focused = ui.banner.contains(document.activeElement);
   ui.banner.hidden = !P.ring || accepting;
-  if (!P.ring || accepting) return;
+  if (!P.ring || accepting) {
+    if (focused) giveFocusBack();
+    return;
+  }
   ui.banner.dataset.callId = P.ring.callId;
   ui.banner.dataset.conversationId = P.ring.conversationId || '';
   ui.banner.dataset.consult = String(P.ring.consult);
   if (ui.ringTitle) ui.ringTitle.textContent = P.ring.consult ? TEXT.consultRing : TEXT.incoming;
   ui.ringWho.textContent = P.ring.consult ? `Consultation from ${P.ring.fromName}` : desk.label(P.ring.conversationId);
-  const steps = P.ring.consult ? ['The caller is on hold while you talk'] : ivrPath(P.ring.conversationId);
-  ui.ringPath.replaceChildren(...steps.map((s) => {
+  const steps = P.ring.consult ? [['The caller is on hold while you talk']] : ivrPath(P.ring.conversationId);
+  ui.ringPath.replaceChildren(...steps.map((parts) => {
     const li = document.createElement('li');
-    li.textContent = s;
+    li.append(...partNodes(parts));
+    li.title = plain(parts); // (a long one is cut with an ellipsis)
     return li;
   }));
   ui.ringPath.hidden = steps.length === 0;
