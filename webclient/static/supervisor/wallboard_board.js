@@ -2,7 +2,7 @@
 // stay), and a tick every second moves the durations on from the frame's times.
 
 import {
-  CALL_WORDS, STATE_WORDS, centerClock, duration, expected, handleTime, oldestWait, serviceLevel, skew, todayZone,
+  CALL_WORDS, centerClock, duration, expected, handleTime, oldestWait, serviceLevel, skew, stateText, todayZone,
 } from './wallboard_format.js';
 
 const W = { frame: null, skew: 0, onMonitor: () => {}, monitoring: () => null };
@@ -149,7 +149,7 @@ function renderAgents(frame) {
     set(cell(tr, 'agent'), a.name);
     const state = cell(tr, 'state');
     state.dataset.state = a.state;
-    set(state, STATE_WORDS[a.state] + (a.away_reason ? ` (${a.away_reason})` : ''));
+    set(state, stateText(a.state, a.away_reason));
     since(cell(tr, 'for'), a.since || null);
     set(cell(tr, 'conversations'), `${a.conversations} / ${a.capacity}`);
     const call = a.call ? `${CALL_WORDS[a.call.status] || a.call.status}` : '—';
