@@ -277,24 +277,47 @@ def agents_center(now: int) -> dict[str, Any]:
     agents: list[tuple[str, dict[str, str], int, int]] = [
         (
             "max",
-            {"name": LONG_AGENT, "status": "available", "capacity": "3", "skills": "", "activity": "on_call",
-             "activity_since": str(now - 754_000)},
+            {
+                "name": LONG_AGENT,
+                "status": "available",
+                "capacity": "3",
+                "skills": "",
+                "activity": "on_call",
+                "activity_since": str(now - 754_000),
+            },
             2,
             1,
         ),
         *(
             (
                 f"a{n}",
-                {"name": f"{LONG_AGENT[: 30 + n]}", "status": "away", "away_reason": reason, "capacity": "3",
-                 "skills": "", "status_since": str(now - 3_725_000)},
+                {
+                    "name": f"{LONG_AGENT[: 30 + n]}",
+                    "status": "away",
+                    "away_reason": reason,
+                    "capacity": "3",
+                    "skills": "",
+                    "status_since": str(now - 3_725_000),
+                },
                 n % 3,
                 1,
             )
             for n, reason in enumerate(reasons)
         ),
     ]
-    calls = [("k1", {"conversation_id": "c1", "agent_id": "max", "status": "connected", "started_ms": str(now - 800_000),
-                     "queued_ms": str(now - 790_000), "answered_ms": str(now - 754_000)})]
+    calls = [
+        (
+            "k1",
+            {
+                "conversation_id": "c1",
+                "agent_id": "max",
+                "status": "connected",
+                "started_ms": str(now - 800_000),
+                "queued_ms": str(now - 790_000),
+                "answered_ms": str(now - 754_000),
+            },
+        )
+    ]
     facts = Facts(
         now=now,
         waiting=[],
@@ -348,7 +371,9 @@ async def test_the_wallboards_agents_table_fits_with_a_long_name(
         await expect(away).to_have_text("Away — lost the connection during a call")
         for large in (False, True):
             sizes = await no_sideways_scroll(page, "wb-agents")
-            await page.screenshot(path=str(shots(tmp_path) / f"wallboard-agents-{width}{'-large' if large else ''}.png"))
+            await page.screenshot(
+                path=str(shots(tmp_path) / f"wallboard-agents-{width}{'-large' if large else ''}.png")
+            )
             assert sizes["scroll"] <= sizes["client"], f"large={large}: {sizes}"
             assert sizes["page"] <= sizes["viewport"], f"large={large}: {sizes}"
             await page.click("[data-testid=wb-large]")
