@@ -6,7 +6,7 @@ import { callTimeText } from '../../shared/text.js';
 import { canControl, closeTransferPanel, targetText, transferKind } from './transfer.js';
 import { giveFocusBack, live, stopRinging, stopTickingIfIdle } from './ringing.js';
 import { ringPath } from './ring_path.js';
-import { plain } from '../event_text.js';
+import { line, plain, user } from '../event_text.js';
 import { partNodes } from '../dom.js';
 
 // ------------------------------------------------------------ rendering
@@ -33,7 +33,8 @@ export function renderBanner() {
   ui.banner.dataset.conversationId = P.ring.conversationId || '';
   ui.banner.dataset.consult = String(P.ring.consult);
   if (ui.ringTitle) ui.ringTitle.textContent = P.ring.consult ? TEXT.consultRing : TEXT.incoming;
-  ui.ringWho.textContent = P.ring.consult ? `Consultation from ${P.ring.fromName}` : desk.label(P.ring.conversationId);
+  ui.ringWho.replaceChildren(...partNodes(P.ring.consult ? line`Consultation from ${user(P.ring.fromName)}`
+    : [user(desk.label(P.ring.conversationId))]));
   const steps = P.ring.consult ? [['The caller is on hold while you talk']] : ivrPath(P.ring.conversationId);
   ui.ringPath.replaceChildren(...steps.map((parts) => {
     const li = document.createElement('li');
@@ -56,15 +57,15 @@ function callStatusText(c) {
   if (c.phase === 'hanging_up') return c.hangupSent ? TEXT.hangingUp : TEXT.hangingUpOffline;
   if (c.role === 'consultant') {
     if (c.phase !== 'answered' || c.status !== 'connected') return TEXT.consultConnecting;
-    return c.reconnecting ? TEXT.reconnecting : `Consultation with ${c.fromName || 'a colleague'}`;
+    return c.reconnecting ? TEXT.reconnecting : line`Consultation with ${user(c.fromName || 'a colleague')}`;
   }
   if (c.phase !== 'answered' || c.status !== 'connected') return TEXT.connecting;
   if (c.reconnecting) return TEXT.reconnecting;
-  if (c.transfer) return `Transferring to ${targetText(c.transfer)}…`;
+  if (c.transfer) return line`Transferring to ${user(targetText(c.transfer))}…`;
   if (c.consult) {
-    const who = c.consult.agentId || 'a colleague';
-    if (c.consult.state === 'completing') return `Handing the caller over to ${who}…`;
-    return c.consult.state === 'connected' ? `Consulting ${who}` : `Consulting ${who}…`;
+    const who = user(c.consult.agentId || 'a colleague');
+    if (c.consult.state === 'completing') return line`Handing the caller over to ${who}…`;
+    return c.consult.state === 'connected' ? line`Consulting ${who}` : line`Consulting ${who}…`;
   }
   return c.held ? TEXT.held : TEXT.connected;
 }
@@ -72,12 +73,12 @@ function callStatusText(c) {
 function callHintText(c) {
   if (c.phase !== 'answered' || c.phase === 'hanging_up') return '';
   if (c.role === 'consultant') {
-    return c.status === 'connected' ? `The caller is on hold. ${c.fromName || 'Your colleague'} may hand the call over to you.` : '';
+    return c.status === 'connected' ? line`The caller is on hold. ${user(c.fromName || 'Your colleague')} may hand the call over to you.` : '';
   }
   if (c.consult) {
     if (c.consult.state === 'connected') return 'The caller hears music and cannot hear you.';
     if (c.consult.state === 'completing') return '';
-    return `Ringing ${c.consult.agentId || 'your colleague'} — the caller hears music.`;
+    return line`Ringing ${user(c.consult.agentId || 'your colleague')} — the caller hears music.`;
   }
   if (c.transfer) return 'The caller hears: “Please hold while I transfer your call.”';
   return '';
@@ -119,10 +120,12 @@ function renderBar() {
   ui.who.textContent = convId && !consultant ? desk.label(convId) : '';
   ui.who.dataset.conversationId = convId && !consultant ? convId : '';
   if (live(c)) {
-    ui.status.textContent = callStatusText(c);
+    // names in them isolated (<bdi>): an override in a colleague's name stays in the name
+    const status = callStatusText(c);
+    ui.status.replaceChildren(...partNodes(typeof status === 'string' ? [status] : status));
     const hint = callHintText(c);
-    ui.hint.hidden = !hint;
-    ui.hint.textContent = hint;
+    ui.hint.hidden = !hint.length;
+    ui.hint.replaceChildren(...partNodes(typeof hint === 'string' ? [hint] : hint));
   } else if (P.wrap) {
     let why = ENDED_REASON[P.wrap.reason] || 'Call ended';
     if (P.wrap.reason === 'transferred' && P.wrap.to) why = `Transferred to ${P.wrap.to}`;
