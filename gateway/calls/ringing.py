@@ -187,7 +187,9 @@ class Ringing:
             )
             return
         log.info("agent %s missed the call (%s)", agent_id, reason, extra={"conversation_id": call.conversation_id})
-        await self.presence.set_status(agent_id, AgentStatus.AWAY, "missed_call")  # not offered it again
+        # not offered it again; the wallboard says which ("Away — declined a call")
+        away = "declined_call" if reason == "declined" else "missed_call"
+        await self.presence.set_status(agent_id, AgentStatus.AWAY, away)
         await self.presence.release_activity(agent_id, self.node_id, AgentActivity.NONE)
         await self.conversations.record(
             call.conversation_id, EventType.CALL_MISSED, {"call_id": call.id, "agent_id": agent_id, "reason": reason}

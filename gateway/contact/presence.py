@@ -139,7 +139,7 @@ class Presence:
         return str(info["name"])
 
     async def set_status(self, agent_id: str, status: AgentStatus, reason: str = "") -> None:
-        """Available or away (``reason``: why, e.g. "break", or "missed_call" when the gateway sets it)."""
+        """Available or away (``reason``: why, e.g. "break", or "missed_call" / "declined_call" when the gateway sets it)."""
         previous = await self.store.agent_field(agent_id, "status")
         mapping = {"status": str(status), "away_reason": reason if status == AgentStatus.AWAY else ""}
         if (previous or "") != status:  # since when (the supervisors' wallboard shows it)

@@ -62,7 +62,11 @@ async def test_an_agent_sees_the_customers_previous_conversation_opens_it_and_fi
     await expect(tl.locator(".tl-item[data-type=message][data-author=customer]")).to_have_text(re.compile("Trondheim"))
     await expect(tl.locator(".tl-item[data-type=message][data-author=agent]")).to_have_text(re.compile("courier"))
     await expect(tl.locator(".tl-item[data-type=closed]")).to_contain_text("follow-up")
-    await expect(view.locator("[data-testid=history-meta]")).to_contain_text("closed · follow-up")
+    await expect(view.locator("[data-testid=history-meta]")).to_contain_text(
+        "closed · follow-up · agent Alice Smith · c"
+    )
+    # the agent's name isolated (<bdi>): a right-to-left override in a name stays in it (s29ut C1)
+    await expect(view.locator("[data-testid=history-meta] bdi")).to_have_text("Alice Smith")
     await page.keyboard.press("Escape")
     await expect(view).to_be_hidden()
 

@@ -217,6 +217,8 @@ async def test_warm_transfer_declined_cancelled_then_completed_gives_the_colleag
             await expect(banner).to_have_attribute("data-consult", "true")
             await expect(bob.locator("[data-testid=cg-ring-title]")).to_have_text("Consultation request")
             await expect(bob.locator("[data-testid=cg-ring-caller]")).to_have_text("Consultation from Alice Smith")
+            # the colleague's name isolated (<bdi>): a right-to-left override in a name stays in it (s29ut C1)
+            await expect(bob.locator("[data-testid=cg-ring-caller] bdi")).to_have_text("Alice Smith")
 
         # bob declines: alice is back with the caller and says so
         await consult_bob()
@@ -236,6 +238,7 @@ async def test_warm_transfer_declined_cancelled_then_completed_gives_the_colleag
             await expect(bob.locator("[data-testid=cg-call-status]")).to_have_text(
                 "Consultation with Alice Smith", timeout=15000
             )
+            await expect(bob.locator("[data-testid=cg-call-status] bdi")).to_have_text("Alice Smith")
             await expect(status).to_have_text("Consulting bob", timeout=10000)
             await expect(alice.locator("[data-testid=cg-consult-complete]")).to_be_enabled()
 

@@ -3,6 +3,7 @@ same conversation panel, both hear each other, and after the hang-up the chat go
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -41,6 +42,8 @@ async def test_a_chat_with_an_agent_becomes_a_call_to_that_agent_and_the_chat_go
         await agent.fill("[data-testid=composer]", "Let's look at it together - press Call.")
         await agent.click("[data-testid=send]")
         await expect(customer.locator(".cg-msg[data-author=agent]", has_text="press Call")).to_have_count(1)
+        composer = agent.locator("[data-testid=composer]")
+        await composer.press_sequentially("While you dial: did")  # the agent is typing when the call rings
 
         # the customer presses Call: no IVR, the desk rings for this very conversation
         await customer.click("[data-testid=cg-call]")
@@ -52,7 +55,21 @@ async def test_a_chat_with_an_agent_becomes_a_call_to_that_agent_and_the_chat_go
         status = customer.locator("[data-testid=cg-status]")
         await expect(customer.locator("[data-testid=cg-callbar]")).to_contain_text("Calling")
         await expect(status).not_to_contain_text(re.compile("queue", re.IGNORECASE))
-        await agent.click("[data-testid=cg-accept]")
+        # the banner shows what the customer last wrote, not the agent's own reply (a user test saw that)
+        ring_path = agent.locator("[data-testid=cg-ring-path]")
+        await expect(ring_path).to_have_text(["Customer's last message: “My invoice looks wrong”"])
+        await expect(ring_path.locator("bdi")).to_have_text("My invoice looks wrong")
+        # typing goes on into the draft (no keystroke answers or declines the call); the banner says the shortcut
+        await expect(composer).to_be_focused()
+        await expect(agent.locator("[data-testid=cg-ring-keys]")).to_have_text("Press Alt+Shift+A to answer")
+        await agent.keyboard.type(" you get it?")
+        await agent.keyboard.press("Space")
+        await expect(composer).to_have_value("While you dial: did you get it? ")
+        await expect(banner).to_be_visible()
+        await agent.screenshot(path=str(Path(os.environ.get("CG_SCREENSHOTS", tmp_path)) / "ringing-while-typing.png"))
+        await agent.keyboard.press("Alt+Shift+A")
+        await expect(composer).to_have_value("While you dial: did you get it? ")  # nothing typed by the shortcut
+        await expect(composer).to_be_focused()
         await expect(agent.locator("[data-testid=cg-call-bar]")).to_have_attribute(
             "data-status", "connected", timeout=15000
         )

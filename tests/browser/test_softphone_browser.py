@@ -136,11 +136,18 @@ async def test_agent_answers_a_call_both_hear_each_other_and_the_agent_hangs_up(
         if shots:
             await agent.screenshot(path=str(Path(shots) / "agent-ringing.png"))
 
-        await agent.click("[data-testid=cg-accept]")
+        # the agent was not typing (the last thing pressed was Available): the banner took the focus, on Accept (the
+        # first of its buttons), so Enter answers (a user test: no focus, Decline first, Enter declined)
+        await expect(banner.locator("button").first).to_have_attribute("data-testid", "cg-accept")
+        await expect(agent.locator("[data-testid=cg-accept]")).to_be_focused()
+        await expect(agent.locator("[data-testid=cg-ring-keys]")).to_have_text("Alt+Shift+A answers")
+        await agent.keyboard.press("Enter")
         await expect(banner).to_be_hidden()
         bar = agent.locator("[data-testid=cg-call-bar]")
         await expect(bar).to_have_attribute("data-status", "connected", timeout=15000)
         await expect(agent.locator("[data-testid=cg-call-status]")).to_have_text("Connected")
+        # the focus went back where it was (not lost on the page)
+        await expect(agent.locator("[data-testid=status-available]")).to_be_focused()
         await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute("data-status", "connected")
         # the IVR's and the queue's captions ("Connecting you to billing.") are over once the agent is on
         await expect(customer.locator("[data-testid=cg-captions] .caption")).to_have_count(0)

@@ -266,3 +266,117 @@ async def test_the_reports_totals_table_fits_1366_px_with_a_busy_week(
         assert errors == []
     finally:
         await ctx.close()
+
+
+LONG_AGENT = "Maximiliana Schwarzenegger-Oppenheim"  # 37 characters, as a user test had (s29ut C4)
+
+
+def agents_center(now: int) -> dict[str, Any]:
+    """A wallboard frame with agents under long names, away for each reason the gateway gives, one on a call."""
+    reasons = ["missed_call", "declined_call", "call_lost", "agent_absent", "back_office_work"]
+    agents: list[tuple[str, dict[str, str], int, int]] = [
+        (
+            "max",
+            {
+                "name": LONG_AGENT,
+                "status": "available",
+                "capacity": "3",
+                "skills": "",
+                "activity": "on_call",
+                "activity_since": str(now - 754_000),
+            },
+            2,
+            1,
+        ),
+        *(
+            (
+                f"a{n}",
+                {
+                    "name": f"{LONG_AGENT[: 30 + n]}",
+                    "status": "away",
+                    "away_reason": reason,
+                    "capacity": "3",
+                    "skills": "",
+                    "status_since": str(now - 3_725_000),
+                },
+                n % 3,
+                1,
+            )
+            for n, reason in enumerate(reasons)
+        ),
+    ]
+    calls = [
+        (
+            "k1",
+            {
+                "conversation_id": "c1",
+                "agent_id": "max",
+                "status": "connected",
+                "started_ms": str(now - 800_000),
+                "queued_ms": str(now - 790_000),
+                "answered_ms": str(now - 754_000),
+            },
+        )
+    ]
+    facts = Facts(
+        now=now,
+        waiting=[],
+        conversations={"c1": {"queue": "billing", "skills": ""}},
+        agents=agents,
+        calls=calls,
+        callbacks=[],
+        handle_times=[],
+        today_queues={},
+        today_agents={"max": {"handled": 1234}},
+    )
+    return compose(facts, Thresholds()).as_dict()
+
+
+@pytest.mark.parametrize("width", [1366, 1600, 1920])
+async def test_the_wallboards_agents_table_fits_with_a_long_name(
+    browser: Browser, node: Node, tmp_path: Path, width: int
+) -> None:
+    """A wall display is not scrolled: every column of the Agents table is in its card (a user test saw "Call" and
+    "Handled today" behind a sideways scroll at 1,600 and 1,920 px); a long name ends in an ellipsis, whole in its
+    title; an away reason in words."""
+    ctx = await browser.new_context(viewport={"width": width, "height": 900})
+    errors: list[str] = []
+    try:
+        page = await ctx.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+        async def board(ws: WebSocketRoute) -> None:
+            server = ws.connect_to_server()
+
+            def from_server(message: str | bytes) -> None:
+                text = message if isinstance(message, str) else message.decode()
+                if json.loads(text).get("type") == "wallboard":
+                    text = encode(agents_center(int(time.time() * 1000))).decode()
+                ws.send(text)
+
+            server.on_message(from_server)
+
+        await page.route_web_socket("**/ws/agent", board)
+        await wallboard_sign_in(page, node, "carol")
+        rows = page.locator("[data-testid=wb-agents] tbody tr")
+        await expect(rows).to_have_count(6)
+        long_row = page.locator("[data-testid=wb-agents] tr[data-key=max]")
+        await expect(long_row.locator("[data-col=agent]")).to_have_attribute("title", LONG_AGENT)
+        await expect(long_row.locator("[data-col=agent]")).to_have_text(LONG_AGENT)  # all there, for screen readers
+        # a name in its own direction: a right-to-left one, or an override in it, stays inside it
+        await expect(long_row.locator("[data-col=agent] > span")).to_have_attribute("dir", "auto")
+        await expect(long_row.locator("[data-col=call]")).to_have_text("Connected")
+        await expect(long_row.locator("[data-col=handled]")).to_have_text("1234")
+        away = page.locator("[data-testid=wb-agents] tr[data-key=a2] [data-col=state]")
+        await expect(away).to_have_text("Away — lost the connection during a call")
+        for large in (False, True):
+            sizes = await no_sideways_scroll(page, "wb-agents")
+            await page.screenshot(
+                path=str(shots(tmp_path) / f"wallboard-agents-{width}{'-large' if large else ''}.png")
+            )
+            assert sizes["scroll"] <= sizes["client"], f"large={large}: {sizes}"
+            assert sizes["page"] <= sizes["viewport"], f"large={large}: {sizes}"
+            await page.click("[data-testid=wb-large]")
+        assert errors == []
+    finally:
+        await ctx.close()

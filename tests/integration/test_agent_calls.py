@@ -150,7 +150,7 @@ async def test_missed_call_goes_back_to_the_queue_and_rings_the_next_agent(quick
         waiting = await caller.status(CallStatus.WAITING)
         assert waiting["reason"] == how
         away = await alice.expect("agent", lambda f: f["agent"]["status"] == "away")
-        assert away["agent"]["away_reason"] == "missed_call"
+        assert away["agent"]["away_reason"] == ("declined_call" if how == "declined" else "missed_call")
         events = await quick_ring_node.services.store.events(caller.conversation_id)
         missed = [e for e in events if e["type"] == "call_missed"]
         assert missed and missed[0]["agent_id"] == "alice" and missed[0]["reason"] == how

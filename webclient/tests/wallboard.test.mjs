@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  centerClock, duration, expected, handleTime, oldestWait, serviceLevel, skew, todayZone,
+  AWAY_WORDS, centerClock, duration, expected, handleTime, oldestWait, serviceLevel, skew, stateText, todayZone,
 } from '../static/supervisor/wallboard_format.js';
 
 test('durations read as a clock', () => {
@@ -57,4 +57,40 @@ test("the wallboard's clock is the center's, named when this browser's reads oth
   assert.equal(centerClock(at, 'UTC', 'en-GB', 'Etc/UTC'), '09:05:07'); // one clock, two names
   assert.equal(centerClock(at, 'UTC', 'en-GB', 'America/New_York'), '09:05:07 UTC');
   assert.equal(centerClock(at, 'Mars/Olympus', 'en-GB', 'America/New_York'), "04:05:07 (this computer's time)");
+});
+
+test('an away reason reads as words, never as a code (a user test saw "Away (missed_call)")', () => {
+  assert.equal(stateText('away', 'missed_call'), 'Away — missed a call');
+  assert.equal(stateText('away', 'declined_call'), 'Away — declined a call');
+  assert.equal(stateText('away', 'call_lost'), 'Away — lost the connection during a call');
+  assert.equal(stateText('away', 'agent_absent'), 'Away — no desk open');
+  assert.equal(stateText('away', 'agent_logged_out'), 'Away — logged out');
+  assert.equal(stateText('away', 'agent_disabled'), 'Away — disabled by an admin');
+  assert.equal(stateText('away', 'break'), 'Away — on a break');
+  assert.equal(stateText('away', 'back_office_work'), 'Away — back office work'); // one we do not know
+  assert.equal(stateText('away', 'toString'), 'Away — toString'); // not an Object.prototype key
+  assert.equal(stateText('away', ''), 'Away');
+  assert.equal(stateText('available', undefined), 'Available');
+  assert.equal(stateText('wrap_up', ''), 'After-call work');
+  assert.equal(stateText('on_lunch', ''), 'on lunch'); // a state this page does not know yet
+});
+
+test('every away reason the gateway sets has its words', async () => {
+  const { readFile, readdir } = await import('node:fs/promises');
+  const root = new URL('../../gateway/', import.meta.url);
+  const files = (await readdir(root, { recursive: true })).filter((f) => f.endsWith('.py'));
+  const reasons = new Set();
+  for (const f of files) {
+    const text = await readFile(new URL(f, root), 'utf8');
+    // set_status(agent, AgentStatus.AWAY, "reason") or with `away = "..." if ... else "..."` the line before, and
+    // the release reasons (release_agent(agent, "agent_..."), absent_agents' `return "agent_..."`): the away reason
+    for (const row of text.split('\n')) {
+      if (/AgentStatus\.AWAY, "|^\s*away = /.test(row) || /release(_agent)?\(|return "agent_/.test(row)) {
+        for (const m of row.matchAll(/"([a-z]+_[a-z_]+)"/g)) reasons.add(m[1]);
+      }
+    }
+  }
+  reasons.delete('agent_removed'); // a removed agent has no status to set (gateway/contact/handover.py)
+  assert.ok(reasons.has('missed_call') && reasons.has('agent_absent'), [...reasons].join(' '));
+  for (const r of reasons) assert.ok(Object.hasOwn(AWAY_WORDS, r), `no words for the away reason ${r}`);
 });

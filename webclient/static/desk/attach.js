@@ -76,5 +76,5 @@ export function attachmentItem(ev, meta) {
     'data-status': 'sent',
   },
   h('div', { class: 'tl-bubble' }, attachmentEl(ev, { base: '', token: () => S.token, prefix: 'tl' })),
-  h('div', { class: 'tl-meta', text: meta }));
+  h('div', { class: 'tl-meta' }, ...(Array.isArray(meta) ? meta : [meta]))); // (nodes: a name in its <bdi>)
 }

@@ -27,6 +27,11 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
+/** A line's parts as nodes: our words as text, what someone typed or named in a <bdi> (desk/event_text.js). */
+export function partNodes(parts) {
+  return parts.map((p) => (typeof p === 'string' ? p : h('bdi', { text: p.user })));
+}
+
 export function toDate(v) {
   if (v == null || v === '') return null;
   if (typeof v === 'number') return new Date(v < 1e12 ? v * 1000 : v);

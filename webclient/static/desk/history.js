@@ -3,7 +3,8 @@
 
 import { api } from './api.js';
 import { cmpId } from '../shared/ids.js';
-import { fmtFull, h, shortId } from './dom.js';
+import { fmtFull, h, partNodes, shortId } from './dom.js';
+import { line, user } from './event_text.js';
 import { eventNodes } from './timeline.js';
 
 const PREVIOUS_LIMIT = 10;
@@ -95,9 +96,13 @@ export async function openReadOnly(cid, returnFocus) {
     if (d.dataset.conversationId !== cid) return;
     const c = body.conversation || {};
     const ctx = c.context || {};
-    title.textContent = `${ctx['verified.name'] || `Customer ${shortId(c.customer_id)}`} · ${fmtFull(c.created_at)}`;
-    meta.textContent = [c.state === 'closed' ? `closed${c.disposition ? ` · ${String(c.disposition).replace(/_/g, ' ')}` : ''}`
-      : c.state, c.agent_name || c.agent_id ? `agent ${c.agent_name || c.agent_id}` : '', c.id].filter(Boolean).join(' · ');
+    // names isolated (<bdi>): an override in a customer's or an agent's name stays in it (event_text.js)
+    title.replaceChildren(...partNodes(line`${user(ctx['verified.name'] || `Customer ${shortId(c.customer_id)}`)} · ${
+      fmtFull(c.created_at)}`));
+    const who = c.agent_name || c.agent_id;
+    meta.replaceChildren(...partNodes(line`${c.state === 'closed'
+      ? `closed${c.disposition ? ` · ${String(c.disposition).replace(/_/g, ' ')}` : ''}` : c.state}${
+      who ? line` · agent ${user(who)}` : ''} · ${c.id}`));
     const events = (Array.isArray(body.events) ? body.events : []).slice().sort((a, b) => cmpId(a.id, b.id));
     timeline.replaceChildren(...eventNodes(events, body));   // the IVR trace collapsed as in the live timeline
   } catch (err) {

@@ -2,10 +2,11 @@
 
 import { S, nameOf, ui } from './state.js';
 import { cmpId } from '../shared/ids.js';
-import { fmtClock, fmtFull, h } from './dom.js';
+import { fmtClock, fmtFull, h, partNodes } from './dom.js';
 import { setLinkedText } from '../shared/links.js';
 import { traceSessions, traceSummary } from './ivr_trace.js';
 import { attachmentItem } from './attach.js';
+import { authorName, metaLine, plain, systemText } from './event_text.js';
 
 // ------------------------------------------------------------ rendering: timeline
 
@@ -17,104 +18,6 @@ function nearBottom() {
 function scrollToBottom() {
   const w = ui.timelineWrap;
   requestAnimationFrame(() => { w.scrollTop = w.scrollHeight; });
-}
-
-function authorName(ev) {
-  if (ev.author === 'agent') return ev.agent_name || nameOf(ev.agent_id) || 'Agent';
-  if (ev.author === 'bot') return 'Bot';
-  if (ev.author === 'customer') return 'Customer';
-  return ev.author || 'System';
-}
-
-function stateLabel(state) {
-  return ({ open: 'Conversation open', queued: 'Waiting in queue', assigned: 'Assigned', closed: 'Conversation closed' })[state] ||
-    `State: ${state}`;
-}
-
-function systemText(ev) {
-  switch (ev.type) {
-    case 'opened': {
-      const page = ev.context && ev.context['context.page'];
-      return 'Conversation started' + (page ? ` on ${page}` : '');
-    }
-    case 'state': return stateLabel(ev.state);
-    case 'assigned': return `Assigned to ${ev.agent_name || nameOf(ev.agent_id) || 'an agent'}`;
-    case 'closed': return 'Closed' + (ev.disposition ? ` · ${String(ev.disposition).replace(/_/g, ' ')}` : '') +
-      (ev.agent_id ? ` by ${nameOf(ev.agent_id)}` : '');
-    case 'context': {
-      const keys = ev.values && typeof ev.values === 'object' ? Object.keys(ev.values) : [];
-      return 'Context updated' + (keys.length ? `: ${keys.join(', ')}` : '');
-    }
-    case 'call_started': return 'Call started';
-    case 'call_ended': {
-      const ms = Number(ev.duration_ms) || 0;
-      const s = Math.floor(ms / 1000);
-      const why = ev.reason === 'caller_hangup' ? 'caller hung up' : ev.reason === 'agent_hangup' ? 'agent hung up'
-        : String(ev.reason || '').replace(/_/g, ' ');
-      return `Call ended${why ? ` · ${why}` : ''} · ${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
-    }
-    case 'ivr': return ivrText(ev);
-    case 'call_answered': {
-      const s = Math.floor((Number(ev.wait_ms) || 0) / 1000);
-      return `Call answered by ${ev.agent_name || nameOf(ev.agent_id) || 'an agent'} · waited ${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
-    }
-    case 'call_missed': return `Call ${ev.reason === 'declined' ? 'declined' : 'missed'} by ${nameOf(ev.agent_id) || 'an agent'}` +
-      (ev.reason && ev.reason !== 'declined' ? ` · ${String(ev.reason).replace(/_/g, ' ')}` : '');
-    case 'call_abandoned': {
-      const s = Math.floor((Number(ev.wait_ms) || 0) / 1000);
-      return `Caller hung up before an agent answered · waited ${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
-    }
-    case 'call_held': return 'Call on hold';
-    case 'call_resumed': return 'Call resumed';
-    case 'call_agent_lost': return `Call connection to ${nameOf(ev.agent_id) || 'the agent'} lost · ${String(ev.reason || '').replace(/_/g, ' ')}`;
-    case 'recording': {
-      const s = Math.floor((Number(ev.duration_ms) || 0) / 1000);
-      // the recorder's writer fell behind: that much of the call is silence in the file
-      const lost = Number(ev.dropped_ms) > 0 ? ` · ${Math.max(1, Math.round(ev.dropped_ms / 1000))} s of audio lost` : '';
-      return `Call recording · ${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}${lost}`;
-    }
-    case 'transcript':
-      if (ev.unavailable) return `No live transcript: ${ev.unavailable}`;
-      return `${ev.side === 'agent' ? 'Agent' : 'Caller'} said: “${ev.text}”`;
-    case 'call_transferred':
-      return `Call ${ev.warm ? 'handed over' : 'transferred'} by ${nameOf(ev.agent_id) || 'an agent'} to ` +
-        (ev.to_agent_id ? nameOf(ev.to_agent_id) : `queue ${ev.to_queue}`);
-    case 'call_consult': return ev.action === 'start' ? `${nameOf(ev.agent_id)} consults ${nameOf(ev.to_agent_id)}`
-      : `Consultation with ${nameOf(ev.to_agent_id)} ended · ${String(ev.action || '').replace(/_/g, ' ')}`;
-    case 'call_monitored': return `Supervisor ${nameOf(ev.agent_id)} ${ev.mode === 'whisper' ? 'coaching' : 'listening'}`;
-    case 'call_invite': return `${ev.agent_name || nameOf(ev.agent_id) || 'The agent'} invited the customer to a call`;
-    case 'call_invite_declined': return 'The customer declined the call';
-    case 'callback': return callbackText(ev);
-    case 'rating': return `Customer rated the conversation ${Number(ev.score) || '?'}/5` +
-      (ev.comment ? `: “${ev.comment}”` : '');
-    default: return ev.type;
-  }
-}
-
-function callbackText(ev) {
-  switch (ev.action) {
-    case 'requested': return `Callback booked${ev.asap ? ': as soon as an agent is free' : ` for ${fmtFull(ev.due_ms)}`}` +
-      (ev.phone ? ` · phone ${ev.phone}` : '');
-    case 'queued': return `Callback in the queue (attempt ${ev.attempt || 1})`;
-    case 'attempt': return `Callback attempt ${ev.attempt} of ${ev.max_attempts}: ringing the customer for ${ev.agent_name || 'an agent'}`;
-    case 'outcome': return `Callback attempt ${ev.attempt}: ${String(ev.outcome || '').replace(/_/g, ' ')} · next at ${fmtClock(ev.next_attempt_ms)}`;
-    case 'closed': return `Callback closed: ${String(ev.outcome || '').replace(/_/g, ' ')}`;
-    default: return 'Callback';
-  }
-}
-
-/** One IVR / bot step (kind, node, detail): "IVR · menu: input digits 1", "IVR said: …". */
-function ivrText(ev) {
-  const who = ev.channel === 'chat' ? 'Bot' : 'IVR';
-  const detail = ev.detail == null ? '' : String(ev.detail);
-  switch (ev.kind) {
-    case 'prompt': return `${who} said: “${detail}”`;
-    case 'input': return `${who} · ${ev.node}: input ${detail}`;
-    case 'choice': return `${who} · choice: ${detail}`;
-    case 'queue': return `${who} · queued for ${detail}`;
-    case 'hangup': return `${who} · hung up: ${detail.replace(/_/g, ' ')}`;
-    default: return `${who} · ${ev.node}: ${String(ev.kind || 'step').replace(/_/g, ' ')}${detail ? ` ${detail}` : ''}`;
-  }
 }
 
 /** One event as the timeline shows it (also the read-only history view: desk/history.js). */
@@ -133,10 +36,10 @@ export function makeEventEl(ev) {
       title: full,
     },
     linked('div', 'tl-bubble', ev.text),
-    h('div', { class: 'tl-meta', text: `${authorName(ev)} · ${time}` }));
+    h('div', { class: 'tl-meta' }, ...partNodes(metaLine(authorName(ev), time))));
   }
   if (ev.type === 'attachment') {
-    const item = attachmentItem(ev, `${authorName(ev)} · ${time}`);
+    const item = attachmentItem(ev, partNodes(metaLine(authorName(ev), time)));
     item.title = full;
     return item;
   }
@@ -149,7 +52,7 @@ export function makeEventEl(ev) {
       'data-status': 'sent',
       title: full,
     },
-    h('div', { class: 'note-label', text: `Internal note · ${ev.agent_name || nameOf(ev.agent_id) || 'Agent'} · ${time}` }),
+    h('div', { class: 'note-label' }, 'Internal note · ', ...partNodes(metaLine(ev.agent_name || nameOf(ev.agent_id) || 'Agent', time))),
     linked('div', 'note-text', ev.text));
   }
   const li = h('li', {
@@ -158,7 +61,7 @@ export function makeEventEl(ev) {
     'data-kind': ev.type === 'ivr' ? ev.kind : null,
     'data-event-id': ev.id,
     title: ev.type === 'ivr' && ev.flow ? `${full} · flow ${ev.flow}` : full,
-  }, `${systemText(ev)} · ${time}`);
+  }, h('span', { class: 'tl-sys-text' }, ...partNodes(systemText(ev)), ` · ${time}`)); // one flex item: one line
   if (ev.type === 'recording' && ev.playable === false) {
     li.append(h('span', { class: 'tl-note-inline', text: ' (only the conversation\'s agents and supervisors may play it)' }));
   } else if (ev.type === 'recording' && typeof ev.url === 'string' && ev.url.startsWith('/') && S.token) {
@@ -186,7 +89,8 @@ function makeTraceEl(conv, session) {
   const opened = openTraces.get(conv.id);
   const details = h('details', { class: 'trace', open: !!(opened && opened.has(session.id)) },
     h('summary', { class: 'trace-summary', title: `${session.steps.length} steps: show them` },
-      `${traceSummary(session)} · ${fmtClock(session.steps[0].ts)}`),
+      // the summary holds the caller's answers: isolated from the time after it
+      h('bdi', { text: traceSummary(session) }), ` · ${fmtClock(session.steps[0].ts)}`),
     h('ol', { class: 'trace-steps', 'aria-label': 'Steps' }, ...session.steps.map(makeEventEl)));
   details.addEventListener('toggle', () => {
     const ids = openTraces.get(conv.id) || new Set();
@@ -223,10 +127,11 @@ function upsertTraceEl(conv, ev) {
   else insertOrdered(fresh);
 }
 
+/** The line under one of our messages not yet acknowledged (parts: event_text.js). */
 function pendingMeta(p) {
-  if (p.status === 'failed') return `Not delivered — ${p.error || 'rejected'}`;
-  if (p.status === 'sending') return 'Sending…';
-  return `${S.agent && S.agent.name ? S.agent.name : 'You'} · ${fmtClock(p.ts)}`;
+  if (p.status === 'failed') return [`Not delivered — ${p.error || 'rejected'}`];
+  if (p.status === 'sending') return ['Sending…'];
+  return metaLine(S.agent && S.agent.name ? S.agent.name : 'You', fmtClock(p.ts));
 }
 
 function makePendingEl(p) {
@@ -240,7 +145,7 @@ function makePendingEl(p) {
       'data-event-id': p.event_id || null,
       title: fmtFull(p.ts),
     },
-    h('div', { class: 'note-label', text: `Internal note · ${me} · ${p.status === 'sent' ? fmtClock(p.ts) : pendingMeta(p)}` }),
+    h('div', { class: 'note-label' }, 'Internal note · ', ...partNodes(metaLine(me, p.status === 'sent' ? fmtClock(p.ts) : plain(pendingMeta(p))))),
     linked('div', 'note-text', p.text));
   }
   return h('li', {
@@ -253,7 +158,7 @@ function makePendingEl(p) {
     title: fmtFull(p.ts),
   },
   linked('div', 'tl-bubble', p.text),
-  h('div', { class: 'tl-meta', text: pendingMeta(p) }));
+  h('div', { class: 'tl-meta' }, ...partNodes(pendingMeta(p))));
 }
 
 function isPendingEl(el) {

@@ -2,7 +2,7 @@
 // stay), and a tick every second moves the durations on from the frame's times.
 
 import {
-  CALL_WORDS, STATE_WORDS, centerClock, duration, expected, handleTime, oldestWait, serviceLevel, skew, todayZone,
+  CALL_WORDS, centerClock, duration, expected, handleTime, oldestWait, serviceLevel, skew, stateText, todayZone,
 } from './wallboard_format.js';
 
 const W = { frame: null, skew: 0, onMonitor: () => {}, monitoring: () => null };
@@ -73,6 +73,16 @@ function breakable(td, name) {
   if (td.textContent === text) return;
   td.replaceChildren();
   for (const part of text.split(/(?<=[-_])/)) td.append(part, el('wbr'));
+}
+
+/** An agent's name: one line, a long one cut with an ellipsis (a wall display is never scrolled sideways), whole in
+ * the cell's title and for screen readers; in an element of its own direction (dir=auto), so a right-to-left name
+ * or an override in it stays inside it. */
+function agentName(td, name) {
+  const text = String(name);
+  if (td.title === text && td.firstElementChild) return;
+  td.title = text;
+  td.replaceChildren(el('span', { class: 'wb-name', dir: 'auto' }, text));
 }
 
 /** A time cell: its start is kept on it, the tick writes the duration. */
@@ -146,10 +156,10 @@ function renderAgents(frame) {
     cell(tr, 'agent').replaceWith(el('th', { scope: 'row', 'data-col': 'agent' }));
     return tr;
   }, (tr, a) => {
-    set(cell(tr, 'agent'), a.name);
+    agentName(cell(tr, 'agent'), a.name);
     const state = cell(tr, 'state');
     state.dataset.state = a.state;
-    set(state, STATE_WORDS[a.state] + (a.away_reason ? ` (${a.away_reason})` : ''));
+    set(state, stateText(a.state, a.away_reason));
     since(cell(tr, 'for'), a.since || null);
     set(cell(tr, 'conversations'), `${a.conversations} / ${a.capacity}`);
     const call = a.call ? `${CALL_WORDS[a.call.status] || a.call.status}` : '—';
@@ -180,7 +190,8 @@ function renderCalls(frame) {
       wait.dataset.since = '';
       set(wait, duration(c.answered_at - c.queued_at));
     } else since(wait, c.queued_at);
-    set(cell(tr, 'agent'), c.agent_name || '—');
+    if (c.agent_name) agentName(cell(tr, 'agent'), c.agent_name);
+    else { cell(tr, 'agent').title = ''; set(cell(tr, 'agent'), '—'); }
     since(cell(tr, 'duration'), c.started_at || null);
     buttons(tr, c);
   });

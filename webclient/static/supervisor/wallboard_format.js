@@ -44,6 +44,28 @@ export function expected(ms) {
 }
 
 export const STATE_WORDS = { available: 'Available', busy: 'Busy', wrap_up: 'After-call work', away: 'Away' };
+/** Why an agent is away, in words: every reason the gateway sets (gateway/calls/ringing.py, agent_calls.py,
+ * contact/absent_agents.py, wire/routes.py), a break, and any other with its underscores as spaces (a
+ * status frame may carry a reason of its own, up to 40 characters). */
+export const AWAY_WORDS = {
+  missed_call: 'missed a call',
+  declined_call: 'declined a call',
+  call_lost: 'lost the connection during a call',
+  agent_absent: 'no desk open',
+  agent_logged_out: 'logged out',
+  agent_disabled: 'disabled by an admin',
+  break: 'on a break',
+};
+
+/** An agent's state in words: "Available", "Away", "Away — missed a call". */
+export function stateText(state, awayReason) {
+  const words = STATE_WORDS[state] || String(state || '').replace(/_/g, ' ');
+  const reason = typeof awayReason === 'string' ? awayReason.trim() : '';
+  if (!reason) return words;
+  const why = Object.prototype.hasOwnProperty.call(AWAY_WORDS, reason) ? AWAY_WORDS[reason] : reason.replace(/_/g, ' ');
+  return `${words} — ${why}`;
+}
+
 export const CALL_WORDS = { connecting: 'Connecting', ivr: 'In the IVR', waiting: 'Waiting', ringing: 'Ringing',
   connected: 'Connected', ended: 'Ended' };
 export const MODE_WORDS = { listen: 'Listen', whisper: 'Whisper', barge: 'Barge in' };

@@ -33,6 +33,7 @@ import { decline, live, ringer, stopTickingIfIdle } from './ringing.js';
 import { leaveMonitor, pcStats } from './monitor.js';
 import { onAssigned, onCallAnswer, onCallStatus, onConversation, onError, onSocketDown, onUnassigned, onWelcome, reset } from './frames.js';
 import { render, renderTransferPanel } from './render.js';
+import { isAnswerKey } from './ring_keys.js';
 
 // ------------------------------------------------------------ test hooks
 
@@ -83,6 +84,7 @@ export function createSoftphone(hooks) {
     ringError: $('[data-testid=cg-ring-error]'),
     accept: $('[data-testid=cg-accept]'),
     decline: $('[data-testid=cg-decline]'),
+    ringKeys: $('[data-testid=cg-ring-keys]'),
     bar: $('[data-testid=cg-call-bar]'),
     who: $('[data-testid=cg-call-who]'),
     status: $('[data-testid=cg-call-status]'),
@@ -127,6 +129,13 @@ export function createSoftphone(hooks) {
 
   ui.accept.addEventListener('click', () => { accept(); });
   ui.decline.addEventListener('click', decline);
+  // Alt+Shift+A answers from anywhere in the desk while a call rings (ring_keys.js: why a shortcut)
+  document.addEventListener('keydown', (e) => {
+    if (!P.ring || ui.banner.hidden || ui.accept.disabled || !isAnswerKey(e)) return;
+    e.preventDefault();
+    e.stopPropagation();
+    accept();
+  }, true);
   ui.mute.addEventListener('click', toggleMute);
   ui.hold.addEventListener('click', toggleHold);
   ui.hangup.addEventListener('click', hangUp);

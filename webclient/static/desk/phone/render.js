@@ -4,50 +4,42 @@ import { ENDED_REASON, TEXT } from './config.js';
 import { P, desk, ui } from './state.js';
 import { callTimeText } from '../../shared/text.js';
 import { canControl, closeTransferPanel, targetText, transferKind } from './transfer.js';
-import { live, stopRinging, stopTickingIfIdle } from './ringing.js';
+import { giveFocusBack, live, stopRinging, stopTickingIfIdle } from './ringing.js';
+import { ringPath } from './ring_path.js';
+import { line, plain, user } from '../event_text.js';
+import { partNodes } from '../dom.js';
 
 // ------------------------------------------------------------ rendering
 
-/** What the caller did before ringing us: the IVR steps of the current call, then the queue. */
+/** What the caller did before ringing us (ring_path.js), from the conversation's events the desk holds. */
 function ivrPath(conversationId) {
   const conv = desk.conversation(conversationId);
   if (!conv) return [];
   const events = Array.from(conv.events.values()).sort((a, b) => (a.ts || 0) - (b.ts || 0));
-  let steps = [];
-  for (const ev of events) {
-    if (ev.type === 'call_started') steps = [];
-    if (ev.type !== 'ivr') continue;
-    const detail = ev.detail == null ? '' : String(ev.detail);
-    if (ev.kind === 'choice') {
-      steps = steps.filter((st) => st.node !== ev.node); // the choice says what the keys meant
-      steps.push({ node: ev.node, text: `Chose ${detail}` });
-    } else if (ev.kind === 'input' && ev.node) {
-      steps.push({ node: ev.node, text: `${ev.node}: ${detail}` });
-    } else if (ev.kind === 'queue') {
-      steps.push({ node: ev.node, text: `Queue: ${detail}` });
-    }
-  }
-  steps = steps.map((st) => st.text);
-  const last = conv.summary && conv.summary.last_text;
-  if (last) steps.push(`Last message: “${last.length > 80 ? last.slice(0, 79) + '…' : last}”`);
-  return steps;
+  return ringPath(events, conv.summary);
 }
 
 export function renderBanner() {
   if (!ui.banner) return;
   // the call bar says "Connecting…" (also for an answered callback, accepted at once unless that failed)
   const accepting = !!P.ring && ((live(P.call) && P.call.id === P.ring.callId) || (P.ring.auto && !P.ring.error));
+  const focused = ui.banner.contains(document.activeElement);
   ui.banner.hidden = !P.ring || accepting;
-  if (!P.ring || accepting) return;
+  if (!P.ring || accepting) {
+    if (focused) giveFocusBack();
+    return;
+  }
   ui.banner.dataset.callId = P.ring.callId;
   ui.banner.dataset.conversationId = P.ring.conversationId || '';
   ui.banner.dataset.consult = String(P.ring.consult);
   if (ui.ringTitle) ui.ringTitle.textContent = P.ring.consult ? TEXT.consultRing : TEXT.incoming;
-  ui.ringWho.textContent = P.ring.consult ? `Consultation from ${P.ring.fromName}` : desk.label(P.ring.conversationId);
-  const steps = P.ring.consult ? ['The caller is on hold while you talk'] : ivrPath(P.ring.conversationId);
-  ui.ringPath.replaceChildren(...steps.map((s) => {
+  ui.ringWho.replaceChildren(...partNodes(P.ring.consult ? line`Consultation from ${user(P.ring.fromName)}`
+    : [user(desk.label(P.ring.conversationId))]));
+  const steps = P.ring.consult ? [['The caller is on hold while you talk']] : ivrPath(P.ring.conversationId);
+  ui.ringPath.replaceChildren(...steps.map((parts) => {
     const li = document.createElement('li');
-    li.textContent = s;
+    li.append(...partNodes(parts));
+    li.title = plain(parts); // (a long one is cut with an ellipsis)
     return li;
   }));
   ui.ringPath.hidden = steps.length === 0;
@@ -65,15 +57,15 @@ function callStatusText(c) {
   if (c.phase === 'hanging_up') return c.hangupSent ? TEXT.hangingUp : TEXT.hangingUpOffline;
   if (c.role === 'consultant') {
     if (c.phase !== 'answered' || c.status !== 'connected') return TEXT.consultConnecting;
-    return c.reconnecting ? TEXT.reconnecting : `Consultation with ${c.fromName || 'a colleague'}`;
+    return c.reconnecting ? TEXT.reconnecting : line`Consultation with ${user(c.fromName || 'a colleague')}`;
   }
   if (c.phase !== 'answered' || c.status !== 'connected') return TEXT.connecting;
   if (c.reconnecting) return TEXT.reconnecting;
-  if (c.transfer) return `Transferring to ${targetText(c.transfer)}…`;
+  if (c.transfer) return line`Transferring to ${user(targetText(c.transfer))}…`;
   if (c.consult) {
-    const who = c.consult.agentId || 'a colleague';
-    if (c.consult.state === 'completing') return `Handing the caller over to ${who}…`;
-    return c.consult.state === 'connected' ? `Consulting ${who}` : `Consulting ${who}…`;
+    const who = user(c.consult.agentId || 'a colleague');
+    if (c.consult.state === 'completing') return line`Handing the caller over to ${who}…`;
+    return c.consult.state === 'connected' ? line`Consulting ${who}` : line`Consulting ${who}…`;
   }
   return c.held ? TEXT.held : TEXT.connected;
 }
@@ -81,12 +73,12 @@ function callStatusText(c) {
 function callHintText(c) {
   if (c.phase !== 'answered' || c.phase === 'hanging_up') return '';
   if (c.role === 'consultant') {
-    return c.status === 'connected' ? `The caller is on hold. ${c.fromName || 'Your colleague'} may hand the call over to you.` : '';
+    return c.status === 'connected' ? line`The caller is on hold. ${user(c.fromName || 'Your colleague')} may hand the call over to you.` : '';
   }
   if (c.consult) {
     if (c.consult.state === 'connected') return 'The caller hears music and cannot hear you.';
     if (c.consult.state === 'completing') return '';
-    return `Ringing ${c.consult.agentId || 'your colleague'} — the caller hears music.`;
+    return line`Ringing ${user(c.consult.agentId || 'your colleague')} — the caller hears music.`;
   }
   if (c.transfer) return 'The caller hears: “Please hold while I transfer your call.”';
   return '';
@@ -128,10 +120,12 @@ function renderBar() {
   ui.who.textContent = convId && !consultant ? desk.label(convId) : '';
   ui.who.dataset.conversationId = convId && !consultant ? convId : '';
   if (live(c)) {
-    ui.status.textContent = callStatusText(c);
+    // names in them isolated (<bdi>): an override in a colleague's name stays in the name
+    const status = callStatusText(c);
+    ui.status.replaceChildren(...partNodes(typeof status === 'string' ? [status] : status));
     const hint = callHintText(c);
-    ui.hint.hidden = !hint;
-    ui.hint.textContent = hint;
+    ui.hint.hidden = !hint.length;
+    ui.hint.replaceChildren(...partNodes(typeof hint === 'string' ? [hint] : hint));
   } else if (P.wrap) {
     let why = ENDED_REASON[P.wrap.reason] || 'Call ended';
     if (P.wrap.reason === 'transferred' && P.wrap.to) why = `Transferred to ${P.wrap.to}`;

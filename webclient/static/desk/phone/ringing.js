@@ -2,8 +2,9 @@
 
 import { DROPPED_SHOW, RING_CYCLE, TEXT } from './config.js';
 import { RingReason } from '../../shared/protocol.js';
-import { P, desk } from './state.js';
+import { P, desk, ui } from './state.js';
 import { render, renderTimes } from './render.js';
+import { ANSWER_KEYS, typingIn } from './ring_keys.js';
 
 // ------------------------------------------------------------ ring tone (WebAudio, no files)
 
@@ -106,7 +107,33 @@ export function startRinging(f) {
   // the IVR path shows in the conversation panel; a consultation's conversation is only ours once handed over
   if (f.conversation_id && !consult) desk.open(f.conversation_id);
   startTicking();
-  if (!auto) render(); // (accept() renders the call bar)
+  if (auto) return; // (accept() renders the call bar)
+  render();
+  takeFocus();
+}
+
+/** The banner takes the focus on Accept unless the agent is typing; then it says the shortcut (ring_keys.js). */
+function takeFocus() {
+  const active = document.activeElement;
+  const typing = typingIn(active);
+  ui.ringKeys.replaceChildren(...(typing ? ['Press ', h('kbd', ANSWER_KEYS), ' to answer'] : [`${ANSWER_KEYS} answers`]));
+  if (typing || ui.accept.disabled) return;
+  P.ringFocusFrom = active && active !== document.body ? active : null;
+  ui.accept.focus();
+}
+
+function h(tag, text) {
+  const el = document.createElement(tag);
+  el.textContent = text;
+  return el;
+}
+
+/** The banner went away with the focus on it: back where the agent was (not lost on the page). */
+export function giveFocusBack() {
+  const from = P.ringFocusFrom;
+  P.ringFocusFrom = null;
+  if (from && from.isConnected && !from.disabled) from.focus();
+  else if (document.activeElement && ui.banner.contains(document.activeElement)) document.activeElement.blur();
 }
 
 /** The ring is over for whatever reason; `text` explains it (toast) when the agent did not act. */

@@ -9,6 +9,7 @@ export const desk = {};
 /** What the softphone knows, in one place: every softphone module reads and writes it here. */
 export const P = {
   ring: null,       // {callId, conversationId, agentName, deadline, seconds, error, consult, fromName}
+  ringFocusFrom: null, // the element that had the focus before the ringing banner took it (given back after)
   call: null,       // the current or last call, see accept()
   wrap: null,       // {conversationId, since, reason, durationMs}: after-call work
   notice: null,     // {text, until}: a dropped call or a failed accept, shown in the call bar

@@ -1,0 +1,157 @@
+// The timeline's system lines in words (pure: no DOM; webclient/tests/event_text.test.mjs).
+//
+// A line is a list of parts: plain strings (our words) and `{ user: text }` for what someone typed or named (an
+// agent's name, a customer's answer, a page address, a menu's labels). timeline.js draws each user part in its own
+// <bdi>, so a right-to-left override in a name ("Eve \u202ereversed") stays inside the name instead of reversing
+// the time and the words after it ("Assigned to Eve 5:27 · desrever PM", a user test).
+
+import { nameOf } from './state.js';
+import { fmtClock, fmtFull } from './dom.js';
+
+/** Text someone else wrote: drawn isolated (<bdi>). */
+export function user(text) {
+  return { user: text == null ? '' : String(text) };
+}
+
+/** A tagged template: `line\`Assigned to ${user(name)}\`` -> ['Assigned to ', {user: name}]. */
+export function line(strings, ...values) {
+  const parts = [];
+  const push = (p) => {
+    if (typeof p === 'string' && typeof parts[parts.length - 1] === 'string') parts[parts.length - 1] += p;
+    else if (typeof p !== 'string' || p) parts.push(p);
+  };
+  strings.forEach((s, i) => {
+    push(s);
+    if (i >= values.length) return;
+    const v = values[i];
+    if (Array.isArray(v)) v.forEach(push);
+    else push(v && typeof v === 'object' && 'user' in v ? v : String(v == null ? '' : v));
+  });
+  return parts;
+}
+
+/** A line's text, as a screen reader or a test reads it. */
+export function plain(parts) {
+  return parts.map((p) => (typeof p === 'string' ? p : p.user)).join('');
+}
+
+/** "A, B, C" of user texts, each isolated. */
+function list(texts) {
+  return texts.flatMap((t, i) => (i ? [', ', user(t)] : [user(t)]));
+}
+
+function words(code) {
+  return String(code || '').replace(/_/g, ' ');
+}
+
+function mmss(ms) {
+  const s = Math.floor((Number(ms) || 0) / 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+export function authorName(ev) {
+  if (ev.author === 'agent') return ev.agent_name || nameOf(ev.agent_id) || 'Agent';
+  if (ev.author === 'bot') return 'Bot';
+  if (ev.author === 'customer') return 'Customer';
+  return ev.author || 'System';
+}
+
+/** The line under a message or an attachment: "Alice · 5:27 PM" (the name isolated from the time). */
+export function metaLine(name, time) {
+  return line`${user(name)} · ${time}`;
+}
+
+function stateLabel(state) {
+  return ({ open: 'Conversation open', queued: 'Waiting in queue', assigned: 'Assigned', closed: 'Conversation closed' })[state] ||
+    line`State: ${user(state)}`;
+}
+
+/** The labels of a bot's buttons: "Bot offered: Billing, Call me back". */
+export function choicesText(ev) {
+  const labels = (Array.isArray(ev.choices) ? ev.choices : [])
+    .map((c) => (c && typeof c === 'object' ? c.label || c.key : c))
+    .filter((l) => typeof l === 'string' && l);
+  return labels.length ? line`Bot offered: ${list(labels)}` : ['Bot offered choices'];
+}
+
+/** One event that is not a message, a note or an attachment, as parts. */
+export function systemText(ev) {
+  const agent = (id, fallback) => user(nameOf(id) || fallback);
+  switch (ev.type) {
+    case 'opened': {
+      const page = ev.context && ev.context['context.page'];
+      return page ? line`Conversation started on ${user(page)}` : ['Conversation started'];
+    }
+    case 'state': return line`${stateLabel(ev.state)}`;
+    case 'assigned': return line`Assigned to ${user(ev.agent_name || nameOf(ev.agent_id) || 'an agent')}`;
+    case 'closed': return line`Closed${ev.disposition ? line` · ${user(words(ev.disposition))}` : ''}${
+      ev.agent_id ? line` by ${agent(ev.agent_id)}` : ''}`;
+    case 'context': {
+      const keys = ev.values && typeof ev.values === 'object' ? Object.keys(ev.values) : [];
+      return keys.length ? line`Context updated: ${list(keys)}` : ['Context updated'];
+    }
+    case 'choices': return choicesText(ev);
+    case 'call_started': return ['Call started'];
+    case 'call_ended': {
+      const why = ev.reason === 'caller_hangup' ? 'caller hung up' : ev.reason === 'agent_hangup' ? 'agent hung up'
+        : words(ev.reason);
+      return [`Call ended${why ? ` · ${why}` : ''} · ${mmss(ev.duration_ms)}`];
+    }
+    case 'ivr': return ivrText(ev);
+    case 'call_answered':
+      return line`Call answered by ${user(ev.agent_name || nameOf(ev.agent_id) || 'an agent')} · waited ${mmss(ev.wait_ms)}`;
+    case 'call_missed': return line`Call ${ev.reason === 'declined' ? 'declined' : 'missed'} by ${agent(ev.agent_id, 'an agent')}${
+      ev.reason && ev.reason !== 'declined' ? ` · ${words(ev.reason)}` : ''}`;
+    case 'call_abandoned': return [`Caller hung up before an agent answered · waited ${mmss(ev.wait_ms)}`];
+    case 'call_held': return ['Call on hold'];
+    case 'call_resumed': return ['Call resumed'];
+    case 'call_agent_lost': return line`Call connection to ${agent(ev.agent_id, 'the agent')} lost · ${words(ev.reason)}`;
+    case 'recording': {
+      // the recorder's writer fell behind: that much of the call is silence in the file
+      const lost = Number(ev.dropped_ms) > 0 ? ` · ${Math.max(1, Math.round(ev.dropped_ms / 1000))} s of audio lost` : '';
+      return [`Call recording · ${mmss(ev.duration_ms)}${lost}`];
+    }
+    case 'transcript':
+      if (ev.unavailable) return line`No live transcript: ${user(ev.unavailable)}`;
+      return line`${ev.side === 'agent' ? 'Agent' : 'Caller'} said: “${user(ev.text)}”`;
+    case 'call_transferred':
+      return line`Call ${ev.warm ? 'handed over' : 'transferred'} by ${agent(ev.agent_id, 'an agent')} to ${
+        ev.to_agent_id ? agent(ev.to_agent_id) : line`queue ${user(ev.to_queue)}`}`;
+    case 'call_consult': return ev.action === 'start' ? line`${agent(ev.agent_id)} consults ${agent(ev.to_agent_id)}`
+      : line`Consultation with ${agent(ev.to_agent_id)} ended · ${words(ev.action)}`;
+    case 'call_monitored': return line`Supervisor ${agent(ev.agent_id)} ${ev.mode === 'whisper' ? 'coaching' : 'listening'}`;
+    case 'call_invite': return line`${user(ev.agent_name || nameOf(ev.agent_id) || 'The agent')} invited the customer to a call`;
+    case 'call_invite_declined': return ['The customer declined the call'];
+    case 'callback': return callbackText(ev);
+    case 'rating': return line`Customer rated the conversation ${Number(ev.score) || '?'}/5${
+      ev.comment ? line`: “${user(ev.comment)}”` : ''}`;
+    default: return [String(ev.type)];
+  }
+}
+
+function callbackText(ev) {
+  switch (ev.action) {
+    case 'requested': return line`Callback booked${ev.asap ? ': as soon as an agent is free' : ` for ${fmtFull(ev.due_ms)}`}${
+      ev.phone ? line` · phone ${user(ev.phone)}` : ''}`;
+    case 'queued': return [`Callback in the queue (attempt ${ev.attempt || 1})`];
+    case 'attempt': return line`Callback attempt ${ev.attempt} of ${ev.max_attempts}: ringing the customer for ${
+      user(ev.agent_name || 'an agent')}`;
+    case 'outcome': return [`Callback attempt ${ev.attempt}: ${words(ev.outcome)} · next at ${fmtClock(ev.next_attempt_ms)}`];
+    case 'closed': return [`Callback closed: ${words(ev.outcome)}`];
+    default: return ['Callback'];
+  }
+}
+
+/** One IVR / bot step (kind, node, detail): "IVR · menu: input digits 1", "IVR said: …". */
+function ivrText(ev) {
+  const who = ev.channel === 'chat' ? 'Bot' : 'IVR';
+  const detail = user(ev.detail == null ? '' : String(ev.detail));
+  switch (ev.kind) {
+    case 'prompt': return line`${who} said: “${detail}”`;
+    case 'input': return line`${who} · ${user(ev.node)}: input ${detail}`;
+    case 'choice': return line`${who} · choice: ${detail}`;
+    case 'queue': return line`${who} · queued for ${detail}`;
+    case 'hangup': return line`${who} · hung up: ${words(ev.detail)}`;
+    default: return line`${who} · ${user(ev.node)}: ${words(ev.kind || 'step')}${detail.user ? line` ${detail}` : ''}`;
+  }
+}

@@ -1,0 +1,48 @@
+// What the ringing banner tells about the caller (pure: no DOM; webclient/tests/ring_path.test.mjs): the IVR
+// steps of the current call, the queue, and what the customer last wrote. Steps are lines of parts
+// (desk/event_text.js): what the customer said or typed is drawn isolated.
+
+import { line, user } from '../event_text.js';
+
+const CLIP = 80;
+
+function clipped(text) {
+  const s = String(text);
+  return s.length > CLIP ? `${s.slice(0, CLIP - 1)}…` : s;
+}
+
+/** The customer's last chat message among `events` (in order): its text, '' when they wrote none. */
+export function customerLastMessage(events) {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const ev = events[i];
+    if (ev && ev.type === 'message' && ev.author === 'customer' && typeof ev.text === 'string' && ev.text) return ev.text;
+  }
+  return '';
+}
+
+/** The banner's steps for a call into the conversation of `events` (sorted by time) and `summary`. */
+export function ringPath(events, summary) {
+  let steps = [];
+  for (const ev of events) {
+    if (ev.type === 'call_started') steps = [];
+    if (ev.type !== 'ivr') continue;
+    const detail = user(ev.detail == null ? '' : String(ev.detail));
+    if (ev.kind === 'choice') {
+      steps = steps.filter((st) => st.node !== ev.node); // the choice says what the keys meant
+      steps.push({ node: ev.node, parts: line`Chose ${detail}` });
+    } else if (ev.kind === 'input' && ev.node) {
+      steps.push({ node: ev.node, parts: line`${user(ev.node)}: ${detail}` });
+    } else if (ev.kind === 'queue') {
+      steps.push({ node: ev.node, parts: line`Queue: ${detail}` });
+    }
+  }
+  steps = steps.map((st) => st.parts);
+  // A chat customer's call: what they last wrote is the context (the summary's last text may be the agent's own
+  // reply, "Sure, press the phone button", a user test). The summary only when the desk holds no messages yet.
+  const theirs = customerLastMessage(events);
+  const held = events.some((ev) => ev && ev.type === 'message');
+  const last = summary && summary.last_text;
+  if (theirs) steps.push(line`Customer's last message: “${user(clipped(theirs))}”`);
+  else if (!held && last) steps.push(line`Last message: “${user(clipped(last))}”`);
+  return steps;
+}

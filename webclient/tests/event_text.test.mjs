@@ -1,0 +1,58 @@
+// node --test webclient/tests: the desk timeline's system lines in words (desk/event_text.js).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { choicesText, line, metaLine, plain, systemText, user } from '../static/desk/event_text.js';
+import { S } from '../static/desk/state.js';
+
+const EVE = 'Eve \u202ereversed\u202c'; // a right-to-left override in a name (a user test)
+
+test('a bot menu reads as what the bot offered, not "choices"', () => {
+  const ev = { type: 'choices', listen_id: 'l1', choices: [{ key: '1', label: 'Billing' }, { key: '2', label: 'Call me back' }] };
+  assert.equal(plain(systemText(ev)), 'Bot offered: Billing, Call me back');
+  assert.deepEqual(choicesText(ev), ['Bot offered: ', { user: 'Billing' }, ', ', { user: 'Call me back' }]);
+  // a choice with no label says its key; none at all still reads as words
+  assert.equal(plain(choicesText({ choices: [{ key: 'yes' }, null, { label: '' }] })), 'Bot offered: yes');
+  assert.equal(plain(choicesText({ type: 'choices' })), 'Bot offered choices');
+});
+
+test('names and typed text are parts of their own, so the desk draws them isolated', () => {
+  S.agentNames = { eve: EVE };
+  assert.deepEqual(systemText({ type: 'assigned', agent_id: 'eve', agent_name: EVE }), ['Assigned to ', { user: EVE }]);
+  assert.deepEqual(systemText({ type: 'closed', agent_id: 'eve', disposition: 'resolved' }),
+    ['Closed · ', { user: 'resolved' }, ' by ', { user: EVE }]);
+  assert.deepEqual(metaLine(EVE, '5:27 PM'), [{ user: EVE }, ' · 5:27 PM']);
+  assert.deepEqual(systemText({ type: 'call_missed', agent_id: 'eve', reason: 'no_answer' }),
+    ['Call missed by ', { user: EVE }, ' · no answer']);
+  assert.deepEqual(systemText({ type: 'transcript', side: 'customer', text: 'שלום' }), ['Caller said: “', { user: 'שלום' }, '”']);
+  assert.deepEqual(systemText({ type: 'opened', context: { 'context.page': '/\u202eevil' } }),
+    ['Conversation started on ', { user: '/\u202eevil' }]);
+  assert.deepEqual(systemText({ type: 'ivr', channel: 'chat', kind: 'prompt', node: 'menu', detail: 'Hi' }),
+    ['Bot said: “', { user: 'Hi' }, '”']);
+  assert.deepEqual(systemText({ type: 'rating', score: 4, comment: 'ok' }),
+    ['Customer rated the conversation 4/5: “', { user: 'ok' }, '”']);
+  // our own words stay plain text
+  assert.deepEqual(systemText({ type: 'call_ended', reason: 'caller_hangup', duration_ms: 65000 }),
+    ['Call ended · caller hung up · 1:05']);
+  assert.deepEqual(systemText({ type: 'state', state: 'queued' }), ['Waiting in queue']);
+});
+
+test('the lines read as before', () => {
+  S.agentNames = { bob: 'Bob' };
+  const cases = [
+    [{ type: 'call_transferred', agent_id: 'bob', to_queue: 'billing' }, 'Call transferred by Bob to queue billing'],
+    [{ type: 'call_consult', action: 'start', agent_id: 'bob', to_agent_id: 'al' }, 'Bob consults al'],
+    [{ type: 'context', values: { a: 1, b: 2 } }, 'Context updated: a, b'],
+    [{ type: 'ivr', channel: 'voice', kind: 'input', node: 'menu', detail: 'digits 1' }, 'IVR · menu: input digits 1'],
+    [{ type: 'ivr', channel: 'voice', kind: 'enter', node: 'menu', detail: '' }, 'IVR · menu: enter'],
+    [{ type: 'callback', action: 'attempt', attempt: 1, max_attempts: 3, agent_name: 'Bob' },
+      'Callback attempt 1 of 3: ringing the customer for Bob'],
+    [{ type: 'something_new' }, 'something_new'],
+  ];
+  for (const [ev, text] of cases) assert.equal(plain(systemText(ev)), text);
+});
+
+test('line joins our words and keeps user parts apart', () => {
+  assert.deepEqual(line`a ${'b'} ${user('c')}${''}d`, ['a b ', { user: 'c' }, 'd']);
+  assert.deepEqual(line`x${['y', user('z')]}`, ['xy', { user: 'z' }]);
+});

@@ -1,0 +1,53 @@
+// node --test webclient/tests: what the ringing banner says about the caller (desk/phone/ring_path.js).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { plain } from '../static/desk/event_text.js';
+import { customerLastMessage, ringPath } from '../static/desk/phone/ring_path.js';
+
+let ts = 0;
+const ev = (type, fields) => ({ id: `${++ts}-0`, ts, type, ...fields });
+const say = (author, text) => ev('message', { author, text });
+const texts = (steps) => steps.map(plain);
+
+test("a chat customer's call shows what the customer last wrote, not the agent's reply", () => {
+  const events = [
+    ev('opened', {}),
+    say('customer', 'My tent pole snapped, order 5555'),
+    say('agent', 'Sure, press the phone button.'),
+    ev('call_started', { call_id: 'c1' }),
+  ];
+  const summary = { last_text: 'Sure, press the phone button.' };
+  assert.deepEqual(texts(ringPath(events, summary)), ['Customer\'s last message: “My tent pole snapped, order 5555”']);
+  assert.equal(customerLastMessage(events), 'My tent pole snapped, order 5555');
+  // the customer's words are a part of their own (drawn in a <bdi>)
+  assert.deepEqual(ringPath(events, summary)[0][1], { user: 'My tent pole snapped, order 5555' });
+});
+
+test('the last of several customer messages, clipped', () => {
+  const long = 'x'.repeat(100);
+  const events = [say('customer', 'first'), say('bot', 'Welcome'), say('customer', long), say('agent', 'ok')];
+  assert.deepEqual(texts(ringPath(events, { last_text: 'ok' })), [`Customer's last message: “${'x'.repeat(79)}…”`]);
+});
+
+test("the summary's last text only when the desk holds no messages", () => {
+  assert.deepEqual(texts(ringPath([], { last_text: 'Hello?' })), ['Last message: “Hello?”']);
+  // the agent talked alone (the customer wrote nothing): not "the last message" of the agent's own
+  assert.deepEqual(texts(ringPath([say('agent', 'Hi there')], { last_text: 'Hi there' })), []);
+  assert.deepEqual(texts(ringPath([], {})), []);
+  assert.deepEqual(texts(ringPath([], null)), []);
+});
+
+test("the IVR path of the current call, then the customer's words", () => {
+  const events = [
+    say('customer', 'hello'),
+    ev('call_started', {}),
+    ev('ivr', { kind: 'input', node: 'menu', detail: 'digits 1' }),
+    ev('ivr', { kind: 'choice', node: 'menu', detail: '1 (Billing) -> billing' }),
+    ev('ivr', { kind: 'input', node: 'account', detail: 'digits 4271#' }),
+    ev('ivr', { kind: 'queue', node: 'billing', detail: 'billing' }),
+  ];
+  assert.deepEqual(texts(ringPath(events, { last_text: 'hello' })), [
+    'Chose 1 (Billing) -> billing', 'account: digits 4271#', 'Queue: billing', 'Customer\'s last message: “hello”',
+  ]);
+});
