@@ -12,6 +12,7 @@
  */
 
 import { S } from '../desk/state.js';
+import { isolate } from '../shared/text.js';
 import { endSession, forgetSession, resumeSession, sessionHooks } from '../desk/auth.js';
 import { renderLoginForm, showLoginView, submitLogin } from '../desk/login_view.js';
 import { F, call, dirty, flowPath } from './flows_state.js';
@@ -164,7 +165,7 @@ async function openVersion(id, opening = null) {
   renderVersions();
   $('fe-conflict').hidden = true;
   $('fe-valid').textContent = '';
-  status(`Version ${id}${v.body.message ? ` — “${v.body.message}”` : ''} by ${v.body.author || 'unknown'}.`);
+  status(`Version ${id}${v.body.message ? ` — “${isolate(v.body.message)}”` : ''} by ${isolate(v.body.author || 'unknown')}.`);
   testVersionChanged();
   replayVersionChanged();
   $('fe-flow').dataset.open = `${F.name}@${id}`; // what the editor holds (tests wait for it)

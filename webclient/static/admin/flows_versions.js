@@ -2,6 +2,7 @@
 // publishing one (the newest: publish; an older one: roll back to it), and the diff between any two.
 
 import { F, call, flowPath } from './flows_state.js';
+import { isolate } from '../shared/text.js';
 import { diffLines, draftOf, newestFirst, when } from './flows_model.js';
 
 const $ = (id) => document.getElementById(id);
@@ -54,6 +55,7 @@ export function renderVersions() {
     by.textContent = v.author || '';
     const msg = document.createElement('td');
     msg.textContent = v.message || '';
+    msg.dir = 'auto'; // the author's words in their own direction
     const diff = document.createElement('td');
     if (v.parent) diff.appendChild(button('Changes', 'ghost', () => showDiff(v.parent, v.id), `Changes in ${v.id} from ${v.parent}`));
     const actions = document.createElement('td');
@@ -79,7 +81,7 @@ function fillDiffChoices(versions, live) {
     for (const v of versions) {
       const o = document.createElement('option');
       o.value = v.id;
-      o.textContent = `${v.id}${v.id === live ? ' (live)' : ''} — ${v.message || when(v.at)}`;
+      o.textContent = `${v.id}${v.id === live ? ' (live)' : ''} — ${v.message ? isolate(v.message) : when(v.at)}`;
       select.appendChild(o);
     }
     if (pick) select.value = pick;

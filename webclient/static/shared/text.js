@@ -25,3 +25,10 @@ export function callTimeText(ms) {
   const ss = String(s % 60).padStart(2, '0');
   return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
+
+/** Someone's text (a name, a message) set inside a line of ours, isolated for the bidi algorithm (FSI ... PDI):
+ *  a right-to-left override in it ends with it, and never reverses the words around it ("by demo"). For plain
+ *  text where no element can be used (a status line, an <option>). */
+export function isolate(s) {
+  return `\u2068${String(s)}\u2069`;
+}
