@@ -318,7 +318,7 @@ class Conversations:
         conv = await self.store.conversation(cid)
         queue = conv.get("queue", self.queue) if conv else self.queue
         now = self.clock()
-        facts = await self._close_facts(cid, now, agent_id)
+        facts = await self._close_facts(cid, now, "" if system else agent_id)  # (the gateway closing: no wrap-up)
         result = await self.store.close(cid, queue, agent_id, disposition, now=now, facts=facts)
         if result == "closed":
             raise Conflict("the conversation is already closed", field="conversation_id")

@@ -11,7 +11,9 @@ conversations are compared with their queue's maximum, counted from when they en
   callback, or end it).
 
 A waiting *call* takes ``overflow`` only: a caller on hold is not sent a callback or a bot; they wait on (logged
-once).
+once). A conversation waiting as a booked callback is left alone: the callback has its own attempts and expiry (and
+one booked by this very rule would otherwise be booked anew at every maximum). An overflowed conversation leaves the
+first queue's skills behind (the flow's or the queue's): the target queue's are what routing asks for.
 """
 
 from __future__ import annotations
@@ -86,10 +88,14 @@ class MaxWait:
             return []
         rows = await self.store.waiting(self.routing_queue, 1000)
         fields = await self.store.conversation_fields(
-            [cid for cid, _ in rows], "queue", "queued_at", "queue_since", "customer_id", "skills", "priority"
+            [cid for cid, _ in rows],
+            *("queue", "queued_at", "queue_since", "customer_id", "skills", "priority", "callback_id"),
         )
         out = []
-        for (cid, place), (name, queued_at, queue_since, customer, skills, prio) in zip(rows, fields, strict=True):
+        for (cid, place), row in zip(rows, fields, strict=True):
+            name, queued_at, queue_since, customer, skills, prio, callback = row
+            if callback:  # a booked callback waits (its own attempts and expiry): acting again would book it anew
+                continue
             queue = queues.get(name or "")
             since = max(int(queued_at or 0), int(queue_since or 0))
             if queue is not None and since and now - since >= queue.max_wait_seconds * 1000:
@@ -132,7 +138,7 @@ class MaxWait:
                 self.routing_queue,
                 from_queue=queue.name,
                 to_queue=target,
-                skills=item.skills,
+                skills="",  # the target queue's skills apply from now (routing's rules): not this queue's too
                 priority=item.priority,
                 now=now,
                 reason=reason,

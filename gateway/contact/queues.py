@@ -29,7 +29,7 @@ from enum import StrEnum
 from typing import Any
 
 from gateway.config import MIN_ANNOUNCE_SECONDS
-from gateway.contact.routing import Skills, skills_object_problem
+from gateway.contact.routing import DEFAULT_QUEUE, Skills, skills_object_problem
 from gateway.errors import BadRequest, Conflict, NotFound
 from gateway.protocol.codes import ErrorCode
 from gateway.store.queue_store import QueueStore
@@ -338,6 +338,8 @@ class QueueSettings:
             raise _bad(f"overflow queue '{queue.on_max_wait_target}' does not exist", "on_max_wait.target")
         if queue.on_max_wait == MaxWaitAction.FLOW and not self.flow_exists(queue.on_max_wait_target):
             raise _bad(f"flow '{queue.on_max_wait_target}' is not loaded", "on_max_wait.target")
+        if queue.on_max_wait == MaxWaitAction.OVERFLOW:
+            await self._no_overflow_loop(queue)
         before = await self.get(queue.name)
         if before is None and len(await self.db.all()) >= MAX_QUEUES:
             raise Conflict(f"at most {MAX_QUEUES} queues", field="name")
@@ -352,8 +354,28 @@ class QueueSettings:
         self.known = self.known | {queue.name}
         return before, replace(queue, version=version)
 
+    async def _no_overflow_loop(self, queue: Queue) -> None:
+        """BadRequest when overflowing from ``queue`` would come back to it (billing -> support -> billing): a
+        conversation would go round for good, offered anew in each queue each time."""
+        path, target = [queue.name], queue.on_max_wait_target
+        while target:
+            path.append(target)
+            if target == queue.name:
+                raise _bad(f"overflow would go round: {' -> '.join(path)}", "on_max_wait.target")
+            nxt = await self.get(target)
+            if nxt is None or nxt.on_max_wait != MaxWaitAction.OVERFLOW or target in path[:-1]:
+                return
+            target = nxt.on_max_wait_target
+
     async def delete(self, name: str) -> Queue:
-        """Delete a queue no flow and no other queue names; returns it as it was."""
+        """Delete a queue no flow and no other queue names (nor ``default``, where chats without a bot flow wait);
+        returns it as it was."""
+        if name == DEFAULT_QUEUE:
+            raise Conflict(
+                f"queue '{name}' is where chats without a bot flow wait: it cannot be deleted",
+                field="name",
+                code=ErrorCode.QUEUE_IN_USE,
+            )
         queue = await self.require(name)
         users = self.flow_users(name)
         overflowing = [q.name for q in await self.all() if q.on_max_wait_target == name and q.name != name]

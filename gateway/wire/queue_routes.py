@@ -13,7 +13,7 @@ from aiohttp import web
 
 from gateway.contact.queues import QUEUE_NAME, check_name, parse_queue
 from gateway.contact.widget_settings import WidgetSettings, parse_widget
-from gateway.errors import BadRequest
+from gateway.errors import BadRequest, Conflict
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import Role
 from gateway.wire import api
@@ -55,7 +55,14 @@ async def put_queue(request: web.Request) -> web.Response:
 async def delete_queue(request: web.Request) -> web.Response:
     admin = await agent_with_role(request, Role.ADMIN, doing="change the queues")
     s = request.app[SERVICES]
-    gone = await s.queues.delete(_name(request))
+    name = _name(request)
+    if (await s.widget.get()).hours_queue == name:
+        raise Conflict(
+            f"queue '{name}' gives the widget its opening hours: choose another in the widget settings first",
+            field="name",
+            code=ErrorCode.QUEUE_IN_USE,
+        )
+    gone = await s.queues.delete(name)
     await s.audit.record(admin.id, "queue.remove", f"queue:{gone.name}", gone.to_json(), None)
     return web.Response(status=204)
 

@@ -314,6 +314,8 @@ async def test_a_call_s_conversation_left_by_its_agent_is_closed_not_queued(quic
         await until_state(admin, cid, ("closed", "alice"))
         status, conv = await admin.call("GET", f"/api/conversations/{cid}")
         assert conv["conversation"]["disposition"] == "agent_left"
+        closed = [e for e in conv["events"] if e["type"] == "closed"]
+        assert "wrap_ms" not in closed[-1]  # the gateway closed it: her absence is no after-call work
 
 
 async def test_after_call_work_is_counted_for_the_agent_who_talked_and_kept_the_conversation(

@@ -15,6 +15,8 @@ import aiohttp
 import pytest
 
 from gateway.contact.agents_file import add_agent
+from gateway.contact.routing import parse_skills
+from gateway.contact.widget_settings import WidgetSettings
 from gateway.flows.versions import BadFlow
 from gateway.protocol.states import CallStatus
 from ivr.hours import DAYS
@@ -157,6 +159,47 @@ async def test_a_queues_max_wait_overflows_a_waiting_chat_and_then_offers_it_a_c
     assert conv is not None and conv["queue"] == "later"
     reasons = [e.get("reason", "") for e in await store.events(cid) if e["type"] == "state"]
     assert [r for r in reasons if r.startswith("max_wait")] == ["max_wait_overflow", "max_wait_callback"]  # once each
+    await asyncio.sleep(3)  # three more maximums of "later" go by: the booked callback waits, booked once
+    reasons = [e.get("reason", "") for e in await store.events(cid) if e["type"] == "state"]
+    assert [r for r in reasons if r.startswith("max_wait")] == ["max_wait_overflow", "max_wait_callback"]
+    closed = [e for e in await store.events(cid) if e["type"] == "callback" and e.get("action") == "closed"]
+    assert closed == []  # (it was "replaced" by a new booking at every maximum)
+
+
+async def test_an_overflowed_chat_asks_for_the_target_queue_s_skills_not_the_first_queue_s(
+    node: Node, admin: Admin
+) -> None:
+    await admin.put_queue("general")
+    await admin.put_queue("default", max_wait_seconds=1, on_max_wait={"action": "overflow", "target": "general"})
+    conversations = node.services.conversations
+    cid, _ = await conversations.open_for_flow("u_overflowskills", {})
+    assert await conversations.enqueue(cid, "default", skills=parse_skills("billing:1"))
+
+    async def overflowed() -> dict[str, Any] | None:
+        conv = await node.services.store.conversation(cid)
+        return conv if conv and conv["queue"] == "general" else None
+
+    conv = await until("the chat overflows", overflowed)
+    assert conv["skills"] == ""  # an agent without billing can take it in general
+
+
+async def test_queues_may_not_overflow_round_and_the_default_and_the_widget_s_hours_queue_stay(
+    node: Node, admin: Admin
+) -> None:
+    await admin.put_queue("support")
+    await admin.put_queue("sales", max_wait_seconds=60, on_max_wait={"action": "overflow", "target": "support"})
+    support = await admin.queue("support")
+    body = {**support, "max_wait_seconds": 60, "on_max_wait": {"action": "overflow", "target": "sales"}}
+    bad = await admin.call("PUT", "/api/admin/queues/support", body, status=400)
+    assert (bad["field"], bad["message"]) == (
+        "on_max_wait.target",
+        "overflow would go round: support -> sales -> support",
+    )
+    assert (await admin.call("DELETE", "/api/admin/queues/default", status=409))["code"] == "queue_in_use"
+    await node.services.widget.put(WidgetSettings(hours_queue="support"))
+    await admin.put_queue("sales", on_max_wait={"action": "none", "target": ""})
+    in_use = await admin.call("DELETE", "/api/admin/queues/support", status=409)
+    assert (in_use["code"], "opening hours" in in_use["message"]) == ("queue_in_use", True)
 
 
 async def test_a_queues_max_wait_overflows_a_waiting_call_which_keeps_waiting(
