@@ -25,7 +25,7 @@ from gateway import logs
 from gateway.config import BY_NAME, SETTINGS, Settings, add_flags, flag_values, from_sources
 from gateway.contact.agents_file import load_agents
 from gateway.contact.password_rules import weakness
-from gateway.data_dir import private_mkdir
+from gateway.data_dir import hold_serve_lock, prepare_data_dir, private_mkdir
 from gateway.errors import ConfigError, GatewayError
 from ivr.errors import FlowError
 from ivr.model import Flow
@@ -138,14 +138,27 @@ def banner(settings: Settings, password: str | None) -> str:
 
 
 async def _serve(settings_flags: dict[str, str | None], argv: list[str]) -> int:
-    from gateway.app import create_app
-    from gateway.runtime import first_run
-    from gateway.wire.services import SERVICES
-    from gateway.workers import Supervisor, worker_number
+    from gateway.store import connect as redis_connect
+    from gateway.workers import worker_number
 
     settings = from_sources(settings_flags, os.environ)
     worker = worker_number()
     logs.setup(settings.log_format, worker=worker)
+    if worker is None and not redis_connect.external(settings):  # one serve per embedded Redis (its data dir)
+        prepare_data_dir(settings.data_dir)
+        with hold_serve_lock(settings.data_dir):
+            return await _serve_here(settings, settings_flags, argv, worker)
+    return await _serve_here(settings, settings_flags, argv, worker)
+
+
+async def _serve_here(
+    settings: Settings, settings_flags: dict[str, str | None], argv: list[str], worker: int | None
+) -> int:
+    from gateway.app import create_app
+    from gateway.runtime import first_run
+    from gateway.wire.services import SERVICES
+    from gateway.workers import Supervisor
+
     if settings.workers > 1 and worker is None:
         return await Supervisor(settings, argv).run()
     for each in SETTINGS:

@@ -10,15 +10,18 @@ by an older version with wider bits is tightened at start, and logged.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import stat
 from pathlib import Path
+from typing import IO
 
 from gateway.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
+SERVE_LOCK = "serve.lock"  # held by the ``serve`` that runs the data directory's embedded Redis
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
 #: Subdirectories holding public data only (downloaded speech models: large trees, nothing private).
@@ -36,6 +39,7 @@ GATEWAY_ENTRIES = frozenset(
         "recordings",
         "attachments",
         "tts-cache",
+        SERVE_LOCK,
         *PUBLIC_SUBDIRS,
     }
 )
@@ -156,3 +160,26 @@ def warn_if_readable(path: Path) -> None:
         return
     if mode & 0o077:
         log.warning("%s is mode %04o: other users can read it (chmod 600 %s)", path, mode, path)
+
+
+def hold_serve_lock(data_dir: Path) -> IO[bytes]:
+    """The data directory's serve lock, held until the returned file is closed (this process's end): a second
+    ``serve`` on the same data directory would share the first one's embedded Redis and, with workers, its port too
+    (SO_REUSEPORT), and break when the first stops. ConfigError naming the holder's pid if another process holds it."""
+    lock = open(data_dir / SERVE_LOCK, "a+b")  # noqa: SIM115 - held open for the life of the process
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        holder = lock.read().decode(errors="replace").strip() or "?"
+        lock.close()
+        raise ConfigError(
+            f"another gateway (pid {holder}) is serving from {data_dir}: stop it first, or give this one a data "
+            "directory of its own (or a shared --redis-url: then run them on different ports)",
+            field="data_dir",
+        ) from None
+    os.chmod(lock.fileno(), PRIVATE_FILE)
+    lock.truncate(0)
+    lock.write(str(os.getpid()).encode())
+    lock.flush()
+    return lock

@@ -120,6 +120,16 @@ async def test_with_the_embedded_redis_the_data_dir_names_the_store_whether_a_no
     await gw.start()
     try:
         assert "imported 3 agents from" in gw.log.read_text()
+        # a second serve on the same data directory would share its Redis (and, with workers, its port): refused
+        second = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *("-m", "gateway", "serve", "--data-dir", str(data), "--port", "0", "--workers", "2"),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, err = await asyncio.wait_for(second.communicate(), timeout=60)
+        assert second.returncode == 2, err.decode()
+        assert f"another gateway (pid {gw.proc.pid}) is serving from" in err.decode()  # type: ignore[union-attr]
         done = await cli("add", "dave", "--password-stdin", "--data-dir", str(data), stdin="dave-secret-4444\n")
         assert done.returncode == 0, done.stderr
         async with (
