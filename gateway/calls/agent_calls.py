@@ -455,6 +455,7 @@ class AgentCalls:
             "answered_ms": str(handoff.answered_ms),
             "held": "1" if handoff.state is S.HELD else "0",
             "queued_ms": str(handoff.queued_ms),
+            "offered_ms": str(handoff.offered_ms),
             "routed": "1" if handoff.routed else "0",
             "ring_seconds": str(self.ring_seconds),
         }

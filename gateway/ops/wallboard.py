@@ -220,7 +220,8 @@ def _calls(facts: Facts, agents: dict[str, dict[str, Any]]) -> list[dict[str, An
     rows = []
     for call_id, call in facts.calls:
         cid, aid, status = call.get("conversation_id", ""), call.get("agent_id", ""), call.get("status", "")
-        queued_at = _int(call.get("queued_ms")) or None
+        # its wait counts from when it was last offered (queued, or transferred): not the first agent's talk
+        queued_at = _int(call.get("offered_ms")) or _int(call.get("queued_ms")) or None
         answered_at = _int(call.get("answered_ms")) or None
         rows.append(
             {

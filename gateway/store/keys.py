@@ -22,7 +22,7 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 | ``P:agent:ID:sessions`` | zset | live desk connections (any node), scored by expiry (ms) |
 | ``P:agents`` | set | every agent id that ever connected |
 | ``P:secret:fingerprint`` | string | HMAC fingerprint of the signing secret (nodes with different ones are refused); the secret itself is never in Redis (``P:secret``: older versions only, migrated, gateway/wire/signing_secret.py) |
-| ``P:call:ID`` | hash | a live call (the call registry, gateway/calls/anchors.py): node, customer_id, conversation_id, status, state, agent_id, consult_agent_id, answered, answered_ms, queued_ms, routed (the call queued its conversation itself), started_ms, address; deleted when the call ends (or its node is taken over) |
+| ``P:call:ID`` | hash | a live call (the call registry, gateway/calls/anchors.py): node, customer_id, conversation_id, status, state, agent_id, consult_agent_id, answered, answered_ms, queued_ms, offered_ms (when last offered: queued or transferred), routed (the call queued its conversation itself), started_ms, address; deleted when the call ends (or its node is taken over) |
 | ``P:node:NODE:calls`` / ``P:customer:ID:calls`` / ``P:agent:ID:calls`` | set | the live calls a node holds / a customer has / an agent rings for, talks on or consults on |
 | ``P:nodes`` | set | the nodes that keep a heartbeat (a node leaves it when it stops cleanly, or when a survivor took it over) |
 | ``P:node:NODE:alive`` | string | a node's heartbeat: refreshed every second, expires after 5 s (gateway/calls/takeover.py) |

@@ -203,7 +203,22 @@ def test_a_queue_counts_only_the_agents_who_can_take_it_and_its_callbacks() -> N
             ("ben", {"name": "Ben", "status": "away", "skills": "", "capacity": "2"}, 0, 1),
             ("cy", {"name": "Cy", "status": "available"}, 0, 0),  # no live desk: not on the board
         ],
-        calls=[("k1", {"conversation_id": "c2", "status": "waiting", "queued_ms": "4000", "started_ms": "3000"})],
+        calls=[
+            ("k1", {"conversation_id": "c2", "status": "waiting", "queued_ms": "4000", "started_ms": "3000"}),
+            # transferred to ana at 90 s after talking with someone else since 10 s: her wait is from 90 s
+            (
+                "k2",
+                {
+                    "conversation_id": "c4",
+                    "status": "connected",
+                    "agent_id": "ana",
+                    "queued_ms": "10000",
+                    "offered_ms": "90000",
+                    "answered_ms": "95000",
+                    "started_ms": "9000",
+                },
+            ),
+        ],
         callbacks=[
             {"conversation_id": "c9", "state": "scheduled", "queue": "spanish"},
             {"conversation_id": "c3", "state": "queued", "queue": "default"},
@@ -257,4 +272,6 @@ def test_a_queue_counts_only_the_agents_who_can_take_it_and_its_callbacks() -> N
         "wrap_up": 0,
         "away": 1,
     }
-    assert [c["queue"] for c in frame["calls"]] == ["spanish"]
+    assert [c["queue"] for c in frame["calls"]] == ["spanish", ""]
+    transferred = frame["calls"][1]
+    assert transferred["answered_at"] - transferred["queued_at"] == 5_000  # not 85 s of someone else's talk
