@@ -3,7 +3,8 @@
 Kept in a Redis stream (``P:audit``, gateway/store/audit_store.py) capped near ``--audit-max-entries``; read
 newest first, a page at a time (``GET /api/admin/audit``). An entry never holds a secret: any value under a key
 that names one (``password``, ``password_hash``, ``secret``, ``token``, ...) is written as ``"***"``, at any depth,
-so a caller that passes a whole object cannot leak one by mistake.
+so a caller that passes a whole object cannot leak one by mistake (a true/false under such a name, like
+``must_change_password``, is kept: it holds no secret).
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ ENTRY_ID = re.compile(r"^\d{1,16}-\d{1,10}$")
 def redact(value: Any) -> Any:
     """``value`` with every secret-named key's value replaced by ``"***"`` (dicts and lists, at any depth)."""
     if isinstance(value, dict):
-        return {k: (HIDDEN if SECRET_KEY.search(str(k)) else redact(v)) for k, v in value.items()}
+        # a yes/no under such a name (``must_change_password``) is a fact, not a secret: kept
+        return {
+            k: (HIDDEN if SECRET_KEY.search(str(k)) and not isinstance(v, bool) else redact(v))
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return [redact(v) for v in value]
     return value
