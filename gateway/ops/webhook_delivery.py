@@ -428,4 +428,18 @@ class WebhookDelivery:
             refused = refused_in(exc)
             if refused is not None:
                 return Attempt(None, refused.message, took())
-            return Attempt(None, f"request failed: {type(exc).__name__}", took())
+            return Attempt(None, failure_text(exc), took())
+
+
+def failure_text(exc: aiohttp.ClientError) -> str:
+    """What a supervisor reads in the delivery log of a request that got no answer (aiohttp's class names say
+    little to them: ClientConnectorError is "could not connect")."""
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
+        return "TLS failed: the receiver's certificate was not accepted"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return "could not connect (refused, unreachable, or its name did not resolve)"
+    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError):
+        return "the connection was closed before an answer"
+    if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ClientResponseError):
+        return "the answer could not be read"
+    return f"request failed: {type(exc).__name__}"

@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 from aiohttp import web
 
 from gateway.flows.webhooks import call_webhook, webhook_session
+from gateway.ops.webhook_delivery import failure_text
 from ivr.actions import CallWebhook
 from tests.support.servers import free_port
 
@@ -77,3 +79,11 @@ async def test_webhook_to_nothing_listening() -> None:
     async with webhook_session(allow=ALLOW) as http:
         result = await call_webhook(http, action)
     assert result.status is None and result.error and result.error.startswith("request failed")
+
+
+async def test_an_event_delivery_that_cannot_connect_is_told_in_words() -> None:
+    """The delivery log a supervisor reads says "could not connect", not aiohttp's ClientConnectorError."""
+    async with aiohttp.ClientSession() as http:
+        with pytest.raises(aiohttp.ClientConnectorError) as caught:
+            await http.post(f"http://127.0.0.1:{free_port()}/x")
+    assert failure_text(caught.value) == "could not connect (refused, unreachable, or its name did not resolve)"
