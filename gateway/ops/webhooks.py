@@ -97,6 +97,9 @@ DATA_FIELDS: dict[WebhookEvent, tuple[str, ...]] = {
 }
 
 
+_WHO = frozenset({"agent_id", "agent_name", "transferred_from"})
+
+
 def webhook_event(typ: str, data: dict[str, Any]) -> WebhookEvent | None:
     """The webhook event a timeline event is, if any (notes, IVR steps, transcripts, ... are none)."""
     if typ == EventType.CALLBACK:
@@ -111,7 +114,12 @@ def occurred_at(ms: int) -> str:
 
 def payload(event: LoggedEvent, kind: WebhookEvent) -> str:
     """The JSON body every subscription to ``kind`` gets for ``event`` (the same bytes on every attempt)."""
-    data = {name: event.data[name] for name in DATA_FIELDS[kind] if name in event.data}
+    # nobody is null, as the top-level agent_id is (the timeline writes "" for a conversation no agent had)
+    data = {
+        name: None if name in _WHO and event.data[name] == "" else event.data[name]
+        for name in DATA_FIELDS[kind]
+        if name in event.data
+    }
     body = {
         "id": event.id,
         "type": kind,
