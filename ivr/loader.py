@@ -107,7 +107,7 @@ class _FileLoader(QuestionReaders):
     def load(self) -> Flow | None:
         name = self.path.stem
         if not FLOW_NAME_RE.fullmatch(name):
-            self.error(None, None, f"flow file name '{name}' must use only letters, digits, _ and -")
+            self.error(None, None, f"flow file name '{name}' must use only Latin letters (A-Z, a-z), digits, _ and -")
         try:
             data, problems = parse_yaml(self.text)
         except SpecError as exc:
@@ -322,7 +322,7 @@ class _FileLoader(QuestionReaders):
                 )
             queue = r.text("queue") or ""
             if not QUEUE_NAME_RE.fullmatch(queue):
-                r.fail("queue", f"queue {queue!r} must be a queue name (letters, digits, _ and -)")
+                r.fail("queue", f"queue {queue!r} must be a queue name (Latin letters A-Z, a-z, digits, _ and -)")
             return HoursNode(
                 **base, schedule=None, open=open_target, closed=closed_target, queue=queue, queue_line=r.line("queue")
             )

@@ -152,7 +152,7 @@ def _int(body: Mapping[str, Any], name: str, default: int, low: int, high: int, 
 
 def check_name(name: str) -> str:
     if not isinstance(name, str) or not QUEUE_NAME.fullmatch(name):
-        raise _bad("a queue name is 1-40 letters, digits, _ or -", "name")
+        raise _bad("a queue name is 1-40 Latin letters (A-Z, a-z), digits, _ or -", "name")
     return name
 
 

@@ -68,7 +68,7 @@ def skill_problem(name: object, level: object) -> str | None:
     None. The words are the admin console's form (gateway's webclient/static/admin/console_agents.js), where a skill
     is a row with a name field and a level field: the skill, then the field and its rule."""
     if not isinstance(name, str) or not SKILL_NAME_RE.fullmatch(name):
-        return f"skill {str(name)[:40]!r}: the name is 1 to 40 letters, digits, _ or - (no spaces)"
+        return f"skill {str(name)[:40]!r}: the name is 1 to 40 Latin letters (A-Z, a-z), digits, _ or - (no spaces)"
     if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= MAX_SKILL_LEVEL:
         return f"skill {name!r}: the level is a whole number from 1 to {MAX_SKILL_LEVEL}"
     return None

@@ -335,7 +335,9 @@ async def test_the_agent_form_shows_every_fields_problem_at_once_each_next_to_it
             dialog.locator("[name=name]"): "Name is required.",
             dialog.locator("[name=password]"): "Password: at least 10 characters.",
             dialog.locator("[name=capacity]"): "Capacity: a whole number from 1 to 50.",
-            dialog.get_by_label("Skill 1 name"): "Skill 1 name: 1 to 40 letters, digits, _ or - (no spaces).",
+            dialog.get_by_label(
+                "Skill 1 name"
+            ): "Skill 1 name: 1 to 40 Latin letters (A-Z, a-z), digits, _ or - (no spaces).",
             dialog.get_by_label("Skill 2 level"): "Skill 2 level: a whole number from 1 to 10.",
             dialog.get_by_label(
                 "Skill 3 name"

@@ -31,10 +31,10 @@ def queue_refusal(skills: object) -> BadRequest:
         (  # a name that is not one: the field is the skills, never the hostile text itself
             {"bill ing": 2},
             "skills",
-            "skill 'bill ing': the name is 1 to 40 letters, digits, _ or - (no spaces)",
+            "skill 'bill ing': the name is 1 to 40 Latin letters (A-Z, a-z), digits, _ or - (no spaces)",
         ),
-        ({"billing:3": 1}, "skills", "skill 'billing:3': the name is 1 to 40 letters, digits, _ or -"),
-        ({"billing\n": 2}, "skills", "skill 'billing\\n': the name is 1 to 40 letters"),  # not before a newline
+        ({"billing:3": 1}, "skills", "skill 'billing:3': the name is 1 to 40 Latin letters (A-Z, a-z), digits, _ or -"),
+        ({"billing\n": 2}, "skills", "skill 'billing\\n': the name is 1 to 40 Latin letters"),  # not before a newline
         ({"a\u202e": 2}, "skills", "skill 'a\\u202e': the name is"),
         ({"billing": 11}, "skills.billing", "skill 'billing': the level is a whole number from 1 to 10"),
         ({"billing": 0}, "skills.billing", "skill 'billing': the level is a whole number from 1 to 10"),

@@ -240,7 +240,7 @@ export function skillRows(skills, { legend = 'Skills', name = 'skills', most = I
       if (!key) continue;
       const row = skill.getAttribute('aria-label').replace(/ name$/, '');
       if (!SKILL_NAME.test(key)) {
-        out.push({ control: skill, message: `${row} name: 1 to 40 letters, digits, _ or - (no spaces).` });
+        out.push({ control: skill, message: `${row} name: 1 to 40 Latin letters (A-Z, a-z), digits, _ or - (no spaces).` });
       } else if (seen.has(key.toLowerCase())) {
         out.push({ control: skill, message: `${row} name: ${key} is listed twice (as ${seen.get(key.toLowerCase())}): keep one row for it.` });
       } else {
