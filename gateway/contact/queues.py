@@ -341,8 +341,13 @@ class QueueSettings:
         if queue.on_max_wait == MaxWaitAction.OVERFLOW:
             await self._no_overflow_loop(queue)
         before = await self.get(queue.name)
-        if before is None and len(await self.db.all()) >= MAX_QUEUES:
-            raise Conflict(f"at most {MAX_QUEUES} queues", field="name")
+        if before is None:
+            names = [q.name for q in await self.all()]
+            if len(names) >= MAX_QUEUES:
+                raise Conflict(f"at most {MAX_QUEUES} queues", field="name")
+            twin = next((n for n in names if n.lower() == queue.name.lower()), None)
+            if twin is not None:  # "Billing" beside "billing": two queues nobody can tell apart when reading
+                raise _bad(f"there is a queue '{twin}' already (names differ only in capitals)", "name")
         ok, version = await self.db.put(queue.name, queue.body(), expected=queue.version)
         if not ok:
             raise Conflict(

@@ -196,6 +196,11 @@ async def test_queues_may_not_overflow_round_and_the_default_and_the_widget_s_ho
         "overflow would go round: support -> sales -> support",
     )
     assert (await admin.call("DELETE", "/api/admin/queues/default", status=409))["code"] == "queue_in_use"
+    twin = await admin.call("PUT", "/api/admin/queues/Support", {"name": "Support", "version": 0}, status=400)
+    assert (twin["field"], twin["message"]) == (
+        "name",
+        "there is a queue 'support' already (names differ only in capitals)",
+    )
     await node.services.widget.put(WidgetSettings(hours_queue="support"))
     await admin.put_queue("sales", on_max_wait={"action": "none", "target": ""})
     in_use = await admin.call("DELETE", "/api/admin/queues/support", status=409)
