@@ -430,4 +430,18 @@ async def _call_webhook(http: aiohttp.ClientSession, action: CallWebhook) -> tup
         if refused is not None:
             log.warning("webhook %s %s refused: %s", action.method, action.url, refused.message, extra=extra)
             return WebhookResult(error=refused.message), "refused"
-        return WebhookResult(error=f"request failed: {exc.__class__.__name__}"), "connection"
+        return WebhookResult(error=failure_text(exc)), "connection"
+
+
+def failure_text(exc: aiohttp.ClientError) -> str:
+    """What an author (the flow's trace) or a supervisor (the delivery log) reads of a webhook request that got no
+    answer (aiohttp's class names say little to them: ClientConnectorError is "could not connect")."""
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
+        return "TLS failed: the receiver's certificate was not accepted"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return "could not connect (refused, unreachable, or its name did not resolve)"
+    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError):
+        return "the connection was closed before an answer"
+    if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ClientResponseError):
+        return "the answer could not be read"
+    return f"request failed: {type(exc).__name__}"

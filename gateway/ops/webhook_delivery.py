@@ -54,7 +54,7 @@ import aiohttp
 
 from gateway import __version__
 from gateway.contact.conversations import is_test_conversation
-from gateway.flows.webhooks import guarded_session, refused_in
+from gateway.flows.webhooks import failure_text, guarded_session, refused_in
 from gateway.metrics import Metrics
 from gateway.ops.webhooks import (
     EVENT_ID_HEADER,
@@ -429,17 +429,3 @@ class WebhookDelivery:
             if refused is not None:
                 return Attempt(None, refused.message, took())
             return Attempt(None, failure_text(exc), took())
-
-
-def failure_text(exc: aiohttp.ClientError) -> str:
-    """What a supervisor reads in the delivery log of a request that got no answer (aiohttp's class names say
-    little to them: ClientConnectorError is "could not connect")."""
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
-        return "TLS failed: the receiver's certificate was not accepted"
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return "could not connect (refused, unreachable, or its name did not resolve)"
-    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError):
-        return "the connection was closed before an answer"
-    if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ClientResponseError):
-        return "the answer could not be read"
-    return f"request failed: {type(exc).__name__}"

@@ -13,8 +13,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from gateway.flows.webhooks import call_webhook, webhook_session
-from gateway.ops.webhook_delivery import failure_text
+from gateway.flows.webhooks import call_webhook, failure_text, webhook_session
 from ivr.actions import CallWebhook
 from tests.support.servers import free_port
 
@@ -78,7 +77,10 @@ async def test_webhook_to_nothing_listening() -> None:
     action = CallWebhook(url=f"http://127.0.0.1:{free_port()}/x", method="POST", payload={}, timeout=2.0)
     async with webhook_session(allow=ALLOW) as http:
         result = await call_webhook(http, action)
-    assert result.status is None and result.error and result.error.startswith("request failed")
+    assert (result.status, result.error) == (
+        None,
+        "could not connect (refused, unreachable, or its name did not resolve)",
+    )
 
 
 async def test_an_event_delivery_that_cannot_connect_is_told_in_words() -> None:
