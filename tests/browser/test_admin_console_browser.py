@@ -262,6 +262,12 @@ async def test_an_admin_manages_agents_queues_widget_and_webhooks_and_finds_it_a
     await page.press("[data-testid=cs-audit-target]", "Enter")
     await expect(audit.locator("tbody tr")).to_have_count(1)
     await expect(audit.locator("tbody tr")).to_contain_text("agent.add")
+    # a bare queue name finds that queue's entries (its target is queue:billing), as the field's hint says
+    await expect(page.locator("[data-testid=cs-audit-help]")).to_contain_text("billing finds queue:billing")
+    await page.fill("[data-testid=cs-audit-target]", "billing")
+    await page.press("[data-testid=cs-audit-target]", "Enter")
+    await expect(audit.locator("tr[data-action='queue.update']").first).to_contain_text("queue:billing")
+    await expect(page.locator("[data-testid=cs-audit-help] + .cs-status")).to_contain_text("Page 1 for billing")
     await checked(page, errors, shots, "audit")
     await context.close()
 
