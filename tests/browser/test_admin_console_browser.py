@@ -402,5 +402,29 @@ async def test_the_agent_form_shows_every_fields_problem_at_once_each_next_to_it
         await expect(level).to_have_attribute("aria-invalid", "true")
         await expect(level).to_have_accessible_description("Skill 1 level: a whole number from 1 to 10.")
         await expect(level).to_be_focused()
+
+        # every bad number of the queue is marked at once, not one per save (user test ut2 #11); nothing is sent
+        put: list[str] = []
+        page.on("request", lambda r: put.append(r.url) if r.method == "PUT" else None)
+        await queue.locator("[name=priority]").fill("99999")
+        await queue.locator("[name=service_level_seconds]").fill("0")
+        await queue.locator("[name=announce_seconds]").fill("3")
+        await queue.locator("[name=max_wait_seconds]").fill("-5")
+        await queue.locator("[type=submit]").click()
+        marked = {
+            "priority": "Priority: a whole number from -1000 to 1000.",
+            "service_level_seconds": "Service level: a whole number of seconds from 1 to 3600.",
+            "announce_seconds": "Announcement interval: 0 (never) or from 5 to 3600 seconds",
+            "max_wait_seconds": "Maximum wait: a whole number of seconds from 0 to 86400.",
+        }
+        for name, message in marked.items():
+            control = queue.locator(f"[name='{name}']")
+            await expect(control).to_have_attribute("aria-invalid", "true")
+            await expect(control).to_have_accessible_description(re.compile(re.escape(message)))
+        await expect(level).to_have_attribute("aria-invalid", "true")  # the skill row's too
+        await expect(queue.locator(".cs-form-error")).to_have_text("Fix the 5 problems marked below.")
+        await expect(queue.locator("[name=priority]")).to_be_focused()  # the first in the form
+        await checked(page, errors, shots, "queue-every-problem")
+        assert put == []
     finally:
         await context.close()
