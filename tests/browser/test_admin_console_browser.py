@@ -218,7 +218,9 @@ async def test_an_admin_manages_agents_queues_widget_and_webhooks_and_finds_it_a
     await page.get_by_label("Show it outside opening hours").check()
     # the preview draws "closed" when the frame's message arrives: wait for the text (it was read at once, and a
     # fresh-clone CI run read the open line before the message came)
-    await expect(frame.locator("[data-testid=cg-status]")).to_have_attribute("data-state", "online")
+    await expect(frame.locator("[data-testid=cg-status]")).to_have_attribute(
+        "data-state", "after_hours"
+    )  # the grey dot, not the green
     await expect(frame.locator("[data-testid=cg-status]")).to_contain_text(re.compile("closed", re.IGNORECASE))
     await checked(page, errors, shots, "widget")
     await page.click("[data-testid=cs-widget-save]")
@@ -243,6 +245,17 @@ async def test_an_admin_manages_agents_queues_widget_and_webhooks_and_finds_it_a
     await expect(page.locator("[data-testid=cs-webhooks]")).to_contain_text("message.created")
     await page.get_by_role("button", name="Deliveries of http://127.0.0.1:9/hooks/crm").click()
     await expect(page.locator(".cs-log")).to_contain_text("No delivery yet")
+    # a logged attempt's time, which the API sends as ISO text (docs/webhooks.md), reads as a date (user test ut2 #5)
+    attempt = {"time": "2026-12-06T18:16:51.978Z", "event_id": "e1", "event": "message.created",
+               "conversation_id": "c_1", "attempt": 1, "status": 200, "latency_ms": 12, "error": None,
+               "outcome": "delivered", "node": "node-a"}  # fmt: skip
+    await page.route("**/deliveries?*", lambda route: route.fulfill(json={"deliveries": [attempt]}))
+    await page.get_by_role("button", name="Deliveries of http://127.0.0.1:9/hooks/crm").click()
+    first_cell = page.locator("[data-testid=cs-deliveries] tbody tr").first.locator("td, th").first
+    await expect(first_cell).to_contain_text("2026")
+    await expect(page.locator("[data-testid=cs-deliveries]")).not_to_contain_text("Invalid Date")
+    await checked(page, errors, shots, "webhook-deliveries")
+    await page.unroute("**/deliveries?*")
 
     # ---- the audit log: each action, newest first; filtered by target
     await open_view(page, "audit")
