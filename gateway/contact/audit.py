@@ -62,7 +62,8 @@ class AuditLog:
         await self.db.add(fields, max_entries=self.max_entries)
 
     async def page(self, *, limit: int = 50, before: str | None = None, target: str = "") -> AuditPage:
-        """Up to ``limit`` entries older than the cursor ``before``, newest first, only ``target``'s if given."""
+        """Up to ``limit`` entries older than the cursor ``before``, newest first, only ``target``'s if given
+        (:func:`target_matches`: exactly, or a bare name for each of its ``kind:name`` targets)."""
         found: list[dict[str, Any]] = []
         cursor, scanned = before, 0
         batch = limit if not target else max(limit, 200)
@@ -71,7 +72,7 @@ class AuditLog:
             for entry_id, fields in rows:
                 scanned += 1
                 cursor = entry_id
-                if not target or fields.get("target") == target:
+                if not target or target_matches(fields.get("target", ""), target):
                     found.append(_entry(entry_id, fields))
                     if len(found) == limit:
                         return AuditPage(found, cursor)
@@ -83,6 +84,15 @@ class AuditLog:
         """The page as the API answers it: ``{"entries": [...], "next": cursor or None}``."""
         page = await self.page(limit=limit, before=before, target=target)
         return {"entries": page.entries, "next": page.next}
+
+
+def target_matches(entry_target: str, wanted: str) -> bool:
+    """Whether an entry's target is the one asked for: exactly (``queue:billing``, ``dave``, ``widget``), or a bare
+    name that is the name part of a ``kind:name`` target (``billing`` finds ``queue:billing`` and ``flow:billing``)."""
+    if entry_target == wanted:
+        return True
+    _, colon, name = entry_target.partition(":")
+    return bool(colon) and ":" not in wanted and name == wanted
 
 
 def _entry(entry_id: str, fields: dict[str, str]) -> dict[str, Any]:

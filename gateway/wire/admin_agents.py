@@ -255,7 +255,13 @@ def operations() -> list[Operation]:
                     "the `next` of the previous page",
                     {"type": "string", "pattern": ENTRY_ID.pattern},
                 ),
-                Param("target", "query", "only the entries about this (an agent id, a queue or flow name)"),
+                Param(
+                    "target",
+                    "query",
+                    "only the entries about this: an exact target (an agent id, `queue:<name>`, `flow:<name>`, "
+                    "a webhook id, `widget`), or a bare name for every `kind:name` target of that name "
+                    "(`billing` finds `queue:billing` and `flow:billing`, and an agent called billing)",
+                ),
             ),
             answers=(Answer(200, "a page of entries", ref("AuditPage")),),
             problems=problems(400, 401, 403, s403=readers),

@@ -218,7 +218,9 @@ async def test_an_admin_manages_agents_queues_widget_and_webhooks_and_finds_it_a
     await page.get_by_label("Show it outside opening hours").check()
     # the preview draws "closed" when the frame's message arrives: wait for the text (it was read at once, and a
     # fresh-clone CI run read the open line before the message came)
-    await expect(frame.locator("[data-testid=cg-status]")).to_have_attribute("data-state", "online")
+    await expect(frame.locator("[data-testid=cg-status]")).to_have_attribute(
+        "data-state", "after_hours"
+    )  # the grey dot, not the green
     await expect(frame.locator("[data-testid=cg-status]")).to_contain_text(re.compile("closed", re.IGNORECASE))
     await checked(page, errors, shots, "widget")
     await page.click("[data-testid=cs-widget-save]")
@@ -243,6 +245,17 @@ async def test_an_admin_manages_agents_queues_widget_and_webhooks_and_finds_it_a
     await expect(page.locator("[data-testid=cs-webhooks]")).to_contain_text("message.created")
     await page.get_by_role("button", name="Deliveries of http://127.0.0.1:9/hooks/crm").click()
     await expect(page.locator(".cs-log")).to_contain_text("No delivery yet")
+    # a logged attempt's time, which the API sends as ISO text (docs/webhooks.md), reads as a date (user test ut2 #5)
+    attempt = {"time": "2026-12-06T18:16:51.978Z", "event_id": "e1", "event": "message.created",
+               "conversation_id": "c_1", "attempt": 1, "status": 200, "latency_ms": 12, "error": None,
+               "outcome": "delivered", "node": "node-a"}  # fmt: skip
+    await page.route("**/deliveries?*", lambda route: route.fulfill(json={"deliveries": [attempt]}))
+    await page.get_by_role("button", name="Deliveries of http://127.0.0.1:9/hooks/crm").click()
+    first_cell = page.locator("[data-testid=cs-deliveries] tbody tr").first.locator("td, th").first
+    await expect(first_cell).to_contain_text("2026")
+    await expect(page.locator("[data-testid=cs-deliveries]")).not_to_contain_text("Invalid Date")
+    await checked(page, errors, shots, "webhook-deliveries")
+    await page.unroute("**/deliveries?*")
 
     # ---- the audit log: each action, newest first; filtered by target
     await open_view(page, "audit")
@@ -262,6 +275,12 @@ async def test_an_admin_manages_agents_queues_widget_and_webhooks_and_finds_it_a
     await page.press("[data-testid=cs-audit-target]", "Enter")
     await expect(audit.locator("tbody tr")).to_have_count(1)
     await expect(audit.locator("tbody tr")).to_contain_text("agent.add")
+    # a bare queue name finds that queue's entries (its target is queue:billing), as the field's hint says
+    await expect(page.locator("[data-testid=cs-audit-help]")).to_contain_text("billing finds queue:billing")
+    await page.fill("[data-testid=cs-audit-target]", "billing")
+    await page.press("[data-testid=cs-audit-target]", "Enter")
+    await expect(audit.locator("tr[data-action='queue.update']").first).to_contain_text("queue:billing")
+    await expect(page.locator("[data-testid=cs-audit-help] + .cs-status")).to_contain_text("Page 1 for billing")
     await checked(page, errors, shots, "audit")
     await context.close()
 
@@ -398,5 +417,29 @@ async def test_the_agent_form_shows_every_fields_problem_at_once_each_next_to_it
         await expect(level).to_have_attribute("aria-invalid", "true")
         await expect(level).to_have_accessible_description("Skill 1 level: a whole number from 1 to 10.")
         await expect(level).to_be_focused()
+
+        # every bad number of the queue is marked at once, not one per save (user test ut2 #11); nothing is sent
+        put: list[str] = []
+        page.on("request", lambda r: put.append(r.url) if r.method == "PUT" else None)
+        await queue.locator("[name=priority]").fill("99999")
+        await queue.locator("[name=service_level_seconds]").fill("0")
+        await queue.locator("[name=announce_seconds]").fill("3")
+        await queue.locator("[name=max_wait_seconds]").fill("-5")
+        await queue.locator("[type=submit]").click()
+        marked = {
+            "priority": "Priority: a whole number from -1000 to 1000.",
+            "service_level_seconds": "Service level: a whole number of seconds from 1 to 3600.",
+            "announce_seconds": "Announcement interval: 0 (never) or from 5 to 3600 seconds",
+            "max_wait_seconds": "Maximum wait: a whole number of seconds from 0 to 86400.",
+        }
+        for name, message in marked.items():
+            control = queue.locator(f"[name='{name}']")
+            await expect(control).to_have_attribute("aria-invalid", "true")
+            await expect(control).to_have_accessible_description(re.compile(re.escape(message)))
+        await expect(level).to_have_attribute("aria-invalid", "true")  # the skill row's too
+        await expect(queue.locator(".cs-form-error")).to_have_text("Fix the 5 problems marked below.")
+        await expect(queue.locator("[name=priority]")).to_be_focused()  # the first in the form
+        await checked(page, errors, shots, "queue-every-problem")
+        assert put == []
     finally:
         await context.close()

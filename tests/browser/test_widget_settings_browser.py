@@ -3,7 +3,9 @@ launcher text, on a site with a strict Content-Security-Policy, and says it is c
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -52,4 +54,18 @@ async def test_the_widget_shows_the_admins_title_colour_greeting_and_the_queues_
     await expect(panel.locator(".intro")).to_have_text("Bonjour! Ask us about your order.")
     await expect(page.get_by_test_id("cg-status")).to_have_text("We\u2019re closed now. Leave us a message")
     await expect(panel).to_have_attribute("lang", "fr")
+    # closed: the status dot is the grey one, not the green "we're here" (user test ut2 #12), and the call button
+    # says what a call may meet now
+    status = page.get_by_test_id("cg-status")
+    await expect(status).to_have_attribute("data-state", "after_hours")
+    dot = await status.evaluate("(el) => getComputedStyle(el, '::before').backgroundColor")
+    assert dot == "rgb(154, 162, 158)", dot  # #9aa29e, as for a closed conversation
+    call = page.get_by_test_id("cg-call")
+    await expect(call).to_have_attribute(
+        "aria-label", "Call us \u2014 we\u2019re closed now, so an agent may not answer"
+    )
+    await expect(call).to_have_attribute("title", "Call us \u2014 we\u2019re closed now, so an agent may not answer")
     await page.screenshot(path=str(node.services.settings.data_dir / "widget-settings.png"))  # to look at
+    shots = os.environ.get("CG_SCREENSHOTS")
+    if shots:
+        await page.screenshot(path=str(Path(shots) / "widget-settings-closed.png"))

@@ -227,3 +227,29 @@ async def test_one_time_password_own_password_and_disabling(nodes: tuple[Node, N
             assert await admin.call("GET", f"/api/admin/audit?before={first}") == (200, {"entries": [], "next": None})
         text = json.dumps(everything)
         assert not [s for s in SECRETS + list(PASSWORDS.values()) if s in text]  # no password, no hash
+
+
+async def test_the_audit_filter_finds_a_bare_name_under_each_of_its_kinds(nodes: tuple[Node, Node]) -> None:
+    """'billing' finds queue:billing (and flow:billing, an agent billing); 'queue:billing' only the queue; no prefix."""
+    node_a, _ = nodes
+    async with aiohttp.ClientSession() as http:
+        admin = Api(http, node_a, await token(http, node_a, "ada", ADA))
+        _, listing = await admin.call("GET", "/api/admin/queues")
+        billing = next(q for q in listing["queues"] if q["name"] == "billing")
+        status, _ = await admin.call("PUT", "/api/admin/queues/billing", {**billing, "priority": 4})
+        assert status == 200
+        status, _ = await admin.call("PUT", "/api/admin/queues/billing2", {**billing, "name": "billing2", "version": 0})
+        assert status == 201
+        assert (await admin.call("PATCH", "/api/admin/agents/bob", {"capacity": 2}))[0] == 200
+
+        async def targets(wanted: str) -> list[str]:
+            status, page = await admin.call("GET", f"/api/admin/audit?target={wanted}")
+            assert status == 200, page
+            return [e["target"] for e in page["entries"]]
+
+        assert await targets("billing") == ["queue:billing"]
+        assert await targets("queue:billing") == ["queue:billing"]
+        assert await targets("billing2") == ["queue:billing2"]
+        assert await targets("bill") == []  # a name, not a prefix
+        assert await targets("flow:billing") == []  # a kind asked for is that kind only
+        assert set(await targets("bob")) == {"bob"}  # agents' targets are their bare ids, as before

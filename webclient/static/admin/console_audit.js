@@ -10,18 +10,22 @@ const MAX_LINES = 8;
 
 export function createAuditView(section, ctx) {
   const targetId = newId('target');
+  const helpId = newId('target-help');
   const target = h('input', { id: targetId, name: 'target', type: 'search', autocomplete: 'off', spellcheck: 'false',
-    placeholder: 'e.g. dave or billing', dataset: { testid: 'cs-audit-target' } });
+    placeholder: 'e.g. dave, billing or queue:billing', 'aria-describedby': helpId, dataset: { testid: 'cs-audit-target' } });
   const filter = h('form', { class: 'cs-filter', role: 'search', 'aria-label': 'Filter the audit log' },
     h('label', { for: targetId }, 'Target'), target,
     h('button', { type: 'submit', class: 'btn small' }, 'Filter'),
     h('button', { type: 'button', class: 'btn small ghost', onclick: () => { target.value = ''; first(); } }, 'Show all'));
+  const help = h('p', { id: helpId, class: 'cs-hint', dataset: { testid: 'cs-audit-help' } },
+    'A whole name: an agent id (dave), a queue or flow name (billing finds queue:billing and flow:billing), ',
+    'queue:billing or flow:billing for just that one, a webhook id (wh_…), or widget. Part of a name finds nothing.');
   const status = h('p', { class: 'cs-status', role: 'status' });
   const body = h('div', { class: 'cs-view-body' });
   const newer = h('button', { type: 'button', class: 'btn small', onclick: () => page(-1) }, '← Newer');
   const older = h('button', { type: 'button', class: 'btn small', onclick: () => page(1) }, 'Older →');
   const pager = h('nav', { class: 'cs-pager', 'aria-label': 'Audit log pages' }, newer, older);
-  section.append(filter, status, body, pager);
+  section.append(filter, help, status, body, pager);
   filter.addEventListener('submit', (e) => { e.preventDefault(); first(); });
 
   // cursors[i]: the `before` cursor of page i (page 0: none); next: the gateway's cursor after the shown page.

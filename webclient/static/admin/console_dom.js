@@ -235,8 +235,11 @@ export function table(caption, headers, rows, { testid } = {}) {
         r.cells.map((c) => (c && c.th !== undefined ? h('th', { scope: 'row' }, c.th) : h('td', {}, c))))))));
 }
 
+/** A time as local text: epoch milliseconds (a number or digits) or an ISO 8601 string (the webhook delivery log's
+ *  "time"); anything unreadable is shown as it came rather than as "Invalid Date". */
 export function timeText(ms) {
-  if (!ms) return '';
-  const d = new Date(Number(ms));
+  if (ms == null || ms === '' || ms === 0) return '';
+  const d = new Date(typeof ms === 'string' && !/^\d+$/.test(ms) ? ms : Number(ms));
+  if (Number.isNaN(d.getTime())) return String(ms);
   return d.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }

@@ -3,7 +3,9 @@
 // the version it was read at: when another admin saved meanwhile (409) the form says so and shows the latest.
 
 import { call, enc } from './console_api.js';
-import { confirmDialog, field, formDialog, group, h, input, problemText, select, showProblem, table } from './console_dom.js';
+import {
+  confirmDialog, field, formDialog, group, h, input, invalid, problemText, select, showProblem, table,
+} from './console_dom.js';
 import { skillRows, skillsText } from './console_agents.js';
 import { hoursEditor, hoursSummary } from './console_hours.js';
 
@@ -14,6 +16,15 @@ const ACTIONS = [
   ['flow', 'Run a flow'],
 ];
 const TARGETS = { overflow: 'Queue to move to', flow: 'Flow to run', callback: 'Callback queue (empty: this one)', none: 'Target' };
+
+// The gateway's rules for a queue (gateway/contact/queues.py): the form checks them all before sending, so an admin
+// sees every field's problem at once (as the agent form does); the gateway checks them again, and what only it knows
+// (a missing overflow queue or flow, a taken name) still comes back one field at a time.
+const QUEUE_NAME = /^[A-Za-z0-9_-]{1,40}$/;
+const MUSIC_NAME = /^[A-Za-z0-9_.-]{1,100}\.(wav|mp3|ogg)$/;
+const MIN_ANNOUNCE = 5;
+const whole = (text) => /^\s*-?\d+\s*$/.test(text);
+const wholeIn = (text, min, max) => whole(text) && Number(text) >= min && Number(text) <= max;
 
 export const NEW_QUEUE = {
   name: '', skills: {}, priority: 0, service_level_seconds: 20, announce_seconds: 45, music: '', max_wait_seconds: 0,
@@ -102,8 +113,9 @@ export function createQueuesView(section, ctx) {
       testid: 'cs-queue-dialog',
       onSubmit: async (formEl) => {
         if (readOnly) return true;
+        const problems = form.problems(adding);
+        if (problems.length) throw invalid(problems);
         const value = form.value();
-        if (!value.name) throw Object.assign(new Error('A queue needs a name.'), { status: 400, field: 'name' });
         try {
           await call(`/api/admin/queues/${enc(value.name)}`, { method: 'PUT', body: value });
         } catch (err) {
@@ -185,9 +197,51 @@ function queueForm(q, adding, readOnly) {
       num('callback.spacing_seconds', 'Seconds between attempts', cb.spacing_seconds, { min: 60, max: 86400 }),
       num('callback.expiry_hours', 'Expires after (hours)', cb.expiry_hours, { min: 1, max: 720 })),
     group('Opening hours', 'hours', hours.element));
-  const read = (name) => element.querySelector(`[name="${name}"]`).value;
+  const control = (name) => element.querySelector(`[name="${name}"]`);
+  const read = (name) => control(name).value;
+  /** Every field the gateway would refuse, each with its message (the field's label first), skills' rows too. */
+  function problems(adding) {
+    const out = [];
+    const check = (ok, name, message) => { if (!ok) out.push({ control: control(name), message }); };
+    const name = read('name').trim();
+    if (adding) {
+      check(name !== '', 'name', 'Name is required.');
+      check(name === '' || QUEUE_NAME.test(name), 'name', 'Name: 1 to 40 of A-Z, a-z, 0-9, _ and - (no spaces).');
+    }
+    check(wholeIn(read('priority'), -1000, 1000), 'priority', 'Priority: a whole number from -1000 to 1000.');
+    check(wholeIn(read('service_level_seconds'), 1, 3600), 'service_level_seconds',
+      'Service level: a whole number of seconds from 1 to 3600.');
+    const announce = read('announce_seconds');
+    check(wholeIn(announce, 0, 3600) && !(Number(announce) > 0 && Number(announce) < MIN_ANNOUNCE), 'announce_seconds',
+      `Announcement interval: 0 (never) or from ${MIN_ANNOUNCE} to 3600 seconds (an announcement takes a few seconds itself).`);
+    const music = read('music').trim();
+    check(music === '' || MUSIC_NAME.test(music), 'music', 'Music on hold: empty, or a .wav, .mp3 or .ogg file name.');
+    const maxWait = read('max_wait_seconds');
+    check(wholeIn(maxWait, 0, 86400), 'max_wait_seconds', 'Maximum wait: a whole number of seconds from 0 to 86400.');
+    if (action.value !== 'none') {
+      check(!wholeIn(maxWait, 0, 0), 'max_wait_seconds', 'Maximum wait: set it (above 0) for the action after it.');
+      const aim = target.value.trim();
+      if (action.value === 'overflow') {
+        check(aim !== '', 'on_max_wait.target', 'Queue to move to: name the queue.');
+        check(aim === '' || QUEUE_NAME.test(aim), 'on_max_wait.target', 'Queue to move to: that is not a queue name.');
+        check(aim === '' || aim !== name, 'on_max_wait.target', 'Queue to move to: a queue cannot move callers to itself.');
+      } else if (action.value === 'flow') {
+        check(aim !== '', 'on_max_wait.target', 'Flow to run: name the flow.');
+      }
+    }
+    check(wholeIn(read('callback.attempts'), 1, 10), 'callback.attempts', 'Attempts: a whole number from 1 to 10.');
+    check(wholeIn(read('callback.spacing_seconds'), 60, 86400), 'callback.spacing_seconds',
+      'Seconds between attempts: a whole number from 60 to 86400.');
+    const expiry = read('callback.expiry_hours');
+    check(/^\s*\d+(\.\d+)?\s*$/.test(expiry) && Number(expiry) >= 1 && Number(expiry) <= 720, 'callback.expiry_hours',
+      'Expires after: a number of hours from 1 to 720.');
+    // in the form's order, so the first one marked is the one focused
+    return out.concat(skills.problems()).sort((a, b) =>
+      (a.control.compareDocumentPosition(b.control) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1));
+  }
   return {
     element,
+    problems,
     value() {
       return {
         name: read('name').trim(),

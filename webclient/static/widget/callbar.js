@@ -39,13 +39,20 @@ export function dismissCallbar() {
   ui.callbar.hidden = true;
 }
 
+/** The call button's name: on a call, or "Call us" (and, when the header says closed, that an agent may not answer). */
+export function labelCallButton() {
+  const label = callLive(W.call) ? CALL_TEXT.active : W.hoursOpen === false ? CALL_TEXT.startAfterHours : CALL_TEXT.start;
+  if (ui.call.title === label) return;
+  ui.call.setAttribute('aria-label', label);
+  ui.call.title = label;
+}
+
 export function renderCall() {
   const c = W.call;
   renderCaptions();
   const active = callLive(c);
   ui.call.disabled = active;
-  ui.call.setAttribute('aria-label', active ? 'On a call' : 'Call us');
-  ui.call.title = active ? 'On a call' : 'Call us';
+  labelCallButton();
   if (active) ui.launcher.dataset.call = 'active';
   else delete ui.launcher.dataset.call;
   if (!c) { ui.callbar.hidden = true; return; }

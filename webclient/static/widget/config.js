@@ -88,6 +88,11 @@ export const TEXT = {
 
 // Call bar wording; keys of the first group are the gateway's call statuses (gateway/protocol/states.py CallStatus).
 export const CALL_TEXT = {
+  start: 'Call us',
+  // the header says closed (the line's opening hours): the call button says so too, and what a call may meet then
+  // (the phone line decides: its menu may say it is closed, or take a message; an agent may not answer)
+  startAfterHours: 'Call us \u2014 we\u2019re closed now, so an agent may not answer',
+  active: 'On a call',
   connecting: 'Connecting…',
   ringing: 'Ringing…',
   ivr: 'In the menu (IVR)',

@@ -4,7 +4,7 @@ import { FLASH_MS, OPEN_KEY, TEXT } from './config.js';
 import { CSS, TEMPLATE } from './template.js';
 import { W, saveSoon } from './state.js';
 import { answerIncoming, cancelCallback, declineIncoming } from './callback.js';
-import { dismissCallbar } from './callbar.js';
+import { dismissCallbar, labelCallButton } from './callbar.js';
 import { toggleCaptions } from './captions.js';
 import { callLive, hangUp, pressKey, startCall, toggleKeypad, toggleMute } from './call.js';
 import { onDraftInput, submit } from './chat.js';
@@ -256,8 +256,12 @@ export function renderStatus() {
         : W.call.held ? TEXT.onHold : TEXT.onCallWith(W.conv.agentName);
     } else if (W.conv.state === 'assigned') text = TEXT.chatting(W.conv.agentName);
     else if (W.conv.state === 'queued' || W.conv.queuePos) text = TEXT.queued(W.conv.queuePos);
-    else text = W.hoursOpen === false ? TEXT.afterHours : TEXT.idle;
+    else if (W.hoursOpen === false) { // closed by the line's opening hours: not the green "we're here" dot
+      text = TEXT.afterHours;
+      state = 'after_hours';
+    } else text = TEXT.idle;
   }
+  labelCallButton();
   if (ui.statusText.textContent !== text) {
     ui.statusText.textContent = text;
     ui.status.title = text; // one line in the header; the whole text on hover
