@@ -292,13 +292,10 @@ async def test_a_chat_is_not_handed_to_a_colleague_on_a_call_or_in_after_call_wo
         await caller.close()
 
 
-async def test_a_call_s_conversation_left_by_its_agent_is_closed_not_queued(quick_node: Node, clients: Clients) -> None:
-    """Nobody waits for an answer in a call's conversation once the call is over: the queue is not given it."""
-    node = quick_node
-    alice = clients.agent("alice")
-    await alice.hello()
+async def talked_call(clients: Clients, agent: Agent) -> str:
+    """A caller queued, answered by ``agent`` (available), who then hangs up: the call's conversation id."""
     caller = await queued_call(clients)
-    phone = Softphone(alice)
+    phone = Softphone(agent)
     try:
         await phone.answer((await phone.ringing())["call_id"])
         await caller.hangup()
@@ -306,7 +303,15 @@ async def test_a_call_s_conversation_left_by_its_agent_is_closed_not_queued(quic
     finally:
         await phone.close()
         await caller.close()
-    cid = caller.conversation_id
+    return caller.conversation_id
+
+
+async def test_a_call_s_conversation_left_by_its_agent_is_closed_not_queued(quick_node: Node, clients: Clients) -> None:
+    """Nobody waits for an answer in a call's conversation once the call is over: the queue is not given it."""
+    node = quick_node
+    alice = clients.agent("alice")
+    await alice.hello()
+    cid = await talked_call(clients, alice)
     async with aiohttp.ClientSession() as http:
         admin = Api(http, node, await token(http, node, "ada", ADMIN))
         assert await state(admin, cid) == ("assigned", "alice")
@@ -327,19 +332,6 @@ async def test_after_call_work_is_counted_for_the_agent_who_talked_and_kept_the_
     await alice.hello()
     await bob.hello(available=False)
 
-    async def talked_call() -> str:
-        caller = await queued_call(clients)
-        phone = Softphone(alice)
-        try:
-            await phone.answer((await phone.ringing())["call_id"])
-            await caller.hangup()
-            await phone.status(CallStatus.ENDED)
-        finally:
-            await phone.close()
-            await caller.close()
-        await alice.send({"type": "wrap_up_done"})
-        return caller.conversation_id
-
     async def closed_facts(cid: str) -> dict[str, object]:
         async with asyncio.timeout(10):
             while True:
@@ -348,11 +340,13 @@ async def test_after_call_work_is_counted_for_the_agent_who_talked_and_kept_the_
                     return closed[-1]
                 await asyncio.sleep(0.05)
 
-    kept = await talked_call()
+    kept = await talked_call(clients, alice)
+    await alice.send({"type": "wrap_up_done"})
     await alice.send({"type": "close", "conversation_id": kept, "disposition": "resolved"})
     assert (await closed_facts(kept))["wrap_ms"] >= 0  # type: ignore[operator]
 
-    handed = await talked_call()
+    handed = await talked_call(clients, alice)
+    await alice.send({"type": "wrap_up_done"})
     await bob.send({"type": "status", "status": "available"})
     await bob.expect("agent", lambda f: f["agent"]["status"] == "available")
     await alice.send({"type": "transfer", "conversation_id": handed, "agent_id": "bob"})
