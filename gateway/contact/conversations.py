@@ -428,14 +428,14 @@ class Conversations:
             take_back = conv.get("state") == ConversationState.ASSIGNED and bool(agent) and routed
             if conv.get("state") != ConversationState.QUEUED and not take_back:
                 return ""
-            if await self.has_chat(cid) or await self._callback_open(cid):
+            if await self.has_chat(cid) or await self.callback_open(cid):
                 if not take_back or await self.requeue(cid, agent, reason, score=score):
                     return "requeued"
             elif await self.abandon(cid, agent if take_back else "", reason):
                 return "closed"
         return ""
 
-    async def _callback_open(self, cid: str) -> bool:
+    async def callback_open(self, cid: str) -> bool:
         """A callback is booked for the conversation (someone expects to be called back)."""
         return self.callbacks is not None and await self.callbacks.of_conversation(cid) is not None
 

@@ -77,10 +77,8 @@ class Handover:
 
     async def _someone_behind(self, cid: str, events: list[dict[str, Any]]) -> bool:
         """A customer may be waiting in the conversation: they wrote in it, or a callback is booked for it."""
-        if any(e["type"] == EventType.MESSAGE for e in events):
-            return True
-        callbacks = self.conversations.callbacks
-        return callbacks is not None and await callbacks.of_conversation(cid) is not None
+        # (Conversations.has_chat's test, on the events read already)
+        return any(e["type"] == EventType.MESSAGE for e in events) or await self.conversations.callback_open(cid)
 
     async def transfer_chat(
         self, agent_id: str, cid: str, *, to_agent: str = "", to_name: str = "", queue: str = ""
