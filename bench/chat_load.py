@@ -348,7 +348,7 @@ def shares(n: int, parts: int) -> list[tuple[int, int]]:
 def profile(args: argparse.Namespace, pid: int, name: str) -> list[subprocess.Popen[bytes]]:
     """py-spy (``--py-spy``, from PyPI) sampling every process of the gateway's tree over the window: one flame
     graph input (``--format raw``: collapsed stacks) per process in ``--profile-dir``. ``--gil`` samples only the
-    thread holding the GIL, as the README's profiles of a message's CPU did (they agreed with ``perf``); native work
+    thread holding the GIL, as docs/benchmarks.md's profiles of a message's CPU did (they agreed with ``perf``); native work
     done without the GIL (codecs) is left out."""
     args.profile_dir.mkdir(parents=True, exist_ok=True)
     return [

@@ -9,7 +9,7 @@ the queue only grows. Measured: ``bench speech --steps 30`` on a loaded 2-core
 machine, the node's sockets held 13 MB (seconds of audio each), the peers' ICE
 consent checks waited in the same queues past aioice's 0.5 s, and all 30 calls
 ended "Consent to send expired"; ``bench bridge --modes tap --steps 16``, 3.4-3.8
-MB and 1-3 legs lost that way (README, "A node under load keeps up with its
+MB and 1-3 legs lost that way (docs/benchmarks.md, "A node under load keeps up with its
 sockets").
 
 :class:`NodeEventLoop` reads up to :data:`READS_PER_WAKEUP` datagrams per

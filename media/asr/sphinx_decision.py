@@ -4,7 +4,7 @@ Every decision starts from the first view's confidence (coverage and fit) and, e
 view (another comfort noise must decode the same words). Measured on real human speech (``./bin/bench asr --set
 human``: Allison Smith's prompt voice from Debian's asterisk-core-sounds-en-wav, 11 menus, near and far
 out-of-grammar single words, whole prompts, spliced digit strings; thresholds fitted on the ``fit`` part, the
-README reports the ``held-out`` part). The default is ``fitted`` ("Refitted gates", the last section).
+docs/benchmarks.md reports the ``held-out`` part). The default is ``fitted`` ("Refitted gates", the last section).
 
 **Runner-up margin** (``runner-up``; measured, *not* the default: see the held-out figures at the end). A JSGF search always ends on some menu phrase, so an
 out-of-grammar word is forced onto the phrase it is least unlike ("march" -> monday, "oscar" -> alpha); the two
@@ -93,7 +93,7 @@ wheel's language model (:mod:`media.asr.garbage_words`; words that sound like a 
 away from one, left out); if a garbage word wins, the confidence is 0. Held-out human words, clean: near
 out-of-grammar words routed 21.9 % -> 0 %, far ones 4.5 % both, but menu words right 84.6 % -> 61.5 % and
 the decode p50 67 -> 634 ms; on espeak-ng voices "billing" and "sales" often lose to "really", "wheel". That
-is why it is not the default. ``decision="banded"`` (measured, see the README's bench section) runs the
+is why it is not the default. ``decision="banded"`` (measured, see docs/benchmarks.md) runs the
 garbage search only when the two views agreed on a confidence under GARBAGE_BAND (0.7: every out-of-grammar
 word the two views routed on the fit part of the human set, clean, scored 0.51-0.64; right menu words
 0.55-0.94). Candidates measured and not kept: agreement across window offsets (start +40 ms,

@@ -26,7 +26,7 @@ as good, but in the 20 dB noise condition (noise around the speech only, digital
 window) the noise frames then count as speech for the coverage and menu words fell to 5 % right; a low-band floor
 36/30 dB misrouted more digit strings (fit part, clean: 1 of 8 "oh" strings). Held-out human set, clean
 wideband, two views: 4-digit strings 44 -> 100 % right (misroute 19 -> 0 %), with "oh" 38 -> 75 % (13 -> 0 %),
-7 digits 29 -> 100 % (14 -> 0 %), menu words 91 -> 91 %; see README's speech table. The telephone band (8 kHz)
+7 digits 29 -> 100 % (14 -> 0 %), menu words 91 -> 91 %; see docs/benchmarks.md's speech section. The telephone band (8 kHz)
 keeps its "six" -> "eight" (what was tried for it is in :mod:`media.asr.sphinx_decision`), so there a digit
 string with an "eight" is capped at NARROW_UNSURE_CAP: a no-match, or read back in a ``confirm`` gather (chosen
 on the fit part over capping "eight" and "nine": held-out 8 kHz strings read as a different number 38-71 % -> 0 %,
