@@ -14,8 +14,13 @@ over that recording is decoded from it directly (the window does not depend on t
 end replays the same padded bytes on a digitally silent line). The replay of ``fitted`` from the collected views is
 checked against the listener's own outcome on the real items.
 
-    nice -n 10 python -m bench.asr_combined collect --conditions clean --out bench/results/combined_clean.json
-    python -m bench.asr_combined fit bench/results/combined_*.json
+    nice -n 10 python -m bench.asr_combined collect --conditions clean,snr20 --out bench/results/combined_wide.json
+    nice -n 10 python -m bench.asr_combined collect --conditions phone,quiet --out bench/results/combined_pq.json
+    python -m bench.asr_combined fit bench/results/combined_wide.json bench/results/combined_pq.json
+
+Each condition took 8-15 minutes here (172 windows, 2137 pairs: up to six searches per agreed answer; two
+collections side by side at idle priority, load average 5-15 with other sessions' runs). What the fit gave, and
+why it is not a decision of the engine: media/asr/sphinx_decision.py ("Combined model").
 """
 
 from __future__ import annotations
