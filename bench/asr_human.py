@@ -35,6 +35,8 @@ import numpy as np
 
 from bench.asr_accuracy import RATE, Samples, active_dbfs, pct, telephone, to_int16
 from bench.human_set import MENUS, SOURCE, HumanItem, ensure_installed, human_items
+from ivr import readback
+from ivr.events import Speech
 from media.asr.grammar import Grammar
 from media.asr.harness import ListenTrace, listen
 from media.asr.listener import Recognized, SpeechListener
@@ -46,6 +48,9 @@ CONDITIONS = ("clean", "phone", "snr20", "snr10", "quiet")
 #: The same on the 8 kHz recordings (``narrow`` = the ``clean`` rows before the wideband source).
 NARROW_CONDITIONS = ("narrow", "narrow-snr20", "narrow-snr10", "narrow-quiet")
 ALL_CONDITIONS = (*CONDITIONS, *NARROW_CONDITIONS)
+#: The read-back question's yes/no grammar (bench/human_set.py's yesno tasks): right answers, words outside it
+#: near and far, whole prompts, and "know" (sounds as "no").
+YESNO_FAMILIES = ("yesno", "yesno-oog-near", "yesno-oog-far", "yesno-phrases", "yesno-homophone")
 FAMILIES = (
     "menu",
     "oog-near",
@@ -56,6 +61,7 @@ FAMILIES = (
     "digits7",
     "digits7-oh",
     "digits-phrases",
+    *YESNO_FAMILIES,
 )
 #: The decisions a run compares by default: the engine's default and the candidate measured against it.
 #: ``--decisions`` picks others from :data:`~media.asr.sphinx_decision.DECISIONS` (``garbage`` costs about 15x).
@@ -65,6 +71,8 @@ LEAD_MS, TAIL_MS = 500, 2000
 
 
 def family(task: str) -> str:
+    if task.startswith("yesno"):
+        return task
     if task.startswith("digits"):
         return "digits-phrases" if task.endswith("phrases") else task
     for k in ("oog-near", "oog-far", "phrases"):
@@ -77,6 +85,8 @@ def grammar_of(item: HumanItem) -> Grammar:
     if item.menu.startswith("digits"):
         n = 4 if item.menu == "digits4" else 7
         return Grammar.of([], digits=True, min_digits=n, max_digits=n)
+    if item.menu == "yesno":
+        return Grammar.of(readback.listen_choices("en")[1])  # what a read-back question listens for
     return Grammar.of(MENUS[item.menu][0])
 
 
@@ -107,6 +117,9 @@ def outcome(item: HumanItem, trace: ListenTrace, grammar: Grammar) -> str:
     out = trace.outcome
     if not isinstance(out, Recognized):
         return "no_match"
+    if item.menu == "yesno":  # the answer the read-back question takes from the words (e.g. "right" -> yes)
+        said = readback.answer(Speech(out.result.text, out.result.confidence), "en")
+        return "correct" if item.expect is not None and said == item.expect else "misroute"
     got = out.result.digits if grammar.digits else out.result.text
     return "correct" if item.expect is not None and got == item.expect else "misroute"
 
@@ -122,7 +135,11 @@ async def run_human(
     print(SOURCE, flush=True)
     items = human_items()
     if quick:
-        items = [i for k, i in enumerate(items) if family(i.task) in ("menu", "oog-near") or k % 4 == 0]
+        items = [
+            i
+            for k, i in enumerate(items)
+            if family(i.task) in ("menu", "oog-near", "yesno", "yesno-oog-near") or k % 4 == 0
+        ]
     items = [i for i in items if i.part in parts and family(i.task) in families]
     engines = {d: SphinxEngine(pool_size=1, decision=d) for d in decisions}
     pool = RecognitionPool()
