@@ -13,7 +13,9 @@ third view without the window's last 100 ms) the two measured against out-of-gra
 fitted on.
 
 Rows: decision x task family (menu, oog-near, oog-far, phrases, digits4, digits4-oh, digits7, digits7-oh,
-digits-phrases) x condition x part. Conditions (:data:`CONDITIONS` by default): ``clean`` (the wideband
+digits-phrases, and the yes/no grammar's yesno, yesno-oog-near, yesno-oog-far, yesno-phrases, yesno-homophone: an answer
+there counts by what the read-back takes from its words, and the rows a read-back would take as yes are listed)
+x condition x part. Conditions (:data:`CONDITIONS` by default): ``clean`` (the wideband
 recordings: a WebRTC caller), ``phone`` (the real 8 kHz recordings, band-passed 300-3400 Hz: a telephone
 caller), ``snr20`` / ``snr10`` (white noise that many dB under the wideband speech), ``quiet`` (wideband,
 30 dB quieter); ``narrow``, ``narrow-snr20``, ``narrow-snr10``, ``narrow-quiet`` are the same on the 8 kHz
@@ -124,6 +126,12 @@ def outcome(item: HumanItem, trace: ListenTrace, grammar: Grammar) -> str:
     return "correct" if item.expect is not None and got == item.expect else "misroute"
 
 
+def said_yes(trace: ListenTrace) -> bool:
+    """Whether a yes/no window's outcome confirms (its words are a yes: "correct", "right", ...)."""
+    out = trace.outcome
+    return isinstance(out, Recognized) and readback.answer(Speech(out.result.text), "en") == "yes"
+
+
 async def run_human(
     conditions: list[str],
     quick: bool,
@@ -165,12 +173,15 @@ async def run_human(
                             "decode_ms": [],
                             "turn_ms": [],
                             "examples": [],
+                            "as_yes": [],
                             **{k: 0 for k in ("correct", "no_match", "misroute")},
                         },
                     )
                     result = outcome(item, trace, grammar)
                     row["n"] += 1
                     row[result] += 1
+                    if result == "misroute" and item.menu == "yesno" and said_yes(trace):
+                        row["as_yes"].append(item.label)
                     if result == "misroute" and len(row["examples"]) < 6:
                         out = trace.outcome
                         assert isinstance(out, Recognized)
@@ -204,6 +215,7 @@ async def run_human(
                 "decode_ms": {"p50": pct(r["decode_ms"], 50), "p95": pct(r["decode_ms"], 95)},
                 "turn_ms": {"p50": pct(r["turn_ms"], 50), "p95": pct(r["turn_ms"], 95)},
                 "misroutes": r["examples"],
+                **({"as_yes": r["as_yes"]} if fam.startswith("yesno") else {}),
             }
         )
     return {"source": SOURCE, "seconds": round(time.perf_counter() - started, 1), "rows": out_rows}
@@ -223,6 +235,11 @@ def print_human(result: dict[str, Any]) -> None:
             f"{r['correct_pct']:7.1f}% {r['no_match_pct']:7.1f}% {r['misroute_pct']:7.1f}% "
             f"{d['p50']!s:>7s}/{d['p95']!s:<7s} {t['p50']!s:>6s}/{t['p95']!s:<6s}"
         )
+    as_yes = [r for r in result["rows"] if r.get("as_yes")]
+    if any(r["task"].startswith("yesno") for r in result["rows"]):
+        print("yes/no rows routed wrongly as yes (a read-back taking a misheard answer):", "none" if not as_yes else "")
+        for r in as_yes:
+            print(f"  {r['part']} {r['task']} {r['condition']} {r['decision']}: {', '.join(r['as_yes'])}")
     print(f"human set: {result['source']}")
     counts = collections.Counter(r["decision"] for r in result["rows"])
     print(

@@ -33,6 +33,10 @@ What the set holds (:func:`human_trials`), every item at 48 kHz:
   every menu grammar: must not route.
 - ``digits4`` / ``digits4-oh`` / ``digits7``: digit strings spliced from
   ``digits/0..9`` (and ``digits/oh``) with 40-140 ms gaps.
+- ``yesno`` (:func:`yesno_items`): the read-back question's grammar (ivr/readback.py: yes, yeah, correct, right,
+  no, wrong). The voice says "correct", "right", "wrong" only inside prompts, so they are cut out of them by forced
+  alignment (:mod:`bench.word_cuts`, :data:`YESNO_CUTS`); ``yesno-oog-near`` ("incorrect", "now", "not", "oh",
+  "less", ...), ``yesno-oog-far``, ``yesno-phrases`` and ``yesno-homophone`` ("know") must not answer.
 
 :func:`split_of` puts every item in the ``fit`` or the ``held-out`` part by a
 hash of its word (out-of-grammar words, digit strings) or of word and menu, so
