@@ -225,13 +225,15 @@ PHRASES = {
     "vm-nonumber": "I am afraid I do not know that number",
     "privacy-thankyou": "thank you",
 }
-#: The yes/no question of a read-back (ivr/readback.py's English words; "yes", "yeah" are never said in the set).
+#: The yes/no question of a read-back (ivr/readback.py's English words; "yeah" is never said in the set, "yes" only as
+#: the start of "yesterday").
 YESNO_WORDS = {"yes": "yes", "yeah": "yes", "correct": "yes", "right": "yes", "no": "no", "wrong": "no"}
 #: Words cut out of whole prompts (bench/word_cuts.py): kind -> takes. ``in``: the yes/no words; ``near``: words
 #: outside the grammar one or two phones from one of its words (cmudict-en-us), "incorrect" above all;
 #: ``homophone``: "know", which sounds exactly like "no" (reported apart: no decision can refuse it).
 YESNO_CUTS: dict[str, tuple[Take, ...]] = {
     "in": (
+        Take("digits/yesterday", "yes terday", "yes"),  # cut at the closure of the t (bench/word_cuts.py's PIECES)
         Take("if-correct-press", "if this is correct press", "correct"),
         Take("letters/ascii125", "right brace", "right"),
         Take("letters/ascii93", "right bracket", "right"),

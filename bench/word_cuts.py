@@ -85,9 +85,17 @@ class CutError(Exception):
     """The alignment did not find the word (a wrong transcript, or a word the dictionary lacks)."""
 
 
+#: Pieces of words the alignment may need (word -> cmudict phones): "yes" is cut out of "yesterday" as "yes terday",
+#: where the closure of the t parts them.
+PIECES = {"terday": "T ER D EY"}
+
+
 @functools.cache
 def _aligner() -> Decoder:
-    return Decoder(samprate=16000, lm=None, loglevel="ERROR")
+    d = Decoder(samprate=16000, lm=None, loglevel="ERROR")
+    for word, phones in PIECES.items():
+        d.add_word(word, phones, True)
+    return d
 
 
 @functools.cache
@@ -100,7 +108,10 @@ def align(audio: Audio, text: str) -> list[tuple[str, int, int]]:
     out; alternative pronunciations lose their ``(2)``."""
     pcm = audio if audio.sample_rate == 16000 else resample(audio, 16000)
     d = _aligner()
-    d.set_align_text(text.lower())
+    try:
+        d.set_align_text(text.lower())
+    except RuntimeError as exc:  # a word the dictionary lacks (PIECES has the parts of words)
+        raise CutError(f"cannot align {text!r}: {exc}") from exc
     d.start_utt()
     d.process_raw(pcm.samples.tobytes(), full_utt=True)
     d.end_utt()

@@ -2,7 +2,8 @@
 
 Debian's asterisk-core-sounds-en-g722 and -en-wav (read in place; ``./bin/test`` installs them, else these tests
 skip) have no "yes" and no "correct" said alone; bench/word_cuts.py cuts "correct" out of "If this is correct,
-press..." and "incorrect" out of "Login incorrect." by pocketsphinx's forced alignment. These tests check that the
+press..." and "incorrect" out of "Login incorrect." by pocketsphinx's forced alignment ("yes" out of "yesterday", aligned
+as "yes terday"). These tests check that the
 cut is found where the word is, that the yes/no window a ``confirm`` gather opens (the grammar the gateway builds
 from ivr/readback.py's words, the default decision, the listener as in a call) hears "correct" in it, and that no
 take of "incorrect" (four prompts, 16 kHz and telephone band) is ever taken as an answer: its first view hears
@@ -31,6 +32,7 @@ from tests.support import prompt_voice
 from tests.support.prompt_voice import BANDS, NARROW, RATE, WIDE
 
 CORRECT = next(t for t in YESNO_CUTS["in"] if t.word == "correct")
+YES = next(t for t in YESNO_CUTS["in"] if t.word == "yes")  # the start of "yesterday", cut at the t's closure
 INCORRECT = tuple(t for t in YESNO_CUTS["near"] if t.word == "incorrect")
 NO = tuple(t for t in YESNO_CUTS["in"] if t.name in ("vm-nomore", "pbx-invalidpark"))
 
@@ -89,6 +91,18 @@ def test_the_cut_of_correct_is_the_word(band: str) -> None:
     assert 0.5 <= len(cut.samples) / RATE <= 0.8
     assert (cut.word_end_ms - cut.word_start_ms) / cut.duration_ms > 0.85  # little of "is" or "press" in it
     assert min(cut.edges_db) > 15.0  # cut where it is quiet: the closure before the k, the pause after the t
+
+
+@pytest.mark.parametrize("band", BANDS)
+def test_the_cut_of_yes_ends_in_the_closure_before_terday(band: str) -> None:
+    cut = cut_word(YES, band)
+    assert cut.start_ms < 50 and 350 <= cut.word_end_ms <= 450, cut  # the s ends about 400 ms in, the t's burst follows
+    assert min(cut.edges_db) > 40.0  # silence on both sides: nothing of "terday" in it
+
+
+async def test_a_yes_no_window_takes_the_cut_yes_as_yes(engine: SphinxEngine, pool: RecognitionPool) -> None:
+    out = await window(engine, pool, YES, WIDE)
+    assert answer(out) == "yes", out
 
 
 @pytest.mark.parametrize("band", BANDS)
