@@ -176,8 +176,8 @@ telephone band menu answers 52.8 -> 36.1 % and yes/no 100 -> 83.3 %, mostly the 
 task (the read-back question's grammar on words cut out of prompts: README, "Yes/no"; added after this refit)
 takes no "incorrect" as yes, routes 26-44 % of words one or two phones away ("now" -> no, "four" -> wrong, "less"
 -> yes), and rejects "correct" (pocketsphinx fits it poorly in every voice); near decoys on the answers that say yes
-take nothing outside the grammar as yes without losing a right answer of that set, but lose espeak-ng's "yes" and
-"yeah" on the telephone band, so they are not used.
+take nothing outside the grammar as yes, but lose that set's one "yes" in the quiet condition and espeak-ng's "yes"
+and "yeah" on the telephone band, so they are not used.
 """
 
 from __future__ import annotations
