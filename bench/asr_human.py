@@ -13,7 +13,9 @@ third view without the window's last 100 ms) the two measured against out-of-gra
 fitted on.
 
 Rows: decision x task family (menu, oog-near, oog-far, phrases, digits4, digits4-oh, digits7, digits7-oh,
-digits-phrases) x condition x part. Conditions (:data:`CONDITIONS` by default): ``clean`` (the wideband
+digits-phrases, and the yes/no grammar's yesno, yesno-oog-near, yesno-oog-far, yesno-phrases, yesno-homophone: an answer
+there counts by what the read-back takes from its words, and the rows a read-back would take as yes are listed)
+x condition x part. Conditions (:data:`CONDITIONS` by default): ``clean`` (the wideband
 recordings: a WebRTC caller), ``phone`` (the real 8 kHz recordings, band-passed 300-3400 Hz: a telephone
 caller), ``snr20`` / ``snr10`` (white noise that many dB under the wideband speech), ``quiet`` (wideband,
 30 dB quieter); ``narrow``, ``narrow-snr20``, ``narrow-snr10``, ``narrow-quiet`` are the same on the 8 kHz
@@ -35,6 +37,8 @@ import numpy as np
 
 from bench.asr_accuracy import RATE, Samples, active_dbfs, pct, telephone, to_int16
 from bench.human_set import MENUS, SOURCE, HumanItem, ensure_installed, human_items
+from ivr import readback
+from ivr.events import Speech
 from media.asr.grammar import Grammar
 from media.asr.harness import ListenTrace, listen
 from media.asr.listener import Recognized, SpeechListener
@@ -46,6 +50,9 @@ CONDITIONS = ("clean", "phone", "snr20", "snr10", "quiet")
 #: The same on the 8 kHz recordings (``narrow`` = the ``clean`` rows before the wideband source).
 NARROW_CONDITIONS = ("narrow", "narrow-snr20", "narrow-snr10", "narrow-quiet")
 ALL_CONDITIONS = (*CONDITIONS, *NARROW_CONDITIONS)
+#: The read-back question's yes/no grammar (bench/human_set.py's yesno tasks): right answers, words outside it
+#: near and far, whole prompts, and "know" (sounds as "no").
+YESNO_FAMILIES = ("yesno", "yesno-oog-near", "yesno-oog-far", "yesno-phrases", "yesno-homophone")
 FAMILIES = (
     "menu",
     "oog-near",
@@ -56,6 +63,7 @@ FAMILIES = (
     "digits7",
     "digits7-oh",
     "digits-phrases",
+    *YESNO_FAMILIES,
 )
 #: The decisions a run compares by default: the engine's default and the candidate measured against it.
 #: ``--decisions`` picks others from :data:`~media.asr.sphinx_decision.DECISIONS` (``garbage`` costs about 15x).
@@ -65,6 +73,8 @@ LEAD_MS, TAIL_MS = 500, 2000
 
 
 def family(task: str) -> str:
+    if task.startswith("yesno"):
+        return task
     if task.startswith("digits"):
         return "digits-phrases" if task.endswith("phrases") else task
     for k in ("oog-near", "oog-far", "phrases"):
@@ -77,6 +87,8 @@ def grammar_of(item: HumanItem) -> Grammar:
     if item.menu.startswith("digits"):
         n = 4 if item.menu == "digits4" else 7
         return Grammar.of([], digits=True, min_digits=n, max_digits=n)
+    if item.menu == "yesno":
+        return Grammar.of(readback.listen_choices("en")[1])  # what a read-back question listens for
     return Grammar.of(MENUS[item.menu][0])
 
 
@@ -107,8 +119,17 @@ def outcome(item: HumanItem, trace: ListenTrace, grammar: Grammar) -> str:
     out = trace.outcome
     if not isinstance(out, Recognized):
         return "no_match"
+    if item.menu == "yesno":  # the answer the read-back question takes from the words (e.g. "right" -> yes)
+        said = readback.answer(Speech(out.result.text, out.result.confidence), "en")
+        return "correct" if item.expect is not None and said == item.expect else "misroute"
     got = out.result.digits if grammar.digits else out.result.text
     return "correct" if item.expect is not None and got == item.expect else "misroute"
+
+
+def said_yes(trace: ListenTrace) -> bool:
+    """Whether a yes/no window's outcome confirms (its words are a yes: "correct", "right", ...)."""
+    out = trace.outcome
+    return isinstance(out, Recognized) and readback.answer(Speech(out.result.text), "en") == "yes"
 
 
 async def run_human(
@@ -122,7 +143,11 @@ async def run_human(
     print(SOURCE, flush=True)
     items = human_items()
     if quick:
-        items = [i for k, i in enumerate(items) if family(i.task) in ("menu", "oog-near") or k % 4 == 0]
+        items = [
+            i
+            for k, i in enumerate(items)
+            if family(i.task) in ("menu", "oog-near", "yesno", "yesno-oog-near") or k % 4 == 0
+        ]
     items = [i for i in items if i.part in parts and family(i.task) in families]
     engines = {d: SphinxEngine(pool_size=1, decision=d) for d in decisions}
     pool = RecognitionPool()
@@ -148,12 +173,15 @@ async def run_human(
                             "decode_ms": [],
                             "turn_ms": [],
                             "examples": [],
+                            "as_yes": [],
                             **{k: 0 for k in ("correct", "no_match", "misroute")},
                         },
                     )
                     result = outcome(item, trace, grammar)
                     row["n"] += 1
                     row[result] += 1
+                    if result == "misroute" and item.menu == "yesno" and said_yes(trace):
+                        row["as_yes"].append(item.label)
                     if result == "misroute" and len(row["examples"]) < 6:
                         out = trace.outcome
                         assert isinstance(out, Recognized)
@@ -187,6 +215,7 @@ async def run_human(
                 "decode_ms": {"p50": pct(r["decode_ms"], 50), "p95": pct(r["decode_ms"], 95)},
                 "turn_ms": {"p50": pct(r["turn_ms"], 50), "p95": pct(r["turn_ms"], 95)},
                 "misroutes": r["examples"],
+                **({"as_yes": r["as_yes"]} if fam.startswith("yesno") else {}),
             }
         )
     return {"source": SOURCE, "seconds": round(time.perf_counter() - started, 1), "rows": out_rows}
@@ -206,6 +235,11 @@ def print_human(result: dict[str, Any]) -> None:
             f"{r['correct_pct']:7.1f}% {r['no_match_pct']:7.1f}% {r['misroute_pct']:7.1f}% "
             f"{d['p50']!s:>7s}/{d['p95']!s:<7s} {t['p50']!s:>6s}/{t['p95']!s:<6s}"
         )
+    as_yes = [r for r in result["rows"] if r.get("as_yes")]
+    if any(r["task"].startswith("yesno") for r in result["rows"]):
+        print("yes/no rows routed wrongly as yes (a read-back taking a misheard answer):", "none" if not as_yes else "")
+        for r in as_yes:
+            print(f"  {r['part']} {r['task']} {r['condition']} {r['decision']}: {', '.join(r['as_yes'])}")
     print(f"human set: {result['source']}")
     counts = collections.Counter(r["decision"] for r in result["rows"])
     print(

@@ -239,6 +239,8 @@ def human_set(quick: bool) -> list[Item]:
     ensure_installed()
     out: list[Item] = []
     for i in human_items():
+        if i.menu == "yesno":  # the read-back question's grammar: bench asr --set human --tasks yesno,...
+            continue
         if i.task.startswith("digits"):
             if i.task.endswith("phrases"):
                 continue

@@ -33,6 +33,10 @@ What the set holds (:func:`human_trials`), every item at 48 kHz:
   every menu grammar: must not route.
 - ``digits4`` / ``digits4-oh`` / ``digits7``: digit strings spliced from
   ``digits/0..9`` (and ``digits/oh``) with 40-140 ms gaps.
+- ``yesno`` (:func:`yesno_items`): the read-back question's grammar (ivr/readback.py: yes, yeah, correct, right,
+  no, wrong). The voice says "correct", "right", "wrong" only inside prompts, so they are cut out of them by forced
+  alignment (:mod:`bench.word_cuts`, :data:`YESNO_CUTS`); ``yesno-oog-near`` ("incorrect", "now", "not", "oh",
+  "less", ...), ``yesno-oog-far``, ``yesno-phrases`` and ``yesno-homophone`` ("know") must not answer.
 
 :func:`split_of` puts every item in the ``fit`` or the ``held-out`` part by a
 hash of its word (out-of-grammar words, digit strings) or of word and menu, so
@@ -47,6 +51,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.word_cuts import Take, cut_word
 from media.audio import Audio, resample
 from tests.support import prompt_voice
 from tests.support.prompt_voice import (
@@ -220,6 +225,76 @@ PHRASES = {
     "vm-nonumber": "I am afraid I do not know that number",
     "privacy-thankyou": "thank you",
 }
+#: The yes/no question of a read-back (ivr/readback.py's English words; "yeah" is never said in the set, "yes" only as
+#: the start of "yesterday").
+YESNO_WORDS = {"yes": "yes", "yeah": "yes", "correct": "yes", "right": "yes", "no": "no", "wrong": "no"}
+#: Words cut out of whole prompts (bench/word_cuts.py): kind -> takes. ``in``: the yes/no words; ``near``: words
+#: outside the grammar one or two phones from one of its words (cmudict-en-us), "incorrect" above all;
+#: ``homophone``: "know", which sounds exactly like "no" (reported apart: no decision can refuse it).
+YESNO_CUTS: dict[str, tuple[Take, ...]] = {
+    "in": (
+        Take("digits/yesterday", "yes terday", "yes"),  # cut at the closure of the t (bench/word_cuts.py's PIECES)
+        Take("if-correct-press", "if this is correct press", "correct"),
+        Take("letters/ascii125", "right brace", "right"),
+        Take("letters/ascii93", "right bracket", "right"),
+        Take("something-terribly-wrong", "something is terribly wrong", "wrong"),
+        Take("tt-somethingwrong", "something is terribly wrong", "wrong"),
+        Take("vm-nomore", "no more messages", "no"),
+        Take("dir-nomatch", "no directory entries match your search", "no"),
+        Take("dir-nomore", "there are no more compatible entries in the directory", "no"),
+        Take("demo-nomatch", "i'm sorry there are no matches for those keywords", "no"),
+        Take("call-fwd-no-ans", "call forward on no answer", "no"),
+        Take("pbx-invalidpark", "i am sorry there is no call parked on that extension please try again", "no"),
+    ),
+    "near": (
+        Take("vm-incorrect", "login incorrect", "incorrect"),
+        Take("vm-incorrect-mailbox", "login incorrect mailbox", "incorrect"),
+        Take(
+            "agent-incorrect", "login incorrect please enter your agent number followed by the pound key", "incorrect"
+        ),
+        Take("auth-incorrect", "password incorrect please enter your password followed by the pound key", "incorrect"),
+        Take("all-circuits-busy-now", "all circuits are busy now", "now"),
+        Take("conf-lockednow", "the conference is now locked", "now"),
+        Take("conf-muted", "you are now muted", "now"),
+        Take("vm-instructions", "to look into your messages press one now", "now"),
+        Take("do-not-disturb", "do not disturb", "not"),
+        Take("feature-not-avail-line", "that feature is not available on this line", "not"),
+        Take("vm-invalidpassword", "that is not a valid password please try again", "not"),
+        Take("pls-hold-while-try", "please hold while we try to connect you", "connect"),
+        Take("vm-dialout", "please wait while i connect your call", "connect"),
+        Take("vm-repeat", "press five to repeat the current message", "current"),
+        Take("queue-less-than", "less than", "less"),
+        Take("pls-hold-while-try", "please hold while we try to connect you", "try"),
+    ),
+    "homophone": (Take("vm-nonumber", "i'm afraid i don't know who sent this message", "know"),),
+}
+#: Whole single-word recordings in the yes/no task (file -> word): ``in``, ``near`` (a phone or two from a yes/no
+#: word) and ``far`` ones.
+YESNO_WHOLE: dict[str, dict[str, str]] = {
+    "in": {"vm-no": "no"},
+    "near": {
+        "vm-INBOX": "new",
+        "digits/oh": "oh",
+        "digits/9": "nine",
+        "digits/4": "four",
+        "digits/5": "five",
+        "digits/yesterday": "yesterday",
+        "letters/s": "letter s",
+        "letters/u": "letter u",
+        "letters/o": "letter o",
+        "your": "your",
+        "time": "time",
+    },
+    "far": {
+        **{k: v for k, v in SINGLE.items() if v not in ("time", "your")},
+        "digits/day-1": "monday",
+        "digits/mon-2": "march",
+        "phonetic/e_p": "echo",
+        "phonetic/t_p": "tango",
+        "vm-Family": "family",
+        "dictate/record": "record",
+    },
+}
 #: The menus: name -> (grammar words, near out-of-grammar words).
 MENUS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "days": (DAYS, (*MONTHS, "today", "tomorrow", "yesterday")),
@@ -372,6 +447,34 @@ def human_items() -> list[HumanItem]:
                 items.append(HumanItem(f"{task}-oh" if oh else task, task, spoken, audio, pin, split_of(pin), narrow))
         for name, text in list(PHRASES.items())[:6]:
             items.append(_item(f"{task}-phrases", task, text, name, None, split_of(name)))
+    return items + yesno_items()
+
+
+def yesno_items() -> list[HumanItem]:
+    """The read-back question's yes/no grammar (menu ``yesno``): ``yesno`` (its words, cut out of prompts or said
+    alone; expect "yes" or "no", the answer they give), ``yesno-oog-near`` / ``-far`` / ``-phrases`` (must not
+    answer), ``yesno-homophone`` ("know": heard as "no" by any decision, reported apart). A take of a yes/no word
+    is in a part by its word and recording (every word has few takes); a word outside the grammar by its word."""
+    items: list[HumanItem] = []
+    for kind, takes in YESNO_CUTS.items():
+        for take in takes:
+            wide, narrow = cut_word(take, WIDE), cut_word(take, NARROW)
+            label = f"{take.word} ({take.name})"
+            if kind == "in":
+                expect: str | None = YESNO_WORDS[take.word]
+                part = split_of(f"{take.word}|{take.name}")
+            else:
+                expect, part = None, split_of(take.word)
+            task = "yesno" if kind == "in" else f"yesno-{'oog-near' if kind == 'near' else kind}"
+            items.append(HumanItem(task, "yesno", label, wide.samples, expect, part, narrow.samples))
+    for kind, files in YESNO_WHOLE.items():
+        for name, word in files.items():
+            if kind == "in":
+                items.append(_item("yesno", "yesno", word, name, YESNO_WORDS[word], split_of(f"{word}|{name}")))
+            else:
+                items.append(_item(f"yesno-oog-{kind}", "yesno", word, name, None, split_of(word)))
+    for name, text in PHRASES.items():
+        items.append(_item("yesno-phrases", "yesno", text, name, None, split_of(name)))
     return items
 
 
