@@ -10,7 +10,11 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import pytest
+import redis.asyncio as aioredis
 
+from gateway.contact.routing import DEFAULT_QUEUE
+from gateway.store.keys import Keys
+from gateway.store.store import Store
 from tests.conftest import Clients, bounded
 from tests.support.caller import Caller
 from tests.support.queue_calls import queued_call
@@ -63,3 +67,28 @@ async def test_two_waiting_callers_ring_an_agent_who_becomes_available_one_at_a_
         for c in callers:
             await c.close()
         await clients.close()
+
+
+@pytest.fixture
+async def store(redis_url: str) -> AsyncIterator[Store]:
+    client = aioredis.Redis.from_url(redis_url)
+    yield Store(client, Keys("cg"))
+    await client.aclose()
+
+
+async def test_two_nodes_routing_at_once_never_give_a_call_to_an_agent_rung_or_on_a_call(store: Store) -> None:
+    """Each node's router plans one call for her; the second node's assignment comes once the first call rings
+    (or is answered): the store refuses it (assign_one.lua), a chat still goes to her."""
+    await store.update_agent("alice", {"status": "available", "capacity": "5"})
+    await store.redis.zadd(store.keys.agent_sessions("alice"), {"desk": 10**13})
+    for cid in ("call-1", "call-2", "chat-1"):
+        await store.open_conversation("cust-" + cid, cid, DEFAULT_QUEUE, now=1000, context={}, queued=True)
+    for cid in ("call-1", "call-2"):
+        await store.append(cid, "call_started", {"call_id": "k-" + cid}, now=1001)  # a call in it ('calls': 1)
+    assert await store.assign("call-1", DEFAULT_QUEUE, "alice", "Alice", now=1002) == "ok"
+    for activity in ("ringing", "on_call"):
+        await store.update_agent("alice", {"activity": activity})
+        assert await store.assign("call-2", DEFAULT_QUEUE, "alice", "Alice", now=1003) == "agent_on_call", activity
+    assert await store.assign("chat-1", DEFAULT_QUEUE, "alice", "Alice", now=1004) == "ok"
+    await store.update_agent("alice", {"activity": ""})
+    assert await store.assign("call-2", DEFAULT_QUEUE, "alice", "Alice", now=1005) == "ok"
