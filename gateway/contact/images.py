@@ -2,7 +2,9 @@
 what their first bytes say, measured, and scaled down to a thumbnail.
 
 An image that does not decode, or whose size is beyond :data:`MAX_PIXELS` (a small file that would unpack to
-gigabytes), is refused with :class:`BadImage`. The work is CPU-bound: callers run it in a thread.
+gigabytes), is refused with :class:`BadImage`. A GIF's size is the four bytes after its magic, whatever follows: its
+blocks are walked up to its first image before that size is believed (``GIF89a<!doctype html>...`` is no image,
+not one of 8508x28516 pixels). The work is CPU-bound: callers run it in a thread.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ class Image:
 
 def inspect_image(data: bytes, media_type: MediaType) -> Image:
     """Decode the first frame of ``data``: its size and a thumbnail; :class:`BadImage` if it does not decode."""
+    if media_type is MediaType.GIF and not _gif_reaches_an_image(data):
+        raise BadImage("the file is not a valid GIF image (its content after the GIF header is something else)")
     try:
         with av.open(io.BytesIO(data), "r", format=_DEMUXERS[media_type]) as container:
             if not container.streams.video:
@@ -60,6 +64,32 @@ def inspect_image(data: bytes, media_type: MediaType) -> Image:
             f"the image is {frame.width}x{frame.height} pixels, over the {MAX_PIXELS // 1_000_000}-megapixel limit"
         )
     return Image(frame.width, frame.height, *_thumbnail(frame))
+
+
+_GIF_EXTENSION, _GIF_IMAGE, _GIF_TRAILER = 0x21, 0x2C, 0x3B
+
+
+def _gif_reaches_an_image(data: bytes) -> bool:
+    """Whether ``data``'s blocks, from its screen descriptor on, are a GIF's up to the start of a first image: a
+    colour table where its flag says, extensions (each a label and sub-blocks ending in an empty one), then an image
+    descriptor with its own colour table and a code size of 2 to 12 bits. Nothing is decoded (a walk of the bytes)."""
+
+    def colour_table_end(at: int, flags: int) -> int:
+        return at + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
+
+    at = colour_table_end(13, data[10]) if len(data) >= 13 else len(data) + 1
+    while at < len(data):
+        block = data[at]
+        if block == _GIF_IMAGE:
+            at = colour_table_end(at + 10, data[at + 9]) if at + 10 <= len(data) else len(data)
+            return at < len(data) and 2 <= data[at] <= 12
+        if block != _GIF_EXTENSION or at + 2 > len(data):
+            return False  # a trailer before any image, or bytes that are no block at all
+        at += 2  # the introducer and the extension's label
+        while at < len(data) and data[at]:
+            at += 1 + data[at]
+        at += 1  # the empty sub-block that ends the extension
+    return False
 
 
 def _thumbnail(frame: av.VideoFrame) -> tuple[bytes, MediaType]:

@@ -5,7 +5,12 @@ required ``skills`` (``billing``, or ``billing:3`` for at least level 3); an
 agent qualifies when their skills (from the agents file, level 1-10) cover
 every requirement. A conversation that has waited ``overflow`` without a
 qualified agent may go to any agent (skill overflow). Agents on a call,
-being rung, or in after-call work take no new work (``busy``).
+being rung, or in after-call work take no new work (``busy``). A call goes to
+an agent who is on no call (with ``--calls-block-chats false`` one on a call
+still takes chats, never a second call), and a call planned for an agent rings
+them: they take nothing more in that pass (two calls waiting for an agent who
+became available rang her both at once; she could answer one, and the other's
+ring-no-answer set her away while she talked).
 
 :func:`plan` is the pure decision (tested without Redis). :class:`Router`
 runs it against Redis whenever something may allow an assignment (a
@@ -109,6 +114,7 @@ class AgentLoad:
     idle_since: int  # ms; last time the agent was given work or freed capacity
     skills: Skills = ()
     busy: bool = False  # on a call, being rung, or in after-call work
+    on_call: bool = False  # a call in progress (no second call, whatever ``busy`` says about chats)
 
     @property
     def eligible(self) -> bool:
@@ -131,6 +137,7 @@ class Waiting:
     skills: Skills = ()
     preferred: str = ""  # the agent who last served this customer: taken when free and qualified
     queue: str = ""  # the queue's name (the flow's), for the metrics
+    voice: bool = False  # a caller waits in it (a call rings the agent it goes to)
 
 
 def choose_agent(agents: list[AgentLoad]) -> AgentLoad | None:
@@ -158,20 +165,26 @@ def plan(
             break
         overflowed = overflow_ms is not None and now - conv.queued_at >= overflow_ms
         preferred = by_id.get(conv.preferred) if conv.preferred else None
-        if preferred is not None and (overflowed or preferred.qualifies(conv.skills)):
+        if preferred is not None and (overflowed or preferred.qualifies(conv.skills)) and _takes(preferred, conv):
             agent: AgentLoad | None = preferred
         else:
-            agent = next((a for a in free if overflowed or a.qualifies(conv.skills)), None)
+            agent = next((a for a in free if (overflowed or a.qualifies(conv.skills)) and _takes(a, conv)), None)
         if agent is None:
             continue
         pairs.append((conv.id, agent))
         free.remove(agent)
         del by_id[agent.id]
-        given = replace(agent, active=agent.active + 1, idle_since=now)
+        # a call rings the agent: busy (ringing) for the rest of the pass, as the next pass reads them
+        given = replace(agent, active=agent.active + 1, idle_since=now, busy=agent.busy or conv.voice)
         if given.eligible:
             bisect.insort(free, given, key=_idle_order)
             by_id[given.id] = given
     return pairs
+
+
+def _takes(agent: AgentLoad, conv: Waiting) -> bool:
+    """Whether the agent may be given the conversation at all: a call only to an agent on no call."""
+    return not (conv.voice and agent.on_call)
 
 
 def _idle_order(agent: AgentLoad) -> tuple[int, str]:
@@ -296,6 +309,7 @@ class Router:
                     idle_since=int(info.get("idle_since", 0) or 0),
                     skills=_skills(info.get("skills", "")),
                     busy=is_busy(info, now, calls_block_chats=self.calls_block_chats),
+                    on_call=info.get("activity", "") == AgentActivity.ON_CALL,
                 )
             )
         return loads
@@ -306,11 +320,14 @@ class Router:
     async def waiting_details(self, limit: int = 200) -> list[Waiting]:
         rows = await self.store.waiting(self.queue, limit)
         details = await self.store.conversation_fields(
-            [cid for cid, _ in rows], "priority", "skills", "preferred_agent", "queue"
+            [cid for cid, _ in rows], "priority", "skills", "preferred_agent", "queue", "calls"
         )
         out = [
-            Waiting(cid, score, int(prio or "0"), _skills(skills or ""), preferred or "", queue or "")
-            for (cid, score), (prio, skills, preferred, queue) in zip(rows, details, strict=True)
+            # a conversation with a call in it waits as a call (as the assignment's event says, assign_one.lua)
+            Waiting(
+                cid, score, int(prio or "0"), _skills(skills or ""), preferred or "", queue or "", int(calls or 0) > 0
+            )
+            for (cid, score), (prio, skills, preferred, queue, calls) in zip(rows, details, strict=True)
         ]
         if self.rules is not None and out:
             rules = await self.rules()

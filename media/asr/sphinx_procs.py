@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -61,6 +62,9 @@ class _WorkerEngine(SphinxEngine):
 
 def _start_worker(decision: str, max_audio_ms: int, model_dir: str, dictionary: str, parent: int) -> None:
     global _worker_engine
+    # Ctrl+C in a terminal reaches the whole process group: the node stops its workers itself (close()). Without
+    # this each printed a KeyboardInterrupt traceback at every Ctrl+C of `serve`, and a pool that lived on broke.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(parent,), name="exit-with-parent", daemon=True).start()
     _worker_engine = _WorkerEngine(
         1, model_dir=Path(model_dir), dictionary=Path(dictionary), max_audio_ms=max_audio_ms, decision=decision

@@ -98,9 +98,12 @@ async def test_supervisor_listens_in_then_a_blind_transfer_rings_the_colleague(
         await expect(row.locator("[data-testid=live-call-agent]")).to_have_text("Alice Smith")
         assert (await monitor_stats(carol))["inboundAudioLevel"] == 0  # nothing to hear before joining
 
-        # Listen: carol hears the call (alice's loud voice, mixed with the caller)
-        await row.locator("[data-testid=live-call-listen]").click()
+        # Listen, from the keyboard: carol hears the call (alice's loud voice, mixed with the caller); the buttons
+        # wait while she joins, so focus goes to Leave, not to <body> (a user test: Tab started from the top again)
+        await row.locator("[data-testid=live-call-listen]").focus()
+        await carol.keyboard.press("Enter")
         monitor_bar = carol.locator("[data-testid=cg-monitor-bar]")
+        await expect(row.locator("[data-testid=live-call-leave]")).to_be_focused()
         await expect(monitor_bar).to_have_attribute("data-phase", "connected", timeout=15000)
         await expect(carol.locator("[data-testid=cg-monitor-status]")).to_contain_text("Listening to Alice Smith")
         await expect(row.locator("[data-testid=live-call-listen]")).to_have_attribute("aria-pressed", "true")
@@ -121,8 +124,10 @@ async def test_supervisor_listens_in_then_a_blind_transfer_rings_the_colleague(
             lambda evs: [e["mode"] for e in evs] == ["listen", "whisper"],
             "the monitor events",
         )
-        await row.locator("[data-testid=live-call-leave]").click()
+        await row.locator("[data-testid=live-call-leave]").focus()
+        await carol.keyboard.press("Enter")
         await expect(monitor_bar).to_have_attribute("data-phase", "ended")
+        await expect(row.locator("[data-testid=live-call-listen]")).to_be_focused()  # Leave is gone: back to Listen
         await eventually(lambda: _monitors(node, call_id), lambda m: m == {}, "the supervisor's leg on the gateway")
         await carol.click("[data-testid=live-calls-close]")
         await expect(carol.locator("[data-testid=live-calls-panel]")).to_be_hidden()

@@ -33,11 +33,16 @@ async def site_node(settings: Settings) -> AsyncIterator[Node]:
 @pytest.fixture
 async def shop(site_node: Node) -> AsyncIterator[str]:
     """The site's own page on another origin, as its server renders it for a logged-in customer."""
-    token = sign(
-        {"sub": "crm-4711", "name": "Ann Lee", "tier": "gold", "exp": int(time.time()) + 3600}, SITE_SECRET, kid="shop"
-    )
 
     async def page(request: web.Request) -> web.Response:
+        name = request.query.get("name", "Ann Lee")  # (a customer of another name: ?name=...)
+        claims = {
+            "sub": request.query.get("sub", "crm-4711"),
+            "name": name,
+            "tier": "gold",
+            "exp": int(time.time()) + 3600,
+        }
+        token = sign(claims, SITE_SECRET, kid="shop")
         return web.Response(
             content_type="text/html",
             text=f"""<!doctype html><meta charset="utf-8">
@@ -117,3 +122,43 @@ async def test_the_desk_shows_the_sites_verified_customer_apart_from_the_browser
         arg=state["customer_id"],
     )
     assert errors == []
+
+
+EVE = "Eve \u202ereversed"  # a right-to-left override in the name the site vouched for, never closed
+
+
+async def test_a_customers_name_and_message_stay_apart_in_the_desks_toast_and_lists(
+    browser: Browser, site_node: Node, shop: str, tmp_path: Path
+) -> None:
+    """A name with a right-to-left override in a toast ("New conversation: ...") or in the conversation list, and
+    an override in a message's preview, are each drawn in their own <bdi>: the override ends with them."""
+    contexts = [await browser.new_context() for _ in range(3)]
+    try:
+        agent, first, eve = [await ctx.new_page() for ctx in contexts]
+        errors: list[str] = []
+        for page in (agent, first, eve):
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+        await agent_login(agent, site_node, "alice")
+        await first.goto(shop)  # Ann's conversation comes first: the desk selects it
+        await first.click("[data-testid=cg-launcher]")
+        await first.fill("[data-testid=cg-input]", "Where is my order?")
+        await first.click("[data-testid=cg-send]")
+        items = agent.locator("[data-testid=conversations] .conv-item")
+        await expect(items).to_have_count(1)
+
+        await eve.goto(shop + "?name=Eve%20%E2%80%AEreversed&sub=crm-4712")  # the next one is told in a toast
+        await eve.click("[data-testid=cg-launcher]")
+        await eve.fill("[data-testid=cg-input]", "order \u202e42 please")
+        await eve.click("[data-testid=cg-send]")
+        toast = agent.locator("#toast")
+        await expect(toast).to_have_text(f"New conversation: {EVE}")
+        await expect(toast.locator("bdi")).to_have_text(EVE)
+        await expect(items).to_have_count(2)
+        eves = items.filter(has_text="Eve")
+        await expect(eves.locator(".item-title bdi")).to_have_text(EVE)
+        await expect(eves.locator(".item-text bdi")).to_have_text("order \u202e42 please", timeout=5000)
+        await agent.screenshot(path=str(tmp_path / "desk-toast-bidi.png"))
+        assert errors == []
+    finally:
+        for ctx in contexts:
+            await ctx.close()

@@ -137,8 +137,17 @@ async def test_a_supervisor_watches_chats_and_calls_change_live_and_barges_in(
         await expect(page.locator("body")).to_have_class(re.compile("wb-large"))
         await check(page, "wallboard, large mode", report, refused)
         await shot(page, tmp_path, "wallboard-large.png")
-        await page.click("[data-testid=wb-monitor-leave]")
+        # each mode button says whose call it joins: a screen reader tabbing through reads the name alone
+        await expect(call_row.locator("button[data-mode=listen]")).to_have_attribute(
+            "aria-label", "Listen: \u2068Alice Smith\u2069\u2019s call, billing"
+        )
+        # leaving with the keyboard: focus goes back to the row's button of the mode left, not to <body> (a user
+        # test: Tab then started again from the top of the page)
+        await page.focus("[data-testid=wb-monitor-leave]")
+        await page.keyboard.press("Enter")
         await expect(monitor).to_contain_text("You left the call")
+        await expect(call_row.locator("button[data-mode=barge]")).to_be_focused()
+        await expect(call_row.locator("button[data-mode=barge]")).to_have_attribute("aria-pressed", "false")
         await page.reload()
         await expect(page.locator("[data-testid=wb-conn]")).to_have_text("Live")
         await expect(page.locator("[data-testid=wb-large]")).to_have_attribute("aria-pressed", "true")

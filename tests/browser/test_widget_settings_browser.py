@@ -65,6 +65,23 @@ async def test_the_widget_shows_the_admins_title_colour_greeting_and_the_queues_
         "aria-label", "Call us \u2014 we\u2019re closed now, so an agent may not answer"
     )
     await expect(call).to_have_attribute("title", "Call us \u2014 we\u2019re closed now, so an agent may not answer")
+    # ... and in words under it, for the eye: a touch screen shows no tooltip (a user test); the name has them already
+    hint = page.get_by_test_id("cg-call-hint")
+    await expect(hint).to_be_visible()
+    await expect(hint).to_have_text("Calls: an agent may not answer now")
+    await expect(hint).to_have_attribute("aria-hidden", "true")
+    button, words = await call.bounding_box(), await hint.bounding_box()
+    assert button and words
+    await page.screenshot(
+        path=str(Path(os.environ.get("CG_SCREENSHOTS", node.services.settings.data_dir)) / "widget-call-hint.png")
+    )
+    assert 0 <= words["y"] - (button["y"] + button["height"]) <= 20, (button, words)  # just under it
+    ends = await hint.evaluate(
+        "(p) => { const r = document.createRange(); r.selectNodeContents(p); return r.getBoundingClientRect().right; }"
+    )
+    assert button["x"] <= ends <= button["x"] + button["width"] + 1, (button, ends)  # its words end under it
+    head = await panel.locator(".head").bounding_box()
+    assert head and words["y"] + words["height"] <= head["y"] + head["height"], (head, words)  # in the header
     await page.screenshot(path=str(node.services.settings.data_dir / "widget-settings.png"))  # to look at
     shots = os.environ.get("CG_SCREENSHOTS")
     if shots:

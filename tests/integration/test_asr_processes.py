@@ -90,6 +90,28 @@ async def test_a_dead_worker_leaves_decoding_to_the_node_process(sphinx: SphinxE
     assert set(multiprocessing.active_children()) <= others
 
 
+async def test_a_ctrl_c_for_the_node_leaves_its_decoding_processes_to_it(
+    sphinx: SphinxEngine, tts: Synthesizer
+) -> None:
+    """Ctrl+C in the terminal of `serve` reaches the whole process group: each decoding process printed a
+    KeyboardInterrupt traceback and died (a user test saw two at every stop). They leave stopping to the node."""
+    others = set(multiprocessing.active_children())
+    engine = SphinxProcessEngine(1)
+    try:
+        grammar, text = engine.usable_grammar(MENU)
+        (worker,) = set(multiprocessing.active_children()) - others
+        assert worker.pid is not None
+        os.kill(worker.pid, signal.SIGINT)
+        worker.join(1.0)
+        assert worker.is_alive()
+        pcm = await utterance(tts, "billing", "en-us")
+        assert engine.decode(pcm, grammar, text) == sphinx.decode(pcm, grammar, text)
+        assert worker.is_alive()  # it did the decode
+    finally:
+        engine.close()
+    assert set(multiprocessing.active_children()) <= others
+
+
 def test_the_node_s_engines_stop_their_processes() -> None:
     others = set(multiprocessing.active_children())
     engines = SpeechEngines(sphinx_processes=1)

@@ -17,8 +17,9 @@ def agent(
     online: bool = True,
     skills: str = "",
     busy: bool = False,
+    on_call: bool = False,
 ) -> AgentLoad:
-    return AgentLoad(aid, aid.title(), status, online, capacity, active, idle, parse_skills(skills), busy)
+    return AgentLoad(aid, aid.title(), status, online, capacity, active, idle, parse_skills(skills), busy, on_call)
 
 
 def test_longest_idle_first() -> None:
@@ -79,6 +80,30 @@ def test_busy_agents_take_no_new_work() -> None:
     assert choose_agent([agent("oncall", 1, busy=True)]) is None
 
 
+def test_a_call_rings_its_agent_who_takes_nothing_more_in_that_pass() -> None:
+    """Two callers waited when Alice became available (room for 3): the pass gave her both, both rang her at once,
+    she answered one and the other's ring-no-answer set her away during that call (a user test)."""
+    calls = [Waiting("call1", 1, voice=True), Waiting("call2", 2, voice=True), Waiting("chat", 3)]
+    alice = agent("alice", 10, capacity=3)
+    assert [(c, a.id) for c, a in plan(calls, [alice], now=100)] == [("call1", "alice")]
+    # a chat first: she still takes the call after it; with a colleague free, the second call is theirs
+    chat_first = [Waiting("chat", 0), *calls[:2]]
+    assert [(c, a.id) for c, a in plan(chat_first, [alice], now=100)] == [("chat", "alice"), ("call1", "alice")]
+    bo = agent("bo", 20, capacity=3)  # the chat waits for the next pass: both are being rung
+    assert [(c, a.id) for c, a in plan(calls, [alice, bo], now=100)] == [("call1", "alice"), ("call2", "bo")]
+
+
+def test_an_agent_on_a_call_takes_chats_beside_it_never_a_second_call() -> None:
+    """--calls-block-chats false: an agent on a call is not busy for chats; a call still waits for another agent."""
+    talking = agent("alice", 10, capacity=3, on_call=True)
+    waiting = [Waiting("call", 1, voice=True), Waiting("chat", 2)]
+    assert [(c, a.id) for c, a in plan(waiting, [talking], now=100)] == [("chat", "alice")]
+    assert [(c, a.id) for c, a in plan(waiting, [talking, agent("bo", 20)], now=100)] == [
+        ("call", "bo"),
+        ("chat", "alice"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "parsed"),
     [
@@ -129,12 +154,12 @@ def one_by_one(
         if not free:
             break
         overflowed = overflow_ms is not None and now - conv.queued_at >= overflow_ms
-        qualified = [a for a in free if overflowed or a.qualifies(conv.skills)]
+        qualified = [a for a in free if (overflowed or a.qualifies(conv.skills)) and not (conv.voice and a.on_call)]
         found = next((a for a in qualified if a.id == conv.preferred), None) or choose_agent(qualified)
         if found is None:
             continue
         pairs.append((conv.id, found.id))
-        loads[found.id] = replace(found, active=found.active + 1, idle_since=now)
+        loads[found.id] = replace(found, active=found.active + 1, idle_since=now, busy=found.busy or conv.voice)
     return pairs
 
 
@@ -158,6 +183,7 @@ def test_the_indexed_plan_makes_the_same_choices_as_looking_at_every_agent(seed:
             online=rnd.random() > 0.1,
             skills=skills(3),
             busy=rnd.random() < 0.1,
+            on_call=rnd.random() < 0.2,
         )
         for i in range(rnd.randint(0, 12))
     ]
@@ -168,6 +194,7 @@ def test_the_indexed_plan_makes_the_same_choices_as_looking_at_every_agent(seed:
             priority=rnd.choice([0, 0, 1, 5]),
             skills=parse_skills(skills(2)),
             preferred=rnd.choice(["", "", f"a{rnd.randint(0, 12)}"]),
+            voice=rnd.random() < 0.3,
         )
         for i in range(rnd.randint(0, 30))
     ]

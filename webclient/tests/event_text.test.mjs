@@ -56,3 +56,15 @@ test('line joins our words and keeps user parts apart', () => {
   assert.deepEqual(line`a ${'b'} ${user('c')}${''}d`, ['a b ', { user: 'c' }, 'd']);
   assert.deepEqual(line`x${['y', user('z')]}`, ['xy', { user: 'z' }]);
 });
+
+test('a supervisor who barges in has joined the call, not "listening" (a user test)', () => {
+  S.agentNames = { sara: 'Sara Sup' };
+  const monitored = (mode) => plain(systemText({ type: 'call_monitored', agent_id: 'sara', mode }));
+  assert.deepEqual([monitored('listen'), monitored('whisper'), monitored('barge')], [
+    'Supervisor Sara Sup listening',
+    'Supervisor Sara Sup coaching',
+    'Supervisor Sara Sup joined the call: the caller hears them',
+  ]);
+  assert.deepEqual(systemText({ type: 'call_monitored', agent_id: 'sara', mode: 'barge' }),
+    ['Supervisor ', { user: 'Sara Sup' }, ' joined the call: the caller hears them']);
+});

@@ -6,6 +6,7 @@ import { S, ensureConv, saveDraftsSoon, saveOutbox, storage, updateSummary } fro
 import { SignalingSocket } from '../shared/socket.js';
 import { setWelcomeIce, takeCallIce } from '../shared/rtc.js';
 import { customerLabel, toast } from './dom.js';
+import { line, user } from './event_text.js';
 import { alertAgent } from './notify.js';
 import { callbackAfter, renderCallbackPanel, renderComposerState, renderConnection, renderContext, renderConvList, renderDispositions, renderHeader, renderMain, renderPresence, renderQueue, renderTypingPreview } from './conversations.js';
 import { cmpId } from '../shared/ids.js';
@@ -151,7 +152,7 @@ function onAssigned(f) {
   if (!S.selected) select(conv.id);
   else if (S.selected === conv.id) renderMain();
   renderConvList();
-  if (S.selected !== conv.id) toast(`New conversation: ${customerLabel(conv)}`);
+  if (S.selected !== conv.id) toast(line`New conversation: ${user(customerLabel(conv))}`);
   if (phone) phone.onAssigned(conv.id); // a consultation handed over to us: the call is ours now
 }
 
@@ -214,7 +215,7 @@ function onEvent(f) {
   if (!id || !ev) return;
   let conv = S.convs.get(id);
   if (!conv && ev.type === 'rating') { // a conversation closed earlier and no longer shown: say so, track nothing
-    toast(`A customer rated a conversation you closed ${Number(ev.score) || '?'}/5${ev.comment ? `: “${ev.comment}”` : ''}`);
+    toast(line`A customer rated a conversation you closed ${Number(ev.score) || '?'}/5${ev.comment ? line`: “${user(ev.comment)}”` : ''}`);
     return;
   }
   if (!conv) {

@@ -1,9 +1,10 @@
-// Rendering: the top bar, the queue and conversations list, the conversation's header, callback panel,
+// Rendering: the top bar, the queue and conversations list (names and previews each in their own <bdi>), the conversation's header, callback panel,
 // composer state and context.
 
 import { S, ui } from './state.js';
 import { cmpId } from '../shared/ids.js';
-import { colorFor, customerLabel, fmtClock, fmtFull, fmtWaited, h, initials, shortId, toDate, verifiedName } from './dom.js';
+import { colorFor, customerLabel, fmtClock, fmtFull, fmtWaited, h, initials, partNodes, shortId, toDate, verifiedName } from './dom.js';
+import { line, user } from './event_text.js';
 import { renderTimeline } from './timeline.js';
 import { previousSection } from './history.js';
 import { select } from './composer.js';
@@ -70,10 +71,11 @@ export function renderQueue() {
       title: 'Waiting customers are routed automatically to available agents',
     },
     h('span', { class: 'avatar', 'aria-hidden': 'true', text: initials(q.customer_id || q.id) }),
-    h('span', { class: 'item-title', text: verifiedName(q.context) || 'Customer ' + shortId(q.customer_id || q.id) }),
+    h('span', { class: 'item-title' }, h('bdi', { text: verifiedName(q.context) || 'Customer ' + shortId(q.customer_id || q.id) })),
     h('span', { class: 'item-meta waited', 'data-since': since ? String(since.getTime()) : '', text: since ? fmtWaited(Date.now() - since.getTime()) : '' }),
-    h('span', { class: 'item-text', text: q.callback ? `Callback${q.callback.phone ? ` · ${q.callback.phone}` : ''}` +
-      (q.last_text ? ` · ${q.last_text}` : '') : (q.last_text || (q.calls > 0 ? 'Voice call' : 'No message yet')) }));
+    h('span', { class: 'item-text' }, ...partNodes(q.callback
+      ? line`Callback${q.callback.phone ? line` · ${user(q.callback.phone)}` : ''}${q.last_text ? line` · ${user(q.last_text)}` : ''}`
+      : q.last_text ? [user(q.last_text)] : [q.calls > 0 ? 'Voice call' : 'No message yet'])));
     if (q.callback) li.dataset.callback = q.callback.state || 'queued';
     li.querySelector('.avatar').style.background = colorFor(q.customer_id || q.id);
     return li;
@@ -103,10 +105,11 @@ export function renderConvList() {
       : h('span', { class: 'item-meta', text: conv.closed ? leftAs(conv) : fmtClock(lastEv ? lastEv.ts : conv.summary.updated_at) });
     li.replaceChildren(
       avatar,
-      h('span', { class: 'item-title', text: verifiedName(conv.context) || shortId(conv.summary.customer_id || conv.id),
-        title: customerLabel(conv) }),
+      h('span', { class: 'item-title', title: customerLabel(conv) },
+        h('bdi', { text: verifiedName(conv.context) || shortId(conv.summary.customer_id || conv.id) })),
       meta,
-      h('span', { class: 'item-text', text: conv.summary.last_text || (conv.closed ? leftAs(conv) : conv.summary.calls > 0 ? 'Voice call' : 'New conversation') }),
+      h('span', { class: 'item-text' }, ...partNodes(conv.summary.last_text ? [user(conv.summary.last_text)]
+        : [conv.closed ? leftAs(conv) : conv.summary.calls > 0 ? 'Voice call' : 'New conversation'])),
     );
     li.classList.toggle('closed', conv.closed);
     li.setAttribute('aria-selected', String(conv.id === S.selected));

@@ -92,8 +92,10 @@ export function customerLabel(conv) {
 // ------------------------------------------------------------ toast
 
 let toastTimer = null;
+/** A short note: plain words, or a line's parts (desk/event_text.js) whose names and quoted texts are drawn in their
+ *  own <bdi>, so a right-to-left override in a name ends with it instead of reversing the words after it. */
 export function toast(text) {
-  ui.toast.textContent = text;
+  ui.toast.replaceChildren(...partNodes(Array.isArray(text) ? text : [String(text == null ? '' : text)]));
   ui.toast.hidden = false;
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => { ui.toast.hidden = true; }, TOAST_MS);

@@ -119,7 +119,7 @@ export function systemText(ev) {
         ev.to_agent_id ? agent(ev.to_agent_id) : line`queue ${user(ev.to_queue)}`}`;
     case 'call_consult': return ev.action === 'start' ? line`${agent(ev.agent_id)} consults ${agent(ev.to_agent_id)}`
       : line`Consultation with ${agent(ev.to_agent_id)} ended · ${words(ev.action)}`;
-    case 'call_monitored': return line`Supervisor ${agent(ev.agent_id)} ${ev.mode === 'whisper' ? 'coaching' : 'listening'}`;
+    case 'call_monitored': return line`Supervisor ${agent(ev.agent_id)} ${MONITOR_WORDS[ev.mode] || 'listening'}`;
     case 'call_invite': return line`${user(ev.agent_name || nameOf(ev.agent_id) || 'The agent')} invited the customer to a call`;
     case 'call_invite_declined': return ['The customer declined the call'];
     case 'callback': return callbackText(ev);
@@ -128,6 +128,9 @@ export function systemText(ev) {
     default: return [String(ev.type)];
   }
 }
+
+// a supervisor's mode (the wallboard's Listen / Whisper / Barge in): a barge read "listening" (a user test)
+const MONITOR_WORDS = { listen: 'listening', whisper: 'coaching', barge: 'joined the call: the caller hears them' };
 
 function callbackText(ev) {
   switch (ev.action) {

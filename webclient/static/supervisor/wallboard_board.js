@@ -4,6 +4,7 @@
 import {
   CALL_WORDS, centerClock, duration, expected, handleTime, oldestWait, serviceLevel, skew, stateText, todayZone,
 } from './wallboard_format.js';
+import { isolate } from '../shared/text.js';
 
 const W = { frame: null, skew: 0, onMonitor: () => {}, monitoring: () => null };
 
@@ -198,13 +199,17 @@ function renderCalls(frame) {
   document.getElementById('wb-calls-empty').hidden = frame.calls.length > 0;
 }
 
-/** Listen / Whisper / Barge: only on a connected call; the mode we are on is pressed. */
+/** Listen / Whisper / Barge: only on a connected call; the mode we are on is pressed. Each one's name says whose
+ *  call it joins ("Listen: Alice Smith's call, billing"): tabbing from button to button, a screen reader reads the
+ *  name alone, not the row's cells. */
 export function buttons(tr, c) {
   const mon = W.monitoring();
   const mine = mon && mon.callId === c.call_id;
+  const whose = c.agent_name ? `${isolate(c.agent_name)}’s call` : 'the call';
   for (const b of tr.querySelectorAll('button[data-mode]')) {
     b.disabled = c.status !== 'connected' && !mine;
     b.setAttribute('aria-pressed', String(Boolean(mine && mon.mode === b.dataset.mode)));
+    b.setAttribute('aria-label', `${b.textContent}: ${whose}${c.queue ? `, ${c.queue}` : ''}`);
   }
 }
 

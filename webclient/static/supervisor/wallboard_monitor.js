@@ -142,11 +142,22 @@ function end(m, text) {
   if (m.phase === 'ended') return;
   m.phase = 'ended';
   release(m);
+  const leaveButton = document.getElementById('wb-monitor-leave');
+  const hadFocus = document.activeElement === leaveButton;
   show(m, text);
+  if (hadFocus) focusAfterLeaving(m); // the Leave button is gone: not to <body>, where Tab starts from the top
   clearTimeout(M.hideTimer);
   M.hideTimer = setTimeout(() => { // said for a while, then out of the way (not for minutes)
     if (M.mon === m) document.getElementById('wb-monitor').hidden = true;
   }, ENDED_SHOWN_MS);
+}
+
+/** Back to the call's row (the button of the mode we left), or to the calls table when the row is gone. */
+function focusAfterLeaving(m) {
+  const row = Array.from(document.querySelectorAll('[data-testid=wb-call]')).find((tr) => tr.dataset.key === m.callId);
+  const button = row && row.querySelector(`button[data-mode="${m.mode}"]`);
+  if (button && !button.disabled) button.focus();
+  else document.querySelector('[data-testid=wb-calls]').closest('[role=region]').focus();
 }
 
 function release(m) {

@@ -39,9 +39,13 @@ export function dismissCallbar() {
   ui.callbar.hidden = true;
 }
 
-/** The call button's name: on a call, or "Call us" (and, when the header says closed, that an agent may not answer). */
+/** The call button's name: on a call, or "Call us" (and, when the header says closed, that an agent may not answer,
+ *  in its name and in words under it: a tooltip is for a mouse only; the words are aria-hidden, the name has them). */
 export function labelCallButton() {
-  const label = callLive(W.call) ? CALL_TEXT.active : W.hoursOpen === false ? CALL_TEXT.startAfterHours : CALL_TEXT.start;
+  const afterHours = !callLive(W.call) && W.hoursOpen === false;
+  const label = callLive(W.call) ? CALL_TEXT.active : afterHours ? CALL_TEXT.startAfterHours : CALL_TEXT.start;
+  ui.callHint.hidden = !afterHours;
+  ui.callHint.textContent = afterHours ? CALL_TEXT.afterHoursHint : '';
   if (ui.call.title === label) return;
   ui.call.setAttribute('aria-label', label);
   ui.call.title = label;

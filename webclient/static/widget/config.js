@@ -92,6 +92,8 @@ export const CALL_TEXT = {
   // the header says closed (the line's opening hours): the call button says so too, and what a call may meet then
   // (the phone line decides: its menu may say it is closed, or take a message; an agent may not answer)
   startAfterHours: 'Call us \u2014 we\u2019re closed now, so an agent may not answer',
+  // ... and in words under the button, for the eye (a touch screen shows no tooltip; the name is for screen readers)
+  afterHoursHint: 'Calls: an agent may not answer now',
   active: 'On a call',
   connecting: 'Connecting…',
   ringing: 'Ringing…',

@@ -43,6 +43,7 @@ export const TEMPLATE = `
     </div>
     <button class="call-start" type="button" data-testid="cg-call" aria-label="Call us" title="Call us">${ICON_PHONE}</button>
     <button class="close" type="button" aria-label="Close chat">${ICON_X.replace('class="i-close"', '')}</button>
+    <p class="call-hint" data-testid="cg-call-hint" aria-hidden="true" hidden></p>
   </div>
   <div class="callbar" data-testid="cg-callbar" data-status="" role="region" aria-label="Call" hidden>
     <div class="call-row">

@@ -3,7 +3,9 @@
 -- and each pair of assign_many-8.lua). conv, tl, queue, agent, convs, sessions, chan, log: the keys the calling
 -- script was given in KEYS; cid, aid, now, data (JSON), log_max: its arguments.
 -- The event's data gets ``wait_ms`` (since it was queued) and ``voice`` (the conversation has a call).
--- Returns 'ok', 'not_queued', 'agent_unavailable', 'agent_offline' or 'agent_full'.
+-- A conversation with a call in it never goes to an agent being rung or on a call (routing plans so; two nodes
+-- routing at once may not: one rang the agent for another call meanwhile).
+-- Returns 'ok', 'not_queued', 'agent_unavailable', 'agent_offline', 'agent_full' or 'agent_on_call'.
 local function assign_one(conv, tl, queue, agent, convs, sessions, chan, log, cid, aid, now, data, log_max)
   if redis.call('HGET', conv, 'state') ~= 'queued' then return 'not_queued' end
   if not redis.call('ZSCORE', queue, cid) then return 'not_queued' end
@@ -11,6 +13,10 @@ local function assign_one(conv, tl, queue, agent, convs, sessions, chan, log, ci
   if redis.call('ZCOUNT', sessions, now, '+inf') == 0 then return 'agent_offline' end
   local capacity = tonumber(redis.call('HGET', agent, 'capacity') or '0')
   if redis.call('SCARD', convs) >= capacity then return 'agent_full' end
+  if (tonumber(redis.call('HGET', conv, 'calls') or '0') or 0) > 0 then
+    local activity = redis.call('HGET', agent, 'activity')
+    if activity == 'ringing' or activity == 'on_call' then return 'agent_on_call' end
+  end
   redis.call('ZREM', queue, cid)
   redis.call('SADD', convs, cid)
   redis.call('HSET', agent, 'idle_since', now)

@@ -8,6 +8,7 @@ import { endMonitor, leaveMonitor, monitorAnswer, monitorError } from './monitor
 import { live, ringer, say, setNotice, startRinging, stopRinging, stopTickingIfIdle } from './ringing.js';
 import { reconcileCall } from '../../shared/callstate.js';
 import { render, renderBanner } from './render.js';
+import { line, user } from '../event_text.js';
 import { monLive, setSupervisor } from './supervisor.js';
 
 // ------------------------------------------------------------ frames from the desk
@@ -94,7 +95,7 @@ function onConsultantStatus(c, f, me) {
   if (f.status === 'ended') {
     finish(c, f.reason || 'ended');
     const text = f.reason === 'consult_cancelled'
-      ? `${c.fromName || 'Your colleague'} took the caller back — the consultation ended.`
+      ? line`${user(c.fromName || 'Your colleague')} took the caller back — the consultation ended.`
       : f.reason === 'call_ended' ? 'The caller hung up — the consultation ended.'
         : f.reason === 'consult_declined' ? '' : TEXT.consultEnded;
     if (text) setNotice(text);
@@ -112,7 +113,7 @@ function takeOver(c) {
   c.held = false;
   if (!c.connectedAt) c.connectedAt = Date.now();
   if (c.conversationId) desk.open(c.conversationId);
-  say(`${c.fromName || 'Your colleague'} handed the call over to you. ${TEXT.takenOver}`);
+  say(line`${user(c.fromName || 'Your colleague')} handed the call over to you. ${TEXT.takenOver}`);
   render();
 }
 

@@ -135,7 +135,7 @@ function renderBar() {
     ui.hint.textContent = `${why}${P.wrap.durationMs ? ` after ${callTimeText(P.wrap.durationMs)} of talk` : ''}. ` +
       (P.wrap.reason === 'transferred' ? 'The conversation is theirs now; press Done when you are ready.' : TEXT.wrapupHint);
   } else {
-    ui.status.textContent = P.notice.text;
+    ui.status.replaceChildren(...partNodes(Array.isArray(P.notice.text) ? P.notice.text : [P.notice.text]));
     ui.hint.hidden = true;
   }
   const inCall = live(c);

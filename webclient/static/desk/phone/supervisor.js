@@ -124,6 +124,7 @@ export function renderLive() {
   }
   const me = desk.me();
   const seen = new Set();
+  const focused = ui.livePanel.contains(document.activeElement) ? document.activeElement : null;
   board.calls.forEach((entry, i) => {
     seen.add(entry.call_id);
     let row = board.rows.get(entry.call_id);
@@ -161,7 +162,20 @@ export function renderLive() {
       board.rows.delete(id);
     }
   }
+  keepFocus(focused);
   ui.liveEmpty.hidden = board.calls.length > 0 || !board.fetchedAt;
+}
+
+/** A button that had focus and is disabled or gone now (Listen while joining, Leave once left): focus goes to what
+ *  its row offers next (Leave, the mode we are in, Listen), else to the list's Close, not to <body>, where a keyboard
+ *  user's next Tab started again from the top of the page (a user test). */
+function keepFocus(had) {
+  if (!had || (had.isConnected && !had.disabled && !had.hidden)) return;
+  const row = Array.from(board.rows.values()).find((r) => r.li.isConnected && r.li.contains(had));
+  const pressed = row && [row.listen, row.whisper].find((b) => b.getAttribute('aria-pressed') === 'true');
+  const next = (row ? [row.leave, pressed, row.listen, row.whisper] : [])
+    .find((b) => b && !b.hidden && !b.disabled) || ui.liveClose;
+  next.focus();
 }
 
 /** One row of the Live calls list; its buttons stay the same DOM nodes across refreshes. */

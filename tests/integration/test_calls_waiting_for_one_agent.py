@@ -1,0 +1,94 @@
+"""Two callers wait when the one agent who can take them becomes available (a user test, two gateway workers):
+routing gave her both conversations in one pass, both rang her at once, she answered one, and the other's
+ring-no-answer set her away ("missed a call") in the middle of the call she had answered. A call rings one agent;
+the next caller waits for the next agent who is free."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import pytest
+import redis.asyncio as aioredis
+
+from gateway.contact.routing import DEFAULT_QUEUE
+from gateway.store.keys import Keys
+from gateway.store.store import Store
+from tests.conftest import Clients, bounded
+from tests.support.caller import Caller
+from tests.support.queue_calls import queued_call
+from tests.support.servers import Node, start_node
+from tests.support.softphone import Softphone
+
+RING_SECONDS = 2.5
+
+
+@pytest.fixture
+async def quick_ring_node(settings) -> AsyncIterator[Node]:  # type: ignore[no-untyped-def]
+    started = await start_node(replace(settings, ring_seconds=RING_SECONDS))
+    yield started
+    await bounded(started.stop(), "stopping the node")
+
+
+async def test_two_waiting_callers_ring_an_agent_who_becomes_available_one_at_a_time(quick_ring_node: Node) -> None:
+    node = quick_ring_node
+    clients = Clients(node.url)
+    alice, bob = clients.agent("alice"), clients.agent("bob")  # alice: room for two chats
+    callers: list[Caller] = []
+    phones: list[Softphone] = []
+    try:
+        await alice.hello(available=False)
+        await bob.hello(available=False)
+        callers = [await queued_call(clients), await queued_call(clients)]
+        first, second = (c.conversation_id for c in callers)
+        await alice.send({"type": "status", "status": "available"})
+        phone = Softphone(alice)
+        phones.append(phone)
+        ring = await phone.ringing()
+        assert ring["conversation_id"] == first  # the one who waited longest
+        await phone.answer(str(ring["call_id"]))
+        await asyncio.sleep(RING_SECONDS + 1.5)  # a second ring would have run out by now
+        await alice.quiet()
+        rung = {f["conversation_id"] for f in alice.seen if f.get("type") == "call_status" and f["status"] == "ringing"}
+        assert rung == {first}
+        info = await node.services.presence.info("alice")
+        assert (info["status"], info["activity"]) == ("available", "on_call")  # not set away during her call
+        conv = await node.services.store.conversation(second)
+        assert conv is not None and conv["state"] == "queued"
+        # bob becomes available: the second caller rings him
+        await bob.send({"type": "status", "status": "available"})
+        bob_phone = Softphone(bob)
+        phones.append(bob_phone)
+        assert (await bob_phone.ringing())["conversation_id"] == second
+    finally:
+        for p in phones:
+            await p.close()
+        for c in callers:
+            await c.close()
+        await clients.close()
+
+
+@pytest.fixture
+async def store(redis_url: str) -> AsyncIterator[Store]:
+    client = aioredis.Redis.from_url(redis_url)
+    yield Store(client, Keys("cg"))
+    await client.aclose()
+
+
+async def test_two_nodes_routing_at_once_never_give_a_call_to_an_agent_rung_or_on_a_call(store: Store) -> None:
+    """Each node's router plans one call for her; the second node's assignment comes once the first call rings
+    (or is answered): the store refuses it (assign_one.lua), a chat still goes to her."""
+    await store.update_agent("alice", {"status": "available", "capacity": "5"})
+    await store.redis.zadd(store.keys.agent_sessions("alice"), {"desk": 10**13})
+    for cid in ("call-1", "call-2", "chat-1"):
+        await store.open_conversation("cust-" + cid, cid, DEFAULT_QUEUE, now=1000, context={}, queued=True)
+    for cid in ("call-1", "call-2"):
+        await store.append(cid, "call_started", {"call_id": "k-" + cid}, now=1001)  # a call in it ('calls': 1)
+    assert await store.assign("call-1", DEFAULT_QUEUE, "alice", "Alice", now=1002) == "ok"
+    for activity in ("ringing", "on_call"):
+        await store.update_agent("alice", {"activity": activity})
+        assert await store.assign("call-2", DEFAULT_QUEUE, "alice", "Alice", now=1003) == "agent_on_call", activity
+    assert await store.assign("chat-1", DEFAULT_QUEUE, "alice", "Alice", now=1004) == "ok"
+    await store.update_agent("alice", {"activity": ""})
+    assert await store.assign("call-2", DEFAULT_QUEUE, "alice", "Alice", now=1005) == "ok"
