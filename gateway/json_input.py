@@ -65,6 +65,10 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+# what ``json.loads(raw, parse_constant=_no_constants)`` builds on every call (a decoder and its scanner), built once
+_DECODER = json.JSONDecoder(parse_constant=_no_constants)
+
+
 def loads_object(raw: str | bytes, *, what: str = "frame", max_bytes: int) -> dict[str, Any]:
     """Raw client input -> a JSON object, or BadRequest (``frame_too_large`` / ``bad_json``) saying why."""
     size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "surrogatepass"))
@@ -82,7 +86,9 @@ def loads_object(raw: str | bytes, *, what: str = "frame", max_bytes: int) -> di
             f"{what} nests more than {MAX_DEPTH} levels deep; the limit is {MAX_DEPTH}", code=ErrorCode.BAD_JSON
         )
     try:
-        obj = json.loads(raw, parse_constant=_no_constants)
+        if raw.startswith("\ufeff"):  # as json.loads refuses it
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", raw, 0)
+        obj = _DECODER.decode(raw)
     except ValueError as exc:  # JSONDecodeError, NaN / Infinity, integers over Python's digit limit
         raise BadRequest(f"{what} is not valid JSON: {_printable(str(exc))}", code=ErrorCode.BAD_JSON) from None
     if not isinstance(obj, dict):

@@ -201,3 +201,52 @@ async def test_a_batch_whose_first_caller_is_cancelled_still_stores_the_others(s
     assert results[1][2] == "ok" and results[3][2] == "ok"  # type: ignore[index]
     texts = [e["text"] for e in await store.events("c1") if e["type"] == "message"]
     assert sorted(texts) == ["m1", "m3"]
+
+
+@pytest.mark.parametrize("how", ["timeout", "cancel"])
+async def test_a_batch_cut_off_before_its_replies_leaves_none_for_the_next_caller(redis_url: str, how: str) -> None:
+    """A batch (gateway/store/scripts.py ``pipelined``) that gave up on Redis midway (its timeout ran out, or its
+    caller was cancelled) drops its connection: the replies still to come must not be read as the next batch's. A
+    timeout is redis-py's TimeoutError (a StoreError)."""
+    import asyncio
+
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    from gateway.store.scripts import pipelined
+
+    client = aioredis.Redis.from_url(redis_url, socket_timeout=0.4, max_connections=1)  # one connection: reused
+    other = aioredis.Redis.from_url(redis_url)
+    try:
+        assert await pipelined(client, [("ECHO", "warm-up")]) == [b"warm-up"]
+        sleeping = asyncio.create_task(other.execute_command("DEBUG", "SLEEP", "0.6"))  # Redis answers late
+        await asyncio.sleep(0.05)
+        if how == "timeout":  # at 0.45 s
+            with pytest.raises(RedisTimeoutError):
+                await pipelined(client, [("ECHO", "late-1"), ("ECHO", "late-2")])
+        else:  # at 0.3 s
+            cut = asyncio.create_task(pipelined(client, [("ECHO", "late-1"), ("ECHO", "late-2")]))
+            await asyncio.sleep(0.25)
+            cut.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await cut
+        # at once, Redis still asleep: the next batch's replies are the next batch's
+        assert await pipelined(client, [("ECHO", "next"), ("GET", "nothing")]) == [b"next", None]
+        await sleeping
+    finally:
+        await client.aclose()
+        await other.aclose()
+
+
+async def test_a_batch_hands_each_error_reply_in_its_place_and_the_replies_after_it(redis_url: str) -> None:
+    from redis.exceptions import ResponseError
+
+    from gateway.store.scripts import pipelined
+
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        await client.set("text", "abc")
+        first, broken, after = await pipelined(client, [("ECHO", "one"), ("INCR", "text"), ("GET", "text")])
+        assert first == b"one" and after == b"abc"
+        assert isinstance(broken, ResponseError) and "not an integer" in str(broken)
+    finally:
+        await client.aclose()
