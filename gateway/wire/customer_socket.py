@@ -17,7 +17,15 @@ from gateway.errors import BadRequest, Conflict, Forbidden, GatewayError, NotFou
 from gateway.flows.test_runs import TestRun, load_test_run
 from gateway.protocol import bus, client, server
 from gateway.protocol.client import TestChannel
-from gateway.protocol.states import Author, CallbackState, CallStatus, ConversationState, EventType, Role
+from gateway.protocol.states import (
+    Author,
+    CallbackState,
+    CallStatus,
+    ConversationState,
+    EventType,
+    MonitorMode,
+    Role,
+)
 from gateway.store.store import StoreError, to_event
 from gateway.wire import tokens
 from gateway.wire.connection import Connection, Step, serve_socket, store_unavailable
@@ -44,6 +52,7 @@ class CustomerConnection(Connection):
         self.followed: str | None = None  # whose channel this connection listens to
         self.context: dict[str, str] = {}
         self._last_typing = 0.0
+        self.barging: dict[str, int] = {}  # call id -> supervisors barging in, as last told (only changes are told)
         self.test: TestRun | None = None  # an admin's test run of a flow version (hello with test_flow)
 
     # ---------------------------------------------------------------- test runs (the flow console)
@@ -434,6 +443,13 @@ class CustomerConnection(Connection):
                         message.call_id, message.status, message.reason, agent_name=message.agent_name or ""
                     )
                 )
+            case bus.CallSupervisors():  # the caller hears only supervisors barging in: told that, without names
+                barging = sum(1 for s in message.supervisors if s.get("mode") == MonitorMode.BARGE)
+                if barging != self.barging.get(message.call_id, 0):
+                    self.barging[message.call_id] = barging
+                    if not barging:
+                        del self.barging[message.call_id]
+                    self.push(server.CallSupervisorsFrame(message.call_id, [{"mode": MonitorMode.BARGE}] * barging))
             case bus.CallCaption():
                 self.push(server.Caption(message.call_id, message.caption, message.text))
             case bus.Follow() if message.conversation_id != self.followed:

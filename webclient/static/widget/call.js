@@ -78,6 +78,7 @@ export async function startCall() {
     sender: null,
     audio: null,
     muted: false,
+    barged: 0,                   // supervisors barging in (call_supervisors): the caller hears them
     dtmfMode: null,              // how the last key went: 'rfc4733' or 'signaling'
     dialed: '',
     connectedAt: 0,
@@ -208,6 +209,14 @@ export function onCallStatus(f) {
   }
   renderCall();
   renderStatus();
+}
+
+/** call_supervisors: a supervisor barged into our call (the caller hears them), or the last one left ([]). */
+export function onCallSupervisors(f) {
+  const c = W.call;
+  if (!c || f.call_id !== c.id || c.status === 'ended' || !Array.isArray(f.supervisors)) return;
+  c.barged = f.supervisors.filter((s) => s && s.mode === 'barge').length;
+  renderCall();
 }
 
 /** welcome.calls (the customer's live calls, from every node) after a (re)connect: the call goes on with the

@@ -31,7 +31,7 @@ import { board, closeLivePanel, monitorState, openLivePanel, setSupervisor } fro
 import { closeTransferPanel, consult, consultAction, endWrapUp, openTransferPanel, transfer } from './transfer.js';
 import { decline, live, ringer, stopTickingIfIdle } from './ringing.js';
 import { leaveMonitor, pcStats } from './monitor.js';
-import { onAssigned, onCallAnswer, onCallStatus, onConversation, onError, onSocketDown, onUnassigned, onWelcome, reset } from './frames.js';
+import { onAssigned, onCallAnswer, onCallStatus, onCallSupervisors, onConversation, onError, onSocketDown, onUnassigned, onWelcome, reset } from './frames.js';
 import { render, renderTransferPanel } from './render.js';
 import { isAnswerKey } from './ring_keys.js';
 
@@ -90,6 +90,7 @@ export function createSoftphone(hooks) {
     status: $('[data-testid=cg-call-status]'),
     timer: $('[data-testid=cg-call-timer]'),
     hint: $('#cg-call-hint'),
+    supervisors: $('[data-testid=cg-call-supervisors]'),
     actions: $('#cg-call-actions'),
     mute: $('[data-testid=cg-mute]'),
     hold: $('[data-testid=cg-hold]'),
@@ -172,7 +173,7 @@ export function createSoftphone(hooks) {
   render();
 
   return {
-    onCallStatus, onCallAnswer, onError, onWelcome, onSocketDown, onUnassigned, onAssigned, onConversation, reset,
+    onCallStatus, onCallSupervisors, onCallAnswer, onError, onWelcome, onSocketDown, onUnassigned, onAssigned, onConversation, reset,
     state, stats, setSupervisor, monitorState, monitorStats,
     /** True while a call is live (the desk uses it to label the conversation). */
     liveConversation: () => (live(P.call) ? P.call.conversationId : null),
