@@ -13,7 +13,7 @@
  * holds while the other agent's desk rings with consult: true; then complete or cancel). The consulted
  * agent's desk rings "Consultation from …"; the conversation becomes theirs (an `assigned` frame) only
  * when the first agent completes. Supervisors get a "Live calls" panel (GET /api/calls, polled while open)
- * and listen in or whisper with a separate peer connection (call_monitor).
+ * and listen in, whisper or barge in with a separate peer connection (call_monitor).
  *
  * Media never depends on the WebSocket: a reconnect keeps the RTCPeerConnection and the call goes on.
  * Frames are described in docs/protocol.md ("Agent calls"). The desk (../main.js) owns the socket and the
@@ -21,7 +21,7 @@
  *
  * Modules: config (timings, sentences), state (P, ui, desk), ringing, call (accept, mute, hold, hang up),
  * transfer (blind, consult, after-call work), frames (what the desk forwards), render, supervisor (Live
- * calls panel), monitor (listen in, whisper).
+ * calls panel), monitor (listen in, whisper, barge in).
  */
 
 import { ClientFrame } from '../../shared/protocol.js';
@@ -164,6 +164,11 @@ export function createSoftphone(hooks) {
     else openLivePanel();
   });
   ui.liveClose.addEventListener('click', closeLivePanel);
+  ui.livePanel.addEventListener('keydown', (e) => { // as the transfer panel and the menus: Escape closes it
+    if (e.key !== 'Escape' || e.defaultPrevented) return;
+    e.preventDefault();
+    closeLivePanel();
+  });
   ui.monitorLeave.addEventListener('click', () => leaveMonitor(''));
   window.addEventListener('beforeunload', (e) => {
     if (!live(P.call)) return;
