@@ -71,13 +71,13 @@ class CallMonitors:
         if offer_sdp is None:
             if current is None:
                 raise Conflict("you are not listening to this call", field="call_id", code=ErrorCode.NOT_MONITORING)
-            audible_before = _audible(handoff)
+            audible_before = audible(handoff)
             current.mode = mode
             if handoff.bridge is not None:  # what they said in the old mode is not heard in the new one
                 handoff.bridge.drop_source(_source(supervisor.id))
             await self._tell(handoff, supervisor.id, CallStatus.CONNECTED, mode)
-            if _audible(handoff) != audible_before:
-                await self._tell_audible(handoff)
+            if audible(handoff) != audible_before:
+                await self._tellaudible(handoff)
         else:
             if current is not None:
                 raise Conflict(
@@ -125,7 +125,7 @@ class CallMonitors:
         if monitor is not None and monitor.leg is leg and handoff.bridge is not None:
             handoff.bridge.listen(leg.player)
             if monitor.mode != MonitorMode.LISTEN:  # heard from now on (a switch before this is told here too)
-                await self._tell_audible(handoff)
+                await self._tellaudible(handoff)
 
     def _hear(self, handoff: Handoff, sid: str, samples: Samples) -> None:
         monitor = handoff.monitors.get(sid)
@@ -151,17 +151,19 @@ class CallMonitors:
         await monitor.leg.close()
         await self._tell(handoff, sid, CallStatus.ENDED, why)
         if was_audible:
-            await self._tell_audible(handoff)
+            await self._tellaudible(handoff)
         await self.conversations.record(
             handoff.call.conversation_id,
             EventType.CALL_MONITOR_ENDED,
             {"call_id": handoff.call.id, "agent_id": sid, "mode": monitor.mode, "reason": why},
         )
 
-    async def _tell_audible(self, handoff: Handoff) -> None:
-        """The call's agent (and the caller, for a barge-in) hear these supervisors now: tell the conversation."""
+    async def _tellaudible(self, handoff: Handoff) -> None:
+        """The call's agent (and the caller, for a barge-in) hear these supervisors now: tell the conversation, and
+        the call registry (a desk or a widget that reconnects reads them in its ``welcome.calls``)."""
+        handoff.touched()
         await self.legs.tell_conversation(
-            handoff.call.conversation_id, CallSupervisors(handoff.call.id, _audible(handoff))
+            handoff.call.conversation_id, CallSupervisors(handoff.call.id, audible(handoff))
         )
 
     async def _tell(self, handoff: Handoff, sid: str, status: CallStatus, reason: str) -> None:
@@ -179,8 +181,9 @@ class CallMonitors:
         )
 
 
-def _audible(handoff: Handoff) -> list[dict[str, str]]:
-    """The supervisors the agent hears on this call (whispering or barging in), in the order they joined."""
+def audible(handoff: Handoff) -> list[dict[str, str]]:
+    """The supervisors the agent hears on this call (whispering or barging in), in the order they joined:
+    ``{"agent_id", "name", "mode"}`` each."""
     return [
         {"agent_id": m.agent_id, "name": m.name or m.agent_id, "mode": str(m.mode)}
         for m in handoff.monitors.values()

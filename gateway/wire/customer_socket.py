@@ -219,6 +219,9 @@ class CustomerConnection(Connection):
             if verified is not None and summary is not None and summary["state"] != ConversationState.CLOSED:
                 await self._record_verified(cid, verified.variables(), summary["context"])
         widget = await self.s.widget.get()  # the admin's title, colours, greeting (gateway/contact/widget_settings.py)
+        calls = await self.s.calls.calls_of_customer(self.customer_id)  # on every node (the call registry)
+        # what the welcome says of supervisors barging in: a later call_supervisors is told when it differs
+        self.barging = {c["call_id"]: len(c["supervisors"]) for c in calls if c.get("supervisors")}
         await self.send(
             server.CustomerWelcome(
                 token=token,
@@ -226,7 +229,7 @@ class CustomerConnection(Connection):
                 conversation=_public(summary),
                 events=events or [],
                 queue_position=position,
-                calls=await self.s.calls.calls_of_customer(self.customer_id),  # on every node (the call registry)
+                calls=calls,
                 callback=await self.s.callbacks.of_conversation(cid) if cid else None,
                 hours_open=await line_hours_open(self.s, widget),
                 widget=widget.to_json(),

@@ -7,6 +7,8 @@ and both are told again when that ends. The timeline records every join, switch 
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.conftest import Clients
 from tests.support.queue_calls import queued_call
 from tests.support.servers import Node
@@ -44,6 +46,18 @@ async def test_the_agent_hears_of_whisper_and_barge_the_caller_of_barge_only_and
         await carol.send({"type": "call_monitor", "call_id": call_id, "mode": "barge"})
         assert await agent_told() == [{**sara, "mode": "barge"}]
         assert await caller_told() == [{"mode": "barge"}]  # the caller: no name
+        # a desk or a widget that reconnects meanwhile is told again, in its welcome (from the call registry)
+        async with asyncio.timeout(10):
+            while [c.get("supervisors") for c in await node.services.agent_calls.calls_of("alice")] != [
+                [{**sara, "mode": "barge"}]
+            ]:
+                await asyncio.sleep(0.05)
+        await alice.drop()
+        welcome = await alice.hello(available=False)
+        assert [(c["call_id"], c["supervisors"]) for c in welcome["calls"]] == [(call_id, [{**sara, "mode": "barge"}])]
+        await customer.drop()
+        welcome = await customer.hello()
+        assert [(c["call_id"], c["supervisors"]) for c in welcome["calls"]] == [(call_id, [{"mode": "barge"}])]
         await carol.send({"type": "call_monitor", "call_id": call_id, "mode": "whisper"})
         assert await agent_told() == [{**sara, "mode": "whisper"}]
         assert await caller_told() == []

@@ -229,13 +229,17 @@ export function onWelcomeCalls(listed) {
   if (verdict.action === 'end') {
     sendFrame({ type: 'hangup', call_id: c.id }); // a node still holding it lets go (else: not_found, ignored)
     endCall(c, verdict.reason);
-  } else if (verdict.action === 'restore' && verdict.status && verdict.status !== c.status) {
+    return;
+  }
+  const entry = Array.isArray(listed) ? listed.find((e) => e && e.call_id === c.id) : null;
+  if (entry && Array.isArray(entry.supervisors)) c.barged = entry.supervisors.filter((x) => x && x.mode === 'barge').length;
+  if (verdict.action === 'restore' && verdict.status && verdict.status !== c.status) {
     c.status = verdict.status;
     // calling the chat's agent only while the conversation is still theirs (a ring missed while the socket was
     // away put it back in the queue)
     c.toOwnAgent = c.toOwnAgent && W.conv.state === 'assigned';
-    renderCall();
   }
+  renderCall(); // (a supervisor barging in, said again after the reconnect)
 }
 
 /** A call-related error frame (they carry no call_id); true if it was ours to handle. */

@@ -217,6 +217,8 @@ function reconcileWelcomeCalls(listed) {
       c.held = verdict.held;
       c.holdPending = null;
     }
+    const entry = listed.find((e) => e && e.call_id === c.id);
+    if (entry && Array.isArray(entry.supervisors)) onCallSupervisors({ call_id: c.id, supervisors: entry.supervisors });
   }
   const ids = new Set(listed.filter((e) => e && typeof e === 'object').map((e) => e.call_id));
   if (P.ring && !P.ring.consult && !ids.has(P.ring.callId)) stopRinging(TEXT.ringGone);
