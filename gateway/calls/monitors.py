@@ -77,7 +77,7 @@ class CallMonitors:
                 handoff.bridge.drop_source(_source(supervisor.id))
             await self._tell(handoff, supervisor.id, CallStatus.CONNECTED, mode)
             if audible(handoff) != audible_before:
-                await self._tellaudible(handoff)
+                await self._tell_audible(handoff)
         else:
             if current is not None:
                 raise Conflict(
@@ -125,7 +125,7 @@ class CallMonitors:
         if monitor is not None and monitor.leg is leg and handoff.bridge is not None:
             handoff.bridge.listen(leg.player)
             if monitor.mode != MonitorMode.LISTEN:  # heard from now on (a switch before this is told here too)
-                await self._tellaudible(handoff)
+                await self._tell_audible(handoff)
 
     def _hear(self, handoff: Handoff, sid: str, samples: Samples) -> None:
         monitor = handoff.monitors.get(sid)
@@ -151,14 +151,14 @@ class CallMonitors:
         await monitor.leg.close()
         await self._tell(handoff, sid, CallStatus.ENDED, why)
         if was_audible:
-            await self._tellaudible(handoff)
+            await self._tell_audible(handoff)
         await self.conversations.record(
             handoff.call.conversation_id,
             EventType.CALL_MONITOR_ENDED,
             {"call_id": handoff.call.id, "agent_id": sid, "mode": monitor.mode, "reason": why},
         )
 
-    async def _tellaudible(self, handoff: Handoff) -> None:
+    async def _tell_audible(self, handoff: Handoff) -> None:
         """The call's agent (and the caller, for a barge-in) hear these supervisors now: tell the conversation, and
         the call registry (a desk or a widget that reconnects reads them in its ``welcome.calls``)."""
         handoff.touched()
