@@ -12,7 +12,7 @@ Modules, each importing only the ones above it (the caller's side knows the agen
 - ``legs``         What agent and supervisor legs share: answering a desk's offer, music on hold, frame counters.
 - ``taps``         What listens to a bridged call beside the agent: the recording and the live transcript.
 - ``consults``     Warm transfer: the agent consults another agent while the caller holds, then completes or cancels.
-- ``monitors``     Supervisors on a connected call: listening silently, or whispering to the agent only.
+- ``monitors``     Supervisors on a connected call: listening silently, whispering to the agent, barging in.
 - ``ringing``      A call waits for an agent: music on hold, announcements, ring the assigned agent, ring-no-answer.
 - ``agent_calls``  Agents answer calls: connect their softphone, bridge, hold, transfer, hang up, a lost agent.
 - ``commands``     An agent's call commands reach the node the call is anchored on, whichever node the desk is on.

@@ -29,6 +29,7 @@ node reaches them through :mod:`gateway.calls.commands`.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -39,7 +40,7 @@ from gateway.calls.consults import Consults
 from gateway.calls.handoff import Handoff, HandoffEvent, Handoffs, HandoffState
 from gateway.calls.legs import AgentLegs
 from gateway.calls.manager import Call
-from gateway.calls.monitors import CallMonitors
+from gateway.calls.monitors import CallMonitors, audible
 from gateway.calls.ringing import ANNOUNCE_SECONDS, RING_SECONDS, Ringing, taken_over
 from gateway.calls.taps import CallTaps
 from gateway.calls.transcripts import Transcripts
@@ -458,6 +459,7 @@ class AgentCalls:
             "offered_ms": str(handoff.offered_ms),
             "routed": "1" if handoff.routed else "0",
             "ring_seconds": str(self.ring_seconds),
+            "supervisors": json.dumps(audible(handoff), separators=(",", ":"), ensure_ascii=False),
         }
 
     async def calls_of(self, agent_id: str) -> list[dict[str, Any]]:
@@ -475,6 +477,7 @@ class AgentCalls:
                 "status": "ringing" if h.state is S.RINGING else str(h.call.status),
                 "held": bool(h.bridge and h.bridge.held),
                 "ring_seconds": self.ring_seconds,
+                "supervisors": audible(h),
             }
             for h in self.handoffs.values()
             if h.agent_id == agent_id

@@ -6,7 +6,8 @@ leaves the registry when it ends, in the same step that writes ``call_ended`` on
 (:mod:`gateway.calls.takeover`), writes the end, the other finds nothing. In between, the entry says where the
 call stands: ``status`` (what the customer sees: connecting, ivr, waiting, ringing, connected), the hand-off
 ``state`` (:class:`~gateway.calls.handoff.HandoffState`, '' before the queue), ``agent_id`` and
-``consult_agent_id``, ``answered``, ``queued_ms`` (its place in the queue), ``held``, ``started_ms`` and the
+``consult_agent_id``, ``answered``, ``queued_ms`` (its place in the queue), ``held``, ``supervisors`` (whom the
+agent hears: :func:`~gateway.calls.monitors.audible`), ``started_ms`` and the
 caller's ``address`` (its call slot, gateway/contact/limits.py). It is indexed per node, per customer and per
 agent, so a ``welcome`` on any node lists the live calls of the customer or agent (:meth:`calls_of_customer`,
 :meth:`calls_of_agent`) and the commands (:mod:`gateway.calls.commands`) find the node that holds a call.
@@ -23,11 +24,13 @@ no live-looking entry behind. An end still refused when the node stops is left t
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from gateway.contact.routing import now_ms
+from gateway.protocol.states import MonitorMode
 from gateway.store.node_store import NodeStore
 from gateway.store.store import Store, StoreError
 from gateway.tasks import Tasks
@@ -167,7 +170,12 @@ class CallAnchors:
     async def calls_of_customer(self, customer_id: str) -> list[dict[str, Any]]:
         """The customer's live calls on every node (``welcome.calls``)."""
         return [
-            {"call_id": call_id, "conversation_id": e.get("conversation_id", ""), "status": e.get("status", "")}
+            {
+                "call_id": call_id,
+                "conversation_id": e.get("conversation_id", ""),
+                "status": e.get("status", ""),
+                "supervisors": caller_view(listed(e.get("supervisors"))),
+            }
             for call_id, e in await self.db.calls_of_customer(customer_id)
         ]
 
@@ -180,6 +188,7 @@ class CallAnchors:
                 "status": e.get("status", ""),
                 "held": e.get("held") == "1",
                 "ring_seconds": float(e.get("ring_seconds") or 0),
+                "supervisors": listed(e.get("supervisors")),
             }
             for call_id, e in await self.db.calls_of_agent(agent_id)
             if e.get("agent_id") == agent_id
@@ -218,3 +227,15 @@ class CallAnchors:
                 "%d call ends not written (Redis refused them); the node that takes this one over ends them",
                 len(self._ending),
             )
+
+
+def listed(registry_field: str | None) -> list[dict[str, str]]:
+    """The call registry's ``supervisors`` field (:func:`gateway.calls.monitors.audible` as JSON) back as the
+    list; [] when unset."""
+    value = json.loads(registry_field or "[]")
+    return [s for s in value if isinstance(s, dict)] if isinstance(value, list) else []
+
+
+def caller_view(supervisors: list[dict[str, str]]) -> list[dict[str, str]]:
+    """What the caller may know of them: one ``{"mode": "barge"}`` per supervisor barging in, no names, no ids."""
+    return [{"mode": MonitorMode.BARGE} for s in supervisors if s.get("mode") == MonitorMode.BARGE]

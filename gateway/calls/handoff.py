@@ -156,11 +156,12 @@ class Consult:
 
 @dataclass
 class Monitor:
-    """A supervisor listening to a connected call, silently or whispering to the agent."""
+    """A supervisor on a connected call: listening silently, whispering to the agent or barging in."""
 
     agent_id: str
     leg: AudioLeg
     mode: str  # a MonitorMode: listen, whisper or barge
+    name: str = ""  # the supervisor's display name: what the agent's desk says while they whisper or barge in
 
 
 @dataclass

@@ -150,6 +150,10 @@ class AgentLegs:
             status_message(call, status, reason, agent_id=handoff.agent_id, agent_name=handoff.agent_name),
         )
 
+    async def tell_conversation(self, conversation_id: str, message: Message) -> None:
+        """A message on a conversation's channel: its customer's sockets and the desks following it."""
+        await self.bus.publish(self.keys.conv_channel(conversation_id), message)
+
     async def tell_agent(self, agent_id: str, message: Message) -> None:
         """A message on one agent's own channel: their desk may not follow the conversation (yet)."""
         await self.bus.publish(self.keys.agent_channel(agent_id), message)

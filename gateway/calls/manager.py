@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import aiohttp
 
 from gateway.calls.admission import Admission, Load
-from gateway.calls.anchors import CallAnchors
+from gateway.calls.anchors import CallAnchors, caller_view, listed
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.conversations import Conversations
 from gateway.contact.limits import CallLimited, Limits
@@ -497,10 +497,15 @@ class CallManager:
         except BadOffer as exc:
             raise BadRequest(exc.message, field="sdp", code=ErrorCode(exc.code)) from None
 
-    def live_calls(self, customer_id: str) -> list[dict[str, str]]:
+    def live_calls(self, customer_id: str) -> list[dict[str, Any]]:
         """The customer's calls on this node."""
         return [
-            {"call_id": c.id, "status": str(c.status), "conversation_id": c.conversation_id}
+            {
+                "call_id": c.id,
+                "status": str(c.status),
+                "conversation_id": c.conversation_id,
+                "supervisors": caller_view(listed(self.where(c)["supervisors"])),
+            }
             for c in self.calls.values()
             if c.customer_id == customer_id
         ]
@@ -523,6 +528,7 @@ class CallManager:
             "held": "0",
             "queued_ms": "0",
             "ring_seconds": "0",
+            "supervisors": "[]",
         }
         if self.agents is not None:
             fields.update(self.agents.where(call))

@@ -8,7 +8,14 @@ mode what the supervisor says is mixed into what the agent hears
 ``barge`` mode into what both the caller and the agent hear
 (:meth:`media.bridge.Bridge.barge`): the supervisor is on the call. A
 ``call_monitor`` without ``sdp`` switches the mode; ``hangup`` from the
-supervisor ends only their leg. Every join and switch is on the timeline.
+supervisor ends only their leg. Every join and switch is on the timeline
+(``call_monitored``), and every end (``call_monitor_ended``).
+
+Whoever hears the supervisor is told (``CallSupervisors`` on the conversation's channel, whenever the list of
+audible supervisors changes): the agent's desk says "Sara is whispering to you" / "Sara joined the call", the
+caller's widget "A supervisor joined the call" while one barges in. Silent listening is told to nobody but the
+supervisor, as in the common contact-center products (Genesys Cloud, Amazon Connect, Twilio Flex): it is for
+coaching and quality checks, and telling the agent would change what it observes.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from gateway.calls.legs import AgentLegs
 from gateway.contact.agents import Agent
 from gateway.contact.conversations import Conversations
 from gateway.errors import Conflict, Forbidden
-from gateway.protocol.bus import CallUpdate
+from gateway.protocol.bus import CallSupervisors, CallUpdate
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import CallStatus, EventType, MonitorMode
 from media.leg import AudioLeg, Samples
@@ -64,10 +71,13 @@ class CallMonitors:
         if offer_sdp is None:
             if current is None:
                 raise Conflict("you are not listening to this call", field="call_id", code=ErrorCode.NOT_MONITORING)
+            audible_before = audible(handoff)
             current.mode = mode
             if handoff.bridge is not None:  # what they said in the old mode is not heard in the new one
                 handoff.bridge.drop_source(_source(supervisor.id))
             await self._tell(handoff, supervisor.id, CallStatus.CONNECTED, mode)
+            if audible(handoff) != audible_before:
+                await self._tell_audible(handoff)
         else:
             if current is not None:
                 raise Conflict(
@@ -79,7 +89,7 @@ class CallMonitors:
                 if leg is None:
                     handoff.monitors.pop(sid, None)
                 else:
-                    handoff.monitors[sid] = Monitor(sid, leg, mode)
+                    handoff.monitors[sid] = Monitor(sid, leg, mode, supervisor.name)
 
             leg, answer = await self.legs.answer_leg(
                 offer_sdp,
@@ -114,6 +124,8 @@ class CallMonitors:
         monitor = handoff.monitors.get(sid)
         if monitor is not None and monitor.leg is leg and handoff.bridge is not None:
             handoff.bridge.listen(leg.player)
+            if monitor.mode != MonitorMode.LISTEN:  # heard from now on (a switch before this is told here too)
+                await self._tell_audible(handoff)
 
     def _hear(self, handoff: Handoff, sid: str, samples: Samples) -> None:
         monitor = handoff.monitors.get(sid)
@@ -128,6 +140,7 @@ class CallMonitors:
         monitor = handoff.monitors.pop(sid, None)
         if monitor is None:
             return
+        was_audible = monitor.mode != MonitorMode.LISTEN
         log.info(
             "supervisor %s stopped listening (%s)", sid, why, extra={"conversation_id": handoff.call.conversation_id}
         )
@@ -137,6 +150,21 @@ class CallMonitors:
         self.legs.count_ended(monitor.leg.player)
         await monitor.leg.close()
         await self._tell(handoff, sid, CallStatus.ENDED, why)
+        if was_audible:
+            await self._tell_audible(handoff)
+        await self.conversations.record(
+            handoff.call.conversation_id,
+            EventType.CALL_MONITOR_ENDED,
+            {"call_id": handoff.call.id, "agent_id": sid, "mode": monitor.mode, "reason": why},
+        )
+
+    async def _tell_audible(self, handoff: Handoff) -> None:
+        """The call's agent (and the caller, for a barge-in) hear these supervisors now: tell the conversation, and
+        the call registry (a desk or a widget that reconnects reads them in its ``welcome.calls``)."""
+        handoff.touched()
+        await self.legs.tell_conversation(
+            handoff.call.conversation_id, CallSupervisors(handoff.call.id, audible(handoff))
+        )
 
     async def _tell(self, handoff: Handoff, sid: str, status: CallStatus, reason: str) -> None:
         """The supervisor's desk does not follow the conversation: tell it on its own channel."""
@@ -151,6 +179,16 @@ class CallMonitors:
                 agent_id=sid,
             ),
         )
+
+
+def audible(handoff: Handoff) -> list[dict[str, str]]:
+    """The supervisors the agent hears on this call (whispering or barging in), in the order they joined:
+    ``{"agent_id", "name", "mode"}`` each."""
+    return [
+        {"agent_id": m.agent_id, "name": m.name or m.agent_id, "mode": str(m.mode)}
+        for m in handoff.monitors.values()
+        if m.mode != MonitorMode.LISTEN
+    ]
 
 
 def _source(sid: str) -> str:

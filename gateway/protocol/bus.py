@@ -40,6 +40,7 @@ class BusKind(StrEnum):
     FLOW_PUBLISHED = "flow_published"
     BOARD = "board"
     AGENT_CHANGED = "agent_changed"
+    SUPERVISORS = "supervisors"
 
 
 class BadMessage(ValueError):
@@ -99,6 +100,18 @@ class CallUpdate(Message):
     from_agent_id: str | None = None
     from_agent_name: str | None = None
     monitor: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallSupervisors(Message):
+    """On a conversation's channel: the supervisors the call's agent hears now (whispering or barging in), each
+    ``{"agent_id", "name", "mode"}``; [] when none is left. A silent listener is never in it: only the
+    supervisor's own desk knows of them. Sent whenever that list changes; the customer's socket passes on only
+    whether someone barged in, without names (docs/protocol.md "Agent calls")."""
+
+    kind = BusKind.SUPERVISORS
+    call_id: str
+    supervisors: list[JsonObject]
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +267,7 @@ KINDS: dict[str, type[Message]] = {
         CallReply,
         Flush,
         CallCaption,
+        CallSupervisors,
         FlowPublished,
         BoardChanged,
         AgentChanged,

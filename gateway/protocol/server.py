@@ -45,6 +45,7 @@ class ServerFrame(StrEnum):
     CALL_ICE = "call_ice"
     CALL_ANSWER = "call_answer"
     CALL_STATUS = "call_status"
+    CALL_SUPERVISORS = "call_supervisors"
     CAPTION = "caption"
     WALLBOARD = "wallboard"
 
@@ -165,6 +166,19 @@ class CallStatusFrame(Frame):
     from_agent_id: str | None = None
     from_agent_name: str | None = None
     monitor: bool | None = None  # a supervisor's listening
+
+
+@dataclass(frozen=True, slots=True)
+class CallSupervisorsFrame(Frame):
+    """Who is on the call besides the agent and the caller, as this socket's owner may know it: to the agent's
+    desk the supervisors whispering to them or barging in (``{"agent_id", "name", "mode"}``); to the caller's
+    widget only the ones barging in, as ``{"mode": "barge"}`` (no name). [] when none is left. A supervisor
+    listening silently is never told (docs/protocol.md)."""
+
+    type = ServerFrame.CALL_SUPERVISORS
+    call_id: str
+    supervisors: list[JsonObject]
+    conversation_id: str | None = None  # always for agents
 
 
 # ---------------------------------------------------------------- customer socket

@@ -74,7 +74,8 @@ class EventType(StrEnum):
     CALL_AGENT_LOST = "call_agent_lost"  # the agent's leg dropped mid-call: agent_id, reason
     CALL_ABANDONED = "call_abandoned"  # the caller hung up before an agent answered: wait_ms, reason
     CALL_CONSULT = "call_consult"  # warm transfer steps: agent_id, to_agent_id, action
-    CALL_MONITORED = "call_monitored"  # a supervisor listens or whispers: agent_id (the supervisor), mode
+    CALL_MONITORED = "call_monitored"  # a supervisor listens, whispers or barges in (or switches): agent_id, mode
+    CALL_MONITOR_ENDED = "call_monitor_ended"  # that supervisor left the call: agent_id, mode (the last), reason
     CALL_TRANSFERRED = "call_transferred"  # blind transfer: agent_id, to_agent_id or to_queue
     TRANSCRIPT = "transcript"  # one utterance of a live transcript: side, text, confidence, start/end
     RECORDING = "recording"  # a call's file: call_id, file, url, duration_ms, bytes, blocks_dropped, dropped_ms

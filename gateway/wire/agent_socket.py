@@ -354,6 +354,9 @@ class AgentConnection(Connection):
                         monitor=message.monitor,
                     )
                 )
+            case bus.CallSupervisors():  # the supervisors the agent of this call hears (never a silent listener)
+                cid = channel.rsplit(":", 1)[1]
+                self.push(server.CallSupervisorsFrame(message.call_id, message.supervisors, conversation_id=cid))
             case bus.PresenceChanged() if mine:
                 self.push(self._send_agent_info)
             case bus.Assigned() if mine:

@@ -17,7 +17,15 @@ from gateway.errors import BadRequest, Conflict, Forbidden, GatewayError, NotFou
 from gateway.flows.test_runs import TestRun, load_test_run
 from gateway.protocol import bus, client, server
 from gateway.protocol.client import TestChannel
-from gateway.protocol.states import Author, CallbackState, CallStatus, ConversationState, EventType, Role
+from gateway.protocol.states import (
+    Author,
+    CallbackState,
+    CallStatus,
+    ConversationState,
+    EventType,
+    MonitorMode,
+    Role,
+)
 from gateway.store.store import StoreError, to_event
 from gateway.wire import tokens
 from gateway.wire.connection import Connection, Step, serve_socket, store_unavailable
@@ -44,6 +52,7 @@ class CustomerConnection(Connection):
         self.followed: str | None = None  # whose channel this connection listens to
         self.context: dict[str, str] = {}
         self._last_typing = 0.0
+        self.barging: dict[str, int] = {}  # call id -> supervisors barging in, as last told (only changes are told)
         self.test: TestRun | None = None  # an admin's test run of a flow version (hello with test_flow)
 
     # ---------------------------------------------------------------- test runs (the flow console)
@@ -210,6 +219,9 @@ class CustomerConnection(Connection):
             if verified is not None and summary is not None and summary["state"] != ConversationState.CLOSED:
                 await self._record_verified(cid, verified.variables(), summary["context"])
         widget = await self.s.widget.get()  # the admin's title, colours, greeting (gateway/contact/widget_settings.py)
+        calls = await self.s.calls.calls_of_customer(self.customer_id)  # on every node (the call registry)
+        # what the welcome says of supervisors barging in: a later call_supervisors is told when it differs
+        self.barging = {c["call_id"]: len(c["supervisors"]) for c in calls if c.get("supervisors")}
         await self.send(
             server.CustomerWelcome(
                 token=token,
@@ -217,7 +229,7 @@ class CustomerConnection(Connection):
                 conversation=_public(summary),
                 events=events or [],
                 queue_position=position,
-                calls=await self.s.calls.calls_of_customer(self.customer_id),  # on every node (the call registry)
+                calls=calls,
                 callback=await self.s.callbacks.of_conversation(cid) if cid else None,
                 hours_open=await line_hours_open(self.s, widget),
                 widget=widget.to_json(),
@@ -434,6 +446,13 @@ class CustomerConnection(Connection):
                         message.call_id, message.status, message.reason, agent_name=message.agent_name or ""
                     )
                 )
+            case bus.CallSupervisors():  # the caller hears only supervisors barging in: told that, without names
+                barging = sum(1 for s in message.supervisors if s.get("mode") == MonitorMode.BARGE)
+                if barging != self.barging.get(message.call_id, 0):
+                    self.barging[message.call_id] = barging
+                    if not barging:
+                        del self.barging[message.call_id]
+                    self.push(server.CallSupervisorsFrame(message.call_id, [{"mode": MonitorMode.BARGE}] * barging))
             case bus.CallCaption():
                 self.push(server.Caption(message.call_id, message.caption, message.text))
             case bus.Follow() if message.conversation_id != self.followed:

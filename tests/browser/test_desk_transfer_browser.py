@@ -34,15 +34,23 @@ pytestmark = pytest.mark.browser
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 
 
-async def desk_login(ctx: BrowserContext, node: Node, agent_id: str, errors: list[str], *, available: bool) -> Page:
-    """Sign in at /agent and end up available or away (routing offers calls to available agents only)."""
+async def desk_login(
+    ctx: BrowserContext, node: Node, agent_id: str, errors: list[str], *, available: bool, keyboard: bool = False
+) -> Page:
+    """Sign in at /agent and end up available or away (routing offers calls to available agents only). With
+    ``keyboard``, signs in with Enter and checks that the focus lands on the desk's first control, not <body>."""
     page = await ctx.new_page()
     page.on("pageerror", lambda exc: errors.append(f"{agent_id}: {exc}"))
     await page.goto(node.url + "/agent")
     await page.fill("#login-agent", agent_id)
     await page.fill("#login-password", PASSWORDS[agent_id])
-    await page.click("#login-submit")
+    if keyboard:
+        await page.press("#login-password", "Enter")
+    else:
+        await page.click("#login-submit")
     status = page.locator("[data-testid=agent-status]")
+    if keyboard:  # (a user test: after signing in by keyboard, the focus was on <body>)
+        await expect(page.locator("[data-testid=status-available]")).to_be_focused()
     await expect(status).to_have_text(re.compile("away|available"))
     want = "available" if available else "away"
     if await status.text_content() != want:
@@ -83,7 +91,7 @@ async def test_supervisor_listens_in_then_a_blind_transfer_rings_the_colleague(
     try:
         alice = await desk_login(alice_ctx, node, "alice", errors, available=True)
         bob = await desk_login(bob_ctx, node, "bob", errors, available=False)
-        carol = await desk_login(carol_ctx, node, "carol", errors, available=False)
+        carol = await desk_login(carol_ctx, node, "carol", errors, available=False, keyboard=True)
         customer = await open_widget(customer_ctx, node, errors)
         call = await queue_a_call(customer, node)
         cid, call_id = call["conversation_id"], call["id"]
@@ -115,22 +123,53 @@ async def test_supervisor_listens_in_then_a_blind_transfer_rings_the_colleague(
         print(f"carol hears alice's call at {heard:.4f}")
         await shot(carol, "supervisor-listening")
 
-        # Whisper switches the mode (call_monitor without sdp); Leave ends carol's leg, the call goes on
+        # listening silently is told to nobody: neither alice's call bar nor the caller's widget says anything
+        told_agent = alice.locator("[data-testid=cg-call-supervisors]")
+        told_caller = customer.locator("[data-testid=cg-call-supervisor]")
+        await expect(told_agent).to_be_hidden()
+        await expect(told_caller).to_be_hidden()
+
+        # Whisper switches the mode (call_monitor without sdp): alice's call bar says who whispers to her
         await row.locator("[data-testid=live-call-whisper]").click()
         await expect(row.locator("[data-testid=live-call-whisper]")).to_have_attribute("aria-pressed", "true")
         await expect(monitor_bar).to_have_attribute("data-mode", "whisper")
+        await expect(told_agent).to_have_text("Carol White is whispering to you")
+        # Barge in (as on the wallboard): the caller hears carol too, and the widget says so, without her name
+        barge = row.locator("[data-testid=live-call-barge]")
+        await barge.click()
+        await expect(barge).to_have_attribute("aria-pressed", "true")
+        await expect(monitor_bar).to_have_attribute("data-mode", "barge")
+        await expect(told_agent).to_have_text("Carol White joined the call")
+        await expect(told_caller).to_have_text("A supervisor joined the call")
+        assert await customer.evaluate("window.ContactGateway.state().call.supervisor") is True
+        await shot(alice, "agent-supervisor-barged-in")
+        # the pressed button is a toggle: Barge in again goes back to listening silently; both bars clear
+        await barge.click()
+        await expect(barge).to_have_attribute("aria-pressed", "false")
+        await expect(row.locator("[data-testid=live-call-listen]")).to_have_attribute("aria-pressed", "true")
+        await expect(monitor_bar).to_have_attribute("data-mode", "listen")
+        await expect(told_agent).to_be_hidden()
+        await expect(told_caller).to_be_hidden()
         await eventually(
             lambda: event_types(node, cid, "call_monitored"),
-            lambda evs: [e["mode"] for e in evs] == ["listen", "whisper"],
+            lambda evs: [e["mode"] for e in evs] == ["listen", "whisper", "barge", "listen"],
             "the monitor events",
         )
+        # Leave ends carol's leg, the call goes on; the timeline says she stopped listening
         await row.locator("[data-testid=live-call-leave]").focus()
         await carol.keyboard.press("Enter")
         await expect(monitor_bar).to_have_attribute("data-phase", "ended")
         await expect(row.locator("[data-testid=live-call-listen]")).to_be_focused()  # Leave is gone: back to Listen
         await eventually(lambda: _monitors(node, call_id), lambda m: m == {}, "the supervisor's leg on the gateway")
-        await carol.click("[data-testid=live-calls-close]")
+        ended = await event_types(node, cid, "call_monitor_ended")
+        assert [(e["agent_id"], e["mode"], e["reason"]) for e in ended] == [("carol", "listen", "supervisor_hangup")]
+        await expect(alice.locator("[data-testid=timeline] .tl-item[data-type=call_monitor_ended]")).to_contain_text(
+            "Supervisor Carol White stopped listening"
+        )
+        # Escape closes the panel (the focus was on Listen in it): the focus goes back to its button
+        await carol.keyboard.press("Escape")
         await expect(carol.locator("[data-testid=live-calls-panel]")).to_be_hidden()
+        await expect(carol.locator("[data-testid=live-calls-toggle]")).to_be_focused()
 
         # bob is away: the blind transfer is refused and shown in alice's call bar; nothing changes
         bar = alice.locator("[data-testid=cg-call-bar]")

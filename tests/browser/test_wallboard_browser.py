@@ -75,7 +75,11 @@ async def test_a_supervisor_watches_chats_and_calls_change_live_and_barges_in(
         await page.goto(node.url + "/supervisor")
         await expect(page.locator("#login-form")).to_be_visible()
         await check(page, "wallboard sign-in", report, refused)
-        await sign_in(page, node, "carol")
+        # signed in by keyboard (Enter): the focus lands on the board's first control, not on <body> (a user test)
+        await page.fill("#login-agent", "carol")
+        await page.fill("#login-password", PASSWORDS["carol"])
+        await page.press("#login-password", "Enter")
+        await expect(page.locator("[data-testid=wb-large]")).to_be_focused()
         await expect(page.locator("[data-testid=wb-conn]")).to_have_text("Live")
         await expect(page.locator("[data-testid=wb-agents] tbody tr")).to_have_count(0)  # carol only watches
 
@@ -131,6 +135,23 @@ async def test_a_supervisor_watches_chats_and_calls_change_live_and_barges_in(
         await expect(monitor).to_contain_text("the caller and the agent hear you", timeout=20000)
         await expect(call_row.locator("button[data-mode=barge]")).to_have_attribute("aria-pressed", "true")
         await check(page, "wallboard, barging into a call", report, refused)
+        # the mode buttons are toggles (aria-pressed), as in the desk's Live calls: Barge in again goes back to
+        # listening; Listen again leaves the call
+        await call_row.locator("button[data-mode=barge]").click()
+        await expect(monitor).to_contain_text("Listening: nobody hears you")
+        await expect(call_row.locator("button[data-mode=barge]")).to_have_attribute("aria-pressed", "false")
+        await expect(call_row.locator("button[data-mode=listen]")).to_have_attribute("aria-pressed", "true")
+        await call_row.locator("button[data-mode=listen]").click()
+        await expect(monitor).to_contain_text("You left the call")
+        await expect(call_row.locator("button[data-mode=listen]")).to_have_attribute("aria-pressed", "false")
+        modes = [
+            (e["type"], e["mode"])
+            for e in await node.services.store.events(caller.conversation_id)
+            if e["type"] in ("call_monitored", "call_monitor_ended")
+        ]
+        assert modes == [("call_monitored", "barge"), ("call_monitored", "listen"), ("call_monitor_ended", "listen")]
+        await call_row.locator("button[data-mode=barge]").click()  # and in again
+        await expect(monitor).to_contain_text("the caller and the agent hear you", timeout=20000)
 
         # large mode: remembered across a reload
         await page.click("[data-testid=wb-large]")

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { choicesText, line, metaLine, plain, systemText, user } from '../static/desk/event_text.js';
+import { choicesText, line, metaLine, plain, supervisorsText, systemText, user } from '../static/desk/event_text.js';
 import { S } from '../static/desk/state.js';
 
 const EVE = 'Eve \u202ereversed\u202c'; // a right-to-left override in a name (a user test)
@@ -67,4 +67,31 @@ test('a supervisor who barges in has joined the call, not "listening" (a user te
   ]);
   assert.deepEqual(systemText({ type: 'call_monitored', agent_id: 'sara', mode: 'barge' }),
     ['Supervisor ', { user: 'Sara Sup' }, ' joined the call: the caller hears them']);
+});
+
+test('a supervisor leaving is on the timeline too: "listening" does not read as if it never ended (a user test)', () => {
+  S.agentNames = { sara: 'Sara Sup' };
+  const ended = (mode, reason) => plain(systemText({ type: 'call_monitor_ended', agent_id: 'sara', mode, reason }));
+  assert.deepEqual([
+    ended('listen', 'supervisor_hangup'), ended('whisper', 'supervisor_hangup'), ended('barge', 'supervisor_hangup'),
+    ended('listen', 'call_ended'), ended('whisper', 'call_transferred'),
+  ], [
+    'Supervisor Sara Sup stopped listening',
+    'Supervisor Sara Sup stopped coaching',
+    'Supervisor Sara Sup left the call',
+    'Supervisor Sara Sup stopped listening · call ended',
+    'Supervisor Sara Sup stopped coaching · call transferred',
+  ]);
+  assert.deepEqual(systemText({ type: 'call_monitor_ended', agent_id: 'sara', mode: 'barge', reason: 'supervisor_hangup' }),
+    ['Supervisor ', { user: 'Sara Sup' }, ' left the call']);
+});
+
+test('the call bar names the supervisors the agent hears, never a silent listener', () => {
+  assert.deepEqual(supervisorsText([]), []);
+  assert.deepEqual(supervisorsText([{ agent_id: 'sara', name: 'Sara', mode: 'listen' }]), []);
+  assert.deepEqual(supervisorsText([{ agent_id: 'sara', name: EVE, mode: 'whisper' }]),
+    [{ user: EVE }, ' is whispering to you']);
+  assert.equal(plain(supervisorsText([{ agent_id: 'sara', name: 'Sara', mode: 'barge' },
+    { agent_id: 'tom', name: 'Tom', mode: 'whisper' }])), 'Sara joined the call · Tom is whispering to you');
+  assert.equal(plain(supervisorsText(null)), '');
 });

@@ -56,6 +56,7 @@ function onFrame(f) {
     case 'call_status': onCallStatus(f); break;
     case 'call_ice': takeCallIce(f); break;
     case 'call_answer': if (phone) phone.onCallAnswer(f); break;
+    case 'call_supervisors': if (phone) phone.onCallSupervisors(f); break;
     case 'ack': onAck(f); break;
     case 'error': onError(f); break;
     default: break;

@@ -120,6 +120,7 @@ export function systemText(ev) {
     case 'call_consult': return ev.action === 'start' ? line`${agent(ev.agent_id)} consults ${agent(ev.to_agent_id)}`
       : line`Consultation with ${agent(ev.to_agent_id)} ended · ${words(ev.action)}`;
     case 'call_monitored': return line`Supervisor ${agent(ev.agent_id)} ${MONITOR_WORDS[ev.mode] || 'listening'}`;
+    case 'call_monitor_ended': return monitorEndText(ev, agent(ev.agent_id));
     case 'call_invite': return line`${user(ev.agent_name || nameOf(ev.agent_id) || 'The agent')} invited the customer to a call`;
     case 'call_invite_declined': return ['The customer declined the call'];
     case 'callback': return callbackText(ev);
@@ -131,6 +132,26 @@ export function systemText(ev) {
 
 // a supervisor's mode (the wallboard's Listen / Whisper / Barge in): a barge read "listening" (a user test)
 const MONITOR_WORDS = { listen: 'listening', whisper: 'coaching', barge: 'joined the call: the caller hears them' };
+// ... and how they left it (call_monitor_ended: the mode they were in)
+const MONITOR_END_WORDS = { listen: 'stopped listening', whisper: 'stopped coaching', barge: 'left the call' };
+
+/** "Supervisor Sara stopped listening" (they left), "... · call ended" (or another reason they did not choose). */
+function monitorEndText(ev, who) {
+  const why = ev.reason && ev.reason !== 'supervisor_hangup' ? ` · ${words(ev.reason)}` : '';
+  return line`Supervisor ${who} ${MONITOR_END_WORDS[ev.mode] || 'stopped listening'}${why}`;
+}
+
+/** The agent's call bar: who of the supervisors they hear ([{agent_id, name, mode}] of call_supervisors), as parts:
+ *  "Sara is whispering to you", "Sara joined the call" (several: joined by " · "); [] for none. */
+export function supervisorsText(list) {
+  const parts = [];
+  (Array.isArray(list) ? list : []).forEach((s) => {
+    if (!s || (s.mode !== 'whisper' && s.mode !== 'barge')) return;
+    const who = user(s.name || nameOf(s.agent_id) || 'A supervisor');
+    parts.push(...line`${parts.length ? ' · ' : ''}${who} ${s.mode === 'whisper' ? 'is whispering to you' : 'joined the call'}`);
+  });
+  return line`${parts}`;
+}
 
 function callbackText(ev) {
   switch (ev.action) {

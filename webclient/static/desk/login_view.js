@@ -87,7 +87,21 @@ export async function submitLogin(e, v, signedIn) {
   if (result.wait) loginWait(v, result.wait);
   else if (result.changePassword) changePassword(v, agentId, password);
   else if (!result.ok) showLoginView(v, result.message);
-  else signedIn();
+  else {
+    await signedIn();
+    focusFirstControl(v);
+  }
+}
+
+/** Signed in: the form is hidden with the focus in it, which fell to <body> (a keyboard user's next Tab started
+ *  from the top of the page, a user test). The page's first useful control takes it: its `[data-first-focus]`, else
+ *  its first button. */
+function focusFirstControl(v) {
+  const had = document.activeElement;
+  if (v.app.hidden || (had && had !== document.body && !v.view.contains(had))) return;
+  const first = Array.from(v.app.querySelectorAll('[data-first-focus], button'))
+    .find((b) => !b.disabled && !b.hidden && b.getClientRects().length > 0);
+  if (first) first.focus();
 }
 
 /** A one-time password: the page's change form (#password-form) if it has one, then sign in with the new one. */

@@ -84,6 +84,7 @@ export const EventType = Object.freeze({
   CALL_ABANDONED: "call_abandoned",
   CALL_CONSULT: "call_consult",
   CALL_MONITORED: "call_monitored",
+  CALL_MONITOR_ENDED: "call_monitor_ended",
   CALL_TRANSFERRED: "call_transferred",
   TRANSCRIPT: "transcript",
   RECORDING: "recording",
@@ -252,6 +253,7 @@ export const ServerFrame = Object.freeze({
   CALL_ICE: "call_ice",
   CALL_ANSWER: "call_answer",
   CALL_STATUS: "call_status",
+  CALL_SUPERVISORS: "call_supervisors",
   CAPTION: "caption",
   WALLBOARD: "wallboard",
 });

@@ -2,7 +2,7 @@
 // stay), and a tick every second moves the durations on from the frame's times.
 
 import {
-  CALL_WORDS, centerClock, duration, expected, handleTime, oldestWait, serviceLevel, skew, stateText, todayZone,
+  CALL_WORDS, MODE_OFF, centerClock, duration, expected, handleTime, oldestWait, serviceLevel, skew, stateText, todayZone,
 } from './wallboard_format.js';
 import { isolate } from '../shared/text.js';
 
@@ -208,7 +208,9 @@ export function buttons(tr, c) {
   const whose = c.agent_name ? `${isolate(c.agent_name)}’s call` : 'the call';
   for (const b of tr.querySelectorAll('button[data-mode]')) {
     b.disabled = c.status !== 'connected' && !mine;
-    b.setAttribute('aria-pressed', String(Boolean(mine && mon.mode === b.dataset.mode)));
+    const pressed = Boolean(mine && mon.mode === b.dataset.mode);
+    b.setAttribute('aria-pressed', String(pressed));
+    b.title = pressed ? MODE_OFF[b.dataset.mode] : '';
     b.setAttribute('aria-label', `${b.textContent}: ${whose}${c.queue ? `, ${c.queue}` : ''}`);
   }
 }

@@ -69,6 +69,12 @@ export function stateText(state, awayReason) {
 export const CALL_WORDS = { connecting: 'Connecting', ivr: 'In the IVR', waiting: 'Waiting', ringing: 'Ringing',
   connected: 'Connected', ended: 'Ended' };
 export const MODE_WORDS = { listen: 'Listen', whisper: 'Whisper', barge: 'Barge in' };
+// what pressing the pressed mode button again does (the buttons are toggles, as in the desk's Live calls)
+export const MODE_OFF = {
+  listen: 'Stop listening: leave the call',
+  whisper: 'Stop whispering: listen silently again',
+  barge: 'Stop barging in: listen silently again',
+};
 
 /** The wallboard frame's times are the gateway's: how far this browser's clock is ahead of it (ms). */
 export function skew(frameAt, localNow) {

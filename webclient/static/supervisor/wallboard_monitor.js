@@ -46,13 +46,20 @@ function words(m) {
   return 'Listening: nobody hears you';
 }
 
-/** A Listen / Whisper / Barge button: join the call, or switch the mode of the call we are on. */
+/** A Listen / Whisper / Barge button: join the call, or switch the mode of the call we are on. The buttons are
+ *  toggles (aria-pressed), as in the desk's Live calls: the pressed one again leaves its mode (Whisper or Barge in:
+ *  back to listening; Listen: leave the call). */
 export async function monitor(callId, mode) {
   const cur = monitoring();
   if (cur && cur.callId === callId) {
-    if (cur.mode === mode || cur.phase !== 'answered') return;
-    if (!M.send({ type: 'call_monitor', call_id: callId, mode })) return;
-    cur.mode = mode;
+    if (cur.mode === mode && mode === 'listen') {
+      leave('');
+      return;
+    }
+    const next = cur.mode === mode ? 'listen' : mode;
+    if (cur.phase !== 'answered') return;
+    if (!M.send({ type: 'call_monitor', call_id: callId, mode: next })) return;
+    cur.mode = next;
     micFor(cur);
     show(cur, words(cur));
     return;

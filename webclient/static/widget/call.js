@@ -78,6 +78,7 @@ export async function startCall() {
     sender: null,
     audio: null,
     muted: false,
+    barged: 0,                   // supervisors barging in (call_supervisors): the caller hears them
     dtmfMode: null,              // how the last key went: 'rfc4733' or 'signaling'
     dialed: '',
     connectedAt: 0,
@@ -210,6 +211,14 @@ export function onCallStatus(f) {
   renderStatus();
 }
 
+/** call_supervisors: a supervisor barged into our call (the caller hears them), or the last one left ([]). */
+export function onCallSupervisors(f) {
+  const c = W.call;
+  if (!c || f.call_id !== c.id || c.status === 'ended' || !Array.isArray(f.supervisors)) return;
+  c.barged = f.supervisors.filter((s) => s && s.mode === 'barge').length;
+  renderCall();
+}
+
 /** welcome.calls (the customer's live calls, from every node) after a (re)connect: the call goes on with the
  *  gateway's status, or it ended while the socket was away (its node lost: "The call was interrupted"). */
 export function onWelcomeCalls(listed) {
@@ -220,13 +229,17 @@ export function onWelcomeCalls(listed) {
   if (verdict.action === 'end') {
     sendFrame({ type: 'hangup', call_id: c.id }); // a node still holding it lets go (else: not_found, ignored)
     endCall(c, verdict.reason);
-  } else if (verdict.action === 'restore' && verdict.status && verdict.status !== c.status) {
+    return;
+  }
+  const entry = Array.isArray(listed) ? listed.find((e) => e && e.call_id === c.id) : null;
+  if (entry && Array.isArray(entry.supervisors)) c.barged = entry.supervisors.filter((x) => x && x.mode === 'barge').length;
+  if (verdict.action === 'restore' && verdict.status && verdict.status !== c.status) {
     c.status = verdict.status;
     // calling the chat's agent only while the conversation is still theirs (a ring missed while the socket was
     // away put it back in the queue)
     c.toOwnAgent = c.toOwnAgent && W.conv.state === 'assigned';
-    renderCall();
   }
+  renderCall(); // (a supervisor barging in, said again after the reconnect)
 }
 
 /** A call-related error frame (they carry no call_id); true if it was ours to handle. */

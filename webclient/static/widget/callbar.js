@@ -75,6 +75,11 @@ export function renderCall() {
   if (ui.callStatus.textContent !== statusText) ui.callStatus.textContent = statusText;
   ui.callNote.hidden = !linesBusy;
   ui.callNote.textContent = linesBusy ? text : '';
+  const barged = active && c.barged > 0; // (the call's end clears it: the supervisor left with it)
+  ui.callSupervisor.hidden = !barged;
+  if (ui.callSupervisor.textContent !== (barged ? CALL_TEXT.supervisorJoined : '')) {
+    ui.callSupervisor.textContent = barged ? CALL_TEXT.supervisorJoined : '';
+  }
   ui.callbar.title = c.status === 'ended' && c.message ? c.message : '';
   ui.callActions.hidden = !active;
   ui.callAgain.hidden = active || !wasInterrupted(c.reason);
@@ -134,6 +139,7 @@ export function callState() {
     reason: c.reason,
     conversation_id: c.conversationId,
     muted: c.muted,
+    supervisor: callLive(c) && c.barged > 0,  // "A supervisor joined the call" is shown
     dtmfMode: c.dtmfMode || (canSendRfc4733(c) ? 'rfc4733' : 'signaling'),
   };
 }

@@ -119,6 +119,7 @@ export const CALL_TEXT = {
   failed: 'We could not connect your call. Please try again.',
   interrupted: 'The call was interrupted',   // node_lost, gateway_shutdown: shown with a "Call again" button
   keyNotSent: 'Not connected — that key was not sent',
+  supervisorJoined: 'A supervisor joined the call',  // call_supervisors: one barged in (the caller hears them)
 };
 
 function resolveGateway() {

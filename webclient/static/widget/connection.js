@@ -10,7 +10,7 @@ import { clearHistory, handleEvent, markDelivered, markFailed, renderPending } f
 import { clip } from '../shared/text.js';
 import { cmpId } from '../shared/ids.js';
 import { hideTyping, onDraftInput, sendFrame, showTyping } from './chat.js';
-import { onCallAnswer, onCallError, onCallStatus, onWelcomeCalls } from './call.js';
+import { onCallAnswer, onCallError, onCallStatus, onCallSupervisors, onWelcomeCalls } from './call.js';
 import { onCaption } from './captions.js';
 import { renderCallback } from './callback.js';
 import { renderStatus, scrollToBottom, setFlash, ui } from './panel.js';
@@ -60,6 +60,7 @@ function onFrame(f) {
     case 'call_answer': onCallAnswer(f); break;
     case 'call_status': onCallStatus(f); break;
     case 'caption': onCaption(f); break;
+    case 'call_supervisors': onCallSupervisors(f); break;
     case 'error': onError(f); break;
     default: break;
   }

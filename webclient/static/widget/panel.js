@@ -57,6 +57,7 @@ export function buildDom() {
     callStatus: $('[data-testid=cg-call-status]'),
     callTimer: $('[data-testid=cg-call-timer]'),
     callNote: $('.call-note'),
+    callSupervisor: $('[data-testid=cg-call-supervisor]'),
     callHint: $('[data-testid=cg-call-hint]'),
     callActions: $('.call-actions'),
     callDismiss: $('.call-dismiss'),

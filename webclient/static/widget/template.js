@@ -51,6 +51,7 @@ export const TEMPLATE = `
         <div class="call-line"><span class="call-dot" aria-hidden="true"></span><span class="call-status" data-testid="cg-call-status" role="status" aria-live="polite"></span></div>
         <span class="call-timer" data-testid="cg-call-timer" aria-label="Call duration">0:00</span>
         <p class="call-note" hidden></p>
+        <p class="call-supervisor" data-testid="cg-call-supervisor" aria-live="polite" hidden></p>
       </div>
       <div class="call-actions">
         <button class="call-btn" type="button" data-testid="cg-mute" aria-pressed="false" aria-label="Mute microphone" title="Mute">${ICON_MIC}</button>

@@ -43,6 +43,7 @@ export async function accept() {
     requestTimer: null,
     error: null,             // {text, until}: a refused transfer or consult, shown in the bar
     transferredTo: '',
+    supervisors: [],         // call_supervisors: [{agent_id, name, mode}] whispering to us or barged in
   };
   P.call = c;
   closeTransferPanel();

@@ -117,6 +117,14 @@ function takeOver(c) {
   render();
 }
 
+/** call_supervisors: the supervisors we hear on our call now (whispering to us, or barged in); [] when they left. */
+export function onCallSupervisors(f) {
+  const c = P.call;
+  if (!f || !live(c) || c.id !== f.call_id || !Array.isArray(f.supervisors)) return;
+  c.supervisors = f.supervisors.filter((s) => s && typeof s === 'object' && (s.mode === 'whisper' || s.mode === 'barge'));
+  render();
+}
+
 export function onCallAnswer(f) {
   const c = P.call;
   if (!live(c) || f.call_id !== c.id || c.phase !== 'offered') {
@@ -209,6 +217,8 @@ function reconcileWelcomeCalls(listed) {
       c.held = verdict.held;
       c.holdPending = null;
     }
+    const entry = listed.find((e) => e && e.call_id === c.id);
+    if (entry && Array.isArray(entry.supervisors)) onCallSupervisors({ call_id: c.id, supervisors: entry.supervisors });
   }
   const ids = new Set(listed.filter((e) => e && typeof e === 'object').map((e) => e.call_id));
   if (P.ring && !P.ring.consult && !ids.has(P.ring.callId)) stopRinging(TEXT.ringGone);

@@ -13,7 +13,7 @@
  * holds while the other agent's desk rings with consult: true; then complete or cancel). The consulted
  * agent's desk rings "Consultation from …"; the conversation becomes theirs (an `assigned` frame) only
  * when the first agent completes. Supervisors get a "Live calls" panel (GET /api/calls, polled while open)
- * and listen in or whisper with a separate peer connection (call_monitor).
+ * and listen in, whisper or barge in with a separate peer connection (call_monitor).
  *
  * Media never depends on the WebSocket: a reconnect keeps the RTCPeerConnection and the call goes on.
  * Frames are described in docs/protocol.md ("Agent calls"). The desk (../main.js) owns the socket and the
@@ -21,7 +21,7 @@
  *
  * Modules: config (timings, sentences), state (P, ui, desk), ringing, call (accept, mute, hold, hang up),
  * transfer (blind, consult, after-call work), frames (what the desk forwards), render, supervisor (Live
- * calls panel), monitor (listen in, whisper).
+ * calls panel), monitor (listen in, whisper, barge in).
  */
 
 import { ClientFrame } from '../../shared/protocol.js';
@@ -31,7 +31,7 @@ import { board, closeLivePanel, monitorState, openLivePanel, setSupervisor } fro
 import { closeTransferPanel, consult, consultAction, endWrapUp, openTransferPanel, transfer } from './transfer.js';
 import { decline, live, ringer, stopTickingIfIdle } from './ringing.js';
 import { leaveMonitor, pcStats } from './monitor.js';
-import { onAssigned, onCallAnswer, onCallStatus, onConversation, onError, onSocketDown, onUnassigned, onWelcome, reset } from './frames.js';
+import { onAssigned, onCallAnswer, onCallStatus, onCallSupervisors, onConversation, onError, onSocketDown, onUnassigned, onWelcome, reset } from './frames.js';
 import { render, renderTransferPanel } from './render.js';
 import { isAnswerKey } from './ring_keys.js';
 
@@ -90,6 +90,7 @@ export function createSoftphone(hooks) {
     status: $('[data-testid=cg-call-status]'),
     timer: $('[data-testid=cg-call-timer]'),
     hint: $('#cg-call-hint'),
+    supervisors: $('[data-testid=cg-call-supervisors]'),
     actions: $('#cg-call-actions'),
     mute: $('[data-testid=cg-mute]'),
     hold: $('[data-testid=cg-hold]'),
@@ -163,6 +164,11 @@ export function createSoftphone(hooks) {
     else openLivePanel();
   });
   ui.liveClose.addEventListener('click', closeLivePanel);
+  ui.livePanel.addEventListener('keydown', (e) => { // as the transfer panel and the menus: Escape closes it
+    if (e.key !== 'Escape' || e.defaultPrevented) return;
+    e.preventDefault();
+    closeLivePanel();
+  });
   ui.monitorLeave.addEventListener('click', () => leaveMonitor(''));
   window.addEventListener('beforeunload', (e) => {
     if (!live(P.call)) return;
@@ -172,7 +178,7 @@ export function createSoftphone(hooks) {
   render();
 
   return {
-    onCallStatus, onCallAnswer, onError, onWelcome, onSocketDown, onUnassigned, onAssigned, onConversation, reset,
+    onCallStatus, onCallSupervisors, onCallAnswer, onError, onWelcome, onSocketDown, onUnassigned, onAssigned, onConversation, reset,
     state, stats, setSupervisor, monitorState, monitorStats,
     /** True while a call is live (the desk uses it to label the conversation). */
     liveConversation: () => (live(P.call) ? P.call.conversationId : null),

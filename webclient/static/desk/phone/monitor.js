@@ -1,4 +1,4 @@
-// Supervisors listen in or whisper with a separate peer connection (call_monitor).
+// Supervisors listen in, whisper or barge in with a separate peer connection (call_monitor).
 
 import { AGENT_MIC, askCallIce, canCall, rtcConfig, offerWithMic } from '../../shared/rtc.js';
 import { ANSWER_WAIT, ICE_WAIT, MONITOR_LEAVE_GRACE, SCRIPT, SOCKET_WAIT, TEXT, TURN_WAIT, micProblem } from './config.js';
@@ -8,12 +8,15 @@ import { board, monLive, renderLive, schedulePoll } from './supervisor.js';
 import { live } from './ringing.js';
 import { whenReady } from './call.js';
 
-/** Listen / Whisper on a row: join with our own offer, or switch the mode of the call we already hear. */
+/** Listen / Whisper / Barge in on a row: join with our own offer, or switch the mode of the call we already hear.
+ *  The buttons are toggles (aria-pressed), as on the wallboard: the pressed one again leaves its mode (Whisper or
+ *  Barge in: back to listening; Listen: leave the call). */
 export async function joinMonitor(callId, mode) {
   const entry = board.calls.find((x) => x.call_id === callId);
   const current = P.mon;
   if (monLive(current) && current.callId === callId) {
-    switchMode(current, mode);
+    if (current.mode === mode && mode === 'listen') leaveMonitor('');
+    else switchMode(current, current.mode === mode ? 'listen' : mode);
     return;
   }
   if (!entry) return;
@@ -79,10 +82,10 @@ export async function joinMonitor(callId, mode) {
 }
 
 function micFor(m) {
-  if (m.mic) for (const t of m.mic.getAudioTracks()) t.enabled = m.mode === 'whisper' && m.phase !== 'ended';
+  if (m.mic) for (const t of m.mic.getAudioTracks()) t.enabled = m.mode !== 'listen' && m.phase !== 'ended';
 }
 
-/** The same call_monitor frame without sdp: the gateway switches between listen and whisper. */
+/** The same call_monitor frame without sdp: the gateway switches between listen, whisper and barge. */
 function switchMode(m, mode) {
   if (!monLive(m) || m.mode === mode) return;
   if (m.phase === 'mic' || m.phase === 'gathering') { // not offered yet: the offer will carry the mode
@@ -217,6 +220,7 @@ export function monitorText(m) {
   if (m.phase === 'mic') return TEXT.mic;
   if (m.phase !== 'answered' || !m.connectedAt) return `Joining ${who}'s call…`;
   if (m.reconnecting) return TEXT.reconnecting;
+  if (m.mode === 'barge') return `On ${who}'s call — the caller and ${who} hear you`;
   return m.mode === 'whisper' ? `Whispering to ${who} — the caller cannot hear you`
     : `Listening to ${who}'s call — nobody hears you`;
 }

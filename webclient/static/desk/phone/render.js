@@ -6,7 +6,7 @@ import { callTimeText } from '../../shared/text.js';
 import { canControl, closeTransferPanel, targetText, transferKind } from './transfer.js';
 import { giveFocusBack, live, stopRinging, stopTickingIfIdle } from './ringing.js';
 import { ringPath } from './ring_path.js';
-import { line, plain, user } from '../event_text.js';
+import { line, plain, supervisorsText, user } from '../event_text.js';
 import { partNodes } from '../dom.js';
 
 // ------------------------------------------------------------ rendering
@@ -126,6 +126,7 @@ function renderBar() {
     const hint = callHintText(c);
     ui.hint.hidden = !hint.length;
     ui.hint.replaceChildren(...partNodes(typeof hint === 'string' ? [hint] : hint));
+    renderSupervisors(c.phase === 'hanging_up' ? [] : c.supervisors || []);
   } else if (P.wrap) {
     let why = ENDED_REASON[P.wrap.reason] || 'Call ended';
     if (P.wrap.reason === 'transferred' && P.wrap.to) why = `Transferred to ${P.wrap.to}`;
@@ -138,6 +139,7 @@ function renderBar() {
     ui.status.replaceChildren(...partNodes(Array.isArray(P.notice.text) ? P.notice.text : [P.notice.text]));
     ui.hint.hidden = true;
   }
+  if (!live(c)) renderSupervisors([]);
   const inCall = live(c);
   ui.actions.hidden = !inCall;
   ui.done.hidden = inCall;
@@ -175,6 +177,15 @@ function renderBar() {
   ui.done.textContent = P.wrap ? 'Done' : 'Dismiss';
   ui.done.title = P.wrap ? 'Hide the after-call bar (the conversation stays open)' : '';
   renderTimes();
+}
+
+/** "Sara is whispering to you" / "Sara joined the call": the supervisors the agent hears (call_supervisors). */
+function renderSupervisors(list) {
+  if (!ui.supervisors) return;
+  const parts = supervisorsText(list);
+  ui.supervisors.hidden = !parts.length;
+  ui.supervisors.dataset.modes = list.map((s) => s.mode).join(' ');
+  ui.supervisors.replaceChildren(...partNodes(parts));
 }
 
 /** The countdown, the call timer and the after-call timer (every 250 ms while something is on screen). */

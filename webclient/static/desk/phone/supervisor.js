@@ -5,7 +5,7 @@ import { P, desk, ui } from './state.js';
 import { endMonitor, joinMonitor, leaveMonitor, monitorText } from './monitor.js';
 import { clearBooked, refreshBooked } from './booked.js';
 
-// ------------------------------------------------------------ supervisors: live calls, listen in, whisper
+// ------------------------------------------------------------ supervisors: live calls, listen in, whisper, barge in
 
 // The Live calls panel: GET /api/calls while it is open (or while we listen to a call).
 export const board = { open: false, calls: [], error: '', fetchedAt: 0, timer: null, loading: false, rows: new Map() };
@@ -41,10 +41,13 @@ export function openLivePanel() {
   poll();
 }
 
+/** Close the panel; the focus, if it was in it, goes back to the Live calls button (not to <body>). */
 export function closeLivePanel() {
   board.open = false;
+  const had = !!ui.livePanel && !ui.livePanel.hidden && ui.livePanel.contains(document.activeElement);
   if (ui.livePanel) ui.livePanel.hidden = true;
   if (ui.liveToggle) ui.liveToggle.setAttribute('aria-expanded', 'false');
+  if (had && ui.liveToggle && !ui.liveToggle.hidden) ui.liveToggle.focus();
   schedulePoll();
 }
 
@@ -100,11 +103,24 @@ async function refreshCalls() {
   }
 }
 
+// the mode buttons (as the wallboard's: Listen, Whisper, Barge in), what each does, and what pressing it again does
+const MODE_HINT = {
+  listen: 'Hear the caller and the agent; nobody hears you',
+  whisper: 'The agent hears you; the caller does not',
+  barge: 'Join the call: the caller and the agent hear you',
+};
+const MODE_OFF = {
+  listen: 'Stop listening: leave the call',
+  whisper: 'Stop whispering: listen silently again',
+  barge: 'Stop barging in: listen silently again',
+};
+const OTHERS_WORDS = { listen: 'listening', whisper: 'whispering', barge: 'on the call' };
+
 export function renderLive() {
   if (!ui.livePanel) return;
   const m = P.mon;
   const listening = monLive(m);
-  ui.liveToggle.dataset.monitoring = listening ? (m.mode === 'whisper' ? 'whisper' : 'true') : 'false';
+  ui.liveToggle.dataset.monitoring = listening ? (m.mode === 'listen' ? 'true' : m.mode) : 'false';
   if (ui.livePanel.hidden) return;
   ui.liveUpdated.textContent = board.fetchedAt
     ? `Updated ${new Date(board.fetchedAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })}`
@@ -136,7 +152,7 @@ export function renderLive() {
     const status = String(entry.status || '');
     const others = Object.entries(entry.monitors && typeof entry.monitors === 'object' ? entry.monitors : {})
       .filter(([sid]) => !(me && sid === me.id))
-      .map(([sid, mode]) => `${desk.nameOf ? desk.nameOf(sid) : sid} ${mode === 'whisper' ? 'whispering' : 'listening'}`);
+      .map(([sid, mode]) => `${desk.nameOf ? desk.nameOf(sid) : sid} ${OTHERS_WORDS[mode] || 'listening'}`);
     row.li.dataset.status = status;
     row.li.dataset.conversationId = entry.conversation_id || '';
     row.li.dataset.monitoring = String(mine);
@@ -147,11 +163,12 @@ export function renderLive() {
     const own = !!me && entry.agent_id === me.id;
     const joinable = status === 'connected' && !own;
     const joining = mine && m.phase !== 'answered';
-    for (const [btn, mode] of [[row.listen, 'listen'], [row.whisper, 'whisper']]) {
+    for (const [btn, mode] of [[row.listen, 'listen'], [row.whisper, 'whisper'], [row.barge, 'barge']]) {
+      const pressed = mine && m.mode === mode;
       btn.disabled = !(joinable || mine) || joining;
-      btn.setAttribute('aria-pressed', String(mine && m.mode === mode));
+      btn.setAttribute('aria-pressed', String(pressed));
       btn.title = own ? 'This is your own call' : !joinable && !mine ? 'Possible once the call is connected'
-        : mode === 'listen' ? 'Hear the caller and the agent; nobody hears you' : 'The agent hears you; the caller does not';
+        : pressed ? MODE_OFF[mode] : MODE_HINT[mode];
     }
     row.leave.hidden = !mine;
     if (ui.liveList.children[i] !== row.li) ui.liveList.insertBefore(row.li, ui.liveList.children[i] || null);
@@ -172,8 +189,8 @@ export function renderLive() {
 function keepFocus(had) {
   if (!had || (had.isConnected && !had.disabled && !had.hidden)) return;
   const row = Array.from(board.rows.values()).find((r) => r.li.isConnected && r.li.contains(had));
-  const pressed = row && [row.listen, row.whisper].find((b) => b.getAttribute('aria-pressed') === 'true');
-  const next = (row ? [row.leave, pressed, row.listen, row.whisper] : [])
+  const pressed = row && [row.listen, row.whisper, row.barge].find((b) => b.getAttribute('aria-pressed') === 'true');
+  const next = (row ? [row.leave, pressed, row.listen, row.whisper, row.barge] : [])
     .find((b) => b && !b.hidden && !b.disabled) || ui.liveClose;
   next.focus();
 }
@@ -194,15 +211,18 @@ function makeRow(callId) {
   listen.textContent = 'Listen';
   const whisper = el('button', 'btn small', { type: 'button', 'data-testid': 'live-call-whisper', 'aria-pressed': 'false' });
   whisper.textContent = 'Whisper';
+  const barge = el('button', 'btn small', { type: 'button', 'data-testid': 'live-call-barge', 'aria-pressed': 'false' });
+  barge.textContent = 'Barge in';
   const leave = el('button', 'btn small danger', { type: 'button', 'data-testid': 'live-call-leave' });
   leave.textContent = 'Leave';
   leave.hidden = true;
   listen.addEventListener('click', () => { joinMonitor(callId, 'listen'); });
   whisper.addEventListener('click', () => { joinMonitor(callId, 'whisper'); });
+  barge.addEventListener('click', () => { joinMonitor(callId, 'barge'); });
   leave.addEventListener('click', () => leaveMonitor(''));
-  actions.append(listen, whisper, leave);
+  actions.append(listen, whisper, barge, leave);
   li.append(title, actions, meta);
-  return { li, title, meta, listen, whisper, leave };
+  return { li, title, meta, listen, whisper, barge, leave };
 }
 
 export function monitorState() {
