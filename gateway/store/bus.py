@@ -101,10 +101,13 @@ class Bus:
                     raise
         try:
             await asyncio.wait_for(asyncio.shield(fut), timeout=10)
-        except TimeoutError:
-            async with self._lock:
-                self._forget(channel, listener)
-            raise RedisTimeoutError(f"Redis did not confirm the subscription to {channel}") from None
+        except BaseException as exc:  # not confirmed in time, or the caller cancelled: it is not subscribed
+            # (synchronous: a cancelled caller cannot wait for the lock; a confirmation still to come finds nobody
+            # listening and drops the channel, :meth:`_confirm`)
+            self._forget(channel, listener)
+            if isinstance(exc, TimeoutError):
+                raise RedisTimeoutError(f"Redis did not confirm the subscription to {channel}") from None
+            raise
 
     def _forget(self, channel: str, listener: Listener) -> bool:
         """Drop ``listener`` locally; True when it was the channel's last one."""

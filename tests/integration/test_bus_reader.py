@@ -80,3 +80,30 @@ async def test_channels_left_are_forgotten_and_a_lost_connection_resubscribes_on
     await until(lambda: got == ["c0"])
     await asyncio.sleep(0.2)
     assert got == ["c0"]
+
+
+async def test_a_subscribe_cancelled_before_redis_confirmed_it_leaves_no_listener(
+    bus: Bus, redis: aioredis.Redis, redis_url: str
+) -> None:
+    """A caller cancelled while it waits for Redis to confirm its channel (a WebSocket closed as it subscribed)
+    is not subscribed (gateway/wire/connection.py forgets the channel): the bus must forget its listener too, and
+    drop the channel in Redis, or the closed connection's listener is called for every later message, forever."""
+    got: list[str] = []
+    sleeper = aioredis.Redis.from_url(redis_url)
+    try:
+        sleeping = asyncio.create_task(sleeper.execute_command("DEBUG", "SLEEP", "0.4"))  # Redis confirms late
+        await asyncio.sleep(0.05)
+        waiting = asyncio.create_task(bus.subscribe("late", lambda channel, message: got.append(channel)))
+        await asyncio.sleep(0.15)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        await sleeping
+    finally:
+        await sleeper.aclose()
+    assert bus.listening("late") == 0
+    await until(lambda: b"late" not in bus._pubsub.channels)  # the late confirmation dropped it
+    assert b"late" not in set(await redis.pubsub_channels())
+    await redis.publish("late", typing(1).to_json())
+    await asyncio.sleep(0.2)
+    assert got == []
