@@ -208,6 +208,13 @@ class Bus:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, RECONNECT_MAX_SECONDS)
                 continue
+            except Exception:  # a bug, not the connection: the node would stop hearing every channel, silently
+                log.exception("pub/sub reader failed; reading on with a fresh connection")
+                self._lost = True
+                self._stale = True
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, RECONNECT_MAX_SECONDS)
+                continue
             backoff = 0.1
             self._back()
 

@@ -107,3 +107,26 @@ async def test_a_subscribe_cancelled_before_redis_confirmed_it_leaves_no_listene
     await redis.publish("late", typing(1).to_json())
     await asyncio.sleep(0.2)
     assert got == []
+
+
+async def test_a_bug_in_the_reader_is_logged_and_the_channels_are_heard_again(
+    bus: Bus, redis: aioredis.Redis, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    got: list[Message] = []
+    await bus.subscribe("a", lambda channel, message: got.append(message))
+    dispatch = bus._dispatch
+    failures = []
+
+    def once_broken(channel: str, data: bytes) -> None:
+        if not failures:
+            failures.append(channel)
+            raise RuntimeError("a bug in the dispatch")
+        dispatch(channel, data)
+
+    monkeypatch.setattr(bus, "_dispatch", once_broken)
+    await redis.publish("a", typing(1).to_json())
+    await until(lambda: failures)
+    await asyncio.sleep(0.3)  # past the reader's backoff
+    await redis.publish("a", typing(2).to_json())
+    await until(lambda: typing(2) in got)  # the reader died with the bug before: nothing was heard again
+    assert "pub/sub reader failed" in caplog.text
