@@ -8,7 +8,8 @@ Every JSON object a client sends (a WebSocket frame, an HTTP body) goes through
   :data:`MAX_DEPTH` (a cheap scan of the raw text, brackets inside strings
   ignored, refuses it first: Python's parser recurses and a few thousand
   levels end in RecursionError);
-* bytes are UTF-8; ``NaN`` / ``Infinity`` are refused (they are not JSON);
+* bytes are UTF-8; ``NaN`` / ``Infinity`` are refused (they are not JSON), and so is a number too large for a
+  float (``1e999`` would read as infinity);
 * a string field holds text that can be stored and sent anywhere: no lone
   UTF-16 surrogate (``"\\ud800"`` is valid JSON but encodes to nothing) and no
   control character; text fields (messages, drafts, SDP) may keep
@@ -21,6 +22,7 @@ Failures are :class:`~gateway.errors.BadRequest` (``bad_json``,
 from __future__ import annotations
 
 import json
+import math
 import re
 from itertools import accumulate
 from typing import Any
@@ -65,8 +67,16 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-# what ``json.loads(raw, parse_constant=_no_constants)`` builds on every call (a decoder and its scanner), built once
-_DECODER = json.JSONDecoder(parse_constant=_no_constants)
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text[:24]}{'...' if len(text) > 24 else ''} is too large")
+    return value
+
+
+# what ``json.loads(raw, parse_constant=..., parse_float=...)`` builds on every call (a decoder and its scanner),
+# built once; numbers with a fraction or an exponent only go through ``_finite``
+_DECODER = json.JSONDecoder(parse_constant=_no_constants, parse_float=_finite)
 
 
 def loads_object(raw: str | bytes, *, what: str = "frame", max_bytes: int) -> dict[str, Any]:
@@ -89,7 +99,7 @@ def loads_object(raw: str | bytes, *, what: str = "frame", max_bytes: int) -> di
         if raw.startswith("\ufeff"):  # as json.loads refuses it
             raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", raw, 0)
         obj = _DECODER.decode(raw)
-    except ValueError as exc:  # JSONDecodeError, NaN / Infinity, integers over Python's digit limit
+    except ValueError as exc:  # JSONDecodeError, NaN / Infinity / 1e999, integers over Python's digit limit
         raise BadRequest(f"{what} is not valid JSON: {_printable(str(exc))}", code=ErrorCode.BAD_JSON) from None
     if not isinstance(obj, dict):
         raise BadRequest(f"{what} must be a JSON object", code=ErrorCode.BAD_JSON)

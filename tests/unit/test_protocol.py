@@ -117,6 +117,8 @@ def test_nesting_depth_ignores_brackets_in_strings_and_allows_32_levels() -> Non
         '{"type": "typing", "active": NaN}',
         '{"a": Infinity}',
         '{"a": -Infinity}',
+        '{"a": 1e999}',
+        '{"type": "csat", "rating": -2.5e400}',
         '{"a": ' + "1" * 5000 + "}",
         b'{"a": "\xed\xa0\x80"}',
         b"\xff\xfe{}",
