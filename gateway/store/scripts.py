@@ -194,14 +194,15 @@ class Batch:
     def _answer(self, batch: list[_Call], own: _Call, trip: asyncio.Future[list[Any]]) -> None:
         """Hand each call of ``batch`` but the leader's its reply (or the batch's failure)."""
         self._trips.discard(trip)
-        failure = None if trip.cancelled() else trip.exception()
-        replies = [] if trip.cancelled() or failure is not None else trip.result()
+        if trip.cancelled():  # (nothing cancels it but the event loop's end)
+            failure: BaseException | None = _Again()
+        else:
+            failure = trip.exception()
+        replies = [] if failure is not None else trip.result()
         for i, c in enumerate(batch):
             if c is own or c.reply.done():  # the leader answers itself; a caller cancelled meanwhile is gone
                 continue
-            if trip.cancelled():  # the event loop's end (nothing else cancels it): sent perhaps, so not again
-                c.reply.cancel()
-            elif failure is not None:
+            if failure is not None:
                 c.reply.set_exception(failure)
             elif isinstance(replies[i], NoScriptError):  # Redis lost its scripts (restarted): this one runs alone
                 c.reply.set_exception(_Alone())
