@@ -184,7 +184,7 @@ class Batch:
         self._trips.add(trip)
         trip.add_done_callback(functools.partial(self._answer, batch, own))
         replies = await asyncio.shield(trip)
-        mine = next(reply for c, reply in zip(batch, replies, strict=True) if c is own)
+        mine = replies[batch.index(own)]
         if isinstance(mine, NoScriptError):
             return await own.script.alone(own.keys, own.args)
         if isinstance(mine, Exception):
