@@ -142,13 +142,11 @@ class Batch:
     join), then sends them all in one pipeline and hands each its reply (a script's error to its own caller; a
     ``NOSCRIPT`` makes that call run alone, loading the script). A call whose caller was cancelled before the batch
     went is left out. A failure of the whole pipeline (Redis unreachable) is every call's; a leader cancelled before
-    the batch left makes the others go again, and once it left (a task of its own, :meth:`_send`), they get its
-    replies: Redis may have run it, and a script run twice stores an event without a client id twice."""
+    sending makes the others go again."""
 
     def __init__(self, redis: aioredis.Redis):
         self._redis = redis
         self._waiting: list[_Call] = []
-        self._trips: set[asyncio.Future[list[Any]]] = set()  # the round trips under way (held: not collected)
 
     async def run(self, script: Script, keys: list[str], args: list[Arg]) -> Any:
         loop = asyncio.get_running_loop()
@@ -175,41 +173,32 @@ class Batch:
         return await self._send(batch, call)
 
     async def _send(self, batch: list[_Call], own: _Call) -> Any:
-        # The round trip is a task of its own, which the leader's cancel does not cut: once written, Redis runs the
-        # batch, and sending the other calls again would run their scripts twice (an event without a client id
-        # stored twice). The others get that run's replies; the leader, cancelled, raises.
-        trip = asyncio.ensure_future(
-            pipelined(self._redis, [("EVALSHA", c.script.sha, len(c.keys), *c.keys, *c.args) for c in batch])
-        )
-        self._trips.add(trip)
-        trip.add_done_callback(functools.partial(self._answer, batch, own))
-        replies = await asyncio.shield(trip)
-        mine = replies[batch.index(own)]
+        try:
+            replies = await pipelined(
+                self._redis, [("EVALSHA", c.script.sha, len(c.keys), *c.keys, *c.args) for c in batch]
+            )
+        except BaseException as exc:
+            for c in batch:
+                if c is not own and not c.reply.done():
+                    c.reply.set_exception(_Again() if isinstance(exc, asyncio.CancelledError) else exc)
+            raise
+        mine: Any = None
+        for c, reply in zip(batch, replies, strict=True):
+            if c is own:
+                mine = reply
+            elif c.reply.done():  # its caller was cancelled meanwhile
+                continue
+            elif isinstance(reply, NoScriptError):  # Redis lost its scripts (restarted): this one runs alone
+                c.reply.set_exception(_Alone())
+            elif isinstance(reply, Exception):
+                c.reply.set_exception(reply)
+            else:
+                c.reply.set_result(reply)
         if isinstance(mine, NoScriptError):
             return await own.script.alone(own.keys, own.args)
         if isinstance(mine, Exception):
             raise mine
         return mine
-
-    def _answer(self, batch: list[_Call], own: _Call, trip: asyncio.Future[list[Any]]) -> None:
-        """Hand each call of ``batch`` but the leader's its reply (or the batch's failure)."""
-        self._trips.discard(trip)
-        if trip.cancelled():  # (nothing cancels it but the event loop's end)
-            failure: BaseException | None = _Again()
-        else:
-            failure = trip.exception()
-        replies = [] if failure is not None else trip.result()
-        for i, c in enumerate(batch):
-            if c is own or c.reply.done():  # the leader answers itself; a caller cancelled meanwhile is gone
-                continue
-            if failure is not None:
-                c.reply.set_exception(failure)
-            elif isinstance(replies[i], NoScriptError):  # Redis lost its scripts (restarted): this one runs alone
-                c.reply.set_exception(_Alone())
-            elif isinstance(replies[i], Exception):
-                c.reply.set_exception(replies[i])
-            else:
-                c.reply.set_result(replies[i])
 
 
 async def pipelined(redis: aioredis.Redis, commands: list[tuple[Arg, ...]]) -> list[Any]:

@@ -250,33 +250,3 @@ async def test_a_batch_hands_each_error_reply_in_its_place_and_the_replies_after
         assert isinstance(broken, ResponseError) and "not an integer" in str(broken)
     finally:
         await client.aclose()
-
-
-async def test_a_batch_whose_first_caller_is_cancelled_after_sending_it_runs_the_others_once(redis_url: str) -> None:
-    """The first call of a pass sends the batch; cancelled once it was written (Redis has it and runs it), the
-    other calls of the batch must get the replies of that run, not go again: a script run twice stores an event
-    without a client id twice (a system event)."""
-    import asyncio
-
-    client = aioredis.Redis.from_url(redis_url)
-    other = aioredis.Redis.from_url(redis_url)
-    store = Store(client, Keys("cg"))
-    try:
-        await store.open_conversation("cust", "c1", "support", now=1000, context={})
-        await store.append("c1", "message", {"text": "warm-up"}, now=1001)  # the pool has a connection
-        sleeping = asyncio.create_task(other.execute_command("DEBUG", "SLEEP", "0.4"))  # Redis answers late
-        await asyncio.sleep(0.05)
-        leader = asyncio.create_task(store.append("c1", "message", {"text": "m0"}, now=1002, client_id="m0"))
-        system = asyncio.create_task(store.append("c1", "note", {"text": "a system event"}, now=1003))
-        await asyncio.sleep(0.15)  # the batch is written; Redis is asleep
-        leader.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await leader
-        assert (await system)[2] == "ok"
-        await sleeping
-        events = await store.events("c1")
-        assert [e["text"] for e in events if e["type"] == "note"] == ["a system event"]  # once
-        assert [e["text"] for e in events if e["type"] == "message"] == ["warm-up", "m0"]  # it ran: Redis had it
-    finally:
-        await client.aclose()
-        await other.aclose()
