@@ -37,11 +37,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.asr_accuracy import RESULTS
-from bench.asr_human import LEAD_MS, TAIL_MS, condition_of, ensure_installed, family, grammar_of, source_of
+from bench.asr_human import condition_of, ensure_installed, family, grammar_of, play, source_of
 from bench.human_set import DAYS, LETTERS, MENUS, MONTHS, NATO, SINGLE, HumanItem, human_items
 from media.asr.grammar import Grammar
-from media.asr.harness import listen
-from media.asr.listener import Recognized, SpeechListener
+from media.asr.listener import Recognized
 from media.asr.loudness import is_wideband, loud_frames, with_noise_floor
 from media.asr.pool import RecognitionPool
 from media.asr.sphinx_decision import FITTED, FITTED_NARROW, FITTED_WIDE, runner_up_text
@@ -244,11 +243,7 @@ async def windows(engine: FeatureEngine, items: list[HumanItem], condition: str)
                 continue
             grammar = grammar_of(item)
             audio = condition_of(source_of(item, condition), condition, item.label)
-            listener = SpeechListener(engine, pool, label="bench-combined")
-            try:
-                trace = await listen(listener, grammar, audio, lead_ms=LEAD_MS, tail_ms=TAIL_MS)
-            finally:
-                await listener.close()
+            trace = await play(engine, pool, grammar, audio, "bench-combined")
             got = trace.outcome
             result = getattr(got, "result", None)
             pcm = engine.windows.get(id(result), b"") if result is not None else b""

@@ -132,6 +132,17 @@ def said_yes(trace: ListenTrace) -> bool:
     return isinstance(out, Recognized) and readback.answer(Speech(out.result.text), "en") == "yes"
 
 
+async def play(
+    engine: SphinxEngine, pool: RecognitionPool, grammar: Grammar, audio: Samples, label: str
+) -> ListenTrace:
+    """One item's audio through a fresh listener, as a call's answer goes (the set's lead and tail around it)."""
+    listener = SpeechListener(engine, pool, label=label)
+    try:
+        return await listen(listener, grammar, audio, lead_ms=LEAD_MS, tail_ms=TAIL_MS)
+    finally:
+        await listener.close()
+
+
 async def run_human(
     conditions: list[str],
     quick: bool,
@@ -160,11 +171,7 @@ async def run_human(
                 grammar = grammar_of(item)
                 audio = await asyncio.to_thread(condition_of, source_of(item, condition), condition, item.label)
                 for decision, engine in engines.items():
-                    listener = SpeechListener(engine, pool, label=f"bench-human-{decision}")
-                    try:
-                        trace = await listen(listener, grammar, audio, lead_ms=LEAD_MS, tail_ms=TAIL_MS)
-                    finally:
-                        await listener.close()
+                    trace = await play(engine, pool, grammar, audio, f"bench-human-{decision}")
                     key = (decision, family(item.task), condition, item.part)
                     row = rows.setdefault(
                         key,

@@ -44,21 +44,19 @@ from typing import Any
 from bench.asr_accuracy import RESULTS
 from bench.asr_human import (
     FAMILIES,
-    LEAD_MS,
     PARTS,
-    TAIL_MS,
     condition_of,
     ensure_installed,
     family,
     grammar_of,
     human_items,
     outcome,
+    play,
     source_of,
 )
 from media.asr.engine import Result
 from media.asr.grammar import Grammar
-from media.asr.harness import listen
-from media.asr.listener import Recognized, SpeechListener
+from media.asr.listener import Recognized
 from media.asr.loudness import is_wideband, with_noise_floor
 from media.asr.pool import RecognitionPool
 from media.asr.sphinx_decision import DECOY_BAND, TWO_VIEW, Gate
@@ -146,11 +144,7 @@ async def collect(
             for item in items:
                 grammar = grammar_of(item)
                 audio = condition_of(source_of(item, condition), condition, item.label)
-                listener = SpeechListener(engine, pool, label="bench-refit")
-                try:
-                    trace = await listen(listener, grammar, audio, lead_ms=LEAD_MS, tail_ms=TAIL_MS)
-                finally:
-                    await listener.close()
+                trace = await play(engine, pool, grammar, audio, "bench-refit")
                 got = trace.outcome
                 result = got.result if isinstance(got, Recognized) else getattr(got, "result", None)
                 seen = engine.seen.get(id(result)) if result is not None else None
