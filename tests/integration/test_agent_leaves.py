@@ -285,7 +285,8 @@ async def test_a_chat_is_not_handed_to_a_colleague_on_a_call_or_in_after_call_wo
         await bob.send({"type": "wrap_up_done"})
         await bob.expect("agent", lambda f: f["agent"]["activity"] == "")
         await alice.send({"type": "transfer", "conversation_id": cid, "agent_id": "bob"})
-        assert (await alice.expect("unassigned"))["conversation_id"] == cid
+        answer = await alice.expect(("unassigned", "error"))  # a refusal says why (it timed out once, load 9)
+        assert answer["type"] == "unassigned" and answer["conversation_id"] == cid, answer
         await bob.expect("assigned", lambda f: f["conversation"]["id"] == cid)
     finally:
         await phone.close()
