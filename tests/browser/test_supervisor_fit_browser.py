@@ -15,6 +15,7 @@ import json
 import os
 import re
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,23 @@ QUEUES = (
     "sales",
     "default",
 )
+
+
+async def show_center(page: Page, center: Callable[[int], dict[str, Any]]) -> None:
+    """The page's wallboard frames carry ``center`` (built at each frame's time) in the real frame's place."""
+
+    async def board(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+
+        def from_server(message: str | bytes) -> None:
+            text = message if isinstance(message, str) else message.decode()
+            if json.loads(text).get("type") == "wallboard":
+                text = encode(center(int(time.time() * 1000))).decode()
+            ws.send(text)
+
+        server.on_message(from_server)
+
+    await page.route_web_socket("**/ws/agent", board)
 
 
 def busy_center(now: int) -> dict[str, Any]:
@@ -140,18 +158,7 @@ async def test_the_wallboards_queue_table_fits_1366_px_with_a_busy_center(
         page = await ctx.new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
 
-        async def board(ws: WebSocketRoute) -> None:
-            server = ws.connect_to_server()
-
-            def from_server(message: str | bytes) -> None:
-                text = message if isinstance(message, str) else message.decode()
-                if json.loads(text).get("type") == "wallboard":  # the busy center, in the real frame's place
-                    text = encode(busy_center(int(time.time() * 1000))).decode()
-                ws.send(text)
-
-            server.on_message(from_server)
-
-        await page.route_web_socket("**/ws/agent", board)
+        await show_center(page, busy_center)
         await wallboard_sign_in(page, node, "carol")
         rows = page.locator("[data-testid=wb-queues] tbody tr")
         await expect(rows).to_have_count(len(QUEUES))
@@ -349,18 +356,7 @@ async def test_the_wallboards_agents_table_fits_with_a_long_name(
         page = await ctx.new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
 
-        async def board(ws: WebSocketRoute) -> None:
-            server = ws.connect_to_server()
-
-            def from_server(message: str | bytes) -> None:
-                text = message if isinstance(message, str) else message.decode()
-                if json.loads(text).get("type") == "wallboard":
-                    text = encode(agents_center(int(time.time() * 1000))).decode()
-                ws.send(text)
-
-            server.on_message(from_server)
-
-        await page.route_web_socket("**/ws/agent", board)
+        await show_center(page, agents_center)
         await wallboard_sign_in(page, node, "carol")
         rows = page.locator("[data-testid=wb-agents] tbody tr")
         await expect(rows).to_have_count(6)
@@ -431,18 +427,7 @@ async def test_the_wallboards_large_mode_fits_a_tv_screen_without_scrolling(
         page = await ctx.new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
 
-        async def board(ws: WebSocketRoute) -> None:
-            server = ws.connect_to_server()
-
-            def from_server(message: str | bytes) -> None:
-                text = message if isinstance(message, str) else message.decode()
-                if json.loads(text).get("type") == "wallboard":
-                    text = encode(small_center(int(time.time() * 1000))).decode()
-                ws.send(text)
-
-            server.on_message(from_server)
-
-        await page.route_web_socket("**/ws/agent", board)
+        await show_center(page, small_center)
         await wallboard_sign_in(page, node, "carol")
         await expect(page.locator("[data-testid=wb-queues] tbody tr")).to_have_count(4)
         await page.click("[data-testid=wb-large]")
