@@ -10,10 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 from aiohttp import web_app
 
 from gateway.config import Settings
 from gateway.contact.agents_file import add_agent
+from gateway.store.keys import Keys
+from gateway.store.store import Store
 from media.event_loop import NodeEventLoop
 from tests.support.clients import Agent, Customer
 from tests.support.leaks import (  # noqa: F401 - autouse: a test leaving tasks, threads, sockets, peers fails
@@ -66,6 +69,14 @@ def redis_server() -> Iterator[RedisServer]:
 def redis_url(redis_server: RedisServer) -> str:
     redis_server.flush()
     return redis_server.url
+
+
+@pytest.fixture
+async def store(redis_url: str) -> AsyncIterator[Store]:
+    """A Store on the test's (flushed) Redis, with the node's default key prefix."""
+    client = aioredis.Redis.from_url(redis_url)
+    yield Store(client, Keys("cg"))
+    await client.aclose()
 
 
 @pytest.fixture(scope="session")

@@ -9,26 +9,17 @@ What it must never do: take the chats of an agent whose desk is open but whose e
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
-import redis.asyncio as aioredis
 
 from gateway.contact.absent_agents import CONFIRM_SECONDS, AbsentAgents
 from gateway.contact.agents import Agent
-from gateway.store.keys import Keys
 from gateway.store.store import Store, StoreError
 
 GONE = 180.0
 T0 = 1_800_000_000_000  # ms
 SWEEP_MS = 15_000
-
-
-@pytest.fixture
-async def store(redis_url: str) -> AsyncIterator[Store]:
-    client = aioredis.Redis.from_url(redis_url)
-    yield Store(client, Keys("cg"))
-    await client.aclose()
 
 
 class Center:

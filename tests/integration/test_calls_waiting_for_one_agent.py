@@ -10,10 +10,8 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import pytest
-import redis.asyncio as aioredis
 
 from gateway.contact.routing import DEFAULT_QUEUE
-from gateway.store.keys import Keys
 from gateway.store.store import Store
 from tests.conftest import Clients, bounded
 from tests.support.caller import Caller
@@ -67,13 +65,6 @@ async def test_two_waiting_callers_ring_an_agent_who_becomes_available_one_at_a_
         for c in callers:
             await c.close()
         await clients.close()
-
-
-@pytest.fixture
-async def store(redis_url: str) -> AsyncIterator[Store]:
-    client = aioredis.Redis.from_url(redis_url)
-    yield Store(client, Keys("cg"))
-    await client.aclose()
 
 
 async def test_two_nodes_routing_at_once_never_give_a_call_to_an_agent_rung_or_on_a_call(store: Store) -> None:

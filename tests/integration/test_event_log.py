@@ -4,9 +4,7 @@ consumer groups (own pending entries first, then new ones)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import pytest
 import redis.asyncio as aioredis
 
 from gateway.protocol.states import CallStatus
@@ -68,13 +66,6 @@ async def test_a_call_leaves_its_events_in_the_event_log(clients: Clients, node:
     assert types[:3] == ["opened", "state", "call_started"] and "ivr" in types and "call_abandoned" in types
     abandoned = next(e for e in logged if e[1] == "call_abandoned")
     assert abandoned[2] == "billing"  # queued by the flow: the log says in which queue it waited
-
-
-@pytest.fixture
-async def store(redis_url: str) -> AsyncIterator[Store]:
-    client = aioredis.Redis.from_url(redis_url)
-    yield Store(client, Keys("cg"))
-    await client.aclose()
 
 
 async def test_a_consumer_reads_its_pending_entries_first_then_new_ones_and_acks(store: Store) -> None:

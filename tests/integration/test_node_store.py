@@ -4,23 +4,11 @@ over, and a call's end is written exactly once whoever ends it (its node or the 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import pytest
-import redis.asyncio as aioredis
-
-from gateway.store.keys import Keys
 from gateway.store.node_store import NodeStore
 from gateway.store.store import Store
 
 LOST = 3_600_000
-
-
-@pytest.fixture
-async def store(redis_url: str) -> AsyncIterator[Store]:
-    client = aioredis.Redis.from_url(redis_url)
-    yield Store(client, Keys("cg"))
-    await client.aclose()
 
 
 async def wait_until_gone(store: Store, key: str) -> None:

@@ -4,23 +4,11 @@ pass after pass at once, not one pass per sweep."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-
-import pytest
-import redis.asyncio as aioredis
 
 from gateway.contact.routing import Router
-from gateway.store.keys import Keys
 from gateway.store.store import Store
 
 WITHIN = 30.0  # generous: an hour-long sweep means only the passes' own kicks can drain the queue in time
-
-
-@pytest.fixture
-async def store(redis_url: str) -> AsyncIterator[Store]:
-    client = aioredis.Redis.from_url(redis_url)
-    yield Store(client, Keys("cg"))
-    await client.aclose()
 
 
 async def test_a_queue_longer_than_a_pass_is_drained_by_passes_that_follow_at_once(store: Store) -> None:

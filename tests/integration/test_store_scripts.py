@@ -3,22 +3,12 @@ the scripts that get a key the caller read first (no key built inside Lua) read 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 import redis.asyncio as aioredis
 
-from gateway.store.keys import Keys
 from gateway.store.scripts import sources
 from gateway.store.session_store import SessionStore
 from gateway.store.store import Store
-
-
-@pytest.fixture
-async def store(redis_url: str) -> AsyncIterator[Store]:
-    client = aioredis.Redis.from_url(redis_url)
-    yield Store(client, Keys("cg"))
-    await client.aclose()
 
 
 async def test_a_script_is_run_by_sha_and_loaded_again_after_redis_forgot_it(store: Store) -> None:

@@ -5,27 +5,17 @@ of its claim, and the heartbeat goes on during a long takeover."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
-import redis.asyncio as aioredis
 
 from gateway.calls.takeover import NodeWatch, Takeover
 from gateway.contact.conversations import Conversations
 from gateway.contact.presence import Presence
 from gateway.contact.routing import DEFAULT_QUEUE, Router
 from gateway.protocol.bus import CallUpdate, Message
-from gateway.store.keys import Keys
 from gateway.store.node_store import NodeStore
 from gateway.store.store import Store, StoreError
-
-
-@pytest.fixture
-async def store(redis_url: str) -> AsyncIterator[Store]:
-    client = aioredis.Redis.from_url(redis_url)
-    yield Store(client, Keys("cg"))
-    await client.aclose()
-
 
 Publish = Callable[[str, Message], Awaitable[None]]
 
