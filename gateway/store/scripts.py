@@ -139,14 +139,17 @@ class Batch:
     """Script calls made in one pass of the event loop, sent together (module docstring).
 
     The first call of a pass leads: it lets the loop finish the pass (``sleep(0)``: the other calls of the pass
-    join), then sends them all in one pipeline and hands each its reply (a script's error to its own caller; a
-    ``NOSCRIPT`` makes that call run alone, loading the script). A call whose caller was cancelled before the batch
-    went is left out. A failure of the whole pipeline (Redis unreachable) is every call's; a leader cancelled before
-    sending makes the others go again."""
+    join), then starts the pass's round trip (:meth:`_trip`, a task of its own), which sends them all in one
+    pipeline and hands each its reply (a script's error to its own caller; a ``NOSCRIPT`` makes that call run alone,
+    loading the script). A call whose caller was cancelled before the batch went is left out. A failure of the whole
+    pipeline (Redis unreachable) is every call's; a leader cancelled before the batch left makes the others go
+    again. Once it left, no caller's cancel stops it: Redis runs it, and a script run twice would store an event
+    without a client id twice."""
 
     def __init__(self, redis: aioredis.Redis):
         self._redis = redis
         self._waiting: list[_Call] = []
+        self._trips: set[asyncio.Task[None]] = set()  # the round trips under way (held: not collected)
 
     async def run(self, script: Script, keys: list[str], args: list[Arg]) -> Any:
         loop = asyncio.get_running_loop()
@@ -154,51 +157,53 @@ class Batch:
             self._waiting = []  # left by a leader whose event loop was closed under it: nobody sends those
         call = _Call(script, keys, args, loop.create_future())
         self._waiting.append(call)
-        if len(self._waiting) > 1:  # the pass's leader sends it
+        if len(self._waiting) == 1:  # this call leads the pass
             try:
-                return await call.reply
-            except _Again:
-                return await self.run(script, keys, args)
-            except _Alone:
-                return await script.alone(keys, args)
+                await asyncio.sleep(0)  # the other calls of this pass join
+            except BaseException:
+                batch, self._waiting = self._waiting, []
+                for other in batch:
+                    if other is not call and not other.reply.done():
+                        other.reply.set_exception(_Again())
+                raise
+            batch, self._waiting = [c for c in self._waiting if not c.reply.done()], []
+            trip = loop.create_task(self._trip(batch))
+            self._trips.add(trip)
+            trip.add_done_callback(self._trips.discard)
         try:
-            await asyncio.sleep(0)  # the other calls of this pass join
-        except BaseException:
-            batch, self._waiting = self._waiting, []
-            for other in batch:
-                if other is not call and not other.reply.done():
-                    other.reply.set_exception(_Again())
-            raise
-        batch, self._waiting = [c for c in self._waiting if not c.reply.done()], []
-        return await self._send(batch, call)
+            return await call.reply  # a cancel of this caller cancels its reply only: the trip goes on
+        except _Again:
+            return await self.run(script, keys, args)
+        except _Alone:
+            return await script.alone(keys, args)
 
-    async def _send(self, batch: list[_Call], own: _Call) -> Any:
+    async def _trip(self, batch: list[_Call]) -> None:
+        """Send ``batch`` and hand each call its reply, or the batch's failure.
+
+        A task of its own, which no caller's cancel cuts: once written, Redis runs the whole batch, and sending a
+        call again would run its script twice (an event without a client id stored twice). A caller cancelled
+        meanwhile is left out of the answers (its reply is cancelled)."""
+        commands: list[tuple[Arg, ...]] = [("EVALSHA", c.script.sha, len(c.keys), *c.keys, *c.args) for c in batch]
         try:
-            replies = await pipelined(
-                self._redis, [("EVALSHA", c.script.sha, len(c.keys), *c.keys, *c.args) for c in batch]
-            )
-        except BaseException as exc:
+            replies = await pipelined(self._redis, commands)
+        except asyncio.CancelledError:  # the event loop's end (nothing else cancels it): sent perhaps, so not again
             for c in batch:
-                if c is not own and not c.reply.done():
-                    c.reply.set_exception(_Again() if isinstance(exc, asyncio.CancelledError) else exc)
+                c.reply.cancel()
             raise
-        mine: Any = None
+        except Exception as exc:  # the whole batch's failure (Redis unreachable, a timeout): raised in every caller
+            for c in batch:
+                if not c.reply.done():
+                    c.reply.set_exception(exc)
+            return
         for c, reply in zip(batch, replies, strict=True):
-            if c is own:
-                mine = reply
-            elif c.reply.done():  # its caller was cancelled meanwhile
+            if c.reply.done():  # its caller was cancelled meanwhile
                 continue
-            elif isinstance(reply, NoScriptError):  # Redis lost its scripts (restarted): this one runs alone
+            if isinstance(reply, NoScriptError):  # Redis lost its scripts (restarted): this one runs alone
                 c.reply.set_exception(_Alone())
             elif isinstance(reply, Exception):
                 c.reply.set_exception(reply)
             else:
                 c.reply.set_result(reply)
-        if isinstance(mine, NoScriptError):
-            return await own.script.alone(own.keys, own.args)
-        if isinstance(mine, Exception):
-            raise mine
-        return mine
 
 
 async def pipelined(redis: aioredis.Redis, commands: list[tuple[Arg, ...]]) -> list[Any]:

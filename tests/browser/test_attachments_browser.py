@@ -105,6 +105,15 @@ async def test_images_and_pdfs_go_both_ways_and_open(browser: Browser, node: Nod
     await customer.locator("[data-testid=cg-input]").focus()
     await customer.keyboard.press("Shift+Tab")
     await expect(customer.locator("[data-testid=cg-attach]")).to_be_focused()
+    # the customer's line is slow (16 kB/s up): the photo takes about a second, so its line shows its progress. (On
+    # loopback at full speed Chromium may report the upload's progress only with the response, after the attachment
+    # event came over the socket and took the line's place.)
+    cdp = await customer.context.new_cdp_session(customer)
+    await cdp.send("Network.enable")
+    await cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 16_000},
+    )
     async with customer.expect_file_chooser() as chooser:
         await customer.locator("[data-testid=cg-attach]").click()
     await (await chooser.value).set_files(
@@ -112,6 +121,11 @@ async def test_images_and_pdfs_go_both_ways_and_open(browser: Browser, node: Nod
     )
     mine = customer.locator(".cg-msg-att[data-author=customer]")
     await expect(mine).to_have_count(2)
+    await cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    await cdp.detach()
     await expect(customer.locator("[data-testid=cg-upload]")).to_have_count(0)  # the progress lines gave way
     shown = await customer.evaluate("window.__uploadTexts")
     assert any(t.startswith("sending: invoice-4271.pdf") and "waiting" in t for t in shown), shown  # its turn next

@@ -3,9 +3,12 @@ the scripts that get a key the caller read first (no key built inside Lua) read 
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import redis.asyncio as aioredis
 
+from gateway.store.keys import Keys
 from gateway.store.scripts import sources
 from gateway.store.session_store import SessionStore
 from gateway.store.store import Store
@@ -240,5 +243,51 @@ async def test_a_batch_hands_each_error_reply_in_its_place_and_the_replies_after
         first, broken, after = await pipelined(client, [("ECHO", "one"), ("INCR", "text"), ("GET", "text")])
         assert first == b"one" and after == b"abc"
         assert isinstance(broken, ResponseError) and "not an integer" in str(broken)
+    finally:
+        await client.aclose()
+
+
+async def test_a_batch_whose_first_caller_is_cancelled_after_sending_it_runs_the_others_once(
+    store: Store, redis_url: str
+) -> None:
+    """The first call of a pass sends the batch; cancelled once it was written (Redis has it and runs it), the
+    other calls of the batch must get the replies of that run, not go again: a script run twice stores an event
+    without a client id twice (a system event)."""
+    other = aioredis.Redis.from_url(redis_url)
+    try:
+        await store.open_conversation("cust", "c1", "support", now=1000, context={})
+        await store.append("c1", "message", {"text": "warm-up"}, now=1001)  # the pool has a connection
+        sleeping = asyncio.create_task(other.execute_command("DEBUG", "SLEEP", "0.4"))  # Redis answers late
+        await asyncio.sleep(0.05)
+        leader = asyncio.create_task(store.append("c1", "message", {"text": "m0"}, now=1002, client_id="m0"))
+        system = asyncio.create_task(store.append("c1", "note", {"text": "a system event"}, now=1003))
+        await asyncio.sleep(0.15)  # the batch is written; Redis is asleep
+        leader.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await leader
+        assert (await system)[2] == "ok"
+        await sleeping
+        events = await store.events("c1")
+        assert [e["text"] for e in events if e["type"] == "note"] == ["a system event"]  # once
+        assert [e["text"] for e in events if e["type"] == "message"] == ["warm-up", "m0"]  # it ran: Redis had it
+    finally:
+        await other.aclose()
+
+
+async def test_a_batch_that_cannot_reach_redis_fails_in_every_caller() -> None:
+    """Redis unreachable: each call of the pass raises the connection's error (none is left waiting)."""
+    import socket
+
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    client = aioredis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=2)
+    store = Store(client, Keys("cg"))
+    try:
+        calls = [store.append("c1", "message", {"text": f"m{i}"}, now=1000 + i) for i in range(3)]
+        outcomes = await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 10)
+        assert [type(o) for o in outcomes] == [RedisConnectionError] * 3, outcomes
     finally:
         await client.aclose()
