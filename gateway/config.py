@@ -168,6 +168,15 @@ class Settings:
         parse=number(int, 1, 60_000, "a number of milliseconds from 1 to 60000"),
         help="how long a message waits for `--redis-durable-replicas` replicas before the sender is told to try again",
     )
+    redis_timeout: float = setting(
+        5.0,
+        env="CG_REDIS_TIMEOUT",
+        parse=number(float, 2, 300, "a number of seconds from 2 to 300"),
+        help="a Redis that has not answered a command in this long (or a connection in this long) counts as down: "
+        "the caller gets `store_unavailable`, the connection is dropped and made anew (under Sentinel, to the master "
+        "it names now). A Redis that stops answering without closing its connections (a frozen host, a network cut) "
+        "is noticed this soon; plus `--redis-durable-wait-ms` with `--redis-durable-replicas`",
+    )
     agents_file: Path | None = setting(
         None,
         env="CG_AGENTS_FILE",

@@ -305,7 +305,7 @@ async def _build(
     _on_stop(stack, store.aclose)
     await redis_connect.reach(redis, settings, url)
     log.info("Redis: %s", redis_connect.describe(settings, url))
-    bus = Bus(redis)
+    bus = Bus(redis, timeout=settings.redis_timeout)
     await bus.start(always=keys.agent_channel("__node__"))
     _on_stop(stack, bus.stop)
 
@@ -629,7 +629,7 @@ async def store_only(settings: Settings) -> AsyncIterator[tuple[Store, Bus]]:
     try:
         yield (
             Store(redis, Keys(redis_connect.key_prefix(settings)), max_timeline_events=settings.max_timeline_events),
-            Bus(redis),
+            Bus(redis, timeout=settings.redis_timeout),
         )
     finally:
         await redis.aclose()

@@ -30,6 +30,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -43,12 +44,20 @@ Resync = Callable[[str], None]  # called with the channel when it is subscribed 
 
 RECONNECT_MAX_SECONDS = 1.0  # the reader tries again at most this long after the pub/sub connection failed
 READ_WINDOW_SECONDS = 1.0  # the reader's one timer: how often it checks the connection's health and whether to stop
+#: How long Redis may take to confirm a subscription, or to answer the pub/sub connection's PING (the node passes
+#: ``--redis-timeout``). A connection that heard nothing for a read window is sent a PING, and one whose PING went
+#: unanswered this long counts as lost: a Redis that froze, or one behind a network cut, closes nothing, and a node
+#: still "subscribed" there would never hear what is published on the master that replaced it.
+REPLY_TIMEOUT_SECONDS = 10.0
 
 
 class Bus:
-    def __init__(self, redis: aioredis.Redis, *, read_window: float = READ_WINDOW_SECONDS):
+    def __init__(
+        self, redis: aioredis.Redis, *, read_window: float = READ_WINDOW_SECONDS, timeout: float = REPLY_TIMEOUT_SECONDS
+    ):
         self._redis = redis
         self._read_window = read_window
+        self._timeout = timeout
         self._pubsub = redis.pubsub()
         self._listeners: dict[str, dict[Listener, Resync | None]] = {}
         self._confirmed: dict[str, asyncio.Future[None]] = {}
@@ -61,6 +70,9 @@ class Bus:
         # loss the reader opens a new one (on the node that owns the channels' slot now) instead of retrying it
         self._renew = isinstance(redis, RedisCluster)
         self._stale = False  # the pub/sub must be opened anew before it is read again
+        self._replies = 0  # replies read on the pub/sub connection (any: messages, confirmations, pongs)
+        self._replies_seen = -1  # the count when the last read window started
+        self._pinged_at: float | None = None  # when the silent connection was sent a PING not answered since
 
     async def start(self, always: str) -> None:
         """Start reading; ``always`` is a channel kept subscribed for the node's lifetime."""
@@ -68,7 +80,7 @@ class Bus:
         fut = self._want(always)
         await self._pubsub.subscribe(always)
         self._reader = asyncio.create_task(self._read(), name="bus-reader")
-        await asyncio.wait_for(asyncio.shield(fut), timeout=10)
+        await asyncio.wait_for(asyncio.shield(fut), timeout=self._timeout)
 
     async def stop(self) -> None:
         self._stopping = True  # the reader also checks this: a cancel can be lost in redis-py's read timeout
@@ -100,7 +112,7 @@ class Bus:
                     self._forget(channel, listener)
                     raise
         try:
-            await asyncio.wait_for(asyncio.shield(fut), timeout=10)
+            await asyncio.wait_for(asyncio.shield(fut), timeout=self._timeout)
         except BaseException as exc:  # not confirmed in time, or the caller cancelled: it is not subscribed
             # (synchronous: a cancelled caller cannot wait for the lock; a confirmation still to come finds nobody
             # listening and drops the channel, :meth:`_confirm`)
@@ -242,10 +254,13 @@ class Bus:
             await pubsub.check_health()  # a PING when the connection has been idle a while (its pong comes back)
             if not conn.is_connected:
                 await conn.connect()
+                self._replies_seen, self._pinged_at = -1, None
+            await self._check_alive(conn)
             self._back()
             async with asyncio.timeout(seconds):
                 while not self._stopping:
                     reply = await conn.read_response(timeout=math.inf, disconnect_on_error=False, push_request=True)
+                    self._replies += 1
                     if isinstance(reply, list) and len(reply) == 3 and reply[0] == b"message":
                         channel = reply[1]
                         self._dispatch(channel.decode() if isinstance(channel, bytes) else channel, reply[2])
@@ -256,6 +271,19 @@ class Bus:
         except (RedisError, OSError):
             await conn.disconnect()
             raise
+
+    async def _check_alive(self, conn: AbstractConnection) -> None:
+        """Before a read window: a connection that heard nothing in the last one gets a PING, and one whose PING
+        went unanswered for the bus's timeout raises (the caller drops it and connects again)."""
+        now = asyncio.get_running_loop().time()
+        if self._replies != self._replies_seen:  # it spoke: alive
+            self._replies_seen, self._pinged_at = self._replies, None
+        elif self._pinged_at is None:
+            await conn.send_command("PING", check_health=False)
+            self._pinged_at = now
+        elif now - self._pinged_at > self._timeout:
+            self._pinged_at = None
+            raise aioredis.ConnectionError(f"Redis did not answer the pub/sub connection's PING in {self._timeout:g} s")
 
     async def _handle(self, msg: dict[str, Any] | None) -> None:
         """A reply as redis-py shapes it: a subscription confirmed, or a message to dispatch."""

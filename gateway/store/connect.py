@@ -199,6 +199,14 @@ def _tls(settings: Settings) -> dict[str, Any]:
     return options
 
 
+def _timeouts(settings: Settings) -> dict[str, Any]:
+    """How long a command's reply (and a new connection) may take before the connection counts as lost: a Redis
+    that froze or sits behind a network cut closes nothing, and with no limit a caller would wait forever. A
+    durability ``WAIT`` blocks Redis's reply for up to ``--redis-durable-wait-ms`` more."""
+    wait = settings.redis_durable_wait_ms / 1000 if settings.redis_durable_replicas else 0.0
+    return {"socket_timeout": settings.redis_timeout + wait, "socket_connect_timeout": settings.redis_timeout}
+
+
 def _auth(settings: Settings) -> dict[str, Any]:
     options: dict[str, Any] = {}
     if settings.redis_username:
@@ -215,6 +223,7 @@ def client(
     (``aclose``) closes its pool and, under Sentinel, the Sentinel clients. Callers beyond ``pool_size`` wait in
     line (:class:`FairLine`), failing when no connection came free for ``stall_seconds``."""
     check(settings)
+    timeouts = _timeouts(settings)
     if settings.redis_sentinel:
         tls = _tls(settings)
         on_tls = {"ssl": True, **tls} if settings.redis_ca_file is not None else {}
@@ -228,6 +237,7 @@ def client(
             max_connections=pool_size,
             timeout=stall_seconds,
             health_check_interval=HEALTH_CHECK_SECONDS,
+            **timeouts,
             **_auth(settings),
             **on_tls,
         )
@@ -241,12 +251,13 @@ def client(
     if settings.redis_password and not parts.password:
         extra.update(_auth(settings))
     if settings.redis_cluster:  # every key in one slot: the node that owns it runs everything
-        return RedisCluster.from_url(target, **extra)  # type: ignore[return-value]
+        return RedisCluster.from_url(target, **timeouts, **extra)  # type: ignore[return-value]
     pool = FairLine.from_url(
         target,
         max_connections=pool_size,
         timeout=stall_seconds,
         health_check_interval=HEALTH_CHECK_SECONDS,
+        **timeouts,
         **extra,
     )
     return aioredis.Redis.from_pool(pool)  # closing the client closes the pool and its connections

@@ -172,7 +172,7 @@ async def outage_redis() -> AsyncIterator[RedisServer]:
     server.stop()
 
 
-def gateway(tmp_path: Path, name: str, agents_file: Path, redis_url: str) -> GatewayProcess:
+def gateway(tmp_path: Path, name: str, agents_file: Path, redis_url: str, *extra: str) -> GatewayProcess:
     return GatewayProcess(
         tmp_path / name,
         "--redis-url",
@@ -183,6 +183,7 @@ def gateway(tmp_path: Path, name: str, agents_file: Path, redis_url: str) -> Gat
         "text",
         "--limit-messages-per-minute",
         "6000",
+        *extra,
         env={"CG_SECRET": "test-secret-0123456789abcdef"},
     )
 
@@ -358,3 +359,78 @@ async def test_redis_outage_under_chat_traffic_loses_nothing_live_and_leaves_no_
         at = max(text.find("Traceback"), text.find("Error handling request"))
         assert at < 0, text[max(0, at - 1000) : at + 4000]
     assert close_codes and set(close_codes) == {STORE_UNAVAILABLE_CLOSE}, close_codes
+
+
+FROZEN_SECONDS = 8.0
+FROZEN_TIMEOUT = "2"  # --redis-timeout of the node in the frozen Redis test
+
+
+async def hello_answer(url: str) -> tuple[str, float]:
+    """A customer's hello: ``welcome`` or the close code it was refused with, and how long that took."""
+    start = time.monotonic()
+    async with aiohttp.ClientSession() as session, session.ws_connect(url + "/ws/customer") as ws:
+        await ws.send_json({"type": "hello", "token": None})
+        async for msg in ws:
+            if msg.type == aiohttp.WSMsgType.TEXT and msg.json()["type"] == "welcome":
+                return "welcome", time.monotonic() - start
+        return str(ws.close_code), time.monotonic() - start
+
+
+async def test_a_redis_that_stops_answering_is_down_within_the_timeout_and_nothing_acknowledged_is_lost(
+    tmp_path: Path, agents_file: Path, outage_redis: RedisServer
+) -> None:
+    """Redis frozen for 8 s (SIGSTOP: its connections stay open and nothing answers, as a frozen host or a network
+    cut look to the node) while a customer and alice chat, the node's ``--redis-timeout`` 2 s: sends are refused
+    with ``store_unavailable`` once the timeout has run out, not left waiting until Redis answers again; a new
+    customer's hello is refused (4503) while Redis is still frozen; ``/readyz`` says ``unavailable``. Once Redis
+    answers again, the chat goes on and every acknowledged message reached the other side live, once, in order."""
+    gw = gateway(tmp_path, "a", agents_file, outage_redis.url, "--redis-timeout", FROZEN_TIMEOUT)
+    sides: list[Side] = []
+    stop = asyncio.Event()
+    traffic: list[asyncio.Task[None]] = []
+    try:
+        await gw.start()
+        alice, customer, cid = await first_chat(gw, sides, "hello", client_id="customer-first")
+        traffic = [asyncio.create_task(chat(customer, stop)), asyncio.create_task(chat(alice, stop, cid))]
+        await asyncio.sleep(1)
+        outage_redis.freeze()
+        frozen_at = time.monotonic()
+        try:
+            await asyncio.sleep(0.5)
+            hello, hello_after = await asyncio.wait_for(
+                hello_answer(gw.url.replace("http", "ws")), FROZEN_SECONDS - 1.5
+            )
+            async with aiohttp.ClientSession() as session, session.get(gw.url + "/readyz") as r:
+                ready = (r.status, (await r.json())["status"])
+            await asyncio.sleep(FROZEN_SECONDS - (time.monotonic() - frozen_at))
+            refused = sum((s.errors for s in sides), Counter[str]())
+        finally:
+            outage_redis.thaw()
+        thawed_at = time.monotonic()
+        assert (hello, ready) == ("4503", (503, "unavailable")), (hello, ready)
+        assert set(refused) == {"store_unavailable"}, f"no send was refused while Redis was frozen: {refused}"
+        acked_before_thaw = {k for s in sides for k in s.acked}
+        await asyncio.sleep(3)
+        stop.set()
+        await asyncio.gather(*traffic)
+        assert {k for s in sides for k in s.acked} - acked_before_thaw, "nothing was acknowledged after the thaw"
+        await check_delivered(customer, alice, cid, "customer")
+        await check_delivered(alice, customer, cid, "agent")
+        assert [(s.name, s.closed) for s in sides if s.closed] == []
+        live = [at - thawed_at for s in sides for f, at in zip(s.frames, s.arrived, strict=True) if at > thawed_at]
+        print(
+            f"frozen Redis: hello refused after {hello_after:.2f} s; {sum(refused.values())} sends refused and sent "
+            f"again; the first frame after the thaw came {min(live):.2f} s after it"
+        )
+    finally:
+        outage_redis.thaw()
+        stop.set()
+        for task in traffic:
+            await cancel_and_wait(task)
+        for side in sides:
+            await side.close()
+        if gw.proc is not None:
+            await gw.stop()
+    text = gw.log.read_text()
+    at = max(text.find("Traceback"), text.find("Error handling request"))
+    assert at < 0, text[max(0, at - 1000) : at + 4000]

@@ -88,10 +88,14 @@ def first_delivery_after(sides: list[Side], killed_at: float, killed_ms: int) ->
     return min(arrivals) - killed_at
 
 
+@pytest.mark.parametrize("how", ["killed", "frozen"])
 async def test_a_sentinel_failover_pauses_chats_and_loses_nothing_acknowledged(
-    tmp_path: Path, agents_file: Path, sentinels: SentinelSet
+    tmp_path: Path, agents_file: Path, sentinels: SentinelSet, how: str
 ) -> None:
-    gw = sentinel_node(tmp_path, agents_file, sentinels, "--redis-durable-replicas", "1")
+    """The master SIGKILLed (its connections reset), or frozen (SIGSTOP: they stay open and nothing answers, as a
+    frozen host or a network cut look): the node's commands there fail after ``--redis-timeout``, its pub/sub
+    connection's PING goes unanswered, and both connect anew to the master the Sentinels name now."""
+    gw = sentinel_node(tmp_path, agents_file, sentinels, "--redis-durable-replicas", "1", "--redis-timeout", "2")
     sides: list[Side] = []
     traffic: list[asyncio.Task[None]] = []
     stop = asyncio.Event()
@@ -113,7 +117,7 @@ async def test_a_sentinel_failover_pauses_chats_and_loses_nothing_acknowledged(
         traffic += [asyncio.create_task(chat(alice, stop, cid)) for cid in cids]
         await asyncio.sleep(2)
         acked_before = sum(len(s.acked) for s in sides)
-        old_port = sentinels.kill_master()
+        old_port = sentinels.kill_master() if how == "killed" else sentinels.freeze_master()
         killed_at, killed_ms = time.monotonic(), int(time.time() * 1000)
         new_port = await asyncio.to_thread(sentinels.wait_for_new_master, old_port)
         promoted_after = time.monotonic() - killed_at
@@ -140,9 +144,9 @@ async def test_a_sentinel_failover_pauses_chats_and_loses_nothing_acknowledged(
         refused = sum(sum(s.errors.values()) for s in sides)
         resumed = first_delivery_after(sides, killed_at, killed_ms)
         print(
-            f"failover: replica promoted {promoted_after:.2f} s after the kill; first message delivered again "
-            f"{resumed:.2f} s after it; {refused} sends refused meanwhile and sent again; {acked_after} acknowledged "
-            "after the kill"
+            f"failover, master {how}: replica promoted {promoted_after:.2f} s after; first message delivered "
+            f"again {resumed:.2f} s after; {refused} sends refused meanwhile and sent again; {acked_after} acknowledged "
+            "after it"
         )
     finally:
         stop.set()

@@ -80,6 +80,7 @@ class Processes:
     def stop(self) -> None:
         for name in reversed(list(self.procs)):
             proc = self.procs.pop(name)
+            proc.send_signal(signal.SIGCONT)  # a frozen one would not hear the SIGTERM
             proc.terminate()
             try:
                 proc.wait(timeout=10)
@@ -209,6 +210,13 @@ class SentinelSet:
         """SIGKILL the master (no goodbye to anyone); returns its port."""
         port = self.ports[self.master]
         self.processes.kill(self.master)
+        return port
+
+    def freeze_master(self) -> int:
+        """SIGSTOP the master: its connections stay open and nothing answers (a frozen host, a network cut: no
+        reset, no reply); returns its port. It stays frozen until :meth:`stop`."""
+        port = self.ports[self.master]
+        self.processes.procs[self.master].send_signal(signal.SIGSTOP)
         return port
 
     def pause_replicas(self, paused: bool) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -77,9 +78,20 @@ class RedisServer:
         client.flushall()
         client.close()
 
+    def freeze(self) -> None:
+        """Stop the server in its tracks (SIGSTOP): its connections stay open and nothing answers, as a frozen host
+        or a network cut looks to a client (no reset, no reply). :meth:`thaw` lets it go on."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGCONT)
+
     def halt(self) -> None:
         """Stop the server process (SIGTERM) and keep its files: :meth:`start` brings it back on the same port."""
         if self.proc is not None:
+            self.thaw()  # a frozen server would not hear the SIGTERM
             self.proc.terminate()
             self.proc.wait(timeout=10)
             self.proc = None

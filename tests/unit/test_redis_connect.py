@@ -77,3 +77,16 @@ def test_both_pools_wait_in_line_and_sentinel_keeps_its_connections() -> None:
         assert isinstance(pool, connect.FairLine)
         assert pool.max_connections == connect.POOL_SIZE and pool.timeout == connect.POOL_STALL_SECONDS
     assert sentinel_pool.connection_class is SentinelManagedConnection
+
+
+def test_a_reply_may_take_the_redis_timeout_and_a_durability_wait_on_top() -> None:
+    """``--redis-timeout`` bounds every reply and new connection, under Sentinel too; a durable message's ``WAIT``
+    holds Redis's reply for up to ``--redis-durable-wait-ms`` more, so that much is added (with redis-py's own 5 s
+    default a wait of 8 s timed out before Redis could say how many replicas had the message)."""
+    plain = connect.client(settings(redis_url="redis://127.0.0.1:6379/0", redis_timeout="3")).connection_pool
+    assert (plain.connection_kwargs["socket_timeout"], plain.connection_kwargs["socket_connect_timeout"]) == (3, 3)
+    durable = settings(
+        redis_sentinel="127.0.0.1:26379", redis_timeout="3", redis_durable_replicas="1", redis_durable_wait_ms="8000"
+    )
+    pool = connect.client(durable).connection_pool
+    assert (pool.connection_kwargs["socket_timeout"], pool.connection_kwargs["socket_connect_timeout"]) == (11, 3)
