@@ -320,14 +320,21 @@ class Router:
     async def waiting_details(self, limit: int = 200) -> list[Waiting]:
         rows = await self.store.waiting(self.queue, limit)
         details = await self.store.conversation_fields(
-            [cid for cid, _ in rows], "priority", "skills", "preferred_agent", "queue", "calls"
+            [cid for cid, _ in rows], "priority", "skills", "preferred_agent", "queue", "calls", "calls_ended"
         )
         out = [
-            # a conversation with a call in it waits as a call (as the assignment's event says, assign_one.lua)
+            # a conversation with a call in progress waits as a call (as the assignment's event says, assign_one.lua);
+            # one whose calls have all ended waits as a chat
             Waiting(
-                cid, score, int(prio or "0"), _skills(skills or ""), preferred or "", queue or "", int(calls or 0) > 0
+                cid,
+                score,
+                int(prio or "0"),
+                _skills(skills or ""),
+                preferred or "",
+                queue or "",
+                int(calls or 0) > int(ended or 0),
             )
-            for (cid, score), (prio, skills, preferred, queue, calls) in zip(rows, details, strict=True)
+            for (cid, score), (prio, skills, preferred, queue, calls, ended) in zip(rows, details, strict=True)
         ]
         if self.rules is not None and out:
             rules = await self.rules()

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 
-from gateway.contact.routing import DEFAULT_QUEUE
+from gateway.contact.routing import DEFAULT_QUEUE, Router
 from gateway.store.store import Store
 from tests.conftest import Clients, bounded
 from tests.support.caller import Caller
@@ -83,3 +83,26 @@ async def test_two_nodes_routing_at_once_never_give_a_call_to_an_agent_rung_or_o
     assert await store.assign("chat-1", DEFAULT_QUEUE, "alice", "Alice", now=1004) == "ok"
     await store.update_agent("alice", {"activity": ""})
     assert await store.assign("call-2", DEFAULT_QUEUE, "alice", "Alice", now=1005) == "ok"
+
+
+async def test_a_conversation_whose_call_ended_waits_as_a_chat(store: Store) -> None:
+    """A customer called, the call ended, and the conversation waits again (they chat on): it is a chat now. An
+    agent on a call takes it (``--calls-block-chats false``: the store's rule is the call's, not the option's), the
+    assignment is not a call's for reports (``voice`` false), and the planner reads it as a chat too."""
+    await store.update_agent("alice", {"status": "available", "capacity": "5", "activity": "on_call"})
+    await store.redis.zadd(store.keys.agent_sessions("alice"), {"desk": 10**13})
+    await store.open_conversation("cust-1", "conv-1", DEFAULT_QUEUE, now=1000, context={}, queued=True)
+    await store.append("conv-1", "call_started", {"call_id": "k-1"}, now=1001)
+    router = Router(store, DEFAULT_QUEUE)
+    assert [w.voice for w in await router.waiting_details()] == [True]
+    assert await store.assign("conv-1", DEFAULT_QUEUE, "alice", "Alice", now=1002) == "agent_on_call"
+    await store.append("conv-1", "call_ended", {"call_id": "k-1", "reason": "hangup"}, now=1003)
+    assert [w.voice for w in await router.waiting_details()] == [False]
+    assert await store.assign("conv-1", DEFAULT_QUEUE, "alice", "Alice", now=1004) == "ok"
+    assigned = [e for e in await store.events("conv-1") if e["type"] == "assigned"]
+    assert [e["voice"] for e in assigned] == [False]
+    # a second call in it is a call again
+    await store.open_conversation("cust-2", "conv-2", DEFAULT_QUEUE, now=1005, context={}, queued=True)
+    for typ in ("call_started", "call_ended", "call_started"):
+        await store.append("conv-2", typ, {"call_id": "k-2"}, now=1006)
+    assert await store.assign("conv-2", DEFAULT_QUEUE, "alice", "Alice", now=1007) == "agent_on_call"

@@ -5,8 +5,9 @@
 --       the conversation, event log max entries, then the words (one per word index key, in the same order)
 -- Returns {"conv/event" id, status}: status 'ok', 'duplicate' (stored before under that client id),
 -- 'not_found', 'not_assigned', 'closed' or 'timeline_full'.
--- The conversation's summary counters follow the events: ``messages`` (message events), ``calls`` (call_started),
--- ``attachments`` (attachment events: their limit per conversation, gateway/contact/attachments.py).
+-- The conversation's summary counters follow the events: ``messages`` (message events), ``attachments``
+-- (attachment events: their limit per conversation, gateway/contact/attachments.py); ``calls`` and ``calls_ended``
+-- are counted by every script that appends (includes/append.lua).
 -- A word goes into its index (scored by the conversation's creation, for search paging) unless the conversation
 -- already holds the maximum of distinct words (gateway/store/words.py).
 --@include append
@@ -23,7 +24,6 @@ if tonumber(ARGV[7]) > 0 and redis.call('XLEN', KEYS[2]) >= tonumber(ARGV[7]) th
 local id = append(KEYS[2], KEYS[1], KEYS[4], ARGV[2], ARGV[3], ARGV[4], KEYS[5], ARGV[6], ARGV[9])
 if ARGV[1] ~= '' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[6] .. '/' .. id) end
 if ARGV[2] == 'message' then redis.call('HINCRBY', KEYS[1], 'messages', 1) end
-if ARGV[2] == 'call_started' then redis.call('HINCRBY', KEYS[1], 'calls', 1) end
 if ARGV[2] == 'attachment' then redis.call('HINCRBY', KEYS[1], 'attachments', 1) end
 if #KEYS > 6 then index_words(KEYS[1], KEYS[6], 7, 10, ARGV[8], ARGV[6], ARGV[4]) end
 return {ARGV[6] .. '/' .. id, 'ok'}

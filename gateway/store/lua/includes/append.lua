@@ -37,9 +37,16 @@ local function offer_step(conv, typ, data)
   return nil
 end
 
+-- A conversation's calls are counted as they start (``calls``) and end (``calls_ended``, every call ends once:
+-- hung up, abandoned, taken over from a lost node): one is in progress while ``calls`` > ``calls_ended``.
 local function append(tl, conv, chan, typ, data, now, log, cid, log_max)
   local id = redis.call('XADD', tl, '*', 'type', typ, 'data', data)
   redis.call('HSET', conv, 'updated_at', now)
+  if typ == 'call_started' then
+    redis.call('HINCRBY', conv, 'calls', 1)
+  elseif typ == 'call_ended' then
+    redis.call('HINCRBY', conv, 'calls_ended', 1)
+  end
   local who = redis.call('HMGET', conv, 'queue', 'agent_id')
   local took = offer_step(conv, typ, data)
   if took then

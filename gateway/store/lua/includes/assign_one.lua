@@ -2,9 +2,10 @@
 -- Assign a conversation only if it still waits and the agent is available, online and has room (assign-8.lua,
 -- and each pair of assign_many-8.lua). conv, tl, queue, agent, convs, sessions, chan, log: the keys the calling
 -- script was given in KEYS; cid, aid, now, data (JSON), log_max: its arguments.
--- The event's data gets ``wait_ms`` (since it was queued) and ``voice`` (the conversation has a call).
--- A conversation with a call in it never goes to an agent being rung or on a call (routing plans so; two nodes
--- routing at once may not: one rang the agent for another call meanwhile).
+-- The event's data gets ``wait_ms`` (since it was queued) and ``voice`` (a call is in progress in the conversation:
+-- a caller waits; one whose calls have all ended waits as a chat).
+-- A conversation with a call in progress never goes to an agent being rung or on a call (routing plans so; two
+-- nodes routing at once may not: one rang the agent for another call meanwhile).
 -- Returns 'ok', 'not_queued', 'agent_unavailable', 'agent_offline', 'agent_full' or 'agent_on_call'.
 local function assign_one(conv, tl, queue, agent, convs, sessions, chan, log, cid, aid, now, data, log_max)
   if redis.call('HGET', conv, 'state') ~= 'queued' then return 'not_queued' end
@@ -13,7 +14,9 @@ local function assign_one(conv, tl, queue, agent, convs, sessions, chan, log, ci
   if redis.call('ZCOUNT', sessions, now, '+inf') == 0 then return 'agent_offline' end
   local capacity = tonumber(redis.call('HGET', agent, 'capacity') or '0')
   if redis.call('SCARD', convs) >= capacity then return 'agent_full' end
-  if (tonumber(redis.call('HGET', conv, 'calls') or '0') or 0) > 0 then
+  local calls = redis.call('HMGET', conv, 'calls', 'calls_ended')
+  local on_a_call = (tonumber(calls[1]) or 0) > (tonumber(calls[2]) or 0)
+  if on_a_call then
     local activity = redis.call('HGET', agent, 'activity')
     if activity == 'ringing' or activity == 'on_call' then return 'agent_on_call' end
   end
@@ -22,9 +25,9 @@ local function assign_one(conv, tl, queue, agent, convs, sessions, chan, log, ci
   redis.call('HSET', agent, 'idle_since', now)
   -- for reports: how long it waited, and whether it is a call (a call is handled when answered, not assigned)
   local event = cjson.decode(data)
-  local f = redis.call('HMGET', conv, 'queued_at', 'calls')
-  event.wait_ms = math.max(0, tonumber(now) - (tonumber(f[1]) or tonumber(now)))
-  event.voice = (tonumber(f[2]) or 0) > 0
+  local queued_at = redis.call('HGET', conv, 'queued_at')
+  event.wait_ms = math.max(0, tonumber(now) - (tonumber(queued_at) or tonumber(now)))
+  event.voice = on_a_call
   redis.call('HSET', conv, 'state', 'assigned', 'agent_id', aid, 'queued_at', '')
   append(tl, conv, chan, 'assigned', cjson.encode(event), now, log, cid, log_max)
   return 'ok'
