@@ -207,7 +207,12 @@ class Bus:
                 if self._stale:
                     await self._renew_pubsub()
                 if self._renew:  # cluster: redis-py's reader, which follows the channels' node
-                    await self._handle(await self._pubsub.get_message(ignore_subscribe_messages=False, timeout=1.0))
+                    if self._pubsub.connection is not None:
+                        await self._check_alive(self._pubsub.connection)
+                    msg = await self._pubsub.get_message(ignore_subscribe_messages=False, timeout=1.0)
+                    if msg is not None:
+                        self._replies += 1
+                    await self._handle(msg)
                 else:
                     await self._read_for(self._read_window)
             except asyncio.CancelledError:
@@ -307,6 +312,7 @@ class Bus:
                 log.info("closing the old pub/sub connection: %s", exc)
             await self._pubsub.subscribe(self._always, *self._listeners)
             self._stale = False
+            self._replies_seen, self._pinged_at = -1, None
             log.info("pub/sub connection opened anew for %d channels", len(self._listeners) + 1)
 
     async def _confirm(self, channel: str) -> None:

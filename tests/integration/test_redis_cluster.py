@@ -42,7 +42,7 @@ def cluster() -> Iterator[RedisClusterSet]:
         deployment.stop()
 
 
-def cluster_node(tmp_path: Path, agents_file: Path, cluster: RedisClusterSet) -> GatewayProcess:
+def cluster_node(tmp_path: Path, agents_file: Path, cluster: RedisClusterSet, *extra: str) -> GatewayProcess:
     return GatewayProcess(
         tmp_path / "node",
         "--redis-url",
@@ -55,6 +55,7 @@ def cluster_node(tmp_path: Path, agents_file: Path, cluster: RedisClusterSet) ->
         "text",
         "--limit-messages-per-minute",
         "6000",
+        *extra,
         env={"CG_SECRET": "test-secret-0123456789abcdef"},
     )
 
@@ -113,14 +114,17 @@ def test_a_script_given_keys_of_two_slots_is_refused_by_the_cluster(cluster: Red
         cluster_client.close()
 
 
+@pytest.mark.parametrize("how", ["killed", "frozen"])
 async def test_chats_resume_after_the_cluster_fails_over_the_shard_that_holds_everything(
-    tmp_path: Path, agents_file: Path
+    tmp_path: Path, agents_file: Path, how: str
 ) -> None:
-    """Three masters with a replica each; the master of ``{cg}``'s slot is SIGKILLed under chat traffic: the
-    cluster promotes its replica and the chats resume on it (messages refused meanwhile are sent again)."""
+    """Three masters with a replica each; the master of ``{cg}``'s slot is SIGKILLed, or frozen (SIGSTOP: nothing
+    answers and nothing is closed), under chat traffic: the cluster promotes its replica and the chats resume on it
+    (messages refused meanwhile are sent again; a frozen master's pub/sub connection is noticed by its unanswered
+    PING, ``--redis-timeout``)."""
     deployment = RedisClusterSet(replicas=1)
     deployment.start()
-    gw = cluster_node(tmp_path, agents_file, deployment)
+    gw = cluster_node(tmp_path, agents_file, deployment, "--redis-timeout", "2")
     sides: list[Side] = []
     traffic: list[asyncio.Task[None]] = []
     stop = asyncio.Event()
@@ -129,7 +133,7 @@ async def test_chats_resume_after_the_cluster_fails_over_the_shard_that_holds_ev
         alice, customer, cid = await first_chat(gw, sides, "hello", "customer-first")
         traffic = [asyncio.create_task(chat(customer, stop)), asyncio.create_task(chat(alice, stop, cid))]
         await asyncio.sleep(2)
-        old_port = deployment.kill_owner("{cg}")
+        old_port = deployment.kill_owner("{cg}") if how == "killed" else deployment.freeze_owner("{cg}")
         killed_at, killed_ms = time.monotonic(), int(time.time() * 1000)
         await asyncio.to_thread(deployment.wait_for_new_owner, "{cg}", old_port)
         promoted_after = time.monotonic() - killed_at
@@ -151,7 +155,7 @@ async def test_chats_resume_after_the_cluster_fails_over_the_shard_that_holds_ev
                 ),
             )
         print(
-            f"cluster failover: replica promoted {promoted_after:.2f} s after the kill; first message delivered "
+            f"cluster failover, master {how}: replica promoted {promoted_after:.2f} s after; first message delivered "
             f"again {first_delivery_after(sides, killed_at, killed_ms):.2f} s after it"
         )
     finally:

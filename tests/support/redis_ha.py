@@ -449,6 +449,17 @@ class RedisClusterSet:
         self.processes.kill(f"node-{self.ports.index(port)}")
         return port
 
+    def freeze_owner(self, key: str) -> int:
+        """SIGSTOP the master that owns ``key``'s slot (its connections stay open, nothing answers: a frozen host);
+        returns its port. It stays frozen until :meth:`stop`."""
+        client = self.client()
+        try:
+            port = int(client.get_node_from_key(key).port)
+        finally:
+            client.close()
+        self.processes.procs[f"node-{self.ports.index(port)}"].send_signal(signal.SIGSTOP)
+        return port
+
     def wait_for_new_owner(self, key: str, old_port: int) -> int:
         """Wait until a surviving node reports a new master for ``key``'s slot; returns its port."""
         found: list[int] = []
