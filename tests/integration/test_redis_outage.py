@@ -276,6 +276,27 @@ def conversation(url: str, cid: str) -> dict[str, str]:
         r.close()
 
 
+async def wind_down(
+    stop: asyncio.Event, traffic: list[asyncio.Task[None]], sides: list[Side], gw: GatewayProcess
+) -> None:
+    """A test's ``finally``: the chat traffic stopped, every socket closed, the gateway process stopped."""
+    stop.set()
+    for task in traffic:
+        await cancel_and_wait(task)
+    for side in sides:
+        await side.close()
+    if gw.proc is not None:
+        await gw.stop()
+
+
+def assert_clean_log(gw: GatewayProcess) -> str:
+    """No traceback and no failed request in the gateway's log (returned, for more checks)."""
+    text = gw.log.read_text()
+    at = max(text.find("Traceback"), text.find("Error handling request"))
+    assert at < 0, text[max(0, at - 1000) : at + 4000]
+    return text
+
+
 async def test_redis_outage_under_chat_traffic_loses_nothing_live_and_leaves_no_ghost(
     tmp_path: Path, agents_file: Path, outage_redis: RedisServer
 ) -> None:
@@ -355,9 +376,7 @@ async def test_redis_outage_under_chat_traffic_loses_nothing_live_and_leaves_no_
             if gw.proc is not None:
                 await gw.stop()
     for gw in (a, b):
-        text = gw.log.read_text()
-        at = max(text.find("Traceback"), text.find("Error handling request"))
-        assert at < 0, text[max(0, at - 1000) : at + 4000]
+        assert_clean_log(gw)
     assert close_codes and set(close_codes) == {STORE_UNAVAILABLE_CLOSE}, close_codes
 
 
@@ -424,13 +443,5 @@ async def test_a_redis_that_stops_answering_is_down_within_the_timeout_and_nothi
         )
     finally:
         outage_redis.thaw()
-        stop.set()
-        for task in traffic:
-            await cancel_and_wait(task)
-        for side in sides:
-            await side.close()
-        if gw.proc is not None:
-            await gw.stop()
-    text = gw.log.read_text()
-    at = max(text.find("Traceback"), text.find("Error handling request"))
-    assert at < 0, text[max(0, at - 1000) : at + 4000]
+        await wind_down(stop, traffic, sides, gw)
+    assert_clean_log(gw)

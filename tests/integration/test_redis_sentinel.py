@@ -25,11 +25,13 @@ from gateway.tasks import cancel_and_wait
 from tests.integration.test_redis_outage import (
     Side,
     agent_side,
+    assert_clean_log,
     chat,
     check_delivered,
     event_key,
     first_chat,
     open_side,
+    wind_down,
 )
 from tests.support.redis_ha import SentinelSet
 from tests.support.servers import GatewayProcess
@@ -149,16 +151,8 @@ async def test_a_sentinel_failover_pauses_chats_and_loses_nothing_acknowledged(
             "after it"
         )
     finally:
-        stop.set()
-        for task in traffic:
-            await cancel_and_wait(task)
-        for side in sides:
-            await side.close()
-        if gw.proc is not None:
-            await gw.stop()
-    text = gw.log.read_text()
-    at = max(text.find("Traceback"), text.find("Error handling request"))
-    assert at < 0, text[max(0, at - 1000) : at + 4000]
+        await wind_down(stop, traffic, sides, gw)
+    assert_clean_log(gw)
 
 
 async def test_a_message_is_acknowledged_only_once_a_replica_has_it(
