@@ -164,6 +164,7 @@ class Presence:
             "activity_node": owner,
             "activity_since": str(now_ms()),
             "activity_conversation": conversation,
+            "call_held_at": "",  # a call routing held her for rings now, or she does something else (assign_one.lua)
         }
         await self.store.update_agent(agent_id, fields)
         log.info("agent activity: %s", activity or "none", extra={"agent_id": agent_id})

@@ -205,12 +205,18 @@ def _skills(text: str) -> Skills:
 
 #: Agent activities that take no new work: a call ringing or in progress, after-call work (until it ends).
 BUSY_ACTIVITIES = (AgentActivity.RINGING, AgentActivity.ON_CALL, AgentActivity.WRAP_UP)
+#: An agent just given a call is held for it until her desk rings, at most this long (assign_one.lua's
+#: ``call_held_at``): busy meanwhile, as if it already rang.
+CALL_HOLD_MS = 10_000
 
 
 def is_busy(info: dict[str, str], now: int, *, calls_block_chats: bool = True) -> bool:
-    """No new work: a call ringing for the agent, after-call work until it ends, and (unless chats may run
-    beside calls) a call in progress."""
+    """No new work: a call ringing for the agent (or given to her and about to ring), after-call work until it
+    ends, and (unless chats may run beside calls) a call in progress."""
     activity = info.get("activity", "")
+    held = int(info.get("call_held_at") or 0)
+    if held and now - held < CALL_HOLD_MS:  # a call given to her is about to ring
+        return True
     if activity == AgentActivity.WRAP_UP:
         return now < int(info.get("activity_until", "0") or 0)
     if activity == AgentActivity.ON_CALL:

@@ -11,7 +11,10 @@ from dataclasses import replace
 
 import pytest
 
-from gateway.contact.routing import DEFAULT_QUEUE, Router
+from gateway.contact.presence import Presence
+from gateway.contact.routing import CALL_HOLD_MS, DEFAULT_QUEUE, Router
+from gateway.protocol.states import AgentActivity
+from gateway.store.scripts import LUA_DIR
 from gateway.store.store import Store
 from tests.conftest import Clients, bounded
 from tests.support.caller import Caller
@@ -81,8 +84,38 @@ async def test_two_nodes_routing_at_once_never_give_a_call_to_an_agent_rung_or_o
         await store.update_agent("alice", {"activity": activity})
         assert await store.assign("call-2", DEFAULT_QUEUE, "alice", "Alice", now=1003) == "agent_on_call", activity
     assert await store.assign("chat-1", DEFAULT_QUEUE, "alice", "Alice", now=1004) == "ok"
-    await store.update_agent("alice", {"activity": ""})
+    await Presence(store, Router(store)).set_activity("alice", AgentActivity.NONE)  # the call ended
     assert await store.assign("call-2", DEFAULT_QUEUE, "alice", "Alice", now=1005) == "ok"
+
+
+async def test_an_agent_given_a_call_takes_no_second_call_until_her_desk_rings(store: Store) -> None:
+    """Between a call's assignment and her desk ringing (another node may ring her, a few ms later) she is held
+    for it: a second call is refused by the store and her load is busy in the planner, until an activity is set
+    (the ring; here one that ended at once, declined) or the hold runs out (the node that was to ring her lost)."""
+    for aid in ("alice", "bob"):
+        await store.update_agent(aid, {"status": "available", "capacity": "5"})
+        await store.redis.zadd(store.keys.agent_sessions(aid), {"desk": 10**13})
+        await store.redis.sadd(store.keys.agents, aid)  # (an agent who connected)
+    for cid in ("call-1", "call-2", "call-3", "call-4"):
+        await store.open_conversation("cust-" + cid, cid, DEFAULT_QUEUE, now=1000, context={}, queued=True)
+        await store.append(cid, "call_started", {"call_id": "k-" + cid}, now=1001)
+    router = Router(store)
+    assert await store.assign("call-1", DEFAULT_QUEUE, "alice", "Alice", now=1002) == "ok"
+    assert await store.assign("call-2", DEFAULT_QUEUE, "alice", "Alice", now=1003) == "agent_on_call"
+    assert {a.id: a.busy for a in await router.agent_loads(1003)} == {"alice": True, "bob": False}
+    presence = Presence(store, router)
+    await presence.set_activity("alice", AgentActivity.RINGING)
+    await presence.set_activity("alice", AgentActivity.NONE)  # declined: the call waits again, she may take one
+    assert await store.assign("call-2", DEFAULT_QUEUE, "alice", "Alice", now=1004) == "ok"
+    # bob is given a call and never rung: held until CALL_HOLD_MS have passed
+    assert await store.assign("call-3", DEFAULT_QUEUE, "bob", "Bob", now=2000) == "ok"
+    assert await store.assign("call-4", DEFAULT_QUEUE, "bob", "Bob", now=2000 + CALL_HOLD_MS - 1) == "agent_on_call"
+    assert await store.assign("call-4", DEFAULT_QUEUE, "bob", "Bob", now=2000 + CALL_HOLD_MS) == "ok"
+
+
+def test_the_call_hold_is_one_figure_in_the_planner_and_the_store() -> None:
+    lua = (LUA_DIR / "includes" / "assign_one.lua").read_text()
+    assert f"local CALL_HOLD_MS = {CALL_HOLD_MS}\n" in lua
 
 
 async def test_a_conversation_whose_call_ended_waits_as_a_chat(store: Store) -> None:

@@ -7,6 +7,12 @@
 -- A conversation with a call in progress never goes to an agent being rung or on a call (routing plans so; two
 -- nodes routing at once may not: one rang the agent for another call meanwhile).
 -- Returns 'ok', 'not_queued', 'agent_unavailable', 'agent_offline', 'agent_full' or 'agent_on_call'.
+-- An agent given a conversation with a call in progress is held for it (``call_held_at``) until her desk rings
+-- (any activity set clears the hold, gateway/contact/presence.py) or CALL_HOLD_MS have passed (the ringing node
+-- lost before it rang): between this assignment and the ring another node could give her a second call.
+-- The same figure is gateway/contact/routing.py's CALL_HOLD_MS (a unit test compares them).
+local CALL_HOLD_MS = 10000
+
 local function assign_one(conv, tl, queue, agent, convs, sessions, chan, log, cid, aid, now, data, log_max)
   if redis.call('HGET', conv, 'state') ~= 'queued' then return 'not_queued' end
   if not redis.call('ZSCORE', queue, cid) then return 'not_queued' end
@@ -17,12 +23,15 @@ local function assign_one(conv, tl, queue, agent, convs, sessions, chan, log, ci
   local calls = redis.call('HMGET', conv, 'calls', 'calls_ended')
   local on_a_call = (tonumber(calls[1]) or 0) > (tonumber(calls[2]) or 0)
   if on_a_call then
-    local activity = redis.call('HGET', agent, 'activity')
-    if activity == 'ringing' or activity == 'on_call' then return 'agent_on_call' end
+    local a = redis.call('HMGET', agent, 'activity', 'call_held_at')
+    if a[1] == 'ringing' or a[1] == 'on_call' then return 'agent_on_call' end
+    local held = tonumber(a[2])
+    if held and tonumber(now) - held < CALL_HOLD_MS then return 'agent_on_call' end
   end
   redis.call('ZREM', queue, cid)
   redis.call('SADD', convs, cid)
   redis.call('HSET', agent, 'idle_since', now)
+  if on_a_call then redis.call('HSET', agent, 'call_held_at', now) end
   -- for reports: how long it waited, and whether it is a call (a call is handled when answered, not assigned)
   local event = cjson.decode(data)
   local queued_at = redis.call('HGET', conv, 'queued_at')
