@@ -4,7 +4,7 @@ import { test } from 'node:test';
 
 import {
   START, debounce, diffLines, divergence, draftOf, edgeCountLabels, edgeKey, errorText, flowNameProblem, lineAt,
-  lineSpan, lineStarts, newestId, nodeAtLine, pathCounts, pathEdges, refusalText, replaySummary, starterFlow,
+  lineSpan, lineStarts, newestId, nodeAtLine, nodeKindText, pathCounts, pathEdges, refusalText, replaySummary, starterFlow,
 } from '../static/admin/flows_model.js';
 
 const TEXT = 'start: hello\nnodes:\n  hello:\n    type: say\n    next: menu\n  menu:\n    type: menu\n';
@@ -136,4 +136,13 @@ test('a refused validation reads in words: too large, empty, or the message', ()
     'This flow is too large: 257 KB, the limit is 256 KB.');
   assert.equal(refusalText({ code: 'bad_request', field: 'yaml', message: "'yaml' is required text" }, ''), 'The flow is empty.');
   assert.equal(refusalText({ message: 'not signed in' }, 'a: 1'), 'Not signed in.');
+});
+
+test("a node's second line says where a queue or goto leads, not its own name again (a user test saw it cut off)", () => {
+  // the README's example: the name filled the line and the queue was clipped away ("queue · billing_queue →…")
+  assert.equal(nodeKindText({ id: 'billing_queue', kind: 'queue', label: 'billing_queue → queue billing' }), 'queue → billing');
+  assert.equal(nodeKindText({ id: 'closed', kind: 'goto', label: 'closed → after_hours#menu' }), 'goto → after_hours#menu');
+  assert.equal(nodeKindText({ id: 'greeting', kind: 'say', label: 'greeting' }), 'say');
+  assert.equal(nodeKindText({ id: 'x', kind: 'say' }), 'say');
+  assert.equal(nodeKindText({ id: 'q', kind: 'queue', label: 'q → queue premium_support_after_hours' }), 'queue → premium_support…');
 });

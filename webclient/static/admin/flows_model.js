@@ -180,6 +180,24 @@ export function edgeCountLabels(keys, edges) {
   });
 }
 
+/**
+ * A graph node's second line: its kind, and where it leads when the loader's label says so (GET .../graph labels a
+ * queue node "name → queue billing", a goto "name → flow#entry"). The node's name is the first line already, so it
+ * is not repeated: "queue → billing", "goto → after_hours". Clipped to `most` characters.
+ */
+export function nodeKindText(node, most = 24) {
+  const kind = String(node.kind || '');
+  const label = typeof node.label === 'string' ? node.label : '';
+  let text = kind;
+  if (label && label !== node.id) {
+    const prefix = `${node.id} → `;
+    let rest = label.startsWith(prefix) ? label.slice(prefix.length) : label;
+    if (rest.startsWith(`${kind} `)) rest = rest.slice(kind.length + 1);
+    text = label.startsWith(prefix) ? `${kind} → ${rest}` : `${kind} · ${rest}`;
+  }
+  return text.length > most ? `${text.slice(0, most - 1)}…` : text;
+}
+
 export const FLOW_NAME_MAX = 64;
 
 /** What is wrong with a new flow's name, in words, or null: the server's rule (gateway/flows/versions.py
