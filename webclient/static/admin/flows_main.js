@@ -16,7 +16,7 @@ import { isolate } from '../shared/text.js';
 import { endSession, forgetSession, resumeSession, sessionHooks } from '../desk/auth.js';
 import { renderLoginForm, showLoginView, submitLogin } from '../desk/login_view.js';
 import { F, call, dirty, flowPath } from './flows_state.js';
-import { debounce, draftOf, newestId, nodeAtLine, pathCounts, refusalText } from './flows_model.js';
+import { debounce, draftOf, flowRoles, newestId, nodeAtLine, pathCounts, publishedText, refusalText } from './flows_model.js';
 import { cursorLine, initEditor, loadHighlighter, markNode, renderErrorList, selectLines, setText, showErrors, text } from './flows_editor.js';
 import { clearGraph, drawGraph, graphNode, initGraph, loadLayout, selectNode, showCounts } from './flows_graph.js';
 import { hideMissing, initNewFlow, renderNewFlow, showMissing } from './flows_new.js';
@@ -70,6 +70,7 @@ async function loadFlows() {
   if (r.status === 403 || r.status === 401) { refuse(r.body.message); return; }
   if (!r.ok) { status(r.body.message, true); return; }
   F.flows = r.body.flows || [];
+  F.answers = r.body.answers || null;
   renderList();
   renderNewFlow();
   const wanted = new URLSearchParams(location.search).get('flow');
@@ -100,8 +101,8 @@ function renderList() {
     a.textContent = f.name;
     const meta = document.createElement('span');
     meta.className = 'fe-flow-meta';
-    meta.textContent = [f.live_version ? `live ${f.live_version}` : 'not live', f.draft_version ? `draft ${f.draft_version}` : '']
-      .filter(Boolean).join(' · ');
+    meta.textContent = [f.live_version ? `live ${f.live_version}` : 'not live', f.draft_version ? `draft ${f.draft_version}` : '',
+      ...flowRoles(f.name, F.answers)].filter(Boolean).join(' · ');
     a.appendChild(meta);
     if (f.name === F.name) a.setAttribute('aria-current', 'page');
     a.addEventListener('click', (e) => {
@@ -288,8 +289,7 @@ async function publish(id) {
     return;
   }
   await refreshFlow();
-  const was = live ? ` (was ${live})` : '';
-  status(`Version ${id} is live${was}: new calls and chats take it on every node; sessions in progress keep theirs.`);
+  status(publishedText(id, live, F.name, F.answers));
 }
 
 // ------------------------------------------------------------ path analytics
