@@ -206,6 +206,10 @@ async def test_an_admin_manages_agents_queues_widget_and_webhooks_and_finds_it_a
 
     # ---- widget: the preview follows the form before it is saved; saved, the gateway serves it
     await open_view(page, "widget")
+    # the tag to paste into the site, naming this gateway (a user test looked for it in the console, in vain)
+    await expect(page.get_by_test_id("cs-widget-embed")).to_have_text(
+        f'<script src="{node.url}/widget.js" data-gateway="{node.url}"></script>'
+    )
     form = page.locator("[data-testid=cs-widget-form]")
     frame = page.frame_locator("[data-testid=cs-widget-preview]")
     await expect(frame.locator("#cg-widget")).to_have_count(1)
