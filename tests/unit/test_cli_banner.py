@@ -6,7 +6,10 @@ desk: the admin console, where agents, queues, flows and the widget are set up, 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+
+import pytest
 
 from gateway.cli import banner
 from gateway.config import from_sources
@@ -23,3 +26,17 @@ def test_the_banner_names_the_admin_console_the_wallboard_and_the_reports(tmp_pa
         "http://127.0.0.1:18080/supervisor/reports",
     ):
         assert line in text, (line, text)
+
+
+def test_the_password_command_is_one_a_shell_finds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """./bin/gateway runs .venv/bin/contact-gateway, which is on no PATH: the banner's command names its path."""
+    venv_bin = tmp_path / "venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    (venv_bin / "contact-gateway").write_text("#!/bin/sh\n", encoding="utf-8")
+    monkeypatch.setattr(sys, "executable", str(venv_bin / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    settings = from_sources({"data_dir": str(tmp_path / "data")}, {})
+    assert f"{venv_bin / 'contact-gateway'} agents passwd demo --data-dir " in banner(settings, "pw")
+    monkeypatch.setenv("PATH", str(venv_bin))  # on PATH (an activated venv, a pip install): its name is enough
+    (venv_bin / "contact-gateway").chmod(0o755)
+    assert "Change it       contact-gateway agents passwd demo --data-dir " in banner(settings, "pw")
