@@ -76,7 +76,9 @@ async function loadFlows() {
   const wanted = new URLSearchParams(location.search).get('flow');
   // a flow the address names that is not there is said so, never replaced by another flow
   if (wanted && !F.flows.some((f) => f.name === wanted)) { showMissing(wanted); return; }
-  const first = F.flows.find((f) => f.name === wanted) || F.flows[0];
+  // none named: the flow calls start in (a new admin met the sub-flow after_hours, first by name, and not the line)
+  const calls = F.answers && F.answers.calls;
+  const first = F.flows.find((f) => f.name === wanted) || F.flows.find((f) => f.name === calls) || F.flows[0];
   if (first) await openFlow(first.name);
 }
 
