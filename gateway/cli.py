@@ -133,7 +133,12 @@ def banner(settings: Settings, password: str | None) -> str:
     ]
     if password is not None:
         lines.append(f"    Change it       {change_demo_password_command(settings)}")
-    lines += ["    Stop            Ctrl+C", ""]
+    lines += [
+        f"    Admin console   {base}/admin   (agents, queues, flows, widget; the same sign-in)",
+        f"    Wallboard       {base}/supervisor   (reports: {base}/supervisor/reports)",
+        "    Stop            Ctrl+C",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -176,7 +181,12 @@ async def _serve_here(
     password = app[SERVICES].demo_password  # set by the first start of an empty store
     site = web.TCPSite(runner, settings.host, settings.port, reuse_port=worker is not None)  # workers share it
     await site.start()
-    log.info("listening on http://%s:%s (customer demo at /, agent desk at /agent)", settings.host, settings.port)
+    log.info(
+        "listening on http://%s:%s (customer demo at /, agent desk at /agent, admin console at /admin, wallboard at "
+        "/supervisor)",
+        settings.host,
+        settings.port,
+    )
     # a person started it: one banner, from the node that seeded an empty store (worker 0 of several)
     if sys.stderr.isatty() and worker in (None, 0):
         print(banner(settings, password), file=sys.stderr, flush=True)

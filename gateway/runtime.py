@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
 from pathlib import Path
@@ -159,13 +161,24 @@ def first_run(settings: Settings) -> None:
     warn_if_readable(settings.agents_path)  # password hashes (an agents file to import)
 
 
+def cli_command() -> str:
+    """How a shell runs the command line: its name when it is on PATH, else its path beside this interpreter
+    (./bin/gateway runs .venv/bin/contact-gateway, which no PATH names: a user test pasted the banner's command and
+    got "command not found")."""
+    beside = Path(sys.executable).parent / "contact-gateway"
+    if shutil.which("contact-gateway") is not None or not beside.is_file():
+        return "contact-gateway"
+    return str(beside)
+
+
 def change_demo_password_command(settings: Settings) -> str:
     """The command that changes the demo's password in the store this node uses (the log and banner say it)."""
+    cli = cli_command()
     if settings.redis_sentinel:
-        return "contact-gateway agents passwd demo (with this node's CG_REDIS_SENTINEL and CG_REDIS_MASTER)"
+        return f"{cli} agents passwd demo (with this node's CG_REDIS_SENTINEL and CG_REDIS_MASTER)"
     if settings.redis_url:
-        return "contact-gateway agents passwd demo (with this node's REDIS_URL)"
-    return f"contact-gateway agents passwd demo --data-dir {settings.data_dir.resolve()}"
+        return f"{cli} agents passwd demo (with this node's REDIS_URL)"
+    return f"{cli} agents passwd demo --data-dir {settings.data_dir.resolve()}"
 
 
 async def _seed_agents(admin: AgentAdmin, settings: Settings) -> str | None:

@@ -36,7 +36,10 @@ def _text(body: dict[str, Any], name: str, *, required: bool = True, most: int =
 
 async def flows(request: web.Request) -> web.Response:
     await agent_with_role(request, Role.ADMIN, Role.SUPERVISOR, doing="read flows")
-    return web.json_response({"flows": await request.app[SERVICES].flow_versions.listing()})
+    services = request.app[SERVICES]
+    # which flows the node's settings start calls and chats in (a flow only a goto leads to is live but starts nothing)
+    answers = {"calls": services.settings.voice_flow, "chats": services.settings.chat_flow or None}
+    return web.json_response({"flows": await services.flow_versions.listing(), "answers": answers})
 
 
 async def flow(request: web.Request) -> web.Response:
@@ -157,7 +160,12 @@ def operations() -> list[Operation]:
                                         "updated_at": MS,
                                     }
                                 ),
-                            }
+                            },
+                            "answers": closed(
+                                {"calls": STR, "chats": nullable(STR)},
+                                description="the flow calls start in (--voice-flow) and chats (--chat-flow; null: "
+                                "chats go straight to the agents)",
+                            ),
                         }
                     ),
                 ),

@@ -206,6 +206,10 @@ async def test_an_admin_manages_agents_queues_widget_and_webhooks_and_finds_it_a
 
     # ---- widget: the preview follows the form before it is saved; saved, the gateway serves it
     await open_view(page, "widget")
+    # the tag to paste into the site, naming this gateway (a user test looked for it in the console, in vain)
+    await expect(page.get_by_test_id("cs-widget-embed")).to_have_text(
+        f'<script src="{node.url}/widget.js" data-gateway="{node.url}"></script>'
+    )
     form = page.locator("[data-testid=cs-widget-form]")
     frame = page.frame_locator("[data-testid=cs-widget-preview]")
     await expect(frame.locator("#cg-widget")).to_have_count(1)
@@ -310,6 +314,18 @@ async def test_a_supervisor_sees_no_edit_control_and_an_agent_is_refused(
     qdialog = page.locator("[data-testid=cs-queue-dialog]")
     await expect(qdialog.locator("[name=service_level_seconds]")).to_be_disabled()
     await page.keyboard.press("Escape")
+    # the wallboard and the reports are a click away, signed in already (a user test as a new admin found no way
+    # from the console to either)
+    await page.click("[data-testid=cs-reports]")
+    await expect(page).to_have_url(re.compile(r"/supervisor/reports$"))
+    await expect(page.get_by_role("button", name="Download CSV")).to_be_visible()
+    await expect(page.get_by_text("Sign in to the reports")).to_be_hidden()
+    await page.go_back()
+    await expect(page.locator("#console")).to_be_visible()
+    await page.click("[data-testid=cs-wallboard]")
+    await expect(page).to_have_url(re.compile(r"/supervisor$"))
+    await expect(page.get_by_role("heading", name="Wallboard", exact=True)).to_be_visible()
+    await expect(page.get_by_text("Sign in to the wallboard")).to_be_hidden()
     await context.close()
 
     context, page, errors = await new_page(browser)

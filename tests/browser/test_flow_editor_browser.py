@@ -214,6 +214,9 @@ async def test_an_error_on_its_line_refuses_publish_then_fix_save_publish_and_ro
 
         await page.click("[data-testid=publish]")
         await expect(page.get_by_test_id("flow-status")).to_contain_text(f"Version {draft['id']} is live")
+        # default is the node's --voice-flow and --chat-flow: the status and the list say what it answers
+        await expect(page.get_by_test_id("flow-status")).to_contain_text("new calls and chats take it on every node")
+        await expect(page.locator("#flow-list a[data-flow=default]")).to_contain_text("answers calls · answers chats")
         assert await live_version(admin_node) == draft["id"]
         await expect(row).to_contain_text("live")
         await expect(page.get_by_test_id("test-what")).to_contain_text(f"version {draft['id']} (live)")
@@ -474,6 +477,14 @@ async def test_a_new_flow_and_an_address_naming_no_flow(browser: Browser, admin_
         await page.press("[data-testid=new-flow-name]", "Enter")
         await expect(page.locator("#fe-flow")).to_have_attribute("data-open", re.compile(r"^night-2@"))
         assert page.url.endswith("/admin/flows?flow=night-2")
+        # published, it starts nothing: neither --voice-flow nor --chat-flow names it (a user test published the
+        # README's example as a new flow and was told "new calls and chats take it")
+        await page.click("[data-testid=publish]")
+        status_line = page.get_by_test_id("flow-status")
+        await expect(status_line).to_contain_text(
+            "is live, but nothing starts in it: calls start in 'default' (--voice-flow) and chats in 'default'"
+        )
+        await expect(page.locator("#flow-list a[data-flow=night-2]")).not_to_contain_text("answers")
         await page.screenshot(path=str(tmp_path / "flow-created.png"), full_page=True)
         await no_blocking_axe_or_csp(page)
     finally:
@@ -488,9 +499,10 @@ async def test_a_new_flow_and_an_address_naming_no_flow(browser: Browser, admin_
         await page.screenshot(path=str(tmp_path / "flow-missing-supervisor.png"), full_page=True)
     finally:
         await ctx.close()
-    ctx, page = await open_editor(browser, admin_node, "carol", path="/admin/flows?flow=")  # names none: the first
+    # names none: the flow calls start in (--voice-flow), not the first by name (callback)
+    ctx, page = await open_editor(browser, admin_node, "carol", path="/admin/flows?flow=")
     try:
-        await expect(page.locator("#fe-flow")).to_have_attribute("data-open", re.compile(r"^callback@"))
+        await expect(page.locator("#fe-flow")).to_have_attribute("data-open", re.compile(r"^default@"))
         await expect(page.get_by_test_id("flow-missing")).to_be_hidden()
     finally:
         await ctx.close()

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { INTERRUPTED_REASONS, reconcileCall, wasInterrupted } from '../static/shared/callstate.js';
+import { INTERRUPTED_REASONS, backInLine, reconcileCall, wasInterrupted } from '../static/shared/callstate.js';
 import { CallEndReason } from '../static/shared/protocol.js';
 
 const live = (over) => ({ id: 'call-1', known: true, media: 'connected', ...over });
@@ -41,4 +41,13 @@ test('node loss and shutdown read as an interruption; a hang-up does not', () =>
   assert.equal(wasInterrupted('gateway_shutdown'), true);
   assert.equal(wasInterrupted('caller_hangup'), false);
   assert.equal(wasInterrupted(''), false);
+});
+
+test('a waiting status is back in line only for a ring missed or a call let go, not the IVR reaching its queue', () => {
+  for (const reason of ['no_answer', 'declined', 'agent_disconnected', 'transferred', 'agent_lost']) {
+    assert.equal(backInLine('waiting', reason), true, reason);
+  }
+  assert.equal(backInLine('waiting', 'billing'), false); // the queue node's own status, maybe after the assignment
+  assert.equal(backInLine('waiting', 'your_agent'), false);
+  assert.equal(backInLine('ringing', 'no_answer'), false);
 });

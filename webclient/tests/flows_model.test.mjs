@@ -4,7 +4,7 @@ import { test } from 'node:test';
 
 import {
   START, debounce, diffLines, divergence, draftOf, edgeCountLabels, edgeKey, errorText, flowNameProblem, lineAt,
-  lineSpan, lineStarts, newestId, nodeAtLine, pathCounts, pathEdges, refusalText, replaySummary, starterFlow,
+  lineSpan, lineStarts, newestId, nodeAtLine, nodeKindText, flowRoles, publishedText, pathCounts, pathEdges, refusalText, replaySummary, starterFlow,
 } from '../static/admin/flows_model.js';
 
 const TEXT = 'start: hello\nnodes:\n  hello:\n    type: say\n    next: menu\n  menu:\n    type: menu\n';
@@ -136,4 +136,28 @@ test('a refused validation reads in words: too large, empty, or the message', ()
     'This flow is too large: 257 KB, the limit is 256 KB.');
   assert.equal(refusalText({ code: 'bad_request', field: 'yaml', message: "'yaml' is required text" }, ''), 'The flow is empty.');
   assert.equal(refusalText({ message: 'not signed in' }, 'a: 1'), 'Not signed in.');
+});
+
+test("a node's second line says where a queue or goto leads, not its own name again (a user test saw it cut off)", () => {
+  // the README's example: the name filled the line and the queue was clipped away ("queue · billing_queue →…")
+  assert.equal(nodeKindText({ id: 'billing_queue', kind: 'queue', label: 'billing_queue → queue billing' }), 'queue → billing');
+  assert.equal(nodeKindText({ id: 'closed', kind: 'goto', label: 'closed → after_hours#menu' }), 'goto → after_hours#menu');
+  assert.equal(nodeKindText({ id: 'greeting', kind: 'say', label: 'greeting' }), 'say');
+  assert.equal(nodeKindText({ id: 'x', kind: 'say' }), 'say');
+  assert.equal(nodeKindText({ id: 'q', kind: 'queue', label: 'q → queue premium_support_after_hours' }), 'queue → premium_support…');
+});
+
+test('a published flow is said to take calls or chats only when the settings start them in it', () => {
+  const answers = { calls: 'default', chats: null };
+  assert.deepEqual(flowRoles('default', answers), ['answers calls']);
+  assert.deepEqual(flowRoles('shop', { calls: 'shop', chats: 'shop' }), ['answers calls', 'answers chats']);
+  assert.deepEqual(flowRoles('shop', null), []);
+  assert.equal(publishedText('abc', 'old', 'default', answers),
+    'Version abc is live (was old): new calls take it on every node; sessions in progress keep theirs.');
+  assert.equal(publishedText('abc', null, 'shop', { calls: 'shop', chats: 'shop' }),
+    'Version abc is live: new calls and chats take it on every node; sessions in progress keep theirs.');
+  const idle = publishedText('abc', null, 'shop', answers);
+  assert.match(idle, /^Version abc is live, but nothing starts in it: calls start in 'default' \(--voice-flow\)/);
+  assert.match(idle, /chats go straight to the agents \(no --chat-flow\)/);
+  assert.match(publishedText('abc', null, 'shop', { calls: 'default', chats: 'bot' }), /chats in 'bot' \(--chat-flow\)/);
 });

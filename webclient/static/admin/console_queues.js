@@ -187,7 +187,8 @@ function queueForm(q, adding, readOnly) {
       num('announce_seconds', 'Announcement interval (seconds)', q.announce_seconds, { min: 0, max: 3600 },
         'How often callers hear their place: 0 (never) or 5 and more.'),
       field('Music on hold', input('music', { value: q.music || '', placeholder: 'hold.wav' }),
-        { hint: 'A .wav, .mp3 or .ogg file in the flows directory; empty: the generated music.' }).wrap),
+        // stored and checked only (README "Queues and widget settings"): say so, not "empty: the generated music"
+        { hint: 'A .wav, .mp3 or .ogg file in the flows directory. Saved with the queue, not played yet: callers hear the gateway\u2019s own music on hold.' }).wrap),
     skills.element,
     group('Maximum wait', 'on_max_wait',
       num('max_wait_seconds', 'Maximum wait (seconds)', q.max_wait_seconds, { min: 0, max: 86400 }, '0: no maximum.'),

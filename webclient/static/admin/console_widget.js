@@ -30,7 +30,15 @@ export function createWidgetView(section, ctx) {
     h('div', { class: 'cs-check' }, closedBox, h('label', { for: showClosed }, 'Show it outside opening hours')),
     frame,
     h('p', { class: 'cs-hint' }, 'The real widget with the settings as typed; visitors see them once saved.'));
-  section.append(status, h('div', { class: 'cs-widget' }, form, preview));
+  // the tag a site adds (README "Embedding the widget"): this console's address is the gateway's
+  const tag = `<script src="${location.origin}/widget.js" data-gateway="${location.origin}"></script>`;
+  const embed = h('section', { class: 'cs-card cs-embed', 'aria-labelledby': 'cs-embed-title' },
+    h('h3', { id: 'cs-embed-title' }, 'Add it to your site'),
+    h('p', { class: 'cs-hint' }, 'Paste this tag into every page that shows the widget, before </body>. Open the console at '
+      + 'the address visitors reach (behind a proxy, its public one) so the tag names it. A page with a '
+      + 'Content-Security-Policy allows that address in script-src and connect-src (README, "Embedding the widget").'),
+    h('pre', { class: 'cs-snippet', dataset: { testid: 'cs-widget-embed' } }, h('code', {}, tag)));
+  section.append(status, h('div', { class: 'cs-widget' }, form, h('div', { class: 'cs-widget-side' }, preview, embed)));
   let saved = { ...DEFAULT_SETTINGS };
   let ready = false;
 

@@ -4,7 +4,7 @@
 // have data, how many sessions took each transition and how many hung up at each node. A path (a test run's
 // steps, a replayed session) is drawn over it.
 
-import { START, edgeCountLabels, edgeKey, pathEdges } from './flows_model.js';
+import { START, edgeCountLabels, edgeKey, nodeKindText, pathEdges } from './flows_model.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const NODE_W = 150;
@@ -78,7 +78,7 @@ export function drawGraph(graph) {
     const y = p.y - NODE_H / 2;
     const lines = n.line ? `, lines ${n.line} to ${n.end_line || n.line}` : '';
     const idText = clip(n.id, 20);
-    const kindText = clip(n.label && n.label !== n.id ? `${n.kind} · ${n.label}` : n.kind, 24);
+    const kindText = nodeKindText(n, 24);
     // the accessible name: an SVG <title> (also a tooltip), the visible text first, then its lines and hang-ups
     const node = el('g', {
       class: `fg-node fg-kind-${String(n.kind || '').replace(/[^\w-]/g, '')}`, tabindex: 0, role: 'button', 'data-node': n.id,

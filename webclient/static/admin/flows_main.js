@@ -16,7 +16,7 @@ import { isolate } from '../shared/text.js';
 import { endSession, forgetSession, resumeSession, sessionHooks } from '../desk/auth.js';
 import { renderLoginForm, showLoginView, submitLogin } from '../desk/login_view.js';
 import { F, call, dirty, flowPath } from './flows_state.js';
-import { debounce, draftOf, newestId, nodeAtLine, pathCounts, refusalText } from './flows_model.js';
+import { debounce, draftOf, flowRoles, newestId, nodeAtLine, pathCounts, publishedText, refusalText } from './flows_model.js';
 import { cursorLine, initEditor, loadHighlighter, markNode, renderErrorList, selectLines, setText, showErrors, text } from './flows_editor.js';
 import { clearGraph, drawGraph, graphNode, initGraph, loadLayout, selectNode, showCounts } from './flows_graph.js';
 import { hideMissing, initNewFlow, renderNewFlow, showMissing } from './flows_new.js';
@@ -70,12 +70,15 @@ async function loadFlows() {
   if (r.status === 403 || r.status === 401) { refuse(r.body.message); return; }
   if (!r.ok) { status(r.body.message, true); return; }
   F.flows = r.body.flows || [];
+  F.answers = r.body.answers || null;
   renderList();
   renderNewFlow();
   const wanted = new URLSearchParams(location.search).get('flow');
   // a flow the address names that is not there is said so, never replaced by another flow
   if (wanted && !F.flows.some((f) => f.name === wanted)) { showMissing(wanted); return; }
-  const first = F.flows.find((f) => f.name === wanted) || F.flows[0];
+  // none named: the flow calls start in (a new admin met the sub-flow after_hours, first by name, and not the line)
+  const calls = F.answers && F.answers.calls;
+  const first = F.flows.find((f) => f.name === wanted) || F.flows.find((f) => f.name === calls) || F.flows[0];
   if (first) await openFlow(first.name);
 }
 
@@ -100,8 +103,8 @@ function renderList() {
     a.textContent = f.name;
     const meta = document.createElement('span');
     meta.className = 'fe-flow-meta';
-    meta.textContent = [f.live_version ? `live ${f.live_version}` : 'not live', f.draft_version ? `draft ${f.draft_version}` : '']
-      .filter(Boolean).join(' · ');
+    meta.textContent = [f.live_version ? `live ${f.live_version}` : 'not live', f.draft_version ? `draft ${f.draft_version}` : '',
+      ...flowRoles(f.name, F.answers)].filter(Boolean).join(' · ');
     a.appendChild(meta);
     if (f.name === F.name) a.setAttribute('aria-current', 'page');
     a.addEventListener('click', (e) => {
@@ -288,8 +291,7 @@ async function publish(id) {
     return;
   }
   await refreshFlow();
-  const was = live ? ` (was ${live})` : '';
-  status(`Version ${id} is live${was}: new calls and chats take it on every node; sessions in progress keep theirs.`);
+  status(publishedText(id, live, F.name, F.answers));
 }
 
 // ------------------------------------------------------------ path analytics

@@ -180,6 +180,48 @@ export function edgeCountLabels(keys, edges) {
   });
 }
 
+/**
+ * A graph node's second line: its kind, and where it leads when the loader's label says so (GET .../graph labels a
+ * queue node "name → queue billing", a goto "name → flow#entry"). The node's name is the first line already, so it
+ * is not repeated: "queue → billing", "goto → after_hours". Clipped to `most` characters.
+ */
+export function nodeKindText(node, most = 24) {
+  const kind = String(node.kind || '');
+  const label = typeof node.label === 'string' ? node.label : '';
+  let text = kind;
+  if (label && label !== node.id) {
+    const prefix = `${node.id} → `;
+    let rest = label.startsWith(prefix) ? label.slice(prefix.length) : label;
+    if (rest.startsWith(`${kind} `)) rest = rest.slice(kind.length + 1);
+    text = label.startsWith(prefix) ? `${kind} → ${rest}` : `${kind} · ${rest}`;
+  }
+  return text.length > most ? `${text.slice(0, most - 1)}…` : text;
+}
+
+/** What a flow starts, from GET /api/admin/flows' `answers` ({calls, chats}): "answers calls", "answers chats". */
+export function flowRoles(name, answers) {
+  const a = answers || {};
+  return [a.calls === name ? 'answers calls' : '', a.chats === name ? 'answers chats' : ''].filter(Boolean);
+}
+
+/**
+ * The status after a publish. A flow the node's settings do not start calls or chats in (--voice-flow,
+ * --chat-flow) runs only where a goto leads to it: said so, rather than "new calls and chats take it" (a user test
+ * published the README's example as a new flow and nothing answered with it).
+ */
+export function publishedText(id, was, name, answers) {
+  const roles = flowRoles(name, answers);
+  const head = `Version ${id} is live${was ? ` (was ${was})` : ''}`;
+  if (roles.length) {
+    const what = roles.length === 2 ? 'calls and chats' : roles[0] === 'answers calls' ? 'calls' : 'chats';
+    return `${head}: new ${what} take it on every node; sessions in progress keep theirs.`;
+  }
+  const a = answers || {};
+  const chats = a.chats ? `chats in '${a.chats}' (--chat-flow)` : 'chats go straight to the agents (no --chat-flow)';
+  return `${head}, but nothing starts in it: calls start in '${a.calls || 'default'}' (--voice-flow) and ${chats}. ` +
+    'It runs where a goto leads to it, or once the gateway is started with --voice-flow or --chat-flow naming it.';
+}
+
 export const FLOW_NAME_MAX = 64;
 
 /** What is wrong with a new flow's name, in words, or null: the server's rule (gateway/flows/versions.py

@@ -7,6 +7,7 @@ import { S } from '../desk/state.js';
 export const F = {
   admin: false, // may write (role admin); a supervisor reads only
   flows: [], // GET /api/admin/flows
+  answers: null, // its `answers`: the flows calls and chats start in ({calls, chats})
   name: null, // the open flow
   flow: null, // GET /api/admin/flows/{name}: live_version, versions
   openId: null, // the version in the editor

@@ -11,6 +11,18 @@ export function wasInterrupted(reason) {
   return INTERRUPTED_REASONS.includes(reason);
 }
 
+/**
+ * The reasons of a `waiting` call status that put the conversation back in line: the ringing agent missed or declined
+ * it, their desk dropped, they transferred it to a queue, or their leg was lost. The IVR's own `waiting` when the flow
+ * reaches its queue node carries the queue's name instead, and may come after the conversation was assigned already
+ * (the router is quicker than the status): that one leaves an assigned conversation with its agent.
+ */
+export const BACK_IN_LINE_REASONS = Object.freeze(['no_answer', 'declined', 'agent_disconnected', 'transferred', 'agent_lost']);
+
+export function backInLine(status, reason) {
+  return status === CallStatus.WAITING && BACK_IN_LINE_REASONS.includes(reason);
+}
+
 /** Peer connection states after which the media cannot come back. */
 const MEDIA_GONE = ['failed', 'closed'];
 const STATUSES = Object.values(CallStatus);

@@ -60,7 +60,27 @@ async function start() {
   fillForm(readQuery(location.search, today()));
   ui.form.hidden = false;
   ui.flowSection.hidden = false;
+  loadFlowNames(!new URLSearchParams(location.search).get('flow'));
   loadReport();
+}
+
+/** The flows to choose from, and, unless the address names one, the flow calls start in (--voice-flow) in the
+ * field: a user test's gateway answered with its own flow while the field said "default". The list is the flow
+ * editor's (GET /api/admin/flows, supervisors read it); without it the field keeps what it has. */
+async function loadFlowNames(pickVoiceFlow) {
+  let listing;
+  try {
+    listing = await call('/api/admin/flows');
+  } catch (err) {
+    console.warn(`the flow names could not be read: ${problemText(err)}`);
+    return;
+  }
+  const names = (listing.flows || []).map((f) => f.name).filter((n) => typeof n === 'string');
+  const list = document.getElementById('rp-flow-names');
+  list.replaceChildren(...names.map((n) => Object.assign(document.createElement('option'), { value: n })));
+  const field = ui.flowForm.elements.flow;
+  const calls = listing.answers && listing.answers.calls;
+  if (pickVoiceFlow && calls && document.activeElement !== field && field.value === field.defaultValue) field.value = calls;
 }
 
 /** The gateway said no (403: not a supervisor or admin): its reason instead of the report. */

@@ -64,9 +64,11 @@ export function renderDispositions(table, report) {
   table.replaceChildren(
     h('caption', { class: 'sr-only' }, `Closed conversations by disposition, ${report.from} to ${report.to}`),
     head('Disposition', 'Closed', 'Share'),
-    h('tbody', null, ...rows.map((t) => row(t.key, cell('closed', 'count', t.closed),
-      cell('share', 'ratio', all ? (t.closed || 0) / all : null)))),
+    h('tbody', null, ...(all ? rows : []).map((t) => row(t.key, cell('closed', 'count', t.closed),
+      cell('share', 'ratio', (t.closed || 0) / all)))),
   );
+  // a new center's first look: a sentence, not a table of headers alone
+  if (!all) table.tBodies[0].append(h('tr', null, h('td', { colSpan: 3, class: 'rp-none' }, 'No conversation was closed in this range.')));
 }
 
 /** A flow's paths: how many sessions took each transition (most first), and where callers left it. */

@@ -3,7 +3,7 @@
 
 import { CALL_ANSWER_WAIT, CALL_ENDED_SHOW, CALL_ICE_WAIT, CALL_SOCKET_WAIT, CALL_TEXT, CALL_TURN_WAIT, DTMF_DURATION, DTMF_GAP, HANGUP_GRACE, SCRIPT } from './config.js';
 import { CUSTOMER_MIC, askCallIce, canCall, rtcConfig, micErrorReason, offerWithMic } from '../shared/rtc.js';
-import { INTERRUPTED_REASONS, reconcileCall, wasInterrupted } from '../shared/callstate.js';
+import { INTERRUPTED_REASONS, backInLine, reconcileCall, wasInterrupted } from '../shared/callstate.js';
 import { MAX_SDP_CHARS } from '../shared/protocol.js';
 import { W } from './state.js';
 import { dismissCallbar, keyClick, renderCall } from './callbar.js';
@@ -201,7 +201,7 @@ export function onCallStatus(f) {
   c.status = f.status;
   c.held = f.status === 'connected' && f.reason === 'held'; // the agent put the caller on hold (music plays)
   if (f.status === 'waiting') c.toOwnAgent = f.reason === 'your_agent'; // from a chat: its agent rings, no queue
-  if (f.status === 'waiting' && !c.toOwnAgent && W.conv.state === 'assigned') { // the ringing agent missed it: back in line
+  if (backInLine(f.status, f.reason) && W.conv.state === 'assigned') { // the agent missed it or let go: back in line
     W.conv.state = 'queued';
     W.conv.agentName = null;
   } else if (f.status === 'ringing' && typeof f.agent_name === 'string' && f.agent_name) {
