@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from gateway import logs
-from gateway.config import BY_NAME, SETTINGS, Settings, add_flags, flag_values, from_sources
+from gateway.config import BY_NAME, SETTINGS, Settings, from_sources
 from gateway.contact.agents_file import load_agents
 from gateway.contact.password_rules import weakness
 from gateway.data_dir import hold_serve_lock, prepare_data_dir, private_mkdir
@@ -40,6 +40,26 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gateway")
 BACKFILL_SETTINGS = ("data_dir", "redis_url", "service_level_seconds", "rollup_retention_days", "center_timezone")
+
+
+def add_flags(parser: argparse.ArgumentParser) -> None:
+    """One ``--flag`` per setting; a flag given is passed as text to :func:`from_sources` (absent: None)."""
+    for each in SETTINGS:
+        default = _plain(each.default)
+        parser.add_argument(
+            each.flag,
+            dest=each.name,
+            choices=each.choices or None,
+            help=f"{_plain(each.help)} [env {each.env}; default: {default}]",
+        )
+
+
+def flag_values(args: argparse.Namespace) -> dict[str, str | None]:
+    return {each.name: getattr(args, each.name) for each in SETTINGS}
+
+
+def _plain(markdown: str) -> str:
+    return markdown.replace("`", "").replace("%", "%%")  # argparse formats help with %
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,14 +3,13 @@
 Each setting an operator can change is declared once, as a field of :class:`Settings` made with
 :func:`~gateway.setting.setting`: its default, environment variable, help text and how its text is parsed and
 checked (the parsers are in gateway/setting.py). From these declarations come the ``serve`` flags
-(:func:`add_flags`, used by gateway/cli.py), the reading of flags and environment (:func:`from_sources`) and the
+(gateway/cli.py `add_flags`), the reading of flags and environment (:func:`from_sources`) and the
 README's configuration table (gateway/config_table.py; ``python -m gateway.config_table README.md`` rewrites it,
 and tests/unit/test_config.py fails when the README and the declarations differ).
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import secrets
 from collections.abc import Mapping
@@ -53,9 +52,8 @@ def _node_id() -> str:
 
 
 DEFAULT_DISPOSITIONS = ("resolved", "follow-up", "no-response", "spam")
-MIN_ANNOUNCE_SECONDS = (
-    5  # a waiting caller's announcements (the setting's and each queue's): 0 (never) or this and more
-)
+#: a waiting caller's announcements (the setting's and each queue's): 0 (never) or this and more
+MIN_ANNOUNCE_SECONDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,10 +170,9 @@ class Settings:
         5.0,
         env="CG_REDIS_TIMEOUT",
         parse=number(float, 2, 300, "a number of seconds from 2 to 300"),
-        help="a Redis that has not answered a command in this long (or a connection in this long) counts as down: "
-        "the caller gets `store_unavailable`, the connection is dropped and made anew (under Sentinel, to the master "
-        "it names now). A Redis that stops answering without closing its connections (a frozen host, a network cut) "
-        "is noticed this soon; plus `--redis-durable-wait-ms` with `--redis-durable-replicas`",
+        help="a reply (or a connection) Redis has not given in this long fails (`store_unavailable`) and the "
+        "connection is made anew (under Sentinel, to the current master): a frozen host or a network cut is noticed "
+        "this soon. Plus `--redis-durable-wait-ms` with `--redis-durable-replicas`",
     )
     agents_file: Path | None = setting(
         None,
@@ -682,23 +679,3 @@ def from_sources(flags: Mapping[str, str | None], env: Mapping[str, str]) -> Set
         if text is not None:
             values[each.name] = each.parse(each.name, text)
     return Settings(**values)
-
-
-def add_flags(parser: argparse.ArgumentParser) -> None:
-    """One ``--flag`` per setting; a flag given is passed as text to :func:`from_sources` (absent: None)."""
-    for each in SETTINGS:
-        default = _plain(each.default)
-        parser.add_argument(
-            each.flag,
-            dest=each.name,
-            choices=each.choices or None,
-            help=f"{_plain(each.help)} [env {each.env}; default: {default}]",
-        )
-
-
-def flag_values(args: argparse.Namespace) -> dict[str, str | None]:
-    return {each.name: getattr(args, each.name) for each in SETTINGS}
-
-
-def _plain(markdown: str) -> str:
-    return markdown.replace("`", "").replace("%", "%%")  # argparse formats help with %
