@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gateway.contact.agents import Agent
-from gateway.contact.routing import Router, format_skills, is_busy, now_ms
+from gateway.contact.routing import Router, format_skills, in_wrap_up, now_ms
 from gateway.errors import BadRequest, Conflict
 from gateway.protocol import bus
 from gateway.protocol.codes import ErrorCode
@@ -204,7 +204,7 @@ class Presence:
         ((info, active, sessions),) = await self.store.agent_loads([agent_id], now_ms())
         status = info.get("status", AgentStatus.OFFLINE) if sessions else AgentStatus.OFFLINE
         activity = info.get("activity", "")
-        if activity == AgentActivity.WRAP_UP and not is_busy(info, now_ms()):
+        if activity == AgentActivity.WRAP_UP and not in_wrap_up(info, now_ms()):
             activity = AgentActivity.NONE  # after-call work ran out
         return {
             "id": agent_id,

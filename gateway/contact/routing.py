@@ -218,10 +218,16 @@ def is_busy(info: dict[str, str], now: int, *, calls_block_chats: bool = True) -
     if held and now - held < CALL_HOLD_MS:  # a call given to her is about to ring
         return True
     if activity == AgentActivity.WRAP_UP:
-        return now < int(info.get("activity_until", "0") or 0)
+        return in_wrap_up(info, now)
     if activity == AgentActivity.ON_CALL:
         return calls_block_chats
     return activity in BUSY_ACTIVITIES
+
+
+def in_wrap_up(info: dict[str, str], now: int) -> bool:
+    """After-call work that has not run out (what the desks and the wallboard show; :func:`is_busy` is more: a
+    call hold, :data:`CALL_HOLD_MS`, makes her busy whatever her activity)."""
+    return info.get("activity", "") == AgentActivity.WRAP_UP and now < int(info.get("activity_until", "0") or 0)
 
 
 AssignedHook = Callable[[str, str], Awaitable[None]]  # (conversation id, agent id)

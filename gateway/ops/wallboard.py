@@ -29,7 +29,7 @@ from typing import Any
 
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.queues import Queue
-from gateway.contact.routing import DEFAULT_QUEUE, Router, Skills, is_busy, now_ms, parse_skills
+from gateway.contact.routing import DEFAULT_QUEUE, Router, Skills, in_wrap_up, now_ms, parse_skills
 from gateway.contact.wait_estimate import HISTORY, estimate_wait_ms
 from gateway.ops.rollups import Reports
 from gateway.protocol import bus, server
@@ -88,7 +88,7 @@ def agent_state(info: dict[str, str], active: int, now: int) -> tuple[BoardAgent
     since_status = int(info.get("status_since") or 0)
     if activity in (AgentActivity.ON_CALL, AgentActivity.RINGING):
         return BoardAgentState.BUSY, since_activity or since_status
-    if activity == AgentActivity.WRAP_UP and is_busy(info, now):
+    if in_wrap_up(info, now):
         return BoardAgentState.WRAP_UP, since_activity or since_status
     if info.get("status") != AgentStatus.AVAILABLE:
         return BoardAgentState.AWAY, since_status

@@ -12,7 +12,7 @@ from dataclasses import replace
 import pytest
 
 from gateway.contact.presence import Presence
-from gateway.contact.routing import CALL_HOLD_MS, DEFAULT_QUEUE, Router
+from gateway.contact.routing import CALL_HOLD_MS, DEFAULT_QUEUE, Router, now_ms
 from gateway.protocol.states import AgentActivity
 from gateway.store.scripts import LUA_DIR
 from gateway.store.store import Store
@@ -139,3 +139,16 @@ async def test_a_conversation_whose_call_ended_waits_as_a_chat(store: Store) -> 
     for typ in ("call_started", "call_ended", "call_started"):
         await store.append("conv-2", typ, {"call_id": "k-2"}, now=1006)
     assert await store.assign("conv-2", DEFAULT_QUEUE, "alice", "Alice", now=1007) == "agent_on_call"
+
+
+async def test_an_agent_held_for_a_call_after_her_wrap_up_ran_out_is_not_shown_in_wrap_up(store: Store) -> None:
+    """Her after-call work ran out, then routing gave her a call (held for it until her desk rings): her desks and
+    the wallboard show the wrap-up over, not lasting as long as the hold does (the hold makes her busy only)."""
+    now = now_ms()
+    await store.update_agent(
+        "alice",
+        {"status": "available", "capacity": "5", "activity": "wrap_up", "activity_until": str(now - 1)},
+    )
+    await store.redis.zadd(store.keys.agent_sessions("alice"), {"desk": 10**13})
+    await store.update_agent("alice", {"call_held_at": str(now)})  # as assign_one.lua holds her
+    assert (await Presence(store, Router(store)).info("alice"))["activity"] == ""

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from gateway.errors import Conflict
 from gateway.store.node_store import NodeStore
 from gateway.store.store import Store
 
@@ -129,3 +132,39 @@ async def test_an_agents_activity_is_released_only_for_its_owner(store: Store) -
     assert await store.agent_field("alice", "activity") == "wrap_up"
     assert await store.agent_field("alice", "activity_node") == ""
     assert await store.agent_field("bob", "activity") == "ringing"
+
+
+async def _calls(store: Store, cid: str) -> tuple[int, int]:
+    started, ended = await store.redis.hmget(store.keys.conv(cid), "calls", "calls_ended")
+    return int(started or 0), int(ended or 0)
+
+
+async def test_a_call_that_ends_on_a_full_timeline_is_over_all_the_same(store: Store) -> None:
+    """The timeline filled up during the call: its ``call_ended`` is not stored, but the call is over; counted as
+    in progress, the conversation would wait as a call for ever (and hold its agents for rings)."""
+    db = NodeStore(store)
+    await store.open_conversation("cust", "c1", "default", now=1000, context={}, queued=False)
+    await store.append("c1", "call_started", {"call_id": "k1", "channel": "voice"}, now=1001)
+    entry = {"node": "n1", "customer_id": "cust", "conversation_id": "c1", "agent_id": "", "consult_agent_id": ""}
+    await db.register_call("k1", entry)
+    assert await _calls(store, "c1") == (1, 0)
+    full = await store.redis.xlen(store.keys.timeline("c1"))
+    assert await db.end_call("k1", entry, {"call_id": "k1", "reason": "x"}, now=1002, max_events=full) == "not_recorded"
+    assert await _calls(store, "c1") == (1, 1)
+    # the same end written without the registry (Store.append): refused on the full timeline, counted all the same
+    capped = Store(store.redis, store.keys, max_timeline_events=full)
+    await store.append("c1", "call_started", {"call_id": "k2", "channel": "voice"}, now=1003)
+    with pytest.raises(Conflict) as refused:
+        await capped.append("c1", "call_ended", {"call_id": "k2"}, now=1004)
+    assert refused.value.code == "timeline_full"
+    assert await _calls(store, "c1") == (2, 2)
+
+
+async def test_a_call_end_without_its_start_does_not_hide_the_next_call(store: Store) -> None:
+    """A ``call_ended`` whose ``call_started`` was never stored (its write failed) counts no end: the next call
+    in the conversation is in progress while it lasts."""
+    await store.open_conversation("cust", "c1", "default", now=1000, context={}, queued=False)
+    await store.append("c1", "call_ended", {"call_id": "k1", "reason": "not_started"}, now=1001)
+    await store.append("c1", "call_started", {"call_id": "k2", "channel": "voice"}, now=1002)
+    started, ended = await _calls(store, "c1")
+    assert started > ended, (started, ended)

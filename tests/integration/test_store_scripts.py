@@ -291,3 +291,14 @@ async def test_a_batch_that_cannot_reach_redis_fails_in_every_caller() -> None:
         assert [type(o) for o in outcomes] == [RedisConnectionError] * 3, outcomes
     finally:
         await client.aclose()
+
+
+async def test_a_batch_after_redis_lost_its_scripts_runs_each_call_once(store: Store) -> None:
+    """``NOSCRIPT`` for every call of a pass (Redis restarted, or failed over, and knows no script): each caller
+    runs its call alone, loading the script, once; nobody is left waiting."""
+    await store.open_conversation("cust", "c1", "support", now=1000, context={})
+    await store.redis.script_flush()
+    calls = [store.append("c1", "note", {"text": f"n{i}"}, now=1001 + i) for i in range(3)]
+    outcomes = await asyncio.wait_for(asyncio.gather(*calls), 10)
+    assert [o[2] for o in outcomes] == ["ok"] * 3
+    assert sorted(e["text"] for e in await store.events("c1") if e["type"] == "note") == ["n0", "n1", "n2"]  # once each

@@ -169,6 +169,9 @@ def test_agent_states_come_from_status_and_activity() -> None:
     wrap = {"status": "available", "activity": "wrap_up", "activity_since": "50", "activity_until": str(now + 1)}
     assert agent_state(wrap, 0, now) == ("wrap_up", 50)
     assert agent_state({**wrap, "activity_until": str(now - 1)}, 0, now)[0] == "available"  # after-call work over
+    # over, and routing just gave her a call about to ring (held for it, routing.CALL_HOLD_MS): not after-call work
+    held = {**wrap, "activity_until": str(now - 1), "call_held_at": str(now - 10)}
+    assert agent_state(held, 0, now)[0] == "available"
 
 
 def test_every_defined_queue_has_a_row_and_nobody_serving_means_no_expected_wait() -> None:

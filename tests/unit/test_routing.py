@@ -3,7 +3,7 @@ from dataclasses import replace
 
 import pytest
 
-from gateway.contact.routing import AgentLoad, Waiting, choose_agent, is_busy, parse_skills, plan
+from gateway.contact.routing import AgentLoad, Waiting, choose_agent, in_wrap_up, is_busy, parse_skills, plan
 from gateway.protocol.states import AgentStatus
 
 
@@ -129,6 +129,8 @@ def test_what_counts_as_busy() -> None:
     assert not is_busy(on_call, 0, calls_block_chats=False)  # chats beside a call, if configured
     assert is_busy(ringing, 0, calls_block_chats=False)
     assert not is_busy({}, 0)
+    held = {**wrap, "call_held_at": "5500"}  # wrap-up over, a call given to her about to ring: busy, not wrap-up
+    assert is_busy(held, 6000) and not in_wrap_up(held, 6000) and in_wrap_up(wrap, 4999)
 
 
 def test_a_returning_customer_goes_to_their_last_agent_when_free_and_qualified() -> None:

@@ -20,7 +20,10 @@ if ARGV[1] ~= '' then
   if existing then return {existing, 'duplicate'} end
 end
 if (ARGV[2] == 'message' or ARGV[2] == 'attachment') and state == 'closed' then return {'', 'closed'} end
-if tonumber(ARGV[7]) > 0 and redis.call('XLEN', KEYS[2]) >= tonumber(ARGV[7]) then return {'', 'timeline_full'} end
+if tonumber(ARGV[7]) > 0 and redis.call('XLEN', KEYS[2]) >= tonumber(ARGV[7]) then
+  if ARGV[2] == 'call_ended' then call_over(KEYS[1]) end  -- not stored, but the call is over (includes/append.lua)
+  return {'', 'timeline_full'}
+end
 local id = append(KEYS[2], KEYS[1], KEYS[4], ARGV[2], ARGV[3], ARGV[4], KEYS[5], ARGV[6], ARGV[9])
 if ARGV[1] ~= '' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[6] .. '/' .. id) end
 if ARGV[2] == 'message' then redis.call('HINCRBY', KEYS[1], 'messages', 1) end

@@ -16,6 +16,9 @@ redis.call('SREM', KEYS[2], ARGV[2])
 redis.call('SREM', KEYS[3], ARGV[2])
 for i = 8, #KEYS do redis.call('SREM', KEYS[i], ARGV[2]) end
 if not redis.call('HGET', KEYS[4], 'state') then return 'not_recorded' end
-if tonumber(ARGV[5]) > 0 and redis.call('XLEN', KEYS[5]) >= tonumber(ARGV[5]) then return 'not_recorded' end
+if tonumber(ARGV[5]) > 0 and redis.call('XLEN', KEYS[5]) >= tonumber(ARGV[5]) then
+  call_over(KEYS[4])  -- not on the full timeline, but over: the conversation no longer waits as a call
+  return 'not_recorded'
+end
 append(KEYS[5], KEYS[4], KEYS[6], 'call_ended', ARGV[3], ARGV[4], KEYS[7], ARGV[8], ARGV[9])
 return 'ok'

@@ -39,13 +39,21 @@ end
 
 -- A conversation's calls are counted as they start (``calls``) and end (``calls_ended``, every call ends once:
 -- hung up, abandoned, taken over from a lost node): one is in progress while ``calls`` > ``calls_ended``.
+-- A call's end counts even when its event is not stored (the timeline full: end_call-7.lua, append-6.lua), and
+-- never beyond the calls started (an end whose start was not stored): either way the conversation would wait as
+-- a call for ever, or a later call would not count as one.
+local function call_over(conv)
+  local c = redis.call('HMGET', conv, 'calls', 'calls_ended')
+  if (tonumber(c[1]) or 0) > (tonumber(c[2]) or 0) then redis.call('HINCRBY', conv, 'calls_ended', 1) end
+end
+
 local function append(tl, conv, chan, typ, data, now, log, cid, log_max)
   local id = redis.call('XADD', tl, '*', 'type', typ, 'data', data)
   redis.call('HSET', conv, 'updated_at', now)
   if typ == 'call_started' then
     redis.call('HINCRBY', conv, 'calls', 1)
   elseif typ == 'call_ended' then
-    redis.call('HINCRBY', conv, 'calls_ended', 1)
+    call_over(conv)
   end
   local who = redis.call('HMGET', conv, 'queue', 'agent_id')
   local took = offer_step(conv, typ, data)
