@@ -80,7 +80,11 @@ class Bus:
         fut = self._want(always)
         await self._pubsub.subscribe(always)
         self._reader = asyncio.create_task(self._read(), name="bus-reader")
-        await asyncio.wait_for(asyncio.shield(fut), timeout=self._timeout)
+        try:
+            await asyncio.wait_for(asyncio.shield(fut), timeout=self._timeout)
+        except BaseException:  # not confirmed (or cancelled): the caller will not stop a bus that did not start
+            await self.stop()
+            raise
 
     async def stop(self) -> None:
         self._stopping = True  # the reader also checks this: a cancel can be lost in redis-py's read timeout
@@ -274,6 +278,7 @@ class Bus:
         except TimeoutError:
             return
         except (RedisError, OSError):
+            self._replies_seen, self._pinged_at = -1, None  # a PING sent on the lost connection is not waited for
             await conn.disconnect()
             raise
 
