@@ -282,6 +282,9 @@ async def test_a_chat_is_not_handed_to_a_colleague_on_a_call_or_in_after_call_wo
         await phone.status(CallStatus.ENDED)
         await bob.expect("agent", lambda f: f["agent"]["activity"] == "wrap_up")
         await refused("in after-call work")
+        # bob's unread frames still hold his activity "" from before the call: without forgetting them the wait below
+        # returned at once, and alice's transfer raced bob's wrap_up_done (refused "in after-call work" under load)
+        bob.forget("agent")
         await bob.send({"type": "wrap_up_done"})
         await bob.expect("agent", lambda f: f["agent"]["activity"] == "")
         await alice.send({"type": "transfer", "conversation_id": cid, "agent_id": "bob"})

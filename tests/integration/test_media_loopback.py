@@ -174,7 +174,11 @@ async def test_stop_mid_prompt_silences_the_next_frame(prompt: Audio, call: tupl
     assert progress.played_ms == 20 * (sent_before_stop - sent_before_play)  # exactly what was sent
     assert progress.played_ms >= 1000 and progress.played_ms < prompt.duration_ms  # stopped mid-prompt
     assert await done == "stopped"
-    await asyncio.sleep(0.5)
+    # B hears up to 0.6 s past the stop (0.3 s for what was in flight at play(), as below, then 0.3 s that must be
+    # silent): a fixed sleep of 0.5 s took B to hear within 0.2 s, and beside CPU burners it heard later (its last
+    # 0.3 s still held the prompt, which ended in time in what B had recorded)
+    assert b.recorder is not None
+    await b.recorder.wait_for_samples(start + round((progress.played_ms / 1000 + 0.6) * 48000))
     after = player.peaks[sent_before_stop:]
     assert max(player.peaks[sent_before_stop - 10 : sent_before_stop]) > 1000  # speech was playing
     assert after and max(after) == 0  # sender side: the very next frame was silence

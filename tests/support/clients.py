@@ -62,6 +62,10 @@ class Client:
                     return frame
                 self._unread.append(frame)
 
+    def forget(self, type_: str) -> None:
+        """Drop the unread frames of this type: the next ``expect`` of it waits for one that comes after now."""
+        self._unread = [f for f in self._unread if f.get("type") != type_]
+
     async def quiet(self, seconds: float = 0.3) -> list[Frame]:
         """Everything that arrives within ``seconds`` (to prove something does NOT arrive)."""
         assert self.ws is not None
