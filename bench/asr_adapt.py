@@ -16,6 +16,12 @@ pocketsphinx): ``sphinx_fe`` with the model's feat.params, the model's ``sendump
 ``mixture_weights`` ``bw`` needs, ``bw`` to collect the counts, ``mllr_solve`` for one transform
 (``DIR/mllr_matrix``: a few kB of text).
 
+``screen DIR``: the first view of the 55 menu words (both parts) on the telephone band, decoded directly from the
+windows the listener gives, under decoder settings: the transform, and the feature-side options (``-cmn``,
+``-varnorm``, ``-lowerf``, ``-upperf``, ``-nfilt``, ``-remove_noise``; pocketsphinx 5 takes those from the model's
+feat.params over the Decoder's arguments, so each gets a copy of the model directory with its feat.params edited, in
+``DIR/models``): right words and their median fit.
+
 ``eval DIR``: ``bench asr --set human``'s rows for ``fitted`` without a transform (``unadapted``: the gate
 FITTED_NARROW) and with the product's (media/asr/telephone_band.mllr, or ``--mllr FILE``; the gate
 FITTED_NARROW_ADAPTED), held-out part by default (``--parts fit,held-out``, ``--conditions phone,clean``).
@@ -27,6 +33,7 @@ import argparse
 import asyncio
 import re
 import shutil
+import statistics
 import struct
 import subprocess
 import time
@@ -47,8 +54,12 @@ from media.asr.sphinx_engine import (
     CHECK_FLOOR_SEED,
     FLOOR_BELOW_SPEECH_DB,
     FLOOR_SEED,
+    NARROW_TOPN,
+    TELEPHONE_MLLR,
     SphinxEngine,
+    measure,
 )
+from media.asr.sphinx_search import DecoderPool, Pooled, jsgf, search
 
 MODEL = Path(pocketsphinx.get_model_path("en-us/en-us"))
 DICT = Path(pocketsphinx.get_model_path("en-us/cmudict-en-us.dict"))
@@ -215,9 +226,86 @@ def evaluate(mllr: Path | None, conditions: list[str], parts: tuple[str, ...], q
     print(f"{time.perf_counter() - t0:.0f} s")
 
 
+#: ``screen``'s decoder settings: name -> Decoder arguments (feature-side ones go into a copy of feat.params).
+SCREENS: dict[str, dict[str, Any]] = {
+    "topn 8 (fitted's telephone band before)": {},
+    "topn 8, the transform": {"mllr": None},
+    "topn 8, -cmn live": {"cmn": "live"},
+    "topn 8, the transform, -cmn live": {"mllr": None, "cmn": "live"},
+    "topn 8, -varnorm yes": {"varnorm": "yes"},
+    "topn 8, -lowerf 300": {"lowerf": 300},
+    "topn 8, -upperf 3800": {"upperf": 3800},
+    "topn 8, -upperf 3800 -nfilt 20": {"upperf": 3800, "nfilt": 20},
+    "topn 8, -remove_noise no": {"remove_noise": "no"},
+}
+FEATURE_SIDE = ("cmn", "varnorm", "lowerf", "upperf", "nfilt", "remove_noise")
+
+
+class ScreenPool(DecoderPool):
+    """One decoder with ``settings``: feature-side ones in a copy of the model whose feat.params has them."""
+
+    def __init__(self, out: Path, name: str, settings: dict[str, Any]) -> None:
+        super().__init__(1, MODEL, DICT)
+        params = {k: v for k, v in settings.items() if k in FEATURE_SIDE}
+        self._args = {k: v for k, v in settings.items() if k not in FEATURE_SIDE}
+        if "mllr" in self._args:
+            self._args["mllr"] = str(self._args["mllr"] or TELEPHONE_MLLR)
+        self._model = MODEL
+        if params:
+            self._model = out / "models" / re.sub(r"[^a-z0-9]+", "-", name.lower())
+            self._model.mkdir(parents=True, exist_ok=True)
+            for f in MODEL.iterdir():
+                if f.name != "feat.params" and not (self._model / f.name).exists():
+                    (self._model / f.name).symlink_to(f)
+            lines = []
+            for line in (MODEL / "feat.params").read_text().splitlines():
+                key = line.split(" ")[0].lstrip("-")
+                lines.append(f"-{key} {params.pop(key)}" if key in params else line)
+            lines += [f"-{k} {v}" for k, v in params.items()]
+            (self._model / "feat.params").write_text("\n".join(lines) + "\n")
+
+    def _make(self) -> Pooled:
+        d = pocketsphinx.Decoder(
+            hmm=str(self._model), dict=str(DICT), loglevel="FATAL", bestpath=False, topn=NARROW_TOPN, **self._args
+        )
+        return Pooled(d, d.get_cmn())
+
+
+async def _menu_windows() -> list[tuple[HumanItem, bytes]]:
+    items = [i for i in human_items() if family(i.task) == "menu" and not i.menu.startswith(("digits", "yesno"))]
+    engine = WindowEngine()
+    pool = RecognitionPool(1)
+    out = []
+    try:
+        for item in items:
+            engine.last = b""
+            await play(engine, pool, grammar_of(item), condition_of(item.narrow, "phone", item.label), "bench-adapt")
+            out.append((item, engine.last))
+    finally:
+        pool.shutdown()
+    return out
+
+
+def screen(out: Path) -> None:
+    ensure_installed()
+    windows = asyncio.run(_menu_windows())
+    for name, settings in SCREENS.items():
+        pool = ScreenPool(out, name, settings)
+        fits = []
+        for item, pcm in windows:
+            if not pcm:
+                continue
+            audio = with_noise_floor(pcm, FLOOR_BELOW_SPEECH_DB, FLOOR_SEED, None)
+            decoded = search(pool, audio, jsgf(grammar_of(item)))
+            if decoded.texts == [item.expect]:
+                fits.append(measure(audio, decoded)[2])
+        median = f"{statistics.median(fits):.1f}" if fits else "-"
+        print(f"  {name:42s} first view right {len(fits)}/{len(windows)}, median fit of the right {median}", flush=True)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("step", choices=("collect", "solve", "eval"))
+    p.add_argument("step", choices=("collect", "solve", "screen", "eval"))
     p.add_argument("dir", type=Path)
     p.add_argument(
         "--mllr", type=Path, help="eval: this transform instead of the product's (media/asr/telephone_band.mllr)"
@@ -230,6 +318,8 @@ def main() -> None:
         asyncio.run(_collect(a.dir))
     elif a.step == "solve":
         solve(a.dir)
+    elif a.step == "screen":
+        screen(a.dir)
     else:
         evaluate(a.mllr, a.conditions.split(","), tuple(a.parts.split(",")), a.quick)
 
