@@ -115,9 +115,10 @@ fit did.
 utterance before (9 ms per second of audio), 30 ms now (15 ms per second): the comfort noise makes the search a
 little wider and most in-grammar results get the second decode (p95 31 -> 61 ms). ``runner-up``, ``banded``,
 ``decoys`` and ``end-view`` add one more search for some agreed menu answers; ``fitted`` (the default) one on
-wideband audio (the end view) and up to two on the telephone band (the end view, the decoys under 0.58): human set,
+wideband audio (the end view) and one on the telephone band (the decoys under 0.75): human set,
 held-out, decode p50 / p95 at load 7-10, two-view -> fitted, clean menu words 45 / 88 -> 68 / 128 ms, telephone
-band 63 / 195 -> 145 / 542 ms. ``process_raw`` holds the GIL while it runs: other
+band 63 / 195 -> 145 / 542 ms (then with the end view and the decoys under 0.58); with the telephone band's MLLR transform and its gate (no end view, the decoys under
+0.75: one more search at most) 219 / 632 -> 123 / 406 ms at load 10-13. ``process_raw`` holds the GIL while it runs: other
 threads, the event loop included, wait that long, in one or two stretches per utterance
 (:mod:`media.asr.sphinx_procs` moves the searches into worker processes).
 
