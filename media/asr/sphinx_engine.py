@@ -378,9 +378,11 @@ class SphinxEngine:
 
     def describe(self) -> str:
         free = "; free decoding for transcripts with en-us.lm.bin" if self.free_pool is not None else ""
+        mllr = self.narrow_pool.mllr
+        narrow = f"; telephone band: MLLR transform {mllr.name}" if mllr is not None else ""
         return (
             f"pocketsphinx en model {self.model_path} dictionary {self.dictionary.name} "
-            f"(JSGF / FSG grammars, up to {self.pool.size} decoders of about 27 MB{free})"
+            f"(JSGF / FSG grammars, up to {self.pool.size} decoders of about 27 MB{free}{narrow})"
         )
 
     def usable_grammar(self, grammar: Grammar) -> tuple[Grammar, str]:

@@ -151,6 +151,7 @@ def test_the_telephone_bands_searches_use_the_mllr_transform(engine: SphinxEngin
         assert item.decoder.config["mllr"] == str(TELEPHONE_MLLR)
     with engine.pool.borrow() as item:  # wideband searches and digit strings: the model as it is
         assert item.decoder.config["mllr"] is None
+    assert "telephone band: MLLR transform telephone_band.mllr" in engine.describe()
 
 
 @pytest.mark.parametrize(("menu", "word"), ADAPTED_GAINS)
