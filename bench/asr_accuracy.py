@@ -260,10 +260,11 @@ async def korean_trials(voices: list[str], rates: list[int], quick: bool) -> lis
     return trials + noise_trials("yes-no-ko-reject", grammar, NOISE_DBFS[::2] if quick else NOISE_DBFS)
 
 
-def load_sphinx() -> SpeechEngine:
+def load_sphinx(narrow_mllr: Path | bool | None = None) -> SpeechEngine:
+    """``narrow_mllr``: the telephone band's MLLR transform (:class:`SphinxEngine`'s; None: the default)."""
     from media.asr.sphinx_engine import SphinxEngine
 
-    return SphinxEngine(pool_size=os.cpu_count() or 1)
+    return SphinxEngine(pool_size=os.cpu_count() or 1, narrow_mllr=narrow_mllr)
 
 
 def load_vosk() -> SpeechEngine:
@@ -416,7 +417,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 continue
             make = english_trials if language == "en" else korean_trials
             trials = await make(mine, rates, args.quick)
-            engine = await asyncio.to_thread(load)
+            given = getattr(args, "narrow_mllr", None)
+            mllr: Path | bool | None = None if given is None else False if given == "none" else Path(given)
+            engine = await asyncio.to_thread(load) if name != "sphinx" else await asyncio.to_thread(load_sphinx, mllr)
             described[name] = engine.describe()
             print(
                 f"{engine.describe()}: {len(trials)} trials x {len(conditions)} conditions "
@@ -462,6 +465,9 @@ def main() -> None:
     parser.add_argument("--parts", default="fit,held-out", help="human set: fit, held-out or both")
     parser.add_argument("--tasks", default="", help="human set: comma-separated task families (default: all)")
     parser.add_argument("--out", type=Path, help="JSON results (default bench/results/asr_accuracy[_quick].json)")
+    parser.add_argument(
+        "--narrow-mllr", help="espeak set: the telephone band's MLLR transform, a file or none (default: the engine's)"
+    )
     parser.add_argument(
         "--vad", help="comma-separated webrtc, silero: compare the speech detectors instead (bench/asr_vad.py)"
     )

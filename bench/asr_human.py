@@ -149,7 +149,9 @@ async def run_human(
     decisions: tuple[str, ...] = BEFORE_AFTER,
     parts: tuple[str, ...] = PARTS,
     families: tuple[str, ...] = FAMILIES,
+    engines: dict[str, SphinxEngine] | None = None,
 ) -> dict[str, Any]:
+    """``engines``: name -> engine to compare (default: one per decision of ``decisions``)."""
     ensure_installed()
     print(SOURCE, flush=True)
     items = human_items()
@@ -160,7 +162,8 @@ async def run_human(
             if family(i.task) in ("menu", "oog-near", "yesno", "yesno-oog-near") or k % 4 == 0
         ]
     items = [i for i in items if i.part in parts and family(i.task) in families]
-    engines = {d: SphinxEngine(pool_size=1, decision=d) for d in decisions}
+    if engines is None:
+        engines = {d: SphinxEngine(pool_size=1, decision=d) for d in decisions}
     pool = RecognitionPool()
     rows: dict[tuple[str, str, str, str], dict[str, Any]] = {}
     started = time.perf_counter()

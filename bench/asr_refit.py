@@ -101,8 +101,8 @@ class _Lines(logging.Handler):
 class ViewsEngine(SphinxEngine):
     """``two-view`` that also decodes the end view and the decoys' search for every agreed menu answer."""
 
-    def __init__(self, narrow_topn: int = DEFAULT_TOPN) -> None:
-        super().__init__(1, decision=TWO_VIEW, narrow_topn=narrow_topn)
+    def __init__(self, narrow_topn: int = DEFAULT_TOPN, narrow_mllr: Path | None = None) -> None:
+        super().__init__(1, decision=TWO_VIEW, narrow_topn=narrow_topn, narrow_mllr=narrow_mllr)
         self.seen: dict[int, tuple[Result, Views]] = {}
 
     def decode(self, pcm: bytes, grammar: Grammar, grammar_text: str) -> Result:
@@ -120,17 +120,24 @@ class ViewsEngine(SphinxEngine):
 
 
 async def collect(
-    conditions: list[str], parts: tuple[str, ...], families: tuple[str, ...], limit: int = 0, narrow_topn: int = 0
+    conditions: list[str],
+    parts: tuple[str, ...],
+    families: tuple[str, ...],
+    limit: int = 0,
+    narrow_topn: int = 0,
+    narrow_mllr: Path | None = None,
 ) -> list[dict[str, Any]]:
     """Every item under every condition through the listener; ``narrow_topn``: the telephone band's ``-topn``
     (0: pocketsphinx's default, as two-view; another value is recorded in the condition's name, e.g.
-    ``phone/topn8``)."""
+    ``phone/topn8``); ``narrow_mllr``: an MLLR transform for the telephone band's searches (``phone/mllr``,
+    ``phone/topn8/mllr``; bench/asr_adapt.py)."""
     ensure_installed()
     items = [i for i in human_items() if i.part in parts and family(i.task) in families]
     if limit:
         items = items[:: max(1, len(items) // limit)][:limit]
-    engine = ViewsEngine(narrow_topn or DEFAULT_TOPN)
+    engine = ViewsEngine(narrow_topn or DEFAULT_TOPN, narrow_mllr)
     suffix = f"/topn{narrow_topn}" if narrow_topn and narrow_topn != DEFAULT_TOPN else ""
+    suffix += "/mllr" if narrow_mllr is not None else ""
     pool = RecognitionPool(1)
     lines = _Lines()
     engine_log = logging.getLogger("media.asr.sphinx_engine")
@@ -330,6 +337,7 @@ def main() -> None:
     parser.add_argument(
         "--narrow-topn", type=int, default=0, help="the telephone band's -topn (default: pocketsphinx's 4)"
     )
+    parser.add_argument("--narrow-mllr", type=Path, help="an MLLR transform for the telephone band (asr_adapt.py)")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--limit", type=int, default=0, help="smoke run: about this many items per condition")
     parser.add_argument("--fit-wide", default="clean", help="conditions the wideband gate is fitted on")
@@ -343,7 +351,14 @@ def main() -> None:
         if bad := [t for t in tasks if t not in FAMILIES]:
             parser.error(f"unknown task family {bad}")
         records = asyncio.run(
-            collect(args.conditions.split(","), tuple(args.parts.split(",")), tasks, args.limit, args.narrow_topn)
+            collect(
+                args.conditions.split(","),
+                tuple(args.parts.split(",")),
+                tasks,
+                args.limit,
+                args.narrow_topn,
+                args.narrow_mllr,
+            )
         )
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(records, indent=1))

@@ -38,8 +38,9 @@ confidence is 0. Marginal hypotheses flip under that perturbation (on the bench:
 clean audio, e.g. "nine zero five one" heard as 1051), right ones almost never do.
 
 **Menu decisions** (:mod:`media.asr.sphinx_decision` records what each measured): ``fitted`` (the default: per
-band, wideband or telephone band, a refitted gate over the two views: no clean bonus, an end view, and on the
-telephone band ``-topn`` 8 and the near decoys under 0.58), ``two-view`` (the default before), ``garbage`` (a
+band, wideband or telephone band, a refitted gate over the two views: no clean bonus; on wideband audio an end
+view; on the telephone band ``-topn`` 8, the telephone band's MLLR transform (TELEPHONE_MLLR), threshold 0.54 and
+the near decoys under 0.75), ``two-view`` (the default before), ``garbage`` (a
 flow's ``speech_strictness: strict``), ``banded``, ``runner-up``, ``decoys`` and ``end-view``.
 
 **Confidence** (of the first view; calibrated on ``./bin/bench asr``,
@@ -114,9 +115,10 @@ fit did.
 utterance before (9 ms per second of audio), 30 ms now (15 ms per second): the comfort noise makes the search a
 little wider and most in-grammar results get the second decode (p95 31 -> 61 ms). ``runner-up``, ``banded``,
 ``decoys`` and ``end-view`` add one more search for some agreed menu answers; ``fitted`` (the default) one on
-wideband audio (the end view) and up to two on the telephone band (the end view, the decoys under 0.58): human set,
+wideband audio (the end view) and one on the telephone band (the decoys under 0.75): human set,
 held-out, decode p50 / p95 at load 7-10, two-view -> fitted, clean menu words 45 / 88 -> 68 / 128 ms, telephone
-band 63 / 195 -> 145 / 542 ms. ``process_raw`` holds the GIL while it runs: other
+band 63 / 195 -> 145 / 542 ms (then with the end view and the decoys under 0.58); with the telephone band's MLLR transform and its gate (no end view, the decoys under
+0.75: one more search at most) 219 / 632 -> 123 / 406 ms at load 10-13. ``process_raw`` holds the GIL while it runs: other
 threads, the event loop included, wait that long, in one or two stretches per utterance
 (:mod:`media.asr.sphinx_procs` moves the searches into worker processes).
 
@@ -158,6 +160,7 @@ from media.asr.sphinx_decision import (
     END_VIEW,
     FITTED,
     FITTED_NARROW,
+    FITTED_NARROW_ADAPTED,
     FITTED_WIDE,
     GARBAGE,
     GARBAGE_BAND,
@@ -212,6 +215,10 @@ NARROW_UNSURE_CAP = 0.45
 #: pocketsphinx's ``-topn`` for telephone-band (not wideband) utterances; see "The telephone band" in
 #: :mod:`media.asr.sphinx_decision`.
 NARROW_TOPN = 8
+#: The telephone band's MLLR transform of the en-us model's means (pocketsphinx's ``-mllr``), estimated by
+#: ``python -m bench.asr_adapt`` from the human set's fit-part 8 kHz recordings (Debian's asterisk-core-sounds-en-wav,
+#: CC-BY-SA 3.0: telephone_band.mllr.LICENSE); see "Telephone-band adaptation" in :mod:`media.asr.sphinx_decision`.
+TELEPHONE_MLLR = Path(__file__).with_name("telephone_band.mllr")
 
 
 def snr_db(pcm: bytes) -> float:
@@ -270,10 +277,15 @@ class SphinxEngine:
         max_audio_ms: int = 30_000,
         decision: str = DEFAULT_DECISION,
         narrow_topn: int | None = None,
+        narrow_mllr: Path | bool | None = None,
     ) -> None:
         """``narrow_topn``: pocketsphinx's ``-topn`` for telephone-band phrase searches (None: NARROW_TOPN for
         ``fitted``, pocketsphinx's default for the other decisions; see "The telephone band" in
-        :mod:`media.asr.sphinx_decision`); such searches get decoders of their own when it is not the default."""
+        :mod:`media.asr.sphinx_decision`); such searches get decoders of their own when it is not the default.
+        ``narrow_mllr``: an MLLR transform of the model's means (pocketsphinx's ``-mllr``) for those searches: a file,
+        True (TELEPHONE_MLLR), False (none) or None (TELEPHONE_MLLR for ``fitted``, none for the other decisions);
+        ``fitted`` judges them with FITTED_NARROW_ADAPTED when they use one (see "Telephone-band adaptation" in
+        :mod:`media.asr.sphinx_decision`)."""
         if decision not in DECISIONS:
             raise ValueError(f"decision must be one of {DECISIONS}, got {decision!r}")
         self.decision = decision
@@ -290,12 +302,19 @@ class SphinxEngine:
         self.pool = DecoderPool(pool_size, self.model_path, self.dictionary)
         if narrow_topn is None:
             narrow_topn = NARROW_TOPN if decision == FITTED else DEFAULT_TOPN
+        if narrow_mllr is None:
+            narrow_mllr = decision == FITTED
+        mllr = TELEPHONE_MLLR if narrow_mllr is True else narrow_mllr or None
+        if mllr is not None and not mllr.is_file():
+            raise AsrError(f"no MLLR transform at {mllr}", code="asr_model_not_found")
+        #: How ``fitted`` judges a telephone-band menu answer: its searches' gate, with or without the transform.
+        self.narrow_gate = FITTED_NARROW_ADAPTED if mllr is not None else FITTED_NARROW
         self.narrow_pool = (
             self.pool
-            if narrow_topn == DEFAULT_TOPN
-            else DecoderPool(pool_size, self.model_path, self.dictionary, topn=narrow_topn)
+            if narrow_topn == DEFAULT_TOPN and mllr is None
+            else DecoderPool(pool_size, self.model_path, self.dictionary, topn=narrow_topn, mllr=mllr)
         )
-        fitted_decoys = decision == FITTED and (FITTED_WIDE.decoy_band > 0 or FITTED_NARROW.decoy_band > 0)
+        fitted_decoys = decision == FITTED and (FITTED_WIDE.decoy_band > 0 or self.narrow_gate.decoy_band > 0)
         self._decoys = Decoys(
             self.dictionary, DECOY_RULE, load=self.preload_decoys and (decision == DECOYS or fitted_decoys)
         )
@@ -359,9 +378,11 @@ class SphinxEngine:
 
     def describe(self) -> str:
         free = "; free decoding for transcripts with en-us.lm.bin" if self.free_pool is not None else ""
+        mllr = self.narrow_pool.mllr
+        narrow = f"; telephone band: MLLR transform {mllr.name}" if mllr is not None else ""
         return (
             f"pocketsphinx en model {self.model_path} dictionary {self.dictionary.name} "
-            f"(JSGF / FSG grammars, up to {self.pool.size} decoders of about 27 MB{free})"
+            f"(JSGF / FSG grammars, up to {self.pool.size} decoders of about 27 MB{free}{narrow})"
         )
 
     def usable_grammar(self, grammar: Grammar) -> tuple[Grammar, str]:
@@ -505,7 +526,7 @@ class SphinxEngine:
                     confidence = min(confidence, min(1.0, shorter + bonus)) if third == texts else 0.0
                     check = f"agrees, end view {' '.join(third) or '(nothing)'}: {confidence:.2f}"
                 elif menu_answer and self.decision == FITTED:
-                    gate = FITTED_WIDE if wide else FITTED_NARROW
+                    gate = FITTED_WIDE if wide else self.narrow_gate
                     confidence, check = self._gated(
                         pcm, audio, grammar, grammar_text, texts, confidence - bonus, gate, clean=clean, wide=wide
                     )

@@ -150,14 +150,22 @@ class DecoderPool:
     """At most ``size`` decoders, made on first need, each lent to one thread at a time."""
 
     def __init__(
-        self, size: int, hmm: Path, dictionary: Path, lm: Path | None = None, *, topn: int | None = None
+        self,
+        size: int,
+        hmm: Path,
+        dictionary: Path,
+        lm: Path | None = None,
+        *,
+        topn: int | None = None,
+        mllr: Path | None = None,
     ) -> None:
         """``topn``: how many Gaussians of each codebook score a frame (pocketsphinx's ``-topn``; None: its default,
-        DEFAULT_TOPN)."""
+        DEFAULT_TOPN). ``mllr``: an MLLR transform of the model's means (pocketsphinx's ``-mllr``; None: none)."""
         if size < 1:
             raise ValueError("DecoderPool size must be at least 1")
         self.size = size
         self.topn = topn
+        self.mllr = mllr
         self._hmm, self._dict, self._lm = hmm, dictionary, lm
         self._idle: queue.LifoQueue[Pooled] = queue.LifoQueue()
         self._lock = threading.Lock()
@@ -177,6 +185,7 @@ class DecoderPool:
                 loglevel="FATAL",
                 bestpath=False,
                 **({} if self.topn is None else {"topn": self.topn}),
+                **({} if self.mllr is None else {"mllr": str(self.mllr)}),
             )
         except (RuntimeError, ValueError) as exc:
             raise AsrError(
