@@ -203,7 +203,7 @@ class Batch:
         return mine
 
 
-async def pipelined(redis: aioredis.Redis, commands: list[tuple[Arg, ...]]) -> list[Any]:
+async def pipelined(redis: aioredis.Redis, commands: list[tuple[Arg, ...]], *, blocks: float = 0.0) -> list[Any]:
     """Run ``commands`` on one connection of ``redis``'s pool, written at once, and return their replies in order,
     an error reply in its place (a ``ResponseError``, as a pipeline's ``execute(raise_on_error=False)`` gives it).
 
@@ -214,12 +214,13 @@ async def pipelined(redis: aioredis.Redis, commands: list[tuple[Arg, ...]]) -> l
     are written and read under one timer (the connection's ``socket_timeout``, redis-py's TimeoutError when it runs
     out: redis-py's ``send_packed_command`` ran the write in a ``wait_for`` of its own, on Python 3.11 a task and a
     timer per call) and handed back as the parser gives them. Any other failure (Redis gone, a timeout, a cancel
-    midway) drops the connection, as the pipeline did: a half-read reply must not reach the next caller."""
+    midway) drops the connection, as the pipeline did: a half-read reply must not reach the next caller.
+    ``blocks``: seconds a command may wait in Redis by design (``BLOCK``), added to the timer."""
     pool = redis.connection_pool
     conn = await pool.get_connection()
     try:
         replies: list[Any] = []
-        async with asyncio.timeout(conn.socket_timeout):
+        async with asyncio.timeout(None if conn.socket_timeout is None else conn.socket_timeout + blocks):
             # (hiredis's type stub reads as a tuple of one; it takes any number)
             await _write(conn, [hiredis.pack_command(command) for command in commands])  # type: ignore[arg-type]
             for _ in commands:
