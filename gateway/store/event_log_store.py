@@ -14,6 +14,7 @@ also trims it to about ``--event-log-max-entries``, a backstop against a reader 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,15 @@ class LoggedEvent:
     # before offers were followed: lua/includes/append.lua)
 
 
+@dataclass(frozen=True, slots=True)
+class ReadBatch:
+    """What one :meth:`EventLogStore.read_some` read: the entries of the types the reader handles, and the ids of
+    every entry read (those of the other types included: the reader acknowledges them all)."""
+
+    events: list[LoggedEvent]
+    ids: list[str]
+
+
 class EventLogStore:
     def __init__(self, redis: aioredis.Redis, keys: Keys):
         self._redis = redis
@@ -66,14 +76,31 @@ class EventLogStore:
         """The consumer's own pending entries (read before, not acknowledged) if it has any, else new ones
         (waiting up to ``block_ms`` for them). ``pending=False``: the caller knows it has none (it acknowledged
         all it read and claimed nothing since): new ones only, one round trip. A StoreError propagates."""
+        batch = await self.read_some(group, consumer, count=count, block_ms=block_ms, pending=pending)
+        return batch.events
+
+    async def read_some(
+        self,
+        group: str,
+        consumer: str,
+        *,
+        count: int = 100,
+        block_ms: int = 1000,
+        pending: bool = True,
+        only: Callable[[str], bool] | None = None,
+    ) -> ReadBatch:
+        """:meth:`read`, for a reader that handles only the types ``only`` accepts: an entry of another type is
+        not parsed at all (its type alone is looked at; a malformed one included), only its id comes back, in
+        ``ids``, to be acknowledged with the rest (the rollup consumer reads every chat message back and counts
+        none of them)."""
         while pending:
-            events, trimmed = _events(await self._read_group(group, consumer, "0", count))
+            batch, trimmed = _events(await self._read_group(group, consumer, "0", count), only)
             if trimmed:  # pending entries the stream no longer holds (trimmed): nothing left to handle
                 await self.ack(group, trimmed)
-            if events:
-                return events
+            if batch.ids:
+                return batch
             pending = bool(trimmed)  # a page of trimmed entries only: acknowledged; the next page may hold more
-        return _events(await self._read_group(group, consumer, ">", count, block_ms))[0]
+        return _events(await self._read_group(group, consumer, ">", count, block_ms), only)[0]
 
     async def _read_group(self, group: str, consumer: str, start: str, count: int, block_ms: int | None = None) -> Any:
         """``XREADGROUP``'s reply as Redis gives it (the entries' fields a flat list of names and values), read
@@ -177,20 +204,35 @@ def _id_key(entry_id: str) -> tuple[int, int]:
     return int(ms or 0), int(seq or 0)
 
 
-def _events(reply: Any) -> tuple[list[LoggedEvent], list[str]]:
-    """(the entries of an XREADGROUP reply, the ids of pending entries that were trimmed away)."""
+def _events(reply: Any, only: Callable[[str], bool] | None = None) -> tuple[ReadBatch, list[str]]:
+    """(the entries of an XREADGROUP reply, the ids of pending entries that were trimmed away); an entry of a type
+    ``only`` refuses gives its id alone (:meth:`EventLogStore.read_some`)."""
     events: list[LoggedEvent] = []
+    ids: list[str] = []
     trimmed: list[str] = []
     streams = reply.items() if isinstance(reply, dict) else reply or []  # RESP3 (redis-py 8's default): a map
     for _stream, rows in streams:
         for eid, fields in rows:
             if not fields:
                 trimmed.append(_s(eid))
-            elif isinstance(fields, dict):  # redis-py's shape (a cluster's read)
-                events.append(_event(eid, fields))
-            else:  # as Redis gives them: name, value, name, value...
-                events.append(_event(eid, dict(zip(fields[::2], fields[1::2], strict=True))))
-    return events, trimmed
+                continue
+            ids.append(_s(eid))
+            if only is not None and not only(_type_of(fields)):
+                continue
+            if not isinstance(fields, dict):  # as Redis gives them: name, value, name, value...
+                fields = dict(zip(fields[::2], fields[1::2], strict=True))
+            events.append(_event(eid, fields))
+    return ReadBatch(events, ids), trimmed
+
+
+def _type_of(fields: dict[bytes, bytes] | list[bytes]) -> str:
+    """An entry's type, read from its fields without parsing the rest."""
+    if isinstance(fields, dict):
+        return _s(fields.get(b"type", b""))
+    for i in range(0, len(fields) - 1, 2):
+        if fields[i] == b"type":
+            return _s(fields[i + 1])
+    return ""
 
 
 def _event(eid: Any, fields: dict[bytes, bytes]) -> LoggedEvent:
