@@ -5,7 +5,8 @@
 turns each into counter increments with the pure :func:`gateway.ops.rollup_rules.count`, applies them with the
 entry's id in one script (an entry applied before is skipped: exactly once), then acknowledges them. Entries a
 stopped node read and never acknowledged are claimed by another node after :data:`CLAIM_IDLE_MS`.
-A batch costs the same few round trips whatever it holds, and every chat message is an entry (counting nothing):
+A batch costs the same few round trips whatever it holds, and every chat message is an entry (counting nothing:
+the consumer looks at its type alone, parses nothing else of it, a malformed one included, and acknowledges it):
 once it has caught up (a batch short of :data:`BATCH`) the consumer waits :data:`PACE_SECONDS` before reading
 again, so under a steady flow of messages it reads them by the hundred, not one by one (the counters are at most
 that much behind); it reads its own pending entries only when it may have some (at the start, after a batch that
@@ -115,18 +116,24 @@ class RollupConsumer:
     async def run_once(self, *, block_ms: int | None = None) -> int:
         """Read, count and acknowledge one batch; returns how many entries it held."""
         try:
-            entries = await self.events.read(
-                GROUP, self.node_id, count=BATCH, block_ms=block_ms or self.block_ms, pending=self._maybe_pending
+            batch = await self.events.read_some(
+                GROUP,
+                self.node_id,
+                count=BATCH,
+                block_ms=block_ms or self.block_ms,
+                pending=self._maybe_pending,
+                only=counted_type,  # a message, a note...: nothing to count, not even parsed; acknowledged below
             )
         except BaseException:  # Redis may have handed out entries whose reply was lost: they are pending now
             self._maybe_pending = True
             raise
-        if not entries:
+        if not batch.ids:
             self._maybe_pending = False
             return 0
+        entries = batch.events
         self._maybe_pending = True  # until they are acknowledged (a failure below leaves them pending)
         by_queue: Mapping[str, int] = {}
-        if self.sl_by_queue is not None and any(counted_type(e.type) for e in entries):  # not for messages only
+        if self.sl_by_queue is not None and entries:  # not for messages only
             by_queue = await self.sl_by_queue()
         counted: list[tuple[LoggedEvent, Change]] = []
         for e in entries:
@@ -135,8 +142,6 @@ class RollupConsumer:
                     "rollups: event-log entry %s (%s, conversation %s) set aside: %s", e.id, e.type, e.cid, e.problem
                 )
                 await self._set_aside(e, e.problem)
-                continue
-            if not counted_type(e.type):  # a message, a note...: nothing to count, acknowledged with the batch
                 continue
             try:
                 c = count(e, sl_threshold_ms=by_queue.get(e.queue, self.sl_threshold_ms))
@@ -160,9 +165,9 @@ class RollupConsumer:
                 refused = result
         if refused is not None:  # not acknowledged: read again (what was applied is not counted twice)
             raise refused
-        await self.events.ack(GROUP, [e.id for e in entries])
-        self._maybe_pending = len(entries) >= BATCH  # a full batch may have been a page of more pending entries
-        return len(entries)
+        await self.events.ack(GROUP, batch.ids)
+        self._maybe_pending = len(batch.ids) >= BATCH  # a full batch may have been a page of more pending entries
+        return len(batch.ids)
 
     async def housekeeping(self) -> None:
         """Every :data:`CLAIM_EVERY_SECONDS`: take over what a stopped node left pending, forget consumers (nodes)

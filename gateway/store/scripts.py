@@ -31,6 +31,8 @@ from typing import Any
 import hiredis
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import ClusterPipeline, RedisCluster
+from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -206,7 +208,7 @@ class Batch:
                 c.reply.set_result(reply)
 
 
-async def pipelined(redis: aioredis.Redis, commands: list[tuple[Arg, ...]]) -> list[Any]:
+async def pipelined(redis: aioredis.Redis, commands: list[tuple[Arg, ...]], *, blocks: float = 0.0) -> list[Any]:
     """Run ``commands`` on one connection of ``redis``'s pool, written at once, and return their replies in order,
     an error reply in its place (a ``ResponseError``, as a pipeline's ``execute(raise_on_error=False)`` gives it).
 
@@ -214,16 +216,18 @@ async def pipelined(redis: aioredis.Redis, commands: list[tuple[Arg, ...]]) -> l
     in Python before handing them to hiredis, and read each reply under a timer of its own; here hiredis packs each
     command whole (the same bytes: an argument is a str, encoded UTF-8 strictly, bytes, an int or a float; a
     chat message's script call with 9 keys and 13 arguments: 7.5 us instead of 68 on a busy machine), the replies
-    are read under one timer (the connection's ``socket_timeout``, redis-py's TimeoutError when it runs out) and
-    handed back as the parser gives them. Any other failure (Redis gone, a timeout, a cancel midway) drops the
-    connection, as the pipeline did: a half-read reply must not reach the next caller."""
+    are written and read under one timer (the connection's ``socket_timeout``, redis-py's TimeoutError when it runs
+    out: redis-py's ``send_packed_command`` ran the write in a ``wait_for`` of its own, on Python 3.11 a task and a
+    timer per call) and handed back as the parser gives them. Any other failure (Redis gone, a timeout, a cancel
+    midway) drops the connection, as the pipeline did: a half-read reply must not reach the next caller.
+    ``blocks``: seconds a command may wait in Redis by design (``BLOCK``), added to the timer."""
     pool = redis.connection_pool
     conn = await pool.get_connection()
     try:
-        # (hiredis's type stub reads as a tuple of one; it takes any number)
-        await conn.send_packed_command([hiredis.pack_command(command) for command in commands])  # type: ignore[arg-type]
         replies: list[Any] = []
-        async with asyncio.timeout(conn.socket_timeout):
+        async with asyncio.timeout(None if conn.socket_timeout is None else conn.socket_timeout + blocks):
+            # (hiredis's type stub reads as a tuple of one; it takes any number)
+            await _write(conn, [hiredis.pack_command(command) for command in commands])  # type: ignore[arg-type]
             for _ in commands:
                 try:
                     replies.append(await conn.read_response(timeout=math.inf))
@@ -238,6 +242,16 @@ async def pipelined(redis: aioredis.Redis, commands: list[tuple[Arg, ...]]) -> l
         raise
     finally:
         await pool.release(conn)
+
+
+async def _write(conn: AbstractConnection, packed: list[bytes]) -> None:
+    """``send_packed_command`` without its ``wait_for`` (the caller's timer covers the write): the health check of
+    an idle connection (a PING), then the bytes; a socket error is redis-py's ConnectionError, as it raises it."""
+    await conn.check_health()
+    try:
+        await conn._send_packed_command(packed)
+    except OSError as exc:
+        raise RedisConnectionError(f"Error while writing to Redis: {exc}") from exc
 
 
 class Scripts:

@@ -64,8 +64,12 @@ EVENT_LOG_MAX_ENTRIES = 2_000_000  # the default of ``--event-log-max-entries``
 _INDEXED = frozenset({EventType.MESSAGE, EventType.NOTE, EventType.TRANSCRIPT})  # their ``text`` is searchable
 
 
+# built once: ``json.dumps`` with these options built an encoder per call (every event's data: 4.8 -> 2.7 us)
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def encode(data: dict[str, Any]) -> str:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(data)
 
 
 @dataclass(frozen=True, slots=True)

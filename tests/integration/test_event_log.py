@@ -103,3 +103,39 @@ async def test_the_event_log_is_trimmed_to_about_its_setting(redis_url: str) -> 
         assert 100 <= await EventLogStore.of(store).length() < 400  # MAXLEN ~ trims whole macro nodes
     finally:
         await client.aclose()
+
+
+async def test_a_consumer_reads_the_log_without_a_task_per_read_and_a_missing_group_is_an_error(store: Store) -> None:
+    """Every chat message comes back to the rollup consumer through :meth:`EventLogStore.read`: read as Redis gives
+    it (RESP3 or not), with no ``wait_for`` task per read (redis-py's ``send_packed_command`` started one), the
+    fields the same; a group Redis does not know is its ResponseError, as before."""
+    import pytest
+    from redis.exceptions import ResponseError
+
+    log = EventLogStore.of(store)
+    await log.ensure_group("g")
+    await store.open_conversation("cust", "c1", "support", now=1000, context={})
+    await store.append("c1", "message", {"text": "héllo", "author": "customer"}, now=1001)
+    loop = asyncio.get_running_loop()
+    started: list[object] = []
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: object) -> asyncio.Task[object]:
+        started.append(coro)
+        return asyncio.Task(coro, loop=loop)  # type: ignore[arg-type]
+
+    loop.set_task_factory(factory)  # type: ignore[arg-type]
+    try:
+        read = await log.read("g", "n1", block_ms=10)
+        again = await log.read("g", "n1", block_ms=10)  # its pending ones first
+        none_new = await log.read("g", "n1", block_ms=10, pending=False)
+    finally:
+        loop.set_task_factory(None)
+    assert started == []
+    assert [(e.type, e.data.get("text"), e.ts, e.queue, e.problem) for e in read] == [
+        ("opened", None, 1000, "support", ""),
+        ("state", None, 1000, "support", ""),
+        ("message", "héllo", 1001, "support", ""),
+    ]
+    assert [e.id for e in again] == [e.id for e in read] and none_new == []
+    with pytest.raises(ResponseError, match="NOGROUP"):
+        await log.read("nobody", "n1", block_ms=10)

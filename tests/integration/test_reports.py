@@ -109,6 +109,27 @@ async def test_an_event_log_entry_that_is_not_an_event_is_set_aside_and_the_coun
     assert [(d["id"], d["cid"]) for d in dead] == [(bad_id, "c-bad")]
 
 
+async def test_the_consumer_reads_no_more_of_an_entry_that_counts_nothing_than_its_type(
+    clients: Clients, node: Node, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every chat message comes back to the rollup consumer, and counts nothing: it looks at the entry's type alone
+    and acknowledges it (its data is never parsed: a malformed message entry is not set aside as a malformed
+    ``state`` entry is, above), while the chat around it is counted."""
+    store = node.services.store
+    bad_id = _s(await store.redis.xadd(store.keys.event_log, {"cid": "c-bad", "type": "message", "data": "[]"}))
+    cust = clients.customer()
+    await cust.hello()
+    await cust.say("counted all the same?")
+    carol = await clients.agent("carol").login()
+    day = today()
+    report = await totals_when(node, carol, lambda r: total(r, "default").get("offered"), **{"from": day, "to": day})
+    assert total(report, "default")["offered"] == 1
+    assert bad_id not in caplog.text
+    assert await RollupStore(store).dead_letters() == []
+    pending = await store.redis.xpending(store.keys.event_log, "rollups")
+    assert pending["pending"] == 0  # the message entries acknowledged with the rest
+
+
 async def test_an_entry_whose_counters_redis_refuses_is_set_aside_after_three_tries(
     clients: Clients, node: Node
 ) -> None:

@@ -4,6 +4,7 @@ the scripts that get a key the caller read first (no key built inside Lua) read 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
@@ -302,3 +303,38 @@ async def test_a_batch_after_redis_lost_its_scripts_runs_each_call_once(store: S
     outcomes = await asyncio.wait_for(asyncio.gather(*calls), 10)
     assert [o[2] for o in outcomes] == ["ok"] * 3
     assert sorted(e["text"] for e in await store.events("c1") if e["type"] == "note") == ["n0", "n1", "n2"]  # once each
+
+
+async def test_pipelined_starts_no_task_per_call(redis_url: str) -> None:
+    """``pipelined`` writes under its own timer: redis-py's ``send_packed_command`` ran every write in a
+    ``wait_for``, on Python 3.11 one task (and a timer) per call, per chat message when nothing batches. A
+    connection closed under the pool is connected anew, as before. (A batch of script calls runs its round trip
+    in one task, ``Batch._trip``, which no caller's cancel stops: that one is on purpose.)"""
+    import asyncio
+
+    from gateway.store.scripts import pipelined
+
+    client = aioredis.Redis.from_url(redis_url, socket_timeout=5, max_connections=1)
+    loop = asyncio.get_running_loop()
+    started: list[str] = []
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any) -> asyncio.Task[Any]:
+        started.append(getattr(coro, "__qualname__", repr(coro)))
+        return asyncio.Task(coro, loop=loop)
+
+    try:
+        assert await pipelined(client, [("ECHO", "warm-up")]) == [b"warm-up"]
+        loop.set_task_factory(factory)
+        try:
+            for i in range(5):
+                assert await pipelined(client, [("ECHO", f"m{i}")]) == [f"m{i}".encode()]
+        finally:
+            loop.set_task_factory(None)
+        assert started == []
+        conn = client.connection_pool._available_connections[0]  # the one connection, closed under the client
+        assert conn._writer is not None
+        conn._writer.transport.abort()
+        await asyncio.sleep(0)
+        assert await pipelined(client, [("ECHO", "again")]) == [b"again"]
+    finally:
+        await client.aclose()

@@ -51,3 +51,27 @@ def test_each_ended_call_gets_its_equal_share_of_the_cpu() -> None:
     assert "contact_gateway_call_seconds_total 5.0" in text
     assert 'contact_gateway_calls_ended_total{reason="ice_timeout"} 1.0' in text
     assert "contact_gateway_call_cpu_seconds_per_second_count 2.0" in text
+
+
+def test_a_message_finds_its_labelled_counter_once_and_keeps_the_label_rules() -> None:
+    """Every chat message is counted: the labelled counter of an (author, channel) is looked up once (its
+    ``labels`` call checks and locks each time), each message still counted under its labels, an id-like value
+    still ``other``."""
+    metrics = Metrics()
+    looked_up: list[tuple[str, ...]] = []
+    labels = metrics.messages.labels
+
+    def counting(*values: str) -> object:
+        looked_up.append(values)
+        return labels(*values)
+
+    metrics.messages.labels = counting  # type: ignore[method-assign]
+    for _ in range(100):
+        metrics.message("customer")
+        metrics.message("agent")
+    metrics.message("c_3f9a0b1c2d3e4f50", "voice")
+    assert looked_up == [("customer", "chat"), ("agent", "chat"), (OTHER, "voice")]
+    text = generate_latest(metrics.registry).decode()
+    assert 'contact_gateway_messages_total{author="customer",channel="chat"} 100.0' in text
+    assert 'contact_gateway_messages_total{author="agent",channel="chat"} 100.0' in text
+    assert f'contact_gateway_messages_total{{author="{OTHER}",channel="voice"}} 1.0' in text
