@@ -143,7 +143,8 @@ class Batch:
     The first call of a pass leads: it lets the loop finish the pass (``sleep(0)``: the other calls of the pass
     join), then starts the pass's round trip (:meth:`_trip`, a task of its own), which sends them all in one
     pipeline and hands each its reply (a script's error to its own caller; a ``NOSCRIPT`` makes that call run alone,
-    loading the script). A call whose caller was cancelled before the batch went is left out. A failure of the whole
+    loading the script). A call whose caller was cancelled before the round trip started is left out (one cancelled
+    while the trip waits for a pooled connection still goes). A failure of the whole
     pipeline (Redis unreachable) is every call's; a leader cancelled before the batch left makes the others go
     again. Once it left, no caller's cancel stops it: Redis runs it, and a script run twice would store an event
     without a client id twice."""
