@@ -61,6 +61,24 @@ async def call_state(page: Page) -> dict[str, Any]:
     return state
 
 
+async def wait_for_menu(node: Node, cid: str) -> None:
+    """Until the flow's menu prompt has started: the menu listens from then on (keys during the greeting are
+    ignored by design)."""
+    await eventually(
+        lambda: ivr_steps(node, cid),
+        lambda steps: any(s[:2] == ("prompt", "menu") for s in steps),
+        "the menu prompt",
+        timeout=15,
+    )
+
+
+async def press_at_menu(page: Page, node: Node, cid: str, key: str = "1") -> None:
+    """Once the menu listens, open the widget's keypad and press ``key``."""
+    await wait_for_menu(node, cid)
+    await page.click("[data-testid=cg-keypad-toggle]")
+    await page.click(f"[data-testid=cg-key-{key}]")
+
+
 async def call_into_ivr(page: Page) -> tuple[Locator, dict[str, Any]]:
     """Press Call and wait until the flow answers; returns the call bar and the widget's call state."""
     await page.click("[data-testid=cg-call]")
@@ -93,12 +111,7 @@ async def test_call_hears_the_greeting_presses_1_and_waits_for_billing(mic_brows
         cid = call["conversation_id"]
         assert cid and cid == await page.evaluate("window.ContactGateway.state().conversation_id")
         # the menu listens once its prompt starts (keys during the greeting are ignored by design)
-        await eventually(
-            lambda: ivr_steps(node, cid),
-            lambda steps: any(s[:2] == ("prompt", "menu") for s in steps),
-            "the menu prompt",
-            timeout=15,
-        )
+        await wait_for_menu(node, cid)
 
         await page.click("[data-testid=cg-keypad-toggle]")
         await expect(page.locator("[data-testid=cg-keypad-toggle]")).to_have_attribute("aria-expanded", "true")
@@ -259,14 +272,7 @@ async def test_the_agent_sees_the_ivr_path_and_the_call_status(mic_browser: Brow
             "data-status", "ivr", timeout=15000
         )
         cid = (await call_state(customer))["conversation_id"]
-        await eventually(
-            lambda: ivr_steps(node, cid),
-            lambda steps: any(s[:2] == ("prompt", "menu") for s in steps),
-            "the menu prompt",
-            timeout=15,
-        )
-        await customer.click("[data-testid=cg-keypad-toggle]")
-        await customer.click("[data-testid=cg-key-1]")
+        await press_at_menu(customer, node, cid)
 
         # routed to alice: her timeline shows how the caller got here
         await agent.locator("[data-testid=conversations] .conv-item").first.click()
@@ -311,12 +317,7 @@ async def test_keys_go_over_the_socket_when_the_browser_cannot_send_rfc4733(mic_
         bar, call = await call_into_ivr(page)
         assert call["dtmfMode"] == "signaling"
         cid = call["conversation_id"]
-        await eventually(
-            lambda: ivr_steps(node, cid),
-            lambda steps: any(s[:2] == ("prompt", "menu") for s in steps),
-            "the menu prompt",
-            timeout=15,
-        )
+        await wait_for_menu(node, cid)
         live = node.services.calls.calls[call["id"]]
         await page.click("[data-testid=cg-keypad-toggle]")
         await page.click("[data-testid=cg-key-2]")  # support is closed: the flow hangs up

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.browser.test_call_browser import call_into_ivr, eventually, ivr_steps, live_calls, open_widget
+from tests.browser.test_call_browser import call_into_ivr, eventually, ivr_steps, live_calls, open_widget, press_at_menu
 from tests.browser.test_chat_browser import agent_login
 from tests.support.servers import Node
 
@@ -31,14 +31,7 @@ async def test_the_ivr_session_is_one_line_that_expands_to_its_steps(mic_browser
         customer = await open_widget(customer_ctx, node, errors)
         _, call = await call_into_ivr(customer)
         cid = call["conversation_id"]
-        await eventually(
-            lambda: ivr_steps(node, cid),
-            lambda steps: any(s[:2] == ("prompt", "menu") for s in steps),
-            "the menu prompt",
-            timeout=15,
-        )
-        await customer.click("[data-testid=cg-keypad-toggle]")
-        await customer.click("[data-testid=cg-key-1]")
+        await press_at_menu(customer, node, cid)
 
         await agent.locator("[data-testid=conversations] .conv-item").first.click()
         timeline = agent.locator("[data-testid=timeline]")

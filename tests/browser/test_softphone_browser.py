@@ -25,7 +25,7 @@ from gateway.config import Settings
 from media.audio import Audio
 from media.audiofile import write_wav
 from tests.browser.conftest import LaunchWithMic
-from tests.browser.test_call_browser import call_into_ivr, call_state, eventually, ivr_steps, open_widget
+from tests.browser.test_call_browser import call_into_ivr, call_state, eventually, open_widget, press_at_menu
 from tests.browser.test_chat_browser import agent_login
 from tests.conftest import bounded
 from tests.support.servers import Node, start_node
@@ -89,14 +89,7 @@ async def queue_a_call(customer: Page, node: Node) -> dict[str, Any]:
     """The customer calls from the widget and presses 1 (billing); returns the widget's call state."""
     bar, call = await call_into_ivr(customer)
     cid = call["conversation_id"]
-    await eventually(
-        lambda: ivr_steps(node, cid),
-        lambda steps: any(s[:2] == ("prompt", "menu") for s in steps),
-        "the menu prompt",
-        timeout=15,
-    )
-    await customer.click("[data-testid=cg-keypad-toggle]")
-    await customer.click("[data-testid=cg-key-1]")
+    await press_at_menu(customer, node, cid)
     await expect(bar).to_have_attribute("data-status", "waiting", timeout=10000)
     return call
 

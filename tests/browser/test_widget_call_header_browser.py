@@ -15,7 +15,7 @@ import re
 import pytest
 from playwright.async_api import Browser, WebSocketRoute, expect
 
-from tests.browser.test_call_browser import call_into_ivr, eventually, ivr_steps, open_widget
+from tests.browser.test_call_browser import call_into_ivr, open_widget, press_at_menu
 from tests.browser.test_chat_browser import agent_login
 from tests.support.servers import Node
 
@@ -57,14 +57,7 @@ async def test_a_call_assigned_before_the_ivr_says_waiting_shows_the_agent(mic_b
         customer = await open_widget(customer_ctx, node, errors)
         _bar, call = await call_into_ivr(customer)
         cid = call["conversation_id"]
-        await eventually(
-            lambda: ivr_steps(node, cid),
-            lambda steps: any(s[:2] == ("prompt", "menu") for s in steps),
-            "the menu prompt",
-            timeout=15,
-        )
-        await customer.click("[data-testid=cg-keypad-toggle]")
-        await customer.click("[data-testid=cg-key-1]")
+        await press_at_menu(customer, node, cid)
 
         await expect(agent.locator("[data-testid=cg-ring-banner]")).to_be_visible(timeout=10000)
         assert held, "the IVR's waiting status came (and was held back until the assignment)"
