@@ -89,14 +89,11 @@ async def test_a_chat_closed_while_waiting_30_s_counts_as_abandoned_after_30_s(
     assert by_disposition["totals"] == [{"key": "bot:hangup", "closed": 1}]
 
 
-async def test_an_event_log_entry_that_is_not_an_event_is_set_aside_and_the_counting_goes_on(
-    clients: Clients, node: Node, caplog: pytest.LogCaptureFixture
-) -> None:
-    """An entry whose data is not an object (written by hand, or by an older or broken writer) stopped the
-    consumer (on every node in turn, as each claimed it): now it is logged by id, kept in P:ru:dead, and a chat
-    after it still counts."""
+async def counted_after_a_malformed_entry(clients: Clients, node: Node, typ: str) -> str:
+    """An event-log entry of type ``typ`` whose data is not an object, then a chat: returns the entry's id once the
+    chat was counted (the default queue offered one conversation today)."""
     store = node.services.store
-    bad_id = _s(await store.redis.xadd(store.keys.event_log, {"cid": "c-bad", "type": "state", "data": "[]"}))
+    bad_id = _s(await store.redis.xadd(store.keys.event_log, {"cid": "c-bad", "type": typ, "data": "[]"}))
     cust = clients.customer()
     await cust.hello()
     await cust.say("counted all the same?")
@@ -104,6 +101,17 @@ async def test_an_event_log_entry_that_is_not_an_event_is_set_aside_and_the_coun
     day = today()
     report = await totals_when(node, carol, lambda r: total(r, "default").get("offered"), **{"from": day, "to": day})
     assert total(report, "default")["offered"] == 1
+    return bad_id
+
+
+async def test_an_event_log_entry_that_is_not_an_event_is_set_aside_and_the_counting_goes_on(
+    clients: Clients, node: Node, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An entry whose data is not an object (written by hand, or by an older or broken writer) stopped the
+    consumer (on every node in turn, as each claimed it): now it is logged by id, kept in P:ru:dead, and a chat
+    after it still counts."""
+    store = node.services.store
+    bad_id = await counted_after_a_malformed_entry(clients, node, "state")
     assert bad_id in caplog.text and "not an object" in caplog.text
     dead = await RollupStore(store).dead_letters()
     assert [(d["id"], d["cid"]) for d in dead] == [(bad_id, "c-bad")]
@@ -116,14 +124,7 @@ async def test_the_consumer_reads_no_more_of_an_entry_that_counts_nothing_than_i
     and acknowledges it (its data is never parsed: a malformed message entry is not set aside as a malformed
     ``state`` entry is, above), while the chat around it is counted."""
     store = node.services.store
-    bad_id = _s(await store.redis.xadd(store.keys.event_log, {"cid": "c-bad", "type": "message", "data": "[]"}))
-    cust = clients.customer()
-    await cust.hello()
-    await cust.say("counted all the same?")
-    carol = await clients.agent("carol").login()
-    day = today()
-    report = await totals_when(node, carol, lambda r: total(r, "default").get("offered"), **{"from": day, "to": day})
-    assert total(report, "default")["offered"] == 1
+    bad_id = await counted_after_a_malformed_entry(clients, node, "message")
     assert bad_id not in caplog.text
     assert await RollupStore(store).dead_letters() == []
     pending = await store.redis.xpending(store.keys.event_log, "rollups")
