@@ -73,6 +73,7 @@ async def test_an_admin_makes_a_published_flow_answer_chats(browser: Browser, sh
             if seen:
                 break
             await asyncio.sleep(0.05)
+        assert seen, "the button asked nothing"
         assert seen[0] == (
             "Make 'shop' answer chats? Only NEW chats start in 'shop' (now they start in 'default'), on every node "
             "within a second. A chat in progress keeps the flow it started in."
