@@ -1,7 +1,7 @@
 """Choosing the flow that answers chats and calls, on two real nodes sharing one Redis: an admin on node 1 makes the
 published flow ``shop`` answer chats; a new chat on node 2 runs it, a chat already in ``default`` on node 2 keeps
 ``default``; a flow that is not published is refused with its name and why; the choice is in the audit log, and
-the flow list of every node says which flow answers what."""
+the flow list of every node says which flow answers what. A call on node 2 starts in the flow chosen for calls."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ import pytest
 from gateway.config import Settings
 from gateway.contact.agents_file import add_agent
 from gateway.flows.live import Entry
+from gateway.protocol.states import CallStatus
 from tests.conftest import PASSWORDS, bounded
 from tests.integration.test_event_webhooks import conforms
 from tests.integration.test_flow_versions import ADMIN_PASSWORD, Admin, _hangup_reason, _login, _until
+from tests.support.caller import Caller
 from tests.support.clients import Customer
 from tests.support.servers import Node, start_node
 
@@ -129,3 +131,32 @@ async def test_a_supervisor_may_not_choose(two_nodes: tuple[Node, Node, Admin]) 
     refused = await carol.call("PUT", "/api/admin/flows/answers/calls", {"flow": "default"}, status=403)
     assert refused["code"] == "forbidden"
     assert (await carol.call("GET", "/api/admin/flows"))["chosen"] == {"calls": None, "chats": None}
+
+
+async def test_a_new_call_on_the_other_node_starts_in_the_flow_chosen_for_calls(
+    two_nodes: tuple[Node, Node, Admin],
+) -> None:
+    one, two, admin = two_nodes
+    saved = await admin.call("POST", "/api/admin/flows/shop/versions", {"yaml": SHOP, "parent": ""}, 201)
+    await admin.call("POST", "/api/admin/flows/shop/publish", {"version": saved["id"]})
+    done = await admin.call("PUT", "/api/admin/flows/answers/calls", {"flow": "shop"})
+    assert done["answers"] == {"calls": "shop", "chats": "default"}
+
+    async def node_two_follows() -> bool:
+        return two.services.flows.answering(Entry.CALLS) == "shop"
+
+    await _until("node two follows the choice", node_two_follows)
+    customer = Customer(two.url)
+    caller = Caller(customer)
+    try:
+        await customer.hello()
+        await caller.dial()
+        await caller.status(CallStatus.ENDED)
+        cid = await two.services.store.customer_current(customer.customer_id)
+        assert cid is not None
+        assert await _hangup_reason(two, cid) == "shop_done"
+    finally:
+        await caller.close()
+        await customer.close()
+    entries = await one.services.audit.entries(10, target="flows:calls")
+    assert [(e["action"], e["after"]["flow"]) for e in entries["entries"]] == [("flow.answers", "shop")]
