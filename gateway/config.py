@@ -212,11 +212,17 @@ class Settings:
     flows_dir: Path | None = setting(
         None, env="CG_FLOWS_DIR", parse=as_path, shown="shipped `ivr/flows`", help="directory of flow YAML files"
     )
-    voice_flow: str = setting("default", env="CG_VOICE_FLOW", help="the flow that answers calls")
+    voice_flow: str = setting(
+        "default",
+        env="CG_VOICE_FLOW",
+        help="the flow that answers calls until an admin chooses one in the flow editor (the choice, kept in "
+        "Redis, wins on every node)",
+    )
     chat_flow: str | None = setting(
         None,
         env="CG_CHAT_FLOW",
-        help="a flow that answers new chats as a bot before routing; unset: chats go straight to agents",
+        help="a flow that answers new chats as a bot before routing, until an admin chooses one in the flow "
+        "editor (the choice wins on every node); unset and none chosen: chats go straight to agents",
     )
     # ---- safe on the public internet (see README "Security")
     site_keys: tuple[tuple[str, str], ...] = setting(

@@ -47,7 +47,7 @@ from gateway.contact.widget_settings import WidgetConfig
 from gateway.data_dir import prepare_data_dir, warn_if_readable
 from gateway.errors import ConfigError
 from gateway.flows.chat_bot import ChatBots
-from gateway.flows.live import LiveFlows
+from gateway.flows.live import Entry, LiveFlows
 from gateway.flows.speech import SpeechRecognition
 from gateway.flows.versions import FlowVersions
 from gateway.flows.webhooks import webhook_session
@@ -338,7 +338,9 @@ async def _build(
     )
     await queues.ensure({DEFAULT_QUEUE, *(q for f in flow_files.snapshot().values() for q in f.queue_refs())})
     # flows: the published version of each flow, the same on every node; files with no versions imported
-    flows = LiveFlows(flows_dir, FlowStore(store), bus, flow_files)
+    # new calls and chats start in the flow an admin chose, else in --voice-flow / --chat-flow
+    defaults: dict[Entry, str | None] = {Entry.CALLS: settings.voice_flow, Entry.CHATS: settings.chat_flow}
+    flows = LiveFlows(flows_dir, FlowStore(store), bus, flow_files, defaults=defaults)
     await flows.start()
     _on_stop(stack, flows.stop)
     flow_versions = FlowVersions(flows, flows.store, check=speech.check, queues=queues, audit=audit)
@@ -369,7 +371,7 @@ async def _build(
         router,
         settings.dispositions,
         callbacks=callbacks,
-        bot_first=bool(settings.chat_flow),
+        bot_first=lambda: flows.answering(Entry.CHATS) is not None,
         metrics=metrics,
         queues=queues,
         clock=clock,
@@ -400,10 +402,11 @@ async def _build(
     # flows: webhooks and the chat bot
     http = webhook_session(allow=settings.webhook_allow, secret=settings.webhook_secret)
     _on_stop(stack, http.close)
-    bots = ChatBots(settings.chat_flow, flows, conversations, bus, keys, http)
-    if settings.chat_flow and not bots.enabled:
+    bots = ChatBots(flows, conversations, bus, keys, http)
+    chat_flow = flows.answering(Entry.CHATS)
+    if chat_flow and chat_flow not in flows:
         raise ConfigError(
-            f"chat flow '{settings.chat_flow}' is not among the loaded flows ({', '.join(flows.names()) or 'none'})",
+            f"chat flow '{chat_flow}' is not among the loaded flows ({', '.join(flows.names()) or 'none'})",
             field="chat_flow",
         )
     _on_stop(stack, bots.close_all)

@@ -35,7 +35,7 @@ from gateway.contact.limits import CallLimited, Limits
 from gateway.errors import BadRequest, Conflict, GatewayError, NotFound
 from gateway.flows.call_speech import CallSpeech
 from gateway.flows.captions import CaptionedHooks, Captions
-from gateway.flows.live import LiveFlows
+from gateway.flows.live import Entry, LiveFlows
 from gateway.flows.runner import FlowHooks, FlowRunner
 from gateway.flows.speech import SpeechRecognition
 from gateway.flows.test_runs import TEST_QUEUED, TestHooks, TestRun
@@ -113,7 +113,7 @@ def status_message(
 class CallConfig:
     ice: IceConfig = field(default_factory=IceConfig)  # STUN / TURN for the call legs (a fresh TURN pair each)
     max_calls: int = 50
-    flow: str = "default"
+    flow: str = "default"  # --voice-flow: new calls start in it until an admin chooses one (LiveFlows.answering)
     voice: str = "en-us"
     connect_timeout: float = CONNECT_TIMEOUT
 
@@ -258,7 +258,7 @@ class Call:
 
     async def _run_flow(self) -> str:
         test = self.test
-        flow = self.flow = test.flow if test is not None else self.m.flows.get(self.m.config.flow)
+        flow = self.flow = test.flow if test is not None else self.m.flows.get(self.m.entry_flow())
         context = await self.m.conversations.context(self.conversation_id)
         queue_hours = await self.m.conversations.queue_hours()  # for hours nodes that name a queue
         if self.ended.is_set():  # ended meanwhile: end() found no speech to close, so start none (no await below)
@@ -579,8 +579,12 @@ class CallManager:
                 "All our lines are busy right now. Please keep chatting with us here, "
                 "or try calling again in a few minutes."
             )
-        if not test and self.config.flow not in self.flows.snapshot():
-            raise NotFound(f"the voice flow '{self.config.flow}' is not loaded", code=ErrorCode.FLOW_MISSING)
+        if not test and self.entry_flow() not in self.flows.snapshot():
+            raise NotFound(f"the voice flow '{self.entry_flow()}' is not loaded", code=ErrorCode.FLOW_MISSING)
+
+    def entry_flow(self) -> str:
+        """The flow new calls start in: an admin's choice, else ``--voice-flow``."""
+        return self.flows.answering(Entry.CALLS) or self.config.flow
 
     async def reserve(self, call_id: str, customer_id: str, address: str) -> None:
         """Take one of the customer's (and their address's) call slots, shared by every node; CallLimit if they

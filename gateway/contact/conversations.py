@@ -57,6 +57,7 @@ class Stored:
     duplicate: bool
     state: str = ""  # the conversation's state when the message was stored ('' for a resent duplicate)
     opened: bool = False  # the message opened the conversation
+    for_bot: bool = False  # ... for the chat bot (a chat flow was in service): the caller starts it
 
 
 class Conversations:
@@ -68,7 +69,7 @@ class Conversations:
         queue: str = DEFAULT_QUEUE,
         *,
         callbacks: Callbacks | None = None,
-        bot_first: bool = False,
+        bot_first: Callable[[], bool] = lambda: False,
         metrics: Metrics | None = None,
         queues: QueueSettings | None = None,
         clock: Callable[[], int] = now_ms,
@@ -76,7 +77,7 @@ class Conversations:
         self.queues = queues  # the queues' settings: callback policy, hours (None: the flows' own alone)
         self.metrics = metrics if metrics is not None else Metrics()  # messages counted (gateway/metrics.py)
         self.callbacks = callbacks  # callbacks booked in conversations (None: this gateway runs without them)
-        self.bot_first = bot_first  # a chat bot greets new conversations; they wait for it instead of the queue
+        self.bot_first = bot_first  # now, a chat bot greets new conversations: they wait for it, not in the queue
         self.store = store
         self.desk_reads = DeskStore(store)  # summaries of many conversations in one round trip
         self.router = router
@@ -246,6 +247,7 @@ class Conversations:
         if seen is not None:
             await self.store.durable()  # a retry after a refused wait: acknowledged only once replicas have it
             return Stored(seen[0], seen[1], duplicate=True)
+        bot_first = self.bot_first()  # once: the flow that answers chats may change meanwhile
         for _ in range(3):  # the conversation may close between open and append: open anew
             opened = await self.store.open_conversation(
                 customer_id,
@@ -253,7 +255,7 @@ class Conversations:
                 self.queue,
                 now=self.clock(),
                 context=context,
-                queued=not self.bot_first,
+                queued=not bot_first,
                 buckets=buckets,
                 current_hint=current,
             )
@@ -262,7 +264,7 @@ class Conversations:
             if created:
                 log.info("conversation opened", extra={"conversation_id": cid, "customer_id": customer_id})
                 await self.store.publish(self.store.keys.customer_channel(customer_id), bus.Follow(cid))
-                if not self.bot_first:
+                if not bot_first:
                     await self._queue_changed()
             if prepare is not None:
                 await prepare(cid)
@@ -278,7 +280,14 @@ class Conversations:
                 self.metrics.message(Author.CUSTOMER)
             if status in ("ok", "duplicate"):
                 await self.store.durable()  # with --redis-durable-replicas: a failover keeps what is acknowledged
-                return Stored(conv_id, event_id, duplicate=status == "duplicate", state=opened.state, opened=created)
+                return Stored(
+                    conv_id,
+                    event_id,
+                    duplicate=status == "duplicate",
+                    state=opened.state,
+                    opened=created,
+                    for_bot=created and bot_first,
+                )
         raise Conflict("the conversation kept closing; try again")
 
     async def agent_message(

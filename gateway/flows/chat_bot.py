@@ -1,8 +1,8 @@
 """The same flow as a chat bot: prompts become bot messages, menus become buttons, typed text answers.
 
-With a chat flow configured, a customer's first message opens the
-conversation in state ``open`` and a :class:`ChatBot` runs the flow for it
-until the flow hands it to routing (``queue``) or ends it. The bot listens to
+With a flow answering chats (an admin's choice in the console, else ``--chat-flow``: gateway/flows/live.py), a
+customer's first message opens the conversation in state ``open`` and a :class:`ChatBot` runs the flow in service
+then for it until the flow hands it to routing (``queue``) or ends it; a change of the choice takes only new chats. The bot listens to
 the conversation's channel on the bus, so the customer may sit on any node;
 the bot runs on the node that opened the conversation.
 """
@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 
 from gateway.contact.conversations import ConversationHooks, Conversations
-from gateway.flows.live import LiveFlows
+from gateway.flows.live import Entry, LiveFlows
 from gateway.flows.runner import FlowHooks, FlowRunner
 from gateway.flows.test_runs import TestHooks, TestRun
 from gateway.protocol.bus import EventAppended, Message
@@ -97,14 +97,12 @@ class ChatBots:
 
     def __init__(
         self,
-        flow_name: str | None,
         flows: LiveFlows,
         conversations: Conversations,
         bus: Bus,
         keys: Keys,
         http: aiohttp.ClientSession,
     ):
-        self.flow_name = flow_name
         self.flows = flows
         self.conversations = conversations
         self.bus = bus
@@ -115,8 +113,16 @@ class ChatBots:
         self._runs: dict[str, asyncio.Task[None]] = {}  # each bot's task, by conversation (stop one)
 
     @property
-    def enabled(self) -> bool:
-        return bool(self.flow_name) and self.flow_name in self.flows.snapshot()
+    def flow_name(self) -> str | None:
+        """The flow new chats start in now."""
+        return self.flows.answering(Entry.CHATS)
+
+    async def greet(self, cid: str) -> None:
+        """Run the chat flow for a conversation just opened for it; when none is in service any more (it was
+        opened as the choice changed), the conversation goes to the agents instead of waiting for nobody."""
+        if not await self.start(cid) and cid not in self.bots:
+            log.warning("no chat flow in service: the conversation goes to the agents", extra={"conversation_id": cid})
+            await self.conversations.enqueue(cid, self.conversations.queue)
 
     async def start(self, cid: str, flow_name: str | None = None, test: TestRun | None = None) -> bool:
         """Run the chat flow (or ``flow_name``) for an open conversation (just opened, or taken out of its queue

@@ -9,6 +9,10 @@ The flow directory stays a source: a flow with no versions in the store is impor
 published version (author ``file``), and while the node runs a file that changes (the editor's save) becomes a new
 published version through the same rules as the console's (gateway/flows/versions.py does that). A file that goes
 away takes nothing out of service: the store is what serves; ``flows pull`` writes the files back.
+
+Which flow new calls and new chats start in is the admin's choice in the console, kept in Redis
+(``P:flows:answers``) and announced on the same channel (:class:`~gateway.protocol.bus.FlowAnswers`); until an
+admin chooses, ``--voice-flow`` / ``--chat-flow`` (the ``defaults``) name it. A session keeps the flow it started in.
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 
-from gateway.protocol.bus import FlowPublished, Message
+from gateway.protocol.bus import FlowAnswers, FlowPublished, Message
 from gateway.store.bus import Bus
 from gateway.store.flow_store import FlowStore
 from gateway.tasks import Tasks
@@ -30,10 +35,25 @@ from ivr.registry import FlowRegistry, FlowsByName
 log = logging.getLogger(__name__)
 
 
+class Entry(StrEnum):
+    """What a flow may answer: new calls or new chats (the fields of ``P:flows:answers``)."""
+
+    CALLS = "calls"
+    CHATS = "chats"
+
+
 class LiveFlows(FlowsByName):
     """By name, the published version of every flow; ``get`` / ``snapshot`` as :class:`FlowRegistry` has them."""
 
-    def __init__(self, directory: Path, store: FlowStore, bus: Bus, files: FlowRegistry):
+    def __init__(
+        self,
+        directory: Path,
+        store: FlowStore,
+        bus: Bus,
+        files: FlowRegistry,
+        *,
+        defaults: dict[Entry, str | None] | None = None,
+    ):
         self.directory = directory
         self.store = store
         self.bus = bus
@@ -44,11 +64,22 @@ class LiveFlows(FlowsByName):
         self._lock = asyncio.Lock()
         self._tasks = Tasks("flows", log)
         self.changed: list[Callable[[str, Flow], None]] = []  # told when a flow's live version changes here
+        self.defaults = dict(defaults or {})  # the node's settings (--voice-flow, --chat-flow): until an admin chooses
+        self._chosen: dict[Entry, str] = {}  # what admins chose (P:flows:answers), read on every refresh
 
     # ---------------------------------------------------------------- what the sessions read
 
     def _where(self) -> str:
         return "is published"
+
+    def answering(self, entry: Entry) -> str | None:
+        """The flow new ``entry`` sessions start in: the admin's choice, else the node's setting (None: no flow,
+        chats go straight to the agents)."""
+        return self._chosen.get(entry) or self.defaults.get(entry) or None
+
+    def chosen(self, entry: Entry) -> str | None:
+        """The flow an admin chose for ``entry`` (None: the node's setting applies)."""
+        return self._chosen.get(entry)
 
     @property
     def errors(self) -> list[FlowError]:
@@ -73,14 +104,22 @@ class LiveFlows(FlowsByName):
     def _on_bus(self, channel: str, message: Message) -> None:
         if isinstance(message, FlowPublished):
             self._tasks.spawn(self.refresh(), f"publish-{message.name}")
+        elif isinstance(message, FlowAnswers):
+            self._tasks.spawn(self.refresh(), f"answers-{message.entry}")
 
     def _resync(self, channel: str) -> None:
         self._tasks.spawn(self.refresh(), "resync")  # a publish may have been missed while the bus was down
 
     async def refresh(self) -> list[str]:
-        """Read every flow's live version and put those that changed in service; the names that changed."""
+        """Read every flow's live version and put those that changed in service, and which flows answer calls and
+        chats; the names whose version changed."""
         async with self._lock:
             live = await self.store.live()
+            chosen = {Entry(e): n for e, n in (await self.store.answers()).items() if e in {x.value for x in Entry}}
+            for entry in Entry:
+                if chosen.get(entry) != self._chosen.get(entry):
+                    log.info("new %s start in flow %s", entry, chosen.get(entry) or self.defaults.get(entry))
+            self._chosen = chosen
             changed: list[str] = []
             errors: list[FlowError] = []
             flows = dict(self._flows)

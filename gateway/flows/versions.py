@@ -13,6 +13,9 @@ Rules:
   refused (``bad_flow``, with lines) when the version names a queue that does not exist, a speech word the
   recognizer does not know, or a ``goto`` into a flow or entry that is not live (and when publishing it would break
   another live flow's ``goto``).
+- Which flow new calls and new chats start in is chosen by an admin (:meth:`FlowVersions.choose`): only a published
+  flow may be chosen (400 ``flow_not_published`` naming it); the choice reaches every node at once and sessions in
+  progress keep their flow. Until an admin chooses, ``--voice-flow`` / ``--chat-flow`` name it.
 - Files: a flow with no versions is imported from the flow directory as published (author ``file``); while the
   node runs, a changed file is saved and published the same way (``flows push`` does it from the command line).
 """
@@ -28,7 +31,7 @@ from typing import Any, Protocol
 
 from gateway.contact.audit import AuditLog
 from gateway.errors import BadRequest, Conflict, NotFound
-from gateway.flows.live import LiveFlows
+from gateway.flows.live import Entry, LiveFlows
 from gateway.protocol.codes import ErrorCode
 from gateway.store.flow_store import FlowStore, StoredVersion
 from ivr.errors import FlowError, FlowErrors
@@ -78,6 +81,13 @@ class StaleVersion(Conflict):
 
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "current": self.current, "diff": self.diff}
+
+
+class FlowNotPublished(BadRequest):
+    code = ErrorCode.FLOW_NOT_PUBLISHED
+
+    def __init__(self, message: str):
+        super().__init__(message, field="flow")
 
 
 def unified_diff(old: str, new: str, old_label: str, new_label: str) -> str:
@@ -155,6 +165,14 @@ class FlowVersions:
             }
             for name in sorted(heads.keys() | live.keys())
         ]
+
+    def answers(self) -> dict[str, Any]:
+        """Which flows new calls and chats start in, and what the node's settings say until an admin chooses."""
+        return {
+            "answers": {e.value: self.live.answering(e) for e in Entry},
+            "defaults": {e.value: self.live.defaults.get(e) or None for e in Entry},
+            "chosen": {e.value: self.live.chosen(e) for e in Entry},
+        }
 
     async def detail(self, name: str) -> dict[str, Any]:
         versions = await self.store.versions(check_name(name))
@@ -255,6 +273,27 @@ class FlowVersions:
             )
         log.info("flow %s: %s published version %s (was %s)", name, author, vid, before or "none")
         return Published(name, vid, before)
+
+    async def choose(self, entry: Entry, name: str, *, author: str) -> str | None:
+        """Make ``name`` the flow new ``entry`` sessions start in on every node; the flow that answered before.
+        Refused (:class:`FlowNotPublished`) for a flow with no published version."""
+        before_in_service = self.live.answering(entry)
+        status, before = await self.store.choose(entry.value, check_name(name))
+        if status != "ok":
+            heads, _, _ = await self.store.pointers()
+            why = "it has only drafts: publish a version of it first" if name in heads else "there is no such flow"
+            raise FlowNotPublished(f"flow '{name}' cannot answer {entry.value}: {why}")
+        await self.live.refresh()  # here at once; the other nodes on the bus message
+        if (before or None) != name and self.audit is not None:
+            await self.audit.record(
+                author,
+                "flow.answers",
+                f"flows:{entry.value}",
+                {"flow": before or None, "answers": before_in_service},
+                {"flow": name, "answers": self.live.answering(entry)},
+            )
+        log.info("new %s: %s chose flow %s (was %s)", entry.value, author, name, before_in_service)
+        return before_in_service
 
     async def save_and_publish(
         self, name: str, text: str, *, author: str, message: str, also: dict[str, Flow] | None = None

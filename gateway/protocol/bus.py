@@ -38,6 +38,7 @@ class BusKind(StrEnum):
     RATED = "rated"
     CAPTION = "caption"
     FLOW_PUBLISHED = "flow_published"
+    FLOW_ANSWERS = "flow_answers"
     BOARD = "board"
     AGENT_CHANGED = "agent_changed"
     SUPERVISORS = "supervisors"
@@ -249,6 +250,16 @@ class FlowPublished(Message):
     version: str
 
 
+@dataclass(frozen=True, slots=True)
+class FlowAnswers(Message):
+    """On ``P:ch:flows``: an admin chose the flow new calls or chats start in (``entry``: ``calls`` or ``chats``;
+    ``name`` '' back to the node's setting); every node reads the choice again (gateway/flows/live.py)."""
+
+    kind = BusKind.FLOW_ANSWERS
+    entry: str
+    name: str
+
+
 KINDS: dict[str, type[Message]] = {
     cls.kind: cls
     for cls in (
@@ -269,6 +280,7 @@ KINDS: dict[str, type[Message]] = {
         CallCaption,
         CallSupervisors,
         FlowPublished,
+        FlowAnswers,
         BoardChanged,
         AgentChanged,
     )

@@ -48,6 +48,7 @@ class ErrorCode(StrEnum):
     RTC_PORTS_EXHAUSTED = "rtc_ports_exhausted"  # media/aiortc_patches.py: no UDP port left for a call leg
     BAD_FLOW = "bad_flow"  # a flow version that does not load, or may not be published (``errors`` lists why)
     STALE_VERSION = "stale_version"  # a flow or queue saved over a newer version (a flow's: ``current``, ``diff``)
+    FLOW_NOT_PUBLISHED = "flow_not_published"  # a flow chosen to answer calls or chats has no published version
     # limits
     RATE_LIMITED = "rate_limited"
     TOO_MANY_CONNECTIONS = "too_many_connections"

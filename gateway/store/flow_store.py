@@ -1,10 +1,12 @@
 """Flow versions in Redis (rules: gateway/flows/versions.py). Keys: ``P:flows:head``, ``P:flows:live``,
-``P:flows:updated``, ``P:flow:NAME:versions``, ``P:flow:NAME:log``, channel ``P:ch:flows`` (gateway/store/keys.py).
+``P:flows:updated``, ``P:flows:answers``, ``P:flow:NAME:versions``, ``P:flow:NAME:log``, channel ``P:ch:flows``
+(gateway/store/keys.py).
 
 A version is written once under its id (the hash of its text) and never changed; the head (newest saved) and the
 live (published) pointers move. Saving and publishing are scripts: a save checks the parent in the same step as it
 writes (``save_flow_version``), a publish checks the version exists and tells every node in the same step
-(``publish_flow``)."""
+(``publish_flow``). Choosing the flow new calls or chats start in checks it is published and tells every node in
+the same step (``choose_flow``)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.protocol.bus import FlowPublished
+from gateway.protocol.bus import FlowAnswers, FlowPublished
 from gateway.store.store import Store, _s, encode
 
 
@@ -48,6 +50,7 @@ class FlowStore:
         self._redis = store.redis
         self._save = store.scripts["save_flow_version"]
         self._publish = store.scripts["publish_flow"]
+        self._choose = store.scripts["choose_flow"]
 
     async def save(self, name: str, parent: str, version: StoredVersion, *, now: int) -> Saved:
         k = self.keys
@@ -74,6 +77,18 @@ class FlowStore:
             [k.flow_versions(name), k.flows_live, k.flows_updated, k.flows_channel], [name, vid, now, message]
         )
         return _s(status), _s(before)
+
+    async def choose(self, entry: str, name: str) -> tuple[str, str]:
+        """Make ``name`` the flow new ``entry`` sessions start in: ('ok', the flow chosen before, '' for none: the
+        node's setting) or ('unpublished', before) when ``name`` has no published version."""
+        k = self.keys
+        message = FlowAnswers(entry, name).to_json()
+        status, before = await self._choose([k.flows_live, k.flows_answers, k.flows_channel], [entry, name, message])
+        return _s(status), _s(before)
+
+    async def answers(self) -> dict[str, str]:
+        """The flows admins chose: entry (``calls`` / ``chats``) -> flow name."""
+        return {_s(e): _s(n) for e, n in (await self._redis.hgetall(self.keys.flows_answers)).items()}
 
     async def version(self, name: str, vid: str) -> StoredVersion | None:
         raw = await self._redis.hget(self.keys.flow_versions(name), vid)

@@ -63,6 +63,7 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 | ``P:flows:head`` | hash | flow name -> its newest saved version id (a save names it as its parent: optimistic concurrency) |
 | ``P:flows:live`` | hash | flow name -> the published version id (what new calls and chats run) |
 | ``P:flows:updated`` | hash | flow name -> when a version of it was last saved or published (ms) |
+| ``P:flows:answers`` | hash | ``calls`` / ``chats`` -> the flow an admin chose for new calls / chats (a published one; no field: ``--voice-flow`` / ``--chat-flow``) |
 | ``P:flow:NAME:versions`` | hash | version id (content hash, 12 hex) -> JSON ``{yaml, author, at, message, parent}``; never changed |
 | ``P:flow:NAME:log`` | list | the flow's version ids in the order they were first saved (gateway/store/flow_store.py) |
 | ``P:accounts`` | hash | the agents directory: agent id -> JSON (name, password hash, capacity, roles, skills, disabled, must_change_password, created_at, updated_at) (gateway/contact/agents.py) |
@@ -77,7 +78,7 @@ conversation), ``P:ch:customer:ID`` (the customer moved to a new conversation),
 it again), ``P:ch:queue``
 (the waiting queue or agent presence changed), ``P:ch:node:NODE`` (agent call
 commands for the calls anchored on that node, and their replies), ``P:ch:flows`` (a flow version was
-published: every node puts it in service), ``P:ch:board`` (a live call moved on some node: the supervisors'
+published: every node puts it in service; or an admin chose the flow calls or chats start in), ``P:ch:board`` (a live call moved on some node: the supervisors'
 wallboards read again, gateway/ops/wallboard.py), ``P:ch:durable`` (nobody listens: an empty publish there is
 the write a durability ``WAIT`` counts replicas for, ``Store.durable``).
 """
@@ -345,6 +346,10 @@ class Keys:
     @property
     def flows_updated(self) -> str:
         return f"{self.prefix}:flows:updated"
+
+    @property
+    def flows_answers(self) -> str:
+        return f"{self.prefix}:flows:answers"
 
     def flow_versions(self, name: str) -> str:
         return f"{self.prefix}:flow:{name}:versions"

@@ -129,8 +129,8 @@ async def upload(request: web.Request) -> web.Response:
         stored = await attachments.from_customer(
             party.customer_id, client_id, checked, {}, s.limits.buckets(party.customer_id, address)
         )
-        if stored.opened and s.conversations.bot_first:
-            await s.bots.start(stored.conversation_id)
+        if stored.for_bot:
+            await s.bots.greet(stored.conversation_id)
     return _stored(stored.conversation_id, stored.event_id, duplicate=stored.duplicate)
 
 

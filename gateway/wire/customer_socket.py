@@ -273,8 +273,8 @@ class CustomerConnection(Connection):
                     self.s.limits.buckets(self.customer_id, self.address),
                     current=self.conversation_id,
                 )
-                if stored.opened and self.s.conversations.bot_first:
-                    await self.s.bots.start(stored.conversation_id)  # greets after the first message (not answered)
+                if stored.for_bot:
+                    await self.s.bots.greet(stored.conversation_id)  # greets after the first message (not answered)
                 if not stored.duplicate and stored.state == ConversationState.OPEN:
                     await self._route_if_unattended(stored.conversation_id)
                 if stored.conversation_id != self.conversation_id:
@@ -338,7 +338,7 @@ class CustomerConnection(Connection):
         if self.s.calls.live_calls(self.customer_id):
             return
         callback = await self.s.callbacks.of_conversation(cid)
-        if conversations.bot_first and (callback is None or cid in self.s.bots.bots):
+        if conversations.bot_first() and (callback is None or cid in self.s.bots.bots):
             return
         queue = callback["queue"] if callback is not None and callback["queue"] else conversations.queue
         if await conversations.enqueue(cid, queue):

@@ -1,4 +1,5 @@
-"""The admin console's flow API: versions, validate, graph, publish and roll back, diff, replay.
+"""The admin console's flow API: versions, validate, graph, publish and roll back, diff, replay, and which flows
+answer new calls and chats.
 
 Writes need an admin's token (role ``admin``); supervisors may read (lists, versions, graphs, diffs). Every write is
 in the audit log (gateway/contact/audit.py). Rules: gateway/flows/versions.py; replay: gateway/flows/replays.py.
@@ -12,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway.errors import BadRequest
+from gateway.flows.live import Entry
 from gateway.flows.replays import DEFAULT_SESSIONS, MAX_SESSIONS, Replays, parse_since
 from gateway.flows.versions import MAX_FLOW_BYTES, check_name
 from gateway.protocol.states import Role
@@ -36,10 +38,22 @@ def _text(body: dict[str, Any], name: str, *, required: bool = True, most: int =
 
 async def flows(request: web.Request) -> web.Response:
     await agent_with_role(request, Role.ADMIN, Role.SUPERVISOR, doing="read flows")
-    services = request.app[SERVICES]
-    # which flows the node's settings start calls and chats in (a flow only a goto leads to is live but starts nothing)
-    answers = {"calls": services.settings.voice_flow, "chats": services.settings.chat_flow or None}
-    return web.json_response({"flows": await services.flow_versions.listing(), "answers": answers})
+    versions = request.app[SERVICES].flow_versions
+    # which flows new calls and chats start in (a flow only a goto leads to is live but starts nothing)
+    return web.json_response({"flows": await versions.listing(), **versions.answers()})
+
+
+async def choose(request: web.Request) -> web.Response:
+    agent = await agent_with_role(request, Role.ADMIN, doing="change flows")
+    body = await read_json(request)
+    try:
+        entry = Entry(request.match_info["entry"])
+    except ValueError:
+        raise BadRequest("a flow answers 'calls' or 'chats'", field="entry") from None
+    name = _text(body, "flow", most=64)
+    versions = request.app[SERVICES].flow_versions
+    before = await versions.choose(entry, name, author=agent.id)
+    return web.json_response({**versions.answers(), "previous": before})
 
 
 async def flow(request: web.Request) -> web.Response:
@@ -128,6 +142,22 @@ GRAPH = closed(
 STEP = closed({"kind": STR, "node": STR, "detail": STR, "flow": STR})
 
 
+ANSWERS = {
+    "answers": closed(
+        {"calls": nullable(STR), "chats": nullable(STR)},
+        description="the flows new calls and chats start in: an admin's choice, else --voice-flow / --chat-flow "
+        "(chats null: they go straight to the agents)",
+    ),
+    "defaults": closed(
+        {"calls": nullable(STR), "chats": nullable(STR)}, description="--voice-flow / --chat-flow of this node"
+    ),
+    "chosen": closed(
+        {"calls": nullable(STR), "chats": nullable(STR)},
+        description="what admins chose (null: the setting applies)",
+    ),
+}
+
+
 def flow_op(method: str, path: str, handler: api.Handler, summary: str, **more: Any) -> Operation:
     """An operation of this API: tag ``flows``, an agent's token (the handler checks the role)."""
     return Operation(method, path, handler, summary, tag="flows", auth=(AGENT,), **more)
@@ -161,11 +191,7 @@ def operations() -> list[Operation]:
                                     }
                                 ),
                             },
-                            "answers": closed(
-                                {"calls": STR, "chats": nullable(STR)},
-                                description="the flow calls start in (--voice-flow) and chats (--chat-flow; null: "
-                                "chats go straight to the agents)",
-                            ),
+                            **ANSWERS,
                         }
                     ),
                 ),
@@ -260,6 +286,19 @@ def operations() -> list[Operation]:
                 ),
             ),
             problems=write,
+        ),
+        flow_op(
+            "PUT",
+            "/api/admin/flows/answers/{entry}",
+            choose,
+            "Choose the flow new calls or new chats start in, on every node (admins)",
+            params=(path_param("entry", "calls or chats", r"^(calls|chats)$"),),
+            description="Only a published flow may be chosen (400 flow_not_published names the flow and why). "
+            "Calls and chats in progress keep the flow they started in. Until an admin chooses, the node's setting "
+            "answers (--voice-flow / --chat-flow). Written to the audit log as `flow.answers`.",
+            body=Body("the flow", closed({"flow": STR})),
+            answers=(Answer(200, "chosen", closed({**ANSWERS, "previous": nullable(STR)})),),
+            problems=problems(400, 401, 403, s403="a token of an agent who is no admin"),
         ),
         flow_op(
             "GET",

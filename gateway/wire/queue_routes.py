@@ -14,6 +14,7 @@ from aiohttp import web
 from gateway.contact.queues import QUEUE_NAME, check_name, parse_queue
 from gateway.contact.widget_settings import WidgetSettings, parse_widget
 from gateway.errors import BadRequest, Conflict
+from gateway.flows.live import Entry
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import Role
 from gateway.wire import api
@@ -95,7 +96,7 @@ async def line_hours_open(s: Services, settings: WidgetSettings | None = None) -
         if queue is not None:
             return queue.is_open(now)
     flows = s.flows.snapshot()
-    for name in (s.settings.chat_flow, s.settings.voice_flow):
+    for name in (s.flows.answering(Entry.CHATS), s.flows.answering(Entry.CALLS)):
         flow = flows.get(name) if name else None
         node = flow.hours_node() if flow is not None else None
         if node is None:

@@ -477,12 +477,13 @@ async def test_a_new_flow_and_an_address_naming_no_flow(browser: Browser, admin_
         await page.press("[data-testid=new-flow-name]", "Enter")
         await expect(page.locator("#fe-flow")).to_have_attribute("data-open", re.compile(r"^night-2@"))
         assert page.url.endswith("/admin/flows?flow=night-2")
-        # published, it starts nothing: neither --voice-flow nor --chat-flow names it (a user test published the
-        # README's example as a new flow and was told "new calls and chats take it")
+        # published, it starts nothing: it answers neither calls nor chats (a user test published the README's
+        # example as a new flow and was told "new calls and chats take it"); the status says how to make it answer
         await page.click("[data-testid=publish]")
         status_line = page.get_by_test_id("flow-status")
         await expect(status_line).to_contain_text(
-            "is live, but nothing starts in it: calls start in 'default' (--voice-flow) and chats in 'default'"
+            "is live, but nothing starts in it: calls start in 'default' and chats in 'default'. It runs where a goto "
+            "leads to it, or once you make it answer calls or chats"
         )
         await expect(page.locator("#flow-list a[data-flow=night-2]")).not_to_contain_text("answers")
         await page.screenshot(path=str(tmp_path / "flow-created.png"), full_page=True)

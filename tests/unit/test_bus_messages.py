@@ -32,6 +32,7 @@ SAMPLES: list[bus.Message] = [
     bus.Flush("f1"),
     bus.CallCaption("call-1", CaptionKind.SAID, "billing"),
     bus.FlowPublished("default", "a5cdb764a2bf"),
+    bus.FlowAnswers("chats", "shop"),
     bus.AgentChanged("alice"),
     bus.CallSupervisors("call-1", [{"agent_id": "sara", "name": "Sara", "mode": "whisper"}]),
 ]

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 
 import {
   START, debounce, diffLines, divergence, draftOf, edgeCountLabels, edgeKey, errorText, flowNameProblem, lineAt,
-  lineSpan, lineStarts, newestId, nodeAtLine, nodeKindText, flowRoles, publishedText, pathCounts, pathEdges, refusalText, replaySummary, starterFlow,
+  lineSpan, lineStarts, newestId, nodeAtLine, nodeKindText, flowRoles, publishedText, answerConfirmText, answeredText, pathCounts, pathEdges, refusalText, replaySummary, starterFlow,
 } from '../static/admin/flows_model.js';
 
 const TEXT = 'start: hello\nnodes:\n  hello:\n    type: say\n    next: menu\n  menu:\n    type: menu\n';
@@ -157,7 +157,17 @@ test('a published flow is said to take calls or chats only when the settings sta
   assert.equal(publishedText('abc', null, 'shop', { calls: 'shop', chats: 'shop' }),
     'Version abc is live: new calls and chats take it on every node; sessions in progress keep theirs.');
   const idle = publishedText('abc', null, 'shop', answers);
-  assert.match(idle, /^Version abc is live, but nothing starts in it: calls start in 'default' \(--voice-flow\)/);
-  assert.match(idle, /chats go straight to the agents \(no --chat-flow\)/);
-  assert.match(publishedText('abc', null, 'shop', { calls: 'default', chats: 'bot' }), /chats in 'bot' \(--chat-flow\)/);
+  assert.match(idle, /^Version abc is live, but nothing starts in it: calls start in 'default' and chats go straight to the agents\./);
+  assert.match(idle, /once you make it answer calls or chats/);
+  assert.match(publishedText('abc', null, 'shop', { calls: 'default', chats: 'bot' }), /and chats in 'bot'\./);
+});
+
+test('choosing the flow that answers calls or chats says only new ones change', () => {
+  assert.equal(answerConfirmText('shop', 'chats', { calls: 'default', chats: 'bot' }),
+    "Make 'shop' answer chats? Only NEW chats start in 'shop' (now they start in 'bot'), on every node within a second. " +
+    'A chat in progress keeps the flow it started in.');
+  assert.match(answerConfirmText('shop', 'chats', { calls: 'default', chats: null }), /\(now chats go straight to the agents\)/);
+  assert.match(answerConfirmText('shop', 'calls', { calls: 'default' }), /^Make 'shop' answer calls\? Only NEW calls .* A call in progress/);
+  assert.equal(answeredText('shop', 'calls', 'default'), "'shop' now answers new calls on every node (was 'default'); calls in progress keep their flow.");
+  assert.equal(answeredText('shop', 'chats', null), "'shop' now answers new chats on every node; chats in progress keep their flow.");
 });

@@ -8,7 +8,8 @@
  * (POST /api/admin/flows/validate, debounced: the errors on their lines, the graph redrawn), saves versions with a
  * message (a stale save: the message and the diff), publishes and rolls back (flows_versions.js), draws the
  * reports' path analytics on the edges, runs a version in the test console (flows_test.js) and replays past
- * sessions against it (flows_replay.js). The REST shapes: docs/protocol.md "Admin: flows".
+ * sessions against it (flows_replay.js), and chooses the flow new calls and chats start in (flows_answers.js).
+ * The REST shapes: docs/protocol.md "Admin: flows".
  */
 
 import { S } from '../desk/state.js';
@@ -23,6 +24,7 @@ import { hideMissing, initNewFlow, renderNewFlow, showMissing } from './flows_ne
 import { drawDiff, initVersions, renderVersions } from './flows_versions.js';
 import { initTest, renderTestWhat, testVersionChanged } from './flows_test.js';
 import { initReplay, replayVersionChanged } from './flows_replay.js';
+import { initAnswers, renderAnswers } from './flows_answers.js';
 import { addDays, todayIn } from '../supervisor/reports_query.js';
 
 const $ = (id) => document.getElementById(id);
@@ -180,6 +182,7 @@ function renderBadge() {
   $('fe-version-badge').textContent = F.openId ? `${F.openId} · ${kind}` : '';
   $('fe-readonly').hidden = F.admin;
   $('fe-save').hidden = !F.admin;
+  renderAnswers();
 }
 
 // ------------------------------------------------------------ live validation
@@ -354,6 +357,7 @@ function wire() {
   initTest();
   initReplay();
   initNewFlow({ created });
+  initAnswers({ status, changed: renderList });
   initTabs();
   $('fe-save').addEventListener('submit', save);
   $('fe-publish').addEventListener('click', () => publish(F.openId));

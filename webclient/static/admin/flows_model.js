@@ -198,16 +198,17 @@ export function nodeKindText(node, most = 24) {
   return text.length > most ? `${text.slice(0, most - 1)}…` : text;
 }
 
-/** What a flow starts, from GET /api/admin/flows' `answers` ({calls, chats}): "answers calls", "answers chats". */
+/** What a flow starts, from GET /api/admin/flows' `answers` ({calls, chats}: an admin's choice, else the node's
+ * --voice-flow / --chat-flow): "answers calls", "answers chats". */
 export function flowRoles(name, answers) {
   const a = answers || {};
   return [a.calls === name ? 'answers calls' : '', a.chats === name ? 'answers chats' : ''].filter(Boolean);
 }
 
 /**
- * The status after a publish. A flow the node's settings do not start calls or chats in (--voice-flow,
- * --chat-flow) runs only where a goto leads to it: said so, rather than "new calls and chats take it" (a user test
- * published the README's example as a new flow and nothing answered with it).
+ * The status after a publish. A flow that answers neither calls nor chats runs only where a goto leads to it: said
+ * so, rather than "new calls and chats take it" (a user test published the README's example as a new flow and
+ * nothing answered with it), with the way to put it in service (the "Answer calls" / "Answer chats" buttons).
  */
 export function publishedText(id, was, name, answers) {
   const roles = flowRoles(name, answers);
@@ -217,9 +218,27 @@ export function publishedText(id, was, name, answers) {
     return `${head}: new ${what} take it on every node; sessions in progress keep theirs.`;
   }
   const a = answers || {};
-  const chats = a.chats ? `chats in '${a.chats}' (--chat-flow)` : 'chats go straight to the agents (no --chat-flow)';
-  return `${head}, but nothing starts in it: calls start in '${a.calls || 'default'}' (--voice-flow) and ${chats}. ` +
-    'It runs where a goto leads to it, or once the gateway is started with --voice-flow or --chat-flow naming it.';
+  const chats = a.chats ? `chats in '${a.chats}'` : 'chats go straight to the agents';
+  return `${head}, but nothing starts in it: calls start in '${a.calls || 'default'}' and ${chats}. ` +
+    'It runs where a goto leads to it, or once you make it answer calls or chats (the buttons beside Publish).';
+}
+
+const ENTRY_WORDS = { calls: ['calls', 'call'], chats: ['chats', 'chat'] };
+
+/** The confirm before flow `name` answers `entry` ('calls' or 'chats'): what changes, and what does not. */
+export function answerConfirmText(name, entry, answers) {
+  const [many, one] = ENTRY_WORDS[entry];
+  const now = (answers || {})[entry];
+  const was = now ? `now they start in '${now}'` : `now ${many} go straight to the agents`;
+  return `Make '${name}' answer ${many}? Only NEW ${many} start in '${name}' (${was}), on every node within a ` +
+    `second. A ${one} in progress keeps the flow it started in.`;
+}
+
+/** The status after flow `name` was made to answer `entry`; `previous`: the flow that answered before (or null). */
+export function answeredText(name, entry, previous) {
+  const many = ENTRY_WORDS[entry][0];
+  const was = previous && previous !== name ? ` (was '${previous}')` : '';
+  return `'${name}' now answers new ${many} on every node${was}; ${many} in progress keep their flow.`;
 }
 
 export const FLOW_NAME_MAX = 64;

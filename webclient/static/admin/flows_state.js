@@ -7,7 +7,7 @@ import { S } from '../desk/state.js';
 export const F = {
   admin: false, // may write (role admin); a supervisor reads only
   flows: [], // GET /api/admin/flows
-  answers: null, // its `answers`: the flows calls and chats start in ({calls, chats})
+  answers: null, // its `answers`: the flows new calls and chats start in ({calls, chats}: an admin's choice, else the settings)
   name: null, // the open flow
   flow: null, // GET /api/admin/flows/{name}: live_version, versions
   openId: null, // the version in the editor

@@ -193,6 +193,7 @@ export const ErrorCode = Object.freeze({
   RTC_PORTS_EXHAUSTED: "rtc_ports_exhausted",
   BAD_FLOW: "bad_flow",
   STALE_VERSION: "stale_version",
+  FLOW_NOT_PUBLISHED: "flow_not_published",
   RATE_LIMITED: "rate_limited",
   TOO_MANY_CONNECTIONS: "too_many_connections",
   LINES_BUSY: "lines_busy",
