@@ -178,6 +178,9 @@ async def test_an_admin_manages_agents_queues_widget_and_webhooks_and_finds_it_a
     await open_view(page, "queues")
     await page.get_by_role("button", name="Edit queue billing").click()
     qdialog = page.locator("[data-testid=cs-queue-dialog]")
+    # the first field one can change has the focus, not the read-only name (a user test's finding)
+    await expect(qdialog.locator("[name=name]")).to_have_attribute("readonly", "")
+    await expect(qdialog.locator("[name=priority]")).to_be_focused()
     await qdialog.locator("[name=service_level_seconds]").fill("45")
     await checked(page, errors, shots, "queue-edit")
     await qdialog.locator("[type=submit]").click()
@@ -313,6 +316,7 @@ async def test_a_supervisor_sees_no_edit_control_and_an_agent_is_refused(
     await page.get_by_role("button", name="Details of queue billing").click()
     qdialog = page.locator("[data-testid=cs-queue-dialog]")
     await expect(qdialog.locator("[name=service_level_seconds]")).to_be_disabled()
+    await expect(qdialog.locator("[type=submit]")).to_be_focused()  # nothing to change: its Close
     await page.keyboard.press("Escape")
     # the wallboard and the reports are a click away, signed in already (a user test as a new admin found no way
     # from the console to either)
