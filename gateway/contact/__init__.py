@@ -23,6 +23,7 @@ Modules:
 - ``queue_board``    The waiting list every agent desk shows, computed once per node and shared.
 - ``sniff``          What a file really is, from its first bytes, and a file name that is safe to show.
 - ``routing``        Routing: priority first, then the longest-waiting conversation, to the longest-idle qualified agent.
+- ``transfer_refusal``  Why a chat could not be handed to a colleague, in words an agent can act on.
 - ``widget_settings``  The widget's title, colours, greeting, launcher text, language and hours queue.
 - ``wait_estimate``  How long a waiting caller will wait: position in the queue and an estimate from recent handle times.
 """

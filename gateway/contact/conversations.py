@@ -17,6 +17,7 @@ from typing import Any
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.queues import QueueSettings
 from gateway.contact.routing import DEFAULT_QUEUE, Router, Skills, format_skills, now_ms, parse_skills
+from gateway.contact.transfer_refusal import refusal_text
 from gateway.contact.wait_estimate import WaitEstimates, estimate_wait_ms
 from gateway.errors import Conflict, Forbidden, GatewayError, NotFound
 from gateway.metrics import Metrics
@@ -479,8 +480,9 @@ class Conversations:
         """Hand ``cid`` from one agent straight to another; raises Conflict naming why it cannot."""
         result = await self.store.transfer(cid, from_agent, to_agent, to_name, now=self.clock())
         if result != "ok":
+            ((agent, holds, _),) = await self.store.agent_loads([to_agent], self.clock())
             raise Conflict(
-                f"cannot transfer to {to_agent}: {result.replace('_', ' ')}",
+                refusal_text(result, to_name or to_agent, agent, holds),
                 field="agent_id",
                 code=ErrorCode.TRANSFER_REFUSED,
             )

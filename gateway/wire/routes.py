@@ -132,11 +132,10 @@ async def login(request: web.Request) -> web.Response:
     if agent.disabled:
         raise Forbidden("this agent is disabled; ask an admin", field="agent_id", code=ErrorCode.AGENT_DISABLED)
     if agent.must_change_password:
-        raise Forbidden(
-            "this password was set for one use: choose your own (POST /api/agent/password), then log in",
-            field="password",
-            code=ErrorCode.PASSWORD_CHANGE_REQUIRED,
-        )
+        why = "this password was set for one use: choose your own (POST /api/agent/password), then log in"
+        if body.get("ask_password_change") is True:  # the desk's: an answer it expects, not an error (no 403)
+            return web.json_response({"password_change_required": True, "message": why})
+        raise Forbidden(why, field="password", code=ErrorCode.PASSWORD_CHANGE_REQUIRED)
     now = time.time()
     session = await s.sessions.create(agent.id, now=now, address=address)
     again = await s.directory.fetch(agent.id)  # removed, disabled or given a password while scrypt ran: undo
@@ -444,7 +443,13 @@ def operations() -> list[Operation]:
             tag="agents",
             description="Counted against the login limits before the password is checked (429 while backing off).",
             body=Body("the agent's credentials", ref("LoginRequest")),
-            answers=(Answer(200, "logged in", ref("Login")),),
+            answers=(
+                Answer(
+                    200,
+                    "logged in; or, asked with `ask_password_change`, a one-time password to change first",
+                    {"oneOf": [ref("Login"), ref("PasswordChangeRequired")]},
+                ),
+            ),
             problems=problems(
                 400,
                 401,
@@ -452,7 +457,7 @@ def operations() -> list[Operation]:
                 429,
                 s401="unknown agent or wrong password",
                 s403="right password, but `password_change_required` (a one-time password an admin set: change it "
-                "with POST /api/agent/password, then log in) or `agent_disabled`",
+                "with POST /api/agent/password, then log in; 200 instead with `ask_password_change`) or `agent_disabled`",
             ),
         ),
         Operation(

@@ -178,6 +178,9 @@ async def test_an_admin_manages_agents_queues_widget_and_webhooks_and_finds_it_a
     await open_view(page, "queues")
     await page.get_by_role("button", name="Edit queue billing").click()
     qdialog = page.locator("[data-testid=cs-queue-dialog]")
+    # the first field one can change has the focus, not the read-only name (a user test's finding)
+    await expect(qdialog.locator("[name=name]")).to_have_attribute("readonly", "")
+    await expect(qdialog.locator("[name=priority]")).to_be_focused()
     await qdialog.locator("[name=service_level_seconds]").fill("45")
     await checked(page, errors, shots, "queue-edit")
     await qdialog.locator("[type=submit]").click()
@@ -285,6 +288,20 @@ async def test_an_admin_manages_agents_queues_widget_and_webhooks_and_finds_it_a
     await page.press("[data-testid=cs-audit-target]", "Enter")
     await expect(audit.locator("tr[data-action='queue.update']").first).to_contain_text("queue:billing")
     await expect(page.locator("[data-testid=cs-audit-help] + .cs-status")).to_contain_text("Page 1 for billing")
+    # a new flow's first save: its time reads as a date, not milliseconds, and no "version: null" (a user test's finding)
+    _, default = await rest(node, admin, "GET", "/api/admin/flows/default")
+    _, head = await rest(node, admin, "GET", f"/api/admin/flows/default/versions/{default['head']}")
+    status, saved = await rest(node, admin, "POST", "/api/admin/flows/shop/versions", {"yaml": head["yaml"]})
+    assert status == 201, saved
+    await page.fill("[data-testid=cs-audit-target]", "shop")
+    await page.press("[data-testid=cs-audit-target]", "Enter")
+    flow_row = audit.locator("tr[data-action='flow.save']")
+    await expect(flow_row).to_have_count(1)
+    when = await page.evaluate("(ms) => new Date(ms).getFullYear()", saved["at"])
+    await expect(flow_row.locator("li").first).to_have_text(re.compile(rf"^\+ at: \D.*\b{when}\b.*\d\d:\d\d"))
+    await expect(flow_row).not_to_contain_text(str(saved["at"]))
+    await expect(flow_row).not_to_contain_text("null")
+    await expect(flow_row.locator("li")).to_have_count(4)  # at, author, id, name: not an empty message or parent
     await checked(page, errors, shots, "audit")
     await context.close()
 
@@ -313,6 +330,7 @@ async def test_a_supervisor_sees_no_edit_control_and_an_agent_is_refused(
     await page.get_by_role("button", name="Details of queue billing").click()
     qdialog = page.locator("[data-testid=cs-queue-dialog]")
     await expect(qdialog.locator("[name=service_level_seconds]")).to_be_disabled()
+    await expect(qdialog.locator("[type=submit]")).to_be_focused()  # nothing to change: its Close
     await page.keyboard.press("Escape")
     # the wallboard and the reports are a click away, signed in already (a user test as a new admin found no way
     # from the console to either)

@@ -125,6 +125,24 @@ async def test_the_rating_question_can_be_dismissed_for_good(browser: Browser, n
     assert stored is not None and "rating" not in stored
 
 
+async def test_the_transcript_link_waits_for_something_to_download(browser: Browser, node: Node) -> None:
+    """An empty chat offers no transcript (a user test found "Download transcript" on a chat with nothing in it)."""
+    ctx = await browser.new_context()
+    try:
+        customer = await ctx.new_page()
+        await customer.goto(node.url + "/")
+        await customer.click("[data-testid=cg-launcher]")
+        await expect(customer.locator("[data-testid=cg-input]")).to_be_visible()
+        link = customer.locator("[data-testid=cg-transcript]")
+        await expect(link).to_be_hidden()
+        await customer.fill("[data-testid=cg-input]", "Hello?")
+        await customer.click("[data-testid=cg-send]")
+        await expect(customer.locator(".cg-msg[data-author=customer]")).to_have_attribute("data-status", "sent")
+        await expect(link).to_be_visible()
+    finally:
+        await ctx.close()
+
+
 async def test_the_transcript_downloads_with_the_messages(browser: Browser, node: Node, tmp_path: Path) -> None:
     agent, customer = await _chat(browser, node, "Do you ship to Åland? 🚚")
     await agent.fill("[data-testid=composer]", "Yes, in 3-5 days.\nTracking: https://shop.test/t/42")

@@ -25,7 +25,7 @@ from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, ex
 from tests.browser.conftest import LaunchWithMic
 from tests.browser.test_call_browser import eventually, open_widget
 from tests.browser.test_softphone_browser import agent_stats, peak_level, queue_a_call, write_agent_voice
-from tests.conftest import PASSWORDS
+from tests.conftest import PASSWORDS, Clients
 from tests.support.clients import Customer
 from tests.support.servers import Node
 
@@ -372,3 +372,40 @@ async def test_a_chat_is_handed_to_a_colleague_from_the_desk_and_a_refusal_says_
         await customer.close()
         await alice_ctx.close()
         await bob_ctx.close()
+
+
+async def test_a_refused_chat_transfer_says_how_full_the_colleague_is_and_what_to_do(
+    browser: Browser, node: Node, clients: Clients
+) -> None:
+    """bob holds 2 chats of his 2: alice's Transfer to him is refused in the dialog with his load and the queue to
+    use instead (a user test read only "cannot transfer to bob: agent full")."""
+    errors: list[str] = []
+    alice_ctx = await browser.new_context(viewport=VIEWPORT)
+    try:
+        alice = await desk_login(alice_ctx, node, "alice", errors, available=False)
+        bob = clients.agent("bob")
+        await bob.hello()
+        for text in ("first", "second"):
+            customer = clients.customer()
+            await customer.hello()
+            await customer.say(text)
+            await bob.assigned()
+        await alice.click("[data-testid=status-available]")
+        customer = clients.customer()
+        await customer.hello()
+        await customer.say("can someone check my refund?")
+        item = alice.locator(".conv-item")
+        await expect(item).to_have_count(1)
+        await item.click()
+        await alice.click("[data-testid=transfer-chat]")
+        await alice.fill("[data-testid=chat-transfer-target]", "bob")
+        await alice.click("[data-testid=chat-transfer-go]")
+        await expect(alice.locator("[data-testid=chat-transfer-error]")).to_have_text(
+            "Bob Jones has 2 of 2 chats, no room for another: transfer to a queue instead (the next free agent takes"
+            " it), or try Bob Jones again later"
+        )
+        await expect(alice.locator("[data-testid=chat-transfer]")).to_be_visible()
+        await shot(alice, "agent-chat-transfer-full")
+        assert errors == []
+    finally:
+        await alice_ctx.close()

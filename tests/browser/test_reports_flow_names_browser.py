@@ -1,5 +1,5 @@
 """A new center's reports: the "Flow paths" field starts at the flow calls start in, and offers the flows there
-are; the dispositions say that nothing was closed yet.
+are; the dispositions (table and chart) say that nothing was closed yet.
 
 A user test's gateway answered calls with its own flow (--voice-flow shop) while the field said "default", a flow
 that took no call; nothing listed the flow names a supervisor could type.
@@ -7,9 +7,11 @@ that took no call; nothing listed the flow names a supervisor could type.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, expect
@@ -30,7 +32,10 @@ async def callback_line(settings: Settings) -> AsyncIterator[Node]:
     await bounded(node.stop(), "stopping the node")
 
 
-async def test_the_flow_field_names_the_voice_flow_and_lists_the_flows(browser: Browser, callback_line: Node) -> None:
+async def test_the_flow_field_names_the_voice_flow_and_lists_the_flows(
+    browser: Browser, callback_line: Node, tmp_path: Path
+) -> None:
+    shots = Path(os.environ.get("CG_SCREENSHOTS", tmp_path))
     ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
     errors: list[str] = []
     try:
@@ -56,6 +61,12 @@ async def test_the_flow_field_names_the_voice_flow_and_lists_the_flows(browser: 
         await expect(page.get_by_test_id("reports-dispositions")).to_contain_text(
             "No conversation was closed in this range."
         )
+        # and the chart says so too, instead of empty axes from 0 to 1
+        await expect(page.get_by_test_id("chart-dispositions-none")).to_have_text(
+            "No conversation was closed in this range: there is nothing to chart."
+        )
+        await expect(page.get_by_test_id("chart-dispositions")).to_be_hidden()
+        await page.screenshot(path=str(shots / "reports-nothing-closed.png"), full_page=True)
         options = page.locator("[data-testid=flow-names] option")
         await expect(options).to_have_count(3)
         assert sorted(await options.evaluate_all("(os) => os.map((o) => o.value)")) == [

@@ -357,3 +357,30 @@ async def test_after_call_work_is_counted_for_the_agent_who_talked_and_kept_the_
     await bob.expect("assigned", lambda f: f["conversation"]["id"] == handed)
     await bob.send({"type": "close", "conversation_id": handed, "disposition": "resolved"})
     assert "wrap_ms" not in await closed_facts(handed)  # bob talked on no call of it
+
+
+async def test_a_transfer_to_a_colleague_without_room_says_how_full_they_are_and_what_to_do(clients: Clients) -> None:
+    """alice holds 2 chats of her 2: bob's transfer to her is refused saying so, and offering the queue instead
+    (a user test read only "cannot transfer to alice: agent full")."""
+    bob = clients.agent("bob")
+    await bob.hello(available=False)
+    alice = clients.agent("alice")
+    await alice.hello()
+    for text in ("first", "second"):
+        customer = clients.customer()
+        await customer.hello()
+        await customer.say(text)
+        await alice.assigned()
+    await bob.send({"type": "status", "status": "available"})
+    await bob.expect("agent", lambda f: f["agent"]["status"] == "available")
+    customer = clients.customer()
+    await customer.hello()
+    await customer.say("third")
+    cid = (await bob.assigned())["id"]
+    await bob.send({"type": "transfer", "conversation_id": cid, "agent_id": "alice"})
+    error = await bob.expect("error")
+    assert error["code"] == "transfer_refused"
+    assert error["message"] == (
+        "Alice Smith has 2 of 2 chats, no room for another: transfer to a queue instead (the next free agent takes it),"
+        " or try Alice Smith again later"
+    )

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { changeText, diffEntries, valueText } from '../static/admin/console_diff.js';
+import { timeText } from '../static/admin/console_dom.js';
 import { compressSchedule, daysOf, expandSchedule, hoursSummary, rangesOf } from '../static/admin/console_hours.js';
 
 test('a change lists only the fields that differ, nested ones by dotted path', () => {
@@ -21,6 +22,21 @@ test('a creation lists its fields as added, a removal as removed; lists are comp
   assert.deepEqual(diffEntries({ roles: ['agent'] }, { roles: ['agent', 'admin'] }).map(changeText),
     ['roles: ["agent"] → ["agent","admin"]']);
   assert.deepEqual(diffEntries({ a: 1 }, { a: 1 }), []);
+});
+
+test("a flow.save entry: its time as a date in the viewer's zone, its empty fields left out", () => {
+  const at = 1796598386453;
+  const lines = diffEntries({ version: null }, { id: 'v1', author: 'ada', at, message: '', parent: null, name: 'shop' })
+    .map(changeText);
+  assert.deepEqual(lines, [`+ at: ${timeText(at)}`, '+ author: ada', '+ id: v1', '+ name: shop']);
+  assert.match(timeText(at), /2026/);
+  assert.ok(!lines.some((l) => l.includes('null') || l.includes(String(at))), lines.join('\n'));
+  // a field set to null or emptied is removed, one set from null added; only the time fields read as dates
+  assert.deepEqual(diffEntries({ music: 'hold.wav' }, { music: null }).map(changeText), ['− music: hold.wav']);
+  assert.deepEqual(diffEntries({ music: 'hold.wav' }, { music: '' }).map(changeText), ['− music: hold.wav']);
+  assert.deepEqual(diffEntries({ music: null }, { music: 'a.wav' }).map(changeText), ['+ music: a.wav']);
+  assert.deepEqual(diffEntries({ created_at: String(at), format: 1796598386453 }, {}).map(changeText),
+    [`− created_at: ${timeText(at)}`, '− format: 1796598386453']);
 });
 
 test('long values are cut to one short line', () => {

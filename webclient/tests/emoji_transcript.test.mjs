@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { EMOJI, gridMove, insertAt } from '../static/shared/emoji.js';
-import { transcriptText } from '../static/shared/transcript.js';
+import { hasTranscript, transcriptText } from '../static/shared/transcript.js';
 
 test('an emoji goes at the caret, replacing the selection, and the caret follows it', () => {
   assert.deepEqual(insertAt('Thanks!', 6, 6, ' 👍'), { value: 'Thanks 👍!', caret: 9 });
@@ -68,4 +68,12 @@ test('the transcript has the messages and attachments in order with their author
     '',
   ].join('\n'));
   assert.equal(transcriptText([], { stamp, now: 1 }), 'Conversation transcript\nDownloaded T1\n\n');
+});
+
+test('a transcript is worth downloading once something was said, sent, called or rated', () => {
+  assert.equal(hasTranscript([]), false);
+  assert.equal(hasTranscript(null), false);
+  assert.equal(hasTranscript([{ id: '1-0', type: 'opened' }, { id: '2-0', type: 'assigned' }]), false);
+  assert.equal(hasTranscript([{ id: '1-0', type: 'opened' }, { id: '2-0', type: 'message', text: 'hi' }]), true);
+  assert.equal(hasTranscript([{ id: '3-0', type: 'attachment', name: 'a.pdf' }]), true);
 });

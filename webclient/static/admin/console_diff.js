@@ -1,5 +1,11 @@
 // The audit log's compact diff: what an entry's `before` and `after` differ in, field by field (nested objects by
-// dotted paths, lists and scalars whole). Pure, tested by node (webclient/tests/console_diff.test.mjs).
+// dotted paths, lists and scalars whole; empty fields left out, times as dates in the viewer's time zone). Pure, tested
+// by node (webclient/tests/console_diff.test.mjs).
+
+import { timeText } from './console_dom.js';
+
+// A time field (`at`, `created_at`, `callback.due_at`): epoch milliseconds, shown as a date.
+const TIME_FIELD = /(^|[._])at$/;
 
 function isObject(v) {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -8,7 +14,8 @@ function isObject(v) {
 function flatten(value, prefix, out) {
   if (isObject(value) && Object.keys(value).length) {
     for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
-  } else if (prefix) {
+  } else if (prefix && value !== null && value !== '') { // an empty field says nothing (a first flow.save's
+    // `version: null`, `parent: ''`): left out, so a field emptied reads as removed
     out.set(prefix, value);
   }
   return out;
@@ -36,9 +43,16 @@ export function valueText(value, max = 80) {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/** A field's value as a short line: a time field's epoch milliseconds as a date and time, the rest as valueText. */
+export function fieldText(path, value) {
+  const ms = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (TIME_FIELD.test(path) && typeof ms === 'number' && ms > 1e11) return timeText(ms);
+  return valueText(value);
+}
+
 /** One change as a line of text: "capacity: 2 → 3", "+ skills.billing: 3", "− music: hold.wav". */
 export function changeText(c) {
-  if (c.kind === 'added') return `+ ${c.path}: ${valueText(c.to)}`;
-  if (c.kind === 'removed') return `− ${c.path}: ${valueText(c.from)}`;
-  return `${c.path}: ${valueText(c.from)} → ${valueText(c.to)}`;
+  if (c.kind === 'added') return `+ ${c.path}: ${fieldText(c.path, c.to)}`;
+  if (c.kind === 'removed') return `− ${c.path}: ${fieldText(c.path, c.from)}`;
+  return `${c.path}: ${fieldText(c.path, c.from)} → ${fieldText(c.path, c.to)}`;
 }

@@ -192,7 +192,9 @@ export function formDialog({ title, body, submitLabel, onSubmit, danger = false,
   });
   document.body.append(dialog);
   dialog.showModal();
-  const first = form.querySelector('input:not([type=hidden]):not([disabled]), select, textarea');
+  // the first field one can change: an edit's read-only name is skipped (a viewer's form has none: the submit)
+  const first = form.querySelector(['input:not([type=hidden])', 'select', 'textarea']
+    .map((f) => `${f}:not([disabled]):not([readonly])`).join(', '));
   (first || submit).focus();
   return dialog;
 }

@@ -143,6 +143,7 @@ export function createQueuesView(section, ctx) {
       for (const el of dialog.querySelectorAll('.cs-queue-form input, .cs-queue-form select')) el.disabled = true;
       for (const el of dialog.querySelectorAll('.cs-queue-form button')) el.hidden = true;
       dialog.querySelector('.cs-dialog-actions .btn:not([type=submit])').remove();
+      dialog.querySelector('[type=submit]').focus(); // its Close: the field focused on opening is disabled now
     }
   }
 

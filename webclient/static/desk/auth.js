@@ -24,7 +24,8 @@ export async function signIn(agentId, password) {
     res = await fetch('/api/agent/login', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify({ agent_id: agentId, password }),
+      // a one-time password answers 200 {password_change_required} then, not a 403 the console shows as an error
+      body: JSON.stringify({ agent_id: agentId, password, ask_password_change: true }),
       credentials: 'same-origin',
     });
   } catch (_) {
@@ -33,6 +34,7 @@ export async function signIn(agentId, password) {
   let body = null;
   try { body = await res.json(); } catch (_) { body = null; }
   if (res.status === 429 && body && Number(body.retry_after) > 0) return { wait: Number(body.retry_after) };
+  if (res.ok && body && body.password_change_required === true) return { changePassword: true };
   if (res.status === 403 && body && body.code === ErrorCode.PASSWORD_CHANGE_REQUIRED) return { changePassword: true };
   if (!res.ok || !body || typeof body.token !== 'string') {
     let message = body && typeof body.message === 'string' && body.message ? body.message : null;

@@ -32,6 +32,14 @@ function transcriptLine(ev) {
   }
 }
 
+// What makes a transcript worth downloading: something said, sent, called or rated (not only "opened", "joined").
+const CONTENT = new Set(['message', 'attachment', 'call_started', 'rating']);
+
+/** The events hold something to download (the widget hides its "Download transcript" link until they do). */
+export function hasTranscript(events) {
+  return Array.isArray(events) && events.some((e) => e && CONTENT.has(e.type));
+}
+
 /** The transcript of events (any order; sorted by id here), stamped with local times; title heads it. */
 export function transcriptText(events, { title = 'Conversation transcript', stamp = localStamp, now = Date.now() } = {}) {
   const sorted = (Array.isArray(events) ? events : []).filter((e) => e && typeof e.id === 'string')

@@ -116,8 +116,13 @@ export function drawMetrics(report, canvases) {
   };
 }
 
-/** Closed conversations per interval, one stacked bar segment per disposition (a report by disposition). */
+/** Closed conversations per interval, one stacked bar segment per disposition (a report by disposition).
+ * Returns false, drawing nothing, when nothing was closed: empty axes would say nothing (the page says so in words). */
 export function drawDispositions(report, canvas) {
+  if (!report.totals.some((t) => t.closed)) {
+    clearChart(canvas);
+    return false;
+  }
   const labels = starts(report).map((s) => intervalLabel(s, report.interval));
   const keys = topKeys(report.totals, 'closed', PALETTE.length);
   const byKey = new Map(report.series.map((s) => [s.key, s]));
@@ -132,4 +137,5 @@ export function drawDispositions(report, canvas) {
     },
     options: options({ y: COUNT, stacked: true }),
   });
+  return true;
 }

@@ -233,7 +233,9 @@ function render(report, dispositions, queue) {
   } else {
     for (const name of ['volume', 'service_level', 'speed']) clearChart(ui.canvases[name]);
   }
-  drawDispositions(dispositions, ui.canvases.dispositions);
+  const closed = drawDispositions(dispositions, ui.canvases.dispositions);
+  ui.canvases.dispositions.parentElement.hidden = !closed;
+  ui.noneClosed.hidden = closed;
   ui.subs.dispositions.textContent = queue ? '(all queues)' : '';
   ui.totalsTitle.textContent = metrics ? `Totals by ${report.by}` : 'Closed conversations by disposition';
   renderTotals(ui.totals, report);
@@ -330,6 +332,7 @@ function boot() {
     totals: $('[data-testid=reports-totals]'),
     dispositionSection: $('[data-testid=reports-dispositions-section]'),
     dispositions: $('[data-testid=reports-dispositions]'),
+    noneClosed: $('[data-testid=chart-dispositions-none]'),
     flowSection: $('[data-testid=flow-section]'),
     flowForm: $('#rp-flow-form'),
     flowStatus: $('[data-testid=flow-status]'),

@@ -89,6 +89,6 @@ export const TEMPLATE = `
     <button class="emoji" type="button" data-testid="cg-emoji" aria-label="Insert emoji" title="Emoji"><span aria-hidden="true">☺</span></button>
     <button class="send" type="submit" data-testid="cg-send" aria-label="Send message">${ICON_SEND}</button>
   </form>
-  <div class="foot"><button class="transcript" type="button" data-testid="cg-transcript">Download transcript</button><span>Powered by Contact Gateway</span></div>
+  <div class="foot"><button class="transcript" type="button" data-testid="cg-transcript" hidden>Download transcript</button><span>Powered by Contact Gateway</span></div>
 </section>
 </div>`;

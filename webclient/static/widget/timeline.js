@@ -12,6 +12,7 @@ import { sessionGet } from './storage.js';
 import { dropRating, offerRating, onRated } from './rating.js';
 import { setLinkedText } from '../shared/links.js';
 import { attachmentContent } from './attach.js';
+import { renderTranscriptLink } from './tools.js';
 
 // ------------------------------------------------------------ helpers
 
@@ -161,6 +162,7 @@ export function clearHistory() {
   W.cache = [];
   W.lastEventId = null;
   W.conv = { id: null, state: null, agentName: null, queuePos: null };
+  renderTranscriptLink();
 }
 
 /** An event newer than the last one the customer saw with the panel open (on an earlier visit too). */
@@ -179,6 +181,7 @@ export function handleEvent(ev, live, fromCache) {
     else W.cache = mergeEvents(W.cache, [ev], CACHE_LIMIT);
     if (W.cache.length > CACHE_LIMIT) W.cache = W.cache.slice(-CACHE_LIMIT);
   }
+  renderTranscriptLink();
 
   const cid = ev.conversation_id || W.conv.id;
   const atBottom = nearBottom();

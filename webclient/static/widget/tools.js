@@ -3,7 +3,7 @@
 
 import { W } from './state.js';
 import { TEXT } from './config.js';
-import { downloadText, transcriptText } from '../shared/transcript.js';
+import { downloadText, hasTranscript, transcriptText } from '../shared/transcript.js';
 import { emojiPicker } from '../shared/emoji.js';
 import { ui } from './panel.js';
 
@@ -17,4 +17,9 @@ export function downloadTranscript() {
   const text = transcriptText(W.cache, { title: TEXT.transcriptTitle(host) });
   const day = new Date().toISOString().slice(0, 10);
   downloadText(document, `transcript-${host || 'chat'}-${day}.txt`, text);
+}
+
+/** Show "Download transcript" once the conversation has something to download (hidden on an empty chat). */
+export function renderTranscriptLink() {
+  ui.transcript.hidden = !hasTranscript(W.cache);
 }
