@@ -1,5 +1,5 @@
-"""bench m2e's bookkeeping (bench/m2e_match.py): clicks matched by their code (lost, doubled and stray ones counted, never taken for a
-neighbour), and relayed RTP packets paired across the gateway by the relay's sequence offset."""
+"""bench m2e's bookkeeping (bench/m2e_match.py): clicks matched by their code (lost, doubled and stray ones counted,
+never taken for a neighbour), and relayed RTP packets paired across the gateway by the relay's sequence offset."""
 
 from __future__ import annotations
 
