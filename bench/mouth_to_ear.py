@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import bisect
 import json
 import os
 import re
@@ -55,6 +54,7 @@ from playwright.async_api import Error as PlaywrightError
 from bench.chat_load import pct, wait_ready
 from bench.loadgen import FRAMES_PER_SECOND, kept_up, tree, tree_cpu
 from bench.m2e_capture import LoopbackCapture, residence, udp_ports
+from bench.m2e_match import buffer_figures, match, search_from_us
 from bench.run_folder import add_keep_logs, run_folder
 from media import event_loop as node_loop
 
@@ -64,7 +64,6 @@ FLOWS = HERE / "flows_bridge"
 RESULTS = HERE / "results"
 PASSWORD = "bench"
 DESK_AGENT = "desk"
-EARLY_US = 5_000  # a click may be seen up to 5 ms "before" it was sent (codec pre-echo, 10 ms blocks)
 #: What each mode runs: (flow, --bridge-relay), as in bench/bridge_calls.py
 MODES = {"relay": ("default", True), "tap": ("recorded", True), "decode": ("default", False)}
 DIRECTIONS = ("customer_to_agent", "agent_to_customer")
@@ -97,72 +96,14 @@ async def clock_us(page: Page, line: str = "gw") -> float:
     return float(await page.evaluate("line => performance.timeOrigin * 1000 + __m2e.now(line)", line))
 
 
-def match(
-    sent: list[tuple[float, int]],
-    received: list[tuple[float, int]],
-    t0: float,
-    t1: float,
-    spacing_us: float,
-    codes: int,
-) -> dict[str, Any]:
-    """Each click sent in [t0, t1) against the clicks received with its code up to half a code cycle later.
-
-    Returns the one-way latencies (ms) and how many clicks were lost (none received), doubled (more than one)
-    and stray (received in the window, matching no click sent: a wrong code, or noise taken for a click).
-    """
-    horizon = spacing_us * codes / 2
-    by_code: dict[int, list[float]] = {}
-    for t, c in received:
-        by_code.setdefault(c, []).append(t)
-    for times in by_code.values():
-        times.sort()
-    used: set[tuple[int, float]] = set()
-    out: list[float] = []
-    lost = doubled = 0
-    count = 0
-    for t, c in sent:
-        times = by_code.get(c, [])
-        lo = bisect.bisect_left(times, t - EARLY_US)
-        hi = bisect.bisect_left(times, t + horizon)
-        used.update((c, x) for x in times[lo:hi])  # every click sent claims its own (those before t0 too)
-        if not t0 <= t < t1:
-            continue
-        count += 1
-        if lo == hi:
-            lost += 1
-            continue
-        doubled += hi - lo > 1
-        out.append((times[lo] - t) / 1000)
-    first, last = t0 + horizon, t1  # received after every click sent before t0 could have arrived
-    stray = sum(1 for t, c in received if first <= t < last and (c, t) not in used)
-    return {"ms": out, "sent": count, "lost": lost, "doubled": doubled, "stray": stray}
-
-
-async def direction_figures(a: Page, b: Page, line: str, t0: float, t1: float) -> dict[str, Any]:
+async def direction_figures(a: Page, b: Page, line: str, t0: float, t1: float, late_us: float) -> dict[str, Any]:
     """Clicks a sends on ``line`` as b receives them."""
     sent, got = await onsets(a, line), await onsets(b, line)
-    return match(sent["sent"], got["received"], t0, t1, sent["spacing_us"], sent["codes"])
+    return match(sent["sent"], got["received"], t0, t1, sent["spacing_us"], sent["codes"], late_us)
 
 
 async def inbound(page: Page, line: str) -> dict[str, float]:
     return dict(await page.evaluate("line => __m2e.inbound(line)", line) or {})
-
-
-def buffer_figures(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    """The receiver's jitter buffer over a window (getStats deltas): mean delay and target in ms, concealed and
-    time-stretched audio in % of what it played."""
-    d = {k: after.get(k, 0) - before.get(k, 0) for k in after}
-    emitted = max(d.get("jitterBufferEmittedCount", 0), 1)
-    samples = max(d.get("totalSamplesReceived", 0), 1)
-    stretched = d.get("insertedSamplesForDeceleration", 0) + d.get("removedSamplesForAcceleration", 0)
-    return {
-        "jitter_buffer_ms": round(1000 * d.get("jitterBufferDelay", 0) / emitted, 1),
-        "jitter_buffer_target_ms": round(1000 * d.get("jitterBufferTargetDelay", 0) / emitted, 1),
-        "concealed_percent": round(100 * d.get("concealedSamples", 0) / samples, 2),
-        "stretched_percent": round(100 * stretched / samples, 2),
-        "packets_lost": int(d.get("packetsLost", 0)),
-        "arrival_jitter_ms": round(1000 * after.get("jitter", 0), 1),
-    }
 
 
 async def measure(customer: Page, desk: Page, seconds: float, lines: tuple[str, ...] = ("gw", "direct")) -> dict:
@@ -178,13 +119,18 @@ async def measure(customer: Page, desk: Page, seconds: float, lines: tuple[str, 
     await asyncio.sleep(seconds / 3)
     t1 = await clock_us(customer)
     after = {(line, d): await inbound(pages[d][1], line) for line in lines for d in pages}
-    await asyncio.sleep(2.0)  # the window's last clicks arrive (up to half a code cycle late: 1.6 s)
+    receiver = {key: buffer_figures(before[key], after[key]) for key in after}
+    spacing_us, codes = await customer.evaluate("[__m2e.spacingMs * 1000, __m2e.codes]")
+    late_us = {key: search_from_us(r["jitter_buffer_ms"], spacing_us, codes) for key, r in receiver.items()}
+    # the window's last clicks arrive (up to half a code cycle after the search starts: 1.6 s)
+    await asyncio.sleep(2.0 + max(late_us.values(), default=0.0) / 1e6)
     out: dict[str, Any] = {}
     for line in lines:
         out[line] = {}
         for d, (a, b) in pages.items():
-            out[line][d] = await direction_figures(a, b, line, t0, t1)
-            out[line][d]["receiver"] = buffer_figures(before[line, d], after[line, d])
+            out[line][d] = await direction_figures(a, b, line, t0, t1, late_us[line, d])
+            out[line][d]["searched_from_ms"] = round(late_us[line, d] / 1000, 1)
+            out[line][d]["receiver"] = receiver[line, d]
             out[line][d]["receiver_last_third"] = buffer_figures(mid[line, d], after[line, d])
     out["window_s"] = (t1 - t0) / 1e6
     return out
@@ -443,7 +389,7 @@ async def run_mode(browser: Browser, mode: str, args: argparse.Namespace, tmp: P
             for direction in DIRECTIONS:
                 f = figures[line][direction]
                 if f["sent"] == 0 or f["lost"] > MAX_LOST * f["sent"]:
-                    invalid.append(f"{line} {direction}: {f['lost']} of {f['sent']} clicks lost (or > 1.6 s late)")
+                    invalid.append(f"{line} {direction}: {f['lost']} of {f['sent']} clicks lost (or too late)")
         ended = await call_ended(customer, desk)
         if ended:
             invalid.append(ended)

@@ -1,12 +1,12 @@
-"""bench m2e's bookkeeping: clicks matched by their code (lost, doubled and stray ones counted, never taken for a
-neighbour), and relayed RTP packets paired across the gateway by the relay's sequence offset."""
+"""bench m2e's bookkeeping (bench/m2e_match.py): clicks matched by their code (lost, doubled and stray ones counted,
+never taken for a neighbour), and relayed RTP packets paired across the gateway by the relay's sequence offset."""
 
 from __future__ import annotations
 
 import pytest
 
 from bench.m2e_capture import pair, residence
-from bench.mouth_to_ear import buffer_figures, match
+from bench.m2e_match import buffer_figures, match, search_from_us
 
 SPACING = 200_000.0  # µs
 CODES = 16
@@ -77,3 +77,23 @@ def test_residence_takes_the_legs_whose_peer_is_neither_the_gateway_nor_a_genera
     got = residence(sorted(packets), gateway, generators)
     assert got["legs"] == 2
     assert sorted(max(d["ms"]) for d in got["directions"]) == pytest.approx([1.0, 2.0])
+
+
+def test_a_receiver_that_buffers_two_seconds_has_its_clicks_timed_not_lost() -> None:
+    # after a stall of 2.5 s (a loaded CI machine) the desk's NetEq buffered ~2 s and sped up to drain it: each
+    # click arrived 2.1 s down to 1.7 s after it was sent, more than half a code cycle (1.6 s) late
+    sent = clicks(40)
+    received = [(t + 2_100_000 - k * 10_000, c) for k, (t, c) in enumerate(sent)]
+    window = (sent[5][0], sent[35][0])
+    assert match(sent, received, *window, SPACING, CODES)["lost"] == 30  # searched from sending: "heard nothing"
+    got = match(sent, received, *window, SPACING, CODES, search_from_us(2000.0, SPACING, CODES))
+    assert (got["sent"], got["lost"], got["doubled"], got["stray"]) == (30, 0, 0, 0)
+    assert got["ms"] == pytest.approx([2050.0 - 10 * k for k in range(30)])
+
+
+def test_the_search_moves_only_for_a_buffer_of_more_than_a_quarter_cycle_and_silence_stays_lost() -> None:
+    assert search_from_us(0.0, SPACING, CODES) == search_from_us(790.0, SPACING, CODES) == 0.0
+    assert search_from_us(2000.0, SPACING, CODES) == pytest.approx(1_200_000.0)
+    sent = clicks(40)
+    got = match(sent, [], sent[5][0], sent[35][0], SPACING, CODES, search_from_us(2000.0, SPACING, CODES))
+    assert (got["sent"], got["lost"], got["ms"]) == (30, 30, [])

@@ -246,6 +246,14 @@ export function onUnassigned(conversationId, reason) {
     finish(c, 'transferred'); // handed over (blind, or a completed consultation): after-call work
     return;
   }
+  // The gateway gave up on our leg (never connected within its AGENT_CONNECT_SECONDS, or dropped) and queued the
+  // caller again. No call_status reaches us after this (we no longer follow the conversation), and our own peer
+  // connection may go on "connecting" for good.
+  if (reason === 'call_agent_lost' && live(c) && c.conversationId === conversationId && c.role === 'agent') {
+    finish(c, 'agent_lost');
+    setNotice(TEXT.dropped);
+    render();
+  }
   if (P.wrap && P.wrap.conversationId === conversationId && !(transferred && P.wrap.reason === 'transferred')) endWrapUp();
 }
 
