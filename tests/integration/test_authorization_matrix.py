@@ -286,6 +286,9 @@ def route_rules(cid: str) -> dict[tuple[str, str], RouteRule]:
         ("POST", "/api/admin/flows/{name}/publish"): RouteRule(
             "/api/admin/flows/default/publish", admins, {"version": "000000000000"}
         ),
+        ("PUT", "/api/admin/flows/answers/{entry}"): RouteRule(
+            "/api/admin/flows/answers/chats", admins, {"flow": "default"}
+        ),
         ("POST", "/api/admin/flows/{name}/replay"): RouteRule(
             "/api/admin/flows/default/replay", flow_read_missing, {"version": "000000000000"}
         ),
