@@ -173,6 +173,21 @@ async def test_the_graph_shows_every_node_and_selects_their_lines(
         await ctx.close()
 
 
+async def test_the_open_flow_s_list_entry_keeps_what_the_editor_holds(browser: Browser, admin_node: Node) -> None:
+    """A click on the flow already open (or the page opening it while the admin already types) refreshes what is
+    around the editor, never its text: it used to load the flow again over unsaved changes, without asking."""
+    ctx, page = await open_editor(browser, admin_node)
+    try:
+        await opened(page)
+        await edit(page, "reason: support_closed", "reason: support_moved")
+        async with page.expect_response(lambda r: r.url.endswith("/api/admin/flows/default")):
+            await page.click("#flow-list a[data-flow=default]")
+        await page.wait_for_load_state("networkidle")  # whatever that click asked for has come
+        assert "reason: support_moved" in await page.input_value("#fe-yaml")
+    finally:
+        await ctx.close()
+
+
 async def test_an_error_on_its_line_refuses_publish_then_fix_save_publish_and_roll_back(
     browser: Browser, admin_node: Node, tmp_path: Path
 ) -> None:

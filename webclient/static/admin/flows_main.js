@@ -121,6 +121,9 @@ function renderList() {
 
 /** Open a flow: its versions, then the version asked for, else the draft, else the live one. */
 async function openFlow(name, versionId = null) {
+  // the flow already open: its list entry refreshes what is around the editor, never what the editor holds (a
+  // click on it threw away unsaved changes, or the typing that followed the page's own opening of it)
+  if (name === F.name && versionId === null && F.openId) { await refreshFlow(); return; }
   if (dirty(text()) && name !== F.name && !window.confirm('Leave this flow? Your unsaved changes will be lost.')) return;
   F.opening += 1;
   const mine = F.opening;
