@@ -361,7 +361,7 @@ async def _scene(clients: Clients, node: Node) -> Scene:
     caller = Caller(a)
     await caller.dial()
     await caller.status(CallStatus.IVR)
-    await caller.heard_prompt()
+    await caller.menu_asked()
     await caller.press("1")
     await caller.status(CallStatus.WAITING)
     phone = Softphone(alice)

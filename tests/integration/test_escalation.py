@@ -213,7 +213,7 @@ async def test_a_message_after_the_ivr_hung_up_goes_to_the_agents(clients: Clien
     try:
         await caller.dial()
         await caller.status(CallStatus.IVR)
-        await caller.heard_prompt()
+        await caller.menu_asked()
         await caller.press("2")  # "Support is closed today. Goodbye."
         ended = await caller.status(CallStatus.ENDED, timeout=20)
         assert ended["reason"] == "support_closed"

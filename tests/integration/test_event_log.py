@@ -51,7 +51,7 @@ async def test_a_chat_leaves_its_timeline_in_the_event_log_in_order(clients: Cli
 
 async def test_a_call_leaves_its_events_in_the_event_log(clients: Clients, node: Node) -> None:
     async with in_ivr(clients.customer()) as caller:
-        await caller.heard_prompt()
+        await caller.menu_asked()
         await caller.press("1")
         await caller.status(CallStatus.WAITING)
         cid = caller.conversation_id

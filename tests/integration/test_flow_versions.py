@@ -122,7 +122,8 @@ async def test_save_refusals_publish_and_rollback(admin_node: tuple[Node, Admin]
         "POST", "/api/admin/flows/default/versions", {"yaml": broken, "parent": first}, status=400
     )
     assert refused["code"] == "bad_flow"
-    assert (refused["errors"][0]["line"], refused["errors"][0]["node"]) == (14, "hello")
+    mistake = ORIGINAL.splitlines().index("    next: menu") + 1
+    assert (refused["errors"][0]["line"], refused["errors"][0]["node"]) == (mistake, "hello")
     assert {e["code"] for e in refused["errors"][1:]} == {"unreachable"}  # what 'flows validate' says too
     assert "did you mean 'menu'" in refused["errors"][0]["message"]
     await conforms(node, "POST", "/api/admin/flows/{name}/versions", 400, refused)  # Problem with its errors
@@ -260,7 +261,7 @@ async def test_the_editors_check_says_valid_only_for_what_can_be_published(admin
     assert checked["ok"] is False and checked["graph"] is not None, checked
     (problem,) = checked["errors"]
     assert (
-        problem["line"] == 63
+        problem["line"] == ORIGINAL.splitlines().index("  billing:") + 2  # its "type: queue"
         and problem["node"] == "billing"
         and "queue 'billingg' does not exist" in problem["message"]
     ), problem

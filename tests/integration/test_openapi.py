@@ -185,7 +185,7 @@ async def test_every_documented_get_answers_as_documented_with_real_data(api_cli
         try:
             await caller.dial()
             await caller.status(CallStatus.IVR)
-            await caller.heard_prompt()
+            await caller.menu_asked()
             await caller.press("1")
             ring = await phone.ringing()
             await phone.answer(ring["call_id"])

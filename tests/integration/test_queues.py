@@ -218,7 +218,7 @@ async def test_a_queues_max_wait_overflows_a_waiting_call_which_keeps_waiting(
     try:
         await caller.dial()
         await caller.status(CallStatus.IVR)
-        await caller.heard_prompt()
+        await caller.menu_asked()
         await caller.press("1")  # billing (tests/flows/default.yaml)
         await caller.status(CallStatus.WAITING)
         store = node.services.store

@@ -310,7 +310,7 @@ async def test_a_ring_published_while_pubsub_is_down_reaches_the_desk_once_it_is
     try:
         await alice.hello(available=False)
         async with in_ivr(cust) as caller:
-            await caller.heard_prompt()
+            await caller.menu_asked()
             await caller.press("1")
             await caller.status("waiting")
             r.execute_command("ACL", "SETUSER", "desk", "off")  # B's pub/sub cannot reconnect until it is on again

@@ -102,7 +102,7 @@ class Line:
         await self.caller.status(CallStatus.IVR)
 
     async def queue(self) -> None:
-        await self.caller.heard_prompt()  # the greeting; the menu follows and a key cuts it
+        await self.caller.menu_asked()  # a key cuts the menu's question
         await self.caller.press("1")  # billing: the queue
         await self.caller.status(CallStatus.WAITING)
 

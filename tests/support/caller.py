@@ -127,6 +127,16 @@ class Caller:
         self.statuses.append(frame["status"])
         return frame
 
+    async def menu_asked(self, timeout: float = 15) -> dict[str, Any]:
+        """Wait until the test line's menu (tests/flows/default.yaml) starts asking: its caption goes out as its
+        prompt starts playing, when the flow already takes keys. Quicker than hearing the greeting end (the greeting
+        takes no keys, and a prompt is heard over only once silence follows it)."""
+        return await self.customer.expect(
+            "caption",
+            lambda f: f["call_id"] == self.call_id and f["kind"] == "prompt" and f["text"].startswith("For billing"),
+            timeout=timeout,
+        )
+
     @property
     def heard(self) -> np.ndarray:
         return self.recorder.samples if self.recorder is not None else np.zeros(0, dtype=np.int16)

@@ -43,7 +43,7 @@ async def queued_call(clients: Clients) -> Caller:
     caller = Caller(customer)
     await caller.dial()
     await caller.status(CallStatus.IVR)
-    await caller.heard_prompt()  # the greeting; the menu follows and a key cuts it
+    await caller.menu_asked()  # after the greeting (keys then are ignored): a key cuts the menu's question
     await caller.press("1")
     await caller.status(CallStatus.WAITING)
     return caller
