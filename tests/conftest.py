@@ -6,6 +6,7 @@ import asyncio
 import itertools
 from collections import Counter
 from collections.abc import AsyncIterator, Coroutine, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from tests.support.clients import Agent, Customer
 from tests.support.leaks import (  # noqa: F401 - autouse: a test leaving tasks, threads, sockets, peers fails
     no_leaked_tasks,
     no_leaked_tasks_in_async_tests,
+    no_leaked_tasks_on_the_browser_loop,
     no_leaked_threads_or_sockets,
     track_births,
 )
@@ -74,9 +76,17 @@ def redis_url(redis_server: RedisServer) -> str:
 @pytest.fixture
 async def store(redis_url: str) -> AsyncIterator[Store]:
     """A Store on the test's (flushed) Redis, with the node's default key prefix."""
+    async with store_on(redis_url) as made:
+        yield made
+
+
+@asynccontextmanager
+async def store_on(redis_url: str) -> AsyncIterator[Store]:
     client = aioredis.Redis.from_url(redis_url)
-    yield Store(client, Keys("cg"))
-    await client.aclose()
+    try:
+        yield Store(client, Keys("cg"))
+    finally:
+        await client.aclose()
 
 
 @pytest.fixture(scope="session")
@@ -137,16 +147,35 @@ def ice_on_loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 async def node(settings: Settings) -> AsyncIterator[Node]:
-    started = await start_node(settings)
-    yield started
-    await bounded(started.stop(), "stopping the gateway node")
+    async with running_node(settings) as started:
+        yield started
 
 
 @pytest.fixture
 async def clients(node: Node) -> AsyncIterator[Clients]:
+    async with clients_of(node) as made:
+        yield made
+
+
+# (the bodies of the fixtures above, which tests/browser/conftest.py declares again on the browser tests' loop)
+
+
+@asynccontextmanager
+async def running_node(settings: Settings) -> AsyncIterator[Node]:
+    started = await start_node(settings)
+    try:
+        yield started
+    finally:
+        await bounded(started.stop(), "stopping the gateway node")
+
+
+@asynccontextmanager
+async def clients_of(node: Node) -> AsyncIterator[Clients]:
     made = Clients(node.url)
-    yield made
-    await bounded(made.close(), "closing the test clients")
+    try:
+        yield made
+    finally:
+        await bounded(made.close(), "closing the test clients")
 
 
 async def bounded(coro: Coroutine[Any, Any, None], what: str, seconds: float = 15) -> None:

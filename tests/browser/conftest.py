@@ -1,16 +1,31 @@
-"""Real Chromium (Debian's package) driven by Playwright; never a downloaded browser."""
+"""Real Chromium (Debian's package) driven by Playwright; never a downloaded browser.
+
+The browser tests run on one event loop per test process (tests/support/browser_loop.py): one Playwright driver
+and one Chromium per kind (plain, or with the quiet microphone) serve every test, each test in browser contexts of
+its own that are closed after it. A Chromium that died is launched again for the next test.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import random
 import shutil
 import struct
 import wave
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+import pytest_asyncio
+from playwright.async_api import Browser, Playwright, async_playwright
+
+from gateway.config import Settings
+from gateway.store.store import Store
+from tests.conftest import Clients, bounded, clients_of, running_node, store_on
+from tests.support.browser_loop import BROWSER_LOOP, browser_fixture
+from tests.support.servers import Node
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -35,14 +50,88 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture
-async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A browser test on another loop than the shared one, or using an async fixture declared for another loop,
+    is refused here with its name: otherwise it fails later, in ways that look like timeouts."""
+    here = Path(__file__).parent
+    wrong = []
+    for item in items:
+        if not isinstance(item, pytest.Function) or here not in item.path.parents:
+            continue
+        marker = item.get_closest_marker("asyncio")
+        if marker is None or marker.kwargs.get("loop_scope") != BROWSER_LOOP:
+            wrong.append(f"{item.nodeid}: its module's pytestmark is not BROWSER_TESTS (tests/support/browser_loop.py)")
+        for name, defs in item._fixtureinfo.name2fixturedefs.items():
+            func = defs[-1].func
+            if (inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func)) and getattr(
+                func, "_loop_scope", None
+            ) != BROWSER_LOOP:
+                wrong.append(f"{item.nodeid}: its async fixture {name!r} is not declared with @browser_fixture")
+    if wrong:
+        raise pytest.UsageError("browser tests off the browser tests' loop:\n" + "\n".join(sorted(set(wrong))))
+
+
+# ---------------------------------------------------------------- the shared loop, its driver and its browsers
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope=BROWSER_LOOP, autouse=True)
+async def browser_loop_executor() -> AsyncIterator[None]:
+    """The shared loop's default executor, made before any test (the leak check counts its threads as the
+    session's, not as a test's), shut down with the loop."""
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(thread_name_prefix="browser-loop"))
+    yield
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope=BROWSER_LOOP)
+async def playwright() -> AsyncIterator[Playwright]:
     async with async_playwright() as pw:
-        launched = await pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+        yield pw
+
+
+class Chromiums:
+    """The shared Chromiums, one per set of flags, launched when first asked for (again if one died)."""
+
+    def __init__(self, pw: Playwright) -> None:
+        self.pw = pw
+        self._running: dict[tuple[str, ...], Browser] = {}
+
+    async def get(self, args: list[str]) -> Browser:
+        key = tuple(args)
+        running = self._running.get(key)
+        if running is None or not running.is_connected():
+            running = await self.pw.chromium.launch(executable_path=chromium_path(), headless=True, args=args)
+            self._running[key] = running
+        return running
+
+    async def close(self) -> None:
+        for running in self._running.values():
+            if running.is_connected():
+                await running.close()
+        self._running.clear()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope=BROWSER_LOOP)
+async def chromiums(playwright: Playwright) -> AsyncIterator[Chromiums]:
+    shared = Chromiums(playwright)
+    try:
+        yield shared
+    finally:
+        await shared.close()
+
+
+async def own_contexts(shared: Browser) -> AsyncIterator[Browser]:
+    """``shared`` for one test: the contexts (and pages) it opened are closed after it."""
+    yield shared
+    if shared.is_connected():
+        await bounded(
+            asyncio.gather(*(context.close() for context in shared.contexts)), "closing the test's browser contexts"
+        )
+
+
+@browser_fixture
+async def browser(chromiums: Chromiums) -> AsyncIterator[Browser]:
+    async for shared in own_contexts(await chromiums.get(CHROMIUM_FLAGS)):
+        yield shared
 
 
 def write_quiet_noise(path: Path, seconds: float = 2.0, rate: int = 48000, peak: int = 300) -> Path:
@@ -57,40 +146,60 @@ def write_quiet_noise(path: Path, seconds: float = 2.0, rate: int = 48000, peak:
     return path
 
 
-@pytest.fixture
-async def mic_browser(tmp_path: Path) -> AsyncIterator[Browser]:
-    """Chromium whose fake microphone plays a WAV file (loops), for calls from the widget."""
-    wav = write_quiet_noise(tmp_path / "mic.wav")
-    args = [*CHROMIUM_FLAGS, f"--use-file-for-fake-audio-capture={wav}"]
-    async with async_playwright() as pw:
-        launched = await pw.chromium.launch(executable_path=chromium_path(), headless=True, args=args)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+@pytest.fixture(scope="session")
+def quiet_mic_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_quiet_noise(tmp_path_factory.mktemp("mic") / "mic.wav")
+
+
+@browser_fixture
+async def mic_browser(chromiums: Chromiums, quiet_mic_wav: Path) -> AsyncIterator[Browser]:
+    """Chromium whose fake microphone plays a WAV file of quiet noise (loops), for calls from the widget."""
+    args = [*CHROMIUM_FLAGS, f"--use-file-for-fake-audio-capture={quiet_mic_wav}"]
+    async for shared in own_contexts(await chromiums.get(args)):
+        yield shared
 
 
 #: Launches a Chromium whose fake microphone plays (and loops) the given WAV file.
 LaunchWithMic = Callable[[Path], Awaitable[Browser]]
 
 
-@pytest.fixture
-async def speaking_browser() -> AsyncIterator[LaunchWithMic]:
+@browser_fixture
+async def speaking_browser(playwright: Playwright) -> AsyncIterator[LaunchWithMic]:
     """A factory: ``await speaking_browser(wav)`` is a Chromium whose microphone says what ``wav`` says.
 
     Chromium loops the file for as long as the capture runs. Every browser it launched is closed after the test.
     """
     launched: list[Browser] = []
-    async with async_playwright() as pw:
 
-        async def launch(wav: Path) -> Browser:
-            args = [*CHROMIUM_FLAGS, f"--use-file-for-fake-audio-capture={wav}"]
-            browser = await pw.chromium.launch(executable_path=chromium_path(), headless=True, args=args)
-            launched.append(browser)
-            return browser
+    async def launch(wav: Path) -> Browser:
+        args = [*CHROMIUM_FLAGS, f"--use-file-for-fake-audio-capture={wav}"]
+        browser = await playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=args)
+        launched.append(browser)
+        return browser
 
-        try:
-            yield launch
-        finally:
-            for browser in launched:
-                await browser.close()
+    try:
+        yield launch
+    finally:
+        for browser in launched:
+            await browser.close()
+
+
+# ---------------------------------------------------------------- tests/conftest.py's async fixtures, on this loop
+
+
+@browser_fixture
+async def store(redis_url: str) -> AsyncIterator[Store]:
+    async with store_on(redis_url) as made:
+        yield made
+
+
+@browser_fixture
+async def node(settings: Settings) -> AsyncIterator[Node]:
+    async with running_node(settings) as started:
+        yield started
+
+
+@browser_fixture
+async def clients(node: Node) -> AsyncIterator[Clients]:
+    async with clients_of(node) as made:
+        yield made

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.browser.test_chat_browser import agent_login
 from tests.support.axe import axe_violations, blocking, describe, install_axe
+from tests.support.browser_loop import BROWSER_TESTS
 from tests.support.servers import Node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 
 async def check(page: Page, where: str, report: list[str], refused: list[str]) -> None:

@@ -11,21 +11,21 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 from playwright.async_api import Browser, Page, expect
 
 from gateway.config import Settings
 from gateway.contact.agents_file import add_agent
 from tests.conftest import TEST_FLOWS, bounded
 from tests.support.axe import axe_violations, blocking, describe, install_axe
+from tests.support.browser_loop import BROWSER_TESTS, browser_fixture
 from tests.support.servers import GatewayProcess
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 ADA = "ada-admin-passphrase"
 
 
-@pytest.fixture
+@browser_fixture
 async def two_nodes(settings: Settings, agents_file: Path, tmp_path: Path) -> AsyncIterator[list[GatewayProcess]]:
     path = tmp_path / "agents.toml"
     path.write_bytes(agents_file.read_bytes())

@@ -13,15 +13,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
 from playwright.async_api import Browser, Locator, Page, expect
 
 from tests.browser.test_chat_browser import agent_login
 from tests.support import files
 from tests.support.axe import axe_violations, blocking, describe, install_axe
+from tests.support.browser_loop import BROWSER_TESTS
 from tests.support.servers import Node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 PHOTO = files.image("jpeg", 800, 600)
 PDF = files.pdf("Invoice 4271")

@@ -8,19 +8,19 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
 from playwright.async_api import Browser, expect
 
 from gateway.config import Settings
 from gateway.contact.agents_file import add_agent
 from tests.browser.test_chat_browser import agent_login
 from tests.conftest import PASSWORDS, bounded
+from tests.support.browser_loop import BROWSER_TESTS, browser_fixture
 from tests.support.servers import Node, start_node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 
-@pytest.fixture
+@browser_fixture
 async def bot_node(settings: Settings) -> AsyncIterator[Node]:
     node = await start_node(replace(settings, chat_flow="default"))
     yield node
@@ -61,7 +61,7 @@ async def test_bot_buttons_in_the_widget(browser: Browser, bot_node: Node) -> No
 EVE = "Eve \u202ereversed\u202c"  # a right-to-left override in an agent's name (closed with its PDF)
 
 
-@pytest.fixture
+@browser_fixture
 async def eve_bot_node(settings: Settings, tmp_path: Path) -> AsyncIterator[Node]:
     agents = tmp_path / "eve-agents.toml"
     add_agent(agents, "alice", EVE, PASSWORDS["alice"], capacity=2)

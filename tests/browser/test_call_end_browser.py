@@ -10,16 +10,16 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
 from playwright.async_api import Browser, Dialog, expect
 
 from gateway.protocol.states import CallEndReason, CallStatus
 from tests.browser.test_call_browser import call_into_ivr, call_state, eventually, open_widget
 from tests.conftest import TEST_FLOWS
+from tests.support.browser_loop import BROWSER_TESTS
 from tests.support.proxy import NodeProxy
 from tests.support.servers import GatewayProcess, Node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 
 async def test_a_call_whose_node_died_shows_interrupted_on_the_next_node(

@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 from playwright.async_api import expect
 
 from media.audio import Audio
@@ -19,9 +18,10 @@ from media.audiofile import write_wav
 from media.tts import Synthesizer
 from tests.browser.conftest import LaunchWithMic
 from tests.browser.test_call_browser import call_into_ivr, call_state, eventually, ivr_steps, live_calls, open_widget
+from tests.support.browser_loop import BROWSER_TESTS
 from tests.support.servers import Node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 RATE = 48000
 

@@ -14,16 +14,16 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.conftest import LaunchWithMic
 from tests.browser.test_call_browser import eventually, open_widget
 from tests.browser.test_chat_browser import agent_login
 from tests.browser.test_softphone_browser import agent_stats, customer_stats, peak_level, write_agent_voice
+from tests.support.browser_loop import BROWSER_TESTS
 from tests.support.servers import Node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 TIMEZONE = "Asia/Kolkata"  # UTC+05:30: a due time shown in UTC (or the server's zone) would be off by hours
 

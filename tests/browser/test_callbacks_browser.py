@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from gateway.config import Settings
@@ -17,12 +16,13 @@ from tests.browser.test_call_browser import eventually
 from tests.browser.test_chat_browser import agent_login
 from tests.browser.test_softphone_browser import agent_stats, customer_stats, peak_level, write_agent_voice
 from tests.conftest import bounded
+from tests.support.browser_loop import BROWSER_TESTS, browser_fixture
 from tests.support.servers import Node, start_node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 
-@pytest.fixture
+@browser_fixture
 async def callback_node(settings: Settings) -> AsyncIterator[Node]:
     node = await start_node(replace(settings, chat_flow="callback", voice_flow="callback"))
     yield node

@@ -9,15 +9,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.browser.conftest import LaunchWithMic
 from tests.browser.test_call_browser import call_into_ivr, eventually, live_calls, open_widget
 from tests.browser.test_call_speech_browser import write_spoken_mic
+from tests.support.browser_loop import BROWSER_TESTS
 from tests.support.servers import Node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 GREETING = "Welcome to the test line."
 MENU = "For billing press 1. For support press 2. To leave a number press 3."

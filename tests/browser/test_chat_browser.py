@@ -7,15 +7,15 @@ import os
 import re
 from pathlib import Path
 
-import pytest
 from playwright.async_api import Browser, Page, expect
 
 from gateway.config import Settings
 from tests.conftest import PASSWORDS
+from tests.support.browser_loop import BROWSER_TESTS
 from tests.support.clients import Agent
 from tests.support.servers import Node, free_port, start_node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 
 def shots_dir(tmp_path: Path) -> Path:

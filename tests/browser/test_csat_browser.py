@@ -7,14 +7,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.browser.test_chat_browser import agent_login
 from tests.support.axe import axe_violations, blocking, describe, install_axe
+from tests.support.browser_loop import BROWSER_TESTS
 from tests.support.servers import Node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 
 async def _chat(browser: Browser, node: Node, first: str) -> tuple[Page, Page]:

@@ -7,13 +7,13 @@ import os
 import re
 from pathlib import Path
 
-import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.browser.test_chat_browser import agent_login
+from tests.support.browser_loop import BROWSER_TESTS
 from tests.support.servers import Node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 # Every CSP violation in the page, its shadow roots and workers (the event bubbles to the document).
 WATCH = """

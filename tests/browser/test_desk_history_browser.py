@@ -5,15 +5,15 @@ from __future__ import annotations
 import re
 
 import aiohttp
-import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.browser.test_chat_browser import agent_login
 from tests.conftest import Clients
+from tests.support.browser_loop import BROWSER_TESTS
 from tests.support.clients import Customer
 from tests.support.servers import Node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 
 async def _desk(browser: Browser, node: Node) -> tuple[Page, list[str]]:

@@ -5,15 +5,15 @@ call_agent_lost event was read only for a call that had connected)."""
 
 from __future__ import annotations
 
-import pytest
 from playwright.async_api import Browser, expect
 
 from tests.browser.test_call_browser import eventually, open_widget
 from tests.browser.test_chat_browser import agent_login
 from tests.browser.test_softphone_browser import queue_a_call
+from tests.support.browser_loop import BROWSER_TESTS
 from tests.support.servers import Node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 #: the desk's ICE can never complete: no candidate leaves in its offer, none is taken from the gateway's answer
 NO_CANDIDATES = """

@@ -12,14 +12,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.browser.test_call_browser import eventually
 from tests.browser.test_chat_browser import agent_login
+from tests.support.browser_loop import BROWSER_TESTS
 from tests.support.servers import Node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 OBSERVE = """
 window.__notes = [];

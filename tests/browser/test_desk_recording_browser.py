@@ -4,15 +4,15 @@ gateway/calls/taps.py writes it)."""
 
 from __future__ import annotations
 
-import pytest
 from playwright.async_api import Browser, expect
 
 from gateway.protocol.states import EventType
 from tests.browser.test_chat_browser import agent_login
 from tests.conftest import Clients
+from tests.support.browser_loop import BROWSER_TESTS
 from tests.support.servers import Node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 
 def recording(call_id: str, cid: str, duration_ms: int, blocks: int, dropped_ms: int) -> dict[str, object]:

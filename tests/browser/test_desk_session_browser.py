@@ -7,15 +7,15 @@ import asyncio
 import re
 from dataclasses import replace
 
-import pytest
 from playwright.async_api import Browser, Page, expect
 
 from gateway.config import Settings
 from tests.browser.test_chat_browser import agent_login
+from tests.support.browser_loop import BROWSER_TESTS
 from tests.support.clients import Customer
 from tests.support.servers import Node, start_node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 
 async def token_of(page: Page) -> str:

@@ -10,14 +10,14 @@ import os
 import re
 from pathlib import Path
 
-import pytest
 from playwright.async_api import Browser, expect
 
 from tests.browser.test_call_browser import call_into_ivr, eventually, ivr_steps, live_calls, open_widget, press_at_menu
 from tests.browser.test_chat_browser import agent_login
+from tests.support.browser_loop import BROWSER_TESTS
 from tests.support.servers import Node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 
 async def test_the_ivr_session_is_one_line_that_expands_to_its_steps(mic_browser: Browser, node: Node) -> None:

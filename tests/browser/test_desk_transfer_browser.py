@@ -19,17 +19,17 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from tests.browser.conftest import LaunchWithMic
 from tests.browser.test_call_browser import eventually, open_widget
 from tests.browser.test_softphone_browser import agent_stats, peak_level, queue_a_call, write_agent_voice
 from tests.conftest import PASSWORDS, Clients
+from tests.support.browser_loop import BROWSER_TESTS
 from tests.support.clients import Customer
 from tests.support.servers import Node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 

@@ -14,9 +14,10 @@ from aiohttp import web
 from playwright.async_api import Browser, Page, expect
 
 from gateway.config import Settings
+from tests.support.browser_loop import BROWSER_TESTS, browser_fixture
 from tests.support.servers import Node, free_port, start_node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 VIOLATIONS = """
 window.__violations = [];
@@ -24,7 +25,7 @@ document.addEventListener('securitypolicyviolation', (e) => window.__violations.
 """
 
 
-@pytest.fixture
+@browser_fixture
 async def site(node: Node) -> AsyncIterator[str]:
     """A shop on another origin: its pages have no <meta charset> (browsers then read the page as windows-1252)."""
     ws = node.url.replace("http://", "ws://")

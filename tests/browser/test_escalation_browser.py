@@ -7,16 +7,16 @@ import os
 import re
 from pathlib import Path
 
-import pytest
 from playwright.async_api import Browser, expect
 
 from tests.browser.conftest import LaunchWithMic
 from tests.browser.test_call_browser import eventually, open_widget
 from tests.browser.test_chat_browser import agent_login
 from tests.browser.test_softphone_browser import agent_stats, customer_stats, peak_level, write_agent_voice
+from tests.support.browser_loop import BROWSER_TESTS
 from tests.support.servers import Node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 
 async def test_a_chat_with_an_agent_becomes_a_call_to_that_agent_and_the_chat_goes_on(

@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
 from playwright.async_api import Browser, Dialog, Locator, Page, expect
 
 from gateway.config import Settings
@@ -23,13 +22,14 @@ from gateway.contact.agents_file import add_agent
 from tests.browser.test_flow_editor_browser import ADMIN, ADMIN_PASSWORD, no_blocking_axe_or_csp, open_editor, rest
 from tests.conftest import PASSWORDS, bounded
 from tests.integration.test_flow_answers import SHOP
+from tests.support.browser_loop import BROWSER_TESTS, browser_fixture
 from tests.support.clients import Customer
 from tests.support.servers import Node, start_node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 
-@pytest.fixture
+@browser_fixture
 async def shop_node(settings: Settings, tmp_path: Path) -> AsyncIterator[Node]:
     """A node whose chats and calls start in the default flow (the settings), an admin and a supervisor."""
     agents = tmp_path / "agents.toml"

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from gateway.config import Settings
@@ -30,10 +29,11 @@ from ivr.loader import load_flow
 from tests.browser.test_csp_browser import WATCH, violations
 from tests.conftest import PASSWORDS, TEST_FLOWS, bounded
 from tests.support.axe import axe_violations, blocking, describe, install_axe
+from tests.support.browser_loop import BROWSER_TESTS, browser_fixture
 from tests.support.clients import Customer
 from tests.support.servers import Node, start_node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 ADMIN, ADMIN_PASSWORD = "dana", "dana-secret-4444"
 ADMIN2, ADMIN2_PASSWORD = "erin", "erin-secret-55555"
@@ -41,7 +41,7 @@ LOGINS = {ADMIN: ADMIN_PASSWORD, ADMIN2: ADMIN2_PASSWORD, "alice": PASSWORDS["al
 DEFAULT = TEST_FLOWS / "default.yaml"
 
 
-@pytest.fixture
+@browser_fixture
 async def admin_node(settings: Settings, tmp_path: Path) -> AsyncIterator[Node]:
     """A node whose chats meet the default flow as a bot, with two admins and an agent."""
     agents = tmp_path / "agents.toml"

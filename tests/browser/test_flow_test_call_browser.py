@@ -10,7 +10,10 @@ from playwright.async_api import Browser, expect
 
 from tests.browser import test_flow_editor_browser as editor
 from tests.browser.test_flow_editor_browser import edit, has_class, no_blocking_axe_or_csp, open_editor, opened
+from tests.support.browser_loop import BROWSER_TESTS
 from tests.support.servers import Node
+
+pytestmark = BROWSER_TESTS
 
 admin_node = editor.admin_node  # the editor tests' node: admins, an agent, the default flow as the chat bot
 

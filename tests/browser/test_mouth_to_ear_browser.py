@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from playwright.async_api import Browser, expect
 
 from bench.mouth_to_ear import accept, connect_direct, desk_login, measure, probe_context, widget_call
 from tests.conftest import PASSWORDS
+from tests.support.browser_loop import BROWSER_TESTS
 from tests.support.servers import Node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 
 def heard(figures: dict, strays: int = 0) -> bool:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-import pytest
 from playwright.async_api import Browser, expect
 
 from gateway.config import Settings
+from tests.support.browser_loop import BROWSER_TESTS
 from tests.support.servers import start_node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 
 async def test_a_fast_typist_is_told_to_wait_and_loses_nothing(browser: Browser, settings: Settings) -> None:

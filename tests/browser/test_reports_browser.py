@@ -22,17 +22,17 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.browser.test_csp_browser import WATCH, violations
 from tests.conftest import PASSWORDS, Clients
 from tests.support.axe import axe_violations, blocking, describe, install_axe
+from tests.support.browser_loop import BROWSER_TESTS
 from tests.support.caller import in_ivr
 from tests.support.clients import Agent
 from tests.support.servers import Node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 # The series colours of reports_charts.js: the first (Offered; the first disposition) and the second.
 BLUE = (0x24, 0x56, 0xD3)

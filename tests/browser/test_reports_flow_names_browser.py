@@ -13,18 +13,18 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from playwright.async_api import Browser, expect
 
 from gateway.config import Settings
 from tests.browser.test_reports_browser import counted, sign_in, total
 from tests.conftest import Clients, bounded
+from tests.support.browser_loop import BROWSER_TESTS, browser_fixture
 from tests.support.servers import Node, start_node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 
-@pytest.fixture
+@browser_fixture
 async def callback_line(settings: Settings) -> AsyncIterator[Node]:
     """A node whose calls start in the test flow `callback`, not `default`."""
     node = await start_node(replace(settings, voice_flow="callback"))

@@ -20,9 +20,10 @@ from playwright.async_api import Browser, Page, expect
 from gateway.config import Settings
 from tests.conftest import PASSWORDS, bounded
 from tests.support.axe import axe_violations, blocking, describe, install_axe
+from tests.support.browser_loop import BROWSER_TESTS, browser_fixture
 from tests.support.servers import Node, start_node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 ZONE = "America/New_York"
 NEW_YORK = ZoneInfo(ZONE)
@@ -36,7 +37,7 @@ CHART = """
 """
 
 
-@pytest.fixture
+@browser_fixture
 async def new_york(settings: Settings) -> AsyncIterator[Node]:
     started = await start_node(replace(settings, center_timezone=ZONE))
     yield started

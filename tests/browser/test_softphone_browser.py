@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 from playwright.async_api import Browser, Page, expect
 
 from gateway.config import Settings
@@ -28,9 +27,10 @@ from tests.browser.conftest import LaunchWithMic
 from tests.browser.test_call_browser import call_into_ivr, call_state, eventually, open_widget, press_at_menu
 from tests.browser.test_chat_browser import agent_login
 from tests.conftest import bounded
+from tests.support.browser_loop import BROWSER_TESTS, browser_fixture
 from tests.support.servers import Node, start_node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 RATE = 48000
 
@@ -281,7 +281,7 @@ async def test_a_blocked_microphone_is_explained_and_decline_sends_the_call_back
         await customer_ctx.close()
 
 
-@pytest.fixture
+@browser_fixture
 async def quick_ring_node(settings: Settings) -> AsyncIterator[Node]:
     started = await start_node(replace(settings, ring_seconds=4))
     yield started

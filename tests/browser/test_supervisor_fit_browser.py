@@ -28,9 +28,10 @@ from gateway.ops.wallboard import Facts, Thresholds, compose
 from gateway.protocol.server import encode
 from tests.browser.test_reports_browser import sign_in as reports_sign_in
 from tests.browser.test_wallboard_browser import sign_in as wallboard_sign_in
+from tests.support.browser_loop import BROWSER_TESTS
 from tests.support.servers import Node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 LAPTOP = {"width": 1366, "height": 768}
 

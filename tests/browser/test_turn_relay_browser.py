@@ -27,10 +27,11 @@ from tests.browser.test_chat_browser import agent_login
 from tests.browser.test_flow_editor_browser import ADMIN, LOGINS, open_editor, opened
 from tests.browser.test_wallboard_browser import sign_in
 from tests.conftest import bounded
+from tests.support.browser_loop import BROWSER_TESTS, browser_fixture
 from tests.support.servers import Node, start_node
 from tests.support.turn import TurnServer, allocations
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 TTL = 600
 CALL_TTL = 300
@@ -57,7 +58,7 @@ def with_turn(settings: Settings, turn_server: TurnServer) -> Settings:
     )
 
 
-@pytest.fixture
+@browser_fixture
 async def turn_node(settings: Settings, turn_server: TurnServer) -> AsyncIterator[Node]:
     node = await start_node(with_turn(settings, turn_server))
     try:
@@ -264,7 +265,7 @@ async def test_a_relay_only_browser_call_connects_and_audio_flows_both_ways_thro
         await ctx.close()
 
 
-@pytest.fixture
+@browser_fixture
 async def turn_admin_node(settings: Settings, turn_server: TurnServer, tmp_path: Path) -> AsyncIterator[Node]:
     agents = tmp_path / "agents.toml"
     add_agent(agents, ADMIN, "Dana Admin", LOGINS[ADMIN], capacity=1, roles=("agent", "admin"))

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
 from aiohttp import web
 from playwright.async_api import Browser, expect
 
@@ -16,21 +15,22 @@ from gateway.config import Settings
 from gateway.wire.site_tokens import sign
 from tests.browser.test_chat_browser import agent_login
 from tests.conftest import bounded
+from tests.support.browser_loop import BROWSER_TESTS, browser_fixture
 from tests.support.servers import Node, free_port, start_node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 SITE_SECRET = "shop-secret-0123456789abcdef0123456789"
 
 
-@pytest.fixture
+@browser_fixture
 async def site_node(settings: Settings) -> AsyncIterator[Node]:
     node = await start_node(replace(settings, site_keys=(("shop", SITE_SECRET),)))
     yield node
     await bounded(node.stop(), "stopping the node")
 
 
-@pytest.fixture
+@browser_fixture
 async def shop(site_node: Node) -> AsyncIterator[str]:
     """The site's own page on another origin, as its server renders it for a logged-in customer."""
 

@@ -18,23 +18,23 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from playwright.async_api import Browser, Page, expect
 
 from gateway.config import Settings
 from tests.browser.test_accessibility_browser import check
 from tests.conftest import PASSWORDS, Clients, bounded
 from tests.support.axe import install_axe
+from tests.support.browser_loop import BROWSER_TESTS, browser_fixture
 from tests.support.queue_calls import queued_call
 from tests.support.servers import Node, start_node
 from tests.support.softphone import Softphone
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 SHOTS = Path(os.environ.get("CG_SCREENSHOTS", "")) if os.environ.get("CG_SCREENSHOTS") else None
 
 
-@pytest.fixture
+@browser_fixture
 async def node(settings: Settings) -> AsyncIterator[Node]:
     """A node whose wait target is 1 s: the waiting chat goes over it while the test watches."""
     started = await start_node(replace(settings, wallboard_wait_target_seconds=1.0))
@@ -200,7 +200,7 @@ async def test_an_agent_without_the_role_is_told_the_wallboard_is_not_for_them(b
 CENTER = "Asia/Kolkata"  # +05:30 all year: no browser zone of the test reads the same by chance
 
 
-@pytest.fixture
+@browser_fixture
 async def center_node(settings: Settings) -> AsyncIterator[Node]:
     started = await start_node(replace(settings, center_timezone=CENTER))
     yield started

@@ -12,14 +12,14 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
 from playwright.async_api import Browser, WebSocketRoute, expect
 
 from tests.browser.test_call_browser import call_into_ivr, open_widget, press_at_menu
 from tests.browser.test_chat_browser import agent_login
+from tests.support.browser_loop import BROWSER_TESTS
 from tests.support.servers import Node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 
 async def test_a_call_assigned_before_the_ivr_says_waiting_shows_the_agent(mic_browser: Browser, node: Node) -> None:

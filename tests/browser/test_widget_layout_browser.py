@@ -20,13 +20,14 @@ from aiohttp import web
 from playwright.async_api import Browser, Page, expect
 
 from gateway.contact.widget_settings import WidgetSettings
+from tests.support.browser_loop import BROWSER_TESTS, browser_fixture
 from tests.support.http_receiver import serve_pages
 from tests.support.servers import Node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 
-@pytest.fixture
+@browser_fixture
 async def site(node: Node) -> AsyncIterator[str]:
     """A shop on another origin: /page?lang=xx is a page in that language (none: a page that declares none)."""
 

@@ -16,9 +16,10 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 from gateway.contact.widget_settings import WidgetSettings
 from tests.browser.test_call_browser import call_into_ivr
 from tests.browser.test_chat_browser import shots_dir
+from tests.support.browser_loop import BROWSER_TESTS
 from tests.support.servers import Node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 PHONE = {"width": 375, "height": 667}
 LANDSCAPE = {"width": 667, "height": 375}

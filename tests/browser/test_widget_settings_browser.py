@@ -8,15 +8,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from playwright.async_api import Browser, expect
 
 from gateway.contact.queues import parse_queue
 from gateway.contact.widget_settings import parse_widget
 from ivr.hours import DAYS
+from tests.support.browser_loop import BROWSER_TESTS
 from tests.support.servers import Node
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER_TESTS
 
 
 async def test_the_widget_shows_the_admins_title_colour_greeting_and_the_queues_closed_status(

@@ -7,7 +7,9 @@ fixtures hold (the session's Redis server, a module's speech models) is not coun
   threads still alive, and sockets of this process still open (from ``/proc/self/fd``), after the test and all its
   fixtures finished, and peer connections not closed;
 - :func:`no_leaked_tasks` (async, for asyncio tests, torn down after every other async fixture, before the loop
-  closes): tasks still pending on the test's loop, which pytest-asyncio would otherwise cancel silently.
+  closes): tasks still pending on the test's loop, which pytest-asyncio would otherwise cancel silently. The
+  browser tests share a loop (tests/support/browser_loop.py): :func:`no_leaked_tasks_on_the_browser_loop` counts
+  only the tasks that began during the test.
 
 Threads and tasks get a short grace to end by themselves (a subprocess's waitpid thread, aiortc's connect task);
 what still runs after it is a leak.
@@ -28,7 +30,7 @@ import threading
 import time
 import traceback
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.thread import _worker as _pool_worker
 from dataclasses import dataclass
@@ -38,6 +40,8 @@ from typing import Any
 import pytest
 from aiortc import RTCPeerConnection
 from pytest_asyncio import is_async_test
+
+from tests.support.browser_loop import BROWSER_LOOP, browser_fixture
 
 #: How long threads that are ending anyway (a subprocess's waitpid thread after the process exited) may take.
 THREAD_GRACE_SECONDS = 2.0
@@ -248,9 +252,10 @@ def _address(hex_address: str) -> str:
 # ---------------------------------------------------------------- tasks
 
 
-def leaked_tasks(loop: asyncio.AbstractEventLoop, ignore: asyncio.Task[Any] | None = None) -> list[str]:
-    """Tasks of ``loop`` not done (besides ``ignore``, the checking task itself), with coroutine and stack."""
-    return [describe_task(t) for t in asyncio.all_tasks(loop) if t is not ignore and not t.done()]
+def leaked_tasks(loop: asyncio.AbstractEventLoop, ignore: Collection[asyncio.Task[Any] | None] = ()) -> list[str]:
+    """Tasks of ``loop`` not done (besides ``ignore``: the checking task itself, tasks older than the test), with
+    coroutine and stack."""
+    return [describe_task(t) for t in asyncio.all_tasks(loop) if t not in ignore and not t.done()]
 
 
 def describe_task(task: asyncio.Task[Any]) -> str:
@@ -286,7 +291,7 @@ def check(before: Snapshot, grace: float = THREAD_GRACE_SECONDS) -> None:
         raise Leaked(report("the test left running or open", found))
 
 
-def check_tasks(loop: asyncio.AbstractEventLoop, ignore: asyncio.Task[Any] | None = None) -> None:
+def check_tasks(loop: asyncio.AbstractEventLoop, ignore: Collection[asyncio.Task[Any] | None] = ()) -> None:
     found = leaked_tasks(loop, ignore)
     if found:
         raise Leaked(report("the test left these tasks pending on its event loop", found))
@@ -318,7 +323,9 @@ def no_leaked_threads_or_sockets(track_births: Births) -> Iterator[None]:
 def no_leaked_tasks_in_async_tests(no_leaked_threads_or_sockets: None, request: pytest.FixtureRequest) -> None:
     """Brings in :func:`no_leaked_tasks` for asyncio tests only, after the snapshot above was taken."""
     if is_async_test(request.node):
-        request.getfixturevalue("no_leaked_tasks")
+        marker = request.node.get_closest_marker("asyncio")
+        shared = marker is not None and marker.kwargs.get("loop_scope") == BROWSER_LOOP
+        request.getfixturevalue("no_leaked_tasks_on_the_browser_loop" if shared else "no_leaked_tasks")
 
 
 @pytest.fixture
@@ -328,11 +335,23 @@ async def no_leaked_tasks() -> AsyncIterator[None]:
     await check_tasks_after_grace()
 
 
-async def check_tasks_after_grace(grace: float = TASK_GRACE_SECONDS) -> None:
-    """Raise :class:`Leaked` naming the tasks of the running loop (besides this one) still pending after
-    ``grace`` seconds."""
+@browser_fixture
+async def no_leaked_tasks_on_the_browser_loop() -> AsyncIterator[None]:
+    """:func:`no_leaked_tasks` for the browser tests' loop (tests/support/browser_loop.py), which outlives the test:
+    the tasks pending on it before the test (the Playwright driver's connection) are not the test's."""
+    earlier = asyncio.all_tasks()
+    yield
+    await check_tasks_after_grace(earlier=earlier)
+
+
+async def check_tasks_after_grace(
+    grace: float = TASK_GRACE_SECONDS, earlier: set[asyncio.Task[Any]] | frozenset[asyncio.Task[Any]] = frozenset()
+) -> None:
+    """Raise :class:`Leaked` naming the tasks of the running loop (besides this one and ``earlier`` ones) still
+    pending after ``grace`` seconds."""
     this = asyncio.current_task()
-    pending = [t for t in asyncio.all_tasks() if t is not this and not t.done()]
+    ignore = {this, *earlier}
+    pending = [t for t in asyncio.all_tasks() if t not in ignore and not t.done()]
     if pending:
         await asyncio.wait(pending, timeout=grace)
-    check_tasks(asyncio.get_running_loop(), this)
+    check_tasks(asyncio.get_running_loop(), ignore)

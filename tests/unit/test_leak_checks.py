@@ -138,23 +138,39 @@ async def test_clean():
     await asyncio.create_task(asyncio.sleep(0))
 """
 
+#: On the browser tests' shared loop (tests/support/browser_loop.py) a test answers for the tasks it began only.
+LEAKY_TESTS_ON_A_SHARED_LOOP = """
+import asyncio
+import pytest
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+async def test_shared_leaks_a_task():
+    asyncio.create_task(asyncio.Event().wait(), name="leaked-on-the-shared-loop")
+
+async def test_shared_after_a_leak_is_clean():
+    await asyncio.create_task(asyncio.sleep(0))
+"""
+
 
 def test_the_fixtures_fail_each_leaking_test_at_teardown_and_pass_a_clean_one(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytester.makepyfile(test_leaky=LEAKY_TESTS)
+    pytester.makepyfile(test_leaky=LEAKY_TESTS, test_leaky_shared=LEAKY_TESTS_ON_A_SHARED_LOOP)
     pytester.makeini("[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     result = pytester.run(
         sys.executable, "-m", "pytest", "-p", "tests.support.leaks", "-p", "no:cacheprovider", "-q", timeout=120
     )
-    result.assert_outcomes(passed=5, errors=4)
+    result.assert_outcomes(passed=7, errors=5)
     result.stdout.fnmatch_lines_random(
         [
             *(
                 f"ERROR test_leaky.py::test_leaks_a_{what} - tests.support.leaks.Leake*"
                 for what in ("task", "thread", "socket", "peer_connection")
             ),
+            "ERROR test_leaky_shared.py::test_shared_leaks_a_task - *",
+            "*task 'leaked-on-the-shared-loop' running Event.wait*",
             "*Leaked: the test left these tasks pending on its event loop (1):",
             "*task 'leaked-task' running Event.wait*",
             "*thread 'leaked-thread' (daemon=True, runs Event.wait)*",
