@@ -75,10 +75,13 @@ class LiveFlows(FlowsByName):
     def answering(self, entry: Entry) -> str | None:
         """The flow new ``entry`` sessions start in: the admin's choice, else the node's setting (None: no flow,
         chats go straight to the agents)."""
-        return self._chosen.get(entry) or self.defaults.get(entry) or None
+        if entry in self._chosen:
+            return self._chosen[entry] or None
+        return self.defaults.get(entry) or None
 
     def chosen(self, entry: Entry) -> str | None:
-        """The flow an admin chose for ``entry`` (None: the node's setting applies)."""
+        """The flow an admin chose for ``entry``: a name, '' for no flow (chats straight to the agents), None when
+        no admin chose (the node's setting applies)."""
         return self._chosen.get(entry)
 
     @property
@@ -118,7 +121,8 @@ class LiveFlows(FlowsByName):
             chosen = {Entry(e): n for e, n in (await self.store.answers()).items() if e in {x.value for x in Entry}}
             for entry in Entry:
                 if chosen.get(entry) != self._chosen.get(entry):
-                    log.info("new %s start in flow %s", entry, chosen.get(entry) or self.defaults.get(entry))
+                    flow = chosen[entry] if entry in chosen else self.defaults.get(entry)
+                    log.info("new %s start in flow %s", entry, flow or "none (straight to the agents)")
             self._chosen = chosen
             changed: list[str] = []
             errors: list[FlowError] = []

@@ -274,25 +274,32 @@ class FlowVersions:
         log.info("flow %s: %s published version %s (was %s)", name, author, vid, before or "none")
         return Published(name, vid, before)
 
-    async def choose(self, entry: Entry, name: str, *, author: str) -> str | None:
-        """Make ``name`` the flow new ``entry`` sessions start in on every node; the flow that answered before.
-        Refused (:class:`FlowNotPublished`) for a flow with no published version."""
+    async def choose(self, entry: Entry, name: str | None, *, author: str) -> str | None:
+        """Make ``name`` the flow new ``entry`` sessions start in on every node (None: no flow, new chats go straight
+        to the agents; calls always need one); the flow that answered before. Refused (:class:`FlowNotPublished`)
+        for a flow with no published version."""
+        if name is None and entry is Entry.CALLS:
+            raise BadRequest(
+                "calls always start in a flow (the IVR answers them): make another flow answer calls instead",
+                field="flow",
+            )
         before_in_service = self.live.answering(entry)
-        status, before = await self.store.choose(entry.value, check_name(name))
+        status, before = await self.store.choose(entry.value, "" if name is None else check_name(name))
         if status != "ok":
             heads, _, _ = await self.store.pointers()
             why = "it has only drafts: publish a version of it first" if name in heads else "there is no such flow"
             raise FlowNotPublished(f"flow '{name}' cannot answer {entry.value}: {why}")
         await self.live.refresh()  # here at once; the other nodes on the bus message
-        if (before or None) != name and self.audit is not None:
+        now_in_service = self.live.answering(entry)
+        if self.audit is not None and ((before or None) != name or now_in_service != before_in_service):
             await self.audit.record(
                 author,
                 "flow.answers",
                 f"flows:{entry.value}",
                 {"flow": before or None, "answers": before_in_service},
-                {"flow": name, "answers": self.live.answering(entry)},
+                {"flow": name, "answers": now_in_service},
             )
-        log.info("new %s: %s chose flow %s (was %s)", entry.value, author, name, before_in_service)
+        log.info("new %s: %s chose flow %s (was %s)", entry.value, author, name or "none", before_in_service)
         return before_in_service
 
     async def save_and_publish(

@@ -253,7 +253,8 @@ class FlowPublished(Message):
 @dataclass(frozen=True, slots=True)
 class FlowAnswers(Message):
     """On ``P:ch:flows``: an admin chose the flow new calls or chats start in (``entry``: ``calls`` or ``chats``;
-    ``name`` '' back to the node's setting); every node reads the choice again (gateway/flows/live.py)."""
+    ``name`` '' for no flow: new chats go straight to the agents); every node reads the choice again
+    (gateway/flows/live.py)."""
 
     kind = BusKind.FLOW_ANSWERS
     entry: str

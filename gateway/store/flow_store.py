@@ -79,15 +79,16 @@ class FlowStore:
         return _s(status), _s(before)
 
     async def choose(self, entry: str, name: str) -> tuple[str, str]:
-        """Make ``name`` the flow new ``entry`` sessions start in: ('ok', the flow chosen before, '' for none: the
-        node's setting) or ('unpublished', before) when ``name`` has no published version."""
+        """Make ``name`` the flow new ``entry`` sessions start in ('' for no flow: new chats go straight to the
+        agents): ('ok', the flow chosen before, '' for none) or ('unpublished', before) when ``name`` has no published
+        version."""
         k = self.keys
         message = FlowAnswers(entry, name).to_json()
         status, before = await self._choose([k.flows_live, k.flows_answers, k.flows_channel], [entry, name, message])
         return _s(status), _s(before)
 
     async def answers(self) -> dict[str, str]:
-        """The flows admins chose: entry (``calls`` / ``chats``) -> flow name."""
+        """The flows admins chose: entry (``calls`` / ``chats``) -> flow name ('' for no flow)."""
         return {_s(e): _s(n) for e, n in (await self._redis.hgetall(self.keys.flows_answers)).items()}
 
     async def version(self, name: str, vid: str) -> StoredVersion | None:

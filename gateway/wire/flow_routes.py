@@ -50,7 +50,7 @@ async def choose(request: web.Request) -> web.Response:
         entry = Entry(request.match_info["entry"])
     except ValueError:
         raise BadRequest("a flow answers 'calls' or 'chats'", field="entry") from None
-    name = _text(body, "flow", most=64)
+    name = None if body.get("flow", "") is None else _text(body, "flow", most=64)  # null: no flow (chats)
     versions = request.app[SERVICES].flow_versions
     before = await versions.choose(entry, name, author=agent.id)
     return web.json_response({**versions.answers(), "previous": before})
@@ -153,7 +153,7 @@ ANSWERS = {
     ),
     "chosen": closed(
         {"calls": nullable(STR), "chats": nullable(STR)},
-        description="what admins chose (null: the setting applies)",
+        description="what admins chose ('' for chats: no flow, straight to the agents; null: the setting applies)",
     ),
 }
 
@@ -294,9 +294,11 @@ def operations() -> list[Operation]:
             "Choose the flow new calls or new chats start in, on every node (admins)",
             params=(path_param("entry", "calls or chats", r"^(calls|chats)$"),),
             description="Only a published flow may be chosen (400 flow_not_published names the flow and why). "
-            "Calls and chats in progress keep the flow they started in. Until an admin chooses, the node's setting "
-            "answers (--voice-flow / --chat-flow). Written to the audit log as `flow.answers`.",
-            body=Body("the flow", closed({"flow": STR})),
+            "`null` for chats: no flow, new chats go straight to the agents (calls always need a flow: 400 "
+            "bad_request). Calls and chats in progress keep the flow they started in. Until an admin chooses, the "
+            "node's setting answers (--voice-flow / --chat-flow). `chosen` says what admins chose: a name, '' for "
+            "no flow, null for nothing (the setting). Written to the audit log as `flow.answers`.",
+            body=Body("the flow (null: none, for chats)", closed({"flow": nullable(STR)})),
             answers=(Answer(200, "chosen", closed({**ANSWERS, "previous": nullable(STR)})),),
             problems=problems(400, 401, 403, s403="a token of an agent who is no admin"),
         ),

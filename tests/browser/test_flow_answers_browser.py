@@ -4,7 +4,8 @@ An admin opens the new flow ``shop``: "Answer chats" asks first, saying only NEW
 keep their flow; dismissed, nothing changes; accepted while ``shop`` is only a draft, the gateway's refusal (naming
 the flow and why) is shown. Published, then chosen: the status says so, the button shows it answers chats, the flow
 list moves the "answers chats" mark from ``default`` to ``shop`` (after a reload too), and a new chat is greeted by
-``shop``. A supervisor sees no buttons.
+``shop``. Pressed again (it asks first), "Answers chats" takes the bot off chats: new chats go straight to the
+agents. A supervisor sees no buttons.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from playwright.async_api import Browser, Dialog, Locator, Page, expect
 
 from gateway.config import Settings
 from gateway.contact.agents_file import add_agent
+from gateway.flows.live import Entry
 from tests.browser.test_flow_editor_browser import ADMIN, ADMIN_PASSWORD, no_blocking_axe_or_csp, open_editor, rest
 from tests.conftest import PASSWORDS, bounded
 from tests.integration.test_flow_answers import SHOP
@@ -58,7 +60,7 @@ async def test_an_admin_makes_a_published_flow_answer_chats(browser: Browser, sh
     status, saved = await rest(shop_node, ADMIN, "POST", "/api/admin/flows/shop/versions", {"yaml": SHOP, "parent": ""})
     assert status == 201, saved
     ctx, page = await open_editor(browser, shop_node, path="/admin/flows?flow=shop")
-    accept: list[bool] = [False, True, True]
+    accept: list[bool] = [False, True, True, True]
     seen: list[str] = []
     answer_dialogs(page, accept, seen)
     try:
@@ -93,7 +95,7 @@ async def test_an_admin_makes_a_published_flow_answer_chats(browser: Browser, sh
         )
         await expect(chats).to_have_text("Answers chats")
         await expect(chats).to_have_attribute("aria-pressed", "true")
-        await expect(chats).to_be_disabled()
+        await expect(chats).to_be_enabled()  # pressed again, it takes the bot off chats (below)
         await expect(meta(page, "shop")).to_contain_text("answers chats")
         await expect(meta(page, "default")).not_to_contain_text("answers chats")
         await expect(meta(page, "default")).to_contain_text("answers calls")
@@ -115,7 +117,27 @@ async def test_an_admin_makes_a_published_flow_answer_chats(browser: Browser, sh
 
         await page.reload()  # the list says it from the gateway's answer
         await expect(meta(page, "shop")).to_contain_text("answers chats")
-        await expect(page.get_by_test_id("answer-chats")).to_have_text("Answers chats")
+        await expect(chats).to_have_text("Answers chats")
+
+        # taken off chats again: asked first, then new chats go straight to the agents (no flow answers them)
+        await chats.click()
+        await expect(page.get_by_test_id("flow-status")).to_have_text(
+            "New chats now go straight to the agents on every node ('shop' answered them); chats in progress keep "
+            "their flow."
+        )
+        assert seen[-1].startswith("Take 'shop' off chats? Only NEW chats go straight to the agents"), seen[-1]
+        await expect(chats).to_have_text("Answer chats")
+        await expect(chats).to_have_attribute("aria-pressed", "false")
+        await expect(meta(page, "shop")).not_to_contain_text("answers chats")
+        await expect(meta(page, "default")).not_to_contain_text("answers chats")
+        _, listed = await rest(shop_node, ADMIN, "GET", "/api/admin/flows")
+        assert (listed["chosen"]["chats"], listed["answers"]["chats"]) == ("", None)
+        assert shop_node.services.flows.answering(Entry.CHATS) is None
+        # the calls button of the flow that answers calls stays off: calls always start in a flow
+        await page.goto(shop_node.url + "/admin/flows?flow=default")
+        await expect(page.locator("#fe-flow")).to_have_attribute("data-open", re.compile(r"^default@"))
+        await expect(page.get_by_test_id("answer-calls")).to_be_disabled()
+        await expect(page.get_by_test_id("answer-chats")).to_have_text("Answer chats")
     finally:
         await ctx.close()
 

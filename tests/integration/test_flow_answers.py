@@ -21,7 +21,7 @@ from tests.conftest import PASSWORDS, bounded
 from tests.integration.test_event_webhooks import conforms
 from tests.integration.test_flow_versions import ADMIN_PASSWORD, Admin, _hangup_reason, _login, _until
 from tests.support.caller import Caller
-from tests.support.clients import Customer
+from tests.support.clients import Agent, Customer
 from tests.support.servers import Node, start_node
 
 SHOP = """\
@@ -160,3 +160,56 @@ async def test_a_new_call_on_the_other_node_starts_in_the_flow_chosen_for_calls(
         await customer.close()
     entries = await one.services.audit.entries(10, target="flows:calls")
     assert [(e["action"], e["after"]["flow"]) for e in entries["entries"]] == [("flow.answers", "shop")]
+
+
+async def test_an_admin_takes_the_bot_off_chats_and_new_chats_go_straight_to_the_agents(
+    two_nodes: tuple[Node, Node, Admin],
+) -> None:
+    """A bot tried on chats (here the node's --chat-flow) can be taken off again from the console: null for chats.
+    Calls always start in a flow: refused, nothing changes."""
+    one, two, admin = two_nodes
+    refused = await admin.call("PUT", "/api/admin/flows/answers/calls", {"flow": None}, status=400)
+    assert refused["field"] == "flow" and "calls always start in a flow" in refused["message"], refused
+    await conforms(one, "PUT", "/api/admin/flows/answers/{entry}", 400, refused)
+    assert one.services.flows.answering(Entry.CALLS) == "default"
+
+    done = await admin.call("PUT", "/api/admin/flows/answers/chats", {"flow": None})
+    assert (done["answers"], done["chosen"], done["previous"]) == (
+        {"calls": "default", "chats": None},
+        {"calls": None, "chats": ""},
+        "default",
+    )
+    await conforms(one, "PUT", "/api/admin/flows/answers/{entry}", 200, done)
+
+    async def node_two_follows() -> bool:
+        return two.services.flows.answering(Entry.CHATS) is None
+
+    await _until("node two takes the bot off chats", node_two_follows)
+
+    # a new chat on node 2: no bot answers, an agent gets it
+    carol = Agent(two.url, "carol", PASSWORDS["carol"])
+    fresh = Customer(two.url)
+    try:
+        await carol.hello()
+        await fresh.hello()
+        cid = str((await fresh.say("hi, a person please"))["conversation_id"])
+        assigned = await carol.assigned()
+        assert assigned["id"] == cid
+        events = await two.services.store.events(cid)
+        assert not [e for e in events if e["type"] == "message" and e.get("author") == "bot"], events
+        assert not [e for e in events if e["type"] == "ivr"], events
+    finally:
+        await fresh.close()
+        await carol.close()
+
+    # taking it off twice changes nothing more; putting a flow back is the same button as ever
+    again = await admin.call("PUT", "/api/admin/flows/answers/chats", {"flow": None})
+    assert (again["answers"]["chats"], again["previous"]) == (None, None)
+    back = await admin.call("PUT", "/api/admin/flows/answers/chats", {"flow": "default"})
+    assert (back["answers"]["chats"], back["chosen"]["chats"], back["previous"]) == ("default", "default", None)
+
+    entries = await one.services.audit.entries(10, target="flows:chats")
+    assert [(e["action"], e["before"], e["after"]) for e in reversed(entries["entries"])] == [
+        ("flow.answers", {"flow": None, "answers": "default"}, {"flow": None, "answers": None}),
+        ("flow.answers", {"flow": None, "answers": None}, {"flow": "default", "answers": "default"}),
+    ]

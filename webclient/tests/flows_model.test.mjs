@@ -4,7 +4,7 @@ import { test } from 'node:test';
 
 import {
   START, debounce, diffLines, divergence, draftOf, edgeCountLabels, edgeKey, errorText, flowNameProblem, lineAt,
-  lineSpan, lineStarts, newestId, nodeAtLine, nodeKindText, flowRoles, publishedText, answerConfirmText, answeredText, pathCounts, pathEdges, refusalText, replaySummary, starterFlow,
+  lineSpan, lineStarts, newestId, nodeAtLine, nodeKindText, flowRoles, publishedText, answerConfirmText, answeredText, takeOffConfirmText, takenOffText, pathCounts, pathEdges, refusalText, replaySummary, starterFlow,
 } from '../static/admin/flows_model.js';
 
 const TEXT = 'start: hello\nnodes:\n  hello:\n    type: say\n    next: menu\n  menu:\n    type: menu\n';
@@ -170,4 +170,11 @@ test('choosing the flow that answers calls or chats says only new ones change', 
   assert.match(answerConfirmText('shop', 'calls', { calls: 'default' }), /^Make 'shop' answer calls\? Only NEW calls .* A call in progress/);
   assert.equal(answeredText('shop', 'calls', 'default'), "'shop' now answers new calls on every node (was 'default'); calls in progress keep their flow.");
   assert.equal(answeredText('shop', 'chats', null), "'shop' now answers new chats on every node; chats in progress keep their flow.");
+});
+
+test('taking the bot off chats says new chats go straight to the agents and how to put one back', () => {
+  assert.match(takeOffConfirmText('shop'), /^Take 'shop' off chats\? Only NEW chats go straight to the agents, with no bot first/);
+  assert.match(takeOffConfirmText('shop'), /Make any flow answer chats to put one back\.$/);
+  assert.equal(takenOffText('shop'), "New chats now go straight to the agents on every node ('shop' answered them); chats in progress keep their flow.");
+  assert.equal(takenOffText(null), 'New chats now go straight to the agents on every node; chats in progress keep their flow.');
 });

@@ -241,6 +241,18 @@ export function answeredText(name, entry, previous) {
   return `'${name}' now answers new ${many} on every node${was}; ${many} in progress keep their flow.`;
 }
 
+/** The confirm before flow `name` stops answering chats (only chats may have no flow). */
+export function takeOffConfirmText(name) {
+  return `Take '${name}' off chats? Only NEW chats go straight to the agents, with no bot first, on every node ` +
+    `within a second. A chat in progress keeps the flow it started in. Make any flow answer chats to put one back.`;
+}
+
+/** The status after flow `previous` was taken off chats. */
+export function takenOffText(previous) {
+  const was = previous ? ` ('${previous}' answered them)` : '';
+  return `New chats now go straight to the agents on every node${was}; chats in progress keep their flow.`;
+}
+
 export const FLOW_NAME_MAX = 64;
 
 /** What is wrong with a new flow's name, in words, or null: the server's rule (gateway/flows/versions.py
