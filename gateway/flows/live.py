@@ -121,8 +121,8 @@ class LiveFlows(FlowsByName):
             chosen = {Entry(e): n for e, n in (await self.store.answers()).items() if e in {x.value for x in Entry}}
             for entry in Entry:
                 if chosen.get(entry) != self._chosen.get(entry):
-                    flow = chosen[entry] if entry in chosen else self.defaults.get(entry)
-                    log.info("new %s start in flow %s", entry, flow or "none (straight to the agents)")
+                    answering = chosen[entry] if entry in chosen else self.defaults.get(entry)
+                    log.info("new %s start in flow %s", entry, answering or "none (straight to the agents)")
             self._chosen = chosen
             changed: list[str] = []
             errors: list[FlowError] = []
