@@ -11,6 +11,7 @@ Modules:
 - ``callbacks``      Callbacks: "we'll call you back, you keep your place".
 - ``canned``         Canned responses: shared (supervisors) and personal, with variables the desk fills in.
 - ``conversations``  Conversations: the unit of the product. One id, one context, one append-only timeline.
+- ``conversation_hooks``  A flow's side effects on its conversation: steps, variables, its queue, callbacks.
 - ``handover``       Hand-overs: a chat passed to a colleague or a queue; the chats of an agent who left, queued again.
 - ``images``         Images taken as attachments: decoded once (PyAV), measured, scaled down to a thumbnail.
 - ``history``        The desk's history: a customer's earlier conversations, search, one conversation read whole.

@@ -16,10 +16,10 @@ from typing import Any
 
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.queues import QueueSettings
-from gateway.contact.routing import DEFAULT_QUEUE, Router, Skills, format_skills, now_ms, parse_skills
+from gateway.contact.routing import DEFAULT_QUEUE, Router, Skills, format_skills, now_ms
 from gateway.contact.transfer_refusal import refusal_text
 from gateway.contact.wait_estimate import WaitEstimates, estimate_wait_ms
-from gateway.errors import Conflict, Forbidden, GatewayError, NotFound
+from gateway.errors import Conflict, Forbidden, NotFound
 from gateway.metrics import Metrics
 from gateway.protocol import bus
 from gateway.protocol.codes import ErrorCode
@@ -598,83 +598,6 @@ class Conversations:
     async def _queue_changed(self) -> None:
         self.router.kick()
         await self.store.publish(self.store.keys.queue_channel, bus.QueueChanged())
-
-
-class ConversationHooks:
-    """Where a flow's steps, variables and hand-off go: the conversation's timeline, context and queue."""
-
-    def __init__(self, conversations: Conversations, cid: str, channel: str):
-        self.conversations = conversations
-        self.cid = cid
-        self.channel = channel
-        self.last_node = ""  # the node entered last ('' before the first): an 'enter' step says where it came from
-
-    async def step(self, step: Any) -> None:
-        data = {
-            "channel": self.channel,
-            "kind": str(step.kind),
-            "node": step.node,
-            "detail": step.detail,
-            "flow": step.flow,
-        }
-        if str(step.kind) == "enter":  # path analytics (gateway/ops/rollup_rules.py): transitions between nodes
-            data["from"] = self.last_node
-            self.last_node = step.node
-        if step.inputs:  # what the step is the outcome of, as a replay feeds it again (ivr/replay.py)
-            data["inputs"] = list(step.inputs)
-        await self.conversations.record(self.cid, EventType.IVR, data)
-
-    async def set_vars(self, values: dict[str, str]) -> None:
-        await self.conversations.set_context(self.cid, values)
-
-    async def request_callback(self, action: Any) -> None:
-        callbacks = self.conversations.callbacks
-        if callbacks is None:
-            log.warning(
-                "flow booked a callback but this gateway runs without callbacks", extra={"conversation_id": self.cid}
-            )
-            return
-        queue = await self.conversations.queues.get(action.queue) if self.conversations.queues is not None else None
-        explicit: frozenset[str] = getattr(action, "explicit", frozenset())
-        policy = queue.callback if queue is not None else None  # the queue's, where the flow sets none itself
-        try:
-            await callbacks.request(
-                self.cid,
-                queue=action.queue,
-                due=action.due,
-                label=action.label,
-                priority=action.priority,
-                skills=format_skills(_skills_of(action, self.cid)),
-                phone=action.phone,
-                attempts=policy.attempts if policy and "attempts" not in explicit else action.attempts,
-                retry_after=policy.spacing_seconds if policy and "retry_after" not in explicit else action.retry_after,
-                expire_after=(
-                    policy.expiry_hours * 3600 if policy and "expire_after" not in explicit else action.expire_after
-                ),
-            )
-        except GatewayError as exc:
-            log.warning("callback not booked: %s", exc.message, extra={"conversation_id": self.cid})
-
-    async def queue_status(self, queue: str) -> QueueStatus:
-        return await self.conversations.queue_status(queue)
-
-    async def enqueue(self, action: Any) -> None:
-        skills = _skills_of(action, self.cid)
-        if not await self.conversations.enqueue(self.cid, action.queue, skills=skills, priority=action.priority):
-            # already queued (keeps its place) or with an agent; agents answering calls come with routing v2
-            log.info(
-                "flow asked for queue %s; the conversation was not open",
-                action.queue,
-                extra={"conversation_id": self.cid},
-            )
-
-
-def _skills_of(action: Any, cid: str) -> Skills:
-    try:
-        return parse_skills(list(action.skills))
-    except ValueError as exc:  # the flow loader checks skills; an older flow may still hold a bad one
-        log.warning("flow skills ignored: %s", exc, extra={"conversation_id": cid})
-        return ()
 
 
 def _rating(conv: dict[str, str]) -> dict[str, Any] | None:

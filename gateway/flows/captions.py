@@ -20,7 +20,8 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from gateway.contact.conversations import ConversationHooks, Conversations
+from gateway.contact.conversation_hooks import ConversationHooks
+from gateway.contact.conversations import Conversations
 from gateway.protocol.states import CaptionKind
 from gateway.tasks import Tasks
 from ivr.actions import Step, StepKind

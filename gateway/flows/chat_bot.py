@@ -15,7 +15,8 @@ from typing import Any
 
 import aiohttp
 
-from gateway.contact.conversations import ConversationHooks, Conversations
+from gateway.contact.conversation_hooks import ConversationHooks
+from gateway.contact.conversations import Conversations
 from gateway.flows.live import Entry, LiveFlows
 from gateway.flows.runner import FlowHooks, FlowRunner
 from gateway.flows.test_runs import TestHooks, TestRun
