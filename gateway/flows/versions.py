@@ -284,7 +284,6 @@ class FlowVersions:
                 field="flow",
             )
         before_in_service = self.live.answering(entry)
-        no_flow_before = self.live.chosen(entry) == ""  # the store's '' alone does not say which
         chosen = "" if name is None else check_name(name)  # what the store keeps: '' for no flow
         status, before = await self.store.choose(entry.value, chosen)
         if status != "ok":
@@ -293,15 +292,13 @@ class FlowVersions:
             raise FlowNotPublished(f"flow '{name}' cannot answer {entry.value}: {why}")
         await self.live.refresh()  # here at once; the other nodes on the bus message
         now_in_service = self.live.answering(entry)
-        # the store says '' both for no choice and for 'no flow'; they differ (a --chat-flow set later answers in
-        # the first case, not in the second), so changing one into the other is audited too
-        chosen_before = before or ("" if no_flow_before else None)
-        if self.audit is not None and (chosen_before != chosen or now_in_service != before_in_service):
+        # no choice (None) and no flow ('') differ: a --chat-flow set later answers in the first case only
+        if self.audit is not None and (before != chosen or now_in_service != before_in_service):
             await self.audit.record(
                 author,
                 "flow.answers",
                 f"flows:{entry.value}",
-                {"flow": chosen_before, "answers": before_in_service},
+                {"flow": before, "answers": before_in_service},
                 {"flow": chosen, "answers": now_in_service},
             )
         log.info("new %s: %s chose flow %s (was %s)", entry.value, author, name or "none", before_in_service)
