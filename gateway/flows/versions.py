@@ -284,20 +284,22 @@ class FlowVersions:
                 field="flow",
             )
         before_in_service = self.live.answering(entry)
-        status, before = await self.store.choose(entry.value, "" if name is None else check_name(name))
+        chosen = "" if name is None else check_name(name)  # what the store keeps: '' for no flow
+        status, before = await self.store.choose(entry.value, chosen)
         if status != "ok":
             heads, _, _ = await self.store.pointers()
             why = "it has only drafts: publish a version of it first" if name in heads else "there is no such flow"
             raise FlowNotPublished(f"flow '{name}' cannot answer {entry.value}: {why}")
         await self.live.refresh()  # here at once; the other nodes on the bus message
         now_in_service = self.live.answering(entry)
-        if self.audit is not None and ((before or None) != name or now_in_service != before_in_service):
+        # no choice (None) and no flow ('') differ: a --chat-flow set later answers in the first case only
+        if self.audit is not None and (before != chosen or now_in_service != before_in_service):
             await self.audit.record(
                 author,
                 "flow.answers",
                 f"flows:{entry.value}",
-                {"flow": before or None, "answers": before_in_service},
-                {"flow": name, "answers": now_in_service},
+                {"flow": before, "answers": before_in_service},
+                {"flow": chosen, "answers": now_in_service},
             )
         log.info("new %s: %s chose flow %s (was %s)", entry.value, author, name or "none", before_in_service)
         return before_in_service

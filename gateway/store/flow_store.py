@@ -78,14 +78,16 @@ class FlowStore:
         )
         return _s(status), _s(before)
 
-    async def choose(self, entry: str, name: str) -> tuple[str, str]:
+    async def choose(self, entry: str, name: str) -> tuple[str, str | None]:
         """Make ``name`` the flow new ``entry`` sessions start in ('' for no flow: new chats go straight to the
-        agents): ('ok', the flow chosen before, '' for none) or ('unpublished', before) when ``name`` has no published
-        version."""
+        agents): ('ok', what an admin chose before: a name, '' for no flow, None for no choice) or ('unpublished',
+        before) when ``name`` has no published version."""
         k = self.keys
         message = FlowAnswers(entry, name).to_json()
-        status, before = await self._choose([k.flows_live, k.flows_answers, k.flows_channel], [entry, name, message])
-        return _s(status), _s(before)
+        status, before, chose = await self._choose(
+            [k.flows_live, k.flows_answers, k.flows_channel], [entry, name, message]
+        )
+        return _s(status), _s(before) if _s(chose) == "1" else None
 
     async def answers(self) -> dict[str, str]:
         """The flows admins chose: entry (``calls`` / ``chats``) -> flow name ('' for no flow)."""

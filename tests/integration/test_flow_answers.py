@@ -210,6 +210,28 @@ async def test_an_admin_takes_the_bot_off_chats_and_new_chats_go_straight_to_the
 
     entries = await one.services.audit.entries(10, target="flows:chats")
     assert [(e["action"], e["before"], e["after"]) for e in reversed(entries["entries"])] == [
-        ("flow.answers", {"flow": None, "answers": "default"}, {"flow": None, "answers": None}),
-        ("flow.answers", {"flow": None, "answers": None}, {"flow": "default", "answers": "default"}),
+        ("flow.answers", {"flow": None, "answers": "default"}, {"flow": "", "answers": None}),
+        ("flow.answers", {"flow": "", "answers": None}, {"flow": "default", "answers": "default"}),
     ]
+
+
+async def test_taking_the_bot_off_chats_where_no_flow_answered_them_is_audited(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """No --chat-flow here: what answers chats does not change, but the stored choice does (from none to 'no
+    flow', which a --chat-flow set later no longer overrides), so the audit log says who did it."""
+    agents = tmp_path / "agents.toml"
+    add_agent(agents, "dora", "Dora Admin", ADMIN_PASSWORD, capacity=1, roles=("agent", "admin"))
+    node = await start_node(replace(settings, agents_file=agents, chat_flow=None))
+    http = aiohttp.ClientSession()
+    try:
+        admin = Admin(http, node.url, await _login(http, node.url, "dora", ADMIN_PASSWORD))
+        done = await admin.call("PUT", "/api/admin/flows/answers/chats", {"flow": None})
+        assert (done["answers"]["chats"], done["chosen"]["chats"]) == (None, "")
+        entries = await node.services.audit.entries(10, target="flows:chats")
+        assert [(e["action"], e["before"], e["after"]) for e in entries["entries"]] == [
+            ("flow.answers", {"flow": None, "answers": None}, {"flow": "", "answers": None}),
+        ]
+    finally:
+        await http.close()
+        await bounded(node.stop(), "stopping the node")

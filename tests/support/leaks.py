@@ -341,7 +341,15 @@ async def no_leaked_tasks_on_the_browser_loop() -> AsyncIterator[None]:
     the tasks pending on it before the test (the Playwright driver's connection) are not the test's."""
     earlier = asyncio.all_tasks()
     yield
-    await check_tasks_after_grace(earlier=earlier)
+    try:
+        await check_tasks_after_grace(earlier=earlier)
+    finally:  # reported: cancelled, so that they do not run on into the next tests as the loop would let them
+        this = asyncio.current_task()
+        left = [t for t in asyncio.all_tasks() if t not in earlier and t is not this and not t.done()]
+        for task in left:
+            task.cancel()
+        if left:
+            await asyncio.wait(left, timeout=TASK_GRACE_SECONDS)
 
 
 async def check_tasks_after_grace(
