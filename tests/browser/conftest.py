@@ -180,8 +180,7 @@ async def speaking_browser(playwright: Playwright) -> AsyncIterator[LaunchWithMi
     try:
         yield launch
     finally:
-        for browser in launched:
-            await browser.close()
+        await bounded(asyncio.gather(*(browser.close() for browser in launched)), "closing the speaking browsers")
 
 
 # ---------------------------------------------------------------- tests/conftest.py's async fixtures, on this loop
