@@ -274,15 +274,26 @@ class FlowVersions:
         log.info("flow %s: %s published version %s (was %s)", name, author, vid, before or "none")
         return Published(name, vid, before)
 
-    async def choose(self, entry: Entry, name: str | None, *, author: str) -> str | None:
+    async def choose(self, entry: Entry, name: str | None, *, author: str, replacing: str | None = None) -> str | None:
         """Make ``name`` the flow new ``entry`` sessions start in on every node (None: no flow, new chats go straight
         to the agents; calls always need one); the flow that answered before. Refused (:class:`FlowNotPublished`)
-        for a flow with no published version."""
+        for a flow with no published version; with ``replacing`` (the flow the admin saw answering), refused
+        (:class:`~gateway.errors.Conflict`) when another one answers now (an admin elsewhere changed it)."""
         if name is None and entry is Entry.CALLS:
             raise BadRequest(
                 "calls always start in a flow (the IVR answers them): make another flow answer calls instead",
                 field="flow",
             )
+        if replacing is not None:
+            await self.live.refresh()  # what answers now, not this node's copy of it
+            if (self.live.answering(entry) or "") != replacing:
+                now = self.live.answering(entry)
+                raise Conflict(
+                    f"'{now}' answers {entry.value} now, not '{replacing}'"
+                    if now
+                    else f"no flow answers {entry.value} now, not '{replacing}'",
+                    field="replacing",
+                )
         before_in_service = self.live.answering(entry)
         chosen = "" if name is None else check_name(name)  # what the store keeps: '' for no flow
         status, before = await self.store.choose(entry.value, chosen)

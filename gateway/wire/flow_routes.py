@@ -51,8 +51,9 @@ async def choose(request: web.Request) -> web.Response:
     except ValueError:
         raise BadRequest("a flow answers 'calls' or 'chats'", field="entry") from None
     name = None if body.get("flow", "") is None else _text(body, "flow", most=64)  # null: no flow (chats)
+    replacing = _text(body, "replacing", required=False, most=64) or None
     versions = request.app[SERVICES].flow_versions
-    before = await versions.choose(entry, name, author=agent.id)
+    before = await versions.choose(entry, name, author=agent.id, replacing=replacing)
     return web.json_response({**versions.answers(), "previous": before})
 
 
@@ -298,9 +299,20 @@ def operations() -> list[Operation]:
             "bad_request). Calls and chats in progress keep the flow they started in. Until an admin chooses, the "
             "node's setting answers (--voice-flow / --chat-flow). `chosen` says what admins chose: a name, '' for "
             "no flow, null for nothing (the setting). Written to the audit log as `flow.answers`.",
-            body=Body("the flow (null: none, for chats)", closed({"flow": nullable(STR)})),
+            body=Body(
+                "the flow (null: none, for chats); `replacing`: the flow the admin saw answering (409 conflict when "
+                "another answers now: an admin elsewhere changed it)",
+                closed({"flow": nullable(STR)}, optional={"replacing": STR}),
+            ),
             answers=(Answer(200, "chosen", closed({**ANSWERS, "previous": nullable(STR)})),),
-            problems=problems(400, 401, 403, s403="a token of an agent who is no admin"),
+            problems=problems(
+                400,
+                401,
+                403,
+                409,
+                s403="a token of an agent who is no admin",
+                s409="`replacing` does not answer any more: another admin changed it",
+            ),
         ),
         flow_op(
             "GET",

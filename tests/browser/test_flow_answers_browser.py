@@ -60,7 +60,7 @@ async def test_an_admin_makes_a_published_flow_answer_chats(browser: Browser, sh
     status, saved = await rest(shop_node, ADMIN, "POST", "/api/admin/flows/shop/versions", {"yaml": SHOP, "parent": ""})
     assert status == 201, saved
     ctx, page = await open_editor(browser, shop_node, path="/admin/flows?flow=shop")
-    accept: list[bool] = [False, True, True, True]
+    accept: list[bool] = [False, True, True, True, True]
     seen: list[str] = []
     answer_dialogs(page, accept, seen)
     try:
@@ -118,6 +118,17 @@ async def test_an_admin_makes_a_published_flow_answer_chats(browser: Browser, sh
         await page.reload()  # the list says it from the gateway's answer
         await expect(meta(page, "shop")).to_contain_text("answers chats")
         await expect(chats).to_have_text("Answers chats")
+
+        # another admin makes 'default' answer chats meanwhile: this page, still showing 'shop', takes nothing off
+        status, _ = await rest(shop_node, ADMIN, "PUT", "/api/admin/flows/answers/chats", {"flow": "default"})
+        assert status == 200
+        await chats.click()
+        await expect(page.get_by_test_id("flow-status")).to_have_text(
+            "Not changed: 'default' answers chats now, not 'shop' (reload the page to see what answers)"
+        )
+        assert shop_node.services.flows.answering(Entry.CHATS) == "default"
+        status, _ = await rest(shop_node, ADMIN, "PUT", "/api/admin/flows/answers/chats", {"flow": "shop"})
+        assert status == 200
 
         # taken off chats again: asked first, then new chats go straight to the agents (no flow answers them)
         await chats.click()

@@ -172,8 +172,14 @@ async def test_an_admin_takes_the_bot_off_chats_and_new_chats_go_straight_to_the
     assert refused["field"] == "flow" and "calls always start in a flow" in refused["message"], refused
     await conforms(one, "PUT", "/api/admin/flows/answers/{entry}", 400, refused)
     assert one.services.flows.answering(Entry.CALLS) == "default"
+    # a console page that still shows 'shop' answering chats (another admin changed it since) takes nothing off
+    stale = await admin.call("PUT", "/api/admin/flows/answers/chats", {"flow": None, "replacing": "shop"}, status=409)
+    assert (stale["code"], stale["field"]) == ("conflict", "replacing"), stale
+    assert stale["message"] == "'default' answers chats now, not 'shop'"
+    await conforms(one, "PUT", "/api/admin/flows/answers/{entry}", 409, stale)
+    assert one.services.flows.answering(Entry.CHATS) == "default"
 
-    done = await admin.call("PUT", "/api/admin/flows/answers/chats", {"flow": None})
+    done = await admin.call("PUT", "/api/admin/flows/answers/chats", {"flow": None, "replacing": "default"})
     assert (done["answers"], done["chosen"], done["previous"]) == (
         {"calls": "default", "chats": None},
         {"calls": None, "chats": ""},

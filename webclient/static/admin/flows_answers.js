@@ -32,8 +32,13 @@ async function choose(entry) {
   if (!name) return;
   const takeOff = entry === 'chats' && F.answers && F.answers.chats === name;
   if (!window.confirm(takeOff ? takeOffConfirmText(name) : answerConfirmText(name, entry, F.answers))) return;
-  const r = await call(`/api/admin/flows/answers/${entry}`, { method: 'PUT', body: { flow: takeOff ? null : name } });
-  if (!r.ok) { hooks.status(`Not changed: ${r.body.message}`, true); return; }
+  // taking a flow off says which one: if another admin made another flow answer meanwhile, it is refused (409)
+  const body = takeOff ? { flow: null, replacing: name } : { flow: name };
+  const r = await call(`/api/admin/flows/answers/${entry}`, { method: 'PUT', body });
+  if (!r.ok) {
+    hooks.status(`Not changed: ${r.body.message}${r.status === 409 ? ' (reload the page to see what answers)' : ''}`, true);
+    return;
+  }
   F.answers = r.body.answers;
   hooks.changed();
   renderAnswers();
