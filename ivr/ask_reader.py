@@ -15,6 +15,7 @@ from . import schema
 from .errors import ErrorCode, SpecError
 from .hours import parse_timezone
 from .model import (
+    CONFIRM_BELOW,
     SPEECH_FALLBACK_AFTER,
     CallbackNode,
     Channel,
@@ -203,7 +204,19 @@ class QuestionReaders(FileReports):
     def read_menu(self, r: NodeReader, base: dict[str, Any]) -> Node:
         prompts = r.prompts("prompt", required=True)
         spec = self.read_input(r, var_required=False)
-        return MenuNode(**base, prompts=prompts, input=spec, choices=self.read_choices(r))
+        confirm = Confirm(r.choice("confirm", Confirm.NEVER.value, (Confirm.NEVER.value, Confirm.SPEECH.value)))
+        for key in ("confirm_below", "confirm_prompt"):
+            if key in r.raw and confirm is Confirm.NEVER:
+                self.error(r.line(key), r.name, f"{key} only applies with confirm: speech")
+        return MenuNode(
+            **base,
+            prompts=prompts,
+            input=spec,
+            choices=self.read_choices(r),
+            confirm=confirm,
+            confirm_below=r.number("confirm_below", CONFIRM_BELOW, 0.0, 1.0),
+            confirm_prompts=r.prompts("confirm_prompt"),
+        )
 
     def read_callback(self, r: NodeReader, base: dict[str, Any]) -> Node:
         prompts = r.prompts("prompt", required=True)

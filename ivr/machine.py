@@ -30,6 +30,7 @@ from .hours import Schedule
 from .model import (
     QUEUE_NAME_RE,
     Channel,
+    Choice,
     Flow,
     Node,
     Prompt,
@@ -92,7 +93,8 @@ class Machine:
         self._speech_failures = 0  # spoken answers that could not be used
         self._keys_only = False  # speech is off for the question asked now (too many speech failures)
         self._digits = ""
-        self._confirming: str | None = None  # a gather's answer read back, waiting for yes or no
+        self._confirming: str | None = None  # an answer asked back ({{ answer }}), waiting for yes or no
+        self._confirming_choice: Choice | None = None  # a menu's: the choice taken on yes
         self._steps = 0
         self._now: datetime | None = None
         self._inputs: list[dict[str, Any]] = []  # events not yet on a step (ivr/replay.py feeds them again)

@@ -173,7 +173,8 @@ class PlayNode(Node):
 
 
 class Confirm(StrEnum):
-    """When a ``gather`` reads the answer back and asks "is that right?" before taking it."""
+    """When a ``gather`` reads the answer back and asks "is that right?" before taking it (a ``menu``: never or
+    speech, for spoken answers under its ``confirm_below``)."""
 
     NEVER = "never"  # take the answer as given
     SPEECH = "speech"  # read back answers the caller spoke (keys are taken as pressed)
@@ -195,12 +196,21 @@ class GatherNode(Node):
         return (("next", self.next), ("fallback", self.input.fallback))
 
 
+#: A menu with ``confirm: speech`` asks back a spoken answer whose confidence is under this ("Did you say Billing?").
+CONFIRM_BELOW = 0.7
+
+
 @dataclass(frozen=True, kw_only=True)
 class MenuNode(Node):
     kind = NodeKind.MENU
     prompts: tuple[Prompt, ...]
     input: InputSpec
     choices: tuple[Choice, ...]
+    #: ``speech``: a spoken answer with a confidence under ``confirm_below`` is asked back and taken on yes.
+    confirm: Confirm = Confirm.NEVER
+    confirm_below: float = CONFIRM_BELOW
+    #: The question that asks it back; ``{{ answer }}`` is the choice's label (empty: the interpreter's default).
+    confirm_prompts: tuple[Prompt, ...] = ()
 
     def targets(self) -> tuple[tuple[str, str], ...]:
         return tuple(("choices", c.next) for c in self.choices) + (("fallback", self.input.fallback),)

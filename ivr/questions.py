@@ -88,7 +88,7 @@ class Questions(Machine):
         """Say ``prompts`` (the question, or what replaces it on a retry) and listen for the answer."""
         self._play(prompts)
         self._digits = ""
-        self._confirming = None
+        self._confirming = self._confirming_choice = None
         spec = node.input
         listen_id, timeout = self._open_listen(node)
         if isinstance(node, MenuNode):
@@ -128,9 +128,10 @@ class Questions(Machine):
         self._listen_id = f"l{self._listen_seq}"
         return self._listen_id, node.input.timeout if self._channel is Channel.VOICE else node.input.chat_timeout
 
-    def _ask_confirmation(self, node: GatherNode, value: str) -> None:
-        """Read ``value`` back and listen for yes / no (keys 1 / 2, buttons, words)."""
+    def _ask_confirmation(self, node: GatherNode | MenuNode, value: str, choice: Choice | None = None) -> None:
+        """Read ``value`` back (a menu: ``choice``'s label) and listen for yes / no (keys 1 / 2, buttons, words)."""
         self._confirming = value
+        self._confirming_choice = choice
         self._step(StepKind.CONFIRM, f"{value}?")
         self._play(readback.prompts(node))
         listen_id, timeout = self._open_listen(node)
@@ -142,22 +143,26 @@ class Questions(Machine):
         )
         self._waiting = Waiting.INPUT
 
-    def _confirm_input(self, node: GatherNode, event: Digits | Text | Speech) -> None:
-        value = self._confirming
+    def _confirm_input(self, node: GatherNode | MenuNode, event: Digits | Text | Speech) -> None:
+        value, choice = self._confirming, self._confirming_choice
         assert value is not None
         said = readback.answer(event, self._flow.defaults.recognition_language)
         self._step(StepKind.INPUT, describe_input(event))
         self._close_listen()
-        self._confirming = None
+        self._confirming = self._confirming_choice = None
         if said is None:
             self._retry(node, StepKind.NO_MATCH, f"no yes or no to {value}", spoken=isinstance(event, Speech))
-        elif said == "no":  # a misheard number is a speech failure (confirm: speech reads back spoken ones only)
+        elif said == "no":  # a misheard answer is a speech failure (confirm: speech asks back spoken ones only)
             spoken_value = node.confirm is Confirm.SPEECH or isinstance(event, Speech)
             self._step(StepKind.CONFIRM, f"{value} rejected")
             self._retry(node, StepKind.NO_MATCH, f"the caller said {value} is wrong", spoken=spoken_value)
         else:
             self._step(StepKind.CONFIRM, f"{value} confirmed")
-            self._take_gathered(node, value)
+            if isinstance(node, MenuNode):
+                assert choice is not None
+                self._run(self._take_choice(node, choice))
+            else:
+                self._take_gathered(node, value)
 
     def _choices(self, node: MenuNode) -> tuple[Choice, ...]:
         return tuple(c for c in node.choices if c.only is None or c.only is self._channel)
@@ -258,14 +263,14 @@ class Questions(Machine):
         if isinstance(event, Speech) and not event.text.strip():
             self._step(StepKind.INPUT, describe_input(event))
             self._close_listen()
-            self._confirming = None
+            self._confirming = self._confirming_choice = None
             self._retry(node, StepKind.NO_MATCH, "speech not understood", spoken=True)
         elif isinstance(event, Speech) and event.confidence < gate:
             self._step(StepKind.INPUT, describe_input(event))
             self._close_listen()
-            self._confirming = None
+            self._confirming = self._confirming_choice = None
             self._retry(node, StepKind.NO_MATCH, f"confidence below {gate:.2f}", spoken=True)
-        elif isinstance(node, GatherNode) and self._confirming is not None:
+        elif self._confirming is not None:
             self._confirm_input(node, event)
         elif isinstance(node, MenuNode):
             self._menu_input(node, event)
@@ -279,6 +284,8 @@ class Questions(Machine):
         self._close_listen()
         if choice is None:
             self._retry(node, StepKind.NO_MATCH, "no choice matches", spoken=isinstance(event, Speech))
+        elif isinstance(event, Speech) and readback.asks_back(node, event.confidence):
+            self._ask_confirmation(node, choice.label, choice)
         else:
             self._run(self._take_choice(node, choice))  # None: the flow failed booking a callback
 
@@ -329,8 +336,8 @@ class Questions(Machine):
             or (listen_id is not None and listen_id != self._listen_id)
         ):
             return  # a late timer of a window that is already closed
-        if isinstance(node, GatherNode) and self._confirming is not None:
-            value, self._confirming = self._confirming, None
+        if self._confirming is not None:
+            value, self._confirming, self._confirming_choice = self._confirming, None, None
             self._close_listen()
             self._retry(node, StepKind.NO_INPUT, f"no yes or no to {value}")
             return

@@ -15,13 +15,19 @@ from typing import Literal
 from .actions import ListenChoice
 from .events import Digits, Speech, Text
 from .matching import match_key, match_text, spoken_phrases
-from .model import Choice, Confirm, GatherNode, Prompt
+from .model import Choice, Confirm, GatherNode, MenuNode, Prompt
 from .template import Template
 
 #: The read-back question of a gather with ``confirm`` when its node has no ``confirm_prompt``.
 DEFAULT_PROMPT = Prompt(
     say=Template.parse("I heard {{ answer | spell }}. Is that right? Say yes or press 1. Say no or press 2."),
     chat=Template.parse("Is {{ answer }} right?"),
+)
+
+#: The question of a menu with ``confirm: speech`` when its node has no ``confirm_prompt``.
+DEFAULT_MENU_PROMPT = Prompt(
+    say=Template.parse("Did you say {{ answer }}? Say yes or press 1. Say no or press 2."),
+    chat=Template.parse("Did you mean {{ answer }}?"),
 )
 
 #: What a caller says to a read-back question, per base language: (label, words) for yes, then for no.
@@ -37,8 +43,13 @@ def reads_back(node: GatherNode, *, spoken: bool) -> bool:
     return node.confirm is Confirm.ALWAYS or (node.confirm is Confirm.SPEECH and spoken)
 
 
-def prompts(node: GatherNode) -> tuple[Prompt, ...]:
-    return node.confirm_prompts or (DEFAULT_PROMPT,)
+def prompts(node: GatherNode | MenuNode) -> tuple[Prompt, ...]:
+    return node.confirm_prompts or (DEFAULT_MENU_PROMPT if isinstance(node, MenuNode) else DEFAULT_PROMPT,)
+
+
+def asks_back(node: MenuNode, confidence: float) -> bool:
+    """Whether ``node`` asks back a spoken answer heard with ``confidence``."""
+    return node.confirm is Confirm.SPEECH and confidence < node.confirm_below
 
 
 def confirm_choices(language: str | None) -> tuple[Choice, Choice]:

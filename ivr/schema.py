@@ -147,7 +147,23 @@ NODE_PROPERTIES: dict[NodeKind, tuple[tuple[str, ...], dict[str, Schema]]] = {
     ),
     NodeKind.MENU: (
         ("prompt", "choices", "fallback"),
-        {**_ASK, "choices": {"type": "array", "minItems": 1, "items": _ref("choice")}},
+        {
+            **_ASK,
+            "choices": {"type": "array", "minItems": 1, "items": _ref("choice")},
+            "confirm": {
+                "enum": ["never", "speech"],
+                "description": "ask back a spoken answer the recognizer is not sure of ('Did you say Billing?', yes / "
+                "1, no / 2) before taking it: speech, or never (default)",
+            },
+            "confirm_below": {
+                "type": "number",
+                "minimum": 0,
+                "maximum": 1,
+                "description": "with confirm: speech, the confidence under which a spoken answer is asked back "
+                "(default 0.7; 1 asks back every spoken answer)",
+            },
+            "confirm_prompt": {**_PROMPT, "description": "the question; {{ answer }} is the choice's label"},
+        },
     ),
     NodeKind.SET: (
         ("vars", "next"),

@@ -173,6 +173,9 @@ KITCHEN_SINK = """\
         reprompts: ["r1", ["r2", {say: r3}]]
         no_input_prompts: [n1]
         speech_fallback: {to: keys, after: 1, prompt: "Press 1."}
+        confirm: speech
+        confirm_below: 0.8
+        confirm_prompt: "{{ answer }}?"
         choices: [{key: 1, next: ask2}]
         fallback: set
       ask2:
