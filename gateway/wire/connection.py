@@ -120,7 +120,8 @@ class Connection:
 
     async def _send_loop(self) -> None:
         """Send the queue in order. A step that fails answers with its error (``internal`` for a bug, logged once)
-        and the queue goes on; the loop ends only when the socket is gone."""
+        and the queue goes on; the loop ends only when the socket is gone, or when it is cancelled."""
+        me = asyncio.current_task()
         while True:
             item = await self.outbox.get()
             try:
@@ -128,6 +129,10 @@ class Connection:
             except ConnectionResetError as exc:
                 log.info("socket gone while sending: %s", exc, extra=self.log_extra)
                 return
+            if me is not None and me.cancelling():
+                # a step swallowed the cancellation (Python 3.11's asyncio.wait_for does when what it waits for
+                # finishes as the cancel comes): stop as asked, or finish() waits for this loop for ever
+                raise asyncio.CancelledError
 
     async def send(self, frame: server.Frame) -> None:
         await self.ws.send_frame(server.encode(frame.as_dict()), WSMsgType.TEXT)
