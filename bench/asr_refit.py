@@ -24,6 +24,8 @@ complete answer): figures here are the screening, ``bench asr --set human --deci
     python -m bench.asr_refit --load bench/results/refit_clean.json bench/results/refit_phone.json \
         bench/results/refit_phone8.json                                # fit again from what was collected
 
+    python -m bench.asr_refit --load bench/results/refit_clean.json --ask-back    # what a menu's confirm_below does
+
 Each collection took about 3 minutes here (856 items, both parts). That is how ``fitted``'s gates were chosen
 (media/asr/sphinx_decision.py, "Refitted gates").
 """
@@ -59,7 +61,14 @@ from media.asr.grammar import Grammar
 from media.asr.listener import Recognized
 from media.asr.loudness import is_wideband, with_noise_floor
 from media.asr.pool import RecognitionPool
-from media.asr.sphinx_decision import DECOY_BAND, TWO_VIEW, Gate
+from media.asr.sphinx_decision import (
+    DECOY_BAND,
+    FITTED_NARROW,
+    FITTED_NARROW_ADAPTED,
+    FITTED_WIDE,
+    TWO_VIEW,
+    Gate,
+)
 from media.asr.sphinx_engine import (
     CLEAN_BONUS,
     CLEAN_SNR_DB,
@@ -328,6 +337,52 @@ def fit(records: list[dict[str, Any]], fit_on: dict[str, list[str]]) -> dict[str
     return report
 
 
+#: ``--ask-back``: the bars (a menu's ``confirm_below``) the table is printed for.
+ASK_BACK_BARS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 1.0)
+
+
+def fitted_gate(condition: str) -> Gate:
+    """The gate ``fitted`` judges a condition's menu answers with (the telephone band's, with or without MLLR)."""
+    if band_of(condition) == "wide":
+        return FITTED_WIDE
+    return FITTED_NARROW_ADAPTED if condition.endswith("/mllr") else FITTED_NARROW
+
+
+def reported(gate: Gate, views: dict[str, Any]) -> float:
+    """The confidence the engine reports for an answer ``gate`` takes (what a menu's ``confirm_below`` compares)."""
+    c = min(views["first"], views["end"]) if gate.end_view else views["first"]
+    return gate.reported(min(1.0, c + (gate.bonus if views["clean"] else 0.0)))
+
+
+def ask_back(records: list[dict[str, Any]], part: str = "held-out") -> None:
+    """What ``confirm: speech`` would do under ``fitted``, per condition and bar: menu words taken at once or asked
+    back ("Did you say Billing?", taken on yes), and words and phrases outside the menu routed at once (a misroute)
+    or asked back (the caller says no: routed nowhere, unless the no is heard as yes)."""
+    for condition in dict.fromkeys(r["condition"] for r in records):
+        gate = fitted_gate(condition)
+        rows = [r for r in records if r["condition"] == condition and r["part"] == part]
+        print(f"\n{condition}, {part} part, decision fitted ({name(gate)}): % of each task's items")
+        print("  bar  | menu right at once / asked back | near routed / asked | far routed / asked | phrases")
+        for bar in ASK_BACK_BARS:
+            counts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+            for r in rows:
+                if not accepts(gate, r["views"]):
+                    counts[r["family"]]["no match"] += 1
+                    continue
+                right = r["expect"] is not None and r["text"] == r["expect"]
+                asked = "asked" if reported(gate, r["views"]) < bar else "at once"
+                counts[r["family"]][f"{'right' if right else 'wrong'} {asked}"] += 1
+            print(
+                f"  {bar:4.2f} | {_pct(counts['menu'], 'right at once')} / {_pct(counts['menu'], 'right asked')}"
+                + "".join(f" | {_pct(counts[f], 'wrong at once')} / {_pct(counts[f], 'wrong asked')}" for f in OOG)
+            )
+
+
+def _pct(counts: collections.Counter[str], key: str) -> str:
+    n = sum(counts.values())
+    return f"{100 * counts[key] / n:5.1f}" if n else "    -"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--conditions", default="clean,phone")
@@ -342,6 +397,9 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="smoke run: about this many items per condition")
     parser.add_argument("--fit-wide", default="clean", help="conditions the wideband gate is fitted on")
     parser.add_argument("--fit-narrow", default="phone", help="conditions the telephone-band gate is fitted on")
+    parser.add_argument(
+        "--ask-back", action="store_true", help="instead of fitting: what a menu's confirm_below would do (fitted)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if args.load:
@@ -363,6 +421,9 @@ def main() -> None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(records, indent=1))
         print(f"wrote {args.out}")
+    if args.ask_back:
+        ask_back(records)
+        return
     report = fit(records, {"wide": args.fit_wide.split(","), "narrow": args.fit_narrow.split(",")})
     (args.out.parent / (args.out.stem + "_fit.json")).write_text(json.dumps(report, indent=1))
 

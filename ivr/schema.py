@@ -160,7 +160,7 @@ NODE_PROPERTIES: dict[NodeKind, tuple[tuple[str, ...], dict[str, Schema]]] = {
                 "minimum": 0,
                 "maximum": 1,
                 "description": "with confirm: speech, the confidence under which a spoken answer is asked back "
-                "(default 0.7; 1 asks back every spoken answer)",
+                "(default 0.8; 1 asks back every spoken answer)",
             },
             "confirm_prompt": {**_PROMPT, "description": "the question; {{ answer }} is the choice's label"},
         },
