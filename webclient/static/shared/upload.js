@@ -68,17 +68,31 @@ export function uploadError(name, result) {
   return `${name} was not sent: ${why}.`.replace(/\.\.$/, '.');
 }
 
+// Every upload of the page, one after the other: a drop, a paste and the file picker each call uploadInOrder, and a
+// file chosen later must not arrive first (two drops in a row went up at once, and the second could land first).
+let uploading = Promise.resolve();
+
 /**
- * Upload `files` one after the other, in the order chosen (so they arrive in that order): `line(file)` makes and
- * shows each one's progress line at once and returns {progress(fraction), done(), failed(text)}.
+ * Upload `files` one after the other, in the order chosen (so they arrive in that order), after those chosen
+ * before on this page: `line(file)` makes and shows each one's progress line at once and returns
+ * {progress(fraction), done(), failed(text)}. Resolves when these files are done.
  */
-export async function uploadInOrder(files, line, upload) {
+export function uploadInOrder(files, line, upload) {
   const lines = files.map((file) => [file, line(file)]);
-  for (const [file, ui] of lines) {
-    const result = await upload(file, ui.clientId, (f) => ui.progress(f));
-    if (result.status === 200) ui.done();
-    else ui.failed(uploadError(file.name || 'The file', result));
-  }
+  const mine = uploading.then(async () => {
+    for (const [file, ui] of lines) {
+      let result;
+      try {
+        result = await upload(file, ui.clientId, (f) => ui.progress(f));
+      } catch (err) { // (uploadAttachment resolves on every failure; a thrown one must not stop the files after it)
+        result = { status: 0, body: { message: String(err && err.message ? err.message : err) } };
+      }
+      if (result.status === 200) ui.done();
+      else ui.failed(uploadError(file.name || 'The file', result));
+    }
+  });
+  uploading = mine;
+  return mine;
 }
 
 /** An upload line's text while it goes up. */
