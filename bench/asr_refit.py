@@ -202,16 +202,18 @@ def name(gate: Gate) -> str:
     return ", ".join(parts)
 
 
+def judged(gate: Gate, views: dict[str, Any]) -> float:
+    """The confidence ``gate`` judges an answer by: the end view's when lower (with the end view), plus the bonus on
+    a quiet line."""
+    c = min(views["first"], views["end"]) if gate.end_view else views["first"]
+    return min(1.0, c + (gate.bonus if views["clean"] else 0.0))
+
+
 def accepts(gate: Gate, views: dict[str, Any] | None) -> bool:
     """Whether ``fitted`` with ``gate`` takes the answer whose other views are ``views`` (None: two-view did not)."""
-    if views is None:
+    if views is None or (gate.end_view and not views["end_same"]):
         return False
-    c = views["first"]
-    if gate.end_view:
-        if not views["end_same"]:
-            return False
-        c = min(c, views["end"])
-    c = min(1.0, c + (gate.bonus if views["clean"] else 0.0))
+    c = judged(gate, views)
     if c < gate.decoy_band and not views["decoy_same"]:
         return False
     return gate.reported(c) >= 0.5
@@ -350,8 +352,7 @@ def fitted_gate(condition: str) -> Gate:
 
 def reported(gate: Gate, views: dict[str, Any]) -> float:
     """The confidence the engine reports for an answer ``gate`` takes (what a menu's ``confirm_below`` compares)."""
-    c = min(views["first"], views["end"]) if gate.end_view else views["first"]
-    return gate.reported(min(1.0, c + (gate.bonus if views["clean"] else 0.0)))
+    return gate.reported(judged(gate, views))
 
 
 def ask_back(records: list[dict[str, Any]], part: str = "held-out") -> None:
