@@ -16,6 +16,7 @@ from gateway.protocol.states import CallStatus
 from media.audio import Audio
 from media.tts import Synthesizer
 from tests.conftest import Clients, bounded
+from tests.integration.test_call_speech import ivr_steps
 from tests.support.caller import WHOLE_PROMPT_GAP_MS, Caller, in_ivr
 from tests.support.servers import Node, start_node
 
@@ -46,10 +47,6 @@ async def confirming_node(settings, tmp_path: Path) -> AsyncIterator[Node]:  # t
     started = await start_node(replace(settings, flows_dir=flows))
     yield started
     await bounded(started.stop(), "stopping the node")
-
-
-async def ivr_steps(node: Node, cid: str) -> list[tuple[str, str, str]]:
-    return [(e["kind"], e["node"], e["detail"]) for e in await node.services.store.events(cid) if e["type"] == "ivr"]
 
 
 async def step_seen(node: Node, caller: Caller, kind: str, detail: str, timeout: float = 30, times: int = 1) -> float:
