@@ -209,14 +209,16 @@ def judged(gate: Gate, views: dict[str, Any]) -> float:
     return min(1.0, c + (gate.bonus if views["clean"] else 0.0))
 
 
-def accepts(gate: Gate, views: dict[str, Any] | None) -> bool:
-    """Whether ``fitted`` with ``gate`` takes the answer whose other views are ``views`` (None: two-view did not)."""
+def accepts(gate: Gate, views: dict[str, Any] | None, at: float = 0.5) -> bool:
+    """Whether ``fitted`` with ``gate`` takes the answer whose other views are ``views`` (None: two-view did not)
+    in a window judged at ``at`` (the engine's ``min_confidence``; its ``confirm_confidence`` for a window whose
+    answer is confirmed with the caller)."""
     if views is None or (gate.end_view and not views["end_same"]):
         return False
     c = judged(gate, views)
     if c < gate.decoy_band and not views["decoy_same"]:
         return False
-    return gate.reported(c) >= 0.5
+    return gate.reported(c) >= at
 
 
 NAMED = {
@@ -358,25 +360,39 @@ def reported(gate: Gate, views: dict[str, Any]) -> float:
 def ask_back(records: list[dict[str, Any]], part: str = "held-out") -> None:
     """What ``confirm: speech`` would do under ``fitted``, per condition and bar: menu words taken at once or asked
     back ("Did you say Billing?", taken on yes), and words and phrases outside the menu routed at once (a misroute)
-    or asked back (the caller says no: routed nowhere, unless the no is heard as yes)."""
+    or asked back (the caller says no: routed nowhere, unless the no is heard as yes). Two tables per condition:
+    windows judged at the engine's usual threshold (answers under it are no-matches), then at its confirmed
+    operating point (``SphinxEngine.confirm_confidence``: answers under the usual threshold are asked back too, as a
+    menu with ``confirm: speech`` now does)."""
     for condition in dict.fromkeys(r["condition"] for r in records):
         gate = fitted_gate(condition)
         rows = [r for r in records if r["condition"] == condition and r["part"] == part]
-        print(f"\n{condition}, {part} part, decision fitted ({name(gate)}): % of each task's items")
-        print("  bar  | menu right at once / asked back | near routed / asked | far routed / asked | phrases")
-        for bar in ASK_BACK_BARS:
-            counts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
-            for r in rows:
-                if not accepts(gate, r["views"]):
-                    counts[r["family"]]["no match"] += 1
-                    continue
-                right = r["expect"] is not None and r["text"] == r["expect"]
-                asked = "asked" if reported(gate, r["views"]) < bar else "at once"
-                counts[r["family"]][f"{'right' if right else 'wrong'} {asked}"] += 1
-            print(
-                f"  {bar:4.2f} | {_pct(counts['menu'], 'right at once')} / {_pct(counts['menu'], 'right asked')}"
-                + "".join(f" | {_pct(counts[f], 'wrong at once')} / {_pct(counts[f], 'wrong asked')}" for f in OOG)
-            )
+        for at in (SphinxEngine.min_confidence, SphinxEngine.confirm_confidence):
+            print(f"\n{condition}, {part} part, decision fitted ({name(gate)}), window judged at {at:.2f}: % of items")
+            print("  bar  | menu right at once / asked back | near routed / asked | far routed / asked | phrases")
+            for bar in ASK_BACK_BARS:
+                counts = ask_back_counts(rows, gate, at, bar)
+                print(
+                    f"  {bar:4.2f} | {_pct(counts['menu'], 'right at once')} / {_pct(counts['menu'], 'right asked')}"
+                    + "".join(f" | {_pct(counts[f], 'wrong at once')} / {_pct(counts[f], 'wrong asked')}" for f in OOG)
+                )
+
+
+def ask_back_counts(
+    rows: list[dict[str, Any]], gate: Gate, at: float, bar: float
+) -> dict[str, collections.Counter[str]]:
+    """Per task family: answers right / wrong, taken at once / asked back, and no-matches, for windows judged at
+    ``at`` by a menu asking back under ``bar`` (and everything under the usual threshold)."""
+    counts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    for r in rows:
+        if not accepts(gate, r["views"], at):
+            counts[r["family"]]["no match"] += 1
+            continue
+        right = r["expect"] is not None and r["text"] == r["expect"]
+        confidence = reported(gate, r["views"])
+        asked = "asked" if confidence < bar or confidence < SphinxEngine.min_confidence else "at once"
+        counts[r["family"]][f"{'right' if right else 'wrong'} {asked}"] += 1
+    return counts
 
 
 def _pct(counts: collections.Counter[str], key: str) -> str:

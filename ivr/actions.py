@@ -233,7 +233,7 @@ def describe(action: Action) -> str:
                 what = f"digits {action.min_digits}-{action.max_digits}"
                 what += f" term {action.terminator}" if action.terminator else ""
                 what += f" inter-digit {_seconds(action.inter_digit_timeout)}"
-                what += " confirm" if action.confirm else ""
+            what += " confirm" if action.confirm else ""
             what += "" if action.speech else " keys-only"
             return f"listen {action.listen_id}: {what} timeout {_seconds(action.no_input_timeout)}"
         case StopListening(lid):

@@ -44,12 +44,15 @@ class Speech:
     unsure, too long): a no-match, never a route, and ``reason`` says why (e.g. ``low_confidence``).
     ``heard`` is the recognizer's raw guess, for the timeline; with a grammar it is always some allowed
     phrase, so it means little when the reason is low confidence.
+    ``unsure``: the recognizer took ``text`` only at its lower, confirmed operating point (a window opened with
+    ``Listen.confirm``): an answer to confirm with the caller, never to take as heard.
     """
 
     text: str
     confidence: float = 1.0
     heard: str = ""
     reason: str = ""
+    unsure: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,8 +107,9 @@ def event_record(event: Event) -> dict[str, Any]:
             return {"type": "digits", "digits": digits}
         case Text(text):
             return {"type": "text", "text": text}
-        case Speech(text, confidence, heard, reason):
-            return {"type": "speech", "text": text, "confidence": confidence, "heard": heard, "reason": reason}
+        case Speech(text, confidence, heard, reason, unsure):
+            record = {"type": "speech", "text": text, "confidence": confidence, "heard": heard, "reason": reason}
+            return record | {"unsure": True} if unsure else record
         case NoInput():
             return {"type": "no_input"}
         case WebhookResult(status, body, error):
@@ -143,6 +147,7 @@ def event_from_record(record: dict[str, Any]) -> Event:
                     float(record.get("confidence", 1.0)),
                     str(record.get("heard", "")),
                     str(record.get("reason", "")),
+                    record.get("unsure") is True,
                 )
             case "no_input":
                 return NoInput()

@@ -208,7 +208,8 @@ class MenuNode(Node):
     prompts: tuple[Prompt, ...]
     input: InputSpec
     choices: tuple[Choice, ...]
-    #: ``speech``: a spoken answer with a confidence under ``confirm_below`` is asked back and taken on yes.
+    #: ``speech``: a spoken answer with a confidence under ``confirm_below``, or one the recognizer took only at its
+    #: confirmed operating point (``Speech.unsure``), is asked back and taken on yes.
     confirm: Confirm = Confirm.NEVER
     confirm_below: float = CONFIRM_BELOW
     #: The question that asks it back; ``{{ answer }}`` is the choice's label (empty: the interpreter's default).

@@ -47,7 +47,7 @@ def describe_input(event: Digits | Text | Speech) -> str:
         why = f": {event.reason.replace('_', ' ')}" if event.reason else ""
         guess = f" (best guess {event.heard!r} at {event.confidence:.2f})" if event.heard else ""
         return f"speech not understood{why}{guess}"
-    return f"speech {event.text!r} ({event.confidence:.2f})"
+    return f"speech {event.text!r} ({event.confidence:.2f}{', unsure' if event.unsure else ''})"
 
 
 class Questions(Machine):
@@ -101,6 +101,7 @@ class Questions(Machine):
                     timeout,
                     choices=choices,
                     speech_hints=spoken_phrases(offered, spec.speech),
+                    confirm=node.confirm is Confirm.SPEECH,
                     speech=not self._keys_only,
                 )
             )
@@ -253,13 +254,9 @@ class Questions(Machine):
         if self._playing:
             self._out.append(StopPrompts())
             self._playing.clear()
-        # A gather that reads its answer back takes speech at the recognizer's confirmed operating point: the
-        # caller's yes is the gate, not min_confidence.
-        gate = (
-            0.0
-            if isinstance(node, GatherNode) and node.confirm is not Confirm.NEVER and self._confirming is None
-            else node.input.min_confidence
-        )
+        # A question that reads its answer back (a gather with confirm, a menu with confirm: speech) takes speech at
+        # the recognizer's confirmed operating point: the caller's yes is the gate, not min_confidence.
+        gate = 0.0 if node.confirm is not Confirm.NEVER and self._confirming is None else node.input.min_confidence
         if isinstance(event, Speech) and not event.text.strip():
             self._step(StepKind.INPUT, describe_input(event))
             self._close_listen()
@@ -284,7 +281,7 @@ class Questions(Machine):
         self._close_listen()
         if choice is None:
             self._retry(node, StepKind.NO_MATCH, "no choice matches", spoken=isinstance(event, Speech))
-        elif isinstance(event, Speech) and readback.asks_back(node, event.confidence):
+        elif isinstance(event, Speech) and readback.asks_back(node, event):
             self._ask_confirmation(node, choice.label, choice)
         else:
             self._run(self._take_choice(node, choice))  # None: the flow failed booking a callback

@@ -47,9 +47,10 @@ def prompts(node: GatherNode | MenuNode) -> tuple[Prompt, ...]:
     return node.confirm_prompts or (DEFAULT_MENU_PROMPT if isinstance(node, MenuNode) else DEFAULT_PROMPT,)
 
 
-def asks_back(node: MenuNode, confidence: float) -> bool:
-    """Whether ``node`` asks back a spoken answer heard with ``confidence``."""
-    return node.confirm is Confirm.SPEECH and confidence < node.confirm_below
+def asks_back(node: MenuNode, speech: Speech) -> bool:
+    """Whether ``node`` asks back this spoken answer: one the recognizer was unsure of (taken only at its confirmed
+    operating point, under its usual threshold) or one under the node's ``confirm_below``."""
+    return node.confirm is Confirm.SPEECH and (speech.unsure or speech.confidence < node.confirm_below)
 
 
 def confirm_choices(language: str | None) -> tuple[Choice, Choice]:

@@ -10,7 +10,10 @@ and the flow runner stops its no-input timer, so a long answer is not cut
 short. The window's outcome becomes a ``Speech`` event for the interpreter:
 the matched phrase (or a spoken number's digits) with its confidence, or
 ``Speech("")`` for anything that must not route (out of grammar, unsure,
-too long). If the flow is still listening after that (the answer came during
+too long). A window whose answer the flow confirms with the caller (a gather
+read back, a menu that asks back) is judged at the engine's lower, confirmed
+operating point; an answer under its usual threshold is marked ``unsure``,
+so the flow asks it back whatever its confidence. If the flow is still listening after that (the answer came during
 a prompt that cannot be interrupted, so the interpreter ignored it), the
 window reopens.
 
@@ -157,7 +160,10 @@ class CallSpeech:
             if isinstance(event, Recognized):
                 got = event.result
                 digits = listen.mode is ListenMode.DIGITS and got.digits
-                self._post(Speech(got.digits if digits and got.digits else got.text, got.confidence, got.heard))
+                # Taken only because the window was opened at the confirmed operating point: to be confirmed.
+                unsure = listen.confirm and got.confidence < self.listener.min_confidence
+                text = got.digits if digits and got.digits else got.text
+                self._post(Speech(text, got.confidence, got.heard, unsure=unsure))
             else:
                 guess = event.result
                 self._post(

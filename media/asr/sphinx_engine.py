@@ -88,7 +88,8 @@ the length, read the number back (below), or prefer DTMF.
 
 **Read-back** (:attr:`SphinxEngine.confirm_confidence`, 0.2). A gather with ``confirm`` reads the answer back and
 takes it only on the caller's yes, so a wrong number costs a turn instead of a wrong account; such a window is
-judged at 0.2 instead of 0.5 (the two views must still agree). ``./bin/bench asr`` rows ``digits4-readback``, right
+judged at 0.2 instead of 0.5 (the two views must still agree). A menu with ``confirm: speech`` is judged so too, and
+asks back every answer under 0.5 (``python -m bench.asr_refit --ask-back``: docs/benchmarks.md, "Asking back"). ``./bin/bench asr`` rows ``digits4-readback``, right
 / wrong 4-digit strings read back, clean, phone band, 20 dB, 10 dB: 88/0, 28/32, 86/0, 61/32 % (taken at 0.5: 51/0,
 15/1, 44/0, 28/1); out-of-grammar speech read back as a number: 1-3 %. So on a quiet line most spoken numbers now
 get through with one yes, while on a bad line a third of the read-backs are wrong and cost the caller a "no" (never

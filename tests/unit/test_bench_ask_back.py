@@ -24,23 +24,38 @@ def test_each_band_is_judged_by_its_default_gate() -> None:
     assert reported(FITTED_WIDE, {"first": 0.9, "end": 0.62, "clean": False}) == pytest.approx(0.62)
 
 
+def tables(out: str) -> dict[str, dict[str, list[tuple[float, ...]]]]:
+    """The printed tables by the threshold their windows were judged at: bar -> cells (at once, asked back) in %."""
+    found: dict[str, dict[str, list[tuple[float, ...]]]] = {}
+    rows: dict[str, list[tuple[float, ...]]] = {}
+    for line in out.splitlines():
+        if "window judged at" in line:
+            rows = found.setdefault(line.split("window judged at ")[1].split(":")[0], {})
+        elif "|" in line and not line.strip().startswith("bar"):
+            cells = [tuple(float(x) for x in cell.split("/")) for cell in line.split("|")[1:]]
+            rows[line.split("|")[0].strip()] = cells
+    return found
+
+
 def test_the_table_counts_answers_taken_at_once_and_asked_back(capsys: pytest.CaptureFixture[str]) -> None:
     ask_back(
         [
             record("menu", "billing", "billing", 0.95, 0.95),  # sure: at once below every bar under 0.95
             record("menu", "support", "support", 0.6, 0.6),  # unsure: asked back from bar 0.7 on
+            record("menu", "sales", "sales", 0.3, 0.3),  # under the usual threshold: a no-match, or asked back
             record("oog-near", "billing", None, 0.75, 0.75),  # a word outside the menu heard as billing
             record("oog-far", "", None, 0.0, 0.0),  # rejected: routed nowhere at any bar
-            record("phrases", "", None, 0.0, 0.0),
+            record("phrases", "support", None, 0.25, 0.25),  # only over the confirmed operating point
         ]
     )
-    rows = {
-        line.split("|")[0].strip(): [tuple(float(x) for x in cell.split("/")) for cell in line.split("|")[1:]]
-        for line in capsys.readouterr().out.splitlines()
-        if "|" in line and not line.strip().startswith("bar")
-    }
+    usual, confirmed = tables(capsys.readouterr().out).values()
     # cells: menu right, near, far, phrases; each (at once, asked back) in %
-    assert rows["0.50"][:2] == [(100.0, 0.0), (100.0, 0.0)]
-    assert rows["0.70"][:2] == [(50.0, 50.0), (100.0, 0.0)]
-    assert rows["0.80"][:2] == [(50.0, 50.0), (0.0, 100.0)]
-    assert rows["1.00"] == [(0.0, 100.0), (0.0, 100.0), (0.0, 0.0), (0.0, 0.0)]
+    assert usual["0.50"] == [(66.7, 0.0), (100.0, 0.0), (0.0, 0.0), (0.0, 0.0)]
+    assert usual["0.70"][:2] == [(33.3, 33.3), (100.0, 0.0)]
+    assert usual["0.80"][:2] == [(33.3, 33.3), (0.0, 100.0)]
+    assert usual["1.00"] == [(0.0, 66.7), (0.0, 100.0), (0.0, 0.0), (0.0, 0.0)]
+    # judged at the confirmed operating point, what is under the usual threshold is asked back at every bar, never
+    # taken at once: the menu word recovered, the phrase asked back (the caller says no)
+    assert confirmed["0.50"] == [(66.7, 33.3), (100.0, 0.0), (0.0, 0.0), (0.0, 100.0)]
+    assert confirmed["0.80"] == [(33.3, 66.7), (0.0, 100.0), (0.0, 0.0), (0.0, 100.0)]
+    assert confirmed["1.00"] == [(0.0, 100.0), (0.0, 100.0), (0.0, 0.0), (0.0, 100.0)]
