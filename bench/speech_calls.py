@@ -61,7 +61,13 @@ latency still includes their competition for the CPU. Both media
 directions also include aiortc's audio jitter buffer (it holds 4 packets: 80 ms
 each way on loopback), the gateway's receiving leg and the caller's.
 
+``--ask-back``: the menu asks back every spoken answer (``confirm: speech``, ``confirm_below: 1``; the default
+question, "Did you say Billing? ..."); each caller hears the question to its end, thinks 0.3-1.0 s and says "yes".
+Then also: the turn after the yes (its end -> the next prompt heard), the whole time the question adds (end of the
+answer -> the prompt after the yes heard) and the share of the answers the yes confirmed (the menu's 'confirm' steps).
+
     ./bin/bench speech --steps 2,5,10 --seconds 30
+    ./bin/bench speech --steps 5 --ask-back
 """
 
 from __future__ import annotations
@@ -111,15 +117,21 @@ async def judge(redis: aioredis.Redis, result: dict[str, Any]) -> None:
     cid = result.get("conversation_id")
     if not cid:
         return
-    inputs = []
+    inputs, confirmed = [], []
     rows: list[tuple[bytes, dict[bytes, bytes]]] = await redis.xrange(f"cg:conv:{cid}:tl")  # type: ignore[assignment]
     for eid, fields in rows:
         data = json.loads(fields[b"data"])
-        if fields[b"type"] == b"ivr" and data.get("kind") == "input" and data.get("node") == "menu":
-            inputs.append((int(eid.split(b"-")[0]), str(data.get("detail", ""))))
+        if fields[b"type"] == b"ivr" and data.get("node") == "menu" and data.get("kind") in ("input", "confirm"):
+            ts, detail = int(eid.split(b"-")[0]), str(data.get("detail", ""))
+            if data["kind"] == "input":
+                inputs.append((ts, detail))
+            elif detail.endswith(" confirmed"):
+                confirmed.append(ts)
     answers = result["answers"]
     for i, a in enumerate(answers):
         until = answers[i + 1]["wall_end"] * 1000 if i + 1 < len(answers) else math.inf
+        if "yes_wall_end" in a:  # --ask-back: the yes confirmed the answer
+            a["confirmed"] = any(a["yes_wall_end"] * 1000 <= ts < until for ts in confirmed)
         found = next(((ts, d) for ts, d in inputs if a["wall_end"] * 1000 <= ts < until), None)
         if found is None:
             a["outcome"], a["input_ms"] = "none", None
@@ -285,6 +297,7 @@ def summary(answers: list[dict[str, Any]]) -> dict[str, Any]:
         "after_vad_decision_est_ms_p95": round(pct(decided, 95), 1),
         "input_step_ms_p50": round(pct(inputs, 50), 1),
         "input_step_ms_p95": round(pct(inputs, 95), 1),
+        **asked_back_summary(answers),
         "misheard": [
             f"{what} x{n}"
             for what, n in Counter(
@@ -293,6 +306,25 @@ def summary(answers: list[dict[str, Any]]) -> dict[str, Any]:
                 if a.get("outcome") != "correct"
             ).most_common(10)
         ],
+    }
+
+
+def asked_back_summary(answers: list[dict[str, Any]]) -> dict[str, Any]:
+    """``--ask-back``: the turn after the caller's yes (end of the yes -> the next prompt heard), and the whole time
+    the question adds (end of the menu answer -> the prompt after the yes heard: the question heard to its end, the
+    caller's pause, the yes and that turn), with the share of the answers the yes confirmed. Empty without."""
+    asked = [a for a in answers if "yes_end" in a]
+    if not asked:
+        return {}
+    yes = [a["yes_reply_ms"] for a in asked if a["yes_reply_ms"] is not None]
+    routed = [a["routed_ms"] for a in asked if a["routed_ms"] is not None]
+    return {
+        "asked_back": len(asked),
+        "confirmed_pct": round(100 * sum(1 for a in asked if a.get("confirmed")) / len(asked), 1),
+        "yes_reply_ms_p50": round(pct(yes, 50), 1),
+        "yes_reply_ms_p95": round(pct(yes, 95), 1),
+        "routed_ms_p50": round(pct(routed, 50), 1),
+        "routed_ms_p95": round(pct(routed, 95), 1),
     }
 
 
@@ -354,6 +386,7 @@ async def step(
     workers: int,
     redis: aioredis.Redis,
     log: Path,
+    ask_back: bool = False,
 ) -> dict[str, Any]:
     shares = split(calls, -(-calls // per_generator))
     firsts = [sum(shares[:i]) for i in range(len(shares))]
@@ -368,6 +401,7 @@ async def step(
             [
                 *("--base", base, "--first", str(first), "--calls", str(n)),
                 *("--seconds", str(seconds), "--start-at", str(start_at), "--dial-at", str(dial_at)),
+                *(["--ask-back"] if ask_back else []),
             ],
         )
         for first, n in zip(firsts, shares, strict=True)
@@ -424,7 +458,22 @@ def engine_line(log: Path) -> str:
     return "unknown"
 
 
-def start_gateway(port: int, redis_url: str, tmp: Path, workers: int = 1) -> subprocess.Popen[bytes]:
+def asking_back(tmp: Path) -> Path:
+    """The bench's flows with its menu asking back every spoken answer (``confirm: speech``, ``confirm_below: 1``),
+    in a folder of the run's."""
+    flows = tmp / "flows"
+    flows.mkdir()
+    menu = "    var: intent\n"
+    text = (FLOWS / "default.yaml").read_text(encoding="utf-8")
+    assert text.count(menu) == 1, "the bench flow's menu is not where --ask-back looks for it"
+    text = text.replace(menu, menu + "    confirm: speech\n    confirm_below: 1\n")
+    (flows / "default.yaml").write_text(text, encoding="utf-8")
+    return flows
+
+
+def start_gateway(
+    port: int, redis_url: str, tmp: Path, workers: int = 1, flows: Path = FLOWS
+) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k != "VOSK_MODEL"}  # the default engine: pocketsphinx
     with open(tmp / "gateway.log", "wb") as log:
         return subprocess.Popen(
@@ -438,7 +487,7 @@ def start_gateway(port: int, redis_url: str, tmp: Path, workers: int = 1) -> sub
                 "--redis-url",
                 redis_url,
                 "--flows-dir",
-                str(FLOWS),
+                str(flows),
                 "--data-dir",
                 str(tmp / "data"),
                 "--log-format",
@@ -468,7 +517,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     redis_server = RedisServer()
     redis_server.start()
     port = free_port()
-    proc = start_gateway(port, redis_server.url, tmp, args.workers)
+    proc = start_gateway(port, redis_server.url, tmp, args.workers, asking_back(tmp) if args.ask_back else FLOWS)
     base = f"http://127.0.0.1:{port}"
     out: dict[str, Any] = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -485,6 +534,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             "vad_trailing_silence_ms": TRAILING_MS,
             "seconds": args.seconds,
             "workers": args.workers,
+            "ask_back": args.ask_back,
             "calls_per_generator": args.calls_per_generator,
             "load_average_at_start": os.getloadavg(),
             "target": "reply_ms_p95 < 600 (whole: end of speech -> next prompt heard)",
@@ -502,7 +552,10 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         # gets one (the kernel picks the worker of a connection)
         warm: list[dict[str, Any]] = [{} for _ in range(2 * args.workers - 1)]
         await asyncio.gather(
-            *(one_caller(base, i, utterances, asyncio.Event(), w, limit=len(WORDS)) for i, w in enumerate(warm))
+            *(
+                one_caller(base, i, utterances, asyncio.Event(), w, limit=len(WORDS), ask_back=args.ask_back)
+                for i, w in enumerate(warm)
+            )
         )
         await asyncio.gather(*(judge(redis, w) for w in warm))
         out["warmup"] = summary([a for w in warm for a in w.get("answers", [])]) | {
@@ -515,7 +568,8 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         out["codec_floor_ms_per_call_second"] = round(await codec_floor(), 2)
         for calls in args.steps:
             result = await step(
-                base, proc.pid, calls, args.seconds, args.calls_per_generator, args.workers, redis, tmp / "gateway.log"
+                *(base, proc.pid, calls, args.seconds, args.calls_per_generator, args.workers, redis),
+                *(tmp / "gateway.log", args.ask_back),
             )
             result["load_average_after"] = os.getloadavg()
             result["rss_mb_per_call"] = round((result["rss_mb_peak"] - rss_idle) / calls, 2)
@@ -591,6 +645,15 @@ def print_report(out: dict[str, Any]) -> None:
             f"speculative decodes per answer {st['speculations_per_answer']}"
         )
     for s in out["steps"]:
+        if s.get("asked_back"):
+            print(
+                f"  {s['calls']} calls, every answer asked back ('Did you say ...?', heard to its end, then yes): "
+                f"question heard {s['reply_ms_p50']}/{s['reply_ms_p95']} ms after the answer (p50/p95); the yes "
+                f"confirmed {s['confirmed_pct']} % of {s['asked_back']}; end of the yes -> next prompt heard "
+                f"{s['yes_reply_ms_p50']}/{s['yes_reply_ms_p95']} ms; end of the answer -> the prompt after the yes "
+                f"heard {s['routed_ms_p50']}/{s['routed_ms_p95']} ms"
+            )
+    for s in out["steps"]:
         if s["misheard"]:
             print(f"  {s['calls']} calls, not correct: " + "; ".join(s["misheard"]))
 
@@ -605,6 +668,11 @@ def main() -> None:
         type=int,
         default=CALLS_PER_GENERATOR,
         help="the most callers one load-generator process holds (a step of N calls runs ceil(N / this) of them)",
+    )
+    parser.add_argument(
+        "--ask-back",
+        action="store_true",
+        help="the menu asks back every spoken answer (confirm: speech, confirm_below: 1); the callers say yes",
     )
     parser.add_argument("--json", type=Path, default=RESULTS / "speech_calls.json", help="write the result here")
     add_keep_logs(parser)

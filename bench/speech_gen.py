@@ -8,7 +8,8 @@ the bench's process). Over every generator of a step the callers dial in the ord
 silence), thinks 0.3-1.5 s, plays espeak-ng speech of one of the words (cut right after the last non-silent sample)
 and listens for the reply: end of speech (the last non-silent sample it sent) -> the first audible frame of the reply,
 on ``time.monotonic()`` (one clock for every process of the host: the bench lines the answers up with the
-gateway's ``speech turn`` traces on it).
+gateway's ``speech turn`` traces on it). With ``--ask-back`` the reply is the question that asks the answer back:
+the caller hears it to its end, thinks 0.3-1.0 s, says "yes" in the same voice and times the next reply too.
 
 Measured in the window ``[--start-at, --start-at + --seconds)`` (epoch): this process's CPU, and the frames its
 callers received (the gateway sends one every 20 ms per call, silence included). At the window's end the callers
@@ -46,6 +47,7 @@ from tests.support.clients import Customer
 HERE = Path(__file__).resolve().parent
 TTS_CACHE = HERE / "results" / "tts-cache"  # shared with bench/asr_accuracy.py: the same audio on every run
 WORDS = ("billing", "support", "sales")
+YES = "yes"  # the answer to "Did you say Billing?" (``--ask-back``)
 VOICES = ("en-us", "en-gb", "en-us+m3", "en-us+f3")
 RATE_WPM = 160
 SR, BLOCK = 48000, 960
@@ -90,9 +92,12 @@ def offline_vad_end_ms(speech: npt.NDArray[np.int16]) -> float:
 
 
 async def prepare_speech() -> dict[tuple[str, str], Utterance]:
+    """Every menu word and the yes of the asked-back question, in every voice."""
     synth = Synthesizer(cache_dir=TTS_CACHE)
     return {
-        (w, v): utterance(w, v, await synth.synthesize(w, voice=v, rate_wpm=RATE_WPM)) for w in WORDS for v in VOICES
+        (w, v): utterance(w, v, await synth.synthesize(w, voice=v, rate_wpm=RATE_WPM))
+        for w in (*WORDS, YES)
+        for v in VOICES
     }
 
 
@@ -156,8 +161,10 @@ async def one_caller(
     result: dict[str, Any],
     limit: int | None = None,
     ears: Ears | None = None,
+    ask_back: bool = False,
 ) -> None:
-    """Dial, then answer the menu until ``stop`` (or ``limit`` answers); answers go to ``result``."""
+    """Dial, then answer the menu until ``stop`` (or ``limit`` answers); answers go to ``result``. ``ask_back``: the
+    menu asks every spoken answer back, and the caller answers the question (heard to its end) with "yes"."""
     rng = random.Random(idx)
     customer = Customer(base)
     caller = Caller(customer)
@@ -195,17 +202,18 @@ async def one_caller(
             except TimeoutError:
                 pass
             reply = ears.reply_at
-            answers.append(
-                {
-                    "word": u.word,
-                    "voice": u.voice,
-                    "end": end,
-                    "wall_end": wall_end,
-                    "vad_end_ms": u.vad_end_ms,
-                    "reply_ms": None if reply is None else (reply - end) * 1000,
-                }
-            )
+            answer = {
+                "word": u.word,
+                "voice": u.voice,
+                "end": end,
+                "wall_end": wall_end,
+                "vad_end_ms": u.vad_end_ms,
+                "reply_ms": None if reply is None else (reply - end) * 1000,
+            }
+            answers.append(answer)
             since = end
+            if ask_back and reply is not None:
+                since = await say_yes(ears, mic, utterances[YES, u.voice], rng, answer)
         result["mic_frames"] = (mic.stats.frames_sent, mic.stats.late_frames)
         done.set()
         await reading
@@ -220,8 +228,29 @@ async def one_caller(
         await customer.close()
 
 
+async def say_yes(ears: Ears, mic: Mic, yes: Utterance, rng: random.Random, answer: dict[str, Any]) -> float:
+    """Hear the question that asks the answer back to its end, think, say yes and wait for what comes next; into
+    ``answer``: the yes's end of speech (monotonic and epoch), the next prompt heard after it, and from the end of
+    the menu answer. Returns the yes's end of speech."""
+    await asyncio.wait_for(ears.prompt_over(answer["end"]), 30)
+    await asyncio.sleep(rng.uniform(0.3, 1.0))
+    ears.expect_reply(time.monotonic())
+    mic.watch = mic.play(yes.audio, "yes")
+    await mic.watch
+    end = mic.last_block_at + yes.tail_s
+    answer["yes_end"], answer["yes_wall_end"] = end, time.time() - (time.monotonic() - end)
+    try:
+        await asyncio.wait_for(ears.reply.wait(), REPLY_TIMEOUT_S)
+    except TimeoutError:
+        pass
+    reply = ears.reply_at
+    answer["yes_reply_ms"] = None if reply is None else (reply - end) * 1000
+    answer["routed_ms"] = None if reply is None else (reply - answer["end"]) * 1000
+    return end
+
+
 async def generate(
-    base: str, first: int, calls: int, seconds: float, start_at: float, dial_at: float
+    base: str, first: int, calls: int, seconds: float, start_at: float, dial_at: float, ask_back: bool = False
 ) -> dict[str, Any]:
     """A load-generator process: callers ``first`` .. ``first + calls``, caller ``k`` dialling at ``dial_at + k *``
     :data:`DIAL_GAP_S` (epoch: over every generator, one call every 0.1 s in the order of their indices), measured
@@ -234,7 +263,8 @@ async def generate(
     tasks = []
     for i in range(calls):
         await until(dial_at + DIAL_GAP_S * (first + i))
-        tasks.append(asyncio.create_task(one_caller(base, first + i, utterances, stop, results[i], ears=ears[i])))
+        caller = one_caller(base, first + i, utterances, stop, results[i], ears=ears[i], ask_back=ask_back)
+        tasks.append(asyncio.create_task(caller))
     await until(start_at)
     up = sum(1 for r in results if "conversation_id" in r and "error" not in r)
     heard0, c0, t0 = sum(e.samples for e in ears), time.process_time(), time.monotonic()
@@ -278,8 +308,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--start-at", type=float, required=True, help="the measured window's start (epoch)")
     parser.add_argument("--dial-at", type=float, required=True, help="when caller 0 of the step dials (epoch)")
+    parser.add_argument("--ask-back", action="store_true", help="answer the question that asks back with yes")
     args = parser.parse_args()
-    result = node_loop.run(generate(args.base, args.first, args.calls, args.seconds, args.start_at, args.dial_at))
+    result = node_loop.run(
+        generate(args.base, args.first, args.calls, args.seconds, args.start_at, args.dial_at, args.ask_back)
+    )
     print(json.dumps(result), flush=True)
 
 
