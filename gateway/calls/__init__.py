@@ -5,6 +5,8 @@ Modules, each importing only the ones above it (the caller's side knows the agen
 
 - ``admission``    Whether the node takes one more call: refused while its event loop runs late, or it drains.
 - ``anchors``      The call registry: which node holds each call and where it stands, for commands and welcomes.
+- ``call_slots``   How many calls one customer and one address may hold at once, on every node ("all lines busy").
+- ``frame_counts`` The node's outgoing audio frames: counters over live and ended legs, the 20 ms clock's late ones.
 - ``manager``      Voice calls from the browser: one aiortc leg per call, attached to the customer's conversation.
 - ``transcripts``  Live transcripts of agent calls: both sides, utterance by utterance, on the conversation's timeline.
 - ``handoff``      The hand-off state machine: waiting, ringing, connecting, connected, held, consulting, ended.

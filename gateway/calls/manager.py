@@ -29,9 +29,11 @@ import aiohttp
 
 from gateway.calls.admission import Admission, Load
 from gateway.calls.anchors import CallAnchors, caller_view, listed
+from gateway.calls.call_slots import CallSlots, LinesBusy
+from gateway.calls.frame_counts import NodeFrames
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.conversations import Conversations
-from gateway.contact.limits import CallLimited, Limits
+from gateway.contact.limits import Limits
 from gateway.errors import BadRequest, Conflict, GatewayError, NotFound
 from gateway.flows.call_speech import CallSpeech
 from gateway.flows.captions import CaptionedHooks, Captions
@@ -56,23 +58,12 @@ from media.dtmf import GoertzelDetector
 from media.ice import IceConfig
 from media.leg import AudioLeg, BadOffer, Samples, check_offer
 from media.opus import OpusPrompts
-from media.player import FRAME_COUNTERS, PromptPlayer
+from media.player import PromptPlayer
 from media.tts import Synthesizer
 
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 20.0  # seconds from the answer to an established connection
-
-
-class LinesBusy(GatewayError):
-    code = ErrorCode.LINES_BUSY
-    http_status = 503
-
-
-class CallLimit(LinesBusy):
-    """This customer (or their address) already holds all the calls it may; other customers still get lines."""
-
-    code = ErrorCode.CALL_LIMIT
 
 
 Publish = Callable[[str, CallUpdate | CallCaption], Awaitable[None]]  # (conversation id, bus message)
@@ -383,7 +374,7 @@ class Call:
             log.info("call ended: %s after %d ms", reason, duration_ms, extra={"conversation_id": self.conversation_id})
             self.m.metrics.call_ended(reason, duration_ms / 1000, self.cpu_mark)
             await self.m.record_end(self, {"call_id": self.id, "reason": reason, "duration_ms": duration_ms, **facts})
-            await self.m.unreserve(self.id)  # before 'ended' is told: the customer may call again at once
+            await self.m.slots.release(self.id)  # before 'ended' is told: the customer may call again at once
             self.status = CallStatus.ENDED
             try:
                 await self.m.publish_status(self, CallStatus.ENDED, reason)
@@ -431,7 +422,7 @@ class CallManager:
         self.speech = speech
         self.agents = agents  # waiting calls ring agents (None: calls never reach one)
         self.callbacks = callbacks  # a call may answer or deliver a callback (None: no callbacks)
-        self.limits = limits  # calls per customer / address (None: no limits)
+        self.slots = CallSlots(limits, self.metrics)  # calls per customer / address, on every node
         self.conversations = conversations
         self.flows = flows
         self.synthesizer = synthesizer
@@ -441,52 +432,13 @@ class CallManager:
         self._publish = publish
         self.calls = calls if calls is not None else LiveCalls()
         self.registry = registry  # every node's live calls in Redis (None: this node's only, nothing written)
-        self._addresses: dict[str, str] = {}  # call id -> the caller's address, from reserve() to start()
         self._runs: set[asyncio.Task[None]] = set()  # each call's run(), until it returns
-        self.totals = {"calls": 0, **dict.fromkeys(FRAME_COUNTERS, 0)}
         self.closing = False  # the node is shutting down: no new call (close_all)
-        # clocked_frames(): each live track's (due, late) as last read, and the node's sums of what changed since
-        self._clocked: dict[PromptPlayer, tuple[int, int]] = {}
-        self._clocked_totals = (0, 0)
-
-    def stats(self) -> dict[str, int]:
-        """Counters over ended and live calls: outgoing frames, late ones (> 20 ms behind), skipped ones, and the
-        packets relayed between bridged legs (sent from the receive path at once, dropped behind)."""
-        out = dict(self.totals)
-        out["active_calls"] = len(self.calls)
-        for player in [call.player for call in self.calls.values()]:
-            for name, count in player.stats.counts().items():
-                out[name] += count
-        if self.agents is not None:
-            for name, count in self.agents.frame_stats().items():
-                out[name] += count
-        return out
-
-    def clocked_frames(self) -> tuple[int, int]:
-        """Frames due on the 20 ms clock of this node's live tracks, and those that went out late, since the node
-        started: always growing (admission by late frames differences two reads). Relayed packets are not on the
-        clock (never late) and are left out; skipped slots are due and late. Each track counts from the first read
-        that finds it: a leg that comes or goes between two reads adds what changed while both saw it, never its
-        whole life at once (``stats()`` moves ended legs into its totals some awaits after they leave the live
-        sets, so its sums can dip)."""
-        live = [call.player for call in self.calls.values()]
-        if self.agents is not None:
-            live += self.agents.live_players()
-        due_sum, late_sum = self._clocked_totals
-        seen: dict[PromptPlayer, tuple[int, int]] = {}
-        for player in live:
-            s = player.stats
-            due, late = s.frames_sent - s.relayed + s.skipped_frames, s.late_frames + s.skipped_frames
-            was_due, was_late = self._clocked.get(player, (due, late))
-            due_sum, late_sum = due_sum + due - was_due, late_sum + late - was_late
-            seen[player] = (due, late)
-        self._clocked, self._clocked_totals = seen, (due_sum, late_sum)
-        return due_sum, late_sum
-
-    def count_ended(self, player: PromptPlayer) -> None:
-        """Keep an ended leg's frame counters in the totals."""
-        for name, count in player.stats.counts().items():
-            self.totals[name] += count
+        self.frames = NodeFrames(  # the node's outgoing frames: /api/stats, /metrics, admission by late frames
+            lambda: [call.player for call in self.calls.values()],
+            lambda: agents.live_players() if agents is not None else [],
+            lambda: agents.frame_stats() if agents is not None else {},
+        )
 
     def check_offer(self, call_id: str, offer_sdp: str, *, test: bool = False) -> None:
         """Refuse early (before any conversation is opened) a call this node cannot take or an unusable offer
@@ -586,36 +538,6 @@ class CallManager:
         """The flow new calls start in: an admin's choice, else ``--voice-flow``."""
         return self.flows.answering(Entry.CALLS) or self.config.flow
 
-    async def reserve(self, call_id: str, customer_id: str, address: str) -> None:
-        """Take one of the customer's (and their address's) call slots, shared by every node; CallLimit if they
-        hold all they may. :meth:`unreserve` (the call's end does it) gives it back."""
-        if self.limits is None:
-            return
-        self._addresses[call_id] = address
-        try:
-            await self.limits.acquire_call(call_id, customer_id, address)
-        except CallLimited as exc:
-            self._addresses.pop(call_id, None)
-            self.metrics.call_refused(ErrorCode.CALL_LIMIT)
-            if exc.which == "customer":
-                raise CallLimit(
-                    "You are already on a call with us. Please finish that call before starting another one."
-                ) from None
-            raise CallLimit(
-                f"There are already {self.limits.config.calls_per_ip} calls from your network. Please "
-                "keep chatting with us here, or call again when one of them has ended."
-            ) from None
-
-    async def unreserve(self, call_id: str) -> None:
-        """Give the call's slot back (a no-op when it holds none, or gave it back already)."""
-        self._addresses.pop(call_id, None)
-        if self.limits is None:
-            return
-        try:
-            await self.limits.release_call(call_id)
-        except StoreError as exc:
-            log.warning("call slot of %s not released (it expires by itself): %s", call_id, exc)
-
     async def start(
         self, customer_id: str, cid: str, call_id: str, offer_sdp: str, *, test: TestRun | None = None
     ) -> tuple[Call, str]:
@@ -628,7 +550,7 @@ class CallManager:
             answer = await call.accept(offer_sdp)
             self.metrics.calls_offered.inc()
             if self.registry is not None:
-                address = self._addresses.get(call_id, "")
+                address = self.slots.address(call_id)
                 await self.registry.register(call_id, customer_id, cid, lambda: self.where(call), address=address)
         except BaseException:
             self.calls.pop(call_id, None)
@@ -667,8 +589,7 @@ class CallManager:
 
     def forget(self, call: Call) -> None:
         if self.calls.pop(call.id, None) is not None:
-            self.totals["calls"] += 1
-            self.count_ended(call.player)
+            self.frames.call_ended(call.player)
 
     async def end_all(self, reason: str) -> None:
         """End every live call of this node (media closed, flow told) with ``reason``."""

@@ -86,7 +86,7 @@ class _LiveCollector(Collector):
         legs.add_metric(["monitor"], sum(len(h.monitors) for h in handoffs))
         legs.add_metric(["consult"], sum(h.consult is not None and h.consult.leg is not None for h in handoffs))
         yield legs
-        frames = o.calls.stats()
+        frames = o.calls.frames.stats()
         for name, what in (
             ("frames_sent", "Prompt and audio frames sent to callers and agents"),
             ("late_frames", "Frames sent more than 20 ms behind their time"),
@@ -244,7 +244,7 @@ class NodeMetrics:
             self.recorder.loop_lag.observe(lag)
             if self.admission is not None:
                 self.admission.observe(lag)
-                self.admission.observe_frames(*self.calls.clocked_frames())
+                self.admission.observe_frames(*self.calls.frames.clocked_frames())
                 # this task runs on the loop's thread: its thread_time is the loop's
                 self.admission.observe_loop_cpu(woke, time.thread_time(), len(self.calls.calls))
             now_cpu = time.process_time()

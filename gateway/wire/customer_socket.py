@@ -10,7 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.calls.manager import Call, LinesBusy
+from gateway.calls.call_slots import LinesBusy
+from gateway.calls.manager import Call
 from gateway.client_ip import client_ip, limit_key
 from gateway.contact.conversations import customer_view, customer_visible
 from gateway.errors import BadRequest, Conflict, Forbidden, GatewayError, NotFound, Unauthorized
@@ -141,14 +142,14 @@ class CustomerConnection(Connection):
         if frame.test_flow is not None and not run.same(frame.test_flow.name, frame.test_flow.version):
             raise BadRequest(f"this test socket runs {run.mark}: a test call runs the same version", field="test_flow")
         self.s.calls.check_offer(frame.call_id, frame.sdp, test=True)
-        await self.s.calls.reserve(frame.call_id, self.customer_id, self.address)  # CallLimit
+        await self.s.calls.slots.reserve(frame.call_id, self.customer_id, self.address)  # CallLimit
         try:
             cid, _ = await self.s.conversations.open_test(self.customer_id, self.context)
             await self.subscribe(self.s.keys.conv_channel(cid))  # before the answer: no call status is missed
             await self.s.bots.stop(cid)
             return await self.s.calls.start(self.customer_id, cid, frame.call_id, frame.sdp, test=run)
         except BaseException:
-            await self.s.calls.unreserve(frame.call_id)  # no call took it
+            await self.s.calls.slots.release(frame.call_id)  # no call took it
             raise
 
     async def _test_message(self, frame: client.SendMessage) -> None:
@@ -377,7 +378,7 @@ class CustomerConnection(Connection):
     async def _customer_call(self, frame: client.CallOffer) -> tuple[Call, str]:
         """A customer's call: into their open conversation (or a new one), running the live voice flow."""
         self.s.calls.check_offer(frame.call_id, frame.sdp)
-        await self.s.calls.reserve(frame.call_id, self.customer_id, self.address)  # CallLimit
+        await self.s.calls.slots.reserve(frame.call_id, self.customer_id, self.address)  # CallLimit
         try:
             cid, _ = await self.s.conversations.open_for_flow(  # over the new-conversation rate: refused
                 self.customer_id, self.context, self.s.limits.buckets(self.customer_id, self.address)
@@ -385,7 +386,7 @@ class CustomerConnection(Connection):
             await self.subscribe(self.s.keys.conv_channel(cid))  # before the answer: no call status is missed
             return await self.s.calls.start(self.customer_id, cid, frame.call_id, frame.sdp)
         except BaseException:
-            await self.s.calls.unreserve(frame.call_id)  # no call took it
+            await self.s.calls.slots.release(frame.call_id)  # no call took it
             raise
 
     def _follow(self, cid: str) -> Step:

@@ -334,7 +334,9 @@ async def stats(request: web.Request) -> web.Response:
     if not _from_loopback(request) and "supervisor" not in (await _agent_of(request)).roles:
         raise Forbidden("node statistics are only for supervisors and on loopback")
     s = request.app[SERVICES]
-    return web.json_response({"node": s.settings.node_id, "calls": s.calls.stats(), "chat_bots": len(s.bots.bots)})
+    return web.json_response(
+        {"node": s.settings.node_id, "calls": s.calls.frames.stats(), "chat_bots": len(s.bots.bots)}
+    )
 
 
 def _page(name: str, content_type: str = "text/html") -> Any:
