@@ -62,12 +62,14 @@ directions also include aiortc's audio jitter buffer (it holds 4 packets: 80 ms
 each way on loopback), the gateway's receiving leg and the caller's.
 
 ``--ask-back``: the menu asks back every spoken answer (``confirm: speech``, ``confirm_below: 1``; the default
-question, "Did you say Billing? ..."); each caller hears the question to its end, thinks 0.3-1.0 s and says "yes".
+question, "Did you say Billing? ..."); each caller hears the question to its end, thinks 0.3-1.0 s and says "yes"
+(``--ask-back 1.5``: says it 1.5 s after the question began to be heard, cutting it short).
 Then also: the turn after the yes (its end -> the next prompt heard), the whole time the question adds (end of the
 answer -> the prompt after the yes heard) and the share of the answers the yes confirmed (the menu's 'confirm' steps).
 
     ./bin/bench speech --steps 2,5,10 --seconds 30
     ./bin/bench speech --steps 5 --ask-back
+    ./bin/bench speech --steps 5 --ask-back 1.5
 """
 
 from __future__ import annotations
@@ -386,7 +388,7 @@ async def step(
     workers: int,
     redis: aioredis.Redis,
     log: Path,
-    ask_back: bool = False,
+    ask_back: float | None = None,
 ) -> dict[str, Any]:
     shares = split(calls, -(-calls // per_generator))
     firsts = [sum(shares[:i]) for i in range(len(shares))]
@@ -401,7 +403,7 @@ async def step(
             [
                 *("--base", base, "--first", str(first), "--calls", str(n)),
                 *("--seconds", str(seconds), "--start-at", str(start_at), "--dial-at", str(dial_at)),
-                *(["--ask-back"] if ask_back else []),
+                *(["--ask-back", str(ask_back)] if ask_back is not None else []),
             ],
         )
         for first, n in zip(firsts, shares, strict=True)
@@ -517,7 +519,9 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     redis_server = RedisServer()
     redis_server.start()
     port = free_port()
-    proc = start_gateway(port, redis_server.url, tmp, args.workers, asking_back(tmp) if args.ask_back else FLOWS)
+    proc = start_gateway(
+        port, redis_server.url, tmp, args.workers, asking_back(tmp) if args.ask_back is not None else FLOWS
+    )
     base = f"http://127.0.0.1:{port}"
     out: dict[str, Any] = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -644,10 +648,12 @@ def print_report(out: dict[str, Any]) -> None:
             + f"; ended early {st['early_pct']} %, speculative result reused {st['reused_pct']} %, "
             f"speculative decodes per answer {st['speculations_per_answer']}"
         )
+    after = out["settings"]["ask_back"]
+    how = "heard to its end" if after is None or math.isinf(after) else f"cut in {after} s after it began"
     for s in out["steps"]:
         if s.get("asked_back"):
             print(
-                f"  {s['calls']} calls, every answer asked back ('Did you say ...?', heard to its end, then yes): "
+                f"  {s['calls']} calls, every answer asked back ('Did you say ...?', {how}, then yes): "
                 f"question heard {s['reply_ms_p50']}/{s['reply_ms_p95']} ms after the answer (p50/p95); the yes "
                 f"confirmed {s['confirmed_pct']} % of {s['asked_back']}; end of the yes -> next prompt heard "
                 f"{s['yes_reply_ms_p50']}/{s['yes_reply_ms_p95']} ms; end of the answer -> the prompt after the yes "
@@ -671,8 +677,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--ask-back",
-        action="store_true",
-        help="the menu asks back every spoken answer (confirm: speech, confirm_below: 1); the callers say yes",
+        type=float,
+        nargs="?",
+        const=math.inf,
+        help="the menu asks back every spoken answer (confirm: speech, confirm_below: 1); the callers say yes once "
+        "the question ended, or SECONDS after it began to be heard (cutting in)",
     )
     parser.add_argument("--json", type=Path, default=RESULTS / "speech_calls.json", help="write the result here")
     add_keep_logs(parser)

@@ -161,10 +161,11 @@ async def one_caller(
     result: dict[str, Any],
     limit: int | None = None,
     ears: Ears | None = None,
-    ask_back: bool = False,
+    ask_back: float | None = None,
 ) -> None:
     """Dial, then answer the menu until ``stop`` (or ``limit`` answers); answers go to ``result``. ``ask_back``: the
-    menu asks every spoken answer back, and the caller answers the question (heard to its end) with "yes"."""
+    menu asks every spoken answer back, and the caller answers the question with "yes" that many seconds after it
+    began to be heard (``math.inf``: once it ended)."""
     rng = random.Random(idx)
     customer = Customer(base)
     caller = Caller(customer)
@@ -212,8 +213,8 @@ async def one_caller(
             }
             answers.append(answer)
             since = end
-            if ask_back and reply is not None:
-                since = await say_yes(ears, mic, utterances[YES, u.voice], rng, answer)
+            if ask_back is not None and reply is not None:
+                since = await say_yes(ears, mic, utterances[YES, u.voice], rng, answer, ask_back)
         result["mic_frames"] = (mic.stats.frames_sent, mic.stats.late_frames)
         done.set()
         await reading
@@ -228,16 +229,24 @@ async def one_caller(
         await customer.close()
 
 
-async def say_yes(ears: Ears, mic: Mic, yes: Utterance, rng: random.Random, answer: dict[str, Any]) -> float:
-    """Hear the question that asks the answer back to its end, think, say yes and wait for what comes next; into
-    ``answer``: the yes's end of speech (monotonic and epoch), the next prompt heard after it, and from the end of
-    the menu answer. Returns the yes's end of speech."""
-    await asyncio.wait_for(ears.prompt_over(answer["end"]), 30)
-    await asyncio.sleep(rng.uniform(0.3, 1.0))
+async def say_yes(
+    ears: Ears, mic: Mic, yes: Utterance, rng: random.Random, answer: dict[str, Any], after: float
+) -> float:
+    """Hear the question that asks the answer back to its end (``after`` inf: then think) or for ``after`` seconds
+    (then cut in), say yes and wait for what comes next; into ``answer``: the yes's end of speech (monotonic and
+    epoch), the next prompt heard after it, and from the end of the menu answer. Returns the yes's end of speech.
+    Cutting in, the next prompt is the first sound after the yes's end (the question was cut at its start)."""
+    if math.isinf(after):
+        await asyncio.wait_for(ears.prompt_over(answer["end"]), 30)
+        await asyncio.sleep(rng.uniform(0.3, 1.0))
+    else:
+        await asyncio.sleep(max(0.0, answer["end"] + answer["reply_ms"] / 1000 + after - time.monotonic()))
     ears.expect_reply(time.monotonic())
     mic.watch = mic.play(yes.audio, "yes")
     await mic.watch
     end = mic.last_block_at + yes.tail_s
+    if not math.isinf(after):
+        ears.expect_reply(end)
     answer["yes_end"], answer["yes_wall_end"] = end, time.time() - (time.monotonic() - end)
     try:
         await asyncio.wait_for(ears.reply.wait(), REPLY_TIMEOUT_S)
@@ -250,7 +259,13 @@ async def say_yes(ears: Ears, mic: Mic, yes: Utterance, rng: random.Random, answ
 
 
 async def generate(
-    base: str, first: int, calls: int, seconds: float, start_at: float, dial_at: float, ask_back: bool = False
+    base: str,
+    first: int,
+    calls: int,
+    seconds: float,
+    start_at: float,
+    dial_at: float,
+    ask_back: float | None = None,
 ) -> dict[str, Any]:
     """A load-generator process: callers ``first`` .. ``first + calls``, caller ``k`` dialling at ``dial_at + k *``
     :data:`DIAL_GAP_S` (epoch: over every generator, one call every 0.1 s in the order of their indices), measured
@@ -308,7 +323,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--start-at", type=float, required=True, help="the measured window's start (epoch)")
     parser.add_argument("--dial-at", type=float, required=True, help="when caller 0 of the step dials (epoch)")
-    parser.add_argument("--ask-back", action="store_true", help="answer the question that asks back with yes")
+    parser.add_argument(
+        "--ask-back",
+        type=float,
+        help="answer the question that asks back with yes this many seconds into it (inf: after)",
+    )
     args = parser.parse_args()
     result = node_loop.run(
         generate(args.base, args.first, args.calls, args.seconds, args.start_at, args.dial_at, args.ask_back)
