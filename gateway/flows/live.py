@@ -8,7 +8,8 @@ its ``goto``\\ s resolve in), so sessions in progress finish on the version they
 The flow directory stays a source: a flow with no versions in the store is imported from its file as its first
 published version (author ``file``), and while the node runs a file that changes (the editor's save) becomes a new
 published version through the same rules as the console's (gateway/flows/versions.py does that). A file that goes
-away takes nothing out of service: the store is what serves; ``flows pull`` writes the files back.
+away takes nothing out of service: the store is what serves; ``flows pull`` writes the files back. An admin retires
+a flow (:class:`~gateway.protocol.bus.FlowRetired`): its live pointer goes and every node takes it out of service.
 
 Which flow new calls and new chats start in is the admin's choice in the console, kept in Redis
 (``P:flows:answers``) and announced on the same channel (:class:`~gateway.protocol.bus.FlowAnswers`); until an
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 
-from gateway.protocol.bus import FlowAnswers, FlowPublished, Message
+from gateway.protocol.bus import FlowAnswers, FlowPublished, FlowRetired, Message
 from gateway.store.bus import Bus
 from gateway.store.flow_store import FlowStore
 from gateway.tasks import Tasks
@@ -107,6 +108,8 @@ class LiveFlows(FlowsByName):
     def _on_bus(self, channel: str, message: Message) -> None:
         if isinstance(message, FlowPublished):
             self._tasks.spawn(self.refresh(), f"publish-{message.name}")
+        elif isinstance(message, FlowRetired):
+            self._tasks.spawn(self.refresh(), f"retire-{message.name}")
         elif isinstance(message, FlowAnswers):
             self._tasks.spawn(self.refresh(), f"answers-{message.entry}")
 
@@ -114,8 +117,8 @@ class LiveFlows(FlowsByName):
         self._tasks.spawn(self.refresh(), "resync")  # a publish may have been missed while the bus was down
 
     async def refresh(self) -> list[str]:
-        """Read every flow's live version and put those that changed in service, and which flows answer calls and
-        chats; the names whose version changed."""
+        """Read every flow's live version and put those that changed in service (a flow with none any more, retired,
+        goes out of service), and which flows answer calls and chats; the names whose version changed."""
         async with self._lock:
             live = await self.store.live()
             chosen = {Entry(e): n for e, n in (await self.store.answers()).items() if e in {x.value for x in Entry}}
@@ -126,7 +129,9 @@ class LiveFlows(FlowsByName):
             self._chosen = chosen
             changed: list[str] = []
             errors: list[FlowError] = []
-            flows = dict(self._flows)
+            flows = {name: flow for name, flow in self._flows.items() if name in live}
+            for name in self._flows.keys() - flows.keys():
+                log.info("flow %s: out of service (retired)", name)
             for name, vid in live.items():
                 current = flows.get(name)
                 if current is not None and current.version == vid:

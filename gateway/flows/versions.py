@@ -18,6 +18,11 @@ Rules:
   progress keep their flow. Until an admin chooses, ``--voice-flow`` / ``--chat-flow`` name it.
 - Files: a flow with no versions is imported from the flow directory as published (author ``file``); while the
   node runs, a changed file is saved and published the same way (``flows push`` does it from the command line).
+- An admin retires a flow nothing needs any more (:meth:`FlowVersions.retire`): it goes out of service on every
+  node and is listed apart; its versions stay (timelines, replays and reports name them) and publishing one brings
+  it back. Refused (409 ``conflict``, naming why) while it answers new calls or chats (an admin's choice, or this
+  node's ``--voice-flow`` / ``--chat-flow``) or another live flow's ``goto`` leads to it. Sessions in it finish on
+  their version. A retired flow's file is not imported again (it has versions); a change to it publishes it again.
 """
 
 from __future__ import annotations
@@ -156,12 +161,14 @@ class FlowVersions:
 
     async def listing(self) -> list[dict[str, Any]]:
         heads, live, updated = await self.store.pointers()
+        retired = await self.store.retired()
         return [
             {
                 "name": name,
                 "live_version": live.get(name),
                 "draft_version": heads[name] if heads.get(name) != live.get(name) else None,
                 "updated_at": updated.get(name, 0),
+                "retired": name in retired,
             }
             for name in sorted(heads.keys() | live.keys())
         ]
@@ -183,6 +190,7 @@ class FlowVersions:
             "name": name,
             "live_version": live.get(name),
             "head": heads.get(name),
+            "retired": name in await self.store.retired(),
             "versions": [v.summary() for v in versions],
         }
 
@@ -314,6 +322,44 @@ class FlowVersions:
             )
         log.info("new %s: %s chose flow %s (was %s)", entry.value, author, name or "none", before_in_service)
         return before_in_service
+
+    async def retire(self, name: str, *, author: str) -> str:
+        """Take flow ``name`` out of service on every node and list it apart (see the module's rules); the version
+        that was live ('' for none). NotFound for no such flow, Conflict while something still leads to it."""
+        await self.live.refresh()  # what answers and what is live now, not this node's copy of it
+        for entry in Entry:
+            how = "an admin chose it" if self.live.chosen(entry) is not None else "this node's setting names it"
+            if self.live.answering(entry) == check_name(name):
+                raise Conflict(
+                    f"'{name}' answers new {entry.value} ({how}): make another flow answer {entry.value} first",
+                    field="name",
+                )
+        without = {n: f for n, f in self.live.snapshot().items() if n != name}
+        before = check_references(self.live.snapshot())
+        leads = sorted(
+            f"'{flow}' (line {e.line})" if e.line else f"'{flow}'"
+            for flow, errors in check_references(without).items()
+            for e in errors
+            if e not in before.get(flow, [])
+        )
+        if leads:
+            raise Conflict(
+                f"the live flow{'s' if len(leads) > 1 else ''} {', '.join(leads)} go{'' if len(leads) > 1 else 'es'} to "
+                f"'{name}': publish {'them' if len(leads) > 1 else 'it'} without that goto first",
+                field="name",
+            )
+        status, detail = await self.store.retire(name, now=self.clock())
+        if status == "missing":
+            raise NotFound(f"no flow '{name}'", field="name")
+        if status == "answers":  # an admin chose it meanwhile
+            raise Conflict(f"'{name}' answers new {detail}: make another flow answer {detail} first", field="name")
+        await self.live.refresh()  # here at once; the other nodes on the bus message
+        if self.audit is not None:
+            await self.audit.record(
+                author, "flow.retire", f"flow:{name}", {"version": detail or None}, {"retired": True}
+            )
+        log.info("flow %s: %s retired it (live version was %s)", name, author, detail or "none")
+        return detail
 
     async def save_and_publish(
         self, name: str, text: str, *, author: str, message: str, also: dict[str, Flow] | None = None

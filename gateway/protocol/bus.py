@@ -39,6 +39,7 @@ class BusKind(StrEnum):
     CAPTION = "caption"
     FLOW_PUBLISHED = "flow_published"
     FLOW_ANSWERS = "flow_answers"
+    FLOW_RETIRED = "flow_retired"
     BOARD = "board"
     AGENT_CHANGED = "agent_changed"
     SUPERVISORS = "supervisors"
@@ -261,6 +262,15 @@ class FlowAnswers(Message):
     name: str
 
 
+@dataclass(frozen=True, slots=True)
+class FlowRetired(Message):
+    """On ``P:ch:flows``: an admin retired a flow; every node takes it out of service for new calls and chats
+    (gateway/flows/live.py). Sessions in it finish on the version they started with."""
+
+    kind = BusKind.FLOW_RETIRED
+    name: str
+
+
 KINDS: dict[str, type[Message]] = {
     cls.kind: cls
     for cls in (
@@ -282,6 +292,7 @@ KINDS: dict[str, type[Message]] = {
         CallSupervisors,
         FlowPublished,
         FlowAnswers,
+        FlowRetired,
         BoardChanged,
         AgentChanged,
     )

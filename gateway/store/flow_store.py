@@ -1,12 +1,13 @@
 """Flow versions in Redis (rules: gateway/flows/versions.py). Keys: ``P:flows:head``, ``P:flows:live``,
-``P:flows:updated``, ``P:flows:answers``, ``P:flow:NAME:versions``, ``P:flow:NAME:log``, channel ``P:ch:flows``
+``P:flows:updated``, ``P:flows:answers``, ``P:flows:retired``, ``P:flow:NAME:versions``, ``P:flow:NAME:log``, channel ``P:ch:flows``
 (gateway/store/keys.py).
 
 A version is written once under its id (the hash of its text) and never changed; the head (newest saved) and the
 live (published) pointers move. Saving and publishing are scripts: a save checks the parent in the same step as it
 writes (``save_flow_version``), a publish checks the version exists and tells every node in the same step
 (``publish_flow``). Choosing the flow new calls or chats start in checks it is published and tells every node in
-the same step (``choose_flow``)."""
+the same step (``choose_flow``). Retiring a flow checks no admin's choice makes it answer, takes its live pointer
+away and tells every node in the same step (``retire_flow``); publishing one of its versions brings it back."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.protocol.bus import FlowAnswers, FlowPublished
+from gateway.protocol.bus import FlowAnswers, FlowPublished, FlowRetired
 from gateway.store.store import Store, _s, encode
 
 
@@ -51,6 +52,7 @@ class FlowStore:
         self._save = store.scripts["save_flow_version"]
         self._publish = store.scripts["publish_flow"]
         self._choose = store.scripts["choose_flow"]
+        self._retire = store.scripts["retire_flow"]
 
     async def save(self, name: str, parent: str, version: StoredVersion, *, now: int) -> Saved:
         k = self.keys
@@ -74,9 +76,25 @@ class FlowStore:
         k = self.keys
         message = FlowPublished(name, vid).to_json()
         status, before = await self._publish(
-            [k.flow_versions(name), k.flows_live, k.flows_updated, k.flows_channel], [name, vid, now, message]
+            [k.flow_versions(name), k.flows_live, k.flows_updated, k.flows_channel, k.flows_retired],
+            [name, vid, now, message],
         )
         return _s(status), _s(before)
+
+    async def retire(self, name: str, *, now: int) -> tuple[str, str]:
+        """('ok', the version that was live, '' for none), ('answers', 'calls' or 'chats') while an admin's choice
+        makes it answer them, or ('missing', '') for a flow with no saved version."""
+        k = self.keys
+        message = FlowRetired(name).to_json()
+        status, detail = await self._retire(
+            [k.flows_head, k.flows_live, k.flows_updated, k.flows_answers, k.flows_retired, k.flows_channel],
+            [name, now, message],
+        )
+        return _s(status), _s(detail)
+
+    async def retired(self) -> set[str]:
+        """The flows an admin retired (and nobody published again since)."""
+        return {_s(n) for n in await self._redis.smembers(self.keys.flows_retired)}
 
     async def choose(self, entry: str, name: str) -> tuple[str, str | None]:
         """Make ``name`` the flow new ``entry`` sessions start in ('' for no flow: new chats go straight to the

@@ -104,6 +104,13 @@ async def publish(request: web.Request) -> web.Response:
     return web.json_response({"name": done.name, "live_version": done.version, "previous": done.before or None})
 
 
+async def retire(request: web.Request) -> web.Response:
+    agent = await agent_with_role(request, Role.ADMIN, doing="change flows")
+    name = check_name(request.match_info["name"])
+    was_live = await request.app[SERVICES].flow_versions.retire(name, author=agent.id)
+    return web.json_response({"name": name, "retired": True, "was_live": was_live or None})
+
+
 async def diff(request: web.Request) -> web.Response:
     await agent_with_role(request, Role.ADMIN, Role.SUPERVISOR, doing="read flows")
     old, new = request.query.get("from", ""), request.query.get("to", "")
@@ -189,6 +196,7 @@ def operations() -> list[Operation]:
                                         "live_version": nullable(STR),
                                         "draft_version": nullable(STR),
                                         "updated_at": MS,
+                                        "retired": BOOL,
                                     }
                                 ),
                             },
@@ -231,6 +239,7 @@ def operations() -> list[Operation]:
                             "name": STR,
                             "live_version": nullable(STR),
                             "head": nullable(STR),
+                            "retired": BOOL,
                             "versions": {"type": "array", "items": VERSION},
                         }
                     ),
@@ -251,6 +260,25 @@ def operations() -> list[Operation]:
             ),
             answers=(Answer(201, "saved", VERSION), Answer(200, "the same text as the newest: nothing saved", VERSION)),
             problems={**write, 409: "stale_version: `current` is the newest version, `diff` what changed"},
+        ),
+        flow_op(
+            "DELETE",
+            "/api/admin/flows/{name}",
+            retire,
+            "Retire a flow (admins): out of service on every node, listed apart, its versions kept",
+            params=(name,),
+            description="New calls and chats can no longer reach it; sessions in it finish on their version; "
+            "timelines, replays and reports keep naming its versions. Publishing one of its versions brings it "
+            "back. Refused (409 conflict, naming why) while it answers new calls or chats (an admin's choice or "
+            "the node's --voice-flow / --chat-flow) or a live flow's goto leads to it.",
+            answers=(
+                Answer(
+                    200,
+                    "retired",
+                    closed({"name": STR, "retired": BOOL, "was_live": nullable(STR)}),
+                ),
+            ),
+            problems={**write, 409: "conflict: it answers new calls or chats, or a live flow goes to it"},
         ),
         flow_op(
             "GET",

@@ -5,7 +5,9 @@ keep their flow; dismissed, nothing changes; accepted while ``shop`` is only a d
 the flow and why) is shown. Published, then chosen: the status says so, the button shows it answers chats, the flow
 list moves the "answers chats" mark from ``default`` to ``shop`` (after a reload too), and a new chat is greeted by
 ``shop``. Pressed again (it asks first), "Answers chats" takes the bot off chats: new chats go straight to the
-agents. A supervisor sees no buttons.
+agents. "Retire flow" (it asks first) is refused with the gateway's reason while the flow answers chats, then takes
+it out of service: the list and the badge say retired, and publishing its version brings it back. A supervisor sees
+no buttons.
 """
 
 from __future__ import annotations
@@ -153,6 +155,48 @@ async def test_an_admin_makes_a_published_flow_answer_chats(browser: Browser, sh
         await ctx.close()
 
 
+async def test_an_admin_retires_a_flow_and_brings_it_back(browser: Browser, shop_node: Node) -> None:
+    status, saved = await rest(shop_node, ADMIN, "POST", "/api/admin/flows/shop/versions", {"yaml": SHOP, "parent": ""})
+    assert status == 201, saved
+    status, _ = await rest(shop_node, ADMIN, "POST", "/api/admin/flows/shop/publish", {"version": saved["id"]})
+    assert status == 200
+    status, _ = await rest(shop_node, ADMIN, "PUT", "/api/admin/flows/answers/chats", {"flow": "shop"})
+    assert status == 200
+    ctx, page = await open_editor(browser, shop_node, path="/admin/flows?flow=shop")
+    accept: list[bool] = [False, True, True, True]
+    seen: list[str] = []
+    answer_dialogs(page, accept, seen)
+    try:
+        await expect(page.locator("#fe-flow")).to_have_attribute("data-open", re.compile(r"^shop@"))
+        retire = page.get_by_test_id("retire")
+        await retire.click()  # dismissed: nothing changes
+        await expect(page.get_by_test_id("flow-status")).not_to_contain_text("retired")
+        await retire.click()  # accepted, but it answers chats: the gateway's reason
+        await expect(page.get_by_test_id("flow-status")).to_have_text(
+            "Not retired: 'shop' answers new chats (an admin chose it): make another flow answer chats first"
+        )
+        assert "shop" in shop_node.services.flows.snapshot()
+        await page.get_by_test_id("answer-chats").click()  # "Answers chats": take it off chats (confirm accepted)
+        await expect(page.get_by_test_id("answer-chats")).to_have_text("Answer chats")
+        await retire.click()
+        await expect(page.get_by_test_id("flow-status")).to_have_text(
+            f"'shop' is retired: out of service on every node (version {saved['id']} was live). Publish a version "
+            "of it to bring it back."
+        )
+        assert seen[0].startswith("Retire 'shop'? It goes out of service on every node within a second")
+        assert "shop" not in shop_node.services.flows.snapshot()
+        await expect(meta(page, "shop")).to_have_text(f"retired · not live · draft {saved['id']}")
+        await expect(page.locator("#fe-version-badge")).to_have_text(f"{saved['id']} · draft · flow retired")
+        await expect(retire).to_be_hidden()
+        await page.get_by_test_id("publish").click()  # brings it back
+        await expect(meta(page, "shop")).to_have_text(f"live {saved['id']}")
+        await expect(retire).to_be_visible()
+        assert "shop" in shop_node.services.flows.snapshot()
+        await no_blocking_axe_or_csp(page)
+    finally:
+        await ctx.close()
+
+
 async def test_a_supervisor_sees_no_answer_buttons(browser: Browser, shop_node: Node) -> None:
     ctx, page = await open_editor(browser, shop_node, who="carol")
     try:
@@ -160,5 +204,6 @@ async def test_a_supervisor_sees_no_answer_buttons(browser: Browser, shop_node: 
         await expect(meta(page, "default")).to_contain_text("answers chats")
         await expect(page.get_by_test_id("answer-chats")).to_be_hidden()
         await expect(page.get_by_test_id("answer-calls")).to_be_hidden()
+        await expect(page.get_by_test_id("retire")).to_be_hidden()
     finally:
         await ctx.close()

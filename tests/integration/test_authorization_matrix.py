@@ -283,6 +283,7 @@ def route_rules(cid: str) -> dict[tuple[str, str], RouteRule]:
         ("POST", "/api/admin/flows/{name}/versions"): RouteRule(
             "/api/admin/flows/default/versions", admins, {"yaml": "start: a", "parent": ""}
         ),
+        ("DELETE", "/api/admin/flows/{name}"): RouteRule("/api/admin/flows/default", admins),
         ("POST", "/api/admin/flows/{name}/publish"): RouteRule(
             "/api/admin/flows/default/publish", admins, {"version": "000000000000"}
         ),

@@ -33,6 +33,7 @@ SAMPLES: list[bus.Message] = [
     bus.CallCaption("call-1", CaptionKind.SAID, "billing"),
     bus.FlowPublished("default", "a5cdb764a2bf"),
     bus.FlowAnswers("chats", "shop"),
+    bus.FlowRetired("shop"),
     bus.AgentChanged("alice"),
     bus.CallSupervisors("call-1", [{"agent_id": "sara", "name": "Sara", "mode": "whisper"}]),
 ]

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 
 import {
   START, debounce, diffLines, divergence, draftOf, edgeCountLabels, edgeKey, errorText, flowNameProblem, lineAt,
-  lineSpan, lineStarts, newestId, nodeAtLine, nodeKindText, flowRoles, publishedText, answerConfirmText, answeredText, takeOffConfirmText, takenOffText, pathCounts, pathEdges, refusalText, replaySummary, starterFlow,
+  lineSpan, lineStarts, newestId, nodeAtLine, nodeKindText, flowRoles, publishedText, answerConfirmText, answeredText, takeOffConfirmText, takenOffText, flowMeta, retireConfirmText, retiredText, pathCounts, pathEdges, refusalText, replaySummary, starterFlow,
 } from '../static/admin/flows_model.js';
 
 const TEXT = 'start: hello\nnodes:\n  hello:\n    type: say\n    next: menu\n  menu:\n    type: menu\n';
@@ -177,4 +177,18 @@ test('taking the bot off chats says new chats go straight to the agents and how 
   assert.match(takeOffConfirmText('shop'), /Make any flow answer chats to put one back\.$/);
   assert.equal(takenOffText('shop'), "New chats now go straight to the agents on every node ('shop' answered them); chats in progress keep their flow.");
   assert.equal(takenOffText(null), 'New chats now go straight to the agents on every node; chats in progress keep their flow.');
+});
+
+test('a flow\'s line in the list says retired, live, draft and what it answers', () => {
+  const answers = { calls: 'default', chats: null };
+  assert.equal(flowMeta({ name: 'default', live_version: 'a1', draft_version: 'b2' }, answers), 'live a1 · draft b2 · answers calls');
+  assert.equal(flowMeta({ name: 'old', live_version: null, draft_version: 'c3', retired: true }, answers), 'retired · not live · draft c3');
+  assert.equal(flowMeta({ name: 'x', live_version: null, draft_version: null }, null), 'not live');
+});
+
+test('retiring a flow: the confirm says what changes and how to bring it back; the status after it', () => {
+  assert.match(retireConfirmText('shop'), /^Retire 'shop'\? It goes out of service on every node within a second/);
+  assert.match(retireConfirmText('shop'), /publish one to bring it back\.$/);
+  assert.equal(retiredText('shop', 'a1b2c3d4e5f6'), "'shop' is retired: out of service on every node (version a1b2c3d4e5f6 was live). Publish a version of it to bring it back.");
+  assert.equal(retiredText('shop', null), "'shop' is retired: out of service on every node. Publish a version of it to bring it back.");
 });

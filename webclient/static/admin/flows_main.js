@@ -8,7 +8,8 @@
  * (POST /api/admin/flows/validate, debounced: the errors on their lines, the graph redrawn), saves versions with a
  * message (a stale save: the message and the diff), publishes and rolls back (flows_versions.js), draws the
  * reports' path analytics on the edges, runs a version in the test console (flows_test.js) and replays past
- * sessions against it (flows_replay.js), and chooses the flow new calls and chats start in (flows_answers.js).
+ * sessions against it (flows_replay.js), chooses the flow new calls and chats start in (flows_answers.js) and
+ * retires a flow nothing needs any more (flows_retire.js).
  * The REST shapes: docs/protocol.md "Admin: flows".
  */
 
@@ -17,7 +18,7 @@ import { isolate } from '../shared/text.js';
 import { endSession, forgetSession, resumeSession, sessionHooks } from '../desk/auth.js';
 import { renderLoginForm, showLoginView, submitLogin } from '../desk/login_view.js';
 import { F, call, dirty, flowPath } from './flows_state.js';
-import { debounce, draftOf, flowRoles, newestId, nodeAtLine, pathCounts, publishedText, refusalText } from './flows_model.js';
+import { debounce, draftOf, flowMeta, newestId, nodeAtLine, pathCounts, publishedText, refusalText } from './flows_model.js';
 import { cursorLine, initEditor, loadHighlighter, markNode, renderErrorList, selectLines, setText, showErrors, text } from './flows_editor.js';
 import { clearGraph, drawGraph, graphNode, initGraph, loadLayout, selectNode, showCounts } from './flows_graph.js';
 import { hideMissing, initNewFlow, renderNewFlow, showMissing } from './flows_new.js';
@@ -25,6 +26,7 @@ import { drawDiff, initVersions, renderVersions } from './flows_versions.js';
 import { initTest, renderTestWhat, testVersionChanged } from './flows_test.js';
 import { initReplay, replayVersionChanged } from './flows_replay.js';
 import { initAnswers, renderAnswers } from './flows_answers.js';
+import { initRetire, renderRetire } from './flows_retire.js';
 import { addDays, todayIn } from '../supervisor/reports_query.js';
 
 const $ = (id) => document.getElementById(id);
@@ -105,8 +107,7 @@ function renderList() {
     a.textContent = f.name;
     const meta = document.createElement('span');
     meta.className = 'fe-flow-meta';
-    meta.textContent = [f.live_version ? `live ${f.live_version}` : 'not live', f.draft_version ? `draft ${f.draft_version}` : '',
-      ...flowRoles(f.name, F.answers)].filter(Boolean).join(' · ');
+    meta.textContent = flowMeta(f, F.answers);
     a.appendChild(meta);
     if (f.name === F.name) a.setAttribute('aria-current', 'page');
     a.addEventListener('click', (e) => {
@@ -182,10 +183,12 @@ async function openVersion(id, opening = null) {
 function renderBadge() {
   const live = F.flow && F.flow.live_version;
   const kind = F.openId === live ? 'live' : F.openId === draftOf(F.flow) ? 'draft' : 'older version';
-  $('fe-version-badge').textContent = F.openId ? `${F.openId} · ${kind}` : '';
+  const retired = F.flow && F.flow.retired ? ' · flow retired' : '';
+  $('fe-version-badge').textContent = F.openId ? `${F.openId} · ${kind}${retired}` : '';
   $('fe-readonly').hidden = F.admin;
   $('fe-save').hidden = !F.admin;
   renderAnswers();
+  renderRetire();
 }
 
 // ------------------------------------------------------------ live validation
@@ -361,6 +364,7 @@ function wire() {
   initReplay();
   initNewFlow({ created });
   initAnswers({ status, changed: renderList });
+  initRetire({ status, changed: refreshFlow });
   initTabs();
   $('fe-save').addEventListener('submit', save);
   $('fe-publish').addEventListener('click', () => publish(F.openId));

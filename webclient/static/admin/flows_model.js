@@ -253,6 +253,26 @@ export function takenOffText(previous) {
   return `New chats now go straight to the agents on every node${was}; chats in progress keep their flow.`;
 }
 
+/** A flow's line in the list: live / not live, its draft, what it answers, retired. */
+export function flowMeta(flow, answers) {
+  const f = flow || {};
+  return [f.retired ? 'retired' : '', f.live_version ? `live ${f.live_version}` : 'not live',
+    f.draft_version ? `draft ${f.draft_version}` : '', ...flowRoles(f.name, answers)].filter(Boolean).join(' · ');
+}
+
+/** The confirm before flow `name` is retired (DELETE /api/admin/flows/{name}). */
+export function retireConfirmText(name) {
+  return `Retire '${name}'? It goes out of service on every node within a second: no new call or chat can reach ` +
+    `it. Calls and chats in it now finish on their version. Its versions stay (timelines, replays and reports ` +
+    `name them): publish one to bring it back.`;
+}
+
+/** The status after flow `name` was retired; `wasLive`: the version that was live (or null). */
+export function retiredText(name, wasLive) {
+  const was = wasLive ? ` (version ${wasLive} was live)` : '';
+  return `'${name}' is retired: out of service on every node${was}. Publish a version of it to bring it back.`;
+}
+
 export const FLOW_NAME_MAX = 64;
 
 /** What is wrong with a new flow's name, in words, or null: the server's rule (gateway/flows/versions.py

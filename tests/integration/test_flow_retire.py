@@ -1,0 +1,112 @@
+"""Retiring a flow nothing needs any more, on two real nodes sharing one Redis: refused while it answers new chats
+(an admin's choice) or calls (the node's --voice-flow), or while a live flow's goto leads to it; once retired, every
+node takes it out of service (a goto or an answer can no longer name it), the list marks it, its versions stay, and
+publishing one brings it back. Each step is audited and every answer is what the OpenAPI document says."""
+
+from __future__ import annotations
+
+from gateway.flows.live import Entry
+from tests.conftest import PASSWORDS
+from tests.integration.test_event_webhooks import conforms
+from tests.integration.test_flow_answers import SHOP, two_nodes  # noqa: F401 - the fixture
+from tests.integration.test_flow_versions import Admin, _login, _until
+from tests.support.servers import Node
+
+HUB = """\
+start: menu
+nodes:
+  menu:
+    type: menu
+    prompt: "Press 1 for the shop."
+    choices:
+      - {key: 1, label: Shop, next: shop}
+    fallback: shop
+  shop:
+    type: goto
+    flow: shop
+"""
+
+
+def listed(flows: dict, name: str) -> dict:
+    return next(f for f in flows["flows"] if f["name"] == name)
+
+
+async def test_an_admin_retires_a_flow_once_nothing_leads_to_it_and_brings_it_back(
+    two_nodes: tuple[Node, Node, Admin],  # noqa: F811
+) -> None:
+    one, two, admin = two_nodes
+    shop = await admin.call("POST", "/api/admin/flows/shop/versions", {"yaml": SHOP, "parent": ""}, 201)
+    await admin.call("POST", "/api/admin/flows/shop/publish", {"version": shop["id"]})
+    hub = await admin.call("POST", "/api/admin/flows/hub/versions", {"yaml": HUB, "parent": ""}, 201)
+    await admin.call("POST", "/api/admin/flows/hub/publish", {"version": hub["id"]})
+    await admin.call("PUT", "/api/admin/flows/answers/chats", {"flow": "shop"})
+
+    # refused while an admin's choice makes it answer chats, while hub's goto leads to it, and for the flow calls
+    # start in by the node's setting (--voice-flow default); an unknown flow is not found
+    answering = await admin.call("DELETE", "/api/admin/flows/shop", status=409)
+    assert answering["code"] == "conflict"
+    assert answering["message"] == (
+        "'shop' answers new chats (an admin chose it): make another flow answer chats first"
+    )
+    await conforms(one, "DELETE", "/api/admin/flows/{name}", 409, answering)
+    await admin.call("PUT", "/api/admin/flows/answers/chats", {"flow": "default"})
+    led = await admin.call("DELETE", "/api/admin/flows/shop", status=409)
+    assert led["message"] == "the live flow 'hub' (line 11) goes to 'shop': publish it without that goto first"
+    setting = await admin.call("DELETE", "/api/admin/flows/default", status=409)
+    assert setting["message"] == (
+        "'default' answers new calls (this node's setting names it): make another flow answer calls first"
+    )
+    missing = await admin.call("DELETE", "/api/admin/flows/nope", status=404)
+    assert missing["code"] == "not_found" and "'nope'" in missing["message"]
+    assert {"shop", "hub"} <= set(two.services.flows.snapshot())
+
+    # hub first, then shop: out of service on both nodes, marked in the list, versions kept
+    gone = await admin.call("DELETE", "/api/admin/flows/hub")
+    assert gone == {"name": "hub", "retired": True, "was_live": hub["id"]}
+    await conforms(one, "DELETE", "/api/admin/flows/{name}", 200, gone)
+    assert (await admin.call("DELETE", "/api/admin/flows/shop"))["was_live"] == shop["id"]
+
+    async def node_two_retired_them() -> bool:
+        return not {"shop", "hub"} & set(two.services.flows.snapshot())
+
+    await _until("node two takes them out of service", node_two_retired_them)
+    on_two = await Admin(admin.http, two.url, admin.token).call("GET", "/api/admin/flows")
+    assert {k: listed(on_two, "shop")[k] for k in ("live_version", "draft_version", "retired")} == {
+        "live_version": None,
+        "draft_version": shop["id"],
+        "retired": True,
+    }
+    assert listed(on_two, "default")["retired"] is False
+    await conforms(two, "GET", "/api/admin/flows", 200, on_two)
+    detail = await admin.call("GET", "/api/admin/flows/shop")
+    assert (detail["retired"], [v["id"] for v in detail["versions"]]) == (True, [shop["id"]])
+
+    # nothing can lead to it now: it may not answer, and a flow whose goto names it may not be published
+    refused = await admin.call("PUT", "/api/admin/flows/answers/chats", {"flow": "shop"}, status=400)
+    assert refused["code"] == "flow_not_published"
+    again = await admin.call("POST", "/api/admin/flows/hub/publish", {"version": hub["id"]}, status=400)
+    assert "unknown flow 'shop'" in str(again["errors"])
+
+    # publishing a version of it brings it back on every node
+    await admin.call("POST", "/api/admin/flows/shop/publish", {"version": shop["id"]})
+
+    async def node_two_has_shop() -> bool:
+        return "shop" in two.services.flows.snapshot()
+
+    await _until("node two puts it back in service", node_two_has_shop)
+    assert listed(await admin.call("GET", "/api/admin/flows"), "shop")["retired"] is False
+    assert two.services.flows.answering(Entry.CHATS) == "default"
+
+    entries = await one.services.audit.entries(10, target="flow:shop")
+    assert [(e["action"], e["before"], e["after"]) for e in entries["entries"]][:2] == [
+        ("flow.publish", {"version": None}, {"version": shop["id"]}),
+        ("flow.retire", {"version": shop["id"]}, {"retired": True}),
+    ]
+
+
+async def test_a_supervisor_may_not_retire(two_nodes: tuple[Node, Node, Admin]) -> None:  # noqa: F811
+    one, _, admin = two_nodes
+    carol = Admin(admin.http, one.url, await _login(admin.http, one.url, "carol", PASSWORDS["carol"]))
+    refused = await carol.call("DELETE", "/api/admin/flows/default", status=403)
+    assert refused["code"] == "forbidden"
+    assert "default" in one.services.flows.snapshot()
