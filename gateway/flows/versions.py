@@ -336,16 +336,20 @@ class FlowVersions:
                 )
         without = {n: f for n, f in self.live.snapshot().items() if n != name}
         before = check_references(self.live.snapshot())
-        leads = sorted(
-            f"'{flow}' (line {e.line})" if e.line else f"'{flow}'"
+        lines = {
+            flow: sorted(e.line or 0 for e in errors if e not in before.get(flow, []))
             for flow, errors in check_references(without).items()
-            for e in errors
-            if e not in before.get(flow, [])
-        )
+        }
+        leads = [
+            f"'{flow}' (line{'s' if len(at) > 1 else ''} {', '.join(map(str, at))})" if all(at) else f"'{flow}'"
+            for flow, at in sorted(lines.items())
+            if at
+        ]
         if leads:
+            many = len(leads) > 1
             raise Conflict(
-                f"the live flow{'s' if len(leads) > 1 else ''} {', '.join(leads)} go{'' if len(leads) > 1 else 'es'} to "
-                f"'{name}': publish {'them' if len(leads) > 1 else 'it'} without that goto first",
+                f"the live flow{'s' if many else ''} {', '.join(leads)} go{'' if many else 'es'} to '{name}': "
+                f"publish {'them' if many else 'it'} without that goto first",
                 field="name",
             )
         status, detail = await self.store.retire(name, now=self.clock())

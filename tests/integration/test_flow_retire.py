@@ -17,14 +17,18 @@ start: menu
 nodes:
   menu:
     type: menu
-    prompt: "Press 1 for the shop."
+    prompt: "Press 1 for the shop, 2 for its sale."
     choices:
       - {key: 1, label: Shop, next: shop}
+      - {key: 2, label: Sale, next: sale}
     fallback: shop
   shop:
     type: goto
     flow: shop
+  sale: {type: goto, flow: shop}
 """
+#: The lines of hub's two gotos to shop.
+GOTO_LINES = [n + 1 for n, line in enumerate(HUB.splitlines()) if "flow: shop" in line]
 
 
 def listed(flows: dict, name: str) -> dict:
@@ -51,7 +55,8 @@ async def test_an_admin_retires_a_flow_once_nothing_leads_to_it_and_brings_it_ba
     await conforms(one, "DELETE", "/api/admin/flows/{name}", 409, answering)
     await admin.call("PUT", "/api/admin/flows/answers/chats", {"flow": "default"})
     led = await admin.call("DELETE", "/api/admin/flows/shop", status=409)
-    assert led["message"] == "the live flow 'hub' (line 11) goes to 'shop': publish it without that goto first"
+    assert GOTO_LINES == [12, 13]
+    assert led["message"] == "the live flow 'hub' (lines 12, 13) goes to 'shop': publish it without that goto first"
     setting = await admin.call("DELETE", "/api/admin/flows/default", status=409)
     assert setting["message"] == (
         "'default' answers new calls (this node's setting names it): make another flow answer calls first"
