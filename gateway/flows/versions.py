@@ -135,6 +135,11 @@ class Published:
     before: str  # the version live before ('' for none)
 
 
+def retirement(name: str, retired: dict[str, str]) -> dict[str, Any]:
+    """Whether flow ``name`` is retired, and the version that was live when it was (None: not retired or none)."""
+    return {"retired": name in retired, "was_live": retired.get(name) or None}
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -168,7 +173,7 @@ class FlowVersions:
                 "live_version": live.get(name),
                 "draft_version": heads[name] if heads.get(name) != live.get(name) else None,
                 "updated_at": updated.get(name, 0),
-                "retired": name in retired,
+                **retirement(name, retired),
             }
             for name in sorted(heads.keys() | live.keys())
         ]
@@ -190,7 +195,7 @@ class FlowVersions:
             "name": name,
             "live_version": live.get(name),
             "head": heads.get(name),
-            "retired": name in await self.store.retired(),
+            **retirement(name, await self.store.retired()),
             "versions": [v.summary() for v in versions],
         }
 
@@ -307,7 +312,13 @@ class FlowVersions:
         status, before = await self.store.choose(entry.value, chosen)
         if status != "ok":
             heads, _, _ = await self.store.pointers()
-            why = "it has only drafts: publish a version of it first" if name in heads else "there is no such flow"
+            why = (
+                "it is retired: publish a version of it first"
+                if name in await self.store.retired()
+                else "it has only drafts: publish a version of it first"
+                if name in heads
+                else "there is no such flow"
+            )
             raise FlowNotPublished(f"flow '{name}' cannot answer {entry.value}: {why}")
         await self.live.refresh()  # here at once; the other nodes on the bus message
         now_in_service = self.live.answering(entry)

@@ -92,9 +92,10 @@ class FlowStore:
         )
         return _s(status), _s(detail)
 
-    async def retired(self) -> set[str]:
-        """The flows an admin retired (and nobody published again since)."""
-        return {_s(n) for n in await self._redis.smembers(self.keys.flows_retired)}
+    async def retired(self) -> dict[str, str]:
+        """The flows an admin retired (and nobody published again since): name -> the version that was live then
+        ('' for none)."""
+        return {_s(n): _s(v) for n, v in (await self._redis.hgetall(self.keys.flows_retired)).items()}
 
     async def choose(self, entry: str, name: str) -> tuple[str, str | None]:
         """Make ``name`` the flow new ``entry`` sessions start in ('' for no flow: new chats go straight to the

@@ -197,6 +197,7 @@ def operations() -> list[Operation]:
                                         "draft_version": nullable(STR),
                                         "updated_at": MS,
                                         "retired": BOOL,
+                                        "was_live": nullable(STR),
                                     }
                                 ),
                             },
@@ -240,6 +241,7 @@ def operations() -> list[Operation]:
                             "live_version": nullable(STR),
                             "head": nullable(STR),
                             "retired": BOOL,
+                            "was_live": nullable(STR),
                             "versions": {"type": "array", "items": VERSION},
                         }
                     ),

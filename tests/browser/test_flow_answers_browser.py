@@ -185,8 +185,9 @@ async def test_an_admin_retires_a_flow_and_brings_it_back(browser: Browser, shop
         )
         assert seen[0].startswith("Retire 'shop'? It goes out of service on every node within a second")
         assert "shop" not in shop_node.services.flows.snapshot()
-        await expect(meta(page, "shop")).to_have_text(f"retired · not live · draft {saved['id']}")
-        await expect(page.locator("#fe-version-badge")).to_have_text(f"{saved['id']} · draft · flow retired")
+        await expect(meta(page, "shop")).to_have_text(f"retired, was live {saved['id']}")
+        await expect(page.locator("#fe-version-badge")).to_have_text(f"{saved['id']} · was live · flow retired")
+        await expect(page.locator(f"tr[data-version='{saved['id']}']")).to_contain_text("was live")
         await expect(retire).to_be_hidden()
         await page.get_by_test_id("publish").click()  # brings it back
         await expect(meta(page, "shop")).to_have_text(f"live {saved['id']}")

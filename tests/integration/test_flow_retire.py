@@ -76,19 +76,26 @@ async def test_an_admin_retires_a_flow_once_nothing_leads_to_it_and_brings_it_ba
 
     await _until("node two takes them out of service", node_two_retired_them)
     on_two = await Admin(admin.http, two.url, admin.token).call("GET", "/api/admin/flows")
-    assert {k: listed(on_two, "shop")[k] for k in ("live_version", "draft_version", "retired")} == {
+    assert {k: listed(on_two, "shop")[k] for k in ("live_version", "draft_version", "retired", "was_live")} == {
         "live_version": None,
         "draft_version": shop["id"],
         "retired": True,
+        "was_live": shop["id"],
     }
     assert listed(on_two, "default")["retired"] is False
     await conforms(two, "GET", "/api/admin/flows", 200, on_two)
     detail = await admin.call("GET", "/api/admin/flows/shop")
-    assert (detail["retired"], [v["id"] for v in detail["versions"]]) == (True, [shop["id"]])
+    assert (detail["retired"], detail["was_live"], [v["id"] for v in detail["versions"]]) == (
+        True,
+        shop["id"],
+        [shop["id"]],
+    )
+    await conforms(one, "GET", "/api/admin/flows/{name}", 200, detail)
 
     # nothing can lead to it now: it may not answer, and a flow whose goto names it may not be published
     refused = await admin.call("PUT", "/api/admin/flows/answers/chats", {"flow": "shop"}, status=400)
     assert refused["code"] == "flow_not_published"
+    assert refused["message"] == "flow 'shop' cannot answer chats: it is retired: publish a version of it first"
     again = await admin.call("POST", "/api/admin/flows/hub/publish", {"version": hub["id"]}, status=400)
     assert "unknown flow 'shop'" in str(again["errors"])
 
@@ -99,7 +106,8 @@ async def test_an_admin_retires_a_flow_once_nothing_leads_to_it_and_brings_it_ba
         return "shop" in two.services.flows.snapshot()
 
     await _until("node two puts it back in service", node_two_has_shop)
-    assert listed(await admin.call("GET", "/api/admin/flows"), "shop")["retired"] is False
+    back = listed(await admin.call("GET", "/api/admin/flows"), "shop")
+    assert (back["retired"], back["was_live"], back["live_version"]) == (False, None, shop["id"])
     assert two.services.flows.answering(Entry.CHATS) == "default"
 
     entries = await one.services.audit.entries(10, target="flow:shop")

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 
 import {
   START, debounce, diffLines, divergence, draftOf, edgeCountLabels, edgeKey, errorText, flowNameProblem, lineAt,
-  lineSpan, lineStarts, newestId, nodeAtLine, nodeKindText, flowRoles, publishedText, answerConfirmText, answeredText, takeOffConfirmText, takenOffText, flowMeta, retireConfirmText, retiredText, pathCounts, pathEdges, refusalText, replaySummary, starterFlow,
+  lineSpan, lineStarts, newestId, nodeAtLine, nodeKindText, flowRoles, publishedText, answerConfirmText, answeredText, takeOffConfirmText, takenOffText, flowMeta, retireConfirmText, retiredText, wasLiveOf, pathCounts, pathEdges, refusalText, replaySummary, starterFlow,
 } from '../static/admin/flows_model.js';
 
 const TEXT = 'start: hello\nnodes:\n  hello:\n    type: say\n    next: menu\n  menu:\n    type: menu\n';
@@ -182,7 +182,9 @@ test('taking the bot off chats says new chats go straight to the agents and how 
 test('a flow\'s line in the list says retired, live, draft and what it answers', () => {
   const answers = { calls: 'default', chats: null };
   assert.equal(flowMeta({ name: 'default', live_version: 'a1', draft_version: 'b2' }, answers), 'live a1 · draft b2 · answers calls');
-  assert.equal(flowMeta({ name: 'old', live_version: null, draft_version: 'c3', retired: true }, answers), 'retired · not live · draft c3');
+  assert.equal(flowMeta({ name: 'old', live_version: null, draft_version: 'c3', retired: true, was_live: 'c3' }, answers), 'retired, was live c3');
+  assert.equal(flowMeta({ name: 'old', live_version: null, draft_version: 'd4', retired: true, was_live: 'c3' }, answers), 'retired, was live c3 · draft d4');
+  assert.equal(flowMeta({ name: 'old', live_version: null, draft_version: 'd4', retired: true, was_live: null }, answers), 'retired · draft d4');
   assert.equal(flowMeta({ name: 'x', live_version: null, draft_version: null }, null), 'not live');
 });
 
@@ -191,4 +193,14 @@ test('retiring a flow: the confirm says what changes and how to bring it back; t
   assert.match(retireConfirmText('shop'), /publish one to bring it back\.$/);
   assert.equal(retiredText('shop', 'a1b2c3d4e5f6'), "'shop' is retired: out of service on every node (version a1b2c3d4e5f6 was live). Publish a version of it to bring it back.");
   assert.equal(retiredText('shop', null), "'shop' is retired: out of service on every node. Publish a version of it to bring it back.");
+});
+
+test('a retired flow: the version that was live is neither live nor its draft', () => {
+  const versions = [{ id: 'a1', at: 1 }, { id: 'b2', at: 2 }];
+  const retired = { live_version: null, retired: true, was_live: 'b2', versions };
+  assert.equal(wasLiveOf(retired), 'b2');
+  assert.equal(draftOf(retired), null);
+  assert.equal(draftOf({ ...retired, was_live: 'a1' }), 'b2');
+  assert.equal(wasLiveOf({ live_version: 'b2', retired: false, was_live: null, versions }), null);
+  assert.equal(draftOf({ live_version: null, versions }), 'b2');
 });

@@ -18,7 +18,7 @@ import { isolate } from '../shared/text.js';
 import { endSession, forgetSession, resumeSession, sessionHooks } from '../desk/auth.js';
 import { renderLoginForm, showLoginView, submitLogin } from '../desk/login_view.js';
 import { F, call, dirty, flowPath } from './flows_state.js';
-import { debounce, draftOf, flowMeta, newestId, nodeAtLine, pathCounts, publishedText, refusalText } from './flows_model.js';
+import { debounce, draftOf, flowMeta, newestId, wasLiveOf, nodeAtLine, pathCounts, publishedText, refusalText } from './flows_model.js';
 import { cursorLine, initEditor, loadHighlighter, markNode, renderErrorList, selectLines, setText, showErrors, text } from './flows_editor.js';
 import { clearGraph, drawGraph, graphNode, initGraph, loadLayout, selectNode, showCounts } from './flows_graph.js';
 import { hideMissing, initNewFlow, renderNewFlow, showMissing } from './flows_new.js';
@@ -182,7 +182,7 @@ async function openVersion(id, opening = null) {
 
 function renderBadge() {
   const live = F.flow && F.flow.live_version;
-  const kind = F.openId === live ? 'live' : F.openId === draftOf(F.flow) ? 'draft' : 'older version';
+  const kind = F.openId === live ? 'live' : F.openId === wasLiveOf(F.flow) ? 'was live' : F.openId === draftOf(F.flow) ? 'draft' : 'older version';
   const retired = F.flow && F.flow.retired ? ' · flow retired' : '';
   $('fe-version-badge').textContent = F.openId ? `${F.openId} · ${kind}${retired}` : '';
   $('fe-readonly').hidden = F.admin;

@@ -89,12 +89,18 @@ export function pathEdges(path) {
   return keys;
 }
 
-/** The draft of a flow (GET /api/admin/flows/{name}): the newest version when it is not the live one. */
+/** The version a retired flow had live when it was retired (GET /api/admin/flows/{name}), or null. */
+export function wasLiveOf(flow) {
+  return (flow && flow.retired && flow.was_live) || null;
+}
+
+/** The draft of a flow (GET /api/admin/flows/{name}): the newest version when it is not the live one (for a retired
+ * flow: not the one that was live). */
 export function draftOf(flow) {
   const versions = (flow && flow.versions) || [];
   if (!versions.length) return null;
   const newest = versions.reduce((a, b) => (Number(b.at) > Number(a.at) ? b : a));
-  return newest.id === flow.live_version ? null : newest.id;
+  return newest.id === (flow.live_version || wasLiveOf(flow)) ? null : newest.id;
 }
 
 /** Versions newest first. */
@@ -253,11 +259,13 @@ export function takenOffText(previous) {
   return `New chats now go straight to the agents on every node${was}; chats in progress keep their flow.`;
 }
 
-/** A flow's line in the list: live / not live, its draft, what it answers, retired. */
+/** A flow's line in the list (GET /api/admin/flows): live / not live (retired: the version that was live), its
+ * draft, what it answers. */
 export function flowMeta(flow, answers) {
   const f = flow || {};
-  return [f.retired ? 'retired' : '', f.live_version ? `live ${f.live_version}` : 'not live',
-    f.draft_version ? `draft ${f.draft_version}` : '', ...flowRoles(f.name, answers)].filter(Boolean).join(' · ');
+  const state = f.retired ? `retired${f.was_live ? `, was live ${f.was_live}` : ''}` : f.live_version ? `live ${f.live_version}` : 'not live';
+  const draft = f.draft_version && f.draft_version !== (f.retired ? f.was_live : null) ? `draft ${f.draft_version}` : '';
+  return [state, draft, ...flowRoles(f.name, answers)].filter(Boolean).join(' · ');
 }
 
 /** The confirm before flow `name` is retired (DELETE /api/admin/flows/{name}). */

@@ -3,7 +3,7 @@
 
 import { F, call, flowPath } from './flows_state.js';
 import { isolate } from '../shared/text.js';
-import { diffLines, draftOf, newestFirst, when } from './flows_model.js';
+import { diffLines, draftOf, newestFirst, wasLiveOf, when } from './flows_model.js';
 
 const $ = (id) => document.getElementById(id);
 let handlers = { open: () => {}, publish: () => {} };
@@ -32,6 +32,7 @@ export function renderVersions() {
   const versions = newestFirst(F.flow && F.flow.versions);
   const live = F.flow && F.flow.live_version;
   const draft = draftOf(F.flow);
+  const wasLive = wasLiveOf(F.flow);
   const newest = versions[0] && versions[0].id;
   const liveAt = Number((versions.find((v) => v.id === live) || {}).at) || 0;
   for (const v of versions) {
@@ -42,7 +43,7 @@ export function renderVersions() {
     const code = document.createElement('code');
     code.textContent = v.id;
     id.appendChild(code);
-    for (const [on, text] of [[v.id === live, 'live'], [v.id === draft, 'draft'], [v.id === F.openId, 'open']]) {
+    for (const [on, text] of [[v.id === live, 'live'], [v.id === wasLive, 'was live'], [v.id === draft, 'draft'], [v.id === F.openId, 'open']]) {
       if (!on) continue;
       const badge = document.createElement('span');
       badge.className = `fe-badge${text === 'open' ? ' fe-badge-muted' : ''}`;
