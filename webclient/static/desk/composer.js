@@ -1,10 +1,10 @@
 // Writing: typing frames, sending messages and notes through the outbox, status, closing; selecting a
 // conversation.
 
-import { MAX_FRAME_BYTES, MAX_TEXT_CHARS } from '../shared/protocol.js';
+import { MAX_FRAME_BYTES } from '../shared/protocol.js';
+import { lengthNote } from '../shared/length.js';
 import { S, ensureConv, saveDraftsSoon, saveOutbox, ui } from './state.js';
 import { TYPING_IDLE, TYPING_REFRESH } from './config.js';
-import { codePoints } from '../shared/text.js';
 import { newClientId } from '../shared/ids.js';
 import { removeConv, requestHistory, send, sock } from './connection.js';
 import { renderComposerState, renderConvList, renderMain } from './conversations.js';
@@ -59,21 +59,22 @@ export function submit() {
   const text = ui.composer.value;
   if (!text.trim()) return;
   const kind = ui.noteMode.checked ? 'note' : 'message';
-  stopTyping();
   const p = { client_id: newClientId('a-'), kind, text, ts: Date.now(), status: 'sending' };
   const frame = { type: kind, conversation_id: conv.id, client_id: p.client_id, text };
+  const long = lengthNote(text);
+  if (long.over || new TextEncoder().encode(JSON.stringify(frame)).length > MAX_FRAME_BYTES) {
+    // refused before anything is sent: the text stays in the box to be shortened, never thrown away
+    toast(long.over ? long.text : `Your ${kind} is too long to send — shorten it or send it in parts.`);
+    ui.composer.focus();
+    return;
+  }
+  stopTyping();
   conv.pending.set(p.client_id, p);
   ui.composer.value = '';
   conv.draft = '';
   saveDraftsSoon();
-  if (codePoints(text) > MAX_TEXT_CHARS || new TextEncoder().encode(JSON.stringify(frame)).length > MAX_FRAME_BYTES) {
-    p.status = 'failed';
-    p.error = `too long (at most ${MAX_TEXT_CHARS} characters)`;
-    toast(`Message is too long (at most ${MAX_TEXT_CHARS} characters).`);
-  } else {
-    saveOutbox();
-    if (sock.ready) send(frame);
-  }
+  saveOutbox();
+  if (sock.ready) send(frame);
   upsertPendingEl(conv, p, true);
   ui.composer.focus();
 }

@@ -6,7 +6,7 @@ import { sessionSet } from './storage.js';
 import { W, saveNow } from './state.js';
 import { autoGrow, scrollToBottom, ui } from './panel.js';
 import { byteLength, clip } from '../shared/text.js';
-import { lengthNote } from './length.js';
+import { lengthNote } from '../shared/length.js';
 import { renderPending } from './timeline.js';
 import { newClientId } from '../shared/ids.js';
 import { sock } from './connection.js';

@@ -1,9 +1,9 @@
-// node --test webclient/tests: a message's length, counted as the gateway counts it (widget/length.js).
+// node --test webclient/tests: a message's length, counted as the gateway counts it (shared/length.js: the widget and the desk).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { MAX_TEXT_CHARS } from '../static/shared/protocol.js';
-import { lengthNote } from '../static/widget/length.js';
+import { lengthNote } from '../static/shared/length.js';
 
 test('nothing to say far from the limit, a counter near it, the reason over it', () => {
   assert.equal(MAX_TEXT_CHARS, 4000);

@@ -1,5 +1,6 @@
 // How long a message may be, counted as the gateway counts it (code points: gateway/protocol/client.py takes
-// len() of the text), and what the customer is told near and over the limit, before anything is sent.
+// len() of the text), and what the writer (a customer in the widget, an agent in the desk) is told near and over
+// the limit, before anything is sent.
 
 import { MAX_TEXT_CHARS } from '../shared/protocol.js';
 import { codePoints } from '../shared/text.js';
