@@ -235,8 +235,13 @@ class FlowVersions:
     # ---------------------------------------------------------------- writing
 
     async def save(self, name: str, text: str, *, parent: str, author: str, message: str = "") -> tuple[dict, bool]:
-        """Save a version; (its summary, whether it is new). BadFlow, StaleVersion."""
+        """Save a version; (its summary, whether it is new). BadFlow, StaleVersion; BadRequest for a new flow whose
+        name differs from another's only in capitals ("Default" beside "default": nobody can tell them apart)."""
         flow = self.parse(check_name(name), text)
+        heads, _, _ = await self.store.pointers()
+        twin = next((n for n in heads if n != name and n.lower() == name.lower()), None)
+        if name not in heads and twin is not None:
+            raise BadRequest(f"there is a flow '{twin}' already (names differ only in capitals)", field="name")
         now = self.clock()
         version = StoredVersion(flow.version, text, author, now, message[:MAX_MESSAGE], parent)
         saved = await self.store.save(name, parent, version, now=now)

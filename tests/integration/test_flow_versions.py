@@ -129,6 +129,12 @@ async def test_save_refusals_publish_and_rollback(admin_node: tuple[Node, Admin]
     await conforms(node, "POST", "/api/admin/flows/{name}/versions", 400, refused)  # Problem with its errors
     assert [v["id"] for v in (await admin.call("GET", "/api/admin/flows/default"))["versions"]] == [first]
 
+    # a new flow whose name differs from one that exists only in capitals: two flows nobody could tell apart
+    twin = await admin.call("POST", "/api/admin/flows/Default/versions", {"yaml": ORIGINAL, "parent": ""}, 400)
+    assert (twin["code"], twin["field"]) == ("bad_request", "name")
+    assert twin["message"] == "there is a flow 'default' already (names differ only in capitals)"
+    assert "Default" not in {f["name"] for f in (await admin.call("GET", "/api/admin/flows"))["flows"]}
+
     mine = await admin.call(
         "POST", "/api/admin/flows/default/versions", {"yaml": SUPPORT_MOVED, "parent": first, "message": "m"}, 201
     )

@@ -122,6 +122,7 @@ test('a new flow name follows the server rule; the starter text names it', () =>
   assert.equal(flowNameProblem('x'.repeat(64)), null);
   assert.match(flowNameProblem('x'.repeat(65)), /at most 64 characters \(this one has 65\)/);
   assert.equal(flowNameProblem('sales', ['default', 'sales']), 'There is a flow named sales already.');
+  assert.equal(flowNameProblem('Default', ['default', 'sales']), 'There is a flow named default already (names may not differ only in capitals).');
   const text = starterFlow('sales', 'support');
   assert.match(text, /^# sales: a new flow/);
   assert.match(text, /queue: support/);

@@ -291,6 +291,8 @@ export function flowNameProblem(name, existing = []) {
   if (n.length > FLOW_NAME_MAX) return `A flow name is at most ${FLOW_NAME_MAX} characters (this one has ${n.length}).`;
   if (!/^[A-Za-z0-9_-]+$/.test(n)) return 'A flow name uses Latin letters (A-Z, a-z), digits, _ and - only (no spaces).';
   if (existing.includes(n)) return `There is a flow named ${n} already.`;
+  const twin = existing.find((e) => e.toLowerCase() === n.toLowerCase());
+  if (twin) return `There is a flow named ${twin} already (names may not differ only in capitals).`;
   return null;
 }
 
