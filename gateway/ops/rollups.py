@@ -272,6 +272,10 @@ class Reports:
         """The center's day at the instant ``ms``."""
         return datetime.fromtimestamp(ms / 1000, self.zone).date()
 
+    async def counted(self, by: str) -> list[str]:
+        """Every key of dimension ``by`` (a queue, an agent, a disposition) that ever had a counter."""
+        return await self.db.dimension_keys(by)
+
     async def report(self, first: date, last: date, *, interval: str, by: str, queue: str = "") -> dict[str, Any]:
         """The report of whole local days ``first``..``last`` (see the module docstring); ``queue``: that queue only
         (with ``by`` queue). Raises BadRequest (field ``to`` or ``interval``) for a report over the bounds."""

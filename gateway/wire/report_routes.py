@@ -79,7 +79,10 @@ async def report(request: web.Request) -> web.StreamResponse:
     queue = _identifier(params, "queue")
     if queue and by != "queue":
         raise _bad("queue", "'queue' filters a report by queue (by=queue)")
-    body = await request.app[SERVICES].reports.report(first, last, interval=interval, by=by, queue=queue)
+    services = request.app[SERVICES]
+    if queue:
+        _known_queue(queue, await services.queues.names() or set(), await services.reports.counted("queue"))
+    body = await services.reports.report(first, last, interval=interval, by=by, queue=queue)
     # written a series at a time (the event loop runs between them; no second copy of a large report in memory)
     response = web.StreamResponse()
     response.content_type = "application/json" if fmt == "json" else "text/csv"
@@ -99,6 +102,17 @@ async def report(request: web.Request) -> web.StreamResponse:
             await response.write(out.getvalue().encode())
     await response.write_eof()
     return response
+
+
+def _known_queue(queue: str, existing: set[str], counted: list[str]) -> None:
+    """A queue filter names a queue that exists, or one that was counted (since deleted); otherwise its report would
+    be zeros that look like a quiet queue: a 400 naming it (and the queue it may mean: names are case-sensitive)."""
+    known = existing | set(counted)
+    if queue in known:
+        return
+    twin = next((q for q in sorted(known) if q.lower() == queue.lower()), None)
+    hint = f": did you mean '{twin}'? (names are case-sensitive)" if twin else ""
+    raise _bad("queue", f"there is no queue '{queue}' and none was ever counted{hint}")
 
 
 async def flow_paths(request: web.Request) -> web.Response:

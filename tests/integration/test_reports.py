@@ -438,6 +438,28 @@ async def test_a_report_over_the_bounds_is_a_400_naming_what_to_change(clients: 
     assert status == 400 and problem["field"] == "to" and "at most 83 days" in problem["message"], problem
 
 
+async def test_a_queue_filter_that_names_no_queue_is_a_400_not_a_report_of_zeros(clients: Clients, node: Node) -> None:
+    """An exploratory test asked for queue 'Sales' (the queue was 'sales') and for 'nosuchqueue': zero-filled charts
+    that look like quiet queues. A queue that exists, or was ever counted (since deleted), still gets its report."""
+    store = node.services.store
+    day = datetime.now(UTC).date()
+    at = int(datetime(day.year, day.month, day.day, 12, tzinfo=UTC).timestamp() * 1000)
+    await RollupStore(store).add([Change("", at, at, [("queue", "old_campaign", "offered", 2)])])  # since deleted
+    carol = await clients.agent("carol").login()
+    span = {"from": day.isoformat(), "to": day.isoformat()}
+    status, problem, _ = await get(node, carol, "/api/reports", queue="Billing", **span)
+    assert (status, problem["code"], problem["field"]) == (400, "bad_field", "queue"), problem
+    assert problem["message"] == (
+        "there is no queue 'Billing' and none was ever counted: did you mean 'billing'? (names are case-sensitive)"
+    )
+    status, problem, _ = await get(node, carol, "/api/reports", queue="nosuchqueue", **span)
+    assert status == 400 and problem["message"] == "there is no queue 'nosuchqueue' and none was ever counted"
+    status, body, _ = await get(node, carol, "/api/reports", queue="billing", **span)  # exists, nothing counted yet
+    assert status == 200 and [t["key"] for t in body["totals"]] == ["billing"]
+    status, body, _ = await get(node, carol, "/api/reports", queue="old_campaign", **span)
+    assert status == 200 and body["totals"][0]["offered"] == 2
+
+
 async def test_counting_writes_day_and_hour_hashes_only_and_housekeeping_keeps_the_applied_set_small(
     redis_url: str,
 ) -> None:

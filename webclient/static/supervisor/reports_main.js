@@ -150,8 +150,17 @@ function checkedQuery() {
   if (!problem) return q;
   f[problem.field].setAttribute('aria-invalid', 'true');
   f[problem.field].focus();
+  withdraw();
   showError(ui.error, problem.message);
   return null;
+}
+
+/** The report shown no longer answers the form (its range or queue was refused): taken away, never left under the
+ * error as if it were the answer. */
+function withdraw() {
+  ui.results.hidden = true;
+  ui.empty.hidden = true;
+  ui.status.textContent = '';
 }
 
 function showError(el, message) {
@@ -200,7 +209,7 @@ async function loadReport() {
     ui.results.classList.remove('loading');
     if (err.status === 403) refuse(err.message);
     else if (err.status !== 401) {
-      ui.status.textContent = '';
+      withdraw();
       showError(ui.error, `The report could not be made: ${problemText(err)}`);
     }
     return;
