@@ -478,3 +478,24 @@ async def test_the_agent_form_shows_every_fields_problem_at_once_each_next_to_it
         assert put == []
     finally:
         await context.close()
+
+
+async def test_a_long_agent_name_wraps_and_every_column_stays_in_view(browser: Browser, console_node: Node) -> None:
+    """An exploratory test named an agent with 80 letters and no space (the most the form takes): the table grew to
+    1,877 px in a 1,366 px box and Capacity, Status, Signed in and the actions went off to the right."""
+    admin = await login_token(console_node, "dana", ADMIN_PASSWORD)
+    body = {"id": "longname", "name": "W" * 80, "password": NEW_PASSWORD, "roles": ["agent"], "capacity": 2}
+    status, _ = await rest(console_node, admin, "POST", "/api/admin/agents", body)
+    assert status == 201
+    context, page, errors = await new_page(browser)
+    try:
+        await page.set_viewport_size({"width": 1400, "height": 900})
+        await sign_in(page, console_node, "dana", ADMIN_PASSWORD)
+        row = page.locator("[data-testid=cs-agents] tr[data-agent=longname]")
+        await expect(row).to_contain_text("W" * 10)
+        box = page.locator("[data-testid=cs-agents]").locator("xpath=..")
+        assert await box.evaluate("el => el.scrollWidth <= el.clientWidth"), "the table is wider than its box"
+        await expect(row.get_by_role("button", name="Edit")).to_be_in_viewport()
+        assert errors == []
+    finally:
+        await context.close()
