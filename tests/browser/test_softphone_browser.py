@@ -346,3 +346,58 @@ async def test_an_unanswered_ring_goes_back_then_the_caller_hangs_up_during_the_
     finally:
         await agent_ctx.close()
         await customer_ctx.close()
+
+
+@browser_fixture
+async def quick_wrap_node(settings: Settings) -> AsyncIterator[Node]:
+    started = await start_node(replace(settings, wrap_up_seconds=1.0))
+    yield started
+    await bounded(started.stop(), "stopping the gateway node")
+
+
+async def test_an_agent_whose_leg_was_lost_answers_the_same_caller_again(
+    mic_browser: Browser, quick_wrap_node: Node
+) -> None:
+    """An exploratory test: the desk reloaded mid-call (the agent's leg lost, the caller back in the queue); the
+    agent took the same caller again and the desk ended the call at once, on the old "agent lost" event of that
+    call (three times: she could never answer that caller again). Only a loss since she answered counts."""
+    node = quick_wrap_node
+    agent_ctx = await mic_browser.new_context(viewport={"width": 1280, "height": 800})
+    customer_ctx = await mic_browser.new_context()
+    errors: list[str] = []
+    try:
+        agent = await agent_ctx.new_page()
+        agent.on("pageerror", lambda exc: errors.append(f"agent: {exc}"))
+        await agent_login(agent, node, "alice")
+        customer = await open_widget(customer_ctx, node, errors)
+        call = await queue_a_call(customer, node)
+        cid = call["conversation_id"]
+        bar = agent.locator("[data-testid=cg-call-bar]")
+        await agent.click("[data-testid=cg-accept]")
+        await expect(bar).to_have_attribute("data-status", "connected", timeout=15000)
+
+        await agent.reload()  # the leg goes with the page: lost, the caller waits again, she is set away
+        await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute(
+            "data-status", "waiting", timeout=15000
+        )
+        lost = [e for e in await node.services.store.events(cid) if e["type"] == "call_agent_lost"]
+        assert [e["agent_id"] for e in lost] == ["alice"]
+        await expect(agent.locator("[data-testid=agent-status]")).to_have_text(re.compile("away", re.I), timeout=10000)
+        await agent.click("[data-testid=status-available]")
+        banner = agent.locator("[data-testid=cg-ring-banner]")
+        await expect(banner).to_have_attribute("data-conversation-id", cid, timeout=15000)
+        await agent.click("[data-testid=cg-accept]")
+        await expect(bar).to_have_attribute("data-status", "connected", timeout=15000)
+        await asyncio.sleep(2.0)  # the old desk ended it about 50 ms after the answer
+        await expect(bar).to_have_attribute("data-status", "connected")
+        await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute("data-status", "connected")
+        lost = [e for e in await node.services.store.events(cid) if e["type"] == "call_agent_lost"]
+        assert len(lost) == 1, lost
+        await agent.click("[data-testid=cg-hangup]")
+        await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute(
+            "data-status", "ended", timeout=10000
+        )
+        assert errors == []
+    finally:
+        await agent_ctx.close()
+        await customer_ctx.close()

@@ -10,6 +10,7 @@ import { reconcileCall } from '../../shared/callstate.js';
 import { render, renderBanner } from './render.js';
 import { line, user } from '../event_text.js';
 import { monLive, setSupervisor } from './supervisor.js';
+import { agentLosses } from './losses.js';
 
 // ------------------------------------------------------------ frames from the desk
 
@@ -268,16 +269,15 @@ export function onConversation(conversationId) {
   const conv = desk.conversation(conversationId);
   const c = P.call;
   if (conv && live(c) && c.conversationId === conversationId && c.phase !== 'mic') {
-    for (const ev of conv.events.values()) {
-      if (ev.call_id !== c.id) continue;
-      if (ev.type === 'call_ended') { finish(c, ev.reason || 'ended'); break; }
-      const me = desk.me();
-      // (a call handed on to us may have lost another agent before: only our own loss counts)
-      if (ev.type === 'call_agent_lost' && c.connectedAt && (!me || !ev.agent_id || ev.agent_id === me.id)) {
-        finish(c, 'agent_lost');
-        setNotice(TEXT.dropped);
-        break;
-      }
+    const me = desk.me();
+    // only a loss of our own leg since we answered counts (not another agent's, nor ours from before)
+    const lost = [...agentLosses(conv.events.values(), c.id, me && me.id)].some((id) => !c.lostBefore.has(id));
+    const ended = [...conv.events.values()].find((ev) => ev.call_id === c.id && ev.type === 'call_ended');
+    if (ended) {
+      finish(c, ended.reason || 'ended');
+    } else if (lost && c.connectedAt) {
+      finish(c, 'agent_lost');
+      setNotice(TEXT.dropped);
     }
   }
   if (conv && conv.closed && P.wrap && P.wrap.conversationId === conversationId) endWrapUp();
