@@ -25,6 +25,7 @@ from gateway.protocol import bus
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import CUSTOMER_VISIBLE, AgentStatus, Author, ConversationState, EventType
 from gateway.store.desk_store import DeskStore
+from gateway.store.queue_store import QueueStore
 from gateway.store.store import Buckets, Store, to_event
 from ivr.events import QueueStatus
 from ivr.hours import Schedule
@@ -552,18 +553,39 @@ class Conversations:
             raise NotFound(f"conversation {cid} does not exist", field="conversation_id")
 
     async def enqueue(self, cid: str, queue_name: str, *, skills: Skills = (), priority: int = 0) -> bool:
-        """Hand an open conversation to routing; False if it was not open (already queued or assigned), or is a
-        test run's (those never reach agents)."""
+        """Hand an open conversation to routing; False if it was not open (assigned, closed), or is a test run's
+        (those never reach agents). One already waiting in another queue (its chat was queued, then the customer
+        called and the IVR chose) moves to ``queue_name`` keeping its place: the flow's choice is the newer one."""
         if is_test_conversation(cid):
             log.warning("a test run's conversation is never queued (%s)", queue_name, extra={"conversation_id": cid})
             return False
         result = await self.store.enqueue(
             cid, self.queue, queue_name, now=self.clock(), skills=format_skills(skills), priority=priority
         )
+        if result == ConversationState.QUEUED:
+            result = await self._move_waiting(cid, queue_name, skills, priority)
         if result == "ok":
             log.info("queued for %s", queue_name, extra={"conversation_id": cid})
             await self._queue_changed()
-        return result == "ok"
+        return result in ("ok", "same")
+
+    async def _move_waiting(self, cid: str, queue_name: str, skills: Skills, priority: int) -> str:
+        """A conversation waiting in another queue goes to ``queue_name`` at its place ('ok'), or stays where it is
+        when that is ``queue_name`` already ('same'); anything else (assigned meanwhile) is the store's answer."""
+        conv = await self.store.conversation(cid)
+        current = (conv or {}).get("queue", "")
+        if current == queue_name:
+            return "same"
+        return await QueueStore(self.store).move(
+            cid,
+            self.queue,
+            from_queue=current,
+            to_queue=queue_name,
+            skills=format_skills(skills),
+            priority=priority,
+            now=self.clock(),
+            reason="flow",
+        )
 
     async def close_without_agent(self, cid: str, disposition: str) -> None:
         """A bot flow ended the conversation (no agent was ever assigned). One waiting for a callback the bot

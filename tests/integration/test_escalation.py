@@ -253,3 +253,32 @@ async def test_a_declined_invitation_is_told_to_the_agent_once(clients: Clients,
     assert types.count("call_invite_declined") == 1
     await alice.send({"type": "call_invite_decline", "conversation_id": cid})  # not an agent's frame
     assert (await alice.expect("error"))["code"] == "unknown_type"
+
+
+async def test_a_call_from_a_chat_waiting_in_a_queue_waits_where_the_ivr_sent_it(clients: Clients, node: Node) -> None:
+    """An exploratory test: a chat waited in the default queue, the customer called and chose billing in the IVR
+    ("Connecting you to billing"), and the conversation stayed in default (routed by default's skills, shown there
+    on the wallboard). It moves to the queue the IVR chose, keeping its place in line."""
+    customer = clients.customer()
+    await customer.hello()
+    ack = await customer.say("Do you ship to Canada?")  # nobody is online: the chat waits in default
+    cid = str(ack["conversation_id"])
+    store = node.services.store
+    before = await store.conversation(cid)
+    assert before is not None and (before["state"], before["queue"]) == ("queued", "default")
+    place = await store.redis.zscore(store.keys.queue("default"), cid)
+    caller = Caller(customer)
+    try:
+        await caller.dial()
+        assert caller.conversation_id == cid
+        await caller.status(CallStatus.IVR)
+        await caller.menu_asked()
+        await caller.press("1")  # billing
+        await caller.status(CallStatus.WAITING)
+        conv = await store.conversation(cid)
+        assert conv is not None and (conv["state"], conv["queue"]) == ("queued", "billing")
+        assert await store.redis.zscore(store.keys.queue("default"), cid) == place  # its place in line is kept
+        moved = [e for e in await store.events(cid) if e["type"] == "state" and e.get("from_queue")]
+        assert [(e["queue"], e["from_queue"], e["reason"]) for e in moved] == [("billing", "default", "flow")]
+    finally:
+        await caller.close()
