@@ -80,7 +80,7 @@ class WebhookResult:
 @dataclass(frozen=True)
 class QueueStatus:
     """The answer to a ``CheckQueue``: agents free to take the conversation now, conversations waiting, and
-    the expected wait in seconds (None: no history to estimate from)."""
+    the expected wait in seconds (None: no history to estimate from, or no agent available to take it)."""
 
     agents_available: int
     waiting: int

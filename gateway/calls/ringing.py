@@ -249,7 +249,7 @@ class Ringing:
         position = await self.conversations.queue_position(call.conversation_id)
         if not position or call.channel is None:
             return
-        wait = estimate_wait_ms(position, await self.waits.agents_online(), await self.waits.handle_times())
+        wait = estimate_wait_ms(position, await self.waits.agents_available(), await self.waits.handle_times())
         text = announcement(position, wait)
         handoff.announced.append(text)
         call.player.cancel_prompt("music-on-hold")  # whatever is still playing (the queue prompt) finishes

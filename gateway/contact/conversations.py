@@ -608,7 +608,7 @@ class Conversations:
         online = sum(1 for a in loads if a.online and a.status == AgentStatus.AVAILABLE)
         names = await self.store.conversation_fields(await self.router.waiting(1000), "queue")
         waiting = sum(1 for (name,) in names if name == queue_name)
-        wait_ms = estimate_wait_ms(waiting + 1, max(online, 1), await WaitEstimates(self.store).handle_times())
+        wait_ms = estimate_wait_ms(waiting + 1, online, await WaitEstimates(self.store).handle_times())
         if available:
             wait_ms = 0
         return QueueStatus(available, waiting, None if wait_ms is None else round(wait_ms / 1000))

@@ -20,10 +20,11 @@ HISTORY = 50
 
 
 def estimate_wait_ms(position: int, agents: int, handle_times_ms: list[int]) -> int | None:
-    """Milliseconds until the caller at ``position`` is answered, or None without history."""
-    if position < 1 or not handle_times_ms:
+    """Milliseconds until the caller at ``position`` is answered by ``agents`` taking work, or None without history
+    or without an agent taking work (all away or signed out: no time can be promised; "less than a minute" was)."""
+    if position < 1 or not handle_times_ms or agents < 1:
         return None
-    return math.ceil(position / max(1, agents)) * int(fmean(handle_times_ms))
+    return math.ceil(position / agents) * int(fmean(handle_times_ms))
 
 
 def announcement(position: int, wait_ms: int | None) -> str:
@@ -47,6 +48,7 @@ class WaitEstimates:
     async def handle_times(self) -> list[int]:
         return await self.store.handle_times(HISTORY)
 
-    async def agents_online(self) -> int:
-        """Agents with a live desk connection (any status): who will take the queue's callers."""
-        return await self.store.agents_online(now_ms())
+    async def agents_available(self) -> int:
+        """Agents with a live desk connection who are available (on a call or not): who will take the queue's
+        callers. Away agents are not counted: they take nobody until they come back."""
+        return await self.store.agents_available(now_ms())

@@ -13,7 +13,7 @@ from gateway.contact.wait_estimate import announcement, estimate_wait_ms
         (1, 1, [120_000, 60_000], 90_000),  # next caller, one agent: one average handle time
         (3, 2, [60_000], 120_000),  # two agents: third caller waits two rounds
         (4, 2, [60_000], 120_000),
-        (1, 0, [60_000], 60_000),  # nobody online yet: counted as one agent
+        (1, 0, [60_000], None),  # nobody taking work (all away or signed out): no time can be promised
         (2, 1, [], None),  # no history: no estimate
         (0, 1, [60_000], None),  # not in the queue
     ],
