@@ -189,6 +189,14 @@ async def test_supervisor_listens_in_then_a_blind_transfer_rings_the_colleague(
         await alice.click("[data-testid=cg-transfer-toggle]")
         offered = await alice.locator("#cg-transfer-suggestions option").evaluate_all("os => os.map(o => o.value)")
         assert "bobx" not in offered and {"bob", "carol"} <= set(offered) and "alice" not in offered, offered
+        # a queue is chosen: her colleagues are not offered as queues (an exploratory test saw "demo" offered)
+        await alice.locator("label", has=alice.locator("[data-testid=cg-transfer-kind-queue]")).click()
+        offered = await alice.locator("#cg-transfer-suggestions option").evaluate_all("os => os.map(o => o.value)")
+        assert not {"bob", "carol"} & set(offered), offered
+        await alice.locator("label", has=alice.locator("[data-testid=cg-transfer-kind-agent]")).click()
+        offered = await alice.locator("#cg-transfer-suggestions option").evaluate_all("os => os.map(o => o.value)")
+        assert {"bob", "carol"} <= set(offered), offered
+        await alice.fill("[data-testid=cg-transfer-target]", "bob")
 
         # bob available: the transfer goes through, alice is in after-call work, bob's desk rings
         await bob.click("[data-testid=status-available]")

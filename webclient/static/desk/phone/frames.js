@@ -78,7 +78,7 @@ function onConsultStep(c, reason) {
   if (reason === 'consult_ringing' || reason === 'consulting') {
     if (!c.consult) c.consult = { agentId: '', state: 'requested' }; // started in another tab
     if (c.consult.state !== 'completing') c.consult.state = reason === 'consulting' ? 'connected' : 'ringing';
-    if (c.consult.agentId) rememberTarget(c.consult.agentId); // the gateway took it: the colleague's desk rings
+    if (c.consult.agentId) rememberTarget('agent', c.consult.agentId); // the gateway took it: the colleague's desk rings
     endRequest(c);
     return;
   }

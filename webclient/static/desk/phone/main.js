@@ -28,7 +28,7 @@ import { ClientFrame } from '../../shared/protocol.js';
 import { P, desk, ui } from './state.js';
 import { accept, hangUp, toggleHold, toggleMute } from './call.js';
 import { board, closeLivePanel, monitorState, openLivePanel, setSupervisor } from './supervisor.js';
-import { closeTransferPanel, consult, consultAction, endWrapUp, openTransferPanel, transfer } from './transfer.js';
+import { closeTransferPanel, consult, consultAction, endWrapUp, fillSuggestions, openTransferPanel, transfer } from './transfer.js';
 import { decline, live, ringer, stopTickingIfIdle } from './ringing.js';
 import { leaveMonitor, pcStats } from './monitor.js';
 import { onAssigned, onCallAnswer, onCallStatus, onCallSupervisors, onConversation, onError, onSocketDown, onUnassigned, onWelcome, reset } from './frames.js';
@@ -155,7 +155,9 @@ export function createSoftphone(hooks) {
   ui.transferPanel.addEventListener('submit', (e) => { e.preventDefault(); transfer(); });
   ui.transferConsult.addEventListener('click', consult);
   ui.transferClose.addEventListener('click', closeTransferPanel);
-  for (const radio of [ui.transferKindAgent, ui.transferKindQueue]) radio.addEventListener('change', renderTransferPanel);
+  for (const radio of [ui.transferKindAgent, ui.transferKindQueue]) {
+    radio.addEventListener('change', () => { fillSuggestions(); renderTransferPanel(); });
+  }
   ui.transferPanel.addEventListener('keydown', (e) => { if (e.key === 'Escape') closeTransferPanel(); });
   ui.consultComplete.addEventListener('click', () => consultAction('complete'));
   ui.consultCancel.addEventListener('click', () => consultAction('cancel'));

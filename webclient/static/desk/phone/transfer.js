@@ -44,19 +44,35 @@ export function endRequest(c) {
   c.request = null;
 }
 
-function recentTargets() {
+/** The targets of `kind` ('agent' or 'queue') that went through before, newest first (this tab's). */
+function recentTargets(kind) {
   try {
-    const v = JSON.parse(sessionStorage.getItem(RECENT_KEY) || '[]');
+    const v = JSON.parse(sessionStorage.getItem(`${RECENT_KEY}:${kind}`) || '[]');
     return Array.isArray(v) ? v.filter((x) => typeof x === 'string').slice(0, 8) : [];
   } catch (_) {
     return [];
   }
 }
 
-/** A target the gateway took (a transfer or a consultation that went through): offered first next time. */
-export function rememberTarget(target) {
-  const list = [target, ...recentTargets().filter((x) => x !== target)].slice(0, 8);
-  try { sessionStorage.setItem(RECENT_KEY, JSON.stringify(list)); } catch (_) { /* ignore */ }
+/** A target the gateway took (a transfer or a consultation that went through): offered first next time, among
+ * the targets of its kind (a queue was offered as an agent, an agent as a queue). */
+export function rememberTarget(kind, target) {
+  const list = [target, ...recentTargets(kind).filter((x) => x !== target)].slice(0, 8);
+  try { sessionStorage.setItem(`${RECENT_KEY}:${kind}`, JSON.stringify(list)); } catch (_) { /* ignore */ }
+}
+
+/** The transfer panel's suggestions for the kind chosen: recent targets first, then (agents) every colleague. */
+export function fillSuggestions() {
+  const kind = transferKind();
+  const recent = recentTargets(kind);
+  const colleagues = kind === 'agent' && desk.agentIds ? desk.agentIds().filter((id) => !recent.includes(id)).sort() : [];
+  ui.transferSuggest.replaceChildren(...[...recent, ...colleagues].map((t) => {
+    const o = document.createElement('option');
+    o.value = t;
+    const name = kind === 'agent' && desk.nameOf ? desk.nameOf(t) : '';
+    if (name && name !== t) o.label = name;
+    return o;
+  }));
 }
 
 export function transferKind() {
@@ -65,16 +81,7 @@ export function transferKind() {
 
 export function openTransferPanel(focus) {
   if (!ui.transferPanel || !live(P.call) || P.call.role !== 'agent') return;
-  // the targets that went through before first, then every colleague (the desk knows their ids and names)
-  const recent = recentTargets();
-  const colleagues = (desk.agentIds ? desk.agentIds() : []).filter((id) => !recent.includes(id)).sort();
-  ui.transferSuggest.replaceChildren(...[...recent, ...colleagues].map((t) => {
-    const o = document.createElement('option');
-    o.value = t;
-    const name = desk.nameOf ? desk.nameOf(t) : '';
-    if (name && name !== t) o.label = name;
-    return o;
-  }));
+  fillSuggestions(); // the targets that went through before first, then every colleague (their ids and names)
   if (ui.transferTarget.dataset.call !== P.call.id) { // a new call: not the last call's target ("bob" -> "boba")
     ui.transferTarget.value = '';
     ui.transferTarget.dataset.call = P.call.id;
@@ -162,7 +169,7 @@ export function finish(c, reason) {
   clearTimeout(c.requestTimer);
   if (reason === 'transferred' && !c.transferredTo) {
     c.transferredTo = c.consult ? c.consult.agentId : c.transfer ? targetText(c.transfer) : '';
-    if (c.transfer) rememberTarget(c.transfer.target); // it went through: offered first next time
+    if (c.transfer) rememberTarget(c.transfer.kind, c.transfer.target); // it went through: offered first next time
   }
   c.consult = null;
   c.transfer = null;
