@@ -11,7 +11,7 @@ import contextlib
 import logging
 import shutil
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import date
 from pathlib import Path
 
@@ -41,7 +41,7 @@ from gateway.contact.max_wait import MaxWait
 from gateway.contact.presence import Presence
 from gateway.contact.queue_board import QueueBoard
 from gateway.contact.queues import QueueSettings
-from gateway.contact.routing import DEFAULT_QUEUE, Router, now_ms
+from gateway.contact.routing import DEFAULT_QUEUE, Router, Skills, most_of, now_ms, parse_skills
 from gateway.contact.wait_estimate import WaitEstimates
 from gateway.contact.widget_settings import WidgetConfig
 from gateway.data_dir import prepare_data_dir, warn_if_readable
@@ -74,6 +74,7 @@ from gateway.wire.sessions import LoginSessions
 from gateway.wire.signing_secret import signing_secrets
 from gateway.wire.site_tokens import SiteKeys
 from gateway.wire.tokens import TokenSigner
+from ivr.model import Flow, QueueNode
 from ivr.registry import FlowRegistry
 from media.aiortc_patches import (
     close_late_candidate_sockets,
@@ -181,10 +182,25 @@ def change_demo_password_command(settings: Settings) -> str:
     return f"{cli} agents passwd demo --data-dir {settings.data_dir.resolve()}"
 
 
-async def _seed_agents(admin: AgentAdmin, settings: Settings) -> str | None:
+def skills_needed(flows: Iterable[Flow], queue_skills: Iterable[Skills]) -> Skills:
+    """The skills the flows' queue nodes and the queues ask of an agent, each at its highest level."""
+    from_flows: list[Skills] = []
+    for flow in flows:
+        for node in flow.nodes.values():
+            if isinstance(node, QueueNode) and node.skills:
+                try:
+                    from_flows.append(parse_skills(list(node.skills)))
+                except ValueError:  # the loader checks skills: a template or an older flow's bad one
+                    continue
+    return most_of([*from_flows, *queue_skills])
+
+
+async def _seed_agents(admin: AgentAdmin, settings: Settings, flows: LiveFlows, queues: QueueSettings) -> str | None:
     """An empty directory: the agents file's agents (the way earlier versions kept them), else a 'demo' admin
-    whose password is returned (and logged)."""
-    what, count, password = await admin.seed(settings.agents_path)
+    whose password is returned (and logged). The demo admin has every skill the flows in service and the queues
+    require, so that every path of the shipped flows reaches them (an exploratory test's billing calls never did)."""
+    skills = skills_needed(flows.snapshot().values(), [q.required_skills for q in await queues.all()])
+    what, count, password = await admin.seed(settings.agents_path, demo_skills=skills)
     if what == "imported":
         log.warning(
             "imported %d agents from %s into the store (the store is where agents live now: the file is not read "
@@ -518,7 +534,7 @@ async def _build(
     )
     await absent_agents.start()
     _on_stop(stack, absent_agents.stop)
-    demo_password = await _seed_agents(agent_admin, settings) if seed_agents else None
+    demo_password = await _seed_agents(agent_admin, settings, flows, queues) if seed_agents else None
     attachment_files = LocalAttachmentFiles(settings.data_dir / "attachments")
     rollup_db = RollupStore(store, retention_days=settings.rollup_retention_days, zone=settings.center_timezone)
     services = Services(

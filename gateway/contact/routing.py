@@ -27,7 +27,7 @@ import bisect
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -48,6 +48,15 @@ SKILL_RE = re.compile(r"^([A-Za-z0-9_-]{1,40})(?::([0-9]{1,2}))?$")
 
 #: (skill, level): what an agent has, or the minimum a conversation needs.
 Skills = tuple[tuple[str, int], ...]
+
+
+def most_of(skill_sets: Iterable[Skills]) -> Skills:
+    """Every skill named in ``skill_sets`` at the highest level any of them asks, by name."""
+    levels: dict[str, int] = {}
+    for skills in skill_sets:
+        for name, level in skills:
+            levels[name] = max(level, levels.get(name, 0))
+    return tuple(sorted(levels.items()))
 
 
 def parse_skills(text: str | Sequence[str]) -> Skills:

@@ -43,6 +43,7 @@ from gateway.contact.agents_file import load_agents
 from gateway.contact.audit import AuditLog
 from gateway.contact.password_rules import check_password
 from gateway.contact.passwords import hash_password, verify_password
+from gateway.contact.routing import Skills
 from gateway.errors import BadRequest, Unauthorized
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import Role
@@ -208,9 +209,10 @@ class AgentAdmin:
             await self.audit.record(actor, "agent.import", agent.id, None, agent.public())
         return stored
 
-    async def seed(self, agents_file: Path | None) -> tuple[str, int, str | None]:
+    async def seed(self, agents_file: Path | None, *, demo_skills: Skills = ()) -> tuple[str, int, str | None]:
         """The first start: an empty directory gets the agents of ``agents_file`` (a path, if it exists) or a
-        ``demo`` admin. (what happened: 'imported' / 'demo' / '', how many, the demo's password or None)."""
+        ``demo`` admin with ``demo_skills``. (what happened: 'imported' / 'demo' / '', how many, the demo's password
+        or None)."""
         if await self.directory.db.count() > 0:
             return "", 0, None
         if agents_file is not None and agents_file.exists():
@@ -227,6 +229,7 @@ class AgentAdmin:
             "Demo Admin",
             await asyncio.to_thread(hash_password, password),
             capacity=3,
+            skills=demo_skills,
             roles=tuple(r.value for r in DEMO_ROLES),
             created_at=now,
             updated_at=now,

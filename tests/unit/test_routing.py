@@ -3,7 +3,16 @@ from dataclasses import replace
 
 import pytest
 
-from gateway.contact.routing import AgentLoad, Waiting, choose_agent, in_wrap_up, is_busy, parse_skills, plan
+from gateway.contact.routing import (
+    AgentLoad,
+    Waiting,
+    choose_agent,
+    in_wrap_up,
+    is_busy,
+    most_of,
+    parse_skills,
+    plan,
+)
 from gateway.protocol.states import AgentStatus
 
 
@@ -203,3 +212,8 @@ def test_the_indexed_plan_makes_the_same_choices_as_looking_at_every_agent(seed:
     overflow = rnd.choice([None, 30])
     got = [(cid, a.id) for cid, a in plan(waiting, agents, 100, overflow_ms=overflow)]
     assert got == one_by_one(waiting, agents, 100, overflow)
+
+
+def test_most_of_several_skill_sets_keeps_each_skill_at_its_highest_level() -> None:
+    assert most_of([(("billing", 1),), (("billing", 3), ("spanish", 2)), ()]) == (("billing", 3), ("spanish", 2))
+    assert most_of([]) == ()
