@@ -417,3 +417,32 @@ async def test_a_refused_chat_transfer_says_how_full_the_colleague_is_and_what_t
         assert errors == []
     finally:
         await alice_ctx.close()
+
+
+async def test_a_supervisor_on_a_call_opens_live_calls_and_can_still_hang_up(mic_browser: Browser, node: Node) -> None:
+    """An exploratory test: a supervisor who also takes calls opened Live calls during a call, and the panel covered
+    Mute, Hold, Transfer and Hang up (another element took the clicks). It opens under the call bar now."""
+    errors: list[str] = []
+    carol_ctx = await mic_browser.new_context(viewport=VIEWPORT)
+    customer_ctx = await mic_browser.new_context()
+    try:
+        carol = await desk_login(carol_ctx, node, "carol", errors, available=True)
+        customer = await open_widget(customer_ctx, node, errors)
+        await queue_a_call(customer, node)
+        await answer(carol)
+        await carol.click("[data-testid=live-calls-toggle]")
+        panel = carol.locator("[data-testid=live-calls-panel]")
+        await expect(panel).to_be_visible()
+        bar = await carol.locator("[data-testid=cg-call-bar]").bounding_box()
+        box = await panel.bounding_box()
+        assert bar is not None and box is not None and box["y"] >= bar["y"] + bar["height"], (bar, box)
+        await carol.click("[data-testid=cg-mute]")  # not covered: the click reaches it
+        await expect(carol.locator("[data-testid=cg-mute]")).to_have_attribute("aria-pressed", "true")
+        await carol.click("[data-testid=cg-hangup]")
+        await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute(
+            "data-status", "ended", timeout=10000
+        )
+        assert errors == []
+    finally:
+        await carol_ctx.close()
+        await customer_ctx.close()

@@ -222,4 +222,13 @@ export function renderTimes() {
 export function render() {
   renderBanner();
   renderBar();
+  placeLivePanel();
+}
+
+/** A supervisor's Live calls panel opens under the call bar while there is one: it covered Mute, Hold, Transfer
+ * and Hang up of their own call (an exploratory test). Under the header only, otherwise (the stylesheet's top). */
+export function placeLivePanel() {
+  if (!ui.livePanel || ui.livePanel.hidden) return;
+  const bar = ui.bar && !ui.bar.hidden ? ui.bar.getBoundingClientRect() : null;
+  ui.livePanel.style.top = bar && bar.height ? `${Math.round(bar.bottom + 6)}px` : '';
 }

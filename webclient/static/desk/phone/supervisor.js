@@ -4,6 +4,7 @@ import { LIVE_POLL } from './config.js';
 import { P, desk, ui } from './state.js';
 import { endMonitor, joinMonitor, leaveMonitor, monitorText } from './monitor.js';
 import { clearBooked, refreshBooked } from './booked.js';
+import { placeLivePanel } from './render.js';
 
 // ------------------------------------------------------------ supervisors: live calls, listen in, whisper, barge in
 
@@ -122,6 +123,7 @@ export function renderLive() {
   const listening = monLive(m);
   ui.liveToggle.dataset.monitoring = listening ? (m.mode === 'listen' ? 'true' : m.mode) : 'false';
   if (ui.livePanel.hidden) return;
+  placeLivePanel();
   ui.liveUpdated.textContent = board.fetchedAt
     ? `Updated ${new Date(board.fetchedAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })}`
     : 'Loading…';
