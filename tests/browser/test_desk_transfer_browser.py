@@ -24,6 +24,7 @@ from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, ex
 from tests.browser.conftest import LaunchWithMic
 from tests.browser.test_call_browser import eventually, open_widget
 from tests.browser.test_softphone_browser import agent_stats, peak_level, queue_a_call, write_agent_voice
+from tests.browser.test_wallboard_browser import sign_in
 from tests.conftest import PASSWORDS, Clients
 from tests.support.browser_loop import BROWSER_TESTS
 from tests.support.clients import Customer
@@ -421,14 +422,15 @@ async def test_a_refused_chat_transfer_says_how_full_the_colleague_is_and_what_t
 
 async def test_a_supervisor_on_a_call_opens_live_calls_and_can_still_hang_up(mic_browser: Browser, node: Node) -> None:
     """An exploratory test: a supervisor who also takes calls opened Live calls during a call, and the panel covered
-    Mute, Hold, Transfer and Hang up (another element took the clicks). It opens under the call bar now."""
+    Mute, Hold, Transfer and Hang up (another element took the clicks). It opens under the call bar now. Listening
+    to her own call and leaving it marked her call ended in her conversation's header."""
     errors: list[str] = []
     carol_ctx = await mic_browser.new_context(viewport=VIEWPORT)
     customer_ctx = await mic_browser.new_context()
     try:
         carol = await desk_login(carol_ctx, node, "carol", errors, available=True)
         customer = await open_widget(customer_ctx, node, errors)
-        await queue_a_call(customer, node)
+        call = await queue_a_call(customer, node)
         await answer(carol)
         await carol.click("[data-testid=live-calls-toggle]")
         panel = carol.locator("[data-testid=live-calls-panel]")
@@ -438,6 +440,20 @@ async def test_a_supervisor_on_a_call_opens_live_calls_and_can_still_hang_up(mic
         assert bar is not None and box is not None and box["y"] >= bar["y"] + bar["height"], (bar, box)
         await carol.click("[data-testid=cg-mute]")  # not covered: the click reaches it
         await expect(carol.locator("[data-testid=cg-mute]")).to_have_attribute("aria-pressed", "true")
+        # from the wallboard she listens to her own call and leaves it: her call goes on, and her desk says so (it
+        # said "Call ended": the listening leg's end was taken for the call's)
+        badge = carol.locator("[data-testid=call-badge]")
+        await expect(badge).to_have_attribute("data-status", "connected")
+        board = await carol_ctx.new_page()
+        await sign_in(board, node, "carol")
+        await expect(board.locator("[data-testid=wb-conn]")).to_have_text("Live", timeout=15_000)
+        await board.locator(f"[data-testid=wb-call][data-call='{call['id']}'] button[data-mode=listen]").click()
+        await expect(board.locator("[data-testid=wb-monitor]")).to_contain_text("nobody hears you", timeout=20000)
+        await board.click("#wb-monitor-leave")
+        await expect(board.locator("#wb-monitor-leave")).to_be_hidden(timeout=10000)
+        await carol.wait_for_timeout(500)
+        await expect(badge).to_have_attribute("data-status", "connected")
+        await expect(carol.locator("[data-testid=cg-call-bar]")).to_have_attribute("data-status", "connected")
         await carol.click("[data-testid=cg-hangup]")
         await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute(
             "data-status", "ended", timeout=10000

@@ -255,7 +255,9 @@ function onTyping(f) {
 function onCallStatus(f) {
   if (typeof f.status !== 'string') return;
   const conv = S.convs.get(f.conversation_id);
-  if (conv) {
+  // a supervisor's listening leg ends on its own: the call itself goes on (leaving a call one listened to marked
+  // one's own call in the same conversation "Call ended": an exploratory test)
+  if (conv && !f.monitor) {
     conv.call = { id: f.call_id, status: f.status, reason: f.reason || '' };
     if (S.selected === conv.id) renderHeader();
   }
