@@ -8,3 +8,13 @@ test('one open chat and several are worded for what happens to them', () => {
   assert.equal(leaveText(3), 'You have 3 open chats. Unless your desk is open in another tab or browser, they go back '
     + 'to the queue for another agent, and the customer keeps their place.');
 });
+
+test('a call in progress is named first: logging out hangs it up; the other chats go back to the queue', () => {
+  assert.equal(leaveText(1, true), 'You are on a call: logging out hangs it up and closes its conversation.');
+  assert.equal(leaveText(3, true), 'You are on a call: logging out hangs it up and closes its conversation. '
+    + 'You have 2 other open chats. Unless your desk is open in another tab or browser, they go back to the queue '
+    + 'for another agent, and the customer keeps their place.');
+  assert.equal(leaveText(2, true), 'You are on a call: logging out hangs it up and closes its conversation. '
+    + 'You have another open chat. Unless your desk is open in another tab or browser, it goes back to the queue '
+    + 'for another agent, and the customer keeps their place.');
+});

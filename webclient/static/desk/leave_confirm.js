@@ -21,19 +21,24 @@ function ensureDialog() {
   return dialog;
 }
 
-/** The words for ``open`` open chats (a pure function: webclient/tests/leave_confirm.test.mjs). */
-export function leaveText(open) {
-  const chats = open === 1 ? 'an open chat' : `${open} open chats`;
-  const them = open === 1 ? 'It goes' : 'They go';
-  return `You have ${chats}. Unless your desk is open in another tab or browser, ${them.toLowerCase()} back to the queue `
-    + 'for another agent, and the customer keeps their place.';
+/** The words for ``open`` open chats, and a call in progress (``onCall``: logging out hangs it up; it said nothing
+ * of the call, an exploratory test) (a pure function: webclient/tests/leave_confirm.test.mjs). */
+export function leaveText(open, onCall = false) {
+  const call = onCall ? 'You are on a call: logging out hangs it up and closes its conversation. ' : '';
+  if (open <= (onCall ? 1 : 0)) return call.trim();
+  const others = onCall ? open - 1 : open; // the call's own conversation ends with it
+  const chats = others === 1 ? `an${onCall ? 'other' : ''} open chat` : `${others} ${onCall ? 'other ' : ''}open chats`;
+  const them = others === 1 ? 'It goes' : 'They go';
+  return `${call}You have ${chats}. Unless your desk is open in another tab or browser, ${them.toLowerCase()} back to `
+    + 'the queue for another agent, and the customer keeps their place.';
 }
 
-/** ``onLeave`` at once with no open chat; otherwise after the agent confirms (Esc or "Stay signed in": nothing). */
-export function confirmLeave(open, onLeave, returnFocus) {
-  if (open <= 0) { onLeave(); return; }
+/** ``onLeave`` at once with no open chat and no call; otherwise after the agent confirms (Esc or "Stay signed in":
+ * nothing). */
+export function confirmLeave(open, onLeave, returnFocus, onCall = false) {
+  if (open <= 0 && !onCall) { onLeave(); return; }
   const d = ensureDialog();
-  d.querySelector('[data-testid=leave-confirm-text]').textContent = leaveText(open);
+  d.querySelector('[data-testid=leave-confirm-text]').textContent = leaveText(open, onCall);
   d.returnValue = '';
   d.addEventListener('close', () => {
     if (d.returnValue === 'leave') onLeave();

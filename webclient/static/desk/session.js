@@ -71,10 +71,12 @@ async function applyRoles() {
  * still open, only once the agent confirms (they go back to the queue). */
 export function signOut() {
   const open = Array.from(S.convs.values()).filter((c) => !c.closed).length;
+  const call = phone ? phone.state().call : null;
+  const onCall = Boolean(call && call.phase !== 'ended');
   confirmLeave(open, () => {
     endSession();
     logout();
-  }, ui.logout);
+  }, ui.logout, onCall);
 }
 
 export function logout(message) {

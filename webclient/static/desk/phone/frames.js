@@ -97,7 +97,8 @@ function onConsultantStatus(c, f, me) {
     finish(c, f.reason || 'ended');
     const text = f.reason === 'consult_cancelled'
       ? line`${user(c.fromName || 'Your colleague')} took the caller back — the consultation ended.`
-      : f.reason === 'call_ended' ? 'The caller hung up — the consultation ended.'
+      // the call ended: the caller hung up, or the colleague did (it said "the caller hung up" either way)
+      : f.reason === 'call_ended' ? 'The call ended — the caller or your colleague hung up.'
         : f.reason === 'consult_declined' ? '' : TEXT.consultEnded;
     if (text) setNotice(text);
     render();
