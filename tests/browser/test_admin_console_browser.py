@@ -375,7 +375,8 @@ async def test_the_agent_form_shows_every_fields_problem_at_once_each_next_to_it
         await dialog.locator("[name=password]").fill("short")
         await dialog.locator("[name=capacity]").fill("0")
         await dialog.get_by_label("Agent", exact=True).uncheck()
-        for n, (skill, level) in enumerate((("spare", "1"), ("bill ing", "4"), ("sales", "11"), ("Sales", "2")), 1):
+        rows = (("spare", "1"), ("bill ing", "4"), ("sales", "11"), ("Sales", "2"), ("", "3"))
+        for n, (skill, level) in enumerate(rows, 1):
             await dialog.get_by_role("button", name="Add skill").click()
             await dialog.get_by_label(f"Skill {n} name").fill(skill)
             await dialog.get_by_label(f"Skill {n} level").fill(level)
@@ -396,6 +397,8 @@ async def test_the_agent_form_shows_every_fields_problem_at_once_each_next_to_it
             dialog.get_by_label(
                 "Skill 3 name"
             ): "Skill 3 name: Sales is listed twice (as skill 2): keep one row for it.",
+            # a level and no name: said so (it was dropped without a word)
+            dialog.get_by_label("Skill 4 name"): "Skill 4 name: give the skill a name, or remove the row.",
         }
         for control, message in expected.items():
             await expect(control).to_have_attribute("aria-invalid", "true")
@@ -407,7 +410,7 @@ async def test_the_agent_form_shows_every_fields_problem_at_once_each_next_to_it
         roles = dialog.locator("[data-field=roles] > .cs-field-error")
         await expect(roles).to_have_text("Roles: choose at least one.")
         await expect(dialog.locator("[data-field=roles]")).to_have_accessible_description("Roles: choose at least one.")
-        await expect(dialog.locator(".cs-form-error")).to_have_text("Fix the 8 problems marked below.")
+        await expect(dialog.locator(".cs-form-error")).to_have_text("Fix the 9 problems marked below.")
         await expect(dialog.locator("[name=id]")).to_be_focused()
         await checked(page, errors, shots, "agent-every-problem")
         assert posted == []  # nothing sent
@@ -421,6 +424,7 @@ async def test_the_agent_form_shows_every_fields_problem_at_once_each_next_to_it
         await dialog.get_by_label("Skill 1 name").fill("billing")
         await dialog.get_by_label("Skill 2 level").fill("3")
         await dialog.get_by_role("button", name="Remove skill 3").click()
+        await dialog.get_by_role("button", name="Remove skill 3").click()  # the nameless row, moved up
         await dialog.locator("[type=submit]").click()
         await expect(dialog).to_have_count(0)
         _, listed = await rest(node, admin, "GET", "/api/admin/agents")

@@ -168,7 +168,7 @@ async def test_http_errors_are_problem_json_never_a_bare_500(
         def broken() -> Any:
             raise RuntimeError("injected bug in a handler")
 
-        monkeypatch.setattr(node.services.calls, "stats", broken)
+        monkeypatch.setattr(node.services.calls.frames, "stats", broken)
         async with s.get(node.url + "/api/stats") as r:
             body = await r.json()
             assert r.status == 500 and body["code"] == "internal" and "injected" not in body["message"], body

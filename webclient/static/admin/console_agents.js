@@ -230,15 +230,19 @@ export function skillRows(skills, { legend = 'Skills', name = 'skills', most = I
   const element = group(legend, name, h('p', { class: 'cs-hint' }, `Each skill with a level from 1 to ${MAX_SKILL_LEVEL}.`),
     list, addButton);
 
-  /** Every row's problems at once (a row without a name is left out, as value() leaves it). */
+  /** Every row's problems at once (a row left as added, no name and level 1, is left out, as value() leaves it;
+   * one given another level but no name is a problem: it was dropped without a word, an exploratory test). */
   function problems() {
     const out = [];
     const seen = new Map();  // name (any case: the gateway's are lower case) -> the row that has it
     for (const entry of list.children) {
       const [skill, level] = inputs(entry);
       const key = skill.value.trim();
-      if (!key) continue;
       const row = skill.getAttribute('aria-label').replace(/ name$/, '');
+      if (!key) {
+        if (level.value.trim() !== '1') out.push({ control: skill, message: `${row} name: give the skill a name, or remove the row.` });
+        continue;
+      }
       if (!SKILL_NAME.test(key)) {
         out.push({ control: skill, message: `${row} name: 1 to 40 Latin letters (A-Z, a-z), digits, _ or - (no spaces).` });
       } else if (seen.has(key.toLowerCase())) {
