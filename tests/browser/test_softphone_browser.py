@@ -125,7 +125,7 @@ async def test_agent_answers_a_call_both_hear_each_other_and_the_agent_hangs_up(
         # while the agent's phone rings the caller is not "chatting" with them yet
         await expect(customer.get_by_test_id("cg-status")).to_have_text(re.compile(r"^Connecting you to .+…$"))
         await expect(customer.get_by_test_id("cg-messages")).not_to_contain_text("You are now chatting with")
-        await expect(customer.get_by_test_id("cg-messages")).to_contain_text("is taking your call")
+        await expect(customer.get_by_test_id("cg-messages")).to_contain_text(re.compile(r"Connecting you to .+…"))
         if shots:
             await agent.screenshot(path=str(Path(shots) / "agent-ringing.png"))
 
@@ -142,6 +142,9 @@ async def test_agent_answers_a_call_both_hear_each_other_and_the_agent_hangs_up(
         # the focus went back where it was (not lost on the page)
         await expect(agent.locator("[data-testid=status-available]")).to_be_focused()
         await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute("data-status", "connected")
+        # the line said "Alice is taking your call" while it only rang (and stayed when she missed it): now the
+        # ring says "Connecting you to ..." and the answer its own line
+        await expect(customer.get_by_test_id("cg-messages")).to_contain_text(re.compile(r"\S+ answered your call"))
         # the IVR's and the queue's captions ("Connecting you to billing.") are over once the agent is on
         await expect(customer.locator("[data-testid=cg-captions] .caption")).to_have_count(0)
         await expect(agent.locator("[data-testid=agent-status]")).to_have_text("On a call")  # not "Available"

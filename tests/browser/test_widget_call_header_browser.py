@@ -61,7 +61,7 @@ async def test_a_call_assigned_before_the_ivr_says_waiting_shows_the_agent(mic_b
 
         await expect(agent.locator("[data-testid=cg-ring-banner]")).to_be_visible(timeout=10000)
         assert held, "the IVR's waiting status came (and was held back until the assignment)"
-        await expect(customer.get_by_test_id("cg-messages")).to_contain_text("is taking your call")
+        await expect(customer.get_by_test_id("cg-messages")).to_contain_text(re.compile(r"Connecting you to .+…"))
         await expect(customer.get_by_test_id("cg-status")).to_have_text(re.compile(r"^Connecting you to .+…$"))
         await agent.click("[data-testid=cg-accept]")
         await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute(

@@ -44,7 +44,9 @@ export const TEXT = {
   chatting: (name) => `You are chatting with ${name || 'an agent'}`,
   closed: 'This conversation was closed',
   assignedLine: (name) => `You are now chatting with ${name || 'an agent'}`,
-  assignedCall: (name) => `${name || 'An agent'} is taking your call`,   // assigned while a call rings them
+  // assigned while a call rings them: not taken yet ("Bob is taking your call" stayed when Bob missed the ring)
+  assignedCall: (name) => `Connecting you to ${name || 'an agent'}…`,
+  callAnswered: (name) => `${name || 'An agent'} answered your call`,
   connectingTo: (name) => `Connecting you to ${name || 'an agent'}…`,
   onCallWith: (name) => `On a call with ${name || 'an agent'}`,
   onHold: 'On hold — please stay on the line',

@@ -248,6 +248,9 @@ export function handleEvent(ev, live, fromCache) {
     case 'choices':
       renderChoices(ev);
       break;
+    case 'call_answered':
+      renderSystem(ev, TEXT.callAnswered(ev.agent_name));
+      break;
     case 'call_started':
       renderSystem(ev, TEXT.callStarted);
       if (W.invite && cmpId(ev.id, W.invite.eventId) > 0) { W.invite = null; renderCallback(); } // answered (or called anyway)
