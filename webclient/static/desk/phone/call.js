@@ -8,15 +8,15 @@ import { P, desk, ui } from './state.js';
 import { canControl, closeTransferPanel, finish, release } from './transfer.js';
 import { live, ringer, say, setNotice, startTicking } from './ringing.js';
 import { render } from './render.js';
-import { agentLosses } from './losses.js';
+import { lossIds } from './losses.js';
 
 // ------------------------------------------------------------ accept
 
-/** The ids of the losses of our leg of this call that the conversation shows already (losses.js). */
+/** The losses of our leg of this call that the conversation shows already (losses.js). */
 function lossesSoFar(conversationId, callId) {
   const conv = desk.conversation(conversationId);
   const me = desk.me();
-  return agentLosses(conv ? conv.events.values() : [], callId, me && me.id);
+  return lossIds(conv ? [...conv.events.values()] : [], callId, me && me.id);
 }
 
 export async function accept() {
@@ -52,7 +52,7 @@ export async function accept() {
     error: null,             // {text, until}: a refused transfer or consult, shown in the bar
     transferredTo: '',
     supervisors: [],         // call_supervisors: [{agent_id, name, mode}] whispering to us or barged in
-    lostBefore: lossesSoFar(r.conversationId, r.callId), // our leg's losses of this call before this answer
+    lostBefore: lossesSoFar(r.conversationId, r.callId), // our leg's losses of this call seen before this answer
   };
   P.call = c;
   closeTransferPanel();

@@ -10,7 +10,7 @@ import { reconcileCall } from '../../shared/callstate.js';
 import { render, renderBanner } from './render.js';
 import { line, user } from '../event_text.js';
 import { monLive, setSupervisor } from './supervisor.js';
-import { agentLosses } from './losses.js';
+import { lostSinceAnswered } from './losses.js';
 
 // ------------------------------------------------------------ frames from the desk
 
@@ -272,7 +272,7 @@ export function onConversation(conversationId) {
   if (conv && live(c) && c.conversationId === conversationId && c.phase !== 'mic') {
     const me = desk.me();
     // only a loss of our own leg since we answered counts (not another agent's, nor ours from before)
-    const lost = [...agentLosses(conv.events.values(), c.id, me && me.id)].some((id) => !c.lostBefore.has(id));
+    const lost = lostSinceAnswered([...conv.events.values()], c.id, me && me.id, c.lostBefore);
     const ended = [...conv.events.values()].find((ev) => ev.call_id === c.id && ev.type === 'call_ended');
     if (ended) {
       finish(c, ended.reason || 'ended');
