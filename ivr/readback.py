@@ -49,8 +49,10 @@ def prompts(node: GatherNode | MenuNode) -> tuple[Prompt, ...]:
 
 def asks_back(node: MenuNode, speech: Speech) -> bool:
     """Whether ``node`` asks back this spoken answer: one the recognizer was unsure of (taken only at its confirmed
-    operating point, under its usual threshold) or one under the node's ``confirm_below``."""
-    return node.confirm is Confirm.SPEECH and (speech.unsure or speech.confidence < node.confirm_below)
+    operating point, under its usual threshold), or one under the node's ``confirm_below`` or its own
+    ``min_confidence`` (an answer a menu without asking back would refuse is never taken at once)."""
+    bar = max(node.confirm_below, node.input.min_confidence)
+    return node.confirm is Confirm.SPEECH and (speech.unsure or speech.confidence < bar)
 
 
 def confirm_choices(language: str | None) -> tuple[Choice, Choice]:

@@ -305,6 +305,12 @@ class QueueSettings:
         """The queues that exist, for the flows' publish check (gateway/flows/versions.py ``QueueCatalog``)."""
         return {q.name for q in await self.all()}
 
+    async def running_flow(self, flow: str) -> list[str]:
+        """The queues whose maximum wait runs flow ``flow`` (a flow they need: not retired while they do)."""
+        return sorted(
+            q.name for q in await self.all() if q.on_max_wait == MaxWaitAction.FLOW and q.on_max_wait_target == flow
+        )
+
     async def rules(self) -> dict[str, tuple[Skills, int]]:
         """What routing adds to each queue's conversations: (required skills, priority) by queue name."""
         return {q.name: (q.required_skills, q.priority) for q in await self.all()}

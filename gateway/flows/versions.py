@@ -21,8 +21,9 @@ Rules:
 - An admin retires a flow nothing needs any more (:meth:`FlowVersions.retire`): it goes out of service on every
   node and is listed apart; its versions stay (timelines, replays and reports name them) and publishing one brings
   it back. Refused (409 ``conflict``, naming why) while it answers new calls or chats (an admin's choice, or this
-  node's ``--voice-flow`` / ``--chat-flow``) or another live flow's ``goto`` leads to it. Sessions in it finish on
-  their version. A retired flow's file is not imported again (it has versions); a change to it publishes it again.
+  node's ``--voice-flow`` / ``--chat-flow``), another live flow's ``goto`` leads to it or a queue's maximum wait runs
+  it. Sessions in it finish on their version. A retired flow's file is not imported again (it has versions), nor
+  published by ``flows push`` while its text is unchanged; a change to it publishes it again.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class QueueCatalog(Protocol):
     """The queues that exist (the queue objects of the console); None: any name will do (no queue objects)."""
 
     async def names(self) -> set[str] | None: ...
+
+    async def running_flow(self, flow: str) -> list[str]: ...
 
 
 def error_dict(error: FlowError) -> dict[str, Any]:
@@ -350,6 +353,13 @@ class FlowVersions:
                     f"'{name}' answers new {entry.value} ({how}): make another flow answer {entry.value} first",
                     field="name",
                 )
+        running = await self.queues.running_flow(name) if self.queues is not None else []
+        if running:
+            raise Conflict(
+                f"the maximum wait of queue{'s' if len(running) > 1 else ''} {', '.join(running)} runs '{name}': "
+                "change it first",
+                field="name",
+            )
         without = {n: f for n, f in self.live.snapshot().items() if n != name}
         before = check_references(self.live.snapshot())
         lines = {
@@ -371,6 +381,8 @@ class FlowVersions:
         status, detail = await self.store.retire(name, now=self.clock())
         if status == "missing":
             raise NotFound(f"no flow '{name}'", field="name")
+        if status == "retired":  # retired already (a retry, another admin): nothing changes, nothing audited twice
+            return detail
         if status == "answers":  # an admin chose it meanwhile
             raise Conflict(f"'{name}' answers new {detail}: make another flow answer {detail} first", field="name")
         await self.live.refresh()  # here at once; the other nodes on the bus message
@@ -389,7 +401,7 @@ class FlowVersions:
         for _ in range(3):  # another writer may move the head between reading it and saving
             head = await self.store.head(name)
             try:
-                summary, _ = await self.save(name, text, parent=head, author=author, message=message)
+                summary, created = await self.save(name, text, parent=head, author=author, message=message)
                 break
             except StaleVersion:
                 continue
@@ -397,6 +409,8 @@ class FlowVersions:
             raise Conflict(f"flow '{name}' keeps changing; try again", field="name")
         live = (await self.store.live()).get(name)
         if live == summary["id"]:
+            return summary["id"], False
+        if not created and name in await self.store.retired():  # a file unchanged since: it stays retired
             return summary["id"], False
         await self.publish(name, summary["id"], author=author, also=also)
         return summary["id"], True

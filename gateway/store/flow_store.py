@@ -82,8 +82,9 @@ class FlowStore:
         return _s(status), _s(before)
 
     async def retire(self, name: str, *, now: int) -> tuple[str, str]:
-        """('ok', the version that was live, '' for none), ('answers', 'calls' or 'chats') while an admin's choice
-        makes it answer them, or ('missing', '') for a flow with no saved version."""
+        """('ok', the version that was live, '' for none), ('retired', the version that was live then) for one
+        retired already, ('answers', 'calls' or 'chats') while an admin's choice makes it answer them, or
+        ('missing', '') for a flow with no saved version."""
         k = self.keys
         message = FlowRetired(name).to_json()
         status, detail = await self._retire(

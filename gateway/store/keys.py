@@ -79,7 +79,8 @@ conversation), ``P:ch:customer:ID`` (the customer moved to a new conversation),
 it again), ``P:ch:queue``
 (the waiting queue or agent presence changed), ``P:ch:node:NODE`` (agent call
 commands for the calls anchored on that node, and their replies), ``P:ch:flows`` (a flow version was
-published: every node puts it in service; or an admin chose the flow calls or chats start in), ``P:ch:board`` (a live call moved on some node: the supervisors'
+published: every node puts it in service; an admin retired a flow: every node takes it out; or an admin chose the
+flow calls or chats start in), ``P:ch:board`` (a live call moved on some node: the supervisors'
 wallboards read again, gateway/ops/wallboard.py), ``P:ch:durable`` (nobody listens: an empty publish there is
 the write a durability ``WAIT`` counts replicas for, ``Store.durable``).
 """

@@ -65,10 +65,21 @@ async def test_an_admin_retires_a_flow_once_nothing_leads_to_it_and_brings_it_ba
     assert missing["code"] == "not_found" and "'nope'" in missing["message"]
     assert {"shop", "hub"} <= set(two.services.flows.snapshot())
 
+    # a queue whose maximum wait runs hub: refused until the queue no longer does
+    queues = await admin.call("GET", "/api/admin/queues")
+    support = next(q for q in queues["queues"] if q["name"] == "support")
+    runs = {**support, "max_wait_seconds": 600, "on_max_wait": {"action": "flow", "target": "hub"}}
+    runs = await admin.call("PUT", "/api/admin/queues/support", runs)
+    waiting = await admin.call("DELETE", "/api/admin/flows/hub", status=409)
+    assert waiting["message"] == "the maximum wait of queue support runs 'hub': change it first"
+    await admin.call("PUT", "/api/admin/queues/support", {**runs, "on_max_wait": {"action": "none", "target": ""}})
+
     # hub first, then shop: out of service on both nodes, marked in the list, versions kept
     gone = await admin.call("DELETE", "/api/admin/flows/hub")
     assert gone == {"name": "hub", "retired": True, "was_live": hub["id"]}
     await conforms(one, "DELETE", "/api/admin/flows/{name}", 200, gone)
+    assert (await admin.call("DELETE", "/api/admin/flows/shop"))["was_live"] == shop["id"]
+    # again (a retry, another admin's stale console): the version that was live is kept, nothing audited twice
     assert (await admin.call("DELETE", "/api/admin/flows/shop"))["was_live"] == shop["id"]
 
     async def node_two_retired_them() -> bool:
@@ -98,6 +109,11 @@ async def test_an_admin_retires_a_flow_once_nothing_leads_to_it_and_brings_it_ba
     assert refused["message"] == "flow 'shop' cannot answer chats: it is retired: publish a version of it first"
     again = await admin.call("POST", "/api/admin/flows/hub/publish", {"version": hub["id"]}, status=400)
     assert "unknown flow 'shop'" in str(again["errors"])
+
+    # `flows push` (or the file watch) of its unchanged text leaves it retired; a changed text would publish it
+    pushed = await one.services.flow_versions.save_and_publish("shop", SHOP, author="file", message="push")
+    assert pushed == (shop["id"], False)
+    assert listed(await admin.call("GET", "/api/admin/flows"), "shop")["retired"] is True
 
     # publishing a version of it brings it back on every node
     await admin.call("POST", "/api/admin/flows/shop/publish", {"version": shop["id"]})

@@ -158,3 +158,13 @@ def test_the_bar_the_prompt_and_loader_errors() -> None:
     with pytest.raises(FlowErrors) as range_:
         flow_of(menu("confirm: speech\n        confirm_below: 2"))
     assert "'confirm_below' must be a number from 0 to 1" in str(range_.value)
+
+
+def test_an_answer_under_the_menus_own_min_confidence_is_asked_back_not_taken() -> None:
+    # the gate is the caller's yes with confirm: speech; an answer the menu alone would refuse (0.85 < 0.9) must not
+    # be taken at once because the bar (0.8) is lower than the menu's own min_confidence (a review's finding)
+    flow = flow_of(menu("confirm: speech\n        min_confidence: 0.9"))
+    lines = kept(run_call(flow, [speech("billing", 0.85)]))
+    assert "step confirm menu: Billing?" in lines and not [line for line in lines if line.startswith("step choice")]
+    sure = kept(run_call(flow, [speech("billing", 0.95)]))
+    assert "step choice menu: 1 (Billing) -> billing" in sure
