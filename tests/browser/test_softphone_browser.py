@@ -13,6 +13,7 @@ import os
 import re
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,25 @@ async def queue_a_call(customer: Page, node: Node) -> dict[str, Any]:
     await press_at_menu(customer, node, cid)
     await expect(bar).to_have_attribute("data-status", "waiting", timeout=10000)
     return call
+
+
+@asynccontextmanager
+async def desk_and_queued_caller(
+    browser: Browser, node: Node, errors: list[str]
+) -> AsyncIterator[tuple[Page, Page, dict[str, Any]]]:
+    """alice signed in at her desk, available, and a customer who called from the widget and pressed 1 (billing):
+    (alice's page, the customer's page, the widget's call state); both contexts closed after."""
+    agent_ctx = await browser.new_context(viewport={"width": 1280, "height": 800})
+    customer_ctx = await browser.new_context()
+    try:
+        agent = await agent_ctx.new_page()
+        agent.on("pageerror", lambda exc: errors.append(f"agent: {exc}"))
+        await agent_login(agent, node, "alice")
+        customer = await open_widget(customer_ctx, node, errors)
+        yield agent, customer, await queue_a_call(customer, node)
+    finally:
+        await agent_ctx.close()
+        await customer_ctx.close()
 
 
 async def test_agent_answers_a_call_both_hear_each_other_and_the_agent_hangs_up(
@@ -295,15 +315,8 @@ async def test_an_unanswered_ring_goes_back_then_the_caller_hangs_up_during_the_
     mic_browser: Browser, quick_ring_node: Node
 ) -> None:
     node = quick_ring_node
-    agent_ctx = await mic_browser.new_context(viewport={"width": 1280, "height": 800})
-    customer_ctx = await mic_browser.new_context()
     errors: list[str] = []
-    try:
-        agent = await agent_ctx.new_page()
-        agent.on("pageerror", lambda exc: errors.append(f"agent: {exc}"))
-        await agent_login(agent, node, "alice")
-        customer = await open_widget(customer_ctx, node, errors)
-        call = await queue_a_call(customer, node)
+    async with desk_and_queued_caller(mic_browser, node, errors) as (agent, customer, call):
         cid = call["conversation_id"]
 
         # nobody answers: the banner goes away by itself, the agent is set away, the call waits again
@@ -346,9 +359,6 @@ async def test_an_unanswered_ring_goes_back_then_the_caller_hangs_up_during_the_
         # Done ends after-call work on the gateway too (not only the bar): routing may give the agent work again
         await expect(agent.locator("[data-testid=agent-status]")).to_have_text("available")
         assert errors == []
-    finally:
-        await agent_ctx.close()
-        await customer_ctx.close()
 
 
 @browser_fixture
@@ -365,15 +375,8 @@ async def test_an_agent_whose_leg_was_lost_answers_the_same_caller_again(
     agent took the same caller again and the desk ended the call at once, on the old "agent lost" event of that
     call (three times: she could never answer that caller again). Only a loss since she answered counts."""
     node = quick_wrap_node
-    agent_ctx = await mic_browser.new_context(viewport={"width": 1280, "height": 800})
-    customer_ctx = await mic_browser.new_context()
     errors: list[str] = []
-    try:
-        agent = await agent_ctx.new_page()
-        agent.on("pageerror", lambda exc: errors.append(f"agent: {exc}"))
-        await agent_login(agent, node, "alice")
-        customer = await open_widget(customer_ctx, node, errors)
-        call = await queue_a_call(customer, node)
+    async with desk_and_queued_caller(mic_browser, node, errors) as (agent, customer, call):
         cid = call["conversation_id"]
         bar = agent.locator("[data-testid=cg-call-bar]")
         await agent.click("[data-testid=cg-accept]")
@@ -401,6 +404,3 @@ async def test_an_agent_whose_leg_was_lost_answers_the_same_caller_again(
             "data-status", "ended", timeout=10000
         )
         assert errors == []
-    finally:
-        await agent_ctx.close()
-        await customer_ctx.close()
