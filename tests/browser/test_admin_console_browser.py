@@ -484,7 +484,9 @@ async def test_the_agent_form_shows_every_fields_problem_at_once_each_next_to_it
         await context.close()
 
 
-async def test_a_long_agent_name_wraps_and_every_column_stays_in_view(browser: Browser, console_node: Node) -> None:
+async def test_a_long_agent_name_wraps_and_every_column_stays_in_view_and_no_admin_removes_herself(
+    browser: Browser, console_node: Node
+) -> None:
     """An exploratory test named an agent with 80 letters and no space (the most the form takes): the table grew to
     1,877 px in a 1,366 px box and Capacity, Status, Signed in and the actions went off to the right."""
     admin = await login_token(console_node, "dana", ADMIN_PASSWORD)
@@ -500,6 +502,12 @@ async def test_a_long_agent_name_wraps_and_every_column_stays_in_view(browser: B
         box = page.locator("[data-testid=cs-agents]").locator("xpath=..")
         assert await box.evaluate("el => el.scrollWidth <= el.clientWidth"), "the table is wider than its box"
         await expect(row.get_by_role("button", name="Edit")).to_be_in_viewport()
+        # her own row offers no Disable or Remove (the gateway refused them after a confirm): Edit and her password
+        own = page.locator("[data-testid=cs-agents] tr[data-agent=dana]")
+        await expect(own.get_by_role("button", name="Edit")).to_be_visible()
+        await expect(own.get_by_role("button", name=re.compile(r"^(Disable|Remove) "))).to_have_count(0)
+        await expect(own).to_contain_text("(you)")
+        await expect(row.get_by_role("button", name=re.compile(r"^Remove "))).to_be_visible()
         assert errors == []
     finally:
         await context.close()

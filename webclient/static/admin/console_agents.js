@@ -64,10 +64,14 @@ export function createAgentsView(section, ctx) {
 
   function actions(a) {
     const label = a.name || a.id;
-    return h('div', { class: 'cs-actions' },
+    const edit = [
       h('button', { type: 'button', class: 'btn small', 'aria-label': `Edit ${label}`, onclick: () => editDialog(a) }, 'Edit'),
       h('button', { type: 'button', class: 'btn small', 'aria-label': `Reset password of ${label}`,
         onclick: () => passwordDialog(a) }, 'Reset password'),
+    ];
+    // one's own account: the gateway refuses to disable or remove it (after a confirm, an exploratory test): not offered
+    if (ctx.me && a.id === ctx.me) return h('div', { class: 'cs-actions' }, ...edit, h('span', { class: 'cs-sub' }, '(you)'));
+    return h('div', { class: 'cs-actions' }, ...edit,
       h('button', { type: 'button', class: 'btn small', 'aria-label': `${a.disabled ? 'Enable' : 'Disable'} ${label}`,
         onclick: () => setDisabled(a, !a.disabled) }, a.disabled ? 'Enable' : 'Disable'),
       h('button', { type: 'button', class: 'btn small danger', 'aria-label': `Remove ${label}`, onclick: () => remove(a) },

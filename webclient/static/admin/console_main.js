@@ -24,7 +24,8 @@ const ui = {};
 const VIEWS = ['agents', 'queues', 'widget', 'webhooks', 'audit'];
 const TITLES = { agents: 'Agents', queues: 'Queues', widget: 'Widget settings', webhooks: 'Event webhooks', audit: 'Audit log' };
 const views = {};
-const ctx = { editable: false, notify, refuse }; // what the sections share: may they edit, the notice line
+const ctx = { editable: false, me: '', notify, refuse }; // what the sections share: may they edit, who is signed in,
+// the notice line
 let current = null;
 
 sessionHooks({ signedOut: (message) => signedOut(message) });
@@ -68,6 +69,7 @@ async function start() {
   ui.mode.hidden = access !== 'read';
   ui.mode.textContent = 'Read only (supervisor)';
   ctx.editable = access === 'edit';
+  ctx.me = S.agent ? S.agent.id : '';
   if (!views.agents) {
     views.agents = createAgentsView($('#view-agents'), ctx);
     views.queues = createQueuesView($('#view-queues'), ctx);
