@@ -345,10 +345,11 @@ class FlowVersions:
     async def retire(self, name: str, *, author: str) -> str:
         """Take flow ``name`` out of service on every node and list it apart (see the module's rules); the version
         that was live ('' for none). NotFound for no such flow, Conflict while something still leads to it."""
+        check_name(name)
         await self.live.refresh()  # what answers and what is live now, not this node's copy of it
         for entry in Entry:
             how = "an admin chose it" if self.live.chosen(entry) is not None else "this node's setting names it"
-            if self.live.answering(entry) == check_name(name):
+            if self.live.answering(entry) == name:
                 raise Conflict(
                     f"'{name}' answers new {entry.value} ({how}): make another flow answer {entry.value} first",
                     field="name",

@@ -271,12 +271,12 @@ export function onConversation(conversationId) {
   const c = P.call;
   if (conv && live(c) && c.conversationId === conversationId && c.phase !== 'mic') {
     const me = desk.me();
-    // only a loss of our own leg since we answered counts (not another agent's, nor ours from before)
-    const lost = lostSinceAnswered([...conv.events.values()], c.id, me && me.id, c.lostBefore);
-    const ended = [...conv.events.values()].find((ev) => ev.call_id === c.id && ev.type === 'call_ended');
+    const events = [...conv.events.values()];
+    const ended = events.find((ev) => ev.call_id === c.id && ev.type === 'call_ended');
+    // a loss counts only when it is our own leg's, since we answered (not another agent's, nor ours from before)
     if (ended) {
       finish(c, ended.reason || 'ended');
-    } else if (lost && c.connectedAt) {
+    } else if (c.connectedAt && lostSinceAnswered(events, c.id, me && me.id, c.lostBefore)) {
       finish(c, 'agent_lost');
       setNotice(TEXT.dropped);
     }
