@@ -19,7 +19,9 @@ x condition x part. Conditions (:data:`CONDITIONS` by default): ``clean`` (the w
 recordings: a WebRTC caller), ``phone`` (the real 8 kHz recordings, band-passed 300-3400 Hz: a telephone
 caller), ``snr20`` / ``snr10`` (white noise that many dB under the wideband speech), ``quiet`` (wideband,
 30 dB quieter); ``narrow``, ``narrow-snr20``, ``narrow-snr10``, ``narrow-quiet`` are the same on the 8 kHz
-recordings (``narrow`` is what the ``clean`` rows were before the wideband set: :data:`NARROW_CONDITIONS`).
+recordings (``narrow`` is what the ``clean`` rows were before the wideband set: :data:`NARROW_CONDITIONS`);
+``steady20``, ``steady10``, ``babble10`` put the noise over the whole window, lead and tail too, as on a noisy line
+(:data:`STEADY_CONDITIONS`; the ``snr`` ones cover the speech and 0.3 s either side, digital silence beyond).
 ``--tasks`` keeps some task families only. Part (fit / held-out: the
 thresholds were fitted on ``fit``; report on ``held-out``). Columns: correct / no-match / misroute %, decode
 time p50/p95 (end of speech detected -> outcome) and whole turn-taking time p50/p95 (end of the recording ->
@@ -47,9 +49,13 @@ from media.asr.sphinx_decision import DEFAULT_DECISION, RUNNER_UP, TWO_VIEW
 from media.asr.sphinx_engine import SphinxEngine
 
 CONDITIONS = ("clean", "phone", "snr20", "snr10", "quiet")
+#: Noise over the whole window (the listener's lead and tail too, as on a noisy line), not only around the speech:
+#: white noise that many dB under the speech, or six-talker babble of the same voice's other recordings
+#: (bench/asr_vad.py's :class:`~bench.asr_vad.Noises`). Not in the default list: ``--conditions steady10,...``.
+STEADY_CONDITIONS = ("steady20", "steady10", "babble10")
 #: The same on the 8 kHz recordings (``narrow`` = the ``clean`` rows before the wideband source).
 NARROW_CONDITIONS = ("narrow", "narrow-snr20", "narrow-snr10", "narrow-quiet")
-ALL_CONDITIONS = (*CONDITIONS, *NARROW_CONDITIONS)
+ALL_CONDITIONS = (*CONDITIONS, *NARROW_CONDITIONS, *STEADY_CONDITIONS)
 #: The read-back question's yes/no grammar (bench/human_set.py's yesno tasks): right answers, words outside it
 #: near and far, whole prompts, and "know" (sounds as "no").
 YESNO_FAMILIES = ("yesno", "yesno-oog-near", "yesno-oog-far", "yesno-phrases", "yesno-homophone")
@@ -70,6 +76,7 @@ FAMILIES = (
 BEFORE_AFTER = tuple(dict.fromkeys((DEFAULT_DECISION, TWO_VIEW, RUNNER_UP)))
 PARTS = ("fit", "held-out")
 LEAD_MS, TAIL_MS = 500, 2000
+_noises: Any = None  # bench.asr_vad.Noises, made on the first steady condition
 
 
 def family(task: str) -> str:
@@ -97,8 +104,26 @@ def source_of(item: HumanItem, condition: str) -> Samples:
     return item.narrow if condition == "phone" or condition.startswith("narrow") else item.audio
 
 
+def steady(condition: str) -> bool:
+    """The condition's noise covers the whole window: :func:`condition_of` gives the lead and tail too."""
+    return condition in STEADY_CONDITIONS
+
+
 def condition_of(audio: Samples, condition: str, key: str) -> Samples:
-    """The utterance (unpadded) under ``condition``; the listener pads it with silence, noise covers the speech."""
+    """The utterance (unpadded) under ``condition``; the listener pads it with silence, noise covers the speech.
+    A :func:`steady` condition gives the whole window instead: LEAD_MS, the utterance and TAIL_MS, all noisy."""
+    if steady(condition):
+        from bench.asr_vad import Noises  # (its babble is 40 s of the set's recordings: made once, when needed)
+
+        global _noises
+        if _noises is None:
+            _noises = Noises()
+        noise = "babble10" if condition == "babble10" else "snr" + condition.removeprefix("steady")
+        x = np.concatenate(
+            [np.zeros(RATE * LEAD_MS // 1000, np.int16), audio, np.zeros(RATE * TAIL_MS // 1000, np.int16)]
+        )
+        snr = int(noise.removeprefix("babble").removeprefix("snr"))
+        return to_int16(x + _noises.noise(noise, len(x), active_dbfs(audio) - snr, key))
     condition = condition.removeprefix("narrow-").removeprefix("narrow")
     if condition == "phone":
         return telephone(audio)
@@ -133,12 +158,14 @@ def said_yes(trace: ListenTrace) -> bool:
 
 
 async def play(
-    engine: SphinxEngine, pool: RecognitionPool, grammar: Grammar, audio: Samples, label: str
+    engine: SphinxEngine, pool: RecognitionPool, grammar: Grammar, audio: Samples, label: str, condition: str = ""
 ) -> ListenTrace:
-    """One item's audio through a fresh listener, as a call's answer goes (the set's lead and tail around it)."""
+    """One item's audio through a fresh listener, as a call's answer goes (the set's lead and tail around it, unless
+    the :func:`steady` ``condition`` gave them already)."""
     listener = SpeechListener(engine, pool, label=label)
+    lead, tail = (0, 0) if steady(condition) else (LEAD_MS, TAIL_MS)
     try:
-        return await listen(listener, grammar, audio, lead_ms=LEAD_MS, tail_ms=TAIL_MS)
+        return await listen(listener, grammar, audio, lead_ms=lead, tail_ms=tail)
     finally:
         await listener.close()
 
@@ -174,7 +201,7 @@ async def run_human(
                 grammar = grammar_of(item)
                 audio = await asyncio.to_thread(condition_of, source_of(item, condition), condition, item.label)
                 for decision, engine in engines.items():
-                    trace = await play(engine, pool, grammar, audio, f"bench-human-{decision}")
+                    trace = await play(engine, pool, grammar, audio, f"bench-human-{decision}", condition)
                     key = (decision, family(item.task), condition, item.part)
                     row = rows.setdefault(
                         key,
@@ -198,6 +225,8 @@ async def run_human(
                         row["examples"].append(f"{item.label!r} -> {out.result.text!r} ({out.result.confidence:.2f})")
                     if trace.speech_ended is not None and trace.decision_seconds is not None:
                         end_of_audio = trace.audio_start_ms + len(audio) * 1000 // RATE
+                        if steady(condition):  # (the window began with the lead and ends with the tail)
+                            end_of_audio -= TAIL_MS
                         row["decode_ms"].append(trace.decision_seconds * 1000)
                         row["turn_ms"].append(trace.speech_ended.at_ms - end_of_audio + trace.decision_seconds * 1000)
             print(

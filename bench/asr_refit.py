@@ -160,7 +160,7 @@ async def collect(
             for item in items:
                 grammar = grammar_of(item)
                 audio = condition_of(source_of(item, condition), condition, item.label)
-                trace = await play(engine, pool, grammar, audio, "bench-refit")
+                trace = await play(engine, pool, grammar, audio, "bench-refit", condition)
                 got = trace.outcome
                 result = got.result if isinstance(got, Recognized) else getattr(got, "result", None)
                 seen = engine.seen.get(id(result)) if result is not None else None

@@ -32,6 +32,14 @@ string with an "eight" is capped at NARROW_UNSURE_CAP: a no-match, or read back 
 on the fit part over capping "eight" and "nine": held-out 8 kHz strings read as a different number 38-71 % -> 0 %,
 right 14-56 % -> 14-38 %).
 
+**Noisy lines.** In steady noise the two views agree on wrong digit strings as readily as on right ones: on the
+human set with white noise 10 dB under the speech, held-out, 12-29 % of the strings were taken as a different
+number and 0-6 % right (fit part: up to 75 % wrong). So a digit string from a window whose speech is less than
+NOISY_SNR_DB (22) over its own background (:func:`snr_db`: 16-20 dB there, 25-30 dB with noise 20 dB under, 39-110
+dB on clean, quiet and telephone-band recordings) is capped at NARROW_UNSURE_CAP as well: never taken without a
+read-back; a flow's ``speech_fallback: keys`` then offers the keypad. Menu words are not capped (at 10 dB they
+route 0.7-1.6 % of words outside the menu, within the 2 % target).
+
 **Two views.** An in-grammar result with a confidence above 0 is decoded a second time with other comfort noise
 (floor 24 dB under the speech, another seed) and only stands if that decode gives the same words; otherwise its
 confidence is 0. Marginal hypotheses flip under that perturbation (on the bench: all the wrong digit strings of
@@ -213,6 +221,11 @@ CLEAN_BONUS = 0.05
 #: "six" is heard as "eight" with as high a confidence as a right string (0.62-0.76); see "Wideband" above.
 NARROW_UNSURE_DIGITS = "8"
 NARROW_UNSURE_CAP = 0.45
+#: A digit string heard less than this far over its own background (:func:`snr_db`) is capped at NARROW_UNSURE_CAP
+#: too: a no-match, or read back in a ``confirm`` gather. Human set, white noise 10 dB under the speech: windows
+#: measure 16-20 dB and 12-75 % of their strings were taken as a different number (0-20 % right); 20 dB noise
+#: measures 25-30 dB (0 % wrong); clean, quiet and telephone-band recordings 39-110 dB. See "Noisy lines" above.
+NOISY_SNR_DB = 22.0
 #: pocketsphinx's ``-topn`` for telephone-band (not wideband) utterances; see "The telephone band" in
 #: :mod:`media.asr.sphinx_decision`.
 NARROW_TOPN = 8
@@ -504,7 +517,8 @@ class SphinxEngine:
         if match is None:
             return Result.nothing(heard, tuple(Word(t, 0.0) for t in texts))
         confidence, coverage, fit = self._confidence(audio, first)
-        clean = snr_db(pcm) >= CLEAN_SNR_DB
+        snr = snr_db(pcm)
+        clean = snr >= CLEAN_SNR_DB
         bonus = CLEAN_BONUS if confidence > 0.0 and clean else 0.0
         confidence = min(1.0, confidence + bonus)
         check = "-"
@@ -539,12 +553,13 @@ class SphinxEngine:
                     check = f"agrees, runner-up {' '.join(runner.texts) or '(nothing)'} margin {margin:.1f}"
                     if margin < MIN_MARGIN:
                         confidence = 0.0
-        if not wide and match.digits and any(d in NARROW_UNSURE_DIGITS for d in match.digits):
+        if match.digits and (snr < NOISY_SNR_DB or (not wide and any(d in NARROW_UNSURE_DIGITS for d in match.digits))):
             confidence = min(confidence, NARROW_UNSURE_CAP)
         log.debug(
-            "pocketsphinx %r %s coverage %.2f fit %.1f second view %s confidence %.2f",
+            "pocketsphinx %r %s snr %.1f dB coverage %.2f fit %.1f second view %s confidence %.2f",
             heard,
             "wideband" if wide else "narrowband",
+            snr,
             coverage,
             fit,
             check,
