@@ -593,7 +593,15 @@ class Settings:
         env="CG_AGENT_DROP",
         parse=one_of("requeue", "end"),
         choices=("requeue", "end"),
-        help="when an agent's call leg drops: `requeue` the caller or `end` the call",
+        help="when an agent's call leg drops and their desk does not come back in time: `requeue` the caller or "
+        "`end` the call",
+    )
+    agent_reconnect_seconds: float = setting(
+        15.0,
+        env="CG_AGENT_RECONNECT_SECONDS",
+        parse=number(float, 0, 300, "a number from 0 to 300"),
+        help="when an agent's call leg drops mid-call (a reloaded or closed desk, a network change), the caller "
+        "holds this long for the agent's desk to offer a new leg before `agent_drop` applies (`0`: at once)",
     )
     vosk_model: tuple[str, ...] = setting(
         (),

@@ -464,6 +464,7 @@ async def _build(
         transcripts=Transcripts(speech.pool, settings.max_transcripts),
         ring_seconds=settings.ring_seconds,
         agent_drop=settings.agent_drop,
+        reconnect_seconds=settings.agent_reconnect_seconds,
         recordings=settings.data_dir / "recordings",
         waits=WaitEstimates(store),
         announce_seconds=settings.announce_seconds,

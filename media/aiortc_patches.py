@@ -376,6 +376,7 @@ class PacketRelay:
         self.sink: Callable[[rtp.RtpPacket], None] | None = None
         self.beside: Callable[[rtp.RtpPacket], None] | None = None  # decodes a relayed packet for the taps
         self._decode = True
+        self.received = 0  # packets of any payload type (what says the far end still sends)
         self.relayed = 0  # packets handed to the sink
         self.decoded_beside = 0  # packets handed to ``beside`` (relayed and tapped, or not relayed)
         self.buffered = 0  # packets handed to the jitter buffer (and on to the decoder)
@@ -395,6 +396,7 @@ class PacketRelay:
         self._decode = on
 
     def add(self, packet: rtp.RtpPacket) -> tuple[bool, Any]:
+        self.received += 1
         if packet.payload_type == self.payload_type:
             if self.sink is not None:
                 self.relayed += 1

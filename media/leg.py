@@ -176,6 +176,12 @@ class AudioLeg:
                 self.relay = relay_point(transceiver.receiver, opus[0].payloadType)
             return
 
+    @property
+    def packets_received(self) -> int:
+        """Audio packets received so far (frames decoded when no relay point could be set): unchanged for a while
+        means the far end stopped sending (its tab closed)."""
+        return self.relay.received if self.relay is not None else self.frames_decoded
+
     async def wait_connected(self, timeout: float) -> bool:
         try:
             await asyncio.wait_for(self.connected.wait(), timeout)

@@ -122,6 +122,8 @@ def settings(redis_url: str, agents_file: Path, tmp_path: Path) -> Settings:
         admission_max_loop_cpu_percent=0,
         # pocketsphinx decodes in threads (seconds to start worker processes per node; test_asr_processes.py runs them)
         asr_processes=0,
+        # a dropped agent leg waits 3 s for the agent's desk to come back (15 s by default): a lost agent stays quick
+        agent_reconnect_seconds=3.0,
     )
 
 

@@ -9,11 +9,13 @@ Modules, each importing only the ones above it (the caller's side knows the agen
 - ``frame_counts`` The node's outgoing audio frames: counters over live and ended legs, the 20 ms clock's late ones.
 - ``manager``      Voice calls from the browser: one aiortc leg per call, attached to the customer's conversation.
 - ``transcripts``  Live transcripts of agent calls: both sides, utterance by utterance, on the conversation's timeline.
-- ``handoff``      The hand-off state machine: waiting, ringing, connecting, connected, held, consulting, ended.
+- ``handoff``      The hand-off state machine: waiting, ringing, connecting, connected, held, consulting, reconnecting,
+                   ended.
 - ``hold``         A caller on hold: announcements every ``announce_seconds`` of the queue they wait in.
 - ``legs``         What agent and supervisor legs share: answering a desk's offer, music on hold, frame counters.
 - ``taps``         What listens to a bridged call beside the agent: the recording and the live transcript.
 - ``consults``     Warm transfer: the agent consults another agent while the caller holds, then completes or cancels.
+- ``rejoins``      A dropped agent leg: the caller holds while the same agent's desk comes back with a new leg.
 - ``monitors``     Supervisors on a connected call: listening silently, whispering to the agent, barging in.
 - ``ringing``      A call waits for an agent: music on hold, announcements, ring the assigned agent, ring-no-answer.
 - ``agent_calls``  Agents answer calls: connect their softphone, bridge, hold, transfer, hang up, a lost agent.

@@ -14,10 +14,12 @@ music on hold, announcements, ring-no-answer). While it rings:
 - a second accept for the same call (another tab, another agent) is refused:
   the first accept claims the call before anything awaits.
 
-If the agent's leg drops mid-call (closed tab, ICE failure), the caller is
-told and, by configuration, either goes back to the queue (``requeue``, the
-default) or the call ends (``end``). A reconnect of the agent's WebSocket
-alone does not touch the call: the media leg is what counts.
+If the agent's leg drops mid-call (a reloaded or closed tab, ICE failure), the
+caller holds while the agent's desk comes back and offers a new leg
+(:mod:`gateway.calls.rejoins`, up to ``agent_reconnect_seconds``); if it does
+not, the caller is told and, by configuration, either goes back to the queue
+(``requeue``, the default) or the call ends (``end``). A reconnect of the
+agent's WebSocket alone does not touch the call: the media leg is what counts.
 
 Where each call stands (waiting, ringing, connecting, connected, held,
 consulting) is its :class:`~gateway.calls.handoff.Handoff`'s state; every step
@@ -41,6 +43,7 @@ from gateway.calls.handoff import Handoff, HandoffEvent, Handoffs, HandoffState
 from gateway.calls.legs import AgentLegs
 from gateway.calls.manager import Call
 from gateway.calls.monitors import CallMonitors, audible
+from gateway.calls.rejoins import Rejoins
 from gateway.calls.ringing import ANNOUNCE_SECONDS, RING_SECONDS, Ringing, taken_over
 from gateway.calls.taps import CallTaps
 from gateway.calls.transcripts import Transcripts
@@ -92,6 +95,7 @@ class AgentCalls:
         transcripts: Transcripts | None = None,
         ring_seconds: float = RING_SECONDS,
         agent_drop: str = "requeue",
+        reconnect_seconds: float = 15.0,
         recordings: Path | None = None,
         waits: WaitEstimates | None = None,
         announce_seconds: float = ANNOUNCE_SECONDS,
@@ -140,6 +144,20 @@ class AgentCalls:
             waits=waits,
             wrap_up_seconds=wrap_up_seconds,
             agent_lost=self.agent_lost,
+            owner=self.node_id,
+        )
+        # a dropped agent leg: the caller holds while the agent's desk comes back (a reload)
+        self.rejoins = Rejoins(
+            legs,
+            conversations,
+            presence,
+            grace_seconds=reconnect_seconds,
+            connect_seconds=AGENT_CONNECT_SECONDS,
+            say=lambda handoff, text: self._say(handoff.call, text, wait=False),
+            lose=self.lose,
+            leg_lost=self.agent_lost,
+            status=self.status,
+            clock=clock,
             owner=self.node_id,
         )
 
@@ -224,7 +242,7 @@ class AgentCalls:
 
     def _end_facts(self, handoff: Handoff) -> dict[str, Any]:
         facts: dict[str, Any] = {"queued": True}
-        if handoff.state.bridged and handoff.answered_ms:
+        if (handoff.state.bridged or handoff.state is S.RECONNECTING) and handoff.answered_ms:
             facts.update(agent_id=handoff.agent_id, **handoff.talk_facts(self.clock()))
         return facts
 
@@ -236,6 +254,8 @@ class AgentCalls:
         if found is not None and self.consults.is_consultant(found, agent):
             return await self.consults.accept(found, agent, offer_sdp)
         handoff = self.handoffs.for_agent(agent, call_id, answering=True)
+        if handoff.state in (S.RECONNECTING, S.CONNECTED, S.HELD):  # their desk is back (or its media died)
+            return await self.rejoins.accept(handoff, agent, offer_sdp)
         if handoff.state is not S.RINGING:
             raise Conflict("the call was already answered", field="call_id", code=ErrorCode.ALREADY_ANSWERED)
         call = handoff.call
@@ -438,8 +458,11 @@ class AgentCalls:
 
     async def agent_gone(self, agent_id: str) -> None:
         """The agent's last desk connection closed: a call ringing for them is missed unless the desk is back soon
-        (gateway/calls/ringing.py); a live leg stays whatever happens to the socket."""
+        (gateway/calls/ringing.py); a live leg stays, unless it has been silent since (a closed tab: rejoins.py)."""
         await self.ringing.agent_gone(agent_id)
+        for handoff in list(self.handoffs.values()):
+            if handoff.agent_id == agent_id:
+                self.rejoins.desk_gone(handoff)
 
     def where(self, call: Call) -> dict[str, str]:
         """Where the call stands on the agent side, for the call registry ({} before it waits for an agent)."""
@@ -460,6 +483,7 @@ class AgentCalls:
             "routed": "1" if handoff.routed else "0",
             "ring_seconds": str(self.ring_seconds),
             "supervisors": json.dumps(audible(handoff), separators=(",", ":"), ensure_ascii=False),
+            "rejoin": "1" if handoff.state is S.RECONNECTING else "0",
         }
 
     async def calls_of(self, agent_id: str) -> list[dict[str, Any]]:
@@ -478,17 +502,31 @@ class AgentCalls:
                 "held": bool(h.bridge and h.bridge.held),
                 "ring_seconds": self.ring_seconds,
                 "supervisors": audible(h),
+                "rejoin": h.state is S.RECONNECTING,
+                "answered_ms": h.answered_ms,
             }
             for h in self.handoffs.values()
             if h.agent_id == agent_id
         ]
 
     async def agent_lost(self, handoff: Handoff, leg: AudioLeg, why: str) -> None:
-        """The agent's leg failed or closed while the caller is still there."""
+        """The agent's leg failed or closed while the caller is still there: the caller holds for the agent's desk
+        to come back (rejoins.py), or the agent is lost at once (a consultation going on, no grace configured)."""
         if handoff.leg is not leg or not handoff.state.answered or handoff.call.ended.is_set():
             return  # another leg's, or the call already let go of this one (transferred, ended) and is closing it
+        if handoff.state is S.RECONNECTING:  # a new leg that did not make it: the caller goes on holding
+            await self.rejoins.new_leg_lost(handoff, leg, why)
+        elif self.rejoins.waits_for(handoff):
+            await self.rejoins.drop(handoff, leg, why)
+        else:
+            await self.lose(handoff, why, self.clock())
+
+    async def lose(self, handoff: Handoff, why: str, at_ms: int) -> None:
+        """The agent is lost (their leg went at ``at_ms`` and did not come back): the caller is told and goes back
+        to the queue, or the call ends (``agent_drop``); the agent is set away."""
         call = handoff.call
-        talk = handoff.talk_facts(self.clock()) if handoff.state.bridged else {}  # the lost agent's part
+        # the lost agent's part (up to the drop)
+        talk = handoff.talk_facts(at_ms) if handoff.state.bridged or handoff.state is S.RECONNECTING else {}
         agent_id = self._release(handoff, E.LOSE)
         log.warning("agent leg lost (%s)", why, extra={"conversation_id": call.conversation_id, "agent_id": agent_id})
         await self._disconnect(handoff, agent_id)
@@ -534,9 +572,11 @@ class AgentCalls:
             if handoff.ring is not None:
                 handoff.ring.cancel()
                 handoff.ring = None
-            if handoff.bridge is not None and agent_side:
+            talked = handoff.bridge is not None or handoff.dropped is not None  # (dropped: their desk did not return)
+            handoff.dropped = None
+            if talked and agent_side:
                 await self.add_handle_time(handoff)
-            if agent_id and (handoff.bridge is not None or handoff.leg is not None):
+            if agent_id and (talked or handoff.leg is not None):
                 until = now_ms() + self.wrap_up_ms
                 await self.presence.release_activity(
                     agent_id,

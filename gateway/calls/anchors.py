@@ -189,6 +189,8 @@ class CallAnchors:
                 "held": e.get("held") == "1",
                 "ring_seconds": float(e.get("ring_seconds") or 0),
                 "supervisors": listed(e.get("supervisors")),
+                "rejoin": e.get("rejoin") == "1",  # its leg dropped: the agent's desk may offer a new one
+                "answered_ms": int(e.get("answered_ms") or 0),
             }
             for call_id, e in await self.db.calls_of_agent(agent_id)
             if e.get("agent_id") == agent_id

@@ -1,4 +1,5 @@
-"""A call's way to an agent, as a named state machine: waiting, ringing, connecting, connected, held, consulting.
+"""A call's way to an agent, as a named state machine: waiting, ringing, connecting, connected, held, consulting,
+reconnecting.
 
 A :class:`Handoff` lives from the moment the flow queues a call until the call
 ends. Its :class:`HandoffState` is the one place that says where it stands; the
@@ -13,6 +14,9 @@ The life of a hand-off, in short (:data:`TRANSITIONS` is the whole table)::
 
     WAITING -> RINGING -> CONNECTING -> CONNECTED <-> HELD      ring, answer, connect, hold / resume
     RINGING -> WAITING                                          miss: no answer, declined, desk gone
+    CONNECTED or HELD -> RECONNECTING -> CONNECTED              drop: the agent's leg went (a desk reloaded),
+                                                                reconnect: the same agent's new leg is up
+    RECONNECTING -> WAITING                                     lose: their desk did not come back in time
     CONNECTED or HELD -> CONSULT_RINGING -> CONSULT_CONNECTING -> CONSULTING -> CONNECTED
                                                                 consult ... complete (or consult_end)
     CONNECTED, HELD, CONSULT_* -> WAITING                       lose (agent leg gone), transfer
@@ -57,6 +61,7 @@ class HandoffState(StrEnum):
     CONSULT_RINGING = "consult_ringing"  # the caller holds while a colleague's desk rings
     CONSULT_CONNECTING = "consult_connecting"  # the colleague answered; their leg is coming up
     CONSULTING = "consulting"  # the two agents talk, the caller holds
+    RECONNECTING = "reconnecting"  # the agent's leg dropped: the caller holds while their desk comes back
     ENDED = "ended"
 
     @property
@@ -66,13 +71,13 @@ class HandoffState(StrEnum):
 
     @property
     def answered(self) -> bool:
-        """The agent's leg exists (coming up or bridged)."""
+        """The agent answered: their leg is coming up, bridged, or being reconnected."""
         return self.has_agent and self is not HandoffState.RINGING
 
     @property
     def bridged(self) -> bool:
         """Caller and agent are bridged (held or consulting included)."""
-        return self.answered and self is not HandoffState.CONNECTING
+        return self.answered and self not in (HandoffState.CONNECTING, HandoffState.RECONNECTING)
 
     @property
     def consulting(self) -> bool:
@@ -95,7 +100,9 @@ class HandoffEvent(StrEnum):
     CONSULT_END = "consult_end"  # cancelled, declined, not answered, the colleague's leg lost
     COMPLETE = "complete"  # the colleague takes the call over
     TRANSFER = "transfer"  # blind transfer: back to waiting (for an agent or a queue)
-    LOSE = "lose"  # the agent's leg failed or closed: back to waiting
+    LOSE = "lose"  # the agent's leg failed or closed (and did not come back): back to waiting
+    DROP = "drop"  # the agent's leg failed or closed mid-call: the caller holds for their desk to come back
+    RECONNECT = "reconnect"  # the same agent's new leg is up: bridged again
     END = "end"  # the call ended
 
 
@@ -121,6 +128,10 @@ TRANSITIONS: Mapping[tuple[HandoffState, HandoffEvent], HandoffState] = {
     (S.CONSULT_CONNECTING, E.CONSULT_END): S.CONNECTED,
     (S.CONSULTING, E.CONSULT_END): S.CONNECTED,
     (S.CONSULTING, E.COMPLETE): S.CONNECTED,
+    (S.CONNECTED, E.DROP): S.RECONNECTING,
+    (S.HELD, E.DROP): S.RECONNECTING,
+    (S.RECONNECTING, E.RECONNECT): S.CONNECTED,
+    (S.RECONNECTING, E.LOSE): S.WAITING,
     **{(state, E.TRANSFER): S.WAITING for state in _BRIDGED},
     **{(state, E.LOSE): S.WAITING for state in (S.CONNECTING, *_BRIDGED)},
     **{(state, E.END): S.ENDED for state in HandoffState if state is not S.ENDED},
@@ -155,6 +166,16 @@ class Consult:
 
 
 @dataclass
+class Dropped:
+    """The agent's leg dropped mid-call and their desk may come back (gateway/calls/rejoins.py)."""
+
+    at_ms: int  # when it dropped (the agent's talk up to here is what a loss reports)
+    why: str  # the leg's reason (connection_closed, ice_failed, agent_desk_closed, desk_reoffered)
+    held: bool  # the caller was on hold: held again once the agent is back
+    bridge: Bridge | None  # the closed bridge: its taps (recording, transcript) carry over to the next
+
+
+@dataclass
 class Monitor:
     """A supervisor on a connected call: listening silently, whispering to the agent or barging in."""
 
@@ -186,6 +207,7 @@ class Handoff:
     monitors: dict[str, Monitor] = field(default_factory=dict)  # supervisor id -> their leg
     consult: Consult | None = None  # a warm transfer in progress
     consult_mix: Mix | None = None  # what the consulted agent hears (the first agent)
+    dropped: Dropped | None = None  # the agent's leg dropped; their desk may come back (RECONNECTING)
     transcript: CallTranscript | None = None
     history: list[tuple[HandoffEvent, HandoffState]] = field(default_factory=list)
     callback_agent: str = ""  # the caller answered this agent's callback: their desk connects without ringing

@@ -71,7 +71,8 @@ class EventType(StrEnum):
     CALL_MISSED = "call_missed"  # the ringing agent declined or did not answer: agent_id, reason
     CALL_HELD = "call_held"
     CALL_RESUMED = "call_resumed"
-    CALL_AGENT_LOST = "call_agent_lost"  # the agent's leg dropped mid-call: agent_id, reason
+    CALL_AGENT_LOST = "call_agent_lost"  # the agent's leg dropped mid-call and did not come back: agent_id, reason
+    CALL_REJOINED = "call_rejoined"  # the agent's leg dropped and their desk came back: agent_id, reason, gap_ms
     CALL_ABANDONED = "call_abandoned"  # the caller hung up before an agent answered: wait_ms, reason
     CALL_CONSULT = "call_consult"  # warm transfer steps: agent_id, to_agent_id, action
     CALL_MONITORED = "call_monitored"  # a supervisor listens, whispers or barges in (or switches): agent_id, mode

@@ -255,7 +255,9 @@ async def test_agent_tab_closes_mid_call_and_the_caller_is_queued_again(clients:
         await caller.status(CallStatus.CONNECTED)
         await phone.close()  # the tab goes away: its peer connection closes
         await alice.close()
-        waiting = await caller.status(CallStatus.WAITING, timeout=40)
+        held = await caller.status(CallStatus.WAITING, timeout=10)  # the caller holds for the desk to come back
+        assert held["reason"] == "agent_reconnecting"
+        waiting = await caller.status(CallStatus.WAITING, timeout=15)  # it does not (agent_reconnect_seconds: 3)
         assert waiting["reason"] == "agent_lost"
         events = await node.services.store.events(caller.conversation_id)
         lost = [e for e in events if e["type"] == "call_agent_lost"]

@@ -47,6 +47,11 @@ LEGAL = [
     (S.CONSULT_RINGING, E.LOSE, S.WAITING),
     (S.CONSULT_CONNECTING, E.LOSE, S.WAITING),
     (S.CONSULTING, E.LOSE, S.WAITING),
+    # the agent's leg dropped mid-call: the caller holds for their desk; it comes back, or the agent is lost
+    (S.CONNECTED, E.DROP, S.RECONNECTING),
+    (S.HELD, E.DROP, S.RECONNECTING),
+    (S.RECONNECTING, E.RECONNECT, S.CONNECTED),
+    (S.RECONNECTING, E.LOSE, S.WAITING),
     # the call ends, whatever it was doing
     (S.WAITING, E.END, S.ENDED),
     (S.RINGING, E.END, S.ENDED),
@@ -56,6 +61,7 @@ LEGAL = [
     (S.CONSULT_RINGING, E.END, S.ENDED),
     (S.CONSULT_CONNECTING, E.END, S.ENDED),
     (S.CONSULTING, E.END, S.ENDED),
+    (S.RECONNECTING, E.END, S.ENDED),
 ]
 
 
@@ -98,6 +104,13 @@ ILLEGAL = [
     (S.ENDED, E.END),  # ended once
     (S.ENDED, E.RING),
     (S.ENDED, E.LOSE),
+    (S.CONNECTING, E.DROP),  # a first leg that never came up is lost, not waited for
+    (S.CONSULTING, E.DROP),  # a consultation going on is not waited for
+    (S.CONNECTED, E.RECONNECT),  # nothing dropped
+    (S.RECONNECTING, E.HOLD),  # no leg to hold with
+    (S.RECONNECTING, E.TRANSFER),
+    (S.RECONNECTING, E.CONSULT),
+    (S.RECONNECTING, E.DROP),
 ]
 
 
@@ -124,6 +137,7 @@ def test_nothing_leaves_ended() -> None:
         (S.CONSULT_RINGING, True, True, True, True),
         (S.CONSULT_CONNECTING, True, True, True, True),
         (S.CONSULTING, True, True, True, True),
+        (S.RECONNECTING, True, True, False, False),  # answered (not abandoned if the caller hangs up), not bridged
         (S.ENDED, False, False, False, False),
     ],
 )

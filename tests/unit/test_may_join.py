@@ -24,6 +24,7 @@ ROWS = {
     S.CONSULT_RINGING: (True, True, True, False),
     S.CONSULT_CONNECTING: (True, True, True, False),
     S.CONSULTING: (True, True, True, False),
+    S.RECONNECTING: (True, False, False, False),  # her desk offers a new leg; nobody listens in meanwhile
     S.ENDED: (False, False, False, False),
 }
 

@@ -81,6 +81,7 @@ export const EventType = Object.freeze({
   CALL_HELD: "call_held",
   CALL_RESUMED: "call_resumed",
   CALL_AGENT_LOST: "call_agent_lost",
+  CALL_REJOINED: "call_rejoined",
   CALL_ABANDONED: "call_abandoned",
   CALL_CONSULT: "call_consult",
   CALL_MONITORED: "call_monitored",

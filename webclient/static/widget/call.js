@@ -200,6 +200,7 @@ export function onCallStatus(f) {
   if (f.status === 'connected' && c.status !== 'connected') clearCaptions(); // the agent is on: old prompts are over
   c.status = f.status;
   c.held = f.status === 'connected' && f.reason === 'held'; // the agent put the caller on hold (music plays)
+  c.agentReconnecting = f.status === 'waiting' && f.reason === 'agent_reconnecting'; // their desk comes back
   if (f.status === 'waiting') c.toOwnAgent = f.reason === 'your_agent'; // from a chat: its agent rings, no queue
   if (backInLine(f.status, f.reason) && W.conv.state === 'assigned') { // the agent missed it or let go: back in line
     W.conv.state = 'queued';

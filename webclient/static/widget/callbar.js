@@ -67,6 +67,7 @@ export function renderCall() {
   else if (c.phase === 'mic') text = CALL_TEXT.mic;
   else if (c.reconnecting) text = CALL_TEXT.reconnecting;
   else if (c.held) text = CALL_TEXT.held;
+  else if (c.agentReconnecting) text = CALL_TEXT.agentReconnecting;
   else if (c.toOwnAgent && (c.status === 'waiting' || c.status === 'ringing')) text = CALL_TEXT.toOwnAgent(W.conv.agentName);
   else text = CALL_TEXT[c.status] || CALL_TEXT.connecting;
   const linesBusy = c.status === 'ended' && c.reason === 'lines_busy';

@@ -49,6 +49,7 @@ export const TEXT = {
   callAnswered: (name) => `${name || 'An agent'} answered your call`,
   connectingTo: (name) => `Connecting you to ${name || 'an agent'}…`,
   onCallWith: (name) => `On a call with ${name || 'an agent'}`,
+  reconnectingTo: (name) => `${name || 'Your agent'}\u2019s connection dropped \u2014 please hold while they reconnect`,
   onHold: 'On hold — please stay on the line',
   inviteDeclined: 'You declined the call',
   closedLine: 'This conversation was closed',
@@ -104,6 +105,7 @@ export const CALL_TEXT = {
   toOwnAgent: (name) => (name ? `Calling ${name}…` : 'Calling your agent…'), // a call from a chat with an agent
   connected: 'Connected',
   held: 'On hold — please stay on the line',
+  agentReconnecting: 'Your agent\u2019s connection dropped — please hold while they reconnect',
   mic: 'Waiting for the microphone…',
   reconnecting: 'Connection lost — reconnecting…',
   ended: 'The call ended',

@@ -254,7 +254,8 @@ export function renderStatus() {
     }
     else if (W.conv.state === 'assigned' && callLive(W.call)) {
       // a call with the agent: say where it is, not "chatting" while their phone still rings
-      text = W.call.status !== 'connected' ? TEXT.connectingTo(W.conv.agentName)
+      text = W.call.agentReconnecting ? TEXT.reconnectingTo(W.conv.agentName)
+        : W.call.status !== 'connected' ? TEXT.connectingTo(W.conv.agentName)
         : W.call.held ? TEXT.onHold : TEXT.onCallWith(W.conv.agentName);
     } else if (W.conv.state === 'assigned') text = TEXT.chatting(W.conv.agentName);
     else if (W.conv.state === 'queued' || W.conv.queuePos) text = TEXT.queued(W.conv.queuePos);

@@ -2,7 +2,7 @@
 // controls: mute, hold, hang up.
 
 import { AGENT_MIC, askCallIce, canCall, rtcConfig, offerWithMic } from '../../shared/rtc.js';
-import { ANSWER_WAIT, HANGUP_OFFLINE_WAIT, HANGUP_WAIT, HOLD_WAIT, ICE_WAIT, SCRIPT, SOCKET_WAIT, TEXT, TURN_WAIT, micProblem } from './config.js';
+import { ANSWER_WAIT, HANGUP_OFFLINE_WAIT, HANGUP_WAIT, HOLD_WAIT, ICE_WAIT, MAX_REJOINS, REJOIN_AFTER_FAIL, SCRIPT, SOCKET_WAIT, TEXT, TURN_WAIT, micProblem } from './config.js';
 import { MAX_SDP_CHARS } from '../../shared/protocol.js';
 import { P, desk, ui } from './state.js';
 import { canControl, closeTransferPanel, finish, release } from './transfer.js';
@@ -19,15 +19,11 @@ function lossesSoFar(conversationId, callId) {
   return lossIds(conv ? [...conv.events.values()] : [], callId, me && me.id);
 }
 
-export async function accept() {
-  if (!P.ring || live(P.call)) return;
-  const r = P.ring;
-  ringer.stop();
-  r.error = '';
-  P.notice = null;
-  const c = {
-    id: r.callId,
-    conversationId: r.conversationId,
+/** A call object: what the call bar shows and the controls act on. */
+function newCall(callId, conversationId, role, fromName) {
+  return {
+    id: callId,
+    conversationId,
     phase: 'mic',            // mic -> gathering -> offered -> answered -> hanging_up -> ended
     status: 'connecting',    // the gateway's last word: connecting, connected
     reason: '',
@@ -36,6 +32,8 @@ export async function accept() {
     holdTimer: null,
     muted: false,
     reconnecting: false,
+    rejoins: 0,              // new legs offered for this call after ours dropped (a reload, a network change)
+    rejoining: false,        // such a leg is on its way (until the gateway says connected again)
     pc: null,
     mic: null,
     connectedAt: 0,
@@ -43,8 +41,8 @@ export async function accept() {
     hangupSent: false,
     timer: null,
     // 'agent': our call; 'consultant': a colleague consults us (the caller holds) until they hand it over
-    role: r.consult ? 'consultant' : 'agent',
-    fromName: r.fromName || '',
+    role,
+    fromName: fromName || '',
     consult: null,           // we consult someone: {agentId, state: requested|ringing|connected|completing}
     transfer: null,          // a blind transfer we asked for: {kind, target}
     request: null,           // {what, at}: the last transfer / consult frame not answered yet
@@ -52,24 +50,76 @@ export async function accept() {
     error: null,             // {text, until}: a refused transfer or consult, shown in the bar
     transferredTo: '',
     supervisors: [],         // call_supervisors: [{agent_id, name, mode}] whispering to us or barged in
-    lostBefore: lossesSoFar(r.conversationId, r.callId), // our leg's losses of this call seen before this answer
+    lostBefore: lossesSoFar(conversationId, callId), // our leg's losses of this call seen before this answer
   };
+}
+
+export async function accept() {
+  if (!P.ring || live(P.call)) return;
+  const r = P.ring;
+  ringer.stop();
+  r.error = '';
+  P.notice = null;
+  const c = newCall(r.callId, r.conversationId, r.consult ? 'consultant' : 'agent', r.fromName);
   P.call = c;
   closeTransferPanel();
   P.wrap = null;
   startTicking();
   render();
+  await connectMedia(c);
+}
+
+/**
+ * Our leg of a call we are on went away and the gateway holds the caller for us (call_status waiting
+ * agent_reconnecting, or welcome.calls rejoin after this page reloaded): offer a new leg for the same call.
+ * entry: the welcome's call (no call on this page yet), else the page's own call c.
+ */
+export async function rejoin(entry, c = null) {
+  if (c === null) {
+    if (live(P.call) || !entry || typeof entry.call_id !== 'string') return;
+    c = newCall(entry.call_id, String(entry.conversation_id || ''), 'agent', '');
+    c.held = entry.held === true;
+    c.connectedAt = typeof entry.answered_ms === 'number' && entry.answered_ms > 0 ? entry.answered_ms : Date.now();
+    P.call = c;
+    P.wrap = null;
+    if (c.conversationId) desk.open(c.conversationId);
+  } else {
+    if (!live(c) || c.role !== 'agent' || c.rejoins >= MAX_REJOINS || c.phase === 'hanging_up') return;
+    dropMedia(c);
+  }
+  c.rejoins += 1;
+  c.rejoining = true;
+  c.phase = 'mic';
+  startTicking();
+  render();
+  await connectMedia(c);
+}
+
+/** Our old leg's peer connection, closed without counting as the call's end (its replacement comes next). */
+function dropMedia(c) {
+  clearTimeout(c.timer);
+  const pc = c.pc;
+  c.pc = null;
+  if (pc) {
+    try { pc.close(); } catch (_) { /* already closed */ }
+  }
+}
+
+/** The microphone, our own non-trickle offer as call_offer; the gateway's call_answer follows (frames.js). */
+async function connectMedia(c) {
   if (!canCall()) {
     failAccept(c, TEXT.unsupported);
     return;
   }
   const ice = askCallIce((f) => desk.send(f), c.id, TURN_WAIT); // a TURN pair for this call, while the mic is asked for
-  let mic;
-  try {
-    mic = await navigator.mediaDevices.getUserMedia(AGENT_MIC);
-  } catch (err) {
-    failAccept(c, micProblem(err));
-    return;
+  let mic = c.mic && c.mic.getTracks().some((t) => t.readyState === 'live') ? c.mic : null;
+  if (!mic) {
+    try {
+      mic = await navigator.mediaDevices.getUserMedia(AGENT_MIC);
+    } catch (err) {
+      failAccept(c, micProblem(err));
+      return;
+    }
   }
   const callIce = await ice;
   if (!live(c)) {
@@ -77,13 +127,14 @@ export async function accept() {
     return;
   }
   c.mic = mic;
+  for (const t of mic.getAudioTracks()) t.enabled = !c.muted;
   c.phase = 'gathering';
   render();
   try {
     const pc = new RTCPeerConnection(rtcConfig(SCRIPT, callIce));
     c.pc = pc;
-    pc.addEventListener('track', (e) => playRemote(c, e));
-    pc.addEventListener('connectionstatechange', () => onPeerState(c));
+    pc.addEventListener('track', (e) => { if (c.pc === pc) playRemote(c, e); });
+    pc.addEventListener('connectionstatechange', () => { if (c.pc === pc) onPeerState(c); });
     await offerWithMic(pc, mic, ICE_WAIT);
   } catch (_) {
     if (live(c)) failAccept(c, TEXT.connectionFailed);
@@ -146,6 +197,7 @@ function onPeerState(c) {
   if (state === 'connected') {
     if (!c.connectedAt) c.connectedAt = Date.now();
     c.reconnecting = false;
+    if (c.phase === 'answered') c.rejoining = false;
     // A consultation gets no call_status (the conversation is not ours): our leg being up is "connected".
     if (c.role === 'consultant' && c.phase === 'answered') c.status = 'connected';
   } else if (state === 'disconnected') {
@@ -156,6 +208,10 @@ function onPeerState(c) {
     } else if (c.role === 'consultant') {
       finish(c, 'connection_failed');
       setNotice(TEXT.consultFailed);
+    } else if (state === 'failed' && c.phase === 'answered' && c.rejoins < MAX_REJOINS) {
+      // The gateway holds the caller for us: a new leg, unless its word (ended, transferred) comes first.
+      const pc = c.pc;
+      setTimeout(() => { if (live(c) && c.pc === pc && c.phase === 'answered') rejoin(null, c); }, REJOIN_AFTER_FAIL);
     } else {
       // The gateway notices too and puts the caller back in the queue (or ends the call).
       finish(c, 'connection_failed');

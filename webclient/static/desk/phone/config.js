@@ -19,6 +19,9 @@ export const LIVE_POLL = 3000;           // GET /api/calls every so often while 
 export const MONITOR_LEAVE_GRACE = 1500; // after "hangup" from a monitor, close its connection this much later
 export const TRANSFER_RELEASE_WAIT = 8000; // after a transfer the gateway closes our leg; ours closes this much later
 export const RECENT_KEY = 'cg.agent.transfer_targets';
+export const CALL_KEY = 'cg.agent.call';      // sessionStorage: the call this tab is on (a reload offers it a new leg)
+export const MAX_REJOINS = 3;              // new legs a call's desk offers by itself after its own dropped
+export const REJOIN_AFTER_FAIL = 500;      // our leg failed: this long for the gateway's word (ended, transferred) first
 
 export const TEXT = {
   incoming: 'Incoming call',
@@ -41,6 +44,7 @@ export const TEXT = {
   noAnswer: 'The gateway did not answer. The call goes back to the queue.',
   connectionFailed: 'The call connection failed. The caller goes back to the queue.',
   dropped: 'The call connection dropped. The caller went back to the queue.',
+  rejoining: 'Reconnecting your call — the caller is on hold meanwhile.',
   missed: 'Missed call — it went back to the queue and your status is now Away.',
   declined: 'Call declined — it went back to the queue and your status is now Away.',
   declinedOwnChat: 'Call declined — the customer was told you can\'t talk now; the chat stays with you.',

@@ -1,9 +1,9 @@
 // What the desk forwards: call_status, call_answer, errors, the socket's ups and downs, conversations.
 
 import { CONSULT_END, HANGUP_WAIT, TEXT } from './config.js';
-import { P, desk } from './state.js';
+import { P, desk, rememberCall, rememberedCall } from './state.js';
 import { endRequest, endWrapUp, finish, openTransferPanel, rememberTarget, showError } from './transfer.js';
-import { accept, failAccept } from './call.js';
+import { accept, failAccept, rejoin } from './call.js';
 import { endMonitor, leaveMonitor, monitorAnswer, monitorError } from './monitor.js';
 import { live, ringer, say, setNotice, startRinging, stopRinging, stopTickingIfIdle } from './ringing.js';
 import { reconcileCall } from '../../shared/callstate.js';
@@ -11,6 +11,7 @@ import { render, renderBanner } from './render.js';
 import { line, user } from '../event_text.js';
 import { monLive, setSupervisor } from './supervisor.js';
 import { lostSinceAnswered } from './losses.js';
+import { callToRejoin } from './rejoin.js';
 
 // ------------------------------------------------------------ frames from the desk
 
@@ -56,6 +57,8 @@ export function onCallStatus(f) {
     }
     c.status = 'connected';
     if (!c.connectedAt) c.connectedAt = Date.now();
+    if (c.phase === 'answered') c.rejoining = false; // (back after a rejoin: agent_reconnected)
+    rememberCall(c.id);
     onConsultStep(c, f.reason || '');
     c.held = f.reason === 'held';
     c.holdPending = null;
@@ -65,6 +68,12 @@ export function onCallStatus(f) {
   } else if (f.status === 'waiting') {
     if (c.transfer || f.reason === 'transferred') {
       finish(c, 'transferred'); // a transfer to a queue: the caller waits there, with music
+      return;
+    }
+    if (f.reason === 'agent_reconnecting') { // our leg dropped; the caller holds for us
+      if (c.phase === 'answered') rejoin(null, c); // (not when our new offer is on its way already)
+      c.status = 'waiting';
+      render();
       return;
     }
     finish(c, 'agent_lost'); // our leg dropped: the gateway queued the caller again
@@ -113,6 +122,7 @@ function takeOver(c) {
   c.role = 'agent';
   c.status = 'connected';
   c.held = false;
+  rememberCall(c.id);
   if (!c.connectedAt) c.connectedAt = Date.now();
   if (c.conversationId) desk.open(c.conversationId);
   say(line`${user(c.fromName || 'Your colleague')} handed the call over to you. ${TEXT.takenOver}`);
@@ -209,6 +219,17 @@ export function onWelcome(listed) {
  *  rings again. A consultation is not the agent's call (not listed): its own frames end it. */
 function reconcileWelcomeCalls(listed) {
   const c = P.call;
+  if (!live(c)) { // this tab's call after a reload, or any call of ours whose leg the gateway saw drop
+    const again = callToRejoin(listed, rememberedCall());
+    if (again) {
+      rejoin(again);
+      return;
+    }
+  }
+  if (live(c) && c.role === 'agent' && c.phase === 'answered'
+    && listed.some((e) => e && e.call_id === c.id && e.rejoin === true)) {
+    rejoin(null, c); // our leg dropped while the socket was away: the caller holds for us
+  }
   if (live(c) && c.role === 'agent') {
     // media: '' — a failing leg of a call the gateway still lists is the leg's business (connection_failed)
     const verdict = reconcileCall({ id: c.id, known: c.phase === 'offered' || c.phase === 'answered', media: '' }, listed);

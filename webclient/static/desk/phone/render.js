@@ -59,6 +59,7 @@ function callStatusText(c) {
     if (c.phase !== 'answered' || c.status !== 'connected') return TEXT.consultConnecting;
     return c.reconnecting ? TEXT.reconnecting : line`Consultation with ${user(c.fromName || 'a colleague')}`;
   }
+  if (c.rejoining) return TEXT.rejoining; // our leg dropped: a new one for the same call
   if (c.phase !== 'answered' || c.status !== 'connected') return TEXT.connecting;
   if (c.reconnecting) return TEXT.reconnecting;
   if (c.transfer) return line`Transferring to ${user(targetText(c.transfer))}…`;
@@ -102,7 +103,8 @@ function renderBar() {
   const c = P.call;
   let status = null;
   if (live(c)) {
-    status = c.phase === 'hanging_up' ? 'ending' : (c.phase === 'answered' && c.status === 'connected')
+    status = c.phase === 'hanging_up' ? 'ending' : c.rejoining ? 'reconnecting'
+      : (c.phase === 'answered' && c.status === 'connected')
       ? (c.role === 'consultant' || c.consult ? 'consulting' : c.transfer ? 'transferring' : c.held ? 'held' : 'connected')
       : 'connecting';
   } else if (P.wrap) {

@@ -1,5 +1,7 @@
 // The softphone's state (P), its elements (ui) and the desk's hooks (desk): filled by createSoftphone.
 
+import { CALL_KEY } from './config.js';
+
 /** The softphone's elements, found when the desk creates it (createSoftphone). */
 export const ui = {};
 /** The desk's hooks (see createSoftphone). */
@@ -20,3 +22,13 @@ export const P = {
   mon: null,
   monLeft: null,    // {callId, at}: we sent "hangup"; an error about it (the call had ended already) is no news
 };
+
+/** The call this tab is on, kept across a reload of the tab (sessionStorage: not shared with other tabs), so the
+ *  reloaded desk offers a new leg for it, and another tab of the same agent leaves it alone. */
+export function rememberCall(id) {
+  try { if (id) sessionStorage.setItem(CALL_KEY, id); else sessionStorage.removeItem(CALL_KEY); } catch (_) { /* no storage */ }
+}
+
+export function rememberedCall() {
+  try { return sessionStorage.getItem(CALL_KEY) || ''; } catch (_) { return ''; }
+}

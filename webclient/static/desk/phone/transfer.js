@@ -2,7 +2,7 @@
 // after-call work.
 
 import { ERROR_SHOW, RECENT_KEY, REQUEST_WAIT, TEXT, TRANSFER_RELEASE_WAIT } from './config.js';
-import { P, desk, ui } from './state.js';
+import { P, desk, rememberCall, rememberedCall, ui } from './state.js';
 import { live, ringer, startTicking, stopTickingIfIdle } from './ringing.js';
 import { render, renderTransferPanel } from './render.js';
 
@@ -166,6 +166,7 @@ export function finish(c, reason) {
   c.phase = 'ended';
   c.reason = reason || '';
   c.endedAt = Date.now();
+  if (rememberedCall() === c.id) rememberCall('');
   clearTimeout(c.requestTimer);
   if (reason === 'transferred' && !c.transferredTo) {
     c.transferredTo = c.consult ? c.consult.agentId : c.transfer ? targetText(c.transfer) : '';
