@@ -48,6 +48,7 @@ class ServerFrame(StrEnum):
     CALL_SUPERVISORS = "call_supervisors"
     CAPTION = "caption"
     WALLBOARD = "wallboard"
+    AGENT_NAMES = "agent_names"
 
 
 class CloseCode(IntEnum):
@@ -244,6 +245,15 @@ class AgentWelcome(Frame):
     dispositions: list[str]
     agent_names: dict[str, str]  # every agent's display name by id: the desk shows names, not ids
     ice_servers: list[JsonObject] | None = None  # with --turn-urls: a TURN server and credentials made for this socket
+
+
+@dataclass(frozen=True, slots=True)
+class AgentNames(Frame):
+    """To the desk: every agent's display name by id again, after an agent was added, renamed or removed (the
+    welcome's ``agent_names``: a desk open before a colleague was created offers them for transfers too)."""
+
+    type = ServerFrame.AGENT_NAMES
+    agent_names: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)

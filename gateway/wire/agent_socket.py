@@ -37,6 +37,8 @@ class AgentConnection(Connection):
         self.rings: dict[str, str] = {}  # call id -> conversation: told ringing for this agent last (no consults)
         self.watching = False  # gets the wallboard (a supervisor asked for it)
         self._assigning: list[str] = []  # given to this agent, a step to tell the desk queued (one for all of them)
+        self._names: dict[str, str] = {}  # the agent names the desk was told last (welcome, agent_names)
+        self._names_pending = False  # a step to tell the desk the names again is queued
 
     @property
     def me(self) -> Agent:
@@ -80,17 +82,37 @@ class AgentConnection(Connection):
                 calls=await self.s.agent_calls.calls_of(agent.id),  # on every node (the call registry)
                 roles=list(agent.roles),
                 dispositions=list(self.s.settings.dispositions),
-                agent_names={a.id: a.name for a in self.s.directory.agents.values()},
+                agent_names=self._agent_names(),
                 ice_servers=await agent_welcome_ice(self.s, agent.id),
             )
         )
+        self.s.directory.watch(self._on_directory)
         return True
+
+    def _agent_names(self) -> dict[str, str]:
+        self._names = {a.id: a.name for a in self.s.directory.agents.values()}
+        return self._names
+
+    def _on_directory(self, agent_id: str) -> None:
+        """An agent changed on any node: the desk gets the names again if they changed (one step for a burst)."""
+        if self._names_pending:
+            return
+        self._names_pending = True
+
+        async def step() -> None:
+            self._names_pending = False
+            before = self._names
+            if self._agent_names() != before:
+                await self.send(server.AgentNames(agent_names=self._names))
+
+        self.push(step)
 
     async def stop(self) -> None:
         if self._session_end is not None:
             self._session_end.cancel()
         self.s.queue_board.unwatch(self._on_queue)
         self.s.wallboard.unwatch(self._on_wallboard)
+        self.s.directory.unwatch(self._on_directory)
         if self.agent is not None and self.session:
             if not await self.s.presence.leave(self.session, self.agent.id):
                 return  # Redis is down: presence removes the session once it is back (gateway/contact/presence.py)

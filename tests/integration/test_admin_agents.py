@@ -67,6 +67,14 @@ async def test_an_agent_added_on_one_node_logs_in_on_the_other_at_once_and_is_re
     node_a, node_b = nodes
     async with aiohttp.ClientSession() as http:
         admin = Api(http, node_a, await token(http, node_a, "ada", ADA))
+        # a desk open on the other node all along: it hears of the new colleague (transfers offer him) and of his
+        # new name and removal, without a reload (it knew only the welcome's names: an exploratory test)
+        alice = await open_desk(node_b, "alice", await token(http, node_b, "alice", PASSWORDS["alice"]))
+        assert "dave" not in alice.welcome["agent_names"]
+
+        def names_with(frame: dict[str, Any], agent_id: str, name: str | None) -> bool:
+            return frame["agent_names"].get(agent_id) == name
+
         new = {"id": "dave", "name": "Dave Doe", "password": "dave-first-passphrase", "skills": {"billing": 4}}
         # by default an admin's password for someone else is one-time: the first login must change it
         status, fred = await admin.call("POST", "/api/admin/agents", {"id": "fred", "password": "fred-one-time-pass"})
@@ -84,6 +92,7 @@ async def test_an_agent_added_on_one_node_logs_in_on_the_other_at_once_and_is_re
             "POST", "/api/admin/agents", {**new, "capacity": 2, "must_change_password": False}
         )
         assert status == 201, dave
+        await alice.expect("agent_names", lambda f: names_with(f, "dave", "Dave Doe"))
         assert (dave["id"], dave["capacity"], dave["skills"], dave["roles"], dave["sessions"]) == (
             "dave",
             2,
@@ -101,16 +110,19 @@ async def test_an_agent_added_on_one_node_logs_in_on_the_other_at_once_and_is_re
 
             status, patched = await admin.call("PATCH", "/api/admin/agents/dave", {"capacity": 4, "name": "Dave D."})
             assert (status, patched["capacity"], patched["name"]) == (200, 4, "Dave D.")
+            await alice.expect("agent_names", lambda f: names_with(f, "dave", "Dave D."))
             assert node_b.services.directory.get("dave") is not None
 
             status, _ = await admin.call("DELETE", "/api/admin/agents/dave")
             assert status == 204
             await expect_revoked(dave_desk)  # his desk on the other node closes at once
+            await alice.expect("agent_names", lambda f: names_with(f, "dave", None))
             assert (await Api(http, node_b, dave_token).call("POST", "/api/agent/refresh"))[0] == 401
             assert (await login(http, node_b, "dave", "dave-first-passphrase", "192.0.2.9")).status == 401
             assert (await admin.call("DELETE", "/api/admin/agents/dave"))[0] == 404
         finally:
             await dave_desk.close()
+            await alice.close()
 
         _, audit = await admin.call("GET", "/api/admin/audit?target=dave")
         assert [(e["actor"], e["action"]) for e in audit["entries"]] == [

@@ -57,6 +57,9 @@ function onFrame(f) {
     case 'call_ice': takeCallIce(f); break;
     case 'call_answer': if (phone) phone.onCallAnswer(f); break;
     case 'call_supervisors': if (phone) phone.onCallSupervisors(f); break;
+    case 'agent_names': // a colleague was added, renamed or removed: transfers offer who is there now
+      if (f.agent_names && typeof f.agent_names === 'object') S.agentNames = f.agent_names;
+      break;
     case 'ack': onAck(f); break;
     case 'error': onError(f); break;
     default: break;

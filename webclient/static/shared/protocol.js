@@ -258,6 +258,7 @@ export const ServerFrame = Object.freeze({
   CALL_SUPERVISORS: "call_supervisors",
   CAPTION: "caption",
   WALLBOARD: "wallboard",
+  AGENT_NAMES: "agent_names",
 });
 
 // gateway.protocol.server.CloseCode
