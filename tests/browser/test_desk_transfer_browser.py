@@ -305,6 +305,8 @@ async def test_warm_transfer_declined_cancelled_then_completed_gives_the_colleag
 
         # the third time the agents talk while the caller holds, and alice hands the call over
         await bob_answers()
+        # the caller hears music meanwhile, and the widget says so (it said "Connected": an exploratory test)
+        await expect(customer.get_by_test_id("cg-call-status")).to_have_text("On hold — please stay on the line")
         await eventually(
             lambda: peak_level(lambda: agent_stats(bob), 0.6), lambda level: level > 0.02, "bob hearing alice"
         )
@@ -330,6 +332,7 @@ async def test_warm_transfer_declined_cancelled_then_completed_gives_the_colleag
         # the hand-over holds: bob hears the caller, nobody's leg was counted as lost
         await eventually(lambda: agent_stats(bob), lambda s: s["inboundAudioLevel"] > 0, "bob hearing the caller")
         await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute("data-status", "connected")
+        await expect(customer.get_by_test_id("cg-call-status")).to_have_text("Connected")
         assert await event_types(node, cid, "call_agent_lost") == []
         assert (await agent_stats(bob))["connectionState"] == "connected"
         assert errors == []

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { INTERRUPTED_REASONS, backInLine, reconcileCall, wasInterrupted } from '../static/shared/callstate.js';
+import { INTERRUPTED_REASONS, backInLine, callerHolds, reconcileCall, wasInterrupted } from '../static/shared/callstate.js';
 import { CallEndReason } from '../static/shared/protocol.js';
 
 const live = (over) => ({ id: 'call-1', known: true, media: 'connected', ...over });
@@ -50,4 +50,14 @@ test('a waiting status is back in line only for a ring missed or a call let go, 
   assert.equal(backInLine('waiting', 'billing'), false); // the queue node's own status, maybe after the assignment
   assert.equal(backInLine('waiting', 'your_agent'), false);
   assert.equal(backInLine('ringing', 'no_answer'), false);
+});
+
+test('the caller holds while on hold and while the agent consults a colleague, not otherwise', () => {
+  assert.equal(callerHolds('connected', 'held'), true);
+  assert.equal(callerHolds('connected', 'consult_ringing'), true); // music while the colleague's desk rings
+  assert.equal(callerHolds('connected', 'consulting'), true); // and while the two agents talk
+  assert.equal(callerHolds('connected', ''), false);
+  assert.equal(callerHolds('connected', 'consult_cancelled'), false); // back with the agent
+  assert.equal(callerHolds('connected', 'agent_reconnected'), false);
+  assert.equal(callerHolds('waiting', 'held'), false);
 });

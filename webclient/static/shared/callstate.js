@@ -23,6 +23,14 @@ export function backInLine(status, reason) {
   return status === CallStatus.WAITING && BACK_IN_LINE_REASONS.includes(reason);
 }
 
+/** The `connected` reasons under which the caller hears music, not the agent: on hold, or held while the agent
+ *  consults a colleague (the agent's desk shows its Hold button for `held` only). */
+export const CALLER_HOLDS_REASONS = Object.freeze(['held', 'consult_ringing', 'consulting']);
+
+export function callerHolds(status, reason) {
+  return status === CallStatus.CONNECTED && CALLER_HOLDS_REASONS.includes(reason);
+}
+
 /** Peer connection states after which the media cannot come back. */
 const MEDIA_GONE = ['failed', 'closed'];
 const STATUSES = Object.values(CallStatus);

@@ -3,7 +3,7 @@
 
 import { CALL_ANSWER_WAIT, CALL_ENDED_SHOW, CALL_ICE_WAIT, CALL_SOCKET_WAIT, CALL_TEXT, CALL_TURN_WAIT, DTMF_DURATION, DTMF_GAP, HANGUP_GRACE, SCRIPT } from './config.js';
 import { CUSTOMER_MIC, askCallIce, canCall, rtcConfig, micErrorReason, offerWithMic } from '../shared/rtc.js';
-import { INTERRUPTED_REASONS, backInLine, reconcileCall, wasInterrupted } from '../shared/callstate.js';
+import { INTERRUPTED_REASONS, backInLine, callerHolds, reconcileCall, wasInterrupted } from '../shared/callstate.js';
 import { MAX_SDP_CHARS } from '../shared/protocol.js';
 import { W } from './state.js';
 import { dismissCallbar, keyClick, renderCall } from './callbar.js';
@@ -199,7 +199,7 @@ export function onCallStatus(f) {
   if (c.status === 'ended' || typeof f.status !== 'string') return;
   if (f.status === 'connected' && c.status !== 'connected') clearCaptions(); // the agent is on: old prompts are over
   c.status = f.status;
-  c.held = f.status === 'connected' && f.reason === 'held'; // the agent put the caller on hold (music plays)
+  c.held = callerHolds(f.status, f.reason); // on hold, or held while the agent consults a colleague (music plays)
   c.agentReconnecting = f.status === 'waiting' && f.reason === 'agent_reconnecting'; // their desk comes back
   if (f.status === 'waiting') c.toOwnAgent = f.reason === 'your_agent'; // from a chat: its agent rings, no queue
   if (backInLine(f.status, f.reason) && W.conv.state === 'assigned') { // the agent missed it or let go: back in line
