@@ -271,12 +271,8 @@ class AgentCalls:
                 handoff.to(E.ANSWER_FAILED)
                 handoff.leg = None
 
-        leg, answer = await self.legs.answer_leg(
-            offer_sdp,
-            name=f"agent-{call_id}",
-            claim=claim,
-            on_audio=lambda _leg, samples: handoff.from_agent(samples),
-            on_closed=lambda leg, why: handoff.tasks.spawn(self.agent_lost(handoff, leg, why), "agent-lost"),
+        leg, answer = await self.legs.answer_agent(
+            handoff, offer_sdp, name=f"agent-{call_id}", claim=claim, lost=self.agent_lost
         )
         log.info("agent %s answered", agent.id, extra={"conversation_id": call.conversation_id})
         handoff.tasks.spawn(self._connect(handoff, leg), "connect")
@@ -308,7 +304,8 @@ class AgentCalls:
             },
         )
         await self.presence.set_activity(handoff.agent_id, AgentActivity.ON_CALL, owner=self.node_id)
-        await self.status(handoff, CallStatus.CONNECTED)
+        if handoff.state.bridged and handoff.leg is leg:  # (not dropped meanwhile: its own status went out)
+            await self.status(handoff, CallStatus.CONNECTED)
         if self.callbacks is not None:  # a callback being delivered: the customer is reached
             await self.callbacks.reached(call.conversation_id)
 
@@ -477,7 +474,7 @@ class AgentCalls:
             "consult_agent_id": consult.agent_id if consult is not None else "",
             "answered": "1" if handoff.answers else "0",
             "answered_ms": str(handoff.answered_ms),
-            "held": "1" if handoff.state is S.HELD else "0",
+            "held": "1" if handoff.state is S.HELD or (handoff.dropped and handoff.dropped.held) else "0",
             "queued_ms": str(handoff.queued_ms),
             "offered_ms": str(handoff.offered_ms),
             "routed": "1" if handoff.routed else "0",
@@ -499,7 +496,7 @@ class AgentCalls:
                 "call_id": h.call.id,
                 "conversation_id": h.call.conversation_id,
                 "status": "ringing" if h.state is S.RINGING else str(h.call.status),
-                "held": bool(h.bridge and h.bridge.held),
+                "held": bool(h.bridge and h.bridge.held) or bool(h.dropped and h.dropped.held),
                 "ring_seconds": self.ring_seconds,
                 "supervisors": audible(h),
                 "rejoin": h.state is S.RECONNECTING,

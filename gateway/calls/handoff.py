@@ -225,6 +225,8 @@ class Handoff:
         if not self.answered_ms:
             return {}
         held = self.held_ms + (now - self.held_since_ms if self.state is HandoffState.HELD else 0)
+        if self.dropped is not None:  # the agent's leg dropped: the caller hears music until they are back
+            held += max(0, now - self.dropped.at_ms)
         return {"talk_ms": max(0, now - self.answered_ms - held), "hold_ms": held}
 
     def to(self, event: HandoffEvent) -> HandoffState:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from gateway.calls.handoff import Handoff
 from gateway.calls.manager import Call, Publish, status_message
@@ -103,6 +104,25 @@ class AgentLegs:
     def relays(self, caller: AudioLeg, agent: AudioLeg) -> tuple[PacketRelay | None, PacketRelay | None]:
         """The relay points a :class:`~media.bridge.Bridge` of these two legs uses (none: it always decodes)."""
         return (caller.relay, agent.relay) if self.relay else (None, None)
+
+    async def answer_agent(
+        self,
+        handoff: Handoff,
+        offer_sdp: str,
+        *,
+        name: str,
+        claim: Callable[[AudioLeg | None], None],
+        lost: Callable[[Handoff, AudioLeg, str], Coroutine[Any, Any, None]],
+    ) -> tuple[AudioLeg, str]:
+        """The call's agent's leg (:meth:`answer_leg`): what it hears goes to the caller (and a consulted
+        colleague); ``lost(handoff, leg, why)`` runs in the hand-off's tasks when it fails or closes."""
+        return await self.answer_leg(
+            offer_sdp,
+            name=name,
+            claim=claim,
+            on_audio=lambda _leg, samples: handoff.from_agent(samples),
+            on_closed=lambda leg, why: handoff.tasks.spawn(lost(handoff, leg, why), "agent-lost"),
+        )
 
     def bridge(self, call: Call, leg: AudioLeg, *, replacing: Bridge | None = None) -> Bridge:
         """The caller's leg bridged to ``leg`` (an agent's), relaying when it can. The taps of the bridge it

@@ -31,14 +31,17 @@ from gateway.calls.legs import AgentLegs
 from gateway.contact.agents import Agent
 from gateway.contact.conversations import Conversations
 from gateway.contact.presence import Presence
-from gateway.errors import Conflict
+from gateway.errors import BadRequest, Conflict
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import AgentActivity, AgentStatus, CallStatus, EventType
-from media.leg import AudioLeg
+from media.leg import AudioLeg, BadOffer, check_offer
 
 log = logging.getLogger(__name__)
 
 REJOIN_PROMPT = "Your agent's connection dropped. Please hold a moment while they reconnect."
+#: A desk offering a new leg for a call still connected here: its old leg counts as alive (another tab's) if it
+#: receives SILENT_PACKETS or more in this long.
+ALIVE_CHECK_SECONDS = 0.5
 #: A desk whose last socket closed mid-call: its leg must have received fewer than SILENT_PACKETS packets in this long
 #: to count as gone (a desk sends 50 a second, muted too; one with Opus DTX at least 2.5; a closed one a straggler).
 SILENT_SECONDS = 2.0
@@ -94,7 +97,7 @@ class Rejoins:
         held = handoff.state is S.HELD
         if held:  # the hold ends here for the report's hold time; it is taken up again on the way back
             handoff.held_ms += now - handoff.held_since_ms
-        handoff.dropped = Dropped(at_ms=now, why=why, held=held, bridge=handoff.bridge)
+        dropped = handoff.dropped = Dropped(at_ms=now, why=why, held=held, bridge=handoff.bridge)
         handoff.to(E.DROP)
         bridge, handoff.bridge, handoff.leg = handoff.bridge, None, None
         call.bridge = None
@@ -108,16 +111,34 @@ class Rejoins:
         )
         self.legs.count_ended(leg.player)
         await leg.close()
+        handoff.tasks.spawn(self._give_up_later(handoff, dropped), "rejoin-grace")
         await self.say(handoff, REJOIN_PROMPT)
-        if handoff.dropped is not None and handoff.leg is None:  # (not back already)
+        if handoff.dropped is dropped and handoff.leg is None:  # (not back already)
             await self.legs.play_hold_music(call)
             await self.status(handoff, CallStatus.WAITING, "agent_reconnecting")
-        handoff.tasks.spawn(self._give_up_later(handoff, handoff.dropped), "rejoin-grace")
 
     async def accept(self, handoff: Handoff, agent: Agent, offer_sdp: str) -> str:
-        """A desk of the call's agent offers a new leg for it; returns the SDP answer."""
-        if handoff.state in (S.CONNECTED, S.HELD) and handoff.leg is not None:
-            await self.drop(handoff, handoff.leg, "desk_reoffered")  # its media died before ours noticed
+        """A desk of the call's agent offers a new leg for it; returns the SDP answer. For a call still connected
+        here, only if its leg has gone silent (the desk's media died before ours noticed): a leg that still
+        receives is another tab's or device's, and stays."""
+        try:
+            check_offer(offer_sdp)  # (before anything changes: a bad offer leaves the call as it is)
+        except BadOffer as exc:
+            raise BadRequest(exc.message, field="sdp", code=ErrorCode(exc.code)) from None
+        if self.grace_seconds <= 0:
+            raise Conflict("the call was already answered", field="call_id", code=ErrorCode.ALREADY_ANSWERED)
+        old = handoff.leg
+        if handoff.state in (S.CONNECTED, S.HELD) and old is not None:
+            before = old.packets_received
+            await asyncio.sleep(ALIVE_CHECK_SECONDS)
+            if handoff.leg is old and handoff.state in (S.CONNECTED, S.HELD):
+                if old.packets_received - before >= SILENT_PACKETS:
+                    raise Conflict(
+                        "the call is connected to another desk of yours (another tab or device)",
+                        field="call_id",
+                        code=ErrorCode.ALREADY_ANSWERED,
+                    )
+                await self.drop(handoff, old, "desk_reoffered")
         dropped = handoff.dropped
         if handoff.state is not S.RECONNECTING or dropped is None:
             raise Conflict("the call was already answered", field="call_id", code=ErrorCode.ALREADY_ANSWERED)
@@ -133,12 +154,8 @@ class Rejoins:
             elif handoff.state is S.RECONNECTING:
                 handoff.leg = None
 
-        leg, answer = await self.legs.answer_leg(
-            offer_sdp,
-            name=f"agent-{call.id}-again",
-            claim=claim,
-            on_audio=lambda _leg, samples: handoff.from_agent(samples),
-            on_closed=lambda leg, why: handoff.tasks.spawn(self.leg_lost(handoff, leg, why), "agent-lost"),
+        leg, answer = await self.legs.answer_agent(
+            handoff, offer_sdp, name=f"agent-{call.id}-again", claim=claim, lost=self.leg_lost
         )
         log.info("agent %s rejoins the call", agent.id, extra={"conversation_id": call.conversation_id})
         handoff.tasks.spawn(self._connect(handoff, leg, dropped), "rejoin-connect")
@@ -152,6 +169,8 @@ class Rejoins:
             return
         call = handoff.call
         call.player.stop()  # music on hold (and the prompt) end
+        gap = self.clock() - dropped.at_ms
+        handoff.held_ms += gap  # the caller heard music meanwhile: hold time, not talk time, in the reports
         handoff.dropped = None
         handoff.bridge = call.bridge = self.legs.bridge(call, leg, replacing=dropped.bridge)
         handoff.to(E.RECONNECT)
@@ -161,7 +180,6 @@ class Rejoins:
             handoff.to(E.HOLD)
             handoff.held_since_ms = self.clock()
             handoff.bridge.hold(self.legs.music, await self.legs.hold_packets(call))
-        gap = self.clock() - dropped.at_ms
         await self.presence.set_activity(handoff.agent_id, AgentActivity.ON_CALL, owner=self.owner)
         await self.conversations.record(
             call.conversation_id,
@@ -169,7 +187,9 @@ class Rejoins:
             {"call_id": call.id, "agent_id": handoff.agent_id, "reason": dropped.why, "gap_ms": gap},
         )
         log.info("agent back on the call after %d ms", gap, extra={"conversation_id": call.conversation_id})
-        await self.status(handoff, CallStatus.CONNECTED, "held" if dropped.held else "agent_reconnected")
+        bridge = handoff.bridge
+        if bridge is not None and handoff.leg is leg:  # (not dropped again meanwhile: its own status went out)
+            await self.status(handoff, CallStatus.CONNECTED, "held" if bridge.held else "agent_reconnected")
 
     async def new_leg_lost(self, handoff: Handoff, leg: AudioLeg, why: str) -> None:
         """A rejoining leg (``handoff.leg`` while reconnecting) failed or never came up: closed; the caller keeps
@@ -187,10 +207,7 @@ class Rejoins:
             await asyncio.sleep(0)  # (its bridging runs in its own task)
         if handoff.state is not S.RECONNECTING or handoff.dropped is not dropped or dropped is None:
             return
-        leg, handoff.leg = handoff.leg, None
-        if leg is not None:
-            self.legs.count_ended(leg.player)
-            await leg.close()
+        # (no await before the loss takes the call from the agent: a pending new leg is closed with the rest)
         await self.lose(handoff, dropped.why, dropped.at_ms)  # (its release clears ``dropped``)
 
     def desk_gone(self, handoff: Handoff) -> None:

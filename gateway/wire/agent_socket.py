@@ -118,7 +118,7 @@ class AgentConnection(Connection):
                 return  # Redis is down: presence removes the session once it is back (gateway/contact/presence.py)
             try:
                 if (await self.s.presence.info(self.agent.id))["status"] == AgentStatus.OFFLINE:
-                    await self.s.agent_calls.agent_gone(self.agent.id)  # a call ringing for them goes back
+                    await self.s.call_commands.agent_gone(self.me)  # on every node holding a call of theirs
             except StoreError as exc:
                 log.warning("desk closed; its calls not checked (Redis: %s)", exc, extra=self.log_extra)
 

@@ -97,11 +97,12 @@ async def queue_a_call(customer: Page, node: Node) -> dict[str, Any]:
 
 @asynccontextmanager
 async def desk_and_queued_caller(
-    browser: Browser, node: Node, errors: list[str]
+    browser: Browser, node: Node, errors: list[str], agent_browser: Browser | None = None
 ) -> AsyncIterator[tuple[Page, Page, dict[str, Any]]]:
     """alice signed in at her desk, available, and a customer who called from the widget and pressed 1 (billing):
-    (alice's page, the customer's page, the widget's call state); both contexts closed after."""
-    agent_ctx = await browser.new_context(viewport={"width": 1280, "height": 800})
+    (alice's page, the customer's page, the widget's call state); both contexts closed after. ``agent_browser``:
+    the desk's own browser (one whose microphone speaks), else ``browser``."""
+    agent_ctx = await (agent_browser or browser).new_context(viewport={"width": 1280, "height": 800})
     customer_ctx = await browser.new_context()
     try:
         agent = await agent_ctx.new_page()
@@ -118,16 +119,9 @@ async def test_agent_answers_a_call_both_hear_each_other_and_the_agent_hangs_up(
     mic_browser: Browser, speaking_browser: LaunchWithMic, node: Node, tmp_path: Path
 ) -> None:
     agent_browser = await speaking_browser(write_agent_voice(tmp_path / "agent.wav"))
-    agent_ctx = await agent_browser.new_context(viewport={"width": 1280, "height": 800})
-    customer_ctx = await mic_browser.new_context()
     errors: list[str] = []
     shots = os.environ.get("CG_SCREENSHOT_DIR")
-    try:
-        agent = await agent_ctx.new_page()
-        agent.on("pageerror", lambda exc: errors.append(f"agent: {exc}"))
-        await agent_login(agent, node, "alice")
-        customer = await open_widget(customer_ctx, node, errors)
-        call = await queue_a_call(customer, node)
+    async with desk_and_queued_caller(mic_browser, node, errors, agent_browser) as (agent, customer, call):
         cid = call["conversation_id"]
 
         # the desk rings: banner, countdown, ring tone, and the caller's conversation is opened with the IVR path
@@ -207,9 +201,9 @@ async def test_agent_answers_a_call_both_hear_each_other_and_the_agent_hangs_up(
         assert talking > 2 * caller_muted, (talking, caller_muted)
 
         # the desk's socket drops and comes back: the call goes on, and the controls work again
-        await agent_ctx.set_offline(True)
+        await agent.context.set_offline(True)
         await expect(agent.locator("#connection")).to_have_attribute("data-state", "offline")
-        await agent_ctx.set_offline(False)
+        await agent.context.set_offline(False)
         await expect(agent.locator("#connection")).to_have_attribute("data-state", "online", timeout=15000)
         assert (await agent_stats(agent))["connectionState"] == "connected"
         await expect(customer.get_by_test_id("cg-status")).to_have_text(re.compile(r"^On a call with "))
@@ -251,9 +245,6 @@ async def test_agent_answers_a_call_both_hear_each_other_and_the_agent_hangs_up(
         conv = await node.services.store.conversation(cid)
         assert conv is not None and conv["state"] == "closed"
         assert errors == []
-    finally:
-        await agent_ctx.close()
-        await customer_ctx.close()
 
 
 async def test_a_blocked_microphone_is_explained_and_decline_sends_the_call_back(
@@ -375,15 +366,8 @@ async def test_a_desk_reloaded_mid_call_gets_the_call_back(
     and she was set away and left in wrap-up). Now the caller holds ("Your agent's connection dropped ...") and the
     reloaded desk offers a new leg for the same call by itself: connected again, each hears the other."""
     agent_browser = await speaking_browser(write_agent_voice(tmp_path / "agent.wav", seconds=30.0))
-    agent_ctx = await agent_browser.new_context(viewport={"width": 1280, "height": 800})
-    customer_ctx = await mic_browser.new_context()
     errors: list[str] = []
-    try:
-        agent = await agent_ctx.new_page()
-        agent.on("pageerror", lambda exc: errors.append(f"agent: {exc}"))
-        await agent_login(agent, node, "alice")
-        customer = await open_widget(customer_ctx, node, errors)
-        call = await queue_a_call(customer, node)
+    async with desk_and_queued_caller(mic_browser, node, errors, agent_browser) as (agent, customer, call):
         cid, call_id = call["conversation_id"], call["id"]
         bar = agent.locator("[data-testid=cg-call-bar]")
         callbar = customer.locator("[data-testid=cg-callbar]")
@@ -421,9 +405,6 @@ async def test_a_desk_reloaded_mid_call_gets_the_call_back(
         await agent.click("[data-testid=cg-hangup]")
         await expect(callbar).to_have_attribute("data-status", "ended", timeout=10000)
         assert errors == []
-    finally:
-        await agent_ctx.close()
-        await customer_ctx.close()
 
 
 async def test_an_agent_whose_leg_was_lost_answers_the_same_caller_again(

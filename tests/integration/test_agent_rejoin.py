@@ -7,17 +7,19 @@ crosses both ways after the rejoin. The test settings give a dropped leg 3 s (``
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from gateway.calls.handoff import HandoffState
+from gateway.config import Settings
 from gateway.protocol.states import CallStatus
-from tests.conftest import Clients
+from tests.conftest import Clients, bounded
 from tests.support.caller import SAMPLE_RATE, Caller
 from tests.support.clients import Agent
 from tests.support.queue_calls import hears, queued_call, strongest_hz, tone
-from tests.support.servers import Node
+from tests.support.servers import Node, start_node
 from tests.support.softphone import Softphone
 
 
@@ -108,6 +110,11 @@ async def test_a_held_caller_is_held_again_and_another_agent_cannot_take_the_leg
         await alice.send({"type": "call_hold", "call_id": call_id, "hold": False})
         assert (await caller.status(CallStatus.CONNECTED))["reason"] == ""
         await hears(lambda: caller.heard, 1000)
+        await caller.hangup()  # the caller held all along from the hold to the resume: hold time, not talk
+        await again.status(CallStatus.ENDED)
+        ended = (await events_of(node, caller.conversation_id, "call_ended"))[-1]
+        rejoined = (await events_of(node, caller.conversation_id, "call_rejoined"))[-1]
+        assert ended["hold_ms"] >= rejoined["gap_ms"] + 1000, ended
     finally:
         await intruder.close()
         await again.close()
@@ -146,6 +153,7 @@ async def test_a_desk_whose_media_died_offers_again_and_its_old_leg_is_replaced(
     try:
         call_id = phone.call_id
         old = node.services.agent_calls.handoffs[call_id].leg
+        phone.mic.end()  # its media died: nothing more comes from it (its ICE still answers)
         await again.answer(call_id, wait_connected=False)
         back = await caller.status(CallStatus.CONNECTED, timeout=10)
         assert back["reason"] == "agent_reconnected"
@@ -185,3 +193,58 @@ async def test_a_hang_up_while_the_caller_holds_ends_the_call_with_the_agent_in_
     finally:
         await phone.close()
         await caller.close()
+
+
+async def test_another_tab_of_the_agent_cannot_take_a_call_whose_leg_is_alive(clients: Clients, node: Node) -> None:
+    """A second tab (a duplicated one keeps the first's sessionStorage; a callback's auto-accept runs in every tab)
+    offers a leg for the call the first tab is on: refused, and the first tab's leg goes on untouched."""
+    alice, phone, caller = await answered_call(clients)
+    second = clients.agent("alice")
+    tab = Softphone(second)
+    try:
+        call_id = phone.call_id
+        handoff = node.services.agent_calls.handoffs[call_id]
+        leg = handoff.leg
+        await second.hello(available=False)
+        await second.send({"type": "call_offer", "call_id": call_id, "sdp": await tab.offer()})
+        refused = await second.expect("error")
+        assert (refused["code"], refused["field"]) == ("already_answered", "call_id")
+        assert "another desk of yours" in refused["message"]
+        assert handoff.leg is leg and handoff.state is HandoffState.CONNECTED
+        phone.mic.play(tone(1000), "agent-tone")
+        await hears(lambda: caller.heard, 1000)
+        assert await events_of(node, caller.conversation_id, "call_rejoined") == []
+        # a bad offer from her own desk changes nothing either
+        await alice.send({"type": "call_offer", "call_id": call_id, "sdp": "v=0 nonsense"})
+        assert (await alice.expect("error"))["field"] == "sdp"
+        assert handoff.leg is leg and handoff.state is HandoffState.CONNECTED
+    finally:
+        await tab.close()
+        await phone.close()
+        await caller.close()
+
+
+async def test_a_closed_tab_on_another_node_is_noticed_too(clients: Clients, node: Node, settings: Settings) -> None:
+    """The call is anchored on one node, the desk on another: its socket closing there reaches the call's node."""
+    other = await start_node(replace(settings, node_id="node-two"))
+    try:
+        alice = clients.agent("alice", url=other.url)
+        await alice.hello()
+        caller = await queued_call(clients)
+        phone = Softphone(alice)
+        try:
+            await phone.answer((await phone.ringing())["call_id"])
+            assert phone.call_id in node.services.agent_calls.handoffs  # the media stays where the call is
+            await caller.status(CallStatus.CONNECTED)
+            phone.mic.end()
+            await alice.drop()
+            held = await caller.status(CallStatus.WAITING, timeout=8)  # not aiortc's 30 s consent timeout
+            assert held["reason"] == "agent_reconnecting"
+            lost = await caller.status(CallStatus.WAITING, timeout=10)
+            assert lost["reason"] == "agent_lost"
+        finally:
+            await phone.close()
+            await caller.close()
+    finally:
+        await clients.close()
+        await bounded(other.stop(), "stopping the other node")

@@ -4,7 +4,7 @@
 import { AGENT_MIC, askCallIce, canCall, rtcConfig, offerWithMic } from '../../shared/rtc.js';
 import { ANSWER_WAIT, HANGUP_OFFLINE_WAIT, HANGUP_WAIT, HOLD_WAIT, ICE_WAIT, MAX_REJOINS, REJOIN_AFTER_FAIL, SCRIPT, SOCKET_WAIT, TEXT, TURN_WAIT, micProblem } from './config.js';
 import { MAX_SDP_CHARS } from '../../shared/protocol.js';
-import { P, desk, ui } from './state.js';
+import { P, desk, rememberCall, rememberedCall, ui } from './state.js';
 import { canControl, closeTransferPanel, finish, release } from './transfer.js';
 import { live, ringer, say, setNotice, startTicking } from './ringing.js';
 import { render } from './render.js';
@@ -86,6 +86,8 @@ export async function rejoin(entry, c = null) {
   } else {
     if (!live(c) || c.role !== 'agent' || c.rejoins >= MAX_REJOINS || c.phase === 'hanging_up') return;
     dropMedia(c);
+    c.request = null; // a transfer or consult asked for went with the old leg: a refusal now is the new leg's
+    clearTimeout(c.requestTimer);
   }
   c.rejoins += 1;
   c.rejoining = true;
@@ -170,6 +172,7 @@ export function whenReady(maxMs) {
 
 /** The accept did not get to a call: free the media; a ring still running stays up to retry or decline. */
 export function failAccept(c, text) {
+  if (rememberedCall() === c.id) rememberCall(''); // (a refused rejoin: not this tab's call to take back)
   release(c);
   c.phase = 'ended';
   c.reason = 'accept_failed';
@@ -208,7 +211,8 @@ function onPeerState(c) {
     } else if (c.role === 'consultant') {
       finish(c, 'connection_failed');
       setNotice(TEXT.consultFailed);
-    } else if (state === 'failed' && c.phase === 'answered' && c.rejoins < MAX_REJOINS) {
+    } else if (state === 'failed' && c.phase === 'answered' && c.rejoins < MAX_REJOINS && !c.consult
+      && c.status === 'connected') {
       // The gateway holds the caller for us: a new leg, unless its word (ended, transferred) comes first.
       const pc = c.pc;
       setTimeout(() => { if (live(c) && c.pc === pc && c.phase === 'answered') rejoin(null, c); }, REJOIN_AFTER_FAIL);
