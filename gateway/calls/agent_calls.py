@@ -536,9 +536,10 @@ class AgentCalls:
             await self._say(call, LOST_AGENT_END_PROMPT)
             await call.end("agent_lost")
             return
+        # away before the prompt: an agent back at a desk who presses Available meanwhile stays available
+        await self.presence.set_status(agent_id, AgentStatus.AWAY, "call_lost")
         await self._say(call, LOST_AGENT_PROMPT)
         await self.legs.play_hold_music(call)
-        await self.presence.set_status(agent_id, AgentStatus.AWAY, "call_lost")
         handoff.routed = True
         await self.conversations.requeue(call.conversation_id, agent_id, "call_agent_lost", score=handoff.queued_ms)
         await self.status(handoff, CallStatus.WAITING, "agent_lost")
