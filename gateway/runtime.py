@@ -195,11 +195,15 @@ def skills_needed(flows: Iterable[Flow], queue_skills: Iterable[Skills]) -> Skil
     return most_of([*from_flows, *queue_skills])
 
 
-async def _seed_agents(admin: AgentAdmin, settings: Settings, flows: LiveFlows, queues: QueueSettings) -> str | None:
+async def _seed_agents(
+    admin: AgentAdmin, settings: Settings, flows: Iterable[Flow], queues: QueueSettings
+) -> str | None:
     """An empty directory: the agents file's agents (the way earlier versions kept them), else a 'demo' admin
-    whose password is returned (and logged). The demo admin has every skill the flows in service and the queues
-    require, so that every path of the shipped flows reaches them (an exploratory test's billing calls never did)."""
-    skills = skills_needed(flows.snapshot().values(), [q.required_skills for q in await queues.all()])
+    whose password is returned (and logged). The demo admin has every skill ``flows`` (those in service and the
+    flow directory's files: with several workers, the one that seeds may not have seen the others' imports yet, and
+    its demo had no skills at all) and the queues require, so that every path of the shipped flows reaches them (an
+    exploratory test's billing calls never did)."""
+    skills = skills_needed(flows, [q.required_skills for q in await queues.all()])
     what, count, password = await admin.seed(settings.agents_path, demo_skills=skills)
     if what == "imported":
         log.warning(
@@ -535,7 +539,8 @@ async def _build(
     )
     await absent_agents.start()
     _on_stop(stack, absent_agents.stop)
-    demo_password = await _seed_agents(agent_admin, settings, flows, queues) if seed_agents else None
+    seen = [*flows.snapshot().values(), *flow_files.snapshot().values()]
+    demo_password = await _seed_agents(agent_admin, settings, seen, queues) if seed_agents else None
     attachment_files = LocalAttachmentFiles(settings.data_dir / "attachments")
     rollup_db = RollupStore(store, retention_days=settings.rollup_retention_days, zone=settings.center_timezone)
     services = Services(

@@ -453,10 +453,12 @@ class AgentCalls:
             return
         await self.presence.set_activity(agent_id, AgentActivity.NONE)
 
-    async def agent_gone(self, agent_id: str) -> None:
-        """The agent's last desk connection closed: a call ringing for them is missed unless the desk is back soon
-        (gateway/calls/ringing.py); a live leg stays, unless it has been silent since (a closed tab: rejoins.py)."""
-        await self.ringing.agent_gone(agent_id)
+    async def desk_closed(self, agent_id: str, *, offline: bool) -> None:
+        """A desk connection of the agent's closed: a leg of theirs stays, unless it has been silent since (a closed
+        tab: rejoins.py); ``offline`` (it was their last): a call ringing for them is missed unless a desk is back
+        soon (gateway/calls/ringing.py)."""
+        if offline:
+            await self.ringing.agent_gone(agent_id)
         for handoff in list(self.handoffs.values()):
             if handoff.agent_id == agent_id:
                 self.rejoins.desk_gone(handoff)
@@ -536,13 +538,21 @@ class AgentCalls:
             await self._say(call, LOST_AGENT_END_PROMPT)
             await call.end("agent_lost")
             return
-        # away before the prompt: an agent back at a desk who presses Available meanwhile stays available
+        # away first: an agent back at a desk who presses Available while the caller is told stays available
         await self.presence.set_status(agent_id, AgentStatus.AWAY, "call_lost")
-        await self._say(call, LOST_AGENT_PROMPT)
-        await self.legs.play_hold_music(call)
         handoff.routed = True
-        await self.conversations.requeue(call.conversation_id, agent_id, "call_agent_lost", score=handoff.queued_ms)
-        await self.status(handoff, CallStatus.WAITING, "agent_lost")
+        if not await self.conversations.requeue(
+            call.conversation_id, agent_id, "call_agent_lost", score=handoff.queued_ms
+        ):  # closed meanwhile (the agent closed it while the caller held for them), or no longer theirs
+            log.warning(
+                "lost agent's conversation not requeued: the call ends", extra={"conversation_id": call.conversation_id}
+            )
+            await self._say(call, LOST_AGENT_END_PROMPT)
+            await call.end("agent_lost")
+            return
+        await self.status(handoff, CallStatus.WAITING, "agent_lost")  # (the widget says so as the caller is told)
+        await self._say(call, LOST_AGENT_PROMPT, wait=False)
+        await self.legs.play_hold_music(call)
 
     # ---------------------------------------------------------------- helpers
 

@@ -94,14 +94,15 @@ class CallCommands:
             code=ErrorCode.NOT_YOUR_CALL,
         )
 
-    async def agent_gone(self, agent: Agent) -> None:
-        """The agent's last desk socket (on this node) closed: this node and every node holding a call of theirs
-        look at those calls (a ring is missed unless the desk is back; a leg silent since is dropped)."""
-        await self.agent_calls.agent_gone(agent.id)
+    async def desk_closed(self, agent: Agent, *, offline: bool) -> None:
+        """A desk socket of the agent's (on this node) closed: this node and every node holding a call of theirs
+        look at those calls (a leg silent since is dropped; ``offline``, their last desk: a ring is missed unless
+        a desk is back soon)."""
+        await self.agent_calls.desk_closed(agent.id, offline=offline)
         nodes = {await self.anchors.node_of(c["call_id"]) for c in await self.anchors.calls_of_agent(agent.id)}
         for node in sorted(n for n in nodes if n and n != self.node_id):
             try:
-                await self._remote(node, agent, "desk_gone", "", {})
+                await self._remote(node, agent, "desk_closed", "", {"offline": offline})
             except GatewayError as exc:
                 log.warning("node %s not told that %s's desk closed: %s", node, agent.id, exc.message)
 
@@ -136,8 +137,8 @@ class CallCommands:
                     await ac.consults.cancel_by(agent, call_id)
             case "monitor":
                 return await ac.monitors.monitor(agent, call_id, args["mode"], args.get("sdp"))
-            case "desk_gone":  # (no call id: every call of the agent's on this node)
-                await ac.agent_gone(agent.id)
+            case "desk_closed":  # (no call id: every call of the agent's on this node)
+                await ac.desk_closed(agent.id, offline=bool(args.get("offline")))
             case _:
                 raise NotFound(f"unknown call command {op!r}")
         return None

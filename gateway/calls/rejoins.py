@@ -1,7 +1,7 @@
 """An agent's leg drops mid-call (a desk reloaded, a tab closed, a laptop changed networks): the caller holds while
 the same agent's desk comes back, instead of going straight back to the queue.
 
-1. **Drop.** The agent's leg of a connected (or held) call closes or fails, or their last desk socket closed and
+1. **Drop.** The agent's leg of a connected (or held) call closes or fails, or a desk socket of theirs closed and
    the leg has been silent since (:meth:`Rejoins.desk_gone`: a closed tab sends no DTLS close, so aiortc would
    only notice after its 30 s consent timeout). The hand-off goes ``reconnecting``: the agent keeps the call and
    the conversation, the bridge closes, the caller hears :data:`REJOIN_PROMPT` then music, and the conversation's
@@ -33,7 +33,7 @@ from gateway.contact.conversations import Conversations
 from gateway.contact.presence import Presence
 from gateway.errors import BadRequest, Conflict
 from gateway.protocol.codes import ErrorCode
-from gateway.protocol.states import AgentActivity, AgentStatus, CallStatus, EventType
+from gateway.protocol.states import AgentActivity, CallStatus, EventType
 from media.leg import AudioLeg, BadOffer, check_offer
 
 log = logging.getLogger(__name__)
@@ -211,8 +211,9 @@ class Rejoins:
         await self.lose(handoff, dropped.why, dropped.at_ms)  # (its release clears ``dropped``)
 
     def desk_gone(self, handoff: Handoff) -> None:
-        """The agent's last desk socket closed: if their leg of this call has received (next to) nothing since, it is gone
-        (a closed tab: no DTLS close reaches aiortc, only its consent check would notice, after 30 s)."""
+        """A desk socket of the agent's closed: if their leg of this call has received (next to) nothing since, it
+        went with that desk (a closed tab: no DTLS close reaches aiortc, only its consent check would notice, after
+        30 s). Another desk of theirs still open offers a new leg (the desk's call_status handling)."""
         leg = handoff.leg
         if leg is None or handoff.state not in (S.CONNECTED, S.HELD):
             return
@@ -226,8 +227,6 @@ class Rejoins:
             or leg.packets_received - before >= SILENT_PACKETS
         ):
             return
-        if (await self.presence.info(handoff.agent_id))["status"] != AgentStatus.OFFLINE:
-            return  # a desk is back: its welcome lists the call, and it offers a new leg if its media died
         log.warning(
             "agent's desk closed and their leg is silent", extra={"conversation_id": handoff.call.conversation_id}
         )

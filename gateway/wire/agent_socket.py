@@ -117,8 +117,8 @@ class AgentConnection(Connection):
             if not await self.s.presence.leave(self.session, self.agent.id):
                 return  # Redis is down: presence removes the session once it is back (gateway/contact/presence.py)
             try:
-                if (await self.s.presence.info(self.agent.id))["status"] == AgentStatus.OFFLINE:
-                    await self.s.call_commands.agent_gone(self.me)  # on every node holding a call of theirs
+                offline = (await self.s.presence.info(self.agent.id))["status"] == AgentStatus.OFFLINE
+                await self.s.call_commands.desk_closed(self.me, offline=offline)  # every node with a call of theirs
             except StoreError as exc:
                 log.warning("desk closed; its calls not checked (Redis: %s)", exc, extra=self.log_extra)
 

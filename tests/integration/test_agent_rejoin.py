@@ -248,3 +248,48 @@ async def test_a_closed_tab_on_another_node_is_noticed_too(clients: Clients, nod
     finally:
         await clients.close()
         await bounded(other.stop(), "stopping the other node")
+
+
+async def test_a_closed_tab_is_noticed_while_another_desk_of_the_agent_stays_open(clients: Clients, node: Node) -> None:
+    """Her other tab keeps her online: the tab on the call closing is still noticed (its socket closed, its leg
+    silent since), not after aiortc's 30 s, and the open tab offers a new leg for the call."""
+    alice, phone, caller = await answered_call(clients)
+    other_tab = clients.agent("alice")
+    again = Softphone(other_tab)
+    try:
+        await other_tab.hello(available=False)
+        phone.mic.end()  # the tab on the call closes
+        await alice.drop()
+        held = await caller.status(CallStatus.WAITING, timeout=8)
+        assert held["reason"] == "agent_reconnecting"
+        told = await other_tab.expect(
+            "call_status", lambda f: f["status"] == "waiting" and f["reason"] == "agent_reconnecting", timeout=5
+        )
+        assert told["agent_id"] == "alice"
+        await again.answer(phone.call_id)
+        assert (await caller.status(CallStatus.CONNECTED, timeout=10))["reason"] == "agent_reconnected"
+        again.mic.play(tone(1000), "agent-tone")
+        await hears(lambda: caller.heard, 1000)
+    finally:
+        await again.close()
+        await phone.close()
+        await caller.close()
+
+
+async def test_a_conversation_closed_while_its_caller_holds_ends_the_call(clients: Clients, node: Node) -> None:
+    """The agent closed the conversation while the caller held for her desk (an exploratory test: the caller held,
+    then waited in a closed conversation's queue for good, nobody could ever answer): the call ends instead."""
+    alice, phone, caller = await answered_call(clients)
+    try:
+        cid = caller.conversation_id
+        await phone.close()
+        assert (await caller.status(CallStatus.WAITING, timeout=10))["reason"] == "agent_reconnecting"
+        await alice.send({"type": "close", "conversation_id": cid, "disposition": "resolved"})
+        await alice.expect("unassigned", lambda f: f["conversation_id"] == cid)
+        ended = await caller.status(CallStatus.ENDED, timeout=15)
+        assert ended["reason"] == "agent_lost"
+        conv = await node.services.store.conversation(cid)
+        assert conv is not None and conv["state"] == "closed"
+    finally:
+        await phone.close()
+        await caller.close()

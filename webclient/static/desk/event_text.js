@@ -106,7 +106,8 @@ export function systemText(ev) {
     case 'call_held': return ['Call on hold'];
     case 'call_resumed': return ['Call resumed'];
     case 'call_agent_lost': return line`Call connection to ${agent(ev.agent_id, 'the agent')} lost · ${words(ev.reason)}`;
-    case 'call_rejoined': return line`Call connection to ${agent(ev.agent_id, 'the agent')} dropped and came back · the caller held ${mmss(ev.gap_ms)}`;
+    case 'call_rejoined': return line`Call connection to ${agent(ev.agent_id, 'the agent')} dropped and came back · the caller held ${
+      Number(ev.gap_ms) < 1000 ? 'under a second' : mmss(ev.gap_ms)}`;
     case 'recording': {
       // the recorder's writer fell behind: that much of the call is silence in the file
       const lost = Number(ev.dropped_ms) > 0 ? ` · ${Math.max(1, Math.round(ev.dropped_ms / 1000))} s of audio lost` : '';

@@ -4,7 +4,7 @@
 import { AGENT_MIC, askCallIce, canCall, rtcConfig, offerWithMic } from '../../shared/rtc.js';
 import { ANSWER_WAIT, HANGUP_OFFLINE_WAIT, HANGUP_WAIT, HOLD_WAIT, ICE_WAIT, MAX_REJOINS, REJOIN_AFTER_FAIL, SCRIPT, SOCKET_WAIT, TEXT, TURN_WAIT, micProblem } from './config.js';
 import { MAX_SDP_CHARS } from '../../shared/protocol.js';
-import { P, desk, rememberCall, rememberedCall, ui } from './state.js';
+import { P, desk, rememberCall, rememberMuted, rememberedCall, rememberedMuted, ui } from './state.js';
 import { canControl, closeTransferPanel, finish, release } from './transfer.js';
 import { live, ringer, say, setNotice, startTicking } from './ringing.js';
 import { render } from './render.js';
@@ -79,6 +79,7 @@ export async function rejoin(entry, c = null) {
     if (live(P.call) || !entry || typeof entry.call_id !== 'string') return;
     c = newCall(entry.call_id, String(entry.conversation_id || ''), 'agent', '');
     c.held = entry.held === true;
+    c.muted = entry.call_id === rememberedCall() && rememberedMuted(); // muted before the reload: still muted
     c.connectedAt = typeof entry.answered_ms === 'number' && entry.answered_ms > 0 ? entry.answered_ms : Date.now();
     P.call = c;
     P.wrap = null;
@@ -109,6 +110,7 @@ function dropMedia(c) {
 
 /** The microphone, our own non-trickle offer as call_offer; the gateway's call_answer follows (frames.js). */
 async function connectMedia(c) {
+  const gone = () => !live(c) || c.phase === 'hanging_up'; // (hung up meanwhile: a rejoin's media is not wanted)
   if (!canCall()) {
     failAccept(c, TEXT.unsupported);
     return;
@@ -124,8 +126,8 @@ async function connectMedia(c) {
     }
   }
   const callIce = await ice;
-  if (!live(c)) {
-    for (const t of mic.getTracks()) t.stop();
+  if (gone()) {
+    if (mic !== c.mic) for (const t of mic.getTracks()) t.stop();
     return;
   }
   c.mic = mic;
@@ -139,17 +141,17 @@ async function connectMedia(c) {
     pc.addEventListener('connectionstatechange', () => { if (c.pc === pc) onPeerState(c); });
     await offerWithMic(pc, mic, ICE_WAIT);
   } catch (_) {
-    if (live(c)) failAccept(c, TEXT.connectionFailed);
+    if (!gone()) failAccept(c, TEXT.connectionFailed);
     return;
   }
-  if (!live(c)) return;
+  if (gone()) return;
   const sdp = c.pc.localDescription && c.pc.localDescription.sdp;
   if (!sdp || sdp.length > MAX_SDP_CHARS) {
     failAccept(c, TEXT.connectionFailed);
     return;
   }
-  if (!(await whenReady(SOCKET_WAIT)) || !live(c) || !desk.send({ type: 'call_offer', call_id: c.id, sdp })) {
-    if (live(c)) failAccept(c, TEXT.offline);
+  if (!(await whenReady(SOCKET_WAIT)) || gone() || !desk.send({ type: 'call_offer', call_id: c.id, sdp })) {
+    if (!gone()) failAccept(c, TEXT.offline);
     return;
   }
   c.phase = 'offered';
@@ -232,6 +234,7 @@ export function toggleMute() {
   if (!live(c) || !c.mic) return;
   c.muted = !c.muted;
   for (const t of c.mic.getAudioTracks()) t.enabled = !c.muted;
+  if (rememberedCall() === c.id) rememberMuted(c.muted); // (a reload takes the call back muted)
   render();
 }
 
@@ -258,7 +261,7 @@ export function toggleHold() {
 export function hangUp() {
   const c = P.call;
   if (!live(c)) return;
-  if (c.phase === 'mic' || c.phase === 'gathering') { // not offered yet: nothing to tell the gateway
+  if ((c.phase === 'mic' || c.phase === 'gathering') && !c.rejoining) { // not offered yet: nothing to tell
     failAccept(c, '');
     return;
   }

@@ -22,6 +22,7 @@ export const RECENT_KEY = 'cg.agent.transfer_targets';
 export const CALL_KEY = 'cg.agent.call';      // sessionStorage: the call this tab is on (a reload offers it a new leg)
 export const MAX_REJOINS = 3;              // new legs a call's desk offers by itself after its own dropped
 export const REJOIN_AFTER_FAIL = 500;      // our leg failed: this long for the gateway's word (ended, transferred) first
+export const TAKE_BACK_WAIT = 3000;       // another tab's call dropped with it: this long for that tab to take it back
 
 export const TEXT = {
   incoming: 'Incoming call',

@@ -1,6 +1,6 @@
 // What the desk forwards: call_status, call_answer, errors, the socket's ups and downs, conversations.
 
-import { CONSULT_END, HANGUP_WAIT, TEXT } from './config.js';
+import { CONSULT_END, HANGUP_WAIT, TAKE_BACK_WAIT, TEXT } from './config.js';
 import { P, desk, rememberCall, rememberedCall } from './state.js';
 import { endRequest, endWrapUp, finish, openTransferPanel, rememberTarget, showError } from './transfer.js';
 import { accept, failAccept, rejoin } from './call.js';
@@ -45,6 +45,7 @@ export function onCallStatus(f) {
     stopRinging(text);
   }
   const c = P.call;
+  if (!live(c) && me && f.agent_id === me.id) takeBackLater(f); // our call, whose tab went: this one takes it
   if (!live(c) || c.id !== f.call_id) return;
   if (c.role === 'consultant') {
     onConsultantStatus(c, f, me);
@@ -80,6 +81,22 @@ export function onCallStatus(f) {
     setNotice(TEXT.dropped);
     render();
   }
+}
+
+/** Our call's leg dropped with the tab that had it (call_status waiting agent_reconnecting for us, no call here):
+ *  unless another tab of ours takes it back first (the call is connected again), this one offers a new leg. */
+function takeBackLater(f) {
+  if (f.status !== 'waiting' || f.reason !== 'agent_reconnecting') {
+    if (P.orphan && P.orphan.callId === f.call_id) P.orphan = null; // taken back elsewhere, or over
+    return;
+  }
+  const orphan = { callId: f.call_id, conversationId: f.conversation_id || '' };
+  P.orphan = orphan;
+  setTimeout(() => {
+    if (P.orphan !== orphan || live(P.call)) return;
+    P.orphan = null;
+    rejoin({ call_id: orphan.callId, conversation_id: orphan.conversationId });
+  }, TAKE_BACK_WAIT);
 }
 
 /** Our consultation of a colleague went a step further (call_status "connected" with a consult_* reason). */

@@ -21,12 +21,30 @@ export const P = {
   // offered -> answered -> ended), pc, mic, stream, connectedAt, reconnecting, error, timer, switchAt, listed}
   mon: null,
   monLeft: null,    // {callId, at}: we sent "hangup"; an error about it (the call had ended already) is no news
+  orphan: null,     // {callId, conversationId}: our call's leg dropped with another tab; this one takes it back soon
 };
 
 /** The call this tab is on, kept across a reload of the tab (sessionStorage: not shared with other tabs), so the
  *  reloaded desk offers a new leg for it, and another tab of the same agent leaves it alone. */
 export function rememberCall(id) {
-  try { if (id) sessionStorage.setItem(CALL_KEY, id); else sessionStorage.removeItem(CALL_KEY); } catch (_) { /* no storage */ }
+  try {
+    if (id && sessionStorage.getItem(CALL_KEY) !== id) {
+      sessionStorage.setItem(CALL_KEY, id);
+      sessionStorage.removeItem(`${CALL_KEY}.muted`);
+    } else if (!id) {
+      sessionStorage.removeItem(CALL_KEY);
+      sessionStorage.removeItem(`${CALL_KEY}.muted`);
+    }
+  } catch (_) { /* no storage */ }
+}
+
+/** Whether the agent muted this tab's call (a reload takes the call back as muted as it was). */
+export function rememberMuted(muted) {
+  try { if (muted) sessionStorage.setItem(`${CALL_KEY}.muted`, '1'); else sessionStorage.removeItem(`${CALL_KEY}.muted`); } catch (_) { /* no storage */ }
+}
+
+export function rememberedMuted() {
+  try { return sessionStorage.getItem(`${CALL_KEY}.muted`) === '1'; } catch (_) { return false; }
 }
 
 export function rememberedCall() {
