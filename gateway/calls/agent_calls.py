@@ -550,6 +550,7 @@ class AgentCalls:
             await self._say(call, LOST_AGENT_END_PROMPT)
             await call.end("agent_lost")
             return
+        await self.wrap_up_done(agent_id, call.conversation_id)  # the conversation is not theirs to wrap up now
         await self.status(handoff, CallStatus.WAITING, "agent_lost")  # (the widget says so as the caller is told)
         await self._say(call, LOST_AGENT_PROMPT, wait=False)
         await self.legs.play_hold_music(call)

@@ -140,6 +140,9 @@ async def test_a_closed_tab_is_noticed_from_its_silence_and_the_caller_goes_back
         assert len(lost) == 1 and lost[0]["reason"] == "agent_desk_closed" and lost[0]["talk_ms"] > 0
         conv = await node.services.store.conversation(caller.conversation_id)
         assert conv is not None and conv["state"] == "queued"
+        # no after-call work for a conversation that went back to the queue (a desk opened later showed it, with
+        # nothing to close: an exploratory test)
+        assert (await node.services.presence.info("alice"))["activity"] == ""
     finally:
         await phone.close()
         await caller.close()
