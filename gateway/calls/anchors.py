@@ -174,6 +174,8 @@ class CallAnchors:
                 "call_id": call_id,
                 "conversation_id": e.get("conversation_id", ""),
                 "status": e.get("status", ""),
+                # the agent's leg dropped and the caller holds for their desk (else ''): the widget says so
+                "reason": "agent_reconnecting" if e.get("rejoin") == "1" else "",
                 "supervisors": caller_view(listed(e.get("supervisors"))),
             }
             for call_id, e in await self.db.calls_of_customer(customer_id)

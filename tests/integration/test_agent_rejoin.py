@@ -17,7 +17,7 @@ from gateway.config import Settings
 from gateway.protocol.states import CallStatus
 from tests.conftest import Clients, bounded
 from tests.support.caller import SAMPLE_RATE, Caller
-from tests.support.clients import Agent
+from tests.support.clients import Agent, Customer
 from tests.support.queue_calls import hears, queued_call, strongest_hz, tone
 from tests.support.servers import Node, start_node
 from tests.support.softphone import Softphone
@@ -48,6 +48,15 @@ async def test_a_reloaded_desk_gets_the_call_back_and_both_sides_hear_each_other
         assert held["reason"] == "agent_reconnecting"
         handoff = node.services.agent_calls.handoffs[call_id]
         assert handoff.state is HandoffState.RECONNECTING
+        # the customer's socket that reconnects meanwhile is told so too (the widget says the agent reconnects)
+        again_customer = Customer(node.url, token=caller.customer.token)
+        try:
+            listed = (await again_customer.hello())["calls"]
+        finally:
+            await again_customer.close()
+        assert [(c["call_id"], c["status"], c["reason"]) for c in listed] == [
+            (call_id, "waiting", "agent_reconnecting")
+        ]
         # the caller is not back in the queue: the conversation stays alice's, and so does her activity
         conv = await node.services.store.conversation(cid)
         assert conv is not None and (conv["state"], conv["agent_id"]) == ("assigned", "alice")

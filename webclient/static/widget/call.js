@@ -234,6 +234,7 @@ export function onWelcomeCalls(listed) {
   }
   const entry = Array.isArray(listed) ? listed.find((e) => e && e.call_id === c.id) : null;
   if (entry && Array.isArray(entry.supervisors)) c.barged = entry.supervisors.filter((x) => x && x.mode === 'barge').length;
+  if (entry) c.agentReconnecting = entry.status === 'waiting' && entry.reason === 'agent_reconnecting';
   if (verdict.action === 'restore' && verdict.status && verdict.status !== c.status) {
     c.status = verdict.status;
     // calling the chat's agent only while the conversation is still theirs (a ring missed while the socket was
