@@ -446,7 +446,8 @@ class AgentCalls:
     async def wrap_up_done(self, agent_id: str, conversation: str = "") -> None:
         """After-call work is over if that is what the agent was doing: they pressed Done (no ``conversation``), or
         closed or handed on the conversation it is for (closing another chat meanwhile leaves it running)."""
-        if (await self.presence.info(agent_id))["activity"] != AgentActivity.WRAP_UP:
+        # (the stored activity: an agent with no desk open reads as having none, and would keep it for their return)
+        if await self.presence.store.agent_field(agent_id, "activity") != AgentActivity.WRAP_UP:
             return
         for_conversation = await self.presence.store.agent_field(agent_id, "activity_conversation")
         if conversation and for_conversation and conversation != for_conversation:
