@@ -63,6 +63,12 @@ from media.tts import Synthesizer
 
 log = logging.getLogger(__name__)
 
+#: A page whose socket closed mid-call (a caller's, an agent's desk): its leg must have received fewer than
+#: SILENT_PACKETS packets in SILENT_SECONDS to count as gone with it (a page sends 50 a second, muted too; one with
+#: Opus DTX at least 2.5; a closed one a straggler).
+SILENT_SECONDS = 2.0
+SILENT_PACKETS = 3
+
 CONNECT_TIMEOUT = 20.0  # seconds from the answer to an established connection
 
 
@@ -158,6 +164,21 @@ class Call:
 
     def _leg_closed(self, why: str) -> None:
         self.tasks.spawn(self.end(why), "end")
+
+    def socket_gone(self) -> None:
+        """A socket of the caller's closed: if the leg has received (next to) nothing since, the page with the call
+        went with it (a closed tab sends no DTLS close: aiortc would notice after its 30 s consent timeout, while
+        the IVR went on and an agent was rung for nobody). The call ends ``connection_closed``."""
+        if not self.ended.is_set():
+            self.tasks.spawn(self._end_if_silent(self.leg.packets_received), "socket-gone")
+
+    async def _end_if_silent(self, before: int) -> None:
+        await asyncio.sleep(SILENT_SECONDS)
+        if not self.ended.is_set() and self.leg.packets_received - before < SILENT_PACKETS:
+            log.info(
+                "the caller's page closed and their leg is silent", extra={"conversation_id": self.conversation_id}
+            )
+            await self.end("connection_closed")
 
     # ---------------------------------------------------------------- signaling
 
@@ -448,6 +469,12 @@ class CallManager:
             check_offer(offer_sdp)
         except BadOffer as exc:
             raise BadRequest(exc.message, field="sdp", code=ErrorCode(exc.code)) from None
+
+    def customer_socket_closed(self, customer_id: str) -> None:
+        """A socket of the customer's on this node closed: their calls here check that their page is still there."""
+        for call in list(self.calls.values()):
+            if call.customer_id == customer_id:
+                call.socket_gone()
 
     def live_calls(self, customer_id: str) -> list[dict[str, Any]]:
         """The customer's calls on this node."""

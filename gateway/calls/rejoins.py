@@ -28,6 +28,7 @@ from typing import Any
 
 from gateway.calls.handoff import Dropped, Handoff, HandoffEvent, HandoffState
 from gateway.calls.legs import AgentLegs
+from gateway.calls.manager import SILENT_PACKETS, SILENT_SECONDS
 from gateway.contact.agents import Agent
 from gateway.contact.conversations import Conversations
 from gateway.contact.presence import Presence
@@ -40,12 +41,8 @@ log = logging.getLogger(__name__)
 
 REJOIN_PROMPT = "Your agent's connection dropped. Please hold a moment while they reconnect."
 #: A desk offering a new leg for a call still connected here: its old leg counts as alive (another tab's) if it
-#: receives SILENT_PACKETS or more in this long.
+#: receives SILENT_PACKETS (gateway/calls/manager.py) or more in this long.
 ALIVE_CHECK_SECONDS = 0.5
-#: A desk whose last socket closed mid-call: its leg must have received fewer than SILENT_PACKETS packets in this long
-#: to count as gone (a desk sends 50 a second, muted too; one with Opus DTX at least 2.5; a closed one a straggler).
-SILENT_SECONDS = 2.0
-SILENT_PACKETS = 3
 
 S = HandoffState
 E = HandoffEvent
@@ -112,7 +109,8 @@ class Rejoins:
         self.legs.count_ended(leg.player)
         await leg.close()
         handoff.tasks.spawn(self._give_up_later(handoff, dropped), "rejoin-grace")
-        await self.say(handoff, REJOIN_PROMPT)
+        if not held:  # (a caller on hold goes on hearing music: nothing changed for them yet)
+            await self.say(handoff, REJOIN_PROMPT)
         if handoff.dropped is dropped and handoff.leg is None:  # (not back already)
             await self.legs.play_hold_music(call)
             await self.status(handoff, CallStatus.WAITING, "agent_reconnecting")

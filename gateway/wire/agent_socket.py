@@ -190,6 +190,8 @@ class AgentConnection(Connection):
         match frame:
             case client.SetStatus():
                 await self.s.presence.set_status(self.me.id, frame.status, frame.reason)
+                if frame.status == AgentStatus.AVAILABLE:  # "ready for the next one": after-call work is over
+                    await self.s.agent_calls.wrap_up_done(self.me.id)
                 self.push(self._send_agent_info)
             case client.OpenConversation():
                 await conversations.require_agent(self.me.id, frame.conversation_id)

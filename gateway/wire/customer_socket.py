@@ -162,9 +162,12 @@ class CustomerConnection(Connection):
         self.push(server.Ack(frame.client_id, stored.event_id, stored.conversation_id))
 
     async def stop(self) -> None:
-        """A test run ends with its socket: its calls end and its conversation closes (its chat bot with it)."""
+        """A test run ends with its socket: its calls end and its conversation closes (its chat bot with it). A
+        customer's call here whose leg has been silent since ends (the page with the call closed)."""
         if self.followed is not None:
             self.s.queue_board.unwatch_position(self.followed, self._on_position)
+        if self.test is None and self.customer_id:  # a call whose page closed with this socket ends (its leg silent)
+            self.s.calls.customer_socket_closed(self.customer_id)
         if self.test is None or not self.customer_id:
             return
         for live in self.s.calls.live_calls(self.customer_id):

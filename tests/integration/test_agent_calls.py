@@ -205,9 +205,36 @@ async def test_agent_hangs_up(clients: Clients, node: Node) -> None:
         await alice.send({"type": "hangup", "call_id": phone.call_id})
         ended = await caller.status(CallStatus.ENDED)
         assert ended["reason"] == "agent_hangup"
+        await alice.expect("agent", lambda f: f["agent"]["activity"] == "wrap_up")
+        alice.forget("agent")  # (those from before the call said available with no activity too)
+        # pressing Available ends after-call work: ready for the next one (a desk opened during the wrap-up has no
+        # Done button; the agent pressed Available and was not rung for a minute: an exploratory test)
+        await alice.send({"type": "status", "status": "available"})
+        await alice.expect("agent", lambda f: f["agent"]["status"] == "available" and f["agent"]["activity"] == "")
     finally:
         await phone.close()
         await caller.close()
+
+
+async def test_a_caller_whose_page_closes_is_let_go_of_at_once(clients: Clients, node: Node) -> None:
+    """The page with the call closes (no DTLS close reaches aiortc): its socket closing and the leg silent since end
+    the call in about 2 s, not after aiortc's 30 s consent timeout while the IVR went on and an agent was rung for
+    nobody (an exploratory test)."""
+    caller = await queued_call(clients)
+    try:
+        caller.mic.end()  # the tab closes: nothing more is sent (its ICE still answers)
+        await caller.customer.drop()
+        await eventually_ended(node, caller.call_id)
+        events = await node.services.store.events(caller.conversation_id)
+        assert [e["reason"] for e in events if e["type"] == "call_ended"] == ["connection_closed"]
+    finally:
+        await caller.close()
+
+
+async def eventually_ended(node: Node, call_id: str, seconds: float = 8.0) -> None:
+    async with asyncio.timeout(seconds):
+        while call_id in node.services.calls.calls:
+            await asyncio.sleep(0.05)
 
 
 async def test_an_end_whose_asker_is_cancelled_still_releases_the_call_its_agent_and_its_recording(
