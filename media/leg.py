@@ -44,6 +44,9 @@ from media.telephone_event import enable_telephone_events
 Samples = npt.NDArray[np.int16]
 log = logging.getLogger(__name__)
 
+#: :meth:`AudioLeg.silent_for`: fewer packets than this in the window is silence.
+SILENT_PACKETS = 3
+
 __all__ = ["AudioLeg", "BadOffer", "Samples", "beside_decoder", "check_offer"]
 
 
@@ -175,6 +178,13 @@ class AudioLeg:
             if opus and negotiated[0] is opus[0] and opus[0].payloadType is not None:
                 self.relay = relay_point(transceiver.receiver, opus[0].payloadType)
             return
+
+    async def silent_for(self, seconds: float) -> bool:
+        """Whether the far end sends (next to) nothing over the next ``seconds``: fewer than SILENT_PACKETS packets
+        (a live page sends 50 a second, muted too; one with Opus DTX at least 2.5; a closed one a straggler)."""
+        before = self.packets_received
+        await asyncio.sleep(seconds)
+        return self.packets_received - before < SILENT_PACKETS
 
     @property
     def packets_received(self) -> int:

@@ -63,11 +63,9 @@ from media.tts import Synthesizer
 
 log = logging.getLogger(__name__)
 
-#: A page whose socket closed mid-call (a caller's, an agent's desk): its leg must have received fewer than
-#: SILENT_PACKETS packets in SILENT_SECONDS to count as gone with it (a page sends 50 a second, muted too; one with
-#: Opus DTX at least 2.5; a closed one a straggler).
+#: A page whose socket closed mid-call (a caller's, an agent's desk) went with it if its leg stays silent this long
+#: (:meth:`~media.leg.AudioLeg.silent_for`).
 SILENT_SECONDS = 2.0
-SILENT_PACKETS = 3
 
 CONNECT_TIMEOUT = 20.0  # seconds from the answer to an established connection
 
@@ -170,11 +168,10 @@ class Call:
         went with it (a closed tab sends no DTLS close: aiortc would notice after its 30 s consent timeout, while
         the IVR went on and an agent was rung for nobody). The call ends ``connection_closed``."""
         if not self.ended.is_set():
-            self.tasks.spawn(self._end_if_silent(self.leg.packets_received), "socket-gone")
+            self.tasks.spawn(self._end_if_silent(), "socket-gone")
 
-    async def _end_if_silent(self, before: int) -> None:
-        await asyncio.sleep(SILENT_SECONDS)
-        if not self.ended.is_set() and self.leg.packets_received - before < SILENT_PACKETS:
+    async def _end_if_silent(self) -> None:
+        if await self.leg.silent_for(SILENT_SECONDS) and not self.ended.is_set():
             log.info(
                 "the caller's page closed and their leg is silent", extra={"conversation_id": self.conversation_id}
             )

@@ -28,7 +28,7 @@ from typing import Any
 
 from gateway.calls.handoff import Dropped, Handoff, HandoffEvent, HandoffState
 from gateway.calls.legs import AgentLegs
-from gateway.calls.manager import SILENT_PACKETS, SILENT_SECONDS
+from gateway.calls.manager import SILENT_SECONDS
 from gateway.contact.agents import Agent
 from gateway.contact.conversations import Conversations
 from gateway.contact.presence import Presence
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 REJOIN_PROMPT = "Your agent's connection dropped. Please hold a moment while they reconnect."
 #: A desk offering a new leg for a call still connected here: its old leg counts as alive (another tab's) if it
-#: receives SILENT_PACKETS (gateway/calls/manager.py) or more in this long.
+#: is not silent this long (:meth:`~media.leg.AudioLeg.silent_for`).
 ALIVE_CHECK_SECONDS = 0.5
 
 S = HandoffState
@@ -127,10 +127,9 @@ class Rejoins:
             raise Conflict("the call was already answered", field="call_id", code=ErrorCode.ALREADY_ANSWERED)
         old = handoff.leg
         if handoff.state in (S.CONNECTED, S.HELD) and old is not None:
-            before = old.packets_received
-            await asyncio.sleep(ALIVE_CHECK_SECONDS)
+            silent = await old.silent_for(ALIVE_CHECK_SECONDS)
             if handoff.leg is old and handoff.state in (S.CONNECTED, S.HELD):
-                if old.packets_received - before >= SILENT_PACKETS:
+                if not silent:
                     raise Conflict(
                         "the call is connected to another desk of yours (another tab or device)",
                         field="call_id",
@@ -215,14 +214,13 @@ class Rejoins:
         leg = handoff.leg
         if leg is None or handoff.state not in (S.CONNECTED, S.HELD):
             return
-        handoff.tasks.spawn(self._drop_if_silent(handoff, leg, leg.packets_received), "desk-gone")
+        handoff.tasks.spawn(self._drop_if_silent(handoff, leg), "desk-gone")
 
-    async def _drop_if_silent(self, handoff: Handoff, leg: AudioLeg, before: int) -> None:
-        await asyncio.sleep(SILENT_SECONDS)
+    async def _drop_if_silent(self, handoff: Handoff, leg: AudioLeg) -> None:
         if (
-            handoff.leg is not leg
+            not await leg.silent_for(SILENT_SECONDS)
+            or handoff.leg is not leg
             or handoff.state not in (S.CONNECTED, S.HELD)
-            or leg.packets_received - before >= SILENT_PACKETS
         ):
             return
         log.warning(
