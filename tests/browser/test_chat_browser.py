@@ -7,7 +7,7 @@ import os
 import re
 from pathlib import Path
 
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from gateway.config import Settings
 from tests.conftest import PASSWORDS
@@ -32,6 +32,30 @@ async def agent_login(page: Page, node: Node, agent_id: str) -> None:
     await expect(page.locator("[data-testid=agent-status]")).to_have_text(re.compile("away|available", re.I))
     await page.click("[data-testid=status-available]")
     await expect(page.locator("[data-testid=agent-status]")).to_have_text(re.compile("available", re.IGNORECASE))
+
+
+async def chatting(
+    agent_ctx: BrowserContext, customer_ctx: BrowserContext, node: Node, first: str
+) -> tuple[Page, Page, list[str]]:
+    """alice at her desk with the customer's conversation selected, the customer's widget open after sending
+    ``first``: (alice's page, the customer's page, the pages' errors)."""
+    agent, customer = await agent_ctx.new_page(), await customer_ctx.new_page()
+    errors: list[str] = []
+    for page in (agent, customer):
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await agent_login(agent, node, "alice")
+    await customer.goto(node.url + "/")
+    await customer.click("[data-testid=cg-launcher]")
+    await customer.fill("[data-testid=cg-input]", first)
+    await customer.click("[data-testid=cg-send]")
+    await expect(customer.locator(".cg-msg[data-author=customer]", has_text=first)).to_have_attribute(
+        "data-status", "sent"
+    )
+    item = agent.locator("[data-testid=conversations] .conv-item")
+    await expect(item).to_have_count(1)
+    await item.first.click()
+    await expect(agent.locator("[data-testid=timeline] .tl-item[data-author=customer]")).to_have_count(1)
+    return agent, customer, errors
 
 
 async def test_customer_and_agent_chat_in_the_browser(browser: Browser, node: Node) -> None:
@@ -294,32 +318,25 @@ async def test_a_message_over_the_limit_stays_in_the_box_with_the_reason_and_is_
 async def test_an_agents_reply_over_the_limit_stays_in_the_box_and_is_never_sent(browser: Browser, node: Node) -> None:
     """Old code: the desk emptied the box, then showed the reply as "Not delivered — too long": 20,000 characters an
     agent had written were gone. Now it is refused before anything is sent, the text stays to be shortened."""
-    agent = await (await browser.new_context()).new_page()
-    customer = await (await browser.new_context()).new_page()
-    errors: list[str] = []
-    for page in (agent, customer):
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-    await agent_login(agent, node, "alice")
-    await customer.goto(node.url + "/")
-    await customer.click("[data-testid=cg-launcher]")
-    await customer.fill("[data-testid=cg-input]", "Can you read a long answer?")
-    await customer.click("[data-testid=cg-send]")
-    conv_item = agent.locator("[data-testid=conversations] .conv-item")
-    await expect(conv_item).to_have_count(1)
-    await conv_item.first.click()
-    composer = agent.locator("[data-testid=composer]")
-    await composer.fill("y" * 4500)
-    await agent.click("[data-testid=send]")
-    await expect(agent.locator("#toast")).to_have_text(
-        "Your message is 4500 characters; the limit is 4000 — shorten it or send it in parts."
-    )
-    await expect(composer).to_have_value("y" * 4500)  # kept, to shorten or split
-    await composer.press("Enter")
-    await expect(composer).to_have_value("y" * 4500)
-    agent_items = agent.locator("[data-testid=timeline] .tl-item[data-author=agent]")
-    await expect(agent_items).to_have_count(0)
-    await composer.fill("y" * 4000)
-    await agent.click("[data-testid=send]")
-    await expect(composer).to_have_value("")
-    await expect(customer.locator(".cg-msg[data-author=agent]")).to_have_count(1)
-    assert errors == []
+    agent_ctx, customer_ctx = await browser.new_context(), await browser.new_context()
+    try:
+        agent, customer, errors = await chatting(agent_ctx, customer_ctx, node, "Can you read a long answer?")
+        composer = agent.locator("[data-testid=composer]")
+        await composer.fill("y" * 4500)
+        await agent.click("[data-testid=send]")
+        await expect(agent.locator("#toast")).to_have_text(
+            "Your message is 4500 characters; the limit is 4000 — shorten it or send it in parts."
+        )
+        await expect(composer).to_have_value("y" * 4500)  # kept, to shorten or split
+        await composer.press("Enter")
+        await expect(composer).to_have_value("y" * 4500)
+        agent_items = agent.locator("[data-testid=timeline] .tl-item[data-author=agent]")
+        await expect(agent_items).to_have_count(0)
+        await composer.fill("y" * 4000)
+        await agent.click("[data-testid=send]")
+        await expect(composer).to_have_value("")
+        await expect(customer.locator(".cg-msg[data-author=agent]")).to_have_count(1)
+        assert errors == []
+    finally:
+        await agent_ctx.close()
+        await customer_ctx.close()

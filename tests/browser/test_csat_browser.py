@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.async_api import Browser, Page, expect
 
-from tests.browser.test_chat_browser import agent_login
+from tests.browser.test_chat_browser import chatting
 from tests.support.axe import axe_violations, blocking, describe, install_axe
 from tests.support.browser_loop import BROWSER_TESTS
 from tests.support.servers import Node
@@ -22,22 +22,7 @@ async def _chat(browser: Browser, node: Node, first: str) -> tuple[Page, Page]:
     agent_ctx, customer_ctx = await browser.new_context(), await browser.new_context(accept_downloads=True)
     for ctx in (agent_ctx, customer_ctx):
         await install_axe(ctx)
-    agent, customer = await agent_ctx.new_page(), await customer_ctx.new_page()
-    errors: list[str] = []
-    for page in (agent, customer):
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-    await agent_login(agent, node, "alice")
-    await customer.goto(node.url + "/")
-    await customer.click("[data-testid=cg-launcher]")
-    await customer.fill("[data-testid=cg-input]", first)
-    await customer.click("[data-testid=cg-send]")
-    await expect(customer.locator(".cg-msg[data-author=customer]", has_text=first)).to_have_attribute(
-        "data-status", "sent"
-    )
-    item = agent.locator("[data-testid=conversations] .conv-item")
-    await expect(item).to_have_count(1)
-    await item.first.click()
-    await expect(agent.locator("[data-testid=timeline] .tl-item[data-author=customer]")).to_have_count(1)
+    agent, customer, errors = await chatting(agent_ctx, customer_ctx, node, first)
     agent.errors = errors  # type: ignore[attr-defined]
     return agent, customer
 
