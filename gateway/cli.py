@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from gateway import logs
+from gateway import listen_port, logs
 from gateway.config import BY_NAME, SETTINGS, Settings, from_sources
 from gateway.contact.agents_file import load_agents
 from gateway.contact.password_rules import weakness
@@ -169,6 +169,8 @@ async def _serve(settings_flags: dict[str, str | None], argv: list[str]) -> int:
     settings = from_sources(settings_flags, os.environ)
     worker = worker_number()
     logs.setup(settings.log_format, worker=worker)
+    if worker is None:  # a lone node or the workers' parent: the port must be free (a worker's siblings hold it)
+        listen_port.check_free(settings.host, settings.port)
     if worker is None and not redis_connect.external(settings):  # one serve per embedded Redis (its data dir)
         prepare_data_dir(settings.data_dir)
         with hold_serve_lock(settings.data_dir):
@@ -200,7 +202,11 @@ async def _serve_here(
     await runner.setup()
     password = app[SERVICES].demo_password  # set by the first start of an empty store
     site = web.TCPSite(runner, settings.host, settings.port, reuse_port=worker is not None)  # workers share it
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:  # taken since the check (or a worker's siblings are gone): stop what started, say why
+        await runner.cleanup()
+        raise ConfigError(listen_port.in_use_message(settings.host, settings.port, exc), field="port") from None
     log.info(
         "listening on http://%s:%s (customer demo at /, agent desk at /agent, admin console at /admin, wallboard at "
         "/supervisor)",

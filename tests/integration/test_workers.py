@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
+import sys
 from pathlib import Path
 
 import aiohttp
@@ -21,7 +23,7 @@ from gateway.store.keys import Keys
 from tests.conftest import PASSWORDS, TEST_FLOWS
 from tests.support.caller import Caller
 from tests.support.clients import Agent, Customer
-from tests.support.servers import GatewayProcess
+from tests.support.servers import SINGLE_NODE, GatewayProcess
 from tests.support.softphone import Softphone
 
 KEYS = Keys("cg")
@@ -144,3 +146,52 @@ async def test_a_killed_worker_is_restarted_and_its_calls_taken_over(tmp_path: P
             await client.close()
         await db.aclose()
         assert await gw.stop() == 0
+
+
+def held_port(*, reuse_port: bool) -> socket.socket:
+    """A loopback port something listens on: with ``reuse_port`` as a running gateway's workers hold theirs."""
+    sock = socket.socket()
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    return sock
+
+
+async def serve(tmp_path: Path, port: int, workers: int, *python: str) -> tuple[int | None, str]:
+    """``serve`` on ``port`` (``python``: run through ``-c`` instead of ``-m gateway``): its status and stderr."""
+    command = python or ("-m", "gateway")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *command,
+        *("serve", "--port", str(port), "--workers", str(workers), "--data-dir", str(tmp_path / f"data-{workers}")),
+        *("--flows-dir", str(TEST_FLOWS)),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, **SINGLE_NODE, "CG_WORKERS": str(workers)},
+    )
+    try:
+        _, err = await asyncio.wait_for(proc.communicate(), timeout=45)
+    except TimeoutError:  # it served (or hung) instead of refusing the port
+        proc.kill()
+        await proc.wait()
+        return None, ""
+    return proc.returncode, err.decode()
+
+
+async def test_a_port_another_gateway_serves_is_refused_with_a_clear_error(tmp_path: Path) -> None:
+    # a gateway's workers hold their port with SO_REUSEPORT: a second `serve --workers 2` (another data directory)
+    # would bind beside them and the kernel would split new connections between the two centers
+    with held_port(reuse_port=True) as sock:
+        port = sock.getsockname()[1]
+        for workers in (2, 1):
+            status, err = await serve(tmp_path, port, workers)
+            assert (status, f"port {port} is already in use" in err) == (2, True), (workers, err)
+        # taken between the check and the bind: the node stops what it started and says so (it used to hang,
+        # its services running, its error never printed)
+        unchecked = (
+            "import sys, gateway.listen_port as p; p.check_free = lambda h, n: None; "
+            "from gateway.cli import main; sys.exit(main())"
+        )
+        status, err = await serve(tmp_path, port, 1, "-c", unchecked)
+    assert (status, f"port {port} is already in use" in err) == (2, True), err

@@ -19,7 +19,15 @@ GATEWAY = ROOT / "gateway"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     (
         "composition",
-        ("gateway.app", "gateway.cli", "gateway.agents_cli", "gateway.runtime", "gateway.workers", "gateway.__main__"),
+        (
+            "gateway.app",
+            "gateway.cli",
+            "gateway.agents_cli",
+            "gateway.runtime",
+            "gateway.workers",
+            "gateway.listen_port",
+            "gateway.__main__",
+        ),
     ),
     ("wire", ("gateway.wire",)),
     ("ops", ("gateway.ops",)),

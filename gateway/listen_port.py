@@ -1,0 +1,50 @@
+"""The port ``serve`` listens on must be free before anything starts on it.
+
+Workers share their port with ``SO_REUSEPORT`` (gateway/workers.py), and Linux lets any process of the same user
+join a port its sockets hold that way: a second ``serve --workers N`` on a port already served (another data
+directory, so the data directory's lock does not stop it) would bind beside the first, and the kernel would hand
+each new connection to one center or the other, a customer's chat to one and their reconnect to the other. A lone
+node (``--workers 1``) would fail to bind after loading everything, with its services already running. So both
+check first with a plain bind (no ``SO_REUSEPORT``: it fails while any socket listens on the port, shared or not)
+and stop with a clear error. A worker started by the parent skips the check: its siblings hold the port.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+
+from gateway.errors import ConfigError
+
+
+def check_free(host: str, port: int) -> None:
+    """ConfigError when something listens on ``port`` at ``host`` (every address it resolves to); port 0: any."""
+    if port == 0:
+        return
+    try:
+        addresses = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ConfigError(f"--host {host!r} does not resolve: {exc.strerror}", field="host") from None
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: TIME_WAIT is no owner
+            if family == socket.AF_INET6:
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                raise ConfigError(in_use_message(host, port, exc), field="port") from None
+
+
+def in_use_message(host: str, port: int, exc: OSError) -> str:
+    where = f"{host or '*'}:{port}"
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"port {port} is already in use on {where} (another gateway, or another program): stop it, or give "
+            "this one another --port"
+        )
+    if exc.errno == errno.EACCES:
+        return f"not allowed to listen on {where} (ports under 1024 need privileges): choose another --port"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"--host {host!r} is not an address of this machine"
+    return f"cannot listen on {where}: {exc.strerror or exc}"
