@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from gateway.calls.handoff import Handoff, Handoffs, Monitor
+from gateway.calls.handoff import Handoff, Handoffs, HandoffState, Monitor
 from gateway.calls.legs import AgentLegs
 from gateway.contact.agents import Agent
 from gateway.contact.conversations import Conversations
@@ -52,7 +52,9 @@ class CallMonitors:
                 "agent_id": h.agent_id,
                 "agent_name": h.agent_name,
                 "status": str(h.call.status),
-                "held": bool(h.bridge and h.bridge.held),
+                "held": bool(h.bridge and h.bridge.held) or bool(h.dropped and h.dropped.held),
+                # the agent's leg dropped: the caller holds while their desk comes back (gateway/calls/rejoins.py)
+                "reconnecting": h.state is HandoffState.RECONNECTING,
                 "monitors": {sid: m.mode for sid, m in h.monitors.items()},
             }
             for h in self.handoffs.values()

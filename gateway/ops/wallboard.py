@@ -220,6 +220,8 @@ def _calls(facts: Facts, agents: dict[str, dict[str, Any]]) -> list[dict[str, An
     rows = []
     for call_id, call in facts.calls:
         cid, aid, status = call.get("conversation_id", ""), call.get("agent_id", ""), call.get("status", "")
+        # the agent's leg dropped: the caller holds (status waiting) for their desk to come back, not in a queue
+        reconnecting = call.get("rejoin") == "1"
         # its wait counts from when it was last offered (queued, or transferred): not the first agent's talk
         queued_at = _int(call.get("offered_ms")) or _int(call.get("queued_ms")) or None
         answered_at = _int(call.get("answered_ms")) or None
@@ -230,6 +232,7 @@ def _calls(facts: Facts, agents: dict[str, dict[str, Any]]) -> list[dict[str, An
                 "queue": facts.conversations.get(cid, {}).get("queue", "") if queued_at else "",
                 "status": status,
                 "held": call.get("held") == "1",
+                "reconnecting": reconnecting,
                 "agent_id": aid,
                 "agent_name": agents[aid]["name"] if aid in agents else aid,
                 "started_at": _int(call.get("started_ms")),
@@ -237,10 +240,21 @@ def _calls(facts: Facts, agents: dict[str, dict[str, Any]]) -> list[dict[str, An
                 "answered_at": answered_at,
             }
         )
-        if aid in agents and status in (CallStatus.RINGING, CallStatus.CONNECTED):
-            agents[aid]["call"] = {"call_id": call_id, "status": status, "since": answered_at or queued_at}
+        if aid in agents and (status in (CallStatus.RINGING, CallStatus.CONNECTED) or reconnecting):
+            agents[aid]["call"] = {
+                "call_id": call_id,
+                "status": status,
+                "since": answered_at or queued_at,
+                "reconnecting": reconnecting,
+            }
     order: dict[str, int] = {CallStatus.WAITING: 0, CallStatus.RINGING: 1, CallStatus.CONNECTED: 2}
-    rows.sort(key=lambda c: (order.get(str(c["status"]), 3), c["queued_at"] or c["started_at"], c["call_id"]))
+    rows.sort(
+        key=lambda c: (
+            order[CallStatus.CONNECTED] if c["reconnecting"] else order.get(str(c["status"]), 3),
+            c["queued_at"] or c["started_at"],
+            c["call_id"],
+        )
+    )
     return rows[:MAX_CALL_ROWS]
 
 

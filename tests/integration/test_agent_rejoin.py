@@ -48,6 +48,12 @@ async def test_a_reloaded_desk_gets_the_call_back_and_both_sides_hear_each_other
         assert held["reason"] == "agent_reconnecting"
         handoff = node.services.agent_calls.handoffs[call_id]
         assert handoff.state is HandoffState.RECONNECTING
+        # supervisors see who dropped: the wallboard's call and alice's row, and the desk's Live calls
+        board = (await node.services.wallboard.snapshot()).as_dict()
+        (row,) = [c for c in board["calls"] if c["call_id"] == call_id]
+        assert (row["status"], row["reconnecting"], row["agent_id"]) == ("waiting", True, "alice")
+        live = node.services.agent_calls.monitors.listing()
+        assert [(c["call_id"], c["reconnecting"]) for c in live] == [(call_id, True)]
         # the customer's socket that reconnects meanwhile is told so too (the widget says the agent reconnects)
         again_customer = Customer(node.url, token=caller.customer.token)
         try:
@@ -64,6 +70,9 @@ async def test_a_reloaded_desk_gets_the_call_back_and_both_sides_hear_each_other
         welcome = await alice.hello(available=False)  # the reloaded desk
         listed = [c for c in welcome["calls"] if c["call_id"] == call_id]
         assert listed and listed[0]["rejoin"] is True and listed[0]["answered_ms"] > 0
+        board = (await node.services.wallboard.snapshot()).as_dict()  # her row is back, with the call she lost
+        (alice_row,) = [a for a in board["agents"] if a["id"] == "alice"]
+        assert alice_row["call"] is not None and alice_row["call"]["reconnecting"] is True
         await again.answer(call_id)  # its new leg for the same call (a call_offer, as to answer it)
         back = await caller.status(CallStatus.CONNECTED, timeout=10)
         assert back["reason"] == "agent_reconnected"

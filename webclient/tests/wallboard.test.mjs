@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  AWAY_WORDS, centerClock, duration, expected, handleTime, oldestWait, serviceLevel, skew, stateText, todayZone,
+  AWAY_WORDS, callText, centerClock, duration, expected, handleTime, oldestWait, serviceLevel, skew, stateText, todayZone,
 } from '../static/supervisor/wallboard_format.js';
 
 test('durations read as a clock', () => {
@@ -93,4 +93,12 @@ test('every away reason the gateway sets has its words', async () => {
   reasons.delete('agent_removed'); // a removed agent has no status to set (gateway/contact/handover.py)
   assert.ok(reasons.has('missed_call') && reasons.has('agent_absent'), [...reasons].join(' '));
   for (const r of reasons) assert.ok(Object.hasOwn(AWAY_WORDS, r), `no words for the away reason ${r}`);
+});
+
+test("a call's state in words: on hold on the call table, and a dropped agent is not a waiting caller", () => {
+  assert.equal(callText({ status: 'connected', held: true }), 'Connected (on hold)');
+  assert.equal(callText({ status: 'connected', held: true }, { held: false }), 'Connected');
+  assert.equal(callText({ status: 'waiting', held: false }), 'Waiting');
+  assert.equal(callText({ status: 'waiting', held: true, reconnecting: true }), 'Agent reconnecting');
+  assert.equal(callText({ status: 'odd_new_status' }), 'odd_new_status');
 });

@@ -2,7 +2,7 @@
 // stay), and a tick every second moves the durations on from the frame's times.
 
 import {
-  CALL_WORDS, MODE_OFF, centerClock, duration, expected, handleTime, oldestWait, serviceLevel, skew, stateText, todayZone,
+  MODE_OFF, callText, centerClock, duration, expected, handleTime, oldestWait, serviceLevel, skew, stateText, todayZone,
 } from './wallboard_format.js';
 import { isolate } from '../shared/text.js';
 
@@ -163,8 +163,7 @@ function renderAgents(frame) {
     set(state, stateText(a.state, a.away_reason));
     since(cell(tr, 'for'), a.since || null);
     set(cell(tr, 'conversations'), `${a.conversations} / ${a.capacity}`);
-    const call = a.call ? `${CALL_WORDS[a.call.status] || a.call.status}` : '—';
-    set(cell(tr, 'call'), call);
+    set(cell(tr, 'call'), a.call ? callText(a.call, { held: false }) : '—');
     set(cell(tr, 'handled'), a.handled_today ?? 0);
   });
   document.getElementById('wb-agents-empty').hidden = frame.agents.length > 0;
@@ -185,7 +184,7 @@ function renderCalls(frame) {
   }, (tr, c) => {
     set(cell(tr, 'queue'), c.queue || '—');
     tr.dataset.status = c.status;
-    set(cell(tr, 'status'), (CALL_WORDS[c.status] || c.status) + (c.held ? ' (on hold)' : ''));
+    set(cell(tr, 'status'), callText(c));
     const wait = cell(tr, 'wait');
     if (c.queued_at && c.answered_at) {
       wait.dataset.since = '';

@@ -68,6 +68,14 @@ export function stateText(state, awayReason) {
 
 export const CALL_WORDS = { connecting: 'Connecting', ivr: 'In the IVR', waiting: 'Waiting', ringing: 'Ringing',
   connected: 'Connected', ended: 'Ended' };
+
+/** A call's state in words: a call table's row, an agent's call; ``held`` is said on the call table only. A call
+ *  whose agent's connection dropped is "waiting" to the gateway, but not in a queue: the caller holds while the
+ *  agent's desk comes back. */
+export function callText(call, { held = true } = {}) {
+  if (call.reconnecting) return 'Agent reconnecting';
+  return (CALL_WORDS[call.status] || call.status) + (held && call.held ? ' (on hold)' : '');
+}
 export const MODE_WORDS = { listen: 'Listen', whisper: 'Whisper', barge: 'Barge in' };
 // what pressing the pressed mode button again does (the buttons are toggles, as in the desk's Live calls)
 export const MODE_OFF = {

@@ -160,7 +160,7 @@ export function renderLive() {
     row.li.dataset.monitoring = String(mine);
     row.title.textContent = entry.agent_name || entry.agent_id || 'Agent';
     row.meta.textContent = [`Customer ${shortConv(entry.conversation_id)}`,
-      status === 'connected' ? (entry.held ? 'on hold' : 'connected') : status,
+      entry.reconnecting ? 'agent reconnecting' : status === 'connected' ? (entry.held ? 'on hold' : 'connected') : status,
       ...others].join(' · ');
     const own = !!me && entry.agent_id === me.id;
     const joinable = status === 'connected' && !own;
