@@ -317,7 +317,9 @@ class AgentCalls:
         handoff = self.handoffs.for_agent(agent, call_id)
         if handoff.state is not S.RINGING:
             raise Conflict("the call was already answered", field="call_id", code=ErrorCode.ALREADY_ANSWERED)
-        if not handoff.routed:  # placed from this agent's own chat: they cannot talk now, the chat stays theirs
+        # placed from this agent's own chat: they cannot talk now, the chat stays theirs (a customer who answered
+        # the agent's callback is another matter: the center called them, so they wait for the next agent)
+        if not handoff.routed and not handoff.callback_agent:
             await self.ringing.declined_by_chat_agent(handoff)
             return
         await self.ringing.missed(handoff, "declined")

@@ -135,7 +135,8 @@ class Ringing:
             return
         handoff.to(E.RING)
         handoff.agent_id = agent_id
-        handoff.agent_name = agent_name or (await self.presence.info(agent_id))["name"]
+        info = await self.presence.info(agent_id)
+        handoff.agent_name = agent_name or info["name"]
         if not handoff.rings_for(agent_id) or handoff.call.ended.is_set():
             return
         call = handoff.call
@@ -144,12 +145,13 @@ class Ringing:
         # On the agent's own channel: their desk may not follow the conversation yet (just assigned).
         call.status = CallStatus.RINGING
         # The agent who holds the callback the caller answered took the task already: their desk connects at once
-        # (the ring timer below still guards a desk that cannot).
-        reason = (
-            RingReason.CALLBACK
-            if agent_id == handoff.callback_agent
-            else (RingReason.OWN_CHAT if not handoff.routed else "")
-        )
+        # (the ring timer below still guards a desk that cannot); unless they went away since (a break, the end of
+        # their shift): then it rings as any call, to answer or to decline back to the queue, not into a headset
+        # nobody wears.
+        if agent_id == handoff.callback_agent:
+            reason = RingReason.CALLBACK if info.get("status") == AgentStatus.AVAILABLE else ""
+        else:
+            reason = RingReason.OWN_CHAT if not handoff.routed else ""
         await self.legs.tell_agent(
             agent_id,
             CallUpdate(

@@ -19,7 +19,7 @@ from gateway.contact.routing import now_ms
 from gateway.protocol.states import CallStatus
 from tests.conftest import Clients, bounded
 from tests.support.caller import Caller
-from tests.support.clients import Customer
+from tests.support.clients import Agent, Customer
 from tests.support.queue_calls import hears, tone
 from tests.support.servers import Node, start_node
 from tests.support.softphone import Softphone
@@ -71,6 +71,39 @@ async def open_conversation(node: Node, customer: Customer) -> str:
     return cid
 
 
+async def callback_ringing_the_widget(node: Node, caller: Caller, alice: Agent) -> str:
+    """``caller`` (on the callback flow, ``alice`` away) books a callback in the IVR; alice becomes available and
+    gets it, and the widget rings. Returns the conversation."""
+    services = node.services
+    customer = caller.customer
+    await caller.dial()
+    cid = caller.conversation_id
+
+    async def offered() -> bool:
+        return any(
+            e["type"] == "ivr" and e["node"] == "offer" and e["kind"] == "prompt"
+            for e in await services.store.events(cid)
+        )
+
+    await until(offered)
+    await caller.press("1")
+    ended = await caller.status(CallStatus.ENDED, timeout=20)  # "We will call you back." then the line drops
+    assert ended["reason"] == "callback"
+    # the callback keeps the caller's place: the conversation waits in the queue with nobody on the line
+    cb = await until(lambda: services.callbacks.of_conversation(cid))
+    await until(lambda: _state_is(services, cid, "queued"))
+    conv = await services.store.conversation(cid)
+    assert conv is not None and conv["state"] == "queued" and conv["queue"] == "support"
+    # an agent comes: they get the conversation as a callback task, and the customer's widget rings
+    await alice.send({"type": "status", "status": "available"})
+    assigned = await alice.assigned()
+    assert assigned["id"] == cid and assigned["callback"]["state"] == "ringing"
+    assert assigned["callback"]["id"] == cb["id"] and assigned["callback"]["attempt"] == 1
+    attempt = await customer.event("callback", lambda e: e["action"] == "attempt")
+    assert attempt["agent_name"] == "Alice Smith" and attempt["ring_until"] > now_ms()
+    return cid
+
+
 async def test_asap_callback_from_the_ivr_rings_the_widget_and_caller_and_agent_talk(
     cb_clients: Clients, cb_node: Node
 ) -> None:
@@ -83,31 +116,7 @@ async def test_asap_callback_from_the_ivr_rings_the_widget_and_caller_and_agent_
     answering: Caller | None = None
     phone = Softphone(alice)
     try:
-        await caller.dial()
-        cid = caller.conversation_id
-
-        async def offered() -> bool:
-            return any(
-                e["type"] == "ivr" and e["node"] == "offer" and e["kind"] == "prompt"
-                for e in await services.store.events(cid)
-            )
-
-        await until(offered)
-        await caller.press("1")
-        ended = await caller.status(CallStatus.ENDED, timeout=20)  # "We will call you back." then the line drops
-        assert ended["reason"] == "callback"
-        # the callback keeps the caller's place: the conversation waits in the queue with nobody on the line
-        cb = await until(lambda: services.callbacks.of_conversation(cid))
-        await until(lambda: _state_is(services, cid, "queued"))
-        conv = await services.store.conversation(cid)
-        assert conv is not None and conv["state"] == "queued" and conv["queue"] == "support"
-        # an agent comes: they get the conversation as a callback task, and the customer's widget rings
-        await alice.send({"type": "status", "status": "available"})
-        assigned = await alice.assigned()
-        assert assigned["id"] == cid and assigned["callback"]["state"] == "ringing"
-        assert assigned["callback"]["id"] == cb["id"] and assigned["callback"]["attempt"] == 1
-        attempt = await customer.event("callback", lambda e: e["action"] == "attempt")
-        assert attempt["agent_name"] == "Alice Smith" and attempt["ring_until"] > now_ms()
+        cid = await callback_ringing_the_widget(cb_node, caller, alice)
         # the customer answers in the widget: an ordinary call in the same conversation, straight to alice, who
         # took the callback task already: her desk is told to connect at once (reason 'callback'), not to ring
         answering = Caller(customer)
@@ -129,6 +138,56 @@ async def test_asap_callback_from_the_ivr_rings_the_widget_and_caller_and_agent_
         await caller.close()
         if answering is not None:
             await answering.close()
+
+
+async def test_a_callback_answered_after_its_agent_went_away_rings_their_desk_instead_of_connecting(
+    cb_clients: Clients, cb_node: Node
+) -> None:
+    alice = cb_clients.agent("alice")
+    await alice.hello(available=False)
+    customer = cb_clients.customer()
+    await customer.hello()
+    caller = Caller(customer)
+    answering = Caller(customer)
+    phone = Softphone(alice)
+    try:
+        cid = await callback_ringing_the_widget(cb_node, caller, alice)
+        # alice goes on a break while the customer's widget rings; the customer answers
+        await alice.send({"type": "status", "status": "away"})
+        await alice.expect("agent", lambda f: f["agent"]["status"] == "away")
+        await answering.dial()
+        ring = await phone.ringing()
+        # her desk rings as for any call (it used to connect at once into a headset nobody wore); she declines,
+        # and the customer the center called waits for the next agent (the call used to end)
+        assert (ring["conversation_id"], ring["reason"]) == (cid, "")
+        await alice.send({"type": "call_decline", "call_id": ring["call_id"]})
+        back = await answering.status(CallStatus.WAITING, timeout=10)  # the customer waits for the next agent
+        assert back["call_id"] == ring["call_id"]
+
+        async def queued() -> bool:
+            conv = await cb_node.services.store.conversation(cid)
+            return conv is not None and conv["state"] == "queued"
+
+        await until(queued)
+        # the next agent gets the caller, who was called back and is reached
+        bob = cb_clients.agent("bob")
+        await bob.hello()
+        bob_phone = Softphone(bob)
+        try:
+            ring = await bob_phone.ringing()
+            assert (ring["conversation_id"], ring["reason"]) == (cid, "")
+            await bob_phone.answer(ring["call_id"])
+            await answering.status(CallStatus.CONNECTED)
+            closed = await customer.event("callback", lambda e: e["action"] == "closed")
+            assert closed["outcome"] == "reached"
+            # one attempt: the customer on the line is not rung again when bob gets the conversation
+            assert await callback_actions(cb_node, cid) == ["requested", "queued", "attempt", "closed"]
+        finally:
+            await bob_phone.close()
+    finally:
+        await phone.close()
+        await caller.close()
+        await answering.close()
 
 
 async def _state_is(services: Any, cid: str, state: str) -> bool:
