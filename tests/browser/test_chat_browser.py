@@ -12,7 +12,7 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 from gateway.config import Settings
 from tests.conftest import PASSWORDS
 from tests.support.browser_loop import BROWSER_TESTS
-from tests.support.clients import Agent
+from tests.support.clients import Agent, Customer
 from tests.support.servers import Node, free_port, start_node
 
 pytestmark = BROWSER_TESTS
@@ -228,10 +228,21 @@ async def test_a_closed_conversation_says_so_without_the_green_online_dot(browse
     await customer.click("[data-testid=cg-send]")
     status = customer.locator("[data-testid=cg-status]")
     await expect(status).to_have_attribute("data-state", "online")
-    await agent.locator("[data-testid=conversations] .conv-item").first.click()
-    await agent.click("[data-testid=close]")
-    await expect(status).to_have_text("This conversation was closed")
-    await expect(status).to_have_attribute("data-state", "closed")  # a grey dot: nobody on the other side now
+    # a second customer: alice holds all she can (capacity 2), and the bar says why nothing more comes
+    other = Customer(node.url)
+    try:
+        await other.hello()
+        await other.say("and me?")
+        note = agent.get_by_test_id("presence-note")
+        await expect(note.locator(".long")).to_have_text("Full: close a conversation for new work")
+        await expect(note).to_have_attribute("title", re.compile("^All 2 of your conversations are open"))
+        await agent.locator("[data-testid=conversations] .conv-item", has_text="Is my order shipped?").click()
+        await agent.click("[data-testid=close]")
+        await expect(status).to_have_text("This conversation was closed")
+        await expect(status).to_have_attribute("data-state", "closed")  # a grey dot: nobody on the other side now
+        await expect(note).to_be_hidden()
+    finally:
+        await other.close()
     await agent.context.close()
     await customer.context.close()
 

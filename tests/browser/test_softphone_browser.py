@@ -278,6 +278,8 @@ async def test_a_blocked_microphone_is_explained_and_decline_sends_the_call_back
         await agent.click("[data-testid=cg-decline]")
         await expect(banner).to_be_hidden()
         await expect(agent.locator("[data-testid=agent-status]")).to_have_text("away")
+        # the bar says why (the pill alone said "away", and a reload lost the toast)
+        await expect(agent.get_by_test_id("presence-note").locator(".long")).to_have_text("Set away: declined a call")
         await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute("data-status", "waiting")
         # back in line: the header no longer names the agent who declined (it said "Connecting you to Alice")
         await expect(customer.get_by_test_id("cg-status")).not_to_contain_text("Alice")
@@ -319,6 +321,9 @@ async def test_an_unanswered_ring_goes_back_then_the_caller_hangs_up_during_the_
         await expect(banner).to_be_hidden(timeout=8000)
         await expect(agent.locator("#toast")).to_contain_text("Missed call")
         await expect(agent.locator("[data-testid=agent-status]")).to_have_text("away")
+        note = agent.get_by_test_id("presence-note")
+        await expect(note.locator(".long")).to_have_text("Set away: missed a call")
+        await expect(note).to_have_attribute("title", re.compile("^You missed a call, so you were set to Away"))
         assert (await desk_call(agent))["ringTone"] is False
         missed = [e for e in await node.services.store.events(cid) if e["type"] == "call_missed"]
         assert [(e["agent_id"], e["reason"]) for e in missed] == [("alice", "no_answer")]
@@ -326,6 +331,7 @@ async def test_an_unanswered_ring_goes_back_then_the_caller_hangs_up_during_the_
 
         # available again: the same call rings again; this time the agent answers
         await agent.click("[data-testid=status-available]")
+        await expect(note).to_be_hidden()
         await expect(banner).to_be_visible(timeout=10000)
         await expect(banner).to_have_attribute("data-conversation-id", cid)
         await agent.click("[data-testid=cg-accept]")

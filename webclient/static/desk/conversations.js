@@ -9,6 +9,7 @@ import { renderTimeline } from './timeline.js';
 import { previousSection } from './history.js';
 import { select } from './composer.js';
 import { send, sock } from './connection.js';
+import { presenceNote } from './presence_note.js';
 
 // ------------------------------------------------------------ rendering: top bar
 
@@ -47,6 +48,12 @@ export function renderPresence() {
     : Array.from(S.convs.values()).filter((c) => !c.closed).length;
   const cap = typeof a.capacity === 'number' ? a.capacity : '?';
   ui.load.textContent = `${active} / ${cap} chats`;
+  const note = presenceNote(a, { connected: sock.ready, busy: !!busy });
+  ui.presenceNote.hidden = !note;
+  ui.presenceNote.replaceChildren(...(note ? [h('span', { class: 'long', text: note.text }),
+    h('span', { class: 'short', 'aria-hidden': 'true', text: note.short })] : []));
+  ui.presenceNote.title = note ? note.title : '';
+  ui.presenceNote.dataset.kind = note ? note.kind : '';
   ui.agentName.textContent = a.name || a.id || '';
   ui.agentName.title = a.id ? `Signed in as ${a.id}` : '';
 }

@@ -61,6 +61,7 @@ function boot() {
     btnAvailable: $('[data-testid=status-available]'),
     btnAway: $('[data-testid=status-away]'),
     load: $('#agent-load'),
+    presenceNote: $('#presence-note'),
     connection: $('#connection'),
     agentName: $('#agent-name'),
     logout: $('#logout'),

@@ -1,5 +1,7 @@
 // The wallboard's pure parts: durations, states in words, thresholds (tested in webclient/tests/wallboard.test.mjs).
 
+import { awayWords } from '../shared/away_words.js';
+
 /** The time zone "today" is the day of (the center's: the frame's thresholds.today_zone), "UTC" when unsaid. */
 export function todayZone(thresholds) {
   const zone = thresholds && thresholds.today_zone;
@@ -47,23 +49,13 @@ export const STATE_WORDS = { available: 'Available', busy: 'Busy', wrap_up: 'Aft
 /** Why an agent is away, in words: every reason the gateway sets (gateway/calls/ringing.py, agent_calls.py,
  * contact/absent_agents.py, wire/routes.py), a break, and any other with its underscores as spaces (a
  * status frame may carry a reason of its own, up to 40 characters). */
-export const AWAY_WORDS = {
-  missed_call: 'missed a call',
-  declined_call: 'declined a call',
-  call_lost: 'lost the connection during a call',
-  agent_absent: 'no desk open',
-  agent_logged_out: 'logged out',
-  agent_disabled: 'disabled by an admin',
-  break: 'on a break',
-};
+export { AWAY_WORDS } from '../shared/away_words.js';
 
 /** An agent's state in words: "Available", "Away", "Away — missed a call". */
 export function stateText(state, awayReason) {
   const words = STATE_WORDS[state] || String(state || '').replace(/_/g, ' ');
-  const reason = typeof awayReason === 'string' ? awayReason.trim() : '';
-  if (!reason) return words;
-  const why = Object.prototype.hasOwnProperty.call(AWAY_WORDS, reason) ? AWAY_WORDS[reason] : reason.replace(/_/g, ' ');
-  return `${words} — ${why}`;
+  const why = awayWords(awayReason);
+  return why ? `${words} — ${why}` : words;
 }
 
 export const CALL_WORDS = { connecting: 'Connecting', ivr: 'In the IVR', waiting: 'Waiting', ringing: 'Ringing',
