@@ -570,11 +570,14 @@ class Conversations:
         return result in ("ok", "same")
 
     async def _move_waiting(self, cid: str, queue_name: str, skills: Skills, priority: int) -> str:
-        """A conversation waiting in another queue goes to ``queue_name`` at its place ('ok'), or stays where it is
-        when that is ``queue_name`` already ('same'); anything else (assigned meanwhile) is the store's answer."""
-        conv = await self.store.conversation(cid)
-        current = (conv or {}).get("queue", "")
-        if current == queue_name:
+        """A conversation waiting in another queue goes to ``queue_name`` at its place ('ok'); waiting in that queue
+        already, it asks what the flow says now of an agent (skills, priority: a chat queued for billing, then a call
+        the IVR sent to billing for a Spanish speaker, first) and keeps its place and its wait ('ok'), or stays as it
+        is when that is the same ('same'); anything else (assigned meanwhile) is the store's answer."""
+        conv = await self.store.conversation(cid) or {}
+        current = conv.get("queue", "")
+        asks = (conv.get("skills", ""), int(conv.get("priority") or 0))
+        if current == queue_name and asks == (format_skills(skills), priority):
             return "same"
         return await QueueStore(self.store).move(
             cid,

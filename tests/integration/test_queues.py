@@ -183,6 +183,31 @@ async def test_an_overflowed_chat_asks_for_the_target_queue_s_skills_not_the_fir
     assert conv["skills"] == ""  # an agent without billing can take it in general
 
 
+async def test_queued_again_in_the_same_queue_it_asks_what_the_flow_says_now_and_keeps_its_place(node: Node) -> None:
+    # a chat the bot queued for billing, then a call the IVR sends to billing for a Spanish speaker, first: the IVR's
+    # skills and priority (they were ignored: the flow's choice of the same queue was a no-op)
+    store, conversations = node.services.store, node.services.conversations
+    cid, _ = await conversations.open_for_flow("u_samequeue", {})
+    assert await conversations.enqueue(cid, "default")
+    before = await store.conversation(cid)
+    assert before is not None and (before["skills"], before["priority"]) == ("", "0")
+    place = await store.redis.zscore(store.keys.queue(conversations.queue), cid)
+    events = len(await store.events(cid))
+
+    assert await conversations.enqueue(cid, "default", skills=parse_skills("spanish:2"), priority=5)
+    after = await store.conversation(cid)
+    assert after is not None and (after["state"], after["queue"]) == ("queued", "default")
+    assert (after["skills"], after["priority"]) == ("spanish:2", "5")
+    assert after.get("queue_since") == before.get("queue_since")  # its queue's maximum wait runs on
+    assert await store.redis.zscore(store.keys.queue(conversations.queue), cid) == place
+    details = await node.services.router.waiting_details()
+    assert [(w.id, w.priority) for w in details if w.id == cid] == [(cid, 5)]
+    assert len(await store.events(cid)) == events + 1  # said on the timeline once
+
+    assert await conversations.enqueue(cid, "default", skills=parse_skills("spanish:2"), priority=5)  # the same
+    assert len(await store.events(cid)) == events + 1
+
+
 async def test_queues_may_not_overflow_round_and_the_default_and_the_widget_s_hours_queue_stay(
     node: Node, admin: Admin
 ) -> None:
