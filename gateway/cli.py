@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import getpass
 import logging
 import os
@@ -206,7 +207,10 @@ async def _serve_here(
         await site.start()
     except OSError as exc:  # taken since the check (or a worker's siblings are gone): stop what started, say why
         await runner.cleanup()
-        raise ConfigError(listen_port.in_use_message(settings.host, settings.port, exc), field="port") from None
+        if exc.errno not in listen_port.REFUSED:  # (a worker restarts after a passing trouble, as after a crash)
+            raise
+        field = "host" if exc.errno == errno.EADDRNOTAVAIL else "port"
+        raise ConfigError(listen_port.in_use_message(settings.host, settings.port, exc), field=field) from None
     log.info(
         "listening on http://%s:%s (customer demo at /, agent desk at /agent, admin console at /admin, wallboard at "
         "/supervisor)",

@@ -16,9 +16,16 @@ import socket
 
 from gateway.errors import ConfigError
 
+#: what a bind failing this way says of the command line (anything else: a passing trouble of the machine's)
+REFUSED = frozenset({errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL})
+
 
 def check_free(host: str, port: int) -> None:
-    """ConfigError when something listens on ``port`` at ``host`` (every address it resolves to); port 0: any."""
+    """ConfigError when something listens on ``port`` at ``host`` (any address it resolves to); port 0: any.
+
+    As the server's own bind does (asyncio's ``create_server``), an address whose family this machine lacks (IPv6
+    switched off) is passed over, and so is an IPv6 address it does not have (``localhost`` naming ``::1`` in a
+    container without IPv6) while another address is left; what the real bind would refuse is left to it."""
     if port == 0:
         return
     try:
@@ -26,14 +33,19 @@ def check_free(host: str, port: int) -> None:
     except socket.gaierror as exc:
         raise ConfigError(f"--host {host!r} does not resolve: {exc.strerror}", field="host") from None
     for family, kind, proto, _, address in addresses:
-        with socket.socket(family, kind, proto) as probe:
+        try:
+            probe = socket.socket(family, kind, proto)
+        except OSError:
+            continue
+        with probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: TIME_WAIT is no owner
             if family == socket.AF_INET6:
                 probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             try:
                 probe.bind(address)
             except OSError as exc:
-                raise ConfigError(in_use_message(host, port, exc), field="port") from None
+                if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                    raise ConfigError(in_use_message(host, port, exc), field="port") from None
 
 
 def in_use_message(host: str, port: int, exc: OSError) -> str:

@@ -48,7 +48,7 @@ from gateway.calls.ringing import ANNOUNCE_SECONDS, RING_SECONDS, Ringing, taken
 from gateway.calls.taps import CallTaps
 from gateway.calls.transcripts import Transcripts
 from gateway.contact.agents import Agent
-from gateway.contact.callbacks import Callbacks
+from gateway.contact.callbacks import CallbackAnswer, Callbacks
 from gateway.contact.conversations import Conversations
 from gateway.contact.presence import Presence
 from gateway.contact.routing import now_ms
@@ -167,9 +167,9 @@ class AgentCalls:
 
     # ---------------------------------------------------------------- the call's side
 
-    async def waiting(self, call: Call, *, callback_agent: str = "", routed: bool = False) -> None:
+    async def waiting(self, call: Call, *, callback: CallbackAnswer | None = None, routed: bool = False) -> None:
         """The call waits for an agent (gateway/calls/ringing.py): rung as soon as routing assigns one."""
-        await self.ringing.waiting(call, callback_agent=callback_agent, routed=routed)
+        await self.ringing.waiting(call, callback=callback, routed=routed)
 
     async def call_ended(self, call: Call) -> dict[str, Any]:
         """Release everything the call had on the agent side (called once by :meth:`Call.end`). Returns what the
@@ -319,7 +319,7 @@ class AgentCalls:
             raise Conflict("the call was already answered", field="call_id", code=ErrorCode.ALREADY_ANSWERED)
         # placed from this agent's own chat: they cannot talk now, the chat stays theirs (a customer who answered
         # the agent's callback is another matter: the center called them, so they wait for the next agent)
-        if not handoff.routed and not handoff.callback_agent:
+        if not handoff.routed and handoff.callback_agent != handoff.agent_id:
             await self.ringing.declined_by_chat_agent(handoff)
             return
         await self.ringing.missed(handoff, "declined")

@@ -211,6 +211,7 @@ class Handoff:
     transcript: CallTranscript | None = None
     history: list[tuple[HandoffEvent, HandoffState]] = field(default_factory=list)
     callback_agent: str = ""  # the caller answered this agent's callback: their desk connects without ringing
+    place_ms: int = 0  # and that callback's place in line (its booking): back in the queue, it keeps it
     #: The call put its conversation in the queue itself (its flow queued it, or a miss or a lost agent requeued
     #: it); False while it goes straight to the chat's or the callback's agent. A takeover takes back only a
     #: conversation the call routed (gateway/calls/takeover.py).

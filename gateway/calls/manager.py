@@ -31,7 +31,7 @@ from gateway.calls.admission import Admission, Load
 from gateway.calls.anchors import CallAnchors, caller_view, listed
 from gateway.calls.call_slots import CallSlots, LinesBusy
 from gateway.calls.frame_counts import NodeFrames
-from gateway.contact.callbacks import Callbacks
+from gateway.contact.callbacks import CallbackAnswer, Callbacks
 from gateway.contact.conversations import Conversations
 from gateway.contact.limits import Limits
 from gateway.errors import BadRequest, Conflict, GatewayError, NotFound
@@ -76,9 +76,9 @@ Publish = Callable[[str, CallUpdate | CallCaption], Awaitable[None]]  # (convers
 class CallAgents(Protocol):
     """The hand-off to agents (gateway/calls/agent_calls.py), as a call sees it."""
 
-    async def waiting(self, call: Call, *, callback_agent: str = "", routed: bool = False) -> None:
+    async def waiting(self, call: Call, *, callback: CallbackAnswer | None = None, routed: bool = False) -> None:
         """The call waits for an agent (the flow queued it: ``routed``, or it goes straight to the chat's agent);
-        ``callback_agent``: it answers that agent's callback (their desk connects at once)."""
+        ``callback``: it answers that agent's callback (their desk connects at once)."""
 
     async def call_ended(self, call: Call) -> dict[str, Any]:
         """The call ended: release whatever it had on the agent side; returns what ``call_ended`` tells of it."""
@@ -248,10 +248,10 @@ class Call:
         )
         callbacks = self.m.callbacks
         # answering the callback ringing in the widget: the agent holding it took the task, no second ring
-        callback_agent = await callbacks.answering(self.conversation_id) if callbacks is not None else ""
+        callback = await callbacks.answering(self.conversation_id) if callbacks is not None else None
         await self.set_status(CallStatus.WAITING, "your_agent")
         await channel.say(Say("to-agent", "Connecting you to your agent.", voice=None))
-        await self.m.agents.waiting(self, callback_agent=callback_agent)
+        await self.m.agents.waiting(self, callback=callback)
         return True
 
     async def _test_queued(self) -> None:

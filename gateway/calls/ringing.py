@@ -23,6 +23,7 @@ from gateway.calls.handoff import Handoff, HandoffEvent, Handoffs, HandoffState
 from gateway.calls.hold import announce_every, interval
 from gateway.calls.legs import AgentLegs
 from gateway.calls.manager import Call
+from gateway.contact.callbacks import CallbackAnswer
 from gateway.contact.conversations import Conversations
 from gateway.contact.presence import Presence
 from gateway.contact.wait_estimate import WaitEstimates, announcement, estimate_wait_ms
@@ -80,17 +81,18 @@ class Ringing:
         self.announce_seconds = announce_seconds  # 0: no position / wait announcements
         self.clock = clock  # ms
 
-    async def waiting(self, call: Call, *, callback_agent: str = "", routed: bool = False) -> None:
+    async def waiting(self, call: Call, *, callback: CallbackAnswer | None = None, routed: bool = False) -> None:
         """The call waits for an agent: music on hold, and ring the agent as soon as routing assigns one.
-        ``routed``: the flow queued its conversation (not straight to the chat's agent). ``callback_agent``: the
-        call answers that agent's callback; their desk is told to connect at once."""
+        ``routed``: the flow queued its conversation (not straight to the chat's agent). ``callback``: the call
+        answers that agent's callback; their desk is told to connect at once."""
         now = self.clock()
         handoff = Handoff(
             call,
             queued_ms=now,
             offered_ms=now,
             tasks=Tasks(f"handoff-{call.id}", log),
-            callback_agent=callback_agent,
+            callback_agent=callback.agent_id if callback is not None else "",
+            place_ms=callback.place_ms if callback is not None else 0,
             routed=routed,
             on_move=self._moved,
         )
@@ -140,18 +142,23 @@ class Ringing:
         if not handoff.rings_for(agent_id) or handoff.call.ended.is_set():
             return
         call = handoff.call
+        if agent_id == handoff.callback_agent and info.get("status") != AgentStatus.AVAILABLE:
+            # the customer answered the callback of an agent who went away since (a break, the end of their shift):
+            # not connected into a headset nobody wears, nor rung for the whole ring time: the next agent, at the
+            # callback's place in line; the agent's status and its reason stay theirs
+            await self.missed(handoff, "agent_away", rang=False)
+            return
         log.info("ringing agent %s", agent_id, extra={"conversation_id": call.conversation_id})
         await self.presence.set_activity(agent_id, AgentActivity.RINGING, owner=self.node_id)
         # On the agent's own channel: their desk may not follow the conversation yet (just assigned).
         call.status = CallStatus.RINGING
         # The agent who holds the callback the caller answered took the task already: their desk connects at once
-        # (the ring timer below still guards a desk that cannot); unless they went away since (a break, the end of
-        # their shift): then it rings as any call, to answer or to decline back to the queue, not into a headset
-        # nobody wears.
-        if agent_id == handoff.callback_agent:
-            reason = RingReason.CALLBACK if info.get("status") == AgentStatus.AVAILABLE else ""
-        else:
-            reason = RingReason.OWN_CHAT if not handoff.routed else ""
+        # (the ring timer below still guards a desk that cannot).
+        reason = (
+            RingReason.CALLBACK
+            if agent_id == handoff.callback_agent
+            else (RingReason.OWN_CHAT if not handoff.routed else "")
+        )
         await self.legs.tell_agent(
             agent_id,
             CallUpdate(
@@ -171,12 +178,15 @@ class Ringing:
 
         handoff.ring = handoff.tasks.spawn(no_answer(), "ring-no-answer")
 
-    async def missed(self, handoff: Handoff, reason: str) -> None:
-        """Ring-no-answer or decline: the agent goes away, the call goes back to the head of the queue."""
+    async def missed(self, handoff: Handoff, reason: str, *, rang: bool = True) -> None:
+        """Ring-no-answer or decline: the agent goes away, the call goes back to the head of the queue (a callback's
+        at the callback's place). ``rang`` False: the agent was never rung (away when the customer answered their
+        callback): their status and desk are left alone."""
         agent_id = handoff.agent_id
         if handoff.state is not S.RINGING:
             return
         handoff.routed = True  # the conversation goes back to the queue below
+        handoff.callback_agent = ""  # whoever takes it next is rung as for any call
         handoff.to(E.MISS)
         if handoff.ring is not None and handoff.ring is not asyncio.current_task():
             handoff.ring.cancel()
@@ -189,22 +199,29 @@ class Ringing:
             )
             return
         log.info("agent %s missed the call (%s)", agent_id, reason, extra={"conversation_id": call.conversation_id})
-        # not offered it again; the wallboard says which ("Away — declined a call")
-        away = "declined_call" if reason == "declined" else "missed_call"
-        await self.presence.set_status(agent_id, AgentStatus.AWAY, away)
-        await self.presence.release_activity(agent_id, self.node_id, AgentActivity.NONE)
+        if rang:
+            # not offered it again; the wallboard says which ("Away — declined a call")
+            away = "declined_call" if reason == "declined" else "missed_call"
+            await self.presence.set_status(agent_id, AgentStatus.AWAY, away)
+            await self.presence.release_activity(agent_id, self.node_id, AgentActivity.NONE)
         await self.conversations.record(
             call.conversation_id, EventType.CALL_MISSED, {"call_id": call.id, "agent_id": agent_id, "reason": reason}
         )
-        # The missed agent's desk hears it on their own channel, before the conversation leaves them.
-        await self.legs.tell_agent(
-            agent_id,
-            CallUpdate(
-                call.id, CallStatus.WAITING, reason, conversation_id=call.conversation_id, agent_id="", agent_name=""
-            ),
-        )
+        if rang:  # the missed agent's desk hears it on their own channel, before the conversation leaves them
+            await self.legs.tell_agent(
+                agent_id,
+                CallUpdate(
+                    call.id,
+                    CallStatus.WAITING,
+                    reason,
+                    conversation_id=call.conversation_id,
+                    agent_id="",
+                    agent_name="",
+                ),
+            )
         await self.legs.status(handoff, CallStatus.WAITING, reason)
-        await self.conversations.requeue(call.conversation_id, agent_id, f"call_{reason}", score=handoff.queued_ms)
+        score = min(handoff.place_ms, handoff.queued_ms) if handoff.place_ms else handoff.queued_ms
+        await self.conversations.requeue(call.conversation_id, agent_id, f"call_{reason}", score=score)
 
     async def declined_by_chat_agent(self, handoff: Handoff) -> None:
         """The agent of the chat the call was placed from declined it: they cannot talk now, and the chat goes on

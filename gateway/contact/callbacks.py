@@ -45,6 +45,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -63,6 +64,15 @@ log = logging.getLogger(__name__)
 SWEEP_SECONDS = 0.5
 RECOVERY_SECONDS = 5.0
 BATCH = 100
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackAnswer:
+    """The customer answered a callback ringing in their widget: the agent who holds it, and its place in line (the
+    booking: a call that goes back to the queue keeps it)."""
+
+    agent_id: str
+    place_ms: int
 
 
 class Callbacks:
@@ -294,17 +304,17 @@ class Callbacks:
         if offered is not None and offered[1] == "ok":
             log.info("callback %s: ringing the customer", offered[0], extra={"conversation_id": cid})
 
-    async def answering(self, cid: str) -> str:
+    async def answering(self, cid: str) -> CallbackAnswer | None:
         """The customer called in on a conversation whose callback rings: no ring timeout while it connects.
-        Returns the agent who holds that callback (they took the task: their desk connects without ringing), or
-        '' when no callback of ``cid`` was ringing."""
+        Returns who holds that callback (they took the task: their desk connects without ringing) and its place in
+        line, or None when no callback of ``cid`` was ringing."""
         cb_id = await self.db.of_conversation(cid)
         if not cb_id:
-            return ""
+            return None
         cb = await self.get(cb_id)
         if cb is None or cb.get("state") != CallbackState.RINGING or await self.db.answering(cb_id) != "ok":
-            return ""
-        return cb.get("agent_id", "")
+            return None
+        return CallbackAnswer(cb.get("agent_id", ""), int(cb.get("place_ms") or 0))
 
     async def reached(self, cid: str) -> None:
         """An agent is talking with the customer of ``cid``: its callback is done."""

@@ -552,15 +552,19 @@ class Conversations:
         if values and await self.store.set_context(cid, values, now=self.clock()) != "ok":
             raise NotFound(f"conversation {cid} does not exist", field="conversation_id")
 
-    async def enqueue(self, cid: str, queue_name: str, *, skills: Skills = (), priority: int = 0) -> bool:
+    async def enqueue(
+        self, cid: str, queue_name: str, *, skills: Skills | None = None, priority: int | None = None
+    ) -> bool:
         """Hand an open conversation to routing; False if it was not open (assigned, closed), or is a test run's
         (those never reach agents). One already waiting in another queue (its chat was queued, then the customer
-        called and the IVR chose) moves to ``queue_name`` keeping its place: the flow's choice is the newer one."""
+        called and the IVR chose) moves to ``queue_name`` keeping its place: the flow's choice is the newer one.
+        ``skills`` and ``priority`` None (a fallback that only makes sure it waits somewhere): none for a new
+        one, and one waiting in that queue already keeps what it asks."""
         if is_test_conversation(cid):
             log.warning("a test run's conversation is never queued (%s)", queue_name, extra={"conversation_id": cid})
             return False
         result = await self.store.enqueue(
-            cid, self.queue, queue_name, now=self.clock(), skills=format_skills(skills), priority=priority
+            cid, self.queue, queue_name, now=self.clock(), skills=format_skills(skills or ()), priority=priority or 0
         )
         if result == ConversationState.QUEUED:
             result = await self._move_waiting(cid, queue_name, skills, priority)
@@ -569,7 +573,7 @@ class Conversations:
             await self._queue_changed()
         return result in ("ok", "same")
 
-    async def _move_waiting(self, cid: str, queue_name: str, skills: Skills, priority: int) -> str:
+    async def _move_waiting(self, cid: str, queue_name: str, skills: Skills | None, priority: int | None) -> str:
         """A conversation waiting in another queue goes to ``queue_name`` at its place ('ok'); waiting in that queue
         already, it asks what the flow says now of an agent (skills, priority: a chat queued for billing, then a call
         the IVR sent to billing for a Spanish speaker, first) and keeps its place and its wait ('ok'), or stays as it
@@ -577,15 +581,16 @@ class Conversations:
         conv = await self.store.conversation(cid) or {}
         current = conv.get("queue", "")
         asks = (conv.get("skills", ""), int(conv.get("priority") or 0))
-        if current == queue_name and asks == (format_skills(skills), priority):
+        wants = (format_skills(skills or ()), priority or 0)
+        if current == queue_name and (skills is None and priority is None or asks == wants):
             return "same"
         return await QueueStore(self.store).move(
             cid,
             self.queue,
             from_queue=current,
             to_queue=queue_name,
-            skills=format_skills(skills),
-            priority=priority,
+            skills=wants[0],
+            priority=wants[1],
             now=self.clock(),
             reason="flow",
         )

@@ -168,8 +168,11 @@ OFFER_EVENTS = frozenset({"assigned", "call_answered", "call_abandoned", "closed
 
 
 def offers(typ: str, d: dict[str, Any]) -> bool:
-    """Whether the event offers the conversation to a queue (``offered``)."""
-    return typ == "state" and d.get("state") == "queued" and (d.get("reason") in (None, "", "callback") or "queue" in d)
+    """Whether the event offers the conversation to a queue (``offered``): not a flow's new skills or priority for
+    the queue it waits in (``from_queue`` is that queue: gateway/contact/conversations.py)."""
+    if typ != "state" or d.get("state") != "queued":
+        return False
+    return d.get("reason") in (None, "", "callback") or ("queue" in d and d.get("from_queue") != d["queue"])
 
 
 def takes_offer(typ: str, d: dict[str, Any]) -> bool:

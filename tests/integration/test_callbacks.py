@@ -140,9 +140,65 @@ async def test_asap_callback_from_the_ivr_rings_the_widget_and_caller_and_agent_
             await answering.close()
 
 
-async def test_a_callback_answered_after_its_agent_went_away_rings_their_desk_instead_of_connecting(
+async def test_a_callback_answered_after_its_agent_went_away_goes_to_the_next_agent_at_its_place(
     cb_clients: Clients, cb_node: Node
 ) -> None:
+    services = cb_node.services
+    alice = cb_clients.agent("alice")
+    await alice.hello(available=False)
+    customer = cb_clients.customer()
+    await customer.hello()
+    caller = Caller(customer)
+    answering = Caller(customer)
+    phone = Softphone(alice)
+    bob_phone: Softphone | None = None
+    try:
+        cid = await callback_ringing_the_widget(cb_node, caller, alice)
+        cb = await services.callbacks.of_conversation(cid)
+        assert cb is not None
+        place = int((await services.callbacks.get(cb["id"]) or {})["place_ms"])
+        # alice goes on a break while the customer's widget rings; the customer answers
+        await alice.send({"type": "status", "status": "away", "reason": "break"})
+        await alice.expect("agent", lambda f: f["agent"]["status"] == "away")
+        await asyncio.sleep(0.3)  # the answer comes later than the booking: its place must not move to it
+        await answering.dial()
+        # not connected into a headset nobody wears (it was), nor rung for her to decline: back in the queue at
+        # the callback's place, ahead of anyone who came after it was booked
+        await customer.expect(
+            "call_status", lambda f: (f["status"], f["reason"]) == ("waiting", "agent_away"), timeout=10
+        )
+
+        async def queued() -> bool:
+            conv = await services.store.conversation(cid)
+            return conv is not None and conv["state"] == "queued"
+
+        await until(queued)
+        assert await services.store.redis.zscore(services.store.keys.queue(services.conversations.queue), cid) == place
+        assert not [f for f in await alice.quiet(0.5) if f.get("type") == "call_status" and f["status"] == "ringing"]
+        info = await services.presence.info("alice")
+        assert (info["status"], info["away_reason"]) == ("away", "break")  # her break, said as she said it
+        # the next agent gets the caller, who was called back and is reached
+        bob = cb_clients.agent("bob")
+        await bob.hello()
+        bob_phone = Softphone(bob)
+        ring = await bob_phone.ringing()
+        assert (ring["conversation_id"], ring["reason"]) == (cid, "")
+        await bob_phone.answer(ring["call_id"])
+        await answering.status(CallStatus.CONNECTED)
+        closed = await customer.event("callback", lambda e: e["action"] == "closed")
+        assert closed["outcome"] == "reached"
+        # one attempt: the customer on the line is not rung again when bob gets the conversation
+        assert await callback_actions(cb_node, cid) == ["requested", "queued", "attempt", "closed"]
+    finally:
+        for closing in (phone, bob_phone, caller, answering):
+            if closing is not None:
+                await closing.close()
+
+
+async def test_a_callback_its_agent_declines_waits_for_the_next_agent_at_its_place(
+    cb_clients: Clients, cb_node: Node
+) -> None:
+    services = cb_node.services
     alice = cb_clients.agent("alice")
     await alice.hello(available=False)
     customer = cb_clients.customer()
@@ -152,38 +208,24 @@ async def test_a_callback_answered_after_its_agent_went_away_rings_their_desk_in
     phone = Softphone(alice)
     try:
         cid = await callback_ringing_the_widget(cb_node, caller, alice)
-        # alice goes on a break while the customer's widget rings; the customer answers
-        await alice.send({"type": "status", "status": "away"})
-        await alice.expect("agent", lambda f: f["agent"]["status"] == "away")
+        cb = await services.callbacks.of_conversation(cid)
+        assert cb is not None
+        place = int((await services.callbacks.get(cb["id"]) or {})["place_ms"])
+        await asyncio.sleep(0.3)
         await answering.dial()
         ring = await phone.ringing()
-        # her desk rings as for any call (it used to connect at once into a headset nobody wore); she declines,
-        # and the customer the center called waits for the next agent (the call used to end)
-        assert (ring["conversation_id"], ring["reason"]) == (cid, "")
+        assert ring["reason"] == "callback"  # her desk connects at once; she declines instead (a mic that fails)
         await alice.send({"type": "call_decline", "call_id": ring["call_id"]})
-        back = await answering.status(CallStatus.WAITING, timeout=10)  # the customer waits for the next agent
+        # the customer the center called waits for the next agent (the call used to end as an own-chat decline)
+        back = await answering.status(CallStatus.WAITING, timeout=10)
         assert back["call_id"] == ring["call_id"]
 
         async def queued() -> bool:
-            conv = await cb_node.services.store.conversation(cid)
+            conv = await services.store.conversation(cid)
             return conv is not None and conv["state"] == "queued"
 
         await until(queued)
-        # the next agent gets the caller, who was called back and is reached
-        bob = cb_clients.agent("bob")
-        await bob.hello()
-        bob_phone = Softphone(bob)
-        try:
-            ring = await bob_phone.ringing()
-            assert (ring["conversation_id"], ring["reason"]) == (cid, "")
-            await bob_phone.answer(ring["call_id"])
-            await answering.status(CallStatus.CONNECTED)
-            closed = await customer.event("callback", lambda e: e["action"] == "closed")
-            assert closed["outcome"] == "reached"
-            # one attempt: the customer on the line is not rung again when bob gets the conversation
-            assert await callback_actions(cb_node, cid) == ["requested", "queued", "attempt", "closed"]
-        finally:
-            await bob_phone.close()
+        assert await services.store.redis.zscore(services.store.keys.queue(services.conversations.queue), cid) == place
     finally:
         await phone.close()
         await caller.close()

@@ -18,6 +18,7 @@ from gateway.contact.agents_file import add_agent
 from gateway.contact.routing import parse_skills
 from gateway.contact.widget_settings import WidgetSettings
 from gateway.flows.versions import BadFlow
+from gateway.ops.rollup_rules import count, replay
 from gateway.protocol.states import CallStatus
 from ivr.hours import DAYS
 from tests.conftest import PASSWORDS, Clients
@@ -206,6 +207,13 @@ async def test_queued_again_in_the_same_queue_it_asks_what_the_flow_says_now_and
 
     assert await conversations.enqueue(cid, "default", skills=parse_skills("spanish:2"), priority=5)  # the same
     assert len(await store.events(cid)) == events + 1
+    assert await conversations.enqueue(cid, "default")  # a fallback that only makes sure it waits: keeps them
+    after = await store.conversation(cid)
+    assert after is not None and (after["skills"], after["priority"]) == ("spanish:2", "5")
+    # offered to the queue once in the reports (the update counted as a second offer)
+    replayed = replay(cid, await store.events(cid), default_queue="default")
+    offered = [i for e in replayed for i in count(e, sl_threshold_ms=20_000).increments if i.counter == "offered"]
+    assert [(i.dim, i.key, i.amount) for i in offered] == [("queue", "default", 1)]
 
 
 async def test_queues_may_not_overflow_round_and_the_default_and_the_widget_s_hours_queue_stay(

@@ -13,6 +13,7 @@ test('the desk says why the gateway set the agent away, and not when the agent c
     title: 'You missed a call, so you were set to Away. Press Available when you are ready.',
   });
   assert.equal(away('declined_call').text, 'Set away: declined a call');
+  assert.equal(away('call_lost').text, 'Set away: lost the connection during a call');
   assert.match(away('call_lost').title, /lost its connection during a call/);
   assert.match(away('agent_absent').title, /No desk of yours was open/);
   for (const chosen of ['', 'break', 'lunch', 'agent_logged_out', 'toString', undefined]) assert.equal(away(chosen), null);

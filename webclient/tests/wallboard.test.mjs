@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
+import { AWAY_WORDS } from '../static/shared/away_words.js';
 import {
-  AWAY_WORDS, callText, centerClock, duration, expected, handleTime, oldestWait, serviceLevel, skew, stateText, todayZone,
+  callText, centerClock, duration, expected, handleTime, oldestWait, serviceLevel, skew, stateText, todayZone,
 } from '../static/supervisor/wallboard_format.js';
 
 test('durations read as a clock', () => {

@@ -49,11 +49,15 @@ export function renderPresence() {
   const cap = typeof a.capacity === 'number' ? a.capacity : '?';
   ui.load.textContent = `${active} / ${cap} chats`;
   const note = presenceNote(a, { connected: sock.ready, busy: !!busy });
-  ui.presenceNote.hidden = !note;
-  ui.presenceNote.replaceChildren(...(note ? [h('span', { class: 'long', text: note.text }),
-    h('span', { class: 'short', 'aria-hidden': 'true', text: note.short })] : []));
-  ui.presenceNote.title = note ? note.title : '';
-  ui.presenceNote.dataset.kind = note ? note.kind : '';
+  const said = note ? `${note.kind}|${note.text}|${note.title}` : '';
+  if (ui.presenceNote.dataset.said !== said) { // a live region: written only when it changes, or it is read again
+    ui.presenceNote.dataset.said = said;
+    ui.presenceNote.hidden = !note;
+    ui.presenceNote.replaceChildren(...(note ? [h('span', { class: 'long', text: note.text }),
+      h('span', { class: 'short', 'aria-hidden': 'true', text: note.short })] : []));
+    ui.presenceNote.title = note ? note.title : '';
+    ui.presenceNote.dataset.kind = note ? note.kind : '';
+  }
   ui.agentName.textContent = a.name || a.id || '';
   ui.agentName.title = a.id ? `Signed in as ${a.id}` : '';
 }

@@ -3,11 +3,14 @@
 // available agent holding as many conversations as they can gets no new chat or call until they close one (an
 // exploratory test: three finished calls left open, "Available", and no call rang for the rest of the shift).
 
+import { awayWords } from '../shared/away_words.js';
+
+// the reasons the gateway sets (an agent's own, such as a break, need no explaining), each with the whole story
 const SET_AWAY = {
-  missed_call: ['missed a call', 'You missed a call, so you were set to Away.'],
-  declined_call: ['declined a call', 'You declined a call, so you were set to Away.'],
-  call_lost: ['call lost', 'Your desk lost its connection during a call, so you were set to Away.'],
-  agent_absent: ['no desk open', 'No desk of yours was open for a while, so you were set to Away.'],
+  missed_call: 'You missed a call, so you were set to Away.',
+  declined_call: 'You declined a call, so you were set to Away.',
+  call_lost: 'Your desk lost its connection during a call, so you were set to Away.',
+  agent_absent: 'No desk of yours was open for a while, so you were set to Away.',
 };
 const SHORT = { away: 'Set away', full: 'Full' }; // where the bar has no room for more (agent.css)
 
@@ -18,12 +21,11 @@ export function presenceNote(agent, { connected = true, busy = false } = {}) {
   if (!connected || !agent || busy) return null;
   if (agent.status === 'away') {
     if (!Object.prototype.hasOwnProperty.call(SET_AWAY, agent.away_reason)) return null; // their own choice
-    const [what, why] = SET_AWAY[agent.away_reason];
     return {
       kind: 'away',
-      text: `Set away: ${what}`,
+      text: `Set away: ${awayWords(agent.away_reason)}`, // the words the wallboard uses
       short: SHORT.away,
-      title: `${why} Press Available when you are ready.`,
+      title: `${SET_AWAY[agent.away_reason]} Press Available when you are ready.`,
     };
   }
   const { active, capacity } = agent;

@@ -49,7 +49,6 @@ export const STATE_WORDS = { available: 'Available', busy: 'Busy', wrap_up: 'Aft
 /** Why an agent is away, in words: every reason the gateway sets (gateway/calls/ringing.py, agent_calls.py,
  * contact/absent_agents.py, wire/routes.py), a break, and any other with its underscores as spaces (a
  * status frame may carry a reason of its own, up to 40 characters). */
-export { AWAY_WORDS } from '../shared/away_words.js';
 
 /** An agent's state in words: "Available", "Away", "Away — missed a call". */
 export function stateText(state, awayReason) {
