@@ -488,6 +488,21 @@ class AgentCalls:
             "rejoin": "1" if handoff.state is S.RECONNECTING else "0",
         }
 
+    async def require_no_call_in(self, agent_id: str, cid: str) -> None:
+        """Conflict (``call_in_progress``) while a call of conversation ``cid`` rings for or is connected to the
+        agent, on any node: closing it then left the customer talking in a closed conversation (an exploratory test;
+        a call whose agent's leg dropped is not theirs to keep: closing it ends it, gateway/calls/rejoins.py)."""
+        for call in await self.calls_of(agent_id):
+            if call["conversation_id"] != cid or call.get("rejoin"):
+                continue
+            raise Conflict(
+                "this customer's call is ringing for you: answer or decline it first, then close the conversation"
+                if call["status"] == CallStatus.RINGING
+                else "you are on a call with this customer: hang up first, then close the conversation",
+                field="conversation_id",
+                code=ErrorCode.CALL_IN_PROGRESS,
+            )
+
     async def calls_of(self, agent_id: str) -> list[dict[str, Any]]:
         """What is ringing for or connected to ``agent_id`` on any node (for a desk that reconnects)."""
         if self.anchors is not None:

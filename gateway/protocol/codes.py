@@ -35,6 +35,7 @@ class ErrorCode(StrEnum):
     ALREADY_ANSWERED = "already_answered"
     NOT_RINGING = "not_ringing"
     NOT_CONNECTED = "not_connected"
+    CALL_IN_PROGRESS = "call_in_progress"  # closing a conversation whose call rings for or is connected to you
     ALREADY_MONITORING = "already_monitoring"
     NOT_MONITORING = "not_monitoring"
     NOT_YOUR_CALL = "not_your_call"  # call_ice for a call that neither rings for the agent nor is theirs to join

@@ -215,6 +215,7 @@ class AgentConnection(Connection):
                     bus.Typing(Author.AGENT, frame.active, name=self.me.name),
                 )
             case client.CloseConversation():
+                await self.s.agent_calls.require_no_call_in(self.me.id, frame.conversation_id)
                 await conversations.close(self.me.id, frame.conversation_id, frame.disposition)
                 await self.s.agent_calls.wrap_up_done(self.me.id, frame.conversation_id)
             case client.CallIceRequest():  # before an accept's or a monitor's offer: a TURN pair bound to the call

@@ -220,6 +220,11 @@ async def test_agent_answers_a_call_both_hear_each_other_and_the_agent_hangs_up(
         if shots:
             await agent.screenshot(path=str(Path(shots) / "agent-on-call.png"))
 
+        # no closing the conversation while the call goes on (a customer was left talking in a closed one)
+        close = agent.locator("[data-testid=close]")
+        await expect(close).to_be_disabled()
+        await expect(close).to_have_attribute("title", "Hang up first: the customer is on the call")
+
         # the agent hangs up: the widget shows the call ended, the desk goes to after-call work
         await agent.click("[data-testid=cg-hangup]")
         await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute(
@@ -239,6 +244,7 @@ async def test_agent_answers_a_call_both_hear_each_other_and_the_agent_hangs_up(
             await agent.screenshot(path=str(Path(shots) / "agent-after-call-work.png"))
 
         # closing the conversation with a disposition ends after-call work
+        await expect(close).to_be_enabled()
         await agent.select_option("[data-testid=disposition]", "resolved")
         await agent.click("[data-testid=close]")
         await expect(bar).to_be_hidden()

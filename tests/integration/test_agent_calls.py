@@ -201,7 +201,21 @@ async def test_agent_hangs_up(clients: Clients, node: Node) -> None:
     caller = await queued_call(clients)
     phone = Softphone(alice)
     try:
-        await phone.answer((await phone.ringing())["call_id"])
+        ring = await phone.ringing()
+        cid = ring["conversation_id"]
+        close = {"type": "close", "conversation_id": cid, "disposition": "resolved"}
+        # no closing a conversation whose call rings for you, or is connected to you: the customer was left talking
+        # in a closed conversation (an exploratory test)
+        await alice.send(close)
+        refused = await alice.expect("error")
+        assert (refused["code"], "answer or decline it first" in refused["message"]) == ("call_in_progress", True)
+        await phone.answer(ring["call_id"])
+        await caller.status(CallStatus.CONNECTED)
+        await alice.send(close)
+        refused = await alice.expect("error")
+        assert (refused["code"], "hang up first" in refused["message"]) == ("call_in_progress", True)
+        conv = await node.services.store.conversation(cid)
+        assert conv is not None and conv["state"] == "assigned"
         await alice.send({"type": "hangup", "call_id": phone.call_id})
         ended = await caller.status(CallStatus.ENDED)
         assert ended["reason"] == "agent_hangup"

@@ -247,6 +247,13 @@ export function renderHeader() {
   ui.inviteCall.disabled = conv.closed || !!conv.returned || onCall;
   // Transfer a chat: the same; with a call going on, the softphone's transfer moves the call and the chat together
   ui.transferChat.disabled = conv.closed || !!conv.returned || onCall;
+  renderComposerState(); // Close waits for the call's end
+}
+
+/** A call of this conversation rings for the agent or is connected to them: closing the conversation waits for its
+ * end (the gateway refuses it: call_in_progress; a customer still talking saw "This conversation was closed"). */
+function callInProgress(conv) {
+  return !!conv && !conv.returned && !!conv.call && (conv.call.status === 'ringing' || conv.call.status === 'connected');
 }
 
 const CALL_BADGE = { connecting: 'On a call: connecting', ringing: 'On a call: ringing', ivr: 'On a call: in IVR',
@@ -284,7 +291,9 @@ export function renderComposerState() {
   ui.sendBtn.disabled = !writable;
   ui.noteMode.disabled = !writable;
   ui.disposition.disabled = !writable || S.closing === (conv && conv.id);
-  ui.closeBtn.disabled = !writable || !!S.closing;
+  const onCall = callInProgress(conv);
+  ui.closeBtn.disabled = !writable || !!S.closing || onCall;
+  ui.closeBtn.title = writable && onCall ? 'Hang up first: the customer is on the call' : '';
   ui.closeBtn.textContent = conv && S.closing === conv.id ? 'Closing…' : 'Close';
   ui.readonly.hidden = !conv || !conv.closed;
   ui.readonly.textContent = !conv || !conv.returned ? 'This conversation is closed. It is read-only.'

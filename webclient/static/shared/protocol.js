@@ -181,6 +181,7 @@ export const ErrorCode = Object.freeze({
   ALREADY_ANSWERED: "already_answered",
   NOT_RINGING: "not_ringing",
   NOT_CONNECTED: "not_connected",
+  CALL_IN_PROGRESS: "call_in_progress",
   ALREADY_MONITORING: "already_monitoring",
   NOT_MONITORING: "not_monitoring",
   NOT_YOUR_CALL: "not_your_call",
