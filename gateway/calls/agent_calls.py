@@ -183,8 +183,11 @@ class AgentCalls:
         try:
             # hung up while waiting for an agent (first in line, or again after a transfer or a lost agent): the report
             # counts it abandoned only if its offer was still open (gateway/store/lua/includes/append.lua)
-            # (a call its chat's agent declined was not abandoned: the caller was told and chats on)
-            abandoned = not handoff.state.answered and call.end_reason != CallEndReason.AGENT_DECLINED
+            # (a call its chat's agent declined, or could not take, was not abandoned: the caller was told, chats on)
+            abandoned = not handoff.state.answered and call.end_reason not in (
+                CallEndReason.AGENT_DECLINED,
+                CallEndReason.AGENT_BUSY,
+            )
             handoff.to(E.END)
             await self.ringing.let_go(handoff)
             taken = await taken_over(
@@ -320,7 +323,7 @@ class AgentCalls:
         # placed from this agent's own chat: they cannot talk now, the chat stays theirs (a customer who answered
         # the agent's callback is another matter: the center called them, so they wait for the next agent)
         if not handoff.routed and handoff.callback_agent != handoff.agent_id:
-            await self.ringing.declined_by_chat_agent(handoff)
+            await self.ringing.chat_agent_cannot_talk(handoff)
             return
         await self.ringing.missed(handoff, "declined")
 

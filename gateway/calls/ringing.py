@@ -148,6 +148,15 @@ class Ringing:
             # callback's place in line; the agent's status and its reason stay theirs
             await self.missed(handoff, "agent_away", rang=False)
             return
+        if not handoff.routed and info.get("activity") in (AgentActivity.ON_CALL, AgentActivity.RINGING):
+            # the chat's (or the callback's) agent is on another call: a ring they cannot answer ran out as a miss,
+            # set them away and took their chat (an exploratory test); the customer keeps chatting with them, or a
+            # callback's goes to the next agent at its place
+            if agent_id == handoff.callback_agent:
+                await self.missed(handoff, "agent_busy", rang=False)
+            else:
+                await self.chat_agent_cannot_talk(handoff, "agent_busy", CallEndReason.AGENT_BUSY)
+            return
         log.info("ringing agent %s", agent_id, extra={"conversation_id": call.conversation_id})
         await self.presence.set_activity(agent_id, AgentActivity.RINGING, owner=self.node_id)
         # On the agent's own channel: their desk may not follow the conversation yet (just assigned).
@@ -223,18 +232,22 @@ class Ringing:
         score = min(handoff.place_ms, handoff.queued_ms) if handoff.place_ms else handoff.queued_ms
         await self.conversations.requeue(call.conversation_id, agent_id, f"call_{reason}", score=score)
 
-    async def declined_by_chat_agent(self, handoff: Handoff) -> None:
-        """The agent of the chat the call was placed from declined it: they cannot talk now, and the chat goes on
-        with them (a decline is no reason to hand the customer to someone else, nor to set the agent away). The
-        call ends; the caller is told why (``agent_declined``)."""
+    async def chat_agent_cannot_talk(
+        self, handoff: Handoff, reason: str = "declined", end: CallEndReason = CallEndReason.AGENT_DECLINED
+    ) -> None:
+        """The agent of the chat the call was placed from declined it, or is on another call: they cannot talk now,
+        and the chat goes on with them (no reason to hand the customer to someone else, nor to set the agent away).
+        The call ends; the caller is told why (``end``)."""
         agent_id, call = handoff.agent_id, handoff.call
-        log.info("the chat's agent declined the call", extra={"conversation_id": call.conversation_id})
+        log.info("the chat's agent cannot talk (%s)", reason, extra={"conversation_id": call.conversation_id})
         await self.conversations.record(
             call.conversation_id,
             EventType.CALL_MISSED,
-            {"call_id": call.id, "agent_id": agent_id, "reason": "declined"},
+            {"call_id": call.id, "agent_id": agent_id, "reason": reason},
         )
-        await call.end(CallEndReason.AGENT_DECLINED)
+        if end != CallEndReason.AGENT_DECLINED:  # never rung: what the agent is doing (their call) is not this one's
+            handoff.agent_id = handoff.agent_name = ""
+        await call.end(end)
 
     async def agent_gone(self, agent_id: str) -> None:
         """The agent's last desk connection closed: a call ringing for them is missed unless the desk is back

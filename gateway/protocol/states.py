@@ -125,6 +125,7 @@ class CallEndReason(StrEnum):
     GATEWAY_SHUTDOWN = "gateway_shutdown"  # the node holding the call stopped (SIGTERM): ended before sockets closed
     NODE_LOST = "node_lost"  # the node holding the call died; a surviving node ended it (takeover)
     AGENT_DECLINED = "agent_declined"  # the agent of the chat it was placed from cannot talk now: the chat goes on
+    AGENT_BUSY = "agent_busy"  # that agent is on another call (or rung for one): not rung; the chat goes on
 
 
 class RingReason(StrEnum):

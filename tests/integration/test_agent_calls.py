@@ -673,6 +673,43 @@ async def test_a_customer_chatting_with_an_agent_presses_call_and_that_agent_rin
         await caller.close()
 
 
+async def test_a_chatting_customer_who_calls_while_their_agent_is_on_another_call_keeps_the_chat(
+    clients: Clients, node: Node
+) -> None:
+    alice = clients.agent("alice")  # capacity 2: a chat and a call
+    await alice.hello()
+    chatter = clients.customer()
+    await chatter.hello()
+    cid = (await chatter.say("Hi, about my invoice"))["conversation_id"]
+    assert (await alice.assigned())["id"] == cid
+    caller = await queued_call(clients)
+    phone = Softphone(alice)
+    escalating = Caller(chatter)
+    try:
+        await phone.answer((await phone.ringing())["call_id"])
+        await caller.status(CallStatus.CONNECTED)
+        alice.forget("call_status")
+        # the chatting customer presses Call while alice talks to the other caller: she is not rung (a ring she
+        # could not answer ran out as a miss, set her away and took her chat); the customer is told, the chat stays
+        await escalating.dial()
+        ended = await escalating.status(CallStatus.ENDED, timeout=15)
+        assert ended["reason"] == "agent_busy"
+        assert not [f for f in await alice.quiet(0.5) if f.get("type") == "call_status" and f["status"] == "ringing"]
+        info = await node.services.presence.info("alice")
+        assert (info["status"], info["activity"]) == ("available", "on_call")
+        conv = await node.services.store.conversation(cid)
+        assert conv is not None and (conv["state"], conv["agent_id"]) == ("assigned", "alice")
+        missed = [e for e in await node.services.store.events(cid) if e["type"] == "call_missed"]
+        assert [(e["agent_id"], e["reason"]) for e in missed] == [("alice", "agent_busy")]
+        assert node.services.agent_calls.handoffs[caller.call_id].state.bridged  # her call goes on undisturbed
+        # nor is the aborted call an abandonment in the reports
+        assert [e for e in await node.services.store.events(cid) if e["type"] == "call_abandoned"] == []
+    finally:
+        await escalating.close()
+        await phone.close()
+        await caller.close()
+
+
 async def test_agent_leg_that_never_connects_counts_as_lost_and_the_caller_waits_again(
     clients: Clients, node: Node
 ) -> None:

@@ -111,6 +111,7 @@ export const CallEndReason = Object.freeze({
   GATEWAY_SHUTDOWN: "gateway_shutdown",
   NODE_LOST: "node_lost",
   AGENT_DECLINED: "agent_declined",
+  AGENT_BUSY: "agent_busy",
 });
 
 // gateway.protocol.states.RingReason

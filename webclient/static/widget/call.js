@@ -24,6 +24,7 @@ export function endedText(c) {
   switch (c.reason) {
     case 'lines_busy': return c.message || CALL_TEXT.linesBusy;
     case 'agent_declined': return CALL_TEXT.agentDeclined;
+    case 'agent_busy': return CALL_TEXT.agentBusy;
     case 'call_limit': case 'rate_limited': return c.message || CALL_TEXT.failed;
     case 'caller_hangup': return CALL_TEXT.youHungUp;
     case 'ice_failed': case 'ice_timeout': case 'connection_failed': return CALL_TEXT.connectionFailed;
@@ -39,7 +40,7 @@ export function endedText(c) {
 }
 
 /** Problems stay on screen until dismissed; an ordinary end fades after a few seconds. */
-const CALL_PROBLEMS = new Set(['lines_busy', 'agent_declined', 'call_limit', 'rate_limited', 'ice_failed', 'ice_timeout', 'connection_failed', 'mic_blocked',
+const CALL_PROBLEMS = new Set(['lines_busy', 'agent_declined', 'agent_busy', 'call_limit', 'rate_limited', 'ice_failed', 'ice_timeout', 'connection_failed', 'mic_blocked',
   'no_mic', 'mic_busy', 'mic_failed', 'unsupported', 'offline', 'no_answer', 'rejected', 'lost', 'error',
   ...INTERRUPTED_REASONS]);
 

@@ -111,6 +111,7 @@ export const CALL_TEXT = {
   ended: 'The call ended',
   youHungUp: 'The call ended',
   agentDeclined: 'Your agent can\'t take a call right now. Keep chatting with them here.',
+  agentBusy: 'Your agent is on another call right now. Keep chatting with them here, or call again in a few minutes.',
   linesBusyTitle: 'All lines are busy',
   linesBusy: 'All our lines are busy right now. Please keep chatting with us here, or try again in a few minutes.',
   connectionFailed: 'Connection failed. Check your network and try again.',
