@@ -13,7 +13,7 @@ from gateway.contact.agents import Agent
 from gateway.errors import Forbidden, GatewayError, Unauthorized
 from gateway.protocol import bus, client, server
 from gateway.protocol.client import parse_event_id
-from gateway.protocol.states import AgentStatus, Author, CallStatus, ConversationState
+from gateway.protocol.states import AgentActivity, AgentStatus, Author, CallStatus, ConversationState
 from gateway.store.store import StoreError, to_event
 from gateway.wire.connection import Connection, Step, serve_socket
 from gateway.wire.services import SERVICES, Services
@@ -21,6 +21,7 @@ from gateway.wire.sessions import LoginSession, authenticate, revoked
 from gateway.wire.welcome_ice import agent_welcome_ice
 
 log = logging.getLogger(__name__)
+WRAP_UP_TOLD_LATE_SECONDS = 0.2  # after-call work is over by then however the clocks of Redis and this node round
 
 
 class AgentConnection(Connection):
@@ -33,6 +34,7 @@ class AgentConnection(Connection):
         self.session = ""  # presence: this open desk connection
         self.login: LoginSession | None = None  # the login session its token belongs to
         self._session_end: asyncio.TimerHandle | None = None  # closes the socket when the session expires
+        self._wrap_up_end: asyncio.TimerHandle | None = None  # tells the desk when after-call work runs out
         self.assigned: set[str] = set()  # the conversations the desk was told are theirs (welcome, assigned)
         self.rings: dict[str, str] = {}  # call id -> conversation: told ringing for this agent last (no consults)
         self.watching = False  # gets the wallboard (a supervisor asked for it)
@@ -74,9 +76,11 @@ class AgentConnection(Connection):
         for conv in conversations:
             await self._follow(conv["id"])
         self.assigned = {conv["id"] for conv in conversations}
+        info = await self.s.presence.info(agent.id)
+        self._watch_wrap_up(info)
         await self.send(
             server.AgentWelcome(
-                agent=await self.s.presence.info(agent.id),
+                agent=info,
                 conversations=conversations,
                 queue=await self.s.queue_board.current(self._on_queue),
                 calls=await self.s.agent_calls.calls_of(agent.id),  # on every node (the call registry)
@@ -108,8 +112,9 @@ class AgentConnection(Connection):
         self.push(step)
 
     async def stop(self) -> None:
-        if self._session_end is not None:
-            self._session_end.cancel()
+        for timer in (self._session_end, self._wrap_up_end):
+            if timer is not None:
+                timer.cancel()
         self.s.queue_board.unwatch(self._on_queue)
         self.s.wallboard.unwatch(self._on_wallboard)
         self.s.directory.unwatch(self._on_directory)
@@ -341,7 +346,21 @@ class AgentConnection(Connection):
         return step
 
     async def _send_agent_info(self) -> None:
-        await self.send(server.AgentInfo(await self.s.presence.info(self.me.id)))
+        info = await self.s.presence.info(self.me.id)
+        self._watch_wrap_up(info)
+        await self.send(server.AgentInfo(info))
+
+    def _watch_wrap_up(self, info: dict[str, Any]) -> None:
+        """After-call work that runs out by itself (``--wrap-up-seconds``) changes nothing in Redis (it is read as
+        over once past ``activity_until``): the desk is told then, with a fresh ``agent`` frame; it went on saying
+        "After-call work" while calls rang again (an exploratory test)."""
+        if self._wrap_up_end is not None:
+            self._wrap_up_end.cancel()
+            self._wrap_up_end = None
+        until = int(info.get("activity_until") or 0)
+        if info.get("activity") == AgentActivity.WRAP_UP and until:
+            delay = max(0.0, until / 1000 - time.time()) + WRAP_UP_TOLD_LATE_SECONDS
+            self._wrap_up_end = asyncio.get_running_loop().call_later(delay, self.push, self._send_agent_info)
 
     def _on_queue(self, waiting: list[dict[str, Any]]) -> None:
         text = self.s.queue_board.frame_text(waiting)  # the same text for every desk

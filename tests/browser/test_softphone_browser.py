@@ -459,6 +459,10 @@ async def test_an_agent_whose_leg_was_lost_answers_the_same_caller_again(
         await agent.fill("#login-password", PASSWORDS["alice"])
         await agent.click("#login-submit")
         await expect(agent.locator("[data-testid=agent-status]")).to_have_text(re.compile("away", re.I))
+        # the new desk says why she is away (it said nothing of the lost call)
+        await expect(agent.get_by_test_id("presence-note").locator(".long")).to_have_text(
+            "Set away: lost the connection during a call"
+        )
         await agent.click("[data-testid=status-available]")  # (the caller rings her at once: no "available" to see)
         bar = agent.locator("[data-testid=cg-call-bar]")
         banner = agent.locator("[data-testid=cg-ring-banner]")
@@ -474,4 +478,9 @@ async def test_an_agent_whose_leg_was_lost_answers_the_same_caller_again(
         await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute(
             "data-status", "ended", timeout=10000
         )
+        # after-call work (1 s here) runs out with nothing pressed: the bar goes by itself, the pill says available
+        # (it said "After-call work" while calls rang again: an exploratory test)
+        await expect(bar).to_have_attribute("data-status", "wrapup")
+        await expect(bar).to_be_hidden(timeout=5000)
+        await expect(agent.locator("[data-testid=agent-status]")).to_have_text("available")
         assert errors == []

@@ -19,7 +19,7 @@ import av
 import numpy as np
 import pytest
 
-from gateway.contact.routing import parse_skills
+from gateway.contact.routing import now_ms, parse_skills
 from gateway.protocol.states import CallStatus
 from tests.conftest import Clients, bounded
 from tests.support.caller import SAMPLE_RATE, Caller
@@ -228,6 +228,38 @@ async def test_agent_hangs_up(clients: Clients, node: Node) -> None:
     finally:
         await phone.close()
         await caller.close()
+
+
+@pytest.fixture
+async def quick_wrap_node(settings) -> AsyncIterator[Node]:  # type: ignore[no-untyped-def]
+    started = await start_node(replace(settings, wrap_up_seconds=1.5))
+    yield started
+    await bounded(started.stop(), "stopping the node")
+
+
+async def test_after_call_work_that_runs_out_is_told_to_the_desk(quick_wrap_node: Node) -> None:
+    clients = Clients(quick_wrap_node.url)
+    alice = clients.agent("alice")
+    phone = Softphone(alice)
+    caller: Caller | None = None
+    try:
+        await alice.hello()
+        caller = await queued_call(clients)
+        await phone.answer((await phone.ringing())["call_id"])
+        await caller.status(CallStatus.CONNECTED)
+        await caller.hangup()
+        wrap = await alice.expect("agent", lambda f: f["agent"]["activity"] == "wrap_up")
+        alice.forget("agent")
+        # nothing is done at the desk: when the 1.5 s run out, the gateway says so by itself (the desk went on
+        # showing "After-call work" while calls rang again: an exploratory test)
+        over = await alice.expect("agent", timeout=5)
+        assert over["agent"]["activity"] == "" and over["agent"]["status"] == "available"
+        assert abs(now_ms() - wrap["agent"]["activity_until"]) < 1500
+    finally:
+        await phone.close()
+        if caller is not None:
+            await caller.close()
+        await clients.close()
 
 
 async def test_a_caller_whose_page_closes_is_let_go_of_at_once(clients: Clients, node: Node) -> None:

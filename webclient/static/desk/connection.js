@@ -126,6 +126,7 @@ function onWelcome(f) {
   renderConvList();
   if (typing.wanted()) onComposerInput();
   if (phone) phone.onWelcome(Array.isArray(f.calls) ? f.calls : null);
+  if (phone && f.agent) phone.onAgent(S.agent);
 }
 
 function onAgent(f) {
@@ -133,6 +134,7 @@ function onAgent(f) {
   S.agent = Object.assign({}, S.agent, f.agent);
   storage.set(AGENT_KEY, JSON.stringify(S.agent));
   renderPresence();
+  if (phone) phone.onAgent(S.agent);
 }
 
 function onQueue(f) {

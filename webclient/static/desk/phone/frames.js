@@ -12,6 +12,7 @@ import { line, user } from '../event_text.js';
 import { monLive, setSupervisor } from './supervisor.js';
 import { lostSinceAnswered } from './losses.js';
 import { callToRejoin } from './rejoin.js';
+import { wrapUpStep } from './wrap_up.js';
 
 // ------------------------------------------------------------ frames from the desk
 
@@ -341,4 +342,12 @@ export function reset() {
   P.notice = null;
   render();
   stopTickingIfIdle();
+}
+
+/** The agent's presence changed (an `agent` frame): after-call work the gateway ended (it ran out, Available was
+ * pressed in another tab) ends on this desk too. */
+export function onAgent(agent) {
+  const step = wrapUpStep(P.wrapSeen, agent && typeof agent.activity === 'string' ? agent.activity : '');
+  P.wrapSeen = step.seen;
+  if (step.over && P.wrap && !live(P.call)) endWrapUp();
 }

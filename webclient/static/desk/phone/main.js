@@ -31,7 +31,7 @@ import { board, closeLivePanel, monitorState, openLivePanel, setSupervisor } fro
 import { closeTransferPanel, consult, consultAction, endWrapUp, fillSuggestions, openTransferPanel, transfer } from './transfer.js';
 import { decline, live, ringer, stopTickingIfIdle } from './ringing.js';
 import { leaveMonitor, pcStats } from './monitor.js';
-import { onAssigned, onCallAnswer, onCallStatus, onCallSupervisors, onConversation, onError, onSocketDown, onUnassigned, onWelcome, reset } from './frames.js';
+import { onAgent, onAssigned, onCallAnswer, onCallStatus, onCallSupervisors, onConversation, onError, onSocketDown, onUnassigned, onWelcome, reset } from './frames.js';
 import { render, renderTransferPanel } from './render.js';
 import { isAnswerKey } from './ring_keys.js';
 
@@ -181,6 +181,7 @@ export function createSoftphone(hooks) {
 
   return {
     onCallStatus, onCallSupervisors, onCallAnswer, onError, onWelcome, onSocketDown, onUnassigned, onAssigned, onConversation, reset,
+    onAgent,
     state, stats, setSupervisor, monitorState, monitorStats,
     /** True while a call is live (the desk uses it to label the conversation). */
     liveConversation: () => (live(P.call) ? P.call.conversationId : null),

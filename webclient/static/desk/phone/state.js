@@ -14,6 +14,7 @@ export const P = {
   ringFocusFrom: null, // the element that had the focus before the ringing banner took it (given back after)
   call: null,       // the current or last call, see accept()
   wrap: null,       // {conversationId, since, reason, durationMs}: after-call work
+  wrapSeen: false,  // the gateway's agent frames said wrap_up since they last said otherwise (wrap_up.js)
   notice: null,     // {text, until}: a dropped call or a failed accept, shown in the call bar
   tick: null,
   supervisor: false,
