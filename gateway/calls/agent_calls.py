@@ -327,6 +327,12 @@ class AgentCalls:
             return
         await self.ringing.missed(handoff, "declined")
 
+    async def went_away(self, agent: Agent, call_id: str) -> None:
+        """The agent set themselves away while ``call_id`` rang for them (consultations are left to ring out)."""
+        handoff = self.handoffs.get(call_id)
+        if handoff is not None and handoff.agent_id == agent.id and handoff.state is S.RINGING:
+            await self.ringing.went_away(handoff)
+
     async def hold(self, agent: Agent, call_id: str, on: bool) -> None:
         handoff = self.handoffs.for_agent(agent, call_id)
         bridge = handoff.bridge

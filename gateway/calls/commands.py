@@ -121,6 +121,8 @@ class CallCommands:
                 return await ac.accept(agent, call_id, args["sdp"])
             case "decline":
                 await ac.decline(agent, call_id)
+            case "went_away":
+                await ac.went_away(agent, call_id)
             case "hold":
                 await ac.hold(agent, call_id, bool(args["hold"]))
             case "hangup":

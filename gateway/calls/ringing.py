@@ -187,10 +187,11 @@ class Ringing:
 
         handoff.ring = handoff.tasks.spawn(no_answer(), "ring-no-answer")
 
-    async def missed(self, handoff: Handoff, reason: str, *, rang: bool = True) -> None:
+    async def missed(self, handoff: Handoff, reason: str, *, rang: bool = True, set_away: bool | None = None) -> None:
         """Ring-no-answer or decline: the agent goes away, the call goes back to the head of the queue (a callback's
         at the callback's place). ``rang`` False: the agent was never rung (away when the customer answered their
-        callback): their status and desk are left alone."""
+        callback): their status and desk are left alone. ``set_away`` False: rung, but away already by their own
+        choice (they pressed Away while it rang): their status and its reason stay theirs."""
         agent_id = handoff.agent_id
         if handoff.state is not S.RINGING:
             return
@@ -208,10 +209,11 @@ class Ringing:
             )
             return
         log.info("agent %s missed the call (%s)", agent_id, reason, extra={"conversation_id": call.conversation_id})
-        if rang:
+        if rang if set_away is None else set_away:
             # not offered it again; the wallboard says which ("Away — declined a call")
             away = "declined_call" if reason == "declined" else "missed_call"
             await self.presence.set_status(agent_id, AgentStatus.AWAY, away)
+        if rang:
             await self.presence.release_activity(agent_id, self.node_id, AgentActivity.NONE)
         await self.conversations.record(
             call.conversation_id, EventType.CALL_MISSED, {"call_id": call.id, "agent_id": agent_id, "reason": reason}
@@ -231,6 +233,17 @@ class Ringing:
         await self.legs.status(handoff, CallStatus.WAITING, reason)
         score = min(handoff.place_ms, handoff.queued_ms) if handoff.place_ms else handoff.queued_ms
         await self.conversations.requeue(call.conversation_id, agent_id, f"call_{reason}", score=score)
+
+    async def went_away(self, handoff: Handoff) -> None:
+        """The agent rung pressed Away (a break) while the call rang: it does not ring on until it runs out as a
+        miss (an exploratory test: the caller waited out the whole ring for somebody gone), it goes to the next
+        agent at once; a call from their own chat ends as a decline does, the chat staying theirs."""
+        if handoff.state is not S.RINGING:
+            return
+        if handoff.routed or handoff.callback_agent == handoff.agent_id:
+            await self.missed(handoff, "agent_away", set_away=False)
+        else:
+            await self.chat_agent_cannot_talk(handoff, "agent_away")
 
     async def chat_agent_cannot_talk(
         self, handoff: Handoff, reason: str = "declined", end: CallEndReason = CallEndReason.AGENT_DECLINED

@@ -194,10 +194,7 @@ class AgentConnection(Connection):
         commands = self.s.call_commands
         match frame:
             case client.SetStatus():
-                await self.s.presence.set_status(self.me.id, frame.status, frame.reason)
-                if frame.status == AgentStatus.AVAILABLE:  # "ready for the next one": after-call work is over
-                    await self.s.agent_calls.wrap_up_done(self.me.id)
-                self.push(self._send_agent_info)
+                await self._set_status(frame)
             case client.OpenConversation():
                 await conversations.require_agent(self.me.id, frame.conversation_id)
                 self.push(self._history_step(frame.conversation_id, frame.last_event_id))
@@ -344,6 +341,16 @@ class AgentConnection(Connection):
             await self._send_agent_info()
 
         return step
+
+    async def _set_status(self, frame: client.SetStatus) -> None:
+        await self.s.presence.set_status(self.me.id, frame.status, frame.reason)
+        if frame.status == AgentStatus.AVAILABLE:  # "ready for the next one": after-call work is over
+            await self.s.agent_calls.wrap_up_done(self.me.id)
+        elif frame.status == AgentStatus.AWAY:  # a call ringing for them goes to someone else at once
+            for call in await self.s.agent_calls.calls_of(self.me.id):
+                if call["status"] == CallStatus.RINGING:
+                    await self.s.call_commands.run(self.me, "went_away", call["call_id"])
+        self.push(self._send_agent_info)
 
     async def _send_agent_info(self) -> None:
         info = await self.s.presence.info(self.me.id)

@@ -167,6 +167,33 @@ async def test_missed_call_goes_back_to_the_queue_and_rings_the_next_agent(quick
         await clients.close()
 
 
+async def test_an_agent_who_goes_away_while_a_call_rings_sends_it_to_the_next_agent_at_once(
+    clients: Clients, node: Node
+) -> None:
+    alice, bob = clients.agent("alice"), clients.agent("bob")
+    await alice.hello()
+    caller = await queued_call(clients)
+    phone: Softphone | None = None
+    try:
+        ring = await Softphone(alice).ringing()
+        # a break while it rings: the caller waited out the whole ring for somebody gone (an exploratory test)
+        await alice.send({"type": "status", "status": "away", "reason": "break"})
+        waiting = await caller.status(CallStatus.WAITING, timeout=5)  # (the ring is 20 s)
+        assert waiting["reason"] == "agent_away"
+        told = await alice.expect("call_status", lambda f: f["call_id"] == ring["call_id"] and f["status"] == "waiting")
+        assert told["reason"] == "agent_away"  # her desk stops ringing
+        info = await node.services.presence.info("alice")
+        assert (info["status"], info["away_reason"], info["activity"]) == ("away", "break", "")  # hers, as she said
+        await bob.hello()
+        phone = Softphone(bob)
+        await phone.answer((await phone.ringing())["call_id"])
+        await caller.status(CallStatus.CONNECTED)
+    finally:
+        if phone is not None:
+            await phone.close()
+        await caller.close()
+
+
 async def test_only_one_accept_wins_and_others_get_a_clear_error(clients: Clients, node: Node) -> None:
     alice_tab1, alice_tab2, bob = clients.agent("alice"), clients.agent("alice"), clients.agent("bob")
     await alice_tab1.hello()
