@@ -243,11 +243,17 @@ async def test_agent_answers_a_call_both_hear_each_other_and_the_agent_hangs_up(
         if shots:
             await agent.screenshot(path=str(Path(shots) / "agent-after-call-work.png"))
 
-        # closing the conversation with a disposition ends after-call work
+        # the header's Close works again; the after-call bar closes the conversation itself, with a disposition
+        # (its Done kept it open: three left so made a full agent no call rang, an exploratory test)
         await expect(close).to_be_enabled()
-        await agent.select_option("[data-testid=disposition]", "resolved")
-        await agent.click("[data-testid=close]")
+        await expect(agent.get_by_test_id("cg-wrap-done")).to_have_text("Keep open")
+        if shots:
+            await agent.screenshot(path=str(Path(shots) / "agent-after-call-close.png"))
+        await agent.select_option("[data-testid=cg-wrap-disposition]", "follow-up")
+        await agent.click("[data-testid=cg-wrap-close]")
         await expect(bar).to_be_hidden()
+        closed = [e for e in await node.services.store.events(cid) if e["type"] == "closed"]
+        assert [e["disposition"] for e in closed] == ["follow-up"]
         conv = await node.services.store.conversation(cid)
         assert conv is not None and conv["state"] == "closed"
         assert errors == []
@@ -357,7 +363,7 @@ async def test_an_unanswered_ring_goes_back_then_the_caller_hangs_up_during_the_
         conv = await node.services.store.conversation(cid)
         assert conv is not None and conv["state"] == "assigned" and conv["agent_id"] == "alice"
         await expect(agent.locator("[data-testid=agent-status]")).to_have_text(re.compile("after-call", re.I))
-        await agent.click("[data-testid=cg-wrap-done]")
+        await agent.click("[data-testid=cg-wrap-done]")  # "Keep open"
         await expect(bar).to_be_hidden()
         # Done ends after-call work on the gateway too (not only the bar): routing may give the agent work again
         await expect(agent.locator("[data-testid=agent-status]")).to_have_text("available")

@@ -85,15 +85,20 @@ export function setStatus(status) {
 }
 
 export function closeSelected() {
-  const conv = S.convs.get(S.selected);
-  if (!conv || conv.closed || S.closing) return;
-  const disposition = ui.disposition.value || S.dispositions[0];
-  if (!disposition) { toast('Choose a disposition first.'); return; }
-  if (!sock.ready) { toast('Not connected — try again in a moment.'); return; }
-  stopTyping();
+  closeConversation(S.selected, ui.disposition.value || S.dispositions[0]);
+}
+
+/** Close conversation `id` with `disposition` (the header's Close, the after-call bar's): true if asked for. */
+export function closeConversation(id, disposition) {
+  const conv = S.convs.get(id);
+  if (!conv || conv.closed || S.closing) return false;
+  if (!disposition) { toast('Choose a disposition first.'); return false; }
+  if (!sock.ready) { toast('Not connected — try again in a moment.'); return false; }
+  if (id === S.selected) stopTyping();
   S.closing = conv.id;
   send({ type: 'close', conversation_id: conv.id, disposition });
   renderComposerState();
+  return true;
 }
 
 // ------------------------------------------------------------ selection

@@ -28,7 +28,7 @@
 
 import { $, audio, customerLabel, h, toast } from './dom.js';
 import { S, nameOf, ui } from './state.js';
-import { closeSelected, onComposerInput, openConversation, setStatus, stopTyping, submit } from './composer.js';
+import { closeConversation, closeSelected, onComposerInput, openConversation, setStatus, stopTyping, submit } from './composer.js';
 import { createSoftphone } from './phone/main.js';
 import { initNotifications } from './notify.js';
 import { onLoginSubmit, showLogin, signOut, startDesk } from './session.js';
@@ -103,6 +103,8 @@ function boot() {
       return conv ? customerLabel(conv) : 'Customer';
     },
     open: openConversation,
+    close: closeConversation,
+    dispositions: () => S.dispositions,
     toast,
     audio,
     token: () => S.token,

@@ -96,6 +96,9 @@ export function createSoftphone(hooks) {
     hold: $('[data-testid=cg-hold]'),
     hangup: $('[data-testid=cg-hangup]'),
     done: $('[data-testid=cg-wrap-done]'),
+    wrapActions: $('[data-testid=cg-wrap-actions]'),
+    wrapDisposition: $('[data-testid=cg-wrap-disposition]'),
+    wrapClose: $('[data-testid=cg-wrap-close]'),
     audio: $('[data-testid=cg-remote-audio]'),
     ringTitle: $('#cg-ring-title'),
     callError: $('[data-testid=cg-call-error]'),
@@ -140,6 +143,11 @@ export function createSoftphone(hooks) {
   ui.mute.addEventListener('click', toggleMute);
   ui.hold.addEventListener('click', toggleHold);
   ui.hangup.addEventListener('click', hangUp);
+  ui.wrapClose.addEventListener('click', () => {
+    // the call's conversation closed from the after-call bar, with the disposition chosen there (Done kept it open,
+    // and three left open made a full agent that no call rang: an exploratory test)
+    if (P.wrap && desk.close(P.wrap.conversationId, ui.wrapDisposition.value)) ui.wrapClose.disabled = true;
+  });
   ui.done.addEventListener('click', () => {
     if (P.wrap) {
       desk.send({ type: ClientFrame.WRAP_UP_DONE }); // after-call work is over: routing may give them work again

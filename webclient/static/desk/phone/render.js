@@ -176,9 +176,38 @@ function renderBar() {
   }
   if (!inCall || ui.transferToggle.disabled) closeTransferPanel();
   else renderTransferPanel();
-  ui.done.textContent = P.wrap ? 'Done' : 'Dismiss';
-  ui.done.title = P.wrap ? 'Hide the after-call bar (the conversation stays open)' : '';
+  const closable = wrapClosable();
+  ui.wrapActions.hidden = !closable;
+  if (closable) renderWrapClose();
+  ui.done.textContent = closable ? 'Keep open' : P.wrap ? 'Done' : 'Dismiss';
+  ui.done.title = closable ? 'End after-call work and keep the conversation open (it counts toward your capacity until closed)'
+    : P.wrap ? 'Hide the after-call bar' : '';
   renderTimes();
+}
+
+/** After-call work for a conversation still ours and open: the bar closes it (not one handed on or closed). */
+function wrapClosable() {
+  if (!P.wrap || live(P.call) || P.wrap.reason === 'transferred') return false;
+  const conv = desk.conversation(P.wrap.conversationId);
+  return !!conv && !conv.closed && !conv.returned;
+}
+
+/** The after-call bar's dispositions (the center's, rebuilt only when they change) and its Close. */
+function renderWrapClose() {
+  const options = desk.dispositions();
+  const sel = ui.wrapDisposition;
+  if (sel.dataset.options !== options.join('\n')) {
+    const current = sel.value;
+    sel.replaceChildren(...options.map((d) => {
+      const o = document.createElement('option');
+      o.value = d;
+      o.textContent = d.replace(/_/g, ' ');
+      return o;
+    }));
+    sel.dataset.options = options.join('\n');
+    if (options.includes(current)) sel.value = current;
+  }
+  ui.wrapClose.disabled = !options.length;
 }
 
 /** "Sara is whispering to you" / "Sara joined the call": the supervisors the agent hears (call_supervisors). */
