@@ -21,6 +21,8 @@ test('names and typed text are parts of their own, so the desk draws them isolat
   assert.deepEqual(systemText({ type: 'assigned', agent_id: 'eve', agent_name: EVE }), ['Assigned to ', { user: EVE }]);
   assert.deepEqual(systemText({ type: 'closed', agent_id: 'eve', disposition: 'resolved' }),
     ['Closed · ', { user: 'resolved' }, ' by ', { user: EVE }]);
+  assert.deepEqual(systemText({ type: 'closed', agent_id: 'eve', disposition: 'abandoned' }),
+    ['Closed · ', { user: 'abandoned' }]); // the gateway closed it: the caller hung up while it rang for eve
   assert.deepEqual(metaLine(EVE, '5:27 PM'), [{ user: EVE }, ' · 5:27 PM']);
   assert.deepEqual(systemText({ type: 'call_missed', agent_id: 'eve', reason: 'no_answer' }),
     ['Call missed by ', { user: EVE }, ' · no answer']);

@@ -267,6 +267,8 @@ function renderCallBadge(conv) {
   }
   let status = conv.call ? conv.call.status : null;
   if (status === 'connected' && conv.call.reason === 'held') status = 'held';
+  // closed while its call rang (the caller hung up): no call goes on in it ("On a call: ringing" stayed)
+  if (conv.closed && status && status !== 'ended') status = 'ended';
   if (!status) {
     // No live status yet (e.g. the call was routed to us mid-call): read it off the timeline.
     for (const ev of Array.from(conv.events.values()).sort((a, b) => cmpId(a.id, b.id))) {
