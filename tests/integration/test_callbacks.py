@@ -140,6 +140,24 @@ async def test_asap_callback_from_the_ivr_rings_the_widget_and_caller_and_agent_
             await answering.close()
 
 
+async def callback_place(services: Any, cid: str) -> int:
+    """The place in line (ms) of the callback booked in ``cid``."""
+    cb = await services.callbacks.of_conversation(cid)
+    assert cb is not None
+    return int((await services.callbacks.get(cb["id"]) or {})["place_ms"])
+
+
+async def place_in_queue(services: Any, cid: str) -> float | None:
+    """``cid``'s place (its score) in the routing queue, once it waits there again."""
+
+    async def queued() -> bool:
+        conv = await services.store.conversation(cid)
+        return conv is not None and conv["state"] == "queued"
+
+    await until(queued)
+    return await services.store.redis.zscore(services.store.keys.queue(services.conversations.queue), cid)
+
+
 async def test_a_callback_answered_after_its_agent_went_away_goes_to_the_next_agent_at_its_place(
     cb_clients: Clients, cb_node: Node
 ) -> None:
@@ -154,9 +172,7 @@ async def test_a_callback_answered_after_its_agent_went_away_goes_to_the_next_ag
     bob_phone: Softphone | None = None
     try:
         cid = await callback_ringing_the_widget(cb_node, caller, alice)
-        cb = await services.callbacks.of_conversation(cid)
-        assert cb is not None
-        place = int((await services.callbacks.get(cb["id"]) or {})["place_ms"])
+        place = await callback_place(services, cid)
         # alice goes on a break while the customer's widget rings; the customer answers
         await alice.send({"type": "status", "status": "away", "reason": "break"})
         await alice.expect("agent", lambda f: f["agent"]["status"] == "away")
@@ -167,13 +183,7 @@ async def test_a_callback_answered_after_its_agent_went_away_goes_to_the_next_ag
         await customer.expect(
             "call_status", lambda f: (f["status"], f["reason"]) == ("waiting", "agent_away"), timeout=10
         )
-
-        async def queued() -> bool:
-            conv = await services.store.conversation(cid)
-            return conv is not None and conv["state"] == "queued"
-
-        await until(queued)
-        assert await services.store.redis.zscore(services.store.keys.queue(services.conversations.queue), cid) == place
+        assert await place_in_queue(services, cid) == place
         assert not [f for f in await alice.quiet(0.5) if f.get("type") == "call_status" and f["status"] == "ringing"]
         info = await services.presence.info("alice")
         assert (info["status"], info["away_reason"]) == ("away", "break")  # her break, said as she said it
@@ -208,9 +218,7 @@ async def test_a_callback_its_agent_declines_waits_for_the_next_agent_at_its_pla
     phone = Softphone(alice)
     try:
         cid = await callback_ringing_the_widget(cb_node, caller, alice)
-        cb = await services.callbacks.of_conversation(cid)
-        assert cb is not None
-        place = int((await services.callbacks.get(cb["id"]) or {})["place_ms"])
+        place = await callback_place(services, cid)
         await asyncio.sleep(0.3)
         await answering.dial()
         ring = await phone.ringing()
@@ -219,13 +227,7 @@ async def test_a_callback_its_agent_declines_waits_for_the_next_agent_at_its_pla
         # the customer the center called waits for the next agent (the call used to end as an own-chat decline)
         back = await answering.status(CallStatus.WAITING, timeout=10)
         assert back["call_id"] == ring["call_id"]
-
-        async def queued() -> bool:
-            conv = await services.store.conversation(cid)
-            return conv is not None and conv["state"] == "queued"
-
-        await until(queued)
-        assert await services.store.redis.zscore(services.store.keys.queue(services.conversations.queue), cid) == place
+        assert await place_in_queue(services, cid) == place
     finally:
         await phone.close()
         await caller.close()
