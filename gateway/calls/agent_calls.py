@@ -167,9 +167,11 @@ class AgentCalls:
 
     # ---------------------------------------------------------------- the call's side
 
-    async def waiting(self, call: Call, *, callback: CallbackAnswer | None = None, routed: bool = False) -> None:
+    async def waiting(
+        self, call: Call, *, callback: CallbackAnswer | None = None, chat_agent: str = "", routed: bool = False
+    ) -> None:
         """The call waits for an agent (gateway/calls/ringing.py): rung as soon as routing assigns one."""
-        await self.ringing.waiting(call, callback=callback, routed=routed)
+        await self.ringing.waiting(call, callback=callback, chat_agent=chat_agent, routed=routed)
 
     async def call_ended(self, call: Call) -> dict[str, Any]:
         """Release everything the call had on the agent side (called once by :meth:`Call.end`). Returns what the
@@ -322,7 +324,7 @@ class AgentCalls:
             raise Conflict("the call was already answered", field="call_id", code=ErrorCode.ALREADY_ANSWERED)
         # placed from this agent's own chat: they cannot talk now, the chat stays theirs (a customer who answered
         # the agent's callback is another matter: the center called them, so they wait for the next agent)
-        if not handoff.routed and handoff.callback_agent != handoff.agent_id:
+        if handoff.from_own_chat:
             await self.ringing.chat_agent_cannot_talk(handoff)
             return
         await self.ringing.missed(handoff, "declined")

@@ -212,6 +212,7 @@ class Handoff:
     history: list[tuple[HandoffEvent, HandoffState]] = field(default_factory=list)
     callback_agent: str = ""  # the caller answered this agent's callback: their desk connects without ringing
     place_ms: int = 0  # and that callback's place in line (its booking): back in the queue, it keeps it
+    chat_agent: str = ""  # the agent of the chat the call was placed from (rung first, straight from the chat)
     #: The call put its conversation in the queue itself (its flow queued it, or a miss or a lost agent requeued
     #: it); False while it goes straight to the chat's or the callback's agent. A takeover takes back only a
     #: conversation the call routed (gateway/calls/takeover.py).
@@ -219,6 +220,12 @@ class Handoff:
     tasks: Tasks = field(default_factory=lambda: Tasks("handoff", log))  # ring timers, leg set-up, announcements
     #: Told after every step (and :meth:`touched`): the call registry follows (gateway/calls/anchors.py).
     on_move: Callable[[Handoff], None] | None = None
+
+    @property
+    def from_own_chat(self) -> bool:
+        """It rings for (or is with) the agent of the chat it was placed from: not routed to them, nor handed on to
+        a colleague by a transfer. Declining it, or that agent being away or busy, leaves the chat with them."""
+        return not self.routed and bool(self.chat_agent) and self.agent_id == self.chat_agent
 
     def talk_facts(self, now: int) -> dict[str, int]:
         """The current agent's part so far: ``talk_ms`` (from their answer, holds left out) and ``hold_ms`` ({}

@@ -76,9 +76,11 @@ Publish = Callable[[str, CallUpdate | CallCaption], Awaitable[None]]  # (convers
 class CallAgents(Protocol):
     """The hand-off to agents (gateway/calls/agent_calls.py), as a call sees it."""
 
-    async def waiting(self, call: Call, *, callback: CallbackAnswer | None = None, routed: bool = False) -> None:
-        """The call waits for an agent (the flow queued it: ``routed``, or it goes straight to the chat's agent);
-        ``callback``: it answers that agent's callback (their desk connects at once)."""
+    async def waiting(
+        self, call: Call, *, callback: CallbackAnswer | None = None, chat_agent: str = "", routed: bool = False
+    ) -> None:
+        """The call waits for an agent (the flow queued it: ``routed``, or it goes straight to the chat's agent,
+        ``chat_agent``); ``callback``: it answers that agent's callback (their desk connects at once)."""
 
     async def call_ended(self, call: Call) -> dict[str, Any]:
         """The call ended: release whatever it had on the agent side; returns what ``call_ended`` tells of it."""
@@ -251,7 +253,8 @@ class Call:
         callback = await callbacks.answering(self.conversation_id) if callbacks is not None else None
         await self.set_status(CallStatus.WAITING, "your_agent")
         await channel.say(Say("to-agent", "Connecting you to your agent.", voice=None))
-        await self.m.agents.waiting(self, callback=callback)
+        chat_agent = "" if callback is not None else conv["agent_id"]
+        await self.m.agents.waiting(self, callback=callback, chat_agent=chat_agent)
         return True
 
     async def _test_queued(self) -> None:

@@ -81,10 +81,13 @@ class Ringing:
         self.announce_seconds = announce_seconds  # 0: no position / wait announcements
         self.clock = clock  # ms
 
-    async def waiting(self, call: Call, *, callback: CallbackAnswer | None = None, routed: bool = False) -> None:
+    async def waiting(
+        self, call: Call, *, callback: CallbackAnswer | None = None, chat_agent: str = "", routed: bool = False
+    ) -> None:
         """The call waits for an agent: music on hold, and ring the agent as soon as routing assigns one.
         ``routed``: the flow queued its conversation (not straight to the chat's agent). ``callback``: the call
-        answers that agent's callback; their desk is told to connect at once."""
+        answers that agent's callback; their desk is told to connect at once. ``chat_agent``: placed from a chat with
+        that agent, it rings them first."""
         now = self.clock()
         handoff = Handoff(
             call,
@@ -93,6 +96,7 @@ class Ringing:
             tasks=Tasks(f"handoff-{call.id}", log),
             callback_agent=callback.agent_id if callback is not None else "",
             place_ms=callback.place_ms if callback is not None else 0,
+            chat_agent=chat_agent,
             routed=routed,
             on_move=self._moved,
         )
@@ -148,7 +152,8 @@ class Ringing:
             # callback's place in line; the agent's status and its reason stay theirs
             await self.missed(handoff, "agent_away", rang=False)
             return
-        if not handoff.routed and info.get("activity") in (AgentActivity.ON_CALL, AgentActivity.RINGING):
+        own = handoff.from_own_chat or agent_id == handoff.callback_agent
+        if own and info.get("activity") in (AgentActivity.ON_CALL, AgentActivity.RINGING):
             # the chat's (or the callback's) agent is on another call: a ring they cannot answer ran out as a miss,
             # set them away and took their chat (an exploratory test); the customer keeps chatting with them, or a
             # callback's goes to the next agent at its place
@@ -166,7 +171,7 @@ class Ringing:
         reason = (
             RingReason.CALLBACK
             if agent_id == handoff.callback_agent
-            else (RingReason.OWN_CHAT if not handoff.routed else "")
+            else (RingReason.OWN_CHAT if handoff.from_own_chat else "")
         )
         await self.legs.tell_agent(
             agent_id,
@@ -209,8 +214,9 @@ class Ringing:
             )
             return
         log.info("agent %s missed the call (%s)", agent_id, reason, extra={"conversation_id": call.conversation_id})
-        if rang if set_away is None else set_away:
-            # not offered it again; the wallboard says which ("Away — declined a call")
+        if (rang if set_away is None else set_away) and await self._status(agent_id) != AgentStatus.AWAY:
+            # not offered it again; the wallboard says which ("Away — declined a call"); one away already (a break
+            # pressed as it rang) keeps their own reason
             away = "declined_call" if reason == "declined" else "missed_call"
             await self.presence.set_status(agent_id, AgentStatus.AWAY, away)
         if rang:
@@ -234,16 +240,19 @@ class Ringing:
         score = min(handoff.place_ms, handoff.queued_ms) if handoff.place_ms else handoff.queued_ms
         await self.conversations.requeue(call.conversation_id, agent_id, f"call_{reason}", score=score)
 
+    async def _status(self, agent_id: str) -> str:
+        return str(await self.presence.store.agent_field(agent_id, "status") or "")
+
     async def went_away(self, handoff: Handoff) -> None:
         """The agent rung pressed Away (a break) while the call rang: it does not ring on until it runs out as a
         miss (an exploratory test: the caller waited out the whole ring for somebody gone), it goes to the next
         agent at once; a call from their own chat ends as a decline does, the chat staying theirs."""
         if handoff.state is not S.RINGING:
             return
-        if handoff.routed or handoff.callback_agent == handoff.agent_id:
-            await self.missed(handoff, "agent_away", set_away=False)
-        else:
+        if handoff.from_own_chat:
             await self.chat_agent_cannot_talk(handoff, "agent_away")
+        else:
+            await self.missed(handoff, "agent_away", set_away=False)
 
     async def chat_agent_cannot_talk(
         self, handoff: Handoff, reason: str = "declined", end: CallEndReason = CallEndReason.AGENT_DECLINED

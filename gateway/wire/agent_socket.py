@@ -344,13 +344,17 @@ class AgentConnection(Connection):
 
     async def _set_status(self, frame: client.SetStatus) -> None:
         await self.s.presence.set_status(self.me.id, frame.status, frame.reason)
+        self.push(self._send_agent_info)  # (before the calls below: a node slow to answer delays nothing of it)
         if frame.status == AgentStatus.AVAILABLE:  # "ready for the next one": after-call work is over
             await self.s.agent_calls.wrap_up_done(self.me.id)
         elif frame.status == AgentStatus.AWAY:  # a call ringing for them goes to someone else at once
             for call in await self.s.agent_calls.calls_of(self.me.id):
-                if call["status"] == CallStatus.RINGING:
+                if call["status"] != CallStatus.RINGING:
+                    continue
+                try:
                     await self.s.call_commands.run(self.me, "went_away", call["call_id"])
-        self.push(self._send_agent_info)
+                except (GatewayError, StoreError) as exc:  # it rings out as a miss, as before; away is set
+                    log.warning("a ringing call not passed on: %s", exc, extra=self.log_extra)
 
     async def _send_agent_info(self) -> None:
         info = await self.s.presence.info(self.me.id)

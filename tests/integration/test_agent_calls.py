@@ -769,6 +769,45 @@ async def test_a_chatting_customer_who_calls_while_their_agent_is_on_another_cal
         await caller.close()
 
 
+async def test_a_call_from_a_chat_transferred_to_a_colleague_who_goes_away_goes_on_to_the_next_agent(
+    clients: Clients, node: Node
+) -> None:
+    alice, bob = clients.agent("alice"), clients.agent("bob")
+    await alice.hello()
+    await bob.hello()
+    customer = clients.customer()
+    await customer.hello()
+    cid = (await customer.say("Hi, about my invoice"))["conversation_id"]
+    caller = Caller(customer)
+    phones = [Softphone(alice), Softphone(bob)]
+    try:
+        async with asyncio.timeout(5):  # one of them gets the chat
+            while (conv := await node.services.store.conversation(cid) or {}).get("state") != "assigned":
+                await asyncio.sleep(0.05)
+        first = alice if conv["agent_id"] == "alice" else bob
+        other, first_phone, other_phone = (bob, *phones) if first is alice else (alice, *phones[::-1])
+        await caller.dial()
+        ring = await first_phone.ringing()
+        assert ring["reason"] == "own_chat"
+        await first_phone.answer(ring["call_id"])
+        await caller.status(CallStatus.CONNECTED)
+        await first.send({"type": "call_transfer", "call_id": ring["call_id"], "agent_id": other.agent_id})
+        rung = await other_phone.ringing()
+        assert rung["reason"] == ""  # not their own chat's call
+        # the colleague goes on a break while it rings: the customer goes on to the next agent, not told "keep
+        # chatting with your agent" with the chat now theirs (the call used to end as an own-chat decline)
+        await other.send({"type": "status", "status": "away"})
+        waiting = await customer.expect(
+            "call_status", lambda f: f["status"] in ("waiting", "ended") and f["reason"] == "agent_away", timeout=5
+        )
+        assert waiting["status"] == "waiting"
+        assert not [e for e in await node.services.store.events(cid) if e["type"] == "call_ended"]
+    finally:
+        for phone in phones:
+            await phone.close()
+        await caller.close()
+
+
 async def test_agent_leg_that_never_connects_counts_as_lost_and_the_caller_waits_again(
     clients: Clients, node: Node
 ) -> None:
