@@ -544,7 +544,7 @@ class Settings:
         60.0,
         env="CG_WRAP_UP_SECONDS",
         parse=number(float, 0, 86400, "a number from 0 to 86400"),
-        help="after-call work: no new work routed to the agent for this long (or until they close the conversation or press Done)",
+        help="after-call work: no new work routed to the agent for this long (or until they close the conversation, or press Keep open or Available)",
     )
     skill_overflow_seconds: float = setting(
         90.0,

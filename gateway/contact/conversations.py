@@ -330,6 +330,8 @@ class Conversations:
         queue = conv.get("queue", self.queue) if conv else self.queue
         now = self.clock()
         facts = await self._close_facts(cid, now, "" if system else agent_id)  # (the gateway closing: no wrap-up)
+        if system:
+            facts["by_gateway"] = True  # the desk does not say "by" the agent it was with
         result = await self.store.close(cid, queue, agent_id, disposition, now=now, facts=facts)
         if result == "closed":
             raise Conflict("the conversation is already closed", field="conversation_id")
@@ -455,7 +457,7 @@ class Conversations:
         the queue or from ``agent_id`` (its ringing agent, '' if none); False if it was not in that state."""
         # the routing queue (where a waiting conversation is), not the conversation's queue name
         now = self.clock()
-        facts = await self._close_facts(cid, now)
+        facts = {**await self._close_facts(cid, now), "by_gateway": True}  # not its ringing agent's doing
         if await self.store.close(cid, self.queue, agent_id, "abandoned", now=now, facts=facts) != "ok":
             return False
         log.info("conversation closed: abandoned (%s)", reason, extra={"conversation_id": cid})

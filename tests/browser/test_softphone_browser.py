@@ -484,9 +484,13 @@ async def test_an_agent_whose_leg_was_lost_answers_the_same_caller_again(
         await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute(
             "data-status", "ended", timeout=10000
         )
-        # after-call work (1 s here) runs out with nothing pressed: the bar goes by itself, the pill says available
-        # (it said "After-call work" while calls rang again: an exploratory test)
+        # after-call work (1 s here) runs out with nothing pressed: the bar says so, the pill says available (it said
+        # "After-call work" while calls rang again: an exploratory test); the bar stays to close the conversation
         await expect(bar).to_have_attribute("data-status", "wrapup")
-        await expect(bar).to_be_hidden(timeout=5000)
+        await expect(agent.locator("[data-testid=cg-call-status]")).to_have_text(
+            "After-call time is over", timeout=5000
+        )
         await expect(agent.locator("[data-testid=agent-status]")).to_have_text("available")
+        await agent.click("[data-testid=cg-wrap-done]")  # "Keep open"
+        await expect(bar).to_be_hidden()
         assert errors == []

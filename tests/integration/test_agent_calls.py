@@ -411,6 +411,9 @@ async def test_a_call_only_caller_who_hangs_up_while_the_agent_rings_is_taken_fr
         assert conv["disposition"] == "abandoned"
         gone = await alice.expect("unassigned", lambda f: f["conversation_id"] == caller.conversation_id)
         assert gone["reason"] == "abandoned"  # closed: not "call_...", which the desk reads as back in the queue
+        # the timeline does not make alice its closer ("Closed · abandoned by Alice", who did nothing)
+        (closed,) = [e for e in await node.services.store.events(caller.conversation_id) if e["type"] == "closed"]
+        assert (closed["agent_id"], closed["by_gateway"]) == ("alice", True)
     finally:
         await phone.close()
         await caller.close()

@@ -21,8 +21,11 @@ test('names and typed text are parts of their own, so the desk draws them isolat
   assert.deepEqual(systemText({ type: 'assigned', agent_id: 'eve', agent_name: EVE }), ['Assigned to ', { user: EVE }]);
   assert.deepEqual(systemText({ type: 'closed', agent_id: 'eve', disposition: 'resolved' }),
     ['Closed · ', { user: 'resolved' }, ' by ', { user: EVE }]);
-  assert.deepEqual(systemText({ type: 'closed', agent_id: 'eve', disposition: 'abandoned' }),
-    ['Closed · ', { user: 'abandoned' }]); // the gateway closed it: the caller hung up while it rang for eve
+  // the gateway closed it (the caller hung up while it rang for eve): not "by eve", who did nothing
+  assert.deepEqual(systemText({ type: 'closed', agent_id: 'eve', disposition: 'abandoned', by_gateway: true }),
+    ['Closed · ', { user: 'abandoned' }]);
+  assert.deepEqual(systemText({ type: 'closed', agent_id: 'eve', disposition: 'abandoned' }), // a center's own code
+    ['Closed · ', { user: 'abandoned' }, ' by ', { user: EVE }]);
   assert.deepEqual(metaLine(EVE, '5:27 PM'), [{ user: EVE }, ' · 5:27 PM']);
   assert.deepEqual(systemText({ type: 'call_missed', agent_id: 'eve', reason: 'no_answer' }),
     ['Call missed by ', { user: EVE }, ' · no answer']);

@@ -61,11 +61,6 @@ export function metaLine(name, time) {
   return line`${user(name)} · ${time}`;
 }
 
-// Dispositions the gateway closes with by itself (the caller hung up while the call rang for an agent; the agent left
-// without closing): the agent the conversation was with did not close it ("Closed · abandoned by Ann", who did
-// nothing: an exploratory test).
-const GATEWAY_CLOSES = new Set(['abandoned', 'agent_left']);
-
 function stateLabel(state) {
   return ({ open: 'Conversation open', queued: 'Waiting in queue', assigned: 'Assigned', closed: 'Conversation closed' })[state] ||
     line`State: ${user(state)}`;
@@ -90,7 +85,7 @@ export function systemText(ev) {
     case 'state': return line`${stateLabel(ev.state)}`;
     case 'assigned': return line`Assigned to ${user(ev.agent_name || nameOf(ev.agent_id) || 'an agent')}`;
     case 'closed': return line`Closed${ev.disposition ? line` · ${user(words(ev.disposition))}` : ''}${
-      ev.agent_id && !GATEWAY_CLOSES.has(ev.disposition) ? line` by ${agent(ev.agent_id)}` : ''}`;
+      ev.agent_id && !ev.by_gateway ? line` by ${agent(ev.agent_id)}` : ''}`;
     case 'context': {
       const keys = ev.values && typeof ev.values === 'object' ? Object.keys(ev.values) : [];
       return keys.length ? line`Context updated: ${list(keys)}` : ['Context updated'];

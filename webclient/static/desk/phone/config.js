@@ -36,6 +36,8 @@ export const TEXT = {
   hangingUpOffline: 'Hanging up… (waiting for the connection to the gateway)',
   wrapup: 'After-call work',
   wrapupHint: 'Finish your notes, then close the conversation with a disposition.',
+  wrapupOver: 'After-call time is over',
+  wrapupOverHint: 'Calls come to you again. Close the conversation with a disposition, or keep it open.',
   micBlocked: 'Microphone access was blocked. Allow the microphone for this site in your browser settings, then accept again.',
   noMic: 'No microphone found. Connect a headset and accept again.',
   micBusy: 'Your microphone is in use by another app. Close it and accept again.',

@@ -345,9 +345,13 @@ export function reset() {
 }
 
 /** The agent's presence changed (an `agent` frame): after-call work the gateway ended (it ran out, Available was
- * pressed in another tab) ends on this desk too. */
+ * pressed in another tab) is said to be over on this desk too; the bar stays, to close the conversation or keep it
+ * open (taking it away while the agent chose a disposition left the conversation open and counting). */
 export function onAgent(agent) {
   const step = wrapUpStep(P.wrapSeen, agent && typeof agent.activity === 'string' ? agent.activity : '');
   P.wrapSeen = step.seen;
-  if (step.over && P.wrap && !live(P.call)) endWrapUp();
+  if (step.over && P.wrap && !live(P.call)) {
+    P.wrap.over = true;
+    render();
+  }
 }

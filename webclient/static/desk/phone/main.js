@@ -143,6 +143,10 @@ export function createSoftphone(hooks) {
   ui.mute.addEventListener('click', toggleMute);
   ui.hold.addEventListener('click', toggleHold);
   ui.hangup.addEventListener('click', hangUp);
+  ui.wrapDisposition.addEventListener('change', () => {
+    const conv = P.wrap ? desk.conversation(P.wrap.conversationId) : null;
+    if (conv) conv.disposition = ui.wrapDisposition.value; // the header offers the same when it is opened
+  });
   ui.wrapClose.addEventListener('click', () => {
     // the call's conversation closed from the after-call bar, with the disposition chosen there (Done kept it open,
     // and three left open made a full agent that no call rang: an exploratory test)

@@ -132,11 +132,12 @@ function renderBar() {
   } else if (P.wrap) {
     let why = ENDED_REASON[P.wrap.reason] || 'Call ended';
     if (P.wrap.reason === 'transferred' && P.wrap.to) why = `Transferred to ${P.wrap.to}`;
-    ui.status.textContent = TEXT.wrapup;
+    ui.status.textContent = P.wrap.over ? TEXT.wrapupOver : TEXT.wrapup;
     ui.hint.hidden = false;
     // talk time (from the answer): the timeline's "Call ended · m:ss" counts the whole call, the IVR and the wait too
     ui.hint.textContent = `${why}${P.wrap.durationMs ? ` after ${callTimeText(P.wrap.durationMs)} of talk` : ''}. ` +
-      (P.wrap.reason === 'transferred' ? 'The conversation is theirs now; press Done when you are ready.' : TEXT.wrapupHint);
+      (P.wrap.reason === 'transferred' ? 'The conversation is theirs now; press Done when you are ready.'
+        : P.wrap.over ? TEXT.wrapupOverHint : TEXT.wrapupHint);
   } else {
     ui.status.replaceChildren(...partNodes(Array.isArray(P.notice.text) ? P.notice.text : [P.notice.text]));
     ui.hint.hidden = true;
@@ -206,6 +207,12 @@ function renderWrapClose() {
     }));
     sel.dataset.options = options.join('\n');
     if (options.includes(current)) sel.value = current;
+  }
+  if (sel.dataset.conversation !== P.wrap.conversationId) {
+    // each call's own: the one chosen after the last call is not this one's (the header's choice for it, if any)
+    const conv = desk.conversation(P.wrap.conversationId);
+    sel.value = conv && options.includes(conv.disposition) ? conv.disposition : (options[0] || '');
+    sel.dataset.conversation = P.wrap.conversationId;
   }
   ui.wrapClose.disabled = !options.length;
 }
