@@ -152,6 +152,11 @@ class Ringing:
             # callback's place in line; the agent's status and its reason stay theirs
             await self.missed(handoff, "agent_away", rang=False)
             return
+        if handoff.from_own_chat and info.get("status") != AgentStatus.AVAILABLE:
+            # the customer calls from the chat of an agent who is away (a break, after-call work set away): not
+            # rung for 20 s to run out as a miss that took their chat away; the chat goes on with them
+            await self.chat_agent_cannot_talk(handoff, "agent_away", CallEndReason.AGENT_DECLINED, rang=False)
+            return
         own = handoff.from_own_chat or agent_id == handoff.callback_agent
         if own and info.get("activity") in (AgentActivity.ON_CALL, AgentActivity.RINGING):
             # the chat's (or the callback's) agent is on another call: a ring they cannot answer ran out as a miss,
@@ -160,7 +165,7 @@ class Ringing:
             if agent_id == handoff.callback_agent:
                 await self.missed(handoff, "agent_busy", rang=False)
             else:
-                await self.chat_agent_cannot_talk(handoff, "agent_busy", CallEndReason.AGENT_BUSY)
+                await self.chat_agent_cannot_talk(handoff, "agent_busy", CallEndReason.AGENT_BUSY, rang=False)
             return
         log.info("ringing agent %s", agent_id, extra={"conversation_id": call.conversation_id})
         await self.presence.set_activity(agent_id, AgentActivity.RINGING, owner=self.node_id)
@@ -255,7 +260,12 @@ class Ringing:
             await self.missed(handoff, "agent_away", set_away=False)
 
     async def chat_agent_cannot_talk(
-        self, handoff: Handoff, reason: str = "declined", end: CallEndReason = CallEndReason.AGENT_DECLINED
+        self,
+        handoff: Handoff,
+        reason: str = "declined",
+        end: CallEndReason = CallEndReason.AGENT_DECLINED,
+        *,
+        rang: bool = True,
     ) -> None:
         """The agent of the chat the call was placed from declined it, or is on another call: they cannot talk now,
         and the chat goes on with them (no reason to hand the customer to someone else, nor to set the agent away).
@@ -267,7 +277,7 @@ class Ringing:
             EventType.CALL_MISSED,
             {"call_id": call.id, "agent_id": agent_id, "reason": reason},
         )
-        if end != CallEndReason.AGENT_DECLINED:  # never rung: what the agent is doing (their call) is not this one's
+        if not rang:  # never rung: what the agent is doing (their call, their break) is not this one's to end
             handoff.agent_id = handoff.agent_name = ""
         await call.end(end)
 

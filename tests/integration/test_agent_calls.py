@@ -772,6 +772,33 @@ async def test_a_chatting_customer_who_calls_while_their_agent_is_on_another_cal
         await caller.close()
 
 
+async def test_a_chatting_customer_who_calls_while_their_agent_is_away_keeps_the_chat(
+    clients: Clients, node: Node
+) -> None:
+    alice = clients.agent("alice")
+    await alice.hello()
+    chatter = clients.customer()
+    await chatter.hello()
+    cid = (await chatter.say("Hi, about my invoice"))["conversation_id"]
+    assert (await alice.assigned())["id"] == cid
+    await alice.send({"type": "status", "status": "away", "reason": "break"})
+    await alice.expect("agent", lambda f: f["agent"]["status"] == "away")
+    calling = Caller(chatter)
+    try:
+        # not rung for 20 s to run out as a miss that took her chat and called her break a missed call (an
+        # exploratory test): the customer is told at once to keep chatting
+        await calling.dial()
+        ended = await calling.status(CallStatus.ENDED, timeout=10)
+        assert ended["reason"] == "agent_declined"
+        assert not [f for f in await alice.quiet(0.3) if f.get("type") == "call_status" and f["status"] == "ringing"]
+        info = await node.services.presence.info("alice")
+        assert (info["status"], info["away_reason"]) == ("away", "break")
+        conv = await node.services.store.conversation(cid)
+        assert conv is not None and (conv["state"], conv["agent_id"]) == ("assigned", "alice")
+    finally:
+        await calling.close()
+
+
 async def test_a_call_from_a_chat_transferred_to_a_colleague_who_goes_away_goes_on_to_the_next_agent(
     clients: Clients, node: Node
 ) -> None:

@@ -29,6 +29,10 @@ test('names and typed text are parts of their own, so the desk draws them isolat
   assert.deepEqual(metaLine(EVE, '5:27 PM'), [{ user: EVE }, ' · 5:27 PM']);
   assert.deepEqual(systemText({ type: 'call_missed', agent_id: 'eve', reason: 'no_answer' }),
     ['Call missed by ', { user: EVE }, ' · no answer']);
+  assert.deepEqual(systemText({ type: 'call_missed', agent_id: 'eve', reason: 'agent_busy' }), // never rung
+    ['Call not put through to ', { user: EVE }, ': on another call']);
+  assert.deepEqual(systemText({ type: 'call_missed', agent_id: 'eve', reason: 'agent_away' }),
+    ['Call not put through to ', { user: EVE }, ': away']);
   assert.deepEqual(systemText({ type: 'transcript', side: 'customer', text: 'שלום' }), ['Caller said: “', { user: 'שלום' }, '”']);
   assert.deepEqual(systemText({ type: 'opened', context: { 'context.page': '/\u202eevil' } }),
     ['Conversation started on ', { user: '/\u202eevil' }]);

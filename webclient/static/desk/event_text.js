@@ -100,8 +100,14 @@ export function systemText(ev) {
     case 'ivr': return ivrText(ev);
     case 'call_answered':
       return line`Call answered by ${user(ev.agent_name || nameOf(ev.agent_id) || 'an agent')} · waited ${mmss(ev.wait_ms)}`;
-    case 'call_missed': return line`Call ${ev.reason === 'declined' ? 'declined' : 'missed'} by ${agent(ev.agent_id, 'an agent')}${
-      ev.reason && ev.reason !== 'declined' ? ` · ${words(ev.reason)}` : ''}`;
+    case 'call_missed':
+      // not missed: the agent was on another call, or away (never rung, or went away as it rang)
+      if (ev.reason === 'agent_busy' || ev.reason === 'agent_away') {
+        return line`Call not put through to ${agent(ev.agent_id, 'the agent')}: ${
+          ev.reason === 'agent_busy' ? 'on another call' : 'away'}`;
+      }
+      return line`Call ${ev.reason === 'declined' ? 'declined' : 'missed'} by ${agent(ev.agent_id, 'an agent')}${
+        ev.reason && ev.reason !== 'declined' ? ` · ${words(ev.reason)}` : ''}`;
     case 'call_abandoned': return [`Caller hung up before an agent answered · waited ${mmss(ev.wait_ms)}`];
     case 'call_held': return ['Call on hold'];
     case 'call_resumed': return ['Call resumed'];
