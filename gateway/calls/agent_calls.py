@@ -371,6 +371,14 @@ class AgentCalls:
             raise Conflict("the call is not connected", field="call_id", code=ErrorCode.NOT_CONNECTED)
         call = handoff.call
         target_name = ""
+        if queue is not None:  # a queue the center has (any typed name made a queue of its own: an exploratory test)
+            known = await self.conversations.queues.names() if self.conversations.queues is not None else None
+            if known is not None and queue not in known:
+                raise Conflict(
+                    f"there is no queue '{queue}' (queues: {', '.join(sorted(known)) or 'none'})",
+                    field="queue",
+                    code=ErrorCode.TRANSFER_REFUSED,
+                )
         if to_agent is not None:
             target_name = await self.presence.transfer_target(agent.id, to_agent)
             if not handoff.state.bridged or handoff.agent_id != agent.id:  # lost or ended meanwhile

@@ -465,6 +465,11 @@ async def test_blind_transfer_to_an_agent_and_to_a_queue(clients: Clients, node:
         await alice.send({"type": "status", "status": "away"})
         await bob.send({"type": "status", "status": "away"})
         await bob.expect("agent", lambda f: f["agent"]["status"] == "away")
+        # a queue the center does not have is refused, the call stays with bob (a typed name made a queue of its own)
+        await bob.send({"type": "call_transfer", "call_id": call_id, "queue": "nosuchqueue"})
+        refused = await bob.expect("error")
+        assert (refused["code"], "there is no queue 'nosuchqueue'" in refused["message"]) == ("transfer_refused", True)
+        assert node.services.agent_calls.handoffs[call_id].state.bridged
         await bob.send({"type": "call_transfer", "call_id": call_id, "queue": "support"})
         waiting = await caller.status(CallStatus.WAITING)
         assert waiting["reason"] == "transferred"
