@@ -173,10 +173,11 @@ def _queues(facts: Facts) -> dict[str, dict[str, Any]]:
 
 
 def _agents(facts: Facts) -> list[dict[str, Any]]:
-    """The agents with a live desk connection, each with their state and since when."""
+    """The agents with a live desk connection, each with their state and since when; and those on a call whose desk
+    is away for a moment (reloading, reconnecting: they dropped off the board mid-call, an exploratory test)."""
     rows = []
     for aid, info, active, sessions in facts.agents:
-        if not sessions:
+        if not sessions and info.get("activity") != AgentActivity.ON_CALL:
             continue
         state, since = agent_state(info, active, facts.now)
         rows.append(

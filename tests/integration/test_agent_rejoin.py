@@ -52,6 +52,9 @@ async def test_a_reloaded_desk_gets_the_call_back_and_both_sides_hear_each_other
         board = (await node.services.wallboard.snapshot()).as_dict()
         (row,) = [c for c in board["calls"] if c["call_id"] == call_id]
         assert (row["status"], row["reconnecting"], row["agent_id"]) == ("waiting", True, "alice")
+        (alice_row,) = [a for a in board["agents"] if a["id"] == "alice"]  # listed while her desk is away
+        assert (alice_row["state"], alice_row["call"]["reconnecting"]) == ("busy", True)
+        assert row["agent_name"] == "Alice Smith"  # (not her id: she was not on the board)
         live = node.services.agent_calls.monitors.listing()
         assert [(c["call_id"], c["reconnecting"]) for c in live] == [(call_id, True)]
         # the customer's socket that reconnects meanwhile is told so too (the widget says the agent reconnects)
