@@ -214,6 +214,9 @@ class Presence:
             "active": int(active),
             "activity": activity if sessions else "",
             "activity_until": int(info.get("activity_until", 0) or 0),
+            # after-call work's conversation and start: a desk reloaded during it shows its bar again
+            "activity_conversation": info.get("activity_conversation", "") if activity == AgentActivity.WRAP_UP else "",
+            "activity_since": int(info.get("activity_since", 0) or 0),
             "away_reason": info.get("away_reason", "") if status == AgentStatus.AWAY else "",
         }
 

@@ -247,6 +247,10 @@ async def test_agent_answers_a_call_both_hear_each_other_and_the_agent_hangs_up(
         # (its Done kept it open: three left so made a full agent no call rang, an exploratory test)
         await expect(close).to_be_enabled()
         await expect(agent.get_by_test_id("cg-wrap-done")).to_have_text("Keep open")
+        # a reload during after-call work brings the bar back (the pill said "After-call work" with no bar)
+        await agent.reload()
+        await expect(bar).to_have_attribute("data-status", "wrapup", timeout=15000)
+        await expect(agent.get_by_test_id("cg-wrap-done")).to_have_text("Keep open")
         if shots:
             await agent.screenshot(path=str(Path(shots) / "agent-after-call-close.png"))
         await agent.select_option("[data-testid=cg-wrap-disposition]", "follow-up")

@@ -126,7 +126,7 @@ function onWelcome(f) {
   renderConvList();
   if (typing.wanted()) onComposerInput();
   if (phone) phone.onWelcome(Array.isArray(f.calls) ? f.calls : null);
-  if (phone && f.agent) phone.onAgent(S.agent);
+  if (phone && f.agent) phone.onAgent(S.agent, { welcome: true });
 }
 
 function onAgent(f) {

@@ -5,7 +5,7 @@ import { P, desk, rememberCall, rememberedCall } from './state.js';
 import { endRequest, endWrapUp, finish, openTransferPanel, rememberTarget, showError } from './transfer.js';
 import { accept, failAccept, rejoin } from './call.js';
 import { endMonitor, leaveMonitor, monitorAnswer, monitorError } from './monitor.js';
-import { live, ringer, say, setNotice, startRinging, stopRinging, stopTickingIfIdle } from './ringing.js';
+import { live, ringer, say, setNotice, startRinging, startTicking, stopRinging, stopTickingIfIdle } from './ringing.js';
 import { reconcileCall } from '../../shared/callstate.js';
 import { render, renderBanner } from './render.js';
 import { line, user } from '../event_text.js';
@@ -347,8 +347,18 @@ export function reset() {
 /** The agent's presence changed (an `agent` frame): after-call work the gateway ended (it ran out, Available was
  * pressed in another tab) is said to be over on this desk too; the bar stays, to close the conversation or keep it
  * open (taking it away while the agent chose a disposition left the conversation open and counting). */
-export function onAgent(agent) {
-  const step = wrapUpStep(P.wrapSeen, agent && typeof agent.activity === 'string' ? agent.activity : '');
+export function onAgent(agent, { welcome = false } = {}) {
+  const activity = agent && typeof agent.activity === 'string' ? agent.activity : '';
+  if (welcome && activity === 'wrap_up' && !P.wrap && !live(P.call) && typeof agent.activity_conversation === 'string'
+      && agent.activity_conversation) {
+    // a desk (re)loaded during after-call work: its bar again, to close the conversation or keep it open (the pill
+    // said "After-call work" with no bar, no Close, no hint: an exploratory test)
+    P.wrap = { conversationId: agent.activity_conversation, since: Number(agent.activity_since) || Date.now(),
+      reason: '', durationMs: 0 };
+    startTicking();
+    render();
+  }
+  const step = wrapUpStep(P.wrapSeen, activity);
   P.wrapSeen = step.seen;
   if (step.over && P.wrap && !live(P.call)) {
     P.wrap.over = true;
