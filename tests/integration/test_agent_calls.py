@@ -19,7 +19,7 @@ import av
 import numpy as np
 import pytest
 
-from gateway.contact.routing import now_ms, parse_skills
+from gateway.contact.routing import parse_skills
 from gateway.protocol.states import CallStatus
 from tests.conftest import Clients, bounded
 from tests.support.caller import SAMPLE_RATE, Caller
@@ -220,73 +220,6 @@ async def test_only_one_accept_wins_and_others_get_a_clear_error(clients: Client
         for p in phones:
             await p.close()
         await caller.close()
-
-
-async def test_agent_hangs_up(clients: Clients, node: Node) -> None:
-    alice = clients.agent("alice")
-    await alice.hello()
-    caller = await queued_call(clients)
-    phone = Softphone(alice)
-    try:
-        ring = await phone.ringing()
-        cid = ring["conversation_id"]
-        close = {"type": "close", "conversation_id": cid, "disposition": "resolved"}
-        # no closing a conversation whose call rings for you, or is connected to you: the customer was left talking
-        # in a closed conversation (an exploratory test)
-        await alice.send(close)
-        refused = await alice.expect("error")
-        assert (refused["code"], "answer or decline it first" in refused["message"]) == ("call_in_progress", True)
-        await phone.answer(ring["call_id"])
-        await caller.status(CallStatus.CONNECTED)
-        await alice.send(close)
-        refused = await alice.expect("error")
-        assert (refused["code"], "hang up first" in refused["message"]) == ("call_in_progress", True)
-        conv = await node.services.store.conversation(cid)
-        assert conv is not None and conv["state"] == "assigned"
-        await alice.send({"type": "hangup", "call_id": phone.call_id})
-        ended = await caller.status(CallStatus.ENDED)
-        assert ended["reason"] == "agent_hangup"
-        await alice.expect("agent", lambda f: f["agent"]["activity"] == "wrap_up")
-        alice.forget("agent")  # (those from before the call said available with no activity too)
-        # pressing Available ends after-call work: ready for the next one (a desk opened during the wrap-up has no
-        # Done button; the agent pressed Available and was not rung for a minute: an exploratory test)
-        await alice.send({"type": "status", "status": "available"})
-        await alice.expect("agent", lambda f: f["agent"]["status"] == "available" and f["agent"]["activity"] == "")
-    finally:
-        await phone.close()
-        await caller.close()
-
-
-@pytest.fixture
-async def quick_wrap_node(settings) -> AsyncIterator[Node]:  # type: ignore[no-untyped-def]
-    started = await start_node(replace(settings, wrap_up_seconds=1.5))
-    yield started
-    await bounded(started.stop(), "stopping the node")
-
-
-async def test_after_call_work_that_runs_out_is_told_to_the_desk(quick_wrap_node: Node) -> None:
-    clients = Clients(quick_wrap_node.url)
-    alice = clients.agent("alice")
-    phone = Softphone(alice)
-    caller: Caller | None = None
-    try:
-        await alice.hello()
-        caller = await queued_call(clients)
-        await phone.answer((await phone.ringing())["call_id"])
-        await caller.status(CallStatus.CONNECTED)
-        await caller.hangup()
-        wrap = await alice.expect("agent", lambda f: f["agent"]["activity"] == "wrap_up")
-        alice.forget("agent")
-        # nothing is done at the desk: when the 1.5 s run out, the gateway says so by itself (the desk went on
-        # showing "After-call work" while calls rang again: an exploratory test)
-        over = await alice.expect("agent", timeout=5)
-        assert over["agent"]["activity"] == "" and over["agent"]["status"] == "available"
-        assert abs(now_ms() - wrap["agent"]["activity_until"]) < 1500
-    finally:
-        await phone.close()
-        if caller is not None:
-            await caller.close()
-        await clients.close()
 
 
 async def test_a_caller_whose_page_closes_is_let_go_of_at_once(clients: Clients, node: Node) -> None:
@@ -510,42 +443,6 @@ async def test_skills_route_to_the_qualified_agent(clients: Clients, node: Node)
     assert all(f["type"] != "assigned" for f in alice.seen + await alice.quiet(0.5))
 
 
-async def test_an_agent_on_a_call_or_in_wrap_up_gets_no_new_work(clients: Clients, node: Node) -> None:
-    alice = clients.agent("alice")  # capacity 2: room for a chat besides the call
-    await alice.hello()
-    earlier = clients.customer()  # a chat of alice's before the call
-    await earlier.hello()
-    await earlier.say("a question from before")
-    earlier_id = (await alice.assigned())["id"]
-    caller = await queued_call(clients)
-    phone = Softphone(alice)
-    try:
-        await phone.answer((await phone.ringing())["call_id"])
-        await alice.expect("agent", lambda f: f["agent"]["activity"] == "on_call")
-        chatter = clients.customer()
-        await chatter.hello()
-        ack = await chatter.say("hello, anyone?")
-        await asyncio.sleep(1.5)  # a routing sweep or two: the chat waits while alice is on the call
-        conv = await node.services.store.conversation(ack["conversation_id"])
-        assert conv is not None and conv["state"] == "queued"
-        await caller.hangup()
-        wrap = await alice.expect("agent", lambda f: f["agent"]["activity"] == "wrap_up")
-        assert wrap["agent"]["activity_until"] > 0
-        # closing another chat meanwhile does not end the call's after-call work (room or not)
-        await alice.send({"type": "close", "conversation_id": earlier_id, "disposition": "resolved"})
-        await alice.expect("unassigned", lambda f: f["conversation_id"] == earlier_id)
-        await asyncio.sleep(1.2)
-        assert (await node.services.store.conversation(conv["id"]))["state"] == "queued"  # type: ignore[index]
-        assert (await node.services.presence.info("alice"))["activity"] == "wrap_up"
-        # closing the call's conversation ends after-call work: the chat comes to alice
-        await alice.send({"type": "close", "conversation_id": caller.conversation_id, "disposition": "resolved"})
-        assigned = await alice.expect("assigned", lambda f: f["conversation"]["id"] == conv["id"], timeout=5)
-        assert assigned["conversation"]["id"] == conv["id"]
-    finally:
-        await phone.close()
-        await caller.close()
-
-
 async def test_supervisor_listens_silently_then_whispers_to_the_agent_only(clients: Clients, node: Node) -> None:
     alice, carol = clients.agent("alice"), clients.agent("carol")  # carol is a supervisor
     await alice.hello()
@@ -699,148 +596,6 @@ async def test_agent_on_another_node_answers_holds_and_hangs_up(clients: Clients
     finally:
         await clients.close()
         await bounded(other.stop(), "stopping the other node")
-
-
-async def test_a_customer_chatting_with_an_agent_presses_call_and_that_agent_rings_without_the_ivr(
-    clients: Clients, node: Node
-) -> None:
-    alice = clients.agent("alice")
-    await alice.hello()
-    customer = clients.customer()
-    await customer.hello()
-    ack = await customer.say("Hi, my invoice looks wrong")
-    cid = ack["conversation_id"]
-    assert (await alice.assigned())["id"] == cid
-    caller = Caller(customer)
-    phone = Softphone(alice)
-    try:
-        await caller.dial()
-        assert caller.conversation_id == cid  # the same conversation: chat and call together
-        ring = await phone.ringing()
-        assert ring["conversation_id"] == cid
-        await phone.answer(ring["call_id"])
-        caller.mic.play(tone(440), "caller")
-        await hears(lambda: phone.heard, 440)
-        events = await node.services.store.events(cid)
-        types = [e["type"] for e in events]
-        assert "ivr" not in types[types.index("call_started") :]  # no IVR questions for someone already helped
-        assert types.index("message") < types.index("call_started") < types.index("call_answered")
-        # after the call the chat goes on in the same conversation
-        await caller.hangup()
-        await phone.status(CallStatus.ENDED)
-        await alice.say(cid, "Thanks for calling, anything else?")
-        await customer.expect(
-            "event",
-            lambda f: (
-                f["event"]["type"] == "message" and f["event"].get("text") == "Thanks for calling, anything else?"
-            ),
-        )
-    finally:
-        await phone.close()
-        await caller.close()
-
-
-async def test_a_chatting_customer_who_calls_while_their_agent_is_on_another_call_keeps_the_chat(
-    clients: Clients, node: Node
-) -> None:
-    alice = clients.agent("alice")  # capacity 2: a chat and a call
-    await alice.hello()
-    chatter = clients.customer()
-    await chatter.hello()
-    cid = (await chatter.say("Hi, about my invoice"))["conversation_id"]
-    assert (await alice.assigned())["id"] == cid
-    caller = await queued_call(clients)
-    phone = Softphone(alice)
-    escalating = Caller(chatter)
-    try:
-        await phone.answer((await phone.ringing())["call_id"])
-        await caller.status(CallStatus.CONNECTED)
-        alice.forget("call_status")
-        # the chatting customer presses Call while alice talks to the other caller: she is not rung (a ring she
-        # could not answer ran out as a miss, set her away and took her chat); the customer is told, the chat stays
-        await escalating.dial()
-        ended = await escalating.status(CallStatus.ENDED, timeout=15)
-        assert ended["reason"] == "agent_busy"
-        assert not [f for f in await alice.quiet(0.5) if f.get("type") == "call_status" and f["status"] == "ringing"]
-        info = await node.services.presence.info("alice")
-        assert (info["status"], info["activity"]) == ("available", "on_call")
-        conv = await node.services.store.conversation(cid)
-        assert conv is not None and (conv["state"], conv["agent_id"]) == ("assigned", "alice")
-        missed = [e for e in await node.services.store.events(cid) if e["type"] == "call_missed"]
-        assert [(e["agent_id"], e["reason"]) for e in missed] == [("alice", "agent_busy")]
-        assert node.services.agent_calls.handoffs[caller.call_id].state.bridged  # her call goes on undisturbed
-        # nor is the aborted call an abandonment in the reports
-        assert [e for e in await node.services.store.events(cid) if e["type"] == "call_abandoned"] == []
-    finally:
-        await escalating.close()
-        await phone.close()
-        await caller.close()
-
-
-async def test_a_chatting_customer_who_calls_while_their_agent_is_away_keeps_the_chat(
-    clients: Clients, node: Node
-) -> None:
-    alice = clients.agent("alice")
-    await alice.hello()
-    chatter = clients.customer()
-    await chatter.hello()
-    cid = (await chatter.say("Hi, about my invoice"))["conversation_id"]
-    assert (await alice.assigned())["id"] == cid
-    await alice.send({"type": "status", "status": "away", "reason": "break"})
-    await alice.expect("agent", lambda f: f["agent"]["status"] == "away")
-    calling = Caller(chatter)
-    try:
-        # not rung for 20 s to run out as a miss that took her chat and called her break a missed call (an
-        # exploratory test): the customer is told at once to keep chatting
-        await calling.dial()
-        ended = await calling.status(CallStatus.ENDED, timeout=10)
-        assert ended["reason"] == "agent_declined"
-        assert not [f for f in await alice.quiet(0.3) if f.get("type") == "call_status" and f["status"] == "ringing"]
-        info = await node.services.presence.info("alice")
-        assert (info["status"], info["away_reason"]) == ("away", "break")
-        conv = await node.services.store.conversation(cid)
-        assert conv is not None and (conv["state"], conv["agent_id"]) == ("assigned", "alice")
-    finally:
-        await calling.close()
-
-
-async def test_a_call_from_a_chat_transferred_to_a_colleague_who_goes_away_goes_on_to_the_next_agent(
-    clients: Clients, node: Node
-) -> None:
-    alice, bob = clients.agent("alice"), clients.agent("bob")
-    await alice.hello()
-    await bob.hello()
-    customer = clients.customer()
-    await customer.hello()
-    cid = (await customer.say("Hi, about my invoice"))["conversation_id"]
-    caller = Caller(customer)
-    phones = [Softphone(alice), Softphone(bob)]
-    try:
-        async with asyncio.timeout(5):  # one of them gets the chat
-            while (conv := await node.services.store.conversation(cid) or {}).get("state") != "assigned":
-                await asyncio.sleep(0.05)
-        first = alice if conv["agent_id"] == "alice" else bob
-        other, first_phone, other_phone = (bob, *phones) if first is alice else (alice, *phones[::-1])
-        await caller.dial()
-        ring = await first_phone.ringing()
-        assert ring["reason"] == "own_chat"
-        await first_phone.answer(ring["call_id"])
-        await caller.status(CallStatus.CONNECTED)
-        await first.send({"type": "call_transfer", "call_id": ring["call_id"], "agent_id": other.agent_id})
-        rung = await other_phone.ringing()
-        assert rung["reason"] == ""  # not their own chat's call
-        # the colleague goes on a break while it rings: the customer goes on to the next agent, not told "keep
-        # chatting with your agent" with the chat now theirs (the call used to end as an own-chat decline)
-        await other.send({"type": "status", "status": "away"})
-        waiting = await customer.expect(
-            "call_status", lambda f: f["status"] in ("waiting", "ended") and f["reason"] == "agent_away", timeout=5
-        )
-        assert waiting["status"] == "waiting"
-        assert not [e for e in await node.services.store.events(cid) if e["type"] == "call_ended"]
-    finally:
-        for phone in phones:
-            await phone.close()
-        await caller.close()
 
 
 async def test_agent_leg_that_never_connects_counts_as_lost_and_the_caller_waits_again(
