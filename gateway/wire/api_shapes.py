@@ -313,6 +313,7 @@ SCHEMAS: dict[str, Schema] = {
             "agent_name": STR,
             "status": enum_of(CallStatus),
             "held": BOOL,
+            "reconnecting": BOOL,  # the agent's leg dropped: the caller holds while their desk comes back
             "monitors": {"type": "object", "additionalProperties": enum_of(MonitorMode)},
         }
     ),
