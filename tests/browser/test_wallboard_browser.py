@@ -81,6 +81,8 @@ async def test_a_supervisor_watches_chats_and_calls_change_live_and_barges_in(
         await page.press("#login-password", "Enter")
         await expect(page.locator("[data-testid=wb-large]")).to_be_focused()
         await expect(page.locator("[data-testid=wb-conn]")).to_have_text("Live")
+        # the reports are one click away (the board had no way to them: an exploratory test)
+        await expect(page.get_by_test_id("wb-reports")).to_have_attribute("href", "/supervisor/reports")
         await expect(page.locator("[data-testid=wb-agents] tbody tr")).to_have_count(0)  # carol only watches
 
         alice = clients.agent("alice")
