@@ -111,16 +111,20 @@ async def test_after_too_many_failed_sign_ins_the_desk_counts_down_with_sign_in_
     page = await (await browser.new_context()).new_page()
     await page.goto(node.url + "/agent")
     error = page.locator("#login-error")
+    shown, disabled = "", False
     for attempt in range(8):  # 5 wrong passwords from one address, then the gateway asks to wait
         await expect(page.locator("#login-submit")).to_be_enabled(timeout=10_000)
         await page.fill("#login-agent", "alice")
         await page.fill("#login-password", f"wrong-password-{attempt}")
         await page.click("#login-submit")
         await expect(error).to_be_visible()
-        if "Too many failed sign-ins" in (await error.text_content() or ""):
+        shown = await error.text_content() or ""
+        if "Too many failed sign-ins" in shown:
+            disabled = await page.locator("#login-submit").is_disabled()
             break
-    await expect(error).to_have_text(re.compile(r"^Too many failed sign-ins\. You can try again in \d+ seconds?\.$"))
-    await expect(page.locator("#login-submit")).to_be_disabled()
+    # read as it first shows: the wait can be a second, over before a busy machine's next look (a CI failure)
+    assert re.fullmatch(r"Too many failed sign-ins\. You can try again in \d+ seconds?\.", shown), shown
+    assert disabled  # sign-in is off while it counts down
     await expect(error).to_have_text("You can sign in again now.", timeout=10_000)
     await expect(page.locator("#login-submit")).to_be_enabled()
 
