@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
 import socket
 import sys
@@ -149,13 +150,21 @@ async def test_a_killed_worker_is_restarted_and_its_calls_taken_over(tmp_path: P
 
 
 def held_port(*, reuse_port: bool) -> socket.socket:
-    """A loopback port something listens on: with ``reuse_port`` as a running gateway's workers hold theirs."""
-    sock = socket.socket()
-    if reuse_port:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()
-    return sock
+    """A loopback port something listens on: with ``reuse_port`` as a running gateway's workers hold theirs. Taken
+    below the ephemeral range (32768 and up), so that it is never a port another test was just given by
+    ``free_port()`` and is about to bind (a CI run met "address already in use" there)."""
+    for port in random.sample(range(20000, 30000), 50):
+        sock = socket.socket()
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            sock.close()
+            continue
+        sock.listen()
+        return sock
+    raise RuntimeError("no free port in 20000-29999")
 
 
 async def serve(tmp_path: Path, port: int, workers: int, *python: str) -> tuple[int | None, str]:
