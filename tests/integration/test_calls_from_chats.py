@@ -9,9 +9,21 @@ import asyncio
 from gateway.protocol.states import CallStatus
 from tests.conftest import Clients
 from tests.support.caller import Caller
+from tests.support.clients import Agent, Customer
 from tests.support.queue_calls import hears, queued_call, tone
 from tests.support.servers import Node
 from tests.support.softphone import Softphone
+
+
+async def alice_chatting(clients: Clients) -> tuple[Agent, Customer, str]:
+    """alice available, a customer chatting with her: (alice, the customer, their conversation)."""
+    alice = clients.agent("alice")
+    await alice.hello()
+    chatter = clients.customer()
+    await chatter.hello()
+    cid = (await chatter.say("Hi, about my invoice"))["conversation_id"]
+    assert (await alice.assigned())["id"] == cid
+    return alice, chatter, cid
 
 
 async def test_a_customer_chatting_with_an_agent_presses_call_and_that_agent_rings_without_the_ivr(
@@ -56,12 +68,7 @@ async def test_a_customer_chatting_with_an_agent_presses_call_and_that_agent_rin
 async def test_a_chatting_customer_who_calls_while_their_agent_is_on_another_call_keeps_the_chat(
     clients: Clients, node: Node
 ) -> None:
-    alice = clients.agent("alice")  # capacity 2: a chat and a call
-    await alice.hello()
-    chatter = clients.customer()
-    await chatter.hello()
-    cid = (await chatter.say("Hi, about my invoice"))["conversation_id"]
-    assert (await alice.assigned())["id"] == cid
+    alice, chatter, cid = await alice_chatting(clients)  # capacity 2: a chat and a call
     caller = await queued_call(clients)
     phone = Softphone(alice)
     escalating = Caller(chatter)
@@ -93,12 +100,7 @@ async def test_a_chatting_customer_who_calls_while_their_agent_is_on_another_cal
 async def test_a_chatting_customer_who_calls_while_their_agent_is_away_keeps_the_chat(
     clients: Clients, node: Node
 ) -> None:
-    alice = clients.agent("alice")
-    await alice.hello()
-    chatter = clients.customer()
-    await chatter.hello()
-    cid = (await chatter.say("Hi, about my invoice"))["conversation_id"]
-    assert (await alice.assigned())["id"] == cid
+    alice, chatter, cid = await alice_chatting(clients)
     await alice.send({"type": "status", "status": "away", "reason": "break"})
     await alice.expect("agent", lambda f: f["agent"]["status"] == "away")
     calling = Caller(chatter)
