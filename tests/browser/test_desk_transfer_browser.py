@@ -219,6 +219,10 @@ async def test_supervisor_listens_in_then_a_blind_transfer_rings_the_colleague(
         banner = bob.locator("[data-testid=cg-ring-banner]")
         await expect(banner).to_have_attribute("data-conversation-id", cid, timeout=10000)
         await expect(bob.locator("[data-testid=cg-ring-title]")).to_have_text("Incoming call")
+        # the banner says who sent the call, not the queue the IVR chose before alice took it (an exploratory test)
+        path = bob.locator("[data-testid=cg-ring-path]")
+        await expect(path).to_contain_text("Transferred by Alice Smith to Bob Jones")
+        await expect(path).not_to_contain_text("Queue:")
         assert (await agent_stats(bob))["inboundAudioLevel"] == 0
         await answer(bob)
         await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute("data-status", "connected")

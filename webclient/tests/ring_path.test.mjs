@@ -51,3 +51,21 @@ test("the IVR path of the current call, then the customer's words", () => {
     'Chose 1 (Billing) -> billing', 'account: digits 4271#', 'Queue: billing', 'Customer\'s last message: “hello”',
   ]);
 });
+
+test('a transferred call says who sent it and where, not the queue the IVR chose', () => {
+  const events = [
+    ev('call_started', {}),
+    ev('ivr', { kind: 'choice', node: 'menu', detail: '1 (Billing) -> billing' }),
+    ev('ivr', { kind: 'queue', node: 'billing', detail: 'billing' }),
+    ev('call_answered', { agent_id: 'ann' }),
+    ev('call_transferred', { agent_id: 'ann', to_queue: 'support', to_agent_id: '' }),
+  ];
+  assert.deepEqual(texts(ringPath(events, {})), ['Chose 1 (Billing) -> billing', 'Transferred by ann to queue support']);
+  const toBob = [...events.slice(0, 4), ev('call_transferred', { agent_id: 'ann', to_agent_id: 'bob', to_queue: '' })];
+  assert.deepEqual(texts(ringPath(toBob, {})), ['Chose 1 (Billing) -> billing', 'Transferred by ann to bob']);
+  const warm = [...events.slice(0, 4), ev('call_transferred', { agent_id: 'ann', to_agent_id: 'bob', warm: true })];
+  assert.deepEqual(texts(ringPath(warm, {})), ['Chose 1 (Billing) -> billing', 'Handed over by ann']);
+  // a second transfer replaces the first: where the call comes from now
+  const twice = [...events, ev('call_transferred', { agent_id: 'bob', to_queue: 'sales', to_agent_id: '' })];
+  assert.deepEqual(texts(ringPath(twice, {})), ['Chose 1 (Billing) -> billing', 'Transferred by bob to queue sales']);
+});

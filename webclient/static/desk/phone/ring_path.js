@@ -3,6 +3,7 @@
 // (desk/event_text.js): what the customer said or typed is drawn isolated.
 
 import { line, user } from '../event_text.js';
+import { nameOf } from '../state.js';
 
 const CLIP = 80;
 
@@ -20,11 +21,25 @@ export function customerLastMessage(events) {
   return '';
 }
 
+/** "Transferred by Ann to queue billing" / "Handed over by Ann" (a warm transfer, to the agent it rings). */
+function transferred(ev) {
+  const by = user(nameOf(ev.agent_id) || ev.agent_id || 'an agent');
+  if (ev.warm) return line`Handed over by ${by}`;
+  if (ev.to_queue) return line`Transferred by ${by} to queue ${user(ev.to_queue)}`;
+  return line`Transferred by ${by} to ${user(nameOf(ev.to_agent_id) || ev.to_agent_id || 'an agent')}`;
+}
+
 /** The banner's steps for a call into the conversation of `events` (sorted by time) and `summary`. */
 export function ringPath(events, summary) {
   let steps = [];
   for (const ev of events) {
     if (ev.type === 'call_started') steps = [];
+    if (ev.type === 'call_transferred') {
+      // the queue the IVR chose is not where the call comes from any more: who sent it here, and to which queue
+      steps = steps.filter((st) => !st.queue);
+      steps.push({ node: '', queue: true, parts: transferred(ev) });
+      continue;
+    }
     if (ev.type !== 'ivr') continue;
     const detail = user(ev.detail == null ? '' : String(ev.detail));
     if (ev.kind === 'choice') {
@@ -33,7 +48,7 @@ export function ringPath(events, summary) {
     } else if (ev.kind === 'input' && ev.node) {
       steps.push({ node: ev.node, parts: line`${user(ev.node)}: ${detail}` });
     } else if (ev.kind === 'queue') {
-      steps.push({ node: ev.node, parts: line`Queue: ${detail}` });
+      steps.push({ node: ev.node, queue: true, parts: line`Queue: ${detail}` });
     }
   }
   steps = steps.map((st) => st.parts);
