@@ -101,7 +101,11 @@ class Handover:
             return
         known = await conv.queues.names() if conv.queues is not None else None
         if known is not None and queue not in known:
-            raise Conflict(f"there is no queue '{queue}'", field="queue", code=ErrorCode.TRANSFER_REFUSED)
+            raise Conflict(
+                f"there is no queue '{queue}' (queues: {', '.join(sorted(known)) or 'none'})",
+                field="queue",
+                code=ErrorCode.TRANSFER_REFUSED,
+            )
         # a new arrival in that queue: at the back, its timers from now (the module's docstring)
         if not await conv.requeue(cid, agent_id, "transferred", score=conv.clock(), queue_name=queue):
             raise Conflict("the conversation is not assigned to you", field="conversation_id")

@@ -244,6 +244,7 @@ class AgentWelcome(Frame):
     roles: list[str]
     dispositions: list[str]
     agent_names: dict[str, str]  # every agent's display name by id: the desk shows names, not ids
+    queue_names: list[str]  # every queue's name: the desk suggests them for a transfer to a queue
     ice_servers: list[JsonObject] | None = None  # with --turn-urls: a TURN server and credentials made for this socket
 
 

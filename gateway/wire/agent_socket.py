@@ -87,6 +87,7 @@ class AgentConnection(Connection):
                 roles=list(agent.roles),
                 dispositions=list(self.s.settings.dispositions),
                 agent_names=self._agent_names(),
+                queue_names=sorted(await self.s.queues.names() or ()),
                 ice_servers=await agent_welcome_ice(self.s, agent.id),
             )
         )

@@ -194,6 +194,7 @@ async def test_supervisor_listens_in_then_a_blind_transfer_rings_the_colleague(
         await alice.locator("label", has=alice.locator("[data-testid=cg-transfer-kind-queue]")).click()
         offered = await alice.locator("#cg-transfer-suggestions option").evaluate_all("os => os.map(o => o.value)")
         assert not {"bob", "carol"} & set(offered), offered
+        assert "billing" in offered and "support" in offered, offered  # the queues there are (an exploratory test)
         await alice.locator("label", has=alice.locator("[data-testid=cg-transfer-kind-agent]")).click()
         offered = await alice.locator("#cg-transfer-suggestions option").evaluate_all("os => os.map(o => o.value)")
         assert {"bob", "carol"} <= set(offered), offered
@@ -373,6 +374,17 @@ async def test_a_chat_is_handed_to_a_colleague_from_the_desk_and_a_refusal_says_
         await expect(alice.locator("[data-testid=chat-transfer-error]")).to_contain_text("there is no agent 'zed'")
         await expect(target).to_have_attribute("aria-invalid", "true")
         await expect(dialog).to_be_visible()
+        # to a queue: the queues there are are offered, a wrong name is refused naming them (an exploratory test)
+        await alice.locator("label[for=chat-transfer-queue]").click()
+        await expect(target).to_have_attribute("list", "chat-transfer-queues")
+        offered = await alice.locator("#chat-transfer-queues option").evaluate_all("os => os.map(o => o.value)")
+        assert "billing" in offered and "support" in offered and "bob" not in offered, offered
+        await target.fill("billingg")
+        await alice.click("[data-testid=chat-transfer-go]")
+        await expect(alice.locator("[data-testid=chat-transfer-error]")).to_contain_text(
+            "there is no queue 'billingg' (queues: "
+        )
+        await alice.locator("label[for=chat-transfer-agent]").click()
         await target.fill("Bob Jones (bob)")  # as the list offers him
         await alice.click("[data-testid=chat-transfer-go]")
         await expect(dialog).to_be_hidden()

@@ -41,19 +41,19 @@ function ensureDialog(send) {
   target.setAttribute('list', 'chat-transfer-agents'); // (a read-only property: the attribute only)
   const label = h('label', { htmlFor: 'chat-transfer-target', id: 'chat-transfer-target-label', text: 'Agent' });
   const options = h('datalist', { id: 'chat-transfer-agents' });
+  const queues = h('datalist', { id: 'chat-transfer-queues' });
   const error = h('p', { id: 'chat-transfer-error', class: 'cs-field-error', 'data-testid': 'chat-transfer-error',
     role: 'alert' });
   const cancel = h('button', { type: 'button', class: 'btn', text: 'Cancel' });
   const go = h('button', { type: 'submit', class: 'btn primary', 'data-testid': 'chat-transfer-go', text: 'Transfer' });
-  const form = h('form', { method: 'dialog' }, title, kinds, label, target, options, error,
+  const form = h('form', { method: 'dialog' }, title, kinds, label, target, options, queues, error,
     h('div', { class: 'leave-confirm-actions' }, cancel, go));
   dialog = h('dialog', { class: 'leave-confirm chat-transfer', 'data-testid': 'chat-transfer',
     'aria-labelledby': 'chat-transfer-title' }, form);
   const kindNow = () => (toQueue.checked ? 'queue' : 'agent');
   kinds.addEventListener('change', () => {
     label.textContent = kindNow() === 'queue' ? 'Queue' : 'Agent';
-    if (kindNow() === 'queue') target.removeAttribute('list');
-    else target.setAttribute('list', 'chat-transfer-agents');
+    target.setAttribute('list', kindNow() === 'queue' ? 'chat-transfer-queues' : 'chat-transfer-agents');
     target.focus();
   });
   cancel.addEventListener('click', () => dialog.close());
@@ -87,9 +87,9 @@ function showError(message) {
 export function openChatTransfer(conversationId, send, returnFocus) {
   const d = ensureDialog(send);
   d.dataset.conversationId = conversationId;
-  const options = d.querySelector('datalist');
-  options.replaceChildren(...transferTargets(S.agentNames, S.agent && S.agent.id)
+  d.querySelector('#chat-transfer-agents').replaceChildren(...transferTargets(S.agentNames, S.agent && S.agent.id)
     .map((t) => h('option', { value: t.label })));
+  d.querySelector('#chat-transfer-queues').replaceChildren(...S.queueNames.map((q) => h('option', { value: q })));
   d.querySelector('[data-testid=chat-transfer-error]').textContent = '';
   const target = d.querySelector('[data-testid=chat-transfer-target]');
   target.value = '';

@@ -90,6 +90,7 @@ function onWelcome(f) {
   }
   S.dispositions = Array.isArray(f.dispositions) ? f.dispositions.filter((d) => typeof d === 'string') : [];
   S.agentNames = f.agent_names && typeof f.agent_names === 'object' ? f.agent_names : {};
+  S.queueNames = Array.isArray(f.queue_names) ? f.queue_names.filter((q) => typeof q === 'string') : [];
   S.queue = Array.isArray(f.queue) ? f.queue : [];
   const live = new Set();
   for (const s of Array.isArray(f.conversations) ? f.conversations : []) {

@@ -97,6 +97,7 @@ function boot() {
     me: () => S.agent,
     nameOf, // an agent's display name by id
     agentIds: () => Object.keys(S.agentNames).filter((id) => !S.agent || id !== S.agent.id), // colleagues, for transfers
+    queueNames: () => S.queueNames.slice(),
     conversation: (id) => S.convs.get(id) || null,
     label: (id) => {
       const conv = S.convs.get(id);

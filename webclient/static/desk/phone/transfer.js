@@ -61,12 +61,13 @@ export function rememberTarget(kind, target) {
   try { sessionStorage.setItem(`${RECENT_KEY}:${kind}`, JSON.stringify(list)); } catch (_) { /* ignore */ }
 }
 
-/** The transfer panel's suggestions for the kind chosen: recent targets first, then (agents) every colleague. */
+/** The transfer panel's suggestions for the kind chosen: recent targets first, then every colleague or queue. */
 export function fillSuggestions() {
   const kind = transferKind();
   const recent = recentTargets(kind);
-  const colleagues = kind === 'agent' && desk.agentIds ? desk.agentIds().filter((id) => !recent.includes(id)).sort() : [];
-  ui.transferSuggest.replaceChildren(...[...recent, ...colleagues].map((t) => {
+  const every = kind === 'agent' ? (desk.agentIds ? desk.agentIds() : []) : (desk.queueNames ? desk.queueNames() : []);
+  const others = every.filter((t) => !recent.includes(t)).sort();
+  ui.transferSuggest.replaceChildren(...[...recent, ...others].map((t) => {
     const o = document.createElement('option');
     o.value = t;
     const name = kind === 'agent' && desk.nameOf ? desk.nameOf(t) : '';
