@@ -287,6 +287,17 @@ async def test_warm_transfer_declined_cancelled_then_completed_gives_the_colleag
         await expect(alice.locator("[data-testid=cg-call-error]")).to_contain_text("bob declined the consultation")
         await expect(bob.locator("[data-testid=agent-status]")).to_have_text("available")  # declining is no miss
 
+        # bob goes away while it rings: declined at once, alice does not wait out the ring (a review's finding)
+        await consult_bob()
+        await alice.locator("[data-testid=cg-call-error]").evaluate("e => { e.textContent = '' }")
+        await bob.click("[data-testid=status-away]")
+        await expect(banner).to_be_hidden()
+        await expect(bar).to_have_attribute("data-status", "connected", timeout=5000)
+        await expect(alice.locator("[data-testid=cg-call-error]")).to_contain_text("bob declined the consultation")
+        await expect(bob.locator("[data-testid=agent-status]")).to_have_text("away")
+        await bob.click("[data-testid=status-available]")
+        await expect(bob.locator("[data-testid=agent-status]")).to_have_text("available")
+
         bob_bar = bob.locator("[data-testid=cg-call-bar]")
 
         async def bob_answers() -> None:

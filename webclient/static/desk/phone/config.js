@@ -55,6 +55,7 @@ export const TEXT = {
   ringGone: 'The caller is no longer waiting for you.',
   consultRing: 'Consultation request',
   consultDeclined: 'Consultation declined.',
+  consultDeclinedAway: 'Consultation declined: you are away.',
   consultMissed: 'Missed consultation request.',
   consultGone: 'The consultation request was withdrawn.',
   consultConnecting: 'Connecting to your colleague…',

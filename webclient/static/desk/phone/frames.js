@@ -5,7 +5,7 @@ import { P, desk, rememberCall, rememberedCall } from './state.js';
 import { endRequest, endWrapUp, finish, openTransferPanel, rememberTarget, showError } from './transfer.js';
 import { accept, failAccept, rejoin } from './call.js';
 import { endMonitor, leaveMonitor, monitorAnswer, monitorError } from './monitor.js';
-import { live, ringer, say, setNotice, startRinging, startTicking, stopRinging, stopTickingIfIdle } from './ringing.js';
+import { decline, live, ringer, say, setNotice, startRinging, startTicking, stopRinging, stopTickingIfIdle } from './ringing.js';
 import { reconcileCall } from '../../shared/callstate.js';
 import { render, renderBanner } from './render.js';
 import { line, user } from '../event_text.js';
@@ -357,6 +357,11 @@ export function onAgent(agent, { welcome = false } = {}) {
       reason: '', durationMs: 0 };
     startTicking();
     render();
+  }
+  if (agent && agent.status === 'away' && P.ring && P.ring.consult) {
+    // away while a colleague's consultation rings (any tab of theirs): declined at once, the colleague is back with
+    // the caller instead of waiting out the ring (a call ringing for them the gateway passes on by itself)
+    decline(TEXT.consultDeclinedAway);
   }
   const step = wrapUpStep(P.wrapSeen, activity);
   P.wrapSeen = step.seen;

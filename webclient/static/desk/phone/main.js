@@ -132,7 +132,7 @@ export function createSoftphone(hooks) {
 
 
   ui.accept.addEventListener('click', () => { accept(); });
-  ui.decline.addEventListener('click', decline);
+  ui.decline.addEventListener('click', () => decline());
   // Alt+Shift+A answers from anywhere in the desk while a call rings (ring_keys.js: why a shortcut)
   document.addEventListener('keydown', (e) => {
     if (!P.ring || ui.banner.hidden || ui.accept.disabled || !isAnswerKey(e)) return;

@@ -146,7 +146,7 @@ export function stopRinging(text) {
   stopTickingIfIdle();
 }
 
-export function decline() {
+export function decline(told) {
   if (!P.ring) return;
   const id = P.ring.callId;
   const consult = P.ring.consult;
@@ -155,5 +155,5 @@ export function decline() {
     render();
     return;
   }
-  stopRinging(consult ? TEXT.consultDeclined : P.ring.ownChat ? TEXT.declinedOwnChat : TEXT.declined);
+  stopRinging(told || (consult ? TEXT.consultDeclined : P.ring.ownChat ? TEXT.declinedOwnChat : TEXT.declined));
 }
