@@ -170,13 +170,16 @@ async def _serve(settings_flags: dict[str, str | None], argv: list[str]) -> int:
     settings = from_sources(settings_flags, os.environ)
     worker = worker_number()
     logs.setup(settings.log_format, worker=worker)
-    if worker is None:  # a lone node or the workers' parent: the port must be free (a worker's siblings hold it)
+    if worker is not None:  # a worker's siblings hold the port, its parent the claim and the data directory
+        return await _serve_here(settings, settings_flags, argv, worker)
+    # a lone node or the workers' parent: the port must be free, and stay so while it starts (listen_port.claim)
+    with listen_port.claim(settings.host, settings.port):
         listen_port.check_free(settings.host, settings.port)
-    if worker is None and not redis_connect.external(settings):  # one serve per embedded Redis (its data dir)
-        prepare_data_dir(settings.data_dir)
-        with hold_serve_lock(settings.data_dir):
-            return await _serve_here(settings, settings_flags, argv, worker)
-    return await _serve_here(settings, settings_flags, argv, worker)
+        if not redis_connect.external(settings):  # one serve per embedded Redis (its data dir)
+            prepare_data_dir(settings.data_dir)
+            with hold_serve_lock(settings.data_dir):
+                return await _serve_here(settings, settings_flags, argv, worker)
+        return await _serve_here(settings, settings_flags, argv, worker)
 
 
 async def _serve_here(

@@ -7,17 +7,45 @@ each new connection to one center or the other, a customer's chat to one and the
 node (``--workers 1``) would fail to bind after loading everything, with its services already running. So both
 check first with a plain bind (no ``SO_REUSEPORT``: it fails while any socket listens on the port, shared or not)
 and stop with a clear error. A worker started by the parent skips the check: its siblings hold the port.
+
+Two ``serve`` started in the same instant could both pass the check before either binds: :func:`claim` closes that
+gap. The lone node or the workers' parent holds, for its lifetime, a Unix socket bound to a name in Linux's
+abstract namespace made from the address (``contact-gateway:HOST:PORT``): binding a name held already fails at
+once, and the kernel frees it when the process ends, however it ends (no file left behind by a crash).
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import socket
+import sys
+from collections.abc import Iterator
 
 from gateway.errors import ConfigError
 
 #: what a bind failing this way says of the command line (anything else: a passing trouble of the machine's)
 REFUSED = frozenset({errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL})
+
+
+@contextlib.contextmanager
+def claim(host: str, port: int) -> Iterator[None]:
+    """Hold ``host:port`` for this process (the module's docstring); ConfigError when another process holds it.
+    Port 0 (any) and systems without the abstract namespace (not Linux) claim nothing: the bind check is left."""
+    if port == 0 or not sys.platform.startswith("linux"):
+        yield
+        return
+    holder = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        try:
+            holder.bind(f"\0contact-gateway:{host}:{port}")
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            raise ConfigError(in_use_message(host, port, exc), field="port") from None
+        yield
+    finally:
+        holder.close()
 
 
 def check_free(host: str, port: int) -> None:

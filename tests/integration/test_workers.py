@@ -19,6 +19,7 @@ from pathlib import Path
 import aiohttp
 import redis.asyncio as aioredis
 
+from gateway import listen_port
 from gateway.protocol.states import CallStatus
 from gateway.store.keys import Keys
 from tests.conftest import PASSWORDS, TEST_FLOWS
@@ -204,3 +205,15 @@ async def test_a_port_another_gateway_serves_is_refused_with_a_clear_error(tmp_p
         )
         status, err = await serve(tmp_path, port, 1, "-c", unchecked)
     assert (status, f"port {port} is already in use" in err) == (2, True), err
+
+
+async def test_a_port_claimed_by_a_gateway_starting_in_the_same_instant_is_refused(tmp_path: Path) -> None:
+    # two `serve` started together both passed the bind check before either bound (a review): the first one's claim
+    # on the address (held while it starts and serves) makes the second stop with the same clear error
+    with held_port(reuse_port=False) as sock:
+        port = sock.getsockname()[1]
+    with listen_port.claim("127.0.0.1", port):  # as a gateway starting on it holds it; nothing listens yet
+        status, err = await serve(tmp_path, port, 1)
+    assert (status, f"port {port} is already in use" in err) == (2, True), err
+    with listen_port.claim("127.0.0.1", port):  # freed with its holder: claimed again
+        pass
