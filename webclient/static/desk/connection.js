@@ -16,6 +16,7 @@ import { onComposerInput, select, stopTyping, typing } from './composer.js';
 import { phone } from './main.js';
 import { upsertEventEl, upsertPendingEl } from './timeline.js';
 import { onTransferError, onTransferred } from './chat_transfer.js';
+import { takeWelcomeCalls } from './welcome_calls.js';
 
 // ------------------------------------------------------------ connection
 
@@ -112,6 +113,7 @@ function onWelcome(f) {
     requestHistory(conv);
     resendPending(conv);
   }
+  takeWelcomeCalls(S.convs.values(), Array.isArray(f.calls) ? f.calls : []);
   saveOutbox();
   renderDispositions();
   renderPresence();
