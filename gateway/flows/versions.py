@@ -28,10 +28,13 @@ Rules:
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import difflib
 import logging
+import secrets
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -50,6 +53,10 @@ log = logging.getLogger(__name__)
 FILE_AUTHOR = "file"
 MAX_FLOW_BYTES = 256 * 1024
 MAX_MESSAGE = 500
+#: how long a publish or a retirement holds the flows' lock at most (a node that died holding it frees it then)
+CHANGE_LOCK_MS = 10_000
+#: how long one waits for another's change before giving up (they take milliseconds)
+CHANGE_WAIT_SECONDS = 5.0
 
 
 class QueueCatalog(Protocol):
@@ -277,17 +284,38 @@ class FlowVersions:
             problems.extend(errors)
         return sorted(problems, key=lambda e: (e.file, e.line or 0))
 
+    @contextlib.asynccontextmanager
+    async def _one_change(self) -> AsyncIterator[None]:
+        """One publish or retirement at a time on every node, checked against what is live now: each checks the
+        other live flows' ``goto``\\ s and then changes what is live, and two at once could each pass their check
+        (a flow published with a ``goto`` into a flow being retired, or into an entry a new version of its target
+        drops). Conflict when another change holds the lock longer than :data:`CHANGE_WAIT_SECONDS`."""
+        owner = secrets.token_hex(8)
+        deadline = time.monotonic() + CHANGE_WAIT_SECONDS
+        while not await self.store.lock(owner, ms=CHANGE_LOCK_MS):
+            if time.monotonic() > deadline:
+                raise Conflict("another flow is being published or retired: try again in a moment", field="name")
+            await asyncio.sleep(0.05)
+        try:
+            await self.live.refresh()  # what is live now, with the change that held the lock before
+            yield
+        finally:
+            await self.store.unlock(owner)
+
     async def publish(self, name: str, vid: str, *, author: str, also: dict[str, Flow] | None = None) -> Published:
         """Make a saved version live everywhere (BadFlow when the publish rules refuse it)."""
         stored = await self.version(name, vid)
         flow = self.parse(name, stored.yaml)
-        problems = await self.publish_problems(name, flow, also)
-        if problems:
-            raise BadFlow(f"version {vid} cannot be published: {len(problems)} problem(s)", problems, field="version")
-        status, before = await self.store.publish(name, vid, now=self.clock())
-        if status != "ok":
-            raise NotFound(f"flow '{name}' has no version '{vid}'", field="version")
-        await self.live.refresh()  # here at once; the other nodes on the bus message
+        async with self._one_change():
+            problems = await self.publish_problems(name, flow, also)
+            if problems:
+                raise BadFlow(
+                    f"version {vid} cannot be published: {len(problems)} problem(s)", problems, field="version"
+                )
+            status, before = await self.store.publish(name, vid, now=self.clock())
+            if status != "ok":
+                raise NotFound(f"flow '{name}' has no version '{vid}'", field="version")
+            await self.live.refresh()  # here at once; the other nodes on the bus message
         if self.audit is not None and before != vid:
             await self.audit.record(
                 author, "flow.publish", f"flow:{name}", {"version": before or None}, {"version": vid}
@@ -346,7 +374,10 @@ class FlowVersions:
         """Take flow ``name`` out of service on every node and list it apart (see the module's rules); the version
         that was live ('' for none). NotFound for no such flow, Conflict while something still leads to it."""
         check_name(name)
-        await self.live.refresh()  # what answers and what is live now, not this node's copy of it
+        async with self._one_change():  # (it refreshes: what answers and what is live now, not this node's copy)
+            return await self._retire(name, author=author)
+
+    async def _retire(self, name: str, *, author: str) -> str:
         for entry in Entry:
             how = "an admin chose it" if self.live.chosen(entry) is not None else "this node's setting names it"
             if self.live.answering(entry) == name:

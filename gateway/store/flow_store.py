@@ -53,6 +53,15 @@ class FlowStore:
         self._publish = store.scripts["publish_flow"]
         self._choose = store.scripts["choose_flow"]
         self._retire = store.scripts["retire_flow"]
+        self._unlock = store.scripts["release_lock"]
+
+    async def lock(self, owner: str, *, ms: int) -> bool:
+        """Take the flows' lock (a publish or a retirement under way) for ``ms`` unless someone holds it."""
+        return bool(await self._redis.set(self.keys.flows_lock, owner, nx=True, px=ms))
+
+    async def unlock(self, owner: str) -> None:
+        """Release the lock if ``owner`` still holds it."""
+        await self._unlock([self.keys.flows_lock], [owner])
 
     async def save(self, name: str, parent: str, version: StoredVersion, *, now: int) -> Saved:
         k = self.keys

@@ -64,6 +64,7 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 | ``P:flows:live`` | hash | flow name -> the published version id (what new calls and chats run) |
 | ``P:flows:updated`` | hash | flow name -> when a version of it was last saved or published (ms) |
 | ``P:flows:retired`` | hash | flow name -> the version that was live when an admin retired it ('' for none): out of service on every node, listed apart, versions kept (publishing one of them brings it back) |
+| ``P:flows:lock`` | string | a publish or a retirement checking and changing what is live (one at a time on every node; expires) |
 | ``P:flows:answers`` | hash | ``calls`` / ``chats`` -> the flow an admin chose for new calls / chats (a published one; '' for chats: no flow, straight to the agents; no field: ``--voice-flow`` / ``--chat-flow``) |
 | ``P:flow:NAME:versions`` | hash | version id (content hash, 12 hex) -> JSON ``{yaml, author, at, message, parent}``; never changed |
 | ``P:flow:NAME:log`` | list | the flow's version ids in the order they were first saved (gateway/store/flow_store.py) |
@@ -236,6 +237,10 @@ class Keys:
     @property
     def closed_indexed(self) -> str:
         return f"{self.prefix}:closed:indexed"
+
+    @property
+    def flows_lock(self) -> str:
+        return f"{self.prefix}:flows:lock"
 
     @property
     def retention_lock(self) -> str:

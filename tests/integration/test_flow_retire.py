@@ -5,6 +5,8 @@ publishing one brings it back. Each step is audited and every answer is what the
 
 from __future__ import annotations
 
+import asyncio
+
 from gateway.flows.live import Entry
 from tests.conftest import PASSWORDS
 from tests.integration.test_event_webhooks import conforms
@@ -139,3 +141,26 @@ async def test_a_supervisor_may_not_retire(two_nodes: tuple[Node, Node, Admin]) 
     refused = await carol.call("DELETE", "/api/admin/flows/default", status=403)
     assert refused["code"] == "forbidden"
     assert "default" in one.services.flows.snapshot()
+
+
+async def test_a_publish_leading_to_a_flow_and_its_retirement_at_once_never_both_go_through(
+    two_nodes: tuple[Node, Node, Admin],  # noqa: F811
+) -> None:
+    """Each checked the live flows and then changed them: at the same moment on two nodes, hub's publish (a goto to
+    shop) and shop's retirement could both pass their checks, leaving a live goto into a retired flow (a review).
+    Now one waits for the other: either hub is refused (shop is retired) or shop's retirement is (hub leads to it)."""
+    one, two, admin = two_nodes
+    on_two = Admin(admin.http, two.url, admin.token)
+    shop = await admin.call("POST", "/api/admin/flows/shop/versions", {"yaml": SHOP, "parent": ""}, 201)
+    hub = await admin.call("POST", "/api/admin/flows/hub/versions", {"yaml": HUB, "parent": ""}, 201)
+    for _ in range(12):
+        await admin.call("POST", "/api/admin/flows/shop/publish", {"version": shop["id"]})
+        published, retired = await asyncio.gather(
+            admin.request("POST", "/api/admin/flows/hub/publish", {"version": hub["id"]}),
+            on_two.request("DELETE", "/api/admin/flows/shop"),
+        )
+        assert (published, retired) in ((200, 409), (400, 200)), (published, retired)
+        live = await admin.call("GET", "/api/admin/flows")
+        assert not (listed(live, "hub")["live_version"] and listed(live, "shop")["retired"]), live
+        if published == 200:
+            await admin.call("DELETE", "/api/admin/flows/hub")
