@@ -60,11 +60,17 @@ class CallTaps:
             handoff.recorder = StereoRecorder(self.recordings / call.conversation_id / name)
             handoff.bridge.add_tap(handoff.recorder)
         if action.transcribe and self.transcripts is not None and handoff.transcript is None:
-            bridge = handoff.bridge
+            answers = handoff.answers
             transcript = await self.transcripts.start(self._speech_engine(call), self._recorder_of(call), call.id)
             if transcript is None:
                 return
-            if handoff.bridge is not bridge:  # the agent side closed while it started: nobody would stop it
+            # while it started, the agent's leg may have dropped (the caller holds: the closed bridge's taps carry
+            # over to the rejoined one) or rejoined already: it goes on the bridge of now. Not when this agent's
+            # part is over (the call ended or moved on): nobody would stop it (it was stopped after any drop too,
+            # and the rest of the call went untranscribed)
+            dropped = handoff.dropped.bridge if handoff.dropped is not None else None
+            bridge = handoff.bridge if handoff.bridge is not None else dropped
+            if bridge is None or not handoff.agent_id or handoff.answers != answers or handoff.transcript is not None:
                 await self.transcripts.stop(transcript)
                 return
             handoff.transcript = transcript

@@ -11,7 +11,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from gateway.calls.handoff import Handoff
+from gateway.calls.handoff import Dropped, Handoff
 from gateway.calls.manager import Call
 from gateway.calls.taps import CallTaps
 from gateway.metrics import Metrics
@@ -122,3 +122,77 @@ async def test_a_whole_recording_says_nothing_was_dropped(tmp_path: Path) -> Non
     await taps.stop()
     assert [(e["blocks_dropped"], e["dropped_ms"]) for e in timeline] == [(0, 0)]
     assert metrics.registry.get_sample_value("contact_gateway_recording_dropped_seconds_total") == 0
+
+
+class _Bridge:
+    """What CallTaps asks of a bridge: taps added to it."""
+
+    def __init__(self) -> None:
+        self.taps: list[Any] = []
+
+    def add_tap(self, tap: Any, sides: str = "ab") -> None:
+        self.taps.append(tap)
+
+
+class _SlowTranscripts:
+    """Transcripts whose start takes until the test lets it finish (a model loading) and that count their stops."""
+
+    def __init__(self) -> None:
+        self.go = asyncio.Event()
+        self.stopped: list[Any] = []
+
+    async def start(self, engine: Any, record: Any, call_id: str) -> Any:
+        await self.go.wait()
+        return f"transcript-of-{call_id}"
+
+    async def stop(self, transcript: Any) -> None:
+        self.stopped.append(transcript)
+
+
+async def _transcribed_call(transcripts: _SlowTranscripts) -> tuple[CallTaps, Handoff, asyncio.Task[None]]:
+    async def record(call: Call, typ: EventType, data: dict[str, Any]) -> None:
+        pass
+
+    taps = CallTaps(record, transcripts=cast(Any, transcripts))
+    channel = SimpleNamespace(enqueued_action=SimpleNamespace(record=False, transcribe=True))
+    call = cast(Call, SimpleNamespace(id="call-11", conversation_id="c-11", channel=channel, flow=None))
+    handoff = Handoff(call, queued_ms=0)
+    handoff.agent_id, handoff.answers = "alice", 1
+    handoff.bridge = cast(Any, _Bridge())
+    starting = asyncio.create_task(taps.start(handoff))
+    await asyncio.sleep(0.01)  # it waits for the transcript to start
+    return taps, handoff, starting
+
+
+async def test_a_transcript_that_started_while_the_agents_leg_dropped_goes_on_after_the_rejoin() -> None:
+    """The agent's leg dropped while the call's live transcript was starting: the transcript was stopped, and the
+    rest of the call (after the desk came back) went untranscribed. Now it goes on the closed bridge, whose taps
+    the rejoined bridge takes over; on the new bridge when the rejoin came first."""
+    transcripts = _SlowTranscripts()
+    _, handoff, starting = await _transcribed_call(transcripts)
+    old = cast(_Bridge, handoff.bridge)
+    handoff.dropped = Dropped(at_ms=0, why="connection_closed", held=False, bridge=cast(Any, old))
+    handoff.bridge = None  # (as rejoins.py does on a drop)
+    transcripts.go.set()
+    await starting
+    assert (old.taps, handoff.transcript, transcripts.stopped) == (["transcript-of-call-11"], old.taps[0], [])
+
+    transcripts = _SlowTranscripts()
+    _, handoff, starting = await _transcribed_call(transcripts)
+    handoff.bridge = new = cast(Any, _Bridge())  # dropped and rejoined already
+    transcripts.go.set()
+    await starting
+    assert (new.taps, transcripts.stopped) == (["transcript-of-call-11"], [])
+
+
+async def test_a_transcript_that_started_after_the_agents_part_ended_is_stopped() -> None:
+    for ends in ("call ended", "transferred and answered by another"):
+        transcripts = _SlowTranscripts()
+        _, handoff, starting = await _transcribed_call(transcripts)
+        if ends == "call ended":
+            handoff.agent_id, handoff.bridge = "", None
+        else:
+            handoff.agent_id, handoff.answers, handoff.bridge = "bob", 2, cast(Any, _Bridge())
+        transcripts.go.set()
+        await starting
+        assert (transcripts.stopped, handoff.transcript) == (["transcript-of-call-11"], None), ends
