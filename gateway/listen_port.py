@@ -10,19 +10,24 @@ and stop with a clear error. A worker started by the parent skips the check: its
 
 Two ``serve`` started in the same instant could both pass the check before either binds: :func:`claim` closes that
 gap. The lone node or the workers' parent holds, for its lifetime, a Unix socket bound to a name in Linux's
-abstract namespace made from the address (``contact-gateway:HOST:PORT``): binding a name held already fails at
-once, and the kernel frees it when the process ends, however it ends (no file left behind by a crash).
+abstract namespace made from the port (``contact-gateway:PORT``; not the host: ``0.0.0.0`` and ``127.0.0.1`` on
+one port are the same clash, however ``--host`` is written): binding a name held already fails at once, and the
+kernel frees it when the process ends, however it ends (no file left behind by a crash). So two gateways on one
+machine (one network namespace: a container has its own) take two ports even on two addresses.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import socket
 import sys
 from collections.abc import Iterator
 
 from gateway.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 #: what a bind failing this way says of the command line (anything else: a passing trouble of the machine's)
 REFUSED = frozenset({errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL})
@@ -38,11 +43,11 @@ def claim(host: str, port: int) -> Iterator[None]:
     holder = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         try:
-            holder.bind(f"\0contact-gateway:{host}:{port}")
+            holder.bind(f"\0contact-gateway:{port}")
         except OSError as exc:
-            if exc.errno != errno.EADDRINUSE:
-                raise
-            raise ConfigError(in_use_message(host, port, exc), field="port") from None
+            if exc.errno == errno.EADDRINUSE:
+                raise ConfigError(in_use_message(host, port, exc), field="port") from None
+            log.warning("port %s not claimed (%s): the port check alone guards it", port, exc)
         yield
     finally:
         holder.close()

@@ -212,7 +212,8 @@ async def test_a_port_claimed_by_a_gateway_starting_in_the_same_instant_is_refus
     # on the address (held while it starts and serves) makes the second stop with the same clear error
     with held_port(reuse_port=False) as sock:
         port = sock.getsockname()[1]
-    with listen_port.claim("127.0.0.1", port):  # as a gateway starting on it holds it; nothing listens yet
+    # as a gateway starting on it holds it (nothing listens yet); on all addresses, this one on 127.0.0.1: one port
+    with listen_port.claim("0.0.0.0", port):
         status, err = await serve(tmp_path, port, 1)
     assert (status, f"port {port} is already in use" in err) == (2, True), err
     with listen_port.claim("127.0.0.1", port):  # freed with its holder: claimed again
