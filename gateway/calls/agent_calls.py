@@ -330,7 +330,8 @@ class AgentCalls:
         await self.ringing.missed(handoff, "declined")
 
     async def went_away(self, agent: Agent, call_id: str) -> None:
-        """The agent set themselves away while ``call_id`` rang for them (consultations are left to ring out)."""
+        """The agent set themselves away while ``call_id`` rang for them (a consultation ringing for them the desk
+        declines itself: desk/phone/frames.js ``onAgent``)."""
         handoff = self.handoffs.get(call_id)
         if handoff is not None and handoff.agent_id == agent.id and handoff.state is S.RINGING:
             await self.ringing.went_away(handoff)

@@ -43,6 +43,7 @@ from gateway.errors import BadRequest, Conflict, NotFound
 from gateway.flows.live import Entry, LiveFlows
 from gateway.protocol.codes import ErrorCode
 from gateway.store.flow_store import FlowStore, StoredVersion
+from gateway.store.store import StoreError
 from ivr.errors import FlowError, FlowErrors
 from ivr.graph import flow_graph
 from ivr.loader import FLOW_NAME_RE, check_references, read_flow_text
@@ -55,8 +56,9 @@ MAX_FLOW_BYTES = 256 * 1024
 MAX_MESSAGE = 500
 #: how long a publish or a retirement holds the flows' lock at most (a node that died holding it frees it then)
 CHANGE_LOCK_MS = 10_000
-#: how long one waits for another's change before giving up (they take milliseconds)
-CHANGE_WAIT_SECONDS = 5.0
+#: how long one waits for another's change before giving up (they take milliseconds): past the lock's lifetime, so
+#: that a lock left by a node that died (or a reply lost to a Redis blip) has expired first
+CHANGE_WAIT_SECONDS = CHANGE_LOCK_MS / 1000 + 2
 
 
 class QueueCatalog(Protocol):
@@ -300,7 +302,10 @@ class FlowVersions:
             await self.live.refresh()  # what is live now, with the change that held the lock before
             yield
         finally:
-            await self.store.unlock(owner)
+            try:
+                await self.store.unlock(owner)
+            except StoreError as exc:  # (the answer is the change's own: the lock expires by itself)
+                log.warning("flows' lock not released (Redis: %s); it expires in %d ms", exc, CHANGE_LOCK_MS)
 
     async def publish(self, name: str, vid: str, *, author: str, also: dict[str, Flow] | None = None) -> Published:
         """Make a saved version live everywhere (BadFlow when the publish rules refuse it)."""

@@ -280,7 +280,11 @@ def operations() -> list[Operation]:
                     closed({"name": STR, "retired": BOOL, "was_live": nullable(STR)}),
                 ),
             ),
-            problems={**write, 409: "conflict: it answers new calls or chats, or a live flow goes to it"},
+            problems={
+                **write,
+                409: "conflict: it answers new calls or chats, a live flow goes to it, or another publish or "
+                "retirement held on too long",
+            },
         ),
         flow_op(
             "GET",
@@ -307,7 +311,9 @@ def operations() -> list[Operation]:
             "Publish a version on every node for new calls and chats (admins); rollback = an earlier id",
             params=(name,),
             description="Refused (400 bad_flow) for a missing queue, an unknown speech word, or a goto to a flow or "
-            "entry that is not live. Sessions in progress keep the version they started with.",
+            "entry that is not live. Sessions in progress keep the version they started with. One publish or "
+            "retirement at a time on every node: another one waits for it (409 conflict if it held on longer than "
+            "its lock lasts).",
             body=Body("the version", closed({"version": STR})),
             answers=(
                 Answer(
@@ -316,7 +322,7 @@ def operations() -> list[Operation]:
                     closed({"name": STR, "live_version": STR, "previous": nullable(STR)}),
                 ),
             ),
-            problems=write,
+            problems={**write, 409: "conflict: another publish or retirement held on too long"},
         ),
         flow_op(
             "PUT",

@@ -69,3 +69,18 @@ test('a transferred call says who sent it and where, not the queue the IVR chose
   const twice = [...events, ev('call_transferred', { agent_id: 'bob', to_queue: 'sales', to_agent_id: '' })];
   assert.deepEqual(texts(ringPath(twice, {})), ['Chose 1 (Billing) -> billing', 'Transferred by bob to queue sales']);
 });
+
+test('a call handed to a colleague who missed it rings the next agent with its queue again', () => {
+  const base = [
+    ev('call_started', {}),
+    ev('ivr', { kind: 'queue', node: 'billing', detail: 'billing' }),
+    ev('call_answered', { agent_id: 'ann' }),
+  ];
+  for (const after of ['call_missed', 'call_agent_lost', 'call_answered']) {
+    const toBob = [...base, ev('call_transferred', { agent_id: 'ann', to_agent_id: 'bob', to_queue: '' }), ev(after, {})];
+    assert.deepEqual(texts(ringPath(toBob, {})), ['Queue: billing'], after);
+  }
+  // sent to a queue, it stays there whoever misses it
+  const toQueue = [...base, ev('call_transferred', { agent_id: 'ann', to_queue: 'support' }), ev('call_missed', {})];
+  assert.deepEqual(texts(ringPath(toQueue, {})), ['Transferred by ann to queue support']);
+});

@@ -358,9 +358,10 @@ export function onAgent(agent, { welcome = false } = {}) {
     startTicking();
     render();
   }
-  if (agent && agent.status === 'away' && P.ring && P.ring.consult) {
+  if (agent && agent.status === 'away' && P.ring && P.ring.consult && !live(P.call)) {
     // away while a colleague's consultation rings (any tab of theirs): declined at once, the colleague is back with
-    // the caller instead of waiting out the ring (a call ringing for them the gateway passes on by itself)
+    // the caller instead of waiting out the ring (a call ringing for them the gateway passes on by itself); not
+    // once this tab is answering it (Accept pressed: connecting)
     decline(TEXT.consultDeclinedAway);
   }
   const step = wrapUpStep(P.wrapSeen, activity);

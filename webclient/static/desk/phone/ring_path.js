@@ -6,6 +6,7 @@ import { line, user } from '../event_text.js';
 import { nameOf } from '../state.js';
 
 const CLIP = 80;
+const AFTER_HANDOVER = new Set(['call_answered', 'call_missed', 'call_agent_lost']);
 
 function clipped(text) {
   const s = String(text);
@@ -32,14 +33,15 @@ function transferred(ev) {
 /** The banner's steps for a call into the conversation of `events` (sorted by time) and `summary`. */
 export function ringPath(events, summary) {
   let steps = [];
+  let transfer = null; // the last transfer that still says where the call comes from
   for (const ev of events) {
-    if (ev.type === 'call_started') steps = [];
-    if (ev.type === 'call_transferred') {
-      // the queue the IVR chose is not where the call comes from any more: who sent it here, and to which queue
-      steps = steps.filter((st) => !st.queue);
-      steps.push({ node: '', queue: true, parts: transferred(ev) });
-      continue;
+    if (ev.type === 'call_started') {
+      steps = [];
+      transfer = null;
     }
+    if (ev.type === 'call_transferred') transfer = ev;
+    // a call handed to a colleague who missed it, lost it or took it went back to its queue: not "to Bob" any more
+    else if (transfer && !transfer.to_queue && AFTER_HANDOVER.has(ev.type)) transfer = null;
     if (ev.type !== 'ivr') continue;
     const detail = user(ev.detail == null ? '' : String(ev.detail));
     if (ev.kind === 'choice') {
@@ -51,6 +53,8 @@ export function ringPath(events, summary) {
       steps.push({ node: ev.node, queue: true, parts: line`Queue: ${detail}` });
     }
   }
+  // a transfer says where the call comes from now, instead of the queue the IVR chose
+  if (transfer) steps = [...steps.filter((st) => !st.queue), { node: '', parts: transferred(transfer) }];
   steps = steps.map((st) => st.parts);
   // A chat customer's call: what they last wrote is the context (the summary's last text may be the agent's own
   // reply, "Sure, press the phone button", a user test). The summary only when the desk holds no messages yet.
