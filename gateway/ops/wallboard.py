@@ -69,12 +69,13 @@ class Facts:
 
     now: int
     waiting: list[tuple[str, int]]  # (conversation id, queued at ms), first first
-    conversations: dict[str, dict[str, str]]  # id -> queue, skills (of the waiting ones and the calls')
+    conversations: dict[str, dict[str, str]]  # id -> queue, skills, queue_since (of the waiting ones and the calls')
     agents: list[tuple[str, dict[str, str], int, int]]  # (id, hash, conversations held, live desk sessions)
     calls: list[tuple[str, dict[str, str]]]  # the call registry of every node
     callbacks: list[dict[str, Any]]  # open callbacks (Callbacks.listing)
     handle_times: list[int]
     queue_skills: dict[str, Skills] = field(default_factory=dict)  # remembered per queue (a queue empty now)
+    defined: frozenset[str] = frozenset()  # the queues an admin defined: their skills are the queue's own
     today_queues: dict[str, dict[str, Any]] = field(default_factory=dict)  # queue -> today's report totals
     today_agents: dict[str, dict[str, Any]] = field(default_factory=dict)  # agent id -> today's report totals
     service_levels_ms: dict[str, int] = field(default_factory=dict)  # each queue's service level threshold (ms)
@@ -151,16 +152,22 @@ def _queues(facts: Facts) -> dict[str, dict[str, Any]]:
     calls = {call.get("conversation_id") for _, call in facts.calls}
     pending_cb = {cb["conversation_id"] for cb in facts.callbacks if cb["state"] in PENDING_CALLBACK}
     for conv in facts.conversations.values():
-        if conv.get("queue"):
+        # a queue nobody defined (no queue objects): its skills as its conversations ask; a defined one's are its
+        # own (a waiting chat's skills, none, made agents without the queue's skill count as able: a user test)
+        if conv.get("queue") and conv["queue"] not in facts.defined:
             facts.queue_skills[conv["queue"]] = _skills(conv.get("skills", ""))
     queues = {name: _queue_row(name, facts) for name in (*facts.queue_skills, *facts.today_queues)}
     for name, row in queues.items():
         sl_ms = facts.service_levels_ms.get(name, facts.default_service_level_ms)
         row["today"] = today(facts.today_queues.get(name, {}), sl_ms)
-    for cid, queued_at in facts.waiting:
+    for cid, place in facts.waiting:
         if cid in pending_cb:  # a callback's turn in the queue: counted with the callbacks
             continue
-        name = facts.conversations.get(cid, {}).get("queue") or DEFAULT_QUEUE
+        conv = facts.conversations.get(cid, {})
+        name = conv.get("queue") or DEFAULT_QUEUE
+        # its wait in this queue, as its maximum wait counts it (gateway/contact/max_wait.py): since it came to this
+        # queue (an overflow) or went back to it (a lost agent), not from its place in line, which it keeps
+        queued_at = max(place, _int(conv.get("queue_since")))
         row = queues.setdefault(name, _queue_row(name, facts))
         row["waiting_calls" if cid in calls else "waiting_chats"] += 1
         if row["oldest_queued_at"] is None or queued_at < row["oldest_queued_at"]:
@@ -225,7 +232,10 @@ def _calls(facts: Facts, agents: dict[str, dict[str, Any]]) -> list[dict[str, An
         reconnecting = call.get("rejoin") == "1"
         # its wait counts from when it was last offered (queued, or transferred): not the first agent's talk
         queued_at = _int(call.get("offered_ms")) or _int(call.get("queued_ms")) or None
+        # (waiting again after an answer, transferred or its agent lost: its wait goes on, not the first answer's)
         answered_at = _int(call.get("answered_ms")) or None
+        if answered_at is not None and queued_at is not None and answered_at < queued_at:
+            answered_at = None
         rows.append(
             {
                 "call_id": call_id,
@@ -389,8 +399,11 @@ class Wallboard:
         calls = await self.nodes.live_calls()
         cids = list(dict.fromkeys([cid for cid, _ in waiting] + [c.get("conversation_id", "") for _, c in calls]))
         cids = [cid for cid in cids if cid]
-        rows = await store.conversation_fields(cids, "queue", "skills")
-        conversations = {cid: {"queue": q or "", "skills": s or ""} for cid, (q, s) in zip(cids, rows, strict=True)}
+        rows = await store.conversation_fields(cids, "queue", "skills", "queue_since")
+        conversations = {
+            cid: {"queue": q or "", "skills": s or "", "queue_since": since or ""}
+            for cid, (q, s, since) in zip(cids, rows, strict=True)
+        }
         ids = await store.agent_ids()
         loads = await store.agent_loads(ids, now)
         by_queue, by_agent = await self._today(now)
@@ -409,6 +422,7 @@ class Wallboard:
             callbacks=await self.callbacks.listing(),
             handle_times=await store.handle_times(HISTORY),
             queue_skills=self._queue_skills,
+            defined=frozenset(q.name for q in queues or ()),
             today_queues=by_queue,
             today_agents=by_agent,
             service_levels_ms={q.name: q.service_level_seconds * 1000 for q in queues or ()},

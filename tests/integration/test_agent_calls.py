@@ -284,19 +284,29 @@ async def test_agent_tab_closes_mid_call_and_the_caller_is_queued_again(clients:
     caller = await queued_call(clients)
     phone = Softphone(alice)
     try:
-        await phone.answer((await phone.ringing())["call_id"])
+        call_id = (await phone.ringing())["call_id"]
+        await phone.answer(call_id)
         await caller.status(CallStatus.CONNECTED)
+        handoff = node.services.agent_calls.handoffs[call_id]
+        waited = handoff.answered_ms - handoff.offered_ms
+        await asyncio.sleep(1.5)  # they talk
         await phone.close()  # the tab goes away: its peer connection closes
         await alice.close()
         held = await caller.status(CallStatus.WAITING, timeout=10)  # the caller holds for the desk to come back
         assert held["reason"] == "agent_reconnecting"
         waiting = await caller.status(CallStatus.WAITING, timeout=15)  # it does not (agent_reconnect_seconds: 3)
         assert waiting["reason"] == "agent_lost"
+        back = node.services.agent_calls.clock()
         events = await node.services.store.events(caller.conversation_id)
         lost = [e for e in events if e["type"] == "call_agent_lost"]
         assert lost and lost[0]["agent_id"] == "alice"
         conv = await node.services.store.conversation(caller.conversation_id)
         assert conv is not None and conv["state"] == "queued"
+        # its wait goes on from what it waited before the answer, not counting the talk and the hold for the desk
+        # (its queue's maximum wait overflowed it at once, the next answer said "waited 1:58": an exploratory test)
+        since = int(conv["queue_since"])
+        assert back - 1_000 <= since + waited <= back, (since, waited, back)
+        assert handoff.offered_ms == since and handoff.answered_ms == 0
     finally:
         await caller.close()
 

@@ -278,3 +278,48 @@ def test_a_queue_counts_only_the_agents_who_can_take_it_and_its_callbacks() -> N
     assert [c["queue"] for c in frame["calls"]] == ["spanish", ""]
     transferred = frame["calls"][1]
     assert transferred["answered_at"] - transferred["queued_at"] == 5_000  # not 85 s of someone else's talk
+
+
+def test_a_defined_queues_skills_its_wait_since_it_came_back_and_a_waiting_calls_wait_going_on() -> None:
+    """From a supervisor's shift (an exploratory test): a chat waiting in 'support' (which needs support:2) with no
+    skills of its own made an agent without the skill count as able to take it; a call back in the queue after its
+    agent was lost (or moved there by an overflow) showed as waiting since its first queueing ("1:36 over target"
+    for 20 s of waiting); and its Wait stayed frozen at the first answer's."""
+    facts = Facts(
+        now=200_000,
+        waiting=[("c1", 1_000), ("c2", 5_000)],
+        conversations={
+            "c1": {"queue": "support", "skills": ""},
+            # talked 70 s with an agent who was lost, now waiting again: 6 s waited before, back since 180 s
+            "c2": {"queue": "vip", "skills": "", "queue_since": "174000"},
+        },
+        agents=[
+            ("alice", {"name": "Alice", "status": "available", "skills": "billing:5", "capacity": "2"}, 0, 1),
+            ("bob", {"name": "Bob", "status": "available", "skills": "support:4", "capacity": "1"}, 1, 1),
+        ],
+        calls=[
+            (
+                "k2",
+                {
+                    "conversation_id": "c2",
+                    "status": "waiting",
+                    "queued_ms": "5000",
+                    "offered_ms": "174000",
+                    "answered_ms": "11000",  # the lost agent's answer (a node of an older version keeps it)
+                    "started_ms": "4000",
+                },
+            ),
+        ],
+        callbacks=[],
+        handle_times=[60_000],
+        queue_skills={"support": (("support", 2),), "vip": ()},
+        defined=frozenset({"support", "vip"}),
+
+    )
+    frame = compose(facts, Thresholds()).as_dict()
+    support, vip = row(frame, "queues", "queue", "support"), row(frame, "queues", "queue", "vip")
+    assert support is not None and vip is not None
+    assert support["agents"] == {"logged_in": 1, "available": 0, "busy": 1, "wrap_up": 0, "away": 0}
+    assert vip["oldest_queued_at"] == 174_000
+    [call] = frame["calls"]
+    assert (call["queued_at"], call["answered_at"]) == (174_000, None)
