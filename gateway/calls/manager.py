@@ -401,8 +401,20 @@ class Call:
                 await self.m.publish_status(self, CallStatus.ENDED, reason)
             except StoreError as exc:  # the widget learns it from the registry (welcome.calls) when it is back
                 log.warning("'ended' not published: %s", exc, extra={"conversation_id": self.conversation_id})
+            await self._messages_left()
         finally:  # whatever failed above: not counted live for ever (--max-calls, the customer's live calls)
             self.m.forget(self)
+
+    async def _messages_left(self) -> None:
+        """What the customer wrote while its flow had the call (and no agent) is not left unread: to the agents."""
+        if self.test is not None or any(c["call_id"] != self.id for c in self.m.live_calls(self.customer_id)):
+            return  # (another call of theirs is in charge: its own end looks again)
+        try:
+            await self.m.conversations.route_left_messages(self.conversation_id, self.id)
+        except (GatewayError, StoreError) as exc:
+            log.warning(
+                "messages written during the call not routed: %s", exc, extra={"conversation_id": self.conversation_id}
+            )
 
     async def wait_ended(self) -> None:
         """After :meth:`end` was called: wait for the ending and for every task of the call (a failed one is

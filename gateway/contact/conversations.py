@@ -448,6 +448,32 @@ class Conversations:
                 return "closed"
         return ""
 
+    async def route_left_messages(self, cid: str, call_id: str) -> bool:
+        """Call ``call_id`` of ``cid`` ended in its flow, never queued: customer messages written during it (its IVR
+        answers no chat) go to the agents' queue, as one written after it would (gateway/wire/customer_socket.py
+        ``_route_if_unattended``; a chat bot, when there is one, has them already). They reached nobody, the
+        conversation open with no agent, until the customer wrote again (an exploratory test). True if queued."""
+        if self.bot_first():
+            return False
+        conv = await self.get(cid)
+        if conv is None or conv.get("state") != ConversationState.OPEN:
+            return False
+        events = await self.store.events(cid)
+        start = next(
+            (i for i, e in enumerate(events) if e["type"] == EventType.CALL_STARTED and e.get("call_id") == call_id),
+            None,
+        )
+        if start is None or not any(
+            e["type"] == EventType.MESSAGE and e.get("author") == Author.CUSTOMER for e in events[start:]
+        ):
+            return False
+        callback = await self.callbacks.of_conversation(cid) if self.callbacks is not None else None
+        queue = callback["queue"] if callback is not None and callback["queue"] else self.queue
+        if not await self.enqueue(cid, queue):
+            return False
+        log.info("messages written during a call its flow ended: queued for the agents", extra={"conversation_id": cid})
+        return True
+
     async def callback_open(self, cid: str) -> bool:
         """A callback is booked for the conversation (someone expects to be called back)."""
         return self.callbacks is not None and await self.callbacks.of_conversation(cid) is not None

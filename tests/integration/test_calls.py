@@ -212,3 +212,36 @@ def test_sound_segments_finds_speech_and_silence() -> None:
     silence = np.zeros(SAMPLE_RATE // 2, dtype=np.int16)
     segments = sound_segments(np.concatenate([silence, tone, silence, tone[: SAMPLE_RATE // 2], silence]))
     assert [(round(a, 2), round(b, 2)) for a, b in segments] == [(0.5, 1.5), (2.0, 2.5)]
+
+
+async def test_a_message_written_in_the_ivr_reaches_the_agents_once_the_caller_hangs_up(
+    clients: Clients, node: Node
+) -> None:
+    """A customer in the phone menu typed "can someone read this?" and hung up: it was stored and never queued,
+    the conversation open with nobody answering, until they wrote again (an exploratory test). Now the call's end
+    hands it to the agents, as a message after the call would be."""
+    customer = clients.customer()
+    async with in_ivr(customer) as caller:
+        await customer.say("I'm typing while in the phone menu - can someone read this?")
+        await asyncio.sleep(0.3)
+        cid = caller.conversation_id
+        conv = await node.services.store.conversation(cid)
+        assert conv is not None and conv["state"] == "open"  # the IVR has the call: nobody else yet
+        await caller.hangup()
+        await caller.status(CallStatus.ENDED)
+    async with asyncio.timeout(5):
+        while (conv := await node.services.store.conversation(cid)) is None or conv["state"] != "queued":
+            await asyncio.sleep(0.05)
+    alice = clients.agent("alice")
+    await alice.hello()
+    assigned = await alice.assigned()
+    assert assigned["id"] == cid
+
+    # a call with nothing written in it leaves nothing for the agents (it is the call's own conversation, ended)
+    quiet = clients.customer()
+    async with in_ivr(quiet) as caller:
+        await caller.hangup()
+        await caller.status(CallStatus.ENDED)
+    await asyncio.sleep(0.3)
+    conv = await node.services.store.conversation(caller.conversation_id)
+    assert conv is not None and conv["state"] != "queued"
