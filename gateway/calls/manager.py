@@ -396,12 +396,12 @@ class Call:
             self.m.metrics.call_ended(reason, duration_ms / 1000, self.cpu_mark)
             await self.m.record_end(self, {"call_id": self.id, "reason": reason, "duration_ms": duration_ms, **facts})
             await self.m.slots.release(self.id)  # before 'ended' is told: the customer may call again at once
+            await self._messages_left()
             self.status = CallStatus.ENDED
             try:
                 await self.m.publish_status(self, CallStatus.ENDED, reason)
             except StoreError as exc:  # the widget learns it from the registry (welcome.calls) when it is back
                 log.warning("'ended' not published: %s", exc, extra={"conversation_id": self.conversation_id})
-            await self._messages_left()
         finally:  # whatever failed above: not counted live for ever (--max-calls, the customer's live calls)
             self.m.forget(self)
 

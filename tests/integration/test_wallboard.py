@@ -314,7 +314,6 @@ def test_a_defined_queues_skills_its_wait_since_it_came_back_and_a_waiting_calls
         handle_times=[60_000],
         queue_skills={"support": (("support", 2),), "vip": ()},
         defined=frozenset({"support", "vip"}),
-
     )
     frame = compose(facts, Thresholds()).as_dict()
     support, vip = row(frame, "queues", "queue", "support"), row(frame, "queues", "queue", "vip")
