@@ -120,6 +120,18 @@ def check_text(value: str, name: str, *, multiline: bool) -> str:
     return value
 
 
+#: The bidirectional embedding, override and isolate controls (LRE, RLE, PDF, LRO, RLO; LRI, RLI, FSI, PDI): in a
+#: message they turn what follows around ("IBAN DE89 3704 \u202e0040 4405 32" read as "... 23 5044 0400", a link
+#: to "receipt\u202efdp.exe" shown as "receiptexe.pdf"). The marks (LRM, RLM, ALM) that right-to-left writing
+#: uses stay; the page isolates each message in its own direction anyway.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def without_bidi_controls(value: str) -> str:
+    """``value`` without bidirectional embedding, override and isolate controls (:data:`_BIDI_CONTROLS`)."""
+    return _BIDI_CONTROLS.sub("", value)
+
+
 def is_clean(value: str) -> bool:
     """True when ``value`` could be an identifier (no surrogate, no control character)."""
     return _BAD_IN_ID.search(value) is None

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from gateway.errors import BadRequest, Unauthorized
-from gateway.json_input import check_text, loads_object
+from gateway.json_input import check_text, loads_object, without_bidi_controls
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.limits import (
     CONTEXT_KEY_RE,
@@ -287,7 +287,8 @@ def _str(
     multiline: bool = False,
 ) -> str | None:
     """A string field: real text (no lone surrogate, no control character; ``multiline`` text may keep
-    newlines and tabs, identifiers may not), within ``max_len``."""
+    newlines and tabs, identifiers may not), within ``max_len``. What people write (``multiline``) loses its
+    bidirectional override controls (gateway/json_input.py ``without_bidi_controls``)."""
     value = obj.get(name)
     if value is None:
         if required:
@@ -301,7 +302,13 @@ def _str(
         raise BadRequest(
             f"'{name}' is {len(value)} characters; the limit is {max_len}", field=name, code=ErrorCode.BAD_FIELD
         )
-    return check_text(value, name, multiline=multiline)
+    value = check_text(value, name, multiline=multiline)
+    if not multiline:
+        return value
+    value = without_bidi_controls(value)
+    if not allow_empty and not value.strip():
+        raise BadRequest(f"'{name}' must not be empty", field=name, code=ErrorCode.BAD_FIELD)
+    return value
 
 
 def _req(obj: dict[str, Any], name: str, *, max_len: int, multiline: bool = False) -> str:

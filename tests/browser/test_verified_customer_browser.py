@@ -156,7 +156,8 @@ async def test_a_customers_name_and_message_stay_apart_in_the_desks_toast_and_li
         await expect(items).to_have_count(2)
         eves = items.filter(has_text="Eve")
         await expect(eves.locator(".item-title bdi")).to_have_text(EVE)
-        await expect(eves.locator(".item-text bdi")).to_have_text("order \u202e42 please", timeout=5000)
+        # the override went from what she wrote (it turned what followed around: an exploratory test)
+        await expect(eves.locator(".item-text bdi")).to_have_text("order 42 please", timeout=5000)
         await agent.screenshot(path=str(tmp_path / "desk-toast-bidi.png"))
         assert errors == []
     finally:

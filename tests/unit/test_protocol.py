@@ -168,9 +168,25 @@ def test_strings_must_be_real_text(obj, role, field) -> None:  # type: ignore[no
 
 def test_text_fields_keep_newlines_and_tabs_and_any_real_unicode() -> None:
     frame = client.parse(
-        {"type": "message", "client_id": "m1", "text": "line 1\r\n\tline 2 😀 日本 \u202e"}, role="customer"
+        {"type": "message", "client_id": "m1", "text": "line 1\r\n\tline 2 😀 日本 שלום \u200f."}, role="customer"
     )
-    assert frame == client.SendMessage("m1", "line 1\r\n\tline 2 😀 日本 \u202e")
+    assert frame == client.SendMessage("m1", "line 1\r\n\tline 2 😀 日本 שלום \u200f.")  # (a right-to-left mark)
+
+
+def test_what_people_write_loses_bidi_overrides_that_would_disguise_it() -> None:
+    """A customer's "IBAN DE89 3704 \u202e0040 4405 32\u202c" showed its digits reversed in the desk, and a link to
+    "receipt\u202efdp.exe" read "receiptexe.pdf" (an exploratory test): the embedding, override and isolate
+    controls go from messages, notes, drafts and comments; a message of nothing else is empty."""
+    text = "IBAN DE89 3704 \u202e0040 4405 32\u202c and https://example.com/receipt\u202efdp.exe \u2067x\u2069"
+    frame = client.parse({"type": "message", "client_id": "m1", "text": text}, role="customer")
+    assert frame == client.SendMessage("m1", "IBAN DE89 3704 0040 4405 32 and https://example.com/receiptfdp.exe x")
+    note = client.parse({"type": "note", "conversation_id": "c1", "client_id": "n1", "text": "a\u202db"}, role="agent")
+    assert isinstance(note, client.SendNote) and note.text == "ab"
+    typing = client.parse({"type": "typing", "active": True, "draft": "\u202eabc"}, role="customer")
+    assert isinstance(typing, Typing) and typing.draft == "abc"
+    with pytest.raises(BadRequest) as refused:
+        client.parse({"type": "message", "client_id": "m2", "text": "\u202e \u202c"}, role="customer")
+    assert refused.value.field == "text" and "must not be empty" in refused.value.message
     hello = client.parse({"type": "hello", "context": {"page": "/a\nb"}}, role="customer")
     assert isinstance(hello, Hello) and hello.context == {"page": "/a\nb"}
 
