@@ -68,6 +68,8 @@ log = logging.getLogger(__name__)
 SILENT_SECONDS = 2.0
 
 CONNECT_TIMEOUT = 20.0  # seconds from the answer to an established connection
+#: the ends of a call whose caller left (hung up, their page or connection gone), not the flow's own end
+CALLER_LEFT = frozenset({"caller_hangup", "connection_closed", "ice_timeout"})
 
 
 Publish = Callable[[str, CallUpdate | CallCaption], Awaitable[None]]  # (conversation id, bus message)
@@ -135,6 +137,9 @@ class Call:
         )
         self.detector = GoertzelDetector(sample_rate=48000)
         self.runner: FlowRunner | None = None
+        self.flow_hooks: CaptionedHooks | None = (
+            None  # a live call's flow hooks (what its flow set, if it reached a queue)
+        )
         self.channel: VoiceChannel | None = None
         self.flow: Flow | None = None  # the flow version this call runs (speech engine, transcripts)
         self.speech: CallSpeech | None = None
@@ -285,8 +290,13 @@ class Call:
             queue_hours=queue_hours,
         )
         channel = self._voice_channel()
-        hooks: FlowHooks = CaptionedHooks(self.m.conversations, self.conversation_id, "voice", self.captions)
-        if test is not None:
+        captioned = CaptionedHooks(
+            self.m.conversations, self.conversation_id, "voice", self.captions, started_with=context
+        )
+        hooks: FlowHooks = captioned
+        if test is None:
+            self.flow_hooks = captioned
+        else:
             hooks = TestHooks(hooks, self.m.conversations, self.conversation_id, chat=False)
         self.runner = runner = FlowRunner(interp, channel, hooks, self.m.http, metrics=self.m.metrics)
         listener = self.m.speech.listener(flow, self.id) if self.m.speech is not None else None
@@ -396,6 +406,8 @@ class Call:
             self.m.metrics.call_ended(reason, duration_ms / 1000, self.cpu_mark)
             await self.m.record_end(self, {"call_id": self.id, "reason": reason, "duration_ms": duration_ms, **facts})
             await self.m.slots.release(self.id)  # before 'ended' is told: the customer may call again at once
+            if reason in CALLER_LEFT and self.flow_hooks is not None:
+                await self._forget_unfinished(self.flow_hooks)
             await self._messages_left()
             self.status = CallStatus.ENDED
             try:
@@ -404,6 +416,12 @@ class Call:
                 log.warning("'ended' not published: %s", exc, extra={"conversation_id": self.conversation_id})
         finally:  # whatever failed above: not counted live for ever (--max-calls, the customer's live calls)
             self.m.forget(self)
+
+    async def _forget_unfinished(self, hooks: CaptionedHooks) -> None:
+        try:
+            await hooks.forget_unfinished()
+        except (GatewayError, StoreError) as exc:
+            log.warning("answers of the unfinished flow kept: %s", exc, extra={"conversation_id": self.conversation_id})
 
     async def _messages_left(self) -> None:
         """What the customer wrote while its flow had the call (and no agent) is not left unread: to the agents."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from gateway.contact.conversation_hooks import ConversationHooks
@@ -95,8 +95,16 @@ class Captions:
 class CaptionedHooks(ConversationHooks):
     """A call's flow hooks: the conversation's, and each answer the IVR took captioned for the caller."""
 
-    def __init__(self, conversations: Conversations, cid: str, channel: str, captions: Captions):
-        super().__init__(conversations, cid, channel)
+    def __init__(
+        self,
+        conversations: Conversations,
+        cid: str,
+        channel: str,
+        captions: Captions,
+        *,
+        started_with: Mapping[str, str] | None = None,
+    ):
+        super().__init__(conversations, cid, channel, started_with=started_with)
         self.captions = captions
 
     async def step(self, step: Any) -> None:
