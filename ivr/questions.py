@@ -245,6 +245,12 @@ class Questions(Machine):
         if self._keys_only and isinstance(event, Speech):  # a late result of a window opened before the switch
             self._step(StepKind.IGNORED, f"{describe_input(event)} (keys only now)")
             return
+        if isinstance(event, Speech) and self._digits:
+            # keys are being pressed: they are the answer. A noise the recognizer took for speech ended its window
+            # (at its maximum) as a no-match and the keys pressed so far were lost, "4 2 7 1 #" taken as "71#" (an
+            # exploratory test in a noisy room)
+            self._step(StepKind.IGNORED, f"{describe_input(event)} (keys are being pressed)")
+            return
         if isinstance(event, Digits):
             keys = "".join(k for k in event.digits.upper() if k in DTMF_KEYS)
             if not keys:

@@ -549,3 +549,12 @@ def test_webhook_result_when_none_is_pending_is_ignored() -> None:
         "<- webhook 200 {}",
         "step ignored menu: webhook result (no webhook pending)",
     ]
+
+
+def test_speech_that_ends_while_keys_are_pressed_does_not_lose_them() -> None:
+    """A caller in a noisy room typed 4 2 7 1 #: the noise, taken for speech, ended at its maximum as "not
+    understood" between the keys; the re-ask dropped 4 2 and "71#" was refused as 2 digits (an exploratory test)."""
+    lines = run_call(GATHER, [dtmf("42"), speech("", 0.0), dtmf("71#")])
+    assert "set account=4271" in lines, lines
+    assert [line for line in lines if "no-match" in line or "no_match" in line] == [], lines
+    assert any("(keys are being pressed)" in line for line in lines), lines
