@@ -51,6 +51,7 @@ from gateway.tasks import Tasks, cancel_and_wait
 from ivr.actions import Say
 from ivr.events import Digits, Disconnected
 from ivr.interpreter import Interpreter
+from ivr.machine import Waiting
 from ivr.model import Channel, Flow
 from media.aiortc_patches import RtcPortsExhausted
 from media.bridge import Bridge
@@ -377,6 +378,9 @@ class Call:
             log.error("the call's end failed", exc_info=exc, extra={"conversation_id": self.conversation_id})
 
     async def _end(self, reason: str) -> None:
+        # the caller left at an unanswered question of its flow (before the flow hears of it): its answers so far
+        # are forgotten below (a caller who hangs up while "Connecting you to billing." plays has chosen)
+        at_question = self.runner is not None and self.runner.interp.waiting is Waiting.INPUT
         try:
             if self.runner is not None:
                 self.runner.post(Disconnected())
@@ -406,7 +410,7 @@ class Call:
             self.m.metrics.call_ended(reason, duration_ms / 1000, self.cpu_mark)
             await self.m.record_end(self, {"call_id": self.id, "reason": reason, "duration_ms": duration_ms, **facts})
             await self.m.slots.release(self.id)  # before 'ended' is told: the customer may call again at once
-            if reason in CALLER_LEFT and self.flow_hooks is not None:
+            if reason in CALLER_LEFT and at_question and self.flow_hooks is not None:
                 await self._forget_unfinished(self.flow_hooks)
             await self._messages_left()
             self.status = CallStatus.ENDED
