@@ -13,7 +13,7 @@ from gateway.contact.agents import Agent
 from gateway.errors import Forbidden, GatewayError, Unauthorized
 from gateway.protocol import bus, client, server
 from gateway.protocol.client import parse_event_id
-from gateway.protocol.states import AgentActivity, AgentStatus, Author, CallStatus, ConversationState
+from gateway.protocol.states import AgentActivity, AgentStatus, Author, CallStatus, ConversationState, Role
 from gateway.store.store import StoreError, to_event
 from gateway.wire.connection import Connection, Step, serve_socket
 from gateway.wire.services import SERVICES, Services
@@ -70,7 +70,10 @@ class AgentConnection(Connection):
             await self.send_error(exc)
             return False
         self.s.queue_board.watch(self._on_queue)
-        if hello.presence:  # a page that only watches (the wallboard) is no desk: not online, not routed to
+        # a page that only watches (the wallboard) is no desk, nor the desk of someone who is no agent (a supervisor
+        # only, who watches and listens in): not online, not routed to (a supervisor-only account got chats: a user
+        # test)
+        if hello.presence and Role.AGENT in agent.roles:
             self.session = await self.s.presence.join(agent, alive=lambda: not self.ws.closed, login=login.id)
         conversations = await self.s.conversations.assigned_to(agent.id)
         for conv in conversations:
@@ -344,6 +347,10 @@ class AgentConnection(Connection):
         return step
 
     async def _set_status(self, frame: client.SetStatus) -> None:
+        if Role.AGENT not in self.me.roles:
+            raise Forbidden(
+                "you are no agent (your roles: supervisor or admin): no chats or calls come to you", field="status"
+            )
         await self.s.presence.set_status(self.me.id, frame.status, frame.reason)
         self.push(self._send_agent_info)  # (before the calls below: a node slow to answer delays nothing of it)
         if frame.status == AgentStatus.AVAILABLE:  # "ready for the next one": after-call work is over

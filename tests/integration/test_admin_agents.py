@@ -4,6 +4,7 @@ every write is in the audit log, with no secret in it; bad input is refused nami
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -269,3 +270,29 @@ async def test_the_audit_filter_finds_a_bare_name_under_each_of_its_kinds(nodes:
         assert await targets("bill") == []  # a name, not a prefix
         assert await targets("flow:billing") == []  # a kind asked for is that kind only
         assert set(await targets("bob")) == {"bob"}  # agents' targets are their bare ids, as before
+
+
+async def test_a_supervisor_who_is_no_agent_opens_the_desk_and_is_given_nothing(nodes: tuple[Node, Node]) -> None:
+    """An account with the supervisor role only opened the desk, pressed Available and was given a customer's chat
+    (an exploratory test): the agent role was never looked at. Now such a desk watches (the queue, calls to listen
+    to) but is no presence: not online, a status is refused, and a chat goes to the queue instead."""
+    node_a, _ = nodes
+    async with aiohttp.ClientSession() as http:
+        admin = Api(http, node_a, await token(http, node_a, "ada", ADA))
+        sup = {"id": "sue", "name": "Sue Pervisor", "password": "sue-first-passphrase", "roles": ["supervisor"]}
+        status, _ = await admin.call("POST", "/api/admin/agents", {**sup, "must_change_password": False})
+        assert status == 201
+        sue = await open_desk(node_a, "sue", await token(http, node_a, "sue", "sue-first-passphrase"))
+        try:
+            assert sue.welcome["roles"] == ["supervisor"]
+            await sue.send({"type": "status", "status": "available"})
+            refused = await sue.expect("error")
+            assert (refused["code"], refused["field"]) == ("forbidden", "status")
+            assert (await node_a.services.presence.info("sue"))["status"] == "offline"
+            cid, _ = await node_a.services.conversations.open_for_flow("cust-sue-test", {})
+            assert await node_a.services.conversations.enqueue(cid, "default")
+            await asyncio.sleep(1.0)  # routing runs at once: an online, available agent would have it by now
+            conv = await node_a.services.store.conversation(cid)
+            assert conv is not None and conv["state"] == "queued"
+        finally:
+            await sue.close()

@@ -90,6 +90,7 @@ function onWelcome(f) {
     storage.set(AGENT_KEY, JSON.stringify(S.agent));
   }
   S.dispositions = Array.isArray(f.dispositions) ? f.dispositions.filter((d) => typeof d === 'string') : [];
+  if (Array.isArray(f.roles)) S.roles = f.roles.filter((r) => typeof r === 'string');
   S.agentNames = f.agent_names && typeof f.agent_names === 'object' ? f.agent_names : {};
   S.queueNames = Array.isArray(f.queue_names) ? f.queue_names.filter((q) => typeof q === 'string') : [];
   S.queue = Array.isArray(f.queue) ? f.queue : [];

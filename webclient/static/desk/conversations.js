@@ -32,8 +32,26 @@ function leftAs(conv) {
     : conv.returned === 'callback' ? 'callback later' : 'closed';
 }
 
+/** Someone whose roles do not include agent (a supervisor only) watches and listens in: nothing is routed to
+ * them, so the desk offers no Available / Away (a supervisor-only account was given chats: a user test). */
+function takesWork() {
+  return !Array.isArray(S.roles) || S.roles.includes('agent');
+}
+
 export function renderPresence() {
   const a = S.agent || {};
+  const working = takesWork();
+  ui.statusChoice.hidden = !working;
+  ui.load.hidden = !working;
+  if (!working) {
+    ui.agentStatus.textContent = 'not taking contacts';
+    ui.statusPill.dataset.status = 'offline';
+    ui.statusPill.title = 'Your roles do not include agent: no chats or calls come to you. You may watch the queue '
+      + 'and listen in on calls.';
+    ui.presenceNote.hidden = true;
+    ui.agentName.textContent = a.name || a.id || '';
+    return;
+  }
   const chosen = a.status || 'offline';
   // Disconnected, no chat reaches this desk whatever was chosen: the pill says offline until the gateway is back.
   const status = sock.ready ? chosen : 'offline';

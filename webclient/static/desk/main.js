@@ -60,6 +60,7 @@ function boot() {
     statusPill: $('.status-pill'),
     btnAvailable: $('[data-testid=status-available]'),
     btnAway: $('[data-testid=status-away]'),
+    statusChoice: $('[data-testid=status-available]').parentElement,
     load: $('#agent-load'),
     presenceNote: $('#presence-note'),
     connection: $('#connection'),
