@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, Dialog, Page, expect
 
 from gateway.config import Settings
 from gateway.contact.agents_file import add_agent
@@ -243,10 +243,18 @@ async def test_an_error_on_its_line_refuses_publish_then_fix_save_publish_and_ro
         await expect(page.locator("#fe-diff .d-del")).to_contain_text("fallback: goodbye")
         await expect(page.locator("#fe-diff .d-add")).to_contain_text("fallback: support")
 
-        # rollback: the first version is live again
+        # rollback: asked first (the confirm names the version), then the first version is live again
+        asked: list[str] = []
+
+        async def confirm(dialog: Dialog) -> None:
+            asked.append(dialog.message)
+            await dialog.accept()
+
+        page.once("dialog", confirm)
         await page.click(f"#fe-versions tr[data-version='{original}'] button:has-text('Roll back')")
         await expect(page.get_by_test_id("flow-status")).to_contain_text(f"Version {original} is live")
         assert await live_version(admin_node) == original
+        assert len(asked) == 1 and f"back to version {original}" in asked[0], asked
         await page.screenshot(path=str(tmp_path / "flow-rolled-back.png"), full_page=True)
         await no_blocking_axe_or_csp(page)
     finally:

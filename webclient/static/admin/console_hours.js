@@ -1,7 +1,8 @@
 // A queue's opening hours: the weekly schedule as the flows write it ({"mon-fri": "09:00-17:00", "sat":
 // "10:00-12:00, 13:00-16:00"}, ivr/hours.py) turned into one row per weekday and back (pure functions, tested by
-// node in webclient/tests/console_hours.test.mjs), and the editor: each day open or closed with its time ranges,
-// and the holidays (YYYY-MM-DD, or MM-DD for every year).
+// node in webclient/tests/console_diff.test.mjs), and the editor: each day open or closed with its time ranges
+// (listed in the order of the day; ranges that overlap are said so under their day), and the holidays (YYYY-MM-DD,
+// or MM-DD for every year).
 
 import { group, h, input } from './console_dom.js';
 
@@ -36,11 +37,36 @@ export function rangesOf(value) {
   return out;
 }
 
-/** The schedule as a week: {mon: [[from, to], ...], ..., sun: []} (a day not listed is closed). */
+/** A day's ranges in the order of the day (by opening, then closing time; "HH:MM" sorts as text). */
+export function sortRanges(ranges) {
+  return [...ranges].sort(([a, b], [c, d]) => (a === c ? (b < d ? -1 : b > d ? 1 : 0) : a < c ? -1 : 1));
+}
+
+/** The pairs of a day's ranges that overlap (one opens before the other closes; touching ends do not), in order. */
+export function overlapsOf(ranges) {
+  const sorted = sortRanges(ranges);
+  const out = [];
+  for (let i = 0; i < sorted.length; i += 1) {
+    for (let j = i + 1; j < sorted.length && sorted[j][0] < sorted[i][1]; j += 1) out.push([sorted[i], sorted[j]]);
+  }
+  return out;
+}
+
+/** What a day's overlapping ranges are, in words naming the day, or '' when none overlap. */
+export function overlapText(dayName, ranges) {
+  const pairs = overlapsOf(ranges);
+  if (!pairs.length) return '';
+  const span = ([a, b]) => `${a}–${b}`;
+  const which = pairs.map(([x, y]) => `${span(x)} and ${span(y)}`).join('; ');
+  return `${dayName}: ${which} overlap. Merge them into one range (the queue is open whenever any range is).`;
+}
+
+/** The schedule as a week: {mon: [[from, to], ...], ..., sun: []} (a day not listed is closed), each day's ranges
+ * in the order of the day. */
 export function expandSchedule(schedule) {
   const week = Object.fromEntries(DAYS.map((d) => [d, []]));
   for (const [spec, value] of Object.entries(schedule || {})) {
-    for (const day of daysOf(spec) || []) week[day] = rangesOf(value);
+    for (const day of daysOf(spec) || []) week[day] = sortRanges(rangesOf(value));
   }
   return week;
 }
@@ -145,25 +171,32 @@ function dayRow(day, ranges) {
   const more = h('button', { type: 'button', class: 'btn small', 'aria-label': `Add hours on ${name}`,
     onclick: () => addRange().querySelector('input').focus() }, 'Add hours');
   const closed = h('span', { class: 'cs-sub' }, 'Closed');
+  // said as the ranges change, before any save (the gateway takes overlapping ranges, as their union)
+  const overlap = h('p', { class: 'cs-hours-warning', role: 'status', dataset: { testid: 'cs-hours-overlap' } });
+  const ranged = () => (!open.checked ? [] : [...list.children].map((r) => {
+    const [a, b] = r.querySelectorAll('input');
+    return [a.value, b.value];
+  }).filter(([a, b]) => a && b));
+  const check = () => { overlap.textContent = overlapText(name, ranged()); };
   const sync = () => {
     if (open.checked && !list.children.length) addRange();
     list.hidden = !open.checked;
     more.hidden = !open.checked;
     closed.hidden = open.checked;
+    check();
   };
   open.addEventListener('change', sync);
+  list.addEventListener('input', check);
+  list.addEventListener('change', check);
+  new MutationObserver(check).observe(list, { childList: true }); // a range added or removed
   sync();
   const element = h('div', { class: 'cs-day', dataset: { day } },
-    h('span', { class: 'cs-check' }, open, h('label', { for: openId }, name)), closed, list, more);
+    h('span', { class: 'cs-check' }, open, h('label', { for: openId }, name)), closed, list, more, overlap);
   return {
     day,
     element,
     value() {
-      if (!open.checked) return [];
-      return [...list.children].map((r) => {
-        const [a, b] = r.querySelectorAll('input');
-        return [a.value, b.value];
-      }).filter(([a, b]) => a && b);
+      return sortRanges(ranged());
     },
   };
 }

@@ -6,8 +6,8 @@
  * sessionStorage). The page lists the flows (GET /api/admin/flows), opens a version's YAML in the editor
  * (flows_editor.js) with its graph beside it (flows_graph.js, dagre), validates the text as it is typed
  * (POST /api/admin/flows/validate, debounced: the errors on their lines, the graph redrawn), saves versions with a
- * message (a stale save: the message and the diff), publishes and rolls back (flows_versions.js), draws the
- * reports' path analytics on the edges, runs a version in the test console (flows_test.js) and replays past
+ * message (a stale save: the message and the diff), publishes and rolls back (flows_publish.js, flows_versions.js),
+ * draws the reports' path analytics on the edges, runs a version in the test console (flows_test.js) and replays past
  * sessions against it (flows_replay.js), chooses the flow new calls and chats start in (flows_answers.js) and
  * retires a flow nothing needs any more (flows_retire.js).
  * The REST shapes: docs/protocol.md "Admin: flows".
@@ -18,11 +18,12 @@ import { isolate } from '../shared/text.js';
 import { endSession, forgetSession, resumeSession, sessionHooks } from '../desk/auth.js';
 import { renderLoginForm, showLoginView, submitLogin } from '../desk/login_view.js';
 import { F, call, dirty, flowPath } from './flows_state.js';
-import { debounce, draftOf, flowMeta, newestId, wasLiveOf, nodeAtLine, pathCounts, publishedText, refusalText } from './flows_model.js';
+import { debounce, draftOf, flowMeta, newestId, wasLiveOf, nodeAtLine, pathCounts, refusalText } from './flows_model.js';
 import { cursorLine, initEditor, loadHighlighter, markNode, renderErrorList, selectLines, setText, showErrors, text } from './flows_editor.js';
 import { clearGraph, drawGraph, graphNode, initGraph, loadLayout, selectNode, showCounts } from './flows_graph.js';
 import { hideMissing, initNewFlow, renderNewFlow, showMissing } from './flows_new.js';
 import { drawDiff, initVersions, renderVersions } from './flows_versions.js';
+import { initPublish, publish } from './flows_publish.js';
 import { initTest, renderTestWhat, testVersionChanged } from './flows_test.js';
 import { initReplay, replayVersionChanged } from './flows_replay.js';
 import { initAnswers, renderAnswers } from './flows_answers.js';
@@ -131,6 +132,7 @@ async function openFlow(name, versionId = null) {
   const r = await call(flowPath(name));
   if (mine !== F.opening) return; // another flow was asked for meanwhile
   if (!r.ok) { status(r.body.message, true); return; }
+  if (name !== F.name) F.refused = null; // another flow's refusal is not shown under this one's versions
   F.name = name;
   F.flow = r.body;
   renderList();
@@ -249,7 +251,7 @@ function onNodeSelected(id) {
   selectLines(n.line, n.end_line || n.line);
 }
 
-// ------------------------------------------------------------ save, publish
+// ------------------------------------------------------------ save (publishing: flows_publish.js)
 
 async function save(e) {
   e.preventDefault();
@@ -282,25 +284,6 @@ async function save(e) {
   status(`Saved as version ${r.body.id} (a draft: live calls and chats are untouched until it is published).`);
   testVersionChanged();
   replayVersionChanged();
-}
-
-async function publish(id) {
-  const yaml = text();
-  if (id === F.openId && dirty(yaml)) {
-    status(F.errors.length
-      ? `Publish refused: the text has ${F.errors.length} problem${F.errors.length === 1 ? '' : 's'}. Fix ${F.errors.length === 1 ? 'it' : 'them'}, save, then publish.`
-      : 'Publish refused: save your changes first, then publish the saved version.', true);
-    return;
-  }
-  const live = F.flow.live_version;
-  const r = await call(`${flowPath(F.name)}/publish`, { method: 'POST', body: { version: id } });
-  if (!r.ok) {
-    if (Array.isArray(r.body.errors)) setErrors(r.body.errors);
-    status(`Publish refused: ${r.body.message}`, true);
-    return;
-  }
-  await refreshFlow();
-  status(publishedText(id, live, F.name, F.answers));
 }
 
 // ------------------------------------------------------------ path analytics
@@ -360,6 +343,7 @@ function wire() {
   initEditor({ frame: $('fe-frame'), area: $('fe-yaml'), hl: $('fe-hl'), gutter: $('fe-gutter'), marks: $('fe-marks') }, { onInput, onCursor });
   initGraph($('fe-graph'), { onSelect: onNodeSelected });
   initVersions({ open: (id) => openVersion(id), publish });
+  initPublish({ status, setErrors, refreshFlow, renderVersions });
   initTest();
   initReplay();
   initNewFlow({ created });

@@ -2,6 +2,8 @@
 // node holds a line, the unified diff as typed lines, the path analytics and replayed paths laid onto the graph's
 // edges, which version is the draft, and the replay's one-line summary.
 
+import { isolate } from '../shared/text.js';
+
 /** Start offsets of each line of `text` (line n, 1-based, starts at offsets[n - 1]). */
 export function lineStarts(text) {
   const starts = [0];
@@ -273,6 +275,15 @@ export function retireConfirmText(name) {
   return `Retire '${name}'? It goes out of service on every node within a second: no new call or chat can reach ` +
     `it. Calls and chats in it now finish on their version. Its versions stay (timelines, replays and reports ` +
     `name them): publish one to bring it back.`;
+}
+
+/** The question before a rollback: flow `name` to version `v` ({id, at, author, message}) in place of `live`. */
+export function rollbackConfirmText(name, v, live) {
+  const what = [v.message ? `“${isolate(v.message)}”` : '', v.at ? `saved ${when(v.at)}` : '', v.author ? `by ${isolate(v.author)}` : '']
+    .filter(Boolean).join(', ');
+  const instead = live ? ` instead of version ${live}` : '';
+  return `Roll '${name}' back to version ${v.id}${what ? ` (${what})` : ''}? New calls and chats in it take that ` +
+    `version on every node${instead}; sessions in progress keep theirs.`;
 }
 
 /** The status after flow `name` was retired; `wasLive`: the version that was live (or null). */

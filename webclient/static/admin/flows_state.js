@@ -14,6 +14,7 @@ export const F = {
   openYaml: '', // its text as saved (the editor is dirty when it differs)
   graph: null, // the graph of the editor's text as last validated
   errors: [], // the loader's errors of the editor's text
+  refused: null, // a publish refused for another version than the editor's text: {flow, id, message, errors}
   opening: 0, // the newest flow / version asked for (an older answer arriving late is dropped)
   validating: 0, // the newest validate request (an older answer arriving late is dropped)
 };

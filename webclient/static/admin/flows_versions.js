@@ -1,9 +1,10 @@
 // The versions of the open flow: the table (newest first; which is live, which is open, the draft), opening one,
-// publishing one (the newest: publish; an older one: roll back to it), and the diff between any two.
+// publishing one (the newest: publish; an older one: roll back to it), the problems of a version whose publish was
+// refused (under its row), and the diff between any two.
 
 import { F, call, flowPath } from './flows_state.js';
 import { isolate } from '../shared/text.js';
-import { diffLines, draftOf, newestFirst, wasLiveOf, when } from './flows_model.js';
+import { diffLines, draftOf, errorText, newestFirst, wasLiveOf, when } from './flows_model.js';
 
 const $ = (id) => document.getElementById(id);
 let handlers = { open: () => {}, publish: () => {} };
@@ -71,8 +72,31 @@ export function renderVersions() {
     actions.appendChild(box);
     tr.append(id, at, by, msg, diff, actions);
     body.appendChild(tr);
+    if (F.refused && F.refused.flow === F.name && F.refused.id === v.id) body.appendChild(problemsRow(F.refused));
   }
   fillDiffChoices(versions, live);
+}
+
+/** Under a version whose publish was refused (not the editor's text): why, and its problems by line. */
+function problemsRow(refused) {
+  const tr = document.createElement('tr');
+  tr.className = 'fe-refused-row';
+  tr.dataset.refused = refused.id;
+  tr.dataset.testid = 'version-problems';
+  const td = document.createElement('td');
+  td.colSpan = 6;
+  const p = document.createElement('p');
+  const them = refused.errors.length === 1 ? 'it' : 'them';
+  p.textContent = `Refused: ${refused.message}. Lines of version ${refused.id} (open it to fix ${them}):`;
+  const ul = document.createElement('ul');
+  for (const e of refused.errors) {
+    const li = document.createElement('li');
+    li.textContent = errorText(e);
+    ul.appendChild(li);
+  }
+  td.append(p, ul);
+  tr.appendChild(td);
+  return tr;
 }
 
 function fillDiffChoices(versions, live) {

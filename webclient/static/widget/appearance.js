@@ -1,6 +1,7 @@
 // The admin's widget settings (the welcome frame's `widget`, docs/protocol.md): title, colours, greeting, launcher
 // text, language. Colours go in as CSS custom properties through the CSSOM (a strict style-src allows it; no markup),
-// and only when they are #rrggbb; every text goes through textContent.
+// and only when they are #rrggbb; every text goes through textContent (the greeting's line breaks kept by a
+// white-space: pre-line set the same way).
 
 import { inkFor, textOnWhite } from './colours.js';
 import { widgetDirection } from './direction.js';
@@ -36,6 +37,7 @@ export function applyAppearance(w) {
   const intro = ui.root.querySelector('.intro');
   if (intro && text(w.greeting)) {
     intro.textContent = text(w.greeting);
+    intro.style.whiteSpace = 'pre-line'; // the admin's line breaks stay (still text: never markup)
     intro.dir = 'auto';
     intro.dataset.custom = '1';
   }
