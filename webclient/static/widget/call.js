@@ -3,15 +3,16 @@
 
 import { CALL_ANSWER_WAIT, CALL_ENDED_SHOW, CALL_ICE_WAIT, CALL_SOCKET_WAIT, CALL_TEXT, CALL_TURN_WAIT, DTMF_DURATION, DTMF_GAP, HANGUP_GRACE, SCRIPT } from './config.js';
 import { CUSTOMER_MIC, askCallIce, canCall, rtcConfig, micErrorReason, offerWithMic } from '../shared/rtc.js';
+import { micAllowedHere, refusedByPolicy } from './mic_policy.js';
 import { INTERRUPTED_REASONS, backInLine, callerHolds, reconcileCall, wasInterrupted } from '../shared/callstate.js';
 import { MAX_SDP_CHARS } from '../shared/protocol.js';
 import { W } from './state.js';
-import { dismissCallbar, keyClick, renderCall } from './callbar.js';
+import { dismissCallbar, keyClick, renderCall, renderCallTimer } from './callbar.js';
 import { clearCaptions } from './captions.js';
 import { newClientId } from '../shared/ids.js';
 import { sendFrame } from './chat.js';
 import { renderStatus, setFlash, ui } from './panel.js';
-import { sock } from './connection.js';
+import { connectionLost, sock } from './connection.js';
 
 // ------------------------------------------------------------ voice calls
 //
@@ -29,6 +30,7 @@ export function endedText(c) {
     case 'caller_hangup': return CALL_TEXT.youHungUp;
     case 'ice_failed': case 'ice_timeout': case 'connection_failed': return CALL_TEXT.connectionFailed;
     case 'mic_blocked': return CALL_TEXT.micBlocked;
+    case 'mic_policy': return CALL_TEXT.micPolicy;
     case 'no_mic': return CALL_TEXT.noMic;
     case 'mic_busy': return CALL_TEXT.micBusy;
     case 'mic_failed': return CALL_TEXT.micFailed;
@@ -40,7 +42,7 @@ export function endedText(c) {
 }
 
 /** Problems stay on screen until dismissed; an ordinary end fades after a few seconds. */
-const CALL_PROBLEMS = new Set(['lines_busy', 'agent_declined', 'agent_busy', 'call_limit', 'rate_limited', 'ice_failed', 'ice_timeout', 'connection_failed', 'mic_blocked',
+const CALL_PROBLEMS = new Set(['lines_busy', 'agent_declined', 'agent_busy', 'call_limit', 'rate_limited', 'ice_failed', 'ice_timeout', 'connection_failed', 'mic_blocked', 'mic_policy',
   'no_mic', 'mic_busy', 'mic_failed', 'unsupported', 'offline', 'no_answer', 'rejected', 'lost', 'error',
   ...INTERRUPTED_REASONS]);
 
@@ -60,6 +62,23 @@ function whenReady(maxMs) {
 
 export function callLive(c) {
   return !!c && c === W.call && c.status !== 'ended';
+}
+
+/** Connected again (a welcome): "You are offline" no longer holds; the bar that said it goes. */
+export function onConnectionBack() {
+  const c = W.call;
+  if (c && c.status === 'ended' && c.reason === 'offline') dismissCallbar();
+}
+
+/** The gateway's call_ended event for the call on the bar: its duration_ms is what the bar says from now on (the
+ *  timeline's line says the same). */
+export function onCallEndedEvent(ev) {
+  const c = W.call;
+  if (!c || !ev || ev.call_id !== c.id) return;
+  const ms = Number(ev.duration_ms);
+  if (Number.isFinite(ms)) c.serverMs = Math.max(0, ms);
+  if (callLive(c)) endCall(c, ev.reason || ''); // a call_status was missed (socket down): end our side too
+  else renderCallTimer();
 }
 
 export async function startCall() {
@@ -94,12 +113,20 @@ export async function startCall() {
     endCall(c, 'unsupported');
     return;
   }
+  if (!micAllowedHere(document)) { // the page's policy (an answered callback's ring: the Call button is off here)
+    endCall(c, 'mic_policy');
+    return;
+  }
+  if (connectionLost()) { // the header says offline: say so now, not after waiting for the socket
+    endCall(c, 'offline');
+    return;
+  }
   const ice = askCallIce(sendFrame, c.id, CALL_TURN_WAIT); // a TURN pair for this call, while the mic is asked for
   let mic;
   try {
     mic = await navigator.mediaDevices.getUserMedia(CUSTOMER_MIC);
   } catch (err) {
-    endCall(c, micErrorReason(err));
+    endCall(c, refusedByPolicy(err, document) ? 'mic_policy' : micErrorReason(err));
     return;
   }
   const callIce = await ice;

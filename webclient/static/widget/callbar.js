@@ -4,6 +4,8 @@ import { CALL_TEXT } from './config.js';
 import { W } from './state.js';
 import { callLive, canSendRfc4733, endCall, endedText } from './call.js';
 import { callTimeText } from '../shared/text.js';
+import { callDuration } from './call_duration.js';
+import { micAllowedHere } from './mic_policy.js';
 import { wasInterrupted } from '../shared/callstate.js';
 import { renderCaptions } from './captions.js';
 import { sendFrame } from './chat.js';
@@ -40,12 +42,19 @@ export function dismissCallbar() {
 }
 
 /** The call button's name: on a call, or "Call us" (and, when the header says closed, that an agent may not answer,
- *  in its name and in words under it: a tooltip is for a mouse only; the words are aria-hidden, the name has them). */
+ *  in its name and in words under it: a tooltip is for a mouse only; the words are aria-hidden, the name has them).
+ *  On a page whose policy forbids the microphone (a frame without allow="microphone", mic_policy.js) the button is
+ *  off, and its name and the words say calls are not available here. */
 export function labelCallButton() {
-  const afterHours = !callLive(W.call) && W.hoursOpen === false;
-  const label = callLive(W.call) ? CALL_TEXT.active : afterHours ? CALL_TEXT.startAfterHours : CALL_TEXT.start;
-  ui.callHint.hidden = !afterHours;
-  ui.callHint.textContent = afterHours ? CALL_TEXT.afterHoursHint : '';
+  const live = callLive(W.call);
+  const allowed = live || micAllowedHere(document);
+  const afterHours = !live && allowed && W.hoursOpen === false;
+  const label = live ? CALL_TEXT.active : !allowed ? CALL_TEXT.notHere : afterHours ? CALL_TEXT.startAfterHours
+    : CALL_TEXT.start;
+  const hint = !allowed ? CALL_TEXT.notHere : afterHours ? CALL_TEXT.afterHoursHint : '';
+  ui.call.disabled = live || !allowed;
+  ui.callHint.hidden = !hint;
+  ui.callHint.textContent = hint;
   if (ui.call.title === label) return;
   ui.call.setAttribute('aria-label', label);
   ui.call.title = label;
@@ -55,8 +64,7 @@ export function renderCall() {
   const c = W.call;
   renderCaptions();
   const active = callLive(c);
-  ui.call.disabled = active;
-  labelCallButton();
+  labelCallButton();   // (off during a call)
   if (active) ui.launcher.dataset.call = 'active';
   else delete ui.launcher.dataset.call;
   if (!c) { ui.callbar.hidden = true; return; }
@@ -94,13 +102,13 @@ export function renderCall() {
   callTick = active ? setInterval(renderCallTimer, 1000) : null;
 }
 
-function renderCallTimer() {
+/** The timer: running during the call; after it, the duration the conversation's "Call ended" line says. */
+export function renderCallTimer() {
   const c = W.call;
   if (!c) return;
-  const end = c.status === 'ended' ? c.endedAt : Date.now();
-  const show = !!c.connectedAt;
-  ui.callTimer.hidden = !show;
-  const text = show ? callTimeText(end - c.connectedAt) : '';
+  const ms = callDuration(c, Date.now());
+  ui.callTimer.hidden = ms === null;
+  const text = ms === null ? '' : callTimeText(ms);
   if (ui.callTimer.textContent !== text) ui.callTimer.textContent = text;
 }
 

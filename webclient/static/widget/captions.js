@@ -59,6 +59,7 @@ export function renderCaptions() {
 function lineEl(line) {
   const p = document.createElement('p');
   p.className = `caption caption-${line.kind}`;
+  p.dir = 'auto';   // the prompt's words in their own direction, whatever the widget's
   p.textContent = line.text;
   return p;
 }

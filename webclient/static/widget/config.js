@@ -97,6 +97,8 @@ export const CALL_TEXT = {
   startAfterHours: 'Call us \u2014 we\u2019re closed now, so an agent may not answer',
   // ... and in words under the button, for the eye (a touch screen shows no tooltip; the name is for screen readers)
   afterHoursHint: 'Calls: an agent may not answer now',
+  // the page's policy forbids the microphone (a frame without allow="microphone"): the button's name and its words
+  notHere: 'Calls aren\u2019t available on this page',
   active: 'On a call',
   connecting: 'Connecting…',
   ringing: 'Ringing…',
@@ -116,6 +118,8 @@ export const CALL_TEXT = {
   linesBusy: 'All our lines are busy right now. Please keep chatting with us here, or try again in a few minutes.',
   connectionFailed: 'Connection failed. Check your network and try again.',
   micBlocked: 'Microphone access was blocked. Allow the microphone for this site in your browser settings, then call again.',
+  // the page (the site framing the widget) forbids the microphone: nothing the customer can change
+  micPolicy: 'Calls aren\u2019t available on this page. Please keep chatting with us here.',
   noMic: 'No microphone found. Connect one and call again.',
   micBusy: 'Your microphone is in use by another app. Close it and call again.',
   micFailed: 'The microphone could not be started.',

@@ -10,7 +10,7 @@ import { clearHistory, handleEvent, markDelivered, markFailed, renderPending } f
 import { clip } from '../shared/text.js';
 import { cmpId } from '../shared/ids.js';
 import { hideTyping, onDraftInput, sendFrame, showTyping } from './chat.js';
-import { onCallAnswer, onCallError, onCallStatus, onCallSupervisors, onWelcomeCalls } from './call.js';
+import { onCallAnswer, onCallError, onCallStatus, onCallSupervisors, onConnectionBack, onWelcomeCalls } from './call.js';
 import { onCaption } from './captions.js';
 import { renderCallback } from './callback.js';
 import { renderStatus, scrollToBottom, setFlash, ui } from './panel.js';
@@ -46,6 +46,13 @@ export const sock = new SignalingSocket({
   welcomeTimeout: WELCOME_TIMEOUT,
 });
 
+/** The header says "Offline": the browser says so, or the socket failed or dropped and is not back yet (a first
+ * connection still under way is not offline). */
+export function connectionLost() {
+  if (sock.ready) return false;
+  return sock.everFailed || (typeof navigator.onLine === 'boolean' && !navigator.onLine);
+}
+
 function onFrame(f) {
   switch (f.type) {
     case 'welcome': onWelcome(f); break;
@@ -79,6 +86,7 @@ function onWelcome(f) {
     }
   }
   sock.welcomed();
+  onConnectionBack();   // a call refused as offline: the bar saying so goes
   setWelcomeIce(f.ice_servers); // a TURN server and credentials made for this socket (--turn-urls)
   W.forceFullHistory = false;
   if (typeof f.token === 'string' && f.token) {

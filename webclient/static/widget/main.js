@@ -24,8 +24,9 @@
  * These modules are joined into the one classic script served at /widget.js (webclient/joiner.py): the
  * modules in import order in one function scope, widget.css inlined. Modules: config, storage, state,
  * template, panel, appearance (the admin's title, colours, greeting; the direction, from direction.js), timeline,
- * chat (and length: a message's limit), attach, callback, call,
- * callbar, captions (and caption_text), connection,
+ * chat (and length: a message's limit), attach (and refused: the notes of uploads that did not arrive), callback,
+ * call (and mic_policy: may this page use the microphone), callbar (and call_duration), captions (and caption_text),
+ * connection,
  * rating (satisfaction question), tools (emoji picker, transcript download); the socket, ids, text, links, emoji,
  * transcript, upload and WebRTC helpers come from ../shared/.
  */
@@ -39,7 +40,7 @@ import { clearHistory, handleEvent, renderPending } from './timeline.js';
 import { ringTone } from './callback.js';
 import { sessionGet, store } from './storage.js';
 import { sock } from './connection.js';
-import { mountAttach } from './attach.js';
+import { mountAttach, renderRefused } from './attach.js';
 import { renderLimit } from './chat.js';
 import { applyDirection } from './appearance.js';
 
@@ -51,6 +52,7 @@ function boot() {
   applyDirection();   // the widget language's direction (direction.js), before the first paint
   mountAttach();
   for (const ev of W.cache) handleEvent(ev, false, true);
+  renderRefused();   // uploads that did not arrive, in their places (refused.js)
   for (const entry of W.outbox.slice()) {
     if (bubbles.has(entry.client_id)) continue; // already delivered per the cache
     renderPending(entry);

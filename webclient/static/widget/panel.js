@@ -9,7 +9,7 @@ import { toggleCaptions } from './captions.js';
 import { callLive, hangUp, pressKey, startCall, toggleKeypad, toggleMute } from './call.js';
 import { onDraftInput, submit } from './chat.js';
 import { sessionSet } from './storage.js';
-import { sock } from './connection.js';
+import { connectionLost, sock } from './connection.js';
 import { setupTools } from './tools.js';
 import { FULL_SCREEN_MEDIA, currentLayout, tabTarget } from './layout.js';
 
@@ -81,6 +81,7 @@ export function buildDom() {
   });
   const statusText = document.createElement('span');
   statusText.className = 'status-text';
+  statusText.dir = 'auto';   // English in a right-to-left widget too: its "…" (two lines at most) ends it, on the right
   ui.status.appendChild(statusText);
   ui.statusText = statusText;
   // The status element's text is exactly the message (the dot is a ::before).
@@ -243,7 +244,7 @@ export function renderStatus() {
     text = W.flashText;
     state = 'error';
   } else if (!sock.ready) {
-    const offline = sock.everFailed || (typeof navigator.onLine === 'boolean' && !navigator.onLine);
+    const offline = connectionLost();
     text = offline ? TEXT.offline : TEXT.connecting;
     state = offline ? 'offline' : 'connecting';
   } else {

@@ -4,6 +4,7 @@
 import { CACHE_LIMIT, SCRIPT, STATE_KEY, TOKEN_KEY } from './config.js';
 import { cmpId } from '../shared/ids.js';
 import { mergeEvents, mergeOutbox } from './outbox.js';
+import { keepRefused, mergeRefused } from './refused.js';
 import { store } from './storage.js';
 
 // ------------------------------------------------------------ state
@@ -17,6 +18,7 @@ export const W = {
   lastEventId: null,          // highest event id rendered
   outbox: [],                 // [{client_id, text, ts}] not yet acked
   cache: [],                  // customer-visible events, ascending id (localStorage copy)
+  refused: [],                // uploads that did not arrive: their notes, kept for the timeline (refused.js)
   conv: { id: null, state: null, agentName: null, queuePos: null },
   rateTimer: null,            // resends the messages the gateway refused as rate_limited
   helloSentLastEventId: false,
@@ -53,6 +55,7 @@ export function loadState() {
     if (Array.isArray(st.events)) {
       W.cache = st.events.filter((e) => e && typeof e.id === 'string').sort((a, b) => cmpId(a.id, b.id));
     }
+    W.refused = keepRefused(st.refused);
   }
   if (!W.customerToken && typeof W.customerId === 'string' && W.customerId.startsWith('v_')) {
     // A site's logged-in customer, on a page that no longer vouches for them (they logged out; maybe a
@@ -62,6 +65,7 @@ export function loadState() {
     W.conv.id = null;
     W.cache = [];
     W.outbox = [];
+    W.refused = [];
     store.remove(TOKEN_KEY);
     store.remove(STATE_KEY);
   }
@@ -80,11 +84,13 @@ export function saveNow() {
   try { stored = JSON.parse(store.get(STATE_KEY) || 'null'); } catch (_) { stored = null; }
   let events = W.cache;
   let box = W.outbox.slice();
+  let refused = W.refused;
   // Another tab of the same customer may have written too: merge, never drop.
   if (stored && stored.v === 1) {
     if (W.token && stored.token === W.token && Array.isArray(stored.events)) {
       events = mergeEvents(W.cache, stored.events, CACHE_LIMIT);
     }
+    if (W.token && stored.token === W.token) refused = mergeRefused(W.refused, stored.refused);
     if (Array.isArray(stored.outbox)) {
       const delivered = new Set(events.map((e) => e.client_id).filter(Boolean));
       box = mergeOutbox(box, stored.outbox, (id) => resolved.has(id) || delivered.has(id) || bubbles.has(id));
@@ -105,6 +111,8 @@ export function saveNow() {
     seen,
     events,
     outbox: box,
+    // (an upload that failed here and arrived after all, its attachment event in the history, is no note)
+    refused: refused.filter((n) => !events.some((e) => e.client_id === n.client_id)),
   };
   if (!store.set(STATE_KEY, JSON.stringify(st))) {
     // Quota: keep the outbox (it matters), shrink the cache.

@@ -26,6 +26,9 @@ const KEYS = [['1', '1', ''], ['2', '2', 'ABC'], ['3', '3', 'DEF'], ['4', '4', '
 const KEYS_HTML = KEYS.map(([key, id, letters]) =>
   `<button class="key" type="button" data-key="${key}" data-testid="cg-key-${id}"><b>${key}</b><small aria-hidden="true">${letters}</small></button>`).join('');
 
+// Every status text (the header's status line, the call bar's, the banners') has dir="auto": the widget's own words
+// are English, and in a right-to-left widget (direction.js) they read left to right, their full stop and any "…" at
+// their end, not at the left.
 // The panel's head is a <div>, not a <header>: a header outside a <section> is a banner landmark, and the host
 // page has its own (two banners: axe-core, tests/browser/test_accessibility_browser.py).
 export const TEMPLATE = `
@@ -43,15 +46,15 @@ export const TEMPLATE = `
     </div>
     <button class="call-start" type="button" data-testid="cg-call" aria-label="Call us" title="Call us">${ICON_PHONE}</button>
     <button class="close" type="button" aria-label="Close chat">${ICON_X.replace('class="i-close"', '')}</button>
-    <p class="call-hint" data-testid="cg-call-hint" aria-hidden="true" hidden></p>
+    <p class="call-hint" data-testid="cg-call-hint" aria-hidden="true" dir="auto" hidden></p>
   </div>
   <div class="callbar" data-testid="cg-callbar" data-status="" role="region" aria-label="Call" hidden>
     <div class="call-row">
       <div class="call-info">
-        <div class="call-line"><span class="call-dot" aria-hidden="true"></span><span class="call-status" data-testid="cg-call-status" role="status" aria-live="polite"></span></div>
+        <div class="call-line"><span class="call-dot" aria-hidden="true"></span><span class="call-status" data-testid="cg-call-status" role="status" aria-live="polite" dir="auto"></span></div>
         <span class="call-timer" data-testid="cg-call-timer" aria-label="Call duration">0:00</span>
-        <p class="call-note" hidden></p>
-        <p class="call-supervisor" data-testid="cg-call-supervisor" aria-live="polite" hidden></p>
+        <p class="call-note" dir="auto" hidden></p>
+        <p class="call-supervisor" data-testid="cg-call-supervisor" aria-live="polite" dir="auto" hidden></p>
       </div>
       <div class="call-actions">
         <button class="call-btn" type="button" data-testid="cg-mute" aria-pressed="false" aria-label="Mute microphone" title="Mute">${ICON_MIC}</button>
@@ -69,18 +72,18 @@ export const TEMPLATE = `
     </div>
   </div>
   <div class="incoming" data-testid="cg-incoming" role="alertdialog" aria-live="assertive" aria-label="Incoming call" hidden>
-    <span class="incoming-text" data-testid="cg-incoming-text"></span>
+    <span class="incoming-text" data-testid="cg-incoming-text" dir="auto"></span>
     <span><button type="button" class="incoming-answer" data-testid="cg-incoming-answer">Answer</button><button type="button" class="incoming-decline" data-testid="cg-incoming-decline">Decline</button></span>
   </div>
   <div class="cb-banner" data-testid="cg-callback" role="status" hidden>
-    <span class="cb-text" data-testid="cg-callback-text"></span>
+    <span class="cb-text" data-testid="cg-callback-text" dir="auto"></span>
     <button type="button" class="cb-cancel" data-testid="cg-callback-cancel">Cancel</button>
   </div>
   <div class="scroll" tabindex="0">
     <div class="intro" dir="auto"><strong>Hi there!</strong>Ask us anything — a member of our team will reply right here.</div>
     <div class="messages" data-testid="cg-messages" role="log" aria-live="polite" aria-label="Conversation"></div>
   </div>
-  <div class="typing" data-testid="cg-typing" aria-live="polite" hidden><span class="dots" aria-hidden="true"><i></i><i></i><i></i></span><span class="typing-text"></span></div>
+  <div class="typing" data-testid="cg-typing" aria-live="polite" hidden><span class="dots" aria-hidden="true"><i></i><i></i><i></i></span><span class="typing-text" dir="auto"></span></div>
   <p class="limit" id="cg-limit" data-testid="cg-limit" dir="auto" hidden></p>
   <form class="composer" novalidate>
     <button class="attach" type="button" data-testid="cg-attach" aria-label="Attach an image or a PDF" title="Attach a file">${ICON_CLIP}</button>

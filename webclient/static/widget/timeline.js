@@ -3,7 +3,7 @@
 import { CACHE_LIMIT, DECLINED_INVITE_KEY, TEXT } from './config.js';
 import { W, bubbles, removeFromOutbox, saveSoon, seen } from './state.js';
 import { mergeEvents } from './outbox.js';
-import { callLive, endCall } from './call.js';
+import { callLive, onCallEndedEvent } from './call.js';
 import { cmpId } from '../shared/ids.js';
 import { hideTyping, submit } from './chat.js';
 import { nearBottom, renderBadge, renderStatus, scrollToBottom, ui } from './panel.js';
@@ -31,15 +31,25 @@ function isPending(el) {
   return !el.dataset.eventId && el.dataset.status === 'sending';
 }
 
-/** Insert an element carrying data-event-id in id order, before any pending bubbles. */
-function insertOrdered(el) {
-  const id = el.dataset.eventId;
+/** A line that is no event but goes after one: a refused upload's note (data-after: the event before it, '' for
+ *  none), see attach.js. */
+function isNote(el) {
+  return !el.dataset.eventId && el.dataset.after !== undefined;
+}
+
+/** Insert an element carrying data-event-id (or a note, after its event) in id order, before any pending bubbles.
+ *  An event goes before the notes that came after it. */
+export function insertOrdered(el) {
+  const id = el.dataset.eventId || el.dataset.after || '';
+  const note = isNote(el);
   let ref = null;
   for (let c = ui.messages.lastElementChild; c; c = c.previousElementSibling) {
     if (c === el) continue;
     if (isPending(c)) { ref = c; continue; }
-    const cid = c.dataset.eventId;
-    if (cid && cmpId(cid, id) > 0) { ref = c; continue; }
+    const cid = c.dataset.eventId || (isNote(c) ? c.dataset.after : null);
+    if (cid === null) break;   // neither an event nor a note: the order stops there
+    const order = cmpId(cid, id);
+    if (order > 0 || (order === 0 && isNote(c) && !note)) { ref = c; continue; }
     break;
   }
   ui.messages.insertBefore(el, ref);
@@ -160,6 +170,7 @@ export function clearHistory() {
   for (const [cid, el] of bubbles) if (!el.isConnected) bubbles.delete(cid);
   seen.clear();
   W.cache = [];
+  W.refused = [];
   W.lastEventId = null;
   W.conv = { id: null, state: null, agentName: null, queuePos: null };
   renderTranscriptLink();
@@ -257,8 +268,9 @@ export function handleEvent(ev, live, fromCache) {
       break;
     case 'call_ended':
       renderSystem(ev, TEXT.callEnded(Number(ev.duration_ms) || 0));
-      // The timeline has it even when a call_status was missed (socket down): end our side too.
-      if (callLive(W.call) && ev.call_id === W.call.id) endCall(W.call, ev.reason || '');
+      // The timeline has it even when a call_status was missed (socket down): our side ends too; the bar's timer
+      // says the same duration as this line.
+      onCallEndedEvent(ev);
       break;
     case 'callback':
       onCallbackEvent(ev, live);
