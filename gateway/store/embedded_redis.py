@@ -38,6 +38,9 @@ MAX_SOCKET_PATH = 100
 MEMORY_FRACTION = 0.25  # of the machine's RAM the embedded Redis may use
 #: Files the server creates are 0600, directories (appendonlydir) 0700.
 REDIS_UMASK = 0o077
+#: A server that died is started again at once, then after this long, doubling up to the maximum, while it fails.
+RESTART_FIRST_DELAY = 0.5
+RESTART_MAX_DELAY = 30.0
 AUTH_CONFIG = "redis-auth.conf"
 
 
@@ -77,10 +80,21 @@ def _free_port() -> int:
 
 
 class EmbeddedRedis:
+    """The data directory's Redis server: started (or an answering one reused), kept running, stopped.
+
+    A server that exits while the gateway runs (killed, out of memory) is started again at once on the same socket
+    or port and password, from its append-only file: the gateway's connections come back as after a Redis restart
+    (nothing acknowledged is lost: ``appendfsync everysec`` and the clients' retries), where it used to stay down,
+    ``/readyz`` "unavailable" and ``/healthz`` ok, until someone restarted the gateway. It runs in a session of its
+    own: a Ctrl+C in the terminal (SIGINT to the foreground group) stops the gateway, which drains and then stops
+    Redis last, instead of Redis dying first under a draining gateway."""
+
     def __init__(self, data_dir: Path):
         self.data_dir = data_dir.resolve()
         self.process: asyncio.subprocess.Process | None = None
         self.url = ""
+        self._argv: list[str] = []
+        self._guard: asyncio.Task[None] | None = None
 
     async def _answers(self, url: str) -> bool:
         client = aioredis.Redis.from_url(url, socket_connect_timeout=0.5)
@@ -116,7 +130,7 @@ class EmbeddedRedis:
             self.url = f"redis://:{password}@127.0.0.1:{port}/0"
             config = [str(conf)]
             listen = ["--port", str(port), "--bind", "127.0.0.1"]
-        argv = [
+        self._argv = [
             redis_server_binary(),
             *config,
             *listen,
@@ -137,31 +151,70 @@ class EmbeddedRedis:
             "--maxmemory-policy",
             "noeviction",
         ]
-        self.process = await asyncio.create_subprocess_exec(
-            *dies_with_parent(argv),
+        proc = await self._spawn()
+        log.info("embedded Redis started (pid %s) at %s, data in %s", proc.pid, self.url.split("@")[-1], self.data_dir)
+        self._guard = asyncio.create_task(self._keep(proc), name="embedded-redis")
+        return self.url
+
+    async def _spawn(self) -> asyncio.subprocess.Process:
+        """The server, answering (RuntimeError when it does not: stopped again)."""
+        sock = self.data_dir / "redis.sock"
+        if self.url.startswith("unix://") and sock.exists():
+            sock.unlink()  # left by a server that died
+        proc = self.process = await asyncio.create_subprocess_exec(
+            *dies_with_parent(self._argv),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
             umask=REDIS_UMASK,
+            start_new_session=True,  # not in the terminal's group: a Ctrl+C reaches the gateway only
         )
-        for _ in range(200):
-            if self.process.returncode is not None:
+        for _ in range(400):
+            if proc.returncode is not None:
                 break
             if await self._answers(self.url):
-                log.info(
-                    "embedded Redis started (pid %s) at %s, data in %s",
-                    self.process.pid,
-                    self.url.split("@")[-1],
-                    self.data_dir,
-                )
-                return self.url
+                return proc
             await asyncio.sleep(0.025)
-        await self.stop()
+        await self._end(proc)
         raise RuntimeError(f"embedded Redis did not start; see {self.data_dir / 'redis.log'}")
 
+    async def _keep(self, proc: asyncio.subprocess.Process) -> None:
+        """Start the server again whenever it exits while nobody stopped it (the class's docstring)."""
+        delay = RESTART_FIRST_DELAY
+        while True:
+            code = await proc.wait()
+            if self.process is not proc:
+                return  # stopped on purpose
+            log.error(
+                "embedded Redis exited (status %s): starting it again from its append-only file (see %s)",
+                code,
+                self.data_dir / "redis.log",
+            )
+            while True:
+                try:
+                    proc = await self._spawn()
+                    break
+                except RuntimeError as exc:
+                    log.error("%s; trying again in %.1f s", exc, delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, RESTART_MAX_DELAY)
+            delay = RESTART_FIRST_DELAY
+            log.warning("embedded Redis running again (pid %s)", proc.pid)
+
     async def stop(self) -> None:
+        guard, self._guard = self._guard, None
         proc, self.process = self.process, None
+        if guard is not None:
+            guard.cancel()
+            await asyncio.gather(guard, return_exceptions=True)
         if proc is None or proc.returncode is not None:
+            return
+        await self._end(proc)
+        log.info("embedded Redis stopped")
+
+    @staticmethod
+    async def _end(proc: asyncio.subprocess.Process) -> None:
+        if proc.returncode is not None:
             return
         proc.terminate()  # SIGTERM: Redis flushes the AOF and exits
         try:
@@ -169,4 +222,3 @@ class EmbeddedRedis:
         except TimeoutError:
             proc.kill()
             await proc.wait()
-        log.info("embedded Redis stopped")
