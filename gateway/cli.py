@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -225,13 +225,43 @@ async def _serve_here(
         print(banner(settings, password), file=sys.stderr, flush=True)
     signals: asyncio.Queue[signal.Signals] = asyncio.Queue()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # (a closed terminal: as SIGTERM, not a silent death)
         loop.add_signal_handler(sig, signals.put_nowait, sig)
-    if await signals.get() == signal.SIGTERM and settings.drain_seconds > 0:
+    if await _stop_or_taken_over(app[SERVICES], signals) and settings.drain_seconds > 0:
         await drain(app[SERVICES], settings.drain_seconds, signals)
     log.info("shutting down")
     await runner.cleanup()
-    return 0
+    return TAKEN_OVER if _was_taken_over(app[SERVICES]) else 0
+
+
+#: The status of a node that stops because another took it over (not 2: its configuration is fine; its worker
+#: parent, systemd's Restart=on-failure or Kubernetes start it again)
+TAKEN_OVER = 1
+
+
+def _was_taken_over(services: Services) -> bool:
+    return services.node_watch is not None and services.node_watch.taken_over.is_set()
+
+
+async def _stop_or_taken_over(services: Services, signals: asyncio.Queue[signal.Signals]) -> bool:
+    """Until a signal (True: drain first, SIGTERM or SIGHUP) or another node took this one over (False: its calls
+    were ended already; it stops at once, to be started again)."""
+    from gateway.tasks import cancel_and_wait
+
+    got = asyncio.create_task(signals.get())
+    waits: set[asyncio.Task[Any]] = {got}
+    if services.node_watch is not None:
+        waits.add(asyncio.create_task(services.node_watch.taken_over.wait()))
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        await cancel_and_wait(*waits)
+    if not got.done() or got.cancelled():
+        log.error("another node took this one over (its heartbeat stalled): stopping, to be started again")
+        return False
+    sig = got.result()
+    log.info("%s: stopping", sig.name)
+    return sig in (signal.SIGTERM, signal.SIGHUP)
 
 
 DRAIN_POLL_SECONDS = 0.2

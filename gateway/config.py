@@ -268,7 +268,9 @@ class Settings:
         parse=metrics_token,
         secret=True,
         help="bearer token Prometheus sends to scrape `/metrics` (`Authorization: Bearer ...`, from any address); "
-        "unset: `/metrics` answers loopback clients only",
+        "unset: `/metrics` answers loopback clients only (a request with a proxy's header, `X-Forwarded-For`, "
+        "`Forwarded`, `X-Real-IP`, `X-Forwarded-Host`, `X-Forwarded-Proto` or `Via`, is no loopback client; a proxy "
+        "that adds none, such as a bare nginx `proxy_pass`, makes every client look local: set the token then)",
     )
     webhooks_file: Path | None = setting(
         None,

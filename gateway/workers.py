@@ -41,6 +41,8 @@ RESTART_MIN_SECONDS = 0.5
 RESTART_MAX_SECONDS = 30.0
 STEADY_SECONDS = 60.0  # a worker that ran this long restarts after the shortest backoff again
 CONFIG_ERROR = 2  # the exit status of a worker that found its configuration wrong (gateway/cli.py)
+#: what stops the command: passed on to every worker (SIGHUP: a closed terminal, as SIGTERM: the workers drain)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def worker_number() -> int | None:
@@ -91,7 +93,7 @@ class Supervisor:
             if not url.startswith("unix://"):  # a unix socket in the data directory: each worker finds it there
                 env[BY_NAME["redis_url"].env] = url  # loopback TCP with a password: given to the workers only
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in STOP_SIGNALS:
             loop.add_signal_handler(sig, self.forward, sig)
         try:
             log.info("starting %d workers on port %d", self.settings.workers, self.settings.port)
@@ -99,7 +101,7 @@ class Supervisor:
                 self.tasks.spawn(self.keep(number, env), f"worker-{number}")
             await self.tasks.wait()
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
+            for sig in STOP_SIGNALS:
                 loop.remove_signal_handler(sig)
             await self.tasks.close()
             if embedded is not None:
@@ -139,11 +141,14 @@ class Supervisor:
                 return
             failures = 1 if time.monotonic() - began >= STEADY_SECONDS else failures + 1
             delay = restart_delay(failures)
-            log.error(
-                "worker %d (pid %d) died with status %d; its calls are taken over; restarting it in %.1f s",
+            # status 0: it was stopped by itself (a signal to that worker alone), its calls ended or drained; else
+            # it died (a crash, a kill, or taken over by another node: status 1) and its calls are taken over
+            log.log(
+                logging.WARNING if code == 0 else logging.ERROR,
+                "worker %d (pid %d) %s; restarting it in %.1f s",
                 number,
                 proc.pid,
-                code,
+                "stopped (status 0)" if code == 0 else f"died with status {code}; its calls are taken over",
                 delay,
             )
             try:

@@ -239,6 +239,10 @@ class NodeWatch:
         self.reports: list[TakeoverReport] = []  # the takeovers this node did (newest last)
         self._healthy_since: float | None = None
         self._lost = False  # another node claimed this one (its heartbeat said so)
+        #: set once another node took this one over: it answers /readyz 503 ``taken_over`` and the command stops
+        #: with status 1, so that its worker parent (or systemd, Kubernetes) starts it again under a new node id (it
+        #: kept serving, cutting every call it took with ``node_lost``: an operator's finding)
+        self.taken_over = asyncio.Event()
         self._claimed: set[str] = set()  # nodes this one claimed and has not finished taking over
         self._beats: asyncio.Task[None] | None = None
         self._watch: asyncio.Task[None] | None = None
@@ -271,6 +275,7 @@ class NodeWatch:
         if result == "lost":
             self._healthy_since = None
             self._lost = True
+            self.taken_over.set()
             return False
         if self._healthy_since is None:
             self._healthy_since = time.monotonic()

@@ -168,7 +168,7 @@ SCHEMAS: dict[str, Schema] = {
         }
     ),
     "Ready": closed(
-        {"status": enum_of(["ready", "unavailable", "draining", "full"])},
+        {"status": enum_of(["ready", "unavailable", "draining", "full", "taken_over"])},
         {
             "redis": {**STR, "description": "loopback or supervisors"},
             "node": {**STR, "description": "likewise"},

@@ -268,12 +268,16 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Ready when Redis answers and the node takes calls: 503 ``unavailable`` (Redis down), ``draining`` (stopping)
-    or ``full`` (its event loop runs late, its frames go out late, or its loop uses its core with calls on it:
+    """Ready when Redis answers and the node takes calls: 503 ``unavailable`` (Redis down), ``draining`` (stopping),
+    ``taken_over`` (it stalled, another node ended its calls: it stops to be started again) or ``full`` (its event loop runs late, its frames go out late, or its loop uses its core with calls on it:
     gateway/calls/admission.py). Strangers get the status only; loopback
     and supervisors also the details."""
     s = request.app[SERVICES]
     details = await _may_see_node_details(request)
+    if s.node_watch is not None and s.node_watch.taken_over.is_set():  # it stops, to be started again
+        return web.json_response(
+            {"status": "taken_over", **({"node": s.settings.node_id} if details else {})}, status=503
+        )
     load = s.calls.admission.state
     if load != Load.READY:
         body: dict[str, object] = {"status": str(load)}
@@ -300,13 +304,16 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 LOOPBACK = ("127.0.0.1", "::1")
+#: Headers a reverse proxy adds: a loopback peer sending one forwards someone else (a proxy that sets only
+#: X-Real-IP, or Via, opened /metrics and the node's details to the internet: an operator's finding)
+PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP", "X-Forwarded-Host", "X-Forwarded-Proto", "Via")
 
 
 def _from_loopback(request: web.Request) -> bool:
     """A client on this machine: loopback, and not a request a local reverse proxy forwarded for someone else."""
     s = request.app[SERVICES]
     address = client_ip(request, s.limits.config.trusted_proxies)
-    if address == request.remote and ("X-Forwarded-For" in request.headers or "Forwarded" in request.headers):
+    if address == request.remote and any(name in request.headers for name in PROXY_HEADERS):
         return False  # an untrusted local proxy forwarding a stranger: the peer address proves nothing
     return address in LOOPBACK or address.startswith("::ffff:127.")
 

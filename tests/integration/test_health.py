@@ -30,6 +30,20 @@ async def test_readyz_follows_redis(settings: Settings) -> None:
         await node.stop()
 
 
+async def test_readyz_says_a_node_taken_over_stops(settings: Settings) -> None:
+    """Another node took this one over (it stalled past its heartbeat): not ready, so that a load balancer moves
+    away while it stops (gateway/cli.py starts it again with status 1)."""
+    node = await start_node(settings)
+    try:
+        watch = node.services.node_watch
+        assert watch is not None
+        watch.taken_over.set()
+        async with aiohttp.ClientSession() as s, s.get(node.url + "/readyz") as r:
+            assert (r.status, await r.json()) == (503, {"status": "taken_over", "node": settings.node_id})
+    finally:
+        await node.stop()
+
+
 async def test_pages_and_widget_are_served(settings: Settings) -> None:
     node = await start_node(settings)
     try:

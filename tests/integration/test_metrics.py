@@ -199,6 +199,10 @@ async def test_metrics_answer_loopback_only_without_a_token(node: Node) -> None:
         # a local reverse proxy forwarding someone else: not loopback
         async with http.get(node.url + "/metrics", headers={"X-Forwarded-For": "203.0.113.9"}) as r:
             assert (r.status, (await r.json())["code"]) == (403, "forbidden")
+        # a proxy that sets only X-Real-IP (or Via) forwards someone else too (an operator's finding: it was open)
+        for header in ({"X-Real-IP": "203.0.113.9"}, {"Via": "1.1 nginx"}, {"X-Forwarded-Proto": "https"}):
+            async with http.get(node.url + "/metrics", headers=header) as r:
+                assert (r.status, (await r.json())["code"]) == (403, "forbidden"), header
 
 
 async def test_with_a_token_metrics_need_it(settings: Settings) -> None:

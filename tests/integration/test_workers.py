@@ -218,3 +218,43 @@ async def test_a_port_claimed_by_a_gateway_starting_in_the_same_instant_is_refus
     assert (status, f"port {port} is already in use" in err) == (2, True), err
     with listen_port.claim("127.0.0.1", port):  # freed with its holder: claimed again
         pass
+
+
+async def test_a_node_taken_over_says_so_and_stops_to_be_started_again(tmp_path: Path, agents_file: Path) -> None:
+    """A worker that stalled past its heartbeat was taken over by its sibling, came back and kept serving: /readyz
+    said ready and it cut every call it took with node_lost, for good (an operator's finding). Now it answers
+    503 taken_over and stops with status 1 (a lone node: its supervisor, systemd or Kubernetes, starts it again)."""
+    gw = GatewayProcess(
+        tmp_path / "data",
+        *("--agents-file", str(agents_file), "--flows-dir", str(TEST_FLOWS), "--log-format", "text"),
+    )
+    await gw.start()
+    try:
+        async with aiohttp.ClientSession() as http, http.get(gw.url + "/readyz") as r:
+            node = (await r.json())["node"]
+        redis = embedded_redis(gw)
+        try:
+            await redis.set(KEYS.node_lost(node), "another-node")  # as a node that took it over writes
+        finally:
+            await redis.aclose()
+        assert gw.proc is not None
+        async with asyncio.timeout(15):
+            code = await gw.proc.wait()
+        assert code == 1, gw.log.read_text()[-2000:]
+        assert "another node took this one over" in gw.log.read_text()
+    finally:
+        if gw.proc is not None and gw.proc.returncode is None:
+            await gw.stop()
+
+
+async def test_a_closed_terminal_stops_a_node_as_sigterm_does(tmp_path: Path, agents_file: Path) -> None:
+    """SIGHUP (the terminal or SSH session closed) killed the node at once, nothing logged, its calls left for a
+    takeover (an operator's finding): now it stops as after SIGTERM, status 0."""
+    gw = GatewayProcess(tmp_path / "data", *("--agents-file", str(agents_file), "--log-format", "text"))
+    await gw.start()
+    assert gw.proc is not None
+    gw.proc.send_signal(signal.SIGHUP)
+    async with asyncio.timeout(20):
+        code = await gw.proc.wait()
+    log_text = gw.log.read_text()
+    assert code == 0 and "SIGHUP: stopping" in log_text and "shutting down" in log_text, log_text[-2000:]
