@@ -41,10 +41,11 @@ from gateway.setting import (
     webhook_secret,
     yes_no,
 )
+from media.cores import usable_cores
 
 
 def _cores() -> int:
-    return os.cpu_count() or 1
+    return usable_cores()  # (the affinity and a container's CPU limit, not the machine's count)
 
 
 def _node_id() -> str:

@@ -33,6 +33,7 @@ from media.asr import AsrError, Grammar, RecognitionPool, SpeechEngine, SpeechEn
 from media.asr.grammar import MAX_DIGITS, normalize
 from media.asr.silero_vad import MODELS
 from media.breaker import BreakerState, CircuitBreaker
+from media.cores import usable_cores
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ class SpeechRecognition:
             MODELS.warm()
         # With decoding processes a lane's thread only waits for its process: one more thread per process, so the
         # other calls' cheap jobs (audio for their recognizer, a new window) never wait behind those waits.
-        return cls(engines, RecognitionPool(workers or (os.cpu_count() or 1) + max(processes, 0)), kind)
+        return cls(engines, RecognitionPool(workers or usable_cores() + max(processes, 0)), kind)
 
     def engine_for(self, flow: Flow) -> SpeechEngine | None:
         """The shared engine this flow listens with (None: the flow takes keys only). Raises AsrError."""

@@ -4,7 +4,7 @@ Recognition must never run on the event loop, and the number of decodes
 running at once should not exceed the cores (Vosk releases the GIL and
 scales with threads; more threads than cores only add latency). One
 :class:`RecognitionPool` per process (the gateway owns it and shuts it
-down) holds a ``ThreadPoolExecutor`` with ``os.cpu_count()`` workers.
+down) holds a ``ThreadPoolExecutor`` with a worker per usable core (media/cores.py).
 
 A recognizer is not thread-safe, and its chunks must be decoded in order,
 so each call gets a :class:`SerialLane`: jobs submitted to one lane run one
@@ -15,12 +15,13 @@ call cannot hold a worker while others wait.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
+
+from media.cores import usable_cores
 
 T = TypeVar("T")
 
@@ -29,7 +30,7 @@ class RecognitionPool:
     """``max_workers`` threads (default: the CPU count) shared by every listener of the process."""
 
     def __init__(self, max_workers: int | None = None) -> None:
-        self.max_workers = max_workers or os.cpu_count() or 1
+        self.max_workers = max_workers or usable_cores()
         self._executor = ThreadPoolExecutor(self.max_workers, thread_name_prefix="asr")
         self._closed = False
 

@@ -34,6 +34,7 @@ from media.asr.errors import AsrError
 from media.asr.grammar import base_language
 from media.asr.models import resolve
 from media.breaker import CircuitBreaker
+from media.cores import usable_cores
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ class SpeechEngines:
         self.asr_breaker = (asr_breaker or CircuitBreaker(f"asr {asr_url}")) if asr_url else None
         self._lock = threading.Lock()
         self._engines: dict[tuple[str, str], SpeechEngine] = {}
-        self._sphinx_pool_size = sphinx_pool_size or os.cpu_count() or 1
+        self._sphinx_pool_size = sphinx_pool_size or usable_cores()
         self._sphinx_processes = sphinx_processes
         self.vosk_paths: dict[str, Path] = {}
         for i, model in enumerate(vosk_models):
