@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ from gateway.contact.agents_file import load_agents
 from gateway.contact.password_rules import weakness
 from gateway.data_dir import hold_serve_lock, prepare_data_dir, private_mkdir
 from gateway.errors import ConfigError, GatewayError
+from gateway.store.store import StoreError
 from ivr.errors import FlowError
 from ivr.model import Flow
 from media import event_loop as node_loop
@@ -214,10 +216,12 @@ async def _serve_here(
             raise
         field = "host" if exc.errno == errno.EADDRNOTAVAIL else "port"
         raise ConfigError(listen_port.in_use_message(settings.host, settings.port, exc), field=field) from None
+    if settings.port == 0 and runner.addresses:  # --port 0: the port the system chose, in the log and the banner
+        settings = replace(settings, port=int(runner.addresses[0][1]))
     log.info(
         "listening on http://%s:%s (customer demo at /, agent desk at /agent, admin console at /admin, wallboard at "
         "/supervisor)",
-        settings.host,
+        f"[{settings.host}]" if ":" in settings.host else settings.host,
         settings.port,
     )
     # a person started it: one banner, from the node that seeded an empty store (worker 0 of several)
@@ -485,6 +489,8 @@ def main(argv: list[str] | None = None) -> int:
         except GatewayError as exc:
             print(f"contact-gateway: {exc.message}", file=sys.stderr)
             return 2
+        except StoreError as exc:
+            return _unreachable(exc)
     if argv[:1] == ["flows"]:  # the flow tools have their own parser (ivr.cli), checked with our recognizer
         from ivr.cli import main as flows_main
 
@@ -509,9 +515,25 @@ def main(argv: list[str] | None = None) -> int:
     except GatewayError as exc:
         print(f"contact-gateway: {exc.message}", file=sys.stderr)
         return 2
+    except StoreError as exc:
+        return _unreachable(exc)
+    except EOFError:  # a password asked for with no terminal to type it in
+        print(
+            "contact-gateway: no password given: run it in a terminal, or give it with --password-stdin",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _unreachable(exc: StoreError) -> int:
+    """Redis did not answer (down, a wrong address): one line, not a traceback; status 1, a passing trouble that a
+    supervisor (a worker parent, systemd) may retry, where status 2 says the configuration is wrong (an operator's
+    finding: 90 lines of traceback)."""
+    print(f"contact-gateway: Redis not reachable: {exc}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -78,6 +78,8 @@ def prepare_data_dir(data_dir: Path) -> None:
     with a warning, so that nothing else on the machine breaks. Raises :class:`ConfigError` when a new
     directory cannot be created private.
     """
+    if data_dir.exists() and not data_dir.is_dir():
+        raise ConfigError(f"--data-dir {data_dir} is a file, not a directory", field="data_dir")
     if not data_dir.exists():
         try:
             private_mkdir(data_dir)

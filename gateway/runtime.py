@@ -28,6 +28,7 @@ from gateway.calls.transcripts import Transcripts
 from gateway.config import Settings
 from gateway.contact.absent_agents import AbsentAgents
 from gateway.contact.agents import AgentDirectory
+from gateway.contact.agents_file import load_agents
 from gateway.contact.attachment_files import LocalAttachmentFiles
 from gateway.contact.attachments import Attachments
 from gateway.contact.audit import AuditLog
@@ -157,8 +158,15 @@ def _rtc_port_range(settings: Settings) -> None:
 
 
 def first_run(settings: Settings) -> None:
-    """The data directory made private (tightened if an older version left it wider); idempotent."""
-    prepare_data_dir(settings.data_dir)
+    """The data directory made private (tightened if an older version left it wider); idempotent. An agents file
+    given by name must be there and load (a typo in its path made a demo admin nobody asked for; a file that is not
+    UTF-8 crash-looped a worker: an operator's findings); ConfigError (status 2) otherwise."""
+    try:
+        prepare_data_dir(settings.data_dir)
+    except OSError as exc:  # a file of that name, no permission
+        raise ConfigError(f"--data-dir {settings.data_dir}: {exc.strerror or exc}", field="data_dir") from None
+    if settings.agents_file is not None:
+        load_agents(settings.agents_file)  # ConfigError naming the file and what is wrong
     warn_if_readable(settings.agents_path)  # password hashes (an agents file to import)
 
 

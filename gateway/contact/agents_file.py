@@ -44,6 +44,10 @@ def load_agents(path: Path) -> dict[str, Agent]:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: agents file not found") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:  # a directory, no permission
+        raise ConfigError(f"{path}: agents file not read: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     entries = raw.get("agent", [])
@@ -109,18 +113,25 @@ def render_agents(agents: list[Agent]) -> str:
 
 
 def write_agents(path: Path, agents: list[Agent]) -> None:
-    """Write the file atomically, owner-only from the start (password hashes), never a file that does not load."""
+    """Write the file atomically, owner-only from the start (password hashes), never a file that does not load;
+    ConfigError naming the path when it cannot be written, and no temporary file left behind (an export to a
+    directory left ``DIR.tmp`` holding every password hash: an operator's finding)."""
+    if path.is_dir():
+        raise ConfigError(f"{path} is a directory: give the agents file's name in it")
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.unlink(missing_ok=True)  # one left by a crash may have other bits: start from a fresh 0600 file
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(render_agents(agents))
     try:
+        tmp.unlink(missing_ok=True)  # one left by a crash may have other bits: start from a fresh 0600 file
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(render_agents(agents))
         load_agents(tmp)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ConfigError(f"{path}: agents file not written: {exc.strerror or exc}") from None
     except ConfigError:
         tmp.unlink(missing_ok=True)
         raise
-    tmp.replace(path)
 
 
 def add_agent(
