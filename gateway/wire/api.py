@@ -199,7 +199,9 @@ def register(app: web.Application, operations: Iterable[Operation]) -> None:
     """Add each operation's route (unless it is registered another way) and keep its description."""
     described = app.setdefault(OPERATIONS, [])
     for op in operations:
-        if op.handler is not None:
+        if op.handler is not None and op.method == "GET":  # HEAD too, as aiohttp's add_get gives it (uptime
+            app.router.add_get(op.path, op.handler)  # monitors, load balancers, link checkers: 405 was "down")
+        elif op.handler is not None:
             app.router.add_route(op.method, op.path, op.handler)
         described.append(op)
 

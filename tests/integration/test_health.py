@@ -30,6 +30,22 @@ async def test_readyz_follows_redis(settings: Settings) -> None:
         await node.stop()
 
 
+async def test_head_answers_where_get_does(settings: Settings) -> None:
+    """Uptime monitors, load balancers and link checkers ask with HEAD: every page and /healthz answered 405 (an
+    exploratory test)."""
+    node = await start_node(settings)
+    try:
+        async with aiohttp.ClientSession() as s:
+            for path in ("/healthz", "/readyz", "/widget.js", "/", "/agent", "/api/widget/settings"):
+                async with s.head(node.url + path) as r:
+                    assert r.status == 200, (path, r.status)
+                    assert await r.read() == b""
+            async with s.head(node.url + "/api/agent/login") as r:  # a POST-only route stays so
+                assert r.status == 405
+    finally:
+        await node.stop()
+
+
 async def test_readyz_says_a_node_taken_over_stops(settings: Settings) -> None:
     """Another node took this one over (it stalled past its heartbeat): not ready, so that a load balancer moves
     away while it stops (gateway/cli.py starts it again with status 1)."""
