@@ -314,6 +314,7 @@ class SphinxEngine:
             )
         self.max_audio_ms = max_audio_ms
         self.pool = DecoderPool(pool_size, self.model_path, self.dictionary)
+        self._dropped_told: set[frozenset[str]] = set()  # unknown words said once each (usable_grammar)
         if narrow_topn is None:
             narrow_topn = NARROW_TOPN if decision == FITTED else DEFAULT_TOPN
         if narrow_mllr is None:
@@ -403,9 +404,14 @@ class SphinxEngine:
         """``grammar`` without phrases holding unknown words, and its JSGF (phrases) or FSG (digits) text."""
         unknown = self.unknown_words(grammar.words(self.language))
         usable = grammar.without(unknown)
-        if unknown:
+        said = frozenset(unknown)
+        if said and said not in self._dropped_told:
+            # once per set of words: the flow loader said it already (a label such as "After 5 PM" whose choice has
+            # words of its own), and every call of that menu repeated it (an exploratory test)
+            self._dropped_told.add(said)
             log.warning(
-                "pocketsphinx: dropping grammar phrases with words missing from the dictionary: %s", ", ".join(unknown)
+                "pocketsphinx: dropping grammar phrases with words missing from the dictionary: %s (said once)",
+                ", ".join(unknown),
             )
         if usable is None:
             raise AsrError(

@@ -85,6 +85,12 @@ def test_phrases_with_unknown_words_are_dropped_at_call_time(
         assert ko.grammar_json(Grammar.of(["네", "네 zzqx"]))[1] == Grammar(("네",))
         assert sphinx.usable_grammar(Grammar.of(["billing", "xyzzy support"]))[0] == Grammar(("billing",))
     assert "zzqx" in caplog.text and "xyzzy" in caplog.text
+    # the same words again (every call of that menu): said once, not on every call (an exploratory test)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert sphinx.usable_grammar(Grammar.of(["billing", "xyzzy support"]))[0] == Grammar(("billing",))
+        sphinx.usable_grammar(Grammar.of(["billing", "plugh support"]))
+    assert "xyzzy" not in caplog.text and "plugh" in caplog.text
     with pytest.raises(AsrError, match="no grammar phrase is left"):
         sphinx.recognizer(Grammar.of(["xyzzy"]))
 
