@@ -476,14 +476,21 @@ class AgentCalls:
             return
         await self.presence.set_activity(agent_id, AgentActivity.NONE)
 
-    async def desk_closed(self, agent_id: str, *, offline: bool) -> None:
+    async def desk_closed(self, agent_id: str, *, offline: bool, for_good: bool = False) -> None:
         """A desk connection of the agent's closed: a leg of theirs stays, unless it has been silent since (a closed
         tab: rejoins.py); ``offline`` (it was their last): a call ringing for them is missed unless a desk is back
-        soon (gateway/calls/ringing.py)."""
+        soon (gateway/calls/ringing.py). ``for_good``: an admin removed or disabled the agent, no desk of theirs
+        comes back: their calls go back to the queue at once (the caller held 15 s for a desk that could not
+        return: an exploratory test)."""
         if offline:
             await self.ringing.agent_gone(agent_id)
         for handoff in list(self.handoffs.values()):
-            if handoff.agent_id == agent_id:
+            if handoff.agent_id != agent_id:
+                continue
+            if for_good and (handoff.state.bridged or handoff.state is S.RECONNECTING):
+                dropped = handoff.dropped
+                await self.lose(handoff, "agent_removed", dropped.at_ms if dropped is not None else self.clock())
+            else:
                 self.rejoins.desk_gone(handoff)
 
     def where(self, call: Call) -> dict[str, str]:
@@ -566,7 +573,8 @@ class AgentCalls:
         talk = handoff.talk_facts(at_ms) if handoff.state.bridged or handoff.state is S.RECONNECTING else {}
         agent_id = self._release(handoff, E.LOSE)
         log.warning("agent leg lost (%s)", why, extra={"conversation_id": call.conversation_id, "agent_id": agent_id})
-        await self._disconnect(handoff, agent_id)
+        # (listening supervisors hear why: the call goes on in the queue, it did not end: an exploratory test)
+        await self._disconnect(handoff, agent_id, why="agent_lost" if self.agent_drop != "end" else "call_ended")
         await self.conversations.record(
             call.conversation_id,
             EventType.CALL_AGENT_LOST,

@@ -94,15 +94,15 @@ class CallCommands:
             code=ErrorCode.NOT_YOUR_CALL,
         )
 
-    async def desk_closed(self, agent: Agent, *, offline: bool) -> None:
+    async def desk_closed(self, agent: Agent, *, offline: bool, for_good: bool = False) -> None:
         """A desk socket of the agent's (on this node) closed: this node and every node holding a call of theirs
         look at those calls (a leg silent since is dropped; ``offline``, their last desk: a ring is missed unless
         a desk is back soon)."""
-        await self.agent_calls.desk_closed(agent.id, offline=offline)
+        await self.agent_calls.desk_closed(agent.id, offline=offline, for_good=for_good)
         nodes = {await self.anchors.node_of(c["call_id"]) for c in await self.anchors.calls_of_agent(agent.id)}
         for node in sorted(n for n in nodes if n and n != self.node_id):
             try:
-                await self._remote(node, agent, "desk_closed", "", {"offline": offline})
+                await self._remote(node, agent, "desk_closed", "", {"offline": offline, "for_good": for_good})
             except GatewayError as exc:
                 log.warning("node %s not told that %s's desk closed: %s", node, agent.id, exc.message)
 
@@ -140,7 +140,7 @@ class CallCommands:
             case "monitor":
                 return await ac.monitors.monitor(agent, call_id, args["mode"], args.get("sdp"))
             case "desk_closed":  # (no call id: every call of the agent's on this node)
-                await ac.desk_closed(agent.id, offline=bool(args.get("offline")))
+                await ac.desk_closed(agent.id, offline=bool(args.get("offline")), for_good=bool(args.get("for_good")))
             case _:
                 raise NotFound(f"unknown call command {op!r}")
         return None

@@ -32,6 +32,7 @@ class AgentConnection(Connection):
         self.s = services
         self.agent: Agent | None = None
         self.session = ""  # presence: this open desk connection
+        self.gone_for_good = False  # an admin removed or disabled the agent: no desk of theirs comes back
         self.login: LoginSession | None = None  # the login session its token belongs to
         self._session_end: asyncio.TimerHandle | None = None  # closes the socket when the session expires
         self._wrap_up_end: asyncio.TimerHandle | None = None  # tells the desk when after-call work runs out
@@ -127,7 +128,8 @@ class AgentConnection(Connection):
                 return  # Redis is down: presence removes the session once it is back (gateway/contact/presence.py)
             try:
                 offline = (await self.s.presence.info(self.agent.id))["status"] == AgentStatus.OFFLINE
-                await self.s.call_commands.desk_closed(self.me, offline=offline)  # every node with a call of theirs
+                # every node with a call of theirs; an agent removed or disabled: their calls go on without them
+                await self.s.call_commands.desk_closed(self.me, offline=offline, for_good=self.gone_for_good)
             except StoreError as exc:
                 log.warning("desk closed; its calls not checked (Redis: %s)", exc, extra=self.log_extra)
 
@@ -435,6 +437,8 @@ class AgentConnection(Connection):
         """The login session was revoked (logout on any node, password change, roles taken away, agent disabled or
         removed): say so, then close
         with a code the desk does not reconnect on (it shows the login screen)."""
+
+        self.gone_for_good = self.gone_for_good or reason in ("agent_removed", "agent_disabled")
 
         async def step() -> None:
             why = {

@@ -631,3 +631,33 @@ async def test_agent_leg_that_never_connects_counts_as_lost_and_the_caller_waits
     finally:
         await phone.close()
         await caller.close()
+
+
+async def test_an_agent_removed_mid_call_sends_the_caller_back_to_the_queue_at_once(
+    clients: Clients, node: Node
+) -> None:
+    """An admin removed an agent on a call: the caller heard "your agent's connection dropped, please hold while
+    they reconnect" and held for a desk that could never come back (an exploratory test). Now the call goes back to
+    the queue at once, and a supervisor listening hears that the agent was lost, not that the call ended."""
+    alice, carol = clients.agent("alice"), clients.agent("carol")  # carol is a supervisor
+    await alice.hello()
+    await carol.hello(available=False)
+    caller = await queued_call(clients)
+    phone, spy = Softphone(alice), Softphone(carol)
+    try:
+        call_id = (await phone.ringing())["call_id"]
+        await phone.answer(call_id)
+        await caller.status(CallStatus.CONNECTED)
+        await spy.monitor(call_id, "listen")
+        assert await node.services.agent_calls.handoffs[call_id].monitors["carol"].leg.wait_connected(10)
+        await node.services.agent_admin.remove("ada", "alice")
+        waiting = await caller.status(CallStatus.WAITING, timeout=5)
+        assert waiting["reason"] == "agent_lost", waiting  # not agent_reconnecting: nobody to wait for
+        lost = [e for e in await node.services.store.events(caller.conversation_id) if e["type"] == "call_agent_lost"]
+        assert [(e["agent_id"], e["reason"]) for e in lost] == [("alice", "agent_removed")]
+        left = await carol.expect("call_status", lambda f: f.get("monitor") and f["status"] == "ended")
+        assert left["reason"] == "agent_lost"  # the call goes on in the queue: it did not end
+    finally:
+        await phone.close()
+        await spy.close()
+        await caller.close()

@@ -127,7 +127,9 @@ export function onStatus(f) {
   if (f.status !== 'ended') return;
   end(m, f.reason === 'supervisor_hangup' || f.reason === 'hangup' ? 'You left the call.'
     : f.reason === 'call_transferred' ? 'The call was transferred: you stopped listening. Listen again from its row.'
-      : 'The call ended.');
+      : f.reason === 'agent_lost' ? "The agent's connection was lost: the caller waits in the queue again. "
+        + 'Listen again from its row once an agent answers.'
+        : 'The call ended.');
 }
 
 /** An error frame while joining: the join failed with its message. */

@@ -68,6 +68,8 @@ export const TEXT = {
   monitorFailed: 'Could not join the call.',
   monitorDropped: 'You are no longer listening: the call ended or the connection dropped.',
   monitorTransferred: 'The call was transferred: you stopped listening. Listen again from the live calls.',
+  monitorAgentLost: "The agent's connection was lost: the caller waits in the queue again. Listen again from the "
+    + 'live calls once an agent answers.',
 };
 
 /** What the first agent sees when a consultation ends without the hand-over (call_status reasons). */

@@ -21,7 +21,8 @@ export function onCallStatus(f) {
   if (f.monitor) { // our own listening leg (a supervisor): ended, and why
     const m = P.mon;
     if (f.status === 'ended' && monLive(m) && m.callId === f.call_id && f.reason !== 'supervisor_hangup') {
-      endMonitor(m, f.reason === 'call_transferred' ? TEXT.monitorTransferred : TEXT.monitorDropped);
+      endMonitor(m, f.reason === 'call_transferred' ? TEXT.monitorTransferred
+        : f.reason === 'agent_lost' ? TEXT.monitorAgentLost : TEXT.monitorDropped);
     }
     return;
   }
