@@ -70,13 +70,17 @@ async function applyRoles() {
 /** The Log out button: end the session on the gateway (every tab and node of it), then show the login; with chats
  * still open, only once the agent confirms (they go back to the queue). */
 export function signOut() {
-  const open = Array.from(S.convs.values()).filter((c) => !c.closed).length;
+  const live = Array.from(S.convs.values()).filter((c) => !c.closed);
   const call = phone ? phone.state().call : null;
   const onCall = Boolean(call && call.phase !== 'ended');
-  confirmLeave(open, () => {
+  // a finished call's conversation nobody wrote in is closed by the gateway, not queued (gateway/contact/handover.py)
+  const callsDone = live.filter((c) => (!onCall || c.id !== call.conversation_id)
+    && !Array.from(c.events.values()).some((ev) => ev.type === 'message')
+    && Array.from(c.events.values()).some((ev) => ev.type === 'call_ended')).length;
+  confirmLeave(live.length, () => {
     endSession();
     logout();
-  }, ui.logout, onCall);
+  }, ui.logout, onCall, callsDone);
 }
 
 export function logout(message) {
