@@ -178,6 +178,14 @@ async def test_each_conversation_keeps_its_own_disposition(browser: Browser, nod
     await expect(disposition).to_have_value("resolved")  # the first of the list, not the other one's choice
     await items.nth(0).click()
     await expect(disposition).to_have_value("spam")  # and the first one's choice is kept for it
+    # closed with another disposition (the second): its header shows that one, not the list's first (an exploratory
+    # test saw "resolved" for a conversation closed "no-response"), and the open one keeps its own choice
+    await items.nth(1).click()
+    await agent.select_option("[data-testid=disposition]", "no-response")
+    await agent.click("[data-testid=close]")
+    await expect(agent.locator("#conv-state")).to_have_text("closed")
+    await expect(disposition).to_have_value("no-response")
+    await expect(disposition).to_be_disabled()
 
 
 async def test_the_context_panels_updated_time_follows_the_conversation(browser: Browser, node: Node) -> None:

@@ -304,6 +304,35 @@ function renderCallBadge(conv) {
   ui.callBadge.title = conv.call && conv.call.reason ? `${conv.call.status}: ${conv.call.reason.replace(/_/g, ' ')}` : '';
 }
 
+/** A closed conversation's header shows the disposition it was closed with (it showed the list's first,
+ * "resolved", for one closed "no-response": an exploratory test); an open one the list as it is. */
+function showDisposition(conv, writable) {
+  const shown = ui.disposition.querySelector('option[data-closed]');
+  if (writable || !conv) {
+    if (shown) {
+      const selected = shown.selected;
+      shown.remove();
+      if (selected) {
+        ui.disposition.value = conv && S.dispositions.includes(conv.disposition) ? conv.disposition
+          : (S.dispositions[0] || '');
+      }
+    }
+    return;
+  }
+  let last = null; // the last close (a conversation reopened and closed again has several)
+  for (const ev of conv.events.values()) {
+    if (ev.type === 'closed' && typeof ev.disposition === 'string' && (!last || cmpId(ev.id, last.id) > 0)) last = ev;
+  }
+  const summary = conv.summary && typeof conv.summary.disposition === 'string' ? conv.summary.disposition : '';
+  const closedWith = last ? last.disposition : summary;
+  if (!closedWith) return;
+  if (shown) shown.remove();
+  if (!S.dispositions.includes(closedWith)) { // one of the gateway's own (abandoned, agent_left): shown as it is
+    ui.disposition.append(h('option', { value: closedWith, text: closedWith.replace(/_/g, ' '), 'data-closed': '' }));
+  }
+  ui.disposition.value = closedWith;
+}
+
 export function renderComposerState() {
   const conv = S.convs.get(S.selected);
   const writable = !!conv && !conv.closed;
@@ -311,6 +340,7 @@ export function renderComposerState() {
   ui.sendBtn.disabled = !writable;
   ui.noteMode.disabled = !writable;
   ui.disposition.disabled = !writable || S.closing === (conv && conv.id);
+  showDisposition(conv, writable);
   const onCall = callInProgress(conv);
   ui.closeBtn.disabled = !writable || !!S.closing || onCall;
   ui.closeBtn.title = writable && onCall ? 'Hang up first: the customer is on the call' : '';
