@@ -7,7 +7,7 @@ import os
 import re
 from pathlib import Path
 
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
 
 from gateway.config import Settings
 from tests.conftest import PASSWORDS
@@ -157,6 +157,13 @@ async def test_messages_typed_while_the_gateway_is_down_are_sent_on_reconnect(
             await restarted.stop()
 
 
+async def first_cid(agent: Page, items: Locator) -> str:
+    await items.nth(0).click()
+    cid = await agent.locator("[data-testid=conversation]").get_attribute("data-conversation-id")
+    assert cid
+    return cid
+
+
 async def test_each_conversation_keeps_its_own_disposition(browser: Browser, node: Node) -> None:
     """The disposition chosen for one conversation showed preselected on the next one (closed with the wrong one)."""
     agent = await (await browser.new_context()).new_page()
@@ -181,11 +188,17 @@ async def test_each_conversation_keeps_its_own_disposition(browser: Browser, nod
     # closed with another disposition (the second): its header shows that one, not the list's first (an exploratory
     # test saw "resolved" for a conversation closed "no-response"), and the open one keeps its own choice
     await items.nth(1).click()
-    await agent.select_option("[data-testid=disposition]", "no-response")
-    await agent.click("[data-testid=close]")
+    cid = await agent.locator("[data-testid=conversation]").get_attribute("data-conversation-id")
+    assert cid
+    # closed elsewhere (the after-call bar's own disposition, another tab): the header's list still said "resolved"
+    await node.services.conversations.close("alice", cid, "no-response")
     await expect(agent.locator("#conv-state")).to_have_text("closed")
     await expect(disposition).to_have_value("no-response")
     await expect(disposition).to_be_disabled()
+    other = await first_cid(agent, items)  # (the closed one leaves the list once another is selected)
+    await expect(disposition).to_have_value("spam")  # an open one: its own choice again
+    await node.services.conversations.close("alice", other, "agent_left", system=True)
+    await expect(disposition).to_have_value("agent_left")  # the gateway's own disposition, shown as it is
 
 
 async def test_the_context_panels_updated_time_follows_the_conversation(browser: Browser, node: Node) -> None:
