@@ -44,6 +44,13 @@ test('names and typed text are parts of their own, so the desk draws them isolat
   assert.deepEqual(systemText({ type: 'call_ended', reason: 'caller_hangup', duration_ms: 65000 }),
     ['Call ended · caller hung up · 1:05']);
   assert.deepEqual(systemText({ type: 'state', state: 'queued' }), ['Waiting in queue']);
+  // moved to another queue while it waited: said (it read "Waiting in queue" again)
+  assert.equal(plain(systemText({ type: 'state', state: 'queued', queue: 'vip', from_queue: 'sales',
+    reason: 'max_wait_overflow' })), 'Moved from queue sales to vip · waited too long');
+  assert.equal(plain(systemText({ type: 'state', state: 'queued', queue: 'billing', from_queue: 'default',
+    reason: 'flow' })), 'Moved from queue default to billing');
+  assert.deepEqual(systemText({ type: 'state', state: 'queued', queue: 'billing', from_queue: 'billing' }),
+    ['Waiting in queue']);
 });
 
 test('the lines read as before', () => {

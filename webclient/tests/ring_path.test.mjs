@@ -84,3 +84,15 @@ test('a call handed to a colleague who missed it rings the next agent with its q
   const toQueue = [...base, ev('call_transferred', { agent_id: 'ann', to_queue: 'support' }), ev('call_missed', {})];
   assert.deepEqual(texts(ringPath(toQueue, {})), ['Transferred by ann to queue support']);
 });
+
+test('a call moved to another queue while it waited rings with the queue it is in now', () => {
+  const events = [
+    ev('call_started', {}),
+    ev('ivr', { kind: 'choice', node: 'menu', detail: '3 (Sales) -> sales_queue' }),
+    ev('ivr', { kind: 'queue', node: 'sales_queue', detail: 'sales' }),
+    ev('state', { state: 'queued', queue: 'vip', from_queue: 'sales', reason: 'max_wait_overflow' }),
+  ];
+  assert.deepEqual(texts(ringPath(events, {})), [
+    'Chose 3 (Sales) -> sales_queue', 'Queue: vip (moved from sales: waited too long)',
+  ]);
+});

@@ -82,7 +82,14 @@ export function systemText(ev) {
       const page = ev.context && ev.context['context.page'];
       return page ? line`Conversation started on ${user(page)}` : ['Conversation started'];
     }
-    case 'state': return line`${stateLabel(ev.state)}`;
+    case 'state':
+      // a waiting conversation moved to another queue (its queue's maximum wait: overflow; a flow chose another):
+      // said, where it read "Waiting in queue" again (an exploratory test)
+      if (ev.state === 'queued' && ev.from_queue && ev.queue && ev.from_queue !== ev.queue) {
+        return line`Moved from queue ${user(ev.from_queue)} to ${user(ev.queue)}${
+          String(ev.reason || '').startsWith('max_wait') ? ' · waited too long' : ''}`;
+      }
+      return line`${stateLabel(ev.state)}`;
     case 'assigned': return line`Assigned to ${user(ev.agent_name || nameOf(ev.agent_id) || 'an agent')}`;
     case 'closed': return line`Closed${ev.disposition ? line` · ${user(words(ev.disposition))}` : ''}${
       ev.agent_id && !ev.by_gateway ? line` by ${agent(ev.agent_id)}` : ''}`;

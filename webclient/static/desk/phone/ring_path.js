@@ -39,6 +39,15 @@ export function ringPath(events, summary) {
       steps = [];
       transfer = null;
     }
+    if (ev.type === 'state' && ev.state === 'queued' && ev.from_queue && ev.queue && ev.from_queue !== ev.queue) {
+      // moved to another queue while it waited (an overflow): the queue it comes from now (the banner said the
+      // IVR's "Queue: sales" for a call in vip: an exploratory test)
+      steps = steps.filter((st) => !st.queue);
+      steps.push({ node: '', queue: true, parts: line`Queue: ${user(ev.queue)} (moved from ${user(ev.from_queue)}${
+        String(ev.reason || '').startsWith('max_wait') ? ': waited too long' : ''})` });
+      transfer = null;
+      continue;
+    }
     if (ev.type === 'call_transferred') transfer = ev;
     // a call handed to a colleague who missed it, lost it or took it went back to its queue: not "to Bob" any more
     else if (transfer && !transfer.to_queue && AFTER_HANDOVER.has(ev.type)) transfer = null;
