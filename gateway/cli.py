@@ -171,7 +171,7 @@ async def _serve(settings_flags: dict[str, str | None], argv: list[str]) -> int:
 
     settings = from_sources(settings_flags, os.environ)
     worker = worker_number()
-    logs.setup(settings.log_format, worker=worker)
+    logs.setup(settings.log_format, worker=worker, node=settings.node_id)
     if worker is not None:  # a worker's siblings hold the port, its parent the claim and the data directory
         return await _serve_here(settings, settings_flags, argv, worker)
     # a lone node or the workers' parent: the port must be free, and stay so while it starts (listen_port.claim)

@@ -51,14 +51,19 @@ class TextFormatter(logging.Formatter):
 
 
 class _Worker(logging.Filter):
-    """Marks every line with the worker that wrote it (``serve --workers N``: gateway/workers.py)."""
+    """Marks every line with the worker that wrote it (``serve --workers N``: gateway/workers.py) and its node id
+    (a takeover's "node node-... lost its heartbeat" or /readyz's node named a node no worker's lines carried: an
+    operator's finding); a line that names another node (a takeover's) keeps it."""
 
-    def __init__(self, number: int) -> None:
+    def __init__(self, number: int, node: str = "") -> None:
         super().__init__()
         self.number = number
+        self.node = node
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.worker = self.number
+        if self.node and not hasattr(record, "node"):
+            record.node = self.node
         return True
 
 
@@ -77,12 +82,12 @@ class _ClientsBadRequests(logging.Filter):
         return True
 
 
-def setup(fmt: str = "json", level: int = logging.INFO, *, worker: int | None = None) -> None:
+def setup(fmt: str = "json", level: int = logging.INFO, *, worker: int | None = None, node: str = "") -> None:
     """Log to standard error as ``json`` lines, ``text``, or ``auto``: text on a terminal (a person reads it),
-    JSON otherwise (a log collector does). ``worker``: every line says this worker number."""
+    JSON otherwise (a log collector does). ``worker``: every line says this worker number and ``node`` id."""
     handler = logging.StreamHandler(sys.stderr)
     if worker is not None:
-        handler.addFilter(_Worker(worker))
+        handler.addFilter(_Worker(worker, node))
     if fmt == "auto":
         fmt = "text" if sys.stderr.isatty() else "json"
     if fmt == "json":

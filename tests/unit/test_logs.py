@@ -77,3 +77,19 @@ async def test_a_request_aiohttp_cannot_parse_is_one_info_line_not_an_error_with
         "a request from 127.0.0.1 that could not be parsed, answered 400: Invalid header"
     )
     assert bug["level"] == "error" and "RuntimeError: a bug" in bug["exc"], bug
+
+
+def test_a_workers_lines_carry_its_number_and_its_node(capsys: pytest.CaptureFixture[str]) -> None:
+    """Only one of a worker's lines named its node: a takeover line or /readyz's node id could not be tied to a
+    worker's lines (an operator's finding). A line about another node keeps that one."""
+    root = logging.getLogger()
+    before, level = root.handlers[:], root.level
+    try:
+        setup("json", worker=1, node="node-7-abc")
+        logging.getLogger("gateway.contact.presence").info("agent is available", extra={"agent_id": "erin"})
+        logging.getLogger("gateway.calls.takeover").warning("took over", extra={"node": "node-9-def"})
+    finally:
+        root.handlers[:] = before
+        root.setLevel(level)
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert [(x["worker"], x["node"]) for x in lines] == [(1, "node-7-abc"), (1, "node-9-def")]
