@@ -78,7 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_flags(serve)
 
     flows = sub.add_parser(
-        "flows", help="check and try IVR/bot flows (validate DIR, simulate FLOW, schema)", add_help=False
+        "flows",
+        help="check and try IVR/bot flows (validate DIR, simulate FLOW, schema) and manage their versions in the "
+        "store (push DIR, pull DIR, replay NAME: `flows push --help`)",
+        add_help=False,
     )
     flows.add_argument("flow_args", nargs=argparse.REMAINDER)
     models = sub.add_parser(
@@ -366,14 +369,27 @@ def flows_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--data-dir", dest="data_dir", help=f"[env {BY_NAME['data_dir'].env}]")
     parser.add_argument("--redis-url", dest="redis_url", help=f"[env {BY_NAME['redis_url'].env}]")
+    # the same flags after the sub-command too, as `agents` and `reports` take them ("flows pull DIR --data-dir D"
+    # was refused, the README's way: an operator's finding)
+    store = argparse.ArgumentParser(add_help=False)
+    store.add_argument(
+        "--data-dir", dest="data_dir", default=argparse.SUPPRESS, help=f"[env {BY_NAME['data_dir'].env}]"
+    )
+    store.add_argument(
+        "--redis-url", dest="redis_url", default=argparse.SUPPRESS, help=f"[env {BY_NAME['redis_url'].env}]"
+    )
     sub = parser.add_subparsers(dest="flows_command", required=True)
-    push = sub.add_parser("push", help="save and publish every changed flow file of DIR; prints what changed")
+    push = sub.add_parser(
+        "push", parents=[store], help="save and publish every changed flow file of DIR; prints what changed"
+    )
     push.add_argument("directory", type=Path)
     push.add_argument("--message", "-m", default="", help="the versions' message (default: pushed from DIR)")
-    pull = sub.add_parser("pull", help="write the live version of every flow into DIR (NAME.yaml)")
+    pull = sub.add_parser("pull", parents=[store], help="write the live version of every flow into DIR (NAME.yaml)")
     pull.add_argument("directory", type=Path)
     replay = sub.add_parser(
-        "replay", help="replay past sessions of flow NAME against a version or a file; exit 1 when paths change"
+        "replay",
+        parents=[store],
+        help="replay past sessions of flow NAME against a version or a file; exit 1 when paths change",
     )
     replay.add_argument("name")
     which = replay.add_mutually_exclusive_group(required=True)

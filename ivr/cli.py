@@ -25,7 +25,12 @@ SHIPPED_FLOWS = Path(__file__).with_name("flows")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="contact-gateway flows", description="IVR and chat-bot flows.")
+    parser = argparse.ArgumentParser(
+        prog="contact-gateway flows",
+        description="IVR and chat-bot flows.",
+        epilog="The gateway's store of flow versions: `contact-gateway flows push DIR`, `pull DIR` and "
+        "`replay NAME` (each with --data-dir / --redis-url as serve; `flows push --help`).",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     validate = sub.add_parser(
         "validate",

@@ -67,7 +67,8 @@ async def test_replay_push_and_pull_from_the_command_line(settings: Settings, tm
         assert (code, out.strip()) == (0, f"default: unchanged {pushed}")
 
         pulled = tmp_path / "pulled"
-        code, out, err = await _cli(*url, "pull", str(pulled))
+        # the store's flags after the sub-command too, as `agents` and `reports` take them (an operator's finding)
+        code, out, err = await _cli("pull", str(pulled), *url)
         assert code == 0, err
         assert (pulled / "default.yaml").read_text() == SUPPORT_TO_GOODBYE
         assert sorted(p.name for p in pulled.iterdir()) == ["callback.yaml", "default.yaml", "transcribed.yaml"]
