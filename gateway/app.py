@@ -35,15 +35,15 @@ SHUTDOWN_FLUSH_SECONDS = 3.0  # at most this long for the calls' 'ended' to reac
 
 
 def create_app(
-    settings: Settings, *, clock: Callable[[], int] | None = None, seed_agents: bool = True
+    settings: Settings, *, clock: Callable[[], int] | None = None, worker: int | None = None
 ) -> web.Application:
     """The node's application; ``clock``: the services' time in ms (gateway/runtime.py; tests inject one);
-    ``seed_agents``: this node fills an empty store's agents (of ``serve --workers N``, worker 0 only)."""
+    ``worker``: its number among ``serve --workers N`` (None: a lone node)."""
     app = web.Application(middlewares=[pages.problem_json], client_max_size=64 * 1024)
     quiet_clients_bad_requests()  # anybody can send a malformed request: not an error of ours
 
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
-        app[SERVICES] = await runtime.start(settings, clock=clock, seed_agents=seed_agents)
+        app[SERVICES] = await runtime.start(settings, clock=clock, worker=worker)
         yield
         await runtime.stop(app[SERVICES])
 

@@ -206,7 +206,7 @@ async def _serve_here(
                 each.env,
             )
     first_run(settings)
-    app = create_app(settings, seed_agents=worker in (None, 0))
+    app = create_app(settings, worker=worker)
     runner = web.AppRunner(app, shutdown_timeout=5, access_log=None)
     await runner.setup()
     password = app[SERVICES].demo_password  # set by the first start of an empty store

@@ -59,6 +59,7 @@ from gateway.ops.rollups import Reports, RollupConsumer, backfill
 from gateway.ops.wallboard import Wallboard, thresholds_from
 from gateway.ops.webhook_delivery import WebhookDelivery
 from gateway.ops.webhooks import Webhooks
+from gateway.ops.worker_metrics import WorkerMetrics
 from gateway.protocol.bus import CallCaption, CallUpdate
 from gateway.store import connect as redis_connect
 from gateway.store.bus import Bus
@@ -229,13 +230,14 @@ async def _seed_agents(
     return password
 
 
-async def start(settings: Settings, *, clock: Callable[[], int] | None = None, seed_agents: bool = True) -> Services:
+async def start(settings: Settings, *, clock: Callable[[], int] | None = None, worker: int | None = None) -> Services:
     """Build the node's services in dependency order and start them; every service started is stopped by
     :func:`stop` in reverse order, and at once if a later one fails to start. ``clock`` (ms since the epoch): the
     time conversations' events, calls' waits and answers and the wallboard's day are taken from (tests inject
-    one; None: the real time). ``seed_agents``: an empty store gets its agents (the agents file's, or a 'demo'
-    admin whose password :attr:`Services.demo_password` holds) from this node; of several workers only worker 0
-    seeds, so that the one banner a person sees in the terminal is the one that knows the password."""
+    one; None: the real time). ``worker``: its number among ``serve --workers N`` (None: a lone node). An empty
+    store gets its agents (the agents file's, or a 'demo' admin whose password :attr:`Services.demo_password`
+    holds) from a lone node or worker 0 only, so that the one banner a person sees in the terminal is the one that
+    knows the password; a worker's /metrics answers for its siblings too (gateway/ops/worker_metrics.py)."""
     if settings.rtc_addresses:
         restrict_host_addresses(settings.rtc_addresses)
     _rtc_port_range(settings)
@@ -267,7 +269,7 @@ async def start(settings: Settings, *, clock: Callable[[], int] | None = None, s
     first_run(settings)
     stack = contextlib.AsyncExitStack()
     try:
-        services = await _build(settings, stack, clock or now_ms, seed_agents=seed_agents)
+        services = await _build(settings, stack, clock or now_ms, worker=worker)
     except BaseException:
         await stack.aclose()
         raise
@@ -301,7 +303,7 @@ def remote_tts(settings: Settings, metrics: Metrics) -> WyomingTts | None:
 
 
 async def _build(
-    settings: Settings, stack: contextlib.AsyncExitStack, clock: Callable[[], int], *, seed_agents: bool
+    settings: Settings, stack: contextlib.AsyncExitStack, clock: Callable[[], int], *, worker: int | None
 ) -> Services:
     """Each service is built after what it uses; each one started has its stop pushed on ``stack`` right away."""
     # the node's metrics (its own registry): passed to every service that counts something
@@ -536,6 +538,11 @@ async def _build(
     )
     await node_metrics.start()
     _on_stop(stack, node_metrics.stop)
+    worker_metrics = None
+    if worker is not None:  # a worker: /metrics answers for the machine's workers together
+        worker_metrics = WorkerMetrics(settings.data_dir / "metrics", worker, node_metrics.exposition)
+        await worker_metrics.start()
+        _on_stop(stack, worker_metrics.stop)
 
     # wire: sessions, tokens, managing agents
     sessions = LoginSessions(store, bus, lifetime_seconds=settings.agent_token_hours * 3600, node_id=settings.node_id)
@@ -548,7 +555,7 @@ async def _build(
     await absent_agents.start()
     _on_stop(stack, absent_agents.stop)
     seen = [*flows.snapshot().values(), *flow_files.snapshot().values()]
-    demo_password = await _seed_agents(agent_admin, settings, seen, queues) if seed_agents else None
+    demo_password = await _seed_agents(agent_admin, settings, seen, queues) if worker in (None, 0) else None
     attachment_files = LocalAttachmentFiles(settings.data_dir / "attachments")
     rollup_db = RollupStore(store, retention_days=settings.rollup_retention_days, zone=settings.center_timezone)
     services = Services(
@@ -619,6 +626,7 @@ async def _build(
         queues=queues,
         widget=WidgetConfig(store),
         node_watch=watch,
+        worker_metrics=worker_metrics,
         stack=stack,
     )
     if settings.webhooks_file is not None:

@@ -3,6 +3,8 @@
 Modules:
 
 - ``metrics``           NodeMetrics: what ``/metrics`` reads when scraped (live calls, queues in Redis, event-loop lag).
+- ``worker_metrics``    WorkerMetrics: a worker's ``/metrics`` with its siblings' (``serve --workers N``), each sample
+  labelled with its worker.
 - ``retention``         Retention: closed conversations older than ``--retention-days`` are deleted, with their recordings.
 - ``rollup_rules``      What each logged event adds to the report counters (pure), and the report's metrics from them.
 - ``rollups``           The rollup consumer (event log -> counters), the reports and path analytics, the backfill.

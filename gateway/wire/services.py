@@ -38,6 +38,7 @@ from gateway.ops.rollups import Reports, RollupConsumer
 from gateway.ops.wallboard import Wallboard
 from gateway.ops.webhook_delivery import WebhookDelivery
 from gateway.ops.webhooks import Webhooks
+from gateway.ops.worker_metrics import WorkerMetrics
 from gateway.store.bus import Bus
 from gateway.store.embedded_redis import EmbeddedRedis
 from gateway.store.store import Keys, Store
@@ -90,6 +91,9 @@ class Services:
     queues: QueueSettings  # queues as objects: skills, priority, hours, maximum wait (gateway/contact/queues.py)
     widget: WidgetConfig  # the widget's title, colours, greeting, hours queue (gateway/contact/widget_settings.py)
     node_watch: NodeWatch | None = None  # this node's heartbeat, and the takeover of dead nodes (calls/takeover.py)
+    worker_metrics: WorkerMetrics | None = (
+        None  # a worker's /metrics with its siblings' (gateway/ops/worker_metrics.py)
+    )
     embedded: EmbeddedRedis | None = None
     demo_password: str | None = None  # the first start's 'demo' admin's password (the terminal banner shows it)
     site_keys: SiteKeys = field(default_factory=lambda: SiteKeys(()))  # verify sites' customer tokens

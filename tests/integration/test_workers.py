@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import re
 import signal
 import socket
 import sys
@@ -102,6 +103,16 @@ async def test_workers_share_a_port_and_calls_chats_and_an_agent_work_across_the
             await caller.customer.event("message", lambda e, n=node: e["text"] == f"hello {n}", timeout=15)
             await caller.hangup()
             await caller.status(CallStatus.ENDED)
+        # whichever worker a scrape reaches, it answers for both, each sample labelled with its worker (a scrape
+        # had one worker's figures, another scrape the other's: series came and went; an operator's finding)
+        for _ in range(6):
+            async with aiohttp.ClientSession() as http, http.get(gw.url + "/metrics") as r:
+                assert r.status == 200
+                text = await r.text()
+            info = re.findall(r'contact_gateway_node_info\{node="([^"]+)",version="[^"]+",worker="(\d)"\}', text)
+            assert {node for node, _ in info} == nodes and {w for _, w in info} == {"0", "1"}, info
+            offered = re.findall(r'contact_gateway_calls_offered_total\{worker="(\d)"\} ([0-9.]+)', text)
+            assert sum(float(v) for _, v in offered) >= 2, offered  # the calls of both workers
     finally:
         for closing in (*callers, *phones):
             await closing.close()
@@ -109,6 +120,7 @@ async def test_workers_share_a_port_and_calls_chats_and_an_agent_work_across_the
             await client.close()
         await db.aclose()
         assert await gw.stop() == 0
+    assert not list((gw.data_dir / "metrics").glob("worker-*.prom"))  # stopped workers serve no figures
 
 
 async def test_a_killed_worker_is_restarted_and_its_calls_taken_over(tmp_path: Path, agents_file: Path) -> None:
