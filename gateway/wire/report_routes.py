@@ -156,7 +156,8 @@ REPORT: Schema = closed(
         },
         "totals": {"type": "array", "items": {**_METRICS, "properties": {"key": {"type": "string"}}}},
     },
-    description="offered, handled, abandoned, abandoned_wait_ms_avg, callbacks_booked / reached / unreachable, "
+    description="offered, handled, abandoned, abandoned_wait_ms_avg, moved_out, callbacks_booked / reached / "
+    "unreachable, "
     "service_level, asa_ms, aht_talk_ms / hold_ms / wrap_ms, chat_first_response_ms, chat_resolution_ms, aht_chat_ms, "
     "escalations, ivr_sessions, ivr_contained per key and interval (by disposition: closed)",
 )

@@ -26,6 +26,13 @@ def test_a_conversation_entering_a_queue_is_offered_once_not_again_when_put_back
     }
     assert counters(ev("state", {"state": "queued", "reason": "missed", "agent_id": "alice"})) == set()
     assert counters(ev("state", {"state": "open"})) == set()
+    # moved to another queue while it waited: offered there, moved out of the one it left (it was neither handled
+    # nor abandoned there: a supervisor found one offer unaccounted for); a flow's new skills in the same queue: none
+    overflow = {"state": "queued", "queue": "vip", "from_queue": "sales", "reason": "max_wait_overflow"}
+    assert counters(ev("state", overflow)) == {("queue", "vip", "offered", 1), ("queue", "sales", "moved_out", 1)}
+    same = {"state": "queued", "queue": "sales", "from_queue": "sales", "reason": "flow"}
+    assert counters(ev("state", same)) == set()
+    assert report_point({"offered": 3, "moved_out": 1})["moved_out"] == 1
 
 
 def test_a_chat_is_handled_when_assigned_a_call_when_answered_with_the_service_level() -> None:
@@ -123,6 +130,7 @@ def test_by_agent_the_metrics_no_agent_has_are_none_not_zero() -> None:
     assert {k for k, v in by_agent.items() if by_queue[k] != v} == {
         "offered",
         "abandoned",
+        "moved_out",
         "callbacks_booked",
         "ivr_sessions",
         "ivr_contained",

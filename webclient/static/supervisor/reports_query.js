@@ -95,6 +95,8 @@ export const METRICS = [
   ['handled', 'Handled', 'count', 'Handled', 'Contacts'],
   ['abandoned', 'Abandoned', 'count', 'Abandoned', 'Contacts'],
   ['abandoned_wait_ms_avg', 'Avg wait before abandoning', 'ms', 'Avg wait to abandon', 'Contacts'],
+  ['moved_out', 'Moved to another queue while waiting (its maximum wait overflowed, or a flow chose another)', 'count',
+    'Moved out', 'Contacts'],
   ['service_level', 'Service level', 'ratio', 'Service level', 'Contacts'],
   ['asa_ms', 'Avg speed of answer', 'ms', 'ASA', 'Contacts'],
   ['aht_talk_ms', 'Avg talk', 'ms', 'Talk', 'Calls (avg)'],
@@ -113,7 +115,8 @@ export const METRICS = [
 
 /** The metrics counted per queue only (gateway/ops/rollup_rules.py NOT_BY_AGENT): by agent the report has no
  * figure for them (null), shown "—" with this reason in its title, never 0. */
-export const NOT_BY_AGENT = new Set(['offered', 'abandoned', 'abandoned_wait_ms_avg', 'callbacks_booked', 'ivr_sessions', 'ivr_contained']);
+export const NOT_BY_AGENT = new Set(['offered', 'abandoned', 'abandoned_wait_ms_avg', 'moved_out', 'callbacks_booked',
+  'ivr_sessions', 'ivr_contained']);
 
 /** Why a cell of a report `by` has no figure for `metric`, or '' (then "—" means nothing to count or divide). */
 export function noFigureWhy(by, metric) {

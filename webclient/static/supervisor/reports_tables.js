@@ -34,6 +34,8 @@ function metricHead(short, label) {
   return h('th', { scope: 'col' }, short === label ? short : h('abbr', { title: label }, short));
 }
 
+const WHEN_ANY = new Set(['moved_out']);
+
 /** The totals of a report by queue or agent, busiest first: one row per key, one column per metric, the metrics'
  * columns under their group's header (two header rows). */
 export function renderTotals(table, report) {
@@ -43,17 +45,19 @@ export function renderTotals(table, report) {
   }
   const rank = rankMetric(report.by);
   const rows = [...report.totals].sort((a, b) => (b[rank] || 0) - (a[rank] || 0) || String(a.key).localeCompare(b.key));
-  const heads = METRICS.map(([name, label, , short]) => (name === 'service_level'
+  // a column only some centers have (contacts moved to another queue): shown when a row has one (the CSV has it always)
+  const shown = METRICS.filter(([name]) => !WHEN_ANY.has(name) || rows.some((t) => t[name]));
+  const heads = shown.map(([name, label, , short]) => (name === 'service_level'
     ? metricHead(`SL ≤ ${report.sl_threshold_s} s`, `${label}: the share answered within ${report.sl_threshold_s} s`)
     : metricHead(short, label)));
   table.replaceChildren(
     h('caption', { class: 'sr-only' }, `Totals by ${report.by}, ${report.from} to ${report.to}`),
-    h('colgroup', { span: 1 }), ...metricGroups().map(({ span }) => h('colgroup', { span })),
+    h('colgroup', { span: 1 }), ...metricGroups(shown).map(({ span }) => h('colgroup', { span })),
     h('thead', null,
       h('tr', null, h('th', { scope: 'col', rowSpan: 2 }, KEY_HEADER[report.by] || 'Key'),
-        ...metricGroups().map(({ group, span }) => h('th', { scope: 'colgroup', colSpan: span, class: 'rp-group' }, group))),
+        ...metricGroups(shown).map(({ group, span }) => h('th', { scope: 'colgroup', colSpan: span, class: 'rp-group' }, group))),
       h('tr', null, ...heads)),
-    h('tbody', null, ...rows.map((t) => row(t.key, ...METRICS.map(([name, , kind]) => cell(name, kind, t[name], noFigureWhy(report.by, name)))))),
+    h('tbody', null, ...rows.map((t) => row(t.key, ...shown.map(([name, , kind]) => cell(name, kind, t[name], noFigureWhy(report.by, name)))))),
   );
 }
 
