@@ -540,7 +540,7 @@ async def _build(
     _on_stop(stack, node_metrics.stop)
     worker_metrics = None
     if worker is not None:  # a worker: /metrics answers for the machine's workers together
-        worker_metrics = WorkerMetrics(settings.data_dir / "metrics", worker, node_metrics.exposition)
+        worker_metrics = WorkerMetrics(settings.data_dir / "metrics", worker, node_metrics.as_last_read)
         await worker_metrics.start()
         _on_stop(stack, worker_metrics.stop)
 

@@ -15,16 +15,34 @@ from pathlib import Path
 CGROUP = Path("/sys/fs/cgroup")
 
 
-def usable_cores(cgroup: Path = CGROUP) -> int:
-    """At least 1: the CPUs of this process's affinity, at most its control group's quota rounded up."""
+def usable_cores(cgroup: Path | None = None) -> int:
+    """At least 1: the CPUs of this process's affinity, at most the smallest quota of its control group and the
+    groups above it, rounded up (``cgroup``: that one group's directory instead, for tests)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # (not Linux)
         cores = os.cpu_count() or 1
-    quota = cpu_quota(cgroup)
-    if quota is not None:
-        cores = min(cores, math.ceil(quota))
+    quotas = [q for q in map(cpu_quota, [cgroup] if cgroup is not None else own_groups()) if q is not None]
+    if quotas:
+        cores = min(cores, math.ceil(min(quotas)))
     return max(1, cores)
+
+
+def own_groups(proc: Path = Path("/proc/self/cgroup"), root: Path = CGROUP) -> list[Path]:
+    """This process's control group and every group above it up to the root (cgroup v2's ``0::/PATH`` line; a
+    systemd unit's ``CPUQuota=`` or a Kubernetes limit is on the process's own group, not the root); the root alone
+    for cgroup v1 (its own ``cpu`` directory)."""
+    try:
+        lines = proc.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return [root]
+    path = next((line.split("::", 1)[1] for line in lines if line.startswith("0::")), "")
+    groups = [root]
+    here = root
+    for part in [p for p in path.split("/") if p]:
+        here = here / part
+        groups.append(here)
+    return groups
 
 
 def cpu_quota(cgroup: Path = CGROUP) -> float | None:

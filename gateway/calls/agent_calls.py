@@ -294,6 +294,7 @@ class AgentCalls:
         handoff.bridge = call.bridge = self.legs.bridge(call, leg)
         handoff.to(E.CONNECT)
         handoff.answered_ms = self.clock()
+        handoff.waited_ms = max(0, handoff.answered_ms - handoff.offered_ms)
         handoff.held_ms = 0  # (the previous agent's talk and hold went into their transfer or lost event)
         handoff.answers += 1
         await self.taps.start(handoff)
@@ -587,13 +588,16 @@ class AgentCalls:
         # away first: an agent back at a desk who presses Available while the caller is told stays available
         await self.presence.set_status(agent_id, AgentStatus.AWAY, "call_lost")
         handoff.routed = True
-        # back at its place in line, its wait going on from what it waited before the agent answered: the talk is no
-        # wait (it overflowed at once past its queue's maximum wait, and the next answer said "waited 1:58" for 6 s
-        # of waiting: an exploratory test)
-        handoff.offered_ms = self.clock() - max(0, handoff.answered_ms - handoff.offered_ms)
+        # back at its place in line; after a talk, its wait goes on from what it waited before the agent answered:
+        # the talk is no wait (it overflowed at once past its queue's maximum wait, and the next answer said "waited
+        # 1:58" for 6 s of waiting: an exploratory test). An agent who answered and never connected: its wait so far
+        # goes on as it was.
+        since = 0
+        if talk:
+            handoff.offered_ms = since = self.clock() - handoff.waited_ms
         handoff.answered_ms = 0
         if not await self.conversations.requeue(
-            call.conversation_id, agent_id, "call_agent_lost", score=handoff.queued_ms, since=handoff.offered_ms
+            call.conversation_id, agent_id, "call_agent_lost", score=handoff.queued_ms, since=since
         ):  # closed meanwhile (the agent closed it while the caller held for them), or no longer theirs
             log.warning(
                 "lost agent's conversation not requeued: the call ends", extra={"conversation_id": call.conversation_id}

@@ -201,6 +201,10 @@ class Handoff:
     held_ms: int = 0  # on hold since the answer, holds that ended (ms)
     held_since_ms: int = 0  # when the hold going on began
     offered_ms: int = 0  # when it was last offered: queued (queued_ms), or transferred (to a queue or an agent)
+    #: how long the caller waited before the agent on the call answered it (from offered_ms; a warm transfer's
+    #: consultant takes the call with the first agent's): back in the queue after that agent is lost, the wait goes
+    #: on from it, the talk is no wait (gateway/calls/agent_calls.py ``lose``)
+    waited_ms: int = 0
     recorder: StereoRecorder | None = None
     answers: int = 0  # agents who answered so far (a re-queued call is answered again)
     announced: list[str] = field(default_factory=list)  # position / wait announcements played

@@ -70,7 +70,7 @@ SILENT_SECONDS = 2.0
 
 CONNECT_TIMEOUT = 20.0  # seconds from the answer to an established connection
 #: the ends of a call whose caller left (hung up, their page or connection gone), not the flow's own end
-CALLER_LEFT = frozenset({"caller_hangup", "connection_closed", "ice_timeout"})
+CALLER_LEFT = frozenset({"caller_hangup", "connection_closed", "ice_failed"})
 
 
 Publish = Callable[[str, CallUpdate | CallCaption], Awaitable[None]]  # (conversation id, bus message)
@@ -138,9 +138,8 @@ class Call:
         )
         self.detector = GoertzelDetector(sample_rate=48000)
         self.runner: FlowRunner | None = None
-        self.flow_hooks: CaptionedHooks | None = (
-            None  # a live call's flow hooks (what its flow set, if it reached a queue)
-        )
+        self.flow_hooks: CaptionedHooks | None = None  # a live call's flow hooks (what its flow set, and whether it
+        # reached a queue)
         self.channel: VoiceChannel | None = None
         self.flow: Flow | None = None  # the flow version this call runs (speech engine, transcripts)
         self.speech: CallSpeech | None = None
@@ -409,9 +408,9 @@ class Call:
             log.info("call ended: %s after %d ms", reason, duration_ms, extra={"conversation_id": self.conversation_id})
             self.m.metrics.call_ended(reason, duration_ms / 1000, self.cpu_mark)
             await self.m.record_end(self, {"call_id": self.id, "reason": reason, "duration_ms": duration_ms, **facts})
-            await self.m.slots.release(self.id)  # before 'ended' is told: the customer may call again at once
-            if reason in CALLER_LEFT and at_question and self.flow_hooks is not None:
+            if reason in CALLER_LEFT and at_question and self.flow_hooks is not None:  # (before a new call can start)
                 await self._forget_unfinished(self.flow_hooks)
+            await self.m.slots.release(self.id)  # before 'ended' is told: the customer may call again at once
             await self._messages_left()
             self.status = CallStatus.ENDED
             try:
@@ -429,7 +428,7 @@ class Call:
 
     async def _messages_left(self) -> None:
         """What the customer wrote while its flow had the call (and no agent) is not left unread: to the agents."""
-        if self.test is not None or any(c["call_id"] != self.id for c in self.m.live_calls(self.customer_id)):
+        if self.test is not None or self.m.in_charge(self.customer_id, besides=self.id):
             return  # (another call of theirs is in charge: its own end looks again)
         try:
             await self.m.conversations.route_left_messages(self.conversation_id, self.id)
@@ -509,6 +508,15 @@ class CallManager:
         for call in list(self.calls.values()):
             if call.customer_id == customer_id:
                 call.socket_gone()
+
+    def in_charge(self, customer_id: str, *, besides: str = "") -> bool:
+        """A call of the customer's on this node that is not ending (``besides``: other than that one): its flow
+        has the conversation (a message written meanwhile waits for it, gateway/wire/customer_socket.py). An ending
+        call is in charge no more: a message written while it ends is routed by the socket, since the call's own
+        look at its messages may be over (a review)."""
+        return any(
+            c.customer_id == customer_id and c.id != besides and not c.ended.is_set() for c in self.calls.values()
+        )
 
     def live_calls(self, customer_id: str) -> list[dict[str, Any]]:
         """The customer's calls on this node."""

@@ -205,6 +205,11 @@ class NodeMetrics:
         await self.refresh()
         return generate_latest(self.recorder.registry)
 
+    def as_last_read(self) -> bytes:
+        """The same text with the shared state as last read (no Redis read: what a worker writes for its siblings
+        every second, gateway/ops/worker_metrics.py)."""
+        return generate_latest(self.recorder.registry)
+
     async def refresh(self, *, force: bool = False) -> None:
         """Read the queues and callbacks from Redis unless the last read is fresh (or ``force``); one at a time."""
         if self._reading is None:

@@ -213,6 +213,8 @@ def _state(t: _Tally, d: dict[str, Any]) -> None:
         # (a supervisor saw "offered 3 = handled 1 + abandoned 1" and one unaccounted for: an exploratory test)
         if d.get("from_queue") and d.get("queue") and d["from_queue"] != d["queue"]:
             t.add("moved_out", queue=str(d["from_queue"]))
+    elif d.get("state") == "open" and d.get("from_queue"):  # its maximum wait sent it to a bot flow or a callback
+        t.add("moved_out", queue=str(d["from_queue"]))
 
 
 def _assigned(t: _Tally, d: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry, generate_latest
@@ -35,10 +35,10 @@ STALE_SECONDS = 10.0
 class WorkerMetrics:
     """Worker ``number``'s exposition shared with its siblings through ``directory`` (the module's docstring)."""
 
-    def __init__(self, directory: Path, number: int, render: Callable[[], Awaitable[bytes]]) -> None:
+    def __init__(self, directory: Path, number: int, render: Callable[[], bytes]) -> None:
         self.directory = directory
         self.number = number
-        self.render = render  # this worker's own exposition (NodeMetrics)
+        self.render = render  # this worker's own exposition, no Redis read (NodeMetrics.as_last_read)
         self.path = directory / f"worker-{number}.prom"
         self._writer: asyncio.Task[None] | None = None
 
@@ -61,15 +61,19 @@ class WorkerMetrics:
                 log.warning("worker metrics not written: %s", exc)
 
     async def _write(self) -> None:
-        body = await self.render()
+        body = self.render()
         tmp = self.path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(body)
         tmp.replace(self.path)
 
-    def merged(self, own: bytes) -> bytes:
-        """``own`` (fresh) and every live sibling's exposition, each sample labelled with its worker."""
+    async def merged(self, own: bytes) -> bytes:
+        """``own`` (fresh) and every live sibling's exposition, each sample labelled with its worker; parsed in a
+        thread (thousands of lines: not on the loop that carries the calls' audio)."""
+        return await asyncio.to_thread(self._merged, own)
+
+    def _merged(self, own: bytes) -> bytes:
         texts = {self.number: own.decode()}
         now = time.time()
         for path in sorted(self.directory.glob("worker-*.prom")):
@@ -93,6 +97,8 @@ def merge(texts: dict[int, str]) -> bytes:
             into = families.get(family.name)
             if into is None:
                 into = families[family.name] = Metric(family.name, family.documentation, family.type, family.unit)
+            elif into.type != family.type:  # (a worker on other code, mid-upgrade): not mixed into another type
+                continue
             into.samples.extend(
                 Sample(s.name, {**s.labels, "worker": str(number)}, s.value, s.timestamp, s.exemplar)
                 for s in family.samples

@@ -285,10 +285,12 @@ def _str(
     required: bool = True,
     allow_empty: bool = False,
     multiline: bool = False,
+    human: bool = False,
 ) -> str | None:
     """A string field: real text (no lone surrogate, no control character; ``multiline`` text may keep
-    newlines and tabs, identifiers may not), within ``max_len``. What people write (``multiline``) loses its
-    bidirectional override controls (gateway/json_input.py ``without_bidi_controls``)."""
+    newlines and tabs, identifiers may not), within ``max_len``. What people write and others read (``human``:
+    messages, notes, drafts, comments) loses its bidirectional override controls (gateway/json_input.py
+    ``without_bidi_controls``); an SDP is kept as sent."""
     value = obj.get(name)
     if value is None:
         if required:
@@ -303,7 +305,7 @@ def _str(
             f"'{name}' is {len(value)} characters; the limit is {max_len}", field=name, code=ErrorCode.BAD_FIELD
         )
     value = check_text(value, name, multiline=multiline)
-    if not multiline:
+    if not human:
         return value
     value = without_bidi_controls(value)
     if not allow_empty and not value.strip():
@@ -311,8 +313,8 @@ def _str(
     return value
 
 
-def _req(obj: dict[str, Any], name: str, *, max_len: int, multiline: bool = False) -> str:
-    value = _str(obj, name, max_len=max_len, multiline=multiline)
+def _req(obj: dict[str, Any], name: str, *, max_len: int, multiline: bool = False, human: bool = False) -> str:
+    value = _str(obj, name, max_len=max_len, multiline=multiline, human=human)
     assert value is not None
     return value
 
@@ -346,7 +348,8 @@ def _context(obj: dict[str, Any]) -> dict[str, str]:
                 field=f"context.{key}",
                 code=ErrorCode.BAD_FIELD,
             )
-        out[key] = check_text(value, f"context.{key}", multiline=True)
+        # shown to agents ("Conversation started on ..."): no override disguising a link's end either
+        out[key] = without_bidi_controls(check_text(value, f"context.{key}", multiline=True))
     return out
 
 
@@ -471,14 +474,14 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
         case ClientFrame.MESSAGE:
             return SendMessage(
                 client_id=_req(obj, "client_id", max_len=MAX_CLIENT_ID_CHARS),
-                text=_req(obj, "text", max_len=MAX_TEXT_CHARS, multiline=True),
+                text=_req(obj, "text", max_len=MAX_TEXT_CHARS, multiline=True, human=True),
                 conversation_id=_str(obj, "conversation_id", max_len=64, required=conv_required),
             )
         case ClientFrame.NOTE:
             return SendNote(
                 conversation_id=_req(obj, "conversation_id", max_len=64),
                 client_id=_req(obj, "client_id", max_len=MAX_CLIENT_ID_CHARS),
-                text=_req(obj, "text", max_len=MAX_TEXT_CHARS, multiline=True),
+                text=_req(obj, "text", max_len=MAX_TEXT_CHARS, multiline=True, human=True),
             )
         case ClientFrame.TYPING:
             active = obj.get("active")
@@ -486,7 +489,9 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
                 raise BadRequest("'active' must be true or false", field="active", code=ErrorCode.BAD_FIELD)
             return Typing(
                 active=active,
-                draft=_str(obj, "draft", max_len=MAX_DRAFT_CHARS, required=False, allow_empty=True, multiline=True),
+                draft=_str(
+                    obj, "draft", max_len=MAX_DRAFT_CHARS, required=False, allow_empty=True, multiline=True, human=True
+                ),
                 conversation_id=_str(obj, "conversation_id", max_len=64, required=conv_required),
             )
         case ClientFrame.STATUS:
@@ -585,7 +590,13 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
                     code=ErrorCode.BAD_FIELD,
                 )
             comment = _str(
-                obj, "comment", max_len=MAX_RATING_COMMENT_CHARS, required=False, allow_empty=True, multiline=True
+                obj,
+                "comment",
+                max_len=MAX_RATING_COMMENT_CHARS,
+                required=False,
+                allow_empty=True,
+                multiline=True,
+                human=True,
             )
             return RateConversation(
                 conversation_id=_req(obj, "conversation_id", max_len=64),

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import redis.asyncio as aioredis
+from redis.exceptions import BusyLoadingError
 
 from gateway.data_dir import PRIVATE_FILE, private_mkdir
 
@@ -97,9 +98,13 @@ class EmbeddedRedis:
         self._guard: asyncio.Task[None] | None = None
 
     async def _answers(self, url: str) -> bool:
+        """A server answers there (one still loading a large append-only file counts: it is up, the clients wait
+        out its LOADING replies as a short outage; killing it for not answering PING would loop for good)."""
         client = aioredis.Redis.from_url(url, socket_connect_timeout=0.5)
         try:
             return bool(await client.ping())
+        except BusyLoadingError:
+            return True
         except (OSError, aioredis.RedisError):
             return False
         finally:

@@ -199,8 +199,12 @@ def register(app: web.Application, operations: Iterable[Operation]) -> None:
     """Add each operation's route (unless it is registered another way) and keep its description."""
     described = app.setdefault(OPERATIONS, [])
     for op in operations:
-        if op.handler is not None and op.method == "GET":  # HEAD too, as aiohttp's add_get gives it (uptime
-            app.router.add_get(op.path, op.handler)  # monitors, load balancers, link checkers: 405 was "down")
+        if op.handler is not None and op.method == "GET":
+            # pages, health and the widget answer HEAD too, as aiohttp's add_get gives it (uptime monitors, load
+            # balancers, link checkers: 405 read as "down"); not the API nor /metrics, whose GET does the work
+            # (a report computed, a recording's play logged) for a HEAD that wants none of it
+            head = not op.path.startswith("/api/") and op.path != "/metrics"
+            app.router.add_get(op.path, op.handler, allow_head=head)
         elif op.handler is not None:
             app.router.add_route(op.method, op.path, op.handler)
         described.append(op)

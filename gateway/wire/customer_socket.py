@@ -339,7 +339,7 @@ class CustomerConnection(Connection):
         callback the bot's flow decides). ``enqueue`` takes only an open conversation, so a state changed
         meanwhile is kept."""
         conversations = self.s.conversations
-        if self.s.calls.live_calls(self.customer_id):
+        if self.s.calls.in_charge(self.customer_id):
             return
         callback = await self.s.callbacks.of_conversation(cid)
         if conversations.bot_first() and (callback is None or cid in self.s.bots.bots):

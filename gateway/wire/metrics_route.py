@@ -36,7 +36,7 @@ async def metrics(request: web.Request) -> web.Response:
         raise Forbidden("metrics are served on loopback only unless --metrics-token is set")
     body = await s.metrics.exposition()
     if s.worker_metrics is not None:  # one of several workers on this port: every worker's figures
-        body = s.worker_metrics.merged(body)
+        body = await s.worker_metrics.merged(body)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"})
 
 

@@ -618,12 +618,17 @@ async def test_agent_leg_that_never_connects_counts_as_lost_and_the_caller_waits
     phone = Softphone(alice)
     try:
         call_id = (await phone.ringing())["call_id"]
+        offered = node.services.agent_calls.handoffs[call_id].offered_ms
         sdp = await phone.offer()
         await phone.pc.close()  # ICE can never complete: the desk vanished right after offering
         await alice.send({"type": "call_offer", "call_id": call_id, "sdp": sdp})
         await alice.expect("call_answer")
         waiting = await caller.status(CallStatus.WAITING, timeout=15)
         assert waiting["reason"] == "agent_lost"
+        # never talked: the caller's wait goes on from when it was offered, not from now (a review)
+        assert node.services.agent_calls.handoffs[call_id].offered_ms == offered
+        conv = await node.services.store.conversation(caller.conversation_id)
+        assert conv is not None and int(conv.get("queue_since") or 0) <= offered
         lost = [e for e in await node.services.store.events(caller.conversation_id) if e["type"] == "call_agent_lost"]
         assert lost and lost[0]["reason"] == "agent_ice_timeout"
         info = await node.services.presence.info("alice")

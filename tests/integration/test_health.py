@@ -36,12 +36,13 @@ async def test_head_answers_where_get_does(settings: Settings) -> None:
     node = await start_node(settings)
     try:
         async with aiohttp.ClientSession() as s:
-            for path in ("/healthz", "/readyz", "/widget.js", "/", "/agent", "/api/widget/settings"):
+            for path in ("/healthz", "/readyz", "/widget.js", "/", "/agent", "/supervisor", "/admin"):
                 async with s.head(node.url + path) as r:
                     assert r.status == 200, (path, r.status)
                     assert await r.read() == b""
-            async with s.head(node.url + "/api/agent/login") as r:  # a POST-only route stays so
-                assert r.status == 405
+            for path in ("/api/agent/login", "/api/widget/settings", "/metrics"):  # the API's GET does the work
+                async with s.head(node.url + path) as r:
+                    assert r.status == 405, path
     finally:
         await node.stop()
 

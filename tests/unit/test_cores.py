@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from media.cores import cpu_quota, usable_cores
+from media.cores import cpu_quota, own_groups, usable_cores
 
 
 def test_a_cgroup_quota_limits_the_cores(tmp_path: Path) -> None:
@@ -34,3 +34,16 @@ def test_the_affinity_limits_the_cores_and_the_workers_default() -> None:
         ["taskset", "-c", "0", sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
     assert out == ["1", "1"], out
+
+
+def test_the_quota_of_the_process_own_group_and_those_above_it_counts(tmp_path: Path) -> None:
+    """A systemd unit's CPUQuota= sits on the service's own group, not the root (a review)."""
+    root = tmp_path / "cgroup"
+    unit = root / "system.slice" / "gw.service"
+    unit.mkdir(parents=True)
+    (unit / "cpu.max").write_text("100000 100000\n")  # CPUQuota=100%
+    proc = tmp_path / "self-cgroup"
+    proc.write_text("0::/system.slice/gw.service\n")
+    assert own_groups(proc, root) == [root, root / "system.slice", unit]
+    assert [cpu_quota(g) for g in own_groups(proc, root)] == [None, None, 1.0]
+    assert own_groups(tmp_path / "missing", root) == [root]

@@ -187,6 +187,9 @@ def test_what_people_write_loses_bidi_overrides_that_would_disguise_it() -> None
     with pytest.raises(BadRequest) as refused:
         client.parse({"type": "message", "client_id": "m2", "text": "\u202e \u202c"}, role="customer")
     assert refused.value.field == "text" and "must not be empty" in refused.value.message
+    # the page a conversation started on is shown to agents too; an SDP is no one's words: kept as sent
+    hello = client.parse({"type": "hello", "context": {"page": "https://shop.example/a\u202efdp.exe"}}, role="customer")
+    assert isinstance(hello, Hello) and hello.context == {"page": "https://shop.example/afdp.exe"}
     hello = client.parse({"type": "hello", "context": {"page": "/a\nb"}}, role="customer")
     assert isinstance(hello, Hello) and hello.context == {"page": "/a\nb"}
 

@@ -32,6 +32,8 @@ def test_a_conversation_entering_a_queue_is_offered_once_not_again_when_put_back
     assert counters(ev("state", overflow)) == {("queue", "vip", "offered", 1), ("queue", "sales", "moved_out", 1)}
     same = {"state": "queued", "queue": "sales", "from_queue": "sales", "reason": "flow"}
     assert counters(ev("state", same)) == set()
+    to_callback = {"state": "open", "from_queue": "sales", "reason": "max_wait_callback"}  # left for a callback
+    assert counters(ev("state", to_callback)) == {("queue", "sales", "moved_out", 1)}
     assert report_point({"offered": 3, "moved_out": 1})["moved_out"] == 1
 
 

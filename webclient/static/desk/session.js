@@ -75,6 +75,7 @@ export function signOut() {
   const onCall = Boolean(call && call.phase !== 'ended');
   // a finished call's conversation nobody wrote in is closed by the gateway, not queued (gateway/contact/handover.py)
   const callsDone = live.filter((c) => (!onCall || c.id !== call.conversation_id)
+    && !(c.summary && c.summary.callback) // a callback booked: someone waits for it, it goes back to the queue
     && !Array.from(c.events.values()).some((ev) => ev.type === 'message')
     && Array.from(c.events.values()).some((ev) => ev.type === 'call_ended')).length;
   confirmLeave(live.length, () => {
