@@ -12,6 +12,8 @@ import errno
 import getpass
 import logging
 import os
+import re
+import shutil
 import signal
 import sys
 from collections.abc import Callable
@@ -430,7 +432,7 @@ async def _flows_store(argv: list[str]) -> int:
             if args.flows_command == "push":
                 return await _push(versions, files, args)
             if args.flows_command == "pull":
-                return await _pull(live, directory)
+                return await _pull(live, directory, settings.flows_dir or runtime.shipped_flows_dir())
             return await _replay(store, live, versions, args)
         except BadFlow as exc:
             print(f"contact-gateway: {exc.message}", file=sys.stderr)
@@ -452,7 +454,16 @@ async def _push(versions: FlowVersions, files: FlowRegistry, args: argparse.Name
     return 2 if files.errors or any(w.startswith("refused") for w in done.values()) else 0
 
 
-async def _pull(live: LiveFlows, directory: Path) -> int:
+#: a flow's audio files (a play node's ``file``, a queue's ``music``): relative to the flow's directory
+AUDIO_REF = re.compile(
+    r"^\s*(?:-\s*)?(?:file|music):\s*[\"']?([^\"'\s#]+\.(?:wav|mp3|ogg))", re.IGNORECASE | re.MULTILINE
+)
+
+
+async def _pull(live: LiveFlows, directory: Path, sounds: Path) -> int:
+    """Every live flow's text into ``directory``, with the audio files it names copied from ``sounds`` (the node's
+    flows directory): the store holds texts only, and a pulled flow without its chime could not be validated or
+    pushed back (an operator's finding)."""
     if not directory.exists():
         private_mkdir(directory)
     for name, vid in sorted((await live.store.live()).items()):
@@ -462,11 +473,21 @@ async def _pull(live: LiveFlows, directory: Path) -> int:
         path = directory / f"{name}.yaml"
         if path.exists() and path.read_text(encoding="utf-8") == stored.yaml:
             print(f"{name}: unchanged {vid}")
-            continue
-        tmp = path.with_suffix(".yaml.tmp")
-        tmp.write_text(stored.yaml, encoding="utf-8")
-        tmp.replace(path)
-        print(f"{name}: wrote {vid} ({stored.author}: {stored.message or 'no message'})")
+        else:
+            tmp = path.with_suffix(".yaml.tmp")
+            tmp.write_text(stored.yaml, encoding="utf-8")
+            tmp.replace(path)
+            print(f"{name}: wrote {vid} ({stored.author}: {stored.message or 'no message'})")
+        for ref in sorted(set(AUDIO_REF.findall(stored.yaml))):
+            source, target = (sounds / ref).resolve(), directory / ref
+            if target.exists() or not source.is_relative_to(sounds.resolve()):
+                continue
+            if not source.is_file():
+                print(f"  {ref}: not in {sounds}: copy it beside {path.name} before validating or pushing")
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+            print(f"  {ref}: copied from {sounds}")
     return 0
 
 

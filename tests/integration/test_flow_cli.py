@@ -75,3 +75,21 @@ async def test_replay_push_and_pull_from_the_command_line(settings: Settings, tm
         assert ORIGINAL != SUPPORT_TO_GOODBYE
     finally:
         await bounded(node.stop(), "stopping the node")
+
+
+async def test_a_pulled_flow_brings_its_audio_files_and_validates(tmp_path: Path) -> None:
+    """The store holds flow texts only: the shipped flow pulled without sounds/chime.wav could neither be validated
+    nor pushed back (an operator's finding). Pull copies the audio files a flow names from the node's flows
+    directory (here the shipped one)."""
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    shipped = ROOT / "ivr" / "flows"
+    code, out, err = await _cli("push", str(shipped), "--data-dir", str(data), "-m", "first")
+    assert code == 0, err
+    pulled = tmp_path / "pulled"
+    code, out, err = await _cli("pull", str(pulled), "--data-dir", str(data))
+    assert code == 0, err
+    assert "sounds/chime.wav: copied" in out, out
+    assert (pulled / "sounds" / "chime.wav").read_bytes() == (shipped / "sounds" / "chime.wav").read_bytes()
+    code, out, err = await _cli("validate", str(pulled))
+    assert code == 0, out + err
