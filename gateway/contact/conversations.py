@@ -641,7 +641,11 @@ class Conversations:
         now = self.clock()
         loads = await self.router.agent_loads(now)
         available = sum(1 for a in loads if a.eligible)
-        online = sum(1 for a in loads if a.online and a.status == AgentStatus.AVAILABLE)
+        # who takes the queue's callers one after another: room for one more, or a call that ends (not an agent full
+        # of chats with no call: gateway/contact/wait_estimate.py ``takes_callers``)
+        online = sum(
+            1 for a in loads if a.online and a.status == AgentStatus.AVAILABLE and (a.active < a.capacity or a.busy)
+        )
         names = await self.store.conversation_fields(await self.router.waiting(1000), "queue")
         waiting = sum(1 for (name,) in names if name == queue_name)
         wait_ms = estimate_wait_ms(waiting + 1, online, await WaitEstimates(self.store).handle_times())

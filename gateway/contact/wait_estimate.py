@@ -19,6 +19,20 @@ from gateway.store.store import Store
 HISTORY = 50
 
 
+def takes_callers(info: dict[str, str], active: int, sessions: int) -> bool:
+    """Whether an agent (their presence hash, conversations held, live desks) takes the queue's callers one after
+    another: online and available, with room for one more, or on a call (or rung, or in after-call work) that
+    ends. An agent full of chats with no call takes nobody until they close one: counted, a caller heard "less
+    than a minute" while the only agent was full (an exploratory test)."""
+    if not sessions or info.get("status") != "available":
+        return False
+    try:
+        capacity = int(info.get("capacity") or 1)
+    except ValueError:
+        capacity = 1
+    return active < capacity or info.get("activity", "") in ("on_call", "ringing", "wrap_up")
+
+
 def estimate_wait_ms(position: int, agents: int, handle_times_ms: list[int]) -> int | None:
     """Milliseconds until the caller at ``position`` is answered by ``agents`` taking work, or None without history
     or without an agent taking work (all away or signed out: no time can be promised; "less than a minute" was)."""
@@ -49,6 +63,7 @@ class WaitEstimates:
         return await self.store.handle_times(HISTORY)
 
     async def agents_available(self) -> int:
-        """Agents with a live desk connection who are available (on a call or not): who will take the queue's
-        callers. Away agents are not counted: they take nobody until they come back."""
-        return await self.store.agents_available(now_ms())
+        """The agents who will take the queue's callers (:func:`takes_callers`). Away agents, and agents full of
+        chats with no call, are not counted: they take nobody until they come back or close one."""
+        loads = await self.store.agent_loads(await self.store.agent_ids(), now_ms())
+        return sum(1 for info, active, sessions in loads if takes_callers(info, active, sessions))

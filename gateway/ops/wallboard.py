@@ -199,9 +199,13 @@ def _agents(facts: Facts) -> list[dict[str, Any]]:
                 "call": None,
                 "handled_today": facts.today_agents.get(aid, {}).get("handled", 0),
                 "skills": _skills(info.get("skills", "")),  # (dropped before sending)
+                "activity": info.get("activity", ""),  # (likewise)
             }
         )
     return rows
+
+
+BUSY_WITH_A_CALL = frozenset({AgentActivity.ON_CALL, AgentActivity.RINGING})
 
 
 def _staff(queues: dict[str, dict[str, Any]], agents: list[dict[str, Any]], facts: Facts) -> None:
@@ -210,13 +214,17 @@ def _staff(queues: dict[str, dict[str, Any]], agents: list[dict[str, Any]], fact
     for name, row in queues.items():
         needs = dict(facts.queue_skills.get(name, ()))
         counts = row["agents"]
+        on_calls = 0  # busy with a call (or rung): they take the next caller when it ends
         for agent in agents:
             have = dict(agent["skills"])
             if all(have.get(skill, 0) >= level for skill, level in needs.items()):
                 counts["logged_in"] += 1
                 counts[agent["state"]] += 1
+                on_calls += agent["state"] == BoardAgentState.BUSY and agent["activity"] in BUSY_WITH_A_CALL
         waiting = row["waiting_chats"] + row["waiting_calls"]
-        serving = counts["logged_in"] - counts[BoardAgentState.AWAY]  # away agents take nothing: no estimate on them
+        # who takes its callers one after another: not the away, nor the busy without a call (full of chats: they
+        # take nobody until they close one; gateway/contact/wait_estimate.py ``takes_callers``)
+        serving = counts[BoardAgentState.AVAILABLE] + counts[BoardAgentState.WRAP_UP] + on_calls
         if counts[BoardAgentState.AVAILABLE] and not waiting:
             row["expected_wait_ms"] = 0
         elif serving:
@@ -276,7 +284,7 @@ def compose(facts: Facts, thresholds: Thresholds) -> server.Wallboard:
     _staff(queues, agents, facts)
     calls = _calls(facts, {a["id"]: a for a in agents})
     for agent in agents:
-        del agent["skills"]
+        del agent["skills"], agent["activity"]
     totals: dict[str, int] = {
         "waiting_chats": sum(q["waiting_chats"] for q in queues.values()),
         "waiting_calls": sum(q["waiting_calls"] for q in queues.values()),

@@ -569,20 +569,6 @@ class Store:
             for i in range(len(agent_ids))
         ]
 
-    async def agents_available(self, now: int) -> int:
-        """Agents with a live desk connection whose status is available (on a call or not)."""
-        ids = await self.agent_ids()
-        if not ids:
-            return 0
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for aid in ids:
-                pipe.zcount(self.keys.agent_sessions(aid), now, "+inf")
-                pipe.hget(self.keys.agent(aid), "status")
-            replies = await pipe.execute()
-        return sum(
-            1 for n, status in zip(replies[::2], replies[1::2], strict=True) if n and _s(status or b"") == "available"
-        )
-
     # ---------------------------------------------------------------- calls
 
     async def add_handle_time(self, ms: int, *, keep: int) -> None:

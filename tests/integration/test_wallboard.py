@@ -322,3 +322,35 @@ def test_a_defined_queues_skills_its_wait_since_it_came_back_and_a_waiting_calls
     assert vip["oldest_queued_at"] == 174_000
     [call] = frame["calls"]
     assert (call["queued_at"], call["answered_at"]) == (174_000, None)
+
+
+def test_an_agent_full_of_chats_with_no_call_serves_no_caller_in_the_expected_wait() -> None:
+    """The only agent held as many chats as they may: a caller heard "less than a minute" and waited until they
+    closed one (an exploratory test). Full with no call: no estimate; on a call: the call ends, the next is theirs."""
+
+    def facts(activity: str) -> Facts:
+        return Facts(
+            now=10_000,
+            waiting=[("c1", 1_000)],
+            conversations={"c1": {"queue": "billing", "skills": ""}},
+            agents=[("ann", {"name": "Ann", "status": "available", "capacity": "2", "activity": activity}, 2, 1)],
+            calls=[],
+            callbacks=[],
+            queue_skills={"billing": ()},
+            defined=frozenset({"billing"}),
+            handle_times=[60_000],
+        )
+
+    full = row(compose(facts(""), Thresholds()).as_dict(), "queues", "queue", "billing")
+    assert full is not None and full["agents"]["busy"] == 1 and full["expected_wait_ms"] is None
+    on_call = row(compose(facts("on_call"), Thresholds()).as_dict(), "queues", "queue", "billing")
+    assert on_call is not None and on_call["expected_wait_ms"] == 2 * 60_000
+
+
+def test_who_takes_callers_for_the_announced_wait() -> None:
+    from gateway.contact.wait_estimate import takes_callers
+
+    ready = {"status": "available", "capacity": "3"}
+    assert takes_callers(ready, 2, 1) and not takes_callers(ready, 3, 1)  # room for one more, or full
+    assert takes_callers({**ready, "activity": "on_call"}, 3, 1)  # full, but a call that ends
+    assert not takes_callers({**ready, "status": "away"}, 0, 1) and not takes_callers(ready, 0, 0)  # away; no desk
