@@ -395,7 +395,7 @@ async def _build(
         metrics=metrics,
         rules=queues.rules,
     )
-    presence = Presence(store, router)
+    presence = Presence(store, router, roles_of=lambda aid: a.roles if (a := directory.agents.get(aid)) else None)
     conversations = Conversations(
         store,
         router,

@@ -74,6 +74,7 @@ class Consults:
             raise Conflict("a consultation is already going on", field="call_id", code=ErrorCode.CONSULT_BUSY)
         if to_agent == agent.id:
             raise BadRequest("that is you", field="agent_id", code=ErrorCode.BAD_FIELD)
+        self.presence.require_takes_contacts(to_agent)
         if not await self.presence.known(to_agent):
             raise Conflict(no_such_agent(to_agent), field="agent_id", code=ErrorCode.TRANSFER_REFUSED)
         info = await self.presence.info(to_agent)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from gateway.contact.agents import Agent
@@ -25,7 +25,7 @@ from gateway.contact.routing import Router, format_skills, in_wrap_up, now_ms
 from gateway.errors import BadRequest, Conflict
 from gateway.protocol import bus
 from gateway.protocol.codes import ErrorCode
-from gateway.protocol.states import AgentActivity, AgentStatus
+from gateway.protocol.states import AgentActivity, AgentStatus, Role
 from gateway.store.node_store import NodeStore
 from gateway.store.presence_store import PresenceStore
 from gateway.store.store import Store, StoreError
@@ -54,8 +54,11 @@ def no_such_agent(agent_id: str) -> str:
 
 
 class Presence:
-    def __init__(self, store: Store, router: Router):
+    def __init__(
+        self, store: Store, router: Router, *, roles_of: Callable[[str], Iterable[str] | None] = lambda agent_id: None
+    ):
         self.store = store
+        self.roles_of = roles_of  # an agent's roles (the directory's; None: no such account)
         self.db = PresenceStore(store)  # the desk connections
         self.router = router
         self._sessions: dict[str, tuple[str, Alive]] = {}  # session id -> (agent id, its socket is open), here
@@ -126,6 +129,7 @@ class Presence:
         after-call work)."""
         if to_id == from_id:
             raise BadRequest("that is you", field="agent_id", code=ErrorCode.BAD_FIELD)
+        self.require_takes_contacts(to_id)
         if not await self.known(to_id):
             raise Conflict(no_such_agent(to_id), field="agent_id", code=ErrorCode.TRANSFER_REFUSED)
         info = await self.info(to_id)
@@ -137,6 +141,19 @@ class Presence:
             )
             raise Conflict(f"{to_id} is {doing}, not available", field="agent_id", code=ErrorCode.TRANSFER_REFUSED)
         return str(info["name"])
+
+    def require_takes_contacts(self, agent_id: str) -> None:
+        """Conflict ``transfer_refused`` for an account without the agent role (a supervisor or an admin only: no
+        desk of theirs is a presence; "there is no agent 'sue' (nobody ... has signed in)" was said of a supervisor
+        signed in: an exploratory test)."""
+        roles = self.roles_of(agent_id)
+        if roles is not None and Role.AGENT not in set(roles):
+            raise Conflict(
+                f"{agent_id} takes no chats or calls (no agent role: {', '.join(sorted(roles)) or 'none'}); transfer "
+                "to an agent or a queue",
+                field="agent_id",
+                code=ErrorCode.TRANSFER_REFUSED,
+            )
 
     async def set_status(self, agent_id: str, status: AgentStatus, reason: str = "") -> None:
         """Available or away (``reason``: why, e.g. "break", or "missed_call" / "declined_call" when the gateway sets it)."""

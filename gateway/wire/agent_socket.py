@@ -441,6 +441,13 @@ class AgentConnection(Connection):
         self.gone_for_good = self.gone_for_good or reason in ("agent_removed", "agent_disabled")
 
         async def step() -> None:
+            if self.gone_for_good and self.agent is not None:
+                # their calls go back to the queue first: told, the desk closes its media, and the caller heard
+                # "please hold while your agent reconnects" before the loss (a verifying user test)
+                try:
+                    await self.s.call_commands.desk_closed(self.agent, offline=False, for_good=True)
+                except (GatewayError, StoreError) as exc:
+                    log.warning("calls of an agent gone for good not let go yet: %s", exc, extra=self.log_extra)
             why = {
                 "logout": "you logged out",
                 "expired": "your session has expired",

@@ -374,8 +374,7 @@ async def test_an_unanswered_ring_goes_back_then_the_caller_hangs_up_during_the_
         # logging out: the finished call's conversation is closed, not "an open chat going back to the queue"
         await agent.click("#logout")
         await expect(agent.locator("[data-testid=leave-confirm-text]")).to_have_text(
-            "The conversation of your finished call is closed for you (nobody wrote in them: nobody waits for an "
-            "answer)."
+            "The conversation of your finished call is closed for you (nobody wrote in it: nobody waits for an answer)."
         )
         await agent.click("[data-testid=leave-confirm-stay]")
         assert errors == []

@@ -16,6 +16,7 @@ import pytest
 
 from gateway.config import Settings
 from gateway.contact.agents_file import add_agent
+from gateway.errors import Conflict
 from tests.conftest import PASSWORDS, bounded
 from tests.integration.test_login import expect_revoked, login
 from tests.support.clients import Agent
@@ -294,5 +295,9 @@ async def test_a_supervisor_who_is_no_agent_opens_the_desk_and_is_given_nothing(
             await asyncio.sleep(1.0)  # routing runs at once: an online, available agent would have it by now
             conv = await node_a.services.store.conversation(cid)
             assert conv is not None and conv["state"] == "queued"
+            # a colleague handing a chat to her is told why not (it said nobody with that ID had signed in)
+            with pytest.raises(Conflict) as refused:
+                await node_a.services.presence.transfer_target("alice", "sue")
+            assert refused.value.code == "transfer_refused" and "sue takes no chats or calls" in refused.value.message
         finally:
             await sue.close()

@@ -21,7 +21,7 @@ test('a call in progress is named first: logging out hangs it up; the other chat
 
 test('finished calls nobody wrote in are said to be closed, not sent back to the queue', () => {
   assert.equal(leaveText(1, false, 1), 'The conversation of your finished call is closed for you (nobody wrote in '
-    + 'them: nobody waits for an answer).');
+    + 'it: nobody waits for an answer).');
   assert.equal(leaveText(3, false, 2), 'You have an open chat. Unless your desk is open in another tab or browser, it '
     + 'goes back to the queue for another agent, and the customer keeps their place. The conversations of your 2 '
     + 'finished calls are closed for you (nobody wrote in them: nobody waits for an answer).');

@@ -115,6 +115,10 @@ export function renderConvList() {
   const convs = Array.from(S.convs.values()).filter((c) => c.summary.customer_id || c.historyLoaded || c.summary.state);
   ui.convCount.textContent = String(convs.filter((c) => !c.closed).length);
   ui.convEmpty.hidden = convs.length > 0;
+  if (!takesWork()) { // (no Available to press: said so, not "Set yourself Available", a verifying user test)
+    ui.convEmpty.textContent = 'No conversations: you take no contacts (no agent role). You may watch the queue and '
+      + 'listen in on calls.';
+  }
   const existing = new Map(Array.from(ui.convs.children).map((el) => [el.dataset.conversationId, el]));
   const wanted = [];
   for (const conv of convs) {

@@ -36,9 +36,10 @@ export function leaveText(open, onCall = false, callsDone = 0) {
       + 'the queue for another agent, and the customer keeps their place. ';
   }
   if (callsDone > 0) {
-    text += callsDone === 1 ? 'The conversation of your finished call is closed for you'
-      : `The conversations of your ${callsDone} finished calls are closed for you`;
-    text += ' (nobody wrote in them: nobody waits for an answer).';
+    text += callsDone === 1
+      ? 'The conversation of your finished call is closed for you (nobody wrote in it: nobody waits for an answer).'
+      : `The conversations of your ${callsDone} finished calls are closed for you (nobody wrote in them: nobody `
+        + 'waits for an answer).';
   }
   return text.trim();
 }
