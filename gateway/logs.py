@@ -50,6 +50,41 @@ class TextFormatter(logging.Formatter):
         return f"{head} [{ids}]{newline}{rest}"
 
 
+#: a warning said again within this many seconds (the same logger, text and ids) is counted, not written
+REPEAT_WINDOW = 30.0
+_REPEATS_KEPT = 2000
+
+
+class _Repeats(logging.Filter):
+    """A warning or an error written once per :data:`REPEAT_WINDOW` seconds: the same logger, level, text and ids
+    again meanwhile is counted, and the next one written after the window says how many were left out. A Redis
+    outage made every background loop of a node say the same thing each second (an idle node: about 160 warnings
+    in 21 s from 10 loops: an operator's finding); different calls or agents differ by their ids, and stay."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: dict[tuple[object, ...], list[float]] = {}  # key -> [when last written, left out since]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        text = record.getMessage()
+        key = (record.name, record.levelno, text, *(getattr(record, k, None) for k in CONTEXT_KEYS))
+        seen = self._seen.get(key)
+        if seen is not None and record.created - seen[0] < REPEAT_WINDOW:
+            seen[1] += 1
+            return False
+        if seen is not None and seen[1]:
+            record.msg, record.args = (
+                f"{text} (said {int(seen[1])} more times in the last {int(record.created - seen[0])} s)",
+                None,
+            )
+        if len(self._seen) >= _REPEATS_KEPT:
+            self._seen.clear()  # (bounded: a flood of different lines forgets the old ones)
+        self._seen[key] = [record.created, 0]
+        return True
+
+
 class _Worker(logging.Filter):
     """Marks every line with the worker that wrote it (``serve --workers N``: gateway/workers.py) and its node id
     (a takeover's "node node-... lost its heartbeat" or /readyz's node named a node no worker's lines carried: an
@@ -88,6 +123,7 @@ def setup(fmt: str = "json", level: int = logging.INFO, *, worker: int | None = 
     handler = logging.StreamHandler(sys.stderr)
     if worker is not None:
         handler.addFilter(_Worker(worker, node))
+    handler.addFilter(_Repeats())
     if fmt == "auto":
         fmt = "text" if sys.stderr.isatty() else "json"
     if fmt == "json":

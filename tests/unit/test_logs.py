@@ -93,3 +93,24 @@ def test_a_workers_lines_carry_its_number_and_its_node(capsys: pytest.CaptureFix
         root.setLevel(level)
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
     assert [(x["worker"], x["node"]) for x in lines] == [(1, "node-7-abc"), (1, "node-9-def")]
+
+
+def test_a_warning_said_again_and_again_is_written_once_per_window_with_its_count() -> None:
+    """A Redis outage: each background loop said the same warning every second (an operator's finding)."""
+    from gateway.logs import REPEAT_WINDOW, _Repeats
+
+    repeats = _Repeats()
+
+    def said(msg: str, at: float, level: int = logging.WARNING, **extra: str) -> str | None:
+        record = logging.LogRecord("gateway.x", level, __file__, 1, msg, None, None)
+        record.created = at
+        for key, value in extra.items():
+            setattr(record, key, value)
+        return record.getMessage() if repeats.filter(record) else None
+
+    assert said("Redis: Error 111", 0.0) == "Redis: Error 111"
+    assert [said("Redis: Error 111", t) for t in (1.0, 2.0, 3.0)] == [None, None, None]
+    assert said("Redis: Error 111", 5.0, conversation_id="c1") == "Redis: Error 111"  # another call's: its own
+    assert said("agent is available", 6.0, logging.INFO) == "agent is available"  # not a warning: always
+    assert said("Redis: Error 111", 1.0 + REPEAT_WINDOW) == "Redis: Error 111 (said 3 more times in the last 31 s)"
+    assert said("Redis: Error 111", 2.0 + REPEAT_WINDOW) is None
