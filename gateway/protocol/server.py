@@ -245,6 +245,7 @@ class AgentWelcome(Frame):
     dispositions: list[str]
     agent_names: dict[str, str]  # every agent's display name by id: the desk shows names, not ids
     queue_names: list[str]  # every queue's name: the desk suggests them for a transfer to a queue
+    takes_contacts: list[str]  # the enabled accounts with the agent role: the desk suggests them for a transfer
     ice_servers: list[JsonObject] | None = None  # with --turn-urls: a TURN server and credentials made for this socket
 
 
@@ -255,6 +256,7 @@ class AgentNames(Frame):
 
     type = ServerFrame.AGENT_NAMES
     agent_names: dict[str, str]
+    takes_contacts: list[str]  # as the welcome's: who a chat or a call can be transferred to
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ class AgentConnection(Connection):
         self.watching = False  # gets the wallboard (a supervisor asked for it)
         self._assigning: list[str] = []  # given to this agent, a step to tell the desk queued (one for all of them)
         self._names: dict[str, str] = {}  # the agent names the desk was told last (welcome, agent_names)
+        self._takers: list[str] = []  # the transfer targets the desk was told last (takes_contacts)
         self._names_pending = False  # a step to tell the desk the names again is queued
 
     @property
@@ -92,6 +93,7 @@ class AgentConnection(Connection):
                 dispositions=list(self.s.settings.dispositions),
                 agent_names=self._agent_names(),
                 queue_names=sorted(await self.s.queues.names() or ()),
+                takes_contacts=self._remember_takers(),
                 ice_servers=await agent_welcome_ice(self.s, agent.id),
             )
         )
@@ -102,6 +104,15 @@ class AgentConnection(Connection):
         self._names = {a.id: a.name for a in self.s.directory.agents.values()}
         return self._names
 
+    def _remember_takers(self) -> list[str]:
+        self._takers = self._takes_contacts()
+        return self._takers
+
+    def _takes_contacts(self) -> list[str]:
+        """Who a transfer can go to: enabled accounts with the agent role (a supervisor-only account was suggested,
+        then refused: an exploratory test)."""
+        return sorted(a.id for a in self.s.directory.agents.values() if a.has(Role.AGENT) and not a.disabled)
+
     def _on_directory(self, agent_id: str) -> None:
         """An agent changed on any node: the desk gets the names again if they changed (one step for a burst)."""
         if self._names_pending:
@@ -110,9 +121,10 @@ class AgentConnection(Connection):
 
         async def step() -> None:
             self._names_pending = False
-            before = self._names
-            if self._agent_names() != before:
-                await self.send(server.AgentNames(agent_names=self._names))
+            before = (self._names, self._takers)
+            self._takers = self._takes_contacts()
+            if (self._agent_names(), self._takers) != before:
+                await self.send(server.AgentNames(agent_names=self._names, takes_contacts=self._takers))
 
         self.push(step)
 

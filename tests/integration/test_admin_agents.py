@@ -280,12 +280,18 @@ async def test_a_supervisor_who_is_no_agent_opens_the_desk_and_is_given_nothing(
     node_a, _ = nodes
     async with aiohttp.ClientSession() as http:
         admin = Api(http, node_a, await token(http, node_a, "ada", ADA))
+        alice = await open_desk(node_a, "alice", await token(http, node_a, "alice", PASSWORDS["alice"]))
         sup = {"id": "sue", "name": "Sue Pervisor", "password": "sue-first-passphrase", "roles": ["supervisor"]}
         status, _ = await admin.call("POST", "/api/admin/agents", {**sup, "must_change_password": False})
         assert status == 201
+        # a desk open all along hears her name (timelines show it) but is not offered her for transfers
+        names = await alice.expect("agent_names", lambda f: "sue" in f["agent_names"])
+        assert "sue" not in names["takes_contacts"] and {"alice", "bob"} <= set(names["takes_contacts"])
+        await alice.close()
         sue = await open_desk(node_a, "sue", await token(http, node_a, "sue", "sue-first-passphrase"))
         try:
             assert sue.welcome["roles"] == ["supervisor"]
+            assert sue.welcome["agent_names"]["sue"] == "Sue Pervisor" and "sue" not in sue.welcome["takes_contacts"]
             await sue.send({"type": "status", "status": "available"})
             refused = await sue.expect("error")
             assert (refused["code"], refused["field"]) == ("forbidden", "status")

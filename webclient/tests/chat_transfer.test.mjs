@@ -14,3 +14,9 @@ test('what was typed or picked becomes the frame', () => {
   assert.deepEqual(transferFrame('c1', 'queue', 'support'), { type: 'transfer', conversation_id: 'c1', queue: 'support' });
   assert.equal(transferFrame('c1', 'queue', '   '), null);
 });
+
+test('accounts the gateway says take no contacts (a supervisor only, a disabled agent) are not offered', () => {
+  const names = { alice: 'Alice', bob: 'Bob', sue: 'Sue Supervisor' };
+  assert.deepEqual(transferTargets(names, 'alice', ['alice', 'bob']).map((t) => t.id), ['bob']);
+  assert.deepEqual(transferTargets(names, 'alice', null).map((t) => t.id), ['bob', 'sue']);
+});

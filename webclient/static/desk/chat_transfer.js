@@ -9,10 +9,12 @@ import { S } from './state.js';
 let dialog = null;
 let pending = null; // { conversationId } while a transfer request waits for its answer
 
-/** The agents a chat can be handed to, for the datalist: everyone but oneself, by name (pure: no DOM). */
-export function transferTargets(names, me) {
+/** The agents a chat or a call can be handed to, for the datalists: everyone but oneself who takes contacts
+ * (``takers``: the gateway's takes_contacts, null when it did not say), by name (pure: no DOM). */
+export function transferTargets(names, me, takers = null) {
+  const takes = Array.isArray(takers) ? new Set(takers) : null;
   return Object.entries(names || {})
-    .filter(([id]) => id && id !== me)
+    .filter(([id]) => id && id !== me && (!takes || takes.has(id)))
     .map(([id, name]) => ({ id, label: name && name !== id ? `${name} (${id})` : id }))
     .sort((a, b) => a.label.localeCompare(b.label));
 }
@@ -87,7 +89,7 @@ function showError(message) {
 export function openChatTransfer(conversationId, send, returnFocus) {
   const d = ensureDialog(send);
   d.dataset.conversationId = conversationId;
-  d.querySelector('#chat-transfer-agents').replaceChildren(...transferTargets(S.agentNames, S.agent && S.agent.id)
+  d.querySelector('#chat-transfer-agents').replaceChildren(...transferTargets(S.agentNames, S.agent && S.agent.id, S.takesContacts)
     .map((t) => h('option', { value: t.label })));
   d.querySelector('#chat-transfer-queues').replaceChildren(...S.queueNames.map((q) => h('option', { value: q })));
   d.querySelector('[data-testid=chat-transfer-error]').textContent = '';

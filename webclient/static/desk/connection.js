@@ -60,6 +60,7 @@ function onFrame(f) {
     case 'call_supervisors': if (phone) phone.onCallSupervisors(f); break;
     case 'agent_names': // a colleague was added, renamed or removed: transfers offer who is there now
       if (f.agent_names && typeof f.agent_names === 'object') S.agentNames = f.agent_names;
+      S.takesContacts = stringList(f.takes_contacts);
       break;
     case 'ack': onAck(f); break;
     case 'error': onError(f); break;
@@ -93,6 +94,7 @@ function onWelcome(f) {
   if (Array.isArray(f.roles)) S.roles = f.roles.filter((r) => typeof r === 'string');
   S.agentNames = f.agent_names && typeof f.agent_names === 'object' ? f.agent_names : {};
   S.queueNames = Array.isArray(f.queue_names) ? f.queue_names.filter((q) => typeof q === 'string') : [];
+  S.takesContacts = stringList(f.takes_contacts);
   S.queue = Array.isArray(f.queue) ? f.queue : [];
   const live = new Set();
   for (const s of Array.isArray(f.conversations) ? f.conversations : []) {
@@ -430,4 +432,9 @@ function applyEvent(conv, ev, live) {
   }
   if (live && S.selected === conv.id) upsertEventEl(conv, ev);
   return true;
+}
+
+/** A frame's list of strings (null when it has none: an older gateway). */
+function stringList(value) {
+  return Array.isArray(value) ? value.filter((v) => typeof v === 'string') : null;
 }

@@ -40,7 +40,7 @@ import { setupContextDrawer } from './drawer.js';
 import { emojiPicker } from '../shared/emoji.js';
 import { initAttach } from './attach.js';
 import { renderLoginForm } from './login_view.js';
-import { openChatTransfer } from './chat_transfer.js';
+import { openChatTransfer, transferTargets } from './chat_transfer.js';
 
 // ------------------------------------------------------------ boot
 
@@ -97,7 +97,7 @@ function boot() {
     isReady: () => sock.ready,
     me: () => S.agent,
     nameOf, // an agent's display name by id
-    agentIds: () => Object.keys(S.agentNames).filter((id) => !S.agent || id !== S.agent.id), // colleagues, for transfers
+    agentIds: () => transferTargets(S.agentNames, S.agent && S.agent.id, S.takesContacts).map((t) => t.id), // for transfers
     queueNames: () => S.queueNames.slice(),
     conversation: (id) => S.convs.get(id) || null,
     label: (id) => {

@@ -22,6 +22,7 @@ export const S = {
   roles: storage.json(ROLES_KEY, null),   // from the login response (the socket's agent info has none)
   dispositions: [],
   agentNames: {},             // every agent's name by id (welcome.agent_names)
+  takesContacts: null,        // the ids a transfer can go to (welcome.takes_contacts; null: not said, every agent)
   queueNames: [],             // every queue's name (welcome.queue_names): suggested for transfers to a queue
   queue: [],
   convs: new Map(),       // id -> conversation state (insertion order = list order)
