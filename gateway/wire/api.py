@@ -195,16 +195,28 @@ OPERATIONS = web.AppKey("api_operations", list[Operation])
 _DOCUMENT = web.AppKey("api_document", _Built)
 
 
+def answers_head(op: Operation) -> bool:
+    """Pages, health and the widget answer HEAD too, as aiohttp's add_get gives it (uptime monitors, load
+    balancers, link checkers: 405 read as "down"); not the API nor /metrics, whose GET does the work (a report
+    computed, a recording's play logged) for a HEAD that wants none of it."""
+    return op.method == "GET" and not op.path.startswith("/api/") and op.path != "/metrics"
+
+
+def _head_of(get: Schema) -> Schema:
+    """The HEAD operation beside a GET: its answers' statuses and headers, no body."""
+    out = {**get, "operationId": "head" + get["operationId"].removeprefix("get"), "summary": "HEAD: " + get["summary"]}
+    out["responses"] = {
+        status: {k: v for k, v in answer.items() if k != "content"} for status, answer in get["responses"].items()
+    }
+    return out
+
+
 def register(app: web.Application, operations: Iterable[Operation]) -> None:
     """Add each operation's route (unless it is registered another way) and keep its description."""
     described = app.setdefault(OPERATIONS, [])
     for op in operations:
         if op.handler is not None and op.method == "GET":
-            # pages, health and the widget answer HEAD too, as aiohttp's add_get gives it (uptime monitors, load
-            # balancers, link checkers: 405 read as "down"); not the API nor /metrics, whose GET does the work
-            # (a report computed, a recording's play logged) for a HEAD that wants none of it
-            head = not op.path.startswith("/api/") and op.path != "/metrics"
-            app.router.add_get(op.path, op.handler, allow_head=head)
+            app.router.add_get(op.path, op.handler, allow_head=answers_head(op))
         elif op.handler is not None:
             app.router.add_route(op.method, op.path, op.handler)
         described.append(op)
@@ -214,7 +226,10 @@ def document(operations: Iterable[Operation]) -> Schema:
     """The OpenAPI 3.1 document of these operations (and every shape of gateway/wire/api_shapes.py)."""
     paths: dict[str, Schema] = {}
     for op in operations:
-        paths.setdefault(op.path, {})[op.method.lower()] = op.to_openapi()
+        described = paths.setdefault(op.path, {})
+        described[op.method.lower()] = op.to_openapi()
+        if answers_head(op):
+            described["head"] = _head_of(described["get"])
     return {
         "openapi": "3.1.0",
         "info": {
