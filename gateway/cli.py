@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import errno
 import getpass
 import logging
@@ -33,6 +34,7 @@ from gateway.data_dir import hold_serve_lock, prepare_data_dir, private_mkdir
 from gateway.errors import ConfigError, GatewayError
 from gateway.store.store import StoreError
 from ivr.errors import FlowError
+from ivr.hours import Schedule
 from ivr.model import Flow
 from media import event_loop as node_loop
 
@@ -361,6 +363,29 @@ def _backfill(args: argparse.Namespace) -> int:
 
 
 FLOW_STORE_COMMANDS = ("push", "pull", "replay")
+#: listed in ``flows --help`` with the file commands
+FLOW_STORE_HELP = {
+    "push": "save and publish every changed flow file of DIR in the gateway's store",
+    "pull": "write the live version of every flow into DIR",
+    "replay": "replay past sessions of flow NAME against a version or a file",
+}
+
+
+def _stored_queue_hours(args: argparse.Namespace) -> dict[str, Schedule | None] | None:
+    """``flows simulate --data-dir D`` / ``--redis-url U``: each queue's opening hours in that store (the simulator
+    took every queue as open, where a call took the closed branch: a newcomer's finding); None without either."""
+    from gateway import runtime
+    from gateway.contact.queues import QueueSettings
+
+    if not (args.data_dir or args.redis_url):
+        return None
+    settings = from_sources({"data_dir": args.data_dir, "redis_url": args.redis_url}, os.environ)
+
+    async def read() -> dict[str, Schedule | None]:
+        async with runtime.store_only(settings) as (store, _):
+            return await QueueSettings(store).hours()
+
+    return asyncio.run(read())
 
 
 def flows_parser() -> argparse.ArgumentParser:
@@ -415,6 +440,8 @@ def _flows_command(argv: list[str]) -> str:
 async def _flows_store(argv: list[str]) -> int:
     """``flows push | pull | replay`` against the store ``serve`` uses (an embedded Redis is reused if running)."""
     from gateway import runtime
+    from gateway.contact.audit import AuditLog
+    from gateway.contact.queues import QueueSettings
     from gateway.flows.live import LiveFlows
     from gateway.flows.versions import BadFlow, FlowVersions
     from gateway.store.flow_store import FlowStore
@@ -427,7 +454,17 @@ async def _flows_store(argv: list[str]) -> int:
         files = await asyncio.to_thread(FlowRegistry, directory if directory.is_dir() else Path("."))
         live = LiveFlows(directory, FlowStore(store), bus, files)
         await live.refresh()
-        versions = FlowVersions(live, live.store, check=_speech_check() if args.flows_command == "push" else None)
+        # a push is checked and recorded as a console publish is: queues that exist, the audit log (a rollback
+        # pushed from CI left no trace: a newcomer's finding); a store with no queue yet takes any name, as a node
+        # makes its first queues from the flows' names
+        queues = QueueSettings(store)
+        versions = FlowVersions(
+            live,
+            live.store,
+            check=_speech_check() if args.flows_command == "push" else None,
+            queues=queues if await queues.names() else None,
+            audit=AuditLog(store, max_entries=settings.audit_max_entries),
+        )
         try:
             if args.flows_command == "push":
                 return await _push(versions, files, args)
@@ -442,16 +479,32 @@ async def _flows_store(argv: list[str]) -> int:
 
 
 async def _push(versions: FlowVersions, files: FlowRegistry, args: argparse.Namespace) -> int:
-    from ivr.loader import read_flow_text
+    """Every flow file of the directory, checked against the store as a publish is: a goto into a flow that is live
+    but not in the directory is fine (the directory's own check refused it: a newcomer's finding)."""
+    from ivr.errors import FlowErrors
+    from ivr.loader import flow_files, read_flow_text
 
-    for error in files.errors:
-        print(f"{error}", file=sys.stderr)
-    texts = {name: read_flow_text(files.get(name).source) for name in files.names()}
+    if not args.directory.is_dir():
+        print(f"contact-gateway: {args.directory}: not a directory", file=sys.stderr)
+        return 2
+    texts: dict[str, str] = {}
+    unread = 0
+    for path in flow_files(args.directory):
+        if path.stem in texts:
+            print(f"{path}: another file already defines flow '{path.stem}'", file=sys.stderr)
+            unread += 1
+            continue
+        try:
+            texts[path.stem] = read_flow_text(path)
+        except FlowErrors as exc:
+            unread += 1
+            for error in exc.errors:
+                print(f"{error}", file=sys.stderr)
     message = args.message or f"pushed from {args.directory}"
     done = await versions.publish_texts(texts, author=f"cli:{getpass.getuser()}", message=message)
     for name, what in sorted(done.items()):
         print(f"{name}: {what}")
-    return 2 if files.errors or any(w.startswith("refused") for w in done.values()) else 0
+    return 2 if unread or any(w.startswith("refused") for w in done.values()) else 0
 
 
 #: a flow's audio files (a play node's ``file``, a queue's ``music``): relative to the flow's directory
@@ -504,8 +557,8 @@ async def _replay(store: Store, live: LiveFlows, versions: FlowVersions, args: a
         try:
             draft = parse_flow(read_flow_text(args.file), args.file.with_name(f"{args.name}.yaml"))
         except FlowErrors as exc:
-            for error in exc.errors:
-                print(error, file=sys.stderr)
+            for error in exc.errors:  # parsed as NAME.yaml beside it (the flow's name): said of the file read
+                print(dataclasses.replace(error, file=str(args.file)), file=sys.stderr)
             return 2
         result = await replays.replay_flow(args.name, draft, since, args.limit)
         label = str(args.file)
@@ -519,7 +572,15 @@ async def _replay(store: Store, live: LiveFlows, versions: FlowVersions, args: a
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    try:
+        return _main(sys.argv[1:] if argv is None else argv)
+    except BrokenPipeError:  # `flows simulate ... | head`: the reader left; no traceback (a newcomer's finding)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's own flush at exit would raise again
+        return 1
+
+
+def _main(argv: list[str]) -> int:
     if argv[:1] == ["flows"] and _flows_command(argv[1:]) in FLOW_STORE_COMMANDS:
         try:
             return asyncio.run(_flows_store(argv[1:]))
@@ -531,7 +592,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["flows"]:  # the flow tools have their own parser (ivr.cli), checked with our recognizer
         from ivr.cli import main as flows_main
 
-        return flows_main(argv[1:], check=_speech_check())
+        return flows_main(argv[1:], check=_speech_check(), others=FLOW_STORE_HELP, queue_hours=_stored_queue_hours)
     if argv[:1] == ["models"]:  # so has the model tool (media.asr.cli)
         from media.asr.cli import main as models_main
 

@@ -187,7 +187,9 @@ class Interpreter(Questions):
             case HoursNode():
                 assert self._now is not None
                 schedule = node.schedule if node.schedule is not None else self._queue_hours.get(node.queue)
-                if schedule is None:
+                if schedule is None and node.queue not in self._queue_hours:  # the simulator without a store
+                    is_open, why = True, f"queue {node.queue}'s opening hours are not known here: taken as open"
+                elif schedule is None:
                     is_open, why = True, f"queue {node.queue} has no opening hours"
                 else:
                     is_open, why = schedule.check(self._now)

@@ -43,6 +43,7 @@ from .actions import (
 )
 from .events import Digits, Disconnected, Event, NoInput, QueueStatus, Speech, Text, WebhookResult
 from .harness import DEFAULT_NOW, Session
+from .hours import Schedule
 from .model import Channel, Flow
 
 HELP = """\
@@ -183,14 +184,17 @@ def simulate(
     flows: Mapping[str, Flow] | None = None,
     now: datetime = DEFAULT_NOW,
     echo: bool = True,
+    queue_hours: Mapping[str, Schedule | None] | None = None,
 ) -> Done | None:
     """Run ``flow`` on the lines of ``input_lines``, writing the transcript to ``output``.
 
     ``echo`` repeats each input line (``> 1``), for transcripts of scripted
-    input. Returns the final ``Done``, or None when the input ended first.
+    input. ``queue_hours``: each queue's opening hours, for ``hours`` nodes that
+    name a queue (a queue not in it is taken as open, and said so). Returns the
+    final ``Done``, or None when the input ended first.
     """
     channel = Channel(channel)
-    session = Session(flow, channel=channel, context=context, flows=flows, now=now)
+    session = Session(flow, channel=channel, context=context, flows=flows, now=now, queue_hours=queue_hours)
 
     def show(actions: list[Action]) -> None:
         for action in actions:

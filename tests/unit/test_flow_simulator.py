@@ -11,6 +11,7 @@ import pytest
 
 from ivr import cli
 from ivr.events import Digits, Disconnected, NoInput, Speech, Text, WebhookResult
+from ivr.hours import parse_schedule
 from ivr.loader import load_dir
 from ivr.model import Channel
 from ivr.simulator import InputError, parse_line, simulate
@@ -242,3 +243,23 @@ def test_simulate_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_schema_command_prints_the_published_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["schema"]) == 0
     assert json.loads(capsys.readouterr().out) == json.loads((SHIPPED.parent / "flow.schema.json").read_text())
+
+
+def test_a_queues_hours_are_read_from_what_it_is_given_and_said_unknown_without(tmp_path: Path) -> None:
+    """`flows simulate` took every queue as open, saying it "has no opening hours", where a call took the closed
+    branch (a newcomer's finding): it is given the store's hours (``--data-dir``) or says it does not know them."""
+    (tmp_path / "sales.yaml").write_text(
+        "start: when\nnodes:\n  when:\n    type: hours\n    queue: sales\n    open: opened\n    closed: shut\n"
+        '  opened:\n    type: hangup\n    prompt: "We are open."\n'
+        '  shut:\n    type: hangup\n    prompt: "We are closed."\n'
+    )
+    flows, errors = load_dir(tmp_path)
+    assert errors == []
+    weekends = parse_schedule("UTC", {"sat-sun": "09:00-17:00"}, None, lines={})
+    out = io.StringIO()
+    simulate(flows["sales"], [], out, flows=flows, now=WEDNESDAY_10AM_NY, queue_hours={"sales": weekends})
+    assert "hours: closed" in out.getvalue() and "We are closed." in out.getvalue()
+    out = io.StringIO()
+    simulate(flows["sales"], [], out, flows=flows, now=WEDNESDAY_10AM_NY)
+    assert "queue sales's opening hours are not known here: taken as open" in out.getvalue()
+    assert "We are open." in out.getvalue()
