@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     agents = sub.add_parser(
         "agents",
-        help="manage agents (list, add, passwd, remove, import, export) in the store the gateway uses",
+        help="manage agents (list, add, passwd, remove, import, export, check) in the store the gateway uses",
         description="Manage the agents in the store a gateway uses: give the same --data-dir (embedded Redis) or "
         "--redis-url as `serve` (or their environment variables CG_DATA_DIR, REDIS_URL). A running gateway sees "
         "each change at once, on every node.",

@@ -41,8 +41,8 @@ SECURITY_SCHEMES: dict[str, Schema] = {
         "scheme": "bearer",
         "bearerFormat": "gateway access token",
         "description": "An agent's access token from POST /api/agent/login (or /api/agent/refresh): short-lived "
-        "(`expires_in` seconds), valid while its login session lives. Roles (agent, supervisor) come from the agents "
-        "file; an operation that needs one says so.",
+        "(`expires_in` seconds), valid while its login session lives. Roles (agent, supervisor, admin) are the "
+        "account's (admin console, `contact-gateway agents`); an operation that needs one says so.",
     },
     AGENT_QUERY: {
         "type": "apiKey",

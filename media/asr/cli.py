@@ -18,20 +18,24 @@ from media.asr.models import CATALOGUE, CATALOGUE_URL, ProgressBar, install, lis
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="models", description="List, install and locate Vosk speech models.")
-    parser.add_argument(
-        "--data-dir",
-        dest="data_dir",
-        default=None,
-        help="data directory; models go to DATA_DIR/models [env CG_DATA_DIR] (default ./data)",
-    )
+    data_help = "data directory; models go to DATA_DIR/models [env CG_DATA_DIR] (default ./data)"
+    parser.add_argument("--data-dir", dest="data_dir", default=None, help=data_help)
+    # the same flag after the sub-command too, as `agents` and `flows` take it (`models list --data-dir X` was
+    # refused: a newcomer's finding)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", dest="data_dir", default=argparse.SUPPRESS, help=data_help)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="installed models, then the official models this tool knows by name")
-    add = sub.add_parser("install", help="download, verify and unpack a model (resumes an interrupted download)")
+    sub.add_parser("list", parents=[common], help="installed models, then the official models this tool knows by name")
+    add = sub.add_parser(
+        "install", parents=[common], help="download, verify and unpack a model (resumes an interrupted download)"
+    )
     add.add_argument("name")
     add.add_argument("--url", help="download from this URL instead of alphacephei.com")
     add.add_argument("--sha256", help="expected SHA-256 of the zip")
     add.add_argument("--no-catalogue", action="store_true", help="do not fetch the official list for checksums")
-    path = sub.add_parser("path", help="print the directory of an installed model (or check a model path)")
+    path = sub.add_parser(
+        "path", parents=[common], help="print the directory of an installed model (or check a model path)"
+    )
     path.add_argument("name")
     return parser
 

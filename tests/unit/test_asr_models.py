@@ -220,7 +220,7 @@ def test_cli_list_install_path(site: Site, tmp_path: Path, capsys: pytest.Captur
     site.files["/m.zip"] = fake_model_zip()
     data = ["--data-dir", str(tmp_path)]
     assert cli.main([*data, "install", NAME, "--url", site.url + "/m.zip", "--no-catalogue"]) == 0
-    assert cli.main([*data, "path", NAME]) == 0
+    assert cli.main(["path", NAME, *data]) == 0  # the flag after the sub-command too (it was refused there)
     assert cli.main([*data, "list"]) == 0
     out = capsys.readouterr().out.splitlines()
     where = str((tmp_path / "models" / NAME).resolve())
