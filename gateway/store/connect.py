@@ -21,6 +21,7 @@ password, is a ConfigError there (a clear start-up error), not a retry loop.
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
 import time
 from collections import deque
@@ -31,11 +32,13 @@ import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
-from redis.exceptions import AuthenticationError, ResponseError
+from redis.exceptions import AuthenticationError, BusyLoadingError, ResponseError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from gateway.config import Settings
 from gateway.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 POOL_SIZE = 64  # a node's connections to Redis at most; callers beyond it wait in line for a free one
 #: A caller in line fails (StoreError) only when no connection came free for this long: Redis is not answering.
@@ -272,12 +275,35 @@ def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
     return None
 
 
+#: how often the first PING is tried again while Redis loads its data
+LOADING_POLL_SECONDS = 0.1
+
+
+async def _ping_once_loaded(redis: aioredis.Redis, where: str) -> None:
+    """PING, waiting while Redis answers LOADING (it is reading its append-only file: a node started just after
+    its embedded Redis exited with "Redis not reachable", 3 starts in 5 with a 1.4 MB file and every one with
+    73 MB, so a lone worker that crashed never came back: a security tester's finding). Loading ends, or Redis
+    stops answering at all (a ConnectionError, as any start against a Redis that is down)."""
+    started = time.monotonic()
+    said = 0.0
+    while True:
+        try:
+            await redis.ping()
+            return
+        except BusyLoadingError:
+            waited = time.monotonic() - started
+            if waited - said >= 5.0:
+                log.warning("Redis at %s is still loading its data (%.0f s): waiting for it", where, waited)
+                said = waited
+            await asyncio.sleep(LOADING_POLL_SECONDS)
+
+
 async def reach(redis: aioredis.Redis, settings: Settings, url: str | None = None) -> None:
     """The first round trip (PING): a certificate not signed by the CA, a refused password or an unknown Sentinel
     master is a ConfigError naming the setting to fix; Redis merely unreachable propagates (StoreError / OSError)."""
     where = describe(settings, url)
     try:
-        await redis.ping()
+        await _ping_once_loaded(redis, where)
     except AuthenticationError as exc:
         raise ConfigError(
             f"Redis at {where} refused the credentials ({exc}): check the URL's user and password, or "
