@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from .actions import ListenChoice
 from .model import Choice
 
 NUMBER_WORDS = {
@@ -84,6 +85,18 @@ def match_text(choices: Sequence[Choice], text: str) -> Choice | None:
         c for c in choices if any(_contains(said_words, words_of(w)) for w in c.words + (c.label, c.value) if w.strip())
     ]
     return hits[0] if len(hits) == 1 else None
+
+
+def opening_pick(choices: Sequence[ListenChoice], text: str) -> str | None:
+    """The key of the one menu choice whose words or label a customer's opening chat message names ("I have a
+    question about my bill" -> billing's), asked before the menu was shown; None when it names none or several, or
+    is a bare key or number (a first message "1" or "hi" answers no question yet)."""
+    said = words_of(text.strip().lower())
+    if not said or (len(said) == 1 and (said[0] in NUMBER_WORDS or any(said[0] == c.key for c in choices))):
+        return None
+    named = [(c, (*c.words, c.label) if c.label != c.key else c.words) for c in choices]
+    hits = [c for c, phrases in named if any(_contains(said, words_of(w)) for w in phrases if w.strip())]
+    return hits[0].key if len(hits) == 1 else None
 
 
 def match_known(choices: Sequence[Choice], value: str) -> Choice | None:

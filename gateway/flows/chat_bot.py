@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -25,20 +26,35 @@ from gateway.protocol.states import Author, EventType
 from gateway.store.bus import Bus
 from gateway.store.store import Keys
 from gateway.tasks import Tasks, cancel_and_wait
-from ivr.actions import Enqueue, Listen, Play, Say
+from ivr.actions import Enqueue, Listen, ListenMode, Play, Say
 from ivr.events import Disconnected, Text
 from ivr.interpreter import Interpreter
+from ivr.matching import opening_pick
 from ivr.model import Channel
 
 log = logging.getLogger(__name__)
 
 
 class ChatChannel:
-    """FlowChannel for a chat: everything is a timeline event the widget renders."""
+    """FlowChannel for a chat: everything is a timeline event the widget renders.
 
-    def __init__(self, conversations: Conversations, cid: str):
+    ``opening``: the customer's first message, which opened the conversation before any question was asked. When
+    the flow's first question is a menu and that message names one of its choices ("I have a question about my
+    bill"), it answers the menu (``answer``) instead of the customer being asked to say it again (a newcomer's
+    finding); otherwise it is left for the agent to read."""
+
+    def __init__(
+        self,
+        conversations: Conversations,
+        cid: str,
+        *,
+        opening: str = "",
+        answer: Callable[[Text], None] = lambda event: None,
+    ):
         self.conversations = conversations
         self.cid = cid
+        self._opening = opening
+        self._answer = answer
 
     async def say(self, action: Say) -> asyncio.Future[Any] | None:
         await self.conversations.record(self.cid, EventType.MESSAGE, {"author": Author.BOT, "text": action.text})
@@ -54,6 +70,11 @@ class ChatChannel:
         return None
 
     async def listen(self, action: Listen) -> None:
+        opening, self._opening = self._opening, ""  # the first question only
+        picked = opening_pick(action.choices, opening) if opening and action.mode is ListenMode.MENU else None
+        if picked is not None:
+            self._answer(Text(picked))
+            return
         if action.choices:
             await self.conversations.record(
                 self.cid,
@@ -118,14 +139,17 @@ class ChatBots:
         """The flow new chats start in now."""
         return self.flows.answering(Entry.CHATS)
 
-    async def greet(self, cid: str) -> None:
-        """Run the chat flow for a conversation just opened for it; when none is in service any more (it was
-        opened as the choice changed), the conversation goes to the agents instead of waiting for nobody."""
-        if not await self.start(cid) and cid not in self.bots:
+    async def greet(self, cid: str, opening: str = "") -> None:
+        """Run the chat flow for a conversation just opened for it (by the message ``opening``: it may answer the
+        flow's first menu); when none is in service any more (it was opened as the choice changed), the
+        conversation goes to the agents instead of waiting for nobody."""
+        if not await self.start(cid, opening=opening) and cid not in self.bots:
             log.warning("no chat flow in service: the conversation goes to the agents", extra={"conversation_id": cid})
             await self.conversations.enqueue(cid, self.conversations.queue)
 
-    async def start(self, cid: str, flow_name: str | None = None, test: TestRun | None = None) -> bool:
+    async def start(
+        self, cid: str, flow_name: str | None = None, test: TestRun | None = None, *, opening: str = ""
+    ) -> bool:
         """Run the chat flow (or ``flow_name``) for an open conversation (just opened, or taken out of its queue
         by the queue's maximum wait); False if one runs already or there is no such flow. ``test``: the version of
         an admin's test run instead (gateway/flows/test_runs.py)."""
@@ -146,9 +170,8 @@ class ChatBots:
         hooks: FlowHooks = ConversationHooks(self.conversations, cid, "chat")
         if test is not None:
             hooks = TestHooks(hooks, self.conversations, cid, chat=True)
-        runner = FlowRunner(
-            interp, ChatChannel(self.conversations, cid), hooks, self.http, metrics=self.conversations.metrics
-        )
+        channel = ChatChannel(self.conversations, cid, opening=opening, answer=lambda event: runner.post(event))
+        runner = FlowRunner(interp, channel, hooks, self.http, metrics=self.conversations.metrics)
         bot = ChatBot(cid, runner, self.bus, self.keys)
         self.bots[cid] = bot
         self._runs[cid] = self._tasks.spawn(self._run(bot), cid)

@@ -278,7 +278,8 @@ class CustomerConnection(Connection):
                     current=self.conversation_id,
                 )
                 if stored.for_bot:
-                    await self.s.bots.greet(stored.conversation_id)  # greets after the first message (not answered)
+                    # greets after the first message, which answers the first menu when it names a choice
+                    await self.s.bots.greet(stored.conversation_id, opening=frame.text)
                 if not stored.duplicate and stored.state == ConversationState.OPEN:
                     await self._route_if_unattended(stored.conversation_id)
                 if stored.conversation_id != self.conversation_id:

@@ -79,3 +79,29 @@ async def test_unclear_answers_are_asked_again(bot_clients: Clients) -> None:
     await cust.say("what is the meaning of life")
     again = await cust.event("message", lambda e: e["author"] == "bot" and "not an option" in e["text"])
     assert again["text"].startswith("That is not an option.")
+
+
+async def test_an_opening_message_that_names_a_choice_answers_the_first_menu(
+    bot_clients: Clients, bot_node: Node
+) -> None:
+    """"I have a question about my bill" opened the chat, then the bot asked what it was about: the customer said it
+    again (a newcomer's finding). A first message naming one choice answers the first menu; one naming none (or a
+    bare key) leaves the menu asked."""
+    alice = bot_clients.agent("alice")
+    await alice.hello()
+    cust = bot_clients.customer()
+    await cust.hello()
+    ack = await cust.say("Hello, I have a question about Billing")
+    handoff = await cust.event("message", lambda e: e["author"] == "bot" and "Connecting" in e["text"])
+    assert handoff["text"] == "Connecting you to billing."
+    conv = await alice.assigned()
+    assert (conv["id"], conv["context"]["intent"]) == (ack["conversation_id"], "billing")
+    events = await bot_node.services.store.events(ack["conversation_id"])
+    assert not [e for e in events if e["type"] == "choices"]  # no buttons for a question already answered
+
+    for opening in ("hi", "1", "billing or support?"):
+        other = bot_clients.customer()
+        await other.hello()
+        await other.say(opening)
+        choices = await other.event("choices")
+        assert [c["label"] for c in choices["choices"]] == ["Billing", "Support", "Account"], opening
