@@ -31,7 +31,11 @@ def _trusted(address: str, proxies: tuple[Network, ...]) -> bool:
 
 def client_ip(request: web.BaseRequest, proxies: tuple[Network, ...]) -> str:
     """The client's address as a string ('unknown' when the transport has none)."""
-    return client_address(request.remote or "unknown", request.headers.get("X-Forwarded-For", ""), proxies)
+    # every X-Forwarded-For line, in order: a proxy that adds a line of its own (rather than appending to the
+    # client's) put the real address in the last one; reading the first believed the client's (a security
+    # tester's finding: a forged first line became the login's address and dodged every per-address limit)
+    forwarded = ",".join(request.headers.getall("X-Forwarded-For", ()))
+    return client_address(request.remote or "unknown", forwarded, proxies)
 
 
 def client_address(peer: str, forwarded_for: str, proxies: tuple[Network, ...]) -> str:

@@ -35,3 +35,23 @@ def test_client_address(peer: str, forwarded: str | None, expected: str) -> None
 )
 def test_limits_count_an_ipv6_subscriber_once(address: str, key: str) -> None:
     assert limit_key(address) == key
+
+
+async def test_every_forwarded_for_line_is_read_in_order() -> None:
+    """A proxy that adds a line of its own put the real address in the second line; the first line, the client's,
+    was believed (a security tester's finding: a forged address for the login limits and the audit)."""
+    from aiohttp import ClientSession, web
+    from aiohttp.test_utils import TestServer
+    from multidict import CIMultiDict
+
+    from gateway.client_ip import client_ip
+
+    async def whoami(request: web.Request) -> web.Response:
+        return web.Response(text=client_ip(request, parse_networks(["127.0.0.1/32"])))
+
+    app = web.Application()
+    app.router.add_get("/", whoami)
+    async with TestServer(app, host="127.0.0.1") as server, ClientSession() as http:
+        headers = CIMultiDict([("X-Forwarded-For", "203.0.113.66"), ("X-Forwarded-For", "198.51.100.5")])
+        async with http.get(server.make_url("/"), headers=headers) as r:
+            assert await r.text() == "198.51.100.5"
