@@ -84,7 +84,7 @@ async def test_unclear_answers_are_asked_again(bot_clients: Clients) -> None:
 async def test_an_opening_message_that_names_a_choice_answers_the_first_menu(
     bot_clients: Clients, bot_node: Node
 ) -> None:
-    """"I have a question about my bill" opened the chat, then the bot asked what it was about: the customer said it
+    """ "I have a question about my bill" opened the chat, then the bot asked what it was about: the customer said it
     again (a newcomer's finding). A first message naming one choice answers the first menu; one naming none (or a
     bare key) leaves the menu asked."""
     alice = bot_clients.agent("alice")
