@@ -27,6 +27,7 @@ from .errors import ErrorCode
 from .model import (
     BranchNode,
     CallbackNode,
+    Flow,
     GatherNode,
     GotoNode,
     MenuNode,
@@ -80,27 +81,54 @@ def _bad(names: Iterable[str], tainted: set[str] | frozenset[str]) -> list[str]:
     return sorted(n for n in names if n.startswith(UNVERIFIED) or n in tainted)
 
 
-def _costly_without_asking(start: str, nodes: Mapping[str, Node]) -> QueueNode | CallbackNode | None:
-    """The first queue / callback with a priority or skills reached from ``start`` before the customer is asked
-    anything (menus, gathers and callbacks ask; another flow is out of sight)."""
-    seen: set[str] = set()
-    todo = [start]
+#: what a queue adds to everything waiting in it, by name: (priority, skills) (the queue objects' settings)
+QueueCosts = Mapping[str, tuple[int, tuple[str, ...]]]
+
+
+def _cost(node: QueueNode | CallbackNode, queues: QueueCosts) -> tuple[int, tuple[str, ...]]:
+    """The priority and skills a queue or callback node gives: its own, or its queue's (a queue named literally)."""
+    own = (node.priority, tuple(node.skills))
+    if own[0] > 0 or own[1] or not node.queue.is_static:
+        return own
+    return queues.get(node.queue.render({}).strip(), own)
+
+
+def _costly_without_asking(
+    start: str, nodes: Mapping[str, Node], queues: QueueCosts, flows: Mapping[str, Flow] | None
+) -> tuple[str, int, tuple[str, ...]] | None:
+    """(node, priority, skills) of the first queue / callback with a priority or skills reached from ``start``
+    before the customer is asked anything (menus, gathers and callbacks ask); into another flow through a ``goto``
+    when ``flows`` are given (else it is out of sight). A queue's own settings count (``queues``): a branch on
+    ``context.tier`` into a queue an admin gave priority 10 jumped the line as surely as a node's ``priority: 10``
+    (a security tester's finding)."""
+    seen: set[tuple[int, str]] = set()
+    todo: list[tuple[Mapping[str, Node], str]] = [(nodes, start)]
     while todo:
-        name = todo.pop()
-        node = nodes.get(name)
-        if node is None or name in seen:
+        where, name = todo.pop()
+        node = where.get(name)
+        if node is None or (id(where), name) in seen:
             continue
-        seen.add(name)
-        if isinstance(node, (QueueNode, CallbackNode)) and (node.priority > 0 or node.skills):
-            return node
-        if isinstance(node, (MenuNode, GatherNode, GotoNode)):  # CallbackNode is a MenuNode
+        seen.add((id(where), name))
+        if isinstance(node, (QueueNode, CallbackNode)):
+            priority, skills = _cost(node, queues)
+            if priority > 0 or skills:
+                return node.name, priority, skills
+        if isinstance(node, GotoNode):  # into the other flow (where it comes back to is not followed)
+            if flows is not None and (other := flows.get(node.flow)) is not None:
+                todo.append((other.nodes, node.node or other.start))
             continue
-        todo.extend(target for _, target in node.targets())
+        if isinstance(node, (MenuNode, GatherNode)):  # CallbackNode is a MenuNode
+            continue
+        todo.extend((where, target) for _, target in node.targets())
     return None
 
 
-def check(nodes: Mapping[str, Node]) -> list[tuple[int, str, str]]:
-    """(line, node, message) for each place unverified input decides routing or a URL."""
+def check(
+    nodes: Mapping[str, Node], *, queues: QueueCosts | None = None, flows: Mapping[str, Flow] | None = None
+) -> list[tuple[int, str, str]]:
+    """(line, node, message) for each place unverified input decides routing or a URL. The loader checks a file
+    alone; a publish gives the queues' settings and the other flows (``queues``, ``flows``) so a queue's own
+    priority and a ``goto`` count too."""
     tainted = _unverified_vars(nodes)
     found: list[tuple[int, str, str]] = []
     advice = (
@@ -134,14 +162,15 @@ def check(nodes: Mapping[str, Node]) -> list[tuple[int, str, str]]:
             # A case on unverified input steers between its own target and everything after it.
             first = node.cases.index(offending[0])
             for target in [case.next for case in node.cases[first:]] + [node.otherwise]:
-                costly = _costly_without_asking(target, nodes)
+                costly = _costly_without_asking(target, nodes, queues or {}, flows)
                 if costly is not None:
+                    reached, priority, skills = costly
                     what = " and ".join(
                         filter(
                             None,
                             (
-                                f"priority {costly.priority}" if costly.priority > 0 else "",
-                                f"skills {', '.join(costly.skills)}" if costly.skills else "",
+                                f"priority {priority}" if priority > 0 else "",
+                                f"skills {', '.join(skills)}" if skills else "",
                             ),
                         )
                     )
@@ -151,7 +180,7 @@ def check(nodes: Mapping[str, Node]) -> list[tuple[int, str, str]]:
                             name,
                             f"the branch reads {', '.join(sorted(set(read)))}, which the "
                             f"customer's browser sent (unverified), and leads to "
-                            f"'{costly.name}' ({what}) without asking anything; {advice}",
+                            f"'{reached}' ({what}) without asking anything; {advice}",
                         )
                     )
                     break

@@ -34,7 +34,7 @@ import difflib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -44,10 +44,11 @@ from gateway.flows.live import Entry, LiveFlows
 from gateway.protocol.codes import ErrorCode
 from gateway.store.flow_store import FlowStore, StoredVersion
 from gateway.store.store import StoreError
+from ivr import trust
 from ivr.errors import FlowError, FlowErrors
 from ivr.graph import flow_graph
 from ivr.loader import FLOW_NAME_RE, check_references, read_flow_text
-from ivr.model import CallbackNode, Flow, QueueNode, QueueStatusNode
+from ivr.model import CallbackNode, Flow, GotoNode, QueueNode, QueueStatusNode
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,8 @@ class QueueCatalog(Protocol):
     async def names(self) -> set[str] | None: ...
 
     async def running_flow(self, flow: str) -> list[str]: ...
+
+    async def rules(self) -> dict[str, tuple[tuple[tuple[str, int], ...], int]]: ...  # (skills, priority)
 
 
 def error_dict(error: FlowError) -> dict[str, Any]:
@@ -284,7 +287,28 @@ class FlowVersions:
         proposed = {**self.live.snapshot(), **(also or {}), name: flow}
         for errors in check_references(proposed).values():
             problems.extend(errors)
+        problems += await self._trust_problems(name, proposed)
         return sorted(problems, key=lambda e: (e.file, e.line or 0))
+
+    async def _trust_problems(self, name: str, proposed: Mapping[str, Flow]) -> list[FlowError]:
+        """The loader's unverified-input check again, with what a file alone does not show: the queues' own priority
+        and skills, and the flows a ``goto`` enters. For the flow published and for every flow whose ``goto`` leads
+        into it (a branch on ``context.tier`` into a queue of priority 10, or into a flow that queues there, jumped
+        the line: a security tester's finding)."""
+        rules = await self.queues.rules() if self.queues is not None else {}
+        costs = {queue: (priority, tuple(skill for skill, _ in skills)) for queue, (skills, priority) in rules.items()}
+        flow = proposed[name]
+        entering = [
+            f
+            for f in proposed.values()
+            if f is not flow and any(isinstance(n, GotoNode) and n.flow == name for n in f.nodes.values())
+        ]
+        problems: list[FlowError] = []
+        for each in (flow, *entering):
+            for line, node, message in trust.check(each.nodes, queues=costs, flows=proposed):
+                where = "" if each is flow else f"flow '{each.name}' (which enters this one): "
+                problems.append(FlowError(str(each.source), line, node, where + message, trust.CODE))
+        return problems
 
     @contextlib.asynccontextmanager
     async def _one_change(self) -> AsyncIterator[None]:

@@ -15,6 +15,7 @@ import pytest
 
 from gateway.config import Settings
 from gateway.contact.agents_file import add_agent
+from gateway.contact.queues import Queue
 from gateway.protocol.states import CallStatus
 from tests.conftest import PASSWORDS, TEST_FLOWS, bounded
 from tests.integration.test_event_webhooks import conforms
@@ -286,3 +287,39 @@ async def test_the_editors_check_says_valid_only_for_what_can_be_published(admin
     assert [e["message"] for e in refused["errors"]] == [problem["message"]]  # the same words both ways
     fine = await admin.call("POST", "/api/admin/flows/validate", {"name": "default", "yaml": ORIGINAL})
     assert (fine["ok"], fine["errors"]) == (True, [])
+
+
+async def test_a_publish_refuses_browser_context_that_leads_into_a_priority_queue_or_flow(
+    admin_node: tuple[Node, Admin],
+) -> None:
+    """A branch on context.tier into a queue an admin gave priority 10 (or into a flow that queues there) was
+    published, and a customer who added {tier: gold} to their hello was served before 100 older chats (a security
+    tester's finding): the check read only the node's own priority, and stopped at a goto."""
+    node, admin = admin_node
+    await node.services.queues.put(Queue(name="vip", priority=10))
+    tiered = (
+        "start: route\nnodes:\n  route:\n    type: branch\n    cases: [{when: {var: context.tier, in: [gold]}, "
+        "next: gold}]\n    else: normal\n  gold: {type: goto, flow: vipflow}\n"
+        "  normal: {type: queue, queue: support}\n"
+    )
+    vipflow = "start: q\nnodes:\n  q: {type: queue, queue: QUEUE}\n"
+
+    heads: dict[str, str] = {}
+
+    async def publish(name: str, text: str, status: int, saved_status: int = 201) -> Any:
+        saved = await admin.call(
+            "POST", f"/api/admin/flows/{name}/versions", {"yaml": text, "parent": heads.get(name, "")}, saved_status
+        )
+        heads[name] = saved["id"]
+        return await admin.call("POST", f"/api/admin/flows/{name}/publish", {"version": saved["id"]}, status=status)
+
+    await publish("vipflow", vipflow.replace("QUEUE", "vip"), 200)
+    refused = await publish("tiered", tiered, 400)
+    (problem,) = refused["errors"]
+    assert problem["code"] == "untrusted" and "leads to 'q' (priority 10)" in problem["message"], problem
+    # the other way round: the flow entered gets the priority queue after the branching flow was published
+    await publish("vipflow", vipflow.replace("QUEUE", "support"), 200)
+    await publish("tiered", tiered, 200, saved_status=200)  # the version refused before, saved already
+    refused = await publish("vipflow", vipflow.replace("QUEUE", "vip"), 400)
+    (problem,) = refused["errors"]
+    assert problem["message"].startswith("flow 'tiered' (which enters this one): the branch reads context.tier")

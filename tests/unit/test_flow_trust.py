@@ -135,3 +135,37 @@ def test_the_shipped_and_test_flows_pass_the_check() -> None:
     for directory in (root / "ivr" / "flows", root / "tests" / "flows"):
         flows, errors = load_dir(directory)
         assert flows and not errors, [str(e) for e in errors]
+
+
+def test_a_publish_counts_the_queues_own_priority_and_the_flows_a_goto_enters() -> None:
+    """A branch on context.tier into a queue an admin gave priority 10, or into another flow that queues there,
+    passed (only the node's own priority was read, and another flow was out of sight): a security tester's
+    finding. A file alone cannot know either; a publish gives the queues' settings and the other flows."""
+    from ivr import trust
+
+    plain = """\
+      route:
+        type: branch
+        cases: [{when: {var: context.tier, in: [gold]}, next: gold}]
+        else: normal
+      gold: {type: queue, queue: vip}
+      normal: {type: queue, queue: support}
+      jump:
+        type: branch
+        entry: true
+        cases: [{when: {var: context.tier, in: [gold]}, next: other}]
+        else: normal
+      other: {type: goto, flow: vipflow}
+    """
+    flow = parse_flow(HEAD + indent(dedent(plain), "  "), Path("tiered.yaml"))  # loads: a file alone is fine
+    vipflow = parse_flow("start: q\nnodes:\n  q: {type: queue, queue: vip}\n", Path("vipflow.yaml"))
+    costs = {"vip": (10, ()), "support": (0, ())}
+    found = trust.check(flow.nodes, queues=costs, flows={"vipflow": vipflow, "tiered": flow})
+    assert [
+        (node, "leads to 'gold' (priority 10)" in m or "leads to 'q' (priority 10)" in m) for _, node, m in found
+    ] == [
+        ("route", True),
+        ("jump", True),
+    ]
+    assert trust.check(flow.nodes, queues={"vip": (0, ()), "support": (0, ())}, flows={"vipflow": vipflow}) == []
+    assert trust.check(flow.nodes) == []  # as the loader sees it
