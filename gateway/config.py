@@ -397,7 +397,8 @@ class Settings:
         50,
         env="CG_LIMIT_CONNECTIONS_PER_IP",
         parse=number(int, 1, 1_000_000, "a whole number from 1 to 1000000"),
-        help="open WebSockets from one address on one node; beyond: HTTP 429 before the upgrade",
+        help="open WebSockets from one address on one node, customers' and agents' counted apart; beyond: HTTP 429 "
+        "before the upgrade",
     )
     max_timeline_events: int = setting(
         5000,

@@ -473,4 +473,4 @@ class AgentConnection(Connection):
 
 async def handler(request: web.Request) -> web.WebSocketResponse:
     services = request.app[SERVICES]
-    return await serve_socket(request, lambda ws: AgentConnection(ws, services))
+    return await serve_socket(request, lambda ws: AgentConnection(ws, services), role="agent")

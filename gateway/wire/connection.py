@@ -30,7 +30,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from gateway.client_ip import client_ip, limit_key
-from gateway.errors import BadRequest, GatewayError, InternalError, StoreUnavailable
+from gateway.errors import BadRequest, GatewayError, InternalError, StoreUnavailable, TooManyRequests
 from gateway.json_input import is_clean
 from gateway.protocol import client, server
 from gateway.protocol.bus import Message
@@ -49,7 +49,44 @@ CLIENT_ERRORS_LOGGED = 10  # per connection; past it a junk flood costs no log l
 CONNECTIONS_RETRY_AFTER = 30  # seconds, told to an address refused for having too many sockets open
 RESYNC_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0)  # a replay that found Redis down again waits, then tries again
 
+#: frames one socket may send: a sustained rate per second and a burst (a page sending the ICE candidates of a call
+#: at once, a pasted paragraph's typing previews); past it a frame is refused (``rate_limited``) and does nothing.
+#: Frames that read Redis sent as fast as a client liked (40 sockets of them) raised another customer's round trip
+#: from 1.5 to 31 ms: a security tester's finding.
+FRAMES_PER_SECOND = 30.0
+FRAMES_BURST = 120.0
+REFUSALS_SAID_PER_SECOND = 1.0  # a refused frame without a client id is answered at most this often (no echo flood)
+
 Step = Callable[[], Awaitable[None]]
+
+
+class FrameBudget:
+    """A token bucket of frames for one socket (this node's memory: a socket lives on one node)."""
+
+    def __init__(self, rate: float = FRAMES_PER_SECOND, burst: float = FRAMES_BURST) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens = burst
+        self.at = 0.0
+        self.refused = 0  # frames refused so far (logged at close)
+        self._said = -1e9  # when a refusal was last answered
+
+    def take(self, now: float) -> bool:
+        """One frame at ``now`` (monotonic seconds): False when the socket has sent more than it may."""
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate) if self.at else self.tokens
+        self.at = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        self.refused += 1
+        return False
+
+    def say(self, now: float, awaited: str | None) -> bool:
+        """Whether a refusal is answered: always for a frame its sender awaits an answer to (a client id: it retries
+        it; a call id), else at most :data:`REFUSALS_SAID_PER_SECOND`."""
+        if awaited or now - self._said >= 1.0 / REFUSALS_SAID_PER_SECOND:
+            self._said = now
+            return True
+        return False
 
 
 class Connection:
@@ -67,6 +104,7 @@ class Connection:
         self._resync_queued = False  # a resync step waits in the outbox (one is enough until it starts)
         self.log_extra: dict[str, str] = {}
         self.client_errors = 0
+        self._budget = FrameBudget()  # the frames this socket may send (past it: rate_limited)
 
     # ---------------------------------------------------------------- sending
 
@@ -272,6 +310,16 @@ class Connection:
                     obj = await self.read_frame()
                     if obj is None:
                         break
+                    now = asyncio.get_running_loop().time()
+                    if not self._budget.take(now):
+                        if self._budget.say(now, _echo(obj, "client_id") or _echo(obj, "call_id")):
+                            raise TooManyRequests(
+                                f"too many frames: at most {FRAMES_PER_SECOND:.0f} a second (bursts of "
+                                f"{FRAMES_BURST:.0f}); this one was not done",
+                                field="type",
+                                retry_after=1,
+                            )
+                        continue
                     await self.handle(client.parse(obj, role=self.role))
                 except GatewayError as exc:
                     self.push(_error_step(self, exc, _echo(obj, "client_id"), _echo(obj, "call_id")))
@@ -325,6 +373,10 @@ class Connection:
         for channel in list(self.channels):
             await self.unsubscribe(channel)
         await self.stop()
+        if self._budget.refused:
+            log.info(
+                "%d frames refused on this connection (over the frame rate)", self._budget.refused, extra=self.log_extra
+            )
         if self.client_errors > CLIENT_ERRORS_LOGGED:
             log.info(
                 "%d client errors on this connection (the first %d logged)",
@@ -365,17 +417,19 @@ def _error_step(conn: Connection, exc: GatewayError, client_id: str | None, call
 
 
 async def serve_socket(
-    request: web.Request, make: Callable[[web.WebSocketResponse], Connection]
+    request: web.Request, make: Callable[[web.WebSocketResponse], Connection], *, role: str
 ) -> web.WebSocketResponse:
     """Accept a WebSocket, run its connection, and keep it in the app's registry while open.
 
-    An address with ``--limit-connections-per-ip`` sockets open on this node is refused before the upgrade:
-    HTTP 429 with ``Retry-After`` and problem JSON (code ``too_many_connections``). A draining node (SIGTERM)
+    An address with ``--limit-connections-per-ip`` sockets of this ``role`` (customer, agent) open on this node is
+    refused before the upgrade: HTTP 429 with ``Retry-After`` and problem JSON (code ``too_many_connections``).
+    Customers and agents count apart: 50 customer sockets from an office's address (or from everyone, behind a proxy
+    not in --trusted-proxies) locked its agents' desks out (a security tester's finding). A draining node (SIGTERM)
     accepts the upgrade and closes at once with 1012: the client reconnects, through the load balancer, elsewhere."""
     limits = request.app[SERVICES].limits
-    address = limit_key(client_ip(request, limits.config.trusted_proxies))
+    address = f"{role} {limit_key(client_ip(request, limits.config.trusted_proxies))}"
     if not limits.open_connection(address):
-        log.info("WebSocket refused: %s has %d open", address, limits.config.connections_per_ip)
+        log.info("WebSocket refused: %s has %d open", address, limits.config.connections_per_ip)  # "customer 1.2.3.4"
         raise web.HTTPTooManyRequests(
             headers={"Retry-After": str(CONNECTIONS_RETRY_AFTER)},
             content_type="application/problem+json",

@@ -53,6 +53,7 @@ class CustomerConnection(Connection):
         self.followed: str | None = None  # whose channel this connection listens to
         self.context: dict[str, str] = {}
         self._last_typing = 0.0
+        self._typing = False  # the last typing frame relayed said "typing" (a "stopped" follows only that)
         self.barging: dict[str, int] = {}  # call id -> supervisors barging in, as last told (only changes are told)
         self.test: TestRun | None = None  # an admin's test run of a flow version (hello with test_flow)
 
@@ -309,14 +310,21 @@ class CustomerConnection(Connection):
                 # the event reaches this socket itself: it may follow a newer conversation than the one rated
                 self.push(server.Event(frame.conversation_id, customer_view(event)))
             case client.Typing():
-                now = time.monotonic()
-                if self.conversation_id is None or (frame.active and now - self._last_typing < TYPING_MIN_INTERVAL):
-                    return
-                self._last_typing = now
-                await self.bus.publish(
-                    self.s.keys.conv_channel(self.conversation_id),
-                    bus.Typing(Author.CUSTOMER, frame.active, draft=(frame.draft or "") if frame.active else ""),
-                )
+                await self._relay_typing(frame)
+
+    async def _relay_typing(self, frame: client.Typing) -> None:
+        """The customer's typing (and live draft) to the agent: "typing" at most every TYPING_MIN_INTERVAL, a
+        "stopped" only after a "typing" (60,000 "stopped" frames were all relayed: a security tester's finding)."""
+        now = time.monotonic()
+        if self.conversation_id is None or (frame.active and now - self._last_typing < TYPING_MIN_INTERVAL):
+            return
+        if not frame.active and not self._typing:
+            return
+        self._last_typing, self._typing = now, frame.active
+        await self.bus.publish(
+            self.s.keys.conv_channel(self.conversation_id),
+            bus.Typing(Author.CUSTOMER, frame.active, draft=(frame.draft or "") if frame.active else ""),
+        )
 
     async def _decline_invite(self, cid: str) -> None:
         """The customer does not take the agent's invitation to a call: the agent's desk is told (a timeline event,
@@ -486,4 +494,4 @@ def _public(summary: dict[str, Any] | None) -> dict[str, Any] | None:
 async def handler(request: web.Request) -> web.WebSocketResponse:
     services = request.app[SERVICES]
     address = limit_key(client_ip(request, services.limits.config.trusted_proxies))
-    return await serve_socket(request, lambda ws: CustomerConnection(ws, services, address))
+    return await serve_socket(request, lambda ws: CustomerConnection(ws, services, address), role="customer")

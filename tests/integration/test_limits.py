@@ -428,15 +428,53 @@ async def test_websockets_per_address_are_refused_with_429(settings: Settings) -
             await session.ws_connect(url)
         assert refused.value.status == 429
         assert refused.value.headers is not None and refused.value.headers["Retry-After"] == "30"
+        # agents count apart: 50 customer sockets from an office's address locked its agents' desks out (a
+        # security tester's finding); their own cap holds
+        desks = [await session.ws_connect(node.ws_url + "/ws/agent") for _ in range(3)]
         with pytest.raises(aiohttp.WSServerHandshakeError):
-            await session.ws_connect(node.ws_url + "/ws/agent")  # every kind of socket counts
+            await session.ws_connect(node.ws_url + "/ws/agent")
         other = from_address(clients.customer(), "198.51.100.1")  # another address connects
         await other.hello()
         await open_[0].close()
         await asyncio.sleep(0.1)
         again = await session.ws_connect(url)  # a closed socket frees its place
-        for ws in (*open_[1:], again):
+        for ws in (*open_[1:], again, *desks):
             await ws.close()
+
+
+async def test_a_socket_sending_frames_too_fast_is_refused_and_stays_open(clients: Clients) -> None:
+    """Frames that read Redis, sent as fast as a client liked, slowed every other customer (a security tester's
+    finding): past a burst a socket's frames are refused (rate_limited, at most one answer a second for frames with
+    no client id; always for a message, whose sender retries it) and do nothing; the socket goes on."""
+    cust = clients.customer()
+    await cust.hello()
+    await cust.say("hello")
+    flood = [{"type": "typing", "active": False} for _ in range(400)]
+    for frame in [*flood, {"type": "message", "client_id": "in-the-flood", "text": "lost?"}]:
+        await cust.send(frame)
+    refused = await cust.expect("error", lambda f: f.get("client_id") == "in-the-flood", timeout=10)
+    assert refused["code"] == "rate_limited" and "too many frames" in refused["message"], refused
+    others = [f for f in await cust.quiet(0.5) if f["type"] == "error" and not f.get("client_id")]
+    assert len(others) <= 2, others  # not one answer per refused frame
+    await asyncio.sleep(1.0)
+    assert (await cust.say("after the flood", client_id="in-the-flood"))["client_id"] == "in-the-flood"
+
+
+async def test_typing_stopped_is_relayed_only_after_typing(clients: Clients) -> None:
+    """60,000 "stopped typing" frames were all relayed to the agent, about 4,500 a second (a security tester's
+    finding): a "stopped" follows only a "typing"."""
+    alice = clients.agent("alice")
+    await alice.hello()
+    cust = clients.customer()
+    await cust.hello()
+    await cust.say("hello")
+    await alice.assigned()
+    for frame in [{"type": "typing", "active": False}] * 50 + [{"type": "typing", "active": True, "draft": "h"}]:
+        await cust.send(frame)
+    for _ in range(20):
+        await cust.send({"type": "typing", "active": False})
+    relayed = [f["active"] for f in await alice.quiet(1.0) if f["type"] == "typing"]
+    assert relayed == [True, False], relayed
 
 
 # ---------------------------------------------------------------- timeline cap
