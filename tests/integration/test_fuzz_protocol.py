@@ -180,7 +180,7 @@ async def probe(sock: Socket, n: int) -> bool:
     for attempt in range(3):
         call_id = f"probe-{n}-{attempt}"
         await sock.send({"type": "hangup", "call_id": call_id})
-        got = await sock.until(lambda f: f.get("type") == "error" and f.get("call_id") == call_id)
+        got = await sock.until(lambda f, c=call_id: f.get("type") == "error" and f.get("call_id") == c)
         if got is None or got.get("code") != "rate_limited":
             return got is not None and got.get("code") == "not_found"
         await asyncio.sleep(float(got.get("retry_after") or 1))
