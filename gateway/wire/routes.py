@@ -178,18 +178,30 @@ async def logout(request: web.Request) -> web.Response:
 RECORDING_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}\.(ogg|wav)$")
 
 
-def _bearer(request: web.Request) -> str:
+def _bearer(request: web.Request, *, query: bool = False) -> str:
+    """The agent's token: ``Authorization: Bearer``, or ``?token=`` on the routes that say so (``query``: a
+    recording an ``<audio>`` element plays). Every agent route took it in the URL, where a proxy's access log keeps
+    it (a security tester's finding)."""
     header = request.headers.get("Authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else request.query.get("token", "")
+    if header.lower().startswith("bearer "):
+        token = header[7:].strip()
+    elif query:
+        token = request.query.get("token", "")
+    elif "token" in request.query:
+        raise Unauthorized("send the token as Authorization: Bearer, not in the URL", field="token")
+    else:
+        token = ""
     if not token:
         raise Unauthorized("an agent token is required", field="token")
     return token
 
 
-async def _authenticated(request: web.Request, *, now: float, grace: float = 0.0) -> tuple[Agent, LoginSession]:
+async def _authenticated(
+    request: web.Request, *, now: float, grace: float = 0.0, query: bool = False
+) -> tuple[Agent, LoginSession]:
     s = request.app[SERVICES]
     return await authenticate(
-        _bearer(request),
+        _bearer(request, query=query),
         signer=s.signer,
         sessions=s.sessions,
         directory=s.directory,
@@ -198,10 +210,10 @@ async def _authenticated(request: web.Request, *, now: float, grace: float = 0.0
     )
 
 
-async def _agent_of(request: web.Request) -> Agent:
-    """The agent whose access token comes as ``Authorization: Bearer TOKEN`` or ``?token=`` (an ``<audio>``
-    element), if its login session still lives."""
-    agent, _ = await _authenticated(request, now=time.time())
+async def _agent_of(request: web.Request, *, query: bool = False) -> Agent:
+    """The agent whose access token comes as ``Authorization: Bearer TOKEN`` (or ``?token=`` where ``query``: an
+    ``<audio>`` element), if its login session still lives."""
+    agent, _ = await _authenticated(request, now=time.time(), query=query)
     return agent
 
 
@@ -240,7 +252,7 @@ async def open_callbacks(request: web.Request) -> web.Response:
 async def recording(request: web.Request) -> web.FileResponse:
     """A recorded call, for the agent who handles the conversation or answered the call, and supervisors."""
     s = request.app[SERVICES]
-    agent = await _agent_of(request)
+    agent = await _agent_of(request, query=True)  # an <audio> element's src
     cid, name = request.match_info["cid"], request.match_info["name"]
     if not RECORDING_NAME_RE.fullmatch(name) or not RECORDING_NAME_RE.fullmatch(cid + ".ogg"):
         raise NotFound("no such recording", field="name")

@@ -462,10 +462,14 @@ async def test_supervisor_listens_silently_then_whispers_to_the_agent_only(clien
     try:
         await phone.answer((await phone.ringing())["call_id"])
         async with aiohttp.ClientSession() as http:
-            async with http.get(node.url + "/api/calls", params={"token": await carol.login()}) as r:
+            carol_token = await carol.login()
+            async with http.get(node.url + "/api/calls", headers={"Authorization": f"Bearer {carol_token}"}) as r:
                 listed = (await r.json())["calls"]
-            async with http.get(node.url + "/api/calls", params={"token": alice.token}) as r:
+            async with http.get(node.url + "/api/calls", headers={"Authorization": f"Bearer {alice.token}"}) as r:
                 assert r.status == 403  # agents do not list other people's calls
+            # a token in the URL is for a recording's <audio> only (a proxy's access log keeps URLs)
+            async with http.get(node.url + "/api/calls", params={"token": carol_token}) as r:
+                assert (r.status, (await r.json())["code"]) == (401, "unauthorized")
         assert [c["call_id"] for c in listed] == [phone.call_id]
         await spy.monitor(phone.call_id, "listen")
         caller.mic.play(tone(440), "caller")
