@@ -8,6 +8,7 @@ import { TEXT, TOKEN_KEY, WELCOME_TIMEOUT, WS_URL } from './config.js';
 import { W, bubbles, rateLimited, removeFromOutbox, saveNow, saveSoon } from './state.js';
 import { clearHistory, handleEvent, markDelivered, markFailed, renderPending } from './timeline.js';
 import { clip } from '../shared/text.js';
+import { pageContext } from './page_context.js';
 import { cmpId } from '../shared/ids.js';
 import { hideTyping, onDraftInput, sendFrame, showTyping } from './chat.js';
 import { onCallAnswer, onCallError, onCallStatus, onCallSupervisors, onConnectionBack, onWelcomeCalls } from './call.js';
@@ -21,6 +22,7 @@ import { onRatingError } from './rating.js';
 
 function helloFrame() {
   const context = {
+    ...pageContext(), // the site's (data-context, ContactGateway.setContext): never its page or title
     page: clip(location.href, MAX_CONTEXT_VALUE_CHARS),
     title: clip(document.title || '', MAX_CONTEXT_VALUE_CHARS),
   };

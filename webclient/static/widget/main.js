@@ -20,6 +20,8 @@
  * Optional data-ice-servers='[{"urls": "stun:..."}]' on the script tag sets ICE servers.
  * Optional data-customer-token="JWT" vouches for a logged-in customer (signed by the site's backend);
  * ContactGateway.identify(token | null) does the same after the page loaded (log in / log out).
+ * Optional data-context='{"plan": "gold"}' (or ContactGateway.setContext({...})) gives the flows context.<key>
+ * variables for the next conversation: the customer's word, never proof (page_context.js).
  *
  * These modules are joined into the one classic script served at /widget.js (webclient/joiner.py): the
  * modules in import order in one function scope, widget.css inlined. Modules: config, storage, state,
@@ -31,7 +33,7 @@
  * transcript, upload and WebRTC helpers come from ../shared/.
  */
 
-import { DRAFT_KEY, OPEN_KEY, TOKEN_KEY } from './config.js';
+import { DRAFT_KEY, OPEN_KEY, SCRIPT, TOKEN_KEY } from './config.js';
 import { W, bubbles, loadState, resolved, saveNow, saveTimer } from './state.js';
 import { autoGrow, buildDom, close, open, renderStatus, ui } from './panel.js';
 import { callState, callStats, onBeforeUnload, onPageHide } from './callbar.js';
@@ -43,11 +45,13 @@ import { sock } from './connection.js';
 import { mountAttach, renderRefused } from './attach.js';
 import { renderLimit } from './chat.js';
 import { applyDirection } from './appearance.js';
+import { parseAttribute, setPageContext } from './page_context.js';
 
 // ------------------------------------------------------------ boot
 
 function boot() {
   loadState();
+  setPageContext(parseAttribute(SCRIPT ? SCRIPT.getAttribute('data-context') : ''));
   buildDom();
   applyDirection();   // the widget language's direction (direction.js), before the first paint
   mountAttach();
@@ -79,6 +83,12 @@ function boot() {
   sock.connect();
 }
 
+/** The site's context for the flows (`context.<key>`): for the conversation opened after it (the next hello). */
+function setContext(given) {
+  setPageContext(given);
+  sock.reconnectNow();
+}
+
 /** The site logged its customer in (a signed customer token) or out (null): reconnect as that customer. */
 function identify(signed) {
   const next = typeof signed === 'string' ? signed.trim() : '';
@@ -99,6 +109,7 @@ function identify(signed) {
 if (!window.ContactGateway && !document.getElementById('cg-widget')) {
   window.ContactGateway = {
     identify,
+    setContext,
     open: () => { if (ui.root) open(); },
     close: () => { if (ui.root) close(false); },
     state: () => ({
