@@ -7,6 +7,8 @@
   ``<style>`` and the widget's, which the widget injects into its shadow root).
   ``Referrer-Policy``: the desk sends none, the demo page only its origin to other sites.
 - ``/api/...``: ``Cache-Control: no-store`` unless the handler chose one (tokens, calls, recordings).
+- ``Server: contact-gateway``: aiohttp's default named the Python and aiohttp versions, a map of which known flaws
+  to try (a security tester's finding).
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ DESK_CSP = _COMMON + "; style-src 'self'"
 DEMO_CSP = _COMMON + "; style-src 'self' 'unsafe-inline'"
 
 DEMO_PAGE = "/"
+SERVER = "contact-gateway"
 _TEXT_TYPES = ("text/", "application/javascript", "application/json")
 
 
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
     headers = response.headers
+    headers["Server"] = SERVER
     headers.setdefault("X-Content-Type-Options", "nosniff")
     content_type = headers.get("Content-Type", "")
     if content_type.startswith(_TEXT_TYPES) and "charset=" not in content_type:

@@ -143,6 +143,9 @@ async def test_api_responses_are_not_cached(node: Node, clients: Clients) -> Non
         async with s.get(node.url + "/api/calls", headers={"Authorization": f"Bearer {token}"}) as r:
             assert r.status == 200 and r.headers["Cache-Control"] == "no-store"
             assert r.headers["X-Content-Type-Options"] == "nosniff"
+        for path in ("/api/calls", "/", "/widget.js", "/no-such-page"):  # no Python or aiohttp version to look up
+            async with s.get(node.url + path) as r:
+                assert r.headers["Server"] == "contact-gateway", (path, r.headers["Server"])
 
 
 async def test_node_details_only_on_loopback_or_to_supervisors(proxied: Node) -> None:
