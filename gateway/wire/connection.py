@@ -320,7 +320,12 @@ class Connection:
                                 retry_after=1,
                             )
                         continue
-                    await self.handle(client.parse(obj, role=self.role))
+                    frame = client.parse(obj, role=self.role)
+                    if isinstance(frame, client.Hello):  # was ignored without a word (a security tester's finding)
+                        raise BadRequest(
+                            "this socket has said hello already: open a new socket to start again", field="type"
+                        )
+                    await self.handle(frame)
                 except GatewayError as exc:
                     self.push(_error_step(self, exc, _echo(obj, "client_id"), _echo(obj, "call_id")))
                 except ConnectionResetError as exc:

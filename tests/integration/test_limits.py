@@ -556,3 +556,14 @@ async def test_a_resent_message_costs_nothing(settings: Settings) -> None:
             e["client_id"] for e in await node.services.store.events(first["conversation_id"]) if e["type"] == "message"
         ]
         assert stored == ["m1", "m2"]
+
+
+async def test_a_second_hello_on_a_socket_is_answered_and_changes_nothing(clients: Clients) -> None:
+    """It was ignored without a word (a security tester's finding)."""
+    cust = clients.customer()
+    await cust.hello()
+    ack = await cust.say("hello")
+    await cust.send({"type": "hello", "token": None})
+    refused = await cust.expect("error")
+    assert (refused["field"], "said hello already" in refused["message"]) == ("type", True), refused
+    assert (await cust.say("still me"))["conversation_id"] == ack["conversation_id"]
