@@ -290,6 +290,21 @@ class FlowVersions:
         problems += await self._trust_problems(name, proposed)
         return sorted(problems, key=lambda e: (e.file, e.line or 0))
 
+    async def queue_trust_problems(self, queue: str, priority: int, skills: tuple[str, ...]) -> list[FlowError]:
+        """What a queue's new priority and skills would let browser context decide in the live flows (a branch on
+        ``context.tier`` into a queue an admin then gave priority 10); [] when they give none."""
+        if priority <= 0 and not skills:
+            return []
+        rules = await self.queues.rules() if self.queues is not None else {}
+        costs = {name: (p, tuple(skill for skill, _ in sk)) for name, (sk, p) in rules.items()}
+        costs[queue] = (priority, skills)
+        live = self.live.snapshot()
+        problems: list[FlowError] = []
+        for flow in live.values():
+            for line, node, message in trust.check(flow.nodes, queues=costs, flows=live):
+                problems.append(FlowError(str(flow.source), line, node, f"flow '{flow.name}': {message}", trust.CODE))
+        return problems
+
     async def _trust_problems(self, name: str, proposed: Mapping[str, Flow]) -> list[FlowError]:
         """The loader's unverified-input check again, with what a file alone does not show: the queues' own priority
         and skills, and the flows a ``goto`` enters. For the flow published and for every flow whose ``goto`` leads

@@ -42,6 +42,19 @@ async def put_queue(request: web.Request) -> web.Response:
     admin = await agent_with_role(request, Role.ADMIN, doing="change the queues")
     s = request.app[SERVICES]
     queue = parse_queue(_name(request), await read_json(request))
+    # a priority or skills that a live flow's branch on browser context would hand out without asking (the publish
+    # check's rule, from the queue's side: a security tester's finding)
+    untrusted = await s.flow_versions.queue_trust_problems(
+        queue.name, queue.priority, tuple(skill for skill, _ in queue.required_skills)
+    )
+    if untrusted:
+        raise BadRequest(
+            f"queue '{queue.name}' with priority {queue.priority} and skills "
+            f"{', '.join(skill for skill, _ in queue.required_skills) or 'none'} would let the customer's browser "
+            f"choose them: {untrusted[0].message} (line {untrusted[0].line})",
+            field="priority",
+            code=ErrorCode.BAD_FIELD,
+        )
     before, after = await s.queues.put(queue)
     await s.audit.record(
         admin.id,

@@ -323,3 +323,8 @@ async def test_a_publish_refuses_browser_context_that_leads_into_a_priority_queu
     refused = await publish("vipflow", vipflow.replace("QUEUE", "vip"), 400)
     (problem,) = refused["errors"]
     assert problem["message"].startswith("flow 'tiered' (which enters this one): the branch reads context.tier")
+    # and from the queue's side: giving the queue the live flows lead to a priority is refused the same way
+    support = next(q for q in (await admin.call("GET", "/api/admin/queues"))["queues"] if q["name"] == "support")
+    refused = await admin.call("PUT", "/api/admin/queues/support", {**support, "priority": 5}, status=400)
+    assert refused["field"] == "priority" and "flow 'tiered': the branch reads context.tier" in refused["message"]
+    await admin.call("PUT", "/api/admin/queues/support", {**support, "announce_seconds": 60})  # other edits go on
