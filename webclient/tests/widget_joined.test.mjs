@@ -44,7 +44,7 @@ test('the joined widget is one script that mounts on DOMContentLoaded and expose
   const p = page();
   vm.runInContext(JOINED, p.context, { filename: 'widget.js' });
   const api = p.window.ContactGateway;
-  assert.deepEqual(Object.keys(api).sort(), ['_callStats', 'close', 'identify', 'open', 'state']);
+  assert.deepEqual(Object.keys(api).sort(), ['_callStats', 'close', 'identify', 'open', 'setContext', 'state']);
   assert.deepEqual(p.listeners.map((l) => l.type), ['DOMContentLoaded']);
   const state = api.state();   // before mounting: not connected, nothing queued, no call
   assert.equal(state.connected, false);
