@@ -153,8 +153,8 @@ async def test_agent_answers_a_call_both_hear_each_other_and_the_agent_hangs_up(
         bar = agent.locator("[data-testid=cg-call-bar]")
         await expect(bar).to_have_attribute("data-status", "connected", timeout=15000)
         await expect(agent.locator("[data-testid=cg-call-status]")).to_have_text("Connected")
-        # the focus went back where it was (not lost on the page)
-        await expect(agent.locator("[data-testid=status-available]")).to_be_focused()
+        # the focus went on to the call's controls (not lost on the page, nor back behind the call bar)
+        await expect(agent.locator("[data-testid=cg-mute]")).to_be_focused()
         await expect(customer.locator("[data-testid=cg-callbar]")).to_have_attribute("data-status", "connected")
         # the line said "Alice is taking your call" while it only rang (and stayed when she missed it): now the
         # ring says "Connecting you to ..." and the answer its own line
@@ -209,7 +209,9 @@ async def test_agent_answers_a_call_both_hear_each_other_and_the_agent_hangs_up(
         await expect(customer.get_by_test_id("cg-status")).to_have_text(re.compile(r"^On a call with "))
         await agent.click("[data-testid=cg-hold]")
         await expect(bar).to_have_attribute("data-status", "held")
-        await expect(agent.locator("[data-testid=cg-hold]")).to_have_text("Resume")
+        # a toggle with one fixed name: "Hold, pressed" (it said "Resume, pressed")
+        await expect(agent.locator("[data-testid=cg-hold]")).to_have_text("Hold")
+        await expect(agent.locator("[data-testid=cg-hold]")).to_have_attribute("aria-pressed", "true")
         # the caller is told (it said "Connected" while the music played)
         await expect(customer.locator("[data-testid=cg-call-status]")).to_have_text("On hold — please stay on the line")
         await expect(customer.get_by_test_id("cg-status")).to_have_text("On hold — please stay on the line")

@@ -96,3 +96,59 @@ test('a call moved to another queue while it waited rings with the queue it is i
     'Chose 3 (Sales) -> sales_queue', 'Queue: vip (moved from sales: waited too long)',
   ]);
 });
+
+test('a spoken menu answer says what the caller said, not a key they never pressed', () => {
+  const events = [
+    ev('call_started', { call_id: 'c1' }),
+    ev('ivr', { kind: 'input', node: 'menu', detail: "speech 'support' (0.91)" }),
+    ev('ivr', { kind: 'choice', node: 'menu', detail: '2 (Support) -> support_q' }),
+    ev('ivr', { kind: 'queue', node: 'support_q', detail: 'support' }),
+  ];
+  assert.deepEqual(texts(ringPath(events, {})), ['Said “support”: Support -> support_q', 'Queue: support']);
+  // read back and confirmed: what they said to the menu, not their "yes"
+  const confirmed = [
+    ev('ivr', { kind: 'input', node: 'menu', detail: "speech 'sales' (0.55, unsure)" }),
+    ev('ivr', { kind: 'confirm', node: 'menu', detail: 'Sales?' }),
+    ev('ivr', { kind: 'input', node: 'menu', detail: "speech 'yes' (0.97)" }),
+    ev('ivr', { kind: 'confirm', node: 'menu', detail: 'Sales confirmed' }),
+    ev('ivr', { kind: 'choice', node: 'menu', detail: '3 (Sales) -> sales' }),
+  ];
+  assert.deepEqual(texts(ringPath(confirmed, {})), ['Said “sales”: Sales -> sales']);
+  // read back and rejected: the caller's next answer is what the choice means, not the rejected one
+  const rejected = [
+    ev('ivr', { kind: 'input', node: 'menu', detail: "speech 'sales' (0.55, unsure)" }),
+    ev('ivr', { kind: 'confirm', node: 'menu', detail: 'Sales?' }),
+    ev('ivr', { kind: 'input', node: 'menu', detail: "speech 'no' (0.97)" }),
+    ev('ivr', { kind: 'confirm', node: 'menu', detail: 'Sales rejected' }),
+    ev('ivr', { kind: 'input', node: 'menu', detail: "speech 'support' (0.93)" }),
+    ev('ivr', { kind: 'choice', node: 'menu', detail: '2 (Support) -> support_q' }),
+  ];
+  assert.deepEqual(texts(ringPath(rejected, {})), ['Said “support”: Support -> support_q']);
+  // rejected, then keys pressed: "Chose", not what was said before
+  const thenKeys = [...rejected.slice(0, 4), ev('ivr', { kind: 'input', node: 'menu', detail: 'digits 2' }),
+    rejected[5]];
+  assert.deepEqual(texts(ringPath(thenKeys, {})), ['Chose 2 (Support) -> support_q']);
+  // a read-back that ends without an input step of its own ("… rejected" at once): the next input is the answer
+  const noReply = [
+    ev('ivr', { kind: 'input', node: 'menu', detail: "speech 'sales' (0.55, unsure)" }),
+    ev('ivr', { kind: 'confirm', node: 'menu', detail: 'Sales?' }),
+    ev('ivr', { kind: 'confirm', node: 'menu', detail: 'Sales rejected (no answer)' }),
+    ev('ivr', { kind: 'input', node: 'menu', detail: "speech 'billing' (0.9)" }),
+    ev('ivr', { kind: 'choice', node: 'menu', detail: '1 (Billing) -> b' }),
+  ];
+  assert.deepEqual(texts(ringPath(noReply, {})), ['Said “billing”: Billing -> b']);
+  // no yes or no before the listen timed out: asked again, the next answer is the menu's
+  const timedOut = [
+    ev('ivr', { kind: 'input', node: 'menu', detail: "speech 'sales' (0.55, unsure)" }),
+    ev('ivr', { kind: 'confirm', node: 'menu', detail: 'Sales?' }),
+    ev('ivr', { kind: 'no_input', node: 'menu', detail: 'no yes or no to Sales' }),
+    ev('ivr', { kind: 'input', node: 'menu', detail: "speech 'support' (0.93)" }),
+    ev('ivr', { kind: 'choice', node: 'menu', detail: '2 (Support) -> support_q' }),
+  ];
+  assert.deepEqual(texts(ringPath(timedOut, {})), ['Said “support”: Support -> support_q']);
+  // typed to a chat bot's menu; keys stay "Chose"
+  assert.deepEqual(texts(ringPath([ev('ivr', { kind: 'input', node: 'm', detail: "text 'billing'" }),
+    ev('ivr', { kind: 'choice', node: 'm', detail: '1 (Billing) -> b' })], {})), ['Typed “billing”: Billing -> b']);
+  assert.deepEqual(texts(ringPath([ev('ivr', { kind: 'input', node: 'm', detail: 'digits 1' }),
+    ev('ivr', { kind: 'choice', node: 'm', detail: '1 (Billing) -> b' })], {})), ['Chose 1 (Billing) -> b']);
+});

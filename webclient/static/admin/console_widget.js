@@ -80,7 +80,8 @@ export function createWidgetView(section, ctx) {
       field('Greeting', greeting, { hint: 'The first lines a visitor reads in the panel.' }).wrap,
       text('launcher_text', 'Launcher text', { maxlength: 40, spellcheck: 'true' }, 'Beside the round button; empty: the button alone.'),
       text('language', 'Language', { maxlength: 35, placeholder: 'en' }, 'A BCP 47 tag such as en, fr or pt-BR.'),
-      field('Opening hours from queue', hoursQueue, { hint: 'Outside its hours the widget says you are closed and offers a message or a callback.' }).wrap,
+      field('Opening hours from queue', hoursQueue, { hint: 'Outside its hours the widget says you are closed and asks for a message, and its Call button says '
+        + 'an agent may not answer (only the words change: chats and calls are routed as your flows say).' }).wrap,
       ro ? null : h('div', { class: 'cs-form-actions' },
         h('button', { type: 'submit', class: 'btn primary', dataset: { testid: 'cs-widget-save' } }, 'Save settings'),
         h('button', { type: 'button', class: 'btn', onclick: () => { build(saved, queues); push(); } }, 'Undo changes')),

@@ -5,6 +5,7 @@
 
 import { h } from './dom.js';
 import { S } from './state.js';
+import { setPending } from '../shared/focus.js';
 
 let dialog = null;
 let pending = null; // { conversationId } while a transfer request waits for its answer
@@ -68,17 +69,17 @@ function ensureDialog(send) {
     target.removeAttribute('aria-invalid');
     if (send(frame)) {
       pending = { conversationId: frame.conversation_id };
-      go.disabled = true;
+      setPending(go, true); // (aria-disabled: the focus stays on it; a second submit is ignored while pending)
     } else showError('Not connected: try again in a moment.');
   });
-  dialog.addEventListener('close', () => { pending = null; go.disabled = false; });
+  dialog.addEventListener('close', () => { pending = null; setPending(go, false); });
   document.body.append(dialog);
   return dialog;
 }
 
 function showError(message) {
   if (!dialog) return;
-  dialog.querySelector('[data-testid=chat-transfer-go]').disabled = false; // fix the target, try again
+  setPending(dialog.querySelector('[data-testid=chat-transfer-go]'), false); // fix the target, try again
   dialog.querySelector('[data-testid=chat-transfer-error]').textContent = message;
   const target = dialog.querySelector('[data-testid=chat-transfer-target]');
   target.setAttribute('aria-invalid', 'true');

@@ -6,7 +6,8 @@ import { S, ensureConv, saveDraftsSoon, saveOutbox, storage, updateSummary } fro
 import { SignalingSocket } from '../shared/socket.js';
 import { setWelcomeIce, takeCallIce } from '../shared/rtc.js';
 import { customerLabel, toast } from './dom.js';
-import { line, user } from './event_text.js';
+import { authorName, line, user } from './event_text.js';
+import { newsText } from './timeline_news.js';
 import { alertAgent } from './notify.js';
 import { callbackAfter, renderCallbackPanel, renderComposerState, renderConnection, renderContext, renderConvList, renderDispositions, renderHeader, renderMain, renderPresence, renderQueue, renderTypingPreview } from './conversations.js';
 import { cmpId } from '../shared/ids.js';
@@ -244,9 +245,17 @@ function onEvent(f) {
     renderHeader();
     renderContext();
     renderComposerState();
+    announce(newsText(ev, S.agent && S.agent.id, authorName));
   }
   renderConvList();
   if (phone) phone.onConversation(id);
+}
+
+/** Said once by the polite status region under the timeline (the timeline itself is not live). */
+function announce(text) {
+  const el = document.getElementById('timeline-news');
+  if (!text || !el) return;
+  el.textContent = el.textContent === text ? `${text}\u00a0` : text; // the same words again are still news
 }
 
 function onTyping(f) {

@@ -10,6 +10,7 @@ import { previousSection } from './history.js';
 import { select } from './composer.js';
 import { send, sock } from './connection.js';
 import { presenceNote } from './presence_note.js';
+import { focusFirst, focusLost, setDisabled, setPending } from '../shared/focus.js';
 
 // ------------------------------------------------------------ rendering: top bar
 
@@ -212,8 +213,14 @@ const CALLBACK_STATE = { scheduled: 'scheduled', queued: 'waiting in the queue',
 export function renderCallbackPanel() {
   const conv = S.convs.get(S.selected);
   const cb = conv && !conv.closed ? conv.summary.callback : null;
+  const hadFocus = ui.callbackPanel.contains(document.activeElement);
   ui.callbackPanel.hidden = !cb;
-  if (!cb) return;
+  if (cb) fillCallbackPanel(cb);
+  // its buttons went (the attempt told, the callback cancelled): the focus goes on to the reply, not to <body>
+  if (hadFocus && focusLost(document.activeElement)) focusFirst([ui.composer, ui.timelineWrap]);
+}
+
+function fillCallbackPanel(cb) {
   ui.callbackPanel.dataset.state = cb.state || '';
   ui.callbackPanel.dataset.callbackId = cb.id;
   const when = cb.state === 'scheduled' && cb.due_ms ? ` for ${fmtClock(cb.due_ms)}` : '';
@@ -229,7 +236,9 @@ export function renderCallbackPanel() {
   }
   // booked for later (the customer wrote meanwhile): the agent keeps it (it rings for them when due) or cancels it
   ui.callbackPendingActions.hidden = !(cb.state === 'scheduled' || cb.state === 'queued');
-  for (const b of ui.callbackPanel.querySelectorAll('button')) b.disabled = cb.sending === true;
+  // waiting for the gateway's word: aria-disabled, the focus stays on the button pressed (sendCallbackOutcome
+  // ignores them meanwhile)
+  for (const b of ui.callbackPanel.querySelectorAll('button')) setPending(b, cb.sending === true);
 }
 
 /** The agent's word on the attempt, or `cancel` for a booked one; the buttons wait for the gateway's callback
@@ -266,9 +275,12 @@ export function renderHeader() {
   renderCallBadge(conv);
   // Invite to call: only in an open conversation of ours without a call going on.
   const onCall = !ui.callBadge.hidden && ui.callBadge.dataset.status !== 'ended';
-  ui.inviteCall.disabled = conv.closed || !!conv.returned || onCall;
+  // (turned off with the focus on it, as the invited call starts: on to the conversation, not to <body>; not to the
+  // composer, a text field: the call's ringing banner that follows still takes the focus on Accept)
+  const next = [ui.timelineWrap];
+  setDisabled(ui.inviteCall, conv.closed || !!conv.returned || onCall, next);
   // Transfer a chat: the same; with a call going on, the softphone's transfer moves the call and the chat together
-  ui.transferChat.disabled = conv.closed || !!conv.returned || onCall;
+  setDisabled(ui.transferChat, conv.closed || !!conv.returned || onCall, next);
   renderComposerState(); // Close waits for the call's end
 }
 
@@ -342,11 +354,17 @@ export function renderComposerState() {
   const writable = !!conv && !conv.closed;
   ui.composer.disabled = !writable;
   ui.sendBtn.disabled = !writable;
+  for (const id of ['attach-btn', 'emoji-btn']) { const b = document.getElementById(id); if (b) b.disabled = !writable; }
+  // nothing selected: the placeholder covers the timeline and the composer; they take no focus and are not read
+  ui.timelineWrap.inert = !conv;
+  ui.composerForm.inert = !conv;
   ui.noteMode.disabled = !writable;
   ui.disposition.disabled = !writable || S.closing === (conv && conv.id);
   showDisposition(conv, writable);
   const onCall = callInProgress(conv);
-  ui.closeBtn.disabled = !writable || !!S.closing || onCall;
+  const hadFocus = document.activeElement === ui.closeBtn;
+  ui.closeBtn.disabled = !writable || onCall;
+  setPending(ui.closeBtn, !!S.closing); // closing: the focus stays on it (closeConversation ignores it meanwhile)
   ui.closeBtn.title = writable && onCall ? 'Hang up first: the customer is on the call' : '';
   ui.closeBtn.textContent = conv && S.closing === conv.id ? 'Closing…' : 'Close';
   ui.readonly.hidden = !conv || !conv.closed;
@@ -360,6 +378,13 @@ export function renderComposerState() {
           : 'This conversation was transferred. It is read-only here.';
   ui.composerForm.hidden = !!conv && conv.closed;
   ui.composerForm.classList.toggle('note-mode', ui.noteMode.checked);
+  if (hadFocus && ui.closeBtn.disabled) { // closed: on to the next open conversation, else this one's timeline
+    const next = Array.from(ui.convs.querySelectorAll('.conv-item')).find((li) => {
+      const other = S.convs.get(li.dataset.conversationId);
+      return other && other !== conv && !other.closed;
+    });
+    focusFirst([next, ui.timelineWrap]);
+  }
   ui.composer.placeholder = ui.noteMode.checked
     ? 'Write an internal note — only agents see it…'
     : 'Reply to the customer…  (Enter to send, Shift+Enter for a new line)';

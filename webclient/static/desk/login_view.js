@@ -94,13 +94,14 @@ export async function submitLogin(e, v, signedIn) {
 }
 
 /** Signed in: the form is hidden with the focus in it, which fell to <body> (a keyboard user's next Tab started
- *  from the top of the page, a user test). The page's first useful control takes it: its `[data-first-focus]`, else
- *  its first button. */
+ *  from the top of the page, a user test). The page's `[data-first-focus]` takes it (its first useful control, or
+ *  its main heading), else its first button that is not Log out (Enter there signed the user out: an a11y test). */
 function focusFirstControl(v) {
   const had = document.activeElement;
   if (v.app.hidden || (had && had !== document.body && !v.view.contains(had))) return;
-  const first = Array.from(v.app.querySelectorAll('[data-first-focus], button'))
-    .find((b) => !b.disabled && !b.hidden && b.getClientRects().length > 0);
+  const shown = (b) => !b.disabled && !b.hidden && b.getClientRects().length > 0;
+  const first = Array.from(v.app.querySelectorAll('[data-first-focus]')).find(shown)
+    || Array.from(v.app.querySelectorAll('button')).find((b) => shown(b) && !/log ?out/i.test(b.textContent || ''));
   if (first) first.focus();
 }
 

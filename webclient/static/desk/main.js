@@ -106,6 +106,7 @@ function boot() {
     },
     open: openConversation,
     close: closeConversation,
+    closing: () => S.closing,
     dispositions: () => S.dispositions,
     toast,
     audio,

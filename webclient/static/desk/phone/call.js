@@ -9,6 +9,7 @@ import { canControl, closeTransferPanel, finish, release } from './transfer.js';
 import { live, ringer, say, setNotice, startTicking } from './ringing.js';
 import { render } from './render.js';
 import { lossIds } from './losses.js';
+import { typingIn } from './ring_keys.js';
 
 // ------------------------------------------------------------ accept
 
@@ -64,6 +65,14 @@ export async function accept() {
   P.call = c;
   closeTransferPanel();
   P.wrap = null;
+  // Answered from the banner (Accept): the caller's conversation (not opened while the agent was typing when it
+  // rang, ringing.js), and the focus on the call's controls (Mute, else Hang up). Answered while typing
+  // (Alt+Shift+A, or a callback accepted at once): neither, whatever the ring. The shortcut exists so the agent
+  // answers without leaving the composer; focus on Mute made their next space mute them (a review). The bar's
+  // name button opens the caller's conversation.
+  const typing = typingIn(document.activeElement);
+  if (!r.consult && r.conversationId && !typing) desk.open(r.conversationId);
+  P.focusTo = typing ? null : 'call';
   startTicking();
   render();
   await connectMedia(c);

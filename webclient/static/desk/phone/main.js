@@ -70,6 +70,7 @@ function monitorStats() {
 /**
  * hooks (from the desk): send(frame) -> bool, isReady() -> bool, me() -> agent info,
  * conversation(id) -> its state or null, label(id) -> "Customer c_…", open(id) selects it,
+ * closing() -> the id of the conversation being closed or null,
  * toast(text), audio() -> AudioContext or null, token() -> the agent token (for GET /api/calls).
  */
 export function createSoftphone(hooks) {
@@ -150,8 +151,13 @@ export function createSoftphone(hooks) {
   ui.wrapClose.addEventListener('click', () => {
     // the call's conversation closed from the after-call bar, with the disposition chosen there (Done kept it open,
     // and three left open made a full agent that no call rang: an exploratory test)
-    if (P.wrap && desk.close(P.wrap.conversationId, ui.wrapDisposition.value)) ui.wrapClose.disabled = true;
+    if (!P.wrap || ui.wrapClose.getAttribute('aria-disabled') === 'true') return; // (asked for already)
+    if (desk.close(P.wrap.conversationId, ui.wrapDisposition.value)) render();
   });
+  // where the focus was last (render.js placeFocus: a control of the call that goes away hands it on, not to <body>)
+  const inCall = (el) => !!el && [ui.bar, ui.banner, ui.transferPanel].some((area) => area && area.contains(el));
+  document.addEventListener('focusin', (e) => { P.focusInCall = inCall(e.target); });
+  document.addEventListener('pointerdown', (e) => { if (!inCall(e.target)) P.focusInCall = false; }, true);
   ui.done.addEventListener('click', () => {
     if (P.wrap) {
       desk.send({ type: ClientFrame.WRAP_UP_DONE }); // after-call work is over: routing may give them work again

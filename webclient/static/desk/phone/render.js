@@ -8,6 +8,26 @@ import { giveFocusBack, live, stopRinging, stopTickingIfIdle } from './ringing.j
 import { ringPath } from './ring_path.js';
 import { line, plain, supervisorsText, user } from '../event_text.js';
 import { partNodes } from '../dom.js';
+import { focusFirst, focusLost, setPending } from '../../shared/focus.js';
+
+/** The call's status, its hint and its supervisors line are each in a live region (role=status): written only when
+ * their words change, or they are read again (render() runs on every frame of the call). */
+function setLive(el, parts) {
+  const list = typeof parts === 'string' ? [parts] : parts;
+  const said = plain(list);
+  if (el.dataset.said === said) return;
+  el.dataset.said = said;
+  el.replaceChildren(...partNodes(list));
+}
+
+function setStatus(parts) {
+  setLive(ui.status, parts);
+}
+
+/** A button's words, set only when they change (a screen reader re-reads a button whose text is replaced). */
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
 
 // ------------------------------------------------------------ rendering
 
@@ -26,7 +46,8 @@ export function renderBanner() {
   const focused = ui.banner.contains(document.activeElement);
   ui.banner.hidden = !P.ring || accepting;
   if (!P.ring || accepting) {
-    if (focused) giveFocusBack();
+    if (focused && accepting) P.focusTo = 'call'; // answered: on to the call's controls (once the bar shows)
+    else if (focused) giveFocusBack();
     return;
   }
   ui.banner.dataset.callId = P.ring.callId;
@@ -123,24 +144,24 @@ function renderBar() {
   ui.who.dataset.conversationId = convId && !consultant ? convId : '';
   if (live(c)) {
     // names in them isolated (<bdi>): an override in a colleague's name stays in the name
-    const status = callStatusText(c);
-    ui.status.replaceChildren(...partNodes(typeof status === 'string' ? [status] : status));
+    setStatus(callStatusText(c));
     const hint = callHintText(c);
     ui.hint.hidden = !hint.length;
-    ui.hint.replaceChildren(...partNodes(typeof hint === 'string' ? [hint] : hint));
+    setLive(ui.hint, hint);
     renderSupervisors(c.phase === 'hanging_up' ? [] : c.supervisors || []);
   } else if (P.wrap) {
     let why = ENDED_REASON[P.wrap.reason] || 'Call ended';
     if (P.wrap.reason === 'transferred' && P.wrap.to) why = `Transferred to ${P.wrap.to}`;
-    ui.status.textContent = P.wrap.over ? TEXT.wrapupOver : TEXT.wrapup;
+    setStatus(P.wrap.over ? TEXT.wrapupOver : TEXT.wrapup);
     ui.hint.hidden = false;
     // talk time (from the answer): the timeline's "Call ended · m:ss" counts the whole call, the IVR and the wait too
-    ui.hint.textContent = `${why}${P.wrap.durationMs ? ` after ${callTimeText(P.wrap.durationMs)} of talk` : ''}. ` +
+    setLive(ui.hint, `${why}${P.wrap.durationMs ? ` after ${callTimeText(P.wrap.durationMs)} of talk` : ''}. ` +
       (P.wrap.reason === 'transferred' ? 'The conversation is theirs now; press Done when you are ready.'
-        : P.wrap.over ? TEXT.wrapupOverHint : TEXT.wrapupHint);
+        : P.wrap.over ? TEXT.wrapupOverHint : TEXT.wrapupHint));
   } else {
-    ui.status.replaceChildren(...partNodes(Array.isArray(P.notice.text) ? P.notice.text : [P.notice.text]));
+    setStatus(Array.isArray(P.notice.text) ? P.notice.text : [P.notice.text]);
     ui.hint.hidden = true;
+    setLive(ui.hint, '');
   }
   if (!live(c)) renderSupervisors([]);
   const inCall = live(c);
@@ -160,19 +181,23 @@ function renderBar() {
   }
   if (inCall) {
     const answered = c.phase === 'answered';
-    ui.mute.disabled = !c.mic || c.phase === 'hanging_up';
+    // toggles: one fixed name and aria-pressed ("Mute, pressed"; not "Unmute, pressed"). Mute waits for the
+    // microphone and Hold for the gateway's word as aria-disabled: the focus stays on them (call.js ignores them)
+    ui.mute.disabled = c.phase === 'hanging_up';
+    setPending(ui.mute, !c.mic);
     ui.mute.setAttribute('aria-pressed', String(c.muted));
-    ui.mute.textContent = c.muted ? 'Unmute' : 'Mute';
+    ui.mute.title = c.muted ? 'Your microphone is off: press to turn it on' : 'Turn your microphone off';
     const holding = c.holdPending !== null ? c.holdPending : c.held;
     ui.hold.hidden = c.role !== 'agent';
-    ui.hold.disabled = !answered || c.status !== 'connected' || c.holdPending !== null || !canControl(c);
+    ui.hold.disabled = !answered || c.status !== 'connected' || !canControl(c);
+    setPending(ui.hold, c.holdPending !== null);
     ui.hold.setAttribute('aria-pressed', String(holding));
-    ui.hold.textContent = holding ? 'Resume' : 'Hold';
+    ui.hold.title = holding ? 'The caller is on hold: press to resume' : 'Put the caller on hold (they hear music)';
     ui.transferToggle.hidden = c.role !== 'agent';
     ui.transferToggle.disabled = !canControl(c);
     ui.transferToggle.title = 'Transfer to another agent or a queue, or consult a colleague first';
-    ui.hangup.disabled = c.phase === 'hanging_up';
-    ui.hangup.textContent = c.role === 'consultant' ? 'Leave' : 'Hang up';
+    setPending(ui.hangup, c.phase === 'hanging_up'); // (hangUp() ignores it meanwhile)
+    setText(ui.hangup, c.role === 'consultant' ? 'Leave' : 'Hang up');
     ui.hangup.title = c.role === 'consultant' ? 'End the consultation; the caller goes back to your colleague' : '';
   }
   if (!inCall || ui.transferToggle.disabled) closeTransferPanel();
@@ -180,7 +205,7 @@ function renderBar() {
   const closable = wrapClosable();
   ui.wrapActions.hidden = !closable;
   if (closable) renderWrapClose();
-  ui.done.textContent = closable ? 'Keep open' : P.wrap ? 'Done' : 'Dismiss';
+  setText(ui.done, closable ? 'Keep open' : P.wrap ? 'Done' : 'Dismiss');
   ui.done.title = closable ? 'End after-call work and keep the conversation open (it counts toward your capacity until closed)'
     : P.wrap ? 'Hide the after-call bar' : '';
   renderTimes();
@@ -215,6 +240,8 @@ function renderWrapClose() {
     sel.dataset.conversation = P.wrap.conversationId;
   }
   ui.wrapClose.disabled = !options.length;
+  // asked for: aria-disabled, the focus stays on it until the conversation is closed and the bar changes
+  setPending(ui.wrapClose, !!desk.closing && desk.closing() === P.wrap.conversationId);
 }
 
 /** "Sara is whispering to you" / "Sara joined the call": the supervisors the agent hears (call_supervisors). */
@@ -223,7 +250,7 @@ function renderSupervisors(list) {
   const parts = supervisorsText(list);
   ui.supervisors.hidden = !parts.length;
   ui.supervisors.dataset.modes = list.map((s) => s.mode).join(' ');
-  ui.supervisors.replaceChildren(...partNodes(parts));
+  setLive(ui.supervisors, parts);
 }
 
 /** The countdown, the call timer and the after-call timer (every 250 ms while something is on screen). */
@@ -261,6 +288,20 @@ export function render() {
   renderBanner();
   renderBar();
   placeLivePanel();
+  placeFocus();
+}
+
+/** The focus moves on purpose: to the call's controls once answered (P.focusTo), or, when the control that had it
+ * in the call bar, the banner or the transfer form went away (hung up, closed, done), to the next sensible one. */
+function placeFocus() {
+  const to = P.focusTo;
+  P.focusTo = null;
+  if (!to && !(P.focusInCall && focusLost(document.activeElement))) return;
+  const call = [ui.mute, ui.hangup];
+  const wrap = [ui.wrapDisposition, ui.wrapClose, ui.done];
+  const page = [document.querySelector('[data-testid=composer]'), document.querySelector('.conv-item[aria-selected=true]'),
+    document.querySelector('[data-testid=status-available]')];
+  focusFirst(live(P.call) ? [...call, ...wrap, ...page] : [...wrap, ...call, ...page]);
 }
 
 /** A supervisor's Live calls panel opens under the call bar while there is one: it covered Mute, Hold, Transfer

@@ -30,9 +30,33 @@ function transferred(ev) {
   return line`Transferred by ${by} to ${user(nameOf(ev.to_agent_id) || ev.to_agent_id || 'an agent')}`;
 }
 
+/** IVR steps that end a read-back without a yes or no (the question is asked again, or given up). */
+const READBACK_ENDS = new Set(['no_input', 'no_match', 'fallback', 'enter']);
+
+/** How a caller answered (an IVR 'input' step's detail: "digits 2", "speech 'support' (0.91)", "text 'hi'"). */
+export function answerOf(detail) {
+  const d = String(detail == null ? '' : detail);
+  const m = /^(speech|text) (['"])(.*?)\2(?: .*)?$/.exec(d);
+  if (m) return { how: m[1], text: m[3] };
+  return { how: /^digits /.test(d) ? 'digits' : 'other', text: '' };
+}
+
+/** A menu choice as it happened: "Said “support”: Support -> sales" for a spoken answer ("Chose 2 (Support)" made
+ * the agent think the caller pressed 2: a user test), "Typed …" for a typed one, "Chose 2 (Support) -> sales" for
+ * keys. `detail`: the choice step's "2 (Support) -> sales". */
+function choiceLine(answer, detail) {
+  if (!answer || !answer.text) return line`Chose ${user(detail)}`;
+  const m = /^\S+ \((.*)\)( -> .*)?$/.exec(detail); // the key is not what they did: the label and where it went
+  const what = m ? `${m[1]}${m[2] || ''}` : detail;
+  return answer.how === 'speech' ? line`Said “${user(answer.text)}”: ${user(what)}`
+    : line`Typed “${user(answer.text)}”: ${user(what)}`;
+}
+
 /** The banner's steps for a call into the conversation of `events` (sorted by time) and `summary`. */
 export function ringPath(events, summary) {
   let steps = [];
+  const answers = new Map(); // node -> how the caller answered its menu last ({how, text}): spoken, typed, keys
+  const confirming = new Set(); // nodes reading an answer back: the next input is the yes or no
   let transfer = null; // the last transfer that still says where the call comes from
   for (const ev of events) {
     if (ev.type === 'call_started') {
@@ -53,10 +77,20 @@ export function ringPath(events, summary) {
     else if (transfer && !transfer.to_queue && AFTER_HANDOVER.has(ev.type)) transfer = null;
     if (ev.type !== 'ivr') continue;
     const detail = user(ev.detail == null ? '' : String(ev.detail));
+    if (ev.kind === 'confirm' && ev.node) { // "Sales?" reads an answer back; "Sales rejected" / "… confirmed" ends it
+      if (/\?$/.test(String(ev.detail || ''))) confirming.add(ev.node);
+      else confirming.delete(ev.node);
+    } else if (ev.node && READBACK_ENDS.has(ev.kind)) confirming.delete(ev.node); // no yes or no: asked again
     if (ev.kind === 'choice') {
       steps = steps.filter((st) => st.node !== ev.node); // the choice says what the keys meant
-      steps.push({ node: ev.node, parts: line`Chose ${detail}` });
+      steps.push({ node: ev.node, parts: choiceLine(answers.get(ev.node), String(ev.detail == null ? '' : ev.detail)) });
+      answers.delete(ev.node);
+      confirming.delete(ev.node);
     } else if (ev.kind === 'input' && ev.node) {
+      // the yes or no to a read-back is not the answer (and only one input answers it: after a "no" the caller
+      // says the menu answer again, "support", which is what the choice then means: a review saw "Said “sales”")
+      if (confirming.has(ev.node)) confirming.delete(ev.node);
+      else answers.set(ev.node, answerOf(ev.detail));
       steps.push({ node: ev.node, parts: line`${user(ev.node)}: ${detail}` });
     } else if (ev.kind === 'queue') {
       steps.push({ node: ev.node, queue: true, parts: line`Queue: ${detail}` });

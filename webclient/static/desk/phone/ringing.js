@@ -104,8 +104,10 @@ export function startRinging(f) {
     ownChat: f.reason === RingReason.OWN_CHAT, // from our own chat: declining leaves the chat with us
   };
   if (!live(P.call) && !auto) ringer.start();
-  // the IVR path shows in the conversation panel; a consultation's conversation is only ours once handed over
-  if (f.conversation_id && !consult) desk.open(f.conversation_id);
+  // the IVR path shows in the conversation panel; a consultation's conversation is only ours once handed over.
+  // Not while the agent types: the rest of their reply went into the caller's composer (an a11y test). Then
+  // Accept opens it (call.js), and the focus moves to the call's controls, away from the composer.
+  if (f.conversation_id && !consult && !typingIn(document.activeElement)) desk.open(f.conversation_id);
   startTicking();
   if (auto) return; // (accept() renders the call bar)
   render();

@@ -12,6 +12,8 @@ export const desk = {};
 export const P = {
   ring: null,       // {callId, conversationId, agentName, deadline, seconds, error, consult, fromName}
   ringFocusFrom: null, // the element that had the focus before the ringing banner took it (given back after)
+  focusTo: null,    // 'call': the next render puts the focus on the call's controls (answered)
+  focusInCall: false, // the focus was last in the call bar, the banner or the transfer form (render.js placeFocus)
   call: null,       // the current or last call, see accept()
   wrap: null,       // {conversationId, since, reason, durationMs}: after-call work
   wrapSeen: false,  // the gateway's agent frames said wrap_up since they last said otherwise (wrap_up.js)

@@ -1,6 +1,7 @@
 // Transfers: blind (to an agent or a queue) and warm (consult, then complete or cancel); the call's end and
 // after-call work.
 
+import { usable } from '../../shared/focus.js';
 import { ERROR_SHOW, RECENT_KEY, REQUEST_WAIT, TEXT, TRANSFER_RELEASE_WAIT } from './config.js';
 import { P, desk, rememberCall, rememberedCall, ui } from './state.js';
 import { live, ringer, startTicking, stopTickingIfIdle } from './ringing.js';
@@ -95,8 +96,10 @@ export function openTransferPanel(focus) {
 
 export function closeTransferPanel() {
   if (!ui.transferPanel) return;
+  const had = ui.transferPanel.contains(document.activeElement);
   ui.transferPanel.hidden = true;
   ui.transferToggle.setAttribute('aria-expanded', 'false');
+  if (had && usable(ui.transferToggle)) ui.transferToggle.focus(); // (Esc, Cancel): back to what opened it
 }
 
 /** Blind transfer: the caller goes to that agent (their desk rings) or back into routing under that queue. */
