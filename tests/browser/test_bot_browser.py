@@ -40,9 +40,12 @@ async def test_bot_buttons_in_the_widget(browser: Browser, bot_node: Node) -> No
         await expect(page.locator(".cg-msg[data-author=bot]").first).to_have_text("Welcome to the test line.")
         buttons = page.locator("[data-testid=cg-choices] button")
         await expect(buttons).to_have_text(["Billing", "Support", "Account"])
-        await buttons.filter(has_text="Billing").click()
+        # by keyboard: the button pressed is turned off with the others, the focus goes on to the message box
+        await buttons.filter(has_text="Billing").focus()
+        await page.keyboard.press("Enter")
         await expect(page.locator(".cg-msg[data-author=bot]", has_text="Connecting you to billing.")).to_have_count(1)
         await expect(buttons.first).to_be_disabled()
+        await expect(page.locator("[data-testid=cg-input]")).to_be_focused()
         cid = await page.evaluate("window.ContactGateway.state().conversation_id")
         conv = await bot_node.services.store.conversation(cid)
         assert conv is not None and conv["state"] == "queued" and conv["queue"] == "billing"

@@ -5,7 +5,7 @@ import { DECLINED_INVITE_KEY, TEXT } from './config.js';
 import { W } from './state.js';
 import { callLive, startCall } from './call.js';
 import { cmpId } from '../shared/ids.js';
-import { open, ui } from './panel.js';
+import { focusIsFree, keepFocus, open, ui } from './panel.js';
 import { renderSystem } from './timeline.js';
 import { sendFrame } from './chat.js';
 import { sessionSet } from './storage.js';
@@ -78,16 +78,26 @@ export function renderCallback() {
     text = TEXT.invitation(W.invite.agentName);
     until = W.invite.ringUntil;
   }
+  const appears = !!text && ui.incoming.hidden;
   ui.incoming.hidden = !text;
   ui.incomingText.textContent = text;
   clearTimeout(ringExpiry);
   if (text) {
     ringExpiry = setTimeout(renderCallback, Math.max(0, until - now) + 50);
     dismissCallbar(); // a new ring replaces the last call's "The call ended" bar
+    // the banner (an alertdialog, announced anyway) takes the focus on Answer only when that takes it from nothing:
+    // the panel was open and the focus on <body> or a button of the panel. Not while the customer types (the
+    // message box, empty or not, the rating's comment, a field of the page): their next Space or Enter answered
+    // the call (a review); nor when the panel was closed (open() puts it in the message box)
+    const takeFocus = appears && focusIsFree();
     if (!W.isOpen) open();
     startRingTone();
+    if (takeFocus) {
+      setTimeout(() => { if (!ui.incoming.hidden && focusIsFree()) ui.incomingAnswer.focus({ preventScroll: true }); }, 0);
+    }
   } else {
     stopRingTone();
+    keepFocus(); // (Answer, Decline, or the ring ran out with the focus on them)
   }
 }
 

@@ -9,7 +9,7 @@ import { micAllowedHere } from './mic_policy.js';
 import { wasInterrupted } from '../shared/callstate.js';
 import { renderCaptions } from './captions.js';
 import { sendFrame } from './chat.js';
-import { ui } from './panel.js';
+import { keepFocus, ui } from './panel.js';
 
 let clickCtx = null;
 /** A short soft click, deliberately not a DTMF tone: with echo cancellation off, a real tone from the
@@ -93,13 +93,16 @@ export function renderCall() {
   ui.callActions.hidden = !active;
   ui.callAgain.hidden = active || !wasInterrupted(c.reason);
   ui.callDismiss.hidden = active;
+  // a toggle: one fixed name and aria-pressed ("Mute microphone, pressed"; not "Unmute microphone, pressed")
   ui.mute.setAttribute('aria-pressed', String(!!c.muted));
-  ui.mute.setAttribute('aria-label', c.muted ? 'Unmute microphone' : 'Mute microphone');
-  ui.mute.title = c.muted ? 'Unmute' : 'Mute';
+  ui.mute.setAttribute('aria-label', 'Mute microphone');
+  ui.mute.title = c.muted ? 'Microphone off: press to turn it on' : 'Mute microphone';
   ui.dialed.textContent = c.dialed;
   renderCallTimer();
   clearInterval(callTick);
   callTick = active ? setInterval(renderCallTimer, 1000) : null;
+  keepFocus();
+  setTimeout(keepFocus, 0); // (the keypad is hidden after this at the call's end)
 }
 
 /** The timer: running during the call; after it, the duration the conversation's "Call ended" line says. */

@@ -15,7 +15,8 @@ import { sock } from './connection.js';
 
 let typingHideTimer = null;
 export function showTyping(name) {
-  ui.typingText.textContent = TEXT.typing(name);
+  const text = TEXT.typing(name);
+  if (ui.typingText.textContent !== text) ui.typingText.textContent = text; // (the same words again: read again)
   const wasHidden = ui.typing.hidden;
   ui.typing.hidden = false;
   if (wasHidden) scrollToBottom(false);

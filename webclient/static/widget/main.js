@@ -5,7 +5,7 @@
  *   <script src="https://HOST/widget.js" data-gateway="https://HOST"></script>
  * An absent or empty data-gateway means "the origin this script was loaded from".
  *
- * Everything renders inside <div id="cg-widget"> with an open shadow root, so the
+ * Everything renders inside <cg-widget id="cg-widget"> with an open shadow root, so the
  * host page's CSS cannot leak in and ours cannot leak out. The wire protocol is
  * described in docs/protocol.md.
  *

@@ -12,6 +12,7 @@ import { sessionSet } from './storage.js';
 import { connectionLost, sock } from './connection.js';
 import { setupTools } from './tools.js';
 import { FULL_SCREEN_MEDIA, currentLayout, tabTarget } from './layout.js';
+import { focusFirst, focusLost, typingField } from '../shared/focus.js';
 
 export const ui = {};   // the widget's elements, once mounted (buildDom); ui.root is the shadow root
 
@@ -30,8 +31,12 @@ function styleShadow(root) {
 }
 
 export function buildDom() {
-  const host = document.createElement('div');
+  // A tag of its own, not a <div>: a page rule for div (`div { border: 3px dashed blue }`) drew on it. Inline
+  // !important declarations win over every page rule, `cg-widget { … !important }` and `* { … }` too; the host has no
+  // box of its own to keep (the launcher and the panel are fixed inside the shadow root), so `all: initial`.
+  const host = document.createElement('cg-widget');
   host.id = 'cg-widget';
+  host.style.setProperty('all', 'initial', 'important');
   host.style.setProperty('display', 'block', 'important');
   const root = host.attachShadow({ mode: 'open' });
   root.innerHTML = TEMPLATE; // static markup only; user text always goes through textContent
@@ -93,6 +98,10 @@ export function buildDom() {
     else if (e.key === 'Tab' && modal()) trapTab(e);
   });
   watchLayout(host);
+  // where the focus is (keepFocus): in the panel, or anywhere else on the page (a click there counts)
+  root.addEventListener('focusin', () => { W.focusInPanel = true; });
+  document.addEventListener('focusin', (e) => { if (e.target !== host) W.focusInPanel = false; });
+  document.addEventListener('pointerdown', (e) => { if (e.target !== host) W.focusInPanel = false; }, true);
   ui.form.addEventListener('submit', (e) => { e.preventDefault(); submit(); });
   ui.input.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
@@ -160,10 +169,38 @@ function focusInPanel(back) {
 
 function trapTab(e) {
   const items = tabbable();
-  const at = tabTarget(items.length, items.indexOf(ui.root.activeElement), e.shiftKey);
+  const active = ui.root.activeElement;
+  // Chrome focuses a scroller without a tabindex (the captions log): it is one of the stops, in its place in the
+  // panel, or Shift+Tab from it went to the last control and skipped the call's (an accessibility test)
+  if (active && ui.panel.contains(active) && !items.includes(active)) {
+    items.push(active);
+    items.sort((a, b) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1));
+  }
+  const at = tabTarget(items.length, items.indexOf(active), e.shiftKey);
   if (at < 0) return;
   e.preventDefault();
   items[at].focus();
+}
+
+/** The panel's control that had the focus went away or was turned off (Call us during the call, Hang up, Answer,
+ * Decline, the keypad at the call's end, Send rating): the focus goes on to the next sensible control on purpose,
+ * not to <body> (WCAG 2.4.3). During a call: Mute, else Hang up; otherwise Call again, else the message box. */
+export function keepFocus() {
+  if (!W.isOpen || !W.focusInPanel || !focusLost(ui.root.activeElement)) return;
+  const live = callLive(W.call);
+  focusFirst(live ? [ui.mute, ui.hangup, ui.input] : [ui.callAgain, ui.input], { preventScroll: true });
+}
+
+/** May the widget move the focus on its own (an incoming call's Answer) without taking it from the customer: the panel
+ * is open and the focus is on nothing (<body>) or on a control in the panel that is not a text field. Never while
+ * they type, in the message box (empty or not), the rating's comment, or a field of the host page. */
+export function focusIsFree() {
+  if (!W.isOpen || !ui.root) return false;
+  const page = document.activeElement;
+  if (!page || page === document.body || page === document.documentElement) return true;
+  if (page !== ui.root.host) return false; // somewhere on the host page
+  const inner = ui.root.activeElement;
+  return !inner || (ui.panel.contains(inner) && !typingField(inner));
 }
 
 const INPUT_MAX = 140;   // px: the message box grows with its text up to this (then it scrolls)...

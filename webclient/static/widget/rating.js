@@ -114,8 +114,10 @@ function buildCard(cid) {
     if (comment.value.trim()) frame.comment = comment.value.trim();
     if (!sendFrame(frame)) { setFlash(TEXT.ratingOffline); return; }
     ratingCard.sending = true;
+    const had = form.contains(ui.root.activeElement);
     setBusy(form, true);
     say(form, TEXT.ratingSending);
+    if (had) ui.input.focus(); // the card's controls are off now (and it goes once rated): not lost to <body>
   });
   form.addEventListener('keydown', (e) => {   // Escape in the card leaves it, not the whole chat
     if (e.key === 'Escape') { e.stopPropagation(); e.preventDefault(); ui.input.focus(); }

@@ -28,6 +28,7 @@ export const W = {
   unread: 0,
   seenId: null,               // the last event shown with the panel open (kept): newer agent messages are unread
   isOpen: false,
+  focusInPanel: false, // the focus was last inside the panel (panel.js keepFocus)
   call: null,                 // the current call, or the last one (status 'ended'); see call.js
   callHideTimer: null,
   callback: null,             // the open callback: {id, state, asap, dueMs, ringUntil, agentName}

@@ -77,7 +77,7 @@ export const TEMPLATE = `
   </div>
   <div class="cb-banner" data-testid="cg-callback" role="status" hidden>
     <span class="cb-text" data-testid="cg-callback-text" dir="auto"></span>
-    <button type="button" class="cb-cancel" data-testid="cg-callback-cancel">Cancel</button>
+    <button type="button" class="cb-cancel" data-testid="cg-callback-cancel" aria-label="Cancel callback">Cancel</button>
   </div>
   <div class="scroll" tabindex="0">
     <div class="intro" dir="auto"><strong>Hi there!</strong>Ask us anything — a member of our team will reply right here.</div>

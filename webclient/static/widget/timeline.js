@@ -13,6 +13,7 @@ import { dropRating, offerRating, onRated } from './rating.js';
 import { setLinkedText } from '../shared/links.js';
 import { attachmentContent } from './attach.js';
 import { renderTranscriptLink } from './tools.js';
+import { setDisabled } from '../shared/focus.js';
 
 // ------------------------------------------------------------ helpers
 
@@ -52,7 +53,8 @@ export function insertOrdered(el) {
     if (order > 0 || (order === 0 && isNote(c) && !note)) { ref = c; continue; }
     break;
   }
-  ui.messages.insertBefore(el, ref);
+  // already there (a message of ours the server acknowledged): not moved, the log region would read it again
+  if (el.parentNode !== ui.messages || el.nextElementSibling !== ref) ui.messages.insertBefore(el, ref);
   regroup(el);
 }
 
@@ -92,8 +94,7 @@ export function markDelivered(el, eventId, ts) {
   el.title = formatTime(ts);
   if (eventId && el.dataset.eventId !== eventId) {
     el.dataset.eventId = eventId;
-    el.remove();
-    insertOrdered(el);
+    insertOrdered(el); // (moved only if another message now comes before it)
   }
 }
 
@@ -149,7 +150,8 @@ function renderChoices(ev) {
 function retireChoices() {
   for (const el of ui.messages.querySelectorAll('.cg-choices:not([data-answered])')) {
     el.dataset.answered = '1';
-    for (const b of el.querySelectorAll('button')) b.disabled = true;
+    // the button just pressed is turned off: the focus goes on to the message box, not to <body>
+    for (const b of el.querySelectorAll('button')) setDisabled(b, true, [ui.input]);
   }
 }
 
