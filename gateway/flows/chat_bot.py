@@ -30,7 +30,20 @@ from ivr.actions import Enqueue, Listen, ListenMode, Play, Say
 from ivr.events import Disconnected, Text
 from ivr.interpreter import Interpreter
 from ivr.matching import opening_pick
-from ivr.model import Channel
+from ivr.model import (
+    BranchNode,
+    CallbackNode,
+    Channel,
+    Flow,
+    GatherNode,
+    HoursNode,
+    MenuNode,
+    PlayNode,
+    QueueStatusNode,
+    SayNode,
+    SetNode,
+    WebhookNode,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +54,9 @@ class ChatChannel:
     ``opening``: the customer's first message, which opened the conversation before any question was asked. When
     the flow's first question is a menu and that message names one of its choices ("I have a question about my
     bill"), it answers the menu (``answer``) instead of the customer being asked to say it again (a newcomer's
-    finding); otherwise it is left for the agent to read."""
+    finding), and the menu's question is not posted either (it was, then the bot went on to the next question
+    without waiting: a verifying test): the bot's messages before the first question are held until it is asked
+    (or the flow queues or ends), the last of them being the menu's own; otherwise it is left for the agent."""
 
     def __init__(
         self,
@@ -55,10 +70,23 @@ class ChatChannel:
         self.cid = cid
         self._opening = opening
         self._answer = answer
+        self._held: list[str] = []  # bot messages said before the first question, while ``opening`` may answer it
 
     async def say(self, action: Say) -> asyncio.Future[Any] | None:
-        await self.conversations.record(self.cid, EventType.MESSAGE, {"author": Author.BOT, "text": action.text})
+        if self._opening:
+            self._held.append(action.text)
+        else:
+            await self._post(action.text)
         return None
+
+    async def _post(self, text: str) -> None:
+        await self.conversations.record(self.cid, EventType.MESSAGE, {"author": Author.BOT, "text": text})
+
+    async def _release(self, *, but_last: bool = False) -> None:
+        """Post the held messages (all but the menu's question, when the opening message answered it)."""
+        held, self._held, self._opening = self._held, [], ""
+        for text in held[:-1] if but_last else held:
+            await self._post(text)
 
     async def play(self, action: Play) -> asyncio.Future[Any] | None:
         return None  # no sound in a chat
@@ -70,8 +98,9 @@ class ChatChannel:
         return None
 
     async def listen(self, action: Listen) -> None:
-        opening, self._opening = self._opening, ""  # the first question only
+        opening = self._opening  # the first question only
         picked = opening_pick(action.choices, opening) if opening and action.mode is ListenMode.MENU else None
+        await self._release(but_last=picked is not None)
         if picked is not None:
             self._answer(Text(picked))
             return
@@ -86,10 +115,34 @@ class ChatChannel:
         return None
 
     async def enqueued(self, action: Enqueue) -> None:
-        return None
+        await self._release()  # a flow that queues before asking anything
 
     async def hangup(self, reason: str) -> None:
+        await self._release()
         await self.conversations.close_without_agent(self.cid, f"bot:{reason}")
+
+
+#: nodes a chat passes through before its first question without ending or leaving the bot
+_ON_THE_WAY = (SayNode, PlayNode, SetNode, BranchNode, HoursNode, WebhookNode, QueueStatusNode)
+
+
+def asks_first(flow: Flow) -> bool:
+    """Whether every path from the start asks a question (a menu or a gather) before it queues, books, ends or goes
+    to another flow: only then may the bot's first messages wait for the first question (``ChatChannel``'s opening
+    answer), or a flow that queues at once would post its greeting after the agent's arrival."""
+    seen: set[str] = set()
+    todo = [flow.start]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        node = flow.nodes.get(name)
+        if isinstance(node, CallbackNode) or not isinstance(node, (MenuNode, GatherNode, *_ON_THE_WAY)):
+            return False
+        if isinstance(node, _ON_THE_WAY):
+            todo.extend(target for _, target in node.targets())
+    return True
 
 
 class ChatBot:
@@ -170,6 +223,7 @@ class ChatBots:
         hooks: FlowHooks = ConversationHooks(self.conversations, cid, "chat")
         if test is not None:
             hooks = TestHooks(hooks, self.conversations, cid, chat=True)
+        opening = opening if asks_first(flow) else ""
         channel = ChatChannel(self.conversations, cid, opening=opening, answer=lambda event: runner.post(event))
         runner = FlowRunner(interp, channel, hooks, self.http, metrics=self.conversations.metrics)
         bot = ChatBot(cid, runner, self.bus, self.keys)

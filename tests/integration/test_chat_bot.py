@@ -98,6 +98,9 @@ async def test_an_opening_message_that_names_a_choice_answers_the_first_menu(
     assert (conv["id"], conv["context"]["intent"]) == (ack["conversation_id"], "billing")
     events = await bot_node.services.store.events(ack["conversation_id"])
     assert not [e for e in events if e["type"] == "choices"]  # no buttons for a question already answered
+    said = [e["text"] for e in events if e["type"] == "message" and e["author"] == "bot"]
+    # the greeting, not the question already answered (it was posted, then not waited for: a verifying test)
+    assert said[:2] == ["Welcome to the test line.", "Connecting you to billing."], said
 
     for opening in ("hi", "1", "billing or support?"):
         other = bot_clients.customer()
