@@ -501,6 +501,8 @@ async def _push(versions: FlowVersions, files: FlowRegistry, args: argparse.Name
             for error in exc.errors:
                 print(f"{error}", file=sys.stderr)
     message = args.message or f"pushed from {args.directory}"
+    # each refusal is printed below as "NAME: refused: ..."; the node's log line for it said it again on stderr
+    logging.getLogger("gateway.flows.versions").setLevel(logging.CRITICAL)
     done = await versions.publish_texts(texts, author=f"cli:{getpass.getuser()}", message=message)
     for name, what in sorted(done.items()):
         print(f"{name}: {what}")

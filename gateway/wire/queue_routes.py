@@ -48,10 +48,18 @@ async def put_queue(request: web.Request) -> web.Response:
         queue.name, queue.priority, tuple(skill for skill, _ in queue.required_skills)
     )
     if untrusted:
+        gives = " and ".join(
+            filter(
+                None,
+                (
+                    f"priority {queue.priority}" if queue.priority > 0 else "",
+                    f"skills {', '.join(skill for skill, _ in queue.required_skills)}" if queue.required_skills else "",
+                ),
+            )
+        )
         raise BadRequest(
-            f"queue '{queue.name}' with priority {queue.priority} and skills "
-            f"{', '.join(skill for skill, _ in queue.required_skills) or 'none'} would let the customer's browser "
-            f"choose them: {untrusted[0].message} (line {untrusted[0].line})",
+            f"queue '{queue.name}' with {gives} would let the customer's browser choose them: "
+            f"{untrusted[0].message} (line {untrusted[0].line})",
             field="priority",
             code=ErrorCode.BAD_FIELD,
         )

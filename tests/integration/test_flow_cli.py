@@ -121,6 +121,7 @@ async def test_a_push_is_checked_against_the_store_as_a_publish_is(settings: Set
         code, out, err = await _cli(*url, "push", str(folder))
         assert code == 2, out + err
         assert "typo: refused" in out and "queue 'biling' does not exist (did you mean 'billing'?)" in out, out
+        assert "not published" not in err, err  # said once, not again as a log line
         assert "typo" not in await node.services.flows.store.live()
     finally:
         await bounded(node.stop(), "stopping the node")

@@ -327,4 +327,5 @@ async def test_a_publish_refuses_browser_context_that_leads_into_a_priority_queu
     support = next(q for q in (await admin.call("GET", "/api/admin/queues"))["queues"] if q["name"] == "support")
     refused = await admin.call("PUT", "/api/admin/queues/support", {**support, "priority": 5}, status=400)
     assert refused["field"] == "priority" and "flow 'tiered': the branch reads context.tier" in refused["message"]
+    assert refused["message"].startswith("queue 'support' with priority 5 would let the customer's browser")
     await admin.call("PUT", "/api/admin/queues/support", {**support, "announce_seconds": 60})  # other edits go on
