@@ -71,6 +71,7 @@ async def test_the_sites_context_reaches_the_conversation_and_cannot_replace_the
                 break
             await asyncio.sleep(0.1)
         assert second != cid
-        assert (await node.services.store.context(second))["context.plan"] == "silver"
+        again = await node.services.store.context(second)
+        assert (again["context.plan"], again["context.visits"]) == ("silver", "3")  # added to the tag's, not instead
     finally:
         await context.close()

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { siteContext } from '../static/widget/page_context.js';
+import { mergedContext, siteContext } from '../static/widget/page_context.js';
 
 test('a site context keeps valid keys as text and says what it left out', () => {
   const { context, problems } = siteContext({ plan: 'gold', visits: 3, member: true, page: 'x', 'Bad-Key': 'y', cart: { items: 2 } });
@@ -19,4 +19,16 @@ test('values are cut to the protocol length and keys to the count left beside pa
   assert.equal(problems.length, 7);
   assert.deepEqual(siteContext('gold').context, {});
   assert.deepEqual(siteContext(null), { context: {}, problems: [] });
+});
+
+test('setContext adds to what the tag said; a key set to null is taken out', () => {
+  const tag = mergedContext({}, { plan: 'gold', cart_items: 3 }).context;
+  const { context, problems } = mergedContext(tag, { order: 'A-1042', plan: null, vip: true });
+  assert.deepEqual(context, { cart_items: '3', order: 'A-1042', vip: 'true' });
+  assert.deepEqual(problems, []);
+  assert.deepEqual(mergedContext(tag, 'gold').context, tag);  // not an object: nothing changes
+  const full = Object.fromEntries(Array.from({ length: 18 }, (_, i) => [`k${i}`, 'v']));
+  const over = mergedContext(full, { one_more: 'x', k0: 'changed' });
+  assert.equal(over.context.k0, 'changed');
+  assert.ok(!('one_more' in over.context) && over.problems[0].includes('too many keys'));
 });

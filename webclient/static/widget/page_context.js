@@ -1,7 +1,9 @@
 // What the site says about the visit, for the flows: `context.<key>` variables (ivr/flows/README.md) next to the page
 // and title the widget sends itself. The customer's word, never proof (a flow cannot route or prioritise on it without
 // `trust_unverified`; use a signed customer token for that). From the script tag's data-context='{"plan": "gold"}' or
-// ContactGateway.setContext({...}); sent with the next hello, so it counts for the conversation opened after it.
+// ContactGateway.setContext({...}), which adds to what the tag said (a key set to null is taken out: it replaced the
+// tag's keys without a word, a verifying test); sent with the next hello, so it counts for the conversation opened
+// after it.
 
 import { CONTEXT_KEY_PATTERN, MAX_CONTEXT_KEYS, MAX_CONTEXT_VALUE_CHARS } from '../shared/protocol.js';
 
@@ -40,9 +42,33 @@ export function parseAttribute(text) {
 
 let siteGiven = {};
 
-/** Keep what the site gave (invalid keys dropped, said on the console); the next hello carries it. */
+/** What the site's context becomes when ``given`` is added to ``before`` (pure): valid keys added or replaced, a key
+ * given null taken out, at most the keys left beside page and title; ``problems`` says what was left out. */
+export function mergedContext(before, given) {
+  if (given != null && (typeof given !== 'object' || Array.isArray(given))) {
+    return { context: { ...before }, problems: ['the context must be an object of keys and text values'] };
+  }
+  const next = { ...before };
+  const added = {};
+  for (const [key, value] of Object.entries(given || {})) {
+    if (value === null) delete next[key];
+    else added[key] = value;
+  }
+  const checked = siteContext(added);
+  const problems = [...checked.problems];
+  for (const [key, value] of Object.entries(checked.context)) {
+    if (!(key in next) && Object.keys(next).length >= MAX_CONTEXT_KEYS - OWN.length) {
+      problems.push(`"${key}": too many keys`);
+      continue;
+    }
+    next[key] = value;
+  }
+  return { context: next, problems };
+}
+
+/** Add what the site gave (invalid keys left out, said on the console); the next hello carries it. */
 export function setPageContext(given) {
-  const { context, problems } = siteContext(given);
+  const { context, problems } = mergedContext(siteGiven, given);
   for (const p of problems) console.warn(`Contact widget: context ${p}; left out`);
   siteGiven = context;
 }
