@@ -62,6 +62,7 @@ function onFrame(f) {
     case 'agent_names': // a colleague was added, renamed or removed: transfers offer who is there now
       if (f.agent_names && typeof f.agent_names === 'object') S.agentNames = f.agent_names;
       S.takesContacts = stringList(f.takes_contacts);
+      if (phone) phone.onAgentNames();
       break;
     case 'ack': onAck(f); break;
     case 'error': onError(f); break;

@@ -200,6 +200,8 @@ export function createSoftphone(hooks) {
   return {
     onCallStatus, onCallSupervisors, onCallAnswer, onError, onWelcome, onSocketDown, onUnassigned, onAssigned, onConversation, reset,
     onAgent,
+    /** Colleagues were added, renamed or left (agent_names): an open Transfer panel suggests who is there now. */
+    onAgentNames: () => { if (ui.transferPanel && !ui.transferPanel.hidden) fillSuggestions(); },
     state, stats, setSupervisor, monitorState, monitorStats,
     /** True while a call is live (the desk uses it to label the conversation). */
     liveConversation: () => (live(P.call) ? P.call.conversationId : null),
