@@ -385,7 +385,13 @@ def _stored_queue_hours(args: argparse.Namespace) -> dict[str, Schedule | None] 
         async with runtime.store_only(settings) as (store, _):
             return await QueueSettings(store).hours()
 
-    return asyncio.run(read())
+    try:
+        return asyncio.run(read())
+    except GatewayError as exc:  # one line, as push/pull/replay say it (a review: a 29-frame traceback)
+        print(f"contact-gateway: {exc.message}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except StoreError as exc:
+        raise SystemExit(_unreachable(exc)) from None
 
 
 def flows_parser() -> argparse.ArgumentParser:
@@ -502,8 +508,13 @@ async def _push(versions: FlowVersions, files: FlowRegistry, args: argparse.Name
                 print(f"{error}", file=sys.stderr)
     message = args.message or f"pushed from {args.directory}"
     # each refusal is printed below as "NAME: refused: ..."; the node's log line for it said it again on stderr
-    logging.getLogger("gateway.flows.versions").setLevel(logging.CRITICAL)
-    done = await versions.publish_texts(texts, author=f"cli:{getpass.getuser()}", message=message)
+    versions_log = logging.getLogger("gateway.flows.versions")
+    level = versions_log.level
+    versions_log.setLevel(logging.CRITICAL)
+    try:
+        done = await versions.publish_texts(texts, author=f"cli:{getpass.getuser()}", message=message)
+    finally:
+        versions_log.setLevel(level)
     for name, what in sorted(done.items()):
         print(f"{name}: {what}")
     return 2 if unread or any(w.startswith("refused") for w in done.values()) else 0

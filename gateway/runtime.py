@@ -681,6 +681,7 @@ async def store_only(settings: Settings) -> AsyncIterator[tuple[Store, Bus]]:
         url = await embedded.start()
     redis = redis_connect.client(settings, url)
     try:
+        await redis_connect.reach(redis, settings, url)  # credentials, TLS, a Redis still loading: as serve does
         yield (
             Store(redis, Keys(redis_connect.key_prefix(settings)), max_timeline_events=settings.max_timeline_events),
             Bus(redis, timeout=settings.redis_timeout),

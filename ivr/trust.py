@@ -113,9 +113,11 @@ def _costly_without_asking(
             priority, skills = _cost(node, queues)
             if priority > 0 or skills:
                 return node.name, priority, skills
-        if isinstance(node, GotoNode):  # into the other flow (where it comes back to is not followed)
+        if isinstance(node, GotoNode):  # into the other flow, and on from where a sub-flow call comes back
             if flows is not None and (other := flows.get(node.flow)) is not None:
                 todo.append((other.nodes, node.node or other.start))
+            if node.next is not None:  # (as if the sub-flow asked nothing: a review found a logging sub-flow
+                todo.append((where, node.next))  # between the branch and a priority queue passed)
             continue
         if isinstance(node, (MenuNode, GatherNode)):  # CallbackNode is a MenuNode
             continue

@@ -26,8 +26,8 @@ from gateway.protocol.states import Author, EventType
 from gateway.store.bus import Bus
 from gateway.store.store import Keys
 from gateway.tasks import Tasks, cancel_and_wait
-from ivr.actions import Enqueue, Listen, ListenMode, Play, Say
-from ivr.events import Disconnected, Text
+from ivr.actions import Enqueue, Listen, ListenMode, Play, RequestCallback, Say, Step, StepKind
+from ivr.events import Disconnected, QueueStatus, Text
 from ivr.interpreter import Interpreter
 from ivr.matching import opening_pick
 from ivr.model import (
@@ -70,11 +70,18 @@ class ChatChannel:
         self.cid = cid
         self._opening = opening
         self._answer = answer
-        self._held: list[str] = []  # bot messages said before the first question, while ``opening`` may answer it
+        #: bot messages said before the first question, while ``opening`` may answer it, each with the node it was
+        #: said in (the flow and node entered last: :class:`HeldUntilAsked` tells)
+        self._held: list[tuple[tuple[str, str], str]] = []
+        self._node: tuple[str, str] = ("", "")
+
+    def entering(self, flow: str, node: str) -> None:
+        """The flow entered ``node``: the messages said next are its own (a menu's question)."""
+        self._node = (flow, node)
 
     async def say(self, action: Say) -> asyncio.Future[Any] | None:
         if self._opening:
-            self._held.append(action.text)
+            self._held.append((self._node, action.text))
         else:
             await self._post(action.text)
         return None
@@ -82,11 +89,12 @@ class ChatChannel:
     async def _post(self, text: str) -> None:
         await self.conversations.record(self.cid, EventType.MESSAGE, {"author": Author.BOT, "text": text})
 
-    async def _release(self, *, but_last: bool = False) -> None:
-        """Post the held messages (all but the menu's question, when the opening message answered it)."""
+    async def release(self, *, but_of: tuple[str, str] | None = None) -> None:
+        """Post the held messages (but those of node ``but_of``: the menu the opening message answered)."""
         held, self._held, self._opening = self._held, [], ""
-        for text in held[:-1] if but_last else held:
-            await self._post(text)
+        for node, text in held:
+            if node != but_of:
+                await self._post(text)
 
     async def play(self, action: Play) -> asyncio.Future[Any] | None:
         return None  # no sound in a chat
@@ -100,7 +108,7 @@ class ChatChannel:
     async def listen(self, action: Listen) -> None:
         opening = self._opening  # the first question only
         picked = opening_pick(action.choices, opening) if opening and action.mode is ListenMode.MENU else None
-        await self._release(but_last=picked is not None)
+        await self.release(but_of=self._node if picked is not None else None)
         if picked is not None:
             self._answer(Text(picked))
             return
@@ -115,11 +123,40 @@ class ChatChannel:
         return None
 
     async def enqueued(self, action: Enqueue) -> None:
-        await self._release()  # a flow that queues before asking anything
+        return None  # (held messages went out before the conversation was queued: HeldUntilAsked)
 
     async def hangup(self, reason: str) -> None:
-        await self._release()
+        await self.release()
         await self.conversations.close_without_agent(self.cid, f"bot:{reason}")
+
+
+class HeldUntilAsked:
+    """The flow hooks of a chat whose first messages wait for its first question (``ChatChannel``): tells the
+    channel which node says what, and posts what it holds before the conversation is queued (a menu skipped for an
+    answer already known went on to a queue with the greeting still held: a review)."""
+
+    def __init__(self, inner: FlowHooks, channel: ChatChannel):
+        self.inner = inner
+        self.channel = channel
+
+    async def step(self, step: Step) -> None:
+        if step.kind is StepKind.ENTER:
+            self.channel.entering(step.flow, step.node)
+        await self.inner.step(step)
+
+    async def set_vars(self, values: dict[str, str]) -> None:
+        await self.inner.set_vars(values)
+
+    async def enqueue(self, action: Enqueue) -> None:
+        await self.channel.release()
+        await self.inner.enqueue(action)
+
+    async def request_callback(self, action: RequestCallback) -> None:
+        await self.channel.release()
+        await self.inner.request_callback(action)
+
+    async def queue_status(self, queue: str) -> QueueStatus:
+        return await self.inner.queue_status(queue)
 
 
 #: nodes a chat passes through before its first question without ending or leaving the bot
@@ -140,7 +177,7 @@ def asks_first(flow: Flow) -> bool:
         node = flow.nodes.get(name)
         if isinstance(node, CallbackNode) or not isinstance(node, (MenuNode, GatherNode, *_ON_THE_WAY)):
             return False
-        if isinstance(node, _ON_THE_WAY):
+        if isinstance(node, _ON_THE_WAY):  # (a question skipped for a known answer: HeldUntilAsked posts them)
             todo.extend(target for _, target in node.targets())
     return True
 
@@ -165,6 +202,8 @@ class ChatBot:
             return await self.runner.run()
         finally:
             await self.bus.unsubscribe(self.channel, self.on_bus)
+            if isinstance(self.runner.channel, ChatChannel):  # a flow that ended (or failed) before asking
+                await self.runner.channel.release()
 
 
 class ChatBots:
@@ -225,6 +264,8 @@ class ChatBots:
             hooks = TestHooks(hooks, self.conversations, cid, chat=True)
         opening = opening if asks_first(flow) else ""
         channel = ChatChannel(self.conversations, cid, opening=opening, answer=lambda event: runner.post(event))
+        if opening:
+            hooks = HeldUntilAsked(hooks, channel)
         runner = FlowRunner(interp, channel, hooks, self.http, metrics=self.conversations.metrics)
         bot = ChatBot(cid, runner, self.bus, self.keys)
         self.bots[cid] = bot

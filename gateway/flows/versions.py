@@ -290,40 +290,36 @@ class FlowVersions:
         problems += await self._trust_problems(name, proposed)
         return sorted(problems, key=lambda e: (e.file, e.line or 0))
 
+    async def _costs(self) -> trust.QueueCosts:
+        rules = await self.queues.rules() if self.queues is not None else {}
+        return {name: (priority, tuple(skill for skill, _ in skills)) for name, (skills, priority) in rules.items()}
+
     async def queue_trust_problems(self, queue: str, priority: int, skills: tuple[str, ...]) -> list[FlowError]:
-        """What a queue's new priority and skills would let browser context decide in the live flows (a branch on
-        ``context.tier`` into a queue an admin then gave priority 10); [] when they give none."""
+        """What a queue's new priority and skills would newly let browser context decide in the live flows (a branch
+        on ``context.tier`` into a queue an admin then gave priority 10). Only new problems: one already live (a
+        flow from before this check) must not block lowering that very priority or editing another queue (a
+        review)."""
         if priority <= 0 and not skills:
             return []
-        rules = await self.queues.rules() if self.queues is not None else {}
-        costs = {name: (p, tuple(skill for skill, _ in sk)) for name, (sk, p) in rules.items()}
-        costs[queue] = (priority, skills)
+        costs = await self._costs()
         live = self.live.snapshot()
-        problems: list[FlowError] = []
-        for flow in live.values():
-            for line, node, message in trust.check(flow.nodes, queues=costs, flows=live):
-                problems.append(FlowError(str(flow.source), line, node, f"flow '{flow.name}': {message}", trust.CODE))
-        return problems
+        return _new_problems(list(live.values()), {**costs, queue: (priority, skills)}, costs, live, live)
 
     async def _trust_problems(self, name: str, proposed: Mapping[str, Flow]) -> list[FlowError]:
         """The loader's unverified-input check again, with what a file alone does not show: the queues' own priority
-        and skills, and the flows a ``goto`` enters. For the flow published and for every flow whose ``goto`` leads
-        into it (a branch on ``context.tier`` into a queue of priority 10, or into a flow that queues there, jumped
-        the line: a security tester's finding)."""
-        rules = await self.queues.rules() if self.queues is not None else {}
-        costs = {queue: (priority, tuple(skill for skill, _ in skills)) for queue, (skills, priority) in rules.items()}
+        and skills, and the flows a ``goto`` enters. For the flow published (all its problems) and for every flow
+        that reaches it through gotos, directly or not (the problems its new version brings: a branch on
+        ``context.tier`` into a flow that now queues at priority 10 jumped the line: a security tester's finding;
+        an older problem elsewhere must not block this publish: a review)."""
+        costs = await self._costs()
         flow = proposed[name]
-        entering = [
-            f
-            for f in proposed.values()
-            if f is not flow and any(isinstance(n, GotoNode) and n.flow == name for n in f.nodes.values())
+        own = [
+            FlowError(str(flow.source), line, node, message, trust.CODE)
+            for line, node, message in trust.check(flow.nodes, queues=costs, flows=proposed)
         ]
-        problems: list[FlowError] = []
-        for each in (flow, *entering):
-            for line, node, message in trust.check(each.nodes, queues=costs, flows=proposed):
-                where = "" if each is flow else f"flow '{each.name}' (which enters this one): "
-                problems.append(FlowError(str(each.source), line, node, where + message, trust.CODE))
-        return problems
+        entering = [f for f in proposed.values() if f is not flow and name in _reached_by_goto(f, proposed)]
+        live = self.live.snapshot()
+        return own + _new_problems(entering, costs, costs, proposed, live, within="which enters this one")
 
     @contextlib.asynccontextmanager
     async def _one_change(self) -> AsyncIterator[None]:
@@ -538,3 +534,37 @@ class FlowVersions:
             except (FlowErrors, KeyError) as exc:
                 log.error("flow file %s not read: %s", name, exc)
         return await self.publish_texts(texts, author=FILE_AUTHOR, message="{name}.yaml changed on disk")
+
+
+def _reached_by_goto(flow: Flow, flows: Mapping[str, Flow]) -> set[str]:
+    """The flows ``flow`` can go on into through gotos, directly or through others."""
+    seen: set[str] = set()
+    todo = [flow]
+    while todo:
+        for node in todo.pop().nodes.values():
+            if isinstance(node, GotoNode) and node.flow not in seen:
+                seen.add(node.flow)
+                if (other := flows.get(node.flow)) is not None:
+                    todo.append(other)
+    return seen
+
+
+def _new_problems(
+    flows: list[Flow],
+    costs: trust.QueueCosts,
+    costs_before: trust.QueueCosts,
+    flows_now: Mapping[str, Flow],
+    flows_before: Mapping[str, Flow],
+    *,
+    within: str = "",
+) -> list[FlowError]:
+    """The trust problems each of ``flows`` has with ``costs`` and ``flows_now`` but not with the settings before
+    (the same node and line): what a change brings, not what was there."""
+    out: list[FlowError] = []
+    for each in flows:
+        before = {(line, node) for line, node, _ in trust.check(each.nodes, queues=costs_before, flows=flows_before)}
+        for line, node, message in trust.check(each.nodes, queues=costs, flows=flows_now):
+            if (line, node) not in before:
+                where = f"flow '{each.name}' ({within}): " if within else f"flow '{each.name}': "
+                out.append(FlowError(str(each.source), line, node, where + message, trust.CODE))
+    return out

@@ -150,3 +150,16 @@ async def test_simulate_reads_the_queues_opening_hours_from_the_store(settings: 
         assert "billing's opening hours are not known here: taken as open) -> opened" in out, out + err
     finally:
         await bounded(node.stop(), "stopping the node")
+
+
+async def test_simulate_with_a_store_it_cannot_reach_says_so_in_one_line(tmp_path: Path) -> None:
+    """A 29-frame traceback before (a review)."""
+    flow = str(ROOT / "tests" / "flows" / "default.yaml")
+    code, out, err = await _cli("simulate", flow, "--redis-url", "redis://127.0.0.1:1")
+    assert (code, err.strip().splitlines()[-1].startswith("contact-gateway: Redis not reachable")) == (1, True), err
+    assert "Traceback" not in err
+    code, out, err = await _cli("simulate", flow, "--redis-url", "http://x")
+    assert code == 2 and err.strip().endswith(
+        "\ncontact-gateway: --redis-url must start with redis://, rediss:// or unix://"
+    )
+    assert "Traceback" not in err

@@ -329,3 +329,20 @@ async def test_a_publish_refuses_browser_context_that_leads_into_a_priority_queu
     assert refused["field"] == "priority" and "flow 'tiered': the branch reads context.tier" in refused["message"]
     assert refused["message"].startswith("queue 'support' with priority 5 would let the customer's browser")
     await admin.call("PUT", "/api/admin/queues/support", {**support, "announce_seconds": 60})  # other edits go on
+    # a problem already live (a flow from before the check: made here past the route) blocks neither lowering that
+    # priority nor another queue's edit, only what is new (a review)
+    stored = await node.services.queues.get("support")
+    assert stored is not None
+    await node.services.queues.put(replace(stored, priority=5))
+    support = next(q for q in (await admin.call("GET", "/api/admin/queues"))["queues"] if q["name"] == "support")
+    await admin.call("PUT", "/api/admin/queues/support", {**support, "priority": 2})
+    billing = next(q for q in (await admin.call("GET", "/api/admin/queues"))["queues"] if q["name"] == "billing")
+    await admin.call("PUT", "/api/admin/queues/billing", {**billing, "priority": 3})
+    # and a flow two gotos away: tiered -> hop -> vipflow; publishing the end of the chain is checked too
+    stored = await node.services.queues.get("support")
+    assert stored is not None
+    await node.services.queues.put(replace(stored, priority=0))
+    await publish("hop", "start: g\nnodes:\n  g: {type: goto, flow: vipflow}\n", 200)
+    await publish("tiered", tiered.replace("flow: vipflow", "flow: hop"), 200)
+    refused = await publish("vipflow", vipflow.replace("QUEUE", "vip"), 400, saved_status=200)  # saved before
+    assert refused["errors"][0]["message"].startswith("flow 'tiered' (which enters this one): the branch reads")

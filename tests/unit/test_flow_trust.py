@@ -169,3 +169,15 @@ def test_a_publish_counts_the_queues_own_priority_and_the_flows_a_goto_enters() 
     ]
     assert trust.check(flow.nodes, queues={"vip": (0, ()), "support": (0, ())}, flows={"vipflow": vipflow}) == []
     assert trust.check(flow.nodes) == []  # as the loader sees it
+
+
+def test_a_sub_flow_call_between_the_branch_and_a_priority_queue_does_not_hide_it() -> None:
+    """A goto with `next` comes back: what follows it counts (a review: a logging sub-flow in between passed)."""
+    errors = untrusted("""\
+      route:
+        type: branch
+        cases: [{when: {var: context.tier, in: [gold]}, next: log}]
+        else: normal
+      log: {type: goto, flow: audit, next: vip}
+    """)
+    assert "leads to 'vip' (priority 10)" in errors[0], errors
