@@ -217,6 +217,7 @@ class Handoff:
     callback_agent: str = ""  # the caller answered this agent's callback: their desk connects without ringing
     place_ms: int = 0  # and that callback's place in line (its booking): back in the queue, it keeps it
     chat_agent: str = ""  # the agent of the chat the call was placed from (rung first, straight from the chat)
+    invited_by: str = ""  # the caller answered this agent's invitation to a call: their desk connects at once
     #: The call put its conversation in the queue itself (its flow queued it, or a miss or a lost agent requeued
     #: it); False while it goes straight to the chat's or the callback's agent. A takeover takes back only a
     #: conversation the call routed (gateway/calls/takeover.py).

@@ -82,7 +82,13 @@ class Ringing:
         self.clock = clock  # ms
 
     async def waiting(
-        self, call: Call, *, callback: CallbackAnswer | None = None, chat_agent: str = "", routed: bool = False
+        self,
+        call: Call,
+        *,
+        callback: CallbackAnswer | None = None,
+        chat_agent: str = "",
+        routed: bool = False,
+        invited_by: str = "",
     ) -> None:
         """The call waits for an agent: music on hold, and ring the agent as soon as routing assigns one.
         ``routed``: the flow queued its conversation (not straight to the chat's agent). ``callback``: the call
@@ -97,6 +103,7 @@ class Ringing:
             callback_agent=callback.agent_id if callback is not None else "",
             place_ms=callback.place_ms if callback is not None else 0,
             chat_agent=chat_agent,
+            invited_by=invited_by,
             routed=routed,
             on_move=self._moved,
         )
@@ -176,7 +183,11 @@ class Ringing:
         reason = (
             RingReason.CALLBACK
             if agent_id == handoff.callback_agent
-            else (RingReason.OWN_CHAT if handoff.from_own_chat else "")
+            # the agent invited the customer, who answered: ringing them again made them answer twice (a verifying
+            # test); their own chat's rules hold all the same (busy, away: the chat stays theirs)
+            else (RingReason.INVITE if agent_id == handoff.invited_by else RingReason.OWN_CHAT)
+            if handoff.from_own_chat
+            else ""
         )
         await self.legs.tell_agent(
             agent_id,

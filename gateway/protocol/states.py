@@ -133,6 +133,7 @@ class RingReason(StrEnum):
 
     CALLBACK = "callback"  # the customer answered the callback this agent holds: the desk connects at once
     OWN_CHAT = "own_chat"  # the customer of the agent's own chat calls from it: declining leaves the chat theirs
+    INVITE = "invite"  # the customer answered this agent's invitation to a call: the desk connects at once
 
 
 class CaptionKind(StrEnum):

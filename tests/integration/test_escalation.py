@@ -282,3 +282,39 @@ async def test_a_call_from_a_chat_waiting_in_a_queue_waits_where_the_ivr_sent_it
         assert [(e["queue"], e["from_queue"], e["reason"]) for e in moved] == [("billing", "default", "flow")]
     finally:
         await caller.close()
+
+
+async def test_a_customer_answering_the_agents_invitation_is_put_through_without_a_second_ring(
+    clients: Clients, node: Node
+) -> None:
+    """The agent pressed "Invite to call", the customer answered, and the agent's desk rang again, "Answer within
+    11 s" (a verifying test): the ring says `invite`, which the desk accepts at once as an answered callback."""
+    alice = clients.agent("alice")
+    await alice.hello()
+    customer = clients.customer()
+    await customer.hello()
+    await customer.say("could we talk?")
+    cid = (await alice.assigned())["id"]
+    await alice.send({"type": "call_invite", "conversation_id": cid})
+    await customer.event("call_invite")
+    caller = Caller(customer)
+    phone = Softphone(alice)
+    try:
+        await caller.dial()
+        ring = await phone.ringing()
+        assert (ring["reason"], ring["conversation_id"]) == ("invite", cid)
+        await phone.answer(ring["call_id"])
+        await caller.status(CallStatus.CONNECTED)
+        await caller.hangup()
+        await phone.status(CallStatus.ENDED)
+        # a call placed without a live invitation rings as before
+        await customer.send({"type": "call_invite_decline", "conversation_id": cid})
+        again = Caller(customer)
+        try:
+            await again.dial()
+            assert (await phone.ringing())["reason"] == "own_chat"
+        finally:
+            await again.close()
+    finally:
+        await phone.close()
+        await caller.close()

@@ -118,6 +118,7 @@ export const CallEndReason = Object.freeze({
 export const RingReason = Object.freeze({
   CALLBACK: "callback",
   OWN_CHAT: "own_chat",
+  INVITE: "invite",
 });
 
 // gateway.protocol.states.CaptionKind

@@ -88,8 +88,9 @@ export function startRinging(f) {
   const seconds = Number(f.ring_seconds) > 0 ? Number(f.ring_seconds) : 20;
   if (P.ring && P.ring.callId === f.call_id) return; // the same ring twice (e.g. two channels)
   const consult = f.consult === true;
-  // the customer answered the callback this agent holds: accepted at once (frames.js), no banner, no tone
-  const auto = f.reason === RingReason.CALLBACK && !consult && !live(P.call);
+  // the customer answered the callback this agent holds, or this agent's invitation to a call: accepted at once
+  // (frames.js), no banner, no tone (an invitation answered rang the agent again: a verifying test)
+  const auto = (f.reason === RingReason.CALLBACK || f.reason === RingReason.INVITE) && !consult && !live(P.call);
   P.ring = {
     callId: f.call_id,
     conversationId: f.conversation_id,
@@ -101,7 +102,7 @@ export function startRinging(f) {
     fromName: consult ? String(f.from_agent_name || f.from_agent_id || 'A colleague') : '',
     fromId: consult ? String(f.from_agent_id || '') : '',
     auto,
-    ownChat: f.reason === RingReason.OWN_CHAT, // from our own chat: declining leaves the chat with us
+    ownChat: f.reason === RingReason.OWN_CHAT || f.reason === RingReason.INVITE, // declining leaves the chat with us
   };
   if (!live(P.call) && !auto) ringer.start();
   // the IVR path shows in the conversation panel; a consultation's conversation is only ours once handed over.
