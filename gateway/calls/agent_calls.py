@@ -168,16 +168,10 @@ class AgentCalls:
     # ---------------------------------------------------------------- the call's side
 
     async def waiting(
-        self,
-        call: Call,
-        *,
-        callback: CallbackAnswer | None = None,
-        chat_agent: str = "",
-        routed: bool = False,
-        invited_by: str = "",
+        self, call: Call, *, callback: CallbackAnswer | None = None, chat_agent: str = "", routed: bool = False
     ) -> None:
         """The call waits for an agent (gateway/calls/ringing.py): rung as soon as routing assigns one."""
-        await self.ringing.waiting(call, callback=callback, chat_agent=chat_agent, routed=routed, invited_by=invited_by)
+        await self.ringing.waiting(call, callback=callback, chat_agent=chat_agent, routed=routed)
 
     async def call_ended(self, call: Call) -> dict[str, Any]:
         """Release everything the call had on the agent side (called once by :meth:`Call.end`). Returns what the

@@ -64,9 +64,6 @@ from media.tts import Synthesizer
 
 log = logging.getLogger(__name__)
 
-#: a call placed this long after an agent's invitation stopped ringing in the widget still answers it
-INVITE_ANSWER_GRACE_MS = 10_000
-
 #: A page whose socket closed mid-call (a caller's, an agent's desk) went with it if its leg stays silent this long
 #: (:meth:`~media.leg.AudioLeg.silent_for`).
 SILENT_SECONDS = 2.0
@@ -83,17 +80,10 @@ class CallAgents(Protocol):
     """The hand-off to agents (gateway/calls/agent_calls.py), as a call sees it."""
 
     async def waiting(
-        self,
-        call: Call,
-        *,
-        callback: CallbackAnswer | None = None,
-        chat_agent: str = "",
-        routed: bool = False,
-        invited_by: str = "",
+        self, call: Call, *, callback: CallbackAnswer | None = None, chat_agent: str = "", routed: bool = False
     ) -> None:
         """The call waits for an agent (the flow queued it: ``routed``, or it goes straight to the chat's agent,
-        ``chat_agent``); ``callback``: it answers that agent's callback (their desk connects at once);
-        ``invited_by``: it answers that agent's invitation to a call (the same)."""
+        ``chat_agent``); ``callback``: it answers that agent's callback (their desk connects at once)."""
 
     async def call_ended(self, call: Call) -> dict[str, Any]:
         """The call ended: release whatever it had on the agent side; returns what ``call_ended`` tells of it."""
@@ -269,22 +259,8 @@ class Call:
         await self.set_status(CallStatus.WAITING, "your_agent")
         await channel.say(Say("to-agent", "Connecting you to your agent.", voice=None))
         chat_agent = "" if callback is not None else conv["agent_id"]
-        invited_by = await self._invited_by(chat_agent) if chat_agent else ""
-        await self.m.agents.waiting(self, callback=callback, chat_agent=chat_agent, invited_by=invited_by)
+        await self.m.agents.waiting(self, callback=callback, chat_agent=chat_agent)
         return True
-
-    async def _invited_by(self, agent_id: str) -> str:
-        """``agent_id`` when this call answers their invitation to a call (the conversation's last one, theirs, not
-        declined, still ringing in the widget or only just over), else ""."""
-        store = self.m.conversations.store
-        invite = await store.last_event(self.conversation_id, EventType.CALL_INVITE)
-        if invite is None or invite.get("agent_id") != agent_id:
-            return ""
-        declined = await store.last_event(self.conversation_id, EventType.CALL_INVITE_DECLINED)
-        if declined is not None and declined.get("invite_id") == invite["id"]:
-            return ""
-        ring_until = int(invite.get("ring_until") or 0)
-        return agent_id if self.m.conversations.clock() <= ring_until + INVITE_ANSWER_GRACE_MS else ""
 
     async def _test_queued(self) -> None:
         """A test call's flow reached a queue node: the caller hears that a customer would wait there, then the

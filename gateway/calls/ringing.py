@@ -43,6 +43,9 @@ from ivr.actions import Say
 
 log = logging.getLogger(__name__)
 
+#: a call placed this long after an agent's invitation stopped ringing in the widget still answers it
+INVITE_ANSWER_GRACE_MS = 10_000
+
 RING_SECONDS = 20.0
 ANNOUNCE_SECONDS = 45.0
 RECONNECT_GRACE_SECONDS = 5.0
@@ -82,19 +85,14 @@ class Ringing:
         self.clock = clock  # ms
 
     async def waiting(
-        self,
-        call: Call,
-        *,
-        callback: CallbackAnswer | None = None,
-        chat_agent: str = "",
-        routed: bool = False,
-        invited_by: str = "",
+        self, call: Call, *, callback: CallbackAnswer | None = None, chat_agent: str = "", routed: bool = False
     ) -> None:
         """The call waits for an agent: music on hold, and ring the agent as soon as routing assigns one.
         ``routed``: the flow queued its conversation (not straight to the chat's agent). ``callback``: the call
         answers that agent's callback; their desk is told to connect at once. ``chat_agent``: placed from a chat with
         that agent, it rings them first."""
         now = self.clock()
+        invited_by = await self._invited_by(call.conversation_id, chat_agent) if chat_agent else ""
         handoff = Handoff(
             call,
             queued_ms=now,
@@ -120,6 +118,18 @@ class Ringing:
         if conv is not None and conv.get("state") == ConversationState.ASSIGNED and conv.get("agent_id"):
             # assigned before we listened: ring now
             handoff.tasks.spawn(self._ring(handoff, conv["agent_id"], conv.get("agent_name", "")), "ring")
+
+    async def _invited_by(self, cid: str, agent_id: str) -> str:
+        """``agent_id`` when a call placed from their chat answers their invitation to a call (the conversation's
+        last one, theirs, not declined, still ringing in the widget or only just over), else ""."""
+        store = self.conversations.store
+        invite = await store.last_event(cid, EventType.CALL_INVITE)
+        if invite is None or invite.get("agent_id") != agent_id:
+            return ""
+        declined = await store.last_event(cid, EventType.CALL_INVITE_DECLINED)
+        if declined is not None and declined.get("invite_id") == invite["id"]:
+            return ""
+        return agent_id if self.clock() <= int(invite.get("ring_until") or 0) + INVITE_ANSWER_GRACE_MS else ""
 
     async def let_go(self, handoff: Handoff) -> None:
         """The call no longer waits for an agent: assignments of its conversation no longer ring for it (its
