@@ -85,6 +85,14 @@ def _bad(names: Iterable[str], tainted: set[str] | frozenset[str]) -> list[str]:
 QueueCosts = Mapping[str, tuple[int, tuple[str, ...]]]
 
 
+def cost_words(priority: int, skills: Iterable[str]) -> str:
+    """What a queue gives, in words: "priority 10", "skills billing, vip", or both joined by "and"."""
+    named = ", ".join(skills)
+    return " and ".join(
+        part for part in (f"priority {priority}" if priority > 0 else "", f"skills {named}" if named else "") if part
+    )
+
+
 def _cost(node: QueueNode | CallbackNode, queues: QueueCosts) -> tuple[int, tuple[str, ...]]:
     """The priority and skills a queue or callback node gives: its own, or its queue's (a queue named literally)."""
     own = (node.priority, tuple(node.skills))
@@ -167,15 +175,7 @@ def check(
                 costly = _costly_without_asking(target, nodes, queues or {}, flows)
                 if costly is not None:
                     reached, priority, skills = costly
-                    what = " and ".join(
-                        filter(
-                            None,
-                            (
-                                f"priority {priority}" if priority > 0 else "",
-                                f"skills {', '.join(skills)}" if skills else "",
-                            ),
-                        )
-                    )
+                    what = cost_words(priority, skills)
                     found.append(
                         (
                             offending[0].line or node.line,

@@ -21,6 +21,7 @@ from gateway.wire import api
 from gateway.wire.api import AGENT, Answer, Body, Operation, path_param, problems, ref
 from gateway.wire.routes import agent_with_role, read_json
 from gateway.wire.services import SERVICES, Services
+from ivr import trust
 
 
 def _name(request: web.Request) -> str:
@@ -44,21 +45,12 @@ async def put_queue(request: web.Request) -> web.Response:
     queue = parse_queue(_name(request), await read_json(request))
     # a priority or skills that a live flow's branch on browser context would hand out without asking (the publish
     # check's rule, from the queue's side: a security tester's finding)
-    untrusted = await s.flow_versions.queue_trust_problems(
-        queue.name, queue.priority, tuple(skill for skill, _ in queue.required_skills)
-    )
+    skills = tuple(skill for skill, _ in queue.required_skills)
+    untrusted = await s.flow_versions.queue_trust_problems(queue.name, queue.priority, skills)
     if untrusted:
-        gives = " and ".join(
-            filter(
-                None,
-                (
-                    f"priority {queue.priority}" if queue.priority > 0 else "",
-                    f"skills {', '.join(skill for skill, _ in queue.required_skills)}" if queue.required_skills else "",
-                ),
-            )
-        )
         raise BadRequest(
-            f"queue '{queue.name}' with {gives} would let the customer's browser choose them: "
+            f"queue '{queue.name}' with {trust.cost_words(queue.priority, skills)} would let the customer's browser "
+            "choose them: "
             f"{untrusted[0].message} (line {untrusted[0].line})",
             field="priority",
             code=ErrorCode.BAD_FIELD,
