@@ -34,6 +34,7 @@ from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.exceptions import AuthenticationError, BusyLoadingError, ResponseError
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from gateway.config import Settings
 from gateway.errors import ConfigError
@@ -277,6 +278,8 @@ def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
 
 #: how often the first PING is tried again while Redis loads its data
 LOADING_POLL_SECONDS = 0.1
+#: how long a start waits for a Redis that accepted the connection but does not answer (loading, or stuck)
+LOADING_SILENCE_SECONDS = 60.0
 
 
 async def _ping_once_loaded(redis: aioredis.Redis, where: str) -> None:
@@ -290,6 +293,12 @@ async def _ping_once_loaded(redis: aioredis.Redis, where: str) -> None:
         try:
             await redis.ping()
             return
+        except RedisTimeoutError:
+            # a Redis reading a large file answers only between chunks: its reply can come later than the read
+            # timeout (a CI run on a busy machine); one that stays silent this long is not loading, it is stuck
+            if time.monotonic() - started > LOADING_SILENCE_SECONDS:
+                raise
+            await asyncio.sleep(LOADING_POLL_SECONDS)
         except BusyLoadingError:
             waited = time.monotonic() - started
             if waited - said >= 5.0:
