@@ -3,10 +3,11 @@
 Folders are layers. A module imports its own layer or the layers below it, never
 one above (``tests/unit/test_import_direction.py`` fails on a new back-edge)::
 
-    app, cli, agents_cli, runtime, workers, listen_port
-                          composition: builds the node's services in dependency order, starts and stops them;
-                          the command line (agents_cli: the agents in the store a node uses; workers: N node
-                          processes on one port; listen_port: a port already served is refused before starting)
+    app, cli, agents_cli, runtime, rtc_setup, workers, listen_port
+                          composition: builds the node's services in dependency order, starts and stops them
+                          (rtc_setup: the process-wide RTC settings, applied first); the command line (agents_cli:
+                          the agents in the store a node uses; workers: N node processes on one port; listen_port:
+                          a port already served is refused before starting)
     wire/                 the edge: customer and agent sockets, HTTP routes, tokens, login sessions
     ops/                  running the center: retention, metrics, report rollups, the wallboard, event webhooks
     calls/                voice calls: the call leg, the hand-off to an agent, hold, transfer, consult, monitor

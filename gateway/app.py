@@ -18,6 +18,7 @@ from gateway.wire import (
     agent_socket,
     api,
     attachment_routes,
+    customer_routes,
     customer_socket,
     desk_routes,
     flow_routes,
@@ -59,6 +60,7 @@ def create_app(
     flow_routes.add_routes(app)
     admin_agents.add_routes(app)
     queue_routes.add_routes(app)
+    customer_routes.add_routes(app)
     api.register(app, _sockets())
     api.add_routes(app)  # last: /api/openapi.json describes every route registered through api.register
     return app

@@ -53,6 +53,7 @@ from gateway.flows.speech import SpeechRecognition
 from gateway.flows.versions import FlowVersions
 from gateway.flows.webhooks import webhook_session
 from gateway.metrics import Metrics
+from gateway.ops.erasure import Erasure
 from gateway.ops.metrics import NodeMetrics
 from gateway.ops.retention import Retention
 from gateway.ops.rollups import Reports, RollupConsumer, backfill
@@ -61,6 +62,7 @@ from gateway.ops.webhook_delivery import WebhookDelivery
 from gateway.ops.webhooks import Webhooks
 from gateway.ops.worker_metrics import WorkerMetrics
 from gateway.protocol.bus import CallCaption, CallUpdate
+from gateway.rtc_setup import apply_rtc_settings, ice_config
 from gateway.store import connect as redis_connect
 from gateway.store.bus import Bus
 from gateway.store.embedded_redis import EmbeddedRedis
@@ -78,18 +80,8 @@ from gateway.wire.site_tokens import SiteKeys
 from gateway.wire.tokens import TokenSigner
 from ivr.model import Flow, QueueNode
 from ivr.registry import FlowRegistry
-from media.aiortc_patches import (
-    close_late_candidate_sockets,
-    map_public_address,
-    restrict_port_range,
-    shorten_audio_jitter_buffer,
-    speed_up_aiortc,
-)
 from media.asr import AsrError
 from media.breaker import CircuitBreaker
-from media.consent import patient_consent
-from media.errors import UnsupportedAiortcVersion
-from media.ice import IceConfig, TurnCredentials
 from media.opus import OpusPrompts
 from media.tts import Synthesizer
 from media.wyoming_tts import WyomingTts
@@ -109,53 +101,6 @@ async def _shared_secret(store: Store, settings: Settings, *, embedded: bool) ->
     """The token secrets, the signing one first: ``--secret`` ("new,old" while rotating), else
     DATA_DIR/secret.key (0600); never a plain Redis value (see gateway/wire/signing_secret.py)."""
     return await signing_secrets(store, settings.secret, settings.data_dir, embedded=embedded)
-
-
-def restrict_host_addresses(addresses: tuple[str, ...]) -> None:
-    """Call legs offer only these local addresses as ICE host candidates (process-wide, set once at start)."""
-    import aioice.ice
-
-    chosen = list(addresses)
-    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: list(chosen)
-    log.info("call legs use host addresses %s", ", ".join(chosen))
-
-
-def ice_config(settings: Settings) -> IceConfig:
-    """The call legs' and pages' ICE servers: ``--ice-servers`` and TURN REST API credentials (``--turn-urls`` with
-    ``--turn-secret``: both or neither)."""
-    if bool(settings.turn_urls) != bool(settings.turn_secret):
-        missing = "turn_secret" if settings.turn_urls else "turn_urls"
-        raise ConfigError("--turn-urls and --turn-secret go together: give both or neither", field=missing)
-    turn = None
-    if settings.turn_urls and settings.turn_secret:
-        turn = TurnCredentials(
-            settings.turn_secret, settings.turn_urls, settings.turn_ttl_seconds, settings.turn_call_seconds
-        )
-        log.info("TURN credentials for %s, valid %d s", ", ".join(settings.turn_urls), settings.turn_ttl_seconds)
-    return IceConfig(urls=settings.ice_servers, turn=turn)
-
-
-def _rtc_port_range(settings: Settings) -> None:
-    """Call legs bind UDP only inside ``--rtc-port-range`` (process-wide; unset: any port)."""
-    try:
-        restrict_port_range(settings.rtc_port_range)
-    except UnsupportedAiortcVersion as exc:
-        if settings.rtc_port_range is not None:  # a firewall would drop calls on other ports: do not start
-            raise ConfigError(f"--rtc-port-range cannot be applied: {exc.message}", field="rtc_port_range") from None
-        return
-    if settings.rtc_port_range is not None:
-        first, last = settings.rtc_port_range
-        needed = 2 * settings.max_calls  # a caller's leg and an agent's leg per call (one port per address each)
-        log.info("call legs bind UDP ports %d-%d", first, last)
-        if last - first + 1 < needed:
-            log.warning(
-                "the RTC port range %d-%d has %d ports; %d calls with agents need about %d",
-                first,
-                last,
-                last - first + 1,
-                settings.max_calls,
-                needed,
-            )
 
 
 def first_run(settings: Settings) -> None:
@@ -238,34 +183,7 @@ async def start(settings: Settings, *, clock: Callable[[], int] | None = None, w
     store gets its agents (the agents file's, or a 'demo' admin whose password :attr:`Services.demo_password`
     holds) from a lone node or worker 0 only, so that the one banner a person sees in the terminal is the one that
     knows the password; a worker's /metrics answers for its siblings too (gateway/ops/worker_metrics.py)."""
-    if settings.rtc_addresses:
-        restrict_host_addresses(settings.rtc_addresses)
-    _rtc_port_range(settings)
-    ice_config(settings)  # a half TURN configuration stops the start here
-    try:
-        map_public_address(settings.rtc_public_address)
-    except UnsupportedAiortcVersion as exc:
-        raise ConfigError(
-            f"--rtc-public-address cannot be applied: {exc.message}", field="rtc_public_address"
-        ) from None
-    if settings.rtc_public_address:
-        log.info("call legs also offer %s (1:1 NAT) with each host candidate's port", settings.rtc_public_address)
-    try:
-        close_late_candidate_sockets()  # a leg closed while aioice binds its candidates leaves no socket open
-    except UnsupportedAiortcVersion as exc:
-        log.warning("aioice's candidate gathering left unpatched: %s", exc)
-    try:
-        speed_up_aiortc()  # numpy audio level instead of aiortc's pure-Python loop (halves a leg's CPU)
-    except UnsupportedAiortcVersion as exc:
-        log.warning("running aiortc unpatched: %s", exc)
-    try:
-        shorten_audio_jitter_buffer()  # 20 ms instead of 80 ms of receive buffering per leg
-    except UnsupportedAiortcVersion as exc:
-        log.warning("aiortc's audio jitter buffer left at 80 ms: %s", exc)
-    try:
-        patient_consent()  # RFC 7675: consent lasts 30 s after the last answer, however late (aioice: 0.5 s each)
-    except UnsupportedAiortcVersion as exc:
-        log.warning("aioice's consent checks left as they are (a 0.5 s answer each): %s", exc)
+    apply_rtc_settings(settings)
     first_run(settings)
     stack = contextlib.AsyncExitStack()
     try:
@@ -558,6 +476,13 @@ async def _build(
     demo_password = await _seed_agents(agent_admin, settings, seen, queues) if worker in (None, 0) else None
     attachment_files = LocalAttachmentFiles(settings.data_dir / "attachments")
     rollup_db = RollupStore(store, retention_days=settings.rollup_retention_days, zone=settings.center_timezone)
+    retention = Retention(
+        store,
+        retention_days=settings.retention_days,
+        recordings=settings.data_dir / "recordings",
+        attachments=attachment_files,
+        event_log_keep_hours=settings.event_log_keep_hours,
+    )
     services = Services(
         settings=settings,
         keys=keys,
@@ -595,12 +520,16 @@ async def _build(
             max_bytes=int(settings.attachment_max_mb * 1_000_000),
             per_conversation=settings.attachments_per_conversation,
         ),
-        retention=Retention(
+        retention=retention,
+        erasure=Erasure(
             store,
-            retention_days=settings.retention_days,
+            conversations,
+            callbacks,
+            calls,
+            retention,
+            attachment_files,
             recordings=settings.data_dir / "recordings",
-            attachments=attachment_files,
-            event_log_keep_hours=settings.event_log_keep_hours,
+            customer_token_days=settings.customer_token_days,
         ),
         bots=bots,
         metrics=node_metrics,

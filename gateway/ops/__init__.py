@@ -1,4 +1,4 @@
-"""Running the center: the data's upkeep, the node's metrics, reports, the live wallboard and event webhooks.
+"""Running the center: the data's upkeep (retention, a customer's data on request), the node's metrics, reports, the live wallboard and event webhooks.
 
 Modules:
 
@@ -6,6 +6,7 @@ Modules:
 - ``worker_metrics``    WorkerMetrics: a worker's ``/metrics`` with its siblings' (``serve --workers N``), each sample
   labelled with its worker.
 - ``retention``         Retention: closed conversations older than ``--retention-days`` are deleted, with their recordings.
+- ``erasure``           Erasure: a customer's data exported whole or erased on an admin's request (data protection).
 - ``rollup_rules``      What each logged event adds to the report counters (pure), and the report's metrics from them.
 - ``rollups``           The rollup consumer (event log -> counters), the reports and path analytics, the backfill.
 - ``wallboard``         Wallboard: the supervisors' live view (queues, agents, calls of every node), pushed on the agent

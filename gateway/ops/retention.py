@@ -20,7 +20,8 @@ runs a pass every :data:`RUN_SECONDS`:
    groups: a deleted conversation leaves nothing there (a group that had not read them is named in a warning).
    This part runs with retention off too (``--retention-days 0``): the log is a way through, not a store.
 3. **Files** (every node, its own data directory): ``DATA_DIR/recordings/<conversation>/`` whose newest
-   file is older than the cutoff and whose conversation is gone or closed.
+   file is older than the cutoff and whose conversation is gone or closed; and, retention on or off, those of a
+   conversation an admin erased (``P:erased``, gateway/ops/erasure.py), whatever their age.
 
 Every deletion is logged. Time is an input (``clock``, seconds), so tests move it instead of waiting.
 """
@@ -38,6 +39,7 @@ from pathlib import Path
 
 from gateway.contact.attachment_files import AttachmentFiles
 from gateway.protocol.states import ConversationState, EventType
+from gateway.store.erasure_store import ErasureStore
 from gateway.store.event_log_store import EventLogStore
 from gateway.store.retention_store import RetentionStore
 from gateway.store.store import Store, StoreError
@@ -85,6 +87,7 @@ class Retention:
         self.run_seconds = run_seconds
         self.first_run_seconds = first_run_seconds
         self.db = RetentionStore(store)
+        self.erasures = ErasureStore(store)
         self.events = EventLogStore.of(store)
         self.event_log_keep_ms = int(event_log_keep_hours * 3_600_000)
         self._task: asyncio.Task[None] | None = None
@@ -110,9 +113,10 @@ class Retention:
                 report.event_log_trimmed = await self._trim_event_log(now_ms, cutoff)
             finally:
                 await self.db.unlock(owner)
+        report.recordings = await self._sweep_erased_recordings()  # retention on or off
         if not self.enabled:
             return report
-        report.recordings = await self._sweep_recordings(cutoff)
+        report.recordings += await self._sweep_recordings(cutoff)
         if report.conversations or report.recordings:
             log.info(
                 "retention: deleted %d conversations and the recordings of %d closed before %s",
@@ -197,6 +201,21 @@ class Retention:
                 deleted.append(cid)
         return deleted
 
+    async def _sweep_erased_recordings(self) -> list[str]:
+        """This node's recordings of conversations an admin erased (gateway/ops/erasure.py), whatever their age."""
+        erased = await self.erasures.erased_conversations()
+        if not erased:
+            return []
+        deleted = []
+        for path in await asyncio.to_thread(_dirs, self.recordings):
+            if path.name in erased:
+                await asyncio.to_thread(shutil.rmtree, path)
+                log.info(
+                    "retention: deleted the recordings of an erased conversation", extra={"conversation_id": path.name}
+                )
+                deleted.append(path.name)
+        return sorted(deleted)
+
     async def _sweep_recordings(self, cutoff: int) -> list[str]:
         """This node's recordings of conversations that are gone or closed, last written before the cutoff."""
         candidates = await asyncio.to_thread(_old_dirs, self.recordings, cutoff / 1000)
@@ -228,6 +247,13 @@ class Retention:
             except (StoreError, OSError) as exc:  # the next pass tries again
                 log.warning("retention pass failed: %s", exc)
             await asyncio.sleep(self.run_seconds)
+
+
+def _dirs(root: Path) -> list[Path]:
+    """The subdirectories of ``root`` (no symbolic links)."""
+    if not root.is_dir():
+        return []
+    return sorted(path for path in root.iterdir() if path.is_dir() and not path.is_symlink())
 
 
 def _old_dirs(root: Path, cutoff_s: float) -> list[Path]:

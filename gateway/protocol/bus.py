@@ -43,6 +43,7 @@ class BusKind(StrEnum):
     BOARD = "board"
     AGENT_CHANGED = "agent_changed"
     SUPERVISORS = "supervisors"
+    CUSTOMER_ERASED = "customer_erased"
 
 
 class BadMessage(ValueError):
@@ -133,6 +134,13 @@ class Follow(Message):
 
     kind = BusKind.CONVERSATION
     conversation_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerErased(Message):
+    """On a customer's channel: an admin erased their data; their open sockets close (the widget starts afresh)."""
+
+    kind = BusKind.CUSTOMER_ERASED
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,6 +286,7 @@ KINDS: dict[str, type[Message]] = {
         Typing,
         CallUpdate,
         Follow,
+        CustomerErased,
         QueueChanged,
         AgentsChanged,
         PresenceChanged,

@@ -17,6 +17,7 @@ Modules:
 - ``account_store``    The agents directory (one hash of JSON, compare-and-set writes).
 - ``audit_store``      The audit log's stream.
 - ``retention_store``  The retention lock, the closed index, deleting a closed conversation.
+- ``erasure_store``    An erasure's keys: a customer's conversations and own keys, the mark that refuses their tokens.
 - ``webhook_store``    Event webhooks: subscriptions, per-conversation outboxes, leases, delivery logs, the fan-out.
 - ``desk_store``       The desk's batched reads: conversation summaries and agent names, one round trip each.
 - ``index_store``      Reads of the conversation indexes (all, per customer, per word) and the canned responses.

@@ -156,6 +156,22 @@ class EventLogStore:
         )
         return [_event(eid, fields) for eid, fields in rows]
 
+    async def delete_conversations(self, cids: set[str], since_ms: int, *, batch: int = 1000) -> int:
+        """Remove every entry of these conversations logged from ``since_ms`` on (an erasure: their text must not
+        outlive them here); how many went. A consumer group that had read one and not acknowledged it gets its id
+        alone, as for a trimmed entry."""
+        start, removed = f"{max(0, since_ms)}-0", 0
+        while True:
+            rows: list[tuple[bytes, dict[bytes, bytes]]] = await self._redis.xrange(  # type: ignore[assignment]
+                self.key, min=start, max="+", count=batch
+            )
+            doomed = [eid for eid, fields in rows if _s(fields.get(b"cid", b"")) in cids]
+            if doomed:
+                removed += int(await self._redis.xdel(self.key, *doomed))
+            if len(rows) < batch:
+                return removed
+            start = "(" + _s(rows[-1][0])
+
     async def length(self) -> int:
         return int(await self._redis.xlen(self.key))
 

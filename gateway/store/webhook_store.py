@@ -84,6 +84,20 @@ class WebhookStore:
             deleted, _ = await pipe.execute()
         return bool(deleted)
 
+    async def drop_outboxes(self, cid: str) -> int:
+        """Every subscription's outbox for conversation ``cid``, gone undelivered (an erasure): how many payloads."""
+        k, dropped = self.keys, 0
+        for sub_id in await self.subscriptions():
+            outbox = Outbox(sub_id, cid)
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.llen(k.webhook_outbox(sub_id, cid))
+                pipe.delete(k.webhook_outbox(sub_id, cid))
+                pipe.zrem(k.webhooks_due, outbox.member)
+                pipe.hdel(k.webhooks_leases, outbox.member)
+                pipe.hdel(k.webhooks_attempts, outbox.member)
+                dropped += int((await pipe.execute())[0])
+        return dropped
+
     async def deliveries(self, sub_id: str, limit: int) -> list[str]:
         """The subscription's latest delivery log entries (JSON), newest first."""
         return [_s(e) for e in await self._redis.lrange(self.keys.webhook_log(sub_id), 0, limit - 1)]

@@ -11,6 +11,7 @@ Modules:
 - ``admin_agents``      The admin API for agents and the audit log, and an agent's own password.
 - ``agent_admin``       Managing agents: every write to the directory with its sessions ended and its audit entry.
 - ``connection``        What customer and agent sockets share: the frame loop, errors, ordered sending.
+- ``customer_routes``   A customer's data on request (admins): export it, erase it, find a site's user.
 - ``customer_socket``   The customer's WebSocket: hello with (or without) a token, messages, typing.
 - ``desk_routes``       The desk's HTTP API: conversation history and search, canned responses.
 - ``flow_routes``       The admin console's flow API: versions, validate, graph, publish and roll back, diff, replay.

@@ -286,6 +286,53 @@ SCHEMAS: dict[str, Schema] = {
     "Conversation": closed(
         {"conversation": ref("ConversationSummary"), "events": {"type": "array", "items": ref("Event")}}
     ),
+    "SiteUser": closed({"customer_id": STR, "site": STR}),
+    "CustomerExport": closed(
+        {
+            "customer_id": STR,
+            "exported_at": MS,
+            "conversations": {
+                "type": "array",
+                "items": ref("Conversation"),
+                "description": "newest first; each summary also has `rating`, `rating_comment`, `rated_at` when rated",
+            },
+            "callbacks": {"type": "array", "items": {"type": "object", "description": "a callback's stored fields"}},
+            "attachments": {
+                "type": "array",
+                "items": closed(
+                    {
+                        "conversation_id": STR,
+                        "attachment_id": nullable(STR),
+                        "name": nullable(STR),
+                        "media_type": nullable(STR),
+                        "size": nullable(INT),
+                    }
+                ),
+            },
+            "recordings": {
+                "type": "array",
+                "items": closed({"conversation_id": STR, "file": nullable(STR), "duration_ms": nullable(INT)}),
+            },
+        },
+        description="Everything kept about a customer (GET /api/admin/customers/{customer_id}).",
+    ),
+    "CustomerErasure": closed(
+        {
+            name: {**INT, "minimum": 0}
+            for name in (
+                "conversations",
+                "closed",
+                "callbacks",
+                "attachments",
+                "recordings",
+                "event_log_entries",
+                "webhook_payloads",
+            )
+        }
+        | {"customer_id": STR, "erased_at": MS},
+        description="What an erasure removed: counts (`closed`: open conversations closed first; `recordings`: files "
+        "in this node's data directory).",
+    ),
     "CannedInput": closed(
         {
             "title": {**STR, "minLength": 1, "maxLength": MAX_TITLE},

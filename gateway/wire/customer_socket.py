@@ -191,6 +191,8 @@ class CustomerConnection(Connection):
                 await self.send_error(exc)
                 return False
             self.customer_id = claims.sub
+            if await self.s.erasure.erased(self.customer_id):  # an admin erased them: this browser starts afresh
+                self.customer_id = ""
         if not self.customer_id or (is_verified_id(self.customer_id) and verified is None):
             # A site's user is that customer only while the page vouches for them: after a logout on the site
             # (a page without a customer token, on a shared computer) the next visitor starts afresh.
@@ -470,6 +472,12 @@ class CustomerConnection(Connection):
                 self.push(server.Caption(message.call_id, message.caption, message.text))
             case bus.Follow() if message.conversation_id != self.followed:
                 self.push(self._follow(message.conversation_id))
+            case bus.CustomerErased():  # reconnects at once, as a new customer (the token is refused now)
+                self.push(self._close_erased)
+
+    async def _close_erased(self) -> None:
+        log.info("customer data erased: socket closed", extra=self.log_extra)
+        await self.ws.close(code=server.CloseCode.RESTARTING, message=b"customer data erased")
 
     def _on_position(self, cid: str, position: int) -> None:
         """The queue board's word that the customer's place moved (gateway/contact/queue_board.py)."""

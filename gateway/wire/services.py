@@ -32,6 +32,7 @@ from gateway.flows.chat_bot import ChatBots
 from gateway.flows.live import LiveFlows
 from gateway.flows.speech import SpeechRecognition
 from gateway.flows.versions import FlowVersions
+from gateway.ops.erasure import Erasure
 from gateway.ops.metrics import NodeMetrics
 from gateway.ops.retention import Retention
 from gateway.ops.rollups import Reports, RollupConsumer
@@ -75,6 +76,7 @@ class Services:
     http: aiohttp.ClientSession
     limits: Limits  # abuse limits (gateway/contact/limits.py)
     retention: Retention  # deletes old closed conversations (gateway/ops/retention.py)
+    erasure: Erasure  # a customer's data exported or erased on request (gateway/ops/erasure.py)
     sessions: LoginSessions  # agents' revocable login sessions (gateway/wire/sessions.py)
     login_limits: LoginLimits  # failed-login backoff, counted before the password check (gateway/wire/login_limits.py)
     agent_admin: (

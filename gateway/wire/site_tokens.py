@@ -98,6 +98,9 @@ class SiteKeys:
     def __bool__(self) -> bool:
         return bool(self._keys)
 
+    def key_ids(self) -> list[str]:
+        return sorted(self._keys)
+
     def verify(self, token: str, *, now: float) -> VerifiedCustomer:
         if not self._keys:
             raise _fail("cannot be checked: this gateway has no site keys (--site-keys)")
@@ -142,7 +145,12 @@ class SiteKeys:
 
 def verified_customer_id(verified: VerifiedCustomer) -> str:
     """The gateway's customer id for a site's user: stable, so their conversation follows them across devices."""
-    digest = hashlib.sha256(f"{verified.site}\0{verified.subject}".encode()).hexdigest()
+    return site_user_id(verified.site, verified.subject)
+
+
+def site_user_id(site: str, subject: str) -> str:
+    """The customer id a site's user (its key id, its ``sub``) has here (an admin looks them up by these)."""
+    digest = hashlib.sha256(f"{site}\0{subject}".encode()).hexdigest()
     return "v_" + digest[:16]
 
 

@@ -245,6 +245,10 @@ def route_rules(cid: str) -> dict[tuple[str, str], RouteRule]:
         ("GET", "/api/admin/widget"): RouteRule("/api/admin/widget", supervisors),
         ("PUT", "/api/admin/widget"): RouteRule("/api/admin/widget", admins, {"title": "Hi"}),
         ("GET", "/api/widget/settings"): RouteRule("/api/widget/settings", everyone),
+        # a customer's data on request: admins only (their export and erasure: tests/integration/test_customer_erasure.py)
+        ("GET", "/api/admin/customers"): RouteRule("/api/admin/customers?subject=someone", admins),
+        ("GET", "/api/admin/customers/{customer_id}"): RouteRule("/api/admin/customers/u_0000000000000000", admins),
+        ("DELETE", "/api/admin/customers/{customer_id}"): RouteRule("/api/admin/customers/u_0000000000000000", admins),
         ("GET", "/api/callbacks"): RouteRule("/api/callbacks", agents_only),
         # attachments: a customer uploads into their own conversation, an agent into one assigned to them (an empty
         # body is then refused as a file); a file is read by its conversation's customer and agents, anyone else

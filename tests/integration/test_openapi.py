@@ -261,6 +261,10 @@ async def _every_get(
     assert graph["start"] in [n["id"] for n in graph["nodes"]]
     diff = f"{flows}/default/diff?from={live}&to={live}"
     assert (await check.call("GET", f"{flows}/{{name}}/diff", diff, carol))["diff"] == ""
+    # a customer's data is for admins only (an admin's export: tests/integration/test_customer_erasure.py)
+    customers = "/api/admin/customers"
+    assert (await check.call("GET", customers, customers + "?subject=x", carol, status=403))["code"] == "forbidden"
+    await check.call("GET", customers + "/{customer_id}", customers + "/u_0000000000000000", carol, status=403)
     agents = await check.call("GET", "/api/admin/agents", "/api/admin/agents", carol)  # a supervisor reads
     assert [(a["id"], len(a["sessions"]) > 0) for a in agents["agents"]] == [
         ("alice", True),

@@ -24,6 +24,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "gateway.cli",
             "gateway.agents_cli",
             "gateway.runtime",
+            "gateway.rtc_setup",
             "gateway.workers",
             "gateway.listen_port",
             "gateway.__main__",

@@ -10,7 +10,7 @@ import pytest
 
 from gateway.config import from_sources
 from gateway.errors import ConfigError
-from gateway.runtime import ice_config
+from gateway.rtc_setup import ice_config
 from media.ice import IceConfig, IceServer, TurnCredentials, turn_password, username_expiry, valid_at
 
 SECRET = "0123456789abcdef-shared"
