@@ -5,7 +5,8 @@
  * sessionStorage). An admin edits; a supervisor sees the same pages read-only (no edit controls at all); anyone
  * else is refused with a message. Sections, chosen by the address's #fragment: agents (console_agents.js), queues
  * (console_queues.js, hours in console_hours.js), widget settings with a live preview (console_widget.js), event
- * webhooks (console_webhooks.js), the audit log (console_audit.js, diffs in console_diff.js). The flows pages are
+ * webhooks (console_webhooks.js), customers' data export and erasure (console_customers.js: admins only, its nav
+ * link hidden from supervisors), the audit log (console_audit.js, diffs in console_diff.js). The flows pages are
  * /admin/flows (their own page). Every change goes through the REST of /api/admin/... and /api/webhooks, which
  * write it to the audit log.
  */
@@ -17,12 +18,16 @@ import { createAgentsView } from './console_agents.js';
 import { createQueuesView } from './console_queues.js';
 import { createWidgetView } from './console_widget.js';
 import { createWebhooksView } from './console_webhooks.js';
+import { createCustomersView } from './console_customers.js';
 import { createAuditView } from './console_audit.js';
 
 const $ = (sel) => document.querySelector(sel);
 const ui = {};
-const VIEWS = ['agents', 'queues', 'widget', 'webhooks', 'audit'];
-const TITLES = { agents: 'Agents', queues: 'Queues', widget: 'Widget settings', webhooks: 'Event webhooks', audit: 'Audit log' };
+const VIEWS = ['agents', 'queues', 'widget', 'webhooks', 'customers', 'audit'];
+const TITLES = {
+  agents: 'Agents', queues: 'Queues', widget: 'Widget settings', webhooks: 'Event webhooks', customers: 'Customers',
+  audit: 'Audit log',
+};
 const views = {};
 const ctx = { editable: false, me: '', notify, refuse }; // what the sections share: may they edit, who is signed in,
 // the notice line
@@ -70,11 +75,13 @@ async function start() {
   ui.mode.textContent = 'Read only (supervisor)';
   ctx.editable = access === 'edit';
   ctx.me = S.agent ? S.agent.id : '';
+  for (const link of ui.nav.querySelectorAll('[data-admin-only]')) link.hidden = !ctx.editable; // admins' sections
   if (!views.agents) {
     views.agents = createAgentsView($('#view-agents'), ctx);
     views.queues = createQueuesView($('#view-queues'), ctx);
     views.widget = createWidgetView($('#view-widget'), ctx);
     views.webhooks = createWebhooksView($('#view-webhooks'), ctx);
+    views.customers = createCustomersView($('#view-customers'), ctx);
     views.audit = createAuditView($('#view-audit'), ctx);
   }
   current = null;
