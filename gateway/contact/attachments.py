@@ -25,7 +25,7 @@ from typing import Any
 
 from gateway.contact.attachment_files import ID_RE, META, THUMB, AttachmentFiles
 from gateway.contact.conversations import Conversations, Stored
-from gateway.contact.images import BadImage, inspect_image
+from gateway.contact.images import BadImage, Image, inspect_image
 from gateway.contact.routing import now_ms
 from gateway.contact.sniff import SNIFF_BYTES, MediaType, claimed_type, display_name, sniff
 from gateway.errors import BadRequest, Conflict, NotFound
@@ -116,9 +116,13 @@ class Attachments:
         checked = Checked(new_attachment_id(), media_type, display_name(raw_name, media_type), data)
         if not media_type.is_image:
             return checked
+        await self._decoding.acquire()
+        # the slot is the decode's, not the request's: an upload cancelled (its client gone) leaves its thread
+        # decoding, and the next image waits until that thread is done (it did not: a reviewer's finding)
+        decode = asyncio.ensure_future(asyncio.to_thread(inspect_image, data, media_type))
+        decode.add_done_callback(self._decoded)
         try:
-            async with self._decoding:
-                image = await asyncio.to_thread(inspect_image, data, media_type)
+            image = await asyncio.shield(decode)
         except BadImage as exc:
             raise BadRequest(f"{exc}", field="file", code=ErrorCode.BAD_FIELD) from None
         return Checked(
@@ -131,6 +135,17 @@ class Attachments:
             image.thumbnail,
             image.thumbnail_type,
         )
+
+    def _decoded(self, decode: asyncio.Future[Image]) -> None:
+        """A decode's thread is done: its slot is free. Its outcome is read here too (its request may be gone)."""
+        self._decoding.release()
+        if not decode.cancelled():
+            decode.exception()
+
+    @property
+    def decoding(self) -> bool:
+        """Whether an image is being decoded now (every slot taken)."""
+        return self._decoding.locked()
 
     # ---------------------------------------------------------------- keeping
 
