@@ -315,7 +315,7 @@ class Connection:
                         if self._budget.say(now, _echo(obj, "client_id") or _echo(obj, "call_id")):
                             raise TooManyRequests(
                                 f"too many frames: at most {FRAMES_PER_SECOND:.0f} a second (bursts of "
-                                f"{FRAMES_BURST:.0f}); this one was not done",
+                                f"{FRAMES_BURST:.0f}); this '{_echo(obj, 'type') or 'unknown'}' frame was not done",
                                 field="type",
                                 retry_after=1,
                             )

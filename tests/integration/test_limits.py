@@ -454,8 +454,10 @@ async def test_a_socket_sending_frames_too_fast_is_refused_and_stays_open(client
         await cust.send(frame)
     refused = await cust.expect("error", lambda f: f.get("client_id") == "in-the-flood", timeout=10)
     assert refused["code"] == "rate_limited" and "too many frames" in refused["message"], refused
+    assert "this 'message' frame was not done" in refused["message"]
     others = [f for f in await cust.quiet(0.5) if f["type"] == "error" and not f.get("client_id")]
     assert len(others) <= 2, others  # not one answer per refused frame
+    assert all("this 'typing' frame" in f["message"] for f in others), others  # which kind went undone
     await asyncio.sleep(1.0)
     assert (await cust.say("after the flood", client_id="in-the-flood"))["client_id"] == "in-the-flood"
 

@@ -11,6 +11,7 @@ import { newsText } from './timeline_news.js';
 import { alertAgent } from './notify.js';
 import { callbackAfter, renderCallbackPanel, renderComposerState, renderConnection, renderContext, renderConvList, renderDispositions, renderHeader, renderMain, renderPresence, renderQueue, renderTypingPreview } from './conversations.js';
 import { cmpId } from '../shared/ids.js';
+import { retryDelayMs } from '../shared/retry.js';
 import { logout } from './session.js';
 import { refreshToken } from './auth.js';
 import { onComposerInput, select, stopTyping, typing } from './composer.js';
@@ -324,10 +325,10 @@ function onError(f) {
   }
   if (onTransferError(f)) return; // a chat's transfer, refused: said in its dialog
   if (phone && phone.onError(f)) return; // about a call (call_id, sdp, hold)
-  if (f.code === 'store_unavailable' && typeof f.client_id === 'string' && f.client_id) {
+  const wait = retryDelayMs(f);
+  if (wait !== null) {
     const [conv, p] = findPending(f.client_id, f.conversation_id);
-    if (conv && p) { // the gateway's store was down for a moment: still sending, again after retry_after
-      const wait = Math.max(1, Number(f.retry_after) || 1) * 1000;
+    if (conv && p) { // the store was down for a moment, or the socket sent too fast: still sending, again later
       setTimeout(() => { if (p.status === 'sending' && sock.ready) resendPending(conv); }, wait);
       return;
     }
