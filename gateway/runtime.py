@@ -530,6 +530,7 @@ async def _build(
             attachment_files,
             recordings=settings.data_dir / "recordings",
             customer_token_days=settings.customer_token_days,
+            rewrite_aof=embedded is not None,
         ),
         bots=bots,
         metrics=node_metrics,

@@ -7,23 +7,25 @@ notes, transcripts, flow steps, calls), their callbacks, and the attachments and
 **Erasure** (:meth:`Erasure.erase`), refused while the customer is on a call (it would be recorded and logged as it
 is erased):
 
-1. The customer's mark goes first (``P:customer:ID:erased``, kept as long as a customer token lives): a widget that
-   comes back with a customer token the gateway gave before is a new customer; their open sockets are told to close
-   (:class:`~gateway.protocol.bus.CustomerErased`), and reconnect as that new customer.
-2. Each conversation of theirs: closed if it was not (disposition ``erased``: its agent's desk lets it go, a queue
-   forgets it, a booked callback closes), then deleted with what only it owns, as retention deletes one
-   (gateway/ops/retention.py: hash, context, timeline, client ids, search index entries, callbacks), with its
-   attachments, this node's recordings of it, and every webhook outbox of it (payloads not delivered yet); it is
-   listed in ``P:erased`` for 30 days, for every node's retention pass to delete its own recordings of it. A
-   conversation the customer opened meanwhile goes too (the list is read again until it is empty).
-3. Their copies in the event log (``P:events``: messages and transcripts as the report counters and webhooks read
-   them), from the first conversation's creation on.
-4. The customer's own keys (record, client-message ids, list of conversations, rate-limit counters, TURN pair).
+1. The customer's mark goes first (``P:customer:ID:erased``, the time, kept as long as a customer token lives): a
+   customer token the gateway signed before it is refused (on the socket, where the browser becomes a new customer,
+   and on the upload route); their open sockets are told to close (:class:`~gateway.protocol.bus.CustomerErased`) and
+   reconnect as that new customer. A site's verified user keeps their id and gets new tokens, which are good.
+2. Their conversations are journalled (``P:customer:ID:erasing``) and listed in ``P:erased`` (for 30 days): the webhook
+   fan-out copies nothing of them from then on, and every node's retention pass deletes its own recordings of them.
+3. Each conversation: closed if it was not (disposition ``erased``: its agent's desk lets it go, a queue forgets it,
+   a booked callback closes; an agent closing or passing it on meanwhile is read again), then deleted with what only
+   it owns, as retention deletes one (gateway/ops/retention.py: hash, context, timeline, client ids, search index
+   entries, callbacks), with its attachments, this node's recordings of it, and every webhook outbox of it. A
+   conversation the customer opened meanwhile goes too (their list is read again, up to :data:`ROUNDS` times; it is
+   never deleted blindly, so one opened later stays findable).
+4. Their copies in the event log (``P:events``: messages and transcripts as the report counters and webhooks read
+   them), from the first conversation's creation on; the outboxes once more (what the fan-out copied before step 2).
+5. The customer's own keys (record, client-message ids, rate-limit counters, TURN pair) and the journal; then the
+   embedded Redis rewrites its append-only file (deleted values leave the disk).
 
-What stays: report counters (totals per queue, agent and day, no customer in them; an erased conversation's events
-not yet counted are not counted), the audit log (who erased which customer id, and the counts), webhook posts
-already delivered, and recordings in another node's own data directory until that node's next retention pass
-(hourly, and a minute after it starts).
+Every step may run again: an erasure that stopped half-way (a node stopped, a StoreError, a disk error) is finished
+by the next one, which reads the journal. What stays is in README ("A customer's data on request").
 """
 
 from __future__ import annotations
@@ -41,8 +43,8 @@ from gateway.calls.manager import CallManager
 from gateway.contact.attachment_files import AttachmentFiles
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.conversations import Conversations
-from gateway.errors import Conflict, NotFound
-from gateway.ops.retention import CLOCK_MARGIN_MS, Retention
+from gateway.errors import Conflict, Forbidden, NotFound
+from gateway.ops.retention import CLOCK_MARGIN_MS, ERASED_KEPT_MS, Retention
 from gateway.protocol import bus
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import ConversationState, EventType
@@ -56,7 +58,8 @@ log = logging.getLogger(__name__)
 DISPOSITION = "erased"  # an open conversation closed by its erasure
 ANY_TIME = 2**53  # the retention script's cutoff: every change of a closed conversation is older than this
 ROUNDS = 5  # the customer's conversations read again at most this many times (one opened meanwhile goes too)
-NOTED_MS = 30 * 86_400_000  # an erased conversation is listed this long for other nodes' recordings
+CLOSE_TRIES = 5  # an open conversation's close tried again when its agent changed it meanwhile
+MARGIN_MS = CLOCK_MARGIN_MS  # event log ids are Redis's time, a conversation's creation a node's
 
 
 @dataclass
@@ -89,6 +92,7 @@ class Erasure:
         *,
         recordings: Path,
         customer_token_days: float,
+        rewrite_aof: bool = False,
         clock: Callable[[], float] = time.time,
     ):
         self.store = store
@@ -99,6 +103,7 @@ class Erasure:
         self.attachments = attachments
         self.recordings = recordings
         self.mark_seconds = int(customer_token_days * 86400) + 3600  # a token given at the last moment, and clocks
+        self.rewrite_aof = rewrite_aof  # the embedded Redis's file (an external Redis's files are its operator's)
         self.clock = clock
         self.db = ErasureStore(store)
         self.events = EventLogStore.of(store)
@@ -106,13 +111,15 @@ class Erasure:
 
     async def _require_known(self, customer_id: str) -> list[str]:
         cids = await self.db.conversations_of(customer_id)
-        if not cids and not await self.db.known(customer_id):
+        if not cids and not await self.db.known(customer_id):  # (an erasure not finished counts as known)
             raise NotFound(f"nothing is kept about customer {customer_id}", field="customer_id")
         return cids
 
-    async def erased(self, customer_id: str) -> bool:
-        """Whether an admin erased this customer lately (their customer tokens are refused)."""
-        return await self.db.erased_at(customer_id) is not None
+    async def revoked(self, customer_id: str, issued_at: int) -> bool:
+        """Whether a customer token of ``customer_id`` signed at ``issued_at`` (epoch s; 0: unknown) is refused: an
+        admin erased the customer since (a site's verified user gets new tokens after, which are good)."""
+        at_ms = await self.db.erased_at(customer_id)
+        return at_ms is not None and issued_at < at_ms // 1000
 
     # ---------------------------------------------------------------- export
 
@@ -127,9 +134,6 @@ class Erasure:
                 continue
             conv = await self.store.conversation(cid) or {}
             summary["disposition"] = conv.get("disposition") or None
-            for field in ("rating", "rating_comment", "rated_at"):
-                if conv.get(field):
-                    summary[field] = conv[field]
             events = await self.store.events(cid)
             conversations.append({"conversation": summary, "events": events})
             for e in events:
@@ -163,31 +167,45 @@ class Erasure:
     # ---------------------------------------------------------------- erasure
 
     async def erase(self, customer_id: str) -> ErasureReport:
-        """Erase everything kept about the customer (see the module's docstring); the counts of what went."""
+        """Erase everything kept about the customer (see the module's docstring); the counts of what went. A run
+        that failed half-way is finished by the next one (its journal names what it was deleting)."""
         await self._require_known(customer_id)
-        if await self.calls.calls_of_customer(customer_id):
-            raise Conflict(
-                f"customer {customer_id} is on a call now: erase their data once it has ended",
-                field="customer_id",
-                code=ErrorCode.CALL_IN_PROGRESS,
-            )
+        await self._refuse_on_call(customer_id)
         now_ms = int(self.clock() * 1000)
         report = ErasureReport(customer_id, now_ms)
         await self.db.mark_erased(customer_id, at_ms=now_ms, mark_seconds=self.mark_seconds)  # tokens refused
+        try:
+            await self._refuse_on_call(customer_id)  # a call that started just before the mark
+        except Conflict:
+            await self.db.unmark(customer_id, now_ms)
+            raise
         await self.store.publish(self.store.keys.customer_channel(customer_id), bus.CustomerErased())
-        erased: set[str] = set()
-        since_ms = now_ms
+        erased: dict[str, int] = await self.db.journal(customer_id)  # a failed run's conversations
+        todo = list(erased)
         for _ in range(ROUNDS):
-            cids = [cid for cid in await self.db.conversations_of(customer_id) if cid not in erased]
-            if not cids:
+            found = {cid: await self._created(cid, now_ms) for cid in await self.db.conversations_of(customer_id)}
+            await self.db.begin(customer_id, found, at_ms=now_ms, keep_ms=ERASED_KEPT_MS)  # the journal, and the fence
+            erased.update(found)
+            for cid in dict.fromkeys([*todo, *found]):  # (a deleted conversation leaves the customer's list)
+                await self._erase_conversation(cid, report)
+            todo = []
+            if not await self.db.conversations_left(customer_id):
                 break
-            for cid in cids:
-                created = await self._erase_conversation(cid, report)
-                erased.add(cid)
-                since_ms = min(since_ms, created)
+        else:
+            raise Conflict(
+                f"customer {customer_id} kept opening conversations while they were erased: erase again",
+                field="customer_id",
+            )
         if erased:
-            report.event_log_entries = await self.events.delete_conversations(erased, since_ms - CLOCK_MARGIN_MS)
-        await self.db.forget_customer(customer_id, at_ms=now_ms, mark_seconds=self.mark_seconds)
+            cids = set(erased)
+            report.event_log_entries = await self.events.delete_conversations(cids, min(erased.values()) - MARGIN_MS)
+            for cid in cids:  # what the fan-out copied before the fence, after the first drop
+                report.webhook_payloads += await self.webhooks.drop_outboxes(cid)
+        await self.db.forget_customer(customer_id)
+        if self.rewrite_aof:  # the embedded Redis's append-only file holds the deleted values until it is rewritten
+            not_started = await self.db.rewrite_aof()
+            if not_started:
+                log.info("erasure: append-only file not rewritten now (%s)", not_started)
         log.info(
             "customer data erased: %d conversations (%d open, closed first), %d callbacks, %d attachments, "
             "%d recordings, %d event log entries, %d webhook payloads",
@@ -202,35 +220,58 @@ class Erasure:
         )
         return report
 
-    async def _erase_conversation(self, cid: str, report: ErasureReport) -> int:
-        """Close (if open) and delete one conversation with its files and outboxes; when it was created (ms)."""
+    async def _refuse_on_call(self, customer_id: str) -> None:
+        if await self.calls.calls_of_customer(customer_id):
+            raise Conflict(
+                f"customer {customer_id} is on a call now: erase their data once it has ended (nothing was erased)",
+                field="customer_id",
+                code=ErrorCode.CALL_IN_PROGRESS,
+            )
+
+    async def _created(self, cid: str, default_ms: int) -> int:
         conv = await self.store.conversation(cid)
-        if conv is None:  # retention got there first
-            return int(self.clock() * 1000)
-        if conv.get("state") != ConversationState.CLOSED:
-            await self._close(cid, conv)
-            report.closed += 1
-        events = await self.store.events(cid)
-        status = await self.retention.delete_conversation(cid, ANY_TIME)
-        if status not in ("deleted", "gone"):
-            raise Conflict(f"conversation {cid} could not be erased ({status}): try again", field="customer_id")
-        report.conversations += status == "deleted"
-        await self.db.note_erased(cid, at_ms=int(self.clock() * 1000), keep_ms=NOTED_MS)  # other nodes' recordings
-        report.callbacks += len({e["callback_id"] for e in events if e["type"] == EventType.CALLBACK})
-        report.attachments += sum(1 for e in events if e["type"] == EventType.ATTACHMENT)
+        return int((conv or {}).get("created_at") or default_ms)
+
+    async def _erase_conversation(self, cid: str, report: ErasureReport) -> None:
+        """Close (if open) and delete one conversation with its files and outboxes. Every step may run again."""
+        conv = await self.store.conversation(cid)
+        if conv is not None:
+            report.closed += await self._close(cid)
+            events = await self.store.events(cid)
+            status = await self.retention.delete_conversation(cid, ANY_TIME)
+            if status not in ("deleted", "gone"):
+                raise Conflict(f"conversation {cid} could not be erased ({status}): erase again", field="customer_id")
+            report.conversations += status == "deleted"
+            callbacks = {e.get("callback_id") for e in events if e["type"] == EventType.CALLBACK}
+            report.callbacks += len({c for c in callbacks if isinstance(c, str)})
+            report.attachments += sum(1 for e in events if e["type"] == EventType.ATTACHMENT)
         await self.attachments.delete_conversation(cid)
         report.recordings += await asyncio.to_thread(_delete_dir, self.recordings / cid)
         report.webhook_payloads += await self.webhooks.drop_outboxes(cid)
-        return int(conv.get("created_at") or (events[0]["ts"] if events else self.clock() * 1000))
 
-    async def _close(self, cid: str, conv: dict[str, str]) -> None:
-        """An open conversation closes first, as its agent or a bot would close it (desk, queue, callback follow)."""
-        await self.callbacks.conversation_closed(cid)  # a booked callback closes with it
-        agent = conv.get("agent_id") or ""
-        if conv.get("state") == ConversationState.ASSIGNED and agent:
-            await self.conversations.close(agent, cid, DISPOSITION, system=True)
-        else:
-            await self.conversations.close_without_agent(cid, DISPOSITION)
+    async def _close(self, cid: str) -> int:
+        """An open conversation closes first, as its agent or a bot would close it (desk, queue and callback follow):
+        1 when this closed it, 0 when it was closed. Its agent closing or passing it on meanwhile is read again."""
+        for _ in range(CLOSE_TRIES):
+            conv = await self.store.conversation(cid)
+            if conv is None or conv.get("state") == ConversationState.CLOSED:
+                return 0
+            await self.callbacks.conversation_closed(cid)  # a booked callback closes with it
+            agent = conv.get("agent_id") or ""
+            try:
+                if conv.get("state") == ConversationState.ASSIGNED and agent:
+                    await self.conversations.close(agent, cid, DISPOSITION, system=True)
+                else:
+                    await self.conversations.close_without_agent(cid, DISPOSITION)
+            except (Conflict, Forbidden) as exc:  # closed, or given to another agent, meanwhile: read it again
+                log.info(
+                    "erasure: conversation changed while closing it (%s)", exc.message, extra={"conversation_id": cid}
+                )
+                continue
+            after = await self.store.conversation(cid)
+            if after is None or after.get("state") == ConversationState.CLOSED:
+                return 1
+        raise Conflict(f"conversation {cid} could not be closed to erase it: erase again", field="customer_id")
 
 
 def _delete_dir(path: Path) -> int:

@@ -52,6 +52,7 @@ FIRST_RUN_SECONDS = 60.0  # the first one shortly after the node starts
 LOCK_SECONDS = 600.0  # a pass holds the lock at most this long (it expires if the node dies)
 BATCH = 200
 MAX_BATCHES = 50  # at most 10,000 conversations per pass; the next pass goes on
+ERASED_KEPT_MS = 30 * 86_400_000  # an erased conversation stays listed (P:erased) this long: nodes down for less
 CLOCK_MARGIN_MS = 60_000  # event log ids are Redis's time, ``updated_at`` a node's: retention's cut reaches past both
 
 
@@ -113,6 +114,7 @@ class Retention:
                 report.event_log_trimmed = await self._trim_event_log(now_ms, cutoff)
             finally:
                 await self.db.unlock(owner)
+        await self.erasures.trim_erased(now_ms - ERASED_KEPT_MS)
         report.recordings = await self._sweep_erased_recordings()  # retention on or off
         if not self.enabled:
             return report

@@ -7,7 +7,7 @@ Two jobs run on every node (:class:`WebhookDelivery`, started and stopped by the
    node id, turns each entry into the payload of every enabled subscription that wants it
    (gateway/ops/webhooks.py; none for an admin's test run, a ``t_`` conversation), and in one script step appends each payload to that subscription's **outbox for the
    conversation** (``P:webhook:SUB:conv:CID``, a list), marks the outbox due, and acknowledges the entries
-   (``webhook_fanout-3.lua``; an outbox over ``--webhook-outbox-max`` loses its oldest payloads, logged and
+   (``webhook_fanout-4.lua``; an outbox over ``--webhook-outbox-max`` loses its oldest payloads, logged and
    counted in ``contact_gateway_event_webhook_dropped_total``: a receiver down for days costs bounded memory).
    The step runs only for the lock's holder and only for a batch that is every entry of
    the group still pending up to its newest one: a node that read entries and then died (or stalled past the

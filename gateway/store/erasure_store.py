@@ -3,6 +3,8 @@ deleted, and the mark that refuses the customer tokens the gateway gave them. Ke
 
 from __future__ import annotations
 
+import redis.exceptions
+
 from gateway.store.keys import Keys
 from gateway.store.store import Store, _s
 
@@ -26,23 +28,51 @@ class ErasureStore:
         return [_s(c) for c in await self._redis.zrevrange(self.keys.customer_convs(customer_id), 0, -1)]
 
     async def known(self, customer_id: str) -> bool:
-        """Whether anything of the customer is kept: a record or a conversation."""
+        """Whether anything of the customer is kept: a record, a conversation, or an erasure not finished."""
         k = self.keys
-        return bool(await self._redis.exists(k.customer(customer_id), k.customer_convs(customer_id)))
+        keys = (k.customer(customer_id), k.customer_convs(customer_id), k.customer_erasing(customer_id))
+        return bool(await self._redis.exists(*keys))
 
-    async def forget_customer(self, customer_id: str, *, at_ms: int, mark_seconds: int) -> None:
-        """The customer's own keys go (their record, client-message ids, list of conversations, limit counters); the mark that
-        they were erased stays ``mark_seconds`` (as long as a customer token the gateway gave them lives)."""
+    async def begin(self, customer_id: str, conversations: dict[str, int], *, at_ms: int, keep_ms: int) -> None:
+        """An erasure's journal: the conversations it deletes (id -> when created, ms), kept until it is done (a
+        retry finishes what a failed run left), and listed in ``P:erased`` (every node's recordings; the webhook
+        fan-out copies nothing of them from now on; entries older than ``keep_ms`` go)."""
+        if not conversations:
+            return
         k = self.keys
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.delete(
-                k.customer(customer_id),
-                k.customer_client_ids(customer_id),
-                k.customer_convs(customer_id),
-                *_limit_keys(k, customer_id),
-            )
-            pipe.set(k.customer_erased(customer_id), at_ms, ex=max(1, mark_seconds))
+            pipe.zadd(k.customer_erasing(customer_id), conversations)  # type: ignore[arg-type]
+            pipe.zadd(k.erased_convs, dict.fromkeys(conversations, at_ms))  # type: ignore[arg-type]
+            pipe.zremrangebyscore(k.erased_convs, "-inf", at_ms - keep_ms)
             await pipe.execute()
+
+    async def journal(self, customer_id: str) -> dict[str, int]:
+        """The conversations an erasure of the customer that has not finished deletes (id -> created ms)."""
+        rows: list[tuple[bytes, float]] = await self._redis.zrange(  # type: ignore[assignment]
+            self.keys.customer_erasing(customer_id), 0, -1, withscores=True
+        )
+        return {_s(cid): int(score) for cid, score in rows}
+
+    async def conversations_left(self, customer_id: str) -> int:
+        return int(await self._redis.zcard(self.keys.customer_convs(customer_id)))
+
+    async def forget_customer(self, customer_id: str) -> None:
+        """The customer's own keys go (their record, client-message ids, limit counters) and the erasure's journal
+        (it is done). Their list of conversations is not deleted: each deleted conversation left it, and one
+        opened meanwhile stays in it, for the next erasure to find."""
+        k = self.keys
+        await self._redis.delete(
+            k.customer(customer_id),
+            k.customer_client_ids(customer_id),
+            k.customer_erasing(customer_id),
+            *_limit_keys(k, customer_id),
+        )
+
+    async def unmark(self, customer_id: str, at_ms: int) -> None:
+        """Take back the mark this erasure set (it was refused before deleting anything)."""
+        key = self.keys.customer_erased(customer_id)
+        if await self._redis.get(key) == str(at_ms).encode():
+            await self._redis.delete(key)
 
     async def mark_erased(self, customer_id: str, *, at_ms: int, mark_seconds: int) -> None:
         """The mark alone (an erasure starting): the customer tokens the gateway gave them are refused from now."""
@@ -53,13 +83,18 @@ class ErasureStore:
         at = await self._redis.get(self.keys.customer_erased(customer_id))
         return int(_s(at)) if at is not None else None
 
-    async def note_erased(self, cid: str, *, at_ms: int, keep_ms: int) -> None:
-        """An erased conversation, for every node's recordings (entries older than ``keep_ms`` go)."""
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(self.keys.erased_convs, {cid: at_ms})
-            pipe.zremrangebyscore(self.keys.erased_convs, "-inf", at_ms - keep_ms)
-            await pipe.execute()
+    async def trim_erased(self, before_ms: int) -> None:
+        """``P:erased`` entries older than ``before_ms`` go (retention's pass)."""
+        await self._redis.zremrangebyscore(self.keys.erased_convs, "-inf", before_ms)
 
     async def erased_conversations(self) -> set[str]:
         """The conversations erased lately (:meth:`note_erased`)."""
         return {_s(c) for c in await self._redis.zrange(self.keys.erased_convs, 0, -1)}
+
+    async def rewrite_aof(self) -> str:
+        """Ask Redis to rewrite its append-only file (deleted values leave it): '' when started, else why not."""
+        try:
+            await self._redis.bgrewriteaof()
+        except redis.exceptions.ResponseError as exc:  # one in progress already (it writes what is there now)
+            return str(exc)
+        return ""

@@ -16,7 +16,8 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 | ``P:customer:ID`` | hash | ``current``: the customer's latest conversation; ``last_agent``: who closed their last one |
 | ``P:customer:ID:cids`` | hash | customer client message id -> ``conv/event`` id, across conversations |
 | ``P:customer:ID:convs`` | zset | the customer's conversations, scored by when each was created (ms) |
-| ``P:customer:ID:erased`` | string | when an admin erased the customer's data (ms): the customer tokens the gateway gave them are refused until it expires, ``--customer-token-days`` later (gateway/ops/erasure.py) |
+| ``P:customer:ID:erased`` | string | when an admin erased the customer's data (ms): the customer tokens the gateway gave them before are refused until it expires, ``--customer-token-days`` later (gateway/ops/erasure.py) |
+| ``P:customer:ID:erasing`` | zset | an erasure's journal: the conversations it deletes, scored by their creation (ms); gone when it finished (a retry finishes what a failed one left) |
 | ``P:queue:NAME`` | zset | waiting conversations, scored by enqueue time (ms) |
 | ``P:agent:ID`` | hash | name, capacity, status, status_since, idle_since, activity, activity_since, activity_until, activity_node (the node whose call the activity belongs to: cleared when that node is lost), activity_conversation (the conversation after-call work is for), desk_left_ms (when a desk of theirs last closed) |
 | ``P:agent:ID:convs`` | set | conversations assigned to the agent |
@@ -36,7 +37,7 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 | ``P:cb:queued`` | set | callbacks whose conversation waits in the routing queue |
 | ``P:cb:ringing`` | zset | callbacks being delivered, scored by when the customer's ringing ends (ms) |
 | ``P:closed`` | zset | closed conversations, scored by when they closed (ms): what retention looks at (gateway/ops/retention.py) |
-| ``P:erased`` | zset | conversations an admin erased (gateway/ops/erasure.py), scored by when (ms), kept 30 days: every node's retention pass deletes its own recordings of them |
+| ``P:erased`` | zset | conversations an admin erased (gateway/ops/erasure.py), scored by when (ms), kept 30 days (trimmed by retention's pass): every node's retention pass deletes its own recordings of them, and the webhook fan-out copies nothing of them |
 | ``P:closed:indexed`` | string | set once conversations closed before ``P:closed`` existed were indexed |
 | ``P:retention:lock`` | string | the node running a retention pass (expires) |
 | ``P:webhooks`` | hash | event webhook subscriptions: id -> JSON (url, secret, events, enabled, description, created_ms, updated_ms) (gateway/ops/webhooks.py) |
@@ -117,6 +118,9 @@ class Keys:
 
     def customer_erased(self, cust: str) -> str:
         return f"{self.prefix}:customer:{cust}:erased"
+
+    def customer_erasing(self, cust: str) -> str:
+        return f"{self.prefix}:customer:{cust}:erasing"
 
     @property
     def erased_convs(self) -> str:

@@ -142,13 +142,13 @@ class WebhookStore:
         outbox_max: int = 1000,
     ) -> tuple[str, int]:
         """Append each payload to its outbox (an outbox over ``outbox_max`` loses its oldest) and acknowledge ``ids``
-        (ascending), in one step (webhook_fanout-3.lua): ('ok', payloads dropped), or ('lost', 0) when the lock is
+        (ascending), in one step (webhook_fanout-4.lua; nothing of a conversation an admin erased): ('ok', payloads dropped), or ('lost', 0) when the lock is
         not ``owner``'s, ('gap', 0) when pending entries must be claimed first."""
         k = self.keys
         args: list[str | int] = [owner, group, now, lock_ms, outbox_max, len(ids), *ids]
         for outbox, payload in deliveries:
             args += [outbox.member, payload]
-        keys = [k.webhooks_fanout_lock, k.event_log, k.webhooks_due]
+        keys = [k.webhooks_fanout_lock, k.event_log, k.webhooks_due, k.erased_convs]
         keys += [k.webhook_outbox(o.subscription, o.conversation) for o, _ in deliveries]
         status, dropped = await self._fan_out(keys, args)
         return _s(status), int(dropped)

@@ -74,10 +74,14 @@ async def _party(request: web.Request) -> Party:
     s = request.app[SERVICES]
     token, now = _bearer(request), time.time()
     try:
-        return Party(customer_id=s.signer.verify(token, tokens.CUSTOMER, now=now).sub)
+        claims = s.signer.verify(token, tokens.CUSTOMER, now=now)
     except Unauthorized as customer_error:
         if "not a customer token" not in customer_error.message:
             raise
+    else:
+        if await s.erasure.revoked(claims.sub, claims.iat):  # an admin erased this customer's data since
+            raise Unauthorized("this customer token was revoked: connect again for a new one", field="token")
+        return Party(customer_id=claims.sub)
     agent, _ = await authenticate(token, signer=s.signer, sessions=s.sessions, directory=s.directory, now=now)
     return Party(agent=agent)
 

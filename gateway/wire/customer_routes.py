@@ -12,13 +12,12 @@ from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import Role
 from gateway.wire import api
 from gateway.wire.api import AGENT, Answer, Operation, Param, path_param, problems, ref
-from gateway.wire.desk_routes import _query
+from gateway.wire.desk_routes import query_params
 from gateway.wire.routes import agent_with_role
 from gateway.wire.services import SERVICES
-from gateway.wire.site_tokens import site_user_id
+from gateway.wire.site_tokens import MAX_CLAIM_CHARS, site_user_id
 
 CUSTOMER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # u_... (the widget's), v_... (a site's user), older ids too
-MAX_SUBJECT = 256
 
 
 def _customer_id(request: web.Request) -> str:
@@ -36,7 +35,7 @@ async def export_customer(request: web.Request) -> web.Response:
     admin = await agent_with_role(request, Role.ADMIN, doing="export a customer's data")
     s = request.app[SERVICES]
     customer_id = _customer_id(request)
-    _query(request, ())
+    query_params(request, ())
     document = await s.erasure.export(customer_id)
     counts = {"conversations": len(document["conversations"]), "attachments": len(document["attachments"])}
     await s.audit.record(admin.id, "customer.export", f"customer:{customer_id}", None, counts)
@@ -53,7 +52,7 @@ async def erase_customer(request: web.Request) -> web.Response:
     admin = await agent_with_role(request, Role.ADMIN, doing="erase a customer's data")
     s = request.app[SERVICES]
     customer_id = _customer_id(request)
-    _query(request, ())
+    query_params(request, ())
     report = await s.erasure.erase(customer_id)
     await s.audit.record(admin.id, "customer.erase", f"customer:{customer_id}", None, report.to_json())
     return web.json_response(report.to_json())
@@ -62,11 +61,11 @@ async def erase_customer(request: web.Request) -> web.Response:
 async def find_site_user(request: web.Request) -> web.Response:
     await agent_with_role(request, Role.ADMIN, doing="look customers up")
     s = request.app[SERVICES]
-    params = _query(request, ("site", "subject"))
+    params = query_params(request, ("site", "subject"))
     site, subject = params.get("site", ""), params.get("subject", "")
-    if not subject or len(subject) > MAX_SUBJECT:
+    if not subject or len(subject) > MAX_CLAIM_CHARS:
         raise BadRequest(
-            f"'subject' is the site's id of its user (1-{MAX_SUBJECT} characters)",
+            f"'subject' is the site's id of its user (1-{MAX_CLAIM_CHARS} characters)",
             field="subject",
             code=ErrorCode.BAD_FIELD,
         )

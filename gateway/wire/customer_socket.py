@@ -49,6 +49,7 @@ class CustomerConnection(Connection):
         self.s = services
         self.address = address  # the client's address (gateway/client_ip.py): per-address limits
         self.customer_id = ""
+        self.issued_at = 0  # when the customer token of the hello was signed (epoch s; 0: none, or older tokens)
         self.conversation_id: str | None = None  # where typing goes; set as soon as a message opens one
         self.followed: str | None = None  # whose channel this connection listens to
         self.context: dict[str, str] = {}
@@ -191,7 +192,8 @@ class CustomerConnection(Connection):
                 await self.send_error(exc)
                 return False
             self.customer_id = claims.sub
-            if await self.s.erasure.erased(self.customer_id):  # an admin erased them: this browser starts afresh
+            self.issued_at = claims.iat
+            if await self.s.erasure.revoked(self.customer_id, claims.iat):  # an admin erased them: a new customer
                 self.customer_id = ""
         if not self.customer_id or (is_verified_id(self.customer_id) and verified is None):
             # A site's user is that customer only while the page vouches for them: after a logout on the site
@@ -209,6 +211,8 @@ class CustomerConnection(Connection):
         token = self.s.signer.sign(self.customer_id, tokens.CUSTOMER, now=now, ttl=ttl)
 
         await self.subscribe(self.s.keys.customer_channel(self.customer_id))
+        if verified is None and hello.token and await self.s.erasure.revoked(self.customer_id, self.issued_at):
+            self.push(self._close_erased)  # erased between the token's check and this subscription: as if told
         cid = await self.s.conversations.current_for_customer(self.customer_id)
         summary = events = position = None
         if cid is not None:

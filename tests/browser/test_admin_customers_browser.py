@@ -132,7 +132,10 @@ async def test_an_admin_exports_then_erases_a_customer_who_chatted(
             if route.request.method != "DELETE":
                 await route.fallback()
                 return
-            message = f"customer {customer.customer_id} is on a call now: erase their data once it has ended"
+            message = (
+                f"customer {customer.customer_id} is on a call now: erase their data once it has ended "
+                "(nothing was erased)"
+            )
             problem = {"code": "call_in_progress", "message": message, "field": "customer_id"}
             await route.fulfill(status=409, json=problem)
 
@@ -156,7 +159,7 @@ async def test_an_admin_exports_then_erases_a_customer_who_chatted(
         await checked(page, errors, shots, "customers-erase-dialog")
         await page.keyboard.press("Enter")
         await expect(dialog.locator(".cs-form-error")).to_have_text(
-            f"Customer {customer.customer_id} is on a call now: erase their data once it has ended. Nothing was erased."
+            f"Customer {customer.customer_id} is on a call now: erase their data once it has ended (nothing was erased)."
         )
         await expect(dialog).to_be_visible()
         await checked(page, errors, shots, "customers-erase-refused")

@@ -7,6 +7,7 @@ and comes back as a new customer, and another customer is untouched. Only admins
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,15 +17,20 @@ import pytest
 
 from gateway.config import Settings
 from gateway.contact.agents_file import add_agent
+from gateway.ops.erasure import Erasure
+from gateway.ops.retention import Retention
 from gateway.store.event_log_store import EventLogStore
-from tests.conftest import PASSWORDS, Clients
+from gateway.wire.site_tokens import sign as site_token
+from tests.conftest import PASSWORDS, Clients, bounded
 from tests.integration.test_attachments import upload
 from tests.integration.test_event_webhooks import api, conforms, login, subscribe
 from tests.support.caller import in_ivr
+from tests.support.clients import Customer
 from tests.support.files import image
-from tests.support.servers import Node, free_port
+from tests.support.servers import Node, free_port, start_node
 
 ADMIN, ADMIN_PASSWORD = "dana", "dana-secret-4444"
+SITE_SECRET = "shop-site-secret-0123456789abcdef"
 SECRET_WORD = "zebracrossing"  # in the erased customer's message: the search index must forget it
 
 
@@ -66,6 +72,8 @@ async def test_an_admin_exports_then_erases_one_customer_and_nothing_of_another(
     await alice.say(first, "refund 4711 issued", note=True)
     await alice.send({"type": "close", "conversation_id": first, "disposition": "resolved"})
     await jane.event("closed")
+    await jane.send({"type": "rating", "conversation_id": first, "score": 2, "comment": "slow, Jane D."})
+    await jane.event("rating")
     second = (await jane.say("one more thing"))["conversation_id"]
     assert second != first and (await alice.assigned())["id"] == second
     status, uploaded, _ = await upload(node, jane.token or "", image(), "receipt.png")
@@ -96,6 +104,7 @@ async def test_an_admin_exports_then_erases_one_customer_and_nothing_of_another(
     texts = [e.get("text") for c in export["conversations"] for e in c["events"]]
     assert f"my card was charged twice, {SECRET_WORD}" in texts and "refund 4711 issued" in texts  # the note too
     assert export["conversations"][1]["conversation"]["context"]["context.page"] == "https://shop.example/orders"
+    assert export["conversations"][1]["conversation"]["rating"]["comment"] == "slow, Jane D."
     assert [(a["conversation_id"], a["name"]) for a in export["attachments"]] == [(second, "receipt.png")]
     assert kept not in str(export) and "a question of my own" not in str(export)
 
@@ -125,6 +134,21 @@ async def test_an_admin_exports_then_erases_one_customer_and_nothing_of_another(
     assert [c["id"] for c in found["conversations"]] == [kept]
     for cid in (first, second):
         assert (await api(node, "GET", f"/api/conversations/{cid}", admin))[0] == 404
+
+    # what the webhook fan-out read before the erasure copies nothing of hers afterwards
+    await asyncio.sleep(1.0)
+    assert not [k for k in await redis_keys(node) if first in k or second in k]
+    # another node with its own data directory deletes its recordings of her conversations at its next pass, whatever
+    # their age and with retention off
+    elsewhere = s.settings.data_dir / "other-node-recordings"
+    for cid in (first, kept):
+        (elsewhere / cid).mkdir(parents=True)
+        (elsewhere / cid / "call-1.ogg").write_bytes(b"OggS")
+    swept = await Retention(s.store, retention_days=0, recordings=elsewhere).run_once()
+    assert swept.recordings == [first] and (elsewhere / kept).is_dir()
+    # her old token is refused on the upload route too
+    status, refused, _ = await upload(node, jane.token or "", image(), "again.png")
+    assert (status, refused["code"]) == (401, "unauthorized"), refused
 
     # her open widget was closed; coming back with its old token, the browser is a new customer with nothing
     assert jane.ws is not None
@@ -164,6 +188,82 @@ async def test_a_site_user_is_found_by_the_site_and_its_id(node: Node, settings:
     assert "no site key" in body["message"]
     status, body = await api(node, "GET", "/api/admin/customers?site=x", admin)
     assert (status, body["field"]) == (400, "subject")
+    shop = await start_node(replace(settings, site_keys=(("shop", SITE_SECRET),), node_id="with-site-keys"))
+    try:
+        verified = Customer(shop.url)
+        token = site_token({"sub": "user-42", "name": "Ann", "exp": int(time.time()) + 600}, SITE_SECRET, kid="shop")
+        await verified.hello(customer_token=token)
+        await verified.say("hello as a logged-in user")
+        admin = await login(shop.url, ADMIN, ADMIN_PASSWORD)
+        status, found = await api(shop, "GET", "/api/admin/customers?subject=user-42", admin)  # one key: optional
+        assert (status, found) == (200, {"customer_id": verified.customer_id, "site": "shop"}), found
+        await conforms(shop, "GET", "/api/admin/customers", 200, found)
+        status, refused = await api(shop, "GET", "/api/admin/customers?site=blog&subject=user-42", admin)
+        assert (status, refused["field"]) == (400, "site") and "key ids: shop" in refused["message"]
+        # erased, the site's user comes back under the same id, afresh, and their new tokens work
+        assert (await api(shop, "DELETE", f"/api/admin/customers/{verified.customer_id}", admin))[0] == 200
+        await verified.close()
+        again = Customer(shop.url)
+        welcome = await again.hello(customer_token=token)
+        assert welcome["customer_id"] == verified.customer_id and welcome["conversation"] is None
+        status, uploaded, _ = await upload(shop, again.token or "", image(), "new.png")
+        assert status == 200, uploaded
+        await again.close()
+    finally:
+        await bounded(shop.stop(), "stopping the node with site keys")
+
+
+async def test_a_waiting_chat_is_closed_then_erased_and_leaves_its_queue(clients: Clients, node: Node) -> None:
+    admin = await login(node.url, ADMIN, ADMIN_PASSWORD)
+    customer = clients.customer()  # no agent is available: the chat waits in its queue
+    await customer.hello()
+    cid = (await customer.say("anyone there?"))["conversation_id"]
+    conv = await node.services.store.conversation(cid) or {}
+    assert conv["state"] == "queued"
+    queue = node.services.keys.queue(conv["queue"])
+    assert await node.services.store.redis.zscore(queue, cid) is not None
+    status, report = await api(node, "DELETE", f"/api/admin/customers/{customer.customer_id}", admin)
+    assert (status, report["conversations"], report["closed"]) == (200, 1, 1), report
+    assert await node.services.store.redis.zscore(queue, cid) is None
+
+
+async def test_an_erasure_that_failed_half_way_is_finished_by_the_next(
+    clients: Clients, node: Node, tmp_path: Path
+) -> None:
+    """A disk error after the conversation was deleted (its attachments not yet): the next erasure still knows the
+    customer (their journal) and deletes what was left."""
+    s = node.services
+    admin = await login(node.url, ADMIN, ADMIN_PASSWORD)
+    customer = clients.customer()
+    await customer.hello()
+    status, uploaded, _ = await upload(node, customer.token or "", image(), "id-card.png")
+    cid = uploaded["conversation_id"]
+    files = s.settings.data_dir / "attachments" / cid
+    assert files.is_dir()
+    broken = Erasure(
+        s.store,
+        s.conversations,
+        s.callbacks,
+        s.calls,
+        s.retention,
+        BrokenDisk(),
+        recordings=s.settings.data_dir / "recordings",
+        customer_token_days=90,
+    )
+    with pytest.raises(OSError, match="disk"):
+        await broken.erase(customer.customer_id)
+    assert await s.store.conversation(cid) is None and files.is_dir()  # half done
+    status, report = await api(node, "DELETE", f"/api/admin/customers/{customer.customer_id}", admin)
+    assert status == 200, report
+    assert not files.exists()
+    assert not [k for k in await redis_keys(node) if customer.customer_id in k and not k.endswith(":erased")]
+
+
+class BrokenDisk:
+    """Attachment files on a disk that fails (OSError, as a full or read-only disk would)."""
+
+    async def delete_conversation(self, cid: str) -> bool:
+        raise OSError(f"disk failed deleting {cid}")
 
 
 async def test_a_customer_on_a_call_is_not_erased_until_it_ends(clients: Clients, node: Node) -> None:
@@ -174,7 +274,7 @@ async def test_a_customer_on_a_call_is_not_erased_until_it_ends(clients: Clients
         assert (status, refused["code"], refused["field"]) == (409, "call_in_progress", "customer_id"), refused
         await conforms(node, "DELETE", "/api/admin/customers/{customer_id}", 409, refused)
         assert await node.services.store.conversation(caller.conversation_id) is not None  # nothing was erased
-        assert not await node.services.erasure.erased(customer.customer_id)
+        assert not await node.services.store.redis.exists(node.services.keys.customer_erased(customer.customer_id))
         await caller.hangup()
         await caller.status("ended")
     for _ in range(50):  # the call leaves the registry as it ends (its 'ended' may reach the caller first)

@@ -43,7 +43,9 @@ export function eraseDialog({ customerId, counts, onErased, onGone }) {
           gone = true;
           return true;
         }
-        if (err.status === 409) throw Object.assign(new Error(`${sentence(err.message)} Nothing was erased.`), { status: 409 });
+        // the gateway's words say what happened: "on a call now ... (nothing was erased)", or "erase again" after
+        // a run stopped half-way (what it erased stays erased; the next run finishes it)
+        if (err.status === 409) throw Object.assign(new Error(sentence(err.message)), { status: 409 });
         throw err;
       }
       return true;

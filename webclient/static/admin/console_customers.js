@@ -24,7 +24,7 @@ export function createCustomersView(section, ctx) {
     h('div', { class: 'cs-form-actions' }, h('button', { type: 'submit', class: 'btn primary small' }, 'Look up')));
   const site = field('Key id', input('site', { maxlength: 64, dataset: { testid: 'cs-customer-site' } }),
     { hint: 'The site key (--site-keys) the site signs its customer tokens with. May stay empty when there is one.' });
-  const subject = field('User id', input('subject', { maxlength: 200, dataset: { testid: 'cs-customer-subject' } }),
+  const subject = field('User id', input('subject', { maxlength: 500, dataset: { testid: 'cs-customer-subject' } }),
     { hint: 'The site’s own id of the user: their token’s sub.' });
   const siteForm = h('form', { class: 'cs-card cs-customer-form', 'aria-labelledby': 'h-customer-site', novalidate: true },
     h('h3', { id: 'h-customer-site' }, 'Find a site user'), formError(),
@@ -34,7 +34,7 @@ export function createCustomersView(section, ctx) {
   const result = h('section', { class: 'cs-card cs-customer', 'aria-labelledby': 'h-customer', hidden: true,
     dataset: { testid: 'cs-customer' } });
   section.append(h('p', { class: 'cs-hint' }, 'A customer’s request about their data: see and download all the gateway ',
-    'keeps of them, or erase it. Each look-up and each erasure is written to the audit log.'), denied, forms, status, result);
+    'keeps of them, or erase it. Each look-up of a customer’s data and each erasure is written to the audit log.'), denied, forms, status, result);
   lookupForm.addEventListener('submit', (e) => { e.preventDefault(); lookupTyped(); });
   siteForm.addEventListener('submit', (e) => { e.preventDefault(); lookupSiteUser(); });
 
