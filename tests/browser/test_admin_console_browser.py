@@ -508,6 +508,13 @@ async def test_a_long_agent_name_wraps_and_every_column_stays_in_view_and_no_adm
         await expect(own.get_by_role("button", name=re.compile(r"^(Disable|Remove) "))).to_have_count(0)
         await expect(own).to_contain_text("(you)")
         await expect(row.get_by_role("button", name=re.compile(r"^Remove "))).to_be_visible()
+        # asking before removing: the focus starts on Cancel, so an Enter pressed by habit removes nobody
+        await row.get_by_role("button", name=re.compile(r"^Remove ")).click()
+        confirm = page.get_by_role("dialog")
+        await expect(confirm.get_by_role("button", name="Cancel")).to_be_focused()
+        await page.keyboard.press("Enter")
+        await expect(confirm).to_have_count(0)
+        await expect(row).to_be_visible()  # still there
         assert errors == []
     finally:
         await context.close()

@@ -192,10 +192,11 @@ export function formDialog({ title, body, submitLabel, onSubmit, danger = false,
   });
   document.body.append(dialog);
   dialog.showModal();
-  // the first field one can change: an edit's read-only name is skipped (a viewer's form has none: the submit)
+  // the first field one can change: an edit's read-only name is skipped (a viewer's form has none: the submit; a
+  // question before something that cannot be undone has none either: Cancel, so that an Enter by habit does nothing)
   const first = form.querySelector(['input:not([type=hidden])', 'select', 'textarea']
     .map((f) => `${f}:not([disabled]):not([readonly])`).join(', '));
-  (first || submit).focus();
+  (first || (danger ? cancel : submit)).focus();
   return dialog;
 }
 
