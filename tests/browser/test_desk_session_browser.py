@@ -111,6 +111,14 @@ async def test_after_too_many_failed_sign_ins_the_desk_counts_down_with_sign_in_
     page = await (await browser.new_context()).new_page()
     await page.goto(node.url + "/agent")
     error = page.locator("#login-error")
+    agent, password = page.locator("#login-agent"), page.locator("#login-password")
+    await page.fill("#login-agent", "alice")
+    await page.click("#login-submit")  # no password: that field is the one said wrong, and takes the focus
+    await expect(error).to_have_text("Enter your agent ID and password.")
+    await expect(password).to_have_attribute("aria-invalid", "true")
+    await expect(password).to_have_attribute("aria-describedby", "login-error")
+    await expect(password).to_be_focused()
+    assert await agent.get_attribute("aria-invalid") is None
     shown, disabled = "", False
     for attempt in range(8):  # 5 wrong passwords from one address, then the gateway asks to wait
         await expect(page.locator("#login-submit")).to_be_enabled(timeout=10_000)
@@ -119,6 +127,10 @@ async def test_after_too_many_failed_sign_ins_the_desk_counts_down_with_sign_in_
         await page.click("#login-submit")
         await expect(error).to_be_visible()
         shown = await error.text_content() or ""
+        if attempt == 0:  # a wrong password: both fields are what the alert is about (either may be wrong)
+            assert shown == "unknown agent or wrong password", shown
+            await expect(agent).to_have_attribute("aria-invalid", "true")
+            await expect(password).to_have_attribute("aria-invalid", "true")
         if "Too many failed sign-ins" in shown:
             disabled = await page.locator("#login-submit").is_disabled()
             break

@@ -42,9 +42,24 @@ export function showLoginView(v, message) {
   document.title = v.title;
   v.error.textContent = message || '';
   v.error.hidden = !message;
+  markInvalid(v, []);
   v.submit.disabled = false;
   v.submit.textContent = 'Sign in';
   setTimeout(() => (v.agent.value ? v.password : v.agent).focus(), 0);
+}
+
+/** The fields the alert line is about: marked invalid and described by it, for a screen reader (an accessibility
+ *  tester heard "Wrong agent ID or password." once, then fields that said nothing of it); the others cleared. */
+function markInvalid(v, fields) {
+  for (const f of [v.agent, v.password]) {
+    if (fields.includes(f)) {
+      f.setAttribute('aria-invalid', 'true');
+      f.setAttribute('aria-describedby', v.error.id);
+    } else {
+      f.removeAttribute('aria-invalid');
+      f.removeAttribute('aria-describedby');
+    }
+  }
 }
 
 /** Too many failed sign-ins: say until when, count down, and keep Sign in off until then. */
@@ -77,16 +92,22 @@ export async function submitLogin(e, v, signedIn) {
   if (!agentId || !password) {
     v.error.textContent = 'Enter your agent ID and password.';
     v.error.hidden = false;
+    markInvalid(v, [agentId ? null : v.agent, password ? null : v.password]);
+    (agentId ? v.password : v.agent).focus();
     return;
   }
   v.error.hidden = true;
+  markInvalid(v, []);
   v.submit.disabled = true;
   v.submit.textContent = 'Signing in…';
   const result = await signIn(agentId, password);
   if (!result.unreached) v.password.value = '';
   if (result.wait) loginWait(v, result.wait);
   else if (result.changePassword) changePassword(v, agentId, password);
-  else if (!result.ok) showLoginView(v, result.message);
+  else if (!result.ok) {
+    showLoginView(v, result.message);
+    if (!result.unreached) markInvalid(v, [v.agent, v.password]); // "unknown agent or wrong password": either may be
+  }
   else {
     await signedIn();
     focusFirstControl(v);
