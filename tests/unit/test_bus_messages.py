@@ -36,6 +36,7 @@ SAMPLES: list[bus.Message] = [
     bus.FlowRetired("shop"),
     bus.AgentChanged("alice"),
     bus.CallSupervisors("call-1", [{"agent_id": "sara", "name": "Sara", "mode": "whisper"}]),
+    bus.CustomerErased(),
 ]
 
 
