@@ -122,6 +122,25 @@ async def test_the_widget_hands_the_focus_on_and_says_things_once(mic_browser: B
         # the call's end reached the gateway and the desk before the contexts close (else its tasks leak)
         await expect(bar).to_have_attribute("data-status", "ended", timeout=10000)
         await expect(agent.locator("[data-testid=cg-ring-banner]")).to_be_hidden(timeout=15000)
+
+        # the panel closed, the customer typing in the host page's own search box: an invitation opens the panel
+        # and rings, and the page's field keeps the focus (it went into the widget's message box)
+        await customer.locator("[data-testid=cg-launcher]").click()
+        await expect(customer.locator("[data-testid=cg-panel]")).to_be_hidden()
+        await customer.evaluate(
+            "() => { const f = document.createElement('input'); f.id = 'site-search'; document.body.prepend(f); }"
+        )
+        await customer.locator("#site-search").click()
+        await customer.keyboard.type("shoes")
+        await expect(invite).to_be_enabled(timeout=10000)
+        await invite.click()
+        await expect(customer.locator("[data-testid=cg-incoming]")).to_be_visible()
+        await asyncio.sleep(0.3)
+        assert await customer.evaluate("() => document.activeElement && document.activeElement.id") == "site-search"
+        await customer.keyboard.type(" red")
+        await expect(customer.locator("#site-search")).to_have_value("shoes red")
+        await customer.locator("[data-testid=cg-incoming-decline]").click()
+        await expect(customer.locator("[data-testid=cg-incoming]")).to_be_hidden()
     finally:
         await agent_ctx.close()
         await customer_ctx.close()

@@ -88,9 +88,10 @@ export function renderCallback() {
     // the banner (an alertdialog, announced anyway) takes the focus on Answer only when that takes it from nothing:
     // the panel was open and the focus on <body> or a button of the panel. Not while the customer types (the
     // message box, empty or not, the rating's comment, a field of the page): their next Space or Enter answered
-    // the call (a review); nor when the panel was closed (open() puts it in the message box)
+    // the call (a review). A closed panel opens without taking the focus (it took it from a field of the host page:
+    // an accessibility tester's finding); then the same rule.
+    if (!W.isOpen) open({ focus: false });
     const takeFocus = appears && focusIsFree();
-    if (!W.isOpen) open();
     startRingTone();
     if (takeFocus) {
       setTimeout(() => { if (!ui.incoming.hidden && focusIsFree()) ui.incomingAnswer.focus({ preventScroll: true }); }, 0);

@@ -65,7 +65,7 @@ function boot() {
   const draft = sessionGet(DRAFT_KEY);
   if (draft) { ui.input.value = draft; autoGrow(); renderLimit(false); } // the message being written before a reload
   renderStatus();
-  if (sessionGet(OPEN_KEY) === '1') open();
+  if (sessionGet(OPEN_KEY) === '1') open({ focus: false }); // open again as it was, the page's focus left alone
 
   window.addEventListener('online', () => {
     if (!sock.ready) { sock.attempt = 0; sock.reconnectNow(); }

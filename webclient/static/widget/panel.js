@@ -220,7 +220,9 @@ export function autoGrow() {
   if (stick) list.scrollTop = list.scrollHeight;
 }
 
-export function open() {
+/** Open the panel; the focus goes to its message box unless `focus` is false (a ring, a page that restores the open
+ *  panel: the customer may be typing in a field of the host page, which must keep it). */
+export function open({ focus = true } = {}) {
   if (W.isOpen) return;
   W.isOpen = true;
   ui.panel.hidden = false;
@@ -233,6 +235,7 @@ export function open() {
   sessionSet(OPEN_KEY, '1');
   if (ui.input.value) autoGrow();   // a draft kept over a reload was sized while the panel was closed
   scrollToBottom(true);
+  if (!focus) return;
   setTimeout(() => { try { ui.input.focus({ preventScroll: true }); } catch (_) { ui.input.focus(); } }, 0);
 }
 
