@@ -141,6 +141,20 @@ async def test_the_widget_hands_the_focus_on_and_says_things_once(mic_browser: B
         await expect(customer.locator("#site-search")).to_have_value("shoes red")
         await customer.locator("[data-testid=cg-incoming-decline]").click()
         await expect(customer.locator("[data-testid=cg-incoming]")).to_be_hidden()
+        # the panel still closed, the agent answers in the chat: a screen reader hears who and what (the panel's
+        # own regions are hidden with it), and the launcher counts it
+        await customer.locator("[data-testid=cg-launcher]").click()  # (the ring opened it)
+        await expect(customer.locator("[data-testid=cg-panel]")).to_be_hidden()
+        await agent.locator("[data-testid=composer]").fill("Your refund went out today.")
+        await agent.locator("[data-testid=composer]").press("Enter")
+        news = customer.locator("[data-testid=cg-news]")
+        await expect(news).to_have_text("Alice Smith: Your refund went out today.")
+        await expect(news).to_have_attribute("role", "status")
+        await expect(customer.locator("[data-testid=cg-launcher]")).to_have_attribute(
+            "aria-label", "Open chat (1 new message)"
+        )
+        await customer.locator("[data-testid=cg-launcher]").click()
+        await expect(news).to_have_text("")  # read in the panel now
     finally:
         await agent_ctx.close()
         await customer_ctx.close()

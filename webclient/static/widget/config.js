@@ -43,6 +43,7 @@ export const TEXT = {
     : 'You are in the queue. An agent will be with you shortly.'),
   chatting: (name) => `You are chatting with ${name || 'an agent'}`,
   closed: 'This conversation was closed',
+  newMessage: 'New message',   // said while the panel is closed, when a message has no author's name
   assignedLine: (name) => `You are now chatting with ${name || 'an agent'}`,
   // assigned while a call rings them: not taken yet ("Bob is taking your call" stayed when Bob missed the ring)
   assignedCall: (name) => `Connecting you to ${name || 'an agent'}…`,

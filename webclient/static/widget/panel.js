@@ -1,5 +1,6 @@
 // Mounting: the shadow root and its elements, the launcher and the panel (open, close, unread badge), the status line.
 
+import { clip } from '../shared/text.js';
 import { FLASH_MS, OPEN_KEY, TEXT } from './config.js';
 import { CSS, TEMPLATE } from './template.js';
 import { W, saveSoon } from './state.js';
@@ -46,6 +47,7 @@ export function buildDom() {
     root,
     launcher: $('[data-testid=cg-launcher]'),
     badge: $('.badge'),
+    news: $('[data-testid=cg-news]'),
     panel: $('[data-testid=cg-panel]'),
     close: $('.close'),
     status: $('[data-testid=cg-status]'),
@@ -203,6 +205,7 @@ export function focusIsFree() {
   return !inner || (ui.panel.contains(inner) && !typingField(inner));
 }
 
+const NEWS_MAX = 160;   // code points of a message said while the panel is closed
 const INPUT_MAX = 140;   // px: the message box grows with its text up to this (then it scrolls)...
 const INPUT_MIN = 40;
 const LIST_MIN = 120;    // ...and never past what leaves the message list this much on a short panel
@@ -225,6 +228,7 @@ export function autoGrow() {
 export function open({ focus = true } = {}) {
   if (W.isOpen) return;
   W.isOpen = true;
+  ui.news.textContent = '';
   ui.panel.hidden = false;
   ui.launcher.setAttribute('aria-expanded', 'true');
   ui.launcher.setAttribute('aria-label', 'Close chat');
@@ -248,6 +252,14 @@ export function close(returnFocus) {
   applyLayout();
   sessionSet(OPEN_KEY, '0');
   if (returnFocus) ui.launcher.focus();
+}
+
+/** What came while the panel is closed, said to a screen reader (the panel's own live regions are hidden with it:
+ *  an accessibility tester heard nothing of an agent's answer); the launcher's name counts them. */
+export function announceClosed(who, what) {
+  if (W.isOpen) return;
+  ui.news.textContent = '';   // the same words again are said again
+  ui.news.textContent = `${who}: ${clip(String(what || ''), NEWS_MAX)}`;
 }
 
 export function renderBadge() {

@@ -37,6 +37,7 @@ export const TEMPLATE = `
   ${ICON_CHAT}${ICON_X}
   <span class="badge" aria-hidden="true" hidden></span>
 </button>
+<p class="news" data-testid="cg-news" role="status" aria-live="polite" dir="auto"></p>
 <section class="panel" id="cg-panel" data-testid="cg-panel" role="dialog" aria-modal="false" aria-labelledby="cg-title" hidden>
   <div class="head">
     <div class="avatar">${ICON_HEADSET}</div>

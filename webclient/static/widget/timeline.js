@@ -6,7 +6,7 @@ import { mergeEvents } from './outbox.js';
 import { callLive, onCallEndedEvent } from './call.js';
 import { cmpId } from '../shared/ids.js';
 import { hideTyping, submit } from './chat.js';
-import { nearBottom, renderBadge, renderStatus, scrollToBottom, ui } from './panel.js';
+import { announceClosed, nearBottom, renderBadge, renderStatus, scrollToBottom, ui } from './panel.js';
 import { notify, onCallbackEvent, renderCallback } from './callback.js';
 import { sessionGet } from './storage.js';
 import { dropRating, offerRating, onRated } from './rating.js';
@@ -232,6 +232,7 @@ export function handleEvent(ev, live, fromCache) {
       if (author !== 'customer' && !W.isOpen && (live || unseen(ev.id))) { // live, or came while nobody looked
         W.unread++;
         renderBadge();
+        if (live) announceClosed(el.dataset.name || TEXT.newMessage, ev.text);
       }
       break;
     }
@@ -248,7 +249,11 @@ export function handleEvent(ev, live, fromCache) {
       el.title = formatTime(ev.ts) + (el.dataset.name ? ' · ' + el.dataset.name : '');
       el.appendChild(attachmentContent(ev));
       insertOrdered(el);
-      if (who !== 'customer' && !W.isOpen && (live || unseen(ev.id))) { W.unread++; renderBadge(); }
+      if (who !== 'customer' && !W.isOpen && (live || unseen(ev.id))) {
+        W.unread++;
+        renderBadge();
+        if (live) announceClosed(el.dataset.name || TEXT.newMessage, ev.name);
+      }
       break;
     }
     case 'assigned':
