@@ -178,6 +178,21 @@ async def test_each_conversation_keeps_its_own_disposition(browser: Browser, nod
         await expect(sent).to_have_attribute("data-status", "sent")
     items = agent.locator("[data-testid=conversations] .conv-item")
     await expect(items).to_have_count(2)
+    # the list is one tab stop: arrows, Home and End move between its items, Enter opens one (every item was a tab
+    # stop: 20 Tabs past a full list, an accessibility tester's finding)
+    await items.nth(0).click()
+    await items.nth(0).focus()
+    assert await items.evaluate_all("els => els.map(e => e.tabIndex)") == [0, -1]
+    await agent.keyboard.press("ArrowDown")
+    await expect(items.nth(1)).to_be_focused()
+    assert await items.evaluate_all("els => els.map(e => e.tabIndex)") == [-1, 0]
+    await agent.keyboard.press("Home")
+    await expect(items.nth(0)).to_be_focused()
+    await agent.keyboard.press("End")
+    await expect(items.nth(1)).to_be_focused()
+    await expect(items.nth(1)).to_have_attribute("aria-selected", "false")  # moving is not opening
+    await agent.keyboard.press("Enter")
+    await expect(items.nth(1)).to_have_attribute("aria-selected", "true")
     disposition = agent.locator("[data-testid=disposition]")
     await items.nth(0).click()
     await agent.select_option("[data-testid=disposition]", "spam")

@@ -125,10 +125,12 @@ export function renderConvList() {
   for (const conv of convs) {
     let li = existing.get(conv.id);
     if (!li) {
-      li = h('li', { class: 'conv-item', 'data-conversation-id': conv.id, role: 'option', tabindex: '0' });
+      li = h('li', { class: 'conv-item', 'data-conversation-id': conv.id, role: 'option', tabindex: '-1' });
       li.addEventListener('click', () => select(conv.id));
       li.addEventListener('keydown', (e) => {
-        if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); select(conv.id); }
+        if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); select(conv.id); return; }
+        const to = listKeyTarget(li, e.key);
+        if (to) { e.preventDefault(); rove(to); }
       });
     }
     const lastEv = conv.lastEventId ? conv.events.get(conv.lastEventId) : null;
@@ -153,9 +155,32 @@ export function renderConvList() {
   // Keep DOM nodes (and focus) stable; only fix order and membership.
   for (const el of Array.from(ui.convs.children)) if (!wanted.includes(el)) el.remove();
   wanted.forEach((li, i) => { if (ui.convs.children[i] !== li) ui.convs.insertBefore(li, ui.convs.children[i] || null); });
+  // one tab stop in the list (the item with the focus, else the open conversation, else the first); the arrow keys,
+  // Home and End move between items, Enter or Space opens one (an accessibility tester's finding: every item was a
+  // tab stop, 20 Tabs to get past the list)
+  const focused = wanted.find((li) => li === document.activeElement);
+  const stop = focused || wanted.find((li) => li.getAttribute('aria-selected') === 'true') || wanted[0];
+  for (const li of wanted) li.tabIndex = li === stop ? 0 : -1;
   const totalUnread = convs.reduce((n, c) => n + c.unread, 0);
   document.title = (totalUnread ? `(${totalUnread}) ` : '') + 'Agent desk — Contact Gateway';
   renderPresence();
+}
+
+/** Where a key moves the focus from `li` in the conversation list (null: the key is not for moving). */
+function listKeyTarget(li, key) {
+  const items = Array.from(li.parentElement ? li.parentElement.children : []);
+  const at = items.indexOf(li);
+  if (key === 'ArrowDown') return items[Math.min(items.length - 1, at + 1)] || null;
+  if (key === 'ArrowUp') return items[Math.max(0, at - 1)] || null;
+  if (key === 'Home') return items[0] || null;
+  if (key === 'End') return items[items.length - 1] || null;
+  return null;
+}
+
+/** The focus to `to`, which becomes the list's one tab stop. */
+function rove(to) {
+  for (const li of to.parentElement.children) li.tabIndex = li === to ? 0 : -1;
+  to.focus();
 }
 
 export function tickWaited() {
