@@ -7,10 +7,11 @@ notes, transcripts, flow steps, calls), their callbacks, and the attachments and
 **Erasure** (:meth:`Erasure.erase`), refused while the customer is on a call (it would be recorded and logged as it
 is erased):
 
-1. The customer's mark goes first (``P:customer:ID:erased``, the time, kept as long as a customer token lives): a
-   customer token the gateway signed before it is refused (on the socket, where the browser becomes a new customer,
-   and on the upload route); their open sockets are told to close (:class:`~gateway.protocol.bus.CustomerErased`) and
-   reconnect as that new customer. A site's verified user keeps their id and gets new tokens, which are good.
+1. The customer's mark goes first (``P:customer:ID:erased``, the time, kept as long as a customer token lives): every
+   customer token of that browser's id is refused (on the socket, where the browser becomes a new customer, and on
+   the upload route: no token for that id is signed again); their open sockets are told to close
+   (:class:`~gateway.protocol.bus.CustomerErased`) and reconnect as that new customer. A site's verified user, whom
+   the site vouches for, keeps their id, afresh.
 2. Their conversations are journalled (``P:customer:ID:erasing``) and listed in ``P:erased`` (for 30 days): the webhook
    fan-out copies nothing of them from then on, and every node's retention pass deletes its own recordings of them.
 3. Each conversation: closed if it was not (disposition ``erased``: its agent's desk lets it go, a queue forgets it,
@@ -115,11 +116,9 @@ class Erasure:
             raise NotFound(f"nothing is kept about customer {customer_id}", field="customer_id")
         return cids
 
-    async def revoked(self, customer_id: str, issued_at: int) -> bool:
-        """Whether a customer token of ``customer_id`` signed at ``issued_at`` (epoch s; 0: unknown) is refused: an
-        admin erased the customer since (a site's verified user gets new tokens after, which are good)."""
-        at_ms = await self.db.erased_at(customer_id)
-        return at_ms is not None and issued_at < at_ms // 1000
+    async def erased(self, customer_id: str) -> bool:
+        """Whether an admin erased this customer (their mark lives as long as a token the gateway gave them)."""
+        return await self.db.erased_at(customer_id) is not None
 
     # ---------------------------------------------------------------- export
 
@@ -173,11 +172,12 @@ class Erasure:
         await self._refuse_on_call(customer_id)
         now_ms = int(self.clock() * 1000)
         report = ErasureReport(customer_id, now_ms)
-        await self.db.mark_erased(customer_id, at_ms=now_ms, mark_seconds=self.mark_seconds)  # tokens refused
+        made = await self.db.mark_erased(customer_id, at_ms=now_ms, mark_seconds=self.mark_seconds)  # tokens refused
         try:
             await self._refuse_on_call(customer_id)  # a call that started just before the mark
         except Conflict:
-            await self.db.unmark(customer_id, now_ms)
+            if made:  # (an earlier erasure's mark stays)
+                await self.db.unmark(customer_id, now_ms)
             raise
         await self.store.publish(self.store.keys.customer_channel(customer_id), bus.CustomerErased())
         erased: dict[str, int] = await self.db.journal(customer_id)  # a failed run's conversations
@@ -187,7 +187,7 @@ class Erasure:
             await self.db.begin(customer_id, found, at_ms=now_ms, keep_ms=ERASED_KEPT_MS)  # the journal, and the fence
             erased.update(found)
             for cid in dict.fromkeys([*todo, *found]):  # (a deleted conversation leaves the customer's list)
-                await self._erase_conversation(cid, report)
+                await self._erase_conversation(customer_id, cid, report)
             todo = []
             if not await self.db.conversations_left(customer_id):
                 break
@@ -232,10 +232,12 @@ class Erasure:
         conv = await self.store.conversation(cid)
         return int((conv or {}).get("created_at") or default_ms)
 
-    async def _erase_conversation(self, cid: str, report: ErasureReport) -> None:
+    async def _erase_conversation(self, customer_id: str, cid: str, report: ErasureReport) -> None:
         """Close (if open) and delete one conversation with its files and outboxes. Every step may run again."""
         conv = await self.store.conversation(cid)
-        if conv is not None:
+        if conv is None:  # gone already (a failed run deleted it, or its hash went some other way)
+            await self.db.drop_listed(customer_id, cid)
+        else:
             report.closed += await self._close(cid)
             events = await self.store.events(cid)
             status = await self.retention.delete_conversation(cid, ANY_TIME)

@@ -22,6 +22,7 @@ class ErasureStore:
     def __init__(self, store: Store):
         self.keys = store.keys
         self._redis = store.redis
+        self._unmark = store.scripts["release_lock"]  # delete the key if it still holds this value
 
     async def conversations_of(self, customer_id: str) -> list[str]:
         """The customer's conversations, newest first."""
@@ -42,6 +43,7 @@ class ErasureStore:
         k = self.keys
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.zadd(k.customer_erasing(customer_id), conversations)  # type: ignore[arg-type]
+            pipe.pexpire(k.customer_erasing(customer_id), keep_ms)  # one never retried does not stay for ever
             pipe.zadd(k.erased_convs, dict.fromkeys(conversations, at_ms))  # type: ignore[arg-type]
             pipe.zremrangebyscore(k.erased_convs, "-inf", at_ms - keep_ms)
             await pipe.execute()
@@ -52,6 +54,10 @@ class ErasureStore:
             self.keys.customer_erasing(customer_id), 0, -1, withscores=True
         )
         return {_s(cid): int(score) for cid, score in rows}
+
+    async def drop_listed(self, customer_id: str, cid: str) -> None:
+        """A conversation gone already (its hash deleted some other way) leaves the customer's list."""
+        await self._redis.zrem(self.keys.customer_convs(customer_id), cid)
 
     async def conversations_left(self, customer_id: str) -> int:
         return int(await self._redis.zcard(self.keys.customer_convs(customer_id)))
@@ -69,14 +75,15 @@ class ErasureStore:
         )
 
     async def unmark(self, customer_id: str, at_ms: int) -> None:
-        """Take back the mark this erasure set (it was refused before deleting anything)."""
-        key = self.keys.customer_erased(customer_id)
-        if await self._redis.get(key) == str(at_ms).encode():
-            await self._redis.delete(key)
+        """Take back the mark this erasure made (it was refused before deleting anything), unless another one's
+        replaced it since (one compare-and-delete)."""
+        await self._unmark([self.keys.customer_erased(customer_id)], [str(at_ms)])
 
-    async def mark_erased(self, customer_id: str, *, at_ms: int, mark_seconds: int) -> None:
-        """The mark alone (an erasure starting): the customer tokens the gateway gave them are refused from now."""
-        await self._redis.set(self.keys.customer_erased(customer_id), at_ms, ex=max(1, mark_seconds))
+    async def mark_erased(self, customer_id: str, *, at_ms: int, mark_seconds: int) -> bool:
+        """The mark alone (an erasure starting): the customer tokens the gateway gave them are refused from now.
+        Whether this made it (False: an earlier or concurrent erasure's was there; it is renewed)."""
+        before = await self._redis.set(self.keys.customer_erased(customer_id), at_ms, ex=max(1, mark_seconds), get=True)
+        return before is None
 
     async def erased_at(self, customer_id: str) -> int | None:
         """When the customer's data was erased (ms), while the mark lives."""
@@ -88,7 +95,7 @@ class ErasureStore:
         await self._redis.zremrangebyscore(self.keys.erased_convs, "-inf", before_ms)
 
     async def erased_conversations(self) -> set[str]:
-        """The conversations erased lately (:meth:`note_erased`)."""
+        """The conversations erased lately (:meth:`begin`)."""
         return {_s(c) for c in await self._redis.zrange(self.keys.erased_convs, 0, -1)}
 
     async def rewrite_aof(self) -> str:

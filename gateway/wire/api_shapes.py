@@ -294,7 +294,7 @@ SCHEMAS: dict[str, Schema] = {
             "conversations": {
                 "type": "array",
                 "items": ref("Conversation"),
-                "description": "newest first; each summary also has `rating`, `rating_comment`, `rated_at` when rated",
+                "description": "newest first; a rated one's summary has its `rating`",
             },
             "callbacks": {"type": "array", "items": {"type": "object", "description": "a callback's stored fields"}},
             "attachments": {

@@ -35,8 +35,9 @@ from gateway.protocol.limits import MAX_CLIENT_ID_CHARS
 from gateway.wire import api, tokens
 from gateway.wire.api import AGENT, CUSTOMER, Answer, Body, Operation, Param, path_param, problems, ref
 from gateway.wire.desk_routes import _query
-from gateway.wire.services import SERVICES
+from gateway.wire.services import SERVICES, Services
 from gateway.wire.sessions import authenticate
+from gateway.wire.site_tokens import is_verified_id
 
 log = logging.getLogger(__name__)
 
@@ -79,11 +80,17 @@ async def _party(request: web.Request) -> Party:
         if "not a customer token" not in customer_error.message:
             raise
     else:
-        if await s.erasure.revoked(claims.sub, claims.iat):  # an admin erased this customer's data since
-            raise Unauthorized("this customer token was revoked: connect again for a new one", field="token")
+        await _not_erased(s, claims.sub)
         return Party(customer_id=claims.sub)
     agent, _ = await authenticate(token, signer=s.signer, sessions=s.sessions, directory=s.directory, now=now)
     return Party(agent=agent)
+
+
+async def _not_erased(s: Services, customer_id: str) -> None:
+    """A browser's customer id an admin erased is nobody now: its tokens are refused (a site's user, whom the site
+    vouches for, stays that customer, afresh)."""
+    if not is_verified_id(customer_id) and await s.erasure.erased(customer_id):
+        raise Unauthorized("this customer token was revoked: connect again for a new one", field="token")
 
 
 async def _body(request: web.Request, max_bytes: int) -> bytes:
@@ -130,6 +137,7 @@ async def upload(request: web.Request) -> web.Response:
             return _stored(seen[0], seen[1], duplicate=True)
         await s.limits.take_attachment(party.customer_id, address)  # 429 before the body is read
         checked = await attachments.check(name, await _body(request, attachments.max_bytes))
+        await _not_erased(s, party.customer_id)  # again: a slow upload may outlast an erasure begun meanwhile
         stored = await attachments.from_customer(
             party.customer_id, client_id, checked, {}, s.limits.buckets(party.customer_id, address)
         )

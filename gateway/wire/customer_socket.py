@@ -49,7 +49,6 @@ class CustomerConnection(Connection):
         self.s = services
         self.address = address  # the client's address (gateway/client_ip.py): per-address limits
         self.customer_id = ""
-        self.issued_at = 0  # when the customer token of the hello was signed (epoch s; 0: none, or older tokens)
         self.conversation_id: str | None = None  # where typing goes; set as soon as a message opens one
         self.followed: str | None = None  # whose channel this connection listens to
         self.context: dict[str, str] = {}
@@ -192,8 +191,7 @@ class CustomerConnection(Connection):
                 await self.send_error(exc)
                 return False
             self.customer_id = claims.sub
-            self.issued_at = claims.iat
-            if await self.s.erasure.revoked(self.customer_id, claims.iat):  # an admin erased them: a new customer
+            if await self._erased():  # an admin erased them: this browser is a new customer
                 self.customer_id = ""
         if not self.customer_id or (is_verified_id(self.customer_id) and verified is None):
             # A site's user is that customer only while the page vouches for them: after a logout on the site
@@ -208,11 +206,13 @@ class CustomerConnection(Connection):
             # Our token for a site's user lives no longer than the site vouches: after a logout on the site
             # (no fresh token) this device stops being that customer once the site's token has expired.
             ttl = max(60.0, min(ttl, verified.expires - now))
-        token = self.s.signer.sign(self.customer_id, tokens.CUSTOMER, now=now, ttl=ttl)
-
         await self.subscribe(self.s.keys.customer_channel(self.customer_id))
-        if verified is None and hello.token and await self.s.erasure.revoked(self.customer_id, self.issued_at):
-            self.push(self._close_erased)  # erased between the token's check and this subscription: as if told
+        if verified is None and await self._erased():  # erased between the token's check and this subscription
+            await self.unsubscribe(self.s.keys.customer_channel(self.customer_id))
+            self.customer_id = "u_" + secrets.token_hex(8)
+            self.log_extra = {"customer_id": self.customer_id}
+            await self.subscribe(self.s.keys.customer_channel(self.customer_id))
+        token = self.s.signer.sign(self.customer_id, tokens.CUSTOMER, now=now, ttl=ttl)  # (for the id it ends on)
         cid = await self.s.conversations.current_for_customer(self.customer_id)
         summary = events = position = None
         if cid is not None:
@@ -478,6 +478,12 @@ class CustomerConnection(Connection):
                 self.push(self._follow(message.conversation_id))
             case bus.CustomerErased():  # reconnects at once, as a new customer (the token is refused now)
                 self.push(self._close_erased)
+
+    async def _erased(self) -> bool:
+        """Whether an admin erased this customer (the browser's word only: a site's user, whom the site vouches for,
+        stays that customer, afresh). No token for an erased browser's id is ever signed again, so every one is
+        refused, whenever it was signed."""
+        return not is_verified_id(self.customer_id) and await self.s.erasure.erased(self.customer_id)
 
     async def _close_erased(self) -> None:
         log.info("customer data erased: socket closed", extra=self.log_extra)

@@ -41,7 +41,6 @@ class Claims:
     kind: str
     exp: int
     sid: str = ""  # login session of an agent access token; "" for customer tokens
-    iat: int = 0  # when it was signed (epoch s); 0: a token signed before tokens said so
 
 
 def _b64(data: bytes) -> str:
@@ -81,7 +80,7 @@ class TokenSigner:
         return _b64(hmac.new(secret, body.encode("ascii"), hashlib.sha256).digest()).encode("ascii")
 
     def sign(self, sub: str, kind: str, *, now: float, ttl: float, sid: str = "") -> str:
-        payload: dict[str, Any] = {"sub": sub, "kind": kind, "exp": int(now + ttl), "iat": int(now)}
+        payload: dict[str, Any] = {"sub": sub, "kind": kind, "exp": int(now + ttl)}
         if sid:
             payload["sid"] = sid
         body = _b64(json.dumps(payload, separators=(",", ":")).encode())
@@ -124,13 +123,9 @@ class TokenSigner:
         exp = payload.get("exp")
         if not isinstance(exp, int) or isinstance(exp, bool) or not 0 <= exp < 2**53:
             raise _malformed("payload is malformed ('exp')")
-        iat = payload.get("iat", 0)
-        if not isinstance(iat, int) or isinstance(iat, bool) or not 0 <= iat < 2**53:
-            raise _malformed("payload is malformed ('iat')")
         return Claims(
             sub=_claim_str(payload, "sub"),
             kind=_claim_str(payload, "kind"),
             exp=exp,
             sid=_claim_str(payload, "sid", required=False),
-            iat=iat,
         )

@@ -259,6 +259,22 @@ async def test_an_erasure_that_failed_half_way_is_finished_by_the_next(
     assert not [k for k in await redis_keys(node) if customer.customer_id in k and not k.endswith(":erased")]
 
 
+async def test_a_conversation_whose_hash_is_gone_leaves_the_list_and_the_erasure_ends(
+    clients: Clients, node: Node
+) -> None:
+    """A customer's list naming a conversation whose hash went some other way (a restored backup, a key deleted by
+    hand): the erasure drops it from the list and ends (it answered "kept opening conversations" for ever)."""
+    s = node.services
+    admin = await login(node.url, ADMIN, ADMIN_PASSWORD)
+    customer = clients.customer()
+    await customer.hello()
+    cid = (await customer.say("hello"))["conversation_id"]
+    await s.store.redis.delete(s.keys.conv(cid))
+    status, report = await api(node, "DELETE", f"/api/admin/customers/{customer.customer_id}", admin)
+    assert (status, report["conversations"]) == (200, 0), report
+    assert not await s.store.redis.exists(s.keys.customer_convs(customer.customer_id))
+
+
 class BrokenDisk:
     """Attachment files on a disk that fails (OSError, as a full or read-only disk would)."""
 
