@@ -334,6 +334,7 @@ class Wallboard:
         self._dirty = asyncio.Event()
         self._text: str | None = None  # the last frame sent, while someone watches
         self._body = ""  # what it said (but for ``at``): a snapshot saying the same is not sent
+        self._kind = ""  # its type
         self._queue_skills: dict[str, Skills] = {}
         self._publish_again = False
         self._publisher: asyncio.Task[None] | None = None
@@ -363,10 +364,17 @@ class Wallboard:
         """``watcher`` gets every frame from now on, the first one as soon as it is read."""
         self._watchers.add(watcher)
         if self._text is not None and len(self._watchers) > 1:
-            watcher(self._text)  # fresh: the others kept it up to date
+            # what the others have (kept up to date), stamped now: the page reads ``at`` as the gateway's clock, and
+            # the last frame's time made every timer of a second watcher short by its age (a reports auditor's
+            # finding: "Oldest 0:06" where the chat had waited 0:46)
+            watcher(self._stamped(self.clock()))
         else:
             self._text, self._body = None, ""
             self._dirty.set()
+
+    def _stamped(self, at: int) -> str:
+        """The last frame's text with its time ``at`` (ms)."""
+        return f'{{"type":"{self._kind}","at":{at},{self._body[1:]}'
 
     def unwatch(self, watcher: Watcher) -> None:
         self._watchers.discard(watcher)
@@ -483,8 +491,8 @@ class Wallboard:
         self.compute_seconds += time.process_time() - cpu
         if body == self._body:
             return
-        self._body = body
-        self._text = f'{{"type":"{kind}","at":{at},{body[1:]}'
+        self._body, self._kind = body, kind
+        self._text = self._stamped(at)
         for watcher in list(self._watchers):
             watcher(self._text)
             self.sent += 1

@@ -8,6 +8,8 @@ refused.
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -96,6 +98,15 @@ async def test_a_supervisor_sees_every_nodes_chats_calls_and_agents_change_live(
     ack = await customer.say("hello, is anyone there?")
     seen = await board(carol, lambda f: queue(f, "default")["waiting_chats"] == 1)
     assert seen["totals"]["waiting_chats"] == 1 and queue(seen, "default")["oldest_queued_at"] <= seen["at"]
+    # a second supervisor opening the board gets what carol has, stamped with the time it is sent (the page reads
+    # 'at' as the gateway's clock: the first frame's old time made every timer short by its age)
+    await asyncio.sleep(1.0)
+    joined: list[str] = []
+    node.services.wallboard.watch(joined.append)
+    stamped_at = node.services.wallboard.clock()
+    node.services.wallboard.unwatch(joined.append)
+    (text,) = joined
+    assert json.loads(text)["at"] >= stamped_at - 50 and json.loads(text)["at"] - seen["at"] >= 900
     assert queue(seen, "default")["agents"]["away"] == 1
     fresh(carol)
     await alice.send({"type": "status", "status": "available"})
