@@ -339,6 +339,7 @@ async def _build(
         reports=Reports(
             RollupStore(store, retention_days=settings.rollup_retention_days, zone=settings.center_timezone),
             sl_threshold_s=settings.service_level_seconds,
+            sl_by_queue=queues.service_levels_ms,
         ),
         clock=clock,
         queues=queues.all,
@@ -534,7 +535,7 @@ async def _build(
         ),
         bots=bots,
         metrics=node_metrics,
-        reports=Reports(rollup_db, sl_threshold_s=settings.service_level_seconds),
+        reports=Reports(rollup_db, sl_threshold_s=settings.service_level_seconds, sl_by_queue=queues.service_levels_ms),
         rollups=RollupConsumer(
             EventLogStore(redis, keys),
             rollup_db,
@@ -596,7 +597,10 @@ async def run_backfill(settings: Settings, first: date, last: date) -> int:
     ``--center-timezone``; returns the events counted."""
     async with store_only(settings) as (store, _bus):
         db = RollupStore(store, retention_days=settings.rollup_retention_days, zone=settings.center_timezone)
-        return await backfill(store, db, first, last, sl_threshold_ms=int(settings.service_level_seconds * 1000))
+        queues = QueueSettings(store, default_service_level_seconds=int(settings.service_level_seconds))
+        by_queue = await queues.service_levels_ms()
+        default_ms = int(settings.service_level_seconds * 1000)
+        return await backfill(store, db, first, last, sl_threshold_ms=default_ms, sl_by_queue=by_queue)
 
 
 @contextlib.asynccontextmanager

@@ -144,7 +144,12 @@ REPORT: Schema = closed(
         "interval": enum_of(["day", "hour"]),
         "by": enum_of(["queue", "agent", "disposition"]),
         "zone": {"type": "string", "description": "the center's IANA time zone: the days and hours are its own"},
-        "sl_threshold_s": {"type": "number"},
+        "sl_threshold_s": {"type": "number", "description": "the service level of a queue without its own"},
+        "sl_thresholds_s": {
+            "type": "object",
+            "additionalProperties": {"type": "number"},
+            "description": "each queue's service-level threshold (s), as its contacts are counted",
+        },
         "series": {
             "type": "array",
             "items": closed(

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 
 import {
   ahtMs, fmtMetric, fmtMs, fmtRatio, hasFigures, intervalLabel, isEmptyReport, metricGroups, METRICS, noFigureWhy, presetOf,
-  PRESETS, rangeProblem, rankMetric, readQuery, reportQuery, sumPoints, todayIn, topKeys, weightedPoints,
+  PRESETS, rangeProblem, rankMetric, readQuery, reportQuery, slThreshold, sumPoints, todayIn, topKeys, weightedPoints,
 } from '../static/supervisor/reports_query.js';
 
 test("today is the center's date in its time zone, whatever this browser's own", () => {
@@ -131,4 +131,17 @@ test('the IVR column names what it counts: calls through the voice flow, not cha
   const [, label, , short, group] = METRICS.find(([name]) => name === 'ivr_sessions');
   assert.equal(`${group} ${short}`, 'IVR Calls');
   assert.match(label, /^IVR calls: calls that ran the voice flow \(chats through a bot flow are not counted\)$/);
+});
+
+test("the service level's threshold: one when the queues agree, each queue's own when they differ", () => {
+  const report = (by, totals, own) => ({ by, sl_threshold_s: 10, sl_thresholds_s: own, totals: totals.map((key) => ({ key })) });
+  assert.deepEqual(slThreshold(report('queue', ['billing'], { billing: 20, support: 30 })),
+    { short: 'SL ≤ 20 s', long: 'answered within 20 s' });
+  assert.deepEqual(slThreshold(report('queue', ['billing', 'support'], { billing: 10, support: 20 })),
+    { short: 'SL ≤ target', long: "answered within its queue's target (billing 10 s, support 20 s)" });
+  assert.deepEqual(slThreshold(report('agent', ['alice'], { billing: 20, support: 20 })),
+    { short: 'SL ≤ 20 s', long: 'answered within 20 s' });
+  assert.deepEqual(slThreshold(report('queue', ['old'], {})), { short: 'SL ≤ 10 s', long: 'answered within 10 s' });
+  assert.deepEqual(slThreshold({ by: 'queue', sl_threshold_s: 20, totals: [] }),
+    { short: 'SL ≤ 20 s', long: 'answered within 20 s' });
 });

@@ -2,7 +2,7 @@
 // UMD build, deferred before this module, and it sets globalThis.Chart). Each canvas keeps one chart, replaced when
 // the report changes. No animation: a report is read, not watched, and a test sees the finished drawing.
 
-import { ahtMs, fmtMs, fmtRatio, hasFigures, intervalLabel, rankMetric, starts, sumPoints, topKeys, weightedPoints } from './reports_query.js';
+import { ahtMs, fmtMs, fmtRatio, hasFigures, intervalLabel, rankMetric, slThreshold, starts, sumPoints, topKeys, weightedPoints } from './reports_query.js';
 
 const Chart = globalThis.Chart;
 
@@ -111,7 +111,7 @@ export function drawMetrics(report, canvases) {
   const all = across(report);
   return {
     volume: hasFigures(series, 'offered') ? `(${all})` : `(${all}; handled only: offered and abandoned are counted per queue)`,
-    service_level: `(answered within ${report.sl_threshold_s} s; ${across(report, keys)})`,
+    service_level: `(${slThreshold(report).long}; ${across(report, keys)})`,
     speed: `(${all}, weighted by contacts handled)`,
   };
 }

@@ -241,3 +241,18 @@ export function isEmptyReport(report) {
   const counts = [...METRICS.filter(([, , kind]) => kind === 'count').map(([name]) => name), 'closed'];
   return (report.totals || []).every((t) => counts.every((name) => !isNum(t[name]) || t[name] === 0));
 }
+
+/** What a report's service level counts as answered in time: one threshold ({short: 'SL ≤ 20 s', long: 'answered
+ * within 20 s'}), or, when its queues have different ones, each queue's own ('SL ≤ target', 'answered within its
+ * queue's target (billing 10 s, support 20 s)'). A report by queue weighs its rows' queues; by agent, every queue. */
+export function slThreshold(report) {
+  const own = report.sl_thresholds_s || {};
+  const keys = report.by === 'queue' ? (report.totals || []).map((t) => t.key) : Object.keys(own);
+  const used = [...new Set(keys.map((k) => (k in own ? own[k] : report.sl_threshold_s)))].sort((a, b) => a - b);
+  if (used.length <= 1) {
+    const s = used.length ? used[0] : report.sl_threshold_s;
+    return { short: `SL ≤ ${s} s`, long: `answered within ${s} s` };
+  }
+  const each = keys.filter((k) => k in own).sort().map((k) => `${k} ${own[k]} s`).join(', ');
+  return { short: 'SL ≤ target', long: `answered within its queue's target (${each})` };
+}

@@ -3,7 +3,7 @@
 // name and raw value (data-metric, data-value) beside the text people read.
 
 import { h } from '../desk/dom.js';
-import { METRICS, fmtMetric, metricGroups, noFigureWhy, rankMetric } from './reports_query.js';
+import { METRICS, fmtMetric, metricGroups, noFigureWhy, rankMetric, slThreshold } from './reports_query.js';
 
 const KEY_HEADER = { queue: 'Queue', agent: 'Agent', disposition: 'Disposition' };
 
@@ -47,8 +47,9 @@ export function renderTotals(table, report) {
   const rows = [...report.totals].sort((a, b) => (b[rank] || 0) - (a[rank] || 0) || String(a.key).localeCompare(b.key));
   // a column only some centers have (contacts moved to another queue): shown when a row has one (the CSV has it always)
   const shown = METRICS.filter(([name]) => !WHEN_ANY.has(name) || rows.some((t) => t[name]));
+  const sl = slThreshold(report);
   const heads = shown.map(([name, label, , short]) => (name === 'service_level'
-    ? metricHead(`SL ≤ ${report.sl_threshold_s} s`, `${label}: the share answered within ${report.sl_threshold_s} s`)
+    ? metricHead(sl.short, `${label}: the share ${sl.long}`)
     : metricHead(short, label)));
   table.replaceChildren(
     h('caption', { class: 'sr-only' }, `Totals by ${report.by}, ${report.from} to ${report.to}`),
