@@ -273,6 +273,9 @@ async def test_backfill_from_timelines_gives_the_counters_the_live_consumer_kept
         await alice.say(cid, "On it")
         await alice.send({"type": "close", "conversation_id": cid, "disposition": "resolved"})
         await cust.event("closed")
+        if text == "first":  # a satisfaction rating: counted live and by the backfill alike
+            await cust.send({"type": "rating", "conversation_id": cid, "score": 4})
+            await cust.event("rating")
     waiting = clients.customer()
     await waiting.hello()
     await waiting.say("still open")
@@ -280,8 +283,12 @@ async def test_backfill_from_timelines_gives_the_counters_the_live_consumer_kept
     carol = await clients.agent("carol").login()
     day = today()
     report = await totals_when(
-        node, carol, lambda r: total(r, "default").get("handled") == 3, **{"from": day, "to": day}
+        node,
+        carol,
+        lambda r: total(r, "default").get("handled") == 3 and total(r, "default").get("rated") == 1,
+        **{"from": day, "to": day},
     )
+    assert (total(report, "default")["rating_avg"], total(report, "default")["csat"]) == (4.0, 1.0)
     assert report["sl_thresholds_s"]["default"] == 20  # each queue's own, as its contacts are counted
     await totals_when(node, carol, lambda r: len(r["totals"]) == 1, **{"from": day, "to": day, "by": "disposition"})
     store = node.services.store

@@ -313,3 +313,25 @@ def test_the_event_logs_offer_decides_and_entries_from_before_keep_the_old_rule(
     )
     assert counters(none) == set()
     assert counters(ev("call_answered", answered_again)) == set()  # logged before offers: answer 2 is not handled
+
+
+def test_a_rating_counts_to_the_queue_and_the_agent_who_had_the_conversation() -> None:
+    """Ratings were stored and shown nowhere (a reports auditor's finding): how many, their sum, the good ones."""
+    assert counters(ev("rating", {"score": 5, "comment": "quick"}, agent="alice")) == {
+        ("queue", "billing", "rated", 1),
+        ("queue", "billing", "rating_sum", 5),
+        ("queue", "billing", "rated_good", 1),
+        ("agent", "alice", "rated", 1),
+        ("agent", "alice", "rating_sum", 5),
+        ("agent", "alice", "rated_good", 1),
+    }
+    assert counters(ev("rating", {"score": 2})) == {
+        ("queue", "billing", "rated", 1),
+        ("queue", "billing", "rating_sum", 2),
+    }
+    assert counters(ev("rating", {"score": 9})) == set() and counters(ev("rating", {"score": "x"})) == set()
+    point = report_point(
+        summed([{"rated": 2, "rating_sum": 7, "rated_good": 1}, {"rated": 1, "rating_sum": 4, "rated_good": 1}])
+    )
+    assert (point["rated"], point["rating_avg"], point["csat"]) == (3, 3.67, 0.6667)
+    assert report_point({})["rating_avg"] is None and report_point({})["csat"] is None

@@ -105,7 +105,7 @@ test('an empty report: nothing counted anywhere', () => {
 
 test("the totals table's headers: each metric's group once over its consecutive columns, every column under one", () => {
   const groups = metricGroups();
-  assert.deepEqual(groups.map((g) => g.group), ['Contacts', 'Calls (avg)', 'Chats (avg)', 'Callbacks', 'Escalated', 'IVR']);
+  assert.deepEqual(groups.map((g) => g.group), ['Contacts', 'Calls (avg)', 'Chats (avg)', 'Callbacks', 'Escalated', 'IVR', 'Satisfaction']);
   assert.equal(groups.reduce((n, g) => n + g.span, 0), METRICS.length);
   assert.deepEqual(metricGroups([['a', 'A', 'count', 'A', 'x'], ['b', 'B', 'count', 'B', 'y'], ['c', 'C', 'count', 'C', 'x']]),
     [{ group: 'x', span: 1 }, { group: 'y', span: 1 }, { group: 'x', span: 1 }]);  // apart: two headers

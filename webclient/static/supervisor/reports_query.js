@@ -111,6 +111,8 @@ export const METRICS = [
   ['escalations', 'Escalations chat → voice', 'count', 'Chat → voice', 'Escalated'],
   ['ivr_sessions', 'IVR calls: calls that ran the voice flow (chats through a bot flow are not counted)', 'count', 'Calls', 'IVR'],
   ['ivr_contained', 'IVR contained: calls that ended without waiting for an agent', 'count', 'Contained', 'IVR'],
+  // one column (the table fits a laptop): the count and the average rating are in the CSV and the API
+  ['csat', 'CSAT: the share of customers\' ratings that were 4 or 5 (of 5)', 'ratio', 'CSAT', 'Satisfaction'],
 ];
 
 /** The metrics counted per queue only (gateway/ops/rollup_rules.py NOT_BY_AGENT): by agent the report has no
