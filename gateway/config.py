@@ -438,7 +438,7 @@ class Settings:
         400.0,
         env="CG_ROLLUP_RETENTION_DAYS",
         parse=number(float, 1, 36500, "a number of days from 1 to 36500"),
-        help="report counters (per queue, agent, disposition and flow, per day / hour / 15 minutes) are kept this long",
+        help="report counters (per queue, agent, disposition and flow, per day and hour) are kept this long",
     )
     retention_days: float = setting(
         365.0,
