@@ -134,12 +134,13 @@ async def test_prompt_is_heard_for_its_duration_then_silence(prompt: Audio, call
     start = b.heard_count
     late_before = a.player.stats.late_frames
     assert (await a.player.play(prompt, "welcome")) == "finished"
-    # the tail crosses the network and the jitter buffer, then silence follows: waited for (up to 5 s), not a fixed
+    # the tail crosses the network and the jitter buffer, then silence follows: waited for (up to 5 s) until 0.5 s
+    # have come after the last loud block (the prompt's quiet fade-out, then the 0.3 s checked silent), not a fixed
     # 0.6 s (on a loaded CI machine the tail arrived 0.48 s late and left 0.12 s of silence in that time)
     for _ in range(50):
         await asyncio.sleep(0.1)
         heard, received = b.heard(start), loud_blocks(b.heard(start))
-        if received and len(heard) - (received[-1] + 1) * 960 >= 0.3 * 48000:
+        if received and len(heard) - (received[-1] + 1) * 960 >= 0.5 * 48000:
             break
     source = loud_blocks(prompt.samples)
     assert received, "no speech arrived"
