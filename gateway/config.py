@@ -1,11 +1,9 @@
 """Settings of one gateway node: command-line flags over environment variables over defaults.
 
-Each setting an operator can change is declared once, as a field of :class:`Settings` made with
-:func:`~gateway.setting.setting`: its default, environment variable, help text and how its text is parsed and
-checked (the parsers are in gateway/setting.py). From these declarations come the ``serve`` flags
-(gateway/cli.py `add_flags`), the reading of flags and environment (:func:`from_sources`) and the
-README's configuration table (gateway/config_table.py; ``python -m gateway.config_table README.md`` rewrites it,
-and tests/unit/test_config.py fails when the README and the declarations differ).
+Each setting an operator can change is declared once, as a field of :class:`Settings` made with :func:`setting`: its
+default, environment variable, help text, and how its text is parsed and checked (gateway/setting.py). From these come
+the ``serve`` flags (gateway/cli.py `add_flags`), the reading of flags and environment (:func:`from_sources`) and the
+README's configuration table (``python -m gateway.config_table README.md``; tests/unit/test_config.py compares them).
 """
 
 from __future__ import annotations
@@ -44,11 +42,7 @@ from gateway.setting import (
 from media.cores import usable_cores
 
 
-def _cores() -> int:
-    return usable_cores()  # (the affinity and a container's CPU limit, not the machine's count)
-
-
-def _node_id() -> str:
+def _node_id() -> str:  # (new per process)
     return f"node-{os.getpid()}-{secrets.token_hex(3)}"
 
 
@@ -67,10 +61,10 @@ class Settings:
     port: int = setting(8080, env="CG_PORT", help="TCP port", parse=number(int, 0, 65535, "a number from 0 to 65535"))
     workers: int = setting(
         1,
-        factory=_cores,
+        factory=usable_cores,
         env="CG_WORKERS",
         parse=number(int, 1, 256, "a whole number from 1 to 256"),
-        shown="cores",
+        shown="cores",  # (the affinity and a container's CPU limit, not the machine's count)
         help="node processes serving the one port (SO_REUSEPORT, Linux), each a full node with its own node id, "
         "sharing the Redis; one that dies is restarted and its calls taken over (docs/deploy.md)",
     )
@@ -564,6 +558,13 @@ class Settings:
         "has been open this long: a laptop shut or a browser closed without logging out; a logout, a disable or a "
         "removal releases them at once (`0`: an absent agent keeps their chats)",
     )
+    customer_gone_seconds: float = setting(
+        180.0,
+        env="CG_CUSTOMER_GONE_SECONDS",
+        parse=number(float, 30, 86400, "0 or a number from 30 to 86400", zero_too=True),
+        help="a waiting chat is closed as abandoned once its customer has had no widget open this long (a reload or "
+        "another page keeps it; a call in progress or a booked callback waits on; `0`: a waiting chat always waits)",
+    )
     wallboard_service_level_target: int = setting(
         80,
         env="CG_WALLBOARD_SERVICE_LEVEL_TARGET",
@@ -585,7 +586,7 @@ class Settings:
     )
     max_transcripts: int = setting(
         1,
-        factory=_cores,
+        factory=usable_cores,
         env="CG_MAX_TRANSCRIPTS",
         parse=number(int, 0, 10_000, "a whole number >= 0"),
         shown="cores",
@@ -625,7 +626,7 @@ class Settings:
     )
     asr_processes: int = setting(
         1,
-        factory=_cores,
+        factory=usable_cores,
         env="CG_ASR_PROCESSES",
         parse=number(int, 0, 256, "a whole number from 0 to 256"),
         shown="cores",

@@ -35,6 +35,8 @@ from gateway.contact.audit import AuditLog
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.canned import CannedResponses
 from gateway.contact.conversations import Conversations
+from gateway.contact.customer_presence import CustomerPresence
+from gateway.contact.gone_customers import GoneCustomers
 from gateway.contact.handover import Handover
 from gateway.contact.history import ConversationHistory
 from gateway.contact.limits import LimitConfig, Limits
@@ -473,6 +475,15 @@ async def _build(
     )
     await absent_agents.start()
     _on_stop(stack, absent_agents.stop)
+    # customers with a widget open; a waiting chat whose customer left is closed as abandoned
+    customer_presence = CustomerPresence(store)
+    await customer_presence.start()
+    _on_stop(stack, customer_presence.stop)
+    gone_customers = GoneCustomers(
+        store, conversations.abandon, router.queue, gone_seconds=settings.customer_gone_seconds
+    )
+    await gone_customers.start()
+    _on_stop(stack, gone_customers.stop)
     seen = [*flows.snapshot().values(), *flow_files.snapshot().values()]
     demo_password = await _seed_agents(agent_admin, settings, seen, queues) if worker in (None, 0) else None
     attachment_files = LocalAttachmentFiles(settings.data_dir / "attachments")
@@ -491,6 +502,7 @@ async def _build(
         bus=bus,
         router=router,
         presence=presence,
+        customer_presence=customer_presence,
         conversations=conversations,
         handover=handover,
         signer=TokenSigner(await _shared_secret(store, settings, embedded=embedded is not None)),

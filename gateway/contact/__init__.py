@@ -9,9 +9,12 @@ Modules:
 - ``audit``          The audit log: who changed what, when, before and after, in a capped stream.
 - ``attachments``    Attachments: images and PDFs sent by the customer or the agent, as timeline events.
 - ``callbacks``      Callbacks: "we'll call you back, you keep your place".
+- ``chat_end``       A customer ends their chat (the widget's "End chat"): closed as ``customer_ended``.
 - ``canned``         Canned responses: shared (supervisors) and personal, with variables the desk fills in.
 - ``conversations``  Conversations: the unit of the product. One id, one context, one append-only timeline.
+- ``customer_presence``  Customer presence: which customers have a widget open with a conversation (on any node).
 - ``conversation_hooks``  A flow's side effects on its conversation: steps, variables, its queue, callbacks.
+- ``gone_customers``  Customers who left a chat waiting (no widget open for minutes): it is closed as abandoned.
 - ``handover``       Hand-overs: a chat passed to a colleague or a queue; the chats of an agent who left, queued again.
 - ``images``         Images taken as attachments: decoded once (PyAV), measured, scaled down to a thumbnail.
 - ``history``        The desk's history: a customer's earlier conversations, search, one conversation read whole.

@@ -478,15 +478,16 @@ class Conversations:
         """A callback is booked for the conversation (someone expects to be called back)."""
         return self.callbacks is not None and await self.callbacks.of_conversation(cid) is not None
 
-    async def abandon(self, cid: str, agent_id: str, reason: str) -> bool:
-        """Close a conversation nobody is behind any more (its caller hung up or was lost with their node), taking it from
-        the queue or from ``agent_id`` (its ringing agent, '' if none); False if it was not in that state."""
+    async def abandon(self, cid: str, agent_id: str, reason: str, *, disposition: str = "abandoned") -> bool:
+        """Close a conversation nobody is behind any more (its caller hung up or was lost with their node, its
+        customer left the page, or ended the chat: ``disposition`` ``customer_ended``), taking it from the queue or
+        from ``agent_id`` (its ringing agent, '' if none); False if it was not in that state."""
         # the routing queue (where a waiting conversation is), not the conversation's queue name
         now = self.clock()
         facts = {**await self._close_facts(cid, now), "by_gateway": True}  # not its ringing agent's doing
-        if await self.store.close(cid, self.queue, agent_id, "abandoned", now=now, facts=facts) != "ok":
+        if await self.store.close(cid, self.queue, agent_id, disposition, now=now, facts=facts) != "ok":
             return False
-        log.info("conversation closed: abandoned (%s)", reason, extra={"conversation_id": cid})
+        log.info("conversation closed: %s (%s)", disposition, reason, extra={"conversation_id": cid})
         if self.callbacks is not None:
             await self.callbacks.conversation_closed(cid)
         if agent_id:  # closed, not back in the queue: the desk reads a reason "call_..." as "back in the queue"
@@ -633,7 +634,8 @@ class Conversations:
             return
         now = self.clock()
         facts = await self._close_facts(cid, now)
-        await self.store.close(cid, conv.get("queue", self.queue), "", disposition, now=now, facts=facts)
+        # the routing queue, where a waiting one is (not its queue's name: a waiting chat stayed there, closed)
+        await self.store.close(cid, self.queue, "", disposition, now=now, facts=facts)
 
     async def queue_status(self, queue_name: str) -> QueueStatus:
         """How ``queue_name`` stands now: agents free to take a conversation, conversations waiting for it,

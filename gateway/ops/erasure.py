@@ -263,8 +263,8 @@ class Erasure:
             try:
                 if conv.get("state") == ConversationState.ASSIGNED and agent:
                     await self.conversations.close(agent, cid, DISPOSITION, system=True)
-                else:
-                    await self.conversations.close_without_agent(cid, DISPOSITION)
+                else:  # from the routing queue, where a waiting one is (not its queue's name: close_without_agent)
+                    await self.conversations.abandon(cid, "", "erased", disposition=DISPOSITION)
             except (Conflict, Forbidden) as exc:  # closed, or given to another agent, meanwhile: read it again
                 log.info(
                     "erasure: conversation changed while closing it (%s)", exc.message, extra={"conversation_id": cid}

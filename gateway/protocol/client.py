@@ -62,6 +62,7 @@ class ClientFrame(StrEnum):
     # the booked callback of a conversation they hold
     CALL_INVITE_DECLINE = "call_invite_decline"  # customer: do not take the agent's invitation to a call
     RATING = "rating"  # customer: rate a closed conversation of theirs (score 1-5, optional comment), once
+    END_CHAT = "end_chat"  # customer: end (close) their conversation: the widget's "End chat"
     WALLBOARD = "wallboard"  # supervisor: start (watch true) or stop (false) getting the wallboard frames
     WRAP_UP_DONE = "wrap_up_done"  # agent: after-call work is over (a call they handed on: nothing to close)
     TRANSFER = "transfer"  # agent: hand a chat (no call in progress) to another agent or to a queue
@@ -199,6 +200,11 @@ class DeclineCallInvite:
 
 
 @dataclass(frozen=True, slots=True)
+class EndChat:
+    conversation_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class CallbackOutcome:
     callback_id: str
     outcome: AttemptOutcome
@@ -259,6 +265,7 @@ Frame = (
     | ConsultCall
     | InviteToCall
     | DeclineCallInvite
+    | EndChat
     | CallbackOutcome
     | CancelCallback
     | RateConversation
@@ -372,8 +379,14 @@ _CUSTOMER_FRAMES = {
     ClientFrame.CALLBACK_CANCEL,
     ClientFrame.CALL_INVITE_DECLINE,
     ClientFrame.RATING,
+    ClientFrame.END_CHAT,
 }
-_AGENT_FRAMES = set(ClientFrame) - {ClientFrame.DTMF, ClientFrame.CALL_INVITE_DECLINE, ClientFrame.RATING}
+_AGENT_FRAMES = set(ClientFrame) - {
+    ClientFrame.DTMF,
+    ClientFrame.CALL_INVITE_DECLINE,
+    ClientFrame.RATING,
+    ClientFrame.END_CHAT,
+}
 
 
 def _offer(obj: dict[str, Any], *, required: bool) -> str | None:
@@ -568,6 +581,8 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
             return CancelCallback(callback_id=_req(obj, "callback_id", max_len=64))
         case ClientFrame.CALL_INVITE_DECLINE:
             return DeclineCallInvite(conversation_id=_req(obj, "conversation_id", max_len=64))
+        case ClientFrame.END_CHAT:
+            return EndChat(conversation_id=_req(obj, "conversation_id", max_len=64))
         case ClientFrame.WALLBOARD:
             return WatchWallboard(watch=_flag(obj, "watch", default=True))
         case ClientFrame.WRAP_UP_DONE:

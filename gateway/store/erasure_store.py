@@ -63,16 +63,19 @@ class ErasureStore:
         return int(await self._redis.zcard(self.keys.customer_convs(customer_id)))
 
     async def forget_customer(self, customer_id: str) -> None:
-        """The customer's own keys go (their record, client-message ids, limit counters) and the erasure's journal
-        (it is done). Their list of conversations is not deleted: each deleted conversation left it, and one
-        opened meanwhile stays in it, for the next erasure to find."""
+        """The customer's own keys go (their record, client-message ids, limit counters), their presence entry, and
+        the erasure's journal (it is done). Their list of conversations is not deleted: each deleted conversation left
+        it, and one opened meanwhile stays in it, for the next erasure to find."""
         k = self.keys
-        await self._redis.delete(
-            k.customer(customer_id),
-            k.customer_client_ids(customer_id),
-            k.customer_erasing(customer_id),
-            *_limit_keys(k, customer_id),
-        )
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(
+                k.customer(customer_id),
+                k.customer_client_ids(customer_id),
+                k.customer_erasing(customer_id),
+                *_limit_keys(k, customer_id),
+            )
+            pipe.zrem(k.customers_seen, customer_id)
+            await pipe.execute()
 
     async def unmark(self, customer_id: str, at_ms: int) -> None:
         """Take back the mark this erasure made (it was refused before deleting anything), unless another one's

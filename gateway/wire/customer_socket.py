@@ -13,6 +13,7 @@ from aiohttp import web
 from gateway.calls.call_slots import LinesBusy
 from gateway.calls.manager import Call
 from gateway.client_ip import client_ip, limit_key
+from gateway.contact.chat_end import end_chat
 from gateway.contact.conversations import customer_view, customer_visible
 from gateway.errors import BadRequest, Conflict, Forbidden, GatewayError, NotFound, Unauthorized
 from gateway.flows.test_runs import TestRun, load_test_run
@@ -56,6 +57,7 @@ class CustomerConnection(Connection):
         self._typing = False  # the last typing frame relayed said "typing" (a "stopped" follows only that)
         self.barging: dict[str, int] = {}  # call id -> supervisors barging in, as last told (only changes are told)
         self.test: TestRun | None = None  # an admin's test run of a flow version (hello with test_flow)
+        self.present = False  # counted in the customer's presence (a socket with a conversation, not a test run)
 
     # ---------------------------------------------------------------- test runs (the flow console)
 
@@ -167,6 +169,9 @@ class CustomerConnection(Connection):
         customer's call here whose leg has been silent since ends (the page with the call closed)."""
         if self.followed is not None:
             self.s.queue_board.unwatch_position(self.followed, self._on_position)
+        if self.present:
+            self.present = False
+            self.s.customer_presence.closed(self.customer_id)
         if self.test is None and self.customer_id:  # a call whose page closed with this socket ends (its leg silent)
             self.s.calls.customer_socket_closed(self.customer_id)
         if self.test is None or not self.customer_id:
@@ -249,7 +254,15 @@ class CustomerConnection(Connection):
         )
         if token_error is not None:  # said after the welcome: the customer chats on, unverified
             await self.send_error(token_error)
+        self._count_present()
         return True
+
+    def _count_present(self) -> None:
+        """Once the socket has a conversation, the customer counts as present (gateway/contact/customer_presence.py):
+        what keeps a waiting chat of theirs from being closed as abandoned."""
+        if not self.present and self.conversation_id is not None and self.test is None:
+            self.present = True
+            self.s.customer_presence.opened(self.customer_id)
 
     def _verified(self, hello: client.Hello, now: float) -> tuple[VerifiedCustomer | None, GatewayError | None]:
         """The site's signed customer token, checked; a bad one is reported and the customer goes on unverified."""
@@ -272,6 +285,12 @@ class CustomerConnection(Connection):
             log.info("verified context not recorded: %s", exc.message, extra={"conversation_id": cid})
 
     async def handle(self, frame: client.Frame) -> None:
+        try:
+            await self._handle(frame)
+        finally:
+            self._count_present()  # a message or a call may have opened its first conversation
+
+    async def _handle(self, frame: client.Frame) -> None:
         match frame:
             case client.SendMessage() if self.test is not None:
                 await self._test_message(frame)
@@ -309,6 +328,8 @@ class CustomerConnection(Connection):
                 )
             case client.DeclineCallInvite():
                 await self._decline_invite(frame.conversation_id)
+            case client.EndChat():
+                await end_chat(self.s.conversations, self.s.callbacks, self.customer_id, frame.conversation_id)
             case client.RateConversation():
                 event = await self.s.conversations.rate(
                     self.customer_id, frame.conversation_id, frame.score, frame.comment
@@ -432,6 +453,7 @@ class CustomerConnection(Connection):
         cid = await self.s.conversations.current_for_customer(self.customer_id)
         if cid is not None and cid != self.followed:
             self.conversation_id = cid
+            self._count_present()
             await self._follow(cid)()
             return 0
         if self.followed is None:

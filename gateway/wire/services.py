@@ -20,6 +20,7 @@ from gateway.contact.audit import AuditLog
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.canned import CannedResponses
 from gateway.contact.conversations import Conversations
+from gateway.contact.customer_presence import CustomerPresence
 from gateway.contact.handover import Handover
 from gateway.contact.history import ConversationHistory
 from gateway.contact.limits import Limits
@@ -58,6 +59,7 @@ class Services:
     bus: Bus
     router: Router
     presence: Presence
+    customer_presence: CustomerPresence  # which customers have a widget open (gateway/contact/customer_presence.py)
     conversations: Conversations
     handover: Handover  # chats handed to a colleague or a queue, and those of an agent who left (contact/handover.py)
     signer: TokenSigner

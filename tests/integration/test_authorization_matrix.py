@@ -125,6 +125,10 @@ def frame_rules(s: Scene) -> dict[ClientFrame, list[tuple[Agent | Customer, Fram
             (s.b, {"type": "call_invite_decline", "conversation_id": cid}, "not_found"),
             (s.bob, {"type": "call_invite_decline", "conversation_id": cid}, "unknown_type"),
         ],
+        ClientFrame.END_CHAT: [  # a customer ends only their own chat; an agent closes with a disposition
+            (s.b, {"type": "end_chat", "conversation_id": cid}, "forbidden"),
+            (s.bob, {"type": "end_chat", "conversation_id": cid}, "unknown_type"),
+        ],
         ClientFrame.CALLBACK_CANCEL: [
             (s.b, {"type": "callback_cancel", "callback_id": "cb_nothere"}, "not_found"),
             (s.bob, {"type": "callback_cancel", "callback_id": "cb_nothere"}, "not_found"),

@@ -232,6 +232,7 @@ export const ClientFrame = Object.freeze({
   CALLBACK_CANCEL: "callback_cancel",
   CALL_INVITE_DECLINE: "call_invite_decline",
   RATING: "rating",
+  END_CHAT: "end_chat",
   WALLBOARD: "wallboard",
   WRAP_UP_DONE: "wrap_up_done",
   TRANSFER: "transfer",
