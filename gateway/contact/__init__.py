@@ -26,6 +26,7 @@ Modules:
 - ``max_wait``       What happens to a conversation that waited its queue's maximum: overflow, callback, flow.
 - ``queue_board``    The waiting list every agent desk shows, computed once per node and shared.
 - ``sniff``          What a file really is, from its first bytes, and a file name that is safe to show.
+- ``report_facts``   What a conversation's close and transfer events tell reports of the work on it (pure).
 - ``routing``        Routing: priority first, then the longest-waiting conversation, to the longest-idle qualified agent.
 - ``transfer_refusal``  Why a chat could not be handed to a colleague, in words an agent can act on.
 - ``widget_settings``  The widget's title, colours, greeting, launcher text, language and hours queue.

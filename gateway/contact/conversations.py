@@ -16,6 +16,7 @@ from typing import Any
 
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.queues import QueueSettings
+from gateway.contact.report_facts import close_facts
 from gateway.contact.routing import DEFAULT_QUEUE, Router, Skills, format_skills, now_ms
 from gateway.contact.transfer_refusal import refusal_text
 from gateway.contact.wait_estimate import WaitEstimates, estimate_wait_ms
@@ -376,13 +377,29 @@ class Conversations:
         return event
 
     async def requeue(
-        self, cid: str, agent_id: str, reason: str, *, score: int, queue_name: str = "", since: int = 0
+        self,
+        cid: str,
+        agent_id: str,
+        reason: str,
+        *,
+        score: int,
+        queue_name: str = "",
+        since: int = 0,
+        facts: dict[str, Any] | None = None,
     ) -> bool:
         """Take ``cid`` back from ``agent_id`` (a missed, declined or dropped call, a transfer to a queue) and
         queue it at ``score``, in ``queue_name`` if given; its queue's maximum wait counts from ``since`` if given
         (else from its place, ``score``, or when it last changed queue)."""
         result = await self.store.requeue(
-            cid, self.queue, agent_id, reason, score=score, now=self.clock(), queue_name=queue_name, since=since
+            cid,
+            self.queue,
+            agent_id,
+            reason,
+            score=score,
+            now=self.clock(),
+            queue_name=queue_name,
+            since=since,
+            facts=facts,
         )
         if result != "ok":
             return False
@@ -393,32 +410,7 @@ class Conversations:
         return True
 
     async def _close_facts(self, cid: str, now: int, closer: str = "") -> dict[str, Any]:
-        """What the ``closed`` event tells of the conversation for reports (gateway/ops/rollup_rules.py):
-        ``resolution_ms`` (opened to closed); ``first_response_ms`` (the customer's first message to the first agent
-        message after it); ``wrap_ms`` (the end of its last call an agent talked on to the close: after-call work,
-        only when ``closer`` is that agent and it stayed theirs since: none for a colleague it went to, or after it
-        waited in the queue again);
-        ``handle_ms`` (its last assignment to the close: a chat's handle time).
-        The close script adds ``voice`` and, when it was still waiting, ``queued_wait_ms``."""
-        events = await self.store.events(cid)
-        facts: dict[str, Any] = {}
-        if events:
-            facts["resolution_ms"] = max(0, now - events[0]["ts"])
-        messages = [e for e in events if e["type"] == EventType.MESSAGE]
-        asked = next((e["ts"] for e in messages if e.get("author") == Author.CUSTOMER), None)
-        if asked is not None:
-            reply = next((e["ts"] for e in messages if e.get("author") == Author.AGENT and e["ts"] >= asked), None)
-            if reply is not None:
-                facts["first_response_ms"] = reply - asked
-        talked = [e for e in events if e["type"] == EventType.CALL_ENDED and "talk_ms" in e]
-        if talked and closer and talked[-1].get("agent_id") == closer:
-            since = talked[-1]["ts"]
-            if not any(e["type"] == EventType.ASSIGNED and e["ts"] > since for e in events):
-                facts["wrap_ms"] = max(0, now - since)
-        assigned = [e["ts"] for e in events if e["type"] == EventType.ASSIGNED]
-        if assigned:
-            facts["handle_ms"] = max(0, now - assigned[-1])  # with its (last) agent: a chat's handle time
-        return facts
+        return close_facts(await self.store.events(cid), now, closer)
 
     async def has_chat(self, cid: str) -> bool:
         """Someone wrote in the conversation (a chat message, not only a call): a customer may be behind it."""
@@ -506,9 +498,11 @@ class Conversations:
             {"agent_id": agent_id, "agent_name": agent_name, "ring_until": self.clock() + int(ring_seconds * 1000)},
         )
 
-    async def transfer(self, cid: str, from_agent: str, to_agent: str, to_name: str) -> None:
+    async def transfer(
+        self, cid: str, from_agent: str, to_agent: str, to_name: str, facts: dict[str, Any] | None = None
+    ) -> None:
         """Hand ``cid`` from one agent straight to another; raises Conflict naming why it cannot."""
-        result = await self.store.transfer(cid, from_agent, to_agent, to_name, now=self.clock())
+        result = await self.store.transfer(cid, from_agent, to_agent, to_name, now=self.clock(), facts=facts)
         if result != "ok":
             ((agent, holds, _),) = await self.store.agent_loads([to_agent], self.clock())
             raise Conflict(

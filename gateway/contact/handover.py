@@ -19,6 +19,7 @@ from typing import Any
 
 from gateway.contact.conversations import Conversations
 from gateway.contact.presence import Presence
+from gateway.contact.report_facts import transfer_facts
 from gateway.errors import Conflict
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import AgentStatus, ConversationState, EventType
@@ -96,8 +97,9 @@ class Handover:
                 field="conversation_id",
                 code=ErrorCode.TRANSFER_REFUSED,
             )
+        facts = transfer_facts(events, current, conv.clock())
         if to_agent:
-            await conv.transfer(cid, agent_id, to_agent, to_name)
+            await conv.transfer(cid, agent_id, to_agent, to_name, facts)
             return
         known = await conv.queues.names() if conv.queues is not None else None
         if known is not None and queue not in known:
@@ -107,5 +109,5 @@ class Handover:
                 code=ErrorCode.TRANSFER_REFUSED,
             )
         # a new arrival in that queue: at the back, its timers from now (the module's docstring)
-        if not await conv.requeue(cid, agent_id, "transferred", score=conv.clock(), queue_name=queue):
+        if not await conv.requeue(cid, agent_id, "transferred", score=conv.clock(), queue_name=queue, facts=facts):
             raise Conflict("the conversation is not assigned to you", field="conversation_id")

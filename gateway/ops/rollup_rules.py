@@ -25,15 +25,20 @@ The metrics, for both channels (a *call* is a conversation with a ``call_started
   caller who hangs up while the chat's own agent rings, or after an agent had the call, is not counted.
 - **callbacks booked / reached / unreachable**: ``callback`` events ``requested``; ``closed`` with outcome
   ``reached``; ``closed`` with outcome ``unreachable`` (its attempts used up).
-- **AHT** (average handle time) of calls: **talk** and **hold** per agent's part of a call (``talk_ms``: from their
-  answer, holds left out; ``hold_ms``): from ``call_ended`` for the agent on it at the end, from ``call_transferred``
-  and ``call_agent_lost`` for an agent who handed it on or dropped (in the queue the call was in then); **wrap-up** from ``closed`` of a
-  conversation whose call an agent talked on (``wrap_ms``: from that call's end to the agent's close, the after-call
-  work), per such close.
+- **AHT** (average handle time) of calls, per **call segment** (an agent's part of a call: a call transferred once
+  is two segments, as Amazon Connect counts a transferred contact's records): **talk** and **hold** (``talk_ms``:
+  from their answer, holds left out; ``hold_ms``): from ``call_ended`` for the agent on it at the end, from
+  ``call_transferred`` and ``call_agent_lost`` for an agent who handed it on or dropped (in the queue the call was in
+  then); **wrap-up** from ``closed`` of a conversation whose call an agent talked on (``wrap_ms``: from that call's
+  end to the agent's close, the after-call work). **Call handle time** (``aht_call_ms``) is talk + hold + wrap-up
+  over the segments: one divisor (``call_segments``), not three averages added up.
 - **chat first response** (``first_response_ms`` of ``closed``: the customer's first message to the first agent
-  message after it), **chat resolution** (``resolution_ms``: opened to closed) and **chat handle time**
-  (``handle_ms``: its last assignment to the close, ``aht_chat_ms``) of chats an agent closed; counted when the
-  conversation closes.
+  message after it, credited to the agent who wrote that reply, ``first_response_agent``), **chat resolution**
+  (``resolution_ms``: opened to closed) of chats an agent closed; **chat handle time** (``aht_chat_ms``) per **chat
+  segment** (``chat_segments``): an agent's part of a chat, from its assignment to their close (``handle_ms`` of
+  ``closed``) or to their transfer of it (``handle_ms`` of the transfer's ``assigned`` or ``state`` event).
+- **transfers**: a chat an agent handed to a colleague or a queue (events with ``transfer: chat``, counted for that
+  agent and the queue it was in, ``agent_queue``), a call an agent transferred (``call_transferred``).
 - **escalations**: a call started in a conversation where the customer had chatted (``call_started`` with
   ``escalated``).
 - **IVR sessions**: calls that ran the voice flow (``call_ended`` with ``ivr``); **IVR contained**: those that ended
@@ -80,7 +85,7 @@ COUNTERS = (
     "first_response_ms",
     "resolved",
     "resolution_ms",
-    "chatted",  # chats an agent closed with a handle time
+    "chatted",  # chat segments: an agent's part of a chat (to their close or their transfer), with a handle time
     "chat_handle_ms",
     "escalations",
     "ivr_sessions",
@@ -88,6 +93,7 @@ COUNTERS = (
     "rated",  # customers' satisfaction ratings (1-5), after the close
     "rating_sum",
     "rated_good",  # ratings of 4 or 5
+    "transfers",  # chats and calls an agent handed on
     "closed",  # dimension disposition
 )
 
@@ -108,6 +114,10 @@ METRICS = (
     "chat_first_response_ms",
     "chat_resolution_ms",
     "aht_chat_ms",
+    "aht_call_ms",
+    "call_segments",
+    "chat_segments",
+    "transfers",
     "escalations",
     "ivr_sessions",
     "ivr_contained",
@@ -221,11 +231,26 @@ def _state(t: _Tally, d: dict[str, Any]) -> None:
             t.add("moved_out", queue=str(d["from_queue"]))
     elif d.get("state") == "open" and d.get("from_queue"):  # its maximum wait sent it to a bot flow or a callback
         t.add("moved_out", queue=str(d["from_queue"]))
+    if d.get("state") == "queued":
+        _chat_transfer(t, d, str(d.get("agent_id") or ""))
 
 
 def _assigned(t: _Tally, d: dict[str, Any]) -> None:
     if _took(t, takes_offer(EventType.ASSIGNED, d)):
         t.handled(_ms(d.get("wait_ms")), str(d.get("agent_id") or t.event.agent_id))
+    _chat_transfer(t, d, str(d.get("transferred_from") or ""))
+
+
+def _chat_transfer(t: _Tally, d: dict[str, Any], agent: str) -> None:
+    """An agent handed a chat on (to a colleague: ``assigned``; to a queue: ``state``): a transfer, and their
+    segment's handle time, in the queue it was in (gateway/contact/handover.py)."""
+    if d.get("transfer") != "chat" or not agent:
+        return
+    queue = str(d.get("agent_queue") or t.event.queue)
+    t.add("transfers", agent=agent, queue=queue)
+    if "handle_ms" in d and not d.get("voice"):
+        t.add("chatted", agent=agent, queue=queue)
+        t.add("chat_handle_ms", _ms(d.get("handle_ms")), agent=agent, queue=queue)
 
 
 def _answered(t: _Tally, d: dict[str, Any]) -> None:
@@ -241,6 +266,8 @@ def _abandoned(t: _Tally, d: dict[str, Any]) -> None:
 
 def _talked(t: _Tally, d: dict[str, Any]) -> None:
     """An agent's part of a call ended: they transferred it or their leg was lost (the call goes on)."""
+    if t.event.type == EventType.CALL_TRANSFERRED and d.get("agent_id"):
+        t.add("transfers", agent=str(d["agent_id"]))
     if "talk_ms" in d:
         agent = str(d.get("agent_id") or "")
         t.add("talked", agent=agent)
@@ -288,7 +315,11 @@ def _closed(t: _Tally, d: dict[str, Any]) -> None:
         t.add("wrap_ms", _ms(d.get("wrap_ms")), agent=agent)
     if not agent or d.get("voice"):
         return
-    for counter, n in (("first_response_ms", "responded"), ("resolution_ms", "resolved"), ("handle_ms", "chatted")):
+    if "first_response_ms" in d:  # credited to who replied (a chat transferred after it: not whoever closed it)
+        replied = str(d.get("first_response_agent") or agent)
+        t.add("responded", agent=replied)
+        t.add("first_response_ms", _ms(d.get("first_response_ms")), agent=replied)
+    for counter, n in (("resolution_ms", "resolved"), ("handle_ms", "chatted")):
         if counter in d:
             t.add(n, agent=agent)
             t.add("chat_handle_ms" if counter == "handle_ms" else counter, _ms(d.get(counter)), agent=agent)
@@ -406,6 +437,12 @@ def report_point(
         "chat_first_response_ms": avg("first_response_ms", "responded"),
         "chat_resolution_ms": avg("resolution_ms", "resolved"),
         "aht_chat_ms": avg("chat_handle_ms", "chatted"),
+        "aht_call_ms": round(sum(c.get(n, 0) for n in ("talk_ms", "hold_ms", "wrap_ms")) / c["talked"], 1)
+        if c.get("talked")
+        else None,
+        "call_segments": int(c.get("talked", 0)),
+        "chat_segments": int(c.get("chatted", 0)),
+        "transfers": int(c.get("transfers", 0)),
         "escalations": int(c.get("escalations", 0)),
         "ivr_sessions": int(c.get("ivr_sessions", 0)),
         "ivr_contained": int(c.get("ivr_contained", 0)),

@@ -131,9 +131,9 @@ def _queue_row(name: str, facts: Facts | None = None) -> dict[str, Any]:
 def today(totals: dict[str, Any], service_level_ms: int = 20_000) -> dict[str, Any]:
     """Today's (the center's day) figures of a queue from its report totals (gateway/ops/rollups.py): offered, handled,
     abandoned, service level (0..1 or None) within the queue's own threshold (``service_level_seconds``), average
-    speed of answer, handle time of calls (``aht_ms``: talk + hold + after-call work) and of chats
-    (``aht_chat_ms``: assignment to close), in ms (None before any was handled)."""
-    parts = [totals.get(name) for name in ("aht_talk_ms", "aht_hold_ms", "aht_wrap_ms")]
+    speed of answer, handle time of calls (``aht_ms``: talk + hold + after-call work per call segment) and of chats
+    (``aht_chat_ms``: assignment to close or transfer), in ms (None before any was handled)."""
+    call = totals.get("aht_call_ms")
     chat = totals.get("aht_chat_ms")
     return {
         "offered": totals.get("offered", 0),
@@ -142,7 +142,7 @@ def today(totals: dict[str, Any], service_level_ms: int = 20_000) -> dict[str, A
         "service_level": totals.get("service_level"),
         "service_level_seconds": round(service_level_ms / 1000, 3),
         "asa_ms": totals.get("asa_ms"),
-        "aht_ms": round(sum(p for p in parts if p is not None)) if any(p is not None for p in parts) else None,
+        "aht_ms": round(call) if call is not None else None,
         "aht_chat_ms": round(chat) if chat is not None else None,
     }
 

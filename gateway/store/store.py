@@ -336,15 +336,17 @@ class Store:
         now: int,
         queue_name: str = "",
         since: int = 0,
+        facts: dict[str, Any] | None = None,
     ) -> str:
         """Unassign from ``agent_id`` and queue again at ``score`` (in ``queue_name`` if given; its maximum wait
-        counting from ``since`` if given): 'ok' or 'not_assigned'."""
+        counting from ``since`` if given; ``facts`` in the event, for reports): 'ok' or 'not_assigned'."""
         k = self.keys
         data = {
             "state": "queued",
             "reason": reason,
             "agent_id": agent_id,
             **({"queue": queue_name} if queue_name else {}),
+            **(facts or {}),
         }
         return _s(
             await self._requeue(
@@ -360,9 +362,11 @@ class Store:
             )
         )
 
-    async def transfer(self, cid: str, from_agent: str, to_agent: str, to_name: str, *, now: int) -> str:
-        """Move an assigned conversation to another agent: 'ok', 'not_assigned', 'agent_unavailable',
-        'agent_offline' or 'agent_full'."""
+    async def transfer(
+        self, cid: str, from_agent: str, to_agent: str, to_name: str, *, now: int, facts: dict[str, Any] | None = None
+    ) -> str:
+        """Move an assigned conversation to another agent (``facts`` in the event, for reports): 'ok',
+        'not_assigned', 'agent_unavailable', 'agent_offline' or 'agent_full'."""
         k = self.keys
         return _s(
             await self._transfer(
@@ -381,7 +385,9 @@ class Store:
                     from_agent,
                     to_agent,
                     now,
-                    encode({"agent_id": to_agent, "agent_name": to_name, "transferred_from": from_agent}),
+                    encode(
+                        {"agent_id": to_agent, "agent_name": to_name, "transferred_from": from_agent, **(facts or {})}
+                    ),
                     self.event_log_max_entries,
                 ],
             )

@@ -164,7 +164,8 @@ REPORT: Schema = closed(
     description="offered, handled, abandoned, abandoned_wait_ms_avg, moved_out, callbacks_booked / reached / "
     "unreachable, "
     "service_level, asa_ms, aht_talk_ms / hold_ms / wrap_ms, chat_first_response_ms, chat_resolution_ms, aht_chat_ms, "
-    "escalations, ivr_sessions, ivr_contained, rated, rating_avg, csat per key and interval (by disposition: closed)",
+    "aht_call_ms, call_segments, chat_segments, transfers, escalations, ivr_sessions, ivr_contained, rated, rating_avg, "
+    "csat per key and interval (by disposition: closed); docs/reports.md defines each",
 )
 FLOW_PATHS: Schema = closed(
     {

@@ -19,6 +19,7 @@ from gateway.protocol.states import CallStatus
 from tests.conftest import Clients, bounded
 from tests.integration.test_admin_agents import Api, token
 from tests.integration.test_agents_cli import cli
+from tests.integration.test_reports import today, total, totals_when
 from tests.support.clients import Agent, Customer
 from tests.support.queue_calls import queued_call
 from tests.support.servers import Node, start_node
@@ -165,6 +166,19 @@ async def test_an_agent_hands_a_chat_to_a_colleague_or_to_a_queue_and_is_told_wh
         first_wait = next(e for e in conv["events"] if e["type"] == "assigned" and "wait_ms" in e)
         assert conv["conversation"]["queued_at"] > first_wait["ts"], conv["conversation"]
         await customer.expect("queue", lambda f: f["conversation_id"] == cid)
+        # what reports read of each hand-over: the transferring agent's part, in the queue it was in (an auditor)
+        handed = [e for e in conv["events"] if e.get("transfer") == "chat"]
+        assert [(e["type"], e.get("transferred_from") or e.get("agent_id"), e["agent_queue"]) for e in handed] == [
+            ("assigned", "alice", "default"),
+            ("state", "bob", "default"),
+        ]
+        assert all(e["handle_ms"] >= 0 and e["voice"] is False for e in handed)
+        day = today()
+        by_agent = await totals_when(
+            node, admin.token, lambda r: total(r, "bob").get("transfers"), **{"from": day, "to": day, "by": "agent"}
+        )
+        assert (total(by_agent, "alice")["transfers"], total(by_agent, "bob")["transfers"]) == (1, 1)
+        assert (total(by_agent, "alice")["chat_segments"], total(by_agent, "bob")["chat_segments"]) == (1, 1)
 
 
 @pytest.fixture

@@ -253,6 +253,7 @@ def test_a_queue_counts_only_the_agents_who_can_take_it_and_its_callbacks() -> N
                 "aht_talk_ms": 100_000.0,
                 "aht_hold_ms": None,
                 "aht_wrap_ms": 20_000.0,
+                "aht_call_ms": 120_000.0,  # (the report's own divisor: call segments; not the averages added up)
             },
             "default": {"offered": 2, "handled": 2, "aht_chat_ms": 95_000.0, "aht_talk_ms": None},
         },

@@ -335,3 +335,98 @@ def test_a_rating_counts_to_the_queue_and_the_agent_who_had_the_conversation() -
     )
     assert (point["rated"], point["rating_avg"], point["csat"]) == (3, 3.67, 0.6667)
     assert report_point({})["rating_avg"] is None and report_point({})["csat"] is None
+
+
+def test_a_chat_handed_on_twice_counts_each_agents_part_transfers_and_the_first_reply_to_who_wrote_it() -> None:
+    """A reports auditor: the transferring agent's part was lost (first response and handle time went to whoever
+    closed it, in the queue it closed in) and transfers were not counted at all."""
+    got = totals(
+        QUEUED,
+        CHAT_TAKEN,  # alice, in billing
+        (
+            "assigned",
+            {
+                "agent_id": "bob",
+                "transferred_from": "alice",
+                "transfer": "chat",
+                "handle_ms": 40_000,
+                "agent_queue": "billing",
+                "voice": False,
+            },
+        ),
+        (
+            "state",
+            {
+                "state": "queued",
+                "reason": "transferred",
+                "queue": "sales",
+                "agent_id": "bob",
+                "transfer": "chat",
+                "handle_ms": 20_000,
+                "agent_queue": "billing",
+                "voice": False,
+            },
+        ),
+        ("assigned", {"agent_id": "cid", "wait_ms": 3000, "voice": False}),
+        (
+            "closed",
+            {
+                "agent_id": "cid",
+                "disposition": "resolved",
+                "handle_ms": 60_000,
+                "first_response_ms": 5000,
+                "first_response_agent": "alice",
+                "resolution_ms": 200_000,
+                "voice": False,
+            },
+        ),
+    )
+    assert row(got, "queue", "billing") == {"offered": 1, "handled": 1}
+    assert row(got, "queue", "sales") == {"offered": 1, "handled": 1}
+    assert (got[("agent", "alice", "transfers")], got[("agent", "bob", "transfers")]) == (1, 1)
+    assert got[("queue", "billing", "transfers")] == 2 and ("queue", "sales", "transfers") not in got
+    parts = {a: (got[("agent", a, "chatted")], got[("agent", a, "chat_handle_ms")]) for a in ("alice", "bob", "cid")}
+    assert parts == {"alice": (1, 40_000), "bob": (1, 20_000), "cid": (1, 60_000)}
+    assert (got[("queue", "billing", "chatted")], got[("queue", "billing", "chat_handle_ms")]) == (2, 60_000)
+    assert (got[("agent", "alice", "responded")], got[("agent", "alice", "first_response_ms")]) == (1, 5000)
+    assert ("agent", "cid", "responded") not in got
+    point = report_point({k[2]: v for k, v in got.items() if k[:2] == ("queue", "billing")})
+    assert (point["transfers"], point["chat_segments"], point["aht_chat_ms"]) == (2, 2, 30_000)
+
+
+def test_a_transfer_of_a_chat_that_had_a_call_counts_the_transfer_but_no_chat_handle_time() -> None:
+    got = counters(
+        ev(
+            "assigned",
+            {
+                "agent_id": "bob",
+                "transferred_from": "alice",
+                "transfer": "chat",
+                "handle_ms": 9,
+                "agent_queue": "billing",
+                "voice": True,
+            },
+        )
+    )
+    assert got == {("queue", "billing", "transfers", 1), ("agent", "alice", "transfers", 1)}
+    # a call's transfer (agent_calls) and a routing assignment are no chat transfer
+    assert counters(ev("assigned", {"agent_id": "bob", "transferred_from": "alice"})) == set()
+
+
+def test_call_handle_time_divides_talk_hold_and_wrap_by_one_count_of_call_segments() -> None:
+    """The wallboard added three averages with different divisors: a call transferred once (alice 5 s talk, bob 9 s
+    talk and 10 s wrap-up) read 7 + 10 = 17 s. Per segment it is (5 + 9 + 10) / 2 = 12 s."""
+    got = totals(
+        QUEUED,
+        CALL_RINGS,
+        ANSWERED,
+        ("call_transferred", {"agent_id": "alice", "to_agent": "bob", "talk_ms": 5000, "hold_ms": 0}),
+        ("call_answered", {"agent_id": "bob", "wait_ms": 0, "answer": 2}),
+        ("call_ended", {"agent_id": "bob", "talk_ms": 9000, "hold_ms": 0, "queued": True}),
+        ("closed", {"agent_id": "bob", "disposition": "resolved", "wrap_ms": 10_000, "voice": True}),
+    )
+    queue = report_point({k[2]: v for k, v in got.items() if k[:2] == ("queue", "billing")})
+    assert (queue["call_segments"], queue["aht_call_ms"], queue["transfers"]) == (2, 12_000, 1)
+    assert queue["aht_talk_ms"] + queue["aht_wrap_ms"] == 17_000  # what the old sum of averages said
+    bob = report_point({k[2]: v for k, v in got.items() if k[:2] == ("agent", "bob")}, by_agent=True)
+    assert (bob["call_segments"], bob["aht_call_ms"], bob["transfers"]) == (1, 19_000, 0)

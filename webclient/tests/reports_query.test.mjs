@@ -78,20 +78,21 @@ test('figures as people read them', () => {
 const p = (start, m) => ({ start, ...m });
 const report = {
   series: [
-    { key: 'billing', points: [p('d1', { offered: 4, handled: 3, asa_ms: 10000, aht_talk_ms: 60000, aht_hold_ms: null, aht_wrap_ms: 5000 }),
-      p('d2', { offered: 0, handled: 0, asa_ms: null, aht_talk_ms: null, aht_hold_ms: null, aht_wrap_ms: null })] },
-    { key: 'sales', points: [p('d1', { offered: 2, handled: 1, asa_ms: 30000, aht_talk_ms: 20000, aht_hold_ms: null, aht_wrap_ms: null }),
-      p('d2', { offered: 1, handled: 1, asa_ms: 4000, aht_talk_ms: 1000, aht_hold_ms: 1000, aht_wrap_ms: 1000 })] },
+    { key: 'billing', points: [p('d1', { offered: 4, handled: 3, asa_ms: 10000, call_segments: 2, aht_call_ms: 65000 }),
+      p('d2', { offered: 0, handled: 0, asa_ms: null, call_segments: 0, aht_call_ms: null })] },
+    { key: 'sales', points: [p('d1', { offered: 2, handled: 1, asa_ms: 30000, call_segments: 1, aht_call_ms: 20000 }),
+      p('d2', { offered: 1, handled: 1, asa_ms: 4000, call_segments: 1, aht_call_ms: 3000 })] },
   ],
   totals: [{ key: 'billing', offered: 4, handled: 3 }, { key: 'sales', offered: 3, handled: 2 }],
 };
 
-test('counts add up across queues; averages are weighted by the contacts they average over', () => {
+test('counts add up across queues; averages are weighted by what they average over', () => {
   assert.deepEqual(sumPoints(report.series, 'offered'), [6, 1]);
   assert.deepEqual(weightedPoints(report.series, 'handled', (x) => x.asa_ms), [(3 * 10000 + 30000) / 4, 4000]);
   assert.equal(ahtMs(report.series[0].points[0]), 65000);
   assert.equal(ahtMs(report.series[0].points[1]), null);
-  assert.deepEqual(weightedPoints(report.series, 'handled', ahtMs), [(3 * 65000 + 20000) / 4, 3000]);
+  // call handle time over call segments (a reports auditor: weighted by every handled contact, chats too, before)
+  assert.deepEqual(weightedPoints(report.series, 'call_segments', ahtMs), [(2 * 65000 + 20000) / 3, 3000]);
   assert.deepEqual(weightedPoints([{ key: 'x', points: [p('d1', { handled: 0, asa_ms: null })] }], 'handled', (x) => x.asa_ms), [null]);
   assert.deepEqual(topKeys(report.totals, 'offered', 1), ['billing']);
 });

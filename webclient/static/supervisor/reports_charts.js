@@ -103,7 +103,7 @@ export function drawMetrics(report, canvases) {
       labels,
       datasets: [
         line('Avg speed of answer', weightedPoints(series, 'handled', (p) => p.asa_ms), 0),
-        line('Avg handle time (talk + hold + wrap-up)', weightedPoints(series, 'handled', ahtMs), 3, true),
+        line('Avg call handle time (talk + hold + wrap-up)', weightedPoints(series, 'call_segments', ahtMs), 3, true),
       ],
     },
     options: options({ y: SECONDS }),
@@ -112,7 +112,7 @@ export function drawMetrics(report, canvases) {
   return {
     volume: hasFigures(series, 'offered') ? `(${all})` : `(${all}; handled only: offered and abandoned are counted per queue)`,
     service_level: `(${slThreshold(report).long}; ${across(report, keys)})`,
-    speed: `(${all}, weighted by contacts handled)`,
+    speed: `(${all}; answer weighted by contacts handled, handle time by call segments)`,
   };
 }
 

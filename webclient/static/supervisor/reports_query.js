@@ -97,8 +97,11 @@ export const METRICS = [
   ['abandoned_wait_ms_avg', 'Avg wait before abandoning', 'ms', 'Avg wait to abandon', 'Contacts'],
   ['moved_out', 'Moved out while waiting: to another queue (an overflow, a flow\'s choice), a bot flow or a callback',
     'count', 'Moved out', 'Contacts'],
+  ['transfers', 'Transfers: chats and calls an agent handed to a colleague or a queue', 'count', 'Transferred', 'Contacts'],
   ['service_level', 'Service level', 'ratio', 'Service level', 'Contacts'],
   ['asa_ms', 'Avg speed of answer', 'ms', 'ASA', 'Contacts'],
+  ['aht_call_ms', 'Call handle time: talk + hold + wrap-up per call segment (an agent\'s part of a call)', 'ms',
+    'Handle time', 'Calls (avg)'],
   ['aht_talk_ms', 'Avg talk', 'ms', 'Talk', 'Calls (avg)'],
   ['aht_hold_ms', 'Avg hold', 'ms', 'Hold', 'Calls (avg)'],
   ['aht_wrap_ms', 'Avg wrap-up', 'ms', 'Wrap-up', 'Calls (avg)'],
@@ -227,10 +230,10 @@ export function weightedPoints(series, weight, value) {
   return sum.map((v, i) => (total[i] > 0 ? v / total[i] : null));
 }
 
-/** Average handle time of a point: talk + hold + wrap-up (null when none is known). */
+/** Average handle time of a point's calls: talk + hold + wrap-up per call segment, as the gateway divides it (one
+ * divisor: adding up the three averages mixed segments with closes). */
 export function ahtMs(p) {
-  const parts = [p.aht_talk_ms, p.aht_hold_ms, p.aht_wrap_ms].filter(isNum);
-  return parts.length ? parts.reduce((a, b) => a + b, 0) : null;
+  return isNum(p.aht_call_ms) ? p.aht_call_ms : null;
 }
 
 /** The keys with the most of `metric` in the totals, at most n, busiest first. */

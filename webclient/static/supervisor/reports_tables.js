@@ -34,7 +34,7 @@ function metricHead(short, label) {
   return h('th', { scope: 'col' }, short === label ? short : h('abbr', { title: label }, short));
 }
 
-const WHEN_ANY = new Set(['moved_out', 'csat']);  // (csat: a center whose customers rate)
+const WHEN_ANY = new Set(['moved_out', 'transfers', 'csat']);  // (csat: a center whose customers rate)
 
 /** The totals of a report by queue or agent, busiest first: one row per key, one column per metric, the metrics'
  * columns under their group's header (two header rows). */
