@@ -158,8 +158,11 @@ class Presence:
     async def set_status(self, agent_id: str, status: AgentStatus, reason: str = "") -> None:
         """Available or away (``reason``: why, e.g. "break", or "missed_call" / "declined_call" when the gateway sets it)."""
         previous = await self.store.agent_field(agent_id, "status")
+        before = await self.store.agent_field(agent_id, "away_reason") if status == AgentStatus.AWAY else ""
         mapping = {"status": str(status), "away_reason": reason if status == AgentStatus.AWAY else ""}
-        if (previous or "") != status:  # since when (the supervisors' wallboard shows it)
+        # since when (the supervisors' wallboard and the desk show it): away for another reason is a new state (away
+        # on "lunch" after an hour in a "meeting" read "away 1:00:05", a reports auditor found)
+        if (previous or "") != status or (before or "") != mapping["away_reason"]:
             mapping["status_since"] = str(now_ms())
         if status == AgentStatus.AVAILABLE and (previous or "") != AgentStatus.AVAILABLE:
             mapping["idle_since"] = str(now_ms())
