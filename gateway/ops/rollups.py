@@ -317,6 +317,7 @@ class Reports:
             )
         by_disposition, by_agent = by == "disposition", by == "agent"
         series, totals = [], []
+        grand: dict[str, int] = {}  # every key's counters together: the report's "all queues" (or agents) row
         if interval == "hour":
             hour_rows = await self.db.hours(by, [k for k, _ in kept], days)
             starts = {d: hour_starts(d, self.zone) for d in days}  # once per report, not per key
@@ -337,6 +338,8 @@ class Reports:
                         await asyncio.sleep(0)  # the event loop runs between slices
             series.append({"key": key, "points": out})
             totals.append({"key": key, **report_point(total, by_disposition=by_disposition, by_agent=by_agent)})
+            for name, value in total.items():
+                grand[name] = grand.get(name, 0) + value
         return {
             "from": first.isoformat(),
             "to": last.isoformat(),
@@ -349,6 +352,9 @@ class Reports:
             "sl_thresholds_s": {q: ms / 1000 for q, ms in sorted((await self.sl_by_queue()).items())}
             if self.sl_by_queue is not None
             else {},
+            # the totals of every key together, each average over all of their contacts (not an average of the
+            # keys' averages): the table's last row (a reports auditor found none)
+            "overall": report_point(grand, by_disposition=by_disposition, by_agent=by_agent),
             "series": series,
             "totals": totals,
         }

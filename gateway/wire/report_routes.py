@@ -150,6 +150,10 @@ REPORT: Schema = closed(
             "additionalProperties": {"type": "number"},
             "description": "each queue's service-level threshold (s), as its contacts are counted",
         },
+        "overall": {
+            **_METRICS,
+            "description": "every key's totals together (the metrics, each average over all of their contacts)",
+        },
         "series": {
             "type": "array",
             "items": closed(

@@ -316,3 +316,50 @@ async def test_an_agent_without_the_supervisor_role_is_refused(browser: Browser,
         await expect(page.locator("#login-form")).to_be_visible()
     finally:
         await ctx.close()
+
+
+async def test_the_totals_end_with_every_queue_together_and_a_chat_handed_on_shows_its_transfer(
+    browser: Browser, node: Node, clients: Clients
+) -> None:
+    """Two queues: the table's last row is the gateway's figures of both together (an average over all contacts, not
+    the rows' averages), and the Transferred column appears once a chat was handed from one queue to another."""
+    alice = clients.agent("alice")
+    await alice.hello()
+    await served_chat(clients, alice, "First question", "resolved")
+    customer = clients.customer()
+    await customer.hello()
+    await customer.say("Billing question")
+    cid = str((await alice.assigned(timeout=10))["id"])
+    await alice.say(cid, "Let me pass you to billing.")
+    await alice.send({"type": "transfer", "conversation_id": cid, "queue": "billing"})
+    await alice.expect("unassigned", lambda f: f["conversation_id"] == cid)
+    assert (await alice.assigned(timeout=10))["id"] == cid  # nobody else: back to her, from billing
+    await alice.send({"type": "close", "conversation_id": cid, "disposition": "resolved"})
+    token = await clients.agent("carol").login()
+    day = datetime.now(UTC).date().isoformat()
+    span = {"from": day, "to": day}
+    body = await counted(
+        node, token, {**span, "by": "queue"}, lambda b: sum(t["chat_segments"] or 0 for t in b["totals"]) >= 3
+    )
+    assert {t["key"] for t in body["totals"]} == {"default", "billing"} and body["overall"]["transfers"] == 1
+    ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await ctx.new_page()
+    try:
+        await page.goto(node.url + f"/supervisor/reports?from={day}&to={day}")
+        await sign_in(page, "carol")
+        overall = page.get_by_test_id("reports-overall")
+        await expect(overall.get_by_role("rowheader")).to_have_text("All queues")
+        shown: dict[str, str] = await overall.evaluate(
+            "(tr) => Object.fromEntries([...tr.querySelectorAll('td[data-metric]')]"
+            ".map((td) => [td.dataset.metric, td.dataset.value]))"
+        )
+        for name in ("offered", "handled", "asa_ms", "aht_chat_ms", "transfers"):
+            value = body["overall"][name]
+            assert (float(shown[name]) if shown[name] else None) == value, (name, shown, body["overall"])
+        head = page.locator("[data-testid=reports-totals] thead")
+        await expect(head.get_by_text("Trans\u00adfers", exact=True)).to_be_visible()
+        await page.screenshot(
+            path=str(Path(os.environ.get("CG_SCREENSHOTS", "/tmp")) / "reports-overall.png"), full_page=True
+        )
+    finally:
+        await ctx.close()

@@ -410,6 +410,12 @@ async def test_a_call_transferred_from_billing_to_support_is_handled_in_each_wit
     assert (support["offered"], support["handled"], support["abandoned"]) == (1, 1, 0), support
     assert billing["asa_ms"] == 5_000 and support["asa_ms"] == 3_000
     assert billing["aht_talk_ms"] == 60_000 and support["aht_talk_ms"] == 30_000
+    # a call transferred once: two segments; alice's transfer counted in billing
+    assert (billing["call_segments"], billing["transfers"], support["call_segments"]) == (1, 1, 1)
+    # all queues together: averages over every contact (5 s and 3 s waits: 4 s), not the rows' averages added up
+    overall = report["overall"]
+    assert (overall["offered"], overall["handled"], overall["asa_ms"], overall["transfers"]) == (2, 2, 4_000, 1)
+    assert (overall["call_segments"], overall["aht_talk_ms"]) == (2, 45_000)
     by_agent = await totals_when(
         node, carol, lambda r: total(r, "bob").get("aht_talk_ms") is not None, **{"from": day, "to": day, "by": "agent"}
     )

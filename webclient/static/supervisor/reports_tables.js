@@ -60,7 +60,17 @@ export function renderTotals(table, report) {
       h('tr', null, ...heads)),
     h('tbody', null, ...rows.map((t) => row(t.key, ...shown.map(([name, , kind]) => cell(name, kind, t[name], noFigureWhy(report.by, name)))))),
   );
+  // every key together, as the gateway summed their counters (an average over all of their contacts, not of the
+  // rows' averages): with two rows or more (a reports auditor found no totals row)
+  if (rows.length > 1 && report.overall) {
+    const all = report.overall;
+    table.append(h('tfoot', null, h('tr', { 'data-key': '', 'data-testid': 'reports-overall' },
+      h('th', { scope: 'row' }, ALL_HEADER[report.by] || 'All'),
+      ...shown.map(([name, , kind]) => cell(name, kind, all[name], noFigureWhy(report.by, name))))));
+  }
 }
+
+const ALL_HEADER = { queue: 'All queues', agent: 'All agents' };
 
 /** Closed conversations by disposition over the range, most first, with each one's share. */
 export function renderDispositions(table, report) {
