@@ -55,6 +55,7 @@ from gateway.flows.speech import SpeechRecognition
 from gateway.flows.versions import FlowVersions
 from gateway.flows.webhooks import webhook_session
 from gateway.metrics import Metrics
+from gateway.ops.agent_time import AgentTime
 from gateway.ops.erasure import Erasure
 from gateway.ops.metrics import NodeMetrics
 from gateway.ops.retention import Retention
@@ -488,6 +489,9 @@ async def _build(
     demo_password = await _seed_agents(agent_admin, settings, seen, queues) if worker in (None, 0) else None
     attachment_files = LocalAttachmentFiles(settings.data_dir / "attachments")
     rollup_db = RollupStore(store, retention_days=settings.rollup_retention_days, zone=settings.center_timezone)
+    agent_time = AgentTime(store, rollup_db)  # how agents' signed-in time is spent (occupancy reports)
+    await agent_time.start()
+    _on_stop(stack, agent_time.stop)
     retention = Retention(
         store,
         retention_days=settings.retention_days,
@@ -547,6 +551,7 @@ async def _build(
         ),
         bots=bots,
         metrics=node_metrics,
+        agent_time=agent_time,
         reports=Reports(rollup_db, sl_threshold_s=settings.service_level_seconds, sl_by_queue=queues.service_levels_ms),
         rollups=RollupConsumer(
             EventLogStore(redis, keys),

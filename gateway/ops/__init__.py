@@ -8,6 +8,7 @@ Modules:
 - ``retention``         Retention: closed conversations older than ``--retention-days`` are deleted, with their recordings.
 - ``erasure``           Erasure: a customer's data exported whole or erased on an admin's request (data protection).
 - ``rollup_rules``      What each logged event adds to the report counters (pure), and the report's metrics from them.
+- ``agent_time``        AgentTime: each signed-in agent's state sampled into the report counters (occupancy).
 - ``rollups``           The rollup consumer (event log -> counters), the reports and path analytics, the backfill.
 - ``wallboard``         Wallboard: the supervisors' live view (queues, agents, calls of every node), pushed on the agent
   socket.

@@ -44,6 +44,8 @@ The metrics, for both channels (a *call* is a conversation with a ``call_started
 - **IVR sessions**: calls that ran the voice flow (``call_ended`` with ``ivr``); **IVR contained**: those that ended
   without ever waiting for an agent (no ``queued``).
 - **dispositions**: ``closed`` counted by its disposition (dimension ``disposition``, metric ``closed``).
+- **agent time** (by agent only, not from events: sampled, gateway/ops/agent_time.py): signed-in time, the time in
+  each state (idle, chats, calls, wrap-up, away) and **occupancy**, (calls + wrap-up + chats) / (those + idle).
 
 A test run's conversation (an admin trying a flow version from the console, id ``t_...``) counts in nothing.
 
@@ -94,6 +96,11 @@ COUNTERS = (
     "rating_sum",
     "rated_good",  # ratings of 4 or 5
     "transfers",  # chats and calls an agent handed on
+    "t_call",  # agent time (gateway/ops/agent_time.py): ms signed in ringing or on a call
+    "t_wrap",  # ... in after-call work
+    "t_chat",  # ... available, holding a chat
+    "t_idle",  # ... available with nothing to do
+    "t_away",  # ... away
     "closed",  # dimension disposition
 )
 
@@ -124,6 +131,13 @@ METRICS = (
     "rated",
     "rating_avg",
     "csat",
+    "time_signed_in_ms",
+    "time_idle_ms",
+    "time_chats_ms",
+    "time_calls_ms",
+    "time_wrap_up_ms",
+    "time_away_ms",
+    "occupancy",
 )
 
 CALLER_LEFT = frozenset({"the caller hung up", "the customer left"})  # the interpreter's hangup step on a disconnect
@@ -406,20 +420,36 @@ NOT_BY_AGENT = (
 )
 
 
+# metrics of agents only (their time): by queue they are None
+ONLY_BY_AGENT = (
+    "time_signed_in_ms",
+    "time_idle_ms",
+    "time_chats_ms",
+    "time_calls_ms",
+    "time_wrap_up_ms",
+    "time_away_ms",
+    "occupancy",
+)
+
+
 def report_point(
     c: Mapping[str, int], *, by_disposition: bool = False, by_agent: bool = False
 ) -> dict[str, int | float | None]:
-    """The report's metrics from summed raw counters (None where there is nothing to divide, and by agent for the
-    metrics no agent has: :data:`NOT_BY_AGENT`)."""
+    """The report's metrics from summed raw counters (None where there is nothing to divide, by agent for the
+    metrics no agent has: :data:`NOT_BY_AGENT`, by queue for agents' time: :data:`ONLY_BY_AGENT`)."""
     if by_disposition:
         return {"closed": int(c.get("closed", 0))}
-    if by_agent:
-        return {**report_point(c), **dict.fromkeys(NOT_BY_AGENT)}
+    point = _point(c)
+    return {**point, **dict.fromkeys(NOT_BY_AGENT if by_agent else ONLY_BY_AGENT)}
+
+
+def _point(c: Mapping[str, int]) -> dict[str, int | float | None]:
 
     def avg(total: str, n: str) -> float | None:
         return round(c.get(total, 0) / c[n], 1) if c.get(n) else None
 
     handled = int(c.get("handled", 0))
+    working = sum(c.get(n, 0) for n in ("t_call", "t_wrap", "t_chat"))
     return {
         "offered": int(c.get("offered", 0)),
         "handled": handled,
@@ -449,6 +479,13 @@ def report_point(
         "rated": int(c.get("rated", 0)),
         "rating_avg": round(c.get("rating_sum", 0) / c["rated"], 2) if c.get("rated") else None,
         "csat": round(c.get("rated_good", 0) / c["rated"], 4) if c.get("rated") else None,
+        "time_signed_in_ms": sum(int(c.get(n, 0)) for n in ("t_call", "t_wrap", "t_chat", "t_idle", "t_away")),
+        "time_idle_ms": int(c.get("t_idle", 0)),
+        "time_chats_ms": int(c.get("t_chat", 0)),
+        "time_calls_ms": int(c.get("t_call", 0)),
+        "time_wrap_up_ms": int(c.get("t_wrap", 0)),
+        "time_away_ms": int(c.get("t_away", 0)),
+        "occupancy": round(working / (working + c.get("t_idle", 0)), 4) if working + c.get("t_idle", 0) else None,
     }
 
 

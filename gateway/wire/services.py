@@ -33,6 +33,7 @@ from gateway.flows.chat_bot import ChatBots
 from gateway.flows.live import LiveFlows
 from gateway.flows.speech import SpeechRecognition
 from gateway.flows.versions import FlowVersions
+from gateway.ops.agent_time import AgentTime
 from gateway.ops.erasure import Erasure
 from gateway.ops.metrics import NodeMetrics
 from gateway.ops.retention import Retention
@@ -90,6 +91,7 @@ class Services:
     metrics: NodeMetrics  # what /metrics serves; .recorder is what the services count into (gateway/ops/metrics.py)
     reports: Reports  # historical reports and path analytics from the rollups (gateway/ops/rollups.py)
     rollups: RollupConsumer  # this node's consumer of the event log: counters as events happen
+    agent_time: AgentTime  # agents' states sampled into the report counters (gateway/ops/agent_time.py)
     webhooks: Webhooks  # event webhook subscriptions and their delivery logs (gateway/ops/webhooks.py)
     webhook_delivery: WebhookDelivery  # posts the event log to them (gateway/ops/webhook_delivery.py)
     queues: QueueSettings  # queues as objects: skills, priority, hours, maximum wait (gateway/contact/queues.py)

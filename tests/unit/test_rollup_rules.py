@@ -136,7 +136,16 @@ def test_by_agent_the_metrics_no_agent_has_are_none_not_zero() -> None:
         "callbacks_booked",
         "ivr_sessions",
         "ivr_contained",
+        # and the other way: agents' time (signed in, per state, occupancy) is no queue's
+        "time_signed_in_ms",
+        "time_idle_ms",
+        "time_chats_ms",
+        "time_calls_ms",
+        "time_wrap_up_ms",
+        "time_away_ms",
     }
+    assert by_queue["time_signed_in_ms"] is None and by_agent["time_signed_in_ms"] == 0
+    assert by_queue["occupancy"] is None and by_agent["occupancy"] is None  # nothing to divide
     assert [by_agent[k] for k in ("offered", "abandoned", "abandoned_wait_ms_avg", "callbacks_booked")] == [None] * 4
     assert [by_agent[k] for k in ("ivr_sessions", "ivr_contained")] == [None, None]
     assert (by_agent["handled"], by_agent["service_level"], by_agent["callbacks_reached"]) == (5, 1.0, 1)
@@ -430,3 +439,13 @@ def test_call_handle_time_divides_talk_hold_and_wrap_by_one_count_of_call_segmen
     assert queue["aht_talk_ms"] + queue["aht_wrap_ms"] == 17_000  # what the old sum of averages said
     bob = report_point({k[2]: v for k, v in got.items() if k[:2] == ("agent", "bob")}, by_agent=True)
     assert (bob["call_segments"], bob["aht_call_ms"], bob["transfers"]) == (1, 19_000, 0)
+
+
+def test_occupancy_is_the_share_of_available_time_spent_on_contacts_away_left_out() -> None:
+    point = report_point(
+        {"t_call": 30_000, "t_wrap": 15_000, "t_chat": 15_000, "t_idle": 60_000, "t_away": 90_000}, by_agent=True
+    )
+    assert point["time_signed_in_ms"] == 210_000 and point["time_away_ms"] == 90_000
+    assert point["occupancy"] == 0.5  # 60 s on contacts of 120 s available
+    assert report_point({"t_idle": 15_000}, by_agent=True)["occupancy"] == 0.0
+    assert report_point({"t_away": 15_000}, by_agent=True)["occupancy"] is None  # away all along: not available
