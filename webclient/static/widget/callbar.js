@@ -10,6 +10,7 @@ import { wasInterrupted } from '../shared/callstate.js';
 import { renderCaptions } from './captions.js';
 import { sendFrame } from './chat.js';
 import { keepFocus, ui } from './panel.js';
+import { renderEndChat } from './end_chat.js';
 
 let clickCtx = null;
 /** A short soft click, deliberately not a DTMF tone: with echo cancellation off, a real tone from the
@@ -65,6 +66,7 @@ export function renderCall() {
   renderCaptions();
   const active = callLive(c);
   labelCallButton();   // (off during a call)
+  renderEndChat();     // (not offered during a call: the gateway would refuse it)
   if (active) ui.launcher.dataset.call = 'active';
   else delete ui.launcher.dataset.call;
   if (!c) { ui.callbar.hidden = true; return; }

@@ -54,6 +54,13 @@ export const TEXT = {
   onHold: 'On hold — please stay on the line',
   inviteDeclined: 'You declined the call',
   closedLine: 'This conversation was closed',
+  closedByYou: 'You ended the chat',                      // disposition customer_ended (end_chat_rules.js)
+  closedAway: 'This chat ended while you were away',      // abandoned while it waited: no widget of theirs was open
+  endChat: 'End chat',                                    // the panel foot's button, and the confirmation's
+  endChatQuestion: 'End this chat?',
+  endChatKeep: 'Keep chatting',
+  endChatOffline: 'Not connected — try again in a moment',
+  endChatFailed: 'The chat could not be ended',
   newConversation: 'New conversation',
   typing: (name) => `${name || 'Agent'} is typing…`,
   tooLong: 'Your message is too long to send — shorten it or send it in parts.',   // over the frame's bytes (rare)

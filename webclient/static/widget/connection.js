@@ -17,6 +17,7 @@ import { renderCallback } from './callback.js';
 import { renderStatus, scrollToBottom, setFlash, ui } from './panel.js';
 import { store } from './storage.js';
 import { onRatingError } from './rating.js';
+import { onEndChatError } from './end_chat.js';
 
 // ------------------------------------------------------------ connection
 
@@ -206,6 +207,7 @@ function onError(f) {
   }
   if (refusedCallIce(f)) return; // no TURN pair of its own (too many asked): the call uses the welcome's
   if (onCallError(f)) return;
+  if (onEndChatError(f)) return;
   if (onRatingError(f)) return;
   if (typeof f.client_id === 'string' && f.client_id) markFailed(f.client_id, f.message);
   setFlash(f.message || 'Something went wrong');

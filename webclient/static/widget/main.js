@@ -29,7 +29,8 @@
  * chat (and length: a message's limit), attach (and refused: the notes of uploads that did not arrive), callback,
  * call (and mic_policy: may this page use the microphone), callbar (and call_duration), captions (and caption_text),
  * connection,
- * rating (satisfaction question), tools (emoji picker, transcript download); the socket, ids, text, links, emoji,
+ * rating (satisfaction question), end_chat (the foot's "End chat" and its confirmation; its rules in end_chat_rules),
+ * tools (emoji picker, transcript download); the socket, ids, text, links, emoji,
  * transcript, upload and WebRTC helpers come from ../shared/.
  */
 

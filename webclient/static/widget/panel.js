@@ -12,6 +12,7 @@ import { onDraftInput, submit } from './chat.js';
 import { sessionSet } from './storage.js';
 import { connectionLost, sock } from './connection.js';
 import { setupTools } from './tools.js';
+import { renderEndChat, setupEndChat } from './end_chat.js';
 import { FULL_SCREEN_MEDIA, currentLayout, tabTarget } from './layout.js';
 import { focusFirst, focusLost, typingField } from '../shared/focus.js';
 
@@ -85,6 +86,11 @@ export function buildDom() {
     cbCancel: $('[data-testid=cg-callback-cancel]'),
     emoji: $('[data-testid=cg-emoji]'),
     transcript: $('[data-testid=cg-transcript]'),
+    foot: $('[data-testid=cg-foot]'),
+    endChat: $('[data-testid=cg-end-chat]'),
+    endConfirm: $('[data-testid=cg-end-confirm]'),
+    endKeep: $('[data-testid=cg-end-keep]'),
+    endYes: $('[data-testid=cg-end-confirm-yes]'),
   });
   const statusText = document.createElement('span');
   statusText.className = 'status-text';
@@ -130,6 +136,7 @@ export function buildDom() {
     if (/^[0-9*#]$/.test(e.key)) { e.preventDefault(); pressKey(e.key); }
   });
   setupTools();
+  setupEndChat();
   document.body.appendChild(host);
 }
 
@@ -318,6 +325,7 @@ export function renderStatus() {
     } else text = TEXT.idle;
   }
   labelCallButton();
+  renderEndChat();
   if (ui.statusText.textContent !== text) {
     ui.statusText.textContent = text;
     ui.status.title = text; // one line in the header; the whole text on hover

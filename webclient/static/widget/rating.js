@@ -8,6 +8,7 @@ import { sendFrame } from './chat.js';
 import { setFlash, ui } from './panel.js';
 import { sock } from './connection.js';
 import { store } from './storage.js';
+import { ratingOffered } from './end_chat_rules.js';
 
 const ratedConvs = new Set();   // conversations the gateway has a rating of (their 'rating' event was seen)
 let ratingCard = null;          // {el, cid, sending} while the question is on screen
@@ -21,11 +22,12 @@ function dismissedConvs() {
   }
 }
 
-/** A conversation closed (ev: its 'closed' event, already drawn as el): ask for a rating unless it has one. */
+/** A conversation closed (ev: its 'closed' event, already drawn as el): ask for a rating unless it has one, or it
+ *  closed while still waiting for an agent (nobody served them: end_chat_rules.js). */
 export function offerRating(ev, closedEl) {
   const cid = ev.conversation_id;
   dropRating();
-  if (!cid || ratedConvs.has(cid) || dismissedConvs().includes(cid)) return;
+  if (!cid || !ratingOffered(ev) || ratedConvs.has(cid) || dismissedConvs().includes(cid)) return;
   ratingCard = { el: buildCard(cid), cid, sending: false };
   closedEl.after(ratingCard.el);
 }

@@ -1,5 +1,7 @@
 // The widget's markup: icons and the shadow root's template (its style is widget/widget.css, inlined by the joiner).
 
+import { TEXT } from './config.js';
+
 // ------------------------------------------------------------ DOM
 
 export const CSS = '/*@inline widget.css*/';   // the joiner puts widget/widget.css here
@@ -93,6 +95,14 @@ export const TEMPLATE = `
     <button class="emoji" type="button" data-testid="cg-emoji" aria-label="Insert emoji" title="Emoji"><span aria-hidden="true">☺</span></button>
     <button class="send" type="submit" data-testid="cg-send" aria-label="Send message">${ICON_SEND}</button>
   </form>
-  <div class="foot"><button class="transcript" type="button" data-testid="cg-transcript" hidden>Download transcript</button><span>Powered by Contact Gateway</span></div>
+  <div class="foot" data-testid="cg-foot">
+    <button class="transcript" type="button" data-testid="cg-transcript" hidden>Download transcript</button>
+    <button class="end-chat" type="button" data-testid="cg-end-chat" hidden>${TEXT.endChat}</button>
+    <span class="powered">Powered by Contact Gateway</span>
+    <div class="end-confirm" id="cg-end-confirm" data-testid="cg-end-confirm" role="group" aria-labelledby="cg-end-q" hidden>
+      <span class="end-q" id="cg-end-q" dir="auto">${TEXT.endChatQuestion}</span>
+      <span class="end-actions"><button class="end-no" type="button" data-testid="cg-end-keep">${TEXT.endChatKeep}</button><button class="end-yes" type="button" data-testid="cg-end-confirm-yes">${TEXT.endChat}</button></span>
+    </div>
+  </div>
 </section>
 </div>`;

@@ -14,6 +14,7 @@ import { setLinkedText } from '../shared/links.js';
 import { attachmentContent } from './attach.js';
 import { renderTranscriptLink } from './tools.js';
 import { setDisabled } from '../shared/focus.js';
+import { closedLineKey } from './end_chat_rules.js';
 
 // ------------------------------------------------------------ helpers
 
@@ -299,7 +300,8 @@ export function handleEvent(ev, live, fromCache) {
         W.conv.state = 'closed';
         W.conv.queuePos = null;
       }
-      offerRating(ev, renderSystem(ev, TEXT.closedLine));
+      // who ended it, or that it ended while they were away (end_chat_rules.js); the rating question if served
+      offerRating(ev, renderSystem(ev, TEXT[closedLineKey(ev)]));
       hideTyping();
       if (W.invite) { W.invite = null; renderCallback(); }
       break;
