@@ -24,6 +24,7 @@ from typing import Any
 import aiohttp
 from playwright.async_api import Browser, Page, expect
 
+from gateway.ops.rollup_rules import ONLY_BY_AGENT
 from tests.browser.test_csp_browser import WATCH, violations
 from tests.conftest import PASSWORDS, Clients
 from tests.support.axe import axe_violations, blocking, describe, install_axe
@@ -117,6 +118,10 @@ async def sign_in(page: Page, agent_id: str) -> None:
     await page.press("#login-password", "Enter")
 
 
+def total_of(body: dict[str, Any], key: str, metric: str) -> Any:
+    return next(t[metric] for t in body["totals"] if t["key"] == key)
+
+
 async def table_values(page: Page, testid: str) -> dict[str, dict[str, str]]:
     """A table's figures as the page shows them: row key -> metric -> raw value (data-value)."""
     rows: dict[str, dict[str, str]] = await page.evaluate(
@@ -170,6 +175,7 @@ async def test_the_reports_page_shows_what_real_conversations_produced(
         await page.goto(node.url + f"/supervisor/reports?from={span['from']}&to={span['to']}")
         await sign_in(page, "carol")
 
+        await expect(page.get_by_test_id("agent-time-section")).to_be_hidden()  # (by agent only)
         # the totals: every figure of every queue is the endpoint's, and the chats' own numbers are there
         rows = page.locator("[data-testid=reports-totals] tbody tr[data-key]")
         await expect(rows).to_have_count(len(by_queue["totals"]))
@@ -178,6 +184,7 @@ async def test_the_reports_page_shows_what_real_conversations_produced(
         # (the "moved out", transfers and CSAT columns only when a queue has one: none here; the count of ratings
         # and their average, and the divisors of handle times (segments), are in the CSV and the API only)
         only_when = {"key", "moved_out", "transfers", "csat", "rated", "rating_avg", "call_segments", "chat_segments"}
+        only_when |= set(ONLY_BY_AGENT)  # agents' time: a table of its own, by agent
         expected = {t["key"]: {k: v for k, v in t.items() if k not in only_when} for t in by_queue["totals"]}
         assert numbers == expected and not any(t["moved_out"] or t["rated"] for t in by_queue["totals"])
         assert sum(int(r["offered"]) for r in shown.values()) == 3
@@ -236,6 +243,15 @@ async def test_the_reports_page_shows_what_real_conversations_produced(
             await expect(none).to_have_attribute("title", re.compile("^Counted per queue only"))
         await expect(alice_row.locator("td[data-metric=handled]")).not_to_have_attribute("title", re.compile("."))
         await expect(page.locator("[data-sub=volume]")).to_contain_text("handled only")
+        # where agents' signed-in time went: a table of its own (by agent only), each figure the endpoint's
+        time_section = page.get_by_test_id("agent-time-section")
+        await expect(time_section).to_be_visible()
+        agents = await report(node, token, **span, by="agent")
+        for name in ("time_signed_in_ms", "time_idle_ms", "occupancy"):
+            value = total_of(agents, "alice", name)
+            await expect(
+                page.locator(f"[data-testid=agent-time] tr[data-key=alice] td[data-metric={name}]")
+            ).to_have_attribute("data-value", "" if value is None else str(value))
         await page.screenshot(path=str(shots / "reports-by-agent.png"), full_page=True)
         async with page.expect_download() as info:
             await page.click("[data-testid=reports-csv]")

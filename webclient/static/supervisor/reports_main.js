@@ -19,7 +19,7 @@ import { endSession, forgetSession, refreshToken, resumeSession, sessionHooks } 
 import { renderLoginForm, showLoginView, submitLogin } from '../desk/login_view.js';
 import { PRESETS, isEmptyReport, presetOf, rangeProblem, readQuery, reportQuery, todayIn } from './reports_query.js';
 import { clearChart, drawDispositions, drawMetrics } from './reports_charts.js';
-import { renderDispositions, renderFlow, renderTotals } from './reports_tables.js';
+import { renderAgentTime, renderDispositions, renderFlow, renderTotals } from './reports_tables.js';
 
 const $ = (sel) => document.querySelector(sel);
 const ui = {};
@@ -248,6 +248,8 @@ function render(report, dispositions, queue) {
   ui.subs.dispositions.textContent = queue ? '(all queues)' : '';
   ui.totalsTitle.textContent = metrics ? `Totals by ${report.by}` : 'Closed conversations by disposition';
   renderTotals(ui.totals, report);
+  ui.agentTimeSection.hidden = report.by !== 'agent';
+  if (report.by === 'agent') renderAgentTime(ui.agentTime, report);
   ui.dispositionSection.hidden = !metrics;
   if (metrics) renderDispositions(ui.dispositions, dispositions);
 }
@@ -340,6 +342,8 @@ function boot() {
     totalsTitle: $('#rp-totals-title'),
     totals: $('[data-testid=reports-totals]'),
     dispositionSection: $('[data-testid=reports-dispositions-section]'),
+    agentTimeSection: $('[data-testid=agent-time-section]'),
+    agentTime: $('[data-testid=agent-time]'),
     dispositions: $('[data-testid=reports-dispositions]'),
     noneClosed: $('[data-testid=chart-dispositions-none]'),
     flowSection: $('[data-testid=flow-section]'),

@@ -230,6 +230,19 @@ export function weightedPoints(series, weight, value) {
   return sum.map((v, i) => (total[i] > 0 ? v / total[i] : null));
 }
 
+/** How agents' signed-in time was spent (reports by agent only: gateway/ops/agent_time.py samples it every 15 s): a
+ * table of its own, [name, label, kind, short]. */
+export const AGENT_TIME = [
+  ['time_signed_in_ms', 'Signed in: a desk of theirs open, in any state', 'ms', 'Signed in'],
+  ['time_idle_ms', 'Idle: available with nothing to do', 'ms', 'Idle'],
+  ['time_chats_ms', 'On chats: available, holding at least one chat', 'ms', 'On chats'],
+  ['time_calls_ms', 'On calls: ringing or talking', 'ms', 'On calls'],
+  ['time_wrap_up_ms', 'After-call work', 'ms', 'Wrap-up'],
+  ['time_away_ms', 'Away (any reason)', 'ms', 'Away'],
+  ['occupancy', 'Occupancy: the share of available time spent on contacts, (calls + wrap-up + chats) / (those + idle)',
+    'ratio', 'Occupancy'],
+];
+
 /** Average handle time of a point's calls: talk + hold + wrap-up per call segment, as the gateway divides it (one
  * divisor: adding up the three averages mixed segments with closes). */
 export function ahtMs(p) {

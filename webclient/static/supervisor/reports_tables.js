@@ -3,7 +3,7 @@
 // name and raw value (data-metric, data-value) beside the text people read.
 
 import { h } from '../desk/dom.js';
-import { METRICS, fmtMetric, metricGroups, noFigureWhy, rankMetric, slThreshold } from './reports_query.js';
+import { AGENT_TIME, METRICS, fmtMetric, metricGroups, noFigureWhy, rankMetric, slThreshold } from './reports_query.js';
 
 const KEY_HEADER = { queue: 'Queue', agent: 'Agent', disposition: 'Disposition' };
 
@@ -71,6 +71,23 @@ export function renderTotals(table, report) {
 }
 
 const ALL_HEADER = { queue: 'All queues', agent: 'All agents' };
+
+/** How each agent's signed-in time was spent (a report by agent), busiest first, with all agents together. */
+export function renderAgentTime(table, report) {
+  const rows = [...report.totals].sort((a, b) => (b.time_signed_in_ms || 0) - (a.time_signed_in_ms || 0)
+    || String(a.key).localeCompare(b.key));
+  const cells = (t) => AGENT_TIME.map(([name, , kind]) => cell(name, kind, t[name]));
+  table.replaceChildren(
+    h('caption', { class: 'sr-only' }, `Agent time, ${report.from} to ${report.to}`),
+    h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Agent'),
+      ...AGENT_TIME.map(([, label, , short]) => metricHead(short, label)))),
+    h('tbody', null, ...rows.map((t) => row(t.key, ...cells(t)))),
+  );
+  if (rows.length > 1 && report.overall) {
+    table.append(h('tfoot', null, h('tr', { 'data-key': '', 'data-testid': 'agent-time-overall' },
+      h('th', { scope: 'row' }, 'All agents'), ...cells(report.overall))));
+  }
+}
 
 /** Closed conversations by disposition over the range, most first, with each one's share. */
 export function renderDispositions(table, report) {
