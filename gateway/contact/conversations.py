@@ -16,7 +16,7 @@ from typing import Any
 
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.queues import QueueSettings
-from gateway.contact.report_facts import close_facts
+from gateway.contact.report_facts import REPORT_FACTS, close_facts
 from gateway.contact.routing import DEFAULT_QUEUE, Router, Skills, format_skills, now_ms
 from gateway.contact.transfer_refusal import refusal_text
 from gateway.contact.wait_estimate import WaitEstimates, estimate_wait_ms
@@ -317,9 +317,20 @@ class Conversations:
         await self.store.durable()
         return Stored(conv_id, event_id, duplicate=status == "duplicate")
 
-    async def close(self, agent_id: str, cid: str, disposition: str, *, system: bool = False) -> None:
+    async def close(
+        self,
+        agent_id: str,
+        cid: str,
+        disposition: str,
+        *,
+        system: bool = False,
+        told: str = "closed",
+        wrap: bool = False,
+    ) -> None:
         """The agent closes their conversation with one of the center's dispositions (``system``: the gateway closes
-        it for them with a disposition of its own, e.g. ``agent_left``)."""
+        it for them with a disposition of its own, e.g. ``agent_left``; ``told``: the reason their desk's
+        ``unassigned`` says, ``customer_ended`` when the customer ended it; ``wrap``: their after-call work so far
+        counts, as when they close it)."""
         if not system and disposition not in self.dispositions:
             raise Conflict(
                 f"unknown disposition '{disposition}'; use one of {', '.join(self.dispositions)}",
@@ -330,7 +341,7 @@ class Conversations:
         conv = await self.store.conversation(cid)
         queue = conv.get("queue", self.queue) if conv else self.queue
         now = self.clock()
-        facts = await self._close_facts(cid, now, "" if system else agent_id)  # (the gateway closing: no wrap-up)
+        facts = await self._close_facts(cid, now, "" if system and not wrap else agent_id)  # (the gateway's: none)
         if system:
             facts["by_gateway"] = True  # the desk does not say "by" the agent it was with
         result = await self.store.close(cid, queue, agent_id, disposition, now=now, facts=facts)
@@ -343,7 +354,7 @@ class Conversations:
             await self.store.set_last_agent(conv["customer_id"], agent_id)
         if self.callbacks is not None:
             await self.callbacks.conversation_closed(cid)
-        await self.store.publish(self.store.keys.agent_channel(agent_id), bus.Unassigned(cid, "closed"))
+        await self.store.publish(self.store.keys.agent_channel(agent_id), bus.Unassigned(cid, told))
         self.router.kick()
         await self._queue_changed()
 
@@ -674,7 +685,13 @@ def customer_visible(typ: str, *, steps: bool = False) -> bool:
     return typ in CUSTOMER_VISIBLE or (steps and typ == EventType.IVR)
 
 
+NOT_FOR_CUSTOMERS = frozenset({"agent_id", "transferred_from", *REPORT_FACTS})  # whom an event names, what reports read
+
+
 def customer_view(event: dict[str, Any]) -> dict[str, Any]:
-    """What a customer may see of an event: no agent ids, no internal context."""
-    hidden = ("agent_id",) if event["type"] != EventType.OPENED else ("agent_id", "context")
-    return {k: v for k, v in event.items() if k not in hidden}
+    """What a customer may see of an event: no agent ids, no report facts, no internal context."""
+    return {
+        k: v
+        for k, v in event.items()
+        if k not in NOT_FOR_CUSTOMERS and not (k == "context" and event["type"] == EventType.OPENED)
+    }

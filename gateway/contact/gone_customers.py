@@ -4,14 +4,17 @@ A customer who closes the page while their chat waits for an agent says nothing;
 Left alone, the chat waited on, the next free agent got it and wrote to nobody, and reports counted it as handled
 with its whole wait (a reports auditor saw ASA 51.9 s for a true 12.3 s, and 1 abandoned chat of 3).
 
-So every ``SWEEP_SECONDS`` (any node; each close is one atomic script, so two nodes sweeping at once act once) the
-chats waiting in the routing queue are checked against their customer's presence (gateway/contact/customer_presence.py):
+So every ``SWEEP_SECONDS`` one node (the holder of a lock, renewed while it lives; each close is one atomic script
+anyway, so two nodes sweeping at once would act once) checks the chats waiting in the routing queue against their
+customer's presence (gateway/contact/customer_presence.py), on Redis's clock (the one presence is written in):
 one whose customer has had no widget open for ``--customer-gone-seconds`` is closed with disposition ``abandoned``
 (reports count it abandoned, with its wait). A page reload, a move to another page of the site or a network blip
 keeps the chat and its place: the clock starts when the last widget closed and stops as soon as one opens.
 
 Left alone: a conversation waiting with a call in progress (the caller hanging up is its abandonment), one waiting as
-a booked callback (the customer expects a call, not to keep a page open), and test runs (they end with their socket).
+a booked callback (the customer expects a call, not to keep a page open), test runs (they end with their socket), and
+one whose customer has no presence on record at all: written by no node (one of a version before this, during a
+rolling upgrade; data from before it), their absence is unknown, not proven.
 
 Redis keeps when a node last saw each customer: while Redis is down, or the only node restarts, nobody refreshes it,
 and when it is back every customer looks gone since then. So the times alone never decide: this node must also have
@@ -23,13 +26,13 @@ its own start. Just before a close the customer's presence is read once more.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from gateway.contact.customer_presence import HEARTBEAT_SECONDS
-from gateway.contact.routing import now_ms
+from gateway.contact.customer_presence import FAILED, HEARTBEAT_SECONDS
 from gateway.store.customer_presence_store import CustomerPresenceStore
-from gateway.store.store import Store, StoreError
+from gateway.store.store import Store
 from gateway.tasks import Every
 
 log = logging.getLogger(__name__)
@@ -41,6 +44,7 @@ MAX_WAITING = 10_000  # conversations read per sweep, first in line first
 REASON = "customer_gone"
 
 Abandon = Callable[[str, str, str], Awaitable[bool]]  # (conversation id, agent id '', reason) -> closed
+Clock = Callable[[], Awaitable[int]]  # now (ms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +65,7 @@ class GoneCustomers:
         gone_seconds: float,
         sweep_seconds: float = SWEEP_SECONDS,
         confirm_seconds: float = CONFIRM_SECONDS,
-        clock: Callable[[], int] = now_ms,
+        clock: Clock | None = None,
     ):
         self.store = store
         self.db = CustomerPresenceStore(store)
@@ -71,9 +75,10 @@ class GoneCustomers:
         self.confirm_ms = min(self.gone_ms, int(confirm_seconds * 1000))
         # a few sweeps per limit: closed within a quarter of it after it passed
         self.sweep_seconds = min(sweep_seconds, gone_seconds / 4) if gone_seconds else sweep_seconds
-        self.clock = clock
+        self.clock: Clock = clock or self.db.now  # Redis's clock: the one presence is written in
+        self.owner = secrets.token_hex(8)  # this sweeper, as the sweep's lock names it
         self._absent: dict[str, int] = {}  # customer id -> since when this node has seen them without a widget
-        self._every = Every(self.sweep_seconds, self.sweep, "gone-customers sweep", log, expected=(StoreError,))
+        self._every = Every(self.sweep_seconds, self.round, "gone-customers sweep", log, expected=FAILED)
 
     async def start(self) -> None:
         if self.gone_ms:
@@ -82,12 +87,19 @@ class GoneCustomers:
     async def stop(self) -> None:
         await self._every.stop()
 
+    async def round(self) -> list[str]:
+        """One round of the node's sweep: only by the node holding the lock (one node reads the queue, not all)."""
+        if not await self.db.take_sweep(self.owner, int(self.sweep_seconds * 2000)):
+            self._absent.clear()  # another node sweeps: what this one saw grows stale
+            return []
+        return await self.sweep()
+
     async def sweep(self) -> list[str]:
         """Close every waiting chat whose customer left (above): the conversations closed. A StoreError (Redis down)
         forgets every absence seen so far: what was seen before says nothing of after (the docstring)."""
         try:
             return await self._sweep()
-        except StoreError:
+        except FAILED:
             self._absent.clear()
             raise
 
@@ -109,13 +121,10 @@ class GoneCustomers:
     async def _sweep(self) -> list[str]:
         if not self.gone_ms:
             return []
-        now = self.clock()
+        now = await self.clock()
         waiters = await self.waiters()
         customers = sorted({w.customer_id for w in waiters})
         seen = dict(zip(customers, await self.db.last_seen(customers), strict=True))
-        fresh = [c for c in customers if seen[c] is None]
-        if fresh:  # nothing on record (the data predates it, or it was trimmed): the clock starts now
-            await self.db.seen(fresh, now)
         absent = {c for c in customers if seen[c] is not None and now - (seen[c] or 0) >= STALE_MS}
         for c in list(self._absent):
             if c not in absent:
@@ -135,7 +144,7 @@ class GoneCustomers:
 
     async def _close(self, w: Waiter, now: int) -> bool:
         (last,) = await self.db.last_seen([w.customer_id])  # a widget of theirs opened just now
-        if last is None or self.clock() - last < self.gone_ms:
+        if last is None or await self.clock() - last < self.gone_ms:
             return False
         if not await self.abandon(w.cid, "", REASON):  # assigned, closed or left the queue meanwhile
             return False

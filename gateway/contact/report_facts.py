@@ -7,6 +7,11 @@ from typing import Any
 
 from gateway.protocol.states import Author, EventType
 
+# the facts below, as events carry them: for reports, never shown to the customer (conversations.customer_view)
+REPORT_FACTS = frozenset(
+    {"first_response_agent", "agent_queue", "transfer", "handle_ms", "first_response_ms", "resolution_ms", "wrap_ms"}
+)
+
 
 def close_facts(events: list[dict[str, Any]], now: int, closer: str = "") -> dict[str, Any]:
     """What the ``closed`` event tells of the conversation: ``resolution_ms`` (opened to closed);

@@ -18,7 +18,8 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 | ``P:customer:ID:convs`` | zset | the customer's conversations, scored by when each was created (ms) |
 | ``P:customer:ID:erased`` | string | when an admin erased the customer's data (ms): the customer tokens the gateway gave them before are refused until it expires, ``--customer-token-days`` later (gateway/ops/erasure.py) |
 | ``P:customer:ID:erasing`` | zset | an erasure's journal: the conversations it deletes, scored by their creation (ms); gone when it finished (a retry finishes what a failed one left) |
-| ``P:customers:seen`` | zset | customers with a conversation and a widget open (any node), scored by when a node last saw one open (ms): refreshed every 10 s while open, set when the last one closes; what closes a waiting chat whose customer left (gateway/contact/gone_customers.py); entries older than a day are trimmed |
+| ``P:customers:seen`` | zset | customers with a conversation and a widget open (any node), scored by when a node last saw one open (ms, Redis's clock): refreshed every 10 s while open, set when the last one closes; what closes a waiting chat whose customer left (gateway/contact/gone_customers.py); entries older than a day are trimmed |
+| ``P:customers:sweep`` | string | the node sweeping for customers who left a waiting chat (gateway/contact/gone_customers.py): one node a round, renewed while it lives (expires) |
 | ``P:queue:NAME`` | zset | waiting conversations, scored by enqueue time (ms) |
 | ``P:agent:ID`` | hash | name, capacity, status, status_since, idle_since, activity, activity_since, activity_until, activity_node (the node whose call the activity belongs to: cleared when that node is lost), activity_conversation (the conversation after-call work is for), desk_left_ms (when a desk of theirs last closed) |
 | ``P:agent:ID:convs`` | set | conversations assigned to the agent |
@@ -126,6 +127,10 @@ class Keys:
     @property
     def customers_seen(self) -> str:
         return f"{self.prefix}:customers:seen"
+
+    @property
+    def customers_sweep(self) -> str:
+        return f"{self.prefix}:customers:sweep"
 
     @property
     def erased_convs(self) -> str:

@@ -58,6 +58,7 @@ class CustomerConnection(Connection):
         self.barging: dict[str, int] = {}  # call id -> supervisors barging in, as last told (only changes are told)
         self.test: TestRun | None = None  # an admin's test run of a flow version (hello with test_flow)
         self.present = False  # counted in the customer's presence (a socket with a conversation, not a test run)
+        self.closed_at_hello: str | None = None  # the conversation the welcome showed closed (not counted for)
 
     # ---------------------------------------------------------------- test runs (the flow console)
 
@@ -221,19 +222,7 @@ class CustomerConnection(Connection):
         cid = await self.s.conversations.current_for_customer(self.customer_id)
         summary = events = position = None
         if cid is not None:
-            self.conversation_id = self.followed = cid
-            await self.subscribe(self.s.keys.conv_channel(cid))
-            events = await self.s.conversations.history(cid, hello.last_event_id, for_customer=True)
-            summary = await self.s.conversations.summary(cid)
-            position = await self.s.conversations.queue_position(cid)
-            for e in events:
-                self.mark_sent(cid, e["id"])
-            if hello.last_event_id:
-                self.mark_sent(cid, hello.last_event_id)
-            if summary is not None and summary["state"] == ConversationState.QUEUED:
-                self.s.queue_board.watch_position(cid, self._on_position, position)
-            if verified is not None and summary is not None and summary["state"] != ConversationState.CLOSED:
-                await self._record_verified(cid, verified.variables(), summary["context"])
+            events, summary, position = await self._resume(cid, hello, verified)
         widget = await self.s.widget.get()  # the admin's title, colours, greeting (gateway/contact/widget_settings.py)
         calls = await self.s.calls.calls_of_customer(self.customer_id)  # on every node (the call registry)
         # what the welcome says of supervisors barging in: a later call_supervisors is told when it differs
@@ -258,11 +247,37 @@ class CustomerConnection(Connection):
         return True
 
     def _count_present(self) -> None:
-        """Once the socket has a conversation, the customer counts as present (gateway/contact/customer_presence.py):
-        what keeps a waiting chat of theirs from being closed as abandoned."""
-        if not self.present and self.conversation_id is not None and self.test is None:
+        """Once the socket follows a conversation that is not closed (its own frames opened it, or another tab's, an
+        upload, a call: followed here), the customer counts as present (gateway/contact/customer_presence.py): what
+        keeps a waiting chat of theirs from being closed as abandoned. A returning visitor whose last conversation is
+        over is not counted until a new one opens."""
+        cid = self.conversation_id
+        if not self.present and cid is not None and cid != self.closed_at_hello and self.test is None:
             self.present = True
             self.s.customer_presence.opened(self.customer_id)
+
+    async def _resume(
+        self, cid: str, hello: client.Hello, verified: VerifiedCustomer | None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None, int | None]:
+        """Follow the customer's current conversation at their hello: (what the welcome shows of it, its summary,
+        its place in the queue)."""
+        self.conversation_id = self.followed = cid
+        await self.subscribe(self.s.keys.conv_channel(cid))
+        events = await self.s.conversations.history(cid, hello.last_event_id, for_customer=True)
+        summary = await self.s.conversations.summary(cid)
+        position = await self.s.conversations.queue_position(cid)
+        for e in events:
+            self.mark_sent(cid, e["id"])
+        if hello.last_event_id:
+            self.mark_sent(cid, hello.last_event_id)
+        state = summary["state"] if summary is not None else None
+        if state == ConversationState.QUEUED:
+            self.s.queue_board.watch_position(cid, self._on_position, position)
+        if state == ConversationState.CLOSED:
+            self.closed_at_hello = cid  # (a returning visitor: not counted present until a new one opens)
+        elif verified is not None and summary is not None:
+            await self._record_verified(cid, verified.variables(), summary["context"])
+        return events, summary, position
 
     def _verified(self, hello: client.Hello, now: float) -> tuple[VerifiedCustomer | None, GatewayError | None]:
         """The site's signed customer token, checked; a bad one is reported and the customer goes on unverified."""
@@ -329,7 +344,7 @@ class CustomerConnection(Connection):
             case client.DeclineCallInvite():
                 await self._decline_invite(frame.conversation_id)
             case client.EndChat():
-                await end_chat(self.s.conversations, self.s.callbacks, self.customer_id, frame.conversation_id)
+                await end_chat(self.s.conversations, self.customer_id, frame.conversation_id)
             case client.RateConversation():
                 event = await self.s.conversations.rate(
                     self.customer_id, frame.conversation_id, frame.score, frame.comment
@@ -436,6 +451,7 @@ class CustomerConnection(Connection):
             if old == cid:
                 return
             self.followed = self.conversation_id = cid
+            self._count_present()  # (a conversation another tab, an upload or a call opened)
             await self.subscribe(self.s.keys.conv_channel(cid))
             if old is not None and old != cid:
                 await self.unsubscribe(self.s.keys.conv_channel(old))

@@ -120,3 +120,33 @@ async def test_an_agent_on_a_call_or_in_wrap_up_gets_no_new_work(clients: Client
     finally:
         await phone.close()
         await caller.close()
+
+
+async def test_the_customer_ends_the_chat_during_after_call_work_which_goes_on_and_counts(
+    clients: Clients, node: Node
+) -> None:
+    """The caller hangs up, then presses End chat: the agent's after-call work goes on until she says Done (it was
+    cut from reports, and her desk lost its Done button while routing still held her: a reviewer's finding)."""
+    alice = clients.agent("alice")
+    await alice.hello()
+    caller = await queued_call(clients)
+    phone = Softphone(alice)
+    try:
+        ring = await phone.ringing()
+        cid = ring["conversation_id"]
+        await phone.answer(ring["call_id"])
+        await caller.status(CallStatus.CONNECTED)
+        await caller.hangup()
+        await alice.expect("agent", lambda f: f["agent"]["activity"] == "wrap_up")
+        await asyncio.sleep(0.3)  # some after-call work
+        await caller.customer.send({"type": "end_chat", "conversation_id": cid})
+        assert (await alice.expect("unassigned", lambda f: f["conversation_id"] == cid))["reason"] == "customer_ended"
+        closed = await alice.event("closed", lambda e: e["conversation_id"] == cid)
+        assert closed["disposition"] == "customer_ended" and closed["wrap_ms"] > 0, closed  # up to her close
+        assert await node.services.store.agent_field("alice", "activity") == "wrap_up"  # hers until Done
+        alice.forget("agent")
+        await alice.send({"type": "wrap_up_done"})
+        await alice.expect("agent", lambda f: f["agent"]["activity"] == "")
+    finally:
+        await phone.close()
+        await caller.close()

@@ -45,6 +45,22 @@ async def waiting(node: Node) -> list[str]:
     return await node.services.router.waiting(100)
 
 
+class Clock:
+    """A sweep's clock (Redis's, in the product) set by the test."""
+
+    def __init__(self, ms: int = 0):
+        self.ms = ms
+
+    async def __call__(self) -> int:
+        return self.ms
+
+
+async def seen_at(node: Node, customer_id: str, ms: int) -> None:
+    """The customer's presence time as a node's write would leave it (a time only moves forward)."""
+    store = node.services.store
+    await store.redis.zadd(store.keys.customers_seen, {customer_id: ms}, gt=True)
+
+
 async def test_a_customer_ends_a_waiting_chat_it_leaves_the_queue_and_counts_abandoned(
     clients: Clients, node: Node
 ) -> None:
@@ -87,9 +103,12 @@ async def test_a_customer_ends_a_chat_with_an_agent_whose_desk_lets_it_go(client
     assert (await alice.assigned())["id"] == cid
     await alice.say(cid, "Let me look.")
     await cust.send({"type": "end_chat", "conversation_id": cid})
-    assert (await cust.event("closed"))["disposition"] == "customer_ended"
+    told = await cust.event("closed")
+    assert told["disposition"] == "customer_ended"
+    # what reports read, and whom it names, stays with the gateway (a reviewer saw "first_response_agent": "alice")
+    assert not {"agent_id", "first_response_agent", "first_response_ms", "handle_ms", "resolution_ms"} & set(told)
     unassigned = await alice.expect("unassigned", lambda f: f["conversation_id"] == cid)
-    assert unassigned["reason"] == "closed"
+    assert unassigned["reason"] == "customer_ended"
     closed = await alice.event("closed", lambda e: e.get("disposition") == "customer_ended")
     assert closed["by_gateway"] is True  # the desk does not say "by Alice"
     assert cid not in await node.services.store.agent_conversations("alice")
@@ -177,14 +196,9 @@ async def test_a_waiting_chat_whose_customer_left_is_closed_as_abandoned_and_the
     """The sweep on the node's own conversations, its clock three minutes ahead of the presence the widgets left
     (this node's watch is not waited for: confirm 0)."""
     s = node.services
-    clock = {"ms": 0}
+    clock = Clock()
     sweep = GoneCustomers(
-        s.store,
-        s.conversations.abandon,
-        s.router.queue,
-        gone_seconds=GONE,
-        confirm_seconds=0,
-        clock=lambda: clock["ms"],
+        s.store, s.conversations.abandon, s.router.queue, gone_seconds=GONE, confirm_seconds=0, clock=clock
     )
     db = CustomerPresenceStore(s.store)
     gone, blip, here, booked = (clients.customer() for _ in range(4))
@@ -196,9 +210,9 @@ async def test_a_waiting_chat_whose_customer_left_is_closed_as_abandoned_and_the
     for c in (gone, blip, booked):
         await c.drop()
     await until("the leaves recorded", lambda: _all_seen(db, [gone, blip, booked]))
-    clock["ms"] = now_ms() + int(GONE * 1000) + 1_000  # they left over three minutes before
-    await db.seen([blip.customer_id], clock["ms"] - 60_000)  # back a minute ago, gone again (a phone in a pocket)
-    await db.seen([here.customer_id], clock["ms"] - 5_000)  # her widget's heartbeat
+    clock.ms = now_ms() + int(GONE * 1000) + 1_000  # they left over three minutes before
+    await seen_at(node, blip.customer_id, clock.ms - 60_000)  # back a minute ago, gone again (a phone in a pocket)
+    await seen_at(node, here.customer_id, clock.ms - 5_000)  # her widget's heartbeat
     assert await sweep.sweep() == [cids["gone"]]
     conv = await s.store.conversation(cids["gone"]) or {}
     assert (conv["state"], conv["disposition"]) == ("closed", "abandoned")
@@ -228,7 +242,7 @@ async def test_off_when_zero(clients: Clients, node: Node) -> None:
     await cust.hello()
     cid = (await cust.say("still there"))["conversation_id"]
     await cust.drop()
-    await CustomerPresenceStore(s.store).seen([cust.customer_id], now_ms() - 86_000_000)
+    await s.store.redis.zadd(s.keys.customers_seen, {cust.customer_id: now_ms() - 86_000_000})
     assert await sweep.sweep() == []
     assert await waiting(node) == [cid]
 
@@ -239,10 +253,8 @@ async def test_presence_left_stale_by_an_outage_closes_nothing_until_this_node_h
     """Redis was down for ten minutes: every customer's time is ten minutes old when it is back. The nodes'
     heartbeats refresh those with a widget open within seconds; the sweep must not act before they could."""
     s = node.services
-    clock = {"ms": 0}
-    sweep = GoneCustomers(
-        s.store, s.conversations.abandon, s.router.queue, gone_seconds=GONE, clock=lambda: clock["ms"]
-    )
+    clock = Clock()
+    sweep = GoneCustomers(s.store, s.conversations.abandon, s.router.queue, gone_seconds=GONE, clock=clock)
     db = CustomerPresenceStore(s.store)
     still, left = clients.customer(), clients.customer()
     cids = []
@@ -251,11 +263,94 @@ async def test_presence_left_stale_by_an_outage_closes_nothing_until_this_node_h
         cids.append((await c.say("waiting"))["conversation_id"])
     await left.drop()
     await until("both recorded", lambda: _all_seen(db, [still, left]))
-    t0 = clock["ms"] = now_ms() + 600_000  # ten minutes on, nothing refreshed meanwhile
+    t0 = clock.ms = now_ms() + 600_000  # ten minutes on, nothing refreshed meanwhile
     assert await sweep.sweep() == []  # this node has not watched them yet
-    await db.seen([still.customer_id], t0 + 10_000)  # her widget's node refreshes it
-    clock["ms"] = t0 + int(CONFIRM_SECONDS * 1000) - 1
+    await seen_at(node, still.customer_id, t0 + 10_000)  # her widget's node refreshes it
+    clock.ms = t0 + int(CONFIRM_SECONDS * 1000) - 1
     assert await sweep.sweep() == []
-    clock["ms"] = t0 + int(CONFIRM_SECONDS * 1000)
+    clock.ms = t0 + int(CONFIRM_SECONDS * 1000)
     assert await sweep.sweep() == [cids[1]]
     assert await waiting(node) == [cids[0]]
+
+
+async def test_a_tab_that_follows_a_conversation_another_tab_opened_counts_and_a_returning_visitor_does_not(
+    clients: Clients, node: Node
+) -> None:
+    """A reviewer: a tab open before the customer's first message (written in another tab, which then closed) was
+    never counted, and the sweep closed the chat of a customer whose page was open."""
+    presence = node.services.customer_presence
+    first = clients.customer()
+    await first.hello()  # no conversation yet: not counted
+    assert not presence.here(first.customer_id)
+    second = clients.customer(first.token)  # the same customer in another tab
+    await second.hello()
+    cid = (await second.say("written in the second tab"))["conversation_id"]
+    await second.drop()
+    await first.expect("event", lambda f: f["conversation_id"] == cid)  # the first tab follows it
+    await until("the first tab counted", lambda: _here(presence, first.customer_id))
+    await until("recorded", lambda: _at_least(seen(node, first.customer_id), 0))
+
+    # a returning visitor whose last conversation is closed: no presence kept for them until they write again
+    await first.send({"type": "end_chat", "conversation_id": cid})
+    await first.event("closed")
+    await first.drop()
+    await until("the tab gone", lambda: _gone_here(presence, first.customer_id))
+    back = clients.customer(first.token)
+    await back.hello()
+    assert back.welcome["conversation"]["state"] == "closed"
+    await back.quiet(0.3)
+    assert not presence.here(first.customer_id)
+    await back.say("a new question")
+    await until("counted with a new conversation", lambda: _here(presence, first.customer_id))
+
+
+async def _here(presence: CustomerPresence, customer_id: str) -> bool:
+    return presence.here(customer_id)
+
+
+async def test_a_customer_with_no_presence_on_record_is_never_taken_for_gone(clients: Clients, node: Node) -> None:
+    """Nothing on record (a node of a version before this held their socket, during a rolling upgrade): their absence
+    is unknown, and the chat waits. A reviewer saw the sweep write a time itself and close it minutes later."""
+    s = node.services
+    clock = Clock()
+    sweep = GoneCustomers(
+        s.store, s.conversations.abandon, s.router.queue, gone_seconds=GONE, confirm_seconds=0, clock=clock
+    )
+    cust = clients.customer()
+    await cust.hello()
+    cid = (await cust.say("on an old node"))["conversation_id"]
+    await cust.drop()
+    await until("the leave written", lambda: _at_least(seen(node, cust.customer_id), 0))
+    await s.store.redis.zrem(s.keys.customers_seen, cust.customer_id)  # as if no node had written it
+    for minutes in (0, 5, 60):
+        clock.ms = now_ms() + minutes * 60_000
+        assert await sweep.sweep() == []
+    assert await seen(node, cust.customer_id) is None and await waiting(node) == [cid]
+
+
+async def test_one_node_sweeps_a_round_and_another_takes_over_when_it_stops(clients: Clients, node: Node) -> None:
+    s = node.services
+    clock = Clock()
+    nodes = [
+        GoneCustomers(s.store, s.conversations.abandon, s.router.queue, gone_seconds=60, confirm_seconds=0, clock=clock)
+        for _ in range(2)
+    ]
+    await s.store.redis.delete(s.keys.customers_sweep)  # (the node's own sweeper may hold it)
+    a, b = nodes
+    gone = clients.customer()
+    await gone.hello()
+    cid = (await gone.say("anyone?"))["conversation_id"]
+    await gone.drop()
+    await until("the leave written", lambda: _at_least(seen(node, gone.customer_id), 0))
+    clock.ms = now_ms() + 61_000
+    assert await a.round() == [cid]  # a took the lock, and swept
+    other = clients.customer()
+    await other.hello()
+    cid2 = (await other.say("me too"))["conversation_id"]
+    await other.drop()
+    await until("the leave written", lambda: _at_least(seen(node, other.customer_id), 0))
+    clock.ms = now_ms() + 61_000
+    assert await b.round() == []  # a holds the lock: b does not sweep
+    assert await waiting(node) == [cid2]
+    await s.store.redis.delete(s.keys.customers_sweep)  # a stopped: its lock expired
+    assert await b.round() == [cid2]
