@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from playwright.async_api import Browser, BrowserContext, Page, WebSocket, expec
 
 from gateway.contact.widget_settings import parse_widget
 from tests.browser.test_call_browser import eventually
+from tests.browser.test_desk_transfer_browser import desk_login
 from tests.conftest import Clients
 from tests.support.axe import axe_violations, blocking, describe, install_axe
 from tests.support.browser_loop import BROWSER_TESTS
@@ -200,7 +202,7 @@ async def test_a_customer_ends_a_chat_an_agent_had_and_is_asked_for_a_rating(
     await page.get_by_test_id("cg-end-chat").click()
     await page.get_by_test_id("cg-end-confirm-yes").click()
     gone = await alice.expect("unassigned", lambda f: f["conversation_id"] == cid)
-    assert gone["reason"] == "closed", gone
+    assert gone["reason"] == "customer_ended", gone
     closed = await alice.event("closed", lambda e: e["conversation_id"] == cid)
     assert closed["disposition"] == "customer_ended" and "queued_wait_ms" not in closed, closed
     await expect(page.locator(".cg-msg[data-author=system]", has_text="You ended the chat")).to_be_visible()
@@ -340,3 +342,33 @@ async def answers(page: Page) -> dict[str, dict[str, float]]:
         assert box is not None, name
         out[name] = {"left": box["x"], "right": box["x"] + box["width"], "top": box["y"], "height": box["height"]}
     return out
+
+
+async def test_the_agents_desk_is_told_the_customer_ended_the_chat(
+    browser: Browser, node: Node, clients: Clients
+) -> None:
+    """At a real desk: a chat in the list but not on screen leaves the list, and the desk says who ended it; the chat
+    on screen shows "Closed · customer ended" (read-only), said the same way."""
+    ctx = await browser.new_context(viewport={"width": 1280, "height": 800})
+    errors: list[str] = []
+    try:
+        desk = await desk_login(ctx, node, "alice", errors, available=True)
+        first, second = clients.customer(), clients.customer()
+        cids = []
+        for c, text in ((first, "first question"), (second, "second question")):
+            await c.hello()
+            cids.append((await c.say(text))["conversation_id"])
+        items = desk.locator(".conv-item")
+        await expect(items).to_have_count(2, timeout=10000)
+        on_screen = desk.locator("[data-testid=timeline]")
+        await expect(on_screen).to_contain_text("first question")  # the first assigned is on screen
+        await second.send({"type": "end_chat", "conversation_id": cids[1]})
+        await expect(desk.locator("#toast")).to_have_text(re.compile(r"ended the chat$"), timeout=10000)
+        await expect(items).to_have_count(1)
+        await first.send({"type": "end_chat", "conversation_id": cids[0]})
+        await expect(on_screen).to_contain_text("Closed · customer ended", timeout=10000)
+        await expect(desk.locator("#toast")).to_have_text(re.compile(r"ended the chat$"))
+        await expect(desk.locator("[data-testid=composer]")).to_be_disabled()
+        assert not errors, errors
+    finally:
+        await ctx.close()

@@ -192,6 +192,8 @@ function onUnassigned(f) {
     : conv.returned ? conv.summary.state : 'closed';
   if (S.closing === conv.id) S.closing = null;
   clearTyping(conv);
+  // the customer pressed End chat: said, whichever conversation is on screen (it leaves the list if not this one)
+  if (reason === 'customer_ended') toast(line`${user(customerLabel(conv))} ended the chat`);
   if (S.selected === conv.id) {
     stopTyping();
     renderMain();

@@ -296,7 +296,19 @@ export function onUnassigned(conversationId, reason) {
     setNotice(TEXT.dropped);
     render();
   }
+  if (P.wrap && P.wrap.conversationId === conversationId && reason === 'customer_ended') {
+    P.wrap.customerEnded = true; // the customer ended the chat: the agent's after-call work goes on until Done
+    render();
+    return;
+  }
   if (P.wrap && P.wrap.conversationId === conversationId && !(transferred && P.wrap.reason === 'transferred')) endWrapUp();
+}
+
+/** The conversation's (last) close was its customer's End chat: after-call work on it goes on (the agent says Done). */
+function endedByCustomer(conv) {
+  let last = null;
+  for (const ev of conv.events.values()) if (ev.type === 'closed') last = ev;
+  return !!last && last.disposition === 'customer_ended';
 }
 
 /** A conversation was routed to us: after a consultation it is the consulted call, handed over. */
@@ -321,7 +333,9 @@ export function onConversation(conversationId) {
       setNotice(TEXT.dropped);
     }
   }
-  if (conv && conv.closed && P.wrap && P.wrap.conversationId === conversationId) endWrapUp();
+  if (conv && conv.closed && P.wrap && P.wrap.conversationId === conversationId) {
+    if (endedByCustomer(conv)) { P.wrap.customerEnded = true; render(); } else endWrapUp();
+  }
   if (P.ring && P.ring.conversationId === conversationId) renderBanner();
 }
 

@@ -157,6 +157,7 @@ function renderBar() {
     // talk time (from the answer): the timeline's "Call ended · m:ss" counts the whole call, the IVR and the wait too
     setLive(ui.hint, `${why}${P.wrap.durationMs ? ` after ${callTimeText(P.wrap.durationMs)} of talk` : ''}. ` +
       (P.wrap.reason === 'transferred' ? 'The conversation is theirs now; press Done when you are ready.'
+        : P.wrap.customerEnded ? 'The customer ended the chat; press Done when you are ready.'
         : P.wrap.over ? TEXT.wrapupOverHint : TEXT.wrapupHint));
   } else {
     setStatus(Array.isArray(P.notice.text) ? P.notice.text : [P.notice.text]);
