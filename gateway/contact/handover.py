@@ -19,7 +19,7 @@ from typing import Any
 
 from gateway.contact.conversations import Conversations
 from gateway.contact.presence import Presence
-from gateway.contact.report_facts import transfer_facts
+from gateway.contact.report_facts import segment_facts, transfer_facts
 from gateway.errors import Conflict
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import AgentStatus, ConversationState, EventType
@@ -65,7 +65,8 @@ class Handover:
                     await conv.close(agent_id, cid, AGENT_LEFT, system=True)
                 continue
             now = conv.clock()
-            if await conv.requeue(cid, agent_id, reason, score=place_in_queue(events, now), since=now):
+            facts = segment_facts(events, await conv.store.conversation(cid) or {}, now)  # their part, for reports
+            if await conv.requeue(cid, agent_id, reason, score=place_in_queue(events, now), since=now, facts=facts):
                 back.append(cid)
         if back:
             log.info(

@@ -42,14 +42,19 @@ def close_facts(events: list[dict[str, Any]], now: int, closer: str = "") -> dic
     return facts
 
 
-def transfer_facts(events: list[dict[str, Any]], conv: dict[str, str], now: int) -> dict[str, Any]:
-    """What a chat's transfer event (``assigned`` to a colleague, ``state`` queued to a queue) tells: that it is one
-    (``transfer: chat``), the transferring agent's part of it (``handle_ms``, from its last assignment), whether it
-    ever had a call (``voice``: then it is no chat for handle times), and the queue it was in (``agent_queue``)."""
+def segment_facts(events: list[dict[str, Any]], conv: dict[str, str], now: int) -> dict[str, Any]:
+    """What the event that ends an agent's part of a chat short of its close tells (an agent who left: their chats
+    back in the queue): their part (``handle_ms``, from its last assignment), whether it ever had a call (``voice``:
+    then it is no chat for handle times), and the queue it was in (``agent_queue``)."""
     assigned = [e["ts"] for e in events if e["type"] == EventType.ASSIGNED]
     return {
-        "transfer": "chat",
         "agent_queue": conv.get("queue") or "",
         "voice": any(e["type"] == EventType.CALL_STARTED for e in events),
         **({"handle_ms": max(0, now - assigned[-1])} if assigned else {}),
     }
+
+
+def transfer_facts(events: list[dict[str, Any]], conv: dict[str, str], now: int) -> dict[str, Any]:
+    """What a chat's transfer event (``assigned`` to a colleague, ``state`` queued to a queue) tells: that it is one
+    (``transfer: chat``), and the transferring agent's part as :func:`segment_facts` says it."""
+    return {"transfer": "chat", **segment_facts(events, conv, now)}

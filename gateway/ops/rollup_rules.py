@@ -256,12 +256,14 @@ def _assigned(t: _Tally, d: dict[str, Any]) -> None:
 
 
 def _chat_transfer(t: _Tally, d: dict[str, Any], agent: str) -> None:
-    """An agent handed a chat on (to a colleague: ``assigned``; to a queue: ``state``): a transfer, and their
-    segment's handle time, in the queue it was in (gateway/contact/handover.py)."""
-    if d.get("transfer") != "chat" or not agent:
+    """An agent's part of a chat ended short of its close: they handed it on (to a colleague: ``assigned``; to a
+    queue: ``state``; ``transfer: chat``, a transfer) or left (``state`` back to the queue): their segment's handle
+    time, in the queue it was in (gateway/contact/handover.py, ``agent_queue``)."""
+    if not agent or "agent_queue" not in d:
         return
     queue = str(d.get("agent_queue") or t.event.queue)
-    t.add("transfers", agent=agent, queue=queue)
+    if d.get("transfer") == "chat":
+        t.add("transfers", agent=agent, queue=queue)
     if "handle_ms" in d and not d.get("voice"):
         t.add("chatted", agent=agent, queue=queue)
         t.add("chat_handle_ms", _ms(d.get("handle_ms")), agent=agent, queue=queue)

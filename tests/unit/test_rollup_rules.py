@@ -449,3 +449,28 @@ def test_occupancy_is_the_share_of_available_time_spent_on_contacts_away_left_ou
     assert point["occupancy"] == 0.5  # 60 s on contacts of 120 s available
     assert report_point({"t_idle": 15_000}, by_agent=True)["occupancy"] == 0.0
     assert report_point({"t_away": 15_000}, by_agent=True)["occupancy"] is None  # away all along: not available
+
+
+def test_an_agent_who_left_has_their_part_of_the_chat_counted_but_no_transfer() -> None:
+    """A reviewer: the chats of an agent who left went back to the queue with nothing of their part counted."""
+    got = counters(
+        ev(
+            "state",
+            {
+                "state": "queued",
+                "reason": "agent_absent",
+                "agent_id": "alice",
+                "handle_ms": 50_000,
+                "agent_queue": "billing",
+                "voice": False,
+            },
+        )
+    )
+    assert got == {
+        ("queue", "billing", "chatted", 1),
+        ("agent", "alice", "chatted", 1),
+        ("queue", "billing", "chat_handle_ms", 50_000),
+        ("agent", "alice", "chat_handle_ms", 50_000),
+    }
+    # a call put back after a missed ring carries no such facts: nothing (its talk is counted by the call's events)
+    assert counters(ev("state", {"state": "queued", "reason": "call_no_answer", "agent_id": "alice"})) == set()
