@@ -100,10 +100,10 @@ export const METRICS = [
   ['transfers', 'Transfers: chats and calls an agent handed to a colleague or a queue', 'count', 'Trans\u00adfers', 'Contacts'],
   ['service_level', 'Service level', 'ratio', 'Service level', 'Contacts'],
   ['asa_ms', 'Avg speed of answer', 'ms', 'ASA', 'Contacts'],
+  // (the average hold, in the CSV and the API, is in this one: the table fits a laptop)
   ['aht_call_ms', 'Call handle time (AHT): talk + hold + wrap-up per call segment (an agent\'s part of a call)', 'ms',
     'AHT', 'Calls (avg)'],
   ['aht_talk_ms', 'Avg talk', 'ms', 'Talk', 'Calls (avg)'],
-  ['aht_hold_ms', 'Avg hold', 'ms', 'Hold', 'Calls (avg)'],
   ['aht_wrap_ms', 'Avg wrap-up', 'ms', 'Wrap-up', 'Calls (avg)'],
   ['chat_first_response_ms', 'Chat first response', 'ms', 'First reply', 'Chats (avg)'],
   ['chat_resolution_ms', 'Chat resolution', 'ms', 'Resolution', 'Chats (avg)'],
