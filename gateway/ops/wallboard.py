@@ -198,6 +198,8 @@ def _agents(facts: Facts) -> list[dict[str, Any]]:
                 "capacity": _int(info.get("capacity")),
                 "call": None,
                 "handled_today": facts.today_agents.get(aid, {}).get("handled", 0),
+                # the share of today's available time on contacts (gateway/ops/agent_time.py; None before any)
+                "occupancy_today": facts.today_agents.get(aid, {}).get("occupancy"),
                 "skills": _skills(info.get("skills", "")),  # (dropped before sending)
                 "activity": info.get("activity", ""),  # (likewise)
             }

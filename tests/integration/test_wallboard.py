@@ -257,7 +257,7 @@ def test_a_queue_counts_only_the_agents_who_can_take_it_and_its_callbacks() -> N
             },
             "default": {"offered": 2, "handled": 2, "aht_chat_ms": 95_000.0, "aht_talk_ms": None},
         },
-        today_agents={"ana": {"handled": 3}},
+        today_agents={"ana": {"handled": 3, "occupancy": 0.75}},
         service_levels_ms={"spanish": 45_000},  # its own threshold; default takes the setting's
     )
     frame = compose(facts, Thresholds()).as_dict()
@@ -283,6 +283,7 @@ def test_a_queue_counts_only_the_agents_who_can_take_it_and_its_callbacks() -> N
     assert default["today"]["service_level_seconds"] == 20.0  # no threshold of its own: the setting's
     assert default["today"]["aht_ms"] is None and default["today"]["aht_chat_ms"] == 95_000  # a chat-only queue
     assert [(a["id"], a["handled_today"]) for a in frame["agents"]] == [("ana", 3), ("ben", 0)]
+    assert [a["occupancy_today"] for a in frame["agents"]] == [0.75, None]  # (ben: nothing sampled today)
     assert frame["totals"] == {
         "waiting_chats": 1,
         "waiting_calls": 1,

@@ -153,7 +153,7 @@ function renderAgents(frame) {
   const tbody = document.querySelector('[data-testid=wb-agents] tbody');
   sync(tbody, frame.agents, (a) => a.id, (a) => {
     const tr = cells(el('tr', { 'data-testid': 'wb-agent', 'data-agent': a.id }), ['agent', 'state', 'for',
-      'conversations', 'call', 'handled']);
+      'conversations', 'call', 'handled', 'occupancy']);
     cell(tr, 'agent').replaceWith(el('th', { scope: 'row', 'data-col': 'agent' }));
     return tr;
   }, (tr, a) => {
@@ -165,6 +165,7 @@ function renderAgents(frame) {
     set(cell(tr, 'conversations'), `${a.conversations} / ${a.capacity}`);
     set(cell(tr, 'call'), a.call ? callText(a.call, { held: false }) : '—');
     set(cell(tr, 'handled'), a.handled_today ?? 0);
+    set(cell(tr, 'occupancy'), a.occupancy_today == null ? '—' : `${Math.round(a.occupancy_today * 100)}\u00a0%`);
   });
   document.getElementById('wb-agents-empty').hidden = frame.agents.length > 0;
 }
