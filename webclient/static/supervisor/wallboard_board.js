@@ -153,7 +153,7 @@ function renderAgents(frame) {
   const tbody = document.querySelector('[data-testid=wb-agents] tbody');
   sync(tbody, frame.agents, (a) => a.id, (a) => {
     const tr = cells(el('tr', { 'data-testid': 'wb-agent', 'data-agent': a.id }), ['agent', 'state', 'for',
-      'conversations', 'call', 'handled', 'occupancy']);
+      'conversations', 'call', 'handled']);
     cell(tr, 'agent').replaceWith(el('th', { scope: 'row', 'data-col': 'agent' }));
     return tr;
   }, (tr, a) => {
@@ -165,7 +165,9 @@ function renderAgents(frame) {
     set(cell(tr, 'conversations'), `${a.conversations} / ${a.capacity}`);
     set(cell(tr, 'call'), a.call ? callText(a.call, { held: false }) : '—');
     set(cell(tr, 'handled'), a.handled_today ?? 0);
-    set(cell(tr, 'occupancy'), a.occupancy_today == null ? '—' : `${Math.round(a.occupancy_today * 100)}\u00a0%`);
+    // occupancy today on hover (a column of its own does not fit a laptop's wallboard; the reports have it by agent)
+    cell(tr, 'handled').title = a.occupancy_today == null ? ''
+      : `Occupancy today: ${Math.round(a.occupancy_today * 100)}\u00a0% of available time on contacts`;
   });
   document.getElementById('wb-agents-empty').hidden = frame.agents.length > 0;
 }
