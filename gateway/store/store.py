@@ -337,9 +337,11 @@ class Store:
         queue_name: str = "",
         since: int = 0,
         facts: dict[str, Any] | None = None,
+        handed_by: str = "",
     ) -> str:
         """Unassign from ``agent_id`` and queue again at ``score`` (in ``queue_name`` if given; its maximum wait
-        counting from ``since`` if given; ``facts`` in the event, for reports): 'ok' or 'not_assigned'."""
+        counting from ``since`` if given; ``facts`` in the event, for reports; ``handed_by``: the agent who transferred
+        it there, whom routing passes over at first): 'ok' or 'not_assigned'."""
         k = self.keys
         data = {
             "state": "queued",
@@ -358,7 +360,7 @@ class Store:
                     k.conv_channel(cid),
                     k.event_log,
                 ],
-                [cid, agent_id, now, encode(data), score, queue_name, self.event_log_max_entries, since],
+                [cid, agent_id, now, encode(data), score, queue_name, self.event_log_max_entries, since, handed_by],
             )
         )
 

@@ -181,6 +181,21 @@ async def test_an_agent_hands_a_chat_to_a_colleague_or_to_a_queue_and_is_told_wh
         assert (total(by_agent, "alice")["chat_segments"], total(by_agent, "bob")["chat_segments"]) == (1, 1)
 
 
+async def test_a_chat_handed_to_the_queue_goes_to_a_colleague_not_back_to_whoever_handed_it(
+    node: Node, clients: Clients
+) -> None:
+    """An exploratory test: alice, idle the longest, handed a chat to the queue and got it straight back."""
+    customer, alice, bob, cid = await chatting(clients)
+    await bob.send({"type": "status", "status": "available"})
+    await bob.expect("agent", lambda f: f["agent"]["status"] == "available")
+    await alice.send({"type": "transfer", "conversation_id": cid, "queue": "default"})
+    assert (await alice.expect("unassigned"))["reason"] == "transferred"
+    assert (await bob.assigned())["id"] == cid
+    assert not [f for f in await alice.quiet(0.3) if f["type"] == "assigned"]
+    conv = await node.services.store.conversation(cid) or {}
+    assert (conv["agent_id"], conv.get("handed_by")) == ("bob", "")  # (the mark goes with the assignment)
+
+
 @pytest.fixture
 async def quick_node(settings: Settings, agents_file: Path, tmp_path: Path) -> AsyncIterator[Node]:
     """A node on which an agent with no desk open for 2 s has left (``--agent-gone-seconds``)."""

@@ -51,6 +51,10 @@ test('names and typed text are parts of their own, so the desk draws them isolat
     reason: 'flow' })), 'Moved from queue default to billing');
   assert.deepEqual(systemText({ type: 'state', state: 'queued', queue: 'billing', from_queue: 'billing' }),
     ['Waiting in queue']);
+  // handed to a queue by an agent: who, and where
+  S.agentNames = { ann: 'Ann' };
+  assert.equal(plain(systemText({ type: 'state', state: 'queued', reason: 'transferred', transfer: 'chat', agent_id: 'ann',
+    queue: 'support' })), 'Transferred by Ann to queue support');
 });
 
 test('the lines read as before', () => {

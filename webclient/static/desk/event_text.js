@@ -89,6 +89,10 @@ export function systemText(ev) {
         return line`Moved from queue ${user(ev.from_queue)} to ${user(ev.queue)}${
           String(ev.reason || '').startsWith('max_wait') ? ' · waited too long' : ''}`;
       }
+      // an agent handed the chat to a queue (its timeline read "Waiting in queue" alone: an exploratory test)
+      if (ev.state === 'queued' && ev.transfer === 'chat' && ev.agent_id) {   // (a call's: call_transferred says it)
+        return line`Transferred by ${agent(ev.agent_id)}${ev.queue ? line` to queue ${user(ev.queue)}` : ''}`;
+      }
       return line`${stateLabel(ev.state)}`;
     case 'assigned': return line`Assigned to ${user(ev.agent_name || nameOf(ev.agent_id) || 'an agent')}`;
     case 'closed': return line`Closed${ev.disposition ? line` · ${user(words(ev.disposition))}` : ''}${
