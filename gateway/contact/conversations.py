@@ -483,13 +483,14 @@ class Conversations:
         """A callback is booked for the conversation (someone expects to be called back)."""
         return self.callbacks is not None and await self.callbacks.of_conversation(cid) is not None
 
-    async def abandon(self, cid: str, agent_id: str, reason: str, *, disposition: str = "abandoned") -> bool:
-        """Close a conversation nobody is behind any more (its caller hung up or was lost with their node, its
-        customer left the page, or ended the chat: ``disposition`` ``customer_ended``), taking it from the queue or
-        from ``agent_id`` (its ringing agent, '' if none); False if it was not in that state."""
-        # the routing queue (where a waiting conversation is), not the conversation's queue name
+    async def abandon(
+        self, cid: str, agent_id: str, reason: str, *, disposition: str = "abandoned", left_at: int = 0
+    ) -> bool:
+        """Close a conversation nobody is behind (its caller hung up or was lost, its customer left the page, or ended
+        the chat: ``customer_ended``) from the routing queue or ``agent_id`` (its ringing agent, '' if none); False if
+        it was not in that state. ``left_at`` (ms): when its customer left: its wait counts to then, not to now."""
         now = self.clock()
-        facts = {**await self._close_facts(cid, now), "by_gateway": True}  # not its ringing agent's doing
+        facts = {**await self._close_facts(cid, now), "by_gateway": True, **({"left_at": left_at} if left_at else {})}
         if await self.store.close(cid, self.queue, agent_id, disposition, now=now, facts=facts) != "ok":
             return False
         log.info("conversation closed: %s (%s)", disposition, reason, extra={"conversation_id": cid})

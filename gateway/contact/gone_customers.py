@@ -8,7 +8,7 @@ So every ``SWEEP_SECONDS`` one node (the holder of a lock, renewed while it live
 anyway, so two nodes sweeping at once would act once) checks the chats waiting in the routing queue against their
 customer's presence (gateway/contact/customer_presence.py), on Redis's clock (the one presence is written in):
 one whose customer has had no widget open for ``--customer-gone-seconds`` is closed with disposition ``abandoned``
-(reports count it abandoned, with its wait). A page reload, a move to another page of the site or a network blip
+(reports count it abandoned, with its wait up to when the customer left, not to when the gateway noticed). A page reload, a move to another page of the site or a network blip
 keeps the chat and its place: the clock starts when the last widget closed and stops as soon as one opens.
 
 Left alone: a conversation waiting with a call in progress (the caller hanging up is its abandonment), one waiting as
@@ -29,6 +29,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from gateway.contact.customer_presence import FAILED, HEARTBEAT_SECONDS
 from gateway.store.customer_presence_store import CustomerPresenceStore
@@ -43,7 +44,13 @@ STALE_MS = int(2.5 * HEARTBEAT_SECONDS * 1000)  # no refresh for this long: no w
 MAX_WAITING = 10_000  # conversations read per sweep, first in line first
 REASON = "customer_gone"
 
-Abandon = Callable[[str, str, str], Awaitable[bool]]  # (conversation id, agent id '', reason) -> closed
+
+class Abandon(Protocol):
+    """Conversations.abandon: close a conversation nobody is behind; its wait counted to ``left_at`` (ms)."""
+
+    async def __call__(self, cid: str, agent_id: str, reason: str, *, left_at: int = 0) -> bool: ...
+
+
 Clock = Callable[[], Awaitable[int]]  # now (ms)
 
 
@@ -146,7 +153,7 @@ class GoneCustomers:
         (last,) = await self.db.last_seen([w.customer_id])  # a widget of theirs opened just now
         if last is None or await self.clock() - last < self.gone_ms:
             return False
-        if not await self.abandon(w.cid, "", REASON):  # assigned, closed or left the queue meanwhile
+        if not await self.abandon(w.cid, "", REASON, left_at=last):  # assigned, closed or left the queue meanwhile
             return False
         log.info(
             "the customer has had no widget open for %d s (the limit is %d s): their waiting chat closed as abandoned",

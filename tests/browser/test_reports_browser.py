@@ -358,10 +358,12 @@ async def test_the_totals_end_with_every_queue_together_and_a_chat_handed_on_sho
     await customer.say("Billing question")
     cid = str((await alice.assigned(timeout=10))["id"])
     await alice.say(cid, "Let me pass you to billing.")
+    bob = clients.agent("bob")
+    await bob.hello()
     await alice.send({"type": "transfer", "conversation_id": cid, "queue": "billing"})
     await alice.expect("unassigned", lambda f: f["conversation_id"] == cid)
-    assert (await alice.assigned(timeout=10))["id"] == cid  # nobody else: back to her, from billing
-    await alice.send({"type": "close", "conversation_id": cid, "disposition": "resolved"})
+    assert (await bob.assigned(timeout=10))["id"] == cid  # from billing, to bob (not back to alice)
+    await bob.send({"type": "close", "conversation_id": cid, "disposition": "resolved"})
     token = await clients.agent("carol").login()
     day = datetime.now(UTC).date().isoformat()
     span = {"from": day, "to": day}

@@ -254,7 +254,7 @@ async def test_a_refusal_is_said_and_the_button_comes_back(browser: Browser, nod
         await button.click()
         await page.get_by_test_id("cg-end-confirm-yes").click()
         status = page.get_by_test_id("cg-status")
-        await expect(status).to_have_text("a call of this conversation is in progress: hang up first")
+        await expect(status).to_have_text("You\u2019re on a call \u2014 hang up first, then end the chat")
         await expect(status).to_have_attribute("data-state", "error")
         await expect(page.get_by_test_id("cg-end-confirm")).to_be_hidden()
         await expect(button).to_be_visible()

@@ -216,6 +216,10 @@ async def test_a_waiting_chat_whose_customer_left_is_closed_as_abandoned_and_the
     assert await sweep.sweep() == [cids["gone"]]
     conv = await s.store.conversation(cids["gone"]) or {}
     assert (conv["state"], conv["disposition"]) == ("closed", "abandoned")
+    # its wait counts to when they left (seconds), not to when the sweep noticed (three minutes on): an exploratory
+    # test saw "Avg wait to abandon" 40 s for true waits of about 6 s
+    closed = next(e for e in await s.store.events(cids["gone"]) if e["type"] == "closed")
+    assert 0 <= closed["queued_wait_ms"] < 10_000 and "left_at" not in closed, closed
     assert set(await waiting(node)) == {cids["blip"], cids["here"], cids["booked"]}
     assert await sweep.sweep() == []  # once
 

@@ -1,7 +1,8 @@
 -- Close a conversation (by its agent, or by a bot flow with agent id '').
 -- KEYS: conv, timeline, queue, agent_convs, agent, conv channel, closed index, event log
 -- ARGV: conv id, agent id, now, data, disposition (kept on the conversation for its summary), event log max entries
--- The event's data gets ``voice`` (the conversation had a call) and ``queued_wait_ms`` (it was still waiting).
+-- The event's data gets ``voice`` (the conversation had a call) and ``queued_wait_ms`` (it was still waiting: up to
+-- the data's ``left_at`` (ms) when given, when its customer left the page, not to when the gateway noticed; taken out).
 -- Returns 'ok', 'not_found', 'closed' or 'not_assigned'.
 --@include append
 local state = redis.call('HGET', KEYS[1], 'state')
@@ -17,7 +18,9 @@ end
 local data = cjson.decode(ARGV[4])
 local f = redis.call('HMGET', KEYS[1], 'calls', 'queued_at')
 data.voice = (tonumber(f[1]) or 0) > 0
-if state == 'queued' and tonumber(f[2]) then data.queued_wait_ms = math.max(0, tonumber(ARGV[3]) - tonumber(f[2])) end
+local waited_until = math.min(tonumber(ARGV[3]), tonumber(data.left_at) or tonumber(ARGV[3]))
+data.left_at = nil
+if state == 'queued' and tonumber(f[2]) then data.queued_wait_ms = math.max(0, waited_until - tonumber(f[2])) end
 redis.call('HSET', KEYS[1], 'state', 'closed', 'disposition', ARGV[5] or '')
 redis.call('ZADD', KEYS[7], ARGV[3], ARGV[1])
 append(KEYS[2], KEYS[1], KEYS[6], 'closed', cjson.encode(data), ARGV[3], KEYS[8], ARGV[1], ARGV[6])

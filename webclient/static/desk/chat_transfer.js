@@ -113,7 +113,8 @@ export function onTransferError(f) {
   return true;
 }
 
-/** The chat left this agent (unassigned): the transfer went through. */
+/** The chat left this agent (unassigned): the transfer went through, or it closed (its customer ended it: the
+ *  dialog stayed open over a closed chat, an exploratory test). */
 export function onTransferred(conversationId) {
   if (dialog && dialog.open && dialog.dataset.conversationId === conversationId) dialog.close();
 }

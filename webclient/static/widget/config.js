@@ -61,6 +61,7 @@ export const TEXT = {
   endChatKeep: 'Keep chatting',
   endChatOffline: 'Not connected — try again in a moment',
   endChatFailed: 'The chat could not be ended',
+  endChatOnCall: 'You\u2019re on a call \u2014 hang up first, then end the chat',   // refused: call_in_progress
   newConversation: 'New conversation',
   typing: (name) => `${name || 'Agent'} is typing…`,
   tooLong: 'Your message is too long to send — shorten it or send it in parts.',   // over the frame's bytes (rare)

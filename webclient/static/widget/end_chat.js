@@ -4,7 +4,7 @@
 // frame goes and both answers stay dimmed (aria-disabled: the focus stays) until the gateway's closed event (the
 // foot's controls go, the focus moves to the message box) or its error frame (said in the header, the button again).
 
-import { ClientFrame } from '../shared/protocol.js';
+import { ClientFrame, ErrorCode } from '../shared/protocol.js';
 import { TEXT } from './config.js';
 import { W } from './state.js';
 import { callLive } from './call.js';
@@ -60,7 +60,8 @@ export function onEndChatError(f) {
   ending.asking = false;
   renderEndChat();
   if (had) focusFirst([ui.endChat, ui.input]);
-  setFlash(f.message || TEXT.endChatFailed);
+  // a call (in another tab of theirs) in our words; the gateway's own for the rest
+  setFlash(f.code === ErrorCode.CALL_IN_PROGRESS ? TEXT.endChatOnCall : (f.message || TEXT.endChatFailed));
   return true;
 }
 
