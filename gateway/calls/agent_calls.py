@@ -414,12 +414,7 @@ class AgentCalls:
             if to_agent is None:  # a new arrival in that queue: at the back, its timers from now (as a chat's)
                 handoff.queued_ms = handoff.offered_ms
             await self.conversations.requeue(
-                call.conversation_id,
-                agent.id,
-                "transferred",
-                score=handoff.queued_ms,
-                queue_name=queue or "",
-                handed_by=agent.id,  # (not rung again at once: routing passes over them at first)
+                call.conversation_id, agent.id, "transferred", score=handoff.queued_ms, queue_name=queue or ""
             )
         if handoff.state is S.WAITING:  # (the new agent may be ringing already)
             await self.status(handoff, CallStatus.WAITING, "transferred")

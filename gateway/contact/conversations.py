@@ -397,7 +397,6 @@ class Conversations:
         queue_name: str = "",
         since: int = 0,
         facts: dict[str, Any] | None = None,
-        handed_by: str = "",
     ) -> bool:
         """Take ``cid`` back from ``agent_id`` (a missed, declined or dropped call, a transfer to a queue) and
         queue it at ``score``, in ``queue_name`` if given; its queue's maximum wait counts from ``since`` if given
@@ -412,7 +411,6 @@ class Conversations:
             queue_name=queue_name,
             since=since,
             facts=facts,
-            handed_by=handed_by,
         )
         if result != "ok":
             return False

@@ -110,8 +110,5 @@ class Handover:
                 code=ErrorCode.TRANSFER_REFUSED,
             )
         # a new arrival in that queue: at the back, its timers from now (the module's docstring)
-        # (routing passes over the transferring agent at first: gateway/contact/routing.py)
-        if not await conv.requeue(
-            cid, agent_id, "transferred", score=conv.clock(), queue_name=queue, facts=facts, handed_by=agent_id
-        ):
+        if not await conv.requeue(cid, agent_id, "transferred", score=conv.clock(), queue_name=queue, facts=facts):
             raise Conflict("the conversation is not assigned to you", field="conversation_id")

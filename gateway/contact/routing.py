@@ -147,10 +147,6 @@ class Waiting:
     preferred: str = ""  # the agent who last served this customer: taken when free and qualified
     queue: str = ""  # the queue's name (the flow's), for the metrics
     voice: bool = False  # a caller waits in it (a call rings the agent it goes to)
-    handed_by: str = ""  # the agent who transferred it to the queue: someone else first (until it overflows)
-
-
-HANDED_BACK_MS = 90_000  # the agent who transferred a conversation to the queue may take it back after this wait
 
 
 def choose_agent(agents: list[AgentLoad]) -> AgentLoad | None:
@@ -166,9 +162,7 @@ def plan(
 
     A conversation nobody qualified is free for takes none and does not hold up the ones behind it.
     After ``overflow_ms`` of waiting its skills are no longer required. A returning customer's last agent
-    is preferred when free and qualified; otherwise the longest-idle agent is taken. The agent who transferred it
-    to the queue is passed over until then too (:data:`HANDED_BACK_MS` without an overflow) (a chat handed to the queue came straight back to them, the longest
-    idle: an exploratory test); after it, they may take it back rather than leave it waiting.
+    is preferred when free and qualified; otherwise the longest-idle agent is taken.
     """
     loads = {a.id: a for a in agents}
     # the eligible agents, longest idle first (ties by id): the first qualified one is choose_agent's choice
@@ -179,16 +173,11 @@ def plan(
         if not free:
             break
         overflowed = overflow_ms is not None and now - conv.queued_at >= overflow_ms
-        # (without a skill overflow, after HANDED_BACK_MS: never leave it waiting for good)
-        avoid = "" if now - conv.queued_at >= (overflow_ms or HANDED_BACK_MS) else conv.handed_by
-        preferred = by_id.get(conv.preferred) if conv.preferred and conv.preferred != avoid else None
+        preferred = by_id.get(conv.preferred) if conv.preferred else None
         if preferred is not None and (overflowed or preferred.qualifies(conv.skills)) and _takes(preferred, conv):
             agent: AgentLoad | None = preferred
         else:
-            agent = next(
-                (a for a in free if a.id != avoid and (overflowed or a.qualifies(conv.skills)) and _takes(a, conv)),
-                None,
-            )
+            agent = next((a for a in free if (overflowed or a.qualifies(conv.skills)) and _takes(a, conv)), None)
         if agent is None:
             continue
         pairs.append((conv.id, agent))
@@ -352,8 +341,7 @@ class Router:
     async def waiting_details(self, limit: int = 200) -> list[Waiting]:
         rows = await self.store.waiting(self.queue, limit)
         details = await self.store.conversation_fields(
-            [cid for cid, _ in rows],
-            *("priority", "skills", "preferred_agent", "queue", "calls", "calls_ended", "handed_by"),
+            [cid for cid, _ in rows], "priority", "skills", "preferred_agent", "queue", "calls", "calls_ended"
         )
         out = [
             # a conversation with a call in progress waits as a call (as the assignment's event says, assign_one.lua);
@@ -366,9 +354,8 @@ class Router:
                 preferred or "",
                 queue or "",
                 int(calls or 0) > int(ended or 0),
-                handed or "",
             )
-            for (cid, score), (prio, skills, preferred, queue, calls, ended, handed) in zip(rows, details, strict=True)
+            for (cid, score), (prio, skills, preferred, queue, calls, ended) in zip(rows, details, strict=True)
         ]
         if self.rules is not None and out:
             rules = await self.rules()

@@ -337,11 +337,9 @@ class Store:
         queue_name: str = "",
         since: int = 0,
         facts: dict[str, Any] | None = None,
-        handed_by: str = "",
     ) -> str:
         """Unassign from ``agent_id`` and queue again at ``score`` (in ``queue_name`` if given; its maximum wait
-        counting from ``since`` if given; ``facts`` in the event, for reports; ``handed_by``: the agent who transferred
-        it there, whom routing passes over at first): 'ok' or 'not_assigned'."""
+        counting from ``since`` if given; ``facts`` in the event, for reports): 'ok' or 'not_assigned'."""
         k = self.keys
         data = {
             "state": "queued",
@@ -359,8 +357,9 @@ class Store:
                     k.agent_convs(agent_id),
                     k.conv_channel(cid),
                     k.event_log,
+                    k.agent(agent_id),
                 ],
-                [cid, agent_id, now, encode(data), score, queue_name, self.event_log_max_entries, since, handed_by],
+                [cid, agent_id, now, encode(data), score, queue_name, self.event_log_max_entries, since],
             )
         )
 
@@ -381,6 +380,7 @@ class Store:
                     k.agent_sessions(to_agent),
                     k.conv_channel(cid),
                     k.event_log,
+                    k.agent(from_agent),
                 ],
                 [
                     cid,

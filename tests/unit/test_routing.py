@@ -4,7 +4,6 @@ from dataclasses import replace
 import pytest
 
 from gateway.contact.routing import (
-    HANDED_BACK_MS,
     AgentLoad,
     Waiting,
     choose_agent,
@@ -84,20 +83,6 @@ def test_skill_overflow_after_the_configured_wait() -> None:
     waiting = [Waiting("es", queued_at=0, skills=parse_skills("spanish"))]
     assert plan(waiting, agents, now=89_999, overflow_ms=90_000) == []
     assert [c for c, _ in plan(waiting, agents, now=90_000, overflow_ms=90_000)] == ["es"]
-
-
-def test_a_conversation_transferred_to_a_queue_goes_to_someone_else_first() -> None:
-    """An exploratory test: a chat handed to the queue came straight back to the agent who handed it on (the longest
-    idle). She is passed over, even as the customer's last agent, until it has waited the skill overflow time."""
-    ann, bob = agent("ann", 1), agent("bob", 50)
-    handed = Waiting("c1", queued_at=1000, handed_by="ann", preferred="ann")
-    assert [(c, a.id) for c, a in plan([handed], [ann, bob], now=1000, overflow_ms=90_000)] == [("c1", "bob")]
-    assert plan([handed], [ann], now=90_999, overflow_ms=90_000) == []  # nobody else: it waits for someone else
-    assert [a.id for _, a in plan([handed], [ann], now=91_000, overflow_ms=90_000)] == ["ann"]  # then hers again
-    assert [a.id for _, a in plan([replace(handed, handed_by="")], [ann, bob], now=1000)] == ["ann"]
-    # no skill overflow configured: she may take it back after HANDED_BACK_MS all the same (never waits for good)
-    assert plan([handed], [ann], now=1000 + HANDED_BACK_MS - 1) == []
-    assert [a.id for _, a in plan([handed], [ann], now=1000 + HANDED_BACK_MS)] == ["ann"]
 
 
 def test_busy_agents_take_no_new_work() -> None:

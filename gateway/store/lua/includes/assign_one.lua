@@ -37,7 +37,7 @@ local function assign_one(conv, tl, queue, agent, convs, sessions, chan, log, ci
   local queued_at = redis.call('HGET', conv, 'queued_at')
   event.wait_ms = math.max(0, tonumber(now) - (tonumber(queued_at) or tonumber(now)))
   event.voice = on_a_call
-  redis.call('HSET', conv, 'state', 'assigned', 'agent_id', aid, 'queued_at', '', 'handed_by', '')
+  redis.call('HSET', conv, 'state', 'assigned', 'agent_id', aid, 'queued_at', '')
   append(tl, conv, chan, 'assigned', cjson.encode(event), now, log, cid, log_max)
   return 'ok'
 end
