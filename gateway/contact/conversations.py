@@ -482,13 +482,13 @@ class Conversations:
         return self.callbacks is not None and await self.callbacks.of_conversation(cid) is not None
 
     async def abandon(
-        self, cid: str, agent_id: str, reason: str, *, disposition: str = "abandoned", left_at: int = 0
+        self, cid: str, agent_id: str, reason: str, *, disposition: str = "abandoned", away_ms: int = 0
     ) -> bool:
         """Close a conversation nobody is behind (its caller hung up or was lost, its customer left the page, or ended
         the chat: ``customer_ended``) from the routing queue or ``agent_id`` (its ringing agent, '' if none); False if
-        it was not in that state. ``left_at`` (ms): when its customer left: its wait counts to then, not to now."""
+        it was not in that state. ``away_ms``: how long ago its customer left: its wait counts to then, not to now."""
         now = self.clock()
-        facts = {**await self._close_facts(cid, now), "by_gateway": True, **({"left_at": left_at} if left_at else {})}
+        facts = {**await self._close_facts(cid, now), "by_gateway": True, "left_at": now - away_ms}
         if await self.store.close(cid, self.queue, agent_id, disposition, now=now, facts=facts) != "ok":
             return False
         log.info("conversation closed: %s (%s)", disposition, reason, extra={"conversation_id": cid})

@@ -46,9 +46,10 @@ REASON = "customer_gone"
 
 
 class Abandon(Protocol):
-    """Conversations.abandon: close a conversation nobody is behind; its wait counted to ``left_at`` (ms)."""
+    """Conversations.abandon: close a conversation nobody is behind; its wait counted to ``away_ms`` ago (a length:
+    presence is on Redis's clock, a conversation's times on its node's)."""
 
-    async def __call__(self, cid: str, agent_id: str, reason: str, *, left_at: int = 0) -> bool: ...
+    async def __call__(self, cid: str, agent_id: str, reason: str, *, away_ms: int = 0) -> bool: ...
 
 
 Clock = Callable[[], Awaitable[int]]  # now (ms)
@@ -151,9 +152,10 @@ class GoneCustomers:
 
     async def _close(self, w: Waiter, now: int) -> bool:
         (last,) = await self.db.last_seen([w.customer_id])  # a widget of theirs opened just now
-        if last is None or await self.clock() - last < self.gone_ms:
+        away = await self.clock() - last if last is not None else 0  # (a length: presence's clock, not the node's)
+        if last is None or away < self.gone_ms:
             return False
-        if not await self.abandon(w.cid, "", REASON, left_at=last):  # assigned, closed or left the queue meanwhile
+        if not await self.abandon(w.cid, "", REASON, away_ms=away):  # assigned, closed or left the queue meanwhile
             return False
         log.info(
             "the customer has had no widget open for %d s (the limit is %d s): their waiting chat closed as abandoned",

@@ -113,8 +113,8 @@ export function onTransferError(f) {
   return true;
 }
 
-/** The chat left this agent (unassigned): the transfer went through, or it closed (its customer ended it: the
- *  dialog stayed open over a closed chat, an exploratory test). */
+/** The chat left this agent (unassigned): the transfer went through, or it closed or went back to the queue (the
+ *  dialog stayed open over a chat its customer had ended: an exploratory test). */
 export function onTransferred(conversationId) {
   if (dialog && dialog.open && dialog.dataset.conversationId === conversationId) dialog.close();
 }

@@ -172,7 +172,7 @@ function onAssigned(f) {
 }
 
 function onUnassigned(f) {
-  if (f.reason === 'transferred' || f.reason === 'customer_ended') onTransferred(f.conversation_id);
+  onTransferred(f.conversation_id);   // the transfer dialog over it closes, whatever took it (closed, handed on, left)
   if (phone) phone.onUnassigned(f.conversation_id, f.reason || '');
   const conv = S.convs.get(f.conversation_id);
   if (!conv) return;
