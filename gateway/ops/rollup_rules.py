@@ -104,6 +104,18 @@ COUNTERS = (
     "closed",  # dimension disposition
 )
 
+# metrics of agents only (their time): by queue they are None
+ONLY_BY_AGENT = (
+    "time_signed_in_ms",
+    "time_idle_ms",
+    "time_chats_ms",
+    "time_calls_ms",
+    "time_wrap_up_ms",
+    "time_away_ms",
+    "occupancy",
+)
+
+
 METRICS = (
     "offered",
     "handled",
@@ -131,13 +143,7 @@ METRICS = (
     "rated",
     "rating_avg",
     "csat",
-    "time_signed_in_ms",
-    "time_idle_ms",
-    "time_chats_ms",
-    "time_calls_ms",
-    "time_wrap_up_ms",
-    "time_away_ms",
-    "occupancy",
+    *ONLY_BY_AGENT,
 )
 
 CALLER_LEFT = frozenset({"the caller hung up", "the customer left"})  # the interpreter's hangup step on a disconnect
@@ -419,18 +425,6 @@ NOT_BY_AGENT = (
     "callbacks_booked",
     "ivr_sessions",
     "ivr_contained",
-)
-
-
-# metrics of agents only (their time): by queue they are None
-ONLY_BY_AGENT = (
-    "time_signed_in_ms",
-    "time_idle_ms",
-    "time_chats_ms",
-    "time_calls_ms",
-    "time_wrap_up_ms",
-    "time_away_ms",
-    "occupancy",
 )
 
 
