@@ -13,6 +13,7 @@ import pytest
 from gateway.contact.routing import now_ms
 from gateway.protocol.states import CallStatus
 from tests.conftest import Clients, bounded
+from tests.integration.test_agent_rejoin import answered_call
 from tests.support.caller import Caller
 from tests.support.queue_calls import queued_call
 from tests.support.servers import Node, start_node
@@ -127,15 +128,9 @@ async def test_the_customer_ends_the_chat_during_after_call_work_which_goes_on_a
 ) -> None:
     """The caller hangs up, then presses End chat: the agent's after-call work goes on until she says Done (it was
     cut from reports, and her desk lost its Done button while routing still held her: a reviewer's finding)."""
-    alice = clients.agent("alice")
-    await alice.hello()
-    caller = await queued_call(clients)
-    phone = Softphone(alice)
+    alice, phone, caller = await answered_call(clients)
+    cid = caller.conversation_id
     try:
-        ring = await phone.ringing()
-        cid = ring["conversation_id"]
-        await phone.answer(ring["call_id"])
-        await caller.status(CallStatus.CONNECTED)
         await caller.hangup()
         await alice.expect("agent", lambda f: f["agent"]["activity"] == "wrap_up")
         await asyncio.sleep(0.3)  # some after-call work
