@@ -34,6 +34,7 @@ from gateway.contact.attachments import Attachments
 from gateway.contact.audit import AuditLog
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.canned import CannedResponses
+from gateway.contact.chat_supervision import ChatSupervision
 from gateway.contact.conversations import Conversations
 from gateway.contact.customer_presence import CustomerPresence
 from gateway.contact.gone_customers import GoneCustomers
@@ -509,6 +510,7 @@ async def _build(
         customer_presence=customer_presence,
         conversations=conversations,
         handover=handover,
+        supervision=ChatSupervision(conversations, handover, presence),
         signer=TokenSigner(await _shared_secret(store, settings, embedded=embedded is not None)),
         directory=directory,
         queue_board=queue_board,

@@ -10,6 +10,7 @@ Modules:
 - ``attachments``    Attachments: images and PDFs sent by the customer or the agent, as timeline events.
 - ``callbacks``      Callbacks: "we'll call you back, you keep your place".
 - ``chat_end``       A customer ends their chat (the widget's "End chat"): closed as ``customer_ended``.
+- ``chat_supervision``  Supervisors and agents' chats: coach the agent with a note, join the chat, move it.
 - ``canned``         Canned responses: shared (supervisors) and personal, with variables the desk fills in.
 - ``conversations``  Conversations: the unit of the product. One id, one context, one append-only timeline.
 - ``customer_presence``  Customer presence: which customers have a widget open with a conversation (on any node).

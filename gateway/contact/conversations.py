@@ -686,7 +686,8 @@ def customer_visible(typ: str, *, steps: bool = False) -> bool:
     return typ in CUSTOMER_VISIBLE or (steps and typ == EventType.IVR)
 
 
-NOT_FOR_CUSTOMERS = frozenset({"agent_id", "transferred_from", *REPORT_FACTS})  # whom an event names, what reports read
+# whom an event names (a supervisor who moved a chat too), what reports read
+NOT_FOR_CUSTOMERS = frozenset({"agent_id", "transferred_from", "transferred_by", "transferred_by_name", *REPORT_FACTS})
 
 
 def customer_view(event: dict[str, Any]) -> dict[str, Any]:

@@ -83,10 +83,18 @@ class Handover:
         return any(e["type"] == EventType.MESSAGE for e in events) or await self.conversations.callback_open(cid)
 
     async def transfer_chat(
-        self, agent_id: str, cid: str, *, to_agent: str = "", to_name: str = "", queue: str = ""
+        self,
+        agent_id: str,
+        cid: str,
+        *,
+        to_agent: str = "",
+        to_name: str = "",
+        queue: str = "",
+        by: dict[str, str] | None = None,
     ) -> None:
         """The agent hands a chat of theirs to another agent (who must be available, online and have room) or to a
-        queue; Conflict ``transfer_refused`` naming why (nothing changes then)."""
+        queue; Conflict ``transfer_refused`` naming why (nothing changes then). ``by``: who moved it on the agent's
+        behalf (a supervisor: gateway/contact/chat_supervision.py), in the transfer's event."""
         conv = self.conversations
         current = await conv.require_agent(agent_id, cid)
         if current.get("state") != ConversationState.ASSIGNED:
@@ -98,7 +106,7 @@ class Handover:
                 field="conversation_id",
                 code=ErrorCode.TRANSFER_REFUSED,
             )
-        facts = transfer_facts(events, current, conv.clock())
+        facts = {**transfer_facts(events, current, conv.clock()), **(by or {})}
         if to_agent:
             await conv.transfer(cid, agent_id, to_agent, to_name, facts)
             return

@@ -65,7 +65,9 @@ class ClientFrame(StrEnum):
     END_CHAT = "end_chat"  # customer: end (close) their conversation: the widget's "End chat"
     WALLBOARD = "wallboard"  # supervisor: start (watch true) or stop (false) getting the wallboard frames
     WRAP_UP_DONE = "wrap_up_done"  # agent: after-call work is over (a call they handed on: nothing to close)
-    TRANSFER = "transfer"  # agent: hand a chat (no call in progress) to another agent or to a queue
+    TRANSFER = "transfer"  # agent: hand a chat (no call in progress) to another agent or to a queue; supervisor: any
+    CHAT_WATCH = "chat_watch"  # supervisor: start (watch true) or stop (false) following a conversation live, silently
+    CHAT_JOIN = "chat_join"  # supervisor: join (true) or leave (false) an agent's chat: the customer sees them
 
 
 class TestChannel(StrEnum):
@@ -240,6 +242,18 @@ class TransferChat:
 
 
 @dataclass(frozen=True, slots=True)
+class WatchChat:
+    conversation_id: str
+    watch: bool
+
+
+@dataclass(frozen=True, slots=True)
+class JoinChat:
+    conversation_id: str
+    join: bool
+
+
+@dataclass(frozen=True, slots=True)
 class TransferCall:
     call_id: str
     queue: str | None = None
@@ -272,6 +286,8 @@ Frame = (
     | WatchWallboard
     | WrapUpDone
     | TransferChat
+    | WatchChat
+    | JoinChat
 )
 
 
@@ -594,6 +610,14 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
                 raise BadRequest("give exactly one of 'queue' or 'agent_id'", field="queue", code=ErrorCode.BAD_FIELD)
             return TransferChat(
                 conversation_id=_req(obj, "conversation_id", max_len=64), queue=queue, agent_id=agent_id
+            )
+        case ClientFrame.CHAT_WATCH:
+            return WatchChat(
+                conversation_id=_req(obj, "conversation_id", max_len=64), watch=_flag(obj, "watch", default=True)
+            )
+        case ClientFrame.CHAT_JOIN:
+            return JoinChat(
+                conversation_id=_req(obj, "conversation_id", max_len=64), join=_flag(obj, "join", default=True)
             )
         case ClientFrame.RATING:
             score = obj.get("score")

@@ -87,6 +87,8 @@ class EventType(StrEnum):
     ATTACHMENT = (
         "attachment"  # a file sent by either side: author, attachment_id, name, media_type, size[, width, height]
     )
+    SUPERVISOR_JOINED = "supervisor_joined"  # a supervisor joined an agent's chat: agent_id, agent_name
+    SUPERVISOR_LEFT = "supervisor_left"  # that supervisor left it: agent_id, agent_name, reason
 
 
 # What a customer may see of the timeline: notes and internal state stay hidden.
@@ -105,6 +107,8 @@ CUSTOMER_VISIBLE = frozenset(
         EventType.CALL_INVITE_DECLINED,
         EventType.RATING,
         EventType.ATTACHMENT,
+        EventType.SUPERVISOR_JOINED,
+        EventType.SUPERVISOR_LEFT,
     }
 )
 

@@ -5,7 +5,7 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 
 | key | type | what |
 |---|---|---|
-| ``P:conv:ID`` | hash | conversation: customer_id, state, queue, agent_id, created_at, updated_at, queued_at, callback_id, preferred_agent; counters messages, calls, calls_ended, attachments; after the customer rated it (once, after the close): rating (1-5), rating_comment, rated_at (ms) |
+| ``P:conv:ID`` | hash | conversation: customer_id, state, queue, agent_id, created_at, updated_at, queued_at, callback_id, preferred_agent; counters messages, calls, calls_ended, attachments; after the customer rated it (once, after the close): rating (1-5), rating_comment, rated_at (ms); supervisors (who joined its chat, each id between spaces: gateway/contact/chat_supervision.py) |
 | ``P:conv:ID:ctx`` | hash | context variables |
 | ``P:conv:ID:tl`` | stream | the timeline; fields ``type`` and ``data`` (JSON) |
 | ``P:conv:ID:cids`` | hash | agent client message id -> ``conv/event`` id (exactly-once messages) |

@@ -123,8 +123,12 @@ class Store:
         client_id: str = "",
         client_ids_key: str | None = None,
         required_agent: str = "",
+        required_field: str = "agent_id",
     ) -> tuple[str, str, str]:
         """Append one event; returns (conversation id, event id, status).
+
+        With ``required_agent`` the conversation's ``required_field`` must hold it (status ``not_assigned`` else):
+        its agent (``agent_id``), or the supervisor who joined its chat (``joined_by``).
 
         With ``client_id`` the event is stored at most once per id in ``client_ids_key``
         (default: the conversation's own); a repeat returns the first one's ids. A full timeline raises
@@ -133,7 +137,8 @@ class Store:
         k = self.keys
         found = words(data.get("text")) if typ in _INDEXED else []
         args: list[str | int | float] = [client_id, typ, encode(data), now, required_agent, cid]
-        args += [self.max_timeline_events, MAX_WORDS_PER_CONVERSATION, self.event_log_max_entries, *found]
+        args += [self.max_timeline_events, MAX_WORDS_PER_CONVERSATION, self.event_log_max_entries, required_field]
+        args += found
         ref, status = await self._append(
             [
                 k.conv(cid),

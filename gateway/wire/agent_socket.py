@@ -10,9 +10,12 @@ from typing import Any
 from aiohttp import web
 
 from gateway.contact.agents import Agent
-from gateway.errors import Forbidden, GatewayError, Unauthorized
+from gateway.contact.chat_supervision import joined
+from gateway.contact.conversations import Stored
+from gateway.errors import Conflict, Forbidden, GatewayError, Unauthorized
 from gateway.protocol import bus, client, server
 from gateway.protocol.client import parse_event_id
+from gateway.protocol.limits import MAX_WATCHED_CHATS
 from gateway.protocol.states import AgentActivity, AgentStatus, Author, CallStatus, ConversationState, Role
 from gateway.store.store import StoreError, to_event
 from gateway.wire.connection import Connection, Step, serve_socket
@@ -39,6 +42,8 @@ class AgentConnection(Connection):
         self.assigned: set[str] = set()  # the conversations the desk was told are theirs (welcome, assigned)
         self.rings: dict[str, str] = {}  # call id -> conversation: told ringing for this agent last (no consults)
         self.watching = False  # gets the wallboard (a supervisor asked for it)
+        self.watched: set[str] = set()  # conversations a supervisor follows live (chat_watch), theirs or not
+        self.joined: set[str] = set()  # chats this socket's supervisor joined (left when it closes)
         self._assigning: list[str] = []  # given to this agent, a step to tell the desk queued (one for all of them)
         self._names: dict[str, str] = {}  # the agent names the desk was told last (welcome, agent_names)
         self._takers: list[str] = []  # the transfer targets the desk was told last (takes_contacts)
@@ -132,6 +137,11 @@ class AgentConnection(Connection):
         for timer in (self._session_end, self._wrap_up_end):
             if timer is not None:
                 timer.cancel()
+        for cid in sorted(self.joined):  # the supervisor's page closed: the customer is told they left
+            try:
+                await self.s.supervision.join(self.me, cid, False, reason="page_closed")
+            except (GatewayError, StoreError) as exc:
+                log.warning("a joined chat not left: %s", exc, extra={**self.log_extra, "conversation_id": cid})
         self.s.queue_board.unwatch(self._on_queue)
         self.s.wallboard.unwatch(self._on_wallboard)
         self.s.directory.unwatch(self._on_directory)
@@ -217,19 +227,11 @@ class AgentConnection(Connection):
                 await conversations.require_agent(self.me.id, frame.conversation_id)
                 self.push(self._history_step(frame.conversation_id, frame.last_event_id))
             case client.SendMessage() | client.SendNote():
-                assert frame.conversation_id is not None
-                stored = await conversations.agent_message(
-                    self.me.id,
-                    self.me.name,
-                    frame.conversation_id,
-                    frame.client_id,
-                    frame.text,
-                    note=isinstance(frame, client.SendNote),
-                )
+                stored = await self._write(frame)
                 self.push(server.Ack(frame.client_id, stored.event_id, stored.conversation_id))
             case client.Typing():
                 assert frame.conversation_id is not None
-                await conversations.require_agent(self.me.id, frame.conversation_id)
+                await self._require_writer(frame.conversation_id)
                 await self.bus.publish(
                     self.s.keys.conv_channel(frame.conversation_id),
                     bus.Typing(Author.AGENT, frame.active, name=self.me.name),
@@ -270,19 +272,84 @@ class AgentConnection(Connection):
             case client.WrapUpDone():  # "Done" after a call handed on: nothing of theirs to close ends it
                 await self.s.agent_calls.wrap_up_done(self.me.id)
             case client.TransferChat():
-                await conversations.require_agent(self.me.id, frame.conversation_id)  # theirs, before anything else
-                name = (
-                    "" if frame.agent_id is None else await self.s.presence.transfer_target(self.me.id, frame.agent_id)
-                )
-                await self.s.handover.transfer_chat(
-                    self.me.id,
-                    frame.conversation_id,
-                    to_agent=frame.agent_id or "",
-                    to_name=name,
-                    queue=frame.queue or "",
-                )
-                # handed on, as a close: the after-call work for it ends
-                await self.s.agent_calls.wrap_up_done(self.me.id, frame.conversation_id)
+                await self._transfer_chat(frame)
+            case client.WatchChat():
+                await self._watch_chat(frame.conversation_id, frame.watch)
+            case client.JoinChat():
+                await self.s.supervision.join(self.me, frame.conversation_id, frame.join)
+                (self.joined.add if frame.join else self.joined.discard)(frame.conversation_id)
+
+    async def _transfer_chat(self, frame: client.TransferChat) -> None:
+        cid = frame.conversation_id
+        if await self._not_mine(cid):  # a supervisor moves an agent's chat (gateway/contact/chat_supervision.py)
+            owner = await self.s.supervision.transfer(
+                self.me, cid, to_agent=frame.agent_id or "", queue=frame.queue or ""
+            )
+            await self.s.agent_calls.wrap_up_done(owner, cid)
+            return
+        await self.s.conversations.require_agent(self.me.id, cid)  # theirs, before anything else
+        name = "" if frame.agent_id is None else await self.s.presence.transfer_target(self.me.id, frame.agent_id)
+        await self.s.handover.transfer_chat(
+            self.me.id, cid, to_agent=frame.agent_id or "", to_name=name, queue=frame.queue or ""
+        )
+        # handed on, as a close: the after-call work for it ends
+        await self.s.agent_calls.wrap_up_done(self.me.id, cid)
+
+    async def _write(self, frame: client.SendMessage | client.SendNote) -> Stored:
+        """An agent's message or note in their conversation; a supervisor's in another's: a note coaches its agent,
+        a message goes to the customer of a chat they joined (gateway/contact/chat_supervision.py)."""
+        cid = frame.conversation_id
+        assert cid is not None
+        note = isinstance(frame, client.SendNote)
+        try:
+            return await self.s.conversations.agent_message(
+                self.me.id, self.me.name, cid, frame.client_id, frame.text, note=note
+            )
+        except Forbidden:  # not theirs
+            if not self.me.supervises:
+                raise
+        if note:
+            return await self.s.supervision.coach(self.me, cid, frame.client_id, frame.text)
+        return await self.s.supervision.message(self.me, cid, frame.client_id, frame.text)
+
+    async def _require_writer(self, cid: str) -> None:
+        """Forbidden unless the conversation is the agent's or a chat they joined as a supervisor."""
+        try:
+            await self.s.conversations.require_agent(self.me.id, cid)
+        except Forbidden:
+            if not self.me.supervises:
+                raise
+            if not joined(await self.s.supervision.conversation(self.me, cid, "type in others' chats"), self.me.id):
+                raise Forbidden("join the chat first", field="conversation_id") from None
+
+    async def _not_mine(self, cid: str) -> bool:
+        """A supervisor's frame about a conversation another agent (or nobody) has."""
+        if not self.me.supervises:
+            return False
+        return (await self.s.conversations.store.conversation(cid) or {}).get("agent_id") != self.me.id
+
+    async def _watch_chat(self, cid: str, watch: bool) -> None:
+        """Supervisors and admins: follow a conversation live (its history first, then its events and the customer's
+        typing), silently; or stop. At most MAX_WATCHED_CHATS at once."""
+        if not watch:
+            if cid in self.watched:
+                self.watched.discard(cid)
+                self.push(self._unwatched_step(cid))
+            return
+        await self.s.supervision.conversation(self.me, cid, "watch others' chats")
+        if cid not in self.watched and len(self.watched) >= MAX_WATCHED_CHATS:
+            raise Conflict(
+                f"you watch {MAX_WATCHED_CHATS} chats already: stop watching one first", field="conversation_id"
+            )
+        self.watched.add(cid)
+        self.push(self._history_step(cid, None))
+
+    def _unwatched_step(self, cid: str) -> Step:
+        async def step() -> None:
+            if cid not in self.watched and cid not in self.assigned:
+                await self.unsubscribe(self.s.keys.conv_channel(cid))
+
+        return step
 
     def _watch_wallboard(self, watch: bool) -> None:
         """Supervisors and admins: the wallboard frames from now on (the first one at once), or no more."""
@@ -354,7 +421,8 @@ class AgentConnection(Connection):
     def _unassigned_step(self, cid: str, reason: str) -> Step:
         async def step() -> None:
             self.assigned.discard(cid)
-            await self.unsubscribe(self.s.keys.conv_channel(cid))
+            if cid not in self.watched:  # a supervisor who watches it goes on seeing it
+                await self.unsubscribe(self.s.keys.conv_channel(cid))
             await self.send(server.Unassigned(cid, reason))
             await self._send_agent_info()
 

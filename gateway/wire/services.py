@@ -19,6 +19,7 @@ from gateway.contact.attachments import Attachments
 from gateway.contact.audit import AuditLog
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.canned import CannedResponses
+from gateway.contact.chat_supervision import ChatSupervision
 from gateway.contact.conversations import Conversations
 from gateway.contact.customer_presence import CustomerPresence
 from gateway.contact.handover import Handover
@@ -63,6 +64,7 @@ class Services:
     customer_presence: CustomerPresence  # which customers have a widget open (gateway/contact/customer_presence.py)
     conversations: Conversations
     handover: Handover  # chats handed to a colleague or a queue, and those of an agent who left (contact/handover.py)
+    supervision: ChatSupervision  # supervisors coach, join and move agents' chats (contact/chat_supervision.py)
     signer: TokenSigner
     directory: AgentDirectory  # the agents, in Redis, with this node's copy (gateway/contact/agents.py)
     queue_board: QueueBoard

@@ -56,13 +56,18 @@ def frame_rules(s: Scene) -> dict[ClientFrame, list[tuple[Agent | Customer, Fram
     return {
         ClientFrame.HELLO: [],  # checked on fresh sockets below: wrong kind of token, forged, none on the desk
         ClientFrame.MESSAGE: [
-            (s.bob, {"type": "message", "conversation_id": cid, "client_id": "x1", "text": "hi"}, "forbidden")
+            (s.bob, {"type": "message", "conversation_id": cid, "client_id": "x1", "text": "hi"}, "forbidden"),
+            # a supervisor writes to a customer only in a chat they joined
+            (s.carol, {"type": "message", "conversation_id": cid, "client_id": "x4", "text": "hi"}, "forbidden"),
         ],
         ClientFrame.NOTE: [
             (s.bob, {"type": "note", "conversation_id": cid, "client_id": "x2", "text": "n"}, "forbidden"),
             (s.b, {"type": "note", "conversation_id": cid, "client_id": "x3", "text": "n"}, "unknown_type"),
         ],
-        ClientFrame.TYPING: [(s.bob, {"type": "typing", "conversation_id": cid, "active": True}, "forbidden")],
+        ClientFrame.TYPING: [
+            (s.bob, {"type": "typing", "conversation_id": cid, "active": True}, "forbidden"),
+            (s.carol, {"type": "typing", "conversation_id": cid, "active": True}, "forbidden"),  # not joined
+        ],
         ClientFrame.STATUS: [(s.b, {"type": "status", "status": "available"}, "unknown_type")],
         ClientFrame.OPEN: [
             (s.bob, {"type": "open", "conversation_id": cid}, "forbidden"),
@@ -140,6 +145,17 @@ def frame_rules(s: Scene) -> dict[ClientFrame, list[tuple[Agent | Customer, Fram
             (s.bob, {"type": "transfer", "conversation_id": cid, "agent_id": "carol"}, "forbidden"),
             (s.bob, {"type": "transfer", "conversation_id": cid, "queue": "support"}, "forbidden"),
             (s.b, {"type": "transfer", "conversation_id": cid, "queue": "support"}, "unknown_type"),
+            # a supervisor moves an agent's chat, but not while its call is on (the call's transfer takes it along)
+            (s.carol, {"type": "transfer", "conversation_id": cid, "queue": "support"}, "transfer_refused"),
+        ],
+        ClientFrame.CHAT_WATCH: [  # supervisors and admins only (tests/integration/test_chat_supervision.py)
+            (s.bob, {"type": "chat_watch", "conversation_id": cid, "watch": True}, "forbidden"),
+            (s.b, {"type": "chat_watch", "conversation_id": cid, "watch": True}, "unknown_type"),
+            (s.carol, {"type": "chat_watch", "conversation_id": "c_nothere", "watch": True}, "not_found"),
+        ],
+        ClientFrame.CHAT_JOIN: [
+            (s.bob, {"type": "chat_join", "conversation_id": cid, "join": True}, "forbidden"),
+            (s.b, {"type": "chat_join", "conversation_id": cid, "join": True}, "unknown_type"),
         ],
     }
 

@@ -2,9 +2,11 @@
 -- KEYS: conv, timeline, client_ids, conv channel, event log, conv words (set) [, then one word index (zset) per
 --       word]
 -- ARGV: client_id, type, data, now, required_agent, conv id, max timeline events (0: no cap), max indexed words of
---       the conversation, event log max entries, then the words (one per word index key, in the same order)
+--       the conversation, event log max entries, required field (the conversation's field that must hold
+--       required_agent: 'agent_id', its agent; or 'supervisors', the supervisors who joined its chat, each id
+--       between spaces: join_chat-4.lua), then the words (one per word index key, in the same order)
 -- Returns {"conv/event" id, status}: status 'ok', 'duplicate' (stored before under that client id),
--- 'not_found', 'not_assigned', 'closed' or 'timeline_full'.
+-- 'not_found', 'not_assigned' (the required field does not hold required_agent), 'closed' or 'timeline_full'.
 -- The conversation's summary counters follow the events: ``messages`` (message events), ``attachments``
 -- (attachment events: their limit per conversation, gateway/contact/attachments.py); ``calls`` and ``calls_ended``
 -- are counted by every script that appends (includes/append.lua).
@@ -14,7 +16,14 @@
 --@include index_words
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'', 'not_found'} end
-if ARGV[5] ~= '' and redis.call('HGET', KEYS[1], 'agent_id') ~= ARGV[5] then return {'', 'not_assigned'} end
+if ARGV[5] ~= '' then
+  local holder = redis.call('HGET', KEYS[1], ARGV[10]) or ''
+  if ARGV[10] == 'supervisors' then
+    if not string.find(holder, ' ' .. ARGV[5] .. ' ', 1, true) then return {'', 'not_assigned'} end
+  elseif holder ~= ARGV[5] then
+    return {'', 'not_assigned'}
+  end
+end
 if ARGV[1] ~= '' then
   local existing = redis.call('HGET', KEYS[3], ARGV[1])
   if existing then return {existing, 'duplicate'} end
@@ -28,5 +37,5 @@ local id = append(KEYS[2], KEYS[1], KEYS[4], ARGV[2], ARGV[3], ARGV[4], KEYS[5],
 if ARGV[1] ~= '' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[6] .. '/' .. id) end
 if ARGV[2] == 'message' then redis.call('HINCRBY', KEYS[1], 'messages', 1) end
 if ARGV[2] == 'attachment' then redis.call('HINCRBY', KEYS[1], 'attachments', 1) end
-if #KEYS > 6 then index_words(KEYS[1], KEYS[6], 7, 10, ARGV[8], ARGV[6], ARGV[4]) end
+if #KEYS > 6 then index_words(KEYS[1], KEYS[6], 7, 11, ARGV[8], ARGV[6], ARGV[4]) end
 return {ARGV[6] .. '/' .. id, 'ok'}

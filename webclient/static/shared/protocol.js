@@ -13,6 +13,7 @@ export const MAX_DTMF_DIGITS = 32;
 export const MIN_RATING = 1;
 export const MAX_RATING = 5;
 export const MAX_RATING_COMMENT_CHARS = 1000;
+export const MAX_WATCHED_CHATS = 10;
 export const DTMF_KEYS = "0123456789*#ABCD";
 export const REFRESH_GRACE_SECONDS = 300;
 export const CONTEXT_KEY_PATTERN = "^[a-z][a-z0-9_]{0,39}$";
@@ -94,6 +95,8 @@ export const EventType = Object.freeze({
   CALL_INVITE_DECLINED: "call_invite_declined",
   RATING: "rating",
   ATTACHMENT: "attachment",
+  SUPERVISOR_JOINED: "supervisor_joined",
+  SUPERVISOR_LEFT: "supervisor_left",
 });
 
 // gateway.protocol.states.CallStatus
@@ -236,6 +239,8 @@ export const ClientFrame = Object.freeze({
   WALLBOARD: "wallboard",
   WRAP_UP_DONE: "wrap_up_done",
   TRANSFER: "transfer",
+  CHAT_WATCH: "chat_watch",
+  CHAT_JOIN: "chat_join",
 });
 
 // gateway.protocol.client.TestChannel
