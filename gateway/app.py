@@ -25,6 +25,7 @@ from gateway.wire import (
     metrics_route,
     queue_routes,
     report_routes,
+    supervisor_routes,
     webhook_routes,
 )
 from gateway.wire import routes as pages
@@ -60,6 +61,7 @@ def create_app(
     flow_routes.add_routes(app)
     admin_agents.add_routes(app)
     queue_routes.add_routes(app)
+    supervisor_routes.add_routes(app)
     customer_routes.add_routes(app)
     api.register(app, _sockets())
     api.add_routes(app)  # last: /api/openapi.json describes every route registered through api.register

@@ -155,8 +155,9 @@ class Presence:
                 code=ErrorCode.TRANSFER_REFUSED,
             )
 
-    async def set_status(self, agent_id: str, status: AgentStatus, reason: str = "") -> None:
-        """Available or away (``reason``: why, e.g. "break", or "missed_call" / "declined_call" when the gateway sets it)."""
+    async def set_status(self, agent_id: str, status: AgentStatus, reason: str = "", *, tell: bool = False) -> None:
+        """Available or away (``reason``: why, e.g. "break", or "missed_call" / "declined_call" when the gateway sets it);
+        ``tell``: the agent's desks are told (someone else set it: a supervisor)."""
         previous = await self.store.agent_field(agent_id, "status")
         before = await self.store.agent_field(agent_id, "away_reason") if status == AgentStatus.AWAY else ""
         mapping = {"status": str(status), "away_reason": reason if status == AgentStatus.AWAY else ""}
@@ -168,6 +169,8 @@ class Presence:
             mapping["idle_since"] = str(now_ms())
         await self.store.update_agent(agent_id, mapping)
         log.info("agent is %s", status, extra={"agent_id": agent_id})
+        if tell:
+            await self.store.publish(self.store.keys.agent_channel(agent_id), bus.PresenceChanged())
         await self._changed()
 
     async def set_activity(

@@ -9,6 +9,7 @@ Modules:
 - ``agent_socket``      The agent desk's WebSocket: presence, the waiting queue, assigned conversations.
 - ``attachment_routes``  Attachments over HTTP: upload, download and thumbnails (the conversation's parties only).
 - ``admin_agents``      The admin API for agents and the audit log, and an agent's own password.
+- ``agent_status``      An agent's status set, by them or by a supervisor: what goes with it (calls, after-call work).
 - ``agent_admin``       Managing agents: every write to the directory with its sessions ended and its audit entry.
 - ``connection``        What customer and agent sockets share: the frame loop, errors, ordered sending.
 - ``customer_routes``   A customer's data on request (admins): export it, erase it, find a site's user.
@@ -20,6 +21,7 @@ Modules:
 - ``report_routes``     Historical reports and flow path analytics over HTTP (supervisors and admins), JSON or CSV.
 - ``queue_routes``      Queues and the widget's settings over HTTP (admins write, supervisors read; the widget's are public).
 - ``routes``            HTTP endpoints: pages and static files, agent login, health and readiness.
+- ``supervisor_routes``  Supervisors act on agents over HTTP: set one away or available, sign one out.
 - ``services``          What the edge's handlers reach: the node's services, typed, kept in the aiohttp app.
 - ``security_headers``  Security headers on every response (an ``on_response_prepare`` hook, so errors and static files get them too).
 - ``sessions``          Agents' login sessions: what an access token belongs to, and how it is taken back.

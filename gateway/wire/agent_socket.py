@@ -18,6 +18,7 @@ from gateway.protocol.client import parse_event_id
 from gateway.protocol.limits import MAX_WATCHED_CHATS
 from gateway.protocol.states import AgentActivity, AgentStatus, Author, CallStatus, ConversationState, Role
 from gateway.store.store import StoreError, to_event
+from gateway.wire.agent_status import status_set
 from gateway.wire.connection import Connection, Step, serve_socket
 from gateway.wire.services import SERVICES, Services
 from gateway.wire.sessions import LoginSession, authenticate, revoked
@@ -434,17 +435,8 @@ class AgentConnection(Connection):
                 "you are no agent (your roles: supervisor or admin): no chats or calls come to you", field="status"
             )
         await self.s.presence.set_status(self.me.id, frame.status, frame.reason)
-        self.push(self._send_agent_info)  # (before the calls below: a node slow to answer delays nothing of it)
-        if frame.status == AgentStatus.AVAILABLE:  # "ready for the next one": after-call work is over
-            await self.s.agent_calls.wrap_up_done(self.me.id)
-        elif frame.status == AgentStatus.AWAY:  # a call ringing for them goes to someone else at once
-            for call in await self.s.agent_calls.calls_of(self.me.id):
-                if call["status"] != CallStatus.RINGING:
-                    continue
-                try:
-                    await self.s.call_commands.run(self.me, "went_away", call["call_id"])
-                except (GatewayError, StoreError) as exc:  # it rings out as a miss, as before; away is set
-                    log.warning("a ringing call not passed on: %s", exc, extra=self.log_extra)
+        self.push(self._send_agent_info)  # (before the calls: a node slow to answer delays nothing of it)
+        await status_set(self.s, self.me, frame.status)
 
     async def _send_agent_info(self) -> None:
         info = await self.s.presence.info(self.me.id)
@@ -532,6 +524,7 @@ class AgentConnection(Connection):
                 "logout": "you logged out",
                 "expired": "your session has expired",
                 "roles_changed": "an admin changed your roles",
+                "signed_out_by_supervisor": "a supervisor signed you out",
             }.get(reason, "your session was revoked")
             await self.send_error(revoked(f"{why}; log in again"))
             await self.ws.close(code=server.CloseCode.SESSION_REVOKED, message=b"session revoked")

@@ -167,6 +167,29 @@ SCHEMAS: dict[str, Schema] = {
             },
         }
     ),
+    "StatusInput": closed({"status": enum_of(["away", "available"])}),
+    "AgentPresence": closed(
+        {
+            "id": STR,
+            "name": STR,
+            "status": enum_of(["available", "away", "offline"], "offline: no desk of theirs is open"),
+            "capacity": INT,
+            "active": {**INT, "description": "the conversations they hold"},
+            "activity": enum_of(["", "ringing", "on_call", "wrap_up"]),
+            "activity_until": MS,
+            "activity_conversation": STR,
+            "activity_since": MS,
+            "away_reason": STR,
+        },
+        description="An agent's presence, as their desk's `agent` frame has it (docs/protocol.md).",
+    ),
+    "SignedOut": closed(
+        {
+            "status": enum_of(["signed_out"]),
+            "sessions": {**INT, "description": "login sessions ended"},
+            "requeued": {**INT, "description": "chats put back in the queue at the place they had"},
+        }
+    ),
     "Ready": closed(
         {"status": enum_of(["ready", "unavailable", "draining", "full", "taken_over"])},
         {

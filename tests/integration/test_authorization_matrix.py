@@ -329,6 +329,13 @@ def route_rules(cid: str) -> dict[tuple[str, str], RouteRule]:
         ("POST", "/api/admin/agents/{agent_id}/password"): RouteRule(
             "/api/admin/agents/bob/password", admins, {"password": "a-long-passphrase-1"}
         ),
+        # supervisors act on agents (their effects: tests/integration/test_supervisor_agents.py); on no agent here
+        ("POST", "/api/supervisor/agents/{agent_id}/status"): RouteRule(
+            "/api/supervisor/agents/zed/status", {**supervisors, "carol": 404}, {"status": "away"}
+        ),
+        ("POST", "/api/supervisor/agents/{agent_id}/logout"): RouteRule(
+            "/api/supervisor/agents/zed/logout", {**supervisors, "carol": 404}
+        ),
         ("POST", "/api/agent/password"): RouteRule(  # a wrong current password; without a token, no agent_id
             "/api/agent/password",
             {"anonymous": 400, "customer": 401, "alice": 401, "bob": 401, "carol": 401},

@@ -16,6 +16,8 @@ test('the desk says why the gateway set the agent away, and not when the agent c
   assert.equal(away('call_lost').text, 'Set away: lost the connection during a call');
   assert.match(away('call_lost').title, /lost its connection during a call/);
   assert.match(away('agent_absent').title, /No desk of yours was open/);
+  assert.equal(away('set_by_supervisor').text, 'Set away: by a supervisor');
+  assert.match(away('set_by_supervisor').title, /A supervisor set you to Away/);
   for (const chosen of ['', 'break', 'lunch', 'agent_logged_out', 'toString', undefined]) assert.equal(away(chosen), null);
 });
 

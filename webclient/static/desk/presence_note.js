@@ -11,6 +11,7 @@ const SET_AWAY = {
   declined_call: 'You declined a call, so you were set to Away.',
   call_lost: 'Your desk lost its connection during a call, so you were set to Away.',
   agent_absent: 'No desk of yours was open for a while, so you were set to Away.',
+  set_by_supervisor: 'A supervisor set you to Away.',
 };
 const SHORT = { away: 'Set away', full: 'Full' }; // where the bar has no room for more (agent.css)
 

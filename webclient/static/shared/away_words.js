@@ -8,6 +8,7 @@ export const AWAY_WORDS = {
   agent_absent: 'no desk open',
   agent_logged_out: 'logged out',
   agent_disabled: 'disabled by an admin',
+  set_by_supervisor: 'by a supervisor',
   break: 'on a break',
 };
 
