@@ -55,9 +55,7 @@ async def test_a_supervisor_sets_an_agent_away_and_available_and_their_desk_is_t
         ]
 
 
-async def test_a_supervisor_signs_an_agent_out_and_their_chat_goes_to_a_colleague(
-    clients: Clients, node: Node
-) -> None:
+async def test_a_supervisor_signs_an_agent_out_and_their_chat_goes_to_a_colleague(clients: Clients, node: Node) -> None:
     alice, carol, bob = clients.agent("alice"), clients.agent("carol"), clients.agent("bob")
     await alice.hello()
     await carol.hello(available=False)
