@@ -33,6 +33,7 @@ from gateway.contact.presence import Presence
 from gateway.errors import BadRequest, Conflict, Forbidden, NotFound
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import Author, ConversationState, EventType
+from gateway.store.store import timeline_full
 from gateway.store.supervision_store import SupervisionStore
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,11 @@ class ChatSupervision:
             raise NotFound(f"conversation {cid} does not exist", field="conversation_id")
         if status == "not_assigned":
             raise Forbidden("join the chat first: the customer sees what you write", field="conversation_id")
+        if status == "no_agent":
+            raise Conflict(
+                "no agent has this chat now (it waits in a queue): write to the customer beside an agent only",
+                field="conversation_id",
+            )
         if status == "closed":
             raise Conflict("the conversation is closed", field="conversation_id")
         if status not in ("ok", "duplicate"):
@@ -108,8 +114,10 @@ class ChatSupervision:
 
     async def join(self, who: Agent, cid: str, join: bool, *, reason: str = "left") -> bool:
         """Join (``join``) or leave the chat; True when this changed it. Leaving one never joined, or joining one
-        already joined, changes nothing (another tab of theirs did it); joining one no agent has is refused."""
-        require_supervisor(who, "join chats")
+        already joined, changes nothing (another tab of theirs did it); joining one no agent has, or one's own, is
+        refused. Leaving needs no role (one taken away meanwhile: they are let go all the same)."""
+        if join:
+            require_supervisor(who, "join chats")
         data: dict[str, Any] = {"agent_id": who.id, "agent_name": who.name}
         if not join:
             data["reason"] = reason
@@ -123,6 +131,10 @@ class ChatSupervision:
                 "no agent has this chat: join it while an agent is on it (coach with a note meanwhile)",
                 field="conversation_id",
             )
+        if status == "own":
+            raise Conflict("this chat is yours: you are its agent", field="conversation_id")
+        if status == "timeline_full" and join:
+            raise timeline_full(cid)
         if status == "ok":
             log.info("supervisor %s the chat", "joined" if join else "left", extra={"conversation_id": cid})
             await self.conversations.store.durable()
@@ -143,6 +155,8 @@ class ChatSupervision:
         if to_agent == owner:
             raise BadRequest(f"{owner} has this chat already", field="agent_id", code=ErrorCode.BAD_FIELD)
         name = await self.presence.transfer_target(owner, to_agent) if to_agent else ""
+        if to_agent == who.id and joined(conv, who.id):  # taking it over: its agent now, no supervisor in it
+            await self.join(who, cid, False, reason="took_over")
         by = {"transferred_by": who.id, "transferred_by_name": who.name}
         await self.handover.transfer_chat(owner, cid, to_agent=to_agent, to_name=name, queue=queue, by=by)
         log.info("a supervisor moved the chat", extra={"conversation_id": cid, "agent_id": owner})

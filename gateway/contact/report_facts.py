@@ -27,7 +27,10 @@ def close_facts(events: list[dict[str, Any]], now: int, closer: str = "") -> dic
     messages = [e for e in events if e["type"] == EventType.MESSAGE]
     asked = next((e["ts"] for e in messages if e.get("author") == Author.CUSTOMER), None)
     if asked is not None:
-        reply = next((e for e in messages if e.get("author") == Author.AGENT and e["ts"] >= asked), None)
+        reply = next(  # an agent's: a supervisor who joined the chat is no first response (chat_supervision.py)
+            (e for e in messages if e.get("author") == Author.AGENT and not e.get("supervisor") and e["ts"] >= asked),
+            None,
+        )
         if reply is not None:
             facts["first_response_ms"] = reply["ts"] - asked
             facts["first_response_agent"] = reply.get("agent_id") or ""

@@ -38,7 +38,8 @@ The metrics, for both channels (a *call* is a conversation with a ``call_started
   segment** (``chat_segments``): an agent's part of a chat, from its assignment to their close (``handle_ms`` of
   ``closed``) or to their transfer of it (``handle_ms`` of the transfer's ``assigned`` or ``state`` event).
 - **transfers**: a chat an agent handed to a colleague or a queue (events with ``transfer: chat``, counted for that
-  agent and the queue it was in, ``agent_queue``), a call an agent transferred (``call_transferred``).
+  agent and the queue it was in, ``agent_queue``; one a supervisor moved, ``transferred_by``, for the queue only: the
+  agent did not choose it), a call an agent transferred (``call_transferred``).
 - **escalations**: a call started in a conversation where the customer had chatted (``call_started`` with
   ``escalated``).
 - **IVR sessions**: calls that ran the voice flow (``call_ended`` with ``ivr``); **IVR contained**: those that ended
@@ -268,8 +269,8 @@ def _chat_transfer(t: _Tally, d: dict[str, Any], agent: str) -> None:
     if not agent or "agent_queue" not in d:
         return
     queue = str(d.get("agent_queue") or t.event.queue)
-    if d.get("transfer") == "chat":
-        t.add("transfers", agent=agent, queue=queue)
+    if d.get("transfer") == "chat":  # a supervisor's move is the queue's transfer, not one the agent chose
+        t.add("transfers", agent="" if d.get("transferred_by") else agent, queue=queue)
     if "handle_ms" in d and not d.get("voice"):
         t.add("chatted", agent=agent, queue=queue)
         t.add("chat_handle_ms", _ms(d.get("handle_ms")), agent=agent, queue=queue)

@@ -86,14 +86,20 @@ _CALLBACK_ACTIONS = {"requested": WebhookEvent.CALLBACK_BOOKED, "closed": Webhoo
 #: The timeline fields a payload's ``data`` carries, per type; nothing else leaves (client ids, addresses, context).
 DATA_FIELDS: dict[WebhookEvent, tuple[str, ...]] = {
     WebhookEvent.CONVERSATION_OPENED: ("customer_id",),
-    WebhookEvent.CONVERSATION_ASSIGNED: ("agent_id", "agent_name", "transferred_from"),
+    WebhookEvent.CONVERSATION_ASSIGNED: (
+        "agent_id",
+        "agent_name",
+        "transferred_from",
+        "transferred_by",
+        "transferred_by_name",
+    ),
     WebhookEvent.CONVERSATION_CLOSED: ("agent_id", "disposition"),
     WebhookEvent.CALL_STARTED: ("call_id", "channel"),
     WebhookEvent.CALL_ANSWERED: ("call_id", "agent_id", "agent_name", "wait_ms"),
     WebhookEvent.CALL_ENDED: ("call_id", "reason", "duration_ms"),
     WebhookEvent.CALLBACK_BOOKED: ("callback_id", "queue", "asap", "due_ms", "label", "phone", "max_attempts"),
     WebhookEvent.CALLBACK_CLOSED: ("callback_id", "outcome", "attempt", "max_attempts"),
-    WebhookEvent.MESSAGE_CREATED: ("author", "text", "agent_id", "agent_name"),
+    WebhookEvent.MESSAGE_CREATED: ("author", "text", "agent_id", "agent_name", "supervisor"),
 }
 
 

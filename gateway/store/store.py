@@ -128,7 +128,7 @@ class Store:
         """Append one event; returns (conversation id, event id, status).
 
         With ``required_agent`` the conversation's ``required_field`` must hold it (status ``not_assigned`` else):
-        its agent (``agent_id``), or the supervisor who joined its chat (``joined_by``).
+        its agent (``agent_id``), or one of the supervisors who joined its chat (``supervisors``).
 
         With ``client_id`` the event is stored at most once per id in ``client_ids_key``
         (default: the conversation's own); a repeat returns the first one's ids. A full timeline raises
@@ -152,7 +152,7 @@ class Store:
             args,
         )
         if _s(status) == "timeline_full":
-            raise _timeline_full(cid)
+            raise timeline_full(cid)
         conv_id, _, event_id = _s(ref).rpartition("/")
         return conv_id or cid, event_id, _s(status)
 
@@ -193,7 +193,7 @@ class Store:
         if status == "limited":
             raise rate_limited(int(result[2]), int(result[3]))
         if status == "timeline_full":
-            raise _timeline_full(cid)
+            raise timeline_full(cid)
         conv_id, _, event_id = _s(result[0]).rpartition("/")
         return conv_id or cid, event_id, status, _s(result[2]) if status == "ok" else ""
 
@@ -459,7 +459,7 @@ class Store:
             )
         )
         if result == "timeline_full":
-            raise _timeline_full(cid)
+            raise timeline_full(cid)
         return result
 
     async def rate(self, cid: str, customer_id: str, data: dict[str, Any], *, now: int) -> tuple[str, str]:
@@ -669,7 +669,8 @@ def rate_limited(wait_ms: int, bucket: int) -> TooManyRequests:
     return TooManyRequests(f"{text}; try again in {retry_after} s", retry_after=retry_after)
 
 
-def _timeline_full(cid: str) -> Conflict:
+def timeline_full(cid: str) -> Conflict:
+    """Conflict ``timeline_full``: the conversation holds ``--max-timeline-events``."""
     return Conflict(
         "this conversation has reached its length limit; nothing more can be added to it "
         "(it can still be closed, and the next message then starts a new one)",

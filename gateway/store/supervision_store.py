@@ -16,10 +16,18 @@ class SupervisionStore:
 
     async def join(self, cid: str, supervisor_id: str, data: dict[str, Any], *, join: bool, now: int) -> str:
         """Join (``join``) or leave the chat, ``data`` in its event: the script's status ('ok', 'not_found', 'closed',
-        'not_assigned', 'already', 'not_joined': lua/join_chat-4.lua)."""
+        'not_assigned', 'own', 'already', 'not_joined', 'timeline_full': lua/join_chat-4.lua)."""
         k = self._store.keys
         _, status = await self._join(
             [k.conv(cid), k.timeline(cid), k.conv_channel(cid), k.event_log],
-            [supervisor_id, encode(data), "1" if join else "0", now, cid, self._store.event_log_max_entries],
+            [
+                supervisor_id,
+                encode(data),
+                "1" if join else "0",
+                now,
+                cid,
+                self._store.event_log_max_entries,
+                self._store.max_timeline_events,
+            ],
         )
         return _s(status)

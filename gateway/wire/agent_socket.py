@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway.contact.agents import Agent
-from gateway.contact.chat_supervision import joined
+from gateway.contact.chat_supervision import joined, require_supervisor
 from gateway.contact.conversations import Stored
 from gateway.errors import Conflict, Forbidden, GatewayError, Unauthorized
 from gateway.protocol import bus, client, server
@@ -277,8 +277,7 @@ class AgentConnection(Connection):
             case client.WatchChat():
                 await self._watch_chat(frame.conversation_id, frame.watch)
             case client.JoinChat():
-                await self.s.supervision.join(self.me, frame.conversation_id, frame.join)
-                (self.joined.add if frame.join else self.joined.discard)(frame.conversation_id)
+                await self._join_chat(frame.conversation_id, frame.join)
 
     async def _transfer_chat(self, frame: client.TransferChat) -> None:
         cid = frame.conversation_id
@@ -295,6 +294,14 @@ class AgentConnection(Connection):
         )
         # handed on, as a close: the after-call work for it ends
         await self.s.agent_calls.wrap_up_done(self.me.id, cid)
+
+    async def _join_chat(self, cid: str, join: bool) -> None:
+        """Join or leave a chat. The socket that joined it leaves it when it closes; one whose join changed nothing
+        (another tab of theirs is in it) does not, nor does the supervisor's take-over."""
+        if not join:
+            self.joined.discard(cid)
+        if await self.s.supervision.join(self.me, cid, join) and join:
+            self.joined.add(cid)
 
     async def _write(self, frame: client.SendMessage | client.SendNote) -> Stored:
         """An agent's message or note in their conversation; a supervisor's in another's: a note coaches its agent,
@@ -320,8 +327,9 @@ class AgentConnection(Connection):
         except Forbidden:
             if not self.me.supervises:
                 raise
-            if not joined(await self.s.supervision.conversation(self.me, cid, "type in others' chats"), self.me.id):
-                raise Forbidden("join the chat first", field="conversation_id") from None
+            conv = await self.s.supervision.conversation(self.me, cid, "type in others' chats")
+            if not joined(conv, self.me.id) or conv.get("state") != ConversationState.ASSIGNED:
+                raise Forbidden("join the chat first (beside its agent)", field="conversation_id") from None
 
     async def _not_mine(self, cid: str) -> bool:
         """A supervisor's frame about a conversation another agent (or nobody) has."""
@@ -332,6 +340,7 @@ class AgentConnection(Connection):
     async def _watch_chat(self, cid: str, watch: bool) -> None:
         """Supervisors and admins: follow a conversation live (its history first, then its events and the customer's
         typing), silently; or stop. At most MAX_WATCHED_CHATS at once."""
+        require_supervisor(self.me, "watch others' chats")
         if not watch:
             if cid in self.watched:
                 self.watched.discard(cid)
@@ -349,6 +358,8 @@ class AgentConnection(Connection):
         async def step() -> None:
             if cid not in self.watched and cid not in self.assigned:
                 await self.unsubscribe(self.s.keys.conv_channel(cid))
+                self.last_sent.pop(cid, None)  # (a wallboard open all day watches many)
+                self.replay_from.pop(cid, None)
 
         return step
 

@@ -5,10 +5,17 @@ queue; agents without the role can do none of it."""
 
 from __future__ import annotations
 
+import aiohttp
+
 from tests.conftest import Clients
+from tests.integration import test_agent_leaves
+from tests.integration.test_admin_agents import Api, token
+from tests.integration.test_agent_leaves import ADMIN
 from tests.integration.test_reports import today, total, totals_when
 from tests.support.clients import Agent, Customer, Frame
 from tests.support.servers import Node
+
+node = test_agent_leaves.node  # this module's node: one with an admin too (ada), who takes a role away
 
 
 async def chatting(clients: Clients) -> tuple[Customer, Agent, Agent, str]:
@@ -201,10 +208,71 @@ async def test_a_supervisor_moves_a_chat_to_a_colleague_to_a_queue_or_takes_it_o
     refused = await error_for(carol, {"type": "transfer", "conversation_id": cid, "agent_id": "bob"})
     assert (refused["code"], "not with an agent" in refused["message"]) == ("transfer_refused", True)
 
-    # reports count each hand-over for the agent whose part it ended, whoever moved it
+    # reports: the queue counts every hand-over; an agent only the one they chose (a supervisor's move is not theirs)
     day = today()
-    admin_token = carol.token
-    by_agent = await totals_when(
-        node, admin_token, lambda r: total(r, "carol").get("transfers"), **{"from": day, "to": day, "by": "agent"}
+    by_queue = await totals_when(
+        node, carol.token, lambda r: total(r, "default").get("transfers") == 3, **{"from": day, "to": day}
     )
-    assert [total(by_agent, a).get("transfers") for a in ("alice", "bob", "carol")] == [1, 1, 1]
+    assert total(by_queue, "default")["transfers"] == 3
+    by_agent = await totals_when(
+        node, carol.token, lambda r: total(r, "carol").get("transfers"), **{"from": day, "to": day, "by": "agent"}
+    )
+    assert [total(by_agent, a).get("transfers") or 0 for a in ("alice", "bob", "carol")] == [0, 0, 1]
+    assert [total(by_agent, a).get("chat_segments") or 0 for a in ("alice", "bob", "carol")] == [1, 1, 1]
+
+
+async def test_a_supervisor_s_place_in_a_chat_survives_a_second_tab_a_lost_role_and_a_take_over(
+    clients: Clients, node: Node
+) -> None:
+    """A reviewer's findings: a second tab that closed took the supervisor out of the chat another tab joined; one
+    whose role was taken away stayed in it for ever; one who took the chat over stayed "in" it as a supervisor; a
+    supervisor went on writing to a customer waiting in the queue; the first response went to the supervisor."""
+    customer, alice, carol, cid = await chatting(clients)
+    store = node.services.store
+    await carol.send({"type": "chat_join", "conversation_id": cid, "join": True})
+    await customer.event("supervisor_joined")
+    tab = clients.agent("carol")
+    tab.token = carol.token
+    await tab.hello(available=False)
+    await tab.send({"type": "chat_join", "conversation_id": cid, "join": True})  # in it already: nothing changes
+    await tab.quiet(0.3)
+    await tab.drop()
+    await carol.say(cid, "still here")  # the tab that joined is still in it
+    assert (await store.conversation(cid) or {}).get("supervisors") == " carol "
+
+    # no joining one's own chat; a take-over leaves the chat first, then takes it
+    refused = await error_for(alice, {"type": "chat_join", "conversation_id": cid, "join": True})
+    assert refused["code"] == "forbidden"  # alice is no supervisor
+    await carol.send({"type": "status", "status": "available"})
+    await carol.expect("agent", lambda f: f["agent"]["status"] == "available")
+    await carol.send({"type": "transfer", "conversation_id": cid, "agent_id": "carol"})
+    left = await customer.event("supervisor_left")
+    assert left["reason"] == "took_over"
+    assert (await alice.expect("unassigned"))["reason"] == "transferred"
+    await customer.event("assigned", lambda e: e.get("agent_name") == "Carol White")
+    assert "supervisors" not in (await store.conversation(cid) or {})
+    refused = await error_for(carol, {"type": "chat_join", "conversation_id": cid, "join": True})
+    assert (refused["code"], "this chat is yours" in refused["message"]) == ("conflict", True)
+
+    # a chat handed to a queue: a supervisor in it cannot write to the waiting customer
+    await carol.send({"type": "transfer", "conversation_id": cid, "agent_id": "alice"})
+    await alice.assigned()
+    await carol.send({"type": "chat_join", "conversation_id": cid, "join": True})
+    await customer.event("supervisor_joined", lambda e: e["ts"] >= left["ts"])
+    for desk in (alice, carol):
+        await desk.send({"type": "status", "status": "away"})
+        await desk.expect("agent", lambda f: f["agent"]["status"] == "away")
+    await alice.send({"type": "transfer", "conversation_id": cid, "queue": "support"})
+    await alice.expect("unassigned")
+    assert (await store.conversation(cid) or {}).get("state") == "queued"
+    refused = await error_for(carol, {"type": "message", "conversation_id": cid, "client_id": "q1", "text": "hi"})
+    assert (refused["code"], "no agent has this chat now" in refused["message"]) == ("conflict", True)
+
+    # her role taken away: her desk closes, and she is let go of the chat (the customer is told)
+    async with aiohttp.ClientSession() as http:
+        admin = Api(http, node, await token(http, node, "ada", ADMIN))
+        status, _ = await admin.call("PATCH", "/api/admin/agents/carol", {"roles": ["agent"]})
+        assert status == 200
+    gone = await customer.event("supervisor_left", lambda e: e["ts"] > left["ts"])
+    assert gone["reason"] == "page_closed"
+    assert "supervisors" not in (await store.conversation(cid) or {})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.contact.report_facts import close_facts
 from gateway.ops.rollup_rules import Increment, PathIncrement, count, replay, report_point, summed
 from gateway.store.event_log_store import LoggedEvent
 
@@ -474,3 +475,31 @@ def test_an_agent_who_left_has_their_part_of_the_chat_counted_but_no_transfer() 
     }
     # a call put back after a missed ring carries no such facts: nothing (its talk is counted by the call's events)
     assert counters(ev("state", {"state": "queued", "reason": "call_no_answer", "agent_id": "alice"})) == set()
+
+
+def test_a_chat_a_supervisor_moved_is_the_queue_s_transfer_not_the_agent_s_and_ends_their_part() -> None:
+    """A reviewer: a supervisor's move (chat_supervision.py) counted against the agent as a transfer they chose."""
+    moved = {
+        "agent_id": "bob",
+        "transferred_from": "alice",
+        "transfer": "chat",
+        "handle_ms": 9,
+        "agent_queue": "billing",
+    }
+    got = counters(ev("assigned", {**moved, "transferred_by": "carol", "voice": False}))
+    assert got == {
+        ("queue", "billing", "transfers", 1),
+        ("queue", "billing", "chatted", 1),
+        ("queue", "billing", "chat_handle_ms", 9),
+        ("agent", "alice", "chatted", 1),
+        ("agent", "alice", "chat_handle_ms", 9),
+    }
+
+
+def test_a_supervisor_s_message_is_no_first_response() -> None:
+    asked = {"type": "message", "author": "customer", "ts": T}
+    boss = {"type": "message", "author": "agent", "agent_id": "carol", "supervisor": True, "ts": T + 1000}
+    reply = {"type": "message", "author": "agent", "agent_id": "alice", "ts": T + 4000}
+    facts = close_facts([asked, boss, reply], T + 9000)
+    assert (facts["first_response_ms"], facts["first_response_agent"]) == (4000, "alice")
+    assert "first_response_ms" not in close_facts([asked, boss], T + 9000)

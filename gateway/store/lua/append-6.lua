@@ -6,7 +6,8 @@
 --       required_agent: 'agent_id', its agent; or 'supervisors', the supervisors who joined its chat, each id
 --       between spaces: join_chat-4.lua), then the words (one per word index key, in the same order)
 -- Returns {"conv/event" id, status}: status 'ok', 'duplicate' (stored before under that client id),
--- 'not_found', 'not_assigned' (the required field does not hold required_agent), 'closed' or 'timeline_full'.
+-- 'not_found', 'not_assigned' (the required field does not hold required_agent), 'no_agent' (a supervisor in the
+-- chat, but no agent has it now: they write to a customer only beside an agent), 'closed' or 'timeline_full'.
 -- The conversation's summary counters follow the events: ``messages`` (message events), ``attachments``
 -- (attachment events: their limit per conversation, gateway/contact/attachments.py); ``calls`` and ``calls_ended``
 -- are counted by every script that appends (includes/append.lua).
@@ -20,6 +21,7 @@ if ARGV[5] ~= '' then
   local holder = redis.call('HGET', KEYS[1], ARGV[10]) or ''
   if ARGV[10] == 'supervisors' then
     if not string.find(holder, ' ' .. ARGV[5] .. ' ', 1, true) then return {'', 'not_assigned'} end
+    if state ~= 'assigned' and state ~= 'closed' then return {'', 'no_agent'} end
   elseif holder ~= ARGV[5] then
     return {'', 'not_assigned'}
   end
