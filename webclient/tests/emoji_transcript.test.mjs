@@ -77,3 +77,17 @@ test('a transcript is worth downloading once something was said, sent, called or
   assert.equal(hasTranscript([{ id: '1-0', type: 'opened' }, { id: '2-0', type: 'message', text: 'hi' }]), true);
   assert.equal(hasTranscript([{ id: '3-0', type: 'attachment', name: 'a.pdf' }]), true);
 });
+
+test("a supervisor who joined the chat is named so in the transcript, as in the widget", () => {
+  const stamp = (ts) => `T${ts}`;
+  const events = [
+    { id: '1-0', type: 'supervisor_joined', ts: 1, agent_name: 'Sara Lee' },
+    { id: '2-0', type: 'message', ts: 2, author: 'agent', agent_name: 'Sara Lee', supervisor: true, text: 'Hello' },
+    { id: '3-0', type: 'supervisor_left', ts: 3, agent_name: 'Sara Lee', reason: 'left' },
+  ];
+  assert.deepEqual(transcriptText(events, { title: 't', stamp, now: 9 }).split('\n').slice(3, 6), [
+    '[T1] (Sara Lee (supervisor) joined the chat)',
+    '[T2] Sara Lee (supervisor): Hello',
+    '[T3] (Sara Lee (supervisor) left the chat)',
+  ]);
+});

@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { choicesText, line, metaLine, plain, supervisorsText, systemText, user } from '../static/desk/event_text.js';
+import {
+  authorLine, authorName, choicesText, line, metaLine, noteLabel, plain, supervisorMove, supervisorsText, systemText, user,
+} from '../static/desk/event_text.js';
 import { S } from '../static/desk/state.js';
 
 const EVE = 'Eve \u202ereversed\u202c'; // a right-to-left override in a name (a user test)
@@ -114,4 +116,43 @@ test('the call bar names the supervisors the agent hears, never a silent listene
   assert.equal(plain(supervisorsText([{ agent_id: 'sara', name: 'Sara', mode: 'barge' },
     { agent_id: 'tom', name: 'Tom', mode: 'whisper' }])), 'Sara joined the call · Tom is whispering to you');
   assert.equal(plain(supervisorsText(null)), '');
+});
+
+test('a supervisor in an agent\'s chat: joined, left, their messages and coaching notes say "(supervisor)"', () => {
+  S.agentNames = { sara: 'Sara Lee', ben: 'Ben Green', alice: 'Alice Smith' };
+  assert.deepEqual(systemText({ type: 'supervisor_joined', agent_id: 'sara', agent_name: EVE }),
+    [{ user: EVE }, ' (supervisor) joined the chat']);
+  assert.equal(plain(systemText({ type: 'supervisor_left', agent_id: 'sara', reason: 'left' })),
+    'Sara Lee (supervisor) left the chat');
+  assert.equal(plain(systemText({ type: 'supervisor_left', agent_id: 'sara', reason: 'page_closed' })),
+    'Sara Lee (supervisor) left the chat · their page closed');
+  assert.equal(plain(systemText({ type: 'supervisor_joined' })), 'A supervisor joined the chat');
+  const said = { type: 'message', author: 'agent', agent_id: 'sara', agent_name: 'Sara Lee', supervisor: true, text: 'Hi' };
+  assert.equal(authorName(said), 'Sara Lee (supervisor)');
+  assert.deepEqual(authorLine(said, '5:27 PM'), [{ user: 'Sara Lee' }, ' (supervisor) · 5:27 PM']);
+  assert.deepEqual(authorLine({ ...said, supervisor: undefined }, '5:27 PM'), [{ user: 'Sara Lee' }, ' · 5:27 PM']);
+  assert.deepEqual(noteLabel({ type: 'note', agent_id: 'sara', agent_name: 'Sara Lee', supervisor: true }, '5:27 PM'),
+    ['Coaching from ', { user: 'Sara Lee' }, ' · 5:27 PM']);
+  assert.deepEqual(noteLabel({ type: 'note', agent_id: 'ben' }, '5:27 PM'), ['Internal note · ', { user: 'Ben Green' }, ' · 5:27 PM']);
+});
+
+test('a chat a supervisor moved names them: to an agent, to a queue, taken over', () => {
+  S.agentNames = { sara: 'Sara Lee', ben: 'Ben Green', alice: 'Alice Smith' };
+  const moved = { type: 'assigned', agent_id: 'ben', agent_name: 'Ben Green', transferred_from: 'alice',
+    transferred_by: 'sara', transferred_by_name: 'Sara Lee' };
+  assert.equal(plain(systemText(moved)), 'Sara Lee (supervisor) transferred this chat to Ben Green');
+  assert.equal(plain(systemText({ ...moved, agent_id: 'sara', agent_name: 'Sara Lee' })), 'Sara Lee (supervisor) took over this chat');
+  const queued = { type: 'state', state: 'queued', transfer: 'chat', agent_id: 'alice', queue: 'billing',
+    transferred_by: 'sara', transferred_by_name: 'Sara Lee' };
+  assert.equal(plain(systemText(queued)), 'Sara Lee (supervisor) transferred this chat to queue billing');
+  // an agent's own transfer reads as before
+  assert.equal(plain(systemText({ type: 'assigned', agent_id: 'ben', agent_name: 'Ben Green', transferred_from: 'alice' })),
+    'Assigned to Ben Green');
+  // the read-only notice of the agent it was taken from: the chat's latest transfer, when a supervisor made it
+  const a = { id: '1-0', ...moved };
+  const own = { id: '2-0', type: 'assigned', agent_id: 'alice', transferred_from: 'ben' };
+  assert.equal(supervisorMove([own, a]), null); // (a later transfer by an agent: not the supervisor's)
+  assert.equal(supervisorMove([{ id: '0-5', type: 'assigned', agent_id: 'alice' }, a]), a);
+  assert.equal(supervisorMove([{ id: '3-0', ...queued }, a]).type, 'state');
+  assert.equal(supervisorMove([]), null);
 });

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { newsText } from '../static/desk/timeline_news.js';
+import { countsUnread, newsText } from '../static/desk/timeline_news.js';
 
 const name = (ev) => (ev.author === 'customer' ? 'Customer' : ev.author === 'bot' ? 'Bot' : ev.agent_name || 'Agent');
 
@@ -23,4 +23,17 @@ test("another agent's message and the bot's are news; a file says its name; a lo
   assert.equal(newsText({ type: 'attachment', author: 'customer', name: 'a.pdf' }, 'alice', name), 'Customer sent a file: a.pdf');
   const long = newsText({ type: 'message', author: 'customer', text: 'x'.repeat(400) }, 'alice', name);
   assert.equal(long.length, 'Customer: '.length + 301);
+});
+
+test("a supervisor's coaching note is news, and counts as unread with their messages; the agent's own never", () => {
+  const coach = { type: 'note', agent_id: 'sara', agent_name: 'Sara', supervisor: true, text: ' Offer the refund ' };
+  assert.equal(newsText(coach, 'alice', name), 'Coaching from Sara: Offer the refund');
+  assert.equal(newsText({ ...coach, agent_id: 'alice' }, 'alice', name), ''); // (a supervisor's own note in their chat)
+  assert.equal(countsUnread(coach, 'alice'), true);
+  assert.equal(countsUnread({ type: 'message', author: 'agent', agent_id: 'sara', supervisor: true, text: 'Hi' }, 'alice'), true);
+  assert.equal(countsUnread({ type: 'message', author: 'customer', text: 'Hi' }, 'alice'), true);
+  assert.equal(countsUnread({ type: 'note', agent_id: 'bob', text: 'x' }, 'alice'), false);
+  assert.equal(countsUnread({ type: 'message', author: 'agent', agent_id: 'alice', text: 'x' }, 'alice'), false);
+  assert.equal(countsUnread({ type: 'supervisor_joined', agent_id: 'sara' }, 'alice'), false);
+  assert.equal(countsUnread(null, 'alice'), false);
 });

@@ -7,7 +7,7 @@ import { SignalingSocket } from '../shared/socket.js';
 import { setWelcomeIce, takeCallIce } from '../shared/rtc.js';
 import { customerLabel, toast } from './dom.js';
 import { authorName, line, user } from './event_text.js';
-import { newsText } from './timeline_news.js';
+import { countsUnread, newsText } from './timeline_news.js';
 import { alertAgent } from './notify.js';
 import { callbackAfter, renderCallbackPanel, renderComposerState, renderConnection, renderContext, renderConvList, renderDispositions, renderHeader, renderMain, renderPresence, renderQueue, renderTypingPreview } from './conversations.js';
 import { cmpId } from '../shared/ids.js';
@@ -214,10 +214,12 @@ function onHistory(f) {
   events.sort((a, b) => cmpId(a && a.id, b && b.id));
   const countUnread = conv.freshAssign && (S.selected !== id || document.hidden);
   conv.freshAssign = false;
+  const me = S.agent && S.agent.id;
   for (const ev of events) {
-    if (!applyEvent(conv, ev, false) || !countUnread || ev.type !== 'message') continue;
-    if (ev.author === 'customer') conv.unread++;
-    else if (ev.author === 'agent') conv.unread = 0;
+    if (!applyEvent(conv, ev, false) || !countUnread || (ev.type !== 'message' && ev.type !== 'note')) continue;
+    // the customer's messages and a supervisor's coaching since the last answer (a supervisor's message is none)
+    if (countsUnread(ev, me)) conv.unread++;
+    else if (ev.type === 'message' && ev.author === 'agent') conv.unread = 0;
   }
   if (s && 'callback' in s) conv.summary.callback = s.callback; // the gateway's word beats the replayed events
   conv.historyLoaded = true;
@@ -398,7 +400,10 @@ function applyEvent(conv, ev, live) {
         if (live) clearTyping(conv);
         if (live && (S.selected !== conv.id || document.hidden)) conv.unread++;
         if (live) alertAgent('message', conv, ev.text);
-      }
+      } else if (live && unseen(conv) && countsUnread(ev, S.agent && S.agent.id)) conv.unread++; // a supervisor's
+      break;
+    case 'note': // a supervisor's coaching in a conversation the agent is not looking at counts as unread
+      if (live && unseen(conv) && countsUnread(ev, S.agent && S.agent.id)) conv.unread++;
       break;
     case 'attachment': {
       // a file counts as a message: the list's preview, unread, and the background notification
@@ -445,6 +450,11 @@ function applyEvent(conv, ev, live) {
   }
   if (live && S.selected === conv.id) upsertEventEl(conv, ev);
   return true;
+}
+
+/** The agent is not looking at this conversation: another one is open, or the desk is in the background. */
+function unseen(conv) {
+  return S.selected !== conv.id || document.hidden;
 }
 
 /** A frame's list of strings (null when it has none: an older gateway). */

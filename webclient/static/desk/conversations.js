@@ -4,7 +4,8 @@
 import { S, ui } from './state.js';
 import { cmpId } from '../shared/ids.js';
 import { colorFor, customerLabel, fmtClock, fmtFull, fmtWaited, h, initials, partNodes, shortId, toDate, verifiedName } from './dom.js';
-import { line, user } from './event_text.js';
+import { line, supervisorMove, systemText, user } from './event_text.js';
+import { isolate } from '../shared/text.js';
 import { renderTimeline } from './timeline.js';
 import { previousSection } from './history.js';
 import { select } from './composer.js';
@@ -400,7 +401,7 @@ export function renderComposerState() {
       : conv.returned === 'callback' ? 'The customer was not reached; the callback will try again later. It is read-only here.'
         : conv.returned === 'released' ? `The callback ended (${String(conv.returnedReason || '').replace(/^callback_/, '')
           .replace(/_/g, ' ')}), so this conversation is no longer yours. It is read-only here.`
-          : 'This conversation was transferred. It is read-only here.';
+          : movedNotice(conv);
   ui.composerForm.hidden = !!conv && conv.closed;
   ui.composerForm.classList.toggle('note-mode', ui.noteMode.checked);
   if (hadFocus && ui.closeBtn.disabled) { // closed: on to the next open conversation, else this one's timeline
@@ -413,6 +414,15 @@ export function renderComposerState() {
   ui.composer.placeholder = ui.noteMode.checked
     ? 'Write an internal note — only agents see it…'
     : 'Reply to the customer…  (Enter to send, Shift+Enter for a new line)';
+}
+
+/** A chat handed on: by the agent ("transferred"), or by a supervisor, said with their name and where it went
+ * ("Sara (supervisor) transferred this chat to Ben"). */
+function movedNotice(conv) {
+  const move = supervisorMove(conv.events.values());
+  if (!move) return 'This conversation was transferred. It is read-only here.';
+  // (plain text: each name isolated, so a right-to-left one does not reverse the words after it)
+  return `${systemText(move).map((p) => (typeof p === 'string' ? p : isolate(p.user))).join('')}. It is read-only here.`;
 }
 
 export function renderTypingPreview() {

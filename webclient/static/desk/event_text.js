@@ -7,6 +7,7 @@
 
 import { nameOf } from './state.js';
 import { fmtClock, fmtFull } from './dom.js';
+import { cmpId } from '../shared/ids.js';
 
 /** Text someone else wrote: drawn isolated (<bdi>). */
 export function user(text) {
@@ -50,6 +51,8 @@ function mmss(ms) {
 }
 
 export function authorName(ev) {
+  // a supervisor who joined the chat writes as an agent: said so, the agent and the customer see both
+  if (ev.author === 'agent' && ev.supervisor) return `${ev.agent_name || nameOf(ev.agent_id) || 'A supervisor'} (supervisor)`;
   if (ev.author === 'agent') return ev.agent_name || nameOf(ev.agent_id) || 'Agent';
   if (ev.author === 'bot') return 'Bot';
   if (ev.author === 'customer') return 'Customer';
@@ -59,6 +62,44 @@ export function authorName(ev) {
 /** The line under a message or an attachment: "Alice · 5:27 PM" (the name isolated from the time). */
 export function metaLine(name, time) {
   return line`${user(name)} · ${time}`;
+}
+
+/** A supervisor as the timeline names them, as parts: "Sara (supervisor)" (the name isolated, our word not). */
+export function supervisorParts(id, name) {
+  const who = name || nameOf(id);
+  return who ? line`${user(who)} (supervisor)` : ['A supervisor'];
+}
+
+/** The line under an event's text: its author and time; a supervisor's message says "(supervisor)" after the name. */
+export function authorLine(ev, time) {
+  if (ev.author === 'agent' && ev.supervisor) return line`${supervisorParts(ev.agent_id, ev.agent_name)} · ${time}`;
+  return metaLine(authorName(ev), time);
+}
+
+/** A note's label: an agent's "Internal note · Bob · 5:27 PM"; a supervisor's coaching, "Coaching from Sara · ...". */
+export function noteLabel(ev, time) {
+  const who = ev.agent_name || nameOf(ev.agent_id) || 'Agent';
+  return ev.supervisor ? line`Coaching from ${user(who)} · ${time}` : line`Internal note · ${user(who)} · ${time}`;
+}
+
+/** A chat moved by a supervisor (the transfer's event carries transferred_by): who moved it, and where to. */
+function movedText(ev) {
+  const by = supervisorParts(ev.transferred_by, ev.transferred_by_name);
+  if (ev.type === 'state') return line`${by} transferred this chat to queue ${user(ev.queue || '?')}`;
+  if (ev.agent_id && ev.agent_id === ev.transferred_by) return line`${by} took over this chat`;
+  return line`${by} transferred this chat to ${user(ev.agent_name || nameOf(ev.agent_id) || 'an agent')}`;
+}
+
+/** The chat's latest transfer when a supervisor made it (its event carries transferred_by), else null (the agent's
+ * own, or none): the read-only notice of the agent it was taken from names the supervisor. */
+export function supervisorMove(events) {
+  let last = null;
+  for (const ev of events) {
+    const move = ev && ((ev.type === 'assigned' && (ev.transferred_from || ev.transferred_by))
+      || (ev.type === 'state' && ev.state === 'queued' && ev.transfer === 'chat'));
+    if (move && (!last || cmpId(ev.id, last.id) > 0)) last = ev;
+  }
+  return last && last.transferred_by ? last : null;
 }
 
 function stateLabel(state) {
@@ -89,12 +130,15 @@ export function systemText(ev) {
         return line`Moved from queue ${user(ev.from_queue)} to ${user(ev.queue)}${
           String(ev.reason || '').startsWith('max_wait') ? ' · waited too long' : ''}`;
       }
+      if (ev.state === 'queued' && ev.transfer === 'chat' && ev.transferred_by) return movedText(ev);
       // an agent handed the chat to a queue (its timeline read "Waiting in queue" alone: an exploratory test)
       if (ev.state === 'queued' && ev.transfer === 'chat' && ev.agent_id) {   // (a call's: call_transferred says it)
         return line`Transferred by ${agent(ev.agent_id)}${ev.queue ? line` to queue ${user(ev.queue)}` : ''}`;
       }
       return line`${stateLabel(ev.state)}`;
-    case 'assigned': return line`Assigned to ${user(ev.agent_name || nameOf(ev.agent_id) || 'an agent')}`;
+    case 'assigned':
+      if (ev.transferred_by) return movedText(ev);
+      return line`Assigned to ${user(ev.agent_name || nameOf(ev.agent_id) || 'an agent')}`;
     case 'closed': return line`Closed${ev.disposition ? line` · ${user(words(ev.disposition))}` : ''}${
       ev.agent_id && !ev.by_gateway ? line` by ${agent(ev.agent_id)}` : ''}`;
     case 'context': {
@@ -143,6 +187,10 @@ export function systemText(ev) {
     case 'call_invite': return line`${user(ev.agent_name || nameOf(ev.agent_id) || 'The agent')} invited the customer to a call`;
     case 'call_invite_declined': return ['The customer declined the call'];
     case 'callback': return callbackText(ev);
+    // a supervisor joined or left the agent's chat: the customer sees them and what they write meanwhile
+    case 'supervisor_joined': return line`${supervisorParts(ev.agent_id, ev.agent_name)} joined the chat`;
+    case 'supervisor_left': return line`${supervisorParts(ev.agent_id, ev.agent_name)} left the chat${
+      ev.reason === 'page_closed' ? ' · their page closed' : ev.reason && ev.reason !== 'left' ? ` · ${words(ev.reason)}` : ''}`;
     case 'rating': return line`Customer rated the conversation ${Number(ev.score) || '?'}/5${
       ev.comment ? line`: “${user(ev.comment)}”` : ''}`;
     default: return [String(ev.type)];

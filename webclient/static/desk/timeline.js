@@ -1,12 +1,12 @@
 // Rendering the timeline: one element per event or pending message, in id order; recordings.
 
-import { S, nameOf, ui } from './state.js';
+import { S, ui } from './state.js';
 import { cmpId } from '../shared/ids.js';
 import { fmtClock, fmtFull, h, partNodes } from './dom.js';
 import { setLinkedText } from '../shared/links.js';
 import { traceSessions, traceSummary } from './ivr_trace.js';
 import { attachmentItem } from './attach.js';
-import { authorName, metaLine, plain, systemText } from './event_text.js';
+import { authorLine, metaLine, noteLabel, plain, systemText } from './event_text.js';
 
 // ------------------------------------------------------------ rendering: timeline
 
@@ -30,29 +30,32 @@ export function makeEventEl(ev) {
       class: 'tl-item tl-msg',
       'data-type': 'message',
       'data-author': author,
+      'data-supervisor': ev.supervisor && author === 'agent' ? 'true' : null, // a supervisor in the chat: their colour
       'data-event-id': ev.id,
       'data-client-id': ev.client_id || null,
       'data-status': 'sent',
       title: full,
     },
     linked('div', 'tl-bubble', ev.text),
-    h('div', { class: 'tl-meta' }, ...partNodes(metaLine(authorName(ev), time))));
+    h('div', { class: 'tl-meta' }, ...partNodes(authorLine(ev, time))));
   }
   if (ev.type === 'attachment') {
-    const item = attachmentItem(ev, partNodes(metaLine(authorName(ev), time)));
+    const item = attachmentItem(ev, partNodes(authorLine(ev, time)));
     item.title = full;
     return item;
   }
   if (ev.type === 'note') {
+    // a supervisor's note coaches the agent: "Coaching from Sara", drawn apart from the agents' own notes
     return h('li', {
-      class: 'tl-item tl-note',
+      class: ev.supervisor ? 'tl-item tl-note tl-coach' : 'tl-item tl-note',
       'data-type': 'note',
+      'data-supervisor': ev.supervisor ? 'true' : null,
       'data-event-id': ev.id,
       'data-client-id': ev.client_id || null,
       'data-status': 'sent',
       title: full,
     },
-    h('div', { class: 'note-label' }, 'Internal note · ', ...partNodes(metaLine(ev.agent_name || nameOf(ev.agent_id) || 'Agent', time))),
+    h('div', { class: 'note-label' }, ...partNodes(noteLabel(ev, time))),
     linked('div', 'note-text', ev.text));
   }
   const li = h('li', {
@@ -187,6 +190,7 @@ function findByClientId(clientId) {
 }
 
 function findByEventId(eventId) {
+  if (!ui.timeline) return null; // (a page drawing events without the desk's timeline: the wallboard's watch panel)
   for (const el of ui.timeline.children) if (el.dataset.eventId === eventId) return el;
   return null;
 }

@@ -12,6 +12,7 @@ export function localStamp(ts) {
 
 function transcriptAuthor(ev) {
   if (ev.author === 'customer') return 'You';
+  if (ev.author === 'agent' && ev.supervisor) return ev.agent_name ? `${ev.agent_name} (supervisor)` : 'A supervisor';
   if (ev.author === 'agent') return ev.agent_name || 'Agent';
   if (ev.author === 'bot') return 'Assistant';
   return 'System';
@@ -24,6 +25,8 @@ function transcriptLine(ev) {
     case 'attachment': return `${transcriptAuthor(ev)}: [${String(ev.media_type).startsWith('image/') ? 'image' : 'file'}: ${typeof ev.name === 'string' ? ev.name : 'file'}]`;
     case 'opened': return '--- New conversation ---';
     case 'assigned': return `(${ev.agent_name || 'An agent'} joined)`;
+    case 'supervisor_joined': return `(${ev.agent_name ? `${ev.agent_name} (supervisor)` : 'A supervisor'} joined the chat)`;
+    case 'supervisor_left': return `(${ev.agent_name ? `${ev.agent_name} (supervisor)` : 'A supervisor'} left the chat)`;
     case 'closed': return '(The conversation was closed)';
     case 'call_started': return '(Call started)';
     case 'call_ended': return '(Call ended)';

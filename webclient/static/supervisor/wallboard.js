@@ -8,7 +8,8 @@
  * is told so. Listen / whisper / barge: monitor.js. The wire protocol: docs/protocol.md "Wallboard".
  *
  * Modules: wallboard_format (pure: durations, thresholds), wallboard_board (the tables), wallboard_monitor (joining
- * calls).
+ * calls), wallboard_chats (an agent's or a queue's chats, to watch one), wallboard_watch (watching a chat live:
+ * coach, join, move; its controls wallboard_watch_forms, its rules wallboard_watch_rules).
  */
 
 import { CLOSE_SESSION_REVOKED, SIGNED_OUT, WELCOME_TIMEOUT } from '../desk/config.js';
@@ -17,8 +18,13 @@ import { endSession, forgetSession, refreshToken, resumeSession, sessionHooks } 
 import { renderLoginForm, showLoginView, submitLogin } from '../desk/login_view.js';
 import { SignalingSocket } from '../shared/socket.js';
 import { setWelcomeIce, takeCallIce } from '../shared/rtc.js';
-import { initBoard, refreshButtons, render } from './wallboard_board.js';
+import { gatewayNow, initBoard, refreshButtons, render } from './wallboard_board.js';
 import { initMonitor, leave, monitor, monitoring, onAnswer, onError, onStatus } from './wallboard_monitor.js';
+import { initChats, openChats } from './wallboard_chats.js';
+import {
+  initWatch, onWatchAck, onWatchError, onWatchEvent, onWatchHistory, onWatchTyping, onWatchWelcome, stopWatching, watch,
+  watching,
+} from './wallboard_watch.js';
 
 const LARGE_KEY = 'cg.wallboard.large';
 const $ = (id) => document.getElementById(id);
@@ -53,16 +59,34 @@ function onFrame(f) {
     case 'welcome':
       sock.welcomed();
       setWelcomeIce(f.ice_servers);
+      takeDirectory(f);
       renderConnection();
       sock.send({ type: 'wallboard', watch: true });
+      onWatchWelcome();
       break;
     case 'wallboard': render(f); break;
+    case 'agent_names': takeDirectory(f); break;
+    // a watched chat (wallboard_watch.js)
+    case 'history': onWatchHistory(f); break;
+    case 'event': onWatchEvent(f); break;
+    case 'customer_typing': case 'typing': onWatchTyping(f); break;
+    case 'ack': onWatchAck(f); break;
     case 'call_ice': takeCallIce(f); break;
     case 'call_answer': onAnswer(f); break;
     case 'call_status': onStatus(f); break;
     case 'error': frameError(f); break;
     default: break;
   }
+}
+
+/** Who and what a watched chat's timeline names, and a transfer offers (the welcome's, an agent_names frame's):
+ * the desk's state (S), which its timeline rendering reads. */
+function takeDirectory(f) {
+  if (f.agent && typeof f.agent === 'object') S.agent = { ...S.agent, ...f.agent };
+  if (Array.isArray(f.roles)) S.roles = f.roles.filter((r) => typeof r === 'string');
+  if (f.agent_names && typeof f.agent_names === 'object') S.agentNames = f.agent_names;
+  if (Array.isArray(f.queue_names)) S.queueNames = f.queue_names.filter((q) => typeof q === 'string');
+  if ('takes_contacts' in f) S.takesContacts = Array.isArray(f.takes_contacts) ? f.takes_contacts.filter((a) => typeof a === 'string') : null;
 }
 
 function frameError(f) {
@@ -74,6 +98,7 @@ function frameError(f) {
     signOutLocally(SIGNED_OUT[f.code]);
     return;
   }
+  if (onWatchError(f)) return; // about the watched chat: said in its panel
   if (f.code === 'forbidden' && f.field === 'type') { // the wallboard frame refused: not a supervisor
     state.refused = true;
     sock.stop('refused');
@@ -119,6 +144,7 @@ async function start() {
 /** The session is over (logged out here or elsewhere, expired): back to the login, nothing kept. */
 function signOutLocally(message) {
   leave('');
+  stopWatching();
   state.running = false;
   sock.stop('logout');
   forgetSession();
@@ -141,14 +167,17 @@ function setLarge(on) {
 function boot() {
   renderLoginForm($('login-view'));
   sessionHooks({ signedOut: (message) => signOutLocally(message) });
-  initBoard({ onMonitor: monitor, monitoring });
+  initBoard({ onMonitor: monitor, monitoring, onChats: openChats });
   initMonitor({ send: (frame) => sock.send(frame), changed: refreshButtons });
+  initChats({ watch });
+  initWatch({ send: (frame) => sock.send(frame), now: gatewayNow });
   $('login-form').addEventListener('submit', (e) => submitLogin(e, loginView(), start));
   $('wb-logout').addEventListener('click', onLogout);
   $('wb-large').addEventListener('click', () => setLarge(!document.body.classList.contains('wb-large')));
   setLarge(localFlag(LARGE_KEY));
   window.addEventListener('online', () => { if (state.running && !sock.ready) sock.reconnectNow(); });
-  window.Wallboard = { monitor: () => monitoring() && { ...monitoring(), pc: undefined, mic: undefined } };
+  window.Wallboard = { monitor: () => monitoring() && { ...monitoring(), pc: undefined, mic: undefined },
+    watching };
   if (S.token) start();
   else showLoginView(loginView());
 }

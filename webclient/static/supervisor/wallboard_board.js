@@ -6,7 +6,7 @@ import {
 } from './wallboard_format.js';
 import { isolate } from '../shared/text.js';
 
-const W = { frame: null, skew: 0, onMonitor: () => {}, monitoring: () => null };
+const W = { frame: null, skew: 0, onMonitor: () => {}, monitoring: () => null, onChats: () => {} };
 
 function el(tag, attrs = {}, text = '') {
   const e = document.createElement(tag);
@@ -20,10 +20,12 @@ export function gatewayNow() {
   return Date.now() - W.skew;
 }
 
-/** onMonitor(callId, mode): a Listen / Whisper / Barge button; monitoring(): {callId, mode} being monitored. */
-export function initBoard({ onMonitor, monitoring }) {
+/** onMonitor(callId, mode): a Listen / Whisper / Barge button; monitoring(): {callId, mode} being monitored;
+ * onChats(kind, key, label, button): an agent's conversations or a queue's waiting chats pressed (to watch one). */
+export function initBoard({ onMonitor, monitoring, onChats }) {
   W.onMonitor = onMonitor;
   W.monitoring = monitoring;
+  if (onChats) W.onChats = onChats;
   setInterval(tick, 1000);
 }
 
@@ -86,6 +88,28 @@ function agentName(td, name) {
   td.replaceChildren(el('span', { class: 'wb-name', dir: 'auto' }, text));
 }
 
+/** A count of chats (an agent's, a queue's waiting ones): a button that lists them (to watch one) while there are
+ * any, plain text at none. The button is kept while the count changes, so the focus on it stays. */
+function chatsCell(td, text, any, label, [kind, key, name]) {
+  const button = td.querySelector('button.wb-chats');
+  if (!any) {
+    const hadFocus = button && document.activeElement === button;
+    if (button) td.textContent = text;
+    else set(td, text);
+    if (hadFocus) td.closest('[role=region]').focus(); // (the button went: not to <body>)
+    return;
+  }
+  let b = button;
+  if (!b) {
+    b = el('button', { type: 'button', class: 'wb-chats', 'data-testid': 'wb-chats' });
+    b.addEventListener('click', () => W.onChats(b.dataset.kind, b.dataset.key, b.dataset.name, b));
+    td.replaceChildren(b);
+  }
+  Object.assign(b.dataset, { kind, key, name: String(name || key) });
+  set(b, text);
+  if (b.getAttribute('aria-label') !== label) b.setAttribute('aria-label', label);
+}
+
 /** A time cell: its start is kept on it, the tick writes the duration. */
 function since(td, ms) {
   td.dataset.since = ms == null ? '' : String(ms);
@@ -104,7 +128,8 @@ function renderQueues(frame) {
     return tr;
   }, (tr, q) => {
     breakable(cell(tr, 'queue'), q.queue);
-    set(cell(tr, 'waiting_chats'), q.waiting_chats);
+    chatsCell(cell(tr, 'waiting_chats'), String(q.waiting_chats), q.waiting_chats > 0,
+      `${q.waiting_chats}: chats waiting in ${isolate(q.queue)}, list them to watch one`, ['queue', q.queue, q.queue]);
     set(cell(tr, 'waiting_calls'), q.waiting_calls);
     cell(tr, 'oldest_wait').dataset.queued = q.oldest_queued_at == null ? '' : String(q.oldest_queued_at);
     set(cell(tr, 'expected_wait'), expected(q.expected_wait_ms));
@@ -162,7 +187,8 @@ function renderAgents(frame) {
     state.dataset.state = a.state;
     set(state, stateText(a.state, a.away_reason));
     since(cell(tr, 'for'), a.since || null);
-    set(cell(tr, 'conversations'), `${a.conversations} / ${a.capacity}`);
+    chatsCell(cell(tr, 'conversations'), `${a.conversations} / ${a.capacity}`, a.conversations > 0,
+      `${a.conversations} / ${a.capacity}: ${isolate(a.name)}’s chats, list them to watch one`, ['agent', a.id, a.name]);
     set(cell(tr, 'call'), a.call ? callText(a.call, { held: false }) : '—');
     set(cell(tr, 'handled'), a.handled_today ?? 0);
     // occupancy today on hover (a column of its own does not fit a laptop's wallboard; the reports have it by agent)

@@ -48,6 +48,10 @@ export const TEXT = {
   // assigned while a call rings them: not taken yet ("Bob is taking your call" stayed when Bob missed the ring)
   assignedCall: (name) => `Connecting you to ${name || 'an agent'}…`,
   callAnswered: (name) => `${name || 'An agent'} answered your call`,
+  // a supervisor joined the agent's chat: the customer sees them, and what they write, under this name
+  supervisorName: (name) => (name ? `${name} (supervisor)` : 'A supervisor'),
+  supervisorJoinedChat: (name) => `${name ? `${name} (supervisor)` : 'A supervisor'} joined the chat`,
+  supervisorLeftChat: (name) => `${name ? `${name} (supervisor)` : 'A supervisor'} left the chat`,
   connectingTo: (name) => `Connecting you to ${name || 'an agent'}…`,
   onCallWith: (name) => `On a call with ${name || 'an agent'}`,
   reconnectingTo: (name) => `${name || 'Your agent'}\u2019s connection dropped \u2014 please hold while they reconnect`,

@@ -222,12 +222,13 @@ export function handleEvent(ev, live, fromCache) {
         bubbles.set(ev.client_id, el);
         removeFromOutbox(ev.client_id);
       }
-      if (author === 'agent') el.dataset.name = ev.agent_name || 'Agent';
+      if (author === 'agent') el.dataset.name = ev.supervisor ? TEXT.supervisorName(ev.agent_name) : ev.agent_name || 'Agent';
       else if (author === 'bot') el.dataset.name = 'Assistant';
       el.title = formatTime(ev.ts) + (el.dataset.name ? ' · ' + el.dataset.name : '');
       insertOrdered(el);
       if (author === 'agent') {
-        if (ev.agent_name) W.conv.agentName = ev.agent_name;
+        // a supervisor who joined writes beside the agent: the customer still chats with the agent (the status line)
+        if (ev.agent_name && !ev.supervisor) W.conv.agentName = ev.agent_name;
         hideTyping();
       }
       if (author !== 'customer' && !W.isOpen && (live || unseen(ev.id))) { // live, or came while nobody looked
@@ -246,7 +247,7 @@ export function handleEvent(ev, live, fromCache) {
       el.dataset.eventId = ev.id;
       el.dataset.status = who === 'customer' ? 'sent' : 'received';
       if (ev.client_id) { el.dataset.clientId = ev.client_id; bubbles.set(ev.client_id, el); }
-      if (who === 'agent') el.dataset.name = ev.agent_name || 'Agent';
+      if (who === 'agent') el.dataset.name = ev.supervisor ? TEXT.supervisorName(ev.agent_name) : ev.agent_name || 'Agent';
       el.title = formatTime(ev.ts) + (el.dataset.name ? ' · ' + el.dataset.name : '');
       el.appendChild(attachmentContent(ev));
       insertOrdered(el);
@@ -269,6 +270,12 @@ export function handleEvent(ev, live, fromCache) {
       break;
     case 'call_answered':
       renderSystem(ev, TEXT.callAnswered(ev.agent_name));
+      break;
+    case 'supervisor_joined':
+      renderSystem(ev, TEXT.supervisorJoinedChat(ev.agent_name));
+      break;
+    case 'supervisor_left':
+      renderSystem(ev, TEXT.supervisorLeftChat(ev.agent_name));
       break;
     case 'call_started':
       renderSystem(ev, TEXT.callStarted);
