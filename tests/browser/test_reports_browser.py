@@ -237,6 +237,15 @@ async def test_the_reports_page_shows_what_real_conversations_produced(
             assert sum(int(r["handled"]) for r in mine) == int(figures["handled"])
         await expect(page.locator("[data-testid=reports-status]")).to_have_text(re.compile(r"^Downloaded .+\.csv\.$"))
 
+        # a queue typed, then grouped by agent: the box is emptied (it read "support" over every queue's figures),
+        # and the queue comes back by queue
+        box = page.locator("[data-testid=reports-queue]")
+        await box.fill("support")
+        await page.select_option("[data-testid=reports-by]", "agent")
+        await expect(box).to_have_value("")
+        await page.select_option("[data-testid=reports-by]", "queue")
+        await expect(box).to_have_value("support")
+        await box.fill("")
         # from the keyboard: group by agent, then Show
         await page.focus("[data-testid=reports-by]")
         await page.select_option("[data-testid=reports-by]", "agent")

@@ -115,11 +115,18 @@ function formQuery() {
   return { from: f.from.value, to: f.to.value, interval: f.interval.value, by, queue: by === 'queue' ? f.queue.value.trim() : '' };
 }
 
-/** The queue filter is for a report by queue (an agent's or a disposition's figures span every queue). */
+let heldQueue = ''; // the queue filter while the report is by agent or disposition: back when by queue again
+
+/** The queue filter is for a report by queue (an agent's or a disposition's figures span every queue). Grouped
+ * otherwise, the box is empty and disabled (it showed "billing" over a report of every queue: an exploratory test),
+ * and the queue comes back when the report is by queue again. */
 function syncQueueField() {
   const f = ui.form.elements;
-  f.queue.disabled = f.by.value !== 'queue';
-  f.queue.placeholder = f.queue.disabled ? 'by queue only' : 'all queues';
+  const off = f.by.value !== 'queue';
+  if (off && !f.queue.disabled) [heldQueue, f.queue.value] = [f.queue.value, ''];
+  else if (!off && f.queue.disabled) [f.queue.value, heldQueue] = [f.queue.value || heldQueue, ''];
+  f.queue.disabled = off;
+  f.queue.placeholder = off ? 'by queue only' : 'all queues';
 }
 
 function fillForm(q) {
