@@ -369,6 +369,13 @@ async def test_the_agents_desk_is_told_the_customer_ended_the_chat(
         await expect(on_screen).to_contain_text("Closed · customer ended", timeout=10000)
         await expect(desk.locator("#toast")).to_have_text(re.compile(r"ended the chat$"))
         await expect(desk.locator("[data-testid=composer]")).to_be_disabled()
+        # the toast covers neither the read-only notice it comes with nor the timeline (it did: an exploratory test)
+        toast = await desk.locator("#toast").bounding_box()
+        for covered in ("#readonly", "[data-testid=timeline]"):
+            box = await desk.locator(covered).bounding_box()
+            assert toast and box, covered
+            apart = toast["x"] + toast["width"] <= box["x"] or toast["y"] + toast["height"] <= box["y"]
+            assert apart or toast["y"] >= box["y"] + box["height"], (covered, toast, box)
         assert not errors, errors
     finally:
         await ctx.close()
