@@ -22,3 +22,17 @@ export const SIGNED_OUT = {
   token_expired: 'Your session has expired. Please sign in again.',
   unauthorized: 'Your session has expired or is not valid. Please sign in again.',
 };
+
+// the gateway's revocation reasons worth saying (gateway/wire/agent_socket.py: "a supervisor signed you out; log in
+// again"); any other revocation ("your session was revoked", a password changed, an account removed) reads as above
+const REVOKED_BECAUSE = /^(your session has expired|an admin changed your roles|a supervisor signed you out)\s*(;|$)/i;
+
+/** The sign-in screen's sentence for an error frame that ends the session (`code`, the gateway's `message`): why,
+ * when the gateway said why ("A supervisor signed you out. Please sign in again."). */
+export function signedOutText(code, message) {
+  const found = code === 'session_revoked' && typeof message === 'string' ? REVOKED_BECAUSE.exec(message.trim()) : null;
+  if (!found) return SIGNED_OUT[code] || SIGNED_OUT.unauthorized;
+  const why = found[1].toLowerCase();
+  if (/signed you out$/.test(why)) return `${why[0].toUpperCase()}${why.slice(1)}. Please sign in again.`;
+  return `You were signed out: ${why}. Please sign in again.`;
+}

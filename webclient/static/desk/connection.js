@@ -1,7 +1,7 @@
 // The agent socket (shared/socket.js) and what its frames mean: welcome, presence, queue, assignments,
 // history, events, typing, acks, errors.
 
-import { AGENT_KEY, CLOSE_SESSION_REVOKED, SIGNED_OUT, TYPING_SHOW, WELCOME_TIMEOUT } from './config.js';
+import { AGENT_KEY, CLOSE_SESSION_REVOKED, SIGNED_OUT, TYPING_SHOW, WELCOME_TIMEOUT, signedOutText } from './config.js';
 import { S, ensureConv, saveDraftsSoon, saveOutbox, storage, updateSummary } from './state.js';
 import { SignalingSocket } from '../shared/socket.js';
 import { setWelcomeIce, takeCallIce } from '../shared/rtc.js';
@@ -324,7 +324,7 @@ function onError(f) {
     return;
   }
   if (f.code === 'unauthorized' || f.code === 'session_revoked') {
-    logout(SIGNED_OUT[f.code]);
+    logout(signedOutText(f.code, f.message)); // why, when the gateway says (a supervisor signed them out)
     return;
   }
   if (onTransferError(f)) return; // a chat's transfer, refused: said in its dialog

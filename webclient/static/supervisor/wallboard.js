@@ -9,10 +9,11 @@
  *
  * Modules: wallboard_format (pure: durations, thresholds), wallboard_board (the tables), wallboard_monitor (joining
  * calls), wallboard_chats (an agent's or a queue's chats, to watch one), wallboard_watch (watching a chat live:
- * coach, join, move; its controls wallboard_watch_forms, its rules wallboard_watch_rules).
+ * coach, join, move; its controls wallboard_watch_forms, its rules wallboard_watch_rules), wallboard_agent_actions
+ * (an agent's row: set away or available, sign out; its rules wallboard_agent_rules).
  */
 
-import { CLOSE_SESSION_REVOKED, SIGNED_OUT, WELCOME_TIMEOUT } from '../desk/config.js';
+import { CLOSE_SESSION_REVOKED, SIGNED_OUT, WELCOME_TIMEOUT, signedOutText } from '../desk/config.js';
 import { S } from '../desk/state.js';
 import { endSession, forgetSession, refreshToken, resumeSession, sessionHooks } from '../desk/auth.js';
 import { renderLoginForm, showLoginView, submitLogin } from '../desk/login_view.js';
@@ -21,6 +22,7 @@ import { setWelcomeIce, takeCallIce } from '../shared/rtc.js';
 import { gatewayNow, initBoard, refreshButtons, render } from './wallboard_board.js';
 import { initMonitor, leave, monitor, monitoring, onAnswer, onError, onStatus } from './wallboard_monitor.js';
 import { initChats, openChats } from './wallboard_chats.js';
+import { actionsCell, closeActions, onAgents } from './wallboard_agent_actions.js';
 import {
   initWatch, onWatchAck, onWatchError, onWatchEvent, onWatchHistory, onWatchTyping, onWatchWelcome, stopWatching, watch,
   watching,
@@ -64,7 +66,10 @@ function onFrame(f) {
       sock.send({ type: 'wallboard', watch: true });
       onWatchWelcome();
       break;
-    case 'wallboard': render(f); break;
+    case 'wallboard':
+      render(f);
+      onAgents(f);
+      break;
     case 'agent_names': takeDirectory(f); break;
     // a watched chat (wallboard_watch.js)
     case 'history': onWatchHistory(f); break;
@@ -95,7 +100,7 @@ function frameError(f) {
     return;
   }
   if (f.code === 'session_revoked' || f.code === 'unauthorized') {
-    signOutLocally(SIGNED_OUT[f.code]);
+    signOutLocally(signedOutText(f.code, f.message));
     return;
   }
   if (onWatchError(f)) return; // about the watched chat: said in its panel
@@ -145,6 +150,7 @@ async function start() {
 function signOutLocally(message) {
   leave('');
   stopWatching();
+  closeActions();
   state.running = false;
   sock.stop('logout');
   forgetSession();
@@ -167,7 +173,7 @@ function setLarge(on) {
 function boot() {
   renderLoginForm($('login-view'));
   sessionHooks({ signedOut: (message) => signOutLocally(message) });
-  initBoard({ onMonitor: monitor, monitoring, onChats: openChats });
+  initBoard({ onMonitor: monitor, monitoring, onChats: openChats, agentActions: actionsCell });
   initMonitor({ send: (frame) => sock.send(frame), changed: refreshButtons });
   initChats({ watch });
   initWatch({ send: (frame) => sock.send(frame), now: gatewayNow });

@@ -6,7 +6,7 @@ import {
 } from './wallboard_format.js';
 import { isolate } from '../shared/text.js';
 
-const W = { frame: null, skew: 0, onMonitor: () => {}, monitoring: () => null, onChats: () => {} };
+const W = { frame: null, skew: 0, onMonitor: () => {}, monitoring: () => null, onChats: () => {}, agentActions: null };
 
 function el(tag, attrs = {}, text = '') {
   const e = document.createElement(tag);
@@ -21,11 +21,13 @@ export function gatewayNow() {
 }
 
 /** onMonitor(callId, mode): a Listen / Whisper / Barge button; monitoring(): {callId, mode} being monitored;
- * onChats(kind, key, label, button): an agent's conversations or a queue's waiting chats pressed (to watch one). */
-export function initBoard({ onMonitor, monitoring, onChats }) {
+ * onChats(kind, key, label, button): an agent's conversations or a queue's waiting chats pressed (to watch one);
+ * agentActions(td, agent): draws the Actions cell of an agent's row (wallboard_agent_actions.js). */
+export function initBoard({ onMonitor, monitoring, onChats, agentActions }) {
   W.onMonitor = onMonitor;
   W.monitoring = monitoring;
   if (onChats) W.onChats = onChats;
+  if (agentActions) W.agentActions = agentActions;
   setInterval(tick, 1000);
 }
 
@@ -33,7 +35,8 @@ export function lastFrame() {
   return W.frame;
 }
 
-/** Rows of tbody kept by key: made once, updated on every frame, removed when their key is gone, in order. */
+/** Rows of tbody kept by key: made once, updated on every frame, removed when their key is gone, in order (the focus
+ * on a row that goes moves to its table, not to <body>, where Tab starts from the top). */
 function sync(tbody, items, key, make, update) {
   const seen = new Set();
   const rows = new Map(Array.from(tbody.children, (tr) => [tr.dataset.key, tr]));
@@ -48,7 +51,12 @@ function sync(tbody, items, key, make, update) {
     update(tr, item);
     if (tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] || null);
   });
-  for (const [k, tr] of rows) if (!seen.has(k)) tr.remove();
+  for (const [k, tr] of rows) {
+    if (seen.has(k)) continue;
+    const region = tr.contains(document.activeElement) ? tr.closest('[role=region]') : null;
+    tr.remove();
+    if (region) region.focus();
+  }
 }
 
 function cells(tr, names) {
@@ -178,7 +186,7 @@ function renderAgents(frame) {
   const tbody = document.querySelector('[data-testid=wb-agents] tbody');
   sync(tbody, frame.agents, (a) => a.id, (a) => {
     const tr = cells(el('tr', { 'data-testid': 'wb-agent', 'data-agent': a.id }), ['agent', 'state', 'for',
-      'conversations', 'call', 'handled']);
+      'conversations', 'call', 'handled', 'actions']);
     cell(tr, 'agent').replaceWith(el('th', { scope: 'row', 'data-col': 'agent' }));
     return tr;
   }, (tr, a) => {
@@ -194,6 +202,7 @@ function renderAgents(frame) {
     // occupancy today on hover (a column of its own does not fit a laptop's wallboard; the reports have it by agent)
     cell(tr, 'handled').title = a.occupancy_today == null ? ''
       : `Occupancy today: ${Math.round(a.occupancy_today * 100)}\u00a0% of available time on contacts`;
+    if (W.agentActions) W.agentActions(cell(tr, 'actions'), a);
   });
   document.getElementById('wb-agents-empty').hidden = frame.agents.length > 0;
 }
