@@ -39,6 +39,7 @@ from gateway.contact.conversations import Conversations
 from gateway.contact.customer_presence import CustomerPresence
 from gateway.contact.gone_customers import GoneCustomers
 from gateway.contact.handover import Handover
+from gateway.contact.help_requests import HelpRequests
 from gateway.contact.history import ConversationHistory
 from gateway.contact.limits import LimitConfig, Limits
 from gateway.contact.max_wait import MaxWait
@@ -329,6 +330,7 @@ async def _build(
         clock=clock,
     )
     queue_board = QueueBoard(bus, conversations, keys.queue_channel)
+    help_requests = HelpRequests(conversations)  # agents' requests for a supervisor's help (the wallboard lists them)
     wallboard = Wallboard(
         store,
         bus,
@@ -347,6 +349,7 @@ async def _build(
         ),
         clock=clock,
         queues=queues.all,
+        help_requests=help_requests.open_requests,
     )
     for service in (queue_board, router, callbacks, presence, wallboard):
         await service.start()
@@ -511,6 +514,7 @@ async def _build(
         conversations=conversations,
         handover=handover,
         supervision=ChatSupervision(conversations, handover, presence),
+        help=help_requests,
         signer=TokenSigner(await _shared_secret(store, settings, embedded=embedded is not None)),
         directory=directory,
         queue_board=queue_board,

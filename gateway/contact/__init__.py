@@ -16,6 +16,7 @@ Modules:
 - ``customer_presence``  Customer presence: which customers have a widget open with a conversation (on any node).
 - ``conversation_hooks``  A flow's side effects on its conversation: steps, variables, its queue, callbacks.
 - ``gone_customers``  Customers who left a chat waiting (no widget open for minutes): it is closed as abandoned.
+- ``help_requests``  Agents ask a supervisor for help with a chat; the wallboard lists the open requests.
 - ``handover``       Hand-overs: a chat passed to a colleague or a queue; the chats of an agent who left, queued again.
 - ``images``         Images taken as attachments: decoded once (PyAV), measured, scaled down to a thumbnail.
 - ``history``        The desk's history: a customer's earlier conversations, search, one conversation read whole.

@@ -80,6 +80,7 @@ class Facts:
     today_agents: dict[str, dict[str, Any]] = field(default_factory=dict)  # agent id -> today's report totals
     service_levels_ms: dict[str, int] = field(default_factory=dict)  # each queue's service level threshold (ms)
     default_service_level_ms: int = 20_000
+    help: list[dict[str, Any]] = field(default_factory=list)  # agents' open help requests, oldest first
 
 
 def agent_state(info: dict[str, str], active: int, now: int) -> tuple[BoardAgentState, int]:
@@ -300,7 +301,14 @@ def compose(facts: Facts, thresholds: Thresholds) -> server.Wallboard:
         queues=sorted(queues.values(), key=lambda q: q["queue"]),
         agents=sorted(agents, key=lambda a: (a["name"].casefold(), a["id"])),
         calls=calls,
+        help=_help(facts),
     )
+
+
+def _help(facts: Facts) -> list[dict[str, Any]]:
+    """The open help requests, oldest first, each with its agent's name."""
+    names = {aid: info.get("name") or aid for aid, info, _, _ in facts.agents}
+    return [{**row, "agent_name": names.get(row["agent_id"], row["agent_id"])} for row in facts.help]
 
 
 class Wallboard:
@@ -318,6 +326,7 @@ class Wallboard:
         publish_gap: float = 0.2,
         clock: Callable[[], int] = now_ms,
         queues: Callable[[], Awaitable[Sequence[Queue]]] | None = None,
+        help_requests: Callable[[], Awaitable[list[dict[str, Any]]]] | None = None,
     ) -> None:
         self.store = store
         self.bus = bus_
@@ -325,6 +334,7 @@ class Wallboard:
         self.callbacks = callbacks
         self.thresholds = thresholds
         self.reports = reports  # today's figures (None: the board shows the live state only)
+        self.help_requests = help_requests  # agents' open requests for help (gateway/contact/help_requests.py)
         self.interval = interval
         self.sweep_seconds = sweep_seconds
         self.publish_gap = publish_gap
@@ -445,6 +455,7 @@ class Wallboard:
             today_agents=by_agent,
             service_levels_ms={q.name: q.service_level_seconds * 1000 for q in queues or ()},
             default_service_level_ms=int(self.thresholds.service_level_seconds * 1000),
+            help=await self.help_requests() if self.help_requests is not None else [],
         )
 
     async def _today(self, now: int) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:

@@ -24,6 +24,7 @@ from gateway.protocol.limits import (
     MAX_DRAFT_CHARS,
     MAX_DTMF_DIGITS,
     MAX_FRAME_BYTES,
+    MAX_HELP_TEXT_CHARS,
     MAX_RATING,
     MAX_RATING_COMMENT_CHARS,
     MAX_SDP_CHARS,
@@ -68,6 +69,7 @@ class ClientFrame(StrEnum):
     TRANSFER = "transfer"  # agent: hand a chat (no call in progress) to another agent or to a queue; supervisor: any
     CHAT_WATCH = "chat_watch"  # supervisor: start (watch true) or stop (false) following a conversation live, silently
     CHAT_JOIN = "chat_join"  # supervisor: join (true) or leave (false) an agent's chat: the customer sees them
+    HELP = "help"  # agent: ask a supervisor for help with a chat (active true) or cancel; supervisor: answer it
 
 
 class TestChannel(StrEnum):
@@ -254,6 +256,13 @@ class JoinChat:
 
 
 @dataclass(frozen=True, slots=True)
+class AskHelp:
+    conversation_id: str
+    active: bool
+    text: str = ""  # why, in a few words (at most MAX_HELP_TEXT_CHARS)
+
+
+@dataclass(frozen=True, slots=True)
 class TransferCall:
     call_id: str
     queue: str | None = None
@@ -288,6 +297,7 @@ Frame = (
     | TransferChat
     | WatchChat
     | JoinChat
+    | AskHelp
 )
 
 
@@ -618,6 +628,13 @@ def parse(obj: dict[str, Any], *, role: str) -> Frame:
         case ClientFrame.CHAT_JOIN:
             return JoinChat(
                 conversation_id=_req(obj, "conversation_id", max_len=64), join=_flag(obj, "join", default=True)
+            )
+        case ClientFrame.HELP:
+            text = _str(obj, "text", max_len=MAX_HELP_TEXT_CHARS, required=False, allow_empty=True, human=True)
+            return AskHelp(
+                conversation_id=_req(obj, "conversation_id", max_len=64),
+                active=_flag(obj, "active", default=True),
+                text=(text or "").strip(),
             )
         case ClientFrame.RATING:
             score = obj.get("score")

@@ -16,6 +16,7 @@ MAX_DTMF_DIGITS = 32
 MIN_RATING = 1  # a customer's satisfaction rating of a closed conversation: an integer MIN_RATING..MAX_RATING
 MAX_RATING = 5
 MAX_RATING_COMMENT_CHARS = 1000
+MAX_HELP_TEXT_CHARS = 200  # an agent's help request: why, in a few words
 MAX_WATCHED_CHATS = 10  # conversations one supervisor's socket follows live at once (chat_watch)
 DTMF_KEYS = "0123456789*#ABCD"
 REFRESH_GRACE_SECONDS = 300

@@ -316,3 +316,4 @@ class Wallboard(Frame):
     queues: list[JsonObject]
     agents: list[JsonObject]
     calls: list[JsonObject]
+    help: list[JsonObject]  # agents' open requests for help, oldest first

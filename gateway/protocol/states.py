@@ -89,6 +89,8 @@ class EventType(StrEnum):
     )
     SUPERVISOR_JOINED = "supervisor_joined"  # a supervisor joined an agent's chat: agent_id, agent_name
     SUPERVISOR_LEFT = "supervisor_left"  # that supervisor left it: agent_id, agent_name, reason
+    HELP_REQUESTED = "help_requested"  # its agent asked a supervisor for help: agent_id, agent_name, text
+    HELP_ENDED = "help_ended"  # that request ended: agent_id (who asked), by_id, by_name, reason (cancelled/answered)
 
 
 # What a customer may see of the timeline: notes and internal state stay hidden.

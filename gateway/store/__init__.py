@@ -14,6 +14,7 @@ Modules:
 - ``node_store``       Node heartbeats, the call registry (which node holds which call), takeover claims.
 - ``presence_store``   Agents' desk connections (presence sessions): one sorted set per agent, scored by expiry.
 - ``customer_presence_store``  When each customer last had a widget open (one sorted set).
+- ``help_store``       Agents' help requests: the open ones (one sorted set), each start and end with its event.
 - ``supervision_store``  Supervisors in agents' chats: joining and leaving one, with its event, in one step.
 - ``session_store``    Agents' login sessions.
 - ``account_store``    The agents directory (one hash of JSON, compare-and-set writes).

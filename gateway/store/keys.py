@@ -5,7 +5,7 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 
 | key | type | what |
 |---|---|---|
-| ``P:conv:ID`` | hash | conversation: customer_id, state, queue, agent_id, created_at, updated_at, queued_at, callback_id, preferred_agent; counters messages, calls, calls_ended, attachments; after the customer rated it (once, after the close): rating (1-5), rating_comment, rated_at (ms); supervisors (who joined its chat, each id between spaces: gateway/contact/chat_supervision.py) |
+| ``P:conv:ID`` | hash | conversation: customer_id, state, queue, agent_id, created_at, updated_at, queued_at, callback_id, preferred_agent; counters messages, calls, calls_ended, attachments; after the customer rated it (once, after the close): rating (1-5), rating_comment, rated_at (ms); supervisors (who joined its chat, each id between spaces: gateway/contact/chat_supervision.py); help_agent, help_text (its agent asked for help, and why: gateway/contact/help_requests.py) |
 | ``P:conv:ID:ctx`` | hash | context variables |
 | ``P:conv:ID:tl`` | stream | the timeline; fields ``type`` and ``data`` (JSON) |
 | ``P:conv:ID:cids`` | hash | agent client message id -> ``conv/event`` id (exactly-once messages) |
@@ -18,6 +18,7 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 | ``P:customer:ID:convs`` | zset | the customer's conversations, scored by when each was created (ms) |
 | ``P:customer:ID:erased`` | string | when an admin erased the customer's data (ms): the customer tokens the gateway gave them before are refused until it expires, ``--customer-token-days`` later (gateway/ops/erasure.py) |
 | ``P:customer:ID:erasing`` | zset | an erasure's journal: the conversations it deletes, scored by their creation (ms); gone when it finished (a retry finishes what a failed one left) |
+| ``P:help`` | zset | open help requests: conversation id, scored by when its agent asked a supervisor for help (ms); the conversation's ``help_agent`` says who (gateway/contact/help_requests.py); a conversation that closed or left that agent is dropped by the wallboard's next read |
 | ``P:customers:seen`` | zset | customers with a conversation and a widget open (any node), scored by when a node last saw one open (ms, Redis's clock): refreshed every 10 s while open, set when the last one closes; what closes a waiting chat whose customer left (gateway/contact/gone_customers.py); entries older than a day are trimmed |
 | ``P:customers:sweep`` | string | the node sweeping for customers who left a waiting chat (gateway/contact/gone_customers.py): one node a round, renewed while it lives (expires) |
 | ``P:queue:NAME`` | zset | waiting conversations, scored by enqueue time (ms) |
@@ -123,6 +124,10 @@ class Keys:
 
     def customer_erasing(self, cust: str) -> str:
         return f"{self.prefix}:customer:{cust}:erasing"
+
+    @property
+    def help_requests(self) -> str:
+        return f"{self.prefix}:help"
 
     @property
     def customers_seen(self) -> str:

@@ -278,6 +278,8 @@ class AgentConnection(Connection):
                 await self._watch_chat(frame.conversation_id, frame.watch)
             case client.JoinChat():
                 await self._join_chat(frame.conversation_id, frame.join)
+            case client.AskHelp():
+                await self._help(frame)
 
     async def _transfer_chat(self, frame: client.TransferChat) -> None:
         cid = frame.conversation_id
@@ -294,6 +296,14 @@ class AgentConnection(Connection):
         )
         # handed on, as a close: the after-call work for it ends
         await self.s.agent_calls.wrap_up_done(self.me.id, cid)
+
+    async def _help(self, frame: client.AskHelp) -> None:
+        """Ask for help with a chat of theirs, cancel it, or (a supervisor) answer it; every wallboard reads again."""
+        if frame.active:
+            await self.s.help.ask(self.me, frame.conversation_id, frame.text)
+        else:
+            await self.s.help.end(self.me, frame.conversation_id)
+        self.s.wallboard.local_change()
 
     async def _join_chat(self, cid: str, join: bool) -> None:
         """Join or leave a chat. The socket that joined it leaves it when it closes; one whose join changed nothing

@@ -23,6 +23,7 @@ from gateway.contact.chat_supervision import ChatSupervision
 from gateway.contact.conversations import Conversations
 from gateway.contact.customer_presence import CustomerPresence
 from gateway.contact.handover import Handover
+from gateway.contact.help_requests import HelpRequests
 from gateway.contact.history import ConversationHistory
 from gateway.contact.limits import Limits
 from gateway.contact.presence import Presence
@@ -65,6 +66,7 @@ class Services:
     conversations: Conversations
     handover: Handover  # chats handed to a colleague or a queue, and those of an agent who left (contact/handover.py)
     supervision: ChatSupervision  # supervisors coach, join and move agents' chats (contact/chat_supervision.py)
+    help: HelpRequests  # agents ask supervisors for help with a chat (contact/help_requests.py)
     signer: TokenSigner
     directory: AgentDirectory  # the agents, in Redis, with this node's copy (gateway/contact/agents.py)
     queue_board: QueueBoard

@@ -153,6 +153,10 @@ def frame_rules(s: Scene) -> dict[ClientFrame, list[tuple[Agent | Customer, Fram
             (s.b, {"type": "chat_watch", "conversation_id": cid, "watch": True}, "unknown_type"),
             (s.carol, {"type": "chat_watch", "conversation_id": "c_nothere", "watch": True}, "not_found"),
         ],
+        ClientFrame.HELP: [  # an agent asks in their own chat; only they or a supervisor end it (test_help_requests.py)
+            (s.bob, {"type": "help", "conversation_id": cid, "active": True}, "forbidden"),
+            (s.b, {"type": "help", "conversation_id": cid, "active": True}, "unknown_type"),
+        ],
         ClientFrame.CHAT_JOIN: [
             (s.bob, {"type": "chat_join", "conversation_id": cid, "join": True}, "forbidden"),
             (s.b, {"type": "chat_join", "conversation_id": cid, "join": True}, "unknown_type"),

@@ -76,7 +76,7 @@ async def test_a_supervisor_sees_every_nodes_chats_calls_and_agents_change_live(
 ) -> None:
     carol = clients.agent("carol")  # supervisor, watching on node one
     first = await watch(carol)
-    assert set(first) == {"type", "at", "thresholds", "totals", "queues", "agents", "calls"}
+    assert set(first) == {"type", "at", "thresholds", "totals", "queues", "agents", "calls", "help"}
     assert first["thresholds"] == {
         "service_level": 0.8,
         "oldest_wait_ms": 60_000,

@@ -13,6 +13,7 @@ export const MAX_DTMF_DIGITS = 32;
 export const MIN_RATING = 1;
 export const MAX_RATING = 5;
 export const MAX_RATING_COMMENT_CHARS = 1000;
+export const MAX_HELP_TEXT_CHARS = 200;
 export const MAX_WATCHED_CHATS = 10;
 export const DTMF_KEYS = "0123456789*#ABCD";
 export const REFRESH_GRACE_SECONDS = 300;
@@ -97,6 +98,8 @@ export const EventType = Object.freeze({
   ATTACHMENT: "attachment",
   SUPERVISOR_JOINED: "supervisor_joined",
   SUPERVISOR_LEFT: "supervisor_left",
+  HELP_REQUESTED: "help_requested",
+  HELP_ENDED: "help_ended",
 });
 
 // gateway.protocol.states.CallStatus
@@ -241,6 +244,7 @@ export const ClientFrame = Object.freeze({
   TRANSFER: "transfer",
   CHAT_WATCH: "chat_watch",
   CHAT_JOIN: "chat_join",
+  HELP: "help",
 });
 
 // gateway.protocol.client.TestChannel
