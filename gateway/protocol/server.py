@@ -229,6 +229,7 @@ class QueuePosition(Frame):
     type = ServerFrame.QUEUE
     conversation_id: str
     position: int
+    back: bool | None = None  # true: it waits again (its agent let it go: a transfer to a queue, a sign-out)
 
 
 # ---------------------------------------------------------------- agent socket

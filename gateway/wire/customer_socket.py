@@ -487,8 +487,8 @@ class CustomerConnection(Connection):
         match message:
             case bus.EventAppended():
                 cid = channel.rsplit(":", 1)[1]
-                if message.type == EventType.STATE:
-                    self.push(self._position_step(cid))
+                if message.type == EventType.STATE:  # (queued again after an agent had it: the widget says so)
+                    self.push(self._position_step(cid, back=message.data.get("state") == ConversationState.QUEUED))
                 elif message.type in (EventType.ASSIGNED, EventType.CLOSED):
                     self.s.queue_board.unwatch_position(cid, self._on_position)
                 if not customer_visible(message.type, steps=self.test is not None):
@@ -532,11 +532,11 @@ class CustomerConnection(Connection):
         if cid == self.conversation_id:
             self.push(server.QueuePosition(cid, position))
 
-    def _position_step(self, cid: str) -> Step:
+    def _position_step(self, cid: str, *, back: bool = False) -> Step:
         async def step() -> None:
             position = await self.s.conversations.queue_position(cid)
             if position is not None:
-                await self.send(server.QueuePosition(cid, position))
+                await self.send(server.QueuePosition(cid, position, back=back or None))
 
         return step
 

@@ -172,9 +172,12 @@ async def test_a_supervisor_sets_an_agent_away_and_available_and_signs_her_out_w
         # her row leaves the board (no desk of hers is open): the focus on the Agents table, not on <body>
         await expect(board.locator("[data-testid=wb-agents] tr[data-key=alice]")).to_have_count(0)
         await expect(agents_region(board)).to_be_focused()
-        # the chat waits in its queue again: the wallboard counts it (the widget's status line still names alice
-        # until another agent takes it: it ignores its place in the queue while it holds the chat assigned)
+        # the chat waits in its queue again: the wallboard counts it, and the widget says so (it went on naming alice
+        # until another agent took it: the front-end engineer who wrote this test)
         await expect(cell(board, "queues", "default", "waiting_chats")).to_have_text("1")
+        await expect(customer.locator("[data-testid=cg-status]")).to_have_text(
+            re.compile("You are number 1 in the queue")
+        )
         await shot(board, tmp_path, "wallboard-agent-signed-out-1366.png")
         await shot(customer, tmp_path, "widget-agent-signed-out.png")
         events = [e["type"] for e in await node.services.store.events(cid)]

@@ -155,6 +155,9 @@ function onQueue(f) {
     W.conv = { id: f.conversation_id, state: null, agentName: null, queuePos: null };
   }
   if (!W.conv.id && f.conversation_id) W.conv.id = f.conversation_id;
+  // waiting again after an agent had it (handed to a queue, the agent signed out): nobody is on it now. Any other
+  // place while assigned is older than the assignment, and ignored.
+  if (f.back === true && pos && W.conv.state === 'assigned') [W.conv.state, W.conv.agentName] = ['queued', null];
   if (W.conv.state === 'assigned' || W.conv.state === 'closed') return;
   W.conv.queuePos = pos;
   W.conv.state = pos ? 'queued' : W.conv.state;
