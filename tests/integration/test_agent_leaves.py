@@ -38,9 +38,9 @@ async def node(settings: Settings, agents_file: Path, tmp_path: Path) -> AsyncIt
     await bounded(one.stop(), "stopping the node")
 
 
-async def chatting(clients: Clients) -> tuple[Customer, Agent, Agent, str]:
-    """A customer chatting with alice; bob signed in but away."""
-    bob = clients.agent("bob")
+async def chatting(clients: Clients, colleague: str = "bob") -> tuple[Customer, Agent, Agent, str]:
+    """A customer chatting with alice; a colleague (bob) signed in but away (so routing gives them nothing)."""
+    bob = clients.agent(colleague)
     await bob.hello(available=False)
     alice = clients.agent("alice")
     await alice.hello()

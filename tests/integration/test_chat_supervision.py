@@ -20,17 +20,7 @@ node = test_agent_leaves.node  # this module's node: one with an admin too (ada)
 
 async def chatting(clients: Clients) -> tuple[Customer, Agent, Agent, str]:
     """A customer chatting with alice; carol (a supervisor) signed in, away (so routing gives her nothing)."""
-    carol = clients.agent("carol")
-    await carol.hello(available=False)
-    alice = clients.agent("alice")
-    await alice.hello()
-    customer = clients.customer()
-    await customer.hello()
-    await customer.say("my order never came")
-    conv = await alice.assigned()
-    await alice.say(conv["id"], "let me look")
-    await customer.event("message", lambda e: e["text"] == "let me look")
-    return customer, alice, carol, conv["id"]
+    return await test_agent_leaves.chatting(clients, "carol")
 
 
 async def error_for(who: Agent, frame: Frame) -> Frame:
