@@ -3,11 +3,11 @@ words of why; supervisors see the open ones on the wallboard, oldest first, and 
 (gateway/contact/chat_supervision.py).
 
 - **ask**: only in a chat the agent has (``forbidden`` otherwise); one open request per chat (asking again while it
-  is open changes nothing). The timeline gets ``help_requested`` (``agent_id``, ``agent_name``, ``text``).
+  is open: ``conflict``). The timeline gets ``help_requested`` (``agent_id``, ``agent_name``, ``text``).
 - **end**: the agent cancels it, or a supervisor (or admin) answers it ("I'm on it"): ``help_ended`` (``agent_id``:
   who asked, ``by_id``, ``by_name``, ``reason``: ``cancelled`` / ``answered``). Anyone else: ``forbidden``.
-- A chat that closes, or leaves the agent who asked (a transfer, a requeue), takes its request with it: the
-  wallboard's next read drops it (no event: the close or the hand-over says what happened).
+- A chat that closes, or leaves the agent who asked (a transfer, a requeue, a supervisor's move), takes its request
+  with it, in the same step (lua/includes/help_over.lua; no event: the close or the hand-over says what happened).
 
 Neither the customer nor the reports see any of it.
 """
@@ -21,6 +21,7 @@ from gateway.contact.agents import Agent
 from gateway.contact.conversations import Conversations
 from gateway.errors import Conflict, Forbidden, NotFound
 from gateway.store.help_store import HelpStore
+from gateway.store.store import timeline_full
 
 log = logging.getLogger(__name__)
 
@@ -30,17 +31,19 @@ class HelpRequests:
         self.conversations = conversations
         self.db = HelpStore(conversations.store)
 
-    async def ask(self, agent: Agent, cid: str, text: str) -> bool:
-        """The agent asks for help with their chat ``cid``; True when this opened a request (False: one was open)."""
+    async def ask(self, agent: Agent, cid: str, text: str) -> None:
+        """The agent asks for help with their chat ``cid``."""
         data = {"agent_id": agent.id, "agent_name": agent.name, "text": text}
         status = await self.db.change(cid, agent.id, data, ask=True, now=self.conversations.clock(), text=text)
         if status == "not_found":
             raise NotFound(f"conversation {cid} does not exist", field="conversation_id")
         if status == "not_assigned":
             raise Forbidden("this conversation is not assigned to you", field="conversation_id")
-        if status == "ok":
-            log.info("help requested", extra={"conversation_id": cid, "agent_id": agent.id})
-        return status == "ok"
+        if status == "already":
+            raise Conflict("you asked for help in this chat already: the supervisors see it", field="conversation_id")
+        if status == "timeline_full":
+            raise timeline_full(cid)
+        log.info("help requested", extra={"conversation_id": cid, "agent_id": agent.id})
 
     async def end(self, who: Agent, cid: str) -> None:
         """The request open in ``cid`` ends: cancelled by the agent who asked, or answered by a supervisor."""

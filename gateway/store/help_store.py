@@ -22,29 +22,27 @@ class HelpStore:
         status."""
         k = self._store.keys
         keys = [k.conv(cid), k.timeline(cid), k.conv_channel(cid), k.event_log, k.help_requests]
-        args = [agent_id, "1" if ask else "0", encode(data), now, cid, self._store.event_log_max_entries, text]
+        args: list[str | int] = [agent_id, "1" if ask else "0", encode(data), now, cid]
+        args += [self._store.event_log_max_entries, text, self._store.max_timeline_events]
         return _s(await self._help(keys, args))
 
     async def open_requests(self) -> list[tuple[str, int, dict[str, str]]]:
         """The open requests, oldest first: (conversation id, since ms, its hash's fields: state, agent_id, queue,
-        help_agent, help_text, customer_id). One whose conversation is gone, closed or no longer its asker's is dropped."""
+        help_agent, help_text, customer_id), read in one round trip. A conversation deleted since (retention, an
+        erasure) is dropped from the set; a close or a hand-over took its request already (includes/help_over.lua)."""
         redis, k = self._store.redis, self._store.keys
         listed: list[Any] = list(await redis.zrange(k.help_requests, 0, MAX_OPEN - 1, withscores=True))
-        rows: list[tuple[str, int, dict[str, str]]] = []
-        stale: list[str] = []
         fields = ("state", "agent_id", "queue", "help_agent", "help_text", "customer_id")
-        for member, score in listed:
-            cid = _s(member)
-            values = await redis.hmget(k.conv(cid), list(fields))
-            conv = {f: _s(v) for f, v in zip(fields, values, strict=True) if v is not None}
-            if (
-                conv.get("state") != "assigned"
-                or not conv.get("help_agent")
-                or conv["help_agent"] != conv.get("agent_id")
-            ):
-                stale.append(cid)
-                continue
-            rows.append((cid, int(score), conv))
-        if stale:
-            await redis.zrem(k.help_requests, *stale)
+        cids = [_s(member) for member, _ in listed]
+        read = await self._store.conversation_fields(cids, *fields)
+        rows: list[tuple[str, int, dict[str, str]]] = []
+        gone: list[str] = []
+        for cid, (_, score), values in zip(cids, listed, read, strict=True):
+            conv = {f: v for f, v in zip(fields, values, strict=True) if v is not None}
+            if not conv.get("state"):
+                gone.append(cid)
+            elif conv["state"] == "assigned" and conv.get("help_agent") and conv["help_agent"] == conv.get("agent_id"):
+                rows.append((cid, int(score), conv))
+        if gone:
+            await redis.zrem(k.help_requests, *gone)
         return rows

@@ -363,6 +363,7 @@ class Store:
                     k.conv_channel(cid),
                     k.event_log,
                     k.agent(agent_id),
+                    k.help_requests,
                 ],
                 [cid, agent_id, now, encode(data), score, queue_name, self.event_log_max_entries, since],
             )
@@ -386,6 +387,7 @@ class Store:
                     k.conv_channel(cid),
                     k.event_log,
                     k.agent(from_agent),
+                    k.help_requests,
                 ],
                 [
                     cid,
@@ -418,6 +420,7 @@ class Store:
                     k.conv_channel(cid),
                     k.closed_index,
                     k.event_log,
+                    k.help_requests,
                 ],
                 [
                     cid,

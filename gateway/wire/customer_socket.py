@@ -480,7 +480,8 @@ class CustomerConnection(Connection):
         sent = await self.send_fresh(self.followed, missed)
         if any(e["type"] in (EventType.ASSIGNED, EventType.CLOSED) for e in sent):
             self.s.queue_board.unwatch_position(self.followed, self._on_position)  # as on_bus does for these live
-        await self._position_step(self.followed)()
+        # a place read now is the truth: back in the queue meanwhile (its state event is not the customer's to see)
+        await self._position_step(self.followed, back=True)()
         return len(sent)
 
     def on_bus(self, channel: str, message: bus.Message) -> None:
@@ -533,9 +534,14 @@ class CustomerConnection(Connection):
             self.push(server.QueuePosition(cid, position))
 
     def _position_step(self, cid: str, *, back: bool = False) -> Step:
+        """Send the place of ``cid`` in its queue if it waits; ``back``: it waits again (an agent let it go), so the
+        queue board tells its place from now on (assigned, it had stopped: a reviewer saw "number 2" stay)."""
+
         async def step() -> None:
             position = await self.s.conversations.queue_position(cid)
             if position is not None:
+                if back and cid == self.followed:
+                    self.s.queue_board.watch_position(cid, self._on_position, position)
                 await self.send(server.QueuePosition(cid, position, back=back or None))
 
         return step

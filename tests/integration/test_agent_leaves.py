@@ -417,3 +417,27 @@ async def test_a_transfer_to_a_colleague_without_room_says_how_full_they_are_and
         "Alice Smith has 2 of 2 chats, no room for another: transfer to a queue instead (the next free agent takes it),"
         " or try Alice Smith again later"
     )
+
+
+async def test_a_chat_back_in_the_queue_goes_on_hearing_its_place_as_the_queue_moves(clients: Clients) -> None:
+    """A reviewer: a chat that had waited before its agent took it stopped hearing its place once back in the
+    queue (the customer read "number 2" while first)."""
+    alice = clients.agent("alice")
+    await alice.hello(available=False)
+    first, second = clients.customer(), clients.customer()
+    await first.hello()
+    await first.say("I waited before")
+    cid = (await first.expect("queue"))["conversation_id"]
+    await alice.send({"type": "status", "status": "available"})
+    assert (await alice.assigned())["id"] == cid
+    await alice.send({"type": "status", "status": "away"})
+    await alice.expect("agent", lambda f: f["agent"]["status"] == "away")
+    await second.hello()
+    await second.say("me too")
+    other = (await second.expect("queue"))["conversation_id"]
+    await alice.send({"type": "transfer", "conversation_id": cid, "queue": "default"})  # at the back, behind second
+    back = await first.expect("queue", lambda f: f.get("back") is True)
+    assert back["position"] == 2
+    await second.send({"type": "end_chat", "conversation_id": other})
+    moved = await first.expect("queue", lambda f: f["conversation_id"] == cid and f["position"] == 1)
+    assert moved["position"] == 1

@@ -29,9 +29,8 @@ async def test_an_agent_asks_for_help_a_supervisor_sees_it_and_answers_and_the_c
     shown = await board(boss, lambda f: bool(f["help"]))
     assert helping(shown) == [(cid, "Alice Smith", "angry about a refund")]
     assert abs(shown["help"][0]["since"] - asked["ts"]) < 1000 and shown["help"][0]["queue"] == "default"
-    await alice.send({"type": "help", "conversation_id": cid, "active": True, "text": "again"})  # open: no change
-    again = [f for f in await alice.quiet(0.3) if f.get("type") == "event" and f["event"]["type"].startswith("help")]
-    assert again == []
+    again = await error_for(alice, {"type": "help", "conversation_id": cid, "active": True, "text": "again"})
+    assert (again["code"], "asked for help in this chat already" in again["message"]) == ("conflict", True)
 
     # bob, no supervisor, cannot end it nor ask in alice's chat
     bob = clients.agent("bob")
@@ -65,14 +64,29 @@ async def test_an_agent_asks_for_help_a_supervisor_sees_it_and_answers_and_the_c
 
 
 async def test_a_chat_that_leaves_its_agent_takes_its_help_request_off_the_board(clients: Clients, node: Node) -> None:
+    """A reviewer: a request stayed until a wallboard read it, and came back when the chat came back to its agent."""
     _, alice, _, cid = await chatting(clients)
-    boss = clients.agent("carol")
-    await watch(boss)
+    store, keys = node.services.store, node.services.keys
     await alice.send({"type": "help", "conversation_id": cid, "active": True, "text": "stuck"})
+    await alice.event("help_requested")
+    bob = clients.agent("bob")
+    await bob.hello()
+    await alice.send({"type": "transfer", "conversation_id": cid, "agent_id": "bob"})  # nobody watches the board
+    await bob.assigned()
+    assert await store.redis.zcard(keys.help_requests) == 0
+    assert not {"help_agent", "help_text"} & set(await store.conversation(cid) or {})
+    await bob.send({"type": "transfer", "conversation_id": cid, "agent_id": "alice"})  # back: her old request is over
+    await alice.assigned()
+    boss = clients.agent("carol")
+    assert (await watch(boss))["help"] == []
+    refused = await error_for(alice, {"type": "help", "conversation_id": cid, "active": False})
+    assert refused["code"] == "conflict"
+    await alice.send({"type": "help", "conversation_id": cid, "active": True, "text": "stuck again"})
     await board(boss, lambda f: bool(f["help"]))
     await alice.send({"type": "close", "conversation_id": cid, "disposition": "resolved"})
     await board(boss, lambda f: f["help"] == [])
-    assert await node.services.store.redis.zcard(node.services.keys.help_requests) == 0
+    assert await store.redis.zcard(keys.help_requests) == 0
+
     refused = await error_for(alice, {"type": "help", "conversation_id": cid, "active": True})
     assert refused["code"] == "forbidden"  # closed: not hers any more
     too_long = await error_for(alice, {"type": "help", "conversation_id": cid, "active": True, "text": "x" * 201})

@@ -8,10 +8,13 @@ import aiohttp
 
 from gateway.protocol.states import CallStatus
 from tests.conftest import Clients
+from tests.integration import test_agent_leaves
 from tests.integration.test_admin_agents import Api
 from tests.support.queue_calls import queued_call
 from tests.support.servers import Node
 from tests.support.softphone import Softphone
+
+node = test_agent_leaves.node  # this module's node: with an admin too (ada, roles agent and admin)
 
 
 async def test_a_supervisor_sets_an_agent_away_and_available_and_their_desk_is_told(
@@ -36,6 +39,13 @@ async def test_a_supervisor_sets_an_agent_away_and_available_and_their_desk_is_t
         assert (status, "no desk open" in body["message"]) == (409, True), body
         status, body = await boss.call("POST", "/api/supervisor/agents/zed/status", {"status": "away"})
         assert status == 404, body
+        status, body = await boss.call("POST", "/api/supervisor/agents/bob/status", {"status": "away"})
+        assert (status, "offline" in body["message"]) == (409, True), body  # nothing to set away
+        # a supervisor acts on neither herself nor an admin (a reviewer: she could keep the admins out)
+        for target, code in (("carol", 400), ("ada", 403)):
+            for path, payload in (("status", {"status": "away"}), ("logout", None)):
+                status, body = await boss.call("POST", f"/api/supervisor/agents/{target}/{path}", payload)
+                assert status == code, (target, path, body)
         status, body = await boss.call("POST", "/api/supervisor/agents/alice/status", {"status": "offline"})
         assert (status, body["field"]) == (400, "status"), body
         status, body = await Api(http, node, bob.token).call(
