@@ -254,8 +254,8 @@ async def test_a_refusal_is_said_in_the_dialog_in_the_gateways_words(
         status = dialog.get_by_test_id("wb-agent-status")
         await expect(status).to_have_text(
             re.compile(
-                f"^Could not make {ISO}Bob Jones{ISO} available: Bob Jones has no desk open: only they can make themselves "
-                "available by opening it.$"
+                f"^Could not make {ISO}Bob Jones{ISO} available: Bob Jones has no desk open \\(offline\\): only they can "
+                "make themselves available, by opening it.$"
             )
         )
         await expect(status).to_have_attribute("role", "status")

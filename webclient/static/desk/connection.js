@@ -18,6 +18,7 @@ import { onComposerInput, select, stopTyping, typing } from './composer.js';
 import { phone } from './main.js';
 import { upsertEventEl, upsertPendingEl } from './timeline.js';
 import { onTransferError, onTransferred } from './chat_transfer.js';
+import { onHelpError, onHelpEvent, onHelpGone } from './help_request.js';
 import { takeWelcomeCalls } from './welcome_calls.js';
 
 // ------------------------------------------------------------ connection
@@ -173,6 +174,7 @@ function onAssigned(f) {
 
 function onUnassigned(f) {
   onTransferred(f.conversation_id);   // the transfer dialog over it closes, whatever took it (closed, handed on, left)
+  onHelpGone(f.conversation_id);      // and the help dialog
   if (phone) phone.onUnassigned(f.conversation_id, f.reason || '');
   const conv = S.convs.get(f.conversation_id);
   if (!conv) return;
@@ -244,6 +246,7 @@ function onEvent(f) {
   }
   const isNew = applyEvent(conv, ev, true);
   if (!isNew) return;
+  onHelpEvent(conv, ev); // the agent's own help request: opened, cancelled, or a supervisor is on it
   if (S.selected === id && ev.type === 'call_invite_declined') {
     toast('The customer declined the call'); // in place of "The customer's browser is ringing"
   }
@@ -328,6 +331,7 @@ function onError(f) {
     return;
   }
   if (onTransferError(f)) return; // a chat's transfer, refused: said in its dialog
+  if (onHelpError(f)) return; // a help request, refused: said in its dialog or a toast
   if (phone && phone.onError(f)) return; // about a call (call_id, sdp, hold)
   const wait = retryDelayMs(f);
   if (wait !== null) {

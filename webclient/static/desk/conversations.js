@@ -11,6 +11,7 @@ import { previousSection } from './history.js';
 import { select } from './composer.js';
 import { send, sock } from './connection.js';
 import { presenceNote } from './presence_note.js';
+import { renderHelp } from './help_request.js';
 import { focusFirst, focusLost, setDisabled, setPending } from '../shared/focus.js';
 
 // ------------------------------------------------------------ rendering: top bar
@@ -307,6 +308,7 @@ export function renderHeader() {
   setDisabled(ui.inviteCall, conv.closed || !!conv.returned || onCall, next);
   // Transfer a chat: the same; with a call going on, the softphone's transfer moves the call and the chat together
   setDisabled(ui.transferChat, conv.closed || !!conv.returned || onCall, next);
+  renderHelp(conv); // Ask for help, or the open request's Cancel: not in a closed or read-only conversation
   renderComposerState(); // Close waits for the call's end
 }
 

@@ -5,7 +5,7 @@
 // <bdi>, so a right-to-left override in a name ("Eve \u202ereversed") stays inside the name instead of reversing
 // the time and the words after it ("Assigned to Eve 5:27 · desrever PM", a user test).
 
-import { nameOf } from './state.js';
+import { S, nameOf } from './state.js';
 import { fmtClock, fmtFull } from './dom.js';
 import { cmpId } from '../shared/ids.js';
 
@@ -193,8 +193,33 @@ export function systemText(ev) {
       ev.reason === 'page_closed' ? ' · their page closed' : ev.reason && ev.reason !== 'left' ? ` · ${words(ev.reason)}` : ''}`;
     case 'rating': return line`Customer rated the conversation ${Number(ev.score) || '?'}/5${
       ev.comment ? line`: “${user(ev.comment)}”` : ''}`;
+    // an agent asked a supervisor for help (desk/help_request.js): agents only, the customer never sees it
+    case 'help_requested': return helpAskedText(ev);
+    case 'help_ended': return helpEndedText(ev);
     default: return [String(ev.type)];
   }
+}
+
+/** The agent on screen (the desk's, or the supervisor's on the wallboard): "You" in their own lines. */
+function myId() {
+  return (S.agent && S.agent.id) || '';
+}
+
+/** "You asked for help: angry about a refund", "Alice Smith asked for help" (no words given). */
+function helpAskedText(ev) {
+  const who = ev.agent_id && ev.agent_id === myId() ? 'You' : user(ev.agent_name || nameOf(ev.agent_id) || 'An agent');
+  const why = typeof ev.text === 'string' ? ev.text.trim() : '';
+  return line`${who} asked for help${why ? line`: ${user(why)}` : ''}`;
+}
+
+/** "Carol White answered your help request" (a supervisor: "You answered Alice Smith’s help request"); "Help request
+ * cancelled" (the agent who asked cancelled it). */
+function helpEndedText(ev) {
+  if (ev.reason !== 'answered') return ['Help request cancelled'];
+  const me = myId();
+  const by = ev.by_id && ev.by_id === me ? 'You' : user(ev.by_name || nameOf(ev.by_id) || 'A supervisor');
+  const whose = ev.agent_id && ev.agent_id === me ? 'your' : line`${user(nameOf(ev.agent_id) || 'the agent')}’s`;
+  return line`${by} answered ${whose} help request`;
 }
 
 // a supervisor's mode (the wallboard's Listen / Whisper / Barge in): a barge read "listening" (a user test)

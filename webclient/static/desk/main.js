@@ -20,7 +20,8 @@
  *
  * Modules: config, dom (helpers), state (S, ui, sessionStorage), session (sign-in, token refresh),
  * connection (the socket and its frames), composer (sending, selecting), conversations (the lists, the
- * conversation's panels), timeline (ivr_trace); history (earlier conversations, read-only view), search, canned
+ * conversation's panels), help_request (Ask for help; help_rules: its pure part), timeline (ivr_trace); history
+ * (earlier conversations, read-only view), search, canned
  * (the composer's / menu; templates: its pure part), api (HTTP with the token), drawer (the customer panel on
  * narrow screens), notify (notify_rules); phone/ (the softphone, transfers, supervisors); ../shared/ (the socket
  * with backoff, ids, text lengths, WebRTC setup, the protocol's constants).
@@ -41,6 +42,7 @@ import { emojiPicker } from '../shared/emoji.js';
 import { initAttach } from './attach.js';
 import { renderLoginForm } from './login_view.js';
 import { openChatTransfer, transferTargets } from './chat_transfer.js';
+import { initHelp } from './help_request.js';
 
 // ------------------------------------------------------------ boot
 
@@ -126,6 +128,7 @@ function boot() {
   ui.transferChat.addEventListener('click', () => {
     if (S.selected) openChatTransfer(S.selected, send, ui.transferChat);
   });
+  initHelp({ button: document.getElementById('ask-help'), next: [ui.timelineWrap], send });
   ui.callbackPanel = document.getElementById('callback-panel');
   ui.callbackText = document.getElementById('callback-text');
   ui.callbackActions = document.getElementById('callback-actions');

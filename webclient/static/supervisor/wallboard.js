@@ -10,7 +10,8 @@
  * Modules: wallboard_format (pure: durations, thresholds), wallboard_board (the tables), wallboard_monitor (joining
  * calls), wallboard_chats (an agent's or a queue's chats, to watch one), wallboard_watch (watching a chat live:
  * coach, join, move; its controls wallboard_watch_forms, its rules wallboard_watch_rules), wallboard_agent_actions
- * (an agent's row: set away or available, sign out; its rules wallboard_agent_rules).
+ * (an agent's row: set away or available, sign out; its rules wallboard_agent_rules), wallboard_help (agents' requests
+ * for help: Watch, I'm on it).
  */
 
 import { CLOSE_SESSION_REVOKED, SIGNED_OUT, WELCOME_TIMEOUT, signedOutText } from '../desk/config.js';
@@ -23,6 +24,7 @@ import { gatewayNow, initBoard, refreshButtons, render } from './wallboard_board
 import { initMonitor, leave, monitor, monitoring, onAnswer, onError, onStatus } from './wallboard_monitor.js';
 import { initChats, openChats } from './wallboard_chats.js';
 import { actionsCell, closeActions, onAgents } from './wallboard_agent_actions.js';
+import { initHelp, onHelpError, renderHelp, resetHelp } from './wallboard_help.js';
 import {
   initWatch, onWatchAck, onWatchError, onWatchEvent, onWatchHistory, onWatchTyping, onWatchWelcome, stopWatching, watch,
   watching,
@@ -69,6 +71,7 @@ function onFrame(f) {
     case 'wallboard':
       render(f);
       onAgents(f);
+      renderHelp(f);
       break;
     case 'agent_names': takeDirectory(f); break;
     // a watched chat (wallboard_watch.js)
@@ -103,6 +106,7 @@ function frameError(f) {
     signOutLocally(signedOutText(f.code, f.message));
     return;
   }
+  if (onHelpError(f)) return; // "I'm on it" refused (answered already): said where it was pressed
   if (onWatchError(f)) return; // about the watched chat: said in its panel
   if (f.code === 'forbidden' && f.field === 'type') { // the wallboard frame refused: not a supervisor
     state.refused = true;
@@ -151,6 +155,7 @@ function signOutLocally(message) {
   leave('');
   stopWatching();
   closeActions();
+  resetHelp();
   state.running = false;
   sock.stop('logout');
   forgetSession();
@@ -177,6 +182,7 @@ function boot() {
   initMonitor({ send: (frame) => sock.send(frame), changed: refreshButtons });
   initChats({ watch });
   initWatch({ send: (frame) => sock.send(frame), now: gatewayNow });
+  initHelp({ send: (frame) => sock.send(frame), watch });
   $('login-form').addEventListener('submit', (e) => submitLogin(e, loginView(), start));
   $('wb-logout').addEventListener('click', onLogout);
   $('wb-large').addEventListener('click', () => setLarge(!document.body.classList.contains('wb-large')));

@@ -37,7 +37,7 @@ export function lastFrame() {
 
 /** Rows of tbody kept by key: made once, updated on every frame, removed when their key is gone, in order (the focus
  * on a row that goes moves to its table, not to <body>, where Tab starts from the top). */
-function sync(tbody, items, key, make, update) {
+export function sync(tbody, items, key, make, update) {
   const seen = new Set();
   const rows = new Map(Array.from(tbody.children, (tr) => [tr.dataset.key, tr]));
   items.forEach((item, i) => {
@@ -89,7 +89,7 @@ function breakable(td, name) {
 /** An agent's name: one line, a long one cut with an ellipsis (a wall display is never scrolled sideways), whole in
  * the cell's title and for screen readers; in an element of its own direction (dir=auto), so a right-to-left name
  * or an override in it stays inside it. */
-function agentName(td, name) {
+export function agentName(td, name) {
   const text = String(name);
   if (td.title === text && td.firstElementChild) return;
   td.title = text;

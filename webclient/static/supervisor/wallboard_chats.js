@@ -4,7 +4,7 @@
 
 import { api } from '../desk/api.js';
 import { fmtClock, h } from '../desk/dom.js';
-import { usable } from '../shared/focus.js';
+import { focusFirst, usable } from '../shared/focus.js';
 import { isolate } from '../shared/text.js';
 import { chatList, customerName } from './wallboard_watch_rules.js';
 
@@ -33,10 +33,12 @@ function ensure() {
 }
 
 /** The focus back to `opener` (a count button), or to its table (`region`) when the count went to none meanwhile
- * (the button is gone: not to <body>, where Tab starts from the top). */
+ * (the button is gone: not to <body>, where Tab starts from the top), or to the board's first table when the table
+ * went too (the help requests' card, with its last request). */
 export function back(opener, region) {
   if (usable(opener)) opener.focus();
-  else if (region && region.isConnected) region.focus();
+  else if (usable(region)) region.focus();
+  else focusFirst(Array.from(document.querySelectorAll('#wb-live [role=region]')));
 }
 
 /** One chat: the customer, where it is, its last message, and Watch. */

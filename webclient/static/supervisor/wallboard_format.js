@@ -1,6 +1,7 @@
 // The wallboard's pure parts: durations, states in words, thresholds (tested in webclient/tests/wallboard.test.mjs).
 
 import { awayWords } from '../shared/away_words.js';
+import { isolate } from '../shared/text.js';
 
 /** The time zone "today" is the day of (the center's: the frame's thresholds.today_zone), "UTC" when unsaid. */
 export function todayZone(thresholds) {
@@ -104,4 +105,36 @@ export function handleTime(today) {
   if (call) return { text: call, title: 'Calls: talk, hold and after-call work' };
   if (chat) return { text: `chat ${chat}`, title: 'Chats: from assignment to close' };
   return { text: '—', title: '' };
+}
+
+/** The frame's open help requests (`help`, oldest first), each with what the board shows: [{conversation_id,
+ * agent_id, agent_name, queue, customer_id, since (ms or null), text}]; [] from a gateway that sends none. */
+export function helpRows(frame) {
+  const rows = frame && Array.isArray(frame.help) ? frame.help : [];
+  const str = (v) => (typeof v === 'string' ? v : '');
+  return rows.filter((r) => r && typeof r === 'object' && str(r.conversation_id)).map((r) => ({
+    conversation_id: r.conversation_id,
+    agent_id: str(r.agent_id),
+    agent_name: str(r.agent_name) || str(r.agent_id) || 'An agent',
+    queue: str(r.queue),
+    customer_id: str(r.customer_id),
+    since: Number.isFinite(r.since) ? r.since : null,
+    text: str(r.text).trim(),
+  }));
+}
+
+/** What a screen reader is told of the requests `rows` of a new frame, `before` the conversation ids the board showed
+ * (null: this is the first frame): '' when nothing is new; one new: "Alice Smith asked for help: angry about a refund";
+ * several: "2 agents asked for help"; the first frame: "Alice Smith is waiting for help: …", "2 agents are waiting
+ * for help" (names and words isolated: shared/text.js). */
+export function helpArrivals(before, rows) {
+  if (before === null) {
+    if (!rows.length) return '';
+    if (rows.length > 1) return `${rows.length} agents are waiting for help`;
+    return `${isolate(rows[0].agent_name)} is waiting for help${rows[0].text ? `: ${isolate(rows[0].text)}` : ''}`;
+  }
+  const fresh = rows.filter((r) => !before.has(r.conversation_id));
+  if (!fresh.length) return '';
+  if (fresh.length > 1) return `${fresh.length} agents asked for help`;
+  return `${isolate(fresh[0].agent_name)} asked for help${fresh[0].text ? `: ${isolate(fresh[0].text)}` : ''}`;
 }

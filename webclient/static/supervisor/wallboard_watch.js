@@ -8,16 +8,19 @@
 // wallboard_watch_forms.js. The panel is a modal dialog at the page's right edge, the same in the large mode.
 
 import { S } from '../desk/state.js';
-import { h } from '../desk/dom.js';
-import { authorName } from '../desk/event_text.js';
+import { h, partNodes } from '../desk/dom.js';
+import { authorName, systemText } from '../desk/event_text.js';
+import { openHelp } from '../desk/help_rules.js';
 import { eventNodes, makeEventEl } from '../desk/timeline.js';
 import { newsText } from '../desk/timeline_news.js';
 import { TYPING_SHOW } from '../desk/config.js';
 import { lengthNote } from '../shared/length.js';
+import { isolate } from '../shared/text.js';
 import { cmpId, newClientId } from '../shared/ids.js';
 import { focusFirst, focusLost } from '../shared/focus.js';
 import { back } from './wallboard_chats.js';
 import { buildActions } from './wallboard_watch_forms.js';
+import { answerHelp } from './wallboard_help.js';
 import { allowed, answers, chatFacts, customerName, errorText, headerFacts, inChatText } from './wallboard_watch_rules.js';
 
 const REDRAWN = new Set(['ivr', 'call_started', 'call_ended']); // they change an IVR / bot session's one line
@@ -74,6 +77,17 @@ function ensure() {
   const news = h('p', { class: 'sr-only', role: 'status', 'data-testid': 'wb-watch-news' });
   const error = h('p', { class: 'wbw-error', role: 'alert', 'data-testid': 'wb-watch-error' });
   const why = h('p', { class: 'wbw-why', 'data-testid': 'wb-watch-why' });
+  // the agent's open request for help (wallboard_help.js): said, with "I'm on it"
+  const helpText = h('p', { class: 'wbw-help-text', 'data-testid': 'wb-watch-help-text' });
+  const helpAnswer = h('button', { type: 'button', class: 'btn small primary', 'data-testid': 'wb-watch-help-answer',
+    text: 'I’m on it' });
+  const help = h('div', { class: 'wbw-help', 'data-testid': 'wb-watch-help', hidden: true }, helpText, helpAnswer);
+  helpAnswer.addEventListener('click', () => {
+    const open = P.cid && openHelp(P.events.values());
+    // (done: the line goes and the timeline says "You answered …"; refused: said as the panel's errors are)
+    const said = (text, done) => { if (!done) P.ui.error.textContent = text; };
+    if (open) answerHelp(P.cid, helpAnswer, { name: open.agentName, said });
+  });
   P.actions = buildActions({
     cid: () => P.cid,
     facts: () => P.facts,
@@ -87,7 +101,7 @@ function ensure() {
   });
   const dialog = h('dialog', { class: 'wbw', 'data-testid': 'wb-watch', 'aria-labelledby': 'wbw-title' },
     h('header', { class: 'wbw-head' }, title, stop, facts),
-    status, body, typing, news, h('div', { class: 'wbw-foot' }, error, why, P.actions.root));
+    status, help, body, typing, news, h('div', { class: 'wbw-foot' }, error, why, P.actions.root));
   stop.addEventListener('click', () => stopWatching());
   dialog.addEventListener('cancel', (e) => { // Esc: as Stop watching (the panel closes only through it)
     e.preventDefault();
@@ -96,7 +110,7 @@ function ensure() {
   // (closed all the same: a browser lets a page refuse Esc only so often)
   dialog.addEventListener('close', () => { if (P.cid) stopWatching(); });
   document.body.append(dialog);
-  P.ui = { dialog, title, facts, stop, status, body, timeline, typing, news, error, why };
+  P.ui = { dialog, title, facts, stop, status, help, helpText, helpAnswer, body, timeline, typing, news, error, why };
   return P.ui;
 }
 
@@ -332,6 +346,17 @@ function renderHeader() {
     h('div', null, h('dt', { text: k }), h('dd', { 'data-fact': k, text: v }))));
 }
 
+/** The agent's open request for help in the watched chat ("Alice Smith asked for help: …"), with "I'm on it". */
+function renderHelpLine(f) {
+  const open = f.closed ? null : openHelp(P.events.values());
+  const ev = open && P.events.get(open.eventId);
+  P.ui.help.hidden = !ev;
+  if (!ev || P.ui.help.dataset.eventId === ev.id) return;
+  P.ui.help.dataset.eventId = ev.id;
+  P.ui.helpText.replaceChildren(...partNodes(systemText(ev)));
+  P.ui.helpAnswer.setAttribute('aria-label', `I’m on it: answer ${isolate(open.agentName)}’s request`);
+}
+
 /** Everything but the timeline, from what the conversation is now. */
 function render() {
   const ui = P.ui;
@@ -349,6 +374,7 @@ function render() {
   ui.why.replaceChildren(allow.why);
   if (allow.mine) ui.why.append(' ', h('a', { href: '/agent', text: 'Open the agent desk' }));
   ui.why.hidden = !allow.why;
+  renderHelpLine(f);
   P.actions.update(f, allow, me());
   if (f.closed) clearTyping();
   // a control that had the focus went (joined: Join; closed: everything): not to <body>
