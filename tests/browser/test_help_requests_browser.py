@@ -11,7 +11,6 @@ finds nothing serious in the dialog, the board and the panel. Screenshots go to 
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from playwright.async_api import Browser, Page, WebSocket, expect
 from tests.browser.test_accessibility_browser import check
 from tests.browser.test_chat_browser import agent_login
 from tests.browser.test_wallboard_browser import sign_in
+from tests.browser.test_wallboard_chat_watch_browser import shot
 from tests.support.axe import install_axe
 from tests.support.browser_loop import BROWSER_TESTS
 from tests.support.layout import cut_off
@@ -28,15 +28,7 @@ from tests.support.servers import Node
 pytestmark = BROWSER_TESTS
 
 LAPTOP = {"width": 1366, "height": 768}
-SHOTS = Path(os.environ["CG_SCREENSHOTS"]) if os.environ.get("CG_SCREENSHOTS") else None
 WHY = "angry about a refund"
-
-
-async def shot(page: Page, tmp_path: Path, name: str) -> None:
-    for folder in (tmp_path, SHOTS):
-        if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
-            await page.screenshot(path=str(folder / name))
 
 
 async def ask(alice: Page, text: str) -> None:

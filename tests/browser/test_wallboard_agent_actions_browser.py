@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 from pathlib import Path
 
-from playwright.async_api import Browser, BrowserContext, Locator, Page, WebSocketRoute, expect
+from playwright.async_api import Browser, Locator, Page, WebSocketRoute, expect
 
 from tests.browser.test_accessibility_browser import check
 from tests.browser.test_chat_browser import agent_login
 from tests.browser.test_wallboard_browser import cell, sign_in
+from tests.browser.test_wallboard_chat_watch_browser import shot, wallboard
 from tests.conftest import Clients
 from tests.support.axe import install_axe
 from tests.support.browser_loop import BROWSER_TESTS
@@ -29,23 +29,7 @@ from tests.support.servers import Node
 pytestmark = BROWSER_TESTS
 
 LAPTOP = {"width": 1366, "height": 768}
-SHOTS = Path(os.environ["CG_SCREENSHOTS"]) if os.environ.get("CG_SCREENSHOTS") else None
 ISO = "[\u2066-\u2069]?"  # a name inside our words is isolated (FSI ... PDI): a regex allows it
-
-
-async def shot(page: Page, tmp_path: Path, name: str) -> None:
-    for folder in (tmp_path, SHOTS):
-        if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
-            await page.screenshot(path=str(folder / name))
-
-
-async def wallboard(ctx: BrowserContext, node: Node, errors: list[str]) -> Page:
-    page = await ctx.new_page()
-    page.on("pageerror", lambda exc: errors.append(f"wallboard: {exc}"))
-    await sign_in(page, node, "carol")
-    await expect(page.locator("[data-testid=wb-conn]")).to_have_text("Live")
-    return page
 
 
 def agents_region(board: Page) -> Locator:
