@@ -36,6 +36,11 @@ async def test_agent_hangs_up(clients: Clients, node: Node) -> None:
         assert (refused["code"], "answer or decline it first" in refused["message"]) == ("call_in_progress", True)
         await phone.answer(ring["call_id"])
         await caller.status(CallStatus.CONNECTED)
+        # the call registry says connected a moment after the caller is told (a background write): a loaded CI
+        # machine read "ringing" still, and the refusal said "answer or decline it first"
+        async with asyncio.timeout(10):
+            while [c["status"] for c in await node.services.agent_calls.calls_of("alice")] != ["connected"]:
+                await asyncio.sleep(0.05)
         await alice.send(close)
         refused = await alice.expect("error")
         assert (refused["code"], "hang up first" in refused["message"]) == ("call_in_progress", True)

@@ -126,8 +126,11 @@ async def test_caller_hangs_up_mid_prompt_and_nothing_is_left_running(clients: C
         ended = await caller.status(CallStatus.ENDED)
         assert ended["reason"] == "caller_hangup"
         assert node.services.calls.calls == {}
-        names = [t.get_name() for t in asyncio.all_tasks()]
-        assert not [n for n in names if n.startswith("call-")], names
+        # the call's task ends a moment after the caller is told (its last steps): a loaded CI machine saw it still
+        # running; one left running for good still fails here
+        async with asyncio.timeout(5):
+            while [n for n in (t.get_name() for t in asyncio.all_tasks()) if n.startswith("call-")]:
+                await asyncio.sleep(0.05)
 
 
 async def test_lines_busy_beyond_the_limit(clients: Clients, node: Node) -> None:
