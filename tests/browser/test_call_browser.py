@@ -301,8 +301,10 @@ async def test_the_agent_sees_the_ivr_path_and_the_call_status(mic_browser: Brow
         await expect(agent.locator("#conv-state")).to_have_attribute("data-state", "closed")  # not "back in queue"
         conv = await node.services.store.conversation(cid)
         assert conv is not None and (conv["state"], conv["disposition"]) == ("closed", "abandoned")
-        ended = [e for e in await node.services.store.events(cid) if e["type"] == "call_ended"]
-        assert ended and ended[0]["reason"] == "caller_hangup"
+        async with asyncio.timeout(5):  # the call's end is written as the call ends, a moment after the close
+            while not (ended := [e for e in await node.services.store.events(cid) if e["type"] == "call_ended"]):
+                await asyncio.sleep(0.05)
+        assert ended[0]["reason"] == "caller_hangup"
         assert errors == []
     finally:
         await agent_ctx.close()
