@@ -4,7 +4,6 @@ maximum wait acting on a waiting chat and a waiting call, and its hours closing 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +21,7 @@ from gateway.ops.rollup_rules import count, replay
 from gateway.protocol.states import CallStatus
 from ivr.hours import DAYS
 from tests.conftest import PASSWORDS, Clients
+from tests.support.admin_api import Admin, admin_token
 from tests.support.caller import Caller
 from tests.support.clients import Agent
 from tests.support.servers import Node
@@ -39,41 +39,9 @@ def agents_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-async def _token(node: Node, who: str, password: str) -> str:
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(node.url + "/api/agent/login", json={"agent_id": who, "password": password}) as r,
-    ):
-        assert r.status == 200, await r.text()
-        return str((await r.json())["token"])
-
-
-class Admin:
-    def __init__(self, node: Node, token: str):
-        self.node, self.token = node, token
-
-    async def call(self, method: str, path: str, body: Any = None, status: int = 200) -> Any:
-        async with aiohttp.ClientSession() as http:
-            headers = {"Authorization": f"Bearer {self.token}"}
-            async with http.request(method, self.node.url + path, json=body, headers=headers) as r:
-                text = await r.text()
-                assert r.status == status, (method, path, r.status, text)
-                return json.loads(text) if text else None
-
-    async def queue(self, name: str) -> dict[str, Any]:
-        listing = await self.call("GET", "/api/admin/queues")
-        return next(q for q in listing["queues"] if q["name"] == name)
-
-    async def put_queue(self, name: str, **changes: Any) -> dict[str, Any]:
-        current = await self.call("GET", "/api/admin/queues")
-        old = next((q for q in current["queues"] if q["name"] == name), {"version": 0})
-        body = {**old, **changes, "name": name}
-        return await self.call("PUT", f"/api/admin/queues/{name}", body, status=201 if old["version"] == 0 else 200)
-
-
 @pytest.fixture
 async def admin(node: Node) -> Admin:
-    return Admin(node, await _token(node, "ada", ADA))
+    return Admin(node, await admin_token(node, "ada", ADA))
 
 
 async def until(what: str, check: Callable[[], Awaitable[Any]], seconds: float = 15) -> Any:
@@ -122,7 +90,7 @@ async def test_queues_made_from_the_flows_then_edited_with_versions_stale_writes
     await admin.call("DELETE", "/api/admin/queues/spare", status=204)
     await admin.call("DELETE", "/api/admin/queues/spare", status=404)
 
-    carol = Admin(node, await _token(node, "carol", PASSWORDS["carol"]))
+    carol = Admin(node, await admin_token(node, "carol", PASSWORDS["carol"]))
     await carol.call("GET", "/api/admin/queues")  # supervisors read
     await carol.call("PUT", "/api/admin/queues/billing", changed, status=403)  # and do not write
 
