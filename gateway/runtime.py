@@ -21,6 +21,7 @@ from gateway.calls.admission import Admission
 from gateway.calls.agent_calls import AgentCalls
 from gateway.calls.anchors import CallAnchors
 from gateway.calls.commands import CallCommands
+from gateway.calls.hold_music import HoldMusic
 from gateway.calls.legs import AgentLegs
 from gateway.calls.manager import CallConfig, CallManager, LiveCalls
 from gateway.calls.takeover import NODE_LOST, NodeWatch, Takeover
@@ -32,6 +33,7 @@ from gateway.contact.agents_file import load_agents
 from gateway.contact.attachment_files import LocalAttachmentFiles
 from gateway.contact.attachments import Attachments
 from gateway.contact.audit import AuditLog
+from gateway.contact.away_reasons import AwayReasons
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.canned import CannedResponses
 from gateway.contact.chat_supervision import ChatSupervision
@@ -247,6 +249,18 @@ async def _build(
     stack.push_async_callback(asyncio.to_thread, speech.close)  # last: after the calls, no listener uses it
     flows_dir = settings.flows_dir or shipped_flows_dir()
     flow_files = await asyncio.to_thread(FlowRegistry, flows_dir, check=speech.check)
+    opus = OpusPrompts()  # prompts and music encoded once, shared by every call and agent leg
+
+    async def queue_of(cid: str) -> str | None:
+        conv = await conversations.get(cid)
+        return conv.get("queue") if conv is not None else None
+
+    async def music_of(name: str) -> str | None:
+        queue = await queues.get(name)
+        return queue.music if queue is not None else None
+
+    # music on hold: the file a caller's queue names in the flows directory, else the generated music
+    music = HoldMusic(opus, flows_dir=flows_dir, queue_of=queue_of, music_of=music_of)
     for error in flow_files.errors:
         log.error("flow error: %s", error)
 
@@ -288,6 +302,7 @@ async def _build(
         flow_exists=lambda name: name in flows,
         default_announce_seconds=int(settings.announce_seconds),
         default_service_level_seconds=max(1, min(3600, round(settings.service_level_seconds))),
+        music_check=music.check,
     )
     await queues.ensure({DEFAULT_QUEUE, *(q for f in flow_files.snapshot().values() for q in f.queue_refs())})
     # flows: the published version of each flow, the same on every node; files with no versions imported
@@ -377,7 +392,6 @@ async def _build(
     async def publish_call(cid: str, message: CallUpdate | CallCaption) -> None:
         await bus.publish(keys.conv_channel(cid), message)
 
-    opus = OpusPrompts()
     ice = ice_config(settings)
     live_calls = LiveCalls()
     # fed by the metrics sampler, read by calls and /readyz
@@ -392,6 +406,7 @@ async def _build(
             publish=publish_call,
             bus=bus,
             keys=keys,
+            music=music,
             relay=settings.bridge_relay,
             inband_dtmf=settings.bridge_inband_dtmf,
         ),
@@ -578,6 +593,8 @@ async def _build(
             metrics=metrics,
         ),
         queues=queues,
+        music=music,
+        away_reasons=AwayReasons(store),
         widget=WidgetConfig(store),
         node_watch=watch,
         worker_metrics=worker_metrics,

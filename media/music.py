@@ -1,6 +1,6 @@
 """Music on hold made from numbers: a soft, slow arpeggio, generated once (no audio file to ship).
 
-Admins can play any file instead (``--hold-music``); this is the default so a
+Admins can play a file per queue instead (its ``music``: gateway/calls/hold_music.py); this is the default so a
 fresh install never leaves a waiting caller in silence, which callers take
 for a dropped line.
 """

@@ -12,6 +12,7 @@ Modules, each importing only the ones above it (the caller's side knows the agen
 - ``handoff``      The hand-off state machine: waiting, ringing, connecting, connected, held, consulting, reconnecting,
                    ended.
 - ``hold``         A caller on hold: announcements every ``announce_seconds`` of the queue they wait in.
+- ``hold_music``   What a caller on hold hears: their queue's music file (flows directory), else the generated music.
 - ``legs``         What agent and supervisor legs share: answering a desk's offer, music on hold, frame counters.
 - ``taps``         What listens to a bridged call beside the agent: the recording and the live transcript.
 - ``consults``     Warm transfer: the agent consults another agent while the caller holds, then completes or cancels.

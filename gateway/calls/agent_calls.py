@@ -350,7 +350,8 @@ class AgentCalls:
         handoff.to(E.HOLD if on else E.RESUME)
         if on:
             handoff.held_since_ms = self.clock()
-            bridge.hold(self.legs.music, await self.legs.hold_packets(handoff.call))
+            music = await self.legs.hold_music(handoff.call)
+            bridge.hold(music.audio, music.packets)
         else:
             handoff.held_ms += self.clock() - handoff.held_since_ms
             bridge.resume()
@@ -397,7 +398,7 @@ class AgentCalls:
         )
         await self._disconnect(handoff, agent_id, why="call_transferred")
         await self._say(call, TRANSFER_PROMPT, wait=False)
-        await self.legs.play_hold_music(call)
+        await self.legs.play_hold_music(call, queue=queue)  # the queue it goes to (an agent: the one it is in)
         moved = False
         if to_agent is not None:
             try:

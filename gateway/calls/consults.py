@@ -87,7 +87,8 @@ class Consults:
             )  # changed meanwhile
         handoff.to(E.CONSULT)
         consult = handoff.consult = Consult(to_agent, info["name"])
-        bridge.hold(self.legs.music, await self.legs.hold_packets(handoff.call))
+        music = await self.legs.hold_music(handoff.call)
+        bridge.hold(music.audio, music.packets)
         call = handoff.call
         await self.conversations.record(
             call.conversation_id,

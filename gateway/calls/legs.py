@@ -7,13 +7,13 @@ Used by the hand-off (:mod:`gateway.calls.ringing`, :mod:`gateway.calls.agent_ca
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from gateway.calls.handoff import Handoff
+from gateway.calls.hold_music import HoldMusic, Music
 from gateway.calls.manager import Call, Publish, status_message
 from gateway.errors import BadRequest, Conflict
 from gateway.protocol.bus import Message
@@ -22,15 +22,15 @@ from gateway.protocol.states import CallStatus
 from gateway.store.bus import Bus
 from gateway.store.store import Keys
 from media.aiortc_patches import PacketRelay, RtcPortsExhausted
-from media.audio import Audio
 from media.bridge import Bridge
 from media.ice import IceConfig
 from media.leg import AudioLeg, BadOffer, Samples, check_offer
-from media.music import hold_music
 from media.opus import OpusPrompts
 from media.player import FRAME_COUNTERS, PromptPlayer
 
 log = logging.getLogger(__name__)
+
+MUSIC_PROMPT = "music-on-hold"  # the player's id of a waiting caller's music (announcements cancel it, then loop it)
 
 
 class AgentLegs:
@@ -42,7 +42,7 @@ class AgentLegs:
         publish: Publish,
         bus: Bus,
         keys: Keys,
-        music: Audio | None = None,
+        music: HoldMusic | None = None,
         relay: bool = True,
         inband_dtmf: bool = False,
     ) -> None:
@@ -53,8 +53,7 @@ class AgentLegs:
         self.publish = publish
         self.bus = bus
         self.keys = keys
-        self.music = music or hold_music()
-        self._music_packets: list[bytes] | None = None
+        self.music = music or HoldMusic(opus)  # the caller's queue's, or the generated music
         self.ended = dict.fromkeys(FRAME_COUNTERS, 0)  # counters of the legs closed so far
 
     async def answer_leg(
@@ -149,15 +148,13 @@ class AgentLegs:
                 out[name] += count
         return out
 
-    async def hold_packets(self, call: Call) -> list[bytes] | None:
-        if not call.player.sends_packets:
-            return None
-        if self._music_packets is None:
-            self._music_packets = await asyncio.to_thread(self.opus.packets, self.music)
-        return self._music_packets
+    async def hold_music(self, call: Call, *, queue: str | None = None) -> Music:
+        """What ``call``'s caller hears on hold: the music of the queue they wait in (``queue``: that one's)."""
+        return await self.music.for_conversation(call.conversation_id, packets=call.player.sends_packets, queue=queue)
 
-    async def play_hold_music(self, call: Call) -> None:
-        call.player.loop(self.music, "music-on-hold", await self.hold_packets(call))
+    async def play_hold_music(self, call: Call, *, queue: str | None = None) -> None:
+        music = await self.hold_music(call, queue=queue)
+        call.player.loop(music.audio, MUSIC_PROMPT, music.packets)
 
     async def status(self, handoff: Handoff, status: CallStatus, reason: str = "") -> None:
         """Tell the conversation's sockets (customer and agent desks) where the call stands, with its agent."""

@@ -176,7 +176,8 @@ class Rejoins:
         if dropped.held:
             handoff.to(E.HOLD)
             handoff.held_since_ms = self.clock()
-            handoff.bridge.hold(self.legs.music, await self.legs.hold_packets(call))
+            music = await self.legs.hold_music(call)
+            handoff.bridge.hold(music.audio, music.packets)
         await self.presence.set_activity(handoff.agent_id, AgentActivity.ON_CALL, owner=self.owner)
         await self.conversations.record(
             call.conversation_id,

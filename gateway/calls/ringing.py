@@ -21,7 +21,7 @@ from collections.abc import Callable
 from gateway.calls.anchors import CallAnchors
 from gateway.calls.handoff import Handoff, HandoffEvent, Handoffs, HandoffState
 from gateway.calls.hold import announce_every, interval
-from gateway.calls.legs import AgentLegs
+from gateway.calls.legs import MUSIC_PROMPT, AgentLegs
 from gateway.calls.manager import Call
 from gateway.contact.callbacks import CallbackAnswer
 from gateway.contact.conversations import Conversations
@@ -143,15 +143,35 @@ class Ringing:
             )
 
     def _on_conversation(self, channel: str, message: Message) -> None:
-        if not isinstance(message, EventAppended) or message.type != EventType.ASSIGNED:
+        if not isinstance(message, EventAppended):
             return
         cid = channel.rsplit(":", 1)[1]
+        moved_to, moved_from = message.data.get("queue"), message.data.get("from_queue")
+        if message.type == EventType.STATE and moved_to and moved_from and moved_to != moved_from:
+            for handoff in self.handoffs.values():  # overflowed to another queue: its music
+                if handoff.call.conversation_id == cid and handoff.state is S.WAITING:
+                    handoff.tasks.spawn(self._queue_music(handoff, str(moved_from), str(moved_to)), "music")
+            return
+        if message.type != EventType.ASSIGNED:
+            return
         for handoff in self.handoffs.values():
             if handoff.call.conversation_id == cid and handoff.state is S.WAITING:
                 data = message.data
                 handoff.tasks.spawn(
                     self._ring(handoff, str(data.get("agent_id", "")), str(data.get("agent_name", ""))), "ring"
                 )
+
+    async def _queue_music(self, handoff: Handoff, before: str, queue: str) -> None:
+        """A waiting caller's conversation moved from queue ``before`` to ``queue``: the music changes to that queue's
+        (at once while music plays; after an announcement that plays, its music is the new queue's anyway)."""
+        call = handoff.call
+        old, new = await self.legs.hold_music(call, queue=before), await self.legs.hold_music(call, queue=queue)
+        current = call.player.current
+        if handoff.state is not S.WAITING or call.ended.is_set() or old.name == new.name:
+            return
+        if current is not None and current.prompt_id == MUSIC_PROMPT:
+            call.player.cancel_prompt(MUSIC_PROMPT)
+            call.player.loop(new.audio, MUSIC_PROMPT, new.packets)
 
     async def _ring(self, handoff: Handoff, agent_id: str, agent_name: str) -> None:
         if not agent_id or handoff.state is not S.WAITING:
@@ -337,7 +357,7 @@ class Ringing:
         wait = estimate_wait_ms(position, await self.waits.agents_available(), await self.waits.handle_times())
         text = announcement(position, wait)
         handoff.announced.append(text)
-        call.player.cancel_prompt("music-on-hold")  # whatever is still playing (the queue prompt) finishes
+        call.player.cancel_prompt(MUSIC_PROMPT)  # whatever is still playing (the queue prompt) finishes
         done = await call.channel.say(Say(f"position-{len(handoff.announced)}", text))
         if done is not None:
             await done

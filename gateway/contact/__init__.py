@@ -7,6 +7,7 @@ Modules:
 - ``agents_file``    The agents file (TOML): the directory's import and export format.
 - ``attachment_files``  Where attachments' bytes live, behind one small interface (files under the data directory).
 - ``audit``          The audit log: who changed what, when, before and after, in a capped stream.
+- ``away_reasons``   Why agents are away (break, lunch, ...): the center's list an admin keeps, the desk offers.
 - ``attachments``    Attachments: images and PDFs sent by the customer or the agent, as timeline events.
 - ``callbacks``      Callbacks: "we'll call you back, you keep your place".
 - ``chat_end``       A customer ends their chat (the widget's "End chat"): closed as ``customer_ended``.

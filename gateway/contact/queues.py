@@ -16,6 +16,9 @@ higher level where both name a skill (a node may ask for more than its queue, ne
 queue's plus the node's (the queue orders queues against each other, the node refines within it). A callback's
 attempts, spacing and expiry are the queue's unless the flow's callback node sets them itself.
 
+``music`` names an audio file of the flows directory that callers waiting in the queue hear (gateway/calls/hold_music.py,
+which checks a newly named file: it exists there, decodes, and lasts 1 s to 10 minutes); "" is the generated music.
+
 Every write names the ``version`` it saw; a stale one is refused (409 ``stale_version``) and nothing is written.
 """
 
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -286,8 +289,10 @@ class QueueSettings:
         flow_exists: Callable[[str], bool] = lambda name: True,
         default_announce_seconds: int = 45,
         default_service_level_seconds: int = 20,
+        music_check: Callable[[str], Awaitable[str | None]] | None = None,
     ):
         self.default_service_level_seconds = default_service_level_seconds
+        self.music_check = music_check  # why a music file may not be played (gateway/calls/hold_music.py)
         self.db = QueueStore(store)
         self.flow_users = flow_users
         self.flow_exists = flow_exists
@@ -347,6 +352,10 @@ class QueueSettings:
         if queue.on_max_wait == MaxWaitAction.OVERFLOW:
             await self._no_overflow_loop(queue)
         before = await self.get(queue.name)
+        if queue.music and self.music_check is not None and (before is None or before.music != queue.music):
+            why = await self.music_check(queue.music)  # (a file kept as it was is not checked again)
+            if why is not None:
+                raise _bad(f"music on hold: {why}", "music")
         if before is None:
             names = [q.name for q in await self.all()]
             if len(names) >= MAX_QUEUES:

@@ -247,6 +247,7 @@ class AgentWelcome(Frame):
     agent_names: dict[str, str]  # every agent's display name by id: the desk shows names, not ids
     queue_names: list[str]  # every queue's name: the desk suggests them for a transfer to a queue
     takes_contacts: list[str]  # the enabled accounts with the agent role: the desk suggests them for a transfer
+    away_reasons: list[JsonObject]  # the center's reasons to be away, [{code, label}] (gateway/contact/away_reasons.py)
     ice_servers: list[JsonObject] | None = None  # with --turn-urls: a TURN server and credentials made for this socket
 
 

@@ -78,6 +78,8 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 | ``P:audit`` | stream | the audit log: who did what to what, when, before/after (no secret), capped by ``--audit-max-entries`` (gateway/contact/audit.py) |
 | ``P:qcfg`` | hash | queue settings: queue name -> JSON (skills, priority, service level, announcements, music, maximum wait, callback policy, hours; gateway/contact/queues.py) |
 | ``P:qcfg:ver`` | hash | queue name -> the version of its settings (optimistic concurrency: a write names the version it saw) |
+| ``P:center`` | hash | center-wide lists: name -> JSON (``away_reasons``: the reasons agents go away with; gateway/contact/away_reasons.py) |
+| ``P:center:ver`` | hash | name -> the version of that list (optimistic concurrency, as queues) |
 | ``P:widget`` | string | the widget's settings (JSON: title, colours, greeting, launcher text, language, hours queue; gateway/contact/widget_settings.py) |
 
 Pub/sub channels: ``P:ch:conv:ID`` (timeline events and typing of one
@@ -291,6 +293,14 @@ class Keys:
     @property
     def queue_versions(self) -> str:
         return f"{self.prefix}:qcfg:ver"
+
+    @property
+    def center_settings(self) -> str:
+        return f"{self.prefix}:center"
+
+    @property
+    def center_versions(self) -> str:
+        return f"{self.prefix}:center:ver"
 
     @property
     def widget_settings(self) -> str:

@@ -1,4 +1,5 @@
-"""Queue settings and the widget's settings in Redis (keys: ``P:qcfg``, ``P:qcfg:ver``, ``P:widget``), and the two moves of a waiting conversation a queue's maximum wait makes (another queue, or out of
+"""Queue settings, center-wide lists and the widget's settings in Redis (keys: ``P:qcfg``, ``P:qcfg:ver``, ``P:center``,
+``P:center:ver``, ``P:widget``), and the two moves of a waiting conversation a queue's maximum wait makes (another queue, or out of
 the queue to run a flow). The rules live in gateway/contact/queues.py; here only the atomic operations."""
 
 from __future__ import annotations
@@ -88,6 +89,24 @@ class QueueStore:
                 [cid, now, encode(data), from_queue, self._store.event_log_max_entries],
             )
         )
+
+    # ---------------------------------------------------------------- center-wide lists (away reasons)
+
+    async def center(self, name: str) -> tuple[Any, int] | None:
+        """A center-wide list as stored, and its version; None when it was never written."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hget(self.keys.center_settings, name)
+            pipe.hget(self.keys.center_versions, name)
+            raw, version = await pipe.execute()
+        return None if raw is None else (json.loads(_s(raw)), int(version or 1))
+
+    async def put_center(self, name: str, data: Any, *, expected: int) -> tuple[bool, int]:
+        """Store list ``name`` if its version is ``expected`` (0: never written): (True, new version), or (False,
+        the current version) when it is stale (the queues' script: a versioned field of a hash)."""
+        status, version = await self._put(
+            [self.keys.center_settings, self.keys.center_versions], [name, expected, encode(data)]
+        )
+        return _s(status) == "ok", int(version)
 
     # ---------------------------------------------------------------- widget settings
 

@@ -412,7 +412,11 @@ _QUEUE_FIELDS = {
         "maximum": 3600,
         "description": "0: no announcements to callers; otherwise 5 to 3600 (an announcement takes a few seconds)",
     },
-    "music": {**STR, "description": "'' (generated music) or a wav/mp3/ogg file of the flows directory"},
+    "music": {
+        **STR,
+        "description": "'' (the generated music) or a wav/mp3/ogg file of the flows directory (GET /api/admin/music): "
+        "callers waiting in the queue hear it; a newly named file must exist there, decode and last 1 s to 10 minutes",
+    },
     "max_wait_seconds": {**INT, "minimum": 0, "maximum": 86400, "description": "0: no maximum"},
     "on_max_wait": closed({"action": enum_of(MaxWaitAction), "target": STR}),
     "callback": closed(
@@ -431,6 +435,25 @@ QUEUE_SHAPES: dict[str, Schema] = {
         "description": "A queue; missing fields take their defaults.",
     },
     "QueueList": closed({"queues": {"type": "array", "items": ref("Queue")}}),
+    "AwayReasons": closed(
+        {
+            "reasons": {"type": "array", "items": ref("AwayReason")},
+            "version": {**INT, "description": "0: the defaults, no admin wrote a list yet"},
+        }
+    ),
+    "AwayReason": closed(
+        {
+            "code": {**STR, "pattern": "^[a-z0-9][a-z0-9_-]{0,29}$", "description": "what the status frame names"},
+            "label": {**STR, "maxLength": 40, "description": "what the desk and the wallboard show"},
+        }
+    ),
+    "AwayReasonsInput": closed(
+        {"reasons": {"type": "array", "items": ref("AwayReason"), "minItems": 1, "maxItems": 20}},
+        {"version": {**INT, "minimum": 0, "description": "the version read (0, or left out, for the first list)"}},
+    ),
+    "MusicFiles": closed(
+        {"files": {"type": "array", "items": closed({"name": STR, "bytes": INT})}},
+    ),
     "WidgetSettings": closed(WIDGET_FIELDS),
     "WidgetSettingsInput": closed({}, WIDGET_FIELDS, "the settings; a field left out takes its default"),
     "PublicWidgetSettings": closed(

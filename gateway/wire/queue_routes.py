@@ -3,23 +3,29 @@
 ``PUT /api/admin/queues/{name}`` creates or replaces a queue; the body names the ``version`` it was read at (0 for a
 new queue): a stale one is refused with 409 ``stale_version`` and nothing changes. ``DELETE`` is refused (409
 ``queue_in_use``) while a flow or another queue's overflow names it. Every write goes to the audit log.
+``GET /api/away-reasons`` (any agent: the desk offers them) and ``PUT /api/admin/away-reasons`` (admins, with the
+``version`` read) keep the center's reasons to be away.
+``GET /api/admin/music`` lists the audio files of the flows directory a queue may name as its music on hold, and
+``GET /api/admin/music/{name}`` serves one (the console plays it before an admin picks it).
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from aiohttp import web
 
-from gateway.contact.queues import QUEUE_NAME, check_name, parse_queue
+from gateway.contact.away_reasons import parse_reasons
+from gateway.contact.queues import MUSIC_NAME, QUEUE_NAME, check_name, parse_queue
 from gateway.contact.widget_settings import WidgetSettings, parse_widget
-from gateway.errors import BadRequest, Conflict
+from gateway.errors import BadRequest, Conflict, NotFound
 from gateway.flows.live import Entry
 from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import Role
 from gateway.wire import api
 from gateway.wire.api import AGENT, Answer, Body, Operation, path_param, problems, ref
-from gateway.wire.routes import agent_with_role, read_json
+from gateway.wire.routes import agent_of, agent_with_role, read_json
 from gateway.wire.services import SERVICES, Services
 from ivr import trust
 
@@ -79,6 +85,42 @@ async def delete_queue(request: web.Request) -> web.Response:
     gone = await s.queues.delete(name)
     await s.audit.record(admin.id, "queue.remove", f"queue:{gone.name}", gone.to_json(), None)
     return web.Response(status=204)
+
+
+async def get_away_reasons(request: web.Request) -> web.Response:
+    await agent_of(request)  # any agent: their desk offers the reasons
+    return web.json_response((await request.app[SERVICES].away_reasons.get()).to_json())
+
+
+async def put_away_reasons(request: web.Request) -> web.Response:
+    admin = await agent_with_role(request, Role.ADMIN, doing="change the away reasons")
+    s = request.app[SERVICES]
+    before, after = await s.away_reasons.put(parse_reasons(await read_json(request)))
+    await s.audit.record(admin.id, "away_reasons.update", "away_reasons", before.to_json(), after.to_json())
+    return web.json_response(after.to_json())
+
+
+async def list_music(request: web.Request) -> web.Response:
+    await agent_with_role(request, Role.ADMIN, Role.SUPERVISOR, doing="read the music files")
+    files = await asyncio.to_thread(request.app[SERVICES].music.files)
+    return web.json_response({"files": [{"name": f.name, "bytes": f.bytes} for f in files]})
+
+
+BINARY = {"type": "string", "format": "binary"}
+MUSIC_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg", "ogg": "audio/ogg"}
+
+
+async def get_music(request: web.Request) -> web.StreamResponse:
+    await agent_with_role(request, Role.ADMIN, Role.SUPERVISOR, doing="listen to the music files")
+    name = request.match_info["name"]
+    if not MUSIC_NAME.fullmatch(name):
+        raise BadRequest("a music file's name is letters, digits, _ . - and .wav, .mp3 or .ogg", field="name")
+    files = await asyncio.to_thread(request.app[SERVICES].music.files)
+    music_dir = request.app[SERVICES].music.flows_dir
+    if music_dir is None or name not in {f.name for f in files}:
+        raise NotFound(f"there is no music file '{name}' in the flows directory", field="name")
+    kind = MUSIC_TYPES[name.rsplit(".", 1)[1].lower()]
+    return web.FileResponse(music_dir / name, headers={"Content-Type": kind, "Cache-Control": "no-store"})
 
 
 async def get_widget(request: web.Request) -> web.Response:
@@ -168,6 +210,58 @@ def operations() -> list[Operation]:
             params=(name,),
             answers=(Answer(204, "deleted"),),
             problems=problems(400, 401, 403, 404, 409, s403=admin_only, s409="`queue_in_use`: named by a flow"),
+        ),
+        Operation(
+            "GET",
+            "/api/away-reasons",
+            get_away_reasons,
+            "The center's reasons to be away (any agent: the desk offers them); version 0 is the defaults",
+            tag="agents",
+            auth=(AGENT,),
+            answers=(Answer(200, "the reasons, in the order the desk shows them", ref("AwayReasons")),),
+            problems=problems(401),
+        ),
+        Operation(
+            "PUT",
+            "/api/admin/away-reasons",
+            put_away_reasons,
+            "Replace the away reasons (admins); `version` is the one read. Audited (`away_reasons.update`)",
+            tag="admin",
+            auth=(AGENT,),
+            body=Body("the reasons, 1 to 20, and the version read", ref("AwayReasonsInput")),
+            answers=(Answer(200, "stored", ref("AwayReasons")),),
+            problems=problems(
+                400, 401, 403, 409, s403=admin_only, s409="`stale_version`: changed meanwhile (nothing was written)"
+            ),
+        ),
+        Operation(
+            "GET",
+            "/api/admin/music",
+            list_music,
+            "The audio files a queue may name as its music on hold: .wav, .mp3 and .ogg files of the flows directory",
+            tag="admin",
+            auth=(AGENT,),
+            answers=(Answer(200, "the files, by name", ref("MusicFiles")),),
+            problems=read,
+        ),
+        Operation(
+            "GET",
+            "/api/admin/music/{name}",
+            get_music,
+            "One music file, to listen to before choosing it (admins; supervisors read-only)",
+            tag="admin",
+            auth=(AGENT,),
+            params=(path_param("name", "the file's name", MUSIC_NAME.pattern),),
+            answers=(
+                Answer(
+                    200,
+                    "the file, as its name's extension says",
+                    BINARY,
+                    "audio/wav",
+                    alternatives={"audio/mpeg": BINARY, "audio/ogg": BINARY},
+                ),
+            ),
+            problems=problems(400, 401, 403, 404, s403="a token of an agent who is neither admin nor supervisor"),
         ),
         Operation(
             "GET",

@@ -11,12 +11,14 @@ from aiohttp import web
 
 from gateway.calls.agent_calls import AgentCalls
 from gateway.calls.commands import CallCommands
+from gateway.calls.hold_music import HoldMusic
 from gateway.calls.manager import CallManager
 from gateway.calls.takeover import NodeWatch
 from gateway.config import Settings
 from gateway.contact.agents import AgentDirectory
 from gateway.contact.attachments import Attachments
 from gateway.contact.audit import AuditLog
+from gateway.contact.away_reasons import AwayReasons
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.canned import CannedResponses
 from gateway.contact.chat_supervision import ChatSupervision
@@ -99,6 +101,8 @@ class Services:
     webhooks: Webhooks  # event webhook subscriptions and their delivery logs (gateway/ops/webhooks.py)
     webhook_delivery: WebhookDelivery  # posts the event log to them (gateway/ops/webhook_delivery.py)
     queues: QueueSettings  # queues as objects: skills, priority, hours, maximum wait (gateway/contact/queues.py)
+    away_reasons: AwayReasons  # why agents are away, the center's list (gateway/contact/away_reasons.py)
+    music: HoldMusic  # music on hold: a queue's file of the flows directory (gateway/calls/hold_music.py)
     widget: WidgetConfig  # the widget's title, colours, greeting, hours queue (gateway/contact/widget_settings.py)
     node_watch: NodeWatch | None = None  # this node's heartbeat, and the takeover of dead nodes (calls/takeover.py)
     worker_metrics: WorkerMetrics | None = (

@@ -266,6 +266,12 @@ def route_rules(cid: str) -> dict[tuple[str, str], RouteRule]:
         ("GET", "/api/admin/queues"): RouteRule("/api/admin/queues", supervisors),
         ("PUT", "/api/admin/queues/{name}"): RouteRule("/api/admin/queues/default", admins, {"version": 1}),
         ("DELETE", "/api/admin/queues/{name}"): RouteRule("/api/admin/queues/default", admins),
+        ("GET", "/api/admin/music"): RouteRule("/api/admin/music", supervisors),
+        ("GET", "/api/away-reasons"): RouteRule("/api/away-reasons", any_agent),
+        ("PUT", "/api/admin/away-reasons"): RouteRule(
+            "/api/admin/away-reasons", admins, {"reasons": [{"code": "break", "label": "Break"}], "version": 0}
+        ),
+        ("GET", "/api/admin/music/{name}"): RouteRule("/api/admin/music/none.wav", flow_read_missing),
         ("GET", "/api/admin/widget"): RouteRule("/api/admin/widget", supervisors),
         ("PUT", "/api/admin/widget"): RouteRule("/api/admin/widget", admins, {"title": "Hi"}),
         ("GET", "/api/widget/settings"): RouteRule("/api/widget/settings", everyone),

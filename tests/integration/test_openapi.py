@@ -246,6 +246,9 @@ async def _every_get(
     assert (await check.call("GET", "/api/reports/flows/{flow}", odd, carol, status=400))["field"] == "flow"
     queues = await check.call("GET", "/api/admin/queues", "/api/admin/queues", carol)  # made from the flows' names
     assert {"default", "support"} <= {q["name"] for q in queues["queues"]}
+    assert await check.call("GET", "/api/admin/music", "/api/admin/music", carol) == {"files": []}  # (test flows)
+    assert (await check.call("GET", "/api/away-reasons", "/api/away-reasons", alice))["version"] == 0
+    await check.call("GET", "/api/admin/music/{name}", "/api/admin/music/none.wav", carol, status=404)
     widget = await check.call("GET", "/api/admin/widget", "/api/admin/widget", carol)
     assert widget["title"] == "Contact us"
     public = await check.call("GET", "/api/widget/settings", "/api/widget/settings")

@@ -1,6 +1,7 @@
 // Queues (GET /api/admin/queues, PUT/DELETE /api/admin/queues/{name}): required skills, priority, service level,
-// announcements, music on hold, maximum wait and what happens then, callback policy, opening hours. A save carries
-// the version it was read at: when another admin saved meanwhile (409) the form says so and shows the latest.
+// announcements, music on hold (a file of the flows directory, picked and listened to: console_music.js), maximum
+// wait and what happens then, callback policy, opening hours. A save carries the version it was read at: when another
+// admin saved meanwhile (409) the form says so and shows the latest.
 
 import { call, enc } from './console_api.js';
 import {
@@ -8,6 +9,7 @@ import {
 } from './console_dom.js';
 import { skillRows, skillsText } from './console_agents.js';
 import { hoursEditor, hoursSummary } from './console_hours.js';
+import { MUSIC_NAME, musicFiles, musicPicker } from './console_music.js';
 
 const ACTIONS = [
   ['none', 'Nothing (keep waiting)'],
@@ -21,7 +23,6 @@ const TARGETS = { overflow: 'Queue to move to', flow: 'Flow to run', callback: '
 // sees every field's problem at once (as the agent form does); the gateway checks them again, and what only it knows
 // (a missing overflow queue or flow, a taken name) still comes back one field at a time.
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,40}$/;
-const MUSIC_NAME = /^[A-Za-z0-9_.-]{1,100}\.(wav|mp3|ogg)$/;
 const MIN_ANNOUNCE = 5;
 const whole = (text) => /^\s*-?\d+\s*$/.test(text);
 const wholeIn = (text, min, max) => whole(text) && Number(text) >= min && Number(text) <= max;
@@ -61,7 +62,7 @@ export function createQueuesView(section, ctx) {
   }
 
   function render() {
-    const headers = ['Queue', 'Skills', 'Priority', 'Service level', 'Max wait', 'Callbacks', 'Hours'];
+    const headers = ['Queue', 'Skills', 'Priority', 'Service level', 'Max wait', 'Callbacks', 'Hours', 'Music'];
     headers.push(ctx.editable ? 'Actions' : 'Details');
     const rows = queues.map((q) => ({
       dataset: { queue: q.name },
@@ -73,6 +74,7 @@ export function createQueuesView(section, ctx) {
         maxWaitText(q),
         q.callback ? `${q.callback.attempts} tries, ${q.callback.spacing_seconds} s apart, ${q.callback.expiry_hours} h` : '—',
         hoursSummary(q.hours),
+        q.music ? h('span', { class: 'cs-url' }, q.music) : h('span', { class: 'cs-sub' }, 'Generated'),
         ctx.editable ? h('div', { class: 'cs-actions' },
           h('button', { type: 'button', class: 'btn small', 'aria-label': `Edit queue ${q.name}`, onclick: () => editDialog(q) }, 'Edit'),
           h('button', { type: 'button', class: 'btn small danger', 'aria-label': `Delete queue ${q.name}`, onclick: () => remove(q) }, 'Delete'))
@@ -103,7 +105,12 @@ export function createQueuesView(section, ctx) {
     let shown = structuredClone(q || NEW_QUEUE);
     const holder = h('div', { class: 'cs-queue-form' });
     let form = null;
-    const fill = () => { form = queueForm(shown, adding, readOnly); holder.replaceChildren(form.element); };
+    const music = musicFiles(); // once per dialog (a 409 makes the form again); no list: the picker says so
+    const fill = () => {
+      if (form) form.stop();
+      form = queueForm(shown, adding, readOnly, music);
+      holder.replaceChildren(form.element);
+    };
     fill();
     const dialog = formDialog({
       title: adding ? 'Add a queue' : readOnly ? `Queue ${q.name}` : `Edit queue ${q.name}`,
@@ -139,9 +146,11 @@ export function createQueuesView(section, ctx) {
         return true;
       },
     });
+    dialog.addEventListener('close', () => form.stop()); // no music plays on after the dialog
     if (readOnly) {
       for (const el of dialog.querySelectorAll('.cs-queue-form input, .cs-queue-form select')) el.disabled = true;
-      for (const el of dialog.querySelectorAll('.cs-queue-form button')) el.hidden = true;
+      // (a supervisor may still listen to the queue's music)
+      for (const el of dialog.querySelectorAll('.cs-queue-form button:not(.cs-music-listen)')) el.hidden = true;
       dialog.querySelector('.cs-dialog-actions .btn:not([type=submit])').remove();
       dialog.querySelector('[type=submit]').focus(); // its Close: the field focused on opening is disabled now
     }
@@ -163,9 +172,9 @@ function maxWaitText(q) {
 const num = (name, label, value, attrs, hint) =>
   field(label, input(name, { type: 'number', step: 1, value: value ?? '', ...attrs }), { hint }).wrap;
 
-/** The queue's form: {element, value() -> Queue}. Field names are the contract's (dotted for nested ones), so a
- * refusal naming `on_max_wait.target` lands next to that field. */
-function queueForm(q, adding, readOnly) {
+/** The queue's form: {element, problems(), stop() (its music's playing), value() -> Queue}. Field names are the
+ * contract's (dotted for nested ones), so a refusal naming `on_max_wait.target` lands next to that field. */
+function queueForm(q, adding, readOnly, musicList) {
   const skills = skillRows(q.skills, { legend: 'Required skills' });
   const action = select('on_max_wait.action', ACTIONS, (q.on_max_wait && q.on_max_wait.action) || 'none');
   const target = input('on_max_wait.target', { value: (q.on_max_wait && q.on_max_wait.target) || '' });
@@ -178,6 +187,7 @@ function queueForm(q, adding, readOnly) {
   syncTarget();
   const hours = hoursEditor(q.hours);
   const cb = q.callback || NEW_QUEUE.callback;
+  const musicField = musicPicker(q.music || '', musicList, { readOnly });
   const element = h('div', { class: 'cs-form-grid' },
     group('Queue', 'queue',
       field('Name', input('name', { value: q.name, required: true, readonly: !adding || readOnly, maxlength: 40 }),
@@ -187,9 +197,7 @@ function queueForm(q, adding, readOnly) {
         'Answered within this counts as in service level.'),
       num('announce_seconds', 'Announcement interval (seconds)', q.announce_seconds, { min: 0, max: 3600 },
         'How often callers hear their place: 0 (never) or 5 and more.'),
-      field('Music on hold', input('music', { value: q.music || '', placeholder: 'hold.wav' }),
-        // stored and checked only (README "Queues and widget settings"): say so, not "empty: the generated music"
-        { hint: 'A .wav, .mp3 or .ogg file in the flows directory. Saved with the queue, not played yet: callers hear the gateway\u2019s own music on hold.' }).wrap),
+      musicField.wrap),
     skills.element,
     group('Maximum wait', 'on_max_wait',
       num('max_wait_seconds', 'Maximum wait (seconds)', q.max_wait_seconds, { min: 0, max: 86400 }, '0: no maximum.'),
@@ -217,7 +225,8 @@ function queueForm(q, adding, readOnly) {
     check(wholeIn(announce, 0, 3600) && !(Number(announce) > 0 && Number(announce) < MIN_ANNOUNCE), 'announce_seconds',
       `Announcement interval: 0 (never) or from ${MIN_ANNOUNCE} to 3600 seconds (an announcement takes a few seconds itself).`);
     const music = read('music').trim();
-    check(music === '' || MUSIC_NAME.test(music), 'music', 'Music on hold: empty, or a .wav, .mp3 or .ogg file name.');
+    check(music === '' || MUSIC_NAME.test(music), 'music',
+      'Music on hold: empty (the generated music), or a .wav, .mp3 or .ogg file name of letters, digits, _ . and -.');
     const maxWait = read('max_wait_seconds');
     check(wholeIn(maxWait, 0, 86400), 'max_wait_seconds', 'Maximum wait: a whole number of seconds from 0 to 86400.');
     if (action.value !== 'none') {
@@ -244,6 +253,7 @@ function queueForm(q, adding, readOnly) {
   return {
     element,
     problems,
+    stop: musicField.stop,
     value() {
       return {
         name: read('name').trim(),
