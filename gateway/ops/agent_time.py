@@ -8,7 +8,9 @@ counters, gateway/ops/rollup_rules.py):
 - ``t_wrap``: in after-call work;
 - ``t_chat``: available, holding at least one chat;
 - ``t_idle``: available with nothing to do;
-- ``t_away``: away (any reason).
+- ``t_away``: away (any reason); the same sample also goes to the agent's reason in dimension ``away_reason`` (a
+  code of the center's list, one the gateway set such as ``missed_call``, or ``none``), so the reports split the
+  center's away time by reason (gateway/contact/away_reasons.py).
 
 Each sample is one slot of time applied once whoever reads it (its id ``agents:SLOT`` goes through the rollups'
 applied set, as an event-log entry does): every node samples, the first one's write counts, a node that dies takes
@@ -38,6 +40,7 @@ SAMPLE_SECONDS = 15
 SAMPLE_MS = SAMPLE_SECONDS * 1000
 KEEP_MS = 10 * 60_000  # a slot's id stays in the applied set this long past its start (no node samples it then)
 STATES = ("t_call", "t_wrap", "t_chat", "t_idle", "t_away")  # the counters, one per state
+NO_REASON = "none"  # the away_reason key of an agent away without one
 
 
 def time_state(info: dict[str, str], active: int, now: int) -> str:
@@ -76,11 +79,14 @@ class AgentTime:
             return False
         self._last = slot
         ids = await self.store.agent_ids()
-        counters = [
-            ("agent", aid, time_state(info, active, now), SAMPLE_MS)
-            for aid, (info, active, sessions) in zip(ids, await self.store.agent_loads(ids, now), strict=True)
-            if sessions  # signed in: a desk of theirs is live
-        ]
+        counters = []
+        for aid, (info, active, sessions) in zip(ids, await self.store.agent_loads(ids, now), strict=True):
+            if not sessions:  # signed in: a desk of theirs is live
+                continue
+            state = time_state(info, active, now)
+            counters.append(("agent", aid, state, SAMPLE_MS))
+            if state == "t_away":
+                counters.append(("away_reason", info.get("away_reason") or NO_REASON, state, SAMPLE_MS))
         if not counters:
             return False
         at = slot * SAMPLE_MS

@@ -65,7 +65,7 @@ from gateway.contact.conversations import is_test_conversation
 from gateway.protocol.states import EventType
 from gateway.store.event_log_store import LoggedEvent
 
-DIMENSIONS = ("queue", "agent", "disposition")
+DIMENSIONS = ("queue", "agent", "disposition", "away_reason")
 
 # raw counters (what Redis holds) -> the report's metrics (report_point)
 COUNTERS = (
@@ -101,7 +101,7 @@ COUNTERS = (
     "t_wrap",  # ... in after-call work
     "t_chat",  # ... available, holding a chat
     "t_idle",  # ... available with nothing to do
-    "t_away",  # ... away
+    "t_away",  # ... away (dimension agent; and dimension away_reason: every agent's away time with that reason)
     "closed",  # dimension disposition
 )
 
@@ -430,12 +430,15 @@ NOT_BY_AGENT = (
 
 
 def report_point(
-    c: Mapping[str, int], *, by_disposition: bool = False, by_agent: bool = False
+    c: Mapping[str, int], *, by_disposition: bool = False, by_agent: bool = False, by_away_reason: bool = False
 ) -> dict[str, int | float | None]:
     """The report's metrics from summed raw counters (None where there is nothing to divide, by agent for the
-    metrics no agent has: :data:`NOT_BY_AGENT`, by queue for agents' time: :data:`ONLY_BY_AGENT`)."""
+    metrics no agent has: :data:`NOT_BY_AGENT`, by queue for agents' time: :data:`ONLY_BY_AGENT`; by disposition
+    and by away reason their one metric)."""
     if by_disposition:
         return {"closed": int(c.get("closed", 0))}
+    if by_away_reason:
+        return {"time_away_ms": int(c.get("t_away", 0))}
     point = _point(c)
     return {**point, **dict.fromkeys(NOT_BY_AGENT if by_agent else ONLY_BY_AGENT)}
 

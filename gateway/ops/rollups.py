@@ -315,7 +315,7 @@ class Reports:
                 field="interval" if by_day_fits else "to",
                 code=ErrorCode.BAD_FIELD,
             )
-        by_disposition, by_agent = by == "disposition", by == "agent"
+        kind = {"by_disposition": by == "disposition", "by_agent": by == "agent", "by_away_reason": by == "away_reason"}
         series, totals = [], []
         grand: dict[str, int] = {}  # every key's counters together: the report's "all queues" (or agents) row
         if interval == "hour":
@@ -330,14 +330,12 @@ class Reports:
                 for start, counters in points:
                     for name, value in counters.items():
                         total[name] = total.get(name, 0) + value
-                    out.append(
-                        {"start": start, **report_point(counters, by_disposition=by_disposition, by_agent=by_agent)}
-                    )
+                    out.append({"start": start, **report_point(counters, **kind)})
                     done += 1
                     if done % SLICE_POINTS == 0:
                         await asyncio.sleep(0)  # the event loop runs between slices
             series.append({"key": key, "points": out})
-            totals.append({"key": key, **report_point(total, by_disposition=by_disposition, by_agent=by_agent)})
+            totals.append({"key": key, **report_point(total, **kind)})
             for name, value in total.items():
                 grand[name] = grand.get(name, 0) + value
         return {
@@ -354,7 +352,7 @@ class Reports:
             else {},
             # the totals of every key together, each average over all of their contacts (not an average of the
             # keys' averages): the table's last row (a reports auditor found none)
-            "overall": report_point(grand, by_disposition=by_disposition, by_agent=by_agent),
+            "overall": report_point(grand, **kind),
             "series": series,
             "totals": totals,
         }
@@ -397,7 +395,7 @@ def csv_rows(report: dict[str, Any]) -> list[list[str]]:
 
 def csv_parts(report: dict[str, Any]) -> Iterator[list[list[str]]]:
     """:func:`csv_rows` in parts: the header, then at most :data:`SLICE_POINTS` rows each (written one at a time)."""
-    names = ["closed"] if report["by"] == "disposition" else list(METRICS)
+    names = {"disposition": ["closed"], "away_reason": ["time_away_ms"]}.get(report["by"], list(METRICS))
     yield [["key", "start", *names]]
     for series in report["series"]:
         key = csv_cell(str(series["key"]))

@@ -58,7 +58,7 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 | ``P:login:agent:ID`` | zset | the agent's login session ids scored by their expiry (ms) |
 | ``P:login:fail:pair:ID:ADDR`` / ``P:login:fail:ip:ADDR`` / ``P:login:fail:agent:ID`` | hash | failed logins (``n``, ``until`` ms) of an agent id from an address, of an address, of an agent id (gateway/wire/login_limits.py) |
 | ``P:login:known:ID`` | zset | addresses the agent logged in from, scored by the last success (ms) |
-| ``P:ru:DIM:KEY:DAY`` / ``P:ru:DIM:KEY:DAY:h`` | hash | report counters (gateway/ops/rollup_rules.py) of one key (a queue, agent or disposition: DIM) on one day of the center's time zone (YYYYMMDD, ``--center-timezone``): the day's totals (field: counter), per local hour (``HH|counter``); expire ``--rollup-retention-days`` after the day |
+| ``P:ru:DIM:KEY:DAY`` / ``P:ru:DIM:KEY:DAY:h`` | hash | report counters (gateway/ops/rollup_rules.py) of one key (a queue, agent, disposition or away reason: DIM) on one day of the center's time zone (YYYYMMDD, ``--center-timezone``): the day's totals (field: counter), per local hour (``HH|counter``); expire ``--rollup-retention-days`` after the day |
 | ``P:ru:DIM:KEY:DAY:q`` | hash | per 15 minutes (``NN|counter``): no longer written (nothing read them); those left expire like the others, the backfill deletes them |
 | ``P:ru:DIM:keys`` | set | the keys of a dimension that have counters |
 | ``P:ru:flow:FLOW:DAY`` | hash | path analytics of a flow on one day of the center's time zone: ``t|FROM|TO`` transitions, ``h|NODE`` hang-ups, ``a|NODE`` agent requests (expires like the counters) |

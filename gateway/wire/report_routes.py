@@ -74,7 +74,7 @@ async def report(request: web.Request) -> web.StreamResponse:
     params = _query(request, REPORT_PARAMS)
     first, last = _range(params)
     interval = _choice(params, "interval", ("day", "hour"))
-    by = _choice(params, "by", ("queue", "agent", "disposition"))
+    by = _choice(params, "by", ("queue", "agent", "disposition", "away_reason"))
     fmt = _choice(params, "format", ("json", "csv"))
     queue = _identifier(params, "queue")
     if queue and by != "queue":
@@ -142,7 +142,7 @@ REPORT: Schema = closed(
         "from": {"type": "string", "format": "date"},
         "to": {"type": "string", "format": "date"},
         "interval": enum_of(["day", "hour"]),
-        "by": enum_of(["queue", "agent", "disposition"]),
+        "by": enum_of(["queue", "agent", "disposition", "away_reason"]),
         "zone": {"type": "string", "description": "the center's IANA time zone: the days and hours are its own"},
         "sl_threshold_s": {"type": "number", "description": "the service level of a queue without its own"},
         "sl_thresholds_s": {
@@ -169,7 +169,7 @@ REPORT: Schema = closed(
     "unreachable, "
     "service_level, asa_ms, aht_talk_ms / hold_ms / wrap_ms, chat_first_response_ms, chat_resolution_ms, aht_chat_ms, "
     "aht_call_ms, call_segments, chat_segments, transfers, escalations, ivr_sessions, ivr_contained, rated, rating_avg, "
-    "csat per key and interval (by disposition: closed); docs/reports.md defines each",
+    "csat per key and interval (by disposition: closed; by away_reason: time_away_ms); docs/reports.md defines each",
 )
 FLOW_PATHS: Schema = closed(
     {
@@ -227,7 +227,7 @@ def operations() -> list[Operation]:
             params=(
                 *_RANGE,
                 Param("interval", "query", "the points' interval", enum_of(["day", "hour"])),
-                Param("by", "query", "the dimension", enum_of(["queue", "agent", "disposition"])),
+                Param("by", "query", "the dimension", enum_of(["queue", "agent", "disposition", "away_reason"])),
                 Param("queue", "query", "one queue only (with by=queue)", {"type": "string", "maxLength": 128}),
                 Param("format", "query", "csv: one row per key and interval start", enum_of(["json", "csv"])),
             ),

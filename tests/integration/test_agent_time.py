@@ -44,6 +44,10 @@ async def test_states_are_sampled_once_per_slot_and_reported_as_time_and_occupan
     await alice.send({"type": "status", "status": "away", "reason": "lunch"})
     await alice.expect("agent", lambda f: f["agent"]["status"] == "away")
     await slot(True)
+    await slot(True)
+    await alice.send({"type": "status", "status": "away", "reason": ""})  # away without saying why
+    await alice.expect("agent", lambda f: (f["agent"]["status"], f["agent"]["away_reason"]) == ("away", ""))
+    await slot(True)
     await alice.drop()  # signed out: nothing sampled (nobody else is signed in)
     await clients_gone(node)
     assert await here.sample() is False
@@ -54,12 +58,22 @@ async def test_states_are_sampled_once_per_slot_and_reported_as_time_and_occupan
     assert status == 200, by_agent
     row = total(by_agent, "alice")
     assert (row["time_signed_in_ms"], row["time_idle_ms"], row["time_chats_ms"], row["time_away_ms"]) == (
-        4 * SAMPLE_MS,
+        6 * SAMPLE_MS,
         SAMPLE_MS,
         2 * SAMPLE_MS,
-        SAMPLE_MS,
+        3 * SAMPLE_MS,
     )
     assert row["occupancy"] == round(2 / 3, 4)  # 30 s on a chat of 45 s available; lunch left out
+    # the center's away time by reason: lunch, and away without one
+    status, by_reason, _ = await get(node, carol, "/api/reports", **span, by="away_reason")
+    assert status == 200, by_reason
+    assert {t["key"]: t for t in by_reason["totals"]} == {
+        "lunch": {"key": "lunch", "time_away_ms": 2 * SAMPLE_MS},
+        "none": {"key": "none", "time_away_ms": SAMPLE_MS},
+    }
+    assert by_reason["overall"] == {"time_away_ms": 3 * SAMPLE_MS}
+    status, csv_text, _ = await get(node, carol, "/api/reports", **span, by="away_reason", format="csv")
+    assert status == 200 and csv_text.splitlines()[0] == "key,start,time_away_ms", csv_text
     status, by_queue, _ = await get(node, carol, "/api/reports", **span)
     assert all(t["time_signed_in_ms"] is None and t["occupancy"] is None for t in by_queue["totals"])
 
