@@ -8,12 +8,10 @@ from typing import Any
 
 import pytest
 
-from gateway.contact.agents_file import add_agent
 from tests.conftest import PASSWORDS, Clients
-from tests.support.admin_api import Admin, admin_token
+from tests.support.admin_api import ADA, Admin, admin_token, agents_with_an_admin
 from tests.support.servers import Node
 
-ADA = "ada-admin-secret-1"
 DEFAULTS = [
     {"code": "break", "label": "Break"},
     {"code": "lunch", "label": "Lunch"},
@@ -26,11 +24,7 @@ DEFAULTS = [
 @pytest.fixture(scope="module")
 def agents_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Alice (an agent), Carol (a supervisor) and Ada (an admin)."""
-    path = tmp_path_factory.mktemp("agents") / "agents.toml"
-    add_agent(path, "alice", "Alice Smith", PASSWORDS["alice"], capacity=2)
-    add_agent(path, "carol", "Carol White", PASSWORDS["carol"], capacity=1, roles=("agent", "supervisor"))
-    add_agent(path, "ada", "Ada Admin", ADA, capacity=1, roles=("agent", "admin"))
-    return path
+    return agents_with_an_admin(tmp_path_factory.mktemp("agents") / "agents.toml", PASSWORDS)
 
 
 async def went_away(agent: Any, reason: str) -> dict[str, Any]:

@@ -20,27 +20,20 @@ import numpy as np
 import pytest
 
 from gateway.config import Settings
-from gateway.contact.agents_file import add_agent
 from gateway.protocol.states import CallStatus
 from media.audiofile import write_wav
 from tests.conftest import PASSWORDS, TEST_FLOWS, Clients, bounded
-from tests.support.admin_api import Admin, admin_token
+from tests.support.admin_api import ADA, Admin, admin_token, agents_with_an_admin
 from tests.support.caller import SAMPLE_RATE
 from tests.support.queue_calls import hears, queued_call, strongest_hz, tone
 from tests.support.servers import Node, start_node
 from tests.support.softphone import Softphone
 
-ADA = "ada-admin-secret-1"
-
 
 @pytest.fixture(scope="module")
 def agents_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Alice (an agent), Carol (a supervisor) and Ada (an admin)."""
-    path = tmp_path_factory.mktemp("agents") / "agents.toml"
-    add_agent(path, "alice", "Alice Smith", PASSWORDS["alice"], capacity=2)
-    add_agent(path, "carol", "Carol White", PASSWORDS["carol"], capacity=1, roles=("agent", "supervisor"))
-    add_agent(path, "ada", "Ada Admin", ADA, capacity=1, roles=("agent", "admin"))
-    return path
+    return agents_with_an_admin(tmp_path_factory.mktemp("agents") / "agents.toml", PASSWORDS)
 
 
 @pytest.fixture

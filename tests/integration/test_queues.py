@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 
-from gateway.contact.agents_file import add_agent
 from gateway.contact.routing import parse_skills
 from gateway.contact.widget_settings import WidgetSettings
 from gateway.flows.versions import BadFlow
@@ -21,22 +20,16 @@ from gateway.ops.rollup_rules import count, replay
 from gateway.protocol.states import CallStatus
 from ivr.hours import DAYS
 from tests.conftest import PASSWORDS, Clients
-from tests.support.admin_api import Admin, admin_token
+from tests.support.admin_api import ADA, Admin, admin_token, agents_with_an_admin
 from tests.support.caller import Caller
 from tests.support.clients import Agent
 from tests.support.servers import Node
 
-ADA = "ada-admin-secret-1"
-
 
 @pytest.fixture(scope="module")
 def agents_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The usual agents, and ada, an admin."""
-    path = tmp_path_factory.mktemp("agents") / "agents.toml"
-    add_agent(path, "alice", "Alice Smith", PASSWORDS["alice"], capacity=2)
-    add_agent(path, "carol", "Carol White", PASSWORDS["carol"], capacity=1, roles=("agent", "supervisor"))
-    add_agent(path, "ada", "Ada Admin", ADA, capacity=1, roles=("agent", "admin"))
-    return path
+    """Alice (an agent), Carol (a supervisor) and Ada (an admin)."""
+    return agents_with_an_admin(tmp_path_factory.mktemp("agents") / "agents.toml", PASSWORDS)
 
 
 @pytest.fixture

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 
+from gateway.contact.agents_file import add_agent
 from tests.support.servers import Node
+
+ADA = "ada-admin-secret-1"  # Ada Admin's password
+
+
+def agents_with_an_admin(path: Path, passwords: dict[str, str]) -> Path:
+    """An agents file at ``path``: Alice (an agent), Carol (a supervisor) and Ada (an admin)."""
+    add_agent(path, "alice", "Alice Smith", passwords["alice"], capacity=2)
+    add_agent(path, "carol", "Carol White", passwords["carol"], capacity=1, roles=("agent", "supervisor"))
+    add_agent(path, "ada", "Ada Admin", ADA, capacity=1, roles=("agent", "admin"))
+    return path
 
 
 async def admin_token(node: Node, who: str, password: str) -> str:
