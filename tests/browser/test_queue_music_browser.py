@@ -10,10 +10,7 @@ but can listen; without the list (no answer) the admin types a name as before.
 
 from __future__ import annotations
 
-import math
 import shutil
-import struct
-import wave
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -23,6 +20,7 @@ from playwright.async_api import Browser, Page, expect
 
 from gateway.config import Settings
 from gateway.contact.agents_file import add_agent
+from media.audiofile import write_wav
 from tests.browser.test_admin_console_browser import (
     ADMIN_PASSWORD,
     checked,
@@ -35,6 +33,7 @@ from tests.browser.test_admin_console_browser import (
 )
 from tests.conftest import PASSWORDS, TEST_FLOWS, bounded
 from tests.support.browser_loop import BROWSER_TESTS, browser_fixture
+from tests.support.queue_calls import tone
 from tests.support.servers import Node, start_node
 
 pytestmark = BROWSER_TESTS
@@ -43,14 +42,9 @@ AUDIO = "[data-testid=cs-music-audio]"
 GENERATED = "Generated music (the gateway\u2019s own)"
 
 
-def write_tone(path: Path, seconds: float, hz: float = 700.0, rate: int = 48000) -> Path:
-    """A mono 16-bit WAV of a sine tone (at a third of full scale)."""
-    samples = [int(10000 * math.sin(2 * math.pi * hz * i / rate)) for i in range(int(seconds * rate))]
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(struct.pack(f"<{len(samples)}h", *samples))
+def write_tone(path: Path, seconds: float, hz: float = 700.0) -> Path:
+    """A 48 kHz mono WAV of a sine tone."""
+    write_wav(path, tone(hz, seconds))
     return path
 
 
