@@ -178,7 +178,7 @@ class RollupStore:
         """Delete every counter and path hash of these days."""
         k = self.keys
         async with self._redis.pipeline(transaction=False) as pipe:
-            for dim in ("queue", "agent", "disposition"):
+            for dim in ("queue", "agent", "disposition", "away_reason"):
                 for key in await self.dimension_keys(dim):
                     for d in days:
                         pipe.unlink(*k.rollup(dim, key, day_name(d)), k.rollup_quarters(dim, key, day_name(d)))

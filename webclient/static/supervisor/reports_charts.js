@@ -2,7 +2,10 @@
 // UMD build, deferred before this module, and it sets globalThis.Chart). Each canvas keeps one chart, replaced when
 // the report changes. No animation: a report is read, not watched, and a test sees the finished drawing.
 
-import { ahtMs, fmtMs, fmtRatio, hasFigures, intervalLabel, rankMetric, slThreshold, starts, sumPoints, topKeys, weightedPoints } from './reports_query.js';
+import {
+  ahtMs, awayStep, awayTick, fmtMs, fmtRatio, hasFigures, intervalLabel, rankMetric, slThreshold, starts, sumPoints,
+  topKeys, weightedPoints,
+} from './reports_query.js';
 
 const Chart = globalThis.Chart;
 
@@ -41,7 +44,7 @@ function options({ y, stacked = false }) {
         stacked,
         beginAtZero: true,
         suggestedMax: y.max,
-        ticks: { color: '#5f6a78', precision: y.precision, callback: (v) => tick(v) },
+        ticks: { color: '#5f6a78', precision: y.precision, stepSize: y.step, callback: (v) => tick(v) },
       },
     },
   };
@@ -116,6 +119,25 @@ export function drawMetrics(report, canvases) {
   };
 }
 
+/** One stacked bar per interval, a segment per key of `report` (the keys with the most `metric`, as many as there
+ * are colours; `label(key)` names a segment). */
+function stackedBars(report, canvas, metric, label, y) {
+  const labels = starts(report).map((s) => intervalLabel(s, report.interval));
+  const keys = topKeys(report.totals, metric, PALETTE.length);
+  const byKey = new Map(report.series.map((s) => [s.key, s]));
+  draw(canvas, {
+    type: 'bar',
+    data: {
+      labels,
+      datasets: keys.map((k, i) => ({
+        label: label(k), data: byKey.get(k).points.map((p) => p[metric] || 0),
+        backgroundColor: PALETTE[i % PALETTE.length], stack: metric, maxBarThickness: 56,
+      })),
+    },
+    options: options({ y, stacked: true }),
+  });
+}
+
 /** Closed conversations per interval, one stacked bar segment per disposition (a report by disposition).
  * Returns false, drawing nothing, when nothing was closed: empty axes would say nothing (the page says so in words). */
 export function drawDispositions(report, canvas) {
@@ -123,19 +145,20 @@ export function drawDispositions(report, canvas) {
     clearChart(canvas);
     return false;
   }
-  const labels = starts(report).map((s) => intervalLabel(s, report.interval));
-  const keys = topKeys(report.totals, 'closed', PALETTE.length);
-  const byKey = new Map(report.series.map((s) => [s.key, s]));
-  draw(canvas, {
-    type: 'bar',
-    data: {
-      labels,
-      datasets: keys.map((k, i) => ({
-        label: k, data: byKey.get(k).points.map((p) => p.closed || 0), backgroundColor: PALETTE[i % PALETTE.length],
-        stack: 'closed', maxBarThickness: 56,
-      })),
-    },
-    options: options({ y: COUNT, stacked: true }),
-  });
+  stackedBars(report, canvas, 'closed', (k) => k, COUNT);
+  return true;
+}
+
+
+/** Agents' away time per interval, one stacked bar segment per reason in words (`labelOf(code)`; a report by away
+ * reason). Returns false, drawing nothing, when no agent was away. */
+export function drawAwayReasons(report, canvas, labelOf) {
+  if (!report.totals.some((t) => t.time_away_ms)) {
+    clearChart(canvas);
+    return false;
+  }
+  const highest = Math.max(0, ...sumPoints(report.series, 'time_away_ms'));
+  const y = { format: (v) => (v == null ? '—' : fmtMs(v)), tick: awayTick, step: awayStep(highest) };
+  stackedBars(report, canvas, 'time_away_ms', labelOf, y);
   return true;
 }

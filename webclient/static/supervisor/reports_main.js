@@ -6,7 +6,8 @@
  * sessionStorage, so a supervisor signed in on the desk is signed in here). The page asks GET /api/reports for the
  * chosen range, interval, grouping and queue (docs/reports.md), draws the charts (reports_charts.js, Chart.js) and
  * the totals (reports_tables.js), and downloads the same report as CSV (format=csv). A second request by
- * disposition feeds the stacked bar of dispositions. GET /api/reports/flows/{flow} gives a flow's paths. The
+ * disposition feeds the stacked bar of dispositions (not by away reason: its own stacked bar of away time, its reasons
+ * in words from GET /api/away-reasons). GET /api/reports/flows/{flow} gives a flow's paths. The
  * report asked for is kept in the page's address, so a reload or a shared link shows the same report. Days and hours
  * are the center's (its time zone, --center-timezone): GET /api/reports/zone, asked once before the first report,
  * names it, and "today" (the presets, the default range) is computed in it.
@@ -17,8 +18,10 @@ import { S } from '../desk/state.js';
 import { api } from '../desk/api.js';
 import { endSession, forgetSession, refreshToken, resumeSession, sessionHooks } from '../desk/auth.js';
 import { renderLoginForm, showLoginView, submitLogin } from '../desk/login_view.js';
-import { PRESETS, isEmptyReport, presetOf, rangeProblem, readQuery, reportQuery, todayIn } from './reports_query.js';
-import { clearChart, drawDispositions, drawMetrics } from './reports_charts.js';
+import {
+  PRESETS, awayLabel, byWords, isEmptyReport, presetOf, rangeProblem, readQuery, reportQuery, todayIn,
+} from './reports_query.js';
+import { clearChart, drawAwayReasons, drawDispositions, drawMetrics } from './reports_charts.js';
 import { renderAgentTime, renderDispositions, renderFlow, renderTotals } from './reports_tables.js';
 
 const $ = (sel) => document.querySelector(sel);
@@ -115,9 +118,10 @@ function formQuery() {
   return { from: f.from.value, to: f.to.value, interval: f.interval.value, by, queue: by === 'queue' ? f.queue.value.trim() : '' };
 }
 
-let heldQueue = ''; // the queue filter while the report is by agent or disposition: back when by queue again
+let heldQueue = ''; // the queue filter while the report is by agent, disposition or away reason: back when by queue
 
-/** The queue filter is for a report by queue (an agent's or a disposition's figures span every queue). Grouped
+/** The queue filter is for a report by queue (an agent's, a disposition's or an away reason's figures span every
+ * queue; the gateway refuses queue with any other grouping). Grouped
  * otherwise, the box is empty and disabled (it showed "billing" over a report of every queue: an exploratory test),
  * and the queue comes back when the report is by queue again. */
 function syncQueueField() {
@@ -205,10 +209,14 @@ async function loadReport() {
   ui.results.classList.add('loading');
   let report;
   let dispositions;
+  let reasons = null;
   try {
     const main = call(`/api/reports?${reportQuery(q)}`);
-    [report, dispositions] = await Promise.all([
-      main, q.by === 'disposition' ? main : call(`/api/reports?${reportQuery({ ...q, by: 'disposition', queue: '' })}`),
+    const own = q.by === 'disposition' || q.by === 'away_reason'; // (no stacked bar of dispositions beside it)
+    [report, dispositions, reasons] = await Promise.all([
+      main,
+      own ? main : call(`/api/reports?${reportQuery({ ...q, by: 'disposition', queue: '' })}`),
+      q.by === 'away_reason' ? awayReasons() : null,
     ]);
   } catch (err) {
     if (seq !== asked) return;
@@ -222,10 +230,23 @@ async function loadReport() {
     return;
   }
   if (seq !== asked) return;
-  render(report, dispositions, q.queue);
+  render(report, dispositions, q.queue, reasons);
 }
 
-function render(report, dispositions, queue) {
+/** The center's away reasons ([{code, label}], GET /api/away-reasons), read again with each report by away reason
+ * (an admin may have changed them); null when they could not be read: the codes are shown then, and the report. */
+async function awayReasons() {
+  try {
+    const answer = await call('/api/away-reasons');
+    return Array.isArray(answer.reasons) ? answer.reasons : null;
+  } catch (err) {
+    if (err.status === 401) throw err; // signed out: no report either
+    console.warn(`the away reasons could not be read: ${problemText(err)}`);
+    return null;
+  }
+}
+
+function render(report, dispositions, queue, reasons) {
   ui.results.removeAttribute('aria-busy');
   ui.results.classList.remove('loading');
   if (report.by === 'queue') {
@@ -233,15 +254,19 @@ function render(report, dispositions, queue) {
     ui.queueList.replaceChildren(...[...queues].sort().map((name) => new Option(name)));
   }
   const span = report.from === report.to ? report.from : `${report.from} to ${report.to}`;
-  const empty = isEmptyReport(report) && isEmptyReport(dispositions);
+  const away = report.by === 'away_reason';
+  const empty = isEmptyReport(report) && (away || isEmptyReport(dispositions));
   ui.empty.hidden = !empty;
   ui.results.hidden = empty;
-  ui.status.textContent = empty ? '' : `Showing ${span} (${report.zone}), ${report.interval === 'hour' ? 'by hour' : 'by day'}, by ${report.by}.`;
+  const every = report.interval === 'hour' ? 'by hour' : 'by day';
+  ui.status.textContent = empty ? '' : `Showing ${span} (${report.zone}), ${every}, by ${byWords(report.by)}.`;
   if (empty) {
-    ui.empty.textContent = `Nothing happened ${report.from === report.to ? 'on' : 'from'} ${span}${queue ? ` in queue ${queue}` : ''}. Choose another range or queue.`;
+    const when = `${report.from === report.to ? 'on' : 'from'} ${span}`;
+    ui.empty.textContent = away ? `No agent was away ${when}. Choose another range.`
+      : `Nothing happened ${when}${queue ? ` in queue ${queue}` : ''}. Choose another range or queue.`;
     return;
   }
-  const metrics = report.by !== 'disposition';
+  const metrics = report.by !== 'disposition' && !away;
   for (const name of ['volume', 'service_level', 'speed']) ui.figures[name].hidden = !metrics;
   if (metrics) {
     const subs = drawMetrics(report, ui.canvases);
@@ -249,12 +274,24 @@ function render(report, dispositions, queue) {
   } else {
     for (const name of ['volume', 'service_level', 'speed']) clearChart(ui.canvases[name]);
   }
-  const closed = drawDispositions(dispositions, ui.canvases.dispositions);
-  ui.canvases.dispositions.parentElement.hidden = !closed;
-  ui.noneClosed.hidden = closed;
-  ui.subs.dispositions.textContent = queue ? '(all queues)' : '';
-  ui.totalsTitle.textContent = metrics ? `Totals by ${report.by}` : 'Closed conversations by disposition';
-  renderTotals(ui.totals, report);
+  ui.figures.dispositions.hidden = away;
+  ui.figures.away.hidden = !away;
+  if (away) {
+    clearChart(ui.canvases.dispositions);
+    const drawn = drawAwayReasons(report, ui.canvases.away, (code) => awayLabel(code, reasons));
+    ui.canvases.away.parentElement.hidden = !drawn;
+    ui.subs.away.textContent = `(every agent, a bar per ${report.interval === 'hour' ? 'hour' : 'day'}, by reason)`;
+  } else {
+    clearChart(ui.canvases.away);
+    const closed = drawDispositions(dispositions, ui.canvases.dispositions);
+    ui.canvases.dispositions.parentElement.hidden = !closed;
+    ui.noneClosed.hidden = closed;
+    ui.subs.dispositions.textContent = queue ? '(all queues)' : '';
+  }
+  ui.totalsTitle.textContent = away ? 'Away time by reason'
+    : metrics ? `Totals by ${report.by}` : 'Closed conversations by disposition';
+  ui.awayHint.hidden = !away;
+  renderTotals(ui.totals, report, reasons);
   ui.agentTimeSection.hidden = report.by !== 'agent';
   if (report.by === 'agent') renderAgentTime(ui.agentTime, report);
   ui.dispositionSection.hidden = !metrics;
@@ -348,6 +385,7 @@ function boot() {
     results: $('[data-testid=reports-results]'),
     totalsTitle: $('#rp-totals-title'),
     totals: $('[data-testid=reports-totals]'),
+    awayHint: $('[data-testid=away-hint]'),
     dispositionSection: $('[data-testid=reports-dispositions-section]'),
     agentTimeSection: $('[data-testid=agent-time-section]'),
     agentTime: $('[data-testid=agent-time]'),

@@ -59,7 +59,7 @@ export function rangeProblem(from, to) {
 }
 
 const INTERVALS = ['day', 'hour'];
-const BYS = ['queue', 'agent', 'disposition'];
+const BYS = ['queue', 'agent', 'disposition', 'away_reason'];
 
 /** The report asked for, from a query string (the page's address) with defaults: the last 7 days by day by queue. */
 export function readQuery(search, today) {
@@ -254,9 +254,11 @@ export function topKeys(totals, metric, n) {
   return [...totals].sort((a, b) => (b[metric] || 0) - (a[metric] || 0)).slice(0, n).map((t) => t.key);
 }
 
-/** True when nothing at all happened in the report: no total counts anything (by disposition: nothing closed). */
+/** True when nothing at all happened in the report: no total counts anything (by disposition: nothing closed; by
+ * away reason: no agent was away). */
 export function isEmptyReport(report) {
-  const counts = [...METRICS.filter(([, , kind]) => kind === 'count').map(([name]) => name), 'closed'];
+  const counts = report.by === 'away_reason' ? ['time_away_ms']
+    : [...METRICS.filter(([, , kind]) => kind === 'count').map(([name]) => name), 'closed'];
   return (report.totals || []).every((t) => counts.every((name) => !isNum(t[name]) || t[name] === 0));
 }
 
@@ -273,4 +275,63 @@ export function slThreshold(report) {
   }
   const each = keys.filter((k) => k in own).sort().map((k) => `${k} ${own[k]} s`).join(', ');
   return { short: 'SL ≤ target', long: `answered within its queue's target (${each})` };
+}
+
+// ------------------------------------------------------------ away reasons
+
+/** A grouping in words, as the status line says it ("by away reason"). */
+export function byWords(by) {
+  return by === 'away_reason' ? 'away reason' : String(by);
+}
+
+/** The away reasons the gateway sets itself (gateway/contact/away_reasons.py GATEWAY_REASONS), in the report's
+ * words; `none`: away without a reason. */
+export const GATEWAY_AWAY = {
+  missed_call: 'Missed a call',
+  declined_call: 'Declined a call',
+  call_lost: 'Call lost',
+  agent_absent: 'Left without signing out',
+  agent_logged_out: 'Signed out',
+  agent_disabled: 'Disabled',
+  agent_removed: 'Removed',
+  set_by_supervisor: 'Set away by a supervisor',
+  none: 'No reason given',
+};
+
+/** An away reason's code in words: the gateway's own (and `none`) in GATEWAY_AWAY's, one of `reasons` (the center's
+ * list, GET /api/away-reasons: [{code, label}]) as its label, any other as the code itself (a reason an admin took off
+ * the list keeps its past time under its code). */
+export function awayLabel(code, reasons) {
+  const c = String(code);
+  if (Object.hasOwn(GATEWAY_AWAY, c)) return GATEWAY_AWAY[c];
+  const found = (Array.isArray(reasons) ? reasons : []).find((r) => r && r.code === c);
+  return found && typeof found.label === 'string' && found.label.trim() ? found.label.trim() : c;
+}
+
+/** The rows of the away table of a report by away reason: [{key, label, ms, share}], most time first (then by
+ * label), each one's share of all away time (null when there was none); a reason without time is left out. */
+export function awayRows(report, reasons) {
+  const rows = (report.totals || []).filter((t) => isNum(t.time_away_ms) && t.time_away_ms > 0);
+  const all = rows.reduce((n, t) => n + t.time_away_ms, 0);
+  return rows.map((t) => ({
+    key: String(t.key), label: awayLabel(t.key, reasons), ms: t.time_away_ms, share: all ? t.time_away_ms / all : null,
+  })).sort((a, b) => b.ms - a.ms || a.label.localeCompare(b.label));
+}
+
+/** An axis tick of away time (ms): "0", "45 s", "30 min", "1.5 h". */
+export function awayTick(ms) {
+  if (!isNum(ms) || ms <= 0) return '0';
+  if (ms < 60000) return `${Math.round(ms / 100) / 10}${NB}s`;
+  if (ms < 3600000) return `${Math.round(ms / 6000) / 10}${NB}min`;
+  return `${Math.round(ms / 360000) / 10}${NB}h`;
+}
+
+const STEPS_MS = [15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200].map((s) => s * 1000);
+
+/** The step between an away-time axis's ticks (ms) for a highest bar of `ms`: a whole number of seconds, minutes or
+ * hours, with at most 6 steps up to it (Chart.js's own steps are tens of ms: "3.3 min"). */
+export function awayStep(ms) {
+  const high = isNum(ms) && ms > 0 ? ms : 0;
+  const step = STEPS_MS.find((s) => high / s <= 6);
+  return step || 43200000 * Math.ceil(high / 6 / 43200000); // (beyond: whole half days)
 }

@@ -1,11 +1,14 @@
 // The reports page's tables: the totals of a report (by queue or agent: every metric; by disposition: closed
-// conversations and their share) and a flow's paths (transitions and exits). Every figure cell carries its metric
-// name and raw value (data-metric, data-value) beside the text people read.
+// conversations and their share; by away reason: agents' away time and its share) and a flow's paths (transitions
+// and exits). Every figure cell carries its metric name and raw value (data-metric, data-value) beside the text
+// people read.
 
 import { h } from '../desk/dom.js';
-import { AGENT_TIME, METRICS, fmtMetric, metricGroups, noFigureWhy, rankMetric, slThreshold } from './reports_query.js';
+import {
+  AGENT_TIME, METRICS, awayRows, fmtMetric, metricGroups, noFigureWhy, rankMetric, slThreshold,
+} from './reports_query.js';
 
-const KEY_HEADER = { queue: 'Queue', agent: 'Agent', disposition: 'Disposition' };
+const KEY_HEADER = { queue: 'Queue', agent: 'Agent', disposition: 'Disposition', away_reason: 'Reason' };
 
 function head(...labels) {
   return h('thead', null, h('tr', null, ...labels.map((l) => h('th', { scope: 'col' }, l))));
@@ -38,9 +41,14 @@ const WHEN_ANY = new Set(['moved_out', 'transfers', 'csat']);  // (csat: a cente
 
 /** The totals of a report by queue or agent, busiest first: one row per key, one column per metric, the metrics'
  * columns under their group's header (two header rows). */
-export function renderTotals(table, report) {
+export function renderTotals(table, report, reasons = null) {
+  table.classList.toggle('rp-narrow', report.by === 'away_reason'); // (three columns: not spread over the page)
   if (report.by === 'disposition') {
     renderDispositions(table, report);
+    return;
+  }
+  if (report.by === 'away_reason') {
+    renderAwayReasons(table, report, reasons);
     return;
   }
   const rank = rankMetric(report.by);
@@ -101,6 +109,30 @@ export function renderDispositions(table, report) {
   );
   // a new center's first look: a sentence, not a table of headers alone
   if (!all) table.tBodies[0].append(h('tr', null, h('td', { colSpan: 3, class: 'rp-none' }, 'No conversation was closed in this range.')));
+}
+
+/** Agents' away time by reason over the range (a report by away reason), most first: each reason in words (`reasons`:
+ * the center's list, GET /api/away-reasons), its time and its share of all away time, then every reason together. */
+export function renderAwayReasons(table, report, reasons) {
+  const rows = awayRows(report, reasons);
+  table.replaceChildren(
+    h('caption', { class: 'sr-only' }, `Away time by reason, ${report.from} to ${report.to}`),
+    head('Reason', 'Time away', 'Share'),
+    h('tbody', null, ...rows.map((r) => h('tr', { 'data-key': r.key }, h('th', { scope: 'row' }, r.label),
+      cell('time_away_ms', 'ms', r.ms), cell('share', 'ratio', r.share)))),
+  );
+  if (!rows.length) {
+    const none = h('td', { colSpan: 3, class: 'rp-none' }, 'No agent was away in this range.');
+    table.tBodies[0].append(h('tr', null, none));
+    return;
+  }
+  // every reason together, as the gateway summed them (a reports auditor found no totals row): with two rows or more
+  if (rows.length > 1) {
+    const all = report.overall && Number.isFinite(report.overall.time_away_ms)
+      ? report.overall.time_away_ms : rows.reduce((n, r) => n + r.ms, 0);
+    table.append(h('tfoot', null, h('tr', { 'data-key': '', 'data-testid': 'reports-overall' },
+      h('th', { scope: 'row' }, 'All reasons'), cell('time_away_ms', 'ms', all), cell('share', 'ratio', 1))));
+  }
 }
 
 /** A flow's paths: how many sessions took each transition (most first), and where callers left it. */
