@@ -23,6 +23,7 @@ import redis.asyncio as aioredis
 
 from gateway.calls.takeover import NodeWatch, Takeover
 from gateway.contact.conversations import Conversations, new_conversation_id
+from gateway.contact.dispositions import Dispositions
 from gateway.contact.presence import Presence
 from gateway.contact.routing import Router, now_ms
 from gateway.protocol.bus import Message
@@ -40,7 +41,7 @@ async def run_size(url: str, size: int) -> dict[str, Any]:
     db = NodeStore(store)
     router = Router(store)
     presence = Presence(store, router)
-    conversations = Conversations(store, router, ("resolved",))
+    conversations = Conversations(store, router, Dispositions(store, ("resolved",)))
 
     async def publish(channel: str, message: Message) -> None:
         await store.publish(channel, message)

@@ -18,6 +18,7 @@ from gateway.wire import (
     agent_socket,
     api,
     attachment_routes,
+    code_list_routes,
     customer_routes,
     customer_socket,
     desk_routes,
@@ -61,6 +62,7 @@ def create_app(
     flow_routes.add_routes(app)
     admin_agents.add_routes(app)
     queue_routes.add_routes(app)
+    code_list_routes.add_routes(app)
     supervisor_routes.add_routes(app)
     customer_routes.add_routes(app)
     api.register(app, _sockets())

@@ -194,7 +194,7 @@ class Settings:
         '(see "Security")',
     )
     dispositions: tuple[str, ...] = setting(
-        DEFAULT_DISPOSITIONS, env="CG_DISPOSITIONS", parse=dispositions, help="codes agents close conversations with"
+        DEFAULT_DISPOSITIONS, env="CG_DISPOSITIONS", parse=dispositions, help="codes to close with (admins' list wins)"
     )
     log_format: str = setting(
         "auto",

@@ -39,6 +39,7 @@ from gateway.contact.canned import CannedResponses
 from gateway.contact.chat_supervision import ChatSupervision
 from gateway.contact.conversations import Conversations
 from gateway.contact.customer_presence import CustomerPresence
+from gateway.contact.dispositions import Dispositions
 from gateway.contact.gone_customers import GoneCustomers
 from gateway.contact.handover import Handover
 from gateway.contact.help_requests import HelpRequests
@@ -334,10 +335,11 @@ async def _build(
         rules=queues.rules,
     )
     presence = Presence(store, router, roles_of=lambda aid: a.roles if (a := directory.agents.get(aid)) else None)
+    dispositions = Dispositions(store, settings.dispositions)  # the admin's list, else --dispositions
     conversations = Conversations(
         store,
         router,
-        settings.dispositions,
+        dispositions,
         callbacks=callbacks,
         bot_first=lambda: flows.answering(Entry.CHATS) is not None,
         metrics=metrics,
@@ -595,6 +597,7 @@ async def _build(
         queues=queues,
         music=music,
         away_reasons=AwayReasons(store),
+        dispositions=dispositions,
         widget=WidgetConfig(store),
         node_watch=watch,
         worker_metrics=worker_metrics,

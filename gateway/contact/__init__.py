@@ -7,7 +7,9 @@ Modules:
 - ``agents_file``    The agents file (TOML): the directory's import and export format.
 - ``attachment_files``  Where attachments' bytes live, behind one small interface (files under the data directory).
 - ``audit``          The audit log: who changed what, when, before and after, in a capped stream.
+- ``code_lists``     The center's code lists (a code and a label each) an admin keeps: versioned, in Redis.
 - ``away_reasons``   Why agents are away (break, lunch, ...): the center's list an admin keeps, the desk offers.
+- ``dispositions``   What agents close conversations with: the center's list, ``--dispositions`` until an admin's.
 - ``attachments``    Attachments: images and PDFs sent by the customer or the agent, as timeline events.
 - ``callbacks``      Callbacks: "we'll call you back, you keep your place".
 - ``chat_end``       A customer ends their chat (the widget's "End chat"): closed as ``customer_ended``.

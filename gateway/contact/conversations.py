@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.contact.callbacks import Callbacks
+from gateway.contact.dispositions import Dispositions
 from gateway.contact.queues import QueueSettings
 from gateway.contact.report_facts import REPORT_FACTS, close_facts
 from gateway.contact.routing import DEFAULT_QUEUE, Router, Skills, format_skills, now_ms
@@ -68,7 +69,7 @@ class Conversations:
         self,
         store: Store,
         router: Router,
-        dispositions: tuple[str, ...],
+        dispositions: Dispositions,
         queue: str = DEFAULT_QUEUE,
         *,
         callbacks: Callbacks | None = None,
@@ -331,12 +332,8 @@ class Conversations:
         it for them with a disposition of its own, e.g. ``agent_left``; ``told``: the reason their desk's
         ``unassigned`` says, ``customer_ended`` when the customer ended it; ``wrap``: their after-call work so far
         counts, as when they close it)."""
-        if not system and disposition not in self.dispositions:
-            raise Conflict(
-                f"unknown disposition '{disposition}'; use one of {', '.join(self.dispositions)}",
-                field="disposition",
-                code=ErrorCode.BAD_FIELD,
-            )
+        if not system:  # one of the center's (gateway/contact/dispositions.py), never one the gateway closes with
+            await self.dispositions.check(disposition, "disposition")
         await self.require_agent(agent_id, cid)
         conv = await self.store.conversation(cid)
         queue = conv.get("queue", self.queue) if conv else self.queue

@@ -243,7 +243,7 @@ class AgentWelcome(Frame):
     queue: list[JsonObject]
     calls: list[JsonObject]
     roles: list[str]
-    dispositions: list[str]
+    dispositions: list[JsonObject]  # the center's, [{code, label}] (gateway/contact/dispositions.py)
     agent_names: dict[str, str]  # every agent's display name by id: the desk shows names, not ids
     queue_names: list[str]  # every queue's name: the desk suggests them for a transfer to a queue
     takes_contacts: list[str]  # the enabled accounts with the agent role: the desk suggests them for a transfer

@@ -19,6 +19,7 @@ Modules:
 - ``metrics_route``     ``GET /metrics``: the node's Prometheus metrics, for the operator's scraper (token or loopback).
 - ``login_limits``      Login limits: counted before the password is checked, per (agent id, address), per address, per agent.
 - ``report_routes``     Historical reports and flow path analytics over HTTP (supervisors and admins), JSON or CSV.
+- ``code_list_routes``  The center's code lists over HTTP: away reasons and dispositions (any agent reads, admins write).
 - ``queue_routes``      Queues and the widget's settings over HTTP (admins write, supervisors read; the widget's are public).
 - ``routes``            HTTP endpoints: pages and static files, agent login, health and readiness.
 - ``supervisor_routes``  Supervisors act on agents over HTTP: set one away or available, sign one out.

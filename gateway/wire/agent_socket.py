@@ -96,11 +96,11 @@ class AgentConnection(Connection):
                 queue=await self.s.queue_board.current(self._on_queue),
                 calls=await self.s.agent_calls.calls_of(agent.id),  # on every node (the call registry)
                 roles=list(agent.roles),
-                dispositions=list(self.s.settings.dispositions),
+                dispositions=(await self.s.dispositions.get()).entries(),
                 agent_names=self._agent_names(),
                 queue_names=sorted(await self.s.queues.names() or ()),
                 takes_contacts=self._remember_takers(),
-                away_reasons=(await self.s.away_reasons.get()).to_json()["reasons"],
+                away_reasons=(await self.s.away_reasons.get()).entries(),
                 ice_servers=await agent_welcome_ice(self.s, agent.id),
             )
         )
@@ -456,7 +456,7 @@ class AgentConnection(Connection):
             raise Forbidden(
                 "you are no agent (your roles: supervisor or admin): no chats or calls come to you", field="status"
             )
-        await self.s.away_reasons.check(frame.reason)  # one of the center's, or none (never the gateway's own)
+        await self.s.away_reasons.allow(frame.reason)  # one of the center's, or none (never the gateway's own)
         await self.s.presence.set_status(self.me.id, frame.status, frame.reason)
         self.push(self._send_agent_info)  # (before the calls: a node slow to answer delays nothing of it)
         await status_set(self.s, self.me, frame.status)

@@ -47,6 +47,26 @@ def closed(required: dict[str, Schema], optional: dict[str, Schema] | None = Non
 
 STR: Schema = {"type": "string"}
 INT: Schema = {"type": "integer"}
+
+
+def code_list_shapes(name: str, key: str, code_use: str) -> dict[str, Schema]:
+    """A center code list's answer and input (gateway/contact/code_lists.py): ``{KEY: [{code, label}], version}``."""
+    code = closed(
+        {
+            "code": {**STR, "pattern": "^[a-z0-9][a-z0-9_-]{0,29}$", "description": code_use},
+            "label": {**STR, "maxLength": 40, "description": "what the desk and the wallboard show"},
+        }
+    )
+    items = {"type": "array", "items": code}
+    return {
+        name: closed({key: items, "version": {**INT, "description": "0: the defaults, no admin wrote a list yet"}}),
+        f"{name}Input": closed(
+            {key: {**items, "minItems": 1, "maxItems": 20}},
+            {"version": {**INT, "minimum": 0, "description": "the version read (0, or left out, for the first list)"}},
+        ),
+    }
+
+
 MS: Schema = {"type": "integer", "minimum": 0, "description": "milliseconds since the epoch"}
 BOOL: Schema = {"type": "boolean"}
 WIDGET_FIELDS: dict[str, Schema] = {
@@ -435,22 +455,8 @@ QUEUE_SHAPES: dict[str, Schema] = {
         "description": "A queue; missing fields take their defaults.",
     },
     "QueueList": closed({"queues": {"type": "array", "items": ref("Queue")}}),
-    "AwayReasons": closed(
-        {
-            "reasons": {"type": "array", "items": ref("AwayReason")},
-            "version": {**INT, "description": "0: the defaults, no admin wrote a list yet"},
-        }
-    ),
-    "AwayReason": closed(
-        {
-            "code": {**STR, "pattern": "^[a-z0-9][a-z0-9_-]{0,29}$", "description": "what the status frame names"},
-            "label": {**STR, "maxLength": 40, "description": "what the desk and the wallboard show"},
-        }
-    ),
-    "AwayReasonsInput": closed(
-        {"reasons": {"type": "array", "items": ref("AwayReason"), "minItems": 1, "maxItems": 20}},
-        {"version": {**INT, "minimum": 0, "description": "the version read (0, or left out, for the first list)"}},
-    ),
+    **code_list_shapes("AwayReasons", "reasons", "what the status frame names"),
+    **code_list_shapes("Dispositions", "dispositions", "what the close frame names"),
     "MusicFiles": closed(
         {"files": {"type": "array", "items": closed({"name": STR, "bytes": INT})}},
     ),

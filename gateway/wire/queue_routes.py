@@ -3,8 +3,6 @@
 ``PUT /api/admin/queues/{name}`` creates or replaces a queue; the body names the ``version`` it was read at (0 for a
 new queue): a stale one is refused with 409 ``stale_version`` and nothing changes. ``DELETE`` is refused (409
 ``queue_in_use``) while a flow or another queue's overflow names it. Every write goes to the audit log.
-``GET /api/away-reasons`` (any agent: the desk offers them) and ``PUT /api/admin/away-reasons`` (admins, with the
-``version`` read) keep the center's reasons to be away.
 ``GET /api/admin/music`` lists the audio files of the flows directory a queue may name as its music on hold, and
 ``GET /api/admin/music/{name}`` serves one (the console plays it before an admin picks it).
 """
@@ -16,7 +14,6 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from gateway.contact.away_reasons import parse_reasons
 from gateway.contact.queues import MUSIC_NAME, QUEUE_NAME, check_name, parse_queue
 from gateway.contact.widget_settings import WidgetSettings, parse_widget
 from gateway.errors import BadRequest, Conflict, NotFound
@@ -25,7 +22,7 @@ from gateway.protocol.codes import ErrorCode
 from gateway.protocol.states import Role
 from gateway.wire import api
 from gateway.wire.api import AGENT, Answer, Body, Operation, path_param, problems, ref
-from gateway.wire.routes import agent_of, agent_with_role, read_json
+from gateway.wire.routes import agent_with_role, read_json
 from gateway.wire.services import SERVICES, Services
 from ivr import trust
 
@@ -85,19 +82,6 @@ async def delete_queue(request: web.Request) -> web.Response:
     gone = await s.queues.delete(name)
     await s.audit.record(admin.id, "queue.remove", f"queue:{gone.name}", gone.to_json(), None)
     return web.Response(status=204)
-
-
-async def get_away_reasons(request: web.Request) -> web.Response:
-    await agent_of(request)  # any agent: their desk offers the reasons
-    return web.json_response((await request.app[SERVICES].away_reasons.get()).to_json())
-
-
-async def put_away_reasons(request: web.Request) -> web.Response:
-    admin = await agent_with_role(request, Role.ADMIN, doing="change the away reasons")
-    s = request.app[SERVICES]
-    before, after = await s.away_reasons.put(parse_reasons(await read_json(request)))
-    await s.audit.record(admin.id, "away_reasons.update", "away_reasons", before.to_json(), after.to_json())
-    return web.json_response(after.to_json())
 
 
 async def list_music(request: web.Request) -> web.Response:
@@ -210,29 +194,6 @@ def operations() -> list[Operation]:
             params=(name,),
             answers=(Answer(204, "deleted"),),
             problems=problems(400, 401, 403, 404, 409, s403=admin_only, s409="`queue_in_use`: named by a flow"),
-        ),
-        Operation(
-            "GET",
-            "/api/away-reasons",
-            get_away_reasons,
-            "The center's reasons to be away (any agent: the desk offers them); version 0 is the defaults",
-            tag="agents",
-            auth=(AGENT,),
-            answers=(Answer(200, "the reasons, in the order the desk shows them", ref("AwayReasons")),),
-            problems=problems(401),
-        ),
-        Operation(
-            "PUT",
-            "/api/admin/away-reasons",
-            put_away_reasons,
-            "Replace the away reasons (admins); `version` is the one read. Audited (`away_reasons.update`)",
-            tag="admin",
-            auth=(AGENT,),
-            body=Body("the reasons, 1 to 20, and the version read", ref("AwayReasonsInput")),
-            answers=(Answer(200, "stored", ref("AwayReasons")),),
-            problems=problems(
-                400, 401, 403, 409, s403=admin_only, s409="`stale_version`: changed meanwhile (nothing was written)"
-            ),
         ),
         Operation(
             "GET",

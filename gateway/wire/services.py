@@ -24,6 +24,7 @@ from gateway.contact.canned import CannedResponses
 from gateway.contact.chat_supervision import ChatSupervision
 from gateway.contact.conversations import Conversations
 from gateway.contact.customer_presence import CustomerPresence
+from gateway.contact.dispositions import Dispositions
 from gateway.contact.handover import Handover
 from gateway.contact.help_requests import HelpRequests
 from gateway.contact.history import ConversationHistory
@@ -102,6 +103,7 @@ class Services:
     webhook_delivery: WebhookDelivery  # posts the event log to them (gateway/ops/webhook_delivery.py)
     queues: QueueSettings  # queues as objects: skills, priority, hours, maximum wait (gateway/contact/queues.py)
     away_reasons: AwayReasons  # why agents are away, the center's list (gateway/contact/away_reasons.py)
+    dispositions: Dispositions  # what agents close conversations with, the center's list (contact/dispositions.py)
     music: HoldMusic  # music on hold: a queue's file of the flows directory (gateway/calls/hold_music.py)
     widget: WidgetConfig  # the widget's title, colours, greeting, hours queue (gateway/contact/widget_settings.py)
     node_watch: NodeWatch | None = None  # this node's heartbeat, and the takeover of dead nodes (calls/takeover.py)

@@ -1,4 +1,4 @@
-"""The admin console's away reasons (/admin#away-reasons, console_away.js) in real Chromium against a real node.
+"""The admin console's away reasons (/admin#away-reasons, console_codes.js) in real Chromium against a real node.
 
 An admin sees the defaults (never saved: version 0), adds Coaching (its code suggested from the label), renames
 Break, moves Coaching first, removes Other work (after a question) and saves: the gateway then has exactly that list,

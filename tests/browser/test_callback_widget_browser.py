@@ -101,6 +101,7 @@ async def test_a_callback_booked_on_a_chat_rings_the_widget_and_the_answer_reach
         agent.on("pageerror", lambda exc: errors.append(f"agent: {exc}"))
         await agent_login(agent, node, "alice")
         await agent.click("[data-testid=status-away]")
+        await agent.get_by_test_id("away-reason-item").first.click()  # Away: a menu of the center's reasons
         await expect(agent.locator("[data-testid=agent-status]")).to_have_text(re.compile("away", re.IGNORECASE))
 
         # the customer chats while nobody is free; the gateway books a callback on that conversation
@@ -314,6 +315,7 @@ async def test_no_answer_at_the_desk_schedules_the_next_attempt_and_the_widget_s
         agent.on("pageerror", lambda exc: errors.append(f"agent: {exc}"))
         await agent_login(agent, node, "alice")
         await agent.click("[data-testid=status-away]")
+        await agent.get_by_test_id("away-reason-item").first.click()  # Away: a menu of the center's reasons
         await expect(agent.locator("[data-testid=agent-status]")).to_have_text(re.compile("away", re.IGNORECASE))
         customer = await open_widget(customer_ctx, node, errors)
         cid = await chat(customer, "Call me on my mobile please")

@@ -62,6 +62,7 @@ async def test_a_callback_rings_the_widget_and_connects_the_customer_to_the_agen
         agent.on("pageerror", lambda exc: errors.append(f"agent: {exc}"))
         await agent_login(agent, node, "alice")
         await agent.click("[data-testid=status-away]")
+        await agent.get_by_test_id("away-reason-item").first.click()  # Away: a menu of the center's reasons
         await expect(agent.locator("[data-testid=agent-status]")).to_have_text(re.compile("away", re.IGNORECASE))
         customer, cid = await book_a_callback(customer_ctx, node, errors)
         cb = await node.services.callbacks.of_conversation(cid)
@@ -145,6 +146,7 @@ async def test_a_message_written_while_a_callback_is_booked_for_later_reaches_th
         agent.on("pageerror", lambda exc: errors.append(f"agent: {exc}"))
         await agent_login(agent, node, "alice")
         await agent.click("[data-testid=status-away]")
+        await agent.get_by_test_id("away-reason-item").first.click()  # Away: a menu of the center's reasons
         await expect(agent.locator("[data-testid=agent-status]")).to_have_text(re.compile("away", re.IGNORECASE))
         customer = await customer_ctx.new_page()
         customer.on("pageerror", lambda exc: errors.append(f"customer: {exc}"))

@@ -291,6 +291,7 @@ async def test_warm_transfer_declined_cancelled_then_completed_gives_the_colleag
         await consult_bob()
         await alice.locator("[data-testid=cg-call-error]").evaluate("e => { e.textContent = '' }")
         await bob.click("[data-testid=status-away]")
+        await bob.get_by_test_id("away-reason-item").first.click()  # Away: a menu of the center's reasons
         await expect(banner).to_be_hidden()
         await expect(bar).to_have_attribute("data-status", "connected", timeout=5000)
         await expect(alice.locator("[data-testid=cg-call-error]")).to_contain_text("bob declined the consultation")

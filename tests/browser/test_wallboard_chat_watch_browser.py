@@ -216,6 +216,7 @@ async def test_a_waiting_chat_is_coached_for_whoever_takes_it_and_moved_to_a_que
         await expect(items).to_have_count(1)
         await expect(items.first).to_have_attribute("aria-selected", "true")  # the first one stays on screen
         await alice.click("[data-testid=status-away]")
+        await alice.get_by_test_id("away-reason-item").first.click()  # Away: a menu of the center's reasons
         await expect(alice.locator("[data-testid=agent-status]")).to_have_text("away")
 
         # a second customer waits: the queue's count lists the waiting chat
@@ -266,6 +267,7 @@ async def test_a_waiting_chat_is_coached_for_whoever_takes_it_and_moved_to_a_que
         await shot(board, tmp_path, "wallboard-watch-transfer-refused-1366.png")
         # (alice away first: the only one available, she would get the chat back at once from the queue)
         await alice.click("[data-testid=status-away]")
+        await alice.get_by_test_id("away-reason-item").first.click()  # Away: a menu of the center's reasons
         await expect(alice.locator("[data-testid=agent-status]")).to_have_text("away")
         await panel.locator("#wbw-to-queue").check()
         await target.fill("billing")

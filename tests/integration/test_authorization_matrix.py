@@ -268,6 +268,10 @@ def route_rules(cid: str) -> dict[tuple[str, str], RouteRule]:
         ("DELETE", "/api/admin/queues/{name}"): RouteRule("/api/admin/queues/default", admins),
         ("GET", "/api/admin/music"): RouteRule("/api/admin/music", supervisors),
         ("GET", "/api/away-reasons"): RouteRule("/api/away-reasons", any_agent),
+        ("GET", "/api/dispositions"): RouteRule("/api/dispositions", any_agent),
+        ("PUT", "/api/admin/dispositions"): RouteRule(
+            "/api/admin/dispositions", admins, {"dispositions": [{"code": "sale", "label": "Sale"}], "version": 0}
+        ),
         ("PUT", "/api/admin/away-reasons"): RouteRule(
             "/api/admin/away-reasons", admins, {"reasons": [{"code": "break", "label": "Break"}], "version": 0}
         ),

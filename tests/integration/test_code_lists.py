@@ -1,5 +1,5 @@
-"""Away reasons on a real node: the center's list (defaults, then an admin's, with versions and audit), the desk's
-welcome carrying it, an agent going away only with a reason of the list, and the wallboard showing who is away why."""
+"""The center's code lists on a real node: away reasons and dispositions (defaults, then an admin's, with versions
+and audit), the desk's welcome carrying them, an agent going away or closing only with a code of the list."""
 
 from __future__ import annotations
 
@@ -84,3 +84,56 @@ async def test_the_center_s_reasons_are_the_only_ones_an_agent_goes_away_with(cl
     entries = (await node.services.audit.page(target="away_reasons")).entries
     assert [(e["action"], e["actor"]) for e in entries] == [("away_reasons.update", "ada")]
     assert entries[0]["before"]["reasons"] == DEFAULTS and entries[0]["after"]["reasons"] == new
+
+
+async def test_an_admin_s_dispositions_replace_the_node_s_and_an_agent_closes_only_with_one_of_them(
+    clients: Clients, node: Node
+) -> None:
+    admin = Admin(node, await admin_token(node, "ada", ADA))
+    alice = clients.agent("alice")
+    welcome = await alice.hello()
+    defaults = [  # --dispositions, labelled from their codes
+        {"code": "resolved", "label": "Resolved"},
+        {"code": "follow-up", "label": "Follow up"},
+        {"code": "no-response", "label": "No response"},
+        {"code": "spam", "label": "Spam"},
+    ]
+    assert welcome["dispositions"] == defaults
+    assert await Admin(node, alice.token).call("GET", "/api/dispositions") == {"dispositions": defaults, "version": 0}
+    for reserved in ("abandoned", "customer_ended", "agent_left", "erased"):  # the gateway's own
+        body = {"dispositions": [{"code": reserved, "label": "Mine"}], "version": 0}
+        bad = await admin.call("PUT", "/api/admin/dispositions", body, status=400)
+        assert bad["field"] == "dispositions[0].code" and "the gateway closes conversations with" in bad["message"]
+    mine = [{"code": "sale", "label": "Sale made"}, {"code": "resolved", "label": "Resolved"}]
+    stored = await admin.call("PUT", "/api/admin/dispositions", {"dispositions": mine, "version": 0})
+    assert stored == {"dispositions": mine, "version": 1}
+
+    async def close_with(disposition: str) -> dict[str, Any]:
+        customer = clients.customer()
+        await customer.hello()
+        cid = (await customer.say("I would like to buy"))["conversation_id"]
+        await alice.assigned()
+        await alice.send({"type": "close", "conversation_id": cid, "disposition": disposition})
+        frame = await alice.expect(
+            ("unassigned", "error"), lambda f: f["type"] == "error" or f["conversation_id"] == cid
+        )
+        conv = await node.services.store.conversation(cid)
+        assert conv is not None
+        return {**frame, "state": conv["state"], "disposition": conv.get("disposition", "")}
+
+    refused = await close_with("follow-up")  # the node's, no longer the center's
+    assert (refused["type"], refused["field"], refused["state"]) == ("error", "disposition", "assigned"), refused
+    assert refused["message"] == "'follow-up' is not a disposition of this center (dispositions: sale, resolved)"
+    assert (await close_with("agent_left"))["type"] == "error"  # nor one the gateway closes with
+    alice2 = clients.agent("alice")  # a desk opened now offers the admin's list
+    assert (await alice2.hello())["dispositions"] == mine
+    await alice2.close()
+    for conv in await node.services.conversations.assigned_to("alice"):  # (the refused ones: closed now)
+        await alice.send({"type": "close", "conversation_id": conv["id"], "disposition": "sale"})
+        await alice.expect("unassigned", lambda f, c=conv["id"]: f["conversation_id"] == c)
+    done = await close_with("sale")
+    assert (done["type"], done["state"], done["disposition"]) == ("unassigned", "closed", "sale")
+    entries = (await node.services.audit.page(target="dispositions")).entries
+    assert [(e["action"], e["actor"], e["after"]["dispositions"]) for e in entries] == [
+        ("dispositions.update", "ada", mine)
+    ]

@@ -248,6 +248,7 @@ async def _every_get(
     assert {"default", "support"} <= {q["name"] for q in queues["queues"]}
     assert await check.call("GET", "/api/admin/music", "/api/admin/music", carol) == {"files": []}  # (test flows)
     assert (await check.call("GET", "/api/away-reasons", "/api/away-reasons", alice))["version"] == 0
+    assert (await check.call("GET", "/api/dispositions", "/api/dispositions", alice))["version"] == 0
     await check.call("GET", "/api/admin/music/{name}", "/api/admin/music/none.wav", carol, status=404)
     widget = await check.call("GET", "/api/admin/widget", "/api/admin/widget", carol)
     assert widget["title"] == "Contact us"

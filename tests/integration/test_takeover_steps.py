@@ -11,6 +11,7 @@ import pytest
 
 from gateway.calls.takeover import NodeWatch, Takeover
 from gateway.contact.conversations import Conversations
+from gateway.contact.dispositions import Dispositions
 from gateway.contact.presence import Presence
 from gateway.contact.routing import DEFAULT_QUEUE, Router
 from gateway.protocol.bus import CallUpdate, Message
@@ -22,7 +23,13 @@ Publish = Callable[[str, Message], Awaitable[None]]
 
 def takeover(store: Store, publish: Publish) -> Takeover:
     router = Router(store)
-    return Takeover(store, "survivor", Conversations(store, router, ("resolved",)), Presence(store, router), publish)
+    return Takeover(
+        store,
+        "survivor",
+        Conversations(store, router, Dispositions(store, ("resolved",))),
+        Presence(store, router),
+        publish,
+    )
 
 
 async def a_call(

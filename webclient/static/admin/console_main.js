@@ -4,7 +4,8 @@
  * Signing in is the desk's (desk/auth.js, desk/login_view.js: the same login session, kept in this tab's
  * sessionStorage). An admin edits; a supervisor sees the same pages read-only (no edit controls at all); anyone
  * else is refused with a message. Sections, chosen by the address's #fragment: agents (console_agents.js), queues
- * (console_queues.js, hours in console_hours.js), the away reasons agents choose from (console_away.js), widget
+ * (console_queues.js, hours in console_hours.js), the center's code lists (console_codes.js: the away reasons agents
+ * choose from, the dispositions they close conversations with; their words in console_code_lists.js), widget
  * settings with a live preview (console_widget.js), event webhooks (console_webhooks.js), customers' data export and
  * erasure (console_customers.js: admins only, its nav link hidden from supervisors), the audit log
  * (console_audit.js, diffs in console_diff.js). The flows pages are /admin/flows (their own page). Every change goes
@@ -16,7 +17,8 @@ import { endSession, forgetSession, resumeSession, sessionHooks } from '../desk/
 import { renderLoginForm, showLoginView, submitLogin } from '../desk/login_view.js';
 import { createAgentsView } from './console_agents.js';
 import { createQueuesView } from './console_queues.js';
-import { createAwayView } from './console_away.js';
+import { createCodeListView } from './console_codes.js';
+import { AWAY_REASONS, DISPOSITIONS } from './console_code_lists.js';
 import { createWidgetView } from './console_widget.js';
 import { createWebhooksView } from './console_webhooks.js';
 import { createCustomersView } from './console_customers.js';
@@ -24,10 +26,10 @@ import { createAuditView } from './console_audit.js';
 
 const $ = (sel) => document.querySelector(sel);
 const ui = {};
-const VIEWS = ['agents', 'queues', 'away-reasons', 'widget', 'webhooks', 'customers', 'audit'];
+const VIEWS = ['agents', 'queues', 'away-reasons', 'dispositions', 'widget', 'webhooks', 'customers', 'audit'];
 const TITLES = {
-  agents: 'Agents', queues: 'Queues', 'away-reasons': 'Away reasons', widget: 'Widget settings',
-  webhooks: 'Event webhooks', customers: 'Customers', audit: 'Audit log',
+  agents: 'Agents', queues: 'Queues', 'away-reasons': 'Away reasons', dispositions: 'Dispositions',
+  widget: 'Widget settings', webhooks: 'Event webhooks', customers: 'Customers', audit: 'Audit log',
 };
 const views = {};
 const ctx = { editable: false, me: '', notify, refuse }; // what the sections share: may they edit, who is signed in,
@@ -80,7 +82,8 @@ async function start() {
   if (!views.agents) {
     views.agents = createAgentsView($('#view-agents'), ctx);
     views.queues = createQueuesView($('#view-queues'), ctx);
-    views['away-reasons'] = createAwayView($('#view-away-reasons'), ctx);
+    views['away-reasons'] = createCodeListView($('#view-away-reasons'), ctx, AWAY_REASONS);
+    views.dispositions = createCodeListView($('#view-dispositions'), ctx, DISPOSITIONS);
     views.widget = createWidgetView($('#view-widget'), ctx);
     views.webhooks = createWebhooksView($('#view-webhooks'), ctx);
     views.customers = createCustomersView($('#view-customers'), ctx);

@@ -20,6 +20,8 @@ import { upsertEventEl, upsertPendingEl } from './timeline.js';
 import { onTransferError, onTransferred } from './chat_transfer.js';
 import { onHelpError, onHelpEvent, onHelpGone } from './help_request.js';
 import { takeWelcomeCalls } from './welcome_calls.js';
+import { onAwayAgent, onAwayError, takeAwayReasons } from './away_menu.js';
+import { readDispositions } from './dispositions.js';
 
 // ------------------------------------------------------------ connection
 
@@ -94,11 +96,12 @@ function onWelcome(f) {
     S.agent = f.agent;
     storage.set(AGENT_KEY, JSON.stringify(S.agent));
   }
-  S.dispositions = Array.isArray(f.dispositions) ? f.dispositions.filter((d) => typeof d === 'string') : [];
+  ({ codes: S.dispositions, labels: S.dispositionLabels } = readDispositions(f.dispositions)); // the center's, now
   if (Array.isArray(f.roles)) S.roles = f.roles.filter((r) => typeof r === 'string');
   S.agentNames = f.agent_names && typeof f.agent_names === 'object' ? f.agent_names : {};
   S.queueNames = Array.isArray(f.queue_names) ? f.queue_names.filter((q) => typeof q === 'string') : [];
   S.takesContacts = stringList(f.takes_contacts);
+  takeAwayReasons(f.away_reasons); // the Away menu offers the center's reasons as they are now
   S.queue = Array.isArray(f.queue) ? f.queue : [];
   const live = new Set();
   for (const s of Array.isArray(f.conversations) ? f.conversations : []) {
@@ -143,6 +146,7 @@ function onAgent(f) {
   if (!f.agent) return;
   S.agent = Object.assign({}, S.agent, f.agent);
   storage.set(AGENT_KEY, JSON.stringify(S.agent));
+  onAwayAgent(S.agent);
   renderPresence();
   if (phone) phone.onAgent(S.agent);
 }
@@ -330,6 +334,7 @@ function onError(f) {
     logout(signedOutText(f.code, f.message)); // why, when the gateway says (a supervisor signed them out)
     return;
   }
+  if (onAwayError(f)) return; // an away reason an admin took off the list meanwhile: the menu shows the new list
   if (onTransferError(f)) return; // a chat's transfer, refused: said in its dialog
   if (onHelpError(f)) return; // a help request, refused: said in its dialog or a toast
   if (phone && phone.onError(f)) return; // about a call (call_id, sdp, hold)

@@ -11,8 +11,11 @@ import { previousSection } from './history.js';
 import { select } from './composer.js';
 import { send, sock } from './connection.js';
 import { presenceNote } from './presence_note.js';
+import { renderAwayMenu } from './away_menu.js';
+import { ownReasonText } from './away_reasons.js';
 import { renderHelp } from './help_request.js';
 import { focusFirst, focusLost, setDisabled, setPending } from '../shared/focus.js';
+import { dispositionLabel } from './dispositions.js';
 
 // ------------------------------------------------------------ rendering: top bar
 
@@ -52,6 +55,7 @@ export function renderPresence() {
     ui.statusPill.title = 'Your roles do not include agent: no chats or calls come to you. You may watch the queue '
       + 'and listen in on calls.';
     ui.presenceNote.hidden = true;
+    ui.awayWhy.hidden = true;
     ui.agentName.textContent = a.name || a.id || '';
     return;
   }
@@ -65,6 +69,15 @@ export function renderPresence() {
   ui.statusPill.title = sock.ready ? '' : `Not connected: no chats reach you. Back to ${chosen} when the connection is.`;
   ui.btnAvailable.setAttribute('aria-pressed', String(status === 'available'));
   ui.btnAway.setAttribute('aria-pressed', String(status === 'away'));
+  // "Away: Lunch": the reason the agent chose, in the center's words (the gateway's own: the note below explains)
+  const why = status === 'away' && !busy ? ownReasonText(a, S.awayLabels) : '';
+  if (ui.awayWhy.dataset.said !== why) {
+    ui.awayWhy.dataset.said = why;
+    ui.awayWhy.hidden = !why;
+    ui.awayWhy.replaceChildren(...(why ? [': ', h('bdi', { text: why })] : []));
+    ui.awayWhy.title = why; // all of a long label the pill cuts short
+  }
+  renderAwayMenu();
   const active = typeof a.active === 'number' ? a.active
     : Array.from(S.convs.values()).filter((c) => !c.closed).length;
   const cap = typeof a.capacity === 'number' ? a.capacity : '?';
@@ -85,7 +98,8 @@ export function renderPresence() {
 
 export function renderDispositions() {
   const current = ui.disposition.value;
-  ui.disposition.replaceChildren(...S.dispositions.map((d) => h('option', { value: d, text: d.replace(/_/g, ' ') })));
+  ui.disposition.replaceChildren(
+    ...S.dispositions.map((d) => h('option', { value: d, text: dispositionLabel(S.dispositionLabels, d) })));
   if (S.dispositions.includes(current)) ui.disposition.value = current;
 }
 
@@ -372,7 +386,7 @@ function showDisposition(conv, writable) {
   if (!closedWith) return;
   if (shown) shown.remove();
   if (!S.dispositions.includes(closedWith)) { // one of the gateway's own (abandoned, agent_left): shown as it is
-    ui.disposition.append(h('option', { value: closedWith, text: closedWith.replace(/_/g, ' '), 'data-closed': '' }));
+    ui.disposition.append(h('option', { value: closedWith, text: dispositionLabel(null, closedWith), 'data-closed': '' }));
   }
   ui.disposition.value = closedWith;
 }

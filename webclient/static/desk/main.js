@@ -20,7 +20,8 @@
  *
  * Modules: config, dom (helpers), state (S, ui, sessionStorage), session (sign-in, token refresh),
  * connection (the socket and its frames), composer (sending, selecting), conversations (the lists, the
- * conversation's panels), help_request (Ask for help; help_rules: its pure part), timeline (ivr_trace); history
+ * conversation's panels), help_request (Ask for help; help_rules: its pure part), away_menu (the Away button's menu of
+ * the center's away reasons; away_reasons: its pure part), timeline (ivr_trace); history
  * (earlier conversations, read-only view), search, canned
  * (the composer's / menu; templates: its pure part), api (HTTP with the token), drawer (the customer panel on
  * narrow screens), notify (notify_rules); phone/ (the softphone, transfers, supervisors); ../shared/ (the socket
@@ -33,6 +34,7 @@ import { closeConversation, closeSelected, onComposerInput, openConversation, se
 import { createSoftphone } from './phone/main.js';
 import { initNotifications } from './notify.js';
 import { onLoginSubmit, showLogin, signOut, startDesk } from './session.js';
+import { dispositionLabel } from './dispositions.js';
 import { renderComposerState, renderConvList, sendCallbackOutcome, tickWaited } from './conversations.js';
 import { send, sock } from './connection.js';
 import { initCanned } from './canned.js';
@@ -43,6 +45,7 @@ import { initAttach } from './attach.js';
 import { renderLoginForm } from './login_view.js';
 import { openChatTransfer, transferTargets } from './chat_transfer.js';
 import { initHelp } from './help_request.js';
+import { initAwayMenu } from './away_menu.js';
 
 // ------------------------------------------------------------ boot
 
@@ -62,7 +65,8 @@ function boot() {
     statusPill: $('.status-pill'),
     btnAvailable: $('[data-testid=status-available]'),
     btnAway: $('[data-testid=status-away]'),
-    statusChoice: $('[data-testid=status-available]').parentElement,
+    statusChoice: $('#status-choice'),
+    awayWhy: $('#away-why'),
     load: $('#agent-load'),
     presenceNote: $('#presence-note'),
     connection: $('#connection'),
@@ -110,6 +114,7 @@ function boot() {
     close: closeConversation,
     closing: () => S.closing,
     dispositions: () => S.dispositions,
+    dispositionLabel: (code) => dispositionLabel(S.dispositionLabels, code),
     toast,
     audio,
     token: () => S.token,
@@ -148,7 +153,8 @@ function boot() {
   ui.loginForm.addEventListener('submit', onLoginSubmit);
   ui.logout.addEventListener('click', signOut);
   ui.btnAvailable.addEventListener('click', () => setStatus('available'));
-  ui.btnAway.addEventListener('click', () => setStatus('away'));
+  initAwayMenu({ button: ui.btnAway, pop: $('#away-pop'), menu: $('#away-menu'), note: $('#away-note'),
+    send: (frame) => sock.ready && send(frame), plain: () => setStatus('away') });
   ui.composerForm.addEventListener('submit', (e) => { e.preventDefault(); submit(); });
   ui.composer.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {

@@ -20,10 +20,13 @@ export const S = {
   refreshTimer: null,
   agent: storage.json(AGENT_KEY, null),
   roles: storage.json(ROLES_KEY, null),   // from the login response (the socket's agent info has none)
-  dispositions: [],
+  dispositions: [],           // the codes a conversation is closed with (welcome.dispositions), in the order offered
+  dispositionLabels: {},      // and each one's label
   agentNames: {},             // every agent's name by id (welcome.agent_names)
   takesContacts: null,        // the ids a transfer can go to (welcome.takes_contacts; null: not said, every agent)
   queueNames: [],             // every queue's name (welcome.queue_names): suggested for transfers to a queue
+  awayReasons: null,          // the center's away reasons, [{code, label}] (welcome.away_reasons; null: not said)
+  awayLabels: null,           // those and any this page saw before (a reason taken off the list keeps its label)
   queue: [],
   convs: new Map(),       // id -> conversation state (insertion order = list order)
   selected: null,

@@ -16,6 +16,7 @@
 
 import { CLOSE_SESSION_REVOKED, SIGNED_OUT, WELCOME_TIMEOUT, signedOutText } from '../desk/config.js';
 import { S } from '../desk/state.js';
+import { knownReasons, reasonList } from '../desk/away_reasons.js';
 import { endSession, forgetSession, refreshToken, resumeSession, sessionHooks } from '../desk/auth.js';
 import { renderLoginForm, showLoginView, submitLogin } from '../desk/login_view.js';
 import { SignalingSocket } from '../shared/socket.js';
@@ -88,12 +89,17 @@ function onFrame(f) {
 }
 
 /** Who and what a watched chat's timeline names, and a transfer offers (the welcome's, an agent_names frame's):
- * the desk's state (S), which its timeline rendering reads. */
+ * the desk's state (S), which its timeline rendering reads; the center's away reasons, whose labels the Agents table
+ * shows. */
 function takeDirectory(f) {
   if (f.agent && typeof f.agent === 'object') S.agent = { ...S.agent, ...f.agent };
   if (Array.isArray(f.roles)) S.roles = f.roles.filter((r) => typeof r === 'string');
   if (f.agent_names && typeof f.agent_names === 'object') S.agentNames = f.agent_names;
   if (Array.isArray(f.queue_names)) S.queueNames = f.queue_names.filter((q) => typeof q === 'string');
+  if ('away_reasons' in f) { // an agent's reason as its label (board.js), one taken off the list since too
+    S.awayReasons = reasonList(f.away_reasons);
+    S.awayLabels = knownReasons(S.awayLabels, S.awayReasons);
+  }
   if ('takes_contacts' in f) S.takesContacts = Array.isArray(f.takes_contacts) ? f.takes_contacts.filter((a) => typeof a === 'string') : null;
 }
 

@@ -151,7 +151,7 @@ function render() {
     ui.choose.hidden = true;
     ui.confirm.hidden = true;
   } else {
-    ui.facts.textContent = factsText(agent, stateText(agent.state, agent.away_reason));
+    ui.facts.textContent = factsText(agent, stateText(agent.state, agent.away_reason, S.awayLabels));
     const may = offers(agent, me());
     if (!may.signOut && A.step === 'confirm') A.step = 'choose';
     ui.choose.hidden = A.step !== 'choose';

@@ -5,6 +5,7 @@ import {
   MODE_OFF, callText, centerClock, duration, expected, handleTime, oldestWait, serviceLevel, skew, stateText, todayZone,
 } from './wallboard_format.js';
 import { isolate } from '../shared/text.js';
+import { S } from '../desk/state.js';
 
 const W = { frame: null, skew: 0, onMonitor: () => {}, monitoring: () => null, onChats: () => {}, agentActions: null };
 
@@ -193,7 +194,7 @@ function renderAgents(frame) {
     agentName(cell(tr, 'agent'), a.name);
     const state = cell(tr, 'state');
     state.dataset.state = a.state;
-    set(state, stateText(a.state, a.away_reason));
+    set(state, stateText(a.state, a.away_reason, S.awayLabels)); // "Away — Lunch": the center's label
     since(cell(tr, 'for'), a.since || null);
     chatsCell(cell(tr, 'conversations'), `${a.conversations} / ${a.capacity}`, a.conversations > 0,
       `${a.conversations} / ${a.capacity}: ${isolate(a.name)}’s chats, list them to watch one`, ['agent', a.id, a.name]);

@@ -1,6 +1,6 @@
 // The wallboard's pure parts: durations, states in words, thresholds (tested in webclient/tests/wallboard.test.mjs).
 
-import { awayWords } from '../shared/away_words.js';
+import { reasonLabel } from '../desk/away_reasons.js';
 import { isolate } from '../shared/text.js';
 
 /** The time zone "today" is the day of (the center's: the frame's thresholds.today_zone), "UTC" when unsaid. */
@@ -48,13 +48,14 @@ export function expected(ms) {
 
 export const STATE_WORDS = { available: 'Available', busy: 'Busy', wrap_up: 'After-call work', away: 'Away' };
 /** Why an agent is away, in words: every reason the gateway sets (gateway/calls/ringing.py, agent_calls.py,
- * contact/absent_agents.py, wire/routes.py), a break, and any other with its underscores as spaces (a
- * status frame may carry a reason of its own, up to 40 characters). */
+ * contact/absent_agents.py, wire/routes.py) in its own words; one the agent chose from the center's list
+ * (`reasons`: welcome.away_reasons, and lists seen before) as its label; any other (never on a list this page saw) as
+ * its code with its underscores as spaces (desk/away_reasons.js reasonLabel). */
 
-/** An agent's state in words: "Available", "Away", "Away — missed a call". */
-export function stateText(state, awayReason) {
+/** An agent's state in words: "Available", "Away", "Away — missed a call", "Away — Lunch". */
+export function stateText(state, awayReason, reasons = null) {
   const words = STATE_WORDS[state] || String(state || '').replace(/_/g, ' ');
-  const why = awayWords(awayReason);
+  const why = reasonLabel(awayReason, reasons);
   return why ? `${words} — ${why}` : words;
 }
 

@@ -228,7 +228,7 @@ function renderWrapClose() {
     sel.replaceChildren(...options.map((d) => {
       const o = document.createElement('option');
       o.value = d;
-      o.textContent = d.replace(/_/g, ' ');
+      o.textContent = desk.dispositionLabel(d);
       return o;
     }));
     sel.dataset.options = options.join('\n');
