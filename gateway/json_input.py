@@ -140,3 +140,6 @@ def is_clean(value: str) -> bool:
 def _printable(text: str) -> str:
     """``text`` as it may appear in an error message and a log line (client junk escaped)."""
     return text if is_clean(text) else ascii(text)[1:-1]
+
+
+printable = _printable  # the other modules' way to the same rule (a client's key echoed in an error message)

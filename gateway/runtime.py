@@ -262,6 +262,7 @@ async def _build(
 
     # music on hold: the file a caller's queue names in the flows directory, else the generated music
     music = HoldMusic(opus, flows_dir=flows_dir, queue_of=queue_of, music_of=music_of)
+    _on_stop(stack, music.close)  # its files' decoding in the background
     for error in flow_files.errors:
         log.error("flow error: %s", error)
 

@@ -24,8 +24,9 @@ from media.errors import AudioFileError
 StrPath = str | os.PathLike[str]
 
 
-def load_audio(path: StrPath, sample_rate: int = 48000) -> Audio:
-    """Decode the first audio stream of ``path`` into mono int16 at ``sample_rate``.
+def load_audio(path: StrPath, sample_rate: int = 48000, max_seconds: float | None = None) -> Audio:
+    """Decode the first audio stream of ``path`` into mono int16 at ``sample_rate``; with ``max_seconds``, decoding
+    stops once that much is decoded (the rest of a long file is never held in memory) and the audio is cut there.
 
     Raises :class:`AudioFileError` naming the file when it is missing, is not
     audio, or decodes to nothing.
@@ -40,17 +41,26 @@ def load_audio(path: StrPath, sample_rate: int = 48000) -> Audio:
             if not container.streams.audio:
                 raise AudioFileError(f"audio file {str(p)!r} has no audio stream", code="audio_file_invalid")
             stream = container.streams.audio[0]
+            limit = None if max_seconds is None else int(max_seconds * sample_rate)
+            decoded = 0
             for frame in container.decode(stream):
                 # Decoded frames carry pts; swresample then tries to honour them and
                 # PyAV's resampler fails on gaps/overlaps. Timing is ours to decide.
                 frame.pts = None
-                frames.extend(resampler.resample(frame))
-            frames.extend(resampler.resample(None))
+                out = resampler.resample(frame)
+                frames.extend(out)
+                decoded += sum(f.samples for f in out)
+                if limit is not None and decoded > limit:
+                    break
+            else:
+                frames.extend(resampler.resample(None))
     except AudioFileError:
         raise
     except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
         raise AudioFileError(f"cannot decode audio file {str(p)!r}: {exc}", code="audio_file_invalid") from exc
     samples = frames_to_samples(frames)
+    if max_seconds is not None:
+        samples = samples[: int(max_seconds * sample_rate)]
     if len(samples) == 0:
         raise AudioFileError(f"audio file {str(p)!r} contains no audio samples", code="audio_file_empty")
     return Audio(samples, sample_rate)

@@ -339,6 +339,7 @@ class AgentCalls:
 
     async def hold(self, agent: Agent, call_id: str, on: bool) -> None:
         handoff = self.handoffs.for_agent(agent, call_id)
+        music = await self.legs.hold_music(handoff.call) if on else None  # (first: no await from the checks on)
         bridge = handoff.bridge
         if not handoff.state.bridged or bridge is None:
             raise Conflict("the call is not connected", field="call_id", code=ErrorCode.NOT_CONNECTED)
@@ -348,9 +349,8 @@ class AgentCalls:
             await self.status(handoff, CallStatus.CONNECTED, "held" if on else "")
             return
         handoff.to(E.HOLD if on else E.RESUME)
-        if on:
+        if music is not None:
             handoff.held_since_ms = self.clock()
-            music = await self.legs.hold_music(handoff.call)
             bridge.hold(music.audio, music.packets)
         else:
             handoff.held_ms += self.clock() - handoff.held_since_ms
@@ -398,7 +398,8 @@ class AgentCalls:
         )
         await self._disconnect(handoff, agent_id, why="call_transferred")
         await self._say(call, TRANSFER_PROMPT, wait=False)
-        await self.legs.play_hold_music(call, queue=queue)  # the queue it goes to (an agent: the one it is in)
+        # the queue it goes to (an agent: the one it is in); not once the call is connected again
+        await self.legs.play_hold_music(call, queue=queue, still=lambda: not handoff.state.bridged)
         moved = False
         if to_agent is not None:
             try:
@@ -609,7 +610,7 @@ class AgentCalls:
         await self.wrap_up_done(agent_id, call.conversation_id)  # the conversation is not theirs to wrap up now
         await self.status(handoff, CallStatus.WAITING, "agent_lost")  # (the widget says so as the caller is told)
         await self._say(call, LOST_AGENT_PROMPT, wait=False)
-        await self.legs.play_hold_music(call)
+        await self.legs.play_hold_music(call, still=lambda: not handoff.state.bridged)
 
     # ---------------------------------------------------------------- helpers
 

@@ -80,6 +80,7 @@ class Consults:
         info = await self.presence.info(to_agent)
         if info["status"] != AgentStatus.AVAILABLE or info["activity"]:
             raise Conflict(f"{to_agent} is not available", field="agent_id", code=ErrorCode.TRANSFER_REFUSED)
+        music = await self.legs.hold_music(handoff.call)  # (before the last check: no await from there on)
         bridge = handoff.bridge
         if handoff.state not in (S.CONNECTED, S.HELD) or bridge is None or handoff.agent_id != agent.id:
             raise Conflict(
@@ -87,7 +88,6 @@ class Consults:
             )  # changed meanwhile
         handoff.to(E.CONSULT)
         consult = handoff.consult = Consult(to_agent, info["name"])
-        music = await self.legs.hold_music(handoff.call)
         bridge.hold(music.audio, music.packets)
         call = handoff.call
         await self.conversations.record(

@@ -207,6 +207,7 @@ class Handoff:
     waited_ms: int = 0
     recorder: StereoRecorder | None = None
     answers: int = 0  # agents who answered so far (a re-queued call is answered again)
+    queue_moves: int = 0  # overflows to another queue while it waited: the last one's music is the one played
     announced: list[str] = field(default_factory=list)  # position / wait announcements played
     monitors: dict[str, Monitor] = field(default_factory=dict)  # supervisor id -> their leg
     consult: Consult | None = None  # a warm transfer in progress

@@ -152,9 +152,14 @@ class AgentLegs:
         """What ``call``'s caller hears on hold: the music of the queue they wait in (``queue``: that one's)."""
         return await self.music.for_conversation(call.conversation_id, packets=call.player.sends_packets, queue=queue)
 
-    async def play_hold_music(self, call: Call, *, queue: str | None = None) -> None:
+    async def play_hold_music(
+        self, call: Call, *, queue: str | None = None, still: Callable[[], bool] = lambda: True
+    ) -> None:
+        """Loop the music of ``call``'s queue (``queue``: that one's) if, once it is known (a store read), ``still()``
+        says the caller is still to hear it: an agent who answered meanwhile is not talked over by music."""
         music = await self.hold_music(call, queue=queue)
-        call.player.loop(music.audio, MUSIC_PROMPT, music.packets)
+        if still() and not call.ended.is_set():
+            call.player.loop(music.audio, MUSIC_PROMPT, music.packets)
 
     async def status(self, handoff: Handoff, status: CallStatus, reason: str = "") -> None:
         """Tell the conversation's sockets (customer and agent desks) where the call stands, with its agent."""

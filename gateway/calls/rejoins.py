@@ -112,7 +112,7 @@ class Rejoins:
         if not held:  # (a caller on hold goes on hearing music: nothing changed for them yet)
             await self.say(handoff, REJOIN_PROMPT)
         if handoff.dropped is dropped and handoff.leg is None:  # (not back already)
-            await self.legs.play_hold_music(call)
+            await self.legs.play_hold_music(call, still=lambda: handoff.dropped is dropped and handoff.leg is None)
             await self.status(handoff, CallStatus.WAITING, "agent_reconnecting")
 
     async def accept(self, handoff: Handoff, agent: Agent, offer_sdp: str) -> str:
@@ -162,9 +162,10 @@ class Rejoins:
         if not await leg.wait_connected(self.connect_seconds):
             await self.leg_lost(handoff, leg, "agent_ice_timeout")
             return
+        call = handoff.call
+        music = await self.legs.hold_music(call) if dropped.held else None  # (first: no await from the check on)
         if handoff.state is not S.RECONNECTING or handoff.leg is not leg or handoff.dropped is not dropped:
             return
-        call = handoff.call
         call.player.stop()  # music on hold (and the prompt) end
         gap = self.clock() - dropped.at_ms
         handoff.held_ms += gap  # the caller heard music meanwhile: hold time, not talk time, in the reports
@@ -173,10 +174,9 @@ class Rejoins:
         handoff.to(E.RECONNECT)
         for monitor in handoff.monitors.values():  # supervisors listening in hear the call again
             handoff.bridge.listen(monitor.leg.player)
-        if dropped.held:
+        if music is not None:
             handoff.to(E.HOLD)
             handoff.held_since_ms = self.clock()
-            music = await self.legs.hold_music(call)
             handoff.bridge.hold(music.audio, music.packets)
         await self.presence.set_activity(handoff.agent_id, AgentActivity.ON_CALL, owner=self.owner)
         await self.conversations.record(

@@ -107,7 +107,7 @@ class Ringing:
         )
         self.handoffs[call.id] = handoff
         self._moved(handoff)  # the registry shows it waiting (desks on other nodes find it through the registry)
-        await self.legs.play_hold_music(call)
+        await self.legs.play_hold_music(call, still=lambda: handoff.state in (S.WAITING, S.RINGING))
         if self.waits is not None and self.announce_seconds > 0:
             handoff.tasks.spawn(self._announce_every(handoff), "announce")
         await self.bus.subscribe(self.keys.conv_channel(call.conversation_id), self._on_conversation)
@@ -150,7 +150,9 @@ class Ringing:
         if message.type == EventType.STATE and moved_to and moved_from and moved_to != moved_from:
             for handoff in self.handoffs.values():  # overflowed to another queue: its music
                 if handoff.call.conversation_id == cid and handoff.state is S.WAITING:
-                    handoff.tasks.spawn(self._queue_music(handoff, str(moved_from), str(moved_to)), "music")
+                    handoff.queue_moves += 1
+                    move = self._queue_music(handoff, str(moved_from), str(moved_to), handoff.queue_moves)
+                    handoff.tasks.spawn(move, "music")
             return
         if message.type != EventType.ASSIGNED:
             return
@@ -161,16 +163,14 @@ class Ringing:
                     self._ring(handoff, str(data.get("agent_id", "")), str(data.get("agent_name", ""))), "ring"
                 )
 
-    async def _queue_music(self, handoff: Handoff, before: str, queue: str) -> None:
-        """A waiting caller's conversation moved from queue ``before`` to ``queue``: the music changes to that queue's
-        (at once while music plays; after an announcement that plays, its music is the new queue's anyway)."""
+    async def _queue_music(self, handoff: Handoff, before: str, queue: str, move: int) -> None:
+        """A waiting caller's conversation moved from queue ``before`` to ``queue`` (its ``move``-th move): the music,
+        playing or queued behind a prompt, changes to that queue's (an announcement playing then finishes first)."""
         call = handoff.call
         old, new = await self.legs.hold_music(call, queue=before), await self.legs.hold_music(call, queue=queue)
-        current = call.player.current
-        if handoff.state is not S.WAITING or call.ended.is_set() or old.name == new.name:
-            return
-        if current is not None and current.prompt_id == MUSIC_PROMPT:
-            call.player.cancel_prompt(MUSIC_PROMPT)
+        if handoff.state is not S.WAITING or call.ended.is_set() or handoff.queue_moves != move:
+            return  # rung or gone meanwhile, or moved on again (that move's music wins)
+        if old.name != new.name and call.player.cancel_prompt(MUSIC_PROMPT):
             call.player.loop(new.audio, MUSIC_PROMPT, new.packets)
 
     async def _ring(self, handoff: Handoff, agent_id: str, agent_name: str) -> None:
@@ -362,7 +362,7 @@ class Ringing:
         if done is not None:
             await done
         if handoff.state in (S.WAITING, S.RINGING) and not call.ended.is_set():
-            await self.legs.play_hold_music(call)
+            await self.legs.play_hold_music(call, still=lambda: handoff.state in (S.WAITING, S.RINGING))
 
 
 async def taken_over(anchors: CallAnchors | None, call: Call) -> bool:

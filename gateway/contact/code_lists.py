@@ -13,18 +13,23 @@ taken off a list stays where it was used (a conversation's disposition, an agent
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from gateway.errors import BadRequest, Conflict
-from gateway.json_input import check_text
+from gateway.json_input import check_text, printable, without_bidi_controls
 from gateway.protocol.codes import ErrorCode
 from gateway.store.queue_store import QueueStore
 from gateway.store.store import Store
 
+log = logging.getLogger(__name__)
+
 CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,29}$")
 MAX_LABEL = 40
+VISIBLE = re.compile(r"[^\s\u200b-\u200f\u2060\ufeff]")  # a character that shows (not a space, nor a zero-width one)
 MAX_CODES = 20
 
 
@@ -83,7 +88,8 @@ def parse_codes(kind: CodeKind, body: Any) -> tuple[tuple[Code, ...], int]:
         raise _bad(f'the body is {{"{key}": [...], "version": N}}', "body")
     for name in body:
         if name not in (key, "version"):
-            raise _bad(f"unknown field '{str(name)[:40]}' (known: {key}, version)", str(name)[:40])
+            shown = printable(str(name)[:40])
+            raise _bad(f"unknown field '{shown}' (known: {key}, version)", shown)
     version = body.get("version", 0)
     if isinstance(version, bool) or not isinstance(version, int) or version < 0:
         raise _bad("'version' is the version you read (0 for the first list)", "version")
@@ -102,11 +108,19 @@ def parse_codes(kind: CodeKind, body: Any) -> tuple[tuple[Code, ...], int]:
             raise _bad(f"{at}.code '{code}' {kind.reserved_why}: choose another", f"{at}.code")
         if code in (c.code for c in codes):
             raise _bad(f"{at}.code '{code}' is in the list twice", f"{at}.code")
-        if not isinstance(label, str) or not label.strip() or len(label.strip()) > MAX_LABEL:
-            raise _bad(f"{at}.label is 1 to {MAX_LABEL} characters", f"{at}.label")
+        if not isinstance(label, str):
+            raise _bad(f"{at}.label is text", f"{at}.label")
         check_text(label, f"{at}.label", multiline=False)
-        codes.append(Code(code, label.strip()))
+        label = without_bidi_controls(label).strip()
+        if not VISIBLE.search(label) or len(label) > MAX_LABEL:
+            raise _bad(f"{at}.label is 1 to {MAX_LABEL} characters, some of them visible", f"{at}.label")
+        if label.casefold() in (c.label.casefold() for c in codes):
+            raise _bad(f"{at}.label '{label}' is in the list twice: agents could not tell them apart", f"{at}.label")
+        codes.append(Code(code, label))
     return tuple(codes), version
+
+
+_WARNED: set[tuple[str, int]] = set()  # (list, version) found unusable and logged
 
 
 class CenterCodes:
@@ -121,11 +135,19 @@ class CenterCodes:
         row = await self.db.center(self.kind.field)
         if row is None:
             return CodeList(self.kind, self.defaults, 0)
-        data, version = row
+        text, version = row
         try:
-            return CodeList(self.kind, parse_codes(self.kind, {self.kind.key: data})[0], version)
-        except BadRequest:  # written by another version of the gateway: the defaults rather than no choice
-            return CodeList(self.kind, self.defaults, version)
+            return CodeList(self.kind, parse_codes(self.kind, {self.kind.key: json.loads(text)})[0], version)
+        except (BadRequest, ValueError) as exc:  # written by another version or by hand: the defaults, not no choice
+            if (self.kind.field, version) not in _WARNED:
+                _WARNED.add((self.kind.field, version))
+                log.warning(
+                    "the stored %s (version %d) are not usable (%s): the defaults apply until an admin saves them",
+                    self.kind.key,
+                    version,
+                    exc.message if isinstance(exc, BadRequest) else exc,
+                )
+            return CodeList(self.kind, self.defaults, version)  # (its version: an admin's save replaces it)
 
     def parse(self, body: Any) -> CodeList:
         codes, version = parse_codes(self.kind, body)

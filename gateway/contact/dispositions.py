@@ -13,12 +13,15 @@ past reports.
 
 from __future__ import annotations
 
-from gateway.contact.code_lists import CenterCodes, Code, CodeKind, label_of
+from gateway.contact.code_lists import CenterCodes, Code, CodeKind, label_of, parse_codes
+from gateway.errors import BadRequest, ConfigError
 from gateway.store.store import Store
 
 #: What the gateway closes conversations with itself (gateway/contact/conversations.py abandon, chat_end, handover,
 #: gateway/ops/erasure.py).
-GATEWAY_DISPOSITIONS = frozenset({"abandoned", "customer_ended", "agent_left", "erased"})
+GATEWAY_DISPOSITIONS = frozenset(
+    {"abandoned", "customer_ended", "agent_left", "erased", "test_queued", "test_ended"}  # (test_*: admins' test runs)
+)
 
 DISPOSITIONS = CodeKind(
     field="dispositions",
@@ -31,5 +34,11 @@ DISPOSITIONS = CodeKind(
 
 class Dispositions(CenterCodes):
     def __init__(self, store: Store, defaults: tuple[str, ...]) -> None:
-        """``defaults``: the node's ``--dispositions``, the list until an admin writes one."""
-        super().__init__(DISPOSITIONS, store, tuple(Code(c, label_of(c)) for c in defaults))
+        """``defaults``: the node's ``--dispositions``, the list until an admin writes one; ConfigError when it breaks
+        a list's rules (an agent could then close with a code the gateway keeps for itself)."""
+        codes = tuple(Code(c, label_of(c)) for c in defaults)
+        try:
+            parse_codes(DISPOSITIONS, {DISPOSITIONS.key: [c.to_json() for c in codes]})
+        except BadRequest as exc:
+            raise ConfigError(f"--dispositions: {exc.message}", field="dispositions") from None
+        super().__init__(DISPOSITIONS, store, codes)

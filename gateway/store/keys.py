@@ -78,7 +78,7 @@ touches is built here and passed in ``KEYS`` (``tests/unit/test_store_keys.py`` 
 | ``P:audit`` | stream | the audit log: who did what to what, when, before/after (no secret), capped by ``--audit-max-entries`` (gateway/contact/audit.py) |
 | ``P:qcfg`` | hash | queue settings: queue name -> JSON (skills, priority, service level, announcements, music, maximum wait, callback policy, hours; gateway/contact/queues.py) |
 | ``P:qcfg:ver`` | hash | queue name -> the version of its settings (optimistic concurrency: a write names the version it saw) |
-| ``P:center`` | hash | center-wide lists: name -> JSON (``away_reasons``: the reasons agents go away with; gateway/contact/away_reasons.py) |
+| ``P:center`` | hash | the center's code lists: name -> JSON (``away_reasons``, ``dispositions``; gateway/contact/code_lists.py) |
 | ``P:center:ver`` | hash | name -> the version of that list (optimistic concurrency, as queues) |
 | ``P:widget`` | string | the widget's settings (JSON: title, colours, greeting, launcher text, language, hours queue; gateway/contact/widget_settings.py) |
 

@@ -90,15 +90,15 @@ class QueueStore:
             )
         )
 
-    # ---------------------------------------------------------------- center-wide lists (away reasons)
+    # ---------------------------------------------------------------- the center's code lists (away reasons, dispositions)
 
-    async def center(self, name: str) -> tuple[Any, int] | None:
-        """A center-wide list as stored, and its version; None when it was never written."""
+    async def center(self, name: str) -> tuple[str, int] | None:
+        """A center-wide list as stored (JSON text) and its version; None when it was never written."""
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hget(self.keys.center_settings, name)
             pipe.hget(self.keys.center_versions, name)
             raw, version = await pipe.execute()
-        return None if raw is None else (json.loads(_s(raw)), int(version or 1))
+        return None if raw is None else (_s(raw), int(version or 1))
 
     async def put_center(self, name: str, data: Any, *, expected: int) -> tuple[bool, int]:
         """Store list ``name`` if its version is ``expected`` (0: never written): (True, new version), or (False,

@@ -98,7 +98,11 @@ async def get_music(request: web.Request) -> web.StreamResponse:
     await agent_with_role(request, Role.ADMIN, Role.SUPERVISOR, doing="listen to the music files")
     name = request.match_info["name"]
     if not MUSIC_NAME.fullmatch(name):
-        raise BadRequest("a music file's name is letters, digits, _ . - and .wav, .mp3 or .ogg", field="name")
+        raise BadRequest(
+            "a music file's name is letters, digits, _ . - and .wav, .mp3 or .ogg",
+            field="name",
+            code=ErrorCode.BAD_FIELD,
+        )
     files = await asyncio.to_thread(request.app[SERVICES].music.files)
     music_dir = request.app[SERVICES].music.flows_dir
     if music_dir is None or name not in {f.name for f in files}:

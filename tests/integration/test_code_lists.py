@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from gateway.contact.dispositions import Dispositions
+from gateway.errors import ConfigError
 from tests.conftest import PASSWORDS, Clients
 from tests.support.admin_api import ADA, Admin, admin_token, agents_with_an_admin
 from tests.support.servers import Node
@@ -65,6 +67,11 @@ async def test_the_center_s_reasons_are_the_only_ones_an_agent_goes_away_with(cl
         "reasons[0].code": [{"code": "Lunch Break", "label": "Lunch"}],
         "reasons[1].label": [{"code": "a", "label": "A"}, {"code": "b", "label": "x" * 41}],
         "reasons[0].label": [{"code": "a", "label": "tab\there"}],
+        "reasons[2].label": [
+            {"code": "a", "label": "A"},
+            {"code": "b", "label": "B"},
+            {"code": "c", "label": "\u200b "},
+        ],
         "reasons": [],
     }
     for field, reasons in bad_bodies.items():
@@ -137,3 +144,35 @@ async def test_an_admin_s_dispositions_replace_the_node_s_and_an_agent_closes_on
     assert [(e["action"], e["actor"], e["after"]["dispositions"]) for e in entries] == [
         ("dispositions.update", "ada", mine)
     ]
+
+
+async def test_labels_show_what_they_say_and_a_list_broken_in_the_store_gives_the_defaults_until_an_admin_saves(
+    node: Node, caplog: pytest.LogCaptureFixture
+) -> None:
+    admin = Admin(node, await admin_token(node, "ada", ADA))
+    twins = [{"code": "a", "label": "Lunch"}, {"code": "b", "label": "LUNCH "}]
+    bad = await admin.call("PUT", "/api/admin/away-reasons", {"reasons": twins, "version": 0}, status=400)
+    assert (bad["field"], bad["message"]) == (
+        "reasons[1].label",
+        "reasons[1].label 'LUNCH' is in the list twice: agents could not tell them apart",
+    )
+    turned = [{"code": "a", "label": "Break \u202egnol"}]  # an override that would show it reversed: taken out
+    stored = await admin.call("PUT", "/api/admin/away-reasons", {"reasons": turned, "version": 0})
+    assert stored["reasons"] == [{"code": "a", "label": "Break gnol"}]
+    junk_key = await admin.call("PUT", "/api/admin/away-reasons", {"reasons\u0007": [], "version": 1}, status=400)
+    assert junk_key["field"] == "reasons\\x07"  # the client's junk, escaped
+
+    store = node.services.store
+    await store.redis.hset(store.keys.center_settings, "away_reasons", "{not json")  # written by hand, or garbled
+    listed = await admin.call("GET", "/api/away-reasons")
+    assert listed["version"] == 1 and listed["reasons"][0] == {"code": "break", "label": "Break"}  # the defaults
+    assert any("are not usable" in r.getMessage() for r in caplog.records)
+    fixed = await admin.call("PUT", "/api/admin/away-reasons", {"reasons": turned, "version": 1})  # the admin's way out
+    assert fixed["version"] == 2
+
+    with pytest.raises(ConfigError) as refused:  # --dispositions naming one the gateway closes with itself
+        Dispositions(store, ("resolved", "abandoned"))
+    assert refused.value.message == (
+        "--dispositions: dispositions[1].code 'abandoned' is a disposition the gateway closes conversations with "
+        "itself: choose another"
+    )

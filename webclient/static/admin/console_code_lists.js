@@ -52,7 +52,7 @@ export const DISPOSITIONS = Object.freeze({
   ones: 'dispositions',
   // gateway/contact/dispositions.py GATEWAY_DISPOSITIONS: the customer left or ended the chat, the agent left a
   // call's conversation, an erasure
-  reserved: Object.freeze(['abandoned', 'customer_ended', 'agent_left', 'erased']),
+  reserved: Object.freeze(['abandoned', 'customer_ended', 'agent_left', 'erased', 'test_queued', 'test_ended']),
   reservedWhy: 'is a disposition the gateway closes conversations with itself',
   intro: 'Agents close a conversation with one of these; reports count closes by them. Removing one does not change '
     + 'conversations already closed with it.',
