@@ -37,6 +37,7 @@ from gateway.contact.away_reasons import AwayReasons
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.canned import CannedResponses
 from gateway.contact.chat_supervision import ChatSupervision
+from gateway.contact.code_lists import CodeWatch
 from gateway.contact.conversations import Conversations
 from gateway.contact.customer_presence import CustomerPresence
 from gateway.contact.dispositions import Dispositions
@@ -337,6 +338,9 @@ async def _build(
     )
     presence = Presence(store, router, roles_of=lambda aid: a.roles if (a := directory.agents.get(aid)) else None)
     dispositions = Dispositions(store, settings.dispositions)  # the admin's list, else --dispositions
+    code_watch = CodeWatch(bus, keys.center_channel)  # an admin's save reaches every node's open desks
+    await code_watch.start()
+    _on_stop(stack, code_watch.stop)
     conversations = Conversations(
         store,
         router,
@@ -599,6 +603,7 @@ async def _build(
         music=music,
         away_reasons=AwayReasons(store),
         dispositions=dispositions,
+        code_watch=code_watch,
         widget=WidgetConfig(store),
         node_watch=watch,
         worker_metrics=worker_metrics,

@@ -16,12 +16,15 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from gateway.errors import BadRequest, Conflict
 from gateway.json_input import check_text, printable, without_bidi_controls
+from gateway.protocol import bus
 from gateway.protocol.codes import ErrorCode
+from gateway.store.bus import Bus
 from gateway.store.queue_store import QueueStore
 from gateway.store.store import Store
 
@@ -129,6 +132,7 @@ class CenterCodes:
     def __init__(self, kind: CodeKind, store: Store, defaults: tuple[Code, ...]) -> None:
         self.kind = kind
         self.defaults = defaults
+        self.store = store
         self.db = QueueStore(store)
 
     async def get(self) -> CodeList:
@@ -164,6 +168,7 @@ class CenterCodes:
                 field="version",
                 code=ErrorCode.STALE_VERSION,
             )
+        await self.store.publish(self.store.keys.center_channel, bus.CodesChanged(self.kind.field))  # open desks
         return before, CodeList(self.kind, codes.codes, version)
 
     async def check(self, code: str, field: str) -> None:
@@ -175,3 +180,31 @@ class CenterCodes:
                 field=field,
                 code=ErrorCode.BAD_FIELD,
             )
+
+
+class CodeWatch:
+    """This node's ear for the code lists: ``watch(listener)`` calls ``listener(name)`` when an admin saved list
+    ``name`` on any node (the agent sockets send their desks the lists again)."""
+
+    def __init__(self, bus_: Bus, channel: str) -> None:
+        self.bus = bus_
+        self.channel = channel
+        self._watchers: list[Callable[[str], None]] = []
+
+    async def start(self) -> None:
+        await self.bus.subscribe(self.channel, self._on_bus)
+
+    async def stop(self) -> None:
+        await self.bus.unsubscribe(self.channel, self._on_bus)
+
+    def watch(self, listener: Callable[[str], None]) -> None:
+        self._watchers.append(listener)
+
+    def unwatch(self, listener: Callable[[str], None]) -> None:
+        if listener in self._watchers:
+            self._watchers.remove(listener)
+
+    def _on_bus(self, channel: str, message: bus.Message) -> None:
+        if isinstance(message, bus.CodesChanged):
+            for listener in list(self._watchers):
+                listener(message.name)

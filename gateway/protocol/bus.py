@@ -44,6 +44,7 @@ class BusKind(StrEnum):
     AGENT_CHANGED = "agent_changed"
     SUPERVISORS = "supervisors"
     CUSTOMER_ERASED = "customer_erased"
+    CODES_CHANGED = "codes_changed"
 
 
 class BadMessage(ValueError):
@@ -279,6 +280,15 @@ class FlowRetired(Message):
     name: str
 
 
+@dataclass(frozen=True, slots=True)
+class CodesChanged(Message):
+    """On ``P:ch:center``: an admin saved one of the center's code lists (``away_reasons`` or ``dispositions``);
+    every node tells its open desks (gateway/contact/code_lists.py)."""
+
+    kind = BusKind.CODES_CHANGED
+    name: str
+
+
 KINDS: dict[str, type[Message]] = {
     cls.kind: cls
     for cls in (
@@ -304,6 +314,7 @@ KINDS: dict[str, type[Message]] = {
         FlowRetired,
         BoardChanged,
         AgentChanged,
+        CodesChanged,
     )
 }
 

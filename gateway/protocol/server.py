@@ -49,6 +49,7 @@ class ServerFrame(StrEnum):
     CAPTION = "caption"
     WALLBOARD = "wallboard"
     AGENT_NAMES = "agent_names"
+    CODES = "codes"
 
 
 class CloseCode(IntEnum):
@@ -259,6 +260,16 @@ class AgentNames(Frame):
     type = ServerFrame.AGENT_NAMES
     agent_names: dict[str, str]
     takes_contacts: list[str]  # as the welcome's: who a chat or a call can be transferred to
+
+
+@dataclass(frozen=True, slots=True)
+class Codes(Frame):
+    """To the desk: the center's code lists again, after an admin saved one (the welcome's ``away_reasons`` and
+    ``dispositions``): the Away menu and the close offer what is on them now."""
+
+    type = ServerFrame.CODES
+    away_reasons: list[JsonObject]
+    dispositions: list[JsonObject]
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,7 +90,8 @@ it again), ``P:ch:queue``
 commands for the calls anchored on that node, and their replies), ``P:ch:flows`` (a flow version was
 published: every node puts it in service; an admin retired a flow: every node takes it out; or an admin chose the
 flow calls or chats start in), ``P:ch:board`` (a live call moved on some node: the supervisors'
-wallboards read again, gateway/ops/wallboard.py), ``P:ch:durable`` (nobody listens: an empty publish there is
+wallboards read again, gateway/ops/wallboard.py), ``P:ch:center`` (an admin saved a code list: every node's open
+desks get the lists again, gateway/contact/code_lists.py), ``P:ch:durable`` (nobody listens: an empty publish there is
 the write a durability ``WAIT`` counts replicas for, ``Store.durable``).
 """
 
@@ -301,6 +302,10 @@ class Keys:
     @property
     def center_versions(self) -> str:
         return f"{self.prefix}:center:ver"
+
+    @property
+    def center_channel(self) -> str:
+        return f"{self.prefix}:ch:center"
 
     @property
     def widget_settings(self) -> str:

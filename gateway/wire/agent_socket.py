@@ -105,6 +105,7 @@ class AgentConnection(Connection):
             )
         )
         self.s.directory.watch(self._on_directory)
+        self.s.code_watch.watch(self._on_codes)
         return True
 
     def _agent_names(self) -> dict[str, str]:
@@ -119,6 +120,15 @@ class AgentConnection(Connection):
         """Who a transfer can go to: enabled accounts with the agent role (a supervisor-only account was suggested,
         then refused: an exploratory test)."""
         return sorted(a.id for a in self.s.directory.agents.values() if a.has(Role.AGENT) and not a.disabled)
+
+    def _on_codes(self, name: str) -> None:
+        """An admin saved a code list on some node: the desk gets both lists as they are now."""
+
+        async def step() -> None:
+            away, dispositions = await self.s.away_reasons.get(), await self.s.dispositions.get()
+            await self.send(server.Codes(away_reasons=away.entries(), dispositions=dispositions.entries()))
+
+        self.push(step)
 
     def _on_directory(self, agent_id: str) -> None:
         """An agent changed on any node: the desk gets the names again if they changed (one step for a burst)."""
@@ -147,6 +157,7 @@ class AgentConnection(Connection):
         self.s.queue_board.unwatch(self._on_queue)
         self.s.wallboard.unwatch(self._on_wallboard)
         self.s.directory.unwatch(self._on_directory)
+        self.s.code_watch.unwatch(self._on_codes)
         if self.agent is not None and self.session:
             if not await self.s.presence.leave(self.session, self.agent.id):
                 return  # Redis is down: presence removes the session once it is back (gateway/contact/presence.py)

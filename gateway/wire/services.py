@@ -22,6 +22,7 @@ from gateway.contact.away_reasons import AwayReasons
 from gateway.contact.callbacks import Callbacks
 from gateway.contact.canned import CannedResponses
 from gateway.contact.chat_supervision import ChatSupervision
+from gateway.contact.code_lists import CodeWatch
 from gateway.contact.conversations import Conversations
 from gateway.contact.customer_presence import CustomerPresence
 from gateway.contact.dispositions import Dispositions
@@ -104,6 +105,7 @@ class Services:
     queues: QueueSettings  # queues as objects: skills, priority, hours, maximum wait (gateway/contact/queues.py)
     away_reasons: AwayReasons  # why agents are away, the center's list (gateway/contact/away_reasons.py)
     dispositions: Dispositions  # what agents close conversations with, the center's list (contact/dispositions.py)
+    code_watch: CodeWatch  # an admin saved a code list on some node: open desks are told (contact/code_lists.py)
     music: HoldMusic  # music on hold: a queue's file of the flows directory (gateway/calls/hold_music.py)
     widget: WidgetConfig  # the widget's title, colours, greeting, hours queue (gateway/contact/widget_settings.py)
     node_watch: NodeWatch | None = None  # this node's heartbeat, and the takeover of dead nodes (calls/takeover.py)

@@ -168,10 +168,12 @@ async def test_an_agent_goes_away_for_a_reason_by_keyboard_and_a_stale_one_is_re
         await alice.keyboard.press("Escape")
         await alice.set_viewport_size(WIDE)
 
-        # an admin changes the list (her desk still offers Lunch): she picks it, the gateway refuses, the menu is
-        # the new list with one line of why, and nothing changed
+        # a list her desk was not told of (written behind the gateway's back, as a save whose news was lost): she picks
+        # Lunch, the gateway refuses, the menu is the new list with one line of why, and nothing changed
         new = {"reasons": [{"code": "break", "label": "Short break"}, {"code": "coaching", "label": "Coaching"}]}
-        await node.services.away_reasons.put(parse_reasons({**new, "version": 0}))
+        keys = node.services.store.keys
+        await node.services.store.redis.hset(keys.center_settings, "away_reasons", json.dumps(new["reasons"]))
+        await node.services.store.redis.hset(keys.center_versions, "away_reasons", 1)
         await away.focus()
         await alice.keyboard.press("Enter")
         await expect(items).to_have_text(DEFAULT_LABELS)  # still the list of her welcome
@@ -201,12 +203,17 @@ async def test_an_agent_goes_away_for_a_reason_by_keyboard_and_a_stale_one_is_re
         await alice.keyboard.press("Enter")
         await expect(note).to_have_text("")  # said once: not again on the next opening
         await alice.keyboard.press("Escape")
-        # carol's board knows the list of its welcome: a code it never saw reads as the code, the new list's label
-        # once it is welcomed again
+        # carol's board knows the list of its welcome: a code it never saw reads as the code
         await expect(state).to_have_text("Away — coaching")
-        await board.reload()
-        await expect(board.locator("[data-testid=wb-conn]")).to_have_text("Live")
-        await expect(cell(board, "agents", "alice", "state")).to_have_text("Away — Coaching")
+        # an admin saves the list: every open desk and board is told at once (no reload), the new labels shown
+        saved = {"reasons": [{"code": "coaching", "label": "Coaching session"}, {"code": "lunch", "label": "Lunch"}]}
+        await node.services.away_reasons.put(parse_reasons({**saved, "version": 1}))
+        await expect(cell(board, "agents", "alice", "state")).to_have_text("Away — Coaching session")
+        await expect(pill).to_have_text("Away: Coaching session", use_inner_text=True)
+        await away.focus()
+        await alice.keyboard.press("Enter")
+        await expect(items).to_have_text(["Coaching session", "Lunch"])
+        await alice.keyboard.press("Escape")
 
         # a reason the gateway set keeps its explanation, not "Away: ..."; no reason of the list is checked
         await node.services.presence.set_status("alice", AgentStatus.AWAY, "set_by_supervisor", tell=True)

@@ -60,6 +60,8 @@ async def test_the_center_s_reasons_are_the_only_ones_an_agent_goes_away_with(cl
     new = [{"code": "coaching", "label": "Coaching"}, {"code": "break", "label": "Short break"}]
     stored = await admin.call("PUT", "/api/admin/away-reasons", {"reasons": new, "version": 0})
     assert stored == {"reasons": new, "version": 1}
+    told = await alice.expect("codes")  # the open desk is told at once (every node's are)
+    assert (told["away_reasons"], told["dispositions"][0]["code"]) == (new, "resolved")
     stale = await admin.call("PUT", "/api/admin/away-reasons", {"reasons": DEFAULTS, "version": 0}, status=409)
     assert (stale["code"], stale["field"]) == ("stale_version", "version")
     bad_bodies = {

@@ -35,6 +35,7 @@ SAMPLES: list[bus.Message] = [
     bus.FlowAnswers("chats", "shop"),
     bus.FlowRetired("shop"),
     bus.AgentChanged("alice"),
+    bus.CodesChanged("away_reasons"),
     bus.CallSupervisors("call-1", [{"agent_id": "sara", "name": "Sara", "mode": "whisper"}]),
     bus.CustomerErased(),
 ]

@@ -63,6 +63,12 @@ function onFrame(f) {
     case 'call_ice': takeCallIce(f); break;
     case 'call_answer': if (phone) phone.onCallAnswer(f); break;
     case 'call_supervisors': if (phone) phone.onCallSupervisors(f); break;
+    case 'codes': // an admin saved the away reasons or the dispositions: offer what is on them now
+      takeAwayReasons(f.away_reasons);
+      ({ codes: S.dispositions, labels: S.dispositionLabels } = readDispositions(f.dispositions));
+      renderDispositions();
+      renderPresence(); // "Away: ..." in the label saved now
+      break;
     case 'agent_names': // a colleague was added, renamed or removed: transfers offer who is there now
       if (f.agent_names && typeof f.agent_names === 'object') S.agentNames = f.agent_names;
       S.takesContacts = stringList(f.takes_contacts);

@@ -272,6 +272,7 @@ export const ServerFrame = Object.freeze({
   CAPTION: "caption",
   WALLBOARD: "wallboard",
   AGENT_NAMES: "agent_names",
+  CODES: "codes",
 });
 
 // gateway.protocol.server.CloseCode

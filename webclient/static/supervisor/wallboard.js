@@ -21,7 +21,7 @@ import { endSession, forgetSession, refreshToken, resumeSession, sessionHooks } 
 import { renderLoginForm, showLoginView, submitLogin } from '../desk/login_view.js';
 import { SignalingSocket } from '../shared/socket.js';
 import { setWelcomeIce, takeCallIce } from '../shared/rtc.js';
-import { gatewayNow, initBoard, refreshButtons, render } from './wallboard_board.js';
+import { gatewayNow, initBoard, refreshButtons, render, renderAgain } from './wallboard_board.js';
 import { initMonitor, leave, monitor, monitoring, onAnswer, onError, onStatus } from './wallboard_monitor.js';
 import { initChats, openChats } from './wallboard_chats.js';
 import { actionsCell, closeActions, onAgents } from './wallboard_agent_actions.js';
@@ -75,6 +75,7 @@ function onFrame(f) {
       renderHelp(f);
       break;
     case 'agent_names': takeDirectory(f); break;
+    case 'codes': takeDirectory(f); renderAgain(); break; // an admin saved the away reasons: their labels now
     // a watched chat (wallboard_watch.js)
     case 'history': onWatchHistory(f); break;
     case 'event': onWatchEvent(f); break;

@@ -278,6 +278,11 @@ function renderTotals(frame) {
 }
 
 /** A `wallboard` frame arrived: everything it says replaces what was shown. */
+/** The board again from the last snapshot (the away reasons' labels changed: a `codes` frame). */
+export function renderAgain() {
+  if (W.frame) render(W.frame);
+}
+
 export function render(frame) {
   W.frame = frame;
   W.skew = skew(frame.at, Date.now());
