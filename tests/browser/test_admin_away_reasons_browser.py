@@ -29,6 +29,7 @@ from tests.browser.test_admin_console_browser import (
 )
 from tests.conftest import PASSWORDS
 from tests.support.browser_loop import BROWSER_TESTS
+from tests.support.code_list_page import row_input, rows_of, stored
 from tests.support.servers import Node
 
 pytestmark = BROWSER_TESTS
@@ -47,32 +48,6 @@ INTRO = (
     "Agents choose one of these when they go away; the wallboard shows it and reports count away time by it. "
     "Removing one does not change agents away with it now."
 )
-
-
-async def rows_of(page: Page) -> list[tuple[str, str]]:
-    """The editor's rows as they stand: (label as typed, code: its input's value, or the saved code shown)."""
-    got = await page.locator(f"{SECTION} .cs-away-row").evaluate_all(
-        """(rows) => rows.map((li) => {
-             const code = li.querySelector('input[name=code]');
-             return [li.querySelector('input[name=label]').value,
-                     code ? code.value : li.querySelector('.cs-away-fixed').textContent];
-           })"""
-    )
-    return [(label, code) for label, code in got]
-
-
-def label_input(page: Page, n: int) -> Locator:
-    return page.locator(SECTION).get_by_role("textbox", name=f"Reason {n} Label", exact=True)
-
-
-def code_input(page: Page, n: int) -> Locator:
-    return page.locator(SECTION).get_by_role("textbox", name=f"Reason {n} Code", exact=True)
-
-
-async def stored(node: Node) -> tuple[list[tuple[str, str]], int]:
-    """What the gateway has: [(label, code)], version."""
-    now = (await node.services.away_reasons.get()).to_json()
-    return [(r["label"], r["code"]) for r in now["reasons"]], now["version"]
 
 
 async def saved_by_another_admin(node: Node, reasons: list[tuple[str, str]], version: int) -> None:
@@ -110,7 +85,7 @@ async def test_an_admin_adds_renames_moves_removes_and_saves_and_the_gateway_has
         await expect(section.get_by_test_id("cs-away-intro")).to_have_text(INTRO)
         await expect(section.get_by_test_id("cs-away-version")).to_have_text("(defaults: not saved yet)")
         await expect(section.locator(".cs-away-row")).to_have_count(5)
-        assert await rows_of(page) == DEFAULTS
+        assert await rows_of(page, VIEW, "cs-away") == DEFAULTS
         # a saved code is fixed: shown, not an input
         assert await section.locator("input[name=code]").count() == 0
         await expect(section.get_by_role("button", name="Move Break up")).to_be_disabled()
@@ -144,7 +119,7 @@ async def test_an_admin_adds_renames_moves_removes_and_saves_and_the_gateway_has
         await up.click()
         await expect(up).to_be_disabled()
         await expect(section.get_by_role("button", name="Move Coaching down")).to_be_focused()
-        assert [label for label, _ in await rows_of(page)][:2] == ["Coaching", "Short break"]
+        assert [label for label, _ in await rows_of(page, VIEW, "cs-away")][:2] == ["Coaching", "Short break"]
         await expect(label_input(page, 1)).to_have_value("Coaching")  # the inputs are named by their new places
 
         # ---- remove Other work: asked first (Cancel keeps it), then gone
@@ -167,11 +142,11 @@ async def test_an_admin_adds_renames_moves_removes_and_saves_and_the_gateway_has
             ("Meeting", "meeting"),
             ("Training", "training"),
         ]
-        assert await rows_of(page) == expected
+        assert await rows_of(page, VIEW, "cs-away") == expected
         await expect(
             section.get_by_role("button", name="Remove Training")
         ).to_be_focused()  # the row before (it was the last)
-        assert await stored(node) == (DEFAULTS, 0)  # nothing is written before Save
+        assert await stored(node, "away_reasons") == (DEFAULTS, 0)  # nothing is written before Save
         await checked(page, errors, shots, "away-edited")
 
         # ---- save: the gateway has exactly that list, version 1; any agent reads it so
@@ -180,11 +155,11 @@ async def test_an_admin_adds_renames_moves_removes_and_saves_and_the_gateway_has
             "The away reasons were saved (version 1): Coaching, Short break, Lunch, Meeting, Training."
         )
         await expect(section.get_by_test_id("cs-away-version")).to_have_text("(version 1)")
-        assert await stored(node) == (expected, 1)
+        assert await stored(node, "away_reasons") == (expected, 1)
         alice = await login_token(node, "alice", PASSWORDS["alice"])
         status, body = await rest(node, alice, "GET", "/api/away-reasons")
         assert (status, body) == (200, {"reasons": [{"code": c, "label": lbl} for lbl, c in expected], "version": 1})
-        assert await rows_of(page) == expected
+        assert await rows_of(page, VIEW, "cs-away") == expected
         assert await section.locator("input[name=code]").count() == 0  # Coaching's code is fixed now
         await expect(section.get_by_test_id("cs-away-note")).to_have_text("")
         await checked(page, errors, shots, "away-saved")
@@ -248,7 +223,7 @@ async def test_codes_the_gateway_would_refuse_are_shown_at_their_fields_and_noth
         await page.screenshot(path=str(shots / "admin-away-problems-narrow.png"), full_page=True)
         await page.set_viewport_size({"width": 1280, "height": 900})
         assert sent == []  # nothing was sent
-        assert await stored(node) == (DEFAULTS, 0)
+        assert await stored(node, "away_reasons") == (DEFAULTS, 0)
 
         # ---- fixed, but the gateway refuses a row the page could not know of: its message at that row's code
         await code_input(page, 6).fill("absent")
@@ -270,12 +245,15 @@ async def test_codes_the_gateway_would_refuse_are_shown_at_their_fields_and_noth
         await expect(code_input(page, 7)).to_be_focused()
         await expect(section.locator(".cs-form-error")).to_be_hidden()
         assert len(sent) == 1
-        assert await stored(node) == (DEFAULTS, 0)
+        assert await stored(node, "away_reasons") == (DEFAULTS, 0)
         await page.unroute("**/api/admin/away-reasons")
 
         await section.get_by_role("button", name="Save reasons").click()
         await expect(section.get_by_test_id("cs-away-version")).to_have_text("(version 1)")
-        assert await stored(node) == ([*DEFAULTS, ("Absent", "absent"), ("Lunch again", "lunch_2"), ("Odd", "odd")], 1)
+        assert await stored(node, "away_reasons") == (
+            [*DEFAULTS, ("Absent", "absent"), ("Lunch again", "lunch_2"), ("Odd", "odd")],
+            1,
+        )
         await expect(section.locator("[aria-invalid]")).to_have_count(0)
         assert errors == []
     finally:
@@ -298,7 +276,7 @@ async def test_a_save_after_someone_else_s_shows_their_list_and_writes_nothing(
 
         # another admin saves meanwhile
         await saved_by_another_admin(node, [("Break", "break"), ("Smoke break", "smoke")], 0)
-        assert await stored(node) == ([("Break", "break"), ("Smoke break", "smoke")], 1)
+        assert await stored(node, "away_reasons") == ([("Break", "break"), ("Smoke break", "smoke")], 1)
 
         await section.get_by_role("button", name="Save reasons").click()
         problem = section.locator(".cs-form-error")
@@ -309,9 +287,12 @@ async def test_a_save_after_someone_else_s_shows_their_list_and_writes_nothing(
         await expect(problem).to_be_focused()
         await expect(problem).to_have_attribute("role", "alert")
         await expect(section.locator(".cs-away-row")).to_have_count(2)
-        assert await rows_of(page) == [("Break", "break"), ("Smoke break", "smoke")]
+        assert await rows_of(page, VIEW, "cs-away") == [("Break", "break"), ("Smoke break", "smoke")]
         await expect(section.get_by_test_id("cs-away-version")).to_have_text("(version 1)")
-        assert await stored(node) == ([("Break", "break"), ("Smoke break", "smoke")], 1)  # nothing of ours written
+        assert await stored(node, "away_reasons") == (
+            [("Break", "break"), ("Smoke break", "smoke")],
+            1,
+        )  # nothing of ours written
         await checked(page, errors, shots, "away-stale")
 
         # made again on theirs, it is saved over their version
@@ -320,7 +301,10 @@ async def test_a_save_after_someone_else_s_shows_their_list_and_writes_nothing(
         await section.get_by_role("button", name="Save reasons").click()
         await expect(section.get_by_test_id("cs-away-version")).to_have_text("(version 2)")
         await expect(problem).to_be_hidden()
-        assert await stored(node) == ([("Break", "break"), ("Smoke break", "smoke"), ("Lunch break", "lunch_break")], 2)
+        assert await stored(node, "away_reasons") == (
+            [("Break", "break"), ("Smoke break", "smoke"), ("Lunch break", "lunch_break")],
+            2,
+        )
         assert errors == []
     finally:
         await context.close()
@@ -351,3 +335,11 @@ async def test_a_supervisor_sees_the_list_and_no_edit_control(
         await checked(page, errors, shots, "away-supervisor")
     finally:
         await context.close()
+
+
+def label_input(page: Page, n: int) -> Locator:
+    return row_input(page, VIEW, "Reason", n, "Label")
+
+
+def code_input(page: Page, n: int) -> Locator:
+    return row_input(page, VIEW, "Reason", n, "Code")

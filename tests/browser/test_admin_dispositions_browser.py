@@ -28,6 +28,7 @@ from tests.browser.test_admin_console_browser import (
 )
 from tests.conftest import PASSWORDS
 from tests.support.browser_loop import BROWSER_TESTS
+from tests.support.code_list_page import row_input, rows_of, stored
 from tests.support.servers import Node
 
 pytestmark = BROWSER_TESTS
@@ -41,28 +42,6 @@ INTRO = (
     "conversations already closed with it."
 )
 UNSAVED = "(the node's defaults: not saved yet)"
-
-
-async def rows_of(page: Page) -> list[tuple[str, str]]:
-    """The editor's rows as they stand: (label as typed, code: its input's value, or the saved code shown)."""
-    got = await page.locator(f"{SECTION} .cs-dispositions-row").evaluate_all(
-        """(rows) => rows.map((li) => {
-             const code = li.querySelector('input[name=code]');
-             return [li.querySelector('input[name=label]').value,
-                     code ? code.value : li.querySelector('.cs-dispositions-fixed').textContent];
-           })"""
-    )
-    return [(label, code) for label, code in got]
-
-
-def code_input(page: Page, n: int) -> Locator:
-    return page.locator(SECTION).get_by_role("textbox", name=f"Disposition {n} Code", exact=True)
-
-
-async def stored(node: Node) -> tuple[list[tuple[str, str]], int]:
-    """What the gateway has: [(label, code)], version."""
-    now = (await node.services.dispositions.get()).to_json()
-    return [(d["label"], d["code"]) for d in now["dispositions"]], now["version"]
 
 
 async def test_an_admin_adds_removes_moves_and_saves_and_a_code_of_the_gateway_s_is_marked_first(
@@ -87,7 +66,7 @@ async def test_an_admin_adds_removes_moves_and_saves_and_a_code_of_the_gateway_s
         await expect(section.get_by_test_id("cs-dispositions-intro")).to_have_text(INTRO)
         await expect(section.get_by_test_id("cs-dispositions-version")).to_have_text(UNSAVED)
         await expect(section.locator(".cs-dispositions-row")).to_have_count(4)
-        assert await rows_of(page) == DEFAULTS
+        assert await rows_of(page, VIEW, "cs-dispositions") == DEFAULTS
         assert await section.locator("input[name=code]").count() == 0  # saved codes are fixed
         await checked(page, errors, shots, "dispositions-defaults")
 
@@ -111,7 +90,7 @@ async def test_an_admin_adds_removes_moves_and_saves_and_a_code_of_the_gateway_s
         await expect(section.get_by_test_id("cs-dispositions-note")).to_have_text("Not saved: fix the problems marked.")
         await checked(page, errors, shots, "dispositions-reserved")
         assert sent == []
-        assert await stored(node) == (DEFAULTS, 0)
+        assert await stored(node, "dispositions") == (DEFAULTS, 0)
 
         # ---- code sale; remove Spam (asked first); move Sale made first
         await code_input(page, 5).fill("sale")
@@ -134,8 +113,8 @@ async def test_an_admin_adds_removes_moves_and_saves_and_a_code_of_the_gateway_s
             ("Follow up", "follow-up"),
             ("No response", "no-response"),
         ]
-        assert await rows_of(page) == expected
-        assert await stored(node) == (DEFAULTS, 0)  # nothing is written before Save
+        assert await rows_of(page, VIEW, "cs-dispositions") == expected
+        assert await stored(node, "dispositions") == (DEFAULTS, 0)  # nothing is written before Save
 
         # ---- save: the gateway has exactly that, version 1; any agent reads it so; the away reasons are untouched
         await section.get_by_role("button", name="Save dispositions").click()
@@ -143,7 +122,7 @@ async def test_an_admin_adds_removes_moves_and_saves_and_a_code_of_the_gateway_s
             "The dispositions were saved (version 1): Sale made, Resolved, Follow up, No response."
         )
         await expect(section.get_by_test_id("cs-dispositions-version")).to_have_text("(version 1)")
-        assert await stored(node) == (expected, 1)
+        assert await stored(node, "dispositions") == (expected, 1)
         alice = await login_token(node, "alice", PASSWORDS["alice"])
         status, body = await rest(node, alice, "GET", "/api/dispositions")
         assert (status, body) == (
@@ -152,7 +131,7 @@ async def test_an_admin_adds_removes_moves_and_saves_and_a_code_of_the_gateway_s
         )
         assert sent == [node.url + "/api/admin/dispositions"]
         assert (await node.services.away_reasons.get()).version == 0
-        assert await rows_of(page) == expected
+        assert await rows_of(page, VIEW, "cs-dispositions") == expected
         assert await section.locator("[aria-invalid]").count() == 0
         assert await section.locator("input[name=code]").count() == 0  # sale is fixed now
         await checked(page, errors, shots, "dispositions-saved")
@@ -188,3 +167,11 @@ async def test_a_supervisor_sees_the_dispositions_and_no_edit_control(
         await checked(page, errors, shots, "dispositions-supervisor")
     finally:
         await context.close()
+
+
+def label_input(page: Page, n: int) -> Locator:
+    return row_input(page, VIEW, "Disposition", n, "Label")
+
+
+def code_input(page: Page, n: int) -> Locator:
+    return row_input(page, VIEW, "Disposition", n, "Code")
