@@ -196,9 +196,13 @@ class HoldMusic:
             return None
         try:
             key, path = self._locate(name)
-            audio = await asyncio.to_thread(load_audio, path, SAMPLE_RATE, MAX_MUSIC_SECONDS + 1)
         except AudioFileError as exc:
-            return exc.message.replace(f"{self.flows_dir}{os.sep}", "")  # no server path told: the name says it
+            return exc.message
+        try:
+            audio = await asyncio.to_thread(load_audio, path, SAMPLE_RATE, MAX_MUSIC_SECONDS + 1)
+        except AudioFileError as exc:  # FFmpeg's words (and the server's path) for the log, plain ones for the admin
+            log.info("music on hold %s refused: %s", name, exc.message)
+            return f"'{name}' is not sound the gateway can read (a .wav, .mp3 or .ogg file of audio)"
         if audio.duration > MAX_MUSIC_SECONDS:
             return f"'{name}' lasts more than {_length(MAX_MUSIC_SECONDS)}: music on hold is at most that"
         if audio.duration < MIN_MUSIC_SECONDS:

@@ -9,6 +9,7 @@ Set CG_SCREENSHOT_DIR to keep screenshots of the ring banner, the call bar and a
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import time
@@ -255,8 +256,22 @@ async def test_agent_answers_a_call_both_hear_each_other_and_the_agent_hangs_up(
         await expect(agent.get_by_test_id("cg-wrap-done")).to_have_text("Keep open")
         if shots:
             await agent.screenshot(path=str(Path(shots) / "agent-after-call-close.png"))
+        # an admin saves the dispositions meanwhile: the bar offers them at once, by their labels
+        wrap, wrap_close = agent.get_by_test_id("cg-wrap-disposition"), agent.get_by_test_id("cg-wrap-close")
+        saved = [{"code": "follow-up", "label": "Follow-up call"}, {"code": "spam", "label": "Spam"}]
+        codes = node.services.dispositions
+        await codes.put(codes.parse({"dispositions": saved, "version": 0}))
+        await expect(wrap.locator("option")).to_have_text(["Follow-up call", "Spam"])
+        # one taken off behind the desk's back (a save whose news was lost): refused, and the bar's Close works again
+        keys = node.services.store.keys
+        await node.services.store.redis.hset(keys.center_settings, "dispositions", json.dumps(saved[:1]))
+        await agent.select_option("[data-testid=cg-wrap-disposition]", "spam")
+        await wrap_close.click()
+        await expect(agent.locator("#toast")).to_contain_text("'spam' is not a disposition of this center")
+        await expect(wrap_close).not_to_have_attribute("aria-disabled", "true")
+        await expect(bar).to_be_visible()
         await agent.select_option("[data-testid=cg-wrap-disposition]", "follow-up")
-        await agent.click("[data-testid=cg-wrap-close]")
+        await wrap_close.click()
         await expect(bar).to_be_hidden()
         closed = [e for e in await node.services.store.events(cid) if e["type"] == "closed"]
         assert [e["disposition"] for e in closed] == ["follow-up"]

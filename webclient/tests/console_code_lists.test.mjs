@@ -110,3 +110,8 @@ test('the codes the console keeps out are the gateway\'s own', async () => {
   assert.deepEqual([...AWAY_REASONS.reserved].sort(), await gatewaySet('away_reasons.py', 'GATEWAY_REASONS'));
   assert.deepEqual([...DISPOSITIONS.reserved].sort(), await gatewaySet('dispositions.py', 'GATEWAY_DISPOSITIONS'));
 });
+
+test('two rows with one label (whatever their capitals) are marked, the second one', () => {
+  const rows = [{ label: 'Lunch', code: 'lunch', fixed: true }, { label: 'LUNCH ', code: 'lunch2' }];
+  assert.deepEqual(codeProblems(AWAY_REASONS, rows).map((p) => [p.index, p.part]), [[1, 'label']]);
+});

@@ -94,15 +94,19 @@ export function versionText(list, version) {
 export function codeProblems(list, rows) {
   const out = [];
   const seen = new Map(); // code -> the row that has it (a saved one first: the new row is the one to change)
+  const labels = new Map(); // label (case folded) -> the first row that has it: agents could not tell two apart
   rows.forEach((row, i) => { if (row.fixed) seen.set(row.code, i); });
   rows.forEach((row, i) => {
     const at = entryName(list, i);
     const label = String(row.label || '').trim();
     const size = [...label].length; // as the gateway counts: code points
     const bad = (message) => out.push({ index: i, part: 'label', message: `${at} label: ${message}` });
+    const folded = label.toLowerCase();
     if (!label) bad(`give the ${list.one} a label, or remove the row.`);
     else if (size > MAX_LABEL) bad(`at most ${MAX_LABEL} characters (it has ${size}).`);
     else if (NOT_TEXT.test(label)) bad('plain text only (no control characters).');
+    else if (labels.has(folded)) bad(`the label of ${list.one} ${labels.get(folded) + 1} too: agents could not tell them apart.`);
+    if (label && !labels.has(folded)) labels.set(folded, i);
     if (row.fixed) return;
     const code = String(row.code || '').trim();
     const check = (message) => out.push({ index: i, part: 'code', message: `${at} code: ${message}` });

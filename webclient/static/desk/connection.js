@@ -68,6 +68,7 @@ function onFrame(f) {
       ({ codes: S.dispositions, labels: S.dispositionLabels } = readDispositions(f.dispositions));
       renderDispositions();
       renderPresence(); // "Away: ..." in the label saved now
+      if (phone) phone.redraw(); // the after-call bar's dispositions too
       break;
     case 'agent_names': // a colleague was added, renamed or removed: transfers offer who is there now
       if (f.agent_names && typeof f.agent_names === 'object') S.agentNames = f.agent_names;
@@ -369,6 +370,7 @@ function onError(f) {
       conv.summary.state = 'closed';
     }
     if (conv && S.selected === conv.id) renderMain();
+    if (phone) phone.redraw(); // the after-call bar's Close was pending too
   }
   toast(f.message || `Error: ${f.code || 'unknown'}`);
 }

@@ -280,12 +280,14 @@ function renderTotals(frame) {
 /** A `wallboard` frame arrived: everything it says replaces what was shown. */
 /** The board again from the last snapshot (the away reasons' labels changed: a `codes` frame). */
 export function renderAgain() {
-  if (W.frame) render(W.frame);
+  if (W.frame) render(W.frame, true);
 }
 
-export function render(frame) {
+/** Draw the board from `frame` (`again`: the last one drawn once more: its clock offset stays as measured on arrival,
+ * or every timer would go back by the frame's age). */
+export function render(frame, again = false) {
   W.frame = frame;
-  W.skew = skew(frame.at, Date.now());
+  if (!again) W.skew = skew(frame.at, Date.now());
   renderTotals(frame);
   renderQueues(frame);
   const zone = document.querySelector('.wb-zone');

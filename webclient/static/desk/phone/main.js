@@ -202,6 +202,8 @@ export function createSoftphone(hooks) {
     onAgent,
     /** Colleagues were added, renamed or left (agent_names): an open Transfer panel suggests who is there now. */
     onAgentNames: () => { if (ui.transferPanel && !ui.transferPanel.hidden) fillSuggestions(); },
+    /** The desk's state the call bar shows changed (the dispositions saved anew, a close refused): draw it again. */
+    redraw: () => render(),
     state, stats, setSupervisor, monitorState, monitorStats,
     /** True while a call is live (the desk uses it to label the conversation). */
     liveConversation: () => (live(P.call) ? P.call.conversationId : null),
