@@ -157,7 +157,7 @@ class Presence:
 
     async def set_status(self, agent_id: str, status: AgentStatus, reason: str = "", *, tell: bool = False) -> None:
         """Available or away (``reason``: why, e.g. "break", or "missed_call" / "declined_call" when the gateway sets it);
-        ``tell``: the agent's desks are told (someone else set it: a supervisor)."""
+        ``tell``: the agent's desks are told (all of them, on every node: the agent set it at one, or a supervisor)."""
         previous = await self.store.agent_field(agent_id, "status")
         before = await self.store.agent_field(agent_id, "away_reason") if status == AgentStatus.AWAY else ""
         mapping = {"status": str(status), "away_reason": reason if status == AgentStatus.AWAY else ""}

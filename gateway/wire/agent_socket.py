@@ -468,8 +468,9 @@ class AgentConnection(Connection):
                 "you are no agent (your roles: supervisor or admin): no chats or calls come to you", field="status"
             )
         await self.s.away_reasons.allow(frame.reason)  # one of the center's, or none (never the gateway's own)
-        await self.s.presence.set_status(self.me.id, frame.status, frame.reason)
-        self.push(self._send_agent_info)  # (before the calls: a node slow to answer delays nothing of it)
+        # every desk of theirs is told, this one and another tab or browser (on any node), before the calls: a node
+        # slow to answer delays nothing of it (another tab went on saying "Available": an exploratory test)
+        await self.s.presence.set_status(self.me.id, frame.status, frame.reason, tell=True)
         await status_set(self.s, self.me, frame.status)
 
     async def _send_agent_info(self) -> None:

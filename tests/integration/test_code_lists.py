@@ -178,3 +178,15 @@ async def test_labels_show_what_they_say_and_a_list_broken_in_the_store_gives_th
         "--dispositions: dispositions[1].code 'abandoned' is a disposition the gateway closes conversations with "
         "itself: choose another"
     )
+
+
+async def test_a_status_set_at_one_desk_shows_on_the_agent_s_other_desk(clients: Clients, node: Node) -> None:
+    first, second = clients.agent("alice"), clients.agent("alice")
+    await first.hello()
+    await second.hello()
+    await first.send({"type": "status", "status": "away", "reason": "lunch"})
+    for desk in (first, second):  # the desk that asked, and the other tab
+        told = await desk.expect("agent", lambda f: f["agent"]["status"] == "away")
+        assert told["agent"]["away_reason"] == "lunch"
+    await second.send({"type": "status", "status": "available"})
+    await first.expect("agent", lambda f: f["agent"]["status"] == "available")
