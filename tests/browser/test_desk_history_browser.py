@@ -51,7 +51,7 @@ async def test_an_agent_sees_the_customers_previous_conversation_opens_it_and_fi
     previous = page.locator("[data-testid=previous-conversation]")
     await expect(previous).to_have_count(1)
     await expect(previous).to_have_attribute("data-conversation-id", first)
-    await expect(previous).to_contain_text("follow-up")
+    await expect(previous).to_contain_text("Follow up")  # the disposition by its label
     await expect(previous).to_contain_text("Alice Smith")
     await expect(previous).to_contain_text(re.compile("chat", re.I))
 
@@ -61,9 +61,9 @@ async def test_an_agent_sees_the_customers_previous_conversation_opens_it_and_fi
     tl = view.locator("[data-testid=history-timeline]")
     await expect(tl.locator(".tl-item[data-type=message][data-author=customer]")).to_have_text(re.compile("Trondheim"))
     await expect(tl.locator(".tl-item[data-type=message][data-author=agent]")).to_have_text(re.compile("courier"))
-    await expect(tl.locator(".tl-item[data-type=closed]")).to_contain_text("follow-up")
+    await expect(tl.locator(".tl-item[data-type=closed]")).to_contain_text("Follow up")  # the disposition's label
     await expect(view.locator("[data-testid=history-meta]")).to_contain_text(
-        "closed · follow-up · agent Alice Smith · c"
+        "closed · Follow up · agent Alice Smith · c"
     )
     # the agent's name isolated (<bdi>): a right-to-left override in a name stays in it (s29ut C1)
     await expect(view.locator("[data-testid=history-meta] bdi")).to_have_text("Alice Smith")

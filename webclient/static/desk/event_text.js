@@ -8,6 +8,7 @@
 import { S, nameOf } from './state.js';
 import { fmtClock, fmtFull } from './dom.js';
 import { cmpId } from '../shared/ids.js';
+import { dispositionLabel } from './dispositions.js';
 
 /** Text someone else wrote: drawn isolated (<bdi>). */
 export function user(text) {
@@ -139,7 +140,7 @@ export function systemText(ev) {
     case 'assigned':
       if (ev.transferred_by) return movedText(ev);
       return line`Assigned to ${user(ev.agent_name || nameOf(ev.agent_id) || 'an agent')}`;
-    case 'closed': return line`Closed${ev.disposition ? line` · ${user(words(ev.disposition))}` : ''}${
+    case 'closed': return line`Closed${ev.disposition ? line` · ${user(dispositionLabel(S.dispositionLabels, ev.disposition))}` : ''}${
       ev.agent_id && !ev.by_gateway ? line` by ${agent(ev.agent_id)}` : ''}`;
     case 'context': {
       const keys = ev.values && typeof ev.values === 'object' ? Object.keys(ev.values) : [];

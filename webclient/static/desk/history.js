@@ -3,6 +3,8 @@
 
 import { api } from './api.js';
 import { cmpId } from '../shared/ids.js';
+import { S } from './state.js';
+import { dispositionLabel } from './dispositions.js';
 import { fmtFull, h, partNodes, shortId } from './dom.js';
 import { line, user } from './event_text.js';
 import { eventNodes } from './timeline.js';
@@ -15,7 +17,7 @@ const cache = new Map();   // 'customer|selected conversation' -> {at, rows}: on
 export function conversationRow(row, testid) {
   const channels = Array.isArray(row.channels) && row.channels.length ? row.channels.join(' + ') : 'chat';
   const who = row.customer_name || `Customer ${shortId(row.customer_id)}`;
-  const outcome = row.state === 'closed' ? (row.disposition ? String(row.disposition).replace(/_/g, ' ') : 'closed')
+  const outcome = row.state === 'closed' ? (row.disposition ? dispositionLabel(S.dispositionLabels, row.disposition) : 'closed')
     : row.state;
   const button = h('button', { type: 'button', class: 'hist-open', 'data-conversation-id': row.id,
     title: `Open ${row.id} (read-only)` },
@@ -101,7 +103,7 @@ export async function openReadOnly(cid, returnFocus) {
       fmtFull(c.created_at)}`));
     const who = c.agent_name || c.agent_id;
     meta.replaceChildren(...partNodes(line`${c.state === 'closed'
-      ? `closed${c.disposition ? ` · ${String(c.disposition).replace(/_/g, ' ')}` : ''}` : c.state}${
+      ? `closed${c.disposition ? ` · ${dispositionLabel(S.dispositionLabels, c.disposition)}` : ''}` : c.state}${
       who ? line` · agent ${user(who)}` : ''} · ${c.id}`));
     const events = (Array.isArray(body.events) ? body.events : []).slice().sort((a, b) => cmpId(a.id, b.id));
     timeline.replaceChildren(...eventNodes(events, body));   // the IVR trace collapsed as in the live timeline

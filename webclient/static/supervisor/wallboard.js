@@ -17,6 +17,7 @@
 import { CLOSE_SESSION_REVOKED, SIGNED_OUT, WELCOME_TIMEOUT, signedOutText } from '../desk/config.js';
 import { S } from '../desk/state.js';
 import { knownReasons, reasonList } from '../desk/away_reasons.js';
+import { readDispositions } from '../desk/dispositions.js';
 import { endSession, forgetSession, refreshToken, resumeSession, sessionHooks } from '../desk/auth.js';
 import { renderLoginForm, showLoginView, submitLogin } from '../desk/login_view.js';
 import { SignalingSocket } from '../shared/socket.js';
@@ -101,6 +102,7 @@ function takeDirectory(f) {
     S.awayReasons = reasonList(f.away_reasons);
     S.awayLabels = knownReasons(S.awayLabels, S.awayReasons);
   }
+  if ('dispositions' in f) S.dispositionLabels = readDispositions(f.dispositions).labels; // a watched chat's close
   if ('takes_contacts' in f) S.takesContacts = Array.isArray(f.takes_contacts) ? f.takes_contacts.filter((a) => typeof a === 'string') : null;
 }
 
