@@ -62,3 +62,16 @@ test('a schedule becomes a week and back, neighbouring days with the same hours 
   assert.equal(hoursSummary({ timezone: 'Europe/Paris', schedule: { 'mon-fri': '09:00-17:00' } }), 'mon-fri 09:00-17:00 (Europe/Paris)');
   assert.equal(hoursSummary(null), 'Always open');
 });
+
+test('a code list is compared code by code, and its order as one line', () => {
+  const before = { reasons: [{ code: 'break', label: 'Break' }, { code: 'lunch', label: 'Lunch' }, { code: 'other', label: 'Other' }] };
+  const after = { reasons: [{ code: 'lunch', label: 'Lunch (1 h)' }, { code: 'break', label: 'Break' }, { code: 'coaching', label: 'Coaching' }] };
+  assert.deepEqual(diffEntries(before, after).map(changeText), [
+    'reasons (order): break, lunch, other → lunch, break, coaching',
+    '+ reasons.coaching: Coaching',
+    'reasons.lunch: Lunch → Lunch (1 h)',
+    '− reasons.other: Other',
+  ]);
+  const same = { reasons: [{ code: 'break', label: 'Break' }] };
+  assert.deepEqual(diffEntries(same, structuredClone(same)), []);
+});

@@ -1,6 +1,7 @@
 // The audit log's compact diff: what an entry's `before` and `after` differ in, field by field (nested objects by
-// dotted paths, lists and scalars whole; empty fields left out, times as dates in the viewer's time zone). Pure, tested
-// by node (webclient/tests/console_diff.test.mjs).
+// dotted paths, lists and scalars whole, except a code list — [{code, label}], the away reasons and dispositions —
+// by code, with its order as one more field; empty fields left out, times as dates in the viewer's time zone). Pure,
+// tested by node (webclient/tests/console_diff.test.mjs).
 
 import { timeText } from './console_dom.js';
 
@@ -11,8 +12,19 @@ function isObject(v) {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+/** A code list ([{code, label}...]) as {code: label}, or null for any other value. */
+function codeList(value) {
+  const item = (x) => isObject(x) && typeof x.code === 'string' && typeof x.label === 'string';
+  if (!Array.isArray(value) || !value.length || !value.every(item)) return null;
+  return Object.fromEntries(value.map((x) => [x.code, x.label]));
+}
+
 function flatten(value, prefix, out) {
-  if (isObject(value) && Object.keys(value).length) {
+  const codes = prefix ? codeList(value) : null;
+  if (codes) { // "reasons.lunch: Lunch → Lunch break", "+ reasons.coaching: Coaching", and the order if it changed
+    for (const [code, label] of Object.entries(codes)) out.set(`${prefix}.${code}`, label);
+    out.set(`${prefix} (order)`, Object.keys(codes).join(', '));
+  } else if (isObject(value) && Object.keys(value).length) {
     for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
   } else if (prefix && value !== null && value !== '') { // an empty field says nothing (a first flow.save's
     // `version: null`, `parent: ''`): left out, so a field emptied reads as removed
