@@ -231,7 +231,7 @@ async def test_the_reports_page_shows_away_time_by_reason(
         await expect(page.get_by_test_id("away-hint")).to_be_hidden()
         await expect(page.get_by_test_id("reports-dispositions-section")).to_be_visible()
         await expect(page.get_by_test_id("chart-dispositions")).to_be_visible()
-        assert dict(await page.evaluate(SERIES, "chart-dispositions")) == {"resolved": 1}
+        assert dict(await page.evaluate(SERIES, "chart-dispositions")) == {"Resolved": 1}  # the legend names the label
         await expect(
             page.locator("[data-testid=reports-totals] tr[data-key=default] td[data-metric=offered]")
         ).to_have_text("1")

@@ -208,11 +208,15 @@ async def test_the_reports_page_shows_what_real_conversations_produced(
             "resolved": "2",
             "follow-up": "1",
         }
+        # each disposition by its label (the center's list: --dispositions labelled from their codes)
+        await expect(page.locator("[data-testid=reports-dispositions] tr[data-key='follow-up'] th")).to_have_text(
+            "Follow up"
+        )
 
         # the charts hold the same figures and are drawn: the series' colours are on the canvases
         assert dict(await page.evaluate(SERIES, "chart-volume")) == {"Offered": 3, "Handled": 3, "Abandoned": 0}
         disp_series = dict(await page.evaluate(SERIES, "chart-dispositions"))
-        assert {k: v for k, v in disp_series.items() if v} == {"resolved": 2, "follow-up": 1}
+        assert {k: v for k, v in disp_series.items() if v} == {"Resolved": 2, "Follow up": 1}  # by label
         assert await page.evaluate(INK, ["chart-volume", BLUE]) > 100
         # handled equals offered here: its dashed line is drawn over offered's wide one, both visible
         assert await page.evaluate(INK, ["chart-volume", GREEN]) > 50

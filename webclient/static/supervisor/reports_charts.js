@@ -140,12 +140,12 @@ function stackedBars(report, canvas, metric, label, y) {
 
 /** Closed conversations per interval, one stacked bar segment per disposition (a report by disposition).
  * Returns false, drawing nothing, when nothing was closed: empty axes would say nothing (the page says so in words). */
-export function drawDispositions(report, canvas) {
+export function drawDispositions(report, canvas, labelOf = (code) => code) {
   if (!report.totals.some((t) => t.closed)) {
     clearChart(canvas);
     return false;
   }
-  stackedBars(report, canvas, 'closed', (k) => k, COUNT);
+  stackedBars(report, canvas, 'closed', labelOf, COUNT);
   return true;
 }
 

@@ -210,13 +210,15 @@ async function loadReport() {
   let report;
   let dispositions;
   let reasons = null;
+  let labels = null;
   try {
     const main = call(`/api/reports?${reportQuery(q)}`);
     const own = q.by === 'disposition' || q.by === 'away_reason'; // (no stacked bar of dispositions beside it)
-    [report, dispositions, reasons] = await Promise.all([
+    [report, dispositions, reasons, labels] = await Promise.all([
       main,
       own ? main : call(`/api/reports?${reportQuery({ ...q, by: 'disposition', queue: '' })}`),
       q.by === 'away_reason' ? awayReasons() : null,
+      q.by === 'away_reason' ? null : centerList('/api/dispositions', 'dispositions'),
     ]);
   } catch (err) {
     if (seq !== asked) return;
@@ -230,7 +232,21 @@ async function loadReport() {
     return;
   }
   if (seq !== asked) return;
-  render(report, dispositions, q.queue, reasons);
+  const known = new Map((labels || []).map((d) => [d.code, d.label]));
+  render(report, dispositions, q.queue, reasons, (code) => known.get(code) || String(code).replace(/_/g, ' '));
+}
+
+/** One of the center's code lists ([{code, label}]: GET /api/dispositions), read again with each report (an admin
+ * may have changed it); null when it could not be read: the codes are shown then, and the report. */
+async function centerList(path, key) {
+  try {
+    const answer = await call(path);
+    return Array.isArray(answer[key]) ? answer[key] : null;
+  } catch (err) {
+    if (err.status === 401) throw err; // signed out: no report either
+    console.warn(`${path} could not be read: ${problemText(err)}`);
+    return null;
+  }
 }
 
 /** The center's away reasons ([{code, label}], GET /api/away-reasons), read again with each report by away reason
@@ -246,7 +262,7 @@ async function awayReasons() {
   }
 }
 
-function render(report, dispositions, queue, reasons) {
+function render(report, dispositions, queue, reasons, dispositionLabel) {
   ui.results.removeAttribute('aria-busy');
   ui.results.classList.remove('loading');
   if (report.by === 'queue') {
@@ -283,7 +299,7 @@ function render(report, dispositions, queue, reasons) {
     ui.subs.away.textContent = `(every agent, a bar per ${report.interval === 'hour' ? 'hour' : 'day'}, by reason)`;
   } else {
     clearChart(ui.canvases.away);
-    const closed = drawDispositions(dispositions, ui.canvases.dispositions);
+    const closed = drawDispositions(dispositions, ui.canvases.dispositions, dispositionLabel);
     ui.canvases.dispositions.parentElement.hidden = !closed;
     ui.noneClosed.hidden = closed;
     ui.subs.dispositions.textContent = queue ? '(all queues)' : '';
@@ -291,11 +307,11 @@ function render(report, dispositions, queue, reasons) {
   ui.totalsTitle.textContent = away ? 'Away time by reason'
     : metrics ? `Totals by ${report.by}` : 'Closed conversations by disposition';
   ui.awayHint.hidden = !away;
-  renderTotals(ui.totals, report, reasons);
+  renderTotals(ui.totals, report, reasons, dispositionLabel);
   ui.agentTimeSection.hidden = report.by !== 'agent';
   if (report.by === 'agent') renderAgentTime(ui.agentTime, report);
   ui.dispositionSection.hidden = !metrics;
-  if (metrics) renderDispositions(ui.dispositions, dispositions);
+  if (metrics) renderDispositions(ui.dispositions, dispositions, dispositionLabel);
 }
 
 async function downloadCsv() {

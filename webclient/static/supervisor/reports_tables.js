@@ -32,6 +32,11 @@ function row(key, ...cells) {
   return h('tr', { 'data-key': key }, h('th', { scope: 'row' }, ...(key === '' ? ['(none)'] : breakable(key))), ...cells);
 }
 
+/** A row whose key is shown by its label (a disposition's), the key still its `data-key`. */
+function labelledRow(key, label, ...cells) {
+  return h('tr', { 'data-key': key }, h('th', { scope: 'row' }, label), ...cells);
+}
+
 /** A column's header: its short name, and its whole meaning in an abbr's title where the short one says less. */
 function metricHead(short, label) {
   return h('th', { scope: 'col' }, short === label ? short : h('abbr', { title: label }, short));
@@ -41,10 +46,10 @@ const WHEN_ANY = new Set(['moved_out', 'transfers', 'csat']);  // (csat: a cente
 
 /** The totals of a report by queue or agent, busiest first: one row per key, one column per metric, the metrics'
  * columns under their group's header (two header rows). */
-export function renderTotals(table, report, reasons = null) {
+export function renderTotals(table, report, reasons = null, dispositionLabel = (code) => code) {
   table.classList.toggle('rp-narrow', report.by === 'away_reason'); // (three columns: not spread over the page)
   if (report.by === 'disposition') {
-    renderDispositions(table, report);
+    renderDispositions(table, report, dispositionLabel);
     return;
   }
   if (report.by === 'away_reason') {
@@ -98,13 +103,13 @@ export function renderAgentTime(table, report) {
 }
 
 /** Closed conversations by disposition over the range, most first, with each one's share. */
-export function renderDispositions(table, report) {
+export function renderDispositions(table, report, labelOf = (code) => code) {
   const rows = [...report.totals].sort((a, b) => (b.closed || 0) - (a.closed || 0) || String(a.key).localeCompare(b.key));
   const all = rows.reduce((n, t) => n + (t.closed || 0), 0);
   table.replaceChildren(
     h('caption', { class: 'sr-only' }, `Closed conversations by disposition, ${report.from} to ${report.to}`),
     head('Disposition', 'Closed', 'Share'),
-    h('tbody', null, ...(all ? rows : []).map((t) => row(t.key, cell('closed', 'count', t.closed),
+    h('tbody', null, ...(all ? rows : []).map((t) => labelledRow(t.key, labelOf(t.key), cell('closed', 'count', t.closed),
       cell('share', 'ratio', (t.closed || 0) / all)))),
   );
   // a new center's first look: a sentence, not a table of headers alone
