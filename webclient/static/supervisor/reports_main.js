@@ -217,7 +217,7 @@ async function loadReport() {
     [report, dispositions, reasons, labels] = await Promise.all([
       main,
       own ? main : call(`/api/reports?${reportQuery({ ...q, by: 'disposition', queue: '' })}`),
-      q.by === 'away_reason' ? awayReasons() : null,
+      q.by === 'away_reason' ? centerList('/api/away-reasons', 'reasons') : null,
       q.by === 'away_reason' ? null : centerList('/api/dispositions', 'dispositions'),
     ]);
   } catch (err) {
@@ -236,8 +236,9 @@ async function loadReport() {
   render(report, dispositions, q.queue, reasons, (code) => known.get(code) || String(code).replace(/_/g, ' '));
 }
 
-/** One of the center's code lists ([{code, label}]: GET /api/dispositions), read again with each report (an admin
- * may have changed it); null when it could not be read: the codes are shown then, and the report. */
+/** One of the center's code lists ([{code, label}]: GET /api/away-reasons, GET /api/dispositions), read again with
+ * each report (an admin may have changed it); null when it could not be read: the codes are shown then, and the
+ * report. */
 async function centerList(path, key) {
   try {
     const answer = await call(path);
@@ -245,19 +246,6 @@ async function centerList(path, key) {
   } catch (err) {
     if (err.status === 401) throw err; // signed out: no report either
     console.warn(`${path} could not be read: ${problemText(err)}`);
-    return null;
-  }
-}
-
-/** The center's away reasons ([{code, label}], GET /api/away-reasons), read again with each report by away reason
- * (an admin may have changed them); null when they could not be read: the codes are shown then, and the report. */
-async function awayReasons() {
-  try {
-    const answer = await call('/api/away-reasons');
-    return Array.isArray(answer.reasons) ? answer.reasons : null;
-  } catch (err) {
-    if (err.status === 401) throw err; // signed out: no report either
-    console.warn(`the away reasons could not be read: ${problemText(err)}`);
     return null;
   }
 }
