@@ -88,7 +88,7 @@ class HoldMusic:
         self._files: OrderedDict[FileKey, Music] = OrderedDict()  # least recently used first
         self._bytes = 0
         self._loading: dict[FileKey, asyncio.Task[None]] = {}
-        self._refused: OrderedDict[tuple[FileKey, str], None] = OrderedDict()  # (file, why): logged once each
+        self._refused: OrderedDict[FileKey, str] = OrderedDict()  # file -> why it cannot play (logged once each)
         self._tasks = Tasks("hold-music", log)
 
     async def close(self) -> None:
@@ -123,7 +123,7 @@ class HoldMusic:
         if music is not None:
             self._files.move_to_end(key)
             return music
-        if key not in self._loading and not any(k == key for k, _ in self._refused):
+        if key not in self._loading and key not in self._refused:
             self._loading[key] = self._tasks.spawn(self._load(key, path, cid), f"load-{name}")
         return None
 
@@ -155,9 +155,9 @@ class HoldMusic:
             self._bytes -= dropped.audio.samples.nbytes
 
     def _refuse(self, key: FileKey, why: str, cid: str) -> None:
-        if (key, why) in self._refused:
+        if self._refused.get(key) == why:
             return
-        self._refused[(key, why)] = None
+        self._refused[key] = why
         while len(self._refused) > MAX_REFUSED:
             self._refused.popitem(last=False)
         log.warning(
