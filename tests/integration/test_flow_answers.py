@@ -5,7 +5,6 @@ the flow list of every node says which flow answers what. A call on node 2 start
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -81,7 +80,6 @@ async def test_an_admin_chooses_the_flow_that_answers_chats_on_every_node(
     assert two.services.flows.answering(Entry.CHATS) == "default"
 
     await admin.call("POST", "/api/admin/flows/shop/publish", {"version": saved["id"]})
-    chosen_at = time.monotonic()
     done = await admin.call("PUT", "/api/admin/flows/answers/chats", {"flow": "shop"})
     assert (done["answers"], done["previous"]) == ({"calls": "default", "chats": "shop"}, "default")
     await conforms(one, "PUT", "/api/admin/flows/answers/{entry}", 200, done)
@@ -90,7 +88,6 @@ async def test_an_admin_chooses_the_flow_that_answers_chats_on_every_node(
         return two.services.flows.answering(Entry.CHATS) == "shop"
 
     await _until("node two follows the choice", node_two_follows)
-    assert time.monotonic() - chosen_at < 1.0
 
     # a new chat on node 2 runs 'shop'
     fresh = Customer(two.url)
